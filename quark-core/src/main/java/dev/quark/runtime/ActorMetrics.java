@@ -1,0 +1,21 @@
+package dev.quark.runtime;
+
+import dev.quark.actor.Actor;
+
+/**
+ * Where the runtime reports what happens to calls; the Spring Boot integration binds it to Micrometer.
+ */
+@FunctionalInterface
+public interface ActorMetrics {
+
+    /** Records nothing. */
+    ActorMetrics NONE = (contract, method) -> CallMetrics.NONE;
+
+    /**
+     * Returns the recorder for the calls of one contract method; called once per method at start-up.
+     * @param contract the contract that declares the method
+     * @param method the method name
+     * @return the recorder
+     */
+    CallMetrics forMethod(Class<? extends Actor> contract, String method);
+}

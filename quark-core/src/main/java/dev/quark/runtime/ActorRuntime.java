@@ -1,0 +1,388 @@
+package dev.quark.runtime;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import dev.quark.actor.Actor;
+import dev.quark.actor.ActorRefFactory;
+import dev.quark.actor.DeactivationReason;
+import dev.quark.runtime.internal.ActivationCatalog;
+import dev.quark.runtime.internal.ActorRegistry;
+import dev.quark.runtime.internal.CallDispatcher;
+import dev.quark.runtime.internal.ConstructorInstanceFactory;
+import dev.quark.runtime.internal.RuntimeSettings;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The actor runtime of one silo: hosts activations, delivers calls to them and collects idle ones.
+ * <p>
+ * Under Spring Boot the starter builds it from {@code quark.actors.*} properties. Without Spring, build one
+ * directly, for instance in a unit test:
+ * <pre>{@code
+ * try (ActorRuntime runtime = ActorRuntime.builder().actor(CounterActor.class).build()) {
+ *     Counter counter = runtime.get(Counter.class, "c-1");
+ *     counter.increment();
+ * }
+ * }</pre>
+ */
+public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(ActorRuntime.class);
+
+    private final RuntimeSettings settings;
+
+    private final ActorRegistry registry;
+
+    private final ActivationCatalog catalog;
+
+    private final CallDispatcher dispatcher;
+
+    private final ScheduledThreadPoolExecutor scheduler;
+
+    private ActorRuntime(RuntimeSettings settings, ActorRegistry registry) {
+        this.settings = settings;
+        this.registry = registry;
+        this.catalog = new ActivationCatalog(settings);
+        this.scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("quark-scheduler"));
+        this.scheduler.setRemoveOnCancelPolicy(true);
+        this.dispatcher = new CallDispatcher(this.catalog, this.scheduler);
+        long interval = settings.collectionInterval().toNanos();
+        this.scheduler.scheduleWithFixedDelay(this::collectInBackground, interval, interval, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Starts building a runtime.
+     * @return a builder with the documented defaults
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public <T extends Actor> T get(Class<T> contract, String id) {
+        return this.registry.reference(contract, id, this.dispatcher);
+    }
+
+    /**
+     * Returns the registered actor types with their live counters.
+     * @return the actor types, in registration order
+     */
+    public List<ActorTypeView> actorTypes() {
+        return List.copyOf(this.registry.types());
+    }
+
+    /**
+     * Returns the number of activations alive on this silo.
+     * @return the activation count
+     */
+    public int activationCount() {
+        return this.catalog.size();
+    }
+
+    /**
+     * Returns whether the given actor has an activation on this silo now.
+     * @param contract the actor contract
+     * @param id the actor id
+     * @return whether it is active
+     */
+    public boolean isActive(Class<? extends Actor> contract, String id) {
+        return this.catalog.isActive(this.registry.identity(contract, id));
+    }
+
+    /**
+     * Returns how many messages wait in an actor's mailbox, not counting the turn that runs.
+     * @param contract the actor contract
+     * @param id the actor id
+     * @return the number of waiting messages, 0 when the actor is not active
+     */
+    public int queuedMessages(Class<? extends Actor> contract, String id) {
+        return this.catalog.queuedMessages(this.registry.identity(contract, id));
+    }
+
+    /**
+     * Deactivates the activations that have been idle for the idle timeout, measured on the runtime's clock,
+     * and returns once their {@code onDeactivate} hooks have run. The runtime also does this by itself every
+     * collection interval; tests that drive a manual clock call it to collect at once.
+     * @return how many activations were deactivated
+     */
+    public int collectIdleActivations() {
+        return this.catalog.collectIdle(true);
+    }
+
+    /**
+     * Deactivates an actor once its current turn ends, with reason {@link DeactivationReason#EXPLICIT}; its
+     * next call activates a fresh instance.
+     * @param contract the actor contract
+     * @param id the actor id
+     * @return whether the actor was active
+     */
+    public boolean deactivate(Class<? extends Actor> contract, String id) {
+        return this.catalog.deactivate(this.registry.identity(contract, id), DeactivationReason.EXPLICIT);
+    }
+
+    /**
+     * Returns whether the runtime accepts calls.
+     * @return {@code false} once {@link #close()} has begun
+     */
+    public boolean isRunning() {
+        return !this.catalog.isClosed();
+    }
+
+    /**
+     * Returns the clock the runtime measures idle time with.
+     * @return the clock
+     */
+    public Clock clock() {
+        return this.settings.clock();
+    }
+
+    /**
+     * Stops accepting calls, lets running turns finish, deactivates every actor with reason
+     * {@link DeactivationReason#SHUTDOWN} and fails the calls still waiting in mailboxes. Waits at most the
+     * shutdown timeout.
+     */
+    @Override
+    public void close() {
+        if (this.catalog.isClosed()) {
+            return;
+        }
+        logger.debug("Shutting down the actor runtime ({} activations)", this.catalog.size());
+        try {
+            this.catalog.close(this.settings.shutdownTimeout());
+        }
+        finally {
+            this.scheduler.shutdownNow();
+        }
+    }
+
+    private void collectInBackground() {
+        try {
+            this.catalog.collectIdle(false);
+        }
+        catch (RuntimeException ex) {
+            logger.error("Idle collection failed", ex);
+        }
+    }
+
+    private static ThreadFactory daemonThreads(String name) {
+        return (task) -> {
+            Thread thread = new Thread(task, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    /**
+     * Builds an {@link ActorRuntime}. Every setting has a default; see the setters.
+     */
+    public static final class Builder {
+
+        /** Each implementation with its own factory, or {@code null} for the builder's instance factory. */
+        private final Map<Class<?>, @Nullable ActorInstanceFactory> implementations = new LinkedHashMap<>();
+
+        private ActorInstanceFactory instanceFactory = new ConstructorInstanceFactory();
+
+        private Clock clock = Clock.systemUTC();
+
+        private Executor turnExecutor = virtualThreads("quark-turn");
+
+        private Duration idleTimeout = Duration.ofMinutes(15);
+
+        private Duration collectionInterval = Duration.ofMinutes(1);
+
+        private int mailboxCapacity = 1000;
+
+        private Duration mailboxFullTimeout = Duration.ofSeconds(10);
+
+        private Duration callTimeout = Duration.ofSeconds(30);
+
+        private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+        private ActorMetrics metrics = ActorMetrics.NONE;
+
+        private Builder() {
+        }
+
+        /**
+         * Registers an actor implementation whose instances the {@link #instanceFactory(ActorInstanceFactory)
+         * instance factory} creates (by default its no-argument constructor).
+         * @param implementation the implementation class
+         * @return this builder
+         */
+        public Builder actor(Class<?> implementation) {
+            Objects.requireNonNull(implementation, "implementation must not be null");
+            this.implementations.put(implementation, null);
+            return this;
+        }
+
+        /**
+         * Registers an actor implementation whose instances come from a supplier.
+         * @param implementation the implementation class
+         * @param instances supplies a new instance per activation
+         * @param <T> the implementation type
+         * @return this builder
+         */
+        public <T> Builder actor(Class<T> implementation, Supplier<? extends T> instances) {
+            Objects.requireNonNull(implementation, "implementation must not be null");
+            Objects.requireNonNull(instances, "instances must not be null");
+            this.implementations.put(implementation, (type) -> instances.get());
+            return this;
+        }
+
+        /**
+         * Sets how instances of implementations registered with {@link #actor(Class)} are created and
+         * disposed of. Default: the no-argument constructor.
+         * @param instanceFactory the factory
+         * @return this builder
+         */
+        public Builder instanceFactory(ActorInstanceFactory instanceFactory) {
+            this.instanceFactory = Objects.requireNonNull(instanceFactory, "instanceFactory must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the clock idle time is measured with. Default: the system UTC clock.
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock must not be null");
+            return this;
+        }
+
+        /**
+         * Sets what starts the threads turns run on. Default: a new virtual thread per busy period of an
+         * activation.
+         * @param turnExecutor the executor
+         * @return this builder
+         */
+        public Builder turnExecutor(Executor turnExecutor) {
+            this.turnExecutor = Objects.requireNonNull(turnExecutor, "turnExecutor must not be null");
+            return this;
+        }
+
+        /**
+         * Sets how long an activation may receive no calls before it is deactivated. Default: 15 minutes.
+         * @param idleTimeout a positive duration
+         * @return this builder
+         */
+        public Builder idleTimeout(Duration idleTimeout) {
+            this.idleTimeout = positive("idleTimeout", idleTimeout);
+            return this;
+        }
+
+        /**
+         * Sets how often idle activations are looked for. Default: 1 minute.
+         * @param collectionInterval a positive duration
+         * @return this builder
+         */
+        public Builder collectionInterval(Duration collectionInterval) {
+            this.collectionInterval = positive("collectionInterval", collectionInterval);
+            return this;
+        }
+
+        /**
+         * Sets how many messages may wait in one activation's mailbox. Default: 1000.
+         * @param mailboxCapacity a positive number
+         * @return this builder
+         */
+        public Builder mailboxCapacity(int mailboxCapacity) {
+            if (mailboxCapacity <= 0) {
+                throw new IllegalArgumentException("mailboxCapacity must be positive, was " + mailboxCapacity);
+            }
+            this.mailboxCapacity = mailboxCapacity;
+            return this;
+        }
+
+        /**
+         * Sets how long a caller waits for room in a full mailbox before it gets a
+         * {@link dev.quark.actor.MailboxFullException}; zero fails at once. Default: 10 seconds.
+         * @param mailboxFullTimeout a duration that is not negative
+         * @return this builder
+         */
+        public Builder mailboxFullTimeout(Duration mailboxFullTimeout) {
+            Objects.requireNonNull(mailboxFullTimeout, "mailboxFullTimeout must not be null");
+            if (mailboxFullTimeout.isNegative()) {
+                throw new IllegalArgumentException("mailboxFullTimeout must not be negative, was " + mailboxFullTimeout);
+            }
+            this.mailboxFullTimeout = mailboxFullTimeout;
+            return this;
+        }
+
+        /**
+         * Sets how long a caller waits for the result of a call before it gets an
+         * {@link dev.quark.actor.ActorCallTimeoutException}. Default: 30 seconds.
+         * @param callTimeout a positive duration
+         * @return this builder
+         */
+        public Builder callTimeout(Duration callTimeout) {
+            this.callTimeout = positive("callTimeout", callTimeout);
+            return this;
+        }
+
+        /**
+         * Sets how long {@link ActorRuntime#close()} waits for running turns and deactivations. Default: 30
+         * seconds.
+         * @param shutdownTimeout a positive duration
+         * @return this builder
+         */
+        public Builder shutdownTimeout(Duration shutdownTimeout) {
+            this.shutdownTimeout = positive("shutdownTimeout", shutdownTimeout);
+            return this;
+        }
+
+        /**
+         * Sets where calls are recorded. Default: nowhere.
+         * @param metrics the metrics
+         * @return this builder
+         */
+        public Builder metrics(ActorMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+            return this;
+        }
+
+        /**
+         * Validates the registered actors and starts the runtime.
+         * @return the running runtime
+         * @throws IllegalArgumentException naming a class or method that cannot be an actor
+         * @throws IllegalStateException naming both classes when two implement one contract
+         */
+        public ActorRuntime build() {
+            RuntimeSettings settings = new RuntimeSettings(this.clock, this.turnExecutor, this.idleTimeout,
+                    this.collectionInterval, this.mailboxCapacity, this.mailboxFullTimeout, this.callTimeout,
+                    this.shutdownTimeout, this.metrics);
+            Map<Class<?>, ActorInstanceFactory> factories = new LinkedHashMap<>();
+            this.implementations.forEach((implementation, factory) -> {
+                if (factory == null && this.instanceFactory instanceof ConstructorInstanceFactory) {
+                    ConstructorInstanceFactory.check(implementation);
+                }
+                factories.put(implementation, (factory != null) ? factory : this.instanceFactory);
+            });
+            return new ActorRuntime(settings, ActorRegistry.of(factories, this.metrics));
+        }
+
+        private static Duration positive(String name, Duration value) {
+            Objects.requireNonNull(value, name + " must not be null");
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + value);
+            }
+            return value;
+        }
+
+        private static Executor virtualThreads(String name) {
+            ThreadFactory threads = Thread.ofVirtual().name(name).factory();
+            return (task) -> threads.newThread(task).start();
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.quark.runtime.internal;
+
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+
+import dev.quark.actor.Actor;
+import dev.quark.runtime.ActorInstanceFactory;
+import dev.quark.runtime.ActorTypeView;
+
+/**
+ * A registered actor implementation: how to create its instances and the counters that describe its
+ * activations.
+ */
+public final class ActorType implements ActorTypeView {
+
+    private final String name;
+
+    private final Class<?> implementation;
+
+    private final List<Class<? extends Actor>> contracts;
+
+    private final ActorInstanceFactory instances;
+
+    private final LongAdder activations = new LongAdder();
+
+    private final LongAdder queued = new LongAdder();
+
+    ActorType(Class<?> implementation, List<Class<? extends Actor>> contracts, ActorInstanceFactory instances) {
+        this.name = contracts.getFirst().getSimpleName();
+        this.implementation = implementation;
+        this.contracts = List.copyOf(contracts);
+        this.instances = instances;
+    }
+
+    @Override
+    public String name() {
+        return this.name;
+    }
+
+    @Override
+    public Class<?> implementation() {
+        return this.implementation;
+    }
+
+    @Override
+    public List<Class<? extends Actor>> contracts() {
+        return this.contracts;
+    }
+
+    @Override
+    public long activationCount() {
+        return this.activations.sum();
+    }
+
+    @Override
+    public long queuedMessageCount() {
+        return this.queued.sum();
+    }
+
+    Object newInstance() throws Exception {
+        Object instance = this.instances.create(this.implementation);
+        if (!this.implementation.isInstance(instance)) {
+            throw new IllegalStateException("Instance factory returned " + instance.getClass().getName()
+                    + " for actor implementation " + this.implementation.getName());
+        }
+        return instance;
+    }
+
+    void destroyInstance(Object instance) {
+        this.instances.destroy(instance);
+    }
+
+    LongAdder activationCounter() {
+        return this.activations;
+    }
+
+    LongAdder queuedCounter() {
+        return this.queued;
+    }
+
+    @Override
+    public String toString() {
+        return this.name + " (" + this.implementation.getName() + ")";
+    }
+}

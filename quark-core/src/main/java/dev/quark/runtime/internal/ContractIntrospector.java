@@ -1,0 +1,169 @@
+package dev.quark.runtime.internal;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
+import java.util.concurrent.Future;
+
+import dev.quark.actor.Actor;
+import dev.quark.actor.OneWay;
+import dev.quark.runtime.ActorMetrics;
+
+/**
+ * Finds the contracts of an implementation and turns each contract method into an {@link ActorMethod},
+ * rejecting what the runtime cannot dispatch with a message that names the method.
+ */
+public final class ContractIntrospector {
+
+    private static final Set<String> REACTIVE_TYPES = Set.of("org.reactivestreams.Publisher",
+            "kotlinx.coroutines.flow.Flow");
+
+    private static final List<Class<?>> LAZY_TYPES = List.of(Future.class, CompletionStage.class,
+            java.util.stream.BaseStream.class, java.util.Iterator.class, java.util.Spliterator.class,
+            Flow.Publisher.class);
+
+    private ContractIntrospector() {
+    }
+
+    /**
+     * Returns the actor contracts an implementation serves: every interface in its hierarchy that extends
+     * {@link Actor}, sorted by name.
+     * @param implementation the implementation class
+     * @return the contracts, possibly empty
+     */
+    public static List<Class<? extends Actor>> contractsOf(Class<?> implementation) {
+        Set<Class<? extends Actor>> contracts = new LinkedHashSet<>();
+        Deque<Class<?>> pending = new ArrayDeque<>();
+        for (Class<?> type = implementation; type != null && type != Object.class; type = type.getSuperclass()) {
+            pending.addAll(List.of(type.getInterfaces()));
+        }
+        Set<Class<?>> seen = new HashSet<>();
+        while (!pending.isEmpty()) {
+            Class<?> candidate = pending.pop();
+            if (!seen.add(candidate) || candidate == Actor.class) {
+                continue;
+            }
+            if (Actor.class.isAssignableFrom(candidate)) {
+                contracts.add(candidate.asSubclass(Actor.class));
+            }
+            pending.addAll(List.of(candidate.getInterfaces()));
+        }
+        List<Class<? extends Actor>> sorted = new ArrayList<>(contracts);
+        sorted.sort(Comparator.comparing(Class::getName));
+        return sorted;
+    }
+
+    /**
+     * Checks that a class can serve as an actor contract.
+     * @param contract the candidate
+     * @throws IllegalArgumentException naming the class when it is not an interface extending {@link Actor}
+     */
+    public static void checkContract(Class<?> contract) {
+        if (!contract.isInterface()) {
+            throw new IllegalArgumentException(contract.getName()
+                    + " is not an interface: an actor contract is an interface that extends " + Actor.class.getName());
+        }
+        if (!Actor.class.isAssignableFrom(contract) || contract == Actor.class) {
+            throw new IllegalArgumentException(
+                    contract.getName() + " is not an actor contract: it must extend " + Actor.class.getName());
+        }
+    }
+
+    /**
+     * Builds the dispatch table of a contract.
+     * @param contract the contract
+     * @param metrics where the calls of each method are recorded
+     * @return every public, non-static method of the contract, including inherited ones
+     * @throws IllegalArgumentException naming the first method the runtime cannot dispatch
+     */
+    static Map<Method, ActorMethod> methodsOf(Class<? extends Actor> contract, ActorMetrics metrics) {
+        Map<Method, ActorMethod> methods = new HashMap<>();
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        for (Method method : contract.getMethods()) {
+            if (Modifier.isStatic(method.getModifiers())) {
+                continue;
+            }
+            ReturnKind kind = returnKindOf(method);
+            Class<? extends Actor> declaring = Actor.class.isAssignableFrom(method.getDeclaringClass())
+                    ? method.getDeclaringClass().asSubclass(Actor.class) : contract;
+            methods.put(method, new ActorMethod(declaring, method, invokerFor(lookup, method), kind,
+                    metrics.forMethod(declaring, method.getName())));
+        }
+        return methods;
+    }
+
+    private static ReturnKind returnKindOf(Method method) {
+        Class<?> returnType = method.getReturnType();
+        if (method.isAnnotationPresent(OneWay.class)) {
+            if (returnType != void.class) {
+                throw new IllegalArgumentException("Actor contract method " + describe(method)
+                        + " is annotated @OneWay but returns " + returnType.getName() + ": one-way methods return void");
+            }
+            return ReturnKind.ONE_WAY;
+        }
+        if (returnType == CompletableFuture.class || returnType == CompletionStage.class) {
+            return ReturnKind.ASYNCHRONOUS;
+        }
+        for (Class<?> lazy : LAZY_TYPES) {
+            if (lazy.isAssignableFrom(returnType)) {
+                throw unsupported(method);
+            }
+        }
+        if (isReactive(returnType)) {
+            throw unsupported(method);
+        }
+        return ReturnKind.SYNCHRONOUS;
+    }
+
+    private static boolean isReactive(Class<?> type) {
+        Deque<Class<?>> pending = new ArrayDeque<>();
+        pending.push(type);
+        while (!pending.isEmpty()) {
+            Class<?> candidate = pending.pop();
+            if (REACTIVE_TYPES.contains(candidate.getName())) {
+                return true;
+            }
+            pending.addAll(List.of(candidate.getInterfaces()));
+            if (candidate.getSuperclass() != null) {
+                pending.push(candidate.getSuperclass());
+            }
+        }
+        return false;
+    }
+
+    private static IllegalArgumentException unsupported(Method method) {
+        return new IllegalArgumentException("Actor contract method " + describe(method) + " returns "
+                + method.getReturnType().getName() + ", which an actor call cannot return: use void, a value, "
+                + "CompletableFuture or CompletionStage");
+    }
+
+    private static MethodHandle invokerFor(MethodHandles.Lookup lookup, Method method) {
+        method.trySetAccessible();
+        try {
+            MethodHandle handle = lookup.unreflect(method);
+            return handle.asType(handle.type().generic()).asSpreader(Object[].class, method.getParameterCount());
+        }
+        catch (IllegalAccessException ex) {
+            throw new IllegalArgumentException("Actor contract method " + describe(method)
+                    + " is not accessible to the runtime: make the contract public", ex);
+        }
+    }
+
+    static String describe(Method method) {
+        return method.getDeclaringClass().getName() + "." + method.getName() + "()";
+    }
+}

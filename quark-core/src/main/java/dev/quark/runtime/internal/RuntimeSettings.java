@@ -1,0 +1,25 @@
+package dev.quark.runtime.internal;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+
+import dev.quark.runtime.ActorMetrics;
+
+/**
+ * The validated settings the engine runs with.
+ *
+ * @param clock the time source for idle collection
+ * @param turnExecutor starts the threads turns run on
+ * @param idleTimeout how long an activation may go without calls before it is collected
+ * @param collectionInterval how often idle activations are looked for
+ * @param mailboxCapacity how many messages may wait for one activation
+ * @param mailboxFullTimeout how long a caller waits for room in a full mailbox
+ * @param callTimeout how long a caller waits for the result of a call
+ * @param shutdownTimeout how long closing the runtime waits for running turns and deactivations
+ * @param metrics where calls are recorded
+ */
+public record RuntimeSettings(Clock clock, Executor turnExecutor, Duration idleTimeout, Duration collectionInterval,
+        int mailboxCapacity, Duration mailboxFullTimeout, Duration callTimeout, Duration shutdownTimeout,
+        ActorMetrics metrics) {
+}

@@ -1,0 +1,113 @@
+package dev.quark.runtime;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+import dev.quark.actor.ActivationException;
+import dev.quark.actor.ActorRuntimeClosedException;
+import dev.quark.runtime.fixtures.Probe;
+import dev.quark.runtime.fixtures.ProbeActor;
+import dev.quark.runtime.fixtures.ProbeEnvironment;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+class ActivationLifecycleTests {
+
+    private final ProbeEnvironment environment = new ProbeEnvironment();
+
+    private final ActorRuntime runtime = ActorRuntime.builder()
+        .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
+        .idleTimeout(Duration.ofMillis(150))
+        .collectionInterval(Duration.ofMillis(25))
+        .build();
+
+    @AfterEach
+    void close() {
+        this.environment.gates().values().forEach(java.util.concurrent.CountDownLatch::countDown);
+        this.runtime.close();
+    }
+
+    @Test
+    void idleActivationIsDeactivatedAndTheNextCallActivatesAFreshInstance() {
+        Probe probe = this.runtime.get(Probe.class, "idle");
+        assertThat(probe.events()).containsExactly("activate");
+        await().atMost(Duration.ofSeconds(5)).until(() -> !this.runtime.isActive(Probe.class, "idle"));
+        assertThat(this.environment.log()).containsExactly("idle:activate", "idle:deactivate:IDLE");
+
+        assertThat(probe.events()).containsExactly("activate");
+        assertThat(this.environment.activations()).hasValue(2);
+    }
+
+    @Test
+    void activationWithARunningTurnIsNotCollected() {
+        Probe probe = this.runtime.get(Probe.class, "working");
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> probe.block("long"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.runtime.isActive(Probe.class, "working"));
+        long collected = java.util.stream.IntStream.range(0, 10).map((i) -> {
+            await().pollDelay(Duration.ofMillis(50)).until(() -> true);
+            return this.runtime.collectIdleActivations();
+        }).sum();
+        assertThat(collected).isZero();
+        this.environment.open("long");
+        assertThat(call).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(this.environment.activations()).hasValue(1);
+    }
+
+    @Test
+    void deactivateOnIdleEndsTheActivationAfterTheTurn() {
+        Probe probe = this.runtime.get(Probe.class, "leaving");
+        probe.leave();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !this.runtime.isActive(Probe.class, "leaving"));
+        assertThat(this.environment.log()).containsExactly("leaving:activate", "leaving:deactivate:EXPLICIT");
+        assertThat(probe.overlap()).isEqualTo(1);
+        assertThat(this.environment.activations()).hasValue(2);
+    }
+
+    @Test
+    void callsArrivingWhileAnActivationDeactivatesRunOnItsSuccessor() throws Exception {
+        Probe probe = this.runtime.get(Probe.class, "handover");
+        CompletableFuture<String> blocked = CompletableFuture.supplyAsync(() -> probe.block("handover"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.runtime.isActive(Probe.class, "handover"));
+        this.runtime.deactivate(Probe.class, "handover");
+        CompletableFuture<Integer> queued = CompletableFuture.supplyAsync(probe::overlap);
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.runtime.queuedMessages(Probe.class, "handover") == 1);
+        this.environment.open("handover");
+        assertThat(blocked).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(queued).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(1);
+        assertThat(this.environment.log()).containsExactly("handover:activate", "handover:deactivate:EXPLICIT",
+                "handover:activate");
+    }
+
+    @Test
+    void failingOnActivateFailsTheCallAndLeavesNoActivationBehind() {
+        this.environment.failActivation().set(true);
+        Probe probe = this.runtime.get(Probe.class, "fragile");
+        assertThatExceptionOfType(ActivationException.class).isThrownBy(probe::overlap)
+            .withMessageContaining("Probe/fragile")
+            .withRootCauseInstanceOf(IllegalStateException.class)
+            .satisfies((ex) -> assertThat(ex.getCause()).hasMessage("activation refused for fragile"));
+        assertThat(this.runtime.isActive(Probe.class, "fragile")).isFalse();
+        assertThat(this.runtime.activationCount()).isZero();
+        assertThat(this.environment.log()).isEmpty();
+
+        this.environment.failActivation().set(false);
+        assertThat(probe.overlap()).isEqualTo(1);
+        assertThat(this.environment.activations()).hasValue(2);
+    }
+
+    @Test
+    void closingDeactivatesEveryActorAndRejectsLaterCalls() {
+        this.runtime.get(Probe.class, "a").overlap();
+        this.runtime.get(Probe.class, "b").overlap();
+        this.runtime.close();
+        assertThat(this.runtime.activationCount()).isZero();
+        assertThat(this.environment.log()).contains("a:deactivate:SHUTDOWN", "b:deactivate:SHUTDOWN");
+        assertThatExceptionOfType(ActorRuntimeClosedException.class)
+            .isThrownBy(() -> this.runtime.get(Probe.class, "a").overlap());
+        assertThat(this.runtime.isRunning()).isFalse();
+    }
+}
