@@ -1,5 +1,7 @@
 package dev.quark.runtime;
 
+import java.util.List;
+
 import dev.quark.actor.Actor;
 
 /**
@@ -18,4 +20,11 @@ public interface ActorMetrics {
      * @return the recorder
      */
     CallMetrics forMethod(Class<? extends Actor> contract, String method);
+
+    /**
+     * Called once when the runtime starts, so that gauges can observe each actor type's live counters.
+     * @param types the registered actor types
+     */
+    default void bindActorTypes(List<? extends ActorTypeView> types) {
+    }
 }

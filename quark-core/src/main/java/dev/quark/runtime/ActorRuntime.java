@@ -57,6 +57,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         this.scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("quark-scheduler"));
         this.scheduler.setRemoveOnCancelPolicy(true);
         this.dispatcher = new CallDispatcher(this.catalog, this.scheduler);
+        settings.metrics().bindActorTypes(registry.types());
         long interval = settings.collectionInterval().toNanos();
         this.scheduler.scheduleWithFixedDelay(this::collectInBackground, interval, interval, TimeUnit.NANOSECONDS);
     }

@@ -1,0 +1,52 @@
+package dev.quark.autoconfigure.actors;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.Set;
+
+import dev.quark.actor.Actor;
+import dev.quark.actor.ActorRef;
+import dev.quark.runtime.internal.ContractIntrospector;
+
+import org.springframework.aot.hint.MemberCategory;
+import org.springframework.aot.hint.RuntimeHints;
+
+/**
+ * The native-image hints one actor implementation needs at run time: a JDK proxy per contract for its
+ * references, its contracts' methods for dispatch through method handles, and its constructors.
+ */
+public final class ActorRuntimeHints {
+
+    private ActorRuntimeHints() {
+    }
+
+    /**
+     * Registers the hints of an actor implementation.
+     * @param hints where to register them
+     * @param implementation the {@link dev.quark.actor.QuarkActor} class
+     */
+    public static void registerActor(RuntimeHints hints, Class<?> implementation) {
+        hints.reflection().registerType(implementation, MemberCategory.INVOKE_DECLARED_CONSTRUCTORS,
+                MemberCategory.INVOKE_PUBLIC_METHODS);
+        for (Class<? extends Actor> contract : ContractIntrospector.contractsOf(implementation)) {
+            hints.proxies().registerJdkProxy(contract, ActorRef.class);
+            for (Class<?> type : interfacesOf(contract)) {
+                hints.reflection().registerType(type, MemberCategory.INVOKE_PUBLIC_METHODS);
+            }
+        }
+    }
+
+    private static Set<Class<?>> interfacesOf(Class<?> contract) {
+        Set<Class<?>> interfaces = new HashSet<>();
+        Deque<Class<?>> pending = new ArrayDeque<>();
+        pending.push(contract);
+        while (!pending.isEmpty()) {
+            Class<?> type = pending.pop();
+            if (interfaces.add(type)) {
+                pending.addAll(java.util.List.of(type.getInterfaces()));
+            }
+        }
+        return interfaces;
+    }
+}

@@ -1,0 +1,56 @@
+package dev.quark.autoconfigure.actors;
+
+import java.time.Clock;
+import java.util.Map;
+
+import dev.quark.actor.ActorRefFactory;
+import dev.quark.runtime.ActorMetrics;
+import dev.quark.runtime.ActorRuntime;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+
+/**
+ * Auto-configuration of the actor runtime: an {@link ActorRuntime} bean, which is also the application's
+ * {@link ActorRefFactory}, hosting every {@link dev.quark.actor.QuarkActor} class found in the
+ * application's packages.
+ */
+@AutoConfiguration
+@ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(QuarkActorsProperties.class)
+@Import(ActorBeanDefinitionRegistrar.class)
+public final class QuarkActorsAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    ActorRuntime quarkActorRuntime(QuarkActorsProperties properties, ConfigurableListableBeanFactory beanFactory,
+            ObjectProvider<Clock> clock, ObjectProvider<ActorMetrics> metrics,
+            ObjectProvider<ActorRuntimeBuilderCustomizer> customizers) {
+        Map<Class<?>, String> actors = ActorBeans.find(beanFactory);
+        ActorRuntime.Builder builder = ActorRuntime.builder()
+            .instanceFactory(new SpringActorInstanceFactory(beanFactory, actors))
+            .clock(clock.getIfUnique(Clock::systemUTC))
+            .metrics(metrics.getIfAvailable(() -> ActorMetrics.NONE))
+            .idleTimeout(properties.getIdleTimeout())
+            .collectionInterval(properties.getCollectionInterval())
+            .mailboxCapacity(properties.getMailboxCapacity())
+            .mailboxFullTimeout(properties.getMailboxFullTimeout())
+            .callTimeout(properties.getCallTimeout())
+            .shutdownTimeout(properties.getShutdownTimeout());
+        actors.keySet().forEach(builder::actor);
+        customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
+        return builder.build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    ActorRuntimeLifecycle quarkActorRuntimeLifecycle(ActorRuntime runtime) {
+        return new ActorRuntimeLifecycle(runtime);
+    }
+}

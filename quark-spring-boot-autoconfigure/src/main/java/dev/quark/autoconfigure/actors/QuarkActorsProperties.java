@@ -1,0 +1,123 @@
+package dev.quark.autoconfigure.actors;
+
+import java.time.Duration;
+
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+
+/**
+ * Configuration of the actor runtime.
+ */
+@ConfigurationProperties(QuarkActorsProperties.PREFIX)
+public class QuarkActorsProperties implements InitializingBean {
+
+    static final String PREFIX = "quark.actors";
+
+    /**
+     * How long an activation may receive no calls before it is deactivated.
+     */
+    private Duration idleTimeout = Duration.ofMinutes(15);
+
+    /**
+     * How often idle activations are looked for.
+     */
+    private Duration collectionInterval = Duration.ofMinutes(1);
+
+    /**
+     * Maximum number of messages waiting in one activation's mailbox.
+     */
+    private int mailboxCapacity = 1000;
+
+    /**
+     * How long a caller waits for room in a full mailbox before the call fails with
+     * MailboxFullException. Zero fails at once.
+     */
+    private Duration mailboxFullTimeout = Duration.ofSeconds(10);
+
+    /**
+     * How long a caller waits for the result of a call before it fails with ActorCallTimeoutException.
+     */
+    private Duration callTimeout = Duration.ofSeconds(30);
+
+    /**
+     * How long shutdown waits for running turns and deactivations to finish.
+     */
+    private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+    public Duration getIdleTimeout() {
+        return this.idleTimeout;
+    }
+
+    public void setIdleTimeout(Duration idleTimeout) {
+        this.idleTimeout = idleTimeout;
+    }
+
+    public Duration getCollectionInterval() {
+        return this.collectionInterval;
+    }
+
+    public void setCollectionInterval(Duration collectionInterval) {
+        this.collectionInterval = collectionInterval;
+    }
+
+    public int getMailboxCapacity() {
+        return this.mailboxCapacity;
+    }
+
+    public void setMailboxCapacity(int mailboxCapacity) {
+        this.mailboxCapacity = mailboxCapacity;
+    }
+
+    public Duration getMailboxFullTimeout() {
+        return this.mailboxFullTimeout;
+    }
+
+    public void setMailboxFullTimeout(Duration mailboxFullTimeout) {
+        this.mailboxFullTimeout = mailboxFullTimeout;
+    }
+
+    public Duration getCallTimeout() {
+        return this.callTimeout;
+    }
+
+    public void setCallTimeout(Duration callTimeout) {
+        this.callTimeout = callTimeout;
+    }
+
+    public Duration getShutdownTimeout() {
+        return this.shutdownTimeout;
+    }
+
+    public void setShutdownTimeout(Duration shutdownTimeout) {
+        this.shutdownTimeout = shutdownTimeout;
+    }
+
+    /**
+     * Rejects values the runtime cannot work with; the failure names the property and its value.
+     * @throws InvalidConfigurationPropertyValueException for the first invalid property
+     */
+    @Override
+    public void afterPropertiesSet() {
+        positive("idle-timeout", this.idleTimeout);
+        positive("collection-interval", this.collectionInterval);
+        positive("call-timeout", this.callTimeout);
+        positive("shutdown-timeout", this.shutdownTimeout);
+        if (this.mailboxFullTimeout.isNegative()) {
+            throw invalid("mailbox-full-timeout", this.mailboxFullTimeout, "must not be negative");
+        }
+        if (this.mailboxCapacity <= 0) {
+            throw invalid("mailbox-capacity", this.mailboxCapacity, "must be positive");
+        }
+    }
+
+    private static void positive(String property, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            throw invalid(property, value, "must be positive");
+        }
+    }
+
+    private static InvalidConfigurationPropertyValueException invalid(String property, Object value, String reason) {
+        return new InvalidConfigurationPropertyValueException(PREFIX + "." + property, value, reason);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.quark.autoconfigure.metrics;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import dev.quark.actor.Actor;
+import dev.quark.runtime.ActorMetrics;
+import dev.quark.runtime.ActorTypeView;
+import dev.quark.runtime.CallMetrics;
+import dev.quark.runtime.CallOutcome;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * Records actor calls and activations in Micrometer:
+ * <ul>
+ * <li>{@code quark.actor.calls} (timer; tags {@code contract}, {@code method}, {@code outcome}): calls that
+ * reached a mailbox, from arrival to the end of the turn;</li>
+ * <li>{@code quark.actor.activations} (gauge; tag {@code contract}): live activations;</li>
+ * <li>{@code quark.actor.mailbox.depth} (gauge; tag {@code contract}): messages waiting in mailboxes.</li>
+ * </ul>
+ * Timers are created once per method and outcome at start-up, so recording a call does no lookup.
+ */
+public class MicrometerActorMetrics implements ActorMetrics {
+
+    /** Name of the call timer. */
+    public static final String CALLS = "quark.actor.calls";
+
+    /** Name of the activation gauge. */
+    public static final String ACTIVATIONS = "quark.actor.activations";
+
+    /** Name of the mailbox depth gauge. */
+    public static final String MAILBOX_DEPTH = "quark.actor.mailbox.depth";
+
+    private final MeterRegistry registry;
+
+    public MicrometerActorMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public CallMetrics forMethod(Class<? extends Actor> contract, String method) {
+        Map<CallOutcome, Timer> timers = new EnumMap<>(CallOutcome.class);
+        for (CallOutcome outcome : CallOutcome.values()) {
+            timers.put(outcome, Timer.builder(CALLS)
+                .description("Actor calls, from arrival in the mailbox to the end of the turn")
+                .tag("contract", contract.getSimpleName())
+                .tag("method", method)
+                .tag("outcome", outcome.name().toLowerCase(Locale.ROOT))
+                .register(this.registry));
+        }
+        Timer[] byOrdinal = timers.values().toArray(Timer[]::new);
+        return (outcome, durationNanos) -> byOrdinal[outcome.ordinal()].record(durationNanos,
+                java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void bindActorTypes(List<? extends ActorTypeView> types) {
+        for (ActorTypeView type : types) {
+            Gauge.builder(ACTIVATIONS, type, ActorTypeView::activationCount)
+                .description("Live activations")
+                .tag("contract", type.name())
+                .register(this.registry);
+            Gauge.builder(MAILBOX_DEPTH, type, ActorTypeView::queuedMessageCount)
+                .description("Messages waiting in mailboxes, not counting running turns")
+                .tag("contract", type.name())
+                .register(this.registry);
+        }
+    }
+}

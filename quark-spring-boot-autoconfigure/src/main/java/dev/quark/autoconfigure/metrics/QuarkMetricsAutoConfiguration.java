@@ -1,0 +1,32 @@
+package dev.quark.autoconfigure.metrics;
+
+import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.runtime.ActorMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Auto-configuration of Quark's Micrometer metrics, when the application has a {@link MeterRegistry}.
+ */
+@AutoConfiguration(before = QuarkActorsAutoConfiguration.class, after = { MetricsAutoConfiguration.class,
+        CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class })
+@ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
+@ConditionalOnClass({ MeterRegistry.class, MetricsAutoConfiguration.class })
+@ConditionalOnBean(MeterRegistry.class)
+public final class QuarkMetricsAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    ActorMetrics quarkActorMetrics(MeterRegistry registry) {
+        return new MicrometerActorMetrics(registry);
+    }
+}

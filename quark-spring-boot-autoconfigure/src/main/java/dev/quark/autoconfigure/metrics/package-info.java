@@ -1,0 +1,7 @@
+/**
+ * Micrometer metrics of the Quark runtime.
+ */
+@NullMarked
+package dev.quark.autoconfigure.metrics;
+
+import org.jspecify.annotations.NullMarked;

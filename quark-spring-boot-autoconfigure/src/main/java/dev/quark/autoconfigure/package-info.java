@@ -1,0 +1,7 @@
+/**
+ * Spring Boot auto-configuration for Quark.
+ */
+@NullMarked
+package dev.quark.autoconfigure;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,54 @@
+package dev.quark.autoconfigure.actors;
+
+import dev.quark.actor.ActorRef;
+import dev.quark.autoconfigure.fixtures.greeting.Greeter;
+import dev.quark.autoconfigure.fixtures.greeting.GreeterActor;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.aot.hint.RuntimeHints;
+import org.springframework.aot.hint.predicate.RuntimeHintsPredicates;
+import org.springframework.aot.test.generate.TestGenerationContext;
+import org.springframework.beans.factory.aot.BeanFactoryInitializationAotContribution;
+import org.springframework.beans.factory.aot.BeanFactoryInitializationCode;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.support.DefaultListableBeanFactory;
+import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.core.io.support.SpringFactoriesLoader;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
+
+class ActorRuntimeHintsTests {
+
+    @Test
+    void actorNeedsAProxyForEachContractAndInvocableContractMethods() {
+        RuntimeHints hints = new RuntimeHints();
+        ActorRuntimeHints.registerActor(hints, GreeterActor.class);
+        assertThat(RuntimeHintsPredicates.proxies().forInterfaces(Greeter.class, ActorRef.class)).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(Greeter.class, "greet")).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onType(GreeterActor.class)).accepts(hints);
+    }
+
+    @Test
+    void aotProcessorContributesHintsForEveryActorBean() {
+        DefaultListableBeanFactory beanFactory = new DefaultListableBeanFactory();
+        RootBeanDefinition definition = new RootBeanDefinition(GreeterActor.class);
+        definition.setScope(BeanDefinition.SCOPE_PROTOTYPE);
+        beanFactory.registerBeanDefinition("greeter", definition);
+
+        BeanFactoryInitializationAotContribution contribution = new ActorRuntimeHintsAotProcessor()
+            .processAheadOfTime(beanFactory);
+        assertThat(contribution).isNotNull();
+        TestGenerationContext generationContext = new TestGenerationContext();
+        contribution.applyTo(generationContext, mock(BeanFactoryInitializationCode.class));
+        assertThat(RuntimeHintsPredicates.proxies().forInterfaces(Greeter.class, ActorRef.class))
+            .accepts(generationContext.getRuntimeHints());
+    }
+
+    @Test
+    void aotProcessorIsRegistered() {
+        assertThat(SpringFactoriesLoader.forResourceLocation("META-INF/spring/aot.factories")
+            .load(org.springframework.beans.factory.aot.BeanFactoryInitializationAotProcessor.class))
+            .anyMatch(ActorRuntimeHintsAotProcessor.class::isInstance);
+    }
+}

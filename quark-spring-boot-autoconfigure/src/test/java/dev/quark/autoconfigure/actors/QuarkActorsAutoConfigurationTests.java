@@ -1,0 +1,249 @@
+package dev.quark.autoconfigure.actors;
+
+import java.time.Clock;
+import java.time.Duration;
+
+import dev.quark.actor.ActorRefFactory;
+import dev.quark.autoconfigure.fixtures.duplicate.FirstEcho;
+import dev.quark.autoconfigure.fixtures.duplicate.SecondEcho;
+import dev.quark.autoconfigure.fixtures.greeting.Greeter;
+import dev.quark.autoconfigure.fixtures.greeting.GreeterActor;
+import dev.quark.autoconfigure.fixtures.greeting.Salutation;
+import dev.quark.autoconfigure.fixtures.singleton.SingletonTicker;
+import dev.quark.autoconfigure.fixtures.unsupported.Loader;
+import dev.quark.autoconfigure.fixtures.unsupported.LoaderActor;
+import dev.quark.runtime.ActorRuntime;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurationPackage;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.ComponentScan;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class QuarkActorsAutoConfigurationTests {
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class))
+        .withUserConfiguration(GreetingApplication.class);
+
+    @Test
+    void runtimeIsTheActorRefFactoryAndHostsScannedActorsWithConstructorInjection() {
+        this.contextRunner.run((context) -> {
+            assertThat(context).hasSingleBean(ActorRuntime.class).hasSingleBean(ActorRefFactory.class);
+            Greeter greeter = context.getBean(ActorRefFactory.class).get(Greeter.class, "g-1");
+            assertThat(greeter.greet("Ada")).isEqualTo("Hello, Ada from g-1");
+        });
+    }
+
+    @Test
+    void eachActivationGetsItsOwnPrototypeInstance() {
+        this.contextRunner.run((context) -> {
+            ActorRefFactory actors = context.getBean(ActorRefFactory.class);
+            int first = actors.get(Greeter.class, "a").instanceNumber();
+            int second = actors.get(Greeter.class, "b").instanceNumber();
+            assertThat(first).isNotEqualTo(second);
+            assertThat(actors.get(Greeter.class, "a").instanceNumber()).isEqualTo(first);
+        });
+    }
+
+    @Test
+    void actorImplementationsAreNotInjectableByType() {
+        this.contextRunner.withUserConfiguration(ActorConsumer.class).run((context) -> {
+            assertThat(context.getBean("injectedActor")).isEqualTo("none");
+            assertThat(context.getBean("injectedContract")).isEqualTo("none");
+        });
+    }
+
+    @Test
+    void endedActivationsAreDestroyedAsBeans() {
+        this.contextRunner.run((context) -> {
+            Greeter greeter = context.getBean(ActorRefFactory.class).get(Greeter.class, "leaving");
+            int instance = greeter.instanceNumber();
+            greeter.leave();
+            Salutation salutation = context.getBean(Salutation.class);
+            org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> salutation.events().contains("destroyed:" + instance));
+            assertThat(salutation.events()).containsExactly("leaving:deactivate:EXPLICIT", "destroyed:" + instance);
+        });
+    }
+
+    @Test
+    void closingTheContextDeactivatesActorsBeforeSingletonsAreDestroyed() {
+        Salutation[] salutation = new Salutation[1];
+        this.contextRunner.run((context) -> {
+            salutation[0] = context.getBean(Salutation.class);
+            context.getBean(ActorRefFactory.class).get(Greeter.class, "open").greet("x");
+        });
+        assertThat(salutation[0].events()).contains("open:deactivate:SHUTDOWN");
+    }
+
+    @Test
+    void disabledQuarkCreatesNoRuntime() {
+        this.contextRunner.withPropertyValues("quark.enabled=false")
+            .run((context) -> assertThat(context).doesNotHaveBean(ActorRuntime.class));
+    }
+
+    @Test
+    void userDefinedRuntimeMakesTheAutoConfigurationBackOff() {
+        this.contextRunner.withUserConfiguration(CustomRuntime.class).run((context) -> {
+            assertThat(context).hasSingleBean(ActorRuntime.class);
+            assertThat(context.getBean(ActorRuntime.class)).isSameAs(context.getBean("customRuntime"));
+        });
+    }
+
+    @Test
+    void propertiesBindWithDocumentedDefaults() {
+        this.contextRunner.run((context) -> {
+            QuarkActorsProperties properties = context.getBean(QuarkActorsProperties.class);
+            assertThat(properties.getIdleTimeout()).isEqualTo(Duration.ofMinutes(15));
+            assertThat(properties.getMailboxCapacity()).isEqualTo(1000);
+            assertThat(properties.getMailboxFullTimeout()).isEqualTo(Duration.ofSeconds(10));
+            assertThat(properties.getCallTimeout()).isEqualTo(Duration.ofSeconds(30));
+        });
+        this.contextRunner.withPropertyValues("quark.actors.idle-timeout=2m", "quark.actors.mailbox-capacity=5")
+            .run((context) -> {
+                QuarkActorsProperties properties = context.getBean(QuarkActorsProperties.class);
+                assertThat(properties.getIdleTimeout()).isEqualTo(Duration.ofMinutes(2));
+                assertThat(properties.getMailboxCapacity()).isEqualTo(5);
+            });
+    }
+
+    @Test
+    void clockBeanIsUsedByTheRuntime() {
+        this.contextRunner.withBean(Clock.class, () -> Clock.fixed(java.time.Instant.EPOCH, java.time.ZoneOffset.UTC))
+            .run((context) -> assertThat(context.getBean(ActorRuntime.class).clock().instant())
+                .isEqualTo(java.time.Instant.EPOCH));
+    }
+
+    @Test
+    void customizersRunAfterTheProperties() {
+        this.contextRunner.withPropertyValues("quark.actors.call-timeout=30s")
+            .withBean(ActorRuntimeBuilderCustomizer.class,
+                    () -> (builder) -> builder.callTimeout(Duration.ofMillis(1)))
+            .run((context) -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
+    void negativeMailboxCapacityFailsStartupNamingTheProperty() {
+        this.contextRunner.withPropertyValues("quark.actors.mailbox-capacity=-5").run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessage("Property quark.actors.mailbox-capacity with value '-5' is invalid: must be positive");
+        });
+    }
+
+    @Test
+    void negativeTimeoutsFailStartupNamingTheProperty() {
+        for (String property : new String[] { "call-timeout", "idle-timeout", "mailbox-full-timeout",
+                "collection-interval", "shutdown-timeout" }) {
+            this.contextRunner.withPropertyValues("quark.actors." + property + "=-1s").run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                    .hasMessageContaining("quark.actors." + property)
+                    .hasMessageContaining("PT-1S");
+            });
+        }
+    }
+
+    @Test
+    void twoImplementationsOfOneContractFailStartupNamingBoth() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class))
+            .withUserConfiguration(DuplicateApplication.class)
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .hasMessageContaining(FirstEcho.class.getName())
+                    .hasMessageContaining(SecondEcho.class.getName());
+            });
+    }
+
+    @Test
+    void unsupportedReturnTypeFailsStartupNamingTheMethod() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class))
+            .withUserConfiguration(UnsupportedApplication.class)
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .hasMessageContaining(Loader.class.getName() + ".load()");
+            });
+    }
+
+    @Test
+    void actorRegisteredAsSingletonFailsStartupNamingTheBean() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class))
+            .withUserConfiguration(SingletonApplication.class)
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining(SingletonTicker.class.getName())
+                    .hasMessageContaining("prototype");
+            });
+    }
+
+    @Test
+    void withoutAutoConfigurationPackageNoActorIsRegistered() {
+        new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class))
+            .run((context) -> {
+                assertThat(context).hasSingleBean(ActorRuntime.class);
+                assertThat(context.getBean(ActorRuntime.class).actorTypes()).isEmpty();
+            });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @AutoConfigurationPackage(basePackageClasses = GreeterActor.class)
+    static class GreetingApplication {
+
+        @Bean
+        Salutation salutation() {
+            return new Salutation("Hello");
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class ActorConsumer {
+
+        @Bean
+        String injectedActor(java.util.Optional<GreeterActor> actor) {
+            return actor.map(Object::toString).orElse("none");
+        }
+
+        @Bean
+        String injectedContract(java.util.Optional<Greeter> actor) {
+            return actor.map(Object::toString).orElse("none");
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class CustomRuntime {
+
+        @Bean
+        ActorRuntime customRuntime() {
+            return ActorRuntime.builder().build();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @AutoConfigurationPackage(basePackageClasses = FirstEcho.class)
+    static class DuplicateApplication {
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @AutoConfigurationPackage(basePackageClasses = LoaderActor.class)
+    static class UnsupportedApplication {
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @AutoConfigurationPackage(basePackageClasses = SingletonTicker.class)
+    @ComponentScan(basePackageClasses = SingletonTicker.class)
+    static class SingletonApplication {
+    }
+}

@@ -1,0 +1,83 @@
+package dev.quark.autoconfigure.metrics;
+
+import dev.quark.actor.ActorRefFactory;
+import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.autoconfigure.fixtures.greeting.Greeter;
+import dev.quark.autoconfigure.fixtures.greeting.GreeterActor;
+import dev.quark.autoconfigure.fixtures.greeting.Salutation;
+import dev.quark.runtime.ActorMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurationPackage;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+class QuarkMetricsAutoConfigurationTests {
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
+                CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class,
+                QuarkMetricsAutoConfiguration.class, QuarkActorsAutoConfiguration.class))
+        .withUserConfiguration(GreetingApplication.class);
+
+    @Test
+    void callsAreTimedByContractMethodAndOutcome() {
+        this.contextRunner.run((context) -> {
+            Greeter greeter = context.getBean(ActorRefFactory.class).get(Greeter.class, "m");
+            greeter.greet("a");
+            greeter.greet("b");
+            assertThatIllegalStateException().isThrownBy(() -> greeter.fail("nope"));
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            Timer success = registry.get(MicrometerActorMetrics.CALLS)
+                .tags("contract", "Greeter", "method", "greet", "outcome", "success")
+                .timer();
+            Timer failure = registry.get(MicrometerActorMetrics.CALLS)
+                .tags("contract", "Greeter", "method", "fail", "outcome", "failure")
+                .timer();
+            assertThat(success.count()).isEqualTo(2);
+            assertThat(failure.count()).isEqualTo(1);
+        });
+    }
+
+    @Test
+    void activationsAndMailboxDepthAreGaugedPerContract() {
+        this.contextRunner.run((context) -> {
+            ActorRefFactory actors = context.getBean(ActorRefFactory.class);
+            actors.get(Greeter.class, "x").greet("a");
+            actors.get(Greeter.class, "y").greet("a");
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.get(MicrometerActorMetrics.ACTIVATIONS).tag("contract", "Greeter").gauge().value())
+                .isEqualTo(2);
+            assertThat(registry.get(MicrometerActorMetrics.MAILBOX_DEPTH).tag("contract", "Greeter").gauge().value())
+                .isZero();
+        });
+    }
+
+    @Test
+    void noMetricsWithoutAMeterRegistry() {
+        new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(QuarkMetricsAutoConfiguration.class,
+                    QuarkActorsAutoConfiguration.class))
+            .run((context) -> assertThat(context).doesNotHaveBean(ActorMetrics.class));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @AutoConfigurationPackage(basePackageClasses = GreeterActor.class)
+    static class GreetingApplication {
+
+        @Bean
+        Salutation salutation() {
+            return new Salutation("Hey");
+        }
+    }
+}
