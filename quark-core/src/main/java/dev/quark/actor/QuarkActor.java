@@ -17,4 +17,12 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 public @interface QuarkActor {
+
+    /**
+     * The actor type's name: it appears in logs, metric tags and error messages, and keys persistent data
+     * (state, reminders), so it must stay stable once data exists. Defaults to the simple name of the
+     * implementation's first contract in alphabetical order.
+     * @return the name, or empty for the default
+     */
+    String name() default "";
 }

@@ -2,6 +2,7 @@ package dev.quark.runtime;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -212,6 +213,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
         private ActorMetrics metrics = ActorMetrics.NONE;
 
+        private final List<ActivationHook> activationHooks = new ArrayList<>();
+
         private Builder() {
         }
 
@@ -354,6 +357,16 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         }
 
         /**
+         * Adds a hook that runs around every activation, after those added before it.
+         * @param hook the hook
+         * @return this builder
+         */
+        public Builder activationHook(ActivationHook hook) {
+            this.activationHooks.add(Objects.requireNonNull(hook, "hook must not be null"));
+            return this;
+        }
+
+        /**
          * Validates the registered actors and starts the runtime.
          * @return the running runtime
          * @throws IllegalArgumentException naming a class or method that cannot be an actor
@@ -362,7 +375,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         public ActorRuntime build() {
             RuntimeSettings settings = new RuntimeSettings(this.clock, this.turnExecutor, this.idleTimeout,
                     this.collectionInterval, this.mailboxCapacity, this.mailboxFullTimeout, this.callTimeout,
-                    this.shutdownTimeout, this.metrics);
+                    this.shutdownTimeout, this.metrics, this.activationHooks);
             Map<Class<?>, ActorInstanceFactory> factories = new LinkedHashMap<>();
             this.implementations.forEach((implementation, factory) -> {
                 if (factory == null && this.instanceFactory instanceof ConstructorInstanceFactory) {

@@ -1,5 +1,6 @@
 package dev.quark.runtime.internal;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -12,6 +13,8 @@ import dev.quark.actor.ActivationException;
 import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.actor.ActorContext;
 import dev.quark.actor.DeactivationReason;
+import dev.quark.runtime.ActivationHook;
+import dev.quark.runtime.ActorInstance;
 import dev.quark.runtime.CallOutcome;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -156,11 +159,19 @@ final class Activation implements ActorHost {
     private boolean activate(Invocation trigger) {
         ActorType type = this.identity.type();
         Object created = null;
+        int hooksRun = 0;
         CurrentTurn.enter(trigger);
         try {
             created = type.newInstance();
             if (created instanceof AbstractActor actor) {
                 ActorAccess.hooks().attach(actor, this);
+            }
+            ActorInstance view = new ActorInstance(type, this.identity.id(), created);
+            for (ActivationHook hook : this.catalog.settings().activationHooks()) {
+                hook.beforeActivate(view);
+                hooksRun++;
+            }
+            if (created instanceof AbstractActor actor) {
                 ActorAccess.hooks().activate(actor);
             }
             this.instance = created;
@@ -171,6 +182,9 @@ final class Activation implements ActorHost {
             return true;
         }
         catch (Throwable ex) {
+            if (created != null) {
+                runAfterDeactivate(created, hooksRun, DeactivationReason.FAILURE);
+            }
             failActivation(trigger, created, ex);
             return false;
         }
@@ -316,6 +330,7 @@ final class Activation implements ActorHost {
                             this.identity, ex);
                 }
             }
+            runAfterDeactivate(current, this.catalog.settings().activationHooks().size(), reason);
             destroyQuietly(current);
             this.instance = null;
             this.identity.type().activationCounter().decrement();
@@ -328,6 +343,23 @@ final class Activation implements ActorHost {
             Invocation waiting = takeAll();
             signalRoom();
             this.catalog.replaceEnded(this, waiting, count);
+        }
+    }
+
+    /**
+     * Runs {@code afterDeactivate} of the first {@code count} hooks, last first.
+     */
+    private void runAfterDeactivate(Object current, int count, DeactivationReason reason) {
+        List<ActivationHook> hooks = this.catalog.settings().activationHooks();
+        ActorInstance view = new ActorInstance(this.identity.type(), this.identity.id(), current);
+        for (int i = count - 1; i >= 0; i--) {
+            try {
+                hooks.get(i).afterDeactivate(view, reason);
+            }
+            catch (Throwable ex) {
+                logger.warn("Activation hook {} failed after the deactivation of {}; the deactivation completes "
+                        + "regardless", hooks.get(i), this.identity, ex);
+            }
         }
     }
 

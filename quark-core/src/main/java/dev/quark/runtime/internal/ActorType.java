@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 import dev.quark.actor.Actor;
+import dev.quark.actor.QuarkActor;
 import dev.quark.runtime.ActorInstanceFactory;
 import dev.quark.runtime.ActorTypeView;
 
@@ -26,7 +27,9 @@ public final class ActorType implements ActorTypeView {
     private final LongAdder queued = new LongAdder();
 
     ActorType(Class<?> implementation, List<Class<? extends Actor>> contracts, ActorInstanceFactory instances) {
-        this.name = contracts.getFirst().getSimpleName();
+        QuarkActor annotation = implementation.getAnnotation(QuarkActor.class);
+        this.name = (annotation != null && !annotation.name().isBlank()) ? annotation.name()
+                : contracts.getFirst().getSimpleName();
         this.implementation = implementation;
         this.contracts = List.copyOf(contracts);
         this.instances = instances;

@@ -2,8 +2,10 @@ package dev.quark.runtime.internal;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Executor;
 
+import dev.quark.runtime.ActivationHook;
 import dev.quark.runtime.ActorMetrics;
 
 /**
@@ -18,8 +20,13 @@ import dev.quark.runtime.ActorMetrics;
  * @param callTimeout how long a caller waits for the result of a call
  * @param shutdownTimeout how long closing the runtime waits for running turns and deactivations
  * @param metrics where calls are recorded
+ * @param activationHooks what runs around every activation, in order
  */
 public record RuntimeSettings(Clock clock, Executor turnExecutor, Duration idleTimeout, Duration collectionInterval,
         int mailboxCapacity, Duration mailboxFullTimeout, Duration callTimeout, Duration shutdownTimeout,
-        ActorMetrics metrics) {
+        ActorMetrics metrics, List<ActivationHook> activationHooks) {
+
+    public RuntimeSettings {
+        activationHooks = List.copyOf(activationHooks);
+    }
 }

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.Map;
 
 import dev.quark.actor.ActorRefFactory;
+import dev.quark.runtime.ActivationHook;
 import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.ActorRuntime;
 
@@ -31,7 +32,7 @@ public final class QuarkActorsAutoConfiguration {
     @ConditionalOnMissingBean
     ActorRuntime quarkActorRuntime(QuarkActorsProperties properties, ConfigurableListableBeanFactory beanFactory,
             ObjectProvider<Clock> clock, ObjectProvider<ActorMetrics> metrics,
-            ObjectProvider<ActorRuntimeBuilderCustomizer> customizers) {
+            ObjectProvider<ActivationHook> activationHooks, ObjectProvider<ActorRuntimeBuilderCustomizer> customizers) {
         Map<Class<?>, String> actors = ActorBeans.find(beanFactory);
         ActorRuntime.Builder builder = ActorRuntime.builder()
             .instanceFactory(new SpringActorInstanceFactory(beanFactory, actors))
@@ -44,6 +45,7 @@ public final class QuarkActorsAutoConfiguration {
             .callTimeout(properties.getCallTimeout())
             .shutdownTimeout(properties.getShutdownTimeout());
         actors.keySet().forEach(builder::actor);
+        activationHooks.orderedStream().forEach(builder::activationHook);
         customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
         return builder.build();
     }
