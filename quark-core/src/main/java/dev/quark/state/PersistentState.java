@@ -1,0 +1,104 @@
+package dev.quark.state;
+
+import java.util.NoSuchElementException;
+import java.util.function.UnaryOperator;
+
+/**
+ * One named persistent state of an activation: the value it holds in memory and the version of that value in
+ * its store. Declared with {@link ActorState} and loaded before {@code onActivate()}.
+ * <p>
+ * Changes stay in memory until {@link #save()}. Every save carries the version that was loaded or last saved
+ * (the e-tag); when the store holds another version, because another activation or process wrote the state
+ * meanwhile, the save throws {@link ConcurrencyException} and nothing is written. The first save of a state
+ * that does not exist yet is guarded the same way: of two activations that race to create it, exactly one
+ * wins.
+ * <p>
+ * A state belongs to its activation and is used from the actor's own turns and lifecycle hooks, like the rest
+ * of the actor's fields; it is not safe for use from other threads.
+ *
+ * @param <T> the type of the value, stored as JSON
+ */
+public interface PersistentState<T> {
+
+    /**
+     * Returns the key the state is stored under.
+     * @return the key
+     */
+    StateKey key();
+
+    /**
+     * Returns whether the store held the state when it was last loaded, saved or cleared by this activation.
+     * A value {@link #set(Object) set} but not saved yet does not make it exist.
+     * @return whether a stored value exists
+     */
+    boolean exists();
+
+    /**
+     * Returns the value: the one loaded, or the one set since.
+     * @return the value
+     * @throws NoSuchElementException when the state holds no value (it does not exist and none was set)
+     */
+    T get();
+
+    /**
+     * Returns the value, or a fallback when the state holds none.
+     * @param fallback returned when there is no value; not stored
+     * @return the value or the fallback
+     */
+    T getOrElse(T fallback);
+
+    /**
+     * Replaces the value in memory; {@link #save()} stores it.
+     * @param value the new value
+     */
+    void set(T value);
+
+    /**
+     * Replaces the value in memory with the result of a function of the current value.
+     * @param change computes the new value from the current one
+     * @return the new value
+     * @throws NoSuchElementException when the state holds no value
+     */
+    T update(UnaryOperator<T> change);
+
+    /**
+     * Replaces the value in memory with the result of a function of the current value, or of
+     * {@code initial} when the state holds none.
+     * @param initial the value to start from when there is none
+     * @param change computes the new value
+     * @return the new value
+     */
+    T update(T initial, UnaryOperator<T> change);
+
+    /**
+     * Writes the value to the store, if the store still holds the version this activation knows.
+     * @throws IllegalStateException when the state holds no value
+     * @throws ConcurrencyException when the store holds another version; nothing is written and this state
+     * keeps its value and version, so the caller can {@link #reload()} and retry
+     * @throws StateSerializationException when the value cannot be written as JSON
+     * @throws StateStoreException when the store cannot be reached or fails
+     */
+    void save();
+
+    /**
+     * Replaces the value in memory with the one in the store, dropping unsaved changes.
+     * @throws StateSerializationException when the stored payload cannot be read as the state's type
+     * @throws StateStoreException when the store cannot be reached or fails
+     */
+    void reload();
+
+    /**
+     * Deletes the state from the store, if the store still holds the version this activation knows, and
+     * drops the value in memory. Afterwards the state does not exist and its version is 0.
+     * @throws ConcurrencyException when the store holds another version; nothing is deleted
+     * @throws StateStoreException when the store cannot be reached or fails
+     */
+    void clear();
+
+    /**
+     * Returns the version of the value in the store as this activation knows it: 0 when the state does not
+     * exist, 1 after its first save, one more with every save.
+     * @return the version (e-tag)
+     */
+    long version();
+}

@@ -1,0 +1,33 @@
+package dev.quark.state;
+
+/**
+ * A state store could not be reached or failed while loading, saving or deleting a state. Whether the write
+ * happened is unknown when a save fails this way; the next save tells, by succeeding or throwing
+ * {@link ConcurrencyException}.
+ */
+public class StateStoreException extends StateException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final String store;
+
+    /**
+     * Creates the exception.
+     * @param store the name of the store
+     * @param key the state's key
+     * @param operation what failed: {@code load}, {@code save} or {@code delete}
+     * @param cause the store's exception
+     */
+    public StateStoreException(String store, StateKey key, String operation, Throwable cause) {
+        super(key, "Could not " + operation + " state " + key + " in store '" + store + "': " + cause, cause);
+        this.store = store;
+    }
+
+    /**
+     * Returns the name of the store that failed.
+     * @return the store name
+     */
+    public String getStore() {
+        return this.store;
+    }
+}

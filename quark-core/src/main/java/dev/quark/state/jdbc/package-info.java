@@ -1,0 +1,7 @@
+/**
+ * The PostgreSQL state store, on Spring JDBC.
+ */
+@NullMarked
+package dev.quark.state.jdbc;
+
+import org.jspecify.annotations.NullMarked;

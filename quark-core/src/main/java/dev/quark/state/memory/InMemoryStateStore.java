@@ -1,0 +1,79 @@
+package dev.quark.state.memory;
+
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+import dev.quark.state.ConcurrencyException;
+import dev.quark.state.StateKey;
+import dev.quark.state.StateStore;
+import dev.quark.state.StoredState;
+
+/**
+ * Keeps states in a map in this JVM: fast, shared by the activations of one runtime, lost when the JVM stops.
+ * The default store when no backend is configured, and the one tests use.
+ */
+public final class InMemoryStateStore implements StateStore {
+
+    private final ConcurrentMap<StateKey, StoredState> states = new ConcurrentHashMap<>();
+
+    @Override
+    public Optional<StoredState> load(StateKey key) {
+        return Optional.ofNullable(this.states.get(key));
+    }
+
+    @Override
+    public long save(StateKey key, String payload, long expectedVersion) {
+        Outcome outcome = new Outcome();
+        this.states.compute(key, (ignored, current) -> {
+            long actual = (current != null) ? current.version() : 0;
+            outcome.actual = actual;
+            if (actual != expectedVersion) {
+                return current;
+            }
+            outcome.written = true;
+            return new StoredState(payload, actual + 1);
+        });
+        if (!outcome.written) {
+            throw new ConcurrencyException(key, expectedVersion, outcome.actual);
+        }
+        return expectedVersion + 1;
+    }
+
+    @Override
+    public void delete(StateKey key, long expectedVersion) {
+        Outcome outcome = new Outcome();
+        this.states.compute(key, (ignored, current) -> {
+            long actual = (current != null) ? current.version() : 0;
+            outcome.actual = actual;
+            if (actual != expectedVersion) {
+                return current;
+            }
+            outcome.written = true;
+            return null;
+        });
+        if (!outcome.written) {
+            throw new ConcurrencyException(key, expectedVersion, outcome.actual);
+        }
+    }
+
+    /**
+     * Returns the number of states held.
+     * @return the number of states
+     */
+    public int size() {
+        return this.states.size();
+    }
+
+    @Override
+    public String toString() {
+        return "InMemoryStateStore[" + this.states.size() + " states]";
+    }
+
+    private static final class Outcome {
+
+        private long actual;
+
+        private boolean written;
+    }
+}

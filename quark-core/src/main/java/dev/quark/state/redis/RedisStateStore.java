@@ -1,0 +1,126 @@
+package dev.quark.state.redis;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+import dev.quark.state.ConcurrencyException;
+import dev.quark.state.StateKey;
+import dev.quark.state.StateStore;
+import dev.quark.state.StoredState;
+
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+
+/**
+ * Keeps states in Redis, one hash per state:
+ * <pre>
+ * {prefix}state:{actor type}:{actor id}:{state name}   hash: version -&gt; 7, payload -&gt; {"balance":120}
+ * </pre>
+ * for instance {@code quark:state:Account:alice:account}. Actor type names and state names contain no
+ * {@code :}, so the key is unambiguous even when an actor id does. Saves and deletes run as Lua scripts that
+ * compare the stored version with the expected one and write in the same atomic step; a load is one
+ * {@code HMGET}. Works with a standalone Redis, Sentinel or Cluster (each script touches one key).
+ */
+public class RedisStateStore implements StateStore {
+
+    /**
+     * Writes when the stored version (0 when absent) is the expected one. Returns {1, new version} or
+     * {0, stored version}.
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> SAVE = RedisScript.of("""
+            local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+            if current ~= tonumber(ARGV[1]) then
+                return {0, current}
+            end
+            redis.call('HSET', KEYS[1], 'version', current + 1, 'payload', ARGV[2])
+            return {1, current + 1}
+            """, List.class);
+
+    /**
+     * Deletes when the stored version (0 when absent) is the expected one. Returns {1, 0} or {0, stored version}.
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> DELETE = RedisScript.of("""
+            local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+            if current ~= tonumber(ARGV[1]) then
+                return {0, current}
+            end
+            redis.call('DEL', KEYS[1])
+            return {1, 0}
+            """, List.class);
+
+    private static final List<Object> FIELDS = List.of("version", "payload");
+
+    private final StringRedisTemplate redis;
+
+    private final String keyPrefix;
+
+    /**
+     * Creates a store.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     */
+    public RedisStateStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
+        Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
+        this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
+        this.redis = new StringRedisTemplate(connectionFactory);
+    }
+
+    /**
+     * Returns the Redis key a state is kept under.
+     * @param key the state's key
+     * @return the Redis key
+     */
+    public String redisKey(StateKey key) {
+        return this.keyPrefix + "state:" + key.actorType() + ":" + key.actorId() + ":" + key.name();
+    }
+
+    @Override
+    public Optional<StoredState> load(StateKey key) {
+        List<Object> values = this.redis.opsForHash().multiGet(redisKey(key), FIELDS);
+        Object version = values.get(0);
+        Object payload = values.get(1);
+        if (version == null && payload == null) {
+            return Optional.empty();
+        }
+        if (version == null || payload == null) {
+            throw new IllegalStateException("Redis hash " + redisKey(key) + " is not a Quark state: it lacks the field "
+                    + ((version == null) ? "'version'" : "'payload'"));
+        }
+        return Optional.of(new StoredState((String) payload, Long.parseLong((String) version)));
+    }
+
+    @Override
+    public long save(StateKey key, String payload, long expectedVersion) {
+        long[] result = run(SAVE, key, Long.toString(expectedVersion), payload);
+        if (result[0] != 1) {
+            throw new ConcurrencyException(key, expectedVersion, result[1]);
+        }
+        return result[1];
+    }
+
+    @Override
+    public void delete(StateKey key, long expectedVersion) {
+        long[] result = run(DELETE, key, Long.toString(expectedVersion));
+        if (result[0] != 1) {
+            throw new ConcurrencyException(key, expectedVersion, result[1]);
+        }
+    }
+
+    @SuppressWarnings("rawtypes")
+    private long[] run(RedisScript<List> script, StateKey key, String... arguments) {
+        List<?> reply = this.redis.execute(script, List.of(redisKey(key)), (Object[]) arguments);
+        if (reply == null || reply.size() != 2) {
+            throw new IllegalStateException("Unexpected reply from Redis for " + redisKey(key) + ": " + reply);
+        }
+        return new long[] { ((Number) reply.get(0)).longValue(), ((Number) reply.get(1)).longValue() };
+    }
+
+    @Override
+    public String toString() {
+        return "RedisStateStore[keys " + this.keyPrefix + "state:*]";
+    }
+}
