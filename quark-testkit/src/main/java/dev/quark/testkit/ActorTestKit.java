@@ -8,6 +8,12 @@ import java.util.function.Supplier;
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRefFactory;
 import dev.quark.runtime.ActorRuntime;
+import dev.quark.state.JsonStateSerializer;
+import dev.quark.state.StateActivationHook;
+import dev.quark.state.StateSerializer;
+import dev.quark.state.StateStore;
+import dev.quark.state.StateStoreRegistry;
+import dev.quark.state.memory.InMemoryStateStore;
 
 /**
  * Runs actors in a plain unit test, without Spring, on a {@link ManualClock}.
@@ -21,6 +27,10 @@ import dev.quark.runtime.ActorRuntime;
  * }</pre>
  * Time moves only with {@link #advanceTime(Duration)}, which also runs what became due, so tests never
  * sleep.
+ * <p>
+ * Actors with {@link dev.quark.state.ActorState persistent state} keep it in an {@link InMemoryStateStore} by
+ * default ({@link #stateStores()} shows what they saved); {@link Builder#stateStore(String, StateStore)} adds
+ * the named stores they refer to.
  */
 public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
 
@@ -28,9 +38,12 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
 
     private final ActorRuntime runtime;
 
-    private ActorTestKit(ManualClock clock, ActorRuntime runtime) {
+    private final StateStoreRegistry stateStores;
+
+    private ActorTestKit(ManualClock clock, ActorRuntime runtime, StateStoreRegistry stateStores) {
         this.clock = clock;
         this.runtime = runtime;
+        this.stateStores = stateStores;
     }
 
     /**
@@ -83,6 +96,15 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
     }
 
     /**
+     * Returns the stores the actors' persistent states are kept in, to look at what they saved or to prepare
+     * what they will load.
+     * @return the stores by name; {@code stateStores().store("")} is the default store
+     */
+    public StateStoreRegistry stateStores() {
+        return this.stateStores;
+    }
+
+    /**
      * Returns the runtime under test, for what this class does not offer directly.
      * @return the runtime
      */
@@ -108,7 +130,49 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
 
         private ManualClock clock = new ManualClock();
 
+        private StateStoreRegistry stateStores = StateStoreRegistry.of(new InMemoryStateStore());
+
+        private StateSerializer stateSerializer = new JsonStateSerializer();
+
         private Builder() {
+        }
+
+        /**
+         * Sets the default store of persistent states. Default: a new {@link InMemoryStateStore}.
+         * @param store the store
+         * @return this builder
+         */
+        public Builder stateStore(StateStore store) {
+            StateStoreRegistry stores = StateStoreRegistry.of(store);
+            for (String name : this.stateStores.names()) {
+                if (!name.equals(StateStoreRegistry.DEFAULT)) {
+                    stores = stores.with(name, this.stateStores.store(name));
+                }
+            }
+            this.stateStores = stores;
+            return this;
+        }
+
+        /**
+         * Adds a named store of persistent states, for {@code @ActorState(store = name)}.
+         * @param name the store's name
+         * @param store the store
+         * @return this builder
+         */
+        public Builder stateStore(String name, StateStore store) {
+            this.stateStores = this.stateStores.with(name, store);
+            return this;
+        }
+
+        /**
+         * Sets how persistent states are converted to JSON. Default: a {@link JsonStateSerializer} with Jackson's
+         * default mapper.
+         * @param serializer the serializer
+         * @return this builder
+         */
+        public Builder stateSerializer(StateSerializer serializer) {
+            this.stateSerializer = Objects.requireNonNull(serializer, "serializer must not be null");
+            return this;
         }
 
         /**
@@ -155,11 +219,13 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
         }
 
         /**
-         * Starts the runtime.
+         * Starts the runtime. Persistent states are loaded by a {@link StateActivationHook} that runs after the
+         * hooks added through {@link #runtime(Consumer)}.
          * @return the test kit
          */
         public ActorTestKit build() {
-            return new ActorTestKit(this.clock, this.runtime.clock(this.clock).build());
+            this.runtime.activationHook(new StateActivationHook(this.stateStores, this.stateSerializer));
+            return new ActorTestKit(this.clock, this.runtime.clock(this.clock).build(), this.stateStores);
         }
     }
 }

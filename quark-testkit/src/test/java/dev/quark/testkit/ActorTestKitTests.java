@@ -8,10 +8,15 @@ import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.DeactivationReason;
 import dev.quark.actor.QuarkActor;
+import dev.quark.state.ActorState;
+import dev.quark.state.PersistentState;
+import dev.quark.state.StateKey;
+import dev.quark.state.StoredState;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
 
 class ActorTestKitTests {
 
@@ -41,6 +46,19 @@ class ActorTestKitTests {
             assertThat(kit.activationCount()).isEqualTo(1);
         }
         assertThat(this.log).last().isEqualTo("t-1:deactivate:SHUTDOWN");
+    }
+
+    @Test
+    void persistentStateOutlivesTheActivationInTheKitsInMemoryStore() {
+        try (ActorTestKit kit = ActorTestKit.builder().actor(SavingsActor.class).build()) {
+            Savings savings = kit.get(Savings.class, "s-1");
+            assertThat(savings.save(30)).isEqualTo(30);
+            kit.runtime().deactivate(Savings.class, "s-1");
+            await().atMost(Duration.ofSeconds(5)).until(() -> !kit.isActive(Savings.class, "s-1"));
+            assertThat(savings.save(12)).as("the new activation loaded the saved state").isEqualTo(42);
+            assertThat(kit.stateStores().store("").load(new StateKey("Savings", "s-1", "balance")))
+                .contains(new StoredState("42", 2));
+        }
     }
 
     @Test
@@ -97,6 +115,25 @@ class ActorTestKitTests {
         @Override
         public long add(long amount) {
             return this.total += amount;
+        }
+    }
+
+    public interface Savings extends Actor {
+
+        long save(long amount);
+    }
+
+    @QuarkActor
+    public static class SavingsActor extends AbstractActor implements Savings {
+
+        @ActorState
+        private PersistentState<Long> balance;
+
+        @Override
+        public long save(long amount) {
+            long next = this.balance.update(0L, (current) -> current + amount);
+            this.balance.save();
+            return next;
         }
     }
 }

@@ -1,0 +1,111 @@
+package dev.quark.state.jdbc;
+
+import java.util.List;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.state.StateKey;
+import dev.quark.state.StateStore;
+import dev.quark.state.StoredState;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import dev.quark.testkit.state.StateStoreContractTests;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class JdbcStateStoreTests extends StateStoreContractTests {
+
+    private static PostgresTestSchema schema;
+
+    private static HikariDataSource dataSource;
+
+    private static JdbcStateStore store;
+
+    @BeforeAll
+    static void connect() {
+        schema = PostgresTestServer.get().createSchema(JdbcStateStoreTests.class);
+        dataSource = new HikariDataSource();
+        dataSource.setJdbcUrl(schema.jdbcUrl());
+        dataSource.setMaximumPoolSize(10);
+        JdbcStateStore.migration(new TablePrefix(TablePrefix.DEFAULT)).apply(dataSource);
+        store = new JdbcStateStore(dataSource, new TablePrefix(TablePrefix.DEFAULT));
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (dataSource != null) {
+            dataSource.close();
+        }
+        if (schema != null) {
+            schema.close();
+        }
+    }
+
+    @Override
+    protected StateStore store() {
+        return store;
+    }
+
+    @Test
+    void theChangelogCreatesTheDocumentedTable() {
+        assertThat(store.table()).isEqualTo("quark_actor_state");
+        List<String> columns = JdbcClient.create(dataSource)
+            .sql("select column_name || ' ' || data_type || ' ' || is_nullable from information_schema.columns "
+                    + "where table_schema = current_schema() and table_name = 'quark_actor_state' order by ordinal_position")
+            .query(String.class)
+            .list();
+        assertThat(columns).containsExactly("actor_type character varying NO", "actor_id text NO",
+                "state_name character varying NO", "payload text NO", "version bigint NO",
+                "updated_at timestamp with time zone NO");
+        List<String> key = JdbcClient.create(dataSource)
+            .sql("select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey) "
+                    + "where i.indrelid = 'quark_actor_state'::regclass and i.indisprimary order by a.attname")
+            .query(String.class)
+            .list();
+        assertThat(key).containsExactly("actor_id", "actor_type", "state_name");
+    }
+
+    @Test
+    void eachStateIsOneRow() {
+        StateKey key = newKey("profile");
+        store.save(key, "{\"name\":\"Ada\"}", 0);
+        store.save(key, "{\"name\":\"Grace\"}", 1);
+        String row = JdbcClient.create(dataSource)
+            .sql("select actor_type || '|' || actor_id || '|' || state_name || '|' || payload || '|' || version "
+                    + "from quark_actor_state where actor_id = ?")
+            .param(key.actorId())
+            .query(String.class)
+            .single();
+        assertThat(row).isEqualTo(key.actorType() + "|" + key.actorId() + "|profile|{\"name\":\"Grace\"}|2");
+    }
+
+    @Test
+    void applyingTheChangelogAgainChangesNothing() {
+        StateKey key = newKey("kept");
+        store.save(key, "{}", 0);
+        JdbcStateStore.migration(new TablePrefix(TablePrefix.DEFAULT)).apply(dataSource);
+        assertThat(store.load(key)).contains(new StoredState("{}", 1));
+    }
+
+    @Test
+    void anotherTablePrefixGetsItsOwnTableInTheSameSchema() {
+        TablePrefix other = new TablePrefix("other_");
+        JdbcStateStore.migration(other).apply(dataSource);
+        JdbcStateStore otherStore = new JdbcStateStore(dataSource, other);
+        StateKey key = newKey("profile");
+        otherStore.save(key, "{\"in\":\"other\"}", 0);
+        assertThat(otherStore.table()).isEqualTo("other_actor_state");
+        assertThat(otherStore.load(key)).contains(new StoredState("{\"in\":\"other\"}", 1));
+        assertThat(store.load(key)).isEmpty();
+        List<String> changesets = JdbcClient.create(dataSource)
+            .sql("select id from databasechangelog where filename = 'db/changelog/quark/state.xml' order by id")
+            .query(String.class)
+            .list();
+        assertThat(changesets).containsExactly("other_actor_state-1", "quark_actor_state-1");
+    }
+}

@@ -1,0 +1,81 @@
+package dev.quark.state.redis;
+
+import java.time.Duration;
+import java.util.Map;
+
+import dev.quark.state.StateKey;
+import dev.quark.state.StateStore;
+import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.state.StateStoreContractTests;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+class RedisStateStoreTests extends StateStoreContractTests {
+
+    private static RedisTestServer server;
+
+    private static String prefix;
+
+    private static LettuceConnectionFactory connectionFactory;
+
+    private static RedisStateStore store;
+
+    @BeforeAll
+    static void connect() {
+        server = RedisTestServer.get();
+        prefix = server.uniqueKeyPrefix(RedisStateStoreTests.class);
+        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
+        if (server.password() != null) {
+            configuration.setPassword(server.password());
+        }
+        connectionFactory = new LettuceConnectionFactory(configuration,
+                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
+        connectionFactory.afterPropertiesSet();
+        connectionFactory.start();
+        store = new RedisStateStore(connectionFactory, prefix);
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (connectionFactory != null) {
+            connectionFactory.destroy();
+        }
+        if (server != null && prefix != null) {
+            server.deleteKeys(prefix);
+        }
+    }
+
+    @Override
+    protected StateStore store() {
+        return store;
+    }
+
+    @Test
+    void eachStateIsOneHashUnderTheDocumentedKey() {
+        StateKey key = newKey("profile");
+        store.save(key, "{\"name\":\"Ada\"}", 0);
+        store.save(key, "{\"name\":\"Grace\"}", 1);
+        String redisKey = prefix + "state:" + key.actorType() + ":" + key.actorId() + ":profile";
+        assertThat(store.redisKey(key)).isEqualTo(redisKey);
+        Map<Object, Object> hash = new StringRedisTemplate(connectionFactory).opsForHash().entries(redisKey);
+        assertThat(hash).containsOnly(Map.entry("version", "2"), Map.entry("payload", "{\"name\":\"Grace\"}"));
+    }
+
+    @Test
+    void aHashThatIsNotAStateIsReportedRatherThanReadAsEmpty() {
+        StateKey key = newKey("foreign");
+        new StringRedisTemplate(connectionFactory).opsForHash().put(store.redisKey(key), "payload", "{}");
+        assertThatIllegalStateException().isThrownBy(() -> store.load(key))
+            .withMessageContaining(store.redisKey(key))
+            .withMessageContaining("'version'");
+    }
+}
