@@ -11,7 +11,22 @@ import java.util.function.UnaryOperator;
  * (the e-tag); when the store holds another version, because another activation or process wrote the state
  * meanwhile, the save throws {@link ConcurrencyException} and nothing is written. The first save of a state
  * that does not exist yet is guarded the same way: of two activations that race to create it, exactly one
- * wins.
+ * wins. A save that fails drops the unsaved changes, so a typical write with retries reads:
+ * <pre>{@code
+ * for (int attempt = 1; ; attempt++) {
+ *     this.account.update(AccountState.EMPTY, (state) -> state.deposit(amount));
+ *     try {
+ *         this.account.save();
+ *         break;
+ *     }
+ *     catch (ConcurrencyException ex) {
+ *         if (attempt == 3) {
+ *             throw ex;
+ *         }
+ *         this.account.reload();
+ *     }
+ * }
+ * }</pre>
  * <p>
  * A state belongs to its activation and is used from the actor's own turns and lifecycle hooks, like the rest
  * of the actor's fields; it is not safe for use from other threads.
@@ -72,11 +87,17 @@ public interface PersistentState<T> {
 
     /**
      * Writes the value to the store, if the store still holds the version this activation knows.
+     * <p>
+     * When the write fails, the unsaved changes are dropped: the state holds the value and version it last
+     * loaded or saved again (read back from the stored JSON, so changes made in place to a mutable value are
+     * dropped too). Memory never holds a change that the store may not have; reload and apply the change again
+     * to retry.
      * @throws IllegalStateException when the state holds no value
-     * @throws ConcurrencyException when the store holds another version; nothing is written and this state
-     * keeps its value and version, so the caller can {@link #reload()} and retry
-     * @throws StateSerializationException when the value cannot be written as JSON
-     * @throws StateStoreException when the store cannot be reached or fails
+     * @throws ConcurrencyException when the store holds another version; nothing is written
+     * @throws StateSerializationException when the value cannot be written as JSON; nothing is written and the
+     * value is kept
+     * @throws StateStoreException when the store cannot be reached or fails; whether the write happened is
+     * unknown, and the next save tells, by succeeding or throwing {@link ConcurrencyException}
      */
     void save();
 
@@ -89,7 +110,8 @@ public interface PersistentState<T> {
 
     /**
      * Deletes the state from the store, if the store still holds the version this activation knows, and
-     * drops the value in memory. Afterwards the state does not exist and its version is 0.
+     * drops the value in memory. Afterwards the state does not exist and its version is 0. When the delete
+     * fails, the state holds the value and version it last loaded or saved.
      * @throws ConcurrencyException when the store holds another version; nothing is deleted
      * @throws StateStoreException when the store cannot be reached or fails
      */

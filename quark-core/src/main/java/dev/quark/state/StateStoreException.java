@@ -2,8 +2,8 @@ package dev.quark.state;
 
 /**
  * A state store could not be reached or failed while loading, saving or deleting a state. Whether the write
- * happened is unknown when a save fails this way; the next save tells, by succeeding or throwing
- * {@link ConcurrencyException}.
+ * happened is unknown when a save fails this way; the state went back to the value and version it last loaded
+ * or saved, so the next save tells, by succeeding or throwing {@link ConcurrencyException}.
  */
 public class StateStoreException extends StateException {
 

@@ -89,7 +89,7 @@ class StateActivationHookTests {
     }
 
     @Test
-    void staleSaveThrowsAndKeepsTheValueInMemory() {
+    void staleSaveThrowsAndDropsTheUnsavedChange() {
         Notebook notebook = this.runtime.get(Notebook.class, "n-1");
         notebook.inTurn((state) -> {
             state.set(new Note("mine"));
@@ -103,8 +103,13 @@ class StateActivationHookTests {
         assertThat(conflict.getKey()).isEqualTo(KEY);
         assertThat(conflict).hasMessage("State notebook/n-1/note was changed concurrently: expected version 0, but the "
                 + "store holds version 1; nothing was written");
-        assertThat(notebook.inTurn((state) -> state.get().text() + "@" + state.version())).isEqualTo("mine@0");
+        assertThat(notebook.inTurn((state) -> state.getOrElse(new Note("nothing")).text() + "@" + state.version()))
+            .isEqualTo("nothing@0");
         assertThat(this.store.load(KEY)).contains(new StoredState("{\"text\":\"theirs\"}", 1));
+        assertThat(notebook.inTurn((state) -> {
+            state.reload();
+            return state.get().text() + "@" + state.version();
+        })).isEqualTo("theirs@1");
     }
 
     @Test
@@ -127,14 +132,27 @@ class StateActivationHookTests {
                         + "connection refused");
             flaky.down.set(null);
             assertThat(flakyRuntime.get(Notebook.class, "n-1").seenOnActivate()).isEqualTo("none@0");
+            Notebook notebook = flakyRuntime.get(Notebook.class, "n-1");
+            notebook.inTurn((state) -> {
+                state.set(new Note("saved"));
+                state.save();
+                return null;
+            });
             flaky.down.set(new IllegalStateException("timeout"));
-            assertThatExceptionOfType(StateStoreException.class)
-                .isThrownBy(() -> flakyRuntime.get(Notebook.class, "n-1").inTurn((state) -> {
-                    state.set(new Note("x"));
-                    state.save();
-                    return null;
-                }))
-                .withMessageStartingWith("Could not save state notebook/n-1/note in store 'default'");
+            assertThatExceptionOfType(StateStoreException.class).isThrownBy(() -> notebook.inTurn((state) -> {
+                state.set(state.get().append(" and lost"));
+                state.save();
+                return null;
+            })).withMessageStartingWith("Could not save state notebook/n-1/note in store 'default'");
+            assertThat(notebook.inTurn((state) -> state.get().text() + "@" + state.version()))
+                .as("the failed save's change is dropped")
+                .isEqualTo("saved@1");
+            flaky.down.set(null);
+            assertThat(notebook.inTurn((state) -> {
+                state.update((note) -> note.append(" again"));
+                state.save();
+                return state.get().text() + "@" + state.version();
+            })).isEqualTo("saved again@2");
         }
     }
 

@@ -19,6 +19,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The {@link PersistentState} an activation's field holds: a value and its version, kept in a
  * {@link StateStore} as JSON. Used by one thread at a time, the activation's, like the actor's own fields.
+ * <p>
+ * Besides the value it keeps the payload last loaded or saved, to go back to it when a write fails.
  *
  * @param <T> the value type
  */
@@ -35,6 +37,9 @@ public final class StoreBackedState<T> implements PersistentState<T> {
     private final Type valueType;
 
     private @Nullable T value;
+
+    /** The payload last loaded or saved: what the store holds as far as this state knows; null when absent. */
+    private @Nullable String stored;
 
     private long version;
 
@@ -121,11 +126,14 @@ public final class StoreBackedState<T> implements PersistentState<T> {
         }
         try {
             this.version = this.store.save(this.key, payload, this.version);
+            this.stored = payload;
         }
         catch (ConcurrencyException ex) {
+            revert();
             throw ex;
         }
         catch (RuntimeException ex) {
+            revert();
             throw new StateStoreException(this.storeName, this.key, "save", ex);
         }
     }
@@ -142,11 +150,13 @@ public final class StoreBackedState<T> implements PersistentState<T> {
         }
         if (stored.isEmpty()) {
             this.value = null;
+            this.stored = null;
             this.version = 0;
             return;
         }
         T loaded = read(stored.get().payload());
         this.value = loaded;
+        this.stored = stored.get().payload();
         this.version = stored.get().version();
     }
 
@@ -157,12 +167,15 @@ public final class StoreBackedState<T> implements PersistentState<T> {
             this.store.delete(this.key, this.version);
         }
         catch (ConcurrencyException ex) {
+            revert();
             throw ex;
         }
         catch (RuntimeException ex) {
+            revert();
             throw new StateStoreException(this.storeName, this.key, "delete", ex);
         }
         this.value = null;
+        this.stored = null;
         this.version = 0;
     }
 
@@ -176,6 +189,16 @@ public final class StoreBackedState<T> implements PersistentState<T> {
      */
     public void detach() {
         this.detached = true;
+    }
+
+    /**
+     * Drops unsaved changes after a failed write: the value becomes the one last loaded or saved again, so that
+     * memory never holds a change the store may not have. Read back from the payload, so that changes made to a
+     * mutable value in place are dropped too.
+     */
+    private void revert() {
+        String payload = this.stored;
+        this.value = (payload != null) ? read(payload) : null;
     }
 
     @SuppressWarnings("unchecked")

@@ -8,15 +8,22 @@ import java.util.Set;
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRef;
 import dev.quark.runtime.internal.ContractIntrospector;
+import dev.quark.state.internal.StateField;
+import dev.quark.state.internal.StateFields;
 
+import org.springframework.aot.hint.BindingReflectionHintsRegistrar;
 import org.springframework.aot.hint.MemberCategory;
 import org.springframework.aot.hint.RuntimeHints;
 
 /**
  * The native-image hints one actor implementation needs at run time: a JDK proxy per contract for its
- * references, its contracts' methods for dispatch through method handles, and its constructors.
+ * references, its contracts' methods for dispatch through method handles, its constructors, and for each
+ * {@link dev.quark.state.ActorState} field the field itself (it is injected reflectively) and JSON binding of
+ * the state's value type.
  */
 public final class ActorRuntimeHints {
+
+    private static final BindingReflectionHintsRegistrar BINDING = new BindingReflectionHintsRegistrar();
 
     private ActorRuntimeHints() {
     }
@@ -34,6 +41,10 @@ public final class ActorRuntimeHints {
             for (Class<?> type : interfacesOf(contract)) {
                 hints.reflection().registerType(type, MemberCategory.INVOKE_PUBLIC_METHODS);
             }
+        }
+        for (StateField state : StateFields.of(implementation)) {
+            hints.reflection().registerField(state.field());
+            BINDING.registerReflectionHints(hints.reflection(), state.valueType());
         }
     }
 

@@ -3,6 +3,9 @@ package dev.quark.autoconfigure.actors;
 import dev.quark.actor.ActorRef;
 import dev.quark.autoconfigure.fixtures.greeting.Greeter;
 import dev.quark.autoconfigure.fixtures.greeting.GreeterActor;
+import dev.quark.autoconfigure.fixtures.wallet.WalletActor;
+import dev.quark.autoconfigure.fixtures.wallet.WalletState;
+import dev.quark.autoconfigure.state.QuarkStateRuntimeHintsAccess;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.aot.hint.RuntimeHints;
@@ -27,6 +30,26 @@ class ActorRuntimeHintsTests {
         assertThat(RuntimeHintsPredicates.proxies().forInterfaces(Greeter.class, ActorRef.class)).accepts(hints);
         assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(Greeter.class, "greet")).accepts(hints);
         assertThat(RuntimeHintsPredicates.reflection().onType(GreeterActor.class)).accepts(hints);
+    }
+
+    @Test
+    void stateFieldsAndTheirValueTypesGetHintsForInjectionAndJsonBinding() throws NoSuchFieldException {
+        RuntimeHints hints = new RuntimeHints();
+        ActorRuntimeHints.registerActor(hints, WalletActor.class);
+        assertThat(RuntimeHintsPredicates.reflection().onFieldAccess(WalletActor.class.getDeclaredField("wallet")))
+            .accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onFieldAccess(WalletActor.class.getDeclaredField("audit")))
+            .accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onType(WalletState.class)).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(WalletState.class, "balance")).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(WalletState.class, "lastChange")).accepts(hints);
+    }
+
+    @Test
+    void quarksChangelogsAreNativeResources() {
+        RuntimeHints hints = new RuntimeHints();
+        new QuarkStateRuntimeHintsAccess().register(hints);
+        assertThat(RuntimeHintsPredicates.resource().forResource("db/changelog/quark/state.xml")).accepts(hints);
     }
 
     @Test
