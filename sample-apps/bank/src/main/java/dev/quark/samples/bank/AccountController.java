@@ -1,6 +1,8 @@
 package dev.quark.samples.bank;
 
 import dev.quark.actor.ActorRefFactory;
+import dev.quark.state.ConcurrencyException;
+import dev.quark.state.StateStoreException;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -48,6 +50,16 @@ class AccountController {
     @ExceptionHandler
     ProblemDetail invalidAmount(IllegalArgumentException ex) {
         return ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, ex.getMessage());
+    }
+
+    @ExceptionHandler
+    ProblemDetail concurrentChange(ConcurrencyException ex) {
+        return ProblemDetail.forStatusAndDetail(HttpStatus.CONFLICT, "The account changed meanwhile; try again");
+    }
+
+    @ExceptionHandler
+    ProblemDetail storeUnavailable(StateStoreException ex) {
+        return ProblemDetail.forStatusAndDetail(HttpStatus.SERVICE_UNAVAILABLE, "Accounts are unavailable; try again later");
     }
 
     private Account account(String id) {

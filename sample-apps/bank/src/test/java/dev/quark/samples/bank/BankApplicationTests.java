@@ -59,7 +59,7 @@ class BankApplicationTests {
     }
 
     @Test
-    void healthShowsTheQuarkRuntime() {
+    void healthShowsTheQuarkRuntimeAndItsStateStore() {
         post("/accounts/erin/deposit?amount=1");
         Map<String, Object> health = get("/actuator/health");
         assertThat(health).containsEntry("status", "UP");
@@ -69,6 +69,11 @@ class BankApplicationTests {
         assertThat(quark.get("details")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
             .containsKey("activations")
             .containsEntry("actorTypes", java.util.List.of("Account"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> state = (Map<String, Object>) ((Map<String, Object>) health.get("components")).get("quarkState");
+        assertThat(state).containsEntry("status", "UP");
+        assertThat(state.get("components")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+            .containsOnlyKeys("default");
     }
 
     @Test

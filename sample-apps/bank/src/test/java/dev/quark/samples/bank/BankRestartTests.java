@@ -1,0 +1,86 @@
+package dev.quark.samples.bank;
+
+import java.util.Map;
+
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import dev.quark.testkit.server.RedisTestServer;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.web.client.RestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The bank keeps balances across a restart of the application when it runs with the postgres or the redis
+ * profile: start it, deposit, stop it, start it again, and the balance is there.
+ */
+class BankRestartTests {
+
+    private static final ParameterizedTypeReference<Map<String, Object>> JSON = new ParameterizedTypeReference<>() {
+    };
+
+    @Test
+    void withPostgresBalancesSurviveARestart() {
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(BankRestartTests.class)) {
+            String[] properties = { "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.username=" };
+            try (ConfigurableApplicationContext bank = start("postgres", properties)) {
+                assertThat(post(bank, "/accounts/alice/deposit?amount=100")).containsEntry("balance", 100);
+                assertThat(post(bank, "/accounts/alice/withdraw?amount=30")).containsEntry("balance", 70);
+            }
+            try (ConfigurableApplicationContext bank = start("postgres", properties)) {
+                assertThat(get(bank, "/accounts/alice")).containsEntry("balance", 70);
+                assertThat(post(bank, "/accounts/alice/deposit?amount=5")).containsEntry("balance", 75);
+                assertThat(component(get(bank, "/actuator/health"), "quarkState")).containsEntry("status", "UP");
+                assertThat(component(get(bank, "/actuator/health"), "db")).containsEntry("status", "UP");
+            }
+        }
+    }
+
+    @Test
+    void withRedisBalancesSurviveARestart() {
+        RedisTestServer redis = RedisTestServer.get();
+        String prefix = redis.uniqueKeyPrefix(BankRestartTests.class);
+        String[] properties = { "spring.data.redis.url=" + redis.url(), "quark.redis.key-prefix=" + prefix };
+        try {
+            try (ConfigurableApplicationContext bank = start("redis", properties)) {
+                assertThat(post(bank, "/accounts/bob/deposit?amount=40")).containsEntry("balance", 40);
+            }
+            try (ConfigurableApplicationContext bank = start("redis", properties)) {
+                assertThat(get(bank, "/accounts/bob")).containsEntry("balance", 40);
+                assertThat(component(get(bank, "/actuator/health"), "quarkState")).containsEntry("status", "UP");
+                assertThat(component(get(bank, "/actuator/health"), "redis")).containsEntry("status", "UP");
+            }
+        }
+        finally {
+            redis.deleteKeys(prefix);
+        }
+    }
+
+    private static ConfigurableApplicationContext start(String profile, String... properties) {
+        return new SpringApplicationBuilder(BankApplication.class).profiles(profile)
+            .properties("server.port=0")
+            .properties(properties)
+            .run();
+    }
+
+    private static Map<String, Object> post(ConfigurableApplicationContext bank, String path) {
+        return http(bank).post().uri(path).retrieve().body(JSON);
+    }
+
+    private static Map<String, Object> get(ConfigurableApplicationContext bank, String path) {
+        return http(bank).get().uri(path).retrieve().body(JSON);
+    }
+
+    private static RestClient http(ConfigurableApplicationContext bank) {
+        return RestClient.create("http://127.0.0.1:" + bank.getEnvironment().getProperty("local.server.port"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> component(Map<String, Object> health, String name) {
+        return (Map<String, Object>) ((Map<String, Object>) health.get("components")).get(name);
+    }
+}
