@@ -21,7 +21,7 @@ import org.springframework.data.redis.core.script.RedisScript;
  * for instance {@code quark:state:Account:alice:account}. Actor type names and state names contain no
  * {@code :}, so the key is unambiguous even when an actor id does. Saves and deletes run as Lua scripts that
  * compare the stored version with the expected one and write in the same atomic step; a load is one
- * {@code HMGET}. Works with a standalone Redis, Sentinel or Cluster (each script touches one key).
+ * {@code HMGET}. Each script touches one key, within Redis Cluster's one-slot rule.
  */
 public class RedisStateStore implements StateStore {
 

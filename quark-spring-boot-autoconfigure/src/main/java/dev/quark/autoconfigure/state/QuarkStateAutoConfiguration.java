@@ -27,8 +27,10 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.ImportRuntimeHints;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
@@ -104,8 +106,10 @@ public final class QuarkStateAutoConfiguration {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = { "org.springframework.jdbc.core.simple.JdbcClient", "org.postgresql.Driver" })
+    @ConditionalOnClass(name = { "org.springframework.jdbc.core.simple.JdbcClient", "org.postgresql.Driver",
+            "org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer" })
     @ConditionalOnStateBackend(QuarkBackend.POSTGRES)
+    @Import(DatabaseInitializationDependencyConfigurer.class)
     static class JdbcStateStoreConfiguration {
 
         @Bean(StateStoreBeans.POSTGRES)

@@ -74,6 +74,8 @@ final class StateStoreBeans {
             case POSTGRES -> {
                 require(user, choice, "org.springframework.jdbc.core.simple.JdbcClient", "Spring JDBC",
                         "org.springframework.boot:spring-boot-starter-jdbc", "");
+                require(user, choice, "org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer",
+                        "Spring Boot's SQL support", "org.springframework.boot:spring-boot-starter-jdbc", "");
                 require(user, choice, "org.postgresql.Driver", "the PostgreSQL JDBC driver", "org.postgresql:postgresql", "");
                 if (this.postgres.isInitializeSchema()) {
                     require(user, choice, "liquibase.Liquibase", "Liquibase, to create Quark's tables",

@@ -94,6 +94,9 @@ class PostgresStateIntegrationTests {
         try (PostgresTestSchema schema = server.createSchema(PostgresStateIntegrationTests.class)) {
             contextRunner(schema).run((context) -> {
                 assertThat(context).hasSingleBean(QuarkSchemaInitializer.class).doesNotHaveBean(SpringLiquibase.class);
+                assertThat(context.getBeanFactory().getBeanDefinition("jdbcTemplate").getDependsOn())
+                    .as("beans that depend on database initialization wait for Quark's tables")
+                    .contains("quarkStateSchemaInitializer");
                 assertThat(context.getBean(StateStoreRegistry.class).store("default")).isInstanceOf(JdbcStateStore.class);
                 assertThat(context.getBean(ActorRefFactory.class).get(Wallet.class, "restart").deposit(30)).isEqualTo(30);
             });
