@@ -26,12 +26,13 @@ class BankRestartTests {
     @Test
     void withPostgresBalancesSurviveARestart() {
         try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(BankRestartTests.class)) {
-            String[] properties = { "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.username=" };
+            String[] properties = { "--spring.datasource.url=" + schema.jdbcUrl(), "--spring.datasource.username=" };
             try (ConfigurableApplicationContext bank = start("postgres", properties)) {
                 assertThat(post(bank, "/accounts/alice/deposit?amount=100")).containsEntry("balance", 100);
                 assertThat(post(bank, "/accounts/alice/withdraw?amount=30")).containsEntry("balance", 70);
             }
             try (ConfigurableApplicationContext bank = start("postgres", properties)) {
+                assertThat(bank.getEnvironment().getProperty("spring.datasource.url")).isEqualTo(schema.jdbcUrl());
                 assertThat(get(bank, "/accounts/alice")).containsEntry("balance", 70);
                 assertThat(post(bank, "/accounts/alice/deposit?amount=5")).containsEntry("balance", 75);
                 assertThat(component(get(bank, "/actuator/health"), "quarkState")).containsEntry("status", "UP");
@@ -44,12 +45,13 @@ class BankRestartTests {
     void withRedisBalancesSurviveARestart() {
         RedisTestServer redis = RedisTestServer.get();
         String prefix = redis.uniqueKeyPrefix(BankRestartTests.class);
-        String[] properties = { "spring.data.redis.url=" + redis.url(), "quark.redis.key-prefix=" + prefix };
+        String[] properties = { "--spring.data.redis.url=" + redis.url(), "--quark.redis.key-prefix=" + prefix };
         try {
             try (ConfigurableApplicationContext bank = start("redis", properties)) {
                 assertThat(post(bank, "/accounts/bob/deposit?amount=40")).containsEntry("balance", 40);
             }
             try (ConfigurableApplicationContext bank = start("redis", properties)) {
+                assertThat(bank.getEnvironment().getProperty("quark.redis.key-prefix")).isEqualTo(prefix);
                 assertThat(get(bank, "/accounts/bob")).containsEntry("balance", 40);
                 assertThat(component(get(bank, "/actuator/health"), "quarkState")).containsEntry("status", "UP");
                 assertThat(component(get(bank, "/actuator/health"), "redis")).containsEntry("status", "UP");
@@ -60,11 +62,17 @@ class BankRestartTests {
         }
     }
 
-    private static ConfigurableApplicationContext start(String profile, String... properties) {
-        return new SpringApplicationBuilder(BankApplication.class).profiles(profile)
-            .properties("server.port=0")
-            .properties(properties)
-            .run();
+    /**
+     * Starts the bank with a profile; the arguments override the profile's properties, as on a command line.
+     */
+    private static ConfigurableApplicationContext start(String profile, String... arguments) {
+        return new SpringApplicationBuilder(BankApplication.class).profiles(profile).run(withPort(arguments));
+    }
+
+    private static String[] withPort(String[] arguments) {
+        String[] all = java.util.Arrays.copyOf(arguments, arguments.length + 1);
+        all[arguments.length] = "--server.port=0";
+        return all;
     }
 
     private static Map<String, Object> post(ConfigurableApplicationContext bank, String path) {
