@@ -19,17 +19,20 @@ import dev.quark.runtime.ActorRuntime;
  *     assertThat(kit.isActive(Account.class, "alice")).isFalse();
  * }
  * }</pre>
- * Time moves only with {@link #advanceTime(Duration)}, which also runs what became due, so tests never
- * sleep.
+ * Time moves only with {@link #advanceTime(Duration)}, which also runs what became due (timer ticks,
+ * restarts after a backoff, idle collection every virtual second), so tests never sleep.
  */
 public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
 
     private final ManualClock clock;
 
+    private final ManualScheduler scheduler;
+
     private final ActorRuntime runtime;
 
-    private ActorTestKit(ManualClock clock, ActorRuntime runtime) {
+    private ActorTestKit(ManualClock clock, ManualScheduler scheduler, ActorRuntime runtime) {
         this.clock = clock;
+        this.scheduler = scheduler;
         this.runtime = runtime;
     }
 
@@ -47,12 +50,13 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
     }
 
     /**
-     * Moves the clock forward and runs what became due: idle activations are deactivated before this
-     * method returns.
+     * Moves the clock forward and runs what falls due on the way, in order, each at its instant: timer
+     * ticks, restarts after a backoff, idle collection. Returns once that work is done, so the test sees its
+     * effects.
      * @param duration how far to move, not negative
      */
     public void advanceTime(Duration duration) {
-        this.clock.advance(duration);
+        this.scheduler.advance(duration);
         this.runtime.collectIdleActivations();
     }
 
@@ -83,6 +87,14 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
     }
 
     /**
+     * Returns the scheduler that runs the runtime's timed work in virtual time.
+     * @return the manual scheduler
+     */
+    public ManualScheduler scheduler() {
+        return this.scheduler;
+    }
+
+    /**
      * Returns the runtime under test, for what this class does not offer directly.
      * @return the runtime
      */
@@ -103,8 +115,7 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
      */
     public static final class Builder {
 
-        private final ActorRuntime.Builder runtime = ActorRuntime.builder()
-            .collectionInterval(Duration.ofDays(365));
+        private final ActorRuntime.Builder runtime = ActorRuntime.builder().collectionInterval(Duration.ofSeconds(1));
 
         private ManualClock clock = new ManualClock();
 
@@ -159,7 +170,9 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
          * @return the test kit
          */
         public ActorTestKit build() {
-            return new ActorTestKit(this.clock, this.runtime.clock(this.clock).build());
+            ManualScheduler scheduler = new ManualScheduler(this.clock);
+            return new ActorTestKit(this.clock, scheduler,
+                    this.runtime.clock(this.clock).scheduler(scheduler).build());
         }
     }
 }
