@@ -920,26 +920,26 @@ final class Activation implements ActorHost {
 
     private @Nullable Invocation takeMailbox() {
         Invocation first = this.head;
-        int count = 0;
-        for (Invocation waiting = first; waiting != null; waiting = waiting.next) {
-            count++;
-        }
         this.head = null;
         this.tail = null;
-        countQueued(-count);
+        countQueued(-length(first));
         return first;
     }
 
     private @Nullable Invocation takeCallbacks() {
         Invocation first = this.callbacksHead;
+        this.callbacksHead = null;
+        this.callbacksTail = null;
+        countQueued(-length(first));
+        return first;
+    }
+
+    private static int length(@Nullable Invocation first) {
         int count = 0;
         for (Invocation waiting = first; waiting != null; waiting = waiting.next) {
             count++;
         }
-        this.callbacksHead = null;
-        this.callbacksTail = null;
-        countQueued(-count);
-        return first;
+        return count;
     }
 
     private void signalRoom() {
@@ -1065,12 +1065,11 @@ final class Activation implements ActorHost {
      * Returns whether a message still waits in this activation's mailbox.
      */
     synchronized boolean isWaiting(Invocation invocation) {
-        for (Invocation waiting = this.head; waiting != null; waiting = waiting.next) {
-            if (waiting == invocation) {
-                return true;
-            }
-        }
-        for (Invocation waiting = this.callbacksHead; waiting != null; waiting = waiting.next) {
+        return contains(this.head, invocation) || contains(this.callbacksHead, invocation);
+    }
+
+    private static boolean contains(@Nullable Invocation first, Invocation invocation) {
+        for (Invocation waiting = first; waiting != null; waiting = waiting.next) {
             if (waiting == invocation) {
                 return true;
             }
