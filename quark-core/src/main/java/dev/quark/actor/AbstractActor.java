@@ -1,12 +1,16 @@
 package dev.quark.actor;
 
+import java.time.Duration;
+import java.util.List;
+
 import dev.quark.runtime.internal.ActorAccess;
 import dev.quark.runtime.internal.ActorHost;
+import dev.quark.supervision.SupervisorStrategy;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Optional base class for actor implementations: gives the actor its id, the context of the current turn,
- * lifecycle hooks and control over its own activation.
+ * lifecycle hooks, control over its own activation, timers, and children it supervises.
  * <pre>{@code
  * @QuarkActor
  * class AccountActor extends AbstractActor implements Account {
@@ -37,6 +41,16 @@ public abstract class AbstractActor {
             @Override
             public void deactivate(AbstractActor actor, DeactivationReason reason) throws Exception {
                 actor.onDeactivate(reason);
+            }
+
+            @Override
+            public SupervisorStrategy supervisorStrategy(AbstractActor actor) {
+                return actor.supervisorStrategy();
+            }
+
+            @Override
+            public void childEscalated(AbstractActor actor, ActorRef child, Throwable failure) throws Exception {
+                actor.onChildEscalation(child, failure);
             }
         });
     }
@@ -84,6 +98,97 @@ public abstract class AbstractActor {
      */
     protected final void deactivateOnIdle() {
         host().deactivateOnIdle();
+    }
+
+    /**
+     * Registers a volatile timer, or replaces the one with the same name. Each tick runs {@code callback} as
+     * a turn of this actor, never at the same time as another turn; the next tick is due {@code period} after
+     * the previous one ended. The timer ends with the activation; ticks do not keep the activation from idle
+     * collection.
+     * @param name the timer's name within this activation
+     * @param dueTime how long until the first tick, not negative
+     * @param period the time between the end of a tick and the next one, not negative; {@link Duration#ZERO}
+     * ticks once
+     * @param callback runs on every tick; an exception is logged and, for a child actor, handed to its
+     * supervisor like a failed turn
+     * @return the timer
+     * @throws IllegalArgumentException if a duration is negative or the name is blank
+     */
+    protected final ActorTimer registerTimer(String name, Duration dueTime, Duration period, Runnable callback) {
+        return host().registerTimer(name, dueTime, period, TimerOptions.DEFAULT, callback);
+    }
+
+    /**
+     * Registers a volatile timer with options; see
+     * {@link #registerTimer(String, Duration, Duration, Runnable)}.
+     * @param name the timer's name within this activation
+     * @param dueTime how long until the first tick, not negative
+     * @param period the time between the end of a tick and the next one, not negative
+     * @param options for instance whether ticks keep the activation alive
+     * @param callback runs on every tick
+     * @return the timer
+     */
+    protected final ActorTimer registerTimer(String name, Duration dueTime, Duration period, TimerOptions options,
+            Runnable callback) {
+        return host().registerTimer(name, dueTime, period, options, callback);
+    }
+
+    /**
+     * Cancels a timer by name.
+     * @param name the timer's name
+     * @return whether a timer of that name was active
+     */
+    protected final boolean cancelTimer(String name) {
+        return host().cancelTimer(name);
+    }
+
+    /**
+     * Returns a reference to a child of this actor, supervised by it with {@link #supervisorStrategy()}. A
+     * child is an ordinary actor (its id is {@code childId}; anyone can call it), activated on its first
+     * call, on this actor's silo. It has exactly one supervisor; spawning it again from this actor returns
+     * the same child. When this actor deactivates, its children deactivate first.
+     * @param contract the child's contract
+     * @param childId the child's actor id
+     * @param <T> the contract type
+     * @return a reference to the child
+     * @throws IllegalStateException if another actor already supervises that child
+     */
+    protected final <T extends Actor> T spawnChild(Class<T> contract, String childId) {
+        return host().spawnChild(contract, childId);
+    }
+
+    /**
+     * Returns this actor's children, in spawn order.
+     * @return references to the children
+     */
+    protected final List<ActorRef> children() {
+        return host().children();
+    }
+
+    /**
+     * Returns how this actor supervises its children; read when a child is spawned. Override to change it.
+     * @return the strategy; by default {@link SupervisorStrategy#defaults()}
+     */
+    protected SupervisorStrategy supervisorStrategy() {
+        return SupervisorStrategy.defaults();
+    }
+
+    /**
+     * Runs as a turn of this actor when a child's failure is escalated to it (a decision of
+     * {@link dev.quark.supervision.Directive#ESCALATE}, or a child beyond its restart limit). By default it
+     * rethrows the failure, which makes it this actor's own failure, decided by its supervisor.
+     * @param child the child that failed
+     * @param failure what the child threw
+     * @throws Exception to fail this actor's turn
+     */
+    protected void onChildEscalation(ActorRef child, Throwable failure) throws Exception {
+        if (failure instanceof Exception exception) {
+            throw exception;
+        }
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        throw new IllegalStateException(failure);
     }
 
     private ActorHost host() {

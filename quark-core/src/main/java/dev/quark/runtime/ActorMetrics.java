@@ -3,6 +3,7 @@ package dev.quark.runtime;
 import java.util.List;
 
 import dev.quark.actor.Actor;
+import dev.quark.supervision.Directive;
 
 /**
  * Where the runtime reports what happens to calls; the Spring Boot integration binds it to Micrometer.
@@ -26,5 +27,13 @@ public interface ActorMetrics {
      * @param types the registered actor types
      */
     default void bindActorTypes(List<? extends ActorTypeView> types) {
+    }
+
+    /**
+     * Records a supervisor's decision about a failed child.
+     * @param actorType the child's actor type name
+     * @param directive the decision
+     */
+    default void supervisionDecision(String actorType, Directive directive) {
     }
 }

@@ -7,10 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import dev.quark.actor.Actor;
@@ -19,6 +19,7 @@ import dev.quark.actor.DeactivationReason;
 import dev.quark.runtime.internal.ActivationCatalog;
 import dev.quark.runtime.internal.ActorRegistry;
 import dev.quark.runtime.internal.CallDispatcher;
+import dev.quark.runtime.internal.ClockScheduler;
 import dev.quark.runtime.internal.ConstructorInstanceFactory;
 import dev.quark.runtime.internal.RuntimeSettings;
 import org.jspecify.annotations.Nullable;
@@ -49,18 +50,20 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
     private final CallDispatcher dispatcher;
 
-    private final ScheduledThreadPoolExecutor scheduler;
+    private final ScheduledThreadPoolExecutor timers;
 
-    private ActorRuntime(RuntimeSettings settings, ActorRegistry registry) {
+    private final RuntimeScheduler scheduler;
+
+    private ActorRuntime(RuntimeSettings settings, ActorRegistry registry, @Nullable RuntimeScheduler scheduler) {
         this.settings = settings;
         this.registry = registry;
-        this.catalog = new ActivationCatalog(settings);
-        this.scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("quark-scheduler"));
-        this.scheduler.setRemoveOnCancelPolicy(true);
-        this.dispatcher = new CallDispatcher(this.catalog, this.scheduler);
+        this.timers = new ScheduledThreadPoolExecutor(1, daemonThreads("quark-scheduler"));
+        this.timers.setRemoveOnCancelPolicy(true);
+        this.scheduler = (scheduler != null) ? scheduler : new ClockScheduler(settings.clock(), this.timers);
+        this.catalog = new ActivationCatalog(settings, this.scheduler, this.timers, registry);
+        this.dispatcher = this.catalog.dispatcher();
         settings.metrics().bindActorTypes(registry.types());
-        long interval = settings.collectionInterval().toNanos();
-        this.scheduler.scheduleWithFixedDelay(this::collectInBackground, interval, interval, TimeUnit.NANOSECONDS);
+        scheduleCollection();
     }
 
     /**
@@ -119,7 +122,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
      * @return how many activations were deactivated
      */
     public int collectIdleActivations() {
-        return this.catalog.collectIdle(true);
+        return this.catalog.collectIdle().join();
     }
 
     /**
@@ -164,17 +167,30 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
             this.catalog.close(this.settings.shutdownTimeout());
         }
         finally {
-            this.scheduler.shutdownNow();
+            this.timers.shutdownNow();
         }
     }
 
-    private void collectInBackground() {
-        try {
-            this.catalog.collectIdle(false);
-        }
-        catch (RuntimeException ex) {
-            logger.error("Idle collection failed", ex);
-        }
+    private void scheduleCollection() {
+        this.scheduler.schedule(this.settings.clock().instant().plus(this.settings.collectionInterval()), () -> {
+            if (this.catalog.isClosed()) {
+                return CompletableFuture.completedFuture(0);
+            }
+            CompletableFuture<Integer> collected;
+            try {
+                collected = this.catalog.collectIdle();
+            }
+            catch (RuntimeException ex) {
+                logger.error("Idle collection failed", ex);
+                collected = CompletableFuture.completedFuture(0);
+            }
+            return collected.whenComplete((count, failure) -> {
+                if (failure != null) {
+                    logger.error("Idle collection failed", failure);
+                }
+                scheduleCollection();
+            });
+        });
     }
 
     private static ThreadFactory daemonThreads(String name) {
@@ -214,6 +230,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         private ActorMetrics metrics = ActorMetrics.NONE;
 
         private final List<ActivationHook> activationHooks = new ArrayList<>();
+
+        private @Nullable RuntimeScheduler scheduler;
 
         private Builder() {
         }
@@ -357,6 +375,17 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         }
 
         /**
+         * Sets what runs timed work (timer ticks, restarts after a backoff, idle collection) on the runtime's
+         * clock. Default: real time on an internal thread; tests use the test kit's {@code ManualScheduler}.
+         * @param scheduler the scheduler
+         * @return this builder
+         */
+        public Builder scheduler(RuntimeScheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
+            return this;
+        }
+
+        /**
          * Adds a hook that runs around every activation, after those added before it.
          * @param hook the hook
          * @return this builder
@@ -383,7 +412,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
                 }
                 factories.put(implementation, (factory != null) ? factory : this.instanceFactory);
             });
-            return new ActorRuntime(settings, ActorRegistry.of(factories, this.metrics));
+            return new ActorRuntime(settings, ActorRegistry.of(factories, this.metrics), this.scheduler);
         }
 
         private static Duration positive(String name, Duration value) {

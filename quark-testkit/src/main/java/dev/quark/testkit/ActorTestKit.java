@@ -25,8 +25,8 @@ import dev.quark.state.memory.InMemoryStateStore;
  *     assertThat(kit.isActive(Account.class, "alice")).isFalse();
  * }
  * }</pre>
- * Time moves only with {@link #advanceTime(Duration)}, which also runs what became due, so tests never
- * sleep.
+ * Time moves only with {@link #advanceTime(Duration)}, which also runs what became due (timer ticks,
+ * restarts after a backoff, idle collection every virtual second), so tests never sleep.
  * <p>
  * Actors with {@link dev.quark.state.ActorState persistent state} keep it in an {@link InMemoryStateStore} by
  * default ({@link #stateStores()} shows what they saved); {@link Builder#stateStore(String, StateStore)} adds
@@ -36,12 +36,16 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
 
     private final ManualClock clock;
 
+    private final ManualScheduler scheduler;
+
     private final ActorRuntime runtime;
 
     private final StateStoreRegistry stateStores;
 
-    private ActorTestKit(ManualClock clock, ActorRuntime runtime, StateStoreRegistry stateStores) {
+    private ActorTestKit(ManualClock clock, ManualScheduler scheduler, ActorRuntime runtime,
+            StateStoreRegistry stateStores) {
         this.clock = clock;
+        this.scheduler = scheduler;
         this.runtime = runtime;
         this.stateStores = stateStores;
     }
@@ -60,12 +64,13 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
     }
 
     /**
-     * Moves the clock forward and runs what became due: idle activations are deactivated before this
-     * method returns.
+     * Moves the clock forward and runs what falls due on the way, in order, each at its instant: timer
+     * ticks, restarts after a backoff, idle collection. Returns once that work is done, so the test sees its
+     * effects.
      * @param duration how far to move, not negative
      */
     public void advanceTime(Duration duration) {
-        this.clock.advance(duration);
+        this.scheduler.advance(duration);
         this.runtime.collectIdleActivations();
     }
 
@@ -93,6 +98,14 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
      */
     public ManualClock clock() {
         return this.clock;
+    }
+
+    /**
+     * Returns the scheduler that runs the runtime's timed work in virtual time.
+     * @return the manual scheduler
+     */
+    public ManualScheduler scheduler() {
+        return this.scheduler;
     }
 
     /**
@@ -125,8 +138,7 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
      */
     public static final class Builder {
 
-        private final ActorRuntime.Builder runtime = ActorRuntime.builder()
-            .collectionInterval(Duration.ofDays(365));
+        private final ActorRuntime.Builder runtime = ActorRuntime.builder().collectionInterval(Duration.ofSeconds(1));
 
         private ManualClock clock = new ManualClock();
 
@@ -225,7 +237,9 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
          */
         public ActorTestKit build() {
             this.runtime.activationHook(new StateActivationHook(this.stateStores, this.stateSerializer));
-            return new ActorTestKit(this.clock, this.runtime.clock(this.clock).build(), this.stateStores);
+            ManualScheduler scheduler = new ManualScheduler(this.clock);
+            return new ActorTestKit(this.clock, scheduler, this.runtime.clock(this.clock).scheduler(scheduler).build(),
+                    this.stateStores);
         }
     }
 }

@@ -3,19 +3,21 @@ package dev.quark.runtime.internal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
 
 import dev.quark.actor.ActorRuntimeClosedException;
 import dev.quark.actor.DeactivationReason;
+import dev.quark.runtime.RuntimeScheduler;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The activations of this silo, at most one per actor identity: creates them on demand, collects idle
- * ones and ends them all at shutdown.
+ * ones and ends them all at shutdown. It owns the caller side ({@link CallDispatcher}) and the supervision
+ * tree of its activations.
  */
 public final class ActivationCatalog {
 
@@ -27,16 +29,45 @@ public final class ActivationCatalog {
 
     private final RuntimeSettings settings;
 
+    private final RuntimeScheduler scheduler;
+
+    private final CallDispatcher dispatcher;
+
+    private final Supervision supervision;
+
     private final Object closeMonitor = new Object();
 
     private volatile boolean closed;
 
-    public ActivationCatalog(RuntimeSettings settings) {
+    /**
+     * Creates the catalog.
+     * @param settings the runtime's settings
+     * @param scheduler runs timed work on the runtime's clock
+     * @param timeouts the real-time executor that times out asynchronous calls
+     * @param registry the actor types
+     */
+    public ActivationCatalog(RuntimeSettings settings, RuntimeScheduler scheduler, ScheduledExecutorService timeouts,
+            ActorRegistry registry) {
         this.settings = settings;
+        this.scheduler = scheduler;
+        this.dispatcher = new CallDispatcher(this, timeouts);
+        this.supervision = new Supervision(this, registry);
     }
 
     RuntimeSettings settings() {
         return this.settings;
+    }
+
+    RuntimeScheduler scheduler() {
+        return this.scheduler;
+    }
+
+    Supervision supervision() {
+        return this.supervision;
+    }
+
+    public CallDispatcher dispatcher() {
+        return this.dispatcher;
     }
 
     /**
@@ -52,6 +83,10 @@ public final class ActivationCatalog {
                 : this.activations.computeIfAbsent(identity, (key) -> new Activation(key, this));
     }
 
+    @Nullable Activation find(ActorIdentity identity) {
+        return this.activations.get(identity);
+    }
+
     /**
      * Makes sure a message delivered while the runtime was closing does not leave an activation behind.
      */
@@ -61,11 +96,29 @@ public final class ActivationCatalog {
         }
     }
 
-    void startDrain(Activation activation, Invocation first) {
+    /**
+     * Delivers a system turn (an escalation) to an actor, activating it if needed.
+     */
+    void deliverSystem(ActorIdentity identity, Invocation invocation) {
+        try {
+            while (true) {
+                Activation activation = activationFor(identity);
+                if (activation.offer(invocation, true) == Activation.ACCEPTED) {
+                    delivered(activation);
+                    return;
+                }
+            }
+        }
+        catch (ActorRuntimeClosedException ex) {
+            logger.debug("Dropped {} at shutdown", invocation);
+        }
+    }
+
+    void startDrain(Activation activation, Object first) {
         this.settings.turnExecutor().execute(() -> activation.drain(first));
     }
 
-    private void startDeactivation(Activation activation, DeactivationReason reason) {
+    void startDeactivation(Activation activation, DeactivationReason reason) {
         this.settings.turnExecutor().execute(() -> activation.deactivate(reason));
     }
 
@@ -83,11 +136,31 @@ public final class ActivationCatalog {
 
     /**
      * Replaces an activation that ended by a new one that takes over the messages which arrived while it
-     * deactivated, or removes it when there are none. Called under the ended activation's lock, so callers
-     * that find it ended find its successor.
+     * deactivated, or removes it when there are none; timer ticks are dropped, they belonged to the ended
+     * activation. Called under the ended activation's lock, so callers that find it ended find its
+     * successor.
      */
     void replaceEnded(Activation ended, @Nullable Invocation waiting, int count) {
-        if (waiting == null) {
+        this.supervision.forget(ended.identity);
+        Invocation first = null;
+        Invocation last = null;
+        int kept = 0;
+        for (Invocation invocation = waiting; invocation != null; invocation = Activation.unlink(invocation)) {
+            SystemTask task = invocation.task();
+            if (task != null && !task.survivesDeactivation()) {
+                invocation.complete(null);
+                continue;
+            }
+            if (last == null) {
+                first = invocation;
+            }
+            else {
+                last.next = invocation;
+            }
+            last = invocation;
+            kept++;
+        }
+        if (first == null) {
             remove(ended);
             return;
         }
@@ -95,25 +168,25 @@ public final class ActivationCatalog {
             remove(ended);
             ActorRuntimeClosedException failure = new ActorRuntimeClosedException(
                     "The actor runtime shut down before this call to " + ended.identity + " ran");
-            for (Invocation invocation = waiting; invocation != null; invocation = Activation.unlink(invocation)) {
+            for (Invocation invocation = first; invocation != null; invocation = Activation.unlink(invocation)) {
                 ended.fail(invocation, failure);
             }
             return;
         }
         Activation successor = new Activation(ended.identity, this);
-        Invocation first = successor.adopt(waiting, count);
+        Invocation next = successor.adopt(first, kept);
         this.activations.replace(ended.identity, ended, successor);
-        startDrain(successor, first);
+        startDrain(successor, next);
     }
 
     /**
      * Deactivates every activation that has had no call since the idle timeout.
-     * @param await whether to return only after their {@code onDeactivate} hooks have run
-     * @return how many activations were deactivated
+     * @return a stage that completes with the number of deactivated activations once their
+     * {@code onDeactivate} hooks have run
      */
-    public int collectIdle(boolean await) {
+    public CompletableFuture<Integer> collectIdle() {
         if (this.closed) {
-            return 0;
+            return CompletableFuture.completedFuture(0);
         }
         long cutoff = this.settings.clock().millis() - this.settings.idleTimeout().toMillis();
         List<Activation> idle = new ArrayList<>();
@@ -123,39 +196,19 @@ public final class ActivationCatalog {
             }
         }
         if (idle.isEmpty()) {
-            return 0;
+            return CompletableFuture.completedFuture(0);
         }
         logger.debug("Collecting {} idle activations", idle.size());
-        CountDownLatch done = new CountDownLatch(idle.size());
+        List<CompletableFuture<Void>> done = new ArrayList<>(idle.size());
         for (Activation activation : idle) {
-            this.settings.turnExecutor().execute(() -> {
-                try {
-                    activation.deactivate(DeactivationReason.IDLE);
-                }
-                finally {
-                    done.countDown();
-                }
-            });
+            done.add(CompletableFuture.runAsync(() -> activation.deactivate(DeactivationReason.IDLE),
+                    this.settings.turnExecutor()));
         }
-        if (await) {
-            awaitQuietly(done);
-        }
-        return idle.size();
-    }
-
-    private void awaitQuietly(CountDownLatch done) {
-        try {
-            if (!done.await(this.settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                logger.warn("Idle deactivations did not finish within {}", this.settings.shutdownTimeout());
-            }
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
+        return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).thenApply((ignored) -> idle.size());
     }
 
     /**
-     * Deactivates one activation if it exists, once its current turn ends.
+     * Deactivates one activation if it exists, once no turn is in progress.
      * @return whether there was an activation to deactivate
      */
     public boolean deactivate(ActorIdentity identity, DeactivationReason reason) {
@@ -223,6 +276,7 @@ public final class ActivationCatalog {
     }
 
     public boolean isActive(ActorIdentity identity) {
-        return this.activations.containsKey(identity);
+        Activation activation = this.activations.get(identity);
+        return activation != null && activation.isActive();
     }
 }

@@ -1,7 +1,9 @@
 package dev.quark.runtime.internal;
 
 import dev.quark.actor.AbstractActor;
+import dev.quark.actor.ActorRef;
 import dev.quark.actor.DeactivationReason;
+import dev.quark.supervision.SupervisorStrategy;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -42,5 +44,9 @@ public final class ActorAccess {
         void activate(AbstractActor actor) throws Exception;
 
         void deactivate(AbstractActor actor, DeactivationReason reason) throws Exception;
+
+        SupervisorStrategy supervisorStrategy(AbstractActor actor);
+
+        void childEscalated(AbstractActor actor, ActorRef child, Throwable failure) throws Exception;
     }
 }

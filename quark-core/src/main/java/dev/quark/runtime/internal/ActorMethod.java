@@ -25,13 +25,16 @@ public final class ActorMethod {
 
     private final CallMetrics metrics;
 
+    private final boolean readOnly;
+
     ActorMethod(Class<? extends Actor> contract, Method method, MethodHandle invoker, ReturnKind returnKind,
-            CallMetrics metrics) {
+            CallMetrics metrics, boolean readOnly) {
         this.contract = contract;
         this.method = method;
         this.invoker = invoker;
         this.returnKind = returnKind;
         this.metrics = metrics;
+        this.readOnly = readOnly;
     }
 
     public Class<? extends Actor> contract() {
@@ -52,6 +55,14 @@ public final class ActorMethod {
 
     public CallMetrics metrics() {
         return this.metrics;
+    }
+
+    /**
+     * Returns whether the method is {@link dev.quark.actor.ReadOnly}: its turns may interleave with other
+     * read-only turns.
+     */
+    public boolean isReadOnly() {
+        return this.readOnly;
     }
 
     @Nullable Object invoke(Object target, Object @Nullable [] arguments) throws Throwable {

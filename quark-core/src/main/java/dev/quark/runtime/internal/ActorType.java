@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 import dev.quark.actor.Actor;
 import dev.quark.actor.QuarkActor;
+import dev.quark.actor.Reentrant;
 import dev.quark.runtime.ActorInstanceFactory;
 import dev.quark.runtime.ActorTypeView;
 
@@ -22,6 +23,8 @@ public final class ActorType implements ActorTypeView {
 
     private final ActorInstanceFactory instances;
 
+    private final boolean reentrant;
+
     private final LongAdder activations = new LongAdder();
 
     private final LongAdder queued = new LongAdder();
@@ -31,6 +34,7 @@ public final class ActorType implements ActorTypeView {
         this.name = (annotation != null && !annotation.name().isBlank()) ? annotation.name()
                 : contracts.getFirst().getSimpleName();
         this.implementation = implementation;
+        this.reentrant = implementation.isAnnotationPresent(Reentrant.class);
         this.contracts = List.copyOf(contracts);
         this.instances = instances;
     }
@@ -58,6 +62,14 @@ public final class ActorType implements ActorTypeView {
     @Override
     public long queuedMessageCount() {
         return this.queued.sum();
+    }
+
+    /**
+     * Returns whether the implementation is {@link Reentrant}: any message may interleave at the points
+     * where a turn waits for another actor.
+     */
+    public boolean isReentrant() {
+        return this.reentrant;
     }
 
     Object newInstance() throws Exception {

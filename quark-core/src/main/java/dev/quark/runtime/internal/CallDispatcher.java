@@ -19,6 +19,9 @@ import org.jspecify.annotations.Nullable;
  */
 public final class CallDispatcher {
 
+    /** How long a nested call waits between two looks for a deadlock. */
+    static final long DEADLOCK_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
+
     private final ActivationCatalog catalog;
 
     private final RuntimeSettings settings;
@@ -29,7 +32,7 @@ public final class CallDispatcher {
 
     private final long mailboxFullTimeoutNanos;
 
-    public CallDispatcher(ActivationCatalog catalog, ScheduledExecutorService scheduler) {
+    CallDispatcher(ActivationCatalog catalog, ScheduledExecutorService scheduler) {
         this.catalog = catalog;
         this.settings = catalog.settings();
         this.scheduler = scheduler;
@@ -39,6 +42,21 @@ public final class CallDispatcher {
 
     @Nullable Object call(ActorIdentity target, ActorMethod method, Object @Nullable [] arguments) throws Throwable {
         Invocation invocation = Invocation.create(target, method, arguments);
+        if (method.returnKind() == ReturnKind.SYNCHRONOUS) {
+            Invocation caller = CurrentTurn.get();
+            Activation callerActivation = (caller != null) ? caller.servedBy : null;
+            if (caller != null && callerActivation != null && callerActivation.suspend(caller)) {
+                caller.awaiting = invocation;
+                try {
+                    deliver(invocation);
+                    return awaitNested(caller, invocation);
+                }
+                finally {
+                    caller.awaiting = null;
+                    callerActivation.resume(caller);
+                }
+            }
+        }
         deliver(invocation);
         return switch (method.returnKind()) {
             case ONE_WAY -> null;
@@ -46,11 +64,50 @@ public final class CallDispatcher {
                 armTimeout(invocation);
                 yield invocation;
             }
-            case SYNCHRONOUS -> await(invocation);
+            case SYNCHRONOUS -> await(invocation, this.callTimeoutNanos);
         };
     }
 
-    private void deliver(Invocation invocation) {
+    /**
+     * Waits for a call made from inside a turn, looking for a deadlock each time a slice of the wait passes;
+     * a cycle seen twice in a row is broken by failing its victim.
+     */
+    private @Nullable Object awaitNested(Invocation caller, Invocation invocation) throws Throwable {
+        long deadline = System.nanoTime() + this.callTimeoutNanos;
+        Invocation suspect = null;
+        while (true) {
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                return await(invocation, 0);
+            }
+            try {
+                return invocation.get(Math.min(remaining, DEADLOCK_CHECK_NANOS), TimeUnit.NANOSECONDS);
+            }
+            catch (ExecutionException ex) {
+                throw ex.getCause();
+            }
+            catch (TimeoutException ex) {
+                DeadlockDetector.Deadlock deadlock = DeadlockDetector.find(caller);
+                if (deadlock == null) {
+                    suspect = null;
+                }
+                else if (deadlock.victim() == suspect) {
+                    deadlock.resolve();
+                }
+                else {
+                    suspect = deadlock.victim();
+                }
+            }
+            catch (InterruptedException ex) {
+                invocation.cancel(false);
+                Thread.currentThread().interrupt();
+                throw new ActorException("Interrupted while waiting for " + invocation.target() + "."
+                        + invocation.name() + "()", ex);
+            }
+        }
+    }
+
+    void deliver(Invocation invocation) {
         long started = 0;
         boolean waited = false;
         while (true) {
@@ -69,7 +126,10 @@ public final class CallDispatcher {
                 long remaining = this.mailboxFullTimeoutNanos - (now - started);
                 if (remaining <= 0 || !awaitRoom(activation, invocation, remaining)) {
                     long waitedNanos = System.nanoTime() - started;
-                    invocation.method().metrics().record(CallOutcome.REJECTED, waitedNanos);
+                    ActorMethod method = invocation.method();
+                    if (method != null) {
+                        method.metrics().record(CallOutcome.REJECTED, waitedNanos);
+                    }
                     throw new MailboxFullException(invocation.target().toString(),
                             this.settings.mailboxCapacity(), Duration.ofNanos(waitedNanos));
                 }
@@ -87,9 +147,9 @@ public final class CallDispatcher {
         }
     }
 
-    private @Nullable Object await(Invocation invocation) throws Throwable {
+    private @Nullable Object await(Invocation invocation, long timeoutNanos) throws Throwable {
         try {
-            return invocation.get(this.callTimeoutNanos, TimeUnit.NANOSECONDS);
+            return invocation.get(timeoutNanos, TimeUnit.NANOSECONDS);
         }
         catch (ExecutionException ex) {
             throw ex.getCause();
@@ -99,13 +159,13 @@ public final class CallDispatcher {
             if (invocation.completeExceptionally(timeout)) {
                 throw timeout;
             }
-            return await(invocation);
+            return await(invocation, 0);
         }
         catch (InterruptedException ex) {
             invocation.cancel(false);
             Thread.currentThread().interrupt();
             throw new ActorException("Interrupted while waiting for " + invocation.target() + "."
-                    + invocation.method().name() + "()", ex);
+                    + invocation.name() + "()", ex);
         }
     }
 
@@ -119,7 +179,7 @@ public final class CallDispatcher {
     }
 
     private ActorCallTimeoutException timeoutOf(Invocation invocation) {
-        return new ActorCallTimeoutException(invocation.target().toString(), invocation.method().name(),
+        return new ActorCallTimeoutException(invocation.target().toString(), invocation.name(),
                 this.settings.callTimeout());
     }
 }

@@ -21,6 +21,7 @@ import java.util.concurrent.Future;
 
 import dev.quark.actor.Actor;
 import dev.quark.actor.OneWay;
+import dev.quark.actor.ReadOnly;
 import dev.quark.runtime.ActorMetrics;
 
 /**
@@ -101,7 +102,7 @@ public final class ContractIntrospector {
             Class<? extends Actor> declaring = Actor.class.isAssignableFrom(method.getDeclaringClass())
                     ? method.getDeclaringClass().asSubclass(Actor.class) : contract;
             methods.put(method, new ActorMethod(declaring, method, invokerFor(lookup, method), kind,
-                    metrics.forMethod(declaring, method.getName())));
+                    metrics.forMethod(declaring, method.getName()), method.isAnnotationPresent(ReadOnly.class)));
         }
         return methods;
     }

@@ -11,18 +11,23 @@ import dev.quark.actor.RequestContext;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One call on its way to an actor: the message in the mailbox, the context of the turn that serves it and
- * the future its caller waits on.
+ * One message on its way to an actor and, once it runs, its turn: a contract method call (with the future
+ * its caller waits on) or a {@link SystemTask} such as a timer tick.
  * <p>
  * Completing an asynchronous call that already has dependents (continuations of its caller) happens on a
- * fresh thread, never on the turn's thread: a continuation that calls the same actor and waits would otherwise
- * wait for the very thread it runs on.
+ * fresh thread, never on the turn's thread: a continuation that calls the same actor and waits would
+ * otherwise wait for the very thread it runs on.
+ * <p>
+ * The volatile fields describe where the message and its turn stand, for the deadlock detector: the
+ * activation it was delivered to, the activation running its turn, and the nested call its turn waits for.
  */
 final class Invocation extends CompletableFuture<Object> implements ActorContext {
 
     private final ActorIdentity target;
 
-    private final ActorMethod method;
+    private final @Nullable ActorMethod method;
+
+    private final @Nullable SystemTask task;
 
     private final Object @Nullable [] arguments;
 
@@ -34,14 +39,34 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
 
     long arrivedNanos;
 
+    /** Link in a mailbox queue, or in the resumer queue while the turn waits for the activation. */
     @Nullable Invocation next;
+
+    /** Link in the activation's list of turns in progress. */
+    @Nullable Invocation nextActive;
+
+    /** Set while a suspended turn waits to get its activation back. */
+    @Nullable CompletableFuture<Void> resumeSignal;
+
+    volatile @Nullable Activation deliveredTo;
+
+    volatile @Nullable Activation servedBy;
+
+    volatile @Nullable Invocation awaiting;
 
     private volatile @Nullable ScheduledFuture<?> timeout;
 
-    private Invocation(ActorIdentity target, ActorMethod method, Object @Nullable [] arguments, long chainId,
-            @Nullable String requestId, Map<String, String> metadata) {
+    /** What the turn returned, kept until the activation is released. Owner thread only. */
+    @Nullable Object result;
+
+    /** What the turn threw, kept until the activation is released. Owner thread only. */
+    @Nullable Throwable failure;
+
+    private Invocation(ActorIdentity target, @Nullable ActorMethod method, @Nullable SystemTask task,
+            Object @Nullable [] arguments, long chainId, @Nullable String requestId, Map<String, String> metadata) {
         this.target = target;
         this.method = method;
+        this.task = task;
         this.arguments = arguments;
         this.chainId = chainId;
         this.requestId = requestId;
@@ -72,7 +97,14 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
             requestId = request.requestId();
             metadata = request.metadata();
         }
-        return new Invocation(target, method, arguments, chainId, requestId, metadata);
+        return new Invocation(target, method, null, arguments, chainId, requestId, metadata);
+    }
+
+    /**
+     * Creates a system turn; it starts a call chain of its own.
+     */
+    static Invocation system(ActorIdentity target, SystemTask task) {
+        return new Invocation(target, null, task, null, newChainId(), null, Map.of());
     }
 
     private static long newChainId() {
@@ -88,12 +120,32 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
         return this.target;
     }
 
-    ActorMethod method() {
+    @Nullable ActorMethod method() {
         return this.method;
+    }
+
+    @Nullable SystemTask task() {
+        return this.task;
     }
 
     Object @Nullable [] arguments() {
         return this.arguments;
+    }
+
+    String name() {
+        return (this.method != null) ? this.method.name() : ((this.task != null) ? this.task.name() : "?");
+    }
+
+    boolean isReadOnly() {
+        return this.method != null && this.method.isReadOnly();
+    }
+
+    boolean isOneWay() {
+        return this.method != null && this.method.returnKind() == ReturnKind.ONE_WAY;
+    }
+
+    boolean keepsActivationAlive() {
+        return this.task == null || this.task.keepsActivationAlive();
     }
 
     void timeout(ScheduledFuture<?> scheduled) {
@@ -104,14 +156,16 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
     }
 
     /**
-     * Completes the call with the turn's outcome.
+     * Completes the call with the turn's outcome. The activation calls it once the turn has released it,
+     * so a caller that wakes up finds the activation free and its activity recorded.
      */
     void finish(@Nullable Object result, @Nullable Throwable failure, Executor executor) {
         ScheduledFuture<?> scheduled = this.timeout;
         if (scheduled != null) {
             scheduled.cancel(false);
         }
-        if (this.method.returnKind() == ReturnKind.ASYNCHRONOUS && getNumberOfDependents() > 0) {
+        if (this.method != null && this.method.returnKind() == ReturnKind.ASYNCHRONOUS
+                && getNumberOfDependents() > 0) {
             executor.execute(() -> settle(result, failure));
         }
         else {
@@ -150,6 +204,6 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
 
     @Override
     public String toString() {
-        return "Invocation " + this.target + "." + this.method.name() + "()";
+        return "Invocation " + this.target + "." + name() + "()";
     }
 }

@@ -7,6 +7,7 @@ import dev.quark.actor.ActorRefFactory;
 import dev.quark.runtime.ActivationHook;
 import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.RuntimeScheduler;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
@@ -32,7 +33,8 @@ public final class QuarkActorsAutoConfiguration {
     @ConditionalOnMissingBean
     ActorRuntime quarkActorRuntime(QuarkActorsProperties properties, ConfigurableListableBeanFactory beanFactory,
             ObjectProvider<Clock> clock, ObjectProvider<ActorMetrics> metrics,
-            ObjectProvider<ActivationHook> activationHooks, ObjectProvider<ActorRuntimeBuilderCustomizer> customizers) {
+            ObjectProvider<RuntimeScheduler> scheduler, ObjectProvider<ActivationHook> activationHooks,
+            ObjectProvider<ActorRuntimeBuilderCustomizer> customizers) {
         Map<Class<?>, String> actors = ActorBeans.find(beanFactory);
         ActorRuntime.Builder builder = ActorRuntime.builder()
             .instanceFactory(new SpringActorInstanceFactory(beanFactory, actors))
@@ -44,6 +46,7 @@ public final class QuarkActorsAutoConfiguration {
             .mailboxFullTimeout(properties.getMailboxFullTimeout())
             .callTimeout(properties.getCallTimeout())
             .shutdownTimeout(properties.getShutdownTimeout());
+        scheduler.ifUnique(builder::scheduler);
         actors.keySet().forEach(builder::actor);
         activationHooks.orderedStream().forEach(builder::activationHook);
         customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));

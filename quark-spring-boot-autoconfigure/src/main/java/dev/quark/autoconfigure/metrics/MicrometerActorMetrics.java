@@ -10,6 +10,8 @@ import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.ActorTypeView;
 import dev.quark.runtime.CallMetrics;
 import dev.quark.runtime.CallOutcome;
+import dev.quark.supervision.Directive;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -20,7 +22,9 @@ import io.micrometer.core.instrument.Timer;
  * <li>{@code quark.actor.calls} (timer; tags {@code contract}, {@code method}, {@code outcome}): calls that
  * reached a mailbox, from arrival to the end of the turn;</li>
  * <li>{@code quark.actor.activations} (gauge; tag {@code contract}): live activations;</li>
- * <li>{@code quark.actor.mailbox.depth} (gauge; tag {@code contract}): messages waiting in mailboxes.</li>
+ * <li>{@code quark.actor.mailbox.depth} (gauge; tag {@code contract}): messages waiting in mailboxes;</li>
+ * <li>{@code quark.actor.supervision.decisions} (counter; tags {@code directive}, {@code contract}): what
+ * supervisors decided about failed children.</li>
  * </ul>
  * Timers are created once per method and outcome at start-up, so recording a call does no lookup.
  */
@@ -34,6 +38,9 @@ public class MicrometerActorMetrics implements ActorMetrics {
 
     /** Name of the mailbox depth gauge. */
     public static final String MAILBOX_DEPTH = "quark.actor.mailbox.depth";
+
+    /** Name of the supervision decision counter. */
+    public static final String SUPERVISION_DECISIONS = "quark.actor.supervision.decisions";
 
     private final MeterRegistry registry;
 
@@ -55,6 +62,16 @@ public class MicrometerActorMetrics implements ActorMetrics {
         Timer[] byOrdinal = timers.values().toArray(Timer[]::new);
         return (outcome, durationNanos) -> byOrdinal[outcome.ordinal()].record(durationNanos,
                 java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void supervisionDecision(String actorType, Directive directive) {
+        Counter.builder(SUPERVISION_DECISIONS)
+            .description("Decisions of supervisors about failed children")
+            .tag("directive", directive.name().toLowerCase(Locale.ROOT))
+            .tag("contract", actorType)
+            .register(this.registry)
+            .increment();
     }
 
     @Override

@@ -64,6 +64,25 @@ class QuarkMetricsAutoConfigurationTests {
     }
 
     @Test
+    void supervisionDecisionsAreCountedByDirectiveAndContract() {
+        this.contextRunner.run((context) -> {
+            ActorMetrics metrics = context.getBean(ActorMetrics.class);
+            metrics.supervisionDecision("Greeter", dev.quark.supervision.Directive.RESTART);
+            metrics.supervisionDecision("Greeter", dev.quark.supervision.Directive.RESTART);
+            metrics.supervisionDecision("Greeter", dev.quark.supervision.Directive.STOP);
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.get(MicrometerActorMetrics.SUPERVISION_DECISIONS)
+                .tags("directive", "restart", "contract", "Greeter")
+                .counter()
+                .count()).isEqualTo(2);
+            assertThat(registry.get(MicrometerActorMetrics.SUPERVISION_DECISIONS)
+                .tags("directive", "stop", "contract", "Greeter")
+                .counter()
+                .count()).isEqualTo(1);
+        });
+    }
+
+    @Test
     void noMetricsWithoutAMeterRegistry() {
         new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(QuarkMetricsAutoConfiguration.class,

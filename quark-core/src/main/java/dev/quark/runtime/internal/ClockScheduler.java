@@ -1,0 +1,48 @@
+package dev.quark.runtime.internal;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import dev.quark.runtime.RuntimeScheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The default {@link RuntimeScheduler}: waits in real time for the distance between now and the due
+ * instant on the runtime's clock.
+ */
+public final class ClockScheduler implements RuntimeScheduler {
+
+    private static final Logger logger = LoggerFactory.getLogger(ClockScheduler.class);
+
+    private final Clock clock;
+
+    private final ScheduledExecutorService executor;
+
+    public ClockScheduler(Clock clock, ScheduledExecutorService executor) {
+        this.clock = clock;
+        this.executor = executor;
+    }
+
+    @Override
+    public Cancellable schedule(Instant at, Supplier<? extends CompletionStage<?>> task) {
+        long delay = Math.max(0, Duration.between(this.clock.instant(), at).toNanos());
+        ScheduledFuture<?> scheduled = this.executor.schedule(() -> run(task), delay, TimeUnit.NANOSECONDS);
+        return () -> scheduled.cancel(false);
+    }
+
+    private static void run(Supplier<? extends CompletionStage<?>> task) {
+        try {
+            task.get();
+        }
+        catch (RuntimeException ex) {
+            logger.error("Scheduled runtime task failed", ex);
+        }
+    }
+}
