@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every benchmark, Quark and Apache Pekko side by side with the same JVM flags, prints one table and
+# writes it to benchmarks/results/latest-<mode>.md and .json (and a dated copy under results/raw/).
+#
+#   benchmarks/run.sh --quick            a few minutes: fewer and shorter iterations
+#   benchmarks/run.sh --full             the figures we commit: more and longer iterations
+#   benchmarks/run.sh --quick --only one-way,idle-memory
+#                                        a subset: request-response, one-way, idle-memory, churn, proxy-call
+#
+# QUARK_BENCH_JVM_FLAGS replaces the flags of the measured JVMs (default: 8 GB heap, G1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=""
+args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick|--full) mode=$1 ;;
+        --only) args+=("$1" "${2:?--only needs a list of workloads}"); shift ;;
+        *) echo "benchmarks/run.sh: unknown argument '$1' (use --quick or --full, optionally --only LIST)" >&2; exit 2 ;;
+    esac
+    shift
+done
+if [ -z "$mode" ]; then
+    echo "benchmarks/run.sh: say --quick or --full" >&2
+    exit 2
+fi
+
+# shellcheck source=../.ci/jdk.sh
+source .ci/jdk.sh
+pick_jdk
+jvm_flags="${QUARK_BENCH_JVM_FLAGS:--Xms8g -Xmx8g -XX:+UseG1GC}"
+
+./mvnw -q --batch-mode -pl benchmarks -am package -DskipTests
+classpath="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
+exec "$JAVA_HOME/bin/java" -Xmx512m -cp "$classpath" dev.quark.benchmarks.BenchmarkMain "$mode" \
+    --results benchmarks/results --jvm-flags "$jvm_flags" "${args[@]}"

@@ -1,0 +1,233 @@
+package dev.quark.benchmarks;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import dev.quark.benchmarks.harness.ComparisonTable;
+import dev.quark.benchmarks.harness.Figure;
+import dev.quark.benchmarks.harness.RunMode;
+import dev.quark.benchmarks.harness.Stats;
+import dev.quark.benchmarks.pekko.PekkoContender;
+import dev.quark.benchmarks.quark.ChurnWorkload;
+import dev.quark.benchmarks.quark.ProxyCallBenchmark;
+import dev.quark.benchmarks.quark.QuarkContender;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.util.Statistics;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Runs every workload for Quark and Apache Pekko, each workload and contender in a JVM of its own with the
+ * same flags, and writes one comparison table (markdown and JSON). Started by {@code benchmarks/run.sh}.
+ * <pre>
+ * BenchmarkMain --quick|--full --results DIR --jvm-flags "-Xms8g -Xmx8g ..." [--only WORKLOAD[,WORKLOAD]]
+ * BenchmarkMain --child WORKLOAD CONTENDER --mode quick|full --out FILE
+ * </pre>
+ */
+public final class BenchmarkMain {
+
+    /** The workloads in the order they run; the proxy-call one runs under JMH. */
+    static final List<String> WORKLOADS = List.of("request-response", "one-way", "idle-memory", "churn", "proxy-call");
+
+    private static final JsonMapper json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+
+    private BenchmarkMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = parse(args);
+        if (options.containsKey("child")) {
+            runChild(options.get("child"), options.get("contender"), RunMode.named(options.get("mode")),
+                    Path.of(options.get("out")));
+            return;
+        }
+        RunMode mode = RunMode.named(options.getOrDefault("mode", "quick"));
+        Path results = Path.of(options.getOrDefault("results", "benchmarks/results"));
+        List<String> flags = Arrays.stream(options.getOrDefault("jvm-flags", "").split("\\s+"))
+            .filter((flag) -> !flag.isEmpty())
+            .toList();
+        List<String> only = options.containsKey("only") ? List.of(options.get("only").split(",")) : WORKLOADS;
+        for (String workload : only) {
+            if (!WORKLOADS.contains(workload)) {
+                throw new IllegalArgumentException("Unknown workload '" + workload + "': use one of " + WORKLOADS);
+            }
+        }
+        double loadBefore = loadAverage();
+        OffsetDateTime started = OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS);
+        List<Figure> figures = new ArrayList<>();
+        Path scratch = Files.createTempDirectory("quark-bench");
+        for (String workload : WORKLOADS) {
+            if (!only.contains(workload)) {
+                continue;
+            }
+            if (workload.equals("proxy-call")) {
+                figures.addAll(runJmh(mode, flags));
+                continue;
+            }
+            for (String contender : workload.equals("churn") ? List.of("quark") : List.of("quark", "pekko")) {
+                figures.addAll(runForked(workload, contender, mode, flags, scratch));
+            }
+        }
+        report(mode, flags, started, loadBefore, figures, results);
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> options.put("mode", "quick");
+                case "--full" -> options.put("mode", "full");
+                case "--child" -> {
+                    options.put("child", value(args, ++i, "--child"));
+                    options.put("contender", value(args, ++i, "--child"));
+                }
+                case "--mode", "--out", "--results", "--jvm-flags", "--only" ->
+                    options.put(args[i].substring(2), value(args, ++i, args[i]));
+                default -> throw new IllegalArgumentException("Unknown argument '" + args[i] + "'");
+            }
+        }
+        return options;
+    }
+
+    private static String value(String[] args, int index, String option) {
+        if (index >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[index];
+    }
+
+    private static List<Figure> runForked(String workload, String contender, RunMode mode, List<String> flags,
+            Path scratch) throws IOException, InterruptedException {
+        System.err.printf("%s, %s%n", workload, contender);
+        Path out = scratch.resolve(workload + "-" + contender + ".json");
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(flags);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchmarkMain.class.getName(),
+                "--child", workload, contender, "--mode", mode.name(), "--out", out.toString()));
+        Process process = new ProcessBuilder(command).inheritIO().start();
+        int exit = process.waitFor();
+        if (exit != 0) {
+            throw new IllegalStateException("The " + workload + " workload of " + contender + " failed (exit code "
+                    + exit + "); its output is above");
+        }
+        return json.readValue(out.toFile(), new TypeReference<List<Figure>>() {
+        });
+    }
+
+    private static void runChild(String workload, String contender, RunMode mode, Path out) throws Exception {
+        List<Figure> figures;
+        if (workload.equals("churn")) {
+            figures = ChurnWorkload.run(mode);
+        }
+        else if (workload.equals("idle-memory")) {
+            figures = Workloads.idleMemory(contender, () -> contender(contender), mode);
+        }
+        else {
+            try (Contender subject = contender(contender)) {
+                figures = switch (workload) {
+                    case "request-response" -> Workloads.requestResponse(contender, subject, mode);
+                    case "one-way" -> Workloads.oneWay(contender, subject, mode);
+                    default -> throw new IllegalArgumentException("Unknown workload '" + workload + "'");
+                };
+            }
+        }
+        json.writeValue(out.toFile(), figures);
+        System.exit(0);
+    }
+
+    private static Contender contender(String name) {
+        return switch (name) {
+            case "quark" -> new QuarkContender();
+            case "pekko" -> new PekkoContender();
+            default -> throw new IllegalArgumentException("Unknown contender '" + name + "': use quark or pekko");
+        };
+    }
+
+    private static List<Figure> runJmh(RunMode mode, List<String> flags) throws Exception {
+        System.err.println("proxy-call, quark (JMH)");
+        TimeValue time = TimeValue.milliseconds(mode.jmhTime().toMillis());
+        OptionsBuilder options = new OptionsBuilder();
+        options.include(ProxyCallBenchmark.class.getName() + "\\.")
+            .forks(1)
+            .jvmArgs(flags.toArray(String[]::new))
+            .warmupIterations(mode.jmhWarmups())
+            .warmupTime(time)
+            .measurementIterations(mode.jmhIterations())
+            .measurementTime(time);
+        List<Figure> figures = new ArrayList<>();
+        for (RunResult result : new Runner(options.build()).run()) {
+            String method = result.getParams().getBenchmark();
+            String key = switch (method.substring(method.lastIndexOf('.') + 1)) {
+                case "directCall" -> "proxy.direct";
+                case "proxyCallFromPlatformThread" -> "proxy.platform";
+                case "proxyCallFromVirtualThread" -> "proxy.virtual";
+                default -> throw new IllegalStateException("Unexpected benchmark " + method);
+            };
+            Statistics statistics = result.getPrimaryResult().getStatistics();
+            figures.add(new Figure(key, "quark",
+                    new Stats(statistics.getMin(), statistics.getPercentile(50), statistics.getMax())));
+        }
+        return figures;
+    }
+
+    private static void report(RunMode mode, List<String> flags, OffsetDateTime started, double loadBefore,
+            List<Figure> figures, Path results) throws IOException {
+        double loadAfter = loadAverage();
+        int cores = Runtime.getRuntime().availableProcessors();
+        String jdk = System.getProperty("java.vm.vendor") + " " + System.getProperty("java.vm.name") + " "
+                + Runtime.version();
+        String markdown = "# Quark and Apache Pekko, " + mode.name() + " run\n\n"
+                + "- Date: " + started + "\n"
+                + "- JDK: " + jdk + "\n"
+                + "- JVM flags (both): `" + String.join(" ", flags) + "`\n"
+                + "- Machine: " + cores + " cores, " + System.getProperty("os.name") + " "
+                + System.getProperty("os.arch") + String.format(Locale.ROOT,
+                        ", load average %.2f before and %.2f after the run", loadBefore, loadAfter) + "\n"
+                + "- Pekko: pekko-actor-typed_2.13 " + org.apache.pekko.Version.current() + ", default dispatcher\n"
+                + "- Iterations: " + mode.warmups() + " warm-up, " + mode.iterations()
+                + " measured; each cell is the median of the measured ones, with their min–max\n\n"
+                + ComparisonTable.markdown(figures);
+        Map<String, Object> document = new LinkedHashMap<>();
+        document.put("date", started.toString());
+        document.put("mode", mode.name());
+        document.put("jdk", jdk);
+        document.put("jvmFlags", flags);
+        document.put("cores", cores);
+        document.put("loadAverageBefore", loadBefore);
+        document.put("loadAverageAfter", loadAfter);
+        document.put("pekkoVersion", org.apache.pekko.Version.current());
+        document.put("rows", ComparisonTable.rows(figures));
+        Path raw = results.resolve("raw");
+        Files.createDirectories(raw);
+        String stamp = mode.name() + "-" + started.format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Files.writeString(raw.resolve(stamp + ".md"), markdown);
+        json.writeValue(raw.resolve(stamp + ".json").toFile(), document);
+        Files.writeString(results.resolve("latest-" + mode.name() + ".md"), markdown);
+        json.writeValue(results.resolve("latest-" + mode.name() + ".json").toFile(), document);
+        System.out.println();
+        System.out.println(markdown);
+        System.out.println("Written to " + results.resolve("latest-" + mode.name() + ".md") + " and "
+                + raw.resolve(stamp + ".json"));
+    }
+
+    private static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+}

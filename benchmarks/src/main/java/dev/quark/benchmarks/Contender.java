@@ -1,0 +1,39 @@
+package dev.quark.benchmarks;
+
+import org.HdrHistogram.Recorder;
+
+/**
+ * One actor system under test, driven the way its own users would drive it. Quark and Apache Pekko each
+ * implement it with their public API; the workloads in {@link Workloads} are the same for both.
+ */
+public interface Contender extends AutoCloseable {
+
+    /**
+     * Creates {@code count} counter actors and makes sure each has handled a message, so that the measured
+     * part of a workload never includes their start.
+     */
+    void startCounters(int count) throws Exception;
+
+    /**
+     * Keeps {@code inFlight} increment-and-get calls in flight to counters picked at random until the
+     * deadline, each caller sending its next call once the previous one answered.
+     * @param latencies where the nanoseconds of every call go
+     * @return how many calls completed
+     */
+    long requestResponse(int inFlight, long deadlineNanos, Recorder latencies) throws Exception;
+
+    /**
+     * Sends {@code messagesPerActor} one-way increments to every counter from {@code producers} threads and
+     * returns once every counter has handled them all.
+     */
+    void oneWay(int producers, int messagesPerActor) throws Exception;
+
+    /**
+     * Starts {@code count} fresh actors that each hold one {@code int}, and returns once every one of them
+     * has handled its first message.
+     */
+    void activate(int count) throws Exception;
+
+    @Override
+    void close() throws Exception;
+}

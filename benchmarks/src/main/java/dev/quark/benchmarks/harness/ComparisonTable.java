@@ -1,0 +1,134 @@
+package dev.quark.benchmarks.harness;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The rows of the comparison: what each figure means, its unit, and the goal Quark is measured against.
+ */
+public final class ComparisonTable {
+
+    /**
+     * A goal: a bound on Quark's figure ({@code ABSOLUTE}) or on its ratio to Pekko's ({@code RATIO}).
+     */
+    public record Goal(boolean ratio, boolean atLeast, double bound) {
+
+        boolean met(double quark, @Nullable Double ratioToPeer) {
+            double value = this.ratio ? ((ratioToPeer != null) ? ratioToPeer : Double.NaN) : quark;
+            return this.atLeast ? value >= this.bound : value <= this.bound;
+        }
+
+        @Override
+        public String toString() {
+            return (this.atLeast ? "≥ " : "≤ ") + format(this.bound) + (this.ratio ? "× Pekko" : "");
+        }
+    }
+
+    /** One line of the table. */
+    public record Row(String key, String label, String unit, boolean higherIsBetter, @Nullable Goal goal) {
+    }
+
+    public static final List<Row> ROWS = List.of(
+            new Row("rr.1.rate", "Request/response, 1 in flight", "calls/s", true, null),
+            new Row("rr.1.p50", "  p50 latency, 1 in flight", "µs", false, null),
+            new Row("rr.1.p99", "  p99 latency, 1 in flight", "µs", false, null),
+            new Row("rr.16.rate", "Request/response, 16 in flight", "calls/s", true, null),
+            new Row("rr.16.p50", "  p50 latency, 16 in flight", "µs", false, null),
+            new Row("rr.16.p99", "  p99 latency, 16 in flight", "µs", false, new Goal(true, false, 1.0)),
+            new Row("rr.256.rate", "Request/response, 256 in flight", "calls/s", true, new Goal(true, true, 1.5)),
+            new Row("rr.256.p50", "  p50 latency, 256 in flight", "µs", false, null),
+            new Row("rr.256.p99", "  p99 latency, 256 in flight", "µs", false, null),
+            new Row("oneway.rate", "One-way, 10 M messages to 1,000 actors", "messages/s", true,
+                    new Goal(true, true, 1.0)),
+            new Row("idle.bytes", "Memory per idle actor (1 M actors)", "bytes", false, new Goal(false, false, 400)),
+            new Row("idle.rate", "Activation rate (1 M actors)", "actors/s", true, new Goal(false, true, 1_000_000)),
+            new Row("churn.rate", "Activation with idle collection running", "activations/s", true, null),
+            new Row("churn.deactivations", "  deactivations meanwhile", "deactivations/s", true, null),
+            new Row("proxy.platform", "Uncontended call, platform-thread caller", "ns/call", false, null),
+            new Row("proxy.virtual", "Uncontended call, virtual-thread caller", "ns/call", false, null),
+            new Row("proxy.direct", "Direct method call, for scale", "ns/call", false, null));
+
+    private ComparisonTable() {
+    }
+
+    /**
+     * Joins the figures of both contenders into rows, in table order.
+     */
+    public static List<Map<String, Object>> rows(List<Figure> figures) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Row row : ROWS) {
+            Stats quark = find(figures, row.key(), "quark");
+            if (quark == null) {
+                continue;
+            }
+            Stats pekko = find(figures, row.key(), "pekko");
+            Double ratio = (pekko != null && pekko.median() != 0) ? quark.median() / pekko.median() : null;
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("key", row.key());
+            line.put("label", row.label().strip());
+            line.put("unit", row.unit());
+            line.put("higherIsBetter", row.higherIsBetter());
+            line.put("quark", quark);
+            line.put("pekko", pekko);
+            line.put("ratio", ratio);
+            line.put("goal", (row.goal() != null) ? row.goal().toString() : null);
+            line.put("met", (row.goal() != null) ? row.goal().met(quark.median(), ratio) : null);
+            rows.add(line);
+        }
+        return rows;
+    }
+
+    /**
+     * Renders the rows as a markdown table: medians, with the min–max range beside Quark's and Pekko's.
+     */
+    public static String markdown(List<Figure> figures) {
+        StringBuilder table = new StringBuilder();
+        table.append("| Workload | Unit | Quark median (min–max) | Pekko median (min–max) | Quark / Pekko | Goal | |\n");
+        table.append("|---|---|---:|---:|---:|---|---|\n");
+        for (Row row : ROWS) {
+            Stats quark = find(figures, row.key(), "quark");
+            if (quark == null) {
+                continue;
+            }
+            Stats pekko = find(figures, row.key(), "pekko");
+            Double ratio = (pekko != null && pekko.median() != 0) ? quark.median() / pekko.median() : null;
+            table.append("| ").append(row.label().startsWith("  ") ? "&nbsp;&nbsp;" + row.label().strip() : row.label())
+                .append(" | ").append(row.unit())
+                .append(" | ").append(cell(quark))
+                .append(" | ").append((pekko != null) ? cell(pekko) : "–")
+                .append(" | ").append((ratio != null) ? String.format(Locale.ROOT, "%.2f×", ratio) : "–")
+                .append(" | ").append((row.goal() != null) ? row.goal().toString() : "")
+                .append(" | ").append((row.goal() == null) ? "" : (row.goal().met(quark.median(), ratio) ? "met" : "**not met**"))
+                .append(" |\n");
+        }
+        return table.toString();
+    }
+
+    private static @Nullable Stats find(List<Figure> figures, String key, String contender) {
+        for (Figure figure : figures) {
+            if (figure.key().equals(key) && figure.contender().equals(contender)) {
+                return figure.stats();
+            }
+        }
+        return null;
+    }
+
+    private static String cell(Stats stats) {
+        return format(stats.median()) + " (" + format(stats.min()) + "–" + format(stats.max()) + ")";
+    }
+
+    static String format(double value) {
+        if (Math.abs(value) >= 1000) {
+            return String.format(Locale.ROOT, "%,.0f", value);
+        }
+        if (Math.abs(value) >= 10) {
+            return String.format(Locale.ROOT, "%.1f", value);
+        }
+        return String.format(Locale.ROOT, "%.2f", value);
+    }
+}

@@ -1,0 +1,115 @@
+package dev.quark.benchmarks.quark;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
+
+import dev.quark.benchmarks.Completion;
+import dev.quark.benchmarks.Contender;
+import dev.quark.benchmarks.OneWayRound;
+import dev.quark.runtime.ActorRuntime;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Quark driven as its users drive it: contract references, blocking calls from virtual threads, one-way
+ * calls from plain producer threads. The runtime has its default settings, except an idle timeout long
+ * enough that nothing is collected while it is measured.
+ */
+public final class QuarkContender implements Contender {
+
+    static final Duration WAIT = Duration.ofMinutes(5);
+
+    private final ActorRuntime runtime = ActorRuntime.builder()
+        .actor(CounterActor.class)
+        .actor(HolderActor.class)
+        .idleTimeout(Duration.ofHours(1))
+        .build();
+
+    private Counter[] counters = new Counter[0];
+
+    private int generation;
+
+    @Override
+    public void startCounters(int count) throws Exception {
+        this.counters = new Counter[count];
+        for (int i = 0; i < count; i++) {
+            this.counters[i] = this.runtime.get(Counter.class, "counter-" + i);
+        }
+        OneWayRound round = new OneWayRound(count, 1);
+        for (Counter counter : this.counters) {
+            counter.add(round);
+        }
+        round.await(WAIT);
+    }
+
+    @Override
+    public long requestResponse(int inFlight, long deadlineNanos, Recorder latencies) throws Exception {
+        LongAdder completed = new LongAdder();
+        List<Thread> callers = new ArrayList<>(inFlight);
+        for (int i = 0; i < inFlight; i++) {
+            callers.add(Thread.ofVirtual().name("caller-" + i).start(() -> {
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                long calls = 0;
+                long now = System.nanoTime();
+                while (now < deadlineNanos) {
+                    this.counters[random.nextInt(this.counters.length)].incrementAndGet();
+                    long end = System.nanoTime();
+                    latencies.recordValue(end - now);
+                    now = end;
+                    calls++;
+                }
+                completed.add(calls);
+            }));
+        }
+        for (Thread caller : callers) {
+            caller.join();
+        }
+        return completed.sum();
+    }
+
+    @Override
+    public void oneWay(int producers, int messagesPerActor) throws Exception {
+        OneWayRound round = new OneWayRound(this.counters.length, messagesPerActor);
+        List<Thread> threads = new ArrayList<>(producers);
+        for (int p = 0; p < producers; p++) {
+            int share = messagesPerActor / producers + ((p < messagesPerActor % producers) ? 1 : 0);
+            threads.add(Thread.ofPlatform().name("producer-" + p).start(() -> {
+                for (int k = 0; k < share; k++) {
+                    for (Counter counter : this.counters) {
+                        counter.add(round);
+                    }
+                }
+            }));
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        round.await(WAIT);
+    }
+
+    @Override
+    public void activate(int count) throws Exception {
+        Completion started = new Completion(count, "holders");
+        String prefix = "holder-" + (this.generation++) + "-";
+        Thread[] producers = new Thread[2];
+        for (int p = 0; p < producers.length; p++) {
+            int first = p;
+            producers[p] = Thread.ofPlatform().name("activator-" + p).start(() -> {
+                for (int i = first; i < count; i += producers.length) {
+                    this.runtime.get(Holder.class, prefix + i).hold(i, started);
+                }
+            });
+        }
+        for (Thread producer : producers) {
+            producer.join();
+        }
+        started.await(WAIT);
+    }
+
+    @Override
+    public void close() {
+        this.runtime.close();
+    }
+}
