@@ -22,6 +22,7 @@ import dev.quark.runtime.internal.CallDispatcher;
 import dev.quark.runtime.internal.ClockScheduler;
 import dev.quark.runtime.internal.ConstructorInstanceFactory;
 import dev.quark.runtime.internal.RuntimeSettings;
+import dev.quark.runtime.internal.VirtualThreadExecutor;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,8 +55,12 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
     private final RuntimeScheduler scheduler;
 
-    private ActorRuntime(RuntimeSettings settings, ActorRegistry registry, @Nullable RuntimeScheduler scheduler) {
+    private final @Nullable VirtualThreadExecutor ownedTurnExecutor;
+
+    private ActorRuntime(RuntimeSettings settings, ActorRegistry registry, @Nullable RuntimeScheduler scheduler,
+            @Nullable VirtualThreadExecutor ownedTurnExecutor) {
         this.settings = settings;
+        this.ownedTurnExecutor = ownedTurnExecutor;
         this.registry = registry;
         this.timers = new ScheduledThreadPoolExecutor(1, daemonThreads("quark-scheduler"));
         this.timers.setRemoveOnCancelPolicy(true);
@@ -168,6 +173,9 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         }
         finally {
             this.timers.shutdownNow();
+            if (this.ownedTurnExecutor != null) {
+                this.ownedTurnExecutor.close();
+            }
         }
     }
 
@@ -206,6 +214,9 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
      */
     public static final class Builder {
 
+        /** How many virtual threads of the default turn executor may wait for work: about 1 KB each. */
+        private static final int IDLE_TURN_THREADS = Math.max(64, 16 * Runtime.getRuntime().availableProcessors());
+
         /** Each implementation with its own factory, or {@code null} for the builder's instance factory. */
         private final Map<Class<?>, @Nullable ActorInstanceFactory> implementations = new LinkedHashMap<>();
 
@@ -213,7 +224,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
         private Clock clock = Clock.systemUTC();
 
-        private Executor turnExecutor = virtualThreads("quark-turn");
+        private @Nullable Executor turnExecutor;
 
         private Duration idleTimeout = Duration.ofMinutes(15);
 
@@ -284,8 +295,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         }
 
         /**
-         * Sets what starts the threads turns run on. Default: a new virtual thread per busy period of an
-         * activation.
+         * Sets what starts the threads turns run on. Default: a virtual thread per busy period of an
+         * activation, reusing one that finished its previous busy period and waits when there is one.
          * @param turnExecutor the executor
          * @return this builder
          */
@@ -402,7 +413,10 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
          * @throws IllegalStateException naming both classes when two implement one contract
          */
         public ActorRuntime build() {
-            RuntimeSettings settings = new RuntimeSettings(this.clock, this.turnExecutor, this.idleTimeout,
+            VirtualThreadExecutor ownedTurnExecutor = (this.turnExecutor == null)
+                    ? new VirtualThreadExecutor("quark-turn", IDLE_TURN_THREADS) : null;
+            Executor turnExecutor = (ownedTurnExecutor != null) ? ownedTurnExecutor : this.turnExecutor;
+            RuntimeSettings settings = new RuntimeSettings(this.clock, turnExecutor, this.idleTimeout,
                     this.collectionInterval, this.mailboxCapacity, this.mailboxFullTimeout, this.callTimeout,
                     this.shutdownTimeout, this.metrics, this.activationHooks);
             Map<Class<?>, ActorInstanceFactory> factories = new LinkedHashMap<>();
@@ -412,7 +426,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
                 }
                 factories.put(implementation, (factory != null) ? factory : this.instanceFactory);
             });
-            return new ActorRuntime(settings, ActorRegistry.of(factories, this.metrics), this.scheduler);
+            return new ActorRuntime(settings, ActorRegistry.of(factories, this.metrics), this.scheduler,
+                    ownedTurnExecutor);
         }
 
         private static Duration positive(String name, Duration value) {
@@ -421,11 +436,6 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
                 throw new IllegalArgumentException(name + " must be positive, was " + value);
             }
             return value;
-        }
-
-        private static Executor virtualThreads(String name) {
-            ThreadFactory threads = Thread.ofVirtual().name(name).factory();
-            return (task) -> threads.newThread(task).start();
         }
     }
 }
