@@ -4,6 +4,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import dev.quark.actor.ActorCallTimeoutException;
@@ -121,6 +124,50 @@ class MailboxAndTimeoutTests {
             assertThat(running.get(5, TimeUnit.SECONDS)).isEqualTo("a");
             assertThat(queued.get(5, TimeUnit.SECONDS)).isEqualTo("b");
             assertThat(waiting.get(5, TimeUnit.SECONDS)).isEqualTo("c");
+        }
+        finally {
+            patient.close();
+        }
+    }
+
+    @Test
+    void callersWaitingForRoomGetInOnceAQuarterOfTheMailboxIsFree() throws Exception {
+        ActorRuntime patient = ActorRuntime.builder()
+            .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
+            .mailboxCapacity(8)
+            .mailboxFullTimeout(Duration.ofSeconds(10))
+            .build();
+        try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+            Probe probe = patient.get(Probe.class, "patient");
+            List<Future<String>> accepted = new ArrayList<>();
+            accepted.add(callers.submit(() -> probe.block("g0")));
+            await().atMost(Duration.ofSeconds(5)).until(() -> patient.isActive(Probe.class, "patient"));
+            for (int i = 1; i <= 8; i++) {
+                String gate = "g" + i;
+                accepted.add(callers.submit(() -> probe.block(gate)));
+                int queued = i;
+                await().atMost(Duration.ofSeconds(5))
+                    .until(() -> patient.queuedMessages(Probe.class, "patient") == queued);
+            }
+            Future<String> late = callers.submit(() -> probe.block("late"));
+
+            this.environment.open("g0");
+            await().atMost(Duration.ofSeconds(5)).until(() -> patient.queuedMessages(Probe.class, "patient") == 7);
+            await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(1))
+                .until(() -> patient.queuedMessages(Probe.class, "patient") == 7 && !late.isDone());
+
+            this.environment.open("g1");
+            accepted.get(1).get(5, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(5)).until(() -> patient.queuedMessages(Probe.class, "patient") == 7);
+
+            for (int i = 2; i <= 8; i++) {
+                this.environment.open("g" + i);
+            }
+            this.environment.open("late");
+            for (int i = 0; i <= 8; i++) {
+                assertThat(accepted.get(i).get(5, TimeUnit.SECONDS)).isEqualTo("g" + i);
+            }
+            assertThat(late.get(5, TimeUnit.SECONDS)).isEqualTo("late");
         }
         finally {
             patient.close();

@@ -226,7 +226,6 @@ final class Activation implements ActorHost {
 
     private void countQueued(int delta) {
         this.queued += delta;
-        this.identity.type().queuedCounter().add(delta);
     }
 
     /**
@@ -942,10 +941,18 @@ final class Activation implements ActorHost {
         return count;
     }
 
+    /**
+     * Wakes the callers waiting for room once a quarter of the mailbox is free (or it ended), not at the
+     * first free slot: a caller woken for one slot would fill it and wait again, paying a park and an unpark
+     * per message while the mailbox stays full.
+     */
     private void signalRoom() {
         CompletableFuture<Void> waiting = this.room;
-        if (waiting != null
-                && (this.status == DEACTIVATED || this.queued < this.catalog.settings().mailboxCapacity())) {
+        if (waiting == null) {
+            return;
+        }
+        int capacity = this.catalog.settings().mailboxCapacity();
+        if (this.status == DEACTIVATED || this.queued <= capacity - Math.max(1, capacity / 4)) {
             this.room = null;
             waiting.complete(null);
         }
@@ -1086,6 +1093,14 @@ final class Activation implements ActorHost {
     }
 
     synchronized int queuedMessages() {
+        return this.queued;
+    }
+
+    /**
+     * Returns the number of waiting messages without taking the lock, for a gauge that adds up many
+     * activations: it may be a moment old.
+     */
+    int queuedMessagesForGauge() {
         return this.queued;
     }
 

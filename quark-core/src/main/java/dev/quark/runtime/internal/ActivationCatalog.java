@@ -52,6 +52,9 @@ public final class ActivationCatalog {
         this.scheduler = scheduler;
         this.dispatcher = new CallDispatcher(this, timeouts);
         this.supervision = new Supervision(this, registry);
+        for (ActorType type : registry.types()) {
+            type.countQueuedWith(() -> queuedMessages(type));
+        }
     }
 
     RuntimeSettings settings() {
@@ -273,6 +276,20 @@ public final class ActivationCatalog {
     public int queuedMessages(ActorIdentity identity) {
         Activation activation = this.activations.get(identity);
         return (activation != null) ? activation.queuedMessages() : 0;
+    }
+
+    /**
+     * Adds up the messages waiting for the activations of one type: a walk over all activations, for a
+     * gauge read now and then rather than a counter every message would update.
+     */
+    long queuedMessages(ActorType type) {
+        long queued = 0;
+        for (Activation activation : this.activations.values()) {
+            if (activation.identity.type() == type) {
+                queued += activation.queuedMessagesForGauge();
+            }
+        }
+        return queued;
     }
 
     public boolean isActive(ActorIdentity identity) {

@@ -2,6 +2,7 @@ package dev.quark.runtime.internal;
 
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 import dev.quark.actor.Actor;
 import dev.quark.actor.QuarkActor;
@@ -27,7 +28,11 @@ public final class ActorType implements ActorTypeView {
 
     private final LongAdder activations = new LongAdder();
 
-    private final LongAdder queued = new LongAdder();
+    /**
+     * Counts the messages waiting for this type's activations when asked, so that no message pays for a
+     * counter every caller and every turn would contend on. Set by the catalog.
+     */
+    private volatile LongSupplier queued = () -> 0;
 
     ActorType(Class<?> implementation, List<Class<? extends Actor>> contracts, ActorInstanceFactory instances) {
         QuarkActor annotation = implementation.getAnnotation(QuarkActor.class);
@@ -61,7 +66,7 @@ public final class ActorType implements ActorTypeView {
 
     @Override
     public long queuedMessageCount() {
-        return this.queued.sum();
+        return this.queued.getAsLong();
     }
 
     /**
@@ -89,8 +94,8 @@ public final class ActorType implements ActorTypeView {
         return this.activations;
     }
 
-    LongAdder queuedCounter() {
-        return this.queued;
+    void countQueuedWith(LongSupplier queued) {
+        this.queued = queued;
     }
 
     @Override
