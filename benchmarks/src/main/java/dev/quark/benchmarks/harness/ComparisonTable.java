@@ -56,29 +56,45 @@ public final class ComparisonTable {
     private ComparisonTable() {
     }
 
+    /** A row with the figures of both contenders and Quark's ratio to Pekko. */
+    private record Line(Row row, Stats quark, @Nullable Stats pekko, @Nullable Double ratio) {
+
+        @Nullable Boolean met() {
+            return (this.row.goal() != null) ? this.row.goal().met(this.quark.median(), this.ratio) : null;
+        }
+    }
+
+    private static List<Line> lines(List<Figure> figures) {
+        List<Line> lines = new ArrayList<>();
+        for (Row row : ROWS) {
+            Stats quark = find(figures, row.key(), "quark");
+            if (quark != null) {
+                Stats pekko = find(figures, row.key(), "pekko");
+                Double ratio = (pekko != null && pekko.median() != 0) ? quark.median() / pekko.median() : null;
+                lines.add(new Line(row, quark, pekko, ratio));
+            }
+        }
+        return lines;
+    }
+
     /**
      * Joins the figures of both contenders into rows, in table order.
      */
     public static List<Map<String, Object>> rows(List<Figure> figures) {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (Row row : ROWS) {
-            Stats quark = find(figures, row.key(), "quark");
-            if (quark == null) {
-                continue;
-            }
-            Stats pekko = find(figures, row.key(), "pekko");
-            Double ratio = (pekko != null && pekko.median() != 0) ? quark.median() / pekko.median() : null;
-            Map<String, Object> line = new LinkedHashMap<>();
-            line.put("key", row.key());
-            line.put("label", row.label().strip());
-            line.put("unit", row.unit());
-            line.put("higherIsBetter", row.higherIsBetter());
-            line.put("quark", quark);
-            line.put("pekko", pekko);
-            line.put("ratio", ratio);
-            line.put("goal", (row.goal() != null) ? row.goal().toString() : null);
-            line.put("met", (row.goal() != null) ? row.goal().met(quark.median(), ratio) : null);
-            rows.add(line);
+        for (Line line : lines(figures)) {
+            Row row = line.row();
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("key", row.key());
+            json.put("label", row.label().strip());
+            json.put("unit", row.unit());
+            json.put("higherIsBetter", row.higherIsBetter());
+            json.put("quark", line.quark());
+            json.put("pekko", line.pekko());
+            json.put("ratio", line.ratio());
+            json.put("goal", (row.goal() != null) ? row.goal().toString() : null);
+            json.put("met", line.met());
+            rows.add(json);
         }
         return rows;
     }
@@ -90,20 +106,16 @@ public final class ComparisonTable {
         StringBuilder table = new StringBuilder();
         table.append("| Workload | Unit | Quark median (min–max) | Pekko median (min–max) | Quark / Pekko | Goal | |\n");
         table.append("|---|---|---:|---:|---:|---|---|\n");
-        for (Row row : ROWS) {
-            Stats quark = find(figures, row.key(), "quark");
-            if (quark == null) {
-                continue;
-            }
-            Stats pekko = find(figures, row.key(), "pekko");
-            Double ratio = (pekko != null && pekko.median() != 0) ? quark.median() / pekko.median() : null;
+        for (Line line : lines(figures)) {
+            Row row = line.row();
+            Boolean met = line.met();
             table.append("| ").append(row.label().startsWith("  ") ? "&nbsp;&nbsp;" + row.label().strip() : row.label())
                 .append(" | ").append(row.unit())
-                .append(" | ").append(cell(quark))
-                .append(" | ").append((pekko != null) ? cell(pekko) : "–")
-                .append(" | ").append((ratio != null) ? String.format(Locale.ROOT, "%.2f×", ratio) : "–")
+                .append(" | ").append(cell(line.quark()))
+                .append(" | ").append((line.pekko() != null) ? cell(line.pekko()) : "–")
+                .append(" | ").append((line.ratio() != null) ? String.format(Locale.ROOT, "%.2f×", line.ratio()) : "–")
                 .append(" | ").append((row.goal() != null) ? row.goal().toString() : "")
-                .append(" | ").append((row.goal() == null) ? "" : (row.goal().met(quark.median(), ratio) ? "met" : "**not met**"))
+                .append(" | ").append((met == null) ? "" : (met ? "met" : "**not met**"))
                 .append(" |\n");
         }
         return table.toString();

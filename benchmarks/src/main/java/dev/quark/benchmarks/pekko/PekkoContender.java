@@ -1,7 +1,6 @@
 package dev.quark.benchmarks.pekko;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -15,6 +14,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.quark.benchmarks.Completion;
 import dev.quark.benchmarks.Contender;
 import dev.quark.benchmarks.OneWayRound;
+import dev.quark.benchmarks.Producers;
 import org.HdrHistogram.Recorder;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -123,20 +123,10 @@ public final class PekkoContender implements Contender {
     public void oneWay(int producers, int messagesPerActor) throws Exception {
         OneWayRound round = new OneWayRound(this.counters.size(), messagesPerActor);
         PekkoCounter.Add add = new PekkoCounter.Add(round);
-        List<Thread> threads = new ArrayList<>(producers);
-        for (int p = 0; p < producers; p++) {
-            int share = messagesPerActor / producers + ((p < messagesPerActor % producers) ? 1 : 0);
-            threads.add(Thread.ofPlatform().name("producer-" + p).start(() -> {
-                for (int k = 0; k < share; k++) {
-                    for (ActorRef<PekkoCounter.Command> counter : this.counters) {
-                        counter.tell(add);
-                    }
-                }
-            }));
-        }
-        for (Thread thread : threads) {
-            thread.join();
-        }
+        List<ActorRef<PekkoCounter.Command>> all = this.counters;
+        // Each producer goes round all the counters in turn.
+        Producers.send(producers, messagesPerActor * all.size(),
+                (i) -> all.get((i / producers) % all.size()).tell(add));
         round.await(WAIT);
     }
 

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 import dev.quark.benchmarks.Completion;
+import dev.quark.benchmarks.Producers;
 import dev.quark.benchmarks.Workloads;
 import dev.quark.benchmarks.harness.Figure;
 import dev.quark.benchmarks.harness.RunMode;
@@ -37,18 +38,7 @@ public final class ChurnWorkload {
                 String prefix = "ephemeral-" + i + "-";
                 long deactivatedBefore = deactivations.sum();
                 long start = System.nanoTime();
-                Thread[] producers = new Thread[2];
-                for (int p = 0; p < producers.length; p++) {
-                    int first = p;
-                    producers[p] = Thread.ofPlatform().start(() -> {
-                        for (int n = first; n < count; n += producers.length) {
-                            runtime.get(Ephemeral.class, prefix + n).touch(started);
-                        }
-                    });
-                }
-                for (Thread producer : producers) {
-                    producer.join();
-                }
+                Producers.send(2, count, (n) -> runtime.get(Ephemeral.class, prefix + n).touch(started));
                 started.await(WAIT);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 double rate = count / seconds;

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.LongAdder;
 import dev.quark.benchmarks.Completion;
 import dev.quark.benchmarks.Contender;
 import dev.quark.benchmarks.OneWayRound;
+import dev.quark.benchmarks.Producers;
 import dev.quark.runtime.ActorRuntime;
 import org.HdrHistogram.Recorder;
 
@@ -72,20 +73,10 @@ public final class QuarkContender implements Contender {
     @Override
     public void oneWay(int producers, int messagesPerActor) throws Exception {
         OneWayRound round = new OneWayRound(this.counters.length, messagesPerActor);
-        List<Thread> threads = new ArrayList<>(producers);
-        for (int p = 0; p < producers; p++) {
-            int share = messagesPerActor / producers + ((p < messagesPerActor % producers) ? 1 : 0);
-            threads.add(Thread.ofPlatform().name("producer-" + p).start(() -> {
-                for (int k = 0; k < share; k++) {
-                    for (Counter counter : this.counters) {
-                        counter.add(round);
-                    }
-                }
-            }));
-        }
-        for (Thread thread : threads) {
-            thread.join();
-        }
+        Counter[] all = this.counters;
+        // Each producer goes round all the counters in turn.
+        Producers.send(producers, messagesPerActor * all.length,
+                (i) -> all[(i / producers) % all.length].add(round));
         round.await(WAIT);
     }
 
@@ -93,18 +84,7 @@ public final class QuarkContender implements Contender {
     public void activate(int count) throws Exception {
         Completion started = new Completion(count, "holders");
         String prefix = "holder-" + (this.generation++) + "-";
-        Thread[] producers = new Thread[2];
-        for (int p = 0; p < producers.length; p++) {
-            int first = p;
-            producers[p] = Thread.ofPlatform().name("activator-" + p).start(() -> {
-                for (int i = first; i < count; i += producers.length) {
-                    this.runtime.get(Holder.class, prefix + i).hold(i, started);
-                }
-            });
-        }
-        for (Thread producer : producers) {
-            producer.join();
-        }
+        Producers.send(2, count, (i) -> this.runtime.get(Holder.class, prefix + i).hold(i, started));
         started.await(WAIT);
     }
 
