@@ -8,6 +8,7 @@ import dev.quark.state.ConcurrencyException;
 import dev.quark.state.StateKey;
 import dev.quark.state.StateStore;
 import dev.quark.state.StoredState;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Keeps states in a map in this JVM: fast, shared by the activations of one runtime, lost when the JVM stops.
@@ -24,24 +25,20 @@ public final class InMemoryStateStore implements StateStore {
 
     @Override
     public long save(StateKey key, String payload, long expectedVersion) {
-        Outcome outcome = new Outcome();
-        this.states.compute(key, (ignored, current) -> {
-            long actual = (current != null) ? current.version() : 0;
-            outcome.actual = actual;
-            if (actual != expectedVersion) {
-                return current;
-            }
-            outcome.written = true;
-            return new StoredState(payload, actual + 1);
-        });
-        if (!outcome.written) {
-            throw new ConcurrencyException(key, expectedVersion, outcome.actual);
-        }
+        replace(key, expectedVersion, new StoredState(payload, expectedVersion + 1));
         return expectedVersion + 1;
     }
 
     @Override
     public void delete(StateKey key, long expectedVersion) {
+        replace(key, expectedVersion, null);
+    }
+
+    /**
+     * Replaces the stored state (removes it for {@code null}) when its version (0 when absent) is the
+     * expected one, atomically.
+     */
+    private void replace(StateKey key, long expectedVersion, @Nullable StoredState replacement) {
         Outcome outcome = new Outcome();
         this.states.compute(key, (ignored, current) -> {
             long actual = (current != null) ? current.version() : 0;
@@ -50,7 +47,7 @@ public final class InMemoryStateStore implements StateStore {
                 return current;
             }
             outcome.written = true;
-            return null;
+            return replacement;
         });
         if (!outcome.written) {
             throw new ConcurrencyException(key, expectedVersion, outcome.actual);
