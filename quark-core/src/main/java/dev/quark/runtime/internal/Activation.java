@@ -161,7 +161,7 @@ final class Activation implements ActorHost {
                 if (this.callbacksHead == null) {
                     this.callbacksHead = invocation;
                 }
-                countQueued(1);
+                this.queued++;
                 return ACCEPTED;
             }
             else if (!bypassCapacity && this.queued >= this.catalog.settings().mailboxCapacity()) {
@@ -173,7 +173,7 @@ final class Activation implements ActorHost {
                 if (this.head == null) {
                     this.head = invocation;
                 }
-                countQueued(1);
+                this.queued++;
                 return ACCEPTED;
             }
         }
@@ -222,10 +222,6 @@ final class Activation implements ActorHost {
             last.next = invocation;
         }
         return invocation;
-    }
-
-    private void countQueued(int delta) {
-        this.queued += delta;
     }
 
     /**
@@ -315,7 +311,7 @@ final class Activation implements ActorHost {
                 this.callbacksTail = null;
             }
             callback.next = null;
-            countQueued(-1);
+            this.queued--;
             signalRoom();
             begin(callback);
             return callback;
@@ -332,7 +328,7 @@ final class Activation implements ActorHost {
                 this.tail = null;
             }
             first.next = null;
-            countQueued(-1);
+            this.queued--;
             signalRoom();
             begin(first);
             return first;
@@ -900,14 +896,14 @@ final class Activation implements ActorHost {
                 last = last.next;
             }
             this.tail = last;
-            countQueued(count);
+            this.queued += count;
             Invocation next = this.head;
             this.head = next.next;
             if (this.head == null) {
                 this.tail = null;
             }
             next.next = null;
-            countQueued(-1);
+            this.queued--;
             next.deliveredTo = this;
             for (Invocation waiting = this.head; waiting != null; waiting = waiting.next) {
                 waiting.deliveredTo = this;
@@ -921,7 +917,7 @@ final class Activation implements ActorHost {
         Invocation first = this.head;
         this.head = null;
         this.tail = null;
-        countQueued(-length(first));
+        this.queued -= length(first);
         return first;
     }
 
@@ -929,7 +925,7 @@ final class Activation implements ActorHost {
         Invocation first = this.callbacksHead;
         this.callbacksHead = null;
         this.callbacksTail = null;
-        countQueued(-length(first));
+        this.queued -= length(first);
         return first;
     }
 
