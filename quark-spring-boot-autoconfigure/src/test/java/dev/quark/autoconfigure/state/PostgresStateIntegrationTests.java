@@ -1,18 +1,15 @@
 package dev.quark.autoconfigure.state;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import dev.quark.actor.ActivationException;
 import dev.quark.actor.ActorRefFactory;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.fixtures.wallet.Wallet;
 import dev.quark.autoconfigure.fixtures.wallet.WalletActor;
 import dev.quark.autoconfigure.health.QuarkStateHealthContributorAutoConfiguration;
 import dev.quark.autoconfigure.postgres.QuarkSchemaInitializer;
-import dev.quark.state.StateStoreException;
 import dev.quark.state.StateStoreRegistry;
 import dev.quark.state.jdbc.JdbcStateStore;
 import dev.quark.testkit.server.PostgresTestSchema;
@@ -38,9 +35,6 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The PostgreSQL state store as an application gets it: Spring Boot's DataSource, Quark's Liquibase changelog
@@ -162,33 +156,8 @@ class PostgresStateIntegrationTests {
     @Test
     void whilePostgresIsDownCallsFailClearlyAndHealthIsDownThenBothRecover() {
         try (PostgresTestSchema schema = server.createSchema(PostgresStateIntegrationTests.class)) {
-            contextRunner(schema).run((context) -> {
-                ActorRefFactory actors = context.getBean(ActorRefFactory.class);
-                Wallet wallet = actors.get(Wallet.class, "outage");
-                assertThat(wallet.deposit(1)).isEqualTo(1);
-
-                proxy.cut();
-                try {
-                    StateStoreException failure = catchThrowableOfType(StateStoreException.class, () -> wallet.deposit(1));
-                    assertThat(failure).hasMessageStartingWith("Could not save state wallet/outage/wallet in store 'default'");
-                    assertThatExceptionOfType(ActivationException.class)
-                        .isThrownBy(() -> actors.get(Wallet.class, "outage-new").balance())
-                        .withMessageContaining("wallet/outage-new")
-                        .withCauseInstanceOf(StateStoreException.class);
-                    assertThat(HealthProbe.status(context, "quarkStateHealthContributor")).isEqualTo(Status.DOWN);
-                    assertThat(HealthProbe.status(context, "dbHealthContributor")).isEqualTo(Status.DOWN);
-                }
-                finally {
-                    proxy.restore();
-                }
-
-                await().atMost(Duration.ofSeconds(30))
-                    .untilAsserted(() -> assertThat(HealthProbe.status(context, "quarkStateHealthContributor"))
-                        .isEqualTo(Status.UP));
-                assertThat(HealthProbe.status(context, "dbHealthContributor")).isEqualTo(Status.UP);
-                assertThat(wallet.deposit(1)).as("the failed deposit was neither written nor kept in memory").isEqualTo(2);
-                assertThat(actors.get(Wallet.class, "outage-new").deposit(5)).isEqualTo(5);
-            });
+            contextRunner(schema)
+                .run((context) -> StoreOutage.failsClearlyThenRecovers(context, proxy, "dbHealthContributor"));
         }
     }
 

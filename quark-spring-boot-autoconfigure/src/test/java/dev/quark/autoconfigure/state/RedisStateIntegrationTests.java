@@ -3,13 +3,11 @@ package dev.quark.autoconfigure.state;
 import java.time.Duration;
 import java.util.Map;
 
-import dev.quark.actor.ActivationException;
 import dev.quark.actor.ActorRefFactory;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.fixtures.wallet.Wallet;
 import dev.quark.autoconfigure.fixtures.wallet.WalletActor;
 import dev.quark.autoconfigure.health.QuarkStateHealthContributorAutoConfiguration;
-import dev.quark.state.StateStoreException;
 import dev.quark.state.StateStoreRegistry;
 import dev.quark.state.redis.RedisStateStore;
 import dev.quark.testkit.server.RedisTestServer;
@@ -24,7 +22,6 @@ import org.springframework.boot.autoconfigure.AutoConfigurationPackage;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.data.redis.autoconfigure.health.DataRedisHealthContributorAutoConfiguration;
-import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -32,9 +29,6 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The Redis state store as an application gets it: Spring Boot's Redis connection, Quark's store and health,
@@ -101,34 +95,8 @@ class RedisStateIntegrationTests {
 
     @Test
     void whileRedisIsDownCallsFailClearlyAndHealthIsDownThenBothRecover() {
-        contextRunner().withUserConfiguration(FastReconnect.class).run((context) -> {
-            ActorRefFactory actors = context.getBean(ActorRefFactory.class);
-            Wallet wallet = actors.get(Wallet.class, "outage");
-            assertThat(wallet.deposit(1)).isEqualTo(1);
-            assertThat(HealthProbe.status(context, "quarkStateHealthContributor")).isEqualTo(Status.UP);
-
-            proxy.cut();
-            try {
-                StateStoreException failure = catchThrowableOfType(StateStoreException.class, () -> wallet.deposit(1));
-                assertThat(failure).hasMessageStartingWith("Could not save state wallet/outage/wallet in store 'default'");
-                assertThatExceptionOfType(ActivationException.class)
-                    .isThrownBy(() -> actors.get(Wallet.class, "outage-new").balance())
-                    .withMessageContaining("wallet/outage-new")
-                    .withCauseInstanceOf(StateStoreException.class);
-                assertThat(HealthProbe.status(context, "quarkStateHealthContributor")).isEqualTo(Status.DOWN);
-                assertThat(HealthProbe.status(context, "redisHealthContributor")).isEqualTo(Status.DOWN);
-            }
-            finally {
-                proxy.restore();
-            }
-
-            await().atMost(Duration.ofSeconds(30))
-                .untilAsserted(() -> assertThat(HealthProbe.status(context, "quarkStateHealthContributor"))
-                    .isEqualTo(Status.UP));
-            assertThat(HealthProbe.status(context, "redisHealthContributor")).isEqualTo(Status.UP);
-            assertThat(wallet.deposit(1)).as("the failed deposit was neither written nor kept in memory").isEqualTo(2);
-            assertThat(actors.get(Wallet.class, "outage-new").deposit(5)).isEqualTo(5);
-        });
+        contextRunner().withUserConfiguration(FastReconnect.class)
+            .run((context) -> StoreOutage.failsClearlyThenRecovers(context, proxy, "redisHealthContributor"));
     }
 
     @Configuration(proxyBeanMethods = false)
