@@ -1,5 +1,7 @@
 package dev.quark.autoconfigure;
 
+import dev.quark.autoconfigure.backend.QuarkBackend;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**

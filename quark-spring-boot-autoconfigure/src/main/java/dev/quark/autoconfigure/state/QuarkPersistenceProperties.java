@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-import dev.quark.autoconfigure.QuarkBackend;
+import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.state.StateStoreRegistry;
 import org.jspecify.annotations.Nullable;
 

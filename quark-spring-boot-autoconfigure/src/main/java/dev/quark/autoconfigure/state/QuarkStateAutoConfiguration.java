@@ -1,14 +1,14 @@
 package dev.quark.autoconfigure.state;
 
-import java.util.List;
-
 import javax.sql.DataSource;
 
-import dev.quark.autoconfigure.QuarkBackend;
-import dev.quark.autoconfigure.QuarkProperties;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend;
+import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkBackendResolver;
+import dev.quark.autoconfigure.backend.QuarkChangelog;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
-import dev.quark.autoconfigure.postgres.QuarkSchemaInitializer;
 import dev.quark.autoconfigure.redis.QuarkRedisProperties;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.state.JsonStateSerializer;
@@ -24,16 +24,17 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.ImportRuntimeHints;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.env.Environment;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
@@ -41,17 +42,20 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * named stores of {@code quark.persistence.*}, each on the backend its properties choose, and the
  * {@link StateActivationHook} that loads {@link dev.quark.state.ActorState} fields into activations. States are
  * JSON through the application's {@link JsonMapper}.
+ * <p>
+ * This is the {@value QuarkBackendResolver#STATE} area of the shared backend wiring: each backend's store is
+ * {@link ConditionalOnQuarkBackend}, and on PostgreSQL the area contributes its {@link QuarkChangelog}.
  */
-@AutoConfiguration(before = QuarkActorsAutoConfiguration.class,
+@AutoConfiguration(before = QuarkActorsAutoConfiguration.class, after = QuarkBackendAutoConfiguration.class,
         afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
                 "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
-                "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
-                "org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration" })
+                "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
 @ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
-@EnableConfigurationProperties({ QuarkProperties.class, QuarkPersistenceProperties.class, QuarkRedisProperties.class,
-        QuarkPostgresProperties.class })
+@EnableConfigurationProperties(QuarkPersistenceProperties.class)
 @ImportRuntimeHints(QuarkStateRuntimeHints.class)
 public final class QuarkStateAutoConfiguration {
+
+    private static final String AREA = QuarkBackendResolver.STATE;
 
     @Bean
     @ConditionalOnMissingBean
@@ -61,12 +65,9 @@ public final class QuarkStateAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    StateStoreRegistry quarkStateStores(QuarkProperties quark, QuarkPersistenceProperties persistence,
-            QuarkPostgresProperties postgres, ConfigurableListableBeanFactory beanFactory) {
-        ClassLoader classLoader = (beanFactory.getBeanClassLoader() != null) ? beanFactory.getBeanClassLoader()
-                : getClass().getClassLoader();
-        return new StateStoreBeans(beanFactory, postgres, classLoader)
-            .registry(StateBackends.resolve(quark, persistence));
+    StateStoreRegistry quarkStateStores(QuarkPersistenceProperties persistence, Environment environment,
+            ConfigurableListableBeanFactory beanFactory) {
+        return new StateStoreBeans(beanFactory).registry(new QuarkBackendResolver(environment), persistence);
     }
 
     @Bean
@@ -77,13 +78,14 @@ public final class QuarkStateAutoConfiguration {
     }
 
     @Bean
+    @ConditionalOnMissingBean(name = "quarkActorStateVerifier")
     static ActorStateVerifier quarkActorStateVerifier(ObjectProvider<ActorRuntime> runtime,
             ObjectProvider<StateActivationHook> hook) {
         return new ActorStateVerifier(runtime, hook);
     }
 
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnStateBackend(QuarkBackend.MEMORY)
+    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.MEMORY)
     static class InMemoryStateStoreConfiguration {
 
         @Bean(StateStoreBeans.MEMORY)
@@ -94,8 +96,7 @@ public final class QuarkStateAutoConfiguration {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(RedisConnectionFactory.class)
-    @ConditionalOnStateBackend(QuarkBackend.REDIS)
+    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.REDIS)
     static class RedisStateStoreConfiguration {
 
         @Bean(StateStoreBeans.REDIS)
@@ -106,28 +107,21 @@ public final class QuarkStateAutoConfiguration {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(name = { "org.springframework.jdbc.core.simple.JdbcClient", "org.postgresql.Driver",
-            "org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer" })
-    @ConditionalOnStateBackend(QuarkBackend.POSTGRES)
+    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.POSTGRES)
     @Import(DatabaseInitializationDependencyConfigurer.class)
     static class JdbcStateStoreConfiguration {
 
         @Bean(StateStoreBeans.POSTGRES)
         @ConditionalOnMissingBean(name = StateStoreBeans.POSTGRES)
-        JdbcStateStore quarkJdbcStateStore(DataSource dataSource, QuarkPostgresProperties postgres,
-                ObjectProvider<QuarkSchemaInitializer> schema) {
-            schema.ifAvailable((initializer) -> {
-                // created, so applied, before the store is used
-            });
+        @DependsOnDatabaseInitialization
+        JdbcStateStore quarkJdbcStateStore(DataSource dataSource, QuarkPostgresProperties postgres) {
             return new JdbcStateStore(dataSource, postgres.tablePrefix());
         }
 
         @Bean
-        @ConditionalOnMissingBean(name = "quarkStateSchemaInitializer")
-        @ConditionalOnClass(name = "liquibase.Liquibase")
-        @ConditionalOnBooleanProperty(name = "quark.postgres.initialize-schema", matchIfMissing = true)
-        QuarkSchemaInitializer quarkStateSchemaInitializer(DataSource dataSource, QuarkPostgresProperties postgres) {
-            return new QuarkSchemaInitializer(dataSource, List.of(JdbcStateStore.migration(postgres.tablePrefix())));
+        @ConditionalOnMissingBean(name = "quarkStateChangelog")
+        QuarkChangelog quarkStateChangelog() {
+            return new QuarkChangelog(AREA, JdbcStateStore.CHANGELOG);
         }
     }
 }

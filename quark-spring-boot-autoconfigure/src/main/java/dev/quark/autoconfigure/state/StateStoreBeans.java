@@ -3,18 +3,18 @@ package dev.quark.autoconfigure.state;
 import java.util.EnumMap;
 import java.util.Map;
 
-import dev.quark.autoconfigure.MissingBackendDependencyException;
-import dev.quark.autoconfigure.QuarkBackend;
-import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
+import dev.quark.autoconfigure.backend.BackendSelection;
+import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.autoconfigure.backend.QuarkBackendResolver;
 import dev.quark.state.StateStore;
 import dev.quark.state.StateStoreRegistry;
 
 import org.springframework.beans.factory.ListableBeanFactory;
-import org.springframework.util.ClassUtils;
 
 /**
  * Builds the {@link StateStoreRegistry} from the store bean of each backend, found by name so that this class
- * never loads a backend's classes, and explains what is missing when a selected backend has no bean.
+ * never loads a backend's classes. The backends' libraries were checked when the store beans' conditions
+ * ({@link dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend}) matched.
  */
 final class StateStoreBeans {
 
@@ -29,73 +29,34 @@ final class StateStoreBeans {
 
     private final ListableBeanFactory beanFactory;
 
-    private final QuarkPostgresProperties postgres;
-
-    private final ClassLoader classLoader;
-
     private final Map<QuarkBackend, StateStore> stores = new EnumMap<>(QuarkBackend.class);
 
-    StateStoreBeans(ListableBeanFactory beanFactory, QuarkPostgresProperties postgres, ClassLoader classLoader) {
+    StateStoreBeans(ListableBeanFactory beanFactory) {
         this.beanFactory = beanFactory;
-        this.postgres = postgres;
-        this.classLoader = classLoader;
     }
 
-    StateStoreRegistry registry(Map<String, StateBackends.Choice> choices) {
-        StateStoreRegistry registry = null;
-        for (Map.Entry<String, StateBackends.Choice> entry : choices.entrySet()) {
-            StateStore store = store(entry.getKey(), entry.getValue());
-            registry = (registry == null) ? StateStoreRegistry.of(store) : registry.with(entry.getKey(), store);
-        }
-        if (registry == null) {
-            throw new IllegalStateException("No default state store");
+    StateStoreRegistry registry(QuarkBackendResolver resolver, QuarkPersistenceProperties persistence) {
+        StateStoreRegistry registry = StateStoreRegistry.of(store(resolver.resolve(QuarkBackendResolver.STATE)));
+        for (String name : persistence.getStores().keySet()) {
+            registry = registry.with(name, store(resolver.resolve(QuarkBackendResolver.STATE, name)));
         }
         return registry;
     }
 
-    private StateStore store(String name, StateBackends.Choice choice) {
-        StateStore store = this.stores.get(choice.backend());
-        if (store == null) {
-            store = find(name, choice);
-            this.stores.put(choice.backend(), store);
-        }
-        return store;
+    private StateStore store(BackendSelection selection) {
+        return this.stores.computeIfAbsent(selection.backend(), (backend) -> find(selection));
     }
 
-    private StateStore find(String name, StateBackends.Choice choice) {
-        String user = "The state store '" + name + "'";
-        String beanName = switch (choice.backend()) {
+    private StateStore find(BackendSelection selection) {
+        String beanName = switch (selection.backend()) {
             case MEMORY -> MEMORY;
-            case REDIS -> {
-                require(user, choice, "org.springframework.data.redis.connection.RedisConnectionFactory", "Spring Data Redis",
-                        "org.springframework.boot:spring-boot-starter-data-redis", "");
-                yield REDIS;
-            }
-            case POSTGRES -> {
-                require(user, choice, "org.springframework.jdbc.core.simple.JdbcClient", "Spring JDBC",
-                        "org.springframework.boot:spring-boot-starter-jdbc", "");
-                require(user, choice, "org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer",
-                        "Spring Boot's SQL support", "org.springframework.boot:spring-boot-starter-jdbc", "");
-                require(user, choice, "org.postgresql.Driver", "the PostgreSQL JDBC driver", "org.postgresql:postgresql", "");
-                if (this.postgres.isInitializeSchema()) {
-                    require(user, choice, "liquibase.Liquibase", "Liquibase, to create Quark's tables",
-                            "org.liquibase:liquibase-core",
-                            " (or set quark.postgres.initialize-schema=false and apply Quark's changelogs yourself)");
-                }
-                yield POSTGRES;
-            }
+            case REDIS -> REDIS;
+            case POSTGRES -> POSTGRES;
         };
         if (!this.beanFactory.containsBean(beanName)) {
-            throw new IllegalStateException(user + " uses " + choice.setting() + ", but there is no StateStore bean named '"
-                    + beanName + "'");
+            throw new IllegalStateException(selection.user() + " uses " + selection.setting()
+                    + ", but there is no StateStore bean named '" + beanName + "'");
         }
         return this.beanFactory.getBean(beanName, StateStore.class);
-    }
-
-    private void require(String user, StateBackends.Choice choice, String className, String library, String dependency,
-            String alternative) {
-        if (!ClassUtils.isPresent(className, this.classLoader)) {
-            throw new MissingBackendDependencyException(user, choice.setting(), library, dependency, alternative);
-        }
     }
 }

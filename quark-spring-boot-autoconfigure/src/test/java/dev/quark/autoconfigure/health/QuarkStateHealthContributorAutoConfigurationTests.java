@@ -1,6 +1,7 @@
 package dev.quark.autoconfigure.health;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.state.QuarkStateAutoConfiguration;
 import org.junit.jupiter.api.Test;
 
@@ -16,8 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class QuarkStateHealthContributorAutoConfigurationTests {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class, QuarkStateAutoConfiguration.class,
-                QuarkStateHealthContributorAutoConfiguration.class))
+        .withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                QuarkStateAutoConfiguration.class, QuarkStateHealthContributorAutoConfiguration.class))
         .withPropertyValues("quark.persistence.stores.audit.backend=memory");
 
     @Test

@@ -6,10 +6,11 @@ import java.util.regex.Pattern;
 
 import dev.quark.actor.ActorRefFactory;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkChangelogRunner;
 import dev.quark.autoconfigure.fixtures.wallet.Wallet;
 import dev.quark.autoconfigure.fixtures.wallet.WalletActor;
 import dev.quark.autoconfigure.health.QuarkStateHealthContributorAutoConfiguration;
-import dev.quark.autoconfigure.postgres.QuarkSchemaInitializer;
 import dev.quark.state.StateStoreRegistry;
 import dev.quark.state.jdbc.JdbcStateStore;
 import dev.quark.testkit.server.PostgresTestSchema;
@@ -70,7 +71,8 @@ class PostgresStateIntegrationTests {
         return new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
                     JdbcClientAutoConfiguration.class, DataSourceHealthContributorAutoConfiguration.class,
-                    JacksonAutoConfiguration.class, QuarkActorsAutoConfiguration.class, QuarkStateAutoConfiguration.class,
+                    JacksonAutoConfiguration.class, QuarkActorsAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                    QuarkStateAutoConfiguration.class,
                     QuarkStateHealthContributorAutoConfiguration.class))
             .withUserConfiguration(WalletApplication.class)
             .withPropertyValues("quark.backend=postgres", "quark.persistence.stores.audit.backend=memory",
@@ -87,10 +89,13 @@ class PostgresStateIntegrationTests {
     void balancesSurviveARestartInTheTableQuarksChangelogCreates() {
         try (PostgresTestSchema schema = server.createSchema(PostgresStateIntegrationTests.class)) {
             contextRunner(schema).run((context) -> {
-                assertThat(context).hasSingleBean(QuarkSchemaInitializer.class).doesNotHaveBean(SpringLiquibase.class);
+                assertThat(context).hasSingleBean(QuarkChangelogRunner.class).doesNotHaveBean(SpringLiquibase.class);
                 assertThat(context.getBeanFactory().getBeanDefinition("jdbcTemplate").getDependsOn())
                     .as("beans that depend on database initialization wait for Quark's tables")
-                    .contains("quarkStateSchemaInitializer");
+                    .contains("quarkChangelogRunner");
+                assertThat(context.getBeanFactory().getBeanDefinition("quarkJdbcStateStore").getDependsOn())
+                    .as("the store waits for its table")
+                    .contains("quarkChangelogRunner");
                 assertThat(context.getBean(StateStoreRegistry.class).store("default")).isInstanceOf(JdbcStateStore.class);
                 assertThat(context.getBean(ActorRefFactory.class).get(Wallet.class, "restart").deposit(30)).isEqualTo(30);
             });
@@ -112,7 +117,7 @@ class PostgresStateIntegrationTests {
     void theApplicationsOwnLiquibaseMigrationStillRuns() {
         try (PostgresTestSchema schema = server.createSchema(PostgresStateIntegrationTests.class)) {
             withLiquibase(contextRunner(schema), "app-changelog.xml").run((context) -> {
-                assertThat(context).hasSingleBean(SpringLiquibase.class).hasSingleBean(QuarkSchemaInitializer.class);
+                assertThat(context).hasSingleBean(SpringLiquibase.class).hasSingleBean(QuarkChangelogRunner.class);
                 assertThat(changesets(context)).containsExactlyInAnyOrder("app-1", "quark_actor_state-1");
                 assertThat(tables(context)).contains("app_things", "quark_actor_state");
                 assertThat(context.getBean(ActorRefFactory.class).get(Wallet.class, "w").deposit(3)).isEqualTo(3);
@@ -125,7 +130,7 @@ class PostgresStateIntegrationTests {
         try (PostgresTestSchema schema = server.createSchema(PostgresStateIntegrationTests.class)) {
             ApplicationContextRunner runner = contextRunner(schema).withPropertyValues("quark.postgres.initialize-schema=false");
             runner.run((context) -> {
-                assertThat(context).doesNotHaveBean(QuarkSchemaInitializer.class);
+                assertThat(context).doesNotHaveBean(QuarkChangelogRunner.class);
                 assertThat(tables(context)).doesNotContain("quark_actor_state");
                 assertThat(HealthProbe.status(context, "quarkStateHealthContributor")).as("no table: Quark is not ready")
                     .isEqualTo(Status.DOWN);

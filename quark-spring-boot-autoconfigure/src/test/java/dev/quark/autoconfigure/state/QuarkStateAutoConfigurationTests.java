@@ -5,9 +5,10 @@ import java.time.Duration;
 import javax.sql.DataSource;
 
 import dev.quark.actor.ActorRefFactory;
-import dev.quark.autoconfigure.MissingBackendDependencyException;
-import dev.quark.autoconfigure.QuarkBackend;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.autoconfigure.backend.MissingBackendDependencyException;
+import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.fixtures.unknownstore.LedgerActor;
 import dev.quark.autoconfigure.fixtures.wallet.Wallet;
 import dev.quark.autoconfigure.fixtures.wallet.WalletActor;
@@ -27,7 +28,6 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurationPackage;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
-import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -43,7 +43,7 @@ class QuarkStateAutoConfigurationTests {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkActorsAutoConfiguration.class,
-                QuarkStateAutoConfiguration.class))
+                QuarkBackendAutoConfiguration.class, QuarkStateAutoConfiguration.class))
         .withUserConfiguration(WalletApplication.class)
         .withPropertyValues("quark.persistence.stores.audit.backend=memory");
 
@@ -80,7 +80,8 @@ class QuarkStateAutoConfigurationTests {
     @Test
     void withoutAJsonMapperBeanJacksonsDefaultsAreUsed() {
         new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class, QuarkStateAutoConfiguration.class))
+            .withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                    QuarkStateAutoConfiguration.class))
             .withUserConfiguration(WalletApplication.class)
             .withPropertyValues("quark.persistence.stores.audit.backend=memory")
             .run((context) -> assertThat(context.getBean(ActorRefFactory.class).get(Wallet.class, "w").deposit(1))
@@ -109,7 +110,8 @@ class QuarkStateAutoConfigurationTests {
     @Test
     void unknownStoreFailsStartupNamingFieldAndStore() {
         new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class, QuarkStateAutoConfiguration.class))
+            .withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                    QuarkStateAutoConfiguration.class))
             .withUserConfiguration(LedgerApplication.class)
             .run((context) -> {
                 assertThat(context).hasFailed();
@@ -121,6 +123,16 @@ class QuarkStateAutoConfigurationTests {
     }
 
     @Test
+    void aBeanNamedQuarkActorStateVerifierReplacesTheStartupCheck() {
+        new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                    QuarkStateAutoConfiguration.class))
+            .withUserConfiguration(LedgerApplication.class)
+            .withBean("quarkActorStateVerifier", Object.class, Object::new)
+            .run((context) -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
     void redisWithoutSpringDataRedisFailsStartupNamingTheStarter() {
         this.contextRunner.withPropertyValues("quark.backend=redis")
             .withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
@@ -128,7 +140,7 @@ class QuarkStateAutoConfigurationTests {
                 assertThat(context).hasFailed();
                 assertThat(context.getStartupFailure()).rootCause()
                     .isInstanceOf(MissingBackendDependencyException.class)
-                    .hasMessage("The state store 'default' uses quark.backend=redis, which needs Spring Data Redis on the "
+                    .hasMessage("Quark's 'state' area uses quark.backend=redis, which needs Spring Data Redis on the "
                             + "class path: add the dependency org.springframework.boot:spring-boot-starter-data-redis");
             });
     }
@@ -141,7 +153,8 @@ class QuarkStateAutoConfigurationTests {
                 assertThat(context).hasFailed();
                 assertThat(context.getStartupFailure()).rootCause()
                     .isInstanceOf(MissingBackendDependencyException.class)
-                    .hasMessage("The state store 'audit' uses quark.persistence.stores.audit.backend=postgres, which needs "
+                    .hasMessage("Quark's 'state' area (store 'audit') uses quark.persistence.stores.audit.backend=postgres, "
+                            + "which needs "
                             + "Spring JDBC on the class path: add the dependency org.springframework.boot:spring-boot-starter-jdbc");
             });
     }
@@ -174,20 +187,12 @@ class QuarkStateAutoConfigurationTests {
     }
 
     @Test
-    void missingBackendDependencyIsAnalyzedForTheStartupReport() {
-        MissingBackendDependencyException failure = new MissingBackendDependencyException("The state store 'default'",
-                "quark.backend=redis", "Spring Data Redis", "org.springframework.boot:spring-boot-starter-data-redis", "");
-        FailureAnalysis analysis = new dev.quark.autoconfigure.MissingBackendDependencyFailureAnalyzerAccess().analyze(failure);
-        assertThat(analysis.getDescription()).isEqualTo(failure.getMessage());
-        assertThat(analysis.getAction()).isEqualTo("Add the dependency org.springframework.boot:spring-boot-starter-data-redis "
-                + "to the application, or select another backend than quark.backend=redis.");
-    }
-
-    @Test
     void invalidBackendFailsStartupNamingTheProperty() {
         this.contextRunner.withPropertyValues("quark.backend=mysql").run((context) -> {
             assertThat(context).hasFailed();
-            assertThat(context.getStartupFailure()).hasStackTraceContaining("quark.backend");
+            assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessage("Property quark.backend with value 'mysql' is invalid: must be one of memory, redis, postgres");
         });
     }
 

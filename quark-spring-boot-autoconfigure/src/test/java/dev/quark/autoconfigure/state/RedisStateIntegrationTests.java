@@ -5,6 +5,7 @@ import java.util.Map;
 
 import dev.quark.actor.ActorRefFactory;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.fixtures.wallet.Wallet;
 import dev.quark.autoconfigure.fixtures.wallet.WalletActor;
 import dev.quark.autoconfigure.health.QuarkStateHealthContributorAutoConfiguration;
@@ -63,8 +64,8 @@ class RedisStateIntegrationTests {
         return new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
                     DataRedisHealthContributorAutoConfiguration.class, JacksonAutoConfiguration.class,
-                    QuarkActorsAutoConfiguration.class, QuarkStateAutoConfiguration.class,
-                    QuarkStateHealthContributorAutoConfiguration.class))
+                    QuarkActorsAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                    QuarkStateAutoConfiguration.class, QuarkStateHealthContributorAutoConfiguration.class))
             .withUserConfiguration(WalletApplication.class)
             .withPropertyValues("quark.backend=redis", "quark.redis.key-prefix=" + prefix,
                     "quark.persistence.stores.audit.backend=memory", "spring.data.redis.host=" + proxy.host(),

@@ -1,10 +1,10 @@
-package dev.quark.autoconfigure;
+package dev.quark.autoconfigure.backend;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
 /**
- * Reports a {@link MissingBackendDependencyException} at start-up with the dependency to add.
+ * Reports a {@link MissingBackendDependencyException} of any area at start-up with the dependency to add.
  */
 class MissingBackendDependencyFailureAnalyzer extends AbstractFailureAnalyzer<MissingBackendDependencyException> {
 
