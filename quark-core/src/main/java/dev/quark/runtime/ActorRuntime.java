@@ -226,17 +226,17 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
         private @Nullable Executor turnExecutor;
 
-        private Duration idleTimeout = Duration.ofMinutes(15);
+        private Duration idleTimeout = ActorRuntimeDefaults.IDLE_TIMEOUT;
 
-        private Duration collectionInterval = Duration.ofMinutes(1);
+        private Duration collectionInterval = ActorRuntimeDefaults.COLLECTION_INTERVAL;
 
-        private int mailboxCapacity = 1000;
+        private int mailboxCapacity = ActorRuntimeDefaults.MAILBOX_CAPACITY;
 
-        private Duration mailboxFullTimeout = Duration.ofSeconds(10);
+        private Duration mailboxFullTimeout = ActorRuntimeDefaults.MAILBOX_FULL_TIMEOUT;
 
-        private Duration callTimeout = Duration.ofSeconds(30);
+        private Duration callTimeout = ActorRuntimeDefaults.CALL_TIMEOUT;
 
-        private Duration shutdownTimeout = Duration.ofSeconds(30);
+        private Duration shutdownTimeout = ActorRuntimeDefaults.SHUTDOWN_TIMEOUT;
 
         private ActorMetrics metrics = ActorMetrics.NONE;
 
@@ -332,7 +332,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
          */
         public Builder mailboxCapacity(int mailboxCapacity) {
             if (mailboxCapacity <= 0) {
-                throw new IllegalArgumentException("mailboxCapacity must be positive, was " + mailboxCapacity);
+                throw new InvalidSettingException("mailboxCapacity", mailboxCapacity, "must be positive");
             }
             this.mailboxCapacity = mailboxCapacity;
             return this;
@@ -347,7 +347,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         public Builder mailboxFullTimeout(Duration mailboxFullTimeout) {
             Objects.requireNonNull(mailboxFullTimeout, "mailboxFullTimeout must not be null");
             if (mailboxFullTimeout.isNegative()) {
-                throw new IllegalArgumentException("mailboxFullTimeout must not be negative, was " + mailboxFullTimeout);
+                throw new InvalidSettingException("mailboxFullTimeout", mailboxFullTimeout, "must not be negative");
             }
             this.mailboxFullTimeout = mailboxFullTimeout;
             return this;
@@ -433,7 +433,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         private static Duration positive(String name, Duration value) {
             Objects.requireNonNull(value, name + " must not be null");
             if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive, was " + value);
+                throw new InvalidSettingException(name, value, "must be positive");
             }
             return value;
         }

@@ -48,7 +48,7 @@ public final class StateStoreRegistry {
     public StateStoreRegistry with(String name, StateStore store) {
         Objects.requireNonNull(name, "name must not be null");
         Objects.requireNonNull(store, "store must not be null");
-        if (!NAME.matcher(name).matches()) {
+        if (!isValidName(name)) {
             throw new IllegalArgumentException("Store name '" + name + "' is not allowed: use letters, digits, '_' and '-'");
         }
         if (this.stores.containsKey(name)) {
@@ -57,6 +57,15 @@ public final class StateStoreRegistry {
         Map<String, StateStore> stores = new LinkedHashMap<>(this.stores);
         stores.put(name, store);
         return new StateStoreRegistry(stores);
+    }
+
+    /**
+     * Tells whether a store may have this name: letters, digits, {@code _} and {@code -}.
+     * @param name the candidate
+     * @return whether it is allowed ({@value #DEFAULT} is allowed, but taken by the default store)
+     */
+    public static boolean isValidName(String name) {
+        return NAME.matcher(name).matches();
     }
 
     /**

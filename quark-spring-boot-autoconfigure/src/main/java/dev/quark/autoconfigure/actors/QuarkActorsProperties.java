@@ -1,13 +1,19 @@
 package dev.quark.autoconfigure.actors;
 
 import java.time.Duration;
+import java.util.function.Consumer;
+
+import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.InvalidSettingException;
 
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 
 /**
- * Configuration of the actor runtime.
+ * Configuration of the actor runtime. The defaults are written out, rather than taken from
+ * {@link dev.quark.runtime.ActorRuntimeDefaults}, so that the configuration metadata shows them; a test checks
+ * that they equal the runtime's.
  */
 @ConfigurationProperties(QuarkActorsProperties.PREFIX)
 public class QuarkActorsProperties implements InitializingBean {
@@ -94,30 +100,27 @@ public class QuarkActorsProperties implements InitializingBean {
     }
 
     /**
-     * Rejects values the runtime cannot work with; the failure names the property and its value.
+     * Rejects values the runtime cannot work with; the failure names the property and its value. The rules are
+     * the {@link ActorRuntime.Builder}'s own: the values are applied to a builder that is then dropped.
      * @throws InvalidConfigurationPropertyValueException for the first invalid property
      */
     @Override
     public void afterPropertiesSet() {
-        positive("idle-timeout", this.idleTimeout);
-        positive("collection-interval", this.collectionInterval);
-        positive("call-timeout", this.callTimeout);
-        positive("shutdown-timeout", this.shutdownTimeout);
-        if (this.mailboxFullTimeout.isNegative()) {
-            throw invalid("mailbox-full-timeout", this.mailboxFullTimeout, "must not be negative");
-        }
-        if (this.mailboxCapacity <= 0) {
-            throw invalid("mailbox-capacity", this.mailboxCapacity, "must be positive");
-        }
+        ActorRuntime.Builder builder = ActorRuntime.builder();
+        check("idle-timeout", this.idleTimeout, builder::idleTimeout);
+        check("collection-interval", this.collectionInterval, builder::collectionInterval);
+        check("call-timeout", this.callTimeout, builder::callTimeout);
+        check("shutdown-timeout", this.shutdownTimeout, builder::shutdownTimeout);
+        check("mailbox-full-timeout", this.mailboxFullTimeout, builder::mailboxFullTimeout);
+        check("mailbox-capacity", this.mailboxCapacity, builder::mailboxCapacity);
     }
 
-    private static void positive(String property, Duration value) {
-        if (value.isNegative() || value.isZero()) {
-            throw invalid(property, value, "must be positive");
+    private static <T> void check(String property, T value, Consumer<T> setting) {
+        try {
+            setting.accept(value);
         }
-    }
-
-    private static InvalidConfigurationPropertyValueException invalid(String property, Object value, String reason) {
-        return new InvalidConfigurationPropertyValueException(PREFIX + "." + property, value, reason);
+        catch (InvalidSettingException ex) {
+            throw new InvalidConfigurationPropertyValueException(PREFIX + "." + property, value, ex.getReason());
+        }
     }
 }

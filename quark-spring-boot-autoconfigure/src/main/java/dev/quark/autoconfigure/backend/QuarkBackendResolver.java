@@ -90,7 +90,8 @@ public final class QuarkBackendResolver {
      * @throws InvalidConfigurationPropertyValueException when the deciding property names no backend
      */
     public BackendSelection resolve(String area, String store) {
-        return read(area, store, propertyPrefix(area) + ".stores." + store + ".backend").orElseGet(() -> {
+        String value = stores(area).getOrDefault(store, Map.of()).getOrDefault("backend", "");
+        return parse(area, store, propertyPrefix(area) + ".stores." + store + ".backend", value).orElseGet(() -> {
             BackendSelection inherited = resolve(area);
             return new BackendSelection(area, store, inherited.backend(), inherited.property());
         });
@@ -105,18 +106,23 @@ public final class QuarkBackendResolver {
     public List<BackendSelection> resolveAll(String area) {
         List<BackendSelection> selections = new ArrayList<>();
         selections.add(resolve(area));
-        if (STATE.equals(area)) {
-            this.binder.bind(STATE_PREFIX + ".stores", STORES)
-                .ifBound((stores) -> stores.keySet()
-                    .stream()
-                    .filter((store) -> !store.equals(StateStoreRegistry.DEFAULT))
-                    .forEach((store) -> selections.add(resolve(area, store))));
+        for (String store : stores(area).keySet()) {
+            if (!store.equals(StateStoreRegistry.DEFAULT)) {
+                selections.add(resolve(area, store));
+            }
         }
         return selections;
     }
 
+    private Map<String, Map<String, String>> stores(String area) {
+        return STATE.equals(area) ? this.binder.bind(STATE_PREFIX + ".stores", STORES).orElse(Map.of()) : Map.of();
+    }
+
     private Optional<BackendSelection> read(String area, @Nullable String store, String property) {
-        String value = this.binder.bind(property, String.class).orElse("");
+        return parse(area, store, property, this.binder.bind(property, String.class).orElse(""));
+    }
+
+    private static Optional<BackendSelection> parse(String area, @Nullable String store, String property, String value) {
         if (value.isBlank()) {
             return Optional.empty();
         }

@@ -2,7 +2,6 @@ package dev.quark.autoconfigure.state;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.state.StateStoreRegistry;
@@ -19,8 +18,6 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 public class QuarkPersistenceProperties implements InitializingBean {
 
     static final String PREFIX = "quark.persistence";
-
-    private static final Pattern STORE_NAME = Pattern.compile("[A-Za-z0-9_-]+");
 
     /**
      * Where the default state store keeps states: memory, redis or postgres. Defaults to quark.backend.
@@ -59,7 +56,7 @@ public class QuarkPersistenceProperties implements InitializingBean {
                 throw new InvalidConfigurationPropertyValueException(PREFIX + ".stores." + name, name,
                         "'default' is the default store; configure it with quark.persistence.backend");
             }
-            if (!STORE_NAME.matcher(name).matches()) {
+            if (!StateStoreRegistry.isValidName(name)) {
                 throw new InvalidConfigurationPropertyValueException(PREFIX + ".stores." + name, name,
                         "store names use letters, digits, '_' and '-'");
             }

@@ -13,6 +13,7 @@ import dev.quark.autoconfigure.fixtures.singleton.SingletonTicker;
 import dev.quark.autoconfigure.fixtures.unsupported.Loader;
 import dev.quark.autoconfigure.fixtures.unsupported.LoaderActor;
 import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.ActorRuntimeDefaults;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurationPackage;
@@ -24,6 +25,7 @@ import org.springframework.context.annotation.ComponentScan;
 import org.springframework.context.annotation.Configuration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 class QuarkActorsAutoConfigurationTests {
 
@@ -115,6 +117,29 @@ class QuarkActorsAutoConfigurationTests {
     }
 
     @Test
+    void propertyDefaultsAreTheRuntimesDefaults() {
+        QuarkActorsProperties properties = new QuarkActorsProperties();
+        assertThat(properties.getIdleTimeout()).isEqualTo(ActorRuntimeDefaults.IDLE_TIMEOUT);
+        assertThat(properties.getCollectionInterval()).isEqualTo(ActorRuntimeDefaults.COLLECTION_INTERVAL);
+        assertThat(properties.getMailboxCapacity()).isEqualTo(ActorRuntimeDefaults.MAILBOX_CAPACITY);
+        assertThat(properties.getMailboxFullTimeout()).isEqualTo(ActorRuntimeDefaults.MAILBOX_FULL_TIMEOUT);
+        assertThat(properties.getCallTimeout()).isEqualTo(ActorRuntimeDefaults.CALL_TIMEOUT);
+        assertThat(properties.getShutdownTimeout()).isEqualTo(ActorRuntimeDefaults.SHUTDOWN_TIMEOUT);
+    }
+
+    @Test
+    void zeroTimeoutsAreRejectedByTheRuntimesRulesNamingTheProperty() {
+        this.contextRunner.withPropertyValues("quark.actors.call-timeout=0s").run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessage("Property quark.actors.call-timeout with value 'PT0S' is invalid: must be positive");
+        });
+        this.contextRunner.withPropertyValues("quark.actors.mailbox-full-timeout=0s")
+            .run((context) -> assertThat(context).as("zero fails at once, it is allowed").hasNotFailed());
+    }
+
+    @Test
     void clockBeanIsUsedByTheRuntime() {
         this.contextRunner.withBean(Clock.class, () -> Clock.fixed(java.time.Instant.EPOCH, java.time.ZoneOffset.UTC))
             .run((context) -> assertThat(context.getBean(ActorRuntime.class).clock().instant())
@@ -123,10 +148,16 @@ class QuarkActorsAutoConfigurationTests {
 
     @Test
     void customizersRunAfterTheProperties() {
-        this.contextRunner.withPropertyValues("quark.actors.call-timeout=30s")
+        this.contextRunner.withPropertyValues("quark.actors.idle-timeout=15m", "quark.actors.collection-interval=50ms")
             .withBean(ActorRuntimeBuilderCustomizer.class,
-                    () -> (builder) -> builder.callTimeout(Duration.ofMillis(1)))
-            .run((context) -> assertThat(context).hasNotFailed());
+                    () -> (builder) -> builder.idleTimeout(Duration.ofMillis(50)))
+            .run((context) -> {
+                ActorRuntime runtime = context.getBean(ActorRuntime.class);
+                context.getBean(ActorRefFactory.class).get(Greeter.class, "idle").greet("Ada");
+                await("the customizer's 50 ms idle timeout, not the property's 15 minutes")
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> !runtime.isActive(Greeter.class, "idle"));
+            });
     }
 
     @Test

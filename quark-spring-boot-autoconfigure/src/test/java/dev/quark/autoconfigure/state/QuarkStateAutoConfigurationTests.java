@@ -207,6 +207,8 @@ class QuarkStateAutoConfigurationTests {
                 + "must not contain whitespace or control characters");
         assertInvalid("quark.persistence.stores.default.backend=redis", "Property quark.persistence.stores.default with "
                 + "value 'default' is invalid: 'default' is the default store; configure it with quark.persistence.backend");
+        assertInvalid("quark.persistence.stores[audit log].backend=memory", "Property quark.persistence.stores.audit log "
+                + "with value 'audit log' is invalid: store names use letters, digits, '_' and '-'");
     }
 
     private void assertInvalid(String property, String message) {

@@ -1,0 +1,31 @@
+package dev.quark.runtime;
+
+import java.time.Duration;
+
+/**
+ * The defaults of the {@link ActorRuntime.Builder} settings, in one place for the builder and for the Spring Boot
+ * properties ({@code quark.actors.*}) that feed it.
+ */
+public final class ActorRuntimeDefaults {
+
+    /** How long an activation may receive no calls before it is deactivated. */
+    public static final Duration IDLE_TIMEOUT = Duration.ofMinutes(15);
+
+    /** How often idle activations are looked for. */
+    public static final Duration COLLECTION_INTERVAL = Duration.ofMinutes(1);
+
+    /** How many messages may wait in one activation's mailbox. */
+    public static final int MAILBOX_CAPACITY = 1000;
+
+    /** How long a caller waits for room in a full mailbox. */
+    public static final Duration MAILBOX_FULL_TIMEOUT = Duration.ofSeconds(10);
+
+    /** How long a caller waits for the result of a call. */
+    public static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+
+    /** How long {@link ActorRuntime#close()} waits for running turns and deactivations. */
+    public static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+
+    private ActorRuntimeDefaults() {
+    }
+}
