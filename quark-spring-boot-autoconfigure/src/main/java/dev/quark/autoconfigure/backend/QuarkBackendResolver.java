@@ -24,9 +24,9 @@ import org.springframework.core.env.Environment;
  * ({@code quark.persistence.stores.<name>.backend}, defaulting to the area's backend; a store named
  * {@code default} is ignored here and rejected by the properties' validation).
  * <p>
- * A blank value counts as not set, so that {@code quark.persistence.stores.audit.backend=} declares a store on the
- * area's backend. A value that names no backend fails with an {@link InvalidConfigurationPropertyValueException} naming the
- * property and the value.
+ * A blank value counts as not set, so that {@code quark.persistence.stores.audit.backend=} declares a store on
+ * the area's backend. A value that names no backend fails with an
+ * {@link InvalidConfigurationPropertyValueException} naming the property and the value.
  */
 public final class QuarkBackendResolver {
 
