@@ -1,7 +1,6 @@
 package dev.quark.autoconfigure.backend;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
 
@@ -9,6 +8,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionMessage;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
 import org.springframework.context.annotation.ConditionContext;
+import org.springframework.core.annotation.MergedAnnotation;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.util.ClassUtils;
 
@@ -19,10 +19,10 @@ class OnQuarkBackendCondition extends SpringBootCondition {
 
     @Override
     public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
-        Map<String, Object> attributes = Objects
-            .requireNonNull(metadata.getAnnotationAttributes(ConditionalOnQuarkBackend.class.getName()));
-        String area = (String) attributes.get("area");
-        QuarkBackend backend = (QuarkBackend) attributes.get("backend");
+        MergedAnnotation<ConditionalOnQuarkBackend> annotation = metadata.getAnnotations()
+            .get(ConditionalOnQuarkBackend.class);
+        String area = annotation.getString("area");
+        QuarkBackend backend = annotation.getEnum("backend", QuarkBackend.class);
         ConditionMessage.Builder message = ConditionMessage.forCondition(ConditionalOnQuarkBackend.class,
                 "(area=" + area + ", backend=" + backend.propertyValue() + ")");
         List<BackendSelection> selections = new QuarkBackendResolver(context.getEnvironment()).resolveAll(area);
