@@ -106,7 +106,7 @@ public final class ActivationCatalog {
         try {
             while (true) {
                 Activation activation = activationFor(identity);
-                if (activation.offer(invocation, true) == Activation.ACCEPTED) {
+                if (activation.offer(invocation, true) == Delivery.ACCEPTED) {
                     delivered(activation);
                     return;
                 }
