@@ -1,10 +1,13 @@
 package dev.quark.benchmarks;
 
+import dev.quark.benchmarks.harness.CallingStyle;
 import org.HdrHistogram.Recorder;
 
 /**
  * One actor system under test, driven the way its own users would drive it. Quark and Apache Pekko each
- * implement it with their public API; the workloads in {@link Workloads} are the same for both.
+ * implement it with their public API; the workloads in {@link Workloads} are the same for both. Each
+ * workload method takes the {@link CallingStyle} it is measured in: Quark is called in that style, Pekko
+ * the one way its users call it in both.
  */
 public interface Contender extends AutoCloseable {
 
@@ -20,19 +23,19 @@ public interface Contender extends AutoCloseable {
      * @param latencies where the nanoseconds of every call go
      * @return how many calls completed
      */
-    long requestResponse(int inFlight, long deadlineNanos, Recorder latencies) throws Exception;
+    long requestResponse(CallingStyle style, int inFlight, long deadlineNanos, Recorder latencies) throws Exception;
 
     /**
-     * Sends {@code messagesPerActor} one-way increments to every counter from {@code producers} threads and
-     * returns once every counter has handled them all.
+     * Sends {@code messagesPerActor} one-way increments to every counter from {@code producers} platform
+     * threads and returns once every counter has handled them all.
      */
-    void oneWay(int producers, int messagesPerActor) throws Exception;
+    void oneWay(CallingStyle style, int producers, int messagesPerActor) throws Exception;
 
     /**
-     * Starts {@code count} fresh actors that each hold one {@code int}, and returns once every one of them
-     * has handled its first message.
+     * Starts {@code count} fresh actors that each hold one {@code int}, their first messages sent from
+     * {@code producers} platform threads, and returns once every one of them has handled its first message.
      */
-    void activate(int count) throws Exception;
+    void activate(CallingStyle style, int producers, int count) throws Exception;
 
     @Override
     void close() throws Exception;

@@ -30,6 +30,12 @@ public record RunMode(String name, int warmups, int iterations, Duration request
 
     public static final int IDLE_ACTORS = 1_000_000;
 
+    /** Threads sending the first messages of the idle-memory workload in the blocking style. */
+    public static final int ACTIVATION_PRODUCERS = 2;
+
+    /** Threads sending the first messages of the idle-memory workload in the asynchronous style. */
+    public static final int ASYNC_ACTIVATION_PRODUCERS = 16;
+
     public static RunMode named(String name) {
         return switch (name) {
             case "quick" -> new RunMode("quick", 1, 3, Duration.ofSeconds(2), 500_000, 2, 3, Duration.ofSeconds(1));

@@ -9,14 +9,17 @@ import java.util.concurrent.atomic.LongAdder;
 import dev.quark.benchmarks.Completion;
 import dev.quark.benchmarks.Contender;
 import dev.quark.benchmarks.OneWayRound;
+import dev.quark.benchmarks.PipelinedCallers;
 import dev.quark.benchmarks.Producers;
+import dev.quark.benchmarks.harness.CallingStyle;
 import dev.quark.runtime.ActorRuntime;
 import org.HdrHistogram.Recorder;
 
 /**
- * Quark driven as its users drive it: contract references, blocking calls from virtual threads, one-way
- * calls from plain producer threads. The runtime has its default settings, except an idle timeout long
- * enough that nothing is collected while it is measured.
+ * Quark driven as its users drive it, in both {@linkplain CallingStyle calling styles}: contract references,
+ * blocking calls from virtual threads or {@code CompletableFuture} methods called from completion callbacks,
+ * one-way calls from plain producer threads. The runtime has its default settings, except an idle timeout
+ * long enough that nothing is collected while it is measured. Only the public API is used.
  */
 public final class QuarkContender implements Contender {
 
@@ -46,7 +49,13 @@ public final class QuarkContender implements Contender {
     }
 
     @Override
-    public long requestResponse(int inFlight, long deadlineNanos, Recorder latencies) throws Exception {
+    public long requestResponse(CallingStyle style, int inFlight, long deadlineNanos, Recorder latencies)
+            throws Exception {
+        if (style == CallingStyle.ASYNC) {
+            Counter[] all = this.counters;
+            return PipelinedCallers.run(inFlight, deadlineNanos, latencies, WAIT,
+                    () -> all[ThreadLocalRandom.current().nextInt(all.length)].incrementAndGetAsync());
+        }
         LongAdder completed = new LongAdder();
         List<Thread> callers = new ArrayList<>(inFlight);
         for (int i = 0; i < inFlight; i++) {
@@ -71,20 +80,30 @@ public final class QuarkContender implements Contender {
     }
 
     @Override
-    public void oneWay(int producers, int messagesPerActor) throws Exception {
+    public void oneWay(CallingStyle style, int producers, int messagesPerActor) throws Exception {
         OneWayRound round = new OneWayRound(this.counters.length, messagesPerActor);
         Counter[] all = this.counters;
-        // Each producer goes round all the counters in turn.
-        Producers.send(producers, messagesPerActor * all.length,
-                (i) -> all[(i / producers) % all.length].add(round));
+        // Each producer goes round all the counters in turn; the round ends when the counters have counted.
+        int count = messagesPerActor * all.length;
+        if (style == CallingStyle.ASYNC) {
+            Producers.send(producers, count, (i) -> all[(i / producers) % all.length].addAsync(round));
+        }
+        else {
+            Producers.send(producers, count, (i) -> all[(i / producers) % all.length].add(round));
+        }
         round.await(WAIT);
     }
 
     @Override
-    public void activate(int count) throws Exception {
+    public void activate(CallingStyle style, int producers, int count) throws Exception {
         Completion started = new Completion(count, "holders");
         String prefix = "holder-" + (this.generation++) + "-";
-        Producers.send(2, count, (i) -> this.runtime.get(Holder.class, prefix + i).hold(i, started));
+        if (style == CallingStyle.ASYNC) {
+            Producers.send(producers, count, (i) -> this.runtime.get(Holder.class, prefix + i).holdAsync(i, started));
+        }
+        else {
+            Producers.send(producers, count, (i) -> this.runtime.get(Holder.class, prefix + i).hold(i, started));
+        }
         started.await(WAIT);
     }
 

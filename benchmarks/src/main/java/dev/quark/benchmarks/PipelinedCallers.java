@@ -1,0 +1,130 @@
+package dev.quark.benchmarks;
+
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+
+import org.HdrHistogram.Recorder;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Asynchronous callers, one call in flight each: a caller makes its first call from the thread that starts
+ * it and every next call from the completion callback of the previous one, on whichever thread completes
+ * it, until the deadline. Pekko's pipelined {@code ask} and Quark's {@code CompletableFuture} methods run
+ * through this same code.
+ * <p>
+ * A call whose future is already complete when its callback is attached would run the callback, and with
+ * it the next call, on the caller's stack; such calls are made from a loop instead, so the stack stays flat
+ * however often that happens.
+ */
+public final class PipelinedCallers {
+
+    private final long deadlineNanos;
+
+    private final Recorder latencies;
+
+    private final Supplier<? extends CompletionStage<?>> call;
+
+    private final LongAdder completed = new LongAdder();
+
+    private final CountDownLatch done;
+
+    private final AtomicReference<@Nullable Throwable> failure = new AtomicReference<>();
+
+    private PipelinedCallers(int callers, long deadlineNanos, Recorder latencies,
+            Supplier<? extends CompletionStage<?>> call) {
+        this.deadlineNanos = deadlineNanos;
+        this.latencies = latencies;
+        this.call = call;
+        this.done = new CountDownLatch(callers);
+    }
+
+    /**
+     * Starts {@code callers} callers on the current thread, waits until each has seen its last answer after
+     * the deadline, and returns how many calls completed.
+     * @param call makes one call and returns its future
+     * @param latencies where the nanoseconds of every call go
+     * @param grace how long past the deadline the last answers may take
+     */
+    public static long run(int callers, long deadlineNanos, Recorder latencies, Duration grace,
+            Supplier<? extends CompletionStage<?>> call) throws InterruptedException, TimeoutException {
+        PipelinedCallers run = new PipelinedCallers(callers, deadlineNanos, latencies, call);
+        for (int i = 0; i < callers; i++) {
+            run.next();
+        }
+        if (!run.done.await(deadlineNanos - System.nanoTime() + grace.toNanos(), TimeUnit.NANOSECONDS)) {
+            throw new TimeoutException(run.done.getCount() + " callers had no answer " + grace + " after the deadline");
+        }
+        Throwable failure = run.failure.get();
+        if (failure != null) {
+            throw new IllegalStateException("A call failed", failure);
+        }
+        return run.completed.sum();
+    }
+
+    /** Makes one caller's next calls until one of them is still pending, the deadline passes or a call fails. */
+    private void next() {
+        while (true) {
+            long start = System.nanoTime();
+            if (start >= this.deadlineNanos) {
+                this.done.countDown();
+                return;
+            }
+            Call pending = new Call(start);
+            this.call.get().whenComplete(pending::answered);
+            pending.attaching = false;
+            if (!pending.answeredWhileAttaching) {
+                return;
+            }
+            if (this.failure.get() != null) {
+                this.done.countDown();
+                return;
+            }
+        }
+    }
+
+    /**
+     * One call in flight. Its callback tells apart running on the caller's stack while being attached (the
+     * loop in {@link #next()} then makes the next call) from running later or elsewhere (it makes it itself);
+     * the fields are read only by the thread that wrote them in the first case, so they need no fence.
+     */
+    private final class Call {
+
+        private final long start;
+
+        private final Thread caller = Thread.currentThread();
+
+        private boolean attaching = true;
+
+        private boolean answeredWhileAttaching;
+
+        Call(long start) {
+            this.start = start;
+        }
+
+        void answered(@Nullable Object value, @Nullable Throwable error) {
+            PipelinedCallers callers = PipelinedCallers.this;
+            if (error != null) {
+                callers.failure.compareAndSet(null, error);
+            }
+            else {
+                callers.latencies.recordValue(System.nanoTime() - this.start);
+                callers.completed.increment();
+            }
+            if (this.attaching && Thread.currentThread() == this.caller) {
+                this.answeredWhileAttaching = true;
+            }
+            else if (error != null) {
+                callers.done.countDown();
+            }
+            else {
+                callers.next();
+            }
+        }
+    }
+}
