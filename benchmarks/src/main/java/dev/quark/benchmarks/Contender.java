@@ -1,5 +1,7 @@
 package dev.quark.benchmarks;
 
+import java.util.concurrent.CompletionStage;
+
 import dev.quark.benchmarks.harness.CallingStyle;
 import org.HdrHistogram.Recorder;
 
@@ -18,12 +20,19 @@ public interface Contender extends AutoCloseable {
     void startCounters(int count) throws Exception;
 
     /**
-     * Keeps {@code inFlight} increment-and-get calls in flight to counters picked at random until the
-     * deadline, each caller sending its next call once the previous one answered.
+     * The blocking style of request/response: keeps {@code inFlight} increment-and-get calls in flight to
+     * counters picked at random until the deadline, each caller sending its next call once the previous one
+     * answered. Pekko, which has no blocking call, pipelines its {@code ask} as in the asynchronous style.
      * @param latencies where the nanoseconds of every call go
      * @return how many calls completed
      */
-    long requestResponse(CallingStyle style, int inFlight, long deadlineNanos, Recorder latencies) throws Exception;
+    long requestResponse(int inFlight, long deadlineNanos, Recorder latencies) throws Exception;
+
+    /**
+     * The asynchronous style's call: one increment-and-get of a counter picked at random, without waiting.
+     * {@link PipelinedCallers} makes the next one from its callback.
+     */
+    CompletionStage<?> incrementAndGetAsync();
 
     /**
      * Sends {@code messagesPerActor} one-way increments to every counter from {@code producers} platform

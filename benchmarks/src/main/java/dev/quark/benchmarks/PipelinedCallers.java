@@ -3,6 +3,7 @@ package dev.quark.benchmarks;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -13,10 +14,11 @@ import org.HdrHistogram.Recorder;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Asynchronous callers, one call in flight each: a caller makes its first call from the thread that starts
- * it and every next call from the completion callback of the previous one, on whichever thread completes
- * it, until the deadline. Pekko's pipelined {@code ask} and Quark's {@code CompletableFuture} methods run
- * through this same code.
+ * Asynchronous callers, one call in flight each: a caller makes every next call from the completion
+ * callback of the previous one until the deadline. The callbacks run on whichever thread completes the
+ * call, the first calls on the thread that starts the callers; or, given caller threads, every call and
+ * callback runs on one of those (as in an application whose callers live on a pool of platform threads).
+ * Pekko's pipelined {@code ask} and Quark's {@code CompletableFuture} methods run through this same code.
  * <p>
  * A call whose future is already complete when its callback is attached would run the callback, and with
  * it the next call, on the caller's stack; such calls are made from a loop instead, so the stack stays flat
@@ -30,6 +32,8 @@ public final class PipelinedCallers {
 
     private final Supplier<? extends CompletionStage<?>> call;
 
+    private final @Nullable Executor callerThreads;
+
     private final LongAdder completed = new LongAdder();
 
     private final CountDownLatch done;
@@ -37,25 +41,34 @@ public final class PipelinedCallers {
     private final AtomicReference<@Nullable Throwable> failure = new AtomicReference<>();
 
     private PipelinedCallers(int callers, long deadlineNanos, Recorder latencies,
-            Supplier<? extends CompletionStage<?>> call) {
+            @Nullable Executor callerThreads, Supplier<? extends CompletionStage<?>> call) {
         this.deadlineNanos = deadlineNanos;
         this.latencies = latencies;
+        this.callerThreads = callerThreads;
         this.call = call;
         this.done = new CountDownLatch(callers);
     }
 
     /**
-     * Starts {@code callers} callers on the current thread, waits until each has seen its last answer after
-     * the deadline, and returns how many calls completed.
+     * Starts {@code callers} callers, waits until each has seen its last answer after the deadline, and
+     * returns how many calls completed.
+     * @param callerThreads where every call and callback runs; {@code null} to start the callers on the
+     * current thread and run each callback where its call completes
      * @param call makes one call and returns its future
      * @param latencies where the nanoseconds of every call go
      * @param grace how long past the deadline the last answers may take
      */
     public static long run(int callers, long deadlineNanos, Recorder latencies, Duration grace,
-            Supplier<? extends CompletionStage<?>> call) throws InterruptedException, TimeoutException {
-        PipelinedCallers run = new PipelinedCallers(callers, deadlineNanos, latencies, call);
+            @Nullable Executor callerThreads, Supplier<? extends CompletionStage<?>> call)
+            throws InterruptedException, TimeoutException {
+        PipelinedCallers run = new PipelinedCallers(callers, deadlineNanos, latencies, callerThreads, call);
         for (int i = 0; i < callers; i++) {
-            run.next();
+            if (callerThreads != null) {
+                callerThreads.execute(run::next);
+            }
+            else {
+                run.next();
+            }
         }
         if (!run.done.await(deadlineNanos - System.nanoTime() + grace.toNanos(), TimeUnit.NANOSECONDS)) {
             throw new TimeoutException(run.done.getCount() + " callers had no answer " + grace + " after the deadline");
@@ -76,7 +89,12 @@ public final class PipelinedCallers {
                 return;
             }
             Call pending = new Call(start);
-            this.call.get().whenComplete(pending::answered);
+            if (this.callerThreads != null) {
+                this.call.get().whenCompleteAsync(pending::answered, this.callerThreads);
+            }
+            else {
+                this.call.get().whenComplete(pending::answered);
+            }
             pending.attaching = false;
             if (!pending.answeredWhileAttaching) {
                 return;

@@ -1,8 +1,11 @@
 package dev.quark.benchmarks;
 
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 import dev.quark.benchmarks.harness.CallingStyle;
@@ -21,13 +24,43 @@ public final class Workloads {
     private Workloads() {
     }
 
+    /** How long past a deadline the last answers of asynchronous callers may take. */
+    private static final Duration GRACE = Duration.ofMinutes(5);
+
+    /** Callers of one request/response measurement: how many calls they completed before the deadline. */
+    @FunctionalInterface
+    private interface Callers {
+
+        long run(int inFlight, long deadlineNanos, Recorder latencies) throws Exception;
+    }
+
     /**
      * Request/response throughput and latency at each number of calls in flight, over {@value
-     * RunMode#COUNTERS} counters.
+     * RunMode#COUNTERS} counters. The asynchronous style is measured twice: with each callback (and the
+     * call it makes) where the runtime completes the future, and with the callers on {@value
+     * RunMode#ASYNC_CALLER_THREADS} platform threads that every answer is handed to.
      */
     public static List<Figure> requestResponse(String name, Contender contender, CallingStyle style, RunMode mode)
             throws Exception {
         contender.startCounters(RunMode.COUNTERS);
+        if (style == CallingStyle.BLOCKING) {
+            return requestResponse(name, mode, "rr.", "request-response", contender::requestResponse);
+        }
+        List<Figure> figures = new ArrayList<>(requestResponse(name, mode, "async.rr.", "request-response-async",
+                (inFlight, deadline, latencies) -> PipelinedCallers.run(inFlight, deadline, latencies, GRACE, null,
+                        contender::incrementAndGetAsync)));
+        try (ExecutorService platformThreads = Executors.newFixedThreadPool(RunMode.ASYNC_CALLER_THREADS,
+                Thread.ofPlatform().name("async-caller-", 0).factory())) {
+            figures.addAll(requestResponse(name, mode, "async.platform.rr.",
+                    "request-response-async, callers on platform threads",
+                    (inFlight, deadline, latencies) -> PipelinedCallers.run(inFlight, deadline, latencies, GRACE,
+                            platformThreads, contender::incrementAndGetAsync)));
+        }
+        return figures;
+    }
+
+    private static List<Figure> requestResponse(String name, RunMode mode, String keyPrefix, String what,
+            Callers callers) throws Exception {
         List<Figure> figures = new ArrayList<>();
         for (int inFlight : RunMode.IN_FLIGHT) {
             Recorder recorder = new Recorder(3);
@@ -36,8 +69,7 @@ public final class Workloads {
             double[] p99 = new double[mode.iterations()];
             for (int i = -mode.warmups(); i < mode.iterations(); i++) {
                 long start = System.nanoTime();
-                long calls = contender.requestResponse(style, inFlight,
-                        start + mode.requestResponseTime().toNanos(), recorder);
+                long calls = callers.run(inFlight, start + mode.requestResponseTime().toNanos(), recorder);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 Histogram latencies = recorder.getIntervalHistogram();
                 if (i >= 0) {
@@ -45,14 +77,13 @@ public final class Workloads {
                     p50[i] = latencies.getValueAtPercentile(50) / 1000.0;
                     p99[i] = latencies.getValueAtPercentile(99) / 1000.0;
                 }
-                progress(name, "%s, %d in flight: %,.0f calls/s, p50 %.1f µs, p99 %.1f µs%s",
-                        style.workload("request-response"), inFlight, calls / seconds,
-                        latencies.getValueAtPercentile(50) / 1000.0, latencies.getValueAtPercentile(99) / 1000.0,
-                        (i < 0) ? " (warm-up)" : "");
+                progress(name, "%s, %d in flight: %,.0f calls/s, p50 %.1f µs, p99 %.1f µs%s", what, inFlight,
+                        calls / seconds, latencies.getValueAtPercentile(50) / 1000.0,
+                        latencies.getValueAtPercentile(99) / 1000.0, (i < 0) ? " (warm-up)" : "");
             }
-            figures.add(new Figure(style.key("rr." + inFlight + ".rate"), name, Stats.of(rates)));
-            figures.add(new Figure(style.key("rr." + inFlight + ".p50"), name, Stats.of(p50)));
-            figures.add(new Figure(style.key("rr." + inFlight + ".p99"), name, Stats.of(p99)));
+            figures.add(new Figure(keyPrefix + inFlight + ".rate", name, Stats.of(rates)));
+            figures.add(new Figure(keyPrefix + inFlight + ".p50", name, Stats.of(p50)));
+            figures.add(new Figure(keyPrefix + inFlight + ".p99", name, Stats.of(p99)));
         }
         return figures;
     }

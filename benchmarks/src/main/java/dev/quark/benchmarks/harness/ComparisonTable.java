@@ -41,18 +41,10 @@ public final class ComparisonTable {
 
     private static List<Row> rows() {
         List<Row> rows = new ArrayList<>();
-        for (CallingStyle style : CallingStyle.values()) {
-            String callers = (style == CallingStyle.ASYNC) ? "async callers" : "blocking callers";
-            for (int inFlight : RunMode.IN_FLIGHT) {
-                rows.add(new Row(style.key("rr." + inFlight + ".rate"),
-                        "Request/response, " + inFlight + " in flight, " + callers, "calls/s", true,
-                        (inFlight == 256) ? new Goal(true, true, 1.5) : null));
-                rows.add(new Row(style.key("rr." + inFlight + ".p50"), "  p50 latency, " + inFlight + " in flight",
-                        "µs", false, null));
-                rows.add(new Row(style.key("rr." + inFlight + ".p99"), "  p99 latency, " + inFlight + " in flight",
-                        "µs", false, (inFlight == 16) ? new Goal(true, false, 1.0) : null));
-            }
-        }
+        requestResponseRows(rows, "rr.", "blocking callers");
+        requestResponseRows(rows, "async.rr.", "async callers");
+        requestResponseRows(rows, "async.platform.rr.",
+                "async callers on " + RunMode.ASYNC_CALLER_THREADS + " platform threads");
         for (CallingStyle style : CallingStyle.values()) {
             String label = (style == CallingStyle.ASYNC) ? "One-way, 10 M unawaited async calls to 1,000 actors"
                     : "One-way, 10 M messages to 1,000 actors";
@@ -73,6 +65,17 @@ public final class ComparisonTable {
         rows.add(new Row("proxy.virtual", "Uncontended call, virtual-thread caller", "ns/call", false, null));
         rows.add(new Row("proxy.direct", "Direct method call, for scale", "ns/call", false, null));
         return List.copyOf(rows);
+    }
+
+    private static void requestResponseRows(List<Row> rows, String keyPrefix, String callers) {
+        for (int inFlight : RunMode.IN_FLIGHT) {
+            rows.add(new Row(keyPrefix + inFlight + ".rate", "Request/response, " + inFlight + " in flight, " + callers,
+                    "calls/s", true, (inFlight == 256) ? new Goal(true, true, 1.5) : null));
+            rows.add(new Row(keyPrefix + inFlight + ".p50", "  p50 latency, " + inFlight + " in flight", "µs", false,
+                    null));
+            rows.add(new Row(keyPrefix + inFlight + ".p99", "  p99 latency, " + inFlight + " in flight", "µs", false,
+                    (inFlight == 16) ? new Goal(true, false, 1.0) : null));
+        }
     }
 
     private ComparisonTable() {

@@ -22,6 +22,9 @@ public record RunMode(String name, int warmups, int iterations, Duration request
 
     public static final int[] IN_FLIGHT = { 1, 16, 256 };
 
+    /** Platform threads that asynchronous callers run on, in the second half of request-response-async. */
+    public static final int ASYNC_CALLER_THREADS = 16;
+
     public static final int ONE_WAY_ACTORS = 1_000;
 
     public static final int ONE_WAY_MESSAGES = 10_000_000;

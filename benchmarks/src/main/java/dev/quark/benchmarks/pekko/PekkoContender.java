@@ -3,6 +3,7 @@ package dev.quark.benchmarks.pekko;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -58,12 +59,15 @@ public final class PekkoContender implements Contender {
     }
 
     @Override
-    public long requestResponse(CallingStyle style, int inFlight, long deadlineNanos, Recorder latencies)
-            throws Exception {
+    public long requestResponse(int inFlight, long deadlineNanos, Recorder latencies) throws Exception {
+        return PipelinedCallers.run(inFlight, deadlineNanos, latencies, WAIT, null, this::incrementAndGetAsync);
+    }
+
+    @Override
+    public CompletionStage<?> incrementAndGetAsync() {
         List<ActorRef<PekkoCounter.Command>> all = this.counters;
-        return PipelinedCallers.run(inFlight, deadlineNanos, latencies, WAIT, () -> AskPattern.ask(
-                all.get(ThreadLocalRandom.current().nextInt(all.size())), PekkoCounter.IncrementAndGet::new,
-                ASK_TIMEOUT, this.system.scheduler()));
+        ActorRef<PekkoCounter.Command> counter = all.get(ThreadLocalRandom.current().nextInt(all.size()));
+        return AskPattern.ask(counter, PekkoCounter.IncrementAndGet::new, ASK_TIMEOUT, this.system.scheduler());
     }
 
     @Override

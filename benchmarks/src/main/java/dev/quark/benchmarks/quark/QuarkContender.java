@@ -3,13 +3,13 @@ package dev.quark.benchmarks.quark;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 
 import dev.quark.benchmarks.Completion;
 import dev.quark.benchmarks.Contender;
 import dev.quark.benchmarks.OneWayRound;
-import dev.quark.benchmarks.PipelinedCallers;
 import dev.quark.benchmarks.Producers;
 import dev.quark.benchmarks.harness.CallingStyle;
 import dev.quark.runtime.ActorRuntime;
@@ -49,13 +49,7 @@ public final class QuarkContender implements Contender {
     }
 
     @Override
-    public long requestResponse(CallingStyle style, int inFlight, long deadlineNanos, Recorder latencies)
-            throws Exception {
-        if (style == CallingStyle.ASYNC) {
-            Counter[] all = this.counters;
-            return PipelinedCallers.run(inFlight, deadlineNanos, latencies, WAIT,
-                    () -> all[ThreadLocalRandom.current().nextInt(all.length)].incrementAndGetAsync());
-        }
+    public long requestResponse(int inFlight, long deadlineNanos, Recorder latencies) throws Exception {
         LongAdder completed = new LongAdder();
         List<Thread> callers = new ArrayList<>(inFlight);
         for (int i = 0; i < inFlight; i++) {
@@ -77,6 +71,11 @@ public final class QuarkContender implements Contender {
             caller.join();
         }
         return completed.sum();
+    }
+
+    @Override
+    public CompletionStage<?> incrementAndGetAsync() {
+        return this.counters[ThreadLocalRandom.current().nextInt(this.counters.length)].incrementAndGetAsync();
     }
 
     @Override
