@@ -80,7 +80,10 @@ public final class PipelinedCallers {
         return run.completed.sum();
     }
 
-    /** Makes one caller's next calls until one of them is still pending, the deadline passes or a call fails. */
+    /**
+     * Makes one caller's next calls until one of them is still pending, the deadline passes or a call fails,
+     * also by throwing instead of returning a future.
+     */
     private void next() {
         while (true) {
             long start = System.nanoTime();
@@ -89,11 +92,20 @@ public final class PipelinedCallers {
                 return;
             }
             Call pending = new Call(start);
+            CompletionStage<?> answer;
+            try {
+                answer = this.call.get();
+            }
+            catch (RuntimeException ex) {
+                this.failure.compareAndSet(null, ex);
+                this.done.countDown();
+                return;
+            }
             if (this.callerThreads != null) {
-                this.call.get().whenCompleteAsync(pending::answered, this.callerThreads);
+                answer.whenCompleteAsync(pending::answered, this.callerThreads);
             }
             else {
-                this.call.get().whenComplete(pending::answered);
+                answer.whenComplete(pending::answered);
             }
             pending.attaching = false;
             if (!pending.answeredWhileAttaching) {

@@ -35,7 +35,8 @@ public final class ComparisonTable {
 
     /**
      * The rows in table order: each workload in the blocking style, then in the asynchronous one (keys
-     * prefixed {@code async.}), with the same goals in both.
+     * prefixed {@code async.}; request/response twice, the second time with the callers on platform
+     * threads), with the same goals in every style.
      */
     public static final List<Row> ROWS = rows();
 
