@@ -36,7 +36,7 @@ class ActivationFloodTests {
     void floodingNewIdentitiesKeepsLiveActivationsAndTheHeapBounded(@TempDir Path directory) throws Exception {
         Path output = directory.resolve("silo.out");
         Process silo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + HEAP_MB + "m", "-XX:+UseG1GC", "-cp", System.getProperty("java.class.path"),
+                "-Xmx" + HEAP_MB + "m", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
                 FloodingSilo.class.getName(), Integer.toString(IDENTITIES), Integer.toString(MAX_ACTIVATIONS), "30",
                 "20", "60")
             .redirectErrorStream(true)
