@@ -216,8 +216,9 @@ final class ActivationShedder {
             }
         }
         Candidate[] oldestFirst = new Candidate[kept.size()];
-        for (int i = oldestFirst.length - 1; i >= 0; i--) {
-            oldestFirst[i] = kept.poll();
+        int slot = oldestFirst.length;
+        for (Candidate newest = kept.poll(); newest != null; newest = kept.poll()) {
+            oldestFirst[--slot] = newest;
         }
         List<Activation> claimed = new ArrayList<>(Math.min(quota, oldestFirst.length));
         for (int i = 0; i < oldestFirst.length && claimed.size() < quota; i++) {
