@@ -6,6 +6,7 @@ import java.util.function.Consumer;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.InvalidSettingException;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
@@ -50,6 +51,23 @@ public class QuarkActorsProperties implements InitializingBean {
      * How long shutdown waits for running turns and deactivations to finish.
      */
     private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+    // Shedding: idle activations deactivated before the idle timeout over a count or heap limit.
+
+    /**
+     * How many activations the silo should hold at most. Past it, the least recently used idle activations are
+     * deactivated before their idle timeout until 90% of it remain. Not a hard limit: calls are never
+     * refused and busy activations are not deactivated. No limit when not set.
+     */
+    private @Nullable Integer maxActivations;
+
+    /**
+     * How often the activation count and, with memory pressure enabled, the heap are checked against their
+     * limits.
+     */
+    private Duration sheddingCheckInterval = Duration.ofSeconds(1);
+
+    private final MemoryPressure memoryPressure = new MemoryPressure();
 
     public Duration getIdleTimeout() {
         return this.idleTimeout;
@@ -99,6 +117,74 @@ public class QuarkActorsProperties implements InitializingBean {
         this.shutdownTimeout = shutdownTimeout;
     }
 
+    public @Nullable Integer getMaxActivations() {
+        return this.maxActivations;
+    }
+
+    public void setMaxActivations(@Nullable Integer maxActivations) {
+        this.maxActivations = maxActivations;
+    }
+
+    public Duration getSheddingCheckInterval() {
+        return this.sheddingCheckInterval;
+    }
+
+    public void setSheddingCheckInterval(Duration sheddingCheckInterval) {
+        this.sheddingCheckInterval = sheddingCheckInterval;
+    }
+
+    public MemoryPressure getMemoryPressure() {
+        return this.memoryPressure;
+    }
+
+    /**
+     * Shedding of idle activations when the heap in use after garbage collection passes a limit.
+     */
+    public static class MemoryPressure {
+
+        /**
+         * Whether to deactivate the least recently used idle activations before their idle timeout when the
+         * heap in use after the last garbage collection exceeds limit-percent of the maximum heap.
+         */
+        private boolean enabled;
+
+        /**
+         * Percentage of the maximum heap, in use after the last garbage collection, past which shedding
+         * starts. 1 to 99, above target-percent.
+         */
+        private int limitPercent = 80;
+
+        /**
+         * Percentage of the maximum heap that shedding brings the heap in use back to before it stops. 1 to
+         * 99, below limit-percent.
+         */
+        private int targetPercent = 75;
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public int getLimitPercent() {
+            return this.limitPercent;
+        }
+
+        public void setLimitPercent(int limitPercent) {
+            this.limitPercent = limitPercent;
+        }
+
+        public int getTargetPercent() {
+            return this.targetPercent;
+        }
+
+        public void setTargetPercent(int targetPercent) {
+            this.targetPercent = targetPercent;
+        }
+    }
+
     /**
      * Rejects values the runtime cannot work with; the failure names the property and its value. The rules are
      * the {@link ActorRuntime.Builder}'s own: the values are applied to a builder that is then dropped.
@@ -113,6 +199,22 @@ public class QuarkActorsProperties implements InitializingBean {
         check("shutdown-timeout", this.shutdownTimeout, builder::shutdownTimeout);
         check("mailbox-full-timeout", this.mailboxFullTimeout, builder::mailboxFullTimeout);
         check("mailbox-capacity", this.mailboxCapacity, builder::mailboxCapacity);
+        if (this.maxActivations != null) {
+            check("max-activations", this.maxActivations, builder::maxActivations);
+        }
+        check("shedding-check-interval", this.sheddingCheckInterval, builder::sheddingCheckInterval);
+        int limit = this.memoryPressure.limitPercent;
+        int target = this.memoryPressure.targetPercent;
+        try {
+            builder.memoryPressure(limit, target);
+        }
+        catch (InvalidSettingException ex) {
+            // the builder names its two arguments "memoryPressure limitPercent" and "memoryPressure targetPercent"
+            boolean ofLimit = ex.getSetting().endsWith("limitPercent");
+            throw new InvalidConfigurationPropertyValueException(
+                    PREFIX + ".memory-pressure." + (ofLimit ? "limit-percent" : "target-percent"), ofLimit ? limit : target,
+                    ex.getReason());
+        }
     }
 
     private static <T> void check(String property, T value, Consumer<T> setting) {
