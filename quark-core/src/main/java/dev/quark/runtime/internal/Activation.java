@@ -15,6 +15,7 @@ import dev.quark.actor.ActivationException;
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.actor.ActorContext;
+import dev.quark.actor.ActorHost;
 import dev.quark.actor.ActorRef;
 import dev.quark.actor.ActorTimer;
 import dev.quark.actor.DeactivationReason;
