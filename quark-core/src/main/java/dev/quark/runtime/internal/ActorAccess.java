@@ -19,8 +19,8 @@ import dev.quark.supervision.SupervisorStrategy;
  * the public API neither knows the runtime nor offers an install point. Calls through the handles dispatch
  * virtually, like ordinary calls, to the hooks an actor overrides.
  * <p>
- * The members looked up here are registered for reflection in the native-image hints of the autoconfigure
- * module ({@code ActorRuntimeHints}); renaming one means updating both.
+ * A native image needs these members registered for reflection: the autoconfigure module's
+ * {@code ActorRuntimeHints} registers all of {@code AbstractActor}'s declared fields and methods.
  */
 final class ActorAccess {
 
