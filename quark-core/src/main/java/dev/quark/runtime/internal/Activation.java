@@ -294,6 +294,7 @@ final class Activation implements ActorHost {
      * or the head of the mailbox if it may start. Called under the lock with no owner.
      * @return the invocation to run or resume, {@link #LIFECYCLE}, or {@code null} to stay free
      */
+    @SuppressWarnings("FutureReturnValueIgnored") // the granted invocation is run and completed by drain()
     private @Nullable Object grantNext() {
         Invocation resumer = this.resumersHead;
         if (resumer != null) {
@@ -353,10 +354,14 @@ final class Activation implements ActorHost {
                     wake(invocation);
                     return;
                 }
-                if (this.instance == null && !activate(invocation)) {
-                    return;
+                Object target = this.instance;
+                if (target == null) {
+                    target = activate(invocation);
+                    if (target == null) {
+                        return;
+                    }
                 }
-                runTurn(invocation);
+                runTurn(invocation, target);
                 next = finishTurn(invocation);
             }
         }
@@ -365,7 +370,7 @@ final class Activation implements ActorHost {
     /**
      * Runs a turn; its outcome stays on the invocation until {@link #finishTurn} completes it.
      */
-    private void runTurn(Invocation invocation) {
+    private void runTurn(Invocation invocation, Object target) {
         ActorMethod method = invocation.method();
         if (invocation.isDone()) {
             if (method != null) {
@@ -379,10 +384,10 @@ final class Activation implements ActorHost {
         try {
             SystemTask task = invocation.task();
             if (task != null) {
-                task.run(this.instance);
+                task.run(target);
             }
             else if (method != null) {
-                result = method.invoke(this.instance, invocation.arguments());
+                result = method.invoke(target, invocation.arguments());
                 if (method.returnKind() == ReturnKind.ASYNCHRONOUS) {
                     result = awaitStage(invocation, method, result);
                 }
@@ -533,9 +538,9 @@ final class Activation implements ActorHost {
     /**
      * Creates and prepares a new instance: activation hooks, then {@code onActivate()}. The trigger, when
      * there is one, provides the context.
-     * @return whether the instance is ready; otherwise the failure has been handled
+     * @return the instance, ready; {@code null} when activation failed and the failure has been handled
      */
-    private boolean activate(@Nullable Invocation trigger) {
+    private @Nullable Object activate(@Nullable Invocation trigger) {
         ActorType type = this.identity.type();
         Object created = null;
         int hooksRun = 0;
@@ -561,7 +566,7 @@ final class Activation implements ActorHost {
             }
             type.activationCounter().increment();
             this.lastActiveMillis = this.catalog.settings().clock().millis();
-            return true;
+            return created;
         }
         catch (Throwable ex) {
             if (created != null) {
@@ -572,7 +577,7 @@ final class Activation implements ActorHost {
             }
             this.instance = null;
             activationFailed(trigger, ex);
-            return false;
+            return null;
         }
         finally {
             if (trigger != null) {
@@ -653,7 +658,7 @@ final class Activation implements ActorHost {
             }
             this.restartTask = null;
         }
-        if (!activate(null)) {
+        if (activate(null) == null) {
             return;
         }
         Object next;
@@ -778,7 +783,7 @@ final class Activation implements ActorHost {
         synchronized (this) {
             this.restartTask = null;
         }
-        if (!activate(null)) {
+        if (activate(null) == null) {
             return null;
         }
         synchronized (this) {
