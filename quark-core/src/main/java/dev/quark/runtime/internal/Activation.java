@@ -366,10 +366,8 @@ final class Activation implements ActorHost {
      */
     private void runTurn(Invocation invocation) {
         ActorMethod method = invocation.method();
-        if (invocation.isDone()) {
-            if (method != null) {
-                method.metrics().record(CallOutcome.EXPIRED, System.nanoTime() - invocation.arrivedNanos);
-            }
+        if (invocation.isDone() || invocation.expireIfLate(this.catalog.settings().clock().millis())) {
+            this.catalog.incomingFilters().notRun(invocation, CallOutcome.EXPIRED, null);
             return;
         }
         Object result = null;
@@ -381,10 +379,7 @@ final class Activation implements ActorHost {
                 task.run(this.instance);
             }
             else if (method != null) {
-                result = method.invoke(this.instance, invocation.arguments());
-                if (method.returnKind() == ReturnKind.ASYNCHRONOUS) {
-                    result = awaitStage(invocation, method, result);
-                }
+                result = this.catalog.incomingFilters().invoke(this, invocation, method);
             }
         }
         catch (Throwable ex) {
@@ -393,16 +388,20 @@ final class Activation implements ActorHost {
         finally {
             CurrentTurn.exit();
         }
-        if (method != null) {
-            method.metrics().record((failure != null) ? CallOutcome.FAILURE : CallOutcome.SUCCESS,
-                    System.nanoTime() - invocation.arrivedNanos);
-        }
         if (failure != null && (invocation.isOneWay() || invocation.task() != null)) {
             logger.warn("{} {}.{}() failed", (invocation.task() != null) ? "System turn" : "One-way call",
                     this.identity, invocation.name(), failure);
         }
         invocation.result = result;
         invocation.failure = failure;
+    }
+
+    /**
+     * Invokes a contract method on the instance: the end of the incoming filter chain.
+     */
+    @Nullable Object invokeMethod(Invocation invocation, ActorMethod method) throws Throwable {
+        Object result = method.invoke(this.instance, invocation.arguments());
+        return (method.returnKind() == ReturnKind.ASYNCHRONOUS) ? awaitStage(invocation, method, result) : result;
     }
 
     /**
@@ -967,10 +966,7 @@ final class Activation implements ActorHost {
     }
 
     void fail(Invocation invocation, Throwable failure) {
-        ActorMethod method = invocation.method();
-        if (method != null) {
-            method.metrics().record(CallOutcome.FAILURE, System.nanoTime() - invocation.arrivedNanos);
-        }
+        this.catalog.incomingFilters().notRun(invocation, CallOutcome.FAILURE, failure);
         if (invocation.isOneWay()) {
             logger.warn("One-way call {}.{}() failed", this.identity, invocation.name(), failure);
         }
