@@ -43,7 +43,10 @@ public final class ContractType {
     /** Copy-on-write: a reader sees a map nobody writes to any more. */
     private volatile Map<Method, ActorMethod> byIdentity = new IdentityHashMap<>();
 
-    private final MethodHandle proxyConstructor;
+    /** {@code null} where the proxy class's constructor cannot be looked up: then every reference asks Proxy. */
+    private final @Nullable MethodHandle proxyConstructor;
+
+    private final Class<?>[] proxyInterfaces;
 
     ContractType(Class<? extends Actor> contract, String wireName, @Nullable ActorType actorType, String typeName,
             Map<Method, ActorMethod> methods) {
@@ -52,21 +55,20 @@ public final class ContractType {
         this.actorType = actorType;
         this.typeName = typeName;
         this.methods = Map.copyOf(methods);
-        this.proxyConstructor = proxyConstructorOf(contract);
+        this.proxyInterfaces = new Class<?>[] { contract, ActorRef.class };
+        this.proxyConstructor = proxyConstructorOf(contract, this.proxyInterfaces);
     }
 
-    private static MethodHandle proxyConstructorOf(Class<? extends Actor> contract) {
-        Class<?> proxyClass = Proxy.newProxyInstance(contract.getClassLoader(),
-                new Class<?>[] { contract, ActorRef.class }, UNUSED).getClass();
+    private static @Nullable MethodHandle proxyConstructorOf(Class<? extends Actor> contract, Class<?>[] interfaces) {
+        Class<?> proxyClass = Proxy.newProxyInstance(contract.getClassLoader(), interfaces, UNUSED).getClass();
         try {
             Constructor<?> constructor = proxyClass.getConstructor(InvocationHandler.class);
             constructor.trySetAccessible();
             return MethodHandles.lookup().unreflectConstructor(constructor)
                 .asType(MethodType.methodType(Object.class, InvocationHandler.class));
         }
-        catch (ReflectiveOperationException ex) {
-            throw new IllegalArgumentException("Cannot create references to actor contract " + contract.getName()
-                    + ": make the contract public", ex);
+        catch (ReflectiveOperationException | RuntimeException ex) {
+            return null;
         }
     }
 
@@ -111,8 +113,12 @@ public final class ContractType {
     }
 
     Object newProxy(ActorReference handler) {
+        MethodHandle constructor = this.proxyConstructor;
+        if (constructor == null) {
+            return Proxy.newProxyInstance(this.contract.getClassLoader(), this.proxyInterfaces, handler);
+        }
         try {
-            return (Object) this.proxyConstructor.invokeExact((InvocationHandler) handler);
+            return (Object) constructor.invokeExact((InvocationHandler) handler);
         }
         catch (RuntimeException | Error ex) {
             throw ex;
