@@ -145,6 +145,50 @@ class ContractRegistryTests {
         }
     }
 
+    @Test
+    void badAddressesAndSeamSettingsAreRefusedClearly() {
+        assertThatIllegalArgumentException().isThrownBy(() -> new ActorAddress(" ", "x"))
+            .withMessage("Actor type name must not be blank (id x)");
+        assertThatIllegalArgumentException().isThrownBy(() -> new ActorAddress("Counter", ""))
+            .withMessage("Actor id must not be blank (type Counter)");
+        assertThatExceptionOfType(NullPointerException.class)
+            .isThrownBy(() -> ActorRuntime.builder().outgoingFilter(null))
+            .withMessage("filter must not be null");
+        assertThatExceptionOfType(NullPointerException.class)
+            .isThrownBy(() -> ActorRuntime.builder().incomingFilter(null))
+            .withMessage("filter must not be null");
+        assertThatExceptionOfType(NullPointerException.class)
+            .isThrownBy(() -> ActorRuntime.builder().actorLocator(null))
+            .withMessage("locator must not be null");
+        assertThatExceptionOfType(IllegalStateException.class)
+            .isThrownBy(() -> ActorRuntime.builder().actorTypeNames((contract, wireName) -> " ")
+                .callableContract(Remote.class)
+                .build())
+            .withMessageContaining(Remote.class.getName());
+    }
+
+    @Test
+    void outgoingFilterThatReturnsNullFailsTheCallNamingTheFilter() {
+        try (ActorRuntime runtime = ActorRuntime.builder().actor(CounterActor.class)
+            .outgoingFilter(new dev.quark.runtime.filter.OutgoingCallFilter() {
+
+                @Override
+                public CompletionStage<Object> filter(dev.quark.runtime.filter.OutgoingCall call) {
+                    return null;
+                }
+
+                @Override
+                public String toString() {
+                    return "broken-filter";
+                }
+            })
+            .build()) {
+            assertThatExceptionOfType(NullPointerException.class)
+                .isThrownBy(() -> runtime.get(Counter.class, "c").increment())
+                .withMessageContaining("broken-filter returned null");
+        }
+    }
+
     static int idOf(String signature) throws Exception {
         byte[] digest = MessageDigest.getInstance("SHA-256").digest(signature.getBytes(StandardCharsets.UTF_8));
         return java.nio.ByteBuffer.wrap(digest).getInt();
