@@ -486,7 +486,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         }
 
         /**
-         * Sets where calls are recorded. Default: nowhere.
+         * Sets where calls are recorded. Unless it is {@link ActorMetrics#NONE}, the runtime records calls
+         * with a filter of its own, the outermost incoming filter. Default: nowhere.
          * @param metrics the metrics
          * @return this builder
          */

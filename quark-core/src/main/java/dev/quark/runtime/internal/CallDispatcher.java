@@ -84,8 +84,11 @@ public final class CallDispatcher {
                 yield null;
             }
             case ASYNCHRONOUS -> {
-                armTimeout(invocation);
-                yield (outcome == invocation) ? invocation : outcome.toCompletableFuture();
+                CompletableFuture<?> future = (outcome == invocation) ? invocation : outcome.toCompletableFuture();
+                if (!future.isDone()) {
+                    armTimeout(invocation);
+                }
+                yield future;
             }
             case SYNCHRONOUS -> await(invocation, outcome, this.callTimeoutNanos);
         };
