@@ -524,9 +524,12 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
          * @throws IllegalStateException naming both classes when two implement one contract
          */
         public ActorRuntime build() {
-            VirtualThreadExecutor ownedTurnExecutor = (this.turnExecutor == null)
-                    ? new VirtualThreadExecutor("quark-turn", IDLE_TURN_THREADS) : null;
-            Executor turnExecutor = (ownedTurnExecutor != null) ? ownedTurnExecutor : this.turnExecutor;
+            Executor turnExecutor = this.turnExecutor;
+            VirtualThreadExecutor ownedTurnExecutor = null;
+            if (turnExecutor == null) {
+                ownedTurnExecutor = new VirtualThreadExecutor("quark-turn", IDLE_TURN_THREADS);
+                turnExecutor = ownedTurnExecutor;
+            }
             RuntimeSettings settings = new RuntimeSettings(this.clock, turnExecutor, this.idleTimeout,
                     this.collectionInterval, this.mailboxCapacity, this.mailboxFullTimeout, this.callTimeout,
                     this.shutdownTimeout, this.metrics, this.activationHooks);

@@ -59,7 +59,7 @@ public record Backoff(Duration initial, Duration max, double multiplier, double 
      */
     public Duration delay(int restart, RandomGenerator random) {
         double nanos = this.initial.toNanos() * Math.pow(this.multiplier, Math.max(0, restart - 1));
-        nanos = Math.min(nanos, this.max.toNanos());
+        nanos = Math.min(nanos, (double) this.max.toNanos());
         if (this.jitter > 0 && nanos > 0) {
             nanos += nanos * this.jitter * (2 * random.nextDouble() - 1);
         }

@@ -293,6 +293,7 @@ final class Activation implements ActorHost {
      * or the head of the mailbox if it may start. Called under the lock with no owner.
      * @return the invocation to run or resume, {@link #LIFECYCLE}, or {@code null} to stay free
      */
+    @SuppressWarnings("FutureReturnValueIgnored") // the granted invocation is run and completed by drain()
     private @Nullable Object grantNext() {
         Invocation resumer = this.resumersHead;
         if (resumer != null) {
@@ -352,10 +353,14 @@ final class Activation implements ActorHost {
                     wake(invocation);
                     return;
                 }
-                if (this.instance == null && !activate(invocation)) {
-                    return;
+                Object target = this.instance;
+                if (target == null) {
+                    target = activate(invocation);
+                    if (target == null) {
+                        return;
+                    }
                 }
-                runTurn(invocation);
+                runTurn(invocation, target);
                 next = finishTurn(invocation);
             }
         }
@@ -364,7 +369,7 @@ final class Activation implements ActorHost {
     /**
      * Runs a turn; its outcome stays on the invocation until {@link #finishTurn} completes it.
      */
-    private void runTurn(Invocation invocation) {
+    private void runTurn(Invocation invocation, Object target) {
         ActorMethod method = invocation.method();
         if (invocation.isDone() || invocation.expireIfLate(this.catalog.settings().clock().millis())) {
             this.catalog.incomingFilters().notRun(invocation, CallOutcome.EXPIRED, null);
@@ -376,10 +381,10 @@ final class Activation implements ActorHost {
         try {
             SystemTask task = invocation.task();
             if (task != null) {
-                task.run(this.instance);
+                task.run(target);
             }
             else if (method != null) {
-                result = this.catalog.incomingFilters().invoke(this, invocation, method);
+                result = this.catalog.incomingFilters().invoke(this, target, invocation, method);
             }
         }
         catch (Throwable ex) {
@@ -399,8 +404,8 @@ final class Activation implements ActorHost {
     /**
      * Invokes a contract method on the instance: the end of the incoming filter chain.
      */
-    @Nullable Object invokeMethod(Invocation invocation, ActorMethod method) throws Throwable {
-        Object result = method.invoke(this.instance, invocation.arguments());
+    @Nullable Object invokeMethod(Object target, Invocation invocation, ActorMethod method) throws Throwable {
+        Object result = method.invoke(target, invocation.arguments());
         return (method.returnKind() == ReturnKind.ASYNCHRONOUS) ? awaitStage(invocation, method, result) : result;
     }
 
@@ -531,9 +536,9 @@ final class Activation implements ActorHost {
     /**
      * Creates and prepares a new instance: activation hooks, then {@code onActivate()}. The trigger, when
      * there is one, provides the context.
-     * @return whether the instance is ready; otherwise the failure has been handled
+     * @return the instance, ready; {@code null} when activation failed and the failure has been handled
      */
-    private boolean activate(@Nullable Invocation trigger) {
+    private @Nullable Object activate(@Nullable Invocation trigger) {
         ActorType type = this.identity.type();
         Object created = null;
         int hooksRun = 0;
@@ -559,7 +564,7 @@ final class Activation implements ActorHost {
             }
             type.activationCounter().increment();
             this.lastActiveMillis = this.catalog.settings().clock().millis();
-            return true;
+            return created;
         }
         catch (Throwable ex) {
             if (created != null) {
@@ -570,7 +575,7 @@ final class Activation implements ActorHost {
             }
             this.instance = null;
             activationFailed(trigger, ex);
-            return false;
+            return null;
         }
         finally {
             if (trigger != null) {
@@ -651,7 +656,7 @@ final class Activation implements ActorHost {
             }
             this.restartTask = null;
         }
-        if (!activate(null)) {
+        if (activate(null) == null) {
             return;
         }
         Object next;
@@ -776,7 +781,7 @@ final class Activation implements ActorHost {
         synchronized (this) {
             this.restartTask = null;
         }
-        if (!activate(null)) {
+        if (activate(null) == null) {
             return null;
         }
         synchronized (this) {

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.quark.actor.Actor;
@@ -189,8 +190,7 @@ public final class ActorRegistry {
      * @throws IllegalArgumentException naming the contract when this runtime does not host it
      */
     public ActorIdentity identity(Class<?> contract, String id) {
-        ActorType type = hostedContract(contract).actorType();
-        assert type != null;
+        ActorType type = Objects.requireNonNull(hostedContract(contract).actorType());
         return new ActorIdentity(type, id);
     }
 

@@ -67,7 +67,7 @@ public final class CallDispatcher {
             if (caller != null && callerActivation != null && callerActivation.suspend(caller)) {
                 caller.awaiting = invocation;
                 try {
-                    return awaitNested(caller, invocation, send(invocation));
+                    return awaitNested(caller, invocation, send(invocation, method));
                 }
                 finally {
                     caller.awaiting = null;
@@ -75,7 +75,7 @@ public final class CallDispatcher {
                 }
             }
         }
-        CompletionStage<?> outcome = send(invocation);
+        CompletionStage<?> outcome = send(invocation, method);
         return switch (method.returnKind()) {
             case ONE_WAY -> {
                 if (outcome != invocation && outcome != CallRouter.DELIVERED) {
@@ -98,13 +98,11 @@ public final class CallDispatcher {
      * Passes an invocation through the outgoing filters to the router.
      * @return the stage the caller's outcome comes from: the invocation itself when there are no filters
      */
-    private CompletionStage<?> send(Invocation invocation) {
+    private CompletionStage<?> send(Invocation invocation, ActorMethod method) {
         if (this.filters.length == 0) {
             this.router.route(invocation);
             return invocation;
         }
-        ActorMethod method = invocation.method();
-        assert method != null;
         return new Cursor(invocation, method, this.filters, this.router).proceed();
     }
 
@@ -239,9 +237,9 @@ public final class CallDispatcher {
             }
             this.next++;
             this.router.route(this.invocation);
-            ActorMethod method = this.invocation.method();
-            return (method != null && method.returnKind() == ReturnKind.ONE_WAY)
-                    ? (CompletionStage<@Nullable Object>) (CompletionStage<?>) CallRouter.DELIVERED : this.invocation;
+            CompletionStage<?> outcome = (this.method.returnKind() == ReturnKind.ONE_WAY) ? CallRouter.DELIVERED
+                    : this.invocation;
+            return (CompletionStage<@Nullable Object>) outcome;
         }
 
         @SuppressWarnings("unchecked")

@@ -1,6 +1,7 @@
 package dev.quark.runtime.internal;
 
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -61,8 +62,7 @@ public final class CallRouter {
     }
 
     private void sendRemote(String silo, Invocation invocation) {
-        ActorMethod method = invocation.method();
-        assert method != null;
+        ActorMethod method = Objects.requireNonNull(invocation.method(), "a routed call has a method");
         CompletionStage<?> outcome = this.sender.send(silo, new CallView(invocation, method));
         outcome.whenComplete((result, failure) -> invocation.finish(result, unwrap(failure),
                 this.catalog.settings().turnExecutor()));

@@ -18,7 +18,7 @@ class CallView implements ActorCall {
 
     final Invocation invocation;
 
-    private final ActorMethod method;
+    final ActorMethod method;
 
     CallView(Invocation invocation, ActorMethod method) {
         this.invocation = invocation;

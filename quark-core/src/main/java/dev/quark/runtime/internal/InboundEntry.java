@@ -28,8 +28,14 @@ public final class InboundEntry implements InboundCalls {
         return actorMethod(hostedType(typeName), methodId).descriptor();
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>
+     * The arguments array may hold nulls, like the arguments of a proxy call the runtime keeps as
+     * {@code Object[]}: hence the suppression.
+     */
     @Override
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({ "unchecked", "NullAway" })
     public CompletableFuture<@Nullable Object> deliver(InboundCall call) {
         try {
             ActorType type = hostedType(call.address().typeName());

@@ -37,11 +37,12 @@ public final class IncomingFilters {
         this.filters = chain;
     }
 
-    @Nullable Object invoke(Activation activation, Invocation invocation, ActorMethod method) throws Throwable {
+    @Nullable Object invoke(Activation activation, Object target, Invocation invocation, ActorMethod method)
+            throws Throwable {
         if (this.filters.length == 0) {
-            return activation.invokeMethod(invocation, method);
+            return activation.invokeMethod(target, invocation, method);
         }
-        return new Cursor(activation, invocation, method, this.filters).proceed();
+        return new Cursor(activation, target, invocation, method, this.filters).proceed();
     }
 
     /**
@@ -67,13 +68,17 @@ public final class IncomingFilters {
 
         private final Activation activation;
 
+        private final Object target;
+
         private final IncomingCallFilter[] filters;
 
         private int next;
 
-        Cursor(Activation activation, Invocation invocation, ActorMethod method, IncomingCallFilter[] filters) {
+        Cursor(Activation activation, Object target, Invocation invocation, ActorMethod method,
+                IncomingCallFilter[] filters) {
             super(invocation, method);
             this.activation = activation;
+            this.target = target;
             this.filters = filters;
         }
 
@@ -83,9 +88,7 @@ public final class IncomingFilters {
                 return this.filters[this.next++].filter(this);
             }
             this.next++;
-            ActorMethod method = this.invocation.method();
-            assert method != null;
-            return this.activation.invokeMethod(this.invocation, method);
+            return this.activation.invokeMethod(this.target, this.invocation, this.method);
         }
     }
 
@@ -97,9 +100,9 @@ public final class IncomingFilters {
 
         @Override
         public @Nullable Object filter(IncomingCall call) throws Throwable {
-            Invocation invocation = ((CallView) call).invocation;
-            ActorMethod method = invocation.method();
-            assert method != null;
+            CallView view = (CallView) call;
+            Invocation invocation = view.invocation;
+            ActorMethod method = view.method;
             try {
                 Object result = call.proceed();
                 method.metrics().record(CallOutcome.SUCCESS, System.nanoTime() - invocation.arrivedNanos);
@@ -113,11 +116,8 @@ public final class IncomingFilters {
 
         @Override
         public void notRun(ActorCall call, CallOutcome outcome, @Nullable Throwable failure) {
-            Invocation invocation = ((CallView) call).invocation;
-            ActorMethod method = invocation.method();
-            if (method != null) {
-                method.metrics().record(outcome, System.nanoTime() - invocation.arrivedNanos);
-            }
+            CallView view = (CallView) call;
+            view.method.metrics().record(outcome, System.nanoTime() - view.invocation.arrivedNanos);
         }
 
         @Override

@@ -23,6 +23,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class VirtualThreadExecutor implements Executor, AutoCloseable {
 
+    @SuppressWarnings("UnnecessaryLambda") // a sentinel, told apart by identity
     private static final Runnable STOP = () -> {
     };
 
@@ -67,6 +68,7 @@ public final class VirtualThreadExecutor implements Executor, AutoCloseable {
         }
     }
 
+    @SuppressWarnings("ReferenceEquality") // STOP is a sentinel, told apart by identity
     private @Nullable Runnable awaitNext() {
         if (this.closed || this.idle.incrementAndGet() > this.maxIdle) {
             this.idle.decrementAndGet();

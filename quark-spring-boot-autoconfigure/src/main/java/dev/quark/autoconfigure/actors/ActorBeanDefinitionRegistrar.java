@@ -9,13 +9,10 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
 import org.springframework.beans.factory.BeanFactory;
-import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfigurationPackages;
-import org.springframework.context.EnvironmentAware;
-import org.springframework.context.ResourceLoaderAware;
 import org.springframework.context.annotation.ClassPathScanningCandidateComponentProvider;
 import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
 import org.springframework.core.env.Environment;
@@ -33,29 +30,22 @@ import org.springframework.util.ClassUtils;
  * implementation instance instead of a reference. Classes that already have a bean definition are left
  * alone.
  */
-class ActorBeanDefinitionRegistrar
-        implements ImportBeanDefinitionRegistrar, BeanFactoryAware, EnvironmentAware, ResourceLoaderAware {
+class ActorBeanDefinitionRegistrar implements ImportBeanDefinitionRegistrar {
 
     private static final Log logger = LogFactory.getLog(ActorBeanDefinitionRegistrar.class);
 
-    private BeanFactory beanFactory;
+    private final BeanFactory beanFactory;
 
-    private Environment environment;
+    private final Environment environment;
 
-    private ResourceLoader resourceLoader;
+    private final ResourceLoader resourceLoader;
 
-    @Override
-    public void setBeanFactory(BeanFactory beanFactory) {
+    /**
+     * Called by Spring, which passes these to the constructor of an {@code @Import}ed registrar.
+     */
+    ActorBeanDefinitionRegistrar(BeanFactory beanFactory, Environment environment, ResourceLoader resourceLoader) {
         this.beanFactory = beanFactory;
-    }
-
-    @Override
-    public void setEnvironment(Environment environment) {
         this.environment = environment;
-    }
-
-    @Override
-    public void setResourceLoader(ResourceLoader resourceLoader) {
         this.resourceLoader = resourceLoader;
     }
 

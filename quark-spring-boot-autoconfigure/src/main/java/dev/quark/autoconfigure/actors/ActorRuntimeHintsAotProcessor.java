@@ -2,6 +2,8 @@ package dev.quark.autoconfigure.actors;
 
 import java.util.Set;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.beans.factory.aot.BeanFactoryInitializationAotContribution;
 import org.springframework.beans.factory.aot.BeanFactoryInitializationAotProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
@@ -13,7 +15,7 @@ import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 class ActorRuntimeHintsAotProcessor implements BeanFactoryInitializationAotProcessor {
 
     @Override
-    public BeanFactoryInitializationAotContribution processAheadOfTime(ConfigurableListableBeanFactory beanFactory) {
+    public @Nullable BeanFactoryInitializationAotContribution processAheadOfTime(ConfigurableListableBeanFactory beanFactory) {
         Set<Class<?>> implementations = ActorBeans.find(beanFactory).keySet();
         if (implementations.isEmpty()) {
             return null;

@@ -49,6 +49,7 @@ public class MicrometerActorMetrics implements ActorMetrics {
     }
 
     @Override
+    @SuppressWarnings("EnumOrdinal") // an array in EnumMap's order: one index per call, no lookup
     public CallMetrics forMethod(Class<? extends Actor> contract, String method) {
         Map<CallOutcome, Timer> timers = new EnumMap<>(CallOutcome.class);
         for (CallOutcome outcome : CallOutcome.values()) {

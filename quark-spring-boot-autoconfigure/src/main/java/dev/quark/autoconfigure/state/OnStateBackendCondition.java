@@ -18,8 +18,9 @@ class OnStateBackendCondition extends SpringBootCondition {
 
     @Override
     public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
-        Map<String, Object> attributes = metadata.getAnnotationAttributes(ConditionalOnStateBackend.class.getName());
-        QuarkBackend backend = (QuarkBackend) attributes.get("value");
+        QuarkBackend backend = metadata.getAnnotations()
+            .get(ConditionalOnStateBackend.class)
+            .getEnum("value", QuarkBackend.class);
         Map<String, StateBackends.Choice> choices;
         try {
             choices = StateBackends.resolve(context.getEnvironment());
