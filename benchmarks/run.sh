@@ -5,7 +5,8 @@
 #   benchmarks/run.sh --quick            a few minutes: fewer and shorter iterations
 #   benchmarks/run.sh --full             the figures we commit: more and longer iterations
 #   benchmarks/run.sh --quick --only one-way,idle-memory
-#                                        a subset: request-response, one-way, idle-memory, churn, proxy-call
+#                                        a subset: request-response, request-response-async, one-way,
+#                                        one-way-async, idle-memory, idle-memory-async, churn, proxy-call
 #
 # QUARK_BENCH_JVM_FLAGS replaces the flags of the measured JVMs (default: 8 GB heap, G1).
 set -euo pipefail

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.quark.benchmarks.harness.CallingStyle;
 import dev.quark.benchmarks.harness.ComparisonTable;
 import dev.quark.benchmarks.harness.Figure;
 import dev.quark.benchmarks.harness.RunMode;
@@ -42,8 +43,12 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class BenchmarkMain {
 
-    /** The workloads in the order they run; the proxy-call one runs under JMH. */
-    static final List<String> WORKLOADS = List.of("request-response", "one-way", "idle-memory", "churn", "proxy-call");
+    /**
+     * The workloads in the order they run: those ending in {@code -async} call Quark in the {@link
+     * CallingStyle#ASYNC asynchronous style}, the others in the blocking one; the proxy-call one runs under JMH.
+     */
+    static final List<String> WORKLOADS = List.of("request-response", "request-response-async", "one-way",
+            "one-way-async", "idle-memory", "idle-memory-async", "churn", "proxy-call");
 
     private static final JsonMapper json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
@@ -133,17 +138,19 @@ public final class BenchmarkMain {
 
     private static void runChild(String workload, String contender, RunMode mode, Path out) throws Exception {
         List<Figure> figures;
+        CallingStyle style = CallingStyle.of(workload);
+        String base = CallingStyle.base(workload);
         if (workload.equals("churn")) {
             figures = ChurnWorkload.run(mode);
         }
-        else if (workload.equals("idle-memory")) {
-            figures = Workloads.idleMemory(contender, () -> contender(contender), mode);
+        else if (base.equals("idle-memory")) {
+            figures = Workloads.idleMemory(contender, () -> contender(contender), style, mode);
         }
         else {
             try (Contender subject = contender(contender)) {
-                figures = switch (workload) {
-                    case "request-response" -> Workloads.requestResponse(contender, subject, mode);
-                    case "one-way" -> Workloads.oneWay(contender, subject, mode);
+                figures = switch (base) {
+                    case "request-response" -> Workloads.requestResponse(contender, subject, style, mode);
+                    case "one-way" -> Workloads.oneWay(contender, subject, style, mode);
                     default -> throw new IllegalArgumentException("Unknown workload '" + workload + "'");
                 };
             }

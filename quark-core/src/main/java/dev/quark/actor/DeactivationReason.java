@@ -5,7 +5,11 @@ package dev.quark.actor;
  */
 public enum DeactivationReason {
 
-    /** The activation received no calls for the configured idle timeout. */
+    /**
+     * The activation received no calls for the configured idle timeout, or, idle, was deactivated earlier
+     * because the silo held more activations than its maximum or the heap was under pressure (the least
+     * recently used go first). Either way it was idle: no turn ran and no message waited.
+     */
     IDLE,
 
     /** The actor asked for it with {@link AbstractActor#deactivateOnIdle()}. */

@@ -36,4 +36,14 @@ public interface ActorMetrics {
      */
     default void supervisionDecision(String actorType, Directive directive) {
     }
+
+    /**
+     * Records idle activations deactivated before their idle timeout because the silo held too many or the
+     * heap was under pressure. Called once per actor type and shedding round, not per activation.
+     * @param actorType the actor type name of the deactivated activations
+     * @param trigger why they were deactivated
+     * @param count how many were deactivated
+     */
+    default void activationsShed(String actorType, SheddingTrigger trigger, int count) {
+    }
 }

@@ -29,7 +29,9 @@ import dev.quark.runtime.internal.ClockScheduler;
 import dev.quark.runtime.internal.ConstructorInstanceFactory;
 import dev.quark.runtime.internal.InboundEntry;
 import dev.quark.runtime.internal.IncomingFilters;
+import dev.quark.runtime.internal.JvmHeapUsage;
 import dev.quark.runtime.internal.RuntimeSettings;
+import dev.quark.runtime.internal.SheddingSettings;
 import dev.quark.runtime.internal.VirtualThreadExecutor;
 import dev.quark.runtime.routing.ActorLocator;
 import dev.quark.runtime.routing.ActorTypeNames;
@@ -156,8 +158,11 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
     /**
      * Deactivates the activations that have been idle for the idle timeout, measured on the runtime's clock,
-     * and returns once their {@code onDeactivate} hooks have run. The runtime also does this by itself every
-     * collection interval; tests that drive a manual clock call it to collect at once.
+     * and returns once their {@code onDeactivate} hooks have run. Over the {@link Builder#maxActivations(int)
+     * maximum activation count} or the {@link Builder#memoryPressure(int, int) memory limit}, it first
+     * deactivates the least recently used idle activations, as the runtime's shedding check does every
+     * {@link Builder#sheddingCheckInterval(Duration) check interval}. The runtime also does this by itself
+     * every collection interval; tests that drive a manual clock call it to collect at once.
      * @return how many activations were deactivated
      */
     public int collectIdleActivations() {
@@ -289,6 +294,18 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         private RemoteCallSender remoteSender = RemoteCallSender.NONE;
 
         private ActorTypeNames typeNames = ActorTypeNames.WIRE_NAME;
+
+        /** At most this many activations (shedding); 0 for no limit. */
+        private int maxActivations;
+
+        /** Memory pressure limit and target in percent of the maximum heap; 0 when off. */
+        private int memoryLimitPercent;
+
+        private int memoryTargetPercent;
+
+        private @Nullable HeapUsage heapUsage;
+
+        private Duration sheddingCheckInterval = Duration.ofSeconds(1);
 
         private Builder() {
         }
@@ -532,7 +549,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
             }
             RuntimeSettings settings = new RuntimeSettings(this.clock, turnExecutor, this.idleTimeout,
                     this.collectionInterval, this.mailboxCapacity, this.mailboxFullTimeout, this.callTimeout,
-                    this.shutdownTimeout, this.metrics, this.activationHooks);
+                    this.shutdownTimeout, this.metrics, this.activationHooks, shedding());
             Map<Class<?>, ActorInstanceFactory> factories = new LinkedHashMap<>();
             this.implementations.forEach((implementation, factory) -> {
                 if (factory == null && this.instanceFactory instanceof ConstructorInstanceFactory) {
@@ -542,6 +559,77 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
             });
             ActorRegistry registry = ActorRegistry.of(factories, this.callableContracts, this.metrics, this.typeNames);
             return new ActorRuntime(settings, registry, this.scheduler, ownedTurnExecutor, this);
+        }
+
+        /**
+         * Sets how many activations the silo should hold at most. Past it, the least recently used idle
+         * activations are deactivated before their idle timeout, until 90% of the maximum remain. It is a
+         * target, not a hard limit: calls are never refused, activations created between two checks count
+         * only at the next, and busy activations are not deactivated. Default: no limit.
+         * @param maxActivations a positive number
+         * @return this builder
+         */
+        public Builder maxActivations(int maxActivations) {
+            if (maxActivations <= 0) {
+                throw new IllegalArgumentException("maxActivations must be positive, was " + maxActivations);
+            }
+            this.maxActivations = maxActivations;
+            return this;
+        }
+
+        /**
+         * Turns on shedding under memory pressure: once the heap in use after the last garbage collection
+         * exceeds {@code limitPercent} of the maximum heap, the least recently used idle activations are
+         * deactivated before their idle timeout until it is at most {@code targetPercent}. Default: off.
+         * @param limitPercent the percentage past which shedding starts, 1 to 99
+         * @param targetPercent the percentage at which it stops, 1 to 99 and below {@code limitPercent}
+         * @return this builder
+         */
+        public Builder memoryPressure(int limitPercent, int targetPercent) {
+            percent("memoryPressure limitPercent", limitPercent);
+            percent("memoryPressure targetPercent", targetPercent);
+            if (targetPercent >= limitPercent) {
+                throw new IllegalArgumentException("memoryPressure targetPercent must be below limitPercent ("
+                        + limitPercent + "), was " + targetPercent);
+            }
+            this.memoryLimitPercent = limitPercent;
+            this.memoryTargetPercent = targetPercent;
+            return this;
+        }
+
+        /**
+         * Sets how the heap is measured for {@link #memoryPressure(int, int) memory pressure}. Default: the
+         * JVM's heap memory pools, usage after their last collection against the maximum heap.
+         * @param heapUsage the measurement
+         * @return this builder
+         */
+        public Builder heapUsage(HeapUsage heapUsage) {
+            this.heapUsage = Objects.requireNonNull(heapUsage, "heapUsage must not be null");
+            return this;
+        }
+
+        /**
+         * Sets how often the activation count and the heap are checked against {@link #maxActivations(int)}
+         * and {@link #memoryPressure(int, int)}; no check runs when neither is set. A check under the limits
+         * costs a counter read and a heap reading. Default: 1 second.
+         * @param sheddingCheckInterval a positive duration
+         * @return this builder
+         */
+        public Builder sheddingCheckInterval(Duration sheddingCheckInterval) {
+            this.sheddingCheckInterval = positive("sheddingCheckInterval", sheddingCheckInterval);
+            return this;
+        }
+
+        private SheddingSettings shedding() {
+            HeapUsage heap = (this.heapUsage != null) ? this.heapUsage : new JvmHeapUsage();
+            return new SheddingSettings(this.maxActivations, this.memoryLimitPercent, this.memoryTargetPercent, heap,
+                    this.sheddingCheckInterval);
+        }
+
+        private static void percent(String name, int value) {
+            if (value < 1 || value > 99) {
+                throw new IllegalArgumentException(name + " must be between 1 and 99, was " + value);
+            }
         }
 
         private static Duration positive(String name, Duration value) {

@@ -33,25 +33,51 @@ public final class ComparisonTable {
     public record Row(String key, String label, String unit, boolean higherIsBetter, @Nullable Goal goal) {
     }
 
-    public static final List<Row> ROWS = List.of(
-            new Row("rr.1.rate", "Request/response, 1 in flight", "calls/s", true, null),
-            new Row("rr.1.p50", "  p50 latency, 1 in flight", "µs", false, null),
-            new Row("rr.1.p99", "  p99 latency, 1 in flight", "µs", false, null),
-            new Row("rr.16.rate", "Request/response, 16 in flight", "calls/s", true, null),
-            new Row("rr.16.p50", "  p50 latency, 16 in flight", "µs", false, null),
-            new Row("rr.16.p99", "  p99 latency, 16 in flight", "µs", false, new Goal(true, false, 1.0)),
-            new Row("rr.256.rate", "Request/response, 256 in flight", "calls/s", true, new Goal(true, true, 1.5)),
-            new Row("rr.256.p50", "  p50 latency, 256 in flight", "µs", false, null),
-            new Row("rr.256.p99", "  p99 latency, 256 in flight", "µs", false, null),
-            new Row("oneway.rate", "One-way, 10 M messages to 1,000 actors", "messages/s", true,
-                    new Goal(true, true, 1.0)),
-            new Row("idle.bytes", "Memory per idle actor (1 M actors)", "bytes", false, new Goal(false, false, 400)),
-            new Row("idle.rate", "Activation rate (1 M actors)", "actors/s", true, new Goal(false, true, 1_000_000)),
-            new Row("churn.rate", "Activation with idle collection running", "activations/s", true, null),
-            new Row("churn.deactivations", "  deactivations meanwhile", "deactivations/s", true, null),
-            new Row("proxy.platform", "Uncontended call, platform-thread caller", "ns/call", false, null),
-            new Row("proxy.virtual", "Uncontended call, virtual-thread caller", "ns/call", false, null),
-            new Row("proxy.direct", "Direct method call, for scale", "ns/call", false, null));
+    /**
+     * The rows in table order: each workload in the blocking style, then in the asynchronous one (keys
+     * prefixed {@code async.}; request/response twice, the second time with the callers on platform
+     * threads), with the same goals in every style.
+     */
+    public static final List<Row> ROWS = rows();
+
+    private static List<Row> rows() {
+        List<Row> rows = new ArrayList<>();
+        requestResponseRows(rows, "rr.", "blocking callers");
+        requestResponseRows(rows, "async.rr.", "async callers");
+        requestResponseRows(rows, "async.platform.rr.",
+                "async callers on " + RunMode.ASYNC_CALLER_THREADS + " platform threads");
+        for (CallingStyle style : CallingStyle.values()) {
+            String label = (style == CallingStyle.ASYNC) ? "One-way, 10 M unawaited async calls to 1,000 actors"
+                    : "One-way, 10 M messages to 1,000 actors";
+            rows.add(new Row(style.key("oneway.rate"), label, "messages/s", true, new Goal(true, true, 1.0)));
+        }
+        for (CallingStyle style : CallingStyle.values()) {
+            String firstCalls = (style == CallingStyle.ASYNC)
+                    ? "async first calls from " + RunMode.ASYNC_ACTIVATION_PRODUCERS + " threads"
+                    : "first calls from " + RunMode.ACTIVATION_PRODUCERS + " threads";
+            rows.add(new Row(style.key("idle.bytes"), "Memory per idle actor (1 M actors, " + firstCalls + ")", "bytes",
+                    false, new Goal(false, false, 200)));
+            rows.add(new Row(style.key("idle.rate"), "Activation rate (1 M actors, " + firstCalls + ")", "actors/s",
+                    true, new Goal(false, true, 1_000_000)));
+        }
+        rows.add(new Row("churn.rate", "Activation with idle collection running", "activations/s", true, null));
+        rows.add(new Row("churn.deactivations", "  deactivations meanwhile", "deactivations/s", true, null));
+        rows.add(new Row("proxy.platform", "Uncontended call, platform-thread caller", "ns/call", false, null));
+        rows.add(new Row("proxy.virtual", "Uncontended call, virtual-thread caller", "ns/call", false, null));
+        rows.add(new Row("proxy.direct", "Direct method call, for scale", "ns/call", false, null));
+        return List.copyOf(rows);
+    }
+
+    private static void requestResponseRows(List<Row> rows, String keyPrefix, String callers) {
+        for (int inFlight : RunMode.IN_FLIGHT) {
+            rows.add(new Row(keyPrefix + inFlight + ".rate", "Request/response, " + inFlight + " in flight, " + callers,
+                    "calls/s", true, (inFlight == 256) ? new Goal(true, true, 1.5) : null));
+            rows.add(new Row(keyPrefix + inFlight + ".p50", "  p50 latency, " + inFlight + " in flight", "µs", false,
+                    null));
+            rows.add(new Row(keyPrefix + inFlight + ".p99", "  p99 latency, " + inFlight + " in flight", "µs", false,
+                    (inFlight == 16) ? new Goal(true, false, 1.0) : null));
+        }
+    }
 
     private ComparisonTable() {
     }

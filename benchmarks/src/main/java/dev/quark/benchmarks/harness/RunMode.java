@@ -22,6 +22,9 @@ public record RunMode(String name, int warmups, int iterations, Duration request
 
     public static final int[] IN_FLIGHT = { 1, 16, 256 };
 
+    /** Platform threads that asynchronous callers run on, in the second half of request-response-async. */
+    public static final int ASYNC_CALLER_THREADS = 16;
+
     public static final int ONE_WAY_ACTORS = 1_000;
 
     public static final int ONE_WAY_MESSAGES = 10_000_000;
@@ -29,6 +32,12 @@ public record RunMode(String name, int warmups, int iterations, Duration request
     public static final int ONE_WAY_PRODUCERS = 2;
 
     public static final int IDLE_ACTORS = 1_000_000;
+
+    /** Threads sending the first messages of the idle-memory workload in the blocking style. */
+    public static final int ACTIVATION_PRODUCERS = 2;
+
+    /** Threads sending the first messages of the idle-memory workload in the asynchronous style. */
+    public static final int ASYNC_ACTIVATION_PRODUCERS = 16;
 
     public static RunMode named(String name) {
         return switch (name) {

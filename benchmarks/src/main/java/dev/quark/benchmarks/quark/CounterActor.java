@@ -1,5 +1,7 @@
 package dev.quark.benchmarks.quark;
 
+import java.util.concurrent.CompletableFuture;
+
 import dev.quark.actor.QuarkActor;
 import dev.quark.benchmarks.OneWayRound;
 
@@ -19,8 +21,19 @@ public class CounterActor implements Counter {
     }
 
     @Override
+    public CompletableFuture<Integer> incrementAndGetAsync() {
+        return CompletableFuture.completedFuture(++this.value);
+    }
+
+    @Override
     public void add(OneWayRound round) {
         this.value++;
         this.tally.count(round);
+    }
+
+    @Override
+    public CompletableFuture<Void> addAsync(OneWayRound round) {
+        add(round);
+        return CompletableFuture.completedFuture(null);
     }
 }

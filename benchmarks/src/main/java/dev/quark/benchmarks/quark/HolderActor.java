@@ -1,5 +1,7 @@
 package dev.quark.benchmarks.quark;
 
+import java.util.concurrent.CompletableFuture;
+
 import dev.quark.actor.QuarkActor;
 import dev.quark.benchmarks.Completion;
 
@@ -12,5 +14,11 @@ public class HolderActor implements Holder {
     public void hold(int value, Completion started) {
         this.value = value;
         started.done();
+    }
+
+    @Override
+    public CompletableFuture<Void> holdAsync(int value, Completion started) {
+        hold(value, started);
+        return CompletableFuture.completedFuture(null);
     }
 }

@@ -3,6 +3,7 @@ package dev.quark.benchmarks.quark;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -10,13 +11,15 @@ import dev.quark.benchmarks.Completion;
 import dev.quark.benchmarks.Contender;
 import dev.quark.benchmarks.OneWayRound;
 import dev.quark.benchmarks.Producers;
+import dev.quark.benchmarks.harness.CallingStyle;
 import dev.quark.runtime.ActorRuntime;
 import org.HdrHistogram.Recorder;
 
 /**
- * Quark driven as its users drive it: contract references, blocking calls from virtual threads, one-way
- * calls from plain producer threads. The runtime has its default settings, except an idle timeout long
- * enough that nothing is collected while it is measured.
+ * Quark driven as its users drive it, in both {@linkplain CallingStyle calling styles}: contract references,
+ * blocking calls from virtual threads or {@code CompletableFuture} methods called from completion callbacks,
+ * one-way calls from plain producer threads. The runtime has its default settings, except an idle timeout
+ * long enough that nothing is collected while it is measured. Only the public API is used.
  */
 public final class QuarkContender implements Contender {
 
@@ -71,20 +74,35 @@ public final class QuarkContender implements Contender {
     }
 
     @Override
-    public void oneWay(int producers, int messagesPerActor) throws Exception {
+    public CompletionStage<?> incrementAndGetAsync() {
+        return this.counters[ThreadLocalRandom.current().nextInt(this.counters.length)].incrementAndGetAsync();
+    }
+
+    @Override
+    public void oneWay(CallingStyle style, int producers, int messagesPerActor) throws Exception {
         OneWayRound round = new OneWayRound(this.counters.length, messagesPerActor);
         Counter[] all = this.counters;
-        // Each producer goes round all the counters in turn.
-        Producers.send(producers, messagesPerActor * all.length,
-                (i) -> all[(i / producers) % all.length].add(round));
+        // Each producer goes round all the counters in turn; the round ends when the counters have counted.
+        int count = messagesPerActor * all.length;
+        if (style == CallingStyle.ASYNC) {
+            Producers.send(producers, count, (i) -> all[(i / producers) % all.length].addAsync(round));
+        }
+        else {
+            Producers.send(producers, count, (i) -> all[(i / producers) % all.length].add(round));
+        }
         round.await(WAIT);
     }
 
     @Override
-    public void activate(int count) throws Exception {
+    public void activate(CallingStyle style, int producers, int count) throws Exception {
         Completion started = new Completion(count, "holders");
         String prefix = "holder-" + (this.generation++) + "-";
-        Producers.send(2, count, (i) -> this.runtime.get(Holder.class, prefix + i).hold(i, started));
+        if (style == CallingStyle.ASYNC) {
+            Producers.send(producers, count, (i) -> this.runtime.get(Holder.class, prefix + i).holdAsync(i, started));
+        }
+        else {
+            Producers.send(producers, count, (i) -> this.runtime.get(Holder.class, prefix + i).hold(i, started));
+        }
         started.await(WAIT);
     }
 

@@ -2,6 +2,7 @@ package dev.quark.runtime.internal;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,6 +37,8 @@ public final class ActivationCatalog {
 
     private volatile @Nullable ActorReferences references;
 
+    private final ActivationShedder shedder;
+
     private final Object closeMonitor = new Object();
 
     private volatile boolean closed;
@@ -56,6 +59,8 @@ public final class ActivationCatalog {
         for (ActorType type : registry.types()) {
             type.countQueuedWith(() -> queuedMessages(type));
         }
+        this.shedder = new ActivationShedder(this, settings.shedding(), settings.metrics());
+        this.shedder.scheduleChecks(scheduler, settings.clock());
     }
 
     RuntimeSettings settings() {
@@ -123,7 +128,7 @@ public final class ActivationCatalog {
         try {
             while (true) {
                 Activation activation = activationFor(identity);
-                if (activation.offer(invocation, true) == Activation.ACCEPTED) {
+                if (activation.offer(invocation, true) == Delivery.ACCEPTED) {
                     delivered(activation);
                     return;
                 }
@@ -199,8 +204,13 @@ public final class ActivationCatalog {
         startDrain(successor, next);
     }
 
+    Collection<Activation> activations() {
+        return this.activations.values();
+    }
+
     /**
-     * Deactivates every activation that has had no call since the idle timeout.
+     * Deactivates, over the activation or memory limit, the least recently used idle activations (see
+     * {@link ActivationShedder}), then every activation that has had no call since the idle timeout.
      * @return a stage that completes with the number of deactivated activations once their
      * {@code onDeactivate} hooks have run
      */
@@ -208,6 +218,11 @@ public final class ActivationCatalog {
         if (this.closed) {
             return CompletableFuture.completedFuture(0);
         }
+        CompletableFuture<Integer> shed = this.shedder.shed();
+        return shed.thenCombine(collectExpired(), Integer::sum);
+    }
+
+    private CompletableFuture<Integer> collectExpired() {
         long cutoff = this.settings.clock().millis() - this.settings.idleTimeout().toMillis();
         List<Activation> idle = new ArrayList<>();
         for (Activation activation : this.activations.values()) {

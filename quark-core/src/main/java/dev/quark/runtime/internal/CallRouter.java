@@ -83,12 +83,12 @@ public final class CallRouter {
         boolean waited = false;
         while (true) {
             Activation activation = this.catalog.activationFor(target);
-            int outcome = activation.offer(invocation, false);
-            if (outcome == Activation.ACCEPTED) {
+            Delivery outcome = activation.offer(invocation, false);
+            if (outcome == Delivery.ACCEPTED) {
                 this.catalog.delivered(activation);
                 return;
             }
-            if (outcome == Activation.FULL) {
+            if (outcome == Delivery.FULL) {
                 long now = System.nanoTime();
                 if (!waited) {
                     waited = true;

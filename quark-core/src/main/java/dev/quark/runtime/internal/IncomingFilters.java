@@ -40,7 +40,7 @@ public final class IncomingFilters {
     @Nullable Object invoke(Activation activation, Object target, Invocation invocation, ActorMethod method)
             throws Throwable {
         if (this.filters.length == 0) {
-            return activation.invokeMethod(target, invocation, method);
+            return TurnRunner.invokeMethod(activation, target, invocation, method);
         }
         return new Cursor(activation, target, invocation, method, this.filters).proceed();
     }
@@ -88,7 +88,7 @@ public final class IncomingFilters {
                 return this.filters[this.next++].filter(this);
             }
             this.next++;
-            return this.activation.invokeMethod(this.target, this.invocation, this.method);
+            return TurnRunner.invokeMethod(this.activation, this.target, this.invocation, this.method);
         }
     }
 

@@ -21,10 +21,11 @@ import dev.quark.runtime.ActorMetrics;
  * @param shutdownTimeout how long closing the runtime waits for running turns and deactivations
  * @param metrics where calls are recorded
  * @param activationHooks what runs around every activation, in order
+ * @param shedding when idle activations are deactivated before their idle timeout
  */
 public record RuntimeSettings(Clock clock, Executor turnExecutor, Duration idleTimeout, Duration collectionInterval,
         int mailboxCapacity, Duration mailboxFullTimeout, Duration callTimeout, Duration shutdownTimeout,
-        ActorMetrics metrics, List<ActivationHook> activationHooks) {
+        ActorMetrics metrics, List<ActivationHook> activationHooks, SheddingSettings shedding) {
 
     public RuntimeSettings {
         activationHooks = List.copyOf(activationHooks);

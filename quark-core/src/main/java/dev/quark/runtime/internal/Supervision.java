@@ -76,7 +76,7 @@ final class Supervision {
     }
 
     private static SupervisorStrategy strategyOf(Activation parent) {
-        Object instance = parent.instanceForSupervision();
+        Object instance = parent.instance();
         return (instance instanceof AbstractActor actor) ? ActorAccess.hooks().supervisorStrategy(actor)
                 : SupervisorStrategy.defaults();
     }

@@ -91,7 +91,7 @@ final class TimerRegistration implements ActorTimer {
             this.scheduled = null;
         }
         Invocation invocation = Invocation.system(this.activation.identity, this.tick);
-        if (this.activation.offer(invocation, true) == Activation.GONE) {
+        if (this.activation.offer(invocation, true) == Delivery.GONE) {
             dispose();
             return CompletableFuture.completedFuture(null);
         }

@@ -58,6 +58,7 @@ public final class QuarkActorsAutoConfiguration {
             .mailboxFullTimeout(properties.getMailboxFullTimeout())
             .callTimeout(properties.getCallTimeout())
             .shutdownTimeout(properties.getShutdownTimeout());
+        applyShedding(properties, builder);
         scheduler.ifUnique(builder::scheduler);
         actors.keySet().forEach(builder::actor);
         activationHooks.orderedStream().forEach(builder::activationHook);
@@ -68,6 +69,18 @@ public final class QuarkActorsAutoConfiguration {
         actorTypeNames.ifUnique(builder::actorTypeNames);
         customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
         return builder.build();
+    }
+
+    private static void applyShedding(QuarkActorsProperties properties, ActorRuntime.Builder builder) {
+        builder.sheddingCheckInterval(properties.getSheddingCheckInterval());
+        Integer maxActivations = properties.getMaxActivations();
+        if (maxActivations != null) {
+            builder.maxActivations(maxActivations);
+        }
+        QuarkActorsProperties.MemoryPressure memoryPressure = properties.getMemoryPressure();
+        if (memoryPressure.isEnabled()) {
+            builder.memoryPressure(memoryPressure.getLimitPercent(), memoryPressure.getTargetPercent());
+        }
     }
 
     @Bean

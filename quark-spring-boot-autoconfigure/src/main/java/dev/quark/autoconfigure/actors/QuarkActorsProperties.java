@@ -2,6 +2,7 @@ package dev.quark.autoconfigure.actors;
 
 import java.time.Duration;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
@@ -44,6 +45,23 @@ public class QuarkActorsProperties implements InitializingBean {
      * How long shutdown waits for running turns and deactivations to finish.
      */
     private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+    // Shedding: idle activations deactivated before the idle timeout over a count or heap limit.
+
+    /**
+     * How many activations the silo should hold at most. Past it, the least recently used idle activations are
+     * deactivated before their idle timeout until 90% of it remain. Not a hard limit: calls are never
+     * refused and busy activations are not deactivated. No limit when not set.
+     */
+    private @Nullable Integer maxActivations;
+
+    /**
+     * How often the activation count and, with memory pressure enabled, the heap are checked against their
+     * limits.
+     */
+    private Duration sheddingCheckInterval = Duration.ofSeconds(1);
+
+    private final MemoryPressure memoryPressure = new MemoryPressure();
 
     public Duration getIdleTimeout() {
         return this.idleTimeout;
@@ -93,6 +111,74 @@ public class QuarkActorsProperties implements InitializingBean {
         this.shutdownTimeout = shutdownTimeout;
     }
 
+    public @Nullable Integer getMaxActivations() {
+        return this.maxActivations;
+    }
+
+    public void setMaxActivations(@Nullable Integer maxActivations) {
+        this.maxActivations = maxActivations;
+    }
+
+    public Duration getSheddingCheckInterval() {
+        return this.sheddingCheckInterval;
+    }
+
+    public void setSheddingCheckInterval(Duration sheddingCheckInterval) {
+        this.sheddingCheckInterval = sheddingCheckInterval;
+    }
+
+    public MemoryPressure getMemoryPressure() {
+        return this.memoryPressure;
+    }
+
+    /**
+     * Shedding of idle activations when the heap in use after garbage collection passes a limit.
+     */
+    public static class MemoryPressure {
+
+        /**
+         * Whether to deactivate the least recently used idle activations before their idle timeout when the
+         * heap in use after the last garbage collection exceeds limit-percent of the maximum heap.
+         */
+        private boolean enabled;
+
+        /**
+         * Percentage of the maximum heap, in use after the last garbage collection, past which shedding
+         * starts. 1 to 99, above target-percent.
+         */
+        private int limitPercent = 80;
+
+        /**
+         * Percentage of the maximum heap that shedding brings the heap in use back to before it stops. 1 to
+         * 99, below limit-percent.
+         */
+        private int targetPercent = 75;
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public int getLimitPercent() {
+            return this.limitPercent;
+        }
+
+        public void setLimitPercent(int limitPercent) {
+            this.limitPercent = limitPercent;
+        }
+
+        public int getTargetPercent() {
+            return this.targetPercent;
+        }
+
+        public void setTargetPercent(int targetPercent) {
+            this.targetPercent = targetPercent;
+        }
+    }
+
     /**
      * Rejects values the runtime cannot work with; the failure names the property and its value.
      * @throws InvalidConfigurationPropertyValueException for the first invalid property
@@ -108,6 +194,26 @@ public class QuarkActorsProperties implements InitializingBean {
         }
         if (this.mailboxCapacity <= 0) {
             throw invalid("mailbox-capacity", this.mailboxCapacity, "must be positive");
+        }
+        validateShedding();
+    }
+
+    private void validateShedding() {
+        if (this.maxActivations != null && this.maxActivations <= 0) {
+            throw invalid("max-activations", this.maxActivations, "must be positive");
+        }
+        positive("shedding-check-interval", this.sheddingCheckInterval);
+        percent("memory-pressure.limit-percent", this.memoryPressure.limitPercent);
+        percent("memory-pressure.target-percent", this.memoryPressure.targetPercent);
+        if (this.memoryPressure.targetPercent >= this.memoryPressure.limitPercent) {
+            throw invalid("memory-pressure.target-percent", this.memoryPressure.targetPercent,
+                    "must be below memory-pressure.limit-percent (" + this.memoryPressure.limitPercent + ")");
+        }
+    }
+
+    private static void percent(String property, int value) {
+        if (value < 1 || value > 99) {
+            throw invalid(property, value, "must be between 1 and 99");
         }
     }
 

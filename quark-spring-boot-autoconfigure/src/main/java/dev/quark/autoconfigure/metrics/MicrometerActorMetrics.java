@@ -10,6 +10,7 @@ import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.ActorTypeView;
 import dev.quark.runtime.CallMetrics;
 import dev.quark.runtime.CallOutcome;
+import dev.quark.runtime.SheddingTrigger;
 import dev.quark.supervision.Directive;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -24,7 +25,10 @@ import io.micrometer.core.instrument.Timer;
  * <li>{@code quark.actor.activations} (gauge; tag {@code contract}): live activations;</li>
  * <li>{@code quark.actor.mailbox.depth} (gauge; tag {@code contract}): messages waiting in mailboxes;</li>
  * <li>{@code quark.actor.supervision.decisions} (counter; tags {@code directive}, {@code contract}): what
- * supervisors decided about failed children.</li>
+ * supervisors decided about failed children;</li>
+ * <li>{@code quark.actor.activations.shed} (counter; tags {@code reason}, {@code contract}): idle activations
+ * deactivated before their idle timeout because the silo held more than {@code quark.actors.max-activations}
+ * ({@code max_activations}) or the heap was over the memory-pressure limit ({@code memory_pressure}).</li>
  * </ul>
  * Timers are created once per method and outcome at start-up, so recording a call does no lookup.
  */
@@ -41,6 +45,9 @@ public class MicrometerActorMetrics implements ActorMetrics {
 
     /** Name of the supervision decision counter. */
     public static final String SUPERVISION_DECISIONS = "quark.actor.supervision.decisions";
+
+    /** Name of the shed activation counter. */
+    public static final String ACTIVATIONS_SHED = "quark.actor.activations.shed";
 
     private final MeterRegistry registry;
 
@@ -73,6 +80,17 @@ public class MicrometerActorMetrics implements ActorMetrics {
             .tag("contract", actorType)
             .register(this.registry)
             .increment();
+    }
+
+    @Override
+    public void activationsShed(String actorType, SheddingTrigger trigger, int count) {
+        Counter.builder(ACTIVATIONS_SHED)
+            .description("Idle activations deactivated before their idle timeout to stay under the activation or "
+                    + "memory limit")
+            .tag("reason", trigger.name().toLowerCase(Locale.ROOT))
+            .tag("contract", actorType)
+            .register(this.registry)
+            .increment(count);
     }
 
     @Override

@@ -13,6 +13,7 @@ import dev.quark.autoconfigure.fixtures.singleton.SingletonTicker;
 import dev.quark.autoconfigure.fixtures.unsupported.Loader;
 import dev.quark.autoconfigure.fixtures.unsupported.LoaderActor;
 import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.HeapReading;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurationPackage;
@@ -112,6 +113,77 @@ class QuarkActorsAutoConfigurationTests {
                 assertThat(properties.getIdleTimeout()).isEqualTo(Duration.ofMinutes(2));
                 assertThat(properties.getMailboxCapacity()).isEqualTo(5);
             });
+    }
+
+    @Test
+    void sheddingIsOffByDefault() {
+        this.contextRunner.run((context) -> {
+            QuarkActorsProperties properties = context.getBean(QuarkActorsProperties.class);
+            assertThat(properties.getMaxActivations()).isNull();
+            assertThat(properties.getSheddingCheckInterval()).isEqualTo(Duration.ofSeconds(1));
+            assertThat(properties.getMemoryPressure().isEnabled()).isFalse();
+            assertThat(properties.getMemoryPressure().getLimitPercent()).isEqualTo(80);
+            assertThat(properties.getMemoryPressure().getTargetPercent()).isEqualTo(75);
+            ActorRuntime runtime = context.getBean(ActorRuntime.class);
+            for (int i = 0; i < 3; i++) {
+                context.getBean(ActorRefFactory.class).get(Greeter.class, "g" + i).greet("x");
+            }
+            assertThat(runtime.collectIdleActivations()).isZero();
+        });
+    }
+
+    @Test
+    void maxActivationsShedsTheLeastRecentlyUsedIdleActivations() {
+        this.contextRunner.withPropertyValues("quark.actors.max-activations=2", "quark.actors.shedding-check-interval=1h")
+            .run((context) -> {
+                assertThat(context.getBean(QuarkActorsProperties.class).getMaxActivations()).isEqualTo(2);
+                ActorRuntime runtime = context.getBean(ActorRuntime.class);
+                for (int i = 0; i < 3; i++) {
+                    context.getBean(ActorRefFactory.class).get(Greeter.class, "g" + i).greet("x");
+                }
+                assertThat(runtime.collectIdleActivations()).isEqualTo(2);
+                assertThat(runtime.activationCount()).isEqualTo(1);
+            });
+    }
+
+    @Test
+    void memoryPressurePropertiesReachTheRuntime() {
+        this.contextRunner
+            .withPropertyValues("quark.actors.memory-pressure.enabled=true",
+                    "quark.actors.memory-pressure.limit-percent=90", "quark.actors.memory-pressure.target-percent=50",
+                    "quark.actors.shedding-check-interval=1h")
+            .withBean(ActorRuntimeBuilderCustomizer.class,
+                    () -> (builder) -> builder.heapUsage(() -> new HeapReading(91, 100, 1)))
+            .run((context) -> {
+                ActorRuntime runtime = context.getBean(ActorRuntime.class);
+                for (int i = 0; i < 4; i++) {
+                    context.getBean(ActorRefFactory.class).get(Greeter.class, "g" + i).greet("x");
+                }
+                assertThat(runtime.collectIdleActivations()).as("ceil(4 x (91 - 50) / 91)").isEqualTo(2);
+            });
+    }
+
+    @Test
+    void invalidSheddingPropertiesFailStartupNamingThePropertyAndValue() {
+        assertInvalid("max-activations=0", "Property quark.actors.max-activations with value '0' is invalid: must be "
+                + "positive");
+        assertInvalid("shedding-check-interval=0s", "Property quark.actors.shedding-check-interval with value 'PT0S' "
+                + "is invalid: must be positive");
+        assertInvalid("memory-pressure.limit-percent=100", "Property quark.actors.memory-pressure.limit-percent with "
+                + "value '100' is invalid: must be between 1 and 99");
+        assertInvalid("memory-pressure.target-percent=0", "Property quark.actors.memory-pressure.target-percent with "
+                + "value '0' is invalid: must be between 1 and 99");
+        assertInvalid("memory-pressure.target-percent=80", "Property quark.actors.memory-pressure.target-percent with "
+                + "value '80' is invalid: must be below memory-pressure.limit-percent (80)");
+    }
+
+    private void assertInvalid(String property, String message) {
+        this.contextRunner.withPropertyValues("quark.actors." + property).run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessage(message);
+        });
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.quark.autoconfigure.fixtures.greeting.Greeter;
 import dev.quark.autoconfigure.fixtures.greeting.GreeterActor;
 import dev.quark.autoconfigure.fixtures.greeting.Salutation;
 import dev.quark.runtime.ActorMetrics;
+import dev.quark.runtime.ActorRuntime;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.junit.jupiter.api.Test;
@@ -80,6 +81,23 @@ class QuarkMetricsAutoConfigurationTests {
                 .counter()
                 .count()).isEqualTo(1);
         });
+    }
+
+    @Test
+    void shedActivationsAreCountedByReasonAndContract() {
+        this.contextRunner.withPropertyValues("quark.actors.max-activations=1", "quark.actors.shedding-check-interval=1h")
+            .run((context) -> {
+                ActorRefFactory actors = context.getBean(ActorRefFactory.class);
+                actors.get(Greeter.class, "x").greet("a");
+                actors.get(Greeter.class, "y").greet("a");
+                actors.get(Greeter.class, "z").greet("a");
+                assertThat(context.getBean(ActorRuntime.class).collectIdleActivations()).isEqualTo(3);
+                MeterRegistry registry = context.getBean(MeterRegistry.class);
+                assertThat(registry.get(MicrometerActorMetrics.ACTIVATIONS_SHED)
+                    .tags("reason", "max_activations", "contract", "Greeter")
+                    .counter()
+                    .count()).isEqualTo(3);
+            });
     }
 
     @Test

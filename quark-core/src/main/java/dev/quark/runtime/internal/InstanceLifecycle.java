@@ -1,0 +1,302 @@
+package dev.quark.runtime.internal;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import dev.quark.actor.AbstractActor;
+import dev.quark.actor.ActivationException;
+import dev.quark.actor.DeactivationReason;
+import dev.quark.runtime.ActivationHook;
+import dev.quark.runtime.ActorInstance;
+import dev.quark.runtime.RuntimeScheduler;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The lifecycle moves of an activation that run user code, on the thread that owns the activation:
+ * activation (the instance, the activation hooks, {@code onActivate()}), its failure and the restart after a
+ * backoff, a supervisor's restart, and deactivation (children, {@code onDeactivate(reason)}, the hooks, the
+ * instance's destruction) with the hand-over of waiting messages. The activation moves its
+ * {@link ActivationLifecycle} state under its lock; this does the work in between, outside it.
+ */
+final class InstanceLifecycle {
+
+    private InstanceLifecycle() {
+    }
+
+    /**
+     * Creates and prepares a new instance. The trigger, when there is one, provides the context.
+     * @return the instance, ready; {@code null} when activation failed and the failure has been handled
+     */
+    static @Nullable Object activate(Activation activation, @Nullable Invocation trigger) {
+        if (trigger != null) {
+            CurrentTurn.enter(trigger);
+        }
+        Object created;
+        try {
+            created = createInstance(activation);
+        }
+        catch (Throwable ex) {
+            activation.install(null);
+            activationFailed(activation, trigger, ex);
+            return null;
+        }
+        finally {
+            if (trigger != null) {
+                CurrentTurn.exit();
+            }
+        }
+        synchronized (activation) {
+            activation.state = activation.state.moveTo(ActivationLifecycle.ACTIVE);
+        }
+        activation.identity.type().activationCounter().increment();
+        activation.touch();
+        return created;
+    }
+
+    private static Object createInstance(Activation activation) throws Throwable {
+        ActorType type = activation.identity.type();
+        Object created = null;
+        int hooksRun = 0;
+        try {
+            created = type.newInstance();
+            if (created instanceof AbstractActor actor) {
+                ActorAccess.hooks().attach(actor, activation);
+            }
+            activation.install(created);
+            ActorInstance view = new ActorInstance(type, activation.identity.id(), created);
+            for (ActivationHook hook : activation.catalog().settings().activationHooks()) {
+                hook.beforeActivate(view);
+                hooksRun++;
+            }
+            if (created instanceof AbstractActor actor) {
+                ActorAccess.hooks().activate(actor);
+            }
+            return created;
+        }
+        catch (Throwable ex) {
+            if (created != null) {
+                activation.disposeTimers();
+                activation.catalog().supervision().deactivateChildren(activation, DeactivationReason.FAILURE);
+                runAfterDeactivate(activation, created, hooksRun, DeactivationReason.FAILURE);
+                destroyQuietly(activation, created);
+            }
+            throw ex;
+        }
+    }
+
+    private static void activationFailed(Activation activation, @Nullable Invocation trigger, Throwable cause) {
+        ActivationException failure = new ActivationException(activation.identity.toString(), cause);
+        Activation.logger.warn("Activation of {} failed", activation.identity, cause);
+        Duration restartDelay = activation.catalog().supervision().activationFailed(activation, cause);
+        Invocation waiting = null;
+        synchronized (activation) {
+            TurnAdmission turns = activation.turns();
+            if (trigger != null) {
+                turns.end(trigger);
+            }
+            if (restartDelay != null) {
+                activation.state = activation.state.moveTo(ActivationLifecycle.RESTARTING);
+                turns.ownForLifecycle();
+            }
+            else {
+                activation.state = activation.state.moveTo(ActivationLifecycle.DEACTIVATED);
+                turns.release();
+                Mailbox mailbox = turns.existingMailbox();
+                waiting = (mailbox != null) ? mailbox.takeAll() : null;
+                activation.endedNow();
+                activation.catalog().remove(activation);
+            }
+        }
+        if (restartDelay != null) {
+            scheduleReactivation(activation, restartDelay);
+        }
+        if (trigger != null) {
+            TurnRunner.fail(activation, trigger, failure);
+        }
+        TurnRunner.failAll(activation, waiting, failure);
+    }
+
+    private static void scheduleReactivation(Activation activation, Duration delay) {
+        ActivationCatalog catalog = activation.catalog();
+        RuntimeScheduler.Cancellable task = catalog.scheduler()
+            .schedule(catalog.settings().clock().instant().plus(delay), () -> {
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                catalog.settings().turnExecutor().execute(() -> {
+                    try {
+                        reactivate(activation);
+                    }
+                    finally {
+                        done.complete(null);
+                    }
+                });
+                return done;
+            });
+        synchronized (activation) {
+            if (activation.state == ActivationLifecycle.RESTARTING) {
+                activation.change().restartScheduled(task);
+                return;
+            }
+        }
+        task.cancel();
+    }
+
+    /**
+     * Activates a fresh instance after a restart's backoff and runs what waited meanwhile.
+     */
+    private static void reactivate(Activation activation) {
+        synchronized (activation) {
+            if (activation.state != ActivationLifecycle.RESTARTING) {
+                return;
+            }
+            activation.change().restartScheduled(null);
+            activation.state = activation.state.moveTo(ActivationLifecycle.ACTIVATING);
+        }
+        if (activate(activation, null) == null) {
+            return;
+        }
+        Object next = releaseFromLifecycle(activation);
+        if (next != null) {
+            TurnRunner.drain(activation, next);
+        }
+    }
+
+    /**
+     * Carries out the requested lifecycle change; the activation is owned for it and no turn is in progress.
+     * @return what to run next, or {@code null}
+     */
+    static @Nullable Object runRequested(Activation activation) {
+        LifecycleChange.Kind kind;
+        DeactivationReason reason = DeactivationReason.EXPLICIT;
+        Duration delay = Duration.ZERO;
+        synchronized (activation) {
+            LifecycleChange change = activation.change();
+            kind = change.requested();
+            if (kind != null) {
+                reason = change.reason();
+                delay = change.restartDelay();
+                change.clearRequest();
+            }
+            if (kind == LifecycleChange.Kind.DEACTIVATE) {
+                activation.state = activation.state.moveTo(ActivationLifecycle.DEACTIVATING);
+            }
+            else if (kind == null && activation.state != ActivationLifecycle.DEACTIVATING) {
+                activation.turns().release();
+                return activation.grantNext();
+            }
+        }
+        if (kind == LifecycleChange.Kind.RESTART) {
+            return restart(activation, delay);
+        }
+        deactivate(activation, reason);
+        return null;
+    }
+
+    private static @Nullable Object releaseFromLifecycle(Activation activation) {
+        synchronized (activation) {
+            activation.turns().release();
+            return activation.grantNext();
+        }
+    }
+
+    /**
+     * Restarts an active activation with a fresh instance, at once or after a delay.
+     * @return what to run next, or {@code null}
+     */
+    private static @Nullable Object restart(Activation activation, Duration delay) {
+        Object current = activation.instance();
+        Activation.logger.debug("Restarting {} after {}", activation.identity, delay);
+        if (current != null) {
+            dropInstance(activation, current, DeactivationReason.FAILURE);
+        }
+        synchronized (activation) {
+            activation.state = activation.state.moveTo(ActivationLifecycle.RESTARTING);
+            if (delay.isZero()) {
+                activation.change().restartScheduled(null);
+                activation.state = activation.state.moveTo(ActivationLifecycle.ACTIVATING);
+            }
+        }
+        if (!delay.isZero()) {
+            scheduleReactivation(activation, delay);
+            return null;
+        }
+        if (activate(activation, null) == null) {
+            return null;
+        }
+        return releaseFromLifecycle(activation);
+    }
+
+    /**
+     * Ends the activation: its instance first, then hands the messages that arrived meanwhile to the
+     * catalog. Runs on the thread that owns the activation.
+     */
+    static void deactivate(Activation activation, DeactivationReason reason) {
+        Object current = activation.instance();
+        if (current != null) {
+            dropInstance(activation, current, reason);
+        }
+        else {
+            activation.disposeTimers();
+        }
+        Activation.logger.debug("Deactivated {} ({})", activation.identity, reason);
+        synchronized (activation) {
+            activation.state = activation.state.moveTo(ActivationLifecycle.DEACTIVATED);
+            TurnAdmission turns = activation.turns();
+            turns.release();
+            Mailbox mailbox = turns.existingMailbox();
+            int count = (mailbox != null) ? mailbox.size() : 0;
+            Invocation waiting = (mailbox != null) ? mailbox.takeAll() : null;
+            activation.endedNow();
+            activation.catalog().replaceEnded(activation, waiting, count);
+        }
+    }
+
+    /**
+     * Ends an instance: timers, children, {@code onDeactivate}, the activation hooks, the instance. Failures
+     * are logged; the instance ends regardless.
+     */
+    private static void dropInstance(Activation activation, Object instance, DeactivationReason reason) {
+        activation.disposeTimers();
+        activation.catalog().supervision().deactivateChildren(activation, reason);
+        if (instance instanceof AbstractActor actor) {
+            try {
+                ActorAccess.hooks().deactivate(actor, reason);
+            }
+            catch (Throwable ex) {
+                Activation.logger.warn("onDeactivate({}) of {} failed; the activation ends regardless", reason,
+                        activation.identity, ex);
+            }
+        }
+        runAfterDeactivate(activation, instance, activation.catalog().settings().activationHooks().size(), reason);
+        destroyQuietly(activation, instance);
+        activation.install(null);
+        activation.identity.type().activationCounter().decrement();
+    }
+
+    /**
+     * Runs {@code afterDeactivate} of the first {@code count} hooks, last first.
+     */
+    private static void runAfterDeactivate(Activation activation, Object instance, int count,
+            DeactivationReason reason) {
+        List<ActivationHook> hooks = activation.catalog().settings().activationHooks();
+        ActorInstance view = new ActorInstance(activation.identity.type(), activation.identity.id(), instance);
+        for (int i = count - 1; i >= 0; i--) {
+            try {
+                hooks.get(i).afterDeactivate(view, reason);
+            }
+            catch (Throwable ex) {
+                Activation.logger.warn("Activation hook {} failed after the deactivation of {}; the deactivation "
+                        + "completes regardless", hooks.get(i), activation.identity, ex);
+            }
+        }
+    }
+
+    private static void destroyQuietly(Activation activation, Object instance) {
+        try {
+            activation.identity.type().destroyInstance(instance);
+        }
+        catch (Throwable ex) {
+            Activation.logger.warn("Disposing of the instance of {} failed", activation.identity, ex);
+        }
+    }
+}

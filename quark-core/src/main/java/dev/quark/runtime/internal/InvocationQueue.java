@@ -1,0 +1,91 @@
+package dev.quark.runtime.internal;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A first-in first-out queue of invocations linked through {@link Invocation#next}, so that queueing a
+ * message allocates nothing. An invocation is in at most one queue at a time. Not thread-safe: its owner
+ * guards it with the activation's lock.
+ */
+final class InvocationQueue {
+
+    private @Nullable Invocation head;
+
+    private @Nullable Invocation tail;
+
+    void add(Invocation invocation) {
+        if (this.tail != null) {
+            this.tail.next = invocation;
+        }
+        else {
+            this.head = invocation;
+        }
+        this.tail = invocation;
+    }
+
+    /**
+     * Appends a chain of invocations already linked through {@link Invocation#next}.
+     */
+    void addAll(Invocation first) {
+        Invocation last = first;
+        while (last.next != null) {
+            last = last.next;
+        }
+        if (this.tail != null) {
+            this.tail.next = first;
+        }
+        else {
+            this.head = first;
+        }
+        this.tail = last;
+    }
+
+    @Nullable Invocation peek() {
+        return this.head;
+    }
+
+    @Nullable Invocation poll() {
+        Invocation first = this.head;
+        if (first != null) {
+            this.head = unlink(first);
+            if (this.head == null) {
+                this.tail = null;
+            }
+        }
+        return first;
+    }
+
+    /**
+     * Empties the queue.
+     * @return its invocations, still linked in order, or {@code null} when it was empty
+     */
+    @Nullable Invocation takeAll() {
+        Invocation first = this.head;
+        this.head = null;
+        this.tail = null;
+        return first;
+    }
+
+    boolean isEmpty() {
+        return this.head == null;
+    }
+
+    boolean contains(Invocation invocation) {
+        for (Invocation waiting = this.head; waiting != null; waiting = waiting.next) {
+            if (waiting == invocation) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Detaches an invocation from the chain it heads.
+     * @return the invocation that followed it
+     */
+    static @Nullable Invocation unlink(Invocation invocation) {
+        Invocation next = invocation.next;
+        invocation.next = null;
+        return next;
+    }
+}

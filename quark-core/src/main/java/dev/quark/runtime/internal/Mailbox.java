@@ -1,0 +1,184 @@
+package dev.quark.runtime.internal;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The messages waiting for an activation, with its capacity and the callers waiting for room.
+ * <p>
+ * Two queues: messages in arrival order, and calls back into the actor from a call chain that one of its
+ * turns serves, which run before any other message and are accepted even when the mailbox is full (they
+ * count as waiting all the same). Callers that found the mailbox full wait for room;
+ * they are let in once a quarter of it is free, not at the first free slot: a caller woken for one slot
+ * would fill it and wait again, paying a park and an unpark per message while the mailbox stays full.
+ * <p>
+ * An activation creates its mailbox when a message first has to wait and drops it once the mailbox is
+ * empty and the activation idle, so an idle activation carries none. Guarded by the activation's lock,
+ * except {@link #size()} for a gauge.
+ */
+final class Mailbox {
+
+    private final int capacity;
+
+    private final InvocationQueue messages = new InvocationQueue();
+
+    private @Nullable InvocationQueue callbacks;
+
+    private int size;
+
+    private @Nullable CompletableFuture<Void> room;
+
+    Mailbox(int capacity) {
+        this.capacity = capacity;
+    }
+
+    boolean isFull() {
+        return this.size >= this.capacity;
+    }
+
+    void add(Invocation message) {
+        this.messages.add(message);
+        this.size++;
+    }
+
+    void addCallback(Invocation callback) {
+        if (this.callbacks == null) {
+            this.callbacks = new InvocationQueue();
+        }
+        this.callbacks.add(callback);
+        this.size++;
+    }
+
+    /**
+     * Takes over a predecessor's messages, already linked in order.
+     * @param count how many there are
+     */
+    void adopt(Invocation first, int count) {
+        this.messages.addAll(first);
+        this.size += count;
+    }
+
+    /**
+     * Takes the first call back, if any; it runs before any other message.
+     */
+    @Nullable Invocation pollCallback() {
+        Invocation callback = (this.callbacks != null) ? this.callbacks.poll() : null;
+        if (callback != null) {
+            taken();
+        }
+        return callback;
+    }
+
+    /**
+     * Returns the oldest message without taking it, to see whether it may start.
+     */
+    @Nullable Invocation peek() {
+        return this.messages.peek();
+    }
+
+    /**
+     * Takes the oldest message, after {@link #peek()} returned it.
+     */
+    @Nullable Invocation poll() {
+        Invocation message = this.messages.poll();
+        if (message != null) {
+            taken();
+        }
+        return message;
+    }
+
+    private void taken() {
+        this.size--;
+        CompletableFuture<Void> waiting = this.room;
+        if (waiting != null && this.size <= this.capacity - Math.max(1, this.capacity / 4)) {
+            this.room = null;
+            waiting.complete(null);
+        }
+    }
+
+    /**
+     * Empties the mailbox and lets every caller waiting for room go on.
+     * @return the calls back first, then the messages, linked in order, or {@code null} if there were none
+     */
+    @Nullable Invocation takeAll() {
+        Invocation first = (this.callbacks != null) ? this.callbacks.takeAll() : null;
+        Invocation messages = this.messages.takeAll();
+        if (first == null) {
+            first = messages;
+        }
+        else {
+            Invocation last = first;
+            while (last.next != null) {
+                last = last.next;
+            }
+            last.next = messages;
+        }
+        this.size = 0;
+        openRoom();
+        return first;
+    }
+
+    /**
+     * Returns the signal a caller waits on for room, or {@code null} when there is room now.
+     */
+    @Nullable CompletableFuture<Void> roomSignal() {
+        if (this.size < this.capacity) {
+            return null;
+        }
+        if (this.room == null) {
+            this.room = new CompletableFuture<>();
+        }
+        return this.room;
+    }
+
+    /**
+     * Waits for a signal from {@link #roomSignal()}.
+     * @param signal the signal, or {@code null} when there was room already
+     * @return {@code false} if the time elapsed first
+     */
+    static boolean awaitRoom(@Nullable CompletableFuture<Void> signal, long nanos) throws InterruptedException {
+        if (signal == null) {
+            return true;
+        }
+        try {
+            signal.get(nanos, TimeUnit.NANOSECONDS);
+            return true;
+        }
+        catch (TimeoutException ex) {
+            return false;
+        }
+        catch (ExecutionException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    /**
+     * Lets every caller waiting for room go on, because the activation ended.
+     */
+    void openRoom() {
+        CompletableFuture<Void> waiting = this.room;
+        if (waiting != null) {
+            this.room = null;
+            waiting.complete(null);
+        }
+    }
+
+    boolean contains(Invocation invocation) {
+        return this.messages.contains(invocation) || (this.callbacks != null && this.callbacks.contains(invocation));
+    }
+
+    boolean isEmpty() {
+        return this.size == 0;
+    }
+
+    /**
+     * Returns how many messages wait, calls back included; read without the lock it may be a moment old.
+     */
+    int size() {
+        return this.size;
+    }
+}

@@ -1,0 +1,194 @@
+package dev.quark.runtime.internal;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.quark.actor.ActorCallTimeoutException;
+import dev.quark.runtime.CallOutcome;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Runs turns on the thread that owns an activation: the actor's method (through the incoming filters, the
+ * metrics among them) or system task, the wait for an asynchronous method's stage, and the completion of
+ * the call; a call whose deadline has passed is dropped instead; then whatever the activation grants
+ * next, until nothing more may run.
+ */
+final class TurnRunner {
+
+    private TurnRunner() {
+    }
+
+    /**
+     * Runs what the activation was granted for, starting with the given message, until nothing more may
+     * run. Called on a fresh thread that owns the activation.
+     */
+    static void drain(Activation activation, Object first) {
+        Object next = first;
+        while (next != null) {
+            if (next == TurnAdmission.LIFECYCLE) {
+                next = InstanceLifecycle.runRequested(activation);
+            }
+            else {
+                Invocation invocation = (Invocation) next;
+                if (invocation.resumeSignal != null) {
+                    wake(invocation);
+                    return;
+                }
+                Object instance = activation.instance();
+                if (instance == null) {
+                    instance = InstanceLifecycle.activate(activation, invocation);
+                    if (instance == null) {
+                        return;
+                    }
+                }
+                run(activation, invocation, instance);
+                next = finish(activation, invocation);
+            }
+        }
+    }
+
+    /**
+     * Runs a turn; its outcome stays on the invocation until {@link #finish} completes it.
+     */
+    private static void run(Activation activation, Invocation invocation, Object instance) {
+        ActorMethod method = invocation.method();
+        IncomingFilters filters = activation.catalog().incomingFilters();
+        if (invocation.isDone() || invocation.expireIfLate(activation.catalog().settings().clock().millis())) {
+            filters.notRun(invocation, CallOutcome.EXPIRED, null);
+            return;
+        }
+        Object result = null;
+        Throwable failure = null;
+        CurrentTurn.enter(invocation);
+        try {
+            SystemTask task = invocation.task();
+            if (task != null) {
+                task.run(instance);
+            }
+            else if (method != null) {
+                result = filters.invoke(activation, instance, invocation, method);
+            }
+        }
+        catch (Throwable ex) {
+            failure = ex;
+        }
+        finally {
+            CurrentTurn.exit();
+        }
+        if (failure != null && (invocation.isOneWay() || invocation.task() != null)) {
+            Activation.logger.warn("{} {}.{}() failed", (invocation.task() != null) ? "System turn" : "One-way call",
+                    activation.identity, invocation.name(), failure);
+        }
+        invocation.result = result;
+        invocation.failure = failure;
+    }
+
+    /**
+     * Invokes a contract method on the instance: the end of the incoming filter chain.
+     */
+    static @Nullable Object invokeMethod(Activation activation, Object instance, Invocation invocation,
+            ActorMethod method) throws Throwable {
+        Object result = method.invoke(instance, invocation.arguments());
+        return (method.returnKind() == ReturnKind.ASYNCHRONOUS) ? awaitStage(activation, invocation, method, result)
+                : result;
+    }
+
+    /**
+     * An asynchronous method's turn lasts until the stage it returned completes, so that the next turn never
+     * overlaps work the method started; the turn is suspended meanwhile, so calls back into the actor get in.
+     * A stage that never completes ends the turn after the call timeout.
+     */
+    private static @Nullable Object awaitStage(Activation activation, Invocation turn, ActorMethod method,
+            @Nullable Object returned) throws Throwable {
+        if (returned == null) {
+            throw new NullPointerException(method + " returned null instead of a CompletionStage");
+        }
+        CompletableFuture<?> stage = ((CompletionStage<?>) returned).toCompletableFuture();
+        if (stage.isDone()) {
+            return join(stage);
+        }
+        boolean suspended = activation.suspend(turn);
+        try {
+            return stage.get(activation.catalog().settings().callTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
+        catch (ExecutionException ex) {
+            throw (ex.getCause() != null) ? ex.getCause() : ex;
+        }
+        catch (TimeoutException ex) {
+            throw new ActorCallTimeoutException(activation.identity.toString(), method.name(),
+                    activation.catalog().settings().callTimeout());
+        }
+        finally {
+            if (suspended) {
+                activation.resume(turn);
+            }
+        }
+    }
+
+    private static @Nullable Object join(CompletableFuture<?> stage) throws Throwable {
+        try {
+            return stage.join();
+        }
+        catch (CompletionException ex) {
+            throw (ex.getCause() != null) ? ex.getCause() : ex;
+        }
+    }
+
+    /**
+     * Ends a turn: records activity, lets supervision decide about a failure, frees the activation, takes
+     * what runs next, and only then completes the call, so that its caller sees all of that done.
+     * @return what this thread runs next, or {@code null} when it is done
+     */
+    private static @Nullable Object finish(Activation activation, Invocation invocation) {
+        if (invocation.keepsActivationAlive()) {
+            activation.touch();
+        }
+        Throwable failure = invocation.failure;
+        Object result = invocation.result;
+        invocation.failure = null;
+        invocation.result = null;
+        if (failure != null) {
+            activation.catalog().supervision().turnFailed(activation, failure);
+        }
+        Object next = activation.endTurn(invocation);
+        invocation.finish(result, failure, activation.catalog().settings().turnExecutor());
+        if (next instanceof Invocation granted && granted.resumeSignal != null) {
+            wake(granted);
+            return null;
+        }
+        return next;
+    }
+
+    /**
+     * Lets a suspended turn that was granted the activation back go on, on its own thread.
+     */
+    static void wake(Invocation resumer) {
+        CompletableFuture<Void> signal = resumer.resumeSignal;
+        resumer.resumeSignal = null;
+        if (signal != null) {
+            signal.complete(null);
+        }
+    }
+
+    /**
+     * Fails a call that never ran, telling the incoming filters (the metrics among them) and logging it like a
+     * failed turn.
+     */
+    static void fail(Activation activation, Invocation invocation, Throwable failure) {
+        activation.catalog().incomingFilters().notRun(invocation, CallOutcome.FAILURE, failure);
+        if (invocation.isOneWay()) {
+            Activation.logger.warn("One-way call {}.{}() failed", activation.identity, invocation.name(), failure);
+        }
+        invocation.finish(null, failure, activation.catalog().settings().turnExecutor());
+    }
+
+    static void failAll(Activation activation, @Nullable Invocation first, Throwable failure) {
+        for (Invocation invocation = first; invocation != null; invocation = InvocationQueue.unlink(invocation)) {
+            fail(activation, invocation, failure);
+        }
+    }
+}
