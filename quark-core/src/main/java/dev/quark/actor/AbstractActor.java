@@ -3,8 +3,6 @@ package dev.quark.actor;
 import java.time.Duration;
 import java.util.List;
 
-import dev.quark.runtime.internal.ActorAccess;
-import dev.quark.runtime.internal.ActorHost;
 import dev.quark.supervision.SupervisorStrategy;
 import org.jspecify.annotations.Nullable;
 
@@ -25,36 +23,10 @@ import org.jspecify.annotations.Nullable;
  */
 public abstract class AbstractActor {
 
-    static {
-        ActorAccess.install(new ActorAccess.Hooks() {
-
-            @Override
-            public void attach(AbstractActor actor, ActorHost host) {
-                actor.host = host;
-            }
-
-            @Override
-            public void activate(AbstractActor actor) throws Exception {
-                actor.onActivate();
-            }
-
-            @Override
-            public void deactivate(AbstractActor actor, DeactivationReason reason) throws Exception {
-                actor.onDeactivate(reason);
-            }
-
-            @Override
-            public SupervisorStrategy supervisorStrategy(AbstractActor actor) {
-                return actor.supervisorStrategy();
-            }
-
-            @Override
-            public void childEscalated(AbstractActor actor, ActorRef child, Throwable failure) throws Exception {
-                actor.onChildEscalation(child, failure);
-            }
-        });
-    }
-
+    /**
+     * Set by the runtime when it attaches the instance to its activation, through a private lookup resolved
+     * once; see {@link ActorHost}.
+     */
     private @Nullable ActorHost host;
 
     /**

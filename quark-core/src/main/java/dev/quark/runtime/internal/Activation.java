@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorContext;
+import dev.quark.actor.ActorHost;
 import dev.quark.actor.ActorRef;
 import dev.quark.actor.ActorTimer;
 import dev.quark.actor.DeactivationReason;

@@ -29,8 +29,4 @@ final class RestartHistory {
         this.restarts.addLast(now);
         return this.restarts.size();
     }
-
-    synchronized int size() {
-        return this.restarts.size();
-    }
 }

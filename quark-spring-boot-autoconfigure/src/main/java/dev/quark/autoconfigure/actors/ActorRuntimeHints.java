@@ -5,6 +5,7 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.Set;
 
+import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRef;
 import dev.quark.runtime.internal.ContractIntrospector;
@@ -19,7 +20,9 @@ import org.springframework.aot.hint.RuntimeHints;
  * The native-image hints one actor implementation needs at run time: a JDK proxy per contract for its
  * references, its contracts' methods for dispatch through method handles, its constructors, and for each
  * {@link dev.quark.state.ActorState} field the field itself (it is injected reflectively) and JSON binding of
- * the state's value type.
+ * the state's value type. An implementation that extends {@link AbstractActor} also needs the base class's
+ * own fields and methods: the runtime sets its host and calls its protected lifecycle hooks through method
+ * handles found by a private lookup.
  */
 public final class ActorRuntimeHints {
 
@@ -36,6 +39,10 @@ public final class ActorRuntimeHints {
     public static void registerActor(RuntimeHints hints, Class<?> implementation) {
         hints.reflection().registerType(implementation, MemberCategory.INVOKE_DECLARED_CONSTRUCTORS,
                 MemberCategory.INVOKE_PUBLIC_METHODS);
+        if (AbstractActor.class.isAssignableFrom(implementation)) {
+            hints.reflection().registerType(AbstractActor.class, MemberCategory.ACCESS_DECLARED_FIELDS,
+                    MemberCategory.INVOKE_DECLARED_METHODS);
+        }
         for (Class<? extends Actor> contract : ContractIntrospector.contractsOf(implementation)) {
             hints.proxies().registerJdkProxy(contract, ActorRef.class);
             for (Class<?> type : interfacesOf(contract)) {

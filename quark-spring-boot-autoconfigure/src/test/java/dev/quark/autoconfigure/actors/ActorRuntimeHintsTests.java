@@ -1,6 +1,8 @@
 package dev.quark.autoconfigure.actors;
 
+import dev.quark.actor.AbstractActor;
 import dev.quark.actor.ActorRef;
+import dev.quark.autoconfigure.fixtures.duplicate.FirstEcho;
 import dev.quark.autoconfigure.fixtures.greeting.Greeter;
 import dev.quark.autoconfigure.fixtures.greeting.GreeterActor;
 import dev.quark.autoconfigure.fixtures.wallet.WalletActor;
@@ -30,6 +32,28 @@ class ActorRuntimeHintsTests {
         assertThat(RuntimeHintsPredicates.proxies().forInterfaces(Greeter.class, ActorRef.class)).accepts(hints);
         assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(Greeter.class, "greet")).accepts(hints);
         assertThat(RuntimeHintsPredicates.reflection().onType(GreeterActor.class)).accepts(hints);
+    }
+
+    @Test
+    void actorExtendingAbstractActorLetsTheRuntimeReachTheBaseClassHostAndLifecycleHooks() {
+        RuntimeHints hints = new RuntimeHints();
+        ActorRuntimeHints.registerActor(hints, GreeterActor.class);
+        assertThat(RuntimeHintsPredicates.reflection().onFieldAccess(AbstractActor.class, "host")).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(AbstractActor.class, "onActivate"))
+            .accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(AbstractActor.class, "onDeactivate"))
+            .accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(AbstractActor.class, "supervisorStrategy"))
+            .accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(AbstractActor.class, "onChildEscalation"))
+            .accepts(hints);
+    }
+
+    @Test
+    void actorNotExtendingAbstractActorNeedsNoHintsForIt() {
+        RuntimeHints hints = new RuntimeHints();
+        ActorRuntimeHints.registerActor(hints, FirstEcho.class);
+        assertThat(RuntimeHintsPredicates.reflection().onType(AbstractActor.class)).rejects(hints);
     }
 
     @Test

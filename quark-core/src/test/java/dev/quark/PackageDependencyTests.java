@@ -1,0 +1,63 @@
+package dev.quark;
+
+import java.util.Arrays;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.CompositeArchRule;
+
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+/**
+ * The arrows of DESIGN.md "How a call finds its activation" and "Modules", checked on quark-core's
+ * production classes. docs/development.md ("Package dependencies") states the same rules for readers.
+ */
+@AnalyzeClasses(packages = "dev.quark", importOptions = ImportOption.DoNotIncludeTests.class)
+class PackageDependencyTests {
+
+    private static final String[] PUBLIC_ACTOR_API = { "dev.quark.actor..", "dev.quark.supervision.." };
+
+    private static final String[] STATE_BACKENDS = { "dev.quark.state.memory..", "dev.quark.state.redis..",
+            "dev.quark.state.jdbc.." };
+
+    @ArchTest
+    static final ArchRule actorApiDependsOnNothingElseOfQuark = classes().that()
+        .resideInAnyPackage(PUBLIC_ACTOR_API)
+        .should()
+        .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..").or(resideInAnyPackage(PUBLIC_ACTOR_API)))
+        .because("the actor API is the bottom layer: the runtime and the cluster depend on it, it imports neither");
+
+    @ArchTest
+    static final ArchRule runtimeDependsOnNothingBuiltOnIt = noClasses().that()
+        .resideInAPackage("dev.quark.runtime..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.quark.cluster..", "dev.quark.state..", "dev.quark.reminder..", "dev.quark.jobs..",
+                "dev.quark.durabletasks..", "dev.quark.messaging..")
+        .because("the runtime defines the small interfaces it needs (ActivationHook, routing) and the cluster, "
+                + "state and the areas built on the runtime implement them");
+
+    @ArchTest
+    static final ArchRule nothingElseInCoreDependsOnAStateBackend = noClasses().that()
+        .resideOutsideOfPackages(STATE_BACKENDS)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(STATE_BACKENDS)
+        .because("backends implement the state SPI and are chosen by the wiring, never by the code they serve");
+
+    @ArchTest
+    static final ArchRule stateBackendsDependOnlyOnTheStateSpi = CompositeArchRule.of(Arrays.stream(STATE_BACKENDS)
+        .map((backend) -> classes().that()
+            .resideInAPackage(backend)
+            .should()
+            .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
+                .or(resideInAnyPackage(backend, "dev.quark.state", "dev.quark.jdbc")))
+            .because("a backend implements the state SPI (dev.quark.state) with the shared JDBC support "
+                    + "(dev.quark.jdbc), and knows neither the runtime, nor state.internal, nor other backends"))
+        .toList()).as("state backends depend only on the state SPI");
+}
