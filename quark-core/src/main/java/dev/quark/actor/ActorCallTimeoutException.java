@@ -27,6 +27,18 @@ public class ActorCallTimeoutException extends ActorException {
     }
 
     /**
+     * Creates the exception with its own message, for subclasses.
+     * @param actor the actor, as {@code Contract/id}
+     * @param method the method name
+     * @param message the detail message
+     */
+    protected ActorCallTimeoutException(String actor, String method, String message) {
+        super(message);
+        this.actor = actor;
+        this.method = method;
+    }
+
+    /**
      * Returns the actor that was called.
      * @return the actor, as {@code Contract/id}
      */

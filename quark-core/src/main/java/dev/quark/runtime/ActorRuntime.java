@@ -4,9 +4,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -16,15 +18,25 @@ import java.util.function.Supplier;
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRefFactory;
 import dev.quark.actor.DeactivationReason;
+import dev.quark.runtime.filter.IncomingCallFilter;
+import dev.quark.runtime.filter.OutgoingCallFilter;
 import dev.quark.runtime.internal.ActivationCatalog;
+import dev.quark.runtime.internal.ActorReferences;
 import dev.quark.runtime.internal.ActorRegistry;
 import dev.quark.runtime.internal.CallDispatcher;
+import dev.quark.runtime.internal.CallRouter;
 import dev.quark.runtime.internal.ClockScheduler;
 import dev.quark.runtime.internal.ConstructorInstanceFactory;
+import dev.quark.runtime.internal.InboundEntry;
+import dev.quark.runtime.internal.IncomingFilters;
 import dev.quark.runtime.internal.JvmHeapUsage;
 import dev.quark.runtime.internal.RuntimeSettings;
 import dev.quark.runtime.internal.SheddingSettings;
 import dev.quark.runtime.internal.VirtualThreadExecutor;
+import dev.quark.runtime.routing.ActorLocator;
+import dev.quark.runtime.routing.ActorTypeNames;
+import dev.quark.runtime.routing.InboundCalls;
+import dev.quark.runtime.routing.RemoteCallSender;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +63,9 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
     private final ActivationCatalog catalog;
 
-    private final CallDispatcher dispatcher;
+    private final ActorReferences references;
+
+    private final InboundCalls inbound;
 
     private final ScheduledThreadPoolExecutor timers;
 
@@ -60,15 +74,20 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
     private final @Nullable VirtualThreadExecutor ownedTurnExecutor;
 
     private ActorRuntime(RuntimeSettings settings, ActorRegistry registry, @Nullable RuntimeScheduler scheduler,
-            @Nullable VirtualThreadExecutor ownedTurnExecutor) {
+            @Nullable VirtualThreadExecutor ownedTurnExecutor, Builder builder) {
         this.settings = settings;
         this.ownedTurnExecutor = ownedTurnExecutor;
         this.registry = registry;
         this.timers = new ScheduledThreadPoolExecutor(1, daemonThreads("quark-scheduler"));
         this.timers.setRemoveOnCancelPolicy(true);
         this.scheduler = (scheduler != null) ? scheduler : new ClockScheduler(settings.clock(), this.timers);
-        this.catalog = new ActivationCatalog(settings, this.scheduler, this.timers, registry);
-        this.dispatcher = this.catalog.dispatcher();
+        this.catalog = new ActivationCatalog(settings, this.scheduler, registry,
+                new IncomingFilters(builder.incomingFilters, settings.metrics()));
+        CallRouter router = new CallRouter(this.catalog, builder.locator, builder.remoteSender);
+        CallDispatcher dispatcher = new CallDispatcher(router, settings, this.timers, builder.outgoingFilters);
+        this.references = new ActorReferences(registry, dispatcher);
+        this.catalog.bindReferences(this.references);
+        this.inbound = new InboundEntry(registry, router);
         settings.metrics().bindActorTypes(registry.types());
         scheduleCollection();
     }
@@ -81,9 +100,24 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         return new Builder();
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>
+     * The contract need not be hosted by this runtime: a call to an actor this runtime does not host is
+     * routed by the {@link Builder#actorLocator(ActorLocator) actor locator}; with no silo to route it to, it
+     * fails with an {@link dev.quark.actor.ActorUnreachableException} naming the contract.
+     */
     @Override
     public <T extends Actor> T get(Class<T> contract, String id) {
-        return this.registry.reference(contract, id, this.dispatcher);
+        return this.references.reference(contract, id);
+    }
+
+    /**
+     * Returns the entry point through which a transport delivers calls received from other silos.
+     * @return the inbound calls of this runtime
+     */
+    public InboundCalls inbound() {
+        return this.inbound;
     }
 
     /**
@@ -249,6 +283,18 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
         private @Nullable RuntimeScheduler scheduler;
 
+        private final Set<Class<?>> callableContracts = new LinkedHashSet<>();
+
+        private final List<OutgoingCallFilter> outgoingFilters = new ArrayList<>();
+
+        private final List<IncomingCallFilter> incomingFilters = new ArrayList<>();
+
+        private ActorLocator locator = ActorLocator.SINGLE_SILO;
+
+        private RemoteCallSender remoteSender = RemoteCallSender.NONE;
+
+        private ActorTypeNames typeNames = ActorTypeNames.WIRE_NAME;
+
         /** At most this many activations (shedding); 0 for no limit. */
         private int maxActivations;
 
@@ -262,6 +308,70 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         private Duration sheddingCheckInterval = ActorRuntimeDefaults.SHEDDING_CHECK_INTERVAL;
 
         private Builder() {
+        }
+
+        /**
+         * Declares a contract this runtime calls without hosting it, so that it is validated at start-up
+         * rather than on first use. Undeclared contracts work as well: they are introspected on first use.
+         * @param contract an interface extending {@link Actor}
+         * @return this builder
+         */
+        public Builder callableContract(Class<? extends Actor> contract) {
+            this.callableContracts.add(Objects.requireNonNull(contract, "contract must not be null"));
+            return this;
+        }
+
+        /**
+         * Adds a filter that runs on the caller's side around every call made through a reference of this
+         * runtime, inside those added before it.
+         * @param filter the filter
+         * @return this builder
+         */
+        public Builder outgoingFilter(OutgoingCallFilter filter) {
+            this.outgoingFilters.add(Objects.requireNonNull(filter, "filter must not be null"));
+            return this;
+        }
+
+        /**
+         * Adds a filter that runs inside the turn of every call an actor of this runtime serves, inside
+         * those added before it (and inside the metrics filter the runtime adds when metrics are set).
+         * @param filter the filter
+         * @return this builder
+         */
+        public Builder incomingFilter(IncomingCallFilter filter) {
+            this.incomingFilters.add(Objects.requireNonNull(filter, "filter must not be null"));
+            return this;
+        }
+
+        /**
+         * Sets what tells which silo an actor lives on. Default: this one, for every actor.
+         * @param locator the locator
+         * @return this builder
+         */
+        public Builder actorLocator(ActorLocator locator) {
+            this.locator = Objects.requireNonNull(locator, "locator must not be null");
+            return this;
+        }
+
+        /**
+         * Sets what carries calls to other silos. Default: nothing; such calls fail.
+         * @param sender the sender
+         * @return this builder
+         */
+        public Builder remoteCallSender(RemoteCallSender sender) {
+            this.remoteSender = Objects.requireNonNull(sender, "sender must not be null");
+            return this;
+        }
+
+        /**
+         * Sets what names the actor type of a contract this runtime does not host. Default: the contract's
+         * wire name.
+         * @param typeNames the naming
+         * @return this builder
+         */
+        public Builder actorTypeNames(ActorTypeNames typeNames) {
+            this.typeNames = Objects.requireNonNull(typeNames, "typeNames must not be null");
+            return this;
         }
 
         /**
@@ -393,7 +503,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         }
 
         /**
-         * Sets where calls are recorded. Default: nowhere.
+         * Sets where calls are recorded. Unless it is {@link ActorMetrics#NONE}, the runtime records calls
+         * with a filter of its own, the outermost incoming filter. Default: nowhere.
          * @param metrics the metrics
          * @return this builder
          */
@@ -446,8 +557,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
                 }
                 factories.put(implementation, (factory != null) ? factory : this.instanceFactory);
             });
-            return new ActorRuntime(settings, ActorRegistry.of(factories, this.metrics), this.scheduler,
-                    ownedTurnExecutor);
+            ActorRegistry registry = ActorRegistry.of(factories, this.callableContracts, this.metrics, this.typeNames);
+            return new ActorRuntime(settings, registry, this.scheduler, ownedTurnExecutor, this);
         }
 
         /**

@@ -10,9 +10,9 @@ import dev.quark.actor.Actor;
 public interface ActorTypeView {
 
     /**
-     * Returns the name used in logs, metric tags, error messages and keys of persistent data: the
-     * {@link dev.quark.actor.QuarkActor#name()} if set, otherwise the simple name of the first contract in
-     * alphabetical order.
+     * Returns the name used in actor addresses, logs, metric tags, error messages and keys of persistent
+     * data: the {@link dev.quark.actor.QuarkActor#name()} if set, otherwise the wire name of the first
+     * contract in alphabetical order (its {@link dev.quark.actor.WireName}, or its simple name).
      * @return the name
      */
     String name();

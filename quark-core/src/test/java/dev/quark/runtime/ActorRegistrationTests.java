@@ -5,6 +5,7 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 import dev.quark.actor.Actor;
+import dev.quark.actor.ActorUnreachableException;
 import dev.quark.actor.OneWay;
 import dev.quark.actor.QuarkActor;
 import dev.quark.runtime.fixtures.Counter;
@@ -17,9 +18,14 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
 class ActorRegistrationTests {
 
     @Test
-    void getWithAContractThatHasNoImplementationNamesTheContract() {
+    void callToAContractNoSiloHostsFailsNamingTheContract() {
         try (ActorRuntime runtime = ActorRuntime.builder().actor(CounterActor.class).build()) {
-            assertThatIllegalArgumentException().isThrownBy(() -> runtime.get(Unimplemented.class, "x"))
+            Unimplemented reference = runtime.get(Unimplemented.class, "x");
+            assertThatExceptionOfType(ActorUnreachableException.class).isThrownBy(reference::run)
+                .withMessageContaining(Unimplemented.class.getName())
+                .withMessageContaining("Unimplemented/x.run()")
+                .withMessageContaining("not hosted by this runtime");
+            assertThatIllegalArgumentException().isThrownBy(() -> runtime.isActive(Unimplemented.class, "x"))
                 .withMessageContaining(Unimplemented.class.getName())
                 .withMessageContaining("No @QuarkActor implementation");
         }

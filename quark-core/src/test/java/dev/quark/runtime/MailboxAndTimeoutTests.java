@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 
 import dev.quark.actor.ActorCallTimeoutException;
@@ -149,7 +150,10 @@ class MailboxAndTimeoutTests {
                 await().atMost(Duration.ofSeconds(5))
                     .until(() -> patient.queuedMessages(Probe.class, "patient") == queued);
             }
-            Future<String> late = callers.submit(() -> probe.block("late"));
+            FutureTask<String> late = new FutureTask<>(() -> probe.block("late"));
+            Thread lateCaller = Thread.ofVirtual().start(late);
+            await().atMost(Duration.ofSeconds(5))
+                .until(() -> lateCaller.getState() == Thread.State.TIMED_WAITING);
 
             this.environment.open("g0");
             await().atMost(Duration.ofSeconds(5)).until(() -> patient.queuedMessages(Probe.class, "patient") == 7);

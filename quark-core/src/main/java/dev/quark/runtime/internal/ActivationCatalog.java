@@ -6,7 +6,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
 
 import dev.quark.actor.ActorRuntimeClosedException;
 import dev.quark.actor.DeactivationReason;
@@ -17,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The activations of this silo, at most one per actor identity: creates them on demand, collects idle
- * ones and ends them all at shutdown. It owns the caller side ({@link CallDispatcher}) and the supervision
- * tree of its activations.
+ * ones and ends them all at shutdown. It owns the supervision tree of its activations; calls reach it through
+ * the {@link CallRouter}.
  */
 public final class ActivationCatalog {
 
@@ -32,9 +31,11 @@ public final class ActivationCatalog {
 
     private final RuntimeScheduler scheduler;
 
-    private final CallDispatcher dispatcher;
+    private final IncomingFilters incomingFilters;
 
     private final Supervision supervision;
+
+    private volatile @Nullable ActorReferences references;
 
     private final ActivationShedder shedder;
 
@@ -46,14 +47,14 @@ public final class ActivationCatalog {
      * Creates the catalog.
      * @param settings the runtime's settings
      * @param scheduler runs timed work on the runtime's clock
-     * @param timeouts the real-time executor that times out asynchronous calls
      * @param registry the actor types
+     * @param incomingFilters what runs around every turn of a contract method
      */
-    public ActivationCatalog(RuntimeSettings settings, RuntimeScheduler scheduler, ScheduledExecutorService timeouts,
-            ActorRegistry registry) {
+    public ActivationCatalog(RuntimeSettings settings, RuntimeScheduler scheduler, ActorRegistry registry,
+            IncomingFilters incomingFilters) {
         this.settings = settings;
         this.scheduler = scheduler;
-        this.dispatcher = new CallDispatcher(this, timeouts);
+        this.incomingFilters = incomingFilters;
         this.supervision = new Supervision(this, registry);
         for (ActorType type : registry.types()) {
             type.countQueuedWith(() -> queuedMessages(type));
@@ -74,8 +75,24 @@ public final class ActivationCatalog {
         return this.supervision;
     }
 
-    public CallDispatcher dispatcher() {
-        return this.dispatcher;
+    IncomingFilters incomingFilters() {
+        return this.incomingFilters;
+    }
+
+    /**
+     * Gives the catalog the factory of the references its actors receive (children, escalations); the
+     * runtime binds it once, before the first call.
+     */
+    public void bindReferences(ActorReferences references) {
+        this.references = references;
+    }
+
+    ActorReferences references() {
+        ActorReferences bound = this.references;
+        if (bound == null) {
+            throw new IllegalStateException("The runtime has not bound its references yet");
+        }
+        return bound;
     }
 
     /**

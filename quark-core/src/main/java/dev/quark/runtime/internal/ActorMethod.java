@@ -1,23 +1,20 @@
 package dev.quark.runtime.internal;
 
 import java.lang.invoke.MethodHandle;
-import java.lang.reflect.Method;
 
-import dev.quark.actor.Actor;
 import dev.quark.runtime.CallMetrics;
+import dev.quark.runtime.MethodDescriptor;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A contract method ready for dispatch: a method handle adapted to {@code (Object, Object[])Object}, so
- * calling it costs no reflection.
+ * A contract method ready for dispatch: its {@link MethodDescriptor} (wire name, stable id, types) and a
+ * method handle adapted to {@code (Object, Object[])Object}, so calling it costs no reflection.
  */
 public final class ActorMethod {
 
     private static final Object[] NO_ARGUMENTS = {};
 
-    private final Class<? extends Actor> contract;
-
-    private final Method method;
+    private final MethodDescriptor descriptor;
 
     private final MethodHandle invoker;
 
@@ -27,32 +24,34 @@ public final class ActorMethod {
 
     private final boolean readOnly;
 
-    ActorMethod(Class<? extends Actor> contract, Method method, MethodHandle invoker, ReturnKind returnKind,
-            CallMetrics metrics, boolean readOnly) {
-        this.contract = contract;
-        this.method = method;
+    ActorMethod(MethodDescriptor descriptor, MethodHandle invoker, ReturnKind returnKind, CallMetrics metrics,
+            boolean readOnly) {
+        this.descriptor = descriptor;
         this.invoker = invoker;
         this.returnKind = returnKind;
         this.metrics = metrics;
         this.readOnly = readOnly;
     }
 
-    public Class<? extends Actor> contract() {
-        return this.contract;
-    }
-
-    public Method method() {
-        return this.method;
+    public MethodDescriptor descriptor() {
+        return this.descriptor;
     }
 
     public String name() {
-        return this.method.getName();
+        return this.descriptor.name();
+    }
+
+    public int id() {
+        return this.descriptor.id();
     }
 
     public ReturnKind returnKind() {
         return this.returnKind;
     }
 
+    /**
+     * Returns the recorder the metrics filter records this method's calls with, obtained once at start-up.
+     */
     public CallMetrics metrics() {
         return this.metrics;
     }
@@ -74,6 +73,6 @@ public final class ActorMethod {
 
     @Override
     public String toString() {
-        return this.contract.getSimpleName() + "." + this.method.getName() + "()";
+        return this.descriptor.contract().getSimpleName() + "." + this.descriptor.name() + "()";
     }
 }

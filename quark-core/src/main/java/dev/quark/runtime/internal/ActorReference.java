@@ -4,38 +4,52 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 
+import dev.quark.runtime.ActorAddress;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The handler behind every actor reference: turns contract method calls into actor calls and answers the
- * {@link dev.quark.actor.ActorRef} and {@code Object} methods itself.
+ * {@link dev.quark.actor.ActorRef} and {@code Object} methods itself. It carries the actor's address and,
+ * when this runtime hosts the contract, its local identity.
  */
 final class ActorReference implements InvocationHandler {
 
     private final ContractType contract;
 
-    private final ActorIdentity identity;
+    private final ActorAddress address;
+
+    private final @Nullable ActorIdentity identity;
 
     private final CallDispatcher dispatcher;
 
-    ActorReference(ContractType contract, ActorIdentity identity, CallDispatcher dispatcher) {
+    ActorReference(ContractType contract, ActorAddress address, @Nullable ActorIdentity identity,
+            CallDispatcher dispatcher) {
         this.contract = contract;
+        this.address = address;
         this.identity = identity;
         this.dispatcher = dispatcher;
+    }
+
+    ActorAddress address() {
+        return this.address;
+    }
+
+    @Nullable ActorIdentity identity() {
+        return this.identity;
     }
 
     @Override
     public @Nullable Object invoke(Object proxy, Method method, Object @Nullable [] arguments) throws Throwable {
         ActorMethod target = this.contract.method(method);
         if (target != null) {
-            return this.dispatcher.call(this.identity, target, arguments);
+            return this.dispatcher.call(this, target, arguments);
         }
         return switch (method.getName()) {
-            case "actorId" -> this.identity.id();
+            case "actorId" -> this.address.id();
             case "actorContract" -> this.contract.contract();
             case "equals" -> arguments != null && isSameActor(arguments[0]);
-            case "hashCode" -> this.identity.hashCode();
-            case "toString" -> "ActorRef[" + this.identity + "]";
+            case "hashCode" -> this.address.hashCode();
+            case "toString" -> "ActorRef[" + this.address + "]";
             default -> throw new UnsupportedOperationException(method + " is not an actor method");
         };
     }
@@ -43,6 +57,6 @@ final class ActorReference implements InvocationHandler {
     private boolean isSameActor(@Nullable Object other) {
         return other != null && Proxy.isProxyClass(other.getClass())
                 && Proxy.getInvocationHandler(other) instanceof ActorReference reference
-                && reference.identity.equals(this.identity);
+                && reference.address.equals(this.address);
     }
 }

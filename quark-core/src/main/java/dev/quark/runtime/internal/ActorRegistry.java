@@ -2,43 +2,74 @@ package dev.quark.runtime.internal;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 import dev.quark.actor.Actor;
 import dev.quark.actor.QuarkActor;
+import dev.quark.actor.WireName;
 import dev.quark.runtime.ActorInstanceFactory;
 import dev.quark.runtime.ActorMetrics;
+import dev.quark.runtime.MethodDescriptor;
+import dev.quark.runtime.routing.ActorTypeNames;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The actor types of a runtime and the contracts they serve, validated once at start-up, so that a
- * misconfiguration fails the start rather than a call.
+ * The contracts a runtime knows and the actor types it hosts. Hosted types, and the contracts declared
+ * callable, are validated once at start-up, so that a misconfiguration fails the start rather than a call;
+ * other contracts are introspected on first use, for references to actors that live on other silos.
+ * <p>
+ * Wire names identify contracts and actor types between silos, so each belongs to one contract and one
+ * type; method ids are unique within a contract and within an actor type.
  */
 public final class ActorRegistry {
 
-    private final Map<Class<?>, ContractType> contracts;
+    private final ConcurrentHashMap<Class<?>, ContractType> contracts = new ConcurrentHashMap<>();
+
+    /** Guarded by this; written when a contract becomes known. */
+    private final Map<String, Class<?>> contractsByWireName = new HashMap<>();
 
     private final List<ActorType> types;
 
-    private ActorRegistry(Map<Class<?>, ContractType> contracts, List<ActorType> types) {
-        this.contracts = Map.copyOf(contracts);
+    private final Map<String, ActorType> typesByName;
+
+    private final ActorTypeNames typeNames;
+
+    private ActorRegistry(List<ActorType> types, ActorTypeNames typeNames) {
         this.types = List.copyOf(types);
+        Map<String, ActorType> byName = new HashMap<>();
+        for (ActorType type : types) {
+            ActorType clash = byName.putIfAbsent(type.name(), type);
+            if (clash != null) {
+                throw new IllegalStateException("Actor implementations " + clash.implementation().getName() + " and "
+                        + type.implementation().getName() + " have the same actor type name '" + type.name()
+                        + "': give one of them another @" + QuarkActor.class.getSimpleName() + "(name = ...)");
+            }
+        }
+        this.typesByName = Map.copyOf(byName);
+        this.typeNames = typeNames;
     }
 
     /**
      * Validates the implementations and builds their dispatch tables.
      * @param implementations each implementation class with the factory of its instances
+     * @param callable contracts this runtime calls without hosting them, validated now
      * @param metrics where calls are recorded
+     * @param typeNames names the actor types of contracts not hosted here
      * @return the registry
      * @throws IllegalArgumentException naming the class or method that cannot be an actor
-     * @throws IllegalStateException naming both classes when two implement the same contract
+     * @throws IllegalStateException naming both classes when two implement the same contract, or two
+     * contracts or types share a wire name
      */
-    public static ActorRegistry of(Map<Class<?>, ActorInstanceFactory> implementations, ActorMetrics metrics) {
-        Map<Class<?>, ContractType> contracts = new LinkedHashMap<>();
+    public static ActorRegistry of(Map<Class<?>, ActorInstanceFactory> implementations,
+            Collection<Class<?>> callable, ActorMetrics metrics, ActorTypeNames typeNames) {
+        Map<Class<?>, ContractType> hosted = new LinkedHashMap<>();
         List<ActorType> types = new ArrayList<>();
         implementations.forEach((implementation, instances) -> {
             checkImplementation(implementation);
@@ -50,19 +81,48 @@ public final class ActorRegistry {
             }
             ActorType type = new ActorType(implementation, served, instances);
             types.add(type);
+            Map<Integer, ActorMethod> byId = new HashMap<>();
             for (Class<? extends Actor> contract : served) {
-                ContractType existing = contracts.get(contract);
+                ContractType existing = hosted.get(contract);
                 if (existing != null) {
-                    throw new IllegalStateException("Actor contract " + contract.getName()
-                            + " has two implementations, " + existing.actorType().implementation().getName() + " and "
-                            + implementation.getName() + ": a contract has exactly one @"
-                            + QuarkActor.class.getSimpleName() + " implementation");
+                    throw new IllegalStateException("Actor contract " + contract.getName() + " has two implementations, "
+                            + implementationOf(existing) + " and " + implementation.getName()
+                            + ": a contract has exactly one @" + QuarkActor.class.getSimpleName() + " implementation");
                 }
                 Map<Method, ActorMethod> methods = ContractIntrospector.methodsOf(contract, metrics);
-                contracts.put(contract, new ContractType(contract, type, methods));
+                for (ActorMethod method : methods.values()) {
+                    addToType(type, byId, method);
+                }
+                hosted.put(contract, new ContractType(contract, ContractIntrospector.wireNameOf(contract), type,
+                        type.name(), methods));
             }
+            type.methods(byId);
         });
-        return new ActorRegistry(contracts, types);
+        ActorRegistry registry = new ActorRegistry(types, typeNames);
+        hosted.values().forEach(registry::add);
+        for (Class<?> contract : callable) {
+            registry.contract(contract);
+        }
+        return registry;
+    }
+
+    private static void addToType(ActorType type, Map<Integer, ActorMethod> byId, ActorMethod method) {
+        ActorMethod clash = byId.putIfAbsent(method.id(), method);
+        if (clash != null && !sameSignature(clash.descriptor(), method.descriptor())) {
+            throw new IllegalArgumentException("Actor contract methods " + clash.descriptor() + " and "
+                    + method.descriptor() + " of actor type " + type.name() + " have the same method id "
+                    + ContractIntrospector.hex(method.id()) + ": give one of them another @"
+                    + WireName.class.getSimpleName());
+        }
+    }
+
+    private static boolean sameSignature(MethodDescriptor first, MethodDescriptor second) {
+        return first.wireName().equals(second.wireName()) && first.parameterTypes().equals(second.parameterTypes());
+    }
+
+    private static String implementationOf(ContractType contract) {
+        ActorType type = contract.actorType();
+        return (type != null) ? type.implementation().getName() : "?";
     }
 
     private static void checkImplementation(Class<?> implementation) {
@@ -72,47 +132,76 @@ public final class ActorRegistry {
         }
     }
 
+    private synchronized ContractType add(ContractType type) {
+        ContractType known = this.contracts.get(type.contract());
+        if (known != null) {
+            return known;
+        }
+        Class<?> clash = this.contractsByWireName.putIfAbsent(type.wireName(), type.contract());
+        if (clash != null) {
+            throw new IllegalStateException("Actor contracts " + clash.getName() + " and " + type.contract().getName()
+                    + " have the same wire name '" + type.wireName() + "': give one of them another @"
+                    + WireName.class.getSimpleName());
+        }
+        this.contracts.put(type.contract(), type);
+        return type;
+    }
+
     /**
-     * Returns the contract type behind a contract class.
-     * @throws IllegalArgumentException naming the contract when it is not one or has no implementation
+     * Returns a contract, introspecting it on first use when this runtime does not host it.
+     * @throws IllegalArgumentException naming the class when it is not an actor contract or cannot be one
+     * @throws IllegalStateException when its wire name is taken by another contract
      */
     public ContractType contract(@Nullable Class<?> contract) {
         if (contract == null) {
             throw new IllegalArgumentException("Actor contract must not be null");
         }
         ContractType type = this.contracts.get(contract);
-        if (type == null) {
-            ContractIntrospector.checkContract(contract);
+        return (type != null) ? type : introduce(contract);
+    }
+
+    private ContractType introduce(Class<?> candidate) {
+        ContractIntrospector.checkContract(candidate);
+        Class<? extends Actor> contract = candidate.asSubclass(Actor.class);
+        String wireName = ContractIntrospector.wireNameOf(contract);
+        String typeName = this.typeNames.typeNameOf(contract, wireName);
+        if (typeName == null || typeName.isBlank()) {
+            throw new IllegalStateException("The actor type names gave no name for actor contract " + contract.getName());
+        }
+        return add(new ContractType(contract, wireName, null, typeName,
+                ContractIntrospector.methodsOf(contract, ActorMetrics.NONE)));
+    }
+
+    /**
+     * Returns a contract this runtime hosts.
+     * @throws IllegalArgumentException naming the contract when it is not one or has no implementation here
+     */
+    public ContractType hostedContract(@Nullable Class<?> contract) {
+        ContractType type = contract(contract);
+        if (type.actorType() == null) {
             throw new IllegalArgumentException("No @" + QuarkActor.class.getSimpleName()
-                    + " implementation is registered for actor contract " + contract.getName());
+                    + " implementation is registered for actor contract " + type.contract().getName());
         }
         return type;
     }
 
     /**
-     * Creates a reference that routes calls through the given dispatcher.
+     * Returns the local identity of an actor of a hosted contract.
+     * @throws IllegalArgumentException naming the contract when this runtime does not host it
      */
-    public <T extends Actor> T reference(Class<T> contract, @Nullable String id, CallDispatcher dispatcher) {
-        ContractType type = contract(contract);
-        if (id == null || id.isBlank()) {
-            throw new IllegalArgumentException("Actor id must not be " + ((id == null) ? "null" : "blank")
-                    + " (contract " + contract.getName() + ")");
-        }
-        ActorIdentity identity = new ActorIdentity(type.actorType(), id);
-        Object proxy = Proxy.newProxyInstance(contract.getClassLoader(), type.proxyInterfaces(),
-                new ActorReference(type, identity, dispatcher));
-        return contract.cast(proxy);
+    public ActorIdentity identity(Class<?> contract, String id) {
+        ActorType type = Objects.requireNonNull(hostedContract(contract).actorType());
+        return new ActorIdentity(type, id);
     }
 
-    public ActorIdentity identity(Class<?> contract, String id) {
-        return new ActorIdentity(contract(contract).actorType(), id);
+    /**
+     * Returns the hosted actor type with the given name, or {@code null}.
+     */
+    public @Nullable ActorType type(String name) {
+        return this.typesByName.get(name);
     }
 
     public List<ActorType> types() {
         return this.types;
-    }
-
-    public Map<Class<?>, ContractType> contracts() {
-        return this.contracts;
     }
 }

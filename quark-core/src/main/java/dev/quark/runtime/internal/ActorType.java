@@ -1,6 +1,7 @@
 package dev.quark.runtime.internal;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -9,6 +10,7 @@ import dev.quark.actor.QuarkActor;
 import dev.quark.actor.Reentrant;
 import dev.quark.runtime.ActorInstanceFactory;
 import dev.quark.runtime.ActorTypeView;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A registered actor implementation: how to create its instances and the counters that describe its
@@ -28,6 +30,9 @@ public final class ActorType implements ActorTypeView {
 
     private final LongAdder activations = new LongAdder();
 
+    /** The methods of all its contracts by id, for calls from other silos. Set once by the registry. */
+    private Map<Integer, ActorMethod> methodsById = Map.of();
+
     /**
      * Counts the messages waiting for this type's activations when asked, so that no message pays for a
      * counter every caller and every turn would contend on. Set by the catalog.
@@ -37,7 +42,7 @@ public final class ActorType implements ActorTypeView {
     ActorType(Class<?> implementation, List<Class<? extends Actor>> contracts, ActorInstanceFactory instances) {
         QuarkActor annotation = implementation.getAnnotation(QuarkActor.class);
         this.name = (annotation != null && !annotation.name().isBlank()) ? annotation.name()
-                : contracts.getFirst().getSimpleName();
+                : ContractIntrospector.wireNameOf(contracts.getFirst());
         this.implementation = implementation;
         this.reentrant = implementation.isAnnotationPresent(Reentrant.class);
         this.contracts = List.copyOf(contracts);
@@ -75,6 +80,17 @@ public final class ActorType implements ActorTypeView {
      */
     public boolean isReentrant() {
         return this.reentrant;
+    }
+
+    /**
+     * Returns the method with the given id, from any contract the type implements.
+     */
+    @Nullable ActorMethod method(int id) {
+        return this.methodsById.get(id);
+    }
+
+    void methods(Map<Integer, ActorMethod> byId) {
+        this.methodsById = Map.copyOf(byId);
     }
 
     Object newInstance() throws Exception {

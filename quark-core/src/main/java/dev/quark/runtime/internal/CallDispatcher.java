@@ -1,6 +1,10 @@
 package dev.quark.runtime.internal;
 
-import java.time.Duration;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -8,48 +12,62 @@ import java.util.concurrent.TimeoutException;
 
 import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.actor.ActorException;
-import dev.quark.actor.MailboxFullException;
-import dev.quark.runtime.CallOutcome;
+import dev.quark.runtime.filter.OutgoingCall;
+import dev.quark.runtime.filter.OutgoingCallFilter;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The caller's side of a call: delivers it to the target's activation, waiting for room when the mailbox
- * is full, then waits for the result (synchronous methods), arms the call timeout (asynchronous methods) or
- * returns at once (one-way methods).
+ * The caller's side of a call made through a reference: creates the invocation with its context and
+ * deadline, passes it through the outgoing filters to the {@link CallRouter}, then waits for the result
+ * (synchronous methods), arms the call timeout (asynchronous methods) or returns at once (one-way methods).
  */
 public final class CallDispatcher {
 
     /** How long a nested call waits between two looks for a deadlock. */
     static final long DEADLOCK_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(150);
 
-    private final ActivationCatalog catalog;
+    private final CallRouter router;
 
     private final RuntimeSettings settings;
 
     private final ScheduledExecutorService scheduler;
 
+    private final OutgoingCallFilter[] filters;
+
+    private final Clock clock;
+
     private final long callTimeoutNanos;
 
-    private final long mailboxFullTimeoutNanos;
+    private final long callTimeoutMillis;
 
-    CallDispatcher(ActivationCatalog catalog, ScheduledExecutorService scheduler) {
-        this.catalog = catalog;
-        this.settings = catalog.settings();
+    /**
+     * Creates the dispatcher.
+     * @param router where invocations go
+     * @param settings the runtime's settings
+     * @param scheduler the real-time executor that times out asynchronous calls
+     * @param filters the outgoing filters, outermost first
+     */
+    public CallDispatcher(CallRouter router, RuntimeSettings settings, ScheduledExecutorService scheduler,
+            List<OutgoingCallFilter> filters) {
+        this.router = router;
+        this.settings = settings;
         this.scheduler = scheduler;
-        this.callTimeoutNanos = this.settings.callTimeout().toNanos();
-        this.mailboxFullTimeoutNanos = this.settings.mailboxFullTimeout().toNanos();
+        this.filters = filters.toArray(OutgoingCallFilter[]::new);
+        this.clock = settings.clock();
+        this.callTimeoutNanos = settings.callTimeout().toNanos();
+        this.callTimeoutMillis = settings.callTimeout().toMillis();
     }
 
-    @Nullable Object call(ActorIdentity target, ActorMethod method, Object @Nullable [] arguments) throws Throwable {
-        Invocation invocation = Invocation.create(target, method, arguments);
+    @Nullable Object call(ActorReference reference, ActorMethod method, Object @Nullable [] arguments) throws Throwable {
+        Invocation invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
+                this.clock.millis() + this.callTimeoutMillis);
         if (method.returnKind() == ReturnKind.SYNCHRONOUS) {
             Invocation caller = CurrentTurn.get();
             Activation callerActivation = (caller != null) ? caller.servedBy : null;
             if (caller != null && callerActivation != null && callerActivation.suspend(caller)) {
                 caller.awaiting = invocation;
                 try {
-                    deliver(invocation);
-                    return awaitNested(caller, invocation);
+                    return awaitNested(caller, invocation, send(invocation, method));
                 }
                 finally {
                     caller.awaiting = null;
@@ -57,31 +75,65 @@ public final class CallDispatcher {
                 }
             }
         }
-        deliver(invocation);
+        CompletionStage<?> outcome = send(invocation, method);
         return switch (method.returnKind()) {
-            case ONE_WAY -> null;
-            case ASYNCHRONOUS -> {
-                armTimeout(invocation);
-                yield invocation;
+            case ONE_WAY -> {
+                if (outcome != invocation && outcome != CallRouter.DELIVERED) {
+                    rethrowIfFailed(outcome);
+                }
+                yield null;
             }
-            case SYNCHRONOUS -> await(invocation, this.callTimeoutNanos);
+            case ASYNCHRONOUS -> {
+                CompletableFuture<?> future = (outcome == invocation) ? invocation : outcome.toCompletableFuture();
+                if (!future.isDone()) {
+                    armTimeout(invocation);
+                }
+                yield future;
+            }
+            case SYNCHRONOUS -> await(invocation, outcome, this.callTimeoutNanos);
         };
+    }
+
+    /**
+     * Passes an invocation through the outgoing filters to the router.
+     * @return the stage the caller's outcome comes from: the invocation itself when there are no filters
+     */
+    private CompletionStage<?> send(Invocation invocation, ActorMethod method) {
+        if (this.filters.length == 0) {
+            this.router.route(invocation);
+            return invocation;
+        }
+        return new Cursor(invocation, method, this.filters, this.router).proceed();
+    }
+
+    private static void rethrowIfFailed(CompletionStage<?> outcome) throws Throwable {
+        CompletableFuture<?> future = outcome.toCompletableFuture();
+        if (future.isCompletedExceptionally()) {
+            try {
+                future.join();
+            }
+            catch (CompletionException ex) {
+                throw (ex.getCause() != null) ? ex.getCause() : ex;
+            }
+        }
     }
 
     /**
      * Waits for a call made from inside a turn, looking for a deadlock each time a slice of the wait passes;
      * a cycle seen twice in a row is broken by failing its victim.
      */
-    private @Nullable Object awaitNested(Invocation caller, Invocation invocation) throws Throwable {
+    private @Nullable Object awaitNested(Invocation caller, Invocation invocation, CompletionStage<?> outcome)
+            throws Throwable {
+        CompletableFuture<?> future = outcome.toCompletableFuture();
         long deadline = System.nanoTime() + this.callTimeoutNanos;
         Invocation suspect = null;
         while (true) {
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
-                return await(invocation, 0);
+                return await(invocation, future, 0);
             }
             try {
-                return invocation.get(Math.min(remaining, DEADLOCK_CHECK_NANOS), TimeUnit.NANOSECONDS);
+                return future.get(Math.min(remaining, DEADLOCK_CHECK_NANOS), TimeUnit.NANOSECONDS);
             }
             catch (ExecutionException ex) {
                 throw ex.getCause();
@@ -101,70 +153,36 @@ public final class CallDispatcher {
             catch (InterruptedException ex) {
                 invocation.cancel(false);
                 Thread.currentThread().interrupt();
-                throw new ActorException("Interrupted while waiting for " + invocation.target() + "."
+                throw new ActorException("Interrupted while waiting for " + invocation.address() + "."
                         + invocation.name() + "()", ex);
             }
         }
     }
 
-    void deliver(Invocation invocation) {
-        long started = 0;
-        boolean waited = false;
-        while (true) {
-            Activation activation = this.catalog.activationFor(invocation.target());
-            Delivery outcome = activation.offer(invocation, false);
-            if (outcome == Delivery.ACCEPTED) {
-                this.catalog.delivered(activation);
-                return;
-            }
-            if (outcome == Delivery.FULL) {
-                long now = System.nanoTime();
-                if (!waited) {
-                    waited = true;
-                    started = now;
-                }
-                long remaining = this.mailboxFullTimeoutNanos - (now - started);
-                if (remaining <= 0 || !awaitRoom(activation, invocation, remaining)) {
-                    long waitedNanos = System.nanoTime() - started;
-                    ActorMethod method = invocation.method();
-                    if (method != null) {
-                        method.metrics().record(CallOutcome.REJECTED, waitedNanos);
-                    }
-                    throw new MailboxFullException(invocation.target().toString(),
-                            this.settings.mailboxCapacity(), Duration.ofNanos(waitedNanos));
-                }
-            }
-        }
-    }
-
-    private boolean awaitRoom(Activation activation, Invocation invocation, long nanos) {
+    private @Nullable Object await(Invocation invocation, CompletionStage<?> outcome, long timeoutNanos)
+            throws Throwable {
+        CompletableFuture<?> future = outcome.toCompletableFuture();
         try {
-            return activation.awaitRoom(nanos);
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new ActorException("Interrupted while waiting for room in the mailbox of " + invocation.target(), ex);
-        }
-    }
-
-    private @Nullable Object await(Invocation invocation, long timeoutNanos) throws Throwable {
-        try {
-            return invocation.get(timeoutNanos, TimeUnit.NANOSECONDS);
+            return future.get(timeoutNanos, TimeUnit.NANOSECONDS);
         }
         catch (ExecutionException ex) {
             throw ex.getCause();
         }
         catch (TimeoutException ex) {
             ActorCallTimeoutException timeout = timeoutOf(invocation);
-            if (invocation.completeExceptionally(timeout)) {
+            boolean timedOut = invocation.completeExceptionally(timeout);
+            if (future != invocation) {
+                timedOut |= future.completeExceptionally(timeout);
+            }
+            if (timedOut) {
                 throw timeout;
             }
-            return await(invocation, 0);
+            return await(invocation, future, 0);
         }
         catch (InterruptedException ex) {
             invocation.cancel(false);
             Thread.currentThread().interrupt();
-            throw new ActorException("Interrupted while waiting for " + invocation.target() + "."
+            throw new ActorException("Interrupted while waiting for " + invocation.address() + "."
                     + invocation.name() + "()", ex);
         }
     }
@@ -179,7 +197,54 @@ public final class CallDispatcher {
     }
 
     private ActorCallTimeoutException timeoutOf(Invocation invocation) {
-        return new ActorCallTimeoutException(invocation.target().toString(), invocation.name(),
+        return new ActorCallTimeoutException(invocation.address().toString(), invocation.name(),
                 this.settings.callTimeout());
+    }
+
+    /**
+     * One call's way through the outgoing filters; the last {@link #proceed()} routes it.
+     */
+    private static final class Cursor extends CallView implements OutgoingCall {
+
+        private final OutgoingCallFilter[] filters;
+
+        private final CallRouter router;
+
+        private int next;
+
+        Cursor(Invocation invocation, ActorMethod method, OutgoingCallFilter[] filters, CallRouter router) {
+            super(invocation, method);
+            this.filters = filters;
+            this.router = router;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public CompletionStage<@Nullable Object> proceed() {
+            if (this.next < this.filters.length) {
+                OutgoingCallFilter filter = this.filters[this.next++];
+                CompletionStage<@Nullable Object> outcome;
+                try {
+                    outcome = filter.filter(this);
+                }
+                catch (Throwable ex) {
+                    throw Cursor.<RuntimeException>sneaky(ex);
+                }
+                if (outcome == null) {
+                    throw new NullPointerException("Outgoing call filter " + filter + " returned null for " + this);
+                }
+                return outcome;
+            }
+            this.next++;
+            this.router.route(this.invocation);
+            CompletionStage<?> outcome = (this.method.returnKind() == ReturnKind.ONE_WAY) ? CallRouter.DELIVERED
+                    : this.invocation;
+            return (CompletionStage<@Nullable Object>) outcome;
+        }
+
+        @SuppressWarnings("unchecked")
+        private static <T extends Throwable> T sneaky(Throwable failure) throws T {
+            throw (T) failure;
+        }
     }
 }

@@ -4,6 +4,11 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -14,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.StringJoiner;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
@@ -22,7 +28,10 @@ import java.util.concurrent.Future;
 import dev.quark.actor.Actor;
 import dev.quark.actor.OneWay;
 import dev.quark.actor.ReadOnly;
+import dev.quark.actor.WireName;
 import dev.quark.runtime.ActorMetrics;
+import dev.quark.runtime.MethodDescriptor;
+import dev.quark.runtime.MethodDescriptor.CallKind;
 
 /**
  * Finds the contracts of an implementation and turns each contract method into an {@link ActorMethod},
@@ -85,14 +94,34 @@ public final class ContractIntrospector {
     }
 
     /**
-     * Builds the dispatch table of a contract.
+     * Returns the name a contract has between silos: its {@link WireName}, otherwise its simple name.
+     * @param contract the contract
+     * @return the wire name
+     * @throws IllegalArgumentException naming the contract when its {@code @WireName} is blank
+     */
+    public static String wireNameOf(Class<?> contract) {
+        WireName alias = contract.getAnnotation(WireName.class);
+        if (alias == null) {
+            return contract.getSimpleName();
+        }
+        if (alias.value().isBlank()) {
+            throw new IllegalArgumentException("Actor contract " + contract.getName() + " has a blank @"
+                    + WireName.class.getSimpleName() + ": give it a name or remove the annotation");
+        }
+        return alias.value();
+    }
+
+    /**
+     * Builds the dispatch table of a contract, giving each method its stable id.
      * @param contract the contract
      * @param metrics where the calls of each method are recorded
      * @return every public, non-static method of the contract, including inherited ones
-     * @throws IllegalArgumentException naming the first method the runtime cannot dispatch
+     * @throws IllegalArgumentException naming the first method the runtime cannot dispatch, or both
+     * methods when two have the same id
      */
     static Map<Method, ActorMethod> methodsOf(Class<? extends Actor> contract, ActorMetrics metrics) {
         Map<Method, ActorMethod> methods = new HashMap<>();
+        Map<Integer, Method> byId = new HashMap<>();
         MethodHandles.Lookup lookup = MethodHandles.lookup();
         for (Method method : contract.getMethods()) {
             if (Modifier.isStatic(method.getModifiers())) {
@@ -101,10 +130,72 @@ public final class ContractIntrospector {
             ReturnKind kind = returnKindOf(method);
             Class<? extends Actor> declaring = Actor.class.isAssignableFrom(method.getDeclaringClass())
                     ? method.getDeclaringClass().asSubclass(Actor.class) : contract;
-            methods.put(method, new ActorMethod(declaring, method, invokerFor(lookup, method), kind,
+            MethodDescriptor descriptor = descriptorOf(declaring, method, kind);
+            Method clash = byId.putIfAbsent(descriptor.id(), method);
+            if (clash != null) {
+                throw new IllegalArgumentException("Actor contract methods " + describe(clash) + " and "
+                        + describe(method) + " of " + contract.getName() + " have the same method id "
+                        + hex(descriptor.id()) + ": give one of them another @" + WireName.class.getSimpleName());
+            }
+            methods.put(method, new ActorMethod(descriptor, invokerFor(lookup, method), kind,
                     metrics.forMethod(declaring, method.getName()), method.isAnnotationPresent(ReadOnly.class)));
         }
         return methods;
+    }
+
+    private static MethodDescriptor descriptorOf(Class<? extends Actor> declaring, Method method, ReturnKind kind) {
+        String wireName = wireNameOf(method);
+        StringJoiner signature = new StringJoiner(",", wireName + "(", ")");
+        for (Class<?> parameter : method.getParameterTypes()) {
+            signature.add(parameter.getName());
+        }
+        CallKind callKind = switch (kind) {
+            case SYNCHRONOUS -> CallKind.SYNCHRONOUS;
+            case ASYNCHRONOUS -> CallKind.ASYNCHRONOUS;
+            case ONE_WAY -> CallKind.ONE_WAY;
+        };
+        return new MethodDescriptor(declaring, method.getName(), wireName, methodId(signature.toString()),
+                List.of(method.getGenericParameterTypes()), resultTypeOf(method, kind), callKind);
+    }
+
+    private static String wireNameOf(Method method) {
+        WireName alias = method.getAnnotation(WireName.class);
+        if (alias == null) {
+            return method.getName();
+        }
+        if (alias.value().isBlank()) {
+            throw new IllegalArgumentException("Actor contract method " + describe(method) + " has a blank @"
+                    + WireName.class.getSimpleName() + ": give it a name or remove the annotation");
+        }
+        return alias.value();
+    }
+
+    /**
+     * Returns the id of a method signature ({@code wireName(erased,parameter,types)}): the first four bytes
+     * of its SHA-256, the same on every JVM.
+     */
+    static int methodId(String signature) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(signature.getBytes(StandardCharsets.UTF_8));
+            return ((digest[0] & 0xff) << 24) | ((digest[1] & 0xff) << 16) | ((digest[2] & 0xff) << 8)
+                    | (digest[3] & 0xff);
+        }
+        catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException("Every JVM provides SHA-256", ex);
+        }
+    }
+
+    static String hex(int id) {
+        return "0x" + String.format("%08x", id);
+    }
+
+    private static Type resultTypeOf(Method method, ReturnKind kind) {
+        return switch (kind) {
+            case ONE_WAY -> void.class;
+            case SYNCHRONOUS -> method.getGenericReturnType();
+            case ASYNCHRONOUS -> (method.getGenericReturnType() instanceof ParameterizedType stage)
+                    ? stage.getActualTypeArguments()[0] : Object.class;
+        };
     }
 
     private static ReturnKind returnKindOf(Method method) {

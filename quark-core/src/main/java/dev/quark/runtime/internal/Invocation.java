@@ -6,8 +6,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 
+import dev.quark.actor.ActorCallExpiredException;
 import dev.quark.actor.ActorContext;
 import dev.quark.actor.RequestContext;
+import dev.quark.runtime.ActorAddress;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -20,10 +22,21 @@ import org.jspecify.annotations.Nullable;
  * <p>
  * The volatile fields describe where the message and its turn stand, for the deadlock detector: the
  * activation it was delivered to, the activation running its turn, and the nested call its turn waits for.
+ * <p>
+ * A call carries the {@link ActorAddress} every silo knows and, when the actor's type is hosted here, the
+ * local {@link ActorIdentity}; a call routed to another silo has no local identity. Its deadline is wall-clock
+ * time (epoch milliseconds of the runtime's clock), the only time that means the same on every silo.
  */
 final class Invocation extends CompletableFuture<Object> implements ActorContext {
 
-    private final ActorIdentity target;
+    /** The deadline of system turns: they never expire. */
+    private static final long NO_DEADLINE = Long.MAX_VALUE;
+
+    private final @Nullable ActorIdentity target;
+
+    private final @Nullable ActorAddress address;
+
+    private final long deadlineMillis;
 
     private final @Nullable ActorMethod method;
 
@@ -62,9 +75,15 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
     /** What the turn threw, kept until the activation is released. Owner thread only. */
     @Nullable Throwable failure;
 
-    private Invocation(ActorIdentity target, @Nullable ActorMethod method, @Nullable SystemTask task,
-            Object @Nullable [] arguments, long chainId, @Nullable String requestId, Map<String, String> metadata) {
+    /** Set when the deadline passed before the turn started: what the caller is told instead of a result. */
+    private @Nullable ActorCallExpiredException expired;
+
+    private Invocation(@Nullable ActorIdentity target, @Nullable ActorAddress address, @Nullable ActorMethod method,
+            @Nullable SystemTask task, Object @Nullable [] arguments, long chainId, @Nullable String requestId,
+            Map<String, String> metadata, long deadlineMillis) {
         this.target = target;
+        this.address = address;
+        this.deadlineMillis = deadlineMillis;
         this.method = method;
         this.task = task;
         this.arguments = arguments;
@@ -77,7 +96,8 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
      * Creates the invocation of a call made on the current thread: inside a turn it continues that turn's
      * call chain, outside it starts a new one; an open {@link RequestContext} sets request id and metadata.
      */
-    static Invocation create(ActorIdentity target, ActorMethod method, Object @Nullable [] arguments) {
+    static Invocation create(ActorAddress address, @Nullable ActorIdentity target, ActorMethod method,
+            Object @Nullable [] arguments, long deadlineMillis) {
         Invocation caller = CurrentTurn.get();
         RequestContext request = RequestContext.current();
         long chainId;
@@ -97,14 +117,25 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
             requestId = request.requestId();
             metadata = request.metadata();
         }
-        return new Invocation(target, method, null, arguments, chainId, requestId, metadata);
+        return new Invocation(target, address, method, null, arguments, chainId, requestId, metadata,
+                deadlineMillis);
     }
 
     /**
-     * Creates a system turn; it starts a call chain of its own.
+     * Creates the invocation of a call that arrived from another silo, with the context it carried.
+     */
+    static Invocation inbound(ActorAddress address, ActorIdentity target, ActorMethod method,
+            Object[] arguments, long chainId, @Nullable String requestId, Map<String, String> metadata,
+            long deadlineMillis) {
+        return new Invocation(target, address, method, null, arguments, (chainId != 0) ? chainId : newChainId(),
+                requestId, metadata, deadlineMillis);
+    }
+
+    /**
+     * Creates a system turn; it starts a call chain of its own and never expires.
      */
     static Invocation system(ActorIdentity target, SystemTask task) {
-        return new Invocation(target, null, task, null, newChainId(), null, Map.of());
+        return new Invocation(target, null, null, task, null, newChainId(), null, Map.of(), NO_DEADLINE);
     }
 
     private static long newChainId() {
@@ -116,8 +147,41 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
         return id;
     }
 
+    /**
+     * Returns the local identity of the called actor; only calls delivered to this silo have one.
+     */
     ActorIdentity target() {
+        ActorIdentity identity = this.target;
+        if (identity == null) {
+            throw new IllegalStateException(this + " has no actor hosted on this silo");
+        }
+        return identity;
+    }
+
+    @Nullable ActorIdentity localTarget() {
         return this.target;
+    }
+
+    ActorAddress address() {
+        ActorAddress known = this.address;
+        return (known != null) ? known : target().address();
+    }
+
+    long deadlineMillis() {
+        return this.deadlineMillis;
+    }
+
+    /**
+     * Drops a call whose deadline has passed before its turn started: the caller will be told by
+     * {@link #finish} with an {@link ActorCallExpiredException}.
+     * @return whether the call expired
+     */
+    boolean expireIfLate(long nowMillis) {
+        if (nowMillis <= this.deadlineMillis || this.method == null) {
+            return false;
+        }
+        this.expired = new ActorCallExpiredException(address().toString(), name(), nowMillis - this.deadlineMillis);
+        return true;
     }
 
     @Nullable ActorMethod method() {
@@ -160,6 +224,16 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
      * so a caller that wakes up finds the activation free and its activity recorded.
      */
     void finish(@Nullable Object result, @Nullable Throwable failure, Executor executor) {
+        ActorCallExpiredException late = this.expired;
+        if (late != null) {
+            finishWith(null, late, executor);
+        }
+        else {
+            finishWith(result, failure, executor);
+        }
+    }
+
+    private void finishWith(@Nullable Object result, @Nullable Throwable failure, Executor executor) {
         ScheduledFuture<?> scheduled = this.timeout;
         if (scheduled != null) {
             scheduled.cancel(false);
@@ -184,7 +258,7 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
 
     @Override
     public String actorId() {
-        return this.target.id();
+        return (this.target != null) ? this.target.id() : address().id();
     }
 
     @Override
@@ -204,6 +278,6 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
 
     @Override
     public String toString() {
-        return "Invocation " + this.target + "." + name() + "()";
+        return "Invocation " + ((this.target != null) ? this.target : this.address) + "." + name() + "()";
     }
 }

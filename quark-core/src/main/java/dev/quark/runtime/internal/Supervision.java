@@ -72,7 +72,7 @@ final class Supervision {
         if (existing == null) {
             siblings.add(child);
         }
-        return this.registry.reference(contract, childId, this.catalog.dispatcher());
+        return this.catalog.references().reference(contract, childId);
     }
 
     private static SupervisorStrategy strategyOf(Activation parent) {
@@ -91,7 +91,7 @@ final class Supervision {
         List<ActorRef> references = new ArrayList<>(identities.size());
         for (ActorIdentity child : identities) {
             Class<? extends Actor> contract = child.type().contracts().getFirst();
-            references.add((ActorRef) this.registry.reference(contract, child.id(), this.catalog.dispatcher()));
+            references.add((ActorRef) this.catalog.references().reference(contract, child.id()));
         }
         return references;
     }
@@ -208,7 +208,7 @@ final class Supervision {
 
     private void escalate(ChildRecord record, ActorIdentity child, Throwable failure) {
         Class<? extends Actor> contract = child.type().contracts().getFirst();
-        ActorRef reference = (ActorRef) this.registry.reference(contract, child.id(), this.catalog.dispatcher());
+        ActorRef reference = (ActorRef) this.catalog.references().reference(contract, child.id());
         this.catalog.deliverSystem(record.parent(), Invocation.system(record.parent(), new Escalation(reference, failure)));
     }
 

@@ -12,8 +12,9 @@ import dev.quark.runtime.CallOutcome;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs turns on the thread that owns an activation: the actor's method or system task, the wait for an
- * asynchronous method's stage, metrics and the completion of the call; then whatever the activation grants
+ * Runs turns on the thread that owns an activation: the actor's method (through the incoming filters, the
+ * metrics among them) or system task, the wait for an asynchronous method's stage, and the completion of
+ * the call; a call whose deadline has passed is dropped instead; then whatever the activation grants
  * next, until nothing more may run.
  */
 final class TurnRunner {
@@ -55,10 +56,9 @@ final class TurnRunner {
      */
     private static void run(Activation activation, Invocation invocation, Object instance) {
         ActorMethod method = invocation.method();
-        if (invocation.isDone()) {
-            if (method != null) {
-                method.metrics().record(CallOutcome.EXPIRED, System.nanoTime() - invocation.arrivedNanos);
-            }
+        IncomingFilters filters = activation.catalog().incomingFilters();
+        if (invocation.isDone() || invocation.expireIfLate(activation.catalog().settings().clock().millis())) {
+            filters.notRun(invocation, CallOutcome.EXPIRED, null);
             return;
         }
         Object result = null;
@@ -70,10 +70,7 @@ final class TurnRunner {
                 task.run(instance);
             }
             else if (method != null) {
-                result = method.invoke(instance, invocation.arguments());
-                if (method.returnKind() == ReturnKind.ASYNCHRONOUS) {
-                    result = awaitStage(activation, invocation, method, result);
-                }
+                result = filters.invoke(activation, instance, invocation, method);
             }
         }
         catch (Throwable ex) {
@@ -82,16 +79,22 @@ final class TurnRunner {
         finally {
             CurrentTurn.exit();
         }
-        if (method != null) {
-            method.metrics().record((failure != null) ? CallOutcome.FAILURE : CallOutcome.SUCCESS,
-                    System.nanoTime() - invocation.arrivedNanos);
-        }
         if (failure != null && (invocation.isOneWay() || invocation.task() != null)) {
             Activation.logger.warn("{} {}.{}() failed", (invocation.task() != null) ? "System turn" : "One-way call",
                     activation.identity, invocation.name(), failure);
         }
         invocation.result = result;
         invocation.failure = failure;
+    }
+
+    /**
+     * Invokes a contract method on the instance: the end of the incoming filter chain.
+     */
+    static @Nullable Object invokeMethod(Activation activation, Object instance, Invocation invocation,
+            ActorMethod method) throws Throwable {
+        Object result = method.invoke(instance, invocation.arguments());
+        return (method.returnKind() == ReturnKind.ASYNCHRONOUS) ? awaitStage(activation, invocation, method, result)
+                : result;
     }
 
     /**
@@ -172,13 +175,11 @@ final class TurnRunner {
     }
 
     /**
-     * Fails a call that never ran, recording and logging it like a failed turn.
+     * Fails a call that never ran, telling the incoming filters (the metrics among them) and logging it like a
+     * failed turn.
      */
     static void fail(Activation activation, Invocation invocation, Throwable failure) {
-        ActorMethod method = invocation.method();
-        if (method != null) {
-            method.metrics().record(CallOutcome.FAILURE, System.nanoTime() - invocation.arrivedNanos);
-        }
+        activation.catalog().incomingFilters().notRun(invocation, CallOutcome.FAILURE, failure);
         if (invocation.isOneWay()) {
             Activation.logger.warn("One-way call {}.{}() failed", activation.identity, invocation.name(), failure);
         }

@@ -8,6 +8,11 @@ import dev.quark.runtime.ActivationHook;
 import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.RuntimeScheduler;
+import dev.quark.runtime.filter.IncomingCallFilter;
+import dev.quark.runtime.filter.OutgoingCallFilter;
+import dev.quark.runtime.routing.ActorLocator;
+import dev.quark.runtime.routing.ActorTypeNames;
+import dev.quark.runtime.routing.RemoteCallSender;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
@@ -22,6 +27,11 @@ import org.springframework.context.annotation.Import;
  * Auto-configuration of the actor runtime: an {@link ActorRuntime} bean, which is also the application's
  * {@link ActorRefFactory}, hosting every {@link dev.quark.actor.QuarkActor} class found in the
  * application's packages.
+ * <p>
+ * Beans of type {@link OutgoingCallFilter} and {@link IncomingCallFilter} become the runtime's call filters,
+ * in {@code @Order}/{@code Ordered} order (lowest first, outermost); a unique {@link ActorLocator},
+ * {@link RemoteCallSender} or {@link ActorTypeNames} bean replaces the single-silo default, which is how a
+ * cluster plugs in.
  */
 @AutoConfiguration
 @ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
@@ -34,7 +44,9 @@ public final class QuarkActorsAutoConfiguration {
     ActorRuntime quarkActorRuntime(QuarkActorsProperties properties, ConfigurableListableBeanFactory beanFactory,
             ObjectProvider<Clock> clock, ObjectProvider<ActorMetrics> metrics,
             ObjectProvider<RuntimeScheduler> scheduler, ObjectProvider<ActivationHook> activationHooks,
-            ObjectProvider<ActorRuntimeBuilderCustomizer> customizers) {
+            ObjectProvider<OutgoingCallFilter> outgoingFilters, ObjectProvider<IncomingCallFilter> incomingFilters,
+            ObjectProvider<ActorLocator> locator, ObjectProvider<RemoteCallSender> remoteCallSender,
+            ObjectProvider<ActorTypeNames> actorTypeNames, ObjectProvider<ActorRuntimeBuilderCustomizer> customizers) {
         Map<Class<?>, String> actors = ActorBeans.find(beanFactory);
         ActorRuntime.Builder builder = ActorRuntime.builder()
             .instanceFactory(new SpringActorInstanceFactory(beanFactory, actors))
@@ -50,6 +62,11 @@ public final class QuarkActorsAutoConfiguration {
         scheduler.ifUnique(builder::scheduler);
         actors.keySet().forEach(builder::actor);
         activationHooks.orderedStream().forEach(builder::activationHook);
+        outgoingFilters.orderedStream().forEach(builder::outgoingFilter);
+        incomingFilters.orderedStream().forEach(builder::incomingFilter);
+        locator.ifUnique(builder::actorLocator);
+        remoteCallSender.ifUnique(builder::remoteCallSender);
+        actorTypeNames.ifUnique(builder::actorTypeNames);
         customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
         return builder.build();
     }

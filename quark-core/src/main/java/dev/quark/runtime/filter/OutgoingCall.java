@@ -1,0 +1,20 @@
+package dev.quark.runtime.filter;
+
+import java.util.concurrent.CompletionStage;
+
+import dev.quark.runtime.ActorCall;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A call on its way out, as an {@link OutgoingCallFilter} sees it.
+ */
+public interface OutgoingCall extends ActorCall {
+
+    /**
+     * Passes the call to the next filter, or sends it when this is the last one.
+     * @return a stage completed with the call's outcome: the value (or the failure) of a synchronous or
+     * asynchronous call; {@code null} once a one-way call is delivered
+     * @throws RuntimeException when the call cannot be delivered (a full mailbox, a closed runtime, no route)
+     */
+    CompletionStage<@Nullable Object> proceed();
+}

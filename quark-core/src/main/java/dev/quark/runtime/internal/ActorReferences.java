@@ -1,0 +1,36 @@
+package dev.quark.runtime.internal;
+
+import dev.quark.actor.Actor;
+import dev.quark.runtime.ActorAddress;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Creates actor references: proxies whose calls go through the runtime's {@link CallDispatcher}.
+ */
+public final class ActorReferences {
+
+    private final ActorRegistry registry;
+
+    private final CallDispatcher dispatcher;
+
+    public ActorReferences(ActorRegistry registry, CallDispatcher dispatcher) {
+        this.registry = registry;
+        this.dispatcher = dispatcher;
+    }
+
+    /**
+     * Returns a reference to an actor of any contract: one hosted here, or one that only another silo hosts.
+     * @throws IllegalArgumentException naming the contract or the id when either is invalid
+     */
+    public <T extends Actor> T reference(Class<T> contract, @Nullable String id) {
+        ContractType type = this.registry.contract(contract);
+        if (id == null || id.isBlank()) {
+            throw new IllegalArgumentException("Actor id must not be " + ((id == null) ? "null" : "blank")
+                    + " (contract " + contract.getName() + ")");
+        }
+        ActorType actorType = type.actorType();
+        ActorIdentity identity = (actorType != null) ? new ActorIdentity(actorType, id) : null;
+        ActorAddress address = new ActorAddress(type.typeName(), id);
+        return contract.cast(type.newProxy(new ActorReference(type, address, identity, this.dispatcher)));
+    }
+}

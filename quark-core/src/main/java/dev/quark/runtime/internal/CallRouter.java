@@ -1,0 +1,122 @@
+package dev.quark.runtime.internal;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+import dev.quark.actor.ActorException;
+import dev.quark.actor.ActorUnreachableException;
+import dev.quark.actor.MailboxFullException;
+import dev.quark.runtime.CallOutcome;
+import dev.quark.runtime.routing.ActorLocation;
+import dev.quark.runtime.routing.ActorLocator;
+import dev.quark.runtime.routing.RemoteCallSender;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Decides where an invocation goes and takes it there: to the mailbox of its activation in this silo's
+ * catalog, or, when the {@link ActorLocator} places the actor on another silo, to the
+ * {@link RemoteCallSender}. With one silo (the default locator) it asks nothing and delivers locally.
+ */
+public final class CallRouter {
+
+    private final ActivationCatalog catalog;
+
+    private final ActorLocator locator;
+
+    private final RemoteCallSender sender;
+
+    private final long mailboxFullTimeoutNanos;
+
+    public CallRouter(ActivationCatalog catalog, ActorLocator locator, RemoteCallSender sender) {
+        this.catalog = catalog;
+        this.locator = locator;
+        this.sender = sender;
+        this.mailboxFullTimeoutNanos = catalog.settings().mailboxFullTimeout().toNanos();
+    }
+
+    /**
+     * Sends a call made through a reference where its actor lives.
+     * @throws ActorUnreachableException when the actor lives nowhere this runtime can reach
+     * @throws MailboxFullException when its local mailbox stayed full
+     */
+    void route(Invocation invocation) {
+        if (this.locator != ActorLocator.SINGLE_SILO) {
+            ActorLocation location = this.locator.locate(invocation.address());
+            String silo = location.siloId();
+            if (silo != null) {
+                sendRemote(silo, invocation);
+                return;
+            }
+        }
+        if (invocation.localTarget() == null) {
+            ActorMethod method = invocation.method();
+            String contract = (method != null) ? method.descriptor().contract().getName() : "?";
+            throw new ActorUnreachableException("Cannot call " + invocation.address() + "." + invocation.name()
+                    + "(): actor contract " + contract + " is not hosted by this runtime and no other silo is "
+                    + "known to host it (register an implementation here, or run in a cluster with a silo that does)");
+        }
+        deliverLocal(invocation);
+    }
+
+    private void sendRemote(String silo, Invocation invocation) {
+        ActorMethod method = Objects.requireNonNull(invocation.method(), "a routed call has a method");
+        CompletionStage<?> outcome = this.sender.send(silo, new CallView(invocation, method));
+        outcome.whenComplete((result, failure) -> invocation.finish(result, unwrap(failure),
+                this.catalog.settings().turnExecutor()));
+    }
+
+    private static @Nullable Throwable unwrap(@Nullable Throwable failure) {
+        return (failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause() : failure;
+    }
+
+    /**
+     * Puts an invocation into the mailbox of its local activation, activating it if needed and waiting for
+     * room when the mailbox is full.
+     * @throws MailboxFullException when the mailbox stayed full for the mailbox-full timeout
+     */
+    void deliverLocal(Invocation invocation) {
+        ActorIdentity target = invocation.target();
+        long started = 0;
+        boolean waited = false;
+        while (true) {
+            Activation activation = this.catalog.activationFor(target);
+            Delivery outcome = activation.offer(invocation, false);
+            if (outcome == Delivery.ACCEPTED) {
+                this.catalog.delivered(activation);
+                return;
+            }
+            if (outcome == Delivery.FULL) {
+                long now = System.nanoTime();
+                if (!waited) {
+                    waited = true;
+                    started = now;
+                }
+                long remaining = this.mailboxFullTimeoutNanos - (now - started);
+                if (remaining <= 0 || !awaitRoom(activation, target, remaining)) {
+                    long waitedNanos = System.nanoTime() - started;
+                    MailboxFullException full = new MailboxFullException(target.toString(),
+                            this.catalog.settings().mailboxCapacity(), Duration.ofNanos(waitedNanos));
+                    invocation.arrivedNanos = started;
+                    this.catalog.incomingFilters().notRun(invocation, CallOutcome.REJECTED, full);
+                    throw full;
+                }
+            }
+        }
+    }
+
+    private static boolean awaitRoom(Activation activation, ActorIdentity target, long nanos) {
+        try {
+            return activation.awaitRoom(nanos);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new ActorException("Interrupted while waiting for room in the mailbox of " + target, ex);
+        }
+    }
+
+    /** The outcome of a one-way call once delivered: one instance that nobody can complete again. */
+    static final CompletionStage<Object> DELIVERED = CompletableFuture.completedStage(null);
+}

@@ -1,0 +1,75 @@
+package dev.quark.runtime.internal;
+
+import java.util.concurrent.CompletableFuture;
+
+import dev.quark.actor.ActorUnreachableException;
+import dev.quark.runtime.MethodDescriptor;
+import dev.quark.runtime.routing.InboundCall;
+import dev.quark.runtime.routing.InboundCalls;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Turns calls received from other silos into invocations of local actors and delivers them to the catalog,
+ * where they run through the same mailboxes and incoming filters as local calls.
+ */
+public final class InboundEntry implements InboundCalls {
+
+    private final ActorRegistry registry;
+
+    private final CallRouter router;
+
+    public InboundEntry(ActorRegistry registry, CallRouter router) {
+        this.registry = registry;
+        this.router = router;
+    }
+
+    @Override
+    public MethodDescriptor method(String typeName, int methodId) {
+        return actorMethod(hostedType(typeName), methodId).descriptor();
+    }
+
+    /**
+     * {@inheritDoc}
+     * <p>
+     * The arguments array may hold nulls, like the arguments of a proxy call the runtime keeps as
+     * {@code Object[]}: hence the suppression.
+     */
+    @Override
+    @SuppressWarnings({ "unchecked", "NullAway" })
+    public CompletableFuture<@Nullable Object> deliver(InboundCall call) {
+        try {
+            ActorType type = hostedType(call.address().typeName());
+            ActorMethod method = actorMethod(type, call.methodId());
+            int expected = method.descriptor().parameterTypes().size();
+            if (call.arguments().length != expected) {
+                throw new IllegalArgumentException("Call " + call.address() + "." + method.name() + "() has "
+                        + call.arguments().length + " arguments, the method takes " + expected);
+            }
+            Invocation invocation = Invocation.inbound(call.address(), new ActorIdentity(type, call.address().id()),
+                    method, call.arguments().clone(), call.callChainId(), call.requestId(), call.metadata(),
+                    call.deadlineEpochMillis());
+            this.router.deliverLocal(invocation);
+            return (CompletableFuture<@Nullable Object>) (CompletableFuture<?>) invocation;
+        }
+        catch (RuntimeException ex) {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    private ActorType hostedType(String typeName) {
+        ActorType type = this.registry.type(typeName);
+        if (type == null) {
+            throw new ActorUnreachableException("This silo hosts no actor type '" + typeName + "'");
+        }
+        return type;
+    }
+
+    private static ActorMethod actorMethod(ActorType type, int methodId) {
+        ActorMethod method = type.method(methodId);
+        if (method == null) {
+            throw new IllegalArgumentException("Actor type " + type.name() + " has no method with id "
+                    + ContractIntrospector.hex(methodId) + ": the caller runs a contract this silo does not know");
+        }
+        return method;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.quark.runtime.routing;
+
+import java.util.concurrent.CompletableFuture;
+
+import dev.quark.runtime.MethodDescriptor;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Where a transport hands over the calls it receives from other silos. Obtained from
+ * {@link dev.quark.runtime.ActorRuntime#inbound()}; such a call enters the same mailboxes and incoming
+ * filters as a local one.
+ */
+public interface InboundCalls {
+
+    /**
+     * Returns a method of an actor type hosted here, so that the transport can deserialize its arguments.
+     * @param typeName the actor type name of the address
+     * @param methodId the method id
+     * @return the method
+     * @throws dev.quark.actor.ActorUnreachableException naming the type when this silo does not host it
+     * @throws IllegalArgumentException naming type and id when the type has no such method
+     */
+    MethodDescriptor method(String typeName, int methodId);
+
+    /**
+     * Delivers a call to its actor, activating it if needed; may wait for room in a full mailbox up to the
+     * mailbox-full timeout.
+     * @param call the call
+     * @return a future completed with the result when the turn ends (with {@code null} for one-way calls),
+     * or with the failure: what the method threw, a full mailbox, an expired deadline, an unknown type or
+     * method, a closed runtime
+     */
+    CompletableFuture<@Nullable Object> deliver(InboundCall call);
+}

@@ -1,0 +1,199 @@
+package dev.quark.runtime;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+
+import dev.quark.actor.RequestContext;
+import dev.quark.runtime.filter.IncomingCallFilter;
+import dev.quark.runtime.filter.OutgoingCallFilter;
+import dev.quark.runtime.fixtures.Counter;
+import dev.quark.runtime.fixtures.CounterActor;
+import dev.quark.runtime.fixtures.Probe;
+import dev.quark.runtime.fixtures.ProbeActor;
+import dev.quark.runtime.fixtures.ProbeEnvironment;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+class CallFilterTests {
+
+    private final List<String> events = new CopyOnWriteArrayList<>();
+
+    private final ProbeEnvironment environment = new ProbeEnvironment();
+
+    private ActorRuntime.Builder builder() {
+        return ActorRuntime.builder()
+            .actor(CounterActor.class)
+            .actor(ProbeActor.class, () -> new ProbeActor(this.environment));
+    }
+
+    private OutgoingCallFilter outgoing(String name) {
+        return (call) -> {
+            this.events.add(name + ">");
+            return call.proceed().whenComplete((result, failure) -> this.events.add("<" + name + " " + result));
+        };
+    }
+
+    private IncomingCallFilter incoming(String name) {
+        return (call) -> {
+            this.events.add(name + ">");
+            Object result = call.proceed();
+            this.events.add("<" + name + " " + result);
+            return result;
+        };
+    }
+
+    @Test
+    void filtersRunInRegistrationOrderOutgoingAroundIncoming() {
+        try (ActorRuntime runtime = builder().outgoingFilter(outgoing("out1"))
+            .outgoingFilter(outgoing("out2"))
+            .incomingFilter(incoming("in1"))
+            .incomingFilter(incoming("in2"))
+            .build()) {
+            assertThat(runtime.get(Counter.class, "c").increment()).isEqualTo(1);
+            assertThat(this.events).containsExactly("out1>", "out2>", "in1>", "in2>", "<in2 1", "<in1 1", "<out2 1",
+                    "<out1 1");
+        }
+    }
+
+    @Test
+    void incomingFilterThatShortCircuitsAnswersWithoutRunningTheMethod() {
+        try (ActorRuntime runtime = builder()
+            .incomingFilter((call) -> call.method().name().equals("increment") ? 99L : call.proceed())
+            .build()) {
+            Counter counter = runtime.get(Counter.class, "c");
+            assertThat(counter.increment()).isEqualTo(99);
+            assertThat(counter.get()).isZero();
+        }
+    }
+
+    @Test
+    void outgoingFilterThatShortCircuitsNeverDeliversTheCall() {
+        try (ActorRuntime runtime = builder()
+            .outgoingFilter((call) -> CompletableFuture.completedFuture(7L))
+            .build()) {
+            assertThat(runtime.get(Counter.class, "c").increment()).isEqualTo(7);
+            assertThat(runtime.get(Counter.class, "c").incrementAsync()).succeedsWithin(Duration.ofSeconds(5))
+                .isEqualTo(7L);
+            assertThat(runtime.isActive(Counter.class, "c")).isFalse();
+        }
+    }
+
+    @Test
+    void incomingFilterThatThrowsFailsTheCallAndTheMethodDoesNotRun() {
+        IncomingCallFilter authorization = (call) -> {
+            if (!"admin".equals(call.metadata().get("role")) && call.method().name().startsWith("increment")) {
+                throw new SecurityException("Only admins may call " + call.address() + "." + call.method().name());
+            }
+            return call.proceed();
+        };
+        try (ActorRuntime runtime = builder().incomingFilter(authorization).build()) {
+            Counter counter = runtime.get(Counter.class, "c");
+            assertThatExceptionOfType(SecurityException.class).isThrownBy(counter::increment)
+                .withMessage("Only admins may call Counter/c.increment");
+            assertThat(counter.incrementAsync()).failsWithin(Duration.ofSeconds(5))
+                .withThrowableOfType(ExecutionException.class)
+                .withCauseInstanceOf(SecurityException.class);
+            assertThat(counter.get()).isZero();
+            try (RequestContext.Scope scope = RequestContext.of("r", Map.of("role", "admin")).open()) {
+                assertThat(counter.increment()).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void outgoingFilterThatThrowsFailsTheCallBeforeItIsSent() {
+        try (ActorRuntime runtime = builder()
+            .outgoingFilter((call) -> {
+                throw new SecurityException("denied " + call.method().name());
+            })
+            .build()) {
+            Counter counter = runtime.get(Counter.class, "c");
+            assertThatExceptionOfType(SecurityException.class).isThrownBy(counter::increment).withMessage("denied increment");
+            assertThatExceptionOfType(SecurityException.class).isThrownBy(() -> counter.add(1)).withMessage("denied add");
+            assertThat(runtime.isActive(Counter.class, "c")).isFalse();
+        }
+    }
+
+    @Test
+    void filtersSeeTheOutcomeOfSynchronousAsynchronousAndOneWayCalls() {
+        try (ActorRuntime runtime = builder().outgoingFilter(outgoing("out")).incomingFilter(incoming("in")).build()) {
+            Counter counter = runtime.get(Counter.class, "c");
+            counter.increment();
+            assertThat(counter.incrementAsync()).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(2L);
+            counter.add(5);
+            await().atMost(Duration.ofSeconds(5)).until(() -> this.events.contains("<in null"));
+            assertThat(this.events).containsSubsequence("<in 1", "<out 1", "<in 2", "<out 2")
+                .contains("<out null", "<in null");
+        }
+    }
+
+    @Test
+    void incomingFilterSeesTheFailureOfAnAsynchronousMethod() {
+        List<Throwable> seen = new CopyOnWriteArrayList<>();
+        try (ActorRuntime runtime = builder().incomingFilter((call) -> {
+            try {
+                return call.proceed();
+            }
+            catch (Throwable ex) {
+                seen.add(ex);
+                throw ex;
+            }
+        }).build()) {
+            assertThat(runtime.get(Probe.class, "p").failAsync("broken")).failsWithin(Duration.ofSeconds(5));
+            assertThat(seen).singleElement().satisfies((ex) -> assertThat(ex).hasMessage("broken"));
+        }
+    }
+
+    @Test
+    void filtersSeeTheRequestContextAndOneCallChainOnBothSides() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (ActorRuntime runtime = builder()
+            .outgoingFilter((call) -> {
+                seen.add("out " + call.requestId() + " " + call.metadata() + " " + call.callChainId() + " "
+                        + call.arguments());
+                return call.proceed();
+            })
+            .incomingFilter((call) -> {
+                seen.add("in " + call.requestId() + " " + call.metadata() + " " + call.callChainId() + " "
+                        + call.arguments());
+                return call.proceed();
+            })
+            .build()) {
+            this.environment.actors().set(runtime);
+            Map<String, String> context;
+            try (RequestContext.Scope scope = RequestContext.of("req-1", Map.of("tenant", "acme")).open()) {
+                context = runtime.get(Probe.class, "p").contextOf("q");
+            }
+            String chain = context.get("chainId");
+            assertThat(seen).containsExactly("out req-1 {tenant=acme} " + chain + " [q]",
+                    "in req-1 {tenant=acme} " + chain + " [q]", "out req-1 {tenant=acme} " + chain + " []",
+                    "in req-1 {tenant=acme} " + chain + " []");
+        }
+    }
+
+    @Test
+    void metricsAreRecordedByTheMetricsFilterAroundTheOtherFilters() {
+        List<String> recorded = new CopyOnWriteArrayList<>();
+        try (ActorRuntime runtime = builder()
+            .metrics((contract, method) -> (outcome, nanos) -> recorded.add(method + ":" + outcome))
+            .incomingFilter((call) -> {
+                if (call.method().name().equals("get")) {
+                    throw new SecurityException("no");
+                }
+                return call.proceed();
+            })
+            .build()) {
+            Counter counter = runtime.get(Counter.class, "c");
+            counter.increment();
+            assertThatExceptionOfType(SecurityException.class).isThrownBy(counter::get);
+            assertThat(recorded).containsExactly("increment:SUCCESS", "get:FAILURE");
+        }
+    }
+}
