@@ -83,25 +83,37 @@ class MailboxAndTimeoutTests {
 
     @Test
     void fullMailboxMakesTheCallerWaitThenFailsWithoutLosingAcceptedMessages() throws Exception {
-        Probe probe = this.runtime.get(Probe.class, "busy");
-        List<CompletableFuture<String>> accepted = new ArrayList<>();
-        accepted.add(CompletableFuture.supplyAsync(() -> probe.block("gate")));
-        await().atMost(Duration.ofSeconds(5)).until(() -> this.runtime.isActive(Probe.class, "busy"));
-        for (int i = 0; i < 2; i++) {
+        // A call timeout of its own: the accepted calls wait for the gate longer than this class's 500 ms.
+        ActorRuntime busy = ActorRuntime.builder()
+            .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
+            .mailboxCapacity(2)
+            .mailboxFullTimeout(Duration.ofMillis(200))
+            .callTimeout(Duration.ofSeconds(30))
+            .build();
+        try {
+            Probe probe = busy.get(Probe.class, "busy");
+            List<CompletableFuture<String>> accepted = new ArrayList<>();
             accepted.add(CompletableFuture.supplyAsync(() -> probe.block("gate")));
+            await().atMost(Duration.ofSeconds(5)).until(() -> busy.isActive(Probe.class, "busy"));
+            for (int i = 0; i < 2; i++) {
+                accepted.add(CompletableFuture.supplyAsync(() -> probe.block("gate")));
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> busy.queuedMessages(Probe.class, "busy") == 2);
+
+            long started = System.nanoTime();
+            assertThatExceptionOfType(MailboxFullException.class).isThrownBy(() -> probe.block("gate"))
+                .withMessageContaining("Probe/busy")
+                .withMessageContaining("capacity 2")
+                .satisfies((ex) -> assertThat(ex.getCapacity()).isEqualTo(2));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+
+            this.environment.open("gate");
+            for (CompletableFuture<String> call : accepted) {
+                assertThat(call.get(5, TimeUnit.SECONDS)).isEqualTo("gate");
+            }
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> this.runtime.queuedMessages(Probe.class, "busy") == 2);
-
-        long started = System.nanoTime();
-        assertThatExceptionOfType(MailboxFullException.class).isThrownBy(() -> probe.block("gate"))
-            .withMessageContaining("Probe/busy")
-            .withMessageContaining("capacity 2")
-            .satisfies((ex) -> assertThat(ex.getCapacity()).isEqualTo(2));
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
-
-        this.environment.open("gate");
-        for (CompletableFuture<String> call : accepted) {
-            assertThat(call.get(5, TimeUnit.SECONDS)).isEqualTo("gate");
+        finally {
+            busy.close();
         }
     }
 
