@@ -6,7 +6,10 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
+import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.actor.RequestContext;
 import dev.quark.runtime.filter.IncomingCallFilter;
 import dev.quark.runtime.filter.OutgoingCallFilter;
@@ -82,6 +85,49 @@ class CallFilterTests {
             assertThat(runtime.get(Counter.class, "c").incrementAsync()).succeedsWithin(Duration.ofSeconds(5))
                 .isEqualTo(7L);
             assertThat(runtime.isActive(Counter.class, "c")).isFalse();
+        }
+    }
+
+    @Test
+    void asynchronousCallWhoseOutgoingFilterNeverAnswersTimesOut() {
+        try (ActorRuntime runtime = builder().callTimeout(Duration.ofMillis(300))
+            .outgoingFilter((call) -> call.proceed().thenCompose((result) -> new CompletableFuture<>()))
+            .build()) {
+            assertThat(runtime.get(Counter.class, "c").incrementAsync()).failsWithin(Duration.ofSeconds(5))
+                .withThrowableOfType(ExecutionException.class)
+                .withCauseInstanceOf(ActorCallTimeoutException.class);
+        }
+    }
+
+    @Test
+    void outgoingFilterThatProceedsTwiceFailsTheSecondTimeAndTheCallRunsOnce() {
+        try (ActorRuntime runtime = builder()
+            .outgoingFilter((call) -> call.method().name().equals("increment")
+                    ? call.proceed().thenCompose((first) -> call.proceed()) : call.proceed())
+            .build()) {
+            Counter counter = runtime.get(Counter.class, "c");
+            assertThatExceptionOfType(IllegalStateException.class).isThrownBy(counter::increment)
+                .withMessageContaining("proceed() was already called");
+            assertThat(counter.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void outgoingFilterContinuationThatCallsTheSameActorDoesNotRunOnTheActorsNextTurn() throws Exception {
+        AtomicReference<Probe> self = new AtomicReference<>();
+        OutgoingCallFilter callsBack = (call) -> call.method().name().equals("block")
+                ? call.proceed().thenApply((result) -> result + "+" + self.get().overlap()) : call.proceed();
+        try (ActorRuntime runtime = builder().callTimeout(Duration.ofSeconds(3)).outgoingFilter(callsBack).build()) {
+            Probe probe = runtime.get(Probe.class, "callback");
+            self.set(probe);
+            CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> probe.block("first"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> runtime.isActive(Probe.class, "callback"));
+            CompletableFuture<String> second = CompletableFuture.supplyAsync(() -> probe.block("second"));
+            await().atMost(Duration.ofSeconds(5)).until(() -> runtime.queuedMessages(Probe.class, "callback") == 1);
+            this.environment.open("second");
+            this.environment.open("first");
+            assertThat(first.get(2, TimeUnit.SECONDS)).isEqualTo("first+1");
+            assertThat(second.get(2, TimeUnit.SECONDS)).isEqualTo("second+1");
         }
     }
 

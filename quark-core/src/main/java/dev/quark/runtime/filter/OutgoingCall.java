@@ -11,10 +11,13 @@ import org.jspecify.annotations.Nullable;
 public interface OutgoingCall extends ActorCall {
 
     /**
-     * Passes the call to the next filter, or sends it when this is the last one.
+     * Passes the call to the next filter, or sends it when this is the last one. A call is sent once: a
+     * second {@code proceed()} on the same call fails; a filter that retries makes a new call through a
+     * reference.
      * @return a stage completed with the call's outcome: the value (or the failure) of a synchronous or
      * asynchronous call; {@code null} once a one-way call is delivered
      * @throws RuntimeException when the call cannot be delivered (a full mailbox, a closed runtime, no route)
+     * @throws IllegalStateException when the call was already sent
      */
     CompletionStage<@Nullable Object> proceed();
 }

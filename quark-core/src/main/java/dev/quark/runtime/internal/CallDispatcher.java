@@ -7,6 +7,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -85,8 +86,11 @@ public final class CallDispatcher {
             }
             case ASYNCHRONOUS -> {
                 CompletableFuture<?> future = (outcome == invocation) ? invocation : outcome.toCompletableFuture();
-                if (!future.isDone()) {
+                if (future == invocation) {
                     armTimeout(invocation);
+                }
+                else if (!future.isDone()) {
+                    armTimeout(invocation, future);
                 }
                 yield future;
             }
@@ -103,6 +107,7 @@ public final class CallDispatcher {
             this.router.route(invocation);
             return invocation;
         }
+        invocation.completesOffTurn = true;
         return new Cursor(invocation, method, this.filters, this.router).proceed();
     }
 
@@ -196,6 +201,20 @@ public final class CallDispatcher {
                 this.callTimeoutNanos, TimeUnit.NANOSECONDS));
     }
 
+    /**
+     * Arms the call timeout of an asynchronous call whose caller waits on a stage an outgoing filter returned:
+     * that stage need not follow the invocation (a filter may compose more work after it), so it times out by
+     * itself, failing both, and stops its timer when it completes.
+     */
+    private void armTimeout(Invocation invocation, CompletableFuture<?> filtered) {
+        ScheduledFuture<?> timer = this.scheduler.schedule(() -> this.settings.turnExecutor().execute(() -> {
+            ActorCallTimeoutException timeout = timeoutOf(invocation);
+            invocation.completeExceptionally(timeout);
+            filtered.completeExceptionally(timeout);
+        }), this.callTimeoutNanos, TimeUnit.NANOSECONDS);
+        filtered.whenComplete((result, failure) -> timer.cancel(false));
+    }
+
     private ActorCallTimeoutException timeoutOf(Invocation invocation) {
         return new ActorCallTimeoutException(invocation.address().toString(), invocation.name(),
                 this.settings.callTimeout());
@@ -234,6 +253,10 @@ public final class CallDispatcher {
                     throw new NullPointerException("Outgoing call filter " + filter + " returned null for " + this);
                 }
                 return outcome;
+            }
+            if (this.next > this.filters.length) {
+                throw new IllegalStateException("proceed() was already called for " + this
+                        + ": an outgoing call is sent once; a filter that retries makes a new call");
             }
             this.next++;
             this.router.route(this.invocation);

@@ -48,6 +48,7 @@ public final class InboundEntry implements InboundCalls {
             Invocation invocation = Invocation.inbound(call.address(), new ActorIdentity(type, call.address().id()),
                     method, call.arguments().clone(), call.callChainId(), call.requestId(), call.metadata(),
                     call.deadlineEpochMillis());
+            invocation.completesOffTurn = true;
             this.router.deliverLocal(invocation);
             return (CompletableFuture<@Nullable Object>) (CompletableFuture<?>) invocation;
         }

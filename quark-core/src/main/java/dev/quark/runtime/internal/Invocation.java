@@ -16,9 +16,10 @@ import org.jspecify.annotations.Nullable;
  * One message on its way to an actor and, once it runs, its turn: a contract method call (with the future
  * its caller waits on) or a {@link SystemTask} such as a timer tick.
  * <p>
- * Completing an asynchronous call that already has dependents (continuations of its caller) happens on a
- * fresh thread, never on the turn's thread: a continuation that calls the same actor and waits would
- * otherwise wait for the very thread it runs on.
+ * Completing an asynchronous call that already has dependents (continuations of its caller), or any call
+ * whose outcome an outgoing filter or a transport continues, happens on a fresh thread, never on the turn's
+ * thread: a continuation that calls the same actor and waits would otherwise wait for the very thread it
+ * runs on.
  * <p>
  * The volatile fields describe where the message and its turn stand, for the deadlock detector: the
  * activation it was delivered to, the activation running its turn, and the nested call its turn waits for.
@@ -77,6 +78,13 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
 
     /** Set when the deadline passed before the turn started: what the caller is told instead of a result. */
     private @Nullable ActorCallExpiredException expired;
+
+    /**
+     * Whether code other than a blocked caller may depend on the outcome (an outgoing filter's continuation,
+     * a transport's reply callback), so that completing it must not run that code on the turn's thread. Set
+     * before the invocation is delivered.
+     */
+    boolean completesOffTurn;
 
     private Invocation(@Nullable ActorIdentity target, @Nullable ActorAddress address, @Nullable ActorMethod method,
             @Nullable SystemTask task, Object @Nullable [] arguments, long chainId, @Nullable String requestId,
@@ -238,7 +246,7 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
         if (scheduled != null) {
             scheduled.cancel(false);
         }
-        if (this.method != null && this.method.returnKind() == ReturnKind.ASYNCHRONOUS
+        if (this.method != null && (this.completesOffTurn || this.method.returnKind() == ReturnKind.ASYNCHRONOUS)
                 && getNumberOfDependents() > 0) {
             executor.execute(() -> settle(result, failure));
         }
