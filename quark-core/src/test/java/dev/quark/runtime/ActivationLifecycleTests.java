@@ -68,6 +68,18 @@ class ActivationLifecycleTests {
     }
 
     @Test
+    void deactivateOnIdleOutsideATurnEndsTheIdleActivationAndLaterCallsActivateAFreshOne() {
+        Probe probe = this.runtime.get(Probe.class, "leaving-later");
+        probe.leaveWhenOpen("leaving-later");
+        this.environment.open("leaving-later");
+        await().atMost(Duration.ofSeconds(5)).until(() -> !this.runtime.isActive(Probe.class, "leaving-later"));
+        assertThat(this.environment.log()).containsExactly("leaving-later:activate",
+                "leaving-later:deactivate:EXPLICIT");
+        assertThat(probe.overlap()).isEqualTo(1);
+        assertThat(this.environment.activations()).hasValue(2);
+    }
+
+    @Test
     void callsArrivingWhileAnActivationDeactivatesRunOnItsSuccessor() throws Exception {
         Probe probe = this.runtime.get(Probe.class, "handover");
         CompletableFuture<String> blocked = CompletableFuture.supplyAsync(() -> probe.block("handover"));

@@ -417,9 +417,16 @@ final class Activation implements ActorHost {
         return current;
     }
 
+    /**
+     * Asks for the deactivation like {@link ActivationCatalog#deactivate}: from inside a turn it runs once no
+     * turn is in progress; called while nothing runs (from a thread the actor started), it runs at once, so
+     * the request never waits for a turn that will not come.
+     */
     @Override
-    public synchronized void deactivateOnIdle() {
-        change().requestDeactivation(DeactivationReason.EXPLICIT);
+    public void deactivateOnIdle() {
+        if (requestDeactivation(DeactivationReason.EXPLICIT)) {
+            this.catalog.startDeactivation(this, DeactivationReason.EXPLICIT);
+        }
     }
 
     @Override
