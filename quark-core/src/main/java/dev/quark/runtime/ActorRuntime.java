@@ -621,7 +621,9 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         }
 
         private SheddingSettings shedding() {
-            HeapUsage heap = (this.heapUsage != null) ? this.heapUsage : new JvmHeapUsage();
+            // The JVM's memory beans only when memory pressure is on: a runtime without it never reads the heap.
+            HeapUsage heap = (this.heapUsage != null) ? this.heapUsage
+                    : (this.memoryLimitPercent > 0) ? new JvmHeapUsage() : () -> new HeapReading(0, 0, 0);
             return new SheddingSettings(this.maxActivations, this.memoryLimitPercent, this.memoryTargetPercent, heap,
                     this.sheddingCheckInterval);
         }
