@@ -10,7 +10,9 @@ import java.util.Objects;
  *
  * @param area the area, for instance {@code state}
  * @param location the changelog's class path location, for instance {@code db/changelog/quark/state.xml}; its
- * tables are named with the {@code quarkTablePrefix} changelog parameter
+ * tables are named with the {@code quarkTablePrefix} changelog parameter. Quark's own areas keep theirs
+ * directly under {@code db/changelog/quark/}, the folder the native-image resource hint covers; a changelog
+ * elsewhere needs a resource hint of its own to work in a native image
  */
 public record QuarkChangelog(String area, String location) {
 

@@ -1,14 +1,19 @@
 package dev.quark.autoconfigure.actors;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.quark.actor.ActorRefFactory;
 import dev.quark.autoconfigure.fixtures.greeting.Greeter;
 import dev.quark.runtime.filter.IncomingCallFilter;
 import dev.quark.runtime.filter.OutgoingCallFilter;
+import dev.quark.runtime.routing.ActorLocation;
+import dev.quark.runtime.routing.ActorLocator;
+import dev.quark.runtime.routing.RemoteCallSender;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.beans.factory.NoUniqueBeanDefinitionException;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -42,6 +47,48 @@ class CallFilterAutoConfigurationTests {
                 .withMessage("Mallory may not call Greeter/g-1");
             assertThat(greeter.greet("Ada")).isEqualTo("Hello, Ada from g-1");
         });
+    }
+
+    @Test
+    void routingBeansReachTheRuntime() {
+        this.contextRunner.withUserConfiguration(RemoteRouting.class).run((context) -> {
+            Greeter greeter = context.getBean(ActorRefFactory.class).get(Greeter.class, "g-1");
+            assertThat(greeter.greet("Ada")).isEqualTo("from silo-2: Greeter/g-1.greet");
+        });
+    }
+
+    @Test
+    void twoLocatorBeansFailTheStartInsteadOfFallingBackToOneSilo() {
+        this.contextRunner.withUserConfiguration(RemoteRouting.class, SecondLocator.class)
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .isInstanceOf(NoUniqueBeanDefinitionException.class)
+                .hasMessageContaining(ActorLocator.class.getName()));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class RemoteRouting {
+
+        @Bean
+        ActorLocator everythingElsewhere() {
+            return (address) -> ActorLocation.remote("silo-2");
+        }
+
+        @Bean
+        RemoteCallSender answeringSender() {
+            return (siloId, call) -> CompletableFuture
+                .completedFuture("from " + siloId + ": " + call.address() + "." + call.method().name());
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class SecondLocator {
+
+        @Bean
+        ActorLocator everythingHere() {
+            return ActorLocator.SINGLE_SILO;
+        }
     }
 
     @Configuration(proxyBeanMethods = false)
