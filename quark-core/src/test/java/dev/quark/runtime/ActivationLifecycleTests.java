@@ -1,13 +1,19 @@
 package dev.quark.runtime;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 
 import dev.quark.actor.ActivationException;
 import dev.quark.actor.ActorRuntimeClosedException;
+import dev.quark.runtime.filter.IncomingCall;
+import dev.quark.runtime.filter.IncomingCallFilter;
 import dev.quark.runtime.fixtures.Probe;
 import dev.quark.runtime.fixtures.ProbeActor;
 import dev.quark.runtime.fixtures.ProbeEnvironment;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -109,6 +115,45 @@ class ActivationLifecycleTests {
         this.environment.failActivation().set(false);
         assertThat(probe.overlap()).isEqualTo(1);
         assertThat(this.environment.activations()).hasValue(2);
+    }
+
+    @Test
+    void callWaitingWhenTheRuntimeClosesFailsNamingTheActorAndItsFiltersAreTold() {
+        List<String> notRun = new CopyOnWriteArrayList<>();
+        IncomingCallFilter observer = new IncomingCallFilter() {
+            @Override
+            public @Nullable Object filter(IncomingCall call) throws Throwable {
+                return call.proceed();
+            }
+
+            @Override
+            public void notRun(ActorCall call, CallOutcome outcome, @Nullable Throwable failure) {
+                notRun.add(call.method().name() + ":" + outcome + ":"
+                        + ((failure != null) ? failure.getClass().getSimpleName() : null));
+            }
+        };
+        ActorRuntime closing = ActorRuntime.builder()
+            .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
+            .incomingFilter(observer)
+            .build();
+        Probe probe = closing.get(Probe.class, "closing");
+        CompletableFuture<String> running = CompletableFuture.supplyAsync(() -> probe.block("closing"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> closing.isActive(Probe.class, "closing"));
+        CompletableFuture<Integer> waiting = CompletableFuture.supplyAsync(probe::overlap);
+        await().atMost(Duration.ofSeconds(5)).until(() -> closing.queuedMessages(Probe.class, "closing") == 1);
+
+        CompletableFuture<Void> closed = CompletableFuture.runAsync(closing::close);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !closing.isRunning());
+        this.environment.open("closing");
+
+        assertThat(running).succeedsWithin(Duration.ofSeconds(5)).isEqualTo("closing");
+        assertThat(waiting).failsWithin(Duration.ofSeconds(5))
+            .withThrowableOfType(ExecutionException.class)
+            .havingCause()
+            .isInstanceOf(ActorRuntimeClosedException.class)
+            .withMessageContaining("Probe/closing");
+        assertThat(closed).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(notRun).hasSize(1).first().asString().startsWith("overlap:").endsWith(":ActorRuntimeClosedException");
     }
 
     @Test

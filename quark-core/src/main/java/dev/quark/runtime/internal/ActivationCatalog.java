@@ -164,16 +164,23 @@ public final class ActivationCatalog {
      * deactivated, or removes it when there are none; timer ticks are dropped, they belonged to the ended
      * activation. Called under the ended activation's lock, so callers that find it ended find its
      * successor.
+     * @return what the caller runs once it has released the lock, or {@code null}: completing the dropped
+     * ticks and, at shutdown, failing the calls that never ran, so that no continuation, filter or metric of
+     * theirs runs under the lock
      */
-    void replaceEnded(Activation ended, @Nullable Invocation waiting, int count) {
+    @Nullable Runnable replaceEnded(Activation ended, @Nullable Invocation waiting) {
         this.supervision.forget(ended.identity);
         Invocation first = null;
         Invocation last = null;
         int kept = 0;
+        List<Invocation> dropped = null;
         for (Invocation invocation = waiting; invocation != null; invocation = Activation.unlink(invocation)) {
             SystemTask task = invocation.task();
             if (task != null && !task.survivesDeactivation()) {
-                invocation.complete(null);
+                if (dropped == null) {
+                    dropped = new ArrayList<>(2);
+                }
+                dropped.add(invocation);
                 continue;
             }
             if (last == null) {
@@ -185,23 +192,34 @@ public final class ActivationCatalog {
             last = invocation;
             kept++;
         }
+        Runnable completeDropped = (dropped != null) ? completing(dropped) : null;
         if (first == null) {
             remove(ended);
-            return;
+            return completeDropped;
         }
         if (this.closed) {
             remove(ended);
-            ActorRuntimeClosedException failure = new ActorRuntimeClosedException(
-                    "The actor runtime shut down before this call to " + ended.identity + " ran");
-            for (Invocation invocation = first; invocation != null; invocation = Activation.unlink(invocation)) {
-                ended.fail(invocation, failure);
-            }
-            return;
+            Invocation refused = first;
+            return () -> {
+                if (completeDropped != null) {
+                    completeDropped.run();
+                }
+                ActorRuntimeClosedException failure = new ActorRuntimeClosedException(
+                        "The actor runtime shut down before this call to " + ended.identity + " ran");
+                for (Invocation invocation = refused; invocation != null; invocation = Activation.unlink(invocation)) {
+                    ended.fail(invocation, failure);
+                }
+            };
         }
         Activation successor = new Activation(ended.identity, this);
         Invocation next = successor.adopt(first, kept);
         this.activations.replace(ended.identity, ended, successor);
         startDrain(successor, next);
+        return completeDropped;
+    }
+
+    private static Runnable completing(List<Invocation> dropped) {
+        return () -> dropped.forEach((invocation) -> invocation.complete(null));
     }
 
     Collection<Activation> activations() {

@@ -239,15 +239,18 @@ final class InstanceLifecycle {
             activation.disposeTimers();
         }
         Activation.logger.debug("Deactivated {} ({})", activation.identity, reason);
+        Runnable settle;
         synchronized (activation) {
             activation.state = activation.state.moveTo(ActivationLifecycle.DEACTIVATED);
             TurnAdmission turns = activation.turns();
             turns.release();
             Mailbox mailbox = turns.existingMailbox();
-            int count = (mailbox != null) ? mailbox.size() : 0;
             Invocation waiting = (mailbox != null) ? mailbox.takeAll() : null;
             activation.endedNow();
-            activation.catalog().replaceEnded(activation, waiting, count);
+            settle = activation.catalog().replaceEnded(activation, waiting);
+        }
+        if (settle != null) {
+            settle.run();
         }
     }
 
