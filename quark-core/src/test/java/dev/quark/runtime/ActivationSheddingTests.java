@@ -1,17 +1,12 @@
 package dev.quark.runtime;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 
@@ -22,6 +17,7 @@ import dev.quark.actor.QuarkActor;
 import dev.quark.runtime.fixtures.Probe;
 import dev.quark.runtime.fixtures.ProbeActor;
 import dev.quark.runtime.fixtures.ProbeEnvironment;
+import dev.quark.runtime.fixtures.SettableClock;
 import dev.quark.state.ActorState;
 import dev.quark.state.JsonStateSerializer;
 import dev.quark.state.PersistentState;
@@ -41,7 +37,8 @@ class ActivationSheddingTests {
 
     private final ProbeEnvironment environment = new ProbeEnvironment();
 
-    private final SteppingClock clock = new SteppingClock();
+    /** Moved one second per step, so that every use of an activation has its own instant. */
+    private final SettableClock clock = new SettableClock();
 
     private final ShedCounts shed = new ShedCounts();
 
@@ -158,7 +155,7 @@ class ActivationSheddingTests {
         Tally old = runtime.get(Tally.class, "old");
         old.add(3);
         old.add(4);
-        this.clock.step();
+        this.clock.advance(Duration.ofSeconds(1));
         runtime.get(Tally.class, "recent").add(1);
 
         assertThat(runtime.collectIdleActivations()).isEqualTo(2);
@@ -211,7 +208,7 @@ class ActivationSheddingTests {
     }
 
     private void touch(ActorRuntime runtime, String id) {
-        this.clock.step();
+        this.clock.advance(Duration.ofSeconds(1));
         runtime.get(Probe.class, id).overlap();
     }
 
@@ -220,31 +217,6 @@ class ActivationSheddingTests {
             .mapToObj((i) -> "p" + i)
             .filter((id) -> runtime.isActive(Probe.class, id))
             .toList();
-    }
-
-    /** A clock that moves one second per step, so that every use of an activation has its own instant. */
-    static final class SteppingClock extends Clock {
-
-        private final AtomicLong millis = new AtomicLong(1_000_000);
-
-        void step() {
-            this.millis.addAndGet(1000);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(this.millis.get());
-        }
     }
 
     /** Records shed activations as "type:trigger" counts. */
