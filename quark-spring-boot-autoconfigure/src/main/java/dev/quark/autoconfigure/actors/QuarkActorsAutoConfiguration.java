@@ -2,7 +2,6 @@ package dev.quark.autoconfigure.actors;
 
 import java.time.Clock;
 import java.util.Map;
-import java.util.function.Consumer;
 
 import dev.quark.actor.ActorRefFactory;
 import dev.quark.runtime.ActivationHook;
@@ -14,7 +13,6 @@ import dev.quark.runtime.filter.OutgoingCallFilter;
 import dev.quark.runtime.routing.ActorLocator;
 import dev.quark.runtime.routing.ActorTypeNames;
 import dev.quark.runtime.routing.RemoteCallSender;
-import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
@@ -66,18 +64,12 @@ public final class QuarkActorsAutoConfiguration {
         activationHooks.orderedStream().forEach(builder::activationHook);
         outgoingFilters.orderedStream().forEach(builder::outgoingFilter);
         incomingFilters.orderedStream().forEach(builder::incomingFilter);
-        // getIfAvailable, not ifUnique: two routing beans must fail the start, never fall back to one silo.
-        applyIfPresent(locator.getIfAvailable(), builder::actorLocator);
-        applyIfPresent(remoteCallSender.getIfAvailable(), builder::remoteCallSender);
-        applyIfPresent(actorTypeNames.getIfAvailable(), builder::actorTypeNames);
+        // ifAvailable, not ifUnique: two routing beans must fail the start, never fall back to one silo.
+        locator.ifAvailable(builder::actorLocator);
+        remoteCallSender.ifAvailable(builder::remoteCallSender);
+        actorTypeNames.ifAvailable(builder::actorTypeNames);
         customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
         return builder.build();
-    }
-
-    private static <T> void applyIfPresent(@Nullable T bean, Consumer<T> setter) {
-        if (bean != null) {
-            setter.accept(bean);
-        }
     }
 
     private static void applyShedding(QuarkActorsProperties properties, ActorRuntime.Builder builder) {
