@@ -1,0 +1,92 @@
+package dev.quark.cluster.membership.memory;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.quark.cluster.membership.MembershipProvider;
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+
+/**
+ * A membership table in this JVM's memory: one instance is the table of one cluster, shared by every silo
+ * of that cluster in the JVM (tests, the test kit's test cluster). Listeners are told synchronously after
+ * every change, on the writer's thread.
+ */
+public class InMemoryMembershipProvider implements MembershipProvider {
+
+    private final Object lock = new Object();
+
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+
+    private MembershipSnapshot snapshot = MembershipSnapshot.EMPTY;
+
+    @Override
+    public MembershipSnapshot read() {
+        synchronized (this.lock) {
+            return this.snapshot;
+        }
+    }
+
+    @Override
+    public boolean write(SiloEntry entry, long expectedVersion) {
+        Objects.requireNonNull(entry, "entry must not be null");
+        synchronized (this.lock) {
+            if (this.snapshot.version() != expectedVersion) {
+                return false;
+            }
+            Map<String, SiloEntry> silos = new TreeMap<>(this.snapshot.silos());
+            silos.put(entry.siloId(), entry);
+            this.snapshot = new MembershipSnapshot(expectedVersion + 1, silos);
+        }
+        notifyListeners();
+        return true;
+    }
+
+    @Override
+    public boolean remove(String siloId, long expectedVersion) {
+        Objects.requireNonNull(siloId, "siloId must not be null");
+        synchronized (this.lock) {
+            if (this.snapshot.version() != expectedVersion) {
+                return false;
+            }
+            Map<String, SiloEntry> silos = new TreeMap<>(this.snapshot.silos());
+            silos.remove(siloId);
+            this.snapshot = new MembershipSnapshot(expectedVersion + 1, silos);
+        }
+        notifyListeners();
+        return true;
+    }
+
+    @Override
+    public boolean heartbeat(String siloId, long epoch, Instant at) {
+        Objects.requireNonNull(at, "at must not be null");
+        synchronized (this.lock) {
+            SiloEntry entry = this.snapshot.silos().get(siloId);
+            if (entry == null || entry.epoch() != epoch || entry.status() == SiloStatus.DEAD) {
+                return false;
+            }
+            Map<String, SiloEntry> silos = new TreeMap<>(this.snapshot.silos());
+            silos.put(siloId, entry.withLastHeartbeat(at));
+            this.snapshot = new MembershipSnapshot(this.snapshot.version(), silos);
+            return true;
+        }
+    }
+
+    @Override
+    public Watch watch(Runnable listener) {
+        Objects.requireNonNull(listener, "listener must not be null");
+        this.listeners.add(listener);
+        return () -> this.listeners.remove(listener);
+    }
+
+    private void notifyListeners() {
+        for (Runnable listener : this.listeners) {
+            listener.run();
+        }
+    }
+}
