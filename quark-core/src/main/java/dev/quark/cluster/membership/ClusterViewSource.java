@@ -1,0 +1,38 @@
+package dev.quark.cluster.membership;
+
+import java.util.function.Consumer;
+
+/**
+ * Where routing learns what this silo believes about the cluster: the current {@link ClusterView}, its
+ * changes, and whether this silo may serve at all. The silo's membership agent implements it.
+ */
+public interface ClusterViewSource {
+
+    /**
+     * Returns the current view.
+     * @return the view; {@link ClusterView#EMPTY} before the silo has read the table
+     */
+    ClusterView current();
+
+    /**
+     * Asks to be told of every new view, in order, on a thread of the source's choosing.
+     * @param listener told of each new view; must return quickly
+     * @return a handle that stops the notifications
+     */
+    MembershipProvider.Watch subscribe(Consumer<ClusterView> listener);
+
+    /**
+     * Returns whether this silo may serve calls and activate actors now: it is active in the table and has
+     * renewed its membership recently enough to know it was not declared dead. A silo that is not serving
+     * refuses calls and activations, so that it never keeps activations alive beside their new owners.
+     * @return {@code true} while serving
+     */
+    boolean isServing();
+
+    /**
+     * Asks for a fresh read of the table, when a call shows that another silo has a newer view than this
+     * one. Returns at once; the new view arrives through {@link #subscribe}.
+     * @param seenVersion the membership version seen elsewhere
+     */
+    void refreshIfOlderThan(long seenVersion);
+}

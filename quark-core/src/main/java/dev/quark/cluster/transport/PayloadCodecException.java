@@ -1,0 +1,19 @@
+package dev.quark.cluster.transport;
+
+/**
+ * Thrown when what a call carries cannot be turned into bytes or back; the message names the method and, where
+ * it can, the argument.
+ */
+public class PayloadCodecException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * Creates an exception.
+     * @param message what could not be encoded or decoded
+     * @param cause the serializer's failure
+     */
+    public PayloadCodecException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
