@@ -19,17 +19,9 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The JSON a silo's entry is kept as, without its heartbeat (which lives beside it, so that heartbeats do not
- * rewrite the entry). Written with Jackson's tree model, so the format is spelled out here rather than derived
- * from the records, and needs no reflection:
- * <pre>
- * {"format":1,"siloId":"silo-a","address":{"host":"10.0.0.5","port":7100},
- *  "startTime":"2025-06-10T08:00:00.123Z","status":"ACTIVE","epoch":"3","actorTypes":["Account","Bank"],
- *  "suspicions":[{"suspectingSiloId":"silo-b","at":"2025-06-10T08:00:05Z"}]}
- * </pre>
- * Instants are ISO-8601 in UTC, truncated to milliseconds. The epoch is a string, so that the membership
- * scripts compare it exactly (Lua numbers are doubles). Actor types are sorted. {@code format} is 1; a later
- * format would raise it, and readers refuse formats they do not know.
+ * Writes and reads the JSON a silo's entry is kept as, in the format documented on
+ * {@link RedisMembershipProvider#entryJson(SiloEntry)}. It uses Jackson's tree model, so the format is spelled
+ * out here rather than derived from the records, and needs no reflection (nor native-image hints).
  */
 final class SiloEntryJson {
 
