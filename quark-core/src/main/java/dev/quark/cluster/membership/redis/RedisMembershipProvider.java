@@ -120,8 +120,6 @@ public class RedisMembershipProvider implements MembershipProvider {
 
     private final StringRedisTemplate redis;
 
-    private final String clusterName;
-
     private final String tableKey;
 
     private final Duration siloTtl;
@@ -139,7 +137,7 @@ public class RedisMembershipProvider implements MembershipProvider {
             Duration siloTtl) {
         this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
         Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
-        this.clusterName = Objects.requireNonNull(clusterName, "clusterName must not be null");
+        Objects.requireNonNull(clusterName, "clusterName must not be null");
         this.siloTtl = Objects.requireNonNull(siloTtl, "siloTtl must not be null");
         if (clusterName.isBlank() || clusterName.indexOf('{') >= 0 || clusterName.indexOf('}') >= 0) {
             throw new IllegalArgumentException(
