@@ -111,7 +111,9 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
 
     /**
      * Creates the invocation of a call made on the current thread: inside a turn it continues that turn's
-     * call chain, outside it starts a new one; an open {@link RequestContext} sets request id and metadata.
+     * call chain and keeps its deadline when that one comes first (a nested call is of no use to a caller
+     * that has given up), outside it starts a new one; an open {@link RequestContext} sets request id and
+     * metadata.
      */
     static Invocation create(ActorAddress address, @Nullable ActorIdentity target, ActorMethod method,
             Object @Nullable [] arguments, long deadlineMillis) {
@@ -120,10 +122,12 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
         long chainId;
         String requestId;
         Map<String, String> metadata;
+        long deadline = deadlineMillis;
         if (caller != null) {
             chainId = caller.chainId;
             requestId = caller.requestId;
             metadata = caller.metadata;
+            deadline = Math.min(deadline, caller.deadlineMillis);
         }
         else {
             chainId = newChainId();
@@ -134,8 +138,7 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
             requestId = request.requestId();
             metadata = request.metadata();
         }
-        return new Invocation(target, address, method, null, arguments, chainId, requestId, metadata,
-                deadlineMillis);
+        return new Invocation(target, address, method, null, arguments, chainId, requestId, metadata, deadline);
     }
 
     /**
