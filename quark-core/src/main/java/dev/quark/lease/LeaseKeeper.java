@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * {@link Lease#validUntil()} passes on the keeper's clock before a renewal succeeded ({@link LeaseLoss#EXPIRED}),
  * for instance while the store cannot be reached: the keeper wakes up at that instant for it, whatever renewals are
  * in flight. A lost lease is no longer kept; the listener is told once. A failed renewal is logged and tried again
- * at the next round, so with the default {@code renewEvery} of a third of the duration, two rounds can fail before a
- * lease expires.
+ * at the next round: with the default {@code renewEvery} of a third of the duration a lease survives one failed
+ * round, with a quarter two.
  * <p>
  * Time comes from the injected {@link Clock} (the one the store computes {@code validUntil} with) and timed work
  * from a {@link Scheduler}; renewals run on an {@link Executor}. Tests use a manual clock and a manual scheduler, so
