@@ -97,7 +97,7 @@ public abstract class AbstractLeaseStore implements LeaseStore {
         List<Lease> lost = new ArrayList<>();
         for (Lease lease : distinct) {
             if (extended.contains(LeaseId.of(lease))) {
-                renewed.add(lease.validUntil(sent.plus(effective)));
+                renewed.add(lease.renewedUntil(sent.plus(effective)));
             }
             else {
                 lost.add(lease);

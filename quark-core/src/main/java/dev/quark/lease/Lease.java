@@ -59,7 +59,7 @@ public record Lease(String resource, String owner, FencingToken token, Instant v
      * @param validUntil the new instant
      * @return the renewed lease
      */
-    Lease validUntil(Instant validUntil) {
+    Lease renewedUntil(Instant validUntil) {
         return new Lease(this.resource, this.owner, this.token, validUntil);
     }
 
