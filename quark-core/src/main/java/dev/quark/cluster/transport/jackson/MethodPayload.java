@@ -31,6 +31,9 @@ final class MethodPayload {
 
     private static final byte[] NO_BYTES = new byte[0];
 
+    /** Most argument lists are small: Jackson's builder adds blocks as they grow. */
+    private static final int INITIAL_BUFFER_SIZE = 128;
+
     private final MethodDescriptor method;
 
     private final ObjectMapper mapper;
@@ -91,7 +94,7 @@ final class MethodPayload {
             throw new PayloadCodecException("Cannot encode the arguments of " + this.method + ": it takes " + count
                     + " arguments, not " + arguments.length);
         }
-        ByteArrayBuilder bytes = new ByteArrayBuilder();
+        ByteArrayBuilder bytes = new ByteArrayBuilder(INITIAL_BUFFER_SIZE);
         int index = 0;
         try (JsonGenerator generator = this.mapper.createGenerator(bytes)) {
             generator.writeStartArray(arguments, count);

@@ -67,6 +67,14 @@ class MalformedPayloadTests {
     }
 
     @Test
+    void deeplyNestedInputIsRefusedByTheParsersLimitsNotByAStackOverflow() {
+        String nested = "[" + "[".repeat(100_000) + "]".repeat(100_000) + ",1]";
+        assertDecodeFails(Descriptors.of(Ledger.class, "split"), nested,
+                "Cannot decode argument 0 (java.util.List<" + Money.class.getName() + ">)");
+        assertResultFails(Descriptors.of(Ledger.class, "index"), "{\"a\":" + "[".repeat(100_000), "Cannot decode the result");
+    }
+
+    @Test
     void resultsThatAreNotTheResultTypeNameTheMethod() {
         assertResultFails(this.add, "", "Cannot decode the result of " + this.add + ": no value came");
         assertResultFails(this.add, "[1,2]", "Cannot decode the result (" + Money.class.getName() + ") of " + this.add);
