@@ -1,0 +1,60 @@
+package dev.quark.jobs;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the queue knows about a job, as read from its store: a snapshot, not updated as the job moves on.
+ *
+ * @param id the job's id
+ * @param type the job type, which names its handler
+ * @param payload the payload as JSON, written by the application's Jackson mapper
+ * @param idempotencyKey the key it was enqueued with, or {@code null}
+ * @param status where the job is in its life
+ * @param attempt how many attempts have started; 0 until the first one
+ * @param createdAt when it was enqueued
+ * @param dueAt when it runs, or ran, at the earliest: the requested instant, or after a failure the instant the
+ * backoff ends
+ * @param startedAt when its latest attempt started, or {@code null} before the first
+ * @param finishedAt when it finished, or {@code null} while not {@linkplain JobStatus#isFinished() finished}
+ * @param owner the worker that runs or ran its latest attempt, or {@code null} before the first
+ * @param progress what its handler last reported, 0 to 100
+ * @param progressMessage what its handler last said with its progress, or {@code null}
+ * @param cancelRequested whether a cancellation was requested while it was running
+ * @param lastError the failure of its latest failed attempt, or {@code null} when none failed
+ * @param log the lines its handlers logged through {@link JobContext#log()}, oldest first, the latest kept
+ */
+public record Job(JobId id, String type, String payload, @Nullable String idempotencyKey, JobStatus status,
+        int attempt, Instant createdAt, Instant dueAt, @Nullable Instant startedAt, @Nullable Instant finishedAt,
+        @Nullable String owner, int progress, @Nullable String progressMessage, boolean cancelRequested,
+        @Nullable JobError lastError, List<String> log) {
+
+    /**
+     * Validates the job.
+     */
+    public Job {
+        Objects.requireNonNull(id, "id must not be null");
+        Objects.requireNonNull(type, "type must not be null");
+        Objects.requireNonNull(payload, "payload must not be null");
+        Objects.requireNonNull(status, "status must not be null");
+        Objects.requireNonNull(createdAt, "createdAt must not be null");
+        Objects.requireNonNull(dueAt, "dueAt must not be null");
+        log = List.copyOf(log);
+    }
+
+    /**
+     * Returns whether the job will not change again unless requeued.
+     * @return whether its status is finished
+     */
+    public boolean isFinished() {
+        return this.status.isFinished();
+    }
+
+    @Override
+    public String toString() {
+        return "Job[" + this.id + ", " + this.type + ", " + this.status + ", attempt " + this.attempt + "]";
+    }
+}

@@ -1,0 +1,142 @@
+package dev.quark.jobs;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Enqueues durable jobs and looks after them; the bean applications inject. A job is stored before
+ * {@code enqueue} returns, then run by a {@link JobHandler} on a worker of any node that shares the store, at
+ * least once:
+ * <pre>{@code
+ * JobId id = jobs.enqueue("send-invoice", new SendInvoice("order-42"));         // as soon as a worker is free
+ * jobs.enqueueAfter("send-reminder", new Reminder("order-42"), Duration.ofDays(3));
+ * jobs.enqueue(JobRequest.of("charge", new Charge("order-42", 1999))
+ *     .withIdempotencyKey("charge-order-42"));                                  // once, however often called
+ * jobs.find(id).map(Job::status);                                               // ENQUEUED, RUNNING, SUCCEEDED...
+ * }</pre>
+ * <b>Transactions.</b> On PostgreSQL an enqueue inside a Spring-managed transaction on the application's
+ * {@code DataSource} joins it: the job exists if and only if the transaction commits, and workers see it after the
+ * commit. On the other stores it is stored at once.
+ * <p>
+ * <b>Bad input</b> fails before anything is stored: an unknown job type with {@link UnknownJobTypeException}, a
+ * payload that is not of the handler's payload type or cannot be written as JSON with
+ * {@link IllegalArgumentException} or {@link JobPayloadException}, a negative delay with
+ * {@link IllegalArgumentException}, each naming the value.
+ */
+public interface JobQueue {
+
+    /**
+     * Enqueues a job to run as soon as a worker is free.
+     * @param type the job type
+     * @param payload the payload
+     * @return the job's id
+     * @throws UnknownJobTypeException when no handler is registered for the type
+     */
+    default JobId enqueue(String type, Object payload) {
+        return enqueue(JobRequest.of(type, payload));
+    }
+
+    /**
+     * Enqueues a job for a handler class, to run as soon as a worker is free.
+     * @param <P> the payload type
+     * @param handler the handler's class, registered with the queue
+     * @param payload the payload
+     * @return the job's id
+     * @throws UnknownJobTypeException when the handler class is not registered
+     */
+    <P> JobId enqueue(Class<? extends JobHandler<P>> handler, P payload);
+
+    /**
+     * Enqueues a job to run at an instant; one in the past runs as soon as a worker is free.
+     * @param type the job type
+     * @param payload the payload
+     * @param at the earliest instant it runs at
+     * @return the job's id
+     */
+    default JobId enqueueAt(String type, Object payload, Instant at) {
+        return enqueue(JobRequest.of(type, payload).runAt(at));
+    }
+
+    /**
+     * Enqueues a job to run after a delay.
+     * @param type the job type
+     * @param payload the payload
+     * @param delay how long from now, zero or positive
+     * @return the job's id
+     * @throws IllegalArgumentException naming the delay when it is negative
+     */
+    default JobId enqueueAfter(String type, Object payload, Duration delay) {
+        return enqueue(JobRequest.of(type, payload).runAfter(delay));
+    }
+
+    /**
+     * Enqueues a job as a request describes it. With an idempotency key that a stored job already has, nothing is
+     * enqueued and that job's id is returned.
+     * @param request the request
+     * @return the job's id, new or the one of the job with the same key
+     * @throws IllegalStateException when the key belongs to a job of another type
+     */
+    JobId enqueue(JobRequest request);
+
+    /**
+     * Reads a job.
+     * @param id the id
+     * @return the job, or empty when no job has the id (never had, or was purged)
+     */
+    Optional<Job> find(JobId id);
+
+    /**
+     * Lists jobs by status and type, a page at a time in the order they were enqueued.
+     * @param query the statuses, type, page size and where the page starts
+     * @return the page
+     */
+    JobPage list(JobQuery query);
+
+    /**
+     * Counts the jobs in each status.
+     * @return the count of every status, zero included
+     */
+    Map<JobStatus, Long> counts();
+
+    /**
+     * Cancels a job: a waiting job is cancelled at once; a running job is asked to stop
+     * ({@link JobContext#isCancellationRequested()}); a finished job is left as it is.
+     * @param id the job
+     * @return what happened
+     * @throws JobNotFoundException when no job has the id
+     */
+    CancelResult cancel(JobId id);
+
+    /**
+     * Runs a dead-lettered job again: it is {@link JobStatus#ENQUEUED} with its attempts counted from zero, its last
+     * error and log kept.
+     * @param id the job
+     * @return the job as requeued
+     * @throws JobNotFoundException when no job has the id
+     * @throws IllegalStateException naming the status when the job is not dead-lettered
+     */
+    Job requeue(JobId id);
+
+    /**
+     * Deletes finished jobs in some statuses that finished more than a while ago; their idempotency keys can then be
+     * used again.
+     * @param olderThan how long ago they finished at least, zero or positive
+     * @param statuses which finished statuses to delete, among {@link JobStatus#finished()}
+     * @return how many jobs were deleted
+     * @throws IllegalArgumentException naming the value when the duration is negative or a status is not a
+     * finished one
+     */
+    int purge(Duration olderThan, Set<JobStatus> statuses);
+
+    /**
+     * Deletes jobs that finished (succeeded, dead-lettered or cancelled) more than a while ago.
+     * @param olderThan how long ago they finished at least, zero or positive
+     * @return how many jobs were deleted
+     */
+    default int purge(Duration olderThan) {
+        return purge(olderThan, JobStatus.finished());
+    }
+}
