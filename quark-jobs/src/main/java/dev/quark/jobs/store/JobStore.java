@@ -1,0 +1,150 @@
+package dev.quark.jobs.store;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import dev.quark.jobs.CancelResult;
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobNotFoundException;
+import dev.quark.jobs.JobPage;
+import dev.quark.jobs.JobQuery;
+import dev.quark.jobs.JobStatus;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseLostException;
+
+/**
+ * Keeps jobs and lets workers claim them: the SPI behind {@link dev.quark.jobs.JobQueue} and the orchestrator.
+ * Quark ships {@code InMemoryJobStore} and {@code JdbcJobStore} (PostgreSQL); both pass
+ * {@code JobStoreContractTests} in {@code quark-testkit}.
+ * <p>
+ * <b>Claiming with leases.</b> A job belongs to a worker while the worker holds the lease on
+ * {@link JobLeases#resource its resource} in the shared {@code LeaseStore}. A claim finds candidates, has the worker
+ * acquire their leases ({@link JobLeases}), and <em>stamps</em> each job whose lease it got with the lease's fencing
+ * token, as {@link JobStatus#RUNNING} with its attempt counted. From then on every write for the job
+ * ({@link #report}, {@link #finish}) requires that token and the status {@code RUNNING}, atomically with the write,
+ * and is refused with a {@link LeaseLostException} otherwise: a worker that lost its lease cannot overwrite what the
+ * job's next worker wrote. A running job whose lease expired (its worker crashed or froze) is
+ * {@linkplain #claimAbandoned taken over} by another worker with a newer token; it runs again, so jobs run at least
+ * once.
+ * <p>
+ * <b>Time.</b> Due times are instants of the application's clock, passed in; lease expiry is the lease store's.
+ * <p>
+ * Implementations are thread-safe. A backend that cannot be reached surfaces as its client's exception.
+ */
+public interface JobStore {
+
+    /**
+     * Stores a new job, unless its idempotency key belongs to a stored job.
+     * @param job the job
+     * @return the job stored, or the one with the key
+     */
+    Enqueued enqueue(NewJob job);
+
+    /**
+     * Reads a job.
+     * @param id the id
+     * @return the job, or empty
+     */
+    Optional<Job> find(JobId id);
+
+    /**
+     * Lists jobs, in the order of their ids.
+     * @param query which jobs and which page
+     * @return the page; {@link JobPage#next()} is set when the page is full
+     */
+    JobPage list(JobQuery query);
+
+    /**
+     * Counts the jobs in each status.
+     * @return every status with its count, zero included
+     */
+    Map<JobStatus, Long> countByStatus();
+
+    /**
+     * Claims waiting jobs that are due, oldest due first: finds candidates of the claim's types, chooses those the
+     * worker has room for ({@link Claim#choose}), acquires their leases and stamps the jobs whose lease it got.
+     * Concurrent claims never return the same job.
+     * @param claim what the worker asks for
+     * @param leases acquires the leases
+     * @return the claimed jobs, {@link JobStatus#RUNNING}
+     */
+    List<ClaimedJob> claimDue(Claim claim, JobLeases leases);
+
+    /**
+     * Claims running jobs whose lease is free (their worker stopped renewing it), longest running first; the
+     * leases decide, since only an expired or released lease can be acquired. Each claimed job's attempt is
+     * counted again and {@link ClaimedJob#abandonedBy()} names its former worker.
+     * @param claim what the worker asks for; its {@code excluded} jobs (the worker's own) are not looked at
+     * @param leases acquires the leases
+     * @return the claimed jobs
+     */
+    List<ClaimedJob> claimAbandoned(Claim claim, JobLeases leases);
+
+    /**
+     * Writes a running job's progress and log.
+     * @param id the job
+     * @param lease the worker's lease on it
+     * @param report what to write
+     * @throws LeaseLostException when the job is not running with the lease's token
+     */
+    void report(JobId id, Lease lease, JobReport report);
+
+    /**
+     * Ends a running job's attempt.
+     * @param id the job
+     * @param lease the worker's lease on it
+     * @param transition the new status
+     * @param report the final progress and log
+     * @param now when the attempt ended, the finish time of a finished job
+     * @throws LeaseLostException when the job is not running with the lease's token
+     */
+    void finish(JobId id, Lease lease, JobTransition transition, JobReport report, Instant now);
+
+    /**
+     * Cancels a job: a waiting one at once; for a running one, records the request.
+     * @param id the job
+     * @param now when
+     * @return what happened
+     * @throws JobNotFoundException when no job has the id
+     */
+    CancelResult cancel(JobId id, Instant now);
+
+    /**
+     * Returns which of some jobs are running with a cancellation requested.
+     * @param ids the jobs, usually those a worker runs
+     * @return those with a request
+     */
+    Set<JobId> cancellationsRequested(Collection<JobId> ids);
+
+    /**
+     * Makes a dead-lettered job {@link JobStatus#ENQUEUED} again, due now, its attempts counted from zero.
+     * @param id the job
+     * @param now when
+     * @return the job as requeued
+     * @throws JobNotFoundException when no job has the id
+     * @throws IllegalStateException naming the status when it is not dead-lettered
+     */
+    Job requeue(JobId id, Instant now);
+
+    /**
+     * Deletes finished jobs.
+     * @param statuses the finished statuses to delete
+     * @param finishedBefore deletes the jobs that finished before this instant
+     * @return how many were deleted
+     */
+    int purge(Set<JobStatus> statuses, Instant finishedBefore);
+
+    /**
+     * Runs an action once what was just enqueued is visible to workers: after the caller's transaction commits,
+     * when the store joined one; at once otherwise, and by default.
+     * @param action what to run, such as waking the local workers up
+     */
+    default void afterCommit(Runnable action) {
+        action.run();
+    }
+}

@@ -1,0 +1,41 @@
+package dev.quark.jobs.store;
+
+import java.time.Instant;
+import java.util.Objects;
+
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobStatus;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A job to store.
+ *
+ * @param id its id
+ * @param type its type
+ * @param payload its payload as JSON
+ * @param idempotencyKey its idempotency key, or {@code null}
+ * @param createdAt when it is enqueued
+ * @param dueAt when it may run at the earliest
+ */
+public record NewJob(JobId id, String type, String payload, @Nullable String idempotencyKey, Instant createdAt,
+        Instant dueAt) {
+
+    /**
+     * Validates the job.
+     */
+    public NewJob {
+        Objects.requireNonNull(id, "id must not be null");
+        Objects.requireNonNull(type, "type must not be null");
+        Objects.requireNonNull(payload, "payload must not be null");
+        Objects.requireNonNull(createdAt, "createdAt must not be null");
+        Objects.requireNonNull(dueAt, "dueAt must not be null");
+    }
+
+    /**
+     * Returns the status it is stored with.
+     * @return {@link JobStatus#SCHEDULED} when due after it was created, else {@link JobStatus#ENQUEUED}
+     */
+    public JobStatus status() {
+        return this.dueAt.isAfter(this.createdAt) ? JobStatus.SCHEDULED : JobStatus.ENQUEUED;
+    }
+}

@@ -1,0 +1,500 @@
+package dev.quark.jobs.store.jdbc;
+
+import java.sql.Array;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+import javax.sql.DataSource;
+
+import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.jobs.CancelResult;
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobError;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobNotFoundException;
+import dev.quark.jobs.JobPage;
+import dev.quark.jobs.JobQuery;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.store.Claim;
+import dev.quark.jobs.store.ClaimCandidate;
+import dev.quark.jobs.store.ClaimedJob;
+import dev.quark.jobs.store.Enqueued;
+import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobReport;
+import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.JobTransition;
+import dev.quark.jobs.store.NewJob;
+import dev.quark.jobs.store.StoreChecks;
+import dev.quark.lease.Lease;
+import dev.quark.lease.jdbc.JdbcFencing;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Keeps jobs in a PostgreSQL table, one row per job, created by the Liquibase changelog {@value #CHANGELOG}:
+ * <pre>
+ * {prefix}job (id uuid primary key, type, payload text, idempotency_key unique, status, attempt, created_at, due_at,
+ *              started_at, finished_at, owner, lease_token bigint, progress, progress_message, cancel_requested,
+ *              error_type, error_message, error_stack, log text[])
+ * </pre>
+ * <b>Transactions.</b> {@link #enqueue} and the other calls of the queue run in the caller's Spring-managed
+ * transaction on the same {@code DataSource} when there is one, through {@code DataSourceUtils}: a job enqueued with
+ * a business write exists if and only if that write commits. A claim runs in a transaction of its own.
+ * <p>
+ * <b>Claims.</b> A claim selects its candidates {@code FOR UPDATE SKIP LOCKED} (for due jobs, through a partial
+ * index on {@code due_at} of the waiting rows), so that concurrent claims on other nodes skip them instead of
+ * waiting; acquires their leases, in the same transaction when the lease store uses the same {@code DataSource};
+ * and stamps the rows it got leases for, all in one statement, with the guarded-write pattern of
+ * {@link JdbcFencing#stampable}: {@code lease_token is null or lease_token <= :token}. Every later write for the job
+ * requires {@code status = 'RUNNING' and} {@link JdbcFencing#stamped lease_token = :token}.
+ * <p>
+ * Instants are kept to the microsecond.
+ */
+public class JdbcJobStore implements JobStore {
+
+    /** The class path location of the Liquibase changelog that creates the table. */
+    public static final String CHANGELOG = "db/changelog/quark/jobs.xml";
+
+    private static final String COLUMNS = "id, type, payload, idempotency_key, status, attempt, created_at, due_at, "
+            + "started_at, finished_at, owner, progress, progress_message, cancel_requested, error_type, error_message, "
+            + "error_stack, log";
+
+    private static final String WAITING = "('ENQUEUED', 'SCHEDULED', 'RETRYING')";
+
+    private final JdbcClient jdbc;
+
+    private final TransactionTemplate claims;
+
+    private final String table;
+
+    private final String insert;
+
+    private final String selectByKey;
+
+    private final String selectById;
+
+    private final String selectDue;
+
+    private final String selectAbandoned;
+
+    private final String stampWaiting;
+
+    private final String stampRunning;
+
+    private final String report;
+
+    private final String finish;
+
+    private final String finishWithError;
+
+    /**
+     * Creates a store.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the table name, for instance {@code quark_}
+     */
+    public JdbcJobStore(DataSource dataSource, TablePrefix tablePrefix) {
+        Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.jdbc = JdbcClient.create(dataSource);
+        this.claims = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        this.claims.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+        this.table = tablePrefix.table("job");
+        this.insert = """
+                insert into %s (id, type, payload, idempotency_key, status, attempt, created_at, due_at, progress,
+                    cancel_requested, log)
+                values (?::uuid, ?, ?, ?, ?, 0, ?, ?, 0, false, '{}')
+                on conflict (idempotency_key) do nothing
+                returning %s
+                """.formatted(this.table, COLUMNS);
+        this.selectByKey = "select " + COLUMNS + " from " + this.table + " where idempotency_key = ?";
+        this.selectById = "select " + COLUMNS + " from " + this.table + " where id = ?::uuid";
+        this.selectDue = """
+                select id, type, owner from %s
+                where status in %s and due_at <= ? and type = any(?::text[]) and not (id = any(?::uuid[]))
+                order by due_at, id
+                limit ?
+                for update skip locked
+                """.formatted(this.table, WAITING);
+        this.selectAbandoned = """
+                select id, type, owner from %s
+                where status = 'RUNNING' and type = any(?::text[]) and not (id = any(?::uuid[]))
+                order by started_at, id
+                limit ?
+                for update skip locked
+                """.formatted(this.table);
+        String stamp = """
+                update %s j set status = 'RUNNING', owner = ?, lease_token = c.token, attempt = j.attempt + 1,
+                    started_at = ?, finished_at = null, progress = 0, progress_message = null
+                from unnest(?::uuid[], ?::bigint[]) as c(id, token)
+                where j.id = c.id and (j.lease_token is null or j.lease_token <= c.token) and j.status %s
+                returning %s
+                """;
+        String returning = qualified("j");
+        this.stampWaiting = stamp.formatted(this.table, "in " + WAITING, returning);
+        this.stampRunning = stamp.formatted(this.table, "= 'RUNNING'", returning);
+        String fenced = " where id = ?::uuid and status = 'RUNNING' and " + JdbcFencing.stamped("lease_token");
+        this.report = "update " + this.table + " set progress = ?, progress_message = ?, log = ?::text[]" + fenced;
+        String finish = "update " + this.table + " set status = ?, due_at = coalesce(?::timestamptz, due_at), "
+                + "finished_at = ?::timestamptz, attempt = attempt - ?, progress = ?, progress_message = ?, log = ?::text[]";
+        this.finish = finish + fenced;
+        this.finishWithError = finish + ", error_type = ?, error_message = ?, error_stack = ?" + fenced;
+    }
+
+    /**
+     * Returns the migration that creates this store's table.
+     * @param tablePrefix the table prefix
+     * @return the migration
+     */
+    public static LiquibaseMigration migration(TablePrefix tablePrefix) {
+        return new LiquibaseMigration(CHANGELOG, tablePrefix);
+    }
+
+    /**
+     * Returns the name of the table.
+     * @return the table name, with its prefix
+     */
+    public String table() {
+        return this.table;
+    }
+
+    @Override
+    public Enqueued enqueue(NewJob job) {
+        Objects.requireNonNull(job, "job must not be null");
+        for (int attempt = 1;; attempt++) {
+            Optional<Job> inserted = this.jdbc.sql(this.insert)
+                .params(values(job.id().toString(), job.type(), job.payload(), job.idempotencyKey(), job.status().name(),
+                        timestamp(job.createdAt()), timestamp(job.dueAt())))
+                .query(JdbcJobStore::job)
+                .optional();
+            if (inserted.isPresent()) {
+                return new Enqueued(inserted.get(), true);
+            }
+            Optional<Job> existing = this.jdbc.sql(this.selectByKey)
+                .param(job.idempotencyKey())
+                .query(JdbcJobStore::job)
+                .optional();
+            if (existing.isPresent()) {
+                return new Enqueued(existing.get(), false);
+            }
+            if (attempt == 3) {
+                throw new IllegalStateException("Could not enqueue job " + job.id() + " with idempotency key '"
+                        + job.idempotencyKey() + "': the job holding the key kept disappearing");
+            }
+        }
+    }
+
+    @Override
+    public Optional<Job> find(JobId id) {
+        return this.jdbc.sql(this.selectById).param(id.toString()).query(JdbcJobStore::job).optional();
+    }
+
+    @Override
+    public JobPage list(JobQuery query) {
+        List<String> conditions = new ArrayList<>();
+        List<Object> params = new ArrayList<>();
+        if (!query.statuses().isEmpty()) {
+            conditions.add("status = any(?::text[])");
+            params.add(query.statuses().stream().map(JobStatus::name).toArray(String[]::new));
+        }
+        if (query.type() != null) {
+            conditions.add("type = ?");
+            params.add(query.type());
+        }
+        if (query.after() != null) {
+            conditions.add("id > ?::uuid");
+            params.add(query.after().toString());
+        }
+        params.add(query.limit());
+        String where = conditions.isEmpty() ? "" : " where " + String.join(" and ", conditions);
+        List<Job> jobs = this.jdbc.sql("select " + COLUMNS + " from " + this.table + where + " order by id limit ?")
+            .params(params)
+            .query(JdbcJobStore::job)
+            .list();
+        JobId next = (jobs.size() == query.limit()) ? jobs.get(jobs.size() - 1).id() : null;
+        return new JobPage(jobs, next);
+    }
+
+    @Override
+    public Map<JobStatus, Long> countByStatus() {
+        Map<JobStatus, Long> counts = new EnumMap<>(JobStatus.class);
+        for (JobStatus status : JobStatus.values()) {
+            counts.put(status, 0L);
+        }
+        this.jdbc.sql("select status, count(*) from " + this.table + " group by status")
+            .query((row, number) -> Map.entry(JobStatus.valueOf(row.getString(1)), row.getLong(2)))
+            .list()
+            .forEach((entry) -> counts.put(entry.getKey(), entry.getValue()));
+        return counts;
+    }
+
+    @Override
+    public List<ClaimedJob> claimDue(Claim claim, JobLeases leases) {
+        return claim(claim, leases, this.jdbc.sql(this.selectDue)
+            .params(timestamp(claim.now()), types(claim), ids(claim.excluded()), claim.candidates()), this.stampWaiting,
+                false);
+    }
+
+    @Override
+    public List<ClaimedJob> claimAbandoned(Claim claim, JobLeases leases) {
+        return claim(claim, leases, this.jdbc.sql(this.selectAbandoned)
+            .params(types(claim), ids(claim.excluded()), Claim.MAX_CANDIDATES), this.stampRunning, true);
+    }
+
+    private List<ClaimedJob> claim(Claim claim, JobLeases leases, JdbcClient.StatementSpec select, String stamp,
+            boolean abandoned) {
+        List<ClaimedJob> claimed = this.claims.execute((transaction) -> {
+            List<ClaimCandidate> candidates = select
+                .query((row, number) -> new ClaimCandidate(new JobId(row.getObject(1, UUID.class)), row.getString(2),
+                        row.getString(3)))
+                .list();
+            List<ClaimCandidate> chosen = claim.choose(candidates);
+            if (chosen.isEmpty()) {
+                return List.<ClaimedJob>of();
+            }
+            List<Lease> granted = leases.acquire(chosen.stream().map(ClaimCandidate::id).toList(), claim.max());
+            if (granted.isEmpty()) {
+                return List.<ClaimedJob>of();
+            }
+            Map<JobId, Lease> byJob = new HashMap<>();
+            granted.forEach((lease) -> byJob.put(JobLeases.jobId(lease.resource()), lease));
+            Map<JobId, @Nullable String> formerOwners = new HashMap<>();
+            chosen.forEach((candidate) -> formerOwners.put(candidate.id(), candidate.owner()));
+            List<Job> stamped = this.jdbc.sql(stamp)
+                .params(claim.owner(), timestamp(claim.now()),
+                        granted.stream().map((lease) -> JobLeases.jobId(lease.resource()).toString()).toArray(String[]::new),
+                        granted.stream().map((lease) -> lease.token().value()).toArray(Long[]::new))
+                .query(JdbcJobStore::job)
+                .list();
+            List<ClaimedJob> result = new ArrayList<>(stamped.size());
+            for (Job job : stamped) {
+                result.add(new ClaimedJob(job, Objects.requireNonNull(byJob.get(job.id())),
+                        abandoned ? formerOwners.get(job.id()) : null));
+            }
+            return result;
+        });
+        return (claimed != null) ? order(claimed) : List.of();
+    }
+
+    private static List<ClaimedJob> order(List<ClaimedJob> claimed) {
+        return claimed.stream()
+            .sorted((a, b) -> {
+                int byDue = a.job().dueAt().compareTo(b.job().dueAt());
+                return (byDue != 0) ? byDue : a.job().id().compareTo(b.job().id());
+            })
+            .toList();
+    }
+
+    @Override
+    public void report(JobId id, Lease lease, JobReport report) {
+        int rows = this.jdbc.sql(this.report)
+            .params(values(report.progress(), report.message(), report.log().toArray(String[]::new), id.toString(),
+                    lease.token().value()))
+            .update();
+        if (rows == 0) {
+            throw StoreChecks.leaseLost(id, lease);
+        }
+    }
+
+    @Override
+    public void finish(JobId id, Lease lease, JobTransition transition, JobReport report, Instant now) {
+        List<@Nullable Object> params = new ArrayList<>();
+        params.add(transition.status().name());
+        params.add(timestampOrNull(transition.dueAt()));
+        params.add(transition.status().isFinished() ? timestamp(now) : null);
+        params.add(transition.attemptCounted() ? 0 : 1);
+        params.add(report.progress());
+        params.add(report.message());
+        params.add(report.log().toArray(String[]::new));
+        JobError error = transition.error();
+        if (error != null) {
+            params.add(error.type());
+            params.add(error.message());
+            params.add(error.stackTrace());
+        }
+        params.add(id.toString());
+        params.add(lease.token().value());
+        int rows = this.jdbc.sql((error != null) ? this.finishWithError : this.finish).params(params).update();
+        if (rows == 0) {
+            throw StoreChecks.leaseLost(id, lease);
+        }
+    }
+
+    @Override
+    public CancelResult cancel(JobId id, Instant now) {
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            if (this.jdbc.sql("update " + this.table + " set status = 'CANCELLED', finished_at = ? where id = ?::uuid "
+                    + "and status in " + WAITING).params(timestamp(now), id.toString()).update() == 1) {
+                return CancelResult.CANCELLED;
+            }
+            if (this.jdbc.sql("update " + this.table + " set cancel_requested = true where id = ?::uuid and status = 'RUNNING'")
+                .param(id.toString())
+                .update() == 1) {
+                return CancelResult.REQUESTED;
+            }
+            Job job = find(id).orElseThrow(() -> new JobNotFoundException(id));
+            if (job.isFinished()) {
+                return CancelResult.ALREADY_FINISHED;
+            }
+        }
+        throw new IllegalStateException("Job " + id + " changed status three times while it was being cancelled");
+    }
+
+    @Override
+    public Set<JobId> cancellationsRequested(Collection<JobId> ids) {
+        if (ids.isEmpty()) {
+            return Set.of();
+        }
+        return new HashSet<>(this.jdbc
+            .sql("select id from " + this.table + " where id = any(?::uuid[]) and status = 'RUNNING' and cancel_requested")
+            .param(ids(ids))
+            .query((row, number) -> new JobId(row.getObject(1, UUID.class)))
+            .list());
+    }
+
+    @Override
+    public Job requeue(JobId id, Instant now) {
+        Optional<Job> requeued = this.jdbc
+            .sql("update " + this.table + " set status = 'ENQUEUED', due_at = ?, attempt = 0, finished_at = null, "
+                    + "cancel_requested = false, progress = 0, progress_message = null where id = ?::uuid and status = "
+                    + "'DEAD_LETTERED' returning " + COLUMNS)
+            .params(timestamp(now), id.toString())
+            .query(JdbcJobStore::job)
+            .optional();
+        if (requeued.isPresent()) {
+            return requeued.get();
+        }
+        throw StoreChecks.notRequeueable(find(id).orElseThrow(() -> new JobNotFoundException(id)));
+    }
+
+    @Override
+    public int purge(Set<JobStatus> statuses, Instant finishedBefore) {
+        StoreChecks.requireFinished(statuses);
+        if (statuses.isEmpty()) {
+            return 0;
+        }
+        return this.jdbc.sql("delete from " + this.table + " where status = any(?::text[]) and finished_at < ?")
+            .params(statuses.stream().map(JobStatus::name).toArray(String[]::new), timestamp(finishedBefore))
+            .update();
+    }
+
+    /**
+     * Runs the action after the current Spring transaction commits, when one is active on this thread (the caller's,
+     * which {@link #enqueue} joined); at once otherwise.
+     */
+    @Override
+    public void afterCommit(Runnable action) {
+        if (TransactionSynchronizationManager.isSynchronizationActive()
+                && TransactionSynchronizationManager.isActualTransactionActive()) {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    action.run();
+                }
+            });
+        }
+        else {
+            action.run();
+        }
+    }
+
+    private static List<@Nullable Object> values(@Nullable Object... values) {
+        List<@Nullable Object> list = new ArrayList<>(values.length);
+        for (Object value : values) {
+            list.add(value);
+        }
+        return list;
+    }
+
+    private static String[] types(Claim claim) {
+        return claim.types().toArray(String[]::new);
+    }
+
+    private static String[] ids(Collection<JobId> ids) {
+        return ids.stream().map(JobId::toString).toArray(String[]::new);
+    }
+
+    private static OffsetDateTime timestamp(Instant instant) {
+        return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    }
+
+    private static @Nullable OffsetDateTime timestampOrNull(@Nullable Instant instant) {
+        return (instant != null) ? timestamp(instant) : null;
+    }
+
+    private static String qualified(String alias) {
+        return java.util.Arrays.stream(COLUMNS.split(", "))
+            .map((column) -> alias + "." + column)
+            .collect(Collectors.joining(", "));
+    }
+
+    private static Job job(ResultSet row, int number) throws SQLException {
+        String errorType = row.getString("error_type");
+        JobError error = (errorType != null)
+                ? new JobError(errorType, row.getString("error_message"), Objects.requireNonNullElse(row.getString("error_stack"), ""))
+                : null;
+        return new Job(new JobId(row.getObject("id", UUID.class)), row.getString("type"), row.getString("payload"),
+                row.getString("idempotency_key"), JobStatus.valueOf(row.getString("status")), row.getInt("attempt"),
+                instant(row, "created_at"), instant(row, "due_at"), instantOrNull(row, "started_at"),
+                instantOrNull(row, "finished_at"), row.getString("owner"), row.getInt("progress"),
+                row.getString("progress_message"), row.getBoolean("cancel_requested"), error, log(row));
+    }
+
+    private static Instant instant(ResultSet row, String column) throws SQLException {
+        Instant instant = instantOrNull(row, column);
+        if (instant == null) {
+            throw new IllegalStateException("Column " + column + " of job " + row.getString("id") + " is null");
+        }
+        return instant;
+    }
+
+    private static @Nullable Instant instantOrNull(ResultSet row, String column) throws SQLException {
+        OffsetDateTime value = row.getObject(column, OffsetDateTime.class);
+        return (value != null) ? value.toInstant() : null;
+    }
+
+    private static List<String> log(ResultSet row) throws SQLException {
+        Array array = row.getArray("log");
+        if (array == null) {
+            return List.of();
+        }
+        try {
+            Object[] lines = (Object[]) array.getArray();
+            List<String> log = new ArrayList<>(lines.length);
+            for (Object line : lines) {
+                if (line != null) {
+                    log.add(line.toString());
+                }
+            }
+            return log;
+        }
+        finally {
+            array.free();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "JdbcJobStore[" + this.table + "]";
+    }
+}

@@ -1,0 +1,233 @@
+package dev.quark.jobs.store.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.store.ClaimedJob;
+import dev.quark.jobs.store.Enqueued;
+import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.NewJob;
+import dev.quark.lease.LeaseStore;
+import dev.quark.lease.jdbc.JdbcLeaseStore;
+import dev.quark.testkit.jobs.JobStoreContractTests;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+class JdbcJobStoreTests extends JobStoreContractTests {
+
+    private static final TablePrefix PREFIX = new TablePrefix(TablePrefix.DEFAULT);
+
+    private static PostgresTestSchema schema;
+
+    private static HikariDataSource dataSource;
+
+    private static JdbcJobStore store;
+
+    private static JdbcLeaseStore leases;
+
+    private static JdbcClient jdbc;
+
+    @BeforeAll
+    static void connect() {
+        schema = PostgresTestServer.get().createSchema(JdbcJobStoreTests.class);
+        dataSource = new HikariDataSource();
+        dataSource.setJdbcUrl(schema.jdbcUrl());
+        dataSource.setMaximumPoolSize(12);
+        JdbcLeaseStore.migration(PREFIX).apply(dataSource);
+        JdbcJobStore.migration(PREFIX).apply(dataSource);
+        store = new JdbcJobStore(dataSource, PREFIX);
+        leases = new JdbcLeaseStore(dataSource, PREFIX, Clock.systemUTC());
+        jdbc = JdbcClient.create(dataSource);
+        jdbc.sql("create table business_order (id text primary key)").update();
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (dataSource != null) {
+            dataSource.close();
+        }
+        if (schema != null) {
+            schema.close();
+        }
+    }
+
+    @Override
+    protected JobStore store() {
+        return store;
+    }
+
+    @Override
+    protected LeaseStore leaseStore() {
+        return leases;
+    }
+
+    @Test
+    void theChangelogCreatesTheDocumentedTableAndIndexes() {
+        assertThat(store.table()).isEqualTo("quark_job");
+        List<String> columns = jdbc
+            .sql("select column_name || ' ' || data_type || ' ' || is_nullable from information_schema.columns "
+                    + "where table_schema = current_schema() and table_name = 'quark_job' order by ordinal_position")
+            .query(String.class)
+            .list();
+        assertThat(columns).containsExactly("id uuid NO", "type character varying NO", "payload text NO",
+                "idempotency_key character varying YES", "status character varying NO", "attempt integer NO",
+                "created_at timestamp with time zone NO", "due_at timestamp with time zone NO",
+                "started_at timestamp with time zone YES", "finished_at timestamp with time zone YES",
+                "owner character varying YES", "lease_token bigint YES", "progress smallint NO", "progress_message text YES",
+                "cancel_requested boolean NO", "error_type text YES", "error_message text YES", "error_stack text YES",
+                "log ARRAY NO");
+        List<String> indexes = jdbc
+            .sql("select indexdef from pg_indexes where schemaname = current_schema() and tablename = 'quark_job' "
+                    + "order by indexname")
+            .query(String.class)
+            .list();
+        assertThat(indexes).anySatisfy((index) -> assertThat(index).contains("quark_job_due_ix")
+            .contains("(due_at, id)")
+            .contains("WHERE ((status)::text = ANY"));
+        assertThat(indexes).anySatisfy((index) -> assertThat(index).contains("quark_job_running_ix"));
+        assertThat(indexes).anySatisfy((index) -> assertThat(index).contains("quark_job_finished_ix"));
+        assertThat(indexes).anySatisfy((index) -> assertThat(index).contains("quark_job_status_type_ix"));
+        assertThat(indexes).anySatisfy((index) -> assertThat(index).contains("UNIQUE").contains("(idempotency_key)"));
+    }
+
+    @Test
+    void theClaimQueryWalksTheDueIndexInDueOrderThroughABacklog() {
+        jdbc.sql("""
+                insert into quark_job (id, type, payload, status, attempt, created_at, due_at, finished_at, progress,
+                    cancel_requested, log)
+                select gen_random_uuid(), 'index-' || (n % 10), '{}', case when n % 2 = 0 then 'SUCCEEDED' else 'ENQUEUED' end,
+                    1, now(), now() - n * interval '1 second', now(), 100, false, '{}'
+                from generate_series(1, 40000) as n
+                """).update();
+        try {
+            jdbc.sql("analyze quark_job").update();
+            String plan = String.join("\n", jdbc.sql("explain select id, type, owner from quark_job where status in "
+                    + "('ENQUEUED', 'SCHEDULED', 'RETRYING') and due_at <= now() "
+                    + "and type = any(array['index-1', 'index-3', 'index-5', 'index-7', 'index-9']) "
+                    + "and not (id = any(array[]::uuid[])) order by due_at, id limit 10 for update skip locked")
+                .query(String.class)
+                .list());
+            assertThat(plan).contains("quark_job_due_ix");
+        }
+        finally {
+            jdbc.sql("delete from quark_job where type like 'index-%'").update();
+        }
+    }
+
+    @Test
+    void anEnqueueInATransactionExistsIfAndOnlyIfTheTransactionCommits() {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        String type = newType("tx");
+        AtomicBoolean toldBeforeCommit = new AtomicBoolean();
+        AtomicBoolean told = new AtomicBoolean();
+        JobId committed = transactions.execute((status) -> {
+            jdbc.sql("insert into business_order (id) values ('order-1')").update();
+            Job job = store.enqueue(newJob(type)).job();
+            store.afterCommit(() -> told.set(true));
+            toldBeforeCommit.set(told.get());
+            assertThat(otherConnectionSees(job.id())).as("visible to workers before the commit").isFalse();
+            return job.id();
+        });
+        assertThat(toldBeforeCommit).isFalse();
+        assertThat(told).isTrue();
+        assertThat(store.find(committed)).isPresent();
+
+        AtomicBoolean toldAfterRollback = new AtomicBoolean();
+        JobId rolledBack = transactions.execute((status) -> {
+            jdbc.sql("insert into business_order (id) values ('order-2')").update();
+            Job job = store.enqueue(newJob(type)).job();
+            store.afterCommit(() -> toldAfterRollback.set(true));
+            status.setRollbackOnly();
+            return job.id();
+        });
+        assertThat(store.find(rolledBack)).isEmpty();
+        assertThat(toldAfterRollback).isFalse();
+        assertThat(jdbc.sql("select count(*) from business_order where id = 'order-2'").query(Long.class).single()).isZero();
+        assertThat(store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
+            .containsExactly(committed);
+    }
+
+    private static NewJob newJob(String type) {
+        return new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW);
+    }
+
+    private static boolean otherConnectionSees(JobId id) {
+        try (Connection connection = dataSource.getConnection();
+                PreparedStatement select = connection.prepareStatement("select 1 from quark_job where id = ?::uuid")) {
+            select.setString(1, id.toString());
+            return select.executeQuery().next();
+        }
+        catch (java.sql.SQLException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aClaimSkipsRowsLockedByAnotherClaimInsteadOfWaiting() throws Exception {
+        String type = newType("skip");
+        Job locked = store.enqueue(newJob(type)).job();
+        Job free = store.enqueue(newJob(type)).job();
+        try (Connection other = dataSource.getConnection()) {
+            other.setAutoCommit(false);
+            try (PreparedStatement lock = other.prepareStatement("select 1 from quark_job where id = ?::uuid for update")) {
+                lock.setString(1, locked.id().toString());
+                lock.executeQuery();
+            }
+            List<ClaimedJob> claimed = store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG));
+            assertThat(claimed).extracting((c) -> c.job().id()).containsExactly(free.id());
+            other.rollback();
+        }
+        assertThat(store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
+            .containsExactly(locked.id());
+    }
+
+    @Test
+    void aClaimThatFailsAfterAcquiringLeasesStampsNothing() {
+        String type = newType("rollback");
+        Job job = store.enqueue(newJob(type)).job();
+        List<dev.quark.lease.Lease> acquired = new ArrayList<>();
+        assertThatIllegalStateException().isThrownBy(() -> store.claimDue(claim(OWNER, 1, NOW, type), (candidates, max) -> {
+            acquired.addAll(leases(OWNER, LONG).acquire(candidates, max));
+            throw new IllegalStateException("the worker died mid-claim");
+        }));
+        assertThat(acquired).hasSize(1);
+        assertThat(store.find(job.id()).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+        assertThat(leases.holder(acquired.getFirst().resource())).as("the lease rolled back with the claim").isEmpty();
+    }
+
+    @Test
+    void anIdempotentEnqueueInTwoTransactionsYieldsOneJob() {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        String type = newType("key-tx");
+        NewJob first = new NewJob(JobId.next(Clock.systemUTC()), type, "{}", "k-" + type, NOW, NOW);
+        NewJob second = new NewJob(JobId.next(Clock.systemUTC()), type, "{}", "k-" + type, NOW, NOW);
+        Enqueued one = transactions.execute((status) -> store.enqueue(first));
+        Enqueued two = transactions.execute((status) -> store.enqueue(second));
+        assertThat(one.created()).isTrue();
+        assertThat(two.created()).isFalse();
+        assertThat(two.job().id()).isEqualTo(first.id());
+        assertThat(Duration.between(NOW, two.job().createdAt())).isZero();
+    }
+}
