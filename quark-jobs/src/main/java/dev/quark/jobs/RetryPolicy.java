@@ -134,8 +134,8 @@ public final class RetryPolicy {
         if (attempt < 1) {
             throw new IllegalArgumentException("Attempts count from 1, was " + attempt);
         }
-        double nanos = this.initialBackoff.toNanos() * Math.pow(this.multiplier, attempt - 1);
-        nanos = Math.min(nanos, this.maxBackoff.toNanos());
+        double nanos = (double) this.initialBackoff.toNanos() * Math.pow(this.multiplier, attempt - 1);
+        nanos = Math.min(nanos, (double) this.maxBackoff.toNanos());
         if (this.jitter > 0) {
             nanos = nanos * (1 + this.jitter * (2 * random.nextDouble() - 1));
         }

@@ -1,0 +1,173 @@
+package dev.quark.jobs.runtime;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.quark.jobs.CancelResult;
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobPage;
+import dev.quark.jobs.JobQuery;
+import dev.quark.jobs.JobQueue;
+import dev.quark.jobs.JobRequest;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.store.Enqueued;
+import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.NewJob;
+import dev.quark.jobs.store.StoreChecks;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link JobQueue} over a {@link JobStore}: checks each request against the registered handlers, writes its
+ * payload with the application's mapper, stores it, and tells the local orchestrator ({@link JobEvents}) once the
+ * job is visible to workers.
+ */
+public final class DefaultJobQueue implements JobQueue {
+
+    private static final Logger logger = LoggerFactory.getLogger(DefaultJobQueue.class);
+
+    private final JobStore store;
+
+    private final JobHandlerRegistry handlers;
+
+    private final JobPayloadCodec codec;
+
+    private final Clock clock;
+
+    private final JobMetrics metrics;
+
+    private final List<JobEvents> subscribers = new CopyOnWriteArrayList<>();
+
+    /**
+     * Creates a queue.
+     * @param store where jobs are kept
+     * @param handlers the registered handlers, which decide the types that can be enqueued
+     * @param codec writes payloads
+     * @param clock the application's clock
+     * @param metrics records enqueued jobs
+     */
+    public DefaultJobQueue(JobStore store, JobHandlerRegistry handlers, JobPayloadCodec codec, Clock clock,
+            JobMetrics metrics) {
+        this.store = Objects.requireNonNull(store, "store must not be null");
+        this.handlers = Objects.requireNonNull(handlers, "handlers must not be null");
+        this.codec = Objects.requireNonNull(codec, "codec must not be null");
+        this.clock = Objects.requireNonNull(clock, "clock must not be null");
+        this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+    }
+
+    /**
+     * Tells a subscriber, from now on, about jobs enqueued and cancellations requested through this queue.
+     * @param events the subscriber, usually the local orchestrator
+     */
+    public void subscribe(JobEvents events) {
+        this.subscribers.add(Objects.requireNonNull(events, "events must not be null"));
+    }
+
+    /**
+     * Stops telling a subscriber.
+     * @param events the subscriber
+     */
+    public void unsubscribe(JobEvents events) {
+        this.subscribers.remove(events);
+    }
+
+    @Override
+    public <P> JobId enqueue(Class<? extends JobHandler<P>> handler, P payload) {
+        Objects.requireNonNull(handler, "handler must not be null");
+        return enqueue(JobRequest.of(this.handlers.typeOf(handler), payload));
+    }
+
+    @Override
+    public JobId enqueue(JobRequest request) {
+        Objects.requireNonNull(request, "request must not be null");
+        RegisteredJobHandler handler = this.handlers.require(request.type());
+        Class<?> payloadClass = handler.payloadType().getRawClass();
+        if (!payloadClass.isInstance(request.payload())) {
+            throw new IllegalArgumentException("The payload of a '" + request.type() + "' job must be a "
+                    + handler.payloadType().toCanonical() + " (the payload type of its handler), was a "
+                    + request.payload().getClass().getName());
+        }
+        String payload = this.codec.write(request.type(), request.payload());
+        Instant now = this.clock.instant();
+        Enqueued enqueued = this.store.enqueue(new NewJob(JobId.next(this.clock), request.type(), payload,
+                request.idempotencyKey(), now, request.dueAt(now)));
+        Job job = enqueued.job();
+        if (!enqueued.created()) {
+            if (!job.type().equals(request.type())) {
+                throw new IllegalStateException("The idempotency key '" + request.idempotencyKey() + "' belongs to job "
+                        + job.id() + " of type '" + job.type() + "', not to a '" + request.type() + "' job");
+            }
+            return job.id();
+        }
+        this.metrics.enqueued(job.type());
+        this.store.afterCommit(() -> tell((events) -> events.enqueued(job)));
+        return job.id();
+    }
+
+    @Override
+    public Optional<Job> find(JobId id) {
+        return this.store.find(Objects.requireNonNull(id, "id must not be null"));
+    }
+
+    @Override
+    public JobPage list(JobQuery query) {
+        return this.store.list(Objects.requireNonNull(query, "query must not be null"));
+    }
+
+    @Override
+    public Map<JobStatus, Long> counts() {
+        return this.store.countByStatus();
+    }
+
+    @Override
+    public CancelResult cancel(JobId id) {
+        CancelResult result = this.store.cancel(Objects.requireNonNull(id, "id must not be null"), this.clock.instant());
+        if (result == CancelResult.REQUESTED) {
+            tell((events) -> events.cancellationRequested(id));
+        }
+        return result;
+    }
+
+    @Override
+    public Job requeue(JobId id) {
+        Job job = this.store.requeue(Objects.requireNonNull(id, "id must not be null"), this.clock.instant());
+        this.store.afterCommit(() -> tell((events) -> events.enqueued(job)));
+        return job;
+    }
+
+    @Override
+    public int purge(Duration olderThan, Set<JobStatus> statuses) {
+        Objects.requireNonNull(olderThan, "olderThan must not be null");
+        Objects.requireNonNull(statuses, "statuses must not be null");
+        if (olderThan.isNegative()) {
+            throw new IllegalArgumentException("Jobs to purge finished a while ago, not in the future: olderThan was "
+                    + olderThan);
+        }
+        return this.store.purge(StoreChecks.requireFinished(statuses), this.clock.instant().minus(olderThan));
+    }
+
+    private void tell(java.util.function.Consumer<JobEvents> event) {
+        for (JobEvents subscriber : this.subscribers) {
+            try {
+                event.accept(subscriber);
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Job event subscriber {} failed", subscriber, ex);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DefaultJobQueue[" + this.store + ", " + this.handlers.types() + "]";
+    }
+}

@@ -1,0 +1,306 @@
+package dev.quark.jobs.runtime;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobAbandonedException;
+import dev.quark.jobs.JobCancelledException;
+import dev.quark.jobs.JobError;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.JobTimeoutException;
+import dev.quark.jobs.store.ClaimedJob;
+import dev.quark.jobs.store.JobReport;
+import dev.quark.jobs.store.JobTransition;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseKeeper;
+import dev.quark.lease.LeaseLoss;
+import dev.quark.lease.LeaseLostException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One attempt of a claimed job on a worker thread. Whatever ends the attempt first decides its outcome, once: the
+ * handler returning or throwing, the timeout, the loss of the lease, or the shutdown of the worker; the others then
+ * change nothing. A decision is written to the store (fenced by the lease) and the lease released, except after a
+ * lease loss, where another worker may own the job. The worker's slot stays taken until the handler's thread
+ * returns, even when the timeout or a lease loss decided before.
+ */
+final class JobExecution {
+
+    private static final Logger logger = LoggerFactory.getLogger(JobExecution.class);
+
+    private final JobOrchestrator orchestrator;
+
+    private final ClaimedJob claimed;
+
+    private final RegisteredJobHandler handler;
+
+    private final ExecutionContext context;
+
+    private final Instant startedAt;
+
+    private @Nullable Thread thread;
+
+    private LeaseKeeper.Scheduler.@Nullable Cancellable timeout;
+
+    private boolean decided;
+
+    private boolean stopping;
+
+    JobExecution(JobOrchestrator orchestrator, ClaimedJob claimed, RegisteredJobHandler handler,
+            ExecutionContext context) {
+        this.orchestrator = orchestrator;
+        this.claimed = claimed;
+        this.handler = handler;
+        this.context = context;
+        this.startedAt = orchestrator.clock().instant();
+    }
+
+    Job job() {
+        return this.claimed.job();
+    }
+
+    Lease lease() {
+        return this.claimed.lease();
+    }
+
+    String type() {
+        return this.handler.type();
+    }
+
+    ExecutionContext context() {
+        return this.context;
+    }
+
+    /**
+     * Runs the attempt on the calling thread, the worker's.
+     */
+    void run() {
+        synchronized (this) {
+            this.thread = Thread.currentThread();
+        }
+        Job job = job();
+        MDC.put("quark.job.id", job.id().toString());
+        MDC.put("quark.job.type", job.type());
+        try {
+            this.orchestrator.metrics().started(type(), latency(job));
+            if (!beforeHandler(job)) {
+                return;
+            }
+            Object payload = this.orchestrator.codec().read(job.id(), job.type(), this.handler.payloadType(), job.payload());
+            armTimeout();
+            this.handler.handler().handle(payload, this.context);
+            succeeded();
+        }
+        catch (Throwable failure) {
+            failed(failure);
+        }
+        finally {
+            disarmTimeout();
+            MDC.remove("quark.job.id");
+            MDC.remove("quark.job.type");
+            Thread.interrupted();
+            this.orchestrator.ended(this);
+        }
+    }
+
+    /**
+     * Handles what a takeover or an earlier cancellation request decides before the handler runs.
+     * @return whether to run the handler
+     */
+    private boolean beforeHandler(Job job) {
+        String abandonedBy = this.claimed.abandonedBy();
+        if (abandonedBy != null) {
+            int abandoned = job.attempt() - 1;
+            JobAbandonedException failure = new JobAbandonedException(job.id(), abandoned, abandonedBy);
+            this.context.system("WARN", java.util.Objects.requireNonNullElse(failure.getMessage(), failure.toString()));
+            if (!this.handler.retryPolicy().shouldRetry(failure, abandoned)) {
+                decide(new JobTransition(JobStatus.DEAD_LETTERED, null, JobError.of(failure), false),
+                        ExecutionOutcome.DEAD_LETTERED, false);
+                return false;
+            }
+        }
+        if (job.cancelRequested()) {
+            decide(new JobTransition(JobStatus.CANCELLED, null, null, false), ExecutionOutcome.CANCELLED, false);
+            return false;
+        }
+        return true;
+    }
+
+    private void succeeded() {
+        decide(JobTransition.succeeded(), ExecutionOutcome.SUCCEEDED, true);
+    }
+
+    private void failed(Throwable failure) {
+        boolean stoppingNow;
+        synchronized (this) {
+            stoppingNow = this.stopping;
+        }
+        if (stoppingNow) {
+            release();
+            return;
+        }
+        if (failure instanceof JobCancelledException && this.context.isCancellationRequested()) {
+            this.context.system("INFO", "attempt " + job().attempt() + " stopped after a cancellation request");
+            decide(JobTransition.cancelled(), ExecutionOutcome.CANCELLED, false);
+            return;
+        }
+        if (failure instanceof LeaseLostException lost && lost.getResource().equals(lease().resource())) {
+            leaseLost(LeaseLoss.RENEWAL_REFUSED);
+            return;
+        }
+        fail(failure);
+    }
+
+    private void fail(Throwable failure) {
+        Job job = job();
+        JobError error = JobError.of(failure);
+        if (this.handler.retryPolicy().shouldRetry(failure, job.attempt())) {
+            Duration backoff = this.handler.retryPolicy().backoff(job.attempt(), this.orchestrator.random());
+            Instant retryAt = this.orchestrator.clock().instant().plus(backoff);
+            this.context.system("WARN", "attempt " + job.attempt() + " failed (" + error + "); retrying at " + retryAt);
+            decide(JobTransition.retry(retryAt, error), ExecutionOutcome.RETRIED, false);
+        }
+        else {
+            String why = this.handler.retryPolicy().isRetryable(failure) ? "no attempts left" : "not retryable";
+            this.context.system("ERROR", "attempt " + job.attempt() + " failed (" + error + "); dead-lettered: " + why);
+            decide(JobTransition.deadLetter(error), ExecutionOutcome.DEAD_LETTERED, false);
+        }
+    }
+
+    /**
+     * Ends the attempt because it ran past its timeout: interrupts the handler's thread and records the failure.
+     */
+    void timedOut() {
+        Thread running;
+        synchronized (this) {
+            if (this.decided) {
+                return;
+            }
+            running = this.thread;
+        }
+        Job job = job();
+        JobTimeoutException failure = new JobTimeoutException(job.id(), job.type(), job.attempt(), this.handler.timeout());
+        logger.warn("{}", failure.getMessage());
+        fail(failure);
+        if (running != null) {
+            running.interrupt();
+        }
+    }
+
+    /**
+     * Ends the attempt because the worker lost the job's lease: interrupts the handler's thread, writes nothing.
+     * @param loss how it was lost
+     */
+    void leaseLost(LeaseLoss loss) {
+        Thread running;
+        synchronized (this) {
+            if (this.decided) {
+                return;
+            }
+            this.decided = true;
+            running = this.thread;
+        }
+        logger.warn("Lost the lease of job {} ({}, attempt {}): {}; its handler is interrupted and another worker may run "
+                + "it again", job().id(), type(), job().attempt(), loss);
+        this.orchestrator.metrics().finished(type(), ExecutionOutcome.LEASE_LOST, elapsed());
+        this.orchestrator.releaseLease(lease());
+        if (running != null && running != Thread.currentThread()) {
+            running.interrupt();
+        }
+    }
+
+    /**
+     * Asks the attempt to stop because the worker shuts down: interrupts the handler's thread and gives the job
+     * back, its attempt not counted.
+     */
+    void stop() {
+        Thread running;
+        synchronized (this) {
+            if (this.decided) {
+                return;
+            }
+            this.stopping = true;
+            running = this.thread;
+        }
+        release();
+        if (running != null) {
+            running.interrupt();
+        }
+    }
+
+    private void release() {
+        this.context.system("WARN", "attempt " + job().attempt() + " stopped: its worker '" + lease().owner()
+                + "' shut down; the job is enqueued again");
+        decide(JobTransition.released(this.orchestrator.clock().instant()), ExecutionOutcome.RELEASED, false);
+    }
+
+    private void decide(JobTransition transition, ExecutionOutcome outcome, boolean succeeded) {
+        synchronized (this) {
+            if (this.decided) {
+                return;
+            }
+            this.decided = true;
+        }
+        JobReport report = this.context.finalReport(succeeded);
+        try {
+            this.orchestrator.store().finish(job().id(), lease(), transition, report, this.orchestrator.clock().instant());
+            this.orchestrator.metrics().finished(type(), outcome, elapsed());
+        }
+        catch (LeaseLostException ex) {
+            logger.warn("Job {} ({}) could not be recorded as {}: its lease was lost, another worker may run it", job().id(),
+                    type(), transition.status());
+            this.orchestrator.metrics().finished(type(), ExecutionOutcome.LEASE_LOST, elapsed());
+        }
+        catch (RuntimeException ex) {
+            logger.error("Job {} ({}) could not be recorded as {}; it runs again once its lease is free", job().id(),
+                    type(), transition.status(), ex);
+        }
+        this.orchestrator.releaseLease(lease());
+    }
+
+    private void armTimeout() {
+        Instant at = this.orchestrator.clock().instant().plus(this.handler.timeout());
+        LeaseKeeper.Scheduler.Cancellable timer = this.orchestrator.scheduler().schedule(at, () -> {
+            timedOut();
+            return CompletableFuture.completedFuture(null);
+        });
+        synchronized (this) {
+            this.timeout = timer;
+        }
+    }
+
+    private void disarmTimeout() {
+        LeaseKeeper.Scheduler.Cancellable timer;
+        synchronized (this) {
+            timer = this.timeout;
+            this.timeout = null;
+        }
+        if (timer != null) {
+            timer.cancel();
+        }
+    }
+
+    private Duration elapsed() {
+        Duration elapsed = Duration.between(this.startedAt, this.orchestrator.clock().instant());
+        return elapsed.isNegative() ? Duration.ZERO : elapsed;
+    }
+
+    private static Duration latency(Job job) {
+        Instant started = job.startedAt();
+        if (started == null) {
+            return Duration.ZERO;
+        }
+        Duration latency = Duration.between(job.dueAt(), started);
+        return latency.isNegative() ? Duration.ZERO : latency;
+    }
+
+    @Override
+    public String toString() {
+        return "JobExecution[" + job().id() + ", " + type() + ", attempt " + job().attempt() + "]";
+    }
+}

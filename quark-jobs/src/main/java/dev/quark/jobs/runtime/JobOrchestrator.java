@@ -1,0 +1,768 @@
+package dev.quark.jobs.runtime;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BiFunction;
+import java.util.random.RandomGenerator;
+
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.store.Claim;
+import dev.quark.jobs.store.ClaimedJob;
+import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobStore;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseKeeper;
+import dev.quark.lease.LeaseLoss;
+import dev.quark.lease.LeaseStore;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The workers of one node: claims due jobs from the {@link JobStore} and runs them, each attempt on a virtual thread
+ * of its own, at most {@code workers} at once and at most each handler's {@code maxConcurrency} of a type.
+ * <p>
+ * <b>Claiming.</b> It polls every {@code pollInterval}, at once when the local queue enqueues a job, and again
+ * whenever an attempt ends or a poll filled every free worker. A claim acquires the jobs' leases through a
+ * {@link LeaseKeeper} of its own, which renews them while the jobs run (its heartbeat); every
+ * {@code abandonedCheckInterval} it also takes over running jobs whose lease is free, because the worker that ran
+ * them stopped renewing it (at-least-once: such a job runs again, its lost attempt counted as a failed one).
+ * <p>
+ * <b>An attempt</b> ends with the handler ({@code SUCCEEDED}, or a failure that the handler's {@code RetryPolicy}
+ * turns into {@code RETRYING} with a backoff or {@code DEAD_LETTERED} with the error), with its timeout (the
+ * handler's thread is interrupted and the attempt fails), with the loss of the lease (the keeper could not renew it
+ * in time: the handler's thread is interrupted and nothing is written, since another worker may own the job), or
+ * with the shutdown. Every write carries the lease's fencing token.
+ * <p>
+ * <b>Shutdown</b> ({@link #close()}) stops claiming, waits up to {@code shutdownTimeout} for the running attempts,
+ * then interrupts the rest and gives their jobs back ({@code ENQUEUED}, the attempt not counted), and releases every
+ * lease.
+ * <p>
+ * Time comes from the injected {@link Clock} and timed work (polls, timeouts, lease renewals) from a
+ * {@link LeaseKeeper.Scheduler}, so that tests run it in virtual time with the test kit's {@code ManualClock} and
+ * {@code ManualScheduler}; the handlers themselves run on real threads.
+ */
+public final class JobOrchestrator implements JobEvents, AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(JobOrchestrator.class);
+
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+    /** How many claims one poll makes at most before it leaves the rest to the next poll. */
+    private static final int MAX_CLAIMS_PER_POLL = 100;
+
+    private final JobStore store;
+
+    private final JobHandlerRegistry handlers;
+
+    private final JobPayloadCodec codec;
+
+    private final String owner;
+
+    private final int workers;
+
+    private final Duration pollInterval;
+
+    private final Duration abandonedCheckInterval;
+
+    private final Duration shutdownTimeout;
+
+    private final int logLimit;
+
+    private final Clock clock;
+
+    private final LeaseKeeper.Scheduler scheduler;
+
+    private final @Nullable ScheduledExecutorService ownScheduler;
+
+    private final JobMetrics metrics;
+
+    private final RandomGenerator random;
+
+    private final ThreadFactory threads;
+
+    private final LeaseKeeper keeper;
+
+    private final Object lock = new Object();
+
+    private final Map<JobId, JobExecution> running = new HashMap<>();
+
+    private final Map<String, Integer> runningByType = new HashMap<>();
+
+    private State state = State.NEW;
+
+    private @Nullable CompletableFuture<Void> poll;
+
+    private boolean pollAgain;
+
+    private long polls;
+
+    private boolean cancellationCheckDue;
+
+    private LeaseKeeper.Scheduler.@Nullable Cancellable tick;
+
+    private @Nullable Instant nextAbandonedCheck;
+
+    private JobOrchestrator(Builder builder) {
+        this.store = builder.store;
+        this.handlers = builder.handlers;
+        this.codec = builder.codec;
+        this.owner = (builder.owner != null) ? builder.owner : defaultOwner();
+        this.workers = builder.workers;
+        this.pollInterval = builder.pollInterval;
+        this.abandonedCheckInterval = (builder.abandonedCheckInterval != null) ? builder.abandonedCheckInterval
+                : builder.leaseDuration;
+        this.shutdownTimeout = builder.shutdownTimeout;
+        this.logLimit = builder.logLimit;
+        this.clock = builder.clock;
+        this.metrics = builder.metrics;
+        this.random = builder.random;
+        if (builder.scheduler != null) {
+            this.scheduler = builder.scheduler;
+            this.ownScheduler = null;
+        }
+        else {
+            this.ownScheduler = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().name("quark-jobs-timer-", 0).daemon().factory());
+            this.scheduler = LeaseKeeper.Scheduler.of(this.clock, this.ownScheduler);
+        }
+        this.threads = Thread.ofVirtual().name("quark-job-", 0).factory();
+        LeaseKeeper.Builder keeper = LeaseKeeper.builder(builder.leaseStore, this.owner)
+            .duration(builder.leaseDuration)
+            .clock(this.clock)
+            .scheduler(this.scheduler)
+            .listener(this::leaseLost);
+        if (builder.renewEvery != null) {
+            keeper.renewEvery(builder.renewEvery);
+        }
+        this.keeper = keeper.build();
+    }
+
+    /**
+     * Starts building an orchestrator.
+     * @param store where the jobs are
+     * @param leaseStore where their leases are: the same backend as the store, shared by every node
+     * @param handlers the handlers; only their types are claimed
+     * @param codec reads payloads
+     * @return the builder
+     */
+    public static Builder builder(JobStore store, LeaseStore leaseStore, JobHandlerRegistry handlers, JobPayloadCodec codec) {
+        return new Builder(store, leaseStore, handlers, codec);
+    }
+
+    /**
+     * Returns an owner name for this process: its host name and process id, and a random suffix so that two
+     * orchestrators in one process differ.
+     * @return for instance {@code app-7f9c-12345-a1b2}
+     */
+    public static String defaultOwner() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        }
+        catch (Exception ex) {
+            host = "localhost";
+        }
+        String pid = Long.toString(ProcessHandle.current().pid());
+        String suffix = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x10000));
+        String owner = host + "-" + pid + "-" + suffix;
+        return (owner.length() <= 255) ? owner : owner.substring(owner.length() - 255);
+    }
+
+    /**
+     * Starts claiming jobs.
+     * @throws IllegalStateException when it was started or closed before
+     */
+    public void start() {
+        synchronized (this.lock) {
+            if (this.state != State.NEW) {
+                throw new IllegalStateException("JobOrchestrator '" + this.owner + "' is " + this.state.name()
+                    .toLowerCase(Locale.ROOT) + "; it starts once");
+            }
+            this.state = State.RUNNING;
+            this.nextAbandonedCheck = this.clock.instant();
+            armTick();
+        }
+        logger.debug("Job orchestrator '{}' started: {} workers, types {}", this.owner, this.workers, this.handlers.types());
+        poll();
+    }
+
+    /**
+     * Returns whether it claims jobs.
+     * @return whether it was started and not closed
+     */
+    public boolean isRunning() {
+        synchronized (this.lock) {
+            return this.state == State.RUNNING;
+        }
+    }
+
+    /**
+     * Returns the owner of its leases, the worker name jobs record.
+     * @return the owner
+     */
+    public String owner() {
+        return this.owner;
+    }
+
+    /**
+     * Returns the jobs it runs now.
+     * @return their ids
+     */
+    public Set<JobId> runningJobs() {
+        synchronized (this.lock) {
+            return Set.copyOf(this.running.keySet());
+        }
+    }
+
+    @Override
+    public void enqueued(Job job) {
+        if (this.handlers.find(job.type()).isPresent() && !job.dueAt().isAfter(this.clock.instant())) {
+            poll();
+        }
+    }
+
+    @Override
+    public void cancellationRequested(JobId id) {
+        JobExecution execution;
+        synchronized (this.lock) {
+            execution = this.running.get(id);
+        }
+        if (execution != null) {
+            execution.context().requestCancellation();
+        }
+    }
+
+    /**
+     * Polls now, unless a poll is running, which then polls once more.
+     * @return completes when the poll is done
+     */
+    public CompletionStage<Void> poll() {
+        CompletableFuture<Void> started;
+        long generation;
+        synchronized (this.lock) {
+            if (this.state != State.RUNNING) {
+                return DONE;
+            }
+            if (this.poll != null) {
+                this.pollAgain = true;
+                return this.poll;
+            }
+            started = new CompletableFuture<>();
+            this.poll = started;
+            generation = ++this.polls;
+        }
+        try {
+            this.threads.newThread(() -> pollLoop(generation, started)).start();
+        }
+        catch (RuntimeException ex) {
+            synchronized (this.lock) {
+                this.poll = null;
+            }
+            started.complete(null);
+            logger.warn("Could not start a poll of '{}'", this.owner, ex);
+        }
+        return started;
+    }
+
+    private void pollLoop(long generation, CompletableFuture<Void> done) {
+        try {
+            for (int round = 1;; round++) {
+                checkCancellationsWhenDue();
+                boolean more;
+                try {
+                    more = claimDue();
+                    claimAbandonedWhenDue();
+                }
+                catch (RuntimeException ex) {
+                    logger.warn("Job orchestrator '{}' could not claim jobs; trying again in {}", this.owner,
+                            this.pollInterval, ex);
+                    more = false;
+                }
+                synchronized (this.lock) {
+                    // Deciding to stop and letting the next poll start are one step, so that no request is lost.
+                    if (this.state != State.RUNNING || (!more && !this.pollAgain) || round == MAX_CLAIMS_PER_POLL) {
+                        this.poll = null;
+                        this.pollAgain = false;
+                        return;
+                    }
+                    this.pollAgain = false;
+                }
+            }
+        }
+        finally {
+            synchronized (this.lock) {
+                if (this.polls == generation) {
+                    this.poll = null;
+                    this.pollAgain = false;
+                }
+            }
+            done.complete(null);
+        }
+    }
+
+    private boolean claimDue() {
+        Claim claim = nextClaim(Set.of());
+        return (claim != null) && claim(this.store::claimDue, claim) == claim.max();
+    }
+
+    private void claimAbandonedWhenDue() {
+        Claim claim;
+        synchronized (this.lock) {
+            Instant now = this.clock.instant();
+            if (this.nextAbandonedCheck == null || now.isBefore(this.nextAbandonedCheck)) {
+                return;
+            }
+            this.nextAbandonedCheck = now.plus(this.abandonedCheckInterval);
+            claim = nextClaim(this.running.keySet());
+        }
+        if (claim != null) {
+            claim(this.store::claimAbandoned, claim);
+        }
+    }
+
+    private @Nullable Claim nextClaim(Set<JobId> excluded) {
+        synchronized (this.lock) {
+            int free = this.workers - this.running.size();
+            if (this.state != State.RUNNING || free <= 0) {
+                return null;
+            }
+            Map<String, Integer> room = new HashMap<>();
+            for (RegisteredJobHandler handler : this.handlers.handlers()) {
+                int limit = handler.maxConcurrency();
+                int left = (limit > 0) ? Math.min(free, limit - this.runningByType.getOrDefault(handler.type(), 0)) : free;
+                if (left > 0) {
+                    room.put(handler.type(), left);
+                }
+            }
+            return room.isEmpty() ? null : new Claim(this.owner, free, room, excluded, this.clock.instant());
+        }
+    }
+
+    private int claim(BiFunction<Claim, JobLeases, List<ClaimedJob>> operation, Claim claim) {
+        List<Lease> acquired = new ArrayList<>();
+        JobLeases leases = (candidates, max) -> {
+            List<Lease> granted = this.keeper.acquire(candidates.stream().map(JobLeases::resource).toList(), max);
+            acquired.addAll(granted);
+            return granted;
+        };
+        List<ClaimedJob> claimed;
+        try {
+            claimed = operation.apply(claim, leases);
+        }
+        catch (RuntimeException ex) {
+            acquired.forEach(this::releaseLease);
+            throw ex;
+        }
+        for (Lease lease : acquired) {
+            if (claimed.stream().noneMatch((job) -> job.lease().isSameLease(lease))) {
+                releaseLease(lease);
+            }
+        }
+        claimed.forEach(this::start);
+        return claimed.size();
+    }
+
+    private void start(ClaimedJob claimed) {
+        Job job = claimed.job();
+        RegisteredJobHandler handler = this.handlers.find(job.type()).orElse(null);
+        if (handler == null) {
+            logger.error("Claimed job {} of type '{}', which has no handler here; it runs again when its lease expires",
+                    job.id(), job.type());
+            return;
+        }
+        ExecutionContext context = new ExecutionContext(job, claimed.lease(), this.store, this.clock, this.logLimit);
+        JobExecution execution = new JobExecution(this, claimed, handler, context);
+        synchronized (this.lock) {
+            this.running.put(job.id(), execution);
+            this.runningByType.merge(job.type(), 1, Integer::sum);
+        }
+        boolean kept = this.keeper.lease(claimed.lease().resource())
+            .filter((lease) -> lease.isSameLease(claimed.lease()))
+            .isPresent();
+        if (!kept) {
+            execution.leaseLost(LeaseLoss.RENEWAL_REFUSED);
+            ended(execution);
+            return;
+        }
+        try {
+            this.threads.newThread(execution::run).start();
+        }
+        catch (RuntimeException ex) {
+            logger.error("Could not start a thread for job {}; it runs again when its lease expires", job.id(), ex);
+            ended(execution);
+        }
+    }
+
+    /**
+     * Called when an attempt's thread returns: frees its slot and polls for more.
+     */
+    void ended(JobExecution execution) {
+        synchronized (this.lock) {
+            if (this.running.remove(execution.job().id(), execution)) {
+                this.runningByType.computeIfPresent(execution.type(), (type, count) -> (count > 1) ? count - 1 : null);
+            }
+            this.lock.notifyAll();
+        }
+        poll();
+    }
+
+    private void checkCancellationsWhenDue() {
+        List<JobId> ids;
+        synchronized (this.lock) {
+            boolean due = this.cancellationCheckDue;
+            this.cancellationCheckDue = false;
+            if (!due || this.running.isEmpty()) {
+                return;
+            }
+            ids = List.copyOf(this.running.keySet());
+        }
+        try {
+            this.store.cancellationsRequested(ids).forEach(this::cancellationRequested);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Could not check the running jobs of '{}' for cancellation requests", this.owner, ex);
+        }
+    }
+
+    private void leaseLost(Lease lease, LeaseLoss loss) {
+        JobId id;
+        try {
+            id = JobLeases.jobId(lease.resource());
+        }
+        catch (IllegalArgumentException ex) {
+            return;
+        }
+        JobExecution execution;
+        synchronized (this.lock) {
+            execution = this.running.get(id);
+        }
+        if (execution != null && execution.lease().isSameLease(lease)) {
+            execution.leaseLost(loss);
+        }
+    }
+
+    void releaseLease(Lease lease) {
+        try {
+            this.keeper.release(lease);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Could not release {}; it expires on its own", lease, ex);
+        }
+    }
+
+    private void armTick() {
+        if (this.state != State.RUNNING) {
+            return;
+        }
+        this.tick = this.scheduler.schedule(this.clock.instant().plus(this.pollInterval), this::tick);
+    }
+
+    private CompletionStage<?> tick() {
+        synchronized (this.lock) {
+            this.tick = null;
+            this.cancellationCheckDue = true;
+            armTick();
+        }
+        return poll();
+    }
+
+    /**
+     * Stops claiming, waits up to the shutdown timeout for the running attempts, then stops the rest and gives their
+     * jobs back, and releases every lease.
+     */
+    @Override
+    public void close() {
+        List<JobExecution> left;
+        synchronized (this.lock) {
+            if (this.state == State.CLOSED || this.state == State.STOPPING) {
+                return;
+            }
+            this.state = State.STOPPING;
+            if (this.tick != null) {
+                this.tick.cancel();
+                this.tick = null;
+            }
+            long deadline = System.nanoTime() + this.shutdownTimeout.toNanos();
+            while (!this.running.isEmpty()) {
+                long wait = deadline - System.nanoTime();
+                if (wait <= 0) {
+                    break;
+                }
+                try {
+                    this.lock.wait(Math.max(1, wait / 1_000_000));
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            left = List.copyOf(this.running.values());
+        }
+        if (!left.isEmpty()) {
+            logger.warn("Job orchestrator '{}' stops {} jobs still running after {}: {}", this.owner, left.size(),
+                    this.shutdownTimeout, left);
+        }
+        left.forEach(JobExecution::stop);
+        this.keeper.close();
+        if (this.ownScheduler != null) {
+            this.ownScheduler.shutdownNow();
+        }
+        synchronized (this.lock) {
+            this.state = State.CLOSED;
+        }
+        logger.debug("Job orchestrator '{}' closed", this.owner);
+    }
+
+    JobStore store() {
+        return this.store;
+    }
+
+    JobPayloadCodec codec() {
+        return this.codec;
+    }
+
+    Clock clock() {
+        return this.clock;
+    }
+
+    LeaseKeeper.Scheduler scheduler() {
+        return this.scheduler;
+    }
+
+    JobMetrics metrics() {
+        return this.metrics;
+    }
+
+    RandomGenerator random() {
+        return this.random;
+    }
+
+    @Override
+    public String toString() {
+        synchronized (this.lock) {
+            return "JobOrchestrator[" + this.owner + ", " + this.running.size() + "/" + this.workers + " running, "
+                    + this.state.name().toLowerCase(Locale.ROOT) + "]";
+        }
+    }
+
+    private enum State {
+        NEW, RUNNING, STOPPING, CLOSED
+    }
+
+    /**
+     * Builds a {@link JobOrchestrator}; every setter checks its value and names it when it is not allowed.
+     */
+    public static final class Builder {
+
+        private final JobStore store;
+
+        private final LeaseStore leaseStore;
+
+        private final JobHandlerRegistry handlers;
+
+        private final JobPayloadCodec codec;
+
+        private @Nullable String owner;
+
+        private int workers = 4;
+
+        private Duration pollInterval = Duration.ofSeconds(1);
+
+        private Duration leaseDuration = Duration.ofSeconds(30);
+
+        private @Nullable Duration renewEvery;
+
+        private @Nullable Duration abandonedCheckInterval;
+
+        private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+        private int logLimit = 100;
+
+        private Clock clock = Clock.systemUTC();
+
+        private LeaseKeeper.@Nullable Scheduler scheduler;
+
+        private JobMetrics metrics = JobMetrics.NONE;
+
+        private RandomGenerator random = RandomGenerator.getDefault();
+
+        private Builder(JobStore store, LeaseStore leaseStore, JobHandlerRegistry handlers, JobPayloadCodec codec) {
+            this.store = Objects.requireNonNull(store, "store must not be null");
+            this.leaseStore = Objects.requireNonNull(leaseStore, "leaseStore must not be null");
+            this.handlers = Objects.requireNonNull(handlers, "handlers must not be null");
+            this.codec = Objects.requireNonNull(codec, "codec must not be null");
+        }
+
+        /**
+         * Sets the owner of the leases, the worker name jobs record; {@link #defaultOwner()} unless set.
+         * @param owner not blank, at most 255 characters, unique among the nodes
+         * @return this builder
+         */
+        public Builder owner(String owner) {
+            Objects.requireNonNull(owner, "owner must not be null");
+            if (owner.isBlank() || owner.length() > 255) {
+                throw new IllegalArgumentException("A worker's owner name must not be blank and have at most 255 "
+                        + "characters, was '" + owner + "'");
+            }
+            this.owner = owner;
+            return this;
+        }
+
+        /**
+         * Sets how many jobs run at once at most; 4 unless set.
+         * @param workers at least 1
+         * @return this builder
+         */
+        public Builder workers(int workers) {
+            if (workers < 1) {
+                throw new IllegalArgumentException("workers must be at least 1, was " + workers);
+            }
+            this.workers = workers;
+            return this;
+        }
+
+        /**
+         * Sets how often the store is polled for due jobs; 1 second unless set.
+         * @param pollInterval positive
+         * @return this builder
+         */
+        public Builder pollInterval(Duration pollInterval) {
+            this.pollInterval = positive(pollInterval, "pollInterval");
+            return this;
+        }
+
+        /**
+         * Sets how long a claim lasts unless renewed: how long after a node dies its jobs run elsewhere; 30 seconds
+         * unless set.
+         * @param leaseDuration positive
+         * @return this builder
+         */
+        public Builder leaseDuration(Duration leaseDuration) {
+            this.leaseDuration = positive(leaseDuration, "leaseDuration");
+            return this;
+        }
+
+        /**
+         * Sets how often leases are renewed; a third of the lease duration unless set.
+         * @param renewEvery positive, shorter than the lease duration
+         * @return this builder
+         */
+        public Builder renewEvery(Duration renewEvery) {
+            this.renewEvery = positive(renewEvery, "renewEvery");
+            return this;
+        }
+
+        /**
+         * Sets how often running jobs whose lease is free are looked for; the lease duration unless set.
+         * @param interval positive
+         * @return this builder
+         */
+        public Builder abandonedCheckInterval(Duration interval) {
+            this.abandonedCheckInterval = positive(interval, "abandonedCheckInterval");
+            return this;
+        }
+
+        /**
+         * Sets how long {@link JobOrchestrator#close()} waits for running jobs; 30 seconds unless set.
+         * @param shutdownTimeout zero or positive
+         * @return this builder
+         */
+        public Builder shutdownTimeout(Duration shutdownTimeout) {
+            Objects.requireNonNull(shutdownTimeout, "shutdownTimeout must not be null");
+            if (shutdownTimeout.isNegative()) {
+                throw new IllegalArgumentException("shutdownTimeout must not be negative, was " + shutdownTimeout);
+            }
+            this.shutdownTimeout = shutdownTimeout;
+            return this;
+        }
+
+        /**
+         * Sets how many log lines a job keeps, the latest; 100 unless set.
+         * @param logLimit zero or positive
+         * @return this builder
+         */
+        public Builder logLimit(int logLimit) {
+            if (logLimit < 0) {
+                throw new IllegalArgumentException("logLimit must not be negative, was " + logLimit);
+            }
+            this.logLimit = logLimit;
+            return this;
+        }
+
+        /**
+         * Sets the clock; the system clock unless set.
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the scheduler of polls, timeouts and lease renewals; unless set, a daemon thread of its own waits in
+         * real time, stopped by {@link JobOrchestrator#close()}.
+         * @param scheduler the scheduler
+         * @return this builder
+         */
+        public Builder scheduler(LeaseKeeper.Scheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
+            return this;
+        }
+
+        /**
+         * Sets what records metrics; nothing unless set.
+         * @param metrics the metrics
+         * @return this builder
+         */
+        public Builder metrics(JobMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+            return this;
+        }
+
+        /**
+         * Sets where the jitter of backoffs comes from.
+         * @param random the generator
+         * @return this builder
+         */
+        public Builder random(RandomGenerator random) {
+            this.random = Objects.requireNonNull(random, "random must not be null");
+            return this;
+        }
+
+        /**
+         * Builds the orchestrator, not started.
+         * @return the orchestrator
+         * @throws IllegalArgumentException when {@code renewEvery} is not shorter than the lease duration
+         */
+        public JobOrchestrator build() {
+            return new JobOrchestrator(this);
+        }
+
+        private static Duration positive(Duration value, String name) {
+            Objects.requireNonNull(value, name + " must not be null");
+            if (value.isZero() || value.isNegative()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + value);
+            }
+            return value;
+        }
+    }
+}

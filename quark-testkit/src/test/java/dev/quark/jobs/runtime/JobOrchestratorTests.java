@@ -1,0 +1,540 @@
+package dev.quark.jobs.runtime;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+import dev.quark.jobs.CancelResult;
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobAbandonedException;
+import dev.quark.jobs.JobContext;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobPayloadException;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.JobTimeoutException;
+import dev.quark.jobs.NonRetryableJobException;
+import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.store.ClaimedJob;
+import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.NewJob;
+import dev.quark.jobs.store.memory.InMemoryJobStore;
+import dev.quark.lease.LeaseLostException;
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import dev.quark.testkit.ManualClock;
+import dev.quark.testkit.ManualScheduler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The orchestrator in virtual time: polls, backoffs, timeouts and leases move with a manual clock; handlers run on
+ * real threads, so the tests wait for them (bounded).
+ */
+class JobOrchestratorTests {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private static final RetryPolicy FIXED_10S = RetryPolicy.builder().maxAttempts(3)
+        .fixedBackoff(Duration.ofSeconds(10))
+        .jitter(0)
+        .build();
+
+    private final ManualClock clock = new ManualClock();
+
+    private final ManualScheduler scheduler = new ManualScheduler(this.clock);
+
+    private final InMemoryLeaseStore leases = new InMemoryLeaseStore(this.clock);
+
+    private final InMemoryJobStore store = new InMemoryJobStore();
+
+    private final JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+
+    private final RecordingJobMetrics metrics = new RecordingJobMetrics();
+
+    private final List<JobOrchestrator> nodes = new ArrayList<>();
+
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    @AfterEach
+    void stopNodes() {
+        this.release.countDown();
+        this.nodes.forEach(JobOrchestrator::close);
+    }
+
+    private Node node(String owner, int workers, JobHandler<?>... handlers) {
+        return node(owner, workers, Duration.ofSeconds(30), handlers);
+    }
+
+    private Node node(String owner, int workers, Duration shutdownTimeout, JobHandler<?>... handlers) {
+        JobHandlerRegistry registry = new JobHandlerRegistry(List.of(handlers), this.codec, FIXED_10S,
+                Duration.ofMinutes(10));
+        DefaultJobQueue queue = new DefaultJobQueue(this.store, registry, this.codec, this.clock, this.metrics);
+        JobOrchestrator orchestrator = JobOrchestrator.builder(this.store, this.leases, registry, this.codec)
+            .owner(owner)
+            .workers(workers)
+            .clock(this.clock)
+            .scheduler((at, task) -> this.scheduler.schedule(at, task)::cancel)
+            .shutdownTimeout(shutdownTimeout)
+            .metrics(this.metrics)
+            .build();
+        queue.subscribe(orchestrator);
+        this.nodes.add(orchestrator);
+        orchestrator.start();
+        return new Node(queue, orchestrator);
+    }
+
+    private Job awaitJob(JobId id, Predicate<Job> condition) {
+        await("job " + id).atMost(WAIT).until(() -> condition.test(this.store.find(id).orElseThrow()));
+        return this.store.find(id).orElseThrow();
+    }
+
+    private Job awaitStatus(JobId id, JobStatus status) {
+        return awaitJob(id, (job) -> job.status() == status);
+    }
+
+    private void awaitLatch(CountDownLatch latch) throws InterruptedException {
+        assertThat(latch.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("latch").isTrue();
+    }
+
+    @Test
+    void aJobRunsWithItsTypedPayloadAndSucceeds() {
+        List<Invoice> seen = new CopyOnWriteArrayList<>();
+        Node node = node("node-1", 4, JobHandler.of("invoice", Invoice.class, (invoice, context) -> seen.add(invoice)));
+        JobId id = node.queue().enqueue("invoice", new Invoice("order-1", 1999));
+        Job job = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(seen).containsExactly(new Invoice("order-1", 1999));
+        assertThat(job.attempt()).isEqualTo(1);
+        assertThat(job.progress()).isEqualTo(100);
+        assertThat(job.owner()).isEqualTo("node-1");
+        assertThat(job.finishedAt()).isEqualTo(this.clock.instant());
+        await().atMost(WAIT).until(() -> this.leases.holder(JobLeases.resource(id)).isEmpty());
+        await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+        assertThat(this.metrics.enqueued).containsExactly("invoice");
+        assertThat(this.metrics.outcomes).containsExactly("invoice:succeeded");
+        assertThat(this.metrics.latencies).containsExactly(Duration.ZERO);
+    }
+
+    @Test
+    void aJobForLaterRunsOnceItIsDue() {
+        AtomicInteger runs = new AtomicInteger();
+        Node node = node("node-1", 4, JobHandler.of("later", String.class, (payload, context) -> runs.incrementAndGet()));
+        JobId id = node.queue().enqueueAfter("later", "x", Duration.ofMinutes(1));
+        this.scheduler.advance(Duration.ofSeconds(59));
+        assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(JobStatus.SCHEDULED);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(runs).hasValue(1);
+    }
+
+    @Test
+    void aFailedAttemptIsRetriedAfterItsBackoff() {
+        AtomicInteger attempts = new AtomicInteger();
+        Node node = node("node-1", 4, JobHandler.of("flaky", String.class, (payload, context) -> {
+            if (attempts.incrementAndGet() < 3) {
+                throw new IllegalStateException("attempt " + context.attempt() + " failed");
+            }
+        }));
+        JobId id = node.queue().enqueue("flaky", "x");
+        Job retrying = awaitStatus(id, JobStatus.RETRYING);
+        assertThat(retrying.dueAt()).isEqualTo(this.clock.instant().plusSeconds(10));
+        assertThat(retrying.lastError().message()).isEqualTo("attempt 1 failed");
+        assertThat(retrying.log()).singleElement().asString().contains("attempt 1 failed", "retrying at");
+        this.scheduler.advance(Duration.ofSeconds(9));
+        assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RETRYING);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        awaitJob(id, (job) -> job.attempt() == 2 && job.status() == JobStatus.RETRYING);
+        this.scheduler.advance(Duration.ofSeconds(10));
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.attempt()).isEqualTo(3);
+        assertThat(done.lastError().message()).isEqualTo("attempt 2 failed");
+        assertThat(this.metrics.outcomes).containsExactly("flaky:retried", "flaky:retried", "flaky:succeeded");
+    }
+
+    @Test
+    void aFailureThatIsNotRetryableDeadLettersTheJobAtOnceWithItsStackTrace() {
+        Node node = node("node-1", 4, JobHandler.of("refused", String.class, (payload, context) -> {
+            throw new NonRetryableJobException("the card was refused");
+        }));
+        JobId id = node.queue().enqueue("refused", "x");
+        Job dead = awaitStatus(id, JobStatus.DEAD_LETTERED);
+        assertThat(dead.attempt()).isEqualTo(1);
+        assertThat(dead.finishedAt()).isNotNull();
+        assertThat(dead.lastError().type()).isEqualTo(NonRetryableJobException.class.getName());
+        assertThat(dead.lastError().stackTrace()).contains("the card was refused", "JobOrchestratorTests");
+        assertThat(dead.log()).last().asString().contains("dead-lettered: not retryable");
+    }
+
+    @Test
+    void aJobWhoseAttemptsRunOutEndsInTheDeadLettersAndCanBeRequeued() {
+        AtomicBoolean fixed = new AtomicBoolean();
+        JobHandler<String> handler = new JobHandler<>() {
+            @Override
+            public void handle(String payload, JobContext context) {
+                if (!fixed.get()) {
+                    throw new IllegalStateException("still broken");
+                }
+            }
+
+            @Override
+            public String type() {
+                return "twice";
+            }
+
+            @Override
+            public java.lang.reflect.Type payloadType() {
+                return String.class;
+            }
+
+            @Override
+            public RetryPolicy retryPolicy() {
+                return RetryPolicy.builder().maxAttempts(2).fixedBackoff(Duration.ZERO).build();
+            }
+        };
+        Node node = node("node-1", 4, handler);
+        JobId id = node.queue().enqueue("twice", "x");
+        Job dead = awaitStatus(id, JobStatus.DEAD_LETTERED);
+        assertThat(dead.attempt()).isEqualTo(2);
+        assertThat(dead.lastError().message()).isEqualTo("still broken");
+        assertThat(dead.log()).hasSize(2).last().asString().contains("dead-lettered: no attempts left");
+        fixed.set(true);
+        node.queue().requeue(id);
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.attempt()).isEqualTo(1);
+    }
+
+    @Test
+    void aPoisonPayloadEndsInTheDeadLettersWithoutBlockingTheQueue() {
+        List<String> done = new CopyOnWriteArrayList<>();
+        Node node = node("node-1", 1, JobHandler.of("typed", Invoice.class, (invoice, context) -> done.add(invoice.orderId())));
+        JobId poison = JobId.next(this.clock);
+        this.store.enqueue(new NewJob(poison, "typed", "{\"orderId\": [\"not\", \"a string\"]}", null,
+                this.clock.instant().minusSeconds(1), this.clock.instant().minusSeconds(1)));
+        List<JobId> good = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            good.add(node.queue().enqueue("typed", new Invoice("order-" + i, i)));
+        }
+        good.forEach((id) -> awaitStatus(id, JobStatus.SUCCEEDED));
+        Job dead = awaitStatus(poison, JobStatus.DEAD_LETTERED);
+        assertThat(dead.attempt()).isEqualTo(1);
+        assertThat(dead.lastError().type()).isEqualTo(JobPayloadException.class.getName());
+        assertThat(dead.lastError().message()).contains("cannot be read as " + Invoice.class.getName());
+        assertThat(done).hasSize(5);
+    }
+
+    @Test
+    void anAttemptPastItsTimeoutIsInterruptedAndFails() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicBoolean interrupted = new AtomicBoolean();
+        JobHandler<String> slow = new JobHandler<>() {
+            @Override
+            public void handle(String payload, JobContext context) throws Exception {
+                started.countDown();
+                try {
+                    JobOrchestratorTests.this.release.await();
+                }
+                catch (InterruptedException ex) {
+                    interrupted.set(true);
+                    throw ex;
+                }
+            }
+
+            @Override
+            public String type() {
+                return "slow";
+            }
+
+            @Override
+            public java.lang.reflect.Type payloadType() {
+                return String.class;
+            }
+
+            @Override
+            public Duration timeout() {
+                return Duration.ofSeconds(5);
+            }
+
+            @Override
+            public RetryPolicy retryPolicy() {
+                return RetryPolicy.noRetries();
+            }
+        };
+        Node node = node("node-1", 4, slow);
+        JobId id = node.queue().enqueue("slow", "x");
+        awaitLatch(started);
+        this.scheduler.advance(Duration.ofSeconds(4));
+        assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        Job dead = awaitStatus(id, JobStatus.DEAD_LETTERED);
+        assertThat(dead.lastError().type()).isEqualTo(JobTimeoutException.class.getName());
+        assertThat(dead.lastError().message()).contains("did not finish within its timeout of PT5S");
+        await().atMost(WAIT).untilTrue(interrupted);
+        await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+    }
+
+    @Test
+    void theWorkerPoolAndEachTypesLimitBoundHowManyJobsRunAtOnce() throws Exception {
+        Map<String, AtomicInteger> running = new ConcurrentHashMap<>();
+        Map<String, AtomicInteger> most = new ConcurrentHashMap<>();
+        AtomicInteger total = new AtomicInteger();
+        AtomicInteger mostTotal = new AtomicInteger();
+        JobHandler<String> narrow = limited("narrow", 1, running, most, total, mostTotal);
+        JobHandler<String> wide = limited("wide", 0, running, most, total, mostTotal);
+        Node node = node("node-1", 3, narrow, wide);
+        List<JobId> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(node.queue().enqueue("narrow", "n" + i));
+            ids.add(node.queue().enqueue("wide", "w" + i));
+        }
+        await().atMost(WAIT).until(() -> total.get() == 3);
+        assertThat(running.get("narrow")).hasValue(1);
+        assertThat(node.orchestrator().runningJobs()).hasSize(3);
+        this.release.countDown();
+        ids.forEach((id) -> awaitStatus(id, JobStatus.SUCCEEDED));
+        assertThat(most.get("narrow")).hasValue(1);
+        assertThat(mostTotal).hasValue(3);
+    }
+
+    private JobHandler<String> limited(String type, int limit, Map<String, AtomicInteger> running,
+            Map<String, AtomicInteger> most, AtomicInteger total, AtomicInteger mostTotal) {
+        return new JobHandler<>() {
+            @Override
+            public void handle(String payload, JobContext context) throws Exception {
+                int now = running.computeIfAbsent(type, (t) -> new AtomicInteger()).incrementAndGet();
+                most.computeIfAbsent(type, (t) -> new AtomicInteger()).accumulateAndGet(now, Math::max);
+                mostTotal.accumulateAndGet(total.incrementAndGet(), Math::max);
+                try {
+                    assertThat(JobOrchestratorTests.this.release.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+                }
+                finally {
+                    total.decrementAndGet();
+                    running.get(type).decrementAndGet();
+                }
+            }
+
+            @Override
+            public String type() {
+                return type;
+            }
+
+            @Override
+            public java.lang.reflect.Type payloadType() {
+                return String.class;
+            }
+
+            @Override
+            public int maxConcurrency() {
+                return limit;
+            }
+        };
+    }
+
+    @Test
+    void progressAndLogLinesAreVisibleWhileTheJobRuns() throws Exception {
+        CountDownLatch reported = new CountDownLatch(1);
+        Node node = node("node-1", 4, JobHandler.of("report", String.class, (payload, context) -> {
+            context.log().info("rendering {} pages", 10);
+            context.progress(40, "page 4 of 10");
+            reported.countDown();
+            assertThat(this.release.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            context.log().warn("page {} was blank", 7);
+        }));
+        JobId id = node.queue().enqueue("report", "x");
+        awaitLatch(reported);
+        Job running = this.store.find(id).orElseThrow();
+        assertThat(running.status()).isEqualTo(JobStatus.RUNNING);
+        assertThat(running.progress()).isEqualTo(40);
+        assertThat(running.progressMessage()).isEqualTo("page 4 of 10");
+        assertThat(running.log()).singleElement().asString().endsWith(" INFO rendering 10 pages");
+        this.release.countDown();
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.log()).hasSize(2).last().asString().endsWith(" WARN page 7 was blank");
+        assertThat(done.progressMessage()).isEqualTo("page 4 of 10");
+    }
+
+    @Test
+    void aRunningJobWhoseCancellationIsRequestedStopsWhenItsHandlerSaysSo() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        Node node = node("node-1", 4, JobHandler.of("long", String.class, (payload, context) -> {
+            started.countDown();
+            await().atMost(WAIT).until(context::isCancellationRequested);
+            context.throwIfCancellationRequested();
+        }));
+        JobId id = node.queue().enqueue("long", "x");
+        awaitLatch(started);
+        assertThat(node.queue().cancel(id)).isEqualTo(CancelResult.REQUESTED);
+        Job cancelled = awaitStatus(id, JobStatus.CANCELLED);
+        assertThat(cancelled.finishedAt()).isNotNull();
+        assertThat(cancelled.log()).last().asString().contains("stopped after a cancellation request");
+        assertThat(node.queue().cancel(id)).isEqualTo(CancelResult.ALREADY_FINISHED);
+    }
+
+    @Test
+    void aCancellationRequestedOnAnotherNodeReachesTheWorkerAtItsNextPoll() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        Node worker = node("node-1", 4, JobHandler.of("long", String.class, (payload, context) -> {
+            started.countDown();
+            await().atMost(WAIT).until(context::isCancellationRequested);
+            context.throwIfCancellationRequested();
+        }));
+        JobId id = worker.queue().enqueue("long", "x");
+        awaitLatch(started);
+        assertThat(this.store.cancel(id, this.clock.instant())).isEqualTo(CancelResult.REQUESTED);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        awaitStatus(id, JobStatus.CANCELLED);
+    }
+
+    @Test
+    void aWorkerThatLosesItsLeaseIsInterruptedAndItsLateWritesAreRefused() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicInteger runs = new AtomicInteger();
+        List<Throwable> lateWrites = new CopyOnWriteArrayList<>();
+        JobHandler<String> handler = JobHandler.of("paused", String.class, (payload, context) -> {
+            if (runs.incrementAndGet() > 1) {
+                return;
+            }
+            started.countDown();
+            try {
+                this.release.await();
+            }
+            catch (InterruptedException ex) {
+                try {
+                    context.progress(99, "after the pause");
+                }
+                catch (LeaseLostException lost) {
+                    lateWrites.add(lost);
+                }
+                throw ex;
+            }
+        });
+        Node first = node("node-1", 4, handler);
+        JobId id = first.queue().enqueue("paused", "x");
+        awaitLatch(started);
+        this.clock.advance(Duration.ofSeconds(31));
+        Node second = node("node-2", 4, handler);
+        this.scheduler.runDueTasks();
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.owner()).isEqualTo("node-2");
+        assertThat(done.attempt()).isEqualTo(2);
+        assertThat(done.log()).anySatisfy((line) -> assertThat(line).contains("abandoned by 'node-1'"));
+        await().atMost(WAIT).until(() -> first.orchestrator().runningJobs().isEmpty());
+        assertThat(lateWrites).singleElement().isInstanceOf(LeaseLostException.class);
+        assertThat(this.store.find(id).orElseThrow().progressMessage()).isNotEqualTo("after the pause");
+        assertThat(this.metrics.outcomes).contains("paused:lease-lost", "paused:succeeded");
+        assertThat(second.orchestrator().runningJobs()).isEmpty();
+    }
+
+    @Test
+    void aJobAbandonedByACrashedNodeRunsAgainOnceItsLeaseExpires() {
+        AtomicInteger runs = new AtomicInteger();
+        JobId id = crashedMidJob("recover");
+        Node node = node("node-2", 4, JobHandler.of("recover", String.class, (payload, context) -> runs.incrementAndGet()));
+        this.scheduler.advance(Duration.ofSeconds(29));
+        assertThat(this.store.find(id).orElseThrow().owner()).isEqualTo("crashed-node");
+        this.scheduler.advance(Duration.ofSeconds(31));
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.attempt()).isEqualTo(2);
+        assertThat(done.owner()).isEqualTo("node-2");
+        assertThat(runs).hasValue(1);
+        assertThat(node.orchestrator().owner()).isEqualTo("node-2");
+    }
+
+    @Test
+    void anAbandonedJobWithoutAttemptsLeftIsDeadLettered() {
+        JobId id = crashedMidJob("fragile");
+        JobHandler<String> handler = new JobHandler<>() {
+            @Override
+            public void handle(String payload, JobContext context) {
+                throw new AssertionError("must not run");
+            }
+
+            @Override
+            public String type() {
+                return "fragile";
+            }
+
+            @Override
+            public java.lang.reflect.Type payloadType() {
+                return String.class;
+            }
+
+            @Override
+            public RetryPolicy retryPolicy() {
+                return RetryPolicy.noRetries();
+            }
+        };
+        node("node-2", 4, handler);
+        this.scheduler.advance(Duration.ofSeconds(60));
+        Job dead = awaitStatus(id, JobStatus.DEAD_LETTERED);
+        assertThat(dead.attempt()).isEqualTo(1);
+        assertThat(dead.lastError().type()).isEqualTo(JobAbandonedException.class.getName());
+        assertThat(dead.lastError().message()).isEqualTo("Attempt 1 of job " + id + " was abandoned by 'crashed-node': its "
+                + "lease expired before the attempt finished");
+    }
+
+    private JobId crashedMidJob(String type) {
+        JobId id = JobId.next(this.clock);
+        this.store.enqueue(new NewJob(id, type, "\"x\"", null, this.clock.instant(), this.clock.instant()));
+        List<ClaimedJob> claimed = this.store.claimDue(
+                new dev.quark.jobs.store.Claim("crashed-node", 1, Map.of(type, 1), java.util.Set.of(), this.clock.instant()),
+                (candidates, max) -> this.leases.tryAcquireAny(candidates.stream().map(JobLeases::resource).toList(), max,
+                        "crashed-node", Duration.ofSeconds(30)));
+        assertThat(claimed).hasSize(1);
+        return id;
+    }
+
+    @Test
+    void shutdownLetsRunningJobsFinishAndStopsClaiming() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        Node node = node("node-1", 4, JobHandler.of("finishing", String.class, (payload, context) -> {
+            started.countDown();
+            assertThat(this.release.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        }));
+        JobId id = node.queue().enqueue("finishing", "x");
+        awaitLatch(started);
+        Thread closing = Thread.ofVirtual().start(node.orchestrator()::close);
+        await().atMost(WAIT).until(() -> !node.orchestrator().isRunning());
+        JobId after = node.queue().enqueue("finishing", "y");
+        this.release.countDown();
+        closing.join(WAIT.toMillis());
+        assertThat(closing.isAlive()).isFalse();
+        assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(this.store.find(after).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+        assertThat(this.leases.holder(JobLeases.resource(id))).isEmpty();
+    }
+
+    @Test
+    void shutdownGivesBackTheJobsThatDoNotFinishInTime() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        Node node = node("node-1", 4, Duration.ofMillis(200), JobHandler.of("stuck", String.class, (payload, context) -> {
+            started.countDown();
+            this.release.await();
+        }));
+        JobId id = node.queue().enqueue("stuck", "x");
+        awaitLatch(started);
+        node.orchestrator().close();
+        Job released = this.store.find(id).orElseThrow();
+        assertThat(released.status()).isEqualTo(JobStatus.ENQUEUED);
+        assertThat(released.attempt()).isZero();
+        assertThat(released.log()).last().asString().contains("its worker 'node-1' shut down");
+        assertThat(this.leases.holder(JobLeases.resource(id))).isEmpty();
+        assertThat(this.metrics.outcomes).containsExactly("stuck:released");
+    }
+
+    record Invoice(String orderId, long cents) {
+    }
+
+    record Node(DefaultJobQueue queue, JobOrchestrator orchestrator) {
+    }
+}
