@@ -1,0 +1,258 @@
+package dev.quark.jobs.runtime;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobContext;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobPage;
+import dev.quark.jobs.JobQuery;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.NonRetryableJobException;
+import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.jdbc.JdbcJobStore;
+import dev.quark.lease.LeaseLostException;
+import dev.quark.lease.jdbc.JdbcLeaseStore;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Orchestrators on two nodes sharing one PostgreSQL store, in real time.
+ */
+class JdbcJobOrchestratorTests {
+
+    private static final TablePrefix PREFIX = new TablePrefix(TablePrefix.DEFAULT);
+
+    private static final RetryPolicy IMMEDIATE_RETRIES = RetryPolicy.builder().maxAttempts(3)
+        .fixedBackoff(Duration.ZERO)
+        .jitter(0)
+        .build();
+
+    private static PostgresTestSchema schema;
+
+    private static HikariDataSource dataSource;
+
+    private static JdbcJobStore store;
+
+    private static JdbcLeaseStore leases;
+
+    private final JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+
+    private final List<JobOrchestrator> nodes = new ArrayList<>();
+
+    @BeforeAll
+    static void connect() {
+        schema = PostgresTestServer.get().createSchema(JdbcJobOrchestratorTests.class);
+        dataSource = new HikariDataSource();
+        dataSource.setJdbcUrl(schema.jdbcUrl());
+        dataSource.setMaximumPoolSize(16);
+        JdbcLeaseStore.migration(PREFIX).apply(dataSource);
+        JdbcJobStore.migration(PREFIX).apply(dataSource);
+        store = new JdbcJobStore(dataSource, PREFIX);
+        leases = new JdbcLeaseStore(dataSource, PREFIX, Clock.systemUTC());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (dataSource != null) {
+            dataSource.close();
+        }
+        if (schema != null) {
+            schema.close();
+        }
+    }
+
+    @AfterEach
+    void stopNodes() {
+        this.nodes.forEach(JobOrchestrator::close);
+    }
+
+    private JobOrchestrator node(String owner, JobHandlerRegistry handlers, Duration abandonedCheckInterval) {
+        JobOrchestrator orchestrator = JobOrchestrator.builder(store, leases, handlers, this.codec)
+            .owner(owner)
+            .workers(4)
+            .pollInterval(Duration.ofMillis(50))
+            .abandonedCheckInterval(abandonedCheckInterval)
+            .shutdownTimeout(Duration.ofSeconds(10))
+            .build();
+        this.nodes.add(orchestrator);
+        return orchestrator;
+    }
+
+    @Test
+    @Timeout(300)
+    void twoNodesRunEveryJobOfALargeBatchExactlyOnceOrDeadLetterItWithItsError() {
+        int jobs = 1200;
+        Map<Integer, AtomicInteger> successes = new ConcurrentHashMap<>();
+        Map<Integer, AtomicInteger> attempts = new ConcurrentHashMap<>();
+        Set<Integer> inFlight = ConcurrentHashMap.newKeySet();
+        List<Integer> overlaps = new CopyOnWriteArrayList<>();
+        Map<String, AtomicInteger> byNode = new ConcurrentHashMap<>();
+        JobHandler<Work> handler = JobHandler.of("stress", Work.class, (work, context) -> {
+            if (!inFlight.add(work.n())) {
+                overlaps.add(work.n());
+            }
+            try {
+                attempts.computeIfAbsent(work.n(), (n) -> new AtomicInteger()).incrementAndGet();
+                if (work.n() % 97 == 0) {
+                    throw new NonRetryableJobException("work " + work.n() + " is poison");
+                }
+                if (work.n() % 13 == 0 && context.attempt() == 1) {
+                    throw new IllegalStateException("work " + work.n() + " fails its first attempt");
+                }
+                successes.computeIfAbsent(work.n(), (n) -> new AtomicInteger()).incrementAndGet();
+            }
+            finally {
+                inFlight.remove(work.n());
+            }
+        });
+        JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(handler), this.codec, IMMEDIATE_RETRIES,
+                Duration.ofMinutes(1));
+        DefaultJobQueue queue = new DefaultJobQueue(store, handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE);
+        Map<JobId, Integer> ids = new HashMap<>();
+        for (int n = 1; n <= jobs; n++) {
+            ids.put(queue.enqueue("stress", new Work(n)), n);
+        }
+        JobOrchestrator a = node("node-a", handlers, Duration.ofSeconds(30));
+        JobOrchestrator b = node("node-b", handlers, Duration.ofSeconds(30));
+        a.start();
+        b.start();
+
+        await("all jobs finished").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            Map<JobStatus, Long> counts = store.countByStatus();
+            return counts.get(JobStatus.SUCCEEDED) + counts.get(JobStatus.DEAD_LETTERED) == jobs;
+        });
+
+        List<Job> finished = all();
+        assertThat(finished).hasSize(jobs);
+        for (Job job : finished) {
+            int n = ids.get(job.id());
+            byNode.computeIfAbsent(String.valueOf(job.owner()), (owner) -> new AtomicInteger()).incrementAndGet();
+            if (n % 97 == 0) {
+                assertThat(job.status()).as("job of work %d", n).isEqualTo(JobStatus.DEAD_LETTERED);
+                assertThat(job.lastError().message()).isEqualTo("work " + n + " is poison");
+                assertThat(job.attempt()).isEqualTo(1);
+                assertThat(successes).doesNotContainKey(n);
+            }
+            else {
+                assertThat(job.status()).as("job of work %d", n).isEqualTo(JobStatus.SUCCEEDED);
+                assertThat(successes.get(n)).as("successful runs of work %d", n).hasValue(1);
+                assertThat(job.attempt()).isEqualTo((n % 13 == 0) ? 2 : 1);
+                assertThat(attempts.get(n)).hasValue(job.attempt());
+            }
+        }
+        assertThat(overlaps).as("jobs run twice at once").isEmpty();
+        assertThat(byNode.keySet()).containsExactlyInAnyOrder("node-a", "node-b");
+        assertThat(JdbcClient.create(dataSource)
+            .sql("select count(*) from quark_lease where resource like 'jobs:%' and expires_at > clock_timestamp()")
+            .query(Long.class)
+            .single()).as("leases still held").isZero();
+    }
+
+    private static List<Job> all() {
+        List<Job> jobs = new ArrayList<>();
+        JobQuery query = JobQuery.status(JobStatus.SUCCEEDED, JobStatus.DEAD_LETTERED).type("stress").limit(1000);
+        JobPage page = store.list(query);
+        for (int pages = 0; pages < 100; pages++) {
+            jobs.addAll(page.jobs());
+            if (page.next() == null) {
+                break;
+            }
+            page = store.list(query.after(page.next()));
+        }
+        return jobs;
+    }
+
+    @Test
+    @Timeout(120)
+    void aNodeThatLostItsLeaseCannotOverwriteTheResultOfTheNodeThatTookTheJobOver() throws Exception {
+        CountDownLatch staleStarted = new CountDownLatch(1);
+        CountDownLatch resume = new CountDownLatch(1);
+        List<Throwable> staleWrites = new CopyOnWriteArrayList<>();
+        AtomicInteger runs = new AtomicInteger();
+        JobHandler<Work> handler = new JobHandler<>() {
+            @Override
+            public void handle(Work work, JobContext context) throws Exception {
+                if (runs.incrementAndGet() == 1) {
+                    staleStarted.countDown();
+                    assertThat(resume.await(60, TimeUnit.SECONDS)).isTrue();
+                    try {
+                        context.progress(90, "written by the stale node");
+                    }
+                    catch (LeaseLostException ex) {
+                        staleWrites.add(ex);
+                        throw ex;
+                    }
+                    return;
+                }
+                context.progress(50, "written by the new owner");
+            }
+
+            @Override
+            public String type() {
+                return "paused";
+            }
+
+            @Override
+            public java.lang.reflect.Type payloadType() {
+                return Work.class;
+            }
+        };
+        JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(handler), this.codec, IMMEDIATE_RETRIES,
+                Duration.ofMinutes(1));
+        DefaultJobQueue queue = new DefaultJobQueue(store, handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE);
+        JobOrchestrator stale = node("stale-node", handlers, Duration.ofMinutes(10));
+        stale.start();
+        JobId id = queue.enqueue("paused", new Work(1));
+        assertThat(staleStarted.await(30, TimeUnit.SECONDS)).isTrue();
+
+        // A long pause: the lease expires on the server's clock before the stale node renews it.
+        JdbcClient.create(dataSource)
+            .sql("update quark_lease set expires_at = clock_timestamp() - interval '1 millisecond' where resource = ?")
+            .param(JobLeases.resource(id))
+            .update();
+        JobOrchestrator successor = node("successor", handlers, Duration.ofMillis(100));
+        successor.start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> store.find(id).orElseThrow().status() == JobStatus.SUCCEEDED);
+        resume.countDown();
+        await().atMost(Duration.ofSeconds(30)).until(() -> stale.runningJobs().isEmpty());
+
+        Job job = store.find(id).orElseThrow();
+        assertThat(job.owner()).isEqualTo("successor");
+        assertThat(job.attempt()).isEqualTo(2);
+        assertThat(job.progressMessage()).isEqualTo("written by the new owner");
+        assertThat(job.status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(staleWrites).singleElement().isInstanceOf(LeaseLostException.class);
+        assertThat(store.countByStatus().keySet()).containsAll(EnumSet.allOf(JobStatus.class));
+    }
+
+    record Work(int n) {
+    }
+}
