@@ -1,0 +1,207 @@
+package dev.quark.autoconfigure.jobs;
+
+import java.time.Clock;
+
+import javax.sql.DataSource;
+
+import dev.quark.autoconfigure.backend.BackendSelection;
+import dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend;
+import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkBackendResolver;
+import dev.quark.autoconfigure.backend.QuarkChangelog;
+import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobQueue;
+import dev.quark.jobs.runtime.DefaultJobQueue;
+import dev.quark.jobs.runtime.JobHandlerRegistry;
+import dev.quark.jobs.runtime.JobMetrics;
+import dev.quark.jobs.runtime.JobOrchestrator;
+import dev.quark.jobs.runtime.JobPayloadCodec;
+import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.jdbc.JdbcJobStore;
+import dev.quark.jobs.store.memory.InMemoryJobStore;
+import dev.quark.lease.LeaseStore;
+import dev.quark.lease.jdbc.JdbcLeaseStore;
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.core.env.Environment;
+
+/**
+ * Auto-configuration of durable jobs: the {@link JobQueue} bean over the {@link JobStore} of the backend that
+ * {@code quark.jobs.backend} (else {@code quark.backend}) selects, the {@link JobHandler} beans registered by type,
+ * and, unless {@code quark.jobs.workers=0}, the {@link JobOrchestrator} that runs them, started and stopped with the
+ * context. Payloads are JSON through the application's {@link JsonMapper}.
+ * <p>
+ * This is the {@value #AREA} area of the shared backend wiring, an area that claims work with leases: each backend's
+ * member configuration defines the shared lease store under the backend's bean name (unless another area did), and
+ * on PostgreSQL the jobs and leases changelogs. Jobs have no Redis store yet: {@code quark.jobs.backend=redis} fails
+ * start-up, and so does an application with job handlers whose jobs inherit {@code quark.backend=redis}; one without
+ * handlers gets a {@link JobQueue} that fails when used, so that selecting Redis for the other areas keeps working.
+ */
+@AutoConfiguration(after = QuarkBackendAutoConfiguration.class,
+        afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
+                "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
+@ConditionalOnClass(JobQueue.class)
+@ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(QuarkJobsProperties.class)
+public final class QuarkJobsAutoConfiguration {
+
+    /** The area's name in the backend wiring. */
+    static final String AREA = "jobs";
+
+    /** The names of the lease store beans every area that claims work shares, one per backend. */
+    static final String MEMORY_LEASE_STORE = "quarkInMemoryLeaseStore";
+
+    static final String JDBC_LEASE_STORE = "quarkJdbcLeaseStore";
+
+    @Bean
+    @ConditionalOnMissingBean
+    JobPayloadCodec quarkJobPayloadCodec(ObjectProvider<JsonMapper> jsonMapper) {
+        return new JobPayloadCodec(jsonMapper.getIfUnique(JsonMapper::shared));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    JobHandlerRegistry quarkJobHandlers(ObjectProvider<JobHandler<?>> handlers, JobPayloadCodec codec,
+            QuarkJobsProperties properties) {
+        return new JobHandlerRegistry(handlers.orderedStream().toList(), codec, properties.retryPolicy(),
+                properties.getTimeout());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(JobQueue.class)
+    @ConditionalOnBean(JobStore.class)
+    DefaultJobQueue quarkJobQueue(JobStore store, JobHandlerRegistry handlers, JobPayloadCodec codec,
+            ObjectProvider<Clock> clock, ObjectProvider<JobMetrics> metrics) {
+        return new DefaultJobQueue(store, handlers, codec, clock.getIfUnique(Clock::systemUTC),
+                metrics.getIfUnique(() -> JobMetrics.NONE));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(JobStore.class)
+    @Conditional(OnJobWorkersCondition.class)
+    JobOrchestrator quarkJobOrchestrator(JobStore store, JobHandlerRegistry handlers, JobPayloadCodec codec,
+            QuarkJobsProperties properties, Environment environment, BeanFactory beanFactory,
+            ObjectProvider<Clock> clock, ObjectProvider<JobMetrics> metrics) {
+        LeaseStore leases = beanFactory.getBean(leaseStoreBean(new QuarkBackendResolver(environment).resolve(AREA)),
+                LeaseStore.class);
+        JobOrchestrator.Builder builder = JobOrchestrator.builder(store, leases, handlers, codec)
+            .workers(properties.getWorkers())
+            .pollInterval(properties.getPollInterval())
+            .leaseDuration(properties.getLeaseDuration())
+            .shutdownTimeout(properties.getShutdownTimeout())
+            .logLimit(properties.getLogLimit())
+            .clock(clock.getIfUnique(Clock::systemUTC))
+            .metrics(metrics.getIfUnique(() -> JobMetrics.NONE));
+        String nodeId = properties.getNodeId();
+        if (nodeId != null) {
+            builder.owner(nodeId);
+        }
+        return builder.build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(JobOrchestrator.class)
+    JobOrchestratorLifecycle quarkJobOrchestratorLifecycle(JobOrchestrator orchestrator,
+            ObjectProvider<DefaultJobQueue> queue) {
+        return new JobOrchestratorLifecycle(orchestrator, queue.getIfUnique());
+    }
+
+    private static String leaseStoreBean(BackendSelection selection) {
+        return switch (selection.backend()) {
+            case MEMORY -> MEMORY_LEASE_STORE;
+            case POSTGRES -> JDBC_LEASE_STORE;
+            case REDIS -> throw new IllegalStateException("Jobs have no Redis store yet");
+        };
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.MEMORY)
+    static class InMemoryJobsConfiguration {
+
+        @Bean(MEMORY_LEASE_STORE)
+        @ConditionalOnMissingBean(name = MEMORY_LEASE_STORE)
+        InMemoryLeaseStore quarkInMemoryLeaseStore(ObjectProvider<Clock> clock) {
+            return new InMemoryLeaseStore(clock.getIfUnique(Clock::systemUTC));
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(JobStore.class)
+        InMemoryJobStore quarkInMemoryJobStore() {
+            return new InMemoryJobStore();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.POSTGRES)
+    @Import(DatabaseInitializationDependencyConfigurer.class)
+    static class JdbcJobsConfiguration {
+
+        @Bean(JDBC_LEASE_STORE)
+        @ConditionalOnMissingBean(name = JDBC_LEASE_STORE)
+        @DependsOnDatabaseInitialization
+        JdbcLeaseStore quarkJdbcLeaseStore(DataSource dataSource, QuarkPostgresProperties postgres,
+                ObjectProvider<Clock> clock) {
+            return new JdbcLeaseStore(dataSource, postgres.tablePrefix(), clock.getIfUnique(Clock::systemUTC));
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(name = "quarkLeaseChangelog")
+        QuarkChangelog quarkLeaseChangelog() {
+            return new QuarkChangelog("leases", JdbcLeaseStore.CHANGELOG);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(JobStore.class)
+        @DependsOnDatabaseInitialization
+        JdbcJobStore quarkJdbcJobStore(DataSource dataSource, QuarkPostgresProperties postgres) {
+            return new JdbcJobStore(dataSource, postgres.tablePrefix());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(name = "quarkJobsChangelog")
+        QuarkChangelog quarkJobsChangelog() {
+            return new QuarkChangelog(AREA, JdbcJobStore.CHANGELOG);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.REDIS)
+    static class RedisJobsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean({ JobQueue.class, JobStore.class })
+        JobQueue quarkUnavailableJobQueue(Environment environment, ObjectProvider<JobHandler<?>> handlers) {
+            BackendSelection selection = new QuarkBackendResolver(environment).resolve(AREA);
+            String reason = "jobs have no Redis store yet; set " + QuarkBackendResolver.backendProperty(AREA)
+                    + " to postgres or memory";
+            if (selection.property().equals(QuarkBackendResolver.backendProperty(AREA))) {
+                throw new InvalidConfigurationPropertyValueException(selection.property(), "redis", reason);
+            }
+            if (handlers.stream().findAny().isPresent()) {
+                throw new InvalidConfigurationPropertyValueException(selection.property(), "redis",
+                        "the application has job handlers, and " + reason);
+            }
+            return new UnavailableJobQueue(selection.user() + " inherits " + selection.setting() + ", but " + reason);
+        }
+    }
+}

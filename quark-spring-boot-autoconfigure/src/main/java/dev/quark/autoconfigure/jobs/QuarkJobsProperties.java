@@ -1,0 +1,271 @@
+package dev.quark.autoconfigure.jobs;
+
+import java.time.Duration;
+
+import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.jobs.RetryPolicy;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+
+/**
+ * Configuration of durable jobs: where they are kept, how many run at once on this node, and the defaults of every
+ * job type (timeout, retries). The defaults are written out, so that the configuration metadata shows them; a test
+ * checks that they equal the library's.
+ */
+@ConfigurationProperties(QuarkJobsProperties.PREFIX)
+public class QuarkJobsProperties implements InitializingBean {
+
+    static final String PREFIX = "quark.jobs";
+
+    /**
+     * Where jobs are kept: memory or postgres. Defaults to quark.backend.
+     */
+    private @Nullable QuarkBackend backend;
+
+    /**
+     * How many jobs this node runs at once, each on a virtual thread. 0 makes this node only enqueue: it runs no
+     * job.
+     */
+    private int workers = 4;
+
+    /**
+     * How often the store is polled for due jobs. A job enqueued on this node wakes its workers at once.
+     */
+    private Duration pollInterval = Duration.ofSeconds(1);
+
+    /**
+     * How long a claim on a job lasts unless its worker renews it (a third of it apart): how long after a node stops
+     * its running jobs are taken over by another node.
+     */
+    private Duration leaseDuration = Duration.ofSeconds(30);
+
+    /**
+     * How long one attempt of a job may run before its thread is interrupted and the attempt fails, for job types
+     * whose handler does not say.
+     */
+    private Duration timeout = Duration.ofHours(1);
+
+    /**
+     * How long shutdown waits for running jobs before it interrupts them and enqueues them again.
+     */
+    private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+    /**
+     * How many log lines each job keeps, the latest.
+     */
+    private int logLimit = 100;
+
+    /**
+     * Name of this node in the leases and jobs it claims; unique among the nodes sharing the store. Host name,
+     * process id and a random suffix when not set.
+     */
+    private @Nullable String nodeId;
+
+    private final Retry retry = new Retry();
+
+    public @Nullable QuarkBackend getBackend() {
+        return this.backend;
+    }
+
+    public void setBackend(@Nullable QuarkBackend backend) {
+        this.backend = backend;
+    }
+
+    public int getWorkers() {
+        return this.workers;
+    }
+
+    public void setWorkers(int workers) {
+        this.workers = workers;
+    }
+
+    public Duration getPollInterval() {
+        return this.pollInterval;
+    }
+
+    public void setPollInterval(Duration pollInterval) {
+        this.pollInterval = pollInterval;
+    }
+
+    public Duration getLeaseDuration() {
+        return this.leaseDuration;
+    }
+
+    public void setLeaseDuration(Duration leaseDuration) {
+        this.leaseDuration = leaseDuration;
+    }
+
+    public Duration getTimeout() {
+        return this.timeout;
+    }
+
+    public void setTimeout(Duration timeout) {
+        this.timeout = timeout;
+    }
+
+    public Duration getShutdownTimeout() {
+        return this.shutdownTimeout;
+    }
+
+    public void setShutdownTimeout(Duration shutdownTimeout) {
+        this.shutdownTimeout = shutdownTimeout;
+    }
+
+    public int getLogLimit() {
+        return this.logLimit;
+    }
+
+    public void setLogLimit(int logLimit) {
+        this.logLimit = logLimit;
+    }
+
+    public @Nullable String getNodeId() {
+        return this.nodeId;
+    }
+
+    public void setNodeId(@Nullable String nodeId) {
+        this.nodeId = nodeId;
+    }
+
+    public Retry getRetry() {
+        return this.retry;
+    }
+
+    /**
+     * Returns the retry policy of job types whose handler does not give one.
+     * @return the policy
+     */
+    public RetryPolicy retryPolicy() {
+        return RetryPolicy.builder()
+            .maxAttempts(this.retry.maxAttempts)
+            .backoff(this.retry.initialBackoff, this.retry.multiplier, this.retry.maxBackoff)
+            .jitter(this.retry.jitter)
+            .build();
+    }
+
+    /**
+     * Rejects values the jobs cannot work with; the failure names the property and its value.
+     * @throws InvalidConfigurationPropertyValueException for the first invalid value
+     */
+    @Override
+    public void afterPropertiesSet() {
+        if (this.workers < 0) {
+            throw invalid("workers", this.workers, "must not be negative");
+        }
+        positive("poll-interval", this.pollInterval);
+        positive("lease-duration", this.leaseDuration);
+        if (this.leaseDuration.compareTo(Duration.ofMillis(30)) < 0) {
+            throw invalid("lease-duration", this.leaseDuration, "must be at least 30ms");
+        }
+        positive("timeout", this.timeout);
+        if (this.shutdownTimeout.isNegative()) {
+            throw invalid("shutdown-timeout", this.shutdownTimeout, "must not be negative");
+        }
+        if (this.logLimit < 0) {
+            throw invalid("log-limit", this.logLimit, "must not be negative");
+        }
+        if (this.nodeId != null && (this.nodeId.isBlank() || this.nodeId.length() > 255)) {
+            throw invalid("node-id", this.nodeId, "must not be blank and have at most 255 characters");
+        }
+        if (this.retry.maxAttempts < 1) {
+            throw invalid("retry.max-attempts", this.retry.maxAttempts, "must be at least 1");
+        }
+        if (this.retry.initialBackoff.isNegative()) {
+            throw invalid("retry.initial-backoff", this.retry.initialBackoff, "must not be negative");
+        }
+        if (!(this.retry.multiplier >= 1.0) || Double.isInfinite(this.retry.multiplier)) {
+            throw invalid("retry.multiplier", this.retry.multiplier, "must be at least 1");
+        }
+        if (this.retry.maxBackoff.compareTo(this.retry.initialBackoff) < 0) {
+            throw invalid("retry.max-backoff", this.retry.maxBackoff, "must not be shorter than retry.initial-backoff");
+        }
+        if (!(this.retry.jitter >= 0 && this.retry.jitter <= 1)) {
+            throw invalid("retry.jitter", this.retry.jitter, "must be between 0 and 1");
+        }
+    }
+
+    private static void positive(String name, Duration value) {
+        if (value.isZero() || value.isNegative()) {
+            throw invalid(name, value, "must be positive");
+        }
+    }
+
+    private static InvalidConfigurationPropertyValueException invalid(String name, Object value, String reason) {
+        return new InvalidConfigurationPropertyValueException(PREFIX + "." + name, value, reason);
+    }
+
+    /**
+     * The retry policy of job types whose handler does not give one.
+     */
+    public static class Retry {
+
+        /**
+         * How many attempts a job gets, the first included.
+         */
+        private int maxAttempts = 5;
+
+        /**
+         * How long a job waits after its first failed attempt; each later wait is multiplier times longer.
+         */
+        private Duration initialBackoff = Duration.ofSeconds(10);
+
+        /**
+         * What each wait between attempts is multiplied by for the next. At least 1.
+         */
+        private double multiplier = 2.0;
+
+        /**
+         * Longest wait between two attempts.
+         */
+        private Duration maxBackoff = Duration.ofHours(1);
+
+        /**
+         * Share of each wait by which it is spread at random both ways, so that jobs that failed together do not
+         * retry together. 0 to 1.
+         */
+        private double jitter = 0.2;
+
+        public int getMaxAttempts() {
+            return this.maxAttempts;
+        }
+
+        public void setMaxAttempts(int maxAttempts) {
+            this.maxAttempts = maxAttempts;
+        }
+
+        public Duration getInitialBackoff() {
+            return this.initialBackoff;
+        }
+
+        public void setInitialBackoff(Duration initialBackoff) {
+            this.initialBackoff = initialBackoff;
+        }
+
+        public double getMultiplier() {
+            return this.multiplier;
+        }
+
+        public void setMultiplier(double multiplier) {
+            this.multiplier = multiplier;
+        }
+
+        public Duration getMaxBackoff() {
+            return this.maxBackoff;
+        }
+
+        public void setMaxBackoff(Duration maxBackoff) {
+            this.maxBackoff = maxBackoff;
+        }
+
+        public double getJitter() {
+            return this.jitter;
+        }
+
+        public void setJitter(double jitter) {
+            this.jitter = jitter;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package dev.quark.autoconfigure.jobs;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkChangelog;
+import dev.quark.autoconfigure.health.JobQueueHealthIndicator;
+import dev.quark.autoconfigure.health.QuarkJobsHealthContributorAutoConfiguration;
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobContext;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobQueue;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.store.jdbc.JdbcJobStore;
+import dev.quark.lease.jdbc.JdbcLeaseStore;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.JdbcClientAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.JdbcTemplateAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Jobs on PostgreSQL as an application gets them: Spring Boot's DataSource, Quark's changelogs for the jobs and
+ * leases tables, the queue joining the application's transactions, the orchestrator running the handlers.
+ */
+class PostgresJobsIntegrationTests {
+
+    private ApplicationContextRunner contextRunner(PostgresTestSchema schema) {
+        return new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                    DataSourceTransactionManagerAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
+                    JdbcClientAutoConfiguration.class, JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                    QuarkJobsAutoConfiguration.class, QuarkJobsHealthContributorAutoConfiguration.class))
+            .withUserConfiguration(ShippingApplication.class)
+            .withPropertyValues("quark.backend=postgres", "quark.jobs.poll-interval=100ms",
+                    "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.hikari.maximum-pool-size=6");
+    }
+
+    @Test
+    void jobsRunFromTheTablesQuarksChangelogsCreate() {
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
+            contextRunner(schema).run((context) -> {
+                assertThat(context).hasNotFailed().hasSingleBean(JdbcJobStore.class).hasBean("quarkJdbcLeaseStore");
+                assertThat(context.getBean("quarkJdbcLeaseStore")).isInstanceOf(JdbcLeaseStore.class);
+                assertThat(context.getBeansOfType(QuarkChangelog.class).values()).extracting(QuarkChangelog::area)
+                    .containsExactlyInAnyOrder("jobs", "leases");
+                JobQueue jobs = context.getBean(JobQueue.class);
+                JobId id = jobs.enqueue("ship", new Shipment("parcel-1"));
+                await().atMost(Duration.ofSeconds(20))
+                    .until(() -> jobs.find(id).map(Job::status).orElseThrow() == JobStatus.SUCCEEDED);
+                assertThat(context.getBean(ShipHandler.class).shipped).containsExactly("parcel-1");
+                Health health = context.getBean(JobQueueHealthIndicator.class).health();
+                assertThat(health.getStatus()).isEqualTo(Status.UP);
+                assertThat(health.getDetails()).containsEntry("backlog", 0L).containsEntry("deadLetters", 0L);
+            });
+        }
+    }
+
+    @Test
+    void aJobEnqueuedInTheApplicationsTransactionExistsOnlyIfItCommits() {
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
+            contextRunner(schema).withPropertyValues("quark.jobs.workers=0").run((context) -> {
+                JdbcClient jdbc = context.getBean(JdbcClient.class);
+                jdbc.sql("create table shipment (id text primary key)").update();
+                TransactionTemplate transactions = new TransactionTemplate(
+                        context.getBean(PlatformTransactionManager.class));
+                JobQueue jobs = context.getBean(JobQueue.class);
+
+                JobId committed = transactions.execute((status) -> {
+                    jdbc.sql("insert into shipment (id) values ('parcel-2')").update();
+                    return jobs.enqueue("ship", new Shipment("parcel-2"));
+                });
+                JobId rolledBack = transactions.execute((status) -> {
+                    jdbc.sql("insert into shipment (id) values ('parcel-3')").update();
+                    JobId id = jobs.enqueue("ship", new Shipment("parcel-3"));
+                    status.setRollbackOnly();
+                    return id;
+                });
+                assertThat(jobs.find(committed)).isPresent();
+                assertThat(jobs.find(rolledBack)).isEmpty();
+                assertThat(jdbc.sql("select id from shipment").query(String.class).list()).containsExactly("parcel-2");
+            });
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class ShippingApplication {
+
+        @Bean
+        ShipHandler shipHandler() {
+            return new ShipHandler();
+        }
+    }
+
+    record Shipment(String parcel) {
+    }
+
+    @dev.quark.jobs.JobType("ship")
+    static class ShipHandler implements JobHandler<Shipment> {
+
+        final List<String> shipped = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void handle(Shipment shipment, JobContext context) {
+            this.shipped.add(shipment.parcel());
+        }
+    }
+}

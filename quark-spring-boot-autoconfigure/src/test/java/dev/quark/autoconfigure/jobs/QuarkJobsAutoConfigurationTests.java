@@ -1,0 +1,231 @@
+package dev.quark.autoconfigure.jobs;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.quark.autoconfigure.backend.MissingBackendDependencyException;
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobContext;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobQueue;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.runtime.DefaultJobQueue;
+import dev.quark.jobs.runtime.JobHandlerRegistry;
+import dev.quark.jobs.runtime.JobOrchestrator;
+import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.memory.InMemoryJobStore;
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.awaitility.Awaitility.await;
+
+class QuarkJobsAutoConfigurationTests {
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                QuarkJobsAutoConfiguration.class))
+        .withUserConfiguration(InvoicingApplication.class);
+
+    @Test
+    void byDefaultJobsLiveInMemoryAndTheHandlerBeansRunThem() {
+        this.contextRunner.run((context) -> {
+            assertThat(context).hasSingleBean(JobQueue.class)
+                .hasSingleBean(InMemoryJobStore.class)
+                .hasSingleBean(JobOrchestrator.class)
+                .hasSingleBean(JobOrchestratorLifecycle.class)
+                .hasBean("quarkInMemoryLeaseStore");
+            assertThat(context.getBean("quarkInMemoryLeaseStore")).isInstanceOf(InMemoryLeaseStore.class);
+            assertThat(context.getBean(JobQueue.class)).isInstanceOf(DefaultJobQueue.class);
+            assertThat(context.getBean(JobHandlerRegistry.class).types()).containsExactly("send-invoice");
+            assertThat(context.getBean(JobOrchestrator.class).isRunning()).isTrue();
+            JobQueue jobs = context.getBean(JobQueue.class);
+            JobId id = jobs.enqueue(SendInvoiceHandler.class, new SendInvoice("order-1", 1999));
+            await().atMost(Duration.ofSeconds(10))
+                .until(() -> jobs.find(id).map(Job::status).orElseThrow() == JobStatus.SUCCEEDED);
+            assertThat(context.getBean(SendInvoiceHandler.class).sent).containsExactly(new SendInvoice("order-1", 1999));
+        });
+    }
+
+    @Test
+    void payloadsAreWrittenWithTheApplicationsJsonMapper() {
+        this.contextRunner.withPropertyValues("spring.jackson.property-naming-strategy=SNAKE_CASE", "quark.jobs.workers=0")
+            .run((context) -> {
+                JobQueue jobs = context.getBean(JobQueue.class);
+                JobId id = jobs.enqueue("send-invoice", new SendInvoice("order-2", 5));
+                assertThat(jobs.find(id).orElseThrow().payload()).isEqualTo("{\"order_id\":\"order-2\",\"cents\":5}");
+            });
+    }
+
+    @Test
+    void aNodeWithoutWorkersOnlyEnqueues() {
+        this.contextRunner.withPropertyValues("quark.jobs.workers=0").run((context) -> {
+            assertThat(context).hasSingleBean(JobQueue.class).doesNotHaveBean(JobOrchestrator.class);
+            JobQueue jobs = context.getBean(JobQueue.class);
+            JobId id = jobs.enqueue("send-invoice", new SendInvoice("order-3", 1));
+            assertThat(jobs.find(id).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+        });
+    }
+
+    @Test
+    void theOrchestratorStopsWithTheContext() {
+        this.contextRunner.run((context) -> {
+            JobOrchestrator orchestrator = context.getBean(JobOrchestrator.class);
+            assertThat(orchestrator.isRunning()).isTrue();
+            context.close();
+            assertThat(orchestrator.isRunning()).isFalse();
+        });
+    }
+
+    @Test
+    void propertiesConfigureTheOrchestratorAndTheDefaults() {
+        this.contextRunner
+            .withPropertyValues("quark.jobs.node-id=node-7", "quark.jobs.workers=2", "quark.jobs.retry.max-attempts=9",
+                    "quark.jobs.timeout=2m")
+            .run((context) -> {
+                assertThat(context.getBean(JobOrchestrator.class).owner()).isEqualTo("node-7");
+                assertThat(context.getBean(JobOrchestrator.class).toString()).contains("0/2 running");
+                JobHandlerRegistry handlers = context.getBean(JobHandlerRegistry.class);
+                assertThat(handlers.require("send-invoice").retryPolicy().maxAttempts()).isEqualTo(9);
+                assertThat(handlers.require("send-invoice").timeout()).isEqualTo(Duration.ofMinutes(2));
+            });
+    }
+
+    @Test
+    void theDefaultRetryPolicyIsTheLibrarys() {
+        assertThat(new QuarkJobsProperties().retryPolicy()).isEqualTo(RetryPolicy.defaults());
+    }
+
+    @Test
+    void jobsBackendOverridesQuarkBackend() {
+        this.contextRunner.withPropertyValues("quark.backend=postgres", "quark.jobs.backend=memory")
+            .run((context) -> {
+                assertThat(context).hasNotFailed().hasSingleBean(InMemoryJobStore.class);
+                assertThat(context).doesNotHaveBean("quarkJdbcLeaseStore");
+            });
+    }
+
+    @Test
+    void postgresWithoutItsDriverFailsNamingTheDependency() {
+        this.contextRunner.withPropertyValues("quark.jobs.backend=postgres")
+            .withClassLoader(new FilteredClassLoader("org.postgresql"))
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(MissingBackendDependencyException.class)
+                    .hasMessage("Quark's 'jobs' area uses quark.jobs.backend=postgres, which needs the PostgreSQL JDBC "
+                            + "driver on the class path: add the dependency org.postgresql:postgresql");
+            });
+    }
+
+    @Test
+    void redisSelectedForJobsFailsStartUpNamingTheProperty() {
+        this.contextRunner.withPropertyValues("quark.jobs.backend=redis").run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining("quark.jobs.backend")
+                .hasMessageContaining("jobs have no Redis store yet; set quark.jobs.backend to postgres or memory");
+        });
+    }
+
+    @Test
+    void redisInheritedByAnApplicationWithoutHandlersLeavesAQueueThatSaysWhyItCannotWork() {
+        new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(QuarkBackendAutoConfiguration.class, QuarkJobsAutoConfiguration.class))
+            .withPropertyValues("quark.backend=redis")
+            .run((context) -> {
+                assertThat(context).hasNotFailed().doesNotHaveBean(JobStore.class).doesNotHaveBean(JobOrchestrator.class);
+                JobQueue jobs = context.getBean(JobQueue.class);
+                assertThatIllegalStateException().isThrownBy(() -> jobs.enqueue("x", "y"))
+                    .withMessage("The job queue is unavailable: Quark's 'jobs' area inherits quark.backend=redis, but jobs "
+                            + "have no Redis store yet; set quark.jobs.backend to postgres or memory");
+            });
+    }
+
+    @Test
+    void redisInheritedByAnApplicationWithHandlersFailsStartUp() {
+        this.contextRunner.withPropertyValues("quark.backend=redis").run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining("quark.backend")
+                .hasMessageContaining("the application has job handlers");
+        });
+    }
+
+    @Test
+    void invalidPropertiesFailStartUpNamingThem() {
+        assertFailure("quark.jobs.workers=-1", "quark.jobs.workers", "must not be negative");
+        assertFailure("quark.jobs.poll-interval=0s", "quark.jobs.poll-interval", "must be positive");
+        assertFailure("quark.jobs.lease-duration=10ms", "quark.jobs.lease-duration", "must be at least 30ms");
+        assertFailure("quark.jobs.retry.jitter=1.5", "quark.jobs.retry.jitter", "must be between 0 and 1");
+        assertFailure("quark.jobs.retry.max-backoff=1s", "quark.jobs.retry.max-backoff",
+                "must not be shorter than retry.initial-backoff");
+        assertFailure("quark.jobs.node-id= ", "quark.jobs.node-id", "must not be blank");
+    }
+
+    private void assertFailure(String property, String name, String reason) {
+        this.contextRunner.withPropertyValues(property).run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining("Property " + name + " with value")
+                .hasMessageContaining(reason);
+        });
+    }
+
+    @Test
+    void twoHandlersOfOneTypeFailStartUpNamingBoth() {
+        this.contextRunner.withBean("another", SendInvoiceHandler.class, SendInvoiceHandler::new).run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                .hasMessageContaining("The job type 'send-invoice' has two handlers");
+        });
+    }
+
+    @Test
+    void beansOfTheApplicationReplaceQuarks() {
+        InMemoryJobStore store = new InMemoryJobStore();
+        this.contextRunner.withBean("myJobStore", JobStore.class, () -> store).run((context) -> {
+            assertThat(context).doesNotHaveBean("quarkInMemoryJobStore");
+            JobId id = context.getBean(JobQueue.class).enqueue("send-invoice", new SendInvoice("o", 1));
+            assertThat(store.find(id)).isPresent();
+        });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class InvoicingApplication {
+
+        @Bean
+        SendInvoiceHandler sendInvoiceHandler() {
+            return new SendInvoiceHandler();
+        }
+    }
+
+    record SendInvoice(String orderId, long cents) {
+    }
+
+    static class SendInvoiceHandler implements JobHandler<SendInvoice> {
+
+        final List<SendInvoice> sent = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void handle(SendInvoice invoice, JobContext context) {
+            this.sent.add(invoice);
+        }
+    }
+}

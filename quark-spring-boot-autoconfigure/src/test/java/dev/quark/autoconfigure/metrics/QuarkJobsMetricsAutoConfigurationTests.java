@@ -1,0 +1,73 @@
+package dev.quark.autoconfigure.metrics;
+
+import java.time.Duration;
+
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.jobs.QuarkJobsAutoConfiguration;
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobQueue;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.NonRetryableJobException;
+import dev.quark.jobs.runtime.JobMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class QuarkJobsMetricsAutoConfigurationTests {
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
+                CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class,
+                QuarkJobsMetricsAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                QuarkJobsAutoConfiguration.class))
+        .withBean("echo", JobHandler.class, () -> JobHandler.of("echo", String.class, (payload, context) -> {
+            if (payload.equals("poison")) {
+                throw new NonRetryableJobException("poison");
+            }
+        }));
+
+    @Test
+    void jobsAreCountedAndTimedByTypeAndOutcome() {
+        this.contextRunner.run((context) -> {
+            assertThat(context).hasSingleBean(MicrometerJobMetrics.class);
+            JobQueue jobs = context.getBean(JobQueue.class);
+            JobId ok = jobs.enqueue("echo", "hello");
+            JobId poison = jobs.enqueue("echo", "poison");
+            await().atMost(Duration.ofSeconds(10)).until(() -> jobs.find(ok).map(Job::isFinished).orElseThrow()
+                    && jobs.find(poison).map(Job::isFinished).orElseThrow());
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.get(MicrometerJobMetrics.ENQUEUED).tag("type", "echo").counter().count()).isEqualTo(2);
+            await().atMost(Duration.ofSeconds(10))
+                .until(() -> registry.find(MicrometerJobMetrics.EXECUTIONS).tags("outcome", "dead-lettered").timer() != null);
+            assertThat(registry.get(MicrometerJobMetrics.EXECUTIONS).tags("type", "echo", "outcome", "succeeded")
+                .timer()
+                .count()).isEqualTo(1);
+            assertThat(registry.get(MicrometerJobMetrics.EXECUTIONS).tags("type", "echo", "outcome", "dead-lettered")
+                .timer()
+                .count()).isEqualTo(1);
+            assertThat(registry.get(MicrometerJobMetrics.LATENCY).tag("type", "echo").timer().count()).isEqualTo(2);
+            assertThat(registry.get(JobCountGauges.DEAD_LETTERS).gauge().value()).isEqualTo(1.0);
+            assertThat(registry.get(JobCountGauges.BACKLOG).tag("status", "enqueued").gauge().value()).isZero();
+            assertThat(registry.get(JobCountGauges.RUNNING).gauge().value()).isZero();
+            assertThat(jobs.counts()).containsEntry(JobStatus.SUCCEEDED, 1L);
+        });
+    }
+
+    @Test
+    void withoutAMeterRegistryNothingIsRecorded() {
+        new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(QuarkJobsMetricsAutoConfiguration.class,
+                    QuarkBackendAutoConfiguration.class, QuarkJobsAutoConfiguration.class))
+            .run((context) -> assertThat(context).doesNotHaveBean(JobMetrics.class).hasSingleBean(JobQueue.class));
+    }
+}
