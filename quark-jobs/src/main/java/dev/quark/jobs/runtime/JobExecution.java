@@ -2,7 +2,6 @@ package dev.quark.jobs.runtime;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.CompletableFuture;
 
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobAbandonedException;
@@ -265,10 +264,8 @@ final class JobExecution {
 
     private void armTimeout() {
         Instant at = this.orchestrator.clock().instant().plus(this.handler.timeout());
-        LeaseKeeper.Scheduler.Cancellable timer = this.orchestrator.scheduler().schedule(at, () -> {
-            timedOut();
-            return CompletableFuture.completedFuture(null);
-        });
+        LeaseKeeper.Scheduler.Cancellable timer = this.orchestrator.scheduler()
+            .schedule(at, () -> this.orchestrator.runAsync(this::timedOut));
         synchronized (this) {
             this.timeout = timer;
         }

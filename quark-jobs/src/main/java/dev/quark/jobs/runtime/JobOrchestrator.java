@@ -384,8 +384,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         Job job = claimed.job();
         RegisteredJobHandler handler = this.handlers.find(job.type()).orElse(null);
         if (handler == null) {
-            logger.error("Claimed job {} of type '{}', which has no handler here; it runs again when its lease expires",
-                    job.id(), job.type());
+            logger.error("Claimed job {} of type '{}', which has no handler here; released for another worker", job.id(),
+                    job.type());
+            releaseLease(claimed.lease());
             return;
         }
         ExecutionContext context = new ExecutionContext(job, claimed.lease(), this.store, this.clock, this.logLimit);
@@ -549,6 +550,15 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     JobMetrics metrics() {
         return this.metrics;
+    }
+
+    /**
+     * Runs work on a virtual thread of its own, off the scheduler's thread.
+     * @param work the work
+     * @return completes when the work is done
+     */
+    CompletableFuture<Void> runAsync(Runnable work) {
+        return CompletableFuture.runAsync(work, (task) -> this.threads.newThread(task).start());
     }
 
     RandomGenerator random() {
