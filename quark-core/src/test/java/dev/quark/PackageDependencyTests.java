@@ -7,9 +7,11 @@ import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.CompositeArchRule;
+import dev.quark.runtime.ActorAddress;
 
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.type;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
@@ -24,6 +26,9 @@ class PackageDependencyTests {
 
     private static final String[] STATE_BACKENDS = { "dev.quark.state.memory..", "dev.quark.state.redis..",
             "dev.quark.state.jdbc.." };
+
+    private static final String[] REMINDER_BACKENDS = { "dev.quark.reminder.memory..", "dev.quark.reminder.redis..",
+            "dev.quark.reminder.jdbc.." };
 
     @ArchTest
     static final ArchRule actorApiDependsOnNothingElseOfQuark = classes().that()
@@ -60,4 +65,37 @@ class PackageDependencyTests {
             .because("a backend implements the state SPI (dev.quark.state) with the shared JDBC support "
                     + "(dev.quark.jdbc), and knows neither the runtime, nor state.internal, nor other backends"))
         .toList()).as("state backends depend only on the state SPI");
+
+    @ArchTest
+    static final ArchRule nothingElseInCoreDependsOnAReminderBackend = noClasses().that()
+        .resideOutsideOfPackages(REMINDER_BACKENDS)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(REMINDER_BACKENDS)
+        .because("reminder tables implement the reminder SPI and are chosen by the wiring");
+
+    @ArchTest
+    static final ArchRule reminderBackendsDependOnlyOnTheReminderSpi = CompositeArchRule
+        .of(Arrays.stream(REMINDER_BACKENDS)
+            .map((backend) -> classes().that()
+                .resideInAPackage(backend)
+                .should()
+                .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
+                    .or(resideInAnyPackage(backend, "dev.quark.reminder", "dev.quark.jdbc", "dev.quark.actor"))
+                    .or(type(ActorAddress.class)))
+                .because("a table implements the reminder SPI (dev.quark.reminder, whose entries hold actor "
+                        + "addresses and schedules) with the shared JDBC support, and knows neither the runtime, "
+                        + "nor the tick manager's internals, nor other backends"))
+            .toList())
+        .as("reminder backends depend only on the reminder SPI");
+
+    @ArchTest
+    static final ArchRule remindersUseThePublicRuntimeOnly = noClasses().that()
+        .resideInAPackage("dev.quark.reminder..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.quark.runtime.internal..", "dev.quark.cluster.membership..",
+                "dev.quark.cluster.transport..")
+        .because("reminders are built on the runtime's public API; of the cluster they use the ring's hash only, "
+                + "and the cluster gives them bucket ownership through ReminderBucketOwnership");
 }

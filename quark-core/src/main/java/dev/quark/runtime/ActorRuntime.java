@@ -113,6 +113,32 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
     }
 
     /**
+     * Returns a reference to an actor given by its address, through a contract its actor type implements: the
+     * way to reach an actor through a {@link dev.quark.actor.SharedContract shared contract}, such as
+     * {@link dev.quark.actor.Remindable}, which names no actor type by itself. Calls go the normal way: to the
+     * silo the {@link Builder#actorLocator(ActorLocator) actor locator} names, through the mailbox and the
+     * filters.
+     * @param contract a contract the actor's type implements
+     * @param address the actor
+     * @param <T> the contract type
+     * @return the reference
+     * @throws IllegalArgumentException naming both when this runtime hosts the address's actor type and that
+     * type does not implement the contract
+     */
+    public <T extends Actor> T reference(Class<T> contract, ActorAddress address) {
+        return this.references.reference(contract, address);
+    }
+
+    /**
+     * Returns what runs the runtime's timed work on its clock, for the services built on the runtime
+     * (reminders) so that a test's manual scheduler drives them as well.
+     * @return the scheduler
+     */
+    public RuntimeScheduler scheduler() {
+        return this.scheduler;
+    }
+
+    /**
      * Returns the entry point through which a transport delivers calls received from other silos.
      * @return the inbound calls of this runtime
      */
@@ -294,6 +320,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         private RemoteCallSender remoteSender = RemoteCallSender.NONE;
 
         private ActorTypeNames typeNames = ActorTypeNames.WIRE_NAME;
+
+        private ActorReminderSource reminders = ActorReminderSource.NONE;
 
         /** At most this many activations (shedding); 0 for no limit. */
         private int maxActivations;
@@ -535,6 +563,17 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         }
 
         /**
+         * Sets what gives actors their reminders ({@code dev.quark.reminder.ReminderRegistry}). Default: none;
+         * an actor's reminder methods fail saying so.
+         * @param reminders the reminder source
+         * @return this builder
+         */
+        public Builder reminders(ActorReminderSource reminders) {
+            this.reminders = Objects.requireNonNull(reminders, "reminders must not be null");
+            return this;
+        }
+
+        /**
          * Validates the registered actors and starts the runtime.
          * @return the running runtime
          * @throws IllegalArgumentException naming a class or method that cannot be an actor
@@ -549,7 +588,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
             }
             RuntimeSettings settings = new RuntimeSettings(this.clock, turnExecutor, this.idleTimeout,
                     this.collectionInterval, this.mailboxCapacity, this.mailboxFullTimeout, this.callTimeout,
-                    this.shutdownTimeout, this.metrics, this.activationHooks, shedding());
+                    this.shutdownTimeout, this.metrics, this.activationHooks, shedding(), this.reminders);
             Map<Class<?>, ActorInstanceFactory> factories = new LinkedHashMap<>();
             this.implementations.forEach((implementation, factory) -> {
                 if (factory == null && this.instanceFactory instanceof ConstructorInstanceFactory) {
