@@ -63,10 +63,11 @@ public interface ReminderTable {
     /**
      * Applies the writes of fired ticks: each records a reminder's next tick or removes it, and only while the
      * stored reminder still belongs to the update's registration; an update of a reminder that was re-registered
-     * or removed meanwhile changes nothing. When a batch holds several updates of one reminder, the last wins.
-     * Batches are as large as the tick manager's {@code maxBatch}; each update is atomic, the batch need not be.
+     * or removed meanwhile changes nothing. When a batch holds several updates of one reminder, only the last
+     * counts. Batches are as large as the tick manager's {@code maxBatch}; each update is atomic, the batch need
+     * not be.
      * @param updates the writes
-     * @return how many were applied
+     * @return how many reminders were changed
      */
     int apply(List<ReminderUpdate> updates);
 

@@ -70,15 +70,21 @@ final class TableWrites {
      * @param update the write
      * @param onApplied runs once the write is in the table (not when it fails, nor when a newer write of the
      * same reminder replaces it first)
-     * @return a future completed once the first attempt to write it ended, either way, or once it was replaced
+     * @return a future completed once the first attempt to write it ended, either way, or once it was replaced;
+     * at once while writes pause after a failure
      */
     CompletableFuture<Void> submit(ReminderUpdate update, Runnable onApplied) {
         Pending added = new Pending(update, onApplied, new CompletableFuture<>());
         Pending replaced;
         boolean start;
+        boolean paused;
         synchronized (this) {
             replaced = this.pending.put(update.key(), added);
             start = startFlushing();
+            paused = this.pausedUntil != null;
+        }
+        if (paused) {
+            added.attempted().complete(null);
         }
         if (replaced != null) {
             replaced.attempted().complete(null);

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -92,8 +93,10 @@ public final class InMemoryReminderTable implements ReminderTable {
 
     @Override
     public synchronized int apply(List<ReminderUpdate> updates) {
+        Map<ReminderKey, ReminderUpdate> last = new LinkedHashMap<>();
+        updates.forEach((update) -> last.put(update.key(), update));
         int applied = 0;
-        for (ReminderUpdate update : updates) {
+        for (ReminderUpdate update : last.values()) {
             ReminderEntry stored = this.entries.get(update.key());
             if (stored == null || stored.registration() != update.registration()) {
                 continue;
