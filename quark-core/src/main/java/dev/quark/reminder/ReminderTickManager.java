@@ -628,6 +628,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             logger.warn("{} writes of next ticks did not reach {} before the shutdown timeout; those ticks will be "
                     + "delivered again", this.writes.pendingCount(), this.table);
         }
+        this.writes.close();
         synchronized (this) {
             this.phase = Phase.CLOSED;
             this.reminders.clear();

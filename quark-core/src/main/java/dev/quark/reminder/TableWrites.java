@@ -55,6 +55,8 @@ final class TableWrites {
 
     private @Nullable CompletableFuture<Void> drained;
 
+    private boolean closed;
+
     TableWrites(ReminderTable table, int maxBatch, Executor executor, RuntimeScheduler scheduler, Clock clock,
             Duration retryDelay) {
         this.table = table;
@@ -136,9 +138,19 @@ final class TableWrites {
         }
     }
 
+    /**
+     * Stops sending: what still waits is dropped (the ticks it stood for are delivered again by whichever silo
+     * fires them next). Call {@link #drain(Duration)} first.
+     */
+    synchronized void close() {
+        this.closed = true;
+        this.pending.values().forEach((dropped) -> dropped.attempted().complete(null));
+        this.pending.clear();
+    }
+
     /** Called under the lock: whether the caller must start a flush. */
     private boolean startFlushing() {
-        if (this.flushing || this.pending.isEmpty()
+        if (this.closed || this.flushing || this.pending.isEmpty()
                 || (this.pausedUntil != null && this.clock.instant().isBefore(this.pausedUntil))) {
             return false;
         }
