@@ -65,6 +65,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
     private final ActorReferences references;
 
+    private final CallDispatcher dispatcher;
+
     private final InboundCalls inbound;
 
     private final ScheduledThreadPoolExecutor timers;
@@ -84,8 +86,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         this.catalog = new ActivationCatalog(settings, this.scheduler, registry,
                 new IncomingFilters(builder.incomingFilters, settings.metrics()));
         CallRouter router = new CallRouter(this.catalog, builder.locator, builder.remoteSender);
-        CallDispatcher dispatcher = new CallDispatcher(router, settings, this.timers, builder.outgoingFilters);
-        this.references = new ActorReferences(registry, dispatcher);
+        this.dispatcher = new CallDispatcher(router, settings, builder.outgoingFilters);
+        this.references = new ActorReferences(registry, this.dispatcher);
         this.catalog.bindReferences(this.references);
         this.inbound = new InboundEntry(registry, router);
         settings.metrics().bindActorTypes(registry.types());
@@ -211,6 +213,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
             this.catalog.close(this.settings.shutdownTimeout());
         }
         finally {
+            this.dispatcher.close();
             this.timers.shutdownNow();
             if (this.ownedTurnExecutor != null) {
                 this.ownedTurnExecutor.close();
