@@ -83,7 +83,8 @@ final class FailureDetector {
      * <p>
      * Returns once the probes are sent, without waiting for their answers: a prober may answer on any
      * thread, also from a task of the very scheduler that runs this round (a timeout in virtual time).
-     * Answers that are already there when the probe returns are handled before this method returns.
+     * Answers that are already there when a probe returns are handled as soon as the round's job ends, by
+     * the same serial executor — with a direct executor, before the scheduler task that ran the round ends.
      * @param snapshot the table as this silo last read it
      * @param selfEpoch this silo's incarnation
      */

@@ -378,10 +378,16 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
                     + ") was changed by another silo while it joined: "
                     + active.read().silo(siloId).map(Object::toString).orElse("it was removed"));
         }
-        this.lastRenewal = self.lastHeartbeat();
-        this.lastRound = this.clock.instant();
-        this.epoch = newEpoch;
-        this.state = MembershipState.ACTIVE;
+        synchronized (this.lifecycleLock) {
+            if (this.state == MembershipState.STOPPED) {
+                throw new IllegalStateException("The membership agent of silo " + siloId + " was halted while it "
+                        + "joined; its entry (epoch " + newEpoch + ") will be evicted");
+            }
+            this.lastRenewal = self.lastHeartbeat();
+            this.lastRound = this.clock.instant();
+            this.epoch = newEpoch;
+            this.state = MembershipState.ACTIVE;
+        }
         return self;
     }
 
@@ -694,7 +700,9 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         }
         boolean wasMember = this.epoch != 0;
         this.state = MembershipState.LEFT;
-        refresh();
+        if (wasMember) {
+            refresh();
+        }
         stop(MembershipState.LEFT);
         if (wasMember) {
             logger.info("Silo {} left cluster '{}'", this.settings.siloId(), this.settings.clusterName());
