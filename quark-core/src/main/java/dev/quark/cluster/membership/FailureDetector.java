@@ -99,7 +99,12 @@ final class FailureDetector {
                 peer = new Peer(target.epoch());
                 this.peers.put(target.siloId(), peer);
             }
-            probe(snapshot, target, peer, selfEpoch);
+            var unused = probe(snapshot, target, peer, selfEpoch)
+                .whenComplete((ignored, failure) -> {
+                    if (failure != null) {
+                        logger.error("Handling a probe of silo {} failed", target.siloId(), failure);
+                    }
+                });
         }
         this.peers.keySet().retainAll(targetIds);
     }
@@ -345,12 +350,16 @@ final class FailureDetector {
                     return CompletableFuture.completedFuture(null);
                 });
         try {
-            probe.get().whenComplete((ignored, failure) -> answered.complete(failure == null));
+            probe.get().whenComplete((ignored, failure) -> {
+                if (answered.complete(failure == null)) {
+                    limit.cancel();
+                }
+            });
         }
         catch (RuntimeException ex) {
             answered.complete(false);
+            limit.cancel();
         }
-        answered.whenComplete((result, failure) -> limit.cancel());
         return answered;
     }
 

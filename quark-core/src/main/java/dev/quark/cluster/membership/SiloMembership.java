@@ -16,7 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -84,7 +84,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
 
     private final List<PeriodicTask> tasks;
 
-    private final AtomicReference<@Nullable CompletableFuture<Void>> pendingRefresh = new AtomicReference<>();
+    private final AtomicBoolean refreshPending = new AtomicBoolean();
 
     private final Object lifecycleLock = new Object();
 
@@ -268,7 +268,8 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             done = new CompletableFuture<>();
             this.leaving = done;
         }
-        this.serial.call(() -> CompletableFuture.completedFuture(announceLeaving()))
+        // The outcome reaches the caller through done, which the last stage completes.
+        var unused = this.serial.call(() -> CompletableFuture.completedFuture(announceLeaving()))
             .thenCompose((handingOver) -> handingOver ? handOverWithin(handOver)
                     : CompletableFuture.completedFuture(null))
             .thenCompose((ignored) -> this.serial.call(() -> {
@@ -459,27 +460,17 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         return CompletableFuture.completedFuture(null);
     }
 
-    private CompletableFuture<Void> requestRefresh() {
-        while (true) {
-            CompletableFuture<Void> pending = this.pendingRefresh.get();
-            if (pending != null) {
-                return pending;
-            }
-            CompletableFuture<Void> created = new CompletableFuture<>();
-            if (this.pendingRefresh.compareAndSet(null, created)) {
-                this.serial.execute(() -> {
-                    this.pendingRefresh.compareAndSet(created, null);
-                    try {
-                        if (running()) {
-                            refresh();
-                        }
-                    }
-                    finally {
-                        created.complete(null);
-                    }
-                });
-                return created;
-            }
+    /**
+     * Reads the table soon, once for any number of requests made before the read starts.
+     */
+    private void requestRefresh() {
+        if (this.refreshPending.compareAndSet(false, true)) {
+            this.serial.execute(() -> {
+                this.refreshPending.set(false);
+                if (running()) {
+                    refresh();
+                }
+            });
         }
     }
 
@@ -669,15 +660,18 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
                     logger.warn("The hand-over of silo {}'s actors failed; it leaves anyway: {}",
                             this.settings.siloId(), failure.toString());
                 }
-                done.complete(null);
+                if (done.complete(null)) {
+                    deadline.cancel();
+                }
             });
         }
         catch (RuntimeException ex) {
             logger.warn("The hand-over of silo {}'s actors failed; it leaves anyway: {}", this.settings.siloId(),
                     ex.toString());
-            done.complete(null);
+            if (done.complete(null)) {
+                deadline.cancel();
+            }
         }
-        done.whenComplete((ignored, failure) -> deadline.cancel());
         return done;
     }
 

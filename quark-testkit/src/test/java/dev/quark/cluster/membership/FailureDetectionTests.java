@@ -63,6 +63,22 @@ class FailureDetectionTests {
     }
 
     @Test
+    void probesWhoseStagesNeverCompleteCountAsMissedAnIntervalAfterTheirTimeout() {
+        for (String silo : List.of("a", "b", "c")) {
+            this.cluster.start(silo);
+        }
+
+        this.cluster.network.hang("c");
+        this.cluster.member("c").agent().halt();
+        this.cluster.advance(Duration.ofMillis(7999));
+        assertThat(this.cluster.statusSeenBy("a", "c")).isEqualTo(SiloStatus.ACTIVE);
+        this.cluster.advance(Duration.ofMillis(1));
+
+        assertThat(this.cluster.statusSeenBy("a", "c")).as("misses at 3, 4, 5 s; indirect probe given up at 8 s")
+            .isEqualTo(SiloStatus.DEAD);
+    }
+
+    @Test
     void inAClusterOfThreeBothOthersMustVote() {
         this.cluster.start("a");
         this.cluster.start("b");

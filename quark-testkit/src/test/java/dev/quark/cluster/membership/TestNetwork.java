@@ -23,6 +23,8 @@ final class TestNetwork {
 
     private final Set<String> cutLinks = ConcurrentHashMap.newKeySet();
 
+    private final Set<String> hung = ConcurrentHashMap.newKeySet();
+
     private final AtomicInteger indirectProbes = new AtomicInteger();
 
     private volatile @Nullable RuntimeScheduler timeouts;
@@ -35,6 +37,14 @@ final class TestNetwork {
 
     void up(String siloId) {
         this.down.remove(siloId);
+    }
+
+    /**
+     * Makes every probe that involves a silo hang: its stage never completes, as with a transport that loses
+     * the exchange.
+     */
+    void hang(String siloId) {
+        this.hung.add(siloId);
     }
 
     void cut(String a, String b) {
@@ -67,12 +77,18 @@ final class TestNetwork {
 
             @Override
             public CompletionStage<Void> probe(SiloEntry target, Duration timeout) {
+                if (TestNetwork.this.hung.contains(target.siloId())) {
+                    return new CompletableFuture<>();
+                }
                 return answer(reaches(from, target.siloId()), timeout, from + " -> " + target.siloId());
             }
 
             @Override
             public CompletionStage<Void> probeIndirectly(SiloEntry intermediary, SiloEntry target, Duration timeout) {
                 TestNetwork.this.indirectProbes.incrementAndGet();
+                if (TestNetwork.this.hung.contains(target.siloId())) {
+                    return new CompletableFuture<>();
+                }
                 return answer(reaches(from, intermediary.siloId()) && reaches(intermediary.siloId(), target.siloId()),
                         timeout, from + " -> " + intermediary.siloId() + " -> " + target.siloId());
             }
