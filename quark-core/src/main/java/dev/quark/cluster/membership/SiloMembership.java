@@ -21,7 +21,6 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import dev.quark.runtime.RuntimeScheduler;
-import dev.quark.runtime.internal.ClockScheduler;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -128,7 +127,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
                 return thread;
             });
             ownedTimer.setRemoveOnCancelPolicy(true);
-            chosenScheduler = new ClockScheduler(this.clock, ownedTimer);
+            chosenScheduler = RuntimeScheduler.onClock(this.clock, ownedTimer);
         }
         Executor chosenExecutor = builder.executor;
         if (chosenExecutor == null) {
