@@ -27,8 +27,14 @@ class PackageDependencyTests {
     private static final String[] STATE_BACKENDS = { "dev.quark.state.memory..", "dev.quark.state.redis..",
             "dev.quark.state.jdbc.." };
 
+    private static final String[] MEMBERSHIP_BACKENDS = { "dev.quark.cluster.membership.memory..",
+            "dev.quark.cluster.membership.redis..", "dev.quark.cluster.membership.jdbc.." };
+
     private static final String[] REMINDER_BACKENDS = { "dev.quark.reminder.memory..", "dev.quark.reminder.redis..",
             "dev.quark.reminder.jdbc.." };
+
+    private static final String[] LEASE_BACKENDS = { "dev.quark.lease.memory..", "dev.quark.lease.redis..",
+            "dev.quark.lease.jdbc.." };
 
     @ArchTest
     static final ArchRule actorApiDependsOnNothingElseOfQuark = classes().that()
@@ -36,6 +42,15 @@ class PackageDependencyTests {
         .should()
         .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..").or(resideInAnyPackage(PUBLIC_ACTOR_API)))
         .because("the actor API is the bottom layer: the runtime and the cluster depend on it, it imports neither");
+
+    @ArchTest
+    static final ArchRule runtimeInternalsStayInTheRuntime = noClasses().that()
+        .resideOutsideOfPackage("dev.quark.runtime..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.quark.runtime.internal..")
+        .because("the cluster and the areas built on the runtime use its public API and SPIs "
+                + "(dev.quark.runtime, dev.quark.runtime.routing, dev.quark.runtime.filter), never its internals");
 
     @ArchTest
     static final ArchRule runtimeDependsOnNothingBuiltOnIt = noClasses().that()
@@ -67,6 +82,57 @@ class PackageDependencyTests {
         .toList()).as("state backends depend only on the state SPI");
 
     @ArchTest
+    static final ArchRule nothingElseInCoreDependsOnAMembershipBackend = noClasses().that()
+        .resideOutsideOfPackages(MEMBERSHIP_BACKENDS)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(MEMBERSHIP_BACKENDS)
+        .because("membership backends implement the membership SPI and are chosen by the wiring, never by the "
+                + "cluster code they serve");
+
+    @ArchTest
+    static final ArchRule membershipBackendsDependOnlyOnTheMembershipSpi = CompositeArchRule
+        .of(Arrays.stream(MEMBERSHIP_BACKENDS)
+            .map((backend) -> classes().that()
+                .resideInAPackage(backend)
+                .should()
+                .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
+                    .or(resideInAnyPackage(backend, "dev.quark.cluster.membership", "dev.quark.jdbc")))
+                .because("a backend implements the membership SPI (dev.quark.cluster.membership) with the shared "
+                        + "JDBC support (dev.quark.jdbc), and knows neither the ring, the transport, the runtime, "
+                        + "nor other backends"))
+            .toList())
+        .as("membership backends depend only on the membership SPI");
+
+    @ArchTest
+    static final ArchRule leasesDependOnNeitherTheRuntimeNorTheCluster = noClasses().that()
+        .resideInAPackage("dev.quark.lease..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.quark.actor..", "dev.quark.runtime..", "dev.quark.cluster..", "dev.quark.state..")
+        .because("leases are a building block under jobs, durable tasks, reminders and the outbox; the lease keeper "
+                + "takes a scheduler of its own shape instead of the runtime's");
+
+    @ArchTest
+    static final ArchRule nothingElseInCoreDependsOnALeaseBackend = noClasses().that()
+        .resideOutsideOfPackages(LEASE_BACKENDS)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(LEASE_BACKENDS)
+        .because("lease backends implement the lease SPI and are chosen by the wiring");
+
+    @ArchTest
+    static final ArchRule leaseBackendsDependOnlyOnTheLeaseSpi = CompositeArchRule.of(Arrays.stream(LEASE_BACKENDS)
+        .map((backend) -> classes().that()
+            .resideInAPackage(backend)
+            .should()
+            .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
+                .or(resideInAnyPackage(backend, "dev.quark.lease", "dev.quark.jdbc")))
+            .because("a backend implements the lease SPI (dev.quark.lease) with the shared JDBC support "
+                    + "(dev.quark.jdbc), and knows neither the runtime nor other backends"))
+        .toList()).as("lease backends depend only on the lease SPI");
+
+    @ArchTest
     static final ArchRule nothingElseInCoreDependsOnAReminderBackend = noClasses().that()
         .resideOutsideOfPackages(REMINDER_BACKENDS)
         .should()
@@ -90,12 +156,11 @@ class PackageDependencyTests {
         .as("reminder backends depend only on the reminder SPI");
 
     @ArchTest
-    static final ArchRule remindersUseThePublicRuntimeOnly = noClasses().that()
+    static final ArchRule remindersUseTheRingHashOnlyOfTheCluster = noClasses().that()
         .resideInAPackage("dev.quark.reminder..")
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("dev.quark.runtime.internal..", "dev.quark.cluster.membership..",
-                "dev.quark.cluster.transport..")
-        .because("reminders are built on the runtime's public API; of the cluster they use the ring's hash only, "
-                + "and the cluster gives them bucket ownership through ReminderBucketOwnership");
+        .resideInAnyPackage("dev.quark.cluster.membership..", "dev.quark.cluster.transport..")
+        .because("reminders use the ring's hash for their buckets; the cluster gives them bucket ownership through "
+                + "ReminderBucketOwnership");
 }
