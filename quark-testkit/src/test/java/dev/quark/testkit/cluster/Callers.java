@@ -9,6 +9,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 
 /**
  * Callers that keep adding 1 to random tallies through random silos until stopped, counting what succeeded
@@ -36,7 +37,7 @@ final class Callers implements AutoCloseable {
     Callers(int count, List<String> ids, Supplier<List<TestSilo>> entryPoints) {
         this.ids = ids;
         this.entryPoints = entryPoints;
-        this.threads = java.util.stream.IntStream.range(0, count)
+        this.threads = IntStream.range(0, count)
             .mapToObj((i) -> Thread.ofVirtual().name("caller-" + i).start(this::call))
             .toList();
     }
@@ -75,10 +76,16 @@ final class Callers implements AutoCloseable {
 
     /** Stops the callers and waits for their last calls. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         this.running = false;
         for (Thread thread : this.threads) {
-            thread.join(TallyEnvironment.timeout());
+            try {
+                thread.join(TallyEnvironment.timeout());
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 }

@@ -1,16 +1,26 @@
 package dev.quark.testkit.cluster;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
+import dev.quark.cluster.SiloUnavailableException;
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.placement.HashPlacementDirector;
+import dev.quark.runtime.ActorAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -103,6 +113,58 @@ class ClusterMembershipChangeTests {
         assertThat(this.cluster.silo(1).views().isServing()).isFalse();
         assertThat(this.cluster.silo(1).get(Tally.class, id).add(1)).as("routed to silo-0 from the zombie").isEqualTo(6);
         assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    @Test
+    void newOwnerActivatesAnActorOnlyOnceItsPreviousOwnerHasDeactivatedIt() {
+        this.cluster = new TallyCluster(this.environment, 3);
+        String id = TallyCluster.idWhere((candidate) -> this.cluster.ownerOf(candidate).equals("silo-1")
+                && ownerOnceJoined(candidate, "silo-3").equals("silo-3"));
+        Tally tally = this.cluster.silo(0).get(Tally.class, id);
+        tally.add(5);
+        CompletableFuture<String> held = CompletableFuture.supplyAsync(() -> tally.hold("slow"));
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("slow"));
+        this.cluster.addSilo();
+        CompletableFuture<Long> next = CompletableFuture.supplyAsync(() -> tally.add(1));
+        await().during(Duration.ofMillis(300))
+            .atMost(TallyEnvironment.timeout())
+            .until(() -> !next.isDone() && this.environment.activations(id) == 1);
+        this.environment.open("slow");
+        assertThat(held).succeedsWithin(TallyEnvironment.timeout()).isEqualTo("silo-1");
+        assertThat(next).succeedsWithin(TallyEnvironment.timeout()).isEqualTo(6L);
+        assertThat(tally.where()).isEqualTo("silo-3");
+        assertThat(this.environment.duplicates()).isEmpty();
+        assertThat(this.environment.log()).containsExactly("activate " + id + " on silo-1",
+                "deactivate " + id + " on silo-1 (HANDOFF)", "activate " + id + " on silo-3");
+    }
+
+    @Test
+    void newOwnerThatCannotReachThePreviousOwnerRefusesTheActivationUntilItCan() {
+        this.cluster = new TallyCluster(this.environment, 3);
+        String id = TallyCluster.idWhere((candidate) -> this.cluster.ownerOf(candidate).equals("silo-1")
+                && ownerOnceJoined(candidate, "silo-3").equals("silo-3"));
+        Tally tally = this.cluster.silo(0).get(Tally.class, id);
+        this.cluster.cluster().network().cut("silo-3", "silo-1");
+        this.cluster.addSilo();
+        assertThatExceptionOfType(SiloUnavailableException.class).isThrownBy(tally::where)
+            .withMessageContaining("Tally/" + id)
+            .withMessageContaining("silo-1")
+            .withMessageContaining("did not confirm");
+        this.cluster.cluster().network().heal("silo-3", "silo-1");
+        assertThat(tally.where()).isEqualTo("silo-3");
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /** The owner of a tally once a silo of that id has joined the silos of the current view. */
+    private String ownerOnceJoined(String id, String joining) {
+        ClusterView view = this.cluster.silo(0).routing().view();
+        SiloEntry some = view.membership().silos().values().iterator().next();
+        List<SiloEntry> entries = new ArrayList<>(view.membership().silos().values());
+        entries.add(new SiloEntry(joining, some.address(), some.startTime(), SiloStatus.ACTIVE, some.lastHeartbeat(),
+                99, some.actorTypes(), List.of()));
+        ClusterView joined = ClusterView.of(MembershipSnapshot.of(view.version() + 1, entries),
+                view.ring().virtualNodes());
+        return new HashPlacementDirector().ownerOf(new ActorAddress("Tally", id), joined);
     }
 
     private Map<String, String> owners() {
