@@ -25,6 +25,9 @@ class PackageDependencyTests {
     private static final String[] STATE_BACKENDS = { "dev.quark.state.memory..", "dev.quark.state.redis..",
             "dev.quark.state.jdbc.." };
 
+    private static final String[] MEMBERSHIP_BACKENDS = { "dev.quark.cluster.membership.memory..",
+            "dev.quark.cluster.membership.redis..", "dev.quark.cluster.membership.jdbc.." };
+
     @ArchTest
     static final ArchRule actorApiDependsOnNothingElseOfQuark = classes().that()
         .resideInAnyPackage(PUBLIC_ACTOR_API)
@@ -60,4 +63,27 @@ class PackageDependencyTests {
             .because("a backend implements the state SPI (dev.quark.state) with the shared JDBC support "
                     + "(dev.quark.jdbc), and knows neither the runtime, nor state.internal, nor other backends"))
         .toList()).as("state backends depend only on the state SPI");
+
+    @ArchTest
+    static final ArchRule nothingElseInCoreDependsOnAMembershipBackend = noClasses().that()
+        .resideOutsideOfPackages(MEMBERSHIP_BACKENDS)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(MEMBERSHIP_BACKENDS)
+        .because("membership backends implement the membership SPI and are chosen by the wiring, never by the "
+                + "cluster code they serve");
+
+    @ArchTest
+    static final ArchRule membershipBackendsDependOnlyOnTheMembershipSpi = CompositeArchRule
+        .of(Arrays.stream(MEMBERSHIP_BACKENDS)
+            .map((backend) -> classes().that()
+                .resideInAPackage(backend)
+                .should()
+                .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
+                    .or(resideInAnyPackage(backend, "dev.quark.cluster.membership", "dev.quark.jdbc")))
+                .because("a backend implements the membership SPI (dev.quark.cluster.membership) with the shared "
+                        + "JDBC support (dev.quark.jdbc), and knows neither the ring, the transport, the runtime, "
+                        + "nor other backends"))
+            .toList())
+        .as("membership backends depend only on the membership SPI");
 }

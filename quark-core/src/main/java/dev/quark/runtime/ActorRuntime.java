@@ -67,6 +67,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
     private final ActorReferences references;
 
+    private final CallDispatcher dispatcher;
+
     private final InboundCalls inbound;
 
     private final ScheduledThreadPoolExecutor timers;
@@ -87,8 +89,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
                 new IncomingFilters(builder.incomingFilters, settings.metrics()));
         CallRouter router = new CallRouter(this.catalog, builder.locator, builder.remoteSender);
         this.catalog.bindRouter(router);
-        CallDispatcher dispatcher = new CallDispatcher(router, settings, this.timers, builder.outgoingFilters);
-        this.references = new ActorReferences(registry, dispatcher);
+        this.dispatcher = new CallDispatcher(router, settings, builder.outgoingFilters);
+        this.references = new ActorReferences(registry, this.dispatcher);
         this.catalog.bindReferences(this.references);
         this.inbound = new InboundEntry(registry, router);
         settings.metrics().bindActorTypes(registry.types());
@@ -243,6 +245,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
             this.catalog.close(this.settings.shutdownTimeout());
         }
         finally {
+            this.dispatcher.close();
             this.timers.shutdownNow();
             if (this.ownedTurnExecutor != null) {
                 this.ownedTurnExecutor.close();

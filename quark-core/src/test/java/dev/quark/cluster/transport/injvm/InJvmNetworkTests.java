@@ -83,8 +83,8 @@ class InJvmNetworkTests {
         });
         this.first.send(address, envelope(1, Envelope.Kind.REQUEST));
         this.first.send(address, envelope(2, Envelope.Kind.REQUEST));
-        this.first.send(address, envelope(3, Envelope.Kind.PROBE));
         assertThat(arrived.poll(5, TimeUnit.SECONDS).messageId()).isEqualTo(1);
+        this.first.send(address, envelope(3, Envelope.Kind.PROBE));
         assertThat(arrived.poll(5, TimeUnit.SECONDS).messageId()).as("the probe overtakes the waiting call")
             .isEqualTo(3);
         release.countDown();
