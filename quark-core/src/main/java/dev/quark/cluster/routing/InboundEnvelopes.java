@@ -58,8 +58,8 @@ final class InboundEnvelopes implements EnvelopeHandler {
     }
 
     private void refuseStale(Envelope envelope, long epoch) {
-        String reason = "silo " + this.self + " is incarnation " + epoch + "; " + envelope + " was meant for incarnation "
-                + envelope.targetEpoch();
+        String reason = "silo " + this.self + " is incarnation " + epoch + "; " + envelope
+                + " was meant for incarnation " + envelope.targetEpoch();
         switch (envelope.kind()) {
             case REQUEST, ONE_WAY, HANDOFF -> this.calls.refuse(envelope, new SiloUnavailableException(reason));
             case PROBE, INDIRECT_PROBE -> this.prober.refuse(envelope, reason);

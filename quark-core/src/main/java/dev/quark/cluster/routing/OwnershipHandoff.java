@@ -155,8 +155,9 @@ final class OwnershipHandoff implements ActivationGate {
         SiloBinding bound = this.silo;
         CompletableFuture<Integer> ended;
         try {
-            ended = bound.runtime().deactivateWhere((address) -> !this.self.equals(this.placement.ownerOf(address, view)),
-                    DeactivationReason.HANDOFF);
+            ended = bound.runtime()
+                .deactivateWhere((address) -> !this.self.equals(this.placement.ownerOf(address, view)),
+                        DeactivationReason.HANDOFF);
         }
         catch (RuntimeException ex) {
             logger.warn("Silo {} could not hand over the actors it lost in membership version {}", this.self,

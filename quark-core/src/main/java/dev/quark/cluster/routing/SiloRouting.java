@@ -82,7 +82,8 @@ public final class SiloRouting implements AutoCloseable {
         this.views = new ViewTracker(this.siloId, builder.clock, builder.handoffWindow);
         this.pending = new PendingReplies(this.siloId, builder.clock, this.executor);
         Messenger messenger = new Messenger(this.siloId, this.transport, this.views, this.pending);
-        this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo, builder.clock);
+        this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
+                builder.clock);
         this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.maxForwards, builder.clock);
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,

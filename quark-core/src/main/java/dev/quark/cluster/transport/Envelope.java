@@ -83,7 +83,8 @@ public record Envelope(long messageId, long correlationId, Kind kind, String sou
 
     @Override
     public String toString() {
-        return this.kind + " #" + this.messageId + ((this.correlationId != this.messageId) ? " re #" + this.correlationId : "")
+        return this.kind + " #" + this.messageId
+                + ((this.correlationId != this.messageId) ? " re #" + this.correlationId : "")
                 + " " + this.sourceSiloId + " -> " + this.targetSiloId
                 + ((this.actorType != null) ? " " + this.actorType + "/" + this.actorId : "")
                 + ((this.methodId != 0) ? " method 0x" + Integer.toHexString(this.methodId) : "")

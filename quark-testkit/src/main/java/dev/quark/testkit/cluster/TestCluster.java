@@ -121,7 +121,8 @@ public final class TestCluster implements AutoCloseable {
         int index = this.silos.size();
         String siloId = "silo-" + index;
         Builder settings = this.settings;
-        SiloRouting.Builder routingBuilder = SiloRouting.builder(siloId, this.network.transport()).clock(settings.clock);
+        SiloRouting.Builder routingBuilder = SiloRouting.builder(siloId, this.network.transport())
+            .clock(settings.clock);
         settings.routing.accept(routingBuilder);
         SiloRouting routing = routingBuilder.build();
         ActorRuntime.Builder runtimeBuilder = ActorRuntime.builder().clock(settings.clock);
@@ -193,8 +194,9 @@ public final class TestCluster implements AutoCloseable {
 
     /**
      * Kills a silo: it disappears from the network at once, without a word to the membership table, and its
-     * runtime is closed in the background (its turns may still wait for something the test releases later). Its entry stays {@code ACTIVE} until failure detection, or {@link #declareDead(int)},
-     * says otherwise; until then, calls to it fail as to a dead peer.
+     * runtime is closed in the background (its turns may still wait for something the test releases later).
+     * Its entry stays {@code ACTIVE} until failure detection, or {@link #declareDead(int)}, says otherwise;
+     * until then, calls to it fail as to a dead peer.
      * @param index the silo
      */
     public void killSilo(int index) {
@@ -205,7 +207,8 @@ public final class TestCluster implements AutoCloseable {
         silo.stopped();
         silo.routing().close();
         silo.views().close();
-        this.closingRuntimes.add(Thread.ofVirtual().name("quark-test-kill-" + silo.siloId()).start(silo.runtime()::close));
+        this.closingRuntimes
+            .add(Thread.ofVirtual().name("quark-test-kill-" + silo.siloId()).start(silo.runtime()::close));
     }
 
     /**

@@ -80,7 +80,8 @@ class ClusterEnvelopeTests {
     @Test
     void argumentsThatDoNotDecodeAreAnsweredWithAnErrorNamingTheMethod() throws Exception {
         String id = this.cluster.idOwnedBy("silo-0");
-        Throwable failure = callFailure(0, request(0, "Tally", id, methodId("add(long)"), "{\"not\": \"arguments\"", 0));
+        Envelope garbled = request(0, "Tally", id, methodId("add(long)"), "{\"not\": \"arguments\"", 0);
+        Throwable failure = callFailure(0, garbled);
         assertThat(failure).isInstanceOf(PayloadCodecException.class).hasMessageContaining("add()");
         assertThat(this.cluster.silo(0).get(Tally.class, id).add(2)).isEqualTo(2);
     }
@@ -124,7 +125,8 @@ class ClusterEnvelopeTests {
                 request.sourceSiloId(), request.sourceEpoch(), request.sourceAddress(), request.targetSiloId(),
                 request.targetEpoch() + 100, request.actorType(), request.actorId(), request.methodId(),
                 request.payload(), 0, null, Map.of(), request.deadlineEpochMillis(), 0, 0);
-        assertThat(callFailure(0, stale)).isInstanceOf(SiloUnavailableException.class).hasMessageContaining("incarnation");
+        assertThat(callFailure(0, stale)).isInstanceOf(SiloUnavailableException.class)
+            .hasMessageContaining("incarnation");
     }
 
     @Test

@@ -59,7 +59,8 @@ class ClusterMembershipChangeTests {
         Map<String, String> after = owners();
         List<String> moved = this.ids.stream().filter((id) -> !before.get(id).equals(after.get(id))).toList();
         assertThat(moved).allSatisfy((id) -> assertThat(after.get(id)).isEqualTo("silo-3"));
-        assertThat(moved.size()).as("moved of %d", this.ids.size()).isBetween(this.ids.size() / 10, this.ids.size() / 2);
+        assertThat(moved.size()).as("moved of %d", this.ids.size())
+            .isBetween(this.ids.size() / 10, this.ids.size() / 2);
         for (String id : this.ids) {
             assertThat(this.cluster.silo(1).get(Tally.class, id).total()).as(id).isEqualTo(callers.added(id));
             assertThat(this.environment.activations(id)).as(id + ": " + this.environment.log())
@@ -111,7 +112,8 @@ class ClusterMembershipChangeTests {
         this.cluster.cluster().declareDead(1);
         await().atMost(TallyEnvironment.timeout()).until(() -> this.cluster.silo(1).runtime().activationCount() == 0);
         assertThat(this.cluster.silo(1).views().isServing()).isFalse();
-        assertThat(this.cluster.silo(1).get(Tally.class, id).add(1)).as("routed to silo-0 from the zombie").isEqualTo(6);
+        assertThat(this.cluster.silo(1).get(Tally.class, id).add(1)).as("routed to silo-0 from the zombie")
+            .isEqualTo(6);
         assertThat(this.environment.duplicates()).isEmpty();
     }
 
