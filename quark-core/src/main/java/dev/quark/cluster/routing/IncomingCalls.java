@@ -53,19 +53,19 @@ final class IncomingCalls {
 
     private final int maxForwards;
 
-    private final AtomicInteger inProgress = new AtomicInteger();
-
     private final Clock clock;
+
+    private final AtomicInteger inProgress = new AtomicInteger();
 
     IncomingCalls(String self, ViewTracker views, PlacementDirector placement, Messenger messenger, SiloBinding silo,
             int maxForwards, Clock clock) {
-        this.clock = clock;
         this.self = self;
         this.views = views;
         this.placement = placement;
         this.messenger = messenger;
         this.silo = silo;
         this.maxForwards = maxForwards;
+        this.clock = clock;
     }
 
     /**
@@ -114,17 +114,20 @@ final class IncomingCalls {
     private ClusterView catchUp(Envelope request, ClusterView view) {
         this.silo.refreshIfOlderThan(request.membershipVersion(), view.version());
         long wait = Math.min(CATCH_UP_MILLIS, request.deadlineEpochMillis() - this.clock.millis());
-        if (wait > 0) {
-            try {
-                return this.views.awaitVersion(request.membershipVersion()).get(wait, TimeUnit.MILLISECONDS);
-            }
-            catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-            }
-            catch (ExecutionException | TimeoutException ex) {
-                // Served with the view it has.
-            }
+        if (wait <= 0) {
+            return this.views.current();
         }
+        CompletableFuture<ClusterView> caughtUp = this.views.awaitVersion(request.membershipVersion());
+        try {
+            return caughtUp.get(wait, TimeUnit.MILLISECONDS);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        catch (ExecutionException | TimeoutException ex) {
+            // Served with the view it has.
+        }
+        caughtUp.cancel(false);
         return this.views.current();
     }
 

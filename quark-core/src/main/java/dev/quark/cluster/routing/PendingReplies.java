@@ -53,6 +53,7 @@ final class PendingReplies implements AutoCloseable {
      * @param target the silo the request goes to
      * @param deadlineMillis when to give up, in epoch milliseconds of the clock
      * @param expired what to fail the request with at its deadline
+     * @param description what waits, for the message of a failure
      * @return the stage the answer completes
      */
     CompletableFuture<Envelope> register(long messageId, Peer target, long deadlineMillis,
