@@ -27,6 +27,8 @@ class PackageDependencyTests {
 
     private static final String[] MEMBERSHIP_BACKENDS = { "dev.quark.cluster.membership.memory..",
             "dev.quark.cluster.membership.redis..", "dev.quark.cluster.membership.jdbc.." };
+    private static final String[] LEASE_BACKENDS = { "dev.quark.lease.memory..", "dev.quark.lease.redis..",
+            "dev.quark.lease.jdbc.." };
 
     @ArchTest
     static final ArchRule actorApiDependsOnNothingElseOfQuark = classes().that()
@@ -86,4 +88,30 @@ class PackageDependencyTests {
                         + "nor other backends"))
             .toList())
         .as("membership backends depend only on the membership SPI");
+    static final ArchRule leasesDependOnNeitherTheRuntimeNorTheCluster = noClasses().that()
+        .resideInAPackage("dev.quark.lease..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.quark.actor..", "dev.quark.runtime..", "dev.quark.cluster..", "dev.quark.state..")
+        .because("leases are a building block under jobs, durable tasks, reminders and the outbox; the lease keeper "
+                + "takes a scheduler of its own shape instead of the runtime's");
+
+    @ArchTest
+    static final ArchRule nothingElseInCoreDependsOnALeaseBackend = noClasses().that()
+        .resideOutsideOfPackages(LEASE_BACKENDS)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(LEASE_BACKENDS)
+        .because("lease backends implement the lease SPI and are chosen by the wiring");
+
+    @ArchTest
+    static final ArchRule leaseBackendsDependOnlyOnTheLeaseSpi = CompositeArchRule.of(Arrays.stream(LEASE_BACKENDS)
+        .map((backend) -> classes().that()
+            .resideInAPackage(backend)
+            .should()
+            .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
+                .or(resideInAnyPackage(backend, "dev.quark.lease", "dev.quark.jdbc")))
+            .because("a backend implements the lease SPI (dev.quark.lease) with the shared JDBC support "
+                    + "(dev.quark.jdbc), and knows neither the runtime nor other backends"))
+        .toList()).as("lease backends depend only on the lease SPI");
 }

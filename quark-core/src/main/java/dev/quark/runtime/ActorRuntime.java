@@ -118,6 +118,28 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
     }
 
     /**
+     * Returns the wire name of a contract, the name every silo knows it by: its
+     * {@link dev.quark.actor.WireName}, otherwise its simple name. A transport writes it for a reference
+     * passed between silos; {@link #contractNamed(String)} turns it back into the contract.
+     * @param contract the actor contract, introspected here on first use
+     * @return the wire name
+     * @throws IllegalArgumentException naming the class when it is not an actor contract
+     */
+    public String wireNameOf(Class<? extends Actor> contract) {
+        return this.registry.contract(contract).wireName();
+    }
+
+    /**
+     * Returns the contract a wire name stands for among those this runtime knows: the contracts it hosts,
+     * those declared {@link Builder#callableContract(Class) callable}, and those it has made references to.
+     * @param wireName the wire name
+     * @return the contract, or {@code null} when this runtime knows none by that name
+     */
+    public @Nullable Class<? extends Actor> contractNamed(String wireName) {
+        return this.registry.contractNamed(wireName);
+    }
+
+    /**
      * Returns the entry point through which a transport delivers calls received from other silos.
      * @return the inbound calls of this runtime
      */
