@@ -2,6 +2,7 @@ package dev.quark.testkit.cluster;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,18 +26,20 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
 import dev.quark.cluster.routing.SiloRouting;
 import dev.quark.cluster.transport.PayloadCodec;
+import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.ActorTypeView;
 
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Several silos in one JVM, for tests of actors in a cluster: each silo has its own {@link ActorRuntime} with
  * its own activations, they share an in-memory membership table and talk over an {@link InJvmNetwork}, so
  * calls between them go through the same routing, codec, forwarding and hand-off as between processes.
  * <pre>{@code
- * try (TestCluster cluster = TestCluster.builder().silos(3).actor(AccountActor.class).codec(codec).build()) {
+ * try (TestCluster cluster = TestCluster.builder().silos(3).actor(AccountActor.class).build()) {
  *     cluster.silo(0).get(Account.class, "alice").deposit(10);      // runs on whichever silo owns alice
  *     assertThat(cluster.silo(2).get(Account.class, "alice").balance()).isEqualTo(10);
  *     cluster.addSilo();                                             // actors move to it, at most one activation each
@@ -282,6 +285,8 @@ public final class TestCluster implements AutoCloseable {
 
         private @Nullable Function<ActorRuntime, PayloadCodec> codecs;
 
+        private final List<String> exceptionPackages = new ArrayList<>();
+
         private MembershipProvider membership = new InMemoryMembershipProvider();
 
         private int virtualNodes = 150;
@@ -363,12 +368,26 @@ public final class TestCluster implements AutoCloseable {
 
         /**
          * Sets how each silo turns calls into bytes: a codec per silo, bound to its runtime (references
-         * passed as arguments become references of the receiving silo).
+         * passed as arguments become references of the receiving silo). Default: a
+         * {@link JacksonPayloadCodec} on a plain {@link JsonMapper}, which rebuilds Quark's and the JDK's
+         * exceptions and those of the {@link #allowedExceptionPackages(String...) allowed packages}.
          * @param codecs makes the codec of a silo from its runtime
          * @return this builder
          */
         public Builder codec(Function<ActorRuntime, PayloadCodec> codecs) {
             this.codecs = Objects.requireNonNull(codecs, "codecs must not be null");
+            return this;
+        }
+
+        /**
+         * Adds the packages whose exceptions the default codec rebuilds as themselves when a call fails on
+         * another silo (with their sub-packages); others arrive as a
+         * {@link dev.quark.cluster.transport.RemoteActorException}.
+         * @param packages package names, e.g. {@code com.example.bank}
+         * @return this builder
+         */
+        public Builder allowedExceptionPackages(String... packages) {
+            this.exceptionPackages.addAll(List.of(packages));
             return this;
         }
 
@@ -421,16 +440,11 @@ public final class TestCluster implements AutoCloseable {
         }
 
         PayloadCodec codec(ActorRuntime runtime) {
-            return Objects.requireNonNull(codecs().apply(runtime), "the codec factory returned null");
-        }
-
-        private Function<ActorRuntime, PayloadCodec> codecs() {
             Function<ActorRuntime, PayloadCodec> factory = this.codecs;
             if (factory == null) {
-                throw new IllegalStateException("A test cluster needs a payload codec for the calls between its "
-                        + "silos: set one with TestCluster.builder().codec(runtime -> ...)");
+                return new JacksonPayloadCodec(JsonMapper.builder().build(), runtime, this.exceptionPackages);
             }
-            return factory;
+            return Objects.requireNonNull(factory.apply(runtime), "the codec factory returned null");
         }
 
         /**
@@ -438,7 +452,6 @@ public final class TestCluster implements AutoCloseable {
          * @return the running cluster
          */
         public TestCluster build() {
-            codecs();
             TestCluster cluster = new TestCluster(this);
             try {
                 for (int i = 0; i < this.initialSilos; i++) {

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -18,13 +19,16 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloProber;
 import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.PayloadCodecException;
 import dev.quark.cluster.transport.RemoteActorException;
 import dev.quark.cluster.transport.SiloUnreachableException;
 import dev.quark.cluster.transport.injvm.InJvmTransport;
+import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,11 +40,11 @@ class ClusterEnvelopeTests {
 
     private final TallyEnvironment environment = new TallyEnvironment();
 
-    private final JsonTestCodec codec = new JsonTestCodec();
-
     private final BlockingQueue<Envelope> received = new LinkedBlockingQueue<>();
 
     private TallyCluster cluster;
+
+    private PayloadCodec codec;
 
     private InJvmTransport outsider;
 
@@ -51,6 +55,7 @@ class ClusterEnvelopeTests {
     @BeforeEach
     void start() {
         this.cluster = new TallyCluster(this.environment, 3);
+        this.codec = new JacksonPayloadCodec(JsonMapper.builder().build(), this.cluster.silo(0).runtime(), List.of());
         this.outsider = this.cluster.cluster().network().transport();
         this.outsiderAddress = this.outsider.start("outsider", this.received::add);
     }
@@ -81,8 +86,7 @@ class ClusterEnvelopeTests {
     void argumentsThatDoNotDecodeAreAnsweredWithAnErrorNamingTheMethod() throws Exception {
         String id = this.cluster.idOwnedBy("silo-0");
         Envelope garbled = request(0, "Tally", id, methodId("add(long)"), "{\"not\": \"arguments\"", 0);
-        Throwable failure = callFailure(0, garbled);
-        assertThat(failure).isInstanceOf(PayloadCodecException.class).hasMessageContaining("add()");
+        assertThat(callFailure(0, garbled)).isInstanceOf(PayloadCodecException.class).hasMessageContaining("Tally.add()");
         assertThat(this.cluster.silo(0).get(Tally.class, id).add(2)).isEqualTo(2);
     }
 

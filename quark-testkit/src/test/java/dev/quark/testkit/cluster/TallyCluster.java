@@ -29,7 +29,6 @@ final class TallyCluster implements AutoCloseable {
                 runtime.accept(builder);
             })
             .routing(routing)
-            .codec((silo) -> new JsonTestCodec())
             .build();
         this.cluster.silos().forEach((silo) -> environment.silo(silo.siloId(), silo));
     }
