@@ -86,7 +86,8 @@ class ClusterEnvelopeTests {
     void argumentsThatDoNotDecodeAreAnsweredWithAnErrorNamingTheMethod() throws Exception {
         String id = this.cluster.idOwnedBy("silo-0");
         Envelope garbled = request(0, "Tally", id, methodId("add(long)"), "{\"not\": \"arguments\"", 0);
-        assertThat(callFailure(0, garbled)).isInstanceOf(PayloadCodecException.class).hasMessageContaining("Tally.add()");
+        assertThat(callFailure(0, garbled)).isInstanceOf(PayloadCodecException.class)
+            .hasMessageContaining("Tally.add()");
         assertThat(this.cluster.silo(0).get(Tally.class, id).add(2)).isEqualTo(2);
     }
 
