@@ -38,6 +38,15 @@ class PackageDependencyTests {
         .because("the actor API is the bottom layer: the runtime and the cluster depend on it, it imports neither");
 
     @ArchTest
+    static final ArchRule runtimeInternalsStayInTheRuntime = noClasses().that()
+        .resideOutsideOfPackage("dev.quark.runtime..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.quark.runtime.internal..")
+        .because("the cluster and the areas built on the runtime use its public API and SPIs "
+                + "(dev.quark.runtime, dev.quark.runtime.routing, dev.quark.runtime.filter), never its internals");
+
+    @ArchTest
     static final ArchRule runtimeDependsOnNothingBuiltOnIt = noClasses().that()
         .resideInAPackage("dev.quark.runtime..")
         .should()
