@@ -9,9 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -21,7 +19,9 @@ import java.util.stream.Collectors;
 
 import dev.quark.actor.DeactivationReason;
 import dev.quark.cluster.membership.MembershipProvider;
+import dev.quark.cluster.membership.MembershipSettings;
 import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
 import dev.quark.cluster.routing.SiloRouting;
@@ -48,8 +48,10 @@ import tools.jackson.databind.json.JsonMapper;
  * }
  * }</pre>
  * Silos are numbered from 0 in the order they start, and keep their number when they stop; their ids are
- * {@code silo-<index>}. The membership here is what the silos write themselves ({@link TableViewSource}):
- * a killed silo stays {@code ACTIVE} until {@link #declareDead(int)}.
+ * {@code silo-<index>}. By default membership is what the silos write themselves ({@link TableViewSource}):
+ * a killed silo stays {@code ACTIVE} until {@link #declareDead(int)}. With {@link Builder#failureDetection()}
+ * every silo runs a membership agent that probes its peers over the in-JVM transport, as in production, and a
+ * killed silo is declared dead by the others within seconds.
  */
 public final class TestCluster implements AutoCloseable {
 
@@ -60,6 +62,9 @@ public final class TestCluster implements AutoCloseable {
     private final List<TestSilo> silos = new CopyOnWriteArrayList<>();
 
     private final AtomicLong epochs = new AtomicLong();
+
+    /** Where a graceful stop waits for the calls in flight to end: the agent's threads must not block. */
+    private static final Executor HAND_OVER_WAITS = (task) -> Thread.ofVirtual().start(task);
 
     /** The runtimes of killed silos, closing in the background: their turns may still be blocked. */
     private final List<Thread> closingRuntimes = new CopyOnWriteArrayList<>();
@@ -133,22 +138,21 @@ public final class TestCluster implements AutoCloseable {
         settings.runtime.accept(siloId, runtimeBuilder);
         runtime.accept(runtimeBuilder);
         ActorRuntime silo = routing.configure(runtimeBuilder).build();
-        TableViewSource views = null;
+        SiloMembershipRole membership = null;
         try {
             SiloAddress address = routing.listen(silo, settings.codec(silo));
-            views = new TableViewSource(settings.membership, siloId, settings.virtualNodes);
-            routing.follow(views);
             Set<String> types = silo.actorTypes().stream().map(ActorTypeView::name).collect(Collectors.toSet());
-            views.join(TableViewSource.entry(siloId, address, this.epochs.incrementAndGet(), types,
-                    settings.clock.instant()));
-            TestSilo started = new TestSilo(index, siloId, silo, routing, views, address);
+            membership = settings.membershipOf(siloId, address, types, routing, this.epochs.incrementAndGet());
+            routing.follow(membership.views());
+            membership.join(settings.stopTimeout);
+            TestSilo started = new TestSilo(index, siloId, silo, routing, membership, address);
             this.silos.add(started);
             return started;
         }
         catch (RuntimeException ex) {
             routing.close();
-            if (views != null) {
-                views.close();
+            if (membership != null) {
+                membership.halt();
             }
             silo.close();
             throw ex;
@@ -178,20 +182,9 @@ public final class TestCluster implements AutoCloseable {
             return;
         }
         Duration timeout = this.settings.stopTimeout;
-        silo.views().shutDown();
-        try {
-            silo.runtime()
-                .deactivateWhere((address) -> true, DeactivationReason.HANDOFF)
-                .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
-        catch (ExecutionException | TimeoutException ex) {
-            // What did not end in time ends with the runtime below.
-        }
-        silo.routing().awaitIdle(timeout);
-        silo.views().leave();
+        silo.membership().leave(() -> silo.runtime()
+            .deactivateWhere((address) -> true, DeactivationReason.HANDOFF)
+            .thenRunAsync(() -> silo.routing().awaitIdle(timeout), HAND_OVER_WAITS), timeout);
         closeSilo(silo);
     }
 
@@ -209,7 +202,7 @@ public final class TestCluster implements AutoCloseable {
         }
         silo.stopped();
         silo.routing().close();
-        silo.views().close();
+        silo.membership().halt();
         this.closingRuntimes
             .add(Thread.ofVirtual().name("quark-test-kill-" + silo.siloId()).start(silo.runtime()::close));
     }
@@ -226,7 +219,7 @@ public final class TestCluster implements AutoCloseable {
     private static void closeSilo(TestSilo silo) {
         silo.stopped();
         silo.routing().close();
-        silo.views().close();
+        silo.membership().halt();
         silo.runtime().close();
     }
 
@@ -294,6 +287,8 @@ public final class TestCluster implements AutoCloseable {
         private Clock clock = Clock.systemUTC();
 
         private Duration stopTimeout = Duration.ofSeconds(10);
+
+        private @Nullable Consumer<MembershipSettings.Builder> failureDetection;
 
         private Builder() {
         }
@@ -389,6 +384,44 @@ public final class TestCluster implements AutoCloseable {
         public Builder allowedExceptionPackages(String... packages) {
             this.exceptionPackages.addAll(List.of(packages));
             return this;
+        }
+
+        /**
+         * Gives every silo a membership agent ({@link SiloMembership}) with its default timings: heartbeats,
+         * probes through the silo's transport, votes and self-fencing, so that a killed silo is declared dead
+         * by its peers within seconds. Without it, membership is what the silos write themselves and a killed
+         * silo stays {@code ACTIVE} until {@link TestCluster#declareDead(int)}.
+         * @return this builder
+         */
+        public Builder failureDetection() {
+            return failureDetection((settings) -> {
+            });
+        }
+
+        /**
+         * Gives every silo a membership agent ({@link SiloMembership}) with timings of the test's choosing.
+         * @param settings sets the agent's timings (probe interval, missed probes, ...)
+         * @return this builder
+         */
+        public Builder failureDetection(Consumer<MembershipSettings.Builder> settings) {
+            this.failureDetection = Objects.requireNonNull(settings, "settings must not be null");
+            return this;
+        }
+
+        SiloMembershipRole membershipOf(String siloId, SiloAddress address, Set<String> actorTypes,
+                SiloRouting routing, long epoch) {
+            Consumer<MembershipSettings.Builder> agentSettings = this.failureDetection;
+            if (agentSettings == null) {
+                return new TableMembershipRole(this.membership, siloId, address, epoch, actorTypes, this.virtualNodes,
+                        this.clock.instant());
+            }
+            MembershipSettings.Builder settings = MembershipSettings.builder(siloId, address)
+                .actorTypes(actorTypes)
+                .virtualNodes(this.virtualNodes);
+            agentSettings.accept(settings);
+            return new AgentMembershipRole(SiloMembership.builder(settings.build(), this.membership, routing.prober())
+                .clock(this.clock)
+                .build());
         }
 
         /**

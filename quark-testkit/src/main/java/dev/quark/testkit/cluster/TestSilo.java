@@ -2,6 +2,7 @@ package dev.quark.testkit.cluster;
 
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRefFactory;
+import dev.quark.cluster.membership.ClusterViewSource;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.routing.SiloRouting;
 import dev.quark.runtime.ActorRuntime;
@@ -20,19 +21,19 @@ public final class TestSilo implements ActorRefFactory {
 
     private final SiloRouting routing;
 
-    private final TableViewSource views;
+    private final SiloMembershipRole membership;
 
     private final SiloAddress address;
 
     private volatile boolean running = true;
 
-    TestSilo(int index, String siloId, ActorRuntime runtime, SiloRouting routing, TableViewSource views,
+    TestSilo(int index, String siloId, ActorRuntime runtime, SiloRouting routing, SiloMembershipRole membership,
             SiloAddress address) {
         this.index = index;
         this.siloId = siloId;
         this.runtime = runtime;
         this.routing = routing;
-        this.views = views;
+        this.membership = membership;
         this.address = address;
     }
 
@@ -74,11 +75,33 @@ public final class TestSilo implements ActorRefFactory {
     }
 
     /**
-     * Returns the silo's view of membership, which a test can hold on an old version.
+     * Returns the silo's view of membership: its {@link TableViewSource}, or its membership agent when the
+     * cluster detects failures.
      * @return the view source
      */
-    public TableViewSource views() {
-        return this.views;
+    public ClusterViewSource views() {
+        return this.membership.views();
+    }
+
+    /**
+     * Keeps this silo on its current view of membership while the others move on, to test calls from a silo
+     * that has not caught up; calls from silos with newer views still make it read the table. Only without
+     * failure detection.
+     * @throws UnsupportedOperationException when the cluster detects failures
+     */
+    public void holdViews() {
+        this.membership.holdViews();
+    }
+
+    /**
+     * Follows membership again, starting with a read of the table now.
+     */
+    public void releaseViews() {
+        this.membership.releaseViews();
+    }
+
+    SiloMembershipRole membership() {
+        return this.membership;
     }
 
     /**

@@ -94,14 +94,14 @@ class ClusterMembershipChangeTests {
     void callSentWithAnOldViewIsPassedOnToTheNewOwner() {
         this.cluster = new TallyCluster(this.environment, 3);
         TestSilo stale = this.cluster.silo(0);
-        stale.views().holdViews();
+        stale.holdViews();
         this.cluster.addSilo();
         String id = TallyCluster.idWhere((candidate) -> this.cluster.ownerOf(candidate, stale).equals("silo-1")
                 && this.cluster.ownerOf(candidate, this.cluster.silo(1)).equals("silo-3"));
         assertThat(stale.get(Tally.class, id).where()).isEqualTo("silo-3");
         assertThat(this.environment.activations(id)).isEqualTo(1);
         assertThat(stale.routing().view().version()).isLessThan(this.cluster.silo(1).routing().view().version());
-        stale.views().releaseViews();
+        stale.releaseViews();
     }
 
     @Test

@@ -21,16 +21,22 @@ final class TallyCluster implements AutoCloseable {
 
     TallyCluster(TallyEnvironment environment, int silos, Consumer<ActorRuntime.Builder> runtime,
             Consumer<SiloRouting.Builder> routing) {
+        this(environment, builder(environment, silos, runtime).routing(routing));
+    }
+
+    TallyCluster(TallyEnvironment environment, TestCluster.Builder builder) {
         this.environment = environment;
-        this.cluster = TestCluster.builder()
-            .silos(silos)
-            .runtime((siloId, builder) -> {
-                builder.actor(TallyActor.class, () -> new TallyActor(environment, siloId));
-                runtime.accept(builder);
-            })
-            .routing(routing)
-            .build();
+        this.cluster = builder.build();
         this.cluster.silos().forEach((silo) -> environment.silo(silo.siloId(), silo));
+    }
+
+    /** A test cluster whose silos host tallies, with more settings for their runtimes. */
+    static TestCluster.Builder builder(TallyEnvironment environment, int silos,
+            Consumer<ActorRuntime.Builder> runtime) {
+        return TestCluster.builder().silos(silos).runtime((siloId, builder) -> {
+            builder.actor(TallyActor.class, () -> new TallyActor(environment, siloId));
+            runtime.accept(builder);
+        });
     }
 
     TallyCluster(TallyEnvironment environment, int silos) {
