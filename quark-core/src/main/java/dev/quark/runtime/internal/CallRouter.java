@@ -65,7 +65,10 @@ public final class CallRouter {
         deliverLocal(invocation);
     }
 
-    private void sendRemote(String silo, Invocation invocation) {
+    /**
+     * Sends an invocation to another silo and completes it with the outcome that silo reports.
+     */
+    void sendRemote(String silo, Invocation invocation) {
         ActorMethod method = Objects.requireNonNull(invocation.method(), "a routed call has a method");
         CompletionStage<?> outcome = this.sender.send(silo, new CallView(invocation, method));
         outcome.whenComplete((result, failure) -> invocation.finish(result, unwrap(failure),

@@ -8,6 +8,7 @@ import java.util.concurrent.Executor;
 import dev.quark.runtime.ActivationHook;
 import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.ActorReminderSource;
+import dev.quark.runtime.routing.ActivationGate;
 
 /**
  * The validated settings the engine runs with.
@@ -24,11 +25,12 @@ import dev.quark.runtime.ActorReminderSource;
  * @param activationHooks what runs around every activation, in order
  * @param shedding when idle activations are deactivated before their idle timeout
  * @param reminders gives activations the reminders of their actor
+ * @param activationGate decides whether a new activation may start on this silo
  */
 public record RuntimeSettings(Clock clock, Executor turnExecutor, Duration idleTimeout, Duration collectionInterval,
         int mailboxCapacity, Duration mailboxFullTimeout, Duration callTimeout, Duration shutdownTimeout,
         ActorMetrics metrics, List<ActivationHook> activationHooks, SheddingSettings shedding,
-        ActorReminderSource reminders) {
+        ActorReminderSource reminders, ActivationGate activationGate) {
 
     public RuntimeSettings {
         activationHooks = List.copyOf(activationHooks);
