@@ -292,8 +292,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                     claimAbandonedWhenDue();
                 }
                 catch (RuntimeException ex) {
-                    logger.warn("Job orchestrator '{}' could not claim jobs; trying again in {}", this.owner,
-                            this.pollInterval, ex);
+                    if (isRunning()) {
+                        logger.warn("Job orchestrator '{}' could not claim jobs; trying again in {}", this.owner,
+                                this.pollInterval, ex);
+                    }
                     more = false;
                 }
                 synchronized (this.lock) {

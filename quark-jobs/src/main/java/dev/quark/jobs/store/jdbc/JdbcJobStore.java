@@ -65,10 +65,13 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <p>
  * <b>Claims.</b> A claim selects its candidates {@code FOR UPDATE SKIP LOCKED} (for due jobs, through a partial
  * index on {@code due_at} of the waiting rows), so that concurrent claims on other nodes skip them instead of
- * waiting; acquires their leases, in the same transaction when the lease store uses the same {@code DataSource};
- * and stamps the rows it got leases for, all in one statement, with the guarded-write pattern of
+ * waiting; acquires their leases through {@link JobLeases} (the lease store commits them in a transaction of its
+ * own, on a second connection, unless it was made to join the caller's); and stamps the rows it got leases for, in
+ * one statement, with the guarded-write pattern of
  * {@link JdbcFencing#stampable}: {@code lease_token is null or lease_token <= :token}. Every later write for the job
- * requires {@code status = 'RUNNING' and} {@link JdbcFencing#stamped lease_token = :token}.
+ * requires {@code status = 'RUNNING' and} {@link JdbcFencing#stamped lease_token = :token}. A claim that fails after
+ * the leases were granted stamps nothing; the worker releases the leases it did not stamp, and those of a worker
+ * that died meanwhile expire.
  * <p>
  * Instants are kept to the microsecond.
  */
