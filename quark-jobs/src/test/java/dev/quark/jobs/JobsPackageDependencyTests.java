@@ -18,6 +18,9 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 @AnalyzeClasses(packages = "dev.quark.jobs", importOptions = ImportOption.DoNotIncludeTests.class)
 class JobsPackageDependencyTests {
 
+    private static final String[] STORES = { "dev.quark.jobs.store.memory..", "dev.quark.jobs.store.jdbc..",
+            "dev.quark.jobs.store.redis.." };
+
     @ArchTest
     static final ArchRule apiDependsOnlyOnLeases = classes().that()
         .resideInAPackage("dev.quark.jobs")
@@ -28,19 +31,20 @@ class JobsPackageDependencyTests {
 
     @ArchTest
     static final ArchRule storesDependOnlyOnTheSpi = classes().that()
-        .resideInAnyPackage("dev.quark.jobs.store.memory..", "dev.quark.jobs.store.jdbc..")
+        .resideInAnyPackage(STORES)
         .should()
         .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..").or(resideInAnyPackage("dev.quark.jobs",
-                "dev.quark.jobs.store", "dev.quark.jobs.store.memory..", "dev.quark.jobs.store.jdbc..", "dev.quark.lease",
-                "dev.quark.lease.jdbc", "dev.quark.jdbc")))
+                "dev.quark.jobs.store", "dev.quark.jobs.store.memory..", "dev.quark.jobs.store.jdbc..",
+                "dev.quark.jobs.store.redis..", "dev.quark.lease", "dev.quark.lease.jdbc", "dev.quark.lease.redis",
+                "dev.quark.jdbc")))
         .because("a store implements the SPI with the lease API and the shared JDBC support");
 
     @ArchTest
     static final ArchRule nothingDependsOnAStore = noClasses().that()
-        .resideOutsideOfPackages("dev.quark.jobs.store.memory..", "dev.quark.jobs.store.jdbc..")
+        .resideOutsideOfPackages(STORES)
         .should()
         .dependOnClassesThat()
-        .resideInAnyPackage("dev.quark.jobs.store.memory..", "dev.quark.jobs.store.jdbc..")
+        .resideInAnyPackage(STORES)
         .because("stores are chosen by the wiring");
 
     @ArchTest

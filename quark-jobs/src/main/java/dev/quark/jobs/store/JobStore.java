@@ -19,7 +19,7 @@ import dev.quark.lease.LeaseLostException;
 
 /**
  * Keeps jobs and lets workers claim them: the SPI behind {@link dev.quark.jobs.JobQueue} and the orchestrator.
- * Quark ships {@code InMemoryJobStore} and {@code JdbcJobStore} (PostgreSQL); both pass
+ * Quark ships {@code InMemoryJobStore}, {@code RedisJobStore} and {@code JdbcJobStore} (PostgreSQL); all pass
  * {@code JobStoreContractTests} in {@code quark-testkit}.
  * <p>
  * <b>Claiming with leases.</b> A job belongs to a worker while the worker holds the lease on

@@ -1,6 +1,6 @@
 /**
  * The job store SPI: where jobs are kept and how workers claim them, with the lease and fencing rules every store
- * follows. Quark ships an in-memory and a PostgreSQL store, held to the same behaviour by
+ * follows. Quark ships an in-memory, a Redis and a PostgreSQL store, held to the same behaviour by
  * {@code JobStoreContractTests} in {@code quark-testkit}.
  */
 @NullMarked

@@ -3,7 +3,6 @@ package dev.quark.autoconfigure.health;
 import dev.quark.autoconfigure.jobs.QuarkJobsAutoConfiguration;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.runtime.JobOrchestrator;
-import dev.quark.jobs.store.JobStore;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -15,11 +14,11 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
 
 /**
- * Auto-configuration of the {@code quarkJobs} health indicator, for an application whose jobs have a store.
+ * Auto-configuration of the {@code quarkJobs} health indicator.
  */
 @AutoConfiguration(after = QuarkJobsAutoConfiguration.class)
 @ConditionalOnClass({ HealthIndicator.class, ConditionalOnEnabledHealthIndicator.class, JobQueue.class })
-@ConditionalOnBean({ JobQueue.class, JobStore.class })
+@ConditionalOnBean(JobQueue.class)
 @ConditionalOnEnabledHealthIndicator("quark-jobs")
 public final class QuarkJobsHealthContributorAutoConfiguration {
 

@@ -11,6 +11,7 @@ import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendResolver;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
+import dev.quark.autoconfigure.redis.QuarkRedisProperties;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.runtime.DefaultJobQueue;
@@ -21,9 +22,11 @@ import dev.quark.jobs.runtime.JobPayloadCodec;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
 import dev.quark.jobs.store.memory.InMemoryJobStore;
+import dev.quark.jobs.store.redis.RedisJobStore;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
+import dev.quark.lease.redis.RedisLeaseStore;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.BeanFactory;
@@ -34,7 +37,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.annotation.Bean;
@@ -42,6 +44,7 @@ import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
  * Auto-configuration of durable jobs: the {@link JobQueue} bean over the {@link JobStore} of the backend that
@@ -51,12 +54,11 @@ import org.springframework.core.env.Environment;
  * <p>
  * This is the {@value #AREA} area of the shared backend wiring, an area that claims work with leases: each backend's
  * member configuration defines the shared lease store under the backend's bean name (unless another area did), and
- * on PostgreSQL the jobs and leases changelogs. Jobs have no Redis store yet: {@code quark.jobs.backend=redis} fails
- * start-up, and so does an application with job handlers whose jobs inherit {@code quark.backend=redis}; one without
- * handlers gets a {@link JobQueue} that fails when used, so that selecting Redis for the other areas keeps working.
+ * on PostgreSQL the jobs and leases changelogs.
  */
 @AutoConfiguration(after = QuarkBackendAutoConfiguration.class,
         afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
+                "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
                 "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
 @ConditionalOnClass(JobQueue.class)
 @ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
@@ -68,6 +70,8 @@ public final class QuarkJobsAutoConfiguration {
 
     /** The names of the lease store beans every area that claims work shares, one per backend. */
     static final String MEMORY_LEASE_STORE = "quarkInMemoryLeaseStore";
+
+    static final String REDIS_LEASE_STORE = "quarkRedisLeaseStore";
 
     static final String JDBC_LEASE_STORE = "quarkJdbcLeaseStore";
 
@@ -130,7 +134,7 @@ public final class QuarkJobsAutoConfiguration {
         return switch (selection.backend()) {
             case MEMORY -> MEMORY_LEASE_STORE;
             case POSTGRES -> JDBC_LEASE_STORE;
-            case REDIS -> throw new IllegalStateException("Jobs have no Redis store yet");
+            case REDIS -> REDIS_LEASE_STORE;
         };
     }
 
@@ -188,20 +192,17 @@ public final class QuarkJobsAutoConfiguration {
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.REDIS)
     static class RedisJobsConfiguration {
 
+        @Bean(REDIS_LEASE_STORE)
+        @ConditionalOnMissingBean(name = REDIS_LEASE_STORE)
+        RedisLeaseStore quarkRedisLeaseStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis,
+                ObjectProvider<Clock> clock) {
+            return new RedisLeaseStore(connectionFactory, redis.getKeyPrefix(), clock.getIfUnique(Clock::systemUTC));
+        }
+
         @Bean
-        @ConditionalOnMissingBean({ JobQueue.class, JobStore.class })
-        JobQueue quarkUnavailableJobQueue(Environment environment, ObjectProvider<JobHandler<?>> handlers) {
-            BackendSelection selection = new QuarkBackendResolver(environment).resolve(AREA);
-            String reason = "jobs have no Redis store yet; set " + QuarkBackendResolver.backendProperty(AREA)
-                    + " to postgres or memory";
-            if (selection.property().equals(QuarkBackendResolver.backendProperty(AREA))) {
-                throw new InvalidConfigurationPropertyValueException(selection.property(), "redis", reason);
-            }
-            if (handlers.stream().findAny().isPresent()) {
-                throw new InvalidConfigurationPropertyValueException(selection.property(), "redis",
-                        "the application has job handlers, and " + reason);
-            }
-            return new UnavailableJobQueue(selection.user() + " inherits " + selection.setting() + ", but " + reason);
+        @ConditionalOnMissingBean(JobStore.class)
+        RedisJobStore quarkRedisJobStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
+            return new RedisJobStore(connectionFactory, redis.getKeyPrefix());
         }
     }
 }

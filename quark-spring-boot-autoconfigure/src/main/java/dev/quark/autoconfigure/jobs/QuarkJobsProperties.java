@@ -21,7 +21,7 @@ public class QuarkJobsProperties implements InitializingBean {
     static final String PREFIX = "quark.jobs";
 
     /**
-     * Where jobs are kept: memory or postgres. Defaults to quark.backend.
+     * Where jobs are kept: memory, redis or postgres. Defaults to quark.backend.
      */
     private @Nullable QuarkBackend backend;
 

@@ -64,10 +64,4 @@ class QuarkJobsHealthContributorAutoConfigurationTests {
         this.contextRunner.withPropertyValues("management.health.quark-jobs.enabled=false")
             .run((context) -> assertThat(context).doesNotHaveBean("quarkJobsHealthIndicator"));
     }
-
-    @Test
-    void notCreatedWhenTheJobsHaveNoStore() {
-        this.contextRunner.withPropertyValues("quark.backend=redis")
-            .run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean("quarkJobsHealthIndicator"));
-    }
 }

@@ -28,9 +28,9 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
 
 class QuarkJobsAutoConfigurationTests {
@@ -132,39 +132,15 @@ class QuarkJobsAutoConfigurationTests {
     }
 
     @Test
-    void redisSelectedForJobsFailsStartUpNamingTheProperty() {
-        this.contextRunner.withPropertyValues("quark.jobs.backend=redis").run((context) -> {
-            assertThat(context).hasFailed();
-            assertThat(context.getStartupFailure()).rootCause()
-                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
-                .hasMessageContaining("quark.jobs.backend")
-                .hasMessageContaining("jobs have no Redis store yet; set quark.jobs.backend to postgres or memory");
-        });
-    }
-
-    @Test
-    void redisInheritedByAnApplicationWithoutHandlersLeavesAQueueThatSaysWhyItCannotWork() {
-        new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(QuarkBackendAutoConfiguration.class, QuarkJobsAutoConfiguration.class))
-            .withPropertyValues("quark.backend=redis")
+    void redisWithoutSpringDataRedisFailsNamingTheDependency() {
+        this.contextRunner.withPropertyValues("quark.jobs.backend=redis")
+            .withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
             .run((context) -> {
-                assertThat(context).hasNotFailed().doesNotHaveBean(JobStore.class).doesNotHaveBean(JobOrchestrator.class);
-                JobQueue jobs = context.getBean(JobQueue.class);
-                assertThatIllegalStateException().isThrownBy(() -> jobs.enqueue("x", "y"))
-                    .withMessage("The job queue is unavailable: Quark's 'jobs' area inherits quark.backend=redis, but jobs "
-                            + "have no Redis store yet; set quark.jobs.backend to postgres or memory");
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(MissingBackendDependencyException.class)
+                    .hasMessageContaining("Quark's 'jobs' area uses quark.jobs.backend=redis");
             });
-    }
-
-    @Test
-    void redisInheritedByAnApplicationWithHandlersFailsStartUp() {
-        this.contextRunner.withPropertyValues("quark.backend=redis").run((context) -> {
-            assertThat(context).hasFailed();
-            assertThat(context.getStartupFailure()).rootCause()
-                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
-                .hasMessageContaining("quark.backend")
-                .hasMessageContaining("the application has job handlers");
-        });
     }
 
     @Test

@@ -47,7 +47,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The behaviour every {@link JobStore} must have, so that the in-memory and PostgreSQL stores (and yours) are
+ * The behaviour every {@link JobStore} must have, so that the in-memory, Redis and PostgreSQL stores (and yours) are
  * interchangeable: jobs read back as stored, idempotency keys, claims of due jobs in due order within each type's
  * room, concurrent claims that never return a job twice, the fencing of every write by the lease's token, takeover
  * of abandoned jobs with a newer token, and the transitions of the job state machine.

@@ -14,8 +14,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.zaxxer.hikari.HikariDataSource;
-import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobContext;
 import dev.quark.jobs.JobHandler;
@@ -26,68 +24,55 @@ import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.NonRetryableJobException;
 import dev.quark.jobs.RetryPolicy;
 import dev.quark.jobs.store.JobLeases;
-import dev.quark.jobs.store.jdbc.JdbcJobStore;
+import dev.quark.jobs.store.JobStore;
 import dev.quark.lease.LeaseLostException;
-import dev.quark.lease.jdbc.JdbcLeaseStore;
-import dev.quark.testkit.server.PostgresTestSchema;
-import dev.quark.testkit.server.PostgresTestServer;
-import org.junit.jupiter.api.AfterAll;
+import dev.quark.lease.LeaseStore;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.json.JsonMapper;
-
-import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Orchestrators on two nodes sharing one PostgreSQL store, in real time.
+ * Orchestrators on two nodes sharing one store and its lease store, in real time: what every backend that is shared
+ * between nodes must hold. Subclasses give the stores.
  */
-class JdbcJobOrchestratorTests {
-
-    private static final TablePrefix PREFIX = new TablePrefix(TablePrefix.DEFAULT);
+abstract class TwoNodeOrchestratorTests {
 
     private static final RetryPolicy IMMEDIATE_RETRIES = RetryPolicy.builder().maxAttempts(3)
         .fixedBackoff(Duration.ZERO)
         .jitter(0)
         .build();
 
-    private static PostgresTestSchema schema;
-
-    private static HikariDataSource dataSource;
-
-    private static JdbcJobStore store;
-
-    private static JdbcLeaseStore leases;
-
     private final JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
 
     private final List<JobOrchestrator> nodes = new ArrayList<>();
 
-    @BeforeAll
-    static void connect() {
-        schema = PostgresTestServer.get().createSchema(JdbcJobOrchestratorTests.class);
-        dataSource = new HikariDataSource();
-        dataSource.setJdbcUrl(schema.jdbcUrl());
-        dataSource.setMaximumPoolSize(16);
-        JdbcLeaseStore.migration(PREFIX).apply(dataSource);
-        JdbcJobStore.migration(PREFIX).apply(dataSource);
-        store = new JdbcJobStore(dataSource, PREFIX);
-        leases = new JdbcLeaseStore(dataSource, PREFIX, Clock.systemUTC());
-    }
+    /**
+     * Returns the job store the nodes share.
+     * @return the store
+     */
+    protected abstract JobStore store();
 
-    @AfterAll
-    static void disconnect() {
-        if (dataSource != null) {
-            dataSource.close();
-        }
-        if (schema != null) {
-            schema.close();
-        }
-    }
+    /**
+     * Returns the lease store the nodes share.
+     * @return the lease store
+     */
+    protected abstract LeaseStore leases();
+
+    /**
+     * Makes a lease expire on the backend at once, as a long pause of its holder would.
+     * @param resource the lease's resource
+     */
+    protected abstract void expireLease(String resource);
+
+    /**
+     * Returns how many job leases are still held.
+     * @return the number
+     */
+    protected abstract long heldJobLeases();
 
     @AfterEach
     void stopNodes() {
@@ -95,7 +80,7 @@ class JdbcJobOrchestratorTests {
     }
 
     private JobOrchestrator node(String owner, JobHandlerRegistry handlers, Duration abandonedCheckInterval) {
-        JobOrchestrator orchestrator = JobOrchestrator.builder(store, leases, handlers, this.codec)
+        JobOrchestrator orchestrator = JobOrchestrator.builder(store(), leases(), handlers, this.codec)
             .owner(owner)
             .workers(4)
             .pollInterval(Duration.ofMillis(50))
@@ -135,7 +120,7 @@ class JdbcJobOrchestratorTests {
         });
         JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(handler), this.codec, IMMEDIATE_RETRIES,
                 Duration.ofMinutes(1));
-        DefaultJobQueue queue = new DefaultJobQueue(store, handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE);
+        DefaultJobQueue queue = new DefaultJobQueue(store(), handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE);
         Map<JobId, Integer> ids = new HashMap<>();
         for (int n = 1; n <= jobs; n++) {
             ids.put(queue.enqueue("stress", new Work(n)), n);
@@ -146,7 +131,7 @@ class JdbcJobOrchestratorTests {
         b.start();
 
         await("all jobs finished").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            Map<JobStatus, Long> counts = store.countByStatus();
+            Map<JobStatus, Long> counts = store().countByStatus();
             return counts.get(JobStatus.SUCCEEDED) + counts.get(JobStatus.DEAD_LETTERED) == jobs;
         });
 
@@ -170,22 +155,19 @@ class JdbcJobOrchestratorTests {
         }
         assertThat(overlaps).as("jobs run twice at once").isEmpty();
         assertThat(byNode.keySet()).containsExactlyInAnyOrder("node-a", "node-b");
-        assertThat(JdbcClient.create(dataSource)
-            .sql("select count(*) from quark_lease where resource like 'jobs:%' and expires_at > clock_timestamp()")
-            .query(Long.class)
-            .single()).as("leases still held").isZero();
+        assertThat(heldJobLeases()).as("leases still held").isZero();
     }
 
-    private static List<Job> all() {
+    private List<Job> all() {
         List<Job> jobs = new ArrayList<>();
         JobQuery query = JobQuery.status(JobStatus.SUCCEEDED, JobStatus.DEAD_LETTERED).type("stress").limit(1000);
-        JobPage page = store.list(query);
+        JobPage page = store().list(query);
         for (int pages = 0; pages < 100; pages++) {
             jobs.addAll(page.jobs());
             if (page.next() == null) {
                 break;
             }
-            page = store.list(query.after(page.next()));
+            page = store().list(query.after(page.next()));
         }
         return jobs;
     }
@@ -227,30 +209,27 @@ class JdbcJobOrchestratorTests {
         };
         JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(handler), this.codec, IMMEDIATE_RETRIES,
                 Duration.ofMinutes(1));
-        DefaultJobQueue queue = new DefaultJobQueue(store, handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE);
+        DefaultJobQueue queue = new DefaultJobQueue(store(), handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE);
         JobOrchestrator stale = node("stale-node", handlers, Duration.ofMinutes(10));
         stale.start();
         JobId id = queue.enqueue("paused", new Work(1));
         assertThat(staleStarted.await(30, TimeUnit.SECONDS)).isTrue();
 
         // A long pause: the lease expires on the server's clock before the stale node renews it.
-        JdbcClient.create(dataSource)
-            .sql("update quark_lease set expires_at = clock_timestamp() - interval '1 millisecond' where resource = ?")
-            .param(JobLeases.resource(id))
-            .update();
+        expireLease(JobLeases.resource(id));
         JobOrchestrator successor = node("successor", handlers, Duration.ofMillis(100));
         successor.start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> store.find(id).orElseThrow().status() == JobStatus.SUCCEEDED);
+        await().atMost(Duration.ofSeconds(30)).until(() -> store().find(id).orElseThrow().status() == JobStatus.SUCCEEDED);
         resume.countDown();
         await().atMost(Duration.ofSeconds(30)).until(() -> stale.runningJobs().isEmpty());
 
-        Job job = store.find(id).orElseThrow();
+        Job job = store().find(id).orElseThrow();
         assertThat(job.owner()).isEqualTo("successor");
         assertThat(job.attempt()).isEqualTo(2);
         assertThat(job.progressMessage()).isEqualTo("written by the new owner");
         assertThat(job.status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(staleWrites).singleElement().isInstanceOf(LeaseLostException.class);
-        assertThat(store.countByStatus().keySet()).containsAll(EnumSet.allOf(JobStatus.class));
+        assertThat(store().countByStatus().keySet()).containsAll(EnumSet.allOf(JobStatus.class));
     }
 
     record Work(int n) {

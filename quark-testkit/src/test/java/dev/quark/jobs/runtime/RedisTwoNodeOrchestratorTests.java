@@ -1,0 +1,82 @@
+package dev.quark.jobs.runtime;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+
+import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.redis.RedisJobStore;
+import dev.quark.lease.LeaseStore;
+import dev.quark.lease.redis.RedisLeaseStore;
+import dev.quark.testkit.server.RedisTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+class RedisTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
+
+    private static LettuceConnectionFactory connectionFactory;
+
+    private static String prefix;
+
+    private static RedisJobStore store;
+
+    private static RedisLeaseStore leases;
+
+    private static StringRedisTemplate redis;
+
+    @BeforeAll
+    static void connect() {
+        RedisTestServer server = RedisTestServer.get();
+        prefix = server.uniqueKeyPrefix(RedisTwoNodeOrchestratorTests.class);
+        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
+        if (server.password() != null) {
+            configuration.setPassword(server.password());
+        }
+        connectionFactory = new LettuceConnectionFactory(configuration,
+                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
+        connectionFactory.afterPropertiesSet();
+        connectionFactory.start();
+        store = new RedisJobStore(connectionFactory, prefix);
+        leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
+        redis = new StringRedisTemplate(connectionFactory);
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (redis != null) {
+            Set<String> keys = redis.keys(prefix + "*");
+            if (keys != null && !keys.isEmpty()) {
+                redis.delete(keys);
+            }
+        }
+        if (connectionFactory != null) {
+            connectionFactory.destroy();
+        }
+    }
+
+    @Override
+    protected JobStore store() {
+        return store;
+    }
+
+    @Override
+    protected LeaseStore leases() {
+        return leases;
+    }
+
+    @Override
+    protected void expireLease(String resource) {
+        redis.delete(leases.leaseKey(resource));
+    }
+
+    @Override
+    protected long heldJobLeases() {
+        Set<String> keys = redis.keys(leases.leaseKey("jobs:") + "*");
+        return (keys != null) ? keys.size() : 0;
+    }
+}

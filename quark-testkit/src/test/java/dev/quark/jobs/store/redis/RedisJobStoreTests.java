@@ -1,0 +1,96 @@
+package dev.quark.jobs.store.redis;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.TreeSet;
+
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.NewJob;
+import dev.quark.lease.LeaseStore;
+import dev.quark.lease.redis.RedisLeaseStore;
+import dev.quark.testkit.jobs.JobStoreContractTests;
+import dev.quark.testkit.server.RedisTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RedisJobStoreTests extends JobStoreContractTests {
+
+    private static LettuceConnectionFactory connectionFactory;
+
+    private static String prefix;
+
+    private static RedisJobStore store;
+
+    private static RedisLeaseStore leases;
+
+    private static StringRedisTemplate redis;
+
+    @BeforeAll
+    static void connect() {
+        RedisTestServer server = RedisTestServer.get();
+        prefix = server.uniqueKeyPrefix(RedisJobStoreTests.class);
+        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
+        if (server.password() != null) {
+            configuration.setPassword(server.password());
+        }
+        connectionFactory = new LettuceConnectionFactory(configuration,
+                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
+        connectionFactory.afterPropertiesSet();
+        connectionFactory.start();
+        store = new RedisJobStore(connectionFactory, prefix);
+        leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
+        redis = new StringRedisTemplate(connectionFactory);
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (redis != null) {
+            Set<String> keys = redis.keys(prefix + "*");
+            if (keys != null && !keys.isEmpty()) {
+                redis.delete(keys);
+            }
+        }
+        if (connectionFactory != null) {
+            connectionFactory.destroy();
+        }
+    }
+
+    @Override
+    protected JobStore store() {
+        return store;
+    }
+
+    @Override
+    protected LeaseStore leaseStore() {
+        return leases;
+    }
+
+    @Test
+    void aJobIsAHashIndexedByDueTimeStatusAndType() {
+        String type = newType("layout");
+        JobId id = JobId.next(Clock.systemUTC());
+        Job job = store.enqueue(new NewJob(id, type, "{}", "layout-" + type, NOW, NOW.plusMillis(1500))).job();
+        String tagged = prefix + "{jobs}:";
+        assertThat(store.jobKey(id)).isEqualTo(tagged + "job:" + id);
+        assertThat(redis.opsForHash().entries(tagged + "job:" + id)).containsEntry("type", type)
+            .containsEntry("status", "SCHEDULED")
+            .containsEntry("due_at", job.dueAt().toString())
+            .containsEntry("idempotency_key", "layout-" + type);
+        assertThat(redis.opsForZSet().score(tagged + "due:" + type, id.toString()))
+            .isEqualTo((double) NOW.plusMillis(1500).toEpochMilli());
+        assertThat(redis.opsForZSet().score(tagged + "status:SCHEDULED:type:" + type, id.toString())).isZero();
+        assertThat(redis.opsForValue().get(tagged + "key:layout-" + type)).isEqualTo(id.toString());
+        assertThat(new TreeSet<>(redis.keys(tagged + "*"))).allSatisfy((key) -> assertThat(key).startsWith(tagged));
+    }
+}
