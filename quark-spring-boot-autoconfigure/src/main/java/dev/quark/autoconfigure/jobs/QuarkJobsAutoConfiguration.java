@@ -19,6 +19,7 @@ import dev.quark.jobs.runtime.JobHandlerRegistry;
 import dev.quark.jobs.runtime.JobMetrics;
 import dev.quark.jobs.runtime.JobOrchestrator;
 import dev.quark.jobs.runtime.JobPayloadCodec;
+import dev.quark.jobs.runtime.JobRetention;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
 import dev.quark.jobs.store.memory.InMemoryJobStore;
@@ -50,7 +51,7 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * Auto-configuration of durable jobs: the {@link JobQueue} bean over the {@link JobStore} of the backend that
  * {@code quark.jobs.backend} (else {@code quark.backend}) selects, the {@link JobHandler} beans registered by type,
  * and, unless {@code quark.jobs.workers=0}, the {@link JobOrchestrator} that runs them, started and stopped with the
- * context. Payloads are JSON through the application's {@link JsonMapper}.
+ * context, beside the {@link JobRetention} that deletes finished jobs past {@code quark.jobs.retention.*}. Payloads are JSON through the application's {@link JsonMapper}.
  * <p>
  * This is the {@value #AREA} area of the shared backend wiring, an area that claims work with leases: each backend's
  * member configuration defines the shared lease store under the backend's bean name (unless another area did), and
@@ -128,6 +129,21 @@ public final class QuarkJobsAutoConfiguration {
     JobOrchestratorLifecycle quarkJobOrchestratorLifecycle(JobOrchestrator orchestrator,
             ObjectProvider<DefaultJobQueue> queue) {
         return new JobOrchestratorLifecycle(orchestrator, queue.getIfUnique());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(JobStore.class)
+    JobRetention quarkJobRetention(JobStore store, QuarkJobsProperties properties, ObjectProvider<Clock> clock) {
+        return new JobRetention(store, properties.retentions(), properties.getRetention().getInterval(),
+                clock.getIfUnique(Clock::systemUTC), null);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(JobRetention.class)
+    JobRetentionLifecycle quarkJobRetentionLifecycle(JobRetention retention) {
+        return new JobRetentionLifecycle(retention);
     }
 
     private static String leaseStoreBean(BackendSelection selection) {

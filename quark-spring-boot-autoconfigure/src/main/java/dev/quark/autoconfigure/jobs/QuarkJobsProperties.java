@@ -1,8 +1,11 @@
 package dev.quark.autoconfigure.jobs;
 
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
 
 import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.RetryPolicy;
 import org.jspecify.annotations.Nullable;
 
@@ -65,6 +68,8 @@ public class QuarkJobsProperties implements InitializingBean {
     private @Nullable String nodeId;
 
     private final Retry retry = new Retry();
+
+    private final Retention retention = new Retention();
 
     public @Nullable QuarkBackend getBackend() {
         return this.backend;
@@ -134,6 +139,22 @@ public class QuarkJobsProperties implements InitializingBean {
         return this.retry;
     }
 
+    public Retention getRetention() {
+        return this.retention;
+    }
+
+    /**
+     * Returns how long jobs of each finished status are kept, for those that are not kept until purged.
+     * @return the retentions
+     */
+    public Map<JobStatus, Duration> retentions() {
+        Map<JobStatus, Duration> keepFor = new EnumMap<>(JobStatus.class);
+        keep(keepFor, JobStatus.SUCCEEDED, this.retention.succeeded);
+        keep(keepFor, JobStatus.CANCELLED, this.retention.cancelled);
+        keep(keepFor, JobStatus.DEAD_LETTERED, this.retention.deadLettered);
+        return keepFor;
+    }
+
     /**
      * Returns the retry policy of job types whose handler does not give one.
      * @return the policy
@@ -144,6 +165,12 @@ public class QuarkJobsProperties implements InitializingBean {
             .backoff(this.retry.initialBackoff, this.retry.multiplier, this.retry.maxBackoff)
             .jitter(this.retry.jitter)
             .build();
+    }
+
+    private static void keep(Map<JobStatus, Duration> keepFor, JobStatus status, @Nullable Duration retention) {
+        if (retention != null && !retention.isNegative()) {
+            keepFor.put(status, retention);
+        }
     }
 
     /**
@@ -185,6 +212,7 @@ public class QuarkJobsProperties implements InitializingBean {
         if (!(this.retry.jitter >= 0 && this.retry.jitter <= 1)) {
             throw invalid("retry.jitter", this.retry.jitter, "must be between 0 and 1");
         }
+        positive("retention.interval", this.retention.interval);
     }
 
     private static void positive(String name, Duration value) {
@@ -266,6 +294,66 @@ public class QuarkJobsProperties implements InitializingBean {
 
         public void setJitter(double jitter) {
             this.jitter = jitter;
+        }
+    }
+
+    /**
+     * How long finished jobs are kept before they are deleted. A negative retention (such as -1) keeps the jobs of
+     * its status until they are purged (JobQueue.purge).
+     */
+    public static class Retention {
+
+        /**
+         * How long succeeded jobs are kept after they finished. Negative to keep them until purged.
+         */
+        private Duration succeeded = Duration.ofHours(36);
+
+        /**
+         * How long cancelled jobs are kept after they were cancelled. Negative to keep them until purged.
+         */
+        private Duration cancelled = Duration.ofHours(36);
+
+        /**
+         * How long dead-lettered jobs are kept after they failed for the last time. Kept until requeued or purged
+         * when not set or negative.
+         */
+        private @Nullable Duration deadLettered;
+
+        /**
+         * How often finished jobs past their retention are deleted.
+         */
+        private Duration interval = Duration.ofMinutes(10);
+
+        public Duration getSucceeded() {
+            return this.succeeded;
+        }
+
+        public void setSucceeded(Duration succeeded) {
+            this.succeeded = succeeded;
+        }
+
+        public Duration getCancelled() {
+            return this.cancelled;
+        }
+
+        public void setCancelled(Duration cancelled) {
+            this.cancelled = cancelled;
+        }
+
+        public @Nullable Duration getDeadLettered() {
+            return this.deadLettered;
+        }
+
+        public void setDeadLettered(@Nullable Duration deadLettered) {
+            this.deadLettered = deadLettered;
+        }
+
+        public Duration getInterval() {
+            return this.interval;
+        }
+
+        public void setInterval(Duration interval) {
+            this.interval = interval;
         }
     }
 }

@@ -16,6 +16,7 @@ import dev.quark.jobs.RetryPolicy;
 import dev.quark.jobs.runtime.DefaultJobQueue;
 import dev.quark.jobs.runtime.JobHandlerRegistry;
 import dev.quark.jobs.runtime.JobOrchestrator;
+import dev.quark.jobs.runtime.JobRetention;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.memory.InMemoryJobStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
@@ -31,6 +32,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 import static org.awaitility.Awaitility.await;
 
 class QuarkJobsAutoConfigurationTests {
@@ -105,6 +107,20 @@ class QuarkJobsAutoConfigurationTests {
     }
 
     @Test
+    void finishedJobsAreDeletedAfterTheirRetention() {
+        this.contextRunner.run((context) -> {
+            JobRetention retention = context.getBean(JobRetention.class);
+            assertThat(retention.keepFor()).isEqualTo(JobRetention.defaults());
+            assertThat(retention.isRunning()).isTrue();
+        });
+        this.contextRunner
+            .withPropertyValues("quark.jobs.retention.succeeded=-1", "quark.jobs.retention.dead-lettered=30d")
+            .run((context) -> assertThat(context.getBean(JobRetention.class).keepFor())
+                .containsOnly(entry(JobStatus.CANCELLED, Duration.ofHours(36)),
+                        entry(JobStatus.DEAD_LETTERED, Duration.ofDays(30))));
+    }
+
+    @Test
     void theDefaultRetryPolicyIsTheLibrarys() {
         assertThat(new QuarkJobsProperties().retryPolicy()).isEqualTo(RetryPolicy.defaults());
     }
@@ -152,6 +168,7 @@ class QuarkJobsAutoConfigurationTests {
         assertFailure("quark.jobs.retry.max-backoff=1s", "quark.jobs.retry.max-backoff",
                 "must not be shorter than retry.initial-backoff");
         assertFailure("quark.jobs.node-id= ", "quark.jobs.node-id", "must not be blank");
+        assertFailure("quark.jobs.retention.interval=0s", "quark.jobs.retention.interval", "must be positive");
     }
 
     private void assertFailure(String property, String name, String reason) {
