@@ -24,10 +24,10 @@ final class DeadSiloActivations implements SiloLifecycleListener {
     }
 
     @Override
+    @SuppressWarnings("FutureReturnValueIgnored") // the agent's thread must not wait for the deactivations
     public void declaredDead(long epoch) {
         logger.warn("This silo (epoch {}) was declared dead: dropping its {} activations", epoch,
                 this.runtime.activationCount());
-        this.runtime.deactivateWhere((address) -> true, DeactivationReason.FAILURE)
-            .whenComplete((count, failure) -> logger.debug("Dropped {} activations", count, failure));
+        this.runtime.deactivateWhere((address) -> true, DeactivationReason.FAILURE);
     }
 }

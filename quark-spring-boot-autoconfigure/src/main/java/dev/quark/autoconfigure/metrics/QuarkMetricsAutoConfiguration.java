@@ -1,6 +1,7 @@
 package dev.quark.autoconfigure.metrics;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.cluster.membership.MembershipMetrics;
 import dev.quark.reminder.ReminderMetrics;
 import dev.quark.runtime.ActorMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -29,6 +30,13 @@ public final class QuarkMetricsAutoConfiguration {
     @ConditionalOnMissingBean
     ActorMetrics quarkActorMetrics(MeterRegistry registry) {
         return new MicrometerActorMetrics(registry);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
+    MembershipMetrics quarkMembershipMetrics(MeterRegistry registry) {
+        return new MicrometerMembershipMetrics(registry);
     }
 
     @Bean

@@ -167,7 +167,7 @@ class QuarkClusterAutoConfigurationTests {
 
     @Configuration(proxyBeanMethods = false)
     @AutoConfigurationPackage(basePackageClasses = GreeterActor.class)
-    static class GreeterApplication {
+    public static class GreeterApplication {
 
         @Bean
         Salutation salutation() {

@@ -14,6 +14,7 @@ import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.state.memory.InMemoryStateStore;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,10 +31,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Three application contexts in one JVM form a cluster over the in-JVM transport, with the in-memory
- * membership table they share by cluster name, and a state store they share as a database would be.
+ * Three application contexts in one JVM form a cluster over the in-JVM transport, with a membership table on
+ * the backend of the subclass and a state store they share as a database would be.
  */
-class ClusterOfContextsTests {
+abstract class ClusterOfContextsScenarios {
 
     private static final InMemoryStateStore SHARED_STATES = new InMemoryStateStore();
 
@@ -88,11 +89,31 @@ class ClusterOfContextsTests {
         return hosting.get(0);
     }
 
+    /**
+     * Returns the configuration that gives the contexts their membership backend's connection.
+     * @return a configuration class, or {@code null} for the in-memory table
+     */
+    abstract @Nullable Class<?> backendConfiguration();
+
+    /**
+     * Returns the properties that select and reach the membership backend.
+     * @return properties as {@code name=value}
+     */
+    abstract List<String> backendProperties();
+
     private ConfigurableApplicationContext start(String siloId) {
-        return new SpringApplicationBuilder(WalletApplication.class).web(WebApplicationType.NONE)
-            .properties("quark.cluster.enabled=true", "quark.cluster.name=" + this.cluster,
-                    "quark.cluster.silo.id=" + siloId, "quark.persistence.stores.audit.backend=memory",
-                    "quark.cluster.leave-timeout=10s", "spring.main.banner-mode=off")
+        List<Class<?>> sources = new ArrayList<>(List.of(WalletApplication.class));
+        Class<?> backend = backendConfiguration();
+        if (backend != null) {
+            sources.add(backend);
+        }
+        List<String> properties = new ArrayList<>(List.of("quark.cluster.enabled=true",
+                "quark.cluster.name=" + this.cluster, "quark.cluster.silo.id=" + siloId,
+                "quark.persistence.backend=memory", "quark.persistence.stores.audit.backend=memory",
+                "quark.cluster.leave-timeout=10s", "spring.main.banner-mode=off"));
+        properties.addAll(backendProperties());
+        return new SpringApplicationBuilder(sources.toArray(Class<?>[]::new)).web(WebApplicationType.NONE)
+            .properties(properties.toArray(String[]::new))
             .run();
     }
 
