@@ -24,6 +24,7 @@ import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.jdbc.JdbcMembershipProvider;
 import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
 import dev.quark.cluster.membership.redis.RedisMembershipProvider;
+import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.cluster.routing.SiloRouting;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.Transport;
@@ -88,7 +89,7 @@ public final class QuarkClusterAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     SiloRouting quarkSiloRouting(ObjectProvider<Transport> transport, QuarkClusterProperties properties,
-            ObjectProvider<Clock> clock) {
+            ObjectProvider<Clock> clock, ObjectProvider<RoutingMetrics> metrics) {
         Transport chosen = transport.getIfAvailable();
         if (chosen == null) {
             throw new IllegalStateException("quark.cluster.enabled=true but there is no Transport for the silos to "
@@ -96,7 +97,10 @@ public final class QuarkClusterAutoConfiguration {
                     + "application defines no Transport bean. A transport between processes (gRPC) comes with "
                     + "issue #11.");
         }
-        return SiloRouting.builder(properties.siloId(), chosen).clock(clock.getIfUnique(Clock::systemUTC)).build();
+        return SiloRouting.builder(properties.siloId(), chosen)
+            .clock(clock.getIfUnique(Clock::systemUTC))
+            .metrics(metrics.getIfAvailable(() -> RoutingMetrics.NONE))
+            .build();
     }
 
     @Bean

@@ -2,6 +2,7 @@ package dev.quark.autoconfigure.metrics;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.cluster.membership.MembershipMetrics;
+import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.reminder.ReminderMetrics;
 import dev.quark.runtime.ActorMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -37,6 +38,13 @@ public final class QuarkMetricsAutoConfiguration {
     @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
     MembershipMetrics quarkMembershipMetrics(MeterRegistry registry) {
         return new MicrometerMembershipMetrics(registry);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
+    RoutingMetrics quarkRoutingMetrics(MeterRegistry registry) {
+        return new MicrometerRoutingMetrics(registry);
     }
 
     @Bean

@@ -5,8 +5,10 @@ import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.health.ClusterHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkClusterHealthContributorAutoConfiguration;
 import dev.quark.autoconfigure.metrics.MicrometerMembershipMetrics;
+import dev.quark.autoconfigure.metrics.MicrometerRoutingMetrics;
 import dev.quark.autoconfigure.metrics.QuarkMetricsAutoConfiguration;
 import dev.quark.cluster.membership.MembershipMetrics;
+import dev.quark.cluster.routing.RoutingMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +49,8 @@ class ClusterOperationsTests {
                     .containsEntry("members.active", 1);
                 assertThat(context.getBean(MembershipMetrics.class)).isInstanceOf(MicrometerMembershipMetrics.class);
                 MeterRegistry registry = context.getBean(MeterRegistry.class);
+                assertThat(registry.get(MicrometerRoutingMetrics.FORWARDED).counter().count()).isZero();
+                assertThat(context.getBean(RoutingMetrics.class)).isInstanceOf(MicrometerRoutingMetrics.class);
                 assertThat(registry.get(MicrometerMembershipMetrics.MEMBERS).tag("status", "active").gauge().value())
                     .isEqualTo(1.0);
             });
@@ -56,6 +60,7 @@ class ClusterOperationsTests {
     void withoutTheClusterThereIsNeitherHealthContributorNorMembershipMetrics() {
         this.contextRunner.run((context) -> assertThat(context).hasNotFailed()
             .doesNotHaveBean(ClusterHealthIndicator.class)
-            .doesNotHaveBean(MembershipMetrics.class));
+            .doesNotHaveBean(MembershipMetrics.class)
+            .doesNotHaveBean(RoutingMetrics.class));
     }
 }
