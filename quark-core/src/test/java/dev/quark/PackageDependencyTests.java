@@ -60,4 +60,13 @@ class PackageDependencyTests {
             .because("a backend implements the state SPI (dev.quark.state) with the shared JDBC support "
                     + "(dev.quark.jdbc), and knows neither the runtime, nor state.internal, nor other backends"))
         .toList()).as("state backends depend only on the state SPI");
+
+    @ArchTest
+    static final ArchRule hashRingDependsOnlyOnActorAddresses = classes().that()
+        .resideInAPackage("dev.quark.cluster.ring..")
+        .should()
+        .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
+            .or(resideInAnyPackage("dev.quark.cluster.ring..", "dev.quark.runtime")))
+        .because("the ring is pure arithmetic over silo ids and actor addresses (dev.quark.runtime.ActorAddress): "
+                + "membership, placement and the directory build on it, it knows none of them");
 }
