@@ -25,6 +25,11 @@ class PackageDependencyTests {
     private static final String[] STATE_BACKENDS = { "dev.quark.state.memory..", "dev.quark.state.redis..",
             "dev.quark.state.jdbc.." };
 
+    private static final String[] MEMBERSHIP_BACKENDS = { "dev.quark.cluster.membership.memory..",
+            "dev.quark.cluster.membership.redis..", "dev.quark.cluster.membership.jdbc.." };
+    private static final String[] LEASE_BACKENDS = { "dev.quark.lease.memory..", "dev.quark.lease.redis..",
+            "dev.quark.lease.jdbc.." };
+
     @ArchTest
     static final ArchRule actorApiDependsOnNothingElseOfQuark = classes().that()
         .resideInAnyPackage(PUBLIC_ACTOR_API)
@@ -60,6 +65,57 @@ class PackageDependencyTests {
             .because("a backend implements the state SPI (dev.quark.state) with the shared JDBC support "
                     + "(dev.quark.jdbc), and knows neither the runtime, nor state.internal, nor other backends"))
         .toList()).as("state backends depend only on the state SPI");
+
+    @ArchTest
+    static final ArchRule nothingElseInCoreDependsOnAMembershipBackend = noClasses().that()
+        .resideOutsideOfPackages(MEMBERSHIP_BACKENDS)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(MEMBERSHIP_BACKENDS)
+        .because("membership backends implement the membership SPI and are chosen by the wiring, never by the "
+                + "cluster code they serve");
+
+    @ArchTest
+    static final ArchRule membershipBackendsDependOnlyOnTheMembershipSpi = CompositeArchRule
+        .of(Arrays.stream(MEMBERSHIP_BACKENDS)
+            .map((backend) -> classes().that()
+                .resideInAPackage(backend)
+                .should()
+                .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
+                    .or(resideInAnyPackage(backend, "dev.quark.cluster.membership", "dev.quark.jdbc")))
+                .because("a backend implements the membership SPI (dev.quark.cluster.membership) with the shared "
+                        + "JDBC support (dev.quark.jdbc), and knows neither the ring, the transport, the runtime, "
+                        + "nor other backends"))
+            .toList())
+        .as("membership backends depend only on the membership SPI");
+
+    @ArchTest
+    static final ArchRule leasesDependOnNeitherTheRuntimeNorTheCluster = noClasses().that()
+        .resideInAPackage("dev.quark.lease..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.quark.actor..", "dev.quark.runtime..", "dev.quark.cluster..", "dev.quark.state..")
+        .because("leases are a building block under jobs, durable tasks, reminders and the outbox; the lease keeper "
+                + "takes a scheduler of its own shape instead of the runtime's");
+
+    @ArchTest
+    static final ArchRule nothingElseInCoreDependsOnALeaseBackend = noClasses().that()
+        .resideOutsideOfPackages(LEASE_BACKENDS)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(LEASE_BACKENDS)
+        .because("lease backends implement the lease SPI and are chosen by the wiring");
+
+    @ArchTest
+    static final ArchRule leaseBackendsDependOnlyOnTheLeaseSpi = CompositeArchRule.of(Arrays.stream(LEASE_BACKENDS)
+        .map((backend) -> classes().that()
+            .resideInAPackage(backend)
+            .should()
+            .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
+                .or(resideInAnyPackage(backend, "dev.quark.lease", "dev.quark.jdbc")))
+            .because("a backend implements the lease SPI (dev.quark.lease) with the shared JDBC support "
+                    + "(dev.quark.jdbc), and knows neither the runtime nor other backends"))
+        .toList()).as("lease backends depend only on the lease SPI");
 
     @ArchTest
     static final ArchRule hashRingDependsOnlyOnActorAddresses = classes().that()

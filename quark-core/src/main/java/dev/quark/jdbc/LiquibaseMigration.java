@@ -13,6 +13,7 @@ import liquibase.LabelExpression;
 import liquibase.Liquibase;
 import liquibase.Scope;
 import liquibase.analytics.configuration.AnalyticsArgs;
+import liquibase.changelog.FastCheckService;
 import liquibase.database.Database;
 import liquibase.database.DatabaseFactory;
 import liquibase.database.jvm.JdbcConnection;
@@ -67,6 +68,9 @@ public final class LiquibaseMigration {
         try (Connection connection = dataSource.getConnection()) {
             Database database = DatabaseFactory.getInstance()
                 .findCorrectDatabaseImplementation(new JdbcConnection(connection));
+            // Liquibase remembers per database URL and changelog path that a changelog is up to date, whatever its
+            // parameters: without clearing, applying it with another table prefix in the same JVM would do nothing.
+            Scope.getCurrentScope().getSingleton(FastCheckService.class).clearCache();
             Liquibase liquibase = new Liquibase(this.changelog, Scope.getCurrentScope().getResourceAccessor(), database);
             this.parameters.forEach(liquibase::setChangeLogParameter);
             liquibase.update(new Contexts(), new LabelExpression());

@@ -65,6 +65,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
     private final ActorReferences references;
 
+    private final CallDispatcher dispatcher;
+
     private final InboundCalls inbound;
 
     private final ScheduledThreadPoolExecutor timers;
@@ -84,8 +86,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         this.catalog = new ActivationCatalog(settings, this.scheduler, registry,
                 new IncomingFilters(builder.incomingFilters, settings.metrics()));
         CallRouter router = new CallRouter(this.catalog, builder.locator, builder.remoteSender);
-        CallDispatcher dispatcher = new CallDispatcher(router, settings, this.timers, builder.outgoingFilters);
-        this.references = new ActorReferences(registry, dispatcher);
+        this.dispatcher = new CallDispatcher(router, settings, builder.outgoingFilters);
+        this.references = new ActorReferences(registry, this.dispatcher);
         this.catalog.bindReferences(this.references);
         this.inbound = new InboundEntry(registry, router);
         settings.metrics().bindActorTypes(registry.types());
@@ -110,6 +112,28 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
     @Override
     public <T extends Actor> T get(Class<T> contract, String id) {
         return this.references.reference(contract, id);
+    }
+
+    /**
+     * Returns the wire name of a contract, the name every silo knows it by: its
+     * {@link dev.quark.actor.WireName}, otherwise its simple name. A transport writes it for a reference
+     * passed between silos; {@link #contractNamed(String)} turns it back into the contract.
+     * @param contract the actor contract, introspected here on first use
+     * @return the wire name
+     * @throws IllegalArgumentException naming the class when it is not an actor contract
+     */
+    public String wireNameOf(Class<? extends Actor> contract) {
+        return this.registry.contract(contract).wireName();
+    }
+
+    /**
+     * Returns the contract a wire name stands for among those this runtime knows: the contracts it hosts,
+     * those declared {@link Builder#callableContract(Class) callable}, and those it has made references to.
+     * @param wireName the wire name
+     * @return the contract, or {@code null} when this runtime knows none by that name
+     */
+    public @Nullable Class<? extends Actor> contractNamed(String wireName) {
+        return this.registry.contractNamed(wireName);
     }
 
     /**
@@ -211,6 +235,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
             this.catalog.close(this.settings.shutdownTimeout());
         }
         finally {
+            this.dispatcher.close();
             this.timers.shutdownNow();
             if (this.ownedTurnExecutor != null) {
                 this.ownedTurnExecutor.close();

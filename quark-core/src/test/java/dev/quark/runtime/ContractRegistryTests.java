@@ -49,6 +49,20 @@ class ContractRegistryTests {
     }
 
     @Test
+    void wireNamesResolveToTheContractsTheRuntimeKnows() {
+        try (ActorRuntime runtime = ActorRuntime.builder().actor(RenamedAccountActor.class).build()) {
+            assertThat(runtime.wireNameOf(RenamedAccount.class)).isEqualTo("AccountV1");
+            assertThat(runtime.contractNamed("AccountV1")).isEqualTo(RenamedAccount.class);
+            assertThat(runtime.contractNamed("RenamedAccount")).isNull();
+            assertThat(runtime.contractNamed("Remote")).isNull();
+            assertThat(runtime.wireNameOf(Remote.class)).isEqualTo("Remote");
+            assertThat(runtime.contractNamed("Remote")).isEqualTo(Remote.class);
+            assertThatIllegalArgumentException().isThrownBy(() -> runtime.wireNameOf(CounterActor.class))
+                .withMessageContaining(CounterActor.class.getName() + " is not an interface");
+        }
+    }
+
+    @Test
     void twoMethodsWithOneWireSignatureAreRefusedNamingBoth() {
         assertThatIllegalArgumentException()
             .isThrownBy(() -> ActorRuntime.builder().actor(ClashingActor.class).build())

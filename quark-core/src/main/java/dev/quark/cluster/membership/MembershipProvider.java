@@ -13,9 +13,20 @@ import java.time.Instant;
  * the loser reads again and retries. {@link #heartbeat} alone is not versioned: silos beat every few seconds,
  * and versioning it would make every other write conflict.
  * <p>
+ * Because heartbeats are not versioned, a write may carry an older heartbeat than the table holds (the writer
+ * read the entry before the silo beat again). The table then keeps the later of the two when the written
+ * entry has the epoch of the stored one, so that another silo's write (a suspicion vote, say) never moves a
+ * live silo's heartbeat back in time; an entry with another epoch is a new incarnation and is taken as is.
+ * <p>
+ * Instants (start time, heartbeats, suspicions) are kept to the millisecond: what is finer is dropped, so an
+ * entry read back equals the one written with its instants truncated to milliseconds.
+ * <p>
  * {@link #watch} only hints that something may have changed (Redis pub/sub, PostgreSQL notifications, or
  * nothing): hints may be lost or coalesced, so a silo also reads the table periodically. Implementations are
  * thread-safe; failures to reach the backend surface as runtime exceptions.
+ * <p>
+ * One provider instance is the table of one cluster: backends shared by several clusters (one Redis, one
+ * database) keep each cluster's table apart by the cluster name the provider was created with.
  */
 public interface MembershipProvider {
 
@@ -26,7 +37,8 @@ public interface MembershipProvider {
     MembershipSnapshot read();
 
     /**
-     * Inserts or replaces one silo's entry (by silo id) if the table still holds the expected version.
+     * Inserts or replaces one silo's entry (by silo id) if the table still holds the expected version. When
+     * the table holds an entry of the same silo and epoch with a later heartbeat, that heartbeat is kept.
      * @param entry the entry
      * @param expectedVersion the table version the caller read
      * @return {@code true} when written (the table version is now {@code expectedVersion + 1}),
@@ -45,7 +57,8 @@ public interface MembershipProvider {
     boolean remove(String siloId, long expectedVersion);
 
     /**
-     * Records that a silo is alive: sets its entry's last heartbeat, without changing the table version.
+     * Records that a silo is alive: sets its entry's last heartbeat, without changing the table version and
+     * without a hint to watchers.
      * @param siloId the silo
      * @param epoch the incarnation that beats
      * @param at the time of the heartbeat
@@ -55,10 +68,14 @@ public interface MembershipProvider {
     boolean heartbeat(String siloId, long epoch, Instant at);
 
     /**
-     * Asks to be told when the table may have changed.
+     * Asks to be told when the table may have changed. A provider that gives hints is listening when this
+     * method returns: a write or remove that succeeds afterwards is hinted, unless the hint is lost on the
+     * way (a dropped connection). A provider may also hint when nothing changed, for instance after it
+     * reconnected and cannot know what it missed.
      * @param listener called, on a thread of the provider's choosing, after a change may have happened; must
-     * return quickly
-     * @return a handle that stops the notifications
+     * return quickly, and may read the table
+     * @return a handle that stops the notifications and releases what the registration holds (a
+     * connection, a thread)
      */
     Watch watch(Runnable listener);
 

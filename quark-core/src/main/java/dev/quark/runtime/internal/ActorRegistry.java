@@ -32,8 +32,8 @@ public final class ActorRegistry {
 
     private final ConcurrentHashMap<Class<?>, ContractType> contracts = new ConcurrentHashMap<>();
 
-    /** Guarded by this; written when a contract becomes known. */
-    private final Map<String, Class<?>> contractsByWireName = new HashMap<>();
+    /** Written under this lock when a contract becomes known; read without it. */
+    private final ConcurrentHashMap<String, Class<? extends Actor>> contractsByWireName = new ConcurrentHashMap<>();
 
     private final List<ActorType> types;
 
@@ -137,7 +137,7 @@ public final class ActorRegistry {
         if (known != null) {
             return known;
         }
-        Class<?> clash = this.contractsByWireName.putIfAbsent(type.wireName(), type.contract());
+        Class<? extends Actor> clash = this.contractsByWireName.putIfAbsent(type.wireName(), type.contract());
         if (clash != null) {
             throw new IllegalStateException("Actor contracts " + clash.getName() + " and " + type.contract().getName()
                     + " have the same wire name '" + type.wireName() + "': give one of them another @"
@@ -170,6 +170,14 @@ public final class ActorRegistry {
         }
         return add(new ContractType(contract, wireName, null, typeName,
                 ContractIntrospector.methodsOf(contract, ActorMetrics.NONE)));
+    }
+
+    /**
+     * Returns the contract known under a wire name: hosted here, declared callable, or introspected on an
+     * earlier use; {@code null} when none is.
+     */
+    public @Nullable Class<? extends Actor> contractNamed(String wireName) {
+        return this.contractsByWireName.get(wireName);
     }
 
     /**

@@ -6,8 +6,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -31,7 +29,7 @@ public final class CallDispatcher {
 
     private final RuntimeSettings settings;
 
-    private final ScheduledExecutorService scheduler;
+    private final CallTimeouts timeouts;
 
     private final OutgoingCallFilter[] filters;
 
@@ -45,14 +43,12 @@ public final class CallDispatcher {
      * Creates the dispatcher.
      * @param router where invocations go
      * @param settings the runtime's settings
-     * @param scheduler the real-time executor that times out asynchronous calls
      * @param filters the outgoing filters, outermost first
      */
-    public CallDispatcher(CallRouter router, RuntimeSettings settings, ScheduledExecutorService scheduler,
-            List<OutgoingCallFilter> filters) {
+    public CallDispatcher(CallRouter router, RuntimeSettings settings, List<OutgoingCallFilter> filters) {
         this.router = router;
         this.settings = settings;
-        this.scheduler = scheduler;
+        this.timeouts = new CallTimeouts(settings.callTimeout(), settings.turnExecutor(), "quark-call-timeouts");
         this.filters = filters.toArray(OutgoingCallFilter[]::new);
         this.clock = settings.clock();
         this.callTimeoutNanos = settings.callTimeout().toNanos();
@@ -193,26 +189,23 @@ public final class CallDispatcher {
     }
 
     private void armTimeout(Invocation invocation) {
-        if (invocation.isDone()) {
-            return;
-        }
-        invocation.timeout(this.scheduler.schedule(
-                () -> this.settings.turnExecutor().execute(() -> invocation.completeExceptionally(timeoutOf(invocation))),
-                this.callTimeoutNanos, TimeUnit.NANOSECONDS));
+        this.timeouts.arm(invocation);
     }
 
     /**
      * Arms the call timeout of an asynchronous call whose caller waits on a stage an outgoing filter returned:
-     * that stage need not follow the invocation (a filter may compose more work after it), so it times out by
-     * itself, failing both, and stops its timer when it completes.
+     * that stage need not follow the invocation (a filter may compose more work after it), so it times out
+     * with it, failing both, and stops the timer when it completes.
      */
     private void armTimeout(Invocation invocation, CompletableFuture<?> filtered) {
-        ScheduledFuture<?> timer = this.scheduler.schedule(() -> this.settings.turnExecutor().execute(() -> {
-            ActorCallTimeoutException timeout = timeoutOf(invocation);
-            invocation.completeExceptionally(timeout);
-            filtered.completeExceptionally(timeout);
-        }), this.callTimeoutNanos, TimeUnit.NANOSECONDS);
-        filtered.whenComplete((result, failure) -> timer.cancel(false));
+        this.timeouts.arm(invocation, filtered);
+    }
+
+    /**
+     * Stops timing out asynchronous calls; the runtime calls it when it closes.
+     */
+    public void close() {
+        this.timeouts.close();
     }
 
     private ActorCallTimeoutException timeoutOf(Invocation invocation) {

@@ -3,7 +3,6 @@ package dev.quark.runtime.internal;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 
 import dev.quark.actor.ActorCallExpiredException;
@@ -68,7 +67,17 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
 
     volatile @Nullable Invocation awaiting;
 
-    private volatile @Nullable ScheduledFuture<?> timeout;
+    /** The timeouts this call is armed in, while it is; links and deadline guarded by their lock. */
+    volatile @Nullable CallTimeouts timeouts;
+
+    @Nullable Invocation timeoutPrevious;
+
+    @Nullable Invocation timeoutNext;
+
+    long timeoutAtNanos;
+
+    /** A filter's stage that times out with this call. */
+    @Nullable CompletableFuture<?> timeoutAlsoFails;
 
     /** What the turn returned, kept until the activation is released. Owner thread only. */
     @Nullable Object result;
@@ -102,7 +111,9 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
 
     /**
      * Creates the invocation of a call made on the current thread: inside a turn it continues that turn's
-     * call chain, outside it starts a new one; an open {@link RequestContext} sets request id and metadata.
+     * call chain and keeps its deadline when that one comes first (a nested call is of no use to a caller
+     * that has given up), outside it starts a new one; an open {@link RequestContext} sets request id and
+     * metadata.
      */
     static Invocation create(ActorAddress address, @Nullable ActorIdentity target, ActorMethod method,
             Object @Nullable [] arguments, long deadlineMillis) {
@@ -111,10 +122,12 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
         long chainId;
         String requestId;
         Map<String, String> metadata;
+        long deadline = deadlineMillis;
         if (caller != null) {
             chainId = caller.chainId;
             requestId = caller.requestId;
             metadata = caller.metadata;
+            deadline = Math.min(deadline, caller.deadlineMillis);
         }
         else {
             chainId = newChainId();
@@ -125,8 +138,7 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
             requestId = request.requestId();
             metadata = request.metadata();
         }
-        return new Invocation(target, address, method, null, arguments, chainId, requestId, metadata,
-                deadlineMillis);
+        return new Invocation(target, address, method, null, arguments, chainId, requestId, metadata, deadline);
     }
 
     /**
@@ -220,13 +232,6 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
         return this.task == null || this.task.keepsActivationAlive();
     }
 
-    void timeout(ScheduledFuture<?> scheduled) {
-        this.timeout = scheduled;
-        if (isDone()) {
-            scheduled.cancel(false);
-        }
-    }
-
     /**
      * Completes the call with the turn's outcome. The activation calls it once the turn has released it,
      * so a caller that wakes up finds the activation free and its activity recorded.
@@ -242,9 +247,9 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
     }
 
     private void finishWith(@Nullable Object result, @Nullable Throwable failure, Executor executor) {
-        ScheduledFuture<?> scheduled = this.timeout;
-        if (scheduled != null) {
-            scheduled.cancel(false);
+        CallTimeouts armed = this.timeouts;
+        if (armed != null) {
+            armed.callCompleted(this);
         }
         if (this.method != null && (this.completesOffTurn || this.method.returnKind() == ReturnKind.ASYNCHRONOUS)
                 && getNumberOfDependents() > 0) {

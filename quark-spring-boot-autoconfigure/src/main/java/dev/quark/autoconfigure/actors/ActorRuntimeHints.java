@@ -1,13 +1,19 @@
 package dev.quark.autoconfigure.actors;
 
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRef;
+import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.runtime.internal.ContractIntrospector;
 import dev.quark.state.internal.StateField;
 import dev.quark.state.internal.StateFields;
@@ -15,6 +21,7 @@ import dev.quark.state.internal.StateFields;
 import org.springframework.aot.hint.BindingReflectionHintsRegistrar;
 import org.springframework.aot.hint.MemberCategory;
 import org.springframework.aot.hint.RuntimeHints;
+import org.springframework.aot.hint.TypeReference;
 
 /**
  * The native-image hints one actor implementation needs at run time: a JDK proxy per contract for its
@@ -23,6 +30,10 @@ import org.springframework.aot.hint.RuntimeHints;
  * the state's value type. An implementation that extends {@link AbstractActor} also needs the base class's
  * own fields and methods: the runtime sets its host and calls its protected lifecycle hooks through method
  * handles found by a private lookup.
+ * <p>
+ * Calls between silos add what the payload codec reads and writes reflectively: JSON binding of every contract
+ * method's parameter and result types, and the public constructors of the exceptions the methods declare and of
+ * the JDK exceptions the codec rebuilds ({@link #registerPayloadCodec}).
  */
 public final class ActorRuntimeHints {
 
@@ -48,11 +59,61 @@ public final class ActorRuntimeHints {
             for (Class<?> type : interfacesOf(contract)) {
                 hints.reflection().registerType(type, MemberCategory.INVOKE_PUBLIC_METHODS);
             }
+            registerPayloads(hints, contract);
         }
         for (StateField state : StateFields.of(implementation)) {
             hints.reflection().registerField(state.field());
             BINDING.registerReflectionHints(hints.reflection(), state.valueType());
         }
+    }
+
+    /**
+     * Registers what the payload codec needs for every actor, whatever its contracts: the public constructors
+     * of the JDK exceptions it rebuilds when they come from another silo.
+     * @param hints where to register them
+     */
+    public static void registerPayloadCodec(RuntimeHints hints) {
+        for (String exception : JacksonPayloadCodec.jdkExceptionTypes()) {
+            hints.reflection().registerType(TypeReference.of(exception), MemberCategory.INVOKE_PUBLIC_CONSTRUCTORS);
+        }
+    }
+
+    /**
+     * Parameters and results travel through the application's Jackson mapper (references excepted: the codec
+     * writes those itself); declared exceptions may be rebuilt through their public constructors.
+     */
+    private static void registerPayloads(RuntimeHints hints, Class<? extends Actor> contract) {
+        for (Method method : contract.getMethods()) {
+            if (Modifier.isStatic(method.getModifiers())) {
+                continue;
+            }
+            for (Type parameter : method.getGenericParameterTypes()) {
+                registerBinding(hints, parameter);
+            }
+            registerBinding(hints, resultTypeOf(method));
+            for (Class<?> exception : method.getExceptionTypes()) {
+                hints.reflection().registerType(exception, MemberCategory.INVOKE_PUBLIC_CONSTRUCTORS);
+            }
+        }
+    }
+
+    private static Type resultTypeOf(Method method) {
+        Type result = method.getGenericReturnType();
+        if (CompletionStage.class.isAssignableFrom(method.getReturnType())) {
+            return (result instanceof ParameterizedType stage) ? stage.getActualTypeArguments()[0] : Object.class;
+        }
+        return result;
+    }
+
+    private static void registerBinding(RuntimeHints hints, Type type) {
+        if (type == void.class || type == Void.class || type == Object.class) {
+            return;
+        }
+        if (type instanceof Class<?> plain && (plain.isPrimitive() || ActorRef.class.isAssignableFrom(plain)
+                || Actor.class.isAssignableFrom(plain))) {
+            return;
+        }
+        BINDING.registerReflectionHints(hints.reflection(), type);
     }
 
     private static Set<Class<?>> interfacesOf(Class<?> contract) {

@@ -20,8 +20,10 @@ class ActorRuntimeHintsAotProcessor implements BeanFactoryInitializationAotProce
         if (implementations.isEmpty()) {
             return null;
         }
-        return (generationContext, code) -> implementations
-            .forEach((implementation) -> ActorRuntimeHints.registerActor(generationContext.getRuntimeHints(),
-                    implementation));
+        return (generationContext, code) -> {
+            ActorRuntimeHints.registerPayloadCodec(generationContext.getRuntimeHints());
+            implementations.forEach((implementation) -> ActorRuntimeHints
+                .registerActor(generationContext.getRuntimeHints(), implementation));
+        };
     }
 }

@@ -5,11 +5,16 @@ import dev.quark.actor.ActorRef;
 import dev.quark.autoconfigure.fixtures.duplicate.FirstEcho;
 import dev.quark.autoconfigure.fixtures.greeting.Greeter;
 import dev.quark.autoconfigure.fixtures.greeting.GreeterActor;
+import dev.quark.autoconfigure.fixtures.payments.Payment;
+import dev.quark.autoconfigure.fixtures.payments.PaymentRefusedException;
+import dev.quark.autoconfigure.fixtures.payments.PaymentsActor;
+import dev.quark.autoconfigure.fixtures.payments.Receipt;
 import dev.quark.autoconfigure.fixtures.wallet.WalletActor;
 import dev.quark.autoconfigure.fixtures.wallet.WalletState;
 import dev.quark.autoconfigure.state.QuarkStateRuntimeHintsAccess;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.aot.hint.MemberCategory;
 import org.springframework.aot.hint.RuntimeHints;
 import org.springframework.aot.hint.predicate.RuntimeHintsPredicates;
 import org.springframework.aot.test.generate.TestGenerationContext;
@@ -70,6 +75,32 @@ class ActorRuntimeHintsTests {
     }
 
     @Test
+    void contractPayloadsGetJsonBindingAndDeclaredExceptionsTheirConstructors() throws NoSuchMethodException {
+        RuntimeHints hints = new RuntimeHints();
+        ActorRuntimeHints.registerActor(hints, PaymentsActor.class);
+        assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(Payment.class, "reference")).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onConstructorInvocation(
+                Payment.class.getDeclaredConstructor(String.class, long.class, java.util.List.class)))
+            .accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(Receipt.class, "paidAt")).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onConstructorInvocation(
+                PaymentRefusedException.class.getConstructor(String.class)))
+            .accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onType(ActorRef.class)).rejects(hints);
+    }
+
+    @Test
+    void theJdkExceptionsThePayloadCodecRebuildsGetTheirConstructors() throws NoSuchMethodException {
+        RuntimeHints hints = new RuntimeHints();
+        ActorRuntimeHints.registerPayloadCodec(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onConstructorInvocation(
+                IllegalStateException.class.getConstructor(String.class)))
+            .accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onType(java.util.concurrent.TimeoutException.class)
+            .withMemberCategory(MemberCategory.INVOKE_PUBLIC_CONSTRUCTORS)).accepts(hints);
+    }
+
+    @Test
     void quarksChangelogsAreNativeResources() {
         RuntimeHints hints = new RuntimeHints();
         new QuarkStateRuntimeHintsAccess().register(hints);
@@ -90,6 +121,8 @@ class ActorRuntimeHintsTests {
         contribution.applyTo(generationContext, mock(BeanFactoryInitializationCode.class));
         assertThat(RuntimeHintsPredicates.proxies().forInterfaces(Greeter.class, ActorRef.class))
             .accepts(generationContext.getRuntimeHints());
+        assertThat(RuntimeHintsPredicates.reflection().onType(IllegalArgumentException.class)
+            .withMemberCategory(MemberCategory.INVOKE_PUBLIC_CONSTRUCTORS)).accepts(generationContext.getRuntimeHints());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.quark.cluster.membership.memory;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -11,11 +12,13 @@ import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.MembershipSnapshot;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.membership.Suspicion;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A membership table in this JVM's memory: one instance is the table of one cluster, shared by every silo
  * of that cluster in the JVM (tests, the test kit's test cluster). Listeners are told synchronously after
- * every change, on the writer's thread.
+ * every change, on the writer's thread. Like the other providers, it keeps instants to the millisecond.
  */
 public class InMemoryMembershipProvider implements MembershipProvider {
 
@@ -40,7 +43,7 @@ public class InMemoryMembershipProvider implements MembershipProvider {
                 return false;
             }
             Map<String, SiloEntry> silos = new TreeMap<>(this.snapshot.silos());
-            silos.put(entry.siloId(), entry);
+            silos.put(entry.siloId(), keepingLaterHeartbeat(toMillis(entry), silos.get(entry.siloId())));
             this.snapshot = new MembershipSnapshot(expectedVersion + 1, silos);
         }
         notifyListeners();
@@ -71,7 +74,7 @@ public class InMemoryMembershipProvider implements MembershipProvider {
                 return false;
             }
             Map<String, SiloEntry> silos = new TreeMap<>(this.snapshot.silos());
-            silos.put(siloId, entry.withLastHeartbeat(at));
+            silos.put(siloId, entry.withLastHeartbeat(at.truncatedTo(ChronoUnit.MILLIS)));
             this.snapshot = new MembershipSnapshot(this.snapshot.version(), silos);
             return true;
         }
@@ -82,6 +85,24 @@ public class InMemoryMembershipProvider implements MembershipProvider {
         Objects.requireNonNull(listener, "listener must not be null");
         this.listeners.add(listener);
         return () -> this.listeners.remove(listener);
+    }
+
+    private static SiloEntry keepingLaterHeartbeat(SiloEntry written, @Nullable SiloEntry stored) {
+        if (stored != null && stored.epoch() == written.epoch()
+                && stored.lastHeartbeat().isAfter(written.lastHeartbeat())) {
+            return written.withLastHeartbeat(stored.lastHeartbeat());
+        }
+        return written;
+    }
+
+    private static SiloEntry toMillis(SiloEntry entry) {
+        List<Suspicion> suspicions = entry.suspicions()
+            .stream()
+            .map((vote) -> new Suspicion(vote.suspectingSiloId(), vote.at().truncatedTo(ChronoUnit.MILLIS)))
+            .toList();
+        return new SiloEntry(entry.siloId(), entry.address(), entry.startTime().truncatedTo(ChronoUnit.MILLIS),
+                entry.status(), entry.lastHeartbeat().truncatedTo(ChronoUnit.MILLIS), entry.epoch(),
+                entry.actorTypes(), suspicions);
     }
 
     private void notifyListeners() {

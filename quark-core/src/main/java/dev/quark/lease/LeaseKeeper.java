@@ -1,0 +1,596 @@
+package dev.quark.lease;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Holds the leases of one owner and keeps them alive: renews all of them every {@code renewEvery}, in batches of
+ * {@code batchSize} ({@link LeaseStore#renewAll}), tells a {@link LeaseListener} as soon as one is lost, and
+ * releases the rest when closed.
+ * <p>
+ * A lease is lost when the store refuses its renewal ({@link LeaseLoss#RENEWAL_REFUSED}), or when its
+ * {@link Lease#validUntil()} passes on the keeper's clock before a renewal succeeded ({@link LeaseLoss#EXPIRED}),
+ * for instance while the store cannot be reached: the keeper wakes up at that instant for it, whatever renewals are
+ * in flight. A lost lease is no longer kept; the listener is told once. A failed renewal is logged and tried again
+ * at the next round: with the default {@code renewEvery} of a third of the duration a lease survives one failed
+ * round, with a quarter two.
+ * <p>
+ * Time comes from the injected {@link Clock} (the one the store computes {@code validUntil} with) and timed work
+ * from a {@link Scheduler}; renewals run on an {@link Executor}. Tests use a manual clock and a manual scheduler, so
+ * that renewals and expiry happen in virtual time:
+ * <pre>{@code
+ * ManualClock clock = new ManualClock();
+ * ManualScheduler scheduler = new ManualScheduler(clock);
+ * LeaseKeeper keeper = LeaseKeeper.builder(new InMemoryLeaseStore(clock), "node-1")
+ *     .duration(Duration.ofSeconds(30))
+ *     .clock(clock)
+ *     .scheduler((at, task) -> scheduler.schedule(at, task)::cancel)
+ *     .listener((lease, loss) -> handlers.interrupt(lease.resource()))
+ *     .build();
+ * }</pre>
+ * Thread-safe.
+ */
+public final class LeaseKeeper implements AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(LeaseKeeper.class);
+
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+    private final LeaseStore store;
+
+    private final String owner;
+
+    private final Duration duration;
+
+    private final Duration renewEvery;
+
+    private final int batchSize;
+
+    private final Clock clock;
+
+    private final Scheduler scheduler;
+
+    private final Executor executor;
+
+    private final LeaseListener listener;
+
+    private final @Nullable ScheduledExecutorService ownScheduler;
+
+    private final Object lock = new Object();
+
+    private final Map<String, Lease> held = new LinkedHashMap<>();
+
+    private boolean closed;
+
+    private boolean renewing;
+
+    private Scheduler.@Nullable Cancellable renewalTimer;
+
+    private Scheduler.@Nullable Cancellable expiryTimer;
+
+    private @Nullable Instant expiryTimerAt;
+
+    private LeaseKeeper(Builder builder) {
+        this.store = builder.store;
+        this.owner = builder.owner;
+        this.duration = builder.duration;
+        this.renewEvery = (builder.renewEvery != null) ? builder.renewEvery : builder.duration.dividedBy(3);
+        if (this.renewEvery.isZero() || this.renewEvery.isNegative() || this.renewEvery.compareTo(this.duration) >= 0) {
+            throw new IllegalArgumentException("renewEvery " + this.renewEvery + " must be positive and shorter than the "
+                    + "lease duration " + this.duration);
+        }
+        this.batchSize = builder.batchSize;
+        this.clock = builder.clock;
+        this.listener = builder.listener;
+        this.executor = (builder.executor != null) ? builder.executor : virtualThreads();
+        if (builder.scheduler != null) {
+            this.scheduler = builder.scheduler;
+            this.ownScheduler = null;
+        }
+        else {
+            this.ownScheduler = Executors.newSingleThreadScheduledExecutor(daemon());
+            this.scheduler = Scheduler.of(this.clock, this.ownScheduler);
+        }
+    }
+
+    /**
+     * Starts building a keeper.
+     * @param store where the leases are
+     * @param owner the owner of every lease the keeper acquires or keeps
+     * @return the builder
+     */
+    public static Builder builder(LeaseStore store, String owner) {
+        return new Builder(store, owner);
+    }
+
+    /**
+     * Returns the owner of the leases.
+     * @return the owner
+     */
+    public String owner() {
+        return this.owner;
+    }
+
+    /**
+     * Returns how long each acquisition and renewal lasts.
+     * @return the lease duration
+     */
+    public Duration duration() {
+        return this.duration;
+    }
+
+    /**
+     * Acquires up to {@code max} of the resources that are free ({@link LeaseStore#tryAcquireAny}) and keeps the
+     * leases granted.
+     * @param resources the candidates, in order of preference
+     * @param max the most leases to acquire
+     * @return the leases acquired
+     * @throws IllegalStateException when the keeper is closed
+     */
+    public List<Lease> acquire(Collection<String> resources, int max) {
+        requireOpen();
+        List<Lease> acquired = this.store.tryAcquireAny(resources, max, this.owner, this.duration);
+        acquired.forEach(this::keep);
+        return acquired;
+    }
+
+    /**
+     * Acquires a resource if it is free and keeps the lease.
+     * @param resource the resource
+     * @return the lease, or empty when the resource is held
+     * @throws IllegalStateException when the keeper is closed
+     */
+    public Optional<Lease> acquire(String resource) {
+        return acquire(List.of(resource), 1).stream().findFirst();
+    }
+
+    /**
+     * Keeps a lease acquired elsewhere, in place of any lease on the same resource the keeper kept.
+     * @param lease the lease, of the keeper's owner
+     * @throws IllegalArgumentException when the lease has another owner
+     * @throws IllegalStateException when the keeper is closed; the lease is then released
+     */
+    public void keep(Lease lease) {
+        Objects.requireNonNull(lease, "lease must not be null");
+        if (!lease.owner().equals(this.owner)) {
+            throw new IllegalArgumentException("Lease " + lease + " belongs to '" + lease.owner()
+                    + "', not to this keeper's owner '" + this.owner + "'");
+        }
+        synchronized (this.lock) {
+            if (!this.closed) {
+                this.held.put(lease.resource(), lease);
+                armRenewal();
+                armExpiry();
+                return;
+            }
+        }
+        releaseQuietly(List.of(lease));
+        throw new IllegalStateException("LeaseKeeper of '" + this.owner + "' is closed; released " + lease);
+    }
+
+    /**
+     * Stops keeping a lease and releases it.
+     * @param lease the lease
+     * @return whether it was still held until released ({@link LeaseStore#release})
+     */
+    public boolean release(Lease lease) {
+        Objects.requireNonNull(lease, "lease must not be null");
+        synchronized (this.lock) {
+            Lease current = this.held.get(lease.resource());
+            if (current != null && current.isSameLease(lease)) {
+                this.held.remove(lease.resource());
+                armExpiry();
+            }
+        }
+        return this.store.release(lease);
+    }
+
+    /**
+     * Returns the lease kept on a resource, with its latest {@link Lease#validUntil()}.
+     * @param resource the resource
+     * @return the lease, or empty when none is kept
+     */
+    public Optional<Lease> lease(String resource) {
+        synchronized (this.lock) {
+            return Optional.ofNullable(this.held.get(resource));
+        }
+    }
+
+    /**
+     * Returns the leases kept.
+     * @return the leases, in the order they were kept
+     */
+    public List<Lease> leases() {
+        synchronized (this.lock) {
+            return List.copyOf(this.held.values());
+        }
+    }
+
+    /**
+     * Stops renewing and releases every lease kept, without telling the listener. Failures to release are logged:
+     * the leases then expire on their own.
+     */
+    @Override
+    public void close() {
+        List<Lease> leases;
+        synchronized (this.lock) {
+            if (this.closed) {
+                return;
+            }
+            this.closed = true;
+            cancel(this.renewalTimer);
+            cancel(this.expiryTimer);
+            this.renewalTimer = null;
+            this.expiryTimer = null;
+            this.expiryTimerAt = null;
+            leases = List.copyOf(this.held.values());
+            this.held.clear();
+        }
+        releaseQuietly(leases);
+        if (this.ownScheduler != null) {
+            this.ownScheduler.shutdownNow();
+        }
+    }
+
+    private CompletionStage<?> renewalDue() {
+        List<Lease> leases;
+        synchronized (this.lock) {
+            this.renewalTimer = null;
+            if (this.closed || this.renewing || this.held.isEmpty()) {
+                armRenewal();
+                return DONE;
+            }
+            this.renewing = true;
+            leases = List.copyOf(this.held.values());
+        }
+        try {
+            return CompletableFuture.runAsync(() -> renew(leases), this.executor);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Could not start renewing the leases of '{}'", this.owner, ex);
+            synchronized (this.lock) {
+                this.renewing = false;
+                armRenewal();
+            }
+            return DONE;
+        }
+    }
+
+    private void renew(List<Lease> leases) {
+        try {
+            for (int from = 0; from < leases.size(); from += this.batchSize) {
+                List<Lease> batch = leases.subList(from, Math.min(leases.size(), from + this.batchSize));
+                LeaseRenewal renewal;
+                try {
+                    renewal = this.store.renewAll(batch, this.duration);
+                }
+                catch (RuntimeException ex) {
+                    logger.warn("Could not renew {} leases of '{}'; trying again in {}", batch.size(), this.owner,
+                            this.renewEvery, ex);
+                    continue;
+                }
+                apply(renewal);
+            }
+        }
+        finally {
+            synchronized (this.lock) {
+                this.renewing = false;
+                armRenewal();
+            }
+        }
+    }
+
+    private void apply(LeaseRenewal renewal) {
+        List<Lease> lost = new ArrayList<>();
+        List<Lease> unwanted = new ArrayList<>();
+        synchronized (this.lock) {
+            for (Lease renewed : renewal.renewed()) {
+                Lease current = this.held.get(renewed.resource());
+                if (current != null && current.isSameLease(renewed)) {
+                    if (renewed.validUntil().isAfter(current.validUntil())) {
+                        this.held.put(renewed.resource(), renewed);
+                    }
+                }
+                else {
+                    unwanted.add(renewed);
+                }
+            }
+            for (Lease refused : renewal.lost()) {
+                Lease current = this.held.get(refused.resource());
+                if (current != null && current.isSameLease(refused)) {
+                    this.held.remove(refused.resource());
+                    lost.add(current);
+                }
+            }
+            armExpiry();
+        }
+        tell(lost, LeaseLoss.RENEWAL_REFUSED);
+        // Renewed after the keeper gave them up (expired locally, released, closed): free the resources now.
+        releaseQuietly(unwanted);
+    }
+
+    private CompletionStage<?> expiryDue() {
+        List<Lease> expired = new ArrayList<>();
+        synchronized (this.lock) {
+            this.expiryTimer = null;
+            this.expiryTimerAt = null;
+            if (this.closed) {
+                return DONE;
+            }
+            Instant now = this.clock.instant();
+            this.held.values().removeIf((lease) -> !lease.isValidAt(now) && expired.add(lease));
+            armExpiry();
+        }
+        tell(expired, LeaseLoss.EXPIRED);
+        return DONE;
+    }
+
+    /**
+     * Schedules the next renewal round unless one is scheduled or running. Called holding the lock.
+     */
+    private void armRenewal() {
+        if (this.closed || this.renewing || this.renewalTimer != null || this.held.isEmpty()) {
+            return;
+        }
+        this.renewalTimer = this.scheduler.schedule(this.clock.instant().plus(this.renewEvery), this::renewalDue);
+    }
+
+    /**
+     * Schedules the expiry check at the earliest {@code validUntil} of the leases kept. Called holding the lock.
+     */
+    private void armExpiry() {
+        Instant earliest = this.held.values().stream().map(Lease::validUntil).min(Instant::compareTo).orElse(null);
+        if (this.closed || (earliest != null && earliest.equals(this.expiryTimerAt))) {
+            return;
+        }
+        cancel(this.expiryTimer);
+        this.expiryTimer = null;
+        this.expiryTimerAt = earliest;
+        if (earliest != null) {
+            this.expiryTimer = this.scheduler.schedule(earliest, this::expiryDue);
+        }
+    }
+
+    private void tell(List<Lease> leases, LeaseLoss loss) {
+        for (Lease lease : leases) {
+            try {
+                this.listener.leaseLost(lease, loss);
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Lease listener failed for {} ({})", lease, loss, ex);
+            }
+        }
+    }
+
+    private void releaseQuietly(List<Lease> leases) {
+        if (leases.isEmpty()) {
+            return;
+        }
+        try {
+            this.store.releaseAll(leases);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Could not release {} leases of '{}'; they expire on their own", leases.size(), this.owner, ex);
+        }
+    }
+
+    private void requireOpen() {
+        synchronized (this.lock) {
+            if (this.closed) {
+                throw new IllegalStateException("LeaseKeeper of '" + this.owner + "' is closed");
+            }
+        }
+    }
+
+    private static void cancel(Scheduler.@Nullable Cancellable timer) {
+        if (timer != null) {
+            timer.cancel();
+        }
+    }
+
+    private static Executor virtualThreads() {
+        ThreadFactory threads = Thread.ofVirtual().name("quark-lease-keeper-", 0).factory();
+        return (task) -> threads.newThread(task).start();
+    }
+
+    private static ThreadFactory daemon() {
+        return Thread.ofPlatform().name("quark-lease-keeper-timer-", 0).daemon().factory();
+    }
+
+    @Override
+    public String toString() {
+        synchronized (this.lock) {
+            return "LeaseKeeper[" + this.owner + ", " + this.held.size() + " leases" + (this.closed ? ", closed" : "")
+                    + "]";
+        }
+    }
+
+    /**
+     * Runs the keeper's timed work at instants of its clock: the same shape as the runtime's
+     * {@code RuntimeScheduler}, which adapts with {@code (at, task) -> runtimeScheduler.schedule(at, task)::cancel}
+     * (as does the test kit's {@code ManualScheduler}), without the lease package depending on the runtime.
+     */
+    @FunctionalInterface
+    public interface Scheduler {
+
+        /**
+         * Runs a task at an instant, or as soon as possible if it has passed.
+         * @param at when to run the task
+         * @param task the task; it returns a stage that completes when the work it started is done
+         * @return a handle to cancel the task
+         */
+        Cancellable schedule(Instant at, Supplier<? extends CompletionStage<?>> task);
+
+        /**
+         * Returns a scheduler that waits in real time, on an executor, for the distance between now and the due
+         * instant on a clock.
+         * @param clock the clock the instants are on
+         * @param executor the executor that waits; tasks only start work, so one thread is enough
+         * @return the scheduler
+         */
+        static Scheduler of(Clock clock, ScheduledExecutorService executor) {
+            Objects.requireNonNull(clock, "clock must not be null");
+            Objects.requireNonNull(executor, "executor must not be null");
+            return (at, task) -> {
+                long delay = Math.max(0, Duration.between(clock.instant(), at).toNanos());
+                ScheduledFuture<?> scheduled = executor.schedule(() -> run(task), delay, TimeUnit.NANOSECONDS);
+                return () -> scheduled.cancel(false);
+            };
+        }
+
+        private static void run(Supplier<? extends CompletionStage<?>> task) {
+            try {
+                var unused = task.get();
+            }
+            catch (RuntimeException ex) {
+                logger.error("Scheduled lease keeper task failed", ex);
+            }
+        }
+
+        /**
+         * A scheduled task that can still be cancelled.
+         */
+        @FunctionalInterface
+        interface Cancellable {
+
+            /**
+             * Cancels the task if it has not started.
+             * @return whether the task was cancelled before it started
+             */
+            boolean cancel();
+        }
+    }
+
+    /**
+     * Builds a {@link LeaseKeeper}.
+     */
+    public static final class Builder {
+
+        private final LeaseStore store;
+
+        private final String owner;
+
+        private Duration duration = Duration.ofSeconds(30);
+
+        private @Nullable Duration renewEvery;
+
+        private int batchSize = 1000;
+
+        private Clock clock = Clock.systemUTC();
+
+        private @Nullable Scheduler scheduler;
+
+        private @Nullable Executor executor;
+
+        private LeaseListener listener = (lease, loss) -> logger.warn("Lost {} ({})", lease, loss);
+
+        private Builder(LeaseStore store, String owner) {
+            this.store = Objects.requireNonNull(store, "store must not be null");
+            this.owner = LeaseArguments.requireOwner(owner);
+        }
+
+        /**
+         * Sets how long each acquisition and renewal lasts; 30 seconds unless set.
+         * @param duration the lease duration, at least 1ms
+         * @return this builder
+         */
+        public Builder duration(Duration duration) {
+            this.duration = LeaseArguments.requireDuration(duration);
+            return this;
+        }
+
+        /**
+         * Sets how often the leases are renewed; a third of the duration unless set.
+         * @param renewEvery the interval, positive and shorter than the duration
+         * @return this builder
+         */
+        public Builder renewEvery(Duration renewEvery) {
+            this.renewEvery = Objects.requireNonNull(renewEvery, "renewEvery must not be null");
+            return this;
+        }
+
+        /**
+         * Sets how many leases one renewal call carries; 1000 unless set.
+         * @param batchSize the batch size, positive
+         * @return this builder
+         */
+        public Builder batchSize(int batchSize) {
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("batchSize must be positive, was " + batchSize);
+            }
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /**
+         * Sets the clock, the one the store computes {@link Lease#validUntil()} with; the system clock unless set.
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the scheduler of renewals and expiry checks; unless set, the keeper waits in real time on a daemon
+         * thread of its own, stopped by {@link LeaseKeeper#close()}.
+         * @param scheduler the scheduler
+         * @return this builder
+         */
+        public Builder scheduler(Scheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
+            return this;
+        }
+
+        /**
+         * Sets where renewals run (they call the store); a new virtual thread each unless set.
+         * @param executor the executor
+         * @return this builder
+         */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor must not be null");
+            return this;
+        }
+
+        /**
+         * Sets who is told when a lease is lost; unless set, losses are only logged.
+         * @param listener the listener
+         * @return this builder
+         */
+        public Builder listener(LeaseListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener must not be null");
+            return this;
+        }
+
+        /**
+         * Builds the keeper.
+         * @return the keeper, keeping nothing yet
+         * @throws IllegalArgumentException when {@code renewEvery} is not shorter than the duration
+         */
+        public LeaseKeeper build() {
+            return new LeaseKeeper(this);
+        }
+    }
+}

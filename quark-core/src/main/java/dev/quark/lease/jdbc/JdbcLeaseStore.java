@@ -1,0 +1,214 @@
+package dev.quark.lease.jdbc;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+import javax.sql.DataSource;
+
+import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.lease.AbstractLeaseStore;
+import dev.quark.lease.FencingToken;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseHolder;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+/**
+ * Keeps leases in a PostgreSQL table, one row per held lease, and draws tokens from a sequence:
+ * <pre>
+ * {prefix}lease (resource primary key, owner, token bigint, expires_at timestamptz, acquired_at timestamptz)
+ * {prefix}lease_token   sequence
+ * </pre>
+ * created by the Liquibase changelog {@value #CHANGELOG}. Every operation is one statement over all the leases
+ * it concerns (arrays bound as parameters), in the caller's transaction when there is one (Spring-managed),
+ * otherwise on its own.
+ * <p>
+ * The server's {@code clock_timestamp()} decides expiry (not {@code now()}, which stands still for a whole
+ * transaction); the store's {@link Clock} only computes {@link Lease#validUntil()}. An acquisition takes a
+ * transaction-level advisory lock per candidate with {@code pg_try_advisory_xact_lock(hashtext(table),
+ * hashtext(resource))} before it draws the token, which makes tokens grow per resource even when a lease row is
+ * deleted and inserted again, and lets concurrent batch acquisitions skip each other's candidates instead of
+ * waiting; an application's own advisory locks should not use {@code hashtext} of the table's name as their
+ * first key. A released lease's row is deleted; an expired one stays until its resource is acquired again.
+ */
+public class JdbcLeaseStore extends AbstractLeaseStore {
+
+    /** The class path location of the Liquibase changelog that creates the table and the sequence. */
+    public static final String CHANGELOG = "db/changelog/quark/leases.xml";
+
+    private final JdbcClient jdbc;
+
+    private final String table;
+
+    private final String sequence;
+
+    private final String acquire;
+
+    private final String extend;
+
+    private final String remove;
+
+    private final String read;
+
+    /**
+     * Creates a store.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the names of the table and the sequence, for instance {@code quark_}
+     * @param clock the caller's clock, which computes {@link Lease#validUntil()}
+     */
+    public JdbcLeaseStore(DataSource dataSource, TablePrefix tablePrefix, Clock clock) {
+        super(clock);
+        Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.jdbc = JdbcClient.create(dataSource);
+        this.table = tablePrefix.table("lease");
+        this.sequence = tablePrefix.table("lease_token");
+        this.acquire = """
+                with candidate as (
+                    select r.resource, r.position
+                    from unnest(?::text[]) with ordinality as r(resource, position)
+                    where not exists (select 1 from %1$s h where h.resource = r.resource and h.expires_at > clock_timestamp())
+                      and pg_try_advisory_xact_lock(hashtext('%1$s'), hashtext(r.resource))
+                    order by r.position
+                    limit ?
+                )
+                insert into %1$s as l (resource, owner, token, expires_at, acquired_at)
+                select c.resource, ?, nextval('%2$s'), clock_timestamp() + ?::bigint * interval '1 millisecond',
+                    clock_timestamp()
+                from candidate c
+                order by c.position
+                on conflict (resource) do update
+                    set owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at,
+                        acquired_at = excluded.acquired_at
+                    where l.expires_at <= clock_timestamp() and l.token < excluded.token
+                returning l.resource, l.token
+                """.formatted(this.table, this.sequence);
+        this.extend = """
+                update %s as l set expires_at = clock_timestamp() + ?::bigint * interval '1 millisecond'
+                from unnest(?::text[], ?::bigint[]) as r(resource, token)
+                where l.resource = r.resource and l.token = r.token and l.expires_at > clock_timestamp()
+                returning l.resource, l.token
+                """.formatted(this.table);
+        this.remove = """
+                delete from %s as l
+                using unnest(?::text[], ?::bigint[]) as r(resource, token)
+                where l.resource = r.resource and l.token = r.token
+                returning l.resource, l.token, l.expires_at > clock_timestamp()
+                """.formatted(this.table);
+        this.read = """
+                select owner, token, greatest(0, extract(epoch from expires_at - clock_timestamp()) * 1000)::bigint
+                from %s where resource = ? and expires_at > clock_timestamp()
+                """.formatted(this.table);
+    }
+
+    /**
+     * Returns the migration that creates this store's table and sequence.
+     * @param tablePrefix the table prefix
+     * @return the migration
+     */
+    public static LiquibaseMigration migration(TablePrefix tablePrefix) {
+        return new LiquibaseMigration(CHANGELOG, tablePrefix);
+    }
+
+    /**
+     * Returns the name of the table, for {@link JdbcFencing} and for queries of an area's own.
+     * @return the table name, with its prefix
+     */
+    public String table() {
+        return this.table;
+    }
+
+    /**
+     * Returns the name of the sequence the tokens come from.
+     * @return the sequence name, with its prefix
+     */
+    public String sequence() {
+        return this.sequence;
+    }
+
+    @Override
+    protected Map<String, FencingToken> acquire(List<String> resources, int max, String owner, Duration duration) {
+        Map<String, FencingToken> granted = new HashMap<>();
+        this.jdbc.sql(this.acquire)
+            .params(resources.toArray(String[]::new), max, owner, duration.toMillis())
+            .query((row, number) -> new Key(row.getString(1), row.getLong(2)))
+            .list()
+            .forEach((key) -> granted.put(key.resource(), new FencingToken(key.token())));
+        Map<String, FencingToken> ordered = new LinkedHashMap<>();
+        for (String resource : resources) {
+            FencingToken token = granted.get(resource);
+            if (token != null) {
+                ordered.put(resource, token);
+            }
+        }
+        return ordered;
+    }
+
+    @Override
+    protected Collection<Lease> extend(List<Lease> leases, Duration duration) {
+        List<Key> extended = this.jdbc.sql(this.extend)
+            .params(duration.toMillis(), resources(leases), tokens(leases))
+            .query((row, number) -> new Key(row.getString(1), row.getLong(2)))
+            .list();
+        return select(leases, extended);
+    }
+
+    @Override
+    protected Collection<Lease> remove(List<Lease> leases) {
+        List<Key> wereLive = this.jdbc.sql(this.remove)
+            .params(resources(leases), tokens(leases))
+            .query((row, number) -> new Removed(new Key(row.getString(1), row.getLong(2)), row.getBoolean(3)))
+            .list()
+            .stream()
+            .filter(Removed::wasLive)
+            .map(Removed::key)
+            .toList();
+        return select(leases, wereLive);
+    }
+
+    @Override
+    protected Optional<LeaseHolder> read(String resource) {
+        return this.jdbc.sql(this.read)
+            .param(resource)
+            .query((row, number) -> new LeaseHolder(resource, row.getString(1), new FencingToken(row.getLong(2)),
+                    Duration.ofMillis(row.getLong(3))))
+            .optional();
+    }
+
+    private static String[] resources(List<Lease> leases) {
+        return leases.stream().map(Lease::resource).toArray(String[]::new);
+    }
+
+    private static Long[] tokens(List<Lease> leases) {
+        return leases.stream().map((lease) -> lease.token().value()).toArray(Long[]::new);
+    }
+
+    private static List<Lease> select(List<Lease> leases, List<Key> keys) {
+        Set<Key> selected = new HashSet<>(keys);
+        return leases.stream().filter((lease) -> selected.contains(Key.of(lease))).toList();
+    }
+
+    @Override
+    public String toString() {
+        return "JdbcLeaseStore[table " + this.table + "]";
+    }
+
+    private record Key(String resource, long token) {
+
+        static Key of(Lease lease) {
+            return new Key(lease.resource(), lease.token().value());
+        }
+    }
+
+    private record Removed(Key key, boolean wasLive) {
+    }
+}

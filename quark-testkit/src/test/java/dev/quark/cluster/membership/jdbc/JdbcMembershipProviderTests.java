@@ -1,0 +1,220 @@
+package dev.quark.cluster.membership.jdbc;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.cluster.membership.MembershipProvider;
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.membership.Suspicion;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.testkit.cluster.MembershipProviderContractTests;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import dev.quark.testkit.server.TcpProxy;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.awaitility.Awaitility.await;
+
+class JdbcMembershipProviderTests extends MembershipProviderContractTests {
+
+    private static final TablePrefix PREFIX = new TablePrefix(TablePrefix.DEFAULT);
+
+    private static PostgresTestSchema schema;
+
+    private static HikariDataSource dataSource;
+
+    private static JdbcClient jdbc;
+
+    @BeforeAll
+    static void connect() {
+        schema = PostgresTestServer.get().createSchema(JdbcMembershipProviderTests.class);
+        dataSource = dataSource(schema.jdbcUrl());
+        JdbcMembershipProvider.migration(PREFIX).apply(dataSource);
+        jdbc = JdbcClient.create(dataSource);
+    }
+
+    static HikariDataSource dataSource(String url) {
+        HikariDataSource pool = new HikariDataSource();
+        pool.setJdbcUrl(url);
+        pool.setMaximumPoolSize(20);
+        return pool;
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (dataSource != null) {
+            dataSource.close();
+        }
+        if (schema != null) {
+            schema.close();
+        }
+    }
+
+    @Override
+    protected MembershipProvider provider(String clusterName) {
+        return new JdbcMembershipProvider(dataSource, PREFIX, clusterName);
+    }
+
+    private JdbcMembershipProvider jdbcTable() {
+        return (JdbcMembershipProvider) table();
+    }
+
+    @Test
+    void theChangelogCreatesTheDocumentedTables() {
+        assertThat(jdbcTable().versionTable()).isEqualTo("quark_membership_version");
+        assertThat(jdbcTable().siloTable()).isEqualTo("quark_membership_silo");
+        assertThat(jdbcTable().channel()).isEqualTo("quark_membership");
+        assertThat(columns("quark_membership_version")).containsExactly("cluster_name text NO", "version bigint NO",
+                "updated_at timestamp with time zone NO");
+        assertThat(primaryKey("quark_membership_version")).containsExactly("cluster_name");
+        assertThat(columns("quark_membership_silo")).containsExactly("cluster_name text NO", "silo_id text NO",
+                "host text NO", "port integer NO", "start_time timestamp with time zone NO",
+                "status character varying NO", "last_heartbeat timestamp with time zone NO", "epoch bigint NO",
+                "actor_types jsonb NO", "suspicions jsonb NO");
+        assertThat(primaryKey("quark_membership_silo")).containsExactly("cluster_name", "silo_id");
+    }
+
+    private static List<String> columns(String table) {
+        return jdbc.sql("select column_name || ' ' || data_type || ' ' || is_nullable from information_schema.columns "
+                + "where table_schema = current_schema() and table_name = ? order by ordinal_position")
+            .param(table)
+            .query(String.class)
+            .list();
+    }
+
+    private static List<String> primaryKey(String table) {
+        return jdbc.sql("select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid "
+                + "and a.attnum = any(i.indkey) where i.indrelid = ?::regclass and i.indisprimary order by a.attname")
+            .param(table)
+            .query(String.class)
+            .list();
+    }
+
+    @Test
+    void aClusterIsAVersionRowAndOneRowPerSilo() {
+        SiloEntry entry = new SiloEntry("silo-a", new SiloAddress("10.0.0.5", 7100), START, SiloStatus.ACTIVE,
+                START.plusSeconds(1), 3, Set.of("Bank", "Account"),
+                List.of(new Suspicion("silo-b", START.plusSeconds(2))));
+        table().write(entry, 0);
+        table().write(entry.withStatus(SiloStatus.SHUTTING_DOWN), 1);
+        assertThat(jdbc.sql("select version from quark_membership_version where cluster_name = ?")
+            .param(clusterName())
+            .query(Long.class)
+            .single()).isEqualTo(2);
+        Map<String, Object> row = jdbc.sql("select silo_id, host, port, status, epoch, actor_types::text as actor_types, "
+                + "suspicions::text as suspicions, start_time = ? as start_matches "
+                + "from quark_membership_silo where cluster_name = ?")
+            .params(java.time.OffsetDateTime.parse("2025-06-10T08:00:00.123Z"), clusterName())
+            .query()
+            .singleRow();
+        assertThat(row).containsEntry("silo_id", "silo-a")
+            .containsEntry("host", "10.0.0.5")
+            .containsEntry("port", 7100)
+            .containsEntry("status", "SHUTTING_DOWN")
+            .containsEntry("epoch", 3L)
+            .containsEntry("actor_types", "[\"Account\", \"Bank\"]")
+            .containsEntry("suspicions", "[{\"at\": \"2025-06-10T08:00:02.123Z\", \"suspectingSiloId\": \"silo-b\"}]")
+            .containsEntry("start_matches", true);
+    }
+
+    @Test
+    void aRefusedWriteLeavesNoVersionRowBehind() {
+        assertThat(table().write(entry("silo-a", 1, SiloStatus.JOINING), 3)).isFalse();
+        assertThat(jdbc.sql("select count(*) from quark_membership_version where cluster_name = ?")
+            .param(clusterName())
+            .query(Long.class)
+            .single()).isZero();
+    }
+
+    @Test
+    void aRowThatIsNotAnEntryIsReported() {
+        table().write(entry("silo-a", 1, SiloStatus.JOINING), 0);
+        jdbc.sql("update quark_membership_silo set status = 'LOST' where cluster_name = ?").param(clusterName()).update();
+        assertThatIllegalStateException().isThrownBy(() -> table().read())
+            .withMessageContaining("'silo-a'")
+            .withMessageContaining(clusterName())
+            .withMessageContaining("LOST");
+    }
+
+    @Test
+    void clusterNamesAreValidated() {
+        assertThatIllegalArgumentException().isThrownBy(() -> new JdbcMembershipProvider(dataSource, PREFIX, " "));
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> new JdbcMembershipProvider(dataSource, PREFIX, "x".repeat(256)))
+            .withMessageContaining("255");
+    }
+
+    @Test
+    void applyingTheChangelogAgainChangesNothing() {
+        SiloEntry entry = entry("silo-a", 1, SiloStatus.ACTIVE);
+        table().write(entry, 0);
+        JdbcMembershipProvider.migration(PREFIX).apply(dataSource);
+        assertThat(table().read()).isEqualTo(new MembershipSnapshot(1, Map.of("silo-a", entry)));
+        assertThat(jdbc.sql("select id from databasechangelog where filename = 'db/changelog/quark/membership.xml' "
+                + "and id like 'quark_%' order by id")
+            .query(String.class)
+            .list()).containsExactly("quark_membership_silo-1", "quark_membership_version-1");
+    }
+
+    @Test
+    void anotherTablePrefixGetsItsOwnTablesAndChannel() throws InterruptedException {
+        TablePrefix other = new TablePrefix("other_");
+        JdbcMembershipProvider.migration(other).apply(dataSource);
+        JdbcMembershipProvider otherTable = new JdbcMembershipProvider(dataSource, other, clusterName());
+        assertThat(otherTable.siloTable()).isEqualTo("other_membership_silo");
+        Hints hints = watch(otherTable);
+        assertThat(otherTable.write(entry("silo-a", 1, SiloStatus.ACTIVE), 0)).isTrue();
+        assertThat(hints.await()).isTrue();
+        assertThat(table().read()).isEqualTo(MembershipSnapshot.EMPTY);
+    }
+
+    @Test
+    void aWatchHoldsOneConnectionUntilClosed() {
+        int before = dataSource.getHikariPoolMXBean().getActiveConnections();
+        Hints hints = watch(table());
+        assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).isEqualTo(before + 1);
+        assertThat(((PostgresMembershipWatch) hints.watch()).isRunning()).isTrue();
+        hints.watch().close();
+        assertThat(((PostgresMembershipWatch) hints.watch()).isRunning()).isFalse();
+        assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).isEqualTo(before);
+        assertThat(jdbc.sql("select count(*) from pg_listening_channels()").query(Long.class).single())
+            .as("the connection went back to the pool without listening").isZero();
+    }
+
+    @Test
+    void aWatchListensAgainAfterALostConnectionAndHints() throws InterruptedException {
+        Matcher url = Pattern.compile("jdbc:postgresql://([^:/]+)(?::(\\d+))?/(.*)").matcher(schema.jdbcUrl());
+        assertThat(url.matches()).as(schema.jdbcUrl()).isTrue();
+        String host = url.group(1);
+        int port = (url.group(2) != null) ? Integer.parseInt(url.group(2)) : 5432;
+        try (TcpProxy proxy = TcpProxy.start(host, port);
+                HikariDataSource proxied = dataSource("jdbc:postgresql://" + proxy.host() + ":" + proxy.port() + "/"
+                        + url.group(3))) {
+            Hints hints = watch(new JdbcMembershipProvider(proxied, PREFIX, clusterName()));
+            proxy.cut();
+            proxy.restore();
+            assertThat(hints.await()).as("told after listening again").isTrue();
+            hints.forget();
+            assertThat(table().write(entry("silo-a", 1, SiloStatus.JOINING), 0)).isTrue();
+            assertThat(hints.await()).as("told of a write after listening again").isTrue();
+            hints.watch().close();
+            await().atMost(Duration.ofSeconds(10))
+                .until(() -> proxied.getHikariPoolMXBean().getActiveConnections() == 0);
+        }
+    }
+}

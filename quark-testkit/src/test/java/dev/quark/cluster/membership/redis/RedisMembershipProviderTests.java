@@ -1,0 +1,245 @@
+package dev.quark.cluster.membership.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import dev.quark.cluster.membership.MembershipProvider;
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.membership.Suspicion;
+import dev.quark.testkit.cluster.MembershipProviderContractTests;
+import dev.quark.testkit.server.RedisTestServer;
+import dev.quark.testkit.server.TcpProxy;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.SlotHash;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.awaitility.Awaitility.await;
+
+class RedisMembershipProviderTests extends MembershipProviderContractTests {
+
+    private static final Duration SILO_TTL = Duration.ofSeconds(30);
+
+    private static RedisTestServer server;
+
+    private static String prefix;
+
+    private static LettuceConnectionFactory connectionFactory;
+
+    private static StringRedisTemplate redis;
+
+    @BeforeAll
+    static void connect() {
+        server = RedisTestServer.get();
+        prefix = server.uniqueKeyPrefix(RedisMembershipProviderTests.class);
+        connectionFactory = connectionFactory(server.host(), server.port());
+        redis = new StringRedisTemplate(connectionFactory);
+    }
+
+    static LettuceConnectionFactory connectionFactory(String host, int port) {
+        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(host, port);
+        if (server.password() != null) {
+            configuration.setPassword(server.password());
+        }
+        LettuceConnectionFactory factory = new LettuceConnectionFactory(configuration,
+                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
+        factory.afterPropertiesSet();
+        factory.start();
+        return factory;
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (connectionFactory != null) {
+            connectionFactory.destroy();
+        }
+        if (server != null && prefix != null) {
+            server.deleteKeys(prefix);
+        }
+    }
+
+    @Override
+    protected MembershipProvider provider(String clusterName) {
+        return new RedisMembershipProvider(connectionFactory, prefix, clusterName, SILO_TTL);
+    }
+
+    private RedisMembershipProvider redisTable() {
+        return (RedisMembershipProvider) table();
+    }
+
+    @Test
+    void theTableIsOneHashUnderTheDocumentedKey() {
+        SiloEntry entry = new SiloEntry("silo-a", new SiloAddress("10.0.0.5", 7100), START, SiloStatus.ACTIVE,
+                START.plusSeconds(1), 3, Set.of("Bank", "Account"),
+                List.of(new Suspicion("silo-b", START.plusSeconds(2))));
+        table().write(entry, 0);
+        String key = prefix + "membership:{" + clusterName() + "}";
+        assertThat(redisTable().tableKey()).isEqualTo(key);
+        assertThat(redisTable().channel()).isEqualTo(key);
+        assertThat(redisTable().livenessKey("silo-a")).isEqualTo(key + ":alive:silo-a");
+        Map<Object, Object> hash = redis.opsForHash().entries(key);
+        assertThat(hash).containsOnly(Map.entry("version", "1"),
+                Map.entry("silo:silo-a", "{\"format\":1,\"siloId\":\"silo-a\",\"address\":{\"host\":\"10.0.0.5\","
+                        + "\"port\":7100},\"startTime\":\"2025-06-10T08:00:00.123Z\",\"status\":\"ACTIVE\","
+                        + "\"epoch\":\"3\",\"actorTypes\":[\"Account\",\"Bank\"],\"suspicions\":[{\"suspectingSiloId\":"
+                        + "\"silo-b\",\"at\":\"2025-06-10T08:00:02.123Z\"}]}"),
+                Map.entry("heartbeat:silo-a", Long.toString(START.plusSeconds(1).toEpochMilli())));
+        assertThat(RedisMembershipProvider.entryJson(entry)).isEqualTo(hash.get("silo:silo-a"));
+    }
+
+    @Test
+    void everyKeyOfAClusterIsInOneRedisClusterSlot() {
+        int slot = SlotHash.getSlot(redisTable().tableKey());
+        for (String siloId : List.of("silo-a", "{silo-b}", "}", "{", "x}{y")) {
+            assertThat(SlotHash.getSlot(redisTable().livenessKey(siloId))).as(siloId).isEqualTo(slot);
+        }
+        RedisMembershipProvider bracedPrefix = new RedisMembershipProvider(connectionFactory, "{quark}:", "c", SILO_TTL);
+        assertThat(SlotHash.getSlot(bracedPrefix.livenessKey("a"))).isEqualTo(SlotHash.getSlot(bracedPrefix.tableKey()));
+        RedisMembershipProvider openBrace = new RedisMembershipProvider(connectionFactory, "a{", "c", SILO_TTL);
+        assertThat(SlotHash.getSlot(openBrace.livenessKey("}"))).isEqualTo(SlotHash.getSlot(openBrace.tableKey()));
+    }
+
+    @Test
+    void namesThatWouldBreakTheSlotRuleAreRefused() {
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> new RedisMembershipProvider(connectionFactory, prefix, "a{b}", SILO_TTL))
+            .withMessageContaining("'a{b}'");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> new RedisMembershipProvider(connectionFactory, prefix, " ", SILO_TTL));
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> new RedisMembershipProvider(connectionFactory, "x{}", "c", SILO_TTL))
+            .withMessageContaining("'x{}'");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> new RedisMembershipProvider(connectionFactory, prefix, "c", Duration.ZERO))
+            .withMessageContaining("PT0S");
+    }
+
+    @Test
+    void aHeartbeatSetsTheLivenessKeyWithTheSiloTtl() {
+        table().write(entry("silo-a", 7, SiloStatus.ACTIVE), 0);
+        String alive = redisTable().livenessKey("silo-a");
+        assertThat(redis.hasKey(alive)).as("a write of another silo's entry does not make it alive").isFalse();
+        assertThat(table().heartbeat("silo-a", 7, START.plusSeconds(5))).isTrue();
+        assertThat(redis.opsForValue().get(alive)).isEqualTo("7");
+        assertThat(redis.getExpire(alive, TimeUnit.MILLISECONDS)).isBetween(1L, SILO_TTL.toMillis());
+        redis.expire(alive, Duration.ofSeconds(2));
+        assertThat(table().heartbeat("silo-a", 7, START.plusSeconds(6))).isTrue();
+        assertThat(redis.getExpire(alive, TimeUnit.MILLISECONDS)).as("refreshed")
+            .isGreaterThan(Duration.ofSeconds(2).toMillis());
+        assertThat(table().heartbeat("silo-a", 8, START.plusSeconds(7))).isFalse();
+        assertThat(redis.opsForValue().get(alive)).isEqualTo("7");
+    }
+
+    @Test
+    void aDeadSiloOrARemovedOneLosesItsLivenessKey() {
+        SiloEntry a = entry("silo-a", 1, SiloStatus.ACTIVE);
+        SiloEntry b = entry("silo-b", 1, SiloStatus.ACTIVE);
+        table().write(a, 0);
+        table().write(b, 1);
+        table().heartbeat("silo-a", 1, START.plusSeconds(5));
+        table().heartbeat("silo-b", 1, START.plusSeconds(5));
+        table().write(a.withStatus(SiloStatus.DEAD), 2);
+        assertThat(redis.hasKey(redisTable().livenessKey("silo-a"))).isFalse();
+        table().remove("silo-b", 3);
+        assertThat(redis.hasKey(redisTable().livenessKey("silo-b"))).isFalse();
+        assertThat(redis.opsForHash().keys(redisTable().tableKey())).containsOnly("version", "silo:silo-a",
+                "heartbeat:silo-a");
+    }
+
+    @Test
+    void theWriteScriptRefusesAStaleVersionAndTouchesNothing() {
+        table().write(entry("silo-a", 1, SiloStatus.ACTIVE), 0);
+        Map<Object, Object> before = redis.opsForHash().entries(redisTable().tableKey());
+        List<?> reply = redis.execute(RedisMembershipProvider.WRITE,
+                List.of(redisTable().tableKey(), redisTable().livenessKey("silo-b")), "0", "silo-b", "{}", "0", "1",
+                "ACTIVE", redisTable().channel());
+        assertThat(reply).isEqualTo(List.of(0L, 1L));
+        reply = redis.execute(RedisMembershipProvider.REMOVE,
+                List.of(redisTable().tableKey(), redisTable().livenessKey("silo-a")), "2", "silo-a", redisTable().channel());
+        assertThat(reply).isEqualTo(List.of(0L, 1L));
+        assertThat(redis.opsForHash().entries(redisTable().tableKey())).isEqualTo(before);
+    }
+
+    @Test
+    void aHashThatIsNotAMembershipTableIsReported() {
+        redis.opsForHash().put(redisTable().tableKey(), "silo:x", "{}");
+        assertThatIllegalStateException().isThrownBy(() -> table().read())
+            .withMessageContaining(redisTable().tableKey())
+            .withMessageContaining("'version'");
+        redis.opsForHash().put(redisTable().tableKey(), "version", "1");
+        assertThatIllegalStateException().isThrownBy(() -> table().read()).withMessageContaining("'heartbeat:x'");
+        redis.opsForHash().put(redisTable().tableKey(), "heartbeat:x", "0");
+        assertThatIllegalStateException().isThrownBy(() -> table().read())
+            .withMessageContaining("'silo:x'")
+            .withMessageContaining("format");
+        redis.opsForHash().put(redisTable().tableKey(), "silo:x", "{\"format\":2}");
+        assertThatIllegalStateException().isThrownBy(() -> table().read()).withMessageContaining("unknown format 2");
+    }
+
+    @Test
+    void aWatchHoldsOneSubscriptionUntilClosed() throws Exception {
+        Hints hints = watch(table());
+        assertThat(subscribers(redisTable().channel())).isEqualTo(1);
+        hints.watch().close();
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> subscribers(redisTable().channel()) == 0);
+    }
+
+    @Test
+    void aWatchSubscribesAgainAfterALostConnectionAndHints() throws InterruptedException {
+        try (TcpProxy proxy = TcpProxy.start(server.host(), server.port())) {
+            LettuceConnectionFactory proxied = connectionFactory(proxy.host(), proxy.port());
+            try {
+                Hints hints = watch(new RedisMembershipProvider(proxied, prefix, clusterName(), SILO_TTL));
+                proxy.cut();
+                proxy.restore();
+                assertThat(hints.await()).as("told after subscribing again").isTrue();
+                hints.forget();
+                assertThat(table().write(entry("silo-a", 1, SiloStatus.JOINING), 0)).isTrue();
+                assertThat(hints.await()).as("told of a write after subscribing again").isTrue();
+                hints.watch().close();
+            }
+            finally {
+                proxied.destroy();
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static long subscribers(String channel) throws Exception {
+        try (RedisConnection connection = connectionFactory.getConnection()) {
+            RedisAsyncCommands<byte[], byte[]> commands = (RedisAsyncCommands<byte[], byte[]>) connection
+                .getNativeConnection();
+            return commands.pubsubNumsub(channel.getBytes(StandardCharsets.UTF_8))
+                .get(10, TimeUnit.SECONDS)
+                .values()
+                .iterator()
+                .next();
+        }
+    }
+
+    @Test
+    void anEmptyTableAfterEveryoneLeftKeepsItsVersion() {
+        table().write(entry("silo-a", 1, SiloStatus.ACTIVE), 0);
+        table().remove("silo-a", 1);
+        assertThat(table().read()).isEqualTo(new MembershipSnapshot(2, Map.of()));
+    }
+}
