@@ -115,34 +115,31 @@ public final class HashRing {
                     + " virtualNodes each make " + size + " points, more than the " + MAX_POINTS + " a ring holds");
         }
         long[] hashes = new long[(int) size];
-        int[] hashOwners = new int[(int) size];
-        Integer[] order = new Integer[(int) size];
-        int i = 0;
-        for (int silo = 0; silo < silos.size(); silo++) {
+        for (int silo = 0, i = 0; silo < silos.size(); silo++) {
             for (int n = 0; n < virtualNodes; n++) {
-                hashes[i] = RingHash.of(silos.get(silo) + "#" + n);
-                hashOwners[i] = silo;
-                order[i] = i;
-                i++;
+                hashes[i++] = RingHash.of(silos.get(silo) + "#" + n);
             }
         }
-        // Silos are numbered in id order, so equal points sort smaller silo id first, on every JVM.
-        Arrays.sort(order, (a, b) -> {
-            int byHash = Long.compare(hashes[a], hashes[b]);
-            return (byHash != 0) ? byHash : Integer.compare(hashOwners[a], hashOwners[b]);
-        });
-        long[] points = new long[order.length];
-        int[] owners = new int[order.length];
+        long[] sorted = hashes.clone();
+        Arrays.sort(sorted);
         int distinctPoints = 0;
-        for (Integer index : order) {
-            if (distinctPoints == 0 || hashes[index] != points[distinctPoints - 1]) {
-                points[distinctPoints] = hashes[index];
-                owners[distinctPoints] = hashOwners[index];
-                distinctPoints++;
+        for (long hash : sorted) {
+            if (distinctPoints == 0 || hash != sorted[distinctPoints - 1]) {
+                sorted[distinctPoints++] = hash;
             }
         }
-        return new HashRing(Arrays.copyOf(points, distinctPoints), Arrays.copyOf(owners, distinctPoints), silos,
-                virtualNodes);
+        long[] points = Arrays.copyOf(sorted, distinctPoints);
+        int[] owners = new int[distinctPoints];
+        Arrays.fill(owners, -1);
+        // Silos are numbered in id order and the first to claim a point keeps it, so a point two silos share
+        // belongs to the smaller id, on every JVM.
+        for (int i = 0; i < hashes.length; i++) {
+            int point = Arrays.binarySearch(points, hashes[i]);
+            if (owners[point] < 0) {
+                owners[point] = i / virtualNodes;
+            }
+        }
+        return new HashRing(points, owners, silos, virtualNodes);
     }
 
     /**
