@@ -34,8 +34,11 @@ import org.slf4j.LoggerFactory;
  * that of any earlier entry of this silo id, then {@link SiloStatus#ACTIVE}; both are conditional writes,
  * retried on conflict a bounded number of times.</li>
  * <li><b>Views</b>: the table is read when the provider hints at a change, every table refresh interval, and
- * when a call shows that another silo has seen a newer version ({@link #refreshIfOlderThan(long)}); a
- * version this silo has not seen becomes a new view, told to {@link #subscribe subscribers} in order.</li>
+ * when a call shows that another silo has seen a newer version ({@link #refreshIfOlderThan(String, long)}); a
+ * version this silo has not seen becomes a new view, told to {@link #subscribe subscribers} in order. A read is
+ * the table's truth even when its version is lower than the last one: the table has a new
+ * {@link MembershipSnapshot#incarnation() incarnation} (it lost its data and grew again) or lost its latest
+ * writes, and the silos' entries in it decide who is a member.</li>
  * <li><b>Heartbeats</b> every heartbeat interval. A refused heartbeat, or a read in which this incarnation's
  * entry is dead, gone or replaced, means the cluster declared this silo dead: it stops serving, tells its
  * {@link SiloLifecycleListener listeners}, and rejoins with a new epoch — unless rejoining is turned off, or
@@ -244,6 +247,15 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
     @Override
     public void refreshIfOlderThan(long seenVersion) {
         if (seenVersion > this.view.version() && running()) {
+            requestRefresh();
+        }
+    }
+
+    @Override
+    public void refreshIfOlderThan(String seenIncarnation, long seenVersion) {
+        ClusterView current = this.view;
+        boolean sameTable = seenIncarnation.equals(current.incarnation());
+        if ((!sameTable || seenVersion > current.version()) && running()) {
             requestRefresh();
         }
     }
@@ -483,11 +495,10 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             storeFailed("read the membership table", ex);
             return;
         }
-        if (snapshot.version() < this.latest.version()) {
-            return;
-        }
+        noticeLostTable(this.latest, snapshot);
         this.latest = snapshot;
-        if (snapshot.version() > this.view.version()) {
+        ClusterView current = this.view;
+        if (!snapshot.isSameIncarnation(current.membership()) || snapshot.version() != current.version()) {
             publish(ClusterView.of(snapshot, this.settings.virtualNodes()));
         }
         if (servingState()) {
@@ -502,6 +513,30 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             else if (self.epoch() != this.epoch || self.status() == SiloStatus.DEAD) {
                 declaredDead("the membership table says it is dead", false);
             }
+        }
+    }
+
+    /**
+     * Logs when a read shows that the table lost data since the previous one. Reads run one at a time and a
+     * store answers each with its state at that moment, so every read is taken as the table's truth, even with
+     * a lower version: a new incarnation is a table that lost everything and grew again (Redis restarted
+     * without persistence, a flush); a lower version of the same incarnation is a table that lost its latest
+     * writes (a replica that had not received them took over). Either way, keeping the older view would
+     * route by a table nobody writes any more.
+     */
+    private void noticeLostTable(MembershipSnapshot previous, MembershipSnapshot next) {
+        if (!next.isSameIncarnation(previous)) {
+            if (!previous.incarnation().equals(MembershipSnapshot.NO_INCARNATION)) {
+                logger.warn("Silo {} reads a new membership table of cluster '{}' (incarnation {}, version {}; it "
+                        + "had read incarnation {} at version {}): the table lost its data, every silo joins it again",
+                        this.settings.siloId(), this.settings.clusterName(), next.incarnation(), next.version(),
+                        previous.incarnation(), previous.version());
+            }
+        }
+        else if (next.version() < previous.version()) {
+            logger.warn("Silo {} reads the membership table of cluster '{}' at version {} after version {}: the table "
+                    + "lost its latest writes; it takes the table as it is now", this.settings.siloId(),
+                    this.settings.clusterName(), next.version(), previous.version());
         }
     }
 

@@ -70,6 +70,15 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
         return new JdbcMembershipProvider(dataSource, PREFIX, clusterName);
     }
 
+    /**
+     * Deletes the cluster's rows, as a database restored without them, or an operator, would.
+     */
+    @Override
+    protected void wipe(String clusterName) {
+        jdbc.sql("delete from quark_membership_silo where cluster_name = ?").param(clusterName).update();
+        jdbc.sql("delete from quark_membership_version where cluster_name = ?").param(clusterName).update();
+    }
+
     private JdbcMembershipProvider jdbcTable() {
         return (JdbcMembershipProvider) table();
     }
@@ -80,7 +89,7 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
         assertThat(jdbcTable().siloTable()).isEqualTo("quark_membership_silo");
         assertThat(jdbcTable().channel()).isEqualTo("quark_membership");
         assertThat(columns("quark_membership_version")).containsExactly("cluster_name text NO", "version bigint NO",
-                "updated_at timestamp with time zone NO");
+                "updated_at timestamp with time zone NO", "incarnation text YES");
         assertThat(primaryKey("quark_membership_version")).containsExactly("cluster_name");
         assertThat(columns("quark_membership_silo")).containsExactly("cluster_name text NO", "silo_id text NO",
                 "host text NO", "port integer NO", "start_time timestamp with time zone NO",
@@ -164,11 +173,26 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
         SiloEntry entry = entry("silo-a", 1, SiloStatus.ACTIVE);
         table().write(entry, 0);
         JdbcMembershipProvider.migration(PREFIX).apply(dataSource);
-        assertThat(table().read()).isEqualTo(new MembershipSnapshot(1, Map.of("silo-a", entry)));
+        assertTable(table().read(), 1, Map.of("silo-a", entry));
         assertThat(jdbc.sql("select id from databasechangelog where filename = 'db/changelog/quark/membership.xml' "
                 + "and id like 'quark_%' order by id")
             .query(String.class)
-            .list()).containsExactly("quark_membership_silo-1", "quark_membership_version-1");
+            .list()).containsExactly("quark_membership_silo-1", "quark_membership_version-1",
+                    "quark_membership_version-2");
+    }
+
+    @Test
+    void aVersionRowWrittenBeforeIncarnationsExistedGetsOneWithItsNextWrite() {
+        table().write(entry("silo-a", 1, SiloStatus.ACTIVE), 0);
+        jdbc.sql("update quark_membership_version set incarnation = null where cluster_name = ?")
+            .param(clusterName())
+            .update();
+        assertThat(table().read().incarnation()).isEqualTo(MembershipSnapshot.NO_INCARNATION);
+        assertThat(table().write(entry("silo-a", 1, SiloStatus.SHUTTING_DOWN), 1)).isTrue();
+        String incarnation = table().read().incarnation();
+        assertThat(incarnation).isNotBlank();
+        assertThat(table().write(entry("silo-a", 1, SiloStatus.DEAD), 2)).isTrue();
+        assertThat(table().read().incarnation()).isEqualTo(incarnation);
     }
 
     @Test
