@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -222,13 +224,7 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
 
     @Test
     void aWatchListensAgainAfterALostConnectionAndHints() throws InterruptedException {
-        Matcher url = Pattern.compile("jdbc:postgresql://([^:/]+)(?::(\\d+))?/(.*)").matcher(schema.jdbcUrl());
-        assertThat(url.matches()).as(schema.jdbcUrl()).isTrue();
-        String host = url.group(1);
-        int port = (url.group(2) != null) ? Integer.parseInt(url.group(2)) : 5432;
-        try (TcpProxy proxy = TcpProxy.start(host, port);
-                HikariDataSource proxied = dataSource("jdbc:postgresql://" + proxy.host() + ":" + proxy.port() + "/"
-                        + url.group(3))) {
+        try (TcpProxy proxy = proxyToServer(); HikariDataSource proxied = dataSource(proxiedUrl(proxy))) {
             Hints hints = watch(new JdbcMembershipProvider(proxied, PREFIX, clusterName()));
             proxy.cut();
             proxy.restore();
@@ -240,5 +236,45 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
             await().atMost(Duration.ofSeconds(10))
                 .until(() -> proxied.getHikariPoolMXBean().getActiveConnections() == 0);
         }
+    }
+
+    /**
+     * A connection that goes half-open (no reset reaches the client) looks like a quiet one to a thread that
+     * only waits for notifications: the watch makes the server answer now and then, and a connection that does
+     * not answer within the network timeout is replaced.
+     */
+    @Test
+    void aWatchListensAgainWhenItsConnectionGoesHalfOpen() throws InterruptedException {
+        try (TcpProxy proxy = proxyToServer(); HikariDataSource proxied = dataSource(proxiedUrl(proxy))) {
+            Semaphore hints = new Semaphore(0);
+            PostgresMembershipWatch watch = PostgresMembershipWatch.start(proxied, jdbcTable().channel(), clusterName(),
+                    hints::release, Duration.ofMillis(500), Duration.ofSeconds(1));
+            try {
+                proxy.stall();
+                assertThat(hints.tryAcquire(10, TimeUnit.SECONDS)).as("told after listening again").isTrue();
+                hints.drainPermits();
+                assertThat(table().write(entry("silo-a", 1, SiloStatus.JOINING), 0)).isTrue();
+                assertThat(hints.tryAcquire(10, TimeUnit.SECONDS)).as("told of a write after listening again").isTrue();
+            }
+            finally {
+                watch.close();
+            }
+            assertThat(watch.isRunning()).isFalse();
+        }
+    }
+
+    private static TcpProxy proxyToServer() {
+        Matcher url = serverUrl();
+        return TcpProxy.start(url.group(1), (url.group(2) != null) ? Integer.parseInt(url.group(2)) : 5432);
+    }
+
+    private static String proxiedUrl(TcpProxy proxy) {
+        return "jdbc:postgresql://" + proxy.host() + ":" + proxy.port() + "/" + serverUrl().group(3);
+    }
+
+    private static Matcher serverUrl() {
+        Matcher url = Pattern.compile("jdbc:postgresql://([^:/]+)(?::(\\d+))?/(.*)").matcher(schema.jdbcUrl());
+        assertThat(url.matches()).as(schema.jdbcUrl()).isTrue();
+        return url;
     }
 }
