@@ -6,19 +6,19 @@ package dev.quark.durabletasks;
  *                schedule
  *                   |
  *                   v
- *               PENDING ----------------------------+
- *                   | first step runs                |
- *                   v                                |
- *   +---------> RUNNING ---------------+             | terminate
- *   |               | \                \             |
- *   | next          |  \ continueAsNew  \ terminate  |
- *   | execution     |   v                v           v
- *   | starts        | CONTINUED_AS_NEW  TERMINATED <-+
- *   +---------------|---/
+ *               PENDING -------------------------------+
+ *                   | first step runs                   |
+ *                   v                                   |
+ *   +---------> RUNNING ------------------+             | terminate
+ *   |               |  \                   \            |
+ *   | next          |   \ continueAsNew     \ terminate |
+ *   | execution     |    v                   v          v
+ *   | starts        |  CONTINUED_AS_NEW     TERMINATED <+
+ *   +---------------|----/
  *                   |
- *          +--------+--------+
- *          v                 v
- *      COMPLETED           FAILED
+ *          +--------+---------+
+ *          v                  v
+ *      COMPLETED            FAILED
  * </pre>
  * {@link #COMPLETED}, {@link #FAILED} and {@link #TERMINATED} are final: the instance takes no more events and
  * can be purged. {@link #CONTINUED_AS_NEW} lasts until the next execution's first step.

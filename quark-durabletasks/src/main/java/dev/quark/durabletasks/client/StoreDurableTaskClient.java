@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 import dev.quark.durabletasks.DurableTaskClient;
 import dev.quark.durabletasks.DurableTaskRegistry;
@@ -47,7 +48,7 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
 
     private final Clock clock;
 
-    private final @Nullable DurableTaskRegistry registry;
+    private final Supplier<@Nullable DurableTaskRegistry> registry;
 
     private final Runnable workAdded;
 
@@ -65,10 +66,31 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
      */
     public StoreDurableTaskClient(DurableTaskStore store, PayloadConverter converter, Clock clock,
             @Nullable DurableTaskRegistry registry, Runnable workAdded, InstanceUpdates updates) {
+        this(store, converter, clock, (Supplier<@Nullable DurableTaskRegistry>) () -> registry, workAdded, updates);
+    }
+
+    /**
+     * Creates a client whose registry is looked up whenever it schedules, for instance when activities that use the
+     * client are part of the registry.
+     * @param store the store
+     * @param converter writes inputs and payloads, reads outputs
+     * @param clock the clock instances are created and events raised at
+     * @param registry supplies the orchestrations that may be scheduled, {@code null} to accept any name
+     * @param workAdded told after an instance was scheduled, an event raised or an instance terminated
+     * @param updates where a worker of this process reports the steps it records
+     * @return the client
+     */
+    public static StoreDurableTaskClient withRegistryLookup(DurableTaskStore store, PayloadConverter converter,
+            Clock clock, Supplier<@Nullable DurableTaskRegistry> registry, Runnable workAdded, InstanceUpdates updates) {
+        return new StoreDurableTaskClient(store, converter, clock, registry, workAdded, updates);
+    }
+
+    private StoreDurableTaskClient(DurableTaskStore store, PayloadConverter converter, Clock clock,
+            Supplier<@Nullable DurableTaskRegistry> registry, Runnable workAdded, InstanceUpdates updates) {
         this.store = Objects.requireNonNull(store, "store must not be null");
         this.converter = Objects.requireNonNull(converter, "converter must not be null");
         this.clock = Objects.requireNonNull(clock, "clock must not be null");
-        this.registry = registry;
+        this.registry = Objects.requireNonNull(registry, "registry must not be null");
         this.workAdded = Objects.requireNonNull(workAdded, "workAdded must not be null");
         this.updates = Objects.requireNonNull(updates, "updates must not be null");
     }
@@ -80,7 +102,7 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
         String requested = options.instanceId();
         String instanceId = (requested != null) ? InstanceIds.require(requested) : UUID.randomUUID().toString();
         String json = write(input, "the input of orchestration '" + name + "'");
-        DurableTaskRegistry known = this.registry;
+        DurableTaskRegistry known = this.registry.get();
         if (known != null) {
             OrchestrationDefinition definition = known.orchestration(name)
                 .orElseThrow(() -> new UnknownOrchestrationException(name, known.orchestrationNames()));
