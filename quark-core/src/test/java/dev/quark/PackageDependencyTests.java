@@ -7,9 +7,11 @@ import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.CompositeArchRule;
+import dev.quark.runtime.ActorAddress;
 
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.type;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
@@ -27,6 +29,10 @@ class PackageDependencyTests {
 
     private static final String[] MEMBERSHIP_BACKENDS = { "dev.quark.cluster.membership.memory..",
             "dev.quark.cluster.membership.redis..", "dev.quark.cluster.membership.jdbc.." };
+
+    private static final String[] REMINDER_BACKENDS = { "dev.quark.reminder.memory..", "dev.quark.reminder.redis..",
+            "dev.quark.reminder.jdbc.." };
+
     private static final String[] LEASE_BACKENDS = { "dev.quark.lease.memory..", "dev.quark.lease.redis..",
             "dev.quark.lease.jdbc.." };
 
@@ -36,6 +42,15 @@ class PackageDependencyTests {
         .should()
         .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..").or(resideInAnyPackage(PUBLIC_ACTOR_API)))
         .because("the actor API is the bottom layer: the runtime and the cluster depend on it, it imports neither");
+
+    @ArchTest
+    static final ArchRule runtimeInternalsStayInTheRuntime = noClasses().that()
+        .resideOutsideOfPackage("dev.quark.runtime..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.quark.runtime.internal..")
+        .because("the cluster and the areas built on the runtime use its public API and SPIs "
+                + "(dev.quark.runtime, dev.quark.runtime.routing, dev.quark.runtime.filter), never its internals");
 
     @ArchTest
     static final ArchRule runtimeDependsOnNothingBuiltOnIt = noClasses().that()
@@ -88,6 +103,8 @@ class PackageDependencyTests {
                         + "nor other backends"))
             .toList())
         .as("membership backends depend only on the membership SPI");
+
+    @ArchTest
     static final ArchRule leasesDependOnNeitherTheRuntimeNorTheCluster = noClasses().that()
         .resideInAPackage("dev.quark.lease..")
         .should()
@@ -114,4 +131,36 @@ class PackageDependencyTests {
             .because("a backend implements the lease SPI (dev.quark.lease) with the shared JDBC support "
                     + "(dev.quark.jdbc), and knows neither the runtime nor other backends"))
         .toList()).as("lease backends depend only on the lease SPI");
+
+    @ArchTest
+    static final ArchRule nothingElseInCoreDependsOnAReminderBackend = noClasses().that()
+        .resideOutsideOfPackages(REMINDER_BACKENDS)
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(REMINDER_BACKENDS)
+        .because("reminder tables implement the reminder SPI and are chosen by the wiring");
+
+    @ArchTest
+    static final ArchRule reminderBackendsDependOnlyOnTheReminderSpi = CompositeArchRule
+        .of(Arrays.stream(REMINDER_BACKENDS)
+            .map((backend) -> classes().that()
+                .resideInAPackage(backend)
+                .should()
+                .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
+                    .or(resideInAnyPackage(backend, "dev.quark.reminder", "dev.quark.jdbc", "dev.quark.actor"))
+                    .or(type(ActorAddress.class)))
+                .because("a table implements the reminder SPI (dev.quark.reminder, whose entries hold actor "
+                        + "addresses and schedules) with the shared JDBC support, and knows neither the runtime, "
+                        + "nor the tick manager's internals, nor other backends"))
+            .toList())
+        .as("reminder backends depend only on the reminder SPI");
+
+    @ArchTest
+    static final ArchRule remindersUseTheRingHashOnlyOfTheCluster = noClasses().that()
+        .resideInAPackage("dev.quark.reminder..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.quark.cluster.membership..", "dev.quark.cluster.transport..")
+        .because("reminders use the ring's hash for their buckets; the cluster gives them bucket ownership through "
+                + "ReminderBucketOwnership");
 }

@@ -2,13 +2,14 @@ package dev.quark.actor;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import dev.quark.supervision.SupervisorStrategy;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Optional base class for actor implementations: gives the actor its id, the context of the current turn,
- * lifecycle hooks, control over its own activation, timers, and children it supervises.
+ * lifecycle hooks, control over its own activation, timers, reminders, and children it supervises.
  * <pre>{@code
  * @QuarkActor
  * class AccountActor extends AbstractActor implements Account {
@@ -112,6 +113,70 @@ public abstract class AbstractActor {
      */
     protected final boolean cancelTimer(String name) {
         return host().cancelTimer(name);
+    }
+
+    /**
+     * Registers a persistent reminder without payload, or replaces the one with the same name; see
+     * {@link #registerReminder(String, ReminderSchedule, byte[])}.
+     * @param name the reminder's name within this actor
+     * @param schedule when it ticks
+     * @return the registered reminder, with the instant of its first tick
+     */
+    protected final Reminder registerReminder(String name, ReminderSchedule schedule) {
+        return host().reminders().register(name, schedule, new byte[0]);
+    }
+
+    /**
+     * Registers a persistent reminder, or replaces the one with the same name (its schedule starts again, and a
+     * tick of the old one that is running completes). Unlike a timer, a reminder is kept in the reminder table:
+     * it survives deactivation and restarts, and each tick is delivered to
+     * {@link Remindable#receiveReminder(String, ReminderStatus)} as a turn of this actor, activating it when
+     * needed. The actor must implement {@link Remindable}.
+     * <p>
+     * Nothing is stored when an argument is wrong. A reminder may be registered from any code of the actor,
+     * including {@code onActivate()} and {@code receiveReminder} itself; it writes to the table, so it waits
+     * for the backend.
+     * @param name the reminder's name within this actor: not blank, at most 255 characters, no NUL
+     * @param schedule when it ticks
+     * @param payload delivered with every tick; at most {@code quark.reminders.max-payload-size} bytes
+     * @return the registered reminder, with the instant of its first tick
+     * @throws IllegalArgumentException naming the value: a blank or too long name, a payload over the limit, an
+     * end before the first tick, a cron expression with no instant after the first tick
+     * @throws IllegalStateException naming the actor type when it does not implement {@link Remindable}, or when
+     * the runtime has no reminder service
+     * @throws ReminderException when the reminder table fails
+     */
+    protected final Reminder registerReminder(String name, ReminderSchedule schedule, byte[] payload) {
+        return host().reminders().register(name, schedule, payload);
+    }
+
+    /**
+     * Removes a reminder: no tick starts after this returns, on any silo, except one already running.
+     * @param name the reminder's name
+     * @return whether a reminder of that name existed
+     * @throws ReminderException when the reminder table fails
+     */
+    protected final boolean unregisterReminder(String name) {
+        return host().reminders().unregister(name);
+    }
+
+    /**
+     * Reads one of this actor's reminders from the reminder table.
+     * @param name the reminder's name
+     * @return the reminder, empty when none has that name
+     * @throws ReminderException when the reminder table fails
+     */
+    protected final Optional<Reminder> getReminder(String name) {
+        return host().reminders().get(name);
+    }
+
+    /**
+     * Reads all of this actor's reminders from the reminder table.
+     * @return the reminders, by name
+     * @throws ReminderException when the reminder table fails
+     */
+    protected final List<Reminder> listReminders() {
+        return host().reminders().list();
     }
 
     /**

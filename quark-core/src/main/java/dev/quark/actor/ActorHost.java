@@ -48,6 +48,13 @@ public interface ActorHost {
     boolean cancelTimer(String name);
 
     /**
+     * Returns the hosted actor's reminders; see {@link AbstractActor#registerReminder(String, ReminderSchedule)}.
+     * @return the reminders
+     * @throws IllegalStateException when the runtime has no reminder service
+     */
+    ActorReminders reminders();
+
+    /**
      * Returns a reference to a supervised child; see {@link AbstractActor#spawnChild(Class, String)}.
      * @param contract the child's contract
      * @param childId the child's actor id

@@ -1,5 +1,7 @@
 package dev.quark.actor;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * No silo can be reached that hosts the called actor: this runtime does not host its contract and nothing
  * routes the call elsewhere (no cluster is configured, or no silo hosting the contract is known). The call
@@ -15,5 +17,14 @@ public class ActorUnreachableException extends ActorException {
      */
     public ActorUnreachableException(String message) {
         super(message);
+    }
+
+    /**
+     * Creates the exception with its cause.
+     * @param message what could not be reached and why
+     * @param cause what stopped the call
+     */
+    public ActorUnreachableException(String message, @Nullable Throwable cause) {
+        super(message, cause);
     }
 }

@@ -19,5 +19,11 @@ public enum DeactivationReason {
     SHUTDOWN,
 
     /** The activation is discarded after a failure. */
-    FAILURE
+    FAILURE,
+
+    /**
+     * Cluster membership changed and another silo owns the actor now: it ends here so that it can be activated
+     * there, with the calls that waited for it. Save what the next activation must see.
+     */
+    HANDOFF
 }

@@ -16,6 +16,11 @@ import java.util.Objects;
  * offset, the store keeps the lease at least until {@code validUntil}. A holder stops relying on its lease at
  * that instant (a {@link LeaseKeeper} tells it); writes it makes carry the {@link #token()}, which fences off
  * the ones that come later anyway.
+ * <p>
+ * The holder's clock is normally the wall clock ({@link Clock#systemUTC()}), so a step of it changes what
+ * {@link #isValidAt} says: a node whose clock is set back by five seconds relies on its leases five seconds
+ * longer than the store keeps them. Fencing tokens keep its late writes out; keep clocks slewed by NTP (which
+ * changes their rate slightly) rather than stepped.
  *
  * @param resource what is leased, for instance {@code jobs:42}
  * @param owner who holds the lease, for instance a node or worker id

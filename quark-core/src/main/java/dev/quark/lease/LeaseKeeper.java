@@ -25,16 +25,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Holds the leases of one owner and keeps them alive: renews all of them every {@code renewEvery}, in batches of
- * {@code batchSize} ({@link LeaseStore#renewAll}), tells a {@link LeaseListener} as soon as one is lost, and
- * releases the rest when closed.
+ * Holds the leases of one owner and keeps them alive: renews all of them in a round every {@code renewEvery}, in
+ * batches of {@code batchSize} ({@link LeaseStore#renewAll}), tells a {@link LeaseListener} as soon as one is lost,
+ * and releases the rest when closed.
  * <p>
  * A lease is lost when the store refuses its renewal ({@link LeaseLoss#RENEWAL_REFUSED}), or when its
  * {@link Lease#validUntil()} passes on the keeper's clock before a renewal succeeded ({@link LeaseLoss#EXPIRED}),
  * for instance while the store cannot be reached: the keeper wakes up at that instant for it, whatever renewals are
- * in flight. A lost lease is no longer kept; the listener is told once. A failed renewal is logged and tried again
- * at the next round: with the default {@code renewEvery} of a third of the duration a lease survives one failed
- * round, with a quarter two.
+ * in flight. A lost lease is no longer kept; the listener is told once.
+ * <p>
+ * <b>Rounds run at a fixed rate and never wait for each other.</b> Each round is due {@code renewEvery} after the
+ * previous one was due, however long that one takes, and starts then with every lease kept, also when earlier
+ * rounds are still running: a call that hangs (a dead connection without a socket timeout) or fails slowly (a
+ * connection timeout) costs only the rounds it is part of, since the next call may well get through. So with the
+ * default {@code renewEvery} of a third of the duration a lease survives one failed round, with a quarter two,
+ * however long the failure takes. A late answer of an earlier round is applied like any; it never shortens a lease.
+ * A call that never returns holds the thread it runs on: give the store's client a timeout (a socket timeout, a
+ * command timeout) shorter than {@code renewEvery}. A round that falls due more than {@code renewEvery} late (a
+ * paused process) starts at once, and the next one {@code renewEvery} after it.
+ * <p>
+ * Whether a lease is still valid is judged on the keeper's clock ({@link Lease#isValidAt}, the expiry timer),
+ * which is normally the wall clock: a node whose clock steps backwards believes in its leases for that much
+ * longer, while the store, on its own clock, may already have granted them to another owner. Fencing tokens keep
+ * that node's writes out; keep the nodes' clocks slewed by NTP rather than stepped.
  * <p>
  * Time comes from the injected {@link Clock} (the one the store computes {@code validUntil} with) and timed work
  * from a {@link Scheduler}; renewals run on an {@link Executor}. Tests use a manual clock and a manual scheduler, so
@@ -83,9 +96,11 @@ public final class LeaseKeeper implements AutoCloseable {
 
     private boolean closed;
 
-    private boolean renewing;
+    private int roundsRunning;
 
     private Scheduler.@Nullable Cancellable renewalTimer;
+
+    private @Nullable Instant renewalTimerAt;
 
     private Scheduler.@Nullable Cancellable expiryTimer;
 
@@ -146,12 +161,13 @@ public final class LeaseKeeper implements AutoCloseable {
      * @param resources the candidates, in order of preference
      * @param max the most leases to acquire
      * @return the leases acquired
-     * @throws IllegalStateException when the keeper is closed
+     * @throws IllegalStateException when the keeper is closed, also when it was closed while the store granted the
+     * leases: they are then released
      */
     public List<Lease> acquire(Collection<String> resources, int max) {
         requireOpen();
         List<Lease> acquired = this.store.tryAcquireAny(resources, max, this.owner, this.duration);
-        acquired.forEach(this::keep);
+        keepAll(acquired);
         return acquired;
     }
 
@@ -177,16 +193,26 @@ public final class LeaseKeeper implements AutoCloseable {
             throw new IllegalArgumentException("Lease " + lease + " belongs to '" + lease.owner()
                     + "', not to this keeper's owner '" + this.owner + "'");
         }
+        keepAll(List.of(lease));
+    }
+
+    /**
+     * Keeps all the leases, or releases all of them when the keeper is closed.
+     */
+    private void keepAll(List<Lease> leases) {
+        if (leases.isEmpty()) {
+            return;
+        }
         synchronized (this.lock) {
             if (!this.closed) {
-                this.held.put(lease.resource(), lease);
+                leases.forEach((lease) -> this.held.put(lease.resource(), lease));
                 armRenewal();
                 armExpiry();
                 return;
             }
         }
-        releaseQuietly(List.of(lease));
-        throw new IllegalStateException("LeaseKeeper of '" + this.owner + "' is closed; released " + lease);
+        releaseQuietly(leases);
+        throw new IllegalStateException("LeaseKeeper of '" + this.owner + "' is closed; released " + leases);
     }
 
     /**
@@ -242,6 +268,7 @@ public final class LeaseKeeper implements AutoCloseable {
             cancel(this.renewalTimer);
             cancel(this.expiryTimer);
             this.renewalTimer = null;
+            this.renewalTimerAt = null;
             this.expiryTimer = null;
             this.expiryTimerAt = null;
             leases = List.copyOf(this.held.values());
@@ -255,26 +282,41 @@ public final class LeaseKeeper implements AutoCloseable {
 
     private CompletionStage<?> renewalDue() {
         List<Lease> leases;
+        int earlierRounds;
         synchronized (this.lock) {
+            Instant due = (this.renewalTimerAt != null) ? this.renewalTimerAt : this.clock.instant();
             this.renewalTimer = null;
-            if (this.closed || this.renewing || this.held.isEmpty()) {
-                armRenewal();
+            this.renewalTimerAt = null;
+            if (this.closed || this.held.isEmpty()) {
                 return DONE;
             }
-            this.renewing = true;
             leases = List.copyOf(this.held.values());
+            scheduleRound(nextRoundAfter(due));
+            earlierRounds = this.roundsRunning++;
+        }
+        if (earlierRounds > 0) {
+            logger.warn("Renewing the {} leases of '{}' while {} earlier rounds still run: the store answers slowly "
+                    + "or a call hangs", leases.size(), this.owner, earlierRounds);
         }
         try {
             return CompletableFuture.runAsync(() -> renew(leases), this.executor);
         }
         catch (RuntimeException ex) {
-            logger.warn("Could not start renewing the leases of '{}'", this.owner, ex);
-            synchronized (this.lock) {
-                this.renewing = false;
-                armRenewal();
-            }
+            logger.warn("Could not start renewing the leases of '{}'; trying again in {}", this.owner, this.renewEvery,
+                    ex);
+            roundEnded();
             return DONE;
         }
+    }
+
+    /**
+     * Returns when the round after one due at an instant is due: {@code renewEvery} later, or, when that has passed
+     * too, {@code renewEvery} from now.
+     */
+    private Instant nextRoundAfter(Instant due) {
+        Instant next = due.plus(this.renewEvery);
+        Instant now = this.clock.instant();
+        return next.isAfter(now) ? next : now.plus(this.renewEvery);
     }
 
     private void renew(List<Lease> leases) {
@@ -286,18 +328,21 @@ public final class LeaseKeeper implements AutoCloseable {
                     renewal = this.store.renewAll(batch, this.duration);
                 }
                 catch (RuntimeException ex) {
-                    logger.warn("Could not renew {} leases of '{}'; trying again in {}", batch.size(), this.owner,
-                            this.renewEvery, ex);
+                    logger.warn("Could not renew {} leases of '{}'; trying again at the next round", batch.size(),
+                            this.owner, ex);
                     continue;
                 }
                 apply(renewal);
             }
         }
         finally {
-            synchronized (this.lock) {
-                this.renewing = false;
-                armRenewal();
-            }
+            roundEnded();
+        }
+    }
+
+    private void roundEnded() {
+        synchronized (this.lock) {
+            this.roundsRunning--;
         }
     }
 
@@ -347,13 +392,22 @@ public final class LeaseKeeper implements AutoCloseable {
     }
 
     /**
-     * Schedules the next renewal round unless one is scheduled or running. Called holding the lock.
+     * Schedules a renewal round {@code renewEvery} from now unless one is scheduled: the first round after the keeper
+     * had nothing to keep. Called holding the lock.
      */
     private void armRenewal() {
-        if (this.closed || this.renewing || this.renewalTimer != null || this.held.isEmpty()) {
+        if (this.closed || this.renewalTimer != null || this.held.isEmpty()) {
             return;
         }
-        this.renewalTimer = this.scheduler.schedule(this.clock.instant().plus(this.renewEvery), this::renewalDue);
+        scheduleRound(this.clock.instant().plus(this.renewEvery));
+    }
+
+    /**
+     * Schedules the renewal round due at an instant. Called holding the lock.
+     */
+    private void scheduleRound(Instant at) {
+        this.renewalTimerAt = at;
+        this.renewalTimer = this.scheduler.schedule(at, this::renewalDue);
     }
 
     /**
@@ -421,8 +475,9 @@ public final class LeaseKeeper implements AutoCloseable {
     @Override
     public String toString() {
         synchronized (this.lock) {
-            return "LeaseKeeper[" + this.owner + ", " + this.held.size() + " leases" + (this.closed ? ", closed" : "")
-                    + "]";
+            return "LeaseKeeper[" + this.owner + ", " + this.held.size() + " leases"
+                    + ((this.roundsRunning > 0) ? ", " + this.roundsRunning + " rounds running" : "")
+                    + (this.closed ? ", closed" : "") + "]";
         }
     }
 
@@ -521,7 +576,8 @@ public final class LeaseKeeper implements AutoCloseable {
         }
 
         /**
-         * Sets how often the leases are renewed; a third of the duration unless set.
+         * Sets how often the leases are renewed, at a fixed rate whatever a round takes; a third of the duration
+         * unless set.
          * @param renewEvery the interval, positive and shorter than the duration
          * @return this builder
          */

@@ -17,22 +17,36 @@ public class LeaseLostException extends RuntimeException {
     private final transient @Nullable LeaseHolder currentHolder;
 
     /**
-     * Creates the exception.
+     * Creates the exception when the current holder is known, or not known: a write refused by fencing says the
+     * lease is lost, not who took the resource, which a newer lease usually holds.
      * @param resource the resource
      * @param token the token that is no longer current
-     * @param currentHolder who holds the resource now, or {@code null} when nobody does or it is not known
+     * @param currentHolder who holds the resource now, or {@code null} when that is not known
+     * @see #nobodyHolds(String, FencingToken)
      */
     public LeaseLostException(String resource, FencingToken token, @Nullable LeaseHolder currentHolder) {
-        super(message(resource, token, currentHolder));
+        this(resource, token, currentHolder, (currentHolder != null) ? "'" + currentHolder.owner()
+                + "' holds it with token " + currentHolder.token()
+                : "its current holder is not known (a newer lease may hold it, or it expired or was released)");
+    }
+
+    private LeaseLostException(String resource, FencingToken token, @Nullable LeaseHolder currentHolder,
+            String now) {
+        super("The lease on '" + resource + "' with fencing token " + token + " is no longer held: " + now);
         this.resource = resource;
         this.token = token;
         this.currentHolder = currentHolder;
     }
 
-    private static String message(String resource, FencingToken token, @Nullable LeaseHolder holder) {
-        String now = (holder != null) ? "'" + holder.owner() + "' holds it with token " + holder.token()
-                : "nobody holds it (the lease expired or was released)";
-        return "The lease on '" + resource + "' with fencing token " + token + " is no longer held: " + now;
+    /**
+     * Creates the exception when the store was asked and nobody holds the resource: the lease expired or was
+     * released, and no other lease took the resource since.
+     * @param resource the resource
+     * @param token the token that is no longer current
+     * @return the exception
+     */
+    public static LeaseLostException nobodyHolds(String resource, FencingToken token) {
+        return new LeaseLostException(resource, token, null, "nobody holds it (the lease expired or was released)");
     }
 
     /**
@@ -53,7 +67,7 @@ public class LeaseLostException extends RuntimeException {
 
     /**
      * Returns who held the resource when the loss was noticed.
-     * @return the holder, or {@code null} when nobody held it or it is not known
+     * @return the holder, or {@code null} when nobody held it or it is not known (the message says which)
      */
     public @Nullable LeaseHolder getCurrentHolder() {
         return this.currentHolder;

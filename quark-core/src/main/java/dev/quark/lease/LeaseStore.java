@@ -113,12 +113,16 @@ public interface LeaseStore {
      * made conditional on it: the lease may still be lost between this check and the write.
      * @param resource the resource
      * @param token the token the write is made for
-     * @throws LeaseLostException naming the current holder when the token is not current
+     * @throws LeaseLostException naming the current holder, or saying that nobody holds the resource, when the
+     * token is not current
      */
     default void check(String resource, FencingToken token) {
         Optional<LeaseHolder> holder = holder(resource);
-        if (holder.isEmpty() || !holder.get().token().equals(token)) {
-            throw new LeaseLostException(resource, token, holder.orElse(null));
+        if (holder.isEmpty()) {
+            throw LeaseLostException.nobodyHolds(resource, token);
+        }
+        if (!holder.get().token().equals(token)) {
+            throw new LeaseLostException(resource, token, holder.get());
         }
     }
 }

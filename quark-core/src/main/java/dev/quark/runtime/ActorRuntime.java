@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 import dev.quark.actor.Actor;
@@ -33,6 +34,7 @@ import dev.quark.runtime.internal.JvmHeapUsage;
 import dev.quark.runtime.internal.RuntimeSettings;
 import dev.quark.runtime.internal.SheddingSettings;
 import dev.quark.runtime.internal.VirtualThreadExecutor;
+import dev.quark.runtime.routing.ActivationGate;
 import dev.quark.runtime.routing.ActorLocator;
 import dev.quark.runtime.routing.ActorTypeNames;
 import dev.quark.runtime.routing.InboundCalls;
@@ -86,6 +88,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         this.catalog = new ActivationCatalog(settings, this.scheduler, registry,
                 new IncomingFilters(builder.incomingFilters, settings.metrics()));
         CallRouter router = new CallRouter(this.catalog, builder.locator, builder.remoteSender);
+        this.catalog.bindRouter(router);
         this.dispatcher = new CallDispatcher(router, settings, builder.outgoingFilters);
         this.references = new ActorReferences(registry, this.dispatcher);
         this.catalog.bindReferences(this.references);
@@ -112,6 +115,32 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
     @Override
     public <T extends Actor> T get(Class<T> contract, String id) {
         return this.references.reference(contract, id);
+    }
+
+    /**
+     * Returns a reference to an actor given by its address, through a contract its actor type implements: the
+     * way to reach an actor through a {@link dev.quark.actor.SharedContract shared contract}, such as
+     * {@link dev.quark.actor.Remindable}, which names no actor type by itself. Calls go the normal way: to the
+     * silo the {@link Builder#actorLocator(ActorLocator) actor locator} names, through the mailbox and the
+     * filters.
+     * @param contract a contract the actor's type implements
+     * @param address the actor
+     * @param <T> the contract type
+     * @return the reference
+     * @throws IllegalArgumentException naming both when this runtime hosts the address's actor type and that
+     * type does not implement the contract
+     */
+    public <T extends Actor> T reference(Class<T> contract, ActorAddress address) {
+        return this.references.reference(contract, address);
+    }
+
+    /**
+     * Returns what runs the runtime's timed work on its clock, for the services built on the runtime
+     * (reminders) so that a test's manual scheduler drives them as well.
+     * @return the scheduler
+     */
+    public RuntimeScheduler scheduler() {
+        return this.scheduler;
     }
 
     /**
@@ -202,6 +231,35 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
      */
     public boolean deactivate(Class<? extends Actor> contract, String id) {
         return this.catalog.deactivate(this.registry.identity(contract, id), DeactivationReason.EXPLICIT);
+    }
+
+    /**
+     * Deactivates an actor by its address once its current turn ends, and tells when it has ended; a cluster
+     * uses it to hand an actor over to the silo that owns it now. Calls that arrive meanwhile wait and go to
+     * the next activation, which the {@link Builder#activationGate(ActivationGate) activation gate} may place
+     * on another silo.
+     * @param address the actor
+     * @param reason why it ends, passed to {@code onDeactivate}
+     * @return a stage completed with {@code true} once the activation has ended (its {@code onDeactivate} and
+     * the activation hooks have run), or at once with {@code false} when the actor had no activation here
+     */
+    public CompletableFuture<Boolean> deactivate(ActorAddress address, DeactivationReason reason) {
+        Objects.requireNonNull(address, "address must not be null");
+        Objects.requireNonNull(reason, "reason must not be null");
+        return this.catalog.deactivate(address, reason);
+    }
+
+    /**
+     * Deactivates every activation whose address passes a test, each once its current turn ends; a cluster
+     * uses it when membership moves actors to other silos.
+     * @param which the test, run on this thread for every activation
+     * @param reason why they end, passed to {@code onDeactivate}
+     * @return a stage completed with their number once every one of them has ended
+     */
+    public CompletableFuture<Integer> deactivateWhere(Predicate<ActorAddress> which, DeactivationReason reason) {
+        Objects.requireNonNull(which, "which must not be null");
+        Objects.requireNonNull(reason, "reason must not be null");
+        return this.catalog.deactivateWhere(which, reason);
     }
 
     /**
@@ -320,6 +378,10 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
         private ActorTypeNames typeNames = ActorTypeNames.WIRE_NAME;
 
+        private ActorReminderSource reminders = ActorReminderSource.NONE;
+
+        private ActivationGate activationGate = ActivationGate.OPEN;
+
         /** At most this many activations (shedding); 0 for no limit. */
         private int maxActivations;
 
@@ -396,6 +458,17 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
          */
         public Builder actorTypeNames(ActorTypeNames typeNames) {
             this.typeNames = Objects.requireNonNull(typeNames, "typeNames must not be null");
+            return this;
+        }
+
+        /**
+         * Sets what decides whether a new activation may start on this silo, before its instance is created.
+         * Default: every activation may.
+         * @param activationGate the gate
+         * @return this builder
+         */
+        public Builder activationGate(ActivationGate activationGate) {
+            this.activationGate = Objects.requireNonNull(activationGate, "activationGate must not be null");
             return this;
         }
 
@@ -560,6 +633,17 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         }
 
         /**
+         * Sets what gives actors their reminders ({@code dev.quark.reminder.ReminderRegistry}). Default: none;
+         * an actor's reminder methods fail saying so.
+         * @param reminders the reminder source
+         * @return this builder
+         */
+        public Builder reminders(ActorReminderSource reminders) {
+            this.reminders = Objects.requireNonNull(reminders, "reminders must not be null");
+            return this;
+        }
+
+        /**
          * Validates the registered actors and starts the runtime.
          * @return the running runtime
          * @throws IllegalArgumentException naming a class or method that cannot be an actor
@@ -574,7 +658,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
             }
             RuntimeSettings settings = new RuntimeSettings(this.clock, turnExecutor, this.idleTimeout,
                     this.collectionInterval, this.mailboxCapacity, this.mailboxFullTimeout, this.callTimeout,
-                    this.shutdownTimeout, this.metrics, this.activationHooks, shedding());
+                    this.shutdownTimeout, this.metrics, this.activationHooks, shedding(), this.reminders,
+                    this.activationGate);
             Map<Class<?>, ActorInstanceFactory> factories = new LinkedHashMap<>();
             this.implementations.forEach((implementation, factory) -> {
                 if (factory == null && this.instanceFactory instanceof ConstructorInstanceFactory) {

@@ -12,7 +12,8 @@ public interface ActorTypeView {
     /**
      * Returns the name used in actor addresses, logs, metric tags, error messages and keys of persistent
      * data: the {@link dev.quark.actor.QuarkActor#name()} if set, otherwise the wire name of the first
-     * contract in alphabetical order (its {@link dev.quark.actor.WireName}, or its simple name).
+     * contract in alphabetical order that is not a {@link dev.quark.actor.SharedContract} (its
+     * {@link dev.quark.actor.WireName}, or its simple name).
      * @return the name
      */
     String name();

@@ -1,8 +1,12 @@
 package dev.quark.runtime;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
+
+import dev.quark.runtime.internal.ClockScheduler;
 
 /**
  * Runs the runtime's own timed work — timer ticks, restarts after a backoff, idle collection — at instants
@@ -20,6 +24,17 @@ public interface RuntimeScheduler {
      * @return a handle to cancel the task
      */
     Cancellable schedule(Instant at, Supplier<? extends CompletionStage<?>> task);
+
+    /**
+     * Returns the real-time scheduler the runtime uses by default: it runs each task on the executor once the
+     * clock reaches its instant.
+     * @param clock the clock the instants are read on
+     * @param executor the executor that waits, usually one daemon thread
+     * @return the scheduler
+     */
+    static RuntimeScheduler onClock(Clock clock, ScheduledExecutorService executor) {
+        return new ClockScheduler(clock, executor);
+    }
 
     /**
      * A scheduled task that can still be cancelled.

@@ -49,6 +49,12 @@ class LeaseTests {
         assertThat(new LeaseLostException("jobs:1", new FencingToken(7), holder))
             .hasMessage("The lease on 'jobs:1' with fencing token 7 is no longer held: 'node-2' holds it with token 9");
         assertThat(new LeaseLostException("jobs:1", new FencingToken(7), null))
-            .hasMessageEndingWith("nobody holds it (the lease expired or was released)");
+            .hasMessage("The lease on 'jobs:1' with fencing token 7 is no longer held: its current holder is not known "
+                    + "(a newer lease may hold it, or it expired or was released)");
+        LeaseLostException free = LeaseLostException.nobodyHolds("jobs:1", new FencingToken(7));
+        assertThat(free).hasMessage("The lease on 'jobs:1' with fencing token 7 is no longer held: nobody holds it "
+                + "(the lease expired or was released)");
+        assertThat(free.getCurrentHolder()).isNull();
+        assertThat(free.getToken()).isEqualTo(new FencingToken(7));
     }
 }

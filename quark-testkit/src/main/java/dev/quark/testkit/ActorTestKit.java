@@ -7,6 +7,11 @@ import java.util.function.Supplier;
 
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRefFactory;
+import dev.quark.reminder.ReminderRegistry;
+import dev.quark.reminder.ReminderSettings;
+import dev.quark.reminder.ReminderTable;
+import dev.quark.reminder.ReminderTickManager;
+import dev.quark.reminder.memory.InMemoryReminderTable;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.state.JsonStateSerializer;
 import dev.quark.state.StateActivationHook;
@@ -14,6 +19,7 @@ import dev.quark.state.StateSerializer;
 import dev.quark.state.StateStore;
 import dev.quark.state.StateStoreRegistry;
 import dev.quark.state.memory.InMemoryStateStore;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Runs actors in a plain unit test, without Spring, on a {@link ManualClock}.
@@ -31,6 +37,16 @@ import dev.quark.state.memory.InMemoryStateStore;
  * Actors with {@link dev.quark.state.ActorState persistent state} keep it in an {@link InMemoryStateStore} by
  * default ({@link #stateStores()} shows what they saved); {@link Builder#stateStore(String, StateStore)} adds
  * the named stores they refer to.
+ * <p>
+ * {@link Builder#reminders()} gives the actors {@link dev.quark.actor.Remindable reminders}, kept in an
+ * {@link InMemoryReminderTable} (or the table given to {@link Builder#reminders(ReminderTable, ReminderSettings)})
+ * and fired in virtual time like timers:
+ * <pre>{@code
+ * try (ActorTestKit kit = ActorTestKit.builder().actor(AccountActor.class).reminders().build()) {
+ *     kit.get(Account.class, "alice").open();            // registers a reminder due in 30 days
+ *     kit.advanceTime(Duration.ofDays(30));             // the tick runs as a turn of alice
+ * }
+ * }</pre>
  */
 public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
 
@@ -42,12 +58,15 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
 
     private final StateStoreRegistry stateStores;
 
+    private final @Nullable ReminderTickManager reminders;
+
     private ActorTestKit(ManualClock clock, ManualScheduler scheduler, ActorRuntime runtime,
-            StateStoreRegistry stateStores) {
+            StateStoreRegistry stateStores, @Nullable ReminderTickManager reminders) {
         this.clock = clock;
         this.scheduler = scheduler;
         this.runtime = runtime;
         this.stateStores = stateStores;
+        this.reminders = reminders;
     }
 
     /**
@@ -118,6 +137,19 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
     }
 
     /**
+     * Returns the tick manager that fires the actors' reminders, to look at its {@link ReminderTickManager#stats()
+     * counters} or its table.
+     * @return the tick manager
+     * @throws IllegalStateException when the kit was built without {@link Builder#reminders()}
+     */
+    public ReminderTickManager reminders() {
+        if (this.reminders == null) {
+            throw new IllegalStateException("This test kit has no reminders: build it with ActorTestKit.builder().reminders()");
+        }
+        return this.reminders;
+    }
+
+    /**
      * Returns the runtime under test, for what this class does not offer directly.
      * @return the runtime
      */
@@ -130,7 +162,14 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
      */
     @Override
     public void close() {
-        this.runtime.close();
+        try {
+            if (this.reminders != null) {
+                this.reminders.close();
+            }
+        }
+        finally {
+            this.runtime.close();
+        }
     }
 
     /**
@@ -146,7 +185,33 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
 
         private StateSerializer stateSerializer = new JsonStateSerializer();
 
+        private @Nullable ReminderTable reminderTable;
+
+        private ReminderSettings reminderSettings = ReminderSettings.DEFAULTS;
+
         private Builder() {
+        }
+
+        /**
+         * Gives the actors reminders, kept in a new {@link InMemoryReminderTable} and fired by a
+         * {@link ReminderTickManager} in virtual time. Default: no reminders.
+         * @return this builder
+         */
+        public Builder reminders() {
+            return reminders(new InMemoryReminderTable(), ReminderSettings.DEFAULTS);
+        }
+
+        /**
+         * Gives the actors reminders kept in a table, for instance one on a test server shared by several kits
+         * to test a restart. Default: no reminders.
+         * @param table the table
+         * @param settings the tick manager's settings
+         * @return this builder
+         */
+        public Builder reminders(ReminderTable table, ReminderSettings settings) {
+            this.reminderTable = Objects.requireNonNull(table, "table must not be null");
+            this.reminderSettings = Objects.requireNonNull(settings, "settings must not be null");
+            return this;
         }
 
         /**
@@ -238,8 +303,22 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
         public ActorTestKit build() {
             this.runtime.activationHook(new StateActivationHook(this.stateStores, this.stateSerializer));
             ManualScheduler scheduler = new ManualScheduler(this.clock);
-            return new ActorTestKit(this.clock, scheduler, this.runtime.clock(this.clock).scheduler(scheduler).build(),
-                    this.stateStores);
+            ReminderTable table = this.reminderTable;
+            ReminderRegistry registry = (table != null) ? new ReminderRegistry(table, this.clock) : null;
+            if (registry != null) {
+                this.runtime.reminders(registry);
+            }
+            ActorRuntime built = this.runtime.clock(this.clock).scheduler(scheduler).build();
+            ReminderTickManager reminders = null;
+            if (table != null && registry != null) {
+                reminders = ReminderTickManager.builder(table, built)
+                    .registry(registry)
+                    .settings(this.reminderSettings)
+                    .build();
+                reminders.start();
+                scheduler.runDueTasks();
+            }
+            return new ActorTestKit(this.clock, scheduler, built, this.stateStores, reminders);
         }
     }
 }

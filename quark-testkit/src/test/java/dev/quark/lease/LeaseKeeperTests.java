@@ -157,23 +157,82 @@ class LeaseKeeperTests {
     }
 
     @Test
-    void expiryIsToldOnTimeEvenWhileARenewalHangsAndALateRenewalIsReleased() {
-        Queue<Runnable> renewalsInFlight = new ConcurrentLinkedQueue<>();
-        LeaseKeeper keeper = keeper((builder) -> builder.executor(renewalsInFlight::add)
-            .scheduler((at, task) -> this.scheduler.schedule(at, () -> {
-                task.get();
-                return CompletableFuture.completedFuture(null);
-            })::cancel));
+    void expiryIsToldOnTimeEvenWhileEveryRoundHangsAndALateRenewalIsReleased() {
+        Queue<Runnable> roundsInFlight = new ConcurrentLinkedQueue<>();
+        LeaseKeeper keeper = keeper((builder) -> builder.executor(roundsInFlight::add).scheduler(notWaitingForRounds()));
         Lease lease = keeper.acquire("jobs:1").orElseThrow();
         this.scheduler.advance(DURATION);
-        assertThat(renewalsInFlight).as("one renewal started, none after while it hangs").hasSize(1);
+        assertThat(roundsInFlight).as("a round started every interval although none answered").hasSize(2);
         assertThat(this.losses).containsExactly("jobs:1 EXPIRED");
 
         this.store.answerRenewals((leases, duration) -> new LeaseRenewal(renewedLater(leases), List.of()));
-        renewalsInFlight.remove().run();
+        roundsInFlight.remove().run();
         assertThat(this.store.released()).extracting(Lease::resource).containsExactly(lease.resource());
         assertThat(keeper.leases()).isEmpty();
         assertThat(this.losses).hasSize(1);
+    }
+
+    @Test
+    void roundsKeepStartingWhileOneHangsAndTheNextOneRenews() {
+        Queue<Runnable> roundsInFlight = new ConcurrentLinkedQueue<>();
+        LeaseKeeper keeper = keeper((builder) -> builder.executor(roundsInFlight::add).scheduler(notWaitingForRounds()));
+        Instant start = this.clock.instant();
+        keeper.acquire("jobs:1").orElseThrow();
+        this.scheduler.advance(RENEW_EVERY);
+        Runnable hanging = roundsInFlight.remove();
+        this.scheduler.advance(RENEW_EVERY);
+        assertThat(roundsInFlight).as("the next round started while the first one hangs").hasSize(1);
+        roundsInFlight.remove().run();
+        assertThat(keeper.lease("jobs:1").orElseThrow().validUntil()).isEqualTo(start.plus(RENEW_EVERY.multipliedBy(2))
+            .plus(DURATION));
+        this.scheduler.advance(RENEW_EVERY.plusSeconds(5));
+        assertThat(this.losses).as("past the lease's first validUntil").isEmpty();
+        assertThat(this.memory.holder("jobs:1")).isPresent();
+
+        hanging.run();
+        assertThat(keeper.leases()).as("a late answer of the hung round is applied like any").hasSize(1);
+        assertThat(this.store.released()).isEmpty();
+    }
+
+    @Test
+    void aLeaseSurvivesOneRoundThatFailsSlowly() {
+        LeaseKeeper keeper = keeper();
+        keeper.acquire("jobs:1").orElseThrow();
+        this.store.beforeNextRenewal(() -> {
+            this.clock.advance(Duration.ofSeconds(15));
+            throw new IllegalStateException("Connection timed out after 15s (scripted)");
+        });
+        this.scheduler.advance(Duration.ofMinutes(2));
+        assertThat(this.losses).isEmpty();
+        assertThat(keeper.lease("jobs:1").orElseThrow().validUntil()).isAfter(this.clock.instant());
+    }
+
+    @Test
+    void roundsStartAtAFixedRateHoweverLongTheyTake() {
+        List<Instant> starts = new CopyOnWriteArrayList<>();
+        this.store.beforeEachRenewal(() -> {
+            starts.add(this.clock.instant());
+            this.clock.advance(Duration.ofSeconds(4));
+        });
+        LeaseKeeper keeper = keeper();
+        Instant start = this.clock.instant();
+        keeper.acquire("jobs:1").orElseThrow();
+        this.scheduler.advance(Duration.ofSeconds(35));
+        assertThat(starts).containsExactly(start.plusSeconds(10), start.plusSeconds(20), start.plusSeconds(30));
+        assertThat(this.losses).isEmpty();
+    }
+
+    @Test
+    void aBatchAcquiredWhileTheKeeperClosesIsReleasedWhole() {
+        LeaseKeeper keeper = keeper();
+        this.store.afterAcquisition(keeper::close);
+        assertThatIllegalStateException().isThrownBy(() -> keeper.acquire(List.of("jobs:1", "jobs:2", "jobs:3"), 3))
+            .withMessageContaining("closed");
+        assertThat(this.memory.holder("jobs:1")).isEmpty();
+        assertThat(this.memory.holder("jobs:2")).isEmpty();
+        assertThat(this.memory.holder("jobs:3")).isEmpty();
+        assertThat(keeper.leases()).isEmpty();
+        assertThat(this.losses).isEmpty();
     }
 
     @Test
@@ -262,22 +321,39 @@ class LeaseKeeperTests {
         assertThat(defaults.duration()).isEqualTo(Duration.ofSeconds(9));
     }
 
+    /**
+     * The one test in real time. Its lease lasts long enough for a dozen rounds, so that only a node starved for
+     * seconds could lose it, and it waits until the lease has outlived its first duration, which took renewals.
+     */
     @Test
-    void inRealTimeTheDefaultSchedulerKeepsAShortLeaseAlive() {
+    void inRealTimeTheDefaultSchedulerKeepsALeaseAliveBeyondItsFirstDuration() {
         InMemoryLeaseStore realTime = new InMemoryLeaseStore(Clock.systemUTC());
         List<String> lost = new CopyOnWriteArrayList<>();
         LeaseKeeper keeper = LeaseKeeper.builder(realTime, "node-1")
-            .duration(Duration.ofMillis(300))
-            .renewEvery(Duration.ofMillis(50))
-            .listener((lease, loss) -> lost.add(lease.resource()))
+            .duration(Duration.ofSeconds(3))
+            .renewEvery(Duration.ofMillis(250))
+            .listener((lease, loss) -> lost.add(lease.resource() + " " + loss))
             .build();
         this.keepers.add(keeper);
         Lease lease = keeper.acquire("jobs:1").orElseThrow();
-        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
-            .until(() -> realTime.holder("jobs:1").map(LeaseHolder::token).filter(lease.token()::equals).isPresent());
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+            .until(() -> Clock.systemUTC().instant().isAfter(lease.validUntil()));
         assertThat(lost).isEmpty();
+        assertThat(realTime.holder("jobs:1").map(LeaseHolder::token)).contains(lease.token());
+        assertThat(keeper.lease("jobs:1").orElseThrow().validUntil()).isAfter(lease.validUntil());
         keeper.close();
         assertThat(realTime.holder("jobs:1")).isEmpty();
+    }
+
+    /**
+     * The test's manual scheduler, told that a round's work is done as soon as the round started, so that the test
+     * can leave rounds hanging.
+     */
+    private LeaseKeeper.Scheduler notWaitingForRounds() {
+        return (at, task) -> this.scheduler.schedule(at, () -> {
+            task.get();
+            return CompletableFuture.completedFuture(null);
+        })::cancel;
     }
 
     private List<Lease> renewedLater(Collection<Lease> leases) {

@@ -1,6 +1,7 @@
 /**
- * The transport between silos: the {@code Transport} SPI that carries envelopes, the in-JVM transport for
- * tests and the test kit, and the codec that turns calls into bytes with the application's Jackson mapper.
+ * The transport between silos: the {@link dev.quark.cluster.transport.Transport} SPI that carries
+ * {@link dev.quark.cluster.transport.Envelope}s, and the {@link dev.quark.cluster.transport.PayloadCodec} that
+ * turns what calls carry into bytes. The in-JVM transport is in {@code transport.injvm}.
  */
 @NullMarked
 package dev.quark.cluster.transport;

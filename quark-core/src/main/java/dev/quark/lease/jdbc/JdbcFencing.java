@@ -32,7 +32,11 @@ import dev.quark.lease.LeaseLostException;
  * insert into quark_outbox_dispatch (partition, message_id) select ?, ? where <leaseIsCurrent()>
  *     -- parameters: partition, message id, then the lease's resource and token
  * }</pre>
- * No stamp needed; keep such transactions short, since renewals and takeovers of the lease wait for them.
+ * No stamp needed; keep such transactions short, since renewals and takeovers of the lease wait for them, and
+ * release the lease after the transaction commits, not inside it: the {@link JdbcLeaseStore} works in a
+ * transaction of its own, which would wait for this one.
+ * <p>
+ * Either way, the fenced write is the caller's statement and runs in the caller's transaction.
  */
 public final class JdbcFencing {
 
@@ -95,6 +99,8 @@ public final class JdbcFencing {
 
     /**
      * Turns the row count of a fenced write on a row known to exist into an exception when the write was refused.
+     * The exception does not name a current holder: zero rows says the lease is lost (after the stamp pattern,
+     * usually because a newer lease stamped the row), not who holds the resource.
      * @param rows what the statement returned
      * @param lease the lease the write was made for
      * @throws LeaseLostException when no row was written

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
@@ -20,8 +21,12 @@ import dev.quark.lease.AbstractLeaseStore;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseHolder;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Keeps leases in a PostgreSQL table, one row per held lease, and draws tokens from a sequence:
@@ -30,16 +35,30 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * {prefix}lease_token   sequence
  * </pre>
  * created by the Liquibase changelog {@value #CHANGELOG}. Every operation is one statement over all the leases
- * it concerns (arrays bound as parameters), in the caller's transaction when there is one (Spring-managed),
- * otherwise on its own.
+ * it concerns (arrays bound as parameters).
+ * <p>
+ * <b>Transactions.</b> By default ({@link Transactions#OWN}) every operation runs in a transaction of its own,
+ * committed before the method returns, also when the caller has a Spring-managed transaction going: that one is
+ * suspended meanwhile, so a rollback of it cannot silently undo an acquisition the caller holds a {@link Lease}
+ * for, nor a renewal or a release; the store then needs a second connection from the pool while the caller holds
+ * one. A caller's transaction that fenced a write with {@link JdbcFencing#leaseIsCurrent} holds the lease row
+ * until it ends, so release or renew that lease after it commits, not inside it (the store's own transaction
+ * would wait for the caller's). {@link Transactions#JOIN_CALLERS} joins the caller's transaction instead, for
+ * an acquisition that must commit or roll back with the caller's own writes. Guarded writes ({@link JdbcFencing})
+ * are the caller's statements and always run in the caller's transaction.
  * <p>
  * The server's {@code clock_timestamp()} decides expiry (not {@code now()}, which stands still for a whole
  * transaction); the store's {@link Clock} only computes {@link Lease#validUntil()}. An acquisition takes a
- * transaction-level advisory lock per candidate with {@code pg_try_advisory_xact_lock(hashtext(table),
- * hashtext(resource))} before it draws the token, which makes tokens grow per resource even when a lease row is
+ * transaction-level advisory lock with {@code pg_try_advisory_xact_lock(hashtext(table), hashtext(resource))} on
+ * each resource it grants before it draws the token, which makes tokens grow per resource even when a lease row is
  * deleted and inserted again, and lets concurrent batch acquisitions skip each other's candidates instead of
- * waiting; an application's own advisory locks should not use {@code hashtext} of the table's name as their
- * first key. A released lease's row is deleted; an expired one stays until its resource is acquired again.
+ * waiting; an application's own advisory locks should not use {@code hashtext} of the table's name as their first
+ * key. It tries the candidates one at a time, in order, and only those free when the statement started, until it
+ * has {@code max} locks, so it holds at most {@code max} advisory locks however many candidates are held (each in
+ * PostgreSQL's shared lock table until the transaction commits: keep {@code max} in the hundreds, well below
+ * {@code max_locks_per_transaction} times {@code max_connections}). The candidates go to the server in one array
+ * and each is looked up once: pass a page of them (up to some thousands), not a whole table. A released lease's
+ * row is deleted; an expired one stays until its resource is acquired again.
  */
 public class JdbcLeaseStore extends AbstractLeaseStore {
 
@@ -47,6 +66,8 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
     public static final String CHANGELOG = "db/changelog/quark/leases.xml";
 
     private final JdbcClient jdbc;
+
+    private final @Nullable TransactionTemplate ownTransactions;
 
     private final String table;
 
@@ -61,31 +82,55 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
     private final String read;
 
     /**
-     * Creates a store.
+     * Creates a store whose operations run in transactions of their own ({@link Transactions#OWN}).
      * @param dataSource the database, usually the application's
      * @param tablePrefix put before the names of the table and the sequence, for instance {@code quark_}
      * @param clock the caller's clock, which computes {@link Lease#validUntil()}
      */
     public JdbcLeaseStore(DataSource dataSource, TablePrefix tablePrefix, Clock clock) {
+        this(dataSource, tablePrefix, clock, Transactions.OWN);
+    }
+
+    /**
+     * Creates a store.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the names of the table and the sequence, for instance {@code quark_}
+     * @param clock the caller's clock, which computes {@link Lease#validUntil()}
+     * @param transactions which transaction the store's statements run in
+     */
+    public JdbcLeaseStore(DataSource dataSource, TablePrefix tablePrefix, Clock clock, Transactions transactions) {
         super(clock);
         Objects.requireNonNull(dataSource, "dataSource must not be null");
+        Objects.requireNonNull(tablePrefix, "tablePrefix must not be null");
+        Objects.requireNonNull(transactions, "transactions must not be null");
         this.jdbc = JdbcClient.create(dataSource);
+        this.ownTransactions = (transactions == Transactions.OWN) ? ownTransactions(dataSource) : null;
         this.table = tablePrefix.table("lease");
         this.sequence = tablePrefix.table("lease_token");
+        // Free candidates, in order, as one array; then a walk over it, one candidate per step, that tries its
+        // advisory lock and stops once max are locked: a recursive query is evaluated step by step, so no lock is
+        // taken on a held candidate nor beyond max, whatever plan the rest of the statement gets.
         this.acquire = """
-                with candidate as (
-                    select r.resource, r.position
+                with recursive free as materialized (
+                    select array_agg(r.resource order by r.position) as resources
                     from unnest(?::text[]) with ordinality as r(resource, position)
                     where not exists (select 1 from %1$s h where h.resource = r.resource and h.expires_at > clock_timestamp())
-                      and pg_try_advisory_xact_lock(hashtext('%1$s'), hashtext(r.resource))
-                    order by r.position
-                    limit ?
+                ),
+                walk (position, resource, locked, locks_before) as (
+                    select 0, null::text, false, 0
+                    union all
+                    select w.position + 1, f.resources[w.position + 1],
+                        pg_try_advisory_xact_lock(hashtext('%1$s'), hashtext(f.resources[w.position + 1])),
+                        w.locks_before + w.locked::int
+                    from walk w, free f
+                    where w.position < coalesce(cardinality(f.resources), 0) and w.locks_before + w.locked::int < ?
                 )
                 insert into %1$s as l (resource, owner, token, expires_at, acquired_at)
-                select c.resource, ?, nextval('%2$s'), clock_timestamp() + ?::bigint * interval '1 millisecond',
+                select w.resource, ?, nextval('%2$s'), clock_timestamp() + ?::bigint * interval '1 millisecond',
                     clock_timestamp()
-                from candidate c
-                order by c.position
+                from walk w
+                where w.locked
+                order by w.position
                 on conflict (resource) do update
                     set owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at,
                         acquired_at = excluded.acquired_at
@@ -138,10 +183,10 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
     @Override
     protected Map<String, FencingToken> acquire(List<String> resources, int max, String owner, Duration duration) {
         Map<String, FencingToken> granted = new HashMap<>();
-        this.jdbc.sql(this.acquire)
+        inTransaction(() -> this.jdbc.sql(this.acquire)
             .params(resources.toArray(String[]::new), max, owner, duration.toMillis())
             .query((row, number) -> new Key(row.getString(1), row.getLong(2)))
-            .list()
+            .list())
             .forEach((key) -> granted.put(key.resource(), new FencingToken(key.token())));
         Map<String, FencingToken> ordered = new LinkedHashMap<>();
         for (String resource : resources) {
@@ -155,19 +200,19 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
 
     @Override
     protected Collection<Lease> extend(List<Lease> leases, Duration duration) {
-        List<Key> extended = this.jdbc.sql(this.extend)
+        List<Key> extended = inTransaction(() -> this.jdbc.sql(this.extend)
             .params(duration.toMillis(), resources(leases), tokens(leases))
             .query((row, number) -> new Key(row.getString(1), row.getLong(2)))
-            .list();
+            .list());
         return select(leases, extended);
     }
 
     @Override
     protected Collection<Lease> remove(List<Lease> leases) {
-        List<Key> wereLive = this.jdbc.sql(this.remove)
+        List<Key> wereLive = inTransaction(() -> this.jdbc.sql(this.remove)
             .params(resources(leases), tokens(leases))
             .query((row, number) -> new Removed(new Key(row.getString(1), row.getLong(2)), row.getBoolean(3)))
-            .list()
+            .list())
             .stream()
             .filter(Removed::wasLive)
             .map(Removed::key)
@@ -177,11 +222,25 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
 
     @Override
     protected Optional<LeaseHolder> read(String resource) {
-        return this.jdbc.sql(this.read)
+        return inTransaction(() -> this.jdbc.sql(this.read)
             .param(resource)
             .query((row, number) -> new LeaseHolder(resource, row.getString(1), new FencingToken(row.getLong(2)),
                     Duration.ofMillis(row.getLong(3))))
-            .optional();
+            .optional());
+    }
+
+    private <T> T inTransaction(Supplier<T> statement) {
+        if (this.ownTransactions == null) {
+            return statement.get();
+        }
+        T result = this.ownTransactions.execute((status) -> statement.get());
+        return Objects.requireNonNull(result, "a lease statement returned null");
+    }
+
+    private static TransactionTemplate ownTransactions(DataSource dataSource) {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+        return transactions;
     }
 
     private static String[] resources(List<Lease> leases) {
@@ -210,5 +269,24 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
     }
 
     private record Removed(Key key, boolean wasLive) {
+    }
+
+    /**
+     * Which transaction a {@link JdbcLeaseStore}'s statements run in.
+     */
+    public enum Transactions {
+
+        /**
+         * A transaction of the store's own, committed before the method returns; a Spring-managed transaction of
+         * the caller is suspended meanwhile, and a rollback of it leaves the store's work in place. The default.
+         */
+        OWN,
+
+        /**
+         * The caller's Spring-managed transaction when there is one, else a statement on its own: a rollback of the
+         * caller's transaction undoes acquisitions, renewals and releases made in it, although the caller may
+         * already hold a {@link Lease} for them, and an acquisition's advisory locks stay until it ends.
+         */
+        JOIN_CALLERS
     }
 }

@@ -8,6 +8,7 @@ import dev.quark.actor.Actor;
 import dev.quark.actor.ActorContext;
 import dev.quark.actor.ActorHost;
 import dev.quark.actor.ActorRef;
+import dev.quark.actor.ActorReminders;
 import dev.quark.actor.ActorTimer;
 import dev.quark.actor.DeactivationReason;
 import dev.quark.actor.TimerOptions;
@@ -390,6 +391,11 @@ final class Activation implements ActorHost {
         TurnAdmission current = this.turns;
         Mailbox mailbox = (current != null) ? current.existingMailbox() : null;
         return (mailbox != null) ? mailbox.size() : 0;
+    }
+
+    @Override
+    public ActorReminders reminders() {
+        return this.catalog.settings().reminders().remindersOf(this.identity.type(), this.identity.address());
     }
 
     @Override

@@ -6,9 +6,11 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 import dev.quark.actor.ActorRuntimeClosedException;
 import dev.quark.actor.DeactivationReason;
+import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.RuntimeScheduler;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -35,7 +37,11 @@ public final class ActivationCatalog {
 
     private final Supervision supervision;
 
+    private final ActorRegistry registry;
+
     private volatile @Nullable ActorReferences references;
+
+    private volatile @Nullable CallRouter router;
 
     private final ActivationShedder shedder;
 
@@ -56,6 +62,7 @@ public final class ActivationCatalog {
         this.scheduler = scheduler;
         this.incomingFilters = incomingFilters;
         this.supervision = new Supervision(this, registry);
+        this.registry = registry;
         for (ActorType type : registry.types()) {
             type.countQueuedWith(() -> queuedMessages(type));
         }
@@ -85,6 +92,36 @@ public final class ActivationCatalog {
      */
     public void bindReferences(ActorReferences references) {
         this.references = references;
+    }
+
+    /**
+     * Gives the catalog the router that takes the calls of activations the
+     * {@link dev.quark.runtime.routing.ActivationGate} places on another silo; the runtime binds it once,
+     * before the first call.
+     */
+    public void bindRouter(CallRouter router) {
+        this.router = router;
+    }
+
+    /**
+     * Sends a call that waited for an activation the gate placed on another silo to that silo. Timer ticks and
+     * other system turns cannot travel: they are dropped.
+     */
+    void relocate(String siloId, Invocation invocation) {
+        invocation.deliveredTo = null;
+        invocation.servedBy = null;
+        CallRouter bound = this.router;
+        if (invocation.method() == null || bound == null) {
+            logger.debug("Dropped {}: its actor lives on silo {} now", invocation, siloId);
+            invocation.complete(null);
+            return;
+        }
+        try {
+            bound.sendRemote(siloId, invocation);
+        }
+        catch (RuntimeException ex) {
+            invocation.finish(null, ex, this.settings.turnExecutor());
+        }
     }
 
     ActorReferences references() {
@@ -273,6 +310,43 @@ public final class ActivationCatalog {
             startDeactivation(activation, reason);
         }
         return true;
+    }
+
+    /**
+     * Deactivates the activation of an address if it exists, once no turn is in progress.
+     * @return a stage completed with {@code true} once it has ended, or at once with {@code false} when there
+     * was none
+     */
+    public CompletableFuture<Boolean> deactivate(ActorAddress address, DeactivationReason reason) {
+        ActorType type = this.registry.type(address.typeName());
+        Activation activation = (type != null) ? this.activations.get(new ActorIdentity(type, address.id())) : null;
+        if (activation == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        return end(activation, reason).thenApply((ended) -> true);
+    }
+
+    /**
+     * Deactivates every activation whose address passes a test, each once no turn is in progress.
+     * @return a stage completed with their number once all of them have ended
+     */
+    public CompletableFuture<Integer> deactivateWhere(Predicate<ActorAddress> which, DeactivationReason reason) {
+        List<CompletableFuture<Void>> ending = new ArrayList<>();
+        for (Activation activation : this.activations.values()) {
+            if (which.test(activation.identity.address())) {
+                ending.add(end(activation, reason));
+            }
+        }
+        int count = ending.size();
+        return CompletableFuture.allOf(ending.toArray(CompletableFuture[]::new)).thenApply((ended) -> count);
+    }
+
+    private CompletableFuture<Void> end(Activation activation, DeactivationReason reason) {
+        CompletableFuture<Void> ended = activation.whenEnded();
+        if (activation.requestDeactivation(reason)) {
+            startDeactivation(activation, reason);
+        }
+        return ended;
     }
 
     /**

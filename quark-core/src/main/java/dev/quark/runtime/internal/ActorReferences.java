@@ -1,5 +1,7 @@
 package dev.quark.runtime.internal;
 
+import java.util.Objects;
+
 import dev.quark.actor.Actor;
 import dev.quark.runtime.ActorAddress;
 import org.jspecify.annotations.Nullable;
@@ -24,6 +26,9 @@ public final class ActorReferences {
      */
     public <T extends Actor> T reference(Class<T> contract, @Nullable String id) {
         ContractType type = this.registry.contract(contract);
+        if (type.isShared()) {
+            throw ActorRegistry.sharedContract(contract);
+        }
         if (id == null || id.isBlank()) {
             throw new IllegalArgumentException("Actor id must not be " + ((id == null) ? "null" : "blank")
                     + " (contract " + contract.getName() + ")");
@@ -31,6 +36,26 @@ public final class ActorReferences {
         ActorType actorType = type.actorType();
         ActorIdentity identity = (actorType != null) ? new ActorIdentity(actorType, id) : null;
         ActorAddress address = new ActorAddress(type.typeName(), id);
+        return contract.cast(type.newProxy(new ActorReference(type, address, identity, this.dispatcher)));
+    }
+
+    /**
+     * Returns a reference to an actor given by its address, through a contract its type implements.
+     * @throws IllegalArgumentException naming both when the address's type is hosted here and does not
+     * implement the contract
+     */
+    public <T extends Actor> T reference(Class<T> contract, ActorAddress address) {
+        Objects.requireNonNull(address, "address must not be null");
+        ContractType type = this.registry.contract(contract);
+        ActorType local = this.registry.type(address.typeName());
+        ActorIdentity identity = null;
+        if (local != null) {
+            if (!local.contracts().contains(contract)) {
+                throw new IllegalArgumentException("Actor type " + local + " does not implement " + contract.getName()
+                        + ", so " + address + " cannot be called through it");
+            }
+            identity = new ActorIdentity(local, address.id());
+        }
         return contract.cast(type.newProxy(new ActorReference(type, address, identity, this.dispatcher)));
     }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import dev.quark.actor.Actor;
 import dev.quark.actor.QuarkActor;
+import dev.quark.actor.SharedContract;
 import dev.quark.actor.WireName;
 import dev.quark.runtime.ActorInstanceFactory;
 import dev.quark.runtime.ActorMetrics;
@@ -83,18 +84,27 @@ public final class ActorRegistry {
             types.add(type);
             Map<Integer, ActorMethod> byId = new HashMap<>();
             for (Class<? extends Actor> contract : served) {
-                ContractType existing = hosted.get(contract);
-                if (existing != null) {
-                    throw new IllegalStateException("Actor contract " + contract.getName() + " has two implementations, "
-                            + implementationOf(existing) + " and " + implementation.getName()
-                            + ": a contract has exactly one @" + QuarkActor.class.getSimpleName() + " implementation");
+                Map<Method, ActorMethod> methods;
+                if (contract.isAnnotationPresent(SharedContract.class)) {
+                    methods = hosted.computeIfAbsent(contract, (shared) -> ContractType.shared(contract,
+                            ContractIntrospector.wireNameOf(contract), ContractIntrospector.methodsOf(contract, metrics)))
+                        .methods();
                 }
-                Map<Method, ActorMethod> methods = ContractIntrospector.methodsOf(contract, metrics);
+                else {
+                    ContractType existing = hosted.get(contract);
+                    if (existing != null) {
+                        throw new IllegalStateException("Actor contract " + contract.getName() + " has two implementations, "
+                                + implementationOf(existing) + " and " + implementation.getName()
+                                + ": a contract has exactly one @" + QuarkActor.class.getSimpleName()
+                                + " implementation (unless it is a @" + SharedContract.class.getSimpleName() + ")");
+                    }
+                    methods = ContractIntrospector.methodsOf(contract, metrics);
+                    hosted.put(contract, new ContractType(contract, ContractIntrospector.wireNameOf(contract), type,
+                            type.name(), methods));
+                }
                 for (ActorMethod method : methods.values()) {
                     addToType(type, byId, method);
                 }
-                hosted.put(contract, new ContractType(contract, ContractIntrospector.wireNameOf(contract), type,
-                        type.name(), methods));
             }
             type.methods(byId);
         });
@@ -164,6 +174,9 @@ public final class ActorRegistry {
         ContractIntrospector.checkContract(candidate);
         Class<? extends Actor> contract = candidate.asSubclass(Actor.class);
         String wireName = ContractIntrospector.wireNameOf(contract);
+        if (contract.isAnnotationPresent(SharedContract.class)) {
+            return add(ContractType.shared(contract, wireName, ContractIntrospector.methodsOf(contract, ActorMetrics.NONE)));
+        }
         String typeName = this.typeNames.typeNameOf(contract, wireName);
         if (typeName == null || typeName.isBlank()) {
             throw new IllegalStateException("The actor type names gave no name for actor contract " + contract.getName());
@@ -186,6 +199,9 @@ public final class ActorRegistry {
      */
     public ContractType hostedContract(@Nullable Class<?> contract) {
         ContractType type = contract(contract);
+        if (type.isShared()) {
+            throw sharedContract(type.contract());
+        }
         if (type.actorType() == null) {
             throw new IllegalArgumentException("No @" + QuarkActor.class.getSimpleName()
                     + " implementation is registered for actor contract " + type.contract().getName());
@@ -200,6 +216,15 @@ public final class ActorRegistry {
     public ActorIdentity identity(Class<?> contract, String id) {
         ActorType type = Objects.requireNonNull(hostedContract(contract).actorType());
         return new ActorIdentity(type, id);
+    }
+
+    /**
+     * Explains that a shared contract names no actor, so it cannot be reached by contract and id alone.
+     */
+    static IllegalArgumentException sharedContract(Class<?> contract) {
+        return new IllegalArgumentException("Actor contract " + contract.getName() + " is a @"
+                + SharedContract.class.getSimpleName() + " that several actor types may implement, so it names no "
+                + "actor by itself: reach an actor through it with ActorRuntime.reference(contract, address)");
     }
 
     /**

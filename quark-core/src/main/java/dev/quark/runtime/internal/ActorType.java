@@ -8,6 +8,7 @@ import java.util.function.LongSupplier;
 import dev.quark.actor.Actor;
 import dev.quark.actor.QuarkActor;
 import dev.quark.actor.Reentrant;
+import dev.quark.actor.SharedContract;
 import dev.quark.runtime.ActorInstanceFactory;
 import dev.quark.runtime.ActorTypeView;
 import org.jspecify.annotations.Nullable;
@@ -42,11 +43,27 @@ public final class ActorType implements ActorTypeView {
     ActorType(Class<?> implementation, List<Class<? extends Actor>> contracts, ActorInstanceFactory instances) {
         QuarkActor annotation = implementation.getAnnotation(QuarkActor.class);
         this.name = (annotation != null && !annotation.name().isBlank()) ? annotation.name()
-                : ContractIntrospector.wireNameOf(contracts.getFirst());
+                : ContractIntrospector.wireNameOf(ownContract(implementation, contracts));
         this.implementation = implementation;
         this.reentrant = implementation.isAnnotationPresent(Reentrant.class);
         this.contracts = List.copyOf(contracts);
         this.instances = instances;
+    }
+
+    /**
+     * Returns the first contract that is not {@link SharedContract shared}: the one that names the type.
+     * @throws IllegalArgumentException naming the implementation when it has none
+     */
+    private static Class<? extends Actor> ownContract(Class<?> implementation, List<Class<? extends Actor>> contracts) {
+        for (Class<? extends Actor> contract : contracts) {
+            if (!contract.isAnnotationPresent(SharedContract.class)) {
+                return contract;
+            }
+        }
+        throw new IllegalArgumentException("Actor implementation " + implementation.getName()
+                + " implements only shared contracts " + contracts.stream().map(Class::getSimpleName).toList()
+                + ": implement a contract of its own, or name its actor type with @" + QuarkActor.class.getSimpleName()
+                + "(name = ...)");
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionStage;
 import dev.quark.actor.ActorException;
 import dev.quark.actor.ActorUnreachableException;
 import dev.quark.actor.MailboxFullException;
+import dev.quark.actor.SharedContract;
 import dev.quark.runtime.CallOutcome;
 import dev.quark.runtime.routing.ActorLocation;
 import dev.quark.runtime.routing.ActorLocator;
@@ -53,15 +54,21 @@ public final class CallRouter {
         }
         if (invocation.localTarget() == null) {
             ActorMethod method = invocation.method();
-            String contract = (method != null) ? method.descriptor().contract().getName() : "?";
+            Class<?> contract = (method != null) ? method.descriptor().contract() : null;
+            String target = (contract == null) ? "actor contract ?"
+                    : contract.isAnnotationPresent(SharedContract.class)
+                            ? "actor type " + invocation.address().typeName() : "actor contract " + contract.getName();
             throw new ActorUnreachableException("Cannot call " + invocation.address() + "." + invocation.name()
-                    + "(): actor contract " + contract + " is not hosted by this runtime and no other silo is "
+                    + "(): " + target + " is not hosted by this runtime and no other silo is "
                     + "known to host it (register an implementation here, or run in a cluster with a silo that does)");
         }
         deliverLocal(invocation);
     }
 
-    private void sendRemote(String silo, Invocation invocation) {
+    /**
+     * Sends an invocation to another silo and completes it with the outcome that silo reports.
+     */
+    void sendRemote(String silo, Invocation invocation) {
         ActorMethod method = Objects.requireNonNull(invocation.method(), "a routed call has a method");
         CompletionStage<?> outcome = this.sender.send(silo, new CallView(invocation, method));
         outcome.whenComplete((result, failure) -> invocation.finish(result, unwrap(failure),

@@ -7,6 +7,8 @@ import java.util.concurrent.locks.LockSupport;
 
 import dev.quark.actor.ActorCallTimeoutException;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Times out asynchronous calls: the pending calls of one runtime in a doubly linked list threaded through the
@@ -20,6 +22,8 @@ import org.jspecify.annotations.Nullable;
  * by a path that does not disarm it stays linked until its deadline, when the sweeper drops it.
  */
 final class CallTimeouts implements AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(CallTimeouts.class);
 
     private final Duration timeout;
 
@@ -192,14 +196,23 @@ final class CallTimeouts implements AutoCloseable {
         if (invocation.isDone() && (alsoFail == null || alsoFail.isDone())) {
             return;
         }
-        this.completions.execute(() -> {
-            ActorCallTimeoutException failure = new ActorCallTimeoutException(invocation.address().toString(),
+        Runnable failure = () -> {
+            ActorCallTimeoutException timeout = new ActorCallTimeoutException(invocation.address().toString(),
                     invocation.name(), this.timeout);
-            invocation.completeExceptionally(failure);
+            invocation.completeExceptionally(timeout);
             if (alsoFail != null) {
-                alsoFail.completeExceptionally(failure);
+                alsoFail.completeExceptionally(timeout);
             }
-        });
+        };
+        try {
+            this.completions.execute(failure);
+        }
+        catch (RuntimeException ex) {
+            // A bounded or shut-down executor refused: failing the caller here beats never failing it, and the
+            // sweeper must live on for every later call.
+            logger.debug("Timing out {} on the sweeper thread: the turn executor refused it", invocation, ex);
+            failure.run();
+        }
     }
 
     /**

@@ -38,6 +38,8 @@ public final class ContractType {
 
     private final String typeName;
 
+    private final boolean shared;
+
     private final Map<Method, ActorMethod> methods;
 
     /** Copy-on-write: a reader sees a map nobody writes to any more. */
@@ -50,13 +52,27 @@ public final class ContractType {
 
     ContractType(Class<? extends Actor> contract, String wireName, @Nullable ActorType actorType, String typeName,
             Map<Method, ActorMethod> methods) {
+        this(contract, wireName, actorType, typeName, false, methods);
+    }
+
+    private ContractType(Class<? extends Actor> contract, String wireName, @Nullable ActorType actorType,
+            String typeName, boolean shared, Map<Method, ActorMethod> methods) {
         this.contract = contract;
         this.wireName = wireName;
         this.actorType = actorType;
         this.typeName = typeName;
+        this.shared = shared;
         this.methods = Map.copyOf(methods);
         this.proxyInterfaces = new Class<?>[] { contract, ActorRef.class };
         this.proxyConstructor = proxyConstructorOf(contract, this.proxyInterfaces);
+    }
+
+    /**
+     * Returns a {@link dev.quark.actor.SharedContract shared} contract: implemented by any number of actor
+     * types, it names none, and its references are made for an address.
+     */
+    static ContractType shared(Class<? extends Actor> contract, String wireName, Map<Method, ActorMethod> methods) {
+        return new ContractType(contract, wireName, null, wireName, true, methods);
     }
 
     private static @Nullable MethodHandle proxyConstructorOf(Class<? extends Actor> contract, Class<?>[] interfaces) {
@@ -89,10 +105,23 @@ public final class ContractType {
     }
 
     /**
-     * Returns the actor type name of the addresses of this contract's actors.
+     * Returns the actor type name of the addresses of this contract's actors; meaningless for a shared
+     * contract, whose actors' addresses carry their own type's name.
      */
     public String typeName() {
         return this.typeName;
+    }
+
+    /**
+     * Returns whether any number of actor types may implement the contract
+     * ({@link dev.quark.actor.SharedContract}).
+     */
+    public boolean isShared() {
+        return this.shared;
+    }
+
+    Map<Method, ActorMethod> methods() {
+        return this.methods;
     }
 
     @Nullable ActorMethod method(Method method) {

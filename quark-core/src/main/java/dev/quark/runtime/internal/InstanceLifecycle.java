@@ -10,6 +10,8 @@ import dev.quark.actor.DeactivationReason;
 import dev.quark.runtime.ActivationHook;
 import dev.quark.runtime.ActorInstance;
 import dev.quark.runtime.RuntimeScheduler;
+import dev.quark.runtime.routing.ActivationGate;
+import dev.quark.runtime.routing.ActorLocation;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -22,6 +24,58 @@ import org.jspecify.annotations.Nullable;
 final class InstanceLifecycle {
 
     private InstanceLifecycle() {
+    }
+
+    /**
+     * Asks the {@link ActivationGate} whether a new activation may create its instance here. When the gate
+     * places the actor on another silo or refuses it, the activation ends without an instance: the trigger and
+     * the calls waiting behind it go to that silo, or fail with the gate's exception.
+     * @return whether the activation goes on
+     */
+    static boolean admit(Activation activation, Invocation trigger) {
+        ActivationGate gate = activation.catalog().settings().activationGate();
+        if (gate == ActivationGate.OPEN) {
+            return true;
+        }
+        ActorLocation location = null;
+        RuntimeException refusal = null;
+        try {
+            location = gate.admit(activation.identity.address());
+            if (location.isLocal()) {
+                return true;
+            }
+        }
+        catch (RuntimeException ex) {
+            refusal = ex;
+        }
+        Invocation waiting;
+        synchronized (activation) {
+            TurnAdmission turns = activation.turns();
+            turns.end(trigger);
+            activation.state = activation.state.moveTo(ActivationLifecycle.DEACTIVATED);
+            turns.release();
+            Mailbox mailbox = turns.existingMailbox();
+            waiting = (mailbox != null) ? mailbox.takeAll() : null;
+            activation.endedNow();
+            activation.catalog().remove(activation);
+        }
+        String silo = (location != null) ? location.siloId() : null;
+        if (refusal != null || silo == null) {
+            RuntimeException failure = (refusal != null) ? refusal
+                    : new IllegalStateException("The activation gate placed " + activation.identity + " nowhere");
+            Activation.logger.debug("Activation of {} refused", activation.identity, failure);
+            TurnRunner.fail(activation, trigger, failure);
+            TurnRunner.failAll(activation, waiting, failure);
+            return false;
+        }
+        Activation.logger.debug("{} lives on silo {}: its calls go there", activation.identity, silo);
+        activation.catalog().relocate(silo, trigger);
+        for (Invocation invocation = waiting; invocation != null; ) {
+            Invocation next = InvocationQueue.unlink(invocation);
+            activation.catalog().relocate(silo, invocation);
+            invocation = next;
+        }
+        return false;
     }
 
     /**

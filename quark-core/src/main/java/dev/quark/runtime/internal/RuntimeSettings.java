@@ -7,6 +7,8 @@ import java.util.concurrent.Executor;
 
 import dev.quark.runtime.ActivationHook;
 import dev.quark.runtime.ActorMetrics;
+import dev.quark.runtime.ActorReminderSource;
+import dev.quark.runtime.routing.ActivationGate;
 
 /**
  * The validated settings the engine runs with.
@@ -22,10 +24,13 @@ import dev.quark.runtime.ActorMetrics;
  * @param metrics where calls are recorded
  * @param activationHooks what runs around every activation, in order
  * @param shedding when idle activations are deactivated before their idle timeout
+ * @param reminders gives activations the reminders of their actor
+ * @param activationGate decides whether a new activation may start on this silo
  */
 public record RuntimeSettings(Clock clock, Executor turnExecutor, Duration idleTimeout, Duration collectionInterval,
         int mailboxCapacity, Duration mailboxFullTimeout, Duration callTimeout, Duration shutdownTimeout,
-        ActorMetrics metrics, List<ActivationHook> activationHooks, SheddingSettings shedding) {
+        ActorMetrics metrics, List<ActivationHook> activationHooks, SheddingSettings shedding,
+        ActorReminderSource reminders, ActivationGate activationGate) {
 
     public RuntimeSettings {
         activationHooks = List.copyOf(activationHooks);

@@ -40,6 +40,9 @@ final class TurnRunner {
                 }
                 Object instance = activation.instance();
                 if (instance == null) {
+                    if (!InstanceLifecycle.admit(activation, invocation)) {
+                        return;
+                    }
                     instance = InstanceLifecycle.activate(activation, invocation);
                     if (instance == null) {
                         return;

@@ -6,6 +6,7 @@ import java.util.Map;
 import dev.quark.actor.ActorRefFactory;
 import dev.quark.runtime.ActivationHook;
 import dev.quark.runtime.ActorMetrics;
+import dev.quark.runtime.ActorReminderSource;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.RuntimeScheduler;
 import dev.quark.runtime.filter.IncomingCallFilter;
@@ -31,7 +32,8 @@ import org.springframework.context.annotation.Import;
  * Beans of type {@link OutgoingCallFilter} and {@link IncomingCallFilter} become the runtime's call filters,
  * in {@code @Order}/{@code Ordered} order (lowest first, outermost); a unique {@link ActorLocator},
  * {@link RemoteCallSender} or {@link ActorTypeNames} bean replaces the single-silo default, which is how a
- * cluster plugs in.
+ * cluster plugs in. An {@link ActorReminderSource} bean (the {@code ReminderRegistry} of
+ * {@code QuarkRemindersAutoConfiguration}) gives actors their reminders.
  */
 @AutoConfiguration
 @ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
@@ -46,7 +48,8 @@ public final class QuarkActorsAutoConfiguration {
             ObjectProvider<RuntimeScheduler> scheduler, ObjectProvider<ActivationHook> activationHooks,
             ObjectProvider<OutgoingCallFilter> outgoingFilters, ObjectProvider<IncomingCallFilter> incomingFilters,
             ObjectProvider<ActorLocator> locator, ObjectProvider<RemoteCallSender> remoteCallSender,
-            ObjectProvider<ActorTypeNames> actorTypeNames, ObjectProvider<ActorRuntimeBuilderCustomizer> customizers) {
+            ObjectProvider<ActorTypeNames> actorTypeNames, ObjectProvider<ActorReminderSource> reminders,
+            ObjectProvider<ActorRuntimeBuilderCustomizer> customizers) {
         Map<Class<?>, String> actors = ActorBeans.find(beanFactory);
         ActorRuntime.Builder builder = ActorRuntime.builder()
             .instanceFactory(new SpringActorInstanceFactory(beanFactory, actors))
@@ -68,6 +71,7 @@ public final class QuarkActorsAutoConfiguration {
         locator.ifAvailable(builder::actorLocator);
         remoteCallSender.ifAvailable(builder::remoteCallSender);
         actorTypeNames.ifAvailable(builder::actorTypeNames);
+        reminders.ifAvailable(builder::reminders);
         customizers.orderedStream().forEach((customizer) -> customizer.customize(builder));
         return builder.build();
     }

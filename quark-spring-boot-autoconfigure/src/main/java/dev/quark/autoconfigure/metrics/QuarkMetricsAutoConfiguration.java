@@ -1,6 +1,7 @@
 package dev.quark.autoconfigure.metrics;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.reminder.ReminderMetrics;
 import dev.quark.runtime.ActorMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -28,5 +29,11 @@ public final class QuarkMetricsAutoConfiguration {
     @ConditionalOnMissingBean
     ActorMetrics quarkActorMetrics(MeterRegistry registry) {
         return new MicrometerActorMetrics(registry);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    ReminderMetrics quarkReminderMetrics(MeterRegistry registry) {
+        return new MicrometerReminderMetrics(registry);
     }
 }

@@ -309,6 +309,24 @@ public abstract class LeaseStoreContractTests {
     }
 
     @Test
+    public void aBatchFindsTheFreeResourcesBehindThousandsOfHeldOnes() {
+        List<String> candidates = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            candidates.add(newResource("held-" + i));
+        }
+        for (int from = 0; from < candidates.size(); from += 500) {
+            assertThat(store().tryAcquireAny(candidates.subList(from, from + 500), 500, OTHER, LONG)).hasSize(500);
+        }
+        for (int i = 0; i < 3; i++) {
+            candidates.add(newResource("free-" + i));
+        }
+        List<Lease> granted = store().tryAcquireAny(candidates, 2, OWNER, LONG);
+        assertThat(granted).extracting(Lease::resource).containsExactly(candidates.get(3000), candidates.get(3001));
+        assertThat(store().holder(candidates.get(3002))).isEmpty();
+        assertThat(store().holder(candidates.getFirst()).map(LeaseHolder::owner)).contains(OTHER);
+    }
+
+    @Test
     public void aBatchCountsDuplicatesOnceAndZeroOrNoCandidatesGrantNothing() {
         String resource = newResource("dup");
         String other = newResource("other");

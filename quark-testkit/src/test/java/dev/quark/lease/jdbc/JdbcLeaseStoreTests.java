@@ -2,12 +2,14 @@ package dev.quark.lease.jdbc;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseHolder;
 import dev.quark.lease.LeaseLostException;
 import dev.quark.lease.LeaseStore;
 import dev.quark.testkit.lease.FencedRecords;
@@ -19,6 +21,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -104,6 +108,68 @@ class JdbcLeaseStoreTests extends LeaseStoreContractTests {
     }
 
     @Test
+    void aBatchBehindThousandsOfHeldCandidatesLocksNoMoreThanItGrants() {
+        List<String> held = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            held.add(newResource("held-" + i));
+        }
+        for (int from = 0; from < held.size(); from += 500) {
+            assertThat(store.tryAcquireAny(held.subList(from, from + 500), 500, OTHER, LONG)).hasSize(500);
+        }
+        List<String> candidates = new ArrayList<>(held);
+        for (int i = 0; i < 1000; i++) {
+            candidates.add(newResource("free-" + i));
+        }
+        JdbcLeaseStore joining = new JdbcLeaseStore(dataSource, PREFIX, Clock.systemUTC(),
+                JdbcLeaseStore.Transactions.JOIN_CALLERS);
+        callersTransaction().executeWithoutResult((status) -> {
+            List<Lease> granted = joining.tryAcquireAny(candidates, 2, OWNER, LONG);
+            assertThat(granted).extracting(Lease::resource).containsExactly(candidates.get(3000), candidates.get(3001));
+            assertThat(advisoryLocksOfThisSession()).as("advisory locks held in the caller's transaction")
+                .isLessThanOrEqualTo(2);
+        });
+    }
+
+    @Test
+    void byDefaultAnAcquisitionRenewalAndReleaseOutliveARollbackOfTheCallersTransaction() {
+        String resource = newResource("job");
+        Lease lease = callersTransaction().execute((status) -> {
+            Lease acquired = store.tryAcquire(resource, OWNER, Duration.ofSeconds(30)).orElseThrow();
+            status.setRollbackOnly();
+            return acquired;
+        });
+        assertThat(store.holder(resource).map(LeaseHolder::token)).as("acquired").contains(lease.token());
+        callersTransaction().executeWithoutResult((status) -> {
+            assertThat(store.renew(lease, LONG)).isPresent();
+            status.setRollbackOnly();
+        });
+        assertThat(store.holder(resource).orElseThrow().remaining()).as("renewed").isGreaterThan(Duration.ofMinutes(1));
+        callersTransaction().executeWithoutResult((status) -> {
+            assertThat(store.tryAcquireAny(List.of(newResource("batch"), resource), 2, OTHER, LONG)).hasSize(1);
+            assertThat(advisoryLocksOfThisSession()).as("the store's own transaction took its locks along").isZero();
+            assertThat(store.release(lease)).isTrue();
+            status.setRollbackOnly();
+        });
+        assertThat(store.holder(resource)).as("released").isEmpty();
+    }
+
+    @Test
+    void aStoreThatJoinsTheCallersTransactionsIsUndoneByTheirRollback() {
+        JdbcLeaseStore joining = new JdbcLeaseStore(dataSource, PREFIX, Clock.systemUTC(),
+                JdbcLeaseStore.Transactions.JOIN_CALLERS);
+        String resource = newResource("job");
+        callersTransaction().executeWithoutResult((status) -> {
+            assertThat(joining.tryAcquire(resource, OWNER, LONG)).isPresent();
+            assertThat(joining.holder(resource)).as("seen inside the transaction").isPresent();
+            status.setRollbackOnly();
+        });
+        assertThat(store.holder(resource)).isEmpty();
+        Lease lease = joining.tryAcquire(resource, OWNER, LONG).orElseThrow();
+        assertThat(store.holder(resource).map(LeaseHolder::token)).as("outside a transaction: committed at once")
+            .contains(lease.token());
+    }
+
+    @Test
     void theChangelogCreatesTheDocumentedTableAndSequence() {
         assertThat(store.table()).isEqualTo("quark_lease");
         assertThat(store.sequence()).isEqualTo("quark_lease_token");
@@ -155,13 +221,25 @@ class JdbcLeaseStoreTests extends LeaseStoreContractTests {
         Lease current = store.tryAcquire(resource, OTHER, Duration.ofSeconds(30)).orElseThrow();
         int rows = jdbc.sql(sql).params("stale", resource, resource, stale.token().value()).update();
         assertThatExceptionOfType(LeaseLostException.class).isThrownBy(() -> JdbcFencing.requireWritten(rows, stale))
-            .withMessageContaining(resource);
+            .withMessageContaining(resource)
+            .withMessageNotContaining("nobody holds it")
+            .withMessageContaining("holder is not known");
         assertThat(jdbc.sql(sql).params("current", resource, resource, current.token().value()).update()).isEqualTo(1);
         assertThat(fencedRecords().read(resource)).isEqualTo("current");
 
         String correlated = "update area_record r set value = ? where r.id = ? and "
                 + fencing.leaseIsCurrent("r.id", "?");
         assertThat(jdbc.sql(correlated).params("correlated", resource, current.token().value()).update()).isEqualTo(1);
+    }
+
+    private static TransactionTemplate callersTransaction() {
+        return new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+    }
+
+    private static long advisoryLocksOfThisSession() {
+        return jdbc.sql("select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()")
+            .query(Long.class)
+            .single();
     }
 
     @Test

@@ -74,6 +74,14 @@ class BankApplicationTests {
         assertThat(state).containsEntry("status", "UP");
         assertThat(state.get("components")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
             .containsOnlyKeys("default");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> reminders = (Map<String, Object>) ((Map<String, Object>) health.get("components"))
+            .get("quarkReminders");
+        assertThat(reminders).containsEntry("status", "UP");
+        assertThat(reminders.get("details")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
+            .containsEntry("table", "InMemoryReminderTable")
+            .containsEntry("ownedBuckets", 1024)
+            .containsKey("backlog");
     }
 
     @Test

@@ -1,7 +1,12 @@
 package dev.quark.samples.bank;
 
 import java.util.Map;
+import java.util.Optional;
 
+import dev.quark.reminder.ReminderEntry;
+import dev.quark.reminder.ReminderKey;
+import dev.quark.reminder.ReminderTable;
+import dev.quark.runtime.ActorAddress;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import dev.quark.testkit.server.RedisTestServer;
@@ -15,8 +20,9 @@ import org.springframework.web.client.RestClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The bank keeps balances across a restart of the application when it runs with the postgres or the redis
- * profile: start it, deposit, stop it, start it again, and the balance is there.
+ * The bank keeps balances, and the monthly-fee reminders of its accounts, across a restart of the application
+ * when it runs with the postgres or the redis profile: start it, deposit, stop it, start it again, and the
+ * balance and the reminder are there.
  */
 class BankRestartTests {
 
@@ -34,8 +40,10 @@ class BankRestartTests {
             try (ConfigurableApplicationContext bank = start("postgres", properties)) {
                 assertThat(bank.getEnvironment().getProperty("spring.datasource.url")).isEqualTo(schema.jdbcUrl());
                 assertThat(get(bank, "/accounts/alice")).containsEntry("balance", 70);
+                assertThat(monthlyFee(bank, "alice")).as("the fee reminder outlives the application").isPresent();
                 assertThat(post(bank, "/accounts/alice/deposit?amount=5")).containsEntry("balance", 75);
                 assertThat(component(get(bank, "/actuator/health"), "quarkState")).containsEntry("status", "UP");
+                assertThat(component(get(bank, "/actuator/health"), "quarkReminders")).containsEntry("status", "UP");
                 assertThat(component(get(bank, "/actuator/health"), "db")).containsEntry("status", "UP");
             }
         }
@@ -53,7 +61,9 @@ class BankRestartTests {
             try (ConfigurableApplicationContext bank = start("redis", properties)) {
                 assertThat(bank.getEnvironment().getProperty("quark.redis.key-prefix")).isEqualTo(prefix);
                 assertThat(get(bank, "/accounts/bob")).containsEntry("balance", 40);
+                assertThat(monthlyFee(bank, "bob")).as("the fee reminder outlives the application").isPresent();
                 assertThat(component(get(bank, "/actuator/health"), "quarkState")).containsEntry("status", "UP");
+                assertThat(component(get(bank, "/actuator/health"), "quarkReminders")).containsEntry("status", "UP");
                 assertThat(component(get(bank, "/actuator/health"), "redis")).containsEntry("status", "UP");
             }
         }
@@ -85,6 +95,11 @@ class BankRestartTests {
 
     private static RestClient http(ConfigurableApplicationContext bank) {
         return RestClient.create("http://127.0.0.1:" + bank.getEnvironment().getProperty("local.server.port"));
+    }
+
+    private static Optional<ReminderEntry> monthlyFee(ConfigurableApplicationContext bank, String account) {
+        return bank.getBean(ReminderTable.class)
+            .find(new ReminderKey(new ActorAddress("Account", account), MonthlyFee.REMINDER));
     }
 
     @SuppressWarnings("unchecked")

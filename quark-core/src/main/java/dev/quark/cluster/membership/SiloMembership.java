@@ -1,0 +1,849 @@
+package dev.quark.cluster.membership;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import dev.quark.runtime.RuntimeScheduler;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One silo's membership agent: joins the cluster, renews its entry, keeps a {@link ClusterView} of the table
+ * for routing, detects failed peers with its {@link FailureDetector}, fences itself when it cannot know
+ * whether it is still a member, and leaves gracefully.
+ * <ul>
+ * <li><b>Join</b> ({@link #start()}): writes a {@link SiloStatus#JOINING} entry with a new epoch, higher than
+ * that of any earlier entry of this silo id, then {@link SiloStatus#ACTIVE}; both are conditional writes,
+ * retried on conflict a bounded number of times.</li>
+ * <li><b>Views</b>: the table is read when the provider hints at a change, every table refresh interval, and
+ * when a call shows that another silo has seen a newer version ({@link #refreshIfOlderThan(long)}); a
+ * version this silo has not seen becomes a new view, told to {@link #subscribe subscribers} in order.</li>
+ * <li><b>Heartbeats</b> every heartbeat interval. A refused heartbeat, or a read in which this incarnation's
+ * entry is dead, gone or replaced, means the cluster declared this silo dead: it stops serving, tells its
+ * {@link SiloLifecycleListener listeners}, and rejoins with a new epoch — unless rejoining is turned off, or
+ * the entry now belongs to a newer incarnation of the same silo id (two running silos configured with one id
+ * would otherwise evict each other forever).</li>
+ * <li><b>Self-fencing</b>: {@link #isServing()} turns false by itself — without any thread having to notice —
+ * when the last renewal is older than the TTL minus the fencing margin, or when the agent's own rounds did
+ * not run for as long as others need to vote it dead (a long pause); in the second case it serves again only
+ * after a heartbeat went through.</li>
+ * <li><b>Leave</b> ({@link #leave(Supplier)}): writes {@link SiloStatus#SHUTTING_DOWN} (the ring of every view
+ * drops the silo, so nobody places new activations on it), lets the caller hand over its actors for at most
+ * the leave timeout, then writes {@link SiloStatus#DEAD}.</li>
+ * </ul>
+ * All timing comes from the injected {@link Clock} and {@link RuntimeScheduler}, so tests run it in virtual
+ * time. Table access blocks, so it runs on the injected executor (virtual threads by default), one job at a
+ * time: the agent's state is only ever changed by one thread at a time, and listeners are told in order.
+ * Logs at INFO: joins, view changes of the active set, suspicions, evictions, fencing, leaves; never per
+ * heartbeat or probe.
+ */
+public final class SiloMembership implements ClusterViewSource, AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(SiloMembership.class);
+
+    private final MembershipSettings settings;
+
+    private final MembershipProvider provider;
+
+    private final Clock clock;
+
+    private final RuntimeScheduler scheduler;
+
+    private final MembershipMetrics metrics;
+
+    private final SerialExecutor serial;
+
+    private final TableUpdater table;
+
+    private final FailureDetector detector;
+
+    private final @Nullable Runnable releaseOwnedResources;
+
+    private final List<Consumer<ClusterView>> viewListeners = new CopyOnWriteArrayList<>();
+
+    private final List<SiloLifecycleListener> lifecycleListeners = new CopyOnWriteArrayList<>();
+
+    private final List<PeriodicTask> tasks;
+
+    private final AtomicBoolean refreshPending = new AtomicBoolean();
+
+    private final Object lifecycleLock = new Object();
+
+    private volatile MembershipState state = MembershipState.CREATED;
+
+    private volatile long epoch;
+
+    private volatile ClusterView view = ClusterView.EMPTY;
+
+    private volatile Instant lastRenewal = Instant.EPOCH;
+
+    private volatile Instant lastRound = Instant.EPOCH;
+
+    private volatile Instant mustRenewAfter = Instant.EPOCH;
+
+    private MembershipProvider.@Nullable Watch tableWatch;
+
+    private @Nullable CompletableFuture<Void> leaving;
+
+    /** The latest table read, heartbeats included; touched only on the serial executor. */
+    private MembershipSnapshot latest = MembershipSnapshot.EMPTY;
+
+    /** The fence listeners were last told of, {@code null} while serving; serial executor only. */
+    private @Nullable FenceReason announcedFence;
+
+    /** Whether the last table access failed, so that an outage is logged once; serial executor only. */
+    private boolean storeFailing;
+
+    private SiloMembership(Builder builder) {
+        this.settings = builder.settings;
+        this.provider = builder.provider;
+        this.clock = builder.clock;
+        this.metrics = builder.metrics;
+        ScheduledThreadPoolExecutor ownedTimer = null;
+        ExecutorService ownedExecutor = null;
+        RuntimeScheduler chosenScheduler = builder.scheduler;
+        if (chosenScheduler == null) {
+            ownedTimer = new ScheduledThreadPoolExecutor(1, (task) -> {
+                Thread thread = new Thread(task, "quark-membership-" + builder.settings.siloId());
+                thread.setDaemon(true);
+                return thread;
+            });
+            ownedTimer.setRemoveOnCancelPolicy(true);
+            chosenScheduler = RuntimeScheduler.onClock(this.clock, ownedTimer);
+        }
+        Executor chosenExecutor = builder.executor;
+        if (chosenExecutor == null) {
+            ownedExecutor = Executors.newVirtualThreadPerTaskExecutor();
+            chosenExecutor = ownedExecutor;
+        }
+        this.scheduler = chosenScheduler;
+        this.serial = new SerialExecutor(chosenExecutor);
+        this.table = new TableUpdater(this.provider);
+        this.detector = new FailureDetector(this.settings, builder.prober, this.table, this.serial, this.scheduler,
+                this.clock, this.metrics, this::requestRefresh);
+        this.tasks = List.of(
+                new PeriodicTask("heartbeat", this.scheduler, this.clock, this.settings.heartbeatInterval(),
+                        (dueAt) -> this.serial.call(this::heartbeatRound)),
+                new PeriodicTask("probe round", this.scheduler, this.clock, this.settings.probeInterval(),
+                        this::probeRoundDue),
+                new PeriodicTask("table refresh", this.scheduler, this.clock, this.settings.tableRefreshInterval(),
+                        (dueAt) -> this.serial.call(this::refreshRound)));
+        this.releaseOwnedResources = ownedResources(ownedTimer, ownedExecutor);
+    }
+
+    /**
+     * Starts building an agent.
+     * @param settings the silo and its timings
+     * @param provider the cluster's membership table
+     * @param prober how this silo probes its peers (the transport)
+     * @return a builder
+     */
+    public static Builder builder(MembershipSettings settings, MembershipProvider provider, SiloProber prober) {
+        return new Builder(settings, provider, prober);
+    }
+
+    /**
+     * Joins the cluster: writes this silo's entry as joining with a new epoch, then as active, reads the
+     * table, and starts heartbeats, probes and refreshes.
+     * @return completes with this silo's entry once it is active; fails when the table cannot be reached or
+     * the writes keep conflicting, and the agent is then {@link MembershipState#STOPPED}
+     * @throws IllegalStateException when the agent was started before
+     */
+    public CompletableFuture<SiloEntry> start() {
+        synchronized (this.lifecycleLock) {
+            if (this.state != MembershipState.CREATED) {
+                throw new IllegalStateException("The membership agent of silo " + this.settings.siloId()
+                        + " was started before; it is " + this.state);
+            }
+            try {
+                this.tableWatch = this.provider.watch(this::requestRefresh);
+            }
+            catch (RuntimeException ex) {
+                this.state = MembershipState.STOPPED;
+                throw ex;
+            }
+            this.state = MembershipState.JOINING;
+        }
+        this.metrics.bindMembership(this);
+        this.lastRound = this.clock.instant();
+        return this.serial.call(() -> {
+            SiloEntry self = join();
+            logger.info("Silo {} joined cluster '{}' with epoch {} at {}, hosting {} actor type(s)", self.siloId(),
+                    this.settings.clusterName(), self.epoch(), self.address(), self.actorTypes().size());
+            refresh();
+            for (SiloLifecycleListener listener : this.lifecycleListeners) {
+                tell(listener, (l) -> l.joined(self));
+            }
+            this.tasks.forEach(PeriodicTask::start);
+            return CompletableFuture.completedFuture(self);
+        }).whenComplete((self, failure) -> {
+            if (failure != null) {
+                logger.error("Silo {} could not join cluster '{}': {}", this.settings.siloId(),
+                        this.settings.clusterName(), failure.toString());
+                stop(MembershipState.STOPPED);
+            }
+        });
+    }
+
+    @Override
+    public ClusterView current() {
+        return this.view;
+    }
+
+    @Override
+    public MembershipProvider.Watch subscribe(Consumer<ClusterView> listener) {
+        Objects.requireNonNull(listener, "listener must not be null");
+        this.viewListeners.add(listener);
+        return () -> this.viewListeners.remove(listener);
+    }
+
+    /**
+     * Asks to be told what happens to this silo's own membership. Add listeners before {@link #start()} to
+     * hear of the join.
+     * @param listener the listener
+     * @return a handle that stops the notifications
+     */
+    public MembershipProvider.Watch addListener(SiloLifecycleListener listener) {
+        Objects.requireNonNull(listener, "listener must not be null");
+        this.lifecycleListeners.add(listener);
+        return () -> this.lifecycleListeners.remove(listener);
+    }
+
+    /**
+     * Returns whether this silo may serve calls and activate actors now. True only while it is active (or
+     * leaving, to finish its work), has renewed its entry within the TTL minus the fencing margin, and its own
+     * rounds have run within the pause limit (or it renewed since it noticed they had not). Computed from the
+     * clock on every call, so it turns false at the deadline even if no thread of the agent runs.
+     * @return {@code true} while serving
+     */
+    @Override
+    public boolean isServing() {
+        MembershipState current = this.state;
+        return (current == MembershipState.ACTIVE || current == MembershipState.LEAVING)
+                && fenceReason(this.clock.instant()) == null;
+    }
+
+    @Override
+    public void refreshIfOlderThan(long seenVersion) {
+        if (seenVersion > this.view.version() && running()) {
+            requestRefresh();
+        }
+    }
+
+    /**
+     * Leaves the cluster gracefully: writes this silo's entry as shutting down (views drop it from the ring,
+     * so no new activations are placed on it), runs the hand-over for at most the leave timeout, writes the
+     * entry as dead and stops. Heartbeats go on until then, so that nobody evicts the silo mid-hand-over; it
+     * stops probing others. Calling it again returns the same future.
+     * @param handOver starts handing over this silo's actors (deactivating them, saving their state) and
+     * returns a stage completed when done; it runs on an agent thread and must not block
+     * @return completes once the silo has left; never fails
+     */
+    public CompletableFuture<Void> leave(Supplier<? extends CompletionStage<?>> handOver) {
+        Objects.requireNonNull(handOver, "handOver must not be null");
+        CompletableFuture<Void> done;
+        synchronized (this.lifecycleLock) {
+            if (this.leaving != null) {
+                return this.leaving;
+            }
+            done = new CompletableFuture<>();
+            this.leaving = done;
+        }
+        // The outcome reaches the caller through done, which the last stage completes.
+        var unused = this.serial.call(() -> CompletableFuture.completedFuture(announceLeaving()))
+            .thenCompose((handingOver) -> handingOver ? handOverWithin(handOver)
+                    : CompletableFuture.completedFuture(null))
+            .thenCompose((ignored) -> this.serial.call(() -> {
+                finishLeaving();
+                return CompletableFuture.completedFuture(null);
+            }))
+            .whenComplete((ignored, failure) -> {
+                if (failure != null) {
+                    logger.warn("Silo {} did not leave cluster '{}' cleanly: {}", this.settings.siloId(),
+                            this.settings.clusterName(), failure.toString());
+                    stop(MembershipState.LEFT);
+                }
+                done.complete(null);
+            });
+        return done;
+    }
+
+    /**
+     * Stops at once without telling the table: to its peers the silo looks crashed, and they evict it by
+     * probes and heartbeat expiry. For tests and fault injection; applications {@link #leave(Supplier)}.
+     */
+    public void halt() {
+        stop(MembershipState.STOPPED);
+        logger.info("Silo {} halted its membership without leaving cluster '{}'", this.settings.siloId(),
+                this.settings.clusterName());
+    }
+
+    /**
+     * Leaves the cluster without a hand-over if it is still a member (waiting at most the leave timeout), then
+     * releases the threads the agent created.
+     */
+    @Override
+    public void close() {
+        MembershipState current = this.state;
+        if (current != MembershipState.CREATED && current != MembershipState.STOPPED
+                && current != MembershipState.LEFT) {
+            Duration limit = this.settings.leaveTimeout().plusSeconds(5);
+            try {
+                leave(() -> CompletableFuture.completedFuture(null)).get(limit.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            catch (TimeoutException | ExecutionException ex) {
+                logger.warn("Silo {} did not leave cluster '{}' within {}", this.settings.siloId(),
+                        this.settings.clusterName(), limit);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        stop(this.state == MembershipState.LEFT ? MembershipState.LEFT : MembershipState.STOPPED);
+        if (this.releaseOwnedResources != null) {
+            this.releaseOwnedResources.run();
+        }
+    }
+
+    /**
+     * Returns what the agent is doing.
+     * @return its state
+     */
+    public MembershipState state() {
+        return this.state;
+    }
+
+    /**
+     * Returns this silo's current incarnation.
+     * @return the epoch of its latest join, 0 before it joined
+     */
+    public long epoch() {
+        return this.epoch;
+    }
+
+    /**
+     * Returns this silo's entry in the current view.
+     * @return the entry of its current incarnation, empty before the join or once the view no longer has it
+     */
+    public Optional<SiloEntry> self() {
+        return this.view.silo(this.settings.siloId()).filter((entry) -> entry.epoch() == this.epoch);
+    }
+
+    /**
+     * Returns the settings.
+     * @return the settings
+     */
+    public MembershipSettings settings() {
+        return this.settings;
+    }
+
+    private SiloEntry join() {
+        Instant now = this.clock.instant();
+        String siloId = this.settings.siloId();
+        TableUpdater.Update joining = this.table.update((read) -> {
+            SiloEntry previous = read.silos().get(siloId);
+            long next = Math.max((previous != null) ? previous.epoch() + 1 : 1, now.toEpochMilli());
+            return new SiloEntry(siloId, this.settings.address(), now, SiloStatus.JOINING, now, next,
+                    this.settings.actorTypes(), List.of());
+        });
+        long newEpoch = Objects.requireNonNull(joining.written()).epoch();
+        TableUpdater.Update active = this.table.update((read) -> {
+            SiloEntry current = read.silos().get(siloId);
+            if (current == null || current.epoch() != newEpoch || current.status() != SiloStatus.JOINING) {
+                return null;
+            }
+            return current.withStatus(SiloStatus.ACTIVE).withLastHeartbeat(this.clock.instant());
+        });
+        SiloEntry self = active.written();
+        if (self == null) {
+            throw new IllegalStateException("The entry of silo " + siloId + " (epoch " + newEpoch
+                    + ") was changed by another silo while it joined: "
+                    + active.read().silo(siloId).map(Object::toString).orElse("it was removed"));
+        }
+        synchronized (this.lifecycleLock) {
+            if (this.state == MembershipState.STOPPED) {
+                throw new IllegalStateException("The membership agent of silo " + siloId + " was halted while it "
+                        + "joined; its entry (epoch " + newEpoch + ") will be evicted");
+            }
+            this.lastRenewal = self.lastHeartbeat();
+            this.lastRound = this.clock.instant();
+            this.epoch = newEpoch;
+            this.state = MembershipState.ACTIVE;
+        }
+        return self;
+    }
+
+    private CompletionStage<?> probeRoundDue(Instant dueAt) {
+        Instant now = this.clock.instant();
+        boolean paused = Duration.between(this.lastRound, now).compareTo(this.settings.pauseLimit()) > 0;
+        if (paused) {
+            this.mustRenewAfter = now;
+        }
+        Instant silentSince = this.lastRound;
+        this.lastRound = now;
+        return this.serial.call(() -> probeRound(paused ? silentSince : null));
+    }
+
+    private CompletableFuture<Void> probeRound(@Nullable Instant silentSince) {
+        if (silentSince != null && servingState()) {
+            logger.info("Silo {} did not run its membership rounds since {}: it may have been voted dead meanwhile, "
+                    + "so it stops serving until it has renewed its entry", this.settings.siloId(), silentSince);
+            checkFence();
+            heartbeat();
+        }
+        checkFence();
+        if (this.state == MembershipState.ACTIVE && isServing()) {
+            this.detector.round(this.latest, this.epoch);
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    private CompletableFuture<Void> heartbeatRound() {
+        MembershipState current = this.state;
+        if (current == MembershipState.ACTIVE || current == MembershipState.LEAVING) {
+            heartbeat();
+        }
+        else if (current == MembershipState.REJOINING) {
+            rejoin();
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    private void heartbeat() {
+        Instant at = this.clock.instant();
+        boolean renewed;
+        try {
+            renewed = this.provider.heartbeat(this.settings.siloId(), this.epoch, at);
+            storeReached();
+        }
+        catch (RuntimeException ex) {
+            storeFailed("renew its heartbeat", ex);
+            checkFence();
+            return;
+        }
+        if (renewed) {
+            this.lastRenewal = at;
+            checkFence();
+            return;
+        }
+        long beating = this.epoch;
+        refresh();
+        if (servingState() && this.epoch == beating) {
+            declaredDead("the membership table refused its heartbeat", false);
+        }
+    }
+
+    private CompletableFuture<Void> refreshRound() {
+        refresh();
+        if (this.state == MembershipState.ACTIVE) {
+            this.detector.removeLongDead(this.latest);
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * Reads the table soon, once for any number of requests made before the read starts.
+     */
+    private void requestRefresh() {
+        if (this.refreshPending.compareAndSet(false, true)) {
+            this.serial.execute(() -> {
+                this.refreshPending.set(false);
+                if (running()) {
+                    refresh();
+                }
+            });
+        }
+    }
+
+    private void refresh() {
+        MembershipSnapshot snapshot;
+        try {
+            snapshot = this.provider.read();
+            storeReached();
+        }
+        catch (RuntimeException ex) {
+            storeFailed("read the membership table", ex);
+            return;
+        }
+        if (snapshot.version() < this.latest.version()) {
+            return;
+        }
+        this.latest = snapshot;
+        if (snapshot.version() > this.view.version()) {
+            publish(ClusterView.of(snapshot, this.settings.virtualNodes()));
+        }
+        if (servingState()) {
+            SiloEntry self = snapshot.silos().get(this.settings.siloId());
+            if (self == null) {
+                declaredDead("its entry is gone from the membership table", false);
+            }
+            else if (self.epoch() > this.epoch) {
+                declaredDead("a newer incarnation of silo " + self.siloId() + " joined with epoch " + self.epoch()
+                        + " from " + self.address() + " (do two running silos have the same id?)", true);
+            }
+            else if (self.epoch() != this.epoch || self.status() == SiloStatus.DEAD) {
+                declaredDead("the membership table says it is dead", false);
+            }
+        }
+    }
+
+    private void publish(ClusterView next) {
+        ClusterView previous = this.view;
+        this.view = next;
+        if (!previous.ring().silos().equals(next.ring().silos())) {
+            logger.info("Silo {} sees cluster '{}' at version {}: active silos {}", this.settings.siloId(),
+                    this.settings.clusterName(), next.version(), next.ring().silos());
+        }
+        for (Consumer<ClusterView> listener : this.viewListeners) {
+            try {
+                listener.accept(next);
+            }
+            catch (RuntimeException ex) {
+                logger.warn("A cluster view listener of silo {} failed", this.settings.siloId(), ex);
+            }
+        }
+    }
+
+    /**
+     * Stops serving because this incarnation is no longer a member, and rejoins unless it is leaving, rejoining
+     * is turned off, or a newer incarnation of this silo id took its place (rejoining would evict it in turn).
+     */
+    private void declaredDead(String reason, boolean superseded) {
+        long previousEpoch = this.epoch;
+        boolean leavingNow = this.state == MembershipState.LEAVING;
+        boolean rejoining = !leavingNow && !superseded && this.settings.rejoinAutomatically();
+        this.state = rejoining ? MembershipState.REJOINING : MembershipState.DECLARED_DEAD;
+        this.detector.reset();
+        if (superseded) {
+            logger.warn("Silo {} (epoch {}) is no longer a member of cluster '{}': {}; it stopped serving and does "
+                    + "not rejoin", this.settings.siloId(), previousEpoch, this.settings.clusterName(), reason);
+        }
+        else {
+            logger.info("Silo {} (epoch {}) was declared dead by cluster '{}': {}; it stopped serving{}",
+                    this.settings.siloId(), previousEpoch, this.settings.clusterName(), reason,
+                    rejoining ? " and rejoins with a new epoch" : "");
+        }
+        if (this.announcedFence == null) {
+            this.metrics.fenced(FenceReason.DECLARED_DEAD);
+            for (SiloLifecycleListener listener : this.lifecycleListeners) {
+                tell(listener, (l) -> l.fenced(FenceReason.DECLARED_DEAD));
+            }
+        }
+        this.announcedFence = FenceReason.DECLARED_DEAD;
+        for (SiloLifecycleListener listener : this.lifecycleListeners) {
+            tell(listener, (l) -> l.declaredDead(previousEpoch));
+        }
+        if (rejoining) {
+            rejoin();
+        }
+    }
+
+    private void rejoin() {
+        long previousEpoch = this.epoch;
+        SiloEntry self;
+        try {
+            self = join();
+            storeReached();
+        }
+        catch (RuntimeException ex) {
+            storeFailed("rejoin (retrying every " + this.settings.heartbeatInterval() + ")", ex);
+            return;
+        }
+        logger.info("Silo {} rejoined cluster '{}' with epoch {} (was {})", self.siloId(),
+                this.settings.clusterName(), self.epoch(), previousEpoch);
+        this.announcedFence = null;
+        refresh();
+        for (SiloLifecycleListener listener : this.lifecycleListeners) {
+            tell(listener, (l) -> l.rejoined(self, previousEpoch));
+        }
+    }
+
+    private void checkFence() {
+        if (!servingState()) {
+            return;
+        }
+        FenceReason reason = fenceReason(this.clock.instant());
+        if (reason != null && this.announcedFence == null) {
+            this.announcedFence = reason;
+            if (reason == FenceReason.NOT_RENEWED) {
+                logger.info("Silo {} could not renew its entry since {} (TTL {} minus margin {}): it stops serving, "
+                        + "since it cannot know whether it was declared dead", this.settings.siloId(),
+                        this.lastRenewal, this.settings.siloTtl(), this.settings.fencingMargin());
+            }
+            this.metrics.fenced(reason);
+            for (SiloLifecycleListener listener : this.lifecycleListeners) {
+                tell(listener, (l) -> l.fenced(reason));
+            }
+        }
+        else if (reason == null && this.announcedFence != null) {
+            this.announcedFence = null;
+            logger.info("Silo {} renewed its entry: it serves again", this.settings.siloId());
+            for (SiloLifecycleListener listener : this.lifecycleListeners) {
+                tell(listener, SiloLifecycleListener::resumedServing);
+            }
+        }
+    }
+
+    private @Nullable FenceReason fenceReason(Instant now) {
+        Instant renewed = this.lastRenewal;
+        if (Duration.between(renewed, now).compareTo(this.settings.fenceAfter()) > 0) {
+            return FenceReason.NOT_RENEWED;
+        }
+        if (renewed.isBefore(this.mustRenewAfter)
+                || Duration.between(this.lastRound, now).compareTo(this.settings.pauseLimit()) > 0) {
+            return FenceReason.PAUSED;
+        }
+        return null;
+    }
+
+    private boolean announceLeaving() {
+        MembershipState current = this.state;
+        if (current == MembershipState.ACTIVE) {
+            this.state = MembershipState.LEAVING;
+            long leavingEpoch = this.epoch;
+            try {
+                this.table.update((read) -> {
+                    SiloEntry self = read.silos().get(this.settings.siloId());
+                    if (self == null || self.epoch() != leavingEpoch || self.status() != SiloStatus.ACTIVE) {
+                        return null;
+                    }
+                    return self.withStatus(SiloStatus.SHUTTING_DOWN).withLastHeartbeat(this.clock.instant());
+                });
+                logger.info("Silo {} is leaving cluster '{}': shutting down, handing over its actors (at most {})",
+                        this.settings.siloId(), this.settings.clusterName(), this.settings.leaveTimeout());
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Silo {} could not announce that it is leaving cluster '{}': {}", this.settings.siloId(),
+                        this.settings.clusterName(), ex.toString());
+            }
+            refresh();
+            return true;
+        }
+        if (current == MembershipState.REJOINING || current == MembershipState.JOINING) {
+            this.state = MembershipState.LEAVING;
+        }
+        return false;
+    }
+
+    private CompletableFuture<Void> handOverWithin(Supplier<? extends CompletionStage<?>> handOver) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        RuntimeScheduler.Cancellable deadline = this.scheduler
+            .schedule(this.clock.instant().plus(this.settings.leaveTimeout()), () -> {
+                if (done.complete(null)) {
+                    logger.warn("The hand-over of silo {}'s actors did not finish within {}; it leaves anyway",
+                            this.settings.siloId(), this.settings.leaveTimeout());
+                }
+                return CompletableFuture.completedFuture(null);
+            });
+        try {
+            handOver.get().whenComplete((ignored, failure) -> {
+                if (failure != null) {
+                    logger.warn("The hand-over of silo {}'s actors failed; it leaves anyway: {}",
+                            this.settings.siloId(), failure.toString());
+                }
+                if (done.complete(null)) {
+                    deadline.cancel();
+                }
+            });
+        }
+        catch (RuntimeException ex) {
+            logger.warn("The hand-over of silo {}'s actors failed; it leaves anyway: {}", this.settings.siloId(),
+                    ex.toString());
+            if (done.complete(null)) {
+                deadline.cancel();
+            }
+        }
+        return done;
+    }
+
+    private void finishLeaving() {
+        if (this.state == MembershipState.LEAVING) {
+            long leavingEpoch = this.epoch;
+            try {
+                this.table.update((read) -> {
+                    SiloEntry self = read.silos().get(this.settings.siloId());
+                    if (self == null || self.epoch() != leavingEpoch || self.status() == SiloStatus.DEAD) {
+                        return null;
+                    }
+                    return self.withStatus(SiloStatus.DEAD).withLastHeartbeat(this.clock.instant());
+                });
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Silo {} could not write that it left cluster '{}'; its peers will evict it: {}",
+                        this.settings.siloId(), this.settings.clusterName(), ex.toString());
+            }
+        }
+        boolean wasMember = this.epoch != 0;
+        this.state = MembershipState.LEFT;
+        if (wasMember) {
+            refresh();
+        }
+        stop(MembershipState.LEFT);
+        if (wasMember) {
+            logger.info("Silo {} left cluster '{}'", this.settings.siloId(), this.settings.clusterName());
+            for (SiloLifecycleListener listener : this.lifecycleListeners) {
+                tell(listener, SiloLifecycleListener::left);
+            }
+        }
+    }
+
+    private void stop(MembershipState finalState) {
+        MembershipProvider.Watch watch;
+        synchronized (this.lifecycleLock) {
+            this.state = finalState;
+            watch = this.tableWatch;
+            this.tableWatch = null;
+        }
+        this.tasks.forEach(PeriodicTask::stop);
+        if (watch != null) {
+            watch.close();
+        }
+    }
+
+    private boolean servingState() {
+        MembershipState current = this.state;
+        return current == MembershipState.ACTIVE || current == MembershipState.LEAVING;
+    }
+
+    private boolean running() {
+        MembershipState current = this.state;
+        return current != MembershipState.CREATED && current != MembershipState.STOPPED
+                && current != MembershipState.LEFT;
+    }
+
+    private void storeReached() {
+        if (this.storeFailing) {
+            this.storeFailing = false;
+            logger.info("Silo {} reaches the membership table again", this.settings.siloId());
+        }
+    }
+
+    private void storeFailed(String what, RuntimeException ex) {
+        if (!this.storeFailing) {
+            this.storeFailing = true;
+            logger.warn("Silo {} could not {}: {}", this.settings.siloId(), what, ex.toString());
+        }
+        else {
+            logger.debug("Silo {} could not {}", this.settings.siloId(), what, ex);
+        }
+    }
+
+    private void tell(SiloLifecycleListener listener, Consumer<SiloLifecycleListener> event) {
+        try {
+            event.accept(listener);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("A membership listener of silo {} failed", this.settings.siloId(), ex);
+        }
+    }
+
+    private static @Nullable Runnable ownedResources(@Nullable ScheduledThreadPoolExecutor timer,
+            @Nullable ExecutorService executor) {
+        if (timer == null && executor == null) {
+            return null;
+        }
+        return () -> {
+            if (timer != null) {
+                timer.shutdownNow();
+            }
+            if (executor != null) {
+                executor.shutdown();
+            }
+        };
+    }
+
+    /**
+     * Builds a {@link SiloMembership}.
+     */
+    public static final class Builder {
+
+        private final MembershipSettings settings;
+
+        private final MembershipProvider provider;
+
+        private final SiloProber prober;
+
+        private Clock clock = Clock.systemUTC();
+
+        private @Nullable RuntimeScheduler scheduler;
+
+        private @Nullable Executor executor;
+
+        private MembershipMetrics metrics = MembershipMetrics.NONE;
+
+        private Builder(MembershipSettings settings, MembershipProvider provider, SiloProber prober) {
+            this.settings = Objects.requireNonNull(settings, "settings must not be null");
+            this.provider = Objects.requireNonNull(provider, "provider must not be null");
+            this.prober = Objects.requireNonNull(prober, "prober must not be null");
+        }
+
+        /**
+         * Sets the clock heartbeats, TTLs, votes and fencing are measured with; it must be the clock of the
+         * scheduler. Default: the system clock in UTC.
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock must not be null");
+            return this;
+        }
+
+        /**
+         * Sets what runs heartbeats, probe rounds, refreshes and the leave deadline. Default: real time on a
+         * thread of the agent's own; tests use the test kit's {@code ManualScheduler}.
+         * @param scheduler the scheduler
+         * @return this builder
+         */
+        public Builder scheduler(RuntimeScheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
+            return this;
+        }
+
+        /**
+         * Sets where the agent's jobs run, one at a time; they block on the membership table. Default: a
+         * virtual thread per job; tests pass {@code Runnable::run} to run everything on the scheduler's thread.
+         * @param executor the executor
+         * @return this builder
+         */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor must not be null");
+            return this;
+        }
+
+        /**
+         * Sets where membership is recorded. Default: nowhere.
+         * @param metrics the metrics
+         * @return this builder
+         */
+        public Builder metrics(MembershipMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+            return this;
+        }
+
+        /**
+         * Builds the agent; {@link SiloMembership#start()} joins.
+         * @return the agent
+         */
+        public SiloMembership build() {
+            return new SiloMembership(this);
+        }
+    }
+}

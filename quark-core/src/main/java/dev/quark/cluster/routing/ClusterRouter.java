@@ -1,0 +1,155 @@
+package dev.quark.cluster.routing;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.quark.actor.ActorCallExpiredException;
+import dev.quark.actor.ActorCallTimeoutException;
+import dev.quark.cluster.SiloNotServingException;
+import dev.quark.cluster.SiloUnavailableException;
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.placement.PlacementDirector;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.PayloadCodec;
+import dev.quark.cluster.transport.SiloUnreachableException;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.ActorCall;
+import dev.quark.runtime.MethodDescriptor;
+import dev.quark.runtime.routing.ActorLocation;
+import dev.quark.runtime.routing.ActorLocator;
+import dev.quark.runtime.routing.RemoteCallSender;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The caller's side of calls between silos: tells the runtime which silo owns an actor (placement over the
+ * current view) and carries calls to other silos: encodes the arguments, sends a request or one-way
+ * envelope, and completes the call with the decoded answer, or fails it with a
+ * {@link SiloUnavailableException} when the target cannot be reached or is declared dead while the call
+ * waits, or with an {@link ActorCallTimeoutException} at the call's deadline.
+ */
+final class ClusterRouter implements ActorLocator, RemoteCallSender {
+
+    private final String self;
+
+    private final ViewTracker views;
+
+    private final PlacementDirector placement;
+
+    private final Messenger messenger;
+
+    private final SiloBinding silo;
+
+    private final Clock clock;
+
+    private final ConcurrentHashMap<String, ActorLocation> locations = new ConcurrentHashMap<>();
+
+    ClusterRouter(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
+            SiloBinding silo, Clock clock) {
+        this.self = self;
+        this.views = views;
+        this.placement = placement;
+        this.messenger = messenger;
+        this.silo = silo;
+        this.clock = clock;
+    }
+
+    @Override
+    public ActorLocation locate(ActorAddress address) {
+        ClusterView view = this.views.current();
+        String owner = this.placement.ownerOf(address, view);
+        if (owner == null) {
+            throw new SiloUnavailableException("Cannot call " + address + " from silo " + this.self
+                    + ": no active silo hosts actor type '" + address.typeName() + "' (membership version "
+                    + view.version() + ")");
+        }
+        if (owner.equals(this.self)) {
+            if (!this.silo.isServing()) {
+                throw new SiloNotServingException("Silo " + this.self + " owns " + address
+                        + " but is not serving (membership version " + view.version() + ")");
+            }
+            return ActorLocation.LOCAL;
+        }
+        return this.locations.computeIfAbsent(owner, ActorLocation::remote);
+    }
+
+    @Override
+    public CompletionStage<@Nullable Object> send(String siloId, ActorCall call) {
+        MethodDescriptor method = call.method();
+        ClusterView view = this.views.current();
+        SiloEntry target = view.membership().silos().get(siloId);
+        if (target == null || target.status() == SiloStatus.DEAD) {
+            return CompletableFuture.failedFuture(new SiloUnavailableException("Cannot send " + describe(call)
+                    + " to silo " + siloId + ": it is " + ((target == null) ? "not a member" : "dead")
+                    + " in the view of silo " + this.self + " (membership version " + view.version() + ")"));
+        }
+        long now = this.clock.millis();
+        if (call.deadlineEpochMillis() <= now) {
+            return CompletableFuture.failedFuture(new ActorCallExpiredException(call.address().toString(),
+                    method.name(), now - call.deadlineEpochMillis()));
+        }
+        PayloadCodec codec = this.silo.codec();
+        byte[] payload;
+        try {
+            payload = codec.encodeArguments(method, call.arguments().toArray());
+        }
+        catch (RuntimeException ex) {
+            return CompletableFuture.failedFuture(ex);
+        }
+        boolean oneWay = method.kind() == MethodDescriptor.CallKind.ONE_WAY;
+        Messenger.Message message = new Messenger.Message(oneWay ? Envelope.Kind.ONE_WAY : Envelope.Kind.REQUEST,
+                call.address(), method.id(), payload, call.callChainId(), call.requestId(), call.metadata(),
+                call.deadlineEpochMillis());
+        if (oneWay) {
+            CompletableFuture<@Nullable Object> sent = new CompletableFuture<>();
+            this.messenger.send(Peer.of(target), message).whenComplete((ignored, failure) -> {
+                if (failure != null) {
+                    sent.completeExceptionally(unreachable(call, siloId, Messenger.unwrap(failure)));
+                }
+                else {
+                    sent.complete(null);
+                }
+            });
+            return sent;
+        }
+        Duration timeout = Duration.ofMillis(call.deadlineEpochMillis() - now);
+        CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target), message,
+                () -> new ActorCallTimeoutException(call.address().toString(), method.name(), timeout),
+                describe(call) + " on silo " + siloId);
+        CompletableFuture<@Nullable Object> outcome = new CompletableFuture<>();
+        answer.whenComplete((envelope, failure) -> {
+            if (failure != null) {
+                Throwable cause = Messenger.unwrap(failure);
+                outcome.completeExceptionally((cause instanceof SiloUnreachableException)
+                        ? unreachable(call, siloId, cause) : cause);
+                return;
+            }
+            try {
+                if (envelope.kind() == Envelope.Kind.RESPONSE) {
+                    outcome.complete(codec.decodeResult(method, envelope.payload()));
+                }
+                else {
+                    outcome.completeExceptionally(codec.decodeFailure(envelope.payload()));
+                }
+            }
+            catch (RuntimeException ex) {
+                outcome.completeExceptionally(ex);
+            }
+        });
+        return outcome;
+    }
+
+    private SiloUnavailableException unreachable(ActorCall call, String siloId, Throwable cause) {
+        return new SiloUnavailableException("Cannot send " + describe(call) + " from silo " + this.self + " to silo "
+                + siloId + ": " + cause.getMessage(), cause);
+    }
+
+    private static String describe(ActorCall call) {
+        return "call " + call.address() + "." + call.method().name() + "()";
+    }
+}

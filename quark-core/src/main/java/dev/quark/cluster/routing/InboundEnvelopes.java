@@ -1,0 +1,69 @@
+package dev.quark.cluster.routing;
+
+import dev.quark.cluster.SiloUnavailableException;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.EnvelopeHandler;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where every envelope addressed to this silo arrives: refuses those meant for an earlier incarnation of it,
+ * then hands each kind to the part that deals with it.
+ */
+final class InboundEnvelopes implements EnvelopeHandler {
+
+    private static final Logger logger = LoggerFactory.getLogger(InboundEnvelopes.class);
+
+    private final String self;
+
+    private final ViewTracker views;
+
+    private final PendingReplies pending;
+
+    private final IncomingCalls calls;
+
+    private final OwnershipHandoff handoff;
+
+    private final TransportProber prober;
+
+    InboundEnvelopes(String self, ViewTracker views, PendingReplies pending, IncomingCalls calls,
+            OwnershipHandoff handoff, TransportProber prober) {
+        this.self = self;
+        this.views = views;
+        this.pending = pending;
+        this.calls = calls;
+        this.handoff = handoff;
+        this.prober = prober;
+    }
+
+    @Override
+    public void receive(Envelope envelope) {
+        long epoch = this.views.ownEpoch();
+        if (epoch != 0 && envelope.targetEpoch() != 0 && envelope.targetEpoch() != epoch) {
+            refuseStale(envelope, epoch);
+            return;
+        }
+        switch (envelope.kind()) {
+            case REQUEST, ONE_WAY -> this.calls.receive(envelope);
+            case HANDOFF -> this.handoff.handoffRequested(envelope);
+            case PROBE -> this.prober.probed(envelope);
+            case INDIRECT_PROBE -> this.prober.probeFor(envelope);
+            case RESPONSE, ERROR, HANDOFF_ACK, PROBE_REPLY, PROBE_FAILED -> {
+                if (!this.pending.complete(envelope)) {
+                    logger.debug("Silo {} dropped {}: nobody waits for it any more", this.self, envelope);
+                }
+            }
+        }
+    }
+
+    private void refuseStale(Envelope envelope, long epoch) {
+        String reason = "silo " + this.self + " is incarnation " + epoch + "; " + envelope
+                + " was meant for incarnation " + envelope.targetEpoch();
+        switch (envelope.kind()) {
+            case REQUEST, ONE_WAY, HANDOFF -> this.calls.refuse(envelope, new SiloUnavailableException(reason));
+            case PROBE, INDIRECT_PROBE -> this.prober.refuse(envelope, reason);
+            default -> logger.debug("Dropped an answer: {}", reason);
+        }
+    }
+}

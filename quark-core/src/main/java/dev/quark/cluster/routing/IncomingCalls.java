@@ -1,0 +1,257 @@
+package dev.quark.cluster.routing;
+
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.quark.actor.ActorUnreachableException;
+import dev.quark.cluster.CallForwardingException;
+import dev.quark.cluster.SiloNotServingException;
+import dev.quark.cluster.SiloUnavailableException;
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.placement.PlacementDirector;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.PayloadCodec;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.MethodDescriptor;
+import dev.quark.runtime.routing.InboundCall;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The receiving side of calls between silos. A call for an actor this silo owns in its view is decoded with
+ * the codec and delivered through {@code ActorRuntime.inbound()}; its outcome goes back as a
+ * {@code RESPONSE} or an {@code ERROR}. A call for an actor another silo owns is passed on to that silo, at
+ * most {@code maxForwards} times in all, then refused with a {@link CallForwardingException}; the silo that
+ * passes a call on relays its answer, so that every silo answers for the calls it received and a graceful
+ * shutdown can wait for them. A silo that is
+ * not serving refuses every call with a {@link SiloNotServingException}. What cannot be decoded or delivered
+ * (an unknown type or method, bad arguments) is answered with an {@code ERROR} naming it; the silo goes on.
+ */
+final class IncomingCalls {
+
+    private static final Logger logger = LoggerFactory.getLogger(IncomingCalls.class);
+
+    /** How long a call from a silo with a newer view waits at most for this silo to read that version. */
+    private static final long CATCH_UP_MILLIS = 1_000;
+
+    private final String self;
+
+    private final ViewTracker views;
+
+    private final PlacementDirector placement;
+
+    private final Messenger messenger;
+
+    private final SiloBinding silo;
+
+    private final int maxForwards;
+
+    private final Clock clock;
+
+    private final AtomicInteger inProgress = new AtomicInteger();
+
+    IncomingCalls(String self, ViewTracker views, PlacementDirector placement, Messenger messenger, SiloBinding silo,
+            int maxForwards, Clock clock) {
+        this.self = self;
+        this.views = views;
+        this.placement = placement;
+        this.messenger = messenger;
+        this.silo = silo;
+        this.maxForwards = maxForwards;
+        this.clock = clock;
+    }
+
+    /**
+     * Returns how many calls this silo received and has not answered yet.
+     */
+    int inProgress() {
+        return this.inProgress.get();
+    }
+
+    void receive(Envelope request) {
+        ClusterView view = this.views.current();
+        if (request.membershipVersion() > view.version()) {
+            view = catchUp(request, view);
+        }
+        if (!this.silo.isServing()) {
+            refuse(request, new SiloNotServingException("Silo " + this.self + " is not serving; it refused "
+                    + describe(request) + " (membership version " + view.version() + ")"));
+            return;
+        }
+        ActorAddress address;
+        try {
+            address = request.address();
+        }
+        catch (RuntimeException ex) {
+            refuse(request, ex);
+            return;
+        }
+        String owner = this.placement.ownerOf(address, view);
+        if (owner == null) {
+            refuse(request, new ActorUnreachableException("Silo " + this.self + " cannot serve " + describe(request)
+                    + ": no active silo hosts actor type '" + address.typeName() + "' (membership version "
+                    + view.version() + ")"));
+            return;
+        }
+        if (!owner.equals(this.self)) {
+            forward(request, address, owner, view);
+            return;
+        }
+        deliver(request, address);
+    }
+
+    /**
+     * Reads membership again when the caller has seen a newer version, and waits a moment for it: a silo that
+     * has just joined may receive calls from silos that read its entry before it did.
+     */
+    private ClusterView catchUp(Envelope request, ClusterView view) {
+        this.silo.refreshIfOlderThan(request.membershipVersion(), view.version());
+        long wait = Math.min(CATCH_UP_MILLIS, request.deadlineEpochMillis() - this.clock.millis());
+        if (wait <= 0) {
+            return this.views.current();
+        }
+        CompletableFuture<ClusterView> caughtUp = this.views.awaitVersion(request.membershipVersion());
+        try {
+            return caughtUp.get(wait, TimeUnit.MILLISECONDS);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        catch (ExecutionException | TimeoutException ex) {
+            // Served with the view it has.
+        }
+        caughtUp.cancel(false);
+        return this.views.current();
+    }
+
+    private void deliver(Envelope request, ActorAddress address) {
+        PayloadCodec codec = this.silo.codec();
+        MethodDescriptor method;
+        @Nullable Object[] arguments;
+        try {
+            method = this.silo.runtime().inbound().method(address.typeName(), request.methodId());
+            arguments = codec.decodeArguments(method, request.payload());
+        }
+        catch (RuntimeException ex) {
+            refuse(request, ex);
+            return;
+        }
+        this.inProgress.incrementAndGet();
+        CompletableFuture<@Nullable Object> outcome;
+        try {
+            outcome = this.silo.runtime()
+                .inbound()
+                .deliver(new InboundCall(address, request.methodId(), arguments, request.callChainId(),
+                        request.requestId(), request.metadata(), request.deadlineEpochMillis()));
+        }
+        catch (RuntimeException ex) {
+            outcome = CompletableFuture.failedFuture(ex);
+        }
+        outcome.whenComplete((result, failure) -> {
+            try {
+                if (request.kind() == Envelope.Kind.ONE_WAY) {
+                    if (failure != null) {
+                        logger.debug("One-way {} failed on silo {}", describe(request), this.self,
+                                Messenger.unwrap(failure));
+                    }
+                }
+                else if (failure != null) {
+                    answerFailure(request, Messenger.unwrap(failure));
+                }
+                else {
+                    answerResult(request, codec, method, result);
+                }
+            }
+            finally {
+                this.inProgress.decrementAndGet();
+            }
+        });
+    }
+
+    private void answerResult(Envelope request, PayloadCodec codec, MethodDescriptor method, @Nullable Object result) {
+        byte[] payload;
+        try {
+            payload = codec.encodeResult(method, result);
+        }
+        catch (RuntimeException ex) {
+            answerFailure(request, ex);
+            return;
+        }
+        this.messenger.answer(request, Envelope.Kind.RESPONSE, payload);
+    }
+
+    private void forward(Envelope request, ActorAddress address, String owner, ClusterView view) {
+        if (request.forwardCount() >= this.maxForwards) {
+            refuse(request, new CallForwardingException("Silo " + this.self + " does not own " + address
+                    + " in its view (membership version " + view.version() + "), silo " + owner + " does; the call "
+                    + describe(request) + " from silo " + request.sourceSiloId() + " (membership version "
+                    + request.membershipVersion() + ") was already passed on " + request.forwardCount()
+                    + " times, the most allowed: the silos' views disagree"));
+            return;
+        }
+        SiloEntry target = view.membership().silos().get(owner);
+        if (target == null) {
+            refuse(request, new SiloUnavailableException("Silo " + this.self + " cannot pass " + describe(request)
+                    + " on to silo " + owner + ": it has no entry (membership version " + view.version() + ")"));
+            return;
+        }
+        logger.debug("Passing {} on to silo {} (membership version {})", request, owner, view.version());
+        this.inProgress.incrementAndGet();
+        this.messenger.relay(request, Peer.of(target),
+                () -> new SiloUnavailableException("Silo " + owner + " did not answer " + describe(request)
+                        + " passed on by silo " + this.self + " before its deadline"),
+                describe(request) + " passed on to silo " + owner)
+            .whenComplete((answer, failure) -> {
+                try {
+                    if (failure != null) {
+                        Throwable cause = Messenger.unwrap(failure);
+                        refuse(request, (cause instanceof SiloUnavailableException) ? cause
+                                : new SiloUnavailableException("Silo " + this.self + " cannot pass " + describe(request)
+                                        + " on to silo " + owner + ", which owns it: " + cause.getMessage(), cause));
+                    }
+                    else if (answer != null) {
+                        this.messenger.answer(request, answer.kind(), answer.payload());
+                    }
+                }
+                finally {
+                    this.inProgress.decrementAndGet();
+                }
+            });
+    }
+
+    /**
+     * Answers a call that was not delivered with an {@code ERROR}, or logs it for a one-way call.
+     */
+    void refuse(Envelope request, Throwable failure) {
+        if (request.kind() == Envelope.Kind.ONE_WAY) {
+            logger.warn("Silo {} dropped one-way {} from silo {}: {}", this.self, describe(request),
+                    request.sourceSiloId(), failure.getMessage());
+            return;
+        }
+        answerFailure(request, failure);
+    }
+
+    private void answerFailure(Envelope request, Throwable failure) {
+        byte[] payload;
+        try {
+            payload = this.silo.codec().encodeFailure(failure);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Silo {} cannot encode the failure of {}; its caller will time out", this.self, request, ex);
+            return;
+        }
+        this.messenger.answer(request, Envelope.Kind.ERROR, payload);
+    }
+
+    static String describe(Envelope request) {
+        String actor = (request.actorType() != null) ? request.actorType() + "/" + request.actorId() : "no actor";
+        return "call " + actor + " method 0x" + Integer.toHexString(request.methodId());
+    }
+}

@@ -1,0 +1,160 @@
+package dev.quark.cluster.routing;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.Transport;
+import dev.quark.runtime.ActorAddress;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends this silo's envelopes: stamps them with a message id, this silo as source (id, incarnation, address)
+ * and the membership version of its view; registers requests in the {@link PendingReplies} so that their
+ * answers find them; addresses answers to the source of what they answer.
+ */
+final class Messenger {
+
+    private static final Logger logger = LoggerFactory.getLogger(Messenger.class);
+
+    private final String self;
+
+    private final Transport transport;
+
+    private final ViewTracker views;
+
+    private final PendingReplies pending;
+
+    private final AtomicLong nextMessageId = new AtomicLong(1);
+
+    private volatile @Nullable SiloAddress address;
+
+    Messenger(String self, Transport transport, ViewTracker views, PendingReplies pending) {
+        this.self = self;
+        this.transport = transport;
+        this.views = views;
+        this.pending = pending;
+    }
+
+    void listeningAt(SiloAddress listening) {
+        this.address = listening;
+    }
+
+    String self() {
+        return this.self;
+    }
+
+    /**
+     * Sends a request and returns the stage its answer completes: failed at once when the transport cannot
+     * hand it over, at its deadline, or when the target is gone from the view.
+     */
+    CompletableFuture<Envelope> request(Peer target, Message message, Supplier<? extends Throwable> expired,
+            String description) {
+        return awaitAnswer(target, envelope(target, message), expired, description);
+    }
+
+    /**
+     * Sends a message that gets no answer.
+     * @return a stage completed once the transport has handed it over
+     */
+    CompletionStage<Void> send(Peer target, Message message) {
+        return this.transport.send(target.address(), envelope(target, message));
+    }
+
+    /**
+     * Passes a call this silo does not own on to the silo that does, as a call of this silo's with one
+     * forward more and the newer of the two membership versions.
+     * @return the stage the owner's answer completes, as for {@link #request}; for a one-way call, completed
+     * with {@code null} once handed over
+     */
+    CompletableFuture<@Nullable Envelope> relay(Envelope call, Peer target, Supplier<? extends Throwable> expired,
+            String description) {
+        long messageId = this.nextMessageId.getAndIncrement();
+        Envelope relayed = new Envelope(messageId, messageId, call.kind(), this.self, this.views.ownEpoch(),
+                listening(), target.siloId(), target.epoch(), call.actorType(), call.actorId(), call.methodId(),
+                call.payload(), call.callChainId(), call.requestId(), call.metadata(), call.deadlineEpochMillis(),
+                Math.max(this.views.current().version(), call.membershipVersion()), call.forwardCount() + 1);
+        if (call.kind() == Envelope.Kind.ONE_WAY) {
+            return this.transport.send(target.address(), relayed).<@Nullable Envelope>thenApply((sent) -> null)
+                .toCompletableFuture();
+        }
+        return awaitAnswer(target, relayed, expired, description).thenApply((answer) -> answer);
+    }
+
+    private CompletableFuture<Envelope> awaitAnswer(Peer target, Envelope envelope,
+            Supplier<? extends Throwable> expired, String description) {
+        CompletableFuture<Envelope> answer = this.pending.register(envelope.messageId(), target,
+                envelope.deadlineEpochMillis(), expired, description);
+        this.transport.send(target.address(), envelope).whenComplete((sent, failure) -> {
+            if (failure != null) {
+                this.pending.fail(envelope.messageId(), unwrap(failure));
+            }
+        });
+        return answer;
+    }
+
+    /**
+     * Answers a request, addressed to its source; an answer that cannot be sent is dropped, since the sender
+     * gives up at its deadline or when its view drops this silo.
+     */
+    void answer(Envelope request, Envelope.Kind kind, byte[] payload) {
+        long messageId = this.nextMessageId.getAndIncrement();
+        Envelope answer = new Envelope(messageId, request.messageId(), kind, this.self, this.views.ownEpoch(),
+                listening(), request.sourceSiloId(), request.sourceEpoch(), request.actorType(), request.actorId(),
+                request.methodId(), payload, request.callChainId(), null, Map.of(), request.deadlineEpochMillis(),
+                this.views.current().version(), 0);
+        this.transport.send(request.sourceAddress(), answer).whenComplete((sent, failure) -> {
+            if (failure != null) {
+                logger.debug("Dropped {}: {}", answer, unwrap(failure).getMessage());
+            }
+        });
+    }
+
+    private Envelope envelope(Peer target, Message message) {
+        long messageId = this.nextMessageId.getAndIncrement();
+        ActorAddress actor = message.address();
+        return new Envelope(messageId, messageId, message.kind(), this.self, this.views.ownEpoch(), listening(),
+                target.siloId(), target.epoch(), (actor != null) ? actor.typeName() : null,
+                (actor != null) ? actor.id() : null, message.methodId(), message.payload(), message.callChainId(),
+                message.requestId(), message.metadata(), message.deadlineEpochMillis(),
+                this.views.current().version(), 0);
+    }
+
+    private SiloAddress listening() {
+        return Objects.requireNonNull(this.address, "the silo's transport is not listening yet");
+    }
+
+    static Throwable unwrap(Throwable failure) {
+        return (failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause() : failure;
+    }
+
+    /**
+     * What a request or one-way message carries, before it is stamped into an envelope.
+     *
+     * @param kind the kind
+     * @param address the actor, {@code null} for probes
+     * @param methodId the method id of a call, 0 otherwise
+     * @param payload the payload
+     * @param callChainId the call chain of a call, 0 otherwise
+     * @param requestId the request id of a call
+     * @param metadata the caller's metadata
+     * @param deadlineEpochMillis the deadline
+     */
+    record Message(Envelope.Kind kind, @Nullable ActorAddress address, int methodId, byte[] payload,
+            long callChainId, @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis) {
+
+        static Message control(Envelope.Kind kind, @Nullable ActorAddress address, byte[] payload,
+                long deadlineEpochMillis) {
+            return new Message(kind, address, 0, payload, 0, null, Map.of(), deadlineEpochMillis);
+        }
+    }
+}

@@ -1,0 +1,212 @@
+package dev.quark.cluster.routing;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.quark.actor.DeactivationReason;
+import dev.quark.cluster.SiloNotServingException;
+import dev.quark.cluster.SiloUnavailableException;
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.placement.PlacementDirector;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.routing.ActivationGate;
+import dev.quark.runtime.routing.ActorLocation;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps at most one activation per actor while ownership moves between silos, from both ends of the move.
+ * <ul>
+ * <li>The silo that loses actors: on every new view it deactivates, with
+ * {@link DeactivationReason#HANDOFF}, the activations it no longer owns; the calls that wait for them go to
+ * the new owner. When the new owner asks ({@code HANDOFF}), it first reads membership up to the asker's
+ * version, then deactivates the actor if it still has it, and confirms ({@code HANDOFF_ACK}) once that
+ * activation has ended.</li>
+ * <li>The silo that gains actors: as the runtime's {@link ActivationGate}, before the first activation of an
+ * actor it owns, it asks every silo that owned the actor in a view replaced within the hand-off window, and is
+ * still alive, to give it up, and waits for their confirmations. Outside the window nobody is asked: the old
+ * owner has long deactivated what it lost. An actor this silo does not own is sent to its owner; a silo that
+ * is not serving activates nothing.</li>
+ * </ul>
+ */
+final class OwnershipHandoff implements ActivationGate {
+
+    private static final Logger logger = LoggerFactory.getLogger(OwnershipHandoff.class);
+
+    private final String self;
+
+    private final ViewTracker views;
+
+    private final PlacementDirector placement;
+
+    private final Messenger messenger;
+
+    private final SiloBinding silo;
+
+    private final Clock clock;
+
+    private final Duration timeout;
+
+    private final Executor executor;
+
+    OwnershipHandoff(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
+            SiloBinding silo, Clock clock, Duration timeout, Executor executor) {
+        this.self = self;
+        this.views = views;
+        this.placement = placement;
+        this.messenger = messenger;
+        this.silo = silo;
+        this.clock = clock;
+        this.timeout = timeout;
+        this.executor = executor;
+    }
+
+    // ------------------------------------------------------------------ the silo that gains an actor
+
+    @Override
+    public ActorLocation admit(ActorAddress address) {
+        ActorLocation owner = ownerNow(address);
+        if (!owner.isLocal()) {
+            return owner;
+        }
+        if (!this.silo.isServing()) {
+            throw new SiloNotServingException("Silo " + this.self + " is not serving: it does not activate "
+                    + address + " (membership version " + this.views.current().version() + ")");
+        }
+        Set<String> previousOwners = this.views.recentOwners(address, this.placement);
+        for (String previous : previousOwners) {
+            confirmReleased(address, previous);
+        }
+        return previousOwners.isEmpty() ? owner : ownerNow(address);
+    }
+
+    private ActorLocation ownerNow(ActorAddress address) {
+        ClusterView view = this.views.current();
+        String owner = this.placement.ownerOf(address, view);
+        if (owner == null) {
+            throw new SiloUnavailableException("Silo " + this.self + " cannot activate " + address
+                    + ": no active silo hosts actor type '" + address.typeName() + "' (membership version "
+                    + view.version() + ")");
+        }
+        return owner.equals(this.self) ? ActorLocation.LOCAL : ActorLocation.remote(owner);
+    }
+
+    /**
+     * Asks the previous owner to give an actor up and waits for its confirmation, on the activation's
+     * thread.
+     * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
+     */
+    private void confirmReleased(ActorAddress address, String previous) {
+        SiloEntry target = this.views.current().membership().silos().get(previous);
+        if (target == null || target.status() == SiloStatus.DEAD) {
+            return;
+        }
+        long deadline = this.clock.millis() + this.timeout.toMillis();
+        CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target),
+                Messenger.Message.control(Envelope.Kind.HANDOFF, address, Envelope.noPayload(), deadline),
+                () -> new SiloUnavailableException("Silo " + previous + " did not confirm within " + this.timeout
+                        + " that it gave up " + address),
+                "the hand-off of " + address);
+        Throwable failure;
+        try {
+            Envelope reply = answer.get(this.timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+            if (reply.kind() == Envelope.Kind.HANDOFF_ACK) {
+                logger.debug("Silo {} gave up {} for silo {}", previous, address, this.self);
+                return;
+            }
+            failure = this.silo.codec().decodeFailure(reply.payload());
+        }
+        catch (ExecutionException ex) {
+            failure = (ex.getCause() != null) ? ex.getCause() : ex;
+        }
+        catch (TimeoutException ex) {
+            failure = ex;
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            failure = ex;
+        }
+        SiloEntry now = this.views.current().membership().silos().get(previous);
+        if (now == null || now.status() == SiloStatus.DEAD || now.epoch() != target.epoch()) {
+            return;
+        }
+        throw new SiloUnavailableException("Silo " + this.self + " cannot activate " + address
+                + " yet: silo " + previous + ", which owned it until recently, did not confirm that it holds no "
+                + "activation of it (membership version " + this.views.current().version() + "): "
+                + failure.getMessage(), failure);
+    }
+
+    // ------------------------------------------------------------------ the silo that loses actors
+
+    /**
+     * Deactivates the activations this silo does not own in a new view.
+     */
+    void viewChanged(ClusterView view) {
+        SiloBinding bound = this.silo;
+        CompletableFuture<Integer> ended;
+        try {
+            ended = bound.runtime()
+                .deactivateWhere((address) -> !this.self.equals(this.placement.ownerOf(address, view)),
+                        DeactivationReason.HANDOFF);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Silo {} could not hand over the actors it lost in membership version {}", this.self,
+                    view.version(), ex);
+            return;
+        }
+        ended.whenComplete((count, failure) -> {
+            if (failure != null) {
+                logger.warn("Silo {} failed to hand over the actors it lost in membership version {}", this.self,
+                        view.version(), failure);
+            }
+            else if (count > 0) {
+                logger.info("Silo {} handed over {} activations it no longer owns in membership version {}",
+                        this.self, count, view.version());
+            }
+        });
+    }
+
+    /**
+     * Answers a {@code HANDOFF}: once this silo's view is as new as the asker's and says this silo does not own
+     * the actor, deactivates it if it is active here and confirms when it has ended.
+     */
+    void handoffRequested(Envelope request) {
+        long remaining = Math.max(1, request.deadlineEpochMillis() - this.clock.millis());
+        this.silo.refreshIfOlderThan(request.membershipVersion(), this.views.current().version());
+        this.views.awaitVersion(request.membershipVersion())
+            .orTimeout(remaining, TimeUnit.MILLISECONDS)
+            .thenCompose((view) -> {
+                ActorAddress address = request.address();
+                if (this.self.equals(this.placement.ownerOf(address, view))) {
+                    throw new SiloUnavailableException("Silo " + this.self + " still owns " + address
+                            + " in its view (membership version " + view.version() + "); silo "
+                            + request.sourceSiloId() + " asked for it with membership version "
+                            + request.membershipVersion());
+                }
+                return this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF);
+            })
+            .whenCompleteAsync((ended, failure) -> {
+                if (failure == null) {
+                    this.messenger.answer(request, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload());
+                    return;
+                }
+                Throwable cause = Messenger.unwrap(failure);
+                if (cause instanceof TimeoutException) {
+                    cause = new SiloUnavailableException("Silo " + this.self + " did not reach membership version "
+                            + request.membershipVersion() + " in time to hand over " + request.address()
+                            + " (it has version " + this.views.current().version() + ")");
+                }
+                this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(cause));
+            }, this.executor);
+    }
+}

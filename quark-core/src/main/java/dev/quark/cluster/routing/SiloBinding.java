@@ -1,0 +1,58 @@
+package dev.quark.cluster.routing;
+
+import java.util.Objects;
+
+import dev.quark.cluster.membership.ClusterViewSource;
+import dev.quark.cluster.transport.PayloadCodec;
+import dev.quark.runtime.ActorRuntime;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the routing of a silo is bound to once the silo starts, after the parts that need the routing were
+ * built: its runtime and codec (when its transport starts listening) and its view source (when it follows
+ * membership).
+ */
+final class SiloBinding {
+
+    private volatile @Nullable ActorRuntime runtime;
+
+    private volatile @Nullable PayloadCodec codec;
+
+    private volatile @Nullable ClusterViewSource source;
+
+    void bind(ActorRuntime boundRuntime, PayloadCodec boundCodec) {
+        this.runtime = boundRuntime;
+        this.codec = boundCodec;
+    }
+
+    void follow(ClusterViewSource boundSource) {
+        this.source = boundSource;
+    }
+
+    ActorRuntime runtime() {
+        return Objects.requireNonNull(this.runtime, "the silo's routing is not listening yet");
+    }
+
+    PayloadCodec codec() {
+        return Objects.requireNonNull(this.codec, "the silo's routing is not listening yet");
+    }
+
+    /**
+     * Returns whether the silo may serve calls and activations: it follows a view source that says so.
+     */
+    boolean isServing() {
+        ClusterViewSource bound = this.source;
+        return bound != null && bound.isServing();
+    }
+
+    /**
+     * Asks the view source to read membership again when another silo has seen a newer version.
+     */
+    void refreshIfOlderThan(long seenVersion, long currentVersion) {
+        ClusterViewSource bound = this.source;
+        if (bound != null && seenVersion > currentVersion) {
+            bound.refreshIfOlderThan(seenVersion);
+        }
+    }
+}

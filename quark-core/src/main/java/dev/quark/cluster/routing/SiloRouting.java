@@ -1,0 +1,334 @@
+package dev.quark.cluster.routing;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.ClusterViewSource;
+import dev.quark.cluster.membership.MembershipProvider;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloProber;
+import dev.quark.cluster.placement.HashPlacementDirector;
+import dev.quark.cluster.placement.PlacementDirector;
+import dev.quark.cluster.transport.PayloadCodec;
+import dev.quark.cluster.transport.Transport;
+import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.InvalidSettingException;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How one silo takes part in calls between silos: the runtime's routing seam implemented over a
+ * {@link Transport}, a {@link PayloadCodec} and the view of a {@link ClusterViewSource}.
+ * <ul>
+ * <li>It tells the runtime where each actor lives (placement over the current view) and carries calls to
+ * other silos, completing them with their answers; a call waits at most until its deadline, and fails at once
+ * with a {@link dev.quark.cluster.SiloUnavailableException} when the view declares its silo dead.</li>
+ * <li>It serves the calls other silos send: those for actors it owns go to the runtime, others are passed on
+ * to their owner (a bounded number of times).</li>
+ * <li>It hands actors over when membership moves them, so that there is at most one activation per actor:
+ * see {@link #configure(ActorRuntime.Builder)}.</li>
+ * <li>It answers probes and probes other silos for failure detection ({@link #prober()}).</li>
+ * </ul>
+ * A silo starts in three steps, since each part needs the one before:
+ * <pre>{@code
+ * SiloRouting routing = SiloRouting.builder("silo-1", transport).build();
+ * ActorRuntime runtime = routing.configure(ActorRuntime.builder().actor(AccountActor.class)).build();
+ * SiloAddress address = routing.listen(runtime, codec);          // write it to the silo's membership entry
+ * routing.follow(viewSource);                                    // the membership agent's view
+ * }</pre>
+ */
+public final class SiloRouting implements AutoCloseable {
+
+    private final String siloId;
+
+    private final Transport transport;
+
+    private final ViewTracker views;
+
+    private final SiloBinding silo = new SiloBinding();
+
+    private final PendingReplies pending;
+
+    private final Messenger messenger;
+
+    private final ClusterRouter router;
+
+    private final IncomingCalls calls;
+
+    private final OwnershipHandoff handoff;
+
+    private final TransportProber prober;
+
+    private final ExecutorService executor;
+
+    private final Object lock = new Object();
+
+    private MembershipProvider.@Nullable Watch subscription;
+
+    private boolean listening;
+
+    private boolean closed;
+
+    private SiloRouting(Builder builder) {
+        this.siloId = builder.siloId;
+        this.transport = builder.transport;
+        this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("quark-routing-", 0).factory());
+        this.views = new ViewTracker(this.siloId, builder.clock, builder.handoffWindow);
+        this.pending = new PendingReplies(this.siloId, builder.clock, this.executor);
+        Messenger messenger = new Messenger(this.siloId, this.transport, this.views, this.pending);
+        this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
+                builder.clock);
+        this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
+                builder.maxForwards, builder.clock);
+        this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,
+                builder.clock, builder.handoffTimeout, this.executor);
+        this.prober = new TransportProber(messenger, builder.clock);
+        this.views.onNewView(this.pending::failTargetsGoneIn);
+        this.views.onNewView((view) -> {
+            if (this.listening) {
+                this.handoff.viewChanged(view);
+            }
+        });
+        this.messenger = messenger;
+    }
+
+    /**
+     * Starts building the routing of a silo.
+     * @param siloId the silo's id, as in its membership entry
+     * @param transport the silo's transport, not started yet
+     * @return a builder with the documented defaults
+     */
+    public static Builder builder(String siloId, Transport transport) {
+        return new Builder(siloId, transport);
+    }
+
+    /**
+     * Plugs the routing into the runtime of the silo: its actor locator, its remote call sender, and its
+     * activation gate, which hands actors over from their previous owner.
+     * @param runtime the runtime's builder
+     * @return the same builder
+     */
+    public ActorRuntime.Builder configure(ActorRuntime.Builder runtime) {
+        return runtime.actorLocator(this.router).remoteCallSender(this.router).activationGate(this.handoff);
+    }
+
+    /**
+     * Starts the transport: from now on the silo receives envelopes, which it decodes with the codec and
+     * delivers to the runtime.
+     * @param runtime the runtime built with {@link #configure(ActorRuntime.Builder)}
+     * @param codec the silo's codec, bound to this runtime
+     * @return where peers reach this silo, for its membership entry
+     */
+    public SiloAddress listen(ActorRuntime runtime, PayloadCodec codec) {
+        Objects.requireNonNull(runtime, "runtime must not be null");
+        Objects.requireNonNull(codec, "codec must not be null");
+        synchronized (this.lock) {
+            if (this.listening || this.closed) {
+                throw new IllegalStateException("The routing of silo " + this.siloId + " is "
+                        + (this.closed ? "closed" : "listening already"));
+            }
+            this.silo.bind(runtime, codec);
+            SiloAddress address = this.transport.start(this.siloId,
+                    new InboundEnvelopes(this.siloId, this.views, this.pending, this.calls, this.handoff, this.prober));
+            this.messenger.listeningAt(address);
+            this.listening = true;
+            return address;
+        }
+    }
+
+    /**
+     * Routes with the views of a source from now on: its current view and every new one.
+     * @param source the silo's view of membership
+     */
+    public void follow(ClusterViewSource source) {
+        Objects.requireNonNull(source, "source must not be null");
+        synchronized (this.lock) {
+            if (this.subscription != null || this.closed) {
+                throw new IllegalStateException("The routing of silo " + this.siloId + " "
+                        + (this.closed ? "is closed" : "follows a view source already"));
+            }
+            this.silo.follow(source);
+            this.subscription = source.subscribe(this.views::install);
+        }
+        this.views.install(source.current());
+    }
+
+    /**
+     * Returns the silo's id.
+     * @return the id
+     */
+    public String siloId() {
+        return this.siloId;
+    }
+
+    /**
+     * Returns the view the silo routes with now.
+     * @return the view; {@link ClusterView#EMPTY} before the first one arrived
+     */
+    public ClusterView view() {
+        return this.views.current();
+    }
+
+    /**
+     * Returns the prober that probes other silos over this silo's transport, for failure detection.
+     * @return the prober
+     */
+    public SiloProber prober() {
+        return this.prober;
+    }
+
+    /**
+     * Waits until no call this silo sent waits for its answer and no call it received waits for its turn to
+     * end; a graceful shutdown waits for this before the silo leaves.
+     * @param timeout how long to wait at most
+     * @return whether the silo became idle in time
+     */
+    public boolean awaitIdle(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (this.pending.size() > 0 || this.calls.inProgress() > 0) {
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                return false;
+            }
+            LockSupport.parkNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(5)));
+        }
+        return true;
+    }
+
+    /**
+     * Stops following membership, closes the transport (the silo disappears from the network) and fails the
+     * calls that still wait for answers. Idempotent.
+     */
+    @Override
+    public void close() {
+        MembershipProvider.Watch watch;
+        synchronized (this.lock) {
+            if (this.closed) {
+                return;
+            }
+            this.closed = true;
+            this.listening = false;
+            watch = this.subscription;
+        }
+        if (watch != null) {
+            watch.close();
+        }
+        this.transport.close();
+        this.pending.close("silo " + this.siloId + " closed its routing");
+        this.executor.shutdown();
+    }
+
+    @Override
+    public String toString() {
+        return "SiloRouting[" + this.siloId + ", membership version " + this.views.current().version() + "]";
+    }
+
+    /**
+     * Builds a {@link SiloRouting}.
+     */
+    public static final class Builder {
+
+        private final String siloId;
+
+        private final Transport transport;
+
+        private Clock clock = Clock.systemUTC();
+
+        private PlacementDirector placement = new HashPlacementDirector();
+
+        private int maxForwards = 2;
+
+        private Duration handoffWindow = Duration.ofMinutes(1);
+
+        private Duration handoffTimeout = Duration.ofSeconds(10);
+
+        private Builder(String siloId, Transport transport) {
+            Objects.requireNonNull(siloId, "siloId must not be null");
+            if (siloId.isBlank()) {
+                throw new IllegalArgumentException("Silo id must not be blank");
+            }
+            this.siloId = siloId;
+            this.transport = Objects.requireNonNull(transport, "transport must not be null");
+        }
+
+        /**
+         * Sets the clock deadlines and the hand-off window are measured with; the runtime's. Default: the
+         * system UTC clock.
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock must not be null");
+            return this;
+        }
+
+        /**
+         * Sets which silo owns an actor. Default: consistent hashing over the view's ring.
+         * @param placement the placement
+         * @return this builder
+         */
+        public Builder placement(PlacementDirector placement) {
+            this.placement = Objects.requireNonNull(placement, "placement must not be null");
+            return this;
+        }
+
+        /**
+         * Sets how many times silos may pass a call on to the silo they believe owns its actor before it
+         * fails with a {@link dev.quark.cluster.CallForwardingException}. Default: 2.
+         * @param maxForwards 0 or more
+         * @return this builder
+         */
+        public Builder maxForwards(int maxForwards) {
+            if (maxForwards < 0) {
+                throw new InvalidSettingException("maxForwards", maxForwards, "must not be negative");
+            }
+            this.maxForwards = maxForwards;
+            return this;
+        }
+
+        /**
+         * Sets for how long after a view change the new owner of an actor asks its previous owner to give it
+         * up before activating it; after that, the previous owner is known to have deactivated what it lost.
+         * Default: 1 minute.
+         * @param handoffWindow a positive duration
+         * @return this builder
+         */
+        public Builder handoffWindow(Duration handoffWindow) {
+            this.handoffWindow = positive("handoffWindow", handoffWindow);
+            return this;
+        }
+
+        /**
+         * Sets how long the new owner of an actor waits for its previous owner to give it up before the
+         * activation fails with a {@link dev.quark.cluster.SiloUnavailableException}. Default: 10 seconds.
+         * @param handoffTimeout a positive duration
+         * @return this builder
+         */
+        public Builder handoffTimeout(Duration handoffTimeout) {
+            this.handoffTimeout = positive("handoffTimeout", handoffTimeout);
+            return this;
+        }
+
+        /**
+         * Builds the routing; it neither listens nor follows membership yet.
+         * @return the routing
+         */
+        public SiloRouting build() {
+            return new SiloRouting(this);
+        }
+
+        private static Duration positive(String name, Duration value) {
+            Objects.requireNonNull(value, name + " must not be null");
+            if (value.isNegative() || value.isZero()) {
+                throw new InvalidSettingException(name, value, "must be positive");
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package dev.quark.cluster.routing;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.placement.PlacementDirector;
+import dev.quark.cluster.ring.HashRing;
+import dev.quark.runtime.ActorAddress;
+
+/**
+ * The view this silo routes with, and the views it replaced recently: who owned an actor a moment ago, so
+ * that its new owner knows whom to ask before activating it. Views only move forward: one with a version no
+ * newer than the current one is ignored. Listeners are told of each new view in order, on the installing
+ * thread.
+ */
+final class ViewTracker {
+
+    /** How many replaced views are kept at most, however recent. */
+    private static final int MAX_PAST_VIEWS = 16;
+
+    private final String self;
+
+    private final Clock clock;
+
+    private final Duration window;
+
+    private final List<Consumer<ClusterView>> listeners = new ArrayList<>();
+
+    private final Object installLock = new Object();
+
+    private volatile ClusterView current = ClusterView.EMPTY;
+
+    /** Guarded by this: the replaced views, newest first, with when they were replaced. */
+    private final Deque<PastView> past = new ArrayDeque<>();
+
+    /** Guarded by this: who waits for a version. */
+    private final List<VersionWaiter> waiters = new ArrayList<>();
+
+    ViewTracker(String self, Clock clock, Duration window) {
+        this.self = self;
+        this.clock = clock;
+        this.window = window;
+    }
+
+    void onNewView(Consumer<ClusterView> listener) {
+        this.listeners.add(listener);
+    }
+
+    ClusterView current() {
+        return this.current;
+    }
+
+    /**
+     * Returns this silo's incarnation as its current view records it.
+     * @return the epoch, 0 while the view has no entry for this silo
+     */
+    long ownEpoch() {
+        SiloEntry entry = this.current.membership().silos().get(this.self);
+        return (entry != null) ? entry.epoch() : 0;
+    }
+
+    /**
+     * Installs a view if it is newer than the current one, then tells the listeners. A view of version 0 (no
+     * table read yet) is never installed. The first view installed is taken to replace one without this silo
+     * on its ring: everything this silo owns in it was owned by another silo just before.
+     */
+    void install(ClusterView next) {
+        synchronized (this.installLock) {
+            List<VersionWaiter> ready = new ArrayList<>();
+            synchronized (this) {
+                ClusterView previous = this.current;
+                if (next.version() == 0 || next.version() <= previous.version()) {
+                    return;
+                }
+                long now = this.clock.millis();
+                ClusterView replaced = (previous.version() == 0) ? withoutSelf(next) : previous;
+                this.past.addFirst(new PastView(replaced, now));
+                prune(now);
+                this.current = next;
+                for (Iterator<VersionWaiter> it = this.waiters.iterator(); it.hasNext();) {
+                    VersionWaiter waiter = it.next();
+                    if (waiter.version() <= next.version()) {
+                        ready.add(waiter);
+                        it.remove();
+                    }
+                }
+            }
+            for (Consumer<ClusterView> listener : this.listeners) {
+                listener.accept(next);
+            }
+            ready.forEach((waiter) -> waiter.reached().complete(next));
+        }
+    }
+
+    private ClusterView withoutSelf(ClusterView view) {
+        List<String> others = new ArrayList<>(view.ring().silos());
+        others.remove(this.self);
+        int virtualNodes = Math.max(1, view.ring().virtualNodes());
+        return new ClusterView(view.membership(), HashRing.of(others, virtualNodes));
+    }
+
+    private void prune(long now) {
+        while (this.past.size() > MAX_PAST_VIEWS
+                || (!this.past.isEmpty() && now - this.past.peekLast().replacedAtMillis() >= this.window.toMillis())) {
+            this.past.removeLast();
+        }
+    }
+
+    /**
+     * Returns a stage completed with the current view once its version is at least the given one.
+     */
+    synchronized CompletableFuture<ClusterView> awaitVersion(long version) {
+        if (this.current.version() >= version) {
+            return CompletableFuture.completedFuture(this.current);
+        }
+        VersionWaiter waiter = new VersionWaiter(version, new CompletableFuture<>());
+        this.waiters.add(waiter);
+        waiter.reached().whenComplete((view, failure) -> {
+            if (failure != null) {
+                forget(waiter);
+            }
+        });
+        return waiter.reached();
+    }
+
+    private synchronized void forget(VersionWaiter waiter) {
+        this.waiters.remove(waiter);
+    }
+
+    /**
+     * Returns the silos that owned an actor in the views replaced within the hand-off window and are still
+     * alive, in the same incarnation, in the current view: those that might still hold an activation of it.
+     * @param address the actor
+     * @param placement the placement the views are read with
+     * @return their ids, most recent owner first; empty outside the window
+     */
+    Set<String> recentOwners(ActorAddress address, PlacementDirector placement) {
+        List<PastView> recent;
+        ClusterView now;
+        synchronized (this) {
+            prune(this.clock.millis());
+            if (this.past.isEmpty()) {
+                return Set.of();
+            }
+            recent = List.copyOf(this.past);
+            now = this.current;
+        }
+        Set<String> owners = new LinkedHashSet<>();
+        for (PastView view : recent) {
+            String owner = placement.ownerOf(address, view.view());
+            if (owner != null && !owner.equals(this.self) && isSameIncarnationAlive(owner, view.view(), now)) {
+                owners.add(owner);
+            }
+        }
+        return owners;
+    }
+
+    private static boolean isSameIncarnationAlive(String siloId, ClusterView then, ClusterView now) {
+        SiloEntry before = then.membership().silos().get(siloId);
+        SiloEntry after = now.membership().silos().get(siloId);
+        return after != null && after.status() != SiloStatus.DEAD
+                && (before == null || before.epoch() == after.epoch());
+    }
+
+    private record PastView(ClusterView view, long replacedAtMillis) {
+    }
+
+    private record VersionWaiter(long version, CompletableFuture<ClusterView> reached) {
+    }
+}

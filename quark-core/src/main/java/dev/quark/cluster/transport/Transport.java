@@ -1,0 +1,45 @@
+package dev.quark.cluster.transport;
+
+import java.util.concurrent.CompletionStage;
+
+import dev.quark.cluster.membership.SiloAddress;
+
+/**
+ * Carries {@link Envelope}s between silos: the SPI under calls, answers, probes and hand-offs. One transport
+ * belongs to one silo. Quark ships an in-JVM transport ({@code transport.injvm}) for tests and the test kit;
+ * a network transport (gRPC) implements the same SPI.
+ * <p>
+ * A transport works at the level of messages: it knows nothing of actors, views or codecs. It keeps the
+ * {@link Envelope.Lane lanes} of one silo pair apart and each in order, and delivers to the handler on threads
+ * of its own. It does not retry: what it cannot hand over fails at once with a
+ * {@link SiloUnreachableException}, and what is lost after hand-over is the sender's to notice (answers have
+ * deadlines, and membership tells when a silo is dead).
+ */
+public interface Transport extends AutoCloseable {
+
+    /**
+     * Starts listening for the envelopes of a silo.
+     * @param siloId the silo this transport serves
+     * @param handler receives every envelope addressed to it
+     * @return where peers reach this silo, to be written to its membership entry
+     * @throws IllegalStateException when the transport was started already or is closed
+     */
+    SiloAddress start(String siloId, EnvelopeHandler handler);
+
+    /**
+     * Sends an envelope.
+     * @param target where the target silo listens, from its membership entry (or, for an answer, the
+     * request's source address)
+     * @param envelope the envelope
+     * @return a stage completed once the envelope has been handed over to the target's side (not once it has
+     * been handled), or failed with a {@link SiloUnreachableException} naming both silos when it cannot be:
+     * nobody listens there, the link is down, or this transport is closed
+     */
+    CompletionStage<Void> send(SiloAddress target, Envelope envelope);
+
+    /**
+     * Stops listening and sending; envelopes not yet handed over are dropped. Idempotent.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,783 @@
+package dev.quark.reminder;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+import dev.quark.actor.ReminderStatus;
+import dev.quark.reminder.ScheduledReminder.Status;
+import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.RuntimeScheduler;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fires the reminders of one silo: one per silo, started once the runtime runs and closed before it.
+ * <p>
+ * Every {@link ReminderSettings#refreshInterval() refresh interval} it reads from the {@link ReminderTable} the
+ * reminders of the buckets this silo owns ({@link ReminderBucketOwnership}) that fall due within the
+ * {@link ReminderSettings#lookahead() lookahead}, and keeps them in a timing queue ordered by fire time, with
+ * one wake-up armed on the runtime's scheduler for the earliest. A registration made through the
+ * {@link ReminderRegistry} on this silo is queued at once. So the table is read in bulk, at a fixed rate
+ * whatever the number of reminders, and a tick fires at its instant rather than at the next poll.
+ * <p>
+ * Each tick is delivered as a call of {@link dev.quark.actor.Remindable#receiveReminder} through the
+ * {@link ReminderDelivery} (a turn of the actor, activated when needed); once it ends, the reminder's next tick
+ * is written to the table, in batches ({@link ReminderSettings#maxBatch()}). The rules:
+ * <ul>
+ * <li>The next tick is the first instant of the schedule after the delivery ended. Ticks that fell due while the
+ * delivery ran are skipped ({@link ReminderOutcome#SKIPPED}): a tick never starts while the previous one of the
+ * same reminder runs.</li>
+ * <li>A reminder found overdue (no silo ran it, or this one was down) is delivered once, with the first instant
+ * it missed, then goes on with its schedule; the ticks in between are counted {@link ReminderOutcome#MISSED},
+ * never delivered in a flood.</li>
+ * <li>A tick whose delivery fails is logged and counted; a periodic reminder goes on with its schedule, a
+ * one-shot reminder is tried again after a backoff, up to {@link ReminderSettings#maxAttempts()} attempts.</li>
+ * <li>A repeat count and an end instant remove the reminder after its last tick.</li>
+ * <li>Delivery is at least once per scheduled instant: the next tick is written only after a delivery, so a
+ * crash in between delivers that tick again, with the same {@link ReminderStatus#scheduledAt()}.</li>
+ * </ul>
+ * Time comes from the runtime's clock and scheduler, so a test drives it with a manual clock.
+ */
+public final class ReminderTickManager implements ReminderRegistry.Listener, AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(ReminderTickManager.class);
+
+    private final ReminderTable table;
+
+    private final ReminderDelivery delivery;
+
+    private final Clock clock;
+
+    private final RuntimeScheduler scheduler;
+
+    private final ReminderBucketOwnership ownership;
+
+    private final ReminderSettings settings;
+
+    private final ReminderMetrics metrics;
+
+    private final @Nullable ReminderRegistry registry;
+
+    /** Runs table reads and writes, and by default the deliveries: virtual threads, since they all wait. */
+    private final ExecutorService io;
+
+    private final TableWrites writes;
+
+    private final Counts counts = new Counts();
+
+    // Guarded by this.
+
+    private final Map<ReminderKey, ScheduledReminder> reminders = new HashMap<>();
+
+    private final TreeSet<ScheduledReminder> waiting = new TreeSet<>(ScheduledReminder.BY_FIRE_TIME);
+
+    private long sequence;
+
+    /** The generation of the last read of the table that began. */
+    private long generation;
+
+    private ReminderBucketSet owned = ReminderBucketSet.none();
+
+    private Phase phase = Phase.NEW;
+
+    private int running;
+
+    private @Nullable CompletableFuture<Void> idle;
+
+    private @Nullable Instant wakeAt;
+
+    private RuntimeScheduler.@Nullable Cancellable wake;
+
+    private RuntimeScheduler.@Nullable Cancellable nextRefresh;
+
+    private boolean refreshing;
+
+    private boolean refreshRequested;
+
+    private ReminderTickManager(Builder builder, ReminderDelivery delivery, Clock clock, RuntimeScheduler scheduler,
+            ExecutorService io) {
+        this.table = builder.table;
+        this.delivery = delivery;
+        this.clock = clock;
+        this.scheduler = scheduler;
+        this.ownership = builder.ownership;
+        this.settings = builder.settings;
+        this.metrics = builder.metrics;
+        this.registry = builder.registry;
+        this.io = io;
+        this.writes = new TableWrites(this.table, this.settings.maxBatch(), io, scheduler, clock,
+                this.settings.initialBackoff());
+    }
+
+    /**
+     * Starts building the tick manager of a runtime: ticks are delivered through its references, on its clock
+     * and scheduler.
+     * @param table where reminders are kept
+     * @param runtime the silo's runtime
+     * @return a builder
+     */
+    public static Builder builder(ReminderTable table, ActorRuntime runtime) {
+        return new Builder(table, Objects.requireNonNull(runtime, "runtime must not be null"));
+    }
+
+    /**
+     * Starts firing: reads the owned buckets at once, then every refresh interval, and listens to the registry.
+     * @throws IllegalStateException when it was started before
+     */
+    public void start() {
+        synchronized (this) {
+            if (this.phase != Phase.NEW) {
+                throw new IllegalStateException("The reminder tick manager was already started (" + this.phase + ")");
+            }
+            this.phase = Phase.RUNNING;
+            this.owned = this.ownership.ownedBuckets();
+        }
+        if (this.registry != null) {
+            this.registry.addListener(this);
+        }
+        logger.debug("Reminder tick manager started on {} ({})", this.table, this.owned);
+        refreshNow();
+    }
+
+    /**
+     * Tells the manager that the buckets this silo owns may have changed: it stops firing the reminders of the
+     * buckets it lost (a tick that runs completes and records its next tick) and reads the buckets it gained at
+     * once.
+     */
+    public void ownershipChanged() {
+        synchronized (this) {
+            if (this.phase != Phase.RUNNING) {
+                return;
+            }
+            ReminderBucketSet now = this.ownership.ownedBuckets();
+            ReminderBucketSet lost = this.owned.minus(now);
+            this.owned = now;
+            if (!lost.isEmpty()) {
+                this.reminders.values().removeIf((reminder) -> lost.contains(reminder.entry.bucket())
+                        && reminder.status != Status.RUNNING && (reminder.status != Status.WAITING
+                                || this.waiting.remove(reminder)));
+                arm();
+            }
+            logger.debug("Reminder buckets changed: {} owned, {} lost", now, lost);
+        }
+        refreshNow();
+    }
+
+    /**
+     * Reads the owned buckets of the table now, rather than at the next refresh interval; what a test or an
+     * operator does after changing the table behind the manager's back.
+     */
+    public void refreshNow() {
+        synchronized (this) {
+            if (this.phase != Phase.RUNNING) {
+                return;
+            }
+            if (this.refreshing) {
+                this.refreshRequested = true;
+                return;
+            }
+        }
+        scheduleRefresh(this.clock.instant());
+    }
+
+    /**
+     * Returns what the manager has done and holds now.
+     * @return the counters
+     */
+    public synchronized Stats stats() {
+        int queued = this.waiting.size();
+        return new Stats(this.counts.delivered.sum(), this.counts.failed.sum(), this.counts.abandoned.sum(),
+                this.counts.skipped.sum(), this.counts.missed.sum(), queued, this.running, this.writes.pendingCount(),
+                this.owned.size());
+    }
+
+    /**
+     * Returns the buckets this manager fires the reminders of.
+     * @return the owned buckets, none before it starts
+     */
+    public synchronized ReminderBucketSet ownedBuckets() {
+        return this.owned;
+    }
+
+    /**
+     * Returns the table the manager reads.
+     * @return the table
+     */
+    public ReminderTable table() {
+        return this.table;
+    }
+
+    // ---------------------------------------------------------------- registrations on this silo
+
+    @Override
+    public void registered(ReminderEntry entry) {
+        synchronized (this) {
+            if (this.phase != Phase.RUNNING || !this.owned.contains(entry.bucket())) {
+                return;
+            }
+            ScheduledReminder known = this.reminders.get(entry.key());
+            if (known != null && known.status == Status.RUNNING) {
+                known.replacement = entry;
+                known.unregistered = false;
+                known.trustReadsAfter = this.generation;
+                return;
+            }
+            if (known != null && known.status == Status.WAITING) {
+                this.waiting.remove(known);
+            }
+            boolean soon = entry.tick().fireAt().isBefore(this.clock.instant().plus(this.settings.lookahead()));
+            ScheduledReminder reminder = new ScheduledReminder(entry, soon ? Status.WAITING : Status.DONE,
+                    this.generation);
+            this.reminders.put(entry.key(), reminder);
+            if (soon) {
+                enqueue(reminder);
+                arm();
+            }
+        }
+    }
+
+    @Override
+    public void unregistered(ReminderKey key) {
+        synchronized (this) {
+            if (this.phase != Phase.RUNNING || !this.owned.contains(key.bucket())) {
+                return;
+            }
+            ScheduledReminder known = this.reminders.get(key);
+            if (known != null && known.status == Status.RUNNING) {
+                known.unregistered = true;
+                known.replacement = null;
+                return;
+            }
+            if (known != null && known.status == Status.WAITING) {
+                this.waiting.remove(known);
+            }
+            if (known != null && known.status == Status.DONE && known.trustReadsAfter == Long.MAX_VALUE) {
+                return;
+            }
+            ScheduledReminder gone = (known != null) ? known : ScheduledReminder.forgotten(key, this.generation);
+            gone.status = Status.DONE;
+            gone.trustReadsAfter = this.generation;
+            this.reminders.put(key, gone);
+        }
+    }
+
+    // ---------------------------------------------------------------- reading the table
+
+    private void scheduleRefresh(Instant at) {
+        synchronized (this) {
+            if (this.phase != Phase.RUNNING) {
+                return;
+            }
+            if (this.nextRefresh != null) {
+                this.nextRefresh.cancel();
+            }
+            this.nextRefresh = this.scheduler.schedule(at, this::refresh);
+        }
+    }
+
+    private CompletionStage<?> refresh() {
+        long readGeneration;
+        ReminderBucketSet buckets;
+        synchronized (this) {
+            this.nextRefresh = null;
+            if (this.phase != Phase.RUNNING || this.refreshing) {
+                return CompletableFuture.completedFuture(null);
+            }
+            this.refreshing = true;
+            this.refreshRequested = false;
+            readGeneration = ++this.generation;
+            buckets = this.owned;
+        }
+        Instant horizon = this.clock.instant().plus(this.settings.lookahead());
+        return CompletableFuture.supplyAsync(() -> this.table.due(buckets, horizon, this.settings.loadLimit()), this.io)
+            .handle((due, failure) -> {
+                if (failure != null) {
+                    logger.warn("Could not read the due reminders of {} from {}; trying again in {}: {}", buckets,
+                            this.table, this.settings.refreshInterval(), unwrap(failure).toString());
+                }
+                else {
+                    reconcile(readGeneration, due);
+                }
+                boolean again;
+                synchronized (this) {
+                    this.refreshing = false;
+                    again = this.refreshRequested;
+                }
+                scheduleRefresh(again ? this.clock.instant() : this.clock.instant().plus(this.settings.refreshInterval()));
+                return null;
+            });
+    }
+
+    /**
+     * Merges a read of the table into what the manager knows. What the manager learnt after the read began wins;
+     * for the rest the table wins, except that the tick of a registration known here is never taken back: the
+     * table may not have the write of its last delivery yet.
+     */
+    private synchronized void reconcile(long readGeneration, DueReminders due) {
+        if (this.phase != Phase.RUNNING) {
+            return;
+        }
+        Set<ReminderKey> read = new HashSet<>();
+        for (ReminderEntry entry : due.entries()) {
+            if (!this.owned.contains(entry.bucket())) {
+                continue;
+            }
+            read.add(entry.key());
+            ScheduledReminder known = this.reminders.get(entry.key());
+            if (known == null) {
+                ScheduledReminder added = new ScheduledReminder(entry, Status.WAITING, readGeneration);
+                this.reminders.put(entry.key(), added);
+                enqueue(added);
+                continue;
+            }
+            boolean newer = readGeneration > known.trustReadsAfter;
+            if (known.status == Status.DONE) {
+                if (newer) {
+                    ScheduledReminder added = new ScheduledReminder(entry, Status.WAITING, readGeneration);
+                    this.reminders.put(entry.key(), added);
+                    enqueue(added);
+                }
+            }
+            else if (newer && known.entry.registration() != entry.registration()) {
+                if (known.status == Status.RUNNING) {
+                    known.replacement = entry;
+                }
+                else {
+                    this.waiting.remove(known);
+                    known.entry = entry;
+                    known.trustReadsAfter = readGeneration;
+                    enqueue(known);
+                }
+            }
+        }
+        this.reminders.values().removeIf((known) -> switch (known.status) {
+            case DONE -> readGeneration > known.trustReadsAfter;
+            case WAITING -> (!this.owned.contains(known.entry.bucket()) || (!read.contains(known.key())
+                    && readGeneration > known.trustReadsAfter && known.fireAt.isBefore(due.completeBefore())))
+                    && this.waiting.remove(known);
+            case RUNNING -> false;
+        });
+        arm();
+    }
+
+    // ---------------------------------------------------------------- firing
+
+    /** Queues a reminder at its tick's fire time. Called under the lock. */
+    private void enqueue(ScheduledReminder reminder) {
+        reminder.status = Status.WAITING;
+        reminder.fireAt = reminder.entry.tick().fireAt();
+        reminder.sequence = this.sequence++;
+        this.waiting.add(reminder);
+    }
+
+    /** Arms the wake-up for the earliest waiting reminder, unless one is armed earlier. Called under the lock. */
+    private void arm() {
+        if (this.phase != Phase.RUNNING || this.waiting.isEmpty()) {
+            return;
+        }
+        Instant first = this.waiting.first().fireAt;
+        if (this.wakeAt != null && !first.isBefore(this.wakeAt)) {
+            return;
+        }
+        if (this.wake != null) {
+            this.wake.cancel();
+        }
+        this.wakeAt = first;
+        this.wake = this.scheduler.schedule(first, this::fire);
+    }
+
+    private CompletionStage<?> fire() {
+        Instant now = this.clock.instant();
+        List<ScheduledReminder> due = new ArrayList<>();
+        synchronized (this) {
+            this.wake = null;
+            this.wakeAt = null;
+            if (this.phase != Phase.RUNNING) {
+                return CompletableFuture.completedFuture(null);
+            }
+            while (!this.waiting.isEmpty() && !this.waiting.first().fireAt.isAfter(now)) {
+                ScheduledReminder reminder = this.waiting.pollFirst();
+                reminder.status = Status.RUNNING;
+                due.add(reminder);
+            }
+            this.running += due.size();
+            arm();
+        }
+        CompletableFuture<?>[] deliveries = new CompletableFuture<?>[due.size()];
+        for (int i = 0; i < deliveries.length; i++) {
+            deliveries[i] = deliver(due.get(i), now);
+        }
+        return CompletableFuture.allOf(deliveries);
+    }
+
+    private CompletableFuture<?> deliver(ScheduledReminder reminder, Instant firedAt) {
+        ReminderEntry entry;
+        synchronized (this) {
+            entry = reminder.entry;
+        }
+        ReminderTick tick = entry.tick();
+        String type = entry.key().actor().typeName();
+        Duration lateness = Duration.between(tick.fireAt(), firedAt);
+        this.metrics.lateness(type, lateness.isNegative() ? Duration.ZERO : lateness);
+        ReminderStatus status = new ReminderStatus(tick.scheduledAt(), firedAt, entry.payload(), tick.attempt());
+        CompletionStage<?> call;
+        try {
+            call = this.delivery.deliver(entry.key().actor(), entry.key().name(), status);
+        }
+        catch (RuntimeException ex) {
+            call = CompletableFuture.failedFuture(ex);
+        }
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        call.whenComplete((result, failure) -> {
+            try {
+                delivered(reminder, entry, firedAt, (failure != null) ? unwrap(failure) : null)
+                    .whenComplete((ignored, writeFailure) -> written.complete(null));
+            }
+            catch (RuntimeException ex) {
+                logger.error("Could not record the tick of the {}", entry.key(), ex);
+                written.complete(null);
+            }
+        });
+        return written;
+    }
+
+    /**
+     * Records the end of a delivery and decides the reminder's next tick.
+     * @return a stage that completes once the first attempt to write the next tick ended
+     */
+    private CompletableFuture<Void> delivered(ScheduledReminder reminder, ReminderEntry entry, Instant firedAt,
+            @Nullable Throwable failure) {
+        Instant endedAt = this.clock.instant();
+        ReminderKey key = entry.key();
+        String type = key.actor().typeName();
+        ReminderTick tick = entry.tick();
+        ReminderUpdate update = null;
+        long missed = 0;
+        long skipped = 0;
+        ReminderOutcome outcome = (failure == null) ? ReminderOutcome.DELIVERED : ReminderOutcome.FAILED;
+        boolean abandoned = false;
+        synchronized (this) {
+            this.running--;
+            if (reminder.unregistered) {
+                reminder.status = Status.DONE;
+                reminder.trustReadsAfter = this.generation;
+                reminder.unregistered = false;
+            }
+            else if (reminder.replacement != null) {
+                reminder.entry = reminder.replacement;
+                reminder.replacement = null;
+                reminder.trustReadsAfter = this.generation;
+                if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())) {
+                    enqueue(reminder);
+                }
+                else {
+                    reminder.status = Status.DONE;
+                }
+            }
+            else {
+                ReminderTick next;
+                if (failure != null && !entry.schedule().isPeriodic()) {
+                    if (tick.attempt() < this.settings.maxAttempts()) {
+                        next = tick.retryAt(endedAt.plus(this.settings.backoff(tick.attempt())));
+                        logger.warn("The {} failed its tick of {} (attempt {} of {}); trying again at {}", key,
+                                tick.scheduledAt(), tick.attempt(), this.settings.maxAttempts(), next.fireAt(), failure);
+                    }
+                    else {
+                        next = null;
+                        abandoned = true;
+                        logger.error("The {} failed its tick of {} {} times; it is removed", key, tick.scheduledAt(),
+                                tick.attempt(), failure);
+                    }
+                }
+                else {
+                    if (failure != null) {
+                        logger.warn("The {} failed its tick of {}; its schedule goes on", key, tick.scheduledAt(),
+                                failure);
+                    }
+                    TickSchedule.Following following = TickSchedule.following(entry, firedAt, endedAt);
+                    next = following.next();
+                    missed = following.missed();
+                    skipped = following.skipped();
+                }
+                if (next == null) {
+                    update = ReminderUpdate.remove(key, entry.registration());
+                    reminder.status = Status.DONE;
+                    reminder.trustReadsAfter = Long.MAX_VALUE;
+                }
+                else {
+                    update = ReminderUpdate.advance(key, entry.registration(), next);
+                    reminder.entry = entry.withTick(next);
+                    if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())
+                            && next.fireAt().isBefore(endedAt.plus(this.settings.lookahead()))) {
+                        reminder.trustReadsAfter = this.generation;
+                        enqueue(reminder);
+                    }
+                    else {
+                        reminder.status = Status.DONE;
+                        reminder.trustReadsAfter = Long.MAX_VALUE;
+                    }
+                }
+            }
+            arm();
+            if (this.running == 0 && this.idle != null) {
+                this.idle.complete(null);
+            }
+        }
+        count(type, outcome, 1);
+        count(type, ReminderOutcome.ABANDONED, abandoned ? 1 : 0);
+        count(type, ReminderOutcome.MISSED, missed);
+        count(type, ReminderOutcome.SKIPPED, skipped);
+        if (update == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return this.writes.submit(update, () -> written(reminder));
+    }
+
+    /** The table took the last write of a reminder that is done here: reads that begin now may show it again. */
+    private synchronized void written(ScheduledReminder reminder) {
+        if (reminder.status == Status.DONE && reminder.trustReadsAfter == Long.MAX_VALUE) {
+            reminder.trustReadsAfter = this.generation;
+        }
+    }
+
+    private void count(String type, ReminderOutcome outcome, long count) {
+        if (count <= 0) {
+            return;
+        }
+        this.counts.add(outcome, count);
+        this.metrics.ticks(type, outcome, count);
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable cause = failure;
+        while (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+
+    // ---------------------------------------------------------------- stopping
+
+    /**
+     * Stops firing: no tick starts after this returns. Waits, up to the shutdown timeout, for the ticks that run
+     * and for the writes of their next ticks; a tick whose write did not make it is delivered again by whichever
+     * silo fires it next.
+     */
+    @Override
+    public void close() {
+        CompletableFuture<Void> ended;
+        synchronized (this) {
+            if (this.phase == Phase.CLOSED || this.phase == Phase.CLOSING) {
+                return;
+            }
+            boolean started = this.phase == Phase.RUNNING;
+            this.phase = Phase.CLOSING;
+            if (this.wake != null) {
+                this.wake.cancel();
+                this.wake = null;
+            }
+            if (this.nextRefresh != null) {
+                this.nextRefresh.cancel();
+                this.nextRefresh = null;
+            }
+            this.waiting.clear();
+            this.idle = new CompletableFuture<>();
+            if (this.running == 0) {
+                this.idle.complete(null);
+            }
+            ended = this.idle;
+            if (!started) {
+                this.phase = Phase.CLOSED;
+                this.io.shutdownNow();
+                return;
+            }
+        }
+        if (this.registry != null) {
+            this.registry.removeListener(this);
+        }
+        long deadline = System.nanoTime() + this.settings.shutdownTimeout().toNanos();
+        try {
+            ended.get(this.settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        catch (Exception ex) {
+            logger.warn("{} reminder ticks still ran after {}; stopping without them", stats().running(),
+                    this.settings.shutdownTimeout());
+        }
+        Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+        if (!this.writes.drain(left)) {
+            logger.warn("{} writes of next ticks did not reach {} before the shutdown timeout; those ticks will be "
+                    + "delivered again", this.writes.pendingCount(), this.table);
+        }
+        this.writes.close();
+        synchronized (this) {
+            this.phase = Phase.CLOSED;
+            this.reminders.clear();
+        }
+        this.io.shutdownNow();
+        logger.debug("Reminder tick manager stopped");
+    }
+
+    /**
+     * Returns whether the manager fires reminders.
+     * @return {@code true} between {@link #start()} and {@link #close()}
+     */
+    public synchronized boolean isRunning() {
+        return this.phase == Phase.RUNNING;
+    }
+
+    @Override
+    public String toString() {
+        return "ReminderTickManager[" + this.table + ", " + this.owned + "]";
+    }
+
+    private enum Phase {
+        NEW, RUNNING, CLOSING, CLOSED
+    }
+
+    /**
+     * What a tick manager has done since it started, and what it holds now.
+     *
+     * @param delivered ticks whose {@code receiveReminder} returned
+     * @param failed deliveries that failed, retried or not
+     * @param abandoned one-shot reminders removed after their last failed attempt (counted as failed too)
+     * @param skipped ticks not delivered because the previous tick of their reminder still ran
+     * @param missed ticks not delivered because they were overdue when an earlier one was delivered
+     * @param waiting reminders in the timing queue
+     * @param running ticks being delivered
+     * @param pendingWrites next ticks waiting to be written to the table
+     * @param ownedBuckets how many buckets this silo fires the reminders of
+     */
+    public record Stats(long delivered, long failed, long abandoned, long skipped, long missed, int waiting, int running,
+            int pendingWrites, int ownedBuckets) {
+    }
+
+    private static final class Counts {
+
+        final LongAdder delivered = new LongAdder();
+
+        final LongAdder failed = new LongAdder();
+
+        final LongAdder abandoned = new LongAdder();
+
+        final LongAdder skipped = new LongAdder();
+
+        final LongAdder missed = new LongAdder();
+
+        void add(ReminderOutcome outcome, long count) {
+            switch (outcome) {
+                case DELIVERED -> this.delivered.add(count);
+                case FAILED -> this.failed.add(count);
+                case ABANDONED -> this.abandoned.add(count);
+                case SKIPPED -> this.skipped.add(count);
+                case MISSED -> this.missed.add(count);
+            }
+        }
+    }
+
+    /**
+     * Builds a {@link ReminderTickManager}.
+     */
+    public static final class Builder {
+
+        private final ReminderTable table;
+
+        private final ActorRuntime runtime;
+
+        private ReminderBucketOwnership ownership = ReminderBucketOwnership.ALL_BUCKETS;
+
+        private ReminderSettings settings = ReminderSettings.DEFAULTS;
+
+        private ReminderMetrics metrics = ReminderMetrics.NONE;
+
+        private @Nullable ReminderRegistry registry;
+
+        private @Nullable ReminderDelivery delivery;
+
+        private Builder(ReminderTable table, ActorRuntime runtime) {
+            this.table = Objects.requireNonNull(table, "table must not be null");
+            this.runtime = runtime;
+        }
+
+        /**
+         * Sets the registry whose registrations this silo queues at once. Default: none; reminders registered on
+         * this silo are found by the next read of the table.
+         * @param registry the registry, on the same table
+         * @return this builder
+         */
+        public Builder registry(ReminderRegistry registry) {
+            this.registry = Objects.requireNonNull(registry, "registry must not be null");
+            return this;
+        }
+
+        /**
+         * Sets which buckets this silo fires. Default: all of them (one silo).
+         * @param ownership the ownership
+         * @return this builder
+         */
+        public Builder ownership(ReminderBucketOwnership ownership) {
+            this.ownership = Objects.requireNonNull(ownership, "ownership must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the settings. Default: {@link ReminderSettings#DEFAULTS}.
+         * @param settings the settings
+         * @return this builder
+         */
+        public Builder settings(ReminderSettings settings) {
+            this.settings = Objects.requireNonNull(settings, "settings must not be null");
+            return this;
+        }
+
+        /**
+         * Sets where ticks are recorded. Default: nowhere.
+         * @param metrics the metrics
+         * @return this builder
+         */
+        public Builder metrics(ReminderMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+            return this;
+        }
+
+        /**
+         * Sets how ticks reach their actors. Default: a call of {@code receiveReminder} through the runtime's
+         * references, on a virtual thread.
+         * @param delivery the delivery
+         * @return this builder
+         */
+        public Builder delivery(ReminderDelivery delivery) {
+            this.delivery = Objects.requireNonNull(delivery, "delivery must not be null");
+            return this;
+        }
+
+        /**
+         * Builds the manager; {@link ReminderTickManager#start()} starts it.
+         * @return the manager
+         */
+        public ReminderTickManager build() {
+            ExecutorService io = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("quark-reminder-", 0).factory());
+            ReminderDelivery chosen = (this.delivery != null) ? this.delivery : ReminderDelivery.through(this.runtime, io);
+            return new ReminderTickManager(this, chosen, this.runtime.clock(), this.runtime.scheduler(), io);
+        }
+    }
+}

@@ -1,0 +1,252 @@
+package dev.quark.reminder;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+import dev.quark.runtime.RuntimeScheduler;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends the writes of fired ticks to the table in batches. At most one batch is in flight; writes submitted
+ * meanwhile wait and go together in the next, up to the batch size. So a quiet silo writes each tick at once
+ * and a busy one writes many per round trip, without a timer that would delay the quiet one. A write that
+ * replaces a waiting write of the same reminder takes its place: only the latest is sent.
+ * <p>
+ * A batch that fails is kept and tried again after a pause, unless newer writes replaced its entries
+ * meanwhile; while the table keeps failing, the ticks go on being fired from memory.
+ */
+final class TableWrites {
+
+    private static final Logger logger = LoggerFactory.getLogger(TableWrites.class);
+
+    /** Batches sent by one flushing thread before it hands over to a fresh task. */
+    private static final int BATCHES_PER_TASK = 64;
+
+    private final ReminderTable table;
+
+    private final int maxBatch;
+
+    private final Executor executor;
+
+    private final RuntimeScheduler scheduler;
+
+    private final Clock clock;
+
+    private final Duration retryDelay;
+
+    // Guarded by this.
+
+    private final LinkedHashMap<ReminderKey, Pending> pending = new LinkedHashMap<>();
+
+    private boolean flushing;
+
+    private @Nullable Instant pausedUntil;
+
+    private @Nullable CompletableFuture<Void> drained;
+
+    private boolean closed;
+
+    TableWrites(ReminderTable table, int maxBatch, Executor executor, RuntimeScheduler scheduler, Clock clock,
+            Duration retryDelay) {
+        this.table = table;
+        this.maxBatch = maxBatch;
+        this.executor = executor;
+        this.scheduler = scheduler;
+        this.clock = clock;
+        this.retryDelay = retryDelay;
+    }
+
+    /**
+     * Queues a write.
+     * @param update the write
+     * @param onApplied runs once the write is in the table (not when it fails, nor when a newer write of the
+     * same reminder replaces it first)
+     * @return a future completed once the first attempt to write it ended, either way, or once it was replaced;
+     * at once while writes pause after a failure
+     */
+    CompletableFuture<Void> submit(ReminderUpdate update, Runnable onApplied) {
+        Pending added = new Pending(update, onApplied, new CompletableFuture<>());
+        Pending replaced;
+        boolean start;
+        boolean paused;
+        synchronized (this) {
+            replaced = this.pending.put(update.key(), added);
+            start = startFlushing();
+            paused = this.pausedUntil != null;
+        }
+        if (paused) {
+            added.attempted().complete(null);
+        }
+        if (replaced != null) {
+            replaced.attempted().complete(null);
+        }
+        if (start) {
+            this.executor.execute(this::flush);
+        }
+        return added.attempted();
+    }
+
+    /**
+     * Returns how many writes wait.
+     */
+    synchronized int pendingCount() {
+        return this.pending.size();
+    }
+
+    /**
+     * Sends what waits, and waits for it up to a timeout.
+     * @return whether nothing waited any more in time
+     */
+    boolean drain(Duration timeout) {
+        CompletableFuture<Void> done;
+        boolean start;
+        synchronized (this) {
+            if (this.pending.isEmpty() && !this.flushing) {
+                return true;
+            }
+            this.pausedUntil = null;
+            if (this.drained == null) {
+                this.drained = new CompletableFuture<>();
+            }
+            done = this.drained;
+            start = startFlushing();
+        }
+        if (start) {
+            this.executor.execute(this::flush);
+        }
+        try {
+            done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        catch (Exception ex) {
+            return false;
+        }
+    }
+
+    /**
+     * Stops sending: what still waits is dropped (the ticks it stood for are delivered again by whichever silo
+     * fires them next). Call {@link #drain(Duration)} first.
+     */
+    synchronized void close() {
+        this.closed = true;
+        this.pending.values().forEach((dropped) -> dropped.attempted().complete(null));
+        this.pending.clear();
+    }
+
+    /** Called under the lock: whether the caller must start a flush. */
+    private boolean startFlushing() {
+        if (this.closed || this.flushing || this.pending.isEmpty()
+                || (this.pausedUntil != null && this.clock.instant().isBefore(this.pausedUntil))) {
+            return false;
+        }
+        this.flushing = true;
+        return true;
+    }
+
+    private void flush() {
+        for (int round = 0; round < BATCHES_PER_TASK; round++) {
+            List<Pending> batch = takeBatch();
+            if (batch.isEmpty()) {
+                return;
+            }
+            if (!write(batch)) {
+                return;
+            }
+        }
+        this.executor.execute(this::flush);
+    }
+
+    private synchronized List<Pending> takeBatch() {
+        List<Pending> batch = new ArrayList<>(Math.min(this.maxBatch, this.pending.size()));
+        Iterator<Pending> waiting = this.pending.values().iterator();
+        while (batch.size() < this.maxBatch && waiting.hasNext()) {
+            batch.add(waiting.next());
+            waiting.remove();
+        }
+        if (batch.isEmpty()) {
+            this.flushing = false;
+            if (this.drained != null) {
+                this.drained.complete(null);
+                this.drained = null;
+            }
+        }
+        return batch;
+    }
+
+    /**
+     * Writes a batch.
+     * @return whether it was written; a failed batch is queued again and the flushing paused
+     */
+    private boolean write(List<Pending> batch) {
+        try {
+            this.table.apply(batch.stream().map(Pending::update).toList());
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Could not write the next ticks of {} reminders to {}; trying again in {}: {}", batch.size(),
+                    this.table, this.retryDelay, ex.toString());
+            requeue(batch);
+            batch.forEach((written) -> written.attempted().complete(null));
+            return false;
+        }
+        for (Pending written : batch) {
+            try {
+                written.onApplied().run();
+            }
+            finally {
+                written.attempted().complete(null);
+            }
+        }
+        return true;
+    }
+
+    private void requeue(List<Pending> batch) {
+        Instant resume = this.clock.instant().plus(this.retryDelay);
+        synchronized (this) {
+            Map<ReminderKey, Pending> newer = new LinkedHashMap<>(this.pending);
+            this.pending.clear();
+            for (Pending failed : batch) {
+                this.pending.put(failed.update().key(), new Pending(failed.update(), failed.onApplied(),
+                        new CompletableFuture<>()));
+            }
+            this.pending.putAll(newer);
+            this.pausedUntil = resume;
+            this.flushing = false;
+        }
+        this.scheduler.schedule(resume, () -> {
+            boolean start;
+            synchronized (this) {
+                this.pausedUntil = null;
+                start = startFlushing();
+            }
+            if (start) {
+                this.executor.execute(this::flush);
+            }
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    /**
+     * A write waiting to be sent.
+     *
+     * @param update the write
+     * @param onApplied runs once it is in the table
+     * @param attempted completed once the first attempt to send it ended
+     */
+    private record Pending(ReminderUpdate update, Runnable onApplied, CompletableFuture<Void> attempted) {
+    }
+}

@@ -1,0 +1,194 @@
+package dev.quark.reminder;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+import dev.quark.actor.ReminderSchedule;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.scheduling.support.CronExpression;
+
+/**
+ * The arithmetic of schedules: the first tick of a new registration, and the tick that follows a delivered one.
+ * <p>
+ * A periodic reminder's tick {@code n} is at {@code first + (n - 1) * period}; a cron reminder's are the
+ * expression's instants from the first on. After a delivery the next tick is the first one after the delivery
+ * ended: ticks in between are not delivered. Those whose instant had passed when the delivery started were
+ * <em>missed</em> (no silo ran the reminder then, or the silo was behind); those that fell due while it ran were
+ * <em>skipped</em>, since a tick never starts while the previous one of the same reminder runs.
+ */
+final class TickSchedule {
+
+    /**
+     * How many cron instants are stepped through, at most, to find the next tick; past it the next tick is the
+     * expression's first instant after the delivery and the tick numbers (which a repeat count limits) are no
+     * longer exact. It takes a reminder ticking every second left alone for more than a day.
+     */
+    static final int MAX_CRON_STEPS = 100_000;
+
+    /** Parsed expressions, since parsing costs more than a step; cleared when an application uses very many. */
+    private static final ConcurrentMap<String, CronExpression> PARSED = new ConcurrentHashMap<>();
+
+    private static final int MAX_PARSED = 1024;
+
+    private TickSchedule() {
+    }
+
+    /**
+     * Resolves a schedule given at registration into the one stored, with the instant of its first tick.
+     * @throws IllegalArgumentException naming the reminder when the schedule ends before its first tick, or its
+     * cron expression has no instant left
+     */
+    static ReminderSchedule resolve(ReminderKey key, ReminderSchedule schedule, Instant now) {
+        Instant first = firstTick(key, schedule, now);
+        schedule.endAt().ifPresent((end) -> {
+            if (end.isBefore(first)) {
+                throw new IllegalArgumentException("The " + key + " would end at " + end
+                        + ", before its first tick at " + first);
+            }
+        });
+        return schedule.startingAt(first);
+    }
+
+    private static Instant firstTick(ReminderKey key, ReminderSchedule schedule, Instant now) {
+        Instant given = schedule.dueAt().orElse(null);
+        if (given == null && schedule.dueIn().isPresent()) {
+            given = now.plus(schedule.dueIn().get());
+        }
+        String cron = schedule.cronExpression().orElse(null);
+        if (cron != null) {
+            ZoneId zone = schedule.zone().orElseThrow();
+            Instant after = (given != null) ? given.minusMillis(1) : now;
+            Instant first = cronAfter(cron, zone, after);
+            if (first == null) {
+                throw new IllegalArgumentException("The cron expression '" + cron + "' of the " + key
+                        + " has no instant after " + after + " in " + zone);
+            }
+            return first;
+        }
+        if (given != null) {
+            return given;
+        }
+        return now.plus(schedule.period().orElseThrow());
+    }
+
+    /**
+     * Returns the tick that follows a delivered one.
+     * @param entry the reminder, with the tick that was delivered
+     * @param startedAt when the delivery started
+     * @param endedAt when it ended: the next tick is after this
+     * @return the next tick, if the schedule has one, with the ticks passed over
+     */
+    static Following following(ReminderEntry entry, Instant startedAt, Instant endedAt) {
+        ReminderSchedule schedule = entry.schedule();
+        ReminderTick delivered = entry.tick();
+        long lastNumber = schedule.maxTicks().orElse(Long.MAX_VALUE);
+        Instant end = schedule.endAt().orElse(Instant.MAX);
+        Duration period = schedule.period().orElse(null);
+        String cron = schedule.cronExpression().orElse(null);
+        if (period != null) {
+            return followingPeriod(schedule.dueAt().orElseThrow(), period.toMillis(), delivered, startedAt, endedAt,
+                    lastNumber, end);
+        }
+        if (cron != null) {
+            return followingCron(cron, schedule.zone().orElseThrow(), delivered, startedAt, endedAt, lastNumber, end);
+        }
+        return new Following(null, 0, 0);
+    }
+
+    private static Following followingPeriod(Instant first, long period, ReminderTick delivered, Instant startedAt,
+            Instant endedAt, long lastNumber, Instant end) {
+        long origin = first.toEpochMilli();
+        long number = delivered.number() + 1;
+        long elapsed = endedAt.toEpochMilli() - origin;
+        if (elapsed >= 0) {
+            number = Math.max(number, Math.floorDiv(elapsed, period) + 2);
+        }
+        long lastInSchedule = lastNumber;
+        if (!end.equals(Instant.MAX)) {
+            long untilEnd = end.toEpochMilli() - origin;
+            lastInSchedule = Math.min(lastInSchedule, (untilEnd >= 0) ? Math.floorDiv(untilEnd, period) + 1 : 0);
+        }
+        long lastPassedOver = Math.min(number - 1, lastInSchedule);
+        long passedOver = Math.max(0, lastPassedOver - delivered.number());
+        long dueWhenStarted = startedAt.toEpochMilli() - origin;
+        long lastDueWhenStarted = (dueWhenStarted >= 0) ? Math.floorDiv(dueWhenStarted, period) + 1 : 0;
+        long missed = Math.max(0, Math.min(lastDueWhenStarted, lastPassedOver) - delivered.number());
+        Instant at = Instant.ofEpochMilli(origin + (number - 1) * period);
+        ReminderTick next = (number > lastInSchedule) ? null : ReminderTick.first(at, number);
+        return new Following(next, missed, passedOver - missed);
+    }
+
+    private static Following followingCron(String cron, ZoneId zone, ReminderTick delivered, Instant startedAt,
+            Instant endedAt, long lastNumber, Instant end) {
+        Instant at = delivered.scheduledAt();
+        long number = delivered.number();
+        long missed = 0;
+        long skipped = 0;
+        for (int step = 0; step <= MAX_CRON_STEPS; step++) {
+            Instant candidate = (step < MAX_CRON_STEPS) ? cronAfter(cron, zone, at) : cronAfter(cron, zone, endedAt);
+            if (candidate == null) {
+                return new Following(null, missed, skipped);
+            }
+            number++;
+            at = candidate;
+            if (number > lastNumber || at.isAfter(end)) {
+                return new Following(null, missed, skipped);
+            }
+            if (at.isAfter(endedAt)) {
+                return new Following(ReminderTick.first(at, number), missed, skipped);
+            }
+            if (at.isAfter(startedAt)) {
+                skipped++;
+            }
+            else {
+                missed++;
+            }
+        }
+        throw new IllegalStateException("No cron instant after " + endedAt + " within " + MAX_CRON_STEPS + " steps");
+    }
+
+    private static @Nullable Instant cronAfter(String cron, ZoneId zone, Instant after) {
+        ZonedDateTime next = expression(cron).next(after.atZone(zone));
+        return (next != null) ? next.toInstant() : null;
+    }
+
+    private static CronExpression expression(String cron) {
+        CronExpression parsed = PARSED.get(cron);
+        if (parsed == null) {
+            if (PARSED.size() >= MAX_PARSED) {
+                PARSED.clear();
+            }
+            parsed = CronExpression.parse(cron);
+            PARSED.put(cron, parsed);
+        }
+        return parsed;
+    }
+
+    /**
+     * What follows a delivered tick.
+     *
+     * @param next the next tick, {@code null} when the schedule has ended
+     * @param missed how many ticks between the two were already due when the delivery started
+     * @param skipped how many fell due while it ran
+     */
+    record Following(@Nullable ReminderTick next, long missed, long skipped) {
+
+        Following {
+            if (missed < 0 || skipped < 0) {
+                throw new IllegalStateException("Negative tick counts: missed " + missed + ", skipped " + skipped);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Following[" + Objects.toString(this.next) + ", missed " + this.missed + ", skipped " + this.skipped
+                    + "]";
+        }
+    }
+}

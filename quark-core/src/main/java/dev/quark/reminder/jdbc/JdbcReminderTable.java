@@ -1,0 +1,301 @@
+package dev.quark.reminder.jdbc;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.ToLongFunction;
+import java.util.stream.Stream;
+
+import javax.sql.DataSource;
+
+import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.reminder.DueReminders;
+import dev.quark.reminder.ReminderBucketSet;
+import dev.quark.reminder.ReminderEntry;
+import dev.quark.reminder.ReminderKey;
+import dev.quark.reminder.ReminderTable;
+import dev.quark.reminder.ReminderTick;
+import dev.quark.reminder.ReminderUpdate;
+import dev.quark.reminder.StoredSchedule;
+import dev.quark.runtime.ActorAddress;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
+
+/**
+ * Keeps reminders in a PostgreSQL table, one row per reminder:
+ * <pre>
+ * {prefix}reminders (actor_type, actor_id, name) primary key, bucket, registration,
+ *     due_at, period_ms, cron, cron_zone, max_ticks, end_at, payload bytea,
+ *     tick_at, tick_number, attempt, fire_at, updated_at
+ *     index (bucket, fire_at)
+ * </pre>
+ * created by the Liquibase changelog {@value #CHANGELOG}. A read of due reminders is one statement: for each
+ * bucket asked for, an index range scan of {@code (bucket, fire_at)} that stops at its share of the limit. A
+ * batch of next ticks is at most two statements, an {@code UPDATE} and a {@code DELETE} over the batch passed as
+ * arrays, each guarded by the registration. Each statement runs in the caller's transaction when there is one
+ * (Spring-managed), otherwise on its own.
+ */
+public class JdbcReminderTable implements ReminderTable {
+
+    /** The class path location of the Liquibase changelog that creates the table. */
+    public static final String CHANGELOG = "db/changelog/quark/reminders.xml";
+
+    private static final String COLUMNS = "actor_type, actor_id, name, registration, due_at, period_ms, cron, cron_zone, "
+            + "max_ticks, end_at, payload, tick_at, tick_number, attempt, fire_at";
+
+    private static final String EPOCH_PLUS = "timestamptz 'epoch' + interval '1 millisecond' * ";
+
+    private final JdbcTemplate jdbc;
+
+    private final String table;
+
+    private final String upsert;
+
+    private final String select;
+
+    private final String selectActor;
+
+    private final String delete;
+
+    private final String due;
+
+    private final String countDue;
+
+    private final String countDueAll;
+
+    private final String advance;
+
+    private final String remove;
+
+    private final RowMapper<ReminderEntry> rows = (row, number) -> entry(row);
+
+    /**
+     * Creates a table.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the table name, for instance {@code quark_}
+     */
+    public JdbcReminderTable(DataSource dataSource, TablePrefix tablePrefix) {
+        Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.jdbc = new JdbcTemplate(dataSource);
+        this.table = tablePrefix.table("reminders");
+        String key = " where actor_type = ? and actor_id = ? and name = ?";
+        this.upsert = "insert into " + this.table + " (" + COLUMNS + ", bucket, updated_at) "
+                + "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) "
+                + "on conflict (actor_type, actor_id, name) do update set bucket = excluded.bucket, "
+                + "registration = excluded.registration, due_at = excluded.due_at, period_ms = excluded.period_ms, "
+                + "cron = excluded.cron, cron_zone = excluded.cron_zone, max_ticks = excluded.max_ticks, "
+                + "end_at = excluded.end_at, payload = excluded.payload, tick_at = excluded.tick_at, "
+                + "tick_number = excluded.tick_number, attempt = excluded.attempt, fire_at = excluded.fire_at, "
+                + "updated_at = now()";
+        this.select = "select " + COLUMNS + " from " + this.table + key;
+        this.selectActor = "select " + COLUMNS + " from " + this.table
+                + " where actor_type = ? and actor_id = ? order by name collate \"C\"";
+        this.delete = "delete from " + this.table + key;
+        this.due = "select r.* from unnest(?::integer[]) as b(bucket) cross join lateral (select " + COLUMNS
+                + ", bucket as from_bucket from " + this.table + " t where t.bucket = b.bucket and t.fire_at < ? "
+                + "order by t.fire_at limit ?) r";
+        this.countDue = "select count(*) from " + this.table + " where bucket = any(?::integer[]) and fire_at < ?";
+        this.countDueAll = "select count(*) from " + this.table + " where fire_at < ?";
+        this.advance = "update " + this.table + " t set tick_at = " + EPOCH_PLUS + "v.tick_ms, tick_number = v.number, "
+                + "attempt = v.attempt, fire_at = " + EPOCH_PLUS + "v.fire_ms, updated_at = now() "
+                + "from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::integer[], "
+                + "?::bigint[]) as v(actor_type, actor_id, name, registration, tick_ms, number, attempt, fire_ms) "
+                + "where t.actor_type = v.actor_type and t.actor_id = v.actor_id and t.name = v.name "
+                + "and t.registration = v.registration";
+        this.remove = "delete from " + this.table + " t using unnest(?::text[], ?::text[], ?::text[], ?::bigint[]) "
+                + "as v(actor_type, actor_id, name, registration) where t.actor_type = v.actor_type "
+                + "and t.actor_id = v.actor_id and t.name = v.name and t.registration = v.registration";
+    }
+
+    /**
+     * Returns the migration that creates this table.
+     * @param tablePrefix the table prefix
+     * @return the migration
+     */
+    public static LiquibaseMigration migration(TablePrefix tablePrefix) {
+        return new LiquibaseMigration(CHANGELOG, tablePrefix);
+    }
+
+    /**
+     * Returns the name of the table.
+     * @return the table name, with its prefix
+     */
+    public String table() {
+        return this.table;
+    }
+
+    @Override
+    public void save(ReminderEntry entry) {
+        StoredSchedule schedule = StoredSchedule.of(entry.schedule());
+        ReminderKey key = entry.key();
+        ReminderTick tick = entry.tick();
+        this.jdbc.update(this.upsert, key.actor().typeName(), key.actor().id(), key.name(), entry.registration(),
+                time(schedule.dueAt()), schedule.periodMillis(), schedule.cron(), schedule.zone(), schedule.maxTicks(),
+                (schedule.endAt() != null) ? time(schedule.endAt()) : null, entry.payload(), time(tick.scheduledAt()),
+                tick.number(), tick.attempt(), time(tick.fireAt()), entry.bucket());
+    }
+
+    @Override
+    public Optional<ReminderEntry> find(ReminderKey key) {
+        return this.jdbc.query(this.select, this.rows, key.actor().typeName(), key.actor().id(), key.name())
+            .stream()
+            .findFirst();
+    }
+
+    @Override
+    public List<ReminderEntry> list(ActorAddress actor) {
+        return this.jdbc.query(this.selectActor, this.rows, actor.typeName(), actor.id());
+    }
+
+    @Override
+    public boolean delete(ReminderKey key) {
+        return this.jdbc.update(this.delete, key.actor().typeName(), key.actor().id(), key.name()) > 0;
+    }
+
+    @Override
+    public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+        int[] read = buckets.toArray();
+        int perBucket = DueReminders.perBucketLimit(limit, read.length);
+        Map<Integer, List<ReminderEntry>> byBucket = new TreeMap<>();
+        this.jdbc.query((connection) -> {
+            PreparedStatement statement = connection.prepareStatement(this.due);
+            statement.setArray(1, integers(connection, read));
+            statement.setObject(2, time(before));
+            statement.setInt(3, perBucket + 1);
+            return statement;
+        }, (ResultSet row) -> {
+            byBucket.computeIfAbsent(row.getInt("from_bucket"), (bucket) -> new ArrayList<>()).add(entry(row));
+        });
+        List<List<ReminderEntry>> perBucketRead = new ArrayList<>(byBucket.values());
+        perBucketRead.forEach((entries) -> entries.sort(Comparator.comparing((ReminderEntry entry) -> entry.tick().fireAt())));
+        return DueReminders.merge(perBucketRead, perBucket, before, limit);
+    }
+
+    @Override
+    public int apply(List<ReminderUpdate> updates) {
+        Map<ReminderKey, ReminderUpdate> last = new LinkedHashMap<>();
+        updates.forEach((update) -> last.put(update.key(), update));
+        List<ReminderUpdate> advances = last.values().stream().filter((update) -> !update.removes()).toList();
+        List<ReminderUpdate> removals = last.values().stream().filter(ReminderUpdate::removes).toList();
+        int applied = 0;
+        if (!advances.isEmpty()) {
+            applied += this.jdbc.update((connection) -> {
+                PreparedStatement statement = connection.prepareStatement(this.advance);
+                keyArrays(connection, statement, advances);
+                statement.setArray(5, longs(connection, advances, (next) -> next.scheduledAt().toEpochMilli()));
+                statement.setArray(6, longs(connection, advances, ReminderTick::number));
+                statement.setArray(7, connection.createArrayOf("integer",
+                        advances.stream().map((update) -> tick(update).attempt()).toArray(Integer[]::new)));
+                statement.setArray(8, longs(connection, advances, (next) -> next.fireAt().toEpochMilli()));
+                return statement;
+            });
+        }
+        if (!removals.isEmpty()) {
+            applied += this.jdbc.update((connection) -> {
+                PreparedStatement statement = connection.prepareStatement(this.remove);
+                keyArrays(connection, statement, removals);
+                return statement;
+            });
+        }
+        return applied;
+    }
+
+    @Override
+    public long countDue(ReminderBucketSet buckets, Instant before) {
+        Long count;
+        if (buckets.isAll()) {
+            count = this.jdbc.queryForObject(this.countDueAll, Long.class, time(before));
+        }
+        else {
+            int[] read = buckets.toArray();
+            count = this.jdbc.query((connection) -> {
+                PreparedStatement statement = connection.prepareStatement(this.countDue);
+                statement.setArray(1, integers(connection, read));
+                statement.setObject(2, time(before));
+                return statement;
+            }, (ResultSet row) -> row.next() ? row.getLong(1) : 0L);
+        }
+        return (count != null) ? count : 0;
+    }
+
+    private static void keyArrays(Connection connection, PreparedStatement statement, List<ReminderUpdate> updates)
+            throws SQLException {
+        statement.setArray(1, texts(connection, updates.stream().map((update) -> update.key().actor().typeName())));
+        statement.setArray(2, texts(connection, updates.stream().map((update) -> update.key().actor().id())));
+        statement.setArray(3, texts(connection, updates.stream().map((update) -> update.key().name())));
+        statement.setArray(4, connection.createArrayOf("bigint",
+                updates.stream().map(ReminderUpdate::registration).toArray(Long[]::new)));
+    }
+
+    private static Array texts(Connection connection, Stream<String> values) throws SQLException {
+        return connection.createArrayOf("text", values.toArray(String[]::new));
+    }
+
+    private static Array integers(Connection connection, int[] values) throws SQLException {
+        Integer[] boxed = new Integer[values.length];
+        for (int i = 0; i < values.length; i++) {
+            boxed[i] = values[i];
+        }
+        return connection.createArrayOf("integer", boxed);
+    }
+
+    private static Array longs(Connection connection, List<ReminderUpdate> updates,
+            ToLongFunction<ReminderTick> value) throws SQLException {
+        return connection.createArrayOf("bigint",
+                updates.stream().map((update) -> value.applyAsLong(tick(update))).toArray(Long[]::new));
+    }
+
+    private static ReminderTick tick(ReminderUpdate update) {
+        return Objects.requireNonNull(update.next(), "an advance has a next tick");
+    }
+
+    private static ReminderEntry entry(ResultSet row) throws SQLException {
+        ReminderKey key = new ReminderKey(new ActorAddress(row.getString("actor_type"), row.getString("actor_id")),
+                row.getString("name"));
+        StoredSchedule schedule = new StoredSchedule(instant(row, "due_at"), nullableLong(row, "period_ms"),
+                row.getString("cron"), row.getString("cron_zone"), nullableLong(row, "max_ticks"),
+                nullableInstant(row, "end_at"));
+        ReminderTick tick = new ReminderTick(instant(row, "tick_at"), row.getLong("tick_number"), row.getInt("attempt"),
+                instant(row, "fire_at"));
+        return new ReminderEntry(key, row.getLong("registration"), schedule.toSchedule(), row.getBytes("payload"), tick);
+    }
+
+    private static Instant instant(ResultSet row, String column) throws SQLException {
+        return Objects.requireNonNull(nullableInstant(row, column), column + " is not null");
+    }
+
+    private static @Nullable Instant nullableInstant(ResultSet row, String column) throws SQLException {
+        OffsetDateTime value = row.getObject(column, OffsetDateTime.class);
+        return (value != null) ? value.toInstant() : null;
+    }
+
+    private static @Nullable Long nullableLong(ResultSet row, String column) throws SQLException {
+        long value = row.getLong(column);
+        return row.wasNull() ? null : value;
+    }
+
+    private static OffsetDateTime time(Instant instant) {
+        return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    }
+
+    @Override
+    public String toString() {
+        return "JdbcReminderTable[table " + this.table + "]";
+    }
+}

@@ -1,0 +1,161 @@
+package dev.quark.reminder.memory;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import dev.quark.reminder.DueReminders;
+import dev.quark.reminder.ReminderBucketSet;
+import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderEntry;
+import dev.quark.reminder.ReminderKey;
+import dev.quark.reminder.ReminderTable;
+import dev.quark.reminder.ReminderTick;
+import dev.quark.reminder.ReminderUpdate;
+import dev.quark.runtime.ActorAddress;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Keeps reminders in this JVM: the default table when no backend is configured, and the one tests use. Each
+ * bucket has its reminders ordered by fire time, like the other tables; they are lost when the JVM stops, so
+ * this table keeps reminders across deactivations but not across restarts.
+ */
+public final class InMemoryReminderTable implements ReminderTable {
+
+    private static final Comparator<ReminderEntry> BY_FIRE_TIME = Comparator
+        .comparing((ReminderEntry entry) -> entry.tick().fireAt())
+        .thenComparing((entry) -> entry.key().actor().typeName())
+        .thenComparing((entry) -> entry.key().actor().id())
+        .thenComparing((entry) -> entry.key().name());
+
+    // Guarded by this.
+
+    private final Map<ReminderKey, ReminderEntry> entries = new HashMap<>();
+
+    private final Map<ActorAddress, TreeMap<String, ReminderEntry>> byActor = new HashMap<>();
+
+    private final List<TreeSet<ReminderEntry>> byBucket = new ArrayList<>(ReminderBuckets.COUNT);
+
+    /**
+     * Creates an empty table.
+     */
+    public InMemoryReminderTable() {
+        for (int bucket = 0; bucket < ReminderBuckets.COUNT; bucket++) {
+            this.byBucket.add(new TreeSet<>(BY_FIRE_TIME));
+        }
+    }
+
+    @Override
+    public synchronized void save(ReminderEntry entry) {
+        remove(entry.key());
+        put(entry);
+    }
+
+    @Override
+    public synchronized Optional<ReminderEntry> find(ReminderKey key) {
+        return Optional.ofNullable(this.entries.get(key));
+    }
+
+    @Override
+    public synchronized List<ReminderEntry> list(ActorAddress actor) {
+        TreeMap<String, ReminderEntry> reminders = this.byActor.get(actor);
+        return (reminders != null) ? List.copyOf(reminders.values()) : List.of();
+    }
+
+    @Override
+    public synchronized boolean delete(ReminderKey key) {
+        return remove(key) != null;
+    }
+
+    @Override
+    public synchronized DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+        int perBucket = DueReminders.perBucketLimit(limit, buckets.size());
+        List<List<ReminderEntry>> read = new ArrayList<>();
+        for (int bucket : buckets.toArray()) {
+            List<ReminderEntry> due = new ArrayList<>();
+            for (ReminderEntry entry : this.byBucket.get(bucket)) {
+                if (!entry.tick().fireAt().isBefore(before) || due.size() > perBucket) {
+                    break;
+                }
+                due.add(entry);
+            }
+            read.add(due);
+        }
+        return DueReminders.merge(read, perBucket, before, limit);
+    }
+
+    @Override
+    public synchronized int apply(List<ReminderUpdate> updates) {
+        Map<ReminderKey, ReminderUpdate> last = new LinkedHashMap<>();
+        updates.forEach((update) -> last.put(update.key(), update));
+        int applied = 0;
+        for (ReminderUpdate update : last.values()) {
+            ReminderEntry stored = this.entries.get(update.key());
+            if (stored == null || stored.registration() != update.registration()) {
+                continue;
+            }
+            remove(update.key());
+            ReminderTick next = update.next();
+            if (next != null) {
+                put(stored.withTick(next));
+            }
+            applied++;
+        }
+        return applied;
+    }
+
+    @Override
+    public synchronized long countDue(ReminderBucketSet buckets, Instant before) {
+        long count = 0;
+        for (int bucket : buckets.toArray()) {
+            for (ReminderEntry entry : this.byBucket.get(bucket)) {
+                if (!entry.tick().fireAt().isBefore(before)) {
+                    break;
+                }
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * Returns how many reminders the table holds.
+     * @return the count
+     */
+    public synchronized int size() {
+        return this.entries.size();
+    }
+
+    private void put(ReminderEntry entry) {
+        this.entries.put(entry.key(), entry);
+        this.byActor.computeIfAbsent(entry.key().actor(), (actor) -> new TreeMap<>()).put(entry.key().name(), entry);
+        this.byBucket.get(entry.bucket()).add(entry);
+    }
+
+    private @Nullable ReminderEntry remove(ReminderKey key) {
+        ReminderEntry removed = this.entries.remove(key);
+        if (removed != null) {
+            TreeMap<String, ReminderEntry> reminders = this.byActor.get(key.actor());
+            if (reminders != null) {
+                reminders.remove(key.name());
+                if (reminders.isEmpty()) {
+                    this.byActor.remove(key.actor());
+                }
+            }
+            this.byBucket.get(removed.bucket()).remove(removed);
+        }
+        return removed;
+    }
+
+    @Override
+    public String toString() {
+        return "InMemoryReminderTable";
+    }
+}

@@ -1,0 +1,435 @@
+package dev.quark.reminder.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.IntFunction;
+
+import dev.quark.reminder.DueReminders;
+import dev.quark.reminder.ReminderBucketSet;
+import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderEntry;
+import dev.quark.reminder.ReminderKey;
+import dev.quark.reminder.ReminderTable;
+import dev.quark.reminder.ReminderTick;
+import dev.quark.reminder.ReminderUpdate;
+import dev.quark.reminder.StoredSchedule;
+import dev.quark.runtime.ActorAddress;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+import org.springframework.data.domain.Range;
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.ReturnType;
+import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+
+/**
+ * Keeps reminders in Redis, four keys per bucket, all with the bucket as their hash tag so that each script
+ * touches one Redis Cluster slot:
+ * <pre>
+ * {prefix}reminders:{b}:due    sorted set: reminder -&gt; fire time of its next tick (epoch ms)
+ * {prefix}reminders:{b}:def    hash: reminder -&gt; {"due":…,"period":…,"cron":…,"zone":…,"maxTicks":…,"end":…,"payload":"base64"}
+ * {prefix}reminders:{b}:tick   hash: reminder -&gt; registration:scheduledAt:number:attempt:fireAt
+ * {prefix}reminders:{b}:keys   sorted set, all scores 0: reminder, for the lexical range of one actor
+ * </pre>
+ * for instance {@code quark:reminders:{517}:due}, where a reminder is {@code type NUL id NUL name} (none of the
+ * three contains NUL). Every change runs as a Lua script over one bucket's keys, so a reader never sees half of
+ * one. A read of due reminders or a batch of next ticks is one script call per bucket, all sent in one pipeline:
+ * the table is read with as many round trips as there are reads, not reminders. A next tick is written only
+ * while the stored tick carries the registration it was fired for.
+ */
+public class RedisReminderTable implements ReminderTable {
+
+    /** Stores a reminder: definition, tick, due index, actor index. */
+    static final RedisScript<Long> SAVE = RedisScript.of("""
+            redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+            redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+            redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
+            redis.call('ZADD', KEYS[4], 0, ARGV[1])
+            return 1
+            """, Long.class);
+
+    /** Removes a reminder; returns 1 when there was one. */
+    static final RedisScript<Long> DELETE = RedisScript.of("""
+            redis.call('ZREM', KEYS[1], ARGV[1])
+            redis.call('HDEL', KEYS[3], ARGV[1])
+            redis.call('ZREM', KEYS[4], ARGV[1])
+            return redis.call('HDEL', KEYS[2], ARGV[1])
+            """, Long.class);
+
+    /** Reads reminders by member: {member, definition, tick, ...}, skipping the missing. */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> FIND = RedisScript.of("""
+            local result = {}
+            local members = ARGV
+            if #KEYS == 3 then
+                members = redis.call('ZRANGEBYLEX', KEYS[3], ARGV[1], ARGV[2])
+            end
+            for _, member in ipairs(members) do
+                local definition = redis.call('HGET', KEYS[1], member)
+                local tick = redis.call('HGET', KEYS[2], member)
+                if definition and tick then
+                    result[#result + 1] = member
+                    result[#result + 1] = definition
+                    result[#result + 1] = tick
+                end
+            end
+            return result
+            """, List.class);
+
+    /** Reads the due reminders of a bucket, earliest first: {member, definition, tick, ...}. */
+    static final String DUE = """
+            local result = {}
+            local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+            for _, member in ipairs(members) do
+                local definition = redis.call('HGET', KEYS[2], member)
+                local tick = redis.call('HGET', KEYS[3], member)
+                if definition and tick then
+                    result[#result + 1] = member
+                    result[#result + 1] = definition
+                    result[#result + 1] = tick
+                end
+            end
+            return result
+            """;
+
+    /**
+     * Applies next ticks to a bucket; ARGV holds (member, registration, tick or '' to remove, fire time) per
+     * update. Returns how many were applied.
+     */
+    static final String APPLY = """
+            local applied = 0
+            for i = 1, #ARGV, 4 do
+                local member = ARGV[i]
+                local prefix = ARGV[i + 1] .. ':'
+                local current = redis.call('HGET', KEYS[3], member)
+                if current and string.sub(current, 1, #prefix) == prefix then
+                    if ARGV[i + 2] == '' then
+                        redis.call('ZREM', KEYS[1], member)
+                        redis.call('HDEL', KEYS[2], member)
+                        redis.call('HDEL', KEYS[3], member)
+                        redis.call('ZREM', KEYS[4], member)
+                    else
+                        redis.call('HSET', KEYS[3], member, ARGV[i + 2])
+                        redis.call('ZADD', KEYS[1], ARGV[i + 3], member)
+                    end
+                    applied = applied + 1
+                end
+            end
+            return applied
+            """;
+
+    private static final char SEPARATOR = '\u0000';
+
+    private final StringRedisTemplate redis;
+
+    private final String keyPrefix;
+
+    private final JsonMapper json = JsonMapper.shared();
+
+    private final PipelinedScript due;
+
+    private final PipelinedScript apply;
+
+    /**
+     * Creates a table.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     */
+    public RedisReminderTable(RedisConnectionFactory connectionFactory, String keyPrefix) {
+        Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
+        this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
+        this.redis = new StringRedisTemplate(connectionFactory);
+        this.due = new PipelinedScript(this.redis, DUE, ReturnType.MULTI);
+        this.apply = new PipelinedScript(this.redis, APPLY, ReturnType.INTEGER);
+    }
+
+    /**
+     * Returns the Redis key of one of a bucket's structures.
+     * @param bucket the bucket
+     * @param structure {@code due}, {@code def}, {@code tick} or {@code keys}
+     * @return the key, for instance {@code quark:reminders:{517}:due}
+     */
+    public String redisKey(int bucket, String structure) {
+        return this.keyPrefix + "reminders:{" + bucket + "}:" + structure;
+    }
+
+    /**
+     * Returns the member a reminder has in its bucket's structures.
+     * @param key the reminder
+     * @return {@code type NUL id NUL name}
+     */
+    public static String member(ReminderKey key) {
+        return key.actor().typeName() + SEPARATOR + key.actor().id() + SEPARATOR + key.name();
+    }
+
+    @Override
+    public void save(ReminderEntry entry) {
+        int bucket = entry.bucket();
+        this.redis.execute(SAVE, keys(bucket, "due", "def", "tick", "keys"), member(entry.key()), definition(entry),
+                tick(entry.registration(), entry.tick()), Long.toString(entry.tick().fireAt().toEpochMilli()));
+    }
+
+    @Override
+    public Optional<ReminderEntry> find(ReminderKey key) {
+        List<?> reply = this.redis.execute(FIND, keys(key.bucket(), "def", "tick"), member(key));
+        List<ReminderEntry> found = entries(reply);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.getFirst());
+    }
+
+    @Override
+    public List<ReminderEntry> list(ActorAddress actor) {
+        String owner = actor.typeName() + SEPARATOR + actor.id();
+        if (owner.chars().filter((character) -> character == SEPARATOR).count() != 1) {
+            return List.of();
+        }
+        List<?> reply = this.redis.execute(FIND, keys(ReminderBuckets.of(actor), "def", "tick", "keys"),
+                "[" + owner + SEPARATOR, "(" + owner + '\u0001');
+        return entries(reply);
+    }
+
+    @Override
+    public boolean delete(ReminderKey key) {
+        Long removed = this.redis.execute(DELETE, keys(key.bucket(), "due", "def", "tick", "keys"), member(key));
+        return removed != null && removed > 0;
+    }
+
+    @Override
+    public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+        int[] read = buckets.toArray();
+        String bound = "(" + before.toEpochMilli();
+        int perBucket = DueReminders.perBucketLimit(limit, read.length);
+        String count = Integer.toString(perBucket + 1);
+        List<Object> replies = this.due.run(read.length,
+                (i) -> new String[] { redisKey(read[i], "due"), redisKey(read[i], "def"), redisKey(read[i], "tick") },
+                (i) -> new String[] { bound, count });
+        List<List<ReminderEntry>> perBucketRead = new ArrayList<>(replies.size());
+        for (Object reply : replies) {
+            perBucketRead.add(entries((List<?>) reply));
+        }
+        return DueReminders.merge(perBucketRead, perBucket, before, limit);
+    }
+
+    @Override
+    public int apply(List<ReminderUpdate> updates) {
+        Map<Integer, Map<ReminderKey, ReminderUpdate>> byBucket = new LinkedHashMap<>();
+        for (ReminderUpdate update : updates) {
+            byBucket.computeIfAbsent(update.key().bucket(), (bucket) -> new LinkedHashMap<>()).put(update.key(), update);
+        }
+        List<Integer> buckets = List.copyOf(byBucket.keySet());
+        List<Collection<ReminderUpdate>> groups = byBucket.values().stream().map(Map::values).toList();
+        List<Object> replies = this.apply.run(buckets.size(), (i) -> keys(buckets.get(i), "due", "def", "tick", "keys")
+            .toArray(String[]::new), (i) -> {
+                List<String> arguments = new ArrayList<>();
+                for (ReminderUpdate update : groups.get(i)) {
+                    ReminderTick next = update.next();
+                    arguments.add(member(update.key()));
+                    arguments.add(Long.toString(update.registration()));
+                    arguments.add((next != null) ? tick(update.registration(), next) : "");
+                    arguments.add((next != null) ? Long.toString(next.fireAt().toEpochMilli()) : "0");
+                }
+                return arguments.toArray(String[]::new);
+            });
+        int applied = 0;
+        for (Object reply : replies) {
+            applied += ((Number) reply).intValue();
+        }
+        return applied;
+    }
+
+    @Override
+    public long countDue(ReminderBucketSet buckets, Instant before) {
+        int[] read = buckets.toArray();
+        Range<Double> range = Range.of(Range.Bound.unbounded(), Range.Bound.exclusive((double) before.toEpochMilli()));
+        List<Object> replies = this.redis.executePipelined((RedisCallback<@Nullable Object>) (connection) -> {
+            for (int bucket : read) {
+                connection.zSetCommands().zCount(bytes(redisKey(bucket, "due")), range);
+            }
+            return null;
+        });
+        long count = 0;
+        for (Object reply : replies) {
+            count += ((Number) reply).longValue();
+        }
+        return count;
+    }
+
+    private List<String> keys(int bucket, String... structures) {
+        List<String> keys = new ArrayList<>(structures.length);
+        for (String structure : structures) {
+            keys.add(redisKey(bucket, structure));
+        }
+        return keys;
+    }
+
+    private List<ReminderEntry> entries(@Nullable List<?> reply) {
+        if (reply == null || reply.isEmpty()) {
+            return List.of();
+        }
+        List<ReminderEntry> entries = new ArrayList<>(reply.size() / 3);
+        for (int i = 0; i + 2 < reply.size(); i += 3) {
+            entries.add(entry(text(reply.get(i)), text(reply.get(i + 1)), text(reply.get(i + 2))));
+        }
+        return entries;
+    }
+
+    private ReminderEntry entry(String member, String definition, String tick) {
+        int first = member.indexOf(SEPARATOR);
+        int second = member.indexOf(SEPARATOR, first + 1);
+        if (first < 0 || second < 0) {
+            throw new IllegalStateException("Redis reminder member '" + member + "' is not type NUL id NUL name");
+        }
+        ReminderKey key = new ReminderKey(new ActorAddress(member.substring(0, first), member.substring(first + 1, second)),
+                member.substring(second + 1));
+        String[] parts = tick.split(":");
+        if (parts.length != 5) {
+            throw new IllegalStateException("Redis reminder tick '" + tick + "' of the " + key
+                    + " is not registration:scheduledAt:number:attempt:fireAt");
+        }
+        JsonNode fields = this.json.readTree(definition);
+        StoredSchedule schedule = new StoredSchedule(Instant.ofEpochMilli(fields.path("due").asLong()),
+                optionalLong(fields, "period"), optionalString(fields, "cron"), optionalString(fields, "zone"),
+                optionalLong(fields, "maxTicks"), fields.has("end") ? Instant.ofEpochMilli(fields.get("end").asLong()) : null);
+        byte[] payload = Base64.getDecoder().decode(fields.path("payload").asString(""));
+        ReminderTick next = new ReminderTick(Instant.ofEpochMilli(Long.parseLong(parts[1])), Long.parseLong(parts[2]),
+                Integer.parseInt(parts[3]), Instant.ofEpochMilli(Long.parseLong(parts[4])));
+        return new ReminderEntry(key, Long.parseLong(parts[0]), schedule.toSchedule(), payload, next);
+    }
+
+    private String definition(ReminderEntry entry) {
+        StoredSchedule schedule = StoredSchedule.of(entry.schedule());
+        ObjectNode fields = this.json.createObjectNode();
+        fields.put("due", schedule.dueAt().toEpochMilli());
+        if (schedule.periodMillis() != null) {
+            fields.put("period", schedule.periodMillis().longValue());
+        }
+        if (schedule.cron() != null) {
+            fields.put("cron", schedule.cron());
+        }
+        if (schedule.zone() != null) {
+            fields.put("zone", schedule.zone());
+        }
+        if (schedule.maxTicks() != null) {
+            fields.put("maxTicks", schedule.maxTicks().longValue());
+        }
+        if (schedule.endAt() != null) {
+            fields.put("end", schedule.endAt().toEpochMilli());
+        }
+        fields.put("payload", Base64.getEncoder().encodeToString(entry.payload()));
+        return this.json.writeValueAsString(fields);
+    }
+
+    private static String tick(long registration, ReminderTick tick) {
+        return registration + ":" + tick.scheduledAt().toEpochMilli() + ":" + tick.number() + ":" + tick.attempt() + ":"
+                + tick.fireAt().toEpochMilli();
+    }
+
+    private static @Nullable Long optionalLong(JsonNode fields, String name) {
+        JsonNode value = fields.get(name);
+        return (value != null && !value.isNull()) ? value.asLong() : null;
+    }
+
+    private static @Nullable String optionalString(JsonNode fields, String name) {
+        JsonNode value = fields.get(name);
+        return (value != null && !value.isNull()) ? value.asString() : null;
+    }
+
+    private static String text(Object value) {
+        return (value instanceof byte[] bytes) ? new String(bytes, StandardCharsets.UTF_8) : value.toString();
+    }
+
+    private static byte[] bytes(String value) {
+        return value.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String toString() {
+        return "RedisReminderTable[keys " + this.keyPrefix + "reminders:*]";
+    }
+
+    /**
+     * A Lua script run once per bucket, all calls in one pipeline, by its SHA-1; loaded into Redis on first use
+     * and again when Redis has forgotten it (after a restart or {@code SCRIPT FLUSH}).
+     */
+    private static final class PipelinedScript {
+
+        private final StringRedisTemplate redis;
+
+        private final RedisScript<Object> script;
+
+        private final ReturnType returnType;
+
+        private volatile boolean loaded;
+
+        PipelinedScript(StringRedisTemplate redis, String source, ReturnType returnType) {
+            this.redis = redis;
+            this.script = RedisScript.of(source);
+            this.returnType = returnType;
+        }
+
+        List<Object> run(int calls, IntFunction<String[]> keys,
+                IntFunction<String[]> arguments) {
+            if (calls == 0) {
+                return List.of();
+            }
+            for (int attempt = 1;; attempt++) {
+                load();
+                try {
+                    return this.redis.executePipelined((RedisCallback<@Nullable Object>) (connection) -> {
+                        for (int i = 0; i < calls; i++) {
+                            call(connection, keys.apply(i), arguments.apply(i));
+                        }
+                        return null;
+                    });
+                }
+                catch (RuntimeException ex) {
+                    if (attempt > 1 || !isNoScript(ex)) {
+                        throw ex;
+                    }
+                    this.loaded = false;
+                }
+            }
+        }
+
+        private void call(RedisConnection connection, String[] keys, String[] arguments) {
+            byte[][] keysAndArguments = new byte[keys.length + arguments.length][];
+            for (int i = 0; i < keys.length; i++) {
+                keysAndArguments[i] = bytes(keys[i]);
+            }
+            for (int i = 0; i < arguments.length; i++) {
+                keysAndArguments[keys.length + i] = bytes(arguments[i]);
+            }
+            connection.scriptingCommands().evalSha(this.script.getSha1(), this.returnType, keys.length, keysAndArguments);
+        }
+
+        private void load() {
+            if (this.loaded) {
+                return;
+            }
+            this.redis.execute((RedisCallback<String>) (connection) -> connection.scriptingCommands()
+                .scriptLoad(bytes(this.script.getScriptAsString())));
+            this.loaded = true;
+        }
+
+        private static boolean isNoScript(Throwable failure) {
+            for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+                if (cause.getMessage() != null && cause.getMessage().contains("NOSCRIPT")) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+}

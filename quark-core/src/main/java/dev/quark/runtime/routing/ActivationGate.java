@@ -1,0 +1,31 @@
+package dev.quark.runtime.routing;
+
+import dev.quark.runtime.ActorAddress;
+
+/**
+ * Decides whether a new activation may start on this silo, just before it would create its instance: the
+ * first message for an actor that has no activation here has arrived (a call made here, or one delivered
+ * through {@link InboundCalls}). A cluster uses it to keep at most one activation per actor while ownership
+ * moves between silos: it refuses an actor this silo no longer owns, and may wait for the previous owner to
+ * confirm that it holds no activation of it.
+ * <p>
+ * It runs on the activation's thread, a virtual thread, before any activation hook; it may block. Restarts of
+ * an activation by its supervisor do not ask again.
+ */
+@FunctionalInterface
+public interface ActivationGate {
+
+    /** One silo: every activation may start here. */
+    ActivationGate OPEN = (address) -> ActorLocation.LOCAL;
+
+    /**
+     * Decides where a new activation lives.
+     * @param address the actor about to be activated
+     * @return {@link ActorLocation#LOCAL} to activate it here; another silo's location to send the calls
+     * waiting for it there instead, through the {@link RemoteCallSender}: the activation then ends without an
+     * instance, and timer ticks or other system turns waiting for it are dropped
+     * @throws RuntimeException to refuse it: the calls waiting for it fail with this exception, unwrapped, and
+     * the activation ends without an instance
+     */
+    ActorLocation admit(ActorAddress address);
+}

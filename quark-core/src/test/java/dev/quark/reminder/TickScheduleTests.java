@@ -1,0 +1,122 @@
+package dev.quark.reminder;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+
+import dev.quark.actor.ReminderSchedule;
+import dev.quark.runtime.ActorAddress;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+class TickScheduleTests {
+
+    private static final Instant NOW = Instant.parse("2026-01-15T10:00:00Z");
+
+    private static final ReminderKey KEY = new ReminderKey(new ActorAddress("Account", "alice"), "fee");
+
+    @Test
+    void firstTickOfAPeriodicScheduleIsOnePeriodAfterRegistrationUnlessGiven() {
+        assertThat(TickSchedule.resolve(KEY, ReminderSchedule.every(Duration.ofMinutes(5)), NOW).dueAt())
+            .contains(NOW.plus(Duration.ofMinutes(5)));
+        assertThat(TickSchedule
+            .resolve(KEY, ReminderSchedule.every(Duration.ofMinutes(5)).startingIn(Duration.ofSeconds(3)), NOW)
+            .dueAt()).contains(NOW.plusSeconds(3));
+        assertThat(TickSchedule.resolve(KEY, ReminderSchedule.once(Duration.ZERO), NOW).dueAt()).contains(NOW);
+    }
+
+    @Test
+    void firstTickOfACronScheduleIsItsFirstInstantAfterRegistrationInItsZone() {
+        ReminderSchedule monthly = ReminderSchedule.cron("0 0 9 1 * *", ZoneId.of("Europe/Paris"));
+        assertThat(TickSchedule.resolve(KEY, monthly, NOW).dueAt()).contains(Instant.parse("2026-02-01T08:00:00Z"));
+        assertThat(TickSchedule.resolve(KEY, monthly.startingAt(Instant.parse("2026-02-01T08:00:00Z")), NOW).dueAt())
+            .as("at or after the given first tick").contains(Instant.parse("2026-02-01T08:00:00Z"));
+    }
+
+    @Test
+    void endBeforeTheFirstTickIsRefusedNamingBoth() {
+        ReminderSchedule schedule = ReminderSchedule.once(Duration.ofHours(1)).until(NOW.plusSeconds(60));
+        assertThatIllegalArgumentException().isThrownBy(() -> TickSchedule.resolve(KEY, schedule, NOW))
+            .withMessage("The reminder 'fee' of Account/alice would end at 2026-01-15T10:01:00Z, before its first tick "
+                    + "at 2026-01-15T11:00:00Z");
+    }
+
+    @Test
+    void cronExpressionWithoutAnyInstantLeftIsRefused() {
+        ReminderSchedule never = ReminderSchedule.cron("0 0 0 30 2 *", ZoneOffset.UTC);
+        assertThatIllegalArgumentException().isThrownBy(() -> TickSchedule.resolve(KEY, never, NOW))
+            .withMessageContaining("The cron expression '0 0 0 30 2 *' of the reminder 'fee' of Account/alice has no "
+                    + "instant after");
+    }
+
+    @Test
+    void nextPeriodicTickFollowsTheDeliveredOne() {
+        ReminderEntry entry = entry(ReminderSchedule.every(Duration.ofSeconds(10)).startingAt(NOW), NOW, 1);
+        TickSchedule.Following following = TickSchedule.following(entry, NOW, NOW.plusMillis(20));
+        assertThat(following.next()).isEqualTo(ReminderTick.first(NOW.plusSeconds(10), 2));
+        assertThat(following.missed()).isZero();
+        assertThat(following.skipped()).isZero();
+    }
+
+    @Test
+    void ticksThatFellDueWhileTheDeliveryRanAreSkipped() {
+        ReminderEntry entry = entry(ReminderSchedule.every(Duration.ofMillis(100)).startingAt(NOW), NOW, 1);
+        TickSchedule.Following following = TickSchedule.following(entry, NOW, NOW.plusMillis(250));
+        assertThat(following.next()).isEqualTo(ReminderTick.first(NOW.plusMillis(300), 4));
+        assertThat(following.skipped()).isEqualTo(2);
+        assertThat(following.missed()).isZero();
+    }
+
+    @Test
+    void ticksAlreadyDueWhenAnOverdueTickWasDeliveredAreMissedNotDelivered() {
+        ReminderEntry entry = entry(ReminderSchedule.every(Duration.ofMinutes(1)).startingAt(NOW), NOW, 1);
+        Instant recovered = NOW.plus(Duration.ofHours(1)).plusSeconds(30);
+        TickSchedule.Following following = TickSchedule.following(entry, recovered, recovered.plusMillis(5));
+        assertThat(following.next()).isEqualTo(ReminderTick.first(NOW.plus(Duration.ofMinutes(61)), 62));
+        assertThat(following.missed()).isEqualTo(60);
+        assertThat(following.skipped()).isZero();
+    }
+
+    @Test
+    void repeatCountAndEndStopTheSchedule() {
+        ReminderSchedule three = ReminderSchedule.every(Duration.ofSeconds(1)).startingAt(NOW).times(3);
+        assertThat(TickSchedule.following(entry(three, NOW.plusSeconds(1), 2), NOW.plusSeconds(1), NOW.plusSeconds(1))
+            .next()).isEqualTo(ReminderTick.first(NOW.plusSeconds(2), 3));
+        assertThat(TickSchedule.following(entry(three, NOW.plusSeconds(2), 3), NOW.plusSeconds(2), NOW.plusSeconds(2))
+            .next()).isNull();
+        ReminderSchedule ending = ReminderSchedule.every(Duration.ofSeconds(1)).startingAt(NOW).until(NOW.plusMillis(1500));
+        assertThat(TickSchedule.following(entry(ending, NOW.plusSeconds(1), 2), NOW.plusSeconds(1), NOW.plusSeconds(1))
+            .next()).isNull();
+        TickSchedule.Following overdue = TickSchedule.following(entry(three, NOW, 1), NOW.plusSeconds(60),
+                NOW.plusSeconds(60));
+        assertThat(overdue.next()).isNull();
+        assertThat(overdue.missed()).as("only ticks of the schedule count").isEqualTo(2);
+    }
+
+    @Test
+    void oneShotHasNoNextTick() {
+        ReminderEntry entry = entry(ReminderSchedule.onceAt(NOW), NOW, 1);
+        assertThat(TickSchedule.following(entry, NOW, NOW).next()).isNull();
+    }
+
+    @Test
+    void cronTicksFollowTheCalendarAndCountMissedMonths() {
+        ReminderSchedule monthly = ReminderSchedule.cron("@monthly", ZoneOffset.UTC)
+            .startingAt(Instant.parse("2026-02-01T00:00:00Z"));
+        ReminderEntry february = entry(monthly, Instant.parse("2026-02-01T00:00:00Z"), 1);
+        TickSchedule.Following onTime = TickSchedule.following(february, Instant.parse("2026-02-01T00:00:00Z"),
+                Instant.parse("2026-02-01T00:00:01Z"));
+        assertThat(onTime.next()).isEqualTo(ReminderTick.first(Instant.parse("2026-03-01T00:00:00Z"), 2));
+        TickSchedule.Following late = TickSchedule.following(february, Instant.parse("2026-05-10T00:00:00Z"),
+                Instant.parse("2026-05-10T00:00:01Z"));
+        assertThat(late.next()).isEqualTo(ReminderTick.first(Instant.parse("2026-06-01T00:00:00Z"), 5));
+        assertThat(late.missed()).isEqualTo(3);
+    }
+
+    private static ReminderEntry entry(ReminderSchedule schedule, Instant scheduledAt, long number) {
+        return new ReminderEntry(KEY, 7, schedule, new byte[0], ReminderTick.first(scheduledAt, number));
+    }
+}

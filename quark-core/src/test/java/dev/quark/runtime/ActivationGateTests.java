@@ -1,0 +1,159 @@
+package dev.quark.runtime;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.quark.actor.ActorUnreachableException;
+import dev.quark.actor.DeactivationReason;
+import dev.quark.runtime.fixtures.Counter;
+import dev.quark.runtime.fixtures.CounterActor;
+import dev.quark.runtime.fixtures.Probe;
+import dev.quark.runtime.fixtures.ProbeActor;
+import dev.quark.runtime.fixtures.ProbeEnvironment;
+import dev.quark.runtime.routing.ActivationGate;
+import dev.quark.runtime.routing.ActorLocation;
+import dev.quark.runtime.routing.RemoteCallSender;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The hooks a cluster hands actors over with: the activation gate, asked before a new activation starts, and
+ * deactivating actors by address.
+ */
+class ActivationGateTests {
+
+    private final ProbeEnvironment environment = new ProbeEnvironment();
+
+    private final AtomicReference<ActivationGate> gate = new AtomicReference<>(ActivationGate.OPEN);
+
+    private final List<String> sent = new CopyOnWriteArrayList<>();
+
+    private final ActorRuntime runtime = ActorRuntime.builder()
+        .actor(CounterActor.class)
+        .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
+        .activationGate((address) -> this.gate.get().admit(address))
+        .remoteCallSender(recordingSender())
+        .build();
+
+    @AfterEach
+    void close() {
+        this.environment.gates().values().forEach(CountDownLatch::countDown);
+        this.runtime.close();
+    }
+
+    private RemoteCallSender recordingSender() {
+        return (siloId, call) -> {
+            this.sent.add(siloId + ":" + call.address() + "." + call.method().name() + call.arguments());
+            return CompletableFuture.completedFuture(42L);
+        };
+    }
+
+    @Test
+    void gateIsAskedOnceBeforeTheFirstActivation() {
+        List<ActorAddress> asked = new CopyOnWriteArrayList<>();
+        this.gate.set((address) -> {
+            asked.add(address);
+            return ActorLocation.LOCAL;
+        });
+        Counter counter = this.runtime.get(Counter.class, "c-1");
+        counter.increment();
+        counter.increment();
+        assertThat(asked).containsExactly(new ActorAddress("Counter", "c-1"));
+    }
+
+    @Test
+    void callsOfAnActorTheGatePlacesElsewhereGoThereAndNoInstanceIsCreated() {
+        this.gate.set((address) -> ActorLocation.remote("silo-9"));
+        assertThat(this.runtime.get(Counter.class, "moved").increment()).isEqualTo(42L);
+        assertThat(this.sent).containsExactly("silo-9:Counter/moved.increment[]");
+        assertThat(this.runtime.activationCount()).isZero();
+    }
+
+    @Test
+    void callsWaitingBehindTheFirstOneFollowItToTheOtherSilo() throws Exception {
+        CountDownLatch asked = new CountDownLatch(1);
+        CountDownLatch decide = new CountDownLatch(1);
+        this.gate.set((address) -> {
+            asked.countDown();
+            awaitLatch(decide);
+            return ActorLocation.remote("silo-9");
+        });
+        Counter counter = this.runtime.get(Counter.class, "queued");
+        CompletableFuture<Long> first = CompletableFuture.supplyAsync(counter::increment);
+        awaitLatch(asked);
+        CompletableFuture<Long> second = counter.incrementAsync();
+        counter.add(3);
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.runtime.queuedMessages(Counter.class, "queued") == 2);
+        decide.countDown();
+        assertThat(first).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L);
+        assertThat(second).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L);
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.sent.size() == 3);
+        assertThat(this.sent).containsExactly("silo-9:Counter/queued.increment[]",
+                "silo-9:Counter/queued.incrementAsync[]", "silo-9:Counter/queued.add[3]");
+    }
+
+    @Test
+    void refusalFailsTheCallsWithTheGatesOwnException() {
+        this.gate.set((address) -> {
+            throw new ActorUnreachableException("not here: " + address);
+        });
+        assertThatExceptionOfType(ActorUnreachableException.class)
+            .isThrownBy(() -> this.runtime.get(Counter.class, "refused").increment())
+            .withMessage("not here: Counter/refused");
+        assertThat(this.runtime.activationCount()).isZero();
+        this.gate.set(ActivationGate.OPEN);
+        assertThat(this.runtime.get(Counter.class, "refused").increment()).isEqualTo(1);
+    }
+
+    @Test
+    void deactivatingByAddressCompletesOnceTheActivationHasEnded() {
+        Probe probe = this.runtime.get(Probe.class, "p-1");
+        CompletableFuture.runAsync(() -> probe.block("turn"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.environment.gates().containsKey("turn"));
+        CompletableFuture<Boolean> ended = this.runtime.deactivate(new ActorAddress("Probe", "p-1"),
+                DeactivationReason.HANDOFF);
+        assertThat(ended).isNotDone();
+        this.environment.open("turn");
+        assertThat(ended).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(true);
+        assertThat(this.environment.log()).containsExactly("p-1:activate", "p-1:deactivate:HANDOFF");
+        assertThat(this.runtime.deactivate(new ActorAddress("Probe", "p-1"), DeactivationReason.HANDOFF))
+            .isCompletedWithValue(false);
+        assertThat(this.runtime.deactivate(new ActorAddress("Nobody", "x"), DeactivationReason.HANDOFF))
+            .isCompletedWithValue(false);
+    }
+
+    @Test
+    void deactivatingWhereAnAddressPassesEndsExactlyThose() {
+        for (String id : List.of("keep-1", "move-1", "move-2")) {
+            this.runtime.get(Probe.class, id).events();
+        }
+        CompletableFuture<Integer> ended = this.runtime
+            .deactivateWhere((address) -> address.id().startsWith("move"), DeactivationReason.HANDOFF);
+        assertThat(ended).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(2);
+        assertThat(this.runtime.isActive(Probe.class, "keep-1")).isTrue();
+        assertThat(this.runtime.isActive(Probe.class, "move-1")).isFalse();
+        assertThat(this.environment.log()).contains("move-1:deactivate:HANDOFF", "move-2:deactivate:HANDOFF")
+            .doesNotContain("keep-1:deactivate:HANDOFF");
+    }
+
+    private static void awaitLatch(CountDownLatch latch) {
+        try {
+            if (!latch.await(5, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("latch not released");
+            }
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
+    }
+}

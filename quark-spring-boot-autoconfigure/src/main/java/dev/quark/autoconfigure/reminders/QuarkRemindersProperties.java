@@ -1,0 +1,250 @@
+package dev.quark.autoconfigure.reminders;
+
+import java.time.Duration;
+import java.util.Map;
+
+import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.reminder.ReminderRegistry;
+import dev.quark.reminder.ReminderSettings;
+import dev.quark.runtime.InvalidSettingException;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Configuration of persistent reminders. The defaults are written out, rather than taken from
+ * {@link ReminderSettings#DEFAULTS}, so that the configuration metadata shows them; a test checks that they
+ * equal the library's.
+ */
+@ConfigurationProperties(QuarkRemindersProperties.PREFIX)
+public class QuarkRemindersProperties implements InitializingBean {
+
+    static final String PREFIX = "quark.reminders";
+
+    /** Each builder setting and the property it comes from, for error messages. */
+    private static final Map<String, String> PROPERTIES = Map.of("lookahead", "lookahead", "refreshInterval",
+            "refresh-interval", "loadLimit", "load-limit", "maxBatch", "max-batch", "maxAttempts", "retry.max-attempts",
+            "initialBackoff", "retry.initial-backoff", "maxBackoff", "retry.max-backoff", "shutdownTimeout",
+            "shutdown-timeout");
+
+    /**
+     * Whether actors can register reminders and this silo fires them.
+     */
+    private boolean enabled = true;
+
+    /**
+     * Where reminders are kept: memory, redis or postgres. Defaults to quark.backend.
+     */
+    private @Nullable QuarkBackend backend;
+
+    /**
+     * How far ahead the silo reads due reminders into memory, where they fire at their instant.
+     */
+    private Duration lookahead = Duration.ofSeconds(30);
+
+    /**
+     * How often the silo reads the reminders due within the lookahead from the table. Shorter than the lookahead.
+     * Reminders registered on this silo are queued at once; this bounds how late a reminder registered elsewhere,
+     * or left by a stopped silo, is picked up.
+     */
+    private Duration refreshInterval = Duration.ofSeconds(10);
+
+    /**
+     * Maximum number of reminders one read of the table returns.
+     */
+    private int loadLimit = 10_000;
+
+    /**
+     * Maximum number of next ticks written to the table in one batch.
+     */
+    private int maxBatch = 500;
+
+    /**
+     * Largest payload a reminder may carry, at most 1MB.
+     */
+    private DataSize maxPayloadSize = DataSize.ofKilobytes(4);
+
+    /**
+     * How long stopping the silo waits for running ticks and for the writes of their next ticks.
+     */
+    private Duration shutdownTimeout = Duration.ofSeconds(10);
+
+    private final Retry retry = new Retry();
+
+    public boolean isEnabled() {
+        return this.enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public @Nullable QuarkBackend getBackend() {
+        return this.backend;
+    }
+
+    public void setBackend(@Nullable QuarkBackend backend) {
+        this.backend = backend;
+    }
+
+    public Duration getLookahead() {
+        return this.lookahead;
+    }
+
+    public void setLookahead(Duration lookahead) {
+        this.lookahead = lookahead;
+    }
+
+    public Duration getRefreshInterval() {
+        return this.refreshInterval;
+    }
+
+    public void setRefreshInterval(Duration refreshInterval) {
+        this.refreshInterval = refreshInterval;
+    }
+
+    public int getLoadLimit() {
+        return this.loadLimit;
+    }
+
+    public void setLoadLimit(int loadLimit) {
+        this.loadLimit = loadLimit;
+    }
+
+    public int getMaxBatch() {
+        return this.maxBatch;
+    }
+
+    public void setMaxBatch(int maxBatch) {
+        this.maxBatch = maxBatch;
+    }
+
+    public DataSize getMaxPayloadSize() {
+        return this.maxPayloadSize;
+    }
+
+    public void setMaxPayloadSize(DataSize maxPayloadSize) {
+        this.maxPayloadSize = maxPayloadSize;
+    }
+
+    public Duration getShutdownTimeout() {
+        return this.shutdownTimeout;
+    }
+
+    public void setShutdownTimeout(Duration shutdownTimeout) {
+        this.shutdownTimeout = shutdownTimeout;
+    }
+
+    public Retry getRetry() {
+        return this.retry;
+    }
+
+    /**
+     * Returns the tick manager's settings.
+     * @return the settings
+     * @throws InvalidConfigurationPropertyValueException naming the property when one is wrong
+     */
+    public ReminderSettings toSettings() {
+        try {
+            return ReminderSettings.builder()
+                .lookahead(this.lookahead)
+                .refreshInterval(this.refreshInterval)
+                .loadLimit(this.loadLimit)
+                .maxBatch(this.maxBatch)
+                .maxAttempts(this.retry.maxAttempts)
+                .initialBackoff(this.retry.initialBackoff)
+                .maxBackoff(this.retry.maxBackoff)
+                .shutdownTimeout(this.shutdownTimeout)
+                .build();
+        }
+        catch (InvalidSettingException ex) {
+            String property = PREFIX + "." + PROPERTIES.getOrDefault(ex.getSetting(), ex.getSetting());
+            throw new InvalidConfigurationPropertyValueException(property, valueOf(ex.getSetting()), ex.getReason());
+        }
+    }
+
+    /**
+     * Returns the largest payload in bytes.
+     * @return the size
+     * @throws InvalidConfigurationPropertyValueException naming the property when it is out of range
+     */
+    public int maxPayloadBytes() {
+        long bytes = this.maxPayloadSize.toBytes();
+        if (bytes < 0 || bytes > ReminderRegistry.MAX_PAYLOAD_SIZE_LIMIT) {
+            throw new InvalidConfigurationPropertyValueException(PREFIX + ".max-payload-size", this.maxPayloadSize,
+                    "must be between 0 and " + DataSize.ofBytes(ReminderRegistry.MAX_PAYLOAD_SIZE_LIMIT));
+        }
+        return (int) bytes;
+    }
+
+    /**
+     * Validates the properties, so that a wrong value fails start-up naming the property.
+     */
+    @Override
+    public void afterPropertiesSet() {
+        toSettings();
+        maxPayloadBytes();
+    }
+
+    private Object valueOf(String setting) {
+        return switch (setting) {
+            case "lookahead" -> this.lookahead;
+            case "refreshInterval" -> this.refreshInterval;
+            case "loadLimit" -> this.loadLimit;
+            case "maxBatch" -> this.maxBatch;
+            case "maxAttempts" -> this.retry.maxAttempts;
+            case "initialBackoff" -> this.retry.initialBackoff;
+            case "maxBackoff" -> this.retry.maxBackoff;
+            case "shutdownTimeout" -> this.shutdownTimeout;
+            default -> setting;
+        };
+    }
+
+    /**
+     * Retries of one-shot reminders whose tick failed. A periodic reminder is not retried: its next tick comes.
+     */
+    public static class Retry {
+
+        /**
+         * How many times a one-shot reminder's tick is delivered before the reminder is given up and removed.
+         */
+        private int maxAttempts = 5;
+
+        /**
+         * Wait before the first retry; doubled for each next one.
+         */
+        private Duration initialBackoff = Duration.ofSeconds(1);
+
+        /**
+         * Longest wait between two retries.
+         */
+        private Duration maxBackoff = Duration.ofMinutes(1);
+
+        public int getMaxAttempts() {
+            return this.maxAttempts;
+        }
+
+        public void setMaxAttempts(int maxAttempts) {
+            this.maxAttempts = maxAttempts;
+        }
+
+        public Duration getInitialBackoff() {
+            return this.initialBackoff;
+        }
+
+        public void setInitialBackoff(Duration initialBackoff) {
+            this.initialBackoff = initialBackoff;
+        }
+
+        public Duration getMaxBackoff() {
+            return this.maxBackoff;
+        }
+
+        public void setMaxBackoff(Duration maxBackoff) {
+            this.maxBackoff = maxBackoff;
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package dev.quark.autoconfigure.health;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+
+import dev.quark.actor.ReminderSchedule;
+import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.reminders.QuarkRemindersAutoConfiguration;
+import dev.quark.reminder.DueReminders;
+import dev.quark.reminder.ReminderBucketSet;
+import dev.quark.reminder.ReminderEntry;
+import dev.quark.reminder.ReminderKey;
+import dev.quark.reminder.ReminderTable;
+import dev.quark.reminder.ReminderTick;
+import dev.quark.reminder.ReminderTickManager;
+import dev.quark.reminder.ReminderUpdate;
+import dev.quark.reminder.memory.InMemoryReminderTable;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.ActorRuntime;
+import dev.quark.testkit.ManualClock;
+import dev.quark.testkit.ManualScheduler;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class QuarkRemindersHealthContributorAutoConfigurationTests {
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                QuarkRemindersAutoConfiguration.class, QuarkRemindersHealthContributorAutoConfiguration.class))
+        .withUserConfiguration(VirtualTime.class);
+
+    @Test
+    void reportsTheTableAndTheBacklogOfOverdueReminders() {
+        this.contextRunner.run((context) -> {
+            InMemoryReminderTable table = context.getBean(InMemoryReminderTable.class);
+            Instant past = ManualClock.DEFAULT_START.minusSeconds(3600);
+            table.save(new ReminderEntry(new ReminderKey(new ActorAddress("Nobody", "n"), "r"), 1,
+                    ReminderSchedule.onceAt(past), new byte[0], ReminderTick.first(past, 1)));
+            Health health = context.getBean("quarkRemindersHealthIndicator", ReminderTickManagerHealthIndicator.class)
+                .health();
+            assertThat(health.getStatus()).isEqualTo(Status.UP);
+            assertThat(health.getDetails()).containsEntry("table", "InMemoryReminderTable")
+                .containsEntry("backlog", 1L)
+                .containsEntry("ownedBuckets", 1024)
+                .containsKeys("waiting", "running", "pendingWrites");
+        });
+    }
+
+    @Test
+    void aTableThatCannotBeReadIsDownWithTheError() {
+        this.contextRunner.withBean(ReminderTable.class, BrokenTable::new).run((context) -> {
+            Health health = new ReminderTickManagerHealthIndicator(context.getBean(ReminderTickManager.class),
+                    Clock.fixed(Instant.EPOCH, ZoneOffset.UTC))
+                .health();
+            assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+            assertThat(health.getDetails().get("error").toString()).contains("relation \"quark_reminders\" does not exist");
+        });
+    }
+
+    @Test
+    void aTickManagerThatDoesNotRunIsOutOfService() {
+        this.contextRunner.run((context) -> {
+            ReminderTickManager stopped = ReminderTickManager.builder(new InMemoryReminderTable(),
+                    context.getBean(ActorRuntime.class)).build();
+            Health health = new ReminderTickManagerHealthIndicator(stopped, Clock.systemUTC()).health();
+            assertThat(health.getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+            stopped.close();
+        });
+    }
+
+    @Test
+    void canBeDisabled() {
+        this.contextRunner.withPropertyValues("management.health.quark-reminders.enabled=false")
+            .run((context) -> assertThat(context).doesNotHaveBean("quarkRemindersHealthIndicator"));
+    }
+
+    @Test
+    void notCreatedWithoutReminders() {
+        this.contextRunner.withPropertyValues("quark.reminders.enabled=false")
+            .run((context) -> assertThat(context).doesNotHaveBean("quarkRemindersHealthIndicator"));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class VirtualTime {
+
+        @Bean
+        ManualClock manualClock() {
+            return new ManualClock();
+        }
+
+        @Bean
+        ManualScheduler manualScheduler(ManualClock clock) {
+            return new ManualScheduler(clock);
+        }
+    }
+
+    private static final class BrokenTable implements ReminderTable {
+
+        private static IllegalStateException down() {
+            return new IllegalStateException("relation \"quark_reminders\" does not exist");
+        }
+
+        @Override
+        public void save(ReminderEntry entry) {
+            throw down();
+        }
+
+        @Override
+        public Optional<ReminderEntry> find(ReminderKey key) {
+            throw down();
+        }
+
+        @Override
+        public List<ReminderEntry> list(ActorAddress actor) {
+            throw down();
+        }
+
+        @Override
+        public boolean delete(ReminderKey key) {
+            throw down();
+        }
+
+        @Override
+        public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+            throw down();
+        }
+
+        @Override
+        public int apply(List<ReminderUpdate> updates) {
+            throw down();
+        }
+
+        @Override
+        public long countDue(ReminderBucketSet buckets, Instant before) {
+            throw down();
+        }
+    }
+}

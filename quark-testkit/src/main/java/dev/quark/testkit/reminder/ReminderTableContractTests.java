@@ -1,0 +1,604 @@
+package dev.quark.testkit.reminder;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.quark.actor.AbstractActor;
+import dev.quark.actor.Actor;
+import dev.quark.actor.Reminder;
+import dev.quark.actor.ReminderSchedule;
+import dev.quark.actor.ReminderStatus;
+import dev.quark.actor.Remindable;
+import dev.quark.reminder.DueReminders;
+import dev.quark.reminder.ReminderBucketSet;
+import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderEntry;
+import dev.quark.reminder.ReminderKey;
+import dev.quark.reminder.ReminderSettings;
+import dev.quark.reminder.ReminderTable;
+import dev.quark.reminder.ReminderTick;
+import dev.quark.reminder.ReminderUpdate;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.testkit.ActorTestKit;
+import dev.quark.testkit.ManualClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/**
+ * The behaviour every {@link ReminderTable} must have, so that the in-memory, Redis and PostgreSQL tables (and
+ * yours) are interchangeable: entries stored exactly, one actor's reminders listed apart from its neighbours',
+ * due reminders read by bucket in fire-time order up to a limit, next ticks written only for the registration
+ * they belong to; and, through actors in virtual time, reminders that survive deactivation and a restart of the
+ * runtime, a one-shot reminder missed while no runtime ran that fires once with its missed instant, and wrong
+ * registrations that store nothing.
+ * <p>
+ * Subclass it and return the table under test; the tests use actors of their own and remove what they stored,
+ * so one table may serve all tests of the class:
+ * <pre>{@code
+ * class MyReminderTableTests extends ReminderTableContractTests {
+ *     private final ReminderTable table = new MyReminderTable(...);
+ *
+ *     @Override
+ *     protected ReminderTable table() {
+ *         return this.table;
+ *     }
+ * }
+ * }</pre>
+ */
+public abstract class ReminderTableContractTests {
+
+    /** The actor type name of the entries the table-level tests store directly. */
+    protected static final String TABLE_ACTOR_TYPE = "ContractTable";
+
+    private static final Instant START = ManualClock.DEFAULT_START;
+
+    private static final AtomicLong ids = new AtomicLong();
+
+    private final String run = Long.toHexString(System.nanoTime());
+
+    private final Set<ActorAddress> actors = new LinkedHashSet<>();
+
+    private final List<Delivery> deliveries = new CopyOnWriteArrayList<>();
+
+    private final List<String> activations = new CopyOnWriteArrayList<>();
+
+    private final List<ActorTestKit> kits = new ArrayList<>();
+
+    /**
+     * Returns the table under test.
+     * @return the table
+     */
+    protected abstract ReminderTable table();
+
+    /**
+     * Returns an actor no other test uses; its reminders are removed after the test.
+     * @param type the actor type name
+     * @return the address
+     */
+    protected final ActorAddress newActor(String type) {
+        ActorAddress actor = new ActorAddress(type, "actor-" + this.run + "-" + ids.incrementAndGet());
+        this.actors.add(actor);
+        return actor;
+    }
+
+    /**
+     * Closes the test's runtimes and removes every reminder of its actors.
+     */
+    @AfterEach
+    public void removeWhatTheTestStored() {
+        this.kits.forEach(ActorTestKit::close);
+        for (ActorAddress actor : this.actors) {
+            for (ReminderEntry entry : table().list(actor)) {
+                table().delete(entry.key());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- the table
+
+    @Test
+    public void aReminderThatWasNeverSavedIsAbsent() {
+        ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
+        ReminderKey key = new ReminderKey(actor, "absent");
+        assertThat(table().find(key)).isEmpty();
+        assertThat(table().list(actor)).isEmpty();
+        assertThat(table().delete(key)).isFalse();
+    }
+
+    @Test
+    public void savedRemindersComeBackExactly() {
+        byte[] everyByte = new byte[256];
+        for (int i = 0; i < everyByte.length; i++) {
+            everyByte[i] = (byte) i;
+        }
+        List<ReminderEntry> entries = new ArrayList<>();
+        String[] ids = { "plain", "with:colon/slash", "{braces}*?[x]", "spaced out\tand tabbed", "ünïcödé 日本 𝄞" };
+        for (String id : ids) {
+            ActorAddress actor = new ActorAddress(TABLE_ACTOR_TYPE, id + "-" + this.run);
+            this.actors.add(actor);
+            entries.add(entry(actor, "once", 11, ReminderSchedule.onceAt(START.plusMillis(1)), new byte[0],
+                    ReminderTick.first(START.plusMillis(1), 1)));
+            entries.add(entry(actor, "every", -12, ReminderSchedule.every(Duration.ofMillis(250)).startingAt(START)
+                .times(40)
+                .until(START.plus(Duration.ofDays(1))), everyByte,
+                    new ReminderTick(START.plusMillis(500), 3, 1, START.plusMillis(500))));
+            entries.add(entry(actor, "cron:ü", Long.MAX_VALUE,
+                    ReminderSchedule.cron("0 0 9 1 * *", ZoneId.of("Europe/Paris")).startingAt(START.plusSeconds(3600)),
+                    "ünïcödé ✓".getBytes(StandardCharsets.UTF_8),
+                    new ReminderTick(START.plusSeconds(3600), 1, 4, START.plusSeconds(3700).plusMillis(123))));
+        }
+        entries.forEach(table()::save);
+        for (ReminderEntry entry : entries) {
+            assertThat(table().find(entry.key())).contains(entry);
+        }
+        assertThat(table().list(entries.getFirst().key().actor())).extracting((entry) -> entry.key().name())
+            .containsExactly("cron:ü", "every", "once");
+    }
+
+    @Test
+    public void saveReplacesTheReminderWhateverItsRegistration() {
+        ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
+        ReminderEntry first = entry(actor, "r", 1, ReminderSchedule.onceAt(START.plusSeconds(10)), new byte[] { 1 },
+                ReminderTick.first(START.plusSeconds(10), 1));
+        ReminderEntry second = entry(actor, "r", 2, ReminderSchedule.every(Duration.ofSeconds(1)).startingAt(START),
+                new byte[] { 2 }, ReminderTick.first(START.plusSeconds(20), 21));
+        table().save(first);
+        table().save(second);
+        assertThat(table().find(second.key())).contains(second);
+        assertThat(table().list(actor)).containsExactly(second);
+        DueReminders due = table().due(ReminderBucketSet.of(second.bucket()), START.plusSeconds(15), 10);
+        assertThat(due.entries()).extracting(ReminderEntry::key).doesNotContain(second.key());
+    }
+
+    @Test
+    public void listReturnsTheRemindersOfOneActorOnlyByName() {
+        ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
+        ActorAddress longerId = new ActorAddress(TABLE_ACTOR_TYPE, actor.id() + "0");
+        ActorAddress otherType = new ActorAddress(TABLE_ACTOR_TYPE + "s", actor.id());
+        this.actors.add(longerId);
+        this.actors.add(otherType);
+        for (String name : List.of("b", "a", "c")) {
+            table().save(oneShot(actor, name, START.plusSeconds(1)));
+        }
+        table().save(oneShot(longerId, "a", START.plusSeconds(1)));
+        table().save(oneShot(otherType, "a", START.plusSeconds(1)));
+        assertThat(table().list(actor)).extracting((entry) -> entry.key().name()).containsExactly("a", "b", "c");
+        assertThat(table().list(longerId)).hasSize(1);
+        assertThat(table().list(otherType)).hasSize(1);
+    }
+
+    @Test
+    public void deleteRemovesOneReminder() {
+        ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
+        ReminderEntry kept = oneShot(actor, "kept", START.plusSeconds(1));
+        ReminderEntry removed = oneShot(actor, "removed", START.plusSeconds(1));
+        table().save(kept);
+        table().save(removed);
+        assertThat(table().delete(removed.key())).isTrue();
+        assertThat(table().delete(removed.key())).isFalse();
+        assertThat(table().find(removed.key())).isEmpty();
+        assertThat(table().list(actor)).containsExactly(kept);
+        assertThat(table().due(ReminderBucketSet.of(removed.bucket()), START.plusSeconds(2), 100).entries())
+            .extracting(ReminderEntry::key)
+            .doesNotContain(removed.key());
+    }
+
+    @Test
+    public void dueReadsTheGivenBucketsBeforeTheInstantInFireTimeOrder() {
+        List<ReminderEntry> saved = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            ReminderEntry entry = oneShot(newActor(TABLE_ACTOR_TYPE), "r", START.plusMillis(37L * ((i * 7) % 40)));
+            table().save(entry);
+            saved.add(entry);
+        }
+        ReminderBucketSet half = ReminderBucketSet.of(saved.stream().limit(20).map(ReminderEntry::bucket).toList());
+        Instant before = START.plusMillis(37L * 30);
+        List<ReminderEntry> expected = saved.stream()
+            .filter((entry) -> half.contains(entry.bucket()) && entry.tick().fireAt().isBefore(before))
+            .sorted(Comparator.comparing((ReminderEntry entry) -> entry.tick().fireAt()))
+            .toList();
+        DueReminders due = table().due(half, before, 1000);
+        assertThat(due.entries()).extracting(ReminderEntry::key)
+            .containsExactlyInAnyOrderElementsOf(expected.stream().map(ReminderEntry::key).toList());
+        assertThat(due.entries()).extracting((entry) -> entry.tick().fireAt()).isSorted();
+        assertThat(due.completeBefore()).isEqualTo(before);
+        assertThat(table().due(ReminderBucketSet.none(), before, 1000).entries()).isEmpty();
+    }
+
+    @Test
+    public void dueIsCutAtItsLimitAndSaysHowFarItIsComplete() {
+        List<ActorAddress> sameBucket = actorsInOneBucket(12);
+        int bucket = ReminderBuckets.of(sameBucket.getFirst());
+        for (int i = 0; i < sameBucket.size(); i++) {
+            table().save(oneShot(sameBucket.get(i), "r", START.plusSeconds(i)));
+        }
+        DueReminders due = table().due(ReminderBucketSet.of(bucket), START.plusSeconds(60), 5);
+        assertThat(due.entries()).hasSize(5);
+        assertThat(due.entries()).extracting((entry) -> entry.key().actor()).containsExactlyElementsOf(sameBucket.subList(0, 5));
+        assertThat(due.completeBefore()).isAfter(START.plusSeconds(3)).isBeforeOrEqualTo(START.plusSeconds(4));
+
+        DueReminders all = table().due(ReminderBucketSet.of(bucket), START.plusSeconds(60), 12);
+        assertThat(all.entries()).hasSize(12);
+        assertThat(all.completeBefore()).isEqualTo(START.plusSeconds(60));
+    }
+
+    @Test
+    public void nextTicksAreWrittenOnlyForTheStoredRegistration() {
+        ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
+        ReminderEntry entry = entry(actor, "r", 5, ReminderSchedule.every(Duration.ofSeconds(1)).startingAt(START),
+                new byte[] { 9 }, ReminderTick.first(START, 1));
+        table().save(entry);
+        ReminderTick second = ReminderTick.first(START.plusSeconds(1), 2);
+        assertThat(table().apply(List.of(ReminderUpdate.advance(entry.key(), 5, second)))).isEqualTo(1);
+        assertThat(table().find(entry.key())).contains(entry.withTick(second));
+        assertThat(table().due(ReminderBucketSet.of(entry.bucket()), START.plusMillis(1000), 10).entries())
+            .extracting(ReminderEntry::key)
+            .doesNotContain(entry.key());
+        assertThat(table().due(ReminderBucketSet.of(entry.bucket()), START.plusMillis(1001), 10).entries())
+            .contains(entry.withTick(second));
+
+        ReminderTick stale = ReminderTick.first(START.plusSeconds(9), 9);
+        assertThat(table().apply(List.of(ReminderUpdate.advance(entry.key(), 6, stale)))).isZero();
+        assertThat(table().apply(List.of(ReminderUpdate.remove(entry.key(), 6)))).isZero();
+        assertThat(table().find(entry.key())).contains(entry.withTick(second));
+
+        assertThat(table().apply(List.of(ReminderUpdate.remove(entry.key(), 5)))).isEqualTo(1);
+        assertThat(table().find(entry.key())).isEmpty();
+        assertThat(table().apply(List.of(ReminderUpdate.advance(entry.key(), 5, stale)))).as("never resurrected")
+            .isZero();
+        assertThat(table().find(entry.key())).isEmpty();
+        assertThat(table().list(actor)).isEmpty();
+    }
+
+    @Test
+    public void aRetryKeepsItsScheduledInstantAndFiresLater() {
+        ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
+        ReminderEntry entry = oneShot(actor, "r", START);
+        table().save(entry);
+        ReminderTick retry = entry.tick().retryAt(START.plusSeconds(4));
+        table().apply(List.of(ReminderUpdate.advance(entry.key(), entry.registration(), retry)));
+        assertThat(table().find(entry.key()).orElseThrow().tick()).isEqualTo(retry);
+        assertThat(table().due(ReminderBucketSet.of(entry.bucket()), START.plusSeconds(4), 10).entries())
+            .extracting(ReminderEntry::key)
+            .doesNotContain(entry.key());
+    }
+
+    @Test
+    public void batchesSpanBucketsAndTheLastUpdateOfAReminderCounts() {
+        List<ReminderEntry> saved = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            ReminderEntry entry = oneShot(newActor(TABLE_ACTOR_TYPE), "r", START);
+            table().save(entry);
+            saved.add(entry);
+        }
+        List<ReminderUpdate> batch = new ArrayList<>();
+        for (ReminderEntry entry : saved) {
+            batch.add(ReminderUpdate.advance(entry.key(), entry.registration(), ReminderTick.first(START.plusSeconds(1), 2)));
+        }
+        ReminderEntry twice = saved.getFirst();
+        batch.add(ReminderUpdate.advance(twice.key(), twice.registration(), ReminderTick.first(START.plusSeconds(7), 8)));
+        ReminderEntry removed = saved.getLast();
+        batch.add(ReminderUpdate.remove(removed.key(), removed.registration()));
+        assertThat(table().apply(batch)).isEqualTo(60);
+        assertThat(table().find(twice.key()).orElseThrow().tick()).isEqualTo(ReminderTick.first(START.plusSeconds(7), 8));
+        assertThat(table().find(removed.key())).isEmpty();
+        assertThat(table().find(saved.get(1).key()).orElseThrow().tick())
+            .isEqualTo(ReminderTick.first(START.plusSeconds(1), 2));
+        assertThat(table().apply(List.of())).isZero();
+    }
+
+    @Test
+    public void countDueCountsTheRemindersOfTheBucketsDueBeforeAnInstant() {
+        List<ActorAddress> sameBucket = actorsInOneBucket(4);
+        ReminderBucketSet bucket = ReminderBucketSet.of(ReminderBuckets.of(sameBucket.getFirst()));
+        long before = table().countDue(bucket, START.plusSeconds(3));
+        for (int i = 0; i < sameBucket.size(); i++) {
+            table().save(oneShot(sameBucket.get(i), "r", START.plusSeconds(i)));
+        }
+        assertThat(table().countDue(bucket, START.plusSeconds(3)) - before).isEqualTo(3);
+        assertThat(table().countDue(ReminderBucketSet.all(), START.plusSeconds(3))).isGreaterThanOrEqualTo(3);
+    }
+
+    // ---------------------------------------------------------------- through actors, in virtual time
+
+    @Test
+    public void aTickIsATurnOfItsActorWithItsScheduledInstantAndPayload() {
+        ManualClock clock = new ManualClock();
+        ActorTestKit kit = kit(clock);
+        String id = newActor(ContractAlarm.TYPE).id();
+        Reminder reminder = kit.get(ContractAlarm.class, id).set("wake", ReminderSchedule.once(Duration.ofSeconds(10)), "hi");
+        assertThat(reminder.nextTickAt()).isEqualTo(START.plusSeconds(10));
+        kit.advanceTime(Duration.ofSeconds(9));
+        assertThat(this.deliveries).isEmpty();
+        kit.advanceTime(Duration.ofSeconds(1));
+        assertThat(this.deliveries).containsExactly(new Delivery(id, "wake", START.plusSeconds(10), START.plusSeconds(10),
+                "hi", 1));
+        assertThat(kit.get(ContractAlarm.class, id).reminders()).as("a one-shot reminder is removed after its tick")
+            .isEmpty();
+    }
+
+    @Test
+    public void aReminderSurvivesDeactivation() {
+        ActorTestKit kit = kit(new ManualClock());
+        String id = newActor(ContractAlarm.TYPE).id();
+        kit.get(ContractAlarm.class, id).setEvery("beat", Duration.ofMinutes(1));
+        kit.advanceTime(Duration.ofMinutes(1));
+        assertThat(kit.runtime().deactivate(ContractAlarm.class, id)).isTrue();
+        kit.advanceTime(Duration.ofMinutes(1));
+        assertThat(this.deliveries).extracting(Delivery::scheduledAt)
+            .containsExactly(START.plus(Duration.ofMinutes(1)), START.plus(Duration.ofMinutes(2)));
+        assertThat(this.activations).as("the second tick activated it again").containsExactly(id, id);
+    }
+
+    @Test
+    public void aReminderSurvivesARestartOfTheRuntime() {
+        ManualClock clock = new ManualClock();
+        String id = newActor(ContractAlarm.TYPE).id();
+        ActorTestKit first = kit(clock);
+        first.get(ContractAlarm.class, id).setEvery("beat", Duration.ofMinutes(1));
+        first.advanceTime(Duration.ofMinutes(1));
+        first.close();
+        ActorTestKit second = kit(clock);
+        second.advanceTime(Duration.ofMinutes(2));
+        assertThat(this.deliveries).extracting(Delivery::scheduledAt)
+            .containsExactly(START.plus(Duration.ofMinutes(1)), START.plus(Duration.ofMinutes(2)),
+                    START.plus(Duration.ofMinutes(3)));
+        assertThat(this.deliveries).extracting(Delivery::firedAt).containsExactly(START.plus(Duration.ofMinutes(1)),
+                START.plus(Duration.ofMinutes(2)), START.plus(Duration.ofMinutes(3)));
+    }
+
+    @Test
+    public void aOneShotMissedWhileNoRuntimeRanFiresOnceWithItsMissedInstant() {
+        ManualClock clock = new ManualClock();
+        String id = newActor(ContractAlarm.TYPE).id();
+        ActorTestKit first = kit(clock);
+        first.get(ContractAlarm.class, id).set("call-back", ReminderSchedule.once(Duration.ofSeconds(30)), "later");
+        first.close();
+        clock.advance(Duration.ofHours(1));
+        ActorTestKit second = kit(clock);
+        second.advanceTime(Duration.ZERO);
+        assertThat(this.deliveries).containsExactly(new Delivery(id, "call-back", START.plusSeconds(30),
+                START.plus(Duration.ofHours(1)), "later", 1));
+        second.advanceTime(Duration.ofHours(1));
+        assertThat(this.deliveries).hasSize(1);
+        assertThat(table().list(new ActorAddress(ContractAlarm.TYPE, id))).isEmpty();
+    }
+
+    @Test
+    public void aPeriodicReminderMissedWhileNoRuntimeRanFiresOnceThenKeepsItsSchedule() {
+        ManualClock clock = new ManualClock();
+        String id = newActor(ContractAlarm.TYPE).id();
+        ActorTestKit first = kit(clock);
+        first.get(ContractAlarm.class, id).setEvery("beat", Duration.ofMinutes(1));
+        first.close();
+        clock.advance(Duration.ofMinutes(10).plusSeconds(30));
+        ActorTestKit second = kit(clock);
+        second.advanceTime(Duration.ofMinutes(2));
+        assertThat(this.deliveries).extracting(Delivery::scheduledAt)
+            .containsExactly(START.plus(Duration.ofMinutes(1)), START.plus(Duration.ofMinutes(11)),
+                    START.plus(Duration.ofMinutes(12)));
+        assertThat(this.deliveries.getFirst().firedAt()).isEqualTo(START.plus(Duration.ofMinutes(10)).plusSeconds(30));
+        assertThat(second.reminders().stats().missed()).isEqualTo(9);
+    }
+
+    @Test
+    public void registeringANameAgainReplacesTheReminderAndUnregisteringStopsIt() {
+        ActorTestKit kit = kit(new ManualClock());
+        String id = newActor(ContractAlarm.TYPE).id();
+        ContractAlarm alarm = kit.get(ContractAlarm.class, id);
+        alarm.setEvery("beat", Duration.ofMinutes(1));
+        alarm.setEvery("beat", Duration.ofMinutes(5));
+        kit.advanceTime(Duration.ofMinutes(5));
+        assertThat(this.deliveries).extracting(Delivery::scheduledAt).containsExactly(START.plus(Duration.ofMinutes(5)));
+        assertThat(alarm.cancel("beat")).isTrue();
+        kit.advanceTime(Duration.ofMinutes(20));
+        assertThat(this.deliveries).hasSize(1);
+        assertThat(alarm.reminders()).isEmpty();
+    }
+
+    @Test
+    public void wrongRegistrationsFailNamingTheValueAndStoreNothing() {
+        ActorTestKit kit = kit(new ManualClock());
+        ActorAddress actor = newActor(ContractAlarm.TYPE);
+        ContractAlarm alarm = kit.get(ContractAlarm.class, actor.id());
+        assertThatIllegalArgumentException().isThrownBy(() -> alarm.setEvery("negative", Duration.ofSeconds(-5)))
+            .withMessage("Reminder period must be at least 1 ms, was PT-5S");
+        assertThatIllegalArgumentException().isThrownBy(() -> alarm.setCron("cron", "0 0 31 2 * * *"))
+            .withMessageStartingWith("Invalid cron expression '0 0 31 2 * * *': ");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> alarm.set("  ", ReminderSchedule.once(Duration.ofSeconds(1)), ""))
+            .withMessage("Reminder name must not be blank (actor " + actor + ")");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> alarm.set("big", ReminderSchedule.once(Duration.ofSeconds(1)), "x".repeat(4097)))
+            .withMessage("The payload of the reminder 'big' of " + actor + " is 4097 bytes, more than the limit of 4096 "
+                    + "bytes (quark.reminders.max-payload-size)");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> alarm.set("ended", ReminderSchedule.once(Duration.ofMinutes(2)).until(START.plusSeconds(60)),
+                    ""))
+            .withMessage("The reminder 'ended' of " + actor + " would end at " + START.plusSeconds(60)
+                    + ", before its first tick at " + START.plusSeconds(120));
+        assertThat(table().list(actor)).isEmpty();
+        assertThat(alarm.reminders()).isEmpty();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /**
+     * Builds a test kit, one silo, whose {@link ContractAlarm} actors keep their reminders in the table under test;
+     * it is closed after the test.
+     * @param clock the clock, shared by the kits of a test that restarts its runtime
+     * @return the kit
+     */
+    protected ActorTestKit kit(ManualClock clock) {
+        ActorTestKit kit = ActorTestKit.builder()
+            .clock(clock)
+            .actor(ContractAlarmActor.class, () -> new ContractAlarmActor(this.deliveries, this.activations))
+            .reminders(table(), ReminderSettings.DEFAULTS)
+            .runtime((runtime) -> runtime.callTimeout(Duration.ofMinutes(2)))
+            .build();
+        this.kits.add(kit);
+        return kit;
+    }
+
+    private List<ActorAddress> actorsInOneBucket(int count) {
+        ActorAddress first = newActor(TABLE_ACTOR_TYPE);
+        int bucket = ReminderBuckets.of(first);
+        List<ActorAddress> found = new ArrayList<>(List.of(first));
+        for (int attempt = 0; found.size() < count && attempt < 1_000_000; attempt++) {
+            ActorAddress candidate = new ActorAddress(TABLE_ACTOR_TYPE, "bucket-" + this.run + "-" + attempt);
+            if (ReminderBuckets.of(candidate) == bucket) {
+                this.actors.add(candidate);
+                found.add(candidate);
+            }
+        }
+        assertThat(found).as("actors in bucket " + bucket).hasSize(count);
+        return found;
+    }
+
+    private ReminderEntry oneShot(ActorAddress actor, String name, Instant at) {
+        return entry(actor, name, ids.incrementAndGet(), ReminderSchedule.onceAt(at), new byte[0], ReminderTick.first(at, 1));
+    }
+
+    private ReminderEntry entry(ActorAddress actor, String name, long registration, ReminderSchedule schedule,
+            byte[] payload, ReminderTick tick) {
+        this.actors.add(actor);
+        return new ReminderEntry(new ReminderKey(actor, name), registration, schedule, payload, tick);
+    }
+
+    /**
+     * One tick an actor received.
+     *
+     * @param actorId the actor
+     * @param name the reminder
+     * @param scheduledAt the tick's scheduled instant
+     * @param firedAt when it fired
+     * @param payload the payload, as text
+     * @param attempt the attempt
+     */
+    public record Delivery(String actorId, String name, Instant scheduledAt, Instant firedAt, String payload,
+            int attempt) {
+
+        @Override
+        public String toString() {
+            return this.actorId + ":" + this.name + "@" + this.scheduledAt + " fired " + this.firedAt + " #" + this.attempt
+                    + " " + HexFormat.of().formatHex(this.payload.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * The actor the contract tests register reminders for.
+     */
+    public interface ContractAlarm extends Actor {
+
+        /** Its actor type name. */
+        String TYPE = "ContractAlarm";
+
+        /**
+         * Registers a reminder.
+         * @param name its name
+         * @param schedule its schedule
+         * @param payload its payload, as text
+         * @return the reminder
+         */
+        Reminder set(String name, ReminderSchedule schedule, String payload);
+
+        /**
+         * Registers a periodic reminder, building its schedule inside the actor.
+         * @param name its name
+         * @param period its period
+         * @return the reminder
+         */
+        Reminder setEvery(String name, Duration period);
+
+        /**
+         * Registers a cron reminder in UTC, building its schedule inside the actor.
+         * @param name its name
+         * @param expression the expression
+         * @return the reminder
+         */
+        Reminder setCron(String name, String expression);
+
+        /**
+         * Unregisters a reminder.
+         * @param name its name
+         * @return whether there was one
+         */
+        boolean cancel(String name);
+
+        /**
+         * Lists the actor's reminders.
+         * @return the reminders
+         */
+        List<Reminder> reminders();
+    }
+
+    /**
+     * Records every tick it receives.
+     */
+    public static class ContractAlarmActor extends AbstractActor implements ContractAlarm, Remindable {
+
+        private final List<Delivery> deliveries;
+
+        private final List<String> activations;
+
+        /**
+         * Creates the actor.
+         * @param deliveries where ticks are recorded
+         * @param activations where activations are recorded, by actor id
+         */
+        public ContractAlarmActor(List<Delivery> deliveries, List<String> activations) {
+            this.deliveries = deliveries;
+            this.activations = activations;
+        }
+
+        @Override
+        protected void onActivate() {
+            this.activations.add(actorId());
+        }
+
+        @Override
+        public Reminder set(String name, ReminderSchedule schedule, String payload) {
+            return registerReminder(name, schedule, payload.getBytes(StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public Reminder setEvery(String name, Duration period) {
+            return registerReminder(name, ReminderSchedule.every(period));
+        }
+
+        @Override
+        public Reminder setCron(String name, String expression) {
+            return registerReminder(name, ReminderSchedule.cron(expression, ZoneOffset.UTC));
+        }
+
+        @Override
+        public boolean cancel(String name) {
+            return unregisterReminder(name);
+        }
+
+        @Override
+        public List<Reminder> reminders() {
+            return listReminders();
+        }
+
+        @Override
+        public void receiveReminder(String name, ReminderStatus status) {
+            this.deliveries.add(new Delivery(actorId(), name, status.scheduledAt(), status.firedAt(),
+                    status.payloadAsString(), status.attempt()));
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package dev.quark.cluster.membership;
+
+import java.time.Duration;
+import java.util.List;
+
+import dev.quark.cluster.membership.MembershipCluster.Member;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Probes, indirect probes, votes and heartbeat expiry, in virtual time with the default timings: probes every
+ * second, 3 misses, then an indirect probe, then a vote.
+ */
+class FailureDetectionTests {
+
+    private final MembershipCluster cluster = new MembershipCluster();
+
+    @AfterEach
+    void close() {
+        this.cluster.close();
+    }
+
+    @Test
+    void aKilledSiloIsSuspectedVotedDeadAndEvictedWithinTheMissedProbes() {
+        for (String silo : List.of("a", "b", "c", "d")) {
+            this.cluster.start(silo);
+        }
+
+        this.cluster.kill("d");
+        this.cluster.advance(Duration.ofSeconds(2));
+        assertThat(this.cluster.statusSeenBy("a", "d")).as("two misses are not enough").isEqualTo(SiloStatus.ACTIVE);
+        this.cluster.advance(Duration.ofSeconds(1));
+
+        for (String survivor : List.of("a", "b", "c")) {
+            assertThat(this.cluster.statusSeenBy(survivor, "d")).isEqualTo(SiloStatus.DEAD);
+            assertThat(this.cluster.member(survivor).agent().current().ring().silos()).containsExactly("a", "b", "c");
+        }
+        SiloEntry dead = this.cluster.table.read().silo("d").orElseThrow();
+        assertThat(dead.suspicions()).extracting(Suspicion::suspectingSiloId).hasSize(2).doesNotHaveDuplicates();
+        assertThat(this.cluster.network.indirectProbes()).isPositive();
+        assertThat(this.cluster.running().stream().flatMap((member) -> member.metrics().declaredDead.stream()))
+            .containsExactly("d:VOTES");
+        assertThat(this.cluster.running().stream().mapToInt((member) -> member.metrics().suspected.size()).sum())
+            .isEqualTo(2);
+    }
+
+    @Test
+    void aSiloWhoseProbesRunIntoTheirTimeoutsIsEvictedWithinTheWorstCaseOfSixSeconds() {
+        this.cluster.network.failAfterTimeout(this.cluster.scheduler, this.cluster.clock);
+        for (String silo : List.of("a", "b", "c", "d")) {
+            this.cluster.start(silo);
+        }
+
+        this.cluster.kill("d");
+        this.cluster.advance(Duration.ofMillis(5999));
+        assertThat(this.cluster.statusSeenBy("a", "d")).isEqualTo(SiloStatus.ACTIVE);
+        this.cluster.advance(Duration.ofMillis(1));
+
+        assertThat(this.cluster.statusSeenBy("a", "d")).as("3 × 1 s probes + 1 s timeout + 2 s indirect probe")
+            .isEqualTo(SiloStatus.DEAD);
+    }
+
+    @Test
+    void probesWhoseStagesNeverCompleteCountAsMissedAnIntervalAfterTheirTimeout() {
+        for (String silo : List.of("a", "b", "c")) {
+            this.cluster.start(silo);
+        }
+
+        this.cluster.network.hang("c");
+        this.cluster.member("c").agent().halt();
+        this.cluster.advance(Duration.ofMillis(7999));
+        assertThat(this.cluster.statusSeenBy("a", "c")).isEqualTo(SiloStatus.ACTIVE);
+        this.cluster.advance(Duration.ofMillis(1));
+
+        assertThat(this.cluster.statusSeenBy("a", "c")).as("misses at 3, 4, 5 s; indirect probe given up at 8 s")
+            .isEqualTo(SiloStatus.DEAD);
+    }
+
+    @Test
+    void inAClusterOfThreeBothOthersMustVote() {
+        this.cluster.start("a");
+        this.cluster.start("b");
+        this.cluster.start("c");
+
+        this.cluster.kill("c");
+        this.cluster.advance(Duration.ofSeconds(3));
+
+        assertThat(this.cluster.table.read().silo("c").orElseThrow().suspicions())
+            .extracting(Suspicion::suspectingSiloId)
+            .containsExactlyInAnyOrder("a", "b");
+        assertThat(this.cluster.statusSeenBy("a", "c")).isEqualTo(SiloStatus.DEAD);
+    }
+
+    @Test
+    void inAClusterOfTwoOneVoteDeclaresDead() {
+        Member a = this.cluster.start("a");
+        this.cluster.start("b");
+
+        this.cluster.kill("b");
+        this.cluster.advance(Duration.ofSeconds(3));
+
+        SiloEntry dead = this.cluster.table.read().silo("b").orElseThrow();
+        assertThat(dead.status()).isEqualTo(SiloStatus.DEAD);
+        assertThat(dead.suspicions()).extracting(Suspicion::suspectingSiloId).containsExactly("a");
+        assertThat(a.agent().current().ring().silos()).containsExactly("a");
+        assertThat(a.agent().isServing()).isTrue();
+    }
+
+    @Test
+    void aSiloThatMissesAFewProbesIsNotSuspected() {
+        for (String silo : List.of("a", "b", "c")) {
+            this.cluster.start(silo);
+        }
+
+        this.cluster.network.down("c");
+        this.cluster.advance(Duration.ofSeconds(2));
+        this.cluster.network.up("c");
+        this.cluster.advance(Duration.ofMinutes(1));
+
+        assertThat(this.cluster.statusSeenBy("a", "c")).isEqualTo(SiloStatus.ACTIVE);
+        assertThat(this.cluster.table.read().silo("c").orElseThrow().suspicions()).isEmpty();
+        assertThat(this.cluster.network.indirectProbes()).isZero();
+    }
+
+    @Test
+    void aSiloThatMissesDirectProbesButAnswersIndirectlyIsNotEvicted() {
+        for (String silo : List.of("a", "b", "c")) {
+            this.cluster.start(silo);
+        }
+
+        this.cluster.network.cut("a", "c");
+        this.cluster.advance(Duration.ofMinutes(1));
+
+        for (String observer : List.of("a", "b", "c")) {
+            assertThat(this.cluster.member(observer).agent().current().ring().silos()).containsExactly("a", "b", "c");
+        }
+        assertThat(this.cluster.table.read().silos().values())
+            .allSatisfy((entry) -> assertThat(entry.suspicions()).isEmpty());
+        assertThat(this.cluster.member("a").metrics().probesMissed.get()).isPositive();
+        assertThat(this.cluster.network.indirectProbes()).isPositive();
+        assertThat(this.cluster.running()).allSatisfy((member) -> assertThat(member.agent().isServing()).isTrue());
+    }
+
+    @Test
+    void aSiloCutOffFromEveryPeerIsVotedDeadAndLearnsItAtOnceThroughTheTable() {
+        this.cluster.start("a");
+        this.cluster.start("b");
+        Member c = this.cluster.start("c");
+        long firstEpoch = c.agent().epoch();
+
+        this.cluster.network.cut("a", "c");
+        this.cluster.network.cut("b", "c");
+        this.cluster.advance(Duration.ofSeconds(3));
+
+        assertThat(List.of("a", "b")
+            .stream()
+            .flatMap((silo) -> this.cluster.member(silo).metrics().declaredDead.stream())).containsExactly("c:VOTES");
+        assertThat(c.events().names()).containsExactly("joined", "fenced:DECLARED_DEAD", "declaredDead:" + firstEpoch,
+                "rejoined");
+        assertThat(c.agent().epoch()).isGreaterThan(firstEpoch);
+        assertThat(this.cluster.member("a").agent().current().silo("c").orElseThrow().epoch())
+            .isEqualTo(c.agent().epoch());
+    }
+
+    @Test
+    void aSiloWhoseHeartbeatExpiredIsDeclaredDeadEvenIfItAnswersProbes() {
+        this.cluster.start("a");
+        this.cluster.start("b");
+        Member c = this.cluster.start("c");
+
+        c.agent().halt();
+        this.cluster.advance(Duration.ofSeconds(30));
+        assertThat(this.cluster.statusSeenBy("a", "c")).isEqualTo(SiloStatus.ACTIVE);
+        this.cluster.advance(Duration.ofSeconds(1));
+
+        assertThat(this.cluster.statusSeenBy("a", "c")).isEqualTo(SiloStatus.DEAD);
+        assertThat(this.cluster.statusSeenBy("b", "c")).isEqualTo(SiloStatus.DEAD);
+        assertThat(this.cluster.running().stream().flatMap((member) -> member.metrics().declaredDead.stream()))
+            .containsExactly("c:HEARTBEAT_EXPIRED");
+    }
+}

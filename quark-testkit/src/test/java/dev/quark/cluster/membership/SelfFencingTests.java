@@ -1,0 +1,167 @@
+package dev.quark.cluster.membership;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import dev.quark.cluster.membership.MembershipCluster.Member;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A silo that cannot know whether it is still a member stops serving, and one that learns it was declared
+ * dead rejoins with a new epoch: no zombie keeps activations alive beside their new owners. Default timings:
+ * TTL 30 s, fencing margin 5 s, heartbeats every 10 s, probes every second.
+ */
+class SelfFencingTests {
+
+    private final MembershipCluster cluster = new MembershipCluster();
+
+    private Member c;
+
+    private Instant joinedAt;
+
+    @BeforeEach
+    void start() {
+        this.cluster.start("a");
+        this.cluster.start("b");
+        this.c = this.cluster.start("c");
+        this.joinedAt = this.cluster.clock.instant();
+    }
+
+    @AfterEach
+    void close() {
+        this.cluster.close();
+    }
+
+    @Test
+    void aSiloCutOffFromTheTableStopsServingBeforeOthersEvictItThenRejoinsWithAHigherEpoch() {
+        long firstEpoch = this.c.agent().epoch();
+        this.c.connection().cut();
+
+        this.cluster.advance(Duration.ofSeconds(25));
+        assertThat(this.c.agent().isServing()).isTrue();
+        this.cluster.advance(Duration.ofSeconds(1));
+        assertThat(this.c.agent().isServing()).as("25 s without renewal: TTL minus margin").isFalse();
+        assertThat(this.c.events().firstAt("fenced:NOT_RENEWED")).isEqualTo(this.joinedAt.plusSeconds(26));
+        this.cluster.advance(Duration.ofSeconds(4));
+        assertThat(this.cluster.statusSeenBy("a", "c")).isEqualTo(SiloStatus.ACTIVE);
+        this.cluster.advance(Duration.ofSeconds(1));
+        assertThat(this.cluster.statusSeenBy("a", "c")).as("evicted after the TTL").isEqualTo(SiloStatus.DEAD);
+        assertThat(this.c.agent().isServing()).isFalse();
+
+        this.c.connection().restore();
+        this.cluster.advance(Duration.ofSeconds(10));
+
+        assertThat(this.c.events().names()).containsExactly("joined", "fenced:NOT_RENEWED",
+                "declaredDead:" + firstEpoch, "rejoined");
+        assertThat(this.c.agent().epoch()).isGreaterThan(firstEpoch);
+        assertThat(this.c.agent().isServing()).isTrue();
+        SiloEntry seenByA = this.cluster.member("a").agent().current().silo("c").orElseThrow();
+        assertThat(seenByA.status()).isEqualTo(SiloStatus.ACTIVE);
+        assertThat(seenByA.epoch()).isEqualTo(this.c.agent().epoch());
+        assertThat(this.cluster.member("a").agent().current().ring().silos()).contains("c");
+    }
+
+    @Test
+    void aSiloThatRenewsBeforeItIsEvictedServesAgainWithItsEpoch() {
+        long epoch = this.c.agent().epoch();
+        this.c.connection().cut();
+        this.cluster.advance(Duration.ofSeconds(26));
+        assertThat(this.c.agent().isServing()).isFalse();
+
+        this.c.connection().restore();
+        this.cluster.advance(Duration.ofSeconds(4));
+
+        assertThat(this.c.agent().isServing()).isTrue();
+        assertThat(this.c.events().names()).containsExactly("joined", "fenced:NOT_RENEWED", "resumedServing");
+        assertThat(this.c.agent().epoch()).isEqualTo(epoch);
+        this.cluster.advance(Duration.ofMinutes(1));
+        assertThat(this.cluster.statusSeenBy("a", "c")).isEqualTo(SiloStatus.ACTIVE);
+    }
+
+    @Test
+    void aPausedSiloThatWasVotedDeadStopsServingOnResumeThenLearnsItAndRejoins() {
+        long firstEpoch = this.c.agent().epoch();
+        this.cluster.advance(Duration.ofMillis(500));
+        pause(this.c);
+
+        this.cluster.advance(Duration.ofSeconds(10));
+        assertThat(this.cluster.statusSeenBy("a", "c")).isEqualTo(SiloStatus.DEAD);
+        assertThat(this.c.agent().state()).as("it has not noticed yet").isEqualTo(MembershipState.ACTIVE);
+        resume(this.c);
+
+        assertThat(this.c.agent().isServing()).as("before any of its rounds ran again").isFalse();
+        this.cluster.scheduler.runDueTasks();
+
+        assertThat(this.c.events().names()).containsExactly("joined", "fenced:PAUSED", "declaredDead:" + firstEpoch,
+                "rejoined");
+        assertThat(this.c.agent().epoch()).isGreaterThan(firstEpoch);
+        assertThat(this.c.agent().isServing()).isTrue();
+        assertThat(this.cluster.statusSeenBy("a", "c")).isEqualTo(SiloStatus.ACTIVE);
+    }
+
+    @Test
+    void aPausedSiloThatWasNotVotedDeadServesAgainAfterOneHeartbeat() {
+        long epoch = this.c.agent().epoch();
+        this.cluster.advance(Duration.ofMillis(500));
+        pause(this.c);
+        this.cluster.network.up("c");
+
+        this.cluster.advance(Duration.ofSeconds(5));
+        assertThat(this.c.agent().isServing()).isFalse();
+        resume(this.c);
+        this.cluster.scheduler.runDueTasks();
+
+        assertThat(this.c.events().names()).containsExactly("joined", "fenced:PAUSED", "resumedServing");
+        assertThat(this.c.agent().isServing()).isTrue();
+        assertThat(this.c.agent().epoch()).isEqualTo(epoch);
+    }
+
+    @Test
+    void aPauseOfTwoSecondsNeitherFencesNorEvicts() {
+        this.cluster.advance(Duration.ofMillis(500));
+        pause(this.c);
+
+        this.cluster.advance(Duration.ofSeconds(2));
+        resume(this.c);
+        this.cluster.scheduler.runDueTasks();
+        this.cluster.advance(Duration.ofSeconds(30));
+
+        assertThat(this.c.events().names()).containsExactly("joined");
+        assertThat(this.cluster.statusSeenBy("a", "c")).isEqualTo(SiloStatus.ACTIVE);
+        assertThat(this.cluster.table.read().silo("c").orElseThrow().suspicions()).isEmpty();
+    }
+
+    @Test
+    void aSiloDeclaredDeadWithRejoiningTurnedOffStaysOut() {
+        Member d = this.cluster.start("d", (settings) -> settings.rejoinAutomatically(false));
+        long epoch = d.agent().epoch();
+
+        this.cluster.network.cut("a", "d");
+        this.cluster.network.cut("b", "d");
+        this.cluster.network.cut("c", "d");
+        this.cluster.advance(Duration.ofSeconds(30));
+
+        assertThat(d.agent().state()).isEqualTo(MembershipState.DECLARED_DEAD);
+        assertThat(d.agent().isServing()).isFalse();
+        assertThat(d.agent().epoch()).isEqualTo(epoch);
+        assertThat(d.events().names()).containsExactly("joined", "fenced:DECLARED_DEAD", "declaredDead:" + epoch);
+        assertThat(this.cluster.statusSeenBy("a", "d")).isEqualTo(SiloStatus.DEAD);
+    }
+
+    /** A stop-the-world pause: no rounds run, no probe is answered, no change notification gets through. */
+    private void pause(Member member) {
+        member.scheduler().pause();
+        member.connection().cut();
+        this.cluster.network.down(member.id());
+    }
+
+    private void resume(Member member) {
+        this.cluster.network.up(member.id());
+        member.connection().restore();
+        member.scheduler().resume();
+    }
+}

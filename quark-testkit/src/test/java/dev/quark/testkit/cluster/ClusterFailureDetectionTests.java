@@ -1,0 +1,74 @@
+package dev.quark.testkit.cluster;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.IntStream;
+
+import dev.quark.cluster.SiloUnavailableException;
+import dev.quark.cluster.membership.SiloStatus;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A test cluster whose silos run membership agents that probe each other over the in-JVM transport: a killed
+ * silo is voted dead by its peers, its callers learn it at once, and its actors come back on the survivors
+ * with what they saved.
+ */
+class ClusterFailureDetectionTests {
+
+    private final TallyEnvironment environment = new TallyEnvironment();
+
+    private TallyCluster cluster;
+
+    @BeforeEach
+    void start() {
+        this.cluster = new TallyCluster(this.environment, TallyCluster.builder(this.environment, 3, (runtime) -> {
+        }).failureDetection((settings) -> settings.probeInterval(Duration.ofMillis(200))
+            .probeTimeout(Duration.ofMillis(200))
+            .tableRefreshInterval(Duration.ofMillis(500))));
+    }
+
+    @AfterEach
+    void close() {
+        this.cluster.close();
+    }
+
+    @Test
+    void killedSiloIsVotedDeadAndItsWaitingCallersFailWithoutAnyoneDeclaringIt() {
+        String id = this.cluster.idOwnedBy("silo-2");
+        Tally tally = this.cluster.silo(0).get(Tally.class, id);
+        assertThat(tally.add(5)).isEqualTo(5);
+        CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> tally.hold("never"));
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("never"));
+        this.cluster.cluster().killSilo(2);
+        assertThat(waiting).failsWithin(TallyEnvironment.timeout())
+            .withThrowableOfType(ExecutionException.class)
+            .havingCause()
+            .isInstanceOf(SiloUnavailableException.class)
+            .withMessageContaining("silo-2")
+            .withMessageContaining("declared dead");
+        assertThat(this.cluster.cluster().membership().read().silo("silo-2").orElseThrow().status())
+            .isEqualTo(SiloStatus.DEAD);
+        assertThat(tally.where()).isIn("silo-0", "silo-1");
+    }
+
+    @Test
+    void silosWithAgentsServeCallsAndHandActorsOverWhenOneLeaves() {
+        List<String> ids = IntStream.range(0, 60).mapToObj((i) -> "tally-" + i).toList();
+        ids.forEach((id) -> this.cluster.silo(0).get(Tally.class, id).add(1));
+        this.cluster.cluster().stopSilo(1);
+        this.cluster.addSilo();
+        for (String id : ids) {
+            assertThat(this.cluster.silo(2).get(Tally.class, id).add(1)).as(id).isEqualTo(2);
+        }
+        assertThat(this.environment.duplicates()).isEmpty();
+        assertThat(this.cluster.cluster().membership().read().silo("silo-1").orElseThrow().status())
+            .isEqualTo(SiloStatus.DEAD);
+    }
+}

@@ -1,0 +1,175 @@
+package dev.quark.testkit.cluster;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import dev.quark.cluster.SiloUnavailableException;
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.placement.HashPlacementDirector;
+import dev.quark.runtime.ActorAddress;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Silos joining and leaving while callers keep calling: only the actors of the ranges that change hands move,
+ * each is handed over with what it saved, no actor is ever active on two silos at once, and no call fails.
+ */
+class ClusterMembershipChangeTests {
+
+    private final TallyEnvironment environment = new TallyEnvironment();
+
+    private TallyCluster cluster;
+
+    private final List<String> ids = IntStream.range(0, 200).mapToObj((i) -> "tally-" + i).toList();
+
+    @AfterEach
+    void close() {
+        if (this.cluster != null) {
+            this.cluster.close();
+        }
+    }
+
+    @Test
+    void joiningSiloTakesOverOnlyTheRangesItGainsWhileCallersKeepCalling() throws Exception {
+        this.cluster = new TallyCluster(this.environment, 3);
+        Map<String, String> before = owners();
+        this.ids.forEach((id) -> this.cluster.silo(0).get(Tally.class, id).total());
+        Callers callers = new Callers(8, this.ids, () -> this.cluster.cluster().runningSilos());
+        await().atMost(TallyEnvironment.timeout()).until(() -> callers.calls() > 500);
+        this.cluster.addSilo();
+        int joinedAt = callers.calls();
+        await().atMost(TallyEnvironment.timeout()).until(() -> callers.calls() > joinedAt + 2_000);
+        callers.close();
+
+        assertThat(callers.failures()).isEmpty();
+        assertThat(this.environment.duplicates()).isEmpty();
+        Map<String, String> after = owners();
+        List<String> moved = this.ids.stream().filter((id) -> !before.get(id).equals(after.get(id))).toList();
+        assertThat(moved).allSatisfy((id) -> assertThat(after.get(id)).isEqualTo("silo-3"));
+        assertThat(moved.size()).as("moved of %d", this.ids.size())
+            .isBetween(this.ids.size() / 10, this.ids.size() / 2);
+        for (String id : this.ids) {
+            assertThat(this.cluster.silo(1).get(Tally.class, id).total()).as(id).isEqualTo(callers.added(id));
+            assertThat(this.environment.activations(id)).as(id + ": " + this.environment.log())
+                .isEqualTo(moved.contains(id) ? 2 : 1);
+        }
+    }
+
+    @Test
+    void leavingSiloHandsItsActorsOverWithTheirStateAndNoFailedCall() throws Exception {
+        this.cluster = new TallyCluster(this.environment, 3);
+        this.ids.forEach((id) -> this.cluster.silo(0).get(Tally.class, id).add(1));
+        List<TestSilo> entryPoints = List.of(this.cluster.silo(0), this.cluster.silo(2));
+        Callers callers = new Callers(8, this.ids, () -> entryPoints);
+        await().atMost(TallyEnvironment.timeout()).until(() -> callers.calls() > 500);
+        this.cluster.cluster().stopSilo(1);
+        int stoppedAt = callers.calls();
+        await().atMost(TallyEnvironment.timeout()).until(() -> callers.calls() > stoppedAt + 2_000);
+        callers.close();
+
+        assertThat(callers.failures()).isEmpty();
+        assertThat(this.environment.duplicates()).isEmpty();
+        assertThat(this.cluster.cluster().membership().read().silo("silo-1").orElseThrow().status())
+            .isEqualTo(SiloStatus.DEAD);
+        assertThat(this.cluster.silo(1).runtime().activationCount()).isZero();
+        for (String id : this.ids) {
+            assertThat(this.cluster.silo(0).get(Tally.class, id).total()).as(id).isEqualTo(1 + callers.added(id));
+        }
+    }
+
+    @Test
+    void callSentWithAnOldViewIsPassedOnToTheNewOwner() {
+        this.cluster = new TallyCluster(this.environment, 3);
+        TestSilo stale = this.cluster.silo(0);
+        stale.holdViews();
+        this.cluster.addSilo();
+        String id = TallyCluster.idWhere((candidate) -> this.cluster.ownerOf(candidate, stale).equals("silo-1")
+                && this.cluster.ownerOf(candidate, this.cluster.silo(1)).equals("silo-3"));
+        assertThat(stale.get(Tally.class, id).where()).isEqualTo("silo-3");
+        assertThat(this.environment.activations(id)).isEqualTo(1);
+        assertThat(stale.routing().view().version()).isLessThan(this.cluster.silo(1).routing().view().version());
+        stale.releaseViews();
+    }
+
+    @Test
+    void siloDeclaredDeadWhileRunningStopsServingAndDropsItsActivations() {
+        this.cluster = new TallyCluster(this.environment, 2);
+        String id = this.cluster.idOwnedBy("silo-1");
+        assertThat(this.cluster.silo(0).get(Tally.class, id).add(5)).isEqualTo(5);
+        this.cluster.cluster().declareDead(1);
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.cluster.silo(1).runtime().activationCount() == 0);
+        assertThat(this.cluster.silo(1).views().isServing()).isFalse();
+        assertThat(this.cluster.silo(1).get(Tally.class, id).add(1)).as("routed to silo-0 from the zombie")
+            .isEqualTo(6);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    @Test
+    void newOwnerActivatesAnActorOnlyOnceItsPreviousOwnerHasDeactivatedIt() {
+        this.cluster = new TallyCluster(this.environment, 3);
+        String id = TallyCluster.idWhere((candidate) -> this.cluster.ownerOf(candidate).equals("silo-1")
+                && ownerOnceJoined(candidate, "silo-3").equals("silo-3"));
+        Tally tally = this.cluster.silo(0).get(Tally.class, id);
+        tally.add(5);
+        CompletableFuture<String> held = CompletableFuture.supplyAsync(() -> tally.hold("slow"));
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("slow"));
+        this.cluster.addSilo();
+        CompletableFuture<Long> next = CompletableFuture.supplyAsync(() -> tally.add(1));
+        await().during(Duration.ofMillis(300))
+            .atMost(TallyEnvironment.timeout())
+            .until(() -> !next.isDone() && this.environment.activations(id) == 1);
+        this.environment.open("slow");
+        assertThat(held).succeedsWithin(TallyEnvironment.timeout()).isEqualTo("silo-1");
+        assertThat(next).succeedsWithin(TallyEnvironment.timeout()).isEqualTo(6L);
+        assertThat(tally.where()).isEqualTo("silo-3");
+        assertThat(this.environment.duplicates()).isEmpty();
+        assertThat(this.environment.log()).containsExactly("activate " + id + " on silo-1",
+                "deactivate " + id + " on silo-1 (HANDOFF)", "activate " + id + " on silo-3");
+    }
+
+    @Test
+    void newOwnerThatCannotReachThePreviousOwnerRefusesTheActivationUntilItCan() {
+        this.cluster = new TallyCluster(this.environment, 3);
+        String id = TallyCluster.idWhere((candidate) -> this.cluster.ownerOf(candidate).equals("silo-1")
+                && ownerOnceJoined(candidate, "silo-3").equals("silo-3"));
+        Tally tally = this.cluster.silo(0).get(Tally.class, id);
+        this.cluster.cluster().network().cut("silo-3", "silo-1");
+        this.cluster.addSilo();
+        assertThatExceptionOfType(SiloUnavailableException.class).isThrownBy(tally::where)
+            .withMessageContaining("Tally/" + id)
+            .withMessageContaining("silo-1")
+            .withMessageContaining("did not confirm");
+        this.cluster.cluster().network().heal("silo-3", "silo-1");
+        assertThat(tally.where()).isEqualTo("silo-3");
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /** The owner of a tally once a silo of that id has joined the silos of the current view. */
+    private String ownerOnceJoined(String id, String joining) {
+        ClusterView view = this.cluster.silo(0).routing().view();
+        SiloEntry some = view.membership().silos().values().iterator().next();
+        List<SiloEntry> entries = new ArrayList<>(view.membership().silos().values());
+        entries.add(new SiloEntry(joining, some.address(), some.startTime(), SiloStatus.ACTIVE, some.lastHeartbeat(),
+                99, some.actorTypes(), List.of()));
+        ClusterView joined = ClusterView.of(MembershipSnapshot.of(view.version() + 1, entries),
+                view.ring().virtualNodes());
+        return new HashPlacementDirector().ownerOf(new ActorAddress("Tally", id), joined);
+    }
+
+    private Map<String, String> owners() {
+        return this.ids.stream().collect(Collectors.toMap(Function.identity(), (id) -> this.cluster.ownerOf(id)));
+    }
+}

@@ -1,0 +1,33 @@
+package dev.quark.testkit.cluster;
+
+import java.util.concurrent.CompletableFuture;
+
+import dev.quark.actor.Actor;
+import dev.quark.actor.OneWay;
+
+/**
+ * A counter that knows where it runs, for the cluster tests.
+ */
+public interface Tally extends Actor {
+
+    long add(long amount);
+
+    long total();
+
+    CompletableFuture<Long> addAsync(long amount);
+
+    @OneWay
+    void addOneWay(long amount);
+
+    /** Returns the silo the actor runs on. */
+    String where();
+
+    /** Waits until the test opens the gate, then returns the silo the actor runs on. */
+    String hold(String gate);
+
+    /** Calls {@code callBack} on another tally, which calls this one back: a chain across silos. */
+    String callThrough(String otherId);
+
+    /** Calls {@code where()} on the caller, from inside this turn. */
+    String callBack(String callerId);
+}

@@ -1,0 +1,82 @@
+package dev.quark.testkit.cluster;
+
+import java.util.concurrent.CompletableFuture;
+
+import dev.quark.actor.AbstractActor;
+import dev.quark.actor.DeactivationReason;
+import dev.quark.actor.QuarkActor;
+
+/**
+ * Keeps its total in the environment's store, loaded on activation and saved on deactivation, as an actor
+ * with persistent state would; records its activations.
+ */
+@QuarkActor
+public class TallyActor extends AbstractActor implements Tally {
+
+    private final TallyEnvironment environment;
+
+    private final String siloId;
+
+    private long total;
+
+    public TallyActor(TallyEnvironment environment, String siloId) {
+        this.environment = environment;
+        this.siloId = siloId;
+    }
+
+    @Override
+    protected void onActivate() {
+        this.environment.activated(actorId(), this.siloId);
+        this.total = this.environment.load(actorId());
+    }
+
+    @Override
+    protected void onDeactivate(DeactivationReason reason) {
+        this.environment.save(actorId(), this.total);
+        this.environment.deactivated(actorId(), this.siloId, reason);
+    }
+
+    @Override
+    public long add(long amount) {
+        this.total += amount;
+        return this.total;
+    }
+
+    @Override
+    public long total() {
+        return this.total;
+    }
+
+    @Override
+    public CompletableFuture<Long> addAsync(long amount) {
+        return CompletableFuture.completedFuture(add(amount));
+    }
+
+    @Override
+    public void addOneWay(long amount) {
+        add(amount);
+    }
+
+    @Override
+    public String where() {
+        return this.siloId;
+    }
+
+    @Override
+    public String hold(String gate) {
+        this.environment.await(gate);
+        return this.siloId;
+    }
+
+    @Override
+    public String callThrough(String otherId) {
+        String back = this.environment.actors(this.siloId).get(Tally.class, otherId).callBack(actorId());
+        return actorId() + "@" + this.siloId + " -> " + back;
+    }
+
+    @Override
+    public String callBack(String callerId) {
+        String caller = this.environment.actors(this.siloId).get(Tally.class, callerId).where();
+        return actorId() + "@" + this.siloId + " -> " + callerId + "@" + caller;
+    }
+}

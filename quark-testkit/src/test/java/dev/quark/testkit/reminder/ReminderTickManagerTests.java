@@ -1,0 +1,435 @@
+package dev.quark.testkit.reminder;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.quark.actor.ReminderSchedule;
+import dev.quark.reminder.DueReminders;
+import dev.quark.reminder.ReminderBucketSet;
+import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderEntry;
+import dev.quark.reminder.ReminderKey;
+import dev.quark.reminder.ReminderMetrics;
+import dev.quark.reminder.ReminderOutcome;
+import dev.quark.reminder.ReminderRegistry;
+import dev.quark.reminder.ReminderSettings;
+import dev.quark.reminder.ReminderTable;
+import dev.quark.reminder.ReminderTick;
+import dev.quark.reminder.ReminderTickManager;
+import dev.quark.reminder.ReminderUpdate;
+import dev.quark.reminder.memory.InMemoryReminderTable;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.ActorRuntime;
+import dev.quark.testkit.ActorTestKit;
+import dev.quark.testkit.ManualClock;
+import dev.quark.testkit.ManualScheduler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class ReminderTickManagerTests {
+
+    private static final Instant START = ManualClock.DEFAULT_START;
+
+    private final ManualClock clock = new ManualClock();
+
+    private final PagerEnvironment environment = new PagerEnvironment(this.clock);
+
+    private final InMemoryReminderTable memory = new InMemoryReminderTable();
+
+    private final RecordingTable table = new RecordingTable(this.memory);
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable closeable : this.closeables.reversed()) {
+            closeable.close();
+        }
+    }
+
+    private ActorTestKit kit(ReminderSettings settings) {
+        ActorTestKit kit = ActorTestKit.builder()
+            .clock(this.clock)
+            .actor(PagerActor.class, () -> new PagerActor(this.environment))
+            .reminders(this.table, settings)
+            .runtime((runtime) -> runtime.idleTimeout(Duration.ofDays(400)))
+            .build();
+        this.closeables.add(kit);
+        return kit;
+    }
+
+    private ActorTestKit kit() {
+        return kit(ReminderSettings.DEFAULTS);
+    }
+
+    @Test
+    void ticksFollowTheFirstTickThenTheSubSecondPeriodInVirtualTime() {
+        ActorTestKit kit = kit();
+        kit.get(Pager.class, "p").every("fast", Duration.ofMillis(250));
+        kit.advanceTime(Duration.ofMillis(249));
+        assertThat(this.environment.log()).isEmpty();
+        kit.advanceTime(Duration.ofMillis(751));
+        assertThat(this.environment.log()).containsExactly("p/fast@250", "p/fast@500", "p/fast@750", "p/fast@1000");
+        assertThat(kit.reminders().stats().delivered()).isEqualTo(4);
+        assertThat(this.memory.find(key("p", "fast")).orElseThrow().tick())
+            .isEqualTo(ReminderTick.first(START.plusMillis(1250), 5));
+    }
+
+    @Test
+    void repeatCountAndEndRemoveTheReminderAfterItsLastTick() {
+        ActorTestKit kit = kit();
+        kit.get(Pager.class, "p").page("three", ReminderSchedule.every(Duration.ofSeconds(1)).times(3));
+        kit.get(Pager.class, "p").page("ends", ReminderSchedule.every(Duration.ofSeconds(2)).until(START.plusSeconds(5)));
+        kit.advanceTime(Duration.ofSeconds(10));
+        assertThat(this.environment.log()).containsExactlyInAnyOrder("p/three@1000", "p/three@2000", "p/ends@2000",
+                "p/three@3000", "p/ends@4000");
+        assertThat(this.memory.size()).isZero();
+        assertThat(kit.get(Pager.class, "p").reminderCount()).isZero();
+    }
+
+    @Test
+    void cronRemindersTickAtTheirCalendarInstants() {
+        ActorTestKit kit = kit(ReminderSettings.builder().lookahead(Duration.ofDays(2)).refreshInterval(Duration.ofDays(1))
+            .build());
+        kit.get(Pager.class, "p").page("monthly", ReminderSchedule.cron("@monthly", ZoneOffset.UTC));
+        kit.advanceTime(Duration.ofDays(62));
+        assertThat(this.environment.statuses()).extracting((status) -> status.scheduledAt())
+            .containsExactly(Instant.parse("2026-02-01T00:00:00Z"), Instant.parse("2026-03-01T00:00:00Z"));
+    }
+
+    @Test
+    void aTickThatWouldStartWhileThePreviousRunsIsSkippedAndCounted() {
+        ActorTestKit kit = kit();
+        this.environment.on("p/slow", (actor, status) -> this.clock.advance(Duration.ofMillis(250)));
+        kit.get(Pager.class, "p").every("slow", Duration.ofMillis(100));
+        kit.advanceTime(Duration.ofMillis(1000));
+        assertThat(this.environment.log()).containsExactly("p/slow@100", "p/slow@400", "p/slow@700", "p/slow@1000");
+        assertThat(kit.reminders().stats().skipped()).as("200, 300, 500, 600, 800, 900, 1100, 1200").isEqualTo(8);
+        assertThat(kit.reminders().stats().missed()).isZero();
+    }
+
+    @Test
+    void aFailingPeriodicTickIsLoggedAndCountedAndTheScheduleGoesOn() {
+        ActorTestKit kit = kit();
+        this.environment.on("p/flaky", (actor, status) -> {
+            throw new IllegalStateException("tick " + status.scheduledAt() + " failed");
+        });
+        kit.get(Pager.class, "p").every("flaky", Duration.ofSeconds(1));
+        kit.advanceTime(Duration.ofSeconds(3));
+        assertThat(this.environment.log()).containsExactly("p/flaky@1000", "p/flaky@2000", "p/flaky@3000");
+        assertThat(kit.reminders().stats().failed()).isEqualTo(3);
+        assertThat(kit.reminders().stats().delivered()).isZero();
+        assertThat(this.memory.find(key("p", "flaky")).orElseThrow().tick().scheduledAt()).isEqualTo(START.plusSeconds(4));
+    }
+
+    @Test
+    void aFailingOneShotIsRetriedWithBackoffUpToTheLimitThenRemoved() {
+        ActorTestKit kit = kit(ReminderSettings.builder().maxAttempts(3).initialBackoff(Duration.ofSeconds(1))
+            .maxBackoff(Duration.ofSeconds(10)).build());
+        this.environment.on("p/once", (actor, status) -> {
+            throw new IllegalStateException("attempt " + status.attempt() + " failed");
+        });
+        kit.get(Pager.class, "p").page("once", ReminderSchedule.once(Duration.ofSeconds(5)));
+        kit.advanceTime(Duration.ofMinutes(1));
+        assertThat(this.environment.log()).containsExactly("p/once@5000", "p/once@5000 fired 6000 #2",
+                "p/once@5000 fired 8000 #3");
+        assertThat(kit.reminders().stats().failed()).isEqualTo(3);
+        assertThat(kit.reminders().stats().abandoned()).isEqualTo(1);
+        assertThat(this.memory.size()).isZero();
+    }
+
+    @Test
+    void aOneShotThatSucceedsOnARetryIsRemoved() {
+        ActorTestKit kit = kit(ReminderSettings.builder().initialBackoff(Duration.ofSeconds(2)).build());
+        AtomicInteger failures = new AtomicInteger(1);
+        this.environment.on("p/once", (actor, status) -> {
+            if (failures.getAndDecrement() > 0) {
+                throw new IllegalStateException("first attempt fails");
+            }
+        });
+        kit.get(Pager.class, "p").page("once", ReminderSchedule.once(Duration.ofSeconds(1)));
+        kit.advanceTime(Duration.ofMinutes(1));
+        assertThat(this.environment.log()).containsExactly("p/once@1000", "p/once@1000 fired 3000 #2");
+        assertThat(this.memory.size()).isZero();
+    }
+
+    @Test
+    void reRegisteringFromInsideATickReplacesTheReminderOnceTheTickEnds() {
+        ActorTestKit kit = kit();
+        AtomicInteger ticks = new AtomicInteger();
+        this.environment.on("p/beat", (actor, status) -> {
+            if (ticks.incrementAndGet() == 1) {
+                actor.reRegister("beat", ReminderSchedule.every(Duration.ofSeconds(10)));
+            }
+        });
+        kit.get(Pager.class, "p").every("beat", Duration.ofSeconds(1));
+        kit.advanceTime(Duration.ofSeconds(25));
+        assertThat(this.environment.log()).containsExactly("p/beat@1000", "p/beat@11000", "p/beat@21000");
+    }
+
+    @Test
+    void unregisteringFromInsideATickStopsTheReminder() {
+        ActorTestKit kit = kit();
+        this.environment.on("p/beat", (actor, status) -> actor.unregister("beat"));
+        kit.get(Pager.class, "p").every("beat", Duration.ofSeconds(1));
+        kit.advanceTime(Duration.ofSeconds(10));
+        assertThat(this.environment.log()).containsExactly("p/beat@1000");
+        assertThat(this.memory.size()).isZero();
+    }
+
+    @Test
+    void remindersDueBeyondTheLookaheadWaitInTheTableUntilARefreshReadsThem() {
+        ActorTestKit kit = kit();
+        kit.get(Pager.class, "p").page("later", ReminderSchedule.once(Duration.ofHours(1)));
+        assertThat(kit.reminders().stats().waiting()).isZero();
+        kit.advanceTime(Duration.ofMinutes(59).plusSeconds(40));
+        assertThat(kit.reminders().stats().waiting()).isEqualTo(1);
+        kit.advanceTime(Duration.ofSeconds(20));
+        assertThat(this.environment.log()).containsExactly("p/later@3600000");
+    }
+
+    @Test
+    void aReminderWrittenToTheTableElsewhereIsFoundByTheNextRead() {
+        ActorTestKit kit = kit();
+        kit.get(Pager.class, "p").touch();
+        Instant due = START.plusSeconds(5);
+        this.memory.save(new ReminderEntry(key("p", "remote"), 77, ReminderSchedule.onceAt(due), new byte[0],
+                ReminderTick.first(due, 1)));
+        kit.advanceTime(Duration.ofSeconds(9));
+        assertThat(this.environment.log()).isEmpty();
+        kit.advanceTime(Duration.ofSeconds(1));
+        assertThat(this.environment.log()).containsExactly("p/remote@5000 fired 10000");
+    }
+
+    @Test
+    void aReminderRemovedFromTheTableElsewhereIsDroppedByTheNextRead() {
+        ActorTestKit kit = kit();
+        kit.get(Pager.class, "p").page("gone", ReminderSchedule.once(Duration.ofSeconds(25)));
+        assertThat(kit.reminders().stats().waiting()).isEqualTo(1);
+        this.memory.delete(key("p", "gone"));
+        kit.advanceTime(Duration.ofSeconds(30));
+        assertThat(this.environment.log()).isEmpty();
+    }
+
+    @Test
+    void aFailedReadIsRetriedAtTheNextRefresh() {
+        ActorTestKit kit = kit();
+        kit.get(Pager.class, "p").touch();
+        this.memory.save(new ReminderEntry(key("p", "r"), 1, ReminderSchedule.onceAt(START.plusSeconds(15)), new byte[0],
+                ReminderTick.first(START.plusSeconds(15), 1)));
+        this.table.failReads.set(1);
+        kit.advanceTime(Duration.ofSeconds(10));
+        assertThat(kit.reminders().stats().waiting()).isZero();
+        kit.advanceTime(Duration.ofSeconds(10));
+        assertThat(this.environment.log()).containsExactly("p/r@15000 fired 20000");
+    }
+
+    @Test
+    void writesOfNextTicksGoInBatches() throws Exception {
+        ActorTestKit kit = kit(ReminderSettings.builder().maxBatch(20).build());
+        for (int i = 0; i < 50; i++) {
+            kit.get(Pager.class, "p" + i).every("beat", Duration.ofMinutes(1));
+        }
+        CountDownLatch gate = new CountDownLatch(1);
+        this.table.gate.set(gate);
+        CompletableFuture<Void> advancing = CompletableFuture.runAsync(() -> kit.advanceTime(Duration.ofMinutes(1)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> kit.reminders().stats().delivered() == 50);
+        gate.countDown();
+        advancing.get(30, TimeUnit.SECONDS);
+        assertThat(this.table.batches).allMatch((size) -> size <= 20);
+        assertThat(this.table.batches.stream().mapToInt(Integer::intValue).sum()).isEqualTo(50);
+        assertThat(this.table.batches).hasSizeLessThanOrEqualTo(4);
+        assertThat(this.memory.list(new ActorAddress("Pager", "p7")).getFirst().tick().scheduledAt())
+            .isEqualTo(START.plus(Duration.ofMinutes(2)));
+    }
+
+    @Test
+    void aBatchTheTableRefusedIsWrittenAgainWhileTicksGoOnFromMemory() {
+        ActorTestKit kit = kit(ReminderSettings.builder().initialBackoff(Duration.ofSeconds(5)).build());
+        kit.get(Pager.class, "p").every("beat", Duration.ofSeconds(1));
+        this.table.failWrites.set(1);
+        kit.advanceTime(Duration.ofSeconds(1));
+        assertThat(this.memory.find(key("p", "beat")).orElseThrow().tick().number()).as("the write failed").isEqualTo(1);
+        kit.advanceTime(Duration.ofSeconds(7));
+        assertThat(this.environment.log()).hasSize(8);
+        assertThat(this.memory.find(key("p", "beat")).orElseThrow().tick().scheduledAt()).isEqualTo(START.plusSeconds(9));
+    }
+
+    @Test
+    void metricsCountOutcomesPerActorTypeAndRecordLateness() {
+        RecordingMetrics metrics = new RecordingMetrics();
+        Silo silo = silo(metrics, ReminderBucketOwnershipSwitch.all());
+        this.environment.on("p/fails", (actor, status) -> {
+            throw new IllegalStateException("no");
+        });
+        silo.runtime.get(Pager.class, "p").every("beat", Duration.ofSeconds(1));
+        silo.runtime.get(Pager.class, "p").every("fails", Duration.ofSeconds(2));
+        silo.scheduler.advance(Duration.ofSeconds(4));
+        assertThat(metrics.counts).containsEntry("Pager:DELIVERED", 4L).containsEntry("Pager:FAILED", 2L);
+        assertThat(metrics.lateness).hasSize(6).allMatch(Duration.ZERO::equals);
+    }
+
+    @Test
+    void ownershipChangesDropLostBucketsAndLoadGainedOnes() {
+        ReminderBucketOwnershipSwitch ownership = ReminderBucketOwnershipSwitch.all();
+        Silo silo = silo(ReminderMetrics.NONE, ownership);
+        silo.runtime.get(Pager.class, "p").every("beat", Duration.ofSeconds(1));
+        silo.scheduler.advance(Duration.ofSeconds(1));
+        int bucket = ReminderBuckets.of(new ActorAddress("Pager", "p"));
+        ownership.owned = ReminderBucketSet.all().minus(ReminderBucketSet.of(bucket));
+        silo.manager.ownershipChanged();
+        assertThat(silo.manager.ownedBuckets().size()).isEqualTo(1023);
+        silo.scheduler.advance(Duration.ofSeconds(5));
+        assertThat(this.environment.log()).containsExactly("p/beat@1000");
+        ownership.owned = ReminderBucketSet.all();
+        silo.manager.ownershipChanged();
+        silo.scheduler.advance(Duration.ZERO);
+        assertThat(this.environment.log()).as("the tick missed while nobody owned the bucket fires once")
+            .containsExactly("p/beat@1000", "p/beat@2000 fired 6000");
+        silo.scheduler.advance(Duration.ofSeconds(1));
+        assertThat(this.environment.log()).last().isEqualTo("p/beat@7000");
+    }
+
+    private Silo silo(ReminderMetrics metrics, ReminderBucketOwnershipSwitch ownership) {
+        ManualScheduler scheduler = new ManualScheduler(this.clock);
+        ReminderRegistry registry = new ReminderRegistry(this.table, this.clock);
+        ActorRuntime runtime = ActorRuntime.builder()
+            .actor(PagerActor.class, () -> new PagerActor(this.environment))
+            .clock(this.clock)
+            .scheduler(scheduler)
+            .reminders(registry)
+            .build();
+        this.closeables.add(runtime);
+        ReminderTickManager manager = ReminderTickManager.builder(this.table, runtime)
+            .registry(registry)
+            .metrics(metrics)
+            .ownership(ownership)
+            .build();
+        this.closeables.add(manager);
+        manager.start();
+        scheduler.runDueTasks();
+        return new Silo(runtime, scheduler, manager);
+    }
+
+    private static ReminderKey key(String pager, String name) {
+        return new ReminderKey(new ActorAddress("Pager", pager), name);
+    }
+
+    private record Silo(ActorRuntime runtime, ManualScheduler scheduler, ReminderTickManager manager) {
+    }
+
+    private static final class ReminderBucketOwnershipSwitch implements dev.quark.reminder.ReminderBucketOwnership {
+
+        volatile ReminderBucketSet owned = ReminderBucketSet.all();
+
+        static ReminderBucketOwnershipSwitch all() {
+            return new ReminderBucketOwnershipSwitch();
+        }
+
+        @Override
+        public ReminderBucketSet ownedBuckets() {
+            return this.owned;
+        }
+    }
+
+    private static final class RecordingMetrics implements ReminderMetrics {
+
+        final Map<String, Long> counts = new ConcurrentHashMap<>();
+
+        final List<Duration> lateness = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void ticks(String actorType, ReminderOutcome outcome, long count) {
+            this.counts.merge(actorType + ":" + outcome, count, Long::sum);
+        }
+
+        @Override
+        public void lateness(String actorType, Duration lateness) {
+            this.lateness.add(lateness);
+        }
+    }
+
+    /** A table that records write batches and fails or holds operations on demand. */
+    private static final class RecordingTable implements ReminderTable {
+
+        private final ReminderTable delegate;
+
+        final List<Integer> batches = new CopyOnWriteArrayList<>();
+
+        final AtomicLong failReads = new AtomicLong();
+
+        final AtomicLong failWrites = new AtomicLong();
+
+        final AtomicReference<CountDownLatch> gate = new AtomicReference<>();
+
+        RecordingTable(ReminderTable delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void save(ReminderEntry entry) {
+            this.delegate.save(entry);
+        }
+
+        @Override
+        public java.util.Optional<ReminderEntry> find(ReminderKey key) {
+            return this.delegate.find(key);
+        }
+
+        @Override
+        public List<ReminderEntry> list(ActorAddress actor) {
+            return this.delegate.list(actor);
+        }
+
+        @Override
+        public boolean delete(ReminderKey key) {
+            return this.delegate.delete(key);
+        }
+
+        @Override
+        public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+            if (this.failReads.getAndUpdate((left) -> Math.max(0, left - 1)) > 0) {
+                throw new IllegalStateException("read refused");
+            }
+            return this.delegate.due(buckets, before, limit);
+        }
+
+        @Override
+        public int apply(List<ReminderUpdate> updates) {
+            CountDownLatch held = this.gate.getAndSet(null);
+            if (held != null) {
+                try {
+                    held.await(10, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (this.failWrites.getAndUpdate((left) -> Math.max(0, left - 1)) > 0) {
+                throw new IllegalStateException("write refused");
+            }
+            this.batches.add(updates.size());
+            return this.delegate.apply(updates);
+        }
+
+        @Override
+        public long countDue(ReminderBucketSet buckets, Instant before) {
+            return this.delegate.countDue(buckets, before);
+        }
+    }
+}
