@@ -133,9 +133,56 @@ public final class OrchestrationExecutor {
         InstanceRecord instance = item.instance();
         ReplayContext context = new ReplayContext(instance.instanceId(), instance.name(), instance.execution(),
                 item.history(), incoming, this.converter, this.registry);
+        StepOutcome result = runCode(context, definition);
+        int replayed = context.replayedEvents();
+        return switch (result) {
+            case StepOutcome.Waiting waiting -> waiting(item, consumed, incoming, context, now);
+            case StepOutcome.Completed completed -> completed(item, consumed, incoming, context, completed.output(), now);
+            case StepOutcome.Failed failed -> failed(item, consumed, incoming, failed.failure(), replayed, now);
+            case StepOutcome.ContinuedAsNew continued -> continued(item, consumed, context, continued.input(), now);
+        };
+    }
+
+    /**
+     * Replays recorded events only, with no new ones, and says what the code did: the check behind
+     * {@code OrchestrationReplayer}. Nothing is written anywhere.
+     * @param instanceId the instance
+     * @param execution its execution
+     * @param history the recorded events
+     * @return what the code did
+     * @throws UnknownOrchestrationException when the history's orchestration is not registered
+     */
+    public ReplayReport replay(String instanceId, int execution, List<HistoryEvent> history) {
+        String name = history.stream()
+            .filter(ExecutionStarted.class::isInstance)
+            .map((event) -> ((ExecutionStarted) event).name())
+            .findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("The history of instance '" + instanceId
+                    + "' has no ExecutionStarted event"));
+        OrchestrationDefinition definition = this.registry.orchestration(name)
+            .orElseThrow(() -> new UnknownOrchestrationException(name, this.registry.orchestrationNames()));
+        ReplayContext context = new ReplayContext(instanceId, name, execution, history, List.of(), this.converter,
+                this.registry);
+        StepOutcome outcome = runCode(context, definition);
+        int replayed = context.replayedEvents();
+        return switch (outcome) {
+            case StepOutcome.Waiting waiting -> new ReplayReport(name, ReplayReport.Outcome.WAITING, null, replayed);
+            case StepOutcome.Completed completed -> new ReplayReport(name, ReplayReport.Outcome.COMPLETED, null,
+                    replayed);
+            case StepOutcome.Failed failed -> new ReplayReport(name, ReplayReport.Outcome.FAILED, failed.failure(),
+                    replayed);
+            case StepOutcome.ContinuedAsNew continued -> new ReplayReport(name, ReplayReport.Outcome.CONTINUED_AS_NEW,
+                    null, replayed);
+        };
+    }
+
+    /**
+     * Runs the code on a virtual thread of its own for at most the step timeout of real time.
+     */
+    private StepOutcome runCode(ReplayContext context, OrchestrationDefinition definition) {
         StepOutcome[] outcome = new StepOutcome[1];
         Thread thread = Thread.ofVirtual()
-            .name("quark-orchestration-" + instance.instanceId())
+            .name("quark-orchestration-" + context.instanceId())
             .unstarted(() -> outcome[0] = context.run(definition));
         thread.start();
         boolean finished;
@@ -147,7 +194,7 @@ public final class OrchestrationExecutor {
             thread.interrupt();
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while running a step of orchestration instance '"
-                    + instance.instanceId() + "'", ex);
+                    + context.instanceId() + "'", ex);
         }
         if (!finished) {
             String where = Stream.of(thread.getStackTrace())
@@ -156,17 +203,10 @@ public final class OrchestrationExecutor {
                 .collect(Collectors.joining("\n"));
             context.abandon();
             thread.interrupt();
-            return failed(item, consumed, incoming, new OrchestrationBlockedException(instance.name(),
-                    instance.instanceId(), this.stepTimeout, where), context.replayedEvents(), now);
+            return new StepOutcome.Failed(new OrchestrationBlockedException(context.name(), context.instanceId(),
+                    this.stepTimeout, where));
         }
-        StepOutcome result = outcome[0];
-        int replayed = context.replayedEvents();
-        return switch (result) {
-            case StepOutcome.Waiting waiting -> waiting(item, consumed, incoming, context, now);
-            case StepOutcome.Completed completed -> completed(item, consumed, incoming, context, completed.output(), now);
-            case StepOutcome.Failed failed -> failed(item, consumed, incoming, failed.failure(), replayed, now);
-            case StepOutcome.ContinuedAsNew continued -> continued(item, consumed, context, continued.input(), now);
-        };
+        return outcome[0];
     }
 
     private StepResult waiting(OrchestrationWorkItem item, List<Long> consumed, List<HistoryEvent> incoming,
