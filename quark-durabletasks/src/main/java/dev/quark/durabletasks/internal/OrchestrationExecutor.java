@@ -100,6 +100,11 @@ public final class OrchestrationExecutor {
             return Optional.of(new StepResult(unchanged(item, consumed), instance.name(), 0, false));
         }
         List<HistoryEvent> events = currentEvents(item);
+        if (events.isEmpty()) {
+            logger.debug("Dropping {} messages of earlier executions of orchestration instance '{}'", consumed.size(),
+                    instance.instanceId());
+            return Optional.of(new StepResult(unchanged(item, consumed), instance.name(), 0, false));
+        }
         Optional<ExecutionTerminated> termination = events.stream()
             .filter(ExecutionTerminated.class::isInstance)
             .map(ExecutionTerminated.class::cast)

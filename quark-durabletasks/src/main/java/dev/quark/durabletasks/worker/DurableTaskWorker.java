@@ -287,8 +287,13 @@ public final class DurableTaskWorker implements AutoCloseable {
             work.addAll(claimActivities());
         }
         catch (RuntimeException ex) {
-            logger.warn("Durable task worker '{}' could not look for work; trying again in {}", this.owner,
-                    this.pollInterval, ex);
+            if (isRunning()) {
+                logger.warn("Durable task worker '{}' could not look for work; trying again in {}", this.owner,
+                        this.pollInterval, ex);
+            }
+            else {
+                logger.debug("Durable task worker '{}' stopped while looking for work", this.owner, ex);
+            }
         }
         schedulePoll(this.clock.instant().plus(this.pollInterval));
         return CompletableFuture.allOf(work.toArray(CompletableFuture[]::new));

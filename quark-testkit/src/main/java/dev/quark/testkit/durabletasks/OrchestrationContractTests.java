@@ -446,6 +446,29 @@ public abstract class OrchestrationContractTests {
     }
 
     @Test
+    void messagesForAnEarlierExecutionAreDroppedWithoutATrace() {
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("restarting", Integer.class,
+                () -> (OrchestrationContext ctx, Integer n) -> {
+                    if (n == 0) {
+                        ctx.createTimer(Duration.ofMinutes(1));
+                        ctx.continueAsNew(1);
+                    }
+                    return ctx.waitForExternalEvent("done", String.class).await();
+                }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("restarting", 0, ScheduleOptions.instanceId(newInstanceId("stale")));
+        node.run();
+        List<HistoryEvent> before = node.client.getHistory(id);
+        assertThat(node.client.getState(id).orElseThrow().execution()).isEqualTo(2);
+        node.advance(Duration.ofMinutes(1).plus(POLL));
+        assertThat(node.client.getHistory(id)).isEqualTo(before);
+        assertThat(store().dueInstances(this.clock.instant(), 10_000)).doesNotContain(id);
+        node.client.raiseEvent(id, "done", "yes");
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("yes");
+    }
+
+    @Test
     void aReplayThatCallsAnotherActivityFailsTheInstanceNamingTheStepAndBothSides() {
         Node first = node("node-a", versioned((ctx) -> ctx.callActivity("echo", "a", String.class).await()));
         String id = first.client.schedule("versioned", null, ScheduleOptions.instanceId(newInstanceId("diverged")));
