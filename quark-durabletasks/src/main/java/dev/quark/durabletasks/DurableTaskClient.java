@@ -117,6 +117,27 @@ public interface DurableTaskClient {
     void terminate(String instanceId, @Nullable String reason);
 
     /**
+     * Suspends an instance at its next step: until it is resumed or terminated no step runs, and events, timers and
+     * activity results that arrive meanwhile wait (activities already running finish). Suspending a suspended instance
+     * changes nothing.
+     * @param instanceId the instance
+     * @param reason why, recorded; may be {@code null}
+     * @throws OrchestrationNotFoundException when the instance does not exist
+     * @throws OrchestrationStateException when the instance has finished
+     */
+    void suspend(String instanceId, @Nullable String reason);
+
+    /**
+     * Resumes a suspended instance: what waited is taken at its next steps. Resuming an instance that is not
+     * suspended changes nothing.
+     * @param instanceId the instance
+     * @param reason why, recorded; may be {@code null}
+     * @throws OrchestrationNotFoundException when the instance does not exist
+     * @throws OrchestrationStateException when the instance has finished
+     */
+    void resume(String instanceId, @Nullable String reason);
+
+    /**
      * Deletes a finished instance with its history.
      * @param instanceId the instance
      * @return whether it was deleted; {@code false} when it does not exist

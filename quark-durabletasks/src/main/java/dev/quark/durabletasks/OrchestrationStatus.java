@@ -14,14 +14,15 @@ package dev.quark.durabletasks;
  *   | next          |   \ continueAsNew     \ terminate |
  *   | execution     |    v                   v          v
  *   | starts        |  CONTINUED_AS_NEW     TERMINATED <+
- *   +---------------|----/
- *                   |
- *          +--------+---------+
- *          v                  v
- *      COMPLETED            FAILED
+ *   +---------------|----/                   ^
+ *                   |                        | terminate
+ *          +--------+---------+          SUSPENDED
+ *          v                  v         (suspend from PENDING or RUNNING;
+ *      COMPLETED            FAILED       resume goes back where it was)
  * </pre>
  * {@link #COMPLETED}, {@link #FAILED} and {@link #TERMINATED} are final: the instance takes no more events and
- * can be purged. {@link #CONTINUED_AS_NEW} lasts until the next execution's first step.
+ * can be purged. {@link #CONTINUED_AS_NEW} lasts until the next execution's first step; {@link #SUSPENDED} until
+ * the instance is resumed or terminated.
  */
 public enum OrchestrationStatus {
 
@@ -41,7 +42,13 @@ public enum OrchestrationStatus {
     TERMINATED,
 
     /** Its code called {@link OrchestrationContext#continueAsNew}; the next execution is about to start. */
-    CONTINUED_AS_NEW;
+    CONTINUED_AS_NEW,
+
+    /**
+     * Suspended through {@link DurableTaskClient#suspend}: no step runs (events, timers and activity results wait)
+     * until it is resumed or terminated.
+     */
+    SUSPENDED;
 
     /**
      * Returns whether the status is final.

@@ -22,6 +22,8 @@ import dev.quark.durabletasks.PayloadConversionException;
 import dev.quark.durabletasks.ScheduleOptions;
 import dev.quark.durabletasks.UnknownOrchestrationException;
 import dev.quark.durabletasks.history.EventRaised;
+import dev.quark.durabletasks.history.ExecutionResumed;
+import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
 import dev.quark.durabletasks.internal.InstanceIds;
@@ -192,6 +194,24 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
         if (!this.store.send(new TaskMessage(instanceId, TaskMessage.ANY_EXECUTION, new ExecutionTerminated(now, reason),
                 now))) {
             throw refused(instanceId, "terminate", "has finished");
+        }
+        this.workAdded.run();
+    }
+
+    @Override
+    public void suspend(String instanceId, @Nullable String reason) {
+        control(instanceId, "suspend", new ExecutionSuspended(this.clock.instant(), reason));
+    }
+
+    @Override
+    public void resume(String instanceId, @Nullable String reason) {
+        control(instanceId, "resume", new ExecutionResumed(this.clock.instant(), reason));
+    }
+
+    private void control(String instanceId, String operation, HistoryEvent event) {
+        Objects.requireNonNull(instanceId, "instanceId must not be null");
+        if (!this.store.send(new TaskMessage(instanceId, TaskMessage.ANY_EXECUTION, event, event.timestamp()))) {
+            throw refused(instanceId, operation, "has finished");
         }
         this.workAdded.run();
     }

@@ -19,7 +19,9 @@ import dev.quark.durabletasks.OrchestrationStatus;
 import dev.quark.durabletasks.UnknownOrchestrationException;
 import dev.quark.durabletasks.history.ExecutionCompleted;
 import dev.quark.durabletasks.history.ExecutionFailed;
+import dev.quark.durabletasks.history.ExecutionResumed;
 import dev.quark.durabletasks.history.ExecutionStarted;
+import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
 import dev.quark.durabletasks.history.OrchestratorStarted;
@@ -117,10 +119,21 @@ public final class OrchestrationExecutor {
                     null, parentMessages(instance, null, failure, now), List.of(), List.of(), now), instance.name(), 0,
                     false));
         }
+        if (instance.status() == OrchestrationStatus.SUSPENDED) {
+            return resumeOrWait(item, now);
+        }
+        Optional<ReceivedMessage> suspension = relevantMessages(item).stream()
+            .filter((message) -> message.message().event() instanceof ExecutionSuspended)
+            .findFirst();
+        if (suspension.isPresent()) {
+            return Optional.of(suspend(item, suspension.get(), now));
+        }
         List<HistoryEvent> incoming = new ArrayList<>();
         incoming.add(new OrchestratorStarted(now));
         events.stream().filter(ExecutionStarted.class::isInstance).findFirst().ifPresent(incoming::add);
-        events.stream().filter((event) -> !(event instanceof ExecutionStarted)).forEach(incoming::add);
+        events.stream()
+            .filter((event) -> !(event instanceof ExecutionStarted) && !(event instanceof ExecutionResumed))
+            .forEach(incoming::add);
         if (item.history().isEmpty() && !(incoming.size() > 1 && incoming.get(1) instanceof ExecutionStarted)) {
             logger.debug("Orchestration instance '{}' has messages but has not started yet", instance.instanceId());
             return Optional.empty();
@@ -131,6 +144,47 @@ public final class OrchestrationExecutor {
                     new UnknownOrchestrationException(instance.name(), this.registry.orchestrationNames()), 0, now));
         }
         return Optional.of(run(item, consumed, incoming, definition.get(), now));
+    }
+
+    /**
+     * Suspends a running or pending instance: records the suspension and takes only its message; the others wait
+     * until the instance is resumed.
+     */
+    private StepResult suspend(OrchestrationWorkItem item, ReceivedMessage suspension, Instant now) {
+        List<Long> consumed = new ArrayList<>(staleMessages(item));
+        consumed.add(suspension.id());
+        OrchestrationCommit commit = new OrchestrationCommit(item.instance().instanceId(), item.token(),
+                item.history().size(), List.of(suspension.message().event()), consumed, OrchestrationStatus.SUSPENDED,
+                null, null, false, null, List.of(), List.of(), List.of(), now);
+        return new StepResult(commit, item.instance().name(), 0, false);
+    }
+
+    /**
+     * A suspended instance takes only a resumption (terminations are handled before); without one, it only drops
+     * repeated suspensions and messages of earlier executions.
+     */
+    private static Optional<StepResult> resumeOrWait(OrchestrationWorkItem item, Instant now) {
+        InstanceRecord instance = item.instance();
+        List<ReceivedMessage> relevant = relevantMessages(item);
+        Optional<ReceivedMessage> resumption = relevant.stream()
+            .filter((message) -> message.message().event() instanceof ExecutionResumed)
+            .findFirst();
+        long upTo = resumption.map(ReceivedMessage::id).orElse(Long.MAX_VALUE);
+        List<Long> consumed = new ArrayList<>(staleMessages(item));
+        relevant.stream()
+            .filter((message) -> message.id() <= upTo && (message.message().event() instanceof ExecutionSuspended
+                    || message.message().event() instanceof ExecutionResumed))
+            .forEach((message) -> consumed.add(message.id()));
+        if (resumption.isEmpty()) {
+            return consumed.isEmpty() ? Optional.empty()
+                    : Optional.of(new StepResult(unchanged(item, consumed), instance.name(), 0, false));
+        }
+        boolean started = item.history().stream().anyMatch(ExecutionStarted.class::isInstance);
+        OrchestrationCommit commit = new OrchestrationCommit(instance.instanceId(), item.token(), item.history().size(),
+                List.of(resumption.get().message().event()), consumed,
+                started ? OrchestrationStatus.RUNNING : OrchestrationStatus.PENDING, null, null, false, null, List.of(),
+                List.of(), List.of(), now);
+        return Optional.of(new StepResult(commit, instance.name(), 0, false));
     }
 
     private StepResult run(OrchestrationWorkItem item, List<Long> consumed, List<HistoryEvent> incoming,
@@ -352,14 +406,30 @@ public final class OrchestrationExecutor {
      * The events of the messages for the current execution, in the order they were stored; the others are dropped.
      */
     private static List<HistoryEvent> currentEvents(OrchestrationWorkItem item) {
-        int execution = item.instance().execution();
+        return relevantMessages(item).stream().map((message) -> message.message().event()).toList();
+    }
+
+    /**
+     * The messages for the current execution, in the order they were stored.
+     */
+    private static List<ReceivedMessage> relevantMessages(OrchestrationWorkItem item) {
         return item.messages()
             .stream()
             .sorted(Comparator.comparingLong(ReceivedMessage::id))
-            .map(ReceivedMessage::message)
-            .filter((message) -> message.execution() == TaskMessage.ANY_EXECUTION || message.execution() == execution)
-            .map(TaskMessage::event)
+            .filter((message) -> isCurrent(item, message))
             .toList();
+    }
+
+    /**
+     * The ids of the messages for earlier executions.
+     */
+    private static List<Long> staleMessages(OrchestrationWorkItem item) {
+        return item.messages().stream().filter((message) -> !isCurrent(item, message)).map(ReceivedMessage::id).toList();
+    }
+
+    private static boolean isCurrent(OrchestrationWorkItem item, ReceivedMessage message) {
+        int execution = message.message().execution();
+        return execution == TaskMessage.ANY_EXECUTION || execution == item.instance().execution();
     }
 
     private record Work(List<TaskMessage> messages, List<ChildInstance> children, List<NewActivity> activities) {

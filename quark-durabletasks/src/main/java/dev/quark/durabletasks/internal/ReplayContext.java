@@ -35,7 +35,9 @@ import dev.quark.durabletasks.history.ContinuedAsNew;
 import dev.quark.durabletasks.history.EventRaised;
 import dev.quark.durabletasks.history.ExecutionCompleted;
 import dev.quark.durabletasks.history.ExecutionFailed;
+import dev.quark.durabletasks.history.ExecutionResumed;
 import dev.quark.durabletasks.history.ExecutionStarted;
+import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
 import dev.quark.durabletasks.history.OrchestratorStarted;
@@ -576,6 +578,10 @@ final class ReplayContext implements OrchestrationContext {
             case ExecutionFailed failed -> {
             }
             case ExecutionTerminated terminated -> {
+            }
+            case ExecutionSuspended suspended -> {
+            }
+            case ExecutionResumed resumed -> {
             }
             case ContinuedAsNew continued -> {
             }

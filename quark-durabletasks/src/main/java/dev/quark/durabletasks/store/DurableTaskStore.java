@@ -85,7 +85,8 @@ public interface DurableTaskStore {
     boolean purge(String instanceId);
 
     /**
-     * Finds instances with messages visible now, whose start time has come.
+     * Finds instances with messages visible now, whose start time has come; a {@code SUSPENDED} instance only when one
+     * of those messages resumes ({@code ExecutionResumed}) or terminates it.
      * @param now the caller's clock
      * @param limit the most ids to return
      * @return the ids, those whose oldest visible message is oldest first

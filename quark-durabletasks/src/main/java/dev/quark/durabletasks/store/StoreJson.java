@@ -12,7 +12,9 @@ import dev.quark.durabletasks.history.ContinuedAsNew;
 import dev.quark.durabletasks.history.EventRaised;
 import dev.quark.durabletasks.history.ExecutionCompleted;
 import dev.quark.durabletasks.history.ExecutionFailed;
+import dev.quark.durabletasks.history.ExecutionResumed;
 import dev.quark.durabletasks.history.ExecutionStarted;
+import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
 import dev.quark.durabletasks.history.OrchestratorStarted;
@@ -125,6 +127,8 @@ public final class StoreJson {
             case ExecutionCompleted completed -> putText(node, "output", completed.output());
             case ExecutionFailed failed -> node.set("failure", failure(failed.failure()));
             case ExecutionTerminated terminated -> putText(node, "reason", terminated.reason());
+            case ExecutionSuspended suspended -> putText(node, "reason", suspended.reason());
+            case ExecutionResumed resumed -> putText(node, "reason", resumed.reason());
             case ContinuedAsNew continued -> putText(node, "input", continued.input());
         }
         return mapper.writeValueAsString(node);
@@ -162,6 +166,8 @@ public final class StoreJson {
             case "ExecutionCompleted" -> new ExecutionCompleted(timestamp, text(node, "output"));
             case "ExecutionFailed" -> new ExecutionFailed(timestamp, failure(required(node, "failure")));
             case "ExecutionTerminated" -> new ExecutionTerminated(timestamp, text(node, "reason"));
+            case "ExecutionSuspended" -> new ExecutionSuspended(timestamp, text(node, "reason"));
+            case "ExecutionResumed" -> new ExecutionResumed(timestamp, text(node, "reason"));
             case "ContinuedAsNew" -> new ContinuedAsNew(timestamp, text(node, "input"));
             default -> throw new IllegalArgumentException("Unknown history event type '" + type + "' in " + json);
         };

@@ -17,7 +17,9 @@ import dev.quark.durabletasks.history.ContinuedAsNew;
 import dev.quark.durabletasks.history.EventRaised;
 import dev.quark.durabletasks.history.ExecutionCompleted;
 import dev.quark.durabletasks.history.ExecutionFailed;
+import dev.quark.durabletasks.history.ExecutionResumed;
 import dev.quark.durabletasks.history.ExecutionStarted;
+import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
 import dev.quark.durabletasks.history.OrchestratorStarted;
@@ -244,7 +246,8 @@ public abstract class DurableTaskStoreContractTests {
                 new SubOrchestrationCompleted(at, 5, "\"done\""), new SubOrchestrationFailed(at, 6, bare),
                 new VersionMarker(at, "add-fraud-check", 2), new ExecutionCompleted(at, "{\"total\":9.5}"),
                 new ExecutionFailed(at, failure), new ExecutionTerminated(at, "stop \"it\""),
-                new ExecutionTerminated(at, null), new ContinuedAsNew(at, "7"));
+                new ExecutionTerminated(at, null), new ExecutionSuspended(at, "audit"), new ExecutionResumed(at, null),
+                new ContinuedAsNew(at, "7"));
         store().commit(running(id, token, 0, events, ids(item)));
         assertThat(store().history(id)).containsExactlyElementsOf(events);
     }
@@ -334,6 +337,29 @@ public abstract class DurableTaskStoreContractTests {
                 List.of(), NOW));
         assertThat(store().instance(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
         assertThat(store().instance(missing)).isEmpty();
+    }
+
+    @Test
+    void aSuspendedInstanceIsDueOnlyForAResumptionOrATermination() {
+        String id = runningInstance("suspended");
+        FencingToken token = nextToken();
+        OrchestrationWorkItem item = store().claimInstance(id, token, NOW).orElseThrow();
+        store().commit(new OrchestrationCommit(id, token, item.instance().historyLength(),
+                List.of(new ExecutionSuspended(NOW, "audit")), List.of(), OrchestrationStatus.SUSPENDED, null, null,
+                false, null, List.of(), List.of(), List.of(), NOW));
+        assertThat(store().send(event(id, "waits", NOW))).isTrue();
+        assertThat(store().dueInstances(NOW, 10_000)).doesNotContain(id);
+        assertThat(store().send(new TaskMessage(id, TaskMessage.ANY_EXECUTION, new ExecutionResumed(NOW, null), NOW)))
+            .isTrue();
+        assertThat(store().dueInstances(NOW, 10_000)).contains(id);
+        String terminated = runningInstance("suspended-terminated");
+        FencingToken other = nextToken();
+        OrchestrationWorkItem second = store().claimInstance(terminated, other, NOW).orElseThrow();
+        store().commit(new OrchestrationCommit(terminated, other, second.instance().historyLength(), List.of(),
+                List.of(), OrchestrationStatus.SUSPENDED, null, null, false, null, List.of(), List.of(), List.of(), NOW));
+        assertThat(store().dueInstances(NOW, 10_000)).doesNotContain(terminated);
+        store().send(new TaskMessage(terminated, TaskMessage.ANY_EXECUTION, new ExecutionTerminated(NOW, null), NOW));
+        assertThat(store().dueInstances(NOW, 10_000)).contains(terminated);
     }
 
     @Test

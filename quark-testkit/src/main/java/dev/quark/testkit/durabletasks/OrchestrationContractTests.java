@@ -45,6 +45,8 @@ import dev.quark.durabletasks.UnknownActivityException;
 import dev.quark.durabletasks.UnknownOrchestrationException;
 import dev.quark.durabletasks.client.InstanceUpdates;
 import dev.quark.durabletasks.client.StoreDurableTaskClient;
+import dev.quark.durabletasks.history.ExecutionResumed;
+import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
 import dev.quark.durabletasks.history.TaskCompleted;
@@ -568,6 +570,49 @@ public abstract class OrchestrationContractTests {
         assertThatExceptionOfType(OrchestrationStateException.class)
             .isThrownBy(() -> node.client.terminate(id, "again"))
             .withMessage("Cannot terminate orchestration instance '" + id + "': it is TERMINATED and has finished");
+    }
+
+    @Test
+    void aSuspendedInstanceTakesNothingUntilItIsResumed() {
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("paused", String.class,
+                () -> (ctx, input) -> {
+                    ctx.createTimer(Duration.ofMinutes(5)).await();
+                    return ctx.waitForExternalEvent("note", String.class).await() + " at " + ctx.currentTime();
+                }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("paused", null, ScheduleOptions.instanceId(newInstanceId("suspended")));
+        node.run();
+        node.client.suspend(id, "audit");
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.SUSPENDED);
+        node.client.raiseEvent(id, "note", "hello");
+        node.advance(Duration.ofMinutes(10));
+        List<HistoryEvent> suspended = node.client.getHistory(id);
+        assertThat(suspended).last().isEqualTo(new ExecutionSuspended(this.clock.instant().minus(Duration.ofMinutes(10)),
+                "audit"));
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.SUSPENDED);
+        Instant resumedAt = this.clock.instant();
+        node.client.resume(id, "audit done");
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("hello at " + resumedAt);
+        assertThat(node.client.getHistory(id)).contains(new ExecutionResumed(resumedAt, "audit done"));
+    }
+
+    @Test
+    void aSuspendedInstanceCanBeTerminatedAndAFinishedOneNotSuspended() {
+        Node node = node("node-a", approvals());
+        String id = node.client.schedule("approval", "x", ScheduleOptions.instanceId(newInstanceId("suspend-stop")));
+        node.run();
+        node.client.suspend(id, null);
+        node.run();
+        node.client.terminate(id, "dropped");
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.TERMINATED);
+        assertThatExceptionOfType(OrchestrationStateException.class).isThrownBy(() -> node.client.suspend(id, null))
+            .withMessageContaining("TERMINATED");
+        assertThatExceptionOfType(OrchestrationStateException.class).isThrownBy(() -> node.client.resume(id, null));
     }
 
     @Test

@@ -217,6 +217,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
     public List<String> dueInstances(Instant now, int limit) {
         return this.jdbc.sql("select m.instance_id from " + this.messages + " m join " + this.instances
                 + " i on i.instance_id = m.instance_id where m.visible_at <= ? and i.start_at <= ?"
+                + " and (i.status <> 'SUSPENDED' or m.event_type in ('ExecutionResumed', 'ExecutionTerminated'))"
                 + " group by m.instance_id order by min(m.id) limit ?")
             .params(args(timestamp(now), timestamp(now), limit))
             .query((row, number) -> Objects.requireNonNull(row.getString(1)))

@@ -14,7 +14,9 @@ import java.util.TreeMap;
 
 import dev.quark.durabletasks.OrchestrationQuery;
 import dev.quark.durabletasks.OrchestrationStatus;
+import dev.quark.durabletasks.history.ExecutionResumed;
 import dev.quark.durabletasks.history.ExecutionStarted;
+import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
 import dev.quark.durabletasks.store.ActivityWorkItem;
 import dev.quark.durabletasks.store.ChildInstance;
@@ -149,7 +151,10 @@ public class InMemoryDurableTaskStore implements DurableTaskStore {
                     break;
                 }
                 Instance instance = this.instances.get(message.instanceId());
-                if (!message.visibleAt().isAfter(now) && instance != null && !instance.record.startAt().isAfter(now)) {
+                if (!message.visibleAt().isAfter(now) && instance != null && !instance.record.startAt().isAfter(now)
+                        && (instance.record.status() != OrchestrationStatus.SUSPENDED
+                                || message.event() instanceof ExecutionResumed
+                                || message.event() instanceof ExecutionTerminated)) {
                     due.add(message.instanceId());
                 }
             }
