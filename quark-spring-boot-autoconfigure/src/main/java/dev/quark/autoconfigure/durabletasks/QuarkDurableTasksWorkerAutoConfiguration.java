@@ -65,8 +65,8 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "quark.durabletasks.worker.enabled", matchIfMissing = true)
-    DurableTaskWorkerLifecycle quarkDurableTaskWorkerLifecycle(DurableTaskWorker worker) {
-        return new DurableTaskWorkerLifecycle(worker);
+    DurableTaskWorkerLifecycle quarkDurableTaskWorkerLifecycle(DurableTaskWorker worker, DurableTaskRegistry registry) {
+        return new DurableTaskWorkerLifecycle(worker, registry);
     }
 
     @Bean
@@ -74,11 +74,12 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
     DurableTaskClient quarkDurableTaskClient(DurableTaskStore store, PayloadConverter converter,
             ObjectProvider<DurableTaskRegistry> registry, InstanceUpdates updates, ObjectProvider<Clock> clock,
             ObjectProvider<DurableTaskWorker> worker, QuarkDurableTasksProperties properties) {
-        // With a worker here, names and inputs are checked against what it runs; without one, workers elsewhere
-        // decide. The registry and the worker are looked up late: activities may use the client.
-        boolean local = properties.getWorker().isEnabled();
-        return StoreDurableTaskClient.withRegistryLookup(store, converter, clock.getIfUnique(Clock::systemUTC),
-                () -> local ? registry.getIfAvailable() : null, () -> worker.ifAvailable(DurableTaskWorker::wake),
-                updates);
+        // With a worker running here, names and inputs are checked against what it runs; without one, workers
+        // elsewhere decide. The registry and the worker are looked up late: activities may use the client.
+        boolean enabled = properties.getWorker().isEnabled();
+        return StoreDurableTaskClient.withRegistryLookup(store, converter, clock.getIfUnique(Clock::systemUTC), () -> {
+            DurableTaskRegistry known = enabled ? registry.getIfAvailable() : null;
+            return (known != null && DurableTaskWorkerLifecycle.hasWork(known)) ? known : null;
+        }, () -> worker.ifAvailable(DurableTaskWorker::wake), updates);
     }
 }

@@ -9,7 +9,7 @@ import org.springframework.boot.health.contributor.Health;
 
 /**
  * Reports durable tasks: {@code UP} when the store answers (it reads an instance that never exists) and the worker,
- * if this application has one, runs; {@code DOWN} with the error when the store cannot be reached or its tables read,
+ * if this application has one and anything for it to run, runs; {@code DOWN} with the error when the store cannot be reached or its tables read,
  * or when the worker has stopped. Details: the store, the worker's owner and how many steps and activity attempts it
  * runs now.
  */
@@ -22,10 +22,19 @@ public class DurableTasksHealthIndicator extends AbstractHealthIndicator {
 
     private final @Nullable DurableTaskWorker worker;
 
-    public DurableTasksHealthIndicator(DurableTaskStore store, @Nullable DurableTaskWorker worker) {
+    private final boolean hasWork;
+
+    /**
+     * Creates the indicator.
+     * @param store the store
+     * @param worker this application's worker, {@code null} when it has none
+     * @param hasWork whether the application has orchestrations or activities, without which the worker does not run
+     */
+    public DurableTasksHealthIndicator(DurableTaskStore store, @Nullable DurableTaskWorker worker, boolean hasWork) {
         super("Quark durable tasks health check failed");
         this.store = store;
         this.worker = worker;
+        this.hasWork = hasWork;
     }
 
     @Override
@@ -38,7 +47,7 @@ public class DurableTasksHealthIndicator extends AbstractHealthIndicator {
             return;
         }
         builder.withDetail("worker", running.owner()).withDetail("activeWork", running.activeWork());
-        if (running.isRunning()) {
+        if (running.isRunning() || !this.hasWork) {
             builder.up();
         }
         else {

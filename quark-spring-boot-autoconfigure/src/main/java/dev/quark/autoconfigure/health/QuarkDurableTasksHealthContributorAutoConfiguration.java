@@ -1,6 +1,7 @@
 package dev.quark.autoconfigure.health;
 
 import dev.quark.autoconfigure.durabletasks.QuarkDurableTasksWorkerAutoConfiguration;
+import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.worker.DurableTaskWorker;
 
@@ -25,7 +26,8 @@ public final class QuarkDurableTasksHealthContributorAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean(name = "quarkDurableTasksHealthIndicator")
     DurableTasksHealthIndicator quarkDurableTasksHealthIndicator(DurableTaskStore store,
-            ObjectProvider<DurableTaskWorker> worker) {
-        return new DurableTasksHealthIndicator(store, worker.getIfAvailable());
+            ObjectProvider<DurableTaskWorker> worker, DurableTaskRegistry registry) {
+        return new DurableTasksHealthIndicator(store, worker.getIfAvailable(),
+                !registry.orchestrationNames().isEmpty() || !registry.activityNames().isEmpty());
     }
 }

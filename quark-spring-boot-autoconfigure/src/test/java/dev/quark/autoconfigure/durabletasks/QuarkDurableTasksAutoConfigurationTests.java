@@ -80,6 +80,19 @@ class QuarkDurableTasksAutoConfigurationTests {
     }
 
     @Test
+    void withoutOrchestrationsOrActivitiesTheWorkerDoesNotPollAndTheClientSchedulesForWorkersElsewhere() {
+        this.contextRunner.withConfiguration(AutoConfigurations.of(QuarkDurableTasksHealthContributorAutoConfiguration.class))
+            .run((context) -> {
+                assertThat(context.getBean(DurableTaskWorker.class).isRunning()).isFalse();
+                DurableTaskClient client = context.getBean(DurableTaskClient.class);
+                assertThat(client.getState(client.schedule("deployed-elsewhere", null)).orElseThrow().status())
+                    .isEqualTo(OrchestrationStatus.PENDING);
+                assertThat(context.getBean(DurableTasksHealthIndicator.class).health(true).getStatus())
+                    .isEqualTo(Status.UP);
+            });
+    }
+
+    @Test
     void theWorkerStopsWithTheContext() {
         this.contextRunner.withUserConfiguration(Orders.class).run((context) -> {
             DurableTaskWorker worker = context.getBean(DurableTaskWorker.class);
