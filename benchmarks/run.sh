@@ -6,7 +6,8 @@
 #   benchmarks/run.sh --full             the figures we commit: more and longer iterations
 #   benchmarks/run.sh --quick --only one-way,idle-memory
 #                                        a subset: request-response, request-response-async, one-way,
-#                                        one-way-async, idle-memory, idle-memory-async, churn, proxy-call
+#                                        one-way-async, idle-memory, idle-memory-async, churn, proxy-call,
+#                                        ring (Quark's hash ring: lookup cost, balance, keys moved)
 #
 # QUARK_BENCH_JVM_FLAGS replaces the flags of the measured JVMs (default: 8 GB heap, G1).
 set -euo pipefail

@@ -163,4 +163,13 @@ class PackageDependencyTests {
         .resideInAnyPackage("dev.quark.cluster.membership..", "dev.quark.cluster.transport..")
         .because("reminders use the ring's hash for their buckets; the cluster gives them bucket ownership through "
                 + "ReminderBucketOwnership");
+
+    @ArchTest
+    static final ArchRule hashRingDependsOnlyOnActorAddresses = classes().that()
+        .resideInAPackage("dev.quark.cluster.ring..")
+        .should()
+        .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
+            .or(resideInAnyPackage("dev.quark.cluster.ring..", "dev.quark.runtime")))
+        .because("the ring is pure arithmetic over silo ids and actor addresses (dev.quark.runtime.ActorAddress): "
+                + "membership, placement and the directory build on it, it knows none of them");
 }

@@ -24,6 +24,8 @@ import dev.quark.benchmarks.pekko.PekkoContender;
 import dev.quark.benchmarks.quark.ChurnWorkload;
 import dev.quark.benchmarks.quark.ProxyCallBenchmark;
 import dev.quark.benchmarks.quark.QuarkContender;
+import dev.quark.benchmarks.ring.RingBalance;
+import dev.quark.benchmarks.ring.RingLookupBenchmark;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
@@ -45,10 +47,11 @@ public final class BenchmarkMain {
 
     /**
      * The workloads in the order they run: those ending in {@code -async} call Quark in the {@link
-     * CallingStyle#ASYNC asynchronous style}, the others in the blocking one; the proxy-call one runs under JMH.
+     * CallingStyle#ASYNC asynchronous style}, the others in the blocking one; proxy-call and the ring's lookups
+     * run under JMH, the ring's balance in this JVM.
      */
     static final List<String> WORKLOADS = List.of("request-response", "request-response-async", "one-way",
-            "one-way-async", "idle-memory", "idle-memory-async", "churn", "proxy-call");
+            "one-way-async", "idle-memory", "idle-memory-async", "churn", "proxy-call", "ring");
 
     private static final JsonMapper json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
@@ -82,7 +85,14 @@ public final class BenchmarkMain {
                 continue;
             }
             if (workload.equals("proxy-call")) {
-                figures.addAll(runJmh(mode, flags));
+                System.err.println("proxy-call, quark (JMH)");
+                figures.addAll(runJmh(ProxyCallBenchmark.class, PROXY_CALL_KEYS, mode, flags));
+                continue;
+            }
+            if (workload.equals("ring")) {
+                System.err.println("ring, quark (JMH lookups, then balance)");
+                figures.addAll(runJmh(RingLookupBenchmark.class, RING_KEYS, mode, flags));
+                figures.addAll(RingBalance.run());
                 continue;
             }
             for (String contender : workload.equals("churn") ? List.of("quark") : List.of("quark", "pekko")) {
@@ -167,11 +177,19 @@ public final class BenchmarkMain {
         };
     }
 
-    private static List<Figure> runJmh(RunMode mode, List<String> flags) throws Exception {
-        System.err.println("proxy-call, quark (JMH)");
+    /** The figure key of each benchmark method of {@link ProxyCallBenchmark}. */
+    private static final Map<String, String> PROXY_CALL_KEYS = Map.of("directCall", "proxy.direct",
+            "proxyCallFromPlatformThread", "proxy.platform", "proxyCallFromVirtualThread", "proxy.virtual");
+
+    /** The figure key of each benchmark method of {@link RingLookupBenchmark}. */
+    private static final Map<String, String> RING_KEYS = Map.of("hashAndLookup", "ring.hash-lookup", "lookup",
+            "ring.lookup", "hash", "ring.hash");
+
+    private static List<Figure> runJmh(Class<?> benchmark, Map<String, String> keys, RunMode mode, List<String> flags)
+            throws Exception {
         TimeValue time = TimeValue.milliseconds(mode.jmhTime().toMillis());
         OptionsBuilder options = new OptionsBuilder();
-        options.include(ProxyCallBenchmark.class.getName() + "\\.")
+        options.include(benchmark.getName() + "\\.")
             .forks(1)
             .jvmArgs(flags.toArray(String[]::new))
             .warmupIterations(mode.jmhWarmups())
@@ -181,12 +199,10 @@ public final class BenchmarkMain {
         List<Figure> figures = new ArrayList<>();
         for (RunResult result : new Runner(options.build()).run()) {
             String method = result.getParams().getBenchmark();
-            String key = switch (method.substring(method.lastIndexOf('.') + 1)) {
-                case "directCall" -> "proxy.direct";
-                case "proxyCallFromPlatformThread" -> "proxy.platform";
-                case "proxyCallFromVirtualThread" -> "proxy.virtual";
-                default -> throw new IllegalStateException("Unexpected benchmark " + method);
-            };
+            String key = keys.get(method.substring(method.lastIndexOf('.') + 1));
+            if (key == null) {
+                throw new IllegalStateException("Unexpected benchmark " + method);
+            }
             Statistics statistics = result.getPrimaryResult().getStatistics();
             figures.add(new Figure(key, "quark",
                     new Stats(statistics.getMin(), statistics.getPercentile(50), statistics.getMax())));

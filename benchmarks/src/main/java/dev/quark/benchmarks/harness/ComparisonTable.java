@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.quark.benchmarks.ring.RingBalance;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -65,6 +66,23 @@ public final class ComparisonTable {
         rows.add(new Row("proxy.platform", "Uncontended call, platform-thread caller", "ns/call", false, null));
         rows.add(new Row("proxy.virtual", "Uncontended call, virtual-thread caller", "ns/call", false, null));
         rows.add(new Row("proxy.direct", "Direct method call, for scale", "ns/call", false, null));
+        rows.add(new Row("ring.hash-lookup", "Hash ring, owner of an actor address (100 silos × 150 points)", "ns/op",
+                false, null));
+        rows.add(new Row("ring.lookup", "  lookup of a hash alone", "ns/op", false, null));
+        rows.add(new Row("ring.hash", "  hash of an address alone", "ns/op", false, null));
+        for (int silos : RingBalance.SILO_COUNTS) {
+            rows.add(new Row("ring.balance." + silos, "Hash ring, max/mean load, 1 M keys, " + silos + " silos × "
+                    + RingBalance.VIRTUAL_NODES + " points (" + RingBalance.ID_SETS + " sets of silo ids)", "ratio",
+                    false, new Goal(false, false, 1.10)));
+        }
+        for (int points : RingBalance.MORE_VIRTUAL_NODES) {
+            rows.add(new Row("ring.balance.100.v" + points, "  the same, 100 silos × " + points + " points", "ratio",
+                    false, new Goal(false, false, 1.10)));
+        }
+        rows.add(new Row("ring.moved", "Hash ring, keys moved when a 4th silo joins 3 (ideal 0.25)", "fraction",
+                false, null));
+        rows.add(new Row("ring.moved.between-old", "  keys moved between the 3 old silos", "keys", false,
+                new Goal(false, false, 0)));
         return List.copyOf(rows);
     }
 
@@ -137,8 +155,8 @@ public final class ComparisonTable {
             Boolean met = line.met();
             table.append("| ").append(row.label().startsWith("  ") ? "&nbsp;&nbsp;" + row.label().strip() : row.label())
                 .append(" | ").append(row.unit())
-                .append(" | ").append(cell(line.quark()))
-                .append(" | ").append((line.pekko() != null) ? cell(line.pekko()) : "–")
+                .append(" | ").append(cell(line.quark(), row.unit()))
+                .append(" | ").append((line.pekko() != null) ? cell(line.pekko(), row.unit()) : "–")
                 .append(" | ").append((line.ratio() != null) ? String.format(Locale.ROOT, "%.2f×", line.ratio()) : "–")
                 .append(" | ").append((row.goal() != null) ? row.goal().toString() : "")
                 .append(" | ").append((met == null) ? "" : (met ? "met" : "**not met**"))
@@ -156,8 +174,17 @@ public final class ComparisonTable {
         return null;
     }
 
-    private static String cell(Stats stats) {
-        return format(stats.median()) + " (" + format(stats.min()) + "–" + format(stats.max()) + ")";
+    private static String cell(Stats stats, String unit) {
+        return format(stats.median(), unit) + " (" + format(stats.min(), unit) + "–" + format(stats.max(), unit) + ")";
+    }
+
+    /** Ratios and fractions near 1 differ in the third decimal; every other unit is formatted by magnitude. */
+    private static String format(double value, String unit) {
+        return switch (unit) {
+            case "ratio" -> String.format(Locale.ROOT, "%.3f", value);
+            case "fraction" -> String.format(Locale.ROOT, "%.4f", value);
+            default -> format(value);
+        };
     }
 
     static String format(double value) {

@@ -49,6 +49,15 @@ public record ClusterView(MembershipSnapshot membership, HashRing ring) {
     }
 
     /**
+     * Returns the incarnation of the membership table this view was built from; a version means something
+     * only within one incarnation, so calls should carry both.
+     * @return the table's incarnation
+     */
+    public String incarnation() {
+        return this.membership.incarnation();
+    }
+
+    /**
      * Returns one silo's entry.
      * @param siloId the silo
      * @return its entry, empty when the snapshot has none

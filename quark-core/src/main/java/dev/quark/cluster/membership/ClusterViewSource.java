@@ -31,8 +31,23 @@ public interface ClusterViewSource {
 
     /**
      * Asks for a fresh read of the table, when a call shows that another silo has a newer view than this
-     * one. Returns at once; the new view arrives through {@link #subscribe}.
+     * one. Returns at once; the new view arrives through {@link #subscribe}. Compares versions only, as if the
+     * other silo had read the same incarnation of the table; prefer {@link #refreshIfOlderThan(String, long)}.
      * @param seenVersion the membership version seen elsewhere
      */
     void refreshIfOlderThan(long seenVersion);
+
+    /**
+     * Asks for a fresh read of the table when a call shows that another silo has a view this one may not have:
+     * a higher version of the same incarnation of the table, or another incarnation (the table lost its data
+     * and grew again, so versions of the two cannot be compared). Returns at once; the new view arrives through
+     * {@link #subscribe}. The default compares incarnations with {@link #current()} and asks
+     * {@link #refreshIfOlderThan(long)} for a read when they differ.
+     * @param seenIncarnation the incarnation of the table seen elsewhere ({@link ClusterView#incarnation()})
+     * @param seenVersion the membership version seen elsewhere
+     */
+    default void refreshIfOlderThan(String seenIncarnation, long seenVersion) {
+        boolean sameTable = seenIncarnation.equals(current().incarnation());
+        refreshIfOlderThan(sameTable ? seenVersion : Long.MAX_VALUE);
+    }
 }

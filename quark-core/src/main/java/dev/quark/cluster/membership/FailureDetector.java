@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 
 import dev.quark.runtime.RuntimeScheduler;
@@ -101,12 +103,31 @@ final class FailureDetector {
             }
             var unused = probe(snapshot, target, peer, selfEpoch)
                 .whenComplete((ignored, failure) -> {
-                    if (failure != null) {
+                    if (failure == null) {
+                        return;
+                    }
+                    if (isRejected(failure)) {
+                        logger.debug("Dropped the answer to a probe of silo {}: the agent has stopped",
+                                target.siloId());
+                    }
+                    else {
                         logger.error("Handling a probe of silo {} failed", target.siloId(), failure);
                     }
                 });
         }
         this.peers.keySet().retainAll(targetIds);
+    }
+
+    /**
+     * Returns whether a probe's answer could not be handled because the agent's executor refused it: the agent
+     * was closed while the probe was out.
+     */
+    private static boolean isRejected(Throwable failure) {
+        Throwable cause = failure;
+        while (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause instanceof RejectedExecutionException;
     }
 
     /**
@@ -157,9 +178,11 @@ final class FailureDetector {
                     || !expired(entry, now)) {
                 continue;
             }
+            String evict = "declare silo " + entry.siloId() + " (epoch " + entry.epoch()
+                    + ") dead after its heartbeat expired";
             TableUpdater.Update update;
             try {
-                update = this.table.update((read) -> {
+                update = this.table.update(evict, (read) -> {
                     SiloEntry current = read.silos().get(entry.siloId());
                     if (current == null || current.epoch() != entry.epoch() || current.status() == SiloStatus.DEAD
                             || !expired(current, now) || !selfActive(read, selfEpoch)) {
@@ -209,6 +232,7 @@ final class FailureDetector {
                 logger.info("Silo {} answers this silo's probes again", target.siloId());
             }
             peer.misses = 0;
+            peer.answers++;
             return CompletableFuture.completedFuture(null);
         }
         peer.misses++;
@@ -222,6 +246,7 @@ final class FailureDetector {
             vote(target, peer, selfEpoch);
             return CompletableFuture.completedFuture(null);
         }
+        long answersBefore = peer.answers;
         return answered(() -> this.prober.probeIndirectly(via, target, this.settings.indirectProbeTimeout()),
                 this.settings.indirectProbeTimeout())
             .thenCompose((answeredIndirectly) -> this.serial.call(() -> {
@@ -232,6 +257,10 @@ final class FailureDetector {
                                 via.siloId());
                         peer.answersIndirectly = true;
                     }
+                }
+                else if (this.peers.get(target.siloId()) != peer || peer.answers != answersBefore) {
+                    logger.debug("Silo {} answered again, or is no longer probed by this silo, since an indirect "
+                            + "probe of it went out: the probe's failure is no vote", target.siloId());
                 }
                 else {
                     peer.answersIndirectly = false;
@@ -249,9 +278,10 @@ final class FailureDetector {
         }
         String selfId = this.settings.siloId();
         int[] tally = new int[2];
+        String suspect = "vote that silo " + target.siloId() + " (epoch " + target.epoch() + ") is dead";
         TableUpdater.Update update;
         try {
-            update = this.table.update((read) -> {
+            update = this.table.update(suspect, (read) -> {
                 SiloEntry current = read.silos().get(target.siloId());
                 if (current == null || current.epoch() != target.epoch() || current.status() == SiloStatus.DEAD
                         || !selfActive(read, selfEpoch)) {
@@ -371,6 +401,12 @@ final class FailureDetector {
         final long epoch;
 
         int misses;
+
+        /**
+         * How many direct probes it answered: an indirect probe whose failure comes back after the peer answered
+         * again is stale, and casts no vote.
+         */
+        long answers;
 
         boolean answersIndirectly;
 

@@ -13,10 +13,17 @@ import java.time.Instant;
  * the loser reads again and retries. {@link #heartbeat} alone is not versioned: silos beat every few seconds,
  * and versioning it would make every other write conflict.
  * <p>
+ * The table also has an incarnation ({@link MembershipSnapshot#incarnation()}): the first successful write or
+ * remove on a table without one stores a new random value ({@link MembershipSnapshot#newIncarnation()}), in the
+ * same atomic step, and no later write changes it. A backend that loses the table (a restart without
+ * persistence, a flush, deleted rows) thereby gives the table that grows in its place a new incarnation, which
+ * tells silos that a lower version is not an old copy of what they saw but a new table.
+ * <p>
  * Because heartbeats are not versioned, a write may carry an older heartbeat than the table holds (the writer
  * read the entry before the silo beat again). The table then keeps the later of the two when the written
  * entry has the epoch of the stored one, so that another silo's write (a suspicion vote, say) never moves a
- * live silo's heartbeat back in time; an entry with another epoch is a new incarnation and is taken as is.
+ * live silo's heartbeat back in time; an entry with another epoch is a new incarnation of the silo and is taken
+ * as is.
  * <p>
  * Instants (start time, heartbeats, suspicions) are kept to the millisecond: what is finer is dropped, so an
  * entry read back equals the one written with its instants truncated to milliseconds.
@@ -32,7 +39,7 @@ public interface MembershipProvider {
 
     /**
      * Reads the whole table, consistently: the version and the entries as of one instant.
-     * @return the snapshot; {@link MembershipSnapshot#EMPTY} when nobody wrote yet
+     * @return the snapshot, with the table's incarnation; {@link MembershipSnapshot#EMPTY} when nobody wrote yet
      */
     MembershipSnapshot read();
 
@@ -41,8 +48,8 @@ public interface MembershipProvider {
      * the table holds an entry of the same silo and epoch with a later heartbeat, that heartbeat is kept.
      * @param entry the entry
      * @param expectedVersion the table version the caller read
-     * @return {@code true} when written (the table version is now {@code expectedVersion + 1}),
-     * {@code false} when the version had moved on and nothing was written
+     * @return {@code true} when written (the table version is now {@code expectedVersion + 1}, and the table has
+     * an incarnation), {@code false} when the version had moved on and nothing was written
      */
     boolean write(SiloEntry entry, long expectedVersion);
 
@@ -51,8 +58,8 @@ public interface MembershipProvider {
      * version. Removing an entry that does not exist succeeds and still raises the version.
      * @param siloId the silo
      * @param expectedVersion the table version the caller read
-     * @return {@code true} when removed (the table version is now {@code expectedVersion + 1}),
-     * {@code false} when the version had moved on and nothing was removed
+     * @return {@code true} when removed (the table version is now {@code expectedVersion + 1}, and the table has
+     * an incarnation), {@code false} when the version had moved on and nothing was removed
      */
     boolean remove(String siloId, long expectedVersion);
 

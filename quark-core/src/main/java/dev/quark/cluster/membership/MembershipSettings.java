@@ -15,8 +15,10 @@ import dev.quark.runtime.InvalidSettingException;
  * The defaults follow Orleans' scheme with shorter probes: every silo probes 3 peers each second; 3 missed
  * probes in a row and a failed indirect probe make it vote, and 2 votes (1 in a cluster of two) declare a
  * silo dead — a killed silo is evicted within 3 to 6 seconds, while a pause of up to 2 seconds never misses
- * enough probes. Heartbeats (every 10 seconds, dead after 30) are the backstop for silos nobody can
- * vote on, and bound how long a silo cut off from the membership table keeps serving (25 seconds).
+ * enough probes (a silo whose rounds stop for longer than its {@link #pauseLimit() pause limit}, 2.5 seconds,
+ * stops serving until it has renewed its entry). Heartbeats (every 10 seconds, dead after 30) are the backstop
+ * for silos nobody can vote on, and bound how long a silo cut off from the membership table keeps serving (25
+ * seconds).
  *
  * @param clusterName the cluster, for logs; the membership table of one cluster is one provider
  * @param siloId this silo's id, unique in the cluster
@@ -74,8 +76,9 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
         positive("heartbeatInterval", heartbeatInterval);
         positive("siloTtl", siloTtl);
         Objects.requireNonNull(fencingMargin, "fencingMargin must not be null");
-        if (fencingMargin.isNegative()) {
-            throw new InvalidSettingException("fencingMargin", fencingMargin, "must not be negative");
+        if (fencingMargin.isNegative() || fencingMargin.isZero()) {
+            throw new InvalidSettingException("fencingMargin", fencingMargin, "must be positive: it must cover the "
+                    + "clock skew between silos and the time a heartbeat write takes");
         }
         positive("probeInterval", probeInterval);
         positive("probeTimeout", probeTimeout);
@@ -90,6 +93,14 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
             throw new InvalidSettingException("siloTtl", siloTtl, "must be longer than heartbeatInterval ("
                     + heartbeatInterval + ") + fencingMargin (" + fencingMargin
                     + "), or a silo would stop serving before its next heartbeat");
+        }
+        Duration pauseLimit = pauseLimit(probeInterval, probeTimeout, missedProbes);
+        if (pauseLimit.compareTo(probeInterval) <= 0) {
+            throw new InvalidSettingException("missedProbes", missedProbes, "is too low for probeInterval ("
+                    + probeInterval + ") and probeTimeout (" + probeTimeout + "): others may vote a silo dead "
+                    + pauseLimit + " after its last probe round ((missedProbes − 1) × probeInterval + "
+                    + "probeTimeout / 2), which is not longer than the probe interval, so it would stop serving "
+                    + "between two of its own rounds");
         }
         Duration suspicionTime = probeInterval.multipliedBy(missedProbes);
         if (voteExpiry.compareTo(suspicionTime) <= 0) {
@@ -120,11 +131,27 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
 
     /**
      * Returns how long this silo's own rounds may fail to run (a stop-the-world pause, a frozen VM) before it
-     * stops serving until it has renewed: the shortest time in which others may have voted it dead.
-     * @return {@code probeInterval × missedProbes}
+     * stops serving until it has renewed: the shortest time after its last round in which others may have voted
+     * it dead.
+     * <p>
+     * The derivation. A silo whose last round ran at {@code p} was running then, so it answered the probes that
+     * reached it until {@code p}. The first probe it misses therefore reaches it after {@code p}: it was sent at
+     * {@code p − L} at the earliest, {@code L} being the time a probe takes to reach it. A peer probes every
+     * {@code probeInterval} and needs {@code missedProbes} misses in a row, so the last of them leaves at
+     * {@code p − L + (missedProbes − 1) × probeInterval} and counts as missed {@code probeTimeout} later. The
+     * indirect probe that follows may fail at once (the intermediary cannot reach the silo either), and then the
+     * peer votes. The earliest vote thus lands at
+     * {@code p + (missedProbes − 1) × probeInterval + probeTimeout − L}. A probe that is answered in time travels
+     * both ways within {@code probeTimeout}; taking {@code L ≤ probeTimeout / 2} as the margin gives the limit
+     * below. With the defaults, 2.5 seconds.
+     * @return {@code (missedProbes − 1) × probeInterval + probeTimeout / 2}
      */
     public Duration pauseLimit() {
-        return this.probeInterval.multipliedBy(this.missedProbes);
+        return pauseLimit(this.probeInterval, this.probeTimeout, this.missedProbes);
+    }
+
+    private static Duration pauseLimit(Duration probeInterval, Duration probeTimeout, int missedProbes) {
+        return probeInterval.multipliedBy(missedProbes - 1L).plus(probeTimeout.dividedBy(2));
     }
 
     /**
@@ -277,7 +304,8 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
         /**
          * Sets how long before its TTL a silo that could not renew its entry stops serving, to absorb clock
          * skew between silos and slow writes. Default: 5 seconds.
-         * @param fencingMargin not negative
+         * @param fencingMargin a positive duration, longer than the clock skew between silos plus the time a
+         * heartbeat write takes
          * @return this builder
          */
         public Builder fencingMargin(Duration fencingMargin) {
@@ -308,7 +336,8 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
         /**
          * Sets how many probes in a row a peer must miss before it is probed through another silo and, if that
          * fails too, suspected. Default: 3.
-         * @param missedProbes at least 1
+         * @param missedProbes at least 1, and enough that {@code (missedProbes − 1) × probeInterval +
+         * probeTimeout / 2} is longer than the probe interval (see {@link MembershipSettings#pauseLimit()})
          * @return this builder
          */
         public Builder missedProbes(int missedProbes) {

@@ -34,8 +34,11 @@ import org.slf4j.LoggerFactory;
  * that of any earlier entry of this silo id, then {@link SiloStatus#ACTIVE}; both are conditional writes,
  * retried on conflict a bounded number of times.</li>
  * <li><b>Views</b>: the table is read when the provider hints at a change, every table refresh interval, and
- * when a call shows that another silo has seen a newer version ({@link #refreshIfOlderThan(long)}); a
- * version this silo has not seen becomes a new view, told to {@link #subscribe subscribers} in order.</li>
+ * when a call shows that another silo has seen a newer version ({@link #refreshIfOlderThan(String, long)}); a
+ * version this silo has not seen becomes a new view, told to {@link #subscribe subscribers} in order. A read is
+ * the table's truth even when its version is lower than the last one: the table has a new
+ * {@link MembershipSnapshot#incarnation() incarnation} (it lost its data and grew again) or lost its latest
+ * writes, and the silos' entries in it decide who is a member.</li>
  * <li><b>Heartbeats</b> every heartbeat interval. A refused heartbeat, or a read in which this incarnation's
  * entry is dead, gone or replaced, means the cluster declared this silo dead: it stops serving, tells its
  * {@link SiloLifecycleListener listeners}, and rejoins with a new epoch — unless rejoining is turned off, or
@@ -43,12 +46,17 @@ import org.slf4j.LoggerFactory;
  * would otherwise evict each other forever).</li>
  * <li><b>Self-fencing</b>: {@link #isServing()} turns false by itself — without any thread having to notice —
  * when the last renewal is older than the TTL minus the fencing margin, or when the agent's own rounds did
- * not run for as long as others need to vote it dead (a long pause); in the second case it serves again only
- * after a heartbeat went through.</li>
+ * not run for as long as others need to vote it dead (a long pause, see {@link MembershipSettings#pauseLimit()});
+ * in the second case it serves again only after it renewed. A renewal that ends a fence is a conditional write
+ * of the entry, not a heartbeat, so that an eviction a peer decided meanwhile conflicts with it instead of
+ * landing behind it. Fencing is measured with the injected {@link Clock}: a wall clock that steps back widens
+ * the window (see docs/clustering.md).</li>
  * <li><b>Leave</b> ({@link #leave(Supplier)}): writes {@link SiloStatus#SHUTTING_DOWN} (the ring of every view
  * drops the silo, so nobody places new activations on it), lets the caller hand over its actors for at most
- * the leave timeout, then writes {@link SiloStatus#DEAD}.</li>
+ * the leave timeout, then writes {@link SiloStatus#DEAD}. A silo that is not active when it is asked to leave
+ * (declared dead and rejoining) leaves at once, without serving again.</li>
  * </ul>
+ * {@link #halt()} and {@link #close()} may be called on any thread; a halted agent never changes state again.
  * All timing comes from the injected {@link Clock} and {@link RuntimeScheduler}, so tests run it in virtual
  * time. Table access blocks, so it runs on the injected executor (virtual threads by default), one job at a
  * time: the agent's state is only ever changed by one thread at a time, and listeners are told in order.
@@ -248,6 +256,15 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         }
     }
 
+    @Override
+    public void refreshIfOlderThan(String seenIncarnation, long seenVersion) {
+        ClusterView current = this.view;
+        boolean sameTable = seenIncarnation.equals(current.incarnation());
+        if ((!sameTable || seenVersion > current.version()) && running()) {
+            requestRefresh();
+        }
+    }
+
     /**
      * Leaves the cluster gracefully: writes this silo's entry as shutting down (views drop it from the ring,
      * so no new activations are placed on it), runs the hand-over for at most the leave timeout, writes the
@@ -358,14 +375,15 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
     private SiloEntry join() {
         Instant now = this.clock.instant();
         String siloId = this.settings.siloId();
-        TableUpdater.Update joining = this.table.update((read) -> {
+        TableUpdater.Update joining = this.table.update("write the joining entry of silo " + siloId, (read) -> {
             SiloEntry previous = read.silos().get(siloId);
             long next = Math.max((previous != null) ? previous.epoch() + 1 : 1, now.toEpochMilli());
             return new SiloEntry(siloId, this.settings.address(), now, SiloStatus.JOINING, now, next,
                     this.settings.actorTypes(), List.of());
         });
         long newEpoch = Objects.requireNonNull(joining.written()).epoch();
-        TableUpdater.Update active = this.table.update((read) -> {
+        String activate = "write silo " + siloId + " (epoch " + newEpoch + ") as active";
+        TableUpdater.Update active = this.table.update(activate, (read) -> {
             SiloEntry current = read.silos().get(siloId);
             if (current == null || current.epoch() != newEpoch || current.status() != SiloStatus.JOINING) {
                 return null;
@@ -379,8 +397,8 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
                     + active.read().silo(siloId).map(Object::toString).orElse("it was removed"));
         }
         synchronized (this.lifecycleLock) {
-            if (this.state == MembershipState.STOPPED) {
-                throw new IllegalStateException("The membership agent of silo " + siloId + " was halted while it "
+            if (isFinal(this.state)) {
+                throw new IllegalStateException("The membership agent of silo " + siloId + " stopped while it "
                         + "joined; its entry (epoch " + newEpoch + ") will be evicted");
             }
             this.lastRenewal = self.lastHeartbeat();
@@ -427,8 +445,16 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         return CompletableFuture.completedFuture(null);
     }
 
+    /**
+     * Renews this silo's entry: by a heartbeat while it serves, by a conditional write when the renewal would
+     * lift a fence (see {@link #renewWhileFenced}), also when it got fenced while the heartbeat was on its way.
+     */
     private void heartbeat() {
         Instant at = this.clock.instant();
+        if (fenceReason(at) != null) {
+            renewWhileFenced(at);
+            return;
+        }
         boolean renewed;
         try {
             renewed = this.provider.heartbeat(this.settings.siloId(), this.epoch, at);
@@ -439,15 +465,60 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             checkFence();
             return;
         }
-        if (renewed) {
+        if (!renewed) {
+            refusedRenewal("heartbeat");
+        }
+        else if (fenceReason(this.clock.instant()) != null) {
+            renewWhileFenced(this.clock.instant());
+        }
+        else {
             this.lastRenewal = at;
+            checkFence();
+        }
+    }
+
+    /**
+     * Renews a fenced silo's entry by a conditional write instead of a heartbeat, before it serves again. While
+     * it was fenced, a peer may have decided to evict it because its heartbeat expired, on a read taken before
+     * this renewal; a heartbeat does not move the table version, so that eviction would still be written after
+     * the silo resumed serving. The conditional write moves the version: an eviction decided before it
+     * conflicts, is decided again on a read that has this renewal, and is dropped; an eviction written first
+     * makes this write find the entry dead, and the silo learns that it was declared dead.
+     */
+    private void renewWhileFenced(Instant at) {
+        long renewing = this.epoch;
+        String siloId = this.settings.siloId();
+        TableUpdater.Update update;
+        try {
+            update = this.table.update("renew the entry of fenced silo " + siloId + " (epoch " + renewing + ")",
+                    (read) -> {
+                        SiloEntry self = read.silos().get(siloId);
+                        if (self == null || self.epoch() != renewing || (self.status() != SiloStatus.ACTIVE
+                                && self.status() != SiloStatus.SHUTTING_DOWN)) {
+                            return null;
+                        }
+                        return self.withLastHeartbeat(at);
+                    });
+            storeReached();
+        }
+        catch (RuntimeException ex) {
+            storeFailed("renew its entry", ex);
             checkFence();
             return;
         }
+        if (update.written() == null) {
+            refusedRenewal("renewal");
+            return;
+        }
+        this.lastRenewal = at;
+        checkFence();
+    }
+
+    private void refusedRenewal(String what) {
         long beating = this.epoch;
         refresh();
         if (servingState() && this.epoch == beating) {
-            declaredDead("the membership table refused its heartbeat", false);
+            declaredDead("the membership table refused its " + what, false);
         }
     }
 
@@ -483,11 +554,10 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             storeFailed("read the membership table", ex);
             return;
         }
-        if (snapshot.version() < this.latest.version()) {
-            return;
-        }
+        noticeLostTable(this.latest, snapshot);
         this.latest = snapshot;
-        if (snapshot.version() > this.view.version()) {
+        ClusterView current = this.view;
+        if (!snapshot.isSameIncarnation(current.membership()) || snapshot.version() != current.version()) {
             publish(ClusterView.of(snapshot, this.settings.virtualNodes()));
         }
         if (servingState()) {
@@ -502,6 +572,30 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             else if (self.epoch() != this.epoch || self.status() == SiloStatus.DEAD) {
                 declaredDead("the membership table says it is dead", false);
             }
+        }
+    }
+
+    /**
+     * Logs when a read shows that the table lost data since the previous one. Reads run one at a time and a
+     * store answers each with its state at that moment, so every read is taken as the table's truth, even with
+     * a lower version: a new incarnation is a table that lost everything and grew again (Redis restarted
+     * without persistence, a flush); a lower version of the same incarnation is a table that lost its latest
+     * writes (a replica that had not received them took over). Either way, keeping the older view would
+     * route by a table nobody writes any more.
+     */
+    private void noticeLostTable(MembershipSnapshot previous, MembershipSnapshot next) {
+        if (!next.isSameIncarnation(previous)) {
+            if (!previous.incarnation().equals(MembershipSnapshot.NO_INCARNATION)) {
+                logger.warn("Silo {} reads a new membership table of cluster '{}' (incarnation {}, version {}; it "
+                        + "had read incarnation {} at version {}): the table lost its data, every silo joins it again",
+                        this.settings.siloId(), this.settings.clusterName(), next.incarnation(), next.version(),
+                        previous.incarnation(), previous.version());
+            }
+        }
+        else if (next.version() < previous.version()) {
+            logger.warn("Silo {} reads the membership table of cluster '{}' at version {} after version {}: the table "
+                    + "lost its latest writes; it takes the table as it is now", this.settings.siloId(),
+                    this.settings.clusterName(), next.version(), previous.version());
         }
     }
 
@@ -530,7 +624,10 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         long previousEpoch = this.epoch;
         boolean leavingNow = this.state == MembershipState.LEAVING;
         boolean rejoining = !leavingNow && !superseded && this.settings.rejoinAutomatically();
-        this.state = rejoining ? MembershipState.REJOINING : MembershipState.DECLARED_DEAD;
+        if (!moveTo(rejoining ? MembershipState.REJOINING : MembershipState.DECLARED_DEAD)) {
+            logger.debug("Silo {} was declared dead after it stopped: {}", this.settings.siloId(), reason);
+            return;
+        }
         this.detector.reset();
         if (superseded) {
             logger.warn("Silo {} (epoch {}) is no longer a member of cluster '{}': {}; it stopped serving and does "
@@ -564,6 +661,10 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             storeReached();
         }
         catch (RuntimeException ex) {
+            if (isFinal(this.state)) {
+                logger.debug("Silo {} stopped while it rejoined", this.settings.siloId(), ex);
+                return;
+            }
             storeFailed("rejoin (retrying every " + this.settings.heartbeatInterval() + ")", ex);
             return;
         }
@@ -614,13 +715,25 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         return null;
     }
 
+    /**
+     * Starts leaving. Only an active silo announces it and hands over: it moves to {@link MembershipState#LEAVING},
+     * in which it still serves. A silo that is not a member at the moment (declared dead and rejoining, or not
+     * joined yet) has nothing to hand over and must not serve again, so it moves straight to
+     * {@link MembershipState#LEFT}.
+     * @return whether to hand over
+     */
     private boolean announceLeaving() {
         MembershipState current = this.state;
-        if (current == MembershipState.ACTIVE) {
-            this.state = MembershipState.LEAVING;
+        if (current != MembershipState.ACTIVE) {
+            moveTo(MembershipState.LEFT);
+            return false;
+        }
+        if (moveTo(MembershipState.LEAVING)) {
             long leavingEpoch = this.epoch;
             try {
-                this.table.update((read) -> {
+                String shutDown = "write silo " + this.settings.siloId() + " (epoch " + leavingEpoch
+                        + ") as shutting down";
+                this.table.update(shutDown, (read) -> {
                     SiloEntry self = read.silos().get(this.settings.siloId());
                     if (self == null || self.epoch() != leavingEpoch || self.status() != SiloStatus.ACTIVE) {
                         return null;
@@ -636,9 +749,6 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             }
             refresh();
             return true;
-        }
-        if (current == MembershipState.REJOINING || current == MembershipState.JOINING) {
-            this.state = MembershipState.LEAVING;
         }
         return false;
     }
@@ -678,7 +788,8 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         if (this.state == MembershipState.LEAVING) {
             long leavingEpoch = this.epoch;
             try {
-                this.table.update((read) -> {
+                String leave = "write that silo " + this.settings.siloId() + " (epoch " + leavingEpoch + ") left";
+                this.table.update(leave, (read) -> {
                     SiloEntry self = read.silos().get(this.settings.siloId());
                     if (self == null || self.epoch() != leavingEpoch || self.status() == SiloStatus.DEAD) {
                         return null;
@@ -692,7 +803,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             }
         }
         boolean wasMember = this.epoch != 0;
-        this.state = MembershipState.LEFT;
+        moveTo(MembershipState.LEFT);
         if (wasMember) {
             refresh();
         }
@@ -705,10 +816,15 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         }
     }
 
+    /**
+     * Stops the tasks and the watch, and moves to a final state unless the agent is in one already.
+     */
     private void stop(MembershipState finalState) {
         MembershipProvider.Watch watch;
         synchronized (this.lifecycleLock) {
-            this.state = finalState;
+            if (!isFinal(this.state)) {
+                this.state = finalState;
+            }
             watch = this.tableWatch;
             this.tableWatch = null;
         }
@@ -716,6 +832,27 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         if (watch != null) {
             watch.close();
         }
+    }
+
+    /**
+     * Moves the agent to a state unless it has stopped: {@link MembershipState#STOPPED} and
+     * {@link MembershipState#LEFT} are final. Every change of state goes through the lifecycle lock, so that a
+     * {@link #halt()} on another thread is never overwritten by a job that decided on the state before it.
+     * @param next the state
+     * @return whether the agent is now in that state
+     */
+    private boolean moveTo(MembershipState next) {
+        synchronized (this.lifecycleLock) {
+            if (isFinal(this.state)) {
+                return this.state == next;
+            }
+            this.state = next;
+            return true;
+        }
+    }
+
+    private static boolean isFinal(MembershipState state) {
+        return state == MembershipState.STOPPED || state == MembershipState.LEFT;
     }
 
     private boolean servingState() {

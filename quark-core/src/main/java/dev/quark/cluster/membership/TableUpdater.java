@@ -28,12 +28,14 @@ final class TableUpdater {
 
     /**
      * Writes the entry a change decides on.
+     * @param what the change, for the message when it gives up: what it does to which silo, for instance
+     * {@code "vote that silo b (epoch 7) is dead"}
      * @param change given the table as just read, returns the entry to write, or {@code null} when nothing
      * needs writing any more
      * @return what was written and the table it was decided on
-     * @throws MembershipConflictException after {@link #MAX_ATTEMPTS} conflicts
+     * @throws MembershipConflictException after {@link #MAX_ATTEMPTS} conflicts, naming the change
      */
-    Update update(Function<MembershipSnapshot, @Nullable SiloEntry> change) {
+    Update update(String what, Function<MembershipSnapshot, @Nullable SiloEntry> change) {
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
             MembershipSnapshot snapshot = this.provider.read();
             SiloEntry entry = change.apply(snapshot);
@@ -44,7 +46,7 @@ final class TableUpdater {
                 return new Update(entry, snapshot);
             }
         }
-        throw new MembershipConflictException("Gave up changing the entry of a silo after " + MAX_ATTEMPTS
+        throw new MembershipConflictException("Gave up trying to " + what + " after " + MAX_ATTEMPTS
                 + " conflicting writes to the membership table");
     }
 

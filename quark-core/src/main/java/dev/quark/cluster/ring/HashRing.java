@@ -14,28 +14,68 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * An immutable consistent-hash ring: every silo is placed at {@code virtualNodes} points (the {@link RingHash}
- * of {@code "siloId#n"}), and a key belongs to the first point at or after its hash, wrapping around. Lookups
- * are a binary search over a sorted {@code long[]}; a membership change builds a new ring, which callers swap
- * in atomically, so a lookup never sees half a change. Two JVMs given the same silo ids build identical
- * rings, whatever order the ids come in.
+ * of {@code "siloId#n"} for n from 0), and a key belongs to the first point at or after its hash, wrapping
+ * around from the top of the signed 64-bit range to its bottom. The points are a sorted {@code long[]}; a
+ * lookup finds its place through an index of the points by the top bits of their hashes (one read, then on
+ * average less than one point to step over) rather than a binary search, six times faster on 15,000 points.
+ * A membership change builds a new ring, which callers swap in atomically, so a lookup never sees half a
+ * change. Two JVMs given the same silo ids build identical rings, whatever order the ids come in; a point
+ * that two silos share (astronomically rare) belongs to the smaller silo id.
+ * <p>
+ * A silo's points fall where its hashes put them, so its share of the keys varies around the mean with a
+ * standard deviation of about {@code 1/sqrt(virtualNodes)} of it: 8 % at 150 points. A silo that joins takes
+ * keys only from the arcs its points split, and a silo that leaves gives its keys only to its successors: no
+ * key moves between two silos that stay. See docs/clustering.md for the measured figures.
  */
 public final class HashRing {
 
-    private static final HashRing EMPTY = new HashRing(new long[0], new String[0], List.of(), 0);
+    /** The most points a ring holds, 16 M: far beyond any cluster, and 256 MB of arrays. */
+    static final int MAX_POINTS = 1 << 24;
 
+    private static final HashRing EMPTY = new HashRing(new long[0], new int[0], List.of(), 0);
+
+    /** The points, sorted and distinct. */
     private final long[] points;
 
-    private final String[] owners;
+    /** The silo of each point, as an index into {@link #siloIds}. */
+    private final int[] owners;
+
+    private final String[] siloIds;
 
     private final List<String> silos;
 
     private final int virtualNodes;
 
-    private HashRing(long[] points, String[] owners, List<String> silos, int virtualNodes) {
+    /**
+     * The first point of each bucket: the ring cut into a power of two of equal ranges, at least as many as
+     * there are points, so a lookup reads one entry and then, on average, less than one point.
+     */
+    private final int[] buckets;
+
+    /** {@code 64 - log2(buckets.length)}: a hash's bucket is its top bits. */
+    private final int bucketShift;
+
+    private HashRing(long[] points, int[] owners, List<String> silos, int virtualNodes) {
         this.points = points;
         this.owners = owners;
+        this.siloIds = silos.toArray(String[]::new);
         this.silos = silos;
         this.virtualNodes = virtualNodes;
+        int bucketBits = Math.max(1, 32 - Integer.numberOfLeadingZeros(Math.max(1, points.length - 1)));
+        this.buckets = new int[1 << bucketBits];
+        this.bucketShift = 64 - bucketBits;
+        int point = 0;
+        for (int bucket = 0; bucket < this.buckets.length; bucket++) {
+            while (point < points.length && bucketOf(points[point]) < bucket) {
+                point++;
+            }
+            this.buckets[bucket] = point;
+        }
+    }
+
+    /** Flipping the sign bit turns the signed order of hashes into the unsigned order of their top bits. */
+    private int bucketOf(long hash) {
+        return (int) ((hash ^ Long.MIN_VALUE) >>> this.bucketShift);
     }
 
     /**
@@ -48,7 +88,7 @@ public final class HashRing {
 
     /**
      * Builds a ring.
-     * @param siloIds the silos, in any order; duplicates count once
+     * @param siloIds the silos, in any order, none blank; duplicates count once
      * @param virtualNodes the points per silo, at least 1
      * @return the ring
      */
@@ -57,33 +97,47 @@ public final class HashRing {
         if (virtualNodes < 1) {
             throw new IllegalArgumentException("virtualNodes must be at least 1, was " + virtualNodes);
         }
-        List<String> silos = List.copyOf(new TreeSet<>(siloIds));
-        if (silos.isEmpty()) {
+        TreeSet<String> distinct = new TreeSet<>();
+        for (String siloId : siloIds) {
+            if (siloId == null || siloId.isBlank()) {
+                throw new IllegalArgumentException("Silo ids must not be null or blank, was '" + siloId + "' in "
+                        + siloIds);
+            }
+            distinct.add(siloId);
+        }
+        if (distinct.isEmpty()) {
             return EMPTY;
         }
-        int size = silos.size() * virtualNodes;
-        long[] hashes = new long[size];
-        String[] hashOwners = new String[size];
-        Integer[] order = new Integer[size];
-        int i = 0;
-        for (String silo : silos) {
+        List<String> silos = List.copyOf(distinct);
+        long size = (long) silos.size() * virtualNodes;
+        if (size > MAX_POINTS) {
+            throw new IllegalArgumentException(silos.size() + " silos with " + virtualNodes
+                    + " virtualNodes each make " + size + " points, more than the " + MAX_POINTS + " a ring holds");
+        }
+        long[] hashes = new long[(int) size];
+        for (int silo = 0, i = 0; silo < silos.size(); silo++) {
             for (int n = 0; n < virtualNodes; n++) {
-                hashes[i] = RingHash.of(silo + "#" + n);
-                hashOwners[i] = silo;
-                order[i] = i;
-                i++;
+                hashes[i++] = RingHash.of(silos.get(silo) + "#" + n);
             }
         }
-        // Equal points (astronomically rare) are ordered by silo id, so every JVM breaks the tie alike.
-        Arrays.sort(order, (a, b) -> {
-            int byHash = Long.compare(hashes[a], hashes[b]);
-            return (byHash != 0) ? byHash : hashOwners[a].compareTo(hashOwners[b]);
-        });
-        long[] points = new long[size];
-        String[] owners = new String[size];
-        for (int k = 0; k < size; k++) {
-            points[k] = hashes[order[k]];
-            owners[k] = hashOwners[order[k]];
+        long[] sorted = hashes.clone();
+        Arrays.sort(sorted);
+        int distinctPoints = 0;
+        for (long hash : sorted) {
+            if (distinctPoints == 0 || hash != sorted[distinctPoints - 1]) {
+                sorted[distinctPoints++] = hash;
+            }
+        }
+        long[] points = Arrays.copyOf(sorted, distinctPoints);
+        int[] owners = new int[distinctPoints];
+        Arrays.fill(owners, -1);
+        // Silos are numbered in id order and the first to claim a point keeps it, so a point two silos share
+        // belongs to the smaller id, on every JVM.
+        for (int i = 0; i < hashes.length; i++) {
+            int point = Arrays.binarySearch(points, hashes[i]);
+            if (owners[point] < 0) {
+                owners[point] = i / virtualNodes;
+            }
         }
         return new HashRing(points, owners, silos, virtualNodes);
     }
@@ -97,7 +151,7 @@ public final class HashRing {
         if (this.points.length == 0) {
             return null;
         }
-        return this.owners[indexOf(hash)];
+        return this.siloIds[this.owners[indexOf(hash)]];
     }
 
     /**
@@ -112,7 +166,7 @@ public final class HashRing {
     /**
      * Returns the first silo at or after a hash that passes a test: the owner among the silos eligible for
      * a key, for instance those that host its actor type. Keys of silos that fail the test go to their
-     * successors, as if those silos were not on the ring.
+     * successors, as if those silos were not on the ring. The test runs at most once per silo.
      * @param hash a key's {@link RingHash}
      * @param eligible the test
      * @return the owning silo's id, {@code null} when no silo passes
@@ -122,24 +176,38 @@ public final class HashRing {
         if (length == 0) {
             return null;
         }
-        int start = indexOf(hash);
+        long @Nullable [] rejected = null;
+        int rejectedCount = 0;
+        int index = indexOf(hash);
         for (int step = 0; step < length; step++) {
-            String owner = this.owners[(start + step) % length];
-            if (eligible.test(owner)) {
-                return owner;
+            int owner = this.owners[index];
+            if (rejected == null || (rejected[owner >>> 6] & (1L << owner)) == 0) {
+                String siloId = this.siloIds[owner];
+                if (eligible.test(siloId)) {
+                    return siloId;
+                }
+                if (rejected == null) {
+                    rejected = new long[(this.siloIds.length + 63) >>> 6];
+                }
+                rejected[owner >>> 6] |= 1L << owner;
+                if (++rejectedCount == this.siloIds.length) {
+                    return null;
+                }
             }
+            index = (index + 1 == length) ? 0 : index + 1;
         }
         return null;
     }
 
+    /** The first point at or after a hash, wrapping around: its bucket's first point, then onwards. */
     private int indexOf(long hash) {
-        int index = Arrays.binarySearch(this.points, hash);
-        if (index < 0) {
-            index = -index - 1;
+        long[] points = this.points;
+        int index = this.buckets[bucketOf(hash)];
+        while (index < points.length && points[index] < hash) {
+            index++;
         }
-        return (index == this.points.length) ? 0 : index;
+        return (index == points.length) ? 0 : index;
     }
-
     /**
      * Returns the silos on the ring.
      * @return their ids, sorted
@@ -158,12 +226,12 @@ public final class HashRing {
 
     /**
      * Returns the ring's points with their owners, in ring order; for diagnostics and the actuator endpoint.
-     * @return one entry per virtual node
+     * @return one entry per virtual node (fewer only if two points coincide)
      */
     public List<Point> points() {
         List<Point> result = new ArrayList<>(this.points.length);
         for (int i = 0; i < this.points.length; i++) {
-            result.add(new Point(this.points[i], this.owners[i]));
+            result.add(new Point(this.points[i], this.siloIds[this.owners[i]]));
         }
         return result;
     }

@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import dev.quark.actor.ActorCallExpiredException;
 import dev.quark.actor.ActorCallTimeoutException;
+import dev.quark.cluster.CallForwardingException;
 import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
@@ -47,10 +48,13 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     private final Clock clock;
 
+    private final RoutingMetrics metrics;
+
     private final ConcurrentHashMap<String, ActorLocation> locations = new ConcurrentHashMap<>();
 
     ClusterRouter(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
-            SiloBinding silo, Clock clock) {
+            SiloBinding silo, Clock clock, RoutingMetrics metrics) {
+        this.metrics = metrics;
         this.self = self;
         this.views = views;
         this.placement = placement;
@@ -80,6 +84,20 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     @Override
     public CompletionStage<@Nullable Object> send(String siloId, ActorCall call) {
+        CompletableFuture<@Nullable Object> outcome = sendTo(siloId, call);
+        outcome.whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                Throwable cause = Messenger.unwrap(failure);
+                if (cause instanceof SiloUnavailableException || cause instanceof CallForwardingException
+                        || cause instanceof SiloNotServingException) {
+                    this.metrics.failedForMembership(cause);
+                }
+            }
+        });
+        return outcome;
+    }
+
+    private CompletableFuture<@Nullable Object> sendTo(String siloId, ActorCall call) {
         MethodDescriptor method = call.method();
         ClusterView view = this.views.current();
         SiloEntry target = view.membership().silos().get(siloId);

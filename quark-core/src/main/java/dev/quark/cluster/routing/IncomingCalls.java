@@ -57,8 +57,11 @@ final class IncomingCalls {
 
     private final AtomicInteger inProgress = new AtomicInteger();
 
+    private final RoutingMetrics metrics;
+
     IncomingCalls(String self, ViewTracker views, PlacementDirector placement, Messenger messenger, SiloBinding silo,
-            int maxForwards, Clock clock) {
+            int maxForwards, Clock clock, RoutingMetrics metrics) {
+        this.metrics = metrics;
         this.self = self;
         this.views = views;
         this.placement = placement;
@@ -204,6 +207,7 @@ final class IncomingCalls {
         }
         logger.debug("Passing {} on to silo {} (membership version {})", request, owner, view.version());
         this.inProgress.incrementAndGet();
+        this.metrics.forwarded(owner);
         this.messenger.relay(request, Peer.of(target),
                 () -> new SiloUnavailableException("Silo " + owner + " did not answer " + describe(request)
                         + " passed on by silo " + this.self + " before its deadline"),

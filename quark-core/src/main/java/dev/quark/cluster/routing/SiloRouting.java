@@ -83,9 +83,9 @@ public final class SiloRouting implements AutoCloseable {
         this.pending = new PendingReplies(this.siloId, builder.clock, this.executor);
         Messenger messenger = new Messenger(this.siloId, this.transport, this.views, this.pending);
         this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.clock);
+                builder.clock, builder.metrics);
         this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.maxForwards, builder.clock);
+                builder.maxForwards, builder.clock, builder.metrics);
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.handoffTimeout, this.executor);
         this.prober = new TransportProber(messenger, builder.clock);
@@ -248,6 +248,8 @@ public final class SiloRouting implements AutoCloseable {
 
         private Duration handoffTimeout = Duration.ofSeconds(10);
 
+        private RoutingMetrics metrics = RoutingMetrics.NONE;
+
         private Builder(String siloId, Transport transport) {
             Objects.requireNonNull(siloId, "siloId must not be null");
             if (siloId.isBlank()) {
@@ -312,6 +314,17 @@ public final class SiloRouting implements AutoCloseable {
          */
         public Builder handoffTimeout(Duration handoffTimeout) {
             this.handoffTimeout = positive("handoffTimeout", handoffTimeout);
+            return this;
+        }
+
+        /**
+         * Sets where calls passed on to other silos, and calls failed for membership reasons, are recorded.
+         * Default: {@link RoutingMetrics#NONE}.
+         * @param metrics the metrics
+         * @return this builder
+         */
+        public Builder metrics(RoutingMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
             return this;
         }
 

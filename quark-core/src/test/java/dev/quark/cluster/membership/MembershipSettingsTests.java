@@ -34,7 +34,7 @@ class MembershipSettingsTests {
         assertThat(settings.leaveTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(settings.rejoinAutomatically()).isTrue();
         assertThat(settings.fenceAfter()).isEqualTo(Duration.ofSeconds(25));
-        assertThat(settings.pauseLimit()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(settings.pauseLimit()).isEqualTo(Duration.ofMillis(2500));
         assertThat(settings.indirectProbeTimeout()).isEqualTo(Duration.ofSeconds(2));
     }
 
@@ -97,7 +97,36 @@ class MembershipSettingsTests {
         assertRejected((b) -> b.tableRefreshInterval(Duration.ZERO), "tableRefreshInterval must be positive");
         assertRejected((b) -> b.deadSiloRetention(Duration.ZERO), "deadSiloRetention must be positive");
         assertRejected((b) -> b.leaveTimeout(Duration.ZERO), "leaveTimeout must be positive");
-        assertRejected((b) -> b.fencingMargin(Duration.ofSeconds(-2)), "fencingMargin must not be negative, was PT-2S");
+        assertRejected((b) -> b.fencingMargin(Duration.ofSeconds(-2)), "fencingMargin must be positive");
+    }
+
+    @Test
+    void aFencingMarginOfZeroIsRejectedSinceItMustCoverClockSkew() {
+        assertRejected((b) -> b.fencingMargin(Duration.ZERO), "fencingMargin must be positive: it must cover the "
+                + "clock skew between silos and the time a heartbeat write takes, was PT0S");
+    }
+
+    /**
+     * The last of the probes a paused silo misses may leave (missedProbes − 1) probe intervals after the first,
+     * which left at most its flight time (taken as half a probe timeout) before the pause; it counts as missed a
+     * probe timeout later, and the indirect probe may fail at once.
+     */
+    @Test
+    void thePauseLimitIsTheEarliestAVoteCanLandAfterTheLastRound() {
+        assertThat(MembershipSettings.builder("silo-1", ADDRESS).probeTimeout(Duration.ofMillis(200)).build()
+            .pauseLimit()).isEqualTo(Duration.ofMillis(2100));
+        assertThat(MembershipSettings.builder("silo-1", ADDRESS).probeTimeout(Duration.ofSeconds(3)).build()
+            .pauseLimit()).isEqualTo(Duration.ofMillis(3500));
+        assertThat(MembershipSettings.builder("silo-1", ADDRESS).missedProbes(1).probeTimeout(Duration.ofSeconds(3))
+            .build()
+            .pauseLimit()).isEqualTo(Duration.ofMillis(1500));
+    }
+
+    @Test
+    void missedProbesThatLetAVoteLandBetweenTwoRoundsAreRejected() {
+        assertRejected((b) -> b.missedProbes(1), "missedProbes is too low for probeInterval (PT1S) and probeTimeout "
+                + "(PT1S): others may vote a silo dead PT0.5S after its last probe round");
+        assertRejected((b) -> b.missedProbes(1).probeTimeout(Duration.ofSeconds(2)), "missedProbes is too low");
     }
 
     @Test

@@ -1,6 +1,8 @@
 package dev.quark.autoconfigure.metrics;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.cluster.membership.MembershipMetrics;
+import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.reminder.ReminderMetrics;
 import dev.quark.runtime.ActorMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -29,6 +31,20 @@ public final class QuarkMetricsAutoConfiguration {
     @ConditionalOnMissingBean
     ActorMetrics quarkActorMetrics(MeterRegistry registry) {
         return new MicrometerActorMetrics(registry);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
+    MembershipMetrics quarkMembershipMetrics(MeterRegistry registry) {
+        return new MicrometerMembershipMetrics(registry);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
+    RoutingMetrics quarkRoutingMetrics(MeterRegistry registry) {
+        return new MicrometerRoutingMetrics(registry);
     }
 
     @Bean

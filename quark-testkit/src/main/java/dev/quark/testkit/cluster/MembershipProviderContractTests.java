@@ -32,22 +32,28 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The behaviour every {@link MembershipProvider} must have, so that the in-memory, Redis and PostgreSQL tables
  * (and yours) are interchangeable: the table version and conditional writes, racing writers, entries kept field
- * for field (instants to the millisecond), unversioned heartbeats, hints to watchers, and clusters sharing one
- * backend kept apart.
+ * for field (instants to the millisecond), unversioned heartbeats, the table's incarnation, hints to watchers,
+ * and clusters sharing one backend kept apart.
  * <p>
- * Subclass it and return a provider for a cluster name; every test uses cluster names of its own, so one
- * backend may serve all tests of the class. Two calls with one name must give providers of the same table,
- * as two silos of one cluster would have:
+ * Subclass it, return a provider for a cluster name, and wipe a cluster's table as the backend losing its data
+ * would; every test uses cluster names of its own, so one backend may serve all tests of the class. Two calls
+ * with one name must give providers of the same table, as two silos of one cluster would have:
  * <pre>{@code
  * class MyMembershipProviderTests extends MembershipProviderContractTests {
  *     @Override
  *     protected MembershipProvider provider(String clusterName) {
  *         return new MyMembershipProvider(backend, clusterName);
+ *     }
+ *
+ *     @Override
+ *     protected void wipe(String clusterName) {
+ *         backend.deleteEverythingOf(clusterName);
  *     }
  * }
  * }</pre>
@@ -59,6 +65,9 @@ public abstract class MembershipProviderContractTests {
 
     /** How long a test waits for a hint. */
     protected static final Duration HINT_TIMEOUT = Duration.ofSeconds(10);
+
+    /** How long a test watches for hints that must not come, once the hints that must come have come. */
+    protected static final Duration QUIET_PERIOD = Duration.ofMillis(500);
 
     private static final AtomicLong clusters = new AtomicLong();
 
@@ -76,6 +85,14 @@ public abstract class MembershipProviderContractTests {
      * @return the provider; providers of one name share one table
      */
     protected abstract MembershipProvider provider(String clusterName);
+
+    /**
+     * Loses a cluster's table the way the backend loses data — a Redis restarted without persistence or
+     * flushed, deleted rows: afterwards the table reads as {@link MembershipSnapshot#EMPTY}. Providers of the
+     * cluster made before must keep working on what grows in its place.
+     * @param clusterName the cluster's name
+     */
+    protected abstract void wipe(String clusterName);
 
     /**
      * Returns whether the provider hints watchers of changes; one that gives no hints (silos then rely on
@@ -133,6 +150,18 @@ public abstract class MembershipProviderContractTests {
                 Set.of("Account", "Bank"), List.of());
     }
 
+    /**
+     * Asserts that a read holds a version and entries, and an incarnation, as every written table has.
+     * @param snapshot the read
+     * @param version the expected version
+     * @param silos the expected entries by silo id
+     */
+    protected static void assertTable(MembershipSnapshot snapshot, long version, Map<String, SiloEntry> silos) {
+        assertThat(snapshot.version()).as("version").isEqualTo(version);
+        assertThat(snapshot.silos()).as("entries").isEqualTo(silos);
+        assertThat(snapshot.incarnation()).as("incarnation").isNotBlank();
+    }
+
     @Test
     public void aTableNobodyWroteIsEmptyAtVersionZero() {
         assertThat(table().read()).isEqualTo(MembershipSnapshot.EMPTY);
@@ -142,7 +171,7 @@ public abstract class MembershipProviderContractTests {
     public void theFirstWriteExpectsVersionZeroAndMakesVersionOne() {
         SiloEntry entry = entry("silo-a", 1, SiloStatus.JOINING);
         assertThat(table().write(entry, 0)).isTrue();
-        assertThat(table().read()).isEqualTo(new MembershipSnapshot(1, Map.of("silo-a", entry)));
+        assertTable(table().read(), 1, Map.of("silo-a", entry));
     }
 
     @Test
@@ -159,8 +188,7 @@ public abstract class MembershipProviderContractTests {
         assertThat(table().write(a, 0)).isTrue();
         assertThat(table().write(b, 1)).isTrue();
         assertThat(table().write(a.withStatus(SiloStatus.ACTIVE), 2)).isTrue();
-        assertThat(table().read())
-            .isEqualTo(new MembershipSnapshot(3, Map.of("silo-a", a.withStatus(SiloStatus.ACTIVE), "silo-b", b)));
+        assertTable(table().read(), 3, Map.of("silo-a", a.withStatus(SiloStatus.ACTIVE), "silo-b", b));
     }
 
     @Test
@@ -221,7 +249,7 @@ public abstract class MembershipProviderContractTests {
         MembershipProvider otherSilo = provider(clusterName());
         SiloEntry a = entry("silo-a", 1, SiloStatus.JOINING);
         assertThat(table().write(a, 0)).isTrue();
-        assertThat(otherSilo.read()).isEqualTo(new MembershipSnapshot(1, Map.of("silo-a", a)));
+        assertTable(otherSilo.read(), 1, Map.of("silo-a", a));
         assertThat(otherSilo.write(a.withStatus(SiloStatus.ACTIVE), 0)).isFalse();
         assertThat(otherSilo.write(a.withStatus(SiloStatus.ACTIVE), 1)).isTrue();
         assertThat(table().read().silo("silo-a").map(SiloEntry::status)).contains(SiloStatus.ACTIVE);
@@ -325,12 +353,12 @@ public abstract class MembershipProviderContractTests {
         table().write(b, 1);
         assertThat(table().remove("silo-a", 1)).isFalse();
         assertThat(table().remove("silo-a", 3)).isFalse();
-        assertThat(table().read()).isEqualTo(new MembershipSnapshot(2, Map.of("silo-a", a, "silo-b", b)));
+        assertTable(table().read(), 2, Map.of("silo-a", a, "silo-b", b));
         assertThat(table().remove("silo-a", 2)).isTrue();
-        assertThat(table().read()).isEqualTo(new MembershipSnapshot(3, Map.of("silo-b", b)));
+        assertTable(table().read(), 3, Map.of("silo-b", b));
         assertThat(table().heartbeat("silo-a", 1, START.plusSeconds(9))).isFalse();
         assertThat(table().remove("silo-nobody", 3)).as("removing what is not there").isTrue();
-        assertThat(table().read()).isEqualTo(new MembershipSnapshot(4, Map.of("silo-b", b)));
+        assertTable(table().read(), 4, Map.of("silo-b", b));
         assertThat(table().write(a.withStatus(SiloStatus.JOINING), 4)).as("a removed silo may join again").isTrue();
     }
 
@@ -342,8 +370,7 @@ public abstract class MembershipProviderContractTests {
         table().write(b, 1);
         assertThat(table().heartbeat("silo-a", 3, START.plusSeconds(10))).isTrue();
         assertThat(table().heartbeat("silo-a", 3, START.plusSeconds(20))).isTrue();
-        assertThat(table().read())
-            .isEqualTo(new MembershipSnapshot(2, Map.of("silo-a", a.withLastHeartbeat(START.plusSeconds(20)), "silo-b", b)));
+        assertTable(table().read(), 2, Map.of("silo-a", a.withLastHeartbeat(START.plusSeconds(20)), "silo-b", b));
         assertThat(table().write(b.withStatus(SiloStatus.SHUTTING_DOWN), 2)).as("heartbeats do not move the version")
             .isTrue();
     }
@@ -356,10 +383,10 @@ public abstract class MembershipProviderContractTests {
         table().write(a, 0);
         assertThat(table().heartbeat("silo-a", 2, START.plusSeconds(10))).as("an earlier epoch").isFalse();
         assertThat(table().heartbeat("silo-a", 4, START.plusSeconds(10))).as("a later epoch").isFalse();
-        assertThat(table().read()).isEqualTo(new MembershipSnapshot(1, Map.of("silo-a", a)));
+        assertTable(table().read(), 1, Map.of("silo-a", a));
         table().write(a.withStatus(SiloStatus.DEAD), 1);
         assertThat(table().heartbeat("silo-a", 3, START.plusSeconds(10))).as("a dead silo").isFalse();
-        assertThat(table().read()).isEqualTo(new MembershipSnapshot(2, Map.of("silo-a", a.withStatus(SiloStatus.DEAD))));
+        assertTable(table().read(), 2, Map.of("silo-a", a.withStatus(SiloStatus.DEAD)));
     }
 
     @Test
@@ -369,6 +396,62 @@ public abstract class MembershipProviderContractTests {
         assertThat(table().heartbeat("silo-a", epoch - 1, START.plusSeconds(5))).isFalse();
         assertThat(table().heartbeat("silo-a", epoch + 1, START.plusSeconds(5))).isFalse();
         assertThat(table().heartbeat("silo-a", epoch, START.plusSeconds(5))).isTrue();
+    }
+
+    /**
+     * The incarnation tells one life of a table from the next: the first write stores it, and nothing that
+     * follows — writes, refused writes, heartbeats, removes, other silos' providers — changes it.
+     */
+    @Test
+    public void theFirstWriteGivesTheTableAnIncarnationThatEveryLaterChangeKeeps() {
+        assertThat(table().read().incarnation()).isEqualTo(MembershipSnapshot.NO_INCARNATION);
+        SiloEntry a = entry("silo-a", 1, SiloStatus.JOINING);
+        assertThat(table().write(a, 0)).isTrue();
+        String incarnation = table().read().incarnation();
+        assertThat(incarnation).isNotBlank();
+
+        assertThat(table().write(a.withStatus(SiloStatus.ACTIVE), 1)).isTrue();
+        assertThat(table().write(entry("silo-b", 1, SiloStatus.JOINING), 0)).as("refused").isFalse();
+        assertThat(table().heartbeat("silo-a", 1, START.plusSeconds(5))).isTrue();
+        assertThat(table().remove("silo-x", 2)).isTrue();
+        MembershipProvider otherSilo = provider(clusterName());
+        assertThat(otherSilo.write(entry("silo-b", 1, SiloStatus.JOINING), 3)).isTrue();
+        assertThat(otherSilo.remove("silo-b", 4)).isTrue();
+
+        assertThat(table().read().incarnation()).isEqualTo(incarnation);
+        assertThat(otherSilo.read().incarnation()).isEqualTo(incarnation);
+        assertThat(table().read().version()).isEqualTo(5);
+    }
+
+    @Test
+    public void aFirstRemoveGivesTheTableAnIncarnationToo() {
+        assertThat(table().remove("silo-nobody", 0)).isTrue();
+        assertTable(table().read(), 1, Map.of());
+    }
+
+    /**
+     * A table that lost its data grows again from version 0 under a new incarnation, so that silos which read a
+     * higher version of the lost table know the lower version of this one is not an old copy of it.
+     */
+    @Test
+    public void aTableThatLostItsDataGetsANewIncarnationWithItsNextFirstWrite() {
+        MembershipProvider otherSilo = provider(clusterName());
+        SiloEntry a = entry("silo-a", 1, SiloStatus.ACTIVE);
+        assertThat(table().write(a, 0)).isTrue();
+        assertThat(table().write(entry("silo-b", 1, SiloStatus.ACTIVE), 1)).isTrue();
+        String lost = table().read().incarnation();
+
+        wipe(clusterName());
+
+        assertThat(table().read()).isEqualTo(MembershipSnapshot.EMPTY);
+        assertThat(table().heartbeat("silo-a", 1, START.plusSeconds(5))).as("the entry went with the table").isFalse();
+        assertThat(table().write(a, 2)).as("the version went with the table").isFalse();
+        SiloEntry c = entry("silo-c", 1, SiloStatus.JOINING);
+        assertThat(otherSilo.write(c, 0)).isTrue();
+        MembershipSnapshot regrown = table().read();
+        assertTable(regrown, 1, Map.of("silo-c", c));
+        assertThat(regrown.incarnation()).isNotEqualTo(lost);
+        assertThat(otherSilo.read().incarnation()).isEqualTo(regrown.incarnation());
     }
 
     /**
@@ -423,7 +506,7 @@ public abstract class MembershipProviderContractTests {
     }
 
     @Test
-    public void clustersSharingABackendDoNotSeeEachOther() throws InterruptedException {
+    public void clustersSharingABackendDoNotSeeEachOther() {
         MembershipProvider other = provider(clusterName() + "-2");
         SiloEntry a = entry("silo-a", 1, SiloStatus.ACTIVE);
         assertThat(table().write(a, 0)).isTrue();
@@ -432,15 +515,35 @@ public abstract class MembershipProviderContractTests {
         SiloEntry b = entry("silo-a", 2, SiloStatus.JOINING);
         assertThat(other.write(b, 0)).as("the other cluster's table has its own version").isTrue();
         assertThat(other.remove("silo-x", 1)).isTrue();
-        assertThat(table().read()).isEqualTo(new MembershipSnapshot(1, Map.of("silo-a", a)));
-        assertThat(other.read()).isEqualTo(new MembershipSnapshot(2, Map.of("silo-a", b)));
-        if (providesHints()) {
-            Hints mine = watch(table());
-            Hints theirs = watch(other);
-            assertThat(table().write(a.withStatus(SiloStatus.SHUTTING_DOWN), 1)).isTrue();
-            assertThat(mine.await()).isTrue();
-            assertThat(theirs.count()).isZero();
-        }
+        assertTable(table().read(), 1, Map.of("silo-a", a));
+        assertTable(other.read(), 2, Map.of("silo-a", b));
+        assertThat(other.read().incarnation()).as("each table has an incarnation of its own")
+            .isNotEqualTo(table().read().incarnation());
+    }
+
+    /**
+     * Each watch hears of its own cluster's writes only. Both clusters write, one after the other, and each watch
+     * must be told of its own write; the first cluster's hint, had it leaked, would have reached the second
+     * watch before that watch's own. Since a provider may fold hints that arrive together into one, the test then
+     * also watches for a quiet period in which no further hint may come: the second write's hint, had it leaked,
+     * reaches the first watch after it was told of its own.
+     */
+    @Test
+    public void watchersOfAClusterAreNotToldOfAnotherClustersWrites() throws InterruptedException {
+        assumeTrue(providesHints(), "the provider gives no hints");
+        MembershipProvider other = provider(clusterName() + "-2");
+        Hints mine = watch(table());
+        Hints theirs = watch(other);
+
+        assertThat(table().write(entry("silo-a", 1, SiloStatus.ACTIVE), 0)).isTrue();
+        assertThat(mine.await()).as("told of its own cluster's write").isTrue();
+        assertThat(other.write(entry("silo-a", 2, SiloStatus.ACTIVE), 0)).isTrue();
+        assertThat(theirs.await()).as("told of its own cluster's write").isTrue();
+
+        await().during(QUIET_PERIOD).atMost(QUIET_PERIOD.plus(HINT_TIMEOUT)).untilAsserted(() -> {
+            assertThat(mine.count()).as("hints to the watch of the first cluster").isEqualTo(1);
+            assertThat(theirs.count()).as("hints to the watch of the second cluster").isEqualTo(1);
+        });
     }
 
     /**

@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *     // point the client at 127.0.0.1:proxy.port()
  *     proxy.cut();       // open connections drop, new ones are closed at once
  *     proxy.restore();   // new connections reach the server again
+ *     proxy.stall();     // open connections stay open but carry nothing more: half-open; new ones work
  * }
  * }</pre>
  * Each connection uses two virtual threads that copy bytes; everything stops on {@link #close()}.
@@ -34,6 +35,8 @@ public final class TcpProxy implements AutoCloseable {
     private final ServerSocket server;
 
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+
+    private final Set<Link> links = ConcurrentHashMap.newKeySet();
 
     private volatile boolean cut;
 
@@ -86,6 +89,17 @@ public final class TcpProxy implements AutoCloseable {
     }
 
     /**
+     * Makes every open connection half-open: it stays open at both ends, but the bytes either end sends are
+     * dropped, as when the server vanished, or a firewall forgot the connection, without a reset. A client
+     * notices only by a timeout. New connections are not affected.
+     */
+    public void stall() {
+        for (Link link : this.links) {
+            link.stalled = true;
+        }
+    }
+
+    /**
      * Lets new connections reach the server again.
      */
     public void restore() {
@@ -131,28 +145,35 @@ public final class TcpProxy implements AutoCloseable {
 
     private void connect(Socket client) {
         Socket target = new Socket();
+        Link link = new Link();
         this.sockets.add(client);
         this.sockets.add(target);
+        this.links.add(link);
         try {
             target.connect(new InetSocketAddress(this.targetHost, this.targetPort), CONNECT_TIMEOUT_MILLIS);
             if (this.cut) {
                 throw new IOException("cut");
             }
-            Thread.ofVirtual().name("quark-tcp-proxy-up").start(() -> pump(client, target));
-            pump(target, client);
+            Thread.ofVirtual().name("quark-tcp-proxy-up").start(() -> pump(client, target, link));
+            pump(target, client, link);
         }
         catch (IOException ex) {
             closeQuietly(client);
             closeQuietly(target);
         }
+        finally {
+            this.links.remove(link);
+        }
     }
 
-    private void pump(Socket from, Socket to) {
+    private void pump(Socket from, Socket to, Link link) {
         byte[] buffer = new byte[16 * 1024];
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
-                out.write(buffer, 0, read);
-                out.flush();
+                if (!link.stalled) {
+                    out.write(buffer, 0, read);
+                    out.flush();
+                }
             }
         }
         catch (IOException ex) {
@@ -178,6 +199,12 @@ public final class TcpProxy implements AutoCloseable {
         catch (IOException ex) {
             // closing
         }
+    }
+
+    /** One proxied connection; stalled ones drop what they read. */
+    private static final class Link {
+
+        volatile boolean stalled;
     }
 
     @Override

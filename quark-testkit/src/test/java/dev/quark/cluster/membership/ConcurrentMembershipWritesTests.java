@@ -137,13 +137,54 @@ class ConcurrentMembershipWritesTests {
         TableUpdater updater = new TableUpdater(alwaysMoved);
 
         assertThatExceptionOfType(MembershipConflictException.class)
-            .isThrownBy(() -> updater.update((read) -> entry("a", SiloStatus.ACTIVE, this.clock.instant())))
-            .withMessageContaining("after " + TableUpdater.MAX_ATTEMPTS + " conflicting writes");
+            .isThrownBy(() -> updater.update("write silo a (epoch 1) as active",
+                    (read) -> entry("a", SiloStatus.ACTIVE, this.clock.instant())))
+            .withMessage("Gave up trying to write silo a (epoch 1) as active after " + TableUpdater.MAX_ATTEMPTS
+                    + " conflicting writes to the membership table");
+        assertThatExceptionOfType(MembershipConflictException.class)
+            .isThrownBy(() -> new TableUpdater(new ConflictCountingTable(new InMemoryMembershipProvider()) {
+
+                @Override
+                public MembershipSnapshot read() {
+                    return MembershipSnapshot.of("lost", 3, List.of(entry("b", SiloStatus.DEAD, Instant.EPOCH)));
+                }
+
+                @Override
+                public boolean remove(String siloId, long expectedVersion) {
+                    return false;
+                }
+            }).removeIf("b", (entry) -> true))
+            .withMessageContaining("removing the entry of silo b");
+    }
+
+    @Test
+    void aJoinThatKeepsLosingFailsNamingTheSiloAndTheChange() {
+        MembershipProvider alwaysMoved = new ConflictCountingTable(new InMemoryMembershipProvider()) {
+
+            @Override
+            public boolean write(SiloEntry entry, long expectedVersion) {
+                return false;
+            }
+        };
+        SiloMembership agent = SiloMembership
+            .builder(settings("a").build(), alwaysMoved, new TestNetwork().proberOf("a"))
+            .clock(this.clock)
+            .scheduler(this.scheduler)
+            .executor(Runnable::run)
+            .build();
+
+        assertThat(agent.start()).failsWithin(Duration.ofSeconds(5))
+            .withThrowableThat()
+            .havingRootCause()
+            .isInstanceOf(MembershipConflictException.class)
+            .withMessageContaining("write the joining entry of silo a");
+        assertThat(agent.state()).isEqualTo(MembershipState.STOPPED);
     }
 
     private FailureDetector detector(String siloId, MembershipProvider table, TestNetwork network,
             MembershipMetrics metrics) {
         MembershipSettings settings = settings(siloId).missedProbes(1)
+            .probeInterval(Duration.ofMillis(100))
             .probedPeers(VOTERS + JOINERS)
             .votesToDeclareDead(VOTERS)
             .build();

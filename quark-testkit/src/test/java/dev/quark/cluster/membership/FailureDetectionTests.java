@@ -124,6 +124,33 @@ class FailureDetectionTests {
         assertThat(this.cluster.network.indirectProbes()).isZero();
     }
 
+    /**
+     * A silo unreachable for a few seconds misses three probes, and an indirect probe of it goes out; it is
+     * reachable again before that probe runs into its timeout, and answers the next direct probes. The late
+     * failure of the indirect probe is stale and must not count as a vote.
+     */
+    @Test
+    void anIndirectProbeThatFailsAfterThePeerAnsweredAgainCastsNoVote() {
+        this.cluster.network.failAfterTimeout(this.cluster.scheduler, this.cluster.clock);
+        for (String silo : List.of("a", "b", "c")) {
+            this.cluster.start(silo);
+        }
+        this.cluster.advance(Duration.ofMillis(500));
+
+        this.cluster.network.down("c");
+        this.cluster.advance(Duration.ofMillis(4000));
+        assertThat(this.cluster.network.indirectProbes()).as("3 misses at 4 s: indirect probes out until 6 s")
+            .isPositive();
+        this.cluster.network.up("c");
+        this.cluster.advance(Duration.ofMillis(2700));
+
+        assertThat(this.cluster.running().stream().flatMap((member) -> member.metrics().suspected.stream())).isEmpty();
+        assertThat(this.cluster.table.read().silos().values())
+            .allSatisfy((entry) -> assertThat(entry.suspicions()).isEmpty())
+            .allSatisfy((entry) -> assertThat(entry.status()).isEqualTo(SiloStatus.ACTIVE));
+        assertThat(this.cluster.member("c").events().names()).containsExactly("joined");
+    }
+
     @Test
     void aSiloThatMissesDirectProbesButAnswersIndirectlyIsNotEvicted() {
         for (String silo : List.of("a", "b", "c")) {

@@ -24,13 +24,24 @@ final class MembershipCluster implements AutoCloseable {
 
     final ManualScheduler scheduler = new ManualScheduler(this.clock);
 
-    final InMemoryMembershipProvider table = new InMemoryMembershipProvider();
+    final MembershipProvider table;
 
     final TestNetwork network = new TestNetwork();
 
     private final Map<String, Member> members = new LinkedHashMap<>();
 
     private int nextPort = 7100;
+
+    MembershipCluster() {
+        this(new InMemoryMembershipProvider());
+    }
+
+    /**
+     * Creates a cluster whose silos share a table of the test's choosing.
+     */
+    MembershipCluster(MembershipProvider table) {
+        this.table = table;
+    }
 
     Member start(String siloId) {
         return start(siloId, UnaryOperator.identity());

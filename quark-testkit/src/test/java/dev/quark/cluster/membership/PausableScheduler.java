@@ -46,6 +46,22 @@ final class PausableScheduler implements RuntimeScheduler {
     }
 
     /**
+     * Ends the pause and runs the held tasks at once, on the calling thread: a silo that wakes up in the middle
+     * of what another silo does (the test calls it from a hook of that silo's table connection).
+     */
+    void resumeNow() {
+        List<Supplier<? extends CompletionStage<?>>> late;
+        synchronized (this) {
+            this.paused = false;
+            late = List.copyOf(this.held);
+            this.held.clear();
+        }
+        for (Supplier<? extends CompletionStage<?>> task : late) {
+            task.get();
+        }
+    }
+
+    /**
      * Ends the pause: the held tasks fall due now; the test runs them with the shared scheduler.
      */
     void resume() {

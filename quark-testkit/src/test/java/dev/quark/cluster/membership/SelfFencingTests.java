@@ -2,6 +2,9 @@ package dev.quark.cluster.membership;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 
 import dev.quark.cluster.membership.MembershipCluster.Member;
 import org.junit.jupiter.api.AfterEach;
@@ -120,9 +123,76 @@ class SelfFencingTests {
         assertThat(this.c.agent().epoch()).isEqualTo(epoch);
     }
 
+    /**
+     * With a probe timeout shorter than the probe interval, the last missed probe counts as missed sooner: a
+     * silo paused right after its round may be voted dead 2.2 s later (two intervals and a 200 ms timeout), so
+     * its pause limit must be shorter than that (2.1 s: half the timeout is left for the probe's flight).
+     */
+    @Test
+    void aSiloPausedUntilItCouldHaveBeenVotedDeadDoesNotServeOnResumeAlsoWithAShortProbeTimeout() {
+        UnaryOperator<MembershipSettings.Builder> shortTimeout = (settings) -> settings
+            .probeTimeout(Duration.ofMillis(200));
+        try (MembershipCluster fast = new MembershipCluster()) {
+            fast.network.failAfterTimeout(fast.scheduler, fast.clock);
+            Member paused = fast.start("c", shortTimeout);
+            long firstEpoch = paused.agent().epoch();
+            fast.advance(Duration.ofMillis(1));
+            fast.start("a", shortTimeout);
+            fast.start("b", shortTimeout);
+            fast.advance(Duration.ofMillis(999));
+            paused.scheduler().pause();
+            paused.connection().cut();
+            fast.network.down("c");
+
+            fast.advance(Duration.ofMillis(2900));
+            assertThat(fast.table.read().silo("c").orElseThrow().status()).as("voted dead during the pause")
+                .isEqualTo(SiloStatus.DEAD);
+            fast.network.up("c");
+            paused.connection().restore();
+            paused.scheduler().resume();
+
+            assertThat(paused.agent().isServing()).as("before any of its rounds ran again").isFalse();
+            fast.scheduler.runDueTasks();
+            assertThat(paused.events().names()).containsExactly("joined", "fenced:PAUSED",
+                    "declaredDead:" + firstEpoch, "rejoined");
+        }
+    }
+
+    /**
+     * A silo fenced because it could not renew (here: cut off from the table) renews as soon as it can. If a
+     * peer decided to evict it by heartbeat expiry on a read taken just before, the eviction must not land
+     * behind the renewal while the silo serves again: the renewal is a conditional write, so the eviction
+     * conflicts and is dropped.
+     */
+    @Test
+    void aRenewalThatEndsAFenceMakesAnEvictionDecidedBeforeItConflict() {
+        long epoch = this.c.agent().epoch();
+        this.c.connection().muteHints();
+        this.c.connection().cut();
+        this.cluster.advance(Duration.ofMillis(29_500));
+        assertThat(this.c.agent().isServing()).isFalse();
+        this.c.scheduler().pause();
+        AtomicBoolean renewedMeanwhile = new AtomicBoolean();
+        for (String peer : List.of("a", "b")) {
+            this.cluster.member(peer).connection().beforeWrite((entry) -> entry.siloId().equals("c")
+                    && entry.status() == SiloStatus.DEAD && renewedMeanwhile.compareAndSet(false, true), () -> {
+                        this.c.connection().restore();
+                        this.c.scheduler().resumeNow();
+                    });
+        }
+
+        this.cluster.advance(Duration.ofMillis(1500));
+
+        assertThat(renewedMeanwhile).as("a peer decided to evict c (heartbeat expired at 31 s)").isTrue();
+        assertThat(this.cluster.table.read().silo("c").orElseThrow().status()).isEqualTo(SiloStatus.ACTIVE);
+        assertThat(this.c.agent().isServing()).isTrue();
+        assertThat(this.c.agent().epoch()).isEqualTo(epoch);
+        assertThat(this.c.events().names()).containsExactly("joined", "fenced:NOT_RENEWED", "resumedServing");
+    }
+
     @Test
     void aPauseOfTwoSecondsNeitherFencesNorEvicts() {
-        this.cluster.advance(Duration.ofMillis(500));
+        this.cluster.advance(Duration.ofMillis(400));
         pause(this.c);
 
         this.cluster.advance(Duration.ofSeconds(2));

@@ -5,19 +5,34 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.quark.cluster.membership.MembershipCluster.Member;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Joining, views, refreshes, leaving and clean-up of silo membership agents, in virtual time.
  */
 class SiloMembershipTests {
+
+    private static final int HALT_RACES = 200;
+
+    /** What the halting thread counts up to wait a little: a volatile write, a few nanoseconds each. */
+    private static volatile int spins;
 
     private final MembershipCluster cluster = new MembershipCluster();
 
@@ -192,6 +207,144 @@ class SiloMembershipTests {
         assertThat(this.cluster.statusSeenBy("a", "b")).isEqualTo(SiloStatus.DEAD);
     }
 
+    /**
+     * A silo declared dead whose rejoin cannot get through (here: its writes fail) is asked to leave. It is no
+     * member, so it has nothing to hand over and must never serve again: it leaves at once, and its listeners
+     * hear of its death once.
+     */
+    @Test
+    void aSiloAskedToLeaveWhileItRejoinsLeavesWithoutServingAgain() {
+        this.cluster.start("a");
+        Member c = this.cluster.start("c");
+        long epoch = c.agent().epoch();
+        c.connection().failWrites();
+        declareDead("c");
+        assertThat(c.agent().state()).isEqualTo(MembershipState.REJOINING);
+        List<Boolean> servingWhileLeaving = new CopyOnWriteArrayList<>();
+        c.connection().onEveryCall(() -> servingWhileLeaving.add(c.agent().isServing()));
+
+        c.agent().leave(() -> CompletableFuture.completedFuture(null)).join();
+
+        assertThat(servingWhileLeaving).isNotEmpty().doesNotContain(true);
+        assertThat(c.agent().state()).isEqualTo(MembershipState.LEFT);
+        assertThat(c.agent().isServing()).isFalse();
+        this.cluster.advance(Duration.ofMinutes(1));
+        assertThat(c.events().names()).containsExactly("joined", "fenced:DECLARED_DEAD", "declaredDead:" + epoch,
+                "left");
+        assertThat(this.cluster.table.read().silo("c").orElseThrow()).satisfies((entry) -> {
+            assertThat(entry.epoch()).isEqualTo(epoch);
+            assertThat(entry.status()).isEqualTo(SiloStatus.DEAD);
+        });
+    }
+
+    /**
+     * {@code halt()} may come from any thread, also while the agent learns on its own thread that it was
+     * declared dead. Whichever comes first, a halted agent stays stopped: it neither rejoins nor serves again.
+     * <p>
+     * The agent decides in a few instructions after it tells its view listeners, so the race is staged there:
+     * the listener and the halting thread meet (both spinning, so that neither is asleep), then the halting
+     * thread waits a little longer each round before it halts, and its halt lands before, inside or after the
+     * agent's decision. Without the lifecycle lock around the agent's change of state, about one round in eight
+     * loses the halt.
+     */
+    @Test
+    void aHaltThatRacesTheNewsOfTheSilosDeathIsNeverUndone() throws Exception {
+        ExecutorService halting = Executors.newSingleThreadExecutor();
+        try {
+            for (int round = 0; round < HALT_RACES; round++) {
+                int delay = round % 128;
+                try (MembershipCluster race = new MembershipCluster()) {
+                    race.start("a");
+                    Member c = race.start("c");
+                    AtomicBoolean viewArrived = new AtomicBoolean();
+                    AtomicBoolean haltingNow = new AtomicBoolean();
+                    c.agent().subscribe((view) -> {
+                        viewArrived.set(true);
+                        spinUntil(haltingNow);
+                    });
+                    Future<?> halted = halting.submit(() -> {
+                        spinUntil(viewArrived);
+                        haltingNow.set(true);
+                        for (int i = 0; i < delay; i++) {
+                            spins++;
+                        }
+                        c.agent().halt();
+                    });
+                    declareDead(race, "c");
+                    halted.get(10, TimeUnit.SECONDS);
+
+                    assertThat(c.agent().state()).as("round %d", round).isEqualTo(MembershipState.STOPPED);
+                    assertThat(c.agent().isServing()).as("round %d", round).isFalse();
+                }
+            }
+        }
+        finally {
+            halting.shutdownNow();
+        }
+    }
+
+    private static void spinUntil(AtomicBoolean flag) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!flag.get() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * A probe still out when the agent closes is answered after the agent's executor is gone (shut down by the
+     * agent when it owns it, or by the application): the answer is dropped, and logged as nothing worse than
+     * debug.
+     */
+    @Test
+    void answersToProbesThatArriveAfterCloseAreDroppedQuietly() throws Exception {
+        ch.qos.logback.classic.Logger detectorLogger = (ch.qos.logback.classic.Logger) LoggerFactory
+            .getLogger(FailureDetector.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        detectorLogger.addAppender(logged);
+        List<CompletableFuture<Void>> probes = new CopyOnWriteArrayList<>();
+        SiloProber unanswered = new SiloProber() {
+
+            @Override
+            public CompletableFuture<Void> probe(SiloEntry target, Duration timeout) {
+                CompletableFuture<Void> probe = new CompletableFuture<>();
+                probes.add(probe);
+                return probe;
+            }
+
+            @Override
+            public CompletableFuture<Void> probeIndirectly(SiloEntry intermediary, SiloEntry target,
+                    Duration timeout) {
+                return probe(target, timeout);
+            }
+        };
+        ExecutorService agentThreads = Executors.newSingleThreadExecutor();
+        try {
+            this.cluster.start("b");
+            SiloMembership a = SiloMembership
+                .builder(MembershipSettings.builder("a", new SiloAddress("127.0.0.1", 7001)).build(), this.cluster.table,
+                        unanswered)
+                .clock(this.cluster.clock)
+                .scheduler(this.cluster.scheduler)
+                .executor(agentThreads)
+                .build();
+            a.start().get(10, TimeUnit.SECONDS);
+            this.cluster.advance(Duration.ofSeconds(1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> !probes.isEmpty());
+
+            a.close();
+            agentThreads.shutdown();
+            assertThat(agentThreads.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+            probes.forEach((probe) -> probe.complete(null));
+
+            assertThat(logged.list).extracting(ILoggingEvent::getLevel).doesNotContain(Level.ERROR, Level.WARN);
+        }
+        finally {
+            agentThreads.shutdownNow();
+            detectorLogger.detachAppender(logged);
+        }
+    }
+
     @Test
     void theEntriesOfLongDeadSilosAreRemoved() {
         UnaryOperator<MembershipSettings.Builder> retention = (settings) -> settings
@@ -214,5 +367,16 @@ class SiloMembershipTests {
         Member client = this.cluster.start("client", (settings) -> settings.actorTypes(Set.of()));
 
         assertThat(client.agent().self().orElseThrow().actorTypes()).isEmpty();
+    }
+
+    private void declareDead(String siloId) {
+        declareDead(this.cluster, siloId);
+    }
+
+    /** Writes a silo dead, as its peers' votes would; the silos hear of it through the table's hint. */
+    private static void declareDead(MembershipCluster cluster, String siloId) {
+        MembershipSnapshot read = cluster.table.read();
+        assertThat(cluster.table.write(read.silo(siloId).orElseThrow().withStatus(SiloStatus.DEAD), read.version()))
+            .isTrue();
     }
 }

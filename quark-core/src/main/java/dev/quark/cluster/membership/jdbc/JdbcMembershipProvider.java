@@ -29,17 +29,18 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Keeps the membership table of one cluster in PostgreSQL, in two tables created by the Liquibase changelog
  * {@value #CHANGELOG}:
  * <pre>
- * {prefix}membership_version (cluster_name) primary key, version bigint, updated_at
+ * {prefix}membership_version (cluster_name) primary key, version bigint, updated_at, incarnation text
  * {prefix}membership_silo    (cluster_name, silo_id) primary key, host, port, start_time, status,
  *                            last_heartbeat, epoch, actor_types jsonb, suspicions jsonb
  * </pre>
  * A write or remove runs in a transaction of its own: {@code UPDATE ... SET version = version + 1 WHERE
- * cluster_name = ? AND version = ?} (the version row is created at 0 with {@code ON CONFLICT DO NOTHING}
- * first when the caller expects 0), then the upsert or delete of the silo's row and a {@code NOTIFY}; when the
- * update finds no row the transaction is rolled back and nothing is written. The row lock the update takes
- * orders concurrent writers, so of writers expecting one version exactly one wins. A heartbeat is one
- * {@code UPDATE} of the silo's row, checked against its epoch and status; a read is one statement (the version
- * row joined with the silo rows), so it sees one committed state.
+ * cluster_name = ? AND version = ?} (the version row is created at 0 with a new incarnation and
+ * {@code ON CONFLICT DO NOTHING} first when the caller expects 0; a row without an incarnation, written before
+ * the column existed, gets one from this update), then the upsert or delete of the silo's row and a
+ * {@code NOTIFY}; when the update finds no row the transaction is rolled back and nothing is written. The row
+ * lock the update takes orders concurrent writers, so of writers expecting one version exactly one wins. A
+ * heartbeat is one {@code UPDATE} of the silo's row, checked against its epoch and status; a read is one
+ * statement (the version row joined with the silo rows), so it sees one committed state.
  * <p>
  * Hints: every write and remove runs {@code pg_notify('{prefix}membership', cluster name)}, delivered when
  * its transaction commits; {@link #watch} listens on a connection of its own (see
@@ -103,12 +104,12 @@ public class JdbcMembershipProvider implements MembershipProvider {
         this.siloTable = tablePrefix.table("membership_silo");
         this.channel = tablePrefix.table("membership");
         this.select = "select v.version, s.silo_id, s.host, s.port, s.start_time, s.status, s.last_heartbeat, "
-                + "s.epoch, s.actor_types, s.suspicions from " + this.versionTable + " v left join " + this.siloTable
-                + " s on s.cluster_name = v.cluster_name where v.cluster_name = ?";
-        this.createVersion = "insert into " + this.versionTable + " (cluster_name, version) values (?, 0) "
-                + "on conflict (cluster_name) do nothing";
-        this.raiseVersion = "update " + this.versionTable + " set version = version + 1, updated_at = now() "
-                + "where cluster_name = ? and version = ?";
+                + "s.epoch, s.actor_types, s.suspicions, v.incarnation from " + this.versionTable + " v left join "
+                + this.siloTable + " s on s.cluster_name = v.cluster_name where v.cluster_name = ?";
+        this.createVersion = "insert into " + this.versionTable + " (cluster_name, version, incarnation) "
+                + "values (?, 0, ?) on conflict (cluster_name) do nothing";
+        this.raiseVersion = "update " + this.versionTable + " set version = version + 1, "
+                + "incarnation = coalesce(incarnation, ?), updated_at = now() where cluster_name = ? and version = ?";
         this.upsert = "insert into " + this.siloTable + " as s (cluster_name, silo_id, host, port, start_time, "
                 + "status, last_heartbeat, epoch, actor_types, suspicions) "
                 + "values (?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), cast(? as jsonb)) "
@@ -159,14 +160,20 @@ public class JdbcMembershipProvider implements MembershipProvider {
     public MembershipSnapshot read() {
         List<SiloEntry> entries = new ArrayList<>();
         long[] version = { -1 };
+        String[] incarnation = { MembershipSnapshot.NO_INCARNATION };
         this.jdbc.sql(this.select).param(this.clusterName).query((ResultSet row) -> {
             version[0] = row.getLong(1);
+            String stored = row.getString(11);
+            if (stored != null) {
+                incarnation[0] = stored;
+            }
             String siloId = row.getString(2);
             if (siloId != null) {
                 entries.add(entry(siloId, row));
             }
         });
-        return (version[0] < 0) ? MembershipSnapshot.EMPTY : MembershipSnapshot.of(version[0], entries);
+        return (version[0] < 0) ? MembershipSnapshot.EMPTY
+                : MembershipSnapshot.of(incarnation[0], version[0], entries);
     }
 
     private SiloEntry entry(String siloId, ResultSet row) throws SQLException {
@@ -205,11 +212,13 @@ public class JdbcMembershipProvider implements MembershipProvider {
     }
 
     private boolean versioned(long expectedVersion, Runnable change) {
+        String newIncarnation = MembershipSnapshot.newIncarnation();
         Boolean written = this.transactions.execute((status) -> {
             if (expectedVersion == 0) {
-                this.jdbc.sql(this.createVersion).param(this.clusterName).update();
+                this.jdbc.sql(this.createVersion).params(this.clusterName, newIncarnation).update();
             }
-            if (this.jdbc.sql(this.raiseVersion).params(this.clusterName, expectedVersion).update() != 1) {
+            if (this.jdbc.sql(this.raiseVersion).params(newIncarnation, this.clusterName, expectedVersion)
+                .update() != 1) {
                 status.setRollbackOnly();
                 return false;
             }

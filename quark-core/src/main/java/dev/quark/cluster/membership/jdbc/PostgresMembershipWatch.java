@@ -23,11 +23,23 @@ import org.slf4j.LoggerFactory;
  * fails, the thread gets a new one after a growing pause (up to {@link #MAX_PAUSE}), listens again and tells
  * the listener once, since notifications may have been missed meanwhile. Closing it stops the thread, which
  * runs {@code UNLISTEN} and gives the connection back, and waits for it.
+ * <p>
+ * Waiting for notifications only reads from the socket, so it cannot tell a quiet connection from a half-open
+ * one (the server or a firewall on the way dropped it without a reset): it would wait forever. So the thread
+ * runs {@code select 1} every {@link #VALIDATE_EVERY}, and the connection has a network timeout of
+ * {@link #VALIDATION_TIMEOUT}: a connection that does not answer fails like a dropped one, and the thread
+ * listens again on a new one.
  */
 final class PostgresMembershipWatch implements Watch {
 
     /** How long the thread waits for notifications before it checks whether the watch was closed. */
     static final Duration POLL = Duration.ofMillis(250);
+
+    /** How often the thread checks that the connection still answers. */
+    static final Duration VALIDATE_EVERY = Duration.ofSeconds(5);
+
+    /** How long a statement on the connection may wait for the server before the connection counts as lost. */
+    static final Duration VALIDATION_TIMEOUT = Duration.ofSeconds(5);
 
     /** The longest pause between two attempts to listen again after a failure. */
     static final Duration MAX_PAUSE = Duration.ofSeconds(30);
@@ -46,16 +58,22 @@ final class PostgresMembershipWatch implements Watch {
 
     private final Runnable listener;
 
+    private final long pollsPerValidation;
+
+    private final Duration validationTimeout;
+
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private final Thread thread;
 
     private PostgresMembershipWatch(DataSource dataSource, String channel, String clusterName, Runnable listener,
-            Connection connection) {
+            Duration validateEvery, Duration validationTimeout, Connection connection) {
         this.dataSource = dataSource;
         this.channel = channel;
         this.clusterName = clusterName;
         this.listener = listener;
+        this.pollsPerValidation = Math.max(1, validateEvery.toMillis() / POLL.toMillis());
+        this.validationTimeout = validationTimeout;
         this.thread = Thread.ofVirtual()
             .name("quark-membership-listen-" + clusterName)
             .unstarted(() -> run(connection));
@@ -72,27 +90,45 @@ final class PostgresMembershipWatch implements Watch {
      */
     static PostgresMembershipWatch start(DataSource dataSource, String channel, String clusterName,
             Runnable listener) {
+        return start(dataSource, channel, clusterName, listener, VALIDATE_EVERY, VALIDATION_TIMEOUT);
+    }
+
+    /**
+     * Listens and starts the thread, checking the connection at other intervals than the defaults (for tests).
+     * @param dataSource the database
+     * @param channel the channel, a valid identifier
+     * @param clusterName the payload that concerns this watch
+     * @param listener told of every notification for the cluster
+     * @param validateEvery how often the thread checks that the connection answers
+     * @param validationTimeout how long the connection may keep the server's answer, at least a millisecond
+     * @return the registration
+     * @throws IllegalStateException when the connection or the {@code LISTEN} fails
+     */
+    static PostgresMembershipWatch start(DataSource dataSource, String channel, String clusterName,
+            Runnable listener, Duration validateEvery, Duration validationTimeout) {
         Connection connection;
         try {
-            connection = listen(dataSource, channel);
+            connection = listen(dataSource, channel, validationTimeout);
         }
         catch (SQLException ex) {
             throw new IllegalStateException("Could not listen to the membership channel " + channel + ": "
                     + ex.getMessage(), ex);
         }
         PostgresMembershipWatch watch = new PostgresMembershipWatch(dataSource, channel, clusterName, listener,
-                connection);
+                validateEvery, validationTimeout, connection);
         watch.thread.start();
         return watch;
     }
 
-    private static Connection listen(DataSource dataSource, String channel) throws SQLException {
+    private static Connection listen(DataSource dataSource, String channel, Duration validationTimeout)
+            throws SQLException {
         Connection connection = dataSource.getConnection();
         try {
             if (!connection.isWrapperFor(PGConnection.class)) {
                 throw new SQLException("the data source does not give PostgreSQL connections: "
                         + connection.getMetaData().getDatabaseProductName());
             }
+            connection.setNetworkTimeout(Runnable::run, (int) Math.max(1, validationTimeout.toMillis()));
             connection.setAutoCommit(true);
             try (Statement statement = connection.createStatement()) {
                 statement.execute("listen \"" + channel + "\"");
@@ -108,10 +144,11 @@ final class PostgresMembershipWatch implements Watch {
     private void run(Connection first) {
         @Nullable Connection connection = first;
         Duration pause = FIRST_PAUSE;
+        long polls = 0;
         while (!isClosed()) {
             try {
                 if (connection == null) {
-                    connection = listen(this.dataSource, this.channel);
+                    connection = listen(this.dataSource, this.channel, this.validationTimeout);
                     pause = FIRST_PAUSE;
                     logger.info("Listening to the membership channel {} again", this.channel);
                     tell();
@@ -120,6 +157,9 @@ final class PostgresMembershipWatch implements Watch {
                     .getNotifications((int) POLL.toMillis());
                 if (concernsThisCluster(notifications)) {
                     tell();
+                }
+                if (++polls % this.pollsPerValidation == 0) {
+                    validate(connection);
                 }
             }
             catch (SQLException ex) {
@@ -138,6 +178,16 @@ final class PostgresMembershipWatch implements Watch {
         }
         if (connection != null) {
             release(connection);
+        }
+    }
+
+    /**
+     * Makes the server answer, so that a half-open connection fails (by the network timeout) instead of
+     * looking quiet forever.
+     */
+    private static void validate(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("select 1");
         }
     }
 
@@ -177,8 +227,8 @@ final class PostgresMembershipWatch implements Watch {
     }
 
     /**
-     * Stops listening, before giving the connection back to its pool; a connection that fails on the way is
-     * closed all the same, and a pool evicts it on the error.
+     * Stops listening, before giving the connection back to its pool; a connection that fails on the way (or
+     * does not answer within the network timeout) is closed all the same, and a pool evicts it on the error.
      */
     private static void release(Connection connection) {
         try (connection; Statement statement = connection.createStatement()) {

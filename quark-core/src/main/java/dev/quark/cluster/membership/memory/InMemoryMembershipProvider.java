@@ -18,7 +18,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * A membership table in this JVM's memory: one instance is the table of one cluster, shared by every silo
  * of that cluster in the JVM (tests, the test kit's test cluster). Listeners are told synchronously after
- * every change, on the writer's thread. Like the other providers, it keeps instants to the millisecond.
+ * every change, on the writer's thread. Like the other providers, it keeps instants to the millisecond. The
+ * incarnation is a field beside the version; {@link #clear()} loses the table as a backend that lost its data
+ * does.
  */
 public class InMemoryMembershipProvider implements MembershipProvider {
 
@@ -26,7 +28,23 @@ public class InMemoryMembershipProvider implements MembershipProvider {
 
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
-    private MembershipSnapshot snapshot = MembershipSnapshot.EMPTY;
+    private MembershipSnapshot snapshot;
+
+    /**
+     * Creates an empty table.
+     */
+    public InMemoryMembershipProvider() {
+        this(MembershipSnapshot.EMPTY);
+    }
+
+    /**
+     * Creates a table that starts as a snapshot, incarnation and version included: for tests of what silos do
+     * when a table comes back from a backup, or from a replica that missed the latest writes.
+     * @param initial the table's content
+     */
+    public InMemoryMembershipProvider(MembershipSnapshot initial) {
+        this.snapshot = Objects.requireNonNull(initial, "initial must not be null");
+    }
 
     @Override
     public MembershipSnapshot read() {
@@ -44,7 +62,7 @@ public class InMemoryMembershipProvider implements MembershipProvider {
             }
             Map<String, SiloEntry> silos = new TreeMap<>(this.snapshot.silos());
             silos.put(entry.siloId(), keepingLaterHeartbeat(toMillis(entry), silos.get(entry.siloId())));
-            this.snapshot = new MembershipSnapshot(expectedVersion + 1, silos);
+            this.snapshot = new MembershipSnapshot(incarnation(), expectedVersion + 1, silos);
         }
         notifyListeners();
         return true;
@@ -59,7 +77,7 @@ public class InMemoryMembershipProvider implements MembershipProvider {
             }
             Map<String, SiloEntry> silos = new TreeMap<>(this.snapshot.silos());
             silos.remove(siloId);
-            this.snapshot = new MembershipSnapshot(expectedVersion + 1, silos);
+            this.snapshot = new MembershipSnapshot(incarnation(), expectedVersion + 1, silos);
         }
         notifyListeners();
         return true;
@@ -75,8 +93,19 @@ public class InMemoryMembershipProvider implements MembershipProvider {
             }
             Map<String, SiloEntry> silos = new TreeMap<>(this.snapshot.silos());
             silos.put(siloId, entry.withLastHeartbeat(at.truncatedTo(ChronoUnit.MILLIS)));
-            this.snapshot = new MembershipSnapshot(this.snapshot.version(), silos);
+            this.snapshot = new MembershipSnapshot(this.snapshot.incarnation(), this.snapshot.version(), silos);
             return true;
+        }
+    }
+
+    /**
+     * Forgets the whole table, incarnation and version included, as a backend that lost its data does (Redis
+     * restarted without persistence, a flush); watchers are not told, and the next write starts a new
+     * incarnation. For tests.
+     */
+    public void clear() {
+        synchronized (this.lock) {
+            this.snapshot = MembershipSnapshot.EMPTY;
         }
     }
 
@@ -85,6 +114,12 @@ public class InMemoryMembershipProvider implements MembershipProvider {
         Objects.requireNonNull(listener, "listener must not be null");
         this.listeners.add(listener);
         return () -> this.listeners.remove(listener);
+    }
+
+    /** The incarnation a write keeps, or the one the first write stores; called under the lock. */
+    private String incarnation() {
+        String current = this.snapshot.incarnation();
+        return current.isEmpty() ? MembershipSnapshot.newIncarnation() : current;
     }
 
     private static SiloEntry keepingLaterHeartbeat(SiloEntry written, @Nullable SiloEntry stored) {

@@ -22,6 +22,7 @@ import org.springframework.data.redis.core.script.RedisScript;
  * Keeps the membership table of one cluster in Redis:
  * <pre>
  * {prefix}membership:{cluster}                 hash, the table
+ *     incarnation        -&gt; 0b5e...-...          set by the first write or remove, never changed after
  *     version            -&gt; 12                   raised by one by every write and remove
  *     silo:{silo id}      -&gt; {"format":1,...}    the entry without its heartbeat (JSON, see below)
  *     heartbeat:{silo id} -&gt; 1718006400123       its last heartbeat, milliseconds since the epoch
@@ -32,9 +33,10 @@ import org.springframework.data.redis.core.script.RedisScript;
  * </pre>
  * for instance {@code quark:membership:{quark}}. The braces around the cluster name are Redis Cluster's hash
  * tag: every key of a cluster lives in one slot, so each script may touch them all. Writes and removes are Lua
- * scripts that compare the version, change the hash, raise the version and publish the hint in one atomic
- * step; the heartbeat script checks the entry's epoch and status and sets the heartbeat and the liveness key;
- * a read is one {@code HGETALL}. The entry JSON is documented on {@link #entryJson(SiloEntry)}.
+ * scripts that compare the version, change the hash, raise the version (and set the incarnation when the hash
+ * has none, that is when the table is new or was lost) and publish the hint in one atomic step; the heartbeat
+ * script checks the entry's epoch and status and sets the heartbeat and the liveness key; a read is one
+ * {@code HGETALL}. The entry JSON is documented on {@link #entryJson(SiloEntry)}.
  * <p>
  * The liveness keys are not read back: the table's heartbeats are what failure detection uses. They let an
  * operator see at a glance which silos still beat ({@code SCAN 0 MATCH quark:membership:{quark}:alive:*}),
@@ -44,10 +46,11 @@ public class RedisMembershipProvider implements MembershipProvider {
 
     /**
      * Writes an entry when the table holds the expected version, keeping the stored heartbeat when it is later
-     * and of the same epoch. Returns {1, new version} or {0, stored version}.
+     * and of the same epoch, and setting the incarnation when the table has none. Returns {1, new version} or
+     * {0, stored version}.
      * <p>
      * KEYS: table, liveness key. ARGV: expected version, silo id, entry JSON, heartbeat millis, epoch, status,
-     * channel.
+     * channel, new incarnation.
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> WRITE = RedisScript.of("""
@@ -55,6 +58,7 @@ public class RedisMembershipProvider implements MembershipProvider {
             if current ~= tonumber(ARGV[1]) then
                 return {0, current}
             end
+            redis.call('HSETNX', KEYS[1], 'incarnation', ARGV[8])
             local heartbeat = ARGV[4]
             local stored = redis.call('HGET', KEYS[1], 'silo:' .. ARGV[2])
             if stored then
@@ -73,10 +77,10 @@ public class RedisMembershipProvider implements MembershipProvider {
             """, List.class);
 
     /**
-     * Removes an entry when the table holds the expected version. Returns {1, new version} or
-     * {0, stored version}.
+     * Removes an entry when the table holds the expected version, setting the incarnation when the table has
+     * none. Returns {1, new version} or {0, stored version}.
      * <p>
-     * KEYS: table, liveness key. ARGV: expected version, silo id, channel.
+     * KEYS: table, liveness key. ARGV: expected version, silo id, channel, new incarnation.
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> REMOVE = RedisScript.of("""
@@ -84,6 +88,7 @@ public class RedisMembershipProvider implements MembershipProvider {
             if current ~= tonumber(ARGV[1]) then
                 return {0, current}
             end
+            redis.call('HSETNX', KEYS[1], 'incarnation', ARGV[4])
             redis.call('HDEL', KEYS[1], 'silo:' .. ARGV[2], 'heartbeat:' .. ARGV[2])
             redis.call('HSET', KEYS[1], 'version', current + 1)
             redis.call('DEL', KEYS[2])
@@ -111,6 +116,8 @@ public class RedisMembershipProvider implements MembershipProvider {
             """, Long.class);
 
     private static final String VERSION = "version";
+
+    private static final String INCARNATION = "incarnation";
 
     private static final String SILO = "silo:";
 
@@ -216,7 +223,8 @@ public class RedisMembershipProvider implements MembershipProvider {
                 entries.add(entry(field.substring(SILO.length()), value, fields));
             }
         });
-        return MembershipSnapshot.of(Long.parseLong(version), entries);
+        return MembershipSnapshot.of(fields.getOrDefault(INCARNATION, MembershipSnapshot.NO_INCARNATION),
+                Long.parseLong(version), entries);
     }
 
     private SiloEntry entry(String siloId, String json, Map<String, String> fields) {
@@ -239,13 +247,15 @@ public class RedisMembershipProvider implements MembershipProvider {
         Objects.requireNonNull(entry, "entry must not be null");
         return versioned(WRITE, entry.siloId(), Long.toString(expectedVersion), entry.siloId(),
                 SiloEntryJson.write(entry), Long.toString(millis(entry.lastHeartbeat())),
-                Long.toString(entry.epoch()), entry.status().name(), channel());
+                Long.toString(entry.epoch()), entry.status().name(), channel(),
+                MembershipSnapshot.newIncarnation());
     }
 
     @Override
     public boolean remove(String siloId, long expectedVersion) {
         Objects.requireNonNull(siloId, "siloId must not be null");
-        return versioned(REMOVE, siloId, Long.toString(expectedVersion), siloId, channel());
+        return versioned(REMOVE, siloId, Long.toString(expectedVersion), siloId, channel(),
+                MembershipSnapshot.newIncarnation());
     }
 
     @SuppressWarnings("rawtypes")

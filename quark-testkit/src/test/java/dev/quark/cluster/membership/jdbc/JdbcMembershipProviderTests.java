@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -70,6 +72,15 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
         return new JdbcMembershipProvider(dataSource, PREFIX, clusterName);
     }
 
+    /**
+     * Deletes the cluster's rows, as a database restored without them, or an operator, would.
+     */
+    @Override
+    protected void wipe(String clusterName) {
+        jdbc.sql("delete from quark_membership_silo where cluster_name = ?").param(clusterName).update();
+        jdbc.sql("delete from quark_membership_version where cluster_name = ?").param(clusterName).update();
+    }
+
     private JdbcMembershipProvider jdbcTable() {
         return (JdbcMembershipProvider) table();
     }
@@ -80,7 +91,7 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
         assertThat(jdbcTable().siloTable()).isEqualTo("quark_membership_silo");
         assertThat(jdbcTable().channel()).isEqualTo("quark_membership");
         assertThat(columns("quark_membership_version")).containsExactly("cluster_name text NO", "version bigint NO",
-                "updated_at timestamp with time zone NO");
+                "updated_at timestamp with time zone NO", "incarnation text YES");
         assertThat(primaryKey("quark_membership_version")).containsExactly("cluster_name");
         assertThat(columns("quark_membership_silo")).containsExactly("cluster_name text NO", "silo_id text NO",
                 "host text NO", "port integer NO", "start_time timestamp with time zone NO",
@@ -164,11 +175,26 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
         SiloEntry entry = entry("silo-a", 1, SiloStatus.ACTIVE);
         table().write(entry, 0);
         JdbcMembershipProvider.migration(PREFIX).apply(dataSource);
-        assertThat(table().read()).isEqualTo(new MembershipSnapshot(1, Map.of("silo-a", entry)));
+        assertTable(table().read(), 1, Map.of("silo-a", entry));
         assertThat(jdbc.sql("select id from databasechangelog where filename = 'db/changelog/quark/membership.xml' "
                 + "and id like 'quark_%' order by id")
             .query(String.class)
-            .list()).containsExactly("quark_membership_silo-1", "quark_membership_version-1");
+            .list()).containsExactly("quark_membership_silo-1", "quark_membership_version-1",
+                    "quark_membership_version-2");
+    }
+
+    @Test
+    void aVersionRowWrittenBeforeIncarnationsExistedGetsOneWithItsNextWrite() {
+        table().write(entry("silo-a", 1, SiloStatus.ACTIVE), 0);
+        jdbc.sql("update quark_membership_version set incarnation = null where cluster_name = ?")
+            .param(clusterName())
+            .update();
+        assertThat(table().read().incarnation()).isEqualTo(MembershipSnapshot.NO_INCARNATION);
+        assertThat(table().write(entry("silo-a", 1, SiloStatus.SHUTTING_DOWN), 1)).isTrue();
+        String incarnation = table().read().incarnation();
+        assertThat(incarnation).isNotBlank();
+        assertThat(table().write(entry("silo-a", 1, SiloStatus.DEAD), 2)).isTrue();
+        assertThat(table().read().incarnation()).isEqualTo(incarnation);
     }
 
     @Test
@@ -198,13 +224,7 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
 
     @Test
     void aWatchListensAgainAfterALostConnectionAndHints() throws InterruptedException {
-        Matcher url = Pattern.compile("jdbc:postgresql://([^:/]+)(?::(\\d+))?/(.*)").matcher(schema.jdbcUrl());
-        assertThat(url.matches()).as(schema.jdbcUrl()).isTrue();
-        String host = url.group(1);
-        int port = (url.group(2) != null) ? Integer.parseInt(url.group(2)) : 5432;
-        try (TcpProxy proxy = TcpProxy.start(host, port);
-                HikariDataSource proxied = dataSource("jdbc:postgresql://" + proxy.host() + ":" + proxy.port() + "/"
-                        + url.group(3))) {
+        try (TcpProxy proxy = proxyToServer(); HikariDataSource proxied = dataSource(proxiedUrl(proxy))) {
             Hints hints = watch(new JdbcMembershipProvider(proxied, PREFIX, clusterName()));
             proxy.cut();
             proxy.restore();
@@ -216,5 +236,45 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
             await().atMost(Duration.ofSeconds(10))
                 .until(() -> proxied.getHikariPoolMXBean().getActiveConnections() == 0);
         }
+    }
+
+    /**
+     * A connection that goes half-open (no reset reaches the client) looks like a quiet one to a thread that
+     * only waits for notifications: the watch makes the server answer now and then, and a connection that does
+     * not answer within the network timeout is replaced.
+     */
+    @Test
+    void aWatchListensAgainWhenItsConnectionGoesHalfOpen() throws InterruptedException {
+        try (TcpProxy proxy = proxyToServer(); HikariDataSource proxied = dataSource(proxiedUrl(proxy))) {
+            Semaphore hints = new Semaphore(0);
+            PostgresMembershipWatch watch = PostgresMembershipWatch.start(proxied, jdbcTable().channel(), clusterName(),
+                    hints::release, Duration.ofMillis(500), Duration.ofSeconds(1));
+            try {
+                proxy.stall();
+                assertThat(hints.tryAcquire(10, TimeUnit.SECONDS)).as("told after listening again").isTrue();
+                hints.drainPermits();
+                assertThat(table().write(entry("silo-a", 1, SiloStatus.JOINING), 0)).isTrue();
+                assertThat(hints.tryAcquire(10, TimeUnit.SECONDS)).as("told of a write after listening again").isTrue();
+            }
+            finally {
+                watch.close();
+            }
+            assertThat(watch.isRunning()).isFalse();
+        }
+    }
+
+    private static TcpProxy proxyToServer() {
+        Matcher url = serverUrl();
+        return TcpProxy.start(url.group(1), (url.group(2) != null) ? Integer.parseInt(url.group(2)) : 5432);
+    }
+
+    private static String proxiedUrl(TcpProxy proxy) {
+        return "jdbc:postgresql://" + proxy.host() + ":" + proxy.port() + "/" + serverUrl().group(3);
+    }
+
+    private static Matcher serverUrl() {
+        Matcher url = Pattern.compile("jdbc:postgresql://([^:/]+)(?::(\\d+))?/(.*)").matcher(schema.jdbcUrl());
+        assertThat(url.matches()).as(schema.jdbcUrl()).isTrue();
+        return url;
     }
 }

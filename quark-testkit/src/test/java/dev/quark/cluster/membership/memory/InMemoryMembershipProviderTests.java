@@ -17,4 +17,9 @@ class InMemoryMembershipProviderTests extends MembershipProviderContractTests {
     protected MembershipProvider provider(String clusterName) {
         return this.clusters.computeIfAbsent(clusterName, (name) -> new InMemoryMembershipProvider());
     }
+
+    @Override
+    protected void wipe(String clusterName) {
+        ((InMemoryMembershipProvider) provider(clusterName)).clear();
+    }
 }

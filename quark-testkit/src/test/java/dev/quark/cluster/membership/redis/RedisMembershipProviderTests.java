@@ -80,6 +80,16 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
         return new RedisMembershipProvider(connectionFactory, prefix, clusterName, SILO_TTL);
     }
 
+    /**
+     * Deletes the cluster's hash and liveness keys, as a flush or a restart without persistence loses them.
+     */
+    @Override
+    protected void wipe(String clusterName) {
+        RedisMembershipProvider table = (RedisMembershipProvider) provider(clusterName);
+        redis.delete(table.tableKey());
+        redis.delete(redis.keys(table.livenessKey("*")));
+    }
+
     private RedisMembershipProvider redisTable() {
         return (RedisMembershipProvider) table();
     }
@@ -95,7 +105,7 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
         assertThat(redisTable().channel()).isEqualTo(key);
         assertThat(redisTable().livenessKey("silo-a")).isEqualTo(key + ":alive:silo-a");
         Map<Object, Object> hash = redis.opsForHash().entries(key);
-        assertThat(hash).containsOnly(Map.entry("version", "1"),
+        assertThat(hash).containsOnly(Map.entry("version", "1"), Map.entry("incarnation", table().read().incarnation()),
                 Map.entry("silo:silo-a", "{\"format\":1,\"siloId\":\"silo-a\",\"address\":{\"host\":\"10.0.0.5\","
                         + "\"port\":7100},\"startTime\":\"2025-06-10T08:00:00.123Z\",\"status\":\"ACTIVE\","
                         + "\"epoch\":\"3\",\"actorTypes\":[\"Account\",\"Bank\"],\"suspicions\":[{\"suspectingSiloId\":"
@@ -159,8 +169,8 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
         assertThat(redis.hasKey(redisTable().livenessKey("silo-a"))).isFalse();
         table().remove("silo-b", 3);
         assertThat(redis.hasKey(redisTable().livenessKey("silo-b"))).isFalse();
-        assertThat(redis.opsForHash().keys(redisTable().tableKey())).containsOnly("version", "silo:silo-a",
-                "heartbeat:silo-a");
+        assertThat(redis.opsForHash().keys(redisTable().tableKey())).containsOnly("version", "incarnation",
+                "silo:silo-a", "heartbeat:silo-a");
     }
 
     @Test
@@ -169,10 +179,11 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
         Map<Object, Object> before = redis.opsForHash().entries(redisTable().tableKey());
         List<?> reply = redis.execute(RedisMembershipProvider.WRITE,
                 List.of(redisTable().tableKey(), redisTable().livenessKey("silo-b")), "0", "silo-b", "{}", "0", "1",
-                "ACTIVE", redisTable().channel());
+                "ACTIVE", redisTable().channel(), "another-incarnation");
         assertThat(reply).isEqualTo(List.of(0L, 1L));
         reply = redis.execute(RedisMembershipProvider.REMOVE,
-                List.of(redisTable().tableKey(), redisTable().livenessKey("silo-a")), "2", "silo-a", redisTable().channel());
+                List.of(redisTable().tableKey(), redisTable().livenessKey("silo-a")), "2", "silo-a", redisTable().channel(),
+                "another-incarnation");
         assertThat(reply).isEqualTo(List.of(0L, 1L));
         assertThat(redis.opsForHash().entries(redisTable().tableKey())).isEqualTo(before);
     }
@@ -237,9 +248,20 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
     }
 
     @Test
-    void anEmptyTableAfterEveryoneLeftKeepsItsVersion() {
+    void anEmptyTableAfterEveryoneLeftKeepsItsVersionAndIncarnation() {
         table().write(entry("silo-a", 1, SiloStatus.ACTIVE), 0);
+        String incarnation = table().read().incarnation();
         table().remove("silo-a", 1);
-        assertThat(table().read()).isEqualTo(new MembershipSnapshot(2, Map.of()));
+        assertThat(table().read()).isEqualTo(new MembershipSnapshot(incarnation, 2, Map.of()));
+    }
+
+    @Test
+    void aTableWrittenBeforeIncarnationsExistedGetsOneWithItsNextWrite() {
+        table().write(entry("silo-a", 1, SiloStatus.ACTIVE), 0);
+        redis.opsForHash().delete(redisTable().tableKey(), "incarnation");
+        assertThat(table().read().incarnation()).isEqualTo(MembershipSnapshot.NO_INCARNATION);
+        assertThat(table().write(entry("silo-a", 1, SiloStatus.SHUTTING_DOWN), 1)).isTrue();
+        assertThat(table().read().incarnation()).isNotBlank();
+        assertThat(table().read().version()).isEqualTo(2);
     }
 }

@@ -1,0 +1,28 @@
+package dev.quark.cluster.routing;
+
+/**
+ * Where a silo's routing reports calls that membership got in the way of; the Spring Boot integration binds
+ * it to Micrometer. Methods are called on transport and caller threads and must return quickly.
+ */
+public interface RoutingMetrics {
+
+    /** Records nothing. */
+    RoutingMetrics NONE = new RoutingMetrics() {
+    };
+
+    /**
+     * Records that this silo passed a call it received on to the silo that owns its actor in its view.
+     * @param ownerSiloId the silo the call was passed on to
+     */
+    default void forwarded(String ownerSiloId) {
+    }
+
+    /**
+     * Records that a call this silo sent to another silo failed for a membership reason: the target was dead,
+     * not a member or unreachable ({@link dev.quark.cluster.SiloUnavailableException}), not serving, or the call
+     * was passed on too often ({@link dev.quark.cluster.CallForwardingException}).
+     * @param failure the failure the caller got
+     */
+    default void failedForMembership(Throwable failure) {
+    }
+}

@@ -1,0 +1,118 @@
+package dev.quark.autoconfigure.cluster;
+
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.quark.actor.DeactivationReason;
+import dev.quark.cluster.membership.MembershipProvider;
+import dev.quark.cluster.membership.SiloMembership;
+import dev.quark.cluster.routing.SiloRouting;
+import dev.quark.reminder.ReminderTickManager;
+import dev.quark.runtime.ActorRuntime;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Joins the cluster once the context has started (the runtime is built and its transport listens) and leaves
+ * it gracefully when the context stops, before the actor runtime closes: the silo announces
+ * {@code SHUTTING_DOWN}, deactivates its actors for hand-off (their state saved), waits for the calls in flight,
+ * and leaves ({@code DEAD}). While it is a member, every new view tells the reminder tick manager, if any, that
+ * the buckets it owns may have changed.
+ */
+final class ClusterSiloLifecycle implements SmartLifecycle {
+
+    /**
+     * Two above the actor runtime's phase ({@code DEFAULT_PHASE - 4096}) and one above the reminder tick
+     * manager's: started after both, stopped before both.
+     */
+    static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4094;
+
+    /** Where the hand-over waits for calls in flight: the agent's threads must not block. */
+    private static final Executor HAND_OVER_WAITS = (task) -> Thread.ofVirtual().name("quark-cluster-leave").start(task);
+
+    private final SiloMembership agent;
+
+    private final SiloRouting routing;
+
+    private final ActorRuntime runtime;
+
+    private final @Nullable ReminderTickManager reminders;
+
+    private final Duration joinTimeout;
+
+    private final Duration leaveTimeout;
+
+    private MembershipProvider.@Nullable Watch reminderWatch;
+
+    private volatile boolean running;
+
+    ClusterSiloLifecycle(SiloMembership agent, SiloRouting routing, ActorRuntime runtime,
+            @Nullable ReminderTickManager reminders, Duration joinTimeout, Duration leaveTimeout) {
+        this.agent = agent;
+        this.routing = routing;
+        this.runtime = runtime;
+        this.reminders = reminders;
+        this.joinTimeout = joinTimeout;
+        this.leaveTimeout = leaveTimeout;
+    }
+
+    @Override
+    public void start() {
+        try {
+            this.agent.start().get(this.joinTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while silo " + this.routing.siloId() + " joined", ex);
+        }
+        catch (ExecutionException | TimeoutException ex) {
+            this.agent.close();
+            throw new IllegalStateException("Silo " + this.routing.siloId() + " did not join the cluster within "
+                    + this.joinTimeout + " (quark.cluster.join-timeout)", ex);
+        }
+        ReminderTickManager manager = this.reminders;
+        if (manager != null) {
+            this.reminderWatch = this.agent.subscribe((view) -> manager.ownershipChanged());
+            manager.ownershipChanged();
+        }
+        this.running = true;
+    }
+
+    @Override
+    public void stop() {
+        this.running = false;
+        MembershipProvider.Watch watch = this.reminderWatch;
+        if (watch != null) {
+            watch.close();
+        }
+        try {
+            this.agent.leave(() -> this.runtime.deactivateWhere((address) -> true, DeactivationReason.HANDOFF)
+                .thenRunAsync(() -> this.routing.awaitIdle(this.leaveTimeout), HAND_OVER_WAITS))
+                .get(this.leaveTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        catch (ExecutionException | TimeoutException ex) {
+            // Closing below stops the agent regardless; the others declare the silo dead if it did not leave.
+        }
+        finally {
+            this.routing.close();
+            this.agent.close();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return this.running;
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+}

@@ -1,0 +1,494 @@
+package dev.quark.autoconfigure.cluster;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.cluster.membership.MembershipSettings;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.jdbc.JdbcMembershipProvider;
+import dev.quark.runtime.InvalidSettingException;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+
+/**
+ * Configuration of the cluster. The timings' defaults are written out, rather than taken from
+ * {@link MembershipSettings.Builder}, so that the configuration metadata shows them; a test checks that they
+ * equal the agent's. Validated at start-up: a bad value fails the start with the property's name and value.
+ */
+@ConfigurationProperties(QuarkClusterProperties.PREFIX)
+public class QuarkClusterProperties implements InitializingBean {
+
+    static final String PREFIX = "quark.cluster";
+
+    /** Each {@link MembershipSettings} component and the property it comes from, for error messages. */
+    private static final Map<String, String> PROPERTIES = Map.ofEntries(Map.entry("clusterName", "name"),
+            Map.entry("siloId", "silo.id"), Map.entry("virtualNodes", "virtual-nodes"),
+            Map.entry("heartbeatInterval", "heartbeat-interval"), Map.entry("siloTtl", "silo-ttl"),
+            Map.entry("fencingMargin", "fencing-margin"), Map.entry("probeInterval", "probe-interval"),
+            Map.entry("probeTimeout", "probe-timeout"), Map.entry("missedProbes", "missed-probes"),
+            Map.entry("probedPeers", "probed-peers"), Map.entry("votesToDeclareDead", "votes-to-declare-dead"),
+            Map.entry("voteExpiry", "vote-expiry"), Map.entry("tableRefreshInterval", "table-refresh-interval"),
+            Map.entry("deadSiloRetention", "dead-silo-retention"), Map.entry("leaveTimeout", "leave-timeout"));
+
+    /**
+     * Whether this application is a silo of a cluster. Off by default: one silo, nothing else needed.
+     */
+    private boolean enabled;
+
+    /**
+     * Name of the cluster; clusters with other names may share one Redis server or PostgreSQL database. Not
+     * blank, at most 128 characters, no white space, control characters, '{' or '}'.
+     */
+    private String name = MembershipSettings.DEFAULT_CLUSTER_NAME;
+
+    /**
+     * Points per silo on the hash ring.
+     */
+    private int virtualNodes = 150;
+
+    /**
+     * How often the silo renews its entry in the membership table.
+     */
+    private Duration heartbeatInterval = Duration.ofSeconds(10);
+
+    /**
+     * How long a silo's entry lives without a heartbeat before it is declared dead. Longer than
+     * heartbeat-interval + fencing-margin.
+     */
+    private Duration siloTtl = Duration.ofSeconds(30);
+
+    /**
+     * How long before its TTL a silo that could not renew its entry stops serving on its own.
+     */
+    private Duration fencingMargin = Duration.ofSeconds(5);
+
+    /**
+     * How often the silo probes each of the peers it watches.
+     */
+    private Duration probeInterval = Duration.ofSeconds(1);
+
+    /**
+     * How long a direct probe may take; an indirect probe gets twice as long.
+     */
+    private Duration probeTimeout = Duration.ofSeconds(1);
+
+    /**
+     * How many probes in a row a peer must miss before it is probed indirectly and then suspected.
+     */
+    private int missedProbes = 3;
+
+    /**
+     * How many peers each silo probes.
+     */
+    private int probedPeers = 3;
+
+    /**
+     * How many silos must suspect a silo to declare it dead in larger clusters (fewer in clusters of two or
+     * three).
+     */
+    private int votesToDeclareDead = 2;
+
+    /**
+     * How long a vote counts. Longer than probe-interval x missed-probes.
+     */
+    private Duration voteExpiry = Duration.ofSeconds(20);
+
+    /**
+     * How often the membership table is read even without a change notification.
+     */
+    private Duration tableRefreshInterval = Duration.ofSeconds(5);
+
+    /**
+     * How long the entry of a dead silo stays in the table before it is removed.
+     */
+    private Duration deadSiloRetention = Duration.ofHours(1);
+
+    /**
+     * How long a graceful leave, on shutdown, waits for the hand-over of the silo's actors and the end of
+     * the calls in flight.
+     */
+    private Duration leaveTimeout = Duration.ofSeconds(30);
+
+    /**
+     * How long the start-up waits for the silo to join the cluster.
+     */
+    private Duration joinTimeout = Duration.ofSeconds(30);
+
+    /**
+     * Whether a silo that learns it was declared dead rejoins with a new epoch.
+     */
+    private boolean rejoinAutomatically = true;
+
+    private final Silo silo = new Silo();
+
+    private final Membership membership = new Membership();
+
+    private final Transport transport = new Transport();
+
+    private final String generatedSiloId = "silo-" + UUID.randomUUID();
+
+    /**
+     * Returns this silo's id: the configured one, else one generated once per context.
+     * @return the id
+     */
+    public String siloId() {
+        String id = this.silo.id;
+        return (id != null) ? id : this.generatedSiloId;
+    }
+
+    /**
+     * Returns the agent's settings for this silo.
+     * @param address where peers reach this silo
+     * @param actorTypes the actor types it hosts
+     * @return the settings
+     * @throws InvalidConfigurationPropertyValueException naming the property with a bad value
+     */
+    public MembershipSettings toSettings(SiloAddress address, Set<String> actorTypes) {
+        try {
+            return MembershipSettings.builder(siloId(), address)
+                .clusterName(this.name)
+                .actorTypes(actorTypes)
+                .virtualNodes(this.virtualNodes)
+                .heartbeatInterval(this.heartbeatInterval)
+                .siloTtl(this.siloTtl)
+                .fencingMargin(this.fencingMargin)
+                .probeInterval(this.probeInterval)
+                .probeTimeout(this.probeTimeout)
+                .missedProbes(this.missedProbes)
+                .probedPeers(this.probedPeers)
+                .votesToDeclareDead(this.votesToDeclareDead)
+                .voteExpiry(this.voteExpiry)
+                .tableRefreshInterval(this.tableRefreshInterval)
+                .deadSiloRetention(this.deadSiloRetention)
+                .leaveTimeout(this.leaveTimeout)
+                .rejoinAutomatically(this.rejoinAutomatically)
+                .build();
+        }
+        catch (InvalidSettingException ex) {
+            String property = PROPERTIES.get(ex.getSetting());
+            if (property == null) {
+                throw ex;
+            }
+            throw new InvalidConfigurationPropertyValueException(PREFIX + "." + property, valueOf(ex.getSetting()),
+                    ex.getReason());
+        }
+    }
+
+    private Object valueOf(String setting) {
+        return switch (setting) {
+            case "clusterName" -> "'" + this.name + "'";
+            case "siloId" -> "'" + siloId() + "'";
+            case "virtualNodes" -> this.virtualNodes;
+            case "heartbeatInterval" -> this.heartbeatInterval;
+            case "siloTtl" -> this.siloTtl;
+            case "fencingMargin" -> this.fencingMargin;
+            case "probeInterval" -> this.probeInterval;
+            case "probeTimeout" -> this.probeTimeout;
+            case "missedProbes" -> this.missedProbes;
+            case "probedPeers" -> this.probedPeers;
+            case "votesToDeclareDead" -> this.votesToDeclareDead;
+            case "voteExpiry" -> this.voteExpiry;
+            case "tableRefreshInterval" -> this.tableRefreshInterval;
+            case "deadSiloRetention" -> this.deadSiloRetention;
+            case "leaveTimeout" -> this.leaveTimeout;
+            default -> setting;
+        };
+    }
+
+    @Override
+    public void afterPropertiesSet() {
+        if (!this.enabled) {
+            return;
+        }
+        if (this.name.indexOf('{') >= 0 || this.name.indexOf('}') >= 0) {
+            throw invalid("name", this.name, "must not contain '{' or '}' (the Redis membership table uses the name "
+                    + "as a hash tag)");
+        }
+        if (this.name.length() > JdbcMembershipProvider.MAX_CLUSTER_NAME_LENGTH) {
+            throw invalid("name", this.name, "must be at most " + JdbcMembershipProvider.MAX_CLUSTER_NAME_LENGTH
+                    + " characters long");
+        }
+        Integer port = this.silo.advertisedPort;
+        if (port != null && (port < 1 || port > 65535)) {
+            throw invalid("silo.advertised-port", port, "must be between 1 and 65535");
+        }
+        String host = this.silo.advertisedAddress;
+        if (host != null && host.isBlank()) {
+            throw invalid("silo.advertised-address", "'" + host + "'", "must not be blank");
+        }
+        positive("join-timeout", this.joinTimeout);
+        for (String pkg : this.transport.allowedExceptionPackages) {
+            if (pkg == null || pkg.isBlank() || pkg.startsWith(".") || pkg.endsWith(".")) {
+                throw invalid("transport.allowed-exception-packages", "'" + pkg + "'", "must be package names");
+            }
+        }
+        toSettings(new SiloAddress("localhost", 1), Set.of());
+    }
+
+    private static void positive(String property, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            throw invalid(property, value, "must be positive");
+        }
+    }
+
+    private static InvalidConfigurationPropertyValueException invalid(String property, Object value, String reason) {
+        return new InvalidConfigurationPropertyValueException(PREFIX + "." + property, value, reason);
+    }
+
+    public boolean isEnabled() {
+        return this.enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public String getName() {
+        return this.name;
+    }
+
+    public void setName(String name) {
+        this.name = name;
+    }
+
+    public int getVirtualNodes() {
+        return this.virtualNodes;
+    }
+
+    public void setVirtualNodes(int virtualNodes) {
+        this.virtualNodes = virtualNodes;
+    }
+
+    public Duration getHeartbeatInterval() {
+        return this.heartbeatInterval;
+    }
+
+    public void setHeartbeatInterval(Duration heartbeatInterval) {
+        this.heartbeatInterval = heartbeatInterval;
+    }
+
+    public Duration getSiloTtl() {
+        return this.siloTtl;
+    }
+
+    public void setSiloTtl(Duration siloTtl) {
+        this.siloTtl = siloTtl;
+    }
+
+    public Duration getFencingMargin() {
+        return this.fencingMargin;
+    }
+
+    public void setFencingMargin(Duration fencingMargin) {
+        this.fencingMargin = fencingMargin;
+    }
+
+    public Duration getProbeInterval() {
+        return this.probeInterval;
+    }
+
+    public void setProbeInterval(Duration probeInterval) {
+        this.probeInterval = probeInterval;
+    }
+
+    public Duration getProbeTimeout() {
+        return this.probeTimeout;
+    }
+
+    public void setProbeTimeout(Duration probeTimeout) {
+        this.probeTimeout = probeTimeout;
+    }
+
+    public int getMissedProbes() {
+        return this.missedProbes;
+    }
+
+    public void setMissedProbes(int missedProbes) {
+        this.missedProbes = missedProbes;
+    }
+
+    public int getProbedPeers() {
+        return this.probedPeers;
+    }
+
+    public void setProbedPeers(int probedPeers) {
+        this.probedPeers = probedPeers;
+    }
+
+    public int getVotesToDeclareDead() {
+        return this.votesToDeclareDead;
+    }
+
+    public void setVotesToDeclareDead(int votesToDeclareDead) {
+        this.votesToDeclareDead = votesToDeclareDead;
+    }
+
+    public Duration getVoteExpiry() {
+        return this.voteExpiry;
+    }
+
+    public void setVoteExpiry(Duration voteExpiry) {
+        this.voteExpiry = voteExpiry;
+    }
+
+    public Duration getTableRefreshInterval() {
+        return this.tableRefreshInterval;
+    }
+
+    public void setTableRefreshInterval(Duration tableRefreshInterval) {
+        this.tableRefreshInterval = tableRefreshInterval;
+    }
+
+    public Duration getDeadSiloRetention() {
+        return this.deadSiloRetention;
+    }
+
+    public void setDeadSiloRetention(Duration deadSiloRetention) {
+        this.deadSiloRetention = deadSiloRetention;
+    }
+
+    public Duration getLeaveTimeout() {
+        return this.leaveTimeout;
+    }
+
+    public void setLeaveTimeout(Duration leaveTimeout) {
+        this.leaveTimeout = leaveTimeout;
+    }
+
+    public Duration getJoinTimeout() {
+        return this.joinTimeout;
+    }
+
+    public void setJoinTimeout(Duration joinTimeout) {
+        this.joinTimeout = joinTimeout;
+    }
+
+    public boolean isRejoinAutomatically() {
+        return this.rejoinAutomatically;
+    }
+
+    public void setRejoinAutomatically(boolean rejoinAutomatically) {
+        this.rejoinAutomatically = rejoinAutomatically;
+    }
+
+    public Silo getSilo() {
+        return this.silo;
+    }
+
+    public Membership getMembership() {
+        return this.membership;
+    }
+
+    public Transport getTransport() {
+        return this.transport;
+    }
+
+    /**
+     * This silo.
+     */
+    public static class Silo {
+
+        /**
+         * Id of this silo, unique in the cluster. Generated ("silo-" and a random UUID) when not set.
+         */
+        private @Nullable String id;
+
+        /**
+         * Host name or address peers dial to reach this silo. Defaults to the transport's.
+         */
+        private @Nullable String advertisedAddress;
+
+        /**
+         * Port peers dial to reach this silo, 1 to 65535. Defaults to the transport's.
+         */
+        private @Nullable Integer advertisedPort;
+
+        public @Nullable String getId() {
+            return this.id;
+        }
+
+        public void setId(@Nullable String id) {
+            this.id = id;
+        }
+
+        public @Nullable String getAdvertisedAddress() {
+            return this.advertisedAddress;
+        }
+
+        public void setAdvertisedAddress(@Nullable String advertisedAddress) {
+            this.advertisedAddress = advertisedAddress;
+        }
+
+        public @Nullable Integer getAdvertisedPort() {
+            return this.advertisedPort;
+        }
+
+        public void setAdvertisedPort(@Nullable Integer advertisedPort) {
+            this.advertisedPort = advertisedPort;
+        }
+    }
+
+    /**
+     * The membership table.
+     */
+    public static class Membership {
+
+        /**
+         * Where the membership table is kept: memory, redis or postgres. Defaults to quark.backend. In memory,
+         * the table is shared by the application contexts of one JVM that use the same cluster name (tests,
+         * demos).
+         */
+        private @Nullable QuarkBackend backend;
+
+        public @Nullable QuarkBackend getBackend() {
+            return this.backend;
+        }
+
+        public void setBackend(@Nullable QuarkBackend backend) {
+            this.backend = backend;
+        }
+    }
+
+    /**
+     * How silos talk to each other.
+     */
+    public static class Transport {
+
+        /**
+         * Whether to use the in-JVM transport, which connects the silos of the application contexts of one JVM
+         * (tests, demos); a transport between processes (gRPC) is to come. A Transport bean of the
+         * application's replaces it.
+         */
+        private boolean inJvm = true;
+
+        /**
+         * Packages (with their sub-packages) whose exceptions are rebuilt as themselves when a call fails on
+         * another silo; others arrive as a RemoteActorException. Quark's and the JDK's are always rebuilt.
+         */
+        private List<String> allowedExceptionPackages = new ArrayList<>();
+
+        public boolean isInJvm() {
+            return this.inJvm;
+        }
+
+        public void setInJvm(boolean inJvm) {
+            this.inJvm = inJvm;
+        }
+
+        public List<String> getAllowedExceptionPackages() {
+            return this.allowedExceptionPackages;
+        }
+
+        public void setAllowedExceptionPackages(List<String> allowedExceptionPackages) {
+            this.allowedExceptionPackages = allowedExceptionPackages;
+        }
+    }
+}

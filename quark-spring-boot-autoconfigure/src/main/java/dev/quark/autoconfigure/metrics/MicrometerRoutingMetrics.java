@@ -1,0 +1,48 @@
+package dev.quark.autoconfigure.metrics;
+
+import dev.quark.cluster.routing.RoutingMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * {@link RoutingMetrics} on Micrometer: {@value #FORWARDED} (calls this silo passed on to the owner of their
+ * actor) and {@value #FAILED} (calls this silo sent that failed for a membership reason, by {@code reason}: the
+ * exception's simple name).
+ */
+public class MicrometerRoutingMetrics implements RoutingMetrics {
+
+    /** Name of the forwarded-call counter. */
+    public static final String FORWARDED = "quark.cluster.calls.forwarded";
+
+    /** Name of the membership-failure counter. */
+    public static final String FAILED = "quark.cluster.calls.failed";
+
+    private final MeterRegistry registry;
+
+    private final Counter forwarded;
+
+    /**
+     * Creates the metrics.
+     * @param registry where to register the counters
+     */
+    public MicrometerRoutingMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.forwarded = Counter.builder(FORWARDED)
+            .description("Calls this silo passed on to the silo that owns their actor")
+            .register(registry);
+    }
+
+    @Override
+    public void forwarded(String ownerSiloId) {
+        this.forwarded.increment();
+    }
+
+    @Override
+    public void failedForMembership(Throwable failure) {
+        Counter.builder(FAILED)
+            .description("Calls this silo sent that failed for a membership reason")
+            .tag("reason", failure.getClass().getSimpleName())
+            .register(this.registry)
+            .increment();
+    }
+}

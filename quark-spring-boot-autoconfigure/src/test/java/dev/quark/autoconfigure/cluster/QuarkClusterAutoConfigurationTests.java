@@ -1,0 +1,175 @@
+package dev.quark.autoconfigure.cluster;
+
+import java.util.Set;
+
+import dev.quark.actor.ActorRefFactory;
+import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.autoconfigure.backend.MissingBackendDependencyException;
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.fixtures.greeting.Greeter;
+import dev.quark.autoconfigure.fixtures.greeting.GreeterActor;
+import dev.quark.autoconfigure.fixtures.greeting.Salutation;
+import dev.quark.autoconfigure.reminders.QuarkRemindersAutoConfiguration;
+import dev.quark.cluster.membership.MembershipProvider;
+import dev.quark.cluster.membership.MembershipSettings;
+import dev.quark.cluster.membership.MembershipState;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloMembership;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.routing.SiloRouting;
+import dev.quark.cluster.transport.Transport;
+import dev.quark.reminder.ReminderBucketOwnership;
+import dev.quark.reminder.ReminderBuckets;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurationPackage;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class QuarkClusterAutoConfigurationTests {
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkActorsAutoConfiguration.class,
+                QuarkBackendAutoConfiguration.class, QuarkRemindersAutoConfiguration.class,
+                QuarkClusterAutoConfiguration.class))
+        .withUserConfiguration(GreeterApplication.class);
+
+    @Test
+    void withoutQuarkClusterEnabledNothingChanges() {
+        this.contextRunner.run((context) -> {
+            assertThat(context).hasNotFailed()
+                .doesNotHaveBean(QuarkClusterProperties.class)
+                .doesNotHaveBean(SiloRouting.class)
+                .doesNotHaveBean(SiloMembership.class)
+                .doesNotHaveBean(MembershipProvider.class)
+                .doesNotHaveBean(Transport.class)
+                .doesNotHaveBean(ReminderBucketOwnership.class);
+            assertThat(context.getBean(ActorRefFactory.class).get(Greeter.class, "ann").greet("you"))
+                .isEqualTo("Hello, you from ann");
+        });
+    }
+
+    @Test
+    void enabledTheSiloJoinsWithItsGeneratedIdAndServesCalls() {
+        String cluster = "single-" + System.nanoTime();
+        this.contextRunner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.name=" + cluster)
+            .run((context) -> {
+                assertThat(context).hasNotFailed().hasSingleBean(SiloRouting.class).hasSingleBean(SiloMembership.class);
+                SiloMembership agent = context.getBean(SiloMembership.class);
+                assertThat(agent.state()).isEqualTo(MembershipState.ACTIVE);
+                assertThat(agent.settings().siloId()).startsWith("silo-");
+                assertThat(agent.settings().clusterName()).isEqualTo(cluster);
+                assertThat(agent.settings().actorTypes()).containsExactly("Greeter");
+                assertThat(context.getBean(MembershipProvider.class)).isSameAs(JvmWideCluster.membership(cluster));
+                assertThat(context.getBean(ActorRefFactory.class).get(Greeter.class, "bob").greet("you"))
+                    .isEqualTo("Hello, you from bob");
+                assertThat(context.getBean(ReminderBucketOwnership.class).ownedBuckets().size())
+                    .isEqualTo(ReminderBuckets.COUNT);
+            });
+        assertThat(JvmWideCluster.membership(cluster).read().withStatus(SiloStatus.DEAD)).hasSize(1);
+    }
+
+    @Test
+    void aConfiguredSiloIdAndAdvertisedAddressAreWrittenToTheTable() {
+        String cluster = "advertised-" + System.nanoTime();
+        this.contextRunner
+            .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.name=" + cluster,
+                    "quark.cluster.silo.id=alpha", "quark.cluster.silo.advertised-address=10.0.0.7",
+                    "quark.cluster.silo.advertised-port=7000")
+            .run((context) -> assertThat(JvmWideCluster.membership(cluster).read().silo("alpha"))
+                .hasValueSatisfying((entry) -> assertThat(entry.address()).isEqualTo(new SiloAddress("10.0.0.7", 7000))));
+    }
+
+    @Test
+    void defaultTimingsAreTheAgents() {
+        QuarkClusterProperties properties = new QuarkClusterProperties();
+        MembershipSettings agent = MembershipSettings.builder("s", new SiloAddress("h", 1)).build();
+        assertThat(properties.toSettings(new SiloAddress("h", 1), Set.of()))
+            .usingRecursiveComparison()
+            .ignoringFields("siloId")
+            .isEqualTo(agent);
+    }
+
+    @Test
+    void badValuesFailTheStartNamingTheProperty() {
+        assertInvalid("quark.cluster.name=a{b}", "quark.cluster.name", "a{b}");
+        assertInvalid("quark.cluster.name=a b", "quark.cluster.name", "a b");
+        assertInvalid("quark.cluster.probe-interval=0s", "quark.cluster.probe-interval", "PT0S");
+        assertInvalid("quark.cluster.silo-ttl=5s", "quark.cluster.silo-ttl", "PT5S");
+        assertInvalid("quark.cluster.virtual-nodes=0", "quark.cluster.virtual-nodes", "0");
+        assertInvalid("quark.cluster.silo.id= x y", "quark.cluster.silo.id", "x y");
+        assertInvalid("quark.cluster.silo.advertised-port=70000", "quark.cluster.silo.advertised-port", "70000");
+    }
+
+    private void assertInvalid(String property, String name, String value) {
+        this.contextRunner.withPropertyValues("quark.cluster.enabled=true", property).run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining(name)
+                .hasMessageContaining(value);
+        });
+    }
+
+    @Test
+    void withoutATransportTheStartFailsClearly() {
+        this.contextRunner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.transport.in-jvm=false")
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .hasMessageContaining("no Transport")
+                    .hasMessageContaining("quark.cluster.transport.in-jvm");
+            });
+    }
+
+    @Test
+    void membershipOnRedisWithoutSpringDataRedisFailsThroughTheSharedAnalyzer() {
+        this.contextRunner
+            .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.membership.backend=redis")
+            .withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(MissingBackendDependencyException.class)
+                    .hasMessageContaining("cluster.membership");
+            });
+    }
+
+    @Test
+    void membershipFollowsQuarkBackend() {
+        this.contextRunner.withPropertyValues("quark.cluster.enabled=true", "quark.backend=redis")
+            .withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
+            .run((context) -> assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(MissingBackendDependencyException.class));
+    }
+
+    @Test
+    void aSiloStopsGracefullyWithinItsLeaveTimeout() {
+        String cluster = "leave-" + System.nanoTime();
+        this.contextRunner
+            .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.name=" + cluster,
+                    "quark.cluster.silo.id=leaving", "quark.cluster.leave-timeout=5s")
+            .run((context) -> assertThat(context.getBean(SiloMembership.class).state())
+                .isEqualTo(MembershipState.ACTIVE));
+        assertThat(JvmWideCluster.membership(cluster).read().silo("leaving"))
+            .hasValueSatisfying((entry) -> assertThat(entry.status()).isEqualTo(SiloStatus.DEAD));
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @AutoConfigurationPackage(basePackageClasses = GreeterActor.class)
+    public static class GreeterApplication {
+
+        @Bean
+        Salutation salutation() {
+            return new Salutation("Hello");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.quark.cluster.membership;
+
+import java.time.Duration;
+import java.util.List;
+
+import dev.quark.cluster.membership.MembershipCluster.Member;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The membership table loses data while silos run — Redis restarted without persistence, {@code FLUSHDB}, a
+ * failover to a replica that missed the latest writes — and its version starts again lower than what the silos
+ * saw. They must take the table as it is now, join it again, and all end up seeing each other: a silo that
+ * kept its old view would route by a table nobody writes any more.
+ */
+class TableLossTests {
+
+    private final LosableTable table = new LosableTable();
+
+    private final MembershipCluster cluster = new MembershipCluster(this.table);
+
+    @AfterEach
+    void close() {
+        this.cluster.close();
+    }
+
+    @Test
+    void silosThatOutliveAWipedTableJoinItAgainAndSeeTheSilosThatJoinedItSince() {
+        Member a = this.cluster.start("a");
+        Member b = this.cluster.start("b");
+        long firstEpoch = a.agent().epoch();
+        raiseTheVersion(40);
+        this.cluster.advanceSeconds(10);
+        String lost = this.table.read().incarnation();
+
+        this.table.wipe();
+        this.cluster.advanceSeconds(30);
+        Member c = this.cluster.start("c");
+        this.cluster.advance(Duration.ofMinutes(2));
+
+        MembershipSnapshot regrown = this.table.read();
+        assertThat(regrown.incarnation()).isNotEqualTo(lost);
+        for (Member member : List.of(a, b, c)) {
+            assertThat(member.agent().current().ring().silos()).as(member.id()).containsExactly("a", "b", "c");
+            assertThat(member.agent().current().incarnation()).as(member.id()).isEqualTo(regrown.incarnation());
+            assertThat(member.agent().isServing()).as(member.id()).isTrue();
+        }
+        assertThat(a.events().names()).containsExactly("joined", "fenced:DECLARED_DEAD", "declaredDead:" + firstEpoch,
+                "rejoined");
+    }
+
+    @Test
+    void silosTakeATableThatLostItsLatestWritesAsItIsNowAndTheSilosItLostJoinAgain() {
+        Member a = this.cluster.start("a");
+        Member b = this.cluster.start("b");
+        MembershipSnapshot replica = this.table.replicate();
+        Member c = this.cluster.start("c");
+        long cFirstEpoch = c.agent().epoch();
+        raiseTheVersion(20);
+        this.cluster.advanceSeconds(1);
+
+        this.table.failOverTo(replica);
+        this.cluster.advance(Duration.ofMinutes(1));
+
+        MembershipSnapshot now = this.table.read();
+        assertThat(now.incarnation()).isEqualTo(replica.incarnation());
+        assertThat(c.agent().epoch()).as("c was lost with the writes, and joined again").isGreaterThan(cFirstEpoch);
+        for (Member member : List.of(a, b, c)) {
+            ClusterView view = member.agent().current();
+            assertThat(view.version()).as(member.id()).isEqualTo(now.version());
+            assertThat(view.silo("c").map(SiloEntry::epoch)).as(member.id()).contains(c.agent().epoch());
+            assertThat(view.ring().silos()).as(member.id()).containsExactly("a", "b", "c");
+        }
+    }
+
+    @Test
+    void aCallFromASiloThatReadAnotherIncarnationOfTheTableMakesTheSiloReadIt() {
+        Member a = this.cluster.start("a");
+        a.connection().muteHints();
+        String lost = this.table.read().incarnation();
+        long seenVersion = a.agent().current().version();
+        this.table.wipe();
+        Member b = this.cluster.start("b");
+
+        a.agent().refreshIfOlderThan(lost, seenVersion - 1);
+        assertThat(a.agent().current().incarnation()).as("an older version of the same table").isEqualTo(lost);
+        a.agent().refreshIfOlderThan(b.agent().current().incarnation(), 1);
+
+        assertThat(a.agent().current().incarnation()).isEqualTo(this.table.read().incarnation()).isNotEqualTo(lost);
+    }
+
+    /** Rewrites a silo's entry as it is, as the votes and joins of a cluster's life do. */
+    private void raiseTheVersion(int writes) {
+        for (int i = 0; i < writes; i++) {
+            MembershipSnapshot read = this.table.read();
+            assertThat(this.table.write(read.silo("b").orElseThrow(), read.version())).isTrue();
+        }
+    }
+}
