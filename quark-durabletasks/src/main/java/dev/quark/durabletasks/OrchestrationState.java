@@ -1,0 +1,193 @@
+package dev.quark.durabletasks;
+
+import java.lang.reflect.Type;
+import java.time.Instant;
+import java.util.Objects;
+
+import dev.quark.durabletasks.payload.PayloadConverter;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a client sees of an orchestration instance: its status, input, output or failure. A snapshot: it does not
+ * change when the instance moves on.
+ */
+public final class OrchestrationState {
+
+    private final String instanceId;
+
+    private final String name;
+
+    private final OrchestrationStatus status;
+
+    private final int execution;
+
+    private final Instant createdAt;
+
+    private final Instant updatedAt;
+
+    private final @Nullable String serializedInput;
+
+    private final @Nullable String serializedOutput;
+
+    private final @Nullable FailureDetails failure;
+
+    private final PayloadConverter converter;
+
+    /**
+     * Creates a snapshot.
+     * @param instanceId the instance id
+     * @param name the orchestration's name
+     * @param status the status
+     * @param execution the current execution
+     * @param createdAt when it was scheduled
+     * @param updatedAt when it last changed
+     * @param serializedInput the current execution's input as JSON
+     * @param serializedOutput the output as JSON
+     * @param failure the failure
+     * @param converter reads the input and the output
+     */
+    public OrchestrationState(String instanceId, String name, OrchestrationStatus status, int execution,
+            Instant createdAt, Instant updatedAt, @Nullable String serializedInput, @Nullable String serializedOutput,
+            @Nullable FailureDetails failure, PayloadConverter converter) {
+        this.instanceId = Objects.requireNonNull(instanceId, "instanceId must not be null");
+        this.name = Objects.requireNonNull(name, "name must not be null");
+        this.status = Objects.requireNonNull(status, "status must not be null");
+        this.execution = execution;
+        this.createdAt = Objects.requireNonNull(createdAt, "createdAt must not be null");
+        this.updatedAt = Objects.requireNonNull(updatedAt, "updatedAt must not be null");
+        this.serializedInput = serializedInput;
+        this.serializedOutput = serializedOutput;
+        this.failure = failure;
+        this.converter = Objects.requireNonNull(converter, "converter must not be null");
+    }
+
+    /**
+     * Returns the instance id.
+     * @return the id
+     */
+    public String instanceId() {
+        return this.instanceId;
+    }
+
+    /**
+     * Returns the orchestration's name.
+     * @return the name
+     */
+    public String name() {
+        return this.name;
+    }
+
+    /**
+     * Returns the status.
+     * @return the status
+     */
+    public OrchestrationStatus status() {
+        return this.status;
+    }
+
+    /**
+     * Returns the current execution: 1, plus one per {@code continueAsNew}.
+     * @return the execution number
+     */
+    public int execution() {
+        return this.execution;
+    }
+
+    /**
+     * Returns when the instance was scheduled.
+     * @return the instant, on the scheduling client's clock
+     */
+    public Instant createdAt() {
+        return this.createdAt;
+    }
+
+    /**
+     * Returns when the instance last changed.
+     * @return the instant, on the worker's clock
+     */
+    public Instant updatedAt() {
+        return this.updatedAt;
+    }
+
+    /**
+     * Returns the current execution's input as JSON.
+     * @return the input, {@code null} when none
+     */
+    public @Nullable String serializedInput() {
+        return this.serializedInput;
+    }
+
+    /**
+     * Returns the output as JSON.
+     * @return the output, {@code null} unless completed with a value
+     */
+    public @Nullable String serializedOutput() {
+        return this.serializedOutput;
+    }
+
+    /**
+     * Returns the failure.
+     * @return the failure, {@code null} unless failed or terminated
+     */
+    public @Nullable FailureDetails failure() {
+        return this.failure;
+    }
+
+    /**
+     * Reads the current execution's input.
+     * @param <T> the type
+     * @param type the type to read it as
+     * @return the input, {@code null} when none
+     * @throws PayloadConversionException when it cannot be read as the type
+     */
+    public <T> @Nullable T readInput(Class<T> type) {
+        return type.cast(readInput((Type) type));
+    }
+
+    /**
+     * Reads the current execution's input as a generic type.
+     * @param type the type to read it as, for instance from a {@code ParameterizedTypeReference}
+     * @return the input, of the type; {@code null} when none
+     * @throws PayloadConversionException when it cannot be read as the type
+     */
+    public @Nullable Object readInput(Type type) {
+        return read(this.serializedInput, type, "the input");
+    }
+
+    /**
+     * Reads the output.
+     * @param <T> the type
+     * @param type the type to read it as
+     * @return the output, {@code null} when none
+     * @throws PayloadConversionException when it cannot be read as the type
+     */
+    public <T> @Nullable T readOutput(Class<T> type) {
+        return type.cast(readOutput((Type) type));
+    }
+
+    /**
+     * Reads the output as a generic type.
+     * @param type the type to read it as
+     * @return the output, of the type; {@code null} when none
+     * @throws PayloadConversionException when it cannot be read as the type
+     */
+    public @Nullable Object readOutput(Type type) {
+        return read(this.serializedOutput, type, "the output");
+    }
+
+    private @Nullable Object read(@Nullable String text, Type type, String what) {
+        try {
+            return this.converter.read(text, type);
+        }
+        catch (RuntimeException ex) {
+            throw new PayloadConversionException(what + " of orchestration '" + this.name + "' instance '"
+                    + this.instanceId + "'", type, ex);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "OrchestrationState[" + this.instanceId + " (" + this.name + ") " + this.status
+                + ((this.failure != null) ? ": " + this.failure : "") + "]";
+    }
+}

@@ -1,0 +1,265 @@
+package dev.quark.durabletasks.client;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+import dev.quark.durabletasks.DurableTaskClient;
+import dev.quark.durabletasks.DurableTaskRegistry;
+import dev.quark.durabletasks.OrchestrationAlreadyExistsException;
+import dev.quark.durabletasks.OrchestrationDefinition;
+import dev.quark.durabletasks.OrchestrationNotFoundException;
+import dev.quark.durabletasks.OrchestrationQuery;
+import dev.quark.durabletasks.OrchestrationState;
+import dev.quark.durabletasks.OrchestrationStateException;
+import dev.quark.durabletasks.PayloadConversionException;
+import dev.quark.durabletasks.ScheduleOptions;
+import dev.quark.durabletasks.UnknownOrchestrationException;
+import dev.quark.durabletasks.history.EventRaised;
+import dev.quark.durabletasks.history.ExecutionResumed;
+import dev.quark.durabletasks.history.ExecutionSuspended;
+import dev.quark.durabletasks.history.ExecutionTerminated;
+import dev.quark.durabletasks.history.HistoryEvent;
+import dev.quark.durabletasks.internal.InstanceIds;
+import dev.quark.durabletasks.payload.PayloadConverter;
+import dev.quark.durabletasks.store.DurableTaskStore;
+import dev.quark.durabletasks.store.InstanceRecord;
+import dev.quark.durabletasks.store.NewInstance;
+import dev.quark.durabletasks.store.TaskMessage;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@link DurableTaskClient} that works on a {@link DurableTaskStore} directly. With a registry it refuses to
+ * schedule orchestrations the registry does not know, and inputs their declared input type cannot read, before
+ * anything is stored; without one (a node that only schedules) it leaves that to the worker, which fails such
+ * instances. After a change it wakes the worker of its process, if it was given one.
+ */
+public final class StoreDurableTaskClient implements DurableTaskClient {
+
+    private static final Duration MAX_POLL = Duration.ofMillis(500);
+
+    private final DurableTaskStore store;
+
+    private final PayloadConverter converter;
+
+    private final Clock clock;
+
+    private final Supplier<@Nullable DurableTaskRegistry> registry;
+
+    private final Runnable workAdded;
+
+    private final InstanceUpdates updates;
+
+    /**
+     * Creates a client.
+     * @param store the store
+     * @param converter writes inputs and payloads, reads outputs
+     * @param clock the clock instances are created and events raised at
+     * @param registry the orchestrations that may be scheduled, {@code null} to accept any name
+     * @param workAdded told after an instance was scheduled, an event raised or an instance terminated; for
+     * instance {@code worker::wake}
+     * @param updates where a worker of this process reports the steps it records
+     */
+    public StoreDurableTaskClient(DurableTaskStore store, PayloadConverter converter, Clock clock,
+            @Nullable DurableTaskRegistry registry, Runnable workAdded, InstanceUpdates updates) {
+        this(store, converter, clock, (Supplier<@Nullable DurableTaskRegistry>) () -> registry, workAdded, updates);
+    }
+
+    /**
+     * Creates a client whose registry is looked up whenever it schedules, for instance when activities that use the
+     * client are part of the registry.
+     * @param store the store
+     * @param converter writes inputs and payloads, reads outputs
+     * @param clock the clock instances are created and events raised at
+     * @param registry supplies the orchestrations that may be scheduled, {@code null} to accept any name
+     * @param workAdded told after an instance was scheduled, an event raised or an instance terminated
+     * @param updates where a worker of this process reports the steps it records
+     * @return the client
+     */
+    public static StoreDurableTaskClient withRegistryLookup(DurableTaskStore store, PayloadConverter converter,
+            Clock clock, Supplier<@Nullable DurableTaskRegistry> registry, Runnable workAdded, InstanceUpdates updates) {
+        return new StoreDurableTaskClient(store, converter, clock, registry, workAdded, updates);
+    }
+
+    private StoreDurableTaskClient(DurableTaskStore store, PayloadConverter converter, Clock clock,
+            Supplier<@Nullable DurableTaskRegistry> registry, Runnable workAdded, InstanceUpdates updates) {
+        this.store = Objects.requireNonNull(store, "store must not be null");
+        this.converter = Objects.requireNonNull(converter, "converter must not be null");
+        this.clock = Objects.requireNonNull(clock, "clock must not be null");
+        this.registry = Objects.requireNonNull(registry, "registry must not be null");
+        this.workAdded = Objects.requireNonNull(workAdded, "workAdded must not be null");
+        this.updates = Objects.requireNonNull(updates, "updates must not be null");
+    }
+
+    @Override
+    public String schedule(String name, @Nullable Object input, ScheduleOptions options) {
+        Objects.requireNonNull(name, "name must not be null");
+        Objects.requireNonNull(options, "options must not be null");
+        String requested = options.instanceId();
+        String instanceId = (requested != null) ? InstanceIds.require(requested) : UUID.randomUUID().toString();
+        String json = write(input, "the input of orchestration '" + name + "'");
+        DurableTaskRegistry known = this.registry.get();
+        if (known != null) {
+            OrchestrationDefinition definition = known.orchestration(name)
+                .orElseThrow(() -> new UnknownOrchestrationException(name, known.orchestrationNames()));
+            try {
+                this.converter.read(json, definition.inputType());
+            }
+            catch (RuntimeException ex) {
+                throw new PayloadConversionException("the input of orchestration '" + name + "'",
+                        definition.inputType(), ex);
+            }
+        }
+        Instant now = this.clock.instant();
+        Instant startAt = options.startAt();
+        Optional<InstanceRecord> existing = this.store.create(new NewInstance(instanceId, name, json, null, now,
+                (startAt != null && startAt.isAfter(now)) ? startAt : now));
+        if (existing.isPresent()) {
+            if (!existing.get().name().equals(name)) {
+                throw new OrchestrationAlreadyExistsException(instanceId, existing.get().name(), name);
+            }
+            return instanceId;
+        }
+        this.workAdded.run();
+        return instanceId;
+    }
+
+    @Override
+    public void raiseEvent(String instanceId, String eventName, @Nullable Object payload) {
+        Objects.requireNonNull(instanceId, "instanceId must not be null");
+        Objects.requireNonNull(eventName, "eventName must not be null");
+        if (eventName.isBlank()) {
+            throw new IllegalArgumentException("An event name must not be blank");
+        }
+        String json = write(payload, "the payload of event '" + eventName + "'");
+        Instant now = this.clock.instant();
+        String operation = "raise event '" + eventName + "' to";
+        if (!this.store.send(new TaskMessage(instanceId, TaskMessage.ANY_EXECUTION, new EventRaised(now, eventName, json),
+                now))) {
+            throw refused(instanceId, operation, "has finished: the event would be dropped");
+        }
+        this.workAdded.run();
+    }
+
+    @Override
+    public Optional<OrchestrationState> getState(String instanceId) {
+        Objects.requireNonNull(instanceId, "instanceId must not be null");
+        return this.store.instance(instanceId).map(this::state);
+    }
+
+    @Override
+    public List<HistoryEvent> getHistory(String instanceId) {
+        Objects.requireNonNull(instanceId, "instanceId must not be null");
+        List<HistoryEvent> history = this.store.history(instanceId);
+        if (history.isEmpty() && this.store.instance(instanceId).isEmpty()) {
+            throw new OrchestrationNotFoundException(instanceId, "read the history");
+        }
+        return history;
+    }
+
+    @Override
+    public OrchestrationState waitForCompletion(String instanceId, Duration timeout)
+            throws TimeoutException, InterruptedException {
+        Objects.requireNonNull(instanceId, "instanceId must not be null");
+        Objects.requireNonNull(timeout, "timeout must not be null");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Duration poll = Duration.ofMillis(10);
+        while (true) {
+            long seen = this.updates.version();
+            OrchestrationState state = getState(instanceId)
+                .orElseThrow(() -> new OrchestrationNotFoundException(instanceId, "wait for the completion of it"));
+            if (state.status().isFinal()) {
+                return state;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new TimeoutException("Orchestration instance '" + instanceId + "' did not finish within "
+                        + timeout + "; it is " + state.status());
+            }
+            this.updates.awaitChange(seen, Duration.ofNanos(Math.min(left, poll.toNanos())));
+            poll = poll.multipliedBy(2).compareTo(MAX_POLL) > 0 ? MAX_POLL : poll.multipliedBy(2);
+        }
+    }
+
+    @Override
+    public void terminate(String instanceId, @Nullable String reason) {
+        Objects.requireNonNull(instanceId, "instanceId must not be null");
+        Instant now = this.clock.instant();
+        if (!this.store.send(new TaskMessage(instanceId, TaskMessage.ANY_EXECUTION, new ExecutionTerminated(now, reason),
+                now))) {
+            throw refused(instanceId, "terminate", "has finished");
+        }
+        this.workAdded.run();
+    }
+
+    @Override
+    public void suspend(String instanceId, @Nullable String reason) {
+        control(instanceId, "suspend", new ExecutionSuspended(this.clock.instant(), reason));
+    }
+
+    @Override
+    public void resume(String instanceId, @Nullable String reason) {
+        control(instanceId, "resume", new ExecutionResumed(this.clock.instant(), reason));
+    }
+
+    private void control(String instanceId, String operation, HistoryEvent event) {
+        Objects.requireNonNull(instanceId, "instanceId must not be null");
+        if (!this.store.send(new TaskMessage(instanceId, TaskMessage.ANY_EXECUTION, event, event.timestamp()))) {
+            throw refused(instanceId, operation, "has finished");
+        }
+        this.workAdded.run();
+    }
+
+    @Override
+    public boolean purge(String instanceId) {
+        Objects.requireNonNull(instanceId, "instanceId must not be null");
+        Optional<InstanceRecord> instance = this.store.instance(instanceId);
+        if (instance.isEmpty()) {
+            return false;
+        }
+        if (!instance.get().status().isFinal()) {
+            throw new OrchestrationStateException(instanceId, instance.get().status(), "purge",
+                    "has not finished: terminate it first");
+        }
+        return this.store.purge(instanceId);
+    }
+
+    @Override
+    public List<OrchestrationState> list(OrchestrationQuery query) {
+        Objects.requireNonNull(query, "query must not be null");
+        return this.store.list(query).stream().map(this::state).toList();
+    }
+
+    private RuntimeException refused(String instanceId, String operation, String reason) {
+        return this.store.instance(instanceId)
+            .<RuntimeException>map((record) -> new OrchestrationStateException(instanceId, record.status(), operation,
+                    reason))
+            .orElseGet(() -> new OrchestrationNotFoundException(instanceId, operation + " it"));
+    }
+
+    private OrchestrationState state(InstanceRecord record) {
+        return new OrchestrationState(record.instanceId(), record.name(), record.status(), record.execution(),
+                record.createdAt(), record.updatedAt(), record.input(), record.output(), record.failure(),
+                this.converter);
+    }
+
+    private @Nullable String write(@Nullable Object value, String what) {
+        try {
+            return this.converter.write(value);
+        }
+        catch (RuntimeException ex) {
+            throw new PayloadConversionException(what, (value != null) ? value.getClass() : Object.class, ex);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "StoreDurableTaskClient[" + this.store + "]";
+    }
+}

@@ -1,0 +1,25 @@
+package dev.quark.durabletasks.history;
+
+import java.time.Instant;
+import java.util.Objects;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An execution started, with its input; the first event of every execution.
+ *
+ * @param timestamp when it was recorded
+ * @param name the orchestration's name
+ * @param input the input as JSON, {@code null} when none
+ * @param parent the orchestration that started this one as a sub-orchestration, {@code null} when none
+ */
+public record ExecutionStarted(Instant timestamp, String name, @Nullable String input, @Nullable ParentInstance parent) implements HistoryEvent {
+
+    /**
+     * Validates the event.
+     */
+    public ExecutionStarted {
+        Objects.requireNonNull(timestamp, "timestamp must not be null");
+        Objects.requireNonNull(name, "name must not be null");
+    }
+}

@@ -1,0 +1,199 @@
+package dev.quark.durabletasks.internal;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+import dev.quark.durabletasks.ActivityContext;
+import dev.quark.durabletasks.ActivityDefinition;
+import dev.quark.durabletasks.ActivityOptions;
+import dev.quark.durabletasks.ActivityTimeoutException;
+import dev.quark.durabletasks.DurableTaskRegistry;
+import dev.quark.durabletasks.FailureDetails;
+import dev.quark.durabletasks.PayloadConversionException;
+import dev.quark.durabletasks.UnknownActivityException;
+import dev.quark.durabletasks.history.HistoryEvent;
+import dev.quark.durabletasks.history.TaskCompleted;
+import dev.quark.durabletasks.history.TaskFailed;
+import dev.quark.durabletasks.payload.PayloadConverter;
+import dev.quark.durabletasks.store.ActivityWorkItem;
+import dev.quark.durabletasks.store.TaskMessage;
+import dev.quark.lease.LeaseKeeper;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one attempt of an activity call on the calling thread and decides what follows: the outcome for the
+ * orchestration, or another attempt.
+ * <p>
+ * Timeouts are measured on the injected clock: the start-to-close timeout interrupts the attempt when it comes (a
+ * task on the scheduler), and an attempt that returns after it counts as timed out whatever it returned, so that a
+ * test moving a manual clock during an attempt sees the timeout. A call whose schedule-to-close timeout passed is
+ * not attempted again. An unknown activity or an unreadable input fails the call at once, without retrying.
+ */
+public final class ActivityRunner {
+
+    private static final Logger logger = LoggerFactory.getLogger(ActivityRunner.class);
+
+    private final DurableTaskRegistry registry;
+
+    private final PayloadConverter converter;
+
+    private final Clock clock;
+
+    private final LeaseKeeper.Scheduler scheduler;
+
+    /**
+     * Creates a runner.
+     * @param registry the activities it can run
+     * @param converter reads inputs, writes results
+     * @param clock the worker's clock
+     * @param scheduler runs the start-to-close interruption
+     */
+    public ActivityRunner(DurableTaskRegistry registry, PayloadConverter converter, Clock clock,
+            LeaseKeeper.Scheduler scheduler) {
+        this.registry = registry;
+        this.converter = converter;
+        this.clock = clock;
+        this.scheduler = scheduler;
+    }
+
+    /**
+     * Runs an attempt.
+     * @param item the claimed call
+     * @return what follows
+     */
+    public ActivityDecision run(ActivityWorkItem item) {
+        ActivityOptions options = item.options();
+        Instant start = this.clock.instant();
+        Optional<ActivityDefinition> definition = this.registry.activity(item.name());
+        if (definition.isEmpty()) {
+            return fail(item, new UnknownActivityException(item.name(), this.registry.activityNames()));
+        }
+        Duration scheduleToClose = options.scheduleToCloseTimeout();
+        if (scheduleToClose != null && !start.isBefore(item.scheduledAt().plus(scheduleToClose))) {
+            return fail(item, new ActivityTimeoutException(item.name(), "schedule-to-close", scheduleToClose));
+        }
+        Object input;
+        try {
+            input = this.converter.read(item.input(), definition.get().inputType());
+        }
+        catch (RuntimeException ex) {
+            return fail(item, new PayloadConversionException("the input of activity '" + item.name() + "'",
+                    definition.get().inputType(), ex));
+        }
+        Object result;
+        try {
+            result = attempt(definition.get(), item, input, start);
+        }
+        catch (Throwable ex) {
+            return failedAttempt(item, timedOut(item, start) ? timeout(item) : ex);
+        }
+        if (timedOut(item, start)) {
+            return failedAttempt(item, timeout(item));
+        }
+        String json;
+        try {
+            json = this.converter.write(result);
+        }
+        catch (RuntimeException ex) {
+            return fail(item, new PayloadConversionException("the result of activity '" + item.name() + "'",
+                    (result != null) ? result.getClass() : Object.class, ex));
+        }
+        return new ActivityDecision.Complete(message(item, new TaskCompleted(this.clock.instant(), item.taskId(), json)),
+                true);
+    }
+
+    private @Nullable Object attempt(ActivityDefinition definition, ActivityWorkItem item, @Nullable Object input,
+            Instant start) throws Exception {
+        Duration startToClose = item.options().startToCloseTimeout();
+        LeaseKeeper.Scheduler.Cancellable interruption = null;
+        if (startToClose != null) {
+            Thread running = Thread.currentThread();
+            interruption = this.scheduler.schedule(start.plus(startToClose), () -> {
+                running.interrupt();
+                return CompletableFuture.completedFuture(null);
+            });
+        }
+        try {
+            return definition.untyped().execute(new Context(item), input);
+        }
+        finally {
+            if (interruption != null) {
+                interruption.cancel();
+            }
+            Thread.interrupted();
+        }
+    }
+
+    private boolean timedOut(ActivityWorkItem item, Instant start) {
+        Duration startToClose = item.options().startToCloseTimeout();
+        return startToClose != null && !this.clock.instant().isBefore(start.plus(startToClose));
+    }
+
+    private static ActivityTimeoutException timeout(ActivityWorkItem item) {
+        Duration startToClose = item.options().startToCloseTimeout();
+        return new ActivityTimeoutException(item.name(), "start-to-close",
+                (startToClose != null) ? startToClose : Duration.ZERO);
+    }
+
+    private ActivityDecision failedAttempt(ActivityWorkItem item, Throwable failure) {
+        ActivityOptions options = item.options();
+        boolean retryable = !(failure instanceof Error) && options.retry().isRetryable(failure);
+        if (retryable && item.attempt() < options.retry().maxAttempts()) {
+            Instant next = this.clock.instant().plus(options.retry().delayBefore(item.attempt() + 1));
+            Duration scheduleToClose = options.scheduleToCloseTimeout();
+            if (scheduleToClose == null || next.isBefore(item.scheduledAt().plus(scheduleToClose))) {
+                logger.debug("Attempt {} of activity '{}' for instance '{}' failed; retrying at {}", item.attempt(),
+                        item.name(), item.instanceId(), next, failure);
+                return new ActivityDecision.Retry(item.attempt() + 1, next);
+            }
+        }
+        return fail(item, failure);
+    }
+
+    private ActivityDecision fail(ActivityWorkItem item, Throwable failure) {
+        logger.debug("Activity '{}' for instance '{}' failed after {} attempts", item.name(), item.instanceId(),
+                item.attempt(), failure);
+        return new ActivityDecision.Complete(
+                message(item, new TaskFailed(this.clock.instant(), item.taskId(), FailureDetails.of(failure))), false);
+    }
+
+    private TaskMessage message(ActivityWorkItem item, HistoryEvent event) {
+        return new TaskMessage(item.instanceId(), item.execution(), event, this.clock.instant());
+    }
+
+    /**
+     * The context of one attempt.
+     */
+    private record Context(ActivityWorkItem item) implements ActivityContext {
+
+        @Override
+        public String instanceId() {
+            return this.item.instanceId();
+        }
+
+        @Override
+        public String activityName() {
+            return this.item.name();
+        }
+
+        @Override
+        public int taskId() {
+            return this.item.taskId();
+        }
+
+        @Override
+        public int attempt() {
+            return this.item.attempt();
+        }
+
+        @Override
+        public String idempotencyKey() {
+            return this.item.instanceId() + "/" + this.item.execution() + "/" + this.item.taskId();
+        }
+    }
+}

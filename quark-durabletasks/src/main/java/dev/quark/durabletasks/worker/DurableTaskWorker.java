@@ -1,0 +1,676 @@
+package dev.quark.durabletasks.worker;
+
+import java.lang.management.ManagementFactory;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import dev.quark.durabletasks.DurableTaskRegistry;
+import dev.quark.durabletasks.internal.ActivityDecision;
+import dev.quark.durabletasks.internal.ActivityRunner;
+import dev.quark.durabletasks.internal.OrchestrationExecutor;
+import dev.quark.durabletasks.internal.StepResult;
+import dev.quark.durabletasks.payload.JacksonPayloadConverter;
+import dev.quark.durabletasks.payload.PayloadConverter;
+import dev.quark.durabletasks.store.ActivityWorkItem;
+import dev.quark.durabletasks.store.DurableTaskResources;
+import dev.quark.durabletasks.store.DurableTaskStore;
+import dev.quark.durabletasks.store.HistoryConflictException;
+import dev.quark.durabletasks.store.OrchestrationWorkItem;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseKeeper;
+import dev.quark.lease.LeaseLostException;
+import dev.quark.lease.LeaseStore;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs orchestration steps and activity attempts from a {@link DurableTaskStore}: every {@code pollInterval} (and at
+ * once when told of new work by {@link #wake()}), it looks for due work, claims as much as it has room for with
+ * leases ({@link LeaseKeeper}, renewed while the work runs), and runs each piece on a virtual thread of its own.
+ * Several workers, in one process or many, share a store: a lease gives each piece of work to one of them, and a
+ * worker that dies loses its leases, so that another one takes its work over once they expire.
+ * <p>
+ * An orchestration step replays the instance's code and commits what it decided, fenced by its lease's token and
+ * the history's expected length. An activity attempt runs the activity, then records its outcome, fenced by its
+ * lease's token, or puts the call back for a retry. Work whose lease was lost is not recorded: the new owner does it
+ * again.
+ * <p>
+ * Time comes from the injected {@link Clock} (timers, retries, timeouts, leases) and timed work from a
+ * {@link LeaseKeeper.Scheduler}, so tests drive a worker in virtual time with the test kit's {@code ManualClock} and
+ * {@code ManualScheduler}; a poll's returned stage completes when the work it started is done, so that
+ * {@code scheduler.runDueTasks()} runs an orchestration as far as it can go:
+ * <pre>{@code
+ * DurableTaskWorker worker = DurableTaskWorker.builder(store, leases, registry)
+ *     .clock(clock)
+ *     .scheduler((at, task) -> scheduler.schedule(at, task)::cancel)
+ *     .build();
+ * worker.start();
+ * }</pre>
+ * Thread-safe.
+ */
+public final class DurableTaskWorker implements AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(DurableTaskWorker.class);
+
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+    private final DurableTaskStore store;
+
+    private final LeaseKeeper keeper;
+
+    private final OrchestrationExecutor executor;
+
+    private final ActivityRunner activities;
+
+    private final Clock clock;
+
+    private final LeaseKeeper.Scheduler scheduler;
+
+    private final @Nullable ScheduledExecutorService ownScheduler;
+
+    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+
+    private final String owner;
+
+    private final int maxSteps;
+
+    private final int maxActivities;
+
+    private final Duration pollInterval;
+
+    private final Duration shutdownTimeout;
+
+    private final DurableTaskMetrics metrics;
+
+    private final Consumer<String> instanceListener;
+
+    private final Map<String, Thread> working = new ConcurrentHashMap<>();
+
+    private final Map<Long, CompletableFuture<?>> inFlight = new ConcurrentHashMap<>();
+
+    private final AtomicLong workIds = new AtomicLong();
+
+    private final Object lock = new Object();
+
+    private boolean started;
+
+    private boolean closed;
+
+    private int runningSteps;
+
+    private int runningActivities;
+
+    private LeaseKeeper.Scheduler.@Nullable Cancellable pollTimer;
+
+    private @Nullable Instant pollAt;
+
+    private DurableTaskWorker(Builder builder) {
+        this.store = builder.store;
+        this.clock = builder.clock;
+        this.owner = (builder.owner != null) ? builder.owner : defaultOwner();
+        if (builder.scheduler != null) {
+            this.scheduler = builder.scheduler;
+            this.ownScheduler = null;
+        }
+        else {
+            this.ownScheduler = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().name("quark-durabletasks-scheduler").daemon().factory());
+            this.scheduler = LeaseKeeper.Scheduler.of(this.clock, this.ownScheduler);
+        }
+        this.keeper = LeaseKeeper.builder(builder.leases, this.owner)
+            .duration(builder.leaseDuration)
+            .clock(this.clock)
+            .scheduler(this.scheduler)
+            .listener((lease, loss) -> interrupt(lease, loss.name()))
+            .build();
+        this.executor = new OrchestrationExecutor(builder.registry, builder.converter, builder.stepTimeout,
+                builder.historyWarnEvents, builder.historyMaxEvents);
+        this.activities = new ActivityRunner(builder.registry, builder.converter, this.clock, this.scheduler);
+        this.maxSteps = builder.maxConcurrentSteps;
+        this.maxActivities = builder.maxConcurrentActivities;
+        this.pollInterval = builder.pollInterval;
+        this.shutdownTimeout = builder.shutdownTimeout;
+        this.metrics = builder.metrics;
+        this.instanceListener = builder.instanceListener;
+    }
+
+    /**
+     * Starts building a worker.
+     * @param store where instances, histories and queues are
+     * @param leases where work is claimed; shared by every worker of the store
+     * @param registry the orchestrations and activities this worker runs
+     * @return the builder
+     */
+    public static Builder builder(DurableTaskStore store, LeaseStore leases, DurableTaskRegistry registry) {
+        return new Builder(store, leases, registry);
+    }
+
+    /**
+     * Starts polling.
+     * @throws IllegalStateException when the worker is closed
+     */
+    public void start() {
+        synchronized (this.lock) {
+            if (this.closed) {
+                throw new IllegalStateException("The durable task worker '" + this.owner + "' is closed");
+            }
+            this.started = true;
+        }
+        logger.debug("Durable task worker '{}' started", this.owner);
+        wake();
+    }
+
+    /**
+     * Polls as soon as possible: new work is known (an instance scheduled, an event raised).
+     */
+    public void wake() {
+        schedulePoll(this.clock.instant());
+    }
+
+    /**
+     * Returns whether the worker is started and not closed.
+     * @return whether it runs
+     */
+    public boolean isRunning() {
+        synchronized (this.lock) {
+            return this.started && !this.closed;
+        }
+    }
+
+    /**
+     * Returns the owner its leases are held by.
+     * @return the owner
+     */
+    public String owner() {
+        return this.owner;
+    }
+
+    /**
+     * Returns how many orchestration steps and activity attempts run now.
+     * @return the number of pieces of work
+     */
+    public int activeWork() {
+        synchronized (this.lock) {
+            return this.runningSteps + this.runningActivities;
+        }
+    }
+
+    /**
+     * Stops polling, waits up to the shutdown timeout (in real time) for the work that runs, interrupts what is
+     * left, and releases the leases. Work that did not finish is done again by another worker.
+     */
+    @Override
+    public void close() {
+        synchronized (this.lock) {
+            if (this.closed) {
+                return;
+            }
+            this.closed = true;
+            if (this.pollTimer != null) {
+                this.pollTimer.cancel();
+                this.pollTimer = null;
+            }
+        }
+        try {
+            CompletableFuture.allOf(this.inFlight.values().toArray(CompletableFuture[]::new))
+                .get(this.shutdownTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (TimeoutException ex) {
+            logger.warn("Durable task worker '{}': {} pieces of work did not finish within {}; interrupting them",
+                    this.owner, this.working.size(), this.shutdownTimeout);
+            this.working.values().forEach(Thread::interrupt);
+        }
+        catch (ExecutionException ex) {
+            logger.debug("Work failed while the worker stopped", ex);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            this.working.values().forEach(Thread::interrupt);
+        }
+        this.threads.shutdown();
+        this.keeper.close();
+        if (this.ownScheduler != null) {
+            this.ownScheduler.shutdownNow();
+        }
+        logger.debug("Durable task worker '{}' stopped", this.owner);
+    }
+
+    private void schedulePoll(Instant at) {
+        synchronized (this.lock) {
+            if (!this.started || this.closed) {
+                return;
+            }
+            Instant current = this.pollAt;
+            if (current != null && !current.isAfter(at)) {
+                return;
+            }
+            if (this.pollTimer != null) {
+                this.pollTimer.cancel();
+            }
+            this.pollAt = at;
+            this.pollTimer = this.scheduler.schedule(at, this::poll);
+        }
+    }
+
+    private CompletionStage<?> poll() {
+        synchronized (this.lock) {
+            this.pollTimer = null;
+            this.pollAt = null;
+            if (this.closed) {
+                return DONE;
+            }
+        }
+        List<CompletableFuture<?>> work = new ArrayList<>();
+        try {
+            work.addAll(claimSteps());
+            work.addAll(claimActivities());
+        }
+        catch (RuntimeException ex) {
+            if (isRunning()) {
+                logger.warn("Durable task worker '{}' could not look for work; trying again in {}", this.owner,
+                        this.pollInterval, ex);
+            }
+            else {
+                logger.debug("Durable task worker '{}' stopped while looking for work", this.owner, ex);
+            }
+        }
+        schedulePoll(this.clock.instant().plus(this.pollInterval));
+        return CompletableFuture.allOf(work.toArray(CompletableFuture[]::new));
+    }
+
+    private List<CompletableFuture<?>> claimSteps() {
+        int free;
+        synchronized (this.lock) {
+            free = this.maxSteps - this.runningSteps;
+        }
+        if (free <= 0) {
+            return List.of();
+        }
+        Map<String, String> byResource = new LinkedHashMap<>();
+        this.store.dueInstances(this.clock.instant(), free * 4)
+            .forEach((id) -> byResource.put(DurableTaskResources.instance(id), id));
+        if (byResource.isEmpty()) {
+            return List.of();
+        }
+        List<CompletableFuture<?>> work = new ArrayList<>();
+        for (Lease lease : this.keeper.acquire(byResource.keySet(), free)) {
+            String instanceId = Objects.requireNonNull(byResource.get(lease.resource()));
+            synchronized (this.lock) {
+                this.runningSteps++;
+            }
+            work.add(start(lease, () -> step(lease, instanceId), true));
+        }
+        return work;
+    }
+
+    private List<CompletableFuture<?>> claimActivities() {
+        int free;
+        synchronized (this.lock) {
+            free = this.maxActivities - this.runningActivities;
+        }
+        if (free <= 0) {
+            return List.of();
+        }
+        Map<String, String> byResource = new LinkedHashMap<>();
+        this.store.dueActivities(this.clock.instant(), free * 4)
+            .forEach((id) -> byResource.put(DurableTaskResources.activity(id), id));
+        if (byResource.isEmpty()) {
+            return List.of();
+        }
+        List<CompletableFuture<?>> work = new ArrayList<>();
+        for (Lease lease : this.keeper.acquire(byResource.keySet(), free)) {
+            String activityId = Objects.requireNonNull(byResource.get(lease.resource()));
+            synchronized (this.lock) {
+                this.runningActivities++;
+            }
+            work.add(start(lease, () -> attempt(lease, activityId), false));
+        }
+        return work;
+    }
+
+    private CompletableFuture<?> start(Lease lease, Runnable work, boolean step) {
+        CompletableFuture<Void> future;
+        try {
+            future = CompletableFuture.runAsync(() -> {
+                this.working.put(lease.resource(), Thread.currentThread());
+                try {
+                    work.run();
+                }
+                finally {
+                    this.working.remove(lease.resource());
+                    done(lease, step);
+                }
+            }, this.threads);
+        }
+        catch (RejectedExecutionException ex) {
+            done(lease, step);
+            return DONE;
+        }
+        long id = this.workIds.incrementAndGet();
+        this.inFlight.put(id, future);
+        var unused = future.whenComplete((result, failure) -> this.inFlight.remove(id));
+        return future;
+    }
+
+    private void done(Lease lease, boolean step) {
+        try {
+            this.keeper.release(lease);
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Could not release {}; it expires on its own", lease, ex);
+        }
+        synchronized (this.lock) {
+            if (step) {
+                this.runningSteps--;
+            }
+            else {
+                this.runningActivities--;
+            }
+        }
+        wake();
+    }
+
+    private void step(Lease lease, String instanceId) {
+        long started = System.nanoTime();
+        try {
+            Optional<OrchestrationWorkItem> item = this.store.claimInstance(instanceId, lease.token(),
+                    this.clock.instant());
+            if (item.isEmpty()) {
+                return;
+            }
+            Optional<StepResult> result = this.executor.execute(item.get(), this.clock.instant());
+            if (result.isEmpty()) {
+                return;
+            }
+            this.store.commit(result.get().commit());
+            if (result.get().ranCode()) {
+                this.metrics.stepCompleted(result.get().orchestration(), Duration.ofNanos(System.nanoTime() - started),
+                        result.get().replayedEvents(), result.get().status());
+            }
+            this.instanceListener.accept(instanceId);
+        }
+        catch (LeaseLostException | HistoryConflictException ex) {
+            logger.info("A step of orchestration instance '{}' was not recorded: {}", instanceId, ex.getMessage());
+            this.metrics.workLost("orchestration");
+        }
+        catch (RuntimeException ex) {
+            logger.warn("A step of orchestration instance '{}' failed; its messages stay for the next step", instanceId,
+                    ex);
+        }
+    }
+
+    private void attempt(Lease lease, String activityId) {
+        long started = System.nanoTime();
+        try {
+            Optional<ActivityWorkItem> item = this.store.claimActivity(activityId, lease.token(), this.clock.instant());
+            if (item.isEmpty()) {
+                return;
+            }
+            ActivityDecision decision = this.activities.run(item.get());
+            Duration duration = Duration.ofNanos(System.nanoTime() - started);
+            boolean recorded = switch (decision) {
+                case ActivityDecision.Complete complete -> {
+                    boolean written = this.store.completeActivity(activityId, lease.token(), complete.outcome());
+                    this.metrics.activityAttempted(item.get().name(), duration,
+                            complete.succeeded() ? "completed" : "failed");
+                    yield written;
+                }
+                case ActivityDecision.Retry retry -> {
+                    boolean written = this.store.retryActivity(activityId, lease.token(), retry.nextAttempt(),
+                            retry.visibleAt());
+                    this.metrics.activityAttempted(item.get().name(), duration, "retried");
+                    yield written;
+                }
+            };
+            if (!recorded) {
+                logger.info("The outcome of activity call '{}' was not recorded: another worker took it over",
+                        activityId);
+                this.metrics.workLost("activity");
+            }
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Activity call '{}' could not be run or recorded; it runs again once its lease expires",
+                    activityId, ex);
+        }
+    }
+
+    private void interrupt(Lease lease, String why) {
+        Thread thread = this.working.get(lease.resource());
+        if (thread != null) {
+            logger.info("Lost {} ({}); interrupting its work", lease, why);
+            thread.interrupt();
+        }
+    }
+
+    private static String defaultOwner() {
+        return "durabletasks-" + ManagementFactory.getRuntimeMXBean().getName() + "-"
+                + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @Override
+    public String toString() {
+        return "DurableTaskWorker[" + this.owner + "]";
+    }
+
+    /**
+     * Builds a {@link DurableTaskWorker}.
+     */
+    public static final class Builder {
+
+        private final DurableTaskStore store;
+
+        private final LeaseStore leases;
+
+        private final DurableTaskRegistry registry;
+
+        private PayloadConverter converter = new JacksonPayloadConverter();
+
+        private Clock clock = Clock.systemUTC();
+
+        private LeaseKeeper.@Nullable Scheduler scheduler;
+
+        private @Nullable String owner;
+
+        private int maxConcurrentSteps = 16;
+
+        private int maxConcurrentActivities = 64;
+
+        private Duration pollInterval = Duration.ofSeconds(1);
+
+        private Duration leaseDuration = Duration.ofSeconds(30);
+
+        private Duration stepTimeout = Duration.ofSeconds(30);
+
+        private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+        private int historyWarnEvents = 10_000;
+
+        private int historyMaxEvents = 50_000;
+
+        private DurableTaskMetrics metrics = DurableTaskMetrics.NONE;
+
+        private Consumer<String> instanceListener = (instanceId) -> {
+        };
+
+        private Builder(DurableTaskStore store, LeaseStore leases, DurableTaskRegistry registry) {
+            this.store = Objects.requireNonNull(store, "store must not be null");
+            this.leases = Objects.requireNonNull(leases, "leases must not be null");
+            this.registry = Objects.requireNonNull(registry, "registry must not be null");
+        }
+
+        /**
+         * Sets how payloads are read and written; JSON on Jackson's default mapper unless set.
+         * @param converter the converter
+         * @return this builder
+         */
+        public Builder payloadConverter(PayloadConverter converter) {
+            this.converter = Objects.requireNonNull(converter, "converter must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the clock of timers, retries, timeouts and leases; the system clock unless set.
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the scheduler of polls, lease renewals and activity timeouts; unless set, the worker waits in real
+         * time on a daemon thread of its own.
+         * @param scheduler the scheduler
+         * @return this builder
+         */
+        public Builder scheduler(LeaseKeeper.Scheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
+            return this;
+        }
+
+        /**
+         * Sets who the worker's leases are held by; unique per worker. The JVM's name and a random suffix unless set.
+         * @param owner the owner
+         * @return this builder
+         */
+        public Builder owner(String owner) {
+            this.owner = Objects.requireNonNull(owner, "owner must not be null");
+            return this;
+        }
+
+        /**
+         * Sets how many orchestration steps and activity attempts may run at once; 16 and 64 unless set.
+         * @param steps the most orchestration steps
+         * @param activities the most activity attempts
+         * @return this builder
+         */
+        public Builder concurrency(int steps, int activities) {
+            if (steps < 1 || activities < 1) {
+                throw new IllegalArgumentException("Concurrency must be positive, was " + steps + " steps and "
+                        + activities + " activities");
+            }
+            this.maxConcurrentSteps = steps;
+            this.maxConcurrentActivities = activities;
+            return this;
+        }
+
+        /**
+         * Sets how often the worker looks for work it was not told of; 1 second unless set. Durable timers fire and
+         * other workers' work is found within this interval.
+         * @param pollInterval the interval, positive
+         * @return this builder
+         */
+        public Builder pollInterval(Duration pollInterval) {
+            this.pollInterval = requirePositive("pollInterval", pollInterval);
+            return this;
+        }
+
+        /**
+         * Sets how long a claim on work lasts unless renewed; 30 seconds unless set. A worker that dies holds its
+         * work this long at most.
+         * @param leaseDuration the duration
+         * @return this builder
+         */
+        public Builder leaseDuration(Duration leaseDuration) {
+            this.leaseDuration = requirePositive("leaseDuration", leaseDuration);
+            return this;
+        }
+
+        /**
+         * Sets how long, in real time, an orchestration's code may take for one step before the instance fails with
+         * an {@code OrchestrationBlockedException}; 30 seconds unless set.
+         * @param stepTimeout the timeout
+         * @return this builder
+         */
+        public Builder stepTimeout(Duration stepTimeout) {
+            this.stepTimeout = requirePositive("stepTimeout", stepTimeout);
+            return this;
+        }
+
+        /**
+         * Sets how long {@link DurableTaskWorker#close()} waits for running work; 30 seconds unless set.
+         * @param shutdownTimeout the timeout
+         * @return this builder
+         */
+        public Builder shutdownTimeout(Duration shutdownTimeout) {
+            this.shutdownTimeout = requirePositive("shutdownTimeout", shutdownTimeout);
+            return this;
+        }
+
+        /**
+         * Sets the history lengths past which a warning is logged and past which an instance fails; 10,000 and
+         * 50,000 unless set.
+         * @param warnEvents the warning threshold
+         * @param maxEvents the limit, greater than the threshold
+         * @return this builder
+         */
+        public Builder historyLimits(int warnEvents, int maxEvents) {
+            if (warnEvents < 1 || maxEvents <= warnEvents) {
+                throw new IllegalArgumentException("History limits need 0 < warnEvents < maxEvents, were " + warnEvents
+                        + " and " + maxEvents);
+            }
+            this.historyWarnEvents = warnEvents;
+            this.historyMaxEvents = maxEvents;
+            return this;
+        }
+
+        /**
+         * Sets where the worker reports what it does; nowhere unless set.
+         * @param metrics the metrics
+         * @return this builder
+         */
+        public Builder metrics(DurableTaskMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+            return this;
+        }
+
+        /**
+         * Sets who is told, with the instance's id, after every step the worker recorded; for clients waiting for an
+         * instance in the same process.
+         * @param listener the listener; fast, never throws
+         * @return this builder
+         */
+        public Builder instanceListener(Consumer<String> listener) {
+            this.instanceListener = Objects.requireNonNull(listener, "listener must not be null");
+            return this;
+        }
+
+        /**
+         * Builds the worker, not started.
+         * @return the worker
+         */
+        public DurableTaskWorker build() {
+            return new DurableTaskWorker(this);
+        }
+
+        private static Duration requirePositive(String name, Duration duration) {
+            Objects.requireNonNull(duration, name + " must not be null");
+            if (duration.isZero() || duration.isNegative()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + duration);
+            }
+            return duration;
+        }
+    }
+}

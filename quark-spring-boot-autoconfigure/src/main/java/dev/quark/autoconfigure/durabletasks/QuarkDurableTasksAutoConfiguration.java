@@ -1,0 +1,137 @@
+package dev.quark.autoconfigure.durabletasks;
+
+import java.time.Clock;
+
+import javax.sql.DataSource;
+
+import dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend;
+import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkBackendResolver;
+import dev.quark.autoconfigure.backend.QuarkChangelog;
+import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
+import dev.quark.durabletasks.DurableTaskRegistry;
+import dev.quark.durabletasks.client.InstanceUpdates;
+import dev.quark.durabletasks.payload.JacksonPayloadConverter;
+import dev.quark.durabletasks.payload.PayloadConverter;
+import dev.quark.durabletasks.store.DurableTaskStore;
+import dev.quark.durabletasks.store.jdbc.JdbcDurableTaskStore;
+import dev.quark.durabletasks.store.memory.InMemoryDurableTaskStore;
+import dev.quark.lease.jdbc.JdbcLeaseStore;
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.core.env.Environment;
+
+/**
+ * Auto-configuration of durable tasks: the {@link DurableTaskStore} and lease store of the area's backend
+ * ({@code quark.durabletasks.backend}, else {@code quark.backend}) and a {@link DurableTaskRegistry} of the
+ * application's {@code Orchestration} beans (prototypes) and {@code Activity} beans; the worker and the client come
+ * from {@link QuarkDurableTasksWorkerAutoConfiguration}. Payloads are JSON through the application's
+ * {@link JsonMapper}; time comes from the application's {@link Clock} bean, if it has exactly one.
+ * <p>
+ * This is the {@value DurableTaskBeans#AREA} area of the shared backend wiring; it claims its work with the lease
+ * store that all areas share on a backend, and on PostgreSQL contributes its changelog and the leases' one.
+ */
+@AutoConfiguration(after = QuarkBackendAutoConfiguration.class,
+        afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
+                "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
+@ConditionalOnClass(DurableTaskStore.class)
+@ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(QuarkDurableTasksProperties.class)
+public final class QuarkDurableTasksAutoConfiguration {
+
+    private static final String AREA = DurableTaskBeans.AREA;
+
+    @Bean
+    @ConditionalOnMissingBean
+    PayloadConverter quarkDurableTaskPayloadConverter(ObjectProvider<JsonMapper> jsonMapper) {
+        return new JacksonPayloadConverter(jsonMapper.getIfUnique(JsonMapper::shared));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    DurableTaskRegistry quarkDurableTaskRegistry(ConfigurableListableBeanFactory beanFactory,
+            PayloadConverter converter) {
+        return DurableTaskBeans.registry(beanFactory, converter);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    InstanceUpdates quarkDurableTaskInstanceUpdates() {
+        return new InstanceUpdates();
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.MEMORY)
+    static class InMemoryDurableTasksConfiguration {
+
+        @Bean("quarkInMemoryLeaseStore")
+        @ConditionalOnMissingBean(name = "quarkInMemoryLeaseStore")
+        InMemoryLeaseStore quarkInMemoryLeaseStore(ObjectProvider<Clock> clock) {
+            return new InMemoryLeaseStore(clock.getIfUnique(Clock::systemUTC));
+        }
+
+        @Bean("quarkInMemoryDurableTaskStore")
+        @ConditionalOnMissingBean(DurableTaskStore.class)
+        InMemoryDurableTaskStore quarkInMemoryDurableTaskStore() {
+            return new InMemoryDurableTaskStore();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.POSTGRES)
+    @Import(DatabaseInitializationDependencyConfigurer.class)
+    static class JdbcDurableTasksConfiguration {
+
+        @Bean("quarkJdbcLeaseStore")
+        @ConditionalOnMissingBean(name = "quarkJdbcLeaseStore")
+        @DependsOnDatabaseInitialization
+        JdbcLeaseStore quarkJdbcLeaseStore(DataSource dataSource, QuarkPostgresProperties postgres,
+                ObjectProvider<Clock> clock) {
+            return new JdbcLeaseStore(dataSource, postgres.tablePrefix(), clock.getIfUnique(Clock::systemUTC));
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(name = "quarkLeaseChangelog")
+        QuarkChangelog quarkLeaseChangelog() {
+            return new QuarkChangelog("leases", JdbcLeaseStore.CHANGELOG);
+        }
+
+        @Bean("quarkJdbcDurableTaskStore")
+        @ConditionalOnMissingBean(DurableTaskStore.class)
+        @DependsOnDatabaseInitialization
+        JdbcDurableTaskStore quarkJdbcDurableTaskStore(DataSource dataSource, QuarkPostgresProperties postgres) {
+            return new JdbcDurableTaskStore(dataSource, postgres.tablePrefix());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(name = "quarkDurableTasksChangelog")
+        QuarkChangelog quarkDurableTasksChangelog() {
+            return new QuarkChangelog(AREA, JdbcDurableTaskStore.CHANGELOG);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.REDIS)
+    static class RedisDurableTasksConfiguration {
+
+        @Bean
+        static UnsupportedBackendCheck quarkDurableTasksUnsupportedBackendCheck(
+                ConfigurableListableBeanFactory beanFactory, Environment environment) {
+            return new UnsupportedBackendCheck(beanFactory, new QuarkBackendResolver(environment).resolve(AREA));
+        }
+    }
+}

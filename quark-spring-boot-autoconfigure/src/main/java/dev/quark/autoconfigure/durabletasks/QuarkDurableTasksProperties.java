@@ -1,0 +1,227 @@
+package dev.quark.autoconfigure.durabletasks;
+
+import java.time.Duration;
+
+import dev.quark.autoconfigure.backend.QuarkBackend;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+
+/**
+ * Configuration of durable tasks: where instances and histories are kept, and how this application's worker runs
+ * orchestration steps and activities.
+ */
+@ConfigurationProperties(QuarkDurableTasksProperties.PREFIX)
+public class QuarkDurableTasksProperties implements InitializingBean {
+
+    static final String PREFIX = "quark.durabletasks";
+
+    /**
+     * Where instances, histories and queues are kept: memory or postgres. Defaults to quark.backend.
+     */
+    private @Nullable QuarkBackend backend;
+
+    private final Worker worker = new Worker();
+
+    private final History history = new History();
+
+    public @Nullable QuarkBackend getBackend() {
+        return this.backend;
+    }
+
+    public void setBackend(@Nullable QuarkBackend backend) {
+        this.backend = backend;
+    }
+
+    public Worker getWorker() {
+        return this.worker;
+    }
+
+    public History getHistory() {
+        return this.history;
+    }
+
+    /**
+     * Rejects values the worker cannot work with; the failure names the property.
+     * @throws InvalidConfigurationPropertyValueException for the first invalid property
+     */
+    @Override
+    public void afterPropertiesSet() {
+        positive("worker.max-concurrent-steps", this.worker.maxConcurrentSteps);
+        positive("worker.max-concurrent-activities", this.worker.maxConcurrentActivities);
+        positive("worker.poll-interval", this.worker.pollInterval);
+        positive("worker.lease-duration", this.worker.leaseDuration);
+        positive("worker.step-timeout", this.worker.stepTimeout);
+        positive("worker.shutdown-timeout", this.worker.shutdownTimeout);
+        positive("history.warn-events", this.history.warnEvents);
+        if (this.history.maxEvents <= this.history.warnEvents) {
+            throw new InvalidConfigurationPropertyValueException(PREFIX + ".history.max-events", this.history.maxEvents,
+                    "must be greater than quark.durabletasks.history.warn-events (" + this.history.warnEvents + ")");
+        }
+        String owner = this.worker.owner;
+        if (owner != null && (owner.isBlank() || owner.length() > 255)) {
+            throw new InvalidConfigurationPropertyValueException(PREFIX + ".worker.owner", owner,
+                    "must not be blank and have at most 255 characters");
+        }
+    }
+
+    private static void positive(String property, int value) {
+        if (value < 1) {
+            throw new InvalidConfigurationPropertyValueException(PREFIX + "." + property, value, "must be positive");
+        }
+    }
+
+    private static void positive(String property, Duration value) {
+        if (value.isZero() || value.isNegative()) {
+            throw new InvalidConfigurationPropertyValueException(PREFIX + "." + property, value, "must be positive");
+        }
+    }
+
+    /**
+     * The worker that runs orchestration steps and activity attempts in this application.
+     */
+    public static class Worker {
+
+        /**
+         * Whether this application runs a worker. Without one it only schedules and manages instances through the
+         * DurableTaskClient, for workers elsewhere that share the store.
+         */
+        private boolean enabled = true;
+
+        /**
+         * Who the worker's leases are held by; unique per worker. The JVM's name and a random suffix when not set.
+         */
+        private @Nullable String owner;
+
+        /**
+         * How many orchestration steps may run at once.
+         */
+        private int maxConcurrentSteps = 16;
+
+        /**
+         * How many activity attempts may run at once.
+         */
+        private int maxConcurrentActivities = 64;
+
+        /**
+         * How often the worker looks for work it was not told of: durable timers fire, and work queued by other
+         * applications is found, within this interval.
+         */
+        private Duration pollInterval = Duration.ofSeconds(1);
+
+        /**
+         * How long a claim on a step or an activity lasts unless renewed: a worker that dies holds its work this long
+         * at most.
+         */
+        private Duration leaseDuration = Duration.ofSeconds(30);
+
+        /**
+         * How long an orchestration's code may take for one step; past it the instance fails with an
+         * OrchestrationBlockedException, since the code blocks outside the OrchestrationContext.
+         */
+        private Duration stepTimeout = Duration.ofSeconds(30);
+
+        /**
+         * How long stopping the application waits for running steps and activities before interrupting them.
+         */
+        private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public @Nullable String getOwner() {
+            return this.owner;
+        }
+
+        public void setOwner(@Nullable String owner) {
+            this.owner = owner;
+        }
+
+        public int getMaxConcurrentSteps() {
+            return this.maxConcurrentSteps;
+        }
+
+        public void setMaxConcurrentSteps(int maxConcurrentSteps) {
+            this.maxConcurrentSteps = maxConcurrentSteps;
+        }
+
+        public int getMaxConcurrentActivities() {
+            return this.maxConcurrentActivities;
+        }
+
+        public void setMaxConcurrentActivities(int maxConcurrentActivities) {
+            this.maxConcurrentActivities = maxConcurrentActivities;
+        }
+
+        public Duration getPollInterval() {
+            return this.pollInterval;
+        }
+
+        public void setPollInterval(Duration pollInterval) {
+            this.pollInterval = pollInterval;
+        }
+
+        public Duration getLeaseDuration() {
+            return this.leaseDuration;
+        }
+
+        public void setLeaseDuration(Duration leaseDuration) {
+            this.leaseDuration = leaseDuration;
+        }
+
+        public Duration getStepTimeout() {
+            return this.stepTimeout;
+        }
+
+        public void setStepTimeout(Duration stepTimeout) {
+            this.stepTimeout = stepTimeout;
+        }
+
+        public Duration getShutdownTimeout() {
+            return this.shutdownTimeout;
+        }
+
+        public void setShutdownTimeout(Duration shutdownTimeout) {
+            this.shutdownTimeout = shutdownTimeout;
+        }
+    }
+
+    /**
+     * Limits on the length of an instance's history.
+     */
+    public static class History {
+
+        /**
+         * History length past which a warning is logged.
+         */
+        private int warnEvents = 10_000;
+
+        /**
+         * History length past which an instance fails; long-lived orchestrations use continueAsNew.
+         */
+        private int maxEvents = 50_000;
+
+        public int getWarnEvents() {
+            return this.warnEvents;
+        }
+
+        public void setWarnEvents(int warnEvents) {
+            this.warnEvents = warnEvents;
+        }
+
+        public int getMaxEvents() {
+            return this.maxEvents;
+        }
+
+        public void setMaxEvents(int maxEvents) {
+            this.maxEvents = maxEvents;
+        }
+    }
+}

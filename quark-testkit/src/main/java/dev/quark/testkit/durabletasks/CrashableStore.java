@@ -1,0 +1,146 @@
+package dev.quark.testkit.durabletasks;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import dev.quark.durabletasks.OrchestrationQuery;
+import dev.quark.durabletasks.OrchestrationStatus;
+import dev.quark.durabletasks.history.HistoryEvent;
+import dev.quark.durabletasks.store.ActivityWorkItem;
+import dev.quark.durabletasks.store.DurableTaskStore;
+import dev.quark.durabletasks.store.InstanceRecord;
+import dev.quark.durabletasks.store.NewInstance;
+import dev.quark.durabletasks.store.OrchestrationCommit;
+import dev.quark.durabletasks.store.OrchestrationWorkItem;
+import dev.quark.durabletasks.store.TaskMessage;
+import dev.quark.lease.FencingToken;
+
+/**
+ * A store seen from a node that can crash: until {@link #crash()} every call goes to the real store, after it every
+ * call fails, as if the node's process had died at that moment. Lets a test stop a worker between any two of its
+ * writes, then start another worker on the real store.
+ */
+public final class CrashableStore implements DurableTaskStore {
+
+    private final DurableTaskStore store;
+
+    private final AtomicBoolean crashed = new AtomicBoolean();
+
+    private volatile Runnable afterActivityCompleted = () -> {
+    };
+
+    /**
+     * Wraps a store.
+     * @param store the real store
+     */
+    public CrashableStore(DurableTaskStore store) {
+        this.store = store;
+    }
+
+    /**
+     * Makes every later call fail.
+     */
+    public void crash() {
+        this.crashed.set(true);
+    }
+
+    /**
+     * Returns whether the node crashed.
+     * @return whether calls fail
+     */
+    public boolean isCrashed() {
+        return this.crashed.get();
+    }
+
+    /**
+     * Runs an action after each activity outcome this node recorded, for instance {@link #crash()}.
+     * @param action the action
+     */
+    public void afterActivityCompleted(Runnable action) {
+        this.afterActivityCompleted = action;
+    }
+
+    private DurableTaskStore store() {
+        if (this.crashed.get()) {
+            throw new IllegalStateException("This node crashed: it reaches no store any more");
+        }
+        return this.store;
+    }
+
+    @Override
+    public Optional<InstanceRecord> create(NewInstance instance) {
+        return store().create(instance);
+    }
+
+    @Override
+    public Optional<InstanceRecord> instance(String instanceId) {
+        return store().instance(instanceId);
+    }
+
+    @Override
+    public List<HistoryEvent> history(String instanceId) {
+        return store().history(instanceId);
+    }
+
+    @Override
+    public List<InstanceRecord> list(OrchestrationQuery query) {
+        return store().list(query);
+    }
+
+    @Override
+    public Map<OrchestrationStatus, Long> countByStatus() {
+        return store().countByStatus();
+    }
+
+    @Override
+    public boolean send(TaskMessage message) {
+        return store().send(message);
+    }
+
+    @Override
+    public boolean purge(String instanceId) {
+        return store().purge(instanceId);
+    }
+
+    @Override
+    public List<String> dueInstances(Instant now, int limit) {
+        return store().dueInstances(now, limit);
+    }
+
+    @Override
+    public Optional<OrchestrationWorkItem> claimInstance(String instanceId, FencingToken token, Instant now) {
+        return store().claimInstance(instanceId, token, now);
+    }
+
+    @Override
+    public void commit(OrchestrationCommit commit) {
+        store().commit(commit);
+    }
+
+    @Override
+    public List<String> dueActivities(Instant now, int limit) {
+        return store().dueActivities(now, limit);
+    }
+
+    @Override
+    public Optional<ActivityWorkItem> claimActivity(String activityId, FencingToken token, Instant now) {
+        return store().claimActivity(activityId, token, now);
+    }
+
+    @Override
+    public boolean completeActivity(String activityId, FencingToken token, TaskMessage outcome) {
+        boolean recorded = store().completeActivity(activityId, token, outcome);
+        if (recorded) {
+            this.afterActivityCompleted.run();
+        }
+        return recorded;
+    }
+
+    @Override
+    public boolean retryActivity(String activityId, FencingToken token, int nextAttempt, Instant visibleAt) {
+        return store().retryActivity(activityId, token, nextAttempt, visibleAt);
+    }
+}

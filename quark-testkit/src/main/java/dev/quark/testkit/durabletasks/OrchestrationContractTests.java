@@ -1,0 +1,1045 @@
+package dev.quark.testkit.durabletasks;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import dev.quark.durabletasks.Activity;
+import dev.quark.durabletasks.ActivityContext;
+import dev.quark.durabletasks.ActivityOptions;
+import dev.quark.durabletasks.DurableTask;
+import dev.quark.durabletasks.DurableTaskClient;
+import dev.quark.durabletasks.DurableTaskRegistry;
+import dev.quark.durabletasks.EventTimeoutException;
+import dev.quark.durabletasks.FailureDetails;
+import dev.quark.durabletasks.NonDeterministicOrchestrationException;
+import dev.quark.durabletasks.Orchestration;
+import dev.quark.durabletasks.OrchestrationAlreadyExistsException;
+import dev.quark.durabletasks.OrchestrationBlockedException;
+import dev.quark.durabletasks.OrchestrationContext;
+import dev.quark.durabletasks.OrchestrationNotFoundException;
+import dev.quark.durabletasks.OrchestrationQuery;
+import dev.quark.durabletasks.OrchestrationState;
+import dev.quark.durabletasks.OrchestrationStateException;
+import dev.quark.durabletasks.OrchestrationStatus;
+import dev.quark.durabletasks.PayloadConversionException;
+import dev.quark.durabletasks.RetryOptions;
+import dev.quark.durabletasks.ScheduleOptions;
+import dev.quark.durabletasks.TaskFailedException;
+import dev.quark.durabletasks.TaskName;
+import dev.quark.durabletasks.UnknownActivityException;
+import dev.quark.durabletasks.UnknownOrchestrationException;
+import dev.quark.durabletasks.client.InstanceUpdates;
+import dev.quark.durabletasks.client.StoreDurableTaskClient;
+import dev.quark.durabletasks.history.ExecutionResumed;
+import dev.quark.durabletasks.history.ExecutionSuspended;
+import dev.quark.durabletasks.history.ExecutionTerminated;
+import dev.quark.durabletasks.history.HistoryEvent;
+import dev.quark.durabletasks.history.TaskCompleted;
+import dev.quark.durabletasks.history.TaskScheduled;
+import dev.quark.durabletasks.payload.JacksonPayloadConverter;
+import dev.quark.durabletasks.payload.PayloadConverter;
+import dev.quark.durabletasks.store.ActivityWorkItem;
+import dev.quark.durabletasks.store.DurableTaskResources;
+import dev.quark.durabletasks.store.DurableTaskStore;
+import dev.quark.durabletasks.worker.DurableTaskMetrics;
+import dev.quark.durabletasks.worker.DurableTaskWorker;
+import dev.quark.lease.LeaseStore;
+import dev.quark.testkit.ManualClock;
+import dev.quark.testkit.ManualScheduler;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Orchestrations run by workers on a store, end to end, so that every store (the in-memory one, PostgreSQL, yours)
+ * is held to the same behaviour: replay after a worker crashed, between activities and inside one, with each activity
+ * result recorded once; durable timers across restarts; external events with timeouts; fan-out and fan-in;
+ * sub-orchestrations; continue-as-new; versioning; non-determinism reported with both sides; termination, purge and
+ * listing; retries; and clear, typed errors for bad input.
+ * <p>
+ * Workers run in virtual time: one {@link ManualClock} per test, and a {@link ManualScheduler} per worker ("node"),
+ * so that {@link Node#run()} runs an orchestration as far as it can go and {@link Node#advance} fires timers and
+ * retries. A node stops at a crash by not being driven any more. Subclass it with the store and the lease store:
+ * <pre>{@code
+ * class MyOrchestrationTests extends OrchestrationContractTests {
+ *     protected DurableTaskStore store() { return this.store; }
+ *     protected LeaseStore leaseStore(Clock clock) { return new InMemoryLeaseStore(clock); }
+ * }
+ * }</pre>
+ * A lease store on a server decides expiry on the server's clock: override {@link #leaseDuration()} and
+ * {@link #awaitExpiry(String)} to wait, bounded, for it.
+ */
+public abstract class OrchestrationContractTests {
+
+    /** How often test workers poll, in virtual time. */
+    protected static final Duration POLL = Duration.ofSeconds(10);
+
+    private static final AtomicLong ids = new AtomicLong();
+
+    /** The clock of this test. */
+    protected final ManualClock clock = new ManualClock(Instant.parse("2026-05-01T08:00:00Z"));
+
+    private final String run = Long.toHexString(System.nanoTime());
+
+    private final PayloadConverter converter = new JacksonPayloadConverter();
+
+    private final List<AutoCloseable> closeAfter = new ArrayList<>();
+
+    private @Nullable LeaseStore leases;
+
+    /**
+     * Returns the store under test; every test uses instance ids of its own.
+     * @return the store
+     */
+    protected abstract DurableTaskStore store();
+
+    /**
+     * Returns a lease store for the workers of one test.
+     * @param clock the workers' clock (the test's manual clock, or the system clock for tests in real time), which
+     * the lease store computes validity with and, if it decides expiry itself, decides it with
+     * @return the lease store
+     */
+    protected abstract LeaseStore leaseStore(Clock clock);
+
+    /**
+     * Returns how long workers' leases last; long, unless expiry is on a server's clock.
+     * @return 30 seconds unless overridden
+     */
+    protected Duration leaseDuration() {
+        return Duration.ofSeconds(30);
+    }
+
+    /**
+     * Waits until a crashed worker's lease on a resource has expired, so that another worker may take the work: by
+     * default moves the test's clock past the lease duration, which expires it on a lease store using that clock.
+     * @param resource the resource
+     */
+    protected void awaitExpiry(String resource) {
+        this.clock.advance(leaseDuration());
+        assertThat(leases().holder(resource)).isEmpty();
+    }
+
+    private LeaseStore leases() {
+        LeaseStore store = this.leases;
+        if (store == null) {
+            store = leaseStore(this.clock);
+            this.leases = store;
+        }
+        return store;
+    }
+
+    @AfterEach
+    void closeNodes() throws Exception {
+        List<AutoCloseable> toClose = new ArrayList<>(this.closeAfter);
+        Collections.reverse(toClose);
+        for (AutoCloseable closeable : toClose) {
+            closeable.close();
+        }
+    }
+
+    /**
+     * Returns an instance id no other test uses.
+     * @param name what the instance is for
+     * @return the id
+     */
+    protected String newInstanceId(String name) {
+        return "orch-" + this.run + "-" + name + "-" + ids.incrementAndGet();
+    }
+
+    // ---- replay and crashes
+
+    @Test
+    void aSequenceOfActivitiesCompletesWithEachActivityRunOnce() {
+        Fixture fixture = new Fixture();
+        Node node = node("node-a", fixture.registry());
+        String id = node.client.schedule(Sequence.class, "order-1", ScheduleOptions.instanceId(newInstanceId("sequence")));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("order-1:reserved:charged:shipped");
+        assertThat(fixture.runs).containsExactly(Map.entry("reserve", 1), Map.entry("charge", 1), Map.entry("ship", 1));
+        List<HistoryEvent> history = node.client.getHistory(id);
+        assertThat(history).filteredOn(TaskScheduled.class::isInstance).hasSize(3);
+        assertThat(history).filteredOn(TaskCompleted.class::isInstance).hasSize(3);
+    }
+
+    @Test
+    void aNewWorkerReplaysTheHistoryAfterACrashBetweenActivitiesAndRecordsEachResultOnce() {
+        Fixture fixture = new Fixture();
+        CrashableStore crashing = new CrashableStore(store());
+        crashing.afterActivityCompleted(crashing::crash);
+        Node first = node("node-a", fixture.registry(), crashing);
+        String id = first.client.schedule(Sequence.class, "order-2", ScheduleOptions.instanceId(newInstanceId("crash")));
+        first.run();
+        assertThat(crashing.isCrashed()).isTrue();
+        assertThat(fixture.runs).containsExactly(Map.entry("reserve", 1));
+
+        Node second = node("node-b", fixture.registry());
+        second.run();
+        OrchestrationState state = second.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("order-2:reserved:charged:shipped");
+        assertThat(fixture.runs).containsEntry("reserve", 1).containsEntry("charge", 1).containsEntry("ship", 1);
+        assertThat(second.client.getHistory(id)).filteredOn(TaskCompleted.class::isInstance)
+            .extracting((event) -> ((TaskCompleted) event).taskId())
+            .containsExactly(1, 2, 3);
+        assertThat(second.metrics.replayedEvents).anySatisfy((events) -> assertThat(events).isPositive());
+    }
+
+    @Test
+    @Timeout(120)
+    void anActivityWhoseWorkerDiedRunsAgainElsewhereAndItsResultIsRecordedOnce() throws Exception {
+        Fixture fixture = new Fixture();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        DurableTaskRegistry stuck = fixture.registryPausing((name) -> {
+            if (name.equals("charge") && started.getCount() > 0) {
+                started.countDown();
+                awaitQuietly(release);
+            }
+        });
+        Node first = node("node-a", stuck);
+        String id = first.client.schedule(Sequence.class, "order-3", ScheduleOptions.instanceId(newInstanceId("stuck")));
+        CompletableFuture<Void> firstRun = CompletableFuture.runAsync(first::run);
+        assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+        String charge = ActivityWorkItem.id(id, 1, 2);
+        assertThat(leases().holder(DurableTaskResources.activity(charge))).isPresent();
+
+        awaitExpiry(DurableTaskResources.activity(charge));
+        Node second = node("node-b", fixture.registry());
+        second.run();
+        OrchestrationState state = second.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("order-3:reserved:charged:shipped");
+
+        release.countDown();
+        firstRun.get(60, TimeUnit.SECONDS);
+        assertThat(fixture.runs).containsEntry("charge", 2).containsEntry("reserve", 1).containsEntry("ship", 1);
+        assertThat(first.metrics.lost).contains("activity");
+        assertThat(second.client.getHistory(id)).filteredOn(TaskCompleted.class::isInstance)
+            .extracting((event) -> ((TaskCompleted) event).taskId())
+            .containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void replayGivesTheCodeTheSameTimeUuidsAndRandomNumbersAndSaysWhenItReplays() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("deterministic", String.class,
+                () -> (ctx, input) -> {
+                    seen.add("replaying=" + ctx.isReplaying());
+                    String values = ctx.currentTime() + "|" + ctx.newUuid() + "|" + ctx.random().nextLong();
+                    seen.add(values);
+                    ctx.createTimer(Duration.ofMinutes(1)).await();
+                    seen.add("replaying=" + ctx.isReplaying());
+                    return values + "|" + ctx.currentTime();
+                }));
+        Node node = node("node-a", registry);
+        Instant start = this.clock.instant();
+        String id = node.client.schedule("deterministic", null, ScheduleOptions.instanceId(newInstanceId("determinism")));
+        node.run();
+        node.advance(Duration.ofMinutes(1).plus(POLL));
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(seen).hasSize(5);
+        assertThat(seen.get(0)).isEqualTo("replaying=false");
+        assertThat(seen.get(2)).isEqualTo("replaying=true");
+        assertThat(seen.get(3)).isEqualTo(seen.get(1));
+        assertThat(seen.get(4)).isEqualTo("replaying=false");
+        String[] parts = Objects.requireNonNull(state.readOutput(String.class)).split("\\|");
+        assertThat(Instant.parse(parts[0])).isEqualTo(start);
+        assertThat(UUID.fromString(parts[1])).isNotNull();
+        assertThat(Instant.parse(parts[3])).isAfterOrEqualTo(start.plus(Duration.ofMinutes(1)));
+    }
+
+    // ---- timers and events
+
+    @Test
+    void aDurableTimerSurvivesARestartOfItsWorker() {
+        Fixture fixture = new Fixture();
+        DurableTaskRegistry registry = fixture.registryWith((builder) -> builder.orchestration("reminder", String.class,
+                () -> (ctx, input) -> {
+                    ctx.createTimer(Duration.ofHours(1)).await();
+                    return ctx.callActivity("ship", input, String.class).await();
+                }));
+        Node first = node("node-a", registry);
+        String id = first.client.schedule("reminder", "parcel", ScheduleOptions.instanceId(newInstanceId("timer")));
+        first.run();
+        first.close();
+        Node second = node("node-b", registry);
+        second.advance(Duration.ofMinutes(59));
+        assertThat(second.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.RUNNING);
+        assertThat(fixture.runs).isEmpty();
+        second.advance(Duration.ofMinutes(1).plus(POLL));
+        OrchestrationState state = second.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("parcel:shipped");
+    }
+
+    @Test
+    void anExternalEventCompletesTheWait() {
+        Node node = node("node-a", approvals());
+        String id = node.client.schedule("approval", "order-4", ScheduleOptions.instanceId(newInstanceId("approved")));
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.RUNNING);
+        node.client.raiseEvent(id, "approved", new Approval("ann"));
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("order-4 approved by ann");
+    }
+
+    @Test
+    void aWaitForAnExternalEventTimesOutOnADurableTimer() {
+        Node node = node("node-a", approvals());
+        String id = node.client.schedule("approval", "order-5", ScheduleOptions.instanceId(newInstanceId("timeout")));
+        node.run();
+        node.advance(Duration.ofMinutes(59));
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.RUNNING);
+        node.advance(Duration.ofMinutes(1).plus(POLL));
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class))
+            .isEqualTo("order-5 timed out: External event 'approved' did not arrive within PT1H");
+        assertThatExceptionOfType(OrchestrationStateException.class)
+            .isThrownBy(() -> node.client.raiseEvent(id, "approved", new Approval("late")))
+            .withMessageContaining(id)
+            .withMessageContaining("COMPLETED");
+    }
+
+    @Test
+    void anEventRaisedBeforeTheCodeWaitsForItIsKeptAndEventsOfOneNameArriveInOrder() {
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("inbox", String.class,
+                () -> (ctx, input) -> {
+                    ctx.createTimer(Duration.ofMinutes(1)).await();
+                    String first = ctx.waitForExternalEvent("note", String.class).await();
+                    String second = ctx.waitForExternalEvent("note", String.class, Duration.ZERO).await();
+                    return first + "," + second;
+                }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("inbox", null, ScheduleOptions.instanceId(newInstanceId("buffered")));
+        node.run();
+        node.client.raiseEvent(id, "note", "one");
+        node.client.raiseEvent(id, "note", "two");
+        node.run();
+        node.advance(Duration.ofMinutes(1).plus(POLL));
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("one,two");
+    }
+
+    // ---- fan-out, fan-in, sub-orchestrations
+
+    @Test
+    void fanOutAndFanInRunActivitiesInParallelAndCombineTheirResultsInOrder() {
+        AtomicInteger calls = new AtomicInteger();
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("square", Integer.class, (ActivityContext ctx, Integer n) -> {
+                calls.incrementAndGet();
+                return n * n;
+            })
+            .orchestration("sum-of-squares", Integer.class, () -> (OrchestrationContext ctx, Integer count) -> {
+                List<DurableTask<Integer>> squares = new ArrayList<>();
+                for (int i = 1; i <= count; i++) {
+                    squares.add(ctx.callActivity("square", i, Integer.class));
+                }
+                List<Integer> results = ctx.allOf(squares).await();
+                return results.toString() + "=" + results.stream().mapToInt(Integer::intValue).sum();
+            }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("sum-of-squares", 20, ScheduleOptions.instanceId(newInstanceId("fan-out")));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).endsWith("=2870").startsWith("[1, 4, 9, 16, 25");
+        assertThat(calls).hasValue(20);
+        assertThat(node.client.getHistory(id)).filteredOn(TaskCompleted.class::isInstance).hasSize(20);
+    }
+
+    @Test
+    void anyOfCompletesWithTheFirstTaskAndAllOfFailsWithTheFirstFailure() {
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("fail", String.class, (ActivityContext ctx, String input) -> {
+                throw new IllegalStateException("no " + input);
+            })
+            .activity("echo", String.class, (ActivityContext ctx, String input) -> input)
+            .orchestration("race", String.class, () -> (ctx, input) -> {
+                DurableTask<@Nullable Void> timer = ctx.createTimer(Duration.ofDays(1));
+                DurableTask<String> echo = ctx.callActivity("echo", input, String.class);
+                DurableTask<?> winner = ctx.anyOf(List.of(timer, echo)).await();
+                try {
+                    ctx.allOf(List.of(ctx.callActivity("echo", "x", String.class),
+                            ctx.callActivity("fail", "stock", String.class))).await();
+                    return "unexpected";
+                }
+                catch (TaskFailedException ex) {
+                    return (winner == echo ? echo.await() : "timer") + "/" + ex.getTaskName() + ":"
+                            + ex.getFailure().message();
+                }
+            }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("race", "fast", ScheduleOptions.instanceId(newInstanceId("race")));
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("fast/fail:no stock");
+    }
+
+    @Test
+    void subOrchestrationsReturnTheirOutputOrFailTheirTask() {
+        Fixture fixture = new Fixture();
+        DurableTaskRegistry registry = fixture.registryWith((builder) -> builder
+            .orchestration("batch", String.class, () -> (ctx, input) -> {
+                String good = ctx.callSubOrchestration(Sequence.class, "good").await();
+                try {
+                    ctx.callSubOrchestration("Sequence", "bad", String.class).await();
+                    return "unexpected";
+                }
+                catch (TaskFailedException ex) {
+                    return good + " / " + ex.getFailure().message();
+                }
+            }), "bad");
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("batch", null, ScheduleOptions.instanceId(newInstanceId("parent")));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.readOutput(String.class)).startsWith("good:reserved:charged:shipped / Activity 'charge'")
+            .contains("declined bad");
+        assertThat(node.client.getState(id + ":1:1").orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(node.client.getState(id + ":1:2").orElseThrow().status()).isEqualTo(OrchestrationStatus.FAILED);
+    }
+
+    // ---- long-lived instances and code changes
+
+    @Test
+    void continueAsNewStartsTheNextExecutionWithAnEmptyHistoryAndKeepsEventsNotTaken() {
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("counter", Integer.class,
+                () -> (OrchestrationContext ctx, Integer n) -> {
+                    if (n < 3) {
+                        ctx.createTimer(Duration.ofMinutes(1)).await();
+                        ctx.continueAsNew(n + 1);
+                    }
+                    return n + ":" + ctx.waitForExternalEvent("note", String.class).await() + ":" + ctx.execution();
+                }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("counter", 0, ScheduleOptions.instanceId(newInstanceId("loop")));
+        node.run();
+        node.client.raiseEvent(id, "note", "kept");
+        for (int i = 0; i < 4; i++) {
+            node.advance(Duration.ofMinutes(1).plus(POLL));
+        }
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("3:kept:4");
+        assertThat(state.execution()).isEqualTo(4);
+        assertThat(state.readInput(Integer.class)).isEqualTo(3);
+        assertThat(node.client.getHistory(id)).hasSizeLessThan(10);
+    }
+
+    @Test
+    void messagesForAnEarlierExecutionAreDroppedWithoutATrace() {
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("restarting", Integer.class,
+                () -> (OrchestrationContext ctx, Integer n) -> {
+                    if (n == 0) {
+                        ctx.createTimer(Duration.ofMinutes(1));
+                        ctx.continueAsNew(1);
+                    }
+                    return ctx.waitForExternalEvent("done", String.class).await();
+                }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("restarting", 0, ScheduleOptions.instanceId(newInstanceId("stale")));
+        node.run();
+        List<HistoryEvent> before = node.client.getHistory(id);
+        assertThat(node.client.getState(id).orElseThrow().execution()).isEqualTo(2);
+        node.advance(Duration.ofMinutes(1).plus(POLL));
+        assertThat(node.client.getHistory(id)).isEqualTo(before);
+        assertThat(store().dueInstances(this.clock.instant(), 10_000)).doesNotContain(id);
+        node.client.raiseEvent(id, "done", "yes");
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("yes");
+    }
+
+    @Test
+    void aReplayThatCallsAnotherActivityFailsTheInstanceNamingTheStepAndBothSides() {
+        Node first = node("node-a", versioned((ctx) -> ctx.callActivity("echo", "a", String.class).await()));
+        String id = first.client.schedule("versioned", null, ScheduleOptions.instanceId(newInstanceId("diverged")));
+        first.run();
+        first.close();
+        Node second = node("node-b", versioned((ctx) -> ctx.callActivity("other", "a", String.class).await()));
+        second.client.raiseEvent(id, "go", null);
+        second.run();
+        OrchestrationState state = second.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.FAILED);
+        FailureDetails failure = Objects.requireNonNull(state.failure());
+        assertThat(failure.isCausedBy(NonDeterministicOrchestrationException.class)).isTrue();
+        assertThat(failure.message()).contains("instance '" + id + "'")
+            .contains("at task 1")
+            .contains("the history has activity 'echo'")
+            .contains("the code started activity 'other'");
+    }
+
+    @Test
+    void aReplayThatStartsATaskTheHistoryDoesNotHaveFailsTheInstance() {
+        Node first = node("node-a", versioned((ctx) -> ctx.callActivity("echo", "a", String.class).await()));
+        String id = first.client.schedule("versioned", null, ScheduleOptions.instanceId(newInstanceId("extra-task")));
+        first.run();
+        first.close();
+        Node second = node("node-b", versioned((ctx) -> {
+            ctx.callActivity("echo", "a", String.class);
+            return ctx.callActivity("echo", "b", String.class).await();
+        }));
+        second.client.raiseEvent(id, "go", null);
+        second.run();
+        FailureDetails failure = Objects.requireNonNull(second.client.getState(id).orElseThrow().failure());
+        assertThat(failure.isCausedBy(NonDeterministicOrchestrationException.class)).isTrue();
+        assertThat(failure.message()).contains("at task 2").contains("the code started activity 'echo'")
+            .contains("no task 2 before the step");
+    }
+
+    @Test
+    void getVersionKeepsInstancesInFlightOnTheOldCodePathAndNewOnesOnTheNew() {
+        Node first = node("node-a", versioned((ctx) -> ctx.callActivity("echo", "old", String.class).await()));
+        String old = first.client.schedule("versioned", null, ScheduleOptions.instanceId(newInstanceId("old")));
+        first.run();
+        first.close();
+        Node second = node("node-b", versioned((ctx) -> {
+            int version = ctx.getVersion("new-greeting", OrchestrationContext.DEFAULT_VERSION, 1);
+            return ctx.callActivity("echo", (version == 1) ? "new" : "old", String.class).await() + version;
+        }));
+        String fresh = second.client.schedule("versioned", null, ScheduleOptions.instanceId(newInstanceId("new")));
+        second.run();
+        second.client.raiseEvent(old, "go", null);
+        second.client.raiseEvent(fresh, "go", null);
+        second.run();
+        assertThat(second.client.getState(old).orElseThrow().readOutput(String.class)).isEqualTo("old:-1|go");
+        assertThat(second.client.getState(fresh).orElseThrow().readOutput(String.class)).isEqualTo("new:1|go");
+    }
+
+    // ---- the client
+
+    @Test
+    void schedulingIsIdempotentOnTheInstanceId() {
+        Node node = node("node-a", new Fixture().registry());
+        String id = newInstanceId("idempotent");
+        assertThat(node.client.schedule(Sequence.class, "x", ScheduleOptions.instanceId(id))).isEqualTo(id);
+        assertThat(node.client.schedule(Sequence.class, "y", ScheduleOptions.instanceId(id))).isEqualTo(id);
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("x:reserved:charged:shipped");
+        assertThat(node.client.schedule(Sequence.class, "z", ScheduleOptions.instanceId(id))).isEqualTo(id);
+        DurableTaskClient anyName = new StoreDurableTaskClient(store(), this.converter, this.clock, null,
+                node.worker::wake, new InstanceUpdates());
+        assertThatExceptionOfType(OrchestrationAlreadyExistsException.class)
+            .isThrownBy(() -> anyName.schedule("approval", "x", ScheduleOptions.instanceId(id)))
+            .withMessageContaining(id)
+            .withMessageContaining("'Sequence'");
+    }
+
+    @Test
+    void anInstanceScheduledForLaterStartsAtItsTime() {
+        Node node = node("node-a", new Fixture().registry());
+        String id = node.client.schedule(Sequence.class, "later", ScheduleOptions.instanceId(newInstanceId("delayed"))
+            .withStartAt(this.clock.instant().plus(Duration.ofHours(2))));
+        node.advance(Duration.ofHours(1));
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.PENDING);
+        node.advance(Duration.ofHours(1).plus(POLL));
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+    }
+
+    @Test
+    void terminateStopsARunningInstanceAndCannotStopAFinishedOne() {
+        Node node = node("node-a", approvals());
+        String id = node.client.schedule("approval", "order-6", ScheduleOptions.instanceId(newInstanceId("terminated")));
+        node.run();
+        node.client.terminate(id, "customer cancelled");
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.TERMINATED);
+        assertThat(node.client.getHistory(id)).last()
+            .isEqualTo(new ExecutionTerminated(this.clock.instant(), "customer cancelled"));
+        assertThatExceptionOfType(OrchestrationStateException.class)
+            .isThrownBy(() -> node.client.terminate(id, "again"))
+            .withMessage("Cannot terminate orchestration instance '" + id + "': it is TERMINATED and has finished");
+    }
+
+    @Test
+    void aSuspendedInstanceTakesNothingUntilItIsResumed() {
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("paused", String.class,
+                () -> (ctx, input) -> {
+                    ctx.createTimer(Duration.ofMinutes(5)).await();
+                    return ctx.waitForExternalEvent("note", String.class).await() + " at " + ctx.currentTime();
+                }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("paused", null, ScheduleOptions.instanceId(newInstanceId("suspended")));
+        node.run();
+        node.client.suspend(id, "audit");
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.SUSPENDED);
+        node.client.raiseEvent(id, "note", "hello");
+        node.advance(Duration.ofMinutes(10));
+        List<HistoryEvent> suspended = node.client.getHistory(id);
+        assertThat(suspended).last().isEqualTo(new ExecutionSuspended(this.clock.instant().minus(Duration.ofMinutes(10)),
+                "audit"));
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.SUSPENDED);
+        Instant resumedAt = this.clock.instant();
+        node.client.resume(id, "audit done");
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("hello at " + resumedAt);
+        assertThat(node.client.getHistory(id)).contains(new ExecutionResumed(resumedAt, "audit done"));
+    }
+
+    @Test
+    void aSuspendedInstanceCanBeTerminatedAndAFinishedOneNotSuspended() {
+        Node node = node("node-a", approvals());
+        String id = node.client.schedule("approval", "x", ScheduleOptions.instanceId(newInstanceId("suspend-stop")));
+        node.run();
+        node.client.suspend(id, null);
+        node.run();
+        node.client.terminate(id, "dropped");
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.TERMINATED);
+        assertThatExceptionOfType(OrchestrationStateException.class).isThrownBy(() -> node.client.suspend(id, null))
+            .withMessageContaining("TERMINATED");
+        assertThatExceptionOfType(OrchestrationStateException.class).isThrownBy(() -> node.client.resume(id, null));
+    }
+
+    @Test
+    void purgeDeletesFinishedInstancesOnlyAndListFindsInstancesByStatus() {
+        Node node = node("node-a", approvals());
+        String waiting = node.client.schedule("approval", "a", ScheduleOptions.instanceId(newInstanceId("purge-waiting")));
+        String done = node.client.schedule("approval", "b", ScheduleOptions.instanceId(newInstanceId("purge-done")));
+        node.run();
+        node.client.raiseEvent(done, "approved", new Approval("bob"));
+        node.run();
+        assertThat(all(node.client, OrchestrationStatus.RUNNING)).contains(waiting).doesNotContain(done);
+        assertThat(all(node.client, OrchestrationStatus.COMPLETED)).contains(done).doesNotContain(waiting);
+        assertThatExceptionOfType(OrchestrationStateException.class).isThrownBy(() -> node.client.purge(waiting))
+            .withMessageContaining("RUNNING");
+        assertThat(node.client.purge(done)).isTrue();
+        assertThat(node.client.getState(done)).isEmpty();
+        assertThat(node.client.purge(done)).isFalse();
+        assertThatExceptionOfType(OrchestrationNotFoundException.class).isThrownBy(() -> node.client.getHistory(done));
+    }
+
+    // ---- failures and bad input
+
+    @Test
+    void aFailingActivityIsRetriedWithBackoffInVirtualTimeThenTheCodeCanCompensate() {
+        List<Instant> attempts = new CopyOnWriteArrayList<>();
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("flaky", String.class, (ActivityContext ctx, String input) -> {
+                attempts.add(this.clock.instant());
+                throw new IllegalStateException("attempt " + ctx.attempt() + " failed");
+            })
+            .activity("refund", String.class, (ActivityContext ctx, String input) -> "refunded " + input)
+            .orchestration("compensating", String.class, () -> (ctx, input) -> {
+                try {
+                    return ctx.callActivity("flaky", input, String.class,
+                            ActivityOptions.retry(3, Duration.ofMinutes(1))).await();
+                }
+                catch (TaskFailedException ex) {
+                    return ctx.callActivity("refund", input, String.class).await() + " after " + ex.getFailure().message();
+                }
+            }));
+        Node node = node("node-a", registry);
+        Instant start = this.clock.instant();
+        String id = node.client.schedule("compensating", "order-7", ScheduleOptions.instanceId(newInstanceId("retry")));
+        node.run();
+        assertThat(attempts).hasSize(1);
+        node.advance(Duration.ofMinutes(1).plus(POLL));
+        assertThat(attempts).hasSize(2);
+        node.advance(Duration.ofMinutes(2).plus(POLL));
+        assertThat(attempts).hasSize(3);
+        assertThat(Duration.between(start, attempts.get(1))).isGreaterThanOrEqualTo(Duration.ofMinutes(1));
+        assertThat(Duration.between(attempts.get(1), attempts.get(2))).isGreaterThanOrEqualTo(Duration.ofMinutes(2));
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class))
+            .isEqualTo("refunded order-7 after attempt 3 failed");
+    }
+
+    @Test
+    void aFailureTypeThatIsNotRetriedFailsTheCallAtOnce() {
+        AtomicInteger attempts = new AtomicInteger();
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("strict", String.class, (ActivityContext ctx, String input) -> {
+                attempts.incrementAndGet();
+                throw new IllegalArgumentException("bad card " + input);
+            })
+            .orchestration("strict-flow", String.class, () -> (ctx, input) -> ctx.callActivity("strict", input,
+                    String.class, ActivityOptions.DEFAULTS.withRetry(RetryOptions.of(5, Duration.ofSeconds(1))
+                        .withDoNotRetry(IllegalArgumentException.class))).await()));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("strict-flow", "1234", ScheduleOptions.instanceId(newInstanceId("no-retry")));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(attempts).hasValue(1);
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.FAILED);
+        assertThat(Objects.requireNonNull(state.failure()).isCausedBy(TaskFailedException.class)).isTrue();
+        assertThat(Objects.requireNonNull(state.failure()).message()).contains("bad card 1234");
+    }
+
+    @Test
+    @Timeout(60)
+    void anAttemptLongerThanItsStartToCloseTimeoutIsInterruptedAndRetried() throws Exception {
+        AtomicInteger attempts = new AtomicInteger();
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("slow", String.class, (ActivityContext ctx, String input) -> {
+                if (attempts.incrementAndGet() == 1) {
+                    new CountDownLatch(1).await();
+                }
+                return "done";
+            })
+            .orchestration("timed", String.class, () -> (ctx, input) -> ctx.callActivity("slow", input, String.class,
+                    ActivityOptions.retry(2, Duration.ofMillis(10)).withStartToCloseTimeout(Duration.ofMillis(300)))
+                .await()));
+        DurableTaskWorker worker = DurableTaskWorker.builder(store(), leaseStore(Clock.systemUTC()), registry)
+            .pollInterval(Duration.ofMillis(50))
+            .leaseDuration(leaseDuration())
+            .build();
+        InstanceUpdates updates = new InstanceUpdates();
+        DurableTaskClient client = new StoreDurableTaskClient(store(), this.converter, Clock.systemUTC(), registry,
+                worker::wake, updates);
+        this.closeAfter.add(worker);
+        worker.start();
+        String id = client.schedule("timed", null, ScheduleOptions.instanceId(newInstanceId("start-to-close")));
+        OrchestrationState state = client.waitForCompletion(id, Duration.ofSeconds(30));
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("done");
+        assertThat(attempts).hasValue(2);
+    }
+
+    @Test
+    void anUnknownOrchestrationAndAnUnreadableInputAreRefusedBeforeAnythingIsStored() {
+        Node node = node("node-a", new Fixture().registry());
+        String unknown = newInstanceId("unknown");
+        assertThatExceptionOfType(UnknownOrchestrationException.class)
+            .isThrownBy(() -> node.client.schedule("nope", null, ScheduleOptions.instanceId(unknown)))
+            .withMessage("No orchestration is registered as 'nope'; registered: [Sequence]");
+        assertThat(node.client.getState(unknown)).isEmpty();
+        Node typed = node("node-b", registry((builder) -> builder.orchestration("typed", Approval.class,
+                () -> (ctx, input) -> input)));
+        String unreadable = newInstanceId("unreadable");
+        assertThatExceptionOfType(PayloadConversionException.class)
+            .isThrownBy(() -> typed.client.schedule("typed", List.of(1, 2), ScheduleOptions.instanceId(unreadable)))
+            .withMessageContaining("the input of orchestration 'typed'")
+            .withMessageContaining(Approval.class.getName());
+        assertThat(typed.client.getState(unreadable)).isEmpty();
+    }
+
+    @Test
+    void aWorkerFailsInstancesOfUnknownOrchestrationsAndCallsOfUnknownActivitiesWithTypedFailures() {
+        Node node = node("node-a", registry((builder) -> builder.orchestration("calls-unknown", String.class,
+                () -> (ctx, input) -> ctx.callActivity("missing", input, String.class).await())));
+        DurableTaskClient anyName = new StoreDurableTaskClient(store(), this.converter, this.clock, null,
+                node.worker::wake, new InstanceUpdates());
+        String unknown = anyName.schedule("not-deployed", null, ScheduleOptions.instanceId(newInstanceId("not-deployed")));
+        String calling = anyName.schedule("calls-unknown", null, ScheduleOptions.instanceId(newInstanceId("calls")));
+        node.run();
+        FailureDetails orchestrationFailure = Objects.requireNonNull(node.client.getState(unknown).orElseThrow().failure());
+        assertThat(orchestrationFailure.isCausedBy(UnknownOrchestrationException.class)).isTrue();
+        assertThat(orchestrationFailure.message()).contains("'not-deployed'");
+        FailureDetails activityFailure = Objects.requireNonNull(node.client.getState(calling).orElseThrow().failure());
+        assertThat(activityFailure.isCausedBy(UnknownActivityException.class)).isTrue();
+        assertThat(activityFailure.message()).contains("'missing'");
+    }
+
+    @Test
+    void eventsAndTerminationForAnInstanceThatDoesNotExistAreRefused() {
+        Node node = node("node-a", approvals());
+        String missing = newInstanceId("missing");
+        assertThatExceptionOfType(OrchestrationNotFoundException.class)
+            .isThrownBy(() -> node.client.raiseEvent(missing, "approved", null))
+            .withMessage("Cannot raise event 'approved' to it: no orchestration instance '" + missing + "' exists");
+        assertThatExceptionOfType(OrchestrationNotFoundException.class)
+            .isThrownBy(() -> node.client.terminate(missing, null));
+        assertThatExceptionOfType(OrchestrationNotFoundException.class)
+            .isThrownBy(() -> node.client.waitForCompletion(missing, Duration.ofSeconds(1)));
+    }
+
+    @Test
+    @Timeout(60)
+    void codeThatBlocksOutsideTheContextFailsTheInstanceInsteadOfHangingTheWorker() {
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("sleepy", String.class,
+                () -> (ctx, input) -> {
+                    Thread.sleep(Duration.ofMinutes(5));
+                    return "woke";
+                }));
+        Node node = node("node-a", registry, store(), (worker) -> worker.stepTimeout(Duration.ofMillis(300)));
+        String id = node.client.schedule("sleepy", null, ScheduleOptions.instanceId(newInstanceId("blocked")));
+        node.run();
+        FailureDetails failure = Objects.requireNonNull(node.client.getState(id).orElseThrow().failure());
+        assertThat(failure.isCausedBy(OrchestrationBlockedException.class)).isTrue();
+        assertThat(failure.message()).contains("did not finish its step within PT0.3S")
+            .contains("blocks outside the OrchestrationContext")
+            .contains("Thread.sleep");
+    }
+
+    // ---- fixtures
+
+    private List<String> all(DurableTaskClient client, OrchestrationStatus status) {
+        List<String> found = new ArrayList<>();
+        OrchestrationQuery query = OrchestrationQuery.of(OrchestrationQuery.MAX_LIMIT, status);
+        for (int page = 0; page < 10_000; page++) {
+            List<OrchestrationState> states = client.list(query);
+            states.forEach((state) -> found.add(state.instanceId()));
+            if (states.size() < query.limit()) {
+                return found;
+            }
+            query = query.after(states.get(states.size() - 1).instanceId());
+        }
+        throw new AssertionError("Too many pages");
+    }
+
+    private DurableTaskRegistry approvals() {
+        return registry((builder) -> builder.orchestration("approval", String.class, () -> (ctx, input) -> {
+            try {
+                Approval approval = ctx.waitForExternalEvent("approved", Approval.class, Duration.ofHours(1)).await();
+                return input + " approved by " + approval.by();
+            }
+            catch (EventTimeoutException ex) {
+                return input + " timed out: " + ex.getMessage();
+            }
+        }));
+    }
+
+    private DurableTaskRegistry versioned(VersionedCode code) {
+        return registry((builder) -> builder
+            .activity("echo", String.class, (ActivityContext ctx, String input) -> input + ":")
+            .activity("other", String.class, (ActivityContext ctx, String input) -> input + "!")
+            .orchestration("versioned", String.class, () -> (ctx, input) -> {
+                String first = code.run(ctx);
+                ctx.waitForExternalEvent("go", String.class).await();
+                return first + "|go";
+            }));
+    }
+
+    private DurableTaskRegistry registry(Consumer<DurableTaskRegistry.Builder> registrations) {
+        DurableTaskRegistry.Builder builder = DurableTaskRegistry.builder(this.converter);
+        registrations.accept(builder);
+        return builder.build();
+    }
+
+    /**
+     * Returns a node: a worker with a manual scheduler of its own on the test's clock, and a client that wakes it.
+     * @param owner the worker's owner
+     * @param registry what it runs
+     * @return the node, closed after the test
+     */
+    protected Node node(String owner, DurableTaskRegistry registry) {
+        return node(owner, registry, store());
+    }
+
+    private Node node(String owner, DurableTaskRegistry registry, DurableTaskStore store) {
+        return node(owner, registry, store, (builder) -> {
+        });
+    }
+
+    private Node node(String owner, DurableTaskRegistry registry, DurableTaskStore store,
+            Consumer<DurableTaskWorker.Builder> customizer) {
+        ManualScheduler scheduler = new ManualScheduler(this.clock);
+        RecordingMetrics metrics = new RecordingMetrics();
+        InstanceUpdates updates = new InstanceUpdates();
+        DurableTaskWorker.Builder builder = DurableTaskWorker.builder(store, leases(), registry)
+            .owner(owner + "-" + this.run)
+            .clock(this.clock)
+            .scheduler((at, task) -> scheduler.schedule(at, task)::cancel)
+            .pollInterval(POLL)
+            .leaseDuration(leaseDuration())
+            .shutdownTimeout(Duration.ofSeconds(5))
+            .metrics(metrics)
+            .instanceListener(updates::changed);
+        customizer.accept(builder);
+        DurableTaskWorker worker = builder.build();
+        DurableTaskClient client = new StoreDurableTaskClient(store, this.converter, this.clock, registry, worker::wake,
+                updates);
+        Node node = new Node(worker, scheduler, client, metrics);
+        this.closeAfter.add(node);
+        worker.start();
+        return node;
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(60, TimeUnit.SECONDS);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A worker, its scheduler and a client: one node of a test.
+     *
+     * @param worker the worker
+     * @param scheduler its scheduler
+     * @param client a client that wakes it
+     * @param metrics what the worker reported
+     */
+    protected record Node(DurableTaskWorker worker, ManualScheduler scheduler, DurableTaskClient client,
+            RecordingMetrics metrics) implements AutoCloseable {
+
+        /**
+         * Runs everything that is due now, to the end.
+         */
+        public void run() {
+            this.scheduler.runDueTasks();
+        }
+
+        /**
+         * Moves the clock, running everything that falls due on the way.
+         * @param duration how far
+         */
+        public void advance(Duration duration) {
+            this.scheduler.advance(duration);
+        }
+
+        @Override
+        public void close() {
+            this.worker.close();
+        }
+    }
+
+    /**
+     * What a worker reported.
+     */
+    protected static final class RecordingMetrics implements DurableTaskMetrics {
+
+        final List<Integer> replayedEvents = new CopyOnWriteArrayList<>();
+
+        final List<String> lost = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void stepCompleted(String orchestration, Duration duration, int replayedEvents,
+                OrchestrationStatus status) {
+            this.replayedEvents.add(replayedEvents);
+        }
+
+        @Override
+        public void workLost(String kind) {
+            this.lost.add(kind);
+        }
+    }
+
+    /**
+     * Code of one version of the "versioned" orchestration, before it waits for "go".
+     */
+    @FunctionalInterface
+    private interface VersionedCode {
+
+        String run(OrchestrationContext ctx);
+    }
+
+    /**
+     * An approval, the payload of the "approved" event.
+     *
+     * @param by who approved
+     */
+    public record Approval(String by) {
+    }
+
+    /**
+     * Reserve, charge, ship: three activities in sequence, by class.
+     */
+    @TaskName("Sequence")
+    public static final class Sequence implements Orchestration<String, String> {
+
+        @Override
+        public String run(OrchestrationContext ctx, String order) {
+            String reserved = ctx.callActivity(Reserve.class, order).await();
+            String charged = ctx.callActivity(Charge.class, reserved).await();
+            return ctx.callActivity("ship", charged, String.class).await();
+        }
+    }
+
+    /**
+     * Reserves stock.
+     */
+    @TaskName("reserve")
+    public static final class Reserve implements Activity<String, String> {
+
+        private final Fixture fixture;
+
+        Reserve(Fixture fixture) {
+            this.fixture = fixture;
+        }
+
+        @Override
+        public String execute(ActivityContext context, String input) {
+            return this.fixture.ran("reserve", input + ":reserved");
+        }
+    }
+
+    /**
+     * Charges a card; declines orders named in the fixture.
+     */
+    @TaskName("charge")
+    public static final class Charge implements Activity<String, String> {
+
+        private final Fixture fixture;
+
+        Charge(Fixture fixture) {
+            this.fixture = fixture;
+        }
+
+        @Override
+        public String execute(ActivityContext context, String input) {
+            if (this.fixture.declined.stream().anyMatch(input::startsWith)) {
+                this.fixture.ran("charge", "");
+                throw new IllegalStateException("declined " + input.substring(0, input.indexOf(':')));
+            }
+            return this.fixture.ran("charge", input + ":charged");
+        }
+    }
+
+    /**
+     * The activities of {@link Sequence}, counting their runs.
+     */
+    protected static final class Fixture {
+
+        final Map<String, Integer> runs = Collections.synchronizedMap(new LinkedHashMap<>());
+
+        final List<String> declined = new CopyOnWriteArrayList<>();
+
+        private volatile Consumer<String> beforeRun = (name) -> {
+        };
+
+        String ran(String name, String result) {
+            this.beforeRun.accept(name);
+            this.runs.merge(name, 1, Integer::sum);
+            return result;
+        }
+
+        DurableTaskRegistry registry() {
+            return registryWith((builder) -> {
+            });
+        }
+
+        DurableTaskRegistry registryPausing(Consumer<String> beforeRun) {
+            this.beforeRun = beforeRun;
+            return registry();
+        }
+
+        DurableTaskRegistry registryWith(Consumer<DurableTaskRegistry.Builder> more, String... declined) {
+            this.declined.addAll(List.of(declined));
+            DurableTaskRegistry.Builder builder = DurableTaskRegistry.builder(new JacksonPayloadConverter())
+                .activity(new Reserve(this))
+                .activity(new Charge(this))
+                .activity("ship", String.class, (ActivityContext ctx, String input) -> ran("ship", input + ":shipped"))
+                .orchestration(Sequence.class, Sequence::new);
+            more.accept(builder);
+            return builder.build();
+        }
+    }
+
+}

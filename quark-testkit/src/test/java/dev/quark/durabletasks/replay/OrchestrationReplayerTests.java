@@ -1,0 +1,146 @@
+package dev.quark.durabletasks.replay;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+
+import dev.quark.durabletasks.ActivityContext;
+import dev.quark.durabletasks.DurableTaskClient;
+import dev.quark.durabletasks.DurableTaskRegistry;
+import dev.quark.durabletasks.NonDeterministicOrchestrationException;
+import dev.quark.durabletasks.OrchestrationContext;
+import dev.quark.durabletasks.OrchestrationQuery;
+import dev.quark.durabletasks.OrchestrationStatus;
+import dev.quark.durabletasks.ScheduleOptions;
+import dev.quark.durabletasks.client.InstanceUpdates;
+import dev.quark.durabletasks.client.StoreDurableTaskClient;
+import dev.quark.durabletasks.payload.JacksonPayloadConverter;
+import dev.quark.durabletasks.store.memory.InMemoryDurableTaskStore;
+import dev.quark.durabletasks.worker.DurableTaskWorker;
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import dev.quark.testkit.ManualClock;
+import dev.quark.testkit.ManualScheduler;
+import dev.quark.testkit.durabletasks.HistoryReplay;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+class OrchestrationReplayerTests {
+
+    private final ManualClock clock = new ManualClock();
+
+    private final ManualScheduler scheduler = new ManualScheduler(this.clock);
+
+    private final InMemoryDurableTaskStore store = new InMemoryDurableTaskStore();
+
+    private final JacksonPayloadConverter converter = new JacksonPayloadConverter();
+
+    private DurableTaskWorker worker;
+
+    @AfterEach
+    void stop() {
+        if (this.worker != null) {
+            this.worker.close();
+        }
+    }
+
+    @Test
+    void aHistoryRecordedToAFileReplaysWithItsCodeAndReportsBothSidesWithChangedCode(@TempDir Path dir) {
+        DurableTaskClient client = start(code((ctx) -> ctx.callActivity("echo", "a", String.class).await()));
+        String id = client.schedule("flow", null, ScheduleOptions.instanceId("flow-1"));
+        this.scheduler.runDueTasks();
+        client.raiseEvent(id, "go", "!");
+        this.scheduler.runDueTasks();
+        assertThat(client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        Path file = dir.resolve("histories/flow-1.json");
+        RecordedHistory recorded = HistoryReplay.record(this.store, id, file);
+        assertThat(HistoryReplay.read(file)).isEqualTo(recorded);
+        assertThat(recorded.events()).isEqualTo(this.store.history(id));
+
+        List<ReplayResult> same = HistoryReplay.assertDeterministic(
+                new OrchestrationReplayer(code((ctx) -> ctx.callActivity("echo", "a", String.class).await()), this.converter),
+                file);
+        assertThat(same).singleElement().satisfies((result) -> {
+            assertThat(result.isDeterministic()).isTrue();
+            assertThat(result.replayedEvents()).isEqualTo(recorded.events().size());
+            assertThat(result.orchestration()).isEqualTo("flow");
+        });
+
+        OrchestrationReplayer changed = new OrchestrationReplayer(
+                code((ctx) -> ctx.callActivity("other", "a", String.class).await()), this.converter);
+        ReplayResult result = changed.replay(HistoryReplay.read(file));
+        assertThat(result.isDeterministic()).isFalse();
+        assertThatExceptionOfType(NonDeterministicOrchestrationException.class).isThrownBy(result::requireDeterministic)
+            .withMessageContaining("instance 'flow-1' is not deterministic at task 1")
+            .withMessageContaining("the history has activity 'echo'")
+            .withMessageContaining("the code started activity 'other'");
+        assertThatExceptionOfType(AssertionError.class).isThrownBy(() -> HistoryReplay.assertDeterministic(changed, file))
+            .withMessageStartingWith("1 of 1 histories do not replay with this code:");
+    }
+
+    @Test
+    void aCompletedHistoryWhoseCodeNowWaitsForMoreDiverges() {
+        DurableTaskClient client = start(code((ctx) -> ctx.callActivity("echo", "a", String.class).await()));
+        String id = client.schedule("flow", null, ScheduleOptions.instanceId("flow-2"));
+        this.scheduler.runDueTasks();
+        client.raiseEvent(id, "go", "!");
+        this.scheduler.runDueTasks();
+        OrchestrationReplayer waitsMore = new OrchestrationReplayer(code((ctx) -> {
+            String first = ctx.callActivity("echo", "a", String.class).await();
+            return first + ctx.waitForExternalEvent("again", String.class).await();
+        }), this.converter);
+        ReplayResult result = waitsMore.replay(this.store, id);
+        assertThat(Objects.requireNonNull(result.divergence()).getMessage())
+            .contains("at the end of the execution: the history has the execution completed (event")
+            .endsWith("the code waits for a task there");
+    }
+
+    @Test
+    void instancesInFlightAreCheckedInAStoreAndAGetVersionGuardKeepsThemReplayable() {
+        DurableTaskClient client = start(code((ctx) -> ctx.callActivity("echo", "a", String.class).await()));
+        for (int i = 0; i < 3; i++) {
+            client.schedule("flow", null, ScheduleOptions.instanceId("running-" + i));
+        }
+        this.scheduler.runDueTasks();
+        OrchestrationQuery running = OrchestrationQuery.of(2, OrchestrationStatus.RUNNING);
+        OrchestrationReplayer unguarded = new OrchestrationReplayer(code((ctx) -> {
+            ctx.callActivity("other", "first", String.class).await();
+            return ctx.callActivity("echo", "a", String.class).await();
+        }), this.converter);
+        assertThat(unguarded.replayAll(this.store, running)).hasSize(3).noneMatch(ReplayResult::isDeterministic);
+        OrchestrationReplayer guarded = new OrchestrationReplayer(code((ctx) -> {
+            if (ctx.getVersion("first-other", OrchestrationContext.DEFAULT_VERSION, 1) >= 1) {
+                ctx.callActivity("other", "first", String.class).await();
+            }
+            return ctx.callActivity("echo", "a", String.class).await();
+        }), this.converter);
+        assertThat(HistoryReplay.assertDeterministic(guarded, this.store, running)).hasSize(3);
+    }
+
+    private DurableTaskClient start(DurableTaskRegistry registry) {
+        this.worker = DurableTaskWorker.builder(this.store, new InMemoryLeaseStore(this.clock), registry)
+            .clock(this.clock)
+            .scheduler((at, task) -> this.scheduler.schedule(at, task)::cancel)
+            .pollInterval(Duration.ofSeconds(10))
+            .build();
+        this.worker.start();
+        return new StoreDurableTaskClient(this.store, this.converter, this.clock, registry, this.worker::wake,
+                new InstanceUpdates());
+    }
+
+    private DurableTaskRegistry code(Function<OrchestrationContext, String> first) {
+        return DurableTaskRegistry.builder(this.converter)
+            .activity("echo", String.class, (ActivityContext ctx, String input) -> input + ":")
+            .activity("other", String.class, (ActivityContext ctx, String input) -> input + "!")
+            .orchestration("flow", String.class, () -> (ctx, input) -> {
+                String result = first.apply(ctx);
+                return result + ctx.waitForExternalEvent("go", String.class).await();
+            })
+            .build();
+    }
+}
