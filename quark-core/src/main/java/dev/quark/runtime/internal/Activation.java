@@ -266,7 +266,10 @@ final class Activation implements ActorHost {
         return TurnAdmission.LIFECYCLE;
     }
 
-    /** Completes the stage of {@link #whenEnded()}. Called under the lock once it is {@code DEACTIVATED}. */
+    /**
+     * Completes the stage of {@link #whenEnded()}. Called under the lock once it is {@code DEACTIVATED} and the
+     * catalog has let go of it, so that whoever waited no longer finds it there.
+     */
     void endedNow() {
         if (this.change != null) {
             this.change.ended();

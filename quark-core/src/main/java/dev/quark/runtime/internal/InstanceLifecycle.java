@@ -56,8 +56,8 @@ final class InstanceLifecycle {
             turns.release();
             Mailbox mailbox = turns.existingMailbox();
             waiting = (mailbox != null) ? mailbox.takeAll() : null;
-            activation.endedNow();
             activation.catalog().remove(activation);
+            activation.endedNow();
         }
         String silo = (location != null) ? location.siloId() : null;
         if (refusal != null || silo == null) {
@@ -158,8 +158,8 @@ final class InstanceLifecycle {
                 turns.release();
                 Mailbox mailbox = turns.existingMailbox();
                 waiting = (mailbox != null) ? mailbox.takeAll() : null;
-                activation.endedNow();
                 activation.catalog().remove(activation);
+                activation.endedNow();
             }
         }
         if (restartDelay != null) {
@@ -300,8 +300,8 @@ final class InstanceLifecycle {
             turns.release();
             Mailbox mailbox = turns.existingMailbox();
             Invocation waiting = (mailbox != null) ? mailbox.takeAll() : null;
-            activation.endedNow();
             settle = activation.catalog().replaceEnded(activation, waiting);
+            activation.endedNow();
         }
         if (settle != null) {
             settle.run();
