@@ -349,6 +349,13 @@ final class DistributedDirectory implements ActivationHook {
         DirectoryEntry entry = Objects.requireNonNull(given, "a directory " + operation + " needs an entry");
         switch (operation) {
             case REGISTER -> {
+                if (!entry.isAliveIn(view)) {
+                    // An older view than the registering silo's: an entry of a silo it does not know yet would
+                    // look dead to it, and the next registration would replace it.
+                    throw new SiloUnavailableException("Silo " + this.self + " cannot register " + address
+                            + " for silo " + entry.siloId() + " (epoch " + entry.epoch() + "): its view (membership "
+                            + "version " + view.version() + ") does not have that silo alive yet");
+                }
                 adoptFromPreviousOwners(address, view);
                 return this.partition.register(address, entry, view);
             }
