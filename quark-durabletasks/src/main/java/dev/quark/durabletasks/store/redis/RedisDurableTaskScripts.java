@@ -169,7 +169,7 @@ final class RedisDurableTaskScripts {
 
     /**
      * ARGV: prefix, id, token, expected history length, status, output, failure, continue-as-new ('1'/'0'), next
-     * input, updated-at; then counted groups: events, consumed message ids, messages (6 each), children (the new
+     * input, updated-at, custom status (left as it is when absent); then counted groups: events, consumed message ids, messages (6 each), children (the new
      * instance, 10, and the message to the parent when its id is taken, 6), activity calls (id, instance, execution,
      * task, name, input, options, scheduled-at, score). Returns OK, GONE, LEASE or CONFLICT:{length}.
      */
@@ -191,7 +191,7 @@ final class RedisDurableTaskScripts {
             if continued then
                 redis.call('DEL', history)
             end
-            local i = 11
+            local i = 12
             local events = tonumber(ARGV[i])
             i = i + 1
             for _ = 1, events do
@@ -214,6 +214,10 @@ final class RedisDurableTaskScripts {
                 'updated_at', ARGV[10])
             dt_set_opt(key, 'output', ARGV[6])
             dt_set_opt(key, 'failure', ARGV[7])
+            local custom = dt_opt(ARGV[11])
+            if custom then
+                redis.call('HSET', key, 'custom_status', custom)
+            end
             if continued then
                 redis.call('HINCRBY', key, 'execution', 1)
                 dt_set_opt(key, 'input', ARGV[9])

@@ -45,7 +45,7 @@ import org.springframework.data.redis.core.script.RedisScript;
  * tested against one):
  * <pre>
  * {prefix}{durabletasks}:i:{id}       hash: name, status, execution, history_length, input, output, failure, parent,
- *                                     created_at, updated_at, start_at, start_score, lease_token
+ *                                     created_at, updated_at, start_at, start_score, lease_token, custom_status
  * {prefix}{durabletasks}:h:{id}       list: the current execution's history, one event (JSON) per element
  * {prefix}{durabletasks}:m:{id}       sorted set: the instance's message ids (score = id)
  * {prefix}{durabletasks}:msg:{n}      hash: a message (instance, execution, type, event, visible_at)
@@ -74,6 +74,9 @@ public class RedisDurableTaskStore implements DurableTaskStore {
 
     /** The most messages one {@link #dueInstances} call looks at. */
     private static final int MAX_MESSAGES_SCANNED = 10_000;
+
+    /** The most batches of ids one filtered {@link #list} call reads (10 million ids). */
+    private static final int MAX_LIST_ROUNDS = 10_000;
 
     private final StringRedisTemplate redis;
 
@@ -138,17 +141,33 @@ public class RedisDurableTaskStore implements DurableTaskStore {
         else {
             query.statuses().forEach((status) -> indexes.add(this.prefix + "s:" + status.name()));
         }
+        // The indexes order by id only: other filters are applied to the records read, page after page of ids.
+        boolean filtered = query.name() != null || query.createdFrom() != null || query.createdTo() != null;
+        int batch = filtered ? OrchestrationQuery.MAX_LIMIT : query.limit();
+        List<InstanceRecord> found = new ArrayList<>();
         String after = query.afterInstanceId();
-        Range<String> range = (after != null) ? Range.rightUnbounded(Range.Bound.exclusive(after)) : Range.unbounded();
-        TreeSet<String> ids = new TreeSet<>();
-        for (String index : indexes) {
-            Set<String> page = this.redis.opsForZSet().rangeByLex(index, range, Limit.limit().count(query.limit()));
-            if (page != null) {
-                ids.addAll(page);
+        for (int round = 0; round < MAX_LIST_ROUNDS; round++) {
+            Range<String> range = (after != null) ? Range.rightUnbounded(Range.Bound.exclusive(after))
+                    : Range.unbounded();
+            TreeSet<String> ids = new TreeSet<>();
+            for (String index : indexes) {
+                Set<String> page = this.redis.opsForZSet().rangeByLex(index, range, Limit.limit().count(batch));
+                if (page != null) {
+                    ids.addAll(page);
+                }
             }
+            List<String> chosen = ids.stream().limit(batch).toList();
+            for (InstanceRecord record : read(chosen)) {
+                if (query.matches(record) && found.size() < query.limit()) {
+                    found.add(record);
+                }
+            }
+            if (chosen.size() < batch || found.size() >= query.limit()) {
+                break;
+            }
+            after = chosen.get(chosen.size() - 1);
         }
-        List<String> chosen = ids.stream().limit(query.limit()).toList();
-        return read(chosen).stream().filter((record) -> query.matches(record.status())).toList();
+        return found;
     }
 
     @Override
@@ -222,6 +241,7 @@ public class RedisDurableTaskStore implements DurableTaskStore {
         arguments.add(commit.continueAsNew() ? "1" : "0");
         arguments.add(optional(commit.nextInput()));
         arguments.add(commit.updatedAt().toString());
+        arguments.add(optional(commit.customStatus()));
         arguments.add(Integer.toString(commit.events().size()));
         commit.events().forEach((event) -> arguments.add(StoreJson.write(event)));
         arguments.add(Integer.toString(commit.consumedMessages().size()));
@@ -335,7 +355,7 @@ public class RedisDurableTaskStore implements DurableTaskStore {
                 Integer.parseInt(required(fields, "history_length", what)), fields.get("input"), fields.get("output"),
                 (failure != null) ? StoreJson.readFailure(failure) : null, parent,
                 Instant.parse(required(fields, "created_at", what)), Instant.parse(required(fields, "updated_at", what)),
-                Instant.parse(required(fields, "start_at", what)));
+                Instant.parse(required(fields, "start_at", what)), fields.get("custom_status"));
     }
 
     private static void addInstance(List<String> arguments, NewInstance instance) {
