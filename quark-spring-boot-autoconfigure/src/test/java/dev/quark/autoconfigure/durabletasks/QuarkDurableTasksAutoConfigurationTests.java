@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.quark.autoconfigure.backend.MissingBackendDependencyException;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.health.DurableTasksHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkDurableTasksHealthContributorAutoConfiguration;
@@ -37,6 +38,7 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -159,6 +161,19 @@ class QuarkDurableTasksAutoConfigurationTests {
                 assertThat(context.getBean(DurableTaskStore.class)).isInstanceOf(RedisDurableTaskStore.class)
                     .isSameAs(context.getBean("quarkRedisDurableTaskStore"))
                     .hasToString("RedisDurableTaskStore[keys shop:{durabletasks}:*]");
+            });
+    }
+
+    @Test
+    void redisWithoutSpringDataRedisFailsNamingTheDependency() {
+        this.contextRunner.withUserConfiguration(Orders.class)
+            .withPropertyValues("quark.durabletasks.backend=redis")
+            .withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(MissingBackendDependencyException.class)
+                    .hasMessageContaining("Quark's 'durabletasks' area uses quark.durabletasks.backend=redis");
             });
     }
 
