@@ -26,7 +26,8 @@ import dev.quark.messaging.OutboxMessage;
  * <p>
  * The template's connection factory must have correlated publisher confirms and returns turned on (with Spring Boot:
  * {@code spring.rabbitmq.publisher-confirm-type=correlated} and {@code spring.rabbitmq.publisher-returns=true});
- * the constructor refuses one without, naming the properties.
+ * the constructor refuses one without, naming the properties. It turns the template's {@code mandatory} flag on, so
+ * give it a template of its own if other code relies on unroutable messages being dropped.
  */
 public final class RabbitMessagePublisher implements MessagePublisher {
 
