@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.health.DurableTasksHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkDurableTasksHealthContributorAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.metrics.DurableTaskInstanceGauges;
 import dev.quark.autoconfigure.metrics.MicrometerDurableTaskMetrics;
 import dev.quark.autoconfigure.metrics.QuarkDurableTasksMetricsAutoConfiguration;
@@ -48,7 +49,8 @@ class QuarkDurableTasksAutoConfigurationTests {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
-                QuarkDurableTasksAutoConfiguration.class, QuarkDurableTasksWorkerAutoConfiguration.class))
+                QuarkLeasesAutoConfiguration.class, QuarkDurableTasksAutoConfiguration.class,
+                QuarkDurableTasksWorkerAutoConfiguration.class))
         .withPropertyValues("quark.durabletasks.worker.poll-interval=50ms");
 
     @Test
@@ -138,7 +140,8 @@ class QuarkDurableTasksAutoConfigurationTests {
 
     @Test
     void durableTasksBackendOverridesQuarkBackend() {
-        this.contextRunner.withPropertyValues("quark.backend=postgres", "quark.durabletasks.backend=memory")
+        this.contextRunner
+            .withPropertyValues("quark.backend=postgres", "quark.durabletasks.backend=memory", "quark.leases.backend=memory")
             .run((context) -> {
                 assertThat(context).hasNotFailed();
                 assertThat(context.getBean(DurableTaskStore.class)).isInstanceOf(InMemoryDurableTaskStore.class);
