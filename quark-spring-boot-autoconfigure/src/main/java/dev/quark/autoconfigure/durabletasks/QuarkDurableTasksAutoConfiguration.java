@@ -7,10 +7,10 @@ import javax.sql.DataSource;
 import dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
-import dev.quark.autoconfigure.backend.QuarkBackendResolver;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
+import dev.quark.autoconfigure.redis.QuarkRedisProperties;
 import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.client.InstanceUpdates;
 import dev.quark.durabletasks.payload.JacksonPayloadConverter;
@@ -18,6 +18,7 @@ import dev.quark.durabletasks.payload.PayloadConverter;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.jdbc.JdbcDurableTaskStore;
 import dev.quark.durabletasks.store.memory.InMemoryDurableTaskStore;
+import dev.quark.durabletasks.store.redis.RedisDurableTaskStore;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -32,7 +33,7 @@ import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitializat
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
-import org.springframework.core.env.Environment;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
  * Auto-configuration of durable tasks: the {@link DurableTaskStore} and lease store of the area's backend
@@ -42,10 +43,12 @@ import org.springframework.core.env.Environment;
  * {@link JsonMapper}; time comes from the application's {@link Clock} bean, if it has exactly one.
  * <p>
  * This is the {@value DurableTaskBeans#AREA} area of the shared backend wiring; it claims its work with the lease
- * store of {@link QuarkLeasesAutoConfiguration}, and on PostgreSQL contributes its changelog.
+ * store of {@link QuarkLeasesAutoConfiguration}, and on PostgreSQL contributes its changelog. On Redis the store keeps
+ * its keys under {@code quark.redis.key-prefix}.
  */
 @AutoConfiguration(after = { QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class },
         afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
+                "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
                 "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
 @ConditionalOnClass(DurableTaskStore.class)
 @ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
@@ -107,10 +110,11 @@ public final class QuarkDurableTasksAutoConfiguration {
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.REDIS)
     static class RedisDurableTasksConfiguration {
 
-        @Bean
-        static UnsupportedBackendCheck quarkDurableTasksUnsupportedBackendCheck(
-                ConfigurableListableBeanFactory beanFactory, Environment environment) {
-            return new UnsupportedBackendCheck(beanFactory, new QuarkBackendResolver(environment).resolve(AREA));
+        @Bean("quarkRedisDurableTaskStore")
+        @ConditionalOnMissingBean(DurableTaskStore.class)
+        RedisDurableTaskStore quarkRedisDurableTaskStore(RedisConnectionFactory connectionFactory,
+                QuarkRedisProperties redis) {
+            return new RedisDurableTaskStore(connectionFactory, redis.getKeyPrefix());
         }
     }
 }
