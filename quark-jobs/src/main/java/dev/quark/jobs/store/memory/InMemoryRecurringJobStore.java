@@ -5,41 +5,47 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.TreeMap;
 
 import dev.quark.jobs.RecurringJob;
 import dev.quark.jobs.store.RecurringJobStore;
 
 /**
- * Keeps recurring jobs in a map in the JVM: for one process, for tests.
+ * Keeps recurring jobs in a map in the JVM: for one process, for tests. Every call holds the store's lock, so that a
+ * save and an advance are atomic (a concurrent map's {@code compute} may apply its function more than once).
  */
 public final class InMemoryRecurringJobStore implements RecurringJobStore {
 
-    private final ConcurrentSkipListMap<String, RecurringJob> jobs = new ConcurrentSkipListMap<>();
+    private final TreeMap<String, RecurringJob> jobs = new TreeMap<>();
 
     @Override
-    public RecurringJob save(RecurringJob job) {
+    public synchronized RecurringJob save(RecurringJob job) {
         Objects.requireNonNull(job, "job must not be null");
-        return this.jobs.compute(job.id(), (id, stored) -> (stored != null && stored.sameDefinition(job)) ? stored : job);
+        RecurringJob stored = this.jobs.get(job.id());
+        if (stored != null && stored.sameDefinition(job)) {
+            return stored;
+        }
+        this.jobs.put(job.id(), job);
+        return job;
     }
 
     @Override
-    public boolean delete(String id) {
+    public synchronized boolean delete(String id) {
         return this.jobs.remove(Objects.requireNonNull(id, "id must not be null")) != null;
     }
 
     @Override
-    public Optional<RecurringJob> find(String id) {
+    public synchronized Optional<RecurringJob> find(String id) {
         return Optional.ofNullable(this.jobs.get(Objects.requireNonNull(id, "id must not be null")));
     }
 
     @Override
-    public List<RecurringJob> list() {
+    public synchronized List<RecurringJob> list() {
         return List.copyOf(this.jobs.values());
     }
 
     @Override
-    public List<RecurringJob> due(Instant now, int limit) {
+    public synchronized List<RecurringJob> due(Instant now, int limit) {
         Objects.requireNonNull(now, "now must not be null");
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be positive, was " + limit);
@@ -53,23 +59,20 @@ public final class InMemoryRecurringJobStore implements RecurringJobStore {
     }
 
     @Override
-    public boolean advance(String id, Instant expected, Instant next) {
+    public synchronized boolean advance(String id, Instant expected, Instant next) {
         Objects.requireNonNull(expected, "expected must not be null");
         Objects.requireNonNull(next, "next must not be null");
-        boolean[] moved = new boolean[1];
-        this.jobs.computeIfPresent(Objects.requireNonNull(id, "id must not be null"), (key, stored) -> {
-            if (!stored.nextRunAt().equals(expected)) {
-                return stored;
-            }
-            moved[0] = true;
-            return new RecurringJob(stored.id(), stored.type(), stored.payload(), stored.schedule(),
-                    stored.misfirePolicy(), next);
-        });
-        return moved[0];
+        RecurringJob stored = this.jobs.get(Objects.requireNonNull(id, "id must not be null"));
+        if (stored == null || !stored.nextRunAt().equals(expected)) {
+            return false;
+        }
+        this.jobs.put(id, new RecurringJob(stored.id(), stored.type(), stored.payload(), stored.schedule(),
+                stored.misfirePolicy(), next));
+        return true;
     }
 
     @Override
-    public String toString() {
+    public synchronized String toString() {
         return "InMemoryRecurringJobStore[" + this.jobs.size() + " jobs]";
     }
 }
