@@ -10,7 +10,7 @@ import org.springframework.util.ClassUtils;
  * The libraries each backend needs on the class path, whichever area uses it, and the dependency that brings
  * each one.
  */
-final class BackendDependencies {
+public final class BackendDependencies {
 
     static final String INITIALIZE_SCHEMA_PROPERTY = "quark.postgres.initialize-schema";
 
@@ -34,9 +34,12 @@ final class BackendDependencies {
 
     /**
      * Fails when a library the selected backend needs is missing.
+     * @param selection the backend and the property that chose it
+     * @param classLoader the class loader to look in
+     * @param environment the environment, for {@code quark.postgres.initialize-schema}
      * @throws MissingBackendDependencyException for the first missing library
      */
-    static void check(BackendSelection selection, ClassLoader classLoader, Environment environment) {
+    public static void check(BackendSelection selection, ClassLoader classLoader, Environment environment) {
         for (Dependency dependency : DEPENDENCIES) {
             if (dependency.backend() == selection.backend()
                     && (!dependency.forSchemaInitialization() || initializesSchema(environment))

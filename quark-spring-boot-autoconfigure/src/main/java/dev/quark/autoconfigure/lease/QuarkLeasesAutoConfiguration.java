@@ -6,7 +6,6 @@ import java.util.Map;
 import javax.sql.DataSource;
 
 import dev.quark.autoconfigure.backend.BackendSelection;
-import dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendResolver;
@@ -34,12 +33,17 @@ import org.springframework.core.env.Environment;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
- * Auto-configuration of the one {@link LeaseStore} that every area claiming work with leases shares (jobs, durable
- * tasks): the {@value #AREA} area of the shared backend wiring, {@code quark.leases.backend}, else
- * {@code quark.backend}, else {@code memory}. Its bean is named after the backend ({@value #MEMORY_LEASE_STORE},
- * {@value #JDBC_LEASE_STORE}, {@value #REDIS_LEASE_STORE}) and can be replaced by an application bean of that name;
- * on PostgreSQL it contributes the leases changelog. The areas find it with {@link #leaseStore}, which refuses
- * in-memory leases for an area whose work lives on a shared backend (several nodes would each grant the same work).
+ * Auto-configuration of the {@link LeaseStore}s that the areas claiming work with leases (jobs, durable tasks,
+ * messaging, and reminders with the cluster on) share: the one place lease stores are declared.
+ * <p>
+ * An area's leases live on the area's own backend ({@code quark.<area>.backend}, else {@code quark.backend}, else
+ * {@code memory}), unless {@code quark.leases.backend} is set, which then holds the leases of every area (see
+ * {@link LeaseBackends}). A lease store exists for each backend some area needs, one bean per backend whichever
+ * areas share it, named after the backend ({@value #MEMORY_LEASE_STORE}, {@value #JDBC_LEASE_STORE},
+ * {@value #REDIS_LEASE_STORE}); an application bean of that name replaces it. With the PostgreSQL store in use the
+ * leases changelog is contributed, once. The areas find their store with {@link #leaseStore}, which refuses an
+ * explicit {@code quark.leases.backend=memory} for an area whose work lives on a shared backend (several nodes would
+ * each grant the same work).
  */
 @AutoConfiguration(after = QuarkBackendAutoConfiguration.class,
         afterName = { "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
@@ -64,22 +68,23 @@ public final class QuarkLeasesAutoConfiguration {
             QuarkBackend.POSTGRES, JDBC_LEASE_STORE, QuarkBackend.REDIS, REDIS_LEASE_STORE);
 
     /**
-     * Returns the shared lease store for an area that claims work with it.
+     * Returns the lease store of an area that claims work with leases.
      * @param beanFactory the context's bean factory
      * @param environment the environment
      * @param area the area asking, for instance {@code jobs}
-     * @return the lease store of {@code quark.leases.backend}
-     * @throws IllegalStateException naming the properties when the area's work lives on Redis or PostgreSQL but the
-     * leases in memory, or when the lease store bean is missing
+     * @return the lease store of {@code quark.leases.backend} when set, else of the area's own backend
+     * @throws IllegalStateException naming the properties when {@code quark.leases.backend=memory} is set for an
+     * area whose work lives on Redis or PostgreSQL, or naming what to define when the lease store bean is missing
      */
     public static LeaseStore leaseStore(BeanFactory beanFactory, Environment environment, String area) {
-        QuarkBackendResolver resolver = new QuarkBackendResolver(environment);
-        BackendSelection leases = resolver.resolve(AREA);
-        BackendSelection work = resolver.resolve(area);
+        LeaseBackends backends = new LeaseBackends(environment);
+        BackendSelection leases = backends.of(area);
+        BackendSelection work = new QuarkBackendResolver(environment).resolve(area);
         if (leases.backend() == QuarkBackend.MEMORY && work.backend() != QuarkBackend.MEMORY) {
             throw new IllegalStateException("Quark's '" + area + "' area keeps its work on " + work.setting()
                     + " but its leases in memory (" + leases.setting() + "), where each node would grant the same "
-                    + "work: set " + QuarkBackendResolver.backendProperty(AREA) + "=" + work.backend().propertyValue());
+                    + "work: set " + QuarkBackendResolver.backendProperty(AREA) + "=" + work.backend().propertyValue()
+                    + " or remove it, so that the leases follow the area's backend");
         }
         String name = BEANS.get(leases.backend());
         if (name == null || !beanFactory.containsBean(name)) {
@@ -87,13 +92,13 @@ public final class QuarkLeasesAutoConfiguration {
                     + leases.setting() + ", which was not created: "
                     + ((leases.backend() == QuarkBackend.POSTGRES) ? "define a DataSource"
                             : "define a RedisConnectionFactory")
-                    + ", or choose another backend with " + QuarkBackendResolver.backendProperty(AREA));
+                    + ", or choose another backend with " + leases.property());
         }
         return beanFactory.getBean(name, LeaseStore.class);
     }
 
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.MEMORY)
+    @ConditionalOnLeaseBackend(QuarkBackend.MEMORY)
     static class InMemoryLeasesConfiguration {
 
         @Bean(MEMORY_LEASE_STORE)
@@ -104,7 +109,7 @@ public final class QuarkLeasesAutoConfiguration {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.POSTGRES)
+    @ConditionalOnLeaseBackend(QuarkBackend.POSTGRES)
     @ConditionalOnBean(DataSource.class)
     @Import(DatabaseInitializationDependencyConfigurer.class)
     static class JdbcLeasesConfiguration {
@@ -125,7 +130,7 @@ public final class QuarkLeasesAutoConfiguration {
     }
 
     @Configuration(proxyBeanMethods = false)
-    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.REDIS)
+    @ConditionalOnLeaseBackend(QuarkBackend.REDIS)
     @ConditionalOnBean(RedisConnectionFactory.class)
     static class RedisLeasesConfiguration {
 

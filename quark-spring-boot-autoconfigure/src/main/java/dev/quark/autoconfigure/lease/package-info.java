@@ -1,6 +1,6 @@
 /**
- * Auto-configuration of the lease store every area that claims work with leases shares (jobs, durable tasks), on the
- * backend {@code quark.leases.backend} selects.
+ * Auto-configuration of the lease stores that the areas claiming work with leases share, each area's leases on its
+ * own backend unless {@code quark.leases.backend} says otherwise.
  */
 @NullMarked
 package dev.quark.autoconfigure.lease;

@@ -24,16 +24,14 @@ import org.springframework.transaction.support.TransactionOperations;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
-import dev.quark.autoconfigure.backend.BackendSelection;
 import dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendResolver;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
 import dev.quark.lease.LeaseStore;
-import dev.quark.lease.jdbc.JdbcLeaseStore;
-import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.messaging.Destinations;
 import dev.quark.messaging.Inbox;
 import dev.quark.messaging.MessagePublisher;
@@ -59,12 +57,12 @@ import dev.quark.messaging.store.memory.InMemoryOutboxStore;
  * {@link OutboxDispatcher} that delivers messages, started and stopped with the context beside the
  * {@link MessagingRetention}.
  * <p>
- * This is the {@value #AREA} area of the shared backend wiring, an area that claims work with leases: each backend's
- * member configuration defines the shared lease store under the backend's bean name (unless another area did), and
- * on PostgreSQL the messaging and leases changelogs. Redis is not built yet: with it, no messaging bean is defined,
+ * This is the {@value #AREA} area of the shared backend wiring, an area that claims work with leases: the dispatcher
+ * claims partitions with the lease store of {@link QuarkLeasesAutoConfiguration} (on the area's backend unless
+ * {@code quark.leases.backend} is set), and on PostgreSQL the area contributes the messaging changelog. Redis is not built yet: with it, no messaging bean is defined,
  * and an application that defines destinations fails to start naming the property.
  */
-@AutoConfiguration(after = QuarkBackendAutoConfiguration.class,
+@AutoConfiguration(after = { QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class },
         afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
                 "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
                 "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
@@ -77,10 +75,6 @@ public final class QuarkMessagingAutoConfiguration {
 
     /** The area's name in the backend wiring. */
     static final String AREA = "messaging";
-
-    static final String MEMORY_LEASE_STORE = "quarkInMemoryLeaseStore";
-
-    static final String JDBC_LEASE_STORE = "quarkJdbcLeaseStore";
 
     @Bean
     @ConditionalOnMissingBean
@@ -127,9 +121,7 @@ public final class QuarkMessagingAutoConfiguration {
     OutboxDispatcher quarkOutboxDispatcher(OutboxStore store, Destinations destinations, Partitioner partitioner,
             QuarkMessagingProperties properties, Environment environment, BeanFactory beanFactory,
             ObjectProvider<Clock> clock, ObjectProvider<OutboxMetrics> metrics) {
-        BackendSelection selection = new QuarkBackendResolver(environment).resolve(AREA);
-        String leaseBean = (selection.backend() == QuarkBackend.POSTGRES) ? JDBC_LEASE_STORE : MEMORY_LEASE_STORE;
-        LeaseStore leases = beanFactory.getBean(leaseBean, LeaseStore.class);
+        LeaseStore leases = QuarkLeasesAutoConfiguration.leaseStore(beanFactory, environment, AREA);
         OutboxDispatcher.Builder builder = OutboxDispatcher.builder(store, leases, destinations)
             .partitioner(partitioner)
             .batchSize(properties.getBatchSize())
@@ -167,12 +159,6 @@ public final class QuarkMessagingAutoConfiguration {
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.MEMORY)
     static class InMemoryMessagingConfiguration {
 
-        @Bean(MEMORY_LEASE_STORE)
-        @ConditionalOnMissingBean(name = MEMORY_LEASE_STORE)
-        InMemoryLeaseStore quarkInMemoryLeaseStore(ObjectProvider<Clock> clock) {
-            return new InMemoryLeaseStore(clock.getIfUnique(Clock::systemUTC));
-        }
-
         @Bean
         @ConditionalOnMissingBean(OutboxStore.class)
         InMemoryOutboxStore quarkInMemoryOutboxStore() {
@@ -190,20 +176,6 @@ public final class QuarkMessagingAutoConfiguration {
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.POSTGRES)
     @Import(DatabaseInitializationDependencyConfigurer.class)
     static class JdbcMessagingConfiguration {
-
-        @Bean(JDBC_LEASE_STORE)
-        @ConditionalOnMissingBean(name = JDBC_LEASE_STORE)
-        @DependsOnDatabaseInitialization
-        JdbcLeaseStore quarkJdbcLeaseStore(DataSource dataSource, QuarkPostgresProperties postgres,
-                ObjectProvider<Clock> clock) {
-            return new JdbcLeaseStore(dataSource, postgres.tablePrefix(), clock.getIfUnique(Clock::systemUTC));
-        }
-
-        @Bean
-        @ConditionalOnMissingBean(name = "quarkLeaseChangelog")
-        QuarkChangelog quarkLeaseChangelog() {
-            return new QuarkChangelog("leases", JdbcLeaseStore.CHANGELOG);
-        }
 
         @Bean
         @ConditionalOnMissingBean(OutboxStore.class)

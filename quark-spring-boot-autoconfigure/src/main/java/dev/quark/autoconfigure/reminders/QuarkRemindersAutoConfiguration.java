@@ -5,20 +5,16 @@ import java.time.Clock;
 import javax.sql.DataSource;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
-import dev.quark.autoconfigure.backend.BackendSelection;
 import dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
-import dev.quark.autoconfigure.backend.QuarkBackendResolver;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.metrics.QuarkMetricsAutoConfiguration;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
 import dev.quark.autoconfigure.redis.QuarkRedisProperties;
 import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.lease.LeaseStore;
-import dev.quark.lease.jdbc.JdbcLeaseStore;
-import dev.quark.lease.memory.InMemoryLeaseStore;
-import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.reminder.ReminderBucketOwnership;
 import dev.quark.reminder.ReminderMetrics;
 import dev.quark.reminder.ReminderRegistry;
@@ -52,12 +48,14 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * This is the {@value #AREA} area of the shared backend wiring: each table is {@link ConditionalOnQuarkBackend},
  * and on PostgreSQL the area contributes its {@link QuarkChangelog}. A {@link ReminderBucketOwnership} bean
  * replaces the single-silo default (every bucket), which is how the cluster plugs in; with the cluster on
- * ({@code quark.cluster.enabled}), the silo then holds its buckets through leases of the area's backend
- * ({@code quark.reminders.lease-duration}), so that silos whose views differ never fire one bucket both; a
+ * ({@code quark.cluster.enabled}), the silo then holds its buckets through the leases of
+ * {@link QuarkLeasesAutoConfiguration} (on the area's backend unless {@code quark.leases.backend} is set;
+ * {@code quark.reminders.lease-duration}), so that silos whose views differ never fire one bucket both; a
  * {@link ReminderMetrics} bean records ticks ({@code QuarkMetricsAutoConfiguration} binds one to Micrometer).
  */
 @AutoConfiguration(before = QuarkActorsAutoConfiguration.class,
-        after = { QuarkBackendAutoConfiguration.class, QuarkMetricsAutoConfiguration.class },
+        after = { QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
+                QuarkMetricsAutoConfiguration.class },
         afterName = { "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
                 "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
 @ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
@@ -68,17 +66,6 @@ public final class QuarkRemindersAutoConfiguration {
 
     /** The area's name in the shared backend wiring. */
     static final String AREA = "reminders";
-
-    // The lease stores' bean names, shared with the jobs and durable-tasks areas: whichever area declares one first
-    // wins, so that one store serves them all.
-
-    private static final String MEMORY_LEASE_STORE = "quarkInMemoryLeaseStore";
-
-    private static final String REDIS_LEASE_STORE = "quarkRedisLeaseStore";
-
-    private static final String JDBC_LEASE_STORE = "quarkJdbcLeaseStore";
-
-    private static final String CLUSTER_ENABLED = "quark.cluster.enabled";
 
     @Bean
     @ConditionalOnMissingBean
@@ -101,19 +88,10 @@ public final class QuarkRemindersAutoConfiguration {
         ownership.ifAvailable(builder::ownership);
         SiloMembership agent = cluster.getIfUnique();
         if (ownership.getIfAvailable() != null && agent != null) {
-            LeaseStore leases = beanFactory.getBean(leaseStoreBean(new QuarkBackendResolver(environment).resolve(AREA)),
-                    LeaseStore.class);
+            LeaseStore leases = QuarkLeasesAutoConfiguration.leaseStore(beanFactory, environment, AREA);
             builder.leases(leases, agent.settings().siloId(), properties.leaseDuration());
         }
         return builder.build();
-    }
-
-    private static String leaseStoreBean(BackendSelection selection) {
-        return switch (selection.backend()) {
-            case MEMORY -> MEMORY_LEASE_STORE;
-            case POSTGRES -> JDBC_LEASE_STORE;
-            case REDIS -> REDIS_LEASE_STORE;
-        };
     }
 
     @Bean
@@ -131,13 +109,6 @@ public final class QuarkRemindersAutoConfiguration {
         InMemoryReminderTable quarkReminderTable() {
             return new InMemoryReminderTable();
         }
-
-        @Bean(MEMORY_LEASE_STORE)
-        @ConditionalOnMissingBean(name = MEMORY_LEASE_STORE)
-        @ConditionalOnBooleanProperty(CLUSTER_ENABLED)
-        InMemoryLeaseStore quarkInMemoryLeaseStore(ObjectProvider<Clock> clock) {
-            return new InMemoryLeaseStore(clock.getIfUnique(Clock::systemUTC));
-        }
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -148,14 +119,6 @@ public final class QuarkRemindersAutoConfiguration {
         @ConditionalOnMissingBean(ReminderTable.class)
         RedisReminderTable quarkReminderTable(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
             return new RedisReminderTable(connectionFactory, redis.getKeyPrefix());
-        }
-
-        @Bean(REDIS_LEASE_STORE)
-        @ConditionalOnMissingBean(name = REDIS_LEASE_STORE)
-        @ConditionalOnBooleanProperty(CLUSTER_ENABLED)
-        RedisLeaseStore quarkRedisLeaseStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis,
-                ObjectProvider<Clock> clock) {
-            return new RedisLeaseStore(connectionFactory, redis.getKeyPrefix(), clock.getIfUnique(Clock::systemUTC));
         }
     }
 
@@ -175,22 +138,6 @@ public final class QuarkRemindersAutoConfiguration {
         @ConditionalOnMissingBean(name = "quarkRemindersChangelog")
         QuarkChangelog quarkRemindersChangelog() {
             return new QuarkChangelog(AREA, JdbcReminderTable.CHANGELOG);
-        }
-
-        @Bean(JDBC_LEASE_STORE)
-        @ConditionalOnMissingBean(name = JDBC_LEASE_STORE)
-        @ConditionalOnBooleanProperty(CLUSTER_ENABLED)
-        @DependsOnDatabaseInitialization
-        JdbcLeaseStore quarkJdbcLeaseStore(DataSource dataSource, QuarkPostgresProperties postgres,
-                ObjectProvider<Clock> clock) {
-            return new JdbcLeaseStore(dataSource, postgres.tablePrefix(), clock.getIfUnique(Clock::systemUTC));
-        }
-
-        @Bean
-        @ConditionalOnMissingBean(name = "quarkLeaseChangelog")
-        @ConditionalOnBooleanProperty(CLUSTER_ENABLED)
-        QuarkChangelog quarkLeaseChangelog() {
-            return new QuarkChangelog("leases", JdbcLeaseStore.CHANGELOG);
         }
     }
 }

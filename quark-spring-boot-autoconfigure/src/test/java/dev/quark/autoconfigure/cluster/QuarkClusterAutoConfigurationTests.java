@@ -8,6 +8,7 @@ import dev.quark.actor.ActorRefFactory;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.MissingBackendDependencyException;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.fixtures.greeting.Greeter;
 import dev.quark.autoconfigure.fixtures.greeting.GreeterActor;
 import dev.quark.autoconfigure.fixtures.greeting.Salutation;
@@ -43,7 +44,7 @@ class QuarkClusterAutoConfigurationTests {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkActorsAutoConfiguration.class,
-                QuarkBackendAutoConfiguration.class, QuarkRemindersAutoConfiguration.class,
+                QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class, QuarkRemindersAutoConfiguration.class,
                 QuarkClusterAutoConfiguration.class))
         .withUserConfiguration(GreeterApplication.class);
 

@@ -11,6 +11,7 @@ import dev.quark.lease.FencingToken;
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.reminders.QuarkRemindersAutoConfiguration;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
@@ -39,7 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class QuarkRemindersHealthContributorAutoConfigurationTests {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+        .withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class, QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
                 QuarkRemindersAutoConfiguration.class, QuarkRemindersHealthContributorAutoConfiguration.class))
         .withUserConfiguration(VirtualTime.class);
 

@@ -81,6 +81,34 @@ class PostgresJobsIntegrationTests {
     }
 
     @Test
+    void jobsOnPostgresAloneClaimWithPostgresLeasesWithoutFurtherProperties() {
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
+            contextRunner(schema).withPropertyValues("quark.backend=", "quark.jobs.backend=postgres").run((context) -> {
+                assertThat(context).hasNotFailed().hasSingleBean(JdbcJobStore.class);
+                assertThat(context.getBean("quarkJdbcLeaseStore")).isInstanceOf(JdbcLeaseStore.class);
+                assertThat(context.getBeansOfType(QuarkChangelog.class).values()).extracting(QuarkChangelog::area)
+                    .containsExactlyInAnyOrder("jobs", "leases");
+                JobQueue jobs = context.getBean(JobQueue.class);
+                JobId id = jobs.enqueue("ship", new Shipment("parcel-2"));
+                await().atMost(Duration.ofSeconds(20))
+                    .until(() -> jobs.find(id).map(Job::status).orElseThrow() == JobStatus.SUCCEEDED);
+            });
+        }
+    }
+
+    @Test
+    void explicitInMemoryLeasesForJobsOnPostgresAreRefusedNamingTheProperty() {
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
+            contextRunner(schema).withPropertyValues("quark.leases.backend=memory")
+                .run((context) -> assertThat(context).hasFailed()
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining("leases in memory (quark.leases.backend=memory)")
+                    .hasMessageContaining("set quark.leases.backend=postgres"));
+        }
+    }
+
+    @Test
     void aJobEnqueuedInTheApplicationsTransactionExistsOnlyIfItCommits() {
         try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
             contextRunner(schema).withPropertyValues("quark.jobs.workers=0").run((context) -> {

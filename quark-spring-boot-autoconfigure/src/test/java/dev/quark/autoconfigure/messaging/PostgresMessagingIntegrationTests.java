@@ -19,6 +19,8 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkChangelog;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.messaging.Inbox;
 import dev.quark.messaging.MessageId;
@@ -48,9 +50,9 @@ class PostgresMessagingIntegrationTests {
                 .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
                         DataSourceTransactionManagerAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
                         JdbcClientAutoConfiguration.class, JacksonAutoConfiguration.class,
-                        QuarkBackendAutoConfiguration.class, QuarkMessagingAutoConfiguration.class))
+                        QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class, QuarkMessagingAutoConfiguration.class))
                 .withUserConfiguration(ShopApplication.class)
-                .withPropertyValues("quark.backend=postgres", "quark.messaging.poll-interval=100ms",
+                .withPropertyValues("quark.messaging.backend=postgres", "quark.messaging.poll-interval=100ms",
                         "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.hikari.maximum-pool-size=6")
                 .run((context) -> {
                     assertThat(context).hasNotFailed()
@@ -58,6 +60,8 @@ class PostgresMessagingIntegrationTests {
                         .hasSingleBean(JdbcInboxStore.class)
                         .hasBean("quarkJdbcLeaseStore");
                     assertThat(context.getBean("quarkJdbcLeaseStore")).isInstanceOf(JdbcLeaseStore.class);
+                    assertThat(context.getBeansOfType(QuarkChangelog.class).values()).extracting(QuarkChangelog::area)
+                        .containsExactlyInAnyOrder("messaging", "leases");
                     JdbcClient jdbc = context.getBean(JdbcClient.class);
                     jdbc.sql("create table shop_order (id text primary key)").update();
                     TransactionTemplate transactions = new TransactionTemplate(

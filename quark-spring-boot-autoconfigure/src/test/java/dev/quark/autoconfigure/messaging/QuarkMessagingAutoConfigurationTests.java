@@ -22,6 +22,7 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 import dev.quark.autoconfigure.backend.MissingBackendDependencyException;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.health.OutboxHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkMessagingHealthContributorAutoConfiguration;
 import dev.quark.autoconfigure.metrics.MicrometerOutboxMetrics;
@@ -46,7 +47,7 @@ import static org.awaitility.Awaitility.await;
 class QuarkMessagingAutoConfigurationTests {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+        .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
                 QuarkMessagingAutoConfiguration.class, QuarkMessagingHealthContributorAutoConfiguration.class))
         .withUserConfiguration(OrdersApplication.class)
         .withPropertyValues("quark.messaging.poll-interval=50ms");

@@ -5,6 +5,7 @@ import java.time.Duration;
 import dev.quark.actor.ActorRefFactory;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.fixtures.alarm.Alarm;
 import dev.quark.autoconfigure.fixtures.alarm.AlarmActor;
 import dev.quark.autoconfigure.fixtures.alarm.AlarmLog;
@@ -34,7 +35,7 @@ class QuarkReminderMetricsTests {
         .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
                 CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class,
                 QuarkMetricsAutoConfiguration.class, QuarkActorsAutoConfiguration.class,
-                QuarkBackendAutoConfiguration.class, QuarkRemindersAutoConfiguration.class))
+                QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class, QuarkRemindersAutoConfiguration.class))
         .withUserConfiguration(AlarmApplication.class);
 
     @Test

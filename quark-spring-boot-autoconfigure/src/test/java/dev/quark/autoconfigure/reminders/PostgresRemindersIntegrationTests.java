@@ -2,6 +2,7 @@ package dev.quark.autoconfigure.reminders;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.health.QuarkRemindersHealthContributorAutoConfiguration;
 import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.jdbc.JdbcReminderTable;
@@ -38,7 +39,7 @@ class PostgresRemindersIntegrationTests extends RemindersRestartScenarios {
     ApplicationContextRunner contextRunner() {
         return new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, QuarkActorsAutoConfiguration.class,
-                    QuarkBackendAutoConfiguration.class, QuarkRemindersAutoConfiguration.class,
+                    QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class, QuarkRemindersAutoConfiguration.class,
                     QuarkRemindersHealthContributorAutoConfiguration.class))
             .withUserConfiguration(AlarmApplication.class)
             .withPropertyValues("quark.backend=postgres", "spring.datasource.url=" + schema.jdbcUrl(),

@@ -2,6 +2,7 @@ package dev.quark.autoconfigure.reminders;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.health.QuarkRemindersHealthContributorAutoConfiguration;
 import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.redis.RedisReminderTable;
@@ -39,7 +40,7 @@ class RedisRemindersIntegrationTests extends RemindersRestartScenarios {
     ApplicationContextRunner contextRunner() {
         return new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, QuarkActorsAutoConfiguration.class,
-                    QuarkBackendAutoConfiguration.class, QuarkRemindersAutoConfiguration.class,
+                    QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class, QuarkRemindersAutoConfiguration.class,
                     QuarkRemindersHealthContributorAutoConfiguration.class))
             .withUserConfiguration(AlarmApplication.class)
             .withPropertyValues("quark.reminders.backend=redis", "quark.redis.key-prefix=" + prefix,

@@ -1,0 +1,75 @@
+package dev.quark.autoconfigure.lease;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.quark.autoconfigure.backend.BackendSelection;
+import dev.quark.autoconfigure.backend.QuarkBackendResolver;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.core.env.Environment;
+
+/**
+ * Which backend holds the leases of each area that claims work with them: {@code quark.leases.backend} when it is
+ * set, for every area; otherwise the area's own backend ({@code quark.<area>.backend}, else {@code quark.backend},
+ * else {@code memory}), so that an area's leases live beside its work.
+ */
+public final class LeaseBackends {
+
+    /** The areas that claim work with leases; reminders only with the cluster on. */
+    static final List<String> AREAS = List.of("jobs", "durabletasks", "messaging", "reminders");
+
+    private static final String REMINDERS = "reminders";
+
+    private static final String CLUSTER_ENABLED = "quark.cluster.enabled";
+
+    private final QuarkBackendResolver resolver;
+
+    private final Binder binder;
+
+    /**
+     * Creates the lease backends of the given environment.
+     * @param environment the application's environment
+     */
+    public LeaseBackends(Environment environment) {
+        this.resolver = new QuarkBackendResolver(environment);
+        this.binder = Binder.get(environment);
+    }
+
+    /**
+     * Returns {@code quark.leases.backend} when it is set.
+     * @return the explicit selection, or {@code null} when the areas' own backends decide
+     */
+    public @Nullable BackendSelection explicit() {
+        BackendSelection leases = this.resolver.resolve(QuarkLeasesAutoConfiguration.AREA);
+        return leases.property().equals(QuarkBackendResolver.backendProperty(QuarkLeasesAutoConfiguration.AREA))
+                ? leases : null;
+    }
+
+    /**
+     * Returns the backend of an area's leases.
+     * @param area the area, for instance {@code jobs}
+     * @return {@code quark.leases.backend} when set, else the area's own backend and the property that chose it
+     */
+    public BackendSelection of(String area) {
+        BackendSelection explicit = explicit();
+        return (explicit != null) ? explicit : this.resolver.resolve(area);
+    }
+
+    /**
+     * Returns the lease backends that the areas in use need, one per area: every area that claims work with
+     * leases, reminders only with the cluster on ({@code quark.cluster.enabled}).
+     * @return the selections
+     */
+    public List<BackendSelection> inUse() {
+        List<BackendSelection> selections = new ArrayList<>();
+        for (String area : AREAS) {
+            if (!REMINDERS.equals(area) || this.binder.bind(CLUSTER_ENABLED, Boolean.class).orElse(false)) {
+                selections.add(of(area));
+            }
+        }
+        return selections;
+    }
+}
