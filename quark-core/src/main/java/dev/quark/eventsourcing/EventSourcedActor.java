@@ -41,7 +41,7 @@ import org.jspecify.annotations.Nullable;
  * <p>
  * Failures: an append that fails ({@link ConcurrencyException}, an unreachable store) reaches the caller of the
  * turn, the state stays as it was, and the activation ends after the turn, so the next call rebuilds the state from
- * the store. An event that cannot be read fails the activation with an {@link EventDeserializationException}
+ * the store; so does an {@link #apply} that throws after the append. An event that cannot be read fails the activation with an {@link EventDeserializationException}
  * naming stream, version and type. A snapshot that cannot be read (the state class changed) is ignored and the
  * state rebuilt from all events; a snapshot that cannot be saved is logged and retried at the next threshold.
  *
@@ -136,6 +136,11 @@ public abstract class EventSourcedActor<S, E> extends AbstractActor {
         catch (EventJournal.AppendFailedException ex) {
             deactivateOnIdle();
             throw ex.failure();
+        }
+        catch (RuntimeException | Error ex) {
+            // apply() failed after the append: the stream is ahead of this activation's state
+            deactivateOnIdle();
+            throw ex;
         }
     }
 

@@ -14,6 +14,8 @@ import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRef;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
+import dev.quark.eventsourcing.EventSourcedActor;
+import dev.quark.eventsourcing.EventSourcingActivationHook;
 import dev.quark.runtime.internal.ContractIntrospector;
 import dev.quark.state.internal.StateField;
 import dev.quark.state.internal.StateFields;
@@ -64,6 +66,13 @@ public final class ActorRuntimeHints {
         for (StateField state : StateFields.of(implementation)) {
             hints.reflection().registerField(state.field());
             BINDING.registerReflectionHints(hints.reflection(), state.valueType());
+        }
+        if (EventSourcedActor.class.isAssignableFrom(implementation)) {
+            EventSourcingActivationHook.EventSourcedTypes types = EventSourcingActivationHook.typesOf(implementation);
+            BINDING.registerReflectionHints(hints.reflection(), types.state());
+            for (Class<?> event : types.events().classes().values()) {
+                BINDING.registerReflectionHints(hints.reflection(), event);
+            }
         }
     }
 
