@@ -1,8 +1,6 @@
 package dev.quark.autoconfigure.metrics;
 
-import java.util.EnumMap;
 import java.util.Locale;
-import java.util.Map;
 
 import dev.quark.eventsourcing.EventStoreMetrics;
 import io.micrometer.core.instrument.Counter;
@@ -16,7 +14,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  * the expected version) and {@code failed};</li>
  * <li>{@code quark.eventstore.events} (counter): events written by appended calls.</li>
  * </ul>
- * The meters are created up front, so recording an append does one map lookup.
+ * The meters are created up front, so recording an append does no lookup.
  */
 public class MicrometerEventStoreMetrics implements EventStoreMetrics {
 
@@ -26,23 +24,23 @@ public class MicrometerEventStoreMetrics implements EventStoreMetrics {
     /** Name of the appended events counter. */
     public static final String EVENTS = "quark.eventstore.events";
 
-    private final Map<AppendOutcome, Counter> appends = new EnumMap<>(AppendOutcome.class);
+    private final Counter[] appends = new Counter[AppendOutcome.values().length];
 
     private final Counter events;
 
     public MicrometerEventStoreMetrics(MeterRegistry registry) {
         for (AppendOutcome outcome : AppendOutcome.values()) {
-            this.appends.put(outcome, Counter.builder(APPENDS)
+            this.appends[outcome.ordinal()] = Counter.builder(APPENDS)
                 .description("Event store append calls by outcome")
                 .tag("outcome", outcome.name().toLowerCase(Locale.ROOT))
-                .register(registry));
+                .register(registry);
         }
         this.events = Counter.builder(EVENTS).description("Events appended to event streams").register(registry);
     }
 
     @Override
     public void append(AppendOutcome outcome, int events) {
-        this.appends.get(outcome).increment();
+        this.appends[outcome.ordinal()].increment();
         if (outcome == AppendOutcome.APPENDED) {
             this.events.increment(events);
         }

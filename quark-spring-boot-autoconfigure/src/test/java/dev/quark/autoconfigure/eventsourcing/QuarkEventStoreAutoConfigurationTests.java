@@ -66,7 +66,7 @@ class QuarkEventStoreAutoConfigurationTests {
 
     @Test
     void theAreaFollowsQuarkBackendAndItsOwnProperty() {
-        this.contextRunner.withPropertyValues("quark.backend=postgres")
+        this.contextRunner.withPropertyValues("quark.backend=postgres", "quark.postgres.initialize-schema=false")
             .withBean(DataSource.class, SimpleDriverDataSource::new)
             .run((context) -> {
                 assertThat(context.getBean(EventStore.class)).isInstanceOf(JdbcEventStore.class);
@@ -94,7 +94,10 @@ class QuarkEventStoreAutoConfigurationTests {
     @Test
     void aBadBackendOrSnapshotIntervalFailsStartupNamingTheProperty() {
         this.contextRunner.withPropertyValues("quark.eventstore.backend=cassandra")
-            .run((context) -> assertThat(context).getFailure().hasMessageContaining("quark.eventstore.backend"));
+            .run((context) -> assertThat(context).getFailure()
+                .rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining("quark.eventstore.backend with value 'cassandra' is invalid"));
         this.contextRunner.withPropertyValues("quark.eventstore.snapshot-every=0")
             .run((context) -> assertThat(context).getFailure()
                 .rootCause()
