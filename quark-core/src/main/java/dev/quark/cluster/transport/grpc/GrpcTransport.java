@@ -245,6 +245,7 @@ public final class GrpcTransport implements Transport {
             running = this.server;
             this.service.unbind();
         }
+        this.service.endAll();
         List.copyOf(this.links.values()).forEach(PeerLink::close);
         this.channels.values().forEach(ManagedChannel::shutdownNow);
         if (running != null) {

@@ -1,6 +1,9 @@
 package dev.quark.cluster.transport.grpc;
 
+import java.util.List;
 import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,6 +48,8 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
 
     private volatile @Nullable Binding binding;
 
+    private final Set<InboundStream> streams = ConcurrentHashMap.newKeySet();
+
     SiloTransportService(GrpcTransportSettings settings, Executor deliveries, OutstandingRequests outstanding) {
         this.settings = settings;
         this.deliveries = deliveries;
@@ -59,12 +64,24 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
         this.binding = null;
     }
 
+    /**
+     * Ends every stream from peers, so that a server shutting down gracefully does not wait for them; the
+     * peers see their links broken.
+     */
+    void endAll() {
+        for (InboundStream stream : List.copyOf(this.streams)) {
+            stream.onCompleted();
+        }
+    }
+
     @Override
     public StreamObserver<ClientFrame> link(StreamObserver<ServerFrame> responses) {
         ServerCallStreamObserver<ServerFrame> calls = (ServerCallStreamObserver<ServerFrame>) responses;
         calls.disableAutoRequest();
         calls.request(1);
-        return new InboundStream(calls);
+        InboundStream stream = new InboundStream(calls);
+        this.streams.add(stream);
+        return stream;
     }
 
     private record Binding(String siloId, EnvelopeHandler handler) {
@@ -218,21 +235,29 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
         private void close(Status status) {
             logger.warn("Closed a Link stream: {}", status.getDescription());
             this.done = true;
+            SiloTransportService.this.streams.remove(this);
             this.responses.onError(status.asRuntimeException());
         }
 
         @Override
         public void onError(Throwable failure) {
             this.done = true;
+            SiloTransportService.this.streams.remove(this);
             logger.debug("Link stream from silo {} on lane {} broke: {}", this.peer, this.lane, failure.toString());
         }
 
         @Override
         public void onCompleted() {
+            SiloTransportService.this.streams.remove(this);
             synchronized (this) {
                 if (!this.done) {
                     this.done = true;
-                    this.responses.onCompleted();
+                    try {
+                        this.responses.onCompleted();
+                    }
+                    catch (RuntimeException ex) {
+                        // The call ended meanwhile.
+                    }
                 }
             }
         }
