@@ -7,6 +7,7 @@ import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.CompositeArchRule;
+import dev.quark.lease.FencingToken;
 import dev.quark.runtime.ActorAddress;
 
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
@@ -148,10 +149,12 @@ class PackageDependencyTests {
                 .should()
                 .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
                     .or(resideInAnyPackage(backend, "dev.quark.reminder", "dev.quark.jdbc", "dev.quark.actor"))
-                    .or(type(ActorAddress.class)))
+                    .or(type(ActorAddress.class))
+                    .or(type(FencingToken.class)))
                 .because("a table implements the reminder SPI (dev.quark.reminder, whose entries hold actor "
-                        + "addresses and schedules) with the shared JDBC support, and knows neither the runtime, "
-                        + "nor the tick manager's internals, nor other backends"))
+                        + "addresses and schedules, and whose fenced writes carry lease tokens) with the shared JDBC "
+                        + "support, and knows neither the runtime, nor the tick manager's internals, nor the lease "
+                        + "stores, nor other backends"))
             .toList())
         .as("reminder backends depend only on the reminder SPI");
 

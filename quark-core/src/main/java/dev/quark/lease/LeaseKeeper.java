@@ -233,6 +233,28 @@ public final class LeaseKeeper implements AutoCloseable {
     }
 
     /**
+     * Stops keeping several leases and releases them in one step on the backend ({@link LeaseStore#releaseAll}).
+     * @param leases the leases
+     * @return the leases that were still held until released
+     */
+    public List<Lease> releaseAll(Collection<Lease> leases) {
+        Objects.requireNonNull(leases, "leases must not be null");
+        if (leases.isEmpty()) {
+            return List.of();
+        }
+        synchronized (this.lock) {
+            for (Lease lease : leases) {
+                Lease current = this.held.get(lease.resource());
+                if (current != null && current.isSameLease(lease)) {
+                    this.held.remove(lease.resource());
+                }
+            }
+            armExpiry();
+        }
+        return this.store.releaseAll(leases);
+    }
+
+    /**
      * Returns the lease kept on a resource, with its latest {@link Lease#validUntil()}.
      * @param resource the resource
      * @return the lease, or empty when none is kept
@@ -259,10 +281,29 @@ public final class LeaseKeeper implements AutoCloseable {
      */
     @Override
     public void close() {
+        List<Lease> leases = stop();
+        releaseQuietly(leases);
+        if (this.ownScheduler != null) {
+            this.ownScheduler.shutdownNow();
+        }
+    }
+
+    /**
+     * Stops renewing without releasing anything and without telling the listener: the leases expire in the store on
+     * their own, as when the process dies. What a test does to a node it kills.
+     */
+    public void halt() {
+        stop();
+        if (this.ownScheduler != null) {
+            this.ownScheduler.shutdownNow();
+        }
+    }
+
+    private List<Lease> stop() {
         List<Lease> leases;
         synchronized (this.lock) {
             if (this.closed) {
-                return;
+                return List.of();
             }
             this.closed = true;
             cancel(this.renewalTimer);
@@ -274,10 +315,7 @@ public final class LeaseKeeper implements AutoCloseable {
             leases = List.copyOf(this.held.values());
             this.held.clear();
         }
-        releaseQuietly(leases);
-        if (this.ownScheduler != null) {
-            this.ownScheduler.shutdownNow();
-        }
+        return leases;
     }
 
     private CompletionStage<?> renewalDue() {

@@ -2,8 +2,10 @@ package dev.quark.reminder;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
+import dev.quark.lease.FencingToken;
 import dev.quark.runtime.ActorAddress;
 
 /**
@@ -61,9 +63,22 @@ public interface ReminderTable {
     DueReminders due(ReminderBucketSet buckets, Instant before, int limit);
 
     /**
+     * Stamps buckets with the fencing tokens of the leases a silo just acquired on them, in one step on the
+     * backend per call (not per bucket): a bucket is stamped unless it holds a greater token already. From then
+     * on, fenced updates ({@link ReminderUpdate#token()}) of that bucket apply only with exactly this token, so
+     * the writes of an earlier owner that does not know it lost the bucket are refused. A silo stamps a bucket
+     * before it reads the bucket's reminders, so it sees every write the earlier owner made before the stamp.
+     * @param tokens the buckets and their tokens
+     * @return the buckets stamped; a bucket missing from it holds a newer token, so its lease is lost
+     * @throws IllegalArgumentException naming a bucket out of range
+     */
+    ReminderBucketSet stamp(Map<Integer, FencingToken> tokens);
+
+    /**
      * Applies the writes of fired ticks: each records a reminder's next tick or removes it, and only while the
      * stored reminder still belongs to the update's registration; an update of a reminder that was re-registered
-     * or removed meanwhile changes nothing. When a batch holds several updates of one reminder, only the last
+     * or removed meanwhile changes nothing. A fenced update applies only while its bucket's stamp is its token
+     * ({@link #stamp}); an unfenced one whatever the stamp. When a batch holds several updates of one reminder, only the last
      * counts. Batches are as large as the tick manager's {@code maxBatch}; each update is atomic, the batch need
      * not be.
      * @param updates the writes

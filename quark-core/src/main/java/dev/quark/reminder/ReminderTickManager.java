@@ -20,6 +20,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 import dev.quark.actor.ReminderStatus;
+import dev.quark.lease.FencingToken;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseLoss;
+import dev.quark.lease.LeaseStore;
 import dev.quark.reminder.ScheduledReminder.Status;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.RuntimeScheduler;
@@ -53,6 +57,18 @@ import org.slf4j.LoggerFactory;
  * <li>Delivery is at least once per scheduled instant: the next tick is written only after a delivery, so a
  * crash in between delivers that tick again, with the same {@link ReminderStatus#scheduledAt()}.</li>
  * </ul>
+ * <b>Bucket leases.</b> With a {@link LeaseStore} ({@link Builder#leases}), a silo fires a bucket only while it
+ * holds the bucket's lease, so that two silos whose views of the cluster differ never fire the same bucket: each
+ * claim round acquires, in one batch, the buckets the ownership gives this silo that it does not hold, stamps them
+ * in the table with their fencing tokens ({@link ReminderTable#stamp}) and only then reads them; it releases, in
+ * one batch, the buckets the ownership no longer gives it once their running ticks ended and their next ticks were
+ * written. A bucket held by another silo is tried again every {@code lease duration / 4} until it is free. A tick
+ * is delivered only while the lease is valid on this silo's clock, and the write of its next tick carries the
+ * lease's token, which the table checks in the same step: a silo that lost its lease (a long pause) can neither
+ * fire from then on nor overwrite the new owner's writes. The {@link dev.quark.lease.LeaseKeeper} renews all the
+ * leases in one batch per round. Claim rounds run at start, on {@link #ownershipChanged()}, when a lease is lost,
+ * and while some wanted bucket is not held.
+ * <p>
  * Time comes from the runtime's clock and scheduler, so a test drives it with a manual clock.
  */
 public final class ReminderTickManager implements ReminderRegistry.Listener, AutoCloseable {
@@ -74,6 +90,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     private final ReminderMetrics metrics;
 
     private final @Nullable ReminderRegistry registry;
+
+    private final @Nullable BucketLeases leases;
 
     /** Runs table reads and writes, and by default the deliveries: virtual threads, since they all wait. */
     private final ExecutorService io;
@@ -111,6 +129,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     private boolean refreshRequested;
 
+    /** The buckets the ownership gives this silo; with leases, {@link #owned} is those of them whose lease it holds. */
+    private ReminderBucketSet wanted = ReminderBucketSet.none();
+
+    private boolean claiming;
+
+    private boolean claimRequested;
+
+    private RuntimeScheduler.@Nullable Cancellable nextClaim;
+
     private ReminderTickManager(Builder builder, ReminderDelivery delivery, Clock clock, RuntimeScheduler scheduler,
             ExecutorService io) {
         this.table = builder.table;
@@ -124,6 +151,19 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         this.io = io;
         this.writes = new TableWrites(this.table, this.settings.maxBatch(), io, scheduler, clock,
                 this.settings.initialBackoff());
+        LeaseStore store = builder.leaseStore;
+        if (store != null) {
+            this.leases = new BucketLeases(BucketLeases.keeper(store, Objects.requireNonNull(builder.leaseOwner))
+                .duration(builder.leaseDuration)
+                .clock(clock)
+                .scheduler((at, task) -> scheduler.schedule(at, task)::cancel)
+                .executor(io)
+                .listener(this::leaseLost)
+                .build(), this.table);
+        }
+        else {
+            this.leases = null;
+        }
     }
 
     /**
@@ -147,13 +187,21 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 throw new IllegalStateException("The reminder tick manager was already started (" + this.phase + ")");
             }
             this.phase = Phase.RUNNING;
-            this.owned = this.ownership.ownedBuckets();
+            this.wanted = this.ownership.ownedBuckets();
+            if (this.leases == null) {
+                this.owned = this.wanted;
+            }
         }
         if (this.registry != null) {
             this.registry.addListener(this);
         }
-        logger.debug("Reminder tick manager started on {} ({})", this.table, this.owned);
-        refreshNow();
+        logger.debug("Reminder tick manager started on {} ({})", this.table, this.wanted);
+        if (this.leases != null) {
+            scheduleClaim(this.clock.instant());
+        }
+        else {
+            refreshNow();
+        }
     }
 
     /**
@@ -167,17 +215,153 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 return;
             }
             ReminderBucketSet now = this.ownership.ownedBuckets();
+            this.wanted = now;
             ReminderBucketSet lost = this.owned.minus(now);
-            this.owned = now;
-            if (!lost.isEmpty()) {
-                this.reminders.values().removeIf((reminder) -> lost.contains(reminder.entry.bucket())
-                        && reminder.status != Status.RUNNING && (reminder.status != Status.WAITING
-                                || this.waiting.remove(reminder)));
-                arm();
+            if (this.leases == null) {
+                this.owned = now;
             }
+            else {
+                this.owned = this.owned.minus(lost);
+            }
+            drop(lost);
             logger.debug("Reminder buckets changed: {} owned, {} lost", now, lost);
         }
-        refreshNow();
+        if (this.leases != null) {
+            scheduleClaim(this.clock.instant());
+        }
+        else {
+            refreshNow();
+        }
+    }
+
+    /** Stops firing the reminders of some buckets; their running ticks complete. Called under the lock. */
+    private void drop(ReminderBucketSet lost) {
+        if (lost.isEmpty()) {
+            return;
+        }
+        this.reminders.values().removeIf((reminder) -> lost.contains(reminder.entry.bucket())
+                && reminder.status != Status.RUNNING && (reminder.status != Status.WAITING
+                        || this.waiting.remove(reminder)));
+        arm();
+    }
+
+    // ---------------------------------------------------------------- bucket leases
+
+    private void scheduleClaim(Instant at) {
+        synchronized (this) {
+            if (this.phase != Phase.RUNNING || this.leases == null) {
+                return;
+            }
+            if (this.claiming) {
+                this.claimRequested = true;
+                return;
+            }
+            if (this.nextClaim != null) {
+                this.nextClaim.cancel();
+            }
+            this.nextClaim = this.scheduler.schedule(at, this::claim);
+        }
+    }
+
+    /**
+     * A claim round: releases the held buckets no longer wanted whose ticks are all written, acquires and stamps
+     * the wanted buckets not held, then reads the table if it gained any.
+     */
+    private CompletionStage<?> claim() {
+        BucketLeases bucketLeases = this.leases;
+        ReminderBucketSet release;
+        ReminderBucketSet acquire;
+        boolean releaseLater;
+        synchronized (this) {
+            this.nextClaim = null;
+            if (this.phase != Phase.RUNNING || bucketLeases == null || this.claiming) {
+                return CompletableFuture.completedFuture(null);
+            }
+            this.claiming = true;
+            this.claimRequested = false;
+            ReminderBucketSet lost = this.owned.minus(this.wanted);
+            this.owned = this.owned.minus(lost);
+            drop(lost);
+            ReminderBucketSet held = bucketLeases.held();
+            ReminderBucketSet unwanted = held.minus(this.wanted);
+            release = unwanted.minus(busyBuckets());
+            releaseLater = release.size() < unwanted.size();
+            acquire = this.wanted.minus(held);
+        }
+        return CompletableFuture.runAsync(() -> {
+            try {
+                bucketLeases.release(release);
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Could not release the leases of {}; they expire on their own: {}", release, ex.toString());
+            }
+            ReminderBucketSet gained = ReminderBucketSet.none();
+            try {
+                gained = bucketLeases.acquire(acquire);
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Could not claim the reminder buckets {}; trying again: {}", acquire, ex.toString());
+            }
+            if (!gained.isEmpty()) {
+                logger.debug("Claimed reminder buckets {}", gained);
+            }
+        }, this.io).handle((ignored, failure) -> {
+            boolean again;
+            boolean read;
+            synchronized (this) {
+                this.claiming = false;
+                ReminderBucketSet held = bucketLeases.held();
+                ReminderBucketSet before = this.owned;
+                this.owned = this.wanted.minus(this.wanted.minus(held));
+                read = !this.owned.minus(before).isEmpty();
+                again = this.claimRequested || releaseLater || !this.wanted.minus(held).isEmpty()
+                        || !held.minus(this.wanted).isEmpty();
+            }
+            if (read) {
+                refreshNow();
+            }
+            if (again) {
+                scheduleClaim(this.claimRequested ? this.clock.instant() : this.clock.instant().plus(claimRetry()));
+            }
+            return null;
+        });
+    }
+
+    private Duration claimRetry() {
+        Duration quarter = Objects.requireNonNull(this.leases).duration().dividedBy(4);
+        return quarter.isZero() ? Duration.ofMillis(1) : quarter;
+    }
+
+    /** The buckets with a tick running or a next tick not yet written. Called under the lock. */
+    private ReminderBucketSet busyBuckets() {
+        List<Integer> busy = new ArrayList<>();
+        for (ScheduledReminder reminder : this.reminders.values()) {
+            if (reminder.status == Status.RUNNING) {
+                busy.add(reminder.entry.bucket());
+            }
+        }
+        busy.addAll(this.writes.pendingBuckets());
+        return ReminderBucketSet.of(busy);
+    }
+
+    /** The keeper lost a lease: stop firing its bucket and claim it again if it is still wanted. */
+    private void leaseLost(Lease lease, LeaseLoss loss) {
+        int bucket = BucketLeases.bucketOf(lease.resource());
+        if (bucket < 0) {
+            return;
+        }
+        logger.warn("Lost the lease of reminder bucket {} ({}); its reminders stop firing here", bucket, loss);
+        this.io.execute(() -> {
+            synchronized (this) {
+                if (this.phase != Phase.RUNNING) {
+                    return;
+                }
+                ReminderBucketSet lost = ReminderBucketSet.of(bucket);
+                this.owned = this.owned.minus(lost);
+                drop(lost);
+            }
+            scheduleClaim(this.clock.instant());
+        });
     }
 
     /**
@@ -406,6 +590,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     private CompletionStage<?> fire() {
         Instant now = this.clock.instant();
         List<ScheduledReminder> due = new ArrayList<>();
+        boolean notHeld = false;
         synchronized (this) {
             this.wake = null;
             this.wakeAt = null;
@@ -414,11 +599,24 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             }
             while (!this.waiting.isEmpty() && !this.waiting.first().fireAt.isAfter(now)) {
                 ScheduledReminder reminder = this.waiting.pollFirst();
+                if (this.leases != null) {
+                    FencingToken token = this.leases.validToken(reminder.entry.bucket(), now);
+                    if (token == null) {
+                        notHeld = true;
+                        reminder.status = Status.DONE;
+                        this.reminders.remove(reminder.key());
+                        continue;
+                    }
+                    reminder.token = token;
+                }
                 reminder.status = Status.RUNNING;
                 due.add(reminder);
             }
             this.running += due.size();
             arm();
+        }
+        if (notHeld) {
+            scheduleClaim(now);
         }
         CompletableFuture<?>[] deliveries = new CompletableFuture<?>[due.size()];
         for (int i = 0; i < deliveries.length; i++) {
@@ -473,7 +671,10 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         long skipped = 0;
         ReminderOutcome outcome = (failure == null) ? ReminderOutcome.DELIVERED : ReminderOutcome.FAILED;
         boolean abandoned = false;
+        FencingToken token;
         synchronized (this) {
+            token = reminder.token;
+            reminder.token = null;
             this.running--;
             if (reminder.unregistered) {
                 reminder.status = Status.DONE;
@@ -547,7 +748,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         if (update == null) {
             return CompletableFuture.completedFuture(null);
         }
-        return this.writes.submit(update, () -> written(reminder));
+        return this.writes.submit((token != null) ? update.fencedBy(token) : update, () -> written(reminder));
     }
 
     /** The table took the last write of a reminder that is done here: reads that begin now may show it again. */
@@ -597,6 +798,10 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 this.nextRefresh.cancel();
                 this.nextRefresh = null;
             }
+            if (this.nextClaim != null) {
+                this.nextClaim.cancel();
+                this.nextClaim = null;
+            }
             this.waiting.clear();
             this.idle = new CompletableFuture<>();
             if (this.running == 0) {
@@ -605,6 +810,9 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             ended = this.idle;
             if (!started) {
                 this.phase = Phase.CLOSED;
+                if (this.leases != null) {
+                    this.leases.close();
+                }
                 this.io.shutdownNow();
                 return;
             }
@@ -629,12 +837,49 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                     + "delivered again", this.writes.pendingCount(), this.table);
         }
         this.writes.close();
+        if (this.leases != null) {
+            this.leases.close();
+        }
         synchronized (this) {
             this.phase = Phase.CLOSED;
             this.reminders.clear();
         }
         this.io.shutdownNow();
         logger.debug("Reminder tick manager stopped");
+    }
+
+    /**
+     * Stops at once, as a crash would: no tick starts or is written after this returns, nothing waits, and the
+     * bucket leases are neither renewed nor released, so that other silos get the buckets once the leases expire.
+     * What a test does to a silo it kills; an application calls {@link #close()}.
+     */
+    public void halt() {
+        synchronized (this) {
+            if (this.phase == Phase.CLOSED) {
+                return;
+            }
+            this.phase = Phase.CLOSED;
+            for (RuntimeScheduler.Cancellable timer : new RuntimeScheduler.@Nullable Cancellable[] { this.wake,
+                    this.nextRefresh, this.nextClaim }) {
+                if (timer != null) {
+                    timer.cancel();
+                }
+            }
+            this.wake = null;
+            this.nextRefresh = null;
+            this.nextClaim = null;
+            this.waiting.clear();
+            this.reminders.clear();
+        }
+        if (this.registry != null) {
+            this.registry.removeListener(this);
+        }
+        this.writes.close();
+        if (this.leases != null) {
+            this.leases.halt();
+        }
+        this.io.shutdownNow();
+        logger.debug("Reminder tick manager halted");
     }
 
     /**
@@ -713,6 +958,12 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
         private @Nullable ReminderDelivery delivery;
 
+        private @Nullable LeaseStore leaseStore;
+
+        private @Nullable String leaseOwner;
+
+        private Duration leaseDuration = Duration.ofSeconds(10);
+
         private Builder(ReminderTable table, ActorRuntime runtime) {
             this.table = Objects.requireNonNull(table, "table must not be null");
             this.runtime = runtime;
@@ -756,6 +1007,38 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
          */
         public Builder metrics(ReminderMetrics metrics) {
             this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+            return this;
+        }
+
+        /**
+         * Makes the silo hold the buckets it fires through leases, one per bucket, so that silos whose views of
+         * the cluster differ never fire the same bucket, and a silo that lost a bucket can no longer write its next
+         * ticks (see the class documentation). Default: no leases; every bucket the ownership gives is fired, which
+         * is right for one silo and leaves a window for double ticks while the views of several silos differ.
+         * The lease store must be used by no other application sharing the table's buckets under another table.
+         * @param store where the leases are; its clock decides expiry
+         * @param owner this silo's id, not blank, at most 255 characters
+         * @param duration how long a lease lasts unless renewed (renewed every third of it); at least 100 ms.
+         * Choose it no longer than the cluster's failure detection time, since the buckets of a silo that dies
+         * are fired again only once both have passed
+         * @return this builder
+         * @throws IllegalArgumentException naming the value when the owner or the duration is not allowed
+         */
+        public Builder leases(LeaseStore store, String owner, Duration duration) {
+            Objects.requireNonNull(store, "store must not be null");
+            Objects.requireNonNull(owner, "owner must not be null");
+            Objects.requireNonNull(duration, "duration must not be null");
+            if (owner.isBlank() || owner.length() > 255) {
+                throw new IllegalArgumentException("Reminder lease owner '" + owner
+                        + "' is not allowed: it must not be blank and at most 255 characters long");
+            }
+            if (duration.compareTo(Duration.ofMillis(100)) < 0 || duration.compareTo(LeaseStore.MAX_DURATION) > 0) {
+                throw new IllegalArgumentException("Reminder lease duration " + duration
+                        + " is not allowed: it must be between 100ms and " + LeaseStore.MAX_DURATION);
+            }
+            this.leaseStore = store;
+            this.leaseOwner = owner;
+            this.leaseDuration = duration;
             return this;
         }
 

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.Comparator;
 
 import dev.quark.actor.ReminderSchedule;
+import dev.quark.lease.FencingToken;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -59,6 +60,9 @@ final class ScheduledReminder {
 
     /** Whether the reminder was unregistered while its tick was running. */
     boolean unregistered;
+
+    /** The fencing token of the bucket's lease its running tick was delivered under; {@code null} without leases. */
+    @Nullable FencingToken token;
 
     ScheduledReminder(ReminderEntry entry, Status status, long trustReadsAfter) {
         this.entry = entry;

@@ -51,6 +51,9 @@ final class TableWrites {
 
     private boolean flushing;
 
+    /** The buckets of the batch being sent. */
+    private List<Integer> inFlight = List.of();
+
     private @Nullable Instant pausedUntil;
 
     private @Nullable CompletableFuture<Void> drained;
@@ -102,6 +105,16 @@ final class TableWrites {
      */
     synchronized int pendingCount() {
         return this.pending.size();
+    }
+
+    /**
+     * Returns the buckets of the writes that wait or are being sent.
+     */
+    synchronized List<Integer> pendingBuckets() {
+        List<Integer> buckets = new ArrayList<>(this.pending.size() + this.inFlight.size());
+        this.pending.keySet().forEach((key) -> buckets.add(key.bucket()));
+        buckets.addAll(this.inFlight);
+        return buckets;
     }
 
     /**
@@ -178,6 +191,7 @@ final class TableWrites {
             batch.add(waiting.next());
             waiting.remove();
         }
+        this.inFlight = batch.stream().map((written) -> written.update().key().bucket()).toList();
         if (batch.isEmpty()) {
             this.flushing = false;
             if (this.drained != null) {

@@ -7,8 +7,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
+import dev.quark.lease.FencingToken;
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.QuarkActor;
@@ -221,6 +223,11 @@ class ReminderRegistryTests {
 
         @Override
         public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+            throw new IllegalStateException("table down");
+        }
+
+        @Override
+        public ReminderBucketSet stamp(Map<Integer, FencingToken> tokens) {
             throw new IllegalStateException("table down");
         }
 

@@ -35,4 +35,11 @@ public interface ActivityContext {
      * @return {@code <instance id>/<execution>/<task id>}
      */
     String idempotencyKey();
+
+    /**
+     * Tells the worker that this attempt is alive. With a heartbeat timeout in the call's {@link ActivityOptions}, an
+     * attempt that does not heartbeat within it (from its start and from each heartbeat) is interrupted and retried as
+     * its retry options say; without one, heartbeats are ignored. Cheap: call it from every iteration of a long loop.
+     */
+    void heartbeat();
 }

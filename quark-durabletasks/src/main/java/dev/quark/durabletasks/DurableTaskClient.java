@@ -34,15 +34,19 @@ public interface DurableTaskClient {
     }
 
     /**
-     * Schedules an instance. With an instance id that exists, for the same orchestration, nothing changes and the id
-     * is returned: scheduling is idempotent on the id.
+     * Schedules an instance. With an instance id that exists, the options' {@link InstanceIdReusePolicy} decides;
+     * by default, for the same orchestration, nothing changes and the id is returned: scheduling is idempotent on the
+     * id.
      * @param name the orchestration's name
      * @param input the input; may be {@code null}
-     * @param options the instance id and the start time
+     * @param options the instance id, the start time and the id reuse policy
      * @return the instance id
      * @throws UnknownOrchestrationException when no orchestration has the name
      * @throws PayloadConversionException when the input cannot be read as the orchestration's input type
-     * @throws OrchestrationAlreadyExistsException when the id belongs to an instance of another orchestration
+     * @throws OrchestrationAlreadyExistsException when the id belongs to an instance of another orchestration, or to
+     * one the policy keeps
+     * @throws OrchestrationStateException when {@link InstanceIdReusePolicy#TERMINATE_IF_RUNNING} waited in vain for
+     * the termination of the instance that has the id
      */
     String schedule(String name, @Nullable Object input, ScheduleOptions options);
 
@@ -78,6 +82,24 @@ public interface DurableTaskClient {
      * @throws OrchestrationStateException when the instance has finished (the event would be dropped)
      */
     void raiseEvent(String instanceId, String eventName, @Nullable Object payload);
+
+    /**
+     * Raises an event to an instance, scheduling it first when it does not exist (signal-with-start): an instance
+     * with the id that has not finished gets the event; when none has the id, a new instance is scheduled and its
+     * first step sees the event; a finished instance is replaced by a new one only under id reuse policy
+     * {@link InstanceIdReusePolicy#ALLOW_IF_FINISHED} or {@link InstanceIdReusePolicy#TERMINATE_IF_RUNNING}.
+     * @param name the orchestration's name
+     * @param input the input of the instance if it is scheduled
+     * @param options the instance id (required) and how it is scheduled
+     * @param eventName the event's name
+     * @param payload the event's payload; may be {@code null}
+     * @return the instance id
+     * @throws IllegalArgumentException when the options have no instance id or the event name is blank
+     * @throws OrchestrationAlreadyExistsException when an instance of another orchestration has the id
+     * @throws OrchestrationStateException when a finished instance has the id and the policy keeps it
+     */
+    String signalWithStart(String name, @Nullable Object input, ScheduleOptions options, String eventName,
+            @Nullable Object payload);
 
     /**
      * Reads an instance's state.
@@ -117,6 +139,19 @@ public interface DurableTaskClient {
     void terminate(String instanceId, @Nullable String reason);
 
     /**
+     * Asks an instance to cancel, cooperatively: at its next step an {@code ExecutionCancelRequested} event is
+     * recorded, the tasks its code waits for fail with an {@link OrchestrationCancelledException} and
+     * {@link OrchestrationContext#isCancellationRequested()} turns {@code true}, so that the code can compensate
+     * (run activities that undo what was done) and return. Code that does not catch the exception fails with it. A
+     * suspended instance takes the request when resumed. Unlike {@link #terminate}, the code keeps running.
+     * @param instanceId the instance
+     * @param reason why, recorded in the history; may be {@code null}
+     * @throws OrchestrationNotFoundException when the instance does not exist
+     * @throws OrchestrationStateException when it has finished
+     */
+    void cancel(String instanceId, @Nullable String reason);
+
+    /**
      * Suspends an instance at its next step: until it is resumed or terminated no step runs, and events, timers and
      * activity results that arrive meanwhile wait (activities already running finish). Suspending a suspended instance
      * changes nothing.
@@ -146,8 +181,9 @@ public interface DurableTaskClient {
     boolean purge(String instanceId);
 
     /**
-     * Lists instances by status, page by page.
-     * @param query the statuses and the page
+     * Lists instances by status, orchestration name and creation time, page by page: the next page is
+     * {@code query.after(lastIdOfThisPage)}; a page shorter than the limit is the last.
+     * @param query the filters and the page
      * @return the instances, by id
      */
     List<OrchestrationState> list(OrchestrationQuery query);

@@ -1,8 +1,9 @@
 package dev.quark.durabletasks;
 
 /**
- * An instance id asked for when scheduling belongs to an instance of another orchestration. (Scheduling an id that
- * belongs to an instance of the same orchestration is idempotent.)
+ * An instance id asked for when scheduling belongs to an instance of another orchestration, or to an instance that the
+ * {@link InstanceIdReusePolicy} keeps. (By default, scheduling an id that belongs to an instance of the same
+ * orchestration is idempotent.)
  */
 public class OrchestrationAlreadyExistsException extends DurableTaskException {
 
@@ -17,5 +18,18 @@ public class OrchestrationAlreadyExistsException extends DurableTaskException {
     public OrchestrationAlreadyExistsException(String instanceId, String existing, String requested) {
         super("Cannot schedule orchestration '" + requested + "' as instance '" + instanceId
                 + "': that instance exists and runs orchestration '" + existing + "'");
+    }
+
+    /**
+     * Creates the exception for an instance that an id reuse policy keeps.
+     * @param instanceId the id
+     * @param existing the orchestration of the instance that has it
+     * @param status that instance's status
+     * @param policy the policy
+     */
+    public OrchestrationAlreadyExistsException(String instanceId, String existing, OrchestrationStatus status,
+            InstanceIdReusePolicy policy) {
+        super("Cannot schedule instance '" + instanceId + "': an instance of orchestration '" + existing
+                + "' has that id and is " + status + ", which id reuse policy " + policy + " keeps");
     }
 }

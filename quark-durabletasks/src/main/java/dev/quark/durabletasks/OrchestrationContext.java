@@ -234,6 +234,25 @@ public interface OrchestrationContext {
      */
     void continueAsNew(@Nullable Object input);
 
+    /**
+     * Returns whether a client asked this instance to cancel ({@link DurableTaskClient#cancel}) at this point of its
+     * history. When the request arrived, every task the code had started that was not done failed with an
+     * {@link OrchestrationCancelledException}; the code may catch it, compensate with new tasks (they run as usual) and
+     * return. Deterministic: on replay it turns {@code true} at the same point.
+     * @return whether cancellation was requested
+     */
+    boolean isCancellationRequested();
+
+    /**
+     * Sets the instance's custom status, which clients read with {@link OrchestrationState#customStatus()}: progress
+     * or a stage name, for instance. It is written with the step's outcome (not to the history); the last value set in
+     * a step wins, and it stays until set again. Since the code is replayed on every step, setting it at the same point
+     * on every replay gives the same value.
+     * @param status the status, written with the payload converter; {@code null} clears it
+     * @throws PayloadConversionException when the converter cannot write it
+     */
+    void setCustomStatus(@Nullable Object status);
+
     /** The version {@link #getVersion} returns for instances that passed the call before it existed. */
     int DEFAULT_VERSION = -1;
 }

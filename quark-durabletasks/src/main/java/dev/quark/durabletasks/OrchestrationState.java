@@ -31,6 +31,8 @@ public final class OrchestrationState {
 
     private final @Nullable FailureDetails failure;
 
+    private final @Nullable String serializedCustomStatus;
+
     private final PayloadConverter converter;
 
     /**
@@ -49,6 +51,27 @@ public final class OrchestrationState {
     public OrchestrationState(String instanceId, String name, OrchestrationStatus status, int execution,
             Instant createdAt, Instant updatedAt, @Nullable String serializedInput, @Nullable String serializedOutput,
             @Nullable FailureDetails failure, PayloadConverter converter) {
+        this(instanceId, name, status, execution, createdAt, updatedAt, serializedInput, serializedOutput, failure, null,
+                converter);
+    }
+
+    /**
+     * Creates a snapshot with a custom status.
+     * @param instanceId the instance id
+     * @param name the orchestration's name
+     * @param status the status
+     * @param execution the current execution
+     * @param createdAt when it was scheduled
+     * @param updatedAt when it last changed
+     * @param serializedInput the current execution's input as JSON
+     * @param serializedOutput the output as JSON
+     * @param failure the failure
+     * @param serializedCustomStatus the custom status the orchestration set, as JSON
+     * @param converter reads the input, the output and the custom status
+     */
+    public OrchestrationState(String instanceId, String name, OrchestrationStatus status, int execution,
+            Instant createdAt, Instant updatedAt, @Nullable String serializedInput, @Nullable String serializedOutput,
+            @Nullable FailureDetails failure, @Nullable String serializedCustomStatus, PayloadConverter converter) {
         this.instanceId = Objects.requireNonNull(instanceId, "instanceId must not be null");
         this.name = Objects.requireNonNull(name, "name must not be null");
         this.status = Objects.requireNonNull(status, "status must not be null");
@@ -58,6 +81,7 @@ public final class OrchestrationState {
         this.serializedInput = serializedInput;
         this.serializedOutput = serializedOutput;
         this.failure = failure;
+        this.serializedCustomStatus = serializedCustomStatus;
         this.converter = Objects.requireNonNull(converter, "converter must not be null");
     }
 
@@ -131,6 +155,25 @@ public final class OrchestrationState {
      */
     public @Nullable FailureDetails failure() {
         return this.failure;
+    }
+
+    /**
+     * Returns the custom status the orchestration set ({@link OrchestrationContext#setCustomStatus}), as JSON.
+     * @return the status, {@code null} when it never set one
+     */
+    public @Nullable String customStatus() {
+        return this.serializedCustomStatus;
+    }
+
+    /**
+     * Reads the custom status the orchestration set.
+     * @param <T> the type
+     * @param type the type to read it as
+     * @return the status, {@code null} when none
+     * @throws PayloadConversionException when it cannot be read as the type
+     */
+    public <T> @Nullable T readCustomStatus(Class<T> type) {
+        return type.cast(read(this.serializedCustomStatus, type, "the custom status"));
     }
 
     /**

@@ -1,20 +1,47 @@
 package dev.quark.durabletasks;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 
 import org.jspecify.annotations.Nullable;
 
 /**
  * How an orchestration instance is scheduled. Immutable.
  *
- * @param instanceId the instance's id, {@code null} for a random one. Scheduling an id that exists, with the same
- * orchestration name, is idempotent: it changes nothing and returns the id, whatever the instance's status
+ * @param instanceId the instance's id, {@code null} for a random one
  * @param startAt when the instance starts, {@code null} for now
+ * @param idReusePolicy what scheduling an id that an instance has already does; by default
+ * ({@link InstanceIdReusePolicy#IDEMPOTENT}) scheduling it again for the same orchestration changes nothing and
+ * returns the id, whatever the instance's status
  */
-public record ScheduleOptions(@Nullable String instanceId, @Nullable Instant startAt) {
+public record ScheduleOptions(@Nullable String instanceId, @Nullable Instant startAt,
+        InstanceIdReusePolicy idReusePolicy) {
 
     /** A random id, starting now. */
     public static final ScheduleOptions DEFAULTS = new ScheduleOptions(null, null);
+
+    /**
+     * How long scheduling with {@link InstanceIdReusePolicy#TERMINATE_IF_RUNNING} waits for the termination of the
+     * instance that has the id.
+     */
+    public static final Duration TERMINATION_WAIT = Duration.ofSeconds(30);
+
+    /**
+     * Validates the options.
+     */
+    public ScheduleOptions {
+        Objects.requireNonNull(idReusePolicy, "idReusePolicy must not be null");
+    }
+
+    /**
+     * Creates options with the default id reuse policy.
+     * @param instanceId the instance's id, {@code null} for a random one
+     * @param startAt when the instance starts, {@code null} for now
+     */
+    public ScheduleOptions(@Nullable String instanceId, @Nullable Instant startAt) {
+        this(instanceId, startAt, InstanceIdReusePolicy.IDEMPOTENT);
+    }
 
     /**
      * Returns options with an instance id.
@@ -31,6 +58,15 @@ public record ScheduleOptions(@Nullable String instanceId, @Nullable Instant sta
      * @return the options
      */
     public ScheduleOptions withStartAt(Instant startAt) {
-        return new ScheduleOptions(this.instanceId, startAt);
+        return new ScheduleOptions(this.instanceId, startAt, this.idReusePolicy);
+    }
+
+    /**
+     * Returns these options with an id reuse policy.
+     * @param policy what scheduling an id that an instance has already does
+     * @return the options
+     */
+    public ScheduleOptions withIdReusePolicy(InstanceIdReusePolicy policy) {
+        return new ScheduleOptions(this.instanceId, this.startAt, policy);
     }
 }

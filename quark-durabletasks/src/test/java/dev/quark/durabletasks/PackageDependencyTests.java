@@ -25,17 +25,18 @@ class PackageDependencyTests {
         .dependOnClassesThat()
         .resideInAnyPackage("dev.quark.durabletasks.internal..", "dev.quark.durabletasks.worker..",
                 "dev.quark.durabletasks.client..", "dev.quark.durabletasks.store.memory..",
-                "dev.quark.durabletasks.store.jdbc..")
+                "dev.quark.durabletasks.store.jdbc..", "dev.quark.durabletasks.store.redis..")
         .because("the programming model and the store SPI are what users and backends build on; the engine builds on "
                 + "them");
 
     @ArchTest
     static final ArchRule backendsDependOnlyOnTheSpi = classes().that()
-        .resideInAnyPackage("dev.quark.durabletasks.store.memory..", "dev.quark.durabletasks.store.jdbc..")
+        .resideInAnyPackage("dev.quark.durabletasks.store.memory..", "dev.quark.durabletasks.store.jdbc..",
+                "dev.quark.durabletasks.store.redis..")
         .should()
         .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..").or(resideInAnyPackage(
                 "dev.quark.durabletasks.store..", "dev.quark.durabletasks", "dev.quark.durabletasks.history",
-                "dev.quark.lease", "dev.quark.jdbc")))
+                "dev.quark.lease", "dev.quark.lease.redis", "dev.quark.jdbc")))
         .because("a backend implements the store SPI and is chosen by the wiring");
 
     @ArchTest

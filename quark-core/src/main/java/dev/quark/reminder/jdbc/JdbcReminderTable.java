@@ -23,6 +23,7 @@ import javax.sql.DataSource;
 
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.lease.FencingToken;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderEntry;
@@ -44,8 +45,11 @@ import org.springframework.jdbc.core.RowMapper;
  *     due_at, period_ms, cron, cron_zone, max_ticks, end_at, payload bytea,
  *     tick_at, tick_number, attempt, fire_at, updated_at
  *     index (bucket, fire_at)
+ * {prefix}reminder_buckets (bucket) primary key, lease_token, stamped_at
  * </pre>
- * created by the Liquibase changelog {@value #CHANGELOG}. A read of due reminders is one statement: for each
+ * created by the Liquibase changelog {@value #CHANGELOG}. A fenced write of a next tick requires, in the same
+ * statement, the bucket's row with its token, locked {@code FOR SHARE} until the write commits, so that a new
+ * owner's stamp waits for it and then reads what it wrote. A read of due reminders is one statement: for each
  * bucket asked for, an index range scan of {@code (bucket, fire_at)} that stops at its share of the limit. A
  * batch of next ticks is at most two statements, an {@code UPDATE} and a {@code DELETE} over the batch passed as
  * arrays, each guarded by the registration. Each statement runs in the caller's transaction when there is one
@@ -83,6 +87,8 @@ public class JdbcReminderTable implements ReminderTable {
 
     private final String remove;
 
+    private final String stamp;
+
     private final RowMapper<ReminderEntry> rows = (row, number) -> entry(row);
 
     /**
@@ -94,6 +100,9 @@ public class JdbcReminderTable implements ReminderTable {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         this.jdbc = new JdbcTemplate(dataSource);
         this.table = tablePrefix.table("reminders");
+        String buckets = tablePrefix.table("reminder_buckets");
+        String fenced = " and (v.token = 0 or exists (select 1 from " + buckets + " f where f.bucket = t.bucket "
+                + "and f.lease_token = v.token for share of f))";
         String key = " where actor_type = ? and actor_id = ? and name = ?";
         this.upsert = "insert into " + this.table + " (" + COLUMNS + ", bucket, updated_at) "
                 + "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) "
@@ -114,13 +123,16 @@ public class JdbcReminderTable implements ReminderTable {
         this.countDueAll = "select count(*) from " + this.table + " where fire_at < ?";
         this.advance = "update " + this.table + " t set tick_at = " + EPOCH_PLUS + "v.tick_ms, tick_number = v.number, "
                 + "attempt = v.attempt, fire_at = " + EPOCH_PLUS + "v.fire_ms, updated_at = now() "
-                + "from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::integer[], "
-                + "?::bigint[]) as v(actor_type, actor_id, name, registration, tick_ms, number, attempt, fire_ms) "
-                + "where t.actor_type = v.actor_type and t.actor_id = v.actor_id and t.name = v.name "
-                + "and t.registration = v.registration";
-        this.remove = "delete from " + this.table + " t using unnest(?::text[], ?::text[], ?::text[], ?::bigint[]) "
-                + "as v(actor_type, actor_id, name, registration) where t.actor_type = v.actor_type "
-                + "and t.actor_id = v.actor_id and t.name = v.name and t.registration = v.registration";
+                + "from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], "
+                + "?::integer[], ?::bigint[]) as v(actor_type, actor_id, name, registration, token, tick_ms, number, "
+                + "attempt, fire_ms) where t.actor_type = v.actor_type and t.actor_id = v.actor_id and t.name = v.name "
+                + "and t.registration = v.registration" + fenced;
+        this.remove = "delete from " + this.table + " t using unnest(?::text[], ?::text[], ?::text[], ?::bigint[], "
+                + "?::bigint[]) as v(actor_type, actor_id, name, registration, token) where t.actor_type = v.actor_type "
+                + "and t.actor_id = v.actor_id and t.name = v.name and t.registration = v.registration" + fenced;
+        this.stamp = "insert into " + buckets + " as f (bucket, lease_token) select * from unnest(?::smallint[], "
+                + "?::bigint[]) on conflict (bucket) do update set lease_token = excluded.lease_token, stamped_at = now() "
+                + "where f.lease_token <= excluded.lease_token returning f.bucket";
     }
 
     /**
@@ -198,11 +210,11 @@ public class JdbcReminderTable implements ReminderTable {
             applied += this.jdbc.update((connection) -> {
                 PreparedStatement statement = connection.prepareStatement(this.advance);
                 keyArrays(connection, statement, advances);
-                statement.setArray(5, longs(connection, advances, (next) -> next.scheduledAt().toEpochMilli()));
-                statement.setArray(6, longs(connection, advances, ReminderTick::number));
-                statement.setArray(7, connection.createArrayOf("integer",
+                statement.setArray(6, longs(connection, advances, (next) -> next.scheduledAt().toEpochMilli()));
+                statement.setArray(7, longs(connection, advances, ReminderTick::number));
+                statement.setArray(8, connection.createArrayOf("integer",
                         advances.stream().map((update) -> tick(update).attempt()).toArray(Integer[]::new)));
-                statement.setArray(8, longs(connection, advances, (next) -> next.fireAt().toEpochMilli()));
+                statement.setArray(9, longs(connection, advances, (next) -> next.fireAt().toEpochMilli()));
                 return statement;
             });
         }
@@ -214,6 +226,25 @@ public class JdbcReminderTable implements ReminderTable {
             });
         }
         return applied;
+    }
+
+    @Override
+    public ReminderBucketSet stamp(Map<Integer, FencingToken> tokens) {
+        ReminderBucketSet.of(tokens.keySet());
+        if (tokens.isEmpty()) {
+            return ReminderBucketSet.none();
+        }
+        List<Integer> stamped = new ArrayList<>(tokens.size());
+        this.jdbc.query((connection) -> {
+            PreparedStatement statement = connection.prepareStatement(this.stamp);
+            statement.setArray(1, connection.createArrayOf("smallint", tokens.keySet().toArray(Integer[]::new)));
+            statement.setArray(2, connection.createArrayOf("bigint",
+                    tokens.values().stream().map(FencingToken::value).toArray(Long[]::new)));
+            return statement;
+        }, (ResultSet row) -> {
+            stamped.add(row.getInt(1));
+        });
+        return ReminderBucketSet.of(stamped);
     }
 
     @Override
@@ -241,6 +272,9 @@ public class JdbcReminderTable implements ReminderTable {
         statement.setArray(3, texts(connection, updates.stream().map((update) -> update.key().name())));
         statement.setArray(4, connection.createArrayOf("bigint",
                 updates.stream().map(ReminderUpdate::registration).toArray(Long[]::new)));
+        statement.setArray(5, connection.createArrayOf("bigint", updates.stream()
+            .map((update) -> (update.token() != null) ? Objects.requireNonNull(update.token()).value() : 0L)
+            .toArray(Long[]::new)));
     }
 
     private static Array texts(Connection connection, Stream<String> values) throws SQLException {

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
+import dev.quark.lease.FencingToken;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
@@ -42,6 +43,8 @@ public final class InMemoryReminderTable implements ReminderTable {
     private final Map<ActorAddress, TreeMap<String, ReminderEntry>> byActor = new HashMap<>();
 
     private final List<TreeSet<ReminderEntry>> byBucket = new ArrayList<>(ReminderBuckets.COUNT);
+
+    private final long[] stamps = new long[ReminderBuckets.COUNT];
 
     /**
      * Creates an empty table.
@@ -92,13 +95,28 @@ public final class InMemoryReminderTable implements ReminderTable {
     }
 
     @Override
+    public synchronized ReminderBucketSet stamp(Map<Integer, FencingToken> tokens) {
+        ReminderBucketSet.of(tokens.keySet());
+        List<Integer> stamped = new ArrayList<>(tokens.size());
+        tokens.forEach((bucket, token) -> {
+            if (this.stamps[bucket] <= token.value()) {
+                this.stamps[bucket] = token.value();
+                stamped.add(bucket);
+            }
+        });
+        return ReminderBucketSet.of(stamped);
+    }
+
+    @Override
     public synchronized int apply(List<ReminderUpdate> updates) {
         Map<ReminderKey, ReminderUpdate> last = new LinkedHashMap<>();
         updates.forEach((update) -> last.put(update.key(), update));
         int applied = 0;
         for (ReminderUpdate update : last.values()) {
             ReminderEntry stored = this.entries.get(update.key());
-            if (stored == null || stored.registration() != update.registration()) {
+            FencingToken token = update.token();
+            if (stored == null || stored.registration() != update.registration()
+                    || (token != null && this.stamps[stored.bucket()] != token.value())) {
                 continue;
             }
             remove(update.key());

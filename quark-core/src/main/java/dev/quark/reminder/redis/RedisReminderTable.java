@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.IntFunction;
 
+import dev.quark.lease.FencingToken;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
@@ -43,6 +44,7 @@ import org.springframework.data.redis.core.script.RedisScript;
  * {prefix}reminders:{b}:def    hash: reminder -&gt; {"due":…,"period":…,"cron":…,"zone":…,"maxTicks":…,"end":…,"payload":"base64"}
  * {prefix}reminders:{b}:tick   hash: reminder -&gt; registration:scheduledAt:number:attempt:fireAt
  * {prefix}reminders:{b}:keys   sorted set, all scores 0: reminder, for the lexical range of one actor
+ * {prefix}reminders:{b}:fence  string: the fencing token the bucket's current owner stamped it with
  * </pre>
  * for instance {@code quark:reminders:{517}:due}, where a reminder is {@code type NUL id NUL name} (none of the
  * three contains NUL). Every change runs as a Lua script over one bucket's keys, so a reader never sees half of
@@ -106,16 +108,31 @@ public class RedisReminderTable implements ReminderTable {
             """;
 
     /**
-     * Applies next ticks to a bucket; ARGV holds (member, registration, tick or '' to remove, fire time) per
-     * update. Returns how many were applied.
+     * Stamps a bucket with a fencing token unless it holds a greater one; returns 1 when it did.
+     */
+    static final String STAMP = """
+            local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+            if current > tonumber(ARGV[1]) then
+                return 0
+            end
+            redis.call('SET', KEYS[1], ARGV[1])
+            return 1
+            """;
+
+    /**
+     * Applies next ticks to a bucket; ARGV holds (member, registration, tick or '' to remove, fire time, fencing
+     * token or '' when unfenced) per update. Returns how many were applied.
      */
     static final String APPLY = """
             local applied = 0
-            for i = 1, #ARGV, 4 do
+            local stamp = redis.call('GET', KEYS[5])
+            for i = 1, #ARGV, 5 do
                 local member = ARGV[i]
                 local prefix = ARGV[i + 1] .. ':'
+                local token = ARGV[i + 4]
                 local current = redis.call('HGET', KEYS[3], member)
-                if current and string.sub(current, 1, #prefix) == prefix then
+                if current and string.sub(current, 1, #prefix) == prefix
+                        and (token == '' or (stamp and tonumber(stamp) == tonumber(token))) then
                     if ARGV[i + 2] == '' then
                         redis.call('ZREM', KEYS[1], member)
                         redis.call('HDEL', KEYS[2], member)
@@ -143,6 +160,8 @@ public class RedisReminderTable implements ReminderTable {
 
     private final PipelinedScript apply;
 
+    private final PipelinedScript stamp;
+
     /**
      * Creates a table.
      * @param connectionFactory the connection factory, usually the application's
@@ -154,12 +173,13 @@ public class RedisReminderTable implements ReminderTable {
         this.redis = new StringRedisTemplate(connectionFactory);
         this.due = new PipelinedScript(this.redis, DUE, ReturnType.MULTI);
         this.apply = new PipelinedScript(this.redis, APPLY, ReturnType.INTEGER);
+        this.stamp = new PipelinedScript(this.redis, STAMP, ReturnType.INTEGER);
     }
 
     /**
      * Returns the Redis key of one of a bucket's structures.
      * @param bucket the bucket
-     * @param structure {@code due}, {@code def}, {@code tick} or {@code keys}
+     * @param structure {@code due}, {@code def}, {@code tick}, {@code keys} or {@code fence}
      * @return the key, for instance {@code quark:reminders:{517}:due}
      */
     public String redisKey(int bucket, String structure) {
@@ -230,8 +250,8 @@ public class RedisReminderTable implements ReminderTable {
         }
         List<Integer> buckets = List.copyOf(byBucket.keySet());
         List<Collection<ReminderUpdate>> groups = byBucket.values().stream().map(Map::values).toList();
-        List<Object> replies = this.apply.run(buckets.size(), (i) -> keys(buckets.get(i), "due", "def", "tick", "keys")
-            .toArray(String[]::new), (i) -> {
+        List<Object> replies = this.apply.run(buckets.size(),
+                (i) -> keys(buckets.get(i), "due", "def", "tick", "keys", "fence").toArray(String[]::new), (i) -> {
                 List<String> arguments = new ArrayList<>();
                 for (ReminderUpdate update : groups.get(i)) {
                     ReminderTick next = update.next();
@@ -239,6 +259,8 @@ public class RedisReminderTable implements ReminderTable {
                     arguments.add(Long.toString(update.registration()));
                     arguments.add((next != null) ? tick(update.registration(), next) : "");
                     arguments.add((next != null) ? Long.toString(next.fireAt().toEpochMilli()) : "0");
+                    FencingToken token = update.token();
+                    arguments.add((token != null) ? token.toString() : "");
                 }
                 return arguments.toArray(String[]::new);
             });
@@ -247,6 +269,22 @@ public class RedisReminderTable implements ReminderTable {
             applied += ((Number) reply).intValue();
         }
         return applied;
+    }
+
+    @Override
+    public ReminderBucketSet stamp(Map<Integer, FencingToken> tokens) {
+        ReminderBucketSet.of(tokens.keySet());
+        List<Map.Entry<Integer, FencingToken>> stamps = List.copyOf(tokens.entrySet());
+        List<Object> replies = this.stamp.run(stamps.size(),
+                (i) -> new String[] { redisKey(stamps.get(i).getKey(), "fence") },
+                (i) -> new String[] { stamps.get(i).getValue().toString() });
+        List<Integer> stamped = new ArrayList<>(stamps.size());
+        for (int i = 0; i < stamps.size(); i++) {
+            if (((Number) replies.get(i)).longValue() == 1) {
+                stamped.add(stamps.get(i).getKey());
+            }
+        }
+        return ReminderBucketSet.of(stamped);
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.util.function.Supplier;
 
 import dev.quark.durabletasks.DurableTaskClient;
 import dev.quark.durabletasks.DurableTaskRegistry;
+import dev.quark.durabletasks.InstanceIdReusePolicy;
 import dev.quark.durabletasks.OrchestrationAlreadyExistsException;
 import dev.quark.durabletasks.OrchestrationDefinition;
 import dev.quark.durabletasks.OrchestrationNotFoundException;
@@ -22,6 +23,7 @@ import dev.quark.durabletasks.PayloadConversionException;
 import dev.quark.durabletasks.ScheduleOptions;
 import dev.quark.durabletasks.UnknownOrchestrationException;
 import dev.quark.durabletasks.history.EventRaised;
+import dev.quark.durabletasks.history.ExecutionCancelRequested;
 import dev.quark.durabletasks.history.ExecutionResumed;
 import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
@@ -118,25 +120,103 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
         }
         Instant now = this.clock.instant();
         Instant startAt = options.startAt();
-        Optional<InstanceRecord> existing = this.store.create(new NewInstance(instanceId, name, json, null, now,
-                (startAt != null && startAt.isAfter(now)) ? startAt : now));
+        NewInstance instance = new NewInstance(instanceId, name, json, null, now,
+                (startAt != null && startAt.isAfter(now)) ? startAt : now);
+        Optional<InstanceRecord> existing = this.store.create(instance);
         if (existing.isPresent()) {
+            InstanceRecord found = existing.get();
+            InstanceIdReusePolicy policy = options.idReusePolicy();
+            switch (policy) {
+                case IDEMPOTENT -> {
+                    if (!found.name().equals(name)) {
+                        throw new OrchestrationAlreadyExistsException(instanceId, found.name(), name);
+                    }
+                    return instanceId;
+                }
+                case REJECT -> throw new OrchestrationAlreadyExistsException(instanceId, found.name(), found.status(),
+                        policy);
+                case ALLOW_IF_FINISHED, TERMINATE_IF_RUNNING -> replace(instance, found, policy);
+            }
+        }
+        this.workAdded.run();
+        return instanceId;
+    }
+
+    /**
+     * Purges a finished instance (terminating it first when the policy says so) and creates the new one in its place.
+     */
+    private void replace(NewInstance instance, InstanceRecord found, InstanceIdReusePolicy policy) {
+        String instanceId = instance.instanceId();
+        if (!found.status().isFinal()) {
+            if (policy != InstanceIdReusePolicy.TERMINATE_IF_RUNNING) {
+                throw new OrchestrationAlreadyExistsException(instanceId, found.name(), found.status(), policy);
+            }
+            terminateAndWait(instanceId, found);
+        }
+        this.store.purge(instanceId);
+        Optional<InstanceRecord> taken = this.store.create(instance);
+        if (taken.isPresent()) {
+            // Another client scheduled the id between the purge and the create.
+            throw new OrchestrationAlreadyExistsException(instanceId, taken.get().name(), taken.get().status(), policy);
+        }
+    }
+
+    private void terminateAndWait(String instanceId, InstanceRecord found) {
+        Instant now = this.clock.instant();
+        if (this.store.send(new TaskMessage(instanceId, TaskMessage.ANY_EXECUTION,
+                new ExecutionTerminated(now, "replaced by a new instance (id reuse policy TERMINATE_IF_RUNNING)"), now))) {
+            this.workAdded.run();
+        }
+        try {
+            waitForCompletion(instanceId, ScheduleOptions.TERMINATION_WAIT);
+        }
+        catch (TimeoutException ex) {
+            throw new OrchestrationStateException(instanceId, found.status(), "replace",
+                    "was not terminated within " + ScheduleOptions.TERMINATION_WAIT
+                            + ": no worker recorded the termination (is one running?)");
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for the termination of orchestration instance '"
+                    + instanceId + "'", ex);
+        }
+    }
+
+    @Override
+    public String signalWithStart(String name, @Nullable Object input, ScheduleOptions options, String eventName,
+            @Nullable Object payload) {
+        Objects.requireNonNull(name, "name must not be null");
+        Objects.requireNonNull(options, "options must not be null");
+        String instanceId = options.instanceId();
+        if (instanceId == null) {
+            throw new IllegalArgumentException("signal-with-start needs an instance id in the schedule options");
+        }
+        requireEventName(eventName);
+        Optional<InstanceRecord> existing = this.store.instance(instanceId);
+        if (existing.isPresent() && !existing.get().status().isFinal()) {
             if (!existing.get().name().equals(name)) {
                 throw new OrchestrationAlreadyExistsException(instanceId, existing.get().name(), name);
             }
-            return instanceId;
         }
-        this.workAdded.run();
+        else {
+            InstanceIdReusePolicy policy = options.idReusePolicy();
+            if (existing.isPresent() && policy != InstanceIdReusePolicy.ALLOW_IF_FINISHED
+                    && policy != InstanceIdReusePolicy.TERMINATE_IF_RUNNING) {
+                throw new OrchestrationStateException(instanceId, existing.get().status(), "signal-with-start",
+                        "id reuse policy " + policy + " keeps a finished instance: use ALLOW_IF_FINISHED to start "
+                                + "a new one");
+            }
+            schedule(name, input, (policy == InstanceIdReusePolicy.REJECT)
+                    ? options.withIdReusePolicy(InstanceIdReusePolicy.IDEMPOTENT) : options);
+        }
+        raiseEvent(instanceId, eventName, payload);
         return instanceId;
     }
 
     @Override
     public void raiseEvent(String instanceId, String eventName, @Nullable Object payload) {
         Objects.requireNonNull(instanceId, "instanceId must not be null");
-        Objects.requireNonNull(eventName, "eventName must not be null");
-        if (eventName.isBlank()) {
-            throw new IllegalArgumentException("An event name must not be blank");
-        }
+        requireEventName(eventName);
         String json = write(payload, "the payload of event '" + eventName + "'");
         Instant now = this.clock.instant();
         String operation = "raise event '" + eventName + "' to";
@@ -199,6 +279,11 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
     }
 
     @Override
+    public void cancel(String instanceId, @Nullable String reason) {
+        control(instanceId, "cancel", new ExecutionCancelRequested(this.clock.instant(), reason));
+    }
+
+    @Override
     public void suspend(String instanceId, @Nullable String reason) {
         control(instanceId, "suspend", new ExecutionSuspended(this.clock.instant(), reason));
     }
@@ -236,6 +321,13 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
         return this.store.list(query).stream().map(this::state).toList();
     }
 
+    private static void requireEventName(String eventName) {
+        Objects.requireNonNull(eventName, "eventName must not be null");
+        if (eventName.isBlank()) {
+            throw new IllegalArgumentException("An event name must not be blank");
+        }
+    }
+
     private RuntimeException refused(String instanceId, String operation, String reason) {
         return this.store.instance(instanceId)
             .<RuntimeException>map((record) -> new OrchestrationStateException(instanceId, record.status(), operation,
@@ -246,7 +338,7 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
     private OrchestrationState state(InstanceRecord record) {
         return new OrchestrationState(record.instanceId(), record.name(), record.status(), record.execution(),
                 record.createdAt(), record.updatedAt(), record.input(), record.output(), record.failure(),
-                this.converter);
+                record.customStatus(), this.converter);
     }
 
     private @Nullable String write(@Nullable Object value, String what) {

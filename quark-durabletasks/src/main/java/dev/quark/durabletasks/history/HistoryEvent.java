@@ -7,7 +7,7 @@ import java.time.Instant;
  * recorded, the outcome) and every result it received is an event; replay feeds them back to the code.
  */
 public sealed interface HistoryEvent
-        permits OrchestratorStarted, ExecutionStarted, TaskScheduled, TaskCompleted, TaskFailed, TimerCreated, TimerFired, EventRaised, SubOrchestrationCreated, SubOrchestrationCompleted, SubOrchestrationFailed, VersionMarker, ExecutionCompleted, ExecutionFailed, ExecutionTerminated, ExecutionSuspended, ExecutionResumed, ContinuedAsNew {
+        permits OrchestratorStarted, ExecutionStarted, TaskScheduled, TaskCompleted, TaskFailed, TimerCreated, TimerFired, EventRaised, SubOrchestrationCreated, SubOrchestrationCompleted, SubOrchestrationFailed, VersionMarker, ExecutionCompleted, ExecutionFailed, ExecutionTerminated, ExecutionCancelRequested, ExecutionSuspended, ExecutionResumed, ContinuedAsNew {
 
     /**
      * Returns when the event was recorded, on the worker's clock.

@@ -85,15 +85,18 @@ public final class ActivityRunner {
             return fail(item, new PayloadConversionException("the input of activity '" + item.name() + "'",
                     definition.get().inputType(), ex));
         }
+        Duration heartbeatTimeout = options.heartbeatTimeout();
+        HeartbeatWatch heartbeats = (heartbeatTimeout != null)
+                ? new HeartbeatWatch(Thread.currentThread(), heartbeatTimeout, this.clock, this.scheduler, start) : null;
         Object result;
         try {
-            result = attempt(definition.get(), item, input, start);
+            result = attempt(definition.get(), item, input, start, heartbeats);
         }
         catch (Throwable ex) {
-            return failedAttempt(item, timedOut(item, start) ? timeout(item) : ex);
+            return failedAttempt(item, timedOut(item, start, heartbeats) ? timeout(item, heartbeats) : ex);
         }
-        if (timedOut(item, start)) {
-            return failedAttempt(item, timeout(item));
+        if (timedOut(item, start, heartbeats)) {
+            return failedAttempt(item, timeout(item, heartbeats));
         }
         String json;
         try {
@@ -108,7 +111,7 @@ public final class ActivityRunner {
     }
 
     private @Nullable Object attempt(ActivityDefinition definition, ActivityWorkItem item, @Nullable Object input,
-            Instant start) throws Exception {
+            Instant start, @Nullable HeartbeatWatch heartbeats) throws Exception {
         Duration startToClose = item.options().startToCloseTimeout();
         LeaseKeeper.Scheduler.Cancellable interruption = null;
         if (startToClose != null) {
@@ -118,23 +121,33 @@ public final class ActivityRunner {
                 return CompletableFuture.completedFuture(null);
             });
         }
+        if (heartbeats != null) {
+            heartbeats.start();
+        }
         try {
-            return definition.untyped().execute(new Context(item), input);
+            return definition.untyped().execute(new Context(item, heartbeats), input);
         }
         finally {
             if (interruption != null) {
                 interruption.cancel();
             }
+            if (heartbeats != null) {
+                heartbeats.stop();
+            }
             Thread.interrupted();
         }
     }
 
-    private boolean timedOut(ActivityWorkItem item, Instant start) {
+    private boolean timedOut(ActivityWorkItem item, Instant start, @Nullable HeartbeatWatch heartbeats) {
         Duration startToClose = item.options().startToCloseTimeout();
-        return startToClose != null && !this.clock.instant().isBefore(start.plus(startToClose));
+        return (startToClose != null && !this.clock.instant().isBefore(start.plus(startToClose)))
+                || (heartbeats != null && heartbeats.missed());
     }
 
-    private static ActivityTimeoutException timeout(ActivityWorkItem item) {
+    private ActivityTimeoutException timeout(ActivityWorkItem item, @Nullable HeartbeatWatch heartbeats) {
+        if (heartbeats != null && heartbeats.missed()) {
+            return new ActivityTimeoutException(item.name(), "heartbeat", heartbeats.timeout());
+        }
         Duration startToClose = item.options().startToCloseTimeout();
         return new ActivityTimeoutException(item.name(), "start-to-close",
                 (startToClose != null) ? startToClose : Duration.ZERO);
@@ -169,7 +182,15 @@ public final class ActivityRunner {
     /**
      * The context of one attempt.
      */
-    private record Context(ActivityWorkItem item) implements ActivityContext {
+    private record Context(ActivityWorkItem item, @Nullable HeartbeatWatch heartbeats) implements ActivityContext {
+
+        @Override
+        public void heartbeat() {
+            HeartbeatWatch watch = this.heartbeats;
+            if (watch != null) {
+                watch.beat();
+            }
+        }
 
         @Override
         public String instanceId() {

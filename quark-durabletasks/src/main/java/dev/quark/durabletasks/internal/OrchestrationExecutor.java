@@ -194,12 +194,24 @@ public final class OrchestrationExecutor {
                 item.history(), incoming, this.converter, this.registry);
         StepOutcome result = runCode(context, definition);
         int replayed = context.replayedEvents();
-        return switch (result) {
+        StepResult step = switch (result) {
             case StepOutcome.Waiting waiting -> waiting(item, consumed, incoming, context, now);
             case StepOutcome.Completed completed -> completed(item, consumed, incoming, context, completed.output(), now);
             case StepOutcome.Failed failed -> failed(item, consumed, incoming, failed.failure(), replayed, now);
             case StepOutcome.ContinuedAsNew continued -> continued(item, consumed, context, continued.input(), now);
         };
+        return withCustomStatus(step, context.customStatus());
+    }
+
+    private static StepResult withCustomStatus(StepResult step, @Nullable String customStatus) {
+        if (customStatus == null) {
+            return step;
+        }
+        OrchestrationCommit c = step.commit();
+        return new StepResult(new OrchestrationCommit(c.instanceId(), c.token(), c.expectedHistoryLength(), c.events(),
+                c.consumedMessages(), c.status(), c.output(), c.failure(), c.continueAsNew(), c.nextInput(),
+                c.messages(), c.children(), c.activities(), c.updatedAt(), customStatus), step.orchestration(),
+                step.replayedEvents(), step.ranCode());
     }
 
     /**

@@ -27,12 +27,14 @@ import dev.quark.durabletasks.NonDeterministicOrchestrationException;
 import dev.quark.durabletasks.Orchestration;
 import dev.quark.durabletasks.OrchestrationContext;
 import dev.quark.durabletasks.OrchestrationDefinition;
+import dev.quark.durabletasks.OrchestrationCancelledException;
 import dev.quark.durabletasks.PayloadConversionException;
 import dev.quark.durabletasks.TaskFailedException;
 import dev.quark.durabletasks.UnknownActivityException;
 import dev.quark.durabletasks.UnknownOrchestrationException;
 import dev.quark.durabletasks.history.ContinuedAsNew;
 import dev.quark.durabletasks.history.EventRaised;
+import dev.quark.durabletasks.history.ExecutionCancelRequested;
 import dev.quark.durabletasks.history.ExecutionCompleted;
 import dev.quark.durabletasks.history.ExecutionFailed;
 import dev.quark.durabletasks.history.ExecutionResumed;
@@ -124,6 +126,12 @@ final class ReplayContext implements OrchestrationContext {
     private boolean continued;
 
     private @Nullable String continueInput;
+
+    private @Nullable String customStatus;
+
+    private boolean customStatusSet;
+
+    private boolean cancelRequested;
 
     ReplayContext(String instanceId, String name, int execution, List<HistoryEvent> past, List<HistoryEvent> incoming,
             PayloadConverter converter, DurableTaskRegistry registry) {
@@ -267,6 +275,35 @@ final class ReplayContext implements OrchestrationContext {
     public Instant currentTime() {
         requireCallable();
         return this.currentTime;
+    }
+
+    @Override
+    public boolean isCancellationRequested() {
+        requireCallable();
+        return this.cancelRequested;
+    }
+
+    @Override
+    public void setCustomStatus(@Nullable Object status) {
+        requireCallable();
+        String json;
+        try {
+            json = this.converter.write(status);
+        }
+        catch (RuntimeException ex) {
+            throw new PayloadConversionException("the custom status of orchestration instance '" + this.instanceId + "'",
+                    (status != null) ? status.getClass() : Object.class, ex);
+        }
+        this.customStatus = (json != null) ? json : "null";
+        this.customStatusSet = true;
+    }
+
+    /**
+     * Returns the custom status the code set in this step, as JSON ({@code null} written as {@code "null"}).
+     * @return the status, or {@code null} when the code did not set it
+     */
+    @Nullable String customStatus() {
+        return this.customStatusSet ? this.customStatus : null;
     }
 
     @Override
@@ -579,6 +616,7 @@ final class ReplayContext implements OrchestrationContext {
             }
             case ExecutionTerminated terminated -> {
             }
+            case ExecutionCancelRequested cancelled -> cancel(cancelled);
             case ExecutionSuspended suspended -> {
             }
             case ExecutionResumed resumed -> {
@@ -633,6 +671,27 @@ final class ReplayContext implements OrchestrationContext {
         if (pending != null) {
             pending.task().fail(new TaskFailedException(pending.kind(), pending.name(), taskId, failure));
         }
+    }
+
+    /**
+     * Takes a cancellation request: from here on the code sees it, and every task it waited for that is not done
+     * fails: event waits in order of their names, then tasks in task order.
+     */
+    private void cancel(ExecutionCancelRequested request) {
+        if (this.cancelRequested) {
+            return;
+        }
+        this.cancelRequested = true;
+        // Event waits first: a wait with a timeout must fail as cancelled, not time out when its timer fails.
+        List<Waiter> waiting = new ArrayList<>();
+        new TreeMap<>(this.waiters).values().forEach(waiting::addAll);
+        this.waiters.clear();
+        waiting.forEach((waiter) -> waiter.task().fail(new OrchestrationCancelledException(this.name, this.instanceId,
+                request.reason())));
+        List<Pending> pending = new TreeMap<>(this.open).values().stream().toList();
+        this.open.clear();
+        pending.forEach((task) -> task.task().fail(new OrchestrationCancelledException(this.name, this.instanceId,
+                request.reason())));
     }
 
     private void raise(EventRaised raised) {

@@ -58,8 +58,9 @@ public interface DurableTaskStore {
     List<HistoryEvent> history(String instanceId);
 
     /**
-     * Lists instances by status, ordered by id.
-     * @param query the statuses and the page
+     * Lists the instances that match a query's filters (status, orchestration name, creation time), ordered by id,
+     * after the query's id: fewer than the limit only when there are no more.
+     * @param query the filters and the page
      * @return the instances
      */
     List<InstanceRecord> list(OrchestrationQuery query);

@@ -32,11 +32,37 @@ import org.jspecify.annotations.Nullable;
  * @param children sub-orchestrations to create
  * @param activities activity calls to queue
  * @param updatedAt when the step ran
+ * @param customStatus the custom status the step set, as JSON; {@code null} leaves it as it is
  */
 public record OrchestrationCommit(String instanceId, FencingToken token, int expectedHistoryLength,
         List<HistoryEvent> events, List<Long> consumedMessages, OrchestrationStatus status, @Nullable String output,
         @Nullable FailureDetails failure, boolean continueAsNew, @Nullable String nextInput, List<TaskMessage> messages,
-        List<ChildInstance> children, List<NewActivity> activities, Instant updatedAt) {
+        List<ChildInstance> children, List<NewActivity> activities, Instant updatedAt, @Nullable String customStatus) {
+
+    /**
+     * Creates a commit that leaves the custom status as it is.
+     * @param instanceId the instance
+     * @param token the fencing token the instance was claimed with
+     * @param expectedHistoryLength the history's length when the step read it
+     * @param events the events to append
+     * @param consumedMessages the ids of the messages the step took
+     * @param status the instance's new status
+     * @param output the output, when it completed
+     * @param failure the failure, when it failed
+     * @param continueAsNew whether the execution ended with {@code continueAsNew}
+     * @param nextInput the next execution's input, with {@code continueAsNew}
+     * @param messages messages to queue, to this instance or others
+     * @param children sub-orchestrations to create
+     * @param activities activity calls to queue
+     * @param updatedAt when the step ran
+     */
+    public OrchestrationCommit(String instanceId, FencingToken token, int expectedHistoryLength,
+            List<HistoryEvent> events, List<Long> consumedMessages, OrchestrationStatus status, @Nullable String output,
+            @Nullable FailureDetails failure, boolean continueAsNew, @Nullable String nextInput,
+            List<TaskMessage> messages, List<ChildInstance> children, List<NewActivity> activities, Instant updatedAt) {
+        this(instanceId, token, expectedHistoryLength, events, consumedMessages, status, output, failure, continueAsNew,
+                nextInput, messages, children, activities, updatedAt, null);
+    }
 
     /**
      * Validates the commit and copies the lists.

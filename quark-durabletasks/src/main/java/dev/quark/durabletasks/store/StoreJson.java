@@ -10,6 +10,7 @@ import dev.quark.durabletasks.FailureDetails;
 import dev.quark.durabletasks.RetryOptions;
 import dev.quark.durabletasks.history.ContinuedAsNew;
 import dev.quark.durabletasks.history.EventRaised;
+import dev.quark.durabletasks.history.ExecutionCancelRequested;
 import dev.quark.durabletasks.history.ExecutionCompleted;
 import dev.quark.durabletasks.history.ExecutionFailed;
 import dev.quark.durabletasks.history.ExecutionResumed;
@@ -127,6 +128,7 @@ public final class StoreJson {
             case ExecutionCompleted completed -> putText(node, "output", completed.output());
             case ExecutionFailed failed -> node.set("failure", failure(failed.failure()));
             case ExecutionTerminated terminated -> putText(node, "reason", terminated.reason());
+            case ExecutionCancelRequested cancelled -> putText(node, "reason", cancelled.reason());
             case ExecutionSuspended suspended -> putText(node, "reason", suspended.reason());
             case ExecutionResumed resumed -> putText(node, "reason", resumed.reason());
             case ContinuedAsNew continued -> putText(node, "input", continued.input());
@@ -166,6 +168,7 @@ public final class StoreJson {
             case "ExecutionCompleted" -> new ExecutionCompleted(timestamp, text(node, "output"));
             case "ExecutionFailed" -> new ExecutionFailed(timestamp, failure(required(node, "failure")));
             case "ExecutionTerminated" -> new ExecutionTerminated(timestamp, text(node, "reason"));
+            case "ExecutionCancelRequested" -> new ExecutionCancelRequested(timestamp, text(node, "reason"));
             case "ExecutionSuspended" -> new ExecutionSuspended(timestamp, text(node, "reason"));
             case "ExecutionResumed" -> new ExecutionResumed(timestamp, text(node, "reason"));
             case "ContinuedAsNew" -> new ContinuedAsNew(timestamp, text(node, "input"));
@@ -213,6 +216,10 @@ public final class StoreJson {
         if (scheduleToClose != null) {
             node.put("scheduleToCloseMillis", scheduleToClose.toMillis());
         }
+        Duration heartbeat = options.heartbeatTimeout();
+        if (heartbeat != null) {
+            node.put("heartbeatMillis", heartbeat.toMillis());
+        }
         return mapper.writeValueAsString(node);
     }
 
@@ -229,7 +236,8 @@ public final class StoreJson {
                 Duration.ofMillis(required(node, "firstDelayMillis").asLong()),
                 required(node, "backoffCoefficient").asDouble(),
                 Duration.ofMillis(required(node, "maxDelayMillis").asLong()), doNotRetry);
-        return new ActivityOptions(retry, millis(node, "startToCloseMillis"), millis(node, "scheduleToCloseMillis"));
+        return new ActivityOptions(retry, millis(node, "startToCloseMillis"), millis(node, "scheduleToCloseMillis"),
+                millis(node, "heartbeatMillis"));
     }
 
     private static ObjectNode failure(FailureDetails failure) {

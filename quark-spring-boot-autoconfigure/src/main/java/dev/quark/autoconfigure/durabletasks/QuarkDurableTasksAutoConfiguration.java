@@ -7,9 +7,9 @@ import javax.sql.DataSource;
 import dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
-import dev.quark.autoconfigure.backend.QuarkBackendResolver;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
+import dev.quark.autoconfigure.redis.QuarkRedisProperties;
 import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.client.InstanceUpdates;
 import dev.quark.durabletasks.payload.JacksonPayloadConverter;
@@ -17,6 +17,7 @@ import dev.quark.durabletasks.payload.PayloadConverter;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.jdbc.JdbcDurableTaskStore;
 import dev.quark.durabletasks.store.memory.InMemoryDurableTaskStore;
+import dev.quark.durabletasks.store.redis.RedisDurableTaskStore;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import tools.jackson.databind.json.JsonMapper;
@@ -33,7 +34,7 @@ import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitializat
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
-import org.springframework.core.env.Environment;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
  * Auto-configuration of durable tasks: the {@link DurableTaskStore} and lease store of the area's backend
@@ -43,10 +44,13 @@ import org.springframework.core.env.Environment;
  * {@link JsonMapper}; time comes from the application's {@link Clock} bean, if it has exactly one.
  * <p>
  * This is the {@value DurableTaskBeans#AREA} area of the shared backend wiring; it claims its work with the lease
- * store that all areas share on a backend, and on PostgreSQL contributes its changelog and the leases' one.
+ * store that all areas share on a backend, and on PostgreSQL contributes its changelog and the leases' one. On Redis
+ * the store keeps its keys under {@code quark.redis.key-prefix}; the lease store bean ({@code quarkRedisLeaseStore})
+ * comes from the shared lease wiring.
  */
 @AutoConfiguration(after = QuarkBackendAutoConfiguration.class,
         afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
+                "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
                 "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
 @ConditionalOnClass(DurableTaskStore.class)
 @ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
@@ -128,10 +132,11 @@ public final class QuarkDurableTasksAutoConfiguration {
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.REDIS)
     static class RedisDurableTasksConfiguration {
 
-        @Bean
-        static UnsupportedBackendCheck quarkDurableTasksUnsupportedBackendCheck(
-                ConfigurableListableBeanFactory beanFactory, Environment environment) {
-            return new UnsupportedBackendCheck(beanFactory, new QuarkBackendResolver(environment).resolve(AREA));
+        @Bean("quarkRedisDurableTaskStore")
+        @ConditionalOnMissingBean(DurableTaskStore.class)
+        RedisDurableTaskStore quarkRedisDurableTaskStore(RedisConnectionFactory connectionFactory,
+                QuarkRedisProperties redis) {
+            return new RedisDurableTaskStore(connectionFactory, redis.getKeyPrefix());
         }
     }
 }

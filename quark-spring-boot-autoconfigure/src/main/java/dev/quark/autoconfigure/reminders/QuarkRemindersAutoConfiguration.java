@@ -5,13 +5,20 @@ import java.time.Clock;
 import javax.sql.DataSource;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.autoconfigure.backend.BackendSelection;
 import dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkBackendResolver;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
 import dev.quark.autoconfigure.metrics.QuarkMetricsAutoConfiguration;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
 import dev.quark.autoconfigure.redis.QuarkRedisProperties;
+import dev.quark.cluster.membership.SiloMembership;
+import dev.quark.lease.LeaseStore;
+import dev.quark.lease.jdbc.JdbcLeaseStore;
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.reminder.ReminderBucketOwnership;
 import dev.quark.reminder.ReminderMetrics;
 import dev.quark.reminder.ReminderRegistry;
@@ -22,6 +29,7 @@ import dev.quark.reminder.memory.InMemoryReminderTable;
 import dev.quark.reminder.redis.RedisReminderTable;
 import dev.quark.runtime.ActorRuntime;
 
+import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -33,6 +41,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.ImportRuntimeHints;
+import org.springframework.core.env.Environment;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
@@ -42,7 +51,9 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * <p>
  * This is the {@value #AREA} area of the shared backend wiring: each table is {@link ConditionalOnQuarkBackend},
  * and on PostgreSQL the area contributes its {@link QuarkChangelog}. A {@link ReminderBucketOwnership} bean
- * replaces the single-silo default (every bucket), which is how the cluster will plug in; a
+ * replaces the single-silo default (every bucket), which is how the cluster plugs in; with the cluster on
+ * ({@code quark.cluster.enabled}), the silo then holds its buckets through leases of the area's backend
+ * ({@code quark.reminders.lease-duration}), so that silos whose views differ never fire one bucket both; a
  * {@link ReminderMetrics} bean records ticks ({@code QuarkMetricsAutoConfiguration} binds one to Micrometer).
  */
 @AutoConfiguration(before = QuarkActorsAutoConfiguration.class,
@@ -58,6 +69,17 @@ public final class QuarkRemindersAutoConfiguration {
     /** The area's name in the shared backend wiring. */
     static final String AREA = "reminders";
 
+    // The lease stores' bean names, shared with the jobs and durable-tasks areas: whichever area declares one first
+    // wins, so that one store serves them all.
+
+    private static final String MEMORY_LEASE_STORE = "quarkInMemoryLeaseStore";
+
+    private static final String REDIS_LEASE_STORE = "quarkRedisLeaseStore";
+
+    private static final String JDBC_LEASE_STORE = "quarkJdbcLeaseStore";
+
+    private static final String CLUSTER_ENABLED = "quark.cluster.enabled";
+
     @Bean
     @ConditionalOnMissingBean
     ReminderRegistry quarkReminderRegistry(ReminderTable table, ObjectProvider<Clock> clock,
@@ -69,14 +91,29 @@ public final class QuarkRemindersAutoConfiguration {
     @ConditionalOnMissingBean
     ReminderTickManager quarkReminderTickManager(ReminderTable table, ActorRuntime runtime, ReminderRegistry registry,
             QuarkRemindersProperties properties, ObjectProvider<ReminderMetrics> metrics,
-            ObjectProvider<ReminderBucketOwnership> ownership) {
+            ObjectProvider<ReminderBucketOwnership> ownership, ObjectProvider<SiloMembership> cluster,
+            Environment environment, BeanFactory beanFactory) {
         ReminderTickManager.Builder builder = ReminderTickManager.builder(table, runtime)
             .registry(registry)
             .settings(properties.toSettings())
             .metrics(metrics.getIfAvailable(() -> ReminderMetrics.NONE));
         // ifAvailable, not ifUnique: two ownership beans must fail the start, never fall back to every bucket.
         ownership.ifAvailable(builder::ownership);
+        SiloMembership agent = cluster.getIfUnique();
+        if (ownership.getIfAvailable() != null && agent != null) {
+            LeaseStore leases = beanFactory.getBean(leaseStoreBean(new QuarkBackendResolver(environment).resolve(AREA)),
+                    LeaseStore.class);
+            builder.leases(leases, agent.settings().siloId(), properties.leaseDuration());
+        }
         return builder.build();
+    }
+
+    private static String leaseStoreBean(BackendSelection selection) {
+        return switch (selection.backend()) {
+            case MEMORY -> MEMORY_LEASE_STORE;
+            case POSTGRES -> JDBC_LEASE_STORE;
+            case REDIS -> REDIS_LEASE_STORE;
+        };
     }
 
     @Bean
@@ -94,6 +131,13 @@ public final class QuarkRemindersAutoConfiguration {
         InMemoryReminderTable quarkReminderTable() {
             return new InMemoryReminderTable();
         }
+
+        @Bean(MEMORY_LEASE_STORE)
+        @ConditionalOnMissingBean(name = MEMORY_LEASE_STORE)
+        @ConditionalOnBooleanProperty(CLUSTER_ENABLED)
+        InMemoryLeaseStore quarkInMemoryLeaseStore(ObjectProvider<Clock> clock) {
+            return new InMemoryLeaseStore(clock.getIfUnique(Clock::systemUTC));
+        }
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -104,6 +148,14 @@ public final class QuarkRemindersAutoConfiguration {
         @ConditionalOnMissingBean(ReminderTable.class)
         RedisReminderTable quarkReminderTable(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
             return new RedisReminderTable(connectionFactory, redis.getKeyPrefix());
+        }
+
+        @Bean(REDIS_LEASE_STORE)
+        @ConditionalOnMissingBean(name = REDIS_LEASE_STORE)
+        @ConditionalOnBooleanProperty(CLUSTER_ENABLED)
+        RedisLeaseStore quarkRedisLeaseStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis,
+                ObjectProvider<Clock> clock) {
+            return new RedisLeaseStore(connectionFactory, redis.getKeyPrefix(), clock.getIfUnique(Clock::systemUTC));
         }
     }
 
@@ -123,6 +175,22 @@ public final class QuarkRemindersAutoConfiguration {
         @ConditionalOnMissingBean(name = "quarkRemindersChangelog")
         QuarkChangelog quarkRemindersChangelog() {
             return new QuarkChangelog(AREA, JdbcReminderTable.CHANGELOG);
+        }
+
+        @Bean(JDBC_LEASE_STORE)
+        @ConditionalOnMissingBean(name = JDBC_LEASE_STORE)
+        @ConditionalOnBooleanProperty(CLUSTER_ENABLED)
+        @DependsOnDatabaseInitialization
+        JdbcLeaseStore quarkJdbcLeaseStore(DataSource dataSource, QuarkPostgresProperties postgres,
+                ObjectProvider<Clock> clock) {
+            return new JdbcLeaseStore(dataSource, postgres.tablePrefix(), clock.getIfUnique(Clock::systemUTC));
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(name = "quarkLeaseChangelog")
+        @ConditionalOnBooleanProperty(CLUSTER_ENABLED)
+        QuarkChangelog quarkLeaseChangelog() {
+            return new QuarkChangelog("leases", JdbcLeaseStore.CHANGELOG);
         }
     }
 }

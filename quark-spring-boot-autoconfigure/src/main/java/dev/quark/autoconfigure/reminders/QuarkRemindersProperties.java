@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 
 import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.lease.LeaseStore;
 import dev.quark.reminder.ReminderRegistry;
 import dev.quark.reminder.ReminderSettings;
 import dev.quark.runtime.InvalidSettingException;
@@ -72,6 +73,13 @@ public class QuarkRemindersProperties implements InitializingBean {
      */
     private Duration shutdownTimeout = Duration.ofSeconds(10);
 
+    /**
+     * How long a silo's lease on a reminder bucket lasts unless renewed (every third of it), with the cluster on.
+     * Keep it no longer than the cluster's failure detection time: the buckets of a silo that dies are fired
+     * again once both have passed.
+     */
+    private Duration leaseDuration = Duration.ofSeconds(10);
+
     private final Retry retry = new Retry();
 
     public boolean isEnabled() {
@@ -138,6 +146,28 @@ public class QuarkRemindersProperties implements InitializingBean {
         this.shutdownTimeout = shutdownTimeout;
     }
 
+    public Duration getLeaseDuration() {
+        return this.leaseDuration;
+    }
+
+    public void setLeaseDuration(Duration leaseDuration) {
+        this.leaseDuration = leaseDuration;
+    }
+
+    /**
+     * Returns the duration of the bucket leases.
+     * @return the duration
+     * @throws InvalidConfigurationPropertyValueException naming the property when it is out of range
+     */
+    public Duration leaseDuration() {
+        if (this.leaseDuration.compareTo(Duration.ofMillis(100)) < 0
+                || this.leaseDuration.compareTo(LeaseStore.MAX_DURATION) > 0) {
+            throw new InvalidConfigurationPropertyValueException(PREFIX + ".lease-duration", this.leaseDuration,
+                    "must be between 100ms and " + LeaseStore.MAX_DURATION);
+        }
+        return this.leaseDuration;
+    }
+
     public Retry getRetry() {
         return this.retry;
     }
@@ -187,6 +217,7 @@ public class QuarkRemindersProperties implements InitializingBean {
     public void afterPropertiesSet() {
         toSettings();
         maxPayloadBytes();
+        leaseDuration();
     }
 
     private Object valueOf(String setting) {

@@ -1,5 +1,7 @@
 package dev.quark.autoconfigure.cluster;
 
+import java.time.Duration;
+
 import java.util.Set;
 
 import dev.quark.actor.ActorRefFactory;
@@ -18,8 +20,10 @@ import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.routing.SiloRouting;
 import dev.quark.cluster.transport.Transport;
+import dev.quark.lease.LeaseStore;
 import dev.quark.reminder.ReminderBucketOwnership;
 import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderTickManager;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurationPackage;
@@ -33,6 +37,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 class QuarkClusterAutoConfigurationTests {
 
@@ -73,6 +78,12 @@ class QuarkClusterAutoConfigurationTests {
                     .isEqualTo("Hello, you from bob");
                 assertThat(context.getBean(ReminderBucketOwnership.class).ownedBuckets().size())
                     .isEqualTo(ReminderBuckets.COUNT);
+                ReminderTickManager reminders = context.getBean(ReminderTickManager.class);
+                await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(reminders.ownedBuckets().size()).isEqualTo(ReminderBuckets.COUNT));
+                LeaseStore leases = context.getBean("quarkInMemoryLeaseStore", LeaseStore.class);
+                assertThat(leases.holder("reminders:0")).as("the silo fires its buckets under leases")
+                    .hasValueSatisfying((holder) -> assertThat(holder.owner()).isEqualTo(agent.settings().siloId()));
             });
         assertThat(JvmWideCluster.membership(cluster).read().withStatus(SiloStatus.DEAD)).hasSize(1);
     }

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.quark.autoconfigure.backend.MissingBackendDependencyException;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.health.DurableTasksHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkDurableTasksHealthContributorAutoConfiguration;
@@ -23,6 +24,7 @@ import dev.quark.durabletasks.TaskName;
 import dev.quark.durabletasks.UnknownOrchestrationException;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.memory.InMemoryDurableTaskStore;
+import dev.quark.durabletasks.store.redis.RedisDurableTaskStore;
 import dev.quark.durabletasks.worker.DurableTaskWorker;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
@@ -36,10 +38,13 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Scope;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -146,21 +151,30 @@ class QuarkDurableTasksAutoConfigurationTests {
     }
 
     @Test
-    void onRedisAnApplicationWithoutOrchestrationsStartsWithoutDurableTasks() {
-        this.contextRunner.withPropertyValues("quark.backend=redis").run((context) -> {
-            assertThat(context).hasNotFailed();
-            assertThat(context).doesNotHaveBean(DurableTaskStore.class).doesNotHaveBean(DurableTaskClient.class);
-        });
+    void onRedisTheStoreKeepsItsKeysUnderQuarksKeyPrefix() {
+        LettuceConnectionFactory connectionFactory = new LettuceConnectionFactory();
+        this.contextRunner.withBean(RedisConnectionFactory.class, () -> connectionFactory)
+            .withPropertyValues("quark.durabletasks.backend=redis", "quark.redis.key-prefix=shop:",
+                    "quark.durabletasks.worker.enabled=false")
+            .run((context) -> {
+                assertThat(context).hasNotFailed().hasSingleBean(DurableTaskClient.class);
+                assertThat(context.getBean(DurableTaskStore.class)).isInstanceOf(RedisDurableTaskStore.class)
+                    .isSameAs(context.getBean("quarkRedisDurableTaskStore"))
+                    .hasToString("RedisDurableTaskStore[keys shop:{durabletasks}:*]");
+            });
     }
 
     @Test
-    void onRedisAnApplicationWithOrchestrationsFailsStartupNamingTheProperty() {
-        this.contextRunner.withUserConfiguration(Orders.class).withPropertyValues("quark.backend=redis").run((context) -> {
-            assertThat(context).hasFailed();
-            assertThat(context.getStartupFailure()).isInstanceOf(InvalidConfigurationPropertyValueException.class)
-                .hasMessage("Property quark.backend with value 'redis' is invalid: durable tasks run on memory or "
-                        + "postgres so far, Redis is not built yet: set quark.durabletasks.backend=postgres (or memory)");
-        });
+    void redisWithoutSpringDataRedisFailsNamingTheDependency() {
+        this.contextRunner.withUserConfiguration(Orders.class)
+            .withPropertyValues("quark.durabletasks.backend=redis")
+            .withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(MissingBackendDependencyException.class)
+                    .hasMessageContaining("Quark's 'durabletasks' area uses quark.durabletasks.backend=redis");
+            });
     }
 
     @Test

@@ -4,8 +4,10 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
+import dev.quark.lease.FencingToken;
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
@@ -134,6 +136,11 @@ class QuarkRemindersHealthContributorAutoConfigurationTests {
 
         @Override
         public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+            throw down();
+        }
+
+        @Override
+        public ReminderBucketSet stamp(Map<Integer, FencingToken> tokens) {
             throw down();
         }
 

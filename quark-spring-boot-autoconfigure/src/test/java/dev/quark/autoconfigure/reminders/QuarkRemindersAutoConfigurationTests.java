@@ -133,6 +133,8 @@ class QuarkRemindersAutoConfigurationTests {
                 + "'PT0.1S' is invalid: must not be shorter than the initial backoff (PT1S)");
         assertInvalid("quark.reminders.max-payload-size=2MB", "Property quark.reminders.max-payload-size with value "
                 + "'2097152B' is invalid: must be between 0 and 1048576B");
+        assertInvalid("quark.reminders.lease-duration=50ms", "Property quark.reminders.lease-duration with value "
+                + "'PT0.05S' is invalid: must be between 100ms and PT8760H");
         assertInvalid("quark.reminders.backend=mongo", "Property quark.reminders.backend with value 'mongo' is invalid: "
                 + "must be one of memory, redis, postgres");
     }

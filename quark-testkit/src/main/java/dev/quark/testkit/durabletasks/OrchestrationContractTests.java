@@ -26,10 +26,12 @@ import dev.quark.durabletasks.DurableTaskClient;
 import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.EventTimeoutException;
 import dev.quark.durabletasks.FailureDetails;
+import dev.quark.durabletasks.InstanceIdReusePolicy;
 import dev.quark.durabletasks.NonDeterministicOrchestrationException;
 import dev.quark.durabletasks.Orchestration;
 import dev.quark.durabletasks.OrchestrationAlreadyExistsException;
 import dev.quark.durabletasks.OrchestrationBlockedException;
+import dev.quark.durabletasks.OrchestrationCancelledException;
 import dev.quark.durabletasks.OrchestrationContext;
 import dev.quark.durabletasks.OrchestrationNotFoundException;
 import dev.quark.durabletasks.OrchestrationQuery;
@@ -45,6 +47,7 @@ import dev.quark.durabletasks.UnknownActivityException;
 import dev.quark.durabletasks.UnknownOrchestrationException;
 import dev.quark.durabletasks.client.InstanceUpdates;
 import dev.quark.durabletasks.client.StoreDurableTaskClient;
+import dev.quark.durabletasks.history.ExecutionCancelRequested;
 import dev.quark.durabletasks.history.ExecutionResumed;
 import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
@@ -269,6 +272,228 @@ public abstract class OrchestrationContractTests {
         assertThat(Instant.parse(parts[0])).isEqualTo(start);
         assertThat(UUID.fromString(parts[1])).isNotNull();
         assertThat(Instant.parse(parts[3])).isAfterOrEqualTo(start.plus(Duration.ofMinutes(1)));
+    }
+
+    // ---- cancellation
+
+    @Test
+    void aCancelledOrchestrationObservesTheRequestCompensatesAndCompletes() {
+        Fixture fixture = new Fixture();
+        DurableTaskRegistry registry = fixture.registryWith((builder) -> builder.orchestration("cancellable",
+                String.class, () -> (ctx, input) -> {
+                    String reserved = ctx.callActivity("reserve", input, String.class).await();
+                    try {
+                        ctx.waitForExternalEvent("approved", Approval.class, Duration.ofHours(1)).await();
+                        return reserved + ":approved";
+                    }
+                    catch (OrchestrationCancelledException ex) {
+                        String undone = ctx.callActivity("ship", reserved + ":undo", String.class).await();
+                        return undone + ":" + ctx.isCancellationRequested();
+                    }
+                }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("cancellable", "order-20",
+                ScheduleOptions.instanceId(newInstanceId("cancelled")));
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.RUNNING);
+        node.client.cancel(id, "customer changed their mind");
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("order-20:reserved:undo:shipped:true");
+        assertThat(node.client.getHistory(id)).filteredOn(ExecutionCancelRequested.class::isInstance)
+            .singleElement()
+            .satisfies((event) -> assertThat(((ExecutionCancelRequested) event).reason())
+                .isEqualTo("customer changed their mind"));
+        node.advance(Duration.ofHours(1).plus(POLL));
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class))
+            .isEqualTo("order-20:reserved:undo:shipped:true");
+    }
+
+    @Test
+    void codeThatDoesNotHandleACancellationFailsWithItWhileATerminationStopsAtOnce() {
+        Node node = node("node-a", approvals());
+        String cancelled = node.client.schedule("approval", "order-21",
+                ScheduleOptions.instanceId(newInstanceId("cancel-uncaught")));
+        String terminated = node.client.schedule("approval", "order-22",
+                ScheduleOptions.instanceId(newInstanceId("terminate")));
+        node.run();
+        node.client.cancel(cancelled, "no longer needed");
+        node.client.terminate(terminated, "stop now");
+        node.run();
+        OrchestrationState failed = node.client.getState(cancelled).orElseThrow();
+        assertThat(failed.status()).isEqualTo(OrchestrationStatus.FAILED);
+        assertThat(Objects.requireNonNull(failed.failure()).type())
+            .isEqualTo(OrchestrationCancelledException.class.getName());
+        assertThat(Objects.requireNonNull(failed.failure()).message()).contains("was cancelled: no longer needed");
+        assertThat(node.client.getHistory(cancelled)).hasAtLeastOneElementOfType(ExecutionCancelRequested.class);
+        OrchestrationState stopped = node.client.getState(terminated).orElseThrow();
+        assertThat(stopped.status()).isEqualTo(OrchestrationStatus.TERMINATED);
+        assertThat(node.client.getHistory(terminated)).hasAtLeastOneElementOfType(ExecutionTerminated.class)
+            .doesNotHaveAnyElementsOfTypes(ExecutionCancelRequested.class);
+        assertThatExceptionOfType(OrchestrationStateException.class)
+            .isThrownBy(() -> node.client.cancel(cancelled, "again"))
+            .withMessageContaining("FAILED");
+        assertThatExceptionOfType(OrchestrationNotFoundException.class)
+            .isThrownBy(() -> node.client.cancel(newInstanceId("nobody"), null));
+    }
+
+    // ---- custom status, signal-with-start, id reuse
+
+    @Test
+    void theCustomStatusTheCodeSetsIsReadByTheClientAndStaysUntilSetAgain() {
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("staged", String.class,
+                () -> (ctx, input) -> {
+                    ctx.setCustomStatus(new Stage("waiting", 1));
+                    String go = ctx.waitForExternalEvent("go", String.class).await();
+                    ctx.setCustomStatus(new Stage("done", 2));
+                    return go;
+                }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("staged", null, ScheduleOptions.instanceId(newInstanceId("custom-status")));
+        assertThat(node.client.getState(id).orElseThrow().customStatus()).isNull();
+        node.run();
+        OrchestrationState waiting = node.client.getState(id).orElseThrow();
+        assertThat(waiting.readCustomStatus(Stage.class)).isEqualTo(new Stage("waiting", 1));
+        node.client.raiseEvent(id, "go", "now");
+        node.run();
+        OrchestrationState done = node.client.getState(id).orElseThrow();
+        assertThat(done.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(done.readCustomStatus(Stage.class)).isEqualTo(new Stage("done", 2));
+        assertThat(done.customStatus()).isEqualTo("{\"name\":\"done\",\"step\":2}");
+        assertThatExceptionOfType(PayloadConversionException.class)
+            .isThrownBy(() -> done.readCustomStatus(Integer.class))
+            .withMessageContaining("the custom status of orchestration 'staged'");
+    }
+
+    @Test
+    void signalWithStartSchedulesAnInstanceThatDoesNotExistAndSignalsOneThatRuns() {
+        Node node = node("node-a", approvals());
+        String id = newInstanceId("signal-with-start");
+        ScheduleOptions options = ScheduleOptions.instanceId(id);
+        assertThat(node.client.signalWithStart("approval", "order-9", options, "approved", new Approval("bob")))
+            .isEqualTo(id);
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("order-9 approved by bob");
+
+        String running = newInstanceId("signal-running");
+        node.client.schedule("approval", "order-10", ScheduleOptions.instanceId(running));
+        node.run();
+        node.client.signalWithStart("approval", "ignored", ScheduleOptions.instanceId(running), "approved",
+                new Approval("cy"));
+        node.run();
+        OrchestrationState state = node.client.getState(running).orElseThrow();
+        assertThat(state.readOutput(String.class)).isEqualTo("order-10 approved by cy");
+        assertThat(state.readInput(String.class)).isEqualTo("order-10");
+
+        assertThatExceptionOfType(OrchestrationStateException.class)
+            .isThrownBy(() -> node.client.signalWithStart("approval", "again", options, "approved", new Approval("d")))
+            .withMessageContaining("COMPLETED")
+            .withMessageContaining("ALLOW_IF_FINISHED");
+        node.client.signalWithStart("approval", "order-11",
+                options.withIdReusePolicy(InstanceIdReusePolicy.ALLOW_IF_FINISHED), "approved", new Approval("dan"));
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("order-11 approved by dan");
+        assertThatExceptionOfType(IllegalArgumentException.class)
+            .isThrownBy(() -> node.client.signalWithStart("approval", null, ScheduleOptions.DEFAULTS, "approved", null))
+            .withMessageContaining("needs an instance id");
+    }
+
+    @Test
+    void theIdReusePolicyDecidesWhatSchedulingAnExistingIdDoes() {
+        Node node = node("node-a", approvals());
+        String id = newInstanceId("reuse");
+        ScheduleOptions options = ScheduleOptions.instanceId(id);
+        node.client.schedule("approval", "first", options);
+        node.run();
+        assertThat(node.client.schedule("approval", "again", options)).isEqualTo(id);
+        assertThat(node.client.getState(id).orElseThrow().readInput(String.class)).isEqualTo("first");
+        assertThatExceptionOfType(OrchestrationAlreadyExistsException.class)
+            .isThrownBy(() -> node.client.schedule("approval", "again",
+                    options.withIdReusePolicy(InstanceIdReusePolicy.REJECT)))
+            .withMessage("Cannot schedule instance '" + id + "': an instance of orchestration 'approval' has that id "
+                    + "and is RUNNING, which id reuse policy REJECT keeps");
+        assertThatExceptionOfType(OrchestrationAlreadyExistsException.class)
+            .isThrownBy(() -> node.client.schedule("approval", "again",
+                    options.withIdReusePolicy(InstanceIdReusePolicy.ALLOW_IF_FINISHED)))
+            .withMessageContaining("is RUNNING, which id reuse policy ALLOW_IF_FINISHED keeps");
+
+        node.client.raiseEvent(id, "approved", new Approval("eve"));
+        node.run();
+        node.client.schedule("approval", "second", options.withIdReusePolicy(InstanceIdReusePolicy.ALLOW_IF_FINISHED));
+        OrchestrationState replaced = node.client.getState(id).orElseThrow();
+        assertThat(replaced.status()).isEqualTo(OrchestrationStatus.PENDING);
+        assertThat(replaced.readInput(String.class)).isEqualTo("second");
+        assertThat(node.client.getHistory(id)).isEmpty();
+    }
+
+    @Test
+    @Timeout(60)
+    void terminateIfRunningTerminatesTheRunningInstanceThenReplacesIt() throws Exception {
+        Node node = node("node-a", approvals());
+        String id = newInstanceId("reuse-terminate");
+        ScheduleOptions options = ScheduleOptions.instanceId(id);
+        node.client.schedule("approval", "old", options);
+        node.run();
+        CompletableFuture<String> scheduled = CompletableFuture.supplyAsync(() -> node.client.schedule("approval", "new",
+                options.withIdReusePolicy(InstanceIdReusePolicy.TERMINATE_IF_RUNNING)));
+        await("the replacement").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+            node.run();
+            return scheduled.isDone();
+        });
+        assertThat(scheduled.get()).isEqualTo(id);
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.readInput(String.class)).isEqualTo("new");
+        node.client.raiseEvent(id, "approved", new Approval("fay"));
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("new approved by fay");
+    }
+
+    @Test
+    void listFiltersByOrchestrationNameAndCreationTimeAcrossPages() {
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .orchestration("alpha", String.class, () -> (ctx, input) -> input)
+            .orchestration("beta", String.class, () -> (ctx, input) -> input));
+        Node node = node("node-a", registry);
+        Instant start = this.clock.instant();
+        List<String> alphas = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            alphas.add(node.client.schedule("alpha", "a" + i, ScheduleOptions.instanceId(newInstanceId("alpha"))));
+            node.client.schedule("beta", "b" + i, ScheduleOptions.instanceId(newInstanceId("beta")));
+            this.clock.advance(Duration.ofMinutes(1));
+        }
+        List<String> byName = pages(node.client, OrchestrationQuery.of(2).withName("alpha"));
+        assertThat(byName).containsAll(alphas).allSatisfy((id) -> assertThat(id).contains("-alpha-"));
+        List<String> inRange = pages(node.client, OrchestrationQuery.of(2, OrchestrationStatus.PENDING)
+            .withName("alpha")
+            .createdBetween(start.plus(Duration.ofMinutes(1)), start.plus(Duration.ofMinutes(3))));
+        assertThat(inRange).containsExactlyInAnyOrder(alphas.get(1), alphas.get(2));
+        assertThat(pages(node.client, OrchestrationQuery.of(2, OrchestrationStatus.COMPLETED).withName("alpha")))
+            .doesNotContainAnyElementsOf(alphas);
+        assertThatExceptionOfType(IllegalArgumentException.class)
+            .isThrownBy(() -> OrchestrationQuery.of(2).createdBetween(start, start))
+            .withMessageContaining("must be before createdTo");
+        assertThatExceptionOfType(IllegalArgumentException.class)
+            .isThrownBy(() -> OrchestrationQuery.of(2).withName(" "))
+            .withMessageContaining("name must not be blank");
+    }
+
+    private static List<String> pages(DurableTaskClient client, OrchestrationQuery first) {
+        List<String> ids = new ArrayList<>();
+        OrchestrationQuery query = first;
+        for (int page = 0; page < 10_000; page++) {
+            List<OrchestrationState> states = client.list(query);
+            states.forEach((state) -> ids.add(state.instanceId()));
+            if (states.size() < query.limit()) {
+                return ids;
+            }
+            query = query.after(states.get(states.size() - 1).instanceId());
+        }
+        throw new AssertionError("Too many pages");
+    }
+
+    /** A custom status. */
+    public record Stage(String name, int step) {
     }
 
     // ---- timers and events
@@ -717,6 +942,45 @@ public abstract class OrchestrationContractTests {
         assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
         assertThat(state.readOutput(String.class)).isEqualTo("done");
         assertThat(attempts).hasValue(2);
+    }
+
+    @Test
+    @Timeout(60)
+    void anAttemptThatStopsHeartbeatingIsInterruptedAndRetriedWhileOneThatHeartbeatsRunsPastTheTimeout()
+            throws Exception {
+        AtomicInteger attempts = new AtomicInteger();
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("long", String.class, (ActivityContext ctx, String input) -> {
+                ctx.heartbeat();
+                if (attempts.incrementAndGet() == 1) {
+                    new CountDownLatch(1).await();
+                }
+                for (int i = 0; i < 6; i++) {
+                    Thread.sleep(100);
+                    ctx.heartbeat();
+                }
+                return "done after " + ctx.attempt();
+            })
+            .orchestration("heartbeating", String.class, () -> (ctx, input) -> ctx.callActivity("long", input,
+                    String.class, ActivityOptions.retry(2, Duration.ofMillis(10))
+                        .withHeartbeatTimeout(Duration.ofMillis(400)))
+                .await()));
+        DurableTaskWorker worker = DurableTaskWorker.builder(store(), leaseStore(Clock.systemUTC()), registry)
+            .pollInterval(Duration.ofMillis(50))
+            .leaseDuration(leaseDuration())
+            .build();
+        DurableTaskClient client = new StoreDurableTaskClient(store(), this.converter, Clock.systemUTC(), registry,
+                worker::wake, new InstanceUpdates());
+        this.closeAfter.add(worker);
+        worker.start();
+        String id = client.schedule("heartbeating", null, ScheduleOptions.instanceId(newInstanceId("heartbeat")));
+        OrchestrationState state = client.waitForCompletion(id, Duration.ofSeconds(30));
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("done after 2");
+        assertThat(attempts).hasValue(2);
+        assertThatExceptionOfType(IllegalArgumentException.class)
+            .isThrownBy(() -> ActivityOptions.DEFAULTS.withHeartbeatTimeout(Duration.ZERO))
+            .withMessage("heartbeatTimeout must be positive, was PT0S");
     }
 
     @Test

@@ -7,9 +7,11 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,6 +22,7 @@ import dev.quark.actor.Reminder;
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.actor.ReminderStatus;
 import dev.quark.actor.Remindable;
+import dev.quark.lease.FencingToken;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
@@ -67,6 +70,8 @@ public abstract class ReminderTableContractTests {
     private static final Instant START = ManualClock.DEFAULT_START;
 
     private static final AtomicLong ids = new AtomicLong();
+
+    private static final AtomicLong tokens = new AtomicLong();
 
     private final String run = Long.toHexString(System.nanoTime());
 
@@ -262,6 +267,74 @@ public abstract class ReminderTableContractTests {
             .isZero();
         assertThat(table().find(entry.key())).isEmpty();
         assertThat(table().list(actor)).isEmpty();
+    }
+
+    @Test
+    public void fencedTicksAreWrittenOnlyWithTheTokenTheBucketWasLastStampedWith() {
+        ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
+        ReminderEntry entry = entry(actor, "fenced", 5, ReminderSchedule.every(Duration.ofSeconds(1)).startingAt(START),
+                new byte[0], ReminderTick.first(START, 1));
+        table().save(entry);
+        int bucket = entry.bucket();
+        FencingToken older = nextToken();
+        FencingToken newer = nextToken();
+        assertThat(table().stamp(Map.of(bucket, older))).isEqualTo(ReminderBucketSet.of(bucket));
+        ReminderTick second = ReminderTick.first(START.plusSeconds(1), 2);
+        assertThat(table().apply(List.of(ReminderUpdate.advance(entry.key(), 5, second).fencedBy(older)))).isEqualTo(1);
+
+        assertThat(table().stamp(Map.of(bucket, newer))).as("a newer owner stamps").isEqualTo(ReminderBucketSet.of(bucket));
+        ReminderTick third = ReminderTick.first(START.plusSeconds(2), 3);
+        assertThat(table().apply(List.of(ReminderUpdate.advance(entry.key(), 5, third).fencedBy(older))))
+            .as("the older owner's write is refused").isZero();
+        assertThat(table().apply(List.of(ReminderUpdate.remove(entry.key(), 5).fencedBy(older)))).isZero();
+        assertThat(table().find(entry.key()).orElseThrow().tick()).isEqualTo(second);
+        assertThat(table().stamp(Map.of(bucket, older))).as("an older stamp is refused").isEqualTo(ReminderBucketSet.none());
+
+        assertThat(table().apply(List.of(ReminderUpdate.advance(entry.key(), 5, third).fencedBy(newer)))).isEqualTo(1);
+        assertThat(table().stamp(Map.of(bucket, newer))).as("stamping again is harmless").isEqualTo(ReminderBucketSet.of(bucket));
+        assertThat(table().apply(List.of(ReminderUpdate.advance(entry.key(), 5, second)))).as("unfenced writes apply")
+            .isEqualTo(1);
+        assertThat(table().find(entry.key()).orElseThrow().tick()).isEqualTo(second);
+    }
+
+    @Test
+    public void stampCoversManyBucketsInOneCallAndAFencedBatchMixesValidAndStaleTokens() {
+        List<ReminderEntry> saved = new ArrayList<>();
+        Map<Integer, FencingToken> tokens = new HashMap<>();
+        while (saved.size() < 4) {
+            ReminderEntry entry = oneShot(newActor(TABLE_ACTOR_TYPE), "r", START);
+            if (tokens.containsKey(entry.bucket())) {
+                continue;
+            }
+            table().save(entry);
+            saved.add(entry);
+            tokens.put(entry.bucket(), nextToken());
+        }
+        FencingToken newest = nextToken();
+        assertThat(table().stamp(Map.of(saved.get(3).bucket(), newest))).isEqualTo(ReminderBucketSet.of(saved.get(3).bucket()));
+        assertThat(table().stamp(tokens)).as("all but the bucket stamped with a newer token")
+            .isEqualTo(ReminderBucketSet.of(saved.subList(0, 3).stream().map(ReminderEntry::bucket).toList()));
+        ReminderTick retry = ReminderTick.first(START, 1).retryAt(START.plusSeconds(5));
+        List<ReminderUpdate> batch = saved.stream()
+            .map((entry) -> ReminderUpdate.advance(entry.key(), entry.registration(), retry).fencedBy(tokens.get(entry.bucket())))
+            .toList();
+        assertThat(table().apply(batch)).isEqualTo(3);
+        assertThat(table().find(saved.get(3).key()).orElseThrow().tick()).isEqualTo(saved.get(3).tick());
+        assertThat(table().find(saved.get(0).key()).orElseThrow().tick()).isEqualTo(retry);
+        assertThat(table().stamp(Map.of())).isEqualTo(ReminderBucketSet.none());
+    }
+
+    @Test
+    public void stampingABucketOutOfRangeFailsNamingIt() {
+        assertThatIllegalArgumentException().isThrownBy(() -> table().stamp(Map.of(1024, nextToken())))
+            .withMessage("Reminder bucket must be between 0 and 1023, was 1024");
+        assertThatIllegalArgumentException().isThrownBy(() -> table().stamp(Map.of(-1, nextToken())))
+            .withMessage("Reminder bucket must be between 0 and 1023, was -1");
+    }
+
+    /** Tokens that grow across runs, since Redis and PostgreSQL keep the stamps of earlier runs. */
+    private static FencingToken nextToken() {
+        return new FencingToken(System.currentTimeMillis() * 1000 + tokens.incrementAndGet() % 1000);
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.quark.testkit.reminder;
 
+import java.time.Duration;
+import java.time.Instant;
+
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.QuarkActor;
 import dev.quark.actor.ReminderSchedule;
@@ -32,6 +35,12 @@ public class PagerActor extends AbstractActor implements Pager, Remindable {
 
     @Override
     public void touch() {
+    }
+
+    @Override
+    public void everyFrom(String name, long periodMillis, long firstEpochMillis) {
+        registerReminder(name, ReminderSchedule.every(Duration.ofMillis(periodMillis))
+            .startingAt(Instant.ofEpochMilli(firstEpochMillis)));
     }
 
     @Override

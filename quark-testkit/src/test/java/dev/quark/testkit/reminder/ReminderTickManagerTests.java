@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import dev.quark.lease.FencingToken;
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
@@ -407,6 +408,11 @@ class ReminderTickManagerTests {
                 throw new IllegalStateException("read refused");
             }
             return this.delegate.due(buckets, before, limit);
+        }
+
+        @Override
+        public ReminderBucketSet stamp(Map<Integer, FencingToken> tokens) {
+            return this.delegate.stamp(tokens);
         }
 
         @Override

@@ -48,7 +48,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * Keeps durable tasks in four PostgreSQL tables, created by the Liquibase changelog {@value #CHANGELOG}:
  * <pre>
  * {prefix}durable_instance  one row per instance: status, execution, history_length, input, output, failure,
- *                           parent, created_at, updated_at, start_at, lease_token
+ *                           parent, created_at, updated_at, start_at, lease_token, custom_status
  * {prefix}durable_history   (instance_id, sequence) primary key, event_type, event (JSON)
  * {prefix}durable_message   id (identity), instance_id, execution, event_type, event (JSON), visible_at
  * {prefix}durable_activity  one row per queued call: id, instance, task, name, input, options, attempt,
@@ -69,7 +69,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
     private static final String FINAL = "('COMPLETED', 'FAILED', 'TERMINATED')";
 
     private static final String INSTANCE_COLUMNS = "instance_id, name, status, execution, history_length, input, output, "
-            + "failure, parent_instance_id, parent_execution, parent_task_id, created_at, updated_at, start_at";
+            + "failure, parent_instance_id, parent_execution, parent_task_id, created_at, updated_at, start_at, custom_status";
 
     private static final String ACTIVITY_COLUMNS = "id, instance_id, execution, task_id, name, input, options, attempt, "
             + "scheduled_at";
@@ -171,8 +171,13 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
         return this.jdbc.sql("select " + INSTANCE_COLUMNS + " from " + this.instances
                 + " where (cardinality(?::text[]) = 0 or status = any(?::text[]))"
                 + " and (?::text is null or instance_id collate \"C\" > ?::text)"
+                + " and (?::text is null or name = ?::text)"
+                + " and (?::timestamptz is null or created_at >= ?::timestamptz)"
+                + " and (?::timestamptz is null or created_at < ?::timestamptz)"
                 + " order by instance_id collate \"C\" limit ?")
-            .params(args(statuses, statuses, query.afterInstanceId(), query.afterInstanceId(), query.limit()))
+            .params(args(statuses, statuses, query.afterInstanceId(), query.afterInstanceId(), query.name(),
+                    query.name(), nullableTimestamp(query.createdFrom()), nullableTimestamp(query.createdFrom()),
+                    nullableTimestamp(query.createdTo()), nullableTimestamp(query.createdTo()), query.limit()))
             .query((row, number) -> instance(row))
             .list();
     }
@@ -253,11 +258,12 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
             FailureDetails failure = commit.failure();
             int updated = this.jdbc.sql("update " + this.instances + " set status = ?, output = ?, failure = ?, "
                     + "history_length = ?, updated_at = ?, execution = execution + ?, "
-                    + "input = case when ? then ? else input end "
+                    + "input = case when ? then ? else input end, custom_status = coalesce(?, custom_status) "
                     + "where instance_id = ? and lease_token = ? and history_length = ?")
                 .params(args(commit.status().name(), commit.output(), (failure != null) ? StoreJson.write(failure) : null,
                         length, timestamp(commit.updatedAt()), commit.continueAsNew() ? 1 : 0, commit.continueAsNew(),
-                        commit.nextInput(), commit.instanceId(), commit.token().value(), commit.expectedHistoryLength()))
+                        commit.nextInput(), commit.customStatus(), commit.instanceId(), commit.token().value(),
+                        commit.expectedHistoryLength()))
                 .update();
             if (updated == 0) {
                 throw refusal(commit);
@@ -378,7 +384,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
         return new InstanceRecord(row.getString(1), row.getString(2), OrchestrationStatus.valueOf(row.getString(3)),
                 row.getInt(4), row.getInt(5), row.getString(6), row.getString(7),
                 (failure != null) ? StoreJson.readFailure(failure) : null, parent, instant(row, 12), instant(row, 13),
-                instant(row, 14));
+                instant(row, 14), row.getString(15));
     }
 
     private static Instant instant(ResultSet row, int column) throws SQLException {
@@ -396,6 +402,10 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
 
     private static List<@Nullable Object> args(@Nullable Object... values) {
         return Arrays.asList(values);
+    }
+
+    private static @Nullable OffsetDateTime nullableTimestamp(@Nullable Instant instant) {
+        return (instant != null) ? timestamp(instant) : null;
     }
 
     private static OffsetDateTime timestamp(Instant instant) {

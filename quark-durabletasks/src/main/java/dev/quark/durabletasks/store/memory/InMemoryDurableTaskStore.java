@@ -98,7 +98,7 @@ public class InMemoryDurableTaskStore implements DurableTaskStore {
             return this.instances.values()
                 .stream()
                 .map((instance) -> instance.record)
-                .filter((record) -> query.matches(record.status()))
+                .filter(query::matches)
                 .filter((record) -> after == null || record.instanceId().compareTo(after) > 0)
                 .sorted(Comparator.comparing(InstanceRecord::instanceId))
                 .limit(query.limit())
@@ -207,7 +207,8 @@ public class InMemoryDurableTaskStore implements DurableTaskStore {
             instance.record = new InstanceRecord(current.instanceId(), current.name(), commit.status(),
                     commit.continueAsNew() ? current.execution() + 1 : current.execution(), history.size(),
                     commit.continueAsNew() ? commit.nextInput() : current.input(), commit.output(), commit.failure(),
-                    current.parent(), current.createdAt(), commit.updatedAt(), current.startAt());
+                    current.parent(), current.createdAt(), commit.updatedAt(), current.startAt(),
+                    (commit.customStatus() != null) ? commit.customStatus() : current.customStatus());
             for (TaskMessage message : commit.messages()) {
                 if (this.instances.containsKey(message.instanceId())) {
                     add(message);

@@ -1,0 +1,180 @@
+package dev.quark.reminder;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+import dev.quark.lease.FencingToken;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseKeeper;
+import dev.quark.lease.LeaseStore;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leases through which a silo holds its reminder buckets: one lease per bucket, resource
+ * {@code reminders:<bucket>}, kept alive by a {@link LeaseKeeper}. Every operation covers many buckets in one
+ * step on the backend: acquiring the buckets a silo gained is one {@link LeaseStore#tryAcquireAny} and one
+ * {@link ReminderTable#stamp}, releasing those it lost one {@link LeaseStore#releaseAll}, and the keeper renews
+ * them all in one {@link LeaseStore#renewAll} per round. Firing a tick costs no round trip for the lease: the
+ * tick manager checks the lease's validity locally and the table checks its token in the write of the next tick.
+ * Thread-safe.
+ */
+final class BucketLeases implements AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(BucketLeases.class);
+
+    private static final String RESOURCE_PREFIX = "reminders:";
+
+    private static final String[] RESOURCES = new String[ReminderBuckets.COUNT];
+
+    static {
+        for (int bucket = 0; bucket < ReminderBuckets.COUNT; bucket++) {
+            RESOURCES[bucket] = RESOURCE_PREFIX + bucket;
+        }
+    }
+
+    private final LeaseKeeper keeper;
+
+    private final ReminderTable table;
+
+    private final Duration duration;
+
+    BucketLeases(LeaseKeeper keeper, ReminderTable table) {
+        this.keeper = keeper;
+        this.table = table;
+        this.duration = keeper.duration();
+    }
+
+    /**
+     * Returns the lease resource of a bucket.
+     * @param bucket the bucket
+     * @return {@code reminders:<bucket>}
+     */
+    static String resource(int bucket) {
+        return RESOURCES[ReminderBuckets.check(bucket)];
+    }
+
+    /**
+     * Returns the bucket of a lease resource.
+     * @param resource the resource
+     * @return the bucket, or -1 when the resource is not a bucket's
+     */
+    static int bucketOf(String resource) {
+        if (!resource.startsWith(RESOURCE_PREFIX)) {
+            return -1;
+        }
+        try {
+            int bucket = Integer.parseInt(resource.substring(RESOURCE_PREFIX.length()));
+            return (bucket >= 0 && bucket < ReminderBuckets.COUNT) ? bucket : -1;
+        }
+        catch (NumberFormatException ex) {
+            return -1;
+        }
+    }
+
+    /**
+     * Returns how long a lease lasts unless renewed.
+     */
+    Duration duration() {
+        return this.duration;
+    }
+
+    /**
+     * Acquires the buckets that are free among some, then stamps them in the table with their tokens; a bucket
+     * whose stamp is refused (a newer owner stamped it) is released.
+     * @param wanted the buckets to acquire
+     * @return the buckets acquired and stamped
+     */
+    ReminderBucketSet acquire(ReminderBucketSet wanted) {
+        if (wanted.isEmpty()) {
+            return ReminderBucketSet.none();
+        }
+        List<String> resources = new ArrayList<>(wanted.size());
+        wanted.stream().forEach((bucket) -> resources.add(RESOURCES[bucket]));
+        List<Lease> acquired = this.keeper.acquire(resources, resources.size());
+        if (acquired.isEmpty()) {
+            return ReminderBucketSet.none();
+        }
+        Map<Integer, FencingToken> tokens = new LinkedHashMap<>();
+        for (Lease lease : acquired) {
+            tokens.put(bucketOf(lease.resource()), lease.token());
+        }
+        ReminderBucketSet stamped;
+        try {
+            stamped = this.table.stamp(tokens);
+        }
+        catch (RuntimeException ex) {
+            this.keeper.releaseAll(acquired);
+            throw ex;
+        }
+        List<Lease> refused = acquired.stream().filter((lease) -> !stamped.contains(bucketOf(lease.resource()))).toList();
+        if (!refused.isEmpty()) {
+            logger.warn("Reminder buckets of {} leases hold newer fencing tokens than granted; releasing them", refused);
+            this.keeper.releaseAll(refused);
+        }
+        return stamped;
+    }
+
+    /**
+     * Releases the leases held on some buckets.
+     * @param buckets the buckets
+     */
+    void release(ReminderBucketSet buckets) {
+        List<Lease> leases = new ArrayList<>(buckets.size());
+        buckets.stream().forEach((bucket) -> this.keeper.lease(RESOURCES[bucket]).ifPresent(leases::add));
+        this.keeper.releaseAll(leases);
+    }
+
+    /**
+     * Returns the token of the lease held on a bucket, if it is still valid.
+     * @param bucket the bucket
+     * @param now the instant, on the keeper's clock
+     * @return the token, {@code null} when no lease is held or it is no longer valid at {@code now}
+     */
+    @Nullable FencingToken validToken(int bucket, Instant now) {
+        Optional<Lease> lease = this.keeper.lease(RESOURCES[bucket]);
+        return (lease.isPresent() && lease.get().isValidAt(now)) ? lease.get().token() : null;
+    }
+
+    /**
+     * Returns the buckets whose lease is held.
+     * @return the buckets, valid or not
+     */
+    ReminderBucketSet held() {
+        List<Integer> buckets = new ArrayList<>();
+        for (Lease lease : this.keeper.leases()) {
+            int bucket = bucketOf(lease.resource());
+            if (bucket >= 0) {
+                buckets.add(bucket);
+            }
+        }
+        return ReminderBucketSet.of(buckets);
+    }
+
+    /**
+     * Stops renewing without releasing: what a crash does.
+     */
+    void halt() {
+        this.keeper.halt();
+    }
+
+    /**
+     * Releases every lease and stops renewing.
+     */
+    @Override
+    public void close() {
+        this.keeper.close();
+    }
+
+    static LeaseKeeper.Builder keeper(LeaseStore store, String owner) {
+        return LeaseKeeper.builder(Objects.requireNonNull(store, "store must not be null"), owner)
+            .batchSize(ReminderBuckets.COUNT);
+    }
+}

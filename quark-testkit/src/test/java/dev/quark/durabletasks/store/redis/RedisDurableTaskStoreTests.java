@@ -1,0 +1,107 @@
+package dev.quark.durabletasks.store.redis;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+import java.util.TreeSet;
+
+import dev.quark.durabletasks.store.DurableTaskStore;
+import dev.quark.durabletasks.store.NewInstance;
+import dev.quark.durabletasks.store.TaskMessage;
+import dev.quark.durabletasks.history.EventRaised;
+import dev.quark.testkit.durabletasks.DurableTaskStoreContractTests;
+import dev.quark.testkit.server.RedisTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RedisDurableTaskStoreTests extends DurableTaskStoreContractTests {
+
+    private static LettuceConnectionFactory connectionFactory;
+
+    private static String prefix;
+
+    private static RedisDurableTaskStore store;
+
+    private static StringRedisTemplate redis;
+
+    @BeforeAll
+    static void connect() {
+        RedisTestServer server = RedisTestServer.get();
+        prefix = server.uniqueKeyPrefix(RedisDurableTaskStoreTests.class);
+        connectionFactory = connectionFactory(server);
+        store = new RedisDurableTaskStore(connectionFactory, prefix);
+        redis = new StringRedisTemplate(connectionFactory);
+    }
+
+    static LettuceConnectionFactory connectionFactory(RedisTestServer server) {
+        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
+        if (server.password() != null) {
+            configuration.setPassword(server.password());
+        }
+        LettuceConnectionFactory factory = new LettuceConnectionFactory(configuration,
+                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
+        factory.afterPropertiesSet();
+        factory.start();
+        return factory;
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (redis != null) {
+            RedisTestServer.get().deleteKeys(prefix);
+        }
+        if (connectionFactory != null) {
+            connectionFactory.destroy();
+        }
+    }
+
+    @Override
+    protected DurableTaskStore store() {
+        return store;
+    }
+
+    @Test
+    void anInstanceIsAHashWithItsMessagesQueuedByVisibleTimeAllUnderOneHashTag() {
+        String id = newInstanceId("layout");
+        store.create(new NewInstance(id, "order", "{\"id\":7}", null, NOW, NOW));
+        String tagged = prefix + "{durabletasks}:";
+        assertThat(store.instanceKey(id)).isEqualTo(tagged + "i:" + id);
+        assertThat(redis.opsForHash().entries(tagged + "i:" + id)).containsEntry("name", "order")
+            .containsEntry("status", "PENDING")
+            .containsEntry("input", "{\"id\":7}")
+            .containsEntry("history_length", "0")
+            .containsEntry("created_at", NOW.toString());
+        assertThat(redis.opsForZSet().score(tagged + "s:PENDING", id)).isZero();
+        assertThat(redis.opsForZSet().size(tagged + "m:" + id)).isEqualTo(1);
+        assertThat(new TreeSet<>(redis.keys(prefix + "*"))).allSatisfy((key) -> assertThat(key).startsWith(tagged));
+    }
+
+    @Test
+    void aMessageIsNotVisibleBeforeItsInstantEvenWithinAMicrosecond() {
+        String id = newInstanceId("micros");
+        store.create(new NewInstance(id, "order", null, null, NOW, NOW));
+        Instant at = NOW.plusSeconds(1).plusNanos(500);
+        store.send(new TaskMessage(id, TaskMessage.ANY_EXECUTION, new EventRaised(at, "late", null), at));
+        assertThat(store.claimInstance(id, nextToken(), at.minusNanos(1)).orElseThrow().messages()).hasSize(1);
+        assertThat(store.claimInstance(id, nextToken(), at.plusNanos(500)).orElseThrow().messages()).hasSize(2);
+        assertThat(RedisDurableTaskStore.visibleScore(at)).isEqualTo(RedisDurableTaskStore.nowScore(at) + 1);
+    }
+
+    @Test
+    void aStoreUnderAnotherPrefixSeesNothingOfThisOne() {
+        String id = newInstanceId("other-prefix");
+        store.create(new NewInstance(id, "order", null, null, NOW, NOW));
+        RedisDurableTaskStore other = new RedisDurableTaskStore(connectionFactory, prefix + "other:");
+        assertThat(other.instance(id)).isEmpty();
+        assertThat(other.dueInstances(NOW, 10_000)).doesNotContain(id);
+        assertThat(Set.copyOf(store.dueInstances(NOW, 10_000))).contains(id);
+    }
+}
