@@ -3,9 +3,11 @@ package dev.quark.autoconfigure.cluster;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.reminders.QuarkRemindersAutoConfiguration;
+import dev.quark.cluster.membership.MembershipSettings;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
+import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
 import dev.quark.cluster.transport.injvm.InJvmTransport;
 import io.grpc.BindableService;
 import org.junit.jupiter.api.Test;
@@ -25,6 +27,12 @@ class QuarkClusterGrpcAutoConfigurationTests {
                 QuarkClusterAutoConfiguration.class, QuarkClusterGrpcAutoConfiguration.class))
         .withUserConfiguration(QuarkClusterAutoConfigurationTests.GreeterApplication.class)
         .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=5s");
+
+    @Test
+    void transportPropertyDefaultsAreTheTransportSettingsDefaults() {
+        assertThat(QuarkClusterGrpcAutoConfiguration.settings(new QuarkClusterProperties()))
+            .isEqualTo(GrpcTransportSettings.builder(MembershipSettings.DEFAULT_CLUSTER_NAME).build());
+    }
 
     @Test
     void byDefaultTheTransportIsInJvm() {
