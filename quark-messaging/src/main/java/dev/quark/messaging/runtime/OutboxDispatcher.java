@@ -1,0 +1,530 @@
+package dev.quark.messaging.runtime;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseKeeper;
+import dev.quark.lease.LeaseStore;
+import dev.quark.messaging.Destinations;
+import dev.quark.messaging.MessagePublisher;
+import dev.quark.messaging.OutboxMessage;
+import dev.quark.messaging.store.OutboxStore;
+import dev.quark.messaging.store.StoredMessage;
+
+/**
+ * Delivers outbox messages to their {@link MessagePublisher}s, partition by partition.
+ * <p>
+ * <b>Partitions and leases.</b> Keys hash into {@code partitions} partitions ({@link Partitioner}); a dispatcher
+ * delivers a partition's messages only while it holds the partition's lease ({@code outbox:partition:<n>}) and after
+ * stamping the partition with the lease's fencing token ({@link OutboxStore#stamp}); every state change it records
+ * carries the token and is refused once a successor stamped the partition. Dispatchers share the partitions: each
+ * holds one member slot lease ({@code outbox:member:<n>}), counts the slots held, and aims at
+ * {@code ceil(partitions / members)} partitions, releasing extra ones and acquiring free ones at each round.
+ * <p>
+ * <b>Order, retries, dead letters.</b> A round delivers, per partition, the pending messages in enqueue order, one
+ * at a time. When a delivery fails, the message waits {@link RetryBackoff} before its next attempt, and every later
+ * message of its key waits with it (the rest of the partition goes on). After {@code maxAttempts} failed attempts the
+ * message becomes a dead letter and its key's later messages are delivered: order per key then holds among the
+ * delivered messages, with the dead letter missing.
+ * <p>
+ * <b>Guarantees.</b> At least once: a message is marked delivered only after its publisher returned; a dispatcher that
+ * dies before that leaves the message pending, and the partition's next owner delivers it again once the lease
+ * expired. Without crashes and lease losses, each message is delivered once.
+ * <p>
+ * Time comes from the injected clock; {@link #runOnce()} does one round synchronously (tests call it with a manual
+ * clock), {@link #start()} runs rounds every {@code pollInterval} on a thread of its own.
+ */
+public final class OutboxDispatcher implements AutoCloseable {
+
+    /** The prefix of partition lease resources. */
+    public static final String PARTITION_RESOURCE = "outbox:partition:";
+
+    /** The prefix of member slot lease resources. */
+    public static final String MEMBER_RESOURCE = "outbox:member:";
+
+    private static final Logger logger = LoggerFactory.getLogger(OutboxDispatcher.class);
+
+    private static final int MAX_ERROR_LENGTH = 2000;
+
+    private final OutboxStore store;
+
+    private final LeaseStore leases;
+
+    private final LeaseKeeper keeper;
+
+    private final Destinations destinations;
+
+    private final Partitioner partitioner;
+
+    private final int batchSize;
+
+    private final int maxAttempts;
+
+    private final RetryBackoff backoff;
+
+    private final Duration pollInterval;
+
+    private final Clock clock;
+
+    private final OutboxMetrics metrics;
+
+    private final ExecutorService deliveries;
+
+    private final Object lock = new Object();
+
+    private @Nullable ScheduledExecutorService loop;
+
+    private @Nullable Lease memberSlot;
+
+    private OutboxDispatcher(Builder builder) {
+        this.store = builder.store;
+        this.leases = builder.leases;
+        this.destinations = builder.destinations;
+        this.partitioner = builder.partitioner;
+        this.batchSize = builder.batchSize;
+        this.maxAttempts = builder.maxAttempts;
+        this.backoff = builder.backoff;
+        this.pollInterval = builder.pollInterval;
+        this.clock = builder.clock;
+        this.metrics = builder.metrics;
+        LeaseKeeper.Builder keeper = LeaseKeeper.builder(builder.leases, builder.owner)
+            .duration(builder.leaseDuration)
+            .clock(builder.clock)
+            .listener((lease, loss) -> logger.warn("Outbox dispatcher '{}' lost {} ({}); its next owner delivers it",
+                    builder.owner, lease.resource(), loss));
+        if (builder.scheduler != null) {
+            keeper.scheduler(builder.scheduler);
+        }
+        this.keeper = keeper.build();
+        this.deliveries = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("quark-outbox-", 0).factory());
+    }
+
+    /**
+     * Starts building a dispatcher.
+     * @param store the messages
+     * @param leases where partition leases are
+     * @param destinations the publishers
+     * @return the builder
+     */
+    public static Builder builder(OutboxStore store, LeaseStore leases, Destinations destinations) {
+        return new Builder(store, leases, destinations);
+    }
+
+    /**
+     * Returns the owner name of this dispatcher's leases.
+     * @return the owner
+     */
+    public String owner() {
+        return this.keeper.owner();
+    }
+
+    /**
+     * Returns the partitions this dispatcher holds now.
+     * @return the partitions, sorted
+     */
+    public List<Integer> partitions() {
+        Instant now = this.clock.instant();
+        return this.keeper.leases()
+            .stream()
+            .filter((lease) -> lease.resource().startsWith(PARTITION_RESOURCE) && lease.isValidAt(now))
+            .map((lease) -> Integer.parseInt(lease.resource().substring(PARTITION_RESOURCE.length())))
+            .sorted()
+            .toList();
+    }
+
+    /**
+     * Runs one round: takes or gives back partitions to share them with the other dispatchers, then delivers the due
+     * messages of every partition held, partitions in parallel, and waits for it.
+     * @return how many delivery attempts the round made
+     */
+    public int runOnce() {
+        synchronized (this.lock) {
+            rebalance();
+            List<Future<Integer>> rounds = new ArrayList<>();
+            for (Lease lease : partitionLeases()) {
+                rounds.add(this.deliveries.submit(() -> deliver(lease)));
+            }
+            int attempts = 0;
+            for (Future<Integer> round : rounds) {
+                try {
+                    attempts += round.get();
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                catch (ExecutionException ex) {
+                    logger.warn("Outbox dispatcher '{}' failed a partition round; trying again next round", owner(),
+                            ex.getCause());
+                }
+            }
+            return attempts;
+        }
+    }
+
+    /**
+     * Runs rounds every poll interval on a daemon thread until {@link #close()}.
+     */
+    public void start() {
+        synchronized (this) {
+            if (this.loop != null) {
+                return;
+            }
+            this.loop = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().name("quark-outbox-dispatcher").daemon().factory());
+            this.loop.scheduleWithFixedDelay(this::runQuietly, 0, this.pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void runQuietly() {
+        try {
+            runOnce();
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Outbox dispatcher '{}' round failed; trying again in {}", owner(), this.pollInterval, ex);
+        }
+    }
+
+    /**
+     * Stops the rounds and releases the leases, so that other dispatchers take the partitions at once.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (this.loop != null) {
+                this.loop.shutdownNow();
+                try {
+                    this.loop.awaitTermination(10, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+                this.loop = null;
+            }
+        }
+        this.keeper.close();
+        this.deliveries.shutdownNow();
+    }
+
+    private void rebalance() {
+        Instant now = this.clock.instant();
+        if (this.memberSlot == null || this.keeper.lease(this.memberSlot.resource()).isEmpty()) {
+            this.memberSlot = this.keeper.acquire(resources(MEMBER_RESOURCE), 1).stream().findFirst().orElse(null);
+        }
+        int members = 0;
+        for (String slot : resources(MEMBER_RESOURCE)) {
+            if (this.leases.holder(slot).isPresent()) {
+                members++;
+            }
+        }
+        int target = Math.ceilDiv(this.partitioner.partitions(), Math.max(1, members));
+        if (this.memberSlot == null) {
+            target = 0;
+        }
+        List<Lease> held = partitionLeases();
+        if (held.size() > target) {
+            for (Lease extra : held.subList(target, held.size())) {
+                this.keeper.release(extra);
+            }
+            return;
+        }
+        if (held.size() == target) {
+            return;
+        }
+        Set<String> mine = new HashSet<>();
+        held.forEach((lease) -> mine.add(lease.resource()));
+        List<String> candidates = new ArrayList<>();
+        int start = Math.floorMod(owner().hashCode(), this.partitioner.partitions());
+        for (int i = 0; i < this.partitioner.partitions(); i++) {
+            String resource = PARTITION_RESOURCE + ((start + i) % this.partitioner.partitions());
+            if (!mine.contains(resource)) {
+                candidates.add(resource);
+            }
+        }
+        for (Lease lease : this.keeper.acquire(candidates, target - held.size())) {
+            if (!lease.isValidAt(now) || !this.store.stamp(partitionOf(lease), lease.token())) {
+                logger.info("Outbox dispatcher '{}' could not stamp {}: a newer lease did", owner(), lease);
+                this.keeper.release(lease);
+            }
+        }
+    }
+
+    private List<String> resources(String prefix) {
+        List<String> resources = new ArrayList<>(this.partitioner.partitions());
+        for (int i = 0; i < this.partitioner.partitions(); i++) {
+            resources.add(prefix + i);
+        }
+        return resources;
+    }
+
+    private List<Lease> partitionLeases() {
+        Instant now = this.clock.instant();
+        return this.keeper.leases()
+            .stream()
+            .filter((lease) -> lease.resource().startsWith(PARTITION_RESOURCE) && lease.isValidAt(now))
+            .sorted(java.util.Comparator.comparingInt(OutboxDispatcher::partitionOf))
+            .toList();
+    }
+
+    private static int partitionOf(Lease lease) {
+        return Integer.parseInt(lease.resource().substring(PARTITION_RESOURCE.length()));
+    }
+
+    private int deliver(Lease lease) {
+        int partition = partitionOf(lease);
+        List<StoredMessage> batch = this.store.nextBatch(partition, this.clock.instant(), this.batchSize);
+        Set<String> waiting = new HashSet<>();
+        int attempts = 0;
+        for (StoredMessage message : batch) {
+            if (waiting.contains(message.key())) {
+                continue;
+            }
+            if (!stillHeld(lease)) {
+                return attempts;
+            }
+            attempts++;
+            Optional<String> failure = publish(message.toDelivery());
+            Instant now = this.clock.instant();
+            boolean recorded;
+            if (failure.isEmpty()) {
+                recorded = this.store.markDelivered(message, lease.token(), now);
+                if (recorded) {
+                    this.metrics.delivered(message.destination(), Duration.between(message.createdAt(), now));
+                }
+            }
+            else {
+                waiting.add(message.key());
+                int attempt = message.attempts() + 1;
+                if (attempt >= this.maxAttempts) {
+                    recorded = this.store.markDead(message, lease.token(), now, failure.get());
+                    if (recorded) {
+                        logger.warn("Outbox message {} for '{}' (key '{}') is a dead letter after {} attempts: {}",
+                                message.id(), message.destination(), message.key(), attempt, failure.get());
+                        this.metrics.deadLettered(message.destination());
+                    }
+                }
+                else {
+                    recorded = this.store.markRetry(message, lease.token(),
+                            now.plus(this.backoff.delayAfter(attempt)), failure.get());
+                    if (recorded) {
+                        this.metrics.retried(message.destination());
+                    }
+                }
+            }
+            if (!recorded) {
+                logger.warn("Outbox dispatcher '{}' was fenced off partition {} while delivering {}: a newer lease "
+                        + "holds it", owner(), partition, message.id());
+                this.keeper.release(lease);
+                return attempts;
+            }
+        }
+        return attempts;
+    }
+
+    private boolean stillHeld(Lease lease) {
+        Optional<Lease> current = this.keeper.lease(lease.resource());
+        return current.isPresent() && current.get().isSameLease(lease)
+                && current.get().isValidAt(this.clock.instant());
+    }
+
+    private Optional<String> publish(OutboxMessage message) {
+        try {
+            this.destinations.require(message.destination()).publish(message);
+            return Optional.empty();
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return Optional.of(describe(ex));
+        }
+        catch (Exception ex) {
+            logger.debug("Delivery {} of outbox message {} to '{}' failed", message.attempt(), message.id(),
+                    message.destination(), ex);
+            return Optional.of(describe(ex));
+        }
+    }
+
+    private static String describe(Throwable ex) {
+        String text = ex.getClass().getName() + ": " + ex.getMessage();
+        return (text.length() > MAX_ERROR_LENGTH) ? text.substring(0, MAX_ERROR_LENGTH) : text;
+    }
+
+    @Override
+    public String toString() {
+        return "OutboxDispatcher[" + owner() + ", partitions " + partitions() + "]";
+    }
+
+    /**
+     * Builds an {@link OutboxDispatcher}.
+     */
+    public static final class Builder {
+
+        private final OutboxStore store;
+
+        private final LeaseStore leases;
+
+        private final Destinations destinations;
+
+        private Partitioner partitioner = new Partitioner(16);
+
+        private int batchSize = 100;
+
+        private int maxAttempts = 10;
+
+        private RetryBackoff backoff = new RetryBackoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(5));
+
+        private Duration pollInterval = Duration.ofMillis(500);
+
+        private Duration leaseDuration = Duration.ofSeconds(30);
+
+        private Clock clock = Clock.systemUTC();
+
+        private String owner = "outbox-" + UUID.randomUUID();
+
+        private OutboxMetrics metrics = OutboxMetrics.NONE;
+
+        private LeaseKeeper.@Nullable Scheduler scheduler;
+
+        private Builder(OutboxStore store, LeaseStore leases, Destinations destinations) {
+            this.store = Objects.requireNonNull(store, "store must not be null");
+            this.leases = Objects.requireNonNull(leases, "leases must not be null");
+            this.destinations = Objects.requireNonNull(destinations, "destinations must not be null");
+        }
+
+        /**
+         * Sets the partitioner, the one of the outbox; 16 partitions unless set.
+         * @param partitioner the partitioner
+         * @return this builder
+         */
+        public Builder partitioner(Partitioner partitioner) {
+            this.partitioner = Objects.requireNonNull(partitioner, "partitioner must not be null");
+            return this;
+        }
+
+        /**
+         * Sets how many messages a partition round reads at most; 100 unless set.
+         * @param batchSize the batch size, positive
+         * @return this builder
+         */
+        public Builder batchSize(int batchSize) {
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("batchSize must be positive, was " + batchSize);
+            }
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /**
+         * Sets after how many failed attempts a message becomes a dead letter; 10 unless set.
+         * @param maxAttempts the attempts, positive
+         * @return this builder
+         */
+        public Builder maxAttempts(int maxAttempts) {
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("maxAttempts must be positive, was " + maxAttempts);
+            }
+            this.maxAttempts = maxAttempts;
+            return this;
+        }
+
+        /**
+         * Sets the backoff between attempts; 1s doubling up to 5 minutes unless set.
+         * @param backoff the backoff
+         * @return this builder
+         */
+        public Builder backoff(RetryBackoff backoff) {
+            this.backoff = Objects.requireNonNull(backoff, "backoff must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the wait between rounds of {@link OutboxDispatcher#start()}; 500ms unless set.
+         * @param pollInterval the interval, positive
+         * @return this builder
+         */
+        public Builder pollInterval(Duration pollInterval) {
+            if (pollInterval.isNegative() || pollInterval.isZero()) {
+                throw new IllegalArgumentException("pollInterval must be positive, was " + pollInterval);
+            }
+            this.pollInterval = pollInterval;
+            return this;
+        }
+
+        /**
+         * Sets the duration of partition leases; 30 seconds unless set.
+         * @param leaseDuration the duration
+         * @return this builder
+         */
+        public Builder leaseDuration(Duration leaseDuration) {
+            this.leaseDuration = Objects.requireNonNull(leaseDuration, "leaseDuration must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the clock; the system clock unless set.
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the owner name of the leases, unique per dispatcher; a random one unless set.
+         * @param owner the owner
+         * @return this builder
+         */
+        public Builder owner(String owner) {
+            this.owner = Objects.requireNonNull(owner, "owner must not be null");
+            return this;
+        }
+
+        /**
+         * Sets where the dispatcher reports.
+         * @param metrics the metrics
+         * @return this builder
+         */
+        public Builder metrics(OutboxMetrics metrics) {
+            this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the scheduler of lease renewals (tests: a manual one); real time unless set.
+         * @param scheduler the scheduler
+         * @return this builder
+         */
+        public Builder scheduler(LeaseKeeper.Scheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
+            return this;
+        }
+
+        /**
+         * Builds the dispatcher; it does nothing until {@link OutboxDispatcher#runOnce()} or
+         * {@link OutboxDispatcher#start()}.
+         * @return the dispatcher
+         */
+        public OutboxDispatcher build() {
+            return new OutboxDispatcher(this);
+        }
+    }
+}

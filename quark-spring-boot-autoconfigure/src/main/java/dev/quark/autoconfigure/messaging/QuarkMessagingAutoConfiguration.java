@@ -1,0 +1,239 @@
+package dev.quark.autoconfigure.messaging;
+
+import java.time.Clock;
+
+import javax.sql.DataSource;
+
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.core.env.Environment;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionOperations;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.quark.autoconfigure.backend.BackendSelection;
+import dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend;
+import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkBackendResolver;
+import dev.quark.autoconfigure.backend.QuarkChangelog;
+import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
+import dev.quark.lease.LeaseStore;
+import dev.quark.lease.jdbc.JdbcLeaseStore;
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import dev.quark.messaging.Destinations;
+import dev.quark.messaging.Inbox;
+import dev.quark.messaging.MessagePublisher;
+import dev.quark.messaging.Outbox;
+import dev.quark.messaging.runtime.DefaultInbox;
+import dev.quark.messaging.runtime.DefaultOutbox;
+import dev.quark.messaging.runtime.MessageCodec;
+import dev.quark.messaging.runtime.MessagingRetention;
+import dev.quark.messaging.runtime.OutboxDispatcher;
+import dev.quark.messaging.runtime.OutboxMetrics;
+import dev.quark.messaging.runtime.Partitioner;
+import dev.quark.messaging.store.InboxStore;
+import dev.quark.messaging.store.OutboxStore;
+import dev.quark.messaging.store.jdbc.JdbcInboxStore;
+import dev.quark.messaging.store.jdbc.JdbcOutboxStore;
+import dev.quark.messaging.store.memory.InMemoryInboxStore;
+import dev.quark.messaging.store.memory.InMemoryOutboxStore;
+
+/**
+ * Auto-configuration of messaging: the {@link Outbox} and {@link Inbox} beans over the stores of the backend that
+ * {@code quark.messaging.backend} (else {@code quark.backend}) selects, the {@link Destinations} made of the
+ * application's {@link MessagePublisher} beans, and, unless {@code quark.messaging.dispatcher.enabled=false}, the
+ * {@link OutboxDispatcher} that delivers messages, started and stopped with the context beside the
+ * {@link MessagingRetention}.
+ * <p>
+ * This is the {@value #AREA} area of the shared backend wiring, an area that claims work with leases: each backend's
+ * member configuration defines the shared lease store under the backend's bean name (unless another area did), and
+ * on PostgreSQL the messaging and leases changelogs. Redis is not built yet: with it, no messaging bean is defined,
+ * and an application that defines destinations fails to start naming the property.
+ */
+@AutoConfiguration(after = QuarkBackendAutoConfiguration.class,
+        afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
+                "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+                "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
+                "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration",
+                "dev.quark.autoconfigure.jobs.QuarkJobsAutoConfiguration" })
+@ConditionalOnClass(Outbox.class)
+@ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(QuarkMessagingProperties.class)
+public final class QuarkMessagingAutoConfiguration {
+
+    /** The area's name in the backend wiring. */
+    static final String AREA = "messaging";
+
+    static final String MEMORY_LEASE_STORE = "quarkInMemoryLeaseStore";
+
+    static final String JDBC_LEASE_STORE = "quarkJdbcLeaseStore";
+
+    @Bean
+    @ConditionalOnMissingBean
+    MessageCodec quarkMessageCodec(ObjectProvider<JsonMapper> jsonMapper) {
+        return new MessageCodec(jsonMapper.getIfUnique(JsonMapper::shared));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    Destinations quarkMessagingDestinations(ObjectProvider<MessagePublisher> publishers) {
+        return new Destinations(publishers.orderedStream().toList());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    Partitioner quarkOutboxPartitioner(QuarkMessagingProperties properties) {
+        return new Partitioner(properties.getPartitions());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(Outbox.class)
+    @ConditionalOnBean(OutboxStore.class)
+    DefaultOutbox quarkOutbox(OutboxStore store, Destinations destinations, MessageCodec codec,
+            Partitioner partitioner, ObjectProvider<Clock> clock) {
+        return new DefaultOutbox(store, destinations, codec, partitioner, clock.getIfUnique(Clock::systemUTC));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(Inbox.class)
+    @ConditionalOnBean(InboxStore.class)
+    DefaultInbox quarkInbox(InboxStore store, Environment environment,
+            ObjectProvider<PlatformTransactionManager> transactionManager, ObjectProvider<Clock> clock) {
+        boolean postgres = new QuarkBackendResolver(environment).resolve(AREA).backend() == QuarkBackend.POSTGRES;
+        PlatformTransactionManager manager = postgres ? transactionManager.getIfUnique() : null;
+        TransactionOperations transactions = (manager != null) ? new TransactionTemplate(manager)
+                : TransactionOperations.withoutTransaction();
+        return new DefaultInbox(store, transactions, clock.getIfUnique(Clock::systemUTC));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(OutboxStore.class)
+    @ConditionalOnBooleanProperty(name = "quark.messaging.dispatcher.enabled", matchIfMissing = true)
+    OutboxDispatcher quarkOutboxDispatcher(OutboxStore store, Destinations destinations, Partitioner partitioner,
+            QuarkMessagingProperties properties, Environment environment, BeanFactory beanFactory,
+            ObjectProvider<Clock> clock, ObjectProvider<OutboxMetrics> metrics) {
+        BackendSelection selection = new QuarkBackendResolver(environment).resolve(AREA);
+        String leaseBean = (selection.backend() == QuarkBackend.POSTGRES) ? JDBC_LEASE_STORE : MEMORY_LEASE_STORE;
+        LeaseStore leases = beanFactory.getBean(leaseBean, LeaseStore.class);
+        OutboxDispatcher.Builder builder = OutboxDispatcher.builder(store, leases, destinations)
+            .partitioner(partitioner)
+            .batchSize(properties.getBatchSize())
+            .pollInterval(properties.getPollInterval())
+            .leaseDuration(properties.getLeaseDuration())
+            .maxAttempts(properties.getMaxAttempts())
+            .backoff(properties.retryBackoff())
+            .clock(clock.getIfUnique(Clock::systemUTC))
+            .metrics(metrics.getIfUnique(() -> OutboxMetrics.NONE));
+        String nodeId = properties.getNodeId();
+        if (nodeId != null) {
+            builder.owner(nodeId);
+        }
+        return builder.build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(OutboxStore.class)
+    MessagingRetention quarkMessagingRetention(OutboxStore outbox, ObjectProvider<InboxStore> inbox,
+            QuarkMessagingProperties properties, ObjectProvider<Clock> clock) {
+        return new MessagingRetention(outbox, inbox.getIfUnique(), properties.retentions(),
+                clock.getIfUnique(Clock::systemUTC));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(MessagingRetention.class)
+    MessagingLifecycle quarkMessagingLifecycle(ObjectProvider<OutboxDispatcher> dispatcher,
+            MessagingRetention retention, QuarkMessagingProperties properties) {
+        return new MessagingLifecycle(dispatcher.getIfUnique(), retention, properties.getRetention().getInterval());
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.MEMORY)
+    static class InMemoryMessagingConfiguration {
+
+        @Bean(MEMORY_LEASE_STORE)
+        @ConditionalOnMissingBean(name = MEMORY_LEASE_STORE)
+        InMemoryLeaseStore quarkInMemoryLeaseStore(ObjectProvider<Clock> clock) {
+            return new InMemoryLeaseStore(clock.getIfUnique(Clock::systemUTC));
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(OutboxStore.class)
+        InMemoryOutboxStore quarkInMemoryOutboxStore() {
+            return new InMemoryOutboxStore();
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(InboxStore.class)
+        InMemoryInboxStore quarkInMemoryInboxStore() {
+            return new InMemoryInboxStore();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.POSTGRES)
+    @Import(DatabaseInitializationDependencyConfigurer.class)
+    static class JdbcMessagingConfiguration {
+
+        @Bean(JDBC_LEASE_STORE)
+        @ConditionalOnMissingBean(name = JDBC_LEASE_STORE)
+        @DependsOnDatabaseInitialization
+        JdbcLeaseStore quarkJdbcLeaseStore(DataSource dataSource, QuarkPostgresProperties postgres,
+                ObjectProvider<Clock> clock) {
+            return new JdbcLeaseStore(dataSource, postgres.tablePrefix(), clock.getIfUnique(Clock::systemUTC));
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(name = "quarkLeaseChangelog")
+        QuarkChangelog quarkLeaseChangelog() {
+            return new QuarkChangelog("leases", JdbcLeaseStore.CHANGELOG);
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(OutboxStore.class)
+        @DependsOnDatabaseInitialization
+        JdbcOutboxStore quarkJdbcOutboxStore(DataSource dataSource, QuarkPostgresProperties postgres) {
+            return new JdbcOutboxStore(dataSource, postgres.tablePrefix());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(InboxStore.class)
+        @DependsOnDatabaseInitialization
+        JdbcInboxStore quarkJdbcInboxStore(DataSource dataSource, QuarkPostgresProperties postgres) {
+            return new JdbcInboxStore(dataSource, postgres.tablePrefix());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(name = "quarkMessagingChangelog")
+        QuarkChangelog quarkMessagingChangelog() {
+            return new QuarkChangelog(AREA, JdbcOutboxStore.CHANGELOG);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.REDIS)
+    static class RedisMessagingConfiguration {
+
+        @Bean
+        static UnsupportedBackendCheck quarkMessagingUnsupportedBackendCheck(
+                ConfigurableListableBeanFactory beanFactory, Environment environment) {
+            return new UnsupportedBackendCheck(beanFactory, new QuarkBackendResolver(environment).resolve(AREA));
+        }
+    }
+}

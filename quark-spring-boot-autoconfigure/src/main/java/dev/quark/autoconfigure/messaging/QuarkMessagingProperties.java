@@ -1,0 +1,316 @@
+package dev.quark.autoconfigure.messaging;
+
+import java.time.Duration;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.InitializingBean;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+
+import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.messaging.runtime.MessagingRetention;
+import dev.quark.messaging.runtime.Partitioner;
+import dev.quark.messaging.runtime.RetryBackoff;
+
+/**
+ * Configuration of the transactional outbox and the idempotent inbox: where messages are kept, how the dispatcher
+ * partitions and delivers them, retries, and how long finished messages and inbox records are kept. The defaults are
+ * written out, so that the configuration metadata shows them.
+ */
+@ConfigurationProperties(QuarkMessagingProperties.PREFIX)
+public class QuarkMessagingProperties implements InitializingBean {
+
+    static final String PREFIX = "quark.messaging";
+
+    /**
+     * Where outbox messages and inbox records are kept: memory or postgres (redis is not built yet). Defaults to
+     * quark.backend.
+     */
+    private @Nullable QuarkBackend backend;
+
+    /**
+     * How many partitions ordering keys hash into; each is delivered by one node at a time. Drain the outbox before
+     * changing it.
+     */
+    private int partitions = 16;
+
+    /**
+     * How many messages of a partition one dispatcher round reads at most.
+     */
+    private int batchSize = 100;
+
+    /**
+     * How often the dispatcher looks for messages to deliver and rebalances partitions.
+     */
+    private Duration pollInterval = Duration.ofMillis(500);
+
+    /**
+     * How long a node's claim on a partition lasts unless renewed: how long after a node stops its partitions are
+     * taken over.
+     */
+    private Duration leaseDuration = Duration.ofSeconds(30);
+
+    /**
+     * After how many failed delivery attempts a message becomes a dead letter.
+     */
+    private int maxAttempts = 10;
+
+    /**
+     * Name of this node in the partition leases; unique among the nodes sharing the store. Random when not set.
+     */
+    private @Nullable String nodeId;
+
+    private final Dispatcher dispatcher = new Dispatcher();
+
+    private final Backoff backoff = new Backoff();
+
+    private final Retention retention = new Retention();
+
+    public @Nullable QuarkBackend getBackend() {
+        return this.backend;
+    }
+
+    public void setBackend(@Nullable QuarkBackend backend) {
+        this.backend = backend;
+    }
+
+    public int getPartitions() {
+        return this.partitions;
+    }
+
+    public void setPartitions(int partitions) {
+        this.partitions = partitions;
+    }
+
+    public int getBatchSize() {
+        return this.batchSize;
+    }
+
+    public void setBatchSize(int batchSize) {
+        this.batchSize = batchSize;
+    }
+
+    public Duration getPollInterval() {
+        return this.pollInterval;
+    }
+
+    public void setPollInterval(Duration pollInterval) {
+        this.pollInterval = pollInterval;
+    }
+
+    public Duration getLeaseDuration() {
+        return this.leaseDuration;
+    }
+
+    public void setLeaseDuration(Duration leaseDuration) {
+        this.leaseDuration = leaseDuration;
+    }
+
+    public int getMaxAttempts() {
+        return this.maxAttempts;
+    }
+
+    public void setMaxAttempts(int maxAttempts) {
+        this.maxAttempts = maxAttempts;
+    }
+
+    public @Nullable String getNodeId() {
+        return this.nodeId;
+    }
+
+    public void setNodeId(@Nullable String nodeId) {
+        this.nodeId = nodeId;
+    }
+
+    public Dispatcher getDispatcher() {
+        return this.dispatcher;
+    }
+
+    public Backoff getBackoff() {
+        return this.backoff;
+    }
+
+    public Retention getRetention() {
+        return this.retention;
+    }
+
+    /**
+     * Returns the backoff as the dispatcher takes it.
+     * @return the backoff
+     */
+    public RetryBackoff retryBackoff() {
+        return new RetryBackoff(this.backoff.initial, this.backoff.multiplier, this.backoff.max);
+    }
+
+    /**
+     * Returns the retentions as the retention takes them.
+     * @return the retentions
+     */
+    public MessagingRetention.Retentions retentions() {
+        return new MessagingRetention.Retentions(this.retention.delivered, this.retention.deadLetters,
+                this.retention.inbox);
+    }
+
+    @Override
+    public void afterPropertiesSet() {
+        if (this.partitions < 1 || this.partitions > Partitioner.MAX_PARTITIONS) {
+            throw invalid("partitions", this.partitions, "must be between 1 and " + Partitioner.MAX_PARTITIONS);
+        }
+        if (this.batchSize < 1) {
+            throw invalid("batch-size", this.batchSize, "must be positive");
+        }
+        positive("poll-interval", this.pollInterval);
+        if (this.leaseDuration.compareTo(Duration.ofMillis(30)) < 0) {
+            throw invalid("lease-duration", this.leaseDuration, "must be at least 30ms");
+        }
+        if (this.maxAttempts < 1) {
+            throw invalid("max-attempts", this.maxAttempts, "must be at least 1");
+        }
+        if (this.nodeId != null && (this.nodeId.isBlank() || this.nodeId.length() > 255)) {
+            throw invalid("node-id", this.nodeId, "must not be blank and have at most 255 characters");
+        }
+        positive("backoff.initial", this.backoff.initial);
+        if (!(this.backoff.multiplier >= 1.0) || Double.isInfinite(this.backoff.multiplier)) {
+            throw invalid("backoff.multiplier", this.backoff.multiplier, "must be at least 1");
+        }
+        if (this.backoff.max.compareTo(this.backoff.initial) < 0) {
+            throw invalid("backoff.max", this.backoff.max, "must not be shorter than backoff.initial");
+        }
+        positive("retention.delivered", this.retention.delivered);
+        positive("retention.dead-letters", this.retention.deadLetters);
+        positive("retention.inbox", this.retention.inbox);
+        positive("retention.interval", this.retention.interval);
+    }
+
+    private static void positive(String name, Duration value) {
+        if (value.isZero() || value.isNegative()) {
+            throw invalid(name, value, "must be positive");
+        }
+    }
+
+    private static InvalidConfigurationPropertyValueException invalid(String name, Object value, String reason) {
+        return new InvalidConfigurationPropertyValueException(PREFIX + "." + name, value, reason);
+    }
+
+    /**
+     * The dispatcher of this node.
+     */
+    public static class Dispatcher {
+
+        /**
+         * Whether this node delivers outbox messages. Off makes it only enqueue.
+         */
+        private boolean enabled = true;
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+    }
+
+    /**
+     * Exponential backoff between delivery attempts.
+     */
+    public static class Backoff {
+
+        /**
+         * Wait after the first failed attempt.
+         */
+        private Duration initial = Duration.ofSeconds(1);
+
+        /**
+         * Factor the wait grows by after each further failed attempt.
+         */
+        private double multiplier = 2.0;
+
+        /**
+         * Longest wait between attempts.
+         */
+        private Duration max = Duration.ofMinutes(5);
+
+        public Duration getInitial() {
+            return this.initial;
+        }
+
+        public void setInitial(Duration initial) {
+            this.initial = initial;
+        }
+
+        public double getMultiplier() {
+            return this.multiplier;
+        }
+
+        public void setMultiplier(double multiplier) {
+            this.multiplier = multiplier;
+        }
+
+        public Duration getMax() {
+            return this.max;
+        }
+
+        public void setMax(Duration max) {
+            this.max = max;
+        }
+    }
+
+    /**
+     * How long finished messages and inbox records are kept.
+     */
+    public static class Retention {
+
+        /**
+         * How long delivered messages are kept.
+         */
+        private Duration delivered = Duration.ofDays(7);
+
+        /**
+         * How long dead letters are kept.
+         */
+        private Duration deadLetters = Duration.ofDays(30);
+
+        /**
+         * How long inbox records are kept: a duplicate arriving later runs its handler again.
+         */
+        private Duration inbox = Duration.ofDays(7);
+
+        /**
+         * How often expired messages and records are deleted.
+         */
+        private Duration interval = Duration.ofHours(1);
+
+        public Duration getDelivered() {
+            return this.delivered;
+        }
+
+        public void setDelivered(Duration delivered) {
+            this.delivered = delivered;
+        }
+
+        public Duration getDeadLetters() {
+            return this.deadLetters;
+        }
+
+        public void setDeadLetters(Duration deadLetters) {
+            this.deadLetters = deadLetters;
+        }
+
+        public Duration getInbox() {
+            return this.inbox;
+        }
+
+        public void setInbox(Duration inbox) {
+            this.inbox = inbox;
+        }
+
+        public Duration getInterval() {
+            return this.interval;
+        }
+
+        public void setInterval(Duration interval) {
+            this.interval = interval;
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.quark.autoconfigure.messaging;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.JdbcClientAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.JdbcTemplateAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.lease.jdbc.JdbcLeaseStore;
+import dev.quark.messaging.Inbox;
+import dev.quark.messaging.MessageId;
+import dev.quark.messaging.MessagePublisher;
+import dev.quark.messaging.OutboxMessage;
+import dev.quark.messaging.Outbox;
+import dev.quark.messaging.store.jdbc.JdbcInboxStore;
+import dev.quark.messaging.store.jdbc.JdbcOutboxStore;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Messaging on PostgreSQL as an application gets it: Spring Boot's DataSource, Quark's changelogs, the outbox joining
+ * the application's transactions, the dispatcher delivering what committed, the inbox in the consumer's transaction.
+ */
+class PostgresMessagingIntegrationTests {
+
+    @Test
+    void onlyCommittedMessagesAreDeliveredAndTheInboxSharesTheConsumersTransaction() {
+        try (PostgresTestSchema schema = PostgresTestServer.get()
+            .createSchema(PostgresMessagingIntegrationTests.class)) {
+            new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        DataSourceTransactionManagerAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
+                        JdbcClientAutoConfiguration.class, JacksonAutoConfiguration.class,
+                        QuarkBackendAutoConfiguration.class, QuarkMessagingAutoConfiguration.class))
+                .withUserConfiguration(ShopApplication.class)
+                .withPropertyValues("quark.backend=postgres", "quark.messaging.poll-interval=100ms",
+                        "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.hikari.maximum-pool-size=6")
+                .run((context) -> {
+                    assertThat(context).hasNotFailed()
+                        .hasSingleBean(JdbcOutboxStore.class)
+                        .hasSingleBean(JdbcInboxStore.class)
+                        .hasBean("quarkJdbcLeaseStore");
+                    assertThat(context.getBean("quarkJdbcLeaseStore")).isInstanceOf(JdbcLeaseStore.class);
+                    JdbcClient jdbc = context.getBean(JdbcClient.class);
+                    jdbc.sql("create table shop_order (id text primary key)").update();
+                    TransactionTemplate transactions = new TransactionTemplate(
+                            context.getBean(PlatformTransactionManager.class));
+                    Outbox outbox = context.getBean(Outbox.class);
+
+                    MessageId committed = transactions.execute((status) -> {
+                        jdbc.sql("insert into shop_order (id) values ('o-1')").update();
+                        return outbox.enqueue("orders", "o-1", "placed o-1");
+                    });
+                    transactions.executeWithoutResult((status) -> {
+                        jdbc.sql("insert into shop_order (id) values ('o-2')").update();
+                        outbox.enqueue("orders", "o-2", "placed o-2");
+                        status.setRollbackOnly();
+                    });
+                    ShopApplication shop = context.getBean(ShopApplication.class);
+                    await().atMost(Duration.ofSeconds(20)).until(() -> !shop.delivered.isEmpty());
+                    assertThat(shop.delivered).extracting(OutboxMessage::id).containsExactly(committed);
+                    assertThat(jdbc.sql("select count(*) from quark_outbox_message").query(Long.class).single())
+                        .isOne();
+
+                    Inbox inbox = context.getBean(Inbox.class);
+                    assertThatIllegalStateException().isThrownBy(() -> inbox.process("shipping", "m-1", () -> {
+                        jdbc.sql("insert into shop_order (id) values ('shipped-1')").update();
+                        throw new IllegalStateException("label printer jammed");
+                    }));
+                    assertThat(jdbc.sql("select count(*) from shop_order where id = 'shipped-1'").query(Long.class)
+                        .single()).isZero();
+                    assertThat(inbox.process("shipping", "m-1",
+                            () -> jdbc.sql("insert into shop_order (id) values ('shipped-1')").update())).isTrue();
+                    assertThat(inbox.process("shipping", "m-1",
+                            () -> jdbc.sql("insert into shop_order (id) values ('shipped-1')").update())).isFalse();
+                });
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class ShopApplication {
+
+        final List<OutboxMessage> delivered = new CopyOnWriteArrayList<>();
+
+        @Bean
+        MessagePublisher ordersDestination() {
+            return MessagePublisher.of("orders", this.delivered::add);
+        }
+    }
+}

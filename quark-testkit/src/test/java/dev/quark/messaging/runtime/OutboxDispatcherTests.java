@@ -1,0 +1,284 @@
+package dev.quark.messaging.runtime;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import dev.quark.messaging.Destinations;
+import dev.quark.messaging.MessageId;
+import dev.quark.messaging.MessagePublisher;
+import dev.quark.messaging.MessageSerializationException;
+import dev.quark.messaging.OutboxMessage;
+import dev.quark.messaging.UnknownDestinationException;
+import dev.quark.messaging.store.MessageStatus;
+import dev.quark.messaging.store.StoredMessage;
+import dev.quark.messaging.store.memory.InMemoryOutboxStore;
+import dev.quark.testkit.ManualClock;
+import dev.quark.testkit.ManualScheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+@Timeout(60)
+class OutboxDispatcherTests {
+
+    private static final Duration LEASE = Duration.ofSeconds(30);
+
+    private final ManualClock clock = new ManualClock();
+
+    private final InMemoryOutboxStore store = new InMemoryOutboxStore();
+
+    private final InMemoryLeaseStore leases = new InMemoryLeaseStore(this.clock);
+
+    private final RecordingPublisher orders = new RecordingPublisher("orders");
+
+    private final Partitioner partitioner = new Partitioner(8);
+
+    private final DefaultOutbox outbox = new DefaultOutbox(this.store, new Destinations(List.of(this.orders)),
+            new MessageCodec(JsonMapper.shared()), this.partitioner, this.clock);
+
+    private final List<OutboxDispatcher> dispatchers = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        this.dispatchers.forEach(OutboxDispatcher::close);
+    }
+
+    private OutboxDispatcher dispatcher(String owner, MessagePublisher... publishers) {
+        OutboxDispatcher dispatcher = OutboxDispatcher
+            .builder(this.store, this.leases, new Destinations(List.of(publishers)))
+            .partitioner(this.partitioner)
+            .owner(owner)
+            .clock(this.clock)
+            .scheduler((at, task) -> new ManualScheduler(this.clock).schedule(at, task)::cancel)
+            .leaseDuration(LEASE)
+            .maxAttempts(3)
+            .backoff(new RetryBackoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(1)))
+            .build();
+        this.dispatchers.add(dispatcher);
+        return dispatcher;
+    }
+
+    @Test
+    void aDispatcherDeliversEveryMessageOnceInEnqueueOrderPerKey() {
+        for (int i = 0; i < 30; i++) {
+            this.outbox.enqueue("orders", "key-" + (i % 5), "m" + i, Map.of("n", Integer.toString(i)));
+        }
+        OutboxDispatcher dispatcher = dispatcher("node-a", this.orders);
+        assertThat(dispatcher.runOnce()).isEqualTo(30);
+        assertThat(dispatcher.partitions()).hasSize(8);
+        assertThat(this.orders.received()).hasSize(30).allSatisfy((message) -> assertThat(message.attempt()).isOne());
+        assertThat(this.orders.received()).extracting(OutboxMessage::id).doesNotHaveDuplicates();
+        assertInKeyOrder(this.orders.received());
+        assertThat(this.store.count(MessageStatus.DELIVERED)).isEqualTo(30);
+        assertThat(dispatcher.runOnce()).isZero();
+    }
+
+    @Test
+    void whileAMessageRetriesTheLaterMessagesOfItsKeyWaitAndOtherKeysGoOn() {
+        MessageId failing = this.outbox.enqueue("orders", "k", "k1");
+        this.outbox.enqueue("orders", "k", "k2");
+        this.outbox.enqueue("orders", "j", "j1");
+        this.orders.failWhile((message) -> message.id().equals(failing));
+        OutboxDispatcher dispatcher = dispatcher("node-a", this.orders);
+
+        dispatcher.runOnce();
+        assertThat(this.orders.payloads()).containsExactly("\"k1\"", "\"j1\"");
+        StoredMessage retrying = this.store.find(failing).orElseThrow();
+        assertThat(retrying.attempts()).isOne();
+        assertThat(retrying.retryAt()).isEqualTo(this.clock.instant().plusSeconds(1));
+        assertThat(retrying.lastError()).isEqualTo("java.io.IOException: broker refused \"k1\"");
+
+        this.clock.advance(Duration.ofMillis(999));
+        assertThat(dispatcher.runOnce()).as("not due yet: k2 waits too").isZero();
+        this.clock.advance(Duration.ofMillis(1));
+        dispatcher.runOnce();
+        assertThat(this.store.find(failing).orElseThrow().retryAt())
+            .as("the second wait doubles").isEqualTo(this.clock.instant().plusSeconds(2));
+
+        this.orders.failWhile((message) -> false);
+        this.clock.advance(Duration.ofSeconds(2));
+        dispatcher.runOnce();
+        assertThat(this.orders.payloads()).containsExactly("\"k1\"", "\"j1\"", "\"k1\"", "\"k1\"", "\"k2\"");
+        assertThat(this.orders.received().get(3).attempt()).isEqualTo(3);
+        assertThat(this.store.count(MessageStatus.DELIVERED)).isEqualTo(3);
+    }
+
+    @Test
+    void afterTheLastAttemptAMessageIsADeadLetterAndTheLaterMessagesOfItsKeyAreDelivered() {
+        MessageId dead = this.outbox.enqueue("orders", "k", "k1");
+        this.outbox.enqueue("orders", "k", "k2");
+        this.orders.failWhile((message) -> message.id().equals(dead));
+        OutboxDispatcher dispatcher = dispatcher("node-a", this.orders);
+        for (int i = 0; i < 3; i++) {
+            dispatcher.runOnce();
+            this.clock.advance(Duration.ofMinutes(1));
+        }
+        StoredMessage letter = this.store.find(dead).orElseThrow();
+        assertThat(letter.status()).isEqualTo(MessageStatus.DEAD);
+        assertThat(letter.attempts()).isEqualTo(3);
+        assertThat(this.store.deadLetters(10)).extracting(StoredMessage::id).containsExactly(dead);
+        dispatcher.runOnce();
+        assertThat(this.orders.payloads()).containsExactly("\"k1\"", "\"k1\"", "\"k1\"", "\"k2\"");
+    }
+
+    @Test
+    void aMessageForADestinationThatLostItsPublisherIsRetriedThenDeadLetteredNamingIt() {
+        MessageId id = this.outbox.enqueue("orders", "k", "k1");
+        OutboxDispatcher dispatcher = dispatcher("node-a");
+        for (int i = 0; i < 3; i++) {
+            dispatcher.runOnce();
+            this.clock.advance(Duration.ofMinutes(1));
+        }
+        StoredMessage letter = this.store.find(id).orElseThrow();
+        assertThat(letter.status()).isEqualTo(MessageStatus.DEAD);
+        assertThat(letter.lastError()).contains(UnknownDestinationException.class.getName())
+            .contains("No publisher serves the destination 'orders'");
+        assertThat(letter.payload()).isEqualTo("\"k1\"");
+    }
+
+    @Test
+    void enqueueingForAnUnknownDestinationFailsNamingItAndWritesNothing() {
+        assertThatExceptionOfType(UnknownDestinationException.class)
+            .isThrownBy(() -> this.outbox.enqueue("invoices", "k", "x"))
+            .withMessage("No publisher serves the destination 'invoices'; known destinations: [orders]")
+            .satisfies((ex) -> assertThat(ex.destination()).isEqualTo("invoices"));
+        assertThat(this.store.count(MessageStatus.PENDING)).isZero();
+    }
+
+    @Test
+    void enqueueingAMessageThatCannotBeWrittenFailsNamingItAndWritesNothing() {
+        assertThatExceptionOfType(MessageSerializationException.class)
+            .isThrownBy(() -> this.outbox.enqueue("orders", "k", new Unwritable()))
+            .withMessageStartingWith("A message for the destination 'orders', a " + Unwritable.class.getName()
+                    + ", cannot be written as JSON; nothing was enqueued");
+        assertThat(this.store.count(MessageStatus.PENDING)).isZero();
+    }
+
+    @Test
+    void blankAndOverlongKeysAreRefusedNamingThem() {
+        assertThatExceptionOfType(IllegalArgumentException.class)
+            .isThrownBy(() -> this.outbox.enqueue("orders", " ", "x"))
+            .withMessageContaining("A message key is 1 to 255 characters");
+        assertThatExceptionOfType(IllegalArgumentException.class)
+            .isThrownBy(() -> this.outbox.enqueue("orders", "k".repeat(256), "x"))
+            .withMessageContaining("destination 'orders'");
+    }
+
+    @Test
+    void twoDispatchersShareThePartitionsAndDeliverEachMessageOnceInKeyOrder() {
+        RecordingPublisher sharedA = this.orders;
+        RecordingPublisher sharedB = new RecordingPublisher("orders");
+        OutboxDispatcher a = dispatcher("node-a", sharedA);
+        OutboxDispatcher b = dispatcher("node-b", sharedB);
+        a.runOnce();
+        assertThat(a.partitions()).hasSize(8);
+        b.runOnce();
+        a.runOnce();
+        b.runOnce();
+        assertThat(a.partitions()).hasSize(4);
+        assertThat(b.partitions()).hasSize(4).doesNotContainAnyElementsOf(a.partitions());
+
+        for (int i = 0; i < 200; i++) {
+            this.outbox.enqueue("orders", "key-" + (i % 20), "m" + i);
+            if (i % 25 == 0) {
+                a.runOnce();
+                b.runOnce();
+            }
+        }
+        for (int i = 0; i < 5; i++) {
+            a.runOnce();
+            b.runOnce();
+        }
+        List<OutboxMessage> all = new ArrayList<>(sharedA.received());
+        all.addAll(sharedB.received());
+        assertThat(all).hasSize(200).extracting(OutboxMessage::id).doesNotHaveDuplicates();
+        assertThat(sharedA.received()).isNotEmpty();
+        assertThat(sharedB.received()).isNotEmpty();
+        assertInKeyOrder(sharedA.received());
+        assertInKeyOrder(sharedB.received());
+    }
+
+    @Test
+    void aMessageWhoseDispatcherWasAbandonedMidDeliveryIsDeliveredByTheNextOwnerOnceTheLeaseExpired()
+            throws Exception {
+        MessageId id = this.outbox.enqueue("orders", "k", "k1");
+        CountDownLatch inFlight = new CountDownLatch(1);
+        CountDownLatch resume = new CountDownLatch(1);
+        List<OutboxMessage> abandoned = new ArrayList<>();
+        OutboxDispatcher a = dispatcher("node-a", MessagePublisher.of("orders", (message) -> {
+            synchronized (abandoned) {
+                abandoned.add(message);
+            }
+            inFlight.countDown();
+            assertThat(resume.await(30, TimeUnit.SECONDS)).isTrue();
+        }));
+        CompletableFuture<Integer> stuck = CompletableFuture.supplyAsync(a::runOnce);
+        assertThat(inFlight.await(30, TimeUnit.SECONDS)).isTrue();
+
+        OutboxDispatcher b = dispatcher("node-b", this.orders);
+        b.runOnce();
+        assertThat(this.orders.received()).as("the lease of node-a still holds").isEmpty();
+        this.clock.advance(LEASE.plusMillis(1));
+        b.runOnce();
+        assertThat(this.orders.received()).extracting(OutboxMessage::id).containsExactly(id);
+        assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(MessageStatus.DELIVERED);
+
+        resume.countDown();
+        assertThat(stuck.get(30, TimeUnit.SECONDS)).isOne();
+        assertThat(abandoned).extracting(OutboxMessage::id).containsExactly(id);
+        StoredMessage delivered = this.store.find(id).orElseThrow();
+        assertThat(delivered.attempts()).as("node-a's late write was fenced off").isOne();
+        await().atMost(Duration.ofSeconds(10)).until(() -> a.partitions().isEmpty());
+    }
+
+    @Test
+    void retentionDeletesDeliveredMessagesAndDeadLettersPastTheirRetention() {
+        MessageId delivered = this.outbox.enqueue("orders", "a", "a1");
+        MessageId dead = this.outbox.enqueue("orders", "b", "b1");
+        this.orders.failWhile((message) -> message.id().equals(dead));
+        OutboxDispatcher dispatcher = dispatcher("node-a", this.orders);
+        for (int i = 0; i < 3; i++) {
+            dispatcher.runOnce();
+            this.clock.advance(Duration.ofMinutes(1));
+        }
+        MessagingRetention retention = new MessagingRetention(this.store, null,
+                new MessagingRetention.Retentions(Duration.ofHours(1), Duration.ofDays(1), Duration.ofDays(1)),
+                this.clock);
+        assertThat(retention.purge()).isZero();
+        this.clock.advance(Duration.ofHours(1));
+        assertThat(retention.purge()).isOne();
+        assertThat(this.store.find(delivered)).isEmpty();
+        assertThat(this.store.find(dead)).isPresent();
+        this.clock.advance(Duration.ofDays(1));
+        assertThat(retention.purge()).isOne();
+        assertThat(this.store.find(dead)).isEmpty();
+    }
+
+    private static void assertInKeyOrder(List<OutboxMessage> received) {
+        Map<String, List<Integer>> byKey = new java.util.HashMap<>();
+        for (OutboxMessage message : received) {
+            int n = Integer.parseInt(message.payload().replaceAll("[^0-9]", ""));
+            byKey.computeIfAbsent(message.key(), (key) -> new ArrayList<>()).add(n);
+        }
+        byKey.forEach((key, numbers) -> assertThat(numbers).as(key).isSorted());
+    }
+
+    static final class Unwritable {
+
+        public String getValue() {
+            throw new IllegalStateException("cannot read me");
+        }
+    }
+}
