@@ -36,6 +36,26 @@ class JobValuesTests {
     }
 
     @Test
+    void idsDrawnInTheSameMillisecondKeepTheirDrawOrder() {
+        Clock frozen = Clock.fixed(Instant.parse("2026-03-01T00:00:00Z"), ZoneOffset.UTC);
+        List<JobId> ids = new ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            ids.add(JobId.next(frozen));
+        }
+        assertThat(ids).isSorted().doesNotHaveDuplicates();
+        assertThat(ids).allSatisfy((id) -> assertThat(id.value().version()).isEqualTo(7));
+    }
+
+    @Test
+    void aClockSteppedFarBackStartsTheIdsFromItsOwnMilliseconds() {
+        Instant later = Instant.parse("2026-03-02T00:00:00Z");
+        JobId.next(Clock.fixed(later, ZoneOffset.UTC));
+        Instant earlier = later.minusSeconds(3600);
+        JobId id = JobId.next(Clock.fixed(earlier, ZoneOffset.UTC));
+        assertThat(id.value().getMostSignificantBits() >>> 16).isEqualTo(earlier.toEpochMilli());
+    }
+
+    @Test
     void anIdIsParsedFromItsTextOrRefusedNamingIt() {
         JobId id = JobId.next(Clock.systemUTC());
         assertThat(JobId.parse(id.toString())).isEqualTo(id);
