@@ -25,5 +25,13 @@ public enum DeactivationReason {
      * Cluster membership changed and another silo owns the actor now: it ends here so that it can be activated
      * there, with the calls that waited for it. Save what the next activation must see.
      */
-    HANDOFF
+    HANDOFF,
+
+    /**
+     * The activation is dropped without running its code: this silo was declared dead and its actors live
+     * elsewhere now, so whatever it would save could overwrite what their new activations wrote.
+     * {@code onDeactivate} is not called with this reason; activation hooks see it in {@code afterDeactivate}
+     * and must only release what they hold, never write.
+     */
+    DROPPED
 }

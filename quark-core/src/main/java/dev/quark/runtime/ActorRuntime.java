@@ -263,6 +263,20 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
     }
 
     /**
+     * Drops every activation whose address passes a test, each once its current turn ends, without running
+     * any of its code: {@code onDeactivate} is not called, and activation hooks see
+     * {@link DeactivationReason#DROPPED}. A cluster uses it when this silo was declared dead: its actors live
+     * on other silos now, and a deactivation that saved state could overwrite what they wrote. Calls that
+     * arrive meanwhile go to the next activation, which the activation gate may place elsewhere.
+     * @param which the test, run on this thread for every activation
+     * @return a stage completed with their number once every one of them has ended
+     */
+    public CompletableFuture<Integer> dropWhere(Predicate<ActorAddress> which) {
+        Objects.requireNonNull(which, "which must not be null");
+        return this.catalog.deactivateWhere(which, DeactivationReason.DROPPED);
+    }
+
+    /**
      * Returns whether the runtime accepts calls.
      * @return {@code false} once {@link #close()} has begun
      */

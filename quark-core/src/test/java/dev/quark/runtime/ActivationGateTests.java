@@ -145,6 +145,55 @@ class ActivationGateTests {
             .doesNotContain("keep-1:deactivate:HANDOFF");
     }
 
+    @Test
+    void droppingEndsActivationsWithoutRunningTheirCodeAndHooksSeeTheDrop() {
+        List<String> hookReasons = new CopyOnWriteArrayList<>();
+        ActorRuntime dropping = ActorRuntime.builder()
+            .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
+            .activationHook(new ActivationHook() {
+                @Override
+                public void beforeActivate(ActorInstance actor) {
+                }
+
+                @Override
+                public void afterDeactivate(ActorInstance actor, DeactivationReason reason) {
+                    hookReasons.add(actor.id() + ":" + reason);
+                }
+            })
+            .build();
+        try {
+            for (String id : List.of("keep-1", "drop-1")) {
+                dropping.get(Probe.class, id).events();
+            }
+            CompletableFuture<Integer> dropped = dropping.dropWhere((address) -> address.id().startsWith("drop"));
+            assertThat(dropped).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(1);
+            assertThat(dropping.isActive(Probe.class, "drop-1")).isFalse();
+            assertThat(dropping.isActive(Probe.class, "keep-1")).isTrue();
+            assertThat(this.environment.log()).doesNotContain("drop-1:deactivate:DROPPED")
+                .noneMatch((line) -> line.startsWith("drop-1:deactivate"));
+            assertThat(hookReasons).containsExactly("drop-1:DROPPED");
+            dropping.get(Probe.class, "drop-1").events();
+            assertThat(this.environment.log()).containsSubsequence("drop-1:activate", "drop-1:activate");
+        }
+        finally {
+            dropping.close();
+        }
+    }
+
+    @Test
+    void aPendingDropIsNotTurnedIntoADeactivationThatRunsCode() {
+        Probe probe = this.runtime.get(Probe.class, "p-2");
+        CompletableFuture.runAsync(() -> probe.block("turn-2"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.environment.gates().containsKey("turn-2"));
+        CompletableFuture<Integer> dropped = this.runtime.dropWhere((address) -> true);
+        CompletableFuture<Boolean> handedOff = this.runtime.deactivate(new ActorAddress("Probe", "p-2"),
+                DeactivationReason.HANDOFF);
+        this.environment.open("turn-2");
+        assertThat(dropped).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(1);
+        assertThat(handedOff).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(this.environment.log()).noneMatch((line) -> line.startsWith("p-2:deactivate"));
+    }
+
     private static void awaitLatch(CountDownLatch latch) {
         try {
             if (!latch.await(5, TimeUnit.SECONDS)) {

@@ -2,6 +2,7 @@ package dev.quark.jobs;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -139,4 +140,37 @@ public interface JobQueue {
     default int purge(Duration olderThan) {
         return purge(olderThan, JobStatus.finished());
     }
+
+    /**
+     * Creates a recurring job, or updates the one with the request's id. Idempotent: several nodes that declare the
+     * same recurring job at start-up leave one, its next instant unchanged; a changed type, payload, schedule or
+     * misfire policy replaces the stored one, its next instant counted again from now. Each scheduled instant then
+     * enqueues one job of the type, once across all nodes.
+     * @param request the recurring job
+     * @return the recurring job as stored
+     * @throws UnknownJobTypeException when no handler is registered for the type
+     * @throws IllegalArgumentException naming the value when the payload is not of the handler's payload type
+     * @throws IllegalStateException when a cron expression never matches again
+     */
+    RecurringJob scheduleRecurring(RecurringJobRequest request);
+
+    /**
+     * Deletes a recurring job: no further jobs are enqueued for it; those already enqueued stay.
+     * @param id its id
+     * @return whether it existed
+     */
+    boolean deleteRecurring(String id);
+
+    /**
+     * Reads a recurring job.
+     * @param id its id
+     * @return the recurring job, or empty
+     */
+    Optional<RecurringJob> findRecurring(String id);
+
+    /**
+     * Lists the recurring jobs, in the order of their ids.
+     * @return the recurring jobs
+     */
+    List<RecurringJob> listRecurring();
 }

@@ -15,6 +15,8 @@ import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.PlacementDirector;
+import dev.quark.cluster.placement.PlacementStrategy;
+import dev.quark.cluster.placement.SiloChooser;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.SiloUnreachableException;
@@ -52,8 +54,11 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     private final ConcurrentHashMap<String, ActorLocation> locations = new ConcurrentHashMap<>();
 
+    private final DistributedDirectory directory;
+
     ClusterRouter(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
-            SiloBinding silo, Clock clock, RoutingMetrics metrics) {
+            SiloBinding silo, Clock clock, RoutingMetrics metrics, DistributedDirectory directory) {
+        this.directory = directory;
         this.metrics = metrics;
         this.self = self;
         this.views = views;
@@ -66,7 +71,10 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     @Override
     public ActorLocation locate(ActorAddress address) {
         ClusterView view = this.views.current();
-        String owner = this.placement.ownerOf(address, view);
+        PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
+        String owner = strategy.usesDirectory() ? placedByDirectory(address, strategy, view)
+                : strategy.servesLocally() ? SiloChooser.choose(address, strategy, view, this.self, this.silo.isServing())
+                : this.placement.ownerOf(address, view);
         if (owner == null) {
             throw new SiloUnavailableException("Cannot call " + address + " from silo " + this.self
                     + ": no active silo hosts actor type '" + address.typeName() + "' (membership version "
@@ -80,6 +88,16 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             return ActorLocation.LOCAL;
         }
         return this.locations.computeIfAbsent(owner, ActorLocation::remote);
+    }
+
+    /**
+     * Where to send a call to an actor placed by the directory: where it lives when this silo knows, otherwise
+     * the silo its placement chooses, which registers it or passes the call on to the registered activation.
+     */
+    private @Nullable String placedByDirectory(ActorAddress address, PlacementStrategy strategy, ClusterView view) {
+        String known = this.directory.knownLocation(address, view);
+        return (known != null) ? known
+                : SiloChooser.choose(address, strategy, view, this.self, this.silo.isServing());
     }
 
     @Override

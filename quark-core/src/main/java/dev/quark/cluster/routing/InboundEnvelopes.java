@@ -27,8 +27,11 @@ final class InboundEnvelopes implements EnvelopeHandler {
 
     private final TransportProber prober;
 
+    private final DistributedDirectory directory;
+
     InboundEnvelopes(String self, ViewTracker views, PendingReplies pending, IncomingCalls calls,
-            OwnershipHandoff handoff, TransportProber prober) {
+            OwnershipHandoff handoff, TransportProber prober, DistributedDirectory directory) {
+        this.directory = directory;
         this.self = self;
         this.views = views;
         this.pending = pending;
@@ -47,6 +50,7 @@ final class InboundEnvelopes implements EnvelopeHandler {
         switch (envelope.kind()) {
             case REQUEST, ONE_WAY -> this.calls.receive(envelope);
             case HANDOFF -> this.handoff.handoffRequested(envelope);
+            case DIRECTORY -> this.directory.received(envelope);
             case PROBE -> this.prober.probed(envelope);
             case INDIRECT_PROBE -> this.prober.probeFor(envelope);
             case RESPONSE, ERROR, HANDOFF_ACK, PROBE_REPLY, PROBE_FAILED -> {
@@ -66,7 +70,7 @@ final class InboundEnvelopes implements EnvelopeHandler {
         String reason = "silo " + this.self + " is incarnation " + epoch + "; " + envelope
                 + " was meant for incarnation " + envelope.targetEpoch();
         switch (envelope.kind()) {
-            case REQUEST, ONE_WAY, HANDOFF -> this.calls.refuse(envelope, new SiloUnavailableException(reason));
+            case REQUEST, ONE_WAY, HANDOFF, DIRECTORY -> this.calls.refuse(envelope, new SiloUnavailableException(reason));
             case PROBE, INDIRECT_PROBE -> this.prober.refuse(envelope, reason);
             default -> logger.debug("Dropped an answer: {}", reason);
         }

@@ -96,6 +96,12 @@ final class IncomingCalls {
             refuse(request, ex);
             return;
         }
+        if (this.silo.placements().strategyOf(address.typeName()).servesLocally()) {
+            // Hosted here and not placed by hash: a stateless worker serves it here; for a directory placement
+            // the activation gate registers it or passes it on.
+            deliver(request, address);
+            return;
+        }
         String owner = this.placement.ownerOf(address, view);
         if (owner == null) {
             refuse(request, new ActorUnreachableException("Silo " + this.self + " cannot serve " + describe(request)

@@ -16,6 +16,8 @@ import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.PlacementDirector;
+import dev.quark.cluster.placement.PlacementStrategy;
+import dev.quark.cluster.placement.TypePlacements;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.routing.ActivationGate;
@@ -34,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * activation has ended.</li>
  * <li>The silo that gains actors: as the runtime's {@link ActivationGate}, before the first activation of an
  * actor it owns, it asks every silo that owned the actor in a view replaced within the hand-off window, and is
- * still alive, to give it up, and waits for their confirmations. Outside the window nobody is asked: the old
+ * still alive, to give it up, and waits for their confirmations. An actor placed by the directory is registered
+ * there instead ({@link DistributedDirectory}). Outside the window nobody is asked: the old
  * owner has long deactivated what it lost. An actor this silo does not own is sent to its owner; a silo that
  * is not serving activates nothing.</li>
  * </ul>
@@ -59,8 +62,11 @@ final class OwnershipHandoff implements ActivationGate {
 
     private final Executor executor;
 
+    private final DistributedDirectory directory;
+
     OwnershipHandoff(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
-            SiloBinding silo, Clock clock, Duration timeout, Executor executor) {
+            SiloBinding silo, Clock clock, Duration timeout, Executor executor, DistributedDirectory directory) {
+        this.directory = directory;
         this.self = self;
         this.views = views;
         this.placement = placement;
@@ -75,6 +81,14 @@ final class OwnershipHandoff implements ActivationGate {
 
     @Override
     public ActorLocation admit(ActorAddress address) {
+        PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
+        if (strategy.servesLocally()) {
+            if (!this.silo.isServing()) {
+                throw new SiloNotServingException("Silo " + this.self + " is not serving: it does not activate "
+                        + address + " (membership version " + this.views.current().version() + ")");
+            }
+            return strategy.usesDirectory() ? this.directory.register(address) : ActorLocation.LOCAL;
+        }
         ActorLocation owner = ownerNow(address);
         if (!owner.isLocal()) {
             return owner;
@@ -149,15 +163,17 @@ final class OwnershipHandoff implements ActivationGate {
     // ------------------------------------------------------------------ the silo that loses actors
 
     /**
-     * Deactivates the activations this silo does not own in a new view.
+     * Deactivates the activations placed by consistent hashing that this silo does not own in a new view;
+     * the others (directory placements, stateless workers) stay where they are.
      */
     void viewChanged(ClusterView view) {
         SiloBinding bound = this.silo;
+        TypePlacements placements = bound.placements();
         CompletableFuture<Integer> ended;
         try {
             ended = bound.runtime()
-                .deactivateWhere((address) -> !this.self.equals(this.placement.ownerOf(address, view)),
-                        DeactivationReason.HANDOFF);
+                .deactivateWhere((address) -> !placements.strategyOf(address.typeName()).servesLocally()
+                        && !this.self.equals(this.placement.ownerOf(address, view)), DeactivationReason.HANDOFF);
         }
         catch (RuntimeException ex) {
             logger.warn("Silo {} could not hand over the actors it lost in membership version {}", this.self,

@@ -3,6 +3,7 @@ package dev.quark.cluster.routing;
 import java.util.Objects;
 
 import dev.quark.cluster.membership.ClusterViewSource;
+import dev.quark.cluster.placement.TypePlacements;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.runtime.ActorRuntime;
 
@@ -21,9 +22,19 @@ final class SiloBinding {
 
     private volatile @Nullable ClusterViewSource source;
 
+    private volatile TypePlacements placements = TypePlacements.CONSISTENT_HASH;
+
     void bind(ActorRuntime boundRuntime, PayloadCodec boundCodec) {
+        this.placements = TypePlacements.of(boundRuntime.actorTypes());
         this.runtime = boundRuntime;
         this.codec = boundCodec;
+    }
+
+    /**
+     * Returns the placement of the actor types this silo hosts; consistent hashing for the others.
+     */
+    TypePlacements placements() {
+        return this.placements;
     }
 
     void follow(ClusterViewSource boundSource) {

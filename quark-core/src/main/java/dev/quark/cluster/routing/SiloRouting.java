@@ -33,6 +33,9 @@ import org.jspecify.annotations.Nullable;
  * to their owner (a bounded number of times).</li>
  * <li>It hands actors over when membership moves them, so that there is at most one activation per actor:
  * see {@link #configure(ActorRuntime.Builder)}.</li>
+ * <li>It places actors by their type's placement ({@link dev.quark.cluster.placement.PlacementStrategy}): by
+ * consistent hashing, or, for random and local-preferred placement, wherever the distributed directory says
+ * their one activation lives (the directory's partition of an address lives on the silo it hashes to).</li>
  * <li>It answers probes and probes other silos for failure detection ({@link #prober()}).</li>
  * </ul>
  * A silo starts in three steps, since each part needs the one before:
@@ -65,6 +68,8 @@ public final class SiloRouting implements AutoCloseable {
 
     private final TransportProber prober;
 
+    private final DistributedDirectory directory;
+
     private final ExecutorService executor;
 
     private final Object lock = new Object();
@@ -82,17 +87,20 @@ public final class SiloRouting implements AutoCloseable {
         this.views = new ViewTracker(this.siloId, builder.clock, builder.handoffWindow);
         this.pending = new PendingReplies(this.siloId, builder.clock, this.executor);
         Messenger messenger = new Messenger(this.siloId, this.transport, this.views, this.pending);
+        this.directory = new DistributedDirectory(this.siloId, this.views, messenger, this.silo, builder.clock,
+                builder.handoffTimeout, builder.handoffWindow, this.executor);
         this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.clock, builder.metrics);
+                builder.clock, builder.metrics, this.directory);
         this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.maxForwards, builder.clock, builder.metrics);
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.clock, builder.handoffTimeout, this.executor);
+                builder.clock, builder.handoffTimeout, this.executor, this.directory);
         this.prober = new TransportProber(messenger, builder.clock);
         this.views.onNewView(this.pending::failTargetsGoneIn);
         this.views.onNewView((view) -> {
             if (this.listening) {
                 this.handoff.viewChanged(view);
+                this.directory.viewChanged(view);
             }
         });
         this.messenger = messenger;
@@ -109,13 +117,17 @@ public final class SiloRouting implements AutoCloseable {
     }
 
     /**
-     * Plugs the routing into the runtime of the silo: its actor locator, its remote call sender, and its
-     * activation gate, which hands actors over from their previous owner.
+     * Plugs the routing into the runtime of the silo: its actor locator, its remote call sender, its
+     * activation gate, which hands actors over from their previous owner and registers the actors placed by
+     * the directory, and an activation hook that removes their entries when they end.
      * @param runtime the runtime's builder
      * @return the same builder
      */
     public ActorRuntime.Builder configure(ActorRuntime.Builder runtime) {
-        return runtime.actorLocator(this.router).remoteCallSender(this.router).activationGate(this.handoff);
+        return runtime.actorLocator(this.router)
+            .remoteCallSender(this.router)
+            .activationGate(this.handoff)
+            .activationHook(this.directory);
     }
 
     /**
@@ -135,7 +147,8 @@ public final class SiloRouting implements AutoCloseable {
             }
             this.silo.bind(runtime, codec);
             SiloAddress address = this.transport.start(this.siloId,
-                    new InboundEnvelopes(this.siloId, this.views, this.pending, this.calls, this.handoff, this.prober));
+                    new InboundEnvelopes(this.siloId, this.views, this.pending, this.calls, this.handoff, this.prober,
+                            this.directory));
             this.messenger.listeningAt(address);
             this.listening = true;
             return address;
@@ -173,6 +186,15 @@ public final class SiloRouting implements AutoCloseable {
      */
     public ClusterView view() {
         return this.views.current();
+    }
+
+    /**
+     * Returns how many entries this silo's share of the distributed directory holds: the activations placed
+     * by the directory whose addresses hash to this silo.
+     * @return the count
+     */
+    public int directoryEntries() {
+        return this.directory.partitionSize();
     }
 
     /**

@@ -117,6 +117,14 @@ public record Envelope(long messageId, long correlationId, Kind kind, String sou
         /** The previous owner holds no activation of the actor of a {@link #HANDOFF} and will start none. */
         HANDOFF_ACK(Lane.REPLY),
 
+        /**
+         * Asks the silo that owns the directory partition of the actor to register, look up or remove where an
+         * activation of it lives, or to take an entry over; the payload is a
+         * {@code dev.quark.cluster.directory.DirectoryRequest}. Answered by a {@link #RESPONSE} whose payload is
+         * the entry, or an {@link #ERROR}.
+         */
+        DIRECTORY(Lane.CALL),
+
         /** Are you alive? Answered by {@link #PROBE_REPLY}. */
         PROBE(Lane.PROBE),
 
@@ -163,7 +171,7 @@ public record Envelope(long messageId, long correlationId, Kind kind, String sou
      */
     public enum Lane {
 
-        /** Requests, one-way calls and hand-offs, in the order sent. */
+        /** Requests, one-way calls, hand-offs and directory requests, in the order sent. */
         CALL,
 
         /** Answers to requests and hand-offs. */

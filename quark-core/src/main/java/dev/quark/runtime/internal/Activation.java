@@ -382,6 +382,18 @@ final class Activation implements ActorHost {
         return this.state.isActive();
     }
 
+    /**
+     * Returns how busy the activation is, for choosing among a stateless worker's pool: -1 when it is ending
+     * or ended, 0 when idle, otherwise its turns in progress and waiting messages, roughly.
+     */
+    synchronized int load() {
+        if (this.state.isEnding() || this.state == DEACTIVATED) {
+            return -1;
+        }
+        TurnAdmission admission = this.turns;
+        return (admission == null || admission.isIdle()) ? 0 : 1 + queuedMessagesForGauge();
+    }
+
     synchronized int queuedMessages() {
         return queuedMessagesForGauge();
     }
@@ -419,7 +431,7 @@ final class Activation implements ActorHost {
     @Override
     public ActorContext currentContext() {
         Invocation current = CurrentTurn.get();
-        if (current == null || !current.target().equals(this.identity)) {
+        if (current == null || !current.target().sameActor(this.identity)) {
             throw new IllegalStateException("The context of " + this.identity
                     + " is only available inside one of its turns");
         }

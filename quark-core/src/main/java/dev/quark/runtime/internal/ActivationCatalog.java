@@ -145,6 +145,34 @@ public final class ActivationCatalog {
                 : this.activations.computeIfAbsent(identity, (key) -> new Activation(key, this));
     }
 
+    /**
+     * Chooses the activation of a stateless worker's pool a call goes to: an idle one, else a new one while
+     * the pool is not full, else the least busy.
+     */
+    ActorIdentity workerFor(ActorIdentity identity) {
+        int max = identity.type().maxLocalWorkers();
+        int free = -1;
+        int leastBusy = 0;
+        int leastLoad = Integer.MAX_VALUE;
+        for (int worker = 0; worker < max; worker++) {
+            Activation activation = this.activations.get(identity.worker(worker));
+            int load = (activation != null) ? activation.load() : -1;
+            if (load == 0) {
+                return identity.worker(worker);
+            }
+            if (load < 0) {
+                if (free < 0) {
+                    free = worker;
+                }
+            }
+            else if (load < leastLoad) {
+                leastLoad = load;
+                leastBusy = worker;
+            }
+        }
+        return identity.worker((free >= 0) ? free : leastBusy);
+    }
+
     @Nullable Activation find(ActorIdentity identity) {
         return this.activations.get(identity);
     }

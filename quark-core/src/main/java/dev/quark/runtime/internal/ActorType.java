@@ -9,6 +9,7 @@ import dev.quark.actor.Actor;
 import dev.quark.actor.QuarkActor;
 import dev.quark.actor.Reentrant;
 import dev.quark.actor.SharedContract;
+import dev.quark.actor.StatelessWorker;
 import dev.quark.runtime.ActorInstanceFactory;
 import dev.quark.runtime.ActorTypeView;
 import org.jspecify.annotations.Nullable;
@@ -29,6 +30,9 @@ public final class ActorType implements ActorTypeView {
 
     private final boolean reentrant;
 
+    /** The size of a stateless worker's pool per id; 0 for other actors. */
+    private final int maxLocalWorkers;
+
     private final LongAdder activations = new LongAdder();
 
     /** The methods of all its contracts by id, for calls from other silos. Set once by the registry. */
@@ -46,6 +50,7 @@ public final class ActorType implements ActorTypeView {
                 : ContractIntrospector.wireNameOf(ownContract(implementation, contracts));
         this.implementation = implementation;
         this.reentrant = implementation.isAnnotationPresent(Reentrant.class);
+        this.maxLocalWorkers = maxLocalWorkersOf(implementation);
         this.contracts = List.copyOf(contracts);
         this.instances = instances;
     }
@@ -64,6 +69,28 @@ public final class ActorType implements ActorTypeView {
                 + " implements only shared contracts " + contracts.stream().map(Class::getSimpleName).toList()
                 + ": implement a contract of its own, or name its actor type with @" + QuarkActor.class.getSimpleName()
                 + "(name = ...)");
+    }
+
+    private static int maxLocalWorkersOf(Class<?> implementation) {
+        StatelessWorker worker = implementation.getAnnotation(StatelessWorker.class);
+        if (worker == null) {
+            return 0;
+        }
+        if (worker.maxLocalActivations() < 0) {
+            throw new IllegalArgumentException("@" + StatelessWorker.class.getSimpleName()
+                    + "(maxLocalActivations = " + worker.maxLocalActivations() + ") on " + implementation.getName()
+                    + " must not be negative (0 for the number of processors)");
+        }
+        return (worker.maxLocalActivations() > 0) ? worker.maxLocalActivations()
+                : Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * Returns how many activations per id a silo runs at most for a stateless worker.
+     * @return the pool size; 0 for an actor that is not a stateless worker
+     */
+    public int maxLocalWorkers() {
+        return this.maxLocalWorkers;
     }
 
     @Override

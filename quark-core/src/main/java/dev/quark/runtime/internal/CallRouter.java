@@ -86,6 +86,9 @@ public final class CallRouter {
      */
     void deliverLocal(Invocation invocation) {
         ActorIdentity target = invocation.target();
+        if (target.type().maxLocalWorkers() > 1) {
+            target = this.catalog.workerFor(target);
+        }
         long started = 0;
         boolean waited = false;
         while (true) {

@@ -315,7 +315,7 @@ final class InstanceLifecycle {
     private static void dropInstance(Activation activation, Object instance, DeactivationReason reason) {
         activation.disposeTimers();
         activation.catalog().supervision().deactivateChildren(activation, reason);
-        if (instance instanceof AbstractActor actor) {
+        if (instance instanceof AbstractActor actor && reason != DeactivationReason.DROPPED) {
             try {
                 ActorAccess.hooks().deactivate(actor, reason);
             }

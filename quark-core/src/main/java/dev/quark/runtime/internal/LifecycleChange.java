@@ -36,10 +36,15 @@ final class LifecycleChange {
     private @Nullable CompletableFuture<Void> ended;
 
     /**
-     * Asks for a deactivation; a pending one keeps its reason unless this one is a shutdown.
+     * Asks for a deactivation; a pending one keeps its reason unless this one is a shutdown or a drop, and a
+     * pending drop stays a drop.
      */
     void requestDeactivation(DeactivationReason reason) {
-        if (this.requested != Kind.DEACTIVATE || reason == DeactivationReason.SHUTDOWN) {
+        if (this.requested == Kind.DEACTIVATE && this.reason == DeactivationReason.DROPPED) {
+            return;
+        }
+        if (this.requested != Kind.DEACTIVATE || reason == DeactivationReason.SHUTDOWN
+                || reason == DeactivationReason.DROPPED) {
             this.requested = Kind.DEACTIVATE;
             this.reason = reason;
         }

@@ -19,10 +19,14 @@ import dev.quark.jobs.JobQuery;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.JobRequest;
 import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.RecurringJob;
+import dev.quark.jobs.RecurringJobRequest;
 import dev.quark.jobs.store.Enqueued;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.NewJob;
+import dev.quark.jobs.store.RecurringJobStore;
 import dev.quark.jobs.store.StoreChecks;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,10 +49,14 @@ public final class DefaultJobQueue implements JobQueue {
 
     private final JobMetrics metrics;
 
+    private final @Nullable RecurringJobStore recurring;
+
+    private final JobFilters filters;
+
     private final List<JobEvents> subscribers = new CopyOnWriteArrayList<>();
 
     /**
-     * Creates a queue.
+     * Creates a queue without recurring jobs: {@link #scheduleRecurring} and the other recurring calls fail.
      * @param store where jobs are kept
      * @param handlers the registered handlers, which decide the types that can be enqueued
      * @param codec writes payloads
@@ -57,6 +65,23 @@ public final class DefaultJobQueue implements JobQueue {
      */
     public DefaultJobQueue(JobStore store, JobHandlerRegistry handlers, JobPayloadCodec codec, Clock clock,
             JobMetrics metrics) {
+        this(store, null, handlers, codec, clock, metrics, JobFilters.NONE);
+    }
+
+    /**
+     * Creates a queue.
+     * @param store where jobs are kept
+     * @param recurring where recurring jobs are kept, on the same backend; {@code null} for none
+     * @param handlers the registered handlers, which decide the types that can be enqueued
+     * @param codec writes payloads
+     * @param clock the application's clock
+     * @param metrics records enqueued jobs
+     * @param filters told about each job enqueued
+     */
+    public DefaultJobQueue(JobStore store, @Nullable RecurringJobStore recurring, JobHandlerRegistry handlers,
+            JobPayloadCodec codec, Clock clock, JobMetrics metrics, JobFilters filters) {
+        this.recurring = recurring;
+        this.filters = Objects.requireNonNull(filters, "filters must not be null");
         this.store = Objects.requireNonNull(store, "store must not be null");
         this.handlers = Objects.requireNonNull(handlers, "handlers must not be null");
         this.codec = Objects.requireNonNull(codec, "codec must not be null");
@@ -89,28 +114,94 @@ public final class DefaultJobQueue implements JobQueue {
     @Override
     public JobId enqueue(JobRequest request) {
         Objects.requireNonNull(request, "request must not be null");
-        RegisteredJobHandler handler = this.handlers.require(request.type());
-        Class<?> payloadClass = handler.payloadType().getRawClass();
-        if (!payloadClass.isInstance(request.payload())) {
-            throw new IllegalArgumentException("The payload of a '" + request.type() + "' job must be a "
-                    + handler.payloadType().toCanonical() + " (the payload type of its handler), was a "
-                    + request.payload().getClass().getName());
-        }
-        String payload = this.codec.write(request.type(), request.payload());
+        String payload = writePayload(request.type(), request.payload());
         Instant now = this.clock.instant();
-        Enqueued enqueued = this.store.enqueue(new NewJob(JobId.next(this.clock), request.type(), payload,
-                request.idempotencyKey(), now, request.dueAt(now)));
+        return store(new NewJob(JobId.next(this.clock), request.type(), payload, request.idempotencyKey(), now,
+                request.dueAt(now)));
+    }
+
+    /**
+     * Enqueues the job of one scheduled instant of a recurring job, once: its idempotency key is made of the recurring
+     * job's id and the instant ({@link #occurrenceKey}), so nodes that race enqueue one job.
+     * @param job the recurring job
+     * @param instant the scheduled instant, the job's due time
+     * @return the job's id
+     */
+    JobId enqueueOccurrence(RecurringJob job, Instant instant) {
+        this.handlers.require(job.type());
+        Instant now = this.clock.instant();
+        return store(new NewJob(JobId.next(this.clock), job.type(), job.payload(), occurrenceKey(job.id(), instant),
+                now, instant));
+    }
+
+    /**
+     * Returns the idempotency key of the job of one scheduled instant of a recurring job.
+     * @param recurringJobId the recurring job's id
+     * @param instant the instant
+     * @return {@code quark-recurring:<id>@<instant>}
+     */
+    public static String occurrenceKey(String recurringJobId, Instant instant) {
+        return "quark-recurring:" + recurringJobId + "@" + instant;
+    }
+
+    private String writePayload(String type, Object payload) {
+        RegisteredJobHandler handler = this.handlers.require(type);
+        Class<?> payloadClass = handler.payloadType().getRawClass();
+        if (!payloadClass.isInstance(payload)) {
+            throw new IllegalArgumentException("The payload of a '" + type + "' job must be a "
+                    + handler.payloadType().toCanonical() + " (the payload type of its handler), was a "
+                    + payload.getClass().getName());
+        }
+        return this.codec.write(type, payload);
+    }
+
+    private JobId store(NewJob newJob) {
+        Enqueued enqueued = this.store.enqueue(newJob);
         Job job = enqueued.job();
         if (!enqueued.created()) {
-            if (!job.type().equals(request.type())) {
-                throw new IllegalStateException("The idempotency key '" + request.idempotencyKey() + "' belongs to job "
-                        + job.id() + " of type '" + job.type() + "', not to a '" + request.type() + "' job");
+            if (!job.type().equals(newJob.type())) {
+                throw new IllegalStateException("The idempotency key '" + newJob.idempotencyKey() + "' belongs to job "
+                        + job.id() + " of type '" + job.type() + "', not to a '" + newJob.type() + "' job");
             }
             return job.id();
         }
         this.metrics.enqueued(job.type());
+        this.filters.each("onEnqueued", job, (filter) -> filter.onEnqueued(job));
         this.store.afterCommit(() -> tell((events) -> events.enqueued(job)));
         return job.id();
+    }
+
+    @Override
+    public RecurringJob scheduleRecurring(RecurringJobRequest request) {
+        Objects.requireNonNull(request, "request must not be null");
+        RecurringJobStore recurringJobs = recurring();
+        String payload = writePayload(request.type(), request.payload());
+        Instant next = request.schedule().nextAfter(this.clock.instant());
+        return recurringJobs.save(new RecurringJob(request.id(), request.type(), payload, request.schedule(),
+                request.misfirePolicy(), next));
+    }
+
+    @Override
+    public boolean deleteRecurring(String id) {
+        return recurring().delete(RecurringJobRequest.requireId(id));
+    }
+
+    @Override
+    public Optional<RecurringJob> findRecurring(String id) {
+        return recurring().find(Objects.requireNonNull(id, "id must not be null"));
+    }
+
+    @Override
+    public List<RecurringJob> listRecurring() {
+        return recurring().list();
+    }
+
+    private RecurringJobStore recurring() {
+        if (this.recurring == null) {
+            throw new IllegalStateException("This job queue was created without a RecurringJobStore: it keeps no "
+                    + "recurring jobs");
+        }
+        return this.recurring;
     }
 
     @Override

@@ -90,10 +90,26 @@ final class JobExecution {
             if (!beforeHandler(job)) {
                 return;
             }
-            Object payload = this.orchestrator.codec().read(job.id(), job.type(), this.handler.payloadType(), job.payload());
-            armTimeout();
-            this.handler.handler().handle(payload, this.context);
-            succeeded();
+            JobFilters filters = this.orchestrator.filters();
+            filters.each("beforeRun", job, (filter) -> filter.beforeRun(job, this.context));
+            Throwable failure = null;
+            try {
+                Object payload = this.orchestrator.codec()
+                    .read(job.id(), job.type(), this.handler.payloadType(), job.payload());
+                armTimeout();
+                this.handler.handler().handle(payload, this.context);
+            }
+            catch (Throwable thrown) {
+                failure = thrown;
+            }
+            Throwable outcome = failure;
+            filters.each("afterRun", job, (filter) -> filter.afterRun(job, this.context, outcome));
+            if (failure == null) {
+                succeeded();
+            }
+            else {
+                failed(failure);
+            }
         }
         catch (Throwable failure) {
             failed(failure);
@@ -118,8 +134,8 @@ final class JobExecution {
             JobAbandonedException failure = new JobAbandonedException(job.id(), abandoned, abandonedBy);
             this.context.system("WARN", java.util.Objects.requireNonNullElse(failure.getMessage(), failure.toString()));
             if (!this.handler.retryPolicy().shouldRetry(failure, abandoned)) {
-                decide(new JobTransition(JobStatus.DEAD_LETTERED, null, JobError.of(failure), false),
-                        ExecutionOutcome.DEAD_LETTERED, false);
+                JobError error = JobError.of(failure);
+                deadLettered(new JobTransition(JobStatus.DEAD_LETTERED, null, error, false), error);
                 return false;
             }
         }
@@ -162,12 +178,21 @@ final class JobExecution {
             Duration backoff = this.handler.retryPolicy().backoff(job.attempt(), this.orchestrator.random());
             Instant retryAt = this.orchestrator.clock().instant().plus(backoff);
             this.context.system("WARN", "attempt " + job.attempt() + " failed (" + error + "); retrying at " + retryAt);
-            decide(JobTransition.retry(retryAt, error), ExecutionOutcome.RETRIED, false);
+            if (decide(JobTransition.retry(retryAt, error), ExecutionOutcome.RETRIED, false)) {
+                this.orchestrator.filters().each("onFailure", job, (filter) -> filter.onFailure(job, error, retryAt));
+            }
         }
         else {
             String why = this.handler.retryPolicy().isRetryable(failure) ? "no attempts left" : "not retryable";
             this.context.system("ERROR", "attempt " + job.attempt() + " failed (" + error + "); dead-lettered: " + why);
-            decide(JobTransition.deadLetter(error), ExecutionOutcome.DEAD_LETTERED, false);
+            deadLettered(JobTransition.deadLetter(error), error);
+        }
+    }
+
+    private void deadLettered(JobTransition transition, JobError error) {
+        Job job = job();
+        if (decide(transition, ExecutionOutcome.DEAD_LETTERED, false)) {
+            this.orchestrator.filters().each("onDeadLetter", job, (filter) -> filter.onDeadLetter(job, error));
         }
     }
 
@@ -238,17 +263,23 @@ final class JobExecution {
         decide(JobTransition.released(this.orchestrator.clock().instant()), ExecutionOutcome.RELEASED, false);
     }
 
-    private void decide(JobTransition transition, ExecutionOutcome outcome, boolean succeeded) {
+    /**
+     * Records the attempt's outcome, unless another was decided before.
+     * @return whether it was recorded
+     */
+    private boolean decide(JobTransition transition, ExecutionOutcome outcome, boolean succeeded) {
         synchronized (this) {
             if (this.decided) {
-                return;
+                return false;
             }
             this.decided = true;
         }
         JobReport report = this.context.finalReport(succeeded);
+        boolean recorded = false;
         try {
             this.orchestrator.store().finish(job().id(), lease(), transition, report, this.orchestrator.clock().instant());
             this.orchestrator.metrics().finished(type(), outcome, elapsed());
+            recorded = true;
         }
         catch (LeaseLostException ex) {
             logger.warn("Job {} ({}) could not be recorded as {}: its lease was lost, another worker may run it", job().id(),
@@ -260,6 +291,7 @@ final class JobExecution {
                     type(), transition.status(), ex);
         }
         this.orchestrator.releaseLease(lease());
+        return recorded;
     }
 
     private void armTimeout() {

@@ -94,6 +94,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final JobMetrics metrics;
 
+    private final JobFilters filters;
+
     private final RandomGenerator random;
 
     private final ThreadFactory threads;
@@ -133,6 +135,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         this.logLimit = builder.logLimit;
         this.clock = builder.clock;
         this.metrics = builder.metrics;
+        this.filters = builder.filters;
         this.random = builder.random;
         if (builder.scheduler != null) {
             this.scheduler = builder.scheduler;
@@ -550,6 +553,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         return this.scheduler;
     }
 
+    JobFilters filters() {
+        return this.filters;
+    }
+
     JobMetrics metrics() {
         return this.metrics;
     }
@@ -613,6 +620,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         private LeaseKeeper.@Nullable Scheduler scheduler;
 
         private JobMetrics metrics = JobMetrics.NONE;
+
+        private JobFilters filters = JobFilters.NONE;
 
         private RandomGenerator random = RandomGenerator.getDefault();
 
@@ -747,6 +756,16 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
          */
         public Builder metrics(JobMetrics metrics) {
             this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+            return this;
+        }
+
+        /**
+         * Sets the filters told about each attempt; none unless set.
+         * @param filters the filters
+         * @return this builder
+         */
+        public Builder filters(JobFilters filters) {
+            this.filters = Objects.requireNonNull(filters, "filters must not be null");
             return this;
         }
 

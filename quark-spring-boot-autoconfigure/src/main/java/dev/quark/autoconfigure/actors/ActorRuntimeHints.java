@@ -1,5 +1,6 @@
 package dev.quark.autoconfigure.actors;
 
+import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.ParameterizedType;
@@ -7,12 +8,16 @@ import java.lang.reflect.Type;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRef;
+import dev.quark.actor.LocalPreferredPlacement;
+import dev.quark.actor.RandomPlacement;
+import dev.quark.actor.StatelessWorker;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.runtime.internal.ContractIntrospector;
 import dev.quark.state.internal.StateField;
@@ -60,6 +65,13 @@ public final class ActorRuntimeHints {
                 hints.reflection().registerType(type, MemberCategory.INVOKE_PUBLIC_METHODS);
             }
             registerPayloads(hints, contract);
+        }
+        for (Class<? extends Annotation> placement : List.of(RandomPlacement.class, LocalPreferredPlacement.class,
+                StatelessWorker.class)) {
+            // Read once at start-up, when the cluster's routing binds the runtime.
+            if (implementation.isAnnotationPresent(placement)) {
+                hints.reflection().registerType(placement);
+            }
         }
         for (StateField state : StateFields.of(implementation)) {
             hints.reflection().registerField(state.field());

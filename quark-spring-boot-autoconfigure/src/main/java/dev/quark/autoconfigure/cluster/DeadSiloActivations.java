@@ -9,9 +9,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Drops every activation of the silo once it learns the cluster declared it dead: other silos own its actors
- * now. The runtime has no way yet to drop an activation without running its deactivation, so they end as
- * failed ({@link DeactivationReason#FAILURE}); actors that save state in {@code onDeactivate} should not
- * save on that reason.
+ * now, so none of their code runs ({@link ActorRuntime#dropWhere}: no {@code onDeactivate}, hooks see
+ * {@link DeactivationReason#DROPPED}) and nothing they would save can overwrite what the new owners wrote.
  */
 final class DeadSiloActivations implements SiloLifecycleListener {
 
@@ -28,6 +27,6 @@ final class DeadSiloActivations implements SiloLifecycleListener {
     public void declaredDead(long epoch) {
         logger.warn("This silo (epoch {}) was declared dead: dropping its {} activations", epoch,
                 this.runtime.activationCount());
-        this.runtime.deactivateWhere((address) -> true, DeactivationReason.FAILURE);
+        this.runtime.dropWhere((address) -> true);
     }
 }

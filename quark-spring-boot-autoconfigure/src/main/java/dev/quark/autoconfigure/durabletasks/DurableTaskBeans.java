@@ -1,9 +1,6 @@
 package dev.quark.autoconfigure.durabletasks;
 
-import java.util.Map;
-
-import dev.quark.autoconfigure.backend.QuarkBackend;
-import dev.quark.autoconfigure.backend.QuarkBackendResolver;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.durabletasks.Activity;
 import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.Orchestration;
@@ -16,17 +13,13 @@ import org.springframework.core.env.Environment;
 import org.springframework.util.ClassUtils;
 
 /**
- * The orchestration and activity beans of an application context, as a {@link DurableTaskRegistry}, and the lease
- * store of the area's backend.
+ * The orchestration and activity beans of an application context, as a {@link DurableTaskRegistry}, and the shared
+ * lease store.
  */
 final class DurableTaskBeans {
 
     /** The area of the shared backend wiring. */
     static final String AREA = "durabletasks";
-
-    /** The lease store bean of each backend, shared by every area that claims work. */
-    static final Map<QuarkBackend, String> LEASE_STORES = Map.of(QuarkBackend.MEMORY, "quarkInMemoryLeaseStore",
-            QuarkBackend.POSTGRES, "quarkJdbcLeaseStore", QuarkBackend.REDIS, "quarkRedisLeaseStore");
 
     private DurableTaskBeans() {
     }
@@ -72,14 +65,9 @@ final class DurableTaskBeans {
     }
 
     /**
-     * Returns the lease store of the backend durable tasks use.
+     * Returns the shared lease store ({@code quark.leases.backend}).
      */
     static LeaseStore leaseStore(ConfigurableListableBeanFactory beanFactory, Environment environment) {
-        QuarkBackend backend = new QuarkBackendResolver(environment).resolve(AREA).backend();
-        String name = LEASE_STORES.get(backend);
-        if (name == null) {
-            throw new IllegalStateException("No lease store bean is known for backend " + backend);
-        }
-        return beanFactory.getBean(name, LeaseStore.class);
+        return QuarkLeasesAutoConfiguration.leaseStore(beanFactory, environment, AREA);
     }
 }

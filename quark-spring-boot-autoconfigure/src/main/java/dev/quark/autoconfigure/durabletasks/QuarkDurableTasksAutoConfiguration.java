@@ -8,6 +8,7 @@ import dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
 import dev.quark.autoconfigure.redis.QuarkRedisProperties;
 import dev.quark.durabletasks.DurableTaskRegistry;
@@ -18,8 +19,6 @@ import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.jdbc.JdbcDurableTaskStore;
 import dev.quark.durabletasks.store.memory.InMemoryDurableTaskStore;
 import dev.quark.durabletasks.store.redis.RedisDurableTaskStore;
-import dev.quark.lease.jdbc.JdbcLeaseStore;
-import dev.quark.lease.memory.InMemoryLeaseStore;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -44,11 +43,10 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * {@link JsonMapper}; time comes from the application's {@link Clock} bean, if it has exactly one.
  * <p>
  * This is the {@value DurableTaskBeans#AREA} area of the shared backend wiring; it claims its work with the lease
- * store that all areas share on a backend, and on PostgreSQL contributes its changelog and the leases' one. On Redis
- * the store keeps its keys under {@code quark.redis.key-prefix}; the lease store bean ({@code quarkRedisLeaseStore})
- * comes from the shared lease wiring.
+ * store of {@link QuarkLeasesAutoConfiguration}, and on PostgreSQL contributes its changelog. On Redis the store keeps
+ * its keys under {@code quark.redis.key-prefix}.
  */
-@AutoConfiguration(after = QuarkBackendAutoConfiguration.class,
+@AutoConfiguration(after = { QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class },
         afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
                 "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
                 "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
@@ -82,12 +80,6 @@ public final class QuarkDurableTasksAutoConfiguration {
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.MEMORY)
     static class InMemoryDurableTasksConfiguration {
 
-        @Bean("quarkInMemoryLeaseStore")
-        @ConditionalOnMissingBean(name = "quarkInMemoryLeaseStore")
-        InMemoryLeaseStore quarkInMemoryLeaseStore(ObjectProvider<Clock> clock) {
-            return new InMemoryLeaseStore(clock.getIfUnique(Clock::systemUTC));
-        }
-
         @Bean("quarkInMemoryDurableTaskStore")
         @ConditionalOnMissingBean(DurableTaskStore.class)
         InMemoryDurableTaskStore quarkInMemoryDurableTaskStore() {
@@ -99,20 +91,6 @@ public final class QuarkDurableTasksAutoConfiguration {
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.POSTGRES)
     @Import(DatabaseInitializationDependencyConfigurer.class)
     static class JdbcDurableTasksConfiguration {
-
-        @Bean("quarkJdbcLeaseStore")
-        @ConditionalOnMissingBean(name = "quarkJdbcLeaseStore")
-        @DependsOnDatabaseInitialization
-        JdbcLeaseStore quarkJdbcLeaseStore(DataSource dataSource, QuarkPostgresProperties postgres,
-                ObjectProvider<Clock> clock) {
-            return new JdbcLeaseStore(dataSource, postgres.tablePrefix(), clock.getIfUnique(Clock::systemUTC));
-        }
-
-        @Bean
-        @ConditionalOnMissingBean(name = "quarkLeaseChangelog")
-        QuarkChangelog quarkLeaseChangelog() {
-            return new QuarkChangelog("leases", JdbcLeaseStore.CHANGELOG);
-        }
 
         @Bean("quarkJdbcDurableTaskStore")
         @ConditionalOnMissingBean(DurableTaskStore.class)

@@ -4,30 +4,34 @@ import java.time.Clock;
 
 import javax.sql.DataSource;
 
-import dev.quark.autoconfigure.backend.BackendSelection;
 import dev.quark.autoconfigure.backend.ConditionalOnQuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
-import dev.quark.autoconfigure.backend.QuarkBackendResolver;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
 import dev.quark.autoconfigure.redis.QuarkRedisProperties;
+import dev.quark.jobs.JobFilter;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobQueue;
+import dev.quark.jobs.RecurringJobRequest;
 import dev.quark.jobs.runtime.DefaultJobQueue;
+import dev.quark.jobs.runtime.JobFilters;
 import dev.quark.jobs.runtime.JobHandlerRegistry;
 import dev.quark.jobs.runtime.JobMetrics;
 import dev.quark.jobs.runtime.JobOrchestrator;
 import dev.quark.jobs.runtime.JobPayloadCodec;
 import dev.quark.jobs.runtime.JobRetention;
+import dev.quark.jobs.runtime.RecurringJobScheduler;
 import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.RecurringJobStore;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
+import dev.quark.jobs.store.jdbc.JdbcRecurringJobStore;
 import dev.quark.jobs.store.memory.InMemoryJobStore;
+import dev.quark.jobs.store.memory.InMemoryRecurringJobStore;
 import dev.quark.jobs.store.redis.RedisJobStore;
+import dev.quark.jobs.store.redis.RedisRecurringJobStore;
 import dev.quark.lease.LeaseStore;
-import dev.quark.lease.jdbc.JdbcLeaseStore;
-import dev.quark.lease.memory.InMemoryLeaseStore;
-import dev.quark.lease.redis.RedisLeaseStore;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.BeanFactory;
@@ -53,11 +57,12 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * and, unless {@code quark.jobs.workers=0}, the {@link JobOrchestrator} that runs them, started and stopped with the
  * context, beside the {@link JobRetention} that deletes finished jobs past {@code quark.jobs.retention.*}. Payloads are JSON through the application's {@link JsonMapper}.
  * <p>
- * This is the {@value #AREA} area of the shared backend wiring, an area that claims work with leases: each backend's
- * member configuration defines the shared lease store under the backend's bean name (unless another area did), and
- * on PostgreSQL the jobs and leases changelogs.
+ * This is the {@value #AREA} area of the shared backend wiring; its backend also keeps the recurring jobs, run by the
+ * {@link RecurringJobScheduler} (every {@code RecurringJobRequest} bean is scheduled at start-up), and on PostgreSQL
+ * contributes the jobs changelog. Workers claim jobs with the lease store of {@link QuarkLeasesAutoConfiguration}.
+ * Every {@link JobFilter} bean is told about enqueues and attempts, in order.
  */
-@AutoConfiguration(after = QuarkBackendAutoConfiguration.class,
+@AutoConfiguration(after = { QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class },
         afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
                 "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
                 "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration" })
@@ -68,13 +73,6 @@ public final class QuarkJobsAutoConfiguration {
 
     /** The area's name in the backend wiring. */
     static final String AREA = "jobs";
-
-    /** The names of the lease store beans every area that claims work shares, one per backend. */
-    static final String MEMORY_LEASE_STORE = "quarkInMemoryLeaseStore";
-
-    static final String REDIS_LEASE_STORE = "quarkRedisLeaseStore";
-
-    static final String JDBC_LEASE_STORE = "quarkJdbcLeaseStore";
 
     @Bean
     @ConditionalOnMissingBean
@@ -91,12 +89,37 @@ public final class QuarkJobsAutoConfiguration {
     }
 
     @Bean
+    @ConditionalOnMissingBean
+    JobFilters quarkJobFilters(ObjectProvider<JobFilter> filters) {
+        return new JobFilters(filters.orderedStream().toList());
+    }
+
+    @Bean
     @ConditionalOnMissingBean(JobQueue.class)
     @ConditionalOnBean(JobStore.class)
-    DefaultJobQueue quarkJobQueue(JobStore store, JobHandlerRegistry handlers, JobPayloadCodec codec,
-            ObjectProvider<Clock> clock, ObjectProvider<JobMetrics> metrics) {
-        return new DefaultJobQueue(store, handlers, codec, clock.getIfUnique(Clock::systemUTC),
-                metrics.getIfUnique(() -> JobMetrics.NONE));
+    DefaultJobQueue quarkJobQueue(JobStore store, ObjectProvider<RecurringJobStore> recurring,
+            JobHandlerRegistry handlers, JobPayloadCodec codec, ObjectProvider<Clock> clock,
+            ObjectProvider<JobMetrics> metrics, JobFilters filters) {
+        return new DefaultJobQueue(store, recurring.getIfUnique(), handlers, codec, clock.getIfUnique(Clock::systemUTC),
+                metrics.getIfUnique(() -> JobMetrics.NONE), filters);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean({ RecurringJobStore.class, DefaultJobQueue.class })
+    @ConditionalOnBooleanProperty(name = "quark.jobs.recurring.enabled", matchIfMissing = true)
+    RecurringJobScheduler quarkRecurringJobScheduler(RecurringJobStore store, DefaultJobQueue queue,
+            QuarkJobsProperties properties, ObjectProvider<Clock> clock) {
+        return new RecurringJobScheduler(store, queue, properties.getRecurring().getPollInterval(),
+                properties.getRecurring().getMisfireThreshold(), clock.getIfUnique(Clock::systemUTC), null);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(RecurringJobScheduler.class)
+    RecurringJobsLifecycle quarkRecurringJobsLifecycle(RecurringJobScheduler scheduler, JobQueue queue,
+            ObjectProvider<RecurringJobRequest> declared) {
+        return new RecurringJobsLifecycle(scheduler, queue, declared.orderedStream().toList());
     }
 
     @Bean
@@ -105,9 +128,8 @@ public final class QuarkJobsAutoConfiguration {
     @Conditional(OnJobWorkersCondition.class)
     JobOrchestrator quarkJobOrchestrator(JobStore store, JobHandlerRegistry handlers, JobPayloadCodec codec,
             QuarkJobsProperties properties, Environment environment, BeanFactory beanFactory,
-            ObjectProvider<Clock> clock, ObjectProvider<JobMetrics> metrics) {
-        LeaseStore leases = beanFactory.getBean(leaseStoreBean(new QuarkBackendResolver(environment).resolve(AREA)),
-                LeaseStore.class);
+            ObjectProvider<Clock> clock, ObjectProvider<JobMetrics> metrics, JobFilters filters) {
+        LeaseStore leases = QuarkLeasesAutoConfiguration.leaseStore(beanFactory, environment, AREA);
         JobOrchestrator.Builder builder = JobOrchestrator.builder(store, leases, handlers, codec)
             .workers(properties.getWorkers())
             .pollInterval(properties.getPollInterval())
@@ -115,7 +137,8 @@ public final class QuarkJobsAutoConfiguration {
             .shutdownTimeout(properties.getShutdownTimeout())
             .logLimit(properties.getLogLimit())
             .clock(clock.getIfUnique(Clock::systemUTC))
-            .metrics(metrics.getIfUnique(() -> JobMetrics.NONE));
+            .metrics(metrics.getIfUnique(() -> JobMetrics.NONE))
+            .filters(filters);
         String nodeId = properties.getNodeId();
         if (nodeId != null) {
             builder.owner(nodeId);
@@ -146,28 +169,20 @@ public final class QuarkJobsAutoConfiguration {
         return new JobRetentionLifecycle(retention);
     }
 
-    private static String leaseStoreBean(BackendSelection selection) {
-        return switch (selection.backend()) {
-            case MEMORY -> MEMORY_LEASE_STORE;
-            case POSTGRES -> JDBC_LEASE_STORE;
-            case REDIS -> REDIS_LEASE_STORE;
-        };
-    }
-
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.MEMORY)
     static class InMemoryJobsConfiguration {
-
-        @Bean(MEMORY_LEASE_STORE)
-        @ConditionalOnMissingBean(name = MEMORY_LEASE_STORE)
-        InMemoryLeaseStore quarkInMemoryLeaseStore(ObjectProvider<Clock> clock) {
-            return new InMemoryLeaseStore(clock.getIfUnique(Clock::systemUTC));
-        }
 
         @Bean
         @ConditionalOnMissingBean(JobStore.class)
         InMemoryJobStore quarkInMemoryJobStore() {
             return new InMemoryJobStore();
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(RecurringJobStore.class)
+        InMemoryRecurringJobStore quarkInMemoryRecurringJobStore() {
+            return new InMemoryRecurringJobStore();
         }
     }
 
@@ -176,25 +191,18 @@ public final class QuarkJobsAutoConfiguration {
     @Import(DatabaseInitializationDependencyConfigurer.class)
     static class JdbcJobsConfiguration {
 
-        @Bean(JDBC_LEASE_STORE)
-        @ConditionalOnMissingBean(name = JDBC_LEASE_STORE)
-        @DependsOnDatabaseInitialization
-        JdbcLeaseStore quarkJdbcLeaseStore(DataSource dataSource, QuarkPostgresProperties postgres,
-                ObjectProvider<Clock> clock) {
-            return new JdbcLeaseStore(dataSource, postgres.tablePrefix(), clock.getIfUnique(Clock::systemUTC));
-        }
-
-        @Bean
-        @ConditionalOnMissingBean(name = "quarkLeaseChangelog")
-        QuarkChangelog quarkLeaseChangelog() {
-            return new QuarkChangelog("leases", JdbcLeaseStore.CHANGELOG);
-        }
-
         @Bean
         @ConditionalOnMissingBean(JobStore.class)
         @DependsOnDatabaseInitialization
         JdbcJobStore quarkJdbcJobStore(DataSource dataSource, QuarkPostgresProperties postgres) {
             return new JdbcJobStore(dataSource, postgres.tablePrefix());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(RecurringJobStore.class)
+        @DependsOnDatabaseInitialization
+        JdbcRecurringJobStore quarkJdbcRecurringJobStore(DataSource dataSource, QuarkPostgresProperties postgres) {
+            return new JdbcRecurringJobStore(dataSource, postgres.tablePrefix());
         }
 
         @Bean
@@ -208,17 +216,17 @@ public final class QuarkJobsAutoConfiguration {
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.REDIS)
     static class RedisJobsConfiguration {
 
-        @Bean(REDIS_LEASE_STORE)
-        @ConditionalOnMissingBean(name = REDIS_LEASE_STORE)
-        RedisLeaseStore quarkRedisLeaseStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis,
-                ObjectProvider<Clock> clock) {
-            return new RedisLeaseStore(connectionFactory, redis.getKeyPrefix(), clock.getIfUnique(Clock::systemUTC));
-        }
-
         @Bean
         @ConditionalOnMissingBean(JobStore.class)
         RedisJobStore quarkRedisJobStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
             return new RedisJobStore(connectionFactory, redis.getKeyPrefix());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(RecurringJobStore.class)
+        RedisRecurringJobStore quarkRedisRecurringJobStore(RedisConnectionFactory connectionFactory,
+                QuarkRedisProperties redis) {
+            return new RedisRecurringJobStore(connectionFactory, redis.getKeyPrefix());
         }
     }
 }

@@ -71,6 +71,8 @@ public class QuarkJobsProperties implements InitializingBean {
 
     private final Retention retention = new Retention();
 
+    private final Recurring recurring = new Recurring();
+
     public @Nullable QuarkBackend getBackend() {
         return this.backend;
     }
@@ -143,6 +145,10 @@ public class QuarkJobsProperties implements InitializingBean {
         return this.retention;
     }
 
+    public Recurring getRecurring() {
+        return this.recurring;
+    }
+
     /**
      * Returns how long jobs of each finished status are kept, for those that are not kept until purged.
      * @return the retentions
@@ -213,6 +219,8 @@ public class QuarkJobsProperties implements InitializingBean {
             throw invalid("retry.jitter", this.retry.jitter, "must be between 0 and 1");
         }
         positive("retention.interval", this.retention.interval);
+        positive("recurring.poll-interval", this.recurring.pollInterval);
+        positive("recurring.misfire-threshold", this.recurring.misfireThreshold);
     }
 
     private static void positive(String name, Duration value) {
@@ -354,6 +362,55 @@ public class QuarkJobsProperties implements InitializingBean {
 
         public void setInterval(Duration interval) {
             this.interval = interval;
+        }
+    }
+
+    /**
+     * Recurring jobs: how often this node looks for scheduled instants that have come, and when an instant counts as
+     * missed.
+     */
+    public static class Recurring {
+
+        /**
+         * Whether this node enqueues the jobs of recurring jobs whose instant has come. Any number of nodes may: each
+         * instant is enqueued once.
+         */
+        private boolean enabled = true;
+
+        /**
+         * How often this node looks for recurring jobs whose instant has come: a job is enqueued at most this long
+         * after its instant, due at the instant.
+         */
+        private Duration pollInterval = Duration.ofSeconds(1);
+
+        /**
+         * How late an instant may be looked at and still run as scheduled; later, it was missed (every node was down)
+         * and the recurring job's misfire policy decides (RUN_ONCE by default: one run for all missed instants).
+         */
+        private Duration misfireThreshold = Duration.ofMinutes(1);
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public Duration getPollInterval() {
+            return this.pollInterval;
+        }
+
+        public void setPollInterval(Duration pollInterval) {
+            this.pollInterval = pollInterval;
+        }
+
+        public Duration getMisfireThreshold() {
+            return this.misfireThreshold;
+        }
+
+        public void setMisfireThreshold(Duration misfireThreshold) {
+            this.misfireThreshold = misfireThreshold;
         }
     }
 }

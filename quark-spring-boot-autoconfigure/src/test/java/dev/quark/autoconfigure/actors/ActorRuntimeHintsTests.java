@@ -1,7 +1,10 @@
 package dev.quark.autoconfigure.actors;
 
 import dev.quark.actor.AbstractActor;
+import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRef;
+import dev.quark.actor.LocalPreferredPlacement;
+import dev.quark.actor.RandomPlacement;
 import dev.quark.autoconfigure.fixtures.duplicate.FirstEcho;
 import dev.quark.autoconfigure.fixtures.greeting.Greeter;
 import dev.quark.autoconfigure.fixtures.greeting.GreeterActor;
@@ -52,6 +55,31 @@ class ActorRuntimeHintsTests {
             .accepts(hints);
         assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(AbstractActor.class, "onChildEscalation"))
             .accepts(hints);
+    }
+
+    @Test
+    void placementAnnotationsAreReachableForTheRoutingToReadThem() {
+        RuntimeHints hints = new RuntimeHints();
+        ActorRuntimeHints.registerActor(hints, RoamingActor.class);
+        assertThat(RuntimeHintsPredicates.reflection().onType(RandomPlacement.class)).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onType(LocalPreferredPlacement.class)).rejects(hints);
+        RuntimeHints plain = new RuntimeHints();
+        ActorRuntimeHints.registerActor(plain, GreeterActor.class);
+        assertThat(RuntimeHintsPredicates.reflection().onType(RandomPlacement.class)).rejects(plain);
+    }
+
+    @RandomPlacement
+    static class RoamingActor extends AbstractActor implements Roaming {
+
+        @Override
+        public String where() {
+            return "here";
+        }
+    }
+
+    interface Roaming extends Actor {
+
+        String where();
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkChangelogRunner;
 import dev.quark.autoconfigure.durabletasks.QuarkDurableTasksAutoConfigurationTests.OrderOrchestration;
 import dev.quark.autoconfigure.durabletasks.QuarkDurableTasksAutoConfigurationTests.Orders;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.durabletasks.DurableTaskClient;
 import dev.quark.durabletasks.OrchestrationState;
 import dev.quark.durabletasks.OrchestrationStatus;
@@ -39,8 +40,8 @@ class PostgresDurableTasksIntegrationTests {
         try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresDurableTasksIntegrationTests.class)) {
             new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, JacksonAutoConfiguration.class,
-                        QuarkBackendAutoConfiguration.class, QuarkDurableTasksAutoConfiguration.class,
-                        QuarkDurableTasksWorkerAutoConfiguration.class))
+                        QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
+                        QuarkDurableTasksAutoConfiguration.class, QuarkDurableTasksWorkerAutoConfiguration.class))
                 .withUserConfiguration(Orders.class)
                 .withPropertyValues("quark.backend=postgres", "spring.datasource.url=" + schema.jdbcUrl(),
                         "quark.durabletasks.worker.poll-interval=100ms")

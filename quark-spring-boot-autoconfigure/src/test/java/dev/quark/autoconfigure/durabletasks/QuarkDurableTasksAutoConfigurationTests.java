@@ -9,6 +9,7 @@ import dev.quark.autoconfigure.backend.MissingBackendDependencyException;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.health.DurableTasksHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkDurableTasksHealthContributorAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.metrics.DurableTaskInstanceGauges;
 import dev.quark.autoconfigure.metrics.MicrometerDurableTaskMetrics;
 import dev.quark.autoconfigure.metrics.QuarkDurableTasksMetricsAutoConfiguration;
@@ -53,7 +54,8 @@ class QuarkDurableTasksAutoConfigurationTests {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
-                QuarkDurableTasksAutoConfiguration.class, QuarkDurableTasksWorkerAutoConfiguration.class))
+                QuarkLeasesAutoConfiguration.class, QuarkDurableTasksAutoConfiguration.class,
+                QuarkDurableTasksWorkerAutoConfiguration.class))
         .withPropertyValues("quark.durabletasks.worker.poll-interval=50ms");
 
     @Test
@@ -143,7 +145,8 @@ class QuarkDurableTasksAutoConfigurationTests {
 
     @Test
     void durableTasksBackendOverridesQuarkBackend() {
-        this.contextRunner.withPropertyValues("quark.backend=postgres", "quark.durabletasks.backend=memory")
+        this.contextRunner
+            .withPropertyValues("quark.backend=postgres", "quark.durabletasks.backend=memory", "quark.leases.backend=memory")
             .run((context) -> {
                 assertThat(context).hasNotFailed();
                 assertThat(context.getBean(DurableTaskStore.class)).isInstanceOf(InMemoryDurableTaskStore.class);

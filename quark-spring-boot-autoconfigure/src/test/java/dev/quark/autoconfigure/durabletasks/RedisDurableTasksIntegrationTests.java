@@ -1,11 +1,11 @@
 package dev.quark.autoconfigure.durabletasks;
 
-import java.time.Clock;
 import java.time.Duration;
 
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.durabletasks.QuarkDurableTasksAutoConfigurationTests.OrderOrchestration;
 import dev.quark.autoconfigure.durabletasks.QuarkDurableTasksAutoConfigurationTests.Orders;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.durabletasks.DurableTaskClient;
 import dev.quark.durabletasks.OrchestrationState;
 import dev.quark.durabletasks.OrchestrationStatus;
@@ -19,8 +19,6 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
@@ -28,8 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Durable tasks on Redis as an application gets them: Spring Boot's connection factory, Quark's key prefix, and an
- * orchestration run to completion by the worker. The lease store bean is the one the shared lease wiring defines
- * ({@code quarkRedisLeaseStore}); the test defines it itself so that it does not depend on which area defines it.
+ * orchestration run to completion by the worker, its leases in the shared Redis lease store
+ * ({@code quarkRedisLeaseStore}) of {@link QuarkLeasesAutoConfiguration}.
  */
 class RedisDurableTasksIntegrationTests {
 
@@ -42,15 +40,18 @@ class RedisDurableTasksIntegrationTests {
         try {
             new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, JacksonAutoConfiguration.class,
-                        QuarkBackendAutoConfiguration.class, QuarkDurableTasksAutoConfiguration.class,
-                        QuarkDurableTasksWorkerAutoConfiguration.class))
-                .withUserConfiguration(Orders.class, Leases.class)
-                .withPropertyValues("quark.durabletasks.backend=redis", "quark.redis.key-prefix=" + prefix,
+                        QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
+                        QuarkDurableTasksAutoConfiguration.class, QuarkDurableTasksWorkerAutoConfiguration.class))
+                .withUserConfiguration(Orders.class)
+                .withPropertyValues("quark.durabletasks.backend=redis", "quark.leases.backend=redis",
+                        "quark.redis.key-prefix=" + prefix,
                         "quark.durabletasks.worker.poll-interval=100ms", "spring.data.redis.host=" + server.host(),
                         "spring.data.redis.port=" + server.port(), "spring.data.redis.timeout=2s",
                         "spring.data.redis.password=" + ((server.password() != null) ? server.password() : ""))
                 .run((context) -> {
-                    assertThat(context).hasNotFailed().hasSingleBean(RedisLeaseStore.class);
+                    assertThat(context).hasNotFailed()
+                        .hasSingleBean(RedisLeaseStore.class)
+                        .hasBean(QuarkLeasesAutoConfiguration.REDIS_LEASE_STORE);
                     assertThat(context.getBean(DurableTaskStore.class)).isInstanceOf(RedisDurableTaskStore.class);
                     DurableTaskClient client = context.getBean(DurableTaskClient.class);
                     String id = client.schedule(OrderOrchestration.class, 5);
@@ -64,16 +65,6 @@ class RedisDurableTasksIntegrationTests {
         }
         finally {
             server.deleteKeys(prefix);
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    static class Leases {
-
-        @Bean
-        RedisLeaseStore quarkRedisLeaseStore(RedisConnectionFactory connectionFactory) {
-            return new RedisLeaseStore(connectionFactory, PREFIX,
-                    Clock.systemUTC());
         }
     }
 }

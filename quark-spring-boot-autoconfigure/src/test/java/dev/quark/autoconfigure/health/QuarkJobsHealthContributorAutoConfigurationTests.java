@@ -6,6 +6,7 @@ import java.util.Set;
 
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.jobs.QuarkJobsAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.runtime.DefaultJobQueue;
@@ -26,8 +27,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class QuarkJobsHealthContributorAutoConfigurationTests {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(QuarkBackendAutoConfiguration.class, QuarkJobsAutoConfiguration.class,
-                QuarkJobsHealthContributorAutoConfiguration.class));
+        .withConfiguration(AutoConfigurations.of(QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
+                QuarkJobsAutoConfiguration.class, QuarkJobsHealthContributorAutoConfiguration.class));
 
     @Test
     void quarkJobsReportsTheBacklogRunningJobsAndDeadLettersOfTheStore() {

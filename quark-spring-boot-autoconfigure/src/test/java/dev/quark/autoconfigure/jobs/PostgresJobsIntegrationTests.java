@@ -8,6 +8,7 @@ import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
 import dev.quark.autoconfigure.health.JobQueueHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkJobsHealthContributorAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobContext;
 import dev.quark.jobs.JobHandler;
@@ -15,6 +16,7 @@ import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
+import dev.quark.jobs.store.jdbc.JdbcRecurringJobStore;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
@@ -49,7 +51,8 @@ class PostgresJobsIntegrationTests {
             .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
                     DataSourceTransactionManagerAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
                     JdbcClientAutoConfiguration.class, JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
-                    QuarkJobsAutoConfiguration.class, QuarkJobsHealthContributorAutoConfiguration.class))
+                    QuarkLeasesAutoConfiguration.class, QuarkJobsAutoConfiguration.class,
+                    QuarkJobsHealthContributorAutoConfiguration.class))
             .withUserConfiguration(ShippingApplication.class)
             .withPropertyValues("quark.backend=postgres", "quark.jobs.poll-interval=100ms",
                     "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.hikari.maximum-pool-size=6");
@@ -59,7 +62,9 @@ class PostgresJobsIntegrationTests {
     void jobsRunFromTheTablesQuarksChangelogsCreate() {
         try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
             contextRunner(schema).run((context) -> {
-                assertThat(context).hasNotFailed().hasSingleBean(JdbcJobStore.class).hasBean("quarkJdbcLeaseStore");
+                assertThat(context).hasNotFailed().hasSingleBean(JdbcJobStore.class)
+                    .hasSingleBean(JdbcRecurringJobStore.class)
+                    .hasBean("quarkJdbcLeaseStore");
                 assertThat(context.getBean("quarkJdbcLeaseStore")).isInstanceOf(JdbcLeaseStore.class);
                 assertThat(context.getBeansOfType(QuarkChangelog.class).values()).extracting(QuarkChangelog::area)
                     .containsExactlyInAnyOrder("jobs", "leases");

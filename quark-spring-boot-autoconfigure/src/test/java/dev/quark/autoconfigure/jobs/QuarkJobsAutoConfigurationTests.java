@@ -6,20 +6,28 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.quark.autoconfigure.backend.MissingBackendDependencyException;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobContext;
+import dev.quark.jobs.JobFilter;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.RecurringJobRequest;
 import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.Schedule;
 import dev.quark.jobs.runtime.DefaultJobQueue;
+import dev.quark.jobs.runtime.JobFilters;
 import dev.quark.jobs.runtime.JobHandlerRegistry;
 import dev.quark.jobs.runtime.JobOrchestrator;
 import dev.quark.jobs.runtime.JobRetention;
+import dev.quark.jobs.runtime.RecurringJobScheduler;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.memory.InMemoryJobStore;
+import dev.quark.jobs.store.memory.InMemoryRecurringJobStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -29,6 +37,7 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,7 +48,7 @@ class QuarkJobsAutoConfigurationTests {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
-                QuarkJobsAutoConfiguration.class))
+                QuarkLeasesAutoConfiguration.class, QuarkJobsAutoConfiguration.class))
         .withUserConfiguration(InvoicingApplication.class);
 
     @Test
@@ -127,7 +136,7 @@ class QuarkJobsAutoConfigurationTests {
 
     @Test
     void jobsBackendOverridesQuarkBackend() {
-        this.contextRunner.withPropertyValues("quark.backend=postgres", "quark.jobs.backend=memory")
+        this.contextRunner.withPropertyValues("quark.backend=postgres", "quark.jobs.backend=memory", "quark.leases.backend=memory")
             .run((context) -> {
                 assertThat(context).hasNotFailed().hasSingleBean(InMemoryJobStore.class);
                 assertThat(context).doesNotHaveBean("quarkJdbcLeaseStore");
@@ -169,6 +178,80 @@ class QuarkJobsAutoConfigurationTests {
                 "must not be shorter than retry.initial-backoff");
         assertFailure("quark.jobs.node-id= ", "quark.jobs.node-id", "must not be blank");
         assertFailure("quark.jobs.retention.interval=0s", "quark.jobs.retention.interval", "must be positive");
+    }
+
+    @Test
+    void recurringJobBeansAreScheduledAtStartUpAndRun() {
+        this.contextRunner.withPropertyValues("quark.jobs.poll-interval=50ms", "quark.jobs.recurring.poll-interval=50ms")
+            .withBean("invoiceEveryMoment", RecurringJobRequest.class, () -> RecurringJobRequest.of("invoice-every-moment",
+                    "send-invoice", new SendInvoice("recurring", 1), Schedule.every(Duration.ofMillis(200))))
+            .run((context) -> {
+                assertThat(context).hasSingleBean(RecurringJobScheduler.class)
+                    .hasSingleBean(InMemoryRecurringJobStore.class);
+                JobQueue jobs = context.getBean(JobQueue.class);
+                assertThat(jobs.findRecurring("invoice-every-moment")).isPresent();
+                SendInvoiceHandler handler = context.getBean(SendInvoiceHandler.class);
+                await().atMost(Duration.ofSeconds(10)).until(() -> handler.sent.size() >= 2);
+                assertThat(handler.sent).allSatisfy((invoice) -> assertThat(invoice.orderId()).isEqualTo("recurring"));
+            });
+    }
+
+    @Test
+    void recurringJobsCanBeTurnedOffOnANode() {
+        this.contextRunner.withPropertyValues("quark.jobs.recurring.enabled=false")
+            .run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(RecurringJobScheduler.class));
+    }
+
+    @Test
+    void aRecurringJobBeanWithABadCronExpressionFailsStartUpNamingIt() {
+        this.contextRunner
+            .withBean("broken", RecurringJobRequest.class, () -> RecurringJobRequest.of("broken", "send-invoice",
+                    new SendInvoice("x", 1), Schedule.cron("0 0 25 * * *")))
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure())
+                    .hasStackTraceContaining("IllegalArgumentException: Invalid cron expression '0 0 25 * * *'");
+            });
+    }
+
+    @Test
+    void jobFilterBeansAreCalledInTheirOrder() {
+        List<String> calls = new CopyOnWriteArrayList<>();
+        this.contextRunner.withBean("second", JobFilter.class, () -> new NamedFilter("second", calls, 2))
+            .withBean("first", JobFilter.class, () -> new NamedFilter("first", calls, 1))
+            .run((context) -> {
+                assertThat(context.getBean(JobFilters.class).filters()).hasSize(2);
+                JobQueue jobs = context.getBean(JobQueue.class);
+                JobId id = jobs.enqueue(SendInvoiceHandler.class, new SendInvoice("filtered", 1));
+                await().atMost(Duration.ofSeconds(10))
+                    .until(() -> jobs.find(id).map(Job::status).orElseThrow() == JobStatus.SUCCEEDED);
+                await().atMost(Duration.ofSeconds(10)).until(() -> calls.size() == 6);
+                assertThat(calls).containsExactly("first:enqueued", "second:enqueued", "first:before", "second:before",
+                        "first:after", "second:after");
+            });
+    }
+
+    record NamedFilter(String name, List<String> calls, int order) implements JobFilter, Ordered {
+
+        @Override
+        public void onEnqueued(Job job) {
+            this.calls.add(this.name + ":enqueued");
+        }
+
+        @Override
+        public void beforeRun(Job job, JobContext context) {
+            this.calls.add(this.name + ":before");
+        }
+
+        @Override
+        public void afterRun(Job job, JobContext context, @Nullable Throwable failure) {
+            this.calls.add(this.name + ":after");
+        }
+
+        @Override
+        public int getOrder() {
+            return this.order;
+        }
     }
 
     private void assertFailure(String property, String name, String reason) {

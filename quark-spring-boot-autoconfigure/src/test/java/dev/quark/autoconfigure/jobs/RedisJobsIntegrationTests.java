@@ -6,12 +6,14 @@ import java.util.Set;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.health.JobQueueHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkJobsHealthContributorAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.store.redis.RedisJobStore;
+import dev.quark.jobs.store.redis.RedisRecurringJobStore;
 import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.Test;
@@ -38,8 +40,8 @@ class RedisJobsIntegrationTests {
         String prefix = server.uniqueKeyPrefix(RedisJobsIntegrationTests.class);
         new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, JacksonAutoConfiguration.class,
-                    QuarkBackendAutoConfiguration.class, QuarkJobsAutoConfiguration.class,
-                    QuarkJobsHealthContributorAutoConfiguration.class))
+                    QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
+                    QuarkJobsAutoConfiguration.class, QuarkJobsHealthContributorAutoConfiguration.class))
             .withBean("echo", JobHandler.class, () -> JobHandler.of("echo", String.class, (payload, context) -> {
             }))
             .withPropertyValues("quark.backend=redis", "quark.redis.key-prefix=" + prefix,
@@ -47,7 +49,9 @@ class RedisJobsIntegrationTests {
                     "spring.data.redis.timeout=2s",
                     "spring.data.redis.password=" + ((server.password() != null) ? server.password() : ""))
             .run((context) -> {
-                assertThat(context).hasNotFailed().hasSingleBean(RedisJobStore.class).hasBean("quarkRedisLeaseStore");
+                assertThat(context).hasNotFailed().hasSingleBean(RedisJobStore.class)
+                    .hasSingleBean(RedisRecurringJobStore.class)
+                    .hasBean("quarkRedisLeaseStore");
                 assertThat(context.getBean("quarkRedisLeaseStore")).isInstanceOf(RedisLeaseStore.class);
                 JobQueue jobs = context.getBean(JobQueue.class);
                 JobId id = jobs.enqueue("echo", "hello");

@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.jobs.QuarkJobsAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
@@ -29,7 +30,7 @@ class QuarkJobsMetricsAutoConfigurationTests {
         .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
                 CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class,
                 QuarkJobsMetricsAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
-                QuarkJobsAutoConfiguration.class))
+                QuarkLeasesAutoConfiguration.class, QuarkJobsAutoConfiguration.class))
         .withBean("echo", JobHandler.class, () -> JobHandler.of("echo", String.class, (payload, context) -> {
             if (payload.equals("poison")) {
                 throw new NonRetryableJobException("poison");
@@ -67,7 +68,8 @@ class QuarkJobsMetricsAutoConfigurationTests {
     void withoutAMeterRegistryNothingIsRecorded() {
         new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(QuarkJobsMetricsAutoConfiguration.class,
-                    QuarkBackendAutoConfiguration.class, QuarkJobsAutoConfiguration.class))
+                    QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
+                    QuarkJobsAutoConfiguration.class))
             .run((context) -> assertThat(context).doesNotHaveBean(JobMetrics.class).hasSingleBean(JobQueue.class));
     }
 }

@@ -1,6 +1,7 @@
 package dev.quark.jobs.runtime;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,8 @@ import dev.quark.jobs.CancelResult;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobAbandonedException;
 import dev.quark.jobs.JobContext;
+import dev.quark.jobs.JobError;
+import dev.quark.jobs.JobFilter;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobPayloadException;
@@ -31,8 +34,10 @@ import dev.quark.lease.LeaseLostException;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -78,10 +83,17 @@ class JobOrchestratorTests {
     }
 
     private Node node(String owner, int workers, Duration shutdownTimeout, JobHandler<?>... handlers) {
+        return node(owner, workers, shutdownTimeout, JobFilters.NONE, handlers);
+    }
+
+    private Node node(String owner, int workers, Duration shutdownTimeout, JobFilters filters,
+            JobHandler<?>... handlers) {
         JobHandlerRegistry registry = new JobHandlerRegistry(List.of(handlers), this.codec, FIXED_10S,
                 Duration.ofMinutes(10));
-        DefaultJobQueue queue = new DefaultJobQueue(this.store, registry, this.codec, this.clock, this.metrics);
+        DefaultJobQueue queue = new DefaultJobQueue(this.store, null, registry, this.codec, this.clock, this.metrics,
+                filters);
         JobOrchestrator orchestrator = JobOrchestrator.builder(this.store, this.leases, registry, this.codec)
+            .filters(filters)
             .owner(owner)
             .workers(workers)
             .clock(this.clock)
@@ -124,6 +136,111 @@ class JobOrchestratorTests {
         assertThat(this.metrics.enqueued).containsExactly("invoice");
         assertThat(this.metrics.outcomes).containsExactly("invoice:succeeded");
         assertThat(this.metrics.latencies).containsExactly(Duration.ZERO);
+    }
+
+    /** Records the hooks it is called in, as "name:hook:detail". */
+    record RecordingFilter(String name, List<String> events) implements JobFilter {
+
+        @Override
+        public void onEnqueued(Job job) {
+            this.events.add(this.name + ":onEnqueued:" + job.type());
+        }
+
+        @Override
+        public void beforeRun(Job job, JobContext context) {
+            this.events.add(this.name + ":beforeRun:" + context.attempt() + ":" + MDC.get("quark.job.id").equals(job.id().toString()));
+        }
+
+        @Override
+        public void afterRun(Job job, JobContext context, @Nullable Throwable failure) {
+            this.events.add(this.name + ":afterRun:" + context.attempt() + ":"
+                    + ((failure != null) ? failure.getMessage() : "returned"));
+        }
+
+        @Override
+        public void onFailure(Job job, JobError error, Instant retryAt) {
+            this.events.add(this.name + ":onFailure:" + error.message() + ":" + retryAt);
+        }
+
+        @Override
+        public void onDeadLetter(Job job, JobError error) {
+            this.events.add(this.name + ":onDeadLetter:" + error.message());
+        }
+    }
+
+    /** Throws in every hook. */
+    static final class ThrowingFilter implements JobFilter {
+
+        @Override
+        public void onEnqueued(Job job) {
+            throw new IllegalStateException("onEnqueued broke");
+        }
+
+        @Override
+        public void beforeRun(Job job, JobContext context) {
+            throw new IllegalStateException("beforeRun broke");
+        }
+
+        @Override
+        public void afterRun(Job job, JobContext context, @Nullable Throwable failure) {
+            throw new IllegalStateException("afterRun broke");
+        }
+
+        @Override
+        public void onFailure(Job job, JobError error, Instant retryAt) {
+            throw new IllegalStateException("onFailure broke");
+        }
+
+        @Override
+        public void onDeadLetter(Job job, JobError error) {
+            throw new IllegalStateException("onDeadLetter broke");
+        }
+    }
+
+    @Test
+    void filtersAreCalledInTheirOrderAroundEnqueueAttemptsFailuresAndDeadLetters() {
+        List<String> events = new CopyOnWriteArrayList<>();
+        JobFilters filters = new JobFilters(List.of(new RecordingFilter("a", events), new RecordingFilter("b", events)));
+        Node node = node("node-1", 1, Duration.ofSeconds(30), filters,
+                JobHandler.of("filtered", String.class, (payload, context) -> {
+                    if (context.attempt() < 3) {
+                        throw new IllegalStateException("attempt " + context.attempt() + " failed");
+                    }
+                }));
+        JobId id = node.queue().enqueue("filtered", "x");
+        awaitStatus(id, JobStatus.RETRYING);
+        Instant firstRetry = this.clock.instant().plusSeconds(10);
+        await().atMost(WAIT).until(() -> events.size() == 8);
+        assertThat(events).containsExactly("a:onEnqueued:filtered", "b:onEnqueued:filtered", "a:beforeRun:1:true",
+                "b:beforeRun:1:true", "a:afterRun:1:attempt 1 failed", "b:afterRun:1:attempt 1 failed",
+                "a:onFailure:attempt 1 failed:" + firstRetry, "b:onFailure:attempt 1 failed:" + firstRetry);
+        events.clear();
+        this.scheduler.advance(Duration.ofSeconds(10));
+        awaitJob(id, (job) -> job.attempt() == 2 && job.status() == JobStatus.RETRYING);
+        this.scheduler.advance(Duration.ofSeconds(10));
+        awaitStatus(id, JobStatus.SUCCEEDED);
+        await().atMost(WAIT).until(() -> events.size() == 10);
+        assertThat(events).endsWith("a:beforeRun:3:true", "b:beforeRun:3:true", "a:afterRun:3:returned",
+                "b:afterRun:3:returned");
+    }
+
+    @Test
+    void aFilterThatThrowsLosesNoJobAndTheOtherFiltersAreStillCalled() {
+        List<String> events = new CopyOnWriteArrayList<>();
+        JobFilters filters = new JobFilters(List.of(new ThrowingFilter(), new RecordingFilter("b", events)));
+        Node node = node("node-1", 2, Duration.ofSeconds(30), filters,
+                JobHandler.of("fine", String.class, (payload, context) -> {
+                }), JobHandler.of("poison", String.class, (payload, context) -> {
+                    throw new NonRetryableJobException("poison " + payload);
+                }));
+        JobId fine = node.queue().enqueue("fine", "x");
+        JobId poison = node.queue().enqueue("poison", "p");
+        assertThat(awaitStatus(fine, JobStatus.SUCCEEDED).attempt()).isEqualTo(1);
+        Job dead = awaitStatus(poison, JobStatus.DEAD_LETTERED);
+        assertThat(dead.lastError().message()).isEqualTo("poison p");
+        await().atMost(WAIT).until(() -> events.contains("b:onDeadLetter:poison p"));
+        assertThat(events).contains("b:onEnqueued:fine", "b:onEnqueued:poison", "b:beforeRun:1:true",
+                "b:afterRun:1:returned", "b:afterRun:1:poison p");
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobContext;
+import dev.quark.jobs.JobFilter;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobPage;
@@ -27,6 +28,7 @@ import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.lease.LeaseLostException;
 import dev.quark.lease.LeaseStore;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -80,7 +82,13 @@ abstract class TwoNodeOrchestratorTests {
     }
 
     private JobOrchestrator node(String owner, JobHandlerRegistry handlers, Duration abandonedCheckInterval) {
+        return node(owner, handlers, abandonedCheckInterval, JobFilters.NONE);
+    }
+
+    private JobOrchestrator node(String owner, JobHandlerRegistry handlers, Duration abandonedCheckInterval,
+            JobFilters filters) {
         JobOrchestrator orchestrator = JobOrchestrator.builder(store(), leases(), handlers, this.codec)
+            .filters(filters)
             .owner(owner)
             .workers(4)
             .pollInterval(Duration.ofMillis(50))
@@ -230,6 +238,86 @@ abstract class TwoNodeOrchestratorTests {
         assertThat(job.status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(staleWrites).singleElement().isInstanceOf(LeaseLostException.class);
         assertThat(store().countByStatus().keySet()).containsAll(EnumSet.allOf(JobStatus.class));
+    }
+
+    @Test
+    @Timeout(120)
+    void filtersSeeEveryAttemptOnBothNodesAndAThrowingFilterLosesNoJob() {
+        int jobs = 40;
+        Map<String, AtomicInteger> hooks = new ConcurrentHashMap<>();
+        JobFilter counting = new JobFilter() {
+            @Override
+            public void onEnqueued(Job job) {
+                count("enqueued");
+            }
+
+            @Override
+            public void beforeRun(Job job, JobContext context) {
+                count("before");
+            }
+
+            @Override
+            public void afterRun(Job job, JobContext context, @Nullable Throwable failure) {
+                count((failure == null) ? "after-returned" : "after-threw");
+            }
+
+            @Override
+            public void onDeadLetter(Job job, dev.quark.jobs.JobError error) {
+                count("dead-letter");
+            }
+
+            private void count(String hook) {
+                hooks.computeIfAbsent(hook, (name) -> new AtomicInteger()).incrementAndGet();
+            }
+        };
+        JobFilter throwing = new JobFilter() {
+            @Override
+            public void onEnqueued(Job job) {
+                throw new IllegalStateException("broken filter");
+            }
+
+            @Override
+            public void beforeRun(Job job, JobContext context) {
+                throw new IllegalStateException("broken filter");
+            }
+
+            @Override
+            public void afterRun(Job job, JobContext context, @Nullable Throwable failure) {
+                throw new IllegalStateException("broken filter");
+            }
+
+            @Override
+            public void onDeadLetter(Job job, dev.quark.jobs.JobError error) {
+                throw new IllegalStateException("broken filter");
+            }
+        };
+        JobFilters filters = new JobFilters(List.of(throwing, counting));
+        JobHandler<Work> handler = JobHandler.of("filtered", Work.class, (work, context) -> {
+            if (work.n() % 10 == 0) {
+                throw new NonRetryableJobException("work " + work.n() + " is poison");
+            }
+        });
+        JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(handler), this.codec, IMMEDIATE_RETRIES,
+                Duration.ofMinutes(1));
+        DefaultJobQueue queue = new DefaultJobQueue(store(), null, handlers, this.codec, Clock.systemUTC(),
+                JobMetrics.NONE, filters);
+        for (int n = 1; n <= jobs; n++) {
+            queue.enqueue("filtered", new Work(n));
+        }
+        node("filter-a", handlers, Duration.ofSeconds(30), filters).start();
+        node("filter-b", handlers, Duration.ofSeconds(30), filters).start();
+        await("all filtered jobs finished").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            List<Job> finished = store().list(JobQuery.status(JobStatus.SUCCEEDED, JobStatus.DEAD_LETTERED)
+                .type("filtered")
+                .limit(1000)).jobs();
+            return finished.size() == jobs;
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> hooks.getOrDefault("dead-letter", new AtomicInteger()).get() == 4);
+        assertThat(hooks.get("enqueued")).hasValue(jobs);
+        assertThat(hooks.get("before")).hasValue(jobs);
+        assertThat(hooks.get("after-returned")).hasValue(36);
+        assertThat(hooks.get("after-threw")).hasValue(4);
+        assertThat(store().list(JobQuery.status(JobStatus.SUCCEEDED).type("filtered").limit(1000)).jobs()).hasSize(36);
     }
 
     record Work(int n) {

@@ -1,0 +1,72 @@
+package dev.quark.cluster.placement;
+
+import dev.quark.actor.LocalPreferredPlacement;
+import dev.quark.actor.RandomPlacement;
+import dev.quark.actor.StatelessWorker;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/**
+ * Placement annotations read from actor classes.
+ */
+class TypePlacementsTests {
+
+    @Test
+    void eachAnnotationSelectsItsStrategyAndNoneMeansConsistentHashing() {
+        assertThat(TypePlacements.strategyOf(Plain.class)).isEqualTo(PlacementStrategy.CONSISTENT_HASH);
+        assertThat(TypePlacements.strategyOf(Roaming.class)).isEqualTo(PlacementStrategy.RANDOM);
+        assertThat(TypePlacements.strategyOf(Staying.class)).isEqualTo(PlacementStrategy.LOCAL_PREFERRED);
+        assertThat(TypePlacements.strategyOf(Working.class)).isEqualTo(PlacementStrategy.STATELESS_WORKER);
+        assertThat(PlacementStrategy.STATELESS_WORKER.usesDirectory()).isFalse();
+        assertThat(PlacementStrategy.STATELESS_WORKER.servesLocally()).isTrue();
+        assertThat(PlacementStrategy.CONSISTENT_HASH.servesLocally()).isFalse();
+    }
+
+    @Test
+    void twoPlacementAnnotationsAreRefusedNamingTheClass() {
+        assertThatIllegalArgumentException().isThrownBy(() -> TypePlacements.strategyOf(Confused.class))
+            .withMessage("Actor class " + Confused.class.getName() + " has more than one placement annotation: "
+                    + "@RandomPlacement, @LocalPreferredPlacement; keep one");
+    }
+
+    @Test
+    void aStatelessWorkerWithAnotherPlacementIsRefused() {
+        assertThatIllegalArgumentException().isThrownBy(() -> TypePlacements.strategyOf(AlsoConfused.class))
+            .withMessageContaining("@LocalPreferredPlacement, @StatelessWorker; keep one");
+    }
+
+    @Test
+    void typesNotListedArePlacedByConsistentHashing() {
+        TypePlacements placements = TypePlacements.of(java.util.Map.of("Roamer", PlacementStrategy.RANDOM));
+        assertThat(placements.usesDirectory("Roamer")).isTrue();
+        assertThat(placements.strategyOf("Other")).isEqualTo(PlacementStrategy.CONSISTENT_HASH);
+        assertThat(placements.usesDirectory("Other")).isFalse();
+    }
+
+    static class Plain {
+    }
+
+    @RandomPlacement
+    static class Roaming {
+    }
+
+    @LocalPreferredPlacement
+    static class Staying {
+    }
+
+    @RandomPlacement
+    @LocalPreferredPlacement
+    static class Confused {
+    }
+
+    @StatelessWorker
+    static class Working {
+    }
+
+    @LocalPreferredPlacement
+    @StatelessWorker(maxLocalActivations = 2)
+    static class AlsoConfused {
+    }
+}

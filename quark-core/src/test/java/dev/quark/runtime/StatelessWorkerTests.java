@@ -1,0 +1,138 @@
+package dev.quark.runtime;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.quark.actor.AbstractActor;
+import dev.quark.actor.Actor;
+import dev.quark.actor.QuarkActor;
+import dev.quark.actor.StatelessWorker;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Stateless workers: a pool of activations per id on one runtime, an idle one preferred, new ones while the
+ * pool is not full, the least busy otherwise.
+ */
+class StatelessWorkerTests {
+
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    private final AtomicInteger instances = new AtomicInteger();
+
+    private final Set<Integer> running = ConcurrentHashMap.newKeySet();
+
+    private final ActorRuntime runtime = ActorRuntime.builder()
+        .actor(PoolActor.class, () -> new PoolActor(this.release, this.instances.incrementAndGet(), this.running))
+        .build();
+
+    @AfterEach
+    void close() {
+        this.release.countDown();
+        this.runtime.close();
+    }
+
+    @Test
+    void concurrentCallsToOneIdRunInUpToMaxActivationsAndTheRestWait() {
+        Pool pool = this.runtime.get(Pool.class, "p");
+        List<CompletableFuture<String>> calls = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            calls.add(CompletableFuture.supplyAsync(pool::hold));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.running.size() == 3);
+        assertThat(this.runtime.activationCount()).isEqualTo(3);
+        assertThat(calls).noneMatch(CompletableFuture::isDone);
+        this.release.countDown();
+        Set<String> answers = new HashSet<>();
+        for (CompletableFuture<String> call : calls) {
+            answers.add(call.join());
+        }
+        assertThat(answers).hasSize(3).allMatch((answer) -> answer.startsWith("p@"));
+        assertThat(this.runtime.activationCount()).isEqualTo(3);
+    }
+
+    @Test
+    void callsOneAfterTheOtherReuseAnIdleActivation() {
+        this.release.countDown();
+        Pool pool = this.runtime.get(Pool.class, "q");
+        Set<String> answers = new HashSet<>();
+        for (int i = 0; i < 10; i++) {
+            answers.add(pool.hold());
+        }
+        assertThat(answers).hasSize(1);
+        assertThat(this.runtime.activationCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aNegativePoolSizeFailsTheRuntimeNamingTheClass() {
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> ActorRuntime.builder().actor(NegativePoolActor.class).build())
+            .withMessage("@StatelessWorker(maxLocalActivations = -1) on " + NegativePoolActor.class.getName()
+                    + " must not be negative (0 for the number of processors)");
+    }
+
+    public interface Pool extends Actor {
+
+        /** Waits for the test's release, then answers id@instance. */
+        String hold();
+    }
+
+    @QuarkActor
+    @StatelessWorker(maxLocalActivations = 3)
+    public static class PoolActor extends AbstractActor implements Pool {
+
+        private final CountDownLatch release;
+
+        private final int instance;
+
+        private final Set<Integer> running;
+
+        public PoolActor(CountDownLatch release, int instance, Set<Integer> running) {
+            this.release = release;
+            this.instance = instance;
+            this.running = running;
+        }
+
+        @Override
+        public String hold() {
+            this.running.add(this.instance);
+            try {
+                if (!this.release.await(10, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("not released");
+                }
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(ex);
+            }
+            return actorId() + "@" + this.instance;
+        }
+    }
+
+    public interface NegativePool extends Actor {
+
+        String hold();
+    }
+
+    @QuarkActor
+    @StatelessWorker(maxLocalActivations = -1)
+    public static class NegativePoolActor extends AbstractActor implements NegativePool {
+
+        @Override
+        public String hold() {
+            return "never";
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package dev.quark.jobs;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * A recurring job to create or update with {@link JobQueue#scheduleRecurring}: its id, the type and payload of the
+ * jobs it enqueues, its schedule and misfire policy.
+ * <pre>{@code
+ * jobs.scheduleRecurring(RecurringJobRequest.of("nightly-report", "report", new Report("daily"),
+ *         Schedule.cron("0 0 2 * * *", ZoneId.of("Europe/Paris"))));
+ * jobs.scheduleRecurring(RecurringJobRequest.of("sync", "sync-partners", new Sync(), Schedule.every(Duration.ofMinutes(5)))
+ *     .misfirePolicy(MisfirePolicy.SKIP));
+ * }</pre>
+ * A {@code RecurringJobRequest} bean of the application is scheduled at start-up.
+ *
+ * @param id the recurring job's id: letters, digits, {@code . _ : -}, at most {@value #MAX_ID_LENGTH} characters
+ * @param type the type of the jobs it enqueues
+ * @param payload their payload
+ * @param schedule when it runs
+ * @param misfirePolicy what it does about instants missed during downtime
+ */
+public record RecurringJobRequest(String id, String type, Object payload, Schedule schedule,
+        MisfirePolicy misfirePolicy) {
+
+    /** The longest id. */
+    public static final int MAX_ID_LENGTH = 150;
+
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]+");
+
+    /**
+     * Validates the request.
+     * @throws IllegalArgumentException naming the id when it is blank, too long or has other characters
+     */
+    public RecurringJobRequest {
+        Objects.requireNonNull(id, "id must not be null");
+        Objects.requireNonNull(type, "type must not be null");
+        Objects.requireNonNull(payload, "payload must not be null: a job without input takes an empty record");
+        Objects.requireNonNull(schedule, "schedule must not be null");
+        Objects.requireNonNull(misfirePolicy, "misfirePolicy must not be null");
+        requireId(id);
+        if (type.isBlank()) {
+            throw new IllegalArgumentException("A job type must not be blank, was '" + type + "'");
+        }
+    }
+
+    /**
+     * Starts a request with the default misfire policy, {@link MisfirePolicy#RUN_ONCE}.
+     * @param id the recurring job's id
+     * @param type the type of the jobs it enqueues
+     * @param payload their payload
+     * @param schedule when it runs
+     * @return the request
+     */
+    public static RecurringJobRequest of(String id, String type, Object payload, Schedule schedule) {
+        return new RecurringJobRequest(id, type, payload, schedule, MisfirePolicy.RUN_ONCE);
+    }
+
+    /**
+     * Returns this request with another misfire policy.
+     * @param policy the policy
+     * @return the new request
+     */
+    public RecurringJobRequest misfirePolicy(MisfirePolicy policy) {
+        return new RecurringJobRequest(this.id, this.type, this.payload, this.schedule, policy);
+    }
+
+    /**
+     * Checks a recurring job's id.
+     * @param id the id
+     * @return the id
+     * @throws IllegalArgumentException naming the id when it is blank, too long or has other characters
+     */
+    public static String requireId(String id) {
+        Objects.requireNonNull(id, "id must not be null");
+        if (id.isEmpty() || id.length() > MAX_ID_LENGTH || !ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("A recurring job's id has letters, digits, '.', '_', ':' and '-', at most "
+                    + MAX_ID_LENGTH + " characters, was '" + id + "'");
+        }
+        return id;
+    }
+}

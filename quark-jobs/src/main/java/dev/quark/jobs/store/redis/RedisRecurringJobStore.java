@@ -1,0 +1,163 @@
+package dev.quark.jobs.store.redis;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+import dev.quark.jobs.MisfirePolicy;
+import dev.quark.jobs.RecurringJob;
+import dev.quark.jobs.Schedule;
+import dev.quark.jobs.store.RecurringJobStore;
+
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+
+/**
+ * Keeps recurring jobs in Redis, beside the jobs under the hash tag {@code {jobs}}:
+ * <pre>
+ * {prefix}{jobs}:recurring:{id}      hash: type, payload, schedule, misfire_policy, next_run_at
+ * {prefix}{jobs}:recurring-next      sorted set of the recurring jobs by next instant (ms, rounded up)
+ * {prefix}{jobs}:recurring-ids       sorted set of their ids (score 0, in id order)
+ * </pre>
+ * A save and an advance are each one Lua script: a save replaces the hash only when the definition differs, an
+ * advance only when {@code next_run_at} is still the expected instant.
+ */
+public class RedisRecurringJobStore implements RecurringJobStore {
+
+    private static final RedisScript<Long> SAVE = RedisScript.of("""
+            local p, id = ARGV[1], ARGV[2]
+            local key = p .. 'recurring:' .. id
+            local stored = redis.call('HMGET', key, 'type', 'payload', 'schedule', 'misfire_policy')
+            if stored[1] == ARGV[3] and stored[2] == ARGV[4] and stored[3] == ARGV[5] and stored[4] == ARGV[6] then
+                return 0
+            end
+            redis.call('HSET', key, 'type', ARGV[3], 'payload', ARGV[4], 'schedule', ARGV[5], 'misfire_policy', ARGV[6],
+                'next_run_at', ARGV[7])
+            redis.call('ZADD', p .. 'recurring-next', ARGV[8], id)
+            redis.call('ZADD', p .. 'recurring-ids', 0, id)
+            return 1
+            """, Long.class);
+
+    private static final RedisScript<Long> DELETE = RedisScript.of("""
+            local p, id = ARGV[1], ARGV[2]
+            redis.call('ZREM', p .. 'recurring-next', id)
+            redis.call('ZREM', p .. 'recurring-ids', id)
+            return redis.call('DEL', p .. 'recurring:' .. id)
+            """, Long.class);
+
+    private static final RedisScript<Long> ADVANCE = RedisScript.of("""
+            local p, id = ARGV[1], ARGV[2]
+            local key = p .. 'recurring:' .. id
+            if redis.call('HGET', key, 'next_run_at') ~= ARGV[3] then
+                return 0
+            end
+            redis.call('HSET', key, 'next_run_at', ARGV[4])
+            redis.call('ZADD', p .. 'recurring-next', ARGV[5], id)
+            return 1
+            """, Long.class);
+
+    private final StringRedisTemplate redis;
+
+    private final String prefix;
+
+    private final List<String> routing;
+
+    /**
+     * Creates a store.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     */
+    public RedisRecurringJobStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
+        Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
+        Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
+        this.redis = new StringRedisTemplate(connectionFactory);
+        this.prefix = keyPrefix + "{jobs}:";
+        this.routing = List.of(this.prefix + "recurring-ids");
+    }
+
+    @Override
+    public RecurringJob save(RecurringJob job) {
+        Objects.requireNonNull(job, "job must not be null");
+        this.redis.execute(SAVE, this.routing, this.prefix, job.id(), job.type(), job.payload(), job.schedule().text(),
+                job.misfirePolicy().name(), job.nextRunAt().toString(), Long.toString(score(job.nextRunAt())));
+        return find(job.id())
+            .orElseThrow(() -> new IllegalStateException("Recurring job '" + job.id() + "' vanished while saved"));
+    }
+
+    @Override
+    public boolean delete(String id) {
+        Objects.requireNonNull(id, "id must not be null");
+        Long deleted = this.redis.execute(DELETE, this.routing, this.prefix, id);
+        return deleted != null && deleted > 0;
+    }
+
+    @Override
+    public Optional<RecurringJob> find(String id) {
+        Objects.requireNonNull(id, "id must not be null");
+        Map<Object, Object> hash = this.redis.opsForHash().entries(this.prefix + "recurring:" + id);
+        if (hash.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new RecurringJob(id, field(hash, "type"), field(hash, "payload"),
+                Schedule.parse(field(hash, "schedule")), MisfirePolicy.valueOf(field(hash, "misfire_policy")),
+                Instant.parse(field(hash, "next_run_at"))));
+    }
+
+    @Override
+    public List<RecurringJob> list() {
+        Set<String> ids = this.redis.opsForZSet().range(this.prefix + "recurring-ids", 0, -1);
+        return read(ids);
+    }
+
+    @Override
+    public List<RecurringJob> due(Instant now, int limit) {
+        Objects.requireNonNull(now, "now must not be null");
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be positive, was " + limit);
+        }
+        Set<String> ids = this.redis.opsForZSet()
+            .rangeByScore(this.prefix + "recurring-next", Double.NEGATIVE_INFINITY, now.toEpochMilli(), 0, limit);
+        return read(ids).stream().filter((job) -> !job.nextRunAt().isAfter(now)).toList();
+    }
+
+    @Override
+    public boolean advance(String id, Instant expected, Instant next) {
+        Objects.requireNonNull(id, "id must not be null");
+        Long moved = this.redis.execute(ADVANCE, this.routing, this.prefix, id, expected.toString(), next.toString(),
+                Long.toString(score(next)));
+        return moved != null && moved == 1;
+    }
+
+    private List<RecurringJob> read(Set<String> ids) {
+        List<RecurringJob> jobs = new ArrayList<>();
+        if (ids != null) {
+            for (String id : ids) {
+                find(id).ifPresent(jobs::add);
+            }
+        }
+        return jobs;
+    }
+
+    private static String field(Map<Object, Object> hash, String name) {
+        Object value = hash.get(name);
+        if (value == null) {
+            throw new IllegalStateException("A recurring job's hash has no field '" + name + "'");
+        }
+        return value.toString();
+    }
+
+    private static long score(Instant instant) {
+        long millis = instant.toEpochMilli();
+        return (instant.getNano() % 1_000_000 == 0) ? millis : millis + 1;
+    }
+
+    @Override
+    public String toString() {
+        return "RedisRecurringJobStore[" + this.prefix + "]";
+    }
+}

@@ -1,0 +1,362 @@
+package dev.quark.testkit.jobs;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobQuery;
+import dev.quark.jobs.MisfirePolicy;
+import dev.quark.jobs.RecurringJob;
+import dev.quark.jobs.RecurringJobRequest;
+import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.Schedule;
+import dev.quark.jobs.UnknownJobTypeException;
+import dev.quark.jobs.runtime.DefaultJobQueue;
+import dev.quark.jobs.runtime.JobFilters;
+import dev.quark.jobs.runtime.JobHandlerRegistry;
+import dev.quark.jobs.runtime.JobMetrics;
+import dev.quark.jobs.runtime.JobPayloadCodec;
+import dev.quark.jobs.runtime.RecurringJobScheduler;
+import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.RecurringJobStore;
+import dev.quark.testkit.ManualClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/**
+ * The behaviour every {@link RecurringJobStore} must have, with the {@link JobStore} of the same backend: recurring
+ * jobs read back as saved, saves idempotent by id (the same definition keeps its next instant, another one replaces
+ * it), deletes, due jobs in order, the compare-and-set that moves a job on; and, through
+ * {@link RecurringJobScheduler} in virtual time, each scheduled instant enqueued once by racing nodes, cron in a time
+ * zone across a daylight-saving change, and the misfire policies after downtime.
+ * <p>
+ * Subclass it and return both stores; every test uses ids and job types of its own and deletes its recurring jobs,
+ * so one store may serve all tests of the class.
+ */
+public abstract class RecurringJobStoreContractTests {
+
+    /** An instant the tests' clocks start at, a whole minute. */
+    protected static final Instant START = Instant.parse("2026-03-28T12:00:00Z");
+
+    private static final AtomicLong ids = new AtomicLong();
+
+    private final String run = Long.toHexString(System.nanoTime());
+
+    private final List<String> created = new ArrayList<>();
+
+    private final ManualClock clock = new ManualClock(START);
+
+    private final JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+
+    /**
+     * Returns the store under test.
+     * @return the store
+     */
+    protected abstract RecurringJobStore recurringStore();
+
+    /**
+     * Returns the job store of the same backend, where the recurring jobs' jobs are enqueued.
+     * @return the job store
+     */
+    protected abstract JobStore jobStore();
+
+    /** A payload. */
+    public record Tick(String name) {
+    }
+
+    @AfterEach
+    void deleteRecurringJobs() {
+        this.created.forEach(recurringStore()::delete);
+    }
+
+    private String newId(String name) {
+        String id = "rc-" + this.run + "-" + ids.incrementAndGet() + "-" + name;
+        this.created.add(id);
+        return id;
+    }
+
+    private RecurringJob job(String id, Schedule schedule, Instant next) {
+        return new RecurringJob(id, "tick", "{\"name\":\"a\"}", schedule, MisfirePolicy.RUN_ONCE, next);
+    }
+
+    private DefaultJobQueue queue(String type) {
+        JobHandler<Tick> handler = JobHandler.of(type, Tick.class, (tick, context) -> {
+        });
+        JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(handler), this.codec, RetryPolicy.defaults(),
+                Duration.ofMinutes(1));
+        return new DefaultJobQueue(jobStore(), recurringStore(), handlers, this.codec, this.clock, JobMetrics.NONE,
+                JobFilters.NONE);
+    }
+
+    private RecurringJobScheduler scheduler(DefaultJobQueue queue) {
+        return new RecurringJobScheduler(recurringStore(), queue, Duration.ofSeconds(1), Duration.ofMinutes(1),
+                this.clock, (at, task) -> () -> false);
+    }
+
+    private List<Job> jobsOf(String type) {
+        return jobStore().list(JobQuery.all().type(type).limit(1000)).jobs();
+    }
+
+    @Test
+    void aRecurringJobReadsBackAsSaved() {
+        String id = newId("read");
+        Schedule cron = Schedule.cron("0 */5 * * * MON-FRI", ZoneId.of("America/New_York"));
+        RecurringJob saved = recurringStore().save(job(id, cron, START.plusSeconds(300)));
+        assertThat(saved).isEqualTo(job(id, cron, START.plusSeconds(300)));
+        assertThat(recurringStore().find(id)).contains(saved);
+        assertThat(recurringStore().list()).contains(saved);
+        assertThat(recurringStore().find(id + "-none")).isEmpty();
+    }
+
+    @Test
+    void savingTheSameDefinitionAgainKeepsItsNextInstant() {
+        String id = newId("same");
+        Schedule every = Schedule.every(Duration.ofMinutes(1));
+        recurringStore().save(job(id, every, START.plusSeconds(60)));
+        RecurringJob again = recurringStore().save(job(id, every, START.plusSeconds(600)));
+        assertThat(again.nextRunAt()).isEqualTo(START.plusSeconds(60));
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(60));
+    }
+
+    @Test
+    void savingAnotherDefinitionReplacesItNextInstantIncluded() {
+        String id = newId("other");
+        recurringStore().save(job(id, Schedule.every(Duration.ofMinutes(1)), START.plusSeconds(60)));
+        RecurringJob changed = new RecurringJob(id, "tock", "{\"name\":\"b\"}", Schedule.cron("0 0 * * * *"),
+                MisfirePolicy.SKIP, START.plusSeconds(3600));
+        assertThat(recurringStore().save(changed)).isEqualTo(changed);
+        assertThat(recurringStore().find(id)).contains(changed);
+    }
+
+    @Test
+    @Timeout(60)
+    void nodesDeclaringOneRecurringJobAtOnceLeaveOne() throws Exception {
+        String id = newId("declared");
+        Schedule every = Schedule.every(Duration.ofMinutes(1));
+        List<RecurringJob> saved = race(8, (n) -> recurringStore().save(job(id, every, START.plusSeconds(60 + n))));
+        assertThat(Set.copyOf(saved)).hasSize(1);
+        assertThat(recurringStore().list().stream().filter((job) -> job.id().equals(id))).hasSize(1);
+    }
+
+    @Test
+    void aDeletedRecurringJobIsGone() {
+        String id = newId("delete");
+        recurringStore().save(job(id, Schedule.every(Duration.ofMinutes(1)), START));
+        assertThat(recurringStore().delete(id)).isTrue();
+        assertThat(recurringStore().delete(id)).isFalse();
+        assertThat(recurringStore().find(id)).isEmpty();
+        assertThat(recurringStore().due(START.plusSeconds(3600), 1000)).extracting(RecurringJob::id).doesNotContain(id);
+    }
+
+    @Test
+    void dueJobsComeEarliestFirstUpToTheLimit() {
+        Schedule every = Schedule.every(Duration.ofMinutes(1));
+        Instant base = Instant.parse("2001-01-01T00:00:00Z");
+        String late = newId("late");
+        String early = newId("early");
+        String future = newId("future");
+        recurringStore().save(job(late, every, base.plusSeconds(2)));
+        recurringStore().save(job(early, every, base.plusSeconds(1)));
+        recurringStore().save(job(future, every, base.plusSeconds(4)));
+        List<String> mine = List.of(late, early, future);
+        assertThat(recurringStore().due(base.plusSeconds(2), 1000)).extracting(RecurringJob::id)
+            .filteredOn(mine::contains)
+            .containsExactly(early, late);
+        assertThat(recurringStore().due(base.plusSeconds(1).minusMillis(1), 1000)).extracting(RecurringJob::id)
+            .filteredOn(mine::contains)
+            .isEmpty();
+        assertThat(recurringStore().due(base.plusSeconds(5), 1)).extracting(RecurringJob::id).containsExactly(early);
+        assertThatIllegalArgumentException().isThrownBy(() -> recurringStore().due(base, 0)).withMessageContaining("0");
+    }
+
+    @Test
+    void anAdvanceMovesAJobOnOnlyFromTheExpectedInstant() {
+        String id = newId("advance");
+        recurringStore().save(job(id, Schedule.every(Duration.ofMinutes(1)), START));
+        assertThat(recurringStore().advance(id, START.minusSeconds(60), START.plusSeconds(60))).isFalse();
+        assertThat(recurringStore().advance(id, START, START.plusSeconds(60))).isTrue();
+        assertThat(recurringStore().advance(id, START, START.plusSeconds(120))).isFalse();
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(60));
+        assertThat(recurringStore().advance(id + "-none", START, START.plusSeconds(60))).isFalse();
+    }
+
+    @Test
+    @Timeout(60)
+    void racingAdvancesOfOneInstantMoveTheJobOnce() throws Exception {
+        String id = newId("race");
+        recurringStore().save(job(id, Schedule.every(Duration.ofMinutes(1)), START));
+        List<Boolean> moved = race(8, (n) -> recurringStore().advance(id, START, START.plusSeconds(60 + n)));
+        assertThat(moved).containsOnlyOnce(true);
+    }
+
+    @Test
+    @Timeout(120)
+    void twoNodesRacingEnqueueEachScheduledInstantOnce() throws Exception {
+        String type = "tick-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("once");
+        DefaultJobQueue one = queue(type);
+        DefaultJobQueue two = queue(type);
+        one.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofMinutes(1))));
+        RecurringJobScheduler nodeOne = scheduler(one);
+        RecurringJobScheduler nodeTwo = scheduler(two);
+        int instants = 20;
+        for (int i = 1; i <= instants; i++) {
+            this.clock.advance(Duration.ofMinutes(1));
+            race(2, (n) -> ((n == 0) ? nodeOne : nodeTwo).fireDue());
+        }
+        List<Job> jobs = jobsOf(type);
+        assertThat(jobs).hasSize(instants);
+        assertThat(jobs.stream().map(Job::dueAt).collect(Collectors.toSet())).hasSize(instants)
+            .contains(START.plusSeconds(60), START.plusSeconds(60L * instants));
+        assertThat(jobs).allSatisfy((job) -> assertThat(job.idempotencyKey())
+            .isEqualTo(DefaultJobQueue.occurrenceKey(id, job.dueAt())));
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(60L * (instants + 1)));
+    }
+
+    @Test
+    void aCronJobRunsInItsZoneAcrossADaylightSavingChange() {
+        String type = "dst-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("dst");
+        DefaultJobQueue queue = queue(type);
+        // 02:00 in Paris does not exist on 2026-03-29 (clocks go from 02:00 CET to 03:00 CEST): that day is skipped.
+        RecurringJob scheduled = queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("nightly"),
+                Schedule.cron("0 0 2 * * *", ZoneId.of("Europe/Paris"))));
+        assertThat(scheduled.nextRunAt()).isEqualTo(Instant.parse("2026-03-30T00:00:00Z"));
+        RecurringJobScheduler node = scheduler(queue);
+        this.clock.set(Instant.parse("2026-03-30T00:00:00Z"));
+        assertThat(node.fireDue()).isEqualTo(1);
+        this.clock.set(Instant.parse("2026-03-31T00:00:00Z"));
+        assertThat(node.fireDue()).isEqualTo(1);
+        assertThat(jobsOf(type)).extracting(Job::dueAt)
+            .containsExactlyInAnyOrder(Instant.parse("2026-03-30T00:00:00Z"), Instant.parse("2026-03-31T00:00:00Z"));
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(Instant.parse("2026-04-01T00:00:00Z"));
+    }
+
+    @Test
+    void anInstantLookedAtLateButWithinTheThresholdRuns() {
+        String type = "late-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("late");
+        DefaultJobQueue queue = queue(type);
+        queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofMinutes(5)))
+            .misfirePolicy(MisfirePolicy.SKIP));
+        this.clock.advance(Duration.ofMinutes(5).plusSeconds(30));
+        scheduler(queue).fireDue();
+        assertThat(jobsOf(type)).extracting(Job::dueAt).containsExactly(START.plus(Duration.ofMinutes(5)));
+        assertThat(jobsOf(type).getFirst().createdAt()).isEqualTo(this.clock.instant());
+    }
+
+    @Test
+    void afterDowntimeRunOnceRunsOneJobAndSkipsTheRest() {
+        String type = "misfire-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("run-once");
+        DefaultJobQueue queue = queue(type);
+        queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofMinutes(1))));
+        this.clock.advance(Duration.ofHours(1).plusSeconds(30));
+        RecurringJobScheduler node = scheduler(queue);
+        node.fireDue();
+        node.fireDue();
+        assertThat(jobsOf(type)).extracting(Job::dueAt).containsExactly(START.plusSeconds(60));
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plus(Duration.ofMinutes(61)));
+    }
+
+    @Test
+    void afterDowntimeSkipRunsNone() {
+        String type = "skip-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("skip");
+        DefaultJobQueue queue = queue(type);
+        queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.cron("0 0 * * * *"))
+            .misfirePolicy(MisfirePolicy.SKIP));
+        this.clock.advance(Duration.ofHours(5).plusMinutes(10));
+        scheduler(queue).fireDue();
+        assertThat(jobsOf(type)).isEmpty();
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plus(Duration.ofHours(6)));
+    }
+
+    @Test
+    void aChangedScheduleCountsItsNextInstantFromNowAndADeletedJobRunsNoMore() {
+        String type = "change-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("change");
+        DefaultJobQueue queue = queue(type);
+        RecurringJobRequest hourly = RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofHours(1)));
+        queue.scheduleRecurring(hourly);
+        this.clock.advance(Duration.ofMinutes(10));
+        assertThat(queue.scheduleRecurring(hourly).nextRunAt()).isEqualTo(START.plus(Duration.ofHours(1)));
+        assertThat(queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"),
+                Schedule.every(Duration.ofMinutes(15)))).nextRunAt()).isEqualTo(START.plus(Duration.ofMinutes(25)));
+        assertThat(queue.listRecurring()).extracting(RecurringJob::id).contains(id);
+        assertThat(queue.deleteRecurring(id)).isTrue();
+        this.clock.advance(Duration.ofMinutes(20));
+        scheduler(queue).fireDue();
+        assertThat(jobsOf(type)).isEmpty();
+        assertThat(queue.findRecurring(id)).isEmpty();
+    }
+
+    @Test
+    void badInputIsRefusedNamingItAndStoresNothing() {
+        String type = "bad-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("bad");
+        DefaultJobQueue queue = queue(type);
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"),
+                    Schedule.cron("0 0 25 * * *"))))
+            .withMessageContaining("'0 0 25 * * *'");
+        assertThatExceptionOfType(UnknownJobTypeException.class)
+            .isThrownBy(() -> queue.scheduleRecurring(RecurringJobRequest.of(id, type + "-none", new Tick("a"),
+                    Schedule.every(Duration.ofMinutes(1)))))
+            .withMessageContaining(type + "-none");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> queue.scheduleRecurring(RecurringJobRequest.of(id, type, "not a tick",
+                    Schedule.every(Duration.ofMinutes(1)))))
+            .withMessageContaining("java.lang.String");
+        assertThat(queue.findRecurring(id)).isEmpty();
+    }
+
+    private static <T> List<T> race(int threads, RaceBody<T> body) throws Exception {
+        ExecutorService executor = Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<T>> futures = new ArrayList<>();
+            for (int n = 0; n < threads; n++) {
+                int index = n;
+                Callable<T> task = () -> {
+                    start.await();
+                    return body.run(index);
+                };
+                futures.add(executor.submit(task));
+            }
+            start.countDown();
+            List<T> results = new ArrayList<>();
+            for (Future<T> future : futures) {
+                results.add(future.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            return results;
+        }
+        finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @FunctionalInterface
+    private interface RaceBody<T> {
+
+        T run(int index) throws Exception;
+    }
+}

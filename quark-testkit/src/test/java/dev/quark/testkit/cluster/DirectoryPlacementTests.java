@@ -1,0 +1,195 @@
+package dev.quark.testkit.cluster;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BiFunction;
+import java.util.stream.IntStream;
+
+import dev.quark.actor.Actor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Random and local-preferred placement over the distributed directory: one activation per actor however
+ * first calls race, placement chosen per type, entries re-homed when the ring changes, failover when the
+ * hosting silo dies; stateless workers served where they are called, in a pool per silo.
+ */
+class DirectoryPlacementTests {
+
+    private final TallyEnvironment environment = new TallyEnvironment();
+
+    private TallyCluster cluster;
+
+    @AfterEach
+    void close() {
+        if (this.cluster != null) {
+            this.cluster.close();
+        }
+    }
+
+    private TallyCluster start(int silos) {
+        TestCluster.Builder builder = TestCluster.builder().silos(silos).runtime((siloId, runtime) -> {
+            runtime.actor(TallyActor.class, () -> new TallyActor(this.environment, siloId));
+            runtime.actor(RoamerActor.class, () -> new RoamerActor(this.environment, siloId));
+            runtime.actor(HomebodyActor.class, () -> new HomebodyActor(this.environment, siloId));
+            runtime.actor(WorkerActor.class, () -> new WorkerActor(this.environment, siloId));
+        });
+        this.cluster = new TallyCluster(this.environment, builder);
+        return this.cluster;
+    }
+
+    @Test
+    void concurrentFirstCallsFromEverySiloMakeOneRandomActivation() throws Exception {
+        assertOneActivationUnderRacingFirstCalls(Roamer.class, "Roamer", (roamer, amount) -> roamer.add(amount));
+    }
+
+    @Test
+    void concurrentFirstCallsFromEverySiloMakeOneLocalPreferredActivation() throws Exception {
+        assertOneActivationUnderRacingFirstCalls(Homebody.class, "Homebody",
+                (homebody, amount) -> homebody.add(amount));
+    }
+
+    private <T extends Actor> void assertOneActivationUnderRacingFirstCalls(Class<T> contract, String type,
+            BiFunction<T, Long, Long> add) throws Exception {
+        start(3);
+        List<String> ids = IntStream.range(0, 20).mapToObj((i) -> "race-" + i).toList();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<?>> calls = new ArrayList<>();
+        try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (TestSilo silo : this.cluster.cluster().silos()) {
+                for (String id : ids) {
+                    calls.add(callers.submit(() -> {
+                        go.await();
+                        for (int i = 0; i < 5; i++) {
+                            add.apply(silo.get(contract, id), 1L);
+                        }
+                        return null;
+                    }));
+                }
+            }
+            go.countDown();
+            for (Future<?> call : calls) {
+                call.get();
+            }
+        }
+        for (String id : ids) {
+            assertThat(this.environment.activations(type + ":" + id)).as(id).isEqualTo(1);
+            assertThat(this.environment.load(type + ":" + id)).as(id).isEqualTo(15);
+        }
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    @Test
+    void localPreferredActivatesOnTheFirstCallersSiloAndOthersCallItThere() {
+        start(3);
+        for (int caller = 0; caller < 3; caller++) {
+            String id = "home-" + caller;
+            TestSilo first = this.cluster.silo(caller);
+            assertThat(first.get(Homebody.class, id).where()).isEqualTo(first.siloId());
+            for (TestSilo silo : this.cluster.cluster().silos()) {
+                assertThat(silo.get(Homebody.class, id).where()).as(id + " from " + silo.siloId())
+                    .isEqualTo(first.siloId());
+            }
+            assertThat(this.environment.activations("Homebody:" + id)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void randomPlacementSpreadsActivationsOverTheSilos() {
+        start(3);
+        Set<String> hosts = new HashSet<>();
+        for (int i = 0; i < 60; i++) {
+            hosts.add(this.cluster.silo(0).get(Roamer.class, "spread-" + i).where());
+        }
+        assertThat(hosts).containsExactlyInAnyOrder("silo-0", "silo-1", "silo-2");
+    }
+
+    @Test
+    void placementIsChosenPerActorType() {
+        start(3);
+        String id = TallyCluster.idWhere((candidate) -> !this.cluster.ownerOf(candidate).equals("silo-2"));
+        assertThat(this.cluster.silo(2).get(Tally.class, id).where()).isEqualTo(this.cluster.ownerOf(id));
+        assertThat(this.cluster.silo(2).get(Homebody.class, id).where()).isEqualTo("silo-2");
+    }
+
+    @Test
+    void anActivationThatEndedLeavesTheDirectory() {
+        start(2);
+        assertThat(this.cluster.silo(0).get(Homebody.class, "gone").where()).isEqualTo("silo-0");
+        assertThat(this.cluster.cluster().silos().stream().mapToInt((silo) -> silo.routing().directoryEntries()).sum())
+            .isEqualTo(1);
+        assertThat(this.cluster.silo(0).runtime().deactivate(Homebody.class, "gone")).isTrue();
+        await().atMost(TallyEnvironment.timeout())
+            .until(() -> this.cluster.cluster().silos().stream().mapToInt((silo) -> silo.routing().directoryEntries())
+                .sum() == 0);
+        assertThat(this.cluster.silo(1).get(Homebody.class, "gone").where()).isEqualTo("silo-1");
+        assertThat(this.environment.activations("Homebody:gone")).isEqualTo(2);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    @Test
+    void entriesFollowTheRingWhenASiloJoinsAndActivationsStayWhereTheyAre() {
+        start(3);
+        List<String> ids = IntStream.range(0, 40).mapToObj((i) -> "stay-" + i).toList();
+        for (String id : ids) {
+            this.cluster.silo(0).get(Homebody.class, id).add(1);
+        }
+        this.cluster.addSilo();
+        for (TestSilo silo : this.cluster.cluster().silos()) {
+            await().atMost(TallyEnvironment.timeout()).until(() -> silo.routing().view().ring().silos().size() == 4);
+        }
+        for (String id : ids) {
+            for (TestSilo silo : this.cluster.cluster().silos()) {
+                assertThat(silo.get(Homebody.class, id).where()).as(id + " from " + silo.siloId()).isEqualTo("silo-0");
+                silo.get(Homebody.class, id).add(1);
+            }
+            assertThat(this.environment.activations("Homebody:" + id)).as(id).isEqualTo(1);
+            assertThat(this.environment.load("Homebody:" + id)).as(id).isEqualTo(5);
+        }
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    @Test
+    void statelessWorkersServeCallsOnTheCallersSiloAndScaleThereUpToTheirPool() {
+        start(3);
+        for (TestSilo silo : this.cluster.cluster().silos()) {
+            assertThat(silo.get(Worker.class, "w").where()).isEqualTo(silo.siloId());
+        }
+        Worker worker = this.cluster.silo(1).get(Worker.class, "busy");
+        List<CompletableFuture<String>> held = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            held.add(CompletableFuture.supplyAsync(() -> worker.hold("workers")));
+        }
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.alive("Worker:busy@silo-1") == 2);
+        assertThat(this.environment.activations("Worker:busy@silo-0")).isZero();
+        assertThat(this.environment.activations("Worker:busy@silo-2")).isZero();
+        this.environment.open("workers");
+        assertThat(held).allSatisfy((call) -> assertThat(call.join()).isEqualTo("silo-1"));
+        assertThat(this.environment.activations("Worker:busy@silo-1")).isEqualTo(2);
+    }
+
+    @Test
+    void anActorMovesToASurvivorWithItsStateWhenItsSiloDies() {
+        start(3);
+        Homebody onOne = this.cluster.silo(1).get(Homebody.class, "survivor");
+        assertThat(onOne.add(5)).isEqualTo(5);
+        assertThat(onOne.where()).isEqualTo("silo-1");
+        this.cluster.cluster().killSilo(1);
+        this.cluster.cluster().declareDead(1);
+        Homebody fromZero = this.cluster.silo(0).get(Homebody.class, "survivor");
+        await().atMost(TallyEnvironment.timeout()).ignoreExceptions().until(() -> !fromZero.where().equals("silo-1"));
+        assertThat(fromZero.where()).isEqualTo("silo-0");
+        assertThat(fromZero.add(1)).isEqualTo(6);
+        assertThat(this.cluster.silo(2).get(Homebody.class, "survivor").where()).isEqualTo("silo-0");
+    }
+}
