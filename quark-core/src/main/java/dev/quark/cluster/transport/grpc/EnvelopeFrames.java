@@ -119,6 +119,7 @@ final class EnvelopeFrames {
             case INDIRECT_PROBE -> Kind.KIND_INDIRECT_PROBE;
             case PROBE_REPLY -> Kind.KIND_PROBE_REPLY;
             case PROBE_FAILED -> Kind.KIND_PROBE_FAILED;
+            case DIRECTORY -> Kind.KIND_DIRECTORY;
         };
     }
 
@@ -134,6 +135,7 @@ final class EnvelopeFrames {
             case KIND_INDIRECT_PROBE -> Envelope.Kind.INDIRECT_PROBE;
             case KIND_PROBE_REPLY -> Envelope.Kind.PROBE_REPLY;
             case KIND_PROBE_FAILED -> Envelope.Kind.PROBE_FAILED;
+            case KIND_DIRECTORY -> Envelope.Kind.DIRECTORY;
             case KIND_UNSPECIFIED, UNRECOGNIZED -> throw new MalformedEnvelopeException("kind " + kind
                     + " is not a known envelope kind");
         };

@@ -174,7 +174,8 @@ final class PeerLink {
         while (!this.queue.isEmpty() && stream.isReady()) {
             Queued next = this.queue.poll();
             Envelope.Kind kind = next.envelope().kind();
-            if (kind == Envelope.Kind.REQUEST || kind == Envelope.Kind.HANDOFF || kind == Envelope.Kind.PROBE
+            if (kind == Envelope.Kind.REQUEST || kind == Envelope.Kind.HANDOFF || kind == Envelope.Kind.DIRECTORY
+                    || kind == Envelope.Kind.PROBE
                     || kind == Envelope.Kind.INDIRECT_PROBE) {
                 this.outstandingRequests.add(next.envelope().messageId(), this, next.envelope().deadlineEpochMillis());
             }
