@@ -1,12 +1,19 @@
 package dev.quark.testkit;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRefFactory;
+import dev.quark.eventsourcing.EventSourcedActor;
+import dev.quark.eventsourcing.EventSourcingActivationHook;
+import dev.quark.eventsourcing.EventStore;
+import dev.quark.eventsourcing.EventUpcaster;
+import dev.quark.eventsourcing.memory.InMemoryEventStore;
 import dev.quark.reminder.ReminderRegistry;
 import dev.quark.reminder.ReminderSettings;
 import dev.quark.reminder.ReminderTable;
@@ -20,6 +27,7 @@ import dev.quark.state.StateStore;
 import dev.quark.state.StateStoreRegistry;
 import dev.quark.state.memory.InMemoryStateStore;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Runs actors in a plain unit test, without Spring, on a {@link ManualClock}.
@@ -60,13 +68,16 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
 
     private final @Nullable ReminderTickManager reminders;
 
+    private final EventStore eventStore;
+
     private ActorTestKit(ManualClock clock, ManualScheduler scheduler, ActorRuntime runtime,
-            StateStoreRegistry stateStores, @Nullable ReminderTickManager reminders) {
+            StateStoreRegistry stateStores, @Nullable ReminderTickManager reminders, EventStore eventStore) {
         this.clock = clock;
         this.scheduler = scheduler;
         this.runtime = runtime;
         this.stateStores = stateStores;
         this.reminders = reminders;
+        this.eventStore = eventStore;
     }
 
     /**
@@ -150,6 +161,16 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
     }
 
     /**
+     * Returns the store that {@link EventSourcedActor event-sourced actors} append to, to look at their streams or
+     * to prepare what they will read.
+     * @return the event store; an {@link InMemoryEventStore} on the kit's clock unless
+     * {@link Builder#eventStore(EventStore)} gave another
+     */
+    public EventStore eventStore() {
+        return this.eventStore;
+    }
+
+    /**
      * Returns the runtime under test, for what this class does not offer directly.
      * @return the runtime
      */
@@ -178,6 +199,12 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
     public static final class Builder {
 
         private final ActorRuntime.Builder runtime = ActorRuntime.builder().collectionInterval(Duration.ofSeconds(1));
+
+        private @Nullable EventStore eventStore;
+
+        private int snapshotEvery = EventSourcingActivationHook.DEFAULT_SNAPSHOT_EVERY;
+
+        private final List<EventUpcaster> upcasters = new ArrayList<>();
 
         private ManualClock clock = new ManualClock();
 
@@ -296,12 +323,47 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
         }
 
         /**
+         * Keeps the streams of {@link EventSourcedActor event-sourced actors} in the given store instead of an
+         * {@link InMemoryEventStore}.
+         * @param store the event store
+         * @return this builder
+         */
+        public Builder eventStore(EventStore store) {
+            this.eventStore = Objects.requireNonNull(store, "store must not be null");
+            return this;
+        }
+
+        /**
+         * Sets how many events follow a snapshot before event-sourced actors save the next one, unless an actor
+         * says otherwise.
+         * @param events the number, at least 1
+         * @return this builder
+         */
+        public Builder snapshotEvery(int events) {
+            this.snapshotEvery = events;
+            return this;
+        }
+
+        /**
+         * Adds upcasters that event-sourced actors read old event payloads with.
+         * @param upcasters the upcasters
+         * @return this builder
+         */
+        public Builder upcasters(EventUpcaster... upcasters) {
+            this.upcasters.addAll(List.of(upcasters));
+            return this;
+        }
+
+        /**
          * Starts the runtime. Persistent states are loaded by a {@link StateActivationHook} that runs after the
          * hooks added through {@link #runtime(Consumer)}.
          * @return the test kit
          */
         public ActorTestKit build() {
             this.runtime.activationHook(new StateActivationHook(this.stateStores, this.stateSerializer));
+            EventStore events = (this.eventStore != null) ? this.eventStore : new InMemoryEventStore(this.clock);
+            this.runtime.activationHook(new EventSourcingActivationHook(events, JsonMapper.shared(), this.upcasters,
+                    this.snapshotEvery));
             ManualScheduler scheduler = new ManualScheduler(this.clock);
             ReminderTable table = this.reminderTable;
             ReminderRegistry registry = (table != null) ? new ReminderRegistry(table, this.clock) : null;
@@ -318,7 +380,7 @@ public final class ActorTestKit implements ActorRefFactory, AutoCloseable {
                 reminders.start();
                 scheduler.runDueTasks();
             }
-            return new ActorTestKit(this.clock, scheduler, built, this.stateStores, reminders);
+            return new ActorTestKit(this.clock, scheduler, built, this.stateStores, reminders, events);
         }
     }
 }

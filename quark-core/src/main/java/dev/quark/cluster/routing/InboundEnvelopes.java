@@ -61,6 +61,11 @@ final class InboundEnvelopes implements EnvelopeHandler {
         }
     }
 
+    @Override
+    public void lost(long messageId, RuntimeException failure) {
+        this.pending.fail(messageId, failure);
+    }
+
     private void refuseStale(Envelope envelope, long epoch) {
         String reason = "silo " + this.self + " is incarnation " + epoch + "; " + envelope
                 + " was meant for incarnation " + envelope.targetEpoch();

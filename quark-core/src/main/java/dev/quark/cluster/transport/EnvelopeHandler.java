@@ -14,4 +14,15 @@ public interface EnvelopeHandler {
      * @param envelope the envelope
      */
     void receive(Envelope envelope);
+
+    /**
+     * Learns that a message this silo sent and that waits for an answer (a request, hand-off or probe) will
+     * get none through the transport: the link it went over broke before the answer came, or the receiving
+     * silo refused it. The transport calls it on a thread of its own. By default it does nothing, and the
+     * message's deadline ends the wait.
+     * @param messageId the message id of the message sent
+     * @param failure why no answer will come, to complete the wait with
+     */
+    default void lost(long messageId, RuntimeException failure) {
+    }
 }

@@ -19,6 +19,8 @@ import dev.quark.actor.LocalPreferredPlacement;
 import dev.quark.actor.RandomPlacement;
 import dev.quark.actor.StatelessWorker;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
+import dev.quark.eventsourcing.EventSourcedActor;
+import dev.quark.eventsourcing.EventSourcingActivationHook;
 import dev.quark.runtime.internal.ContractIntrospector;
 import dev.quark.state.internal.StateField;
 import dev.quark.state.internal.StateFields;
@@ -76,6 +78,13 @@ public final class ActorRuntimeHints {
         for (StateField state : StateFields.of(implementation)) {
             hints.reflection().registerField(state.field());
             BINDING.registerReflectionHints(hints.reflection(), state.valueType());
+        }
+        if (EventSourcedActor.class.isAssignableFrom(implementation)) {
+            EventSourcingActivationHook.EventSourcedTypes types = EventSourcingActivationHook.typesOf(implementation);
+            BINDING.registerReflectionHints(hints.reflection(), types.state());
+            for (Class<?> event : types.events().classes().values()) {
+                BINDING.registerReflectionHints(hints.reflection(), event);
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.quark.actor.DeactivationReason;
 import dev.quark.cluster.membership.MembershipProvider;
@@ -20,7 +21,8 @@ import org.springframework.context.SmartLifecycle;
  * Joins the cluster once the context has started (the runtime is built and its transport listens) and leaves
  * it gracefully when the context stops, before the actor runtime closes: the silo announces
  * {@code SHUTTING_DOWN}, deactivates its actors for hand-off (their state saved), waits for the calls in flight,
- * and leaves ({@code DEAD}). While it is a member, every new view tells the reminder tick manager, if any, that
+ * and leaves ({@code DEAD}). Stopping is done once: with the gRPC transport it happens when Spring Boot's gRPC
+ * server starts shutting down, which comes before this lifecycle's phase. While it is a member, every new view tells the reminder tick manager, if any, that
  * the buckets it owns may have changed.
  */
 final class ClusterSiloLifecycle implements SmartLifecycle {
@@ -49,6 +51,8 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
     private MembershipProvider.@Nullable Watch reminderWatch;
 
     private volatile boolean running;
+
+    private final AtomicBoolean stopped = new AtomicBoolean();
 
     ClusterSiloLifecycle(SiloMembership agent, SiloRouting routing, ActorRuntime runtime,
             @Nullable ReminderTickManager reminders, Duration joinTimeout, Duration leaveTimeout) {
@@ -84,6 +88,9 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
 
     @Override
     public void stop() {
+        if (!this.stopped.compareAndSet(false, true)) {
+            return;
+        }
         this.running = false;
         MembershipProvider.Watch watch = this.reminderWatch;
         if (watch != null) {

@@ -39,6 +39,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
@@ -54,9 +55,9 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * gate), its {@link SiloMembership} agent, the {@link ClusterSiloLifecycle} that joins on start and leaves
  * gracefully on close, and the {@link ReminderBucketOwnership} that splits reminders by the ring.
  * <p>
- * The only transport so far is the in-JVM one, on a network shared by the application contexts of the JVM
- * (tests and demos); the gRPC transport between processes comes with issue #11. A {@link Transport} bean of
- * the application's replaces it.
+ * The transport is the in-JVM one by default, on a network shared by the application contexts of the JVM
+ * (tests and demos); {@code quark.cluster.transport.type=grpc} chooses the gRPC transport between processes
+ * ({@link QuarkClusterGrpcAutoConfiguration}). A {@link Transport} bean of the application's replaces either.
  */
 @AutoConfiguration(before = { QuarkActorsAutoConfiguration.class, QuarkRemindersAutoConfiguration.class },
         after = { QuarkBackendAutoConfiguration.class, QuarkMetricsAutoConfiguration.class },
@@ -73,6 +74,7 @@ public final class QuarkClusterAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
+    @ConditionalOnProperty(name = "quark.cluster.transport.type", havingValue = "in-jvm", matchIfMissing = true)
     @ConditionalOnBooleanProperty(name = "quark.cluster.transport.in-jvm", matchIfMissing = true)
     Transport quarkClusterTransport() {
         return JvmWideCluster.network().transport();
@@ -82,8 +84,9 @@ public final class QuarkClusterAutoConfiguration {
     @ConditionalOnMissingBean
     PayloadCodec quarkClusterPayloadCodec(ObjectProvider<JsonMapper> mapper, ObjectProvider<ActorRuntime> runtime,
             QuarkClusterProperties properties) {
-        return new JacksonPayloadCodec(mapper.getIfUnique(() -> JsonMapper.builder().build()), runtime::getObject,
-                properties.getTransport().getAllowedExceptionPackages());
+        JsonMapper application = mapper.getIfUnique(() -> JsonMapper.builder().build());
+        return new JacksonPayloadCodec(PayloadMappers.forFormat(properties.getTransport().getPayloadFormat(),
+                application), runtime::getObject, properties.getTransport().getAllowedExceptionPackages());
     }
 
     @Bean
@@ -92,10 +95,15 @@ public final class QuarkClusterAutoConfiguration {
             ObjectProvider<Clock> clock, ObjectProvider<RoutingMetrics> metrics) {
         Transport chosen = transport.getIfAvailable();
         if (chosen == null) {
+            if (properties.getTransport().getType() == QuarkClusterProperties.TransportType.GRPC) {
+                throw new IllegalStateException("quark.cluster.transport.type=grpc but the gRPC transport is not "
+                        + "on the class path: add org.springframework.boot:spring-boot-starter-grpc-server (with "
+                        + "io.grpc:grpc-netty, io.grpc:grpc-protobuf and io.grpc:grpc-stub) to the application");
+            }
             throw new IllegalStateException("quark.cluster.enabled=true but there is no Transport for the silos to "
                     + "talk over: the in-JVM transport is off (quark.cluster.transport.in-jvm=false) and the "
-                    + "application defines no Transport bean. A transport between processes (gRPC) comes with "
-                    + "issue #11.");
+                    + "application defines no Transport bean; set quark.cluster.transport.type=grpc for the gRPC "
+                    + "transport between processes.");
         }
         return SiloRouting.builder(properties.siloId(), chosen)
             .clock(clock.getIfUnique(Clock::systemUTC))

@@ -17,6 +17,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Configuration of the cluster. The timings' defaults are written out, rather than taken from
@@ -225,12 +226,39 @@ public class QuarkClusterProperties implements InitializingBean {
             throw invalid("silo.advertised-address", "'" + host + "'", "must not be blank");
         }
         positive("join-timeout", this.joinTimeout);
+        validateTransport();
         for (String pkg : this.transport.allowedExceptionPackages) {
             if (pkg == null || pkg.isBlank() || pkg.startsWith(".") || pkg.endsWith(".")) {
                 throw invalid("transport.allowed-exception-packages", "'" + pkg + "'", "must be package names");
             }
         }
         toSettings(new SiloAddress("localhost", 1), Set.of());
+    }
+
+    private void validateTransport() {
+        Transport t = this.transport;
+        long maxMessageSize = t.maxMessageSize.toBytes();
+        if (maxMessageSize < 1024 || maxMessageSize > Integer.MAX_VALUE / 2) {
+            throw invalid("transport.max-message-size", t.maxMessageSize, "must be between 1KB and 1GB");
+        }
+        if (t.maxInFlight < 1) {
+            throw invalid("transport.max-in-flight", t.maxInFlight, "must be at least 1");
+        }
+        if (t.inboundWindow < 1) {
+            throw invalid("transport.inbound-window", t.inboundWindow, "must be at least 1");
+        }
+        positive("transport.keep-alive-time", t.keepAliveTime);
+        positive("transport.keep-alive-timeout", t.keepAliveTimeout);
+        positive("transport.reconnect-backoff-min", t.reconnectBackoffMin);
+        positive("transport.reconnect-backoff-max", t.reconnectBackoffMax);
+        if (t.reconnectBackoffMax.compareTo(t.reconnectBackoffMin) < 0) {
+            throw invalid("transport.reconnect-backoff-max", t.reconnectBackoffMax,
+                    "must not be shorter than transport.reconnect-backoff-min (" + t.reconnectBackoffMin + ")");
+        }
+        if (Boolean.FALSE.equals(t.plaintext)) {
+            throw invalid("transport.plaintext", false, "TLS between silos is not built yet; set it to true, or "
+                    + "leave it unset on loopback addresses");
+        }
     }
 
     private static void positive(String property, Duration value) {
@@ -463,9 +491,15 @@ public class QuarkClusterProperties implements InitializingBean {
     public static class Transport {
 
         /**
-         * Whether to use the in-JVM transport, which connects the silos of the application contexts of one JVM
-         * (tests, demos); a transport between processes (gRPC) is to come. A Transport bean of the
-         * application's replaces it.
+         * Which transport carries envelopes between silos: in-jvm connects the application contexts of one JVM
+         * (tests, demos); grpc connects processes, served by Spring Boot's gRPC server (spring.grpc.server.*).
+         * A Transport bean of the application's replaces either.
+         */
+        private TransportType type = TransportType.IN_JVM;
+
+        /**
+         * Whether to use the in-JVM transport when type is in-jvm. A Transport bean of the application's
+         * replaces it.
          */
         private boolean inJvm = true;
 
@@ -474,6 +508,65 @@ public class QuarkClusterProperties implements InitializingBean {
          * another silo; others arrive as a RemoteActorException. Quark's and the JDK's are always rebuilt.
          */
         private List<String> allowedExceptionPackages = new ArrayList<>();
+
+        /**
+         * Format of call payloads between silos: cbor (binary, Jackson's CBOR module) or json. The
+         * application's Jackson modules apply to either.
+         */
+        private PayloadFormat payloadFormat = PayloadFormat.CBOR;
+
+        /**
+         * Largest envelope a silo sends or accepts, at least 1KB. Larger ones fail at the sender; a receiver
+         * refuses them with a reason the sender reads.
+         */
+        private DataSize maxMessageSize = DataSize.ofMegabytes(4);
+
+        /**
+         * Most envelopes in flight to one peer per lane (waiting to be written, or requests waiting for their
+         * answer), at least 1; more fail at once with a PeerOverloadedException.
+         */
+        private int maxInFlight = 10_000;
+
+        /**
+         * How many envelopes a receiving stream asks for ahead of those handled (gRPC flow control), at least
+         * 1.
+         */
+        private int inboundWindow = 64;
+
+        /**
+         * Idle time of a connection between silos before a gRPC keep-alive ping.
+         */
+        private Duration keepAliveTime = Duration.ofSeconds(30);
+
+        /**
+         * How long a keep-alive ping may go unanswered before the connection is closed.
+         */
+        private Duration keepAliveTimeout = Duration.ofSeconds(10);
+
+        /**
+         * Wait before reopening a broken stream to a peer; doubles with each failure in a row.
+         */
+        private Duration reconnectBackoffMin = Duration.ofMillis(100);
+
+        /**
+         * Longest wait between attempts to reopen a broken stream to a peer.
+         */
+        private Duration reconnectBackoffMax = Duration.ofSeconds(5);
+
+        /**
+         * Whether silos talk over gRPC without TLS. Must be true when the gRPC server listens on, or the silo
+         * advertises, an address other than loopback; allowed by default on loopback only. TLS is not built
+         * yet, so false is refused.
+         */
+        private @Nullable Boolean plaintext;
+
+        public TransportType getType() {
+            return this.type;
+        }
+
+        public void setType(TransportType type) {
+            this.type = type;
+        }
 
         public boolean isInJvm() {
             return this.inJvm;
@@ -490,5 +583,101 @@ public class QuarkClusterProperties implements InitializingBean {
         public void setAllowedExceptionPackages(List<String> allowedExceptionPackages) {
             this.allowedExceptionPackages = allowedExceptionPackages;
         }
+
+        public PayloadFormat getPayloadFormat() {
+            return this.payloadFormat;
+        }
+
+        public void setPayloadFormat(PayloadFormat payloadFormat) {
+            this.payloadFormat = payloadFormat;
+        }
+
+        public DataSize getMaxMessageSize() {
+            return this.maxMessageSize;
+        }
+
+        public void setMaxMessageSize(DataSize maxMessageSize) {
+            this.maxMessageSize = maxMessageSize;
+        }
+
+        public int getMaxInFlight() {
+            return this.maxInFlight;
+        }
+
+        public void setMaxInFlight(int maxInFlight) {
+            this.maxInFlight = maxInFlight;
+        }
+
+        public int getInboundWindow() {
+            return this.inboundWindow;
+        }
+
+        public void setInboundWindow(int inboundWindow) {
+            this.inboundWindow = inboundWindow;
+        }
+
+        public Duration getKeepAliveTime() {
+            return this.keepAliveTime;
+        }
+
+        public void setKeepAliveTime(Duration keepAliveTime) {
+            this.keepAliveTime = keepAliveTime;
+        }
+
+        public Duration getKeepAliveTimeout() {
+            return this.keepAliveTimeout;
+        }
+
+        public void setKeepAliveTimeout(Duration keepAliveTimeout) {
+            this.keepAliveTimeout = keepAliveTimeout;
+        }
+
+        public Duration getReconnectBackoffMin() {
+            return this.reconnectBackoffMin;
+        }
+
+        public void setReconnectBackoffMin(Duration reconnectBackoffMin) {
+            this.reconnectBackoffMin = reconnectBackoffMin;
+        }
+
+        public Duration getReconnectBackoffMax() {
+            return this.reconnectBackoffMax;
+        }
+
+        public void setReconnectBackoffMax(Duration reconnectBackoffMax) {
+            this.reconnectBackoffMax = reconnectBackoffMax;
+        }
+
+        public @Nullable Boolean getPlaintext() {
+            return this.plaintext;
+        }
+
+        public void setPlaintext(@Nullable Boolean plaintext) {
+            this.plaintext = plaintext;
+        }
+    }
+
+    /**
+     * The transports between silos.
+     */
+    public enum TransportType {
+
+        /** Silos in one JVM, for tests and demos. */
+        IN_JVM,
+
+        /** Silos in separate processes, over gRPC. */
+        GRPC
+    }
+
+    /**
+     * Formats of call payloads between silos.
+     */
+    public enum PayloadFormat {
+
+        /** Binary, through Jackson's CBOR module. */
+        CBOR,
+
+        /** Text, through the application's JSON mapper. */
+        JSON
     }
 }

@@ -3,6 +3,7 @@ package dev.quark.autoconfigure.metrics;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.cluster.membership.MembershipMetrics;
 import dev.quark.cluster.routing.RoutingMetrics;
+import dev.quark.eventsourcing.EventStoreMetrics;
 import dev.quark.reminder.ReminderMetrics;
 import dev.quark.runtime.ActorMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -51,5 +52,11 @@ public final class QuarkMetricsAutoConfiguration {
     @ConditionalOnMissingBean
     ReminderMetrics quarkReminderMetrics(MeterRegistry registry) {
         return new MicrometerReminderMetrics(registry);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    EventStoreMetrics quarkEventStoreMetrics(MeterRegistry registry) {
+        return new MicrometerEventStoreMetrics(registry);
     }
 }

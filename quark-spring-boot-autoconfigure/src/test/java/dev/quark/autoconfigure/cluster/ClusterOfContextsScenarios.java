@@ -21,7 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.AutoConfigurationPackage;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
@@ -31,8 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Three application contexts in one JVM form a cluster over the in-JVM transport, with a membership table on
- * the backend of the subclass and a state store they share as a database would be.
+ * Three application contexts in one JVM form a cluster over the transport of the subclass (in-JVM unless it
+ * says otherwise), with a membership table on the backend of the subclass and a state store they share as a database would be.
  */
 abstract class ClusterOfContextsScenarios {
 
@@ -101,6 +103,15 @@ abstract class ClusterOfContextsScenarios {
      */
     abstract List<String> backendProperties();
 
+    /**
+     * Returns the properties that choose the transport between the silos.
+     * @param siloId the silo
+     * @return properties as {@code name=value}; none for the in-JVM transport
+     */
+    List<String> transportProperties(String siloId) {
+        return List.of();
+    }
+
     private ConfigurableApplicationContext start(String siloId) {
         List<Class<?>> sources = new ArrayList<>(List.of(WalletApplication.class));
         Class<?> backend = backendConfiguration();
@@ -112,6 +123,7 @@ abstract class ClusterOfContextsScenarios {
                 "quark.persistence.backend=memory", "quark.persistence.stores.audit.backend=memory",
                 "quark.cluster.leave-timeout=10s", "spring.main.banner-mode=off"));
         properties.addAll(backendProperties());
+        properties.addAll(transportProperties(siloId));
         return new SpringApplicationBuilder(sources.toArray(Class<?>[]::new)).web(WebApplicationType.NONE)
             .properties(properties.toArray(String[]::new))
             .run();
@@ -121,7 +133,8 @@ abstract class ClusterOfContextsScenarios {
     @AutoConfigurationPackage(basePackageClasses = WalletActor.class)
     @ImportAutoConfiguration({ JacksonAutoConfiguration.class, QuarkActorsAutoConfiguration.class,
             QuarkBackendAutoConfiguration.class, QuarkStateAutoConfiguration.class,
-            QuarkClusterAutoConfiguration.class })
+            QuarkClusterAutoConfiguration.class, QuarkClusterGrpcAutoConfiguration.class,
+            SslAutoConfiguration.class, GrpcServerAutoConfiguration.class })
     static class WalletApplication {
 
         @Bean("quarkInMemoryStateStore")

@@ -1,0 +1,170 @@
+package dev.quark.cluster.transport.grpc;
+
+import java.util.Map;
+
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.grpc.proto.ClientFrame;
+import dev.quark.cluster.transport.grpc.proto.Kind;
+import dev.quark.cluster.transport.grpc.proto.Lane;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+
+/**
+ * Turns {@link Envelope}s into protobuf frames and back. Reading checks what protobuf cannot: a known kind,
+ * non-blank silo ids, a valid source address, metadata within bounds, and throws a
+ * {@link MalformedEnvelopeException} saying what is wrong, never anything else.
+ */
+final class EnvelopeFrames {
+
+    /** The most metadata entries an envelope may carry. */
+    static final int MAX_METADATA_ENTRIES = 256;
+
+    /** The longest silo id, actor type, actor id, request id or metadata key an envelope may carry. */
+    static final int MAX_NAME_LENGTH = 4096;
+
+    private EnvelopeFrames() {
+    }
+
+    static ClientFrame toFrame(Envelope envelope) {
+        dev.quark.cluster.transport.grpc.proto.Envelope.Builder builder = dev.quark.cluster.transport.grpc.proto.Envelope
+            .newBuilder()
+            .setMessageId(envelope.messageId())
+            .setCorrelationId(envelope.correlationId())
+            .setKind(kind(envelope.kind()))
+            .setSourceSiloId(envelope.sourceSiloId())
+            .setSourceEpoch(envelope.sourceEpoch())
+            .setSourceHost(envelope.sourceAddress().host())
+            .setSourcePort(envelope.sourceAddress().port())
+            .setTargetSiloId(envelope.targetSiloId())
+            .setTargetEpoch(envelope.targetEpoch())
+            .setMethodId(envelope.methodId())
+            .setPayload(UnsafeByteOperations.unsafeWrap(envelope.payload()))
+            .setCallChainId(envelope.callChainId())
+            .putAllMetadata(envelope.metadata())
+            .setDeadlineEpochMillis(envelope.deadlineEpochMillis())
+            .setMembershipVersion(envelope.membershipVersion())
+            .setForwardCount(envelope.forwardCount());
+        if (envelope.actorType() != null) {
+            builder.setActorType(envelope.actorType());
+        }
+        if (envelope.actorId() != null) {
+            builder.setActorId(envelope.actorId());
+        }
+        if (envelope.requestId() != null) {
+            builder.setRequestId(envelope.requestId());
+        }
+        return ClientFrame.newBuilder().setEnvelope(builder).build();
+    }
+
+    static Envelope fromFrame(dev.quark.cluster.transport.grpc.proto.Envelope frame) {
+        Envelope.Kind kind = kind(frame.getKind());
+        String source = name("source silo id", frame.getSourceSiloId(), false);
+        String target = name("target silo id", frame.getTargetSiloId(), false);
+        String host = name("source host", frame.getSourceHost(), false);
+        int port = frame.getSourcePort();
+        if (port < 0 || port > 65535) {
+            throw new MalformedEnvelopeException("source port " + Integer.toUnsignedString(port)
+                    + " is not between 0 and 65535");
+        }
+        if (frame.getForwardCount() < 0) {
+            throw new MalformedEnvelopeException("forward count " + Integer.toUnsignedString(frame.getForwardCount())
+                    + " is out of range");
+        }
+        Map<String, String> metadata = frame.getMetadataMap();
+        if (metadata.size() > MAX_METADATA_ENTRIES) {
+            throw new MalformedEnvelopeException(metadata.size() + " metadata entries, more than "
+                    + MAX_METADATA_ENTRIES);
+        }
+        for (String key : metadata.keySet()) {
+            name("metadata key", key, false);
+        }
+        return new Envelope(frame.getMessageId(), frame.getCorrelationId(), kind, source, frame.getSourceEpoch(),
+                new SiloAddress(host, port), target, frame.getTargetEpoch(),
+                frame.hasActorType() ? name("actor type", frame.getActorType(), true) : null,
+                frame.hasActorId() ? name("actor id", frame.getActorId(), true) : null, frame.getMethodId(),
+                bytes(frame.getPayload()), frame.getCallChainId(),
+                frame.hasRequestId() ? name("request id", frame.getRequestId(), true) : null, metadata,
+                frame.getDeadlineEpochMillis(), frame.getMembershipVersion(), frame.getForwardCount());
+    }
+
+    static Lane lane(Envelope.Lane lane) {
+        return switch (lane) {
+            case CALL -> Lane.LANE_CALL;
+            case REPLY -> Lane.LANE_REPLY;
+            case PROBE -> Lane.LANE_PROBE;
+        };
+    }
+
+    static Envelope.Lane lane(Lane lane) {
+        return switch (lane) {
+            case LANE_CALL -> Envelope.Lane.CALL;
+            case LANE_REPLY -> Envelope.Lane.REPLY;
+            case LANE_PROBE -> Envelope.Lane.PROBE;
+            case LANE_UNSPECIFIED, UNRECOGNIZED -> throw new MalformedEnvelopeException("lane " + lane
+                    + " is not one of CALL, REPLY, PROBE");
+        };
+    }
+
+    private static Kind kind(Envelope.Kind kind) {
+        return switch (kind) {
+            case REQUEST -> Kind.KIND_REQUEST;
+            case ONE_WAY -> Kind.KIND_ONE_WAY;
+            case RESPONSE -> Kind.KIND_RESPONSE;
+            case ERROR -> Kind.KIND_ERROR;
+            case HANDOFF -> Kind.KIND_HANDOFF;
+            case HANDOFF_ACK -> Kind.KIND_HANDOFF_ACK;
+            case PROBE -> Kind.KIND_PROBE;
+            case INDIRECT_PROBE -> Kind.KIND_INDIRECT_PROBE;
+            case PROBE_REPLY -> Kind.KIND_PROBE_REPLY;
+            case PROBE_FAILED -> Kind.KIND_PROBE_FAILED;
+            case DIRECTORY -> Kind.KIND_DIRECTORY;
+        };
+    }
+
+    private static Envelope.Kind kind(Kind kind) {
+        return switch (kind) {
+            case KIND_REQUEST -> Envelope.Kind.REQUEST;
+            case KIND_ONE_WAY -> Envelope.Kind.ONE_WAY;
+            case KIND_RESPONSE -> Envelope.Kind.RESPONSE;
+            case KIND_ERROR -> Envelope.Kind.ERROR;
+            case KIND_HANDOFF -> Envelope.Kind.HANDOFF;
+            case KIND_HANDOFF_ACK -> Envelope.Kind.HANDOFF_ACK;
+            case KIND_PROBE -> Envelope.Kind.PROBE;
+            case KIND_INDIRECT_PROBE -> Envelope.Kind.INDIRECT_PROBE;
+            case KIND_PROBE_REPLY -> Envelope.Kind.PROBE_REPLY;
+            case KIND_PROBE_FAILED -> Envelope.Kind.PROBE_FAILED;
+            case KIND_DIRECTORY -> Envelope.Kind.DIRECTORY;
+            case KIND_UNSPECIFIED, UNRECOGNIZED -> throw new MalformedEnvelopeException("kind " + kind
+                    + " is not a known envelope kind");
+        };
+    }
+
+    private static String name(String what, String value, boolean mayBeBlank) {
+        if (!mayBeBlank && value.isBlank()) {
+            throw new MalformedEnvelopeException(what + " is blank");
+        }
+        if (value.length() > MAX_NAME_LENGTH) {
+            throw new MalformedEnvelopeException(what + " is " + value.length() + " characters long, more than "
+                    + MAX_NAME_LENGTH);
+        }
+        return value;
+    }
+
+    private static byte[] bytes(ByteString payload) {
+        return payload.isEmpty() ? Envelope.noPayload() : payload.toByteArray();
+    }
+
+    /**
+     * A frame is not a valid envelope.
+     */
+    static final class MalformedEnvelopeException extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        MalformedEnvelopeException(String message) {
+            super(message);
+        }
+    }
+}

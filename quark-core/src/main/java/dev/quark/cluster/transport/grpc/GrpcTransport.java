@@ -1,0 +1,270 @@
+package dev.quark.cluster.transport.grpc;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.Transport;
+import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@link Transport} between silos in separate processes, over gRPC (HTTP/2). Each silo sends to a peer
+ * over long-lived bidirectional {@code Link} streams, one per {@link Envelope.Lane lane} (calls, replies,
+ * probes), so that large calls never hold back answers or probes; calls of one lane are multiplexed on their
+ * stream, in order. The peer's answers come back over the peer's own streams to this silo.
+ * <ul>
+ * <li><b>Handshake</b>: the first frame of a stream names the cluster and the protocol version
+ * ({@link #PROTOCOL_VERSION}); a silo refuses a peer of another cluster or version, naming both values, and
+ * sends to it fail with a {@link HandshakeRefusedException}.</li>
+ * <li><b>Flow control</b>: a sender writes only while gRPC says the stream is ready; a receiver asks for
+ * {@link GrpcTransportSettings#inboundWindow()} envelopes ahead and one more per envelope handled. At most
+ * {@link GrpcTransportSettings#maxInFlight()} envelopes are in flight per peer and lane (waiting to be
+ * written, or waiting for their answer); more fail at once with a {@link PeerOverloadedException}.</li>
+ * <li><b>Failures</b>: when a stream breaks, what waits to be written fails with a {@link LinkBrokenException},
+ * the requests written on it that had no answer are reported to {@link EnvelopeHandler#lost} (the caller's
+ * call fails with a {@code LinkBrokenException}), and the stream is opened again on the next send after a
+ * back-off. gRPC keep-alive pings find dead connections.</li>
+ * <li><b>Limits</b>: an envelope larger than {@link GrpcTransportSettings#maxMessageSize()} is not sent
+ * ({@link EnvelopeRejectedException}); a malformed one, or one meant for another silo, is refused by the
+ * receiver with a reason sent back to the sender, and the stream carries on.</li>
+ * </ul>
+ * The receiving side is a {@link BindableService} ({@link #bindableService()}): either served by the
+ * application's gRPC server ({@link #served}, as Quark's Spring Boot wiring does) or by a server of the
+ * transport's own ({@link #selfHosted}). Connections are plaintext; TLS is not built yet.
+ */
+public final class GrpcTransport implements Transport {
+
+    /** The version of the protocol between silos, checked in every handshake. */
+    public static final int PROTOCOL_VERSION = 1;
+
+    private final GrpcTransportSettings settings;
+
+    private final @Nullable InetSocketAddress bindAddress;
+
+    private final @Nullable SiloAddress advertised;
+
+    private final Clock clock;
+
+    private final ExecutorService deliveries = Executors
+        .newThreadPerTaskExecutor(Thread.ofVirtual().name("quark-grpc-in-", 0).factory());
+
+    private final OutstandingRequests outstanding;
+
+    private final SiloTransportService service;
+
+    private final Map<SiloAddress, ManagedChannel> channels = new ConcurrentHashMap<>();
+
+    private final Map<LinkKey, PeerLink> links = new ConcurrentHashMap<>();
+
+    private final Object lock = new Object();
+
+    private @Nullable String siloId;
+
+    private @Nullable EnvelopeHandler handler;
+
+    private @Nullable Server server;
+
+    private volatile boolean closed;
+
+    private GrpcTransport(GrpcTransportSettings settings, @Nullable InetSocketAddress bindAddress,
+            @Nullable SiloAddress advertised, Clock clock) {
+        this.settings = Objects.requireNonNull(settings, "settings must not be null");
+        this.bindAddress = bindAddress;
+        this.advertised = advertised;
+        this.clock = Objects.requireNonNull(clock, "clock must not be null");
+        this.outstanding = new OutstandingRequests(clock);
+        this.service = new SiloTransportService(settings, this.deliveries, this.outstanding);
+    }
+
+    /**
+     * Creates a transport whose receiving side the application serves: it adds {@link #bindableService()} to
+     * its gRPC server, listening where {@code advertised} says.
+     * @param settings the settings
+     * @param advertised where peers reach this silo's gRPC server
+     * @return a transport that is not started yet
+     */
+    public static GrpcTransport served(GrpcTransportSettings settings, SiloAddress advertised) {
+        return new GrpcTransport(settings, null, Objects.requireNonNull(advertised, "advertised must not be null"),
+                Clock.systemUTC());
+    }
+
+    /**
+     * Creates a transport that runs a gRPC server of its own, started by {@link #start}.
+     * @param settings the settings
+     * @param bindAddress where to listen; port 0 picks a free port
+     * @param advertised where peers reach this silo, {@code null} for the bound host and port
+     * @return a transport that is not started yet
+     */
+    public static GrpcTransport selfHosted(GrpcTransportSettings settings, InetSocketAddress bindAddress,
+            @Nullable SiloAddress advertised) {
+        return new GrpcTransport(settings, Objects.requireNonNull(bindAddress, "bindAddress must not be null"),
+                advertised, Clock.systemUTC());
+    }
+
+    /**
+     * Returns the receiving side, for a gRPC server to serve.
+     * @return the service
+     */
+    public BindableService bindableService() {
+        return this.service;
+    }
+
+    /**
+     * Returns the settings.
+     * @return the settings
+     */
+    public GrpcTransportSettings settings() {
+        return this.settings;
+    }
+
+    @Override
+    public SiloAddress start(String siloId, EnvelopeHandler handler) {
+        Objects.requireNonNull(siloId, "siloId must not be null");
+        Objects.requireNonNull(handler, "handler must not be null");
+        synchronized (this.lock) {
+            if (this.closed || this.siloId != null) {
+                throw new IllegalStateException("The gRPC transport of silo " + siloId + " was "
+                        + (this.closed ? "closed" : "started already, for silo " + this.siloId));
+            }
+            this.siloId = siloId;
+            this.handler = handler;
+            this.service.bind(siloId, handler);
+            InetSocketAddress bind = this.bindAddress;
+            if (bind == null) {
+                return Objects.requireNonNull(this.advertised);
+            }
+            try {
+                Server started = NettyServerBuilder.forAddress(bind)
+                    .addService(this.service)
+                    .maxInboundMessageSize(inboundLimit(this.settings))
+                    .keepAliveTime(this.settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+                    .keepAliveTimeout(this.settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                    .permitKeepAliveTime(permittedKeepAliveMillis(this.settings), TimeUnit.MILLISECONDS)
+                    .permitKeepAliveWithoutCalls(true)
+                    .build()
+                    .start();
+                this.server = started;
+                SiloAddress advertisedAddress = this.advertised;
+                return (advertisedAddress != null) ? advertisedAddress
+                        : new SiloAddress(bind.getHostString(), started.getPort());
+            }
+            catch (IOException ex) {
+                this.service.unbind();
+                throw new UncheckedIOException("Silo " + siloId + " cannot listen for gRPC at " + bind, ex);
+            }
+        }
+    }
+
+    /**
+     * Returns the largest message the gRPC server should take: twice the largest envelope, so that an envelope
+     * somewhat over the limit is refused with a reason the sender reads, rather than by ending the stream.
+     * @param settings the settings
+     * @return in bytes
+     */
+    public static int inboundLimit(GrpcTransportSettings settings) {
+        return (int) Math.min(Integer.MAX_VALUE, 2L * settings.maxMessageSize() + 1024);
+    }
+
+    /**
+     * Returns how often peers may ping a server: half their keep-alive time, so that their pings are never
+     * taken for abuse.
+     * @param settings the settings
+     * @return in milliseconds
+     */
+    public static long permittedKeepAliveMillis(GrpcTransportSettings settings) {
+        return Math.max(1, settings.keepAliveTime().toMillis() / 2);
+    }
+
+    @Override
+    public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
+        Objects.requireNonNull(target, "target must not be null");
+        Objects.requireNonNull(envelope, "envelope must not be null");
+        String self = this.siloId;
+        if (this.closed || self == null) {
+            return CompletableFuture.failedFuture(new LinkBrokenException("Silo " + envelope.sourceSiloId()
+                    + " cannot send " + envelope.kind() + " to silo " + envelope.targetSiloId() + ": its transport is "
+                    + (this.closed ? "closed" : "not started")));
+        }
+        PeerLink link = this.links.computeIfAbsent(new LinkKey(target, envelope.kind().lane()),
+                (key) -> new PeerLink(self, target, key.lane(), channel(target), this.settings, this.outstanding,
+                        this::lost, this.clock));
+        return link.send(envelope);
+    }
+
+    private void lost(long messageId, RuntimeException failure) {
+        EnvelopeHandler receiver = this.handler;
+        if (receiver != null && !this.closed) {
+            receiver.lost(messageId, failure);
+        }
+    }
+
+    private ManagedChannel channel(SiloAddress target) {
+        return this.channels.computeIfAbsent(target, (address) -> NettyChannelBuilder
+            .forAddress(address.host(), address.port())
+            .usePlaintext()
+            .keepAliveTime(this.settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+            .keepAliveTimeout(this.settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .keepAliveWithoutCalls(true)
+            .build());
+    }
+
+    /**
+     * Returns how many messages sent wait for an answer, for tests and metrics.
+     * @return the count
+     */
+    int outstandingRequests() {
+        return this.outstanding.size();
+    }
+
+    @Override
+    public void close() {
+        Server running;
+        synchronized (this.lock) {
+            if (this.closed) {
+                return;
+            }
+            this.closed = true;
+            running = this.server;
+            this.service.unbind();
+        }
+        this.service.endAll();
+        List.copyOf(this.links.values()).forEach(PeerLink::close);
+        this.channels.values().forEach(ManagedChannel::shutdownNow);
+        if (running != null) {
+            running.shutdownNow();
+            try {
+                running.awaitTermination(5, TimeUnit.SECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        this.deliveries.shutdown();
+    }
+
+    @Override
+    public String toString() {
+        return "GrpcTransport[" + this.siloId + "]";
+    }
+
+    private record LinkKey(SiloAddress target, Envelope.Lane lane) {
+    }
+}

@@ -1,0 +1,168 @@
+package dev.quark.cluster.transport.grpc;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a {@link GrpcTransport} behaves: the cluster it belongs to (checked in every handshake), its limits,
+ * keep-alive and reconnection timings. Immutable; made by {@link #builder(String)}.
+ *
+ * @param clusterName the cluster's name; a peer of another cluster is refused
+ * @param maxMessageSize the largest envelope, in bytes of its protobuf frame, a silo sends or accepts
+ * @param maxInFlight the most envelopes in flight to one peer: waiting to be written, or requests waiting for
+ * their answer
+ * @param inboundWindow how many envelopes a receiving stream asks for ahead of those it has handled (gRPC flow
+ * control: the sender waits when they are not handled)
+ * @param keepAliveTime how long a connection may be idle before a keep-alive ping
+ * @param keepAliveTimeout how long a keep-alive ping may go unanswered before the connection is closed
+ * @param reconnectBackoffMin the wait before the first reconnection of a broken stream
+ * @param reconnectBackoffMax the longest wait between reconnections; the wait doubles up to it
+ */
+public record GrpcTransportSettings(String clusterName, int maxMessageSize, int maxInFlight, int inboundWindow,
+        Duration keepAliveTime, Duration keepAliveTimeout, Duration reconnectBackoffMin,
+        Duration reconnectBackoffMax) {
+
+    /**
+     * Validates the components.
+     * @param clusterName the cluster's name
+     * @param maxMessageSize the largest envelope
+     * @param maxInFlight the most envelopes in flight per peer
+     * @param inboundWindow the envelopes asked for ahead
+     * @param keepAliveTime the idle time before a ping
+     * @param keepAliveTimeout the wait for a ping's answer
+     * @param reconnectBackoffMin the first reconnection wait
+     * @param reconnectBackoffMax the longest reconnection wait
+     * @throws IllegalArgumentException naming the setting out of range
+     */
+    public GrpcTransportSettings {
+        Objects.requireNonNull(clusterName, "clusterName must not be null");
+        if (clusterName.isBlank()) {
+            throw new IllegalArgumentException("Cluster name must not be blank");
+        }
+        if (maxMessageSize < 1024) {
+            throw new IllegalArgumentException("Max message size must be at least 1024 bytes, was " + maxMessageSize);
+        }
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("Max in-flight must be at least 1, was " + maxInFlight);
+        }
+        if (inboundWindow < 1) {
+            throw new IllegalArgumentException("Inbound window must be at least 1, was " + inboundWindow);
+        }
+        positive("Keep-alive time", keepAliveTime);
+        positive("Keep-alive timeout", keepAliveTimeout);
+        positive("Reconnect back-off min", reconnectBackoffMin);
+        positive("Reconnect back-off max", reconnectBackoffMax);
+        if (reconnectBackoffMax.compareTo(reconnectBackoffMin) < 0) {
+            throw new IllegalArgumentException("Reconnect back-off max (" + reconnectBackoffMax
+                    + ") must not be shorter than its min (" + reconnectBackoffMin + ")");
+        }
+    }
+
+    /**
+     * Starts settings with the defaults: 4 MiB messages, 10,000 in flight per peer, a window of 64, keep-alive
+     * every 30 s with a 10 s timeout, reconnection after 100 ms doubling up to 5 s.
+     * @param clusterName the cluster's name
+     * @return a builder
+     */
+    public static Builder builder(String clusterName) {
+        return new Builder(clusterName);
+    }
+
+    private static void positive(String what, Duration value) {
+        Objects.requireNonNull(value, what + " must not be null");
+        if (value.isZero() || value.isNegative()) {
+            throw new IllegalArgumentException(what + " must be positive, was " + value);
+        }
+    }
+
+    /**
+     * Builds {@link GrpcTransportSettings}.
+     */
+    public static final class Builder {
+
+        private final String clusterName;
+
+        private int maxMessageSize = 4 * 1024 * 1024;
+
+        private int maxInFlight = 10_000;
+
+        private int inboundWindow = 64;
+
+        private Duration keepAliveTime = Duration.ofSeconds(30);
+
+        private Duration keepAliveTimeout = Duration.ofSeconds(10);
+
+        private Duration reconnectBackoffMin = Duration.ofMillis(100);
+
+        private Duration reconnectBackoffMax = Duration.ofSeconds(5);
+
+        private Builder(String clusterName) {
+            this.clusterName = clusterName;
+        }
+
+        /**
+         * Sets the largest envelope.
+         * @param bytes in bytes of its protobuf frame
+         * @return this builder
+         */
+        public Builder maxMessageSize(int bytes) {
+            this.maxMessageSize = bytes;
+            return this;
+        }
+
+        /**
+         * Sets the most envelopes in flight to one peer.
+         * @param envelopes the limit
+         * @return this builder
+         */
+        public Builder maxInFlight(int envelopes) {
+            this.maxInFlight = envelopes;
+            return this;
+        }
+
+        /**
+         * Sets how many envelopes a receiving stream asks for ahead.
+         * @param envelopes the window
+         * @return this builder
+         */
+        public Builder inboundWindow(int envelopes) {
+            this.inboundWindow = envelopes;
+            return this;
+        }
+
+        /**
+         * Sets the keep-alive timings.
+         * @param time idle time before a ping
+         * @param timeout wait for the ping's answer
+         * @return this builder
+         */
+        public Builder keepAlive(Duration time, Duration timeout) {
+            this.keepAliveTime = time;
+            this.keepAliveTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Sets the reconnection back-off.
+         * @param min the first wait
+         * @param max the longest wait
+         * @return this builder
+         */
+        public Builder reconnectBackoff(Duration min, Duration max) {
+            this.reconnectBackoffMin = min;
+            this.reconnectBackoffMax = max;
+            return this;
+        }
+
+        /**
+         * Builds the settings.
+         * @return the settings
+         * @throws IllegalArgumentException naming a setting out of range
+         */
+        public GrpcTransportSettings build() {
+            return new GrpcTransportSettings(this.clusterName, this.maxMessageSize, this.maxInFlight,
+                    this.inboundWindow, this.keepAliveTime, this.keepAliveTimeout, this.reconnectBackoffMin,
+                    this.reconnectBackoffMax);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.quark.cluster.transport.grpc;
+
+import dev.quark.cluster.transport.SiloUnreachableException;
+
+/**
+ * A silo refused the link another silo opened to it: the two belong to clusters of different names, or speak
+ * different protocol versions. The message names the values of both sides. Nothing was delivered.
+ */
+public class HandshakeRefusedException extends SiloUnreachableException {
+
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * Creates the exception.
+     * @param message who refused whom, with both sides' cluster names and protocol versions
+     */
+    public HandshakeRefusedException(String message) {
+        super(message);
+    }
+}

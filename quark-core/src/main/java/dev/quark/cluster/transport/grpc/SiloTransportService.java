@@ -1,0 +1,265 @@
+package dev.quark.cluster.transport.grpc;
+
+import java.util.List;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.grpc.proto.Accepted;
+import dev.quark.cluster.transport.grpc.proto.ClientFrame;
+import dev.quark.cluster.transport.grpc.proto.Hello;
+import dev.quark.cluster.transport.grpc.proto.Rejected;
+import dev.quark.cluster.transport.grpc.proto.ServerFrame;
+import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The receiving side of the gRPC transport, a {@code BindableService}: each {@code Link} stream from a peer
+ * starts with a handshake (cluster name and protocol version must match, else the stream is closed with
+ * {@code FAILED_PRECONDITION} naming both sides' values), then carries the envelopes of one lane, which are
+ * delivered to the silo's handler one after another, in order, on a virtual thread.
+ * <p>
+ * Flow control: a stream asks gRPC for {@code inboundWindow} envelopes ahead and for one more each time one
+ * has been handled, so a silo buffers at most that many per stream and a slow handler slows its sender down.
+ * A malformed envelope, one larger than {@code maxMessageSize}, or one meant for another silo, is refused with
+ * a {@code Rejected} frame naming it and the reason; the stream carries on. The gRPC server's own limit
+ * ({@link GrpcTransport#inboundLimit}) is set higher, so that only a frame far beyond the limit ends its
+ * stream.
+ */
+final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase {
+
+    private static final Logger logger = LoggerFactory.getLogger(SiloTransportService.class);
+
+    private final GrpcTransportSettings settings;
+
+    private final Executor deliveries;
+
+    private final OutstandingRequests outstanding;
+
+    private volatile @Nullable Binding binding;
+
+    private final Set<InboundStream> streams = ConcurrentHashMap.newKeySet();
+
+    SiloTransportService(GrpcTransportSettings settings, Executor deliveries, OutstandingRequests outstanding) {
+        this.settings = settings;
+        this.deliveries = deliveries;
+        this.outstanding = outstanding;
+    }
+
+    void bind(String siloId, EnvelopeHandler handler) {
+        this.binding = new Binding(siloId, handler);
+    }
+
+    void unbind() {
+        this.binding = null;
+    }
+
+    /**
+     * Ends every stream from peers, so that a server shutting down gracefully does not wait for them; the
+     * peers see their links broken.
+     */
+    void endAll() {
+        for (InboundStream stream : List.copyOf(this.streams)) {
+            stream.onCompleted();
+        }
+    }
+
+    @Override
+    public StreamObserver<ClientFrame> link(StreamObserver<ServerFrame> responses) {
+        ServerCallStreamObserver<ServerFrame> calls = (ServerCallStreamObserver<ServerFrame>) responses;
+        calls.disableAutoRequest();
+        calls.request(1);
+        InboundStream stream = new InboundStream(calls);
+        this.streams.add(stream);
+        return stream;
+    }
+
+    private record Binding(String siloId, EnvelopeHandler handler) {
+    }
+
+    /**
+     * One peer's stream for one lane.
+     */
+    private final class InboundStream implements StreamObserver<ClientFrame> {
+
+        private final ServerCallStreamObserver<ServerFrame> responses;
+
+        private final Queue<Envelope> queue = new ConcurrentLinkedQueue<>();
+
+        private final AtomicInteger size = new AtomicInteger();
+
+        private @Nullable String peer;
+
+        private Envelope.@Nullable Lane lane;
+
+        private volatile boolean done;
+
+        InboundStream(ServerCallStreamObserver<ServerFrame> responses) {
+            this.responses = responses;
+        }
+
+        @Override
+        public void onNext(ClientFrame frame) {
+            if (this.done) {
+                return;
+            }
+            if (this.lane == null) {
+                handshake(frame);
+                return;
+            }
+            if (!frame.hasEnvelope()) {
+                reject(0, "a frame after the handshake that is not an envelope");
+                this.responses.request(1);
+                return;
+            }
+            int size = frame.getSerializedSize();
+            int max = SiloTransportService.this.settings.maxMessageSize();
+            if (size > max) {
+                reject(frame.getEnvelope().getMessageId(), "an envelope of " + size
+                        + " bytes, more than the receiving silo's quark.cluster.transport.max-message-size (" + max
+                        + " bytes)");
+                this.responses.request(1);
+                return;
+            }
+            Binding bound = SiloTransportService.this.binding;
+            Envelope envelope;
+            try {
+                envelope = EnvelopeFrames.fromFrame(frame.getEnvelope());
+            }
+            catch (RuntimeException ex) {
+                reject(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage());
+                this.responses.request(1);
+                return;
+            }
+            if (bound == null || !bound.siloId().equals(envelope.targetSiloId())) {
+                reject(envelope.messageId(), envelope + " is for silo " + envelope.targetSiloId() + ", not for "
+                        + ((bound != null) ? "silo " + bound.siloId() : "a silo that stopped listening"));
+                this.responses.request(1);
+                return;
+            }
+            if (envelope.kind().lane() != this.lane) {
+                reject(envelope.messageId(), envelope + " travels on lane " + envelope.kind().lane()
+                        + ", not on lane " + this.lane);
+                this.responses.request(1);
+                return;
+            }
+            if (envelope.kind().isAnswer()) {
+                SiloTransportService.this.outstanding.answered(envelope.correlationId());
+            }
+            this.queue.add(envelope);
+            if (this.size.getAndIncrement() == 0) {
+                SiloTransportService.this.deliveries.execute(() -> drain(bound.handler()));
+            }
+        }
+
+        private void handshake(ClientFrame frame) {
+            Binding bound = SiloTransportService.this.binding;
+            String here = (bound != null) ? bound.siloId() : "(not listening)";
+            if (!frame.hasHello()) {
+                close(Status.INVALID_ARGUMENT.withDescription("Silo " + here
+                        + " expected a Hello frame first on a Link stream"));
+                return;
+            }
+            Hello hello = frame.getHello();
+            String cluster = SiloTransportService.this.settings.clusterName();
+            if (!cluster.equals(hello.getClusterName()) || hello.getProtocolVersion() != GrpcTransport.PROTOCOL_VERSION) {
+                close(Status.FAILED_PRECONDITION.withDescription("Silo " + here + " refuses silo "
+                        + hello.getSourceSiloId() + ": cluster name '" + cluster + "' and protocol version "
+                        + GrpcTransport.PROTOCOL_VERSION + " here, cluster name '" + hello.getClusterName()
+                        + "' and protocol version " + hello.getProtocolVersion() + " there"));
+                return;
+            }
+            if (bound == null) {
+                close(Status.UNAVAILABLE.withDescription("Silo " + here + " is not listening"));
+                return;
+            }
+            try {
+                this.lane = EnvelopeFrames.lane(hello.getLane());
+            }
+            catch (RuntimeException ex) {
+                close(Status.INVALID_ARGUMENT.withDescription("Silo " + here + " refuses silo "
+                        + hello.getSourceSiloId() + ": " + ex.getMessage()));
+                return;
+            }
+            this.peer = hello.getSourceSiloId();
+            this.responses.onNext(ServerFrame.newBuilder()
+                .setAccepted(Accepted.newBuilder().setSiloId(bound.siloId()))
+                .build());
+            this.responses.request(SiloTransportService.this.settings.inboundWindow());
+        }
+
+        private void drain(EnvelopeHandler handler) {
+            do {
+                Envelope envelope = this.queue.poll();
+                if (envelope != null) {
+                    try {
+                        handler.receive(envelope);
+                    }
+                    catch (RuntimeException ex) {
+                        logger.warn("Failed to handle {}", envelope, ex);
+                    }
+                    if (!this.done) {
+                        try {
+                            this.responses.request(1);
+                        }
+                        catch (RuntimeException ex) {
+                            // The call ended meanwhile.
+                        }
+                    }
+                }
+            }
+            while (this.size.decrementAndGet() > 0);
+        }
+
+        private void reject(long messageId, String reason) {
+            logger.warn("Silo refused an envelope #{} from silo {}: {}", messageId, this.peer, reason);
+            synchronized (this) {
+                if (!this.done && this.responses.isReady()) {
+                    this.responses.onNext(ServerFrame.newBuilder()
+                        .setRejected(Rejected.newBuilder().setMessageId(messageId).setReason(reason))
+                        .build());
+                }
+            }
+        }
+
+        private void close(Status status) {
+            logger.warn("Closed a Link stream: {}", status.getDescription());
+            this.done = true;
+            SiloTransportService.this.streams.remove(this);
+            this.responses.onError(status.asRuntimeException());
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            this.done = true;
+            SiloTransportService.this.streams.remove(this);
+            logger.debug("Link stream from silo {} on lane {} broke: {}", this.peer, this.lane, failure.toString());
+        }
+
+        @Override
+        public void onCompleted() {
+            SiloTransportService.this.streams.remove(this);
+            synchronized (this) {
+                if (!this.done) {
+                    this.done = true;
+                    try {
+                        this.responses.onCompleted();
+                    }
+                    catch (RuntimeException ex) {
+                        // The call ended meanwhile.
+                    }
+                }
+            }
+        }
+    }
+}

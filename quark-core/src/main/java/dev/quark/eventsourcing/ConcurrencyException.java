@@ -1,0 +1,44 @@
+package dev.quark.eventsourcing;
+
+/**
+ * An append expected a stream version that the stream no longer has: someone else appended since the caller
+ * read it. Nothing was appended. Read the stream again, decide again, and retry, or give up.
+ */
+public class ConcurrencyException extends EventStoreException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final long expectedVersion;
+
+    private final long actualVersion;
+
+    /**
+     * Creates the exception.
+     * @param stream the stream
+     * @param expectedVersion the version the caller expected; 0 for a stream it saw as empty
+     * @param actualVersion the stream's version; 0 when it holds no event
+     */
+    public ConcurrencyException(String stream, long expectedVersion, long actualVersion) {
+        super(stream, "Event stream '" + stream + "' was appended to concurrently: expected version " + expectedVersion
+                + ", but the stream is at " + ((actualVersion == 0) ? "version 0 (no events)" : "version " + actualVersion)
+                + "; nothing was appended", null);
+        this.expectedVersion = expectedVersion;
+        this.actualVersion = actualVersion;
+    }
+
+    /**
+     * Returns the version the caller expected.
+     * @return the expected version
+     */
+    public long getExpectedVersion() {
+        return this.expectedVersion;
+    }
+
+    /**
+     * Returns the stream's version when the append was refused.
+     * @return the actual version
+     */
+    public long getActualVersion() {
+        return this.actualVersion;
+    }
+}

@@ -1,0 +1,184 @@
+package dev.quark.eventsourcing;
+
+import java.util.List;
+import java.util.Objects;
+
+import dev.quark.actor.AbstractActor;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Base class of an actor whose state is the fold of the events it emitted. The runtime rebuilds the state on every
+ * activation, before {@code onActivate()}: from the stream's latest snapshot when there is one, then each later
+ * event through {@link #apply}. {@link #emit} appends events to the actor's stream (expecting the version the
+ * activation knows, so a second writer can never interleave) and applies them; every
+ * {@link #snapshotEvery()} events the state is saved as a snapshot.
+ * <pre>{@code
+ * sealed interface AccountEvent permits Deposited, Withdrawn { }
+ * record Deposited(long amount) implements AccountEvent { }
+ * record Withdrawn(long amount) implements AccountEvent { }
+ * record Balance(long value) { }
+ *
+ * @QuarkActor
+ * class AccountActor extends EventSourcedActor<Balance, AccountEvent> implements Account {
+ *     protected Balance initialState() { return new Balance(0); }
+ *
+ *     protected Balance apply(Balance state, AccountEvent event) {
+ *         return switch (event) {
+ *             case Deposited d -> new Balance(state.value() + d.amount());
+ *             case Withdrawn w -> new Balance(state.value() - w.amount());
+ *         };
+ *     }
+ *
+ *     public long deposit(long amount) {
+ *         emit(new Deposited(amount));
+ *         return state().value();
+ *     }
+ * }
+ * }</pre>
+ * The event base type {@code E} is a sealed interface whose permitted classes are the events (see
+ * {@link EventTypes}); states and events are JSON through the application's mapper. {@link #apply} must be a
+ * function of its arguments only: it runs again on every activation and for {@link #stateAt(long)}.
+ * <p>
+ * Failures: an append that fails ({@link ConcurrencyException}, an unreachable store) reaches the caller of the
+ * turn, the state stays as it was, and the activation ends after the turn, so the next call rebuilds the state from
+ * the store; so does an {@link #apply} that throws after the append. An event that cannot be read fails the activation with an {@link EventDeserializationException}
+ * naming stream, version and type. A snapshot that cannot be read (the state class changed) is ignored and the
+ * state rebuilt from all events; a snapshot that cannot be saved is logged and retried at the next threshold.
+ *
+ * @param <S> the state type
+ * @param <E> the event base type
+ */
+public abstract class EventSourcedActor<S, E> extends AbstractActor {
+
+    /** Returned by {@link #snapshotEvery()} to use the configured default ({@code quark.eventstore.snapshot-every}). */
+    protected static final int DEFAULT_SNAPSHOT_EVERY = 0;
+
+    private @Nullable EventJournal<S, E> journal;
+
+    /**
+     * Returns the state of a stream without events.
+     * @return the initial state
+     */
+    protected abstract S initialState();
+
+    /**
+     * Returns the state after an event.
+     * @param state the state before it
+     * @param event the event
+     * @return the state after it; may be {@code state} changed in place
+     */
+    protected abstract S apply(S state, E event);
+
+    /**
+     * Returns how many events may follow the latest snapshot before a new one is saved.
+     * @return the number, or {@link #DEFAULT_SNAPSHOT_EVERY} for the configured default
+     */
+    protected int snapshotEvery() {
+        return DEFAULT_SNAPSHOT_EVERY;
+    }
+
+    /**
+     * Returns the name of this actor's event stream.
+     * @param actorType the actor's type name
+     * @param actorId the actor's id
+     * @return by default {@code <actor type>/<actor id>}, for instance {@code Account/alice}
+     */
+    protected String streamName(String actorType, String actorId) {
+        return actorType + "/" + actorId;
+    }
+
+    /**
+     * Returns the current state.
+     * @return the state after every event of the stream
+     */
+    protected final S state() {
+        return journal().state();
+    }
+
+    /**
+     * Returns the stream's version: the number of events applied.
+     * @return the version, 0 before the first event
+     */
+    protected final long streamVersion() {
+        return journal().version();
+    }
+
+    /**
+     * Returns this actor's stream name.
+     * @return the stream name
+     */
+    protected final String stream() {
+        return journal().stream();
+    }
+
+    /**
+     * Appends an event to this actor's stream and applies it.
+     * @param event the event
+     * @throws ConcurrencyException when the stream changed behind this activation; nothing was appended
+     * @throws IllegalArgumentException when the event is not one of the event classes or cannot be written
+     */
+    protected final void emit(E event) {
+        emitAll(List.of(event));
+    }
+
+    /**
+     * Appends events to this actor's stream in one atomic append and applies them.
+     * @param events the events, at least one
+     * @throws ConcurrencyException when the stream changed behind this activation; nothing was appended
+     * @throws IllegalArgumentException when an event is not one of the event classes or cannot be written
+     */
+    protected final void emitAll(List<? extends E> events) {
+        Objects.requireNonNull(events, "events must not be null");
+        EventJournal<S, E> current = journal();
+        try {
+            current.emit(events);
+        }
+        catch (EventJournal.AppendFailedException ex) {
+            deactivateOnIdle();
+            throw ex.failure();
+        }
+        catch (RuntimeException | Error ex) {
+            // apply() failed after the append: the stream is ahead of this activation's state
+            deactivateOnIdle();
+            throw ex;
+        }
+    }
+
+    /**
+     * Rebuilds the state as it was at a version of the stream, for audits: the fold of its first {@code version}
+     * events from {@link #initialState()}, read from the store.
+     * @param version the version, from 0 to {@link #streamVersion()}
+     * @return the state at that version
+     * @throws IllegalArgumentException when the version is negative or beyond the stream's
+     */
+    protected final S stateAt(long version) {
+        return journal().stateAt(version);
+    }
+
+    final void attach(EventJournal<S, E> journal) {
+        this.journal = journal;
+    }
+
+    final @Nullable EventJournal<S, E> detach() {
+        EventJournal<S, E> current = this.journal;
+        this.journal = null;
+        return current;
+    }
+
+    private EventJournal<S, E> journal() {
+        EventJournal<S, E> current = this.journal;
+        if (current == null) {
+            throw new IllegalStateException(getClass().getName() + " has no event stream: event-sourced actors are "
+                    + "created by the runtime, with an EventSourcingActivationHook registered");
+        }
+        return current;
+    }
+
+    final S applyEvent(S state, E event) {
+        return apply(state, event);
+    }
+
+    final S newState() {
+        return initialState();
+    }
+}

@@ -1,0 +1,79 @@
+package dev.quark.eventsourcing;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Keeps append-only event streams and their snapshots: the SPI behind {@link EventSourcedActor}. Quark ships an
+ * in-memory, a PostgreSQL and a Redis Streams implementation, which all pass the same contract tests
+ * ({@code EventStoreContractTests} in {@code quark-testkit}).
+ * <p>
+ * A stream is named by a non-blank string of at most 255 characters. Its events have versions 1, 2, 3, ...
+ * without gaps; an empty stream has version 0. An append names the version the caller expects the stream to
+ * have; when it has another, the append throws {@link ConcurrencyException} and writes nothing, atomically with the
+ * check, so of concurrent appenders with the same expected version exactly one succeeds. {@link #ANY_VERSION}
+ * skips the check.
+ * <p>
+ * Appends are idempotent by event id: when every event of an append is already in the stream (same ids, same
+ * order at the end of what was appended then), the append writes nothing and returns the version of the last of
+ * them with {@link AppendResult#duplicate()} set, whatever the expected version, so a retry after a lost reply
+ * is harmless. An append that repeats some of the stream's event ids but not all is refused with an
+ * {@link IllegalArgumentException}. Payloads are stored and returned exactly as given; stores do not parse them.
+ * Implementations are thread-safe.
+ */
+public interface EventStore {
+
+    /** The expected version that skips the concurrency check. */
+    long ANY_VERSION = -1;
+
+    /**
+     * Appends events to the end of a stream.
+     * @param stream the stream
+     * @param events the events, at least one, with distinct ids
+     * @param expectedVersion the version the caller last saw, 0 for a stream it saw empty, or {@link #ANY_VERSION}
+     * @return the stream's version after the append
+     * @throws ConcurrencyException when the stream is not at the expected version; nothing is appended
+     * @throws IllegalArgumentException for no events, repeated ids within the append, some but not all of its ids
+     * already in the stream, a bad stream name, or an expected version below {@link #ANY_VERSION}
+     */
+    AppendResult append(String stream, List<NewEvent> events, long expectedVersion);
+
+    /**
+     * Reads a stream's events in version order.
+     * @param stream the stream
+     * @param fromVersion the first version to read, at least 1
+     * @param limit the most events to return, at least 1
+     * @return the events with versions from {@code fromVersion}, at most {@code limit}; empty past the end
+     */
+    List<StoredEvent> read(String stream, long fromVersion, int limit);
+
+    /**
+     * Returns a stream's version.
+     * @param stream the stream
+     * @return the version of its last event, 0 when it has none
+     */
+    long version(String stream);
+
+    /**
+     * Keeps a snapshot of a stream, replacing an older one. A snapshot older than (or as old as) the one kept is
+     * ignored, so a slow writer never replaces a newer snapshot.
+     * @param stream the stream
+     * @param snapshot the snapshot
+     */
+    void saveSnapshot(String stream, Snapshot snapshot);
+
+    /**
+     * Reads the latest snapshot of a stream.
+     * @param stream the stream
+     * @return the snapshot, empty when none was saved
+     */
+    Optional<Snapshot> loadSnapshot(String stream);
+
+    /**
+     * Returns this store's global feed of every stream's events, when it has one.
+     * @return the feed; empty for stores that cannot offer a gap-free global order (Redis)
+     */
+    default Optional<EventFeed> feed() {
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,244 @@
+package dev.quark.eventsourcing.jdbc;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+import javax.sql.DataSource;
+
+import dev.quark.eventsourcing.AppendResult;
+import dev.quark.eventsourcing.EventFeed;
+import dev.quark.eventsourcing.EventStore;
+import dev.quark.eventsourcing.EventStoreArguments;
+import dev.quark.eventsourcing.FeedPosition;
+import dev.quark.eventsourcing.NewEvent;
+import dev.quark.eventsourcing.Snapshot;
+import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.TablePrefix;
+
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Keeps event streams in PostgreSQL (13 or later), in three tables created by the Liquibase changelog
+ * {@value #CHANGELOG}:
+ * <pre>
+ * {prefix}event             position identity, txid xid8, stream, version, event_id uuid, event_type, schema_version,
+ *                           payload, recorded_at; unique (stream, version), unique (stream, event_id)
+ * {prefix}event_snapshot    stream primary key, version, payload
+ * {prefix}event_checkpoint  subscription primary key, txid, position
+ * </pre>
+ * An append runs in one transaction, the caller's when it has a Spring-managed one on the same data source
+ * (so events can commit atomically with the caller's other writes): it takes a transaction-level advisory lock on
+ * the stream ({@code pg_advisory_xact_lock(hashtext(table), hashtext(stream))}), checks the event ids and the
+ * version, and inserts the events.
+ * <p>
+ * <b>The global feed never skips an event.</b> Positions come from an identity column, drawn when a row is
+ * inserted, not when its transaction commits: a reader that followed positions alone would pass a position whose
+ * transaction commits later and never see it. So every row also records its transaction's id
+ * ({@code pg_current_xact_id()}, type {@code xid8}), and the feed reads only rows whose transaction is older than
+ * the oldest transaction still running ({@code txid < pg_snapshot_xmin(pg_current_snapshot())}), ordered by
+ * {@code (txid, position)}: every row below that bound is final, and every row that becomes visible later sorts
+ * after it. The price: a long transaction anywhere in the database (any schema, any application) holds the feed
+ * back until it ends. Read the feed outside of a transaction that has written.
+ */
+public class JdbcEventStore implements EventStore, EventFeed {
+
+    /** The class path location of the Liquibase changelog that creates the tables. */
+    public static final String CHANGELOG = "db/changelog/quark/eventstore.xml";
+
+    private static final String COLUMNS = "stream, version, event_id, event_type, schema_version, payload, recorded_at, "
+            + "txid::text::bigint, position";
+
+    private final JdbcClient jdbc;
+
+    private final JdbcTemplate template;
+
+    private final TransactionTemplate transactions;
+
+    private final String table;
+
+    private final String lock;
+
+    private final String currentVersion;
+
+    private final String insert;
+
+    private final String read;
+
+    private final String readAfter;
+
+    private final String saveSnapshot;
+
+    private final String loadSnapshot;
+
+    private final String loadCheckpoint;
+
+    private final String saveCheckpoint;
+
+    private final String snapshotTable;
+
+    /**
+     * Creates a store.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the table names, for instance {@code quark_}
+     */
+    public JdbcEventStore(DataSource dataSource, TablePrefix tablePrefix) {
+        Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.jdbc = JdbcClient.create(dataSource);
+        this.template = new JdbcTemplate(dataSource);
+        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        this.transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRED);
+        this.table = tablePrefix.table("event");
+        this.snapshotTable = tablePrefix.table("event_snapshot");
+        String checkpoints = tablePrefix.table("event_checkpoint");
+        this.lock = "select pg_advisory_xact_lock(hashtext('" + this.table + "'), hashtext(?))";
+        this.currentVersion = "select coalesce(max(version), 0) from " + this.table + " where stream = ?";
+        this.insert = "insert into " + this.table
+                + " (stream, version, event_id, event_type, schema_version, payload) values (?, ?, ?, ?, ?, ?)";
+        this.read = "select " + COLUMNS + " from " + this.table
+                + " where stream = ? and version >= ? order by version limit ?";
+        this.readAfter = "select " + COLUMNS + " from " + this.table
+                + " where (txid, position) > (?::text::xid8, ?) and txid < pg_snapshot_xmin(pg_current_snapshot())"
+                + " order by txid, position limit ?";
+        this.saveSnapshot = "insert into " + this.snapshotTable + " as s (stream, version, payload) values (?, ?, ?) "
+                + "on conflict (stream) do update set version = excluded.version, payload = excluded.payload, "
+                + "updated_at = now() where s.version < excluded.version";
+        this.loadSnapshot = "select version, payload from " + this.snapshotTable + " where stream = ?";
+        this.loadCheckpoint = "select txid, position from " + checkpoints + " where subscription = ?";
+        this.saveCheckpoint = "insert into " + checkpoints + " as c (subscription, txid, position) values (?, ?, ?) "
+                + "on conflict (subscription) do update set txid = excluded.txid, position = excluded.position, "
+                + "updated_at = now()";
+    }
+
+    /**
+     * Returns the migration that creates this store's tables.
+     * @param tablePrefix the table prefix
+     * @return the migration
+     */
+    public static LiquibaseMigration migration(TablePrefix tablePrefix) {
+        return new LiquibaseMigration(CHANGELOG, tablePrefix);
+    }
+
+    /**
+     * Returns the name of the events table.
+     * @return the table name, with its prefix
+     */
+    public String table() {
+        return this.table;
+    }
+
+    @Override
+    public AppendResult append(String stream, List<NewEvent> events, long expectedVersion) {
+        EventStoreArguments.append(stream, events, expectedVersion);
+        AppendResult result = this.transactions.execute((status) -> {
+            this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
+            List<Long> found = this.jdbc.sql("select version from " + this.table + " where stream = ? and event_id in ("
+                    + String.join(", ", Collections.nCopies(events.size(), "?")) + ")")
+                .params(arguments(stream, events))
+                .query((row, number) -> row.getLong(1))
+                .list();
+            if (EventStoreArguments.repeated(stream, events, found.size())) {
+                return new AppendResult(found.stream().mapToLong(Long::longValue).max().orElseThrow(), true);
+            }
+            long current = version(stream);
+            EventStoreArguments.expect(stream, expectedVersion, current);
+            List<Object[]> rows = new ArrayList<>(events.size());
+            long version = current;
+            for (NewEvent event : events) {
+                version++;
+                rows.add(new Object[] { stream, version, event.eventId(), event.type(), event.schemaVersion(),
+                        event.payload() });
+            }
+            this.template.batchUpdate(this.insert, rows);
+            return new AppendResult(version, false);
+        });
+        return Objects.requireNonNull(result);
+    }
+
+    private static List<Object> arguments(String stream, List<NewEvent> events) {
+        List<Object> arguments = new ArrayList<>(events.size() + 1);
+        arguments.add(stream);
+        events.forEach((event) -> arguments.add(event.eventId()));
+        return arguments;
+    }
+
+    @Override
+    public List<StoredEvent> read(String stream, long fromVersion, int limit) {
+        EventStoreArguments.read(stream, fromVersion, limit);
+        return this.jdbc.sql(this.read).params(stream, fromVersion, limit).query(JdbcEventStore::event).list();
+    }
+
+    @Override
+    public long version(String stream) {
+        EventStoreArguments.stream(stream);
+        return this.jdbc.sql(this.currentVersion).param(stream).query(Long.class).single();
+    }
+
+    @Override
+    public void saveSnapshot(String stream, Snapshot snapshot) {
+        EventStoreArguments.stream(stream);
+        Objects.requireNonNull(snapshot, "snapshot must not be null");
+        this.jdbc.sql(this.saveSnapshot).params(stream, snapshot.version(), snapshot.payload()).update();
+    }
+
+    @Override
+    public Optional<Snapshot> loadSnapshot(String stream) {
+        EventStoreArguments.stream(stream);
+        return this.jdbc.sql(this.loadSnapshot)
+            .param(stream)
+            .query((row, number) -> new Snapshot(row.getLong(1), row.getString(2)))
+            .optional();
+    }
+
+    @Override
+    public Optional<EventFeed> feed() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public List<StoredEvent> readAfter(FeedPosition after, int limit) {
+        Objects.requireNonNull(after, "after must not be null");
+        EventStoreArguments.limit(limit);
+        return this.jdbc.sql(this.readAfter)
+            .params(Long.toString(Math.max(0, after.transaction())), after.sequence(), limit)
+            .query(JdbcEventStore::event)
+            .list();
+    }
+
+    @Override
+    public Optional<FeedPosition> checkpoint(String subscription) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        return this.jdbc.sql(this.loadCheckpoint)
+            .param(subscription)
+            .query((row, number) -> new FeedPosition(row.getLong(1), row.getLong(2)))
+            .optional();
+    }
+
+    @Override
+    public void saveCheckpoint(String subscription, FeedPosition position) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        Objects.requireNonNull(position, "position must not be null");
+        this.jdbc.sql(this.saveCheckpoint).params(subscription, position.transaction(), position.sequence()).update();
+    }
+
+    private static StoredEvent event(ResultSet row, int number) throws SQLException {
+        return new StoredEvent(row.getString(1), row.getLong(2), row.getObject(3, UUID.class), row.getString(4),
+                row.getInt(5), row.getString(6), row.getTimestamp(7).toInstant(),
+                new FeedPosition(row.getLong(8), row.getLong(9)));
+    }
+
+    @Override
+    public String toString() {
+        return "JdbcEventStore[table " + this.table + "]";
+    }
+}

@@ -1,0 +1,170 @@
+package dev.quark.eventsourcing.memory;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+import dev.quark.eventsourcing.AppendResult;
+import dev.quark.eventsourcing.EventFeed;
+import dev.quark.eventsourcing.EventStore;
+import dev.quark.eventsourcing.EventStoreArguments;
+import dev.quark.eventsourcing.FeedPosition;
+import dev.quark.eventsourcing.NewEvent;
+import dev.quark.eventsourcing.Snapshot;
+import dev.quark.eventsourcing.StoredEvent;
+
+/**
+ * Keeps event streams in this JVM's memory: the default when no backend is configured, and the one tests use.
+ * Its global feed numbers events as they are appended under one lock, so it never has gaps.
+ */
+public final class InMemoryEventStore implements EventStore, EventFeed {
+
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+
+    private final Map<String, List<StoredEvent>> streams = new HashMap<>();
+
+    private final Map<String, Map<UUID, Long>> ids = new HashMap<>();
+
+    private final List<StoredEvent> all = new ArrayList<>();
+
+    private final Map<String, Snapshot> snapshots = new ConcurrentHashMap<>();
+
+    private final Map<String, FeedPosition> checkpoints = new ConcurrentHashMap<>();
+
+    private final Clock clock;
+
+    /**
+     * Creates a store on the system clock.
+     */
+    public InMemoryEventStore() {
+        this(Clock.systemUTC());
+    }
+
+    /**
+     * Creates a store.
+     * @param clock stamps the events' {@code recordedAt}
+     */
+    public InMemoryEventStore(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock must not be null");
+    }
+
+    @Override
+    public AppendResult append(String stream, List<NewEvent> events, long expectedVersion) {
+        EventStoreArguments.append(stream, events, expectedVersion);
+        this.lock.writeLock().lock();
+        try {
+            List<StoredEvent> existing = this.streams.computeIfAbsent(stream, (key) -> new ArrayList<>());
+            Map<UUID, Long> known = this.ids.computeIfAbsent(stream, (key) -> new HashMap<>());
+            int found = 0;
+            long lastFound = 0;
+            for (NewEvent event : events) {
+                Long version = known.get(event.eventId());
+                if (version != null) {
+                    found++;
+                    lastFound = Math.max(lastFound, version);
+                }
+            }
+            if (EventStoreArguments.repeated(stream, events, found)) {
+                return new AppendResult(lastFound, true);
+            }
+            EventStoreArguments.expect(stream, expectedVersion, existing.size());
+            for (NewEvent event : events) {
+                long version = existing.size() + 1;
+                long sequence = this.all.size() + 1;
+                StoredEvent stored = new StoredEvent(stream, version, event.eventId(), event.type(),
+                        event.schemaVersion(), event.payload(), this.clock.instant(), new FeedPosition(sequence, sequence));
+                existing.add(stored);
+                this.all.add(stored);
+                known.put(event.eventId(), version);
+            }
+            return new AppendResult(existing.size(), false);
+        }
+        finally {
+            this.lock.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public List<StoredEvent> read(String stream, long fromVersion, int limit) {
+        EventStoreArguments.read(stream, fromVersion, limit);
+        this.lock.readLock().lock();
+        try {
+            List<StoredEvent> existing = this.streams.getOrDefault(stream, List.of());
+            if (fromVersion > existing.size()) {
+                return List.of();
+            }
+            int from = (int) (fromVersion - 1);
+            return List.copyOf(existing.subList(from, (int) Math.min(existing.size(), (long) from + limit)));
+        }
+        finally {
+            this.lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public long version(String stream) {
+        EventStoreArguments.stream(stream);
+        this.lock.readLock().lock();
+        try {
+            return this.streams.getOrDefault(stream, List.of()).size();
+        }
+        finally {
+            this.lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void saveSnapshot(String stream, Snapshot snapshot) {
+        EventStoreArguments.stream(stream);
+        Objects.requireNonNull(snapshot, "snapshot must not be null");
+        this.snapshots.merge(stream, snapshot, (kept, given) -> (given.version() > kept.version()) ? given : kept);
+    }
+
+    @Override
+    public Optional<Snapshot> loadSnapshot(String stream) {
+        EventStoreArguments.stream(stream);
+        return Optional.ofNullable(this.snapshots.get(stream));
+    }
+
+    @Override
+    public Optional<EventFeed> feed() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public List<StoredEvent> readAfter(FeedPosition after, int limit) {
+        Objects.requireNonNull(after, "after must not be null");
+        EventStoreArguments.limit(limit);
+        this.lock.readLock().lock();
+        try {
+            int from = (int) Math.max(0, Math.min(after.sequence(), this.all.size()));
+            return List.copyOf(this.all.subList(from, (int) Math.min(this.all.size(), (long) from + limit)));
+        }
+        finally {
+            this.lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public Optional<FeedPosition> checkpoint(String subscription) {
+        return Optional.ofNullable(this.checkpoints.get(Objects.requireNonNull(subscription, "subscription must not be null")));
+    }
+
+    @Override
+    public void saveCheckpoint(String subscription, FeedPosition position) {
+        this.checkpoints.put(Objects.requireNonNull(subscription, "subscription must not be null"),
+                Objects.requireNonNull(position, "position must not be null"));
+    }
+
+    @Override
+    public String toString() {
+        return "InMemoryEventStore[" + this.all.size() + " events]";
+    }
+}

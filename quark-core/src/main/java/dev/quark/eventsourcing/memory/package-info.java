@@ -1,0 +1,7 @@
+/**
+ * The in-memory event store.
+ */
+@NullMarked
+package dev.quark.eventsourcing.memory;
+
+import org.jspecify.annotations.NullMarked;

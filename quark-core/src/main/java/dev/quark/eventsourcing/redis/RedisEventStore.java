@@ -1,0 +1,217 @@
+package dev.quark.eventsourcing.redis;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+import dev.quark.eventsourcing.AppendResult;
+import dev.quark.eventsourcing.ConcurrencyException;
+import dev.quark.eventsourcing.EventStore;
+import dev.quark.eventsourcing.EventStoreArguments;
+import dev.quark.eventsourcing.FeedPosition;
+import dev.quark.eventsourcing.NewEvent;
+import dev.quark.eventsourcing.Snapshot;
+import dev.quark.eventsourcing.StoredEvent;
+
+import org.springframework.data.domain.Range;
+import org.springframework.data.redis.connection.Limit;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.stream.MapRecord;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+
+/**
+ * Keeps each event stream in a Redis Stream, with two keys beside it:
+ * <pre>
+ * {prefix}events:{&lt;stream&gt;}            stream: entry id &lt;version&gt;-0, fields id, type, schema, payload, at
+ * {prefix}events:{&lt;stream&gt;}:ids        hash: event id -&gt; version
+ * {prefix}events:{&lt;stream&gt;}:snapshot   hash: version, payload
+ * </pre>
+ * for instance {@code quark:events:{Account/alice}}. The braces make the three keys one Redis Cluster hash slot.
+ * An append is one Lua script: it looks the event ids up, compares the stream's length ({@code XLEN}) with the
+ * expected version, and {@code XADD}s the events with their versions as entry ids, all in one atomic step; so a
+ * stream's entry ids are its versions and {@code XRANGE} reads from a version directly.
+ * <p>
+ * <b>No global feed.</b> Each stream is ordered, but there is no gap-free order across streams: streams live on
+ * different keys (and, in a cluster, on different nodes), and nothing orders an append to one after an append
+ * to another. {@link #feed()} is empty. Use PostgreSQL when projections must follow every stream in one order.
+ */
+public class RedisEventStore implements EventStore {
+
+    /**
+     * Appends when the ids are new and the version is the expected one. Returns {1, new version}, {0, current
+     * version} for a conflict, or {2, ids found, highest version found} when some ids are already there.
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> APPEND = RedisScript.of("""
+            local n = tonumber(ARGV[2])
+            local found, last = 0, 0
+            for i = 0, n - 1 do
+                local v = redis.call('HGET', KEYS[2], ARGV[3 + i * 4])
+                if v then
+                    found = found + 1
+                    last = math.max(last, tonumber(v))
+                end
+            end
+            if found > 0 then
+                return {2, found, last}
+            end
+            local current = redis.call('XLEN', KEYS[1])
+            local expected = tonumber(ARGV[1])
+            if expected ~= -1 and expected ~= current then
+                return {0, current}
+            end
+            local t = redis.call('TIME')
+            local at = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+            for i = 0, n - 1 do
+                current = current + 1
+                local b = 3 + i * 4
+                local version = string.format('%.0f', current)
+                redis.call('XADD', KEYS[1], version .. '-0', 'id', ARGV[b], 'type', ARGV[b + 1],
+                        'schema', ARGV[b + 2], 'payload', ARGV[b + 3], 'at', at)
+                redis.call('HSET', KEYS[2], ARGV[b], version)
+            end
+            return {1, current}
+            """, List.class);
+
+    /** Keeps the snapshot when it is newer than the kept one. Returns 1 when it was kept. */
+    static final RedisScript<Long> SAVE_SNAPSHOT = RedisScript.of("""
+            local kept = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+            if tonumber(ARGV[1]) > kept then
+                redis.call('HSET', KEYS[1], 'version', ARGV[1], 'payload', ARGV[2])
+                return 1
+            end
+            return 0
+            """, Long.class);
+
+    private static final List<Object> SNAPSHOT_FIELDS = List.of("version", "payload");
+
+    private final StringRedisTemplate redis;
+
+    private final String keyPrefix;
+
+    /**
+     * Creates a store.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     */
+    public RedisEventStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
+        Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
+        this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
+        this.redis = new StringRedisTemplate(connectionFactory);
+    }
+
+    /**
+     * Returns the key of the Redis Stream that holds an event stream.
+     * @param stream the event stream
+     * @return the key
+     */
+    public String redisKey(String stream) {
+        return this.keyPrefix + "events:{" + stream + "}";
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public AppendResult append(String stream, List<NewEvent> events, long expectedVersion) {
+        EventStoreArguments.append(stream, events, expectedVersion);
+        List<String> arguments = new ArrayList<>(2 + events.size() * 4);
+        arguments.add(Long.toString(expectedVersion));
+        arguments.add(Integer.toString(events.size()));
+        for (NewEvent event : events) {
+            arguments.add(event.eventId().toString());
+            arguments.add(event.type());
+            arguments.add(Integer.toString(event.schemaVersion()));
+            arguments.add(event.payload());
+        }
+        String key = redisKey(stream);
+        List reply = this.redis.execute(APPEND, List.of(key, key + ":ids"), arguments.toArray());
+        if (reply == null || reply.size() < 2) {
+            throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
+        }
+        long outcome = ((Number) reply.get(0)).longValue();
+        if (outcome == 1) {
+            return new AppendResult(((Number) reply.get(1)).longValue(), false);
+        }
+        if (outcome == 0) {
+            throw new ConcurrencyException(stream, expectedVersion, ((Number) reply.get(1)).longValue());
+        }
+        EventStoreArguments.repeated(stream, events, (int) ((Number) reply.get(1)).longValue());
+        return new AppendResult(((Number) reply.get(2)).longValue(), true);
+    }
+
+    @Override
+    public List<StoredEvent> read(String stream, long fromVersion, int limit) {
+        EventStoreArguments.read(stream, fromVersion, limit);
+        String key = redisKey(stream);
+        List<MapRecord<String, Object, Object>> records = this.redis.opsForStream()
+            .range(key, Range.rightUnbounded(Range.Bound.inclusive(fromVersion + "-0")), Limit.limit().count(limit));
+        if (records == null) {
+            return List.of();
+        }
+        List<StoredEvent> events = new ArrayList<>(records.size());
+        for (MapRecord<String, Object, Object> record : records) {
+            events.add(event(stream, key, record));
+        }
+        return events;
+    }
+
+    private static StoredEvent event(String stream, String key, MapRecord<String, Object, Object> record) {
+        Map<Object, Object> fields = record.getValue();
+        try {
+            return new StoredEvent(stream, Long.parseLong(record.getId().getValue().split("-")[0]), UUID.fromString(field(fields, "id")),
+                    field(fields, "type"), Integer.parseInt(field(fields, "schema")), field(fields, "payload"),
+                    Instant.ofEpochMilli(Long.parseLong(field(fields, "at"))), FeedPosition.NONE);
+        }
+        catch (IllegalArgumentException ex) {
+            throw new IllegalStateException("Redis stream " + key + " entry " + record.getId()
+                    + " is not a Quark event: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static String field(Map<Object, Object> fields, String name) {
+        Object value = fields.get(name);
+        if (value == null) {
+            throw new IllegalArgumentException("it lacks the field '" + name + "'");
+        }
+        return value.toString();
+    }
+
+    @Override
+    public long version(String stream) {
+        EventStoreArguments.stream(stream);
+        Long size = this.redis.opsForStream().size(redisKey(stream));
+        return (size != null) ? size : 0;
+    }
+
+    @Override
+    public void saveSnapshot(String stream, Snapshot snapshot) {
+        EventStoreArguments.stream(stream);
+        Objects.requireNonNull(snapshot, "snapshot must not be null");
+        this.redis.execute(SAVE_SNAPSHOT, List.of(redisKey(stream) + ":snapshot"), Long.toString(snapshot.version()),
+                snapshot.payload());
+    }
+
+    @Override
+    public Optional<Snapshot> loadSnapshot(String stream) {
+        EventStoreArguments.stream(stream);
+        String key = redisKey(stream) + ":snapshot";
+        List<Object> values = this.redis.opsForHash().multiGet(key, SNAPSHOT_FIELDS);
+        if (values.get(0) == null && values.get(1) == null) {
+            return Optional.empty();
+        }
+        if (values.get(0) == null || values.get(1) == null) {
+            throw new IllegalStateException("Redis hash " + key + " is not a Quark snapshot: it lacks the field "
+                    + ((values.get(0) == null) ? "'version'" : "'payload'"));
+        }
+        return Optional.of(new Snapshot(Long.parseLong((String) values.get(0)), (String) values.get(1)));
+    }
+
+    @Override
+    public String toString() {
+        return "RedisEventStore[keys " + this.keyPrefix + "events:*]";
+    }
+}

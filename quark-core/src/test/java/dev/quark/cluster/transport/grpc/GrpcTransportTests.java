@@ -1,0 +1,233 @@
+package dev.quark.cluster.transport.grpc;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.grpc.Silos.Silo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+class GrpcTransportTests {
+
+    private final Silos silos = new Silos();
+
+    @AfterEach
+    void close() {
+        this.silos.close();
+    }
+
+    @Test
+    void envelopeArrivesWithEveryField() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        Envelope sent = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[] { 1, 2, 3 });
+        a.transport().send(b.address(), sent).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        Envelope received = b.recorder().received.poll(5, TimeUnit.SECONDS);
+        assertThat(received).isNotNull();
+        assertThat(received).usingRecursiveComparison().isEqualTo(sent);
+        Envelope bare = new Envelope(9, 8, Envelope.Kind.RESPONSE, "b", 2, b.address(), "a", 1, null, null, 0,
+                Envelope.noPayload(), 0, null, java.util.Map.of(), 0, 0, 0);
+        b.transport().send(a.address(), bare).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(a.recorder().received.poll(5, TimeUnit.SECONDS)).usingRecursiveComparison().isEqualTo(bare);
+    }
+
+    @Test
+    void envelopesOfOneLaneArriveInOrder() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        List<Long> sent = new ArrayList<>();
+        List<CompletableFuture<Void>> futures = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            Envelope envelope = this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[100]);
+            sent.add(envelope.messageId());
+            futures.add(a.transport().send(b.address(), envelope).toCompletableFuture());
+        }
+        CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+        List<Long> received = new ArrayList<>();
+        while (received.size() < sent.size()) {
+            Envelope next = b.recorder().received.poll(10, TimeUnit.SECONDS);
+            assertThat(next).as("envelope %d of %d", received.size() + 1, sent.size()).isNotNull();
+            received.add(next.messageId());
+        }
+        assertThat(received).isEqualTo(sent);
+    }
+
+    @Test
+    void peerOfAnotherClusterIsRefusedNamingBothValues() {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("shop"));
+        Envelope request = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[0]);
+        assertThatThrownBy(() -> a.transport().send(b.address(), request).toCompletableFuture().get(5, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(HandshakeRefusedException.class)
+            .hasMessageContaining("Silo b refuses silo a")
+            .hasMessageContaining("cluster name 'shop' and protocol version 1 here")
+            .hasMessageContaining("cluster name 'bank' and protocol version 1 there");
+        assertThat(b.recorder().received).isEmpty();
+        Envelope again = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[0]);
+        assertThatThrownBy(() -> a.transport().send(b.address(), again).toCompletableFuture().get(5, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(HandshakeRefusedException.class)
+            .hasMessageContaining("cluster name 'shop'");
+    }
+
+    @Test
+    void oversizedEnvelopeIsNotSentAndTheLinkCarriesOn() throws Exception {
+        GrpcTransportSettings small = GrpcTransportSettings.builder("bank").maxMessageSize(4096).build();
+        Silo a = this.silos.start("a", small);
+        Silo b = this.silos.start("b", small);
+        Envelope large = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[5000]);
+        assertThatThrownBy(() -> a.transport().send(b.address(), large).toCompletableFuture().get(5, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(EnvelopeRejectedException.class)
+            .hasMessageContaining("more than quark.cluster.transport.max-message-size (4096 bytes)");
+        Envelope fits = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1000]);
+        a.transport().send(b.address(), fits).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).extracting(Envelope::messageId)
+            .isEqualTo(fits.messageId());
+    }
+
+    @Test
+    void receiverWithASmallerLimitSurvivesAnOversizedEnvelope() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", GrpcTransportSettings.builder("bank").maxMessageSize(4096)
+            .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200)).build());
+        Envelope large = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[6000]);
+        a.transport().send(b.address(), large);
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.recorder().lost.containsKey(large.messageId()));
+        assertThat(a.recorder().lost.get(large.messageId())).isInstanceOf(EnvelopeRejectedException.class)
+            .hasMessageContaining("refused message #" + large.messageId())
+            .hasMessageContaining("more than the receiving silo's quark.cluster.transport.max-message-size (4096 bytes)");
+        Envelope huge = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[100_000]);
+        a.transport().send(b.address(), huge);
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.recorder().lost.containsKey(huge.messageId()));
+        assertThat(a.recorder().lost.get(huge.messageId())).isInstanceOf(LinkBrokenException.class);
+        Envelope fits = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[100]);
+        await().atMost(Duration.ofSeconds(5)).ignoreExceptions()
+            .until(() -> a.transport().send(b.address(), fits).toCompletableFuture().get(1, TimeUnit.SECONDS) == null);
+        assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).extracting(Envelope::messageId)
+            .isEqualTo(fits.messageId());
+    }
+
+    @Test
+    void brokenStreamFailsCallsInFlightThenReconnects() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        Envelope request = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[10]);
+        a.transport().send(b.address(), request).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).isNotNull();
+        assertThat(a.transport().outstandingRequests()).isEqualTo(1);
+
+        b.transport().close();
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.recorder().lost.containsKey(request.messageId()));
+        assertThat(a.recorder().lost.get(request.messageId())).isInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("may or may not have been handled");
+        assertThat(a.transport().outstandingRequests()).isZero();
+        Envelope whileDown = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[10]);
+        assertThatThrownBy(() -> a.transport().send(b.address(), whileDown).toCompletableFuture().get(5, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(LinkBrokenException.class);
+
+        Silo b2 = this.silos.start("b", Silos.settings("bank"), b.address().port());
+        Envelope afterRestart = this.silos.envelope(a, b2, Envelope.Kind.REQUEST, new byte[10]);
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+            .until(() -> a.transport().send(b2.address(), afterRestart).toCompletableFuture().get(2, TimeUnit.SECONDS) == null);
+        assertThat(b2.recorder().received.poll(5, TimeUnit.SECONDS)).extracting(Envelope::messageId)
+            .isEqualTo(afterRestart.messageId());
+    }
+
+    @Test
+    void answerClearsTheRequestFromTheLinksInFlight() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        Envelope request = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[10]);
+        a.transport().send(b.address(), request).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(a.transport().outstandingRequests()).isEqualTo(1);
+        Envelope answer = new Envelope(100, request.messageId(), Envelope.Kind.RESPONSE, "b", 1, b.address(), "a", 1,
+                null, null, 0, new byte[1], 0, null, java.util.Map.of(), 0, 0, 0);
+        b.transport().send(a.address(), answer).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.transport().outstandingRequests() == 0);
+    }
+
+    @Test
+    void slowReceiverHoldsBackTheSenderWithinItsLimit() throws Exception {
+        GrpcTransportSettings limited = GrpcTransportSettings.builder("bank").maxInFlight(50).inboundWindow(4).build();
+        Silo a = this.silos.start("a", limited);
+        CountDownLatch release = new CountDownLatch(1);
+        Silos.Recorder blocking = new Silos.Recorder() {
+            @Override
+            public void receive(Envelope envelope) {
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+                super.receive(envelope);
+            }
+        };
+        GrpcTransport bTransport = GrpcTransport.selfHosted(limited, new java.net.InetSocketAddress("127.0.0.1", 0), null);
+        try {
+            SiloAddress bAddress = bTransport.start("b", blocking);
+            Silo b = new Silo("b", bAddress, bTransport, blocking);
+            List<CompletableFuture<Void>> accepted = new ArrayList<>();
+            Throwable refused = null;
+            for (int i = 0; i < 200 && refused == null; i++) {
+                CompletableFuture<Void> sent = a.transport()
+                    .send(bAddress, this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[100]))
+                    .toCompletableFuture();
+                if (sent.isCompletedExceptionally()) {
+                    refused = sent.handle((ok, failure) -> failure).join();
+                }
+                else {
+                    accepted.add(sent);
+                }
+            }
+            assertThat(refused).isInstanceOf(PeerOverloadedException.class)
+                .hasMessageContaining("quark.cluster.transport.max-in-flight");
+            assertThat(accepted).hasSize(50);
+            release.countDown();
+            await().atMost(Duration.ofSeconds(10)).until(() -> blocking.received.size() == 50);
+        }
+        finally {
+            release.countDown();
+            bTransport.close();
+        }
+    }
+
+    @Test
+    void sendAfterCloseFailsWithATypedException() {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        a.transport().close();
+        assertThatThrownBy(() -> a.transport()
+            .send(b.address(), this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[0]))
+            .toCompletableFuture()
+            .get(5, TimeUnit.SECONDS)).cause().isInstanceOf(LinkBrokenException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> a.transport().start("a", (envelope) -> {
+        })).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void settingsOutOfRangeAreRefusedWithTheirName() {
+        assertThatThrownBy(() -> GrpcTransportSettings.builder("bank").maxMessageSize(10).build())
+            .hasMessageContaining("Max message size must be at least 1024 bytes, was 10");
+        assertThatThrownBy(() -> GrpcTransportSettings.builder("bank").maxInFlight(0).build())
+            .hasMessageContaining("Max in-flight must be at least 1");
+        assertThatThrownBy(() -> GrpcTransportSettings.builder(" ").build())
+            .hasMessageContaining("Cluster name must not be blank");
+        assertThatThrownBy(() -> GrpcTransportSettings.builder("bank")
+            .reconnectBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1))
+            .build()).hasMessageContaining("must not be shorter than its min");
+    }
+}

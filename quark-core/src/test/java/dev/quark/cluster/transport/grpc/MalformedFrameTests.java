@@ -1,0 +1,229 @@
+package dev.quark.cluster.transport.grpc;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.grpc.Silos.Silo;
+import dev.quark.cluster.transport.grpc.proto.ClientFrame;
+import dev.quark.cluster.transport.grpc.proto.Hello;
+import dev.quark.cluster.transport.grpc.proto.Kind;
+import dev.quark.cluster.transport.grpc.proto.Lane;
+import dev.quark.cluster.transport.grpc.proto.ServerFrame;
+import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * What a silo does with frames no Quark silo would send: it refuses them with a reason, or ends the one
+ * stream, and keeps serving.
+ */
+class MalformedFrameTests {
+
+    private static final MethodDescriptor<byte[], byte[]> RAW_LINK = MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+        .setFullMethodName(SiloTransportGrpc.getLinkMethod().getFullMethodName())
+        .setRequestMarshaller(new RawBytes())
+        .setResponseMarshaller(new RawBytes())
+        .build();
+
+    private final Silos silos = new Silos();
+
+    private ManagedChannel channel;
+
+    @AfterEach
+    void close() {
+        if (this.channel != null) {
+            this.channel.shutdownNow();
+        }
+        this.silos.close();
+    }
+
+    @Test
+    void malformedEnvelopeIsRefusedWithAReasonAndTheStreamCarriesOn() throws Exception {
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        List<ServerFrame> answers = new CopyOnWriteArrayList<>();
+        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel).link(collect(answers));
+        stream.onNext(hello("bank", Lane.LANE_CALL));
+        Envelope valid = this.silos.envelope(b, b, Envelope.Kind.REQUEST, new byte[3]);
+        ClientFrame good = EnvelopeFrames.toFrame(valid);
+        stream.onNext(good.toBuilder().setEnvelope(good.getEnvelope().toBuilder().setKind(Kind.KIND_UNSPECIFIED).setMessageId(11)).build());
+        stream.onNext(good.toBuilder().setEnvelope(good.getEnvelope().toBuilder().setTargetSiloId("z").setMessageId(12)).build());
+        stream.onNext(good.toBuilder().setEnvelope(good.getEnvelope().toBuilder().setSourceSiloId("").setMessageId(13)).build());
+        stream.onNext(good.toBuilder().setEnvelope(good.getEnvelope().toBuilder().setKind(Kind.KIND_PROBE).setMessageId(14)).build());
+        stream.onNext(good.toBuilder().setEnvelope(good.getEnvelope().toBuilder().setSourcePort(70_000).setMessageId(15)).build());
+        stream.onNext(hello("bank", Lane.LANE_CALL));
+        stream.onNext(good);
+        await().atMost(Duration.ofSeconds(5)).until(() -> answers.size() >= 7);
+        assertThat(answers.get(0).hasAccepted()).isTrue();
+        assertThat(answers.subList(1, 7)).allSatisfy((answer) -> assertThat(answer.hasRejected()).isTrue());
+        assertThat(answers.get(1).getRejected().getMessageId()).isEqualTo(11);
+        assertThat(answers.get(1).getRejected().getReason()).contains("kind KIND_UNSPECIFIED is not a known envelope kind");
+        assertThat(answers.get(2).getRejected().getReason()).contains("is for silo z, not for silo b");
+        assertThat(answers.get(3).getRejected().getReason()).contains("source silo id is blank");
+        assertThat(answers.get(4).getRejected().getReason()).contains("travels on lane PROBE, not on lane CALL");
+        assertThat(answers.get(5).getRejected().getReason()).contains("source port 70000 is not between 0 and 65535");
+        assertThat(answers.get(6).getRejected().getReason()).contains("not an envelope");
+        Envelope delivered = b.recorder().received.poll(5, TimeUnit.SECONDS);
+        assertThat(delivered).usingRecursiveComparison().isEqualTo(valid);
+        stream.onCompleted();
+    }
+
+    @Test
+    void streamWithoutHandshakeIsClosedWithAClearError() {
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel).link(new StreamObserver<>() {
+            @Override
+            public void onNext(ServerFrame value) {
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                errors.add(t);
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        });
+        stream.onNext(EnvelopeFrames.toFrame(this.silos.envelope(b, b, Envelope.Kind.REQUEST, new byte[0])));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !errors.isEmpty());
+        assertThat(errors.get(0)).hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("expected a Hello frame first");
+        assertThat(b.recorder().received).isEmpty();
+    }
+
+    @Test
+    void randomAndMutatedFramesNeverStopTheSilo() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        Random random = new Random(20261201L);
+        byte[] hello = hello("bank", Lane.LANE_CALL).toByteArray();
+        byte[] valid = EnvelopeFrames.toFrame(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[40])).toByteArray();
+        long end = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+        int streams = 0;
+        while (System.nanoTime() < end) {
+            StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
+                    this.channel.newCall(RAW_LINK, CallOptions.DEFAULT), ignoring());
+            stream.onNext(random.nextBoolean() ? hello : mutate(hello, random));
+            for (int i = 0; i < 20; i++) {
+                byte[] frame = switch (random.nextInt(3)) {
+                    case 0 -> randomBytes(random);
+                    case 1 -> mutate(valid, random);
+                    default -> truncate(valid, random);
+                };
+                stream.onNext(frame);
+            }
+            if (random.nextBoolean()) {
+                stream.onCompleted();
+            }
+            else {
+                stream.onError(new IllegalStateException("fuzz"));
+            }
+            streams++;
+        }
+        assertThat(streams).isGreaterThan(10);
+        assertThat(b.recorder().received).allSatisfy((envelope) -> assertThat(envelope.targetSiloId()).isEqualTo("b"));
+        b.recorder().received.clear();
+        Envelope after = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[10]);
+        a.transport().send(b.address(), after).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(5))
+            .until(() -> b.recorder().received.stream().anyMatch((e) -> e.messageId() == after.messageId()));
+    }
+
+    private static ClientFrame hello(String cluster, Lane lane) {
+        return ClientFrame.newBuilder()
+            .setHello(Hello.newBuilder().setClusterName(cluster).setProtocolVersion(GrpcTransport.PROTOCOL_VERSION)
+                .setSourceSiloId("tester").setLane(lane))
+            .build();
+    }
+
+    private static byte[] randomBytes(Random random) {
+        byte[] bytes = new byte[random.nextInt(200)];
+        random.nextBytes(bytes);
+        return bytes;
+    }
+
+    private static byte[] mutate(byte[] original, Random random) {
+        byte[] copy = original.clone();
+        int flips = 1 + random.nextInt(4);
+        for (int i = 0; i < flips; i++) {
+            copy[random.nextInt(copy.length)] = (byte) random.nextInt(256);
+        }
+        return copy;
+    }
+
+    private static byte[] truncate(byte[] original, Random random) {
+        return java.util.Arrays.copyOf(original, random.nextInt(original.length));
+    }
+
+    private static <T> StreamObserver<T> ignoring() {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(T value) {
+            }
+
+            @Override
+            public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        };
+    }
+
+    private static StreamObserver<ServerFrame> collect(List<ServerFrame> answers) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(ServerFrame value) {
+                answers.add(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        };
+    }
+
+    private static final class RawBytes implements MethodDescriptor.Marshaller<byte[]> {
+
+        @Override
+        public InputStream stream(byte[] value) {
+            return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            }
+            catch (IOException ex) {
+                throw new UncheckedIOException(ex);
+            }
+        }
+    }
+}

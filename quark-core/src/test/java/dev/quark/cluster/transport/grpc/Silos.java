@@ -1,0 +1,75 @@
+package dev.quark.cluster.transport.grpc;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.EnvelopeHandler;
+
+/**
+ * Self-hosted gRPC transports on 127.0.0.1 ephemeral ports, each with a handler that records what arrives and
+ * what is reported lost; closed after each test.
+ */
+final class Silos implements AutoCloseable {
+
+    private final List<GrpcTransport> transports = new ArrayList<>();
+
+    private final AtomicLong nextId = new AtomicLong(1);
+
+    Silo start(String siloId, GrpcTransportSettings settings) {
+        return start(siloId, settings, 0);
+    }
+
+    Silo start(String siloId, GrpcTransportSettings settings, int port) {
+        GrpcTransport transport = GrpcTransport.selfHosted(settings, new InetSocketAddress("127.0.0.1", port), null);
+        this.transports.add(transport);
+        Recorder recorder = new Recorder();
+        SiloAddress address = transport.start(siloId, recorder);
+        return new Silo(siloId, address, transport, recorder);
+    }
+
+    static GrpcTransportSettings settings(String cluster) {
+        return GrpcTransportSettings.builder(cluster)
+            .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+            .build();
+    }
+
+    Envelope envelope(Silo from, Silo to, Envelope.Kind kind, byte[] payload) {
+        long id = this.nextId.getAndIncrement();
+        return new Envelope(id, id, kind, from.id(), 1, from.address(), to.id(), 1, "account", "acc-" + id, 7,
+                payload, 42, "req-" + id, Map.of("tenant", "t1"), System.currentTimeMillis() + 60_000, 3, 0);
+    }
+
+    @Override
+    public void close() {
+        this.transports.forEach(GrpcTransport::close);
+    }
+
+    record Silo(String id, SiloAddress address, GrpcTransport transport, Recorder recorder) {
+    }
+
+    static class Recorder implements EnvelopeHandler {
+
+        final BlockingQueue<Envelope> received = new LinkedBlockingQueue<>();
+
+        final Map<Long, RuntimeException> lost = new ConcurrentHashMap<>();
+
+        @Override
+        public void receive(Envelope envelope) {
+            this.received.add(envelope);
+        }
+
+        @Override
+        public void lost(long messageId, RuntimeException failure) {
+            this.lost.put(messageId, failure);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package dev.quark.autoconfigure.cluster;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.TimeUnit;
+
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.transport.Transport;
+import dev.quark.cluster.transport.grpc.GrpcTransport;
+import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
+import io.grpc.BindableService;
+import io.grpc.ServerBuilder;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.grpc.server.autoconfigure.GrpcServerProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.grpc.server.ServerBuilderCustomizer;
+
+/**
+ * Auto-configuration of the gRPC transport between silos, when {@code quark.cluster.enabled=true} and
+ * {@code quark.cluster.transport.type=grpc}: a {@link GrpcTransport} whose receiving side, a
+ * {@link BindableService}, is served by Spring Boot's gRPC server ({@code spring.grpc.server.address},
+ * {@code spring.grpc.server.port}), and a server customizer that lets peers' keep-alive pings and envelopes up
+ * to the transport's limits through. The silo leaves the cluster when the gRPC server starts shutting down
+ * ({@link LeaveBeforeGrpcServerShutdown}), while it still receives its peers' messages.
+ * <p>
+ * The silo advertises {@code quark.cluster.silo.advertised-address} and {@code -port}, else the gRPC server's
+ * address and port; the port must be fixed (not 0), since it is written to the membership table before the
+ * server starts. Without TLS (not built yet) the start fails unless both the server's address and the
+ * advertised one are loopback addresses or {@code quark.cluster.transport.plaintext=true}.
+ */
+@AutoConfiguration(before = QuarkClusterAutoConfiguration.class,
+        beforeName = "org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration")
+@ConditionalOnClass({ GrpcTransport.class, BindableService.class, GrpcServerProperties.class })
+@ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
+@ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
+@ConditionalOnProperty(name = "quark.cluster.transport.type", havingValue = "grpc")
+@EnableConfigurationProperties({ QuarkClusterProperties.class, GrpcServerProperties.class })
+public final class QuarkClusterGrpcAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean(Transport.class)
+    GrpcTransport quarkClusterTransport(QuarkClusterProperties properties, GrpcServerProperties server) {
+        SiloAddress advertised = advertised(properties, server);
+        requirePlaintextAllowed(properties, server, advertised);
+        return GrpcTransport.served(settings(properties), advertised);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(name = "quarkClusterGrpcService")
+    BindableService quarkClusterGrpcService(GrpcTransport transport) {
+        return transport.bindableService();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(name = "quarkClusterGrpcServerCustomizer")
+    <T extends ServerBuilder<T>> ServerBuilderCustomizer<T> quarkClusterGrpcServerCustomizer(GrpcTransport transport) {
+        GrpcTransportSettings settings = transport.settings();
+        return (builder) -> builder.maxInboundMessageSize(GrpcTransport.inboundLimit(settings))
+            .permitKeepAliveTime(GrpcTransport.permittedKeepAliveMillis(settings), TimeUnit.MILLISECONDS)
+            .permitKeepAliveWithoutCalls(true);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    LeaveBeforeGrpcServerShutdown quarkClusterLeaveBeforeGrpcServerShutdown(ObjectProvider<ClusterSiloLifecycle> silo) {
+        return new LeaveBeforeGrpcServerShutdown(silo);
+    }
+
+    static GrpcTransportSettings settings(QuarkClusterProperties properties) {
+        QuarkClusterProperties.Transport transport = properties.getTransport();
+        return GrpcTransportSettings.builder(properties.getName())
+            .maxMessageSize((int) transport.getMaxMessageSize().toBytes())
+            .maxInFlight(transport.getMaxInFlight())
+            .inboundWindow(transport.getInboundWindow())
+            .keepAlive(transport.getKeepAliveTime(), transport.getKeepAliveTimeout())
+            .reconnectBackoff(transport.getReconnectBackoffMin(), transport.getReconnectBackoffMax())
+            .build();
+    }
+
+    private static SiloAddress advertised(QuarkClusterProperties properties, GrpcServerProperties server) {
+        QuarkClusterProperties.Silo silo = properties.getSilo();
+        Integer port = silo.getAdvertisedPort();
+        if (port == null) {
+            Integer serverPort = server.getPort();
+            if (serverPort == null || serverPort <= 0) {
+                throw new InvalidConfigurationPropertyValueException("spring.grpc.server.port", serverPort,
+                        "A silo needs a fixed gRPC port (it is written to the membership table before the server "
+                                + "starts): set spring.grpc.server.port, or quark.cluster.silo.advertised-port");
+            }
+            port = serverPort;
+        }
+        String host = silo.getAdvertisedAddress();
+        if (host == null) {
+            InetAddress bound = server.getAddress();
+            if (bound == null || bound.isAnyLocalAddress()) {
+                throw new InvalidConfigurationPropertyValueException("quark.cluster.silo.advertised-address", null,
+                        "The gRPC server listens on every interface (spring.grpc.server.address is not set to one "
+                                + "address), so peers cannot be told where to reach this silo: set "
+                                + "quark.cluster.silo.advertised-address");
+            }
+            host = bound.getHostAddress();
+        }
+        return new SiloAddress(host, port);
+    }
+
+    private static void requirePlaintextAllowed(QuarkClusterProperties properties, GrpcServerProperties server,
+            SiloAddress advertised) {
+        if (Boolean.TRUE.equals(properties.getTransport().getPlaintext())) {
+            return;
+        }
+        InetAddress bound = server.getAddress();
+        boolean boundToLoopback = bound != null && bound.isLoopbackAddress();
+        boolean advertisesLoopback = isLoopback(advertised.host());
+        if (!boundToLoopback || !advertisesLoopback) {
+            throw new InvalidConfigurationPropertyValueException("quark.cluster.transport.plaintext", null,
+                    "Silos would talk without TLS over a network (gRPC server address " + describe(bound)
+                            + ", advertised " + advertised + "), and TLS between silos is not built yet: set "
+                            + "quark.cluster.transport.plaintext=true to choose plaintext explicitly, or bind "
+                            + "spring.grpc.server.address and the advertised address to loopback");
+        }
+    }
+
+    private static String describe(@Nullable InetAddress address) {
+        return (address != null) ? address.getHostAddress() : "every interface";
+    }
+
+    private static boolean isLoopback(String host) {
+        if ("localhost".equalsIgnoreCase(host)) {
+            return true;
+        }
+        try {
+            InetAddress[] addresses = InetAddress.getAllByName(host);
+            for (InetAddress address : addresses) {
+                if (!address.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return addresses.length > 0;
+        }
+        catch (UnknownHostException ex) {
+            return false;
+        }
+    }
+}

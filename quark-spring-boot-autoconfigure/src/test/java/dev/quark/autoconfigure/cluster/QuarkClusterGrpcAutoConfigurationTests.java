@@ -1,0 +1,152 @@
+package dev.quark.autoconfigure.cluster;
+
+import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.reminders.QuarkRemindersAutoConfiguration;
+import dev.quark.cluster.membership.MembershipSettings;
+import dev.quark.cluster.transport.PayloadCodec;
+import dev.quark.cluster.transport.Transport;
+import dev.quark.cluster.transport.grpc.GrpcTransport;
+import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
+import dev.quark.cluster.transport.injvm.InJvmTransport;
+import io.grpc.BindableService;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class QuarkClusterGrpcAutoConfigurationTests {
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkActorsAutoConfiguration.class,
+                QuarkBackendAutoConfiguration.class, QuarkRemindersAutoConfiguration.class,
+                QuarkClusterAutoConfiguration.class, QuarkClusterGrpcAutoConfiguration.class))
+        .withUserConfiguration(QuarkClusterAutoConfigurationTests.GreeterApplication.class)
+        .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=5s");
+
+    @Test
+    void transportPropertyDefaultsAreTheTransportSettingsDefaults() {
+        assertThat(QuarkClusterGrpcAutoConfiguration.settings(new QuarkClusterProperties()))
+            .isEqualTo(GrpcTransportSettings.builder(MembershipSettings.DEFAULT_CLUSTER_NAME).build());
+    }
+
+    @Test
+    void byDefaultTheTransportIsInJvm() {
+        this.contextRunner.withPropertyValues("quark.cluster.name=grpc-default-" + System.nanoTime())
+            .run((context) -> assertThat(context).hasNotFailed()
+                .hasSingleBean(InJvmTransport.class)
+                .doesNotHaveBean(BindableService.class));
+    }
+
+    @Test
+    void grpcTypeServesTheTransportOnTheLoopbackGrpcServer() {
+        this.contextRunner
+            .withPropertyValues("quark.cluster.name=grpc-" + System.nanoTime(), "quark.cluster.transport.type=grpc",
+                    "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=19555",
+                    "quark.cluster.transport.max-message-size=64KB", "quark.cluster.transport.max-in-flight=7")
+            .run((context) -> {
+                assertThat(context).hasNotFailed().hasSingleBean(GrpcTransport.class).hasSingleBean(BindableService.class);
+                GrpcTransport transport = context.getBean(GrpcTransport.class);
+                assertThat(context.getBean(BindableService.class)).isSameAs(transport.bindableService());
+                assertThat(transport.settings().maxMessageSize()).isEqualTo(64 * 1024);
+                assertThat(transport.settings().maxInFlight()).isEqualTo(7);
+                assertThat(context.getBean(Transport.class)).isSameAs(transport);
+            });
+    }
+
+    @Test
+    void plaintextOnANetworkAddressMustBeChosenExplicitly() {
+        this.contextRunner
+            .withPropertyValues("quark.cluster.transport.type=grpc", "spring.grpc.server.port=19556",
+                    "quark.cluster.silo.advertised-address=10.1.2.3")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("quark.cluster.transport.plaintext=true")
+                .hasMessageContaining("gRPC server address every interface, advertised 10.1.2.3:19556"));
+    }
+
+    @Test
+    void plaintextTrueAllowsANetworkAddress() {
+        this.contextRunner
+            .withPropertyValues("quark.cluster.transport.type=grpc", "spring.grpc.server.port=19557",
+                    "quark.cluster.silo.advertised-address=10.1.2.3", "quark.cluster.transport.plaintext=true")
+            .run((context) -> assertThat(context.getBean(GrpcTransport.class)).isNotNull());
+    }
+
+    @Test
+    void plaintextFalseIsRefusedSinceTlsIsNotBuilt() {
+        this.contextRunner.withPropertyValues("quark.cluster.transport.type=grpc", "quark.cluster.transport.plaintext=false")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("quark.cluster.transport.plaintext")
+                .hasMessageContaining("TLS between silos is not built yet"));
+    }
+
+    @Test
+    void everyInterfaceWithoutAnAdvertisedAddressIsRefused() {
+        this.contextRunner.withPropertyValues("quark.cluster.transport.type=grpc", "spring.grpc.server.port=19558")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("set quark.cluster.silo.advertised-address"));
+    }
+
+    @Test
+    void portZeroIsRefused() {
+        this.contextRunner
+            .withPropertyValues("quark.cluster.transport.type=grpc", "spring.grpc.server.address=127.0.0.1",
+                    "spring.grpc.server.port=0")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("A silo needs a fixed gRPC port"));
+    }
+
+    @Test
+    void grpcTypeWithoutGrpcOnTheClassPathNamesTheDependency() {
+        this.contextRunner.withClassLoader(new FilteredClassLoader(BindableService.class))
+            .withPropertyValues("quark.cluster.transport.type=grpc")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("spring-boot-starter-grpc-server"));
+    }
+
+    @Test
+    void badTransportValuesAreRefusedWithTheirProperty() {
+        this.contextRunner.withPropertyValues("quark.cluster.transport.max-message-size=10B")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("quark.cluster.transport.max-message-size"));
+        this.contextRunner.withPropertyValues("quark.cluster.transport.max-in-flight=0")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("quark.cluster.transport.max-in-flight"));
+        this.contextRunner
+            .withPropertyValues("quark.cluster.transport.reconnect-backoff-min=2s",
+                    "quark.cluster.transport.reconnect-backoff-max=1s")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("quark.cluster.transport.reconnect-backoff-max"));
+    }
+
+    @Test
+    void payloadsAreCborByDefaultAndJsonOnRequest() {
+        this.contextRunner.withPropertyValues("quark.cluster.name=cbor-" + System.nanoTime())
+            .run((context) -> assertThat(context.getBean(PayloadCodec.class)).isNotNull());
+        assertThat(PayloadMappers.forFormat(QuarkClusterProperties.PayloadFormat.CBOR,
+                tools.jackson.databind.json.JsonMapper.builder().build()))
+            .isInstanceOf(tools.jackson.dataformat.cbor.CBORMapper.class);
+        tools.jackson.databind.json.JsonMapper json = tools.jackson.databind.json.JsonMapper.builder().build();
+        assertThat(PayloadMappers.forFormat(QuarkClusterProperties.PayloadFormat.JSON, json)).isSameAs(json);
+    }
+}

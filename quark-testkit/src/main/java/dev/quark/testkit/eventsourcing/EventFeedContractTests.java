@@ -1,0 +1,191 @@
+package dev.quark.testkit.eventsourcing;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+import dev.quark.eventsourcing.EventFeed;
+import dev.quark.eventsourcing.EventStore;
+import dev.quark.eventsourcing.EventSubscription;
+import dev.quark.eventsourcing.EventSubscriptionException;
+import dev.quark.eventsourcing.FeedPosition;
+import dev.quark.eventsourcing.NewEvent;
+import dev.quark.eventsourcing.StoredEvent;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The behaviour of every {@link EventStore} that has a global {@link EventFeed} (in-memory, PostgreSQL): every
+ * stream's events in one order, read after a position without repeats or skips, and checkpointed
+ * {@link EventSubscription}s that resume where they stopped. The feed is shared by all tests of a store, so each
+ * test looks only at its own streams. Stores whose feed lags (PostgreSQL holds events back while an older
+ * transaction runs anywhere in the database) are awaited, up to {@link #feedLag()}.
+ */
+public abstract class EventFeedContractTests {
+
+    private final String run = Long.toHexString(System.nanoTime());
+
+    private int streams;
+
+    /**
+     * Returns the store under test.
+     * @return the store; its {@link EventStore#feed()} must not be empty
+     */
+    protected abstract EventStore store();
+
+    /**
+     * Returns how long the feed may take to show a committed event.
+     * @return the longest wait
+     */
+    protected Duration feedLag() {
+        return Duration.ofSeconds(30);
+    }
+
+    private EventFeed feed() {
+        return store().feed().orElseThrow();
+    }
+
+    private String newStream() {
+        return "Feed/" + this.run + "-" + (++this.streams);
+    }
+
+    private static NewEvent event(String payload) {
+        return new NewEvent(UUID.randomUUID(), "Noted", 1, payload);
+    }
+
+    /** Reads the whole feed after a position, keeping the events of the given streams. */
+    private List<StoredEvent> readAll(FeedPosition after, Set<String> streams) {
+        List<StoredEvent> mine = new ArrayList<>();
+        FeedPosition position = after;
+        for (int page = 0; page < 10_000; page++) {
+            List<StoredEvent> events = feed().readAfter(position, 500);
+            if (events.isEmpty()) {
+                return mine;
+            }
+            for (StoredEvent event : events) {
+                assertThat(event.position()).isGreaterThan(position);
+                position = event.position();
+                if (streams.contains(event.stream())) {
+                    mine.add(event);
+                }
+            }
+        }
+        throw new AssertionError("the feed did not end within 10,000 pages");
+    }
+
+    @Test
+    public void theFeedHoldsEveryStreamsEventsInAppendOrder() {
+        String first = newStream();
+        String second = newStream();
+        store().append(first, List.of(event("\"a1\""), event("\"a2\"")), 0);
+        store().append(second, List.of(event("\"b1\"")), 0);
+        store().append(first, List.of(event("\"a3\"")), 2);
+        await().atMost(feedLag())
+            .untilAsserted(() -> assertThat(readAll(FeedPosition.START, Set.of(first, second)))
+                .extracting(StoredEvent::payload)
+                .containsExactly("\"a1\"", "\"a2\"", "\"b1\"", "\"a3\""));
+    }
+
+    @Test
+    public void readingAfterAPositionReturnsOnlyLaterEvents() {
+        String stream = newStream();
+        store().append(stream, List.of(event("1"), event("2"), event("3")), 0);
+        await().atMost(feedLag()).until(() -> readAll(FeedPosition.START, Set.of(stream)).size() == 3);
+        List<StoredEvent> events = readAll(FeedPosition.START, Set.of(stream));
+        assertThat(readAll(events.get(0).position(), Set.of(stream))).extracting(StoredEvent::payload)
+            .containsExactly("2", "3");
+        assertThat(readAll(events.get(2).position(), Set.of(stream))).isEmpty();
+        assertThat(events).extracting(StoredEvent::position).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
+    public void checkpointsAreKeptPerSubscription() {
+        String name = "checkpoints-" + this.run;
+        assertThat(feed().checkpoint(name)).isEmpty();
+        feed().saveCheckpoint(name, new FeedPosition(7, 3));
+        feed().saveCheckpoint(name, new FeedPosition(8, 11));
+        feed().saveCheckpoint(name + "-other", new FeedPosition(1, 1));
+        assertThat(feed().checkpoint(name)).contains(new FeedPosition(8, 11));
+    }
+
+    @Test
+    public void aSubscriptionResumesAfterTheLastEventItHandled() {
+        String stream = newStream();
+        String name = "resume-" + this.run;
+        List<String> seen = new ArrayList<>();
+        store().append(stream, List.of(event("1"), event("2"), event("3")), 0);
+        EventSubscription subscription = new EventSubscription(name, feed(), (event) -> {
+            if (event.stream().equals(stream)) {
+                seen.add(event.payload());
+            }
+        }, 2);
+        await().atMost(feedLag()).until(() -> {
+            while (subscription.poll() > 0) {
+                // catch up
+            }
+            return seen.size() == 3;
+        });
+        store().append(stream, List.of(event("4")), 3);
+        // a new instance under the same name, as after a restart: it continues after "3"
+        EventSubscription restarted = new EventSubscription(name, feed(), (event) -> {
+            if (event.stream().equals(stream)) {
+                seen.add(event.payload());
+            }
+        });
+        await().atMost(feedLag()).until(() -> {
+            restarted.poll();
+            return seen.size() == 4;
+        });
+        assertThat(seen).containsExactly("1", "2", "3", "4");
+        assertThat(restarted.position()).isEqualTo(readAll(FeedPosition.START, Set.of(stream)).get(3).position());
+    }
+
+    @Test
+    public void aFailingHandlerStopsTheSubscriptionAtTheEventWhichComesAgain() {
+        String stream = newStream();
+        String name = "failing-" + this.run;
+        store().append(stream, List.of(event("1"), event("poison"), event("3")), 0);
+        List<String> seen = new ArrayList<>();
+        boolean[] healed = { false };
+        EventSubscription subscription = new EventSubscription(name, feed(), (event) -> {
+            if (!event.stream().equals(stream)) {
+                return;
+            }
+            if (event.payload().equals("poison") && !healed[0]) {
+                throw new IllegalStateException("cannot project poison");
+            }
+            seen.add(event.payload());
+        });
+        await().atMost(feedLag()).untilAsserted(() -> assertThatExceptionOfType(EventSubscriptionException.class)
+            .isThrownBy(() -> {
+                while (subscription.poll() > 0) {
+                    // until the failure
+                }
+            })
+            .withMessageContaining("'" + name + "'")
+            .withMessageContaining("version 2 of stream '" + stream + "'")
+            .withMessageContaining("cannot project poison"));
+        assertThat(seen).containsExactly("1");
+        healed[0] = true;
+        while (subscription.poll() > 0) {
+            // catch up
+        }
+        assertThat(seen).containsExactly("1", "poison", "3");
+    }
+
+    @Test
+    public void badSubscriptionSettingsAreRefused() {
+        assertThatIllegalArgumentException().isThrownBy(() -> new EventSubscription(" ", feed(), (event) -> { }))
+            .withMessageContaining("Subscription name");
+        assertThatIllegalArgumentException().isThrownBy(() -> new EventSubscription("s", feed(), (event) -> { }, 0))
+            .withMessageContaining("batch size of at least 1");
+        assertThatIllegalArgumentException().isThrownBy(() -> feed().readAfter(FeedPosition.START, 0))
+            .withMessageContaining("at least 1");
+    }
+}

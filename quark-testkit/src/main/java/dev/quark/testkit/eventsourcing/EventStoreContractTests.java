@@ -1,0 +1,292 @@
+package dev.quark.testkit.eventsourcing;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.quark.eventsourcing.AppendResult;
+import dev.quark.eventsourcing.ConcurrencyException;
+import dev.quark.eventsourcing.EventStore;
+import dev.quark.eventsourcing.NewEvent;
+import dev.quark.eventsourcing.Snapshot;
+import dev.quark.eventsourcing.StoredEvent;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/**
+ * The behaviour every {@link EventStore} must have, so that the in-memory, PostgreSQL and Redis stores (and yours)
+ * are interchangeable: versions without gaps, expected-version conflicts, idempotent appends by event id, payloads
+ * kept character for character, snapshots, and the same refusals of bad input.
+ * <p>
+ * Subclass it and return the store under test; every test uses streams of its own, so one store may serve all
+ * tests of the class:
+ * <pre>{@code
+ * class MyEventStoreTests extends EventStoreContractTests {
+ *     private final EventStore store = new MyEventStore(...);
+ *
+ *     @Override
+ *     protected EventStore store() {
+ *         return this.store;
+ *     }
+ * }
+ * }</pre>
+ */
+public abstract class EventStoreContractTests {
+
+    private static final AtomicLong ids = new AtomicLong();
+
+    private final String run = Long.toHexString(System.nanoTime());
+
+    /**
+     * Returns the store under test.
+     * @return the store
+     */
+    protected abstract EventStore store();
+
+    /**
+     * Returns a stream name no other test uses.
+     * @return the stream name
+     */
+    protected final String newStream() {
+        return "Account/contract-" + this.run + "-" + ids.incrementAndGet();
+    }
+
+    /**
+     * Creates an event with a fresh id.
+     * @param type the type
+     * @param payload the payload
+     * @return the event
+     */
+    protected static NewEvent event(String type, String payload) {
+        return new NewEvent(UUID.randomUUID(), type, 1, payload);
+    }
+
+    @Test
+    public void aStreamNeverAppendedToIsEmptyAtVersionZero() {
+        String stream = newStream();
+        assertThat(store().version(stream)).isZero();
+        assertThat(store().read(stream, 1, 100)).isEmpty();
+        assertThat(store().loadSnapshot(stream)).isEmpty();
+    }
+
+    @Test
+    public void appendedEventsGetVersionsFromOneAndComeBackAsAppended() {
+        String stream = newStream();
+        NewEvent opened = new NewEvent(UUID.randomUUID(), "Opened", 1, "{\"owner\":\"Ada\"}");
+        NewEvent deposited = new NewEvent(UUID.randomUUID(), "Deposited", 3, "{\"amount\":10}");
+        AppendResult result = store().append(stream, List.of(opened, deposited), 0);
+        assertThat(result).isEqualTo(new AppendResult(2, false));
+        assertThat(store().version(stream)).isEqualTo(2);
+        List<StoredEvent> events = store().read(stream, 1, 100);
+        assertThat(events).extracting(StoredEvent::stream).containsOnly(stream);
+        assertThat(events).extracting(StoredEvent::version).containsExactly(1L, 2L);
+        assertThat(events).extracting(StoredEvent::eventId).containsExactly(opened.eventId(), deposited.eventId());
+        assertThat(events).extracting(StoredEvent::type).containsExactly("Opened", "Deposited");
+        assertThat(events).extracting(StoredEvent::schemaVersion).containsExactly(1, 3);
+        assertThat(events).extracting(StoredEvent::payload).containsExactly("{\"owner\":\"Ada\"}", "{\"amount\":10}");
+        assertThat(events).allSatisfy((event) -> assertThat(event.recordedAt()).isNotNull());
+    }
+
+    @Test
+    public void eachAppendContinuesFromTheVersionItExpected() {
+        String stream = newStream();
+        for (long version = 0; version < 5; version++) {
+            assertThat(store().append(stream, List.of(event("Deposited", "{\"n\":" + version + "}")), version).version())
+                .isEqualTo(version + 1);
+        }
+        assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::payload)
+            .containsExactly("{\"n\":0}", "{\"n\":1}", "{\"n\":2}", "{\"n\":3}", "{\"n\":4}");
+    }
+
+    @Test
+    public void payloadsComeBackCharacterForCharacter() {
+        String stream = newStream();
+        List<String> payloads = List.of("{}", "  { \"spaced\" :\t1 }\n", "{\"text\":\"ünïcödé ✓ 𝄞 日本\"}",
+                "{\"quotes\":\"\\\"\\\\ '\"}", "[1,2.50,1e3,-0,null,true]", "{\"big\":\"" + "x".repeat(1 << 18) + "\"}",
+                "not json at all: stores do not parse");
+        long version = 0;
+        for (String payload : payloads) {
+            version = store().append(stream, List.of(event("Noted", payload)), version).version();
+        }
+        assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::payload).containsExactlyElementsOf(payloads);
+    }
+
+    @Test
+    public void anAppendExpectingAnotherVersionIsRefusedNamingStreamAndVersionsAndAppendsNothing() {
+        String stream = newStream();
+        store().append(stream, List.of(event("Opened", "{}"), event("Deposited", "{}")), 0);
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .isThrownBy(() -> store().append(stream, List.of(event("Deposited", "{}")), 1))
+            .withMessageContaining("'" + stream + "'")
+            .withMessageContaining("expected version 1")
+            .withMessageContaining("version 2")
+            .satisfies((ex) -> {
+                assertThat(ex.getStream()).isEqualTo(stream);
+                assertThat(ex.getExpectedVersion()).isEqualTo(1);
+                assertThat(ex.getActualVersion()).isEqualTo(2);
+            });
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .isThrownBy(() -> store().append(stream, List.of(event("Opened", "{}")), 0))
+            .satisfies((ex) -> assertThat(ex.getActualVersion()).isEqualTo(2));
+        assertThat(store().version(stream)).isEqualTo(2);
+        assertThat(store().read(stream, 1, 100)).hasSize(2);
+    }
+
+    @Test
+    public void anAppendExpectingVersionsOfAStreamThatDoesNotExistIsRefused() {
+        String stream = newStream();
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .isThrownBy(() -> store().append(stream, List.of(event("Deposited", "{}")), 3))
+            .withMessageContaining("version 0 (no events)");
+        assertThat(store().version(stream)).isZero();
+    }
+
+    @Test
+    public void anyVersionSkipsTheCheck() {
+        String stream = newStream();
+        store().append(stream, List.of(event("Opened", "{}")), EventStore.ANY_VERSION);
+        assertThat(store().append(stream, List.of(event("Deposited", "{}")), EventStore.ANY_VERSION).version())
+            .isEqualTo(2);
+    }
+
+    @Test
+    public void appendingTheSameEventIdsAgainIsANoOpThatSucceeds() {
+        String stream = newStream();
+        NewEvent first = event("Opened", "{}");
+        NewEvent second = event("Deposited", "{\"amount\":5}");
+        store().append(stream, List.of(first, second), 0);
+        store().append(stream, List.of(event("Deposited", "{\"amount\":1}")), 2);
+        // a retry after a lost reply: its expected version is stale, yet it succeeds and writes nothing
+        assertThat(store().append(stream, List.of(first, second), 0)).isEqualTo(new AppendResult(2, true));
+        assertThat(store().append(stream, List.of(second), EventStore.ANY_VERSION)).isEqualTo(new AppendResult(2, true));
+        assertThat(store().version(stream)).isEqualTo(3);
+        assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::eventId).doesNotHaveDuplicates().hasSize(3);
+    }
+
+    @Test
+    public void anAppendRepeatingSomeButNotAllIdsIsRefusedAndAppendsNothing() {
+        String stream = newStream();
+        NewEvent first = event("Opened", "{}");
+        store().append(stream, List.of(first), 0);
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> store().append(stream, List.of(first, event("Deposited", "{}")), 1))
+            .withMessageContaining("'" + stream + "'")
+            .withMessageContaining("repeats 1 of its 2 event ids");
+        assertThat(store().version(stream)).isEqualTo(1);
+    }
+
+    @Test
+    public void eventIdsAreUniquePerStreamNotAcrossStreams() {
+        NewEvent shared = event("Opened", "{}");
+        assertThat(store().append(newStream(), List.of(shared), 0)).isEqualTo(new AppendResult(1, false));
+        assertThat(store().append(newStream(), List.of(shared), 0)).isEqualTo(new AppendResult(1, false));
+    }
+
+    @Test
+    @Timeout(60)
+    public void ofConcurrentAppendersExpectingTheSameVersionExactlyOneWins() throws Exception {
+        String stream = newStream();
+        store().append(stream, List.of(event("Opened", "{}")), 0);
+        int writers = 8;
+        ExecutorService executor = Executors.newFixedThreadPool(writers);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Boolean>> outcomes = new ArrayList<>();
+            for (int i = 0; i < writers; i++) {
+                int writer = i;
+                Callable<Boolean> append = () -> {
+                    start.await();
+                    try {
+                        store().append(stream, List.of(event("Deposited", "{\"by\":" + writer + "}")), 1);
+                        return true;
+                    }
+                    catch (ConcurrencyException ex) {
+                        return false;
+                    }
+                };
+                outcomes.add(executor.submit(append));
+            }
+            start.countDown();
+            int winners = 0;
+            for (Future<Boolean> outcome : outcomes) {
+                winners += outcome.get(30, TimeUnit.SECONDS) ? 1 : 0;
+            }
+            assertThat(winners).isEqualTo(1);
+            assertThat(store().version(stream)).isEqualTo(2);
+        }
+        finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    public void readsStartAtTheGivenVersionAndStopAtTheLimit() {
+        String stream = newStream();
+        List<NewEvent> events = new ArrayList<>();
+        for (int i = 1; i <= 10; i++) {
+            events.add(event("Deposited", "{\"n\":" + i + "}"));
+        }
+        store().append(stream, events, 0);
+        assertThat(store().read(stream, 4, 3)).extracting(StoredEvent::version).containsExactly(4L, 5L, 6L);
+        assertThat(store().read(stream, 9, 100)).extracting(StoredEvent::version).containsExactly(9L, 10L);
+        assertThat(store().read(stream, 11, 100)).isEmpty();
+    }
+
+    @Test
+    public void streamsWithAwkwardNamesAreKeptApart() {
+        List<String> names = List.of(newStream() + ":a", newStream() + "{b}", newStream() + " ünï/c", newStream() + "%_");
+        for (String name : names) {
+            store().append(name, List.of(event("Named", "\"" + name.length() + "\"")), 0);
+        }
+        for (String name : names) {
+            assertThat(store().read(name, 1, 10)).singleElement()
+                .satisfies((event) -> assertThat(event.stream()).isEqualTo(name));
+        }
+    }
+
+    @Test
+    public void badArgumentsAreRefusedWithMessagesNamingThem() {
+        String stream = newStream();
+        NewEvent event = event("Opened", "{}");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().append(stream, List.of(), 0))
+            .withMessageContaining("at least one event");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().append(stream, List.of(event, event), 0))
+            .withMessageContaining("event id " + event.eventId() + " twice");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().append(" ", List.of(event), 0))
+            .withMessageContaining("stream name");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().append("x".repeat(256), List.of(event), 0))
+            .withMessageContaining("1 to 255 characters");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().append(stream, List.of(event), -2))
+            .withMessageContaining("expected version -2");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().read(stream, 0, 10))
+            .withMessageContaining("versions start at 1");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().read(stream, 1, 0))
+            .withMessageContaining("at least 1");
+        assertThatIllegalArgumentException().isThrownBy(() -> new NewEvent(UUID.randomUUID(), "Opened", 0, "{}"))
+            .withMessageContaining("schema version 0");
+        assertThat(store().version(stream)).isZero();
+    }
+
+    @Test
+    public void theLatestSnapshotIsKeptAndAnOlderOneNeverReplacesIt() {
+        String stream = newStream();
+        store().saveSnapshot(stream, new Snapshot(5, "{\"balance\":50}"));
+        assertThat(store().loadSnapshot(stream)).contains(new Snapshot(5, "{\"balance\":50}"));
+        store().saveSnapshot(stream, new Snapshot(9, "{\"balance\":90}"));
+        store().saveSnapshot(stream, new Snapshot(7, "{\"balance\":70}"));
+        store().saveSnapshot(stream, new Snapshot(9, "{\"balance\":-1}"));
+        assertThat(store().loadSnapshot(stream)).contains(new Snapshot(9, "{\"balance\":90}"));
+        assertThat(store().loadSnapshot(newStream())).isEmpty();
+    }
+}

@@ -1,0 +1,200 @@
+package dev.quark.eventsourcing.jdbc;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.eventsourcing.ConcurrencyException;
+import dev.quark.eventsourcing.EventStore;
+import dev.quark.eventsourcing.FeedPosition;
+import dev.quark.eventsourcing.NewEvent;
+import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.testkit.eventsourcing.EventFeedContractTests;
+import dev.quark.testkit.eventsourcing.EventStoreContractTests;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+class JdbcEventStoreTests extends EventStoreContractTests {
+
+    private static PostgresTestSchema schema;
+
+    private static HikariDataSource dataSource;
+
+    private static JdbcEventStore store;
+
+    @BeforeAll
+    static void connect() {
+        schema = PostgresTestServer.get().createSchema(JdbcEventStoreTests.class);
+        dataSource = new HikariDataSource();
+        dataSource.setJdbcUrl(schema.jdbcUrl());
+        dataSource.setMaximumPoolSize(12);
+        JdbcEventStore.migration(new TablePrefix(TablePrefix.DEFAULT)).apply(dataSource);
+        store = new JdbcEventStore(dataSource, new TablePrefix(TablePrefix.DEFAULT));
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (dataSource != null) {
+            dataSource.close();
+        }
+        if (schema != null) {
+            schema.close();
+        }
+    }
+
+    @Override
+    protected EventStore store() {
+        return store;
+    }
+
+    @Test
+    void theChangelogCreatesTheDocumentedTables() {
+        assertThat(store.table()).isEqualTo("quark_event");
+        List<String> columns = JdbcClient.create(dataSource)
+            .sql("select table_name || '.' || column_name || ' ' || data_type from information_schema.columns "
+                    + "where table_schema = current_schema() and table_name like 'quark_event%' "
+                    + "order by table_name, ordinal_position")
+            .query(String.class)
+            .list();
+        assertThat(columns).containsExactly("quark_event.position bigint", "quark_event.txid xid8",
+                "quark_event.stream text", "quark_event.version bigint", "quark_event.event_id uuid",
+                "quark_event.event_type character varying", "quark_event.schema_version integer",
+                "quark_event.payload text", "quark_event.recorded_at timestamp with time zone",
+                "quark_event_checkpoint.subscription character varying", "quark_event_checkpoint.txid bigint",
+                "quark_event_checkpoint.position bigint", "quark_event_checkpoint.updated_at timestamp with time zone",
+                "quark_event_snapshot.stream text", "quark_event_snapshot.version bigint",
+                "quark_event_snapshot.payload text", "quark_event_snapshot.updated_at timestamp with time zone");
+    }
+
+    @Test
+    void anAppendJoinsTheCallersTransactionAndRollsBackWithIt() {
+        String stream = newStream();
+        TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        transaction.executeWithoutResult((status) -> {
+            store.append(stream, List.of(event("Opened", "{}")), 0);
+            status.setRollbackOnly();
+        });
+        assertThat(store.version(stream)).isZero();
+        transaction.executeWithoutResult((status) -> store.append(stream, List.of(event("Opened", "{}")), 0));
+        assertThat(store.version(stream)).isEqualTo(1);
+    }
+
+    @Test
+    void aConflictInsideTheCallersTransactionIsReportedAndTheTransactionCanRollBack() {
+        String stream = newStream();
+        store.append(stream, List.of(event("Opened", "{}")), 0);
+        TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        assertThatExceptionOfType(ConcurrencyException.class).isThrownBy(() -> transaction
+            .executeWithoutResult((status) -> store.append(stream, List.of(event("Deposited", "{}")), 0)));
+        assertThat(store.version(stream)).isEqualTo(1);
+    }
+
+    @Nested
+    class Feed extends EventFeedContractTests {
+
+        @Override
+        protected EventStore store() {
+            return store;
+        }
+
+        /**
+         * The reason for the xid8 column: transaction A inserts first (smaller position) but commits after
+         * transaction B. A reader that passed B's position must still get A's event.
+         */
+        @Test
+        @Timeout(120)
+        void anEventCommittedLateIsNeverSkipped() throws Exception {
+            String early = newStream();
+            String late = newStream();
+            FeedPosition start = endOfFeed();
+            CountDownLatch appended = new CountDownLatch(1);
+            CountDownLatch commit = new CountDownLatch(1);
+            TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+            CompletableFuture<Void> held = CompletableFuture.runAsync(() -> transaction.executeWithoutResult((status) -> {
+                store.append(early, List.of(event("Opened", "\"A, inserted first, committed last\"")), 0);
+                appended.countDown();
+                try {
+                    if (!commit.await(60, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("the test never let the transaction commit");
+                    }
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(ex);
+                }
+            }));
+            assertThat(appended.await(30, TimeUnit.SECONDS)).isTrue();
+            store.append(late, List.of(event("Opened", "\"B, inserted second, committed first\"")), 0);
+            List<Long> rows = JdbcClient.create(dataSource)
+                .sql("select position from quark_event where stream = ?")
+                .param(late)
+                .query(Long.class)
+                .list();
+            assertThat(rows).hasSize(1);
+            // B is committed and visible to plain queries, but the feed holds it back while A runs
+            assertThat(mine(start, early, late)).isEmpty();
+            commit.countDown();
+            held.get(30, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> assertThat(mine(start, early, late)).extracting(StoredEvent::stream)
+                    .containsExactly(early, late));
+            List<StoredEvent> both = mine(start, early, late);
+            assertThat(both.get(0).position().sequence()).isLessThan(both.get(1).position().sequence());
+            assertThat(both.get(0).position()).isLessThan(both.get(1).position());
+        }
+
+        private FeedPosition endOfFeed() {
+            FeedPosition position = FeedPosition.START;
+            for (int page = 0; page < 10_000; page++) {
+                List<StoredEvent> events = store.readAfter(position, 1000);
+                if (events.isEmpty()) {
+                    return position;
+                }
+                position = events.getLast().position();
+            }
+            throw new AssertionError("the feed did not end");
+        }
+
+        private List<StoredEvent> mine(FeedPosition after, String... streams) {
+            List<String> names = List.of(streams);
+            List<StoredEvent> mine = new ArrayList<>();
+            FeedPosition position = after;
+            for (int page = 0; page < 10_000; page++) {
+                List<StoredEvent> events = store.readAfter(position, 1000);
+                if (events.isEmpty()) {
+                    return mine;
+                }
+                for (StoredEvent event : events) {
+                    position = event.position();
+                    if (names.contains(event.stream())) {
+                        mine.add(event);
+                    }
+                }
+            }
+            throw new AssertionError("the feed did not end");
+        }
+
+        private static NewEvent event(String type, String payload) {
+            return new NewEvent(UUID.randomUUID(), type, 1, payload);
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package dev.quark.testkit.eventsourcing;
+
+import java.util.List;
+import java.util.UUID;
+
+import dev.quark.actor.ActivationException;
+import dev.quark.actor.Actor;
+import dev.quark.actor.QuarkActor;
+import dev.quark.eventsourcing.ConcurrencyException;
+import dev.quark.eventsourcing.EventDeserializationException;
+import dev.quark.eventsourcing.EventSourcedActor;
+import dev.quark.eventsourcing.EventType;
+import dev.quark.eventsourcing.EventUpcaster;
+import dev.quark.eventsourcing.NewEvent;
+import dev.quark.eventsourcing.Snapshot;
+import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.eventsourcing.memory.InMemoryEventStore;
+import dev.quark.testkit.ActorTestKit;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.node.ObjectNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+class EventSourcedActorTests {
+
+    sealed interface LedgerEvent permits Credited, Debited {
+    }
+
+    @EventType(value = "Credited", version = 2)
+    record Credited(long cents, String memo) implements LedgerEvent {
+    }
+
+    record Debited(long cents) implements LedgerEvent {
+    }
+
+    record Balance(long cents, int entries) {
+    }
+
+    public interface Ledger extends Actor {
+
+        long credit(long cents);
+
+        long debit(long cents);
+
+        long balance();
+
+        long version();
+
+        long balanceAt(long version);
+    }
+
+    @QuarkActor
+    public static class LedgerActor extends EventSourcedActor<Balance, LedgerEvent> implements Ledger {
+
+        @Override
+        protected Balance initialState() {
+            return new Balance(0, 0);
+        }
+
+        @Override
+        protected Balance apply(Balance state, LedgerEvent event) {
+            return switch (event) {
+                case Credited credited -> new Balance(state.cents() + credited.cents(), state.entries() + 1);
+                case Debited debited -> new Balance(state.cents() - debited.cents(), state.entries() + 1);
+            };
+        }
+
+        @Override
+        protected int snapshotEvery() {
+            return 3;
+        }
+
+        @Override
+        public long credit(long cents) {
+            emit(new Credited(cents, "credit"));
+            return state().cents();
+        }
+
+        @Override
+        public long debit(long cents) {
+            if (cents > state().cents()) {
+                throw new IllegalArgumentException("insufficient funds");
+            }
+            emit(new Debited(cents));
+            return state().cents();
+        }
+
+        @Override
+        public long balance() {
+            return state().cents();
+        }
+
+        @Override
+        public long version() {
+            return streamVersion();
+        }
+
+        @Override
+        public long balanceAt(long version) {
+            return stateAt(version).cents();
+        }
+    }
+
+    @Test
+    void emittedEventsAreAppendedToTheActorsStreamAndApplied() {
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).build()) {
+            Ledger ledger = kit.get(Ledger.class, "alice");
+            assertThat(ledger.credit(100)).isEqualTo(100);
+            assertThat(ledger.debit(30)).isEqualTo(70);
+            List<StoredEvent> events = kit.eventStore().read("Ledger/alice", 1, 10);
+            assertThat(events).extracting(StoredEvent::type).containsExactly("Credited", "Debited");
+            assertThat(events).extracting(StoredEvent::schemaVersion).containsExactly(2, 1);
+            assertThat(events.get(0).payload()).isEqualTo("{\"cents\":100,\"memo\":\"credit\"}");
+        }
+    }
+
+    @Test
+    void aNewActivationRebuildsTheStateFromSnapshotAndLaterEvents() {
+        InMemoryEventStore store = new InMemoryEventStore();
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(store).build()) {
+            Ledger ledger = kit.get(Ledger.class, "bob");
+            for (int i = 1; i <= 7; i++) {
+                ledger.credit(i);
+            }
+        }
+        // every 3 events: snapshots at 3 and 6
+        assertThat(store.loadSnapshot("Ledger/bob")).contains(new Snapshot(6, "{\"cents\":21,\"entries\":6}"));
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(store).build()) {
+            Ledger ledger = kit.get(Ledger.class, "bob");
+            assertThat(ledger.balance()).isEqualTo(28);
+            assertThat(ledger.version()).isEqualTo(7);
+        }
+    }
+
+    @Test
+    void theStateIsTheFoldOfTheEventsEvenWhenTheSnapshotCannotBeRead() {
+        InMemoryEventStore store = new InMemoryEventStore();
+        store.append("Ledger/carol", List.of(new NewEvent(UUID.randomUUID(), "Credited", 2, "{\"cents\":5,\"memo\":\"m\"}"),
+                new NewEvent(UUID.randomUUID(), "Credited", 2, "{\"cents\":6,\"memo\":\"m\"}")), 0);
+        store.saveSnapshot("Ledger/carol", new Snapshot(1, "{\"old shape\":true, \"cents\":\"x\"}"));
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(store).build()) {
+            assertThat(kit.get(Ledger.class, "carol").balance()).isEqualTo(11);
+        }
+    }
+
+    @Test
+    void theStateAtAPastVersionIsRebuiltForAudits() {
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).build()) {
+            Ledger ledger = kit.get(Ledger.class, "dave");
+            ledger.credit(10);
+            ledger.credit(20);
+            ledger.debit(5);
+            ledger.credit(100);
+            assertThat(ledger.balanceAt(0)).isZero();
+            assertThat(ledger.balanceAt(2)).isEqualTo(30);
+            assertThat(ledger.balanceAt(3)).isEqualTo(25);
+            assertThat(ledger.balanceAt(4)).isEqualTo(125);
+            assertThatIllegalArgumentException().isThrownBy(() -> ledger.balanceAt(5))
+                .withMessageContaining("'Ledger/dave'")
+                .withMessageContaining("no state at version 5");
+        }
+    }
+
+    @Test
+    void oldEventVersionsAreReadThroughUpcasters() {
+        InMemoryEventStore store = new InMemoryEventStore();
+        store.append("Ledger/erin", List.of(new NewEvent(UUID.randomUUID(), "Credited", 1, "{\"euros\":3}")), 0);
+        EventUpcaster eurosToCents = EventUpcaster.of("Credited", 1, (payload) -> {
+            ObjectNode node = (ObjectNode) payload;
+            node.put("cents", node.remove("euros").asLong() * 100);
+            return node.put("memo", "upcast");
+        });
+        try (ActorTestKit kit = ActorTestKit.builder()
+            .actor(LedgerActor.class)
+            .eventStore(store)
+            .upcasters(eurosToCents)
+            .build()) {
+            assertThat(kit.get(Ledger.class, "erin").balance()).isEqualTo(300);
+        }
+        // without the upcaster the activation fails, naming what is missing
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(store).build()) {
+            assertThatExceptionOfType(ActivationException.class).isThrownBy(() -> kit.get(Ledger.class, "erin").balance())
+                .havingRootCause()
+                .isInstanceOf(EventDeserializationException.class)
+                .withMessageContaining("no upcaster reads version 1");
+        }
+    }
+
+    @Test
+    void aCorruptEventFailsTheActivationNamingStreamVersionAndType() {
+        InMemoryEventStore store = new InMemoryEventStore();
+        store.append("Ledger/frank", List.of(new NewEvent(UUID.randomUUID(), "Credited", 2, "{\"cents\":1,\"memo\":\"m\"}"),
+                new NewEvent(UUID.randomUUID(), "Debited", 1, "{\"cents\": not json")), 0);
+        store.append("Ledger/gina", List.of(new NewEvent(UUID.randomUUID(), "Refunded", 1, "{}")), 0);
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(store).build()) {
+            assertThatExceptionOfType(ActivationException.class).isThrownBy(() -> kit.get(Ledger.class, "frank").balance())
+                .havingCause()
+                .isInstanceOf(EventDeserializationException.class)
+                .withMessageContaining("Event version 2 of stream 'Ledger/frank' (type 'Debited', schema version 1)");
+            assertThatExceptionOfType(ActivationException.class).isThrownBy(() -> kit.get(Ledger.class, "gina").balance())
+                .havingRootCause()
+                .withMessageContaining("type 'Refunded'")
+                .withMessageContaining("no event class");
+            assertThat(store.version("Ledger/frank")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void anAppendThatConflictsReachesTheCallerAndTheNextCallSeesTheStoresState() {
+        InMemoryEventStore store = new InMemoryEventStore();
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(store).build()) {
+            Ledger ledger = kit.get(Ledger.class, "hank");
+            ledger.credit(10);
+            // another writer appends behind the activation's back
+            store.append("Ledger/hank", List.of(new NewEvent(UUID.randomUUID(), "Credited", 2, "{\"cents\":5,\"memo\":\"x\"}")), 1);
+            assertThatExceptionOfType(ConcurrencyException.class).isThrownBy(() -> ledger.credit(1))
+                .withMessageContaining("'Ledger/hank'")
+                .withMessageContaining("expected version 1")
+                .withMessageContaining("version 2");
+            assertThat(ledger.balance()).isEqualTo(15);
+            assertThat(ledger.credit(1)).isEqualTo(16);
+        }
+    }
+
+    @Test
+    void aFailedTurnThatEmitsNothingLeavesTheStreamUnchanged() {
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).build()) {
+            Ledger ledger = kit.get(Ledger.class, "ivy");
+            ledger.credit(5);
+            assertThatIllegalArgumentException().isThrownBy(() -> ledger.debit(50)).withMessage("insufficient funds");
+            assertThat(kit.eventStore().version("Ledger/ivy")).isEqualTo(1);
+        }
+    }
+}
