@@ -2,6 +2,7 @@ package dev.quark.autoconfigure.cluster;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.reminders.QuarkRemindersAutoConfiguration;
 import dev.quark.cluster.membership.MembershipSettings;
 import dev.quark.cluster.transport.PayloadCodec;
@@ -23,7 +24,7 @@ class QuarkClusterGrpcAutoConfigurationTests {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkActorsAutoConfiguration.class,
-                QuarkBackendAutoConfiguration.class, QuarkRemindersAutoConfiguration.class,
+                QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class, QuarkRemindersAutoConfiguration.class,
                 QuarkClusterAutoConfiguration.class, QuarkClusterGrpcAutoConfiguration.class))
         .withUserConfiguration(QuarkClusterAutoConfigurationTests.GreeterApplication.class)
         .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=5s");
