@@ -3,6 +3,7 @@ package dev.quark.cluster.routing;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -101,6 +102,12 @@ final class DistributedDirectory implements ActivationHook {
     private final AtomicLong tokens = new AtomicLong();
 
     private final Object viewLock = new Object();
+
+    /**
+     * Makes moving lost entries from the partition to {@link #released} one step for {@code LOOKUP_HELD}: a
+     * question answered between the two would find the entry in neither and let a second activation register.
+     */
+    private final Object handOverLock = new Object();
 
     private ClusterView lastView = ClusterView.EMPTY;
 
@@ -233,9 +240,12 @@ final class DistributedDirectory implements ActivationHook {
         }
         long now = this.clock.millis();
         this.released.values().removeIf((entry) -> now - entry.atMillis() >= this.window.toMillis());
-        var lost = this.partition.removeWhere((address) -> !this.self.equals(PARTITIONS.ownerOf(address, view)));
+        List<Map.Entry<ActorAddress, DirectoryEntry>> lost;
+        synchronized (this.handOverLock) {
+            lost = this.partition.removeWhere((address) -> !this.self.equals(PARTITIONS.ownerOf(address, view)));
+            lost.forEach((entry) -> this.released.put(entry.getKey(), new Released(entry.getValue(), now)));
+        }
         for (Map.Entry<ActorAddress, DirectoryEntry> entry : lost) {
-            this.released.put(entry.getKey(), new Released(entry.getValue(), now));
             inBackground(() -> handOver(entry.getKey(), entry.getValue()));
         }
         if (!lost.isEmpty()) {
@@ -299,8 +309,12 @@ final class DistributedDirectory implements ActivationHook {
             DirectoryRequest asked = DirectoryRequest.decode(request.payload());
             ActorAddress address = request.address();
             if (asked.operation() == DirectoryRequest.Operation.LOOKUP_HELD) {
-                DirectoryEntry held = this.partition.lookup(address);
-                Released gone = this.released.get(address);
+                DirectoryEntry held;
+                Released gone;
+                synchronized (this.handOverLock) {
+                    held = this.partition.lookup(address);
+                    gone = this.released.get(address);
+                }
                 this.messenger.answer(request, Envelope.Kind.RESPONSE,
                         DirectoryRequest.encodeAnswer((held != null) ? held : (gone != null) ? gone.entry() : null));
                 return;

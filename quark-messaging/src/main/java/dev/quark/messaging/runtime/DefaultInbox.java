@@ -47,12 +47,25 @@ public final class DefaultInbox implements Inbox {
                 handler.run();
             }
             catch (RuntimeException | Error ex) {
-                this.store.forget(consumer, messageId);
+                forget(consumer, messageId, ex);
                 throw ex;
             }
             return true;
         });
         return Boolean.TRUE.equals(ran);
+    }
+
+    /**
+     * Forgets the record of a failed handler. In a transaction the rollback undoes the record anyway, and a handler's
+     * failed SQL may have aborted it so that the forgetting fails too: the handler's exception is the one to report.
+     */
+    private void forget(String consumer, String messageId, Throwable failure) {
+        try {
+            this.store.forget(consumer, messageId);
+        }
+        catch (RuntimeException ex) {
+            failure.addSuppressed(ex);
+        }
     }
 
     private static void requireName(String what, String value) {

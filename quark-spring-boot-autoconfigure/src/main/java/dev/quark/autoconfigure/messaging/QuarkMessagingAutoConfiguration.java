@@ -19,6 +19,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionOperations;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -106,10 +107,14 @@ public final class QuarkMessagingAutoConfiguration {
     @ConditionalOnMissingBean(Inbox.class)
     @ConditionalOnBean(InboxStore.class)
     DefaultInbox quarkInbox(InboxStore store, Environment environment,
-            ObjectProvider<PlatformTransactionManager> transactionManager, ObjectProvider<Clock> clock) {
+            ObjectProvider<PlatformTransactionManager> transactionManager, ObjectProvider<DataSource> dataSource,
+            ObjectProvider<Clock> clock) {
         boolean postgres = new QuarkBackendResolver(environment).resolve(AREA).backend() == QuarkBackend.POSTGRES;
-        PlatformTransactionManager manager = postgres ? transactionManager.getIfUnique() : null;
-        TransactionOperations transactions = (manager != null) ? new TransactionTemplate(manager)
+        // Without a transaction the record would commit before the handler ran: a crash in between loses the
+        // message. With no unique transaction manager, one on Quark's DataSource keeps record and handler together.
+        TransactionOperations transactions = postgres
+                ? new TransactionTemplate(transactionManager
+                    .getIfUnique(() -> new DataSourceTransactionManager(dataSource.getObject())))
                 : TransactionOperations.withoutTransaction();
         return new DefaultInbox(store, transactions, clock.getIfUnique(Clock::systemUTC));
     }

@@ -98,6 +98,34 @@ class PostgresMessagingIntegrationTests {
         }
     }
 
+    @Test
+    void withoutATransactionManagerTheInboxStillRecordsAndRunsTheHandlerInOneTransaction() {
+        try (PostgresTestSchema schema = PostgresTestServer.get()
+            .createSchema(PostgresMessagingIntegrationTests.class)) {
+            new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        JdbcTemplateAutoConfiguration.class, JdbcClientAutoConfiguration.class,
+                        JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                        QuarkMessagingAutoConfiguration.class))
+                .withPropertyValues("quark.backend=postgres", "quark.messaging.dispatcher.enabled=false",
+                        "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.hikari.maximum-pool-size=4")
+                .run((context) -> {
+                    assertThat(context).hasNotFailed().doesNotHaveBean(PlatformTransactionManager.class);
+                    JdbcClient jdbc = context.getBean(JdbcClient.class);
+                    jdbc.sql("create table shipment (id text primary key)").update();
+                    Inbox inbox = context.getBean(Inbox.class);
+                    assertThatIllegalStateException().isThrownBy(() -> inbox.process("shipping", "m-1", () -> {
+                        jdbc.sql("insert into shipment (id) values ('s-1')").update();
+                        throw new IllegalStateException("label printer jammed");
+                    }));
+                    assertThat(jdbc.sql("select count(*) from shipment").query(Long.class).single())
+                        .as("the failed handler's write rolled back with its record").isZero();
+                    assertThat(inbox.process("shipping", "m-1",
+                            () -> jdbc.sql("insert into shipment (id) values ('s-1')").update())).isTrue();
+                });
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class ShopApplication {
 

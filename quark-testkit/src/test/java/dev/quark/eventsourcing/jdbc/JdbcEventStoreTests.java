@@ -1,5 +1,6 @@
 package dev.quark.eventsourcing.jdbc;
 
+import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -96,6 +99,32 @@ class JdbcEventStoreTests extends EventStoreContractTests {
         assertThat(store.version(stream)).isZero();
         transaction.executeWithoutResult((status) -> store.append(stream, List.of(event("Opened", "{}")), 0));
         assertThat(store.version(stream)).isEqualTo(1);
+    }
+
+    /**
+     * JPA's and Hibernate's transaction managers bind the transaction's connection for the DataSource without
+     * marking it as a JDBC transaction: a DataSourceTransactionManager of the store's own would take it over and
+     * commit it. Bound here by hand the way they bind it.
+     */
+    @Test
+    void anAppendJoinsATransactionThatAnotherKindOfManagerBoundAndRollsBackWithIt() throws Exception {
+        String stream = newStream();
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            TransactionSynchronizationManager.bindResource(dataSource, new ConnectionHolder(connection));
+            TransactionSynchronizationManager.setActualTransactionActive(true);
+            try {
+                store.append(stream, List.of(event("Opened", "{}")), 0);
+                assertThat(connection.getAutoCommit()).isFalse();
+            }
+            finally {
+                TransactionSynchronizationManager.setActualTransactionActive(false);
+                TransactionSynchronizationManager.unbindResource(dataSource);
+                connection.rollback();
+                connection.setAutoCommit(true);
+            }
+        }
+        assertThat(store.version(stream)).isZero();
     }
 
     @Test

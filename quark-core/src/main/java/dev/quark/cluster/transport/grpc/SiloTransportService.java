@@ -208,6 +208,10 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
                     catch (RuntimeException ex) {
                         logger.warn("Failed to handle {}", envelope, ex);
                     }
+                    catch (Throwable ex) {
+                        // An Error must not end the drain: the stream would stop asking for envelopes for good.
+                        logger.error("Failed to handle {}", envelope, ex);
+                    }
                     if (!this.done) {
                         try {
                             this.responses.request(1);

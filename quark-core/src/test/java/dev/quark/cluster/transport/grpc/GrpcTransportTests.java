@@ -63,6 +63,19 @@ class GrpcTransportTests {
     }
 
     @Test
+    void anErrorWhileHandlingOneEnvelopeDoesNotStopTheStream() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        b.recorder().failNext = new AssertionError("handler broke");
+        Envelope first = this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[10]);
+        Envelope second = this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[10]);
+        a.transport().send(b.address(), first).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        a.transport().send(b.address(), second).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).extracting(Envelope::messageId)
+            .isEqualTo(second.messageId());
+    }
+
+    @Test
     void peerOfAnotherClusterIsRefusedNamingBothValues() {
         Silo a = this.silos.start("a", Silos.settings("bank"));
         Silo b = this.silos.start("b", Silos.settings("shop"));

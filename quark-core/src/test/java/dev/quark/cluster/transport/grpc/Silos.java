@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Self-hosted gRPC transports on 127.0.0.1 ephemeral ports, each with a handler that records what arrives and
@@ -62,8 +63,16 @@ final class Silos implements AutoCloseable {
 
         final Map<Long, RuntimeException> lost = new ConcurrentHashMap<>();
 
+        /** An error the next envelope's handling throws, once. */
+        volatile @Nullable Error failNext;
+
         @Override
         public void receive(Envelope envelope) {
+            Error failure = this.failNext;
+            if (failure != null) {
+                this.failNext = null;
+                throw failure;
+            }
             this.received.add(envelope);
         }
 

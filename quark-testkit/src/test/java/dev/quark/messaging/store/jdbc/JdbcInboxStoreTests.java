@@ -7,6 +7,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.jdbc.BadSqlGrammarException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -19,6 +20,7 @@ import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class JdbcInboxStoreTests extends InboxStoreContractTests {
@@ -82,5 +84,17 @@ class JdbcInboxStoreTests extends InboxStoreContractTests {
         assertThat(inbox.process(consumer, "m-1", runs::incrementAndGet)).as("a redelivery").isFalse();
         assertThat(runs).hasValue(2);
         assertThat(jdbc.sql("select count(*) from ledger").query(Long.class).single()).isOne();
+    }
+
+    @Test
+    void aHandlerWhoseSqlFailedIsReportedWithItsOwnExceptionAndRecordsNothing() {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        DefaultInbox inbox = new DefaultInbox(store, transactions, Clock.systemUTC());
+        String consumer = newConsumer("ledger");
+        assertThatExceptionOfType(BadSqlGrammarException.class)
+            .isThrownBy(() -> inbox.process(consumer, "m-1", () -> jdbc.sql("insert into no_such_table values (1)").update()))
+            .withMessageContaining("no_such_table");
+        assertThat(store.contains(consumer, "m-1")).isFalse();
+        assertThat(inbox.process(consumer, "m-1", () -> { })).as("the redelivery runs the handler").isTrue();
     }
 }
