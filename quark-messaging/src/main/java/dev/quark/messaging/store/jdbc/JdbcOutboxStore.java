@@ -84,13 +84,21 @@ public class JdbcOutboxStore implements OutboxStore {
         return this.table;
     }
 
+    /**
+     * Appends a message. Its sequence, the delivery order within its key, is drawn when the row is inserted, but
+     * dispatchers see rows when they commit: two transactions enqueueing for one key could commit out of sequence
+     * order, and a dispatcher reading between the commits would deliver the later message first. So the insert first
+     * takes a transaction-scoped advisory lock on the key: enqueues of one key wait for each other's commit, those
+     * of other keys do not (outside a transaction the lock ends with the statement).
+     */
     @Override
     public void append(NewMessage message) {
-        this.jdbc.sql("insert into " + this.table + " (id, destination, msg_key, partition_no, payload_type, payload, "
-                + "headers, created_at, status, attempts) values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0)")
-            .params(message.id().value(), message.destination(), message.key(), message.partition(),
-                    message.payloadType(), message.payload(), this.json.writeValueAsString(message.headers()),
-                    at(message.createdAt()))
+        this.jdbc.sql("with keyed as (select pg_advisory_xact_lock(hashtext(?), hashtext(?))) insert into "
+                + this.table + " (id, destination, msg_key, partition_no, payload_type, payload, headers, created_at, "
+                + "status, attempts) select ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0 from keyed")
+            .params(this.table, message.key(), message.id().value(), message.destination(), message.key(),
+                    message.partition(), message.payloadType(), message.payload(),
+                    this.json.writeValueAsString(message.headers()), at(message.createdAt()))
             .update();
     }
 

@@ -4,8 +4,15 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.api.AfterAll;
@@ -30,6 +37,7 @@ import dev.quark.testkit.server.PostgresTestServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
 
 class JdbcOutboxStoreTests extends OutboxStoreContractTests {
 
@@ -119,6 +127,43 @@ class JdbcOutboxStoreTests extends OutboxStoreContractTests {
             .isThrownBy(() -> transactions.executeWithoutResult((status) -> outbox.enqueue("nowhere", "k", "x")))
             .withMessageContaining("'nowhere'");
         assertThat(jdbc.sql("select count(*) from quark_outbox_message").query(Long.class).single()).isEqualTo(before);
+    }
+
+    @Test
+    void enqueuesOfOneKeyCommitInSequenceOrder() throws Exception {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        DefaultOutbox outbox = new DefaultOutbox(store,
+                new Destinations(List.of(MessagePublisher.of("orders", (message) -> {
+                }))), new MessageCodec(JsonMapper.shared()), new Partitioner(16), Clock.systemUTC());
+        String key = "order-" + UUID.randomUUID();
+        CountDownLatch firstEnqueued = new CountDownLatch(1);
+        CountDownLatch commitFirst = new CountDownLatch(1);
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        CompletableFuture<MessageId> first = CompletableFuture.supplyAsync(() -> transactions.execute((status) -> {
+            MessageId id = outbox.enqueue("orders", key, "first");
+            firstEnqueued.countDown();
+            await().atMost(Duration.ofSeconds(10)).until(() -> commitFirst.getCount() == 0);
+            return id;
+        }), threads);
+        assertThat(firstEnqueued.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<MessageId> second = CompletableFuture
+            .supplyAsync(() -> transactions.execute((status) -> outbox.enqueue("orders", key, "second")), threads);
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+            .until(() -> !second.isDone() && !otherConnectionSeesKey(key));
+        commitFirst.countDown();
+        MessageId firstId = first.get(10, TimeUnit.SECONDS);
+        MessageId secondId = second.get(10, TimeUnit.SECONDS);
+        List<String> bySequence = jdbc.sql("select id::text from quark_outbox_message where msg_key = ? order by sequence")
+            .param(key)
+            .query(String.class)
+            .list();
+        assertThat(bySequence).containsExactly(firstId.toString(), secondId.toString());
+        threads.close();
+    }
+
+    private static boolean otherConnectionSeesKey(String key) {
+        return jdbc.sql("select count(*) from quark_outbox_message where msg_key = ?").param(key).query(Long.class)
+            .single() > 0;
     }
 
     private static boolean otherConnectionSees(MessageId id) {
