@@ -205,7 +205,8 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
 
     /**
-     * Stops the rounds and releases the leases, so that other dispatchers take the partitions at once.
+     * Stops the rounds, interrupts and waits for the deliveries in flight (up to 10 seconds; they record nothing, so
+     * their messages stay pending), then releases the leases, so that other dispatchers take the partitions at once.
      */
     @Override
     public void close() {
@@ -221,8 +222,19 @@ public final class OutboxDispatcher implements AutoCloseable {
                 this.loop = null;
             }
         }
-        this.keeper.close();
+        // Deliveries stop before the leases go: a successor must not send a message this node is still sending,
+        // and an interrupted delivery records nothing (see deliver), so it costs the message no attempt.
         this.deliveries.shutdownNow();
+        try {
+            if (!this.deliveries.awaitTermination(10, TimeUnit.SECONDS)) {
+                logger.warn("Outbox dispatcher '{}' closes with deliveries still running; their messages may be "
+                        + "delivered again by the partitions' next owners", owner());
+            }
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        this.keeper.close();
     }
 
     private void rebalance() {
@@ -303,6 +315,10 @@ public final class OutboxDispatcher implements AutoCloseable {
             }
             attempts++;
             Optional<String> failure = publish(message.toDelivery());
+            if (failure.isPresent() && Thread.currentThread().isInterrupted()) {
+                // Stopped mid-delivery: the message stays as it was, for the partition's next owner (at least once).
+                return attempts;
+            }
             Instant now = this.clock.instant();
             boolean recorded;
             if (failure.isEmpty()) {

@@ -244,6 +244,25 @@ class OutboxDispatcherTests {
     }
 
     @Test
+    void aDispatcherClosedMidDeliveryLeavesTheMessagePendingWithoutSpendingAnAttempt() throws Exception {
+        MessageId id = this.outbox.enqueue("orders", "k", "k1");
+        CountDownLatch inFlight = new CountDownLatch(1);
+        OutboxDispatcher a = dispatcher("node-a", MessagePublisher.of("orders", (message) -> {
+            inFlight.countDown();
+            new CountDownLatch(1).await();
+        }));
+        CompletableFuture<Integer> stopped = CompletableFuture.supplyAsync(a::runOnce);
+        assertThat(inFlight.await(30, TimeUnit.SECONDS)).isTrue();
+        a.close();
+        stopped.get(30, TimeUnit.SECONDS);
+        StoredMessage pending = this.store.find(id).orElseThrow();
+        assertThat(pending.status()).isEqualTo(MessageStatus.PENDING);
+        assertThat(pending.attempts()).as("the shutdown cost the message no attempt").isZero();
+        dispatcher("node-b", this.orders).runOnce();
+        assertThat(this.orders.received()).extracting(OutboxMessage::id).containsExactly(id);
+    }
+
+    @Test
     void retentionDeletesDeliveredMessagesAndDeadLettersPastTheirRetention() {
         MessageId delivered = this.outbox.enqueue("orders", "a", "a1");
         MessageId dead = this.outbox.enqueue("orders", "b", "b1");
