@@ -1,6 +1,5 @@
 package dev.quark.eventsourcing.redis;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -9,13 +8,12 @@ import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
 import dev.quark.testkit.eventsourcing.EventStoreContractTests;
+import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
@@ -36,14 +34,7 @@ class RedisEventStoreTests extends EventStoreContractTests {
     static void connect() {
         server = RedisTestServer.get();
         prefix = server.uniqueKeyPrefix(RedisEventStoreTests.class);
-        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
-        if (server.password() != null) {
-            configuration.setPassword(server.password());
-        }
-        connectionFactory = new LettuceConnectionFactory(configuration,
-                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
-        connectionFactory.afterPropertiesSet();
-        connectionFactory.start();
+        connectionFactory = RedisTestConnections.connect(server);
         store = new RedisEventStore(connectionFactory, prefix);
     }
 

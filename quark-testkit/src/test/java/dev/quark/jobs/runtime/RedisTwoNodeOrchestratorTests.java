@@ -1,19 +1,17 @@
 package dev.quark.jobs.runtime;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Set;
 
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.redis.RedisJobStore;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.redis.RedisLeaseStore;
+import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
@@ -33,14 +31,7 @@ class RedisTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
     static void connect() {
         RedisTestServer server = RedisTestServer.get();
         prefix = server.uniqueKeyPrefix(RedisTwoNodeOrchestratorTests.class);
-        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
-        if (server.password() != null) {
-            configuration.setPassword(server.password());
-        }
-        connectionFactory = new LettuceConnectionFactory(configuration,
-                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
-        connectionFactory.afterPropertiesSet();
-        connectionFactory.start();
+        connectionFactory = RedisTestConnections.connect(server);
         store = new RedisJobStore(connectionFactory, prefix);
         leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
         redis = new StringRedisTemplate(connectionFactory);

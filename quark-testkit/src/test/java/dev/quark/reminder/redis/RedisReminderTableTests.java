@@ -12,13 +12,12 @@ import dev.quark.reminder.ReminderTick;
 import dev.quark.reminder.ReminderUpdate;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.testkit.reminder.ReminderTableContractTests;
+import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
@@ -38,14 +37,7 @@ class RedisReminderTableTests extends ReminderTableContractTests {
     static void connect() {
         server = RedisTestServer.get();
         prefix = server.uniqueKeyPrefix(RedisReminderTableTests.class);
-        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
-        if (server.password() != null) {
-            configuration.setPassword(server.password());
-        }
-        connectionFactory = new LettuceConnectionFactory(configuration,
-                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
-        connectionFactory.afterPropertiesSet();
-        connectionFactory.start();
+        connectionFactory = RedisTestConnections.connect(server);
         table = new RedisReminderTable(connectionFactory, prefix);
     }
 

@@ -1,18 +1,16 @@
 package dev.quark.state.redis;
 
-import java.time.Duration;
 import java.util.Map;
 
 import dev.quark.state.StateKey;
 import dev.quark.state.StateStore;
+import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
 import dev.quark.testkit.state.StateStoreContractTests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
@@ -33,14 +31,7 @@ class RedisStateStoreTests extends StateStoreContractTests {
     static void connect() {
         server = RedisTestServer.get();
         prefix = server.uniqueKeyPrefix(RedisStateStoreTests.class);
-        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
-        if (server.password() != null) {
-            configuration.setPassword(server.password());
-        }
-        connectionFactory = new LettuceConnectionFactory(configuration,
-                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
-        connectionFactory.afterPropertiesSet();
-        connectionFactory.start();
+        connectionFactory = RedisTestConnections.connect(server);
         store = new RedisStateStore(connectionFactory, prefix);
     }
 

@@ -1,6 +1,5 @@
 package dev.quark.durabletasks.store.redis;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
 import java.util.TreeSet;
@@ -10,13 +9,12 @@ import dev.quark.durabletasks.store.NewInstance;
 import dev.quark.durabletasks.store.TaskMessage;
 import dev.quark.durabletasks.history.EventRaised;
 import dev.quark.testkit.durabletasks.DurableTaskStoreContractTests;
+import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
@@ -36,21 +34,9 @@ class RedisDurableTaskStoreTests extends DurableTaskStoreContractTests {
     static void connect() {
         RedisTestServer server = RedisTestServer.get();
         prefix = server.uniqueKeyPrefix(RedisDurableTaskStoreTests.class);
-        connectionFactory = connectionFactory(server);
+        connectionFactory = RedisTestConnections.connect(server);
         store = new RedisDurableTaskStore(connectionFactory, prefix);
         redis = new StringRedisTemplate(connectionFactory);
-    }
-
-    static LettuceConnectionFactory connectionFactory(RedisTestServer server) {
-        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
-        if (server.password() != null) {
-            configuration.setPassword(server.password());
-        }
-        LettuceConnectionFactory factory = new LettuceConnectionFactory(configuration,
-                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
-        factory.afterPropertiesSet();
-        factory.start();
-        return factory;
     }
 
     @AfterAll

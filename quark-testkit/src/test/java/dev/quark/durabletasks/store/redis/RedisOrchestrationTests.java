@@ -7,6 +7,7 @@ import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.testkit.durabletasks.OrchestrationContractTests;
+import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,7 +32,7 @@ class RedisOrchestrationTests extends OrchestrationContractTests {
     static void connect() {
         RedisTestServer server = RedisTestServer.get();
         prefix = server.uniqueKeyPrefix(RedisOrchestrationTests.class);
-        connectionFactory = RedisDurableTaskStoreTests.connectionFactory(server);
+        connectionFactory = RedisTestConnections.connect(server);
         store = new RedisDurableTaskStore(connectionFactory, prefix);
     }
 

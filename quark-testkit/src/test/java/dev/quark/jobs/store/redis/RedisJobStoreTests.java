@@ -1,7 +1,6 @@
 package dev.quark.jobs.store.redis;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -12,13 +11,12 @@ import dev.quark.jobs.store.NewJob;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.testkit.jobs.JobStoreContractTests;
+import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
@@ -40,14 +38,7 @@ class RedisJobStoreTests extends JobStoreContractTests {
     static void connect() {
         RedisTestServer server = RedisTestServer.get();
         prefix = server.uniqueKeyPrefix(RedisJobStoreTests.class);
-        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
-        if (server.password() != null) {
-            configuration.setPassword(server.password());
-        }
-        connectionFactory = new LettuceConnectionFactory(configuration,
-                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
-        connectionFactory.afterPropertiesSet();
-        connectionFactory.start();
+        connectionFactory = RedisTestConnections.connect(server);
         store = new RedisJobStore(connectionFactory, prefix);
         leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
         redis = new StringRedisTemplate(connectionFactory);

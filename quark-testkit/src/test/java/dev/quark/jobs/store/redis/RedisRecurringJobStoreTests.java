@@ -1,16 +1,14 @@
 package dev.quark.jobs.store.redis;
 
-import java.time.Duration;
 
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.RecurringJobStore;
 import dev.quark.testkit.jobs.RecurringJobStoreContractTests;
+import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 class RedisRecurringJobStoreTests extends RecurringJobStoreContractTests {
@@ -27,14 +25,7 @@ class RedisRecurringJobStoreTests extends RecurringJobStoreContractTests {
     static void connect() {
         RedisTestServer server = RedisTestServer.get();
         prefix = server.uniqueKeyPrefix(RedisRecurringJobStoreTests.class);
-        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
-        if (server.password() != null) {
-            configuration.setPassword(server.password());
-        }
-        connectionFactory = new LettuceConnectionFactory(configuration,
-                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
-        connectionFactory.afterPropertiesSet();
-        connectionFactory.start();
+        connectionFactory = RedisTestConnections.connect(server);
         store = new RedisRecurringJobStore(connectionFactory, prefix);
         jobs = new RedisJobStore(connectionFactory, prefix);
     }

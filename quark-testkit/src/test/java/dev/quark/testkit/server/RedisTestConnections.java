@@ -1,0 +1,34 @@
+package dev.quark.testkit.server;
+
+import java.time.Duration;
+
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+/**
+ * The Lettuce connection factory the Redis backends' tests connect with: the test server's address and password, a
+ * 10-second command timeout, started. The caller destroys it.
+ */
+public final class RedisTestConnections {
+
+    private RedisTestConnections() {
+    }
+
+    /**
+     * Connects to a test server.
+     * @param server the server
+     * @return a started connection factory
+     */
+    public static LettuceConnectionFactory connect(RedisTestServer server) {
+        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
+        if (server.password() != null) {
+            configuration.setPassword(server.password());
+        }
+        LettuceConnectionFactory factory = new LettuceConnectionFactory(configuration,
+                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
+        factory.afterPropertiesSet();
+        factory.start();
+        return factory;
+    }
+}
