@@ -30,6 +30,8 @@ import tools.jackson.databind.cfg.MapperBuilder;
  * {@code Actor}, as references of this silo's runtime: a call through one goes wherever this silo routes it.
  * A contract that is not the declared type is resolved through {@link ActorRuntime#contractNamed(String)}:
  * it must be hosted here, declared callable, or referenced before.</li>
+ * <li><b>Quark's values</b> without a public constructor: a {@link dev.quark.actor.ReminderSchedule} is written as
+ * the object of its parts and rebuilt through its factory methods, checked as one built on this silo.</li>
  * <li><b>Failures</b> travel as type name and message, with the type names and messages of up to 8 causes;
  * no stack trace. They are rebuilt as their own type only when it is allowed — Quark's own exceptions
  * ({@code dev.quark.}), the JDK's common ones ({@link #jdkExceptionTypes()}) and the application's packages
@@ -85,6 +87,7 @@ public final class JacksonPayloadCodec implements PayloadCodec {
         ExceptionAllowList allowList = new ExceptionAllowList(allowedExceptionPackages);
         MapperBuilder<?, ?> builder = mapper.rebuild();
         builder.addModule(new ActorReferenceModule(new RuntimeReference(runtime)));
+        builder.addModule(new QuarkValuesModule());
         this.mapper = builder.build();
         ClassLoader contextLoader = Thread.currentThread().getContextClassLoader();
         ClassLoader loader = (contextLoader != null) ? contextLoader : JacksonPayloadCodec.class.getClassLoader();

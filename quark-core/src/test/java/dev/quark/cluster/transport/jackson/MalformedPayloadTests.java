@@ -67,6 +67,17 @@ class MalformedPayloadTests {
     }
 
     @Test
+    void aReminderScheduleThatCouldNotBeBuiltHereIsRefusedNamingWhy() {
+        MethodDescriptor remind = Descriptors.of(Ledger.class, "remind");
+        assertDecodeFails(remind, "[{\"periodMillis\":0},[]]", "Reminder period must be at least 1 ms, was PT0S");
+        assertDecodeFails(remind, "[{\"cron\":\"0 0 31 2 * * *\",\"zone\":\"UTC\"},[]]", "Invalid cron expression '0 0 31 2 * * *'");
+        assertDecodeFails(remind, "[{\"cron\":\"@daily\"},[]]", "a cron expression needs a zone");
+        assertDecodeFails(remind, "[{\"maxTicks\":2},[]]", "it has no period, cron expression or due time");
+        assertDecodeFails(remind, "[{\"periodMillis\":\"soon\"},[]]", "periodMillis must be a whole number, was \"soon\"");
+        assertDecodeFails(remind, "[[1000],[]]", "A reminder schedule is an object of its parts, found ARRAY");
+    }
+
+    @Test
     void deeplyNestedInputIsRefusedByTheParsersLimitsNotByAStackOverflow() {
         String nested = "[" + "[".repeat(100_000) + "]".repeat(100_000) + ",1]";
         assertDecodeFails(Descriptors.of(Ledger.class, "split"), nested,

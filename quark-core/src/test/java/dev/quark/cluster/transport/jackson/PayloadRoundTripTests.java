@@ -4,6 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
+import dev.quark.actor.ReminderSchedule;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.jackson.fixtures.Currency;
 import dev.quark.cluster.transport.jackson.fixtures.Entry;
@@ -92,6 +95,21 @@ class PayloadRoundTripTests {
                 Map.of(Currency.EUR, new Money(1, Currency.EUR)), Optional.of(Instant.parse("2026-01-01T00:00:00Z")));
         assertArgumentsRoundTrip(mapper, "book", entry);
         assertResultRoundTrip(mapper, "book", new Entry("e-2", List.of(), Map.of(), Optional.empty()));
+    }
+
+    @ParameterizedTest
+    @MethodSource("mappers")
+    void reminderSchedulesTravelAndAreRebuiltEqual(ObjectMapper mapper) {
+        Instant at = Instant.parse("2026-03-01T10:15:30.123Z");
+        ReminderSchedule every = ReminderSchedule.every(Duration.ofMillis(250)).startingAt(at).times(40)
+            .until(at.plusSeconds(3600));
+        List<ReminderSchedule> more = List.of(ReminderSchedule.once(Duration.ofMinutes(30)), ReminderSchedule.onceAt(at),
+                ReminderSchedule.every(Duration.ofHours(1)), ReminderSchedule.every(Duration.ofSeconds(5))
+                    .startingIn(Duration.ofSeconds(1)),
+                ReminderSchedule.cron("0 0 9 1 * *", ZoneId.of("Europe/Paris")).times(3),
+                ReminderSchedule.cron("@monthly", ZoneOffset.UTC).startingAt(at).until(at.plus(Duration.ofDays(400))));
+        assertArgumentsRoundTrip(mapper, "remind", every, more);
+        assertResultRoundTrip(mapper, "remind", ReminderSchedule.once(Duration.ZERO));
     }
 
     @ParameterizedTest
