@@ -1,16 +1,23 @@
 package dev.quark.reminder;
 
 /**
- * What became of a tick, as {@link ReminderMetrics} counts it. Every delivery is {@link #DELIVERED} or
- * {@link #FAILED}; ticks that were not delivered are {@link #SKIPPED} or {@link #MISSED}.
+ * What became of a tick, as {@link ReminderMetrics} counts it. Every delivery is {@link #DELIVERED},
+ * {@link #FAILED} or {@link #UNDELIVERED}; ticks that were not delivered are {@link #SKIPPED} or {@link #MISSED}.
  */
 public enum ReminderOutcome {
 
     /** {@code receiveReminder} returned. */
     DELIVERED,
 
-    /** {@code receiveReminder} threw, or the call failed (unreachable actor, timeout); the schedule goes on. */
+    /** {@code receiveReminder} threw; the schedule goes on (a one-shot reminder is tried again up to a limit). */
     FAILED,
+
+    /**
+     * The call did not reach the actor or did not answer: its silo could not be reached or was not serving, its
+     * mailbox was full, or the call or the delivery timed out. The same scheduled instant is tried again after
+     * a backoff, until it is delivered; the reminder's later ticks wait for it.
+     */
+    UNDELIVERED,
 
     /**
      * A one-shot reminder failed its last allowed attempt and was removed; counted in addition to that

@@ -7,7 +7,8 @@ import dev.quark.runtime.InvalidSettingException;
 
 /**
  * How a {@link ReminderTickManager} works: how far ahead and how often it reads the table, how much at a time,
- * how it retries failed one-shot reminders and how long it waits when it stops. Built with {@link #builder()},
+ * how it retries failed one-shot reminders and ticks that were not delivered, how long a delivery may take and how
+ * long it waits when it stops. Built with {@link #builder()},
  * whose setters hold the rules; Spring Boot's {@code quark.reminders.*} properties are validated by applying
  * them to a builder.
  *
@@ -16,16 +17,19 @@ import dev.quark.runtime.InvalidSettingException;
  * @param loadLimit the most reminders one read returns
  * @param maxBatch the most writes of next ticks sent to the table together
  * @param maxAttempts how many times a one-shot reminder's tick is delivered before it is given up
- * @param initialBackoff the wait before the first retry of a one-shot reminder
+ * @param initialBackoff the wait before the first retry of a one-shot reminder, or of a tick that was not delivered
  * @param maxBackoff the longest wait between two retries; the wait doubles from the first up to it
  * @param shutdownTimeout how long stopping waits for running ticks and pending writes
+ * @param deliveryTimeout how long a tick's delivery may take before it counts as not delivered and is tried again
  */
 public record ReminderSettings(Duration lookahead, Duration refreshInterval, int loadLimit, int maxBatch,
-        int maxAttempts, Duration initialBackoff, Duration maxBackoff, Duration shutdownTimeout) {
+        int maxAttempts, Duration initialBackoff, Duration maxBackoff, Duration shutdownTimeout,
+        Duration deliveryTimeout) {
 
     /** The settings a builder starts from. */
     public static final ReminderSettings DEFAULTS = new ReminderSettings(Duration.ofSeconds(30), Duration.ofSeconds(10),
-            10_000, 500, 5, Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(10));
+            10_000, 500, 5, Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(10),
+            Duration.ofSeconds(30));
 
     /**
      * Validates the settings.
@@ -48,6 +52,7 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
                     "must not be shorter than the initial backoff (" + initialBackoff + ")");
         }
         positive("shutdownTimeout", shutdownTimeout);
+        positive("deliveryTimeout", deliveryTimeout);
     }
 
     /**
@@ -104,6 +109,8 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
         private Duration maxBackoff = DEFAULTS.maxBackoff;
 
         private Duration shutdownTimeout = DEFAULTS.shutdownTimeout;
+
+        private Duration deliveryTimeout = DEFAULTS.deliveryTimeout;
 
         private Builder() {
         }
@@ -198,13 +205,27 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
         }
 
         /**
+         * Sets how long a tick's delivery may take. Past it the tick counts as not delivered
+         * ({@link ReminderOutcome#UNDELIVERED}) and is tried again after a backoff, so that an actor whose turn
+         * hangs, or a silo that does not answer, cannot hold its reminder forever; a turn still running is not
+         * interrupted, so the retry waits behind it and the tick may be delivered twice. Default: 30 seconds.
+         * @param deliveryTimeout a positive duration, longer than the longest {@code receiveReminder}
+         * @return this builder
+         */
+        public Builder deliveryTimeout(Duration deliveryTimeout) {
+            positive("deliveryTimeout", deliveryTimeout);
+            this.deliveryTimeout = deliveryTimeout;
+            return this;
+        }
+
+        /**
          * Validates the settings together.
          * @return the settings
          * @throws InvalidSettingException when they do not fit together
          */
         public ReminderSettings build() {
             return new ReminderSettings(this.lookahead, this.refreshInterval, this.loadLimit, this.maxBatch,
-                    this.maxAttempts, this.initialBackoff, this.maxBackoff, this.shutdownTimeout);
+                    this.maxAttempts, this.initialBackoff, this.maxBackoff, this.shutdownTimeout, this.deliveryTimeout);
         }
     }
 }

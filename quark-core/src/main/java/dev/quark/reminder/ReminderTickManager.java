@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
+import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.actor.ReminderStatus;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
@@ -51,8 +52,14 @@ import org.slf4j.LoggerFactory;
  * <li>A reminder found overdue (no silo ran it, or this one was down) is delivered once, with the first instant
  * it missed, then goes on with its schedule; the ticks in between are counted {@link ReminderOutcome#MISSED},
  * never delivered in a flood.</li>
- * <li>A tick whose delivery fails is logged and counted; a periodic reminder goes on with its schedule, a
- * one-shot reminder is tried again after a backoff, up to {@link ReminderSettings#maxAttempts()} attempts.</li>
+ * <li>A tick whose {@code receiveReminder} throws is logged and counted; a periodic reminder goes on with its
+ * schedule, a one-shot reminder is tried again after a backoff, up to {@link ReminderSettings#maxAttempts()}
+ * attempts.</li>
+ * <li>A tick that did not reach its actor (its silo unreachable or not serving, a full mailbox, the call or the
+ * {@link ReminderSettings#deliveryTimeout() delivery timeout} passed) keeps its scheduled instant and is tried
+ * again after a backoff, until it is delivered; it is not written, so the table still holds it should this silo
+ * stop. The reminder's later instants wait for it: none overtakes it, and those that fell due meanwhile are
+ * {@link ReminderOutcome#MISSED} once it is delivered (the catch-up rule).</li>
  * <li>A repeat count and an end instant remove the reminder after its last tick.</li>
  * <li>Delivery is at least once per scheduled instant: the next tick is written only after a delivery, so a
  * crash in between delivers that tick again, with the same {@link ReminderStatus#scheduledAt()}.</li>
@@ -387,7 +394,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      */
     public synchronized Stats stats() {
         int queued = this.waiting.size();
-        return new Stats(this.counts.delivered.sum(), this.counts.failed.sum(), this.counts.abandoned.sum(),
+        return new Stats(this.counts.delivered.sum(), this.counts.failed.sum(), this.counts.undelivered.sum(),
+                this.counts.abandoned.sum(),
                 this.counts.skipped.sum(), this.counts.missed.sum(), queued, this.running, this.writes.pendingCount(),
                 this.owned.size());
     }
@@ -460,6 +468,45 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             gone.trustReadsAfter = this.generation;
             this.reminders.put(key, gone);
         }
+    }
+
+    /**
+     * Tells the manager that another silo registered or removed a reminder ({@link ReminderNotices}): if its bucket
+     * is one this silo fires, the manager reads it from the table now and queues it, or forgets it, rather than at
+     * its next refresh. A hint: the next refresh reconciles whatever it got wrong.
+     * @param key the reminder
+     */
+    public void changedElsewhere(ReminderKey key) {
+        Objects.requireNonNull(key, "key must not be null");
+        synchronized (this) {
+            if (this.phase != Phase.RUNNING || !this.owned.contains(key.bucket())) {
+                return;
+            }
+        }
+        CompletableFuture.supplyAsync(() -> this.table.find(key), this.io).whenComplete((found, failure) -> {
+            if (failure != null) {
+                logger.debug("Could not read the {} another silo changed; the next refresh reads it: {}", key,
+                        unwrap(failure).toString());
+            }
+            else if (found.isPresent()) {
+                registeredElsewhere(found.get());
+            }
+            else {
+                unregistered(key);
+            }
+        });
+    }
+
+    /** A registration read after another silo's notice: queued unless the manager knows it already. */
+    private void registeredElsewhere(ReminderEntry entry) {
+        synchronized (this) {
+            ScheduledReminder known = this.reminders.get(entry.key());
+            if (known != null && known.entry.registration() == entry.registration()
+                    && (known.status != Status.DONE || known.trustReadsAfter == Long.MAX_VALUE)) {
+                return;
+            }
+        }
+        registered(entry);
     }
 
     // ---------------------------------------------------------------- reading the table
@@ -643,7 +690,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             call = CompletableFuture.failedFuture(ex);
         }
         CompletableFuture<Void> written = new CompletableFuture<>();
-        call.whenComplete((result, failure) -> {
+        withTimeout(call, entry, firedAt).whenComplete((result, failure) -> {
             try {
                 delivered(reminder, entry, firedAt, (failure != null) ? unwrap(failure) : null)
                     .whenComplete((ignored, writeFailure) -> written.complete(null));
@@ -654,6 +701,30 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             }
         });
         return written;
+    }
+
+    /**
+     * Bounds a delivery by the delivery timeout, on the runtime's scheduler: past it the delivery fails with an
+     * {@link ActorCallTimeoutException}, which counts as not delivered; the call itself is not interrupted.
+     */
+    private CompletionStage<?> withTimeout(CompletionStage<?> call, ReminderEntry entry, Instant firedAt) {
+        Duration timeout = this.settings.deliveryTimeout();
+        CompletableFuture<Object> bounded = new CompletableFuture<>();
+        RuntimeScheduler.Cancellable timer = this.scheduler.schedule(firedAt.plus(timeout), () -> {
+            bounded.completeExceptionally(
+                    new ActorCallTimeoutException(entry.key().actor().toString(), "receiveReminder", timeout));
+            return CompletableFuture.completedFuture(null);
+        });
+        call.whenComplete((result, failure) -> {
+            timer.cancel();
+            if (failure != null) {
+                bounded.completeExceptionally(failure);
+            }
+            else {
+                bounded.complete(result);
+            }
+        });
+        return bounded;
     }
 
     /**
@@ -669,7 +740,9 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         ReminderUpdate update = null;
         long missed = 0;
         long skipped = 0;
-        ReminderOutcome outcome = (failure == null) ? ReminderOutcome.DELIVERED : ReminderOutcome.FAILED;
+        boolean undelivered = failure != null && ReminderDeliveryFailures.notDelivered(failure);
+        ReminderOutcome outcome = (failure == null) ? ReminderOutcome.DELIVERED
+                : undelivered ? ReminderOutcome.UNDELIVERED : ReminderOutcome.FAILED;
         boolean abandoned = false;
         FencingToken token;
         synchronized (this) {
@@ -684,6 +757,20 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             else if (reminder.replacement != null) {
                 reminder.entry = reminder.replacement;
                 reminder.replacement = null;
+                reminder.trustReadsAfter = this.generation;
+                if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())) {
+                    enqueue(reminder);
+                }
+                else {
+                    reminder.status = Status.DONE;
+                }
+            }
+            else if (undelivered) {
+                // The table keeps this tick: nothing to write. The same instant is tried again; later ones wait.
+                ReminderTick retry = tick.retryAt(endedAt.plus(this.settings.backoff(tick.attempt())));
+                logger.warn("The tick of {} of the {} was not delivered (attempt {}); trying again at {}: {}",
+                        tick.scheduledAt(), key, tick.attempt(), retry.fireAt(), String.valueOf(failure));
+                reminder.entry = entry.withTick(retry);
                 reminder.trustReadsAfter = this.generation;
                 if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())) {
                     enqueue(reminder);
@@ -903,7 +990,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      * What a tick manager has done since it started, and what it holds now.
      *
      * @param delivered ticks whose {@code receiveReminder} returned
-     * @param failed deliveries that failed, retried or not
+     * @param failed deliveries whose {@code receiveReminder} threw, retried or not
+     * @param undelivered deliveries that did not reach their actor or timed out, each tried again
      * @param abandoned one-shot reminders removed after their last failed attempt (counted as failed too)
      * @param skipped ticks not delivered because the previous tick of their reminder still ran
      * @param missed ticks not delivered because they were overdue when an earlier one was delivered
@@ -912,8 +1000,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      * @param pendingWrites next ticks waiting to be written to the table
      * @param ownedBuckets how many buckets this silo fires the reminders of
      */
-    public record Stats(long delivered, long failed, long abandoned, long skipped, long missed, int waiting, int running,
-            int pendingWrites, int ownedBuckets) {
+    public record Stats(long delivered, long failed, long undelivered, long abandoned, long skipped, long missed,
+            int waiting, int running, int pendingWrites, int ownedBuckets) {
     }
 
     private static final class Counts {
@@ -921,6 +1009,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         final LongAdder delivered = new LongAdder();
 
         final LongAdder failed = new LongAdder();
+
+        final LongAdder undelivered = new LongAdder();
 
         final LongAdder abandoned = new LongAdder();
 
@@ -932,6 +1022,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             switch (outcome) {
                 case DELIVERED -> this.delivered.add(count);
                 case FAILED -> this.failed.add(count);
+                case UNDELIVERED -> this.undelivered.add(count);
                 case ABANDONED -> this.abandoned.add(count);
                 case SKIPPED -> this.skipped.add(count);
                 case MISSED -> this.missed.add(count);

@@ -29,9 +29,12 @@ final class InboundEnvelopes implements EnvelopeHandler {
 
     private final DistributedDirectory directory;
 
+    private final SiloNotices notices;
+
     InboundEnvelopes(String self, ViewTracker views, PendingReplies pending, IncomingCalls calls,
-            OwnershipHandoff handoff, TransportProber prober, DistributedDirectory directory) {
+            OwnershipHandoff handoff, TransportProber prober, DistributedDirectory directory, SiloNotices notices) {
         this.directory = directory;
+        this.notices = notices;
         this.self = self;
         this.views = views;
         this.pending = pending;
@@ -51,6 +54,7 @@ final class InboundEnvelopes implements EnvelopeHandler {
             case REQUEST, ONE_WAY -> this.calls.receive(envelope);
             case HANDOFF -> this.handoff.handoffRequested(envelope);
             case DIRECTORY -> this.directory.received(envelope);
+            case NOTICE -> this.notices.received(envelope);
             case PROBE -> this.prober.probed(envelope);
             case INDIRECT_PROBE -> this.prober.probeFor(envelope);
             case RESPONSE, ERROR, HANDOFF_ACK, PROBE_REPLY, PROBE_FAILED -> {

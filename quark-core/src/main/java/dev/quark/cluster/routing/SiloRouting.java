@@ -3,10 +3,12 @@ package dev.quark.cluster.routing;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.ClusterViewSource;
@@ -70,6 +72,8 @@ public final class SiloRouting implements AutoCloseable {
 
     private final DistributedDirectory directory;
 
+    private final SiloNotices notices;
+
     private final ExecutorService executor;
 
     private final Object lock = new Object();
@@ -96,6 +100,7 @@ public final class SiloRouting implements AutoCloseable {
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.handoffTimeout, this.executor, this.directory);
         this.prober = new TransportProber(messenger, builder.clock);
+        this.notices = new SiloNotices(this.siloId, this.views, messenger, this.executor);
         this.views.onNewView(this.pending::failTargetsGoneIn);
         this.views.onNewView((view) -> {
             if (this.listening) {
@@ -148,7 +153,7 @@ public final class SiloRouting implements AutoCloseable {
             this.silo.bind(runtime, codec);
             SiloAddress address = this.transport.start(this.siloId,
                     new InboundEnvelopes(this.siloId, this.views, this.pending, this.calls, this.handoff, this.prober,
-                            this.directory));
+                            this.directory, this.notices));
             this.messenger.listeningAt(address);
             this.listening = true;
             return address;
@@ -221,6 +226,35 @@ public final class SiloRouting implements AutoCloseable {
             LockSupport.parkNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(5)));
         }
         return true;
+    }
+
+    /**
+     * Sends a notice to a service of another silo of the view: a one-way message outside any actor's mailbox,
+     * handed to the handler registered there for the topic ({@link #onNotice}). A notice is a hint, delivered at
+     * most once: it is lost if the silo stops or has no handler, so the receiving service must also learn what
+     * it says another way (reminders: the next read of the table).
+     * @param siloId the silo, this one included
+     * @param topic the service, e.g. {@code reminders}
+     * @param payload what the service's handler receives; not copied
+     * @return a stage completed once the transport has handed the notice over, failed with a
+     * {@link dev.quark.cluster.SiloUnavailableException} when the view has no such silo
+     */
+    public CompletionStage<Void> notice(String siloId, String topic, byte[] payload) {
+        Objects.requireNonNull(siloId, "siloId must not be null");
+        Objects.requireNonNull(topic, "topic must not be null");
+        Objects.requireNonNull(payload, "payload must not be null");
+        return this.notices.send(siloId, topic, payload);
+    }
+
+    /**
+     * Registers the handler of the notices on a topic that other silos send this one. It runs on a virtual
+     * thread of the routing, one per notice.
+     * @param topic the service
+     * @param handler receives each notice's payload
+     * @throws IllegalStateException when the topic has a handler already
+     */
+    public void onNotice(String topic, Consumer<byte[]> handler) {
+        this.notices.handle(topic, handler);
     }
 
     /**

@@ -125,6 +125,13 @@ public record Envelope(long messageId, long correlationId, Kind kind, String sou
          */
         DIRECTORY(Lane.CALL),
 
+        /**
+         * A one-way message from a service of one silo to the same service on another, outside any actor's
+         * mailbox: the {@code topic} metadata names the service, the payload is its own. Reminders use it to tell
+         * the owner of a bucket of a registration made elsewhere. No answer.
+         */
+        NOTICE(Lane.CALL),
+
         /** Are you alive? Answered by {@link #PROBE_REPLY}. */
         PROBE(Lane.PROBE),
 

@@ -11,10 +11,15 @@ import dev.quark.actor.DeactivationReason;
 import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.routing.SiloRouting;
+import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderNotices;
+import dev.quark.reminder.ReminderRegistry;
 import dev.quark.reminder.ReminderTickManager;
 import dev.quark.runtime.ActorRuntime;
 import org.jspecify.annotations.Nullable;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 /**
@@ -23,9 +28,12 @@ import org.springframework.context.SmartLifecycle;
  * {@code SHUTTING_DOWN}, deactivates its actors for hand-off (their state saved), waits for the calls in flight,
  * and leaves ({@code DEAD}). Stopping is done once: with the gRPC transport it happens when Spring Boot's gRPC
  * server starts shutting down, which comes before this lifecycle's phase. While it is a member, every new view tells the reminder tick manager, if any, that
- * the buckets it owns may have changed.
+ * the buckets it owns may have changed, and {@link ReminderNotices} tell the owners of reminder buckets of the
+ * registrations made on this silo.
  */
 final class ClusterSiloLifecycle implements SmartLifecycle {
+
+    private static final Logger logger = LoggerFactory.getLogger(ClusterSiloLifecycle.class);
 
     /**
      * Two above the actor runtime's phase ({@code DEFAULT_PHASE - 4096}) and one above the reminder tick
@@ -44,6 +52,8 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
 
     private final @Nullable ReminderTickManager reminders;
 
+    private final @Nullable ReminderRegistry registry;
+
     private final Duration joinTimeout;
 
     private final Duration leaveTimeout;
@@ -52,20 +62,30 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
 
     private volatile boolean running;
 
+    private boolean noticesConnected;
+
     private final AtomicBoolean stopped = new AtomicBoolean();
 
     ClusterSiloLifecycle(SiloMembership agent, SiloRouting routing, ActorRuntime runtime,
-            @Nullable ReminderTickManager reminders, Duration joinTimeout, Duration leaveTimeout) {
+            @Nullable ReminderTickManager reminders, @Nullable ReminderRegistry registry, Duration joinTimeout,
+            Duration leaveTimeout) {
         this.agent = agent;
         this.routing = routing;
         this.runtime = runtime;
         this.reminders = reminders;
+        this.registry = registry;
         this.joinTimeout = joinTimeout;
         this.leaveTimeout = leaveTimeout;
     }
 
     @Override
     public void start() {
+        ReminderTickManager ticks = this.reminders;
+        ReminderRegistry registrations = this.registry;
+        if (ticks != null && registrations != null && !this.noticesConnected) {
+            connectReminderNotices(registrations, ticks);
+            this.noticesConnected = true;
+        }
         try {
             this.agent.start().get(this.joinTimeout.toMillis(), TimeUnit.MILLISECONDS);
         }
@@ -84,6 +104,25 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
             manager.ownershipChanged();
         }
         this.running = true;
+    }
+
+    /**
+     * Sends the reminder changes made on this silo to the silos that fire their buckets, and hands those that
+     * other silos send to this silo's tick manager.
+     */
+    private void connectReminderNotices(ReminderRegistry registrations, ReminderTickManager ticks) {
+        this.routing.onNotice(ReminderNotices.TOPIC, (notice) -> ReminderNotices.received(notice, ticks));
+        registrations.addListener(ReminderNotices.sendingTo((bucket, notice) -> {
+            String owner = this.routing.view().ring().ownerOf(ReminderBuckets.firstHash(bucket));
+            if (owner != null && !owner.equals(this.routing.siloId())) {
+                this.routing.notice(owner, ReminderNotices.TOPIC, notice).whenComplete((sent, failure) -> {
+                    if (failure != null) {
+                        logger.debug("Could not tell silo {} of a reminder change; its next refresh reads it: {}",
+                                owner, failure.toString());
+                    }
+                });
+            }
+        }));
     }
 
     @Override

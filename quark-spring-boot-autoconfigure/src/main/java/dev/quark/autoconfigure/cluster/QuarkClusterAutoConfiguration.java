@@ -30,6 +30,7 @@ import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.reminder.ReminderBucketOwnership;
+import dev.quark.reminder.ReminderRegistry;
 import dev.quark.reminder.ReminderTickManager;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.ActorTypeView;
@@ -148,8 +149,9 @@ public final class QuarkClusterAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     ClusterSiloLifecycle quarkClusterSiloLifecycle(SiloMembership agent, SiloRouting routing, ActorRuntime runtime,
-            ObjectProvider<ReminderTickManager> reminders, QuarkClusterProperties properties) {
-        return new ClusterSiloLifecycle(agent, routing, runtime, reminders.getIfAvailable(),
+            ObjectProvider<ReminderTickManager> reminders, ObjectProvider<ReminderRegistry> registry,
+            QuarkClusterProperties properties) {
+        return new ClusterSiloLifecycle(agent, routing, runtime, reminders.getIfAvailable(), registry.getIfAvailable(),
                 properties.getJoinTimeout(), properties.getLeaveTimeout());
     }
 

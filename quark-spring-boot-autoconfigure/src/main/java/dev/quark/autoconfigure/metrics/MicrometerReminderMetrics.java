@@ -15,7 +15,8 @@ import io.micrometer.core.instrument.Timer;
  * Records reminder ticks in Micrometer:
  * <ul>
  * <li>{@code quark.reminders.fired} (counter; tags {@code type}, {@code outcome}): ticks by actor type name and
- * outcome: {@code delivered}, {@code failed} (every failed delivery, retried or not), {@code abandoned} (one-shot
+ * outcome: {@code delivered}, {@code failed} (every {@code receiveReminder} that threw, retried or not),
+ * {@code undelivered} (every try that did not reach the actor or timed out; tried again), {@code abandoned} (one-shot
  * reminders given up after their last attempt), {@code skipped} (fell due while the previous tick ran) and
  * {@code missed} (overdue when an earlier tick was delivered, after no silo ran the reminder);</li>
  * <li>{@code quark.reminders.lateness} (timer; tag {@code type}): from the instant a tick was due to fire to the

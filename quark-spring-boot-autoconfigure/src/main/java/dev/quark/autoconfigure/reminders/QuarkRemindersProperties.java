@@ -29,7 +29,7 @@ public class QuarkRemindersProperties implements InitializingBean {
     private static final Map<String, String> PROPERTIES = Map.of("lookahead", "lookahead", "refreshInterval",
             "refresh-interval", "loadLimit", "load-limit", "maxBatch", "max-batch", "maxAttempts", "retry.max-attempts",
             "initialBackoff", "retry.initial-backoff", "maxBackoff", "retry.max-backoff", "shutdownTimeout",
-            "shutdown-timeout");
+            "shutdown-timeout", "deliveryTimeout", "delivery-timeout");
 
     /**
      * Whether actors can register reminders and this silo fires them.
@@ -72,6 +72,13 @@ public class QuarkRemindersProperties implements InitializingBean {
      * How long stopping the silo waits for running ticks and for the writes of their next ticks.
      */
     private Duration shutdownTimeout = Duration.ofSeconds(10);
+
+    /**
+     * How long a tick's delivery may take before it counts as not delivered and the same scheduled instant is
+     * tried again after a backoff. Longer than the slowest receiveReminder: a turn still running is not
+     * interrupted, so a retry waits behind it and the tick may be delivered twice.
+     */
+    private Duration deliveryTimeout = Duration.ofSeconds(30);
 
     /**
      * How long a silo's lease on a reminder bucket lasts unless renewed (every third of it), with the cluster on.
@@ -146,6 +153,14 @@ public class QuarkRemindersProperties implements InitializingBean {
         this.shutdownTimeout = shutdownTimeout;
     }
 
+    public Duration getDeliveryTimeout() {
+        return this.deliveryTimeout;
+    }
+
+    public void setDeliveryTimeout(Duration deliveryTimeout) {
+        this.deliveryTimeout = deliveryTimeout;
+    }
+
     public Duration getLeaseDuration() {
         return this.leaseDuration;
     }
@@ -188,6 +203,7 @@ public class QuarkRemindersProperties implements InitializingBean {
                 .initialBackoff(this.retry.initialBackoff)
                 .maxBackoff(this.retry.maxBackoff)
                 .shutdownTimeout(this.shutdownTimeout)
+                .deliveryTimeout(this.deliveryTimeout)
                 .build();
         }
         catch (InvalidSettingException ex) {
@@ -230,12 +246,14 @@ public class QuarkRemindersProperties implements InitializingBean {
             case "initialBackoff" -> this.retry.initialBackoff;
             case "maxBackoff" -> this.retry.maxBackoff;
             case "shutdownTimeout" -> this.shutdownTimeout;
+            case "deliveryTimeout" -> this.deliveryTimeout;
             default -> setting;
         };
     }
 
     /**
-     * Retries of one-shot reminders whose tick failed. A periodic reminder is not retried: its next tick comes.
+     * Retries of one-shot reminders whose receiveReminder failed (a periodic reminder is not retried: its next tick
+     * comes), and of ticks of any reminder that did not reach their actor (retried until delivered).
      */
     public static class Retry {
 

@@ -24,6 +24,7 @@ import dev.quark.cluster.transport.Transport;
 import dev.quark.lease.LeaseStore;
 import dev.quark.reminder.ReminderBucketOwnership;
 import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderNotices;
 import dev.quark.reminder.ReminderTickManager;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +39,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
 
 class QuarkClusterAutoConfigurationTests {
@@ -85,6 +87,10 @@ class QuarkClusterAutoConfigurationTests {
                 LeaseStore leases = context.getBean("quarkInMemoryLeaseStore", LeaseStore.class);
                 assertThat(leases.holder("reminders:0")).as("the silo fires its buckets under leases")
                     .hasValueSatisfying((holder) -> assertThat(holder.owner()).isEqualTo(agent.settings().siloId()));
+                assertThatIllegalStateException().as("reminder notices between silos are connected")
+                    .isThrownBy(() -> context.getBean(SiloRouting.class).onNotice(ReminderNotices.TOPIC, (bytes) -> {
+                    }))
+                    .withMessageContaining("has a handler of notices on 'quark-reminders' already");
             });
         assertThat(JvmWideCluster.membership(cluster).read().withStatus(SiloStatus.DEAD)).hasSize(1);
     }

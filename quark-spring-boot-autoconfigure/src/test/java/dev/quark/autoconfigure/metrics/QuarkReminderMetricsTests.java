@@ -62,7 +62,7 @@ class QuarkReminderMetricsTests {
                 metrics.ticks("Alarm", outcome, 2);
             }
             MeterRegistry registry = context.getBean(MeterRegistry.class);
-            for (String outcome : new String[] { "delivered", "failed", "abandoned", "skipped", "missed" }) {
+            for (String outcome : new String[] { "delivered", "failed", "undelivered", "abandoned", "skipped", "missed" }) {
                 assertThat(registry.get(MicrometerReminderMetrics.FIRED).tags("type", "Alarm", "outcome", outcome)
                     .counter()
                     .count()).as(outcome).isEqualTo(2);

@@ -132,6 +132,8 @@ class QuarkRemindersAutoConfigurationTests {
                 + "'-1' is invalid: must be positive");
         assertInvalid("quark.reminders.retry.max-backoff=100ms", "Property quark.reminders.retry.max-backoff with value "
                 + "'PT0.1S' is invalid: must not be shorter than the initial backoff (PT1S)");
+        assertInvalid("quark.reminders.delivery-timeout=0s", "Property quark.reminders.delivery-timeout with value "
+                + "'PT0S' is invalid: must be positive");
         assertInvalid("quark.reminders.max-payload-size=2MB", "Property quark.reminders.max-payload-size with value "
                 + "'2097152B' is invalid: must be between 0 and 1048576B");
         assertInvalid("quark.reminders.lease-duration=50ms", "Property quark.reminders.lease-duration with value "
@@ -202,6 +204,7 @@ class QuarkRemindersAutoConfigurationTests {
         new QuarkRemindersRuntimeHints().registerHints(hints, getClass().getClassLoader());
         assertThat(RuntimeHintsPredicates.resource().forResource("db/changelog/quark/reminders.xml")).accepts(hints);
         assertThat(RuntimeHintsPredicates.reflection().onType(dev.quark.actor.ReminderStatus.class)).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onType(dev.quark.actor.ReminderSchedule.class)).accepts(hints);
     }
 
     @Configuration(proxyBeanMethods = false)

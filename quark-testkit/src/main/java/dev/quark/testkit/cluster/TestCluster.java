@@ -28,6 +28,11 @@ import dev.quark.cluster.routing.SiloRouting;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
+import dev.quark.reminder.ReminderRegistry;
+import dev.quark.reminder.ReminderSettings;
+import dev.quark.reminder.ReminderTable;
+import dev.quark.reminder.ReminderTickManager;
+import dev.quark.reminder.memory.InMemoryReminderTable;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.ActorTypeView;
 
@@ -135,6 +140,11 @@ public final class TestCluster implements AutoCloseable {
         SiloRouting routing = routingBuilder.build();
         ActorRuntime.Builder runtimeBuilder = ActorRuntime.builder().clock(settings.clock);
         settings.actors.forEach((implementation, instances) -> register(runtimeBuilder, implementation, instances));
+        ClusterReminders reminders = settings.reminders;
+        ReminderRegistry registry = (reminders != null) ? reminders.registry() : null;
+        if (registry != null) {
+            runtimeBuilder.reminders(registry);
+        }
         settings.runtime.accept(siloId, runtimeBuilder);
         runtime.accept(runtimeBuilder);
         ActorRuntime silo = routing.configure(runtimeBuilder).build();
@@ -146,6 +156,9 @@ public final class TestCluster implements AutoCloseable {
             routing.follow(membership.views());
             membership.join(settings.stopTimeout);
             TestSilo started = new TestSilo(index, siloId, silo, routing, membership, address);
+            if (reminders != null && registry != null) {
+                started.reminders(reminders.start(siloId, silo, registry, membership.views(), routing));
+            }
             this.silos.add(started);
             return started;
         }
@@ -182,6 +195,10 @@ public final class TestCluster implements AutoCloseable {
             return;
         }
         Duration timeout = this.settings.stopTimeout;
+        ReminderTickManager reminders = silo.remindersOrNull();
+        if (reminders != null) {
+            reminders.close();
+        }
         silo.membership().leave(() -> silo.runtime()
             .deactivateWhere((address) -> true, DeactivationReason.HANDOFF)
             .thenRunAsync(() -> silo.routing().awaitIdle(timeout), HAND_OVER_WAITS), timeout);
@@ -201,6 +218,10 @@ public final class TestCluster implements AutoCloseable {
             return;
         }
         silo.stopped();
+        ReminderTickManager reminders = silo.remindersOrNull();
+        if (reminders != null) {
+            reminders.halt();
+        }
         silo.routing().close();
         silo.membership().halt();
         this.closingRuntimes
@@ -217,6 +238,10 @@ public final class TestCluster implements AutoCloseable {
     }
 
     private static void closeSilo(TestSilo silo) {
+        ReminderTickManager reminders = silo.remindersOrNull();
+        if (reminders != null) {
+            reminders.close();
+        }
         silo.stopped();
         silo.routing().close();
         silo.membership().halt();
@@ -229,6 +254,20 @@ public final class TestCluster implements AutoCloseable {
      */
     public InJvmNetwork network() {
         return this.network;
+    }
+
+    /**
+     * Returns the reminder table the silos share.
+     * @return the table
+     * @throws IllegalStateException when the cluster was built without {@link Builder#reminders()}
+     */
+    public ReminderTable reminderTable() {
+        ClusterReminders reminders = this.settings.reminders;
+        if (reminders == null) {
+            throw new IllegalStateException("The test cluster has no reminders: build it with "
+                    + "TestCluster.builder().reminders()");
+        }
+        return reminders.table();
     }
 
     /**
@@ -290,7 +329,53 @@ public final class TestCluster implements AutoCloseable {
 
         private @Nullable Consumer<MembershipSettings.Builder> failureDetection;
 
+        private @Nullable ClusterReminders reminders;
+
+        private @Nullable ReminderTable reminderTable;
+
+        private ReminderSettings reminderSettings = ReminderSettings.DEFAULTS;
+
+        private Duration reminderLeaseDuration = Duration.ofSeconds(10);
+
         private Builder() {
+        }
+
+        /**
+         * Gives the silos persistent reminders on one in-memory table: each silo's actors register reminders in
+         * it, and each silo runs a {@link ReminderTickManager} ({@link TestSilo#reminders()}) that fires the
+         * buckets the ring of its current view gives it, under one lease per bucket on a lease store the silos
+         * share, as the Spring Boot starter does with {@code quark.cluster.enabled=true}; a registration made on one
+         * silo is sent to the owner of its bucket at once ({@link dev.quark.reminder.ReminderNotices}). A stopped
+         * silo writes its next ticks and releases its buckets; a killed one stops at once and its buckets come back
+         * to the others once their leases expire.
+         * @return this builder
+         */
+        public Builder reminders() {
+            return reminders(new InMemoryReminderTable(), ReminderSettings.DEFAULTS, Duration.ofSeconds(10));
+        }
+
+        /**
+         * Gives the silos persistent reminders on a table of the test's choosing (a Redis or PostgreSQL one to test
+         * against real servers), with the tick managers' settings and the duration of their bucket leases.
+         * @param table the table the silos share
+         * @param settings the tick managers' settings
+         * @param leaseDuration how long a bucket lease lasts unless renewed; at least 100 ms. A killed silo's
+         * reminders fire again on the others once it has passed (and the silo was declared dead)
+         * @return this builder
+         * @see #reminders()
+         */
+        public Builder reminders(ReminderTable table, ReminderSettings settings, Duration leaseDuration) {
+            Objects.requireNonNull(table, "table must not be null");
+            Objects.requireNonNull(settings, "settings must not be null");
+            Objects.requireNonNull(leaseDuration, "leaseDuration must not be null");
+            if (leaseDuration.compareTo(Duration.ofMillis(100)) < 0) {
+                throw new IllegalArgumentException("The reminder lease duration must be at least 100ms, was "
+                        + leaseDuration);
+            }
+            this.reminderTable = table;
+            this.reminderSettings = settings;
+            this.reminderLeaseDuration = leaseDuration;
+            return this;
         }
 
         /**
@@ -485,6 +570,9 @@ public final class TestCluster implements AutoCloseable {
          * @return the running cluster
          */
         public TestCluster build() {
+            ReminderTable table = this.reminderTable;
+            this.reminders = (table != null)
+                    ? new ClusterReminders(table, this.reminderSettings, this.reminderLeaseDuration, this.clock) : null;
             TestCluster cluster = new TestCluster(this);
             try {
                 for (int i = 0; i < this.initialSilos; i++) {

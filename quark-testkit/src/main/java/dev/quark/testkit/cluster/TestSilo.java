@@ -5,7 +5,9 @@ import dev.quark.actor.ActorRefFactory;
 import dev.quark.cluster.membership.ClusterViewSource;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.routing.SiloRouting;
+import dev.quark.reminder.ReminderTickManager;
 import dev.quark.runtime.ActorRuntime;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One silo of a {@link TestCluster}: its own runtime, with its own activations, its routing and its view of
@@ -26,6 +28,8 @@ public final class TestSilo implements ActorRefFactory {
     private final SiloAddress address;
 
     private volatile boolean running = true;
+
+    private volatile @Nullable ReminderTickManager reminders;
 
     TestSilo(int index, String siloId, ActorRuntime runtime, SiloRouting routing, SiloMembershipRole membership,
             SiloAddress address) {
@@ -98,6 +102,29 @@ public final class TestSilo implements ActorRefFactory {
      */
     public void releaseViews() {
         this.membership.releaseViews();
+    }
+
+    /**
+     * Returns the silo's reminder tick manager, which fires the reminder buckets its view of the ring gives it.
+     * @return the tick manager
+     * @throws IllegalStateException when the cluster was built without {@link TestCluster.Builder#reminders()}
+     */
+    public ReminderTickManager reminders() {
+        ReminderTickManager manager = this.reminders;
+        if (manager == null) {
+            throw new IllegalStateException("Silo " + this.siloId + " fires no reminders: build the test cluster with "
+                    + "TestCluster.builder().reminders()");
+        }
+        return manager;
+    }
+
+    void reminders(ReminderTickManager manager) {
+        this.reminders = manager;
+    }
+
+    /** The silo's tick manager, or {@code null} without reminders. */
+    @Nullable ReminderTickManager remindersOrNull() {
+        return this.reminders;
     }
 
     SiloMembershipRole membership() {

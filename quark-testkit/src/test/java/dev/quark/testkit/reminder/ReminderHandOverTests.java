@@ -63,6 +63,11 @@ class ReminderHandOverTests {
 
     private static final Duration STEP = Duration.ofMillis(100);
 
+    /** The longest wait between two attempts of a tick that did not reach its actor. */
+    private static final Duration RETRY_BACKOFF = Duration.ofSeconds(2);
+
+    private static final int CRASH_REMINDERS = 300;
+
     private final ManualClock clock = new ManualClock();
 
     private final ManualScheduler scheduler = new ManualScheduler(this.clock);
@@ -139,6 +144,40 @@ class ReminderHandOverTests {
         assertThat(this.managers.values().stream().mapToInt((manager) -> manager.ownedBuckets().size()).sum())
             .isEqualTo(ReminderBuckets.COUNT);
         assertEveryInstantOnceUpTo(ids, this.clock.instant().minus(PERIOD), killedAt, DETECTION.plus(PERIOD));
+    }
+
+    @Test
+    void aCrashOfTheActorsSiloLosesNoInstantOfTheRemindersOtherSilosFire() {
+        this.cluster = TestCluster.builder()
+            .silos(3)
+            .clock(this.clock)
+            .actor(PagerActor.class, () -> new PagerActor(this.environment))
+            .runtime((siloId, runtime) -> runtime.scheduler(this.scheduler)
+                .idleTimeout(Duration.ofDays(400))
+                .reminders(this.registries.computeIfAbsent(siloId, (id) -> new ReminderRegistry(this.table, this.clock))))
+            .build();
+        this.cluster.silos().forEach(this::startManager);
+        settle(3);
+        HashRing ring = this.cluster.silo(0).views().current().ring();
+        List<String> ids = idsOnOneSiloWithTheirBucketOnAnother(ring, "silo-1", CRASH_REMINDERS);
+        for (int i = 0; i < ids.size(); i++) {
+            Instant first = START.plus(PERIOD).plusMillis(i % 100 * 100L);
+            this.cluster.silo(i % 3).get(Pager.class, ids.get(i)).everyFrom("beat", PERIOD.toMillis(), first.toEpochMilli());
+        }
+        run(Duration.ofSeconds(25));
+
+        this.cluster.killSilo(1);
+        this.managers.remove("silo-1").halt();
+        run(DETECTION);
+        long undelivered = this.managers.values().stream().mapToLong((manager) -> manager.stats().undelivered()).sum();
+        this.cluster.declareDead(1);
+        settle(2);
+        run(Duration.ofSeconds(31));
+        assertEveryInstantOnceUpTo(ids, CRASH_REMINDERS, this.clock.instant().minus(PERIOD), START.plusSeconds(25),
+                DETECTION.plus(RETRY_BACKOFF.multipliedBy(2)));
+        assertThat(this.managers.values().stream().mapToLong((manager) -> manager.stats().failed()).sum()).isZero();
+        assertThat(undelivered).as("ticks of actors on the killed silo were not delivered until it was declared dead")
+            .isPositive();
     }
 
     @Test
@@ -277,7 +316,7 @@ class ReminderHandOverTests {
         ReminderTickManager manager = ReminderTickManager.builder(this.table, silo.runtime())
             .registry(this.registries.get(silo.siloId()))
             .settings(ReminderSettings.builder().refreshInterval(Duration.ofSeconds(1)).lookahead(Duration.ofSeconds(2))
-                .build())
+                .initialBackoff(Duration.ofMillis(500)).maxBackoff(RETRY_BACKOFF).build())
             .ownership(() -> bucketsOf(silo.siloId(), silo.views().current()))
             .leases(this.leaseStore, silo.siloId(), LEASE)
             .build();
@@ -333,10 +372,32 @@ class ReminderHandOverTests {
     }
 
     /**
+     * Picks actors that live on one silo in the ring while their bucket belongs to another, so that every tick of
+     * theirs is a call from the bucket's owner to that silo.
+     */
+    private static List<String> idsOnOneSiloWithTheirBucketOnAnother(HashRing ring, String actorSilo, int count) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; ids.size() < count && i < 100 * count; i++) {
+            ActorAddress actor = new ActorAddress("Pager", "c-" + i);
+            String bucketOwner = ring.ownerOf(ReminderBuckets.firstHash(ReminderBuckets.of(actor)));
+            if (actorSilo.equals(ring.ownerOf(actor)) && bucketOwner != null && !bucketOwner.equals(actorSilo)) {
+                ids.add(actor.id());
+            }
+        }
+        assertThat(ids).hasSize(count);
+        return ids;
+    }
+
+    private void assertEveryInstantOnceUpTo(List<String> ids, Instant until, Instant killedAt, Duration bound) {
+        assertEveryInstantOnceUpTo(ids, REMINDERS, until, killedAt, bound);
+    }
+
+    /**
      * Checks that each reminder was delivered for every scheduled instant from its first to {@code until}, once
      * each, and late only around the kill, by at most {@code bound}.
      */
-    private void assertEveryInstantOnceUpTo(List<String> ids, Instant until, Instant killedAt, Duration bound) {
+    private void assertEveryInstantOnceUpTo(List<String> ids, int reminders, Instant until, Instant killedAt,
+            Duration bound) {
         Map<String, Map<Long, Integer>> counts = new TreeMap<>();
         Map<String, Long> worstLateness = new TreeMap<>();
         for (String line : this.environment.log()) {
@@ -344,7 +405,10 @@ class ReminderHandOverTests {
             int space = line.indexOf(' ', at);
             String reminder = line.substring(0, at);
             long scheduled = Long.parseLong(line.substring(at + 1, (space < 0) ? line.length() : space));
-            long fired = (space < 0) ? scheduled : Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+            int firedAt = line.indexOf(" fired ");
+            int attempt = line.indexOf(" #");
+            long fired = (firedAt < 0) ? scheduled
+                    : Long.parseLong(line.substring(firedAt + 7, (attempt < 0) ? line.length() : attempt));
             counts.computeIfAbsent(reminder, (key) -> new TreeMap<>()).merge(scheduled, 1, Integer::sum);
             worstLateness.merge(reminder, fired - scheduled, Math::max);
             assertThat(fired - scheduled).as("lateness of %s", line).isLessThanOrEqualTo(bound.toMillis());
@@ -353,7 +417,7 @@ class ReminderHandOverTests {
                     .isGreaterThanOrEqualTo(PagerEnvironment.offset(killedAt));
             }
         }
-        assertThat(counts).hasSize(REMINDERS);
+        assertThat(counts).hasSize(reminders);
         long last = PagerEnvironment.offset(until);
         for (int i = 0; i < ids.size(); i++) {
             long first = PERIOD.toMillis() + i % 100 * 100L;

@@ -120,6 +120,7 @@ final class EnvelopeFrames {
             case PROBE_REPLY -> Kind.KIND_PROBE_REPLY;
             case PROBE_FAILED -> Kind.KIND_PROBE_FAILED;
             case DIRECTORY -> Kind.KIND_DIRECTORY;
+            case NOTICE -> Kind.KIND_NOTICE;
         };
     }
 
@@ -136,6 +137,7 @@ final class EnvelopeFrames {
             case KIND_PROBE_REPLY -> Envelope.Kind.PROBE_REPLY;
             case KIND_PROBE_FAILED -> Envelope.Kind.PROBE_FAILED;
             case KIND_DIRECTORY -> Envelope.Kind.DIRECTORY;
+            case KIND_NOTICE -> Envelope.Kind.NOTICE;
             case KIND_UNSPECIFIED, UNRECOGNIZED -> throw new MalformedEnvelopeException("kind " + kind
                     + " is not a known envelope kind");
         };
