@@ -118,7 +118,8 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
     }
 
     /**
-     * Stores a workflow and releases its first steps.
+     * Stores a workflow and releases its first steps; when the release fails, the workflow stays stored and the
+     * next sweep releases them.
      * @param id its id
      * @param document its definition, no step started
      */
@@ -126,7 +127,13 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
         Instant now = this.clock.instant();
         this.workflows.create(new StoredWorkflow(id, document.name(), WorkflowStatus.RUNNING, true, 1, document.write(),
                 now, now));
-        advance(id);
+        try {
+            advance(id);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Workflow {} ('{}') is stored but its first steps could not be released now; the next sweep "
+                    + "releases them", id, document.name(), ex);
+        }
     }
 
     /**
