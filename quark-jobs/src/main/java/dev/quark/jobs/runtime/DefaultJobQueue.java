@@ -300,6 +300,9 @@ public final class DefaultJobQueue implements JobQueue {
         if (result == CancelResult.REQUESTED) {
             tell((events) -> events.cancellationRequested(id));
         }
+        if (result == CancelResult.CANCELLED && this.workflows != null) {
+            this.store.find(id).ifPresent((job) -> this.workflows.finished(job, JobStatus.CANCELLED));
+        }
         return result;
     }
 

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import dev.quark.jobs.FailurePolicy;
 import dev.quark.jobs.InvalidWorkflowException;
+import dev.quark.jobs.Job;
 import dev.quark.jobs.JobContext;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobQuery;
@@ -212,7 +214,7 @@ public abstract class WorkflowStoreContractTests {
                 Duration.ofMinutes(1));
         DefaultJobQueue queue = new DefaultJobQueue(jobStore(), null, workflowStore(), registry, this.codec,
                 Clock.systemUTC(), JobMetrics.NONE, JobFilters.NONE);
-        WorkflowAdvancer advancer = java.util.Objects.requireNonNull(queue.workflows());
+        WorkflowAdvancer advancer = Objects.requireNonNull(queue.workflows());
         JobOrchestrator workers = JobOrchestrator.builder(jobStore(), leaseStore(), registry, this.codec)
             .owner(owner + "-" + this.run)
             .workers(4)
@@ -386,7 +388,7 @@ public abstract class WorkflowStoreContractTests {
         assertThat(done.steps()).extracting((step) -> step.name() + "=" + step.status())
             .containsExactly("slow=CANCELLED", "next=CANCELLED", "rescue=CANCELLED");
         assertThat(node.queue().cancelWorkflow(id)).isFalse();
-        node.queue().workflows().sweep();
+        Objects.requireNonNull(node.queue().workflows()).sweep();
         assertThat(later.get()).isZero();
         assertThat(jobStore().list(JobQuery.all().type(type).limit(100)).jobs())
             .allSatisfy((job) -> assertThat(job.status()).isEqualTo(JobStatus.CANCELLED));
@@ -433,8 +435,8 @@ public abstract class WorkflowStoreContractTests {
             builder = builder.step("leaf-" + n, type, new Work("leaf-" + n)).afterCompletionOf("root");
         }
         WorkflowId id = queue.enqueue(builder.build());
-        WorkflowAdvancer advancer = java.util.Objects.requireNonNull(queue.workflows());
-        dev.quark.jobs.Job root = jobStore().list(JobQuery.all().type(type).limit(10)).jobs().getFirst();
+        WorkflowAdvancer advancer = Objects.requireNonNull(queue.workflows());
+        Job root = jobStore().list(JobQuery.all().type(type).limit(10)).jobs().getFirst();
         assertThat(jobStore().cancel(root.id(), Instant.now())).isNotNull();
         CountDownLatch start = new CountDownLatch(1);
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -461,6 +463,28 @@ public abstract class WorkflowStoreContractTests {
     }
 
     @Test
+    void aStepJobCancelledThroughTheQueueEndsItsWorkflowAtOnce() {
+        String type = type("direct");
+        JobHandlerRegistry registry = new JobHandlerRegistry(List.of(JobHandler.of(type, Work.class, (w, c) -> {
+        })), this.codec, RetryPolicy.noRetries(), Duration.ofMinutes(1));
+        DefaultJobQueue queue = new DefaultJobQueue(jobStore(), null, workflowStore(), registry, this.codec,
+                Clock.systemUTC(), JobMetrics.NONE, JobFilters.NONE);
+        WorkflowId id = queue.enqueue(JobWorkflow.builder("direct-" + this.run)
+            .step("first", type, new Work("first"))
+            .step("then", type, new Work("then")).after("first")
+            .build());
+        Workflow before = queue.findWorkflow(id).orElseThrow();
+        assertThat(before.steps()).extracting((step) -> step.name() + "=" + step.status() + "/" + step.jobStatus())
+            .containsExactly("first=RUNNING/ENQUEUED", "then=WAITING/null");
+        queue.cancel(before.step("first").orElseThrow().jobId());
+        Workflow after = queue.findWorkflow(id).orElseThrow();
+        assertThat(after.steps()).extracting((step) -> step.name() + "=" + step.status())
+            .containsExactly("first=CANCELLED", "then=CANCELLED");
+        assertThat(after.status()).isEqualTo(WorkflowStatus.CANCELLED);
+        assertThat(workflowStore().find(id).orElseThrow().active()).isFalse();
+    }
+
+    @Test
     @Timeout(120)
     void concurrentAdvancesEnqueueEachReleasedStepOnce() throws Exception {
         String type = type("once");
@@ -475,7 +499,7 @@ public abstract class WorkflowStoreContractTests {
             builder = builder.step("leaf-" + n, type, new Work("leaf-" + n)).after("root");
         }
         WorkflowId id = queue.enqueue(builder.build());
-        WorkflowAdvancer advancer = java.util.Objects.requireNonNull(queue.workflows());
+        WorkflowAdvancer advancer = Objects.requireNonNull(queue.workflows());
         assertThat(jobStore().list(JobQuery.all().type(type).limit(100)).jobs()).hasSize(1);
         // the root succeeds without an orchestrator: a worker that recorded it and stopped before advancing
         Node other = node("once", List.of(handler), false);
@@ -520,7 +544,7 @@ public abstract class WorkflowStoreContractTests {
         first.workers().close();
         assertThat(first.queue().findWorkflow(id).orElseThrow().statusOf("b")).isEqualTo(StepStatus.WAITING);
         Node second = node("second", List.of(handler), true);
-        WorkflowSweeper sweeper = new WorkflowSweeper(java.util.Objects.requireNonNull(second.queue().workflows()),
+        WorkflowSweeper sweeper = new WorkflowSweeper(Objects.requireNonNull(second.queue().workflows()),
                 Duration.ofMillis(100), Clock.systemUTC(), null);
         this.closeables.add(sweeper);
         sweeper.start();
