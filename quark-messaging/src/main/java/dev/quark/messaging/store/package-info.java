@@ -1,6 +1,7 @@
 /**
  * The outbox and inbox store SPI: where messages and processed ids are kept, and the fencing rules every outbox store
- * follows. Quark ships in-memory and PostgreSQL stores, held to the same behaviour by {@code OutboxStoreContractTests}
+ * follows. Quark ships in-memory, Redis and PostgreSQL stores, held to the same behaviour by
+ * {@code OutboxStoreContractTests}
  * and {@code InboxStoreContractTests} in {@code quark-testkit}.
  */
 @NullMarked

@@ -6,7 +6,6 @@ import javax.sql.DataSource;
 
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -19,6 +18,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionOperations;
@@ -32,6 +32,7 @@ import dev.quark.autoconfigure.backend.QuarkBackendResolver;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
+import dev.quark.autoconfigure.redis.QuarkRedisProperties;
 import dev.quark.lease.LeaseStore;
 import dev.quark.messaging.Destinations;
 import dev.quark.messaging.Inbox;
@@ -50,6 +51,8 @@ import dev.quark.messaging.store.jdbc.JdbcInboxStore;
 import dev.quark.messaging.store.jdbc.JdbcOutboxStore;
 import dev.quark.messaging.store.memory.InMemoryInboxStore;
 import dev.quark.messaging.store.memory.InMemoryOutboxStore;
+import dev.quark.messaging.store.redis.RedisInboxStore;
+import dev.quark.messaging.store.redis.RedisOutboxStore;
 
 /**
  * Auto-configuration of messaging: the {@link Outbox} and {@link Inbox} beans over the stores of the backend that
@@ -60,11 +63,13 @@ import dev.quark.messaging.store.memory.InMemoryOutboxStore;
  * <p>
  * This is the {@value #AREA} area of the shared backend wiring, an area that claims work with leases: the dispatcher
  * claims partitions with the lease store of {@link QuarkLeasesAutoConfiguration} (on the area's backend unless
- * {@code quark.leases.backend} is set), and on PostgreSQL the area contributes the messaging changelog. Redis is not built yet: with it, no messaging bean is defined,
- * and an application that defines destinations fails to start naming the property.
+ * {@code quark.leases.backend} is set), and on PostgreSQL the area contributes the messaging changelog. On Redis the
+ * stores write under {@code quark.redis.key-prefix}; the inbox there runs without a transaction (record, run, forget on
+ * failure), as in memory.
  */
 @AutoConfiguration(after = { QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class },
         afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
+                "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
                 "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
                 "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
                 "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration",
@@ -208,9 +213,15 @@ public final class QuarkMessagingAutoConfiguration {
     static class RedisMessagingConfiguration {
 
         @Bean
-        static UnsupportedBackendCheck quarkMessagingUnsupportedBackendCheck(
-                ConfigurableListableBeanFactory beanFactory, Environment environment) {
-            return new UnsupportedBackendCheck(beanFactory, new QuarkBackendResolver(environment).resolve(AREA));
+        @ConditionalOnMissingBean(OutboxStore.class)
+        RedisOutboxStore quarkRedisOutboxStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
+            return new RedisOutboxStore(connectionFactory, redis.getKeyPrefix());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(InboxStore.class)
+        RedisInboxStore quarkRedisInboxStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
+            return new RedisInboxStore(connectionFactory, redis.getKeyPrefix());
         }
     }
 }

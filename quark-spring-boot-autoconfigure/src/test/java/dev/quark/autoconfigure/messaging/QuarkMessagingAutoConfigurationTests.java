@@ -40,6 +40,8 @@ import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.memory.InMemoryInboxStore;
 import dev.quark.messaging.store.memory.InMemoryOutboxStore;
+import dev.quark.messaging.store.redis.RedisInboxStore;
+import dev.quark.messaging.store.redis.RedisOutboxStore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -148,16 +150,32 @@ class QuarkMessagingAutoConfigurationTests {
     }
 
     @Test
-    void redisIsRefusedNamingThePropertyWhenTheApplicationHasDestinations() {
-        this.contextRunner.withPropertyValues("quark.messaging.backend=redis")
+    void redisKeepsMessagesAndRecordsInRedisStoresUnderTheKeyPrefix() {
+        this.contextRunner
+            .withPropertyValues("quark.messaging.backend=redis", "quark.redis.key-prefix=shop:",
+                    "quark.messaging.dispatcher.enabled=false")
             .withBean(RedisConnectionFactory.class, () -> org.mockito.Mockito.mock(RedisConnectionFactory.class))
             .run((context) -> {
+                assertThat(context).hasNotFailed()
+                    .hasSingleBean(RedisOutboxStore.class)
+                    .hasSingleBean(RedisInboxStore.class)
+                    .doesNotHaveBean(InMemoryOutboxStore.class)
+                    .hasSingleBean(Outbox.class)
+                    .hasSingleBean(Inbox.class);
+                assertThat(context.getBean(RedisInboxStore.class).recordsKey()).isEqualTo("shop:{inbox}:records");
+            });
+    }
+
+    @Test
+    void redisWithoutSpringDataRedisFailsNamingTheDependency() {
+        this.contextRunner.withPropertyValues("quark.messaging.backend=redis")
+            .withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
+            .run((context) -> {
                 assertThat(context).hasFailed();
-                assertThat(org.springframework.core.NestedExceptionUtils
-                    .getMostSpecificCause(context.getStartupFailure()))
-                    .isInstanceOf(InvalidConfigurationPropertyValueException.class)
-                    .hasMessageContaining("quark.messaging.backend")
-                    .hasMessageContaining("Redis is not built yet");
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(MissingBackendDependencyException.class)
+                    .hasMessageContaining("Quark's 'messaging' area uses quark.messaging.backend=redis")
+                    .hasMessageContaining("spring-boot-starter-data-redis");
             });
     }
 
