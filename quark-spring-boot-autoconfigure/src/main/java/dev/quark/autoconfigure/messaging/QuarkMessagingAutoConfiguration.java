@@ -40,11 +40,13 @@ import dev.quark.messaging.MessagePublisher;
 import dev.quark.messaging.Outbox;
 import dev.quark.messaging.runtime.DefaultInbox;
 import dev.quark.messaging.runtime.DefaultOutbox;
+import dev.quark.messaging.runtime.DefaultStateOutbox;
 import dev.quark.messaging.runtime.MessageCodec;
 import dev.quark.messaging.runtime.MessagingRetention;
 import dev.quark.messaging.runtime.OutboxDispatcher;
 import dev.quark.messaging.runtime.OutboxMetrics;
 import dev.quark.messaging.runtime.Partitioner;
+import dev.quark.messaging.state.StateOutbox;
 import dev.quark.messaging.store.InboxStore;
 import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.jdbc.JdbcInboxStore;
@@ -59,7 +61,8 @@ import dev.quark.messaging.store.redis.RedisOutboxStore;
  * {@code quark.messaging.backend} (else {@code quark.backend}) selects, the {@link Destinations} made of the
  * application's {@link MessagePublisher} beans, and, unless {@code quark.messaging.dispatcher.enabled=false}, the
  * {@link OutboxDispatcher} that delivers messages, started and stopped with the context beside the
- * {@link MessagingRetention}.
+ * {@link MessagingRetention}. The {@link StateOutbox} saves an actor's state and enqueues messages in one write when
+ * the state is kept on the same Redis or PostgreSQL as the outbox.
  * <p>
  * This is the {@value #AREA} area of the shared backend wiring, an area that claims work with leases: the dispatcher
  * claims partitions with the lease store of {@link QuarkLeasesAutoConfiguration} (on the area's backend unless
@@ -106,6 +109,13 @@ public final class QuarkMessagingAutoConfiguration {
     DefaultOutbox quarkOutbox(OutboxStore store, Destinations destinations, MessageCodec codec,
             Partitioner partitioner, ObjectProvider<Clock> clock) {
         return new DefaultOutbox(store, destinations, codec, partitioner, clock.getIfUnique(Clock::systemUTC));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(StateOutbox.class)
+    @ConditionalOnBean(DefaultOutbox.class)
+    DefaultStateOutbox quarkStateOutbox(DefaultOutbox outbox) {
+        return new DefaultStateOutbox(outbox);
     }
 
     @Bean

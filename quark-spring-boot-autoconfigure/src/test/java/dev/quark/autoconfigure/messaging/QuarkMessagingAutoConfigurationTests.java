@@ -36,6 +36,7 @@ import dev.quark.messaging.publisher.ApplicationEventMessagePublisher;
 import dev.quark.messaging.publisher.OutboxMessageEvent;
 import dev.quark.messaging.runtime.OutboxDispatcher;
 import dev.quark.messaging.runtime.Partitioner;
+import dev.quark.messaging.state.StateOutbox;
 import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.memory.InMemoryInboxStore;
@@ -63,6 +64,7 @@ class QuarkMessagingAutoConfigurationTests {
                 .hasSingleBean(InMemoryInboxStore.class)
                 .hasSingleBean(OutboxDispatcher.class)
                 .hasSingleBean(MessagingLifecycle.class)
+                .hasSingleBean(StateOutbox.class)
                 .hasBean("quarkInMemoryLeaseStore");
             MessageId id = context.getBean(Outbox.class).enqueue("orders", "order-1", new OrderPlaced("order-1", 5));
             OrdersApplication app = context.getBean(OrdersApplication.class);

@@ -21,6 +21,7 @@ import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.health.OutboxHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkMessagingHealthContributorAutoConfiguration;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
+import dev.quark.autoconfigure.state.QuarkStateAutoConfiguration;
 import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.messaging.Inbox;
 import dev.quark.messaging.MessageId;
@@ -28,10 +29,17 @@ import dev.quark.messaging.MessagePublisher;
 import dev.quark.messaging.Outbox;
 import dev.quark.messaging.publisher.ApplicationEventMessagePublisher;
 import dev.quark.messaging.publisher.OutboxMessageEvent;
+import dev.quark.messaging.state.StateOutbox;
 import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.redis.RedisInboxStore;
 import dev.quark.messaging.store.redis.RedisOutboxStore;
+import dev.quark.state.StateKey;
+import dev.quark.state.StateSerializer;
+import dev.quark.state.StateStore;
+import dev.quark.state.StateStoreRegistry;
+import dev.quark.state.internal.StoreBackedState;
+import dev.quark.state.redis.RedisStateStore;
 import dev.quark.testkit.server.RedisTestServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,7 +47,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Messaging on Redis as an application gets it: Spring Boot's connection factory, Quark's key prefix, the Redis lease
- * store for the partitions, the dispatcher delivering to a publisher bean, the inbox deduplicating.
+ * store for the partitions, the dispatcher delivering to a publisher bean, the inbox deduplicating, and a state of the
+ * Redis state store saved with a message by the {@code StateOutbox}.
  */
 class RedisMessagingIntegrationTests {
 
@@ -50,7 +59,8 @@ class RedisMessagingIntegrationTests {
         new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, JacksonAutoConfiguration.class,
                     QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
-                    QuarkMessagingAutoConfiguration.class, QuarkMessagingHealthContributorAutoConfiguration.class))
+                    QuarkStateAutoConfiguration.class, QuarkMessagingAutoConfiguration.class,
+                    QuarkMessagingHealthContributorAutoConfiguration.class))
             .withUserConfiguration(ShopApplication.class)
             .withPropertyValues("quark.backend=redis", "quark.redis.key-prefix=" + prefix,
                     "quark.messaging.poll-interval=50ms", "spring.data.redis.host=" + server.host(),
@@ -77,8 +87,20 @@ class RedisMessagingIntegrationTests {
                 assertThat(inbox.process("billing", first.toString(), () -> runs.add("bill"))).isFalse();
                 assertThat(runs).containsExactly("bill");
 
+                StateStore states = context.getBean(StateStoreRegistry.class).store(StateStoreRegistry.DEFAULT);
+                assertThat(states).isInstanceOf(RedisStateStore.class);
+                StoreBackedState<Long> balance = new StoreBackedState<>(new StateKey("Account", "alice", "balance"),
+                        StateStoreRegistry.DEFAULT, states, context.getBean(StateSerializer.class), Long.class);
+                balance.reload();
+                balance.set(70L);
+                List<MessageId> withState = context.getBean(StateOutbox.class)
+                    .save(balance, (outbox) -> outbox.enqueue("orders", "alice", "withdrawn 30"));
+                await().atMost(Duration.ofSeconds(20)).until(() -> shop.received.size() == 3);
+                assertThat(shop.received.get(2).getMessage().id()).isEqualTo(withState.getFirst());
+
                 StringRedisTemplate redis = context.getBean(StringRedisTemplate.class);
                 assertThat(redis.hasKey(prefix + "{outbox}:msg:" + first)).isTrue();
+                assertThat(redis.opsForHash().get(prefix + "state:Account:alice:balance", "payload")).isEqualTo("70");
                 Set<String> keys = redis.keys(prefix + "*");
                 assertThat(keys).isNotEmpty();
                 redis.delete(keys);

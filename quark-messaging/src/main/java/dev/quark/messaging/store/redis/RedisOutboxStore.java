@@ -20,8 +20,9 @@ import dev.quark.lease.FencingToken;
 import dev.quark.messaging.MessageId;
 import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.NewMessage;
-import dev.quark.messaging.store.OutboxStore;
+import dev.quark.messaging.store.StateAttachingOutboxStore;
 import dev.quark.messaging.store.StoredMessage;
+import dev.quark.state.StateWriteAttachment;
 
 /**
  * Keeps outbox messages in Redis, every key under the hash tag {@code {outbox}} (one Redis Cluster slot):
@@ -45,16 +46,20 @@ import dev.quark.messaging.store.StoredMessage;
  * a retry time rounded up so that a key never goes on before its retry is due, and
  * {@link #oldestPending()} is read from the index (milliseconds).
  * <p>
- * There is no transaction to join: {@link #append} writes at once, whatever transaction the caller runs in. Durability
+ * There is no transaction to join: {@link #append} writes at once, whatever transaction the caller runs in. To write
+ * messages in the same atomic step as an actor's state kept in Redis, {@link #appendWithState} gives the
+ * {@code RedisStateStore} the append to run in the save's script (the {@code StateOutbox}). Durability
  * is Redis's: turn persistence on (AOF, {@code appendfsync everysec} or stricter), or a restart of Redis loses the
  * messages.
  */
-public class RedisOutboxStore implements OutboxStore {
+public class RedisOutboxStore implements StateAttachingOutboxStore {
 
     private static final String TAG = "{outbox}:";
 
     private static final TypeReference<Map<String, String>> HEADERS = new TypeReference<>() {
     };
+
+    private final RedisConnectionFactory connectionFactory;
 
     private final StringRedisTemplate redis;
 
@@ -69,6 +74,7 @@ public class RedisOutboxStore implements OutboxStore {
      */
     public RedisOutboxStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
         Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
+        this.connectionFactory = connectionFactory;
         this.prefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null") + TAG;
         this.redis = new StringRedisTemplate(connectionFactory);
     }
@@ -129,6 +135,17 @@ public class RedisOutboxStore implements OutboxStore {
         if (existing != null && !existing.isEmpty()) {
             throw new IllegalArgumentException("Message " + existing + " was enqueued already");
         }
+    }
+
+    /**
+     * Returns the append of messages as writes a {@code RedisStateStore} on the same connection factory makes in the
+     * script of a state's save.
+     */
+    @Override
+    public StateWriteAttachment appendWithState(List<NewMessage> messages) {
+        List<NewMessage> appended = List.copyOf(messages);
+        return new RedisOutboxAttachment(appendKeys(appended), appendArguments(appended), this.connectionFactory,
+                appended.size());
     }
 
     @Override
