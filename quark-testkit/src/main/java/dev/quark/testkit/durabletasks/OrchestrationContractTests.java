@@ -1065,7 +1065,12 @@ public abstract class OrchestrationContractTests {
         throw new AssertionError("Too many pages");
     }
 
-    private DurableTaskRegistry approvals() {
+    /**
+     * Returns a registry with the orchestration {@code approval}: it waits up to an hour for the event
+     * {@code approved} (an {@link Approval}) and returns its input with who approved it.
+     * @return the registry
+     */
+    protected DurableTaskRegistry approvals() {
         return registry((builder) -> builder.orchestration("approval", String.class, () -> (ctx, input) -> {
             try {
                 Approval approval = ctx.waitForExternalEvent("approved", Approval.class, Duration.ofHours(1)).await();
