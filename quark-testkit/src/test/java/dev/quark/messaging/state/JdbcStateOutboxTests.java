@@ -1,8 +1,13 @@
 package dev.quark.messaging.state;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.api.AfterAll;
@@ -28,9 +33,11 @@ import dev.quark.state.JsonStateSerializer;
 import dev.quark.state.PersistentState;
 import dev.quark.state.StateKey;
 import dev.quark.state.StateStore;
+import dev.quark.state.StateStoreException;
 import dev.quark.state.internal.StoreBackedState;
 import dev.quark.state.jdbc.JdbcStateStore;
 import dev.quark.state.memory.InMemoryStateStore;
+import dev.quark.testkit.server.BoundCallerTransaction;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 
@@ -116,6 +123,18 @@ class JdbcStateOutboxTests {
     }
 
     @Test
+    void aMessageTheDatabaseRefusesAfterTheStateWasWrittenRollsTheStateBack() {
+        PersistentState<Long> balance = balance(states, "gina");
+        balance.set(8L);
+        assertThatExceptionOfType(StateStoreException.class)
+            .isThrownBy(() -> stateOutbox.save(balance,
+                    (outbox) -> outbox.enqueue("ledger", "gina", "opened", Map.of("trace", "nul \u0000 in jsonb"))))
+            .havingRootCause()
+            .withMessageContaining("\\u0000");
+        assertThat(balance(states, "gina").exists()).as("the state's row went with the refused insert").isFalse();
+    }
+
+    @Test
     void inTheCallersTransactionBothRollBackWithIt() {
         TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         PersistentState<Long> balance = balance(states, "carol");
@@ -129,6 +148,33 @@ class JdbcStateOutboxTests {
         }));
         assertThat(balance(states, "carol").exists()).isFalse();
         assertThat(messages.find(enqueued.getFirst())).isEmpty();
+    }
+
+    @Test
+    void inACallersTransactionBoundTheWayJpaBindsItBothAreTheCallersWork() throws Exception {
+        PersistentState<Long> balance = balance(states, "erin");
+        balance.set(4L);
+        List<MessageId> ids;
+        try (BoundCallerTransaction caller = BoundCallerTransaction.begin(dataSource)) {
+            ids = stateOutbox.save(balance, (outbox) -> outbox.enqueue("ledger", "erin", "opened"));
+            assertThat(count(caller.connection(), ids.getFirst())).as("in the caller's transaction").isOne();
+            try (Connection other = dataSource.getConnection()) {
+                assertThat(count(other, ids.getFirst())).as("not committed on its own").isZero();
+            }
+        }
+        assertThat(messages.find(ids.getFirst())).as("rolled back with the caller").isEmpty();
+        assertThat(balance(states, "erin").exists()).isFalse();
+    }
+
+    private static long count(Connection connection, MessageId id) throws SQLException {
+        try (PreparedStatement select = connection
+            .prepareStatement("select count(*) from quark_outbox_message where id = ?::uuid")) {
+            select.setString(1, id.toString());
+            try (ResultSet rows = select.executeQuery()) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        }
     }
 
     @Test

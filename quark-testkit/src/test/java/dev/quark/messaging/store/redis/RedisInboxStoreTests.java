@@ -1,7 +1,12 @@
 package dev.quark.messaging.store.redis;
 
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterAll;
@@ -67,6 +72,22 @@ class RedisInboxStoreTests extends InboxStoreContractTests {
         assertThat(RedisInboxStore.member("ab", "c")).isNotEqualTo(RedisInboxStore.member("a", "bc"));
         assertThat(store.record("ab" + consumer, "c", NOW)).isTrue();
         assertThat(store.contains("a" + consumer, "bc")).isFalse();
+    }
+
+    @Test
+    void ofRacingRecordsOfOneIdExactlyOneSucceeds() throws Exception {
+        String consumer = newConsumer("race");
+        List<Future<Boolean>> records = new ArrayList<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 16; i++) {
+                records.add(threads.submit(() -> store.record(consumer, "m-1", NOW)));
+            }
+        }
+        long won = 0;
+        for (Future<Boolean> record : records) {
+            won += record.get() ? 1 : 0;
+        }
+        assertThat(won).isOne();
     }
 
     @Test
