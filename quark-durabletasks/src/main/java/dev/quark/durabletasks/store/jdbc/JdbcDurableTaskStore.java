@@ -282,12 +282,12 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
                     .params(args(commit.instanceId(), commit.consumedMessages().toArray(Long[]::new)))
                     .update();
             }
-            commit.messages().forEach(this::addIfInstanceExists);
             for (ChildInstance child : commit.children()) {
                 if (!insert(child.instance())) {
                     addIfInstanceExists(child.ifExists());
                 }
             }
+            commit.messages().forEach(this::addIfInstanceExists);
             commit.activities().forEach(this::queue);
         });
     }

@@ -259,11 +259,8 @@ final class RedisDurableTaskScripts {
                 end
             end
             local messages = tonumber(ARGV[i])
-            i = i + 1
-            for _ = 1, messages do
-                dt_add_if_exists(t, ARGV, i)
-                i = i + 6
-            end
+            local messagesAt = i + 1
+            i = messagesAt + messages * 6
             local children = tonumber(ARGV[i])
             i = i + 1
             for _ = 1, children do
@@ -271,6 +268,9 @@ final class RedisDurableTaskScripts {
                     dt_add_if_exists(t, ARGV, i + 10)
                 end
                 i = i + 16
+            end
+            for m = 0, messages - 1 do
+                dt_add_if_exists(t, ARGV, messagesAt + m * 6)
             end
             local activities = tonumber(ARGV[i])
             i = i + 1
