@@ -6,6 +6,7 @@ import java.util.Optional;
 import javax.sql.DataSource;
 
 import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.CallerTransactions;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.state.ConcurrencyException;
 import dev.quark.state.StateKey;
@@ -14,9 +15,6 @@ import dev.quark.state.StateWriteAttachment;
 import dev.quark.state.StoredState;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Keeps states in a PostgreSQL table, one row per state:
@@ -40,7 +38,7 @@ public class JdbcStateStore implements StateStore {
 
     private final DataSource dataSource;
 
-    private final TransactionTemplate transactions;
+    private final CallerTransactions transactions;
 
     private final JdbcClient jdbc;
 
@@ -61,7 +59,7 @@ public class JdbcStateStore implements StateStore {
      */
     public JdbcStateStore(DataSource dataSource, TablePrefix tablePrefix) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
-        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        this.transactions = new CallerTransactions(dataSource);
         this.jdbc = JdbcClient.create(dataSource);
         this.table = tablePrefix.table("actor_state");
         String key = " where actor_type = ? and actor_id = ? and state_name = ?";
@@ -130,18 +128,11 @@ public class JdbcStateStore implements StateStore {
             throw new UnsupportedOperationException("State " + key + " is kept by " + this + " on another DataSource "
                     + "than the one of " + attachment.description() + "; both must use the same");
         }
-        if (TransactionSynchronizationManager.isActualTransactionActive()
-                && TransactionSynchronizationManager.hasResource(this.dataSource)) {
-            long version = save(key, payload, expectedVersion);
-            attached.write();
-            return version;
-        }
-        Long version = this.transactions.execute((status) -> {
+        return this.transactions.execute(() -> {
             long saved = save(key, payload, expectedVersion);
             attached.write();
             return saved;
         });
-        return Objects.requireNonNull(version);
     }
 
     @Override
