@@ -16,7 +16,7 @@ import org.springframework.boot.ssl.SslBundles;
 
 /**
  * Makes a silo's {@link SiloTls} from the Spring SSL bundle named by {@code quark.cluster.transport.ssl.bundle},
- * and keeps it up to date when Spring Boot reloads the bundle ({@code spring.ssl.bundle.*.reload-on-rebind}):
+ * and keeps it up to date when Spring Boot reloads the bundle ({@code spring.ssl.bundle.*.reload-on-update}):
  * the silo's next connections, as server and as client, use the reloaded certificate and trust store.
  */
 final class SiloTlsFromBundle {
