@@ -12,7 +12,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.quark.actor.ActorRefFactory;
+import dev.quark.autoconfigure.fixtures.wallet.Wallet;
 import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloMembership;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.SiloUnavailableException;
+import dev.quark.runtime.ActorRuntime;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
@@ -108,9 +114,54 @@ class GrpcTlsSiloServerTests {
             .until(() -> peer.send(silo, sent).toCompletableFuture().get(2, TimeUnit.SECONDS) == null);
     }
 
-    private void start(int port, List<String> tlsProperties) {
+    @Test
+    void siloOfAnotherAuthorityInTheMembershipTableNeitherServesNorCallsTheMembers() {
+        List<ConfigurableApplicationContext> members = new ArrayList<>();
+        for (String id : List.of("silo-0", "silo-1")) {
+            members.add(start(id, GrpcTlsClusterOfContextsTests.freePort(),
+                    List.of(QuarkClusterGrpcTlsAutoConfigurationTests.bundle("silo", CLUSTER.issue(id), CLUSTER))));
+        }
+        TestCertificateAuthority other = TestCertificateAuthority.create("other-ca");
+        ConfigurableApplicationContext rogue = start("rogue", GrpcTlsClusterOfContextsTests.freePort(),
+                List.of(QuarkClusterGrpcTlsAutoConfigurationTests.bundle("silo", other.issue("rogue"), CLUSTER)));
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> members.stream()
+                .allMatch((context) -> context.getBean(SiloMembership.class)
+                    .current()
+                    .membership()
+                    .withStatus(SiloStatus.ACTIVE)
+                    .containsKey("rogue")));
+        List<String> servedByMembers = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            String id = "w-" + i;
+            try {
+                assertThat(members.get(i % 2).getBean(ActorRefFactory.class).get(Wallet.class, id).deposit(5))
+                    .isEqualTo(5L);
+                servedByMembers.add(id);
+            }
+            catch (SiloUnavailableException ex) {
+                assertThat(ex).hasMessageContaining("rogue");
+            }
+        }
+        assertThat(servedByMembers).isNotEmpty();
+        for (int i = 0; i < 30; i++) {
+            assertThat(rogue.getBean(ActorRuntime.class).isActive(Wallet.class, "w-" + i)).isFalse();
+        }
+        ActorRefFactory member = members.get(0).getBean(ActorRefFactory.class);
+        for (String id : servedByMembers) {
+            assertThatThrownBy(() -> rogue.getBean(ActorRefFactory.class).get(Wallet.class, id).deposit(1))
+                .isInstanceOf(RuntimeException.class);
+            assertThat(member.get(Wallet.class, id).deposit(5)).isEqualTo(10L);
+        }
+    }
+
+    private ConfigurableApplicationContext start(int port, List<String> tlsProperties) {
+        return start("silo-0", port, tlsProperties);
+    }
+
+    private ConfigurableApplicationContext start(String siloId, int port, List<String> tlsProperties) {
         List<String> properties = new ArrayList<>(List.of("quark.cluster.enabled=true", "quark.cluster.name=" + this.cluster,
-                "quark.cluster.silo.id=silo-0", "quark.persistence.backend=memory",
+                "quark.cluster.silo.id=" + siloId, "quark.persistence.backend=memory",
                 "quark.persistence.stores.audit.backend=memory", "quark.cluster.leave-timeout=10s",
                 "spring.main.banner-mode=off", "quark.cluster.transport.type=grpc",
                 "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + port,
@@ -122,6 +173,7 @@ class GrpcTlsSiloServerTests {
             .properties(properties.toArray(String[]::new))
             .run();
         this.closeables.add(context);
+        return context;
     }
 
     private GrpcTransport transport(String siloId, @Nullable SiloTls tls) {
