@@ -11,6 +11,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import javax.net.ssl.KeyManager;
+
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
@@ -64,8 +66,8 @@ class GrpcTransportTlsTests {
 
     @Test
     void silosWithCertificatesOfTheClusterAuthorityExchangeEnvelopesOverMutualTls() throws Exception {
-        List<Silo> silos = List.of(start("a", mutual(this.cluster.issue("a"))), start("b", mutual(this.cluster.issue("b"))),
-                start("c", mutual(this.cluster.issue("c"))));
+        List<Silo> silos = List.of(start("a", mutual(this.cluster.issue("a"))),
+                start("b", mutual(this.cluster.issue("b"))), start("c", mutual(this.cluster.issue("c"))));
         for (Silo from : silos) {
             for (Silo to : silos) {
                 if (from != to) {
@@ -85,9 +87,15 @@ class GrpcTransportTlsTests {
         Silo rogue = start("rogue", SiloTls.of(other.issue("rogue").keyManagers(), this.cluster.trustManagers(),
                 ClientAuth.REQUIRE));
         assertThatThrownBy(() -> rogue.transport().send(member.address(), envelope(rogue, member))
-            .toCompletableFuture().get(10, TimeUnit.SECONDS)).cause().isInstanceOf(LinkBrokenException.class).hasMessageContaining("certificate_required");
+            .toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("certificate_required");
         assertThatThrownBy(() -> member.transport().send(rogue.address(), envelope(member, rogue))
-            .toCompletableFuture().get(10, TimeUnit.SECONDS)).cause().isInstanceOf(LinkBrokenException.class).hasMessageContaining("SSLHandshakeException");
+            .toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("SSLHandshakeException");
         assertThat(member.received().poll(200, TimeUnit.MILLISECONDS)).isNull();
         assertThat(rogue.received()).isEmpty();
     }
@@ -97,9 +105,14 @@ class GrpcTransportTlsTests {
         Silo member = start("member", mutual(this.cluster.issue("member")));
         Silo plain = start("plain", null);
         assertThatThrownBy(() -> plain.transport().send(member.address(), envelope(plain, member))
-            .toCompletableFuture().get(10, TimeUnit.SECONDS)).cause().isInstanceOf(LinkBrokenException.class);
+            .toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(LinkBrokenException.class);
         assertThatThrownBy(() -> member.transport().send(plain.address(), envelope(member, plain))
-            .toCompletableFuture().get(10, TimeUnit.SECONDS)).cause().isInstanceOf(LinkBrokenException.class).hasMessageContaining("SSL");
+            .toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("SSL");
         assertThat(member.received()).isEmpty();
         assertThat(plain.received()).isEmpty();
     }
@@ -145,7 +158,10 @@ class GrpcTransportTlsTests {
                 ClientAuth.REQUIRE);
         Silo rotating = start("rotating", rotatingTls);
         assertThatThrownBy(() -> rotating.transport().send(strict.address(), envelope(rotating, strict))
-            .toCompletableFuture().get(10, TimeUnit.SECONDS)).cause().isInstanceOf(LinkBrokenException.class).hasMessageContaining("certificate_required");
+            .toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("certificate_required");
         rotatingTls.update(renewed.issue("rotating").keyManagers(), renewed.trustManagers());
         Envelope sent = envelope(rotating, strict);
         await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
@@ -165,7 +181,7 @@ class GrpcTransportTlsTests {
     @Test
     void keyManagersWithoutAnX509ManagerAreRefusedNamingWhatWasGiven() {
         assertThatIllegalArgumentException()
-            .isThrownBy(() -> SiloTls.of(new javax.net.ssl.KeyManager[0], this.cluster.trustManagers(),
+            .isThrownBy(() -> SiloTls.of(new KeyManager[0], this.cluster.trustManagers(),
                     ClientAuth.REQUIRE))
             .withMessageContaining("needs an X509ExtendedKeyManager")
             .withMessageContaining("were none");
