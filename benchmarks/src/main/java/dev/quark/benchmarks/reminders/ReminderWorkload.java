@@ -33,7 +33,7 @@ import org.HdrHistogram.Histogram;
  * lookahead must be able to read them all at once.
  * <p>
  * {@code QUARK_BENCH_REMINDERS} picks some of the configurations ({@value #CONFIGURATIONS}), for instance
- * {@code redis,redis-3}.
+ * {@code redis,redis-3}. A configuration whose server cannot be reached is reported and left out of the table.
  */
 public final class ReminderWorkload {
 
@@ -68,7 +68,20 @@ public final class ReminderWorkload {
             boolean three = configuration.endsWith("-3");
             ReminderBackend backend = ReminderBackend.valueOf(
                     configuration.substring(0, configuration.length() - (three ? 2 : 0)).toUpperCase(Locale.ROOT));
-            figures.addAll(run(mode, backend, three));
+            try {
+                figures.addAll(run(mode, backend, three));
+            }
+            catch (InterruptedException ex) {
+                throw ex;
+            }
+            catch (Exception ex) {
+                // A server that is not there costs its rows, not the figures of the whole run.
+                Throwable cause = ex;
+                while (cause.getCause() != null) {
+                    cause = cause.getCause();
+                }
+                Workloads.progress("quark", "reminders, %s: not measured: %s (%s)", configuration, ex, cause);
+            }
         }
         return figures;
     }
