@@ -40,8 +40,8 @@ public final class ReminderWorkload {
     /** Reminders registered, one per actor. */
     public static final int REMINDERS = 100_000;
 
-    /** The period of every reminder. */
-    public static final Duration PERIOD = Duration.ofSeconds(2);
+    /** The period of every reminder: 2 s, or {@code QUARK_BENCH_REMINDER_PERIOD} (a duration such as {@code 10s}). */
+    public static final Duration PERIOD = period();
 
     /** The configurations, in the order they run: a backend, and {@code -3} for three silos. */
     public static final String CONFIGURATIONS = "memory,redis,postgres,memory-3,redis-3";
@@ -53,6 +53,12 @@ public final class ReminderWorkload {
     private static final int REGISTERING = 64;
 
     private ReminderWorkload() {
+    }
+
+    private static Duration period() {
+        String period = System.getenv("QUARK_BENCH_REMINDER_PERIOD");
+        return (period == null || period.isBlank()) ? Duration.ofSeconds(2)
+                : Duration.parse("PT" + period.strip().toUpperCase(Locale.ROOT));
     }
 
     /** The ticks that fall due per second. */
