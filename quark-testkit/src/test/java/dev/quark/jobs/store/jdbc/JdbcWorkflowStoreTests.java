@@ -1,10 +1,21 @@
 package dev.quark.jobs.store.jdbc;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobWorkflow;
+import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.runtime.DefaultJobQueue;
+import dev.quark.jobs.runtime.JobFilters;
+import dev.quark.jobs.runtime.JobHandlerRegistry;
+import dev.quark.jobs.runtime.JobMetrics;
+import dev.quark.jobs.runtime.JobPayloadCodec;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.WorkflowStore;
 import dev.quark.lease.LeaseStore;
@@ -16,9 +27,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 class JdbcWorkflowStoreTests extends WorkflowStoreContractTests {
 
@@ -83,5 +99,36 @@ class JdbcWorkflowStoreTests extends WorkflowStoreContractTests {
         assertThat(columns).containsExactly("id uuid", "name character varying", "status character varying",
                 "active boolean", "version bigint", "document text", "created_at timestamp with time zone",
                 "updated_at timestamp with time zone");
+    }
+
+    @Test
+    void aFirstReleaseThatFailsInTheCallersTransactionIsThrownAndRollsTheWorkflowBack() {
+        JdbcClient sql = JdbcClient.create(dataSource);
+        // a release whose statement fails in the caller's transaction, which PostgreSQL then aborts
+        JobStore failing = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
+                new Class<?>[] { JobStore.class }, (proxy, method, args) -> {
+                    if (method.getName().equals("enqueue")) {
+                        sql.sql("select 1 / 0").query(Integer.class).single();
+                    }
+                    try {
+                        return method.invoke(jobs, args);
+                    }
+                    catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
+        JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+        JobHandlerRegistry registry = new JobHandlerRegistry(List.of(JobHandler.of("tx-step", String.class, (s, c) -> {
+        })), codec, RetryPolicy.noRetries(), Duration.ofMinutes(1));
+        DefaultJobQueue queue = new DefaultJobQueue(failing, null, store, registry, codec, Clock.systemUTC(),
+                JobMetrics.NONE, JobFilters.NONE);
+        String name = "tx-" + System.nanoTime();
+        TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        assertThatExceptionOfType(DataAccessException.class)
+            .isThrownBy(() -> transaction.executeWithoutResult(
+                    (status) -> queue.enqueue(JobWorkflow.builder(name).step("first", "tx-step", "x").build())))
+            .withMessageContaining("division by zero");
+        assertThat(sql.sql("select count(*) from quark_job_workflow where name = ?").param(name).query(Long.class)
+            .single()).as("rolled back with the caller's work").isZero();
     }
 }
