@@ -202,8 +202,8 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
                     advance(id);
                 }
                 catch (RuntimeException ex) {
-                    logger.warn("Workflow {} is cancelled but its steps' jobs could not be cancelled now; the next sweep "
-                            + "cancels them", id, ex);
+                    logger.warn("Workflow {} is cancelled but its steps' jobs could not be cancelled now; the next "
+                            + "sweep cancels them", id, ex);
                 }
                 return true;
             }

@@ -79,7 +79,9 @@ class WorkflowSweeperTests {
             sweeper.stop();
             assertThat(sweeper.isRunning()).isFalse();
             int stopped = store.sweeps.get();
-            await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(1)).until(() -> store.sweeps.get() == stopped);
+            await().during(Duration.ofMillis(200))
+                .atMost(Duration.ofSeconds(1))
+                .until(() -> store.sweeps.get() == stopped);
             sweeper.start();
             assertThat(sweeper.isRunning()).isTrue();
             await().atMost(Duration.ofSeconds(10)).until(() -> store.sweeps.get() >= stopped + 2);
