@@ -14,8 +14,9 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Component;
 
 /**
- * The saga's activities: each one step against a service, idempotent through the call's idempotency key, which is
- * the same on every attempt.
+ * The saga's activities: each one step against a service, idempotent through a key made of the order's id. A step
+ * and its compensation share the key, and a compensation voids it, so the compensation can be registered (and run)
+ * before its step: a step still running when the order was cancelled then does nothing.
  */
 final class OrderActivities {
 
@@ -23,7 +24,22 @@ final class OrderActivities {
     static final ActivityOptions CHARGE_OPTIONS = ActivityOptions.DEFAULTS
         .withRetry(RetryOptions.of(3, Duration.ofSeconds(1)).withDoNotRetry(CardDeclinedException.class));
 
+    /** Compensations must happen: retried for longer. */
+    static final ActivityOptions COMPENSATION_OPTIONS = ActivityOptions.retry(10, Duration.ofSeconds(1));
+
     private OrderActivities() {
+    }
+
+    static String stockKey(Order order) {
+        return "stock-" + order.id();
+    }
+
+    static String paymentKey(Order order) {
+        return "payment-" + order.id();
+    }
+
+    static String shipmentKey(Order order) {
+        return "shipment-" + order.id();
     }
 
     /** Reserves the order's units. */
@@ -38,13 +54,13 @@ final class OrderActivities {
 
         @Override
         public Reservation execute(ActivityContext ctx, Order order) {
-            return this.warehouse.reserve(ctx.idempotencyKey(), order.item(), order.quantity());
+            return this.warehouse.reserve(stockKey(order), order.item(), order.quantity());
         }
     }
 
-    /** Puts reserved units back: the compensation of {@link ReserveStock}. */
+    /** Puts the order's units back: the compensation of {@link ReserveStock}. */
     @Component
-    static class ReleaseStock implements Activity<Reservation, @Nullable Void> {
+    static class ReleaseStock implements Activity<Order, @Nullable Void> {
 
         private final Warehouse warehouse;
 
@@ -53,8 +69,8 @@ final class OrderActivities {
         }
 
         @Override
-        public @Nullable Void execute(ActivityContext ctx, Reservation reservation) {
-            this.warehouse.release(reservation);
+        public @Nullable Void execute(ActivityContext ctx, Order order) {
+            this.warehouse.release(stockKey(order));
             return null;
         }
     }
@@ -71,13 +87,13 @@ final class OrderActivities {
 
         @Override
         public Payment execute(ActivityContext ctx, Order order) {
-            return this.gateway.charge(ctx.idempotencyKey(), order.card(), order.amount());
+            return this.gateway.charge(paymentKey(order), order.card(), order.amount());
         }
     }
 
-    /** Refunds a charge: the compensation of {@link ChargePayment}. */
+    /** Refunds the charge: the compensation of {@link ChargePayment}. */
     @Component
-    static class RefundPayment implements Activity<Payment, @Nullable Void> {
+    static class RefundPayment implements Activity<Order, @Nullable Void> {
 
         private final PaymentGateway gateway;
 
@@ -86,8 +102,8 @@ final class OrderActivities {
         }
 
         @Override
-        public @Nullable Void execute(ActivityContext ctx, Payment payment) {
-            this.gateway.refund(payment);
+        public @Nullable Void execute(ActivityContext ctx, Order order) {
+            this.gateway.refund(paymentKey(order));
             return null;
         }
     }
@@ -104,7 +120,24 @@ final class OrderActivities {
 
         @Override
         public String execute(ActivityContext ctx, Order order) {
-            return this.carrier.ship(ctx.idempotencyKey(), order.address());
+            return this.carrier.ship(shipmentKey(order), order.address());
+        }
+    }
+
+    /** Calls the shipment off: the compensation of {@link ShipOrder}. */
+    @Component
+    static class CancelShipment implements Activity<Order, @Nullable Void> {
+
+        private final Carrier carrier;
+
+        CancelShipment(Carrier carrier) {
+            this.carrier = carrier;
+        }
+
+        @Override
+        public @Nullable Void execute(ActivityContext ctx, Order order) {
+            this.carrier.cancel(shipmentKey(order));
+            return null;
         }
     }
 }

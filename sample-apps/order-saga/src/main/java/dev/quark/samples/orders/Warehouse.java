@@ -1,13 +1,16 @@
 package dev.quark.samples.orders;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 import org.springframework.stereotype.Component;
 
 /**
  * A toy warehouse: every item starts with 100 units, except items named {@code sold-out...}, which have none.
- * Reservations are idempotent by key, as an activity that may run twice needs.
+ * Reservations are idempotent by key, as an activity that may run twice needs, and a release voids its key: a
+ * reservation that arrives after it (an attempt still running when the order was cancelled) reserves nothing.
  */
 @Component
 public class Warehouse {
@@ -18,6 +21,8 @@ public class Warehouse {
 
     private final Map<String, Reservation> reservations = new HashMap<>();
 
+    private final Set<String> voided = new HashSet<>();
+
     /**
      * Reserves units of an item, once per key.
      * @param key the reservation's idempotency key
@@ -25,11 +30,15 @@ public class Warehouse {
      * @param quantity how many
      * @return the reservation
      * @throws OutOfStockException when fewer are left
+     * @throws IllegalStateException when the key was released before
      */
     public synchronized Reservation reserve(String key, String item, int quantity) {
         Reservation existing = this.reservations.get(key);
         if (existing != null) {
             return existing;
+        }
+        if (this.voided.contains(key)) {
+            throw new IllegalStateException("reservation " + key + " was released before it was made");
         }
         int left = available(item);
         if (left < quantity) {
@@ -42,11 +51,13 @@ public class Warehouse {
     }
 
     /**
-     * Puts a reservation's units back, once.
-     * @param reservation the reservation
+     * Puts a reservation's units back, once, and voids its key.
+     * @param key the reservation's idempotency key
      */
-    public synchronized void release(Reservation reservation) {
-        if (this.reservations.remove(reservation.id()) != null) {
+    public synchronized void release(String key) {
+        this.voided.add(key);
+        Reservation reservation = this.reservations.remove(key);
+        if (reservation != null) {
             this.stock.put(reservation.item(), available(reservation.item()) + reservation.quantity());
         }
     }

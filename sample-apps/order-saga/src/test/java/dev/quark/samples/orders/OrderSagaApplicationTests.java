@@ -1,7 +1,10 @@
 package dev.quark.samples.orders;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+
+import dev.quark.durabletasks.DurableTaskClient;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -12,6 +15,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.HttpStatus;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class OrderSagaApplicationTests {
@@ -24,6 +28,12 @@ class OrderSagaApplicationTests {
 
     @Autowired
     private PaymentGateway payments;
+
+    @Autowired
+    private Carrier carrier;
+
+    @Autowired
+    private DurableTaskClient tasks;
 
     private OrderSagaClient client;
 
@@ -49,6 +59,8 @@ class OrderSagaApplicationTests {
         Order order = order("tv-large", 1, 250_000, "address");
         this.client.place(order);
         this.client.awaitStage(order.id(), "awaiting approval");
+        assertThat(this.tasks.query("order-" + order.id(), "stage", null, String.class))
+            .as("the saga answers from its fields").isEqualTo("awaiting approval");
         assertThat(this.payments.chargedTo(order.card())).as("not charged before the approval").isZero();
         this.client.post("/orders/" + order.id() + "/approval", new Approval(true, "ann"));
         assertThat(this.client.awaitResult(order.id())).containsEntry("outcome", "SHIPPED");
@@ -100,6 +112,26 @@ class OrderSagaApplicationTests {
         assertThat(result).containsEntry("outcome", "CANCELLED");
         assertThat(result.get("detail")).asString().contains("cancelled by the customer");
         assertThat(this.warehouse.available(order.item())).isEqualTo(100);
+    }
+
+    @Test
+    void anOrderCancelledWhileItsCardIsChargedIsRefundedAndNotShipped() {
+        Order order = order("bike-charging", 1, 50_000, "address");
+        this.payments.hold(order.card());
+        try {
+            this.client.place(order);
+            this.client.awaitStage(order.id(), "charging");
+            this.client.post("/orders/" + order.id() + "/cancel", Map.of());
+            Map<String, Object> result = this.client.awaitResult(order.id());
+            assertThat(result).containsEntry("outcome", "CANCELLED");
+        }
+        finally {
+            this.payments.release(order.card());
+        }
+        await("the late charge").atMost(Duration.ofSeconds(30))
+            .untilAsserted(() -> assertThat(this.payments.chargedTo(order.card())).isZero());
+        assertThat(this.warehouse.available(order.item())).isEqualTo(100);
+        assertThat(this.carrier.ships(OrderActivities.shipmentKey(order))).isFalse();
     }
 
     @Test
