@@ -34,7 +34,7 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
  * <p>
  * The silo advertises {@code quark.cluster.silo.advertised-address} and {@code -port}, else the gRPC server's
  * address and port; the port must be fixed (not 0), since it is written to the membership table before the
- * server starts. Without TLS (not built yet) the start fails unless both the server's address and the
+ * server starts. The silo joins once that server listens ({@link JoinWhenGrpcServerStarts}). Without TLS (not built yet) the start fails unless both the server's address and the
  * advertised one are loopback addresses or {@code quark.cluster.transport.plaintext=true}.
  */
 @AutoConfiguration(before = QuarkClusterAutoConfiguration.class,
@@ -67,6 +67,12 @@ public final class QuarkClusterGrpcAutoConfiguration {
         return (builder) -> builder.maxInboundMessageSize(GrpcTransport.inboundLimit(settings))
             .permitKeepAliveTime(GrpcTransport.permittedKeepAliveMillis(settings), TimeUnit.MILLISECONDS)
             .permitKeepAliveWithoutCalls(true);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    JoinWhenGrpcServerStarts quarkClusterJoinWhenGrpcServerStarts(ObjectProvider<ClusterSiloLifecycle> silo) {
+        return new JoinWhenGrpcServerStarts(silo);
     }
 
     @Bean
