@@ -3,6 +3,7 @@ package dev.quark.samples.cluster;
 import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.actor.ActorException;
 import dev.quark.actor.ActorUnreachableException;
+import dev.quark.cluster.transport.RemoteActorException;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -18,8 +19,10 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
  * out (the silo may have died after it ran the call, before it answered); a deposit is not idempotent, so
  * check the balance before you repeat one.
  * <p>
- * The bank's own handlers (insufficient funds, a conflict, the store unavailable) are more specific and keep
- * answering those.
+ * A failure another silo could not send as its own type (a type outside
+ * {@code quark.cluster.transport.allowed-exception-packages}, or without a {@code (String message)}
+ * constructor) arrives as a {@link RemoteActorException}: 500, naming the original type. The bank's own
+ * handlers (insufficient funds, a conflict, the store unavailable) are more specific and keep answering those.
  */
 @RestControllerAdvice
 class ClusterErrors {
@@ -37,6 +40,14 @@ class ClusterErrors {
     @ExceptionHandler
     ProblemDetail otherActorFailure(ActorException ex) {
         return problem(HttpStatus.INTERNAL_SERVER_ERROR, ex);
+    }
+
+    @ExceptionHandler
+    ProblemDetail remoteFailure(RemoteActorException ex) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.INTERNAL_SERVER_ERROR,
+                String.valueOf(ex.getMessage()));
+        problem.setProperty("exception", ex.remoteType());
+        return problem;
     }
 
     private static ProblemDetail problem(HttpStatus status, Exception ex) {

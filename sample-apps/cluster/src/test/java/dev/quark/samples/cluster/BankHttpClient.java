@@ -39,6 +39,10 @@ final class BankHttpClient {
         return send(silo, "POST", "/accounts/" + account + "/deposit?amount=" + amount);
     }
 
+    Reply withdraw(SiloProcess silo, String account, long amount) {
+        return send(silo, "POST", "/accounts/" + account + "/withdraw?amount=" + amount);
+    }
+
     Reply balance(SiloProcess silo, String account) {
         return send(silo, "GET", "/accounts/" + account);
     }

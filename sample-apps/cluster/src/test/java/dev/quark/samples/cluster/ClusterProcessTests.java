@@ -8,11 +8,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import dev.quark.samples.cluster.BankHttpClient.Reply;
 import dev.quark.testkit.server.RedisTestServer;
+import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,8 +45,11 @@ import static org.awaitility.Awaitility.await;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ClusterProcessTests {
 
-    /** How long a call to an actor may take in the silos ({@code quark.actors.call-timeout}). */
-    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * How long a call to an actor may take in the silos ({@code quark.actors.call-timeout}): long enough for the
+     * first calls of three cold JVMs on a machine busy with other builds (5 s was not).
+     */
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(15);
 
     /** How long a request may take at most, all included, before we count it as hanging. */
     private static final Duration REQUEST_DEADLINE = CALL_TIMEOUT.plusSeconds(5);
@@ -120,7 +126,7 @@ class ClusterProcessTests {
 
     @Test
     @Order(1)
-    void accountsCalledThroughAnySiloSpreadOverAllThreeOnceEach() {
+    void accountsCalledThroughAnySiloSpreadOverAllThreeOnceEachAndTheirFailuresKeepTheirType() {
         List<SiloProcess> silos = cluster().silos();
         for (int i = 0; i < this.spreadAccounts.size(); i++) {
             String account = this.spreadAccounts.get(i);
@@ -136,6 +142,15 @@ class ClusterProcessTests {
         assertThat(hosting.values()).as("every silo hosts accounts").allSatisfy((ids) -> assertThat(ids).isNotEmpty());
         assertThat(hosting.values().stream().mapToInt(List::size).sum()).as("one activation per account in the cluster")
             .isEqualTo(this.spreadAccounts.size());
+        String account = this.spreadAccounts.get(0);
+        SiloProcess elsewhere = silos.stream()
+            .filter((silo) -> !hosting.get(silo.siloId()).contains(account))
+            .findFirst()
+            .orElseThrow();
+        Reply overdraft = this.http.withdraw(elsewhere, account, 1_000);
+        assertThat(overdraft.status()).as("an overdraft through a silo that does not host the account: %s", overdraft)
+            .isEqualTo(409);
+        assertThat(overdraft.body().path("detail").asString()).isEqualTo("Account " + account + " holds 10, cannot withdraw 1000");
         long expectedTotal = this.expectedBalances.values().stream().mapToLong(Long::longValue).sum();
         for (SiloProcess silo : silos) {
             assertThat(this.http.total(silo, this.spreadAccounts).longField("total")).isEqualTo(expectedTotal);
@@ -167,10 +182,21 @@ class ClusterProcessTests {
             killedAt = Instant.now();
             silos.kill(victim);
             this.killed = victim;
-            await().atMost(RECOVERY_BOUND)
-                .pollInterval(Duration.ofMillis(100))
-                .until(() -> victimAccounts.stream()
-                    .allMatch((account) -> load.ledger(account).lastAcknowledgedSent().isAfter(killedAt)));
+            try {
+                await().atMost(RECOVERY_BOUND)
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> victimAccounts.stream()
+                        .allMatch((account) -> load.ledger(account).lastAcknowledgedSent().isAfter(killedAt)));
+            }
+            catch (ConditionTimeoutException ex) {
+                List<String> waiting = victimAccounts.stream()
+                    .filter((account) -> !load.ledger(account).lastAcknowledgedSent().isAfter(killedAt))
+                    .toList();
+                List<Reply> failures = load.failures();
+                throw new AssertionError("Accounts of the killed silo took no deposit within " + RECOVERY_BOUND
+                        + " of the kill: " + waiting + "; last failures: "
+                        + failures.subList(Math.max(0, failures.size() - 5), failures.size()), ex);
+            }
             recovery = Duration.between(killedAt, Instant.now());
             silos.awaitActive(survivors, 2);
             long acknowledgedAtRecovery = load.acknowledged();
@@ -179,13 +205,16 @@ class ClusterProcessTests {
         finally {
             load.close();
         }
+        Map<String, Long> failureTypes = load.failures()
+            .stream()
+            .collect(Collectors.groupingBy((failure) -> failure.status() + " " + failure.exception(), TreeMap::new,
+                    Collectors.counting()));
         log("the killed silo's accounts took deposits on the survivors again " + recovery.toMillis()
                 + " ms after the kill; " + load.acknowledged() + " deposits acknowledged, " + load.failures().size()
-                + " failed; slowest request " + load.slowest().toMillis() + " ms");
+                + " failed " + failureTypes + "; slowest request " + load.slowest().toMillis() + " ms");
 
-        assertThat(load.failures()).as("every failed deposit is a typed error in time, none hangs")
+        assertThat(load.failures()).as("every failed deposit is a typed error (a Quark exception, or the bank's conflict)")
             .allSatisfy((failure) -> {
-                assertThat(failure.status()).as("%s", failure).isIn(409, 503, 504);
                 if (failure.status() != 409) {
                     assertThat(failure.exception()).as("%s", failure).startsWith("dev.quark.");
                 }
@@ -281,7 +310,7 @@ class ClusterProcessTests {
     }
 
     private static Map<String, Integer> counts(Map<String, List<String>> hosting) {
-        Map<String, Integer> counts = new java.util.TreeMap<>();
+        Map<String, Integer> counts = new TreeMap<>();
         hosting.forEach((silo, ids) -> counts.put(silo, ids.size()));
         return counts;
     }
