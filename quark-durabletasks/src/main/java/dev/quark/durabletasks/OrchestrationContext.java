@@ -3,7 +3,10 @@ package dev.quark.durabletasks;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
 import org.jspecify.annotations.Nullable;
@@ -115,7 +118,7 @@ public interface OrchestrationContext {
      * @return the task; it fails with a {@link TaskFailedException} when the child fails or is terminated
      */
     default <T extends @Nullable Object> DurableTask<T> callSubOrchestration(String name, @Nullable Object input, Class<T> resultType) {
-        return callSubOrchestration(name, input, resultType, null);
+        return callSubOrchestration(name, input, resultType, SubOrchestrationOptions.DEFAULTS);
     }
 
     /**
@@ -127,8 +130,23 @@ public interface OrchestrationContext {
      * @param instanceId the child's instance id, {@code null} for the default; an id that exists fails the task
      * @return the task
      */
-    <T extends @Nullable Object> DurableTask<T> callSubOrchestration(String name, @Nullable Object input, Class<T> resultType,
-            @Nullable String instanceId);
+    default <T extends @Nullable Object> DurableTask<T> callSubOrchestration(String name, @Nullable Object input,
+            Class<T> resultType, @Nullable String instanceId) {
+        return callSubOrchestration(name, input, resultType, SubOrchestrationOptions.DEFAULTS.withInstanceId(instanceId));
+    }
+
+    /**
+     * Starts another orchestration as a child of this one, with options: its instance id and what happens to it
+     * when this instance closes first ({@link ParentClosePolicy}, by default {@link ParentClosePolicy#TERMINATE}).
+     * @param <T> the result type
+     * @param name the orchestration's name
+     * @param input the input; may be {@code null}
+     * @param resultType the type the child's output is read as
+     * @param options the instance id and the parent-close policy; an id that exists fails the task
+     * @return the task
+     */
+    <T extends @Nullable Object> DurableTask<T> callSubOrchestration(String name, @Nullable Object input,
+            Class<T> resultType, SubOrchestrationOptions options);
 
     /**
      * Starts another orchestration by its class as a child of this one.
@@ -252,6 +270,31 @@ public interface OrchestrationContext {
      * @throws PayloadConversionException when the converter cannot write it
      */
     void setCustomStatus(@Nullable Object status);
+
+    /**
+     * Answers the read-only query {@code name} ({@link DurableTaskClient#query}) with what the handler returns for
+     * the query's argument. A query replays the instance's current execution with this code, in the client's
+     * application, running nothing (no activity, no timer) and writing nothing, then calls the handler registered
+     * last under the name: register handlers at the start of the code and let them read the orchestration's fields.
+     * A handler must not change anything nor use the context (that fails the query).
+     * @param <A> the argument's type
+     * @param name the query's name, not blank
+     * @param argumentType the type the query's argument is read as
+     * @param handler computes the answer, written with the payload converter
+     */
+    <A extends @Nullable Object> void setQueryHandler(String name, Class<A> argumentType,
+            Function<A, ? extends @Nullable Object> handler);
+
+    /**
+     * Answers the read-only query {@code name}, which takes no argument, with what the handler returns (see
+     * {@link #setQueryHandler(String, Class, Function)}).
+     * @param name the query's name, not blank
+     * @param handler computes the answer, written with the payload converter
+     */
+    default void setQueryHandler(String name, Supplier<? extends @Nullable Object> handler) {
+        Objects.requireNonNull(handler, "handler must not be null");
+        setQueryHandler(name, Object.class, (ignored) -> handler.get());
+    }
 
     /** The version {@link #getVersion} returns for instances that passed the call before it existed. */
     int DEFAULT_VERSION = -1;

@@ -12,9 +12,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 import dev.quark.durabletasks.Activity;
@@ -29,6 +31,7 @@ import dev.quark.durabletasks.OrchestrationContext;
 import dev.quark.durabletasks.OrchestrationDefinition;
 import dev.quark.durabletasks.OrchestrationCancelledException;
 import dev.quark.durabletasks.PayloadConversionException;
+import dev.quark.durabletasks.SubOrchestrationOptions;
 import dev.quark.durabletasks.TaskFailedException;
 import dev.quark.durabletasks.UnknownActivityException;
 import dev.quark.durabletasks.UnknownOrchestrationException;
@@ -132,6 +135,8 @@ final class ReplayContext implements OrchestrationContext {
     private boolean customStatusSet;
 
     private boolean cancelRequested;
+
+    private final Map<String, QueryHandler> queryHandlers = new HashMap<>();
 
     ReplayContext(String instanceId, String name, int execution, List<HistoryEvent> past, List<HistoryEvent> incoming,
             PayloadConverter converter, DurableTaskRegistry registry) {
@@ -307,6 +312,35 @@ final class ReplayContext implements OrchestrationContext {
     }
 
     @Override
+    public <A extends @Nullable Object> void setQueryHandler(String queryName, Class<A> argumentType,
+            Function<A, ? extends @Nullable Object> handler) {
+        Objects.requireNonNull(queryName, "name must not be null");
+        Objects.requireNonNull(argumentType, "argumentType must not be null");
+        Objects.requireNonNull(handler, "handler must not be null");
+        if (queryName.isBlank()) {
+            throw new IllegalArgumentException("A query's name must not be blank");
+        }
+        requireCallable();
+        @SuppressWarnings("unchecked")
+        Function<@Nullable Object, @Nullable Object> untyped = (Function<@Nullable Object, @Nullable Object>) handler;
+        this.queryHandlers.put(queryName, new QueryHandler(argumentType, untyped));
+    }
+
+    /**
+     * Returns the handler the code registered last for a query, once the code has stopped.
+     */
+    @Nullable QueryHandler queryHandler(String queryName) {
+        return this.queryHandlers.get(queryName);
+    }
+
+    /**
+     * Returns the names of the queries the code answers.
+     */
+    Set<String> queryNames() {
+        return Set.copyOf(this.queryHandlers.keySet());
+    }
+
+    @Override
     public boolean isReplaying() {
         requireCallable();
         return this.replaying;
@@ -348,9 +382,10 @@ final class ReplayContext implements OrchestrationContext {
 
     @Override
     public <T extends @Nullable Object> DurableTask<T> callSubOrchestration(String orchestrationName, @Nullable Object input,
-            Class<T> resultType, @Nullable String childInstanceId) {
+            Class<T> resultType, SubOrchestrationOptions options) {
         Objects.requireNonNull(resultType, "resultType must not be null");
-        return startSubOrchestration(orchestrationName, input, resultType, childInstanceId);
+        Objects.requireNonNull(options, "options must not be null");
+        return startSubOrchestration(orchestrationName, input, resultType, options);
     }
 
     @Override
@@ -360,11 +395,12 @@ final class ReplayContext implements OrchestrationContext {
         Type resultType = this.registry.orchestration(orchestrationName)
             .map((definition) -> definition.outputType())
             .orElseGet(() -> this.converter.typeArguments(type, Orchestration.class)[1]);
-        return startSubOrchestration(orchestrationName, input, resultType, null);
+        return startSubOrchestration(orchestrationName, input, resultType, SubOrchestrationOptions.DEFAULTS);
     }
 
     private <T extends @Nullable Object> DurableTask<T> startSubOrchestration(String orchestrationName, @Nullable Object input, Type resultType,
-            @Nullable String childInstanceId) {
+            SubOrchestrationOptions options) {
+        String childInstanceId = options.instanceId();
         requireCallable();
         Objects.requireNonNull(orchestrationName, "name must not be null");
         if (this.registry.orchestration(orchestrationName).isEmpty()) {
@@ -374,7 +410,7 @@ final class ReplayContext implements OrchestrationContext {
         int taskId = this.nextTaskId++;
         String childId = (childInstanceId != null) ? InstanceIds.require(childInstanceId)
                 : this.instanceId + ":" + this.execution + ":" + taskId;
-        decide(new Action.StartSubOrchestration(taskId, orchestrationName, childId, json));
+        decide(new Action.StartSubOrchestration(taskId, orchestrationName, childId, json, options.parentClosePolicy()));
         Task<T> task = new Task<>(this);
         this.open.put(taskId, new Pending(task, resultType, "Sub-orchestration", orchestrationName));
         return task;
@@ -785,6 +821,12 @@ final class ReplayContext implements OrchestrationContext {
     /**
      * A task waiting for a result from the history.
      */
+    /**
+     * A query handler with the type its argument is read as.
+     */
+    record QueryHandler(Type argumentType, Function<@Nullable Object, @Nullable Object> handler) {
+    }
+
     private record Pending(Task<?> task, Type type, String kind, String name) {
 
         @SuppressWarnings("unchecked")
