@@ -26,7 +26,11 @@ import static org.awaitility.Awaitility.await;
  */
 final class LocalSiloCluster implements AutoCloseable {
 
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+    /**
+     * How long silos may take to start and settle: three silos starting together took 50 to 120 s, and one
+     * restarted beside two running ones 12 to 17 s, on two cores shared with several other builds.
+     */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
     private static final Duration STABLE_FOR = Duration.ofSeconds(3);
 
