@@ -1048,6 +1048,35 @@ public abstract class OrchestrationContractTests {
     }
 
     @Test
+    void aRetriedAttemptResumesFromTheHeartbeatDetailsOfTheAttemptBefore() {
+        List<String> done = new CopyOnWriteArrayList<>();
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("import", Integer.class, (ActivityContext ctx, Integer rows) -> {
+                int from = ctx.lastHeartbeatDetails(Integer.class).orElse(0);
+                for (int row = from + 1; row <= rows; row++) {
+                    if (ctx.attempt() == 1 && row == 4) {
+                        throw new IllegalStateException("connection reset at row 4");
+                    }
+                    done.add(ctx.attempt() + ":" + row);
+                    ctx.heartbeat(row);
+                }
+                return "imported from " + (from + 1);
+            })
+            .orchestration("importing", Integer.class, () -> (ctx, rows) -> ctx.callActivity("import", rows,
+                    String.class, ActivityOptions.DEFAULTS.withRetry(RetryOptions.of(2, Duration.ofSeconds(1)))
+                        .withHeartbeatTimeout(Duration.ofMinutes(1)))
+                .await()));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("importing", 5, ScheduleOptions.instanceId(newInstanceId("resumed")));
+        node.run();
+        node.advance(Duration.ofSeconds(1).plus(POLL));
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("imported from 4");
+        assertThat(done).as("rows 1-3 are not imported twice").containsExactly("1:1", "1:2", "1:3", "2:4", "2:5");
+    }
+
+    @Test
     void aFailureTypeThatIsNotRetriedFailsTheCallAtOnce() {
         AtomicInteger attempts = new AtomicInteger();
         DurableTaskRegistry registry = registry((builder) -> builder
