@@ -148,9 +148,11 @@ public final class QuarkClusterAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     ClusterSiloLifecycle quarkClusterSiloLifecycle(SiloMembership agent, SiloRouting routing, ActorRuntime runtime,
-            ObjectProvider<ReminderTickManager> reminders, QuarkClusterProperties properties) {
+            ObjectProvider<ReminderTickManager> reminders, QuarkClusterProperties properties,
+            ObjectProvider<LateJoin> lateJoins) {
         return new ClusterSiloLifecycle(agent, routing, runtime, reminders.getIfAvailable(),
-                properties.getJoinTimeout(), properties.getLeaveTimeout());
+                properties.getJoinTimeout(), properties.getLeaveTimeout(),
+                () -> lateJoins.stream().anyMatch(LateJoin::joinsLater));
     }
 
     @Bean
