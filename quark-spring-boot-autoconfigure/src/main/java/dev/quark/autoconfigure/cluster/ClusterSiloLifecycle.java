@@ -6,6 +6,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 import dev.quark.actor.DeactivationReason;
 import dev.quark.cluster.membership.MembershipProvider;
@@ -30,6 +31,11 @@ import org.springframework.context.SmartLifecycle;
  * server starts shutting down, which comes before this lifecycle's phase. While it is a member, every new view tells the reminder tick manager, if any, that
  * the buckets it owns may have changed, and {@link ReminderNotices} tell the owners of reminder buckets of the
  * registrations made on this silo.
+ * <p>
+ * When a {@link LateJoin} says so (the gRPC transport served by Spring Boot's gRPC server, whose lifecycle
+ * starts last of all), starting does not join: {@link #join()} is called once the server listens, so that the
+ * silo is never an active member that its peers cannot reach — their probes would miss, and they would declare
+ * it dead while it starts.
  */
 final class ClusterSiloLifecycle implements SmartLifecycle {
 
@@ -58,17 +64,25 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
 
     private final Duration leaveTimeout;
 
+    private final BooleanSupplier joinsLater;
+
     private MembershipProvider.@Nullable Watch reminderWatch;
 
     private volatile boolean running;
 
     private boolean noticesConnected;
 
+    private final AtomicBoolean joined = new AtomicBoolean();
+
     private final AtomicBoolean stopped = new AtomicBoolean();
 
+    /**
+     * Creates the lifecycle.
+     * @param joinsLater asked when the lifecycle starts: whether the join waits for {@link #join()}
+     */
     ClusterSiloLifecycle(SiloMembership agent, SiloRouting routing, ActorRuntime runtime,
             @Nullable ReminderTickManager reminders, @Nullable ReminderRegistry registry, Duration joinTimeout,
-            Duration leaveTimeout) {
+            Duration leaveTimeout, BooleanSupplier joinsLater) {
         this.agent = agent;
         this.routing = routing;
         this.runtime = runtime;
@@ -76,6 +90,7 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
         this.registry = registry;
         this.joinTimeout = joinTimeout;
         this.leaveTimeout = leaveTimeout;
+        this.joinsLater = joinsLater;
     }
 
     @Override
@@ -85,6 +100,21 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
         if (ticks != null && registrations != null && !this.noticesConnected) {
             connectReminderNotices(registrations, ticks);
             this.noticesConnected = true;
+        }
+        if (this.joinsLater.getAsBoolean()) {
+            this.running = true;
+            return;
+        }
+        join();
+    }
+
+    /**
+     * Joins the cluster, waiting at most the join timeout; does nothing when the silo has joined or stopped.
+     * @throws IllegalStateException when the silo did not join in time
+     */
+    void join() {
+        if (this.stopped.get() || !this.joined.compareAndSet(false, true)) {
+            return;
         }
         try {
             this.agent.start().get(this.joinTimeout.toMillis(), TimeUnit.MILLISECONDS);

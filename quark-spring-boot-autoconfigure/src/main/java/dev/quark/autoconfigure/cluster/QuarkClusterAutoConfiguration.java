@@ -150,9 +150,10 @@ public final class QuarkClusterAutoConfiguration {
     @ConditionalOnMissingBean
     ClusterSiloLifecycle quarkClusterSiloLifecycle(SiloMembership agent, SiloRouting routing, ActorRuntime runtime,
             ObjectProvider<ReminderTickManager> reminders, ObjectProvider<ReminderRegistry> registry,
-            QuarkClusterProperties properties) {
+            QuarkClusterProperties properties, ObjectProvider<LateJoin> lateJoins) {
         return new ClusterSiloLifecycle(agent, routing, runtime, reminders.getIfAvailable(), registry.getIfAvailable(),
-                properties.getJoinTimeout(), properties.getLeaveTimeout());
+                properties.getJoinTimeout(), properties.getLeaveTimeout(),
+                () -> lateJoins.stream().anyMatch(LateJoin::joinsLater));
     }
 
     @Bean

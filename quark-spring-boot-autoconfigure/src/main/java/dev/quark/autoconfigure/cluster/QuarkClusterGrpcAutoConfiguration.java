@@ -38,7 +38,7 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
  * <p>
  * The silo advertises {@code quark.cluster.silo.advertised-address} and {@code -port}, else the gRPC server's
  * address and port; the port must be fixed (not 0), since it is written to the membership table before the
- * server starts.
+ * server starts. The silo joins once that server listens ({@link JoinWhenGrpcServerStarts}).
  * <p>
  * With {@code quark.cluster.transport.ssl.bundle}, silos talk over TLS with the key and trust material of that
  * Spring SSL bundle ({@link SiloTls}, mutual TLS by default when the bundle has a trust store): the silo's channels
@@ -101,6 +101,12 @@ public final class QuarkClusterGrpcAutoConfiguration {
         return (builder) -> builder.maxInboundMessageSize(GrpcTransport.inboundLimit(settings))
             .permitKeepAliveTime(GrpcTransport.permittedKeepAliveMillis(settings), TimeUnit.MILLISECONDS)
             .permitKeepAliveWithoutCalls(true);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    JoinWhenGrpcServerStarts quarkClusterJoinWhenGrpcServerStarts(ObjectProvider<ClusterSiloLifecycle> silo) {
+        return new JoinWhenGrpcServerStarts(silo);
     }
 
     @Bean
