@@ -18,7 +18,9 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Joins the cluster once the context has started (the runtime is built and its transport listens) and leaves
+ * Joins the cluster once the context has started (the runtime is built and its transport listens; with a
+ * {@link SiloJoinGate}, once the gate opens: the gRPC transport's opens when Spring Boot's gRPC server
+ * listens, which starts after this lifecycle) and leaves
  * it gracefully when the context stops, before the actor runtime closes: the silo announces
  * {@code SHUTTING_DOWN}, deactivates its actors for hand-off (their state saved), waits for the calls in flight,
  * and leaves ({@code DEAD}). Stopping is done once: with the gRPC transport it happens when Spring Boot's gRPC
@@ -52,10 +54,19 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
 
     private volatile boolean running;
 
+    private final @Nullable SiloJoinGate joinGate;
+
+    private final Object joining = new Object();
+
+    /** Guarded by joining: whether the silo joined, so that stopping leaves. */
+    private boolean joined;
+
     private final AtomicBoolean stopped = new AtomicBoolean();
 
     ClusterSiloLifecycle(SiloMembership agent, SiloRouting routing, ActorRuntime runtime,
-            @Nullable ReminderTickManager reminders, Duration joinTimeout, Duration leaveTimeout) {
+            @Nullable ReminderTickManager reminders, Duration joinTimeout, Duration leaveTimeout,
+            @Nullable SiloJoinGate joinGate) {
+        this.joinGate = joinGate;
         this.agent = agent;
         this.routing = routing;
         this.runtime = runtime;
@@ -66,24 +77,40 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
 
     @Override
     public void start() {
-        try {
-            this.agent.start().get(this.joinTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while silo " + this.routing.siloId() + " joined", ex);
-        }
-        catch (ExecutionException | TimeoutException ex) {
-            this.agent.close();
-            throw new IllegalStateException("Silo " + this.routing.siloId() + " did not join the cluster within "
-                    + this.joinTimeout + " (quark.cluster.join-timeout)", ex);
-        }
-        ReminderTickManager manager = this.reminders;
-        if (manager != null) {
-            this.reminderWatch = this.agent.subscribe((view) -> manager.ownershipChanged());
-            manager.ownershipChanged();
-        }
         this.running = true;
+        SiloJoinGate gate = this.joinGate;
+        if (gate == null) {
+            join();
+        }
+        else {
+            gate.whenOpen(this::join);
+        }
+    }
+
+    private void join() {
+        synchronized (this.joining) {
+            if (this.joined || this.stopped.get()) {
+                return;
+            }
+            try {
+                this.agent.start().get(this.joinTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while silo " + this.routing.siloId() + " joined", ex);
+            }
+            catch (ExecutionException | TimeoutException ex) {
+                this.agent.close();
+                throw new IllegalStateException("Silo " + this.routing.siloId() + " did not join the cluster within "
+                        + this.joinTimeout + " (quark.cluster.join-timeout)", ex);
+            }
+            ReminderTickManager manager = this.reminders;
+            if (manager != null) {
+                this.reminderWatch = this.agent.subscribe((view) -> manager.ownershipChanged());
+                manager.ownershipChanged();
+            }
+            this.joined = true;
+        }
     }
 
     @Override
@@ -95,6 +122,15 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
         MembershipProvider.Watch watch = this.reminderWatch;
         if (watch != null) {
             watch.close();
+        }
+        boolean wasMember;
+        synchronized (this.joining) {
+            wasMember = this.joined;
+        }
+        if (!wasMember) {
+            this.routing.close();
+            this.agent.close();
+            return;
         }
         try {
             this.agent.leave(() -> this.runtime.deactivateWhere((address) -> true, DeactivationReason.HANDOFF)

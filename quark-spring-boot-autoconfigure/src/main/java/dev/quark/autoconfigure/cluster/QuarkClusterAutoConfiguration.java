@@ -39,7 +39,6 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
@@ -74,7 +73,7 @@ public final class QuarkClusterAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    @ConditionalOnProperty(name = "quark.cluster.transport.type", havingValue = "in-jvm", matchIfMissing = true)
+    @ConditionalOnTransportType(QuarkClusterProperties.TransportType.IN_JVM)
     @ConditionalOnBooleanProperty(name = "quark.cluster.transport.in-jvm", matchIfMissing = true)
     Transport quarkClusterTransport() {
         return JvmWideCluster.network().transport();
@@ -148,9 +147,10 @@ public final class QuarkClusterAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     ClusterSiloLifecycle quarkClusterSiloLifecycle(SiloMembership agent, SiloRouting routing, ActorRuntime runtime,
-            ObjectProvider<ReminderTickManager> reminders, QuarkClusterProperties properties) {
+            ObjectProvider<ReminderTickManager> reminders, QuarkClusterProperties properties,
+            ObjectProvider<SiloJoinGate> joinGate) {
         return new ClusterSiloLifecycle(agent, routing, runtime, reminders.getIfAvailable(),
-                properties.getJoinTimeout(), properties.getLeaveTimeout());
+                properties.getJoinTimeout(), properties.getLeaveTimeout(), joinGate.getIfAvailable());
     }
 
     @Bean

@@ -12,12 +12,12 @@ import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.grpc.server.autoconfigure.GrpcServerProperties;
@@ -26,15 +26,17 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
 
 /**
  * Auto-configuration of the gRPC transport between silos, when {@code quark.cluster.enabled=true} and
- * {@code quark.cluster.transport.type=grpc}: a {@link GrpcTransport} whose receiving side, a
+ * {@code quark.cluster.transport.type=grpc} (any case, as Spring Boot binds enums): a {@link GrpcTransport} whose receiving side, a
  * {@link BindableService}, is served by Spring Boot's gRPC server ({@code spring.grpc.server.address},
  * {@code spring.grpc.server.port}), and a server customizer that lets peers' keep-alive pings and envelopes up
- * to the transport's limits through. The silo leaves the cluster when the gRPC server starts shutting down
+ * to the transport's limits through. The silo joins the cluster once that server listens
+ * ({@link JoinAfterGrpcServerStarts}), so that no peer reads its entry and dials a closed port, and leaves it
+ * when the gRPC server starts shutting down
  * ({@link LeaveBeforeGrpcServerShutdown}), while it still receives its peers' messages.
  * <p>
  * The silo advertises {@code quark.cluster.silo.advertised-address} and {@code -port}, else the gRPC server's
- * address and port; the port must be fixed (not 0), since it is written to the membership table before the
- * server starts. Without TLS (not built yet) the start fails unless both the server's address and the
+ * address and port; the port must be fixed (not 0), since the silo's address is settled when the transport
+ * is built, before the server picks a port. Without TLS (not built yet) the start fails unless both the server's address and the
  * advertised one are loopback addresses or {@code quark.cluster.transport.plaintext=true}.
  */
 @AutoConfiguration(before = QuarkClusterAutoConfiguration.class,
@@ -42,7 +44,7 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
 @ConditionalOnClass({ GrpcTransport.class, BindableService.class, GrpcServerProperties.class })
 @ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
 @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
-@ConditionalOnProperty(name = "quark.cluster.transport.type", havingValue = "grpc")
+@ConditionalOnTransportType(QuarkClusterProperties.TransportType.GRPC)
 @EnableConfigurationProperties({ QuarkClusterProperties.class, GrpcServerProperties.class })
 public final class QuarkClusterGrpcAutoConfiguration {
 
@@ -71,6 +73,13 @@ public final class QuarkClusterGrpcAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
+    JoinAfterGrpcServerStarts quarkClusterJoinAfterGrpcServerStarts(GrpcTransport transport,
+            ListableBeanFactory beans) {
+        return new JoinAfterGrpcServerStarts(transport.bindableService(), beans);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
     LeaveBeforeGrpcServerShutdown quarkClusterLeaveBeforeGrpcServerShutdown(ObjectProvider<ClusterSiloLifecycle> silo) {
         return new LeaveBeforeGrpcServerShutdown(silo);
     }
@@ -93,8 +102,8 @@ public final class QuarkClusterGrpcAutoConfiguration {
             Integer serverPort = server.getPort();
             if (serverPort == null || serverPort <= 0) {
                 throw new InvalidConfigurationPropertyValueException("spring.grpc.server.port", serverPort,
-                        "A silo needs a fixed gRPC port (it is written to the membership table before the server "
-                                + "starts): set spring.grpc.server.port, or quark.cluster.silo.advertised-port");
+                        "A silo needs a fixed gRPC port (its address is settled before the server picks a "
+                                + "port): set spring.grpc.server.port, or quark.cluster.silo.advertised-port");
             }
             port = serverPort;
         }
