@@ -115,7 +115,7 @@ public interface OrchestrationContext {
      * @return the task; it fails with a {@link TaskFailedException} when the child fails or is terminated
      */
     default <T extends @Nullable Object> DurableTask<T> callSubOrchestration(String name, @Nullable Object input, Class<T> resultType) {
-        return callSubOrchestration(name, input, resultType, null);
+        return callSubOrchestration(name, input, resultType, SubOrchestrationOptions.DEFAULTS);
     }
 
     /**
@@ -127,8 +127,23 @@ public interface OrchestrationContext {
      * @param instanceId the child's instance id, {@code null} for the default; an id that exists fails the task
      * @return the task
      */
-    <T extends @Nullable Object> DurableTask<T> callSubOrchestration(String name, @Nullable Object input, Class<T> resultType,
-            @Nullable String instanceId);
+    default <T extends @Nullable Object> DurableTask<T> callSubOrchestration(String name, @Nullable Object input,
+            Class<T> resultType, @Nullable String instanceId) {
+        return callSubOrchestration(name, input, resultType, SubOrchestrationOptions.DEFAULTS.withInstanceId(instanceId));
+    }
+
+    /**
+     * Starts another orchestration as a child of this one, with options: its instance id and what happens to it
+     * when this instance closes first ({@link ParentClosePolicy}, by default {@link ParentClosePolicy#TERMINATE}).
+     * @param <T> the result type
+     * @param name the orchestration's name
+     * @param input the input; may be {@code null}
+     * @param resultType the type the child's output is read as
+     * @param options the instance id and the parent-close policy; an id that exists fails the task
+     * @return the task
+     */
+    <T extends @Nullable Object> DurableTask<T> callSubOrchestration(String name, @Nullable Object input,
+            Class<T> resultType, SubOrchestrationOptions options);
 
     /**
      * Starts another orchestration by its class as a child of this one.

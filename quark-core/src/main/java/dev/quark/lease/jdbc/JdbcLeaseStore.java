@@ -16,6 +16,7 @@ import java.util.function.Supplier;
 import javax.sql.DataSource;
 
 import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.OwnTransactions;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.AbstractLeaseStore;
 import dev.quark.lease.FencingToken;
@@ -24,9 +25,7 @@ import dev.quark.lease.LeaseHolder;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
-import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.transaction.support.TransactionOperations;
 
 /**
  * Keeps leases in a PostgreSQL table, one row per held lease, and draws tokens from a sequence:
@@ -38,9 +37,10 @@ import org.springframework.transaction.support.TransactionTemplate;
  * it concerns (arrays bound as parameters).
  * <p>
  * <b>Transactions.</b> By default ({@link Transactions#OWN}) every operation runs in a transaction of its own,
- * committed before the method returns, also when the caller has a Spring-managed transaction going: that one is
- * suspended meanwhile, so a rollback of it cannot silently undo an acquisition the caller holds a {@link Lease}
- * for, nor a renewal or a release; the store then needs a second connection from the pool while the caller holds
+ * committed before the method returns, on a connection of its own ({@link OwnTransactions}), also when the caller
+ * has a transaction of any kind going (JDBC, JPA, Hibernate): that one is left alone, so a rollback of it cannot
+ * silently undo an acquisition the caller holds a {@link Lease} for, nor a renewal or a release, and the store
+ * never commits the caller's work; the store then needs a second connection from the pool while the caller holds
  * one. A caller's transaction that fenced a write with {@link JdbcFencing#leaseIsCurrent} holds the lease row
  * until it ends, so release or renew that lease after it commits, not inside it (the store's own transaction
  * would wait for the caller's). {@link Transactions#JOIN_CALLERS} joins the caller's transaction instead, for
@@ -67,7 +67,7 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
 
     private final JdbcClient jdbc;
 
-    private final @Nullable TransactionTemplate ownTransactions;
+    private final @Nullable TransactionOperations ownTransactions;
 
     private final String table;
 
@@ -103,8 +103,15 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         Objects.requireNonNull(tablePrefix, "tablePrefix must not be null");
         Objects.requireNonNull(transactions, "transactions must not be null");
-        this.jdbc = JdbcClient.create(dataSource);
-        this.ownTransactions = (transactions == Transactions.OWN) ? ownTransactions(dataSource) : null;
+        if (transactions == Transactions.OWN) {
+            OwnTransactions own = new OwnTransactions(dataSource);
+            this.jdbc = own.jdbc();
+            this.ownTransactions = own.transactions();
+        }
+        else {
+            this.jdbc = JdbcClient.create(dataSource);
+            this.ownTransactions = null;
+        }
         this.table = tablePrefix.table("lease");
         this.sequence = tablePrefix.table("lease_token");
         // Free candidates, in order, as one array; then a walk over it, one candidate per step, that tries its
@@ -237,12 +244,6 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
         return Objects.requireNonNull(result, "a lease statement returned null");
     }
 
-    private static TransactionTemplate ownTransactions(DataSource dataSource) {
-        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-        transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
-        return transactions;
-    }
-
     private static String[] resources(List<Lease> leases) {
         return leases.stream().map(Lease::resource).toArray(String[]::new);
     }
@@ -277,8 +278,9 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
     public enum Transactions {
 
         /**
-         * A transaction of the store's own, committed before the method returns; a Spring-managed transaction of
-         * the caller is suspended meanwhile, and a rollback of it leaves the store's work in place. The default.
+         * A transaction of the store's own on a connection of its own, committed before the method returns; a
+         * transaction of the caller is left alone, and a rollback of it leaves the store's work in place. The
+         * default.
          */
         OWN,
 

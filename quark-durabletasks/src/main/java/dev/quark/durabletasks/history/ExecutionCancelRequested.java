@@ -12,13 +12,25 @@ import org.jspecify.annotations.Nullable;
  *
  * @param timestamp when it was recorded
  * @param reason the reason given
+ * @param parentInstanceId the parent instance whose closing sent it (its {@code ParentClosePolicy}), {@code null}
+ * when a client sent it; an instance that is not that parent's child ignores it
  */
-public record ExecutionCancelRequested(Instant timestamp, @Nullable String reason) implements HistoryEvent {
+public record ExecutionCancelRequested(Instant timestamp, @Nullable String reason, @Nullable String parentInstanceId)
+        implements HistoryEvent {
 
     /**
      * Validates the event.
      */
     public ExecutionCancelRequested {
         Objects.requireNonNull(timestamp, "timestamp must not be null");
+    }
+
+    /**
+     * Creates the event as a client sends it.
+     * @param timestamp when it was recorded
+     * @param reason the reason given
+     */
+    public ExecutionCancelRequested(Instant timestamp, @Nullable String reason) {
+        this(timestamp, reason, null);
     }
 }

@@ -3,6 +3,7 @@ package dev.quark.durabletasks.history;
 import java.time.Instant;
 import java.util.Objects;
 
+import dev.quark.durabletasks.ParentClosePolicy;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -13,8 +14,11 @@ import org.jspecify.annotations.Nullable;
  * @param name the orchestration's name
  * @param instanceId the child's instance id
  * @param input the input as JSON
+ * @param parentClosePolicy what happens to the child when the parent closes first; {@code null} in histories
+ * recorded before policies existed, which leave the child running ({@link ParentClosePolicy#ABANDON})
  */
-public record SubOrchestrationCreated(Instant timestamp, int taskId, String name, String instanceId, @Nullable String input) implements HistoryEvent {
+public record SubOrchestrationCreated(Instant timestamp, int taskId, String name, String instanceId, @Nullable String input,
+        @Nullable ParentClosePolicy parentClosePolicy) implements HistoryEvent {
 
     /**
      * Validates the event.
@@ -23,5 +27,13 @@ public record SubOrchestrationCreated(Instant timestamp, int taskId, String name
         Objects.requireNonNull(timestamp, "timestamp must not be null");
         Objects.requireNonNull(name, "name must not be null");
         Objects.requireNonNull(instanceId, "instanceId must not be null");
+    }
+
+    /**
+     * Returns what happens to the child when the parent closes first.
+     * @return the recorded policy, {@link ParentClosePolicy#ABANDON} when none was recorded
+     */
+    public ParentClosePolicy effectiveParentClosePolicy() {
+        return (this.parentClosePolicy != null) ? this.parentClosePolicy : ParentClosePolicy.ABANDON;
     }
 }

@@ -3,6 +3,7 @@ package dev.quark.durabletasks.internal;
 import java.time.Instant;
 
 import dev.quark.durabletasks.ActivityOptions;
+import dev.quark.durabletasks.ParentClosePolicy;
 import dev.quark.durabletasks.history.HistoryEvent;
 import dev.quark.durabletasks.history.SubOrchestrationCreated;
 import dev.quark.durabletasks.history.TaskScheduled;
@@ -72,7 +73,8 @@ sealed interface Action {
         }
     }
 
-    record StartSubOrchestration(int taskId, String name, String instanceId, @Nullable String input) implements Action {
+    record StartSubOrchestration(int taskId, String name, String instanceId, @Nullable String input,
+            ParentClosePolicy parentClosePolicy) implements Action {
 
         @Override
         public String describe() {
@@ -86,7 +88,8 @@ sealed interface Action {
 
         @Override
         public HistoryEvent event(Instant timestamp) {
-            return new SubOrchestrationCreated(timestamp, this.taskId, this.name, this.instanceId, this.input);
+            return new SubOrchestrationCreated(timestamp, this.taskId, this.name, this.instanceId, this.input,
+                    this.parentClosePolicy);
         }
     }
 

@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -17,6 +19,7 @@ import dev.quark.durabletasks.OrchestrationBlockedException;
 import dev.quark.durabletasks.OrchestrationDefinition;
 import dev.quark.durabletasks.OrchestrationStatus;
 import dev.quark.durabletasks.UnknownOrchestrationException;
+import dev.quark.durabletasks.history.ExecutionCancelRequested;
 import dev.quark.durabletasks.history.ExecutionCompleted;
 import dev.quark.durabletasks.history.ExecutionFailed;
 import dev.quark.durabletasks.history.ExecutionResumed;
@@ -27,6 +30,7 @@ import dev.quark.durabletasks.history.HistoryEvent;
 import dev.quark.durabletasks.history.OrchestratorStarted;
 import dev.quark.durabletasks.history.ParentInstance;
 import dev.quark.durabletasks.history.SubOrchestrationCompleted;
+import dev.quark.durabletasks.history.SubOrchestrationCreated;
 import dev.quark.durabletasks.history.SubOrchestrationFailed;
 import dev.quark.durabletasks.history.TimerFired;
 import dev.quark.durabletasks.payload.PayloadConverter;
@@ -101,7 +105,17 @@ public final class OrchestrationExecutor {
                     instance.instanceId(), instance.status());
             return Optional.of(new StepResult(unchanged(item, consumed), instance.name(), 0, false));
         }
-        List<HistoryEvent> events = currentEvents(item);
+        List<Long> ignored = relevantMessages(item).stream()
+            .filter((message) -> !addressedHere(instance, message.message().event()))
+            .map(ReceivedMessage::id)
+            .toList();
+        if (!ignored.isEmpty()) {
+            logger.debug("Orchestration instance '{}' ignores {} closes of instances that are not its parent",
+                    instance.instanceId(), ignored.size());
+        }
+        List<HistoryEvent> events = currentEvents(item).stream()
+            .filter((event) -> addressedHere(instance, event))
+            .toList();
         if (events.isEmpty()) {
             logger.debug("Dropping {} messages of earlier executions of orchestration instance '{}'", consumed.size(),
                     instance.instanceId());
@@ -115,18 +129,19 @@ public final class OrchestrationExecutor {
             List<HistoryEvent> appended = List.of(new OrchestratorStarted(now), termination.get());
             FailureDetails failure = new FailureDetails("terminated", "Terminated: "
                     + Optional.ofNullable(termination.get().reason()).orElse("no reason given"), null);
+            List<TaskMessage> messages = new ArrayList<>(parentMessages(instance, null, failure, now));
+            messages.addAll(closeChildren(instance, item.history(), events, OrchestrationStatus.TERMINATED, now));
             return Optional.of(new StepResult(finish(item, consumed, appended, OrchestrationStatus.TERMINATED, null,
-                    null, parentMessages(instance, null, failure, now), List.of(), List.of(), now), instance.name(), 0,
-                    false));
+                    null, messages, List.of(), List.of(), now), instance.name(), 0, false));
         }
         if (instance.status() == OrchestrationStatus.SUSPENDED) {
-            return resumeOrWait(item, now);
+            return resumeOrWait(item, ignored, now);
         }
         Optional<ReceivedMessage> suspension = relevantMessages(item).stream()
             .filter((message) -> message.message().event() instanceof ExecutionSuspended)
             .findFirst();
         if (suspension.isPresent()) {
-            return Optional.of(suspend(item, suspension.get(), now));
+            return Optional.of(suspend(item, suspension.get(), ignored, now));
         }
         List<HistoryEvent> incoming = new ArrayList<>();
         incoming.add(new OrchestratorStarted(now));
@@ -150,8 +165,10 @@ public final class OrchestrationExecutor {
      * Suspends a running or pending instance: records the suspension and takes only its message; the others wait
      * until the instance is resumed.
      */
-    private StepResult suspend(OrchestrationWorkItem item, ReceivedMessage suspension, Instant now) {
+    private StepResult suspend(OrchestrationWorkItem item, ReceivedMessage suspension, List<Long> ignored,
+            Instant now) {
         List<Long> consumed = new ArrayList<>(staleMessages(item));
+        consumed.addAll(ignored);
         consumed.add(suspension.id());
         OrchestrationCommit commit = new OrchestrationCommit(item.instance().instanceId(), item.token(),
                 item.history().size(), List.of(suspension.message().event()), consumed, OrchestrationStatus.SUSPENDED,
@@ -161,9 +178,9 @@ public final class OrchestrationExecutor {
 
     /**
      * A suspended instance takes only a resumption (terminations are handled before); without one, it only drops
-     * repeated suspensions and messages of earlier executions.
+     * repeated suspensions, closes of instances that are not its parent and messages of earlier executions.
      */
-    private static Optional<StepResult> resumeOrWait(OrchestrationWorkItem item, Instant now) {
+    private static Optional<StepResult> resumeOrWait(OrchestrationWorkItem item, List<Long> ignored, Instant now) {
         InstanceRecord instance = item.instance();
         List<ReceivedMessage> relevant = relevantMessages(item);
         Optional<ReceivedMessage> resumption = relevant.stream()
@@ -171,6 +188,7 @@ public final class OrchestrationExecutor {
             .findFirst();
         long upTo = resumption.map(ReceivedMessage::id).orElse(Long.MAX_VALUE);
         List<Long> consumed = new ArrayList<>(staleMessages(item));
+        consumed.addAll(ignored);
         relevant.stream()
             .filter((message) -> message.id() <= upTo && (message.message().event() instanceof ExecutionSuspended
                     || message.message().event() instanceof ExecutionResumed))
@@ -198,7 +216,8 @@ public final class OrchestrationExecutor {
             case StepOutcome.Waiting waiting -> waiting(item, consumed, incoming, context, now);
             case StepOutcome.Completed completed -> completed(item, consumed, incoming, context, completed.output(), now);
             case StepOutcome.Failed failed -> failed(item, consumed, incoming, failed.failure(), replayed, now);
-            case StepOutcome.ContinuedAsNew continued -> continued(item, consumed, context, continued.input(), now);
+            case StepOutcome.ContinuedAsNew continued -> continued(item, consumed, incoming, context, continued.input(),
+                    now);
         };
         return withCustomStatus(step, context.customStatus());
     }
@@ -310,6 +329,7 @@ public final class OrchestrationExecutor {
         Work work = work(item.instance(), decisions, false, now);
         List<TaskMessage> messages = new ArrayList<>(work.messages());
         messages.addAll(parentMessages(item.instance(), output, null, now));
+        messages.addAll(closeChildren(item.instance(), item.history(), appended, OrchestrationStatus.COMPLETED, now));
         return new StepResult(finish(item, consumed, appended, OrchestrationStatus.COMPLETED, output, null, messages,
                 work.children(), work.activities(), now), item.instance().name(), context.replayedEvents(), true);
     }
@@ -321,12 +341,14 @@ public final class OrchestrationExecutor {
         logger.info("Orchestration '{}' instance '{}' failed: {}", instance.name(), instance.instanceId(), failure);
         List<HistoryEvent> appended = new ArrayList<>(incoming);
         appended.add(new ExecutionFailed(now, failure));
-        return new StepResult(finish(item, consumed, appended, OrchestrationStatus.FAILED, null, failure,
-                parentMessages(instance, null, failure, now), List.of(), List.of(), now), instance.name(), replayed, true);
+        List<TaskMessage> messages = new ArrayList<>(parentMessages(instance, null, failure, now));
+        messages.addAll(closeChildren(instance, item.history(), appended, OrchestrationStatus.FAILED, now));
+        return new StepResult(finish(item, consumed, appended, OrchestrationStatus.FAILED, null, failure, messages,
+                List.of(), List.of(), now), instance.name(), replayed, true);
     }
 
-    private StepResult continued(OrchestrationWorkItem item, List<Long> consumed, ReplayContext context,
-            @Nullable String input, Instant now) {
+    private StepResult continued(OrchestrationWorkItem item, List<Long> consumed, List<HistoryEvent> incoming,
+            ReplayContext context, @Nullable String input, Instant now) {
         InstanceRecord instance = item.instance();
         int next = instance.execution() + 1;
         List<TaskMessage> messages = new ArrayList<>();
@@ -334,6 +356,7 @@ public final class OrchestrationExecutor {
                 new ExecutionStarted(now, instance.name(), input, instance.parent()), now));
         context.eventsNotTaken()
             .forEach((event) -> messages.add(new TaskMessage(instance.instanceId(), TaskMessage.ANY_EXECUTION, event, now)));
+        messages.addAll(closeChildren(instance, item.history(), incoming, OrchestrationStatus.CONTINUED_AS_NEW, now));
         OrchestrationCommit commit = new OrchestrationCommit(instance.instanceId(), item.token(), item.history().size(),
                 List.of(), consumed, OrchestrationStatus.CONTINUED_AS_NEW, null, null, true, input, messages, List.of(),
                 List.of(), now);
@@ -397,6 +420,55 @@ public final class OrchestrationExecutor {
         HistoryEvent event = (failure != null) ? new SubOrchestrationFailed(now, parent.taskId(), failure)
                 : new SubOrchestrationCompleted(now, parent.taskId(), output);
         return List.of(new TaskMessage(parent.instanceId(), parent.execution(), event, now));
+    }
+
+    /**
+     * Applies the parent-close policies of the children still running when this execution closes: a termination or
+     * a cancellation request, naming this instance, for each child whose policy asks for one. A child reports to the
+     * execution that started it, so continuing as new closes the execution for its children too.
+     */
+    private static List<TaskMessage> closeChildren(InstanceRecord instance, List<HistoryEvent> history,
+            List<HistoryEvent> appended, OrchestrationStatus closedAs, Instant now) {
+        Map<Integer, SubOrchestrationCreated> running = new LinkedHashMap<>();
+        Stream.concat(history.stream(), appended.stream()).forEach((event) -> {
+            switch (event) {
+                case SubOrchestrationCreated created -> running.put(created.taskId(), created);
+                case SubOrchestrationCompleted completed -> running.remove(completed.taskId());
+                case SubOrchestrationFailed failed -> running.remove(failed.taskId());
+                default -> {
+                }
+            }
+        });
+        String reason = "parent orchestration instance '" + instance.instanceId() + "' closed as " + closedAs;
+        List<TaskMessage> messages = new ArrayList<>();
+        for (SubOrchestrationCreated child : running.values()) {
+            HistoryEvent event = switch (child.effectiveParentClosePolicy()) {
+                case TERMINATE -> new ExecutionTerminated(now, reason, instance.instanceId());
+                case REQUEST_CANCEL -> new ExecutionCancelRequested(now, reason, instance.instanceId());
+                case ABANDON -> null;
+            };
+            if (event != null) {
+                messages.add(new TaskMessage(child.instanceId(), TaskMessage.ANY_EXECUTION, event, now));
+            }
+        }
+        return messages;
+    }
+
+    /**
+     * Whether an event is for this instance: a termination or a cancellation that a parent's close sent reaches only
+     * that parent's child (an instance id the parent chose may belong to another instance by then).
+     */
+    private static boolean addressedHere(InstanceRecord instance, HistoryEvent event) {
+        String sender = switch (event) {
+            case ExecutionTerminated terminated -> terminated.parentInstanceId();
+            case ExecutionCancelRequested cancelled -> cancelled.parentInstanceId();
+            default -> null;
+        };
+        if (sender == null) {
+            return true;
+        }
+        ParentInstance parent = instance.parent();
+        return parent != null && parent.instanceId().equals(sender);
     }
 
     private static OrchestrationCommit finish(OrchestrationWorkItem item, List<Long> consumed,

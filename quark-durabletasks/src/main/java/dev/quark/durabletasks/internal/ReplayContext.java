@@ -29,6 +29,7 @@ import dev.quark.durabletasks.OrchestrationContext;
 import dev.quark.durabletasks.OrchestrationDefinition;
 import dev.quark.durabletasks.OrchestrationCancelledException;
 import dev.quark.durabletasks.PayloadConversionException;
+import dev.quark.durabletasks.SubOrchestrationOptions;
 import dev.quark.durabletasks.TaskFailedException;
 import dev.quark.durabletasks.UnknownActivityException;
 import dev.quark.durabletasks.UnknownOrchestrationException;
@@ -348,9 +349,10 @@ final class ReplayContext implements OrchestrationContext {
 
     @Override
     public <T extends @Nullable Object> DurableTask<T> callSubOrchestration(String orchestrationName, @Nullable Object input,
-            Class<T> resultType, @Nullable String childInstanceId) {
+            Class<T> resultType, SubOrchestrationOptions options) {
         Objects.requireNonNull(resultType, "resultType must not be null");
-        return startSubOrchestration(orchestrationName, input, resultType, childInstanceId);
+        Objects.requireNonNull(options, "options must not be null");
+        return startSubOrchestration(orchestrationName, input, resultType, options);
     }
 
     @Override
@@ -360,11 +362,12 @@ final class ReplayContext implements OrchestrationContext {
         Type resultType = this.registry.orchestration(orchestrationName)
             .map((definition) -> definition.outputType())
             .orElseGet(() -> this.converter.typeArguments(type, Orchestration.class)[1]);
-        return startSubOrchestration(orchestrationName, input, resultType, null);
+        return startSubOrchestration(orchestrationName, input, resultType, SubOrchestrationOptions.DEFAULTS);
     }
 
     private <T extends @Nullable Object> DurableTask<T> startSubOrchestration(String orchestrationName, @Nullable Object input, Type resultType,
-            @Nullable String childInstanceId) {
+            SubOrchestrationOptions options) {
+        String childInstanceId = options.instanceId();
         requireCallable();
         Objects.requireNonNull(orchestrationName, "name must not be null");
         if (this.registry.orchestration(orchestrationName).isEmpty()) {
@@ -374,7 +377,7 @@ final class ReplayContext implements OrchestrationContext {
         int taskId = this.nextTaskId++;
         String childId = (childInstanceId != null) ? InstanceIds.require(childInstanceId)
                 : this.instanceId + ":" + this.execution + ":" + taskId;
-        decide(new Action.StartSubOrchestration(taskId, orchestrationName, childId, json));
+        decide(new Action.StartSubOrchestration(taskId, orchestrationName, childId, json, options.parentClosePolicy()));
         Task<T> task = new Task<>(this);
         this.open.put(taskId, new Pending(task, resultType, "Sub-orchestration", orchestrationName));
         return task;

@@ -28,7 +28,8 @@ import org.jspecify.annotations.Nullable;
  * of appended to ({@code events} must be empty), the execution number goes up by one and the input becomes
  * {@code nextInput}
  * @param nextInput the next execution's input, with {@code continueAsNew}
- * @param messages messages to queue, to this instance or others
+ * @param messages messages to queue, to this instance or others (after the children are created, so a message may go
+ * to a child of this commit); a message to an instance that does not exist is dropped
  * @param children sub-orchestrations to create
  * @param activities activity calls to queue
  * @param updatedAt when the step ran
@@ -51,7 +52,7 @@ public record OrchestrationCommit(String instanceId, FencingToken token, int exp
      * @param failure the failure, when it failed
      * @param continueAsNew whether the execution ended with {@code continueAsNew}
      * @param nextInput the next execution's input, with {@code continueAsNew}
-     * @param messages messages to queue, to this instance or others
+     * @param messages messages to queue, to this instance or others, after the children are created
      * @param children sub-orchestrations to create
      * @param activities activity calls to queue
      * @param updatedAt when the step ran

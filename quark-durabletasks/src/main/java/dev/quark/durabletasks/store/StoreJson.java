@@ -3,10 +3,12 @@ package dev.quark.durabletasks.store;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import dev.quark.durabletasks.ActivityOptions;
 import dev.quark.durabletasks.FailureDetails;
+import dev.quark.durabletasks.ParentClosePolicy;
 import dev.quark.durabletasks.RetryOptions;
 import dev.quark.durabletasks.history.ContinuedAsNew;
 import dev.quark.durabletasks.history.EventRaised;
@@ -112,6 +114,9 @@ public final class StoreJson {
                 node.put("name", created.name());
                 node.put("instanceId", created.instanceId());
                 putText(node, "input", created.input());
+                if (created.parentClosePolicy() != null) {
+                    node.put("parentClosePolicy", created.parentClosePolicy().name());
+                }
             }
             case SubOrchestrationCompleted completed -> {
                 node.put("taskId", completed.taskId());
@@ -127,8 +132,14 @@ public final class StoreJson {
             }
             case ExecutionCompleted completed -> putText(node, "output", completed.output());
             case ExecutionFailed failed -> node.set("failure", failure(failed.failure()));
-            case ExecutionTerminated terminated -> putText(node, "reason", terminated.reason());
-            case ExecutionCancelRequested cancelled -> putText(node, "reason", cancelled.reason());
+            case ExecutionTerminated terminated -> {
+                putText(node, "reason", terminated.reason());
+                putText(node, "parentInstanceId", terminated.parentInstanceId());
+            }
+            case ExecutionCancelRequested cancelled -> {
+                putText(node, "reason", cancelled.reason());
+                putText(node, "parentInstanceId", cancelled.parentInstanceId());
+            }
             case ExecutionSuspended suspended -> putText(node, "reason", suspended.reason());
             case ExecutionResumed resumed -> putText(node, "reason", resumed.reason());
             case ContinuedAsNew continued -> putText(node, "input", continued.input());
@@ -158,7 +169,7 @@ public final class StoreJson {
             case "TimerFired" -> new TimerFired(timestamp, taskId(node), instant(node, "fireAt"));
             case "EventRaised" -> new EventRaised(timestamp, string(node, "name"), text(node, "payload"));
             case "SubOrchestrationCreated" -> new SubOrchestrationCreated(timestamp, taskId(node), string(node, "name"),
-                    string(node, "instanceId"), text(node, "input"));
+                    string(node, "instanceId"), text(node, "input"), parentClosePolicy(node));
             case "SubOrchestrationCompleted" -> new SubOrchestrationCompleted(timestamp, taskId(node),
                     text(node, "result"));
             case "SubOrchestrationFailed" -> new SubOrchestrationFailed(timestamp, taskId(node),
@@ -167,8 +178,10 @@ public final class StoreJson {
                     required(node, "version").asInt());
             case "ExecutionCompleted" -> new ExecutionCompleted(timestamp, text(node, "output"));
             case "ExecutionFailed" -> new ExecutionFailed(timestamp, failure(required(node, "failure")));
-            case "ExecutionTerminated" -> new ExecutionTerminated(timestamp, text(node, "reason"));
-            case "ExecutionCancelRequested" -> new ExecutionCancelRequested(timestamp, text(node, "reason"));
+            case "ExecutionTerminated" -> new ExecutionTerminated(timestamp, text(node, "reason"),
+                    text(node, "parentInstanceId"));
+            case "ExecutionCancelRequested" -> new ExecutionCancelRequested(timestamp, text(node, "reason"),
+                    text(node, "parentInstanceId"));
             case "ExecutionSuspended" -> new ExecutionSuspended(timestamp, text(node, "reason"));
             case "ExecutionResumed" -> new ExecutionResumed(timestamp, text(node, "reason"));
             case "ContinuedAsNew" -> new ContinuedAsNew(timestamp, text(node, "input"));
@@ -261,6 +274,20 @@ public final class StoreJson {
     private static @Nullable String text(JsonNode node, String field) {
         JsonNode value = node.get(field);
         return (value == null || value.isNull()) ? null : value.asString();
+    }
+
+    private static @Nullable ParentClosePolicy parentClosePolicy(JsonNode node) {
+        String name = text(node, "parentClosePolicy");
+        if (name == null) {
+            return null;
+        }
+        try {
+            return ParentClosePolicy.valueOf(name);
+        }
+        catch (IllegalArgumentException ex) {
+            throw new IllegalArgumentException("A stored durable-task record has an unknown parentClosePolicy '" + name
+                    + "' (known: " + Arrays.toString(ParentClosePolicy.values()) + "): " + node, ex);
+        }
     }
 
     private static String string(JsonNode node, String field) {

@@ -12,6 +12,7 @@ import dev.quark.durabletasks.ActivityOptions;
 import dev.quark.durabletasks.FailureDetails;
 import dev.quark.durabletasks.OrchestrationQuery;
 import dev.quark.durabletasks.OrchestrationStatus;
+import dev.quark.durabletasks.ParentClosePolicy;
 import dev.quark.durabletasks.RetryOptions;
 import dev.quark.durabletasks.history.ContinuedAsNew;
 import dev.quark.durabletasks.history.EventRaised;
@@ -243,11 +244,14 @@ public abstract class DurableTaskStoreContractTests {
                 new TaskScheduled(at, 2, "charge", null), new TaskCompleted(at, 1, "42"), new TaskCompleted(at, 2, null),
                 new TaskFailed(at, 3, failure), new TimerCreated(at, 4, at.plusSeconds(30)),
                 new TimerFired(at, 4, at.plusSeconds(30)), new EventRaised(at, "approved", "{\"by\":\"ann\"}"),
-                new EventRaised(at, "poke", null), new SubOrchestrationCreated(at, 5, "child", id + ":1:5", "[]"),
+                new EventRaised(at, "poke", null), new SubOrchestrationCreated(at, 5, "child", id + ":1:5", "[]",
+                        ParentClosePolicy.REQUEST_CANCEL),
+                new SubOrchestrationCreated(at, 8, "child", "chosen-id", null, null),
                 new SubOrchestrationCompleted(at, 5, "\"done\""), new SubOrchestrationFailed(at, 6, bare),
                 new VersionMarker(at, "add-fraud-check", 2), new ExecutionCompleted(at, "{\"total\":9.5}"),
                 new ExecutionFailed(at, failure), new ExecutionTerminated(at, "stop \"it\""),
-                new ExecutionTerminated(at, null), new ExecutionCancelRequested(at, "undo \"it\""),
+                new ExecutionTerminated(at, null), new ExecutionTerminated(at, "closed", "parent-1"),
+                new ExecutionCancelRequested(at, "undo \"it\""), new ExecutionCancelRequested(at, null, "parent-1"),
                 new ExecutionCancelRequested(at, null), new ExecutionSuspended(at, "audit"),
                 new ExecutionResumed(at, null), new ContinuedAsNew(at, "7"));
         store().commit(running(id, token, 0, events, ids(item)));

@@ -38,9 +38,11 @@ import dev.quark.durabletasks.OrchestrationQuery;
 import dev.quark.durabletasks.OrchestrationState;
 import dev.quark.durabletasks.OrchestrationStateException;
 import dev.quark.durabletasks.OrchestrationStatus;
+import dev.quark.durabletasks.ParentClosePolicy;
 import dev.quark.durabletasks.PayloadConversionException;
 import dev.quark.durabletasks.RetryOptions;
 import dev.quark.durabletasks.ScheduleOptions;
+import dev.quark.durabletasks.SubOrchestrationOptions;
 import dev.quark.durabletasks.TaskFailedException;
 import dev.quark.durabletasks.TaskName;
 import dev.quark.durabletasks.UnknownActivityException;
@@ -645,6 +647,101 @@ public abstract class OrchestrationContractTests {
         assertThat(node.client.getState(id + ":1:2").orElseThrow().status()).isEqualTo(OrchestrationStatus.FAILED);
     }
 
+    @Test
+    void childrenStillRunningWhenTheirParentClosesFollowTheirParentClosePolicy() {
+        Node node = node("node-a", families());
+        String completing = node.client.schedule("family", "complete",
+                ScheduleOptions.instanceId(newInstanceId("closing-parent")));
+        String terminated = node.client.schedule("family", "stay",
+                ScheduleOptions.instanceId(newInstanceId("terminated-parent")));
+        node.run();
+        assertThat(node.client.getState(completing + ":1:1").orElseThrow().status())
+            .isEqualTo(OrchestrationStatus.RUNNING);
+        node.client.raiseEvent(completing, "done", "now");
+        node.client.terminate(terminated, "operator");
+        node.run();
+        assertThat(node.client.getState(completing).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(node.client.getState(completing + ":1:1").orElseThrow().status())
+            .as("TERMINATE, the default").isEqualTo(OrchestrationStatus.TERMINATED);
+        assertThat(node.client.getHistory(completing + ":1:1")).filteredOn(ExecutionTerminated.class::isInstance)
+            .singleElement()
+            .satisfies((event) -> assertThat(((ExecutionTerminated) event).reason())
+                .isEqualTo("parent orchestration instance '" + completing + "' closed as COMPLETED"));
+        OrchestrationState cancelled = node.client.getState(completing + ":1:2").orElseThrow();
+        assertThat(cancelled.status()).as("REQUEST_CANCEL").isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(cancelled.readOutput(String.class)).isEqualTo("compensated cancel");
+        assertThat(node.client.getState(completing + ":1:3").orElseThrow().status()).as("ABANDON")
+            .isEqualTo(OrchestrationStatus.RUNNING);
+        node.client.raiseEvent(completing + ":1:3", "go", "on its own");
+        node.run();
+        assertThat(node.client.getState(completing + ":1:3").orElseThrow().readOutput(String.class))
+            .isEqualTo("on its own");
+        assertThat(node.client.getState(terminated).orElseThrow().status()).isEqualTo(OrchestrationStatus.TERMINATED);
+        assertThat(node.client.getState(terminated + ":1:1").orElseThrow().status())
+            .isEqualTo(OrchestrationStatus.TERMINATED);
+        assertThat(node.client.getState(terminated + ":1:2").orElseThrow().readOutput(String.class))
+            .isEqualTo("compensated cancel");
+        assertThat(node.client.getState(terminated + ":1:3").orElseThrow().status())
+            .isEqualTo(OrchestrationStatus.RUNNING);
+    }
+
+    @Test
+    void aChildStartedByTheStepThatClosesItsParentIsClosedAndAnInstanceThatIsNotAChildIsLeftAlone() {
+        Node node = node("node-a", families());
+        String other = node.client.schedule("child", "other", ScheduleOptions.instanceId(newInstanceId("not-a-child")));
+        String suspended = node.client.schedule("child", "paused", ScheduleOptions.instanceId(newInstanceId("paused")));
+        node.run();
+        node.client.suspend(suspended, null);
+        node.run();
+        String parent = node.client.schedule("hasty", other, ScheduleOptions.instanceId(newInstanceId("hasty")));
+        String second = node.client.schedule("hasty", suspended, ScheduleOptions.instanceId(newInstanceId("hasty")));
+        node.run();
+        assertThat(node.client.getState(parent).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(node.client.getState(parent + ":1:1").orElseThrow().status())
+            .as("started and closed by one step").isEqualTo(OrchestrationStatus.TERMINATED);
+        assertThat(node.client.getState(second + ":1:1").orElseThrow().status()).isEqualTo(OrchestrationStatus.TERMINATED);
+        assertThat(node.client.getState(other).orElseThrow().status())
+            .as("its id was taken; the close is not for it").isEqualTo(OrchestrationStatus.RUNNING);
+        assertThat(node.client.getHistory(other)).doesNotHaveAnyElementsOfTypes(ExecutionTerminated.class);
+        assertThat(node.client.getState(suspended).orElseThrow().status()).isEqualTo(OrchestrationStatus.SUSPENDED);
+        assertThat(store().dueInstances(this.clock.instant(), 100)).as("nothing left that no step takes")
+            .doesNotContain(other, suspended);
+        node.client.resume(suspended, null);
+        node.client.raiseEvent(suspended, "go", "resumed");
+        node.run();
+        assertThat(node.client.getState(suspended).orElseThrow().readOutput(String.class)).isEqualTo("resumed");
+    }
+
+    /**
+     * {@code child} waits for {@code go} and compensates a cancellation; {@code family} starts three children
+     * (TERMINATE, REQUEST_CANCEL, ABANDON) without waiting for them and completes on {@code done}; {@code hasty}
+     * starts a child with the default id and one with the id its input names, and completes at once.
+     */
+    private DurableTaskRegistry families() {
+        return registry((builder) -> builder
+            .orchestration("child", String.class, () -> (ctx, input) -> {
+                try {
+                    return ctx.waitForExternalEvent("go", String.class).await();
+                }
+                catch (OrchestrationCancelledException ex) {
+                    return "compensated " + input;
+                }
+            })
+            .orchestration("family", String.class, () -> (ctx, input) -> {
+                ctx.callSubOrchestration("child", "terminate", String.class, SubOrchestrationOptions.DEFAULTS);
+                ctx.callSubOrchestration("child", "cancel", String.class,
+                        SubOrchestrationOptions.DEFAULTS.withParentClosePolicy(ParentClosePolicy.REQUEST_CANCEL));
+                ctx.callSubOrchestration("child", "abandon", String.class,
+                        SubOrchestrationOptions.DEFAULTS.withParentClosePolicy(ParentClosePolicy.ABANDON));
+                return ctx.waitForExternalEvent("done", String.class).await();
+            })
+            .orchestration("hasty", String.class, () -> (ctx, input) -> {
+                ctx.callSubOrchestration("child", "mine", String.class);
+                ctx.callSubOrchestration("child", "taken", String.class, String.valueOf(input));
+                return "done";
+            }));
+    }
+
     // ---- long-lived instances and code changes
 
     @Test
@@ -1065,7 +1162,12 @@ public abstract class OrchestrationContractTests {
         throw new AssertionError("Too many pages");
     }
 
-    private DurableTaskRegistry approvals() {
+    /**
+     * Returns a registry with the orchestration {@code approval}: it waits up to an hour for the event
+     * {@code approved} (an {@link Approval}) and returns its input with who approved it.
+     * @return the registry
+     */
+    protected DurableTaskRegistry approvals() {
         return registry((builder) -> builder.orchestration("approval", String.class, () -> (ctx, input) -> {
             try {
                 Approval approval = ctx.waitForExternalEvent("approved", Approval.class, Duration.ofHours(1)).await();

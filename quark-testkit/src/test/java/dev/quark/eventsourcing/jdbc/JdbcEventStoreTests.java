@@ -1,6 +1,5 @@
 package dev.quark.eventsourcing.jdbc;
 
-import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +17,7 @@ import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.testkit.eventsourcing.EventFeedContractTests;
 import dev.quark.testkit.eventsourcing.EventStoreContractTests;
+import dev.quark.testkit.server.BoundCallerTransaction;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -27,9 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -109,20 +107,9 @@ class JdbcEventStoreTests extends EventStoreContractTests {
     @Test
     void anAppendJoinsATransactionThatAnotherKindOfManagerBoundAndRollsBackWithIt() throws Exception {
         String stream = newStream();
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(false);
-            TransactionSynchronizationManager.bindResource(dataSource, new ConnectionHolder(connection));
-            TransactionSynchronizationManager.setActualTransactionActive(true);
-            try {
-                store.append(stream, List.of(event("Opened", "{}")), 0);
-                assertThat(connection.getAutoCommit()).isFalse();
-            }
-            finally {
-                TransactionSynchronizationManager.setActualTransactionActive(false);
-                TransactionSynchronizationManager.unbindResource(dataSource);
-                connection.rollback();
-                connection.setAutoCommit(true);
-            }
+        try (BoundCallerTransaction caller = BoundCallerTransaction.begin(dataSource)) {
+            store.append(stream, List.of(event("Opened", "{}")), 0);
+            assertThat(caller.connection().getAutoCommit()).isFalse();
         }
         assertThat(store.version(stream)).isZero();
     }

@@ -14,6 +14,7 @@ import dev.quark.lease.LeaseLostException;
 import dev.quark.lease.LeaseStore;
 import dev.quark.testkit.lease.FencedRecords;
 import dev.quark.testkit.lease.LeaseStoreContractTests;
+import dev.quark.testkit.server.BoundCallerTransaction;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -151,6 +152,25 @@ class JdbcLeaseStoreTests extends LeaseStoreContractTests {
             status.setRollbackOnly();
         });
         assertThat(store.holder(resource)).as("released").isEmpty();
+    }
+
+    /**
+     * JPA's and Hibernate's managers bind their connection without marking it as a JDBC transaction: a store that
+     * asked a private DataSourceTransactionManager for a new transaction got that connection and committed the
+     * caller's work with its own.
+     */
+    @Test
+    void byDefaultAnAcquisitionInsideAJpaStyleTransactionCommitsOnItsOwnAndLeavesTheCallersWorkUncommitted()
+            throws Exception {
+        String resource = newResource("jpa");
+        try (BoundCallerTransaction caller = BoundCallerTransaction.begin(dataSource)) {
+            caller.execute("insert into area_record (id, value) values ('" + resource + "', 'the caller''s')");
+            assertThat(store.tryAcquire(resource, OWNER, LONG)).isPresent();
+            assertThat(caller.connection().getAutoCommit()).isFalse();
+        }
+        assertThat(jdbc.sql("select count(*) from area_record where id = ?").param(resource).query(Long.class).single())
+            .as("the caller's rolled-back row").isZero();
+        assertThat(store.holder(resource)).as("the store's own acquisition").isPresent();
     }
 
     @Test

@@ -18,12 +18,11 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.OwnTransactions;
 import dev.quark.jdbc.TablePrefix;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
-import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.transaction.support.TransactionOperations;
 
 /**
  * Keeps the membership table of one cluster in PostgreSQL, in two tables created by the Liquibase changelog
@@ -59,7 +58,7 @@ public class JdbcMembershipProvider implements MembershipProvider {
 
     private final JdbcClient jdbc;
 
-    private final TransactionTemplate transactions;
+    private final TransactionOperations transactions;
 
     private final String clusterName;
 
@@ -97,9 +96,9 @@ public class JdbcMembershipProvider implements MembershipProvider {
             throw new IllegalArgumentException("Cluster name '" + clusterName + "' must not be blank nor longer than "
                     + MAX_CLUSTER_NAME_LENGTH + " characters");
         }
-        this.jdbc = JdbcClient.create(dataSource);
-        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-        this.transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+        OwnTransactions own = new OwnTransactions(dataSource);
+        this.jdbc = own.jdbc();
+        this.transactions = own.transactions();
         this.versionTable = tablePrefix.table("membership_version");
         this.siloTable = tablePrefix.table("membership_silo");
         this.channel = tablePrefix.table("membership");

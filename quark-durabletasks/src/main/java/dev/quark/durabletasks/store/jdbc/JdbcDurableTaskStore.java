@@ -34,15 +34,14 @@ import dev.quark.durabletasks.store.ReceivedMessage;
 import dev.quark.durabletasks.store.StoreJson;
 import dev.quark.durabletasks.store.TaskMessage;
 import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.OwnTransactions;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.LeaseLostException;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
-import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.transaction.support.TransactionOperations;
 
 /**
  * Keeps durable tasks in four PostgreSQL tables, created by the Liquibase changelog {@value #CHANGELOG}:
@@ -76,7 +75,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
 
     private final JdbcClient jdbc;
 
-    private final TransactionTemplate transactions;
+    private final TransactionOperations transactions;
 
     private final String instances;
 
@@ -93,9 +92,9 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
      */
     public JdbcDurableTaskStore(DataSource dataSource, TablePrefix tablePrefix) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
-        this.jdbc = JdbcClient.create(dataSource);
-        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-        this.transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+        OwnTransactions own = new OwnTransactions(dataSource);
+        this.jdbc = own.jdbc();
+        this.transactions = own.transactions();
         this.instances = tablePrefix.table("durable_instance");
         this.history = tablePrefix.table("durable_history");
         this.messages = tablePrefix.table("durable_message");
@@ -283,12 +282,12 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
                     .params(args(commit.instanceId(), commit.consumedMessages().toArray(Long[]::new)))
                     .update();
             }
-            commit.messages().forEach(this::addIfInstanceExists);
             for (ChildInstance child : commit.children()) {
                 if (!insert(child.instance())) {
                     addIfInstanceExists(child.ifExists());
                 }
             }
+            commit.messages().forEach(this::addIfInstanceExists);
             commit.activities().forEach(this::queue);
         });
     }

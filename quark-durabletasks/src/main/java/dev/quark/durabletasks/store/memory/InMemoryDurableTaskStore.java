@@ -209,17 +209,17 @@ public class InMemoryDurableTaskStore implements DurableTaskStore {
                     commit.continueAsNew() ? commit.nextInput() : current.input(), commit.output(), commit.failure(),
                     current.parent(), current.createdAt(), commit.updatedAt(), current.startAt(),
                     (commit.customStatus() != null) ? commit.customStatus() : current.customStatus());
-            for (TaskMessage message : commit.messages()) {
-                if (this.instances.containsKey(message.instanceId())) {
-                    add(message);
-                }
-            }
             for (ChildInstance child : commit.children()) {
                 if (this.instances.containsKey(child.instance().instanceId())) {
                     add(child.ifExists());
                 }
                 else {
                     insert(child.instance());
+                }
+            }
+            for (TaskMessage message : commit.messages()) {
+                if (this.instances.containsKey(message.instanceId())) {
+                    add(message);
                 }
             }
             for (NewActivity activity : commit.activities()) {

@@ -15,6 +15,11 @@ import org.springframework.data.redis.core.script.RedisScript;
  * by the value when present ({@code opt} below). A message is passed as six arguments: instance, execution, event
  * type, event JSON, visible-at instant, visible-at score (microseconds, rounded up). A new instance is passed as ten:
  * id, name, input, parent id, parent execution, parent task, created-at, start-at, start-at score, start event JSON.
+ * <p>
+ * The due queue {@code mq} holds only messages an instance can take once visible: a message for an instance that
+ * starts later is queued at the instance's start, and one for a suspended instance (other than a resumption or a
+ * termination) is parked in {@code pq} until the instance leaves {@code SUSPENDED}. So the scan for due instances
+ * never wades through messages that cannot run, however many pile up on a suspended or delayed instance.
  */
 final class RedisDurableTaskScripts {
 
@@ -37,12 +42,33 @@ final class RedisDurableTaskScripts {
             local function dt_final(status)
                 return status == 'COMPLETED' or status == 'FAILED' or status == 'TERMINATED'
             end
+            local function dt_wakes(type)
+                return type == 'ExecutionResumed' or type == 'ExecutionTerminated'
+            end
             local function dt_add(t, a, i)
                 local id = redis.call('INCR', t .. 'seq')
                 redis.call('HSET', t .. 'msg:' .. id, 'instance', a[i], 'execution', a[i + 1], 'type', a[i + 2],
                     'event', a[i + 3], 'visible_at', a[i + 4])
                 redis.call('ZADD', t .. 'm:' .. a[i], id, id)
-                redis.call('ZADD', t .. 'mq', a[i + 5], id)
+                local instance = redis.call('HMGET', t .. 'i:' .. a[i], 'status', 'start_score')
+                local score = a[i + 5]
+                if instance[2] and tonumber(instance[2]) > tonumber(score) then
+                    score = instance[2]
+                end
+                if instance[1] == 'SUSPENDED' and not dt_wakes(a[i + 2]) then
+                    redis.call('ZADD', t .. 'pq', score, id)
+                else
+                    redis.call('ZADD', t .. 'mq', score, id)
+                end
+            end
+            local function dt_move(t, id, from, to, all)
+                for _, mid in ipairs(redis.call('ZRANGE', t .. 'm:' .. id, 0, -1)) do
+                    local score = redis.call('ZSCORE', t .. from, mid)
+                    if score and (all or not dt_wakes(redis.call('HGET', t .. 'msg:' .. mid, 'type'))) then
+                        redis.call('ZREM', t .. from, mid)
+                        redis.call('ZADD', t .. to, score, mid)
+                    end
+                end
             end
             local function dt_add_if_exists(t, a, i)
                 if redis.call('EXISTS', t .. 'i:' .. a[i]) == 1 then
@@ -206,6 +232,7 @@ final class RedisDurableTaskScripts {
                 if redis.call('ZREM', t .. 'm:' .. id, mid) == 1 then
                     redis.call('DEL', t .. 'msg:' .. mid)
                     redis.call('ZREM', t .. 'mq', mid)
+                    redis.call('ZREM', t .. 'pq', mid)
                 end
             end
             local old = redis.call('HGET', key, 'status')
@@ -225,13 +252,15 @@ final class RedisDurableTaskScripts {
             if old ~= status then
                 redis.call('ZREM', t .. 's:' .. old, id)
                 redis.call('ZADD', t .. 's:' .. status, 0, id)
+                if status == 'SUSPENDED' then
+                    dt_move(t, id, 'mq', 'pq', false)
+                elseif old == 'SUSPENDED' then
+                    dt_move(t, id, 'pq', 'mq', true)
+                end
             end
             local messages = tonumber(ARGV[i])
-            i = i + 1
-            for _ = 1, messages do
-                dt_add_if_exists(t, ARGV, i)
-                i = i + 6
-            end
+            local messagesAt = i + 1
+            i = messagesAt + messages * 6
             local children = tonumber(ARGV[i])
             i = i + 1
             for _ = 1, children do
@@ -239,6 +268,9 @@ final class RedisDurableTaskScripts {
                     dt_add_if_exists(t, ARGV, i + 10)
                 end
                 i = i + 16
+            end
+            for m = 0, messages - 1 do
+                dt_add_if_exists(t, ARGV, messagesAt + m * 6)
             end
             local activities = tonumber(ARGV[i])
             i = i + 1
@@ -329,6 +361,7 @@ final class RedisDurableTaskScripts {
             for _, mid in ipairs(redis.call('ZRANGE', t .. 'm:' .. id, 0, -1)) do
                 redis.call('DEL', t .. 'msg:' .. mid)
                 redis.call('ZREM', t .. 'mq', mid)
+                redis.call('ZREM', t .. 'pq', mid)
             end
             for _, aid in ipairs(redis.call('SMEMBERS', t .. 'ia:' .. id)) do
                 redis.call('DEL', t .. 'a:' .. aid)

@@ -49,7 +49,9 @@ import org.springframework.data.redis.core.script.RedisScript;
  * {prefix}{durabletasks}:h:{id}       list: the current execution's history, one event (JSON) per element
  * {prefix}{durabletasks}:m:{id}       sorted set: the instance's message ids (score = id)
  * {prefix}{durabletasks}:msg:{n}      hash: a message (instance, execution, type, event, visible_at)
- * {prefix}{durabletasks}:mq           sorted set of every message id by visible time (microseconds)
+ * {prefix}{durabletasks}:mq           sorted set of the message ids an instance can take, by visible time
+ *                                     (microseconds; not before the instance's start)
+ * {prefix}{durabletasks}:pq           sorted set of the message ids parked while their instance is suspended
  * {prefix}{durabletasks}:seq          the last message id
  * {prefix}{durabletasks}:a:{call}     hash: a queued activity call (instance, task, name, input, options, attempt,
  *                                     scheduled_at, visible_at, lease_token)

@@ -4,8 +4,10 @@ import java.util.List;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.durabletasks.store.DurableTaskStore;
+import dev.quark.durabletasks.store.NewInstance;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.testkit.durabletasks.DurableTaskStoreContractTests;
+import dev.quark.testkit.server.BoundCallerTransaction;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -49,6 +51,25 @@ class JdbcDurableTaskStoreTests extends DurableTaskStoreContractTests {
     @Override
     protected DurableTaskStore store() {
         return store;
+    }
+
+    /**
+     * JPA's and Hibernate's managers bind their connection without marking it as a JDBC transaction: the store's
+     * private DataSourceTransactionManager took that connection over and committed the caller's work with its own.
+     */
+    @Test
+    void aScheduleInsideAJpaStyleTransactionCommitsOnItsOwnAndLeavesTheCallersWorkUncommitted() throws Exception {
+        JdbcClient jdbc = JdbcClient.create(dataSource);
+        jdbc.sql("create table if not exists caller_record (id text primary key)").update();
+        String id = newInstanceId("jpa");
+        try (BoundCallerTransaction caller = BoundCallerTransaction.begin(dataSource)) {
+            caller.execute("insert into caller_record (id) values ('" + id + "')");
+            assertThat(store.create(new NewInstance(id, "order", null, null, NOW, NOW))).isEmpty();
+            assertThat(caller.connection().getAutoCommit()).isFalse();
+        }
+        assertThat(jdbc.sql("select count(*) from caller_record where id = ?").param(id).query(Long.class).single())
+            .as("the caller's rolled-back row").isZero();
+        assertThat(store.instance(id)).as("the store's own write").isPresent();
     }
 
     @Test
