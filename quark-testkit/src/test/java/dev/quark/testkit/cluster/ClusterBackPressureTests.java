@@ -54,7 +54,7 @@ class ClusterBackPressureTests {
 
         CompletableFuture<Long> otherCall = CompletableFuture
             .supplyAsync(() -> this.cluster.silo(0).get(Tally.class, other).add(1), this.callers);
-        assertThat(otherCall.get(5, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(otherCall.get(15, TimeUnit.SECONDS)).isEqualTo(1);
         assertThat(held).isNotDone();
 
         this.environment.open(gate);
