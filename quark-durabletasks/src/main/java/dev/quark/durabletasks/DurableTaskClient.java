@@ -117,6 +117,27 @@ public interface DurableTaskClient {
     List<HistoryEvent> getHistory(String instanceId);
 
     /**
+     * Asks an instance a read-only question its code answers ({@link OrchestrationContext#setQueryHandler}): the
+     * current execution's history is replayed with the orchestration's code in this application (which must have it
+     * registered), running nothing and writing nothing, and the handler's answer is returned. Works on running,
+     * suspended and finished instances.
+     * @param <R> the answer's type
+     * @param instanceId the instance
+     * @param queryName the query
+     * @param argument the query's argument, {@code null} for none
+     * @param resultType the type the answer is read as
+     * @return the answer; {@code null} when the handler returned {@code null}
+     * @throws OrchestrationNotFoundException when the instance does not exist
+     * @throws OrchestrationStateException when the instance has not started yet
+     * @throws UnknownOrchestrationException when this application does not have the instance's orchestration
+     * @throws UnknownQueryException when the code registered no handler under the name
+     * @throws NonDeterministicOrchestrationException when this code no longer matches the instance's history
+     * @throws PayloadConversionException when the argument or the answer cannot be converted
+     * @throws QueryFailedException when the handler throws
+     */
+    <R> @Nullable R query(String instanceId, String queryName, @Nullable Object argument, Class<R> resultType);
+
+    /**
      * Waits until an instance has finished (completed, failed or terminated).
      * @param instanceId the instance
      * @param timeout how long to wait, in real time

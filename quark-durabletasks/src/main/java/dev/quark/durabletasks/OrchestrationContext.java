@@ -3,7 +3,10 @@ package dev.quark.durabletasks;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
 import org.jspecify.annotations.Nullable;
@@ -267,6 +270,31 @@ public interface OrchestrationContext {
      * @throws PayloadConversionException when the converter cannot write it
      */
     void setCustomStatus(@Nullable Object status);
+
+    /**
+     * Answers the read-only query {@code name} ({@link DurableTaskClient#query}) with what the handler returns for
+     * the query's argument. A query replays the instance's current execution with this code, in the client's
+     * application, running nothing (no activity, no timer) and writing nothing, then calls the handler registered
+     * last under the name: register handlers at the start of the code and let them read the orchestration's fields.
+     * A handler must not change anything nor use the context (that fails the query).
+     * @param <A> the argument's type
+     * @param name the query's name, not blank
+     * @param argumentType the type the query's argument is read as
+     * @param handler computes the answer, written with the payload converter
+     */
+    <A extends @Nullable Object> void setQueryHandler(String name, Class<A> argumentType,
+            Function<A, ? extends @Nullable Object> handler);
+
+    /**
+     * Answers the read-only query {@code name}, which takes no argument, with what the handler returns (see
+     * {@link #setQueryHandler(String, Class, Function)}).
+     * @param name the query's name, not blank
+     * @param handler computes the answer, written with the payload converter
+     */
+    default void setQueryHandler(String name, Supplier<? extends @Nullable Object> handler) {
+        Objects.requireNonNull(handler, "handler must not be null");
+        setQueryHandler(name, Object.class, (ignored) -> handler.get());
+    }
 
     /** The version {@link #getVersion} returns for instances that passed the call before it existed. */
     int DEFAULT_VERSION = -1;

@@ -25,10 +25,12 @@ import dev.quark.durabletasks.UnknownOrchestrationException;
 import dev.quark.durabletasks.history.EventRaised;
 import dev.quark.durabletasks.history.ExecutionCancelRequested;
 import dev.quark.durabletasks.history.ExecutionResumed;
+import dev.quark.durabletasks.history.ExecutionStarted;
 import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
 import dev.quark.durabletasks.internal.InstanceIds;
+import dev.quark.durabletasks.internal.OrchestrationExecutor;
 import dev.quark.durabletasks.payload.PayloadConverter;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.InstanceRecord;
@@ -45,6 +47,9 @@ import org.jspecify.annotations.Nullable;
 public final class StoreDurableTaskClient implements DurableTaskClient {
 
     private static final Duration MAX_POLL = Duration.ofMillis(500);
+
+    /** The longest a query's replay may run the code. */
+    private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(30);
 
     private final DurableTaskStore store;
 
@@ -231,6 +236,34 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
     public Optional<OrchestrationState> getState(String instanceId) {
         Objects.requireNonNull(instanceId, "instanceId must not be null");
         return this.store.instance(instanceId).map(this::state);
+    }
+
+    @Override
+    public <R> @Nullable R query(String instanceId, String queryName, @Nullable Object argument, Class<R> resultType) {
+        Objects.requireNonNull(instanceId, "instanceId must not be null");
+        Objects.requireNonNull(queryName, "queryName must not be null");
+        Objects.requireNonNull(resultType, "resultType must not be null");
+        InstanceRecord instance = this.store.instance(instanceId)
+            .orElseThrow(() -> new OrchestrationNotFoundException(instanceId, "query '" + queryName + "'"));
+        List<HistoryEvent> history = this.store.history(instanceId);
+        if (history.stream().noneMatch(ExecutionStarted.class::isInstance)) {
+            throw new OrchestrationStateException(instanceId, instance.status(), "query",
+                    "its code has not run yet");
+        }
+        DurableTaskRegistry known = this.registry.get();
+        if (known == null) {
+            throw new UnknownOrchestrationException(instance.name(), List.of());
+        }
+        OrchestrationExecutor executor = new OrchestrationExecutor(known, this.converter, QUERY_TIMEOUT,
+                Integer.MAX_VALUE - 1, Integer.MAX_VALUE);
+        String json = write(argument, "the argument of query '" + queryName + "'");
+        String answer = executor.query(instanceId, instance.execution(), history, queryName, json);
+        try {
+            return resultType.cast(this.converter.read(answer, resultType));
+        }
+        catch (RuntimeException ex) {
+            throw new PayloadConversionException("the answer of query '" + queryName + "'", resultType, ex);
+        }
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.quark.durabletasks.internal;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -19,6 +20,7 @@ import dev.quark.durabletasks.history.TaskCompleted;
 import dev.quark.durabletasks.history.TaskFailed;
 import dev.quark.durabletasks.payload.PayloadConverter;
 import dev.quark.durabletasks.store.ActivityWorkItem;
+import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.TaskMessage;
 import dev.quark.lease.LeaseKeeper;
 import org.jspecify.annotations.Nullable;
@@ -46,19 +48,23 @@ public final class ActivityRunner {
 
     private final LeaseKeeper.Scheduler scheduler;
 
+    private final DurableTaskStore store;
+
     /**
      * Creates a runner.
      * @param registry the activities it can run
      * @param converter reads inputs, writes results
      * @param clock the worker's clock
      * @param scheduler runs the start-to-close interruption
+     * @param store where attempts record their heartbeat details
      */
     public ActivityRunner(DurableTaskRegistry registry, PayloadConverter converter, Clock clock,
-            LeaseKeeper.Scheduler scheduler) {
+            LeaseKeeper.Scheduler scheduler, DurableTaskStore store) {
         this.registry = registry;
         this.converter = converter;
         this.clock = clock;
         this.scheduler = scheduler;
+        this.store = store;
     }
 
     /**
@@ -88,15 +94,18 @@ public final class ActivityRunner {
         Duration heartbeatTimeout = options.heartbeatTimeout();
         HeartbeatWatch heartbeats = (heartbeatTimeout != null)
                 ? new HeartbeatWatch(Thread.currentThread(), heartbeatTimeout, this.clock, this.scheduler, start) : null;
+        HeartbeatDetailsRecorder details = new HeartbeatDetailsRecorder(this.store, item, this.converter, this.clock,
+                heartbeatTimeout);
         Object result;
         try {
-            result = attempt(definition.get(), item, input, start, heartbeats);
+            result = attempt(definition.get(), item, input, start, new Context(item, heartbeats, details,
+                    this.converter));
         }
         catch (Throwable ex) {
-            return failedAttempt(item, timedOut(item, start, heartbeats) ? timeout(item, heartbeats) : ex);
+            return failedAttempt(item, timedOut(item, start, heartbeats) ? timeout(item, heartbeats) : ex, details);
         }
         if (timedOut(item, start, heartbeats)) {
-            return failedAttempt(item, timeout(item, heartbeats));
+            return failedAttempt(item, timeout(item, heartbeats), details);
         }
         String json;
         try {
@@ -111,7 +120,8 @@ public final class ActivityRunner {
     }
 
     private @Nullable Object attempt(ActivityDefinition definition, ActivityWorkItem item, @Nullable Object input,
-            Instant start, @Nullable HeartbeatWatch heartbeats) throws Exception {
+            Instant start, Context context) throws Exception {
+        HeartbeatWatch heartbeats = context.heartbeats();
         Duration startToClose = item.options().startToCloseTimeout();
         LeaseKeeper.Scheduler.Cancellable interruption = null;
         if (startToClose != null) {
@@ -125,7 +135,7 @@ public final class ActivityRunner {
             heartbeats.start();
         }
         try {
-            return definition.untyped().execute(new Context(item, heartbeats), input);
+            return definition.untyped().execute(context, input);
         }
         finally {
             if (interruption != null) {
@@ -153,7 +163,7 @@ public final class ActivityRunner {
                 (startToClose != null) ? startToClose : Duration.ZERO);
     }
 
-    private ActivityDecision failedAttempt(ActivityWorkItem item, Throwable failure) {
+    private ActivityDecision failedAttempt(ActivityWorkItem item, Throwable failure, HeartbeatDetailsRecorder details) {
         ActivityOptions options = item.options();
         boolean retryable = !(failure instanceof Error) && options.retry().isRetryable(failure);
         if (retryable && item.attempt() < options.retry().maxAttempts()) {
@@ -162,6 +172,7 @@ public final class ActivityRunner {
             if (scheduleToClose == null || next.isBefore(item.scheduledAt().plus(scheduleToClose))) {
                 logger.debug("Attempt {} of activity '{}' for instance '{}' failed; retrying at {}", item.attempt(),
                         item.name(), item.instanceId(), next, failure);
+                details.flush();
                 return new ActivityDecision.Retry(item.attempt() + 1, next);
             }
         }
@@ -182,13 +193,36 @@ public final class ActivityRunner {
     /**
      * The context of one attempt.
      */
-    private record Context(ActivityWorkItem item, @Nullable HeartbeatWatch heartbeats) implements ActivityContext {
+    private record Context(ActivityWorkItem item, @Nullable HeartbeatWatch heartbeats,
+            HeartbeatDetailsRecorder details, PayloadConverter converter) implements ActivityContext {
 
         @Override
         public void heartbeat() {
             HeartbeatWatch watch = this.heartbeats;
             if (watch != null) {
                 watch.beat();
+            }
+        }
+
+        @Override
+        public void heartbeat(@Nullable Object details) {
+            heartbeat();
+            this.details.record(details);
+        }
+
+        @Override
+        public <T> Optional<T> lastHeartbeatDetails(Class<T> type) {
+            Objects.requireNonNull(type, "type must not be null");
+            String json = this.details.last();
+            if (json == null) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.ofNullable(type.cast(this.converter.read(json, type)));
+            }
+            catch (RuntimeException ex) {
+                throw new PayloadConversionException("the heartbeat details of activity '" + this.item.name() + "'",
+                        type, ex);
             }
         }
 

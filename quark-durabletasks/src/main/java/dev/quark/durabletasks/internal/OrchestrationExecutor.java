@@ -14,11 +14,15 @@ import java.util.stream.Stream;
 import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.FailureDetails;
 import dev.quark.durabletasks.HistoryLimitExceededException;
+import dev.quark.durabletasks.NonDeterministicOrchestrationException;
 import dev.quark.durabletasks.OrchestrationAlreadyExistsException;
 import dev.quark.durabletasks.OrchestrationBlockedException;
 import dev.quark.durabletasks.OrchestrationDefinition;
 import dev.quark.durabletasks.OrchestrationStatus;
+import dev.quark.durabletasks.PayloadConversionException;
+import dev.quark.durabletasks.QueryFailedException;
 import dev.quark.durabletasks.UnknownOrchestrationException;
+import dev.quark.durabletasks.UnknownQueryException;
 import dev.quark.durabletasks.history.ExecutionCancelRequested;
 import dev.quark.durabletasks.history.ExecutionCompleted;
 import dev.quark.durabletasks.history.ExecutionFailed;
@@ -243,12 +247,7 @@ public final class OrchestrationExecutor {
      * @throws UnknownOrchestrationException when the history's orchestration is not registered
      */
     public ReplayReport replay(String instanceId, int execution, List<HistoryEvent> history) {
-        String name = history.stream()
-            .filter(ExecutionStarted.class::isInstance)
-            .map((event) -> ((ExecutionStarted) event).name())
-            .findFirst()
-            .orElseThrow(() -> new IllegalArgumentException("The history of instance '" + instanceId
-                    + "' has no ExecutionStarted event"));
+        String name = orchestrationName(instanceId, history);
         OrchestrationDefinition definition = this.registry.orchestration(name)
             .orElseThrow(() -> new UnknownOrchestrationException(name, this.registry.orchestrationNames()));
         ReplayContext context = new ReplayContext(instanceId, name, execution, history, List.of(), this.converter,
@@ -264,6 +263,62 @@ public final class OrchestrationExecutor {
             case StepOutcome.ContinuedAsNew continued -> new ReplayReport(name, ReplayReport.Outcome.CONTINUED_AS_NEW,
                     null, replayed);
         };
+    }
+
+    /**
+     * Answers a query: replays recorded events only, as {@link #replay} does, then calls the handler the code
+     * registered last under the name. Nothing runs and nothing is written.
+     * @param instanceId the instance
+     * @param execution its execution
+     * @param history the recorded events of that execution
+     * @param queryName the query
+     * @param argument the argument as JSON, {@code null} for none
+     * @return the answer as JSON
+     * @throws UnknownOrchestrationException when the history's orchestration is not registered
+     * @throws NonDeterministicOrchestrationException when the code no longer matches the history
+     * @throws UnknownQueryException when the code registered no handler under the name
+     * @throws PayloadConversionException when the argument cannot be read as the handler's type
+     * @throws QueryFailedException when the handler throws or its answer cannot be written
+     */
+    public @Nullable String query(String instanceId, int execution, List<HistoryEvent> history, String queryName,
+            @Nullable String argument) {
+        String orchestration = orchestrationName(instanceId, history);
+        OrchestrationDefinition definition = this.registry.orchestration(orchestration)
+            .orElseThrow(() -> new UnknownOrchestrationException(orchestration, this.registry.orchestrationNames()));
+        ReplayContext context = new ReplayContext(instanceId, orchestration, execution, history, List.of(),
+                this.converter, this.registry);
+        StepOutcome outcome = runCode(context, definition);
+        if (outcome instanceof StepOutcome.Failed failed
+                && failed.failure() instanceof NonDeterministicOrchestrationException divergence) {
+            throw divergence;
+        }
+        ReplayContext.QueryHandler handler = context.queryHandler(queryName);
+        if (handler == null) {
+            throw new UnknownQueryException(instanceId, orchestration, queryName, context.queryNames());
+        }
+        Object value;
+        try {
+            value = this.converter.read(argument, handler.argumentType());
+        }
+        catch (RuntimeException ex) {
+            throw new PayloadConversionException("the argument of query '" + queryName + "'", handler.argumentType(),
+                    ex);
+        }
+        try {
+            return this.converter.write(handler.handler().apply(value));
+        }
+        catch (RuntimeException ex) {
+            throw new QueryFailedException(instanceId, queryName, ex);
+        }
+    }
+
+    private static String orchestrationName(String instanceId, List<HistoryEvent> history) {
+        return history.stream()
+            .filter(ExecutionStarted.class::isInstance)
+            .map((event) -> ((ExecutionStarted) event).name())
+            .findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("The history of instance '" + instanceId
+                    + "' has no ExecutionStarted event"));
     }
 
     /**

@@ -12,9 +12,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 import dev.quark.durabletasks.Activity;
@@ -133,6 +135,8 @@ final class ReplayContext implements OrchestrationContext {
     private boolean customStatusSet;
 
     private boolean cancelRequested;
+
+    private final Map<String, QueryHandler> queryHandlers = new HashMap<>();
 
     ReplayContext(String instanceId, String name, int execution, List<HistoryEvent> past, List<HistoryEvent> incoming,
             PayloadConverter converter, DurableTaskRegistry registry) {
@@ -305,6 +309,35 @@ final class ReplayContext implements OrchestrationContext {
      */
     @Nullable String customStatus() {
         return this.customStatusSet ? this.customStatus : null;
+    }
+
+    @Override
+    public <A extends @Nullable Object> void setQueryHandler(String queryName, Class<A> argumentType,
+            Function<A, ? extends @Nullable Object> handler) {
+        Objects.requireNonNull(queryName, "name must not be null");
+        Objects.requireNonNull(argumentType, "argumentType must not be null");
+        Objects.requireNonNull(handler, "handler must not be null");
+        if (queryName.isBlank()) {
+            throw new IllegalArgumentException("A query's name must not be blank");
+        }
+        requireCallable();
+        @SuppressWarnings("unchecked")
+        Function<@Nullable Object, @Nullable Object> untyped = (Function<@Nullable Object, @Nullable Object>) handler;
+        this.queryHandlers.put(queryName, new QueryHandler(argumentType, untyped));
+    }
+
+    /**
+     * Returns the handler the code registered last for a query, once the code has stopped.
+     */
+    @Nullable QueryHandler queryHandler(String queryName) {
+        return this.queryHandlers.get(queryName);
+    }
+
+    /**
+     * Returns the names of the queries the code answers.
+     */
+    Set<String> queryNames() {
+        return Set.copyOf(this.queryHandlers.keySet());
     }
 
     @Override
@@ -788,6 +821,12 @@ final class ReplayContext implements OrchestrationContext {
     /**
      * A task waiting for a result from the history.
      */
+    /**
+     * A query handler with the type its argument is read as.
+     */
+    record QueryHandler(Type argumentType, Function<@Nullable Object, @Nullable Object> handler) {
+    }
+
     private record Pending(Task<?> task, Type type, String kind, String name) {
 
         @SuppressWarnings("unchecked")

@@ -20,9 +20,11 @@ import org.jspecify.annotations.Nullable;
  * @param options retries and timeouts
  * @param attempt the attempt about to be made, 1 for the first
  * @param scheduledAt when the orchestration called it
+ * @param heartbeatDetails what an attempt of the call recorded with its last heartbeat (JSON), {@code null} when none
  */
 public record ActivityWorkItem(String id, FencingToken token, String instanceId, int execution, int taskId,
-        String name, @Nullable String input, ActivityOptions options, int attempt, Instant scheduledAt) {
+        String name, @Nullable String input, ActivityOptions options, int attempt, Instant scheduledAt,
+        @Nullable String heartbeatDetails) {
 
     /**
      * Validates the item.

@@ -148,4 +148,14 @@ public interface DurableTaskStore {
      * @return whether the call was put back
      */
     boolean retryActivity(String activityId, FencingToken token, int nextAttempt, Instant visibleAt);
+
+    /**
+     * Records the details of an attempt's heartbeat (its progress), which the next claim of the call returns, if the
+     * token is still the call's.
+     * @param activityId the call
+     * @param token the claim's token
+     * @param details the details as JSON
+     * @return whether they were recorded; {@code false} when the call is gone or stamped with another token
+     */
+    boolean recordHeartbeat(String activityId, FencingToken token, String details);
 }

@@ -146,7 +146,8 @@ public final class DurableTaskWorker implements AutoCloseable {
             .build();
         this.executor = new OrchestrationExecutor(builder.registry, builder.converter, builder.stepTimeout,
                 builder.historyWarnEvents, builder.historyMaxEvents);
-        this.activities = new ActivityRunner(builder.registry, builder.converter, this.clock, this.scheduler);
+        this.activities = new ActivityRunner(builder.registry, builder.converter, this.clock, this.scheduler,
+                this.store);
         this.maxSteps = builder.maxConcurrentSteps;
         this.maxActivities = builder.maxConcurrentActivities;
         this.pollInterval = builder.pollInterval;

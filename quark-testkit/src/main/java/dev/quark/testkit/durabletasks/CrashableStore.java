@@ -143,4 +143,9 @@ public final class CrashableStore implements DurableTaskStore {
     public boolean retryActivity(String activityId, FencingToken token, int nextAttempt, Instant visibleAt) {
         return store().retryActivity(activityId, token, nextAttempt, visibleAt);
     }
+
+    @Override
+    public boolean recordHeartbeat(String activityId, FencingToken token, String details) {
+        return store().recordHeartbeat(activityId, token, details);
+    }
 }

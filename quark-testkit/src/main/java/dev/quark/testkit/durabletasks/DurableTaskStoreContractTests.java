@@ -439,6 +439,25 @@ public abstract class DurableTaskStoreContractTests {
     }
 
     @Test
+    void heartbeatDetailsAreRecordedUnderTheCurrentTokenOnlyAndHandedToTheNextClaim() {
+        String id = runningInstance("activity-details");
+        NewActivity call = queueActivity(id, 3, ActivityOptions.DEFAULTS);
+        FencingToken stale = nextToken();
+        ActivityWorkItem first = store().claimActivity(call.id(), stale, NOW).orElseThrow();
+        assertThat(first.heartbeatDetails()).isNull();
+        assertThat(store().recordHeartbeat(call.id(), stale, "{\"done\":4}")).isTrue();
+        FencingToken current = nextToken();
+        ActivityWorkItem taken = store().claimActivity(call.id(), current, NOW).orElseThrow();
+        assertThat(taken.heartbeatDetails()).isEqualTo("{\"done\":4}");
+        assertThat(store().recordHeartbeat(call.id(), stale, "{\"done\":5}")).as("a stale token").isFalse();
+        assertThat(store().recordHeartbeat(call.id(), current, "{\"done\":7}")).isTrue();
+        assertThat(store().retryActivity(call.id(), current, 2, NOW)).isTrue();
+        assertThat(store().claimActivity(call.id(), nextToken(), NOW).orElseThrow().heartbeatDetails())
+            .isEqualTo("{\"done\":7}");
+        assertThat(store().recordHeartbeat("nobody#1#1", current, "{}")).as("no such call").isFalse();
+    }
+
+    @Test
     void theOutcomeOfAnActivityCallOfAFinishedInstanceIsDropped() {
         String id = runningInstance("activity-late");
         NewActivity call = queueActivity(id, 1, ActivityOptions.DEFAULTS);

@@ -40,6 +40,7 @@ import dev.quark.durabletasks.OrchestrationStateException;
 import dev.quark.durabletasks.OrchestrationStatus;
 import dev.quark.durabletasks.ParentClosePolicy;
 import dev.quark.durabletasks.PayloadConversionException;
+import dev.quark.durabletasks.QueryFailedException;
 import dev.quark.durabletasks.RetryOptions;
 import dev.quark.durabletasks.ScheduleOptions;
 import dev.quark.durabletasks.SubOrchestrationOptions;
@@ -47,6 +48,7 @@ import dev.quark.durabletasks.TaskFailedException;
 import dev.quark.durabletasks.TaskName;
 import dev.quark.durabletasks.UnknownActivityException;
 import dev.quark.durabletasks.UnknownOrchestrationException;
+import dev.quark.durabletasks.UnknownQueryException;
 import dev.quark.durabletasks.client.InstanceUpdates;
 import dev.quark.durabletasks.client.StoreDurableTaskClient;
 import dev.quark.durabletasks.history.ExecutionCancelRequested;
@@ -366,6 +368,61 @@ public abstract class OrchestrationContractTests {
         assertThatExceptionOfType(PayloadConversionException.class)
             .isThrownBy(() -> done.readCustomStatus(Integer.class))
             .withMessageContaining("the custom status of orchestration 'staged'");
+    }
+
+    @Test
+    void queriesAreAnsweredByTheCodeFromTheHistoryWithoutRunningOrWritingAnything() {
+        AtomicInteger charges = new AtomicInteger();
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("charge", String.class, (ActivityContext ctx, String input) -> {
+                charges.incrementAndGet();
+                return input + ":charged";
+            })
+            .orchestration("inspected", String.class, Inspected::new));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("inspected", "order-30", ScheduleOptions.instanceId(newInstanceId("queried")));
+        node.run();
+        int length = node.client.getHistory(id).size();
+        assertThat(node.client.query(id, "stage", null, String.class)).isEqualTo("order-30:charged");
+        assertThat(node.client.query(id, "approvedAtLeast", 1, Boolean.class)).isFalse();
+        node.client.raiseEvent(id, "approve", "ann");
+        node.run();
+        assertThat(node.client.query(id, "approvedAtLeast", 1, Boolean.class)).isTrue();
+        assertThat(node.client.query(id, "approvedAtLeast", 2, Boolean.class)).isFalse();
+        int afterApproval = node.client.getHistory(id).size();
+        assertThat(node.client.query(id, "stage", null, String.class)).isEqualTo("order-30:charged");
+        assertThat(node.client.getHistory(id)).as("a query writes nothing").hasSize(afterApproval);
+        assertThat(afterApproval).isGreaterThan(length);
+        assertThat(charges).as("a query runs no activity").hasValue(1);
+
+        assertThatExceptionOfType(UnknownQueryException.class)
+            .isThrownBy(() -> node.client.query(id, "total", null, String.class))
+            .withMessage("Orchestration 'inspected' instance '" + id + "' answers no query 'total'; it answers: "
+                    + "[approvedAtLeast, broken, meddling, stage]");
+        assertThatExceptionOfType(QueryFailedException.class)
+            .isThrownBy(() -> node.client.query(id, "broken", null, String.class))
+            .withMessageContaining("Query 'broken' of orchestration instance '" + id + "' failed")
+            .withRootCauseInstanceOf(IllegalStateException.class);
+        assertThatExceptionOfType(QueryFailedException.class).as("a handler that uses the context")
+            .isThrownBy(() -> node.client.query(id, "meddling", null, String.class))
+            .havingCause()
+            .withMessageContaining("use it only on the thread that runs the orchestration");
+        assertThatExceptionOfType(PayloadConversionException.class)
+            .isThrownBy(() -> node.client.query(id, "approvedAtLeast", "many", Boolean.class))
+            .withMessageContaining("the argument of query 'approvedAtLeast'");
+        assertThatExceptionOfType(OrchestrationNotFoundException.class)
+            .isThrownBy(() -> node.client.query(newInstanceId("nobody"), "stage", null, String.class));
+        String later = node.client.schedule("inspected", "order-31", ScheduleOptions.instanceId(newInstanceId("later"))
+            .withStartAt(this.clock.instant().plus(Duration.ofHours(1))));
+        assertThatExceptionOfType(OrchestrationStateException.class)
+            .isThrownBy(() -> node.client.query(later, "stage", null, String.class))
+            .withMessageContaining("PENDING");
+
+        node.client.raiseEvent(id, "approve", "bob");
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(node.client.query(id, "stage", null, String.class)).as("a finished instance").isEqualTo("approved");
+        assertThat(charges).hasValue(1);
     }
 
     @Test
@@ -991,6 +1048,35 @@ public abstract class OrchestrationContractTests {
     }
 
     @Test
+    void aRetriedAttemptResumesFromTheHeartbeatDetailsOfTheAttemptBefore() {
+        List<String> done = new CopyOnWriteArrayList<>();
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("import", Integer.class, (ActivityContext ctx, Integer rows) -> {
+                int from = ctx.lastHeartbeatDetails(Integer.class).orElse(0);
+                for (int row = from + 1; row <= rows; row++) {
+                    if (ctx.attempt() == 1 && row == 4) {
+                        throw new IllegalStateException("connection reset at row 4");
+                    }
+                    done.add(ctx.attempt() + ":" + row);
+                    ctx.heartbeat(row);
+                }
+                return "imported from " + (from + 1);
+            })
+            .orchestration("importing", Integer.class, () -> (ctx, rows) -> ctx.callActivity("import", rows,
+                    String.class, ActivityOptions.DEFAULTS.withRetry(RetryOptions.of(2, Duration.ofSeconds(1)))
+                        .withHeartbeatTimeout(Duration.ofMinutes(1)))
+                .await()));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("importing", 5, ScheduleOptions.instanceId(newInstanceId("resumed")));
+        node.run();
+        node.advance(Duration.ofSeconds(1).plus(POLL));
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("imported from 4");
+        assertThat(done).as("rows 1-3 are not imported twice").containsExactly("1:1", "1:2", "1:3", "2:4", "2:5");
+    }
+
+    @Test
     void aFailureTypeThatIsNotRetriedFailsTheCallAtOnce() {
         AtomicInteger attempts = new AtomicInteger();
         DurableTaskRegistry registry = registry((builder) -> builder
@@ -1312,6 +1398,34 @@ public abstract class OrchestrationContractTests {
      * @param by who approved
      */
     public record Approval(String by) {
+    }
+
+    /**
+     * Charges, then waits for two approvals; answers the queries {@code stage}, {@code approvedAtLeast(count)},
+     * {@code broken} (throws) and {@code meddling} (uses the context) from its fields.
+     */
+    public static final class Inspected implements Orchestration<String, String> {
+
+        private String stage = "new";
+
+        private int approvals;
+
+        @Override
+        public String run(OrchestrationContext ctx, String order) {
+            ctx.setQueryHandler("stage", () -> this.stage);
+            ctx.setQueryHandler("approvedAtLeast", Integer.class, (count) -> this.approvals >= count);
+            ctx.setQueryHandler("broken", () -> {
+                throw new IllegalStateException("no answer");
+            });
+            ctx.setQueryHandler("meddling", ctx::newUuid);
+            this.stage = ctx.callActivity("charge", order, String.class).await();
+            while (this.approvals < 2) {
+                ctx.waitForExternalEvent("approve", String.class).await();
+                this.approvals++;
+            }
+            this.stage = "approved";
+            return this.stage;
+        }
     }
 
     /**

@@ -71,7 +71,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
             + "failure, parent_instance_id, parent_execution, parent_task_id, created_at, updated_at, start_at, custom_status";
 
     private static final String ACTIVITY_COLUMNS = "id, instance_id, execution, task_id, name, input, options, attempt, "
-            + "scheduled_at";
+            + "scheduled_at, heartbeat_details";
 
     private final JdbcClient jdbc;
 
@@ -334,7 +334,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
             .params(args(token.value(), activityId, timestamp(now), token.value()))
             .query((row, number) -> new ActivityWorkItem(row.getString(1), token, row.getString(2), row.getInt(3),
                     row.getInt(4), row.getString(5), row.getString(6), StoreJson.readOptions(row.getString(7)),
-                    row.getInt(8), instant(row, 9)))
+                    row.getInt(8), instant(row, 9), row.getString(10)))
             .optional();
     }
 
@@ -357,6 +357,13 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
         return this.jdbc.sql("update " + this.activities + " set attempt = ?, visible_at = ? "
                 + "where id = ? and lease_token = ?")
             .params(args(nextAttempt, timestamp(visibleAt), activityId, token.value()))
+            .update() == 1;
+    }
+
+    @Override
+    public boolean recordHeartbeat(String activityId, FencingToken token, String details) {
+        return this.jdbc.sql("update " + this.activities + " set heartbeat_details = ? where id = ? and lease_token = ?")
+            .params(args(details, activityId, token.value()))
             .update() == 1;
     }
 

@@ -253,7 +253,8 @@ public class InMemoryDurableTaskStore implements DurableTaskStore {
             activity.token = token;
             NewActivity call = activity.call;
             return Optional.of(new ActivityWorkItem(activityId, token, call.instanceId(), call.execution(), call.taskId(),
-                    call.name(), call.input(), call.options(), activity.attempt, call.scheduledAt()));
+                    call.name(), call.input(), call.options(), activity.attempt, call.scheduledAt(),
+                    activity.heartbeatDetails));
         }
     }
 
@@ -282,6 +283,18 @@ public class InMemoryDurableTaskStore implements DurableTaskStore {
             }
             activity.attempt = nextAttempt;
             activity.visibleAt = visibleAt;
+            return true;
+        }
+    }
+
+    @Override
+    public boolean recordHeartbeat(String activityId, FencingToken token, String details) {
+        synchronized (this.lock) {
+            QueuedActivity activity = this.activities.get(activityId);
+            if (activity == null || !token.equals(activity.token)) {
+                return false;
+            }
+            activity.heartbeatDetails = details;
             return true;
         }
     }
@@ -321,6 +334,8 @@ public class InMemoryDurableTaskStore implements DurableTaskStore {
         private int attempt = 1;
 
         private @Nullable FencingToken token;
+
+        private @Nullable String heartbeatDetails;
 
         QueuedActivity(NewActivity call, long sequence, Instant visibleAt) {
             this.call = call;

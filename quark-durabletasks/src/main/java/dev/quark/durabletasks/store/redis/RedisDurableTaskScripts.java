@@ -350,6 +350,19 @@ final class RedisDurableTaskScripts {
             return 1
             """, Long.class);
 
+    /**
+     * ARGV: prefix, activity id, token, details. Returns 1 when recorded, 0 when the call is gone or stamped with
+     * another token.
+     */
+    static final RedisScript<Long> RECORD_HEARTBEAT = script("""
+            local key = ARGV[1] .. 'a:' .. ARGV[2]
+            if not quark_fence_holds(key, 'lease_token', ARGV[3]) then
+                return 0
+            end
+            redis.call('HSET', key, 'heartbeat_details', ARGV[4])
+            return 1
+            """, Long.class);
+
     /** ARGV: prefix, id. Deletes a finished instance with everything of it; returns 1, or 0 when not finished. */
     static final RedisScript<Long> PURGE = script("""
             local t, id = ARGV[1], ARGV[2]

@@ -54,7 +54,7 @@ import org.springframework.data.redis.core.script.RedisScript;
  * {prefix}{durabletasks}:pq           sorted set of the message ids parked while their instance is suspended
  * {prefix}{durabletasks}:seq          the last message id
  * {prefix}{durabletasks}:a:{call}     hash: a queued activity call (instance, task, name, input, options, attempt,
- *                                     scheduled_at, visible_at, lease_token)
+ *                                     scheduled_at, visible_at, lease_token, heartbeat_details)
  * {prefix}{durabletasks}:aq           sorted set of activity calls by visible time (microseconds)
  * {prefix}{durabletasks}:ia:{id}      set: the instance's queued activity calls
  * {prefix}{durabletasks}:ids, :s:{status}
@@ -303,7 +303,7 @@ public class RedisDurableTaskStore implements DurableTaskStore {
                 Integer.parseInt(required(fields, "execution", what)), Integer.parseInt(required(fields, "task", what)),
                 required(fields, "name", what), fields.get("input"), StoreJson.readOptions(required(fields, "options", what)),
                 Integer.parseInt(required(fields, "attempt", what)),
-                Instant.parse(required(fields, "scheduled_at", what))));
+                Instant.parse(required(fields, "scheduled_at", what)), fields.get("heartbeat_details")));
     }
 
     @Override
@@ -322,6 +322,12 @@ public class RedisDurableTaskStore implements DurableTaskStore {
         return number(this.redis.execute(RedisDurableTaskScripts.RETRY_ACTIVITY, this.routing, this.prefix, activityId,
                 token.toString(), Integer.toString(nextAttempt), visibleAt.toString(),
                 Long.toString(visibleScore(visibleAt)))) == 1;
+    }
+
+    @Override
+    public boolean recordHeartbeat(String activityId, FencingToken token, String details) {
+        return number(this.redis.execute(RedisDurableTaskScripts.RECORD_HEARTBEAT, this.routing, this.prefix,
+                activityId, token.toString(), details)) == 1;
     }
 
     private List<InstanceRecord> read(List<String> ids) {
