@@ -7,7 +7,11 @@
 #   benchmarks/run.sh --quick --only one-way,idle-memory
 #                                        a subset: request-response, request-response-async, one-way,
 #                                        one-way-async, idle-memory, idle-memory-async, churn, proxy-call,
-#                                        ring (Quark's hash ring: lookup cost, balance, keys moved)
+#                                        ring (Quark's hash ring: lookup cost, balance, keys moved),
+#                                        reminders (100,000 periodic reminders on the in-memory, Redis and
+#                                        PostgreSQL tables, one silo and three; QUARK_BENCH_REMINDERS=redis,redis-3
+#                                        picks some; servers from QUARK_BENCH_REDIS_URL / QUARK_BENCH_POSTGRES_URL,
+#                                        default the QUARK_TEST_* ones, then 127.0.0.1)
 #
 # QUARK_BENCH_JVM_FLAGS replaces the flags of the measured JVMs (default: 8 GB heap, G1).
 set -euo pipefail

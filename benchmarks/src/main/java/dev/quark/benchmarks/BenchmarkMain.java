@@ -24,6 +24,7 @@ import dev.quark.benchmarks.pekko.PekkoContender;
 import dev.quark.benchmarks.quark.ChurnWorkload;
 import dev.quark.benchmarks.quark.ProxyCallBenchmark;
 import dev.quark.benchmarks.quark.QuarkContender;
+import dev.quark.benchmarks.reminders.ReminderWorkload;
 import dev.quark.benchmarks.ring.RingBalance;
 import dev.quark.benchmarks.ring.RingLookupBenchmark;
 import org.openjdk.jmh.results.RunResult;
@@ -48,10 +49,13 @@ public final class BenchmarkMain {
     /**
      * The workloads in the order they run: those ending in {@code -async} call Quark in the {@link
      * CallingStyle#ASYNC asynchronous style}, the others in the blocking one; proxy-call and the ring's lookups
-     * run under JMH, the ring's balance in this JVM.
+     * run under JMH, the ring's balance in this JVM; churn and reminders measure Quark alone.
      */
     static final List<String> WORKLOADS = List.of("request-response", "request-response-async", "one-way",
-            "one-way-async", "idle-memory", "idle-memory-async", "churn", "proxy-call", "ring");
+            "one-way-async", "idle-memory", "idle-memory-async", "churn", "proxy-call", "ring", "reminders");
+
+    /** The workloads that measure Quark alone. */
+    private static final List<String> QUARK_ONLY = List.of("churn", "reminders");
 
     private static final JsonMapper json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
@@ -95,7 +99,7 @@ public final class BenchmarkMain {
                 figures.addAll(RingBalance.run());
                 continue;
             }
-            for (String contender : workload.equals("churn") ? List.of("quark") : List.of("quark", "pekko")) {
+            for (String contender : QUARK_ONLY.contains(workload) ? List.of("quark") : List.of("quark", "pekko")) {
                 figures.addAll(runForked(workload, contender, mode, flags, scratch));
             }
         }
@@ -152,6 +156,9 @@ public final class BenchmarkMain {
         String base = CallingStyle.base(workload);
         if (workload.equals("churn")) {
             figures = ChurnWorkload.run(mode);
+        }
+        else if (workload.equals("reminders")) {
+            figures = ReminderWorkload.run(mode);
         }
         else if (base.equals("idle-memory")) {
             figures = Workloads.idleMemory(contender, () -> contender(contender), style, mode);

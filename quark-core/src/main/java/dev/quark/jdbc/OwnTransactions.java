@@ -8,6 +8,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 import org.springframework.transaction.support.TransactionOperations;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -40,10 +41,22 @@ public final class OwnTransactions {
      */
     public OwnTransactions(DataSource dataSource) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
-        this.view = new DelegatingDataSource(dataSource);
+        this.view = new DelegatingDataSource(unproxied(dataSource));
         this.template = new JdbcTemplate(this.view);
         this.jdbc = JdbcClient.create(this.template);
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(this.view));
+    }
+
+    /**
+     * Returns the data source under a {@link TransactionAwareDataSourceProxy}, which would hand out the connection a
+     * caller's transaction bound for the target.
+     */
+    private static DataSource unproxied(DataSource dataSource) {
+        DataSource current = dataSource;
+        while (current instanceof TransactionAwareDataSourceProxy proxy) {
+            current = Objects.requireNonNull(proxy.getTargetDataSource(), "the proxy's target data source");
+        }
+        return current;
     }
 
     /**

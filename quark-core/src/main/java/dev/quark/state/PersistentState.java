@@ -102,6 +102,24 @@ public interface PersistentState<T> {
     void save();
 
     /**
+     * Writes the value to the store, as {@link #save()} does, and in the same atomic step the attached writes (for
+     * instance outbox messages): both are made, or neither.
+     * @param attachment the writes to make with the state
+     * @throws IllegalStateException when the state holds no value
+     * @throws ConcurrencyException when the store holds another version; nothing is written
+     * @throws UnsupportedOperationException when the state's store cannot make the attached writes atomically;
+     * nothing is written and the value is kept
+     * @throws StateSerializationException when the value cannot be written as JSON; nothing is written and the
+     * value is kept
+     * @throws StateStoreException when the store cannot be reached or fails; whether the writes happened is
+     * unknown
+     */
+    default void save(StateWriteAttachment attachment) {
+        throw new UnsupportedOperationException("State " + key() + " cannot write " + attachment.description()
+                + " atomically with its value");
+    }
+
+    /**
      * Replaces the value in memory with the one in the store, dropping unsaved changes.
      * @throws StateSerializationException when the stored payload cannot be read as the state's type
      * @throws StateStoreException when the store cannot be reached or fails

@@ -44,4 +44,21 @@ public interface StateStore {
      * @throws ConcurrencyException when the stored version is not {@code expectedVersion}; nothing is deleted
      */
     void delete(StateKey key, long expectedVersion);
+
+    /**
+     * Writes a state if it holds the expected version, and in the same atomic step the attached writes: both are
+     * made, or neither. A store writes the kinds of attachment it supports; this default supports none.
+     * @param key the state's key
+     * @param payload the JSON document to store
+     * @param expectedVersion the version the caller last saw; 0 when it saw no state
+     * @param attachment the writes to make with the state
+     * @return the new version, {@code expectedVersion + 1}
+     * @throws ConcurrencyException when the stored version is not {@code expectedVersion}; nothing is written
+     * @throws UnsupportedOperationException when the store cannot make the attached writes atomically; nothing is
+     * written
+     */
+    default long save(StateKey key, String payload, long expectedVersion, StateWriteAttachment attachment) {
+        throw new UnsupportedOperationException("State store " + this + " cannot write " + attachment.description()
+                + " atomically with state " + key + "; keep the state in a store that can (on Redis: RedisStateStore)");
+    }
 }

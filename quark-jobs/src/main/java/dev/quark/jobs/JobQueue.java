@@ -41,6 +41,34 @@ public interface JobQueue {
     }
 
     /**
+     * Enqueues a workflow: stores it and enqueues its steps without dependencies; each other step is enqueued once
+     * its dependencies let it run (see {@link JobWorkflow}). On PostgreSQL inside a Spring-managed transaction the
+     * workflow and its first steps' jobs join it.
+     * @param workflow the workflow, checked when built
+     * @return the workflow's id
+     * @throws InvalidWorkflowException naming the step when a step's type has no handler or its payload is not of
+     * its handler's payload type
+     * @throws IllegalStateException when the queue keeps no workflows
+     */
+    WorkflowId enqueue(JobWorkflow workflow);
+
+    /**
+     * Reads a workflow: its aggregate status and each step's.
+     * @param id the workflow's id
+     * @return the workflow, or empty
+     */
+    Optional<Workflow> findWorkflow(WorkflowId id);
+
+    /**
+     * Cancels a workflow: steps that have not started will not run, waiting step jobs are cancelled, running ones
+     * are asked to stop ({@link JobContext#isCancellationRequested()}).
+     * @param id the workflow's id
+     * @return {@code true} when it was cancelled now, {@code false} when it had finished or was cancelled before
+     * @throws WorkflowNotFoundException naming the id when no workflow has it
+     */
+    boolean cancelWorkflow(WorkflowId id);
+
+    /**
      * Enqueues a job for a handler class, to run as soon as a worker is free.
      * @param <P> the payload type
      * @param handler the handler's class, registered with the queue

@@ -17,7 +17,8 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 @AnalyzeClasses(packages = "dev.quark.messaging", importOptions = ImportOption.DoNotIncludeTests.class)
 class MessagingPackageDependencyTests {
 
-    private static final String[] STORES = { "dev.quark.messaging.store.memory..", "dev.quark.messaging.store.jdbc.." };
+    private static final String[] STORES = { "dev.quark.messaging.store.memory..", "dev.quark.messaging.store.jdbc..",
+            "dev.quark.messaging.store.redis.." };
 
     @ArchTest
     static final ArchRule apiDependsOnNoOtherQuarkPackage = classes().that()

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.quark.benchmarks.reminders.ReminderWorkload;
 import dev.quark.benchmarks.ring.RingBalance;
 import org.jspecify.annotations.Nullable;
 
@@ -83,7 +84,39 @@ public final class ComparisonTable {
                 false, null));
         rows.add(new Row("ring.moved.between-old", "  keys moved between the 3 old silos", "keys", false,
                 new Goal(false, false, 0)));
+        reminderRows(rows);
         return List.copyOf(rows);
+    }
+
+    /**
+     * The reminders workload's rows: per table and number of silos, ticks fired per second (goals of 50,000 on
+     * Redis and 20,000 on PostgreSQL), their lateness (goal: p99 at most 20 ms), and the table's writes.
+     */
+    private static void reminderRows(List<Row> rows) {
+        String due = String.format(Locale.ROOT, "%,.0f", ReminderWorkload.offeredRate());
+        for (String configuration : ReminderWorkload.CONFIGURATIONS.split(",")) {
+            boolean three = configuration.endsWith("-3");
+            String backend = three ? configuration.substring(0, configuration.length() - 2) : configuration;
+            String key = "reminders." + backend + (three ? ".3" : ".1");
+            String label = switch (backend) {
+                case "redis" -> "Redis";
+                case "postgres" -> "PostgreSQL";
+                default -> "in-memory";
+            };
+            Goal rate = switch (backend) {
+                case "redis" -> new Goal(false, true, 50_000);
+                case "postgres" -> new Goal(false, true, 20_000);
+                default -> null;
+            };
+            rows.add(new Row(key + ".rate", "Reminders fired, " + String.format(Locale.ROOT, "%,d",
+                    ReminderWorkload.REMINDERS) + " periodic (" + due + " due/s), " + label + " table, "
+                    + (three ? "3 silos" : "1 silo"), "ticks/s", true, rate));
+            rows.add(new Row(key + ".p50", "  lateness p50", "ms", false, null));
+            rows.add(new Row(key + ".p99", "  lateness p99", "ms", false, new Goal(false, false, 20)));
+            rows.add(new Row(key + ".writes", "  next ticks written to the table", "writes/s", true, null));
+            rows.add(new Row(key + ".batch", "  writes per batch", "writes", true, null));
+            rows.add(new Row(key + ".register", "  registrations (before the measurement)", "reminders/s", true, null));
+        }
     }
 
     private static void requestResponseRows(List<Row> rows, String keyPrefix, String callers) {

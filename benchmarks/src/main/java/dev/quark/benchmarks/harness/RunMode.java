@@ -14,9 +14,10 @@ import java.time.Duration;
  * @param jmhWarmups JMH warm-up iterations
  * @param jmhIterations JMH measured iterations
  * @param jmhTime the length of one JMH iteration
+ * @param reminderWindow the length of one iteration of the reminders workload
  */
 public record RunMode(String name, int warmups, int iterations, Duration requestResponseTime, int churnActivations,
-        int jmhWarmups, int jmhIterations, Duration jmhTime) {
+        int jmhWarmups, int jmhIterations, Duration jmhTime, Duration reminderWindow) {
 
     public static final int COUNTERS = 10_000;
 
@@ -41,8 +42,10 @@ public record RunMode(String name, int warmups, int iterations, Duration request
 
     public static RunMode named(String name) {
         return switch (name) {
-            case "quick" -> new RunMode("quick", 1, 3, Duration.ofSeconds(2), 500_000, 2, 3, Duration.ofSeconds(1));
-            case "full" -> new RunMode("full", 2, 5, Duration.ofSeconds(5), 1_000_000, 3, 5, Duration.ofSeconds(2));
+            case "quick" -> new RunMode("quick", 1, 3, Duration.ofSeconds(2), 500_000, 2, 3, Duration.ofSeconds(1),
+                    Duration.ofSeconds(5));
+            case "full" -> new RunMode("full", 2, 5, Duration.ofSeconds(5), 1_000_000, 3, 5, Duration.ofSeconds(2),
+                    Duration.ofSeconds(10));
             default -> throw new IllegalArgumentException("Unknown mode '" + name + "': use quick or full");
         };
     }

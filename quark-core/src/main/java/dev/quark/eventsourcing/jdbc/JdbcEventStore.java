@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
@@ -21,14 +20,11 @@ import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.CallerTransactions;
 import dev.quark.jdbc.TablePrefix;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
-import org.springframework.transaction.support.TransactionSynchronizationManager;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Keeps event streams in PostgreSQL (13 or later), in three tables created by the Liquibase changelog
@@ -65,9 +61,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     private final JdbcTemplate template;
 
-    private final DataSource dataSource;
-
-    private final TransactionTemplate transactions;
+    private final CallerTransactions transactions;
 
     private final String table;
 
@@ -98,11 +92,9 @@ public class JdbcEventStore implements EventStore, EventFeed {
      */
     public JdbcEventStore(DataSource dataSource, TablePrefix tablePrefix) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
-        this.dataSource = dataSource;
         this.jdbc = JdbcClient.create(dataSource);
         this.template = new JdbcTemplate(dataSource);
-        this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-        this.transactions.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRED);
+        this.transactions = new CallerTransactions(dataSource);
         this.table = tablePrefix.table("event");
         this.snapshotTable = tablePrefix.table("event_snapshot");
         String checkpoints = tablePrefix.table("event_checkpoint");
@@ -142,25 +134,10 @@ public class JdbcEventStore implements EventStore, EventFeed {
         return this.table;
     }
 
-    /**
-     * Runs work in the caller's transaction when there is one, else in a transaction of its own. Inside a
-     * transaction of any kind (JDBC, JPA, Hibernate) the statements join it through {@code DataSourceUtils}: a
-     * private {@code DataSourceTransactionManager} does not see a JPA transaction as one, would take its connection
-     * for its own and commit it halfway through the caller's work. A transaction on another database does not
-     * hold this one's connection, so the append then takes a transaction of its own.
-     */
-    private <T> T inTransaction(Supplier<T> work) {
-        if (TransactionSynchronizationManager.isActualTransactionActive()
-                && TransactionSynchronizationManager.hasResource(this.dataSource)) {
-            return work.get();
-        }
-        return Objects.requireNonNull(this.transactions.execute((status) -> work.get()));
-    }
-
     @Override
     public AppendResult append(String stream, List<NewEvent> events, long expectedVersion) {
         EventStoreArguments.append(stream, events, expectedVersion);
-        AppendResult result = inTransaction(() -> {
+        AppendResult result = this.transactions.execute(() -> {
             this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
             List<Long> found = this.jdbc.sql("select version from " + this.table + " where stream = ? and event_id in ("
                     + String.join(", ", Collections.nCopies(events.size(), "?")) + ")")
@@ -182,7 +159,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
             this.template.batchUpdate(this.insert, rows);
             return new AppendResult(version, false);
         });
-        return Objects.requireNonNull(result);
+        return result;
     }
 
     private static List<Object> arguments(String stream, List<NewEvent> events) {

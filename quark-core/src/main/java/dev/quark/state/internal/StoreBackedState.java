@@ -13,6 +13,7 @@ import dev.quark.state.StateSerializationException;
 import dev.quark.state.StateSerializer;
 import dev.quark.state.StateStore;
 import dev.quark.state.StateStoreException;
+import dev.quark.state.StateWriteAttachment;
 import dev.quark.state.StoredState;
 import org.jspecify.annotations.Nullable;
 
@@ -112,6 +113,15 @@ public final class StoreBackedState<T> implements PersistentState<T> {
 
     @Override
     public void save() {
+        write(null);
+    }
+
+    @Override
+    public void save(StateWriteAttachment attachment) {
+        write(Objects.requireNonNull(attachment, "attachment must not be null"));
+    }
+
+    private void write(@Nullable StateWriteAttachment attachment) {
         checkAttached();
         T current = this.value;
         if (current == null) {
@@ -125,11 +135,15 @@ public final class StoreBackedState<T> implements PersistentState<T> {
             throw StateSerializationException.unwritable(this.storeName, this.key, this.valueType, ex);
         }
         try {
-            this.version = this.store.save(this.key, payload, this.version);
+            this.version = (attachment != null) ? this.store.save(this.key, payload, this.version, attachment)
+                    : this.store.save(this.key, payload, this.version);
             this.stored = payload;
         }
         catch (ConcurrencyException ex) {
             revert();
+            throw ex;
+        }
+        catch (UnsupportedOperationException ex) {
             throw ex;
         }
         catch (RuntimeException ex) {

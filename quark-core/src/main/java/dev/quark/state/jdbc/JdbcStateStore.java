@@ -6,10 +6,12 @@ import java.util.Optional;
 import javax.sql.DataSource;
 
 import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.CallerTransactions;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.state.ConcurrencyException;
 import dev.quark.state.StateKey;
 import dev.quark.state.StateStore;
+import dev.quark.state.StateWriteAttachment;
 import dev.quark.state.StoredState;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -22,7 +24,9 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * created by the Liquibase changelog {@value #CHANGELOG}. The first save inserts with
  * {@code ON CONFLICT DO NOTHING}, so of two racing creators exactly one inserts; later saves run
  * {@code UPDATE ... WHERE version = ?}; deletes are conditional the same way. Each statement runs in the
- * caller's transaction when there is one (Spring-managed), otherwise on its own.
+ * caller's transaction when there is one (Spring-managed), otherwise on its own. A save with a
+ * {@link JdbcStateAttachment} (for instance outbox messages) writes the row and the attachment in one transaction:
+ * the caller's when one holds this store's {@code DataSource}, else its own.
  */
 public class JdbcStateStore implements StateStore {
 
@@ -31,6 +35,10 @@ public class JdbcStateStore implements StateStore {
 
     /** How often a write retries when the row it conflicted with vanished before its version could be read. */
     private static final int ATTEMPTS = 3;
+
+    private final DataSource dataSource;
+
+    private final CallerTransactions transactions;
 
     private final JdbcClient jdbc;
 
@@ -50,7 +58,8 @@ public class JdbcStateStore implements StateStore {
      * @param tablePrefix put before the table name, for instance {@code quark_}
      */
     public JdbcStateStore(DataSource dataSource, TablePrefix tablePrefix) {
-        Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.transactions = new CallerTransactions(dataSource);
         this.jdbc = JdbcClient.create(dataSource);
         this.table = tablePrefix.table("actor_state");
         String key = " where actor_type = ? and actor_id = ? and state_name = ?";
@@ -103,6 +112,27 @@ public class JdbcStateStore implements StateStore {
                 throw new ConcurrencyException(key, expectedVersion, actual);
             }
         }
+    }
+
+    /**
+     * Saves a state and makes the attached writes in one transaction when the attachment is a
+     * {@link JdbcStateAttachment} on this store's {@code DataSource}: the caller's transaction when one holds the
+     * {@code DataSource} (a JPA or JDBC transaction manager's), else one of its own.
+     */
+    @Override
+    public long save(StateKey key, String payload, long expectedVersion, StateWriteAttachment attachment) {
+        if (!(attachment instanceof JdbcStateAttachment attached)) {
+            return StateStore.super.save(key, payload, expectedVersion, attachment);
+        }
+        if (attached.dataSource() != this.dataSource) {
+            throw new UnsupportedOperationException("State " + key + " is kept by " + this + " on another DataSource "
+                    + "than the one of " + attachment.description() + "; both must use the same");
+        }
+        return this.transactions.execute(() -> {
+            long saved = save(key, payload, expectedVersion);
+            attached.write();
+            return saved;
+        });
     }
 
     @Override

@@ -1,12 +1,16 @@
 package dev.quark.state.redis;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 import dev.quark.state.ConcurrencyException;
 import dev.quark.state.StateKey;
 import dev.quark.state.StateStore;
+import dev.quark.state.StateWriteAttachment;
 import dev.quark.state.StoredState;
 
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -21,7 +25,9 @@ import org.springframework.data.redis.core.script.RedisScript;
  * for instance {@code quark:state:Account:alice:account}. Actor type names and state names contain no
  * {@code :}, so the key is unambiguous even when an actor id does. Saves and deletes run as Lua scripts that
  * compare the stored version with the expected one and write in the same atomic step; a load is one
- * {@code HMGET}. Each script touches one key, within Redis Cluster's one-slot rule.
+ * {@code HMGET}. Each script touches one key, within Redis Cluster's one-slot rule, except a save with a
+ * {@link RedisStateAttachment} (for instance outbox messages), which writes the attachment's keys in the same script:
+ * standalone Redis only.
  */
 public class RedisStateStore implements StateStore {
 
@@ -52,7 +58,41 @@ public class RedisStateStore implements StateStore {
             return {1, 0}
             """, List.class);
 
+    /**
+     * The save with attached writes: the version check of {@link #SAVE}, then the attachment's Lua as a function of
+     * {@code attached_keys} (KEYS after the first) and {@code attached_args} (ARGV after the second), then the state's
+     * write. Returns {1, new version}, {0, stored version} or {2, the attachment's refusal}.
+     */
+    private static final String SAVE_ATTACHED = """
+            local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+            if current ~= tonumber(ARGV[1]) then
+                return {0, current}
+            end
+            local attached_keys = {}
+            for i = 2, #KEYS do
+                attached_keys[i - 1] = KEYS[i]
+            end
+            local attached_args = {}
+            for i = 3, #ARGV do
+                attached_args[i - 2] = ARGV[i]
+            end
+            local function quark_attached(attached_keys, attached_args)
+            %s
+            end
+            local refusal = quark_attached(attached_keys, attached_args)
+            if refusal then
+                return {2, refusal}
+            end
+            redis.call('HSET', KEYS[1], 'version', current + 1, 'payload', ARGV[2])
+            return {1, current + 1}
+            """;
+
     private static final List<Object> FIELDS = List.of("version", "payload");
+
+    @SuppressWarnings("rawtypes")
+    private final Map<String, RedisScript<List>> attachedScripts = new ConcurrentHashMap<>();
+
+    private final RedisConnectionFactory connectionFactory;
 
     private final StringRedisTemplate redis;
 
@@ -66,6 +106,7 @@ public class RedisStateStore implements StateStore {
     public RedisStateStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
         Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
+        this.connectionFactory = connectionFactory;
         this.redis = new StringRedisTemplate(connectionFactory);
     }
 
@@ -100,6 +141,45 @@ public class RedisStateStore implements StateStore {
             throw new ConcurrencyException(key, expectedVersion, result[1]);
         }
         return result[1];
+    }
+
+    /**
+     * Saves a state and, in the same Lua script, the attached writes when the attachment is a
+     * {@link RedisStateAttachment} of this store's Redis.
+     */
+    @Override
+    @SuppressWarnings("rawtypes")
+    public long save(StateKey key, String payload, long expectedVersion, StateWriteAttachment attachment) {
+        if (!(attachment instanceof RedisStateAttachment attached)) {
+            return StateStore.super.save(key, payload, expectedVersion, attachment);
+        }
+        if (attached.connectionFactory() != this.connectionFactory) {
+            throw new UnsupportedOperationException("State " + key + " is kept by " + this + " on another Redis "
+                    + "connection factory than the one of " + attachment.description() + "; both must use the same");
+        }
+        RedisScript<List> script = this.attachedScripts.computeIfAbsent(attached.script(),
+                (lua) -> RedisScript.of(SAVE_ATTACHED.formatted(lua), List.class));
+        List<String> keys = new ArrayList<>(1 + attached.keys().size());
+        keys.add(redisKey(key));
+        keys.addAll(attached.keys());
+        List<String> arguments = new ArrayList<>(2 + attached.arguments().size());
+        arguments.add(Long.toString(expectedVersion));
+        arguments.add(payload);
+        arguments.addAll(attached.arguments());
+        List<?> reply = this.redis.execute(script, keys, arguments.toArray());
+        if (reply == null || reply.size() != 2) {
+            throw new IllegalStateException("Unexpected reply from Redis for " + redisKey(key) + ": " + reply);
+        }
+        long outcome = ((Number) reply.get(0)).longValue();
+        if (outcome == 2) {
+            throw new IllegalArgumentException("Refused to save state " + key + " with " + attachment.description()
+                    + ": " + reply.get(1));
+        }
+        long version = ((Number) reply.get(1)).longValue();
+        if (outcome != 1) {
+            throw new ConcurrencyException(key, expectedVersion, version);
+        }
+        return version;
     }
 
     @Override

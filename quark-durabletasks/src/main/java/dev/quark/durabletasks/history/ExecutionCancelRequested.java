@@ -12,10 +12,10 @@ import org.jspecify.annotations.Nullable;
  *
  * @param timestamp when it was recorded
  * @param reason the reason given
- * @param parentInstanceId the parent instance whose closing sent it (its {@code ParentClosePolicy}), {@code null}
- * when a client sent it; an instance that is not that parent's child ignores it
+ * @param closedBy the parent (instance, execution and task) whose closing sent it (its {@code ParentClosePolicy}),
+ * {@code null} when a client sent it; an instance that is not that child of that parent ignores it
  */
-public record ExecutionCancelRequested(Instant timestamp, @Nullable String reason, @Nullable String parentInstanceId)
+public record ExecutionCancelRequested(Instant timestamp, @Nullable String reason, @Nullable ParentInstance closedBy)
         implements HistoryEvent {
 
     /**

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 
 import dev.quark.durabletasks.PayloadConversionException;
 import dev.quark.durabletasks.payload.PayloadConverter;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * The progress details one activity attempt records with its heartbeats. Heartbeats are meant to be cheap (one per
  * iteration of a long loop), so the newest details are written to the store at most once per throttle interval and
  * kept in memory meanwhile; an attempt that ends in a retry writes what is still pending, so the next attempt starts
- * from the newest details. A worker that dies loses at most one interval of progress.
+ * from the newest details. Pending details are written by the next heartbeat past the interval: a worker that dies
+ * loses the details given since the last write.
  */
 final class HeartbeatDetailsRecorder {
 
@@ -35,6 +37,9 @@ final class HeartbeatDetailsRecorder {
     private final Clock clock;
 
     private final Duration throttle;
+
+    /** Not a monitor: a write under it blocks on the store, which would pin a virtual thread on Java 21. */
+    private final ReentrantLock lock = new ReentrantLock();
 
     private @Nullable String latest;
 
@@ -68,7 +73,7 @@ final class HeartbeatDetailsRecorder {
      * Takes the details of a heartbeat; writes them when the throttle interval has passed since the last write.
      * @throws PayloadConversionException when the converter cannot write them
      */
-    synchronized void record(@Nullable Object details) {
+    void record(@Nullable Object details) {
         String json;
         try {
             json = Objects.requireNonNullElse(this.converter.write(details), "null");
@@ -77,26 +82,44 @@ final class HeartbeatDetailsRecorder {
             throw new PayloadConversionException("the heartbeat details of activity '" + this.item.name() + "'",
                     (details != null) ? details.getClass() : Object.class, ex);
         }
-        this.latest = json;
-        Instant now = this.clock.instant();
-        Instant last = this.lastWrite;
-        if (last == null || !now.isBefore(last.plus(this.throttle))) {
-            write(now);
+        this.lock.lock();
+        try {
+            this.latest = json;
+            Instant now = this.clock.instant();
+            Instant last = this.lastWrite;
+            if (last == null || !now.isBefore(last.plus(this.throttle))) {
+                write(now);
+            }
+        }
+        finally {
+            this.lock.unlock();
         }
     }
 
     /**
      * Writes the newest details if they are not written yet.
      */
-    synchronized void flush() {
-        write(this.clock.instant());
+    void flush() {
+        this.lock.lock();
+        try {
+            write(this.clock.instant());
+        }
+        finally {
+            this.lock.unlock();
+        }
     }
 
     /**
      * Returns the newest details: this attempt's, or else those an earlier attempt recorded.
      */
-    synchronized @Nullable String last() {
-        return (this.latest != null) ? this.latest : this.item.heartbeatDetails();
+    @Nullable String last() {
+        this.lock.lock();
+        try {
+            return (this.latest != null) ? this.latest : this.item.heartbeatDetails();
+        }
+        finally {
+            this.lock.unlock();
+        }
     }
 
     private void write(Instant now) {

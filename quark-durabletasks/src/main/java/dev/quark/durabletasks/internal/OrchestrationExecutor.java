@@ -276,6 +276,8 @@ public final class OrchestrationExecutor {
      * @return the answer as JSON
      * @throws UnknownOrchestrationException when the history's orchestration is not registered
      * @throws NonDeterministicOrchestrationException when the code no longer matches the history
+     * @throws OrchestrationBlockedException when the replay took longer than the step timeout (its handlers could
+     * read a half-replayed state)
      * @throws UnknownQueryException when the code registered no handler under the name
      * @throws PayloadConversionException when the argument cannot be read as the handler's type
      * @throws QueryFailedException when the handler throws or its answer cannot be written
@@ -289,8 +291,9 @@ public final class OrchestrationExecutor {
                 this.converter, this.registry);
         StepOutcome outcome = runCode(context, definition);
         if (outcome instanceof StepOutcome.Failed failed
-                && failed.failure() instanceof NonDeterministicOrchestrationException divergence) {
-            throw divergence;
+                && (failed.failure() instanceof NonDeterministicOrchestrationException
+                        || failed.failure() instanceof OrchestrationBlockedException)) {
+            throw (RuntimeException) failed.failure();
         }
         ReplayContext.QueryHandler handler = context.queryHandler(queryName);
         if (handler == null) {
@@ -498,8 +501,8 @@ public final class OrchestrationExecutor {
         List<TaskMessage> messages = new ArrayList<>();
         for (SubOrchestrationCreated child : running.values()) {
             HistoryEvent event = switch (child.effectiveParentClosePolicy()) {
-                case TERMINATE -> new ExecutionTerminated(now, reason, instance.instanceId());
-                case REQUEST_CANCEL -> new ExecutionCancelRequested(now, reason, instance.instanceId());
+                case TERMINATE -> new ExecutionTerminated(now, reason, closer(instance, child));
+                case REQUEST_CANCEL -> new ExecutionCancelRequested(now, reason, closer(instance, child));
                 case ABANDON -> null;
             };
             if (event != null) {
@@ -510,20 +513,24 @@ public final class OrchestrationExecutor {
     }
 
     /**
+     * Returns the parent as the child it started records it: this execution and the task that started the child.
+     */
+    private static ParentInstance closer(InstanceRecord instance, SubOrchestrationCreated child) {
+        return new ParentInstance(instance.instanceId(), instance.execution(), child.taskId());
+    }
+
+    /**
      * Whether an event is for this instance: a termination or a cancellation that a parent's close sent reaches only
-     * that parent's child (an instance id the parent chose may belong to another instance by then).
+     * the child of that parent started by that execution and task (an instance id the parent chose may belong to
+     * another instance, even another child of the same parent, by then).
      */
     private static boolean addressedHere(InstanceRecord instance, HistoryEvent event) {
-        String sender = switch (event) {
-            case ExecutionTerminated terminated -> terminated.parentInstanceId();
-            case ExecutionCancelRequested cancelled -> cancelled.parentInstanceId();
+        ParentInstance sender = switch (event) {
+            case ExecutionTerminated terminated -> terminated.closedBy();
+            case ExecutionCancelRequested cancelled -> cancelled.closedBy();
             default -> null;
         };
-        if (sender == null) {
-            return true;
-        }
-        ParentInstance parent = instance.parent();
-        return parent != null && parent.instanceId().equals(sender);
+        return sender == null || sender.equals(instance.parent());
     }
 
     private static OrchestrationCommit finish(OrchestrationWorkItem item, List<Long> consumed,

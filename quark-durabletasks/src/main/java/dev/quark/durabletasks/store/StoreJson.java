@@ -134,11 +134,11 @@ public final class StoreJson {
             case ExecutionFailed failed -> node.set("failure", failure(failed.failure()));
             case ExecutionTerminated terminated -> {
                 putText(node, "reason", terminated.reason());
-                putText(node, "parentInstanceId", terminated.parentInstanceId());
+                putClosedBy(node, terminated.closedBy());
             }
             case ExecutionCancelRequested cancelled -> {
                 putText(node, "reason", cancelled.reason());
-                putText(node, "parentInstanceId", cancelled.parentInstanceId());
+                putClosedBy(node, cancelled.closedBy());
             }
             case ExecutionSuspended suspended -> putText(node, "reason", suspended.reason());
             case ExecutionResumed resumed -> putText(node, "reason", resumed.reason());
@@ -178,10 +178,9 @@ public final class StoreJson {
                     required(node, "version").asInt());
             case "ExecutionCompleted" -> new ExecutionCompleted(timestamp, text(node, "output"));
             case "ExecutionFailed" -> new ExecutionFailed(timestamp, failure(required(node, "failure")));
-            case "ExecutionTerminated" -> new ExecutionTerminated(timestamp, text(node, "reason"),
-                    text(node, "parentInstanceId"));
+            case "ExecutionTerminated" -> new ExecutionTerminated(timestamp, text(node, "reason"), closedBy(node));
             case "ExecutionCancelRequested" -> new ExecutionCancelRequested(timestamp, text(node, "reason"),
-                    text(node, "parentInstanceId"));
+                    closedBy(node));
             case "ExecutionSuspended" -> new ExecutionSuspended(timestamp, text(node, "reason"));
             case "ExecutionResumed" -> new ExecutionResumed(timestamp, text(node, "reason"));
             case "ContinuedAsNew" -> new ContinuedAsNew(timestamp, text(node, "input"));
@@ -274,6 +273,19 @@ public final class StoreJson {
     private static @Nullable String text(JsonNode node, String field) {
         JsonNode value = node.get(field);
         return (value == null || value.isNull()) ? null : value.asString();
+    }
+
+    private static void putClosedBy(ObjectNode node, @Nullable ParentInstance parent) {
+        if (parent != null) {
+            node.put("closedByInstanceId", parent.instanceId());
+            node.put("closedByExecution", parent.execution());
+            node.put("closedByTaskId", parent.taskId());
+        }
+    }
+
+    private static @Nullable ParentInstance closedBy(JsonNode node) {
+        return node.has("closedByInstanceId") ? new ParentInstance(string(node, "closedByInstanceId"),
+                required(node, "closedByExecution").asInt(), required(node, "closedByTaskId").asInt()) : null;
     }
 
     private static @Nullable ParentClosePolicy parentClosePolicy(JsonNode node) {

@@ -3,6 +3,7 @@ package dev.quark.jobs.runtime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -11,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.quark.jobs.CancelResult;
+import dev.quark.jobs.InvalidWorkflowException;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
@@ -19,13 +21,18 @@ import dev.quark.jobs.JobQuery;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.JobRequest;
 import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.JobWorkflow;
 import dev.quark.jobs.RecurringJob;
 import dev.quark.jobs.RecurringJobRequest;
+import dev.quark.jobs.Workflow;
+import dev.quark.jobs.WorkflowId;
+import dev.quark.jobs.WorkflowStep;
 import dev.quark.jobs.store.Enqueued;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.RecurringJobStore;
 import dev.quark.jobs.store.StoreChecks;
+import dev.quark.jobs.store.WorkflowStore;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +62,8 @@ public final class DefaultJobQueue implements JobQueue {
 
     private final List<JobEvents> subscribers = new CopyOnWriteArrayList<>();
 
+    private final @Nullable WorkflowAdvancer workflows;
+
     /**
      * Creates a queue without recurring jobs: {@link #scheduleRecurring} and the other recurring calls fail.
      * @param store where jobs are kept
@@ -80,6 +89,22 @@ public final class DefaultJobQueue implements JobQueue {
      */
     public DefaultJobQueue(JobStore store, @Nullable RecurringJobStore recurring, JobHandlerRegistry handlers,
             JobPayloadCodec codec, Clock clock, JobMetrics metrics, JobFilters filters) {
+        this(store, recurring, null, handlers, codec, clock, metrics, filters);
+    }
+
+    /**
+     * Creates a queue.
+     * @param store where jobs are kept
+     * @param recurring where recurring jobs are kept, on the same backend; {@code null} for none
+     * @param workflows where workflows are kept, on the same backend; {@code null} for none
+     * @param handlers the registered handlers, which decide the types that can be enqueued
+     * @param codec writes payloads
+     * @param clock the application's clock
+     * @param metrics records enqueued jobs
+     * @param filters told about each job enqueued
+     */
+    public DefaultJobQueue(JobStore store, @Nullable RecurringJobStore recurring, @Nullable WorkflowStore workflows,
+            JobHandlerRegistry handlers, JobPayloadCodec codec, Clock clock, JobMetrics metrics, JobFilters filters) {
         this.recurring = recurring;
         this.filters = Objects.requireNonNull(filters, "filters must not be null");
         this.store = Objects.requireNonNull(store, "store must not be null");
@@ -87,6 +112,16 @@ public final class DefaultJobQueue implements JobQueue {
         this.codec = Objects.requireNonNull(codec, "codec must not be null");
         this.clock = Objects.requireNonNull(clock, "clock must not be null");
         this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+        this.workflows = (workflows != null) ? new WorkflowAdvancer(workflows, store, clock, new StepEvents()) : null;
+    }
+
+    /**
+     * Returns what moves this queue's workflows on: the orchestrator tells it each step's outcome
+     * ({@link JobOrchestrator.Builder#outcomeListener}), a {@link WorkflowSweeper} sweeps with it.
+     * @return the advancer, or {@code null} when the queue keeps no workflows
+     */
+    public @Nullable WorkflowAdvancer workflows() {
+        return this.workflows;
     }
 
     /**
@@ -118,6 +153,46 @@ public final class DefaultJobQueue implements JobQueue {
         Instant now = this.clock.instant();
         return store(new NewJob(JobId.next(this.clock), request.type(), payload, request.idempotencyKey(), now,
                 request.dueAt(now)));
+    }
+
+    @Override
+    public WorkflowId enqueue(JobWorkflow workflow) {
+        Objects.requireNonNull(workflow, "workflow must not be null");
+        WorkflowAdvancer advancer = workflowAdvancer();
+        List<WorkflowDocument.Step> steps = new ArrayList<>();
+        for (WorkflowStep step : workflow.steps()) {
+            String payload;
+            try {
+                payload = writePayload(step.type(), step.payload());
+            }
+            catch (IllegalArgumentException ex) {
+                throw new InvalidWorkflowException("Step '" + step.name() + "' of workflow '" + workflow.name()
+                        + "' cannot be enqueued: " + ex.getMessage(), ex);
+            }
+            steps.add(new WorkflowDocument.Step(step.name(), step.type(), payload, JobId.next(this.clock),
+                    step.dependencies(), step.failurePolicy()));
+        }
+        WorkflowId id = WorkflowId.next(this.clock);
+        advancer.start(id, new WorkflowDocument(workflow.name(), this.clock.instant(), steps, false));
+        return id;
+    }
+
+    @Override
+    public Optional<Workflow> findWorkflow(WorkflowId id) {
+        return workflowAdvancer().find(Objects.requireNonNull(id, "id must not be null"));
+    }
+
+    @Override
+    public boolean cancelWorkflow(WorkflowId id) {
+        return workflowAdvancer().cancel(Objects.requireNonNull(id, "id must not be null"));
+    }
+
+    private WorkflowAdvancer workflowAdvancer() {
+        if (this.workflows == null) {
+            throw new IllegalStateException("This job queue was created without a WorkflowStore: it keeps no "
+                    + "workflows");
+        }
+        return this.workflows;
     }
 
     /**
@@ -225,6 +300,9 @@ public final class DefaultJobQueue implements JobQueue {
         if (result == CancelResult.REQUESTED) {
             tell((events) -> events.cancellationRequested(id));
         }
+        if (result == CancelResult.CANCELLED && this.workflows != null) {
+            this.store.find(id).ifPresent((job) -> this.workflows.finished(job, JobStatus.CANCELLED));
+        }
         return result;
     }
 
@@ -254,6 +332,24 @@ public final class DefaultJobQueue implements JobQueue {
             catch (RuntimeException ex) {
                 logger.warn("Job event subscriber {} failed", subscriber, ex);
             }
+        }
+    }
+
+    /**
+     * Counts, filters and tells the local workers about the jobs of workflow steps, like those enqueued here.
+     */
+    private final class StepEvents implements JobEvents {
+
+        @Override
+        public void enqueued(Job job) {
+            DefaultJobQueue.this.metrics.enqueued(job.type());
+            DefaultJobQueue.this.filters.each("onEnqueued", job, (filter) -> filter.onEnqueued(job));
+            tell((events) -> events.enqueued(job));
+        }
+
+        @Override
+        public void cancellationRequested(JobId id) {
+            tell((events) -> events.cancellationRequested(id));
         }
     }
 

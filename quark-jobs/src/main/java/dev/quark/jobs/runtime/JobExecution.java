@@ -291,6 +291,14 @@ final class JobExecution {
                     type(), transition.status(), ex);
         }
         this.orchestrator.releaseLease(lease());
+        if (recorded && transition.status().isFinished()) {
+            try {
+                this.orchestrator.outcomeListener().finished(job(), transition.status());
+            }
+            catch (RuntimeException ex) {
+                logger.warn("The outcome listener of job {} ({}) failed", job().id(), type(), ex);
+            }
+        }
         return recorded;
     }
 

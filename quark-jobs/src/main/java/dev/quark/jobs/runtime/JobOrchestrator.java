@@ -96,6 +96,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final JobFilters filters;
 
+    private final JobOutcomeListener outcomeListener;
+
     private final RandomGenerator random;
 
     private final ThreadFactory threads;
@@ -136,6 +138,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         this.clock = builder.clock;
         this.metrics = builder.metrics;
         this.filters = builder.filters;
+        this.outcomeListener = builder.outcomeListener;
         this.random = builder.random;
         if (builder.scheduler != null) {
             this.scheduler = builder.scheduler;
@@ -557,6 +560,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         return this.filters;
     }
 
+    JobOutcomeListener outcomeListener() {
+        return this.outcomeListener;
+    }
+
     JobMetrics metrics() {
         return this.metrics;
     }
@@ -622,6 +629,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         private JobMetrics metrics = JobMetrics.NONE;
 
         private JobFilters filters = JobFilters.NONE;
+
+        private JobOutcomeListener outcomeListener = JobOutcomeListener.NONE;
 
         private RandomGenerator random = RandomGenerator.getDefault();
 
@@ -766,6 +775,17 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
          */
         public Builder filters(JobFilters filters) {
             this.filters = Objects.requireNonNull(filters, "filters must not be null");
+            return this;
+        }
+
+        /**
+         * Sets who is told each job's final outcome once it is recorded, such as the queue's
+         * {@link WorkflowAdvancer}; nobody unless set.
+         * @param listener the listener
+         * @return this builder
+         */
+        public Builder outcomeListener(JobOutcomeListener listener) {
+            this.outcomeListener = Objects.requireNonNull(listener, "listener must not be null");
             return this;
         }
 

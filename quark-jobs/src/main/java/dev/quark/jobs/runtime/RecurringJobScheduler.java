@@ -3,8 +3,10 @@ package dev.quark.jobs.runtime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
@@ -115,22 +117,31 @@ public final class RecurringJobScheduler implements AutoCloseable {
     }
 
     /**
-     * Enqueues the jobs of the recurring jobs whose instant has come, now.
+     * Enqueues the jobs of the recurring jobs whose instant has come, now. A recurring job whose enqueue fails is
+     * tried again next round, and the rest of this round reads past it: recurring jobs that keep failing (a type
+     * whose handler was removed) cannot hold up the others.
      * @return how many instants this call moved recurring jobs past (run or skipped)
      */
     public int fireDue() {
         int moved = 0;
+        Set<String> failed = new HashSet<>();
         for (int batch = 0; batch < MAX_BATCHES; batch++) {
             Instant now = this.clock.instant();
-            List<RecurringJob> due = this.store.due(now, BATCH);
-            int movedNow = 0;
+            List<RecurringJob> due = this.store.due(now, BATCH + failed.size());
+            int tried = 0;
             for (RecurringJob job : due) {
+                if (failed.contains(job.id())) {
+                    continue;
+                }
+                tried++;
                 if (fire(job, now)) {
-                    movedNow++;
+                    moved++;
+                }
+                else {
+                    failed.add(job.id());
                 }
             }
-            moved += movedNow;
-            if (due.isEmpty() || movedNow < due.size()) {
+            if (tried == 0) {
                 break;
             }
         }

@@ -48,6 +48,23 @@ public final class DefaultOutbox implements Outbox {
 
     @Override
     public MessageId enqueue(String destination, String key, Object message, Map<String, String> headers) {
+        NewMessage prepared = prepare(destination, key, message, headers);
+        this.store.append(prepared);
+        return prepared.id();
+    }
+
+    /**
+     * Checks and writes a message as {@link #enqueue} does, without appending it: for writers that append it
+     * themselves, such as {@link DefaultStateOutbox}.
+     * @param destination the destination, served by a publisher
+     * @param key the ordering key
+     * @param message the message
+     * @param headers the headers
+     * @return the message to append
+     * @throws dev.quark.messaging.UnknownDestinationException when no publisher serves the destination
+     * @throws dev.quark.messaging.MessageSerializationException when the message cannot be written as JSON
+     */
+    public NewMessage prepare(String destination, String key, Object message, Map<String, String> headers) {
         Objects.requireNonNull(destination, "destination must not be null");
         Objects.requireNonNull(key, "key must not be null");
         Objects.requireNonNull(message, "message must not be null");
@@ -58,10 +75,16 @@ public final class DefaultOutbox implements Outbox {
         }
         this.destinations.require(destination);
         String payload = this.codec.write(destination, message);
-        MessageId id = MessageId.next(this.clock);
-        this.store.append(new NewMessage(id, destination, key, this.partitioner.partition(key),
-                message.getClass().getName(), payload, headers, this.clock.instant()));
-        return id;
+        return new NewMessage(MessageId.next(this.clock), destination, key, this.partitioner.partition(key),
+                message.getClass().getName(), payload, headers, this.clock.instant());
+    }
+
+    /**
+     * Returns the store messages are appended to.
+     * @return the store
+     */
+    public OutboxStore store() {
+        return this.store;
     }
 
     @Override

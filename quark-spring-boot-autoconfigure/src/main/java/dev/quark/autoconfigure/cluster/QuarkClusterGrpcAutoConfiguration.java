@@ -2,12 +2,14 @@ package dev.quark.autoconfigure.cluster;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
+import dev.quark.cluster.transport.grpc.SiloTls;
 import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
 import org.jspecify.annotations.Nullable;
@@ -21,7 +23,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.grpc.server.autoconfigure.GrpcServerProperties;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
 import org.springframework.grpc.server.ServerBuilderCustomizer;
 
 /**
@@ -36,8 +40,14 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
  * <p>
  * The silo advertises {@code quark.cluster.silo.advertised-address} and {@code -port}, else the gRPC server's
  * address and port; the port must be fixed (not 0), since the silo's address is settled when the transport
- * is built, before the server picks a port. Without TLS (not built yet) the start fails unless both the server's address and the
- * advertised one are loopback addresses or {@code quark.cluster.transport.plaintext=true}.
+ * is built, before the server picks a port.
+ * <p>
+ * With {@code quark.cluster.transport.ssl.bundle}, silos talk over TLS with the key and trust material of that
+ * Spring SSL bundle ({@link SiloTls}, mutual TLS by default when the bundle has a trust store): the silo's channels
+ * to its peers use it, and so does the gRPC server, whose {@code spring.grpc.server.ssl.bundle} and
+ * {@code client-auth} Quark sets ({@link GrpcServerSslForSilos}, {@link SiloTlsServerBundle}). When Spring Boot
+ * reloads the bundle, new connections use the new material. Without a bundle the start fails unless both the
+ * server's address and the advertised one are loopback addresses or {@code quark.cluster.transport.plaintext=true}.
  */
 @AutoConfiguration(before = QuarkClusterAutoConfiguration.class,
         beforeName = "org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration")
@@ -50,10 +60,34 @@ public final class QuarkClusterGrpcAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean(Transport.class)
-    GrpcTransport quarkClusterTransport(QuarkClusterProperties properties, GrpcServerProperties server) {
+    GrpcTransport quarkClusterTransport(QuarkClusterProperties properties, GrpcServerProperties server,
+            ObjectProvider<SiloTls> tls) {
         SiloAddress advertised = advertised(properties, server);
-        requirePlaintextAllowed(properties, server, advertised);
-        return GrpcTransport.served(settings(properties), advertised);
+        SiloTls siloTls = tls.getIfAvailable();
+        if (siloTls == null) {
+            requirePlaintextAllowed(properties, server, advertised);
+        }
+        return GrpcTransport.served(settings(properties), advertised, siloTls);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnProperty(SiloTlsFromBundle.BUNDLE_PROPERTY)
+    SiloTls quarkClusterSiloTls(QuarkClusterProperties properties, SslBundles bundles) {
+        QuarkClusterProperties.Ssl ssl = properties.getTransport().getSsl();
+        return SiloTlsFromBundle.create(bundles, Objects.requireNonNull(ssl.getBundle()), ssl.getClientAuth());
+    }
+
+    @Bean
+    @ConditionalOnProperty(SiloTlsFromBundle.BUNDLE_PROPERTY)
+    static SiloTlsServerBundle quarkClusterSiloTlsServerBundle(ObjectProvider<SiloTls> tls) {
+        return new SiloTlsServerBundle(tls);
+    }
+
+    @Bean
+    @ConditionalOnProperty(SiloTlsFromBundle.BUNDLE_PROPERTY)
+    static GrpcServerSslForSilos quarkClusterGrpcServerSsl(Environment environment, ObjectProvider<SiloTls> tls) {
+        return new GrpcServerSslForSilos(environment.getRequiredProperty(SiloTlsFromBundle.BUNDLE_PROPERTY), tls);
     }
 
     @Bean
@@ -132,9 +166,10 @@ public final class QuarkClusterGrpcAutoConfiguration {
         if (!boundToLoopback || !advertisesLoopback) {
             throw new InvalidConfigurationPropertyValueException("quark.cluster.transport.plaintext", null,
                     "Silos would talk without TLS over a network (gRPC server address " + describe(bound)
-                            + ", advertised " + advertised + "), and TLS between silos is not built yet: set "
-                            + "quark.cluster.transport.plaintext=true to choose plaintext explicitly, or bind "
-                            + "spring.grpc.server.address and the advertised address to loopback");
+                            + ", advertised " + advertised + "): set " + SiloTlsFromBundle.BUNDLE_PROPERTY
+                            + " to the name of an SSL bundle for TLS, or quark.cluster.transport.plaintext=true to "
+                            + "choose plaintext explicitly, or bind spring.grpc.server.address and the advertised "
+                            + "address to loopback");
         }
     }
 

@@ -255,9 +255,25 @@ public class QuarkClusterProperties implements InitializingBean {
             throw invalid("transport.reconnect-backoff-max", t.reconnectBackoffMax,
                     "must not be shorter than transport.reconnect-backoff-min (" + t.reconnectBackoffMin + ")");
         }
-        if (Boolean.FALSE.equals(t.plaintext)) {
-            throw invalid("transport.plaintext", false, "TLS between silos is not built yet; set it to true, or "
-                    + "leave it unset on loopback addresses");
+        validateSsl(t);
+    }
+
+    private static void validateSsl(Transport t) {
+        String bundle = t.ssl.bundle;
+        if (bundle != null && bundle.isBlank()) {
+            throw invalid("transport.ssl.bundle", "'" + bundle + "'", "must not be blank");
+        }
+        if (bundle != null && Boolean.TRUE.equals(t.plaintext)) {
+            throw invalid("transport.plaintext", true, "silos cannot talk both in plaintext and over TLS with "
+                    + "quark.cluster.transport.ssl.bundle=" + bundle + ": remove one of the two");
+        }
+        if (bundle == null && Boolean.FALSE.equals(t.plaintext)) {
+            throw invalid("transport.plaintext", false, "TLS between silos needs an SSL bundle: set "
+                    + "quark.cluster.transport.ssl.bundle to the name of a spring.ssl.bundle.*");
+        }
+        if (bundle == null && t.ssl.clientAuth != null) {
+            throw invalid("transport.ssl.client-auth", t.ssl.clientAuth, "applies only with TLS: set "
+                    + "quark.cluster.transport.ssl.bundle too");
         }
     }
 
@@ -554,11 +570,20 @@ public class QuarkClusterProperties implements InitializingBean {
         private Duration reconnectBackoffMax = Duration.ofSeconds(5);
 
         /**
-         * Whether silos talk over gRPC without TLS. Must be true when the gRPC server listens on, or the silo
-         * advertises, an address other than loopback; allowed by default on loopback only. TLS is not built
-         * yet, so false is refused.
+         * Whether silos talk over gRPC without TLS. Without an SSL bundle it must be true when the gRPC server
+         * listens on, or the silo advertises, an address other than loopback; plaintext is allowed by default on
+         * loopback only. Must not be true with an SSL bundle.
          */
         private @Nullable Boolean plaintext;
+
+        /**
+         * TLS between silos.
+         */
+        private final Ssl ssl = new Ssl();
+
+        public Ssl getSsl() {
+            return this.ssl;
+        }
 
         public TransportType getType() {
             return this.type;
@@ -655,6 +680,57 @@ public class QuarkClusterProperties implements InitializingBean {
         public void setPlaintext(@Nullable Boolean plaintext) {
             this.plaintext = plaintext;
         }
+    }
+
+    /**
+     * TLS between silos, from a Spring SSL bundle.
+     */
+    public static class Ssl {
+
+        /**
+         * Name of the SSL bundle (spring.ssl.bundle.*) whose key silos present, as gRPC servers and as clients of
+         * their peers, and whose trust store holds the authorities of the peers' certificates. A peer's
+         * certificate must name the address it advertises. When the bundle is reloaded, new connections use the
+         * new material.
+         */
+        private @Nullable String bundle;
+
+        /**
+         * Whether a silo's gRPC server asks its peers for a certificate: require (mutual TLS), optional or none.
+         * Defaults to require when the bundle has a trust store, none otherwise.
+         */
+        private @Nullable ClientAuth clientAuth;
+
+        public @Nullable String getBundle() {
+            return this.bundle;
+        }
+
+        public void setBundle(@Nullable String bundle) {
+            this.bundle = bundle;
+        }
+
+        public @Nullable ClientAuth getClientAuth() {
+            return this.clientAuth;
+        }
+
+        public void setClientAuth(@Nullable ClientAuth clientAuth) {
+            this.clientAuth = clientAuth;
+        }
+    }
+
+    /**
+     * Whether a silo's gRPC server asks its peers for a certificate.
+     */
+    public enum ClientAuth {
+
+        /** No certificate is asked for. */
+        NONE,
+
+        /** A certificate is asked for; a peer without one is let in. */
+        OPTIONAL,
+
+        /** A certificate of a trusted authority is required (mutual TLS). */
+        REQUIRE
     }
 
     /**

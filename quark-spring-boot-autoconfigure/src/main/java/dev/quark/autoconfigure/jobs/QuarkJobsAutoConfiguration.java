@@ -23,14 +23,20 @@ import dev.quark.jobs.runtime.JobOrchestrator;
 import dev.quark.jobs.runtime.JobPayloadCodec;
 import dev.quark.jobs.runtime.JobRetention;
 import dev.quark.jobs.runtime.RecurringJobScheduler;
+import dev.quark.jobs.runtime.WorkflowAdvancer;
+import dev.quark.jobs.runtime.WorkflowSweeper;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.RecurringJobStore;
+import dev.quark.jobs.store.WorkflowStore;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
 import dev.quark.jobs.store.jdbc.JdbcRecurringJobStore;
+import dev.quark.jobs.store.jdbc.JdbcWorkflowStore;
 import dev.quark.jobs.store.memory.InMemoryJobStore;
 import dev.quark.jobs.store.memory.InMemoryRecurringJobStore;
+import dev.quark.jobs.store.memory.InMemoryWorkflowStore;
 import dev.quark.jobs.store.redis.RedisJobStore;
 import dev.quark.jobs.store.redis.RedisRecurringJobStore;
+import dev.quark.jobs.store.redis.RedisWorkflowStore;
 import dev.quark.lease.LeaseStore;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -60,7 +66,9 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * This is the {@value #AREA} area of the shared backend wiring; its backend also keeps the recurring jobs, run by the
  * {@link RecurringJobScheduler} (every {@code RecurringJobRequest} bean is scheduled at start-up), and on PostgreSQL
  * contributes the jobs changelog. Workers claim jobs with the lease store of {@link QuarkLeasesAutoConfiguration}.
- * Every {@link JobFilter} bean is told about enqueues and attempts, in order.
+ * Every {@link JobFilter} bean is told about enqueues and attempts, in order. The backend also keeps the
+ * {@link dev.quark.jobs.JobWorkflow workflows}: the orchestrator advances a workflow after each of its steps' outcomes
+ * and a {@link WorkflowSweeper} (every {@code quark.jobs.workflows.sweep-interval}) catches up with the rest.
  */
 @AutoConfiguration(after = { QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class },
         afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
@@ -98,10 +106,22 @@ public final class QuarkJobsAutoConfiguration {
     @ConditionalOnMissingBean(JobQueue.class)
     @ConditionalOnBean(JobStore.class)
     DefaultJobQueue quarkJobQueue(JobStore store, ObjectProvider<RecurringJobStore> recurring,
-            JobHandlerRegistry handlers, JobPayloadCodec codec, ObjectProvider<Clock> clock,
-            ObjectProvider<JobMetrics> metrics, JobFilters filters) {
-        return new DefaultJobQueue(store, recurring.getIfUnique(), handlers, codec, clock.getIfUnique(Clock::systemUTC),
-                metrics.getIfUnique(() -> JobMetrics.NONE), filters);
+            ObjectProvider<WorkflowStore> workflows, JobHandlerRegistry handlers, JobPayloadCodec codec,
+            ObjectProvider<Clock> clock, ObjectProvider<JobMetrics> metrics, JobFilters filters) {
+        return new DefaultJobQueue(store, recurring.getIfUnique(), workflows.getIfUnique(), handlers, codec,
+                clock.getIfUnique(Clock::systemUTC), metrics.getIfUnique(() -> JobMetrics.NONE), filters);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(DefaultJobQueue.class)
+    @ConditionalOnBooleanProperty(name = "quark.jobs.workflows.sweep-enabled", matchIfMissing = true)
+    WorkflowSweeperLifecycle quarkWorkflowSweeperLifecycle(DefaultJobQueue queue, QuarkJobsProperties properties,
+            ObjectProvider<Clock> clock) {
+        WorkflowAdvancer advancer = queue.workflows();
+        WorkflowSweeper sweeper = (advancer != null) ? new WorkflowSweeper(advancer,
+                properties.getWorkflows().getSweepInterval(), clock.getIfUnique(Clock::systemUTC), null) : null;
+        return new WorkflowSweeperLifecycle(sweeper);
     }
 
     @Bean
@@ -128,7 +148,8 @@ public final class QuarkJobsAutoConfiguration {
     @Conditional(OnJobWorkersCondition.class)
     JobOrchestrator quarkJobOrchestrator(JobStore store, JobHandlerRegistry handlers, JobPayloadCodec codec,
             QuarkJobsProperties properties, Environment environment, BeanFactory beanFactory,
-            ObjectProvider<Clock> clock, ObjectProvider<JobMetrics> metrics, JobFilters filters) {
+            ObjectProvider<Clock> clock, ObjectProvider<JobMetrics> metrics, JobFilters filters,
+            ObjectProvider<DefaultJobQueue> queue) {
         LeaseStore leases = QuarkLeasesAutoConfiguration.leaseStore(beanFactory, environment, AREA);
         JobOrchestrator.Builder builder = JobOrchestrator.builder(store, leases, handlers, codec)
             .workers(properties.getWorkers())
@@ -142,6 +163,11 @@ public final class QuarkJobsAutoConfiguration {
         String nodeId = properties.getNodeId();
         if (nodeId != null) {
             builder.owner(nodeId);
+        }
+        DefaultJobQueue localQueue = queue.getIfUnique();
+        WorkflowAdvancer workflows = (localQueue != null) ? localQueue.workflows() : null;
+        if (workflows != null) {
+            builder.outcomeListener(workflows);
         }
         return builder.build();
     }
@@ -184,6 +210,12 @@ public final class QuarkJobsAutoConfiguration {
         InMemoryRecurringJobStore quarkInMemoryRecurringJobStore() {
             return new InMemoryRecurringJobStore();
         }
+
+        @Bean
+        @ConditionalOnMissingBean(WorkflowStore.class)
+        InMemoryWorkflowStore quarkInMemoryWorkflowStore() {
+            return new InMemoryWorkflowStore();
+        }
     }
 
     @Configuration(proxyBeanMethods = false)
@@ -203,6 +235,13 @@ public final class QuarkJobsAutoConfiguration {
         @DependsOnDatabaseInitialization
         JdbcRecurringJobStore quarkJdbcRecurringJobStore(DataSource dataSource, QuarkPostgresProperties postgres) {
             return new JdbcRecurringJobStore(dataSource, postgres.tablePrefix());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(WorkflowStore.class)
+        @DependsOnDatabaseInitialization
+        JdbcWorkflowStore quarkJdbcWorkflowStore(DataSource dataSource, QuarkPostgresProperties postgres) {
+            return new JdbcWorkflowStore(dataSource, postgres.tablePrefix());
         }
 
         @Bean
@@ -227,6 +266,12 @@ public final class QuarkJobsAutoConfiguration {
         RedisRecurringJobStore quarkRedisRecurringJobStore(RedisConnectionFactory connectionFactory,
                 QuarkRedisProperties redis) {
             return new RedisRecurringJobStore(connectionFactory, redis.getKeyPrefix());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(WorkflowStore.class)
+        RedisWorkflowStore quarkRedisWorkflowStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
+            return new RedisWorkflowStore(connectionFactory, redis.getKeyPrefix());
         }
     }
 }

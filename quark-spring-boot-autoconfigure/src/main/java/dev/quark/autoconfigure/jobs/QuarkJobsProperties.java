@@ -73,6 +73,8 @@ public class QuarkJobsProperties implements InitializingBean {
 
     private final Recurring recurring = new Recurring();
 
+    private final Workflows workflows = new Workflows();
+
     public @Nullable QuarkBackend getBackend() {
         return this.backend;
     }
@@ -149,6 +151,10 @@ public class QuarkJobsProperties implements InitializingBean {
         return this.recurring;
     }
 
+    public Workflows getWorkflows() {
+        return this.workflows;
+    }
+
     /**
      * Returns how long jobs of each finished status are kept, for those that are not kept until purged.
      * @return the retentions
@@ -221,6 +227,7 @@ public class QuarkJobsProperties implements InitializingBean {
         positive("retention.interval", this.retention.interval);
         positive("recurring.poll-interval", this.recurring.pollInterval);
         positive("recurring.misfire-threshold", this.recurring.misfireThreshold);
+        positive("workflows.sweep-interval", this.workflows.sweepInterval);
     }
 
     private static void positive(String name, Duration value) {
@@ -411,6 +418,41 @@ public class QuarkJobsProperties implements InitializingBean {
 
         public void setMisfireThreshold(Duration misfireThreshold) {
             this.misfireThreshold = misfireThreshold;
+        }
+    }
+
+    /**
+     * Job workflows: how this node catches up with workflows whose steps finished without their dependents being
+     * released (a node stopped in between).
+     */
+    public static class Workflows {
+
+        /**
+         * Whether this node sweeps the active workflows. Any number of nodes may: releasing a step twice stores one
+         * job.
+         */
+        private boolean sweepEnabled = true;
+
+        /**
+         * How often this node advances every active workflow: how long at most a step waits after its dependencies
+         * finished when the node that ran the last of them stopped before releasing it.
+         */
+        private Duration sweepInterval = Duration.ofSeconds(10);
+
+        public boolean isSweepEnabled() {
+            return this.sweepEnabled;
+        }
+
+        public void setSweepEnabled(boolean sweepEnabled) {
+            this.sweepEnabled = sweepEnabled;
+        }
+
+        public Duration getSweepInterval() {
+            return this.sweepInterval;
+        }
+
+        public void setSweepInterval(Duration sweepInterval) {
+            this.sweepInterval = sweepInterval;
         }
     }
 }

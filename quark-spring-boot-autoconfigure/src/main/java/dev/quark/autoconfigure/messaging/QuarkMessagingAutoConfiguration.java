@@ -6,7 +6,6 @@ import javax.sql.DataSource;
 
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -19,6 +18,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionOperations;
@@ -32,6 +32,7 @@ import dev.quark.autoconfigure.backend.QuarkBackendResolver;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
+import dev.quark.autoconfigure.redis.QuarkRedisProperties;
 import dev.quark.lease.LeaseStore;
 import dev.quark.messaging.Destinations;
 import dev.quark.messaging.Inbox;
@@ -39,32 +40,39 @@ import dev.quark.messaging.MessagePublisher;
 import dev.quark.messaging.Outbox;
 import dev.quark.messaging.runtime.DefaultInbox;
 import dev.quark.messaging.runtime.DefaultOutbox;
+import dev.quark.messaging.runtime.DefaultStateOutbox;
 import dev.quark.messaging.runtime.MessageCodec;
 import dev.quark.messaging.runtime.MessagingRetention;
 import dev.quark.messaging.runtime.OutboxDispatcher;
 import dev.quark.messaging.runtime.OutboxMetrics;
 import dev.quark.messaging.runtime.Partitioner;
+import dev.quark.messaging.state.StateOutbox;
 import dev.quark.messaging.store.InboxStore;
 import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.jdbc.JdbcInboxStore;
 import dev.quark.messaging.store.jdbc.JdbcOutboxStore;
 import dev.quark.messaging.store.memory.InMemoryInboxStore;
 import dev.quark.messaging.store.memory.InMemoryOutboxStore;
+import dev.quark.messaging.store.redis.RedisInboxStore;
+import dev.quark.messaging.store.redis.RedisOutboxStore;
 
 /**
  * Auto-configuration of messaging: the {@link Outbox} and {@link Inbox} beans over the stores of the backend that
  * {@code quark.messaging.backend} (else {@code quark.backend}) selects, the {@link Destinations} made of the
  * application's {@link MessagePublisher} beans, and, unless {@code quark.messaging.dispatcher.enabled=false}, the
  * {@link OutboxDispatcher} that delivers messages, started and stopped with the context beside the
- * {@link MessagingRetention}.
+ * {@link MessagingRetention}. The {@link StateOutbox} saves an actor's state and enqueues messages in one write when
+ * the state is kept on the same Redis or PostgreSQL as the outbox.
  * <p>
  * This is the {@value #AREA} area of the shared backend wiring, an area that claims work with leases: the dispatcher
  * claims partitions with the lease store of {@link QuarkLeasesAutoConfiguration} (on the area's backend unless
- * {@code quark.leases.backend} is set), and on PostgreSQL the area contributes the messaging changelog. Redis is not built yet: with it, no messaging bean is defined,
- * and an application that defines destinations fails to start naming the property.
+ * {@code quark.leases.backend} is set), and on PostgreSQL the area contributes the messaging changelog. On Redis the
+ * stores write under {@code quark.redis.key-prefix}; the inbox there runs without a transaction (record, run, forget on
+ * failure), as in memory.
  */
 @AutoConfiguration(after = { QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class },
         afterName = { "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration",
+                "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
                 "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
                 "org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerAutoConfiguration",
                 "org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration",
@@ -101,6 +109,13 @@ public final class QuarkMessagingAutoConfiguration {
     DefaultOutbox quarkOutbox(OutboxStore store, Destinations destinations, MessageCodec codec,
             Partitioner partitioner, ObjectProvider<Clock> clock) {
         return new DefaultOutbox(store, destinations, codec, partitioner, clock.getIfUnique(Clock::systemUTC));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(StateOutbox.class)
+    @ConditionalOnBean(DefaultOutbox.class)
+    DefaultStateOutbox quarkStateOutbox(DefaultOutbox outbox) {
+        return new DefaultStateOutbox(outbox);
     }
 
     @Bean
@@ -208,9 +223,15 @@ public final class QuarkMessagingAutoConfiguration {
     static class RedisMessagingConfiguration {
 
         @Bean
-        static UnsupportedBackendCheck quarkMessagingUnsupportedBackendCheck(
-                ConfigurableListableBeanFactory beanFactory, Environment environment) {
-            return new UnsupportedBackendCheck(beanFactory, new QuarkBackendResolver(environment).resolve(AREA));
+        @ConditionalOnMissingBean(OutboxStore.class)
+        RedisOutboxStore quarkRedisOutboxStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
+            return new RedisOutboxStore(connectionFactory, redis.getKeyPrefix());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(InboxStore.class)
+        RedisInboxStore quarkRedisInboxStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
+            return new RedisInboxStore(connectionFactory, redis.getKeyPrefix());
         }
     }
 }

@@ -23,7 +23,7 @@ public class QuarkMessagingProperties implements InitializingBean {
     static final String PREFIX = "quark.messaging";
 
     /**
-     * Where outbox messages and inbox records are kept: memory or postgres (redis is not built yet). Defaults to
+     * Where outbox messages and inbox records are kept: memory, redis or postgres. Defaults to
      * quark.backend.
      */
     private @Nullable QuarkBackend backend;

@@ -113,13 +113,13 @@ class QuarkClusterGrpcAutoConfigurationTests {
     }
 
     @Test
-    void plaintextFalseIsRefusedSinceTlsIsNotBuilt() {
+    void plaintextFalseWithoutAnSslBundleIsRefused() {
         this.contextRunner.withPropertyValues("quark.cluster.transport.type=grpc", "quark.cluster.transport.plaintext=false")
             .run((context) -> assertThat(context).hasFailed()
                 .getFailure()
                 .rootCause()
                 .hasMessageContaining("quark.cluster.transport.plaintext")
-                .hasMessageContaining("TLS between silos is not built yet"));
+                .hasMessageContaining("TLS between silos needs an SSL bundle: set quark.cluster.transport.ssl.bundle"));
     }
 
     @Test

@@ -15,8 +15,12 @@ import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.JobWorkflow;
+import dev.quark.jobs.WorkflowId;
+import dev.quark.jobs.WorkflowStatus;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
 import dev.quark.jobs.store.jdbc.JdbcRecurringJobStore;
+import dev.quark.jobs.store.jdbc.JdbcWorkflowStore;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
@@ -133,6 +137,35 @@ class PostgresJobsIntegrationTests {
                 assertThat(jdbc.sql("select id from shipment").query(String.class).list()).containsExactly("parcel-2");
             });
         }
+    }
+
+    @Test
+    void aWorkflowEnqueuedInTheApplicationsTransactionExistsOnlyIfItCommitsAndThenRuns() {
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
+            contextRunner(schema).run((context) -> {
+                assertThat(context).hasSingleBean(JdbcWorkflowStore.class);
+                TransactionTemplate transactions = new TransactionTemplate(
+                        context.getBean(PlatformTransactionManager.class));
+                JobQueue jobs = context.getBean(JobQueue.class);
+                WorkflowId committed = transactions.execute((status) -> jobs.enqueue(shipping("kept")));
+                WorkflowId rolledBack = transactions.execute((status) -> {
+                    WorkflowId id = jobs.enqueue(shipping("dropped"));
+                    status.setRollbackOnly();
+                    return id;
+                });
+                assertThat(jobs.findWorkflow(rolledBack)).isEmpty();
+                await().atMost(Duration.ofSeconds(20))
+                    .until(() -> jobs.findWorkflow(committed).orElseThrow().status() == WorkflowStatus.SUCCEEDED);
+                assertThat(context.getBean(ShipHandler.class).shipped).containsExactly("kept-pack", "kept-send");
+            });
+        }
+    }
+
+    private static JobWorkflow shipping(String parcel) {
+        return JobWorkflow.builder("shipping-" + parcel)
+            .step("pack", "ship", new Shipment(parcel + "-pack"))
+            .step("send", "ship", new Shipment(parcel + "-send")).after("pack")
+            .build();
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -14,9 +14,12 @@ import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.JobWorkflow;
 import dev.quark.jobs.RecurringJobRequest;
 import dev.quark.jobs.RetryPolicy;
 import dev.quark.jobs.Schedule;
+import dev.quark.jobs.WorkflowId;
+import dev.quark.jobs.WorkflowStatus;
 import dev.quark.jobs.runtime.DefaultJobQueue;
 import dev.quark.jobs.runtime.JobFilters;
 import dev.quark.jobs.runtime.JobHandlerRegistry;
@@ -26,6 +29,7 @@ import dev.quark.jobs.runtime.RecurringJobScheduler;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.memory.InMemoryJobStore;
 import dev.quark.jobs.store.memory.InMemoryRecurringJobStore;
+import dev.quark.jobs.store.memory.InMemoryWorkflowStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
@@ -178,6 +182,32 @@ class QuarkJobsAutoConfigurationTests {
                 "must not be shorter than retry.initial-backoff");
         assertFailure("quark.jobs.node-id= ", "quark.jobs.node-id", "must not be blank");
         assertFailure("quark.jobs.retention.interval=0s", "quark.jobs.retention.interval", "must be positive");
+        assertFailure("quark.jobs.workflows.sweep-interval=0s", "quark.jobs.workflows.sweep-interval",
+                "must be positive");
+    }
+
+    @Test
+    void aWorkflowEnqueuedOnTheJobQueueBeanRunsItsStepsInOrder() {
+        this.contextRunner.withPropertyValues("quark.jobs.poll-interval=50ms").run((context) -> {
+            assertThat(context).hasSingleBean(InMemoryWorkflowStore.class).hasSingleBean(WorkflowSweeperLifecycle.class);
+            assertThat(context.getBean(WorkflowSweeperLifecycle.class).isRunning()).isTrue();
+            JobQueue jobs = context.getBean(JobQueue.class);
+            WorkflowId id = jobs.enqueue(JobWorkflow.builder("invoices")
+                .step("first", "send-invoice", new SendInvoice("first", 1))
+                .step("second", "send-invoice", new SendInvoice("second", 2)).after("first")
+                .build());
+            await().atMost(Duration.ofSeconds(10))
+                .until(() -> jobs.findWorkflow(id).orElseThrow().status() == WorkflowStatus.SUCCEEDED);
+            assertThat(context.getBean(SendInvoiceHandler.class).sent).extracting(SendInvoice::orderId)
+                .containsExactly("first", "second");
+        });
+    }
+
+    @Test
+    void theWorkflowSweepCanBeTurnedOffOnANode() {
+        this.contextRunner.withPropertyValues("quark.jobs.workflows.sweep-enabled=false")
+            .run((context) -> assertThat(context).hasSingleBean(InMemoryWorkflowStore.class)
+                .doesNotHaveBean(WorkflowSweeperLifecycle.class));
     }
 
     @Test

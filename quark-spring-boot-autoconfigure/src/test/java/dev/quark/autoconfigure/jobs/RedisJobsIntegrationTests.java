@@ -12,8 +12,12 @@ import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.JobWorkflow;
+import dev.quark.jobs.WorkflowId;
+import dev.quark.jobs.WorkflowStatus;
 import dev.quark.jobs.store.redis.RedisJobStore;
 import dev.quark.jobs.store.redis.RedisRecurringJobStore;
+import dev.quark.jobs.store.redis.RedisWorkflowStore;
 import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.Test;
@@ -51,12 +55,19 @@ class RedisJobsIntegrationTests {
             .run((context) -> {
                 assertThat(context).hasNotFailed().hasSingleBean(RedisJobStore.class)
                     .hasSingleBean(RedisRecurringJobStore.class)
+                    .hasSingleBean(RedisWorkflowStore.class)
                     .hasBean("quarkRedisLeaseStore");
                 assertThat(context.getBean("quarkRedisLeaseStore")).isInstanceOf(RedisLeaseStore.class);
                 JobQueue jobs = context.getBean(JobQueue.class);
                 JobId id = jobs.enqueue("echo", "hello");
                 await().atMost(Duration.ofSeconds(20))
                     .until(() -> jobs.find(id).map(Job::status).orElseThrow() == JobStatus.SUCCEEDED);
+                WorkflowId workflow = jobs.enqueue(JobWorkflow.builder("echoes")
+                    .step("one", "echo", "one")
+                    .step("two", "echo", "two").after("one")
+                    .build());
+                await().atMost(Duration.ofSeconds(20))
+                    .until(() -> jobs.findWorkflow(workflow).orElseThrow().status() == WorkflowStatus.SUCCEEDED);
                 assertThat(context.getBean(JobQueueHealthIndicator.class).health().getStatus()).isEqualTo(Status.UP);
                 StringRedisTemplate redis = context.getBean(StringRedisTemplate.class);
                 assertThat(redis.hasKey(prefix + "{jobs}:job:" + id)).isTrue();

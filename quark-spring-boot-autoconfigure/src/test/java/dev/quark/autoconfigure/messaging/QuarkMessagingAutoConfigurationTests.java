@@ -36,10 +36,13 @@ import dev.quark.messaging.publisher.ApplicationEventMessagePublisher;
 import dev.quark.messaging.publisher.OutboxMessageEvent;
 import dev.quark.messaging.runtime.OutboxDispatcher;
 import dev.quark.messaging.runtime.Partitioner;
+import dev.quark.messaging.state.StateOutbox;
 import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.memory.InMemoryInboxStore;
 import dev.quark.messaging.store.memory.InMemoryOutboxStore;
+import dev.quark.messaging.store.redis.RedisInboxStore;
+import dev.quark.messaging.store.redis.RedisOutboxStore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -61,6 +64,7 @@ class QuarkMessagingAutoConfigurationTests {
                 .hasSingleBean(InMemoryInboxStore.class)
                 .hasSingleBean(OutboxDispatcher.class)
                 .hasSingleBean(MessagingLifecycle.class)
+                .hasSingleBean(StateOutbox.class)
                 .hasBean("quarkInMemoryLeaseStore");
             MessageId id = context.getBean(Outbox.class).enqueue("orders", "order-1", new OrderPlaced("order-1", 5));
             OrdersApplication app = context.getBean(OrdersApplication.class);
@@ -148,16 +152,32 @@ class QuarkMessagingAutoConfigurationTests {
     }
 
     @Test
-    void redisIsRefusedNamingThePropertyWhenTheApplicationHasDestinations() {
-        this.contextRunner.withPropertyValues("quark.messaging.backend=redis")
+    void redisKeepsMessagesAndRecordsInRedisStoresUnderTheKeyPrefix() {
+        this.contextRunner
+            .withPropertyValues("quark.messaging.backend=redis", "quark.redis.key-prefix=shop:",
+                    "quark.messaging.dispatcher.enabled=false")
             .withBean(RedisConnectionFactory.class, () -> org.mockito.Mockito.mock(RedisConnectionFactory.class))
             .run((context) -> {
+                assertThat(context).hasNotFailed()
+                    .hasSingleBean(RedisOutboxStore.class)
+                    .hasSingleBean(RedisInboxStore.class)
+                    .doesNotHaveBean(InMemoryOutboxStore.class)
+                    .hasSingleBean(Outbox.class)
+                    .hasSingleBean(Inbox.class);
+                assertThat(context.getBean(RedisInboxStore.class).recordsKey()).isEqualTo("shop:{inbox}:records");
+            });
+    }
+
+    @Test
+    void redisWithoutSpringDataRedisFailsNamingTheDependency() {
+        this.contextRunner.withPropertyValues("quark.messaging.backend=redis")
+            .withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
+            .run((context) -> {
                 assertThat(context).hasFailed();
-                assertThat(org.springframework.core.NestedExceptionUtils
-                    .getMostSpecificCause(context.getStartupFailure()))
-                    .isInstanceOf(InvalidConfigurationPropertyValueException.class)
-                    .hasMessageContaining("quark.messaging.backend")
-                    .hasMessageContaining("Redis is not built yet");
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(MissingBackendDependencyException.class)
+                    .hasMessageContaining("Quark's 'messaging' area uses quark.messaging.backend=redis")
+                    .hasMessageContaining("spring-boot-starter-data-redis");
             });
     }
 

@@ -250,8 +250,10 @@ public abstract class DurableTaskStoreContractTests {
                 new SubOrchestrationCompleted(at, 5, "\"done\""), new SubOrchestrationFailed(at, 6, bare),
                 new VersionMarker(at, "add-fraud-check", 2), new ExecutionCompleted(at, "{\"total\":9.5}"),
                 new ExecutionFailed(at, failure), new ExecutionTerminated(at, "stop \"it\""),
-                new ExecutionTerminated(at, null), new ExecutionTerminated(at, "closed", "parent-1"),
-                new ExecutionCancelRequested(at, "undo \"it\""), new ExecutionCancelRequested(at, null, "parent-1"),
+                new ExecutionTerminated(at, null),
+                new ExecutionTerminated(at, "closed", new ParentInstance("parent-1", 2, 9)),
+                new ExecutionCancelRequested(at, "undo \"it\""),
+                new ExecutionCancelRequested(at, null, new ParentInstance("parent-1", 2, 9)),
                 new ExecutionCancelRequested(at, null), new ExecutionSuspended(at, "audit"),
                 new ExecutionResumed(at, null), new ContinuedAsNew(at, "7"));
         store().commit(running(id, token, 0, events, ids(item)));

@@ -769,6 +769,19 @@ public abstract class OrchestrationContractTests {
         assertThat(node.client.getState(suspended).orElseThrow().readOutput(String.class)).isEqualTo("resumed");
     }
 
+    @Test
+    void aCloseReachesOnlyTheChildTheClosingExecutionStarted() {
+        Node node = node("node-a", families());
+        String parent = node.client.schedule("renewing", "x", ScheduleOptions.instanceId(newInstanceId("renewing")));
+        node.run();
+        node.client.raiseEvent(parent, "renew", "now");
+        node.run();
+        assertThat(node.client.getState(parent).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(node.client.getState(parent + "-child").orElseThrow().status())
+            .as("abandoned by execution 1; execution 2 could not start it again and does not close it")
+            .isEqualTo(OrchestrationStatus.RUNNING);
+    }
+
     /**
      * {@code child} waits for {@code go} and compensates a cancellation; {@code family} starts three children
      * (TERMINATE, REQUEST_CANCEL, ABANDON) without waiting for them and completes on {@code done}; {@code hasty}
@@ -791,6 +804,19 @@ public abstract class OrchestrationContractTests {
                 ctx.callSubOrchestration("child", "abandon", String.class,
                         SubOrchestrationOptions.DEFAULTS.withParentClosePolicy(ParentClosePolicy.ABANDON));
                 return ctx.waitForExternalEvent("done", String.class).await();
+            })
+            .orchestration("renewing", String.class, () -> (ctx, input) -> {
+                String child = ctx.instanceId() + "-child";
+                if (ctx.execution() == 1) {
+                    ctx.callSubOrchestration("child", "first", String.class, SubOrchestrationOptions.DEFAULTS
+                        .withInstanceId(child)
+                        .withParentClosePolicy(ParentClosePolicy.ABANDON));
+                    ctx.waitForExternalEvent("renew", String.class).await();
+                    ctx.continueAsNew(input);
+                    return "continued";
+                }
+                ctx.callSubOrchestration("child", "second", String.class, child);
+                return "done";
             })
             .orchestration("hasty", String.class, () -> (ctx, input) -> {
                 ctx.callSubOrchestration("child", "mine", String.class);
@@ -977,6 +1003,23 @@ public abstract class OrchestrationContractTests {
         assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
         assertThat(state.readOutput(String.class)).isEqualTo("hello at " + resumedAt);
         assertThat(node.client.getHistory(id)).contains(new ExecutionResumed(resumedAt, "audit done"));
+    }
+
+    @Test
+    void aSuspensionRepeatedWhileSuspendedEndsWithTheResumption() {
+        Node node = node("node-a", approvals());
+        String id = node.client.schedule("approval", "twice", ScheduleOptions.instanceId(newInstanceId("suspend-2")));
+        node.run();
+        node.client.suspend(id, "first");
+        node.run();
+        node.client.suspend(id, "second");
+        node.run();
+        node.client.resume(id, null);
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.RUNNING);
+        node.client.raiseEvent(id, "approved", new Approval("ann"));
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("twice approved by ann");
     }
 
     @Test

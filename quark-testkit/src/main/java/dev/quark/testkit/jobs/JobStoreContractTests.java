@@ -220,6 +220,33 @@ public abstract class JobStoreContractTests {
     }
 
     @Test
+    public void racingEnqueuesOfOneJobWithItsKeyStoreItOnceAndFailNone() throws Exception {
+        for (int round = 0; round < 10; round++) {
+            String type = newType("race");
+            NewJob job = new NewJob(JobId.next(java.time.Clock.systemUTC()), type, "{}", "race-" + type, NOW, NOW);
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Enqueued>> results = new ArrayList<>();
+            try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int n = 0; n < 8; n++) {
+                    results.add(executor.submit(() -> {
+                        start.await();
+                        return store().enqueue(job);
+                    }));
+                }
+                start.countDown();
+                int created = 0;
+                for (Future<Enqueued> result : results) {
+                    Enqueued enqueued = result.get(10, TimeUnit.SECONDS);
+                    assertThat(enqueued.job().id()).isEqualTo(job.id());
+                    created += enqueued.created() ? 1 : 0;
+                }
+                assertThat(created).isEqualTo(1);
+            }
+            assertThat(store().list(JobQuery.all().type(type)).jobs()).hasSize(1);
+        }
+    }
+
+    @Test
     public void anIdempotencyKeyYieldsTheJobThatHasIt() {
         String type = newType("key");
         Job first = enqueue(type, NOW, "order-" + type);

@@ -264,6 +264,22 @@ public abstract class RecurringJobStoreContractTests {
     }
 
     @Test
+    void recurringJobsWhoseEnqueueKeepsFailingDoNotHoldUpTheOthers() {
+        String type = "healthy-" + this.run + "-" + ids.incrementAndGet();
+        DefaultJobQueue queue = queue(type);
+        Schedule every = Schedule.every(Duration.ofMinutes(1));
+        for (int i = 0; i < 150; i++) {
+            recurringStore().save(new RecurringJob(newId("orphan-" + i), "removed-handler-" + this.run, "{}", every,
+                    MisfirePolicy.RUN_ONCE, START.minusSeconds(30)));
+        }
+        String healthy = newId("healthy");
+        queue.scheduleRecurring(RecurringJobRequest.of(healthy, type, new Tick("a"), every));
+        this.clock.advance(Duration.ofMinutes(1));
+        assertThat(scheduler(queue).fireDue()).isEqualTo(1);
+        assertThat(jobsOf(type)).extracting(Job::dueAt).containsExactly(START.plusSeconds(60));
+    }
+
+    @Test
     void afterDowntimeRunOnceRunsOneJobAndSkipsTheRest() {
         String type = "misfire-" + this.run + "-" + ids.incrementAndGet();
         String id = newId("run-once");

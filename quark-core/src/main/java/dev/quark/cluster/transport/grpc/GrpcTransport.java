@@ -52,7 +52,10 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  * The receiving side is a {@link BindableService} ({@link #bindableService()}): either served by the
  * application's gRPC server ({@link #served}, as Quark's Spring Boot wiring does) or by a server of the
- * transport's own ({@link #selfHosted}). Connections are plaintext; TLS is not built yet.
+ * transport's own ({@link #selfHosted}). Connections use TLS when the transport is given {@link SiloTls} (mutual
+ * TLS when its server requires client certificates), plaintext otherwise. The channels to peers are always the
+ * transport's own; a served transport's server takes its TLS from {@link SiloTls#keyManager()} and
+ * {@link SiloTls#trustManager()}.
  */
 public final class GrpcTransport implements Transport {
 
@@ -69,6 +72,8 @@ public final class GrpcTransport implements Transport {
     private final @Nullable SiloAddress advertised;
 
     private final Clock clock;
+
+    private final @Nullable SiloTls tls;
 
     private final ExecutorService deliveries = Executors
         .newThreadPerTaskExecutor(Thread.ofVirtual().name("quark-grpc-in-", 0).factory());
@@ -102,11 +107,12 @@ public final class GrpcTransport implements Transport {
     private volatile boolean closed;
 
     private GrpcTransport(GrpcTransportSettings settings, @Nullable InetSocketAddress bindAddress,
-            @Nullable SiloAddress advertised, Clock clock) {
+            @Nullable SiloAddress advertised, @Nullable SiloTls tls, Clock clock) {
         this.settings = Objects.requireNonNull(settings, "settings must not be null");
         this.bindAddress = bindAddress;
         this.advertised = advertised;
         this.clock = Objects.requireNonNull(clock, "clock must not be null");
+        this.tls = tls;
         this.outstanding = new OutstandingRequests(clock);
         this.service = new SiloTransportService(settings, this.deliveries, this.outstanding);
     }
@@ -119,8 +125,22 @@ public final class GrpcTransport implements Transport {
      * @return a transport that is not started yet
      */
     public static GrpcTransport served(GrpcTransportSettings settings, SiloAddress advertised) {
+        return served(settings, advertised, null);
+    }
+
+    /**
+     * Creates a transport whose receiving side the application serves, with TLS: its channels to peers use
+     * {@code tls}, and the application's server must use {@link SiloTls#keyManager()} and
+     * {@link SiloTls#trustManager()}.
+     * @param settings the settings
+     * @param advertised where peers reach this silo's gRPC server
+     * @param tls the silo's TLS material, {@code null} for plaintext
+     * @return a transport that is not started yet
+     */
+    public static GrpcTransport served(GrpcTransportSettings settings, SiloAddress advertised,
+            @Nullable SiloTls tls) {
         return new GrpcTransport(settings, null, Objects.requireNonNull(advertised, "advertised must not be null"),
-                Clock.systemUTC());
+                tls, Clock.systemUTC());
     }
 
     /**
@@ -132,8 +152,22 @@ public final class GrpcTransport implements Transport {
      */
     public static GrpcTransport selfHosted(GrpcTransportSettings settings, InetSocketAddress bindAddress,
             @Nullable SiloAddress advertised) {
+        return selfHosted(settings, bindAddress, advertised, null);
+    }
+
+    /**
+     * Creates a transport that runs a gRPC server of its own, started by {@link #start}, with TLS on its server
+     * and its channels to peers.
+     * @param settings the settings
+     * @param bindAddress where to listen; port 0 picks a free port
+     * @param advertised where peers reach this silo, {@code null} for the bound host and port
+     * @param tls the silo's TLS material, {@code null} for plaintext
+     * @return a transport that is not started yet
+     */
+    public static GrpcTransport selfHosted(GrpcTransportSettings settings, InetSocketAddress bindAddress,
+            @Nullable SiloAddress advertised, @Nullable SiloTls tls) {
         return new GrpcTransport(settings, Objects.requireNonNull(bindAddress, "bindAddress must not be null"),
-                advertised, Clock.systemUTC());
+                advertised, tls, Clock.systemUTC());
     }
 
     /**
@@ -150,6 +184,14 @@ public final class GrpcTransport implements Transport {
      */
     public GrpcTransportSettings settings() {
         return this.settings;
+    }
+
+    /**
+     * Returns the TLS material of the silo.
+     * @return the material, or {@code null} when silos talk in plaintext
+     */
+    public @Nullable SiloTls tls() {
+        return this.tls;
     }
 
     @Override
@@ -169,7 +211,9 @@ public final class GrpcTransport implements Transport {
                 return Objects.requireNonNull(this.advertised);
             }
             try {
-                Server started = NettyServerBuilder.forAddress(bind)
+                SiloTls serverTls = this.tls;
+                Server started = ((serverTls != null) ? NettyServerBuilder.forAddress(bind, serverTls.serverCredentials())
+                        : NettyServerBuilder.forAddress(bind))
                     .addService(this.service)
                     .maxInboundMessageSize(inboundLimit(this.settings))
                     .keepAliveTime(this.settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
@@ -286,13 +330,18 @@ public final class GrpcTransport implements Transport {
     }
 
     private ManagedChannel channel(SiloAddress target) {
-        return this.channels.computeIfAbsent(target, (address) -> NettyChannelBuilder
-            .forAddress(address.host(), address.port())
-            .usePlaintext()
+        return this.channels.computeIfAbsent(target, (address) -> channelBuilder(address)
             .keepAliveTime(this.settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveTimeout(this.settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveWithoutCalls(true)
             .build());
+    }
+
+    private NettyChannelBuilder channelBuilder(SiloAddress address) {
+        SiloTls channelTls = this.tls;
+        return (channelTls != null)
+                ? NettyChannelBuilder.forAddress(address.host(), address.port(), channelTls.channelCredentials())
+                : NettyChannelBuilder.forAddress(address.host(), address.port()).usePlaintext();
     }
 
     /**

@@ -253,7 +253,13 @@ final class PeerLink {
             return new HandshakeRefusedException(description);
         }
         return new LinkBrokenException("The link from silo " + this.self + " to " + this.target + " (lane "
-                + this.lane + ") broke: " + status.getCode() + " " + description);
+                + this.lane + ") broke: " + status.getCode() + " " + description + causeOf(status));
+    }
+
+    private static String causeOf(Status status) {
+        Throwable cause = status.getCause();
+        return (cause != null && cause.getMessage() != null)
+                ? " (" + cause.getClass().getSimpleName() + ": " + cause.getMessage() + ")" : "";
     }
 
     /**

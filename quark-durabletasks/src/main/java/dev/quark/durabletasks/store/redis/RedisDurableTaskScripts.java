@@ -171,6 +171,7 @@ final class RedisDurableTaskScripts {
     /**
      * ARGV: prefix, id, token, now (score). Stamps the instance with the token; returns {hash fields, history, visible
      * messages as id, execution, event, visible-at...}, or {} when the instance is gone or a newer token stamped it.
+     * Parked suspensions are among the messages, so that a resumption takes the suspensions before it along.
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> CLAIM_INSTANCE = script("""
@@ -182,6 +183,12 @@ final class RedisDurableTaskScripts {
             local messages = {}
             for _, mid in ipairs(redis.call('ZRANGE', t .. 'm:' .. id, 0, -1)) do
                 local score = redis.call('ZSCORE', t .. 'mq', mid)
+                if not score then
+                    local parked = redis.call('ZSCORE', t .. 'pq', mid)
+                    if parked and redis.call('HGET', t .. 'msg:' .. mid, 'type') == 'ExecutionSuspended' then
+                        score = parked
+                    end
+                end
                 if score and tonumber(score) <= now then
                     local message = redis.call('HMGET', t .. 'msg:' .. mid, 'execution', 'event', 'visible_at')
                     messages[#messages + 1] = mid

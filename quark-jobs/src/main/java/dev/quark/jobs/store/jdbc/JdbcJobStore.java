@@ -127,7 +127,7 @@ public class JdbcJobStore implements JobStore {
                 insert into %s (id, type, payload, idempotency_key, status, attempt, created_at, due_at, progress,
                     cancel_requested, log)
                 values (?::uuid, ?, ?, ?, ?, 0, ?, ?, 0, false, '{}')
-                on conflict (idempotency_key) do nothing
+                on conflict do nothing
                 returning %s
                 """.formatted(this.table, COLUMNS);
         this.selectByKey = "select " + COLUMNS + " from " + this.table + " where idempotency_key = ?";
@@ -192,6 +192,9 @@ public class JdbcJobStore implements JobStore {
                 .optional();
             if (inserted.isPresent()) {
                 return new Enqueued(inserted.get(), true);
+            }
+            if (job.idempotencyKey() == null) {
+                throw new IllegalStateException("A job with id " + job.id() + " exists");
             }
             Optional<Job> existing = this.jdbc.sql(this.selectByKey)
                 .param(job.idempotencyKey())

@@ -24,8 +24,10 @@ import dev.quark.lease.FencingToken;
 import dev.quark.messaging.MessageId;
 import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.NewMessage;
-import dev.quark.messaging.store.OutboxStore;
+import dev.quark.messaging.store.StateAttachingOutboxStore;
 import dev.quark.messaging.store.StoredMessage;
+import dev.quark.state.StateWriteAttachment;
+import dev.quark.state.jdbc.JdbcStateAttachment;
 
 /**
  * Keeps outbox messages in PostgreSQL, one row per message in {@code <prefix>outbox_message}, created by the
@@ -37,7 +39,7 @@ import dev.quark.messaging.store.StoredMessage;
  * there; every state change requires that row to carry the caller's token, in the same statement, and locks it for
  * share, so a successor's stamp waits for the change to commit and refuses everything after.
  */
-public class JdbcOutboxStore implements OutboxStore {
+public class JdbcOutboxStore implements StateAttachingOutboxStore {
 
     /** The changelog that creates the messaging tables (outbox and inbox). */
     public static final String CHANGELOG = "db/changelog/quark/messaging.xml";
@@ -47,6 +49,8 @@ public class JdbcOutboxStore implements OutboxStore {
 
     private static final String COLUMNS = "id, sequence, destination, msg_key, partition_no, payload_type, payload, "
             + "headers::text as headers, created_at, status, attempts, retry_at, finished_at, last_error";
+
+    private final DataSource dataSource;
 
     private final JdbcClient jdbc;
 
@@ -62,7 +66,8 @@ public class JdbcOutboxStore implements OutboxStore {
      * @param tablePrefix the prefix of the tables
      */
     public JdbcOutboxStore(DataSource dataSource, TablePrefix tablePrefix) {
-        this.jdbc = JdbcClient.create(Objects.requireNonNull(dataSource, "dataSource must not be null"));
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.jdbc = JdbcClient.create(dataSource);
         this.table = tablePrefix.table("outbox_message");
         this.partitions = tablePrefix.table("outbox_partition");
     }
@@ -100,6 +105,32 @@ public class JdbcOutboxStore implements OutboxStore {
                     message.partition(), message.payloadType(), message.payload(),
                     this.json.writeValueAsString(message.headers()), at(message.createdAt()))
             .update();
+    }
+
+    /**
+     * Returns the appends of messages as writes a {@code JdbcStateStore} on the same {@code DataSource} makes in the
+     * transaction of a state's save.
+     */
+    @Override
+    public StateWriteAttachment appendWithState(List<NewMessage> messages) {
+        List<NewMessage> appended = List.copyOf(messages);
+        return new JdbcStateAttachment() {
+
+            @Override
+            public DataSource dataSource() {
+                return JdbcOutboxStore.this.dataSource;
+            }
+
+            @Override
+            public void write() {
+                appended.forEach(JdbcOutboxStore.this::append);
+            }
+
+            @Override
+            public String description() {
+                return appended.size() + " outbox message" + ((appended.size() == 1) ? "" : "s");
+            }
+        };
     }
 
     @Override

@@ -1,0 +1,207 @@
+package dev.quark.benchmarks.reminders;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+
+import dev.quark.actor.ReminderSchedule;
+import dev.quark.benchmarks.Workloads;
+import dev.quark.benchmarks.harness.Figure;
+import dev.quark.benchmarks.harness.RunMode;
+import dev.quark.benchmarks.harness.Stats;
+import dev.quark.reminder.ReminderSettings;
+import dev.quark.reminder.ReminderTickManager;
+import dev.quark.runtime.ActorAddress;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Quark only: {@value #REMINDERS} periodic reminders, one per actor, each ticking every {@link #PERIOD} (so
+ * {@value #REMINDERS} / period ticks fall due per second), registered through the reminder registry of the silo
+ * that fires them, on the in-memory, Redis and PostgreSQL tables with one silo, and on the in-memory and Redis
+ * tables with three. The reminders are registered before the tick managers start (their first ticks spread over
+ * one period after the registrations began: those already past fire at once when the managers start, then every
+ * tick is on its schedule), then the managers read them all. Each window after the warm-up reports the ticks
+ * whose turn ran per second, their lateness (from the scheduled instant to the start of the turn: p50 and p99),
+ * the next ticks written to the table per second and how many went in one batch. The tick managers run with the
+ * default settings but a load limit of {@value #REMINDERS}: a silo whose reminders all fall due within the
+ * lookahead must be able to read them all at once.
+ * <p>
+ * {@code QUARK_BENCH_REMINDERS} picks some of the configurations ({@value #CONFIGURATIONS}), for instance
+ * {@code redis,redis-3}. A configuration whose server cannot be reached is reported and left out of the table.
+ */
+public final class ReminderWorkload {
+
+    /** Reminders registered, one per actor. */
+    public static final int REMINDERS = 100_000;
+
+    /** The period of every reminder: 2 s, or {@code QUARK_BENCH_REMINDER_PERIOD} (a duration such as {@code 10s}). */
+    public static final Duration PERIOD = period();
+
+    /** The configurations, in the order they run: a backend, and {@code -3} for three silos. */
+    public static final String CONFIGURATIONS = "memory,redis,postgres,memory-3,redis-3";
+
+    /** How long the tick managers may take to claim their buckets and read the table. */
+    private static final Duration LOAD_TIMEOUT = Duration.ofMinutes(2);
+
+    /** Registrations in flight at once. */
+    private static final int REGISTERING = 64;
+
+    private ReminderWorkload() {
+    }
+
+    private static Duration period() {
+        String period = System.getenv("QUARK_BENCH_REMINDER_PERIOD");
+        return (period == null || period.isBlank()) ? Duration.ofSeconds(2)
+                : Duration.parse("PT" + period.strip().toUpperCase(Locale.ROOT));
+    }
+
+    /** The ticks that fall due per second. */
+    public static double offeredRate() {
+        return REMINDERS * 1000.0 / PERIOD.toMillis();
+    }
+
+    public static List<Figure> run(RunMode mode) throws Exception {
+        String chosen = System.getenv("QUARK_BENCH_REMINDERS");
+        List<String> configurations = List.of(((chosen != null && !chosen.isBlank()) ? chosen : CONFIGURATIONS).split(","));
+        List<Figure> figures = new ArrayList<>();
+        for (String configuration : configurations) {
+            boolean three = configuration.endsWith("-3");
+            ReminderBackend backend = ReminderBackend.valueOf(
+                    configuration.substring(0, configuration.length() - (three ? 2 : 0)).toUpperCase(Locale.ROOT));
+            try {
+                figures.addAll(run(mode, backend, three));
+            }
+            catch (InterruptedException ex) {
+                throw ex;
+            }
+            catch (Exception ex) {
+                // A server that is not there costs its rows, not the figures of the whole run.
+                Throwable cause = ex;
+                while (cause.getCause() != null) {
+                    cause = cause.getCause();
+                }
+                Workloads.progress("quark", "reminders, %s: not measured: %s (%s)", configuration, ex, cause);
+            }
+        }
+        return figures;
+    }
+
+    private static List<Figure> run(RunMode mode, ReminderBackend backend, boolean three) throws Exception {
+        String key = "reminders." + backend.key() + (three ? ".3" : ".1");
+        String what = backend.label() + ", " + (three ? "3 silos" : "1 silo");
+        TickLog log = new TickLog();
+        try (ReminderBackend.OpenTable open = backend.open()) {
+            CountingReminderTable table = new CountingReminderTable(open.table());
+            ReminderSettings settings = settings();
+            try (Silos silos = three ? new ThreeSilos(table, log, settings) : new OneSilo(table, log, settings)) {
+                double registered = register(silos);
+                Workloads.progress("quark", "reminders, %s: %,d registered at %,.0f/s", what, REMINDERS, registered);
+                long start = System.nanoTime();
+                silos.start();
+                while (silos.stats().waiting() + silos.stats().running() < REMINDERS) {
+                    if (System.nanoTime() - start > LOAD_TIMEOUT.toNanos()) {
+                        throw new IllegalStateException("The tick managers did not load the " + REMINDERS
+                                + " reminders within " + LOAD_TIMEOUT + ": " + silos.stats());
+                    }
+                    Thread.sleep(20);
+                }
+                Workloads.progress("quark", "reminders, %s: loaded by the tick managers in %.1f s", what,
+                        (System.nanoTime() - start) / 1e9);
+                return measure(key, what, mode, silos, table, log, registered);
+            }
+        }
+    }
+
+    /** Registers the reminders, their first ticks spread over one period from one period on; returns the rate. */
+    /**
+     * The default settings with a load limit of {@value #REMINDERS}; {@code QUARK_BENCH_REMINDER_REFRESH} (a
+     * duration such as {@code 60s}) sets another refresh interval, with a lookahead twice as long.
+     */
+    private static ReminderSettings settings() {
+        ReminderSettings.Builder settings = ReminderSettings.builder().loadLimit(REMINDERS);
+        String refresh = System.getenv("QUARK_BENCH_REMINDER_REFRESH");
+        if (refresh != null && !refresh.isBlank()) {
+            Duration interval = Duration.parse("PT" + refresh.strip().toUpperCase(Locale.ROOT));
+            settings.lookahead(interval.multipliedBy(2)).refreshInterval(interval);
+        }
+        return settings.build();
+    }
+
+    private static double register(Silos silos) throws Exception {
+        long start = System.nanoTime();
+        Instant first = Instant.now().plus(PERIOD);
+        Semaphore inFlight = new Semaphore(REGISTERING);
+        List<Future<?>> registrations = new ArrayList<>(REMINDERS);
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < REMINDERS; i++) {
+                ActorAddress actor = new ActorAddress("bench-beeper", "beeper-" + i);
+                ReminderSchedule schedule = ReminderSchedule.every(PERIOD)
+                    .startingAt(first.plusMillis(i * PERIOD.toMillis() / REMINDERS));
+                inFlight.acquire();
+                registrations.add(threads.submit(() -> {
+                    try {
+                        silos.registryFor(actor).register(actor, "beep", schedule, new byte[0]);
+                    }
+                    finally {
+                        inFlight.release();
+                    }
+                }));
+            }
+            for (Future<?> registration : registrations) {
+                registration.get();
+            }
+        }
+        return REMINDERS / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private static List<Figure> measure(String key, String what, RunMode mode, Silos silos, CountingReminderTable table,
+            TickLog log, double registered) throws InterruptedException {
+        double[] rates = new double[mode.iterations()];
+        double[] p50 = new double[mode.iterations()];
+        double[] p99 = new double[mode.iterations()];
+        double[] writes = new double[mode.iterations()];
+        double[] batches = new double[mode.iterations()];
+        log.interval();
+        for (int i = -mode.warmups(); i < mode.iterations(); i++) {
+            long ticksBefore = log.count();
+            long writesBefore = table.writes();
+            long batchesBefore = table.batches();
+            long applyBefore = table.applyNanos();
+            long start = System.nanoTime();
+            Thread.sleep(mode.reminderWindow());
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Histogram lateness = log.interval();
+            ReminderTickManager.Stats stats = silos.stats();
+            double rate = (log.count() - ticksBefore) / seconds;
+            double written = (table.writes() - writesBefore) / seconds;
+            long batchCount = table.batches() - batchesBefore;
+            double batch = (batchCount == 0) ? 0 : (table.writes() - writesBefore) / (double) batchCount;
+            double batchMillis = (batchCount == 0) ? 0 : (table.applyNanos() - applyBefore) / 1e6 / batchCount;
+            double late50 = lateness.getValueAtPercentile(50) / 1000.0;
+            double late99 = lateness.getValueAtPercentile(99) / 1000.0;
+            if (i >= 0) {
+                rates[i] = rate;
+                p50[i] = late50;
+                p99[i] = late99;
+                writes[i] = written;
+                batches[i] = batch;
+            }
+            Workloads.progress("quark", "reminders, %s: %,.0f fired/s (%,.0f due/s), lateness p50 %.1f ms, p99 %.1f ms, "
+                    + "max %.1f ms; %,.0f writes/s in batches of %.0f taking %.1f ms; %,d waiting, %,d running, %,d writes pending, "
+                    + "%,d skipped, %,d missed, %,d failed%s", what, rate, offeredRate(), late50, late99,
+                    lateness.getMaxValue() / 1000.0, written, batch, batchMillis, stats.waiting(), stats.running(),
+                    stats.pendingWrites(), stats.skipped(), stats.missed(), stats.failed(), (i < 0) ? " (warm-up)" : "");
+        }
+        return List.of(new Figure(key + ".rate", "quark", Stats.of(rates)),
+                new Figure(key + ".p50", "quark", Stats.of(p50)), new Figure(key + ".p99", "quark", Stats.of(p99)),
+                new Figure(key + ".writes", "quark", Stats.of(writes)),
+                new Figure(key + ".batch", "quark", Stats.of(batches)),
+                new Figure(key + ".register", "quark", new Stats(registered, registered, registered)));
+    }
+}

@@ -1,0 +1,144 @@
+package dev.quark.cluster.transport.grpc;
+
+import java.util.Objects;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.TrustManager;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.TlsServerCredentials.ClientAuth;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The TLS material of a silo's {@link GrpcTransport}: the certificate it presents (as a server to its peers, and
+ * as a client when it connects to them) and the certificate authorities it trusts, with mutual TLS when the
+ * server requires a client certificate ({@link ClientAuth#REQUIRE}).
+ * <p>
+ * The material can be replaced while the silo runs ({@link #update}): every handshake asks the material held at
+ * that moment, so new connections, reconnections of broken ones included, use the new certificate and trust;
+ * connections already open keep theirs until they close. A client checks that the peer's certificate names the
+ * host it connects to (the peer's advertised address), as HTTPS does.
+ * <pre>{@code
+ * SiloTls tls = SiloTls.of(keyManagerFactory.getKeyManagers(), trustManagerFactory.getTrustManagers(),
+ *         ClientAuth.REQUIRE);
+ * GrpcTransport transport = GrpcTransport.selfHosted(settings, bind, null, tls);
+ * }</pre>
+ */
+public final class SiloTls {
+
+    private final ReloadableKeyManager keyManager;
+
+    private final @Nullable ReloadableTrustManager trustManager;
+
+    private final ClientAuth clientAuth;
+
+    private SiloTls(ReloadableKeyManager keyManager, @Nullable ReloadableTrustManager trustManager,
+            ClientAuth clientAuth) {
+        this.keyManager = keyManager;
+        this.trustManager = trustManager;
+        this.clientAuth = clientAuth;
+    }
+
+    /**
+     * Creates the TLS material of a silo.
+     * @param keyManagers the silo's certificate and private key; one must be an {@code X509ExtendedKeyManager}
+     * @param trustManagers the authorities to trust, {@code null} for the JDK's default ones; one must be an
+     * {@code X509ExtendedTrustManager}
+     * @param clientAuth whether the silo's server asks its peers for their certificate
+     * @return the material
+     * @throws IllegalArgumentException when a manager is missing, or client certificates are asked for without
+     * authorities to check them with
+     */
+    public static SiloTls of(KeyManager[] keyManagers, TrustManager @Nullable [] trustManagers,
+            ClientAuth clientAuth) {
+        Objects.requireNonNull(clientAuth, "clientAuth must not be null");
+        if (trustManagers == null && clientAuth != ClientAuth.NONE) {
+            throw new IllegalArgumentException("Client authentication " + clientAuth + " needs certificate "
+                    + "authorities to check the peers' certificates with, but no trust material was given");
+        }
+        return new SiloTls(new ReloadableKeyManager(keyManagers),
+                (trustManagers != null) ? new ReloadableTrustManager(trustManagers) : null, clientAuth);
+    }
+
+    /**
+     * Replaces the material from the next handshake on.
+     * @param keyManagers the new certificate and private key
+     * @param trustManagers the new authorities to trust; {@code null} only when the material had none
+     * @throws IllegalArgumentException when a manager is missing, or trust material is added or removed (it is
+     * fixed when the transport starts)
+     */
+    public void update(KeyManager[] keyManagers, TrustManager @Nullable [] trustManagers) {
+        ReloadableTrustManager trust = this.trustManager;
+        if ((trust == null) != (trustManagers == null)) {
+            throw new IllegalArgumentException("Trust material cannot be " + ((trust == null) ? "added to" : "removed from")
+                    + " the TLS material of a running silo");
+        }
+        ReloadableKeyManager.pick(keyManagers);
+        if (trust != null && trustManagers != null) {
+            ReloadableTrustManager.pick(trustManagers);
+            trust.update(trustManagers);
+        }
+        this.keyManager.update(keyManagers);
+    }
+
+    /**
+     * Returns whether the silo's server asks its peers for their certificate.
+     * @return the client authentication
+     */
+    public ClientAuth clientAuth() {
+        return this.clientAuth;
+    }
+
+    /**
+     * Returns the key manager that follows {@link #update updates}, for a server built elsewhere.
+     * @return the key manager
+     */
+    public KeyManager keyManager() {
+        return this.keyManager;
+    }
+
+    /**
+     * Returns the trust manager that follows {@link #update updates}, for a server built elsewhere.
+     * @return the trust manager, or {@code null} when the JDK's default authorities are trusted
+     */
+    public @Nullable TrustManager trustManager() {
+        return this.trustManager;
+    }
+
+    /**
+     * Returns the credentials of the silo's gRPC server.
+     * @return TLS server credentials
+     */
+    public ServerCredentials serverCredentials() {
+        TlsServerCredentials.Builder builder = TlsServerCredentials.newBuilder()
+            .keyManager(this.keyManager)
+            .clientAuth(this.clientAuth);
+        TrustManager trust = this.trustManager;
+        if (trust != null) {
+            builder.trustManager(trust);
+        }
+        return builder.build();
+    }
+
+    /**
+     * Returns the credentials of the silo's channels to its peers: it presents its certificate and checks theirs.
+     * @return TLS channel credentials
+     */
+    public ChannelCredentials channelCredentials() {
+        TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder().keyManager(this.keyManager);
+        TrustManager trust = this.trustManager;
+        if (trust != null) {
+            builder.trustManager(trust);
+        }
+        return builder.build();
+    }
+
+    @Override
+    public String toString() {
+        return "SiloTls[clientAuth=" + this.clientAuth + ", trust=" + ((this.trustManager != null) ? "given" : "JDK default")
+                + "]";
+    }
+}

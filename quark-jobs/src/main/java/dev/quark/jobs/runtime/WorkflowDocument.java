@@ -1,0 +1,172 @@
+package dev.quark.jobs.runtime;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import dev.quark.jobs.FailurePolicy;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.StepCondition;
+import dev.quark.jobs.StepDependency;
+import dev.quark.jobs.StepStatus;
+import dev.quark.jobs.WorkflowStatus;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A stored workflow's definition and state: its steps, each with its job type, payload (JSON), pre-drawn job id,
+ * dependencies, failure policy and recorded outcome, and whether it was cancelled. Written as JSON through the
+ * tree model of a plain mapper of its own (no reflection, the application's mapper settings do not apply).
+ */
+final class WorkflowDocument {
+
+    private static final JsonMapper mapper = JsonMapper.builder().build();
+
+    private final String name;
+
+    private final Instant createdAt;
+
+    private final Map<String, Step> steps;
+
+    private boolean cancelled;
+
+    WorkflowDocument(String name, Instant createdAt, List<Step> steps, boolean cancelled) {
+        this.name = name;
+        this.createdAt = createdAt;
+        this.steps = new LinkedHashMap<>();
+        steps.forEach((step) -> this.steps.put(step.name, step));
+        this.cancelled = cancelled;
+    }
+
+    String name() {
+        return this.name;
+    }
+
+    Instant createdAt() {
+        return this.createdAt;
+    }
+
+    List<Step> steps() {
+        return List.copyOf(this.steps.values());
+    }
+
+    Step step(String name) {
+        return Objects.requireNonNull(this.steps.get(name), () -> "no step '" + name + "'");
+    }
+
+    boolean cancelled() {
+        return this.cancelled;
+    }
+
+    void cancel() {
+        this.cancelled = true;
+    }
+
+    /**
+     * Returns whether some step has no outcome yet.
+     * @return whether the workflow needs advancing
+     */
+    boolean active() {
+        return this.steps.values().stream().anyMatch((step) -> step.outcome == null);
+    }
+
+    /**
+     * Returns the aggregate of the recorded outcomes.
+     * @return {@code CANCELLED} once cancelled; {@code RUNNING} while a step has no outcome; then {@code FAILED}
+     * when one failed, {@code CANCELLED} when one was cancelled, else {@code SUCCEEDED}
+     */
+    WorkflowStatus status() {
+        if (this.cancelled) {
+            return WorkflowStatus.CANCELLED;
+        }
+        if (active()) {
+            return WorkflowStatus.RUNNING;
+        }
+        if (this.steps.values().stream().anyMatch((step) -> step.outcome == StepStatus.FAILED)) {
+            return WorkflowStatus.FAILED;
+        }
+        boolean cancelledStep = this.steps.values().stream().anyMatch((step) -> step.outcome == StepStatus.CANCELLED);
+        return cancelledStep ? WorkflowStatus.CANCELLED : WorkflowStatus.SUCCEEDED;
+    }
+
+    String write() {
+        ObjectNode root = mapper.createObjectNode();
+        root.put("name", this.name);
+        root.put("createdAt", this.createdAt.toString());
+        root.put("cancelled", this.cancelled);
+        ArrayNode steps = root.putArray("steps");
+        for (Step step : this.steps.values()) {
+            ObjectNode node = steps.addObject();
+            node.put("name", step.name);
+            node.put("type", step.type);
+            node.put("payload", step.payload);
+            node.put("job", step.jobId.toString());
+            node.put("onFailure", step.failurePolicy.name());
+            if (step.outcome != null) {
+                node.put("outcome", step.outcome.name());
+            }
+            ArrayNode after = node.putArray("after");
+            for (StepDependency dependency : step.dependencies) {
+                after.addObject().put("step", dependency.step()).put("on", dependency.condition().name());
+            }
+        }
+        return mapper.writeValueAsString(root);
+    }
+
+    static WorkflowDocument read(String json) {
+        JsonNode root = mapper.readTree(json);
+        List<Step> steps = new ArrayList<>();
+        for (JsonNode node : root.get("steps")) {
+            List<StepDependency> dependencies = new ArrayList<>();
+            for (JsonNode after : node.get("after")) {
+                dependencies.add(new StepDependency(after.get("step").asString(),
+                        StepCondition.valueOf(after.get("on").asString())));
+            }
+            Step step = new Step(node.get("name").asString(), node.get("type").asString(),
+                    node.get("payload").asString(), JobId.parse(node.get("job").asString()), dependencies,
+                    FailurePolicy.valueOf(node.get("onFailure").asString()));
+            if (node.hasNonNull("outcome")) {
+                step.outcome = StepStatus.valueOf(node.get("outcome").asString());
+            }
+            steps.add(step);
+        }
+        return new WorkflowDocument(root.get("name").asString(), Instant.parse(root.get("createdAt").asString()), steps,
+                root.get("cancelled").asBoolean());
+    }
+
+    /**
+     * One step: its definition and its recorded outcome.
+     */
+    static final class Step {
+
+        final String name;
+
+        final String type;
+
+        final String payload;
+
+        final JobId jobId;
+
+        final List<StepDependency> dependencies;
+
+        final FailurePolicy failurePolicy;
+
+        @Nullable StepStatus outcome;
+
+        Step(String name, String type, String payload, JobId jobId, List<StepDependency> dependencies,
+                FailurePolicy failurePolicy) {
+            this.name = name;
+            this.type = type;
+            this.payload = payload;
+            this.jobId = jobId;
+            this.dependencies = List.copyOf(dependencies);
+            this.failurePolicy = failurePolicy;
+        }
+    }
+}

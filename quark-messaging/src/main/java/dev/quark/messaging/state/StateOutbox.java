@@ -1,0 +1,47 @@
+package dev.quark.messaging.state;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+import dev.quark.messaging.MessageId;
+import dev.quark.messaging.Outbox;
+import dev.quark.state.ConcurrencyException;
+import dev.quark.state.PersistentState;
+
+/**
+ * Saves an actor's persistent state and enqueues outbox messages as one write: the messages exist if and only if the
+ * state was saved. For an actor whose change of state is an event other systems must hear about:
+ * <pre>{@code
+ * public void withdraw(long amount) {
+ *     this.account.update((state) -> state.withdraw(amount));
+ *     this.stateOutbox.save(this.account,
+ *             (outbox) -> outbox.enqueue("ledger", actorId(), new Withdrawn(actorId(), amount)));
+ * }
+ * }</pre>
+ * How the write is made depends on the backends, which must be the same for the state and the outbox:
+ * <ul>
+ * <li><b>Redis</b> ({@code RedisStateStore} + Redis outbox, one connection factory): the messages are appended in the
+ * Lua script that checks the state's version and writes it, atomically. Standalone Redis only.</li>
+ * <li><b>PostgreSQL</b> ({@code JdbcStateStore} + PostgreSQL outbox, one {@code DataSource}): the state's row is
+ * written and the messages inserted in one transaction (the caller's when one holds the {@code DataSource}).</li>
+ * <li><b>memory</b>: the state is saved, then the messages appended; not atomic (nothing survives a restart
+ * anyway).</li>
+ * </ul>
+ * With a Redis or PostgreSQL outbox, a state kept in another store (another backend, connection factory or
+ * {@code DataSource}) fails with {@link UnsupportedOperationException} naming it, before anything is written.
+ */
+public interface StateOutbox {
+
+    /**
+     * Enqueues the messages that {@code messages} enqueues and saves the state, as one write. The outbox given to
+     * {@code messages} checks and writes each message at once (a bad one fails this call, nothing written), and
+     * appends them in the order enqueued when the state is saved.
+     * @param state the state, holding the value to save
+     * @param messages enqueues the messages
+     * @return the ids of the messages, in the order enqueued
+     * @throws ConcurrencyException when the store holds another version of the state; nothing is written
+     * @throws UnsupportedOperationException when the state and the outbox are not on the same backend; nothing is
+     * written
+     */
+    List<MessageId> save(PersistentState<?> state, Consumer<Outbox> messages);
+}

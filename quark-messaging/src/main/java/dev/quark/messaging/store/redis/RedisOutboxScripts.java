@@ -1,0 +1,181 @@
+package dev.quark.messaging.store.redis;
+
+import java.util.List;
+
+import org.springframework.data.redis.core.script.RedisScript;
+
+import dev.quark.lease.redis.RedisFencing;
+
+/**
+ * The Lua scripts of {@link RedisOutboxStore}. Every key a script touches is passed in {@code KEYS}; all carry the
+ * hash tag {@code {outbox}}.
+ */
+final class RedisOutboxScripts {
+
+    /** The fields of a message's hash, in the order {@link #READ} returns them. */
+    static final List<String> FIELDS = List.of("id", "sequence", "destination", "key", "partition", "payload_type",
+            "payload", "headers", "created_at", "status", "attempts", "retry_at", "finished_at", "last_error");
+
+    /** How many keys each appended message adds to {@link #APPEND_FUNCTION}'s keys. */
+    static final int KEYS_PER_MESSAGE = 3;
+
+    /** How many arguments each appended message adds to {@link #APPEND_FUNCTION}'s arguments. */
+    static final int ARGUMENTS_PER_MESSAGE = 9;
+
+    /**
+     * {@code quark_outbox_append(keys, args, key_base, arg_base, count)}: appends {@code count} messages. Keys from
+     * {@code key_base + 1}: the sequence, the pending index, then per message its hash, its partition's pending set
+     * and its partition's key hash. Arguments from {@code arg_base + 1}, per message: id, destination, key, partition,
+     * payload type, payload, headers JSON, created at (ISO), created at (ms). Checks every id first and writes
+     * nothing when one exists: returns the existing id then, else {@code false} after writing them all.
+     */
+    static final String APPEND_FUNCTION = """
+            local function quark_outbox_append(keys, args, key_base, arg_base, count)
+                for i = 0, count - 1 do
+                    if redis.call('EXISTS', keys[key_base + 3 + 3 * i]) == 1 then
+                        return args[arg_base + 1 + 9 * i]
+                    end
+                end
+                for i = 0, count - 1 do
+                    local k = key_base + 3 + 3 * i
+                    local a = arg_base + 9 * i
+                    local sequence = redis.call('INCR', keys[key_base + 1])
+                    redis.call('HSET', keys[k], 'id', args[a + 1], 'sequence', sequence, 'destination', args[a + 2],
+                        'key', args[a + 3], 'partition', args[a + 4], 'payload_type', args[a + 5],
+                        'payload', args[a + 6], 'headers', args[a + 7], 'created_at', args[a + 8],
+                        'status', 'PENDING', 'attempts', 0)
+                    redis.call('ZADD', keys[k + 1], sequence, args[a + 1])
+                    redis.call('HSET', keys[k + 2], args[a + 1], args[a + 3])
+                    redis.call('ZADD', keys[key_base + 2], args[a + 9], args[a + 1])
+                end
+                return false
+            end
+            """;
+
+    /**
+     * Appends messages ({@link #APPEND_FUNCTION} from the first key and argument); returns the id that exists
+     * already, or an empty string.
+     */
+    static final RedisScript<String> APPEND = RedisScript.of(APPEND_FUNCTION + """
+            local existing = quark_outbox_append(KEYS, ARGV, 0, 0, (#KEYS - 2) / 3)
+            if existing then
+                return existing
+            end
+            return ''
+            """, String.class);
+
+    /** Reads messages: the {@link #FIELDS} of each key, nil for every field of a message that does not exist. */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> READ = RedisScript.of("""
+            local result = {}
+            for _, key in ipairs(KEYS) do
+                local values = redis.call('HMGET', key, unpack(ARGV))
+                for i = 1, #ARGV do
+                    result[#result + 1] = values[i]
+                end
+            end
+            return result
+            """, List.class);
+
+    /** Stamps a partition (KEYS[1] = the fences hash; ARGV = partition, token); returns 1 or 0. */
+    static final RedisScript<Long> STAMP = RedisFencing.script("""
+            if quark_fence_stamp(KEYS[1], ARGV[1], ARGV[2]) then
+                return 1
+            end
+            return 0
+            """, Long.class);
+
+    /**
+     * The ids of a partition's pending messages that may be delivered now, in sequence order. KEYS: the partition's
+     * pending set, retrying set, key hash. ARGV: now (ms), limit.
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> NEXT = RedisScript.of("""
+            local blocked = {}
+            for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')) do
+                local key = redis.call('HGET', KEYS[3], id)
+                if key then
+                    blocked[key] = true
+                end
+            end
+            local result = {}
+            local limit = tonumber(ARGV[2])
+            local start = 0
+            while #result < limit do
+                local ids = redis.call('ZRANGE', KEYS[1], start, start + 199)
+                if #ids == 0 then
+                    break
+                end
+                for _, id in ipairs(ids) do
+                    local key = redis.call('HGET', KEYS[3], id)
+                    if key and not blocked[key] then
+                        result[#result + 1] = id
+                        if #result >= limit then
+                            break
+                        end
+                    end
+                end
+                start = start + 200
+            end
+            return result
+            """, List.class);
+
+    /**
+     * Changes a pending message's status under the partition's fence. KEYS: fences, message, partition pending set,
+     * partition key hash, partition retrying set, pending index, delivered index, dead index, dead-letter order.
+     * ARGV: partition, token, new status, retry at (ISO or ''), retry at (ms), finished at (ISO or ''), finished at
+     * (ms), error ('' for none), id. Returns 1 when written, 0 when refused.
+     */
+    static final RedisScript<Long> UPDATE = RedisFencing.script("""
+            if not quark_fence_holds(KEYS[1], ARGV[1], ARGV[2]) then
+                return 0
+            end
+            local current = redis.call('HMGET', KEYS[2], 'status', 'partition', 'sequence')
+            if current[1] ~= 'PENDING' or current[2] ~= ARGV[1] then
+                return 0
+            end
+            local id = ARGV[9]
+            redis.call('HINCRBY', KEYS[2], 'attempts', 1)
+            redis.call('HSET', KEYS[2], 'status', ARGV[3])
+            if ARGV[8] ~= '' then
+                redis.call('HSET', KEYS[2], 'last_error', ARGV[8])
+            end
+            if ARGV[3] == 'PENDING' then
+                redis.call('HSET', KEYS[2], 'retry_at', ARGV[4])
+                redis.call('ZADD', KEYS[5], ARGV[5], id)
+                return 1
+            end
+            redis.call('HDEL', KEYS[2], 'retry_at')
+            redis.call('HSET', KEYS[2], 'finished_at', ARGV[6])
+            redis.call('ZREM', KEYS[3], id)
+            redis.call('HDEL', KEYS[4], id)
+            redis.call('ZREM', KEYS[5], id)
+            redis.call('ZREM', KEYS[6], id)
+            if ARGV[3] == 'DELIVERED' then
+                redis.call('ZADD', KEYS[7], ARGV[7], id)
+            else
+                redis.call('ZADD', KEYS[8], ARGV[7], id)
+                redis.call('ZADD', KEYS[9], current[3], id)
+            end
+            return 1
+            """, Long.class);
+
+    /**
+     * Deletes finished messages. KEYS: the status's index, the dead-letter order, then the messages' hashes; ARGV: the
+     * messages' ids. A message is deleted only while it is in the index. Returns how many were deleted.
+     */
+    static final RedisScript<Long> DELETE = RedisScript.of("""
+            local deleted = 0
+            for i, id in ipairs(ARGV) do
+                if redis.call('ZREM', KEYS[1], id) == 1 then
+                    redis.call('DEL', KEYS[i + 2])
+                    redis.call('ZREM', KEYS[2], id)
+                    deleted = deleted + 1
+                end
+            end
+            return deleted
+            """, Long.class);
+
+    private RedisOutboxScripts() {
+    }
+}

@@ -1,0 +1,120 @@
+package dev.quark.messaging.store.redis;
+
+import java.time.Instant;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+import dev.quark.lease.FencingToken;
+import dev.quark.messaging.store.MessageStatus;
+import dev.quark.messaging.store.NewMessage;
+import dev.quark.messaging.store.OutboxStore;
+import dev.quark.messaging.store.StoredMessage;
+import dev.quark.testkit.messaging.OutboxStoreContractTests;
+import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestServer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+class RedisOutboxStoreTests extends OutboxStoreContractTests {
+
+    private static LettuceConnectionFactory connectionFactory;
+
+    private static String prefix;
+
+    private static RedisOutboxStore store;
+
+    private static StringRedisTemplate redis;
+
+    @BeforeAll
+    static void connect() {
+        RedisTestServer server = RedisTestServer.get();
+        prefix = server.uniqueKeyPrefix(RedisOutboxStoreTests.class);
+        connectionFactory = RedisTestConnections.connect(server);
+        store = new RedisOutboxStore(connectionFactory, prefix);
+        redis = new StringRedisTemplate(connectionFactory);
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (redis != null) {
+            Set<String> keys = redis.keys(prefix + "*");
+            if (keys != null && !keys.isEmpty()) {
+                redis.delete(keys);
+            }
+        }
+        if (connectionFactory != null) {
+            connectionFactory.destroy();
+        }
+    }
+
+    @Override
+    protected OutboxStore store() {
+        return store;
+    }
+
+    @Test
+    void aMessageIsAHashIndexedByPartitionUnderTheOutboxHashTag() {
+        int partition = newPartition();
+        StoredMessage message = append(partition, "order-7", NOW);
+        String tagged = prefix + "{outbox}:";
+        assertThat(store.messageKey(message.id())).isEqualTo(tagged + "msg:" + message.id());
+        assertThat(redis.opsForHash().entries(tagged + "msg:" + message.id())).containsEntry("key", "order-7")
+            .containsEntry("status", "PENDING")
+            .containsEntry("partition", Integer.toString(partition))
+            .containsEntry("created_at", NOW.toString());
+        assertThat(redis.opsForZSet().score(tagged + "pending:" + partition, message.id().toString()))
+            .isEqualTo((double) message.sequence());
+        assertThat(redis.opsForHash().get(tagged + "keys:" + partition, message.id().toString())).isEqualTo("order-7");
+        assertThat(redis.opsForZSet().score(tagged + "pending", message.id().toString()))
+            .isEqualTo((double) NOW.toEpochMilli());
+        assertThat(new TreeSet<>(redis.keys(prefix + "*"))).allSatisfy((key) -> assertThat(key).startsWith(tagged));
+    }
+
+    @Test
+    void aMessageIdCannotBeAppendedTwice() {
+        StoredMessage message = append(newPartition(), "k", NOW);
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> store.append(new NewMessage(message.id(), "orders", "k", message.partition(), "T", "{}",
+                    java.util.Map.of(), NOW)))
+            .withMessage("Message " + message.id() + " was enqueued already");
+        assertThat(store.find(message.id()).orElseThrow().payload()).isEqualTo(message.payload());
+    }
+
+    @Test
+    void aRetryDueWithinAMillisecondKeepsItsKeyWaitingUntilItIsDue() {
+        int partition = newPartition();
+        FencingToken token = new FencingToken(3);
+        assertThat(store.stamp(partition, token)).isTrue();
+        StoredMessage failing = append(partition, "k", NOW);
+        Instant retryAt = NOW.plusNanos(1_500_000);
+        assertThat(store.markRetry(failing, token, retryAt, "down")).isTrue();
+        assertThat(store.find(failing.id()).orElseThrow().retryAt()).as("kept exactly").isEqualTo(retryAt);
+        assertThat(store.nextBatch(partition, NOW.plusMillis(1), 10)).isEmpty();
+        assertThat(store.nextBatch(partition, NOW.plusMillis(2), 10)).extracting(StoredMessage::id)
+            .containsExactly(failing.id());
+    }
+
+    @Test
+    void aHashThatIsNotAMessageFailsNamingItsKey() {
+        StoredMessage message = append(newPartition(), "k", NOW);
+        redis.opsForHash().delete(store.messageKey(message.id()), "payload");
+        assertThatIllegalStateException().isThrownBy(() -> store.find(message.id()))
+            .withMessageContaining(store.messageKey(message.id()))
+            .withMessageContaining("'payload'");
+    }
+
+    @Test
+    void pendingIsNotAStatusRetentionDeletes() {
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> store.deleteFinished(MessageStatus.PENDING, NOW, 10))
+            .withMessageContaining("PENDING");
+    }
+}

@@ -1,0 +1,218 @@
+package dev.quark.testkit.tls;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.net.ssl.KeyManager;
+
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.grpc.GrpcTransport;
+import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
+import dev.quark.cluster.transport.grpc.LinkBrokenException;
+import dev.quark.cluster.transport.grpc.SiloTls;
+import dev.quark.cluster.transport.grpc.proto.ClientFrame;
+import dev.quark.cluster.transport.grpc.proto.Hello;
+import dev.quark.cluster.transport.grpc.proto.Lane;
+import dev.quark.cluster.transport.grpc.proto.ServerFrame;
+import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.TlsServerCredentials.ClientAuth;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Self-hosted gRPC transports on 127.0.0.1 with mutual TLS, certificates made by test authorities: silos of one
+ * authority talk; a silo without a certificate, or with one of another authority, cannot send to them; new key
+ * material is used by the next connection.
+ */
+class GrpcTransportTlsTests {
+
+    private final TestCertificateAuthority cluster = TestCertificateAuthority.create("cluster-ca");
+
+    private final List<GrpcTransport> transports = new ArrayList<>();
+
+    private final AtomicLong ids = new AtomicLong(1);
+
+    private @Nullable ManagedChannel channel;
+
+    @AfterEach
+    void close() {
+        if (this.channel != null) {
+            this.channel.shutdownNow();
+        }
+        this.transports.forEach(GrpcTransport::close);
+    }
+
+    @Test
+    void silosWithCertificatesOfTheClusterAuthorityExchangeEnvelopesOverMutualTls() throws Exception {
+        List<Silo> silos = List.of(start("a", mutual(this.cluster.issue("a"))),
+                start("b", mutual(this.cluster.issue("b"))), start("c", mutual(this.cluster.issue("c"))));
+        for (Silo from : silos) {
+            for (Silo to : silos) {
+                if (from != to) {
+                    Envelope sent = envelope(from, to);
+                    from.transport().send(to.address(), sent).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    assertThat(to.received().poll(10, TimeUnit.SECONDS)).extracting(Envelope::messageId)
+                        .isEqualTo(sent.messageId());
+                }
+            }
+        }
+    }
+
+    @Test
+    void siloWithACertificateOfAnotherAuthorityCannotSendNorBeSentTo() throws Exception {
+        Silo member = start("member", mutual(this.cluster.issue("member")));
+        TestCertificateAuthority other = TestCertificateAuthority.create("other-ca");
+        Silo rogue = start("rogue", SiloTls.of(other.issue("rogue").keyManagers(), this.cluster.trustManagers(),
+                ClientAuth.REQUIRE));
+        assertThatThrownBy(() -> rogue.transport().send(member.address(), envelope(rogue, member))
+            .toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("certificate_required");
+        assertThatThrownBy(() -> member.transport().send(rogue.address(), envelope(member, rogue))
+            .toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("SSLHandshakeException");
+        assertThat(member.received().poll(200, TimeUnit.MILLISECONDS)).isNull();
+        assertThat(rogue.received()).isEmpty();
+    }
+
+    @Test
+    void plaintextSiloCannotSendToATlsSilo() {
+        Silo member = start("member", mutual(this.cluster.issue("member")));
+        Silo plain = start("plain", null);
+        assertThatThrownBy(() -> plain.transport().send(member.address(), envelope(plain, member))
+            .toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(LinkBrokenException.class);
+        assertThatThrownBy(() -> member.transport().send(plain.address(), envelope(member, plain))
+            .toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("SSL");
+        assertThat(member.received()).isEmpty();
+        assertThat(plain.received()).isEmpty();
+    }
+
+    @Test
+    void clientThatTrustsTheClusterButPresentsNoCertificateIsRefused() {
+        Silo member = start("member", mutual(this.cluster.issue("member")));
+        this.channel = NettyChannelBuilder
+            .forAddress("127.0.0.1", member.address().port(),
+                    TlsChannelCredentials.newBuilder().trustManager(this.cluster.trustManagers()).build())
+            .build();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel).link(new StreamObserver<>() {
+            @Override
+            public void onNext(ServerFrame frame) {
+            }
+
+            @Override
+            public void onError(Throwable failure) {
+                errors.add(failure);
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        });
+        stream.onNext(ClientFrame.newBuilder()
+            .setHello(Hello.newBuilder().setClusterName("bank").setProtocolVersion(GrpcTransport.PROTOCOL_VERSION)
+                .setSourceSiloId("anonymous").setLane(Lane.LANE_CALL))
+            .build());
+        await().atMost(Duration.ofSeconds(10)).until(() -> !errors.isEmpty());
+        assertThat(errors.get(0)).isInstanceOf(StatusRuntimeException.class);
+        assertThat(((StatusRuntimeException) errors.get(0)).getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(member.received()).isEmpty();
+    }
+
+    @Test
+    void newKeyMaterialIsPresentedOnTheNextConnectionWithoutARestart() throws Exception {
+        TestCertificateAuthority renewed = TestCertificateAuthority.create("renewed-ca");
+        Silo strict = start("strict", SiloTls.of(renewed.issue("strict").keyManagers(), renewed.trustManagers(),
+                ClientAuth.REQUIRE));
+        SiloTls rotatingTls = SiloTls.of(this.cluster.issue("rotating").keyManagers(), renewed.trustManagers(),
+                ClientAuth.REQUIRE);
+        Silo rotating = start("rotating", rotatingTls);
+        assertThatThrownBy(() -> rotating.transport().send(strict.address(), envelope(rotating, strict))
+            .toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("certificate_required");
+        rotatingTls.update(renewed.issue("rotating").keyManagers(), renewed.trustManagers());
+        Envelope sent = envelope(rotating, strict);
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+            .until(() -> rotating.transport().send(strict.address(), sent).toCompletableFuture()
+                .get(2, TimeUnit.SECONDS) == null);
+        assertThat(strict.received().poll(10, TimeUnit.SECONDS)).extracting(Envelope::messageId)
+            .isEqualTo(sent.messageId());
+    }
+
+    @Test
+    void clientAuthenticationWithoutTrustMaterialIsRefused() {
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> SiloTls.of(this.cluster.issue("a").keyManagers(), null, ClientAuth.REQUIRE))
+            .withMessageContaining("Client authentication REQUIRE needs certificate authorities");
+    }
+
+    @Test
+    void keyManagersWithoutAnX509ManagerAreRefusedNamingWhatWasGiven() {
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> SiloTls.of(new KeyManager[0], this.cluster.trustManagers(),
+                    ClientAuth.REQUIRE))
+            .withMessageContaining("needs an X509ExtendedKeyManager")
+            .withMessageContaining("were none");
+    }
+
+    private SiloTls mutual(TestCertificate certificate) {
+        return SiloTls.of(certificate.keyManagers(), this.cluster.trustManagers(), ClientAuth.REQUIRE);
+    }
+
+    private Silo start(String siloId, @Nullable SiloTls tls) {
+        GrpcTransport transport = GrpcTransport.selfHosted(GrpcTransportSettings.builder("bank")
+            .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+            .build(), new InetSocketAddress("127.0.0.1", 0), null, tls);
+        this.transports.add(transport);
+        BlockingQueue<Envelope> received = new LinkedBlockingQueue<>();
+        SiloAddress address = transport.start(siloId, new EnvelopeHandler() {
+            @Override
+            public void receive(Envelope envelope) {
+                received.add(envelope);
+            }
+        });
+        return new Silo(siloId, address, transport, received);
+    }
+
+    private Envelope envelope(Silo from, Silo to) {
+        long id = this.ids.getAndIncrement();
+        return new Envelope(id, id, Envelope.Kind.ONE_WAY, from.id(), 1, from.address(), to.id(), 1, "account",
+                "acc-" + id, 7, new byte[] { 1, 2, 3 }, 42, "req-" + id, Map.of(), System.currentTimeMillis() + 60_000,
+                3, 0);
+    }
+
+    private record Silo(String id, SiloAddress address, GrpcTransport transport, BlockingQueue<Envelope> received) {
+    }
+}
