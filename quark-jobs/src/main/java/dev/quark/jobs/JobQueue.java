@@ -43,7 +43,8 @@ public interface JobQueue {
     /**
      * Enqueues a workflow: stores it and enqueues its steps without dependencies; each other step is enqueued once
      * its dependencies let it run (see {@link JobWorkflow}). On PostgreSQL inside a Spring-managed transaction the
-     * workflow and its first steps' jobs join it.
+     * workflow and its first steps' jobs join it, and a failure to enqueue those jobs is thrown (the transaction may
+     * be aborted and must roll back); outside one, the workflow is stored and a later sweep enqueues them.
      * @param workflow the workflow, checked when built
      * @return the workflow's id
      * @throws InvalidWorkflowException naming the step when a step's type has no handler or its payload is not of
@@ -53,7 +54,8 @@ public interface JobQueue {
     WorkflowId enqueue(JobWorkflow workflow);
 
     /**
-     * Reads a workflow: its aggregate status and each step's.
+     * Reads a workflow: each step's status (a step whose job ended shows its outcome even before the workflow
+     * recorded it) and the aggregate of those statuses.
      * @param id the workflow's id
      * @return the workflow, or empty
      */
@@ -63,7 +65,9 @@ public interface JobQueue {
      * Cancels a workflow: steps that have not started will not run, waiting step jobs are cancelled, running ones
      * are asked to stop ({@link JobContext#isCancellationRequested()}).
      * @param id the workflow's id
-     * @return {@code true} when it was cancelled now, {@code false} when it had finished or was cancelled before
+     * @return {@code true} when it was cancelled now, {@code false} when it had finished (its steps' jobs are
+     * looked at first: a workflow whose steps all ended is not cancelled, even before it recorded their outcomes)
+     * or was cancelled before
      * @throws WorkflowNotFoundException naming the id when no workflow has it
      */
     boolean cancelWorkflow(WorkflowId id);

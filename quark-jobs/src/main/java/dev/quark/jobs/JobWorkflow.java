@@ -1,7 +1,11 @@
 package dev.quark.jobs;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -157,42 +161,45 @@ public final class JobWorkflow {
         }
 
         /**
-         * Finds a cycle by depth-first search along "runs after" edges.
+         * Finds a cycle by depth-first search along "runs after" edges, with a stack of its own (not the thread's), so
+         * that chains of any length are checked.
          * @return the cycle's steps in the order they would run, its first repeated last, or {@code null}
          */
         private static @Nullable List<String> findCycle(Map<String, WorkflowStep> steps) {
-            Map<String, Integer> state = new HashMap<>();
+            Set<String> done = new HashSet<>();
+            Map<String, Integer> onPath = new HashMap<>();
+            List<String> path = new ArrayList<>();
+            Deque<Iterator<StepDependency>> pending = new ArrayDeque<>();
             for (String start : steps.keySet()) {
-                List<String> path = new ArrayList<>();
-                List<String> cycle = visit(start, steps, state, path);
-                if (cycle != null) {
-                    return cycle;
+                if (done.contains(start)) {
+                    continue;
+                }
+                onPath.put(start, 0);
+                path.add(start);
+                pending.push(Objects.requireNonNull(steps.get(start)).dependencies().iterator());
+                while (!pending.isEmpty()) {
+                    Iterator<StepDependency> dependencies = pending.peek();
+                    if (!dependencies.hasNext()) {
+                        pending.pop();
+                        String finished = path.removeLast();
+                        onPath.remove(finished);
+                        done.add(finished);
+                        continue;
+                    }
+                    String next = dependencies.next().step();
+                    Integer index = onPath.get(next);
+                    if (index != null) {
+                        List<String> cycle = new ArrayList<>(path.subList(index, path.size()));
+                        cycle.add(next);
+                        return cycle.reversed();
+                    }
+                    if (!done.contains(next)) {
+                        onPath.put(next, path.size());
+                        path.add(next);
+                        pending.push(Objects.requireNonNull(steps.get(next)).dependencies().iterator());
+                    }
                 }
             }
-            return null;
-        }
-
-        private static @Nullable List<String> visit(String step, Map<String, WorkflowStep> steps,
-                Map<String, Integer> state, List<String> path) {
-            Integer seen = state.get(step);
-            if (seen != null && seen == 2) {
-                return null;
-            }
-            if (seen != null) {
-                List<String> cycle = new ArrayList<>(path.subList(path.indexOf(step), path.size()));
-                cycle.add(step);
-                return cycle.reversed();
-            }
-            state.put(step, 1);
-            path.add(step);
-            for (StepDependency dependency : Objects.requireNonNull(steps.get(step)).dependencies()) {
-                List<String> cycle = visit(dependency.step(), steps, state, path);
-                if (cycle != null) {
-                    return cycle;
-                }
-            }
-            path.removeLast();
-            state.put(step, 2);
             return null;
         }
     }

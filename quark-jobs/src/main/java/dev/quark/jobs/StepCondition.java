@@ -8,7 +8,12 @@ public enum StepCondition {
     /** The dependency succeeded. */
     ON_SUCCESS,
 
-    /** The dependency failed: its job was dead-lettered, or it was failed without running. */
+    /**
+     * The dependency's job ran and failed: it was dead-lettered (or deleted before the workflow recorded its outcome).
+     * A dependency that failed without running, because one it needed failed with
+     * {@link FailurePolicy#FAIL_DEPENDENTS}, does not meet it: its continuation on failure is skipped, since there is
+     * nothing to compensate ({@link #isMetBy} alone cannot tell the two apart; the workflow runtime does).
+     */
     ON_FAILURE,
 
     /** The dependency finished in any way but cancelled: succeeded, failed or skipped. */

@@ -15,8 +15,9 @@ public enum StepStatus {
     SUCCEEDED,
 
     /**
-     * Its job was dead-lettered, or it did not run because a dependency it needed to succeed failed with
-     * {@link FailurePolicy#FAIL_DEPENDENTS}.
+     * Its job was dead-lettered, or was deleted (purged) before the workflow recorded its outcome, or it did not run
+     * because a dependency it needed to succeed failed with {@link FailurePolicy#FAIL_DEPENDENTS}. Only the first two
+     * let its {@link StepCondition#ON_FAILURE} continuations run.
      */
     FAILED,
 

@@ -96,6 +96,24 @@ class JobWorkflowTests {
     }
 
     @Test
+    void aChainOfTenThousandStepsDeclaredLastFirstIsCheckedAndACycleClosingItIsFound() {
+        assertThat(chain("chain").step("s0", "t", new Work("s0")).build().steps()).hasSize(10_000);
+        JobWorkflow.StepBuilder closed = chain("ring").step("s0", "t", new Work("s0")).after("s9999");
+        assertThatExceptionOfType(InvalidWorkflowException.class).isThrownBy(closed::build)
+            .withMessageStartingWith("Workflow 'ring' has a cycle: 's9999' -> 's0' -> 's1' -> ")
+            .withMessageContaining("'s9998' -> 's9999' (each step");
+    }
+
+    /** Steps s9999 to s1, each after the one before it, declared last first: checking them goes 10,000 deep. */
+    private static JobWorkflow.StepBuilder chain(String name) {
+        JobWorkflow.StepBuilder chain = JobWorkflow.builder(name).step("s9999", "t", new Work("s9999")).after("s9998");
+        for (int n = 9_998; n > 0; n--) {
+            chain = chain.step("s" + n, "t", new Work("s" + n)).after("s" + (n - 1));
+        }
+        return chain;
+    }
+
+    @Test
     void aDependencyDeclaredTwiceIsRejectedNamingIt() {
         assertThatExceptionOfType(InvalidWorkflowException.class)
             .isThrownBy(() -> JobWorkflow.builder("twice")

@@ -14,6 +14,7 @@ import java.util.Set;
 import dev.quark.jobs.CancelResult;
 import dev.quark.jobs.FailurePolicy;
 import dev.quark.jobs.Job;
+import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobNotFoundException;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.StepCondition;
@@ -118,8 +119,9 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
     }
 
     /**
-     * Stores a workflow and releases its first steps; when the release fails, the workflow stays stored and the
-     * next sweep releases them.
+     * Stores a workflow and releases its first steps. When the release fails inside the caller's transaction (which
+     * the failure may have aborted, as on PostgreSQL), the failure is thrown, so that the caller rolls back the
+     * workflow with the rest of its work; outside one, the workflow stays stored and the next sweep releases them.
      * @param id its id
      * @param document its definition, no step started
      */
@@ -131,6 +133,9 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
             advance(id);
         }
         catch (RuntimeException ex) {
+            if (this.jobs.inCallerTransaction()) {
+                throw ex;
+            }
             logger.warn("Workflow {} ('{}') is stored but its first steps could not be released now; the next sweep "
                     + "releases them", id, document.name(), ex);
         }
@@ -138,7 +143,7 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
 
     /**
      * Reads a workflow with its steps' statuses; a step whose job finished shows its outcome even before the workflow
-     * recorded it.
+     * recorded it, and the workflow's status is the aggregate of the statuses shown.
      * @param id the workflow
      * @return the workflow, or empty
      */
@@ -147,25 +152,34 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
         return this.workflows.find(id).map((stored) -> {
             WorkflowDocument document = WorkflowDocument.read(stored.document());
             List<WorkflowStepState> steps = new ArrayList<>();
+            List<@Nullable StepStatus> statuses = new ArrayList<>();
             for (WorkflowDocument.Step step : document.steps()) {
                 Job job = this.jobs.find(step.jobId).orElse(null);
                 StepStatus status = step.outcome;
                 if (status == null) {
-                    status = (job == null) ? StepStatus.WAITING
-                            : Objects.requireNonNullElse(StepStatus.ofFinishedJob(job.status()), StepStatus.RUNNING);
+                    if (job == null) {
+                        status = step.released ? StepStatus.FAILED : StepStatus.WAITING;
+                    }
+                    else {
+                        status = Objects.requireNonNullElse(StepStatus.ofFinishedJob(job.status()), StepStatus.RUNNING);
+                    }
                 }
+                statuses.add(status);
                 steps.add(new WorkflowStepState(step.name, step.type, step.jobId, status,
                         (job != null) ? job.status() : null, step.dependencies));
             }
-            return new Workflow(id, stored.name(), stored.status(), stored.createdAt(), steps);
+            WorkflowStatus status = WorkflowDocument.aggregate(document.cancelled(), statuses);
+            return new Workflow(id, stored.name(), status, stored.createdAt(), steps);
         });
     }
 
     /**
      * Cancels a workflow: its steps without a job will not run, its steps' waiting jobs are cancelled, its running
-     * ones are asked to stop.
+     * ones are asked to stop. The steps' jobs are looked at first: a workflow whose steps have all ended, though it
+     * has not recorded it yet, is not cancelled (its outcome is recorded instead).
      * @param id the workflow
-     * @return {@code true} when it was cancelled now; {@code false} when it had finished or was cancelled before
+     * @return {@code true} when it was cancelled now; {@code false} when it had finished (recorded or not) or was
+     * cancelled before
      * @throws WorkflowNotFoundException naming the id when no workflow has it
      */
     public boolean cancel(WorkflowId id) {
@@ -176,9 +190,21 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
                 return false;
             }
             WorkflowDocument document = WorkflowDocument.read(stored.document());
+            Set<String> released = observe(document);
+            resolve(document, released);
+            if (!document.active()) {
+                this.workflows.update(write(stored, document), stored.version());
+                return false;
+            }
             document.cancel();
             if (this.workflows.update(write(stored, document), stored.version())) {
-                advance(id);
+                try {
+                    advance(id);
+                }
+                catch (RuntimeException ex) {
+                    logger.warn("Workflow {} is cancelled but its steps' jobs could not be cancelled now; the next "
+                            + "sweep cancels them", id, ex);
+                }
                 return true;
             }
         }
@@ -244,6 +270,7 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
             else {
                 for (WorkflowDocument.Step step : resolve(document, released)) {
                     release(id, step);
+                    step.released = true;
                 }
             }
             StoredWorkflow next = write(stored, document);
@@ -259,22 +286,33 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
     }
 
     /**
-     * Records the outcome of every step whose job finished.
+     * Records the outcome of every step whose job finished, and as failed every step that was released but whose job
+     * is gone (purged before its outcome was recorded): releasing it again would run it twice.
      * @return the steps whose job exists and has not finished
      */
     private Set<String> observe(WorkflowDocument document) {
         Set<String> released = new HashSet<>();
         for (WorkflowDocument.Step step : document.steps()) {
-            if (step.outcome == null) {
-                this.jobs.find(step.jobId).ifPresent((job) -> {
-                    StepStatus outcome = StepStatus.ofFinishedJob(job.status());
-                    if (outcome != null) {
-                        step.outcome = outcome;
-                    }
-                    else {
-                        released.add(step.name);
-                    }
-                });
+            if (step.outcome != null) {
+                continue;
+            }
+            Job job = this.jobs.find(step.jobId).orElse(null);
+            if (job == null) {
+                if (step.released) {
+                    logger.warn("The job {} of step '{}' of workflow '{}' was deleted before the workflow recorded its "
+                            + "outcome; the step is recorded failed and is not run again", step.jobId, step.name,
+                            document.name());
+                    step.outcome = StepStatus.FAILED;
+                }
+                continue;
+            }
+            step.released = true;
+            StepStatus outcome = StepStatus.ofFinishedJob(job.status());
+            if (outcome != null) {
+                step.outcome = outcome;
+            }
+            else {
+                released.add(step.name);
             }
         }
         return released;
@@ -296,12 +334,12 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
                 boolean ready = true;
                 boolean met = true;
                 for (StepDependency dependency : step.dependencies) {
-                    StepStatus outcome = document.step(dependency.step()).outcome;
-                    if (outcome == null) {
+                    WorkflowDocument.Step before = document.step(dependency.step());
+                    if (before.outcome == null) {
                         ready = false;
                         break;
                     }
-                    met &= dependency.condition().isMetBy(outcome);
+                    met &= isMet(dependency, before);
                 }
                 if (!ready) {
                     continue;
@@ -319,6 +357,19 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
     }
 
     /**
+     * Returns whether a dependency that ended lets the dependent run: as {@link StepCondition#isMetBy}, except that a
+     * continuation on failure does not run for a dependency that failed without running (it was never released,
+     * because one it needed failed): there is nothing to compensate.
+     */
+    private static boolean isMet(StepDependency dependency, WorkflowDocument.Step before) {
+        StepStatus outcome = Objects.requireNonNull(before.outcome);
+        if (dependency.condition() == StepCondition.ON_FAILURE && outcome == StepStatus.FAILED && !before.released) {
+            return false;
+        }
+        return dependency.condition().isMetBy(outcome);
+    }
+
+    /**
      * Returns the outcome of a step whose dependencies ended so that it cannot run: cancelled when one it waited for
      * was cancelled, failed when one it needed to succeed failed with {@link FailurePolicy#FAIL_DEPENDENTS}, else
      * skipped.
@@ -328,7 +379,7 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
         for (StepDependency dependency : step.dependencies) {
             WorkflowDocument.Step before = document.step(dependency.step());
             StepStatus ended = Objects.requireNonNull(before.outcome);
-            if (dependency.condition().isMetBy(ended)) {
+            if (isMet(dependency, before)) {
                 continue;
             }
             if (ended == StepStatus.CANCELLED) {
@@ -368,7 +419,8 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
             }
             try {
                 if (this.jobs.cancel(step.jobId, now) == CancelResult.REQUESTED) {
-                    this.events.cancellationRequested(step.jobId);
+                    JobId jobId = step.jobId;
+                    this.jobs.afterCommit(() -> this.events.cancellationRequested(jobId));
                 }
             }
             catch (JobNotFoundException ex) {

@@ -82,17 +82,29 @@ final class WorkflowDocument {
      * when one failed, {@code CANCELLED} when one was cancelled, else {@code SUCCEEDED}
      */
     WorkflowStatus status() {
-        if (this.cancelled) {
+        List<@Nullable StepStatus> outcomes = new ArrayList<>();
+        this.steps.values().forEach((step) -> outcomes.add(step.outcome));
+        return aggregate(this.cancelled, outcomes);
+    }
+
+    /**
+     * Returns the aggregate of steps' statuses.
+     * @param cancelled whether the workflow was cancelled
+     * @param statuses its steps' statuses, {@code null} or not final for a step that has not ended
+     * @return {@code CANCELLED} once cancelled; {@code RUNNING} while a step has not ended; then {@code FAILED} when
+     * one failed, {@code CANCELLED} when one was cancelled, else {@code SUCCEEDED}
+     */
+    static WorkflowStatus aggregate(boolean cancelled, List<@Nullable StepStatus> statuses) {
+        if (cancelled) {
             return WorkflowStatus.CANCELLED;
         }
-        if (active()) {
+        if (statuses.stream().anyMatch((status) -> status == null || !status.isFinal())) {
             return WorkflowStatus.RUNNING;
         }
-        if (this.steps.values().stream().anyMatch((step) -> step.outcome == StepStatus.FAILED)) {
+        if (statuses.contains(StepStatus.FAILED)) {
             return WorkflowStatus.FAILED;
         }
-        boolean cancelledStep = this.steps.values().stream().anyMatch((step) -> step.outcome == StepStatus.CANCELLED);
-        return cancelledStep ? WorkflowStatus.CANCELLED : WorkflowStatus.SUCCEEDED;
+        return statuses.contains(StepStatus.CANCELLED) ? WorkflowStatus.CANCELLED : WorkflowStatus.SUCCEEDED;
     }
 
     String write() {
@@ -110,6 +122,9 @@ final class WorkflowDocument {
             node.put("onFailure", step.failurePolicy.name());
             if (step.outcome != null) {
                 node.put("outcome", step.outcome.name());
+            }
+            if (step.released) {
+                node.put("released", true);
             }
             ArrayNode after = node.putArray("after");
             for (StepDependency dependency : step.dependencies) {
@@ -134,6 +149,7 @@ final class WorkflowDocument {
             if (node.hasNonNull("outcome")) {
                 step.outcome = StepStatus.valueOf(node.get("outcome").asString());
             }
+            step.released = node.hasNonNull("released") && node.get("released").asBoolean();
             steps.add(step);
         }
         return new WorkflowDocument(root.get("name").asString(), Instant.parse(root.get("createdAt").asString()), steps,
@@ -141,7 +157,8 @@ final class WorkflowDocument {
     }
 
     /**
-     * One step: its definition and its recorded outcome.
+     * One step: its definition, whether its job was released (enqueued to run) and its recorded outcome. A step
+     * recorded {@code FAILED} that was never released failed without running, because a dependency it needed failed.
      */
     static final class Step {
 
@@ -158,6 +175,9 @@ final class WorkflowDocument {
         final FailurePolicy failurePolicy;
 
         @Nullable StepStatus outcome;
+
+        /** Whether its job was enqueued to run: a released step whose job is missing was lost (purged), not waiting. */
+        boolean released;
 
         Step(String name, String type, String payload, JobId jobId, List<StepDependency> dependencies,
                 FailurePolicy failurePolicy) {

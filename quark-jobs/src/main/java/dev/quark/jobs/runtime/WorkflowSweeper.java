@@ -5,8 +5,11 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import dev.quark.lease.LeaseKeeper;
 import org.jspecify.annotations.Nullable;
@@ -33,9 +36,18 @@ public final class WorkflowSweeper implements AutoCloseable {
 
     private final @Nullable ScheduledExecutorService ownScheduler;
 
+    /** How long {@link #stop} waits for a sweep that is running to end. */
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
     private final Object lock = new Object();
 
     private LeaseKeeper.Scheduler.@Nullable Cancellable next;
+
+    /** The end of the sweep that is running, or {@code null}. */
+    private @Nullable CompletableFuture<Void> current;
+
+    /** Counts the starts and stops, so that a round scheduled before a stop does not go on after a restart. */
+    private long generation;
 
     private boolean running;
 
@@ -70,7 +82,8 @@ public final class WorkflowSweeper implements AutoCloseable {
     }
 
     /**
-     * Starts sweeping: a first round after one interval, then one every interval.
+     * Starts sweeping: a first round after one interval, then one every interval. A stopped sweeper starts again; a
+     * closed one does not.
      */
     public void start() {
         synchronized (this.lock) {
@@ -78,12 +91,22 @@ public final class WorkflowSweeper implements AutoCloseable {
                 return;
             }
             this.running = true;
-            this.next = this.scheduler.schedule(this.clock.instant().plus(this.interval), this::round);
+            long started = ++this.generation;
+            this.next = this.scheduler.schedule(this.clock.instant().plus(this.interval), () -> round(started));
         }
     }
 
-    private CompletionStage<?> round() {
-        return CompletableFuture.runAsync(() -> {
+    private CompletionStage<?> round(long started) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        synchronized (this.lock) {
+            if (!this.running || this.generation != started) {
+                done.complete(null);
+                return done;
+            }
+            this.next = null;
+            this.current = done;
+        }
+        Thread.ofVirtual().name("quark-jobs-workflows").start(() -> {
             try {
                 this.advancer.sweep();
             }
@@ -92,18 +115,21 @@ public final class WorkflowSweeper implements AutoCloseable {
             }
             finally {
                 synchronized (this.lock) {
-                    this.next = null;
-                    if (!this.closed) {
-                        this.next = this.scheduler.schedule(this.clock.instant().plus(this.interval), this::round);
+                    this.current = null;
+                    if (this.running && this.generation == started) {
+                        this.next = this.scheduler.schedule(this.clock.instant().plus(this.interval),
+                                () -> round(started));
                     }
                 }
+                done.complete(null);
             }
-        }, (task) -> Thread.ofVirtual().name("quark-jobs-workflows").start(task));
+        });
+        return done;
     }
 
     /**
      * Returns whether it runs.
-     * @return whether it was started and not closed
+     * @return whether it was started and not stopped or closed since
      */
     public boolean isRunning() {
         synchronized (this.lock) {
@@ -112,16 +138,44 @@ public final class WorkflowSweeper implements AutoCloseable {
     }
 
     /**
-     * Stops sweeping.
+     * Stops sweeping, waiting (30 seconds at most) for a sweep that is running to end; {@link #start} starts again.
      */
-    @Override
-    public void close() {
+    public void stop() {
+        CompletableFuture<Void> sweeping;
         synchronized (this.lock) {
-            this.closed = true;
+            this.running = false;
+            this.generation++;
             if (this.next != null) {
                 this.next.cancel();
                 this.next = null;
             }
+            sweeping = this.current;
+        }
+        if (sweeping == null) {
+            return;
+        }
+        try {
+            sweeping.get(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (TimeoutException ex) {
+            logger.warn("The workflow sweep still runs after {}; stopping without it", STOP_TIMEOUT);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        catch (ExecutionException ex) {
+            throw new IllegalStateException("cannot happen: a sweep's end is never completed exceptionally", ex);
+        }
+    }
+
+    /**
+     * Stops sweeping for good, as {@link #stop} does, and releases the sweeper's own thread.
+     */
+    @Override
+    public void close() {
+        stop();
+        synchronized (this.lock) {
+            this.closed = true;
         }
         if (this.ownScheduler != null) {
             this.ownScheduler.shutdownNow();

@@ -147,4 +147,13 @@ public interface JobStore {
     default void afterCommit(Runnable action) {
         action.run();
     }
+
+    /**
+     * Returns whether a write on this thread now joins the caller's transaction, so that a failed write may have
+     * aborted it and must be reported to the caller rather than left to a retry.
+     * @return whether a caller's transaction on this store's database is active; {@code false} by default
+     */
+    default boolean inCallerTransaction() {
+        return false;
+    }
 }

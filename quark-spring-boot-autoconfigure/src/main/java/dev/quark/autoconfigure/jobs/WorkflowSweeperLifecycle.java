@@ -6,10 +6,11 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Starts the {@link WorkflowSweeper} once the context is refreshed and stops it with the context, in the phase of
- * the workers; does nothing when the queue keeps no workflows.
+ * Starts the {@link WorkflowSweeper} once the context is refreshed and stops it with the context (waiting for a sweep
+ * that runs), in the phase of the workers, and starts it again on a restart; closes it with the context; does nothing
+ * when the queue keeps no workflows.
  */
-final class WorkflowSweeperLifecycle implements SmartLifecycle {
+final class WorkflowSweeperLifecycle implements SmartLifecycle, AutoCloseable {
 
     private final @Nullable WorkflowSweeper sweeper;
 
@@ -29,6 +30,14 @@ final class WorkflowSweeperLifecycle implements SmartLifecycle {
 
     @Override
     public void stop() {
+        if (this.sweeper != null) {
+            this.sweeper.stop();
+        }
+        this.running = false;
+    }
+
+    @Override
+    public void close() {
         if (this.sweeper != null) {
             this.sweeper.close();
         }

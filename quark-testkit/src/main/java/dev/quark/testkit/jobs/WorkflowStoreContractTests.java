@@ -17,10 +17,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.quark.jobs.CancelResult;
 import dev.quark.jobs.FailurePolicy;
 import dev.quark.jobs.InvalidWorkflowException;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobContext;
+import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobQuery;
 import dev.quark.jobs.JobStatus;
@@ -437,7 +439,7 @@ public abstract class WorkflowStoreContractTests {
         WorkflowId id = queue.enqueue(builder.build());
         WorkflowAdvancer advancer = Objects.requireNonNull(queue.workflows());
         Job root = jobStore().list(JobQuery.all().type(type).limit(10)).jobs().getFirst();
-        assertThat(jobStore().cancel(root.id(), Instant.now())).isNotNull();
+        assertThat(jobStore().cancel(root.id(), Instant.now())).isEqualTo(CancelResult.CANCELLED);
         CountDownLatch start = new CountDownLatch(1);
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> advances = new ArrayList<>();
@@ -552,5 +554,78 @@ public abstract class WorkflowStoreContractTests {
         assertThat(done.status()).isEqualTo(WorkflowStatus.SUCCEEDED);
         assertThat(List.of(trace.runs("a"), trace.runs("b"), trace.runs("c"))).containsExactly(1, 1, 1);
         assertThat(trace.started.get("c")).isGreaterThan(trace.ended.get("b"));
+    }
+
+    @Test
+    @Timeout(120)
+    void aStepWhoseJobIsPurgedBeforeTheWorkflowRecordsItIsFailedAndNotRunAgain() {
+        String type = type("purge");
+        Trace trace = new Trace();
+        Node node = node("purge", List.of(trace.handler(type, Set.of("first"))), false);
+        WorkflowId id = node.queue().enqueue(JobWorkflow.builder("purge-" + this.run)
+            .step("first", type, new Work("first"))
+            .step("then", type, new Work("then")).after("first")
+            .step("rescue", type, new Work("rescue")).afterFailureOf("first")
+            .build());
+        JobId first = node.queue().findWorkflow(id).orElseThrow().step("first").orElseThrow().jobId();
+        await().atMost(WAIT)
+            .until(() -> jobStore().find(first).map(Job::status).orElse(null) == JobStatus.DEAD_LETTERED);
+        // an operator purges the dead letters before any node recorded the step's outcome
+        assertThat(jobStore().purge(Set.of(JobStatus.DEAD_LETTERED), Instant.now().plusSeconds(60))).isPositive();
+        WorkflowAdvancer advancer = Objects.requireNonNull(node.queue().workflows());
+        advancer.advance(id);
+        assertThat(jobStore().find(first)).as("the purged step's job is not stored again").isEmpty();
+        await().atMost(WAIT).until(() -> trace.runs("rescue") == 1);
+        advancer.advance(id);
+        Workflow done = awaitFinal(node.queue(), id);
+        assertThat(done.steps()).extracting((step) -> step.name() + "=" + step.status())
+            .containsExactly("first=FAILED", "then=FAILED", "rescue=SUCCEEDED");
+        assertThat(done.status()).isEqualTo(WorkflowStatus.FAILED);
+        assertThat(List.of(trace.runs("first"), trace.runs("then"), trace.runs("rescue"))).containsExactly(1, 0, 1);
+    }
+
+    @Test
+    @Timeout(120)
+    void aFailureContinuationDoesNotRunForAStepThatFailedWithoutRunning() {
+        String type = type("comp");
+        Trace trace = new Trace();
+        Node node = node("comp", List.of(trace.handler(type, Set.of("reserve"))), true);
+        WorkflowId id = node.queue().enqueue(JobWorkflow.builder("comp-" + this.run)
+            .step("reserve", type, new Work("reserve"))
+            .step("charge", type, new Work("charge")).after("reserve")
+            .step("release-stock", type, new Work("release-stock")).afterFailureOf("charge")
+            .step("refund", type, new Work("refund")).afterFailureOf("release-stock")
+            .step("undo-reserve", type, new Work("undo-reserve")).afterFailureOf("reserve")
+            .step("audit", type, new Work("audit")).afterCompletionOf("charge")
+            .build());
+        Workflow done = awaitFinal(node.queue(), id);
+        assertThat(done.steps()).extracting((step) -> step.name() + "=" + step.status())
+            .containsExactly("reserve=FAILED", "charge=FAILED", "release-stock=SKIPPED", "refund=SKIPPED",
+                    "undo-reserve=SUCCEEDED", "audit=SUCCEEDED");
+        assertThat(done.status()).isEqualTo(WorkflowStatus.FAILED);
+        assertThat(trace.runs("charge") + trace.runs("release-stock") + trace.runs("refund")).isZero();
+        assertThat(trace.runs("undo-reserve")).isEqualTo(1);
+    }
+
+    @Test
+    @Timeout(120)
+    void aWorkflowWhoseStepsEndedBeforeItRecordedThemShowsTheirAggregateAndIsNotCancelled() {
+        String type = type("ended");
+        Trace trace = new Trace();
+        Node node = node("ended", List.of(trace.handler(type, Set.of())), false);
+        WorkflowId id = node.queue().enqueue(JobWorkflow.builder("ended-" + this.run)
+            .step("only", type, new Work("only"))
+            .build());
+        await().atMost(WAIT)
+            .until(() -> node.queue().findWorkflow(id).orElseThrow().statusOf("only") == StepStatus.SUCCEEDED);
+        assertThat(workflowStore().find(id).orElseThrow().status()).as("not recorded yet")
+            .isEqualTo(WorkflowStatus.RUNNING);
+        assertThat(node.queue().findWorkflow(id).orElseThrow().status()).as("the aggregate of the statuses shown")
+            .isEqualTo(WorkflowStatus.SUCCEEDED);
+        assertThat(node.queue().cancelWorkflow(id)).as("nothing is left to cancel").isFalse();
+        assertThat(node.queue().findWorkflow(id).orElseThrow().status()).isEqualTo(WorkflowStatus.SUCCEEDED);
+        assertThat(workflowStore().find(id).orElseThrow().status()).isEqualTo(WorkflowStatus.SUCCEEDED);
+        assertThat(workflowStore().find(id).orElseThrow().active()).isFalse();
+        assertThat(trace.runs("only")).isEqualTo(1);
     }
 }

@@ -86,6 +86,8 @@ public class JdbcJobStore implements JobStore {
 
     private static final String WAITING = "('ENQUEUED', 'SCHEDULED', 'RETRYING')";
 
+    private final DataSource dataSource;
+
     private final JdbcClient jdbc;
 
     private final TransactionTemplate claims;
@@ -119,6 +121,7 @@ public class JdbcJobStore implements JobStore {
      */
     public JdbcJobStore(DataSource dataSource, TablePrefix tablePrefix) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.dataSource = dataSource;
         this.jdbc = JdbcClient.create(dataSource);
         this.claims = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         this.claims.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
@@ -422,6 +425,16 @@ public class JdbcJobStore implements JobStore {
         else {
             action.run();
         }
+    }
+
+    /**
+     * Returns whether a Spring transaction on this store's {@code DataSource} is active on this thread (the caller's,
+     * which {@link #enqueue} joins).
+     */
+    @Override
+    public boolean inCallerTransaction() {
+        return TransactionSynchronizationManager.isActualTransactionActive()
+                && TransactionSynchronizationManager.hasResource(this.dataSource);
     }
 
     private static List<@Nullable Object> values(@Nullable Object... values) {

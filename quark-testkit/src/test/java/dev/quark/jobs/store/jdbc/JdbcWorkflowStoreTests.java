@@ -1,10 +1,31 @@
 package dev.quark.jobs.store.jdbc;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.jobs.JobContext;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.WorkflowId;
+import dev.quark.jobs.WorkflowStatus;
+import dev.quark.jobs.JobWorkflow;
+import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.runtime.DefaultJobQueue;
+import dev.quark.jobs.runtime.JobFilters;
+import dev.quark.jobs.runtime.JobHandlerRegistry;
+import dev.quark.jobs.runtime.JobEvents;
+import dev.quark.jobs.runtime.JobMetrics;
+import dev.quark.jobs.runtime.JobOrchestrator;
+import dev.quark.jobs.runtime.JobPayloadCodec;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.WorkflowStore;
 import dev.quark.lease.LeaseStore;
@@ -16,9 +37,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
 
 class JdbcWorkflowStoreTests extends WorkflowStoreContractTests {
 
@@ -83,5 +110,80 @@ class JdbcWorkflowStoreTests extends WorkflowStoreContractTests {
         assertThat(columns).containsExactly("id uuid", "name character varying", "status character varying",
                 "active boolean", "version bigint", "document text", "created_at timestamp with time zone",
                 "updated_at timestamp with time zone");
+    }
+
+    @Test
+    void aFirstReleaseThatFailsInTheCallersTransactionIsThrownAndRollsTheWorkflowBack() {
+        JdbcClient sql = JdbcClient.create(dataSource);
+        // a release whose statement fails in the caller's transaction, which PostgreSQL then aborts
+        JobStore failing = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
+                new Class<?>[] { JobStore.class }, (proxy, method, args) -> {
+                    if (method.getName().equals("enqueue")) {
+                        sql.sql("select 1 / 0").query(Integer.class).single();
+                    }
+                    try {
+                        return method.invoke(jobs, args);
+                    }
+                    catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
+        JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+        JobHandlerRegistry registry = new JobHandlerRegistry(List.of(JobHandler.of("tx-step", String.class, (s, c) -> {
+        })), codec, RetryPolicy.noRetries(), Duration.ofMinutes(1));
+        DefaultJobQueue queue = new DefaultJobQueue(failing, null, store, registry, codec, Clock.systemUTC(),
+                JobMetrics.NONE, JobFilters.NONE);
+        String name = "tx-" + System.nanoTime();
+        TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        assertThatExceptionOfType(DataAccessException.class)
+            .isThrownBy(() -> transaction.executeWithoutResult(
+                    (status) -> queue.enqueue(JobWorkflow.builder(name).step("first", "tx-step", "x").build())))
+            .withMessageContaining("division by zero");
+        assertThat(sql.sql("select count(*) from quark_job_workflow where name = ?").param(name).query(Long.class)
+            .single()).as("rolled back with the caller's work").isZero();
+    }
+
+    @Test
+    void aRunningStepIsAskedToStopOnlyOnceTheCallersTransactionThatCancelledItsWorkflowCommits() throws Exception {
+        String type = "tx-cancel-" + System.nanoTime();
+        CountDownLatch running = new CountDownLatch(1);
+        JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+        JobHandlerRegistry registry = new JobHandlerRegistry(List.of(JobHandler.of(type, String.class,
+                (String payload, JobContext context) -> {
+                    running.countDown();
+                    await().atMost(Duration.ofSeconds(30)).until(context::isCancellationRequested);
+                    context.throwIfCancellationRequested();
+                })), codec, RetryPolicy.noRetries(), Duration.ofMinutes(1));
+        DefaultJobQueue queue = new DefaultJobQueue(jobs, null, store, registry, codec, Clock.systemUTC(),
+                JobMetrics.NONE, JobFilters.NONE);
+        List<JobId> requested = new CopyOnWriteArrayList<>();
+        queue.subscribe(new JobEvents() {
+            @Override
+            public void cancellationRequested(JobId id) {
+                requested.add(id);
+            }
+        });
+        try (JobOrchestrator workers = JobOrchestrator.builder(jobs, leases, registry, codec)
+            .owner(type)
+            .workers(1)
+            .pollInterval(Duration.ofMillis(50))
+            .shutdownTimeout(Duration.ofSeconds(10))
+            .outcomeListener(Objects.requireNonNull(queue.workflows()))
+            .build()) {
+            queue.subscribe(workers);
+            workers.start();
+            WorkflowId id = queue.enqueue(JobWorkflow.builder(type).step("slow", type, "x").build());
+            JobId slow = queue.findWorkflow(id).orElseThrow().step("slow").orElseThrow().jobId();
+            assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+            TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+            transaction.executeWithoutResult((status) -> {
+                assertThat(queue.cancelWorkflow(id)).isTrue();
+                assertThat(requested).as("not asked before the caller's transaction commits").isEmpty();
+            });
+            assertThat(requested).containsExactly(slow);
+            await().atMost(Duration.ofSeconds(30))
+                .until(() -> queue.findWorkflow(id).orElseThrow().statusOf("slow").isFinal());
+            assertThat(queue.findWorkflow(id).orElseThrow().status()).isEqualTo(WorkflowStatus.CANCELLED);
+        }
     }
 }
