@@ -6,6 +6,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 import dev.quark.actor.DeactivationReason;
 import dev.quark.cluster.membership.MembershipProvider;
@@ -18,14 +19,17 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Joins the cluster once the context has started (the runtime is built and its transport listens; with a
- * {@link SiloJoinGate}, once the gate opens: the gRPC transport's opens when Spring Boot's gRPC server
- * listens, which starts after this lifecycle) and leaves
+ * Joins the cluster once the context has started (the runtime is built and its transport listens) and leaves
  * it gracefully when the context stops, before the actor runtime closes: the silo announces
  * {@code SHUTTING_DOWN}, deactivates its actors for hand-off (their state saved), waits for the calls in flight,
  * and leaves ({@code DEAD}). Stopping is done once: with the gRPC transport it happens when Spring Boot's gRPC
  * server starts shutting down, which comes before this lifecycle's phase. While it is a member, every new view tells the reminder tick manager, if any, that
  * the buckets it owns may have changed.
+ * <p>
+ * When a {@link LateJoin} says so (the gRPC transport served by Spring Boot's gRPC server, whose lifecycle
+ * starts last of all), starting does not join: {@link #join()} is called once the server listens, so that the
+ * silo is never an active member that its peers cannot reach — their probes would miss, and they would declare
+ * it dead while it starts.
  */
 final class ClusterSiloLifecycle implements SmartLifecycle {
 
@@ -50,67 +54,67 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
 
     private final Duration leaveTimeout;
 
+    private final BooleanSupplier joinsLater;
+
     private MembershipProvider.@Nullable Watch reminderWatch;
 
     private volatile boolean running;
 
-    private final @Nullable SiloJoinGate joinGate;
-
-    private final Object joining = new Object();
-
-    /** Guarded by joining: whether the silo joined, so that stopping leaves. */
-    private boolean joined;
+    private final AtomicBoolean joined = new AtomicBoolean();
 
     private final AtomicBoolean stopped = new AtomicBoolean();
 
+    /**
+     * Creates the lifecycle.
+     * @param joinsLater asked when the lifecycle starts: whether the join waits for {@link #join()}
+     */
     ClusterSiloLifecycle(SiloMembership agent, SiloRouting routing, ActorRuntime runtime,
             @Nullable ReminderTickManager reminders, Duration joinTimeout, Duration leaveTimeout,
-            @Nullable SiloJoinGate joinGate) {
-        this.joinGate = joinGate;
+            BooleanSupplier joinsLater) {
         this.agent = agent;
         this.routing = routing;
         this.runtime = runtime;
         this.reminders = reminders;
         this.joinTimeout = joinTimeout;
         this.leaveTimeout = leaveTimeout;
+        this.joinsLater = joinsLater;
     }
 
     @Override
     public void start() {
-        this.running = true;
-        SiloJoinGate gate = this.joinGate;
-        if (gate == null) {
-            join();
+        if (this.joinsLater.getAsBoolean()) {
+            this.running = true;
+            return;
         }
-        else {
-            gate.whenOpen(this::join);
-        }
+        join();
     }
 
-    private void join() {
-        synchronized (this.joining) {
-            if (this.joined || this.stopped.get()) {
-                return;
-            }
-            try {
-                this.agent.start().get(this.joinTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            }
-            catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted while silo " + this.routing.siloId() + " joined", ex);
-            }
-            catch (ExecutionException | TimeoutException ex) {
-                this.agent.close();
-                throw new IllegalStateException("Silo " + this.routing.siloId() + " did not join the cluster within "
-                        + this.joinTimeout + " (quark.cluster.join-timeout)", ex);
-            }
-            ReminderTickManager manager = this.reminders;
-            if (manager != null) {
-                this.reminderWatch = this.agent.subscribe((view) -> manager.ownershipChanged());
-                manager.ownershipChanged();
-            }
-            this.joined = true;
+    /**
+     * Joins the cluster, waiting at most the join timeout; does nothing when the silo has joined or stopped.
+     * @throws IllegalStateException when the silo did not join in time
+     */
+    void join() {
+        if (this.stopped.get() || !this.joined.compareAndSet(false, true)) {
+            return;
         }
+        try {
+            this.agent.start().get(this.joinTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while silo " + this.routing.siloId() + " joined", ex);
+        }
+        catch (ExecutionException | TimeoutException ex) {
+            this.agent.close();
+            throw new IllegalStateException("Silo " + this.routing.siloId() + " did not join the cluster within "
+                    + this.joinTimeout + " (quark.cluster.join-timeout)", ex);
+        }
+        ReminderTickManager manager = this.reminders;
+        if (manager != null) {
+            this.reminderWatch = this.agent.subscribe((view) -> manager.ownershipChanged());
+            manager.ownershipChanged();
+        }
+        this.running = true;
     }
 
     @Override
@@ -122,15 +126,6 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
         MembershipProvider.Watch watch = this.reminderWatch;
         if (watch != null) {
             watch.close();
-        }
-        boolean wasMember;
-        synchronized (this.joining) {
-            wasMember = this.joined;
-        }
-        if (!wasMember) {
-            this.routing.close();
-            this.agent.close();
-            return;
         }
         try {
             this.agent.leave(() -> this.runtime.deactivateWhere((address) -> true, DeactivationReason.HANDOFF)

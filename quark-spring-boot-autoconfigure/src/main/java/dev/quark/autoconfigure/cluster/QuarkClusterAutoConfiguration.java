@@ -148,9 +148,10 @@ public final class QuarkClusterAutoConfiguration {
     @ConditionalOnMissingBean
     ClusterSiloLifecycle quarkClusterSiloLifecycle(SiloMembership agent, SiloRouting routing, ActorRuntime runtime,
             ObjectProvider<ReminderTickManager> reminders, QuarkClusterProperties properties,
-            ObjectProvider<SiloJoinGate> joinGate) {
+            ObjectProvider<LateJoin> lateJoins) {
         return new ClusterSiloLifecycle(agent, routing, runtime, reminders.getIfAvailable(),
-                properties.getJoinTimeout(), properties.getLeaveTimeout(), joinGate.getIfAvailable());
+                properties.getJoinTimeout(), properties.getLeaveTimeout(),
+                () -> lateJoins.stream().anyMatch(LateJoin::joinsLater));
     }
 
     @Bean

@@ -14,7 +14,6 @@ import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -35,7 +34,7 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
  * {@link BindableService}, is served by Spring Boot's gRPC server ({@code spring.grpc.server.address},
  * {@code spring.grpc.server.port}), and a server customizer that lets peers' keep-alive pings and envelopes up
  * to the transport's limits through. The silo joins the cluster once that server listens
- * ({@link JoinAfterGrpcServerStarts}), so that no peer reads its entry and dials a closed port, and leaves it
+ * ({@link JoinWhenGrpcServerStarts}), so that no peer reads its entry and dials a closed port, and leaves it
  * when the gRPC server starts shutting down
  * ({@link LeaveBeforeGrpcServerShutdown}), while it still receives its peers' messages.
  * <p>
@@ -108,9 +107,8 @@ public final class QuarkClusterGrpcAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    JoinAfterGrpcServerStarts quarkClusterJoinAfterGrpcServerStarts(GrpcTransport transport,
-            ListableBeanFactory beans) {
-        return new JoinAfterGrpcServerStarts(transport.bindableService(), beans);
+    JoinWhenGrpcServerStarts quarkClusterJoinWhenGrpcServerStarts(ObjectProvider<ClusterSiloLifecycle> silo) {
+        return new JoinWhenGrpcServerStarts(silo);
     }
 
     @Bean

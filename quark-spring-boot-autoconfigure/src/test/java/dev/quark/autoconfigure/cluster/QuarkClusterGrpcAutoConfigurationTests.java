@@ -1,12 +1,23 @@
 package dev.quark.autoconfigure.cluster;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.reminders.QuarkRemindersAutoConfiguration;
 import dev.quark.cluster.membership.MembershipSettings;
+import dev.quark.cluster.membership.MembershipState;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloLifecycleListener;
+import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
@@ -16,6 +27,8 @@ import io.grpc.BindableService;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -79,6 +92,54 @@ class QuarkClusterGrpcAutoConfigurationTests {
                     .hasNotFailed()
                     .hasSingleBean(InJvmTransport.class)
                     .doesNotHaveBean(GrpcTransport.class));
+        }
+    }
+
+    @Test
+    void withSpringBootsGrpcServerTheSiloJoinsOnlyOnceTheServerListens() {
+        int port = freePort();
+        List<String> portWhenJoined = new CopyOnWriteArrayList<>();
+        SiloLifecycleListener probeOnJoin = new SiloLifecycleListener() {
+            @Override
+            public void joined(SiloEntry self) {
+                portWhenJoined.add(answers(self.address().host(), self.address().port()) ? "listening" : "closed");
+            }
+        };
+        this.contextRunner.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class, GrpcServerAutoConfiguration.class))
+            .withBean("probeOnJoin", SiloLifecycleListener.class, () -> probeOnJoin)
+            .withPropertyValues("quark.cluster.name=grpc-join-" + System.nanoTime(), "quark.cluster.transport.type=grpc",
+                    "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + port)
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                assertThat(context.getBean(SiloMembership.class).state()).isEqualTo(MembershipState.ACTIVE);
+                assertThat(portWhenJoined).as("the gRPC port when the silo was written ACTIVE").containsExactly("listening");
+            });
+    }
+
+    @Test
+    void withoutSpringBootsGrpcServerTheSiloJoinsWhenItsLifecycleStarts() {
+        this.contextRunner
+            .withPropertyValues("quark.cluster.name=grpc-no-server-" + System.nanoTime(), "quark.cluster.transport.type=grpc",
+                    "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + freePort())
+            .run((context) -> assertThat(context.getBean(SiloMembership.class).state()).isEqualTo(MembershipState.ACTIVE));
+    }
+
+    private static boolean answers(String host, int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host, port), 1000);
+            return true;
+        }
+        catch (IOException ex) {
+            return false;
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+        catch (IOException ex) {
+            throw new UncheckedIOException(ex);
         }
     }
 

@@ -1,0 +1,183 @@
+package dev.quark.samples.cluster;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.quark.samples.cluster.BankHttpClient.Reply;
+import org.awaitility.core.ConditionTimeoutException;
+import tools.jackson.databind.JsonNode;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Silos of one cluster on this machine, each a JVM started from the sample's jar on loopback ports chosen
+ * free. {@link #close()} kills every JVM it started, and a shutdown hook does the same if the test JVM ends
+ * first, so no silo outlives the tests.
+ */
+final class LocalSiloCluster implements AutoCloseable {
+
+    /**
+     * How long silos may take to start and settle: three silos starting together took 50 to 120 s, and one
+     * restarted beside two running ones 12 to 17 s, on two cores shared with several other builds.
+     */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+
+    private static final Duration STABLE_FOR = Duration.ofSeconds(3);
+
+    private final Path jar;
+
+    private final Path logs;
+
+    private final List<String> properties;
+
+    private final BankHttpClient http = new BankHttpClient(Duration.ofSeconds(5));
+
+    private final List<SiloProcess> silos = new ArrayList<>();
+
+    private final ConcurrentHashMap<Long, SiloProcess> running = new ConcurrentHashMap<>();
+
+    private final Thread killer = Thread.ofPlatform().unstarted(this::killAll);
+
+    /**
+     * Creates a cluster with no silo yet.
+     * @param jar the sample's executable jar
+     * @param logs where the silos' logs go
+     * @param properties the properties every silo gets ({@code name=value})
+     */
+    LocalSiloCluster(Path jar, Path logs, List<String> properties) {
+        this.jar = jar;
+        this.logs = logs;
+        this.properties = List.copyOf(properties);
+        Runtime.getRuntime().addShutdownHook(this.killer);
+    }
+
+    /**
+     * Starts a silo on new free ports, without waiting for it to join.
+     * @param siloId its id
+     * @return the silo
+     */
+    synchronized SiloProcess start(String siloId) {
+        return track(SiloProcess.start(this.jar, siloId, freePort(), freePort(), this.properties, this.logs));
+    }
+
+    /**
+     * Starts a silo again, with its id and ports, after it was killed.
+     * @param silo the killed silo
+     * @return the new process
+     */
+    synchronized SiloProcess restart(SiloProcess silo) {
+        if (silo.isAlive()) {
+            throw new IllegalStateException(silo + " still runs");
+        }
+        SiloProcess restarted = SiloProcess.start(this.jar, silo.siloId(), silo.httpPort(), silo.grpcPort(),
+                this.properties, this.logs);
+        this.silos.set(this.silos.indexOf(silo), restarted);
+        this.running.put(restarted.pid(), restarted);
+        return restarted;
+    }
+
+    private SiloProcess track(SiloProcess silo) {
+        this.silos.add(silo);
+        this.running.put(silo.pid(), silo);
+        return silo;
+    }
+
+    /**
+     * Kills a silo with {@code SIGKILL}.
+     * @param silo the silo
+     */
+    void kill(SiloProcess silo) {
+        silo.kill();
+        this.running.remove(silo.pid());
+    }
+
+    synchronized List<SiloProcess> silos() {
+        return List.copyOf(this.silos);
+    }
+
+    /**
+     * Waits until every silo given says it is an active member that serves, sees the given number of active
+     * silos and the same membership table version as the others, and keeps saying so for a few seconds (a silo
+     * that has just joined may still be suspected by a peer whose probes have not reached it yet); fails with
+     * the silos' last answers and the end of their logs when they do not get there, or as soon as one exits.
+     * @param silos the silos to ask
+     * @param activeSilos how many active silos each must see
+     */
+    void awaitActive(List<SiloProcess> silos, int activeSilos) {
+        Map<String, String> last = new ConcurrentHashMap<>();
+        try {
+            await().atMost(START_TIMEOUT)
+                .pollInterval(Duration.ofMillis(250))
+                .during(STABLE_FOR)
+                .until(() -> activeAndAgreeing(silos, activeSilos, last));
+        }
+        catch (ConditionTimeoutException ex) {
+            StringBuilder message = new StringBuilder("The silos did not settle as " + activeSilos
+                    + " active members agreeing on the membership table within " + START_TIMEOUT + "; last answers:");
+            last.forEach((silo, answer) -> message.append("\n  ").append(answer));
+            silos.forEach((silo) -> message.append("\n--- ").append(silo).append(":\n").append(silo.logTail(40)));
+            throw new AssertionError(message.toString(), ex);
+        }
+    }
+
+    private boolean activeAndAgreeing(List<SiloProcess> silos, int activeSilos, Map<String, String> last) {
+        Set<Long> versions = new HashSet<>();
+        boolean all = true;
+        for (SiloProcess silo : silos) {
+            if (!silo.isAlive()) {
+                throw new IllegalStateException(silo + " exited:\n" + silo.logTail(60));
+            }
+            Reply health = this.http.clusterHealth(silo);
+            last.put(silo.siloId(), health.toString());
+            JsonNode body = health.body();
+            if (!health.ok() || body == null || !"UP".equals(body.path("status").asString())
+                    || body.path("details").path("members.active").asInt() != activeSilos) {
+                all = false;
+            }
+            else {
+                versions.add(body.path("details").path("version").asLong());
+            }
+        }
+        return all && versions.size() == 1;
+    }
+
+    /**
+     * Kills every silo still running.
+     */
+    @Override
+    public void close() {
+        killAll();
+        try {
+            Runtime.getRuntime().removeShutdownHook(this.killer);
+        }
+        catch (IllegalStateException ex) {
+            // the JVM is shutting down: the hook runs anyway
+        }
+    }
+
+    private void killAll() {
+        for (SiloProcess silo : List.copyOf(this.running.values())) {
+            silo.kill();
+            this.running.remove(silo.pid());
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+        catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+    }
+}
