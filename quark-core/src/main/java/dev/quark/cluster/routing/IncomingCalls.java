@@ -3,6 +3,7 @@ package dev.quark.cluster.routing;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,6 +18,7 @@ import dev.quark.cluster.placement.PlacementDirector;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.ActorRuntimeDefaults;
 import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.routing.InboundCall;
 
@@ -30,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * {@code RESPONSE} or an {@code ERROR}. A call for an actor another silo owns is passed on to that silo, at
  * most {@code maxForwards} times in all, then refused with a {@link CallForwardingException}; the silo that
  * passes a call on relays its answer, so that every silo answers for the calls it received and a graceful
- * shutdown can wait for them. A silo that is
+ * shutdown can wait for them. Delivery never blocks the transport's receiving thread: a call whose actor's
+ * mailbox is full waits for room on a thread of its own ({@link MailboxWaits}), so calls for other actors from
+ * the same silo flow on. A silo that is
  * not serving refuses every call with a {@link SiloNotServingException}. What cannot be decoded or delivered
  * (an unknown type or method, bad arguments) is answered with an {@code ERROR} naming it; the silo goes on.
  */
@@ -59,9 +63,12 @@ final class IncomingCalls {
 
     private final RoutingMetrics metrics;
 
+    private final MailboxWaits waits;
+
     IncomingCalls(String self, ViewTracker views, PlacementDirector placement, Messenger messenger, SiloBinding silo,
-            int maxForwards, Clock clock, RoutingMetrics metrics) {
+            int maxForwards, Clock clock, RoutingMetrics metrics, Executor executor) {
         this.metrics = metrics;
+        this.waits = new MailboxWaits(executor, ActorRuntimeDefaults.MAILBOX_CAPACITY);
         this.self = self;
         this.views = views;
         this.placement = placement;
@@ -155,10 +162,9 @@ final class IncomingCalls {
         this.inProgress.incrementAndGet();
         CompletableFuture<@Nullable Object> outcome;
         try {
-            outcome = this.silo.runtime()
-                .inbound()
-                .deliver(new InboundCall(address, request.methodId(), arguments, request.callChainId(),
-                        request.requestId(), request.metadata(), request.deadlineEpochMillis()));
+            outcome = this.waits.deliver(new InboundCall(address, request.methodId(), arguments,
+                    request.callChainId(), request.requestId(), request.metadata(), request.deadlineEpochMillis()),
+                    this.silo.runtime().inbound());
         }
         catch (RuntimeException ex) {
             outcome = CompletableFuture.failedFuture(ex);

@@ -96,12 +96,13 @@ public final class SiloRouting implements AutoCloseable {
         this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.metrics, this.directory);
         this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.maxForwards, builder.clock, builder.metrics);
+                builder.maxForwards, builder.clock, builder.metrics, this.executor);
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.handoffTimeout, this.executor, this.directory);
         this.prober = new TransportProber(messenger, builder.clock);
         this.notices = new SiloNotices(this.siloId, this.views, messenger, this.executor);
         this.views.onNewView(this.pending::failTargetsGoneIn);
+        this.views.onNewView(new DepartedPeers(this.siloId, this.transport));
         this.views.onNewView((view) -> {
             if (this.listening) {
                 this.handoff.viewChanged(view);

@@ -8,9 +8,9 @@ public interface EnvelopeHandler {
 
     /**
      * Handles one envelope. A transport calls it on a thread of its own, never the sender's; envelopes of one
-     * {@link Envelope.Lane lane} from one silo arrive one after another in the order sent, so the handler may
-     * block briefly (a call waiting for room in a full mailbox holds back the calls behind it, which is the
-     * back-pressure a caller should feel) but hands longer work to other threads.
+     * {@link Envelope.Lane lane} from one silo arrive one after another in the order sent, so the handler must
+     * not block: whatever waits (a call waiting for room in a full mailbox) waits on a thread of its own, or
+     * the envelopes behind it, for other actors and their answers, would wait too.
      * @param envelope the envelope
      */
     void receive(Envelope envelope);

@@ -38,6 +38,16 @@ public interface Transport extends AutoCloseable {
     CompletionStage<Void> send(SiloAddress target, Envelope envelope);
 
     /**
+     * Lets go of what the transport holds for a silo that left the cluster or was declared dead: its
+     * connections and streams, so that they do not pile up over many joins and leaves. What waits to be sent
+     * there fails with a {@link SiloUnreachableException}; a later send there opens them again. By default it
+     * does nothing, for transports that hold nothing per silo.
+     * @param address where the departed silo listened
+     */
+    default void forget(SiloAddress address) {
+    }
+
+    /**
      * Stops listening and sending; envelopes not yet handed over are dropped. Idempotent.
      */
     @Override

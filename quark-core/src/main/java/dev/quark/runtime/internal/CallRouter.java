@@ -117,6 +117,30 @@ public final class CallRouter {
         }
     }
 
+    /**
+     * Puts an invocation into the mailbox of its local activation, activating it if needed, without waiting
+     * for room.
+     * @return {@code false} when the mailbox is full: nothing was delivered, and the incoming filters were not
+     * told, so that the caller may wait elsewhere and deliver it with {@link #deliverLocal}
+     */
+    boolean offerLocal(Invocation invocation) {
+        ActorIdentity target = invocation.target();
+        if (target.type().maxLocalWorkers() > 1) {
+            target = this.catalog.workerFor(target);
+        }
+        while (true) {
+            Activation activation = this.catalog.activationFor(target);
+            Delivery outcome = activation.offer(invocation, false);
+            if (outcome == Delivery.ACCEPTED) {
+                this.catalog.delivered(activation);
+                return true;
+            }
+            if (outcome == Delivery.FULL) {
+                return false;
+            }
+        }
+    }
+
     private static boolean awaitRoom(Activation activation, ActorIdentity target, long nanos) {
         try {
             return activation.awaitRoom(nanos);

@@ -38,23 +38,44 @@ public final class InboundEntry implements InboundCalls {
     @SuppressWarnings({ "unchecked", "NullAway" })
     public CompletableFuture<@Nullable Object> deliver(InboundCall call) {
         try {
-            ActorType type = hostedType(call.address().typeName());
-            ActorMethod method = actorMethod(type, call.methodId());
-            int expected = method.descriptor().parameterTypes().size();
-            if (call.arguments().length != expected) {
-                throw new IllegalArgumentException("Call " + call.address() + "." + method.name() + "() has "
-                        + call.arguments().length + " arguments, the method takes " + expected);
-            }
-            Invocation invocation = Invocation.inbound(call.address(), new ActorIdentity(type, call.address().id()),
-                    method, call.arguments().clone(), call.callChainId(), call.requestId(), call.metadata(),
-                    call.deadlineEpochMillis());
-            invocation.completesOffTurn = true;
+            Invocation invocation = invocation(call);
             this.router.deliverLocal(invocation);
             return (CompletableFuture<@Nullable Object>) (CompletableFuture<?>) invocation;
         }
         catch (RuntimeException ex) {
             return CompletableFuture.failedFuture(ex);
         }
+    }
+
+    @Override
+    @SuppressWarnings({ "unchecked", "NullAway" })
+    public @Nullable CompletableFuture<@Nullable Object> offer(InboundCall call) {
+        try {
+            Invocation invocation = invocation(call);
+            if (!this.router.offerLocal(invocation)) {
+                return null;
+            }
+            return (CompletableFuture<@Nullable Object>) (CompletableFuture<?>) invocation;
+        }
+        catch (RuntimeException ex) {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    @SuppressWarnings("NullAway")
+    private Invocation invocation(InboundCall call) {
+        ActorType type = hostedType(call.address().typeName());
+        ActorMethod method = actorMethod(type, call.methodId());
+        int expected = method.descriptor().parameterTypes().size();
+        if (call.arguments().length != expected) {
+            throw new IllegalArgumentException("Call " + call.address() + "." + method.name() + "() has "
+                    + call.arguments().length + " arguments, the method takes " + expected);
+        }
+        Invocation invocation = Invocation.inbound(call.address(), new ActorIdentity(type, call.address().id()),
+                method, call.arguments().clone(), call.callChainId(), call.requestId(), call.metadata(),
+                call.deadlineEpochMillis());
+        invocation.completesOffTurn = true;
+        return invocation;
     }
 
     private ActorType hostedType(String typeName) {

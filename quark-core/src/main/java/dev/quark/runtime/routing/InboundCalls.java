@@ -31,4 +31,14 @@ public interface InboundCalls {
      * method, a closed runtime
      */
     CompletableFuture<@Nullable Object> deliver(InboundCall call);
+
+    /**
+     * Delivers a call to its actor like {@link #deliver}, activating it if needed, but never waits for room:
+     * a transport's receiving thread calls it, so that one actor's full mailbox does not hold back the calls
+     * for other actors behind it.
+     * @param call the call
+     * @return {@code null} when the actor's mailbox is full (nothing was delivered: the caller may wait for
+     * room on a thread of its own and {@link #deliver} it then), else a future as for {@link #deliver}
+     */
+    @Nullable CompletableFuture<@Nullable Object> offer(InboundCall call);
 }

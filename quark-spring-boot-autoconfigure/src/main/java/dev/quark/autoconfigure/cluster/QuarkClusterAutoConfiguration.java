@@ -40,7 +40,6 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.sql.init.dependency.DatabaseInitializationDependencyConfigurer;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
@@ -75,7 +74,7 @@ public final class QuarkClusterAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    @ConditionalOnProperty(name = "quark.cluster.transport.type", havingValue = "in-jvm", matchIfMissing = true)
+    @ConditionalOnTransportType(QuarkClusterProperties.TransportType.IN_JVM)
     @ConditionalOnBooleanProperty(name = "quark.cluster.transport.in-jvm", matchIfMissing = true)
     Transport quarkClusterTransport() {
         return JvmWideCluster.network().transport();

@@ -30,15 +30,17 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
 
 /**
  * Auto-configuration of the gRPC transport between silos, when {@code quark.cluster.enabled=true} and
- * {@code quark.cluster.transport.type=grpc}: a {@link GrpcTransport} whose receiving side, a
+ * {@code quark.cluster.transport.type=grpc} (any case, as Spring Boot binds enums): a {@link GrpcTransport} whose receiving side, a
  * {@link BindableService}, is served by Spring Boot's gRPC server ({@code spring.grpc.server.address},
  * {@code spring.grpc.server.port}), and a server customizer that lets peers' keep-alive pings and envelopes up
- * to the transport's limits through. The silo leaves the cluster when the gRPC server starts shutting down
+ * to the transport's limits through. The silo joins the cluster once that server listens
+ * ({@link JoinWhenGrpcServerStarts}), so that no peer reads its entry and dials a closed port, and leaves it
+ * when the gRPC server starts shutting down
  * ({@link LeaveBeforeGrpcServerShutdown}), while it still receives its peers' messages.
  * <p>
  * The silo advertises {@code quark.cluster.silo.advertised-address} and {@code -port}, else the gRPC server's
- * address and port; the port must be fixed (not 0), since it is written to the membership table before the
- * server starts. The silo joins once that server listens ({@link JoinWhenGrpcServerStarts}).
+ * address and port; the port must be fixed (not 0), since the silo's address is settled when the transport
+ * is built, before the server picks a port.
  * <p>
  * With {@code quark.cluster.transport.ssl.bundle}, silos talk over TLS with the key and trust material of that
  * Spring SSL bundle ({@link SiloTls}, mutual TLS by default when the bundle has a trust store): the silo's channels
@@ -52,7 +54,7 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
 @ConditionalOnClass({ GrpcTransport.class, BindableService.class, GrpcServerProperties.class })
 @ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
 @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
-@ConditionalOnProperty(name = "quark.cluster.transport.type", havingValue = "grpc")
+@ConditionalOnTransportType(QuarkClusterProperties.TransportType.GRPC)
 @EnableConfigurationProperties({ QuarkClusterProperties.class, GrpcServerProperties.class })
 public final class QuarkClusterGrpcAutoConfiguration {
 
@@ -133,8 +135,8 @@ public final class QuarkClusterGrpcAutoConfiguration {
             Integer serverPort = server.getPort();
             if (serverPort == null || serverPort <= 0) {
                 throw new InvalidConfigurationPropertyValueException("spring.grpc.server.port", serverPort,
-                        "A silo needs a fixed gRPC port (it is written to the membership table before the server "
-                                + "starts): set spring.grpc.server.port, or quark.cluster.silo.advertised-port");
+                        "A silo needs a fixed gRPC port (its address is settled before the server picks a "
+                                + "port): set spring.grpc.server.port, or quark.cluster.silo.advertised-port");
             }
             port = serverPort;
         }

@@ -40,7 +40,7 @@ abstract class ClusterOfContextsScenarios {
 
     private static final InMemoryStateStore SHARED_STATES = new InMemoryStateStore();
 
-    private final String cluster = "contexts-" + System.nanoTime();
+    final String cluster = "contexts-" + System.nanoTime();
 
     private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
 
@@ -112,8 +112,15 @@ abstract class ClusterOfContextsScenarios {
         return List.of();
     }
 
-    private ConfigurableApplicationContext start(String siloId) {
+    /**
+     * Starts a silo's context; the caller closes it.
+     * @param siloId the silo
+     * @param extraSources more configuration classes
+     * @return the started context
+     */
+    ConfigurableApplicationContext start(String siloId, Class<?>... extraSources) {
         List<Class<?>> sources = new ArrayList<>(List.of(WalletApplication.class));
+        sources.addAll(List.of(extraSources));
         Class<?> backend = backendConfiguration();
         if (backend != null) {
             sources.add(backend);

@@ -75,6 +75,27 @@ class QuarkClusterGrpcAutoConfigurationTests {
     }
 
     @Test
+    void transportTypeIsReadInAnyCaseAndSpellingTheWaySpringBootBindsEnums() {
+        int port = 19560;
+        for (String value : List.of("grpc", "GRPC", "Grpc")) {
+            this.contextRunner
+                .withPropertyValues("quark.cluster.name=grpc-case-" + System.nanoTime(),
+                        "quark.cluster.transport.type=" + value, "spring.grpc.server.address=127.0.0.1",
+                        "spring.grpc.server.port=" + port++)
+                .run((context) -> assertThat(context).as(value).hasNotFailed().hasSingleBean(GrpcTransport.class));
+        }
+        for (String value : List.of("in-jvm", "IN_JVM", "in_jvm", "InJvm")) {
+            this.contextRunner
+                .withPropertyValues("quark.cluster.name=injvm-case-" + System.nanoTime(),
+                        "quark.cluster.transport.type=" + value)
+                .run((context) -> assertThat(context).as(value)
+                    .hasNotFailed()
+                    .hasSingleBean(InJvmTransport.class)
+                    .doesNotHaveBean(GrpcTransport.class));
+        }
+    }
+
+    @Test
     void withSpringBootsGrpcServerTheSiloJoinsOnlyOnceTheServerListens() {
         int port = freePort();
         List<String> portWhenJoined = new CopyOnWriteArrayList<>();
@@ -120,6 +141,16 @@ class QuarkClusterGrpcAutoConfigurationTests {
         catch (IOException ex) {
             throw new UncheckedIOException(ex);
         }
+    }
+
+    @Test
+    void unknownTransportTypeIsRefusedNamingThePropertyAndTheValue() {
+        this.contextRunner.withPropertyValues("quark.cluster.transport.type=grcp")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("quark.cluster.transport.type")
+                .hasMessageContaining("'grcp' is not a transport: use one of in-jvm, grpc"));
     }
 
     @Test

@@ -4,9 +4,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -58,6 +62,9 @@ public final class GrpcTransport implements Transport {
     /** The version of the protocol between silos, checked in every handshake. */
     public static final int PROTOCOL_VERSION = 1;
 
+    /** The most forgotten addresses remembered, so that the memory of them is bounded too. */
+    private static final int MAX_DEPARTED = 4096;
+
     private final GrpcTransportSettings settings;
 
     private final @Nullable InetSocketAddress bindAddress;
@@ -80,6 +87,16 @@ public final class GrpcTransport implements Transport {
     private final Map<LinkKey, PeerLink> links = new ConcurrentHashMap<>();
 
     private final Object lock = new Object();
+
+    /** Held while a link is added or a peer forgotten, so that no new link takes a channel being shut down. */
+    private final Object peersLock = new Object();
+
+    /**
+     * Guarded by peersLock: the addresses forgotten, oldest first, to which no link is opened for an answer
+     * (a late answer to a departed silo would open one that nothing closes); a request or probe there, which
+     * only a view with a silo there sends, opens links again.
+     */
+    private final Set<SiloAddress> departed = new LinkedHashSet<>();
 
     private @Nullable String siloId;
 
@@ -247,10 +264,62 @@ public final class GrpcTransport implements Transport {
                     + " cannot send " + envelope.kind() + " to silo " + envelope.targetSiloId() + ": its transport is "
                     + (this.closed ? "closed" : "not started")));
         }
-        PeerLink link = this.links.computeIfAbsent(new LinkKey(target, envelope.kind().lane()),
-                (key) -> new PeerLink(self, target, key.lane(), channel(target), this.settings, this.outstanding,
-                        this::lost, this.clock));
+        LinkKey key = new LinkKey(target, envelope.kind().lane());
+        PeerLink link = this.links.get(key);
+        if (link == null) {
+            synchronized (this.peersLock) {
+                if (envelope.kind().isAnswer() && this.departed.contains(target)) {
+                    return CompletableFuture.failedFuture(new LinkBrokenException("Silo " + self + " did not send "
+                            + envelope + ": the silo at " + target + " left the cluster"));
+                }
+                this.departed.remove(target);
+                link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, target, absent.lane(),
+                        channel(target), this.settings, this.outstanding, this::lost, this.clock));
+            }
+        }
         return link.send(envelope);
+    }
+
+    /**
+     * {@inheritDoc}
+     * <p>
+     * Closes the streams to the address (what waits in them fails with a {@link LinkBrokenException}; requests
+     * written on them are the caller's to give up, as its view no longer has their target) and shuts its
+     * channel down. Until a request or probe is sent there again, answers to the address fail at once instead
+     * of opening a link.
+     */
+    @Override
+    public void forget(SiloAddress address) {
+        Objects.requireNonNull(address, "address must not be null");
+        List<PeerLink> closing = new ArrayList<>();
+        ManagedChannel channel;
+        synchronized (this.peersLock) {
+            for (Envelope.Lane lane : Envelope.Lane.values()) {
+                PeerLink link = this.links.remove(new LinkKey(address, lane));
+                if (link != null) {
+                    closing.add(link);
+                }
+            }
+            channel = this.channels.remove(address);
+            this.departed.add(address);
+            if (this.departed.size() > MAX_DEPARTED) {
+                this.departed.remove(this.departed.iterator().next());
+            }
+        }
+        closing.forEach((link) -> link.close("the silo at " + address + " left the cluster"));
+        if (channel != null) {
+            channel.shutdownNow();
+        }
+    }
+
+    /**
+     * Returns the addresses this transport holds a channel or a link to, for tests and metrics.
+     * @return the addresses, a copy
+     */
+    public Set<SiloAddress> peers() {
+        Set<SiloAddress> peers = new HashSet<>(this.channels.keySet());
+        this.links.keySet().forEach((key) -> peers.add(key.target()));
+        return peers;
     }
 
     private void lost(long messageId, RuntimeException failure) {

@@ -9,10 +9,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The messages this silo sent over gRPC that wait for an answer (requests, hand-offs, probes), by message id,
- * each with the link it went over: when that link breaks, they will get no answer through it. An entry
- * leaves when its answer arrives, when its link breaks, or after its deadline.
+ * each with the link and the stream it went over: when that stream breaks, they will get no answer through
+ * it. Messages written on a newer stream of the same link are not the broken stream's. An entry leaves when
+ * its answer arrives, when its stream breaks, when its link is closed, or after its deadline.
+ * <p>
+ * Not final only so that tests can interpose on {@link #removeSentOn}.
  */
-final class OutstandingRequests {
+class OutstandingRequests {
 
     /** How many additions between two sweeps of expired entries. */
     private static final int SWEEP_EVERY = 1024;
@@ -27,8 +30,8 @@ final class OutstandingRequests {
         this.clock = clock;
     }
 
-    void add(long messageId, PeerLink link, long deadlineEpochMillis) {
-        if (this.entries.put(messageId, new Entry(link, deadlineEpochMillis)) == null) {
+    void add(long messageId, PeerLink link, Object stream, long deadlineEpochMillis) {
+        if (this.entries.put(messageId, new Entry(link, stream, deadlineEpochMillis)) == null) {
             link.outstanding().incrementAndGet();
         }
         if (this.additions.incrementAndGet() % SWEEP_EVERY == 0) {
@@ -44,18 +47,31 @@ final class OutstandingRequests {
     }
 
     /**
-     * Removes the entries of a link.
+     * Removes the entries written on one stream, which broke.
+     * @param stream the stream, as the link knows it
      * @return their message ids
      */
-    List<Long> removeAll(PeerLink link) {
+    List<Long> removeSentOn(Object stream) {
         List<Long> removed = new ArrayList<>();
         this.entries.forEach((messageId, entry) -> {
-            if (entry.link() == link && this.entries.remove(messageId, entry)) {
-                link.outstanding().decrementAndGet();
+            if (entry.stream() == stream && this.entries.remove(messageId, entry)) {
+                entry.link().outstanding().decrementAndGet();
                 removed.add(messageId);
             }
         });
         return removed;
+    }
+
+    /**
+     * Removes the entries of a link, on every stream: the link is closed.
+     * @param link the link
+     */
+    void removeAllOf(PeerLink link) {
+        this.entries.forEach((messageId, entry) -> {
+            if (entry.link() == link && this.entries.remove(messageId, entry)) {
+                link.outstanding().decrementAndGet();
+            }
+        });
     }
 
     int size() {
@@ -73,6 +89,6 @@ final class OutstandingRequests {
         });
     }
 
-    private record Entry(PeerLink link, long deadlineEpochMillis) {
+    private record Entry(PeerLink link, Object stream, long deadlineEpochMillis) {
     }
 }

@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * This silo's stream to one peer for one lane: envelopes wait in a bounded queue and are written only while
  * gRPC says the stream is ready (its flow control), in the order sent. The stream is opened on the first send
- * and kept; when it breaks, what waits in the queue fails with the failure, the requests written on it that
- * had no answer are reported lost, and the link stays down for a back-off (sends fail at once, naming the
+ * and kept; when it breaks, what waits in the queue fails with the failure, the requests written on that
+ * stream (not on a newer one of the link) that had no answer are reported lost, and the link stays down for a back-off (sends fail at once, naming the
  * failure) that doubles with each failure in a row and resets once a handshake is accepted.
  *
  * <pre>
@@ -67,6 +67,8 @@ final class PeerLink {
     private @Nullable RuntimeException lastFailure;
 
     private boolean closed;
+
+    private String closedBecause = "its transport is closed";
 
     PeerLink(String self, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
             GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses,
@@ -112,7 +114,7 @@ final class PeerLink {
 
     private @Nullable RuntimeException refusal(Envelope envelope) {
         if (this.closed) {
-            return new LinkBrokenException("Silo " + this.self + " cannot send " + envelope + ": its transport is closed");
+            return new LinkBrokenException("Silo " + this.self + " cannot send " + envelope + ": " + this.closedBecause);
         }
         int inFlight = this.queue.size() + this.outstanding.get();
         if (inFlight >= this.settings.maxInFlight()) {
@@ -177,7 +179,8 @@ final class PeerLink {
             if (kind == Envelope.Kind.REQUEST || kind == Envelope.Kind.HANDOFF || kind == Envelope.Kind.DIRECTORY
                     || kind == Envelope.Kind.PROBE
                     || kind == Envelope.Kind.INDIRECT_PROBE) {
-                this.outstandingRequests.add(next.envelope().messageId(), this, next.envelope().deadlineEpochMillis());
+                this.outstandingRequests.add(next.envelope().messageId(), this, observer,
+                        next.envelope().deadlineEpochMillis());
             }
             stream.onNext(next.frame());
             written.add(next.sent());
@@ -226,7 +229,7 @@ final class PeerLink {
         logger.debug("Link from silo {} to {} (lane {}) broke: {}", this.self, this.target, this.lane,
                 failure.getMessage());
         unsent.forEach((queued) -> queued.sent().completeExceptionally(failure));
-        List<Long> lost = this.outstandingRequests.removeAll(this);
+        List<Long> lost = this.outstandingRequests.removeSentOn(observer);
         if (!lost.isEmpty()) {
             RuntimeException inFlight = (failure instanceof HandshakeRefusedException) ? failure
                     : new LinkBrokenException("The link from silo " + this.self + " to " + this.target + " (lane "
@@ -260,19 +263,29 @@ final class PeerLink {
     }
 
     /**
-     * Closes the stream and fails what waits.
+     * Closes the stream and fails what waits: the transport closes.
      */
     void close() {
+        close("its transport is closed");
+    }
+
+    /**
+     * Closes the stream and fails what waits.
+     * @param because why, to end "cannot send ...: " in the failures of what waits and of later sends
+     */
+    void close(String because) {
         Observer observer;
         List<Queued> unsent;
         synchronized (this.lock) {
             this.closed = true;
+            this.closedBecause = because;
             observer = this.current;
             this.current = null;
             unsent = new ArrayList<>(this.queue);
             this.queue.clear();
         }
-        LinkBrokenException closing = new LinkBrokenException("Silo " + this.self + " closed its transport");
+        LinkBrokenException closing = new LinkBrokenException("Silo " + this.self + " closed its link to "
+                + this.target + " (lane " + this.lane + "): " + because);
         unsent.forEach((queued) -> queued.sent().completeExceptionally(closing));
         ClientCallStreamObserver<ClientFrame> stream = (observer != null) ? observer.stream : null;
         if (stream != null) {
@@ -283,7 +296,7 @@ final class PeerLink {
                 // The stream ended meanwhile.
             }
         }
-        this.outstandingRequests.removeAll(this);
+        this.outstandingRequests.removeAllOf(this);
     }
 
     /**

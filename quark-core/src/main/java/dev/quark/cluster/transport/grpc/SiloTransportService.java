@@ -1,5 +1,6 @@
 package dev.quark.cluster.transport.grpc;
 
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
 import java.util.Set;
@@ -31,8 +32,10 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Flow control: a stream asks gRPC for {@code inboundWindow} envelopes ahead and for one more each time one
  * has been handled, so a silo buffers at most that many per stream and a slow handler slows its sender down.
- * A malformed envelope, one larger than {@code maxMessageSize}, or one meant for another silo, is refused with
- * a {@code Rejected} frame naming it and the reason; the stream carries on. The gRPC server's own limit
+ * A malformed envelope, one larger than {@code maxMessageSize}, one meant for another silo, or one whose source
+ * silo is not the silo named in the stream's handshake, is refused with a {@code Rejected} frame naming it and
+ * the reason (and a warning in the log); the stream carries on. Refusals wait while the stream is not ready and
+ * hold back the next envelope until written, so none is lost. The gRPC server's own limit
  * ({@link GrpcTransport#inboundLimit}) is set higher, so that only a frame far beyond the limit ends its
  * stream.
  */
@@ -80,6 +83,7 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
         calls.disableAutoRequest();
         calls.request(1);
         InboundStream stream = new InboundStream(calls);
+        calls.setOnReadyHandler(stream::flushRefusals);
         this.streams.add(stream);
         return stream;
     }
@@ -97,6 +101,9 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
         private final Queue<Envelope> queue = new ConcurrentLinkedQueue<>();
 
         private final AtomicInteger size = new AtomicInteger();
+
+        /** Guarded by this: refusals waiting for the stream to be ready. */
+        private final Queue<ServerFrame> refusals = new ArrayDeque<>();
 
         private @Nullable String peer;
 
@@ -118,17 +125,15 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
                 return;
             }
             if (!frame.hasEnvelope()) {
-                reject(0, "a frame after the handshake that is not an envelope");
-                this.responses.request(1);
+                refuse(0, "a frame after the handshake that is not an envelope");
                 return;
             }
             int size = frame.getSerializedSize();
             int max = SiloTransportService.this.settings.maxMessageSize();
             if (size > max) {
-                reject(frame.getEnvelope().getMessageId(), "an envelope of " + size
+                refuse(frame.getEnvelope().getMessageId(), "an envelope of " + size
                         + " bytes, more than the receiving silo's quark.cluster.transport.max-message-size (" + max
                         + " bytes)");
-                this.responses.request(1);
                 return;
             }
             Binding bound = SiloTransportService.this.binding;
@@ -137,20 +142,22 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
                 envelope = EnvelopeFrames.fromFrame(frame.getEnvelope());
             }
             catch (RuntimeException ex) {
-                reject(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage());
-                this.responses.request(1);
+                refuse(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage());
                 return;
             }
             if (bound == null || !bound.siloId().equals(envelope.targetSiloId())) {
-                reject(envelope.messageId(), envelope + " is for silo " + envelope.targetSiloId() + ", not for "
+                refuse(envelope.messageId(), envelope + " is for silo " + envelope.targetSiloId() + ", not for "
                         + ((bound != null) ? "silo " + bound.siloId() : "a silo that stopped listening"));
-                this.responses.request(1);
                 return;
             }
             if (envelope.kind().lane() != this.lane) {
-                reject(envelope.messageId(), envelope + " travels on lane " + envelope.kind().lane()
+                refuse(envelope.messageId(), envelope + " travels on lane " + envelope.kind().lane()
                         + ", not on lane " + this.lane);
-                this.responses.request(1);
+                return;
+            }
+            if (!envelope.sourceSiloId().equals(this.peer)) {
+                refuse(envelope.messageId(), envelope + " claims to come from silo " + envelope.sourceSiloId()
+                        + ", but its stream's handshake named silo " + this.peer);
                 return;
             }
             if (envelope.kind().isAnswer()) {
@@ -225,13 +232,44 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
             while (this.size.decrementAndGet() > 0);
         }
 
-        private void reject(long messageId, String reason) {
+        /**
+         * Refuses an envelope with a {@code Rejected} frame to its sender. The frame waits in the stream's queue
+         * while gRPC says the stream is not ready, and the stream asks for the next envelope only once the frame
+         * is written: refusals are flow-controlled like everything else, never dropped, and a sender that does
+         * not read them is not read either.
+         */
+        private void refuse(long messageId, String reason) {
             logger.warn("Silo refused an envelope #{} from silo {}: {}", messageId, this.peer, reason);
+            ServerFrame rejected = ServerFrame.newBuilder()
+                .setRejected(Rejected.newBuilder().setMessageId(messageId).setReason(reason))
+                .build();
             synchronized (this) {
-                if (!this.done && this.responses.isReady()) {
-                    this.responses.onNext(ServerFrame.newBuilder()
-                        .setRejected(Rejected.newBuilder().setMessageId(messageId).setReason(reason))
-                        .build());
+                if (this.done) {
+                    return;
+                }
+                this.refusals.add(rejected);
+            }
+            flushRefusals();
+        }
+
+        /**
+         * Writes the refusals the stream takes now, and asks for one envelope more per refusal written. Called
+         * on a refusal and whenever gRPC says the stream is ready again.
+         */
+        void flushRefusals() {
+            int written = 0;
+            synchronized (this) {
+                while (!this.done && !this.refusals.isEmpty() && this.responses.isReady()) {
+                    this.responses.onNext(this.refusals.poll());
+                    written++;
+                }
+            }
+            if (written > 0 && !this.done) {
+                try {
+                    this.responses.request(written);
+                }
+                catch (RuntimeException ex) {
+                    // The call ended meanwhile.
                 }
             }
         }

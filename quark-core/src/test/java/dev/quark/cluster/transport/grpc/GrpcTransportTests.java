@@ -219,6 +219,31 @@ class GrpcTransportTests {
     }
 
     @Test
+    void forgettingAPeerLeavesNoChannelOrLinkToItAcrossManyJoinsAndLeaves() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        for (int i = 0; i < 20; i++) {
+            Silo peer = this.silos.start("peer-" + i, Silos.settings("bank"));
+            a.transport().send(peer.address(), this.silos.envelope(a, peer, Envelope.Kind.REQUEST, new byte[4]))
+                .toCompletableFuture().get(5, TimeUnit.SECONDS);
+            a.transport().send(peer.address(), this.silos.envelope(a, peer, Envelope.Kind.PROBE, new byte[4]))
+                .toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertThat(a.transport().peers()).containsExactly(peer.address());
+            peer.transport().close();
+            a.transport().forget(peer.address());
+            assertThat(a.transport().peers()).isEmpty();
+        }
+        Silo back = this.silos.start("back", Silos.settings("bank"));
+        Envelope afterForgetting = this.silos.envelope(a, back, Envelope.Kind.REQUEST, new byte[4]);
+        a.transport().send(back.address(), afterForgetting).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        a.transport().forget(back.address());
+        Envelope again = this.silos.envelope(a, back, Envelope.Kind.REQUEST, new byte[4]);
+        a.transport().send(back.address(), again).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        // The first may be lost with the channel shut down under it; a send after forgetting opens a new one.
+        await().atMost(Duration.ofSeconds(5))
+            .until(() -> back.recorder().received.stream().anyMatch((e) -> e.messageId() == again.messageId()));
+    }
+
+    @Test
     void sendAfterCloseFailsWithATypedException() {
         Silo a = this.silos.start("a", Silos.settings("bank"));
         Silo b = this.silos.start("b", Silos.settings("bank"));

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.grpc.Silos.Silo;
@@ -22,7 +23,9 @@ import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +64,7 @@ class MalformedFrameTests {
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
         List<ServerFrame> answers = new CopyOnWriteArrayList<>();
         StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel).link(collect(answers));
-        stream.onNext(hello("bank", Lane.LANE_CALL));
+        stream.onNext(hello("bank", Lane.LANE_CALL, "b"));
         Envelope valid = this.silos.envelope(b, b, Envelope.Kind.REQUEST, new byte[3]);
         ClientFrame good = EnvelopeFrames.toFrame(valid);
         stream.onNext(good.toBuilder().setEnvelope(good.getEnvelope().toBuilder().setKind(Kind.KIND_UNSPECIFIED).setMessageId(11)).build());
@@ -83,6 +86,85 @@ class MalformedFrameTests {
         assertThat(answers.get(6).getRejected().getReason()).contains("not an envelope");
         Envelope delivered = b.recorder().received.poll(5, TimeUnit.SECONDS);
         assertThat(delivered).usingRecursiveComparison().isEqualTo(valid);
+        stream.onCompleted();
+    }
+
+    @Test
+    void envelopeClaimingAnotherSourceThanTheHandshakesIsRefusedNamingBoth() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        Silo c = this.silos.start("c", Silos.settings("bank"));
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        List<ServerFrame> answers = new CopyOnWriteArrayList<>();
+        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel).link(collect(answers));
+        stream.onNext(hello("bank", Lane.LANE_CALL, "a"));
+        Envelope forged = this.silos.envelope(c, b, Envelope.Kind.REQUEST, new byte[3]);
+        Envelope genuine = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[3]);
+        stream.onNext(EnvelopeFrames.toFrame(forged));
+        stream.onNext(EnvelopeFrames.toFrame(genuine));
+        await().atMost(Duration.ofSeconds(5)).until(() -> answers.size() >= 2);
+        assertThat(answers.get(1).hasRejected()).isTrue();
+        assertThat(answers.get(1).getRejected().getMessageId()).isEqualTo(forged.messageId());
+        assertThat(answers.get(1).getRejected().getReason())
+            .contains("claims to come from silo c, but its stream's handshake named silo a");
+        Envelope delivered = b.recorder().received.poll(5, TimeUnit.SECONDS);
+        assertThat(delivered).extracting(Envelope::messageId).isEqualTo(genuine.messageId());
+        assertThat(b.recorder().received).isEmpty();
+        stream.onCompleted();
+    }
+
+    @Test
+    void refusalsWaitWhileTheSenderDoesNotReadAndNoneIsLost() throws Exception {
+        Silo b = this.silos.start("b", GrpcTransportSettings.builder("bank").inboundWindow(500).build());
+        // A small fixed window: the refusals fill it long before all are written.
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port())
+            .usePlaintext()
+            .flowControlWindow(65_535)
+            .build();
+        List<ServerFrame> answers = new CopyOnWriteArrayList<>();
+        AtomicReference<ClientCallStreamObserver<ClientFrame>> requests = new AtomicReference<>();
+        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel)
+            .link(new ClientResponseObserver<ClientFrame, ServerFrame>() {
+                @Override
+                public void beforeStart(ClientCallStreamObserver<ClientFrame> requestStream) {
+                    requests.set(requestStream);
+                    requestStream.disableAutoRequestWithInitial(0);
+                }
+
+                @Override
+                public void onNext(ServerFrame value) {
+                    answers.add(value);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            });
+        stream.onNext(hello("bank", Lane.LANE_CALL, "b"));
+        Envelope template = this.silos.envelope(b, b, Envelope.Kind.REQUEST, new byte[3]);
+        ClientFrame good = EnvelopeFrames.toFrame(template);
+        String longName = "x".repeat(4000);
+        int refused = 100;
+        for (int i = 0; i < refused; i++) {
+            // Meant for another silo: refused with a reason that names the envelope, about 8 KB.
+            stream.onNext(good.toBuilder()
+                .setEnvelope(good.getEnvelope().toBuilder().setTargetSiloId("z").setActorType(longName)
+                    .setActorId(longName).setMessageId(1000 + i))
+                .build());
+        }
+        stream.onNext(good);
+        // The last envelope arrives once every refusal before it was made (and, before the fix, dropped).
+        assertThat(b.recorder().received.poll(10, TimeUnit.SECONDS)).extracting(Envelope::messageId)
+            .isEqualTo(template.messageId());
+        requests.get().request(Integer.MAX_VALUE);
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> answers.stream().filter(ServerFrame::hasRejected).count() == refused);
+        assertThat(answers.stream().filter(ServerFrame::hasRejected).map((frame) -> frame.getRejected().getMessageId()))
+            .containsExactlyElementsOf(java.util.stream.LongStream.range(1000, 1000 + refused).boxed().toList());
         stream.onCompleted();
     }
 
@@ -151,9 +233,13 @@ class MalformedFrameTests {
     }
 
     private static ClientFrame hello(String cluster, Lane lane) {
+        return hello(cluster, lane, "tester");
+    }
+
+    private static ClientFrame hello(String cluster, Lane lane, String sourceSiloId) {
         return ClientFrame.newBuilder()
             .setHello(Hello.newBuilder().setClusterName(cluster).setProtocolVersion(GrpcTransport.PROTOCOL_VERSION)
-                .setSourceSiloId("tester").setLane(lane))
+                .setSourceSiloId(sourceSiloId).setLane(lane))
             .build();
     }
 

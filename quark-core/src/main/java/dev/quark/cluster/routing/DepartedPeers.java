@@ -1,0 +1,50 @@
+package dev.quark.cluster.routing;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.transport.Transport;
+
+/**
+ * Tells the transport to let go of the silos that left the view: on each new view, every address where a
+ * silo of the previous view lived (any status but {@code DEAD}) and where none lives now is
+ * {@link Transport#forget forgotten}, so that connections to silos that left or were declared dead do not
+ * pile up over many joins and leaves. An address a new silo took over is kept. Told of views in order, on
+ * the installing thread.
+ */
+final class DepartedPeers implements Consumer<ClusterView> {
+
+    private final String self;
+
+    private final Transport transport;
+
+    /** Guarded by this: where the silos of the last view live. */
+    private Set<SiloAddress> living = Set.of();
+
+    DepartedPeers(String self, Transport transport) {
+        this.self = self;
+        this.transport = transport;
+    }
+
+    @Override
+    public void accept(ClusterView view) {
+        Set<SiloAddress> now = new HashSet<>();
+        for (SiloEntry entry : view.membership().silos().values()) {
+            if (entry.status() != SiloStatus.DEAD && !entry.siloId().equals(this.self)) {
+                now.add(entry.address());
+            }
+        }
+        Set<SiloAddress> departed;
+        synchronized (this) {
+            departed = new HashSet<>(this.living);
+            departed.removeAll(now);
+            this.living = now;
+        }
+        departed.forEach(this.transport::forget);
+    }
+}
