@@ -18,7 +18,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * {@code DataSourceUtils}. Asking a private {@code DataSourceTransactionManager} instead does not work, because JPA's
  * and Hibernate's managers bind their connection without marking it as a JDBC transaction: such a manager would take
  * that connection over and commit the caller's work halfway. A transaction on another database does not hold this
- * one's connection, so the work then runs in a transaction of its own.
+ * one's connection, so the work then runs in a transaction of its own. Transaction managers bind the connection of
+ * a {@code TransactionAwareDataSourceProxy}'s target under the target, which is what is looked for.
  */
 public final class CallerTransactions {
 
@@ -31,7 +32,8 @@ public final class CallerTransactions {
      * @param dataSource the database, usually the application's
      */
     public CallerTransactions(DataSource dataSource) {
-        this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
+        Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.dataSource = OwnTransactions.unproxied(dataSource);
         this.own = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
     }
 

@@ -51,7 +51,7 @@ public final class OwnTransactions {
      * Returns the data source under a {@link TransactionAwareDataSourceProxy}, which would hand out the connection a
      * caller's transaction bound for the target.
      */
-    private static DataSource unproxied(DataSource dataSource) {
+    static DataSource unproxied(DataSource dataSource) {
         DataSource current = dataSource;
         while (current instanceof TransactionAwareDataSourceProxy proxy) {
             current = Objects.requireNonNull(proxy.getTargetDataSource(), "the proxy's target data source");

@@ -11,14 +11,15 @@ import dev.quark.actor.MailboxFullException;
  * <p>
  * Not delivered: an {@link ActorUnreachableException} (the actor's silo cannot be reached, was declared dead
  * while the call waited, is not serving, or the silos forwarded the call too often), a
- * {@link MailboxFullException}, an {@link ActorRuntimeClosedException}, and an {@link ActorCallTimeoutException}
- * of the {@code receiveReminder} call itself (the delivery timeout, or the runtime's call timeout). The same
- * exceptions thrown by {@code receiveReminder} itself, from a call it makes, are taken the same way: the tick is
- * tried again.
+ * {@link MailboxFullException} and an {@link ActorRuntimeClosedException}. The same exceptions thrown by
+ * {@code receiveReminder} itself, from a call it makes, are taken the same way: the tick is tried again.
+ * <p>
+ * A timeout ({@link ActorCallTimeoutException}: the delivery timeout, or the runtime's call timeout) is not among
+ * them: the turn may have started and may still run, and trying the instant again would queue it behind that turn,
+ * time out again and repeat the instant for ever while the later ones never fire. A timed-out tick counts as failed
+ * and the schedule goes on.
  */
 final class ReminderDeliveryFailures {
-
-    private static final String METHOD = "receiveReminder";
 
     private ReminderDeliveryFailures() {
     }
@@ -29,8 +30,8 @@ final class ReminderDeliveryFailures {
      * @return {@code true} to try the same instant again
      */
     static boolean notDelivered(Throwable failure) {
-        if (failure instanceof ActorCallTimeoutException timeout) {
-            return METHOD.equals(timeout.getMethod());
+        if (failure instanceof ActorCallTimeoutException) {
+            return false;
         }
         return failure instanceof ActorUnreachableException || failure instanceof MailboxFullException
                 || failure instanceof ActorRuntimeClosedException;

@@ -20,7 +20,7 @@ import dev.quark.runtime.InvalidSettingException;
  * @param initialBackoff the wait before the first retry of a one-shot reminder, or of a tick that was not delivered
  * @param maxBackoff the longest wait between two retries; the wait doubles from the first up to it
  * @param shutdownTimeout how long stopping waits for running ticks and pending writes
- * @param deliveryTimeout how long a tick's delivery may take before it counts as not delivered and is tried again
+ * @param deliveryTimeout how long a tick's delivery may take before it counts as failed and the schedule goes on
  */
 public record ReminderSettings(Duration lookahead, Duration refreshInterval, int loadLimit, int maxBatch,
         int maxAttempts, Duration initialBackoff, Duration maxBackoff, Duration shutdownTimeout,
@@ -205,10 +205,10 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
         }
 
         /**
-         * Sets how long a tick's delivery may take. Past it the tick counts as not delivered
-         * ({@link ReminderOutcome#UNDELIVERED}) and is tried again after a backoff, so that an actor whose turn
-         * hangs, or a silo that does not answer, cannot hold its reminder forever; a turn still running is not
-         * interrupted, so the retry waits behind it and the tick may be delivered twice. Default: 30 seconds.
+         * Sets how long a tick's delivery may take. Past it the tick counts as failed
+         * ({@link ReminderOutcome#FAILED}) and the schedule goes on, so that an actor whose turn hangs, or a silo
+         * that does not answer, cannot hold its reminder forever. The instant is not tried again: the turn may have
+         * started and is not interrupted. Default: 30 seconds.
          * @param deliveryTimeout a positive duration, longer than the longest {@code receiveReminder}
          * @return this builder
          */

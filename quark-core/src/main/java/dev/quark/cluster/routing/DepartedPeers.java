@@ -15,7 +15,8 @@ import dev.quark.cluster.transport.Transport;
  * silo of the previous view lived (any status but {@code DEAD}) and where none lives now is
  * {@link Transport#forget forgotten}, so that connections to silos that left or were declared dead do not
  * pile up over many joins and leaves. An address a new silo took over is kept. Told of views in order, on
- * the installing thread.
+ * the installing thread. An address that a live silo has again (a silo restarted at the address of one that left)
+ * is {@link Transport#welcome welcomed} back, so that answers to it go out again.
  */
 final class DepartedPeers implements Consumer<ClusterView> {
 
@@ -40,11 +41,15 @@ final class DepartedPeers implements Consumer<ClusterView> {
             }
         }
         Set<SiloAddress> departed;
+        Set<SiloAddress> arrived;
         synchronized (this) {
             departed = new HashSet<>(this.living);
             departed.removeAll(now);
+            arrived = new HashSet<>(now);
+            arrived.removeAll(this.living);
             this.living = now;
         }
         departed.forEach(this.transport::forget);
+        arrived.forEach(this.transport::welcome);
     }
 }

@@ -48,6 +48,14 @@ public interface Transport extends AutoCloseable {
     }
 
     /**
+     * Undoes {@link #forget} for an address a live silo of the view has again (a silo restarted at the address of
+     * one that left): answers there go out again. By default it does nothing.
+     * @param address where the silo listens
+     */
+    default void welcome(SiloAddress address) {
+    }
+
+    /**
      * Stops listening and sending; envelopes not yet handed over are dropped. Idempotent.
      */
     @Override

@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentMap;
 import dev.quark.state.ConcurrencyException;
 import dev.quark.state.StateKey;
 import dev.quark.state.StateStore;
+import dev.quark.state.StateWriteAttachment;
 import dev.quark.state.StoredState;
 import org.jspecify.annotations.Nullable;
 
@@ -27,6 +28,20 @@ public final class InMemoryStateStore implements StateStore {
     public long save(StateKey key, String payload, long expectedVersion) {
         replace(key, expectedVersion, new StoredState(payload, expectedVersion + 1));
         return expectedVersion + 1;
+    }
+
+    /**
+     * Saves a state and, when the save succeeded, makes the writes of an {@link InMemoryStateAttachment}; refuses other
+     * attachments before writing anything.
+     */
+    @Override
+    public long save(StateKey key, String payload, long expectedVersion, StateWriteAttachment attachment) {
+        if (!(attachment instanceof InMemoryStateAttachment attached)) {
+            return StateStore.super.save(key, payload, expectedVersion, attachment);
+        }
+        long version = save(key, payload, expectedVersion);
+        attached.write();
+        return version;
     }
 
     @Override

@@ -16,8 +16,8 @@ import dev.quark.state.PersistentState;
 /**
  * The {@link StateOutbox}: checks and writes the messages first, then, when the outbox store can ride along a state's
  * save ({@link StateAttachingOutboxStore}: Redis, PostgreSQL), saves the state with the appends attached, which the
- * state's store makes in the same atomic step or refuses before writing; otherwise (in memory) saves the state, then
- * appends the messages.
+ * state's store makes in the same atomic step or refuses before writing (the in-memory store appends them right
+ * after an in-memory state's save); an outbox store that cannot is refused before anything is written.
  */
 public final class DefaultStateOutbox implements StateOutbox {
 
@@ -50,8 +50,8 @@ public final class DefaultStateOutbox implements StateOutbox {
             state.save(attaching.appendWithState(prepared));
         }
         else {
-            state.save();
-            prepared.forEach(store::append);
+            throw new UnsupportedOperationException("Outbox store " + store + " cannot append messages with a state's "
+                    + "save (it is no StateAttachingOutboxStore); nothing was written");
         }
         return ids;
     }

@@ -24,11 +24,13 @@ import dev.quark.state.PersistentState;
  * Lua script that checks the state's version and writes it, atomically. Standalone Redis only.</li>
  * <li><b>PostgreSQL</b> ({@code JdbcStateStore} + PostgreSQL outbox, one {@code DataSource}): the state's row is
  * written and the messages inserted in one transaction (the caller's when one holds the {@code DataSource}).</li>
- * <li><b>memory</b>: the state is saved, then the messages appended; not atomic (nothing survives a restart
- * anyway).</li>
+ * <li><b>memory</b> (both in memory): the messages are appended right after the state's save succeeded; nothing
+ * survives a restart anyway.</li>
  * </ul>
- * With a Redis or PostgreSQL outbox, a state kept in another store (another backend, connection factory or
- * {@code DataSource}) fails with {@link UnsupportedOperationException} naming it, before anything is written.
+ * A state kept in another store than the outbox's (another backend, connection factory or {@code DataSource}; an
+ * in-memory outbox with a state in Redis or PostgreSQL, whose messages a restart would lose) fails with
+ * {@link UnsupportedOperationException} naming it, before anything is written; so does an outbox store that cannot
+ * ride along a save (one that is no {@code StateAttachingOutboxStore}, a wrapper for instance).
  */
 public interface StateOutbox {
 

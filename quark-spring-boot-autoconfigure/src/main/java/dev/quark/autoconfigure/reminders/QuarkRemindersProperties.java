@@ -74,9 +74,8 @@ public class QuarkRemindersProperties implements InitializingBean {
     private Duration shutdownTimeout = Duration.ofSeconds(10);
 
     /**
-     * How long a tick's delivery may take before it counts as not delivered and the same scheduled instant is
-     * tried again after a backoff. Longer than the slowest receiveReminder: a turn still running is not
-     * interrupted, so a retry waits behind it and the tick may be delivered twice.
+     * How long a tick's delivery may take before it counts as failed and the schedule goes on with its next instant;
+     * the timed-out instant is not tried again (the turn may still run). Longer than the slowest receiveReminder.
      */
     private Duration deliveryTimeout = Duration.ofSeconds(30);
 

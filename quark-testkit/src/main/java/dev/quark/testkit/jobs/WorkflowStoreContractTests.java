@@ -302,7 +302,8 @@ public abstract class WorkflowStoreContractTests {
         assertThat(trace.started.get("last")).isGreaterThan(trace.ended.get("join"));
         assertThat(jobStore().list(JobQuery.all().type(type).limit(100)).jobs()).hasSize(6)
             .allSatisfy((job) -> assertThat(job.idempotencyKey()).startsWith("quark-workflow:" + id + "/"));
-        assertThat(workflowStore().find(id).orElseThrow().active()).isFalse();
+        await("the record of " + id + " ended").atMost(Duration.ofSeconds(30))
+            .until(() -> !workflowStore().find(id).orElseThrow().active());
         assertThat(workflowStore().active(null, 1000)).doesNotContain(id);
     }
 

@@ -112,8 +112,12 @@ class ReminderDeliveryRetryTests {
         assertThat(manager.stats().undelivered()).isZero();
     }
 
+    /**
+     * A timed-out turn may have started and may still run: trying the instant again would queue it behind that turn,
+     * time out again and repeat the instant for ever. The tick counts failed and the schedule goes on.
+     */
     @Test
-    void aDeliveryThatDoesNotEndWithinTheDeliveryTimeoutIsTriedAgainWithTheSameInstant() {
+    void aDeliveryThatDoesNotEndWithinTheDeliveryTimeoutCountsFailedAndTheScheduleGoesOn() {
         List<ReminderStatus> statuses = new CopyOnWriteArrayList<>();
         CompletableFuture<Void> hung = new CompletableFuture<>();
         ReminderTickManager manager = manager(null, Clock.systemUTC(), ReminderSettings.builder()
@@ -123,14 +127,14 @@ class ReminderDeliveryRetryTests {
                     return (statuses.size() == 1) ? hung : CompletableFuture.completedFuture(null);
                 });
         Instant first = Instant.now().plusMillis(100);
-        save(ReminderSchedule.every(Duration.ofHours(1)).startingAt(first));
+        save(ReminderSchedule.every(Duration.ofSeconds(1)).startingAt(first));
         manager.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> manager.stats().delivered() == 1);
-        assertThat(statuses).hasSize(2);
-        assertThat(statuses.get(1).scheduledAt()).isEqualTo(statuses.get(0).scheduledAt());
-        assertThat(statuses.get(1).attempt()).isEqualTo(2);
-        assertThat(manager.stats().undelivered()).isEqualTo(1);
-        assertThat(manager.stats().running()).as("the hung delivery no longer holds the reminder").isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> manager.stats().delivered() >= 1);
+        assertThat(statuses.get(1).scheduledAt()).as("the next instant, not the timed-out one again")
+            .isAfter(statuses.get(0).scheduledAt());
+        assertThat(statuses.get(1).attempt()).isEqualTo(1);
+        assertThat(manager.stats().failed()).isEqualTo(1);
+        assertThat(manager.stats().undelivered()).isZero();
         hung.complete(null);
     }
 

@@ -289,6 +289,14 @@ public final class GrpcTransport implements Transport {
      * of opening a link.
      */
     @Override
+    public void welcome(SiloAddress address) {
+        Objects.requireNonNull(address, "address must not be null");
+        synchronized (this.peersLock) {
+            this.departed.remove(address);
+        }
+    }
+
+    @Override
     public void forget(SiloAddress address) {
         Objects.requireNonNull(address, "address must not be null");
         List<PeerLink> closing = new ArrayList<>();

@@ -244,6 +244,23 @@ class GrpcTransportTests {
     }
 
     @Test
+    void anAnswerToAForgottenAddressFailsUntilASiloThereIsWelcomedBack() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        a.transport().forget(b.address());
+        Envelope refused = this.silos.envelope(a, b, Envelope.Kind.RESPONSE, new byte[4]);
+        assertThatThrownBy(() -> a.transport().send(b.address(), refused).toCompletableFuture().get(5, TimeUnit.SECONDS))
+            .cause()
+            .isInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("left the cluster");
+        a.transport().welcome(b.address());
+        Envelope answer = this.silos.envelope(a, b, Envelope.Kind.RESPONSE, new byte[4]);
+        a.transport().send(b.address(), answer).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(5))
+            .until(() -> b.recorder().received.stream().anyMatch((e) -> e.messageId() == answer.messageId()));
+    }
+
+    @Test
     void sendAfterCloseFailsWithATypedException() {
         Silo a = this.silos.start("a", Silos.settings("bank"));
         Silo b = this.silos.start("b", Silos.settings("bank"));

@@ -18,14 +18,19 @@ import dev.quark.messaging.MessageId;
 import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.NewMessage;
 import dev.quark.messaging.store.OutboxStore;
+import dev.quark.messaging.store.StateAttachingOutboxStore;
 import dev.quark.messaging.store.StoredMessage;
+import dev.quark.state.StateWriteAttachment;
+import dev.quark.state.memory.InMemoryStateAttachment;
 
 /**
  * Keeps outbox messages in memory, in append order. {@link #append} is immediate: there is no transaction to join,
  * so a message enqueued in a transaction that rolls back is still delivered. For tests and single-JVM applications.
- * Thread-safe (one lock).
+ * Thread-safe (one lock). With a state, its messages are appended right after the state's save succeeded, by the
+ * in-memory state store only ({@link InMemoryStateAttachment}): a state kept in Redis or PostgreSQL refuses them,
+ * since a restart would lose the messages and keep the state.
  */
-public final class InMemoryOutboxStore implements OutboxStore {
+public final class InMemoryOutboxStore implements StateAttachingOutboxStore {
 
     private final Object lock = new Object();
 
@@ -34,6 +39,23 @@ public final class InMemoryOutboxStore implements OutboxStore {
     private final Map<Integer, FencingToken> stamps = new HashMap<>();
 
     private long sequence;
+
+    @Override
+    public StateWriteAttachment appendWithState(List<NewMessage> messages) {
+        List<NewMessage> appended = List.copyOf(messages);
+        return new InMemoryStateAttachment() {
+
+            @Override
+            public void write() {
+                appended.forEach(InMemoryOutboxStore.this::append);
+            }
+
+            @Override
+            public String description() {
+                return appended.size() + " in-memory outbox messages";
+            }
+        };
+    }
 
     @Override
     public void append(NewMessage message) {
