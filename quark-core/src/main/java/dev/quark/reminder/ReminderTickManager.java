@@ -478,10 +478,12 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      */
     public void changedElsewhere(ReminderKey key) {
         Objects.requireNonNull(key, "key must not be null");
+        long readGeneration;
         synchronized (this) {
             if (this.phase != Phase.RUNNING || !this.owned.contains(key.bucket())) {
                 return;
             }
+            readGeneration = ++this.generation;
         }
         CompletableFuture.supplyAsync(() -> this.table.find(key), this.io).whenComplete((found, failure) -> {
             if (failure != null) {
@@ -489,24 +491,41 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                         unwrap(failure).toString());
             }
             else if (found.isPresent()) {
-                registeredElsewhere(found.get());
+                registeredElsewhere(found.get(), readGeneration);
             }
             else {
-                unregistered(key);
+                unregisteredElsewhere(key, readGeneration);
             }
         });
     }
 
-    /** A registration read after another silo's notice: queued unless the manager knows it already. */
-    private void registeredElsewhere(ReminderEntry entry) {
+    /**
+     * A registration read after another silo's notice: queued unless the manager knows it already, or learnt of the
+     * reminder after this read began (a later notice's read, or a refresh, finished first: this one may be older).
+     */
+    private void registeredElsewhere(ReminderEntry entry, long readGeneration) {
         synchronized (this) {
             ScheduledReminder known = this.reminders.get(entry.key());
-            if (known != null && known.entry.registration() == entry.registration()
-                    && (known.status != Status.DONE || known.trustReadsAfter == Long.MAX_VALUE)) {
+            if (known != null && (readGeneration <= known.trustReadsAfter
+                    || (known.entry.registration() == entry.registration() && known.status != Status.DONE))) {
                 return;
             }
         }
         registered(entry);
+    }
+
+    /**
+     * A removal read after another silo's notice: forgotten unless the reminder is running (its end and the next
+     * refresh settle it) or the manager learnt of it after this read began.
+     */
+    private void unregisteredElsewhere(ReminderKey key, long readGeneration) {
+        synchronized (this) {
+            ScheduledReminder known = this.reminders.get(key);
+            if (known != null && (known.status == Status.RUNNING || readGeneration <= known.trustReadsAfter)) {
+                return;
+            }
+        }
+        unregistered(key);
     }
 
     // ---------------------------------------------------------------- reading the table
