@@ -12,8 +12,10 @@ import dev.quark.cluster.transport.Transport;
 
 /**
  * Tells the transport to let go of the silos that left the view: on each new view, every address where a
- * silo of the previous view lived (any status but {@code DEAD}) and where none lives now is
- * {@link Transport#forget forgotten}, so that connections to silos that left or were declared dead do not
+ * silo of the previous view lived (any status but {@code DEAD}), or that the transport holds
+ * {@link Transport#peers() connections to}, and where no live silo other than this one lives now is
+ * {@link Transport#forget forgotten} (a late probe or relay to a forgotten address opens links there again,
+ * which the next view closes), so that connections to silos that left or were declared dead do not
  * pile up over many joins and leaves. An address a new silo took over is kept. Told of views in order, on
  * the installing thread. An address that a live silo has again (a silo restarted at the address of one that left)
  * is {@link Transport#welcome welcomed} back, so that answers to it go out again.
@@ -35,8 +37,12 @@ final class DepartedPeers implements Consumer<ClusterView> {
     @Override
     public void accept(ClusterView view) {
         Set<SiloAddress> now = new HashSet<>();
+        Set<SiloAddress> own = new HashSet<>();
         for (SiloEntry entry : view.membership().silos().values()) {
-            if (entry.status() != SiloStatus.DEAD && !entry.siloId().equals(this.self)) {
+            if (entry.siloId().equals(this.self)) {
+                own.add(entry.address());
+            }
+            else if (entry.status() != SiloStatus.DEAD) {
                 now.add(entry.address());
             }
         }
@@ -44,7 +50,10 @@ final class DepartedPeers implements Consumer<ClusterView> {
         Set<SiloAddress> arrived;
         synchronized (this) {
             departed = new HashSet<>(this.living);
+            // Links a late probe or relay reopened to an address forgotten earlier: nothing else closes them.
+            departed.addAll(this.transport.peers());
             departed.removeAll(now);
+            departed.removeAll(own);
             arrived = new HashSet<>(now);
             arrived.removeAll(this.living);
             this.living = now;

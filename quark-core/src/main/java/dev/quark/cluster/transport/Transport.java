@@ -1,5 +1,6 @@
 package dev.quark.cluster.transport;
 
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 import dev.quark.cluster.membership.SiloAddress;
@@ -53,6 +54,16 @@ public interface Transport extends AutoCloseable {
      * @param address where the silo listens
      */
     default void welcome(SiloAddress address) {
+    }
+
+    /**
+     * Returns the addresses the transport holds connections or streams to, so that those where no live silo
+     * of the view lives can be {@link #forget forgotten}. By default none, for transports that hold nothing
+     * per silo.
+     * @return the addresses, a copy
+     */
+    default Set<SiloAddress> peers() {
+        return Set.of();
     }
 
     /**

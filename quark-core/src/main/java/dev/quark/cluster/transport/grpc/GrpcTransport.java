@@ -280,14 +280,6 @@ public final class GrpcTransport implements Transport {
         return link.send(envelope);
     }
 
-    /**
-     * {@inheritDoc}
-     * <p>
-     * Closes the streams to the address (what waits in them fails with a {@link LinkBrokenException}; requests
-     * written on them are the caller's to give up, as its view no longer has their target) and shuts its
-     * channel down. Until a request or probe is sent there again, answers to the address fail at once instead
-     * of opening a link.
-     */
     @Override
     public void welcome(SiloAddress address) {
         Objects.requireNonNull(address, "address must not be null");
@@ -296,6 +288,14 @@ public final class GrpcTransport implements Transport {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>
+     * Closes the streams to the address (what waits in them fails with a {@link LinkBrokenException}; requests
+     * written on them are the caller's to give up, as its view no longer has their target) and shuts its
+     * channel down. Until a request or probe is sent there again, answers to the address fail at once instead
+     * of opening a link.
+     */
     @Override
     public void forget(SiloAddress address) {
         Objects.requireNonNull(address, "address must not be null");
@@ -321,9 +321,11 @@ public final class GrpcTransport implements Transport {
     }
 
     /**
-     * Returns the addresses this transport holds a channel or a link to, for tests and metrics.
-     * @return the addresses, a copy
+     * {@inheritDoc}
+     * <p>
+     * Here: the addresses this transport holds a channel or a link to.
      */
+    @Override
     public Set<SiloAddress> peers() {
         Set<SiloAddress> peers = new HashSet<>(this.channels.keySet());
         this.links.keySet().forEach((key) -> peers.add(key.target()));
