@@ -18,7 +18,6 @@ import dev.quark.cluster.placement.PlacementDirector;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.runtime.ActorAddress;
-import dev.quark.runtime.ActorRuntimeDefaults;
 import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.routing.InboundCall;
 
@@ -68,7 +67,7 @@ final class IncomingCalls {
     IncomingCalls(String self, ViewTracker views, PlacementDirector placement, Messenger messenger, SiloBinding silo,
             int maxForwards, Clock clock, RoutingMetrics metrics, Executor executor) {
         this.metrics = metrics;
-        this.waits = new MailboxWaits(executor, ActorRuntimeDefaults.MAILBOX_CAPACITY);
+        this.waits = new MailboxWaits(executor);
         this.self = self;
         this.views = views;
         this.placement = placement;

@@ -24,7 +24,8 @@ import org.jspecify.annotations.Nullable;
  * thread of its own per actor, for room, up to the runtime's mailbox-full timeout, then fails with a
  * {@link MailboxFullException} that goes back to its caller, as a local caller's would. The calls behind it
  * for other actors flow on; those for the same actor queue behind it, so that the calls of one sender reach an
- * actor in the order sent. At most {@link #maxWaitingPerActor} calls wait per actor; more fail at once.
+ * actor in the order sent. At most the runtime's configured {@link InboundCalls#mailboxCapacity() mailbox
+ * capacity} of calls wait per actor; more fail at once.
  * <p>
  * When a waiting call fails for want of room, the calls queued behind it for the same actor fail with it: the
  * mailbox stayed full for the whole timeout while they waited.
@@ -33,14 +34,11 @@ final class MailboxWaits {
 
     private final Executor executor;
 
-    private final int maxWaitingPerActor;
-
     /** Guarded by this: the calls waiting for room, per actor, the head being delivered. */
     private final Map<ActorAddress, ArrayDeque<Waiting>> waiting = new HashMap<>();
 
-    MailboxWaits(Executor executor, int maxWaitingPerActor) {
+    MailboxWaits(Executor executor) {
         this.executor = executor;
-        this.maxWaitingPerActor = maxWaitingPerActor;
     }
 
     /**
@@ -54,7 +52,7 @@ final class MailboxWaits {
         synchronized (this) {
             ArrayDeque<Waiting> queue = this.waiting.get(address);
             if (queue != null) {
-                return enqueue(queue, call);
+                return enqueue(queue, call, inbound.mailboxCapacity());
             }
         }
         CompletableFuture<@Nullable Object> offered = inbound.offer(call);
@@ -70,7 +68,7 @@ final class MailboxWaits {
                 queue = new ArrayDeque<>();
                 this.waiting.put(address, queue);
             }
-            outcome = enqueue(queue, call);
+            outcome = enqueue(queue, call, inbound.mailboxCapacity());
         }
         if (start) {
             try {
@@ -96,10 +94,11 @@ final class MailboxWaits {
     }
 
     /** Called with the lock held. */
-    private CompletableFuture<@Nullable Object> enqueue(ArrayDeque<Waiting> queue, InboundCall call) {
-        if (queue.size() >= this.maxWaitingPerActor) {
+    private CompletableFuture<@Nullable Object> enqueue(ArrayDeque<Waiting> queue, InboundCall call,
+            int maxWaitingPerActor) {
+        if (queue.size() >= maxWaitingPerActor) {
             return CompletableFuture.failedFuture(new MailboxFullException(call.address().toString(),
-                    this.maxWaitingPerActor, Duration.ZERO));
+                    maxWaitingPerActor, Duration.ZERO));
         }
         Waiting entry = new Waiting(call, new CompletableFuture<>());
         queue.add(entry);

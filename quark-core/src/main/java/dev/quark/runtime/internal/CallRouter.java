@@ -39,6 +39,13 @@ public final class CallRouter {
     }
 
     /**
+     * Returns how many messages may wait for one activation, as configured.
+     */
+    int mailboxCapacity() {
+        return this.catalog.settings().mailboxCapacity();
+    }
+
+    /**
      * Sends a call made through a reference where its actor lives.
      * @throws ActorUnreachableException when the actor lives nowhere this runtime can reach
      * @throws MailboxFullException when its local mailbox stayed full

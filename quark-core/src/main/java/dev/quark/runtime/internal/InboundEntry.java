@@ -24,6 +24,11 @@ public final class InboundEntry implements InboundCalls {
     }
 
     @Override
+    public int mailboxCapacity() {
+        return this.router.mailboxCapacity();
+    }
+
+    @Override
     public MethodDescriptor method(String typeName, int methodId) {
         return actorMethod(hostedType(typeName), methodId).descriptor();
     }

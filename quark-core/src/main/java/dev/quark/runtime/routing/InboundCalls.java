@@ -2,6 +2,7 @@ package dev.quark.runtime.routing;
 
 import java.util.concurrent.CompletableFuture;
 
+import dev.quark.runtime.ActorRuntimeDefaults;
 import dev.quark.runtime.MethodDescriptor;
 import org.jspecify.annotations.Nullable;
 
@@ -41,4 +42,13 @@ public interface InboundCalls {
      * room on a thread of its own and {@link #deliver} it then), else a future as for {@link #deliver}
      */
     @Nullable CompletableFuture<@Nullable Object> offer(InboundCall call);
+
+    /**
+     * Returns how many messages may wait for one activation, as the runtime was configured: a transport lets
+     * at most as many received calls wait per actor for room in its mailbox.
+     * @return a positive number; by default {@link ActorRuntimeDefaults#MAILBOX_CAPACITY}
+     */
+    default int mailboxCapacity() {
+        return ActorRuntimeDefaults.MAILBOX_CAPACITY;
+    }
 }
