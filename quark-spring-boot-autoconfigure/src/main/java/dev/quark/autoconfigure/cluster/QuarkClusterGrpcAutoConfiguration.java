@@ -107,8 +107,9 @@ public final class QuarkClusterGrpcAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    JoinWhenGrpcServerStarts quarkClusterJoinWhenGrpcServerStarts(ObjectProvider<ClusterSiloLifecycle> silo) {
-        return new JoinWhenGrpcServerStarts(silo);
+    JoinWhenGrpcServerStarts quarkClusterJoinWhenGrpcServerStarts(ObjectProvider<ClusterSiloLifecycle> silo,
+            GrpcServerProperties server) {
+        return new JoinWhenGrpcServerStarts(silo, server.getPort());
     }
 
     @Bean

@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -24,14 +25,21 @@ import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
 import dev.quark.cluster.transport.injvm.InJvmTransport;
 import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.NettyServerBuilder;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.beans.factory.support.StaticListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.grpc.server.GrpcServerFactory;
+import org.springframework.grpc.server.lifecycle.GrpcServerLifecycle;
+import org.springframework.grpc.server.lifecycle.GrpcServerStartedEvent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -122,6 +130,59 @@ class QuarkClusterGrpcAutoConfigurationTests {
             .withPropertyValues("quark.cluster.name=grpc-no-server-" + System.nanoTime(), "quark.cluster.transport.type=grpc",
                     "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + freePort())
             .run((context) -> assertThat(context.getBean(SiloMembership.class).state()).isEqualTo(MembershipState.ACTIVE));
+    }
+
+    @Test
+    void anInProcessOrAnotherGrpcServerStartingDoesNotMakeTheSiloJoin() {
+        int port = freePort();
+        this.contextRunner.withBean(GrpcServerLifecycle.class, NotStartedGrpcServer::new)
+            .withPropertyValues("quark.cluster.name=grpc-other-server-" + System.nanoTime(), "quark.cluster.transport.type=grpc",
+                    "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + port)
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                SiloMembership membership = context.getBean(SiloMembership.class);
+                GrpcServerLifecycle lifecycle = context.getBean(GrpcServerLifecycle.class);
+                Server server = NettyServerBuilder.forPort(0).build();
+                context.publishEvent(new GrpcServerStartedEvent(lifecycle, server, "in-process:quark", -1));
+                context.publishEvent(new GrpcServerStartedEvent(lifecycle, server, "127.0.0.1", port + 1));
+                assertThat(membership.state()).isEqualTo(MembershipState.CREATED);
+                context.publishEvent(new GrpcServerStartedEvent(lifecycle, server, "127.0.0.1", port));
+                assertThat(membership.state()).isEqualTo(MembershipState.ACTIVE);
+            });
+    }
+
+    @Test
+    void withoutAFixedServerPortAnyServerOnANetworkPortServesTheTransport() {
+        JoinWhenGrpcServerStarts unfixed = new JoinWhenGrpcServerStarts(new StaticListableBeanFactory()
+            .getBeanProvider(ClusterSiloLifecycle.class), 0);
+        assertThat(unfixed.servesTheTransport(-1)).isFalse();
+        assertThat(unfixed.servesTheTransport(41234)).isTrue();
+        JoinWhenGrpcServerStarts fixed = new JoinWhenGrpcServerStarts(new StaticListableBeanFactory()
+            .getBeanProvider(ClusterSiloLifecycle.class), 9090);
+        assertThat(fixed.servesTheTransport(9091)).isFalse();
+        assertThat(fixed.servesTheTransport(9090)).isTrue();
+    }
+
+    /** A gRPC server lifecycle that never starts, so that the test tells when servers start. */
+    static final class NotStartedGrpcServer extends GrpcServerLifecycle {
+
+        NotStartedGrpcServer() {
+            super(new GrpcServerFactory() {
+                @Override
+                public Server createServer() {
+                    throw new UnsupportedOperationException();
+                }
+
+                @Override
+                public void addService(ServerServiceDefinition service) {
+                }
+            }, Duration.ofSeconds(1), (event) -> { });
+        }
+
+        @Override
+        public boolean isAutoStartup() {
+            return false;
+        }
     }
 
     private static boolean answers(String host, int port) {
