@@ -3,6 +3,8 @@ package dev.quark.messaging.runtime;
 import java.time.Clock;
 import java.util.Objects;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.transaction.support.TransactionOperations;
 
 import dev.quark.messaging.Inbox;
@@ -12,9 +14,13 @@ import dev.quark.messaging.store.InboxStore;
  * The {@link Inbox}: records the message id and runs the handler in one transaction of the given
  * {@link TransactionOperations} (on PostgreSQL a {@code TransactionTemplate}, which joins the caller's transaction when
  * there is one); with {@link TransactionOperations#withoutTransaction()} (in memory) it forgets the record when the
- * handler fails.
+ * handler fails. When that forgetting fails (on Redis: a timeout or a lost connection), the message stays recorded and
+ * its redelivery is taken for a duplicate: the handler's exception is thrown with the forgetting's suppressed, and the
+ * failure is logged at WARN naming the consumer and the message id.
  */
 public final class DefaultInbox implements Inbox {
+
+    private static final Logger logger = LoggerFactory.getLogger(DefaultInbox.class);
 
     private final InboxStore store;
 
@@ -65,6 +71,12 @@ public final class DefaultInbox implements Inbox {
         }
         catch (RuntimeException ex) {
             failure.addSuppressed(ex);
+            if (!this.transactions.equals(TransactionOperations.withoutTransaction())) {
+                return; // the rollback undoes the record
+            }
+            logger.warn("Inbox could not forget message '{}' of consumer '{}' after its handler failed ({}): it stays "
+                    + "recorded, so its redelivery is acknowledged without running the handler", messageId, consumer,
+                    ex.toString());
         }
     }
 

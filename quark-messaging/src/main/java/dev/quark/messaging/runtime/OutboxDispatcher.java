@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -161,7 +162,13 @@ public final class OutboxDispatcher implements AutoCloseable {
             rebalance();
             List<Future<Integer>> rounds = new ArrayList<>();
             for (Lease lease : partitionLeases()) {
-                rounds.add(this.deliveries.submit(() -> deliver(lease)));
+                try {
+                    rounds.add(this.deliveries.submit(() -> deliver(lease)));
+                }
+                catch (RejectedExecutionException ex) {
+                    // Closed while the round was starting: the partitions not started are the next owner's.
+                    break;
+                }
             }
             int attempts = 0;
             for (Future<Integer> round : rounds) {

@@ -46,7 +46,9 @@ public interface OutboxStore {
 
     /**
      * Returns the pending messages of a partition that may be delivered now, in sequence order: every pending message
-     * whose key has no pending message with a retry due after {@code now}.
+     * whose key has no pending message with a retry due after {@code now}. A store may look at a bounded number of
+     * pending messages per call (Redis does) and so return fewer than {@code limit} while more wait further back, but
+     * never a message of a key before that key's earlier pending messages.
      * @param partition the partition
      * @param now the dispatcher's time
      * @param limit the most messages to return

@@ -87,7 +87,11 @@ final class RedisOutboxScripts {
 
     /**
      * The ids of a partition's pending messages that may be delivered now, in sequence order. KEYS: the partition's
-     * pending set, retrying set, key hash. ARGV: now (ms), limit.
+     * pending set, retrying set, key hash. ARGV: now (ms), limit, scan budget. Looks at no more than the scan budget
+     * of pending entries from the start of the set, so a key backing off with many messages queued behind it costs a
+     * bounded number of {@code HGET}s per call; deliverable messages past the budget are left for a later call. Since
+     * the entries looked at are a prefix of the set in sequence order, a message is returned only after every earlier
+     * message of its key was looked at: per-key order holds.
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> NEXT = RedisScript.of("""
@@ -100,9 +104,10 @@ final class RedisOutboxScripts {
             end
             local result = {}
             local limit = tonumber(ARGV[2])
+            local budget = tonumber(ARGV[3])
             local start = 0
-            while #result < limit do
-                local ids = redis.call('ZRANGE', KEYS[1], start, start + 199)
+            while #result < limit and start < budget do
+                local ids = redis.call('ZRANGE', KEYS[1], start, math.min(start + 200, budget) - 1)
                 if #ids == 0 then
                     break
                 end

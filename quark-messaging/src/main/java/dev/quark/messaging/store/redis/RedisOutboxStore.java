@@ -46,6 +46,12 @@ import dev.quark.state.StateWriteAttachment;
  * a retry time rounded up so that a key never goes on before its retry is due, and
  * {@link #oldestPending()} is read from the index (milliseconds).
  * <p>
+ * {@link #nextBatch} looks at no more than {@link #scanBudget(int)} of a partition's pending messages per call (at
+ * least {@value #MIN_SCAN_BUDGET}, ten per message asked for), from the oldest: Redis runs scripts one at a time, and a
+ * key backing off with a long queue behind it would otherwise make every poll walk the whole queue. A batch may so
+ * come back short or empty while deliverable messages of other keys wait further back: they are found once the
+ * blocked key's retry is due (or it is dead-lettered) and the messages ahead of them are delivered.
+ * <p>
  * There is no transaction to join: {@link #append} writes at once, whatever transaction the caller runs in. To write
  * messages in the same atomic step as an actor's state kept in Redis, {@link #appendWithState} gives the
  * {@code RedisStateStore} the append to run in the save's script (the {@code StateOutbox}). Durability
@@ -53,6 +59,9 @@ import dev.quark.state.StateWriteAttachment;
  * messages.
  */
 public class RedisOutboxStore implements StateAttachingOutboxStore {
+
+    /** The fewest pending messages of a partition {@link #nextBatch} looks at for a batch. */
+    public static final int MIN_SCAN_BUDGET = 2_000;
 
     private static final String TAG = "{outbox}:";
 
@@ -170,8 +179,17 @@ public class RedisOutboxStore implements StateAttachingOutboxStore {
         List<Object> ids = this.redis.execute(RedisOutboxScripts.NEXT,
                 List.of(partitionKey("pending:", partition), partitionKey("retrying:", partition),
                         partitionKey("keys:", partition)),
-                Long.toString(now.toEpochMilli()), Integer.toString(limit));
+                Long.toString(now.toEpochMilli()), Integer.toString(limit), Integer.toString(scanBudget(limit)));
         return read((ids != null) ? ids.stream().map(String::valueOf).toList() : List.of());
+    }
+
+    /**
+     * Returns how many pending messages of a partition {@link #nextBatch} looks at, at most, for a batch.
+     * @param limit the most messages the batch returns
+     * @return the scan budget: ten per message, at least {@value #MIN_SCAN_BUDGET}
+     */
+    public static int scanBudget(int limit) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_SCAN_BUDGET, limit * 10L));
     }
 
     @Override

@@ -1,6 +1,10 @@
 package dev.quark.messaging.store.redis;
 
+import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -11,6 +15,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import dev.quark.lease.FencingToken;
+import dev.quark.messaging.MessageId;
 import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.NewMessage;
 import dev.quark.messaging.store.OutboxStore;
@@ -116,5 +121,48 @@ class RedisOutboxStoreTests extends OutboxStoreContractTests {
         assertThatIllegalArgumentException()
             .isThrownBy(() -> store.deleteFinished(MessageStatus.PENDING, NOW, 10))
             .withMessageContaining("PENDING");
+    }
+
+    @Test
+    void aBatchLooksAtABoundedNumberOfPendingMessagesBehindABlockedKey() {
+        int partition = newPartition();
+        FencingToken token = new FencingToken(3);
+        assertThat(store.stamp(partition, token)).isTrue();
+        StoredMessage failing = append(partition, "blocked", NOW);
+        int budget = RedisOutboxStore.scanBudget(10);
+        assertThat(budget).isEqualTo(RedisOutboxStore.MIN_SCAN_BUDGET);
+        appendMany(partition, "blocked", budget);
+        StoredMessage behind = append(partition, "free", NOW);
+        assertThat(store.markRetry(failing, token, NOW.plusSeconds(60), "down")).isTrue();
+        assertThat(store.nextBatch(partition, NOW, 10)).as("the free key lies past the scan budget").isEmpty();
+        assertThat(store.nextBatch(partition, NOW, budget / 5)).as("a larger batch looks further")
+            .extracting(StoredMessage::id)
+            .containsExactly(behind.id());
+        List<StoredMessage> due = store.nextBatch(partition, NOW.plusSeconds(61), 10);
+        assertThat(due).as("the blocked key goes on, in order, once its retry is due").hasSize(10);
+        assertThat(due.getFirst().id()).isEqualTo(failing.id());
+        assertThat(due).extracting(StoredMessage::sequence).isSorted();
+    }
+
+    @Test
+    void theScanBudgetIsTenPerMessageAndAtLeastTheMinimum() {
+        assertThat(RedisOutboxStore.scanBudget(1)).isEqualTo(RedisOutboxStore.MIN_SCAN_BUDGET);
+        assertThat(RedisOutboxStore.scanBudget(1_000)).isEqualTo(10_000);
+        assertThat(RedisOutboxStore.scanBudget(Integer.MAX_VALUE)).isEqualTo(Integer.MAX_VALUE);
+    }
+
+    /** Appends messages of one key, in batches of one script each. */
+    private static void appendMany(int partition, String key, int count) {
+        List<NewMessage> batch = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            batch.add(new NewMessage(MessageId.next(Clock.systemUTC()), "orders", key, partition, "T", "{}", Map.of(),
+                    NOW));
+            if (batch.size() == 500 || i == count - 1) {
+                assertThat(redis.execute(RedisOutboxScripts.APPEND, store.appendKeys(batch),
+                        store.appendArguments(batch).toArray()))
+                    .isEmpty();
+                batch.clear();
+            }
+        }
     }
 }
