@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -16,6 +17,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -82,6 +84,9 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     private static final Logger logger = LoggerFactory.getLogger(ReminderTickManager.class);
 
+    /** How many notice reads run at once at most. */
+    static final int MAX_NOTICE_READS = 8;
+
     private final ReminderTable table;
 
     private final ReminderDelivery delivery;
@@ -102,6 +107,16 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     /** Runs table reads and writes, and by default the deliveries: virtual threads, since they all wait. */
     private final ExecutorService io;
+
+    /**
+     * Guarded by this: the reminders whose notice read is queued or running, with whether another notice came
+     * meanwhile (one more read then follows). Notices of one reminder are coalesced: a burst of registrations
+     * costs at most two reads of it.
+     */
+    private final Map<ReminderKey, Boolean> noticeReads = new HashMap<>();
+
+    /** Bounds the notice reads that run at once, so that a burst of notices cannot crowd out refreshes and writes. */
+    private final Semaphore noticeReadPermits = new Semaphore(MAX_NOTICE_READS);
 
     private final TableWrites writes;
 
@@ -478,14 +493,25 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      */
     public void changedElsewhere(ReminderKey key) {
         Objects.requireNonNull(key, "key must not be null");
-        long readGeneration;
         synchronized (this) {
             if (this.phase != Phase.RUNNING || !this.owned.contains(key.bucket())) {
                 return;
             }
+            if (this.noticeReads.containsKey(key)) {
+                this.noticeReads.put(key, Boolean.TRUE);
+                return;
+            }
+            this.noticeReads.put(key, Boolean.FALSE);
+        }
+        readNoticed(key);
+    }
+
+    private void readNoticed(ReminderKey key) {
+        long readGeneration;
+        synchronized (this) {
             readGeneration = ++this.generation;
         }
-        CompletableFuture.supplyAsync(() -> this.table.find(key), this.io).whenComplete((found, failure) -> {
+        CompletableFuture.supplyAsync(() -> findWithPermit(key), this.io).whenComplete((found, failure) -> {
             if (failure != null) {
                 logger.debug("Could not read the {} another silo changed; the next refresh reads it: {}", key,
                         unwrap(failure).toString());
@@ -496,7 +522,30 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             else {
                 unregisteredElsewhere(key, readGeneration);
             }
+            boolean again;
+            synchronized (this) {
+                again = Boolean.TRUE.equals(this.noticeReads.get(key)) && this.phase == Phase.RUNNING;
+                if (again) {
+                    this.noticeReads.put(key, Boolean.FALSE);
+                }
+                else {
+                    this.noticeReads.remove(key);
+                }
+            }
+            if (again) {
+                readNoticed(key);
+            }
         });
+    }
+
+    private Optional<ReminderEntry> findWithPermit(ReminderKey key) {
+        this.noticeReadPermits.acquireUninterruptibly();
+        try {
+            return this.table.find(key);
+        }
+        finally {
+            this.noticeReadPermits.release();
+        }
     }
 
     /**

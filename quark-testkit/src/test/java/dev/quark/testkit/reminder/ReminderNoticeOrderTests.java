@@ -11,6 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.actor.ReminderStatus;
@@ -85,12 +86,43 @@ class ReminderNoticeOrderTests {
             .until(() -> this.delivered.isEmpty());
     }
 
+    @Test
+    void aBurstOfNoticesOfOneReminderCostsAtMostTwoReadsAndEndsOnTheLatestRegistration() {
+        this.runtime = ActorRuntime.builder().clock(Clock.systemUTC()).build();
+        this.manager = ReminderTickManager.builder(this.gated, this.runtime)
+            .delivery((actor, name, status) -> {
+                this.delivered.add(status);
+                return CompletableFuture.completedFuture(null);
+            })
+            .build();
+        this.manager.start();
+        Instant later = Instant.now().plus(Duration.ofHours(1));
+        this.table.save(new ReminderEntry(KEY, 1, ReminderSchedule.onceAt(later), new byte[0],
+                ReminderTick.first(later, 1)));
+        this.gated.holdNextFind();
+        this.manager.changedElsewhere(KEY);
+        this.gated.awaitHeld();
+        int before = this.gated.finds.get();
+        Instant soon = Instant.now().plusMillis(200);
+        this.table.save(new ReminderEntry(KEY, 2, ReminderSchedule.onceAt(soon), new byte[0],
+                ReminderTick.first(soon, 1)));
+        for (int i = 0; i < 50; i++) {
+            this.manager.changedElsewhere(KEY);
+        }
+        this.gated.open();
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.delivered.size() == 1);
+        assertThat(this.gated.finds.get() - before).as("reads after the first").isLessThanOrEqualTo(1);
+        assertThat(this.delivered.getFirst().scheduledAt()).isEqualTo(soon);
+    }
+
     /** A table whose next {@code find} reads, then waits until opened: a read that finishes late. */
     private static final class GatedTable implements ReminderTable {
 
         private final ReminderTable delegate;
 
         private final AtomicBoolean hold = new AtomicBoolean();
+
+        private final AtomicInteger finds = new AtomicInteger();
 
         private final CountDownLatch held = new CountDownLatch(1);
 
@@ -120,6 +152,7 @@ class ReminderNoticeOrderTests {
 
         @Override
         public Optional<ReminderEntry> find(ReminderKey key) {
+            this.finds.incrementAndGet();
             Optional<ReminderEntry> found = this.delegate.find(key);
             if (this.hold.compareAndSet(true, false)) {
                 this.held.countDown();
