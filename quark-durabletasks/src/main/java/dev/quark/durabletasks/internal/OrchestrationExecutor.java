@@ -109,7 +109,8 @@ public final class OrchestrationExecutor {
                     instance.instanceId(), instance.status());
             return Optional.of(new StepResult(unchanged(item, consumed), instance.name(), 0, false));
         }
-        List<Long> ignored = relevantMessages(item).stream()
+        List<ReceivedMessage> relevant = relevantMessages(item);
+        List<Long> ignored = relevant.stream()
             .filter((message) -> !addressedHere(instance, message.message().event()))
             .map(ReceivedMessage::id)
             .toList();
@@ -117,7 +118,8 @@ public final class OrchestrationExecutor {
             logger.debug("Orchestration instance '{}' ignores {} closes of instances that are not its parent",
                     instance.instanceId(), ignored.size());
         }
-        List<HistoryEvent> events = currentEvents(item).stream()
+        List<HistoryEvent> events = relevant.stream()
+            .map((message) -> message.message().event())
             .filter((event) -> addressedHere(instance, event))
             .toList();
         if (events.isEmpty()) {
@@ -141,7 +143,7 @@ public final class OrchestrationExecutor {
         if (instance.status() == OrchestrationStatus.SUSPENDED) {
             return resumeOrWait(item, ignored, now);
         }
-        Optional<ReceivedMessage> suspension = relevantMessages(item).stream()
+        Optional<ReceivedMessage> suspension = relevant.stream()
             .filter((message) -> message.message().event() instanceof ExecutionSuspended)
             .findFirst();
         if (suspension.isPresent()) {
@@ -546,13 +548,6 @@ public final class OrchestrationExecutor {
         return new OrchestrationCommit(instance.instanceId(), item.token(), item.history().size(), List.of(), consumed,
                 instance.status(), instance.output(), instance.failure(), false, null, List.of(), List.of(), List.of(),
                 instance.updatedAt());
-    }
-
-    /**
-     * The events of the messages for the current execution, in the order they were stored; the others are dropped.
-     */
-    private static List<HistoryEvent> currentEvents(OrchestrationWorkItem item) {
-        return relevantMessages(item).stream().map((message) -> message.message().event()).toList();
     }
 
     /**

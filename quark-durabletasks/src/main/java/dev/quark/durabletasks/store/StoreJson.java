@@ -77,12 +77,7 @@ public final class StoreJson {
             case ExecutionStarted started -> {
                 node.put("name", started.name());
                 putText(node, "input", started.input());
-                ParentInstance parent = started.parent();
-                if (parent != null) {
-                    node.put("parentInstanceId", parent.instanceId());
-                    node.put("parentExecution", parent.execution());
-                    node.put("parentTaskId", parent.taskId());
-                }
+                putParent(node, "parent", started.parent());
             }
             case TaskScheduled scheduled -> {
                 node.put("taskId", scheduled.taskId());
@@ -134,11 +129,11 @@ public final class StoreJson {
             case ExecutionFailed failed -> node.set("failure", failure(failed.failure()));
             case ExecutionTerminated terminated -> {
                 putText(node, "reason", terminated.reason());
-                putClosedBy(node, terminated.closedBy());
+                putParent(node, "closedBy", terminated.closedBy());
             }
             case ExecutionCancelRequested cancelled -> {
                 putText(node, "reason", cancelled.reason());
-                putClosedBy(node, cancelled.closedBy());
+                putParent(node, "closedBy", cancelled.closedBy());
             }
             case ExecutionSuspended suspended -> putText(node, "reason", suspended.reason());
             case ExecutionResumed resumed -> putText(node, "reason", resumed.reason());
@@ -160,8 +155,7 @@ public final class StoreJson {
         return switch (type) {
             case "OrchestratorStarted" -> new OrchestratorStarted(timestamp);
             case "ExecutionStarted" -> new ExecutionStarted(timestamp, string(node, "name"), text(node, "input"),
-                    node.has("parentInstanceId") ? new ParentInstance(string(node, "parentInstanceId"),
-                            required(node, "parentExecution").asInt(), required(node, "parentTaskId").asInt()) : null);
+                    parent(node, "parent"));
             case "TaskScheduled" -> new TaskScheduled(timestamp, taskId(node), string(node, "name"), text(node, "input"));
             case "TaskCompleted" -> new TaskCompleted(timestamp, taskId(node), text(node, "result"));
             case "TaskFailed" -> new TaskFailed(timestamp, taskId(node), failure(required(node, "failure")));
@@ -178,9 +172,9 @@ public final class StoreJson {
                     required(node, "version").asInt());
             case "ExecutionCompleted" -> new ExecutionCompleted(timestamp, text(node, "output"));
             case "ExecutionFailed" -> new ExecutionFailed(timestamp, failure(required(node, "failure")));
-            case "ExecutionTerminated" -> new ExecutionTerminated(timestamp, text(node, "reason"), closedBy(node));
+            case "ExecutionTerminated" -> new ExecutionTerminated(timestamp, text(node, "reason"), parent(node, "closedBy"));
             case "ExecutionCancelRequested" -> new ExecutionCancelRequested(timestamp, text(node, "reason"),
-                    closedBy(node));
+                    parent(node, "closedBy"));
             case "ExecutionSuspended" -> new ExecutionSuspended(timestamp, text(node, "reason"));
             case "ExecutionResumed" -> new ExecutionResumed(timestamp, text(node, "reason"));
             case "ContinuedAsNew" -> new ContinuedAsNew(timestamp, text(node, "input"));
@@ -275,17 +269,18 @@ public final class StoreJson {
         return (value == null || value.isNull()) ? null : value.asString();
     }
 
-    private static void putClosedBy(ObjectNode node, @Nullable ParentInstance parent) {
+    /** Writes a parent instance as the fields {@code <name>InstanceId}, {@code <name>Execution}, {@code <name>TaskId}. */
+    private static void putParent(ObjectNode node, String name, @Nullable ParentInstance parent) {
         if (parent != null) {
-            node.put("closedByInstanceId", parent.instanceId());
-            node.put("closedByExecution", parent.execution());
-            node.put("closedByTaskId", parent.taskId());
+            node.put(name + "InstanceId", parent.instanceId());
+            node.put(name + "Execution", parent.execution());
+            node.put(name + "TaskId", parent.taskId());
         }
     }
 
-    private static @Nullable ParentInstance closedBy(JsonNode node) {
-        return node.has("closedByInstanceId") ? new ParentInstance(string(node, "closedByInstanceId"),
-                required(node, "closedByExecution").asInt(), required(node, "closedByTaskId").asInt()) : null;
+    private static @Nullable ParentInstance parent(JsonNode node, String name) {
+        return node.has(name + "InstanceId") ? new ParentInstance(string(node, name + "InstanceId"),
+                required(node, name + "Execution").asInt(), required(node, name + "TaskId").asInt()) : null;
     }
 
     private static @Nullable ParentClosePolicy parentClosePolicy(JsonNode node) {
