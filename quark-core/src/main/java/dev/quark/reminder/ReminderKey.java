@@ -1,6 +1,7 @@
 package dev.quark.reminder;
 
 import java.util.Objects;
+import java.util.Optional;
 
 import dev.quark.runtime.ActorAddress;
 
@@ -18,6 +19,8 @@ public record ReminderKey(ActorAddress actor, String name) {
 
     /** The longest reminder name. */
     public static final int MAX_NAME_LENGTH = 255;
+
+    private static final char SEPARATOR = '\u0000';
 
     /**
      * Validates the name and the actor's address.
@@ -48,6 +51,31 @@ public record ReminderKey(ActorAddress actor, String name) {
      */
     public int bucket() {
         return ReminderBuckets.of(this.actor);
+    }
+
+    /**
+     * Returns the key as one text: the actor's type name, its id and the name, separated by NUL (none of the three
+     * has one), the form backends and notices keep it in.
+     * @return {@code type NUL id NUL name}
+     */
+    public String toText() {
+        return this.actor.typeName() + SEPARATOR + this.actor.id() + SEPARATOR + this.name;
+    }
+
+    /**
+     * Reads a key written by {@link #toText()}.
+     * @param text the text
+     * @return the key, or empty when the text has fewer than two NUL separators
+     * @throws IllegalArgumentException when the parts cannot key a reminder (a name with a NUL character, say)
+     */
+    public static Optional<ReminderKey> fromText(String text) {
+        int first = text.indexOf(SEPARATOR);
+        int second = (first < 0) ? -1 : text.indexOf(SEPARATOR, first + 1);
+        if (second < 0) {
+            return Optional.empty();
+        }
+        return Optional.of(new ReminderKey(new ActorAddress(text.substring(0, first), text.substring(first + 1, second)),
+                text.substring(second + 1)));
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.quark.reminder;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
-import dev.quark.runtime.ActorAddress;
 
 /**
  * Tells the silo that fires a reminder's bucket of a registration or removal made on another silo, so that a
@@ -32,7 +31,6 @@ public final class ReminderNotices implements ReminderRegistry.Listener {
     /** The topic of reminder notices between silos. */
     public static final String TOPIC = "quark-reminders";
 
-    private static final char SEPARATOR = '\0';
 
     private final Sender sender;
 
@@ -79,26 +77,19 @@ public final class ReminderNotices implements ReminderRegistry.Listener {
      * @return the bytes
      */
     static byte[] encode(ReminderKey key) {
-        return (key.actor().typeName() + SEPARATOR + key.actor().id() + SEPARATOR + key.name())
-            .getBytes(StandardCharsets.UTF_8);
+        return key.toText().getBytes(StandardCharsets.UTF_8);
     }
 
     /**
      * Reads a notice's bytes.
      * @param notice the bytes
      * @return the reminder
-     * @throws IllegalArgumentException when they are not three parts separated by NUL
+     * @throws IllegalArgumentException when they are not three parts separated by NUL, or cannot key a reminder
      */
     static ReminderKey decode(byte[] notice) {
         String text = new String(notice, StandardCharsets.UTF_8);
-        int first = text.indexOf(SEPARATOR);
-        int second = (first < 0) ? -1 : text.indexOf(SEPARATOR, first + 1);
-        if (second < 0 || text.indexOf(SEPARATOR, second + 1) >= 0) {
-            throw new IllegalArgumentException("A reminder notice is 'type NUL id NUL name', not '"
-                    + text.replace(SEPARATOR, '|') + "'");
-        }
-        return new ReminderKey(new ActorAddress(text.substring(0, first), text.substring(first + 1, second)),
-                text.substring(second + 1));
+        return ReminderKey.fromText(text).orElseThrow(() -> new IllegalArgumentException(
+                "A reminder notice is 'type NUL id NUL name', not '" + text.replace('\u0000', '|') + "'"));
     }
 
     /**

@@ -192,7 +192,7 @@ public class RedisReminderTable implements ReminderTable {
      * @return {@code type NUL id NUL name}
      */
     public static String member(ReminderKey key) {
-        return key.actor().typeName() + SEPARATOR + key.actor().id() + SEPARATOR + key.name();
+        return key.toText();
     }
 
     @Override
@@ -324,13 +324,8 @@ public class RedisReminderTable implements ReminderTable {
     }
 
     private ReminderEntry entry(String member, String definition, String tick) {
-        int first = member.indexOf(SEPARATOR);
-        int second = member.indexOf(SEPARATOR, first + 1);
-        if (first < 0 || second < 0) {
-            throw new IllegalStateException("Redis reminder member '" + member + "' is not type NUL id NUL name");
-        }
-        ReminderKey key = new ReminderKey(new ActorAddress(member.substring(0, first), member.substring(first + 1, second)),
-                member.substring(second + 1));
+        ReminderKey key = ReminderKey.fromText(member).orElseThrow(() -> new IllegalStateException(
+                "Redis reminder member '" + member + "' is not type NUL id NUL name"));
         String[] parts = tick.split(":");
         if (parts.length != 5) {
             throw new IllegalStateException("Redis reminder tick '" + tick + "' of the " + key
