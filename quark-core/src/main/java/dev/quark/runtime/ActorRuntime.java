@@ -141,12 +141,14 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
      * filters, mailbox, incoming filters) and the caller gets a future instead of a blocked thread, timed out after
      * the runtime's call timeout. What services that make many calls at once use (the reminder tick manager
      * delivers every tick so) rather than a thread per call; the caller's thread does not wait for room in a full
-     * mailbox either (a task of the turn executor does). Application code calls through references.
+     * mailbox either (a task of the turn executor does). The future is completed on the thread that ends the turn
+     * (or receives the reply), so what depends on it must be short and must not block. Application code calls
+     * through references.
      * @param contract a contract the actor's type implements
      * @param address the actor
      * @param method a method of the contract, not one-way
      * @param arguments its arguments
-     * @return a future completed off the actor's turn with what the method returned, or exceptionally with what a
+     * @return a future completed with what the method returned when the turn has run, or exceptionally with what a
      * call through a reference would throw (what the method threw, {@link dev.quark.actor.ActorCallTimeoutException},
      * {@link dev.quark.actor.MailboxFullException}, {@link dev.quark.actor.ActorUnreachableException}...)
      * @throws IllegalArgumentException naming them when this runtime hosts the address's actor type and that type

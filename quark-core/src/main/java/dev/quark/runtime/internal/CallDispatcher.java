@@ -99,7 +99,9 @@ public final class CallDispatcher {
      * Makes a call without waiting for its turn, whatever the method returns: the call goes through the
      * outgoing filters and the router as any other, and the caller gets a future, timed out after the call
      * timeout like an asynchronous method's. This thread does not wait for room in a full mailbox either: that
-     * wait, rare, happens on a task of the turn executor. The future is completed off the actor's turn.
+     * wait, rare, happens on a task of the turn executor. Without outgoing filters the future is completed on the
+     * thread that ends the turn, once the activation is free, as a blocked caller's would be: no thread is started
+     * per call, so what depends on the future must be short and must not block (or move to an executor itself).
      * @return a future completed with the method's result, or with what a call through a reference throws
      * @throws IllegalArgumentException when the method is one-way, which has no outcome to wait for
      */
@@ -110,7 +112,6 @@ public final class CallDispatcher {
         }
         Invocation invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
                 this.clock.millis() + this.callTimeoutMillis);
-        invocation.completesOffTurn = true;
         CompletionStage<?> outcome;
         try {
             outcome = send(invocation, method, this.settings.turnExecutor());
