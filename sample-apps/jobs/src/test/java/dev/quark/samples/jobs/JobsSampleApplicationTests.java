@@ -19,9 +19,10 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The sample's REST API on the in-memory default, one endpoint after the other, with the clean-up every second.
+ * A report takes 4 s, so that its progress can be seen between parts (a second each) on a busy machine.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = { "reports.render-time=1200ms", "reports.cleanup.every=1s",
+        properties = { "reports.render-time=4s", "reports.cleanup.every=1s",
                 "quark.jobs.recurring.poll-interval=200ms" })
 class JobsSampleApplicationTests {
 
