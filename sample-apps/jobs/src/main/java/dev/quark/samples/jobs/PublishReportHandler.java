@@ -21,8 +21,7 @@ class PublishReportHandler implements JobHandler<PublishReport> {
 
     @Override
     public void handle(PublishReport publish, JobContext context) {
-        String customer = this.archive.find(publish.reportId()).map(ReportArchive.ReportView::customer).orElse("unknown");
-        this.archive.published(publish.reportId(), customer, publish.formats());
+        this.archive.published(publish.reportId(), publish.customer(), publish.formats());
         context.log().info("published {} as {}", publish.reportId(), publish.formats());
     }
 }

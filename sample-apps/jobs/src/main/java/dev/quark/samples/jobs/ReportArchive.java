@@ -2,7 +2,6 @@ package dev.quark.samples.jobs;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -54,8 +53,10 @@ public class ReportArchive {
      */
     int deletePublishedBefore(Instant cutoff) {
         int before = this.reports.size();
-        this.reports.values().removeIf((entry) -> entry.view().publishedAt() != null
-                && entry.view().publishedAt().isBefore(cutoff));
+        this.reports.values().removeIf((entry) -> {
+            Instant publishedAt = entry.view().publishedAt();
+            return publishedAt != null && publishedAt.isBefore(cutoff);
+        });
         return before - this.reports.size();
     }
 
@@ -107,10 +108,10 @@ public class ReportArchive {
 
         synchronized void rendered(ReportFormat format) {
             ReportView v = this.view;
-            List<ReportFormat> formats = new ArrayList<>(v.formats());
-            formats.add(format);
-            this.view = new ReportView(v.reportId(), v.customer(), v.rows(), Set.copyOf(EnumSet.copyOf(formats)),
-                    v.publications(), v.publishedAt(), v.ownerNotifications());
+            EnumSet<ReportFormat> formats = EnumSet.of(format);
+            formats.addAll(v.formats());
+            this.view = new ReportView(v.reportId(), v.customer(), v.rows(), Set.copyOf(formats), v.publications(),
+                    v.publishedAt(), v.ownerNotifications());
         }
 
         synchronized void published(List<ReportFormat> formats, Instant at) {

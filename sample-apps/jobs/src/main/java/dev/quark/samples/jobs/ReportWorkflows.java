@@ -24,7 +24,8 @@ final class ReportWorkflows {
             .step("fetch", "fetch-report-data", new FetchReportData(reportId, customer))
             .step("render-pdf", "render-report", new RenderReport(reportId, customer, ReportFormat.PDF)).after("fetch")
             .step("render-csv", "render-report", new RenderReport(reportId, customer, ReportFormat.CSV)).after("fetch")
-            .step("publish", "publish-report", new PublishReport(reportId, List.of(ReportFormat.PDF, ReportFormat.CSV)))
+            .step("publish", "publish-report", new PublishReport(reportId, customer,
+                    List.of(ReportFormat.PDF, ReportFormat.CSV)))
             .after("render-pdf", "render-csv")
             .step("notify-owner", "notify-report-owner", new NotifyReportOwner(reportId, customer))
             .afterFailureOf("fetch")
