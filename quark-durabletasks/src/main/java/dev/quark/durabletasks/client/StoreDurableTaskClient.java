@@ -19,6 +19,7 @@ import dev.quark.durabletasks.OrchestrationNotFoundException;
 import dev.quark.durabletasks.OrchestrationQuery;
 import dev.quark.durabletasks.OrchestrationState;
 import dev.quark.durabletasks.OrchestrationStateException;
+import dev.quark.durabletasks.OrchestrationStatus;
 import dev.quark.durabletasks.PayloadConversionException;
 import dev.quark.durabletasks.ScheduleOptions;
 import dev.quark.durabletasks.UnknownOrchestrationException;
@@ -29,6 +30,7 @@ import dev.quark.durabletasks.history.ExecutionStarted;
 import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
+import dev.quark.durabletasks.history.OrchestratorStarted;
 import dev.quark.durabletasks.internal.InstanceIds;
 import dev.quark.durabletasks.internal.OrchestrationExecutor;
 import dev.quark.durabletasks.payload.PayloadConverter;
@@ -246,6 +248,12 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
         InstanceRecord instance = this.store.instance(instanceId)
             .orElseThrow(() -> new OrchestrationNotFoundException(instanceId, "query '" + queryName + "'"));
         List<HistoryEvent> history = this.store.history(instanceId);
+        if (history.isEmpty() && instance.status() == OrchestrationStatus.CONTINUED_AS_NEW) {
+            // The next execution has not taken its first step: its history is empty until then. It starts as its
+            // queued start says, from the instance's new input.
+            history = List.of(new OrchestratorStarted(instance.updatedAt()),
+                    new ExecutionStarted(instance.updatedAt(), instance.name(), instance.input(), instance.parent()));
+        }
         if (history.stream().noneMatch(ExecutionStarted.class::isInstance)) {
             throw new OrchestrationStateException(instanceId, instance.status(), "query",
                     "its code has not run yet");
