@@ -114,9 +114,11 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
         String instanceId = (requested != null) ? InstanceIds.require(requested) : UUID.randomUUID().toString();
         String json = write(input, "the input of orchestration '" + name + "'");
         DurableTaskRegistry known = this.registry.get();
+        int version = 0;
         if (known != null) {
             OrchestrationDefinition definition = known.orchestration(name)
                 .orElseThrow(() -> new UnknownOrchestrationException(name, known.orchestrationNames()));
+            version = definition.version();
             try {
                 this.converter.read(json, definition.inputType());
             }
@@ -128,7 +130,7 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
         Instant now = this.clock.instant();
         Instant startAt = options.startAt();
         NewInstance instance = new NewInstance(instanceId, name, json, null, now,
-                (startAt != null && startAt.isAfter(now)) ? startAt : now);
+                (startAt != null && startAt.isAfter(now)) ? startAt : now, version);
         Optional<InstanceRecord> existing = this.store.create(instance);
         if (existing.isPresent()) {
             InstanceRecord found = existing.get();
@@ -252,7 +254,8 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
             // The next execution has not taken its first step: its history is empty until then. It starts as its
             // queued start says, from the instance's new input.
             history = List.of(new OrchestratorStarted(instance.updatedAt()),
-                    new ExecutionStarted(instance.updatedAt(), instance.name(), instance.input(), instance.parent()));
+                    new ExecutionStarted(instance.updatedAt(), instance.name(), instance.input(), instance.parent(),
+                            instance.version()));
         }
         if (history.stream().noneMatch(ExecutionStarted.class::isInstance)) {
             throw new OrchestrationStateException(instanceId, instance.status(), "query",
@@ -379,7 +382,7 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
     private OrchestrationState state(InstanceRecord record) {
         return new OrchestrationState(record.instanceId(), record.name(), record.status(), record.execution(),
                 record.createdAt(), record.updatedAt(), record.input(), record.output(), record.failure(),
-                record.customStatus(), this.converter);
+                record.customStatus(), record.version(), this.converter);
     }
 
     private @Nullable String write(@Nullable Object value, String what) {

@@ -536,7 +536,7 @@ public final class OrchestrationExecutor {
         Work work = work(instance, decisions, false, now);
         List<TaskMessage> messages = new ArrayList<>();
         messages.add(new TaskMessage(instance.instanceId(), next,
-                new ExecutionStarted(now, instance.name(), input, instance.parent()), now));
+                new ExecutionStarted(now, instance.name(), input, instance.parent(), instance.version()), now));
         context.eventsNotTaken()
             .forEach((event) -> messages.add(new TaskMessage(instance.instanceId(), TaskMessage.ANY_EXECUTION, event, now)));
         messages.addAll(work.messages());
@@ -580,8 +580,12 @@ public final class OrchestrationExecutor {
                     }
                 }
                 case Action.StartSubOrchestration child -> {
+                    int version = this.registry.orchestration(child.name())
+                        .map(OrchestrationDefinition::version)
+                        .orElse(0);
                     NewInstance created = new NewInstance(child.instanceId(), child.name(), child.input(),
-                            new ParentInstance(instance.instanceId(), instance.execution(), child.taskId()), now, now);
+                            new ParentInstance(instance.instanceId(), instance.execution(), child.taskId()), now, now,
+                            version);
                     FailureDetails taken = new FailureDetails(OrchestrationAlreadyExistsException.class.getName(),
                             "Sub-orchestration '" + child.name() + "' was not started: an instance with id '"
                                     + child.instanceId() + "' exists already", null);

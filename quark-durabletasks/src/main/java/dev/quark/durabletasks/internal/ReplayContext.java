@@ -305,6 +305,13 @@ final class ReplayContext implements OrchestrationContext {
     }
 
     @Override
+    public int orchestrationVersion() {
+        requireCallable();
+        ExecutionStarted start = this.started;
+        return (start != null) ? start.version() : 0;
+    }
+
+    @Override
     public Instant currentTime() {
         requireCallable();
         return this.currentTime;

@@ -53,6 +53,7 @@ import dev.quark.durabletasks.client.InstanceUpdates;
 import dev.quark.durabletasks.client.StoreDurableTaskClient;
 import dev.quark.durabletasks.history.ExecutionCancelRequested;
 import dev.quark.durabletasks.history.ExecutionResumed;
+import dev.quark.durabletasks.history.ExecutionStarted;
 import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
@@ -1095,6 +1096,31 @@ public abstract class OrchestrationContractTests {
     // ---- the client
 
     @Test
+    void anInstanceRecordsTheVersionOfItsOrchestrationWhenScheduledAndItsCodeReadsIt() {
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration(Released.class, Released::new)
+            .orchestration("releasing", String.class, () -> (OrchestrationContext ctx, String child) -> ctx
+                .callSubOrchestration("Released", child, String.class,
+                        SubOrchestrationOptions.DEFAULTS.withInstanceId(child))
+                .await() + ":v" + ctx.orchestrationVersion()));
+        Node node = node("node-a", registry);
+        String child = newInstanceId("released");
+        String id = node.client.schedule("releasing", child, ScheduleOptions.instanceId(newInstanceId("releasing")));
+        node.run();
+        OrchestrationState parent = node.client.getState(id).orElseThrow();
+        assertThat(parent.version()).as("declares none").isZero();
+        assertThat(parent.readOutput(String.class)).isEqualTo(child + ":v2:v0");
+        assertThat(node.client.getState(child).orElseThrow().version()).as("a sub-orchestration").isEqualTo(2);
+        assertThat(node.client.getHistory(child)).filteredOn(ExecutionStarted.class::isInstance)
+            .singleElement()
+            .satisfies((event) -> assertThat(((ExecutionStarted) event).version()).isEqualTo(2));
+        String direct = node.client.schedule(Released.class, "direct", ScheduleOptions.instanceId(newInstanceId("direct")));
+        node.run();
+        OrchestrationState state = node.client.getState(direct).orElseThrow();
+        assertThat(state.version()).isEqualTo(2);
+        assertThat(state.readOutput(String.class)).isEqualTo("direct:v2");
+    }
+
+    @Test
     void schedulingIsIdempotentOnTheInstanceId() {
         Node node = node("node-a", new Fixture().registry());
         String id = newInstanceId("idempotent");
@@ -1636,6 +1662,18 @@ public abstract class OrchestrationContractTests {
             }
             this.stage = "approved";
             return this.stage;
+        }
+    }
+
+    /**
+     * Returns its input with the version it was scheduled with: 2.
+     */
+    @TaskName(value = "Released", version = 2)
+    public static final class Released implements Orchestration<String, String> {
+
+        @Override
+        public String run(OrchestrationContext ctx, String input) {
+            return input + ":v" + ctx.orchestrationVersion();
         }
     }
 
