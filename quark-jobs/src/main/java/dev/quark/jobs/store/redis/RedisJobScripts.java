@@ -65,6 +65,10 @@ final class RedisJobScripts {
                     redis.call('HSET', job, 'idempotency_key', key)
                     redis.call('SET', p .. 'key:' .. key, id)
                 end
+                local metadata = args[from + 8]
+                if metadata ~= nil and metadata ~= '' then
+                    redis.call('HSET', job, 'metadata', metadata)
+                end
                 redis.call('ZADD', p .. 'due:' .. job_type, args[from + 7], id)
                 redis.call('ZADD', p .. 'ids', 0, id)
                 redis.call('ZADD', p .. 'type:' .. job_type, 0, id)
@@ -74,7 +78,8 @@ final class RedisJobScripts {
             """;
 
     /**
-     * ARGV: prefix, id, type, payload, idempotency key or '', status, created_at, due_at, due score. Returns
+     * ARGV: prefix, id, type, payload, idempotency key or '', status, created_at, due_at, due score, metadata (JSON) or
+     * ''. Returns
      * {1, id} when stored, {0, id of the job with the key} when the key exists, an error when the id exists.
      */
     @SuppressWarnings("rawtypes")

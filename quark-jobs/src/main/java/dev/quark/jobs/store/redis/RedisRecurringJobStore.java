@@ -17,6 +17,7 @@ import dev.quark.jobs.Schedule;
 import dev.quark.jobs.store.Enqueued;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.RecurringJobStore;
+import dev.quark.jobs.store.StoredMetadata;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -201,7 +202,7 @@ public class RedisRecurringJobStore implements RecurringJobStore {
                 (expectedLast != null) ? expectedLast.toString() : "", next.toString(), Long.toString(score(next)),
                 job.id().toString(), job.type(), job.payload(), Objects.requireNonNullElse(job.idempotencyKey(), ""),
                 job.status().name(), job.createdAt().toString(), job.dueAt().toString(),
-                Long.toString(score(job.dueAt())));
+                Long.toString(score(job.dueAt())), Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""));
         if (reply == null || reply.size() != 2 || !(reply.get(0) instanceof Number outcome)) {
             throw new IllegalStateException("Redis returned an unexpected reply to a recurring job's fire: " + reply);
         }
