@@ -1,0 +1,309 @@
+package dev.quark.samples.orders;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import org.awaitility.core.ConditionTimeoutException;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.http.HttpStatus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Two workers, each a JVM started from the sample's executable jar with the {@code postgres} profile, share a
+ * schema of this run alone; one of them is killed with {@code SIGKILL} while an order waits for its approval
+ * (between activities) and another order's shipment runs on it (inside an activity). The survivor completes both:
+ * every activity's result is in the history exactly once, every activity's effect happened at least once (the
+ * shipment twice: once on the killed worker, once on the survivor), and each order is one instance. The tests drive
+ * the workers over HTTP and read the history from the store's tables. Worker logs and effect journals are in
+ * {@code target/worker-logs/<run>}.
+ * <p>
+ * Needs PostgreSQL ({@code QUARK_TEST_POSTGRES_URL}, else Testcontainers or an embedded server); without one the
+ * tests are skipped, and with {@code CI=true} they fail ({@link PostgresTestServer#get()}).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class OrderSagaProcessTests {
+
+    /**
+     * How long the workers may take to start: two JVMs starting together took 35 s each on two cores shared with
+     * several other builds.
+     */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+
+    /** How long a dead worker holds its work: short, so that the survivor takes it over soon. */
+    private static final Duration LEASE_DURATION = Duration.ofSeconds(5);
+
+    /** How long every shipment takes: the window in which the worker running one is killed. */
+    private static final Duration SHIPPING_TIME = Duration.ofSeconds(5);
+
+    /** How soon after the kill both orders must be complete: the lease, a shipment, and room for a busy machine. */
+    private static final Duration RECOVERY_BOUND = Duration.ofSeconds(60);
+
+    private static final List<String> ACTIVITIES = List.of("ReserveStock", "ChargePayment", "ShipOrder");
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final String run = Long.toHexString(System.currentTimeMillis()) + "-" + ProcessHandle.current().pid();
+
+    private final List<WorkerProcess> workers = Collections.synchronizedList(new ArrayList<>());
+
+    private final Thread killer = Thread.ofPlatform().unstarted(this::killAll);
+
+    private @Nullable PostgresTestSchema schema;
+
+    @BeforeAll
+    void startTwoWorkers() throws Exception {
+        PostgresTestSchema created = PostgresTestServer.get().createSchema(OrderSagaProcessTests.class);
+        this.schema = created;
+        Path jar = Path.of(System.getProperty("quark.sample.orders.jar", "target/missing.jar"));
+        assertThat(jar).as("the sample's executable jar (built by package, before integration-test)").isRegularFile();
+        Path logs = Path.of(System.getProperty("quark.sample.orders.logs", "target/worker-logs")).resolve(this.run);
+        Files.createDirectories(logs);
+        Runtime.getRuntime().addShutdownHook(this.killer);
+        List<String> properties = List.of("spring.profiles.active=postgres",
+                "spring.datasource.url=" + created.jdbcUrl(), "spring.datasource.username=",
+                "quark.durabletasks.worker.lease-duration=" + LEASE_DURATION.toMillis() + "ms",
+                "orders.shipping-time=" + SHIPPING_TIME.toMillis() + "ms", "spring.main.banner-mode=off");
+        long started = System.nanoTime();
+        this.workers.add(WorkerProcess.start(jar, "worker-a", properties, logs));
+        this.workers.add(WorkerProcess.start(jar, "worker-b", properties, logs));
+        for (WorkerProcess worker : List.copyOf(this.workers)) {
+            awaitServing(worker);
+        }
+        log("2 workers serving after " + millisSince(started) + " ms: " + this.workers);
+    }
+
+    @AfterAll
+    void stopWorkers() {
+        try {
+            killAll();
+            try {
+                Runtime.getRuntime().removeShutdownHook(this.killer);
+            }
+            catch (IllegalStateException ex) {
+                // the JVM is shutting down: the hook runs anyway
+            }
+        }
+        finally {
+            if (this.schema != null) {
+                this.schema.close();
+            }
+        }
+    }
+
+    @Test
+    void ordersOfAWorkerKilledBetweenAndInsideActivitiesCompleteOnTheSurvivorWithEachResultRecordedOnce() {
+        WorkerProcess first = this.workers.get(0);
+        Order waiting = order("tv", 250_000);
+        Order shipping = order("lamp", 5_000);
+
+        // the large order reserves its stock and waits for its approval: between activities
+        assertThat(client(first).place(waiting).getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+        awaitStage(first, waiting, "awaiting approval");
+        WorkerProcess reserver = workerWithEffect("reserved", OrderActivities.stockKey(waiting)).orElseThrow();
+
+        // the small one, placed on the worker that ran the other's activity, goes as far as its shipment, which
+        // takes SHIPPING_TIME wherever it runs: inside an activity
+        assertThat(client(reserver).place(shipping).getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+        AtomicReference<WorkerProcess> shipper = new AtomicReference<>();
+        await("the shipment of " + shipping.id() + " starts").atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofMillis(20))
+            .until(() -> {
+                shipper.set(workerWithEffect("shipped", OrderActivities.shipmentKey(shipping)).orElse(null));
+                return shipper.get() != null;
+            });
+        WorkerProcess victim = shipper.get();
+        victim.kill();
+        long killedAt = System.nanoTime();
+        WorkerProcess survivor = this.workers.stream().filter((worker) -> worker != victim).findFirst().orElseThrow();
+        log("killed " + victim + " inside the shipment of " + shipping.id() + "; " + waiting.id()
+                + " waits for its approval, its stock reserved by " + reserver.name());
+
+        assertThat(client(survivor).post("/orders/" + waiting.id() + "/approval", new Approval(true, "ann"))
+            .getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
+        Map<String, Object> shipped = awaitResult(survivor, shipping);
+        Map<String, Object> approved = awaitResult(survivor, waiting);
+        log("both orders complete " + millisSince(killedAt) + " ms after the kill");
+        assertThat(shipped).containsEntry("outcome", "SHIPPED");
+        assertThat(approved).containsEntry("outcome", "SHIPPED");
+
+        for (Order order : List.of(waiting, shipping)) {
+            String instanceId = "order-" + order.id();
+            assertThat(instanceRows(instanceId)).as("rows of %s in the instance table", instanceId).isEqualTo(1);
+            assertThat(client(survivor).place(order).getStatusCode()).as("placing %s again", order.id())
+                .isEqualTo(HttpStatus.CONFLICT);
+            List<JsonNode> history = history(instanceId);
+            assertThat(count(history, "ExecutionStarted")).as("executions of %s", instanceId).isEqualTo(1);
+            assertThat(count(history, "ExecutionCompleted")).as("completions of %s", instanceId).isEqualTo(1);
+            assertThat(count(history, "TaskFailed")).as("failed activities of %s", instanceId).isZero();
+            for (String activity : ACTIVITIES) {
+                List<Integer> tasks = history.stream()
+                    .filter((event) -> "TaskScheduled".equals(type(event)) && activity.equals(event.path("name").asString()))
+                    .map((event) -> event.path("taskId").asInt())
+                    .toList();
+                assertThat(tasks).as("%s scheduled in %s", activity, instanceId).hasSize(1);
+                assertThat(history.stream()
+                    .filter((event) -> "TaskCompleted".equals(type(event)) && event.path("taskId").asInt() == tasks.get(0)))
+                    .as("results of %s in %s", activity, instanceId)
+                    .hasSize(1);
+            }
+            for (String effect : List.of("reserved " + OrderActivities.stockKey(order),
+                    "charged " + OrderActivities.paymentKey(order), "shipped " + OrderActivities.shipmentKey(order))) {
+                assertThat(allEffects()).as("effects of both workers").contains(effect);
+            }
+            assertThat(allEffects()).as("effects of both workers: nothing undone")
+                .noneMatch((line) -> line.endsWith("-" + order.id()) && (line.startsWith("released")
+                        || line.startsWith("refunded") || line.startsWith("cancelled")));
+        }
+        String shipment = "shipped " + OrderActivities.shipmentKey(shipping);
+        assertThat(victim.effects()).as("effects of the killed worker").contains(shipment);
+        assertThat(survivor.effects()).as("effects of the survivor: the shipment made again").contains(shipment);
+    }
+
+    private void awaitServing(WorkerProcess worker) {
+        OrderSagaClient client = client(worker);
+        AtomicReference<String> last = new AtomicReference<>("no answer");
+        try {
+            await(worker.name() + " serves").atMost(START_TIMEOUT)
+                .pollInterval(Duration.ofMillis(250))
+                .ignoreExceptions()
+                .until(() -> {
+                    if (!worker.isAlive()) {
+                        throw new IllegalStateException(worker + " exited:\n" + worker.logTail(60));
+                    }
+                    var health = client.read("/actuator/health/quarkDurableTasks");
+                    last.set(health.getStatusCode() + " " + health.getBody());
+                    return health.getStatusCode().is2xxSuccessful() && "UP".equals(health.getBody().get("status"));
+                });
+        }
+        catch (ConditionTimeoutException ex) {
+            throw new AssertionError(worker + " did not serve within " + START_TIMEOUT + "; last answer: " + last
+                    + "\n" + worker.logTail(60), ex);
+        }
+    }
+
+    private void awaitStage(WorkerProcess worker, Order order, String stage) {
+        await("order " + order.id() + " " + stage).atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofMillis(50))
+            .until(() -> stage.equals(client(worker).get(order.id()).getBody().get("stage")));
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> awaitResult(WorkerProcess worker, Order order) {
+        try {
+            await("order " + order.id() + " completed").atMost(RECOVERY_BOUND)
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> "COMPLETED".equals(client(worker).get(order.id()).getBody().get("status")));
+        }
+        catch (ConditionTimeoutException ex) {
+            throw new AssertionError("order " + order.id() + " did not complete on " + worker + " within "
+                    + RECOVERY_BOUND + " of the kill: " + client(worker).get(order.id()).getBody() + "\n"
+                    + worker.logTail(60), ex);
+        }
+        return (Map<String, Object>) client(worker).get(order.id()).getBody().get("result");
+    }
+
+    private Optional<WorkerProcess> workerWithEffect(String effect, String key) {
+        return List.copyOf(this.workers).stream().filter((worker) -> worker.effects().contains(effect + " " + key)).findFirst();
+    }
+
+    private List<String> allEffects() {
+        return List.copyOf(this.workers).stream().flatMap((worker) -> worker.effects().stream()).toList();
+    }
+
+    private int instanceRows(String instanceId) {
+        return query("select count(*) from quark_durable_instance where instance_id = ?", instanceId,
+                (rows) -> rows.next() ? rows.getInt(1) : 0);
+    }
+
+    private List<JsonNode> history(String instanceId) {
+        return query("select event from quark_durable_history where instance_id = ? order by sequence", instanceId,
+                (rows) -> {
+                    List<JsonNode> events = new ArrayList<>();
+                    while (rows.next()) {
+                        events.add(JSON.readTree(rows.getString(1)));
+                    }
+                    return events;
+                });
+    }
+
+    private <T> T query(String sql, String instanceId, Rows<T> read) {
+        PostgresTestSchema current = this.schema;
+        assertThat(current).isNotNull();
+        try (Connection connection = DriverManager.getConnection(current.jdbcUrl());
+                PreparedStatement statement = connection.prepareStatement(sql)) {
+            statement.setString(1, instanceId);
+            try (ResultSet rows = statement.executeQuery()) {
+                return read.read(rows);
+            }
+        }
+        catch (SQLException ex) {
+            throw new IllegalStateException("'" + sql + "' failed: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static long count(List<JsonNode> history, String type) {
+        return history.stream().filter((event) -> type.equals(type(event))).count();
+    }
+
+    private static String type(JsonNode event) {
+        return event.path("type").asString();
+    }
+
+    private OrderSagaClient client(WorkerProcess worker) {
+        return new OrderSagaClient(worker.httpPort(), Duration.ofSeconds(10));
+    }
+
+    private Order order(String item, long amount) {
+        String id = item + "-" + this.run;
+        return new Order(id, item, 1, amount, "card-" + id, "address");
+    }
+
+    private void killAll() {
+        for (WorkerProcess worker : List.copyOf(this.workers)) {
+            if (worker.isAlive()) {
+                worker.kill();
+            }
+        }
+    }
+
+    private static long millisSince(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
+    }
+
+    private static void log(String message) {
+        System.out.println("[OrderSagaProcessTests] " + message);
+    }
+
+    /** Reads a query's rows. */
+    @FunctionalInterface
+    private interface Rows<T> {
+
+        T read(ResultSet rows) throws SQLException;
+    }
+}
