@@ -1,12 +1,8 @@
 package dev.quark.samples.orders;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -16,17 +12,15 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
+import dev.quark.testkit.server.RedisTestServer;
 import org.awaitility.core.ConditionTimeoutException;
-import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.http.HttpStatus;
 
@@ -34,24 +28,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Two workers, each a JVM started from the sample's executable jar with the {@code postgres} profile, share a
- * schema of this run alone; one of them is killed with {@code SIGKILL} while an order waits for its approval
- * (between activities) and another order's shipment runs on it (inside an activity). The survivor completes both:
- * every activity's result is in the history exactly once, every activity's effect happened at least once (the
- * shipment twice: once on the killed worker, once on the survivor), and each order is one instance. The tests drive
- * the workers over HTTP and read the history from the store's tables. Worker logs and effect journals are in
- * {@code target/worker-logs/<run>}.
+ * Two workers, each a JVM started from the sample's executable jar, share a store of this run alone — a PostgreSQL
+ * schema with the {@code postgres} profile, a Redis key prefix with the {@code redis} profile; one of them is killed
+ * with {@code SIGKILL} while an order waits for its approval (between activities) and another order's shipment runs
+ * on it (inside an activity). The survivor completes both: every activity's result is in the history exactly once,
+ * every activity's effect happened at least once (the shipment twice: once on the killed worker, once on the
+ * survivor), and each order is one instance. The tests drive the workers over HTTP, read their effects from their
+ * journals and the history directly from the store. Worker logs and effect journals are in
+ * {@code target/worker-logs/<run>-<profile>}.
  * <p>
- * Needs PostgreSQL ({@code QUARK_TEST_POSTGRES_URL}, else Testcontainers or an embedded server); without one the
- * tests are skipped, and with {@code CI=true} they fail ({@link PostgresTestServer#get()}).
+ * Needs PostgreSQL and Redis ({@code QUARK_TEST_POSTGRES_URL} and {@code QUARK_TEST_REDIS_URL}, else Testcontainers
+ * or embedded servers); without one its run is skipped, and with {@code CI=true} it fails
+ * ({@link PostgresTestServer#get()}, {@link RedisTestServer#get()}).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class OrderSagaProcessTests {
 
     /**
-     * How long the workers may take to start: two JVMs starting together took 35 s each on two cores shared with
-     * several other builds.
+     * How long the workers may take to start: two JVMs starting together took 35 to 90 s each on two cores shared
+     * with several other builds.
      */
     private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
@@ -66,58 +61,60 @@ class OrderSagaProcessTests {
 
     private static final List<String> ACTIVITIES = List.of("ReserveStock", "ChargePayment", "ShipOrder");
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
-
     private final String run = Long.toHexString(System.currentTimeMillis()) + "-" + ProcessHandle.current().pid();
 
     private final List<WorkerProcess> workers = Collections.synchronizedList(new ArrayList<>());
 
     private final Thread killer = Thread.ofPlatform().unstarted(this::killAll);
 
-    private @Nullable PostgresTestSchema schema;
+    @BeforeEach
+    void killWorkersIfTheTestJvmEnds() {
+        Runtime.getRuntime().addShutdownHook(this.killer);
+    }
 
-    @BeforeAll
-    void startTwoWorkers() throws Exception {
-        PostgresTestSchema created = PostgresTestServer.get().createSchema(OrderSagaProcessTests.class);
-        this.schema = created;
+    @AfterEach
+    void killWorkers() {
+        killAll();
+        try {
+            Runtime.getRuntime().removeShutdownHook(this.killer);
+        }
+        catch (IllegalStateException ex) {
+            // the JVM is shutting down: the hook runs anyway
+        }
+    }
+
+    @ParameterizedTest(name = "on {0}")
+    @ValueSource(strings = { "postgres", "redis" })
+    void ordersOfAWorkerKilledBetweenAndInsideActivitiesCompleteOnTheSurvivorWithEachResultRecordedOnce(String profile)
+            throws Exception {
+        try (StoreContents store = StoreContents.create(profile)) {
+            startTwoWorkers(profile, store);
+            killAWorkerBetweenAndInsideActivities(profile, store);
+        }
+        finally {
+            killAll();
+        }
+    }
+
+    private void startTwoWorkers(String profile, StoreContents store) throws IOException {
         Path jar = Path.of(System.getProperty("quark.sample.orders.jar", "target/missing.jar"));
         assertThat(jar).as("the sample's executable jar (built by package, before integration-test)").isRegularFile();
-        Path logs = Path.of(System.getProperty("quark.sample.orders.logs", "target/worker-logs")).resolve(this.run);
+        Path logs = Path.of(System.getProperty("quark.sample.orders.logs", "target/worker-logs"))
+            .resolve(this.run + "-" + profile);
         Files.createDirectories(logs);
-        Runtime.getRuntime().addShutdownHook(this.killer);
-        List<String> properties = List.of("spring.profiles.active=postgres",
-                "spring.datasource.url=" + created.jdbcUrl(), "spring.datasource.username=",
-                "quark.durabletasks.worker.lease-duration=" + LEASE_DURATION.toMillis() + "ms",
-                "orders.shipping-time=" + SHIPPING_TIME.toMillis() + "ms", "spring.main.banner-mode=off");
+        List<String> properties = new ArrayList<>(store.properties());
+        properties.addAll(List.of("quark.durabletasks.worker.lease-duration=" + LEASE_DURATION.toMillis() + "ms",
+                "orders.shipping-time=" + SHIPPING_TIME.toMillis() + "ms", "spring.main.banner-mode=off"));
         long started = System.nanoTime();
         this.workers.add(WorkerProcess.start(jar, "worker-a", properties, logs));
         this.workers.add(WorkerProcess.start(jar, "worker-b", properties, logs));
         for (WorkerProcess worker : List.copyOf(this.workers)) {
             awaitServing(worker);
         }
-        log("2 workers serving after " + millisSince(started) + " ms: " + this.workers);
+        log(profile + ": 2 workers serving after " + millisSince(started) + " ms: " + this.workers);
     }
 
-    @AfterAll
-    void stopWorkers() {
-        try {
-            killAll();
-            try {
-                Runtime.getRuntime().removeShutdownHook(this.killer);
-            }
-            catch (IllegalStateException ex) {
-                // the JVM is shutting down: the hook runs anyway
-            }
-        }
-        finally {
-            if (this.schema != null) {
-                this.schema.close();
-            }
-        }
-    }
-
-    @Test
-    void ordersOfAWorkerKilledBetweenAndInsideActivitiesCompleteOnTheSurvivorWithEachResultRecordedOnce() {
+    private void killAWorkerBetweenAndInsideActivities(String profile, StoreContents store) {
         WorkerProcess first = this.workers.get(0);
         Order waiting = order("tv", 250_000);
         Order shipping = order("lamp", 5_000);
@@ -141,23 +138,23 @@ class OrderSagaProcessTests {
         victim.kill();
         long killedAt = System.nanoTime();
         WorkerProcess survivor = this.workers.stream().filter((worker) -> worker != victim).findFirst().orElseThrow();
-        log("killed " + victim + " inside the shipment of " + shipping.id() + "; " + waiting.id()
+        log(profile + ": killed " + victim + " inside the shipment of " + shipping.id() + "; " + waiting.id()
                 + " waits for its approval, its stock reserved by " + reserver.name());
 
         assertThat(client(survivor).post("/orders/" + waiting.id() + "/approval", new Approval(true, "ann"))
             .getStatusCode()).isEqualTo(HttpStatus.ACCEPTED);
         Map<String, Object> shipped = awaitResult(survivor, shipping);
         Map<String, Object> approved = awaitResult(survivor, waiting);
-        log("both orders complete " + millisSince(killedAt) + " ms after the kill");
+        log(profile + ": both orders complete " + millisSince(killedAt) + " ms after the kill");
         assertThat(shipped).containsEntry("outcome", "SHIPPED");
         assertThat(approved).containsEntry("outcome", "SHIPPED");
 
         for (Order order : List.of(waiting, shipping)) {
             String instanceId = "order-" + order.id();
-            assertThat(instanceRows(instanceId)).as("rows of %s in the instance table", instanceId).isEqualTo(1);
+            assertThat(store.instances(instanceId)).as("instance records of %s", instanceId).isEqualTo(1);
             assertThat(client(survivor).place(order).getStatusCode()).as("placing %s again", order.id())
                 .isEqualTo(HttpStatus.CONFLICT);
-            List<JsonNode> history = history(instanceId);
+            List<JsonNode> history = store.history(instanceId);
             assertThat(count(history, "ExecutionStarted")).as("executions of %s", instanceId).isEqualTo(1);
             assertThat(count(history, "ExecutionCompleted")).as("completions of %s", instanceId).isEqualTo(1);
             assertThat(count(history, "TaskFailed")).as("failed activities of %s", instanceId).isZero();
@@ -236,37 +233,6 @@ class OrderSagaProcessTests {
         return List.copyOf(this.workers).stream().flatMap((worker) -> worker.effects().stream()).toList();
     }
 
-    private int instanceRows(String instanceId) {
-        return query("select count(*) from quark_durable_instance where instance_id = ?", instanceId,
-                (rows) -> rows.next() ? rows.getInt(1) : 0);
-    }
-
-    private List<JsonNode> history(String instanceId) {
-        return query("select event from quark_durable_history where instance_id = ? order by sequence", instanceId,
-                (rows) -> {
-                    List<JsonNode> events = new ArrayList<>();
-                    while (rows.next()) {
-                        events.add(JSON.readTree(rows.getString(1)));
-                    }
-                    return events;
-                });
-    }
-
-    private <T> T query(String sql, String instanceId, Rows<T> read) {
-        PostgresTestSchema current = this.schema;
-        assertThat(current).isNotNull();
-        try (Connection connection = DriverManager.getConnection(current.jdbcUrl());
-                PreparedStatement statement = connection.prepareStatement(sql)) {
-            statement.setString(1, instanceId);
-            try (ResultSet rows = statement.executeQuery()) {
-                return read.read(rows);
-            }
-        }
-        catch (SQLException ex) {
-            throw new IllegalStateException("'" + sql + "' failed: " + ex.getMessage(), ex);
-        }
-    }
-
     private static long count(List<JsonNode> history, String type) {
         return history.stream().filter((event) -> type.equals(type(event))).count();
     }
@@ -298,12 +264,5 @@ class OrderSagaProcessTests {
 
     private static void log(String message) {
         System.out.println("[OrderSagaProcessTests] " + message);
-    }
-
-    /** Reads a query's rows. */
-    @FunctionalInterface
-    private interface Rows<T> {
-
-        T read(ResultSet rows) throws SQLException;
     }
 }
