@@ -23,6 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import tools.jackson.databind.JsonNode;
 
 import org.springframework.http.HttpStatus;
+import org.springframework.web.client.RestClientException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -163,12 +164,13 @@ class OrderSagaProcessTests {
             assertThat(count(history, "TaskFailed")).as("failed activities of %s", instanceId).isZero();
             for (String activity : ACTIVITIES) {
                 List<Integer> tasks = history.stream()
-                    .filter((event) -> "TaskScheduled".equals(type(event)) && activity.equals(event.path("name").asString()))
-                    .map((event) -> event.path("taskId").asInt())
+                    .filter((event) -> "TaskScheduled".equals(type(event)))
+                    .filter((event) -> activity.equals(event.path("name").asString()))
+                    .map(OrderSagaProcessTests::taskId)
                     .toList();
                 assertThat(tasks).as("%s scheduled in %s", activity, instanceId).hasSize(1);
                 assertThat(history.stream()
-                    .filter((event) -> "TaskCompleted".equals(type(event)) && event.path("taskId").asInt() == tasks.get(0)))
+                    .filter((event) -> "TaskCompleted".equals(type(event)) && taskId(event) == tasks.get(0)))
                     .as("results of %s in %s", activity, instanceId)
                     .hasSize(1);
             }
@@ -191,14 +193,19 @@ class OrderSagaProcessTests {
         try {
             await(worker.name() + " serves").atMost(START_TIMEOUT)
                 .pollInterval(Duration.ofMillis(250))
-                .ignoreExceptions()
                 .until(() -> {
                     if (!worker.isAlive()) {
                         throw new IllegalStateException(worker + " exited:\n" + worker.logTail(60));
                     }
-                    var health = client.read("/actuator/health/quarkDurableTasks");
-                    last.set(health.getStatusCode() + " " + health.getBody());
-                    return health.getStatusCode().is2xxSuccessful() && "UP".equals(health.getBody().get("status"));
+                    try {
+                        var health = client.read("/actuator/health/quarkDurableTasks");
+                        last.set(health.getStatusCode() + " " + health.getBody());
+                        return health.getStatusCode().is2xxSuccessful() && "UP".equals(health.getBody().get("status"));
+                    }
+                    catch (RestClientException ex) {
+                        last.set(ex.toString());
+                        return false;
+                    }
                 });
         }
         catch (ConditionTimeoutException ex) {
@@ -229,7 +236,10 @@ class OrderSagaProcessTests {
     }
 
     private Optional<WorkerProcess> workerWithEffect(String effect, String key) {
-        return List.copyOf(this.workers).stream().filter((worker) -> worker.effects().contains(effect + " " + key)).findFirst();
+        return List.copyOf(this.workers)
+            .stream()
+            .filter((worker) -> worker.effects().contains(effect + " " + key))
+            .findFirst();
     }
 
     private List<String> allEffects() {
@@ -238,6 +248,10 @@ class OrderSagaProcessTests {
 
     private static long count(List<JsonNode> history, String type) {
         return history.stream().filter((event) -> type.equals(type(event))).count();
+    }
+
+    private static int taskId(JsonNode event) {
+        return event.path("taskId").asInt();
     }
 
     private static String type(JsonNode event) {

@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
@@ -105,8 +106,8 @@ sealed interface StoreContents extends AutoCloseable {
                 }
             }
             catch (SQLException ex) {
-                throw new IllegalStateException("'" + sql + "' failed in " + this.schema.name() + ": " + ex.getMessage(),
-                        ex);
+                throw new IllegalStateException("'" + sql + "' failed in " + this.schema.name() + ": "
+                        + ex.getMessage(), ex);
             }
         }
 
@@ -159,7 +160,7 @@ sealed interface StoreContents extends AutoCloseable {
             });
         }
 
-        private <T> T read(java.util.function.Function<StatefulRedisConnection<String, String>, T> reading) {
+        private <T> T read(Function<StatefulRedisConnection<String, String>, T> reading) {
             RedisClient client = RedisClient.create(RedisURI.create(this.server.url()));
             try (StatefulRedisConnection<String, String> redis = client.connect()) {
                 return reading.apply(redis);
