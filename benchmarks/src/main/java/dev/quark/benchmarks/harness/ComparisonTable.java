@@ -141,6 +141,12 @@ public final class ComparisonTable {
             rows.add(new Row("jobs." + configuration + ".rate", label + ", " + jobs, "jobs/s", true, null));
             rows.add(new Row("jobs." + configuration + ".enqueue", "  enqueued, one call per job from "
                     + JobsWorkload.ENQUEUERS + " threads", "jobs/s", true, null));
+            if (!configuration.equals("db-scheduler")) {
+                rows.add(new Row("jobs." + configuration + ".per-claim", "  jobs per claim of due jobs", "jobs", true,
+                        null));
+                rows.add(new Row("jobs." + configuration + ".claim-ms", "  time per claim of due jobs", "ms", false,
+                        null));
+            }
         }
         rows.add(new Row("jobs.postgres.vs-db-scheduler", "Jobs run, quark-jobs / db-scheduler on PostgreSQL", "ratio",
                 true, new Goal(false, true, 1.5)));

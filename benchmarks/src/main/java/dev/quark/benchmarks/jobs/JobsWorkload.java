@@ -25,6 +25,7 @@ import dev.quark.jobs.store.redis.RedisJobStore;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.lease.redis.RedisLeaseStore;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -120,6 +121,8 @@ public final class JobsWorkload {
         int jobs = jobs(mode);
         double[] rates = new double[rounds(mode)];
         double[] enqueueRates = new double[rounds(mode)];
+        double[] perClaim = new double[rounds(mode)];
+        double[] claimMillis = new double[rounds(mode)];
         for (int round = -1; round < rounds(mode); round++) {
             int count = (round < 0) ? jobs / 10 : jobs;
             LongAdder executed = new LongAdder();
@@ -132,17 +135,34 @@ public final class JobsWorkload {
                 contender.start();
                 awaitDone(contender, executed, count, configuration);
                 double rate = count / ((System.nanoTime() - start) / 1e9);
+                String claims = "";
+                if (contender instanceof QuarkJobs quark) {
+                    ClaimCountingJobStore store = quark.claims();
+                    double jobsPerClaim = store.claimed() / (double) Math.max(1, store.claims());
+                    double millisPerClaim = store.claimNanos() / 1e6 / Math.max(1, store.claims());
+                    claims = String.format(Locale.ROOT, "; %,d claims, %.2f jobs and %.2f ms each", store.claims(),
+                            jobsPerClaim, millisPerClaim);
+                    if (round >= 0) {
+                        perClaim[round] = jobsPerClaim;
+                        claimMillis[round] = millisPerClaim;
+                    }
+                }
                 if (round >= 0) {
                     rates[round] = rate;
                     enqueueRates[round] = enqueued;
                 }
-                Workloads.progress("quark", "jobs, %s, %d workers: %,d jobs enqueued at %,.0f/s, run at %,.0f/s%s",
-                        configuration, WORKERS, count, enqueued, rate, (round < 0) ? " (warm-up)" : "");
+                Workloads.progress("quark", "jobs, %s, %d workers: %,d jobs enqueued at %,.0f/s, run at %,.0f/s%s%s",
+                        configuration, WORKERS, count, enqueued, rate, claims, (round < 0) ? " (warm-up)" : "");
             }
         }
         String key = "jobs." + configuration;
-        return List.of(new Figure(key + ".rate", "quark", Stats.of(rates)),
-                new Figure(key + ".enqueue", "quark", Stats.of(enqueueRates)));
+        List<Figure> figures = new ArrayList<>(List.of(new Figure(key + ".rate", "quark", Stats.of(rates)),
+                new Figure(key + ".enqueue", "quark", Stats.of(enqueueRates))));
+        if (!configuration.equals("db-scheduler")) {
+            figures.add(new Figure(key + ".per-claim", "quark", Stats.of(perClaim)));
+            figures.add(new Figure(key + ".claim-ms", "quark", Stats.of(claimMillis)));
+        }
+        return figures;
     }
 
     private static JobContender open(String configuration, LongAdder executed) {
@@ -215,7 +235,7 @@ public final class JobsWorkload {
         }
     }
 
-    private static Stats find(List<Figure> figures, String key) {
+    private static @Nullable Stats find(List<Figure> figures, String key) {
         return figures.stream().filter((figure) -> figure.key().equals(key)).map(Figure::stats).findFirst().orElse(null);
     }
 }

@@ -26,7 +26,7 @@ final class QuarkJobs implements JobContender {
 
     static final String TYPE = "bench-noop";
 
-    private final JobStore store;
+    private final ClaimCountingJobStore store;
 
     private final DefaultJobQueue queue;
 
@@ -38,19 +38,27 @@ final class QuarkJobs implements JobContender {
 
     QuarkJobs(JobStore store, LeaseStore leases, AutoCloseable backend, Runnable enqueued, int workers,
             LongAdder executed) {
-        this.store = store;
+        this.store = new ClaimCountingJobStore(store);
         this.enqueued = enqueued;
         this.backend = backend;
         JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
         JobHandler<Integer> noOp = JobHandler.of(TYPE, Integer.class, (number, context) -> executed.increment());
         JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(noOp), codec, RetryPolicy.defaults(),
                 Duration.ofMinutes(10));
-        this.queue = new DefaultJobQueue(store, handlers, codec, Clock.systemUTC(), JobMetrics.NONE);
-        this.orchestrator = JobOrchestrator.builder(store, leases, handlers, codec)
+        this.queue = new DefaultJobQueue(this.store, handlers, codec, Clock.systemUTC(), JobMetrics.NONE);
+        this.orchestrator = JobOrchestrator.builder(this.store, leases, handlers, codec)
             .workers(workers)
             .pollInterval(JobsWorkload.POLL_INTERVAL)
             .build();
         this.queue.subscribe(this.orchestrator);
+    }
+
+    /**
+     * Returns what the claims of due jobs cost so far.
+     * @return the claims, the jobs they returned and the time they took
+     */
+    ClaimCountingJobStore claims() {
+        return this.store;
     }
 
     @Override
