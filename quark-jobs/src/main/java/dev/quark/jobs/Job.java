@@ -2,6 +2,7 @@ package dev.quark.jobs;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 import org.jspecify.annotations.Nullable;
@@ -26,11 +27,40 @@ import org.jspecify.annotations.Nullable;
  * @param cancelRequested whether a cancellation was requested while it was running
  * @param lastError the failure of its latest failed attempt, or {@code null} when none failed
  * @param log the lines its handlers logged through {@link JobContext#log()}, oldest first, the latest kept
+ * @param metadata strings stored with the job by {@link JobFilter}s at enqueue ({@link JobDraft#putMetadata}), such
+ * as the enqueuing thread's MDC entries or trace parent; empty when none
  */
 public record Job(JobId id, String type, String payload, @Nullable String idempotencyKey, JobStatus status,
         int attempt, Instant createdAt, Instant dueAt, @Nullable Instant startedAt, @Nullable Instant finishedAt,
         @Nullable String owner, int progress, @Nullable String progressMessage, boolean cancelRequested,
-        @Nullable JobError lastError, List<String> log) {
+        @Nullable JobError lastError, List<String> log, Map<String, String> metadata) {
+
+    /**
+     * Creates a job without metadata.
+     * @param id the job's id
+     * @param type the job type
+     * @param payload the payload as JSON
+     * @param idempotencyKey the key it was enqueued with, or {@code null}
+     * @param status where the job is in its life
+     * @param attempt how many attempts have started
+     * @param createdAt when it was enqueued
+     * @param dueAt when it runs at the earliest
+     * @param startedAt when its latest attempt started, or {@code null}
+     * @param finishedAt when it finished, or {@code null}
+     * @param owner the worker of its latest attempt, or {@code null}
+     * @param progress its progress, 0 to 100
+     * @param progressMessage its progress message, or {@code null}
+     * @param cancelRequested whether a cancellation was requested
+     * @param lastError the failure of its latest failed attempt, or {@code null}
+     * @param log its log lines
+     */
+    public Job(JobId id, String type, String payload, @Nullable String idempotencyKey, JobStatus status, int attempt,
+            Instant createdAt, Instant dueAt, @Nullable Instant startedAt, @Nullable Instant finishedAt,
+            @Nullable String owner, int progress, @Nullable String progressMessage, boolean cancelRequested,
+            @Nullable JobError lastError, List<String> log) {
+        this(id, type, payload, idempotencyKey, status, attempt, createdAt, dueAt, startedAt, finishedAt, owner,
+                progress, progressMessage, cancelRequested, lastError, log, Map.of());
+    }
 
     /**
      * Validates the job.
@@ -43,6 +73,7 @@ public record Job(JobId id, String type, String payload, @Nullable String idempo
         Objects.requireNonNull(createdAt, "createdAt must not be null");
         Objects.requireNonNull(dueAt, "dueAt must not be null");
         log = List.copyOf(log);
+        metadata = Map.copyOf(metadata);
     }
 
     /**

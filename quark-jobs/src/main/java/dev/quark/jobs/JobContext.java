@@ -1,6 +1,7 @@
 package dev.quark.jobs;
 
 import java.time.Instant;
+import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
 
@@ -33,6 +34,15 @@ public interface JobContext {
      * @return the instant
      */
     Instant enqueuedAt();
+
+    /**
+     * Returns the metadata stored with the job by {@link JobFilter}s when it was enqueued ({@link Job#metadata()}):
+     * the tenant, the MDC entries or the trace parent of the enqueuing thread, for instance.
+     * @return the metadata; empty by default
+     */
+    default Map<String, String> metadata() {
+        return Map.of();
+    }
 
     /**
      * Records the job's progress, visible in {@link Job#progress()} while it runs. Each call writes to the store

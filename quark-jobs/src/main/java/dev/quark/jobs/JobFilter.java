@@ -5,19 +5,48 @@ import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A hook around jobs, on the server side: told when a job is enqueued, before and after each attempt runs, and when
- * an attempt fails or a job is dead-lettered. Every {@code JobFilter} bean is registered, in the order of
- * {@code @Order} / {@link org.springframework.core.Ordered} (lowest first) for every hook.
+ * A hook around jobs, on the server side: asked before a job is stored (it may change or veto it), told when it is
+ * enqueued, asked to restore context around each attempt, told before and after each attempt runs, and when an
+ * attempt fails or a job is dead-lettered. Every {@code JobFilter} bean is registered, in the order of
+ * {@code @Order} / {@link org.springframework.core.Ordered} (lowest first) for every hook; the scopes of
+ * {@link #openScope} are closed in the reverse order.
  * <p>
- * Filters observe; they cannot stop or change a job. <b>A filter that throws does not lose the job</b>: its exception
- * is logged (logger {@code dev.quark.jobs.runtime.JobFilters}, naming the filter, the hook and the job) and the job
- * goes on as if the filter had returned, and so do the other filters.
+ * <b>Only {@link JobDraft#veto} stops a job.</b> A filter that throws anything else does not lose the job: its
+ * exception is logged (logger {@code dev.quark.jobs.runtime.JobFilters}, naming the filter, the hook and the job),
+ * its changes to the draft are undone, and the job goes on as if the filter had returned, and so do the other
+ * filters.
  * <p>
- * Hooks run on the thread of what they observe: {@link #onEnqueued} on the enqueuing thread (on PostgreSQL inside the
- * caller's transaction, before it commits); the others on the worker thread of the attempt, with the MDC of the job
- * ({@code quark.job.id}, {@code quark.job.type}) set. Keep them short: they delay the attempt.
+ * Hooks run on the thread of what they observe: {@link #beforeEnqueue} and {@link #onEnqueued} on the enqueuing
+ * thread (on PostgreSQL inside the caller's transaction, before it commits); the others on the worker thread of the
+ * attempt, with the MDC of the job ({@code quark.job.id}, {@code quark.job.type}) and the scopes of
+ * {@link #openScope} set. Keep them short: they delay the caller or the attempt.
+ * <p>
+ * Carrying context from the enqueuing thread to the worker takes two hooks: {@link #beforeEnqueue} copies it into
+ * the job's metadata, {@link #openScope} puts it back on the worker thread and its scope takes it away again.
  */
 public interface JobFilter {
+
+    /**
+     * Called on the enqueuing thread before a job is stored, also for each step of a workflow when the workflow is
+     * enqueued (not when the step is released later, and not for the jobs a recurring job enqueues, which no caller
+     * enqueues). The filter may change the draft or veto it.
+     * @param job the job about to be stored
+     * @throws JobVetoedException through {@link JobDraft#veto}
+     */
+    default void beforeEnqueue(JobDraft job) {
+    }
+
+    /**
+     * Called on the worker thread first in every attempt, before {@link #beforeRun}: restores context carried in the
+     * job's {@link Job#metadata() metadata}. The scope is closed last in the attempt, after its outcome is recorded
+     * and {@link #onFailure} or {@link #onDeadLetter} ran, in the reverse order of the filters, even when the attempt
+     * failed.
+     * @param job the job as claimed
+     * @return what to close after the attempt; {@link Scope#NONE} by default
+     */
+    default Scope openScope(Job job) {
+        return Scope.NONE;
+    }
 
     /**
      * Called once a job is stored (not when its idempotency key existed).
@@ -58,5 +87,22 @@ public interface JobFilter {
      * @param error why
      */
     default void onDeadLetter(Job job, JobError error) {
+    }
+
+    /**
+     * Context a filter set on the worker thread for one attempt, taken away again by {@link #close}.
+     */
+    @FunctionalInterface
+    interface Scope extends AutoCloseable {
+
+        /** A scope that sets nothing. */
+        Scope NONE = () -> {
+        };
+
+        /**
+         * Takes the context away, on the worker thread, after the attempt.
+         */
+        @Override
+        void close();
     }
 }

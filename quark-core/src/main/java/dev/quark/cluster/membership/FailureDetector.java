@@ -247,13 +247,14 @@ final class FailureDetector {
             return CompletableFuture.completedFuture(null);
         }
         long answersBefore = peer.answers;
+        int missesBefore = peer.misses;
         return answered(() -> this.prober.probeIndirectly(via, target, this.settings.indirectProbeTimeout()),
                 this.settings.indirectProbeTimeout())
             .thenCompose((answeredIndirectly) -> this.serial.call(() -> {
                 if (answeredIndirectly) {
-                    if (!peer.answersIndirectly) {
+                    if (!peer.answersIndirectly && peer.answers == answersBefore) {
                         logger.info("Silo {} missed {} probes of this silo but answers silo {}: a broken link, "
-                                + "not a dead silo; it is not suspected", target.siloId(), peer.misses,
+                                + "not a dead silo; it is not suspected", target.siloId(), missesBefore,
                                 via.siloId());
                         peer.answersIndirectly = true;
                     }

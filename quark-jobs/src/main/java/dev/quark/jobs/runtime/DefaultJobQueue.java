@@ -149,10 +149,14 @@ public final class DefaultJobQueue implements JobQueue {
     @Override
     public JobId enqueue(JobRequest request) {
         Objects.requireNonNull(request, "request must not be null");
-        String payload = writePayload(request.type(), request.payload());
+        Class<?> payloadClass = requirePayload(request.type(), request.payload());
         Instant now = this.clock.instant();
+        EnqueueDraft draft = EnqueueDraft.ofJob(request.type(), payloadClass, request.payload(), now,
+                request.dueAt(now), request.idempotencyKey());
+        this.filters.beforeEnqueue(draft);
+        String payload = writePayload(request.type(), draft.payload());
         return store(new NewJob(JobId.next(this.clock), request.type(), payload, request.idempotencyKey(), now,
-                request.dueAt(now)));
+                draft.dueAt(), draft.metadata()));
     }
 
     @Override
@@ -160,17 +164,33 @@ public final class DefaultJobQueue implements JobQueue {
         Objects.requireNonNull(workflow, "workflow must not be null");
         WorkflowAdvancer advancer = workflowAdvancer();
         List<WorkflowDocument.Step> steps = new ArrayList<>();
+        List<EnqueueDraft> drafts = new ArrayList<>();
+        Instant now = this.clock.instant();
         for (WorkflowStep step : workflow.steps()) {
+            try {
+                Class<?> payloadClass = requirePayload(step.type(), step.payload());
+                drafts.add(EnqueueDraft.ofStep(step.type(), payloadClass, step.payload(), now, workflow.name(),
+                        step.name()));
+            }
+            catch (IllegalArgumentException ex) {
+                throw new InvalidWorkflowException("Step '" + step.name() + "' of workflow '" + workflow.name()
+                        + "' cannot be enqueued: " + ex.getMessage(), ex);
+            }
+        }
+        for (int i = 0; i < drafts.size(); i++) {
+            WorkflowStep step = workflow.steps().get(i);
+            EnqueueDraft draft = drafts.get(i);
+            this.filters.beforeEnqueue(draft);
             String payload;
             try {
-                payload = writePayload(step.type(), step.payload());
+                payload = writePayload(step.type(), draft.payload());
             }
             catch (IllegalArgumentException ex) {
                 throw new InvalidWorkflowException("Step '" + step.name() + "' of workflow '" + workflow.name()
                         + "' cannot be enqueued: " + ex.getMessage(), ex);
             }
             steps.add(new WorkflowDocument.Step(step.name(), step.type(), payload, JobId.next(this.clock),
-                    step.dependencies(), step.failurePolicy()));
+                    step.dependencies(), step.failurePolicy(), draft.metadata()));
         }
         WorkflowId id = WorkflowId.next(this.clock);
         advancer.start(id, new WorkflowDocument(workflow.name(), this.clock.instant(), steps, false));
@@ -220,6 +240,15 @@ public final class DefaultJobQueue implements JobQueue {
     }
 
     private String writePayload(String type, Object payload) {
+        requirePayload(type, payload);
+        return this.codec.write(type, payload);
+    }
+
+    /**
+     * Checks that a type has a handler and a payload is of its payload type.
+     * @return the handler's payload class
+     */
+    private Class<?> requirePayload(String type, Object payload) {
         RegisteredJobHandler handler = this.handlers.require(type);
         Class<?> payloadClass = handler.payloadType().getRawClass();
         if (!payloadClass.isInstance(payload)) {
@@ -227,7 +256,7 @@ public final class DefaultJobQueue implements JobQueue {
                     + handler.payloadType().toCanonical() + " (the payload type of its handler), was a "
                     + payload.getClass().getName());
         }
-        return this.codec.write(type, payload);
+        return payloadClass;
     }
 
     private JobId store(NewJob newJob) {

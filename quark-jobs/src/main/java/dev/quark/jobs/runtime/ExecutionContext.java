@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobContext;
@@ -74,6 +75,11 @@ final class ExecutionContext implements JobContext, JobLog {
     @Override
     public Instant enqueuedAt() {
         return this.job.createdAt();
+    }
+
+    @Override
+    public Map<String, String> metadata() {
+        return this.job.metadata();
     }
 
     @Override

@@ -2,11 +2,13 @@ package dev.quark.jobs.runtime;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobAbandonedException;
 import dev.quark.jobs.JobCancelledException;
 import dev.quark.jobs.JobError;
+import dev.quark.jobs.JobFilter;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.JobTimeoutException;
 import dev.quark.jobs.store.ClaimedJob;
@@ -85,12 +87,13 @@ final class JobExecution {
         Job job = job();
         MDC.put("quark.job.id", job.id().toString());
         MDC.put("quark.job.type", job.type());
+        JobFilters filters = this.orchestrator.filters();
+        List<JobFilter.Scope> scopes = filters.openScopes(job);
         try {
             this.orchestrator.metrics().started(type(), latency(job));
             if (!beforeHandler(job)) {
                 return;
             }
-            JobFilters filters = this.orchestrator.filters();
             filters.each("beforeRun", job, (filter) -> filter.beforeRun(job, this.context));
             Throwable failure = null;
             try {
@@ -116,6 +119,7 @@ final class JobExecution {
         }
         finally {
             disarmTimeout();
+            filters.close(job, scopes);
             MDC.remove("quark.job.id");
             MDC.remove("quark.job.type");
             Thread.interrupted();

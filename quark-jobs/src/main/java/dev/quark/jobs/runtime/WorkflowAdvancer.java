@@ -396,7 +396,7 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
     private void release(WorkflowId id, WorkflowDocument.Step step) {
         Instant now = this.clock.instant();
         Enqueued enqueued = this.jobs.enqueue(new NewJob(step.jobId, step.type, step.payload, stepKey(id, step.name), now,
-                now));
+                now, step.metadata));
         if (enqueued.created()) {
             Job job = enqueued.job();
             this.jobs.afterCommit(() -> this.events.enqueued(job));
@@ -415,7 +415,7 @@ public final class WorkflowAdvancer implements JobOutcomeListener {
             }
             if (!released.contains(step.name)) {
                 this.jobs.enqueue(new NewJob(step.jobId, step.type, step.payload, stepKey(id, step.name), now,
-                        now.plus(NEVER)));
+                        now.plus(NEVER), step.metadata));
             }
             try {
                 if (this.jobs.cancel(step.jobId, now) == CancelResult.REQUESTED) {

@@ -21,7 +21,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A stored workflow's definition and state: its steps, each with its job type, payload (JSON), pre-drawn job id,
- * dependencies, failure policy and recorded outcome, and whether it was cancelled. Written as JSON through the
+ * dependencies, failure policy, job metadata (from the enqueue filters) and recorded outcome, and whether it was cancelled. Written as JSON through the
  * tree model of a plain mapper of its own (no reflection, the application's mapper settings do not apply).
  */
 final class WorkflowDocument {
@@ -120,6 +120,10 @@ final class WorkflowDocument {
             node.put("payload", step.payload);
             node.put("job", step.jobId.toString());
             node.put("onFailure", step.failurePolicy.name());
+            if (!step.metadata.isEmpty()) {
+                ObjectNode metadata = node.putObject("metadata");
+                step.metadata.forEach(metadata::put);
+            }
             if (step.outcome != null) {
                 node.put("outcome", step.outcome.name());
             }
@@ -145,7 +149,7 @@ final class WorkflowDocument {
             }
             Step step = new Step(node.get("name").asString(), node.get("type").asString(),
                     node.get("payload").asString(), JobId.parse(node.get("job").asString()), dependencies,
-                    FailurePolicy.valueOf(node.get("onFailure").asString()));
+                    FailurePolicy.valueOf(node.get("onFailure").asString()), metadata(node.get("metadata")));
             if (node.hasNonNull("outcome")) {
                 step.outcome = StepStatus.valueOf(node.get("outcome").asString());
             }
@@ -154,6 +158,17 @@ final class WorkflowDocument {
         }
         return new WorkflowDocument(root.get("name").asString(), Instant.parse(root.get("createdAt").asString()), steps,
                 root.get("cancelled").asBoolean());
+    }
+
+    private static Map<String, String> metadata(@Nullable JsonNode node) {
+        if (node == null || !node.isObject()) {
+            return Map.of();
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> entry : node.properties()) {
+            metadata.put(entry.getKey(), entry.getValue().asString());
+        }
+        return metadata;
     }
 
     /**
@@ -174,13 +189,17 @@ final class WorkflowDocument {
 
         final FailurePolicy failurePolicy;
 
+        /** What the enqueue filters stored for its job when the workflow was enqueued. */
+        final Map<String, String> metadata;
+
         @Nullable StepStatus outcome;
 
         /** Whether its job was enqueued to run: a released step whose job is missing was lost (purged), not waiting. */
         boolean released;
 
         Step(String name, String type, String payload, JobId jobId, List<StepDependency> dependencies,
-                FailurePolicy failurePolicy) {
+                FailurePolicy failurePolicy, Map<String, String> metadata) {
+            this.metadata = Map.copyOf(metadata);
             this.name = name;
             this.type = type;
             this.payload = payload;

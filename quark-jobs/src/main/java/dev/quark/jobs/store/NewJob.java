@@ -1,6 +1,7 @@
 package dev.quark.jobs.store;
 
 import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
 
 import dev.quark.jobs.JobId;
@@ -16,9 +17,24 @@ import org.jspecify.annotations.Nullable;
  * @param idempotencyKey its idempotency key, or {@code null}
  * @param createdAt when it is enqueued
  * @param dueAt when it may run at the earliest
+ * @param metadata strings to store with it ({@link dev.quark.jobs.Job#metadata()}); empty for none
  */
 public record NewJob(JobId id, String type, String payload, @Nullable String idempotencyKey, Instant createdAt,
-        Instant dueAt) {
+        Instant dueAt, Map<String, String> metadata) {
+
+    /**
+     * Creates a job to store without metadata.
+     * @param id its id
+     * @param type its type
+     * @param payload its payload as JSON
+     * @param idempotencyKey its idempotency key, or {@code null}
+     * @param createdAt when it is enqueued
+     * @param dueAt when it may run at the earliest
+     */
+    public NewJob(JobId id, String type, String payload, @Nullable String idempotencyKey, Instant createdAt,
+            Instant dueAt) {
+        this(id, type, payload, idempotencyKey, createdAt, dueAt, Map.of());
+    }
 
     /**
      * Validates the job.
@@ -29,6 +45,7 @@ public record NewJob(JobId id, String type, String payload, @Nullable String ide
         Objects.requireNonNull(payload, "payload must not be null");
         Objects.requireNonNull(createdAt, "createdAt must not be null");
         Objects.requireNonNull(dueAt, "dueAt must not be null");
+        metadata = Map.copyOf(metadata);
     }
 
     /**

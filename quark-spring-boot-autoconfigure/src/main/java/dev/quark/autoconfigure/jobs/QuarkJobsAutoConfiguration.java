@@ -15,6 +15,7 @@ import dev.quark.jobs.JobFilter;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.RecurringJobRequest;
+import dev.quark.jobs.filter.MdcJobFilter;
 import dev.quark.jobs.runtime.DefaultJobQueue;
 import dev.quark.jobs.runtime.JobFilters;
 import dev.quark.jobs.runtime.JobHandlerRegistry;
@@ -66,7 +67,9 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * This is the {@value #AREA} area of the shared backend wiring; its backend also keeps the recurring jobs, run by the
  * {@link RecurringJobScheduler} (every {@code RecurringJobRequest} bean is scheduled at start-up), and on PostgreSQL
  * contributes the jobs changelog. Workers claim jobs with the lease store of {@link QuarkLeasesAutoConfiguration}.
- * Every {@link JobFilter} bean is told about enqueues and attempts, in order. The backend also keeps the
+ * Every {@link JobFilter} bean is asked before enqueues (it may change or veto a job) and told about enqueues and
+ * attempts, in order; with {@code quark.jobs.context.mdc-keys} an {@link MdcJobFilter} carries those MDC entries
+ * from the enqueuing thread to the workers. The backend also keeps the
  * {@link dev.quark.jobs.JobWorkflow workflows}: the orchestrator advances a workflow after each of its steps' outcomes
  * and a {@link WorkflowSweeper} (every {@code quark.jobs.workflows.sweep-interval}) catches up with the rest.
  */
@@ -94,6 +97,13 @@ public final class QuarkJobsAutoConfiguration {
             QuarkJobsProperties properties) {
         return new JobHandlerRegistry(handlers.orderedStream().toList(), codec, properties.retryPolicy(),
                 properties.getTimeout());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @Conditional(OnMdcKeysCondition.class)
+    MdcJobFilter quarkMdcJobFilter(QuarkJobsProperties properties) {
+        return new MdcJobFilter(properties.getContext().getMdcKeys());
     }
 
     @Bean

@@ -1,7 +1,9 @@
 package dev.quark.autoconfigure.jobs;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
 import dev.quark.autoconfigure.backend.QuarkBackend;
@@ -74,6 +76,8 @@ public class QuarkJobsProperties implements InitializingBean {
     private final Recurring recurring = new Recurring();
 
     private final Workflows workflows = new Workflows();
+
+    private final Context context = new Context();
 
     public @Nullable QuarkBackend getBackend() {
         return this.backend;
@@ -167,6 +171,10 @@ public class QuarkJobsProperties implements InitializingBean {
         return keepFor;
     }
 
+    public Context getContext() {
+        return this.context;
+    }
+
     /**
      * Returns the retry policy of job types whose handler does not give one.
      * @return the policy
@@ -228,6 +236,12 @@ public class QuarkJobsProperties implements InitializingBean {
         positive("recurring.poll-interval", this.recurring.pollInterval);
         positive("recurring.misfire-threshold", this.recurring.misfireThreshold);
         positive("workflows.sweep-interval", this.workflows.sweepInterval);
+        for (String key : this.context.mdcKeys) {
+            if (key == null || key.isBlank() || key.length() > 96) {
+                throw invalid("context.mdc-keys", this.context.mdcKeys, "must hold MDC keys that are not blank and have "
+                        + "at most 96 characters, held '" + key + "'");
+            }
+        }
     }
 
     private static void positive(String name, Duration value) {
@@ -453,6 +467,26 @@ public class QuarkJobsProperties implements InitializingBean {
 
         public void setSweepInterval(Duration sweepInterval) {
             this.sweepInterval = sweepInterval;
+        }
+    }
+
+    /**
+     * Context carried from the thread that enqueues a job to the workers that run it, in the job's metadata.
+     */
+    public static class Context {
+
+        /**
+         * MDC keys whose values are stored with each job enqueued on this node and put back in the MDC around its
+         * attempts (the MdcJobFilter bean), such as requestId, tenant, traceId, spanId. None by default.
+         */
+        private List<String> mdcKeys = new ArrayList<>();
+
+        public List<String> getMdcKeys() {
+            return this.mdcKeys;
+        }
+
+        public void setMdcKeys(List<String> mdcKeys) {
+            this.mdcKeys = mdcKeys;
         }
     }
 }

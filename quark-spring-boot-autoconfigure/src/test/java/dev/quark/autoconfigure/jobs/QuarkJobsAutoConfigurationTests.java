@@ -20,6 +20,7 @@ import dev.quark.jobs.RetryPolicy;
 import dev.quark.jobs.Schedule;
 import dev.quark.jobs.WorkflowId;
 import dev.quark.jobs.WorkflowStatus;
+import dev.quark.jobs.filter.MdcJobFilter;
 import dev.quark.jobs.runtime.DefaultJobQueue;
 import dev.quark.jobs.runtime.JobFilters;
 import dev.quark.jobs.runtime.JobHandlerRegistry;
@@ -259,6 +260,40 @@ class QuarkJobsAutoConfigurationTests {
                 assertThat(calls).containsExactly("first:enqueued", "second:enqueued", "first:before", "second:before",
                         "first:after", "second:after");
             });
+    }
+
+    @Test
+    void mdcKeysMakeAFilterThatCarriesThoseEntriesFromTheEnqueuingThreadToTheWorker() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        JobFilter probe = new JobFilter() {
+            @Override
+            public void beforeRun(Job job, JobContext context) {
+                seen.add(org.slf4j.MDC.get("requestId") + " " + org.slf4j.MDC.get("user"));
+            }
+        };
+        this.contextRunner.withPropertyValues("quark.jobs.context.mdc-keys=requestId,tenant")
+            .withBean("probe", JobFilter.class, () -> probe)
+            .run((context) -> {
+                assertThat(context.getBean(MdcJobFilter.class).keys()).containsExactly("requestId", "tenant");
+                assertThat(context.getBean(JobFilters.class).filters()).hasSize(2);
+                JobQueue jobs = context.getBean(JobQueue.class);
+                org.slf4j.MDC.put("requestId", "req-42");
+                org.slf4j.MDC.put("user", "not carried");
+                JobId id;
+                try {
+                    id = jobs.enqueue(SendInvoiceHandler.class, new SendInvoice("mdc", 1));
+                }
+                finally {
+                    org.slf4j.MDC.clear();
+                }
+                assertThat(jobs.find(id).orElseThrow().metadata()).containsExactly(entry("mdc.requestId", "req-42"));
+                await().atMost(Duration.ofSeconds(10))
+                    .until(() -> jobs.find(id).map(Job::status).orElseThrow() == JobStatus.SUCCEEDED);
+                assertThat(seen).containsExactly("req-42 null");
+            });
+        this.contextRunner.run((context) -> assertThat(context).doesNotHaveBean(MdcJobFilter.class));
+        assertFailure("quark.jobs.context.mdc-keys=ok," + "k".repeat(97), "quark.jobs.context.mdc-keys",
+                "at most 96 characters");
     }
 
     record NamedFilter(String name, List<String> calls, int order) implements JobFilter, Ordered {

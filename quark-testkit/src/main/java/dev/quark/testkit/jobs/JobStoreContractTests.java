@@ -210,6 +210,35 @@ public abstract class JobStoreContractTests {
     }
 
     @Test
+    public void metadataIsStoredWithTheJobAndReadBackWhereverTheJobIsRead() {
+        String type = newType("metadata");
+        Map<String, String> metadata = Map.of("mdc.requestId", "req-ünïcödé ✓ \"quoted\" \n {json}", "tenant", "acme",
+                "empty", "", "trace.traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        JobId id = JobId.next(java.time.Clock.systemUTC());
+        Enqueued enqueued = store().enqueue(new NewJob(id, type, "{}", null, NOW, NOW, metadata));
+        assertThat(enqueued.job().metadata()).isEqualTo(metadata);
+        assertThat(store().find(id).orElseThrow().metadata()).isEqualTo(metadata);
+        assertThat(store().list(JobQuery.status(JobStatus.ENQUEUED).type(type).limit(10)).jobs())
+            .singleElement()
+            .satisfies((job) -> assertThat(job.metadata()).isEqualTo(metadata));
+        Job plain = enqueue(type, NOW.plusSeconds(60), null);
+        assertThat(store().find(plain.id()).orElseThrow().metadata()).isEmpty();
+
+        List<ClaimedJob> claimed = store().claimDue(claim(OWNER, 1, NOW, type), leases(OWNER, LONG));
+        assertThat(claimed).singleElement().satisfies((c) -> assertThat(c.job().metadata()).isEqualTo(metadata));
+        ClaimedJob first = claimed.getFirst();
+        store().finish(id, first.lease(), JobTransition.retry(NOW, JobError.of(new IllegalStateException("again"))),
+                report(0), NOW);
+        leaseStore().release(first.lease());
+        List<ClaimedJob> again = store().claimDue(claim(OTHER, 2, NOW, type), leases(OTHER, LONG));
+        assertThat(again).singleElement().satisfies((c) -> assertThat(c.job().metadata()).isEqualTo(metadata));
+        store().finish(id, again.getFirst().lease(), JobTransition.deadLetter(JobError.of(new IllegalStateException())),
+                report(0), NOW);
+        leaseStore().release(again.getFirst().lease());
+        assertThat(store().requeue(id, NOW).metadata()).isEqualTo(metadata);
+    }
+
+    @Test
     public void aJobDueLaterIsScheduledAndClaimedOnlyOnceDue() {
         String type = newType("later");
         Job job = enqueue(type, NOW.plusSeconds(60), null);

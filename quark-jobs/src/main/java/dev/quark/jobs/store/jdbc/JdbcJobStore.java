@@ -41,6 +41,7 @@ import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.StoreChecks;
+import dev.quark.jobs.store.StoredMetadata;
 import dev.quark.lease.Lease;
 import dev.quark.lease.jdbc.JdbcFencing;
 import org.jspecify.annotations.Nullable;
@@ -57,7 +58,7 @@ import org.springframework.transaction.support.TransactionTemplate;
  * <pre>
  * {prefix}job (id uuid primary key, type, payload text, idempotency_key unique, status, attempt, created_at, due_at,
  *              started_at, finished_at, owner, lease_token bigint, progress, progress_message, cancel_requested,
- *              error_type, error_message, error_stack, log text[])
+ *              error_type, error_message, error_stack, log text[], metadata text)
  * </pre>
  * <b>Transactions.</b> {@link #enqueue} and the other calls of the queue run in the caller's Spring-managed
  * transaction on the same {@code DataSource} when there is one, through {@code DataSourceUtils}: a job enqueued with
@@ -82,7 +83,7 @@ public class JdbcJobStore implements JobStore {
 
     private static final String COLUMNS = "id, type, payload, idempotency_key, status, attempt, created_at, due_at, "
             + "started_at, finished_at, owner, progress, progress_message, cancel_requested, error_type, error_message, "
-            + "error_stack, log";
+            + "error_stack, log, metadata";
 
     private static final String WAITING = "('ENQUEUED', 'SCHEDULED', 'RETRYING')";
 
@@ -128,8 +129,8 @@ public class JdbcJobStore implements JobStore {
         this.table = tablePrefix.table("job");
         this.insert = """
                 insert into %s (id, type, payload, idempotency_key, status, attempt, created_at, due_at, progress,
-                    cancel_requested, log)
-                values (?::uuid, ?, ?, ?, ?, 0, ?, ?, 0, false, '{}')
+                    cancel_requested, log, metadata)
+                values (?::uuid, ?, ?, ?, ?, 0, ?, ?, 0, false, '{}', ?)
                 on conflict do nothing
                 returning %s
                 """.formatted(this.table, COLUMNS);
@@ -190,7 +191,7 @@ public class JdbcJobStore implements JobStore {
         for (int attempt = 1;; attempt++) {
             Optional<Job> inserted = this.jdbc.sql(this.insert)
                 .params(values(job.id().toString(), job.type(), job.payload(), job.idempotencyKey(), job.status().name(),
-                        timestamp(job.createdAt()), timestamp(job.dueAt())))
+                        timestamp(job.createdAt()), timestamp(job.dueAt()), StoredMetadata.write(job.metadata())))
                 .query(JdbcJobStore::job)
                 .optional();
             if (inserted.isPresent()) {
@@ -476,7 +477,8 @@ public class JdbcJobStore implements JobStore {
                 row.getString("idempotency_key"), JobStatus.valueOf(row.getString("status")), row.getInt("attempt"),
                 instant(row, "created_at"), instant(row, "due_at"), instantOrNull(row, "started_at"),
                 instantOrNull(row, "finished_at"), row.getString("owner"), row.getInt("progress"),
-                row.getString("progress_message"), row.getBoolean("cancel_requested"), error, log(row));
+                row.getString("progress_message"), row.getBoolean("cancel_requested"), error, log(row),
+                StoredMetadata.read(row.getString("metadata")));
     }
 
     private static Instant instant(ResultSet row, String column) throws SQLException {

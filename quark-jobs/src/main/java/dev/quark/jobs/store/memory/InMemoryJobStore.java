@@ -350,7 +350,10 @@ public class InMemoryJobStore implements JobStore {
 
         List<String> log = List.of();
 
+        final Map<String, String> metadata;
+
         Row(NewJob job) {
+            this.metadata = job.metadata();
             this.id = job.id();
             this.type = job.type();
             this.payload = job.payload();
@@ -381,7 +384,7 @@ public class InMemoryJobStore implements JobStore {
         Job toJob() {
             return new Job(this.id, this.type, this.payload, this.idempotencyKey, this.status, this.attempt,
                     this.createdAt, this.dueAt, this.startedAt, this.finishedAt, this.owner, this.progress,
-                    this.progressMessage, this.cancelRequested, this.lastError, this.log);
+                    this.progressMessage, this.cancelRequested, this.lastError, this.log, this.metadata);
         }
     }
 }

@@ -44,7 +44,8 @@ final class RedisJobScripts {
             """;
 
     /**
-     * ARGV: prefix, id, type, payload, idempotency key or '', status, created_at, due_at, due score. Returns
+     * ARGV: prefix, id, type, payload, idempotency key or '', status, created_at, due_at, due score, metadata (JSON) or
+     * ''. Returns
      * {1, id} when stored, {0, id of the job with the key} when the key exists, an error when the id exists.
      */
     @SuppressWarnings("rawtypes")
@@ -65,6 +66,9 @@ final class RedisJobScripts {
             if key ~= '' then
                 redis.call('HSET', job, 'idempotency_key', key)
                 redis.call('SET', p .. 'key:' .. key, id)
+            end
+            if ARGV[10] ~= '' then
+                redis.call('HSET', job, 'metadata', ARGV[10])
             end
             redis.call('ZADD', p .. 'due:' .. job_type, ARGV[9], id)
             redis.call('ZADD', p .. 'ids', 0, id)

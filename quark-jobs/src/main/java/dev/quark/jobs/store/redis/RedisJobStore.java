@@ -32,6 +32,7 @@ import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.StoreChecks;
+import dev.quark.jobs.store.StoredMetadata;
 import dev.quark.lease.Lease;
 import org.jspecify.annotations.Nullable;
 
@@ -105,7 +106,8 @@ public class RedisJobStore implements JobStore {
         Objects.requireNonNull(job, "job must not be null");
         List<?> reply = execute(RedisJobScripts.ENQUEUE, this.prefix, job.id().toString(), job.type(), job.payload(),
                 Objects.requireNonNullElse(job.idempotencyKey(), ""), job.status().name(), job.createdAt().toString(),
-                job.dueAt().toString(), Long.toString(dueScore(job.dueAt())));
+                job.dueAt().toString(), Long.toString(dueScore(job.dueAt())),
+                Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""));
         boolean created = number(reply.get(0)) == 1;
         JobId id = JobId.parse(String.valueOf(reply.get(1)));
         Job stored = find(id).orElseThrow(() -> new IllegalStateException("Job " + id + " vanished while enqueued"));
@@ -376,7 +378,8 @@ public class RedisJobStore implements JobStore {
                 Instant.parse(required(fields, "created_at", id)), Instant.parse(required(fields, "due_at", id)),
                 instant(fields.get("started_at")), instant(fields.get("finished_at")), fields.get("owner"),
                 Integer.parseInt(fields.getOrDefault("progress", "0")), fields.get("progress_message"),
-                "1".equals(fields.get("cancel_requested")), error, log.stream().map(String::valueOf).toList());
+                "1".equals(fields.get("cancel_requested")), error, log.stream().map(String::valueOf).toList(),
+                StoredMetadata.read(fields.get("metadata")));
     }
 
     private static String required(Map<String, String> fields, String field, JobId id) {

@@ -11,8 +11,19 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.Job;
+import dev.quark.jobs.JobDraft;
+import dev.quark.jobs.JobFilter;
+import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobQuery;
 import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.JobVetoedException;
+import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.runtime.DefaultJobQueue;
+import dev.quark.jobs.runtime.JobFilters;
+import dev.quark.jobs.runtime.JobHandlerRegistry;
+import dev.quark.jobs.runtime.JobMetrics;
+import dev.quark.jobs.runtime.JobPayloadCodec;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.Enqueued;
 import dev.quark.jobs.store.JobStore;
@@ -26,12 +37,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class JdbcJobStoreTests extends JobStoreContractTests {
@@ -96,7 +109,7 @@ class JdbcJobStoreTests extends JobStoreContractTests {
                 "started_at timestamp with time zone YES", "finished_at timestamp with time zone YES",
                 "owner character varying YES", "lease_token bigint YES", "progress smallint NO", "progress_message text YES",
                 "cancel_requested boolean NO", "error_type text YES", "error_message text YES", "error_stack text YES",
-                "log ARRAY NO");
+                "log ARRAY NO", "metadata text YES");
         List<String> indexes = jdbc
             .sql("select indexdef from pg_indexes where schemaname = current_schema() and tablename = 'quark_job' "
                     + "order by indexname")
@@ -166,6 +179,57 @@ class JdbcJobStoreTests extends JobStoreContractTests {
         assertThat(jdbc.sql("select count(*) from business_order where id = 'order-2'").query(Long.class).single()).isZero();
         assertThat(store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
             .containsExactly(committed);
+    }
+
+    @Test
+    void aVetoedEnqueueInATransactionRollsTheBusinessWriteBackUnlessTheCallerCatchesTheVeto() {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        String type = newType("veto");
+        JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+        JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(JobHandler.of(type, String.class, (order, context) -> {
+        })), codec, RetryPolicy.defaults(), Duration.ofMinutes(1));
+        JobFilter closedOrders = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                if (job.payload().toString().startsWith("closed")) {
+                    job.veto("orders are closed");
+                }
+                job.putMetadata("tenant", "acme");
+            }
+        };
+        DefaultJobQueue queue = new DefaultJobQueue(store, null, handlers, codec, Clock.systemUTC(), JobMetrics.NONE,
+                new JobFilters(List.of(closedOrders)));
+
+        assertThatExceptionOfType(JobVetoedException.class).isThrownBy(() -> transactions.executeWithoutResult((status) -> {
+            jdbc.sql("insert into business_order (id) values ('closed-1')").update();
+            queue.enqueue(type, "closed-1");
+        })).withMessageContaining("orders are closed");
+        assertThat(orders("closed-1")).as("the business write rolled back with the veto").isZero();
+
+        transactions.executeWithoutResult((status) -> {
+            jdbc.sql("insert into business_order (id) values ('closed-2')").update();
+            try {
+                queue.enqueue(type, "closed-2");
+            }
+            catch (JobVetoedException ex) {
+                // the caller's choice: keep the order without its job
+            }
+        });
+        assertThat(orders("closed-2")).isOne();
+
+        JobId open = transactions.execute((status) -> {
+            jdbc.sql("insert into business_order (id) values ('open-1')").update();
+            return queue.enqueue(type, "open-1");
+        });
+        assertThat(orders("open-1")).isOne();
+        assertThat(store.list(JobQuery.all().type(type).limit(10)).jobs()).singleElement().satisfies((job) -> {
+            assertThat(job.id()).isEqualTo(open);
+            assertThat(job.metadata()).containsExactly(java.util.Map.entry("tenant", "acme"));
+        });
+    }
+
+    private static long orders(String id) {
+        return jdbc.sql("select count(*) from business_order where id = ?").param(id).query(Long.class).single();
     }
 
     private static NewJob newJob(String type) {

@@ -1,0 +1,117 @@
+package dev.quark.jobs;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A job about to be stored, as {@link JobFilter#beforeEnqueue} sees it on the enqueuing thread: a filter may read it,
+ * change its payload, metadata and due time within the limits below, or {@linkplain #veto veto} it. Changes are
+ * checked when made and fail with an {@code IllegalArgumentException} naming the filter and the value; the changes of
+ * a filter that throws anything but a veto are undone and the job goes on as if that filter had not run.
+ * <p>
+ * <b>Metadata</b> is a map of strings stored with the job on every backend and read back with it ({@link Job#metadata()},
+ * {@link JobContext#metadata()}): where filters carry context (MDC entries, a tenant, a trace parent) from the
+ * enqueuing thread to the worker. At most {@value #MAX_METADATA_ENTRIES} entries; keys not blank, at most
+ * {@value #MAX_METADATA_KEY_LENGTH} characters, without control characters; values at most
+ * {@value #MAX_METADATA_VALUE_LENGTH} characters.
+ */
+public interface JobDraft {
+
+    /** The most metadata entries a job carries. */
+    int MAX_METADATA_ENTRIES = 64;
+
+    /** The longest metadata key. */
+    int MAX_METADATA_KEY_LENGTH = 100;
+
+    /** The longest metadata value. */
+    int MAX_METADATA_VALUE_LENGTH = 4000;
+
+    /**
+     * Returns the job type; filters cannot change it.
+     * @return the type
+     */
+    String type();
+
+    /**
+     * Returns the payload, as the caller gave it or as a filter before replaced it.
+     * @return the payload
+     */
+    Object payload();
+
+    /**
+     * Replaces the payload.
+     * @param payload the new payload, an instance of the handler's payload type
+     * @throws IllegalArgumentException naming the filter and the class when it is not
+     */
+    void replacePayload(Object payload);
+
+    /**
+     * Returns the metadata so far.
+     * @return an unmodifiable view
+     */
+    Map<String, String> metadata();
+
+    /**
+     * Adds or replaces a metadata entry.
+     * @param key the key
+     * @param value the value
+     * @throws IllegalArgumentException naming the filter and the key when it breaks the limits
+     */
+    void putMetadata(String key, String value);
+
+    /**
+     * Removes a metadata entry.
+     * @param key the key
+     */
+    void removeMetadata(String key);
+
+    /**
+     * Returns when the job will be due.
+     * @return the instant
+     */
+    Instant dueAt();
+
+    /**
+     * Makes the job due at an instant; one in the past runs as soon as a worker is free.
+     * @param instant the instant
+     * @throws UnsupportedOperationException for a workflow step, which runs when its dependencies allow
+     */
+    void runAt(Instant instant);
+
+    /**
+     * Makes the job due after a delay, counted from when it is enqueued.
+     * @param delay the delay, zero or positive
+     * @throws IllegalArgumentException naming the filter and the delay when it is negative
+     * @throws UnsupportedOperationException for a workflow step, which runs when its dependencies allow
+     */
+    void runAfter(Duration delay);
+
+    /**
+     * Returns the idempotency key the job is enqueued with; filters cannot change it.
+     * @return the key, or {@code null}
+     */
+    @Nullable String idempotencyKey();
+
+    /**
+     * Returns the name of the workflow this job is a step of.
+     * @return the workflow's name, or {@code null} for a job enqueued on its own
+     */
+    @Nullable String workflow();
+
+    /**
+     * Returns the name of the workflow step this job is.
+     * @return the step's name, or {@code null} for a job enqueued on its own
+     */
+    @Nullable String step();
+
+    /**
+     * Refuses the job: nothing is stored, and the caller of {@code enqueue} gets a {@link JobVetoedException} naming
+     * the filter and the reason. For a workflow step, the whole workflow is refused.
+     * @param reason why, for the caller
+     * @throws JobVetoedException always
+     */
+    void veto(String reason);
+}

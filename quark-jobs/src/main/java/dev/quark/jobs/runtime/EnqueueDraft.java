@@ -1,0 +1,217 @@
+package dev.quark.jobs.runtime;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+import dev.quark.jobs.JobDraft;
+import dev.quark.jobs.JobFilter;
+import dev.quark.jobs.JobVetoedException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@link JobDraft} enqueue filters change, one filter at a time: it knows which filter is changing it, to name it
+ * in a veto or a refused change, and keeps what the previous filters decided so that the changes of a filter that
+ * throws can be undone.
+ */
+final class EnqueueDraft implements JobDraft {
+
+    private final String type;
+
+    private final Class<?> payloadClass;
+
+    private final Instant enqueuedAt;
+
+    private final @Nullable String idempotencyKey;
+
+    private final @Nullable String workflow;
+
+    private final @Nullable String step;
+
+    private Object payload;
+
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+
+    private Instant dueAt;
+
+    private String filter = "none";
+
+    private @Nullable Saved saved;
+
+    /**
+     * Creates the draft of a job enqueued on its own.
+     */
+    static EnqueueDraft ofJob(String type, Class<?> payloadClass, Object payload, Instant enqueuedAt, Instant dueAt,
+            @Nullable String idempotencyKey) {
+        return new EnqueueDraft(type, payloadClass, payload, enqueuedAt, dueAt, idempotencyKey, null, null);
+    }
+
+    /**
+     * Creates the draft of a workflow's step, enqueued with the workflow.
+     */
+    static EnqueueDraft ofStep(String type, Class<?> payloadClass, Object payload, Instant enqueuedAt, String workflow,
+            String step) {
+        return new EnqueueDraft(type, payloadClass, payload, enqueuedAt, enqueuedAt, null, workflow, step);
+    }
+
+    private EnqueueDraft(String type, Class<?> payloadClass, Object payload, Instant enqueuedAt, Instant dueAt,
+            @Nullable String idempotencyKey, @Nullable String workflow, @Nullable String step) {
+        this.type = type;
+        this.payloadClass = payloadClass;
+        this.payload = payload;
+        this.enqueuedAt = enqueuedAt;
+        this.dueAt = dueAt;
+        this.idempotencyKey = idempotencyKey;
+        this.workflow = workflow;
+        this.step = step;
+    }
+
+    /**
+     * Hands the draft to a filter: from now on changes and vetoes are its, and {@link #undo} restores the draft as
+     * it is now.
+     */
+    void handTo(JobFilter filter) {
+        this.filter = JobFilters.nameOf(filter);
+        this.saved = new Saved(this.payload, Map.copyOf(this.metadata), this.dueAt);
+    }
+
+    /**
+     * Undoes the changes of the filter the draft was last handed to.
+     */
+    void undo() {
+        Saved before = Objects.requireNonNull(this.saved);
+        this.payload = before.payload;
+        this.metadata.clear();
+        this.metadata.putAll(before.metadata);
+        this.dueAt = before.dueAt;
+    }
+
+    /**
+     * Describes the job for messages.
+     * @return {@code the 'type' job} or {@code step 'name' (type) of workflow 'name'}
+     */
+    String describe() {
+        return (this.step != null)
+                ? "step '" + this.step + "' (" + this.type + ") of workflow '" + this.workflow + "'"
+                : "the '" + this.type + "' job";
+    }
+
+    @Override
+    public String type() {
+        return this.type;
+    }
+
+    @Override
+    public Object payload() {
+        return this.payload;
+    }
+
+    @Override
+    public void replacePayload(Object payload) {
+        Objects.requireNonNull(payload, "payload must not be null");
+        if (!this.payloadClass.isInstance(payload)) {
+            throw refused("a payload of class " + payload.getClass().getName() + ", not a "
+                    + this.payloadClass.getName() + " (the payload type of its handler)");
+        }
+        this.payload = payload;
+    }
+
+    @Override
+    public Map<String, String> metadata() {
+        return Collections.unmodifiableMap(this.metadata);
+    }
+
+    @Override
+    public void putMetadata(String key, String value) {
+        Objects.requireNonNull(key, "key must not be null");
+        Objects.requireNonNull(value, "value must not be null");
+        if (key.isBlank() || key.length() > MAX_METADATA_KEY_LENGTH || key.chars().anyMatch(Character::isISOControl)) {
+            throw refused("the metadata key '" + abbreviate(key) + "' (" + key.length()
+                    + " characters): keys are not blank, have at most " + MAX_METADATA_KEY_LENGTH
+                    + " characters and no control characters");
+        }
+        if (value.length() > MAX_METADATA_VALUE_LENGTH) {
+            throw refused("a value of " + value.length() + " characters for the metadata key '" + key + "': values "
+                    + "have at most " + MAX_METADATA_VALUE_LENGTH + " characters");
+        }
+        if (!this.metadata.containsKey(key) && this.metadata.size() >= MAX_METADATA_ENTRIES) {
+            throw refused("the metadata key '" + key + "': a job carries at most " + MAX_METADATA_ENTRIES
+                    + " metadata entries");
+        }
+        this.metadata.put(key, value);
+    }
+
+    @Override
+    public void removeMetadata(String key) {
+        this.metadata.remove(key);
+    }
+
+    @Override
+    public Instant dueAt() {
+        return this.dueAt;
+    }
+
+    @Override
+    public void runAt(Instant instant) {
+        Objects.requireNonNull(instant, "instant must not be null");
+        requireNotStep();
+        this.dueAt = instant;
+    }
+
+    @Override
+    public void runAfter(Duration delay) {
+        Objects.requireNonNull(delay, "delay must not be null");
+        requireNotStep();
+        if (delay.isNegative()) {
+            throw refused("a negative delay, " + delay);
+        }
+        this.dueAt = this.enqueuedAt.plus(delay);
+    }
+
+    private void requireNotStep() {
+        if (this.step != null) {
+            throw new UnsupportedOperationException("Job filter " + this.filter + " cannot delay " + describe()
+                    + ": a step runs when its dependencies allow");
+        }
+    }
+
+    @Override
+    public @Nullable String idempotencyKey() {
+        return this.idempotencyKey;
+    }
+
+    @Override
+    public @Nullable String workflow() {
+        return this.workflow;
+    }
+
+    @Override
+    public @Nullable String step() {
+        return this.step;
+    }
+
+    @Override
+    public void veto(String reason) {
+        Objects.requireNonNull(reason, "reason must not be null");
+        throw new JobVetoedException(this.filter, describe(), reason);
+    }
+
+    private IllegalArgumentException refused(String what) {
+        return new IllegalArgumentException("Job filter " + this.filter + " gave " + describe() + " " + what);
+    }
+
+    private static String abbreviate(String text) {
+        return (text.length() <= 40) ? text : text.substring(0, 40) + "...";
+    }
+
+    @Override
+    public String toString() {
+        return "JobDraft[" + describe() + ", due " + this.dueAt + ", metadata " + this.metadata.keySet() + "]";
+    }
+
+    private record Saved(Object payload, Map<String, String> metadata, Instant dueAt) {
+    }
+}

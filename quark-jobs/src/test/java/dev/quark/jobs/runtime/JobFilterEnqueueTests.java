@@ -1,0 +1,263 @@
+package dev.quark.jobs.runtime;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobDraft;
+import dev.quark.jobs.JobFilter;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobRequest;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.JobVetoedException;
+import dev.quark.jobs.JobWorkflow;
+import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.Workflow;
+import dev.quark.jobs.WorkflowId;
+import dev.quark.jobs.store.memory.InMemoryJobStore;
+import dev.quark.jobs.store.memory.InMemoryWorkflowStore;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+/**
+ * What {@link JobFilter#beforeEnqueue} can do to a job: change it within limits, veto it, or fail without losing it;
+ * for jobs enqueued on their own and for the steps of a workflow.
+ */
+class JobFilterEnqueueTests {
+
+    private static final Instant NOW = Instant.parse("2026-03-01T10:00:00Z");
+
+    private final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+
+    private final InMemoryJobStore store = new InMemoryJobStore();
+
+    private final JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+
+    private final JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(
+            JobHandler.of("invoice", Invoice.class, (invoice, context) -> {
+            }), JobHandler.of("mail", Mail.class, (mail, context) -> {
+            })), this.codec, RetryPolicy.defaults(), Duration.ofMinutes(10));
+
+    private final List<String> calls = new ArrayList<>();
+
+    private final InMemoryWorkflowStore workflows = new InMemoryWorkflowStore();
+
+    private DefaultJobQueue queue(JobFilter... filters) {
+        return new DefaultJobQueue(this.store, null, this.workflows, this.handlers, this.codec, this.clock,
+                JobMetrics.NONE, new JobFilters(List.of(filters)));
+    }
+
+    @Test
+    void aFilterChangesThePayloadTheMetadataAndTheDueTimeBeforeTheJobIsStored() {
+        JobFilter changing = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                assertThat(job.type()).isEqualTo("invoice");
+                assertThat(job.idempotencyKey()).isEqualTo("key-1");
+                assertThat(job.workflow()).isNull();
+                Invoice invoice = (Invoice) job.payload();
+                job.replacePayload(new Invoice(invoice.order(), invoice.cents() * 2));
+                job.putMetadata("tenant", "acme");
+                job.putMetadata("removed", "x");
+                job.removeMetadata("removed");
+                job.runAfter(Duration.ofMinutes(5));
+            }
+        };
+        JobFilter seeing = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                JobFilterEnqueueTests.this.calls.add(job.payload() + " " + job.metadata() + " " + job.dueAt());
+            }
+        };
+        JobId id = queue(changing, seeing).enqueue(JobRequest.of("invoice", new Invoice("o-1", 100))
+            .withIdempotencyKey("key-1"));
+
+        Job job = this.store.find(id).orElseThrow();
+        assertThat(job.payload()).isEqualTo("{\"order\":\"o-1\",\"cents\":200}");
+        assertThat(job.metadata()).containsExactly(Map.entry("tenant", "acme"));
+        assertThat(job.status()).isEqualTo(JobStatus.SCHEDULED);
+        assertThat(job.dueAt()).isEqualTo(NOW.plus(Duration.ofMinutes(5)));
+        assertThat(this.calls).containsExactly("Invoice[order=o-1, cents=200] {tenant=acme} " + NOW.plusSeconds(300));
+    }
+
+    @Test
+    void aVetoStoresNothingAndNamesTheFilterAndTheReasonToTheCaller() {
+        TenantRequired tenantRequired = new TenantRequired();
+        JobFilter later = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                JobFilterEnqueueTests.this.calls.add("later");
+            }
+
+            @Override
+            public void onEnqueued(Job job) {
+                JobFilterEnqueueTests.this.calls.add("enqueued");
+            }
+        };
+        DefaultJobQueue queue = queue(tenantRequired, later);
+
+        assertThatExceptionOfType(JobVetoedException.class)
+            .isThrownBy(() -> queue.enqueue("invoice", new Invoice("o-1", 100)))
+            .withMessage("Job filter " + TenantRequired.class.getName() + " vetoed the 'invoice' job: no tenant in order "
+                    + "o-1")
+            .satisfies((ex) -> {
+                assertThat(ex.getFilter()).isEqualTo(TenantRequired.class.getName());
+                assertThat(ex.getReason()).isEqualTo("no tenant in order o-1");
+            });
+        assertThat(this.store.countByStatus().values()).allMatch((count) -> count == 0);
+        assertThat(this.calls).isEmpty();
+
+        queue.enqueue("invoice", new Invoice("acme:o-2", 100));
+        assertThat(this.calls).containsExactly("later", "enqueued");
+    }
+
+    @Test
+    void changesOutsideTheLimitsAreRefusedNamingTheFilterAndAFilterThatThrowsHasItsChangesUndone() {
+        List<String> refusals = new ArrayList<>();
+        JobFilter careless = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                job.putMetadata("kept-until-it-throws", "x");
+                job.runAfter(Duration.ofHours(1));
+                refuse(() -> job.replacePayload("not an invoice"));
+                refuse(() -> job.putMetadata(" ", "blank key"));
+                refuse(() -> job.putMetadata("k".repeat(JobDraft.MAX_METADATA_KEY_LENGTH + 1), "long key"));
+                refuse(() -> job.putMetadata("line\nbreak", "control character"));
+                refuse(() -> job.putMetadata("big", "v".repeat(JobDraft.MAX_METADATA_VALUE_LENGTH + 1)));
+                refuse(() -> job.runAfter(Duration.ofSeconds(-1)));
+                for (int i = 1; i < JobDraft.MAX_METADATA_ENTRIES; i++) {
+                    job.putMetadata("entry-" + i, "v");
+                }
+                refuse(() -> job.putMetadata("one-too-many", "v"));
+                throw new IllegalStateException("a bug in the filter");
+            }
+
+            private void refuse(Runnable change) {
+                try {
+                    change.run();
+                }
+                catch (IllegalArgumentException ex) {
+                    refusals.add(ex.getMessage());
+                }
+            }
+        };
+        JobFilter after = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                job.putMetadata("after", "ran");
+            }
+        };
+        JobId id = queue(careless, after).enqueue("invoice", new Invoice("o-1", 100));
+
+        String filter = "Job filter " + careless.getClass().getName() + " gave the 'invoice' job ";
+        assertThat(refusals).containsExactly(
+                filter + "a payload of class java.lang.String, not a " + Invoice.class.getName()
+                        + " (the payload type of its handler)",
+                filter + "the metadata key ' ' (1 characters): keys are not blank, have at most 100 characters and no "
+                        + "control characters",
+                filter + "the metadata key '" + "k".repeat(40) + "...' (101 characters): keys are not blank, have at "
+                        + "most 100 characters and no control characters",
+                filter + "the metadata key 'line\nbreak' (10 characters): keys are not blank, have at most 100 "
+                        + "characters and no control characters",
+                filter + "a value of 4001 characters for the metadata key 'big': values have at most 4000 characters",
+                filter + "a negative delay, PT-1S",
+                filter + "the metadata key 'one-too-many': a job carries at most 64 metadata entries");
+        Job job = this.store.find(id).orElseThrow();
+        assertThat(job.metadata()).as("the throwing filter's changes are undone").containsExactly(Map.entry("after", "ran"));
+        assertThat(job.dueAt()).isEqualTo(NOW);
+        assertThat(job.payload()).isEqualTo("{\"order\":\"o-1\",\"cents\":100}");
+    }
+
+    @Test
+    void eachStepOfAWorkflowGoesThroughTheFiltersWhenTheWorkflowIsEnqueuedAndItsJobCarriesTheMetadata() {
+        JobFilter stamping = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                JobFilterEnqueueTests.this.calls.add(job.workflow() + "/" + job.step() + " " + job.type());
+                job.putMetadata("tenant", "acme");
+                job.putMetadata("step", String.valueOf(job.step()));
+                if (job.payload() instanceof Mail mail) {
+                    job.replacePayload(new Mail(mail.to().toLowerCase(java.util.Locale.ROOT)));
+                }
+            }
+        };
+        DefaultJobQueue queue = queue(stamping);
+        WorkflowId id = queue.enqueue(JobWorkflow.builder("order-1")
+            .step("charge", "invoice", new Invoice("o-1", 100))
+            .step("notify", "mail", new Mail("ALICE@EXAMPLE.COM"))
+            .after("charge")
+            .build());
+
+        assertThat(this.calls).containsExactly("order-1/charge invoice", "order-1/notify mail");
+        Workflow workflow = queue.findWorkflow(id).orElseThrow();
+        Job charge = this.store.find(workflow.step("charge").orElseThrow().jobId()).orElseThrow();
+        assertThat(charge.metadata()).isEqualTo(Map.of("tenant", "acme", "step", "charge"));
+        assertThat(this.store.find(workflow.step("notify").orElseThrow().jobId())).as("released once charge succeeded")
+            .isEmpty();
+        // The step's metadata is kept in the workflow's record until the step is released.
+        WorkflowDocument document = WorkflowDocument.read(this.workflows.find(id).orElseThrow().document());
+        assertThat(document.step("notify").metadata).isEqualTo(Map.of("tenant", "acme", "step", "notify"));
+        assertThat(document.step("notify").payload).isEqualTo("{\"to\":\"alice@example.com\"}");
+    }
+
+    @Test
+    void aVetoOfOneStepRefusesTheWholeWorkflowAndAStepCannotBeDelayed() {
+        List<String> unsupported = new ArrayList<>();
+        JobFilter filter = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                try {
+                    job.runAfter(Duration.ofMinutes(1));
+                }
+                catch (UnsupportedOperationException ex) {
+                    unsupported.add(ex.getMessage());
+                }
+                if ("mail".equals(job.type())) {
+                    job.veto("mail is switched off");
+                }
+            }
+        };
+        InMemoryWorkflowStore workflows = new InMemoryWorkflowStore();
+        DefaultJobQueue queue = new DefaultJobQueue(this.store, null, workflows, this.handlers, this.codec, this.clock,
+                JobMetrics.NONE, new JobFilters(List.of(filter)));
+        JobWorkflow workflow = JobWorkflow.builder("order-2")
+            .step("charge", "invoice", new Invoice("o-2", 100))
+            .step("notify", "mail", new Mail("bob@example.com"))
+            .after("charge")
+            .build();
+
+        assertThatExceptionOfType(JobVetoedException.class).isThrownBy(() -> queue.enqueue(workflow))
+            .withMessage("Job filter " + filter.getClass().getName()
+                    + " vetoed step 'notify' (mail) of workflow 'order-2': mail is switched off");
+        assertThat(workflows.active(null, 10)).isEmpty();
+        assertThat(this.store.countByStatus().values()).allMatch((count) -> count == 0);
+        assertThat(unsupported).first().asString()
+            .isEqualTo("Job filter " + filter.getClass().getName() + " cannot delay step 'charge' (invoice) of "
+                    + "workflow 'order-2': a step runs when its dependencies allow");
+    }
+
+    record Invoice(String order, long cents) {
+    }
+
+    record Mail(String to) {
+    }
+
+    static final class TenantRequired implements JobFilter {
+
+        @Override
+        public void beforeEnqueue(JobDraft job) {
+            if (job.payload() instanceof Invoice invoice && !invoice.order().startsWith("acme:")) {
+                job.veto("no tenant in order " + invoice.order());
+            }
+        }
+    }
+}
