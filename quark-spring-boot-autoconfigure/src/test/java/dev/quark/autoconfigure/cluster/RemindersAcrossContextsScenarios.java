@@ -182,13 +182,7 @@ abstract class RemindersAcrossContextsScenarios {
 
     }
 
-    /** Placeholder for the backend configuration of a subclass that needs none. */
-    @Configuration(proxyBeanMethods = false)
-    static class NoBackendConfiguration {
-
-    }
-
-    static @Nullable String orEmpty(@Nullable String value) {
+    static String orEmpty(@Nullable String value) {
         return (value != null) ? value : "";
     }
 }
