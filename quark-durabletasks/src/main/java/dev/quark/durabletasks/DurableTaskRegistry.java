@@ -54,6 +54,16 @@ public final class DurableTaskRegistry {
         return requireName((name != null) ? name.value() : type.getSimpleName());
     }
 
+    /**
+     * Returns the version an orchestration class declares.
+     * @param type the class
+     * @return its {@link TaskName#version()}, else 0
+     */
+    public static int versionOf(Class<?> type) {
+        TaskName name = type.getAnnotation(TaskName.class);
+        return (name != null) ? name.version() : 0;
+    }
+
     static String requireName(String name) {
         Objects.requireNonNull(name, "name must not be null");
         if (name.isBlank() || name.length() > MAX_NAME_LENGTH) {
@@ -127,7 +137,7 @@ public final class DurableTaskRegistry {
          */
         public Builder orchestration(Class<?> type, Supplier<? extends Orchestration<?, ?>> factory) {
             Type[] types = this.converter.typeArguments(type, Orchestration.class);
-            return orchestration(new OrchestrationDefinition(nameOf(type), types[0], types[1], factory));
+            return orchestration(new OrchestrationDefinition(nameOf(type), types[0], types[1], factory, versionOf(type)));
         }
 
         /**

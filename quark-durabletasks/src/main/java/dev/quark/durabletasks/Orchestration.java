@@ -11,8 +11,10 @@ import org.jspecify.annotations.Nullable;
  * end of the history as if it had never stopped.
  * <p>
  * Write it in blocking style: {@link DurableTask#await()} waits for a result (a worker runs each orchestration step
- * on a virtual thread). A new instance is created for every step of every execution, so fields never carry state
- * from one step to the next: keep state in local variables, which replay rebuilds.
+ * on a virtual thread). A new instance is created for every run of the code: a replay starts one, and a worker that
+ * keeps the instance between steps (its instance cache) continues the same one, parked where it waits. So fields may
+ * or may not carry over from one step to the next: keep state in local variables or fields that the code itself
+ * rebuilds as it runs, never in anything set from outside it.
  * <pre>{@code
  * @TaskName("order")
  * class OrderOrchestration implements Orchestration<Order, Receipt> {
@@ -44,7 +46,8 @@ import org.jspecify.annotations.Nullable;
 public interface Orchestration<I extends @Nullable Object, O extends @Nullable Object> {
 
     /**
-     * Runs the orchestration, from its start, for one step of one execution.
+     * Runs the orchestration from its start: for one step, or for several when the worker keeps the instance
+     * between steps.
      * @param context the context, the only way to the outside world
      * @param input the input the instance was scheduled with, {@code null} when none
      * @return the output, recorded when the orchestration completes

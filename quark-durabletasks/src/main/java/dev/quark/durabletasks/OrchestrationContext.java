@@ -44,6 +44,17 @@ public interface OrchestrationContext {
     int execution();
 
     /**
+     * Returns the version of the orchestration's code this instance was scheduled with ({@link TaskName#version()},
+     * recorded in its {@code ExecutionStarted}): the same on every replay and for every execution, whatever version
+     * the code running now declares. It tells instances apart as a whole; {@link #getVersion} guards one change at a
+     * point of the code.
+     * @return the recorded version; 0 when none was declared, and for histories recorded before versions were
+     */
+    default int orchestrationVersion() {
+        return 0;
+    }
+
+    /**
      * Returns the current time, deterministically: the instant the current step started, as recorded in the
      * history. Use it instead of the wall clock.
      * @return the current time

@@ -7,22 +7,39 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An orchestration a worker can run: its name, the types of its input and output, and where new instances of its
- * code come from (one per step of every execution).
+ * An orchestration a worker can run: its name, the types of its input and output, where new instances of its code
+ * come from (one per run of the code), and the version of its code recorded in the instances it schedules.
  *
  * @param name the name
  * @param inputType the type its input is read as
  * @param outputType the type of its output
- * @param factory creates the code for one step
+ * @param factory creates the code for one run
+ * @param version the version of the code, not negative ({@link TaskName#version()})
  */
 public record OrchestrationDefinition(String name, Type inputType, Type outputType,
-        Supplier<? extends Orchestration<?, ?>> factory) {
+        Supplier<? extends Orchestration<?, ?>> factory, int version) {
+
+    /**
+     * Creates a definition of version 0.
+     * @param name the name
+     * @param inputType the type its input is read as
+     * @param outputType the type of its output
+     * @param factory creates the code for one run
+     */
+    public OrchestrationDefinition(String name, Type inputType, Type outputType,
+            Supplier<? extends Orchestration<?, ?>> factory) {
+        this(name, inputType, outputType, factory, 0);
+    }
 
     /**
      * Validates the definition.
      */
     public OrchestrationDefinition {
         DurableTaskRegistry.requireName(name);
+        if (version < 0) {
+            throw new IllegalArgumentException("The version of orchestration '" + name + "' must not be negative, was "
+                    + version);
+        }
         Objects.requireNonNull(inputType, "inputType must not be null");
         Objects.requireNonNull(outputType, "outputType must not be null");
         Objects.requireNonNull(factory, "factory must not be null");

@@ -33,6 +33,8 @@ public final class OrchestrationState {
 
     private final @Nullable String serializedCustomStatus;
 
+    private final int version;
+
     private final PayloadConverter converter;
 
     /**
@@ -72,6 +74,30 @@ public final class OrchestrationState {
     public OrchestrationState(String instanceId, String name, OrchestrationStatus status, int execution,
             Instant createdAt, Instant updatedAt, @Nullable String serializedInput, @Nullable String serializedOutput,
             @Nullable FailureDetails failure, @Nullable String serializedCustomStatus, PayloadConverter converter) {
+        this(instanceId, name, status, execution, createdAt, updatedAt, serializedInput, serializedOutput, failure,
+                serializedCustomStatus, 0, converter);
+    }
+
+    /**
+     * Creates a snapshot with a custom status and the orchestration's version.
+     * @param instanceId the instance id
+     * @param name the orchestration's name
+     * @param status the status
+     * @param execution the current execution
+     * @param createdAt when it was scheduled
+     * @param updatedAt when it last changed
+     * @param serializedInput the current execution's input as JSON
+     * @param serializedOutput the output as JSON
+     * @param failure the failure
+     * @param serializedCustomStatus the custom status the orchestration set, as JSON
+     * @param version the version of the orchestration's code the instance was scheduled with
+     * @param converter reads the input, the output and the custom status
+     */
+    public OrchestrationState(String instanceId, String name, OrchestrationStatus status, int execution,
+            Instant createdAt, Instant updatedAt, @Nullable String serializedInput, @Nullable String serializedOutput,
+            @Nullable FailureDetails failure, @Nullable String serializedCustomStatus, int version,
+            PayloadConverter converter) {
+        this.version = version;
         this.instanceId = Objects.requireNonNull(instanceId, "instanceId must not be null");
         this.name = Objects.requireNonNull(name, "name must not be null");
         this.status = Objects.requireNonNull(status, "status must not be null");
@@ -83,6 +109,16 @@ public final class OrchestrationState {
         this.failure = failure;
         this.serializedCustomStatus = serializedCustomStatus;
         this.converter = Objects.requireNonNull(converter, "converter must not be null");
+    }
+
+    /**
+     * Returns the version of the orchestration's code the instance was scheduled with ({@link TaskName#version()}),
+     * the same for all its executions; 0 when the orchestration declares none, and for instances scheduled before
+     * versions were recorded.
+     * @return the version
+     */
+    public int version() {
+        return this.version;
     }
 
     /**

@@ -21,4 +21,14 @@ public @interface TaskName {
      * @return the name
      */
     String value();
+
+    /**
+     * The version of an orchestration's code, recorded in each instance when it is scheduled
+     * ({@code ExecutionStarted}, {@link OrchestrationState#version()}) and readable by the code
+     * ({@link OrchestrationContext#orchestrationVersion()}); not negative. Raise it when the code changes in a way
+     * instances in flight cannot replay, to tell old instances from new ones; {@link OrchestrationContext#getVersion}
+     * guards the individual changes. Ignored on activities.
+     * @return the version, 0 unless set
+     */
+    int version() default 0;
 }

@@ -19,6 +19,7 @@ import dev.quark.durabletasks.OrchestrationNotFoundException;
 import dev.quark.durabletasks.OrchestrationQuery;
 import dev.quark.durabletasks.OrchestrationState;
 import dev.quark.durabletasks.OrchestrationStateException;
+import dev.quark.durabletasks.OrchestrationStatus;
 import dev.quark.durabletasks.PayloadConversionException;
 import dev.quark.durabletasks.ScheduleOptions;
 import dev.quark.durabletasks.UnknownOrchestrationException;
@@ -29,6 +30,7 @@ import dev.quark.durabletasks.history.ExecutionStarted;
 import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
+import dev.quark.durabletasks.history.OrchestratorStarted;
 import dev.quark.durabletasks.internal.InstanceIds;
 import dev.quark.durabletasks.internal.OrchestrationExecutor;
 import dev.quark.durabletasks.payload.PayloadConverter;
@@ -112,9 +114,11 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
         String instanceId = (requested != null) ? InstanceIds.require(requested) : UUID.randomUUID().toString();
         String json = write(input, "the input of orchestration '" + name + "'");
         DurableTaskRegistry known = this.registry.get();
+        int version = 0;
         if (known != null) {
             OrchestrationDefinition definition = known.orchestration(name)
                 .orElseThrow(() -> new UnknownOrchestrationException(name, known.orchestrationNames()));
+            version = definition.version();
             try {
                 this.converter.read(json, definition.inputType());
             }
@@ -126,7 +130,7 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
         Instant now = this.clock.instant();
         Instant startAt = options.startAt();
         NewInstance instance = new NewInstance(instanceId, name, json, null, now,
-                (startAt != null && startAt.isAfter(now)) ? startAt : now);
+                (startAt != null && startAt.isAfter(now)) ? startAt : now, version);
         Optional<InstanceRecord> existing = this.store.create(instance);
         if (existing.isPresent()) {
             InstanceRecord found = existing.get();
@@ -246,6 +250,13 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
         InstanceRecord instance = this.store.instance(instanceId)
             .orElseThrow(() -> new OrchestrationNotFoundException(instanceId, "query '" + queryName + "'"));
         List<HistoryEvent> history = this.store.history(instanceId);
+        if (history.isEmpty() && instance.status() == OrchestrationStatus.CONTINUED_AS_NEW) {
+            // The next execution has not taken its first step: its history is empty until then. It starts as its
+            // queued start says, from the instance's new input.
+            history = List.of(new OrchestratorStarted(instance.updatedAt()),
+                    new ExecutionStarted(instance.updatedAt(), instance.name(), instance.input(), instance.parent(),
+                            instance.version()));
+        }
         if (history.stream().noneMatch(ExecutionStarted.class::isInstance)) {
             throw new OrchestrationStateException(instanceId, instance.status(), "query",
                     "its code has not run yet");
@@ -371,7 +382,7 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
     private OrchestrationState state(InstanceRecord record) {
         return new OrchestrationState(record.instanceId(), record.name(), record.status(), record.execution(),
                 record.createdAt(), record.updatedAt(), record.input(), record.output(), record.failure(),
-                record.customStatus(), this.converter);
+                record.customStatus(), record.version(), this.converter);
     }
 
     private @Nullable String write(@Nullable Object value, String what) {

@@ -12,8 +12,22 @@ import org.jspecify.annotations.Nullable;
  * @param name the orchestration's name
  * @param input the input as JSON, {@code null} when none
  * @param parent the orchestration that started this one as a sub-orchestration, {@code null} when none
+ * @param version the version of the orchestration's code the instance was scheduled with; 0 when it declares none,
+ * and in histories recorded before versions were
  */
-public record ExecutionStarted(Instant timestamp, String name, @Nullable String input, @Nullable ParentInstance parent) implements HistoryEvent {
+public record ExecutionStarted(Instant timestamp, String name, @Nullable String input, @Nullable ParentInstance parent,
+        int version) implements HistoryEvent {
+
+    /**
+     * Creates the start of an instance of version 0.
+     * @param timestamp when it was recorded
+     * @param name the orchestration's name
+     * @param input the input as JSON, {@code null} when none
+     * @param parent the orchestration that started this one, {@code null} when none
+     */
+    public ExecutionStarted(Instant timestamp, String name, @Nullable String input, @Nullable ParentInstance parent) {
+        this(timestamp, name, input, parent, 0);
+    }
 
     /**
      * Validates the event.

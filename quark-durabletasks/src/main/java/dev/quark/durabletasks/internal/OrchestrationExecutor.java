@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import dev.quark.durabletasks.DurableTaskRegistry;
@@ -75,6 +74,8 @@ public final class OrchestrationExecutor {
 
     private final int historyMaxEvents;
 
+    private final InstanceCache cache;
+
     /**
      * Creates an executor.
      * @param registry the orchestrations it can run
@@ -85,6 +86,21 @@ public final class OrchestrationExecutor {
      */
     public OrchestrationExecutor(DurableTaskRegistry registry, PayloadConverter converter, Duration stepTimeout,
             int historyWarnEvents, int historyMaxEvents) {
+        this(registry, converter, stepTimeout, historyWarnEvents, historyMaxEvents, InstanceCache.disabled());
+    }
+
+    /**
+     * Creates an executor that keeps running instances between steps.
+     * @param registry the orchestrations it can run
+     * @param converter reads inputs and results, writes outputs
+     * @param stepTimeout how long, in real time, the code may take for one step
+     * @param historyWarnEvents the history length past which a warning is logged
+     * @param historyMaxEvents the history length past which the instance fails
+     * @param cache where running instances are kept between steps
+     */
+    public OrchestrationExecutor(DurableTaskRegistry registry, PayloadConverter converter, Duration stepTimeout,
+            int historyWarnEvents, int historyMaxEvents, InstanceCache cache) {
+        this.cache = cache;
         this.registry = registry;
         this.converter = converter;
         this.stepTimeout = stepTimeout;
@@ -99,6 +115,70 @@ public final class OrchestrationExecutor {
      * @return what to commit, or empty when there is nothing to do (no messages, or the instance has not started)
      */
     public Optional<StepResult> execute(OrchestrationWorkItem item, Instant now) {
+        KeptInstance taken = this.cache.take(item.instance().instanceId());
+        if (taken != null && !taken.isCurrentFor(item)) {
+            logger.debug("Orchestration instance '{}' changed since this worker kept it; replaying it",
+                    item.instance().instanceId());
+            taken.release();
+            taken = null;
+        }
+        KeptInstance kept = taken;
+        Optional<StepResult> result = Optional.empty();
+        try {
+            result = execute(item, kept, now).map((step) -> keepingUnchanged(step, kept));
+            return result;
+        }
+        finally {
+            if (kept != null && !result.map((step) -> step.keeps(kept)).orElse(false)) {
+                // the step did not continue the kept code (a termination, a suspension), or it ended
+                kept.release();
+            }
+        }
+    }
+
+    /**
+     * A step that only dropped messages leaves the history as the kept code has seen it: the code stays kept.
+     */
+    private static StepResult keepingUnchanged(StepResult step, @Nullable KeptInstance kept) {
+        OrchestrationCommit commit = step.commit();
+        if (kept == null || step.ranCode() || !commit.events().isEmpty() || commit.continueAsNew()
+                || commit.status() != OrchestrationStatus.RUNNING) {
+            return step;
+        }
+        return new StepResult(commit, step.orchestration(), step.replayedEvents(), false, kept);
+    }
+
+    /**
+     * Keeps the code a step parked, now that the step is committed: its next step continues it.
+     * @param result the committed step
+     */
+    public void committed(StepResult result) {
+        KeptInstance kept = result.kept();
+        if (kept != null) {
+            this.cache.put(result.commit().instanceId(), kept);
+        }
+    }
+
+    /**
+     * Releases the code a step parked: the step was not committed, so the code has seen decisions the history does
+     * not have.
+     * @param result the step that was not committed
+     */
+    public void notCommitted(StepResult result) {
+        KeptInstance kept = result.kept();
+        if (kept != null) {
+            kept.release();
+        }
+    }
+
+    /**
+     * Releases every kept instance; the worker stops.
+     */
+    public void releaseKept() {
+        this.cache.close();
+    }
+
+    private Optional<StepResult> execute(OrchestrationWorkItem item, @Nullable KeptInstance kept, Instant now) {
         InstanceRecord instance = item.instance();
         if (item.messages().isEmpty()) {
             return Optional.empty();
@@ -164,7 +244,7 @@ public final class OrchestrationExecutor {
             return Optional.of(failed(item, consumed, incoming,
                     new UnknownOrchestrationException(instance.name(), this.registry.orchestrationNames()), 0, now));
         }
-        return Optional.of(run(item, consumed, incoming, definition.get(), now));
+        return Optional.of(run(item, consumed, incoming, definition.get(), kept, now));
     }
 
     /**
@@ -212,11 +292,36 @@ public final class OrchestrationExecutor {
     }
 
     private StepResult run(OrchestrationWorkItem item, List<Long> consumed, List<HistoryEvent> incoming,
-            OrchestrationDefinition definition, Instant now) {
+            OrchestrationDefinition definition, @Nullable KeptInstance kept, Instant now) {
         InstanceRecord instance = item.instance();
-        ReplayContext context = new ReplayContext(instance.instanceId(), instance.name(), instance.execution(),
-                item.history(), incoming, this.converter, this.registry);
-        StepOutcome result = runCode(context, definition);
+        OrchestrationThread code;
+        if (kept != null) {
+            this.cache.hit();
+            code = kept.code();
+            code.resume(item.history(), incoming);
+        }
+        else {
+            if (this.cache.enabled()) {
+                this.cache.miss();
+            }
+            ReplayContext fresh = new ReplayContext(instance.instanceId(), instance.name(), instance.execution(),
+                    item.history(), incoming, this.converter, this.registry);
+            code = OrchestrationThread.start(fresh, definition, this.cache.enabled());
+        }
+        StepOutcome result = await(code);
+        try {
+            return decide(item, consumed, incoming, code, result, now);
+        }
+        catch (RuntimeException | Error ex) {
+            code.release();
+            throw ex;
+        }
+    }
+
+    private StepResult decide(OrchestrationWorkItem item, List<Long> consumed, List<HistoryEvent> incoming,
+            OrchestrationThread code, StepOutcome result, Instant now) {
+        InstanceRecord instance = item.instance();
+        ReplayContext context = code.context();
         int replayed = context.replayedEvents();
         StepResult step = switch (result) {
             case StepOutcome.Waiting waiting -> waiting(item, consumed, incoming, context, now);
@@ -225,7 +330,17 @@ public final class OrchestrationExecutor {
             case StepOutcome.ContinuedAsNew continued -> continued(item, consumed, incoming, context, continued.input(),
                     now);
         };
-        return withCustomStatus(step, context.customStatus());
+        step = withCustomStatus(step, context.customStatus());
+        if (result instanceof StepOutcome.Waiting && code.keepable()) {
+            if (step.status() == OrchestrationStatus.RUNNING) {
+                OrchestrationCommit commit = step.commit();
+                KeptInstance keep = new KeptInstance(code, instance.execution(),
+                        commit.expectedHistoryLength() + commit.events().size(), commit.events());
+                return new StepResult(commit, step.orchestration(), step.replayedEvents(), step.ranCode(), keep);
+            }
+            code.release();
+        }
+        return step;
     }
 
     private static StepResult withCustomStatus(StepResult step, @Nullable String customStatus) {
@@ -236,7 +351,7 @@ public final class OrchestrationExecutor {
         return new StepResult(new OrchestrationCommit(c.instanceId(), c.token(), c.expectedHistoryLength(), c.events(),
                 c.consumedMessages(), c.status(), c.output(), c.failure(), c.continueAsNew(), c.nextInput(),
                 c.messages(), c.children(), c.activities(), c.updatedAt(), customStatus), step.orchestration(),
-                step.replayedEvents(), step.ranCode());
+                step.replayedEvents(), step.ranCode(), step.kept());
     }
 
     /**
@@ -327,36 +442,34 @@ public final class OrchestrationExecutor {
     }
 
     /**
-     * Runs the code on a virtual thread of its own for at most the step timeout of real time.
+     * Runs the code on a virtual thread of its own for one step, not kept, for at most the step timeout of real time.
      */
     private StepOutcome runCode(ReplayContext context, OrchestrationDefinition definition) {
-        StepOutcome[] outcome = new StepOutcome[1];
-        Thread thread = Thread.ofVirtual()
-            .name("quark-orchestration-" + context.instanceId())
-            .unstarted(() -> outcome[0] = context.run(definition));
-        thread.start();
-        boolean finished;
+        return await(OrchestrationThread.start(context, definition, false));
+    }
+
+    /**
+     * Waits at most the step timeout of real time for the code's step to end.
+     */
+    private StepOutcome await(OrchestrationThread code) {
+        ReplayContext context = code.context();
+        StepOutcome outcome;
         try {
-            finished = thread.join(this.stepTimeout);
+            outcome = code.awaitStep(this.stepTimeout);
         }
         catch (InterruptedException ex) {
-            context.abandon();
-            thread.interrupt();
+            code.abandon();
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while running a step of orchestration instance '"
                     + context.instanceId() + "'", ex);
         }
-        if (!finished) {
-            String where = Stream.of(thread.getStackTrace())
-                .limit(20)
-                .map((frame) -> "\tat " + frame)
-                .collect(Collectors.joining("\n"));
-            context.abandon();
-            thread.interrupt();
+        if (outcome == null) {
+            String where = code.where();
+            code.abandon();
             return new StepOutcome.Failed(new OrchestrationBlockedException(context.name(), context.instanceId(),
                     this.stepTimeout, where));
         }
-        return outcome[0];
+        return outcome;
     }
 
     private StepResult waiting(OrchestrationWorkItem item, List<Long> consumed, List<HistoryEvent> incoming,
@@ -407,19 +520,30 @@ public final class OrchestrationExecutor {
                 List.of(), List.of(), now), instance.name(), replayed, true);
     }
 
+    /**
+     * Ends the execution and queues the start of the next one. The history is deleted, not appended to, but the work
+     * the step started still happens, as when the code returns: sub-orchestrations are created (their results reach
+     * nobody) and then follow their parent-close policy with the other children still running, and activities run
+     * with their outcomes dropped; timers are not set.
+     */
     private StepResult continued(OrchestrationWorkItem item, List<Long> consumed, List<HistoryEvent> incoming,
             ReplayContext context, @Nullable String input, Instant now) {
         InstanceRecord instance = item.instance();
         int next = instance.execution() + 1;
+        List<Action> decisions = context.newDecisions();
+        List<HistoryEvent> closing = new ArrayList<>(incoming);
+        decisions.forEach((action) -> closing.add(action.event(now)));
+        Work work = work(instance, decisions, false, now);
         List<TaskMessage> messages = new ArrayList<>();
         messages.add(new TaskMessage(instance.instanceId(), next,
-                new ExecutionStarted(now, instance.name(), input, instance.parent()), now));
+                new ExecutionStarted(now, instance.name(), input, instance.parent(), instance.version()), now));
         context.eventsNotTaken()
             .forEach((event) -> messages.add(new TaskMessage(instance.instanceId(), TaskMessage.ANY_EXECUTION, event, now)));
-        messages.addAll(closeChildren(instance, item.history(), incoming, OrchestrationStatus.CONTINUED_AS_NEW, now));
+        messages.addAll(work.messages());
+        messages.addAll(closeChildren(instance, item.history(), closing, OrchestrationStatus.CONTINUED_AS_NEW, now));
         OrchestrationCommit commit = new OrchestrationCommit(instance.instanceId(), item.token(), item.history().size(),
-                List.of(), consumed, OrchestrationStatus.CONTINUED_AS_NEW, null, null, true, input, messages, List.of(),
-                List.of(), now);
+                List.of(), consumed, OrchestrationStatus.CONTINUED_AS_NEW, null, null, true, input, messages,
+                work.children(), work.activities(), now);
         return new StepResult(commit, instance.name(), context.replayedEvents(), true);
     }
 
@@ -456,8 +580,12 @@ public final class OrchestrationExecutor {
                     }
                 }
                 case Action.StartSubOrchestration child -> {
+                    int version = this.registry.orchestration(child.name())
+                        .map(OrchestrationDefinition::version)
+                        .orElse(0);
                     NewInstance created = new NewInstance(child.instanceId(), child.name(), child.input(),
-                            new ParentInstance(instance.instanceId(), instance.execution(), child.taskId()), now, now);
+                            new ParentInstance(instance.instanceId(), instance.execution(), child.taskId()), now, now,
+                            version);
                     FailureDetails taken = new FailureDetails(OrchestrationAlreadyExistsException.class.getName(),
                             "Sub-orchestration '" + child.name() + "' was not started: an instance with id '"
                                     + child.instanceId() + "' exists already", null);

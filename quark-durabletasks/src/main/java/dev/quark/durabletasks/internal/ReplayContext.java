@@ -80,9 +80,9 @@ final class ReplayContext implements OrchestrationContext {
 
     private final int execution;
 
-    private final List<HistoryEvent> past;
+    private List<HistoryEvent> past;
 
-    private final List<HistoryEvent> incoming;
+    private List<HistoryEvent> incoming;
 
     private final PayloadConverter converter;
 
@@ -105,6 +105,10 @@ final class ReplayContext implements OrchestrationContext {
     private @Nullable Thread owner;
 
     private int cursor;
+
+    private int stepStart;
+
+    private @Nullable Handoff handoff;
 
     private boolean replaying;
 
@@ -246,10 +250,34 @@ final class ReplayContext implements OrchestrationContext {
     }
 
     /**
-     * Returns how many events of the history were replayed.
+     * Returns how many events of the history were replayed in this step: none when the step continued code kept
+     * from the step before.
      */
     int replayedEvents() {
-        return Math.min(this.cursor, this.past.size());
+        return Math.max(0, Math.min(this.cursor, this.past.size()) - this.stepStart);
+    }
+
+    /**
+     * Lets the code wait for the next step instead of ending its step when the events run out: it hands
+     * {@link StepOutcome.Waiting} over and parks until it is given the next step's events or released. Set before
+     * the code runs.
+     */
+    void keepBetweenSteps(Handoff handoff) {
+        this.handoff = handoff;
+    }
+
+    /**
+     * Starts the next step of code that waited: the history is now the one the store holds (the events this context
+     * read and the decisions of its steps, committed), and the step's new events follow it. The decisions made so
+     * far are recorded, so none of them is new or unmatched any more. Called on the orchestration thread.
+     */
+    private void continueWith(Handoff.Resumption next) {
+        this.past = List.copyOf(next.history());
+        this.incoming = List.copyOf(next.incoming());
+        this.cursor = this.past.size();
+        this.stepStart = this.cursor;
+        this.decisions.clear();
+        this.unmatched.clear();
     }
 
     /**
@@ -274,6 +302,13 @@ final class ReplayContext implements OrchestrationContext {
     @Override
     public int execution() {
         return this.execution;
+    }
+
+    @Override
+    public int orchestrationVersion() {
+        requireCallable();
+        ExecutionStarted start = this.started;
+        return (start != null) ? start.version() : 0;
     }
 
     @Override
@@ -588,8 +623,13 @@ final class ReplayContext implements OrchestrationContext {
         }
         while (!task.isDone()) {
             if (!readNext()) {
-                this.ended = true;
-                throw new StepEnd();
+                Handoff waiting = this.handoff;
+                Handoff.Resumption next = (waiting != null) ? waiting.park() : null;
+                if (next == null) {
+                    this.ended = true;
+                    throw new StepEnd();
+                }
+                continueWith(next);
             }
         }
     }

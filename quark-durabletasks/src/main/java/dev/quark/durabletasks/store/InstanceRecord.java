@@ -25,11 +25,36 @@ import org.jspecify.annotations.Nullable;
  * @param updatedAt when it last changed
  * @param startAt when its first step may run
  * @param customStatus the custom status the orchestration set, as JSON
+ * @param version the version of the orchestration's code it was scheduled with (kept by every execution)
  */
 public record InstanceRecord(String instanceId, String name, OrchestrationStatus status, int execution,
         int historyLength, @Nullable String input, @Nullable String output, @Nullable FailureDetails failure,
         @Nullable ParentInstance parent, Instant createdAt, Instant updatedAt, Instant startAt,
-        @Nullable String customStatus) {
+        @Nullable String customStatus, int version) {
+
+    /**
+     * Creates a record of version 0.
+     * @param instanceId the id
+     * @param name the orchestration's name
+     * @param status the status
+     * @param execution the current execution, 1 for the first
+     * @param historyLength how many events the current execution's history has
+     * @param input the current execution's input as JSON
+     * @param output the output as JSON, once completed
+     * @param failure the failure, once failed
+     * @param parent the parent, when a sub-orchestration
+     * @param createdAt when it was scheduled
+     * @param updatedAt when it last changed
+     * @param startAt when its first step may run
+     * @param customStatus the custom status the orchestration set, as JSON
+     */
+    public InstanceRecord(String instanceId, String name, OrchestrationStatus status, int execution,
+            int historyLength, @Nullable String input, @Nullable String output, @Nullable FailureDetails failure,
+            @Nullable ParentInstance parent, Instant createdAt, Instant updatedAt, Instant startAt,
+            @Nullable String customStatus) {
+        this(instanceId, name, status, execution, historyLength, input, output, failure, parent, createdAt, updatedAt,
+                startAt, customStatus, 0);
+    }
 
     /**
      * Creates a record without a custom status.

@@ -16,9 +16,24 @@ import org.jspecify.annotations.Nullable;
  * @param parent the parent, for a sub-orchestration
  * @param createdAt when it is created
  * @param startAt when its first step may run
+ * @param version the version of the orchestration's code it is scheduled with
  */
 public record NewInstance(String instanceId, String name, @Nullable String input, @Nullable ParentInstance parent,
-        Instant createdAt, Instant startAt) {
+        Instant createdAt, Instant startAt, int version) {
+
+    /**
+     * Creates an instance of version 0.
+     * @param instanceId the id
+     * @param name the orchestration's name
+     * @param input the input as JSON
+     * @param parent the parent, for a sub-orchestration
+     * @param createdAt when it is created
+     * @param startAt when its first step may run
+     */
+    public NewInstance(String instanceId, String name, @Nullable String input, @Nullable ParentInstance parent,
+            Instant createdAt, Instant startAt) {
+        this(instanceId, name, input, parent, createdAt, startAt, 0);
+    }
 
     /**
      * Validates the instance.

@@ -78,6 +78,9 @@ public final class StoreJson {
                 node.put("name", started.name());
                 putText(node, "input", started.input());
                 putParent(node, "parent", started.parent());
+                if (started.version() != 0) {
+                    node.put("version", started.version());
+                }
             }
             case TaskScheduled scheduled -> {
                 node.put("taskId", scheduled.taskId());
@@ -155,7 +158,7 @@ public final class StoreJson {
         return switch (type) {
             case "OrchestratorStarted" -> new OrchestratorStarted(timestamp);
             case "ExecutionStarted" -> new ExecutionStarted(timestamp, string(node, "name"), text(node, "input"),
-                    parent(node, "parent"));
+                    parent(node, "parent"), node.has("version") ? node.get("version").asInt() : 0);
             case "TaskScheduled" -> new TaskScheduled(timestamp, taskId(node), string(node, "name"), text(node, "input"));
             case "TaskCompleted" -> new TaskCompleted(timestamp, taskId(node), text(node, "result"));
             case "TaskFailed" -> new TaskFailed(timestamp, taskId(node), failure(required(node, "failure")));

@@ -25,6 +25,15 @@ public interface DurableTaskMetrics {
     }
 
     /**
+     * Called when a step looks for its instance among those the worker keeps between steps, and when a kept instance
+     * is evicted.
+     * @param event {@code hit} (the step continued the kept code), {@code miss} (the step replayed the history: the
+     * instance was not kept, or another worker had advanced it) or {@code evicted}
+     */
+    default void instanceCache(String event) {
+    }
+
+    /**
      * Called after an activity attempt.
      * @param activity the activity's name
      * @param duration how long the attempt took

@@ -27,6 +27,7 @@ import java.util.function.Consumer;
 import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.internal.ActivityDecision;
 import dev.quark.durabletasks.internal.ActivityRunner;
+import dev.quark.durabletasks.internal.InstanceCache;
 import dev.quark.durabletasks.internal.OrchestrationExecutor;
 import dev.quark.durabletasks.internal.StepResult;
 import dev.quark.durabletasks.payload.JacksonPayloadConverter;
@@ -80,6 +81,8 @@ public final class DurableTaskWorker implements AutoCloseable {
     private final LeaseKeeper keeper;
 
     private final OrchestrationExecutor executor;
+
+    private final InstanceCache cache;
 
     private final ActivityRunner activities;
 
@@ -144,8 +147,25 @@ public final class DurableTaskWorker implements AutoCloseable {
             .scheduler(this.scheduler)
             .listener((lease, loss) -> interrupt(lease, loss.name()))
             .build();
+        DurableTaskMetrics metrics = builder.metrics;
+        this.cache = new InstanceCache(builder.instanceCacheSize, new InstanceCache.Listener() {
+            @Override
+            public void hit() {
+                metrics.instanceCache("hit");
+            }
+
+            @Override
+            public void miss() {
+                metrics.instanceCache("miss");
+            }
+
+            @Override
+            public void evicted() {
+                metrics.instanceCache("evicted");
+            }
+        });
         this.executor = new OrchestrationExecutor(builder.registry, builder.converter, builder.stepTimeout,
-                builder.historyWarnEvents, builder.historyMaxEvents);
+                builder.historyWarnEvents, builder.historyMaxEvents, this.cache);
         this.activities = new ActivityRunner(builder.registry, builder.converter, this.clock, this.scheduler,
                 this.store);
         this.maxSteps = builder.maxConcurrentSteps;
@@ -218,8 +238,18 @@ public final class DurableTaskWorker implements AutoCloseable {
     }
 
     /**
+     * Returns how many running instances the worker keeps between steps (at most the builder's
+     * {@link Builder#instanceCacheSize instance cache size}).
+     * @return the number of kept instances
+     */
+    public int cachedInstances() {
+        return this.cache.size();
+    }
+
+    /**
      * Stops polling, waits up to the shutdown timeout (in real time) for the work that runs, interrupts what is
-     * left, and releases the leases. Work that did not finish is done again by another worker.
+     * left, releases the kept instances (their code unwinds) and the leases. Work that did not finish is done again
+     * by another worker.
      */
     @Override
     public void close() {
@@ -250,6 +280,7 @@ public final class DurableTaskWorker implements AutoCloseable {
             this.working.values().forEach(Thread::interrupt);
         }
         this.threads.shutdown();
+        this.executor.releaseKept();
         this.keeper.close();
         if (this.ownScheduler != null) {
             this.ownScheduler.shutdownNow();
@@ -404,7 +435,19 @@ public final class DurableTaskWorker implements AutoCloseable {
             if (result.isEmpty()) {
                 return;
             }
-            this.store.commit(result.get().commit());
+            boolean committed = false;
+            try {
+                this.store.commit(result.get().commit());
+                committed = true;
+            }
+            finally {
+                if (committed) {
+                    this.executor.committed(result.get());
+                }
+                else {
+                    this.executor.notCommitted(result.get());
+                }
+            }
             if (result.get().ranCode()) {
                 this.metrics.stepCompleted(result.get().orchestration(), Duration.ofNanos(System.nanoTime() - started),
                         result.get().replayedEvents(), result.get().status());
@@ -506,6 +549,8 @@ public final class DurableTaskWorker implements AutoCloseable {
         private Duration shutdownTimeout = Duration.ofSeconds(30);
 
         private int historyWarnEvents = 10_000;
+
+        private int instanceCacheSize = 1_000;
 
         private int historyMaxEvents = 50_000;
 
@@ -634,6 +679,23 @@ public final class DurableTaskWorker implements AutoCloseable {
             }
             this.historyWarnEvents = warnEvents;
             this.historyMaxEvents = maxEvents;
+            return this;
+        }
+
+        /**
+         * Sets how many running instances the worker keeps between steps; 1,000 unless set, 0 keeps none. A kept
+         * instance's code waits, parked on its virtual thread, where its last step ended, and its next step
+         * continues it there instead of replaying the history, provided the store's history is still exactly the one
+         * it has seen (another worker may have advanced it). Past the size, the least recently stepped instance is
+         * released: its code unwinds (its {@code finally} blocks run) and its next step replays it.
+         * @param size the most instances kept, not negative
+         * @return this builder
+         */
+        public Builder instanceCacheSize(int size) {
+            if (size < 0) {
+                throw new IllegalArgumentException("instanceCacheSize must not be negative, was " + size);
+            }
+            this.instanceCacheSize = size;
             return this;
         }
 

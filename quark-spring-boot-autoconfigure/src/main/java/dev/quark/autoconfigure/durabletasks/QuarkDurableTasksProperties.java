@@ -23,6 +23,12 @@ public class QuarkDurableTasksProperties implements InitializingBean {
      */
     private @Nullable QuarkBackend backend;
 
+    /**
+     * How many running instances a worker keeps between steps, so that their next step continues the code where it
+     * waits instead of replaying the history; 0 keeps none (every step replays).
+     */
+    private int instanceCacheSize = 1_000;
+
     private final Worker worker = new Worker();
 
     private final History history = new History();
@@ -33,6 +39,14 @@ public class QuarkDurableTasksProperties implements InitializingBean {
 
     public void setBackend(@Nullable QuarkBackend backend) {
         this.backend = backend;
+    }
+
+    public int getInstanceCacheSize() {
+        return this.instanceCacheSize;
+    }
+
+    public void setInstanceCacheSize(int instanceCacheSize) {
+        this.instanceCacheSize = instanceCacheSize;
     }
 
     public Worker getWorker() {
@@ -56,6 +70,10 @@ public class QuarkDurableTasksProperties implements InitializingBean {
         positive("worker.step-timeout", this.worker.stepTimeout);
         positive("worker.shutdown-timeout", this.worker.shutdownTimeout);
         positive("history.warn-events", this.history.warnEvents);
+        if (this.instanceCacheSize < 0) {
+            throw new InvalidConfigurationPropertyValueException(PREFIX + ".instance-cache-size", this.instanceCacheSize,
+                    "must not be negative (0 keeps no instances between steps)");
+        }
         if (this.history.maxEvents <= this.history.warnEvents) {
             throw new InvalidConfigurationPropertyValueException(PREFIX + ".history.max-events", this.history.maxEvents,
                     "must be greater than quark.durabletasks.history.warn-events (" + this.history.warnEvents + ")");

@@ -52,6 +52,7 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
             .stepTimeout(worker.getStepTimeout())
             .shutdownTimeout(worker.getShutdownTimeout())
             .historyLimits(properties.getHistory().getWarnEvents(), properties.getHistory().getMaxEvents())
+            .instanceCacheSize(properties.getInstanceCacheSize())
             .metrics(metrics.getIfAvailable(() -> DurableTaskMetrics.NONE))
             .instanceListener(updates::changed);
         scheduler.ifUnique(builder::scheduler);

@@ -20,7 +20,10 @@ import io.micrometer.core.instrument.Timer;
  * <li>{@code quark.durabletasks.activities} (timer; tags {@code activity}, {@code outcome} = {@code completed},
  * {@code failed} or {@code retried}): activity attempts;</li>
  * <li>{@code quark.durabletasks.work.lost} (counter; tag {@code kind} = {@code orchestration} or {@code activity}):
- * work whose outcome was refused because another worker had taken it over.</li>
+ * work whose outcome was refused because another worker had taken it over;</li>
+ * <li>{@code quark.durabletasks.instance.cache} (counter; tag {@code event} = {@code hit}, {@code miss} or
+ * {@code evicted}): steps that continued an instance kept between steps, steps that replayed, and kept instances
+ * released to make room.</li>
  * </ul>
  * {@code quark.durabletasks.instances} (gauge; tag {@code status}) is registered by {@link DurableTaskInstanceGauges}.
  */
@@ -37,6 +40,9 @@ public class MicrometerDurableTaskMetrics implements DurableTaskMetrics {
 
     /** Name of the lost work counter. */
     public static final String WORK_LOST = "quark.durabletasks.work.lost";
+
+    /** Name of the instance cache counter. */
+    public static final String INSTANCE_CACHE = "quark.durabletasks.instance.cache";
 
     private final MeterRegistry registry;
 
@@ -75,6 +81,15 @@ public class MicrometerDurableTaskMetrics implements DurableTaskMetrics {
         Counter.builder(WORK_LOST)
             .description("Work whose outcome was refused because another worker had taken it over")
             .tag("kind", kind)
+            .register(this.registry)
+            .increment();
+    }
+
+    @Override
+    public void instanceCache(String event) {
+        Counter.builder(INSTANCE_CACHE)
+            .description("Steps that continued a kept instance (hit) or replayed (miss), and kept instances evicted")
+            .tag("event", event)
             .register(this.registry)
             .increment();
     }

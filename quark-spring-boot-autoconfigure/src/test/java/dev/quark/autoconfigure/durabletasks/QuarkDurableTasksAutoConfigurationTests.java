@@ -203,6 +203,12 @@ class QuarkDurableTasksAutoConfigurationTests {
             .run((context) -> assertThat(context.getStartupFailure()).rootCause()
                 .hasMessageContaining("quark.durabletasks.history.max-events")
                 .hasMessageContaining("must be greater than quark.durabletasks.history.warn-events (100)"));
+        this.contextRunner.withPropertyValues("quark.durabletasks.instance-cache-size=-1")
+            .run((context) -> assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining("quark.durabletasks.instance-cache-size")
+                .hasMessageContaining("-1")
+                .hasMessageContaining("must not be negative"));
     }
 
     @Test

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 import dev.quark.durabletasks.OrchestrationQuery;
 import dev.quark.durabletasks.OrchestrationStatus;
@@ -30,6 +31,9 @@ public final class CrashableStore implements DurableTaskStore {
     private final AtomicBoolean crashed = new AtomicBoolean();
 
     private volatile Runnable afterActivityCompleted = () -> {
+    };
+
+    private volatile Consumer<OrchestrationCommit> afterCommit = (commit) -> {
     };
 
     /**
@@ -61,6 +65,15 @@ public final class CrashableStore implements DurableTaskStore {
      */
     public void afterActivityCompleted(Runnable action) {
         this.afterActivityCompleted = action;
+    }
+
+    /**
+     * Runs an action after each orchestration step this node committed, for instance {@link #crash()} after a
+     * continue-as-new.
+     * @param action the action, given the commit
+     */
+    public void afterCommit(Consumer<OrchestrationCommit> action) {
+        this.afterCommit = action;
     }
 
     private DurableTaskStore store() {
@@ -118,6 +131,7 @@ public final class CrashableStore implements DurableTaskStore {
     @Override
     public void commit(OrchestrationCommit commit) {
         store().commit(commit);
+        this.afterCommit.accept(commit);
     }
 
     @Override

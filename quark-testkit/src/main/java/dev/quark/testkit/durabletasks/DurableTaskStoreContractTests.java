@@ -306,6 +306,32 @@ public abstract class DurableTaskStoreContractTests {
     }
 
     @Test
+    void theVersionAnInstanceIsCreatedWithIsInItsRecordAndItsStartAndStaysAcrossExecutions() {
+        String id = newInstanceId("versioned");
+        String child = newInstanceId("versioned-child");
+        store().create(new NewInstance(id, "loop", "1", null, NOW, NOW, 3));
+        assertThat(store().instance(id).orElseThrow().version()).isEqualTo(3);
+        FencingToken token = nextToken();
+        OrchestrationWorkItem item = store().claimInstance(id, token, NOW).orElseThrow();
+        ExecutionStarted start = new ExecutionStarted(NOW, "loop", "1", null, 3);
+        assertThat(item.messages()).extracting((message) -> message.message().event()).containsExactly(start);
+        FailureDetails exists = new FailureDetails("exists", "taken", null);
+        store().commit(new OrchestrationCommit(id, token, 0, List.of(new OrchestratorStarted(NOW), start), ids(item),
+                OrchestrationStatus.RUNNING, null, null, false, null, List.of(),
+                List.of(new ChildInstance(new NewInstance(child, "child", null, new ParentInstance(id, 1, 1), NOW, NOW, 5),
+                        new TaskMessage(id, 1, new SubOrchestrationFailed(NOW, 1, exists), NOW))),
+                List.of(), NOW));
+        assertThat(store().history(id)).containsExactly(new OrchestratorStarted(NOW), start);
+        assertThat(store().instance(child).orElseThrow().version()).isEqualTo(5);
+        store().commit(new OrchestrationCommit(id, token, 2, List.of(), List.of(), OrchestrationStatus.CONTINUED_AS_NEW,
+                null, null, true, "2", List.of(), List.of(), List.of(), NOW));
+        assertThat(store().instance(id).orElseThrow().version()).as("every execution keeps it").isEqualTo(3);
+        String unversioned = newInstanceId("unversioned");
+        store().create(new NewInstance(unversioned, "order", null, null, NOW, NOW));
+        assertThat(store().instance(unversioned).orElseThrow().version()).isZero();
+    }
+
+    @Test
     void childrenAreCreatedUnlessTheirIdIsTakenWhenTheParentIsToldInstead() {
         String parent = newInstanceId("parent");
         String child = newInstanceId("child");

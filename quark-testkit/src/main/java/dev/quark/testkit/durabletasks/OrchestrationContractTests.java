@@ -53,6 +53,7 @@ import dev.quark.durabletasks.client.InstanceUpdates;
 import dev.quark.durabletasks.client.StoreDurableTaskClient;
 import dev.quark.durabletasks.history.ExecutionCancelRequested;
 import dev.quark.durabletasks.history.ExecutionResumed;
+import dev.quark.durabletasks.history.ExecutionStarted;
 import dev.quark.durabletasks.history.ExecutionSuspended;
 import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
@@ -260,7 +261,7 @@ public abstract class OrchestrationContractTests {
                     seen.add("replaying=" + ctx.isReplaying());
                     return values + "|" + ctx.currentTime();
                 }));
-        Node node = node("node-a", registry);
+        Node node = node("node-a", registry, store(), (worker) -> worker.instanceCacheSize(0));
         Instant start = this.clock.instant();
         String id = node.client.schedule("deterministic", null, ScheduleOptions.instanceId(newInstanceId("determinism")));
         node.run();
@@ -276,6 +277,124 @@ public abstract class OrchestrationContractTests {
         assertThat(Instant.parse(parts[0])).isEqualTo(start);
         assertThat(UUID.fromString(parts[1])).isNotNull();
         assertThat(Instant.parse(parts[3])).isAfterOrEqualTo(start.plus(Duration.ofMinutes(1)));
+    }
+
+    // ---- the instance cache
+
+    @Test
+    void aKeptInstanceContinuesWithoutReplayingAndOneAdvancedByAnotherWorkerIsReplayed() {
+        AtomicInteger runs = new AtomicInteger();
+        List<Thread> threads = new CopyOnWriteArrayList<>();
+        DurableTaskRegistry registry = counted(runs, threads);
+        Node first = node("node-a", registry);
+        String id = first.client.schedule("counted", "order-40", ScheduleOptions.instanceId(newInstanceId("kept")));
+        first.run();
+        first.client.raiseEvent(id, "go", "1");
+        first.run();
+        assertThat(runs).as("the code ran once for two steps").hasValue(1);
+        assertThat(first.metrics.replayedEvents).containsExactly(0, 0);
+        assertThat(first.metrics.cache).containsExactly("miss", "hit");
+        assertThat(first.worker.cachedInstances()).isEqualTo(1);
+
+        Node second = node("node-b", registry);
+        second.client.raiseEvent(id, "go", "2");
+        second.run();
+        assertThat(runs).as("another worker replays").hasValue(2);
+        assertThat(second.metrics.replayedEvents).singleElement().satisfies((events) -> assertThat(events).isPositive());
+
+        first.client.raiseEvent(id, "go", "3");
+        first.run();
+        assertThat(runs).as("the first worker's copy is out of date: it replays").hasValue(3);
+        assertThat(first.metrics.cache).containsExactly("miss", "hit", "miss");
+        assertThat(first.metrics.replayedEvents.get(2)).isPositive();
+        OrchestrationState state = first.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("order-40:1:2:3");
+        assertThat(first.worker.cachedInstances()).isZero();
+        await("the out-of-date copy's thread ends").atMost(Duration.ofSeconds(10))
+            .until(() -> !threads.get(0).isAlive() && !threads.get(2).isAlive());
+        second.close();
+        await("the threads of every copy end").atMost(Duration.ofSeconds(10))
+            .until(() -> threads.stream().noneMatch(Thread::isAlive));
+    }
+
+    @Test
+    void withRoomForOneInstanceTwoInstancesTakingTurnsEvictEachOtherAndBothComplete() {
+        AtomicInteger runs = new AtomicInteger();
+        List<Thread> threads = new CopyOnWriteArrayList<>();
+        Node node = node("node-a", counted(runs, threads), store(), (worker) -> worker.instanceCacheSize(1));
+        String x = node.client.schedule("counted", "x", ScheduleOptions.instanceId(newInstanceId("evicted-x")));
+        node.run();
+        String y = node.client.schedule("counted", "y", ScheduleOptions.instanceId(newInstanceId("evicted-y")));
+        node.run();
+        for (int i = 1; i <= 3; i++) {
+            node.client.raiseEvent(x, "go", "x" + i);
+            node.run();
+            node.client.raiseEvent(y, "go", "y" + i);
+            node.run();
+        }
+        assertThat(node.client.getState(x).orElseThrow().readOutput(String.class)).isEqualTo("x:x1:x2:x3");
+        assertThat(node.client.getState(y).orElseThrow().readOutput(String.class)).isEqualTo("y:y1:y2:y3");
+        assertThat(node.metrics.cache).filteredOn("evicted"::equals).hasSize(5);
+        assertThat(node.metrics.cache).as("only y's last step finds it kept: x's last step did not keep x")
+            .filteredOn("hit"::equals)
+            .hasSize(1);
+        assertThat(runs).as("every other step replays").hasValue(7);
+        assertThat(node.worker.cachedInstances()).isZero();
+        await("the threads of evicted and completed instances end").atMost(Duration.ofSeconds(10))
+            .until(() -> threads.stream().noneMatch(Thread::isAlive));
+    }
+
+    @Test
+    void aKeptInstanceThatIsTerminatedOrCancelledEndsItsThreadAndAQueryStillReplays() {
+        AtomicInteger runs = new AtomicInteger();
+        List<Thread> threads = new CopyOnWriteArrayList<>();
+        Node node = node("node-a", counted(runs, threads));
+        String terminated = node.client.schedule("counted", "t", ScheduleOptions.instanceId(newInstanceId("kept-t")));
+        String cancelled = node.client.schedule("counted", "c", ScheduleOptions.instanceId(newInstanceId("kept-c")));
+        node.run();
+        node.client.raiseEvent(cancelled, "go", "1");
+        node.run();
+        assertThat(node.worker.cachedInstances()).isEqualTo(2);
+        assertThat(node.client.query(cancelled, "received", null, Integer.class)).isEqualTo(1);
+        node.client.terminate(terminated, "enough");
+        node.client.cancel(cancelled, "no more");
+        node.run();
+        assertThat(node.client.getState(terminated).orElseThrow().status()).isEqualTo(OrchestrationStatus.TERMINATED);
+        OrchestrationState state = node.client.getState(cancelled).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("c:1:cancelled");
+        assertThat(runs).as("one run per instance, and the query's replay").hasValue(3);
+        assertThat(node.worker.cachedInstances()).isZero();
+        await("the threads of both instances end").atMost(Duration.ofSeconds(10))
+            .until(() -> threads.stream().noneMatch(Thread::isAlive));
+    }
+
+    /**
+     * Returns a registry with the orchestration {@code counted}: it takes three {@code go} events and returns its
+     * input with them; a cancellation ends it with {@code cancelled}. It counts its runs and notes their threads, and
+     * answers the query {@code received}.
+     */
+    private DurableTaskRegistry counted(AtomicInteger runs, List<Thread> threads) {
+        return registry((builder) -> builder.orchestration("counted", String.class,
+                () -> (OrchestrationContext ctx, String input) -> {
+                    runs.incrementAndGet();
+                    threads.add(Thread.currentThread());
+                    List<String> received = new ArrayList<>();
+                    ctx.setQueryHandler("received", received::size);
+                    StringBuilder output = new StringBuilder(input);
+                    try {
+                        for (int i = 0; i < 3; i++) {
+                            String go = ctx.waitForExternalEvent("go", String.class).await();
+                            received.add(go);
+                            output.append(':').append(go);
+                        }
+                    }
+                    catch (OrchestrationCancelledException ex) {
+                        output.append(":cancelled");
+                    }
+                    return output.toString();
+                }));
     }
 
     // ---- cancellation
@@ -818,11 +937,54 @@ public abstract class OrchestrationContractTests {
                 ctx.callSubOrchestration("child", "second", String.class, child);
                 return "done";
             })
+            .orchestration("relay", Integer.class, () -> (OrchestrationContext ctx, Integer generation) -> {
+                ctx.setQueryHandler("generation", () -> generation);
+                if (generation == 1) {
+                    ctx.callSubOrchestration("child", "left", String.class,
+                            SubOrchestrationOptions.DEFAULTS.withParentClosePolicy(ParentClosePolicy.ABANDON));
+                    ctx.callSubOrchestration("child", "closed", String.class, SubOrchestrationOptions.DEFAULTS);
+                    ctx.continueAsNew(2);
+                }
+                return "generation " + generation + ": " + ctx.waitForExternalEvent("done", String.class).await();
+            })
             .orchestration("hasty", String.class, () -> (ctx, input) -> {
                 ctx.callSubOrchestration("child", "mine", String.class);
                 ctx.callSubOrchestration("child", "taken", String.class, String.valueOf(input));
                 return "done";
             }));
+    }
+
+    @Test
+    void childrenStartedByAStepThatContinuesAsNewAreCreatedAndAQueryRightAfterItAnswersFromTheNextExecution() {
+        CrashableStore crashing = new CrashableStore(store());
+        crashing.afterCommit((commit) -> {
+            if (commit.continueAsNew()) {
+                crashing.crash();
+            }
+        });
+        Node first = node("node-a", families(), crashing);
+        String id = first.client.schedule("relay", 1, ScheduleOptions.instanceId(newInstanceId("relay")));
+        first.run();
+        assertThat(crashing.isCrashed()).as("stopped right after the continue-as-new").isTrue();
+        Node second = node("node-b", families());
+        OrchestrationState continued = second.client.getState(id).orElseThrow();
+        assertThat(continued.status()).isEqualTo(OrchestrationStatus.CONTINUED_AS_NEW);
+        assertThat(second.client.getHistory(id)).isEmpty();
+        assertThat(second.client.query(id, "generation", null, Integer.class)).as("the next execution's code")
+            .isEqualTo(2);
+        second.run();
+        assertThat(second.client.getState(id + ":1:1").orElseThrow().status()).as("ABANDON: runs on its own")
+            .isEqualTo(OrchestrationStatus.RUNNING);
+        assertThat(second.client.getState(id + ":1:2").orElseThrow().status()).as("TERMINATE: closed with its parent")
+            .isEqualTo(OrchestrationStatus.TERMINATED);
+        assertThat(second.client.query(id, "generation", null, Integer.class)).isEqualTo(2);
+        second.client.raiseEvent(id, "done", "ok");
+        second.client.raiseEvent(id + ":1:1", "go", "alone");
+        second.run();
+        OrchestrationState state = second.client.getState(id).orElseThrow();
+        assertThat(state.execution()).isEqualTo(2);
+        assertThat(state.readOutput(String.class)).isEqualTo("generation 2: ok");
+        assertThat(second.client.getState(id + ":1:1").orElseThrow().readOutput(String.class)).isEqualTo("alone");
     }
 
     // ---- long-lived instances and code changes
@@ -932,6 +1094,31 @@ public abstract class OrchestrationContractTests {
     }
 
     // ---- the client
+
+    @Test
+    void anInstanceRecordsTheVersionOfItsOrchestrationWhenScheduledAndItsCodeReadsIt() {
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration(Released.class, Released::new)
+            .orchestration("releasing", String.class, () -> (OrchestrationContext ctx, String child) -> ctx
+                .callSubOrchestration("Released", child, String.class,
+                        SubOrchestrationOptions.DEFAULTS.withInstanceId(child))
+                .await() + ":v" + ctx.orchestrationVersion()));
+        Node node = node("node-a", registry);
+        String child = newInstanceId("released");
+        String id = node.client.schedule("releasing", child, ScheduleOptions.instanceId(newInstanceId("releasing")));
+        node.run();
+        OrchestrationState parent = node.client.getState(id).orElseThrow();
+        assertThat(parent.version()).as("declares none").isZero();
+        assertThat(parent.readOutput(String.class)).isEqualTo(child + ":v2:v0");
+        assertThat(node.client.getState(child).orElseThrow().version()).as("a sub-orchestration").isEqualTo(2);
+        assertThat(node.client.getHistory(child)).filteredOn(ExecutionStarted.class::isInstance)
+            .singleElement()
+            .satisfies((event) -> assertThat(((ExecutionStarted) event).version()).isEqualTo(2));
+        String direct = node.client.schedule(Released.class, "direct", ScheduleOptions.instanceId(newInstanceId("direct")));
+        node.run();
+        OrchestrationState state = node.client.getState(direct).orElseThrow();
+        assertThat(state.version()).isEqualTo(2);
+        assertThat(state.readOutput(String.class)).isEqualTo("direct:v2");
+    }
 
     @Test
     void schedulingIsIdempotentOnTheInstanceId() {
@@ -1414,6 +1601,8 @@ public abstract class OrchestrationContractTests {
 
         final List<String> lost = new CopyOnWriteArrayList<>();
 
+        final List<String> cache = new CopyOnWriteArrayList<>();
+
         @Override
         public void stepCompleted(String orchestration, Duration duration, int replayedEvents,
                 OrchestrationStatus status) {
@@ -1423,6 +1612,11 @@ public abstract class OrchestrationContractTests {
         @Override
         public void workLost(String kind) {
             this.lost.add(kind);
+        }
+
+        @Override
+        public void instanceCache(String event) {
+            this.cache.add(event);
         }
     }
 
@@ -1468,6 +1662,18 @@ public abstract class OrchestrationContractTests {
             }
             this.stage = "approved";
             return this.stage;
+        }
+    }
+
+    /**
+     * Returns its input with the version it was scheduled with: 2.
+     */
+    @TaskName(value = "Released", version = 2)
+    public static final class Released implements Orchestration<String, String> {
+
+        @Override
+        public String run(OrchestrationContext ctx, String input) {
+            return input + ":v" + ctx.orchestrationVersion();
         }
     }
 

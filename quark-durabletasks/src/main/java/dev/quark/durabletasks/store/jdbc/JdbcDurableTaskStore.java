@@ -68,7 +68,8 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
     private static final String FINAL = "('COMPLETED', 'FAILED', 'TERMINATED')";
 
     private static final String INSTANCE_COLUMNS = "instance_id, name, status, execution, history_length, input, output, "
-            + "failure, parent_instance_id, parent_execution, parent_task_id, created_at, updated_at, start_at, custom_status";
+            + "failure, parent_instance_id, parent_execution, parent_task_id, created_at, updated_at, start_at, custom_status, "
+            + "orchestration_version";
 
     private static final String ACTIVITY_COLUMNS = "id, instance_id, execution, task_id, name, input, options, attempt, "
             + "scheduled_at, heartbeat_details";
@@ -133,17 +134,18 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
         ParentInstance parent = instance.parent();
         int inserted = this.jdbc.sql("insert into " + this.instances + " (instance_id, name, status, execution, "
                 + "history_length, input, parent_instance_id, parent_execution, parent_task_id, created_at, updated_at, "
-                + "start_at) values (?, ?, 'PENDING', 1, 0, ?, ?, ?, ?, ?, ?, ?) on conflict (instance_id) do nothing")
+                + "start_at, orchestration_version) values (?, ?, 'PENDING', 1, 0, ?, ?, ?, ?, ?, ?, ?, ?) "
+                + "on conflict (instance_id) do nothing")
             .params(args(instance.instanceId(), instance.name(), instance.input(),
                     (parent != null) ? parent.instanceId() : null, (parent != null) ? parent.execution() : null,
                     (parent != null) ? parent.taskId() : null, timestamp(instance.createdAt()),
-                    timestamp(instance.createdAt()), timestamp(instance.startAt())))
+                    timestamp(instance.createdAt()), timestamp(instance.startAt()), instance.version()))
             .update();
         if (inserted == 0) {
             return false;
         }
         add(new TaskMessage(instance.instanceId(), 1,
-                new ExecutionStarted(instance.createdAt(), instance.name(), instance.input(), parent),
+                new ExecutionStarted(instance.createdAt(), instance.name(), instance.input(), parent, instance.version()),
                 instance.startAt()));
         return true;
     }
@@ -390,7 +392,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
         return new InstanceRecord(row.getString(1), row.getString(2), OrchestrationStatus.valueOf(row.getString(3)),
                 row.getInt(4), row.getInt(5), row.getString(6), row.getString(7),
                 (failure != null) ? StoreJson.readFailure(failure) : null, parent, instant(row, 12), instant(row, 13),
-                instant(row, 14), row.getString(15));
+                instant(row, 14), row.getString(15), row.getInt(16));
     }
 
     private static Instant instant(ResultSet row, int column) throws SQLException {

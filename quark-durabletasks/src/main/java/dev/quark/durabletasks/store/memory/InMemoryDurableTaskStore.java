@@ -69,10 +69,11 @@ public class InMemoryDurableTaskStore implements DurableTaskStore {
     private void insert(NewInstance instance) {
         this.instances.put(instance.instanceId(), new Instance(new InstanceRecord(instance.instanceId(), instance.name(),
                 OrchestrationStatus.PENDING, 1, 0, instance.input(), null, null, instance.parent(), instance.createdAt(),
-                instance.createdAt(), instance.startAt())));
+                instance.createdAt(), instance.startAt(), null, instance.version())));
         this.histories.put(instance.instanceId(), new ArrayList<>());
         add(new TaskMessage(instance.instanceId(), 1,
-                new ExecutionStarted(instance.createdAt(), instance.name(), instance.input(), instance.parent()),
+                new ExecutionStarted(instance.createdAt(), instance.name(), instance.input(), instance.parent(),
+                        instance.version()),
                 instance.startAt()));
     }
 
@@ -208,7 +209,7 @@ public class InMemoryDurableTaskStore implements DurableTaskStore {
                     commit.continueAsNew() ? current.execution() + 1 : current.execution(), history.size(),
                     commit.continueAsNew() ? commit.nextInput() : current.input(), commit.output(), commit.failure(),
                     current.parent(), current.createdAt(), commit.updatedAt(), current.startAt(),
-                    (commit.customStatus() != null) ? commit.customStatus() : current.customStatus());
+                    (commit.customStatus() != null) ? commit.customStatus() : current.customStatus(), current.version());
             for (ChildInstance child : commit.children()) {
                 if (this.instances.containsKey(child.instance().instanceId())) {
                     add(child.ifExists());

@@ -82,7 +82,8 @@ final class RedisDurableTaskScripts {
                     return false
                 end
                 redis.call('HSET', key, 'name', a[i + 1], 'status', 'PENDING', 'execution', 1, 'history_length', 0,
-                    'created_at', a[i + 6], 'updated_at', a[i + 6], 'start_at', a[i + 7], 'start_score', a[i + 8])
+                    'created_at', a[i + 6], 'updated_at', a[i + 6], 'start_at', a[i + 7], 'start_score', a[i + 8],
+                    'version', a[i + 10])
                 dt_set_opt(key, 'input', a[i + 2])
                 local parent = dt_opt(a[i + 3])
                 if parent then
@@ -96,7 +97,7 @@ final class RedisDurableTaskScripts {
             end
             """;
 
-    /** ARGV: prefix, the new instance (10). Returns 1 when created, 0 when the id is taken. */
+    /** ARGV: prefix, the new instance (11). Returns 1 when created, 0 when the id is taken. */
     static final RedisScript<Long> CREATE = script("""
             if dt_insert(ARGV[1], ARGV, 2) then
                 return 1
@@ -203,7 +204,7 @@ final class RedisDurableTaskScripts {
     /**
      * ARGV: prefix, id, token, expected history length, status, output, failure, continue-as-new ('1'/'0'), next
      * input, updated-at, custom status (left as it is when absent); then counted groups: events, consumed message ids, messages (6 each), children (the new
-     * instance, 10, and the message to the parent when its id is taken, 6), activity calls (id, instance, execution,
+     * instance, 11, and the message to the parent when its id is taken, 6), activity calls (id, instance, execution,
      * task, name, input, options, scheduled-at, score). Returns OK, GONE, LEASE or CONFLICT:{length}.
      */
     static final RedisScript<String> COMMIT = script("""
@@ -272,9 +273,9 @@ final class RedisDurableTaskScripts {
             i = i + 1
             for _ = 1, children do
                 if not dt_insert(t, ARGV, i) then
-                    dt_add_if_exists(t, ARGV, i + 10)
+                    dt_add_if_exists(t, ARGV, i + 11)
                 end
-                i = i + 16
+                i = i + 17
             end
             for m = 0, messages - 1 do
                 dt_add_if_exists(t, ARGV, messagesAt + m * 6)

@@ -354,6 +354,7 @@ public class RedisDurableTaskStore implements DurableTaskStore {
         String what = "orchestration instance '" + instanceId + "'";
         String failure = fields.get("failure");
         String parentId = fields.get("parent_id");
+        String version = fields.get("version");
         ParentInstance parent = (parentId != null) ? new ParentInstance(parentId,
                 Integer.parseInt(required(fields, "parent_execution", what)),
                 Integer.parseInt(required(fields, "parent_task", what))) : null;
@@ -363,7 +364,8 @@ public class RedisDurableTaskStore implements DurableTaskStore {
                 Integer.parseInt(required(fields, "history_length", what)), fields.get("input"), fields.get("output"),
                 (failure != null) ? StoreJson.readFailure(failure) : null, parent,
                 Instant.parse(required(fields, "created_at", what)), Instant.parse(required(fields, "updated_at", what)),
-                Instant.parse(required(fields, "start_at", what)), fields.get("custom_status"));
+                Instant.parse(required(fields, "start_at", what)), fields.get("custom_status"),
+                (version != null) ? Integer.parseInt(version) : 0);
     }
 
     private static void addInstance(List<String> arguments, NewInstance instance) {
@@ -377,7 +379,9 @@ public class RedisDurableTaskStore implements DurableTaskStore {
         arguments.add(instance.createdAt().toString());
         arguments.add(instance.startAt().toString());
         arguments.add(Long.toString(visibleScore(instance.startAt())));
-        arguments.add(StoreJson.write(new ExecutionStarted(instance.createdAt(), instance.name(), instance.input(), parent)));
+        arguments.add(StoreJson.write(
+                new ExecutionStarted(instance.createdAt(), instance.name(), instance.input(), parent, instance.version())));
+        arguments.add(Integer.toString(instance.version()));
     }
 
     private static void addMessage(List<String> arguments, TaskMessage message) {
