@@ -11,7 +11,15 @@
 #                                        reminders (100,000 periodic reminders on the in-memory, Redis and
 #                                        PostgreSQL tables, one silo and three; QUARK_BENCH_REMINDERS=redis,redis-3
 #                                        picks some; servers from QUARK_BENCH_REDIS_URL / QUARK_BENCH_POSTGRES_URL,
-#                                        default the QUARK_TEST_* ones, then 127.0.0.1)
+#                                        default the QUARK_TEST_* ones, then 127.0.0.1),
+#                                        jobs (no-op jobs enqueued, then run by 8 workers until all are done:
+#                                        quark-jobs in memory, on Redis and on PostgreSQL, and db-scheduler on the
+#                                        same PostgreSQL; QUARK_BENCH_JOBS=postgres,db-scheduler picks some,
+#                                        QUARK_BENCH_JOB_WORKERS another worker count),
+#                                        durable-tasks (a 5-activity sequence and a 100-wide fan-out on PostgreSQL,
+#                                        orchestrations/s and activities/s, against a raw JDBC insert of the same
+#                                        rows; QUARK_BENCH_DURABLE_TASKS=sequence picks one). Both use the servers
+#                                        above, in a schema or key prefix of their own removed after each round
 #
 # QUARK_BENCH_JVM_FLAGS replaces the flags of the measured JVMs (default: 8 GB heap, G1).
 set -euo pipefail

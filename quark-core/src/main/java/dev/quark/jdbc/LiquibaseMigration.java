@@ -1,6 +1,7 @@
 package dev.quark.jdbc;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
@@ -26,11 +27,19 @@ import liquibase.ui.LoggerUIService;
  * {@code DATABASECHANGELOG} table like the application's, and run once. Quark runs it at start-up when
  * {@code quark.postgres.initialize-schema} is on; it is not a Spring {@code SpringLiquibase} bean, so it
  * never stands in for the application's own Liquibase migration.
+ * <p>
+ * On PostgreSQL the update runs under a session-level advisory lock: Liquibase's own lock lives in a table that
+ * it first has to create, and two instances of an application starting together on an empty schema raced to
+ * create it (one failed with a duplicate key in {@code pg_type}). The lock is released when the update ends, or
+ * by the server when the connection dies.
  */
 public final class LiquibaseMigration {
 
     /** The changelog parameter that holds the {@link TablePrefix}. */
     public static final String TABLE_PREFIX_PARAMETER = "quarkTablePrefix";
+
+    /** The advisory lock key every Quark migration takes on PostgreSQL ({@code "quark-lq"} in ASCII). */
+    private static final long ADVISORY_LOCK_KEY = 0x717561726b2d6c71L;
 
     private final String changelog;
 
@@ -73,10 +82,48 @@ public final class LiquibaseMigration {
             Scope.getCurrentScope().getSingleton(FastCheckService.class).clearCache();
             Liquibase liquibase = new Liquibase(this.changelog, Scope.getCurrentScope().getResourceAccessor(), database);
             this.parameters.forEach(liquibase::setChangeLogParameter);
-            liquibase.update(new Contexts(), new LabelExpression());
+            boolean postgres = "PostgreSQL".equals(connection.getMetaData().getDatabaseProductName());
+            if (postgres) {
+                advisoryLock(connection, "pg_advisory_lock");
+            }
+            try {
+                liquibase.update(new Contexts(), new LabelExpression());
+            }
+            catch (Exception ex) {
+                if (postgres) {
+                    unlockAfter(connection, ex);
+                }
+                throw ex;
+            }
+            if (postgres) {
+                advisoryLock(connection, "pg_advisory_unlock");
+            }
         }
         catch (SQLException ex) {
             throw new IllegalStateException("Cannot connect to the database: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static void advisoryLock(Connection connection, String function) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("select " + function + "(?)")) {
+            statement.setLong(1, ADVISORY_LOCK_KEY);
+            statement.execute();
+        }
+    }
+
+    /**
+     * Releases the advisory lock after a failed update, whose connection may be left in an aborted transaction: a
+     * pooled connection keeps its session, and with it the lock, when it goes back to the pool.
+     */
+    private static void unlockAfter(Connection connection, Exception failure) {
+        try {
+            if (!connection.getAutoCommit()) {
+                connection.rollback();
+            }
+            advisoryLock(connection, "pg_advisory_unlock");
+        }
+        catch (SQLException ex) {
+            failure.addSuppressed(ex);
         }
     }
 

@@ -10,18 +10,20 @@ import java.util.regex.Pattern;
  * jobs.scheduleRecurring(RecurringJobRequest.of("nightly-report", "report", new Report("daily"),
  *         Schedule.cron("0 0 2 * * *", ZoneId.of("Europe/Paris"))));
  * jobs.scheduleRecurring(RecurringJobRequest.of("sync", "sync-partners", new Sync(), Schedule.every(Duration.ofMinutes(5)))
- *     .misfirePolicy(MisfirePolicy.SKIP));
+ *     .misfirePolicy(MisfirePolicy.SKIP).overlapPolicy(OverlapPolicy.ALLOW));
  * }</pre>
- * A {@code RecurringJobRequest} bean of the application is scheduled at start-up.
+ * A {@code RecurringJobRequest} bean of the application is declared: it is scheduled at start-up, and removed at
+ * start-up once no bean declares it any more (see {@link Recurring}).
  *
  * @param id the recurring job's id: letters, digits, {@code . _ : -}, at most {@value #MAX_ID_LENGTH} characters
  * @param type the type of the jobs it enqueues
  * @param payload their payload
  * @param schedule when it runs
  * @param misfirePolicy what it does about instants missed during downtime
+ * @param overlapPolicy what it does when an instant comes while the previous occurrence's job still runs
  */
 public record RecurringJobRequest(String id, String type, Object payload, Schedule schedule,
-        MisfirePolicy misfirePolicy) {
+        MisfirePolicy misfirePolicy, OverlapPolicy overlapPolicy) {
 
     /** The longest id. */
     public static final int MAX_ID_LENGTH = 150;
@@ -38,6 +40,7 @@ public record RecurringJobRequest(String id, String type, Object payload, Schedu
         Objects.requireNonNull(payload, "payload must not be null: a job without input takes an empty record");
         Objects.requireNonNull(schedule, "schedule must not be null");
         Objects.requireNonNull(misfirePolicy, "misfirePolicy must not be null");
+        Objects.requireNonNull(overlapPolicy, "overlapPolicy must not be null");
         requireId(id);
         if (type.isBlank()) {
             throw new IllegalArgumentException("A job type must not be blank, was '" + type + "'");
@@ -45,7 +48,20 @@ public record RecurringJobRequest(String id, String type, Object payload, Schedu
     }
 
     /**
-     * Starts a request with the default misfire policy, {@link MisfirePolicy#RUN_ONCE}.
+     * Creates a request with the default overlap policy, {@link OverlapPolicy#SKIP}.
+     * @param id the recurring job's id
+     * @param type the type of the jobs it enqueues
+     * @param payload their payload
+     * @param schedule when it runs
+     * @param misfirePolicy what it does about instants missed during downtime
+     */
+    public RecurringJobRequest(String id, String type, Object payload, Schedule schedule, MisfirePolicy misfirePolicy) {
+        this(id, type, payload, schedule, misfirePolicy, OverlapPolicy.SKIP);
+    }
+
+    /**
+     * Starts a request with the default policies: misfires {@link MisfirePolicy#RUN_ONCE}, overlaps
+     * {@link OverlapPolicy#SKIP}.
      * @param id the recurring job's id
      * @param type the type of the jobs it enqueues
      * @param payload their payload
@@ -62,7 +78,16 @@ public record RecurringJobRequest(String id, String type, Object payload, Schedu
      * @return the new request
      */
     public RecurringJobRequest misfirePolicy(MisfirePolicy policy) {
-        return new RecurringJobRequest(this.id, this.type, this.payload, this.schedule, policy);
+        return new RecurringJobRequest(this.id, this.type, this.payload, this.schedule, policy, this.overlapPolicy);
+    }
+
+    /**
+     * Returns this request with another overlap policy.
+     * @param policy the policy
+     * @return the new request
+     */
+    public RecurringJobRequest overlapPolicy(OverlapPolicy policy) {
+        return new RecurringJobRequest(this.id, this.type, this.payload, this.schedule, this.misfirePolicy, policy);
     }
 
     /**

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.quark.benchmarks.durabletasks.DurableTasksWorkload;
+import dev.quark.benchmarks.jobs.JobsWorkload;
 import dev.quark.benchmarks.reminders.ReminderWorkload;
 import dev.quark.benchmarks.ring.RingBalance;
 import org.jspecify.annotations.Nullable;
@@ -85,6 +87,8 @@ public final class ComparisonTable {
         rows.add(new Row("ring.moved.between-old", "  keys moved between the 3 old silos", "keys", false,
                 new Goal(false, false, 0)));
         reminderRows(rows);
+        jobRows(rows);
+        durableTaskRows(rows);
         return List.copyOf(rows);
     }
 
@@ -116,6 +120,59 @@ public final class ComparisonTable {
             rows.add(new Row(key + ".writes", "  next ticks written to the table", "writes/s", true, null));
             rows.add(new Row(key + ".batch", "  writes per batch", "writes", true, null));
             rows.add(new Row(key + ".register", "  registrations (before the measurement)", "reminders/s", true, null));
+        }
+    }
+
+    /**
+     * The jobs workload's rows: jobs run per second on each backend and db-scheduler's on the same PostgreSQL (goal:
+     * quark-jobs at least 1.5× db-scheduler), and the enqueue rates.
+     */
+    private static void jobRows(List<Row> rows) {
+        String jobs = String.format(Locale.ROOT, "%d workers, %,d no-op jobs waiting (%,d in full runs)",
+                JobsWorkload.WORKERS, JobsWorkload.jobs(RunMode.named("quick")), JobsWorkload.jobs(RunMode.named("full")));
+        for (String configuration : JobsWorkload.CONFIGURATIONS.split(",")) {
+            String label = switch (configuration) {
+                case "redis" -> "Jobs run end to end, quark-jobs on Redis";
+                case "postgres" -> "Jobs run end to end, quark-jobs on PostgreSQL";
+                case "db-scheduler" -> "Jobs run end to end, db-scheduler " + dbSchedulerVersion()
+                        + " on PostgreSQL (lock-and-fetch, peer)";
+                default -> "Jobs run end to end, quark-jobs in memory";
+            };
+            rows.add(new Row("jobs." + configuration + ".rate", label + ", " + jobs, "jobs/s", true, null));
+            rows.add(new Row("jobs." + configuration + ".enqueue", "  enqueued, one call per job from "
+                    + JobsWorkload.ENQUEUERS + " threads", "jobs/s", true, null));
+            if (!configuration.equals("db-scheduler")) {
+                rows.add(new Row("jobs." + configuration + ".per-claim", "  jobs per claim of due jobs", "jobs", true,
+                        null));
+                rows.add(new Row("jobs." + configuration + ".claim-ms", "  time per claim of due jobs", "ms", false,
+                        null));
+            }
+        }
+        rows.add(new Row("jobs.postgres.vs-db-scheduler", "Jobs run, quark-jobs / db-scheduler on PostgreSQL", "ratio",
+                true, new Goal(false, true, 1.5)));
+    }
+
+    /** db-scheduler's version, read from its jar's manifest when it has one. */
+    private static String dbSchedulerVersion() {
+        String version = com.github.kagkarlsson.scheduler.Scheduler.class.getPackage().getImplementationVersion();
+        return (version != null) ? version : "16.7.1";
+    }
+
+    /**
+     * The durable-tasks workload's rows: per orchestration shape, instances and activities completed per second on
+     * PostgreSQL, the raw JDBC insert rate of the same rows, and their ratio (goal: at least 0.5).
+     */
+    private static void durableTaskRows(List<Row> rows) {
+        for (String shape : DurableTasksWorkload.SHAPES.split(",")) {
+            String what = shape.equals("sequence") ? "5-activity sequence" : "100-wide fan-out";
+            String key = "durable." + shape;
+            rows.add(new Row(key + ".rate", "Durable tasks, " + what + " on PostgreSQL ("
+                    + DurableTasksWorkload.instances(shape, RunMode.named("quick")) + " instances in quick runs)",
+                    "orchestrations/s", true, null));
+            rows.add(new Row(key + ".activities", "  activities completed", "activities/s", true, null));
+            rows.add(new Row(key + ".raw", "  raw JDBC insert of the same rows (physical reference)", "orchestrations/s",
+                    true, null));
+            rows.add(new Row(key + ".vs-raw", "  Quark / raw JDBC", "ratio", true, new Goal(false, true, 0.5)));
         }
     }
 

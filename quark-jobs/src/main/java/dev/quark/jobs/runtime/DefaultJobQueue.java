@@ -4,6 +4,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -216,17 +218,23 @@ public final class DefaultJobQueue implements JobQueue {
     }
 
     /**
-     * Enqueues the job of one scheduled instant of a recurring job, once: its idempotency key is made of the recurring
-     * job's id and the instant ({@link #occurrenceKey}), so nodes that race enqueue one job.
-     * @param job the recurring job
+     * Enqueues the job of one scheduled instant of a recurring job and moves the recurring job on, in one atomic step
+     * of the store ({@link RecurringJobStore#fire}), if the recurring job is still as read: its next instant still
+     * {@code instant} and its last occurrence unchanged. Its idempotency key is made of the recurring job's id and the
+     * instant ({@link #occurrenceKey}).
+     * @param job the recurring job, as read
      * @param instant the scheduled instant, the job's due time
-     * @return the job's id
+     * @param next the recurring job's next instant
+     * @return whether it fired: false when another node moved the recurring job on, or it was deleted or redefined
      */
-    JobId enqueueOccurrence(RecurringJob job, Instant instant) {
+    boolean fireOccurrence(RecurringJob job, Instant instant, Instant next) {
         this.handlers.require(job.type());
         Instant now = this.clock.instant();
-        return store(new NewJob(JobId.next(this.clock), job.type(), job.payload(), occurrenceKey(job.id(), instant),
-                now, instant));
+        NewJob newJob = new NewJob(JobId.next(this.clock), job.type(), job.payload(), occurrenceKey(job.id(), instant),
+                now, instant);
+        Optional<Enqueued> fired = recurring().fire(job.id(), instant, job.lastJobId(), next, newJob);
+        fired.ifPresent((enqueued) -> stored(newJob, enqueued));
+        return fired.isPresent();
     }
 
     /**
@@ -260,7 +268,10 @@ public final class DefaultJobQueue implements JobQueue {
     }
 
     private JobId store(NewJob newJob) {
-        Enqueued enqueued = this.store.enqueue(newJob);
+        return stored(newJob, this.store.enqueue(newJob));
+    }
+
+    private JobId stored(NewJob newJob, Enqueued enqueued) {
         Job job = enqueued.job();
         if (!enqueued.created()) {
             if (!job.type().equals(newJob.type())) {
@@ -277,12 +288,51 @@ public final class DefaultJobQueue implements JobQueue {
 
     @Override
     public RecurringJob scheduleRecurring(RecurringJobRequest request) {
+        return save(request, RecurringJob.Origin.DYNAMIC);
+    }
+
+    /**
+     * Makes the recurring jobs declared in code the ones stored: creates or updates each declared one (as
+     * {@link RecurringJob.Origin#DECLARED}), then deletes the stored ones declared before but no longer. Recurring
+     * jobs created at run time ({@link #scheduleRecurring}) stay, unless a declaration takes their id over. Every
+     * declaration is checked before any is stored.
+     * @param declared the recurring jobs declared in code
+     * @return the ids of the recurring jobs deleted
+     * @throws IllegalArgumentException naming the id when two declarations have one id, or a declaration is refused
+     * as {@link #scheduleRecurring} refuses it
+     */
+    public List<String> synchronizeDeclared(Collection<RecurringJobRequest> declared) {
+        Objects.requireNonNull(declared, "declared must not be null");
+        RecurringJobStore recurringJobs = recurring();
+        Map<String, RecurringJob> jobs = new LinkedHashMap<>();
+        Instant now = this.clock.instant();
+        for (RecurringJobRequest request : declared) {
+            RecurringJob job = recurringJob(request, RecurringJob.Origin.DECLARED, now);
+            if (jobs.putIfAbsent(request.id(), job) != null) {
+                throw new IllegalArgumentException("Two recurring jobs are declared with the id '" + request.id() + "'");
+            }
+        }
+        jobs.values().forEach(recurringJobs::save);
+        List<String> deleted = new ArrayList<>();
+        for (RecurringJob stored : recurringJobs.list()) {
+            if (stored.origin() == RecurringJob.Origin.DECLARED && !jobs.containsKey(stored.id())
+                    && recurringJobs.deleteDeclared(stored.id())) {
+                deleted.add(stored.id());
+            }
+        }
+        return deleted;
+    }
+
+    private RecurringJob save(RecurringJobRequest request, RecurringJob.Origin origin) {
         Objects.requireNonNull(request, "request must not be null");
         RecurringJobStore recurringJobs = recurring();
+        return recurringJobs.save(recurringJob(request, origin, this.clock.instant()));
+    }
+
+    private RecurringJob recurringJob(RecurringJobRequest request, RecurringJob.Origin origin, Instant now) {
         String payload = writePayload(request.type(), request.payload());
-        Instant next = request.schedule().nextAfter(this.clock.instant());
-        return recurringJobs.save(new RecurringJob(request.id(), request.type(), payload, request.schedule(),
-                request.misfirePolicy(), next));
+        return new RecurringJob(request.id(), request.type(), payload, request.schedule(), request.misfirePolicy(),
+                request.overlapPolicy(), origin, request.schedule().nextAfter(now), null);
     }
 
     @Override

@@ -89,6 +89,28 @@ public final class JobPayloadCodec {
         }
     }
 
+    /**
+     * Reads a payload declared in code as JSON text (a recurring job's {@code @Recurring(payload = ...)}).
+     * @param type the job type, for the message
+     * @param payloadType the handler's payload type
+     * @param json the JSON
+     * @return the payload
+     * @throws IllegalArgumentException naming the JSON, the type and the payload type when it cannot be read
+     */
+    public Object readDeclared(String type, JavaType payloadType, String json) {
+        try {
+            Object payload = this.mapper.readValue(json, payloadType);
+            if (payload == null) {
+                throw new IllegalArgumentException("The payload '" + json + "' of a '" + type + "' job reads as null");
+            }
+            return payload;
+        }
+        catch (JacksonException ex) {
+            throw new IllegalArgumentException("The payload '" + json + "' of a '" + type + "' job cannot be read as "
+                    + payloadType.toCanonical() + ": " + ex.getOriginalMessage(), ex);
+        }
+    }
+
     @Override
     public String toString() {
         return "JobPayloadCodec[" + this.mapper.getClass().getSimpleName() + "]";

@@ -11,8 +11,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
 
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobId;
 import dev.quark.jobs.MisfirePolicy;
+import dev.quark.jobs.OverlapPolicy;
 import dev.quark.jobs.RecurringJob;
 import dev.quark.jobs.store.RecurringJobStore;
 import dev.quark.lease.LeaseKeeper;
@@ -22,10 +26,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Enqueues the jobs of recurring jobs whose scheduled instant has come, every poll interval. Every node may run one:
- * each instant's job carries an idempotency key made of the recurring job's id and the instant, so nodes that race
- * enqueue it once, and the recurring job is moved on to its next instant by a compare-and-set
- * ({@link RecurringJobStore#advance}). A node that stops between the two leaves the instant to the next node, whose
- * enqueue finds the job already there.
+ * an instant's job is enqueued and the recurring job moved on to its next instant in one atomic step of the store
+ * ({@link RecurringJobStore#fire}), taken only if the recurring job's next instant and last occurrence are still the
+ * ones this node read; so nodes that race enqueue it once, a node that stops midway leaves nothing half done, and a
+ * node that read the recurring job before a long pause (longer than the jobs' retention, whose purge frees the
+ * instant's idempotency key) enqueues nothing.
+ * <p>
+ * <b>Overlaps.</b> When an instant comes while the job of the previous occurrence is still pending or running,
+ * {@link OverlapPolicy#SKIP} moves on without enqueuing (logged, counted by {@link #skippedForOverlap}),
+ * {@link OverlapPolicy#QUEUE_ONE} leaves the instant waiting until that job finishes and then enqueues it (the
+ * instants meanwhile are skipped), {@link OverlapPolicy#ALLOW} enqueues it anyway. The previous job is read before
+ * the atomic step, which requires the last occurrence to be the one read: a job once finished stays finished (until
+ * requeued from the dead letters by hand), so the check holds when the step is taken.
  * <p>
  * <b>Misfires.</b> An instant more than the misfire threshold in the past when it is looked at was missed (every
  * node was down, or the store could not be reached): {@link MisfirePolicy#RUN_ONCE} enqueues one job for it and
@@ -60,6 +72,8 @@ public final class RecurringJobScheduler implements AutoCloseable {
     private final @Nullable ScheduledExecutorService ownScheduler;
 
     private final Object lock = new Object();
+
+    private final AtomicLong skippedForOverlap = new AtomicLong();
 
     private LeaseKeeper.Scheduler.@Nullable Cancellable next;
 
@@ -117,9 +131,10 @@ public final class RecurringJobScheduler implements AutoCloseable {
     }
 
     /**
-     * Enqueues the jobs of the recurring jobs whose instant has come, now. A recurring job whose enqueue fails is
-     * tried again next round, and the rest of this round reads past it: recurring jobs that keep failing (a type
-     * whose handler was removed) cannot hold up the others.
+     * Enqueues the jobs of the recurring jobs whose instant has come, now. A recurring job whose enqueue fails, whose
+     * instant waits for its previous occurrence ({@link OverlapPolicy#QUEUE_ONE}) or that another node moved on
+     * meanwhile is looked at again next round, and the rest of this round reads past it: recurring jobs that keep
+     * failing (a type whose handler was removed) or waiting cannot hold up the others.
      * @return how many instants this call moved recurring jobs past (run or skipped)
      */
     public int fireDue() {
@@ -134,7 +149,7 @@ public final class RecurringJobScheduler implements AutoCloseable {
                     continue;
                 }
                 tried++;
-                if (fire(job, now)) {
+                if (fire(job, now) == Fired.MOVED) {
                     moved++;
                 }
                 else {
@@ -148,30 +163,96 @@ public final class RecurringJobScheduler implements AutoCloseable {
         return moved;
     }
 
-    private boolean fire(RecurringJob job, Instant now) {
+    /** What one look at a due recurring job did. */
+    private enum Fired {
+
+        /** The instant was enqueued, or skipped, and the recurring job moved on. */
+        MOVED,
+
+        /** Another node had moved the recurring job on, deleted or redefined it; this node did nothing. */
+        LOST,
+
+        /** The instant waits for the previous occurrence ({@link OverlapPolicy#QUEUE_ONE}); looked at next round. */
+        WAITING,
+
+        /** The enqueue failed; tried again next round. */
+        FAILED
+    }
+
+    private Fired fire(RecurringJob job, Instant now) {
         Instant at = job.nextRunAt();
-        boolean missed = Duration.between(at, now).compareTo(this.misfireThreshold) > 0;
-        Instant following;
         try {
-            if (!missed) {
-                this.queue.enqueueOccurrence(job, at);
-                following = job.schedule().nextAfter(at);
-            }
-            else {
-                if (job.misfirePolicy() == MisfirePolicy.RUN_ONCE) {
-                    this.queue.enqueueOccurrence(job, at);
+            Job previous = runningPrevious(job);
+            if (previous != null) {
+                if (job.overlapPolicy() == OverlapPolicy.QUEUE_ONE) {
+                    logger.debug("Recurring job '{}' waits with its instant {}: its previous job {} is {}", job.id(), at,
+                            previous.id(), previous.status());
+                    return Fired.WAITING;
                 }
-                following = job.schedule().firstAfter(at, now);
-                logger.info("Recurring job '{}' missed its instants from {} to {}: {}, next at {}", job.id(), at, now,
-                        (job.misfirePolicy() == MisfirePolicy.RUN_ONCE) ? "ran once" : "skipped", following);
+                Instant following = job.schedule().firstAfter(at, now);
+                logger.info("Recurring job '{}' skipped its instant {}: its previous job {} is {}; next at {}", job.id(),
+                        at, previous.id(), previous.status(), following);
+                if (!this.store.advance(job.id(), at, following)) {
+                    return Fired.LOST;
+                }
+                this.skippedForOverlap.incrementAndGet();
+                return Fired.MOVED;
             }
+            if (waitedForPrevious(job, at)) {
+                // QUEUE_ONE: the instant waited for the previous run, which has finished; the ones meanwhile are skipped.
+                return moved(this.queue.fireOccurrence(job, at, job.schedule().firstAfter(at, now)));
+            }
+            boolean missed = Duration.between(at, now).compareTo(this.misfireThreshold) > 0;
+            if (!missed) {
+                return moved(this.queue.fireOccurrence(job, at, job.schedule().nextAfter(at)));
+            }
+            Instant following = job.schedule().firstAfter(at, now);
+            logger.info("Recurring job '{}' missed its instants from {} to {}: {}, next at {}", job.id(), at, now,
+                    (job.misfirePolicy() == MisfirePolicy.RUN_ONCE) ? "runs once" : "skipped", following);
+            if (job.misfirePolicy() == MisfirePolicy.RUN_ONCE) {
+                return moved(this.queue.fireOccurrence(job, at, following));
+            }
+            return moved(this.store.advance(job.id(), at, following));
         }
         catch (RuntimeException ex) {
             logger.warn("Could not enqueue the job of recurring job '{}' for {}; trying again in {}", job.id(), at,
                     this.pollInterval, ex);
+            return Fired.FAILED;
+        }
+    }
+
+    private static Fired moved(boolean moved) {
+        return moved ? Fired.MOVED : Fired.LOST;
+    }
+
+    /**
+     * Returns the job of the recurring job's last occurrence if its overlap policy cares and it is still pending or
+     * running. A job gone (purged) counts as finished.
+     */
+    private @Nullable Job runningPrevious(RecurringJob job) {
+        JobId last = job.lastJobId();
+        if (job.overlapPolicy() == OverlapPolicy.ALLOW || last == null) {
+            return null;
+        }
+        return this.queue.find(last).filter((previous) -> !previous.status().isFinished()).orElse(null);
+    }
+
+    private boolean waitedForPrevious(RecurringJob job, Instant at) {
+        JobId last = job.lastJobId();
+        if (job.overlapPolicy() != OverlapPolicy.QUEUE_ONE || last == null) {
             return false;
         }
-        return this.store.advance(job.id(), at, following);
+        Instant finished = this.queue.find(last).map(Job::finishedAt).orElse(null);
+        return finished != null && finished.isAfter(at);
+    }
+
+    /**
+     * Returns how many instants this node skipped because the previous occurrence's job still ran
+     * ({@link OverlapPolicy#SKIP}), since it was created.
+     * @return the count
+     */
+    public long skippedForOverlap() {
+        return this.skippedForOverlap.get();
     }
 
     private CompletionStage<?> round() {

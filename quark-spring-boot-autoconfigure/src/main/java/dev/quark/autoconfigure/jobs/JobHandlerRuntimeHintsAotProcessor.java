@@ -5,9 +5,11 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.Recurring;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.aot.hint.BindingReflectionHintsRegistrar;
+import org.springframework.aot.hint.ReflectionHints;
 import org.springframework.beans.factory.aot.BeanFactoryInitializationAotContribution;
 import org.springframework.beans.factory.aot.BeanFactoryInitializationAotProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
@@ -18,7 +20,9 @@ import org.springframework.util.ClassUtils;
  * Registers the JSON binding of the payload type of every {@link JobHandler} bean whose class declares it
  * ({@code implements JobHandler<SendInvoice>}), so that payloads are written and read in a native image. A handler
  * whose type only says {@code JobHandler} (one made with {@code JobHandler.of}, or a lambda) needs its payload type
- * registered by the application ({@code @RegisterReflectionForBinding}).
+ * registered by the application ({@code @RegisterReflectionForBinding}). The class of a handler bean annotated with
+ * {@link Recurring} is registered too, with the annotation types, so that its recurring jobs are read at start-up in
+ * a native image.
  */
 class JobHandlerRuntimeHintsAotProcessor implements BeanFactoryInitializationAotProcessor {
 
@@ -30,11 +34,30 @@ class JobHandlerRuntimeHintsAotProcessor implements BeanFactoryInitializationAot
             return null;
         }
         Set<Type> payloadTypes = payloadTypes(beanFactory);
-        if (payloadTypes.isEmpty()) {
+        Set<Class<?>> recurring = recurringHandlerClasses(beanFactory);
+        if (payloadTypes.isEmpty() && recurring.isEmpty()) {
             return null;
         }
-        return (generationContext, code) -> new BindingReflectionHintsRegistrar()
-            .registerReflectionHints(generationContext.getRuntimeHints().reflection(), payloadTypes.toArray(Type[]::new));
+        return (generationContext, code) -> {
+            ReflectionHints reflection = generationContext.getRuntimeHints().reflection();
+            new BindingReflectionHintsRegistrar().registerReflectionHints(reflection, payloadTypes.toArray(Type[]::new));
+            if (!recurring.isEmpty()) {
+                recurring.forEach(reflection::registerType);
+                reflection.registerType(Recurring.class);
+                reflection.registerType(Recurring.List.class);
+            }
+        };
+    }
+
+    static Set<Class<?>> recurringHandlerClasses(ConfigurableListableBeanFactory beanFactory) {
+        Set<Class<?>> classes = new LinkedHashSet<>();
+        for (String name : beanFactory.getBeanNamesForType(JobHandler.class, true, false)) {
+            Class<?> type = beanFactory.getType(name, false);
+            if (type != null && type.getAnnotationsByType(Recurring.class).length > 0) {
+                classes.add(ClassUtils.getUserClass(type));
+            }
+        }
+        return classes;
     }
 
     static Set<Type> payloadTypes(ConfigurableListableBeanFactory beanFactory) {

@@ -1,6 +1,8 @@
 package dev.quark.autoconfigure.jobs;
 
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 
 import javax.sql.DataSource;
 
@@ -23,6 +25,7 @@ import dev.quark.jobs.runtime.JobMetrics;
 import dev.quark.jobs.runtime.JobOrchestrator;
 import dev.quark.jobs.runtime.JobPayloadCodec;
 import dev.quark.jobs.runtime.JobRetention;
+import dev.quark.jobs.runtime.RecurringDeclarations;
 import dev.quark.jobs.runtime.RecurringJobScheduler;
 import dev.quark.jobs.runtime.WorkflowAdvancer;
 import dev.quark.jobs.runtime.WorkflowSweeper;
@@ -65,7 +68,8 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * context, beside the {@link JobRetention} that deletes finished jobs past {@code quark.jobs.retention.*}. Payloads are JSON through the application's {@link JsonMapper}.
  * <p>
  * This is the {@value #AREA} area of the shared backend wiring; its backend also keeps the recurring jobs, run by the
- * {@link RecurringJobScheduler} (every {@code RecurringJobRequest} bean is scheduled at start-up), and on PostgreSQL
+ * {@link RecurringJobScheduler} (the recurring jobs declared in code, {@code RecurringJobRequest} beans and
+ * {@link dev.quark.jobs.Recurring @Recurring} on handler classes, are synchronized at start-up), and on PostgreSQL
  * contributes the jobs changelog. Workers claim jobs with the lease store of {@link QuarkLeasesAutoConfiguration}.
  * Every {@link JobFilter} bean is asked before enqueues (it may change or veto a job) and told about enqueues and
  * attempts, in order; with {@code quark.jobs.context.mdc-keys} an {@link MdcJobFilter} carries those MDC entries
@@ -147,9 +151,11 @@ public final class QuarkJobsAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBean(RecurringJobScheduler.class)
-    RecurringJobsLifecycle quarkRecurringJobsLifecycle(RecurringJobScheduler scheduler, JobQueue queue,
-            ObjectProvider<RecurringJobRequest> declared) {
-        return new RecurringJobsLifecycle(scheduler, queue, declared.orderedStream().toList());
+    RecurringJobsLifecycle quarkRecurringJobsLifecycle(RecurringJobScheduler scheduler, DefaultJobQueue queue,
+            ObjectProvider<RecurringJobRequest> declared, JobHandlerRegistry handlers, JobPayloadCodec codec) {
+        List<RecurringJobRequest> requests = new ArrayList<>(declared.orderedStream().toList());
+        requests.addAll(RecurringDeclarations.read(handlers, codec));
+        return new RecurringJobsLifecycle(scheduler, queue, requests);
     }
 
     @Bean
@@ -217,8 +223,8 @@ public final class QuarkJobsAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(RecurringJobStore.class)
-        InMemoryRecurringJobStore quarkInMemoryRecurringJobStore() {
-            return new InMemoryRecurringJobStore();
+        InMemoryRecurringJobStore quarkInMemoryRecurringJobStore(JobStore jobs) {
+            return new InMemoryRecurringJobStore(jobs);
         }
 
         @Bean

@@ -4,6 +4,7 @@ import java.util.List;
 
 import dev.quark.jobs.JobContext;
 import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.Recurring;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.aot.hint.RuntimeHints;
@@ -37,6 +38,21 @@ class JobHandlerRuntimeHintsTests {
     }
 
     @Test
+    void theClassesOfRecurringHandlerBeansAreRegisteredForTheirAnnotations() {
+        DefaultListableBeanFactory beanFactory = new DefaultListableBeanFactory();
+        beanFactory.registerBeanDefinition("nightly", new RootBeanDefinition(NightlyHandler.class));
+        BeanFactoryInitializationAotContribution contribution = new JobHandlerRuntimeHintsAotProcessor()
+            .processAheadOfTime(beanFactory);
+        assertThat(contribution).isNotNull();
+        TestGenerationContext generation = new TestGenerationContext();
+        contribution.applyTo(generation, null);
+        RuntimeHints hints = generation.getRuntimeHints();
+        assertThat(RuntimeHintsPredicates.reflection().onType(NightlyHandler.class)).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onType(Recurring.class)).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onType(InvoiceHandler.class)).rejects(hints);
+    }
+
+    @Test
     void withoutHandlersThereIsNothingToContribute() {
         assertThat(new JobHandlerRuntimeHintsAotProcessor().processAheadOfTime(new DefaultListableBeanFactory())).isNull();
     }
@@ -48,6 +64,14 @@ class JobHandlerRuntimeHintsTests {
     }
 
     static class InvoiceHandler implements JobHandler<Invoice> {
+
+        @Override
+        public void handle(Invoice payload, JobContext context) {
+        }
+    }
+
+    @Recurring(id = "nightly", cron = "@daily")
+    static class NightlyHandler implements JobHandler<Invoice> {
 
         @Override
         public void handle(Invoice payload, JobContext context) {

@@ -1,6 +1,7 @@
 package dev.quark.autoconfigure.jobs;
 
 import java.time.Duration;
+import java.time.ZoneId;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -15,6 +16,9 @@ import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.JobWorkflow;
+import dev.quark.jobs.OverlapPolicy;
+import dev.quark.jobs.Recurring;
+import dev.quark.jobs.RecurringJob;
 import dev.quark.jobs.RecurringJobRequest;
 import dev.quark.jobs.RetryPolicy;
 import dev.quark.jobs.Schedule;
@@ -228,6 +232,47 @@ class QuarkJobsAutoConfigurationTests {
     }
 
     @Test
+    void recurringJobsDeclaredInCodeAreSynchronizedAtEachStartAndThoseCreatedAtRunTimeStay() {
+        InMemoryJobStore jobStore = new InMemoryJobStore();
+        InMemoryRecurringJobStore recurringStore = new InMemoryRecurringJobStore(jobStore);
+        ApplicationContextRunner shared = this.contextRunner.withBean(InMemoryJobStore.class, () -> jobStore)
+            .withBean(InMemoryRecurringJobStore.class, () -> recurringStore)
+            .withPropertyValues("quark.jobs.workers=0");
+        shared.withUserConfiguration(NightlyReports.class)
+            .withBean("hourly", RecurringJobRequest.class, () -> RecurringJobRequest.of("hourly-invoice",
+                    "send-invoice", new SendInvoice("hourly", 1), Schedule.cron("@hourly")))
+            .run((context) -> {
+                JobQueue jobs = context.getBean(JobQueue.class);
+                RecurringJob nightly = jobs.findRecurring("nightly-report").orElseThrow();
+                assertThat(nightly.origin()).isEqualTo(RecurringJob.Origin.DECLARED);
+                assertThat(nightly.type()).isEqualTo("nightly-report");
+                assertThat(nightly.payload()).isEqualTo("{\"kind\":\"daily\"}");
+                assertThat(nightly.schedule()).isEqualTo(Schedule.cron("0 0 2 * * *", ZoneId.of("Europe/Paris")));
+                assertThat(nightly.overlapPolicy()).isEqualTo(OverlapPolicy.QUEUE_ONE);
+                assertThat(jobs.findRecurring("weekly-report").orElseThrow().schedule())
+                    .isEqualTo(Schedule.every(Duration.ofDays(7)));
+                assertThat(jobs.findRecurring("hourly-invoice").orElseThrow().origin())
+                    .isEqualTo(RecurringJob.Origin.DECLARED);
+                jobs.scheduleRecurring(RecurringJobRequest.of("made-at-run-time", "send-invoice",
+                        new SendInvoice("dynamic", 1), Schedule.cron("@daily")));
+            });
+        // The next version of the application no longer declares the hourly bean nor the report handler.
+        shared.run((context) -> {
+            JobQueue jobs = context.getBean(JobQueue.class);
+            assertThat(jobs.listRecurring()).extracting(RecurringJob::id).containsExactly("made-at-run-time");
+        });
+    }
+
+    @Test
+    void aRecurringAnnotationWithoutASchedulePreventsStartUpNamingIt() {
+        this.contextRunner.withBean(BrokenReports.class, BrokenReports::new).run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).hasStackTraceContaining("@Recurring(id = \"broken\")")
+                .hasStackTraceContaining("set exactly one of cron and every");
+        });
+    }
+
+    @Test
     void recurringJobsCanBeTurnedOffOnANode() {
         this.contextRunner.withPropertyValues("quark.jobs.recurring.enabled=false")
             .run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(RecurringJobScheduler.class));
@@ -382,6 +427,46 @@ class QuarkJobsAutoConfigurationTests {
     }
 
     record SendInvoice(String orderId, long cents) {
+    }
+
+    record Report(String kind) {
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class NightlyReports {
+
+        @Bean
+        ReportHandler reportHandler() {
+            return new ReportHandler();
+        }
+    }
+
+    @Recurring(id = "nightly-report", cron = "0 0 2 * * *", zone = "Europe/Paris", payload = "{\"kind\":\"daily\"}",
+            overlapPolicy = OverlapPolicy.QUEUE_ONE)
+    @Recurring(id = "weekly-report", every = "P7D", payload = "{\"kind\":\"weekly\"}")
+    static class ReportHandler implements JobHandler<Report> {
+
+        @Override
+        public String type() {
+            return "nightly-report";
+        }
+
+        @Override
+        public void handle(Report report, JobContext context) {
+        }
+    }
+
+    @Recurring(id = "broken")
+    static class BrokenReports implements JobHandler<Report> {
+
+        @Override
+        public String type() {
+            return "broken-report";
+        }
+
+        @Override
+        public void handle(Report report, JobContext context) {
+        }
     }
 
     static class SendInvoiceHandler implements JobHandler<SendInvoice> {

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -16,8 +17,11 @@ import java.util.stream.Collectors;
 
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobQuery;
+import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.MisfirePolicy;
+import dev.quark.jobs.OverlapPolicy;
 import dev.quark.jobs.RecurringJob;
 import dev.quark.jobs.RecurringJobRequest;
 import dev.quark.jobs.RetryPolicy;
@@ -29,9 +33,12 @@ import dev.quark.jobs.runtime.JobHandlerRegistry;
 import dev.quark.jobs.runtime.JobMetrics;
 import dev.quark.jobs.runtime.JobPayloadCodec;
 import dev.quark.jobs.runtime.RecurringJobScheduler;
+import dev.quark.jobs.store.Enqueued;
 import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.RecurringJobStore;
 import dev.quark.testkit.ManualClock;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,7 +53,9 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  * jobs read back as saved, saves idempotent by id (the same definition keeps its next instant, another one replaces
  * it), deletes, due jobs in order, the compare-and-set that moves a job on; and, through
  * {@link RecurringJobScheduler} in virtual time, each scheduled instant enqueued once by racing nodes, cron in a time
- * zone across a daylight-saving change, and the misfire policies after downtime.
+ * zone across a daylight-saving change, and the misfire policies after downtime; the atomic fire (enqueue and move
+ * on only from the instant and last occurrence read), so that a node paused past the jobs' retention enqueues
+ * nothing; the overlap policies, also with racing nodes; and the declared recurring jobs made to match the code.
  * <p>
  * Subclass it and return both stores; every test uses ids and job types of its own and deletes its recurring jobs,
  * so one store may serve all tests of the class.
@@ -97,13 +106,20 @@ public abstract class RecurringJobStoreContractTests {
         return new RecurringJob(id, "tick", "{\"name\":\"a\"}", schedule, MisfirePolicy.RUN_ONCE, next);
     }
 
-    private DefaultJobQueue queue(String type) {
+    private JobHandlerRegistry handlers(String type) {
         JobHandler<Tick> handler = JobHandler.of(type, Tick.class, (tick, context) -> {
         });
-        JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(handler), this.codec, RetryPolicy.defaults(),
-                Duration.ofMinutes(1));
-        return new DefaultJobQueue(jobStore(), recurringStore(), handlers, this.codec, this.clock, JobMetrics.NONE,
+        return new JobHandlerRegistry(List.of(handler), this.codec, RetryPolicy.defaults(), Duration.ofMinutes(1));
+    }
+
+    private DefaultJobQueue queue(String type) {
+        return new DefaultJobQueue(jobStore(), recurringStore(), handlers(type), this.codec, this.clock, JobMetrics.NONE,
                 JobFilters.NONE);
+    }
+
+    private NewJob occurrence(String id, String type, Instant instant) {
+        return new NewJob(JobId.next(this.clock), type, "{\"name\":\"a\"}", DefaultJobQueue.occurrenceKey(id, instant),
+                this.clock.instant(), instant);
     }
 
     private RecurringJobScheduler scheduler(DefaultJobQueue queue) {
@@ -121,9 +137,40 @@ public abstract class RecurringJobStoreContractTests {
         Schedule cron = Schedule.cron("0 */5 * * * MON-FRI", ZoneId.of("America/New_York"));
         RecurringJob saved = recurringStore().save(job(id, cron, START.plusSeconds(300)));
         assertThat(saved).isEqualTo(job(id, cron, START.plusSeconds(300)));
+        assertThat(saved.overlapPolicy()).isEqualTo(OverlapPolicy.SKIP);
+        assertThat(saved.origin()).isEqualTo(RecurringJob.Origin.DYNAMIC);
+        assertThat(saved.lastJobId()).isNull();
         assertThat(recurringStore().find(id)).contains(saved);
         assertThat(recurringStore().list()).contains(saved);
         assertThat(recurringStore().find(id + "-none")).isEmpty();
+        String declared = newId("read-declared");
+        RecurringJob queueOne = new RecurringJob(declared, "tick", "{}", cron, MisfirePolicy.SKIP, OverlapPolicy.QUEUE_ONE,
+                RecurringJob.Origin.DECLARED, START.plusSeconds(300), null);
+        assertThat(recurringStore().save(queueOne)).isEqualTo(queueOne);
+        assertThat(recurringStore().find(declared)).contains(queueOne);
+    }
+
+    @Test
+    void anotherOverlapPolicyOrOriginIsAnotherDefinitionAndARedefinitionKeepsTheLastOccurrence() {
+        String type = "redefine-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("redefine");
+        DefaultJobQueue queue = queue(type);
+        queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofMinutes(1))));
+        this.clock.advance(Duration.ofMinutes(1));
+        scheduler(queue).fireDue();
+        JobId last = recurringStore().find(id).orElseThrow().lastJobId();
+        assertThat(last).isNotNull();
+        assertThat(jobsOf(type)).extracting(Job::id).containsExactly(last);
+        RecurringJob allow = queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"),
+                Schedule.every(Duration.ofMinutes(1))).overlapPolicy(OverlapPolicy.ALLOW));
+        assertThat(allow.overlapPolicy()).isEqualTo(OverlapPolicy.ALLOW);
+        assertThat(allow.lastJobId()).isEqualTo(last);
+        assertThat(recurringStore().find(id).orElseThrow().lastJobId()).isEqualTo(last);
+        RecurringJob declared = recurringStore().save(new RecurringJob(id, allow.type(), allow.payload(), allow.schedule(),
+                allow.misfirePolicy(), allow.overlapPolicy(), RecurringJob.Origin.DECLARED, START, null));
+        assertThat(declared.origin()).isEqualTo(RecurringJob.Origin.DECLARED);
+        assertThat(declared.nextRunAt()).isEqualTo(START);
+        assertThat(declared.lastJobId()).isEqualTo(last);
     }
 
     @Test
@@ -214,7 +261,8 @@ public abstract class RecurringJobStoreContractTests {
         String id = newId("once");
         DefaultJobQueue one = queue(type);
         DefaultJobQueue two = queue(type);
-        one.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofMinutes(1))));
+        one.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofMinutes(1)))
+            .overlapPolicy(OverlapPolicy.ALLOW));
         RecurringJobScheduler nodeOne = scheduler(one);
         RecurringJobScheduler nodeTwo = scheduler(two);
         int instants = 20;
@@ -238,7 +286,7 @@ public abstract class RecurringJobStoreContractTests {
         DefaultJobQueue queue = queue(type);
         // 02:00 in Paris does not exist on 2026-03-29 (clocks go from 02:00 CET to 03:00 CEST): that day is skipped.
         RecurringJob scheduled = queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("nightly"),
-                Schedule.cron("0 0 2 * * *", ZoneId.of("Europe/Paris"))));
+                Schedule.cron("0 0 2 * * *", ZoneId.of("Europe/Paris"))).overlapPolicy(OverlapPolicy.ALLOW));
         assertThat(scheduled.nextRunAt()).isEqualTo(Instant.parse("2026-03-30T00:00:00Z"));
         RecurringJobScheduler node = scheduler(queue);
         this.clock.set(Instant.parse("2026-03-30T00:00:00Z"));
@@ -326,6 +374,174 @@ public abstract class RecurringJobStoreContractTests {
     }
 
     @Test
+    void aFireEnqueuesAndMovesOnOnlyFromTheExpectedInstantAndLastOccurrence() {
+        String type = "fire-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("fire");
+        recurringStore().save(new RecurringJob(id, type, "{\"name\":\"a\"}", Schedule.every(Duration.ofMinutes(1)),
+                MisfirePolicy.RUN_ONCE, START));
+        assertThat(recurringStore().fire(id, START.minusSeconds(60), null, START.plusSeconds(60), occurrence(id, type,
+                START.minusSeconds(60)))).isEmpty();
+        assertThat(recurringStore().fire(id, START, JobId.next(this.clock), START.plusSeconds(60), occurrence(id, type,
+                START))).isEmpty();
+        assertThat(jobsOf(type)).isEmpty();
+        NewJob first = occurrence(id, type, START);
+        Enqueued fired = recurringStore().fire(id, START, null, START.plusSeconds(60), first).orElseThrow();
+        assertThat(fired.created()).isTrue();
+        assertThat(fired.job().id()).isEqualTo(first.id());
+        assertThat(fired.job().idempotencyKey()).isEqualTo(DefaultJobQueue.occurrenceKey(id, START));
+        RecurringJob moved = recurringStore().find(id).orElseThrow();
+        assertThat(moved.nextRunAt()).isEqualTo(START.plusSeconds(60));
+        assertThat(moved.lastJobId()).isEqualTo(first.id());
+        assertThat(recurringStore().fire(id, START, null, START.plusSeconds(60), occurrence(id, type, START))).isEmpty();
+        assertThat(recurringStore().fire(id + "-none", START, null, START.plusSeconds(60), occurrence(id, type, START)))
+            .isEmpty();
+        assertThat(jobsOf(type)).extracting(Job::id).containsExactly(first.id());
+    }
+
+    @Test
+    @Timeout(60)
+    void racingFiresOfOneInstantEnqueueOneJob() throws Exception {
+        String type = "fire-race-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("fire-race");
+        recurringStore().save(new RecurringJob(id, type, "{}", Schedule.every(Duration.ofMinutes(1)),
+                MisfirePolicy.RUN_ONCE, START));
+        List<Boolean> fired = race(8, (n) -> recurringStore()
+            .fire(id, START, null, START.plusSeconds(60), occurrence(id, type, START))
+            .isPresent());
+        assertThat(fired).containsOnlyOnce(true);
+        assertThat(jobsOf(type)).hasSize(1);
+        assertThat(recurringStore().find(id).orElseThrow().lastJobId()).isEqualTo(jobsOf(type).getFirst().id());
+    }
+
+    @Test
+    void aNodeThatReadARecurringJobBeforeAPauseLongerThanTheRetentionEnqueuesNothing() {
+        String type = "stale-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("stale");
+        DefaultJobQueue queue = queue(type);
+        queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofMinutes(1))));
+        this.clock.advance(Duration.ofMinutes(1));
+        // The paused node read the recurring job, due at START + 1 min, then froze.
+        List<RecurringJob> readBeforeThePause = recurringStore().due(this.clock.instant(), 1000);
+        assertThat(readBeforeThePause).extracting(RecurringJob::id).contains(id);
+        // Meanwhile another node enqueued that instant's job, which ran, and retention deleted it (freeing its key).
+        assertThat(scheduler(queue).fireDue()).isEqualTo(1);
+        Job ran = jobsOf(type).getFirst();
+        queue.cancel(ran.id());
+        this.clock.advance(Duration.ofHours(40));
+        assertThat(jobStore().purge(Set.of(JobStatus.CANCELLED), this.clock.instant())).isPositive();
+        assertThat(jobsOf(type)).isEmpty();
+        // The paused node wakes up with what it read.
+        RecurringJobStore staleReads = new StaleDueReads(recurringStore(), readBeforeThePause);
+        DefaultJobQueue pausedQueue = new DefaultJobQueue(jobStore(), staleReads, handlers(type), this.codec, this.clock,
+                JobMetrics.NONE, JobFilters.NONE);
+        new RecurringJobScheduler(staleReads, pausedQueue, Duration.ofSeconds(1), Duration.ofMinutes(1), this.clock,
+                (at, task) -> () -> false).fireDue();
+        assertThat(jobsOf(type)).isEmpty();
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(120));
+    }
+
+    @Test
+    void withSkipAnInstantWhosePreviousJobStillWaitsIsNotEnqueued() {
+        String type = "overlap-skip-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("overlap-skip");
+        DefaultJobQueue queue = queue(type);
+        queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofMinutes(1)))
+            .overlapPolicy(OverlapPolicy.SKIP));
+        RecurringJobScheduler node = scheduler(queue);
+        this.clock.advance(Duration.ofMinutes(1));
+        assertThat(node.fireDue()).isEqualTo(1);
+        this.clock.advance(Duration.ofMinutes(1));
+        assertThat(node.fireDue()).isEqualTo(1);
+        assertThat(node.skippedForOverlap()).isEqualTo(1);
+        assertThat(jobsOf(type)).extracting(Job::dueAt).containsExactly(START.plusSeconds(60));
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(180));
+        queue.cancel(jobsOf(type).getFirst().id());
+        this.clock.advance(Duration.ofMinutes(1));
+        node.fireDue();
+        assertThat(jobsOf(type)).extracting(Job::dueAt).containsExactlyInAnyOrder(START.plusSeconds(60),
+                START.plusSeconds(180));
+    }
+
+    @Test
+    void withQueueOneOneInstantWaitsForThePreviousJobAndTheOthersAreSkipped() {
+        String type = "overlap-queue-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("overlap-queue");
+        DefaultJobQueue queue = queue(type);
+        queue.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofMinutes(1)))
+            .overlapPolicy(OverlapPolicy.QUEUE_ONE));
+        RecurringJobScheduler node = scheduler(queue);
+        this.clock.advance(Duration.ofMinutes(1));
+        node.fireDue();
+        for (int i = 0; i < 3; i++) {
+            this.clock.advance(Duration.ofMinutes(1));
+            assertThat(node.fireDue()).isZero();
+        }
+        assertThat(jobsOf(type)).extracting(Job::dueAt).containsExactly(START.plusSeconds(60));
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(120));
+        this.clock.advance(Duration.ofSeconds(10));
+        queue.cancel(jobsOf(type).getFirst().id());
+        assertThat(node.fireDue()).isEqualTo(1);
+        assertThat(jobsOf(type)).extracting(Job::dueAt).containsExactlyInAnyOrder(START.plusSeconds(60),
+                START.plusSeconds(120));
+        assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(300));
+    }
+
+    @Test
+    @Timeout(120)
+    void twoNodesRacingWithSkipNeverHaveTwoOccurrencesPending() throws Exception {
+        String type = "overlap-race-" + this.run + "-" + ids.incrementAndGet();
+        String id = newId("overlap-race");
+        DefaultJobQueue one = queue(type);
+        DefaultJobQueue two = queue(type);
+        one.scheduleRecurring(RecurringJobRequest.of(id, type, new Tick("a"), Schedule.every(Duration.ofMinutes(1))));
+        RecurringJobScheduler nodeOne = scheduler(one);
+        RecurringJobScheduler nodeTwo = scheduler(two);
+        for (int i = 1; i <= 20; i++) {
+            this.clock.advance(Duration.ofMinutes(1));
+            race(2, (n) -> ((n == 0) ? nodeOne : nodeTwo).fireDue());
+            List<Job> pending = jobsOf(type).stream().filter((job) -> !job.status().isFinished()).toList();
+            assertThat(pending).hasSize(1);
+            if (i % 2 == 0) {
+                one.cancel(pending.getFirst().id());
+            }
+        }
+        assertThat(jobsOf(type)).hasSize(10);
+        assertThat(nodeOne.skippedForOverlap() + nodeTwo.skippedForOverlap()).isEqualTo(10);
+    }
+
+    @Test
+    void declaredRecurringJobsNoLongerDeclaredAreRemovedAndThoseCreatedAtRunTimeStay() {
+        String type = "declared-" + this.run + "-" + ids.incrementAndGet();
+        DefaultJobQueue queue = queue(type);
+        String kept = newId("kept");
+        String dropped = newId("dropped");
+        String dynamic = newId("dynamic");
+        Schedule every = Schedule.every(Duration.ofMinutes(1));
+        assertThat(queue.synchronizeDeclared(List.of(RecurringJobRequest.of(kept, type, new Tick("a"), every),
+                RecurringJobRequest.of(dropped, type, new Tick("b"), every)))).isEmpty();
+        queue.scheduleRecurring(RecurringJobRequest.of(dynamic, type, new Tick("c"), every));
+        assertThat(queue.findRecurring(kept).orElseThrow().origin()).isEqualTo(RecurringJob.Origin.DECLARED);
+        assertThat(queue.findRecurring(dynamic).orElseThrow().origin()).isEqualTo(RecurringJob.Origin.DYNAMIC);
+        // The next start-up declares one of them, with another schedule.
+        this.clock.advance(Duration.ofSeconds(10));
+        assertThat(queue.synchronizeDeclared(List.of(RecurringJobRequest.of(kept, type, new Tick("a"),
+                Schedule.every(Duration.ofMinutes(5)))))).containsExactly(dropped);
+        assertThat(queue.findRecurring(dropped)).isEmpty();
+        assertThat(queue.findRecurring(dynamic)).isPresent();
+        RecurringJob updated = queue.findRecurring(kept).orElseThrow();
+        assertThat(updated.schedule()).isEqualTo(Schedule.every(Duration.ofMinutes(5)));
+        assertThat(updated.nextRunAt()).isEqualTo(START.plusSeconds(310));
+        // Declaring nothing removes the declared ones only; deleting a dynamic one as declared does nothing.
+        assertThat(queue.synchronizeDeclared(List.of())).containsExactly(kept);
+        assertThat(recurringStore().deleteDeclared(dynamic)).isFalse();
+        assertThat(queue.findRecurring(dynamic)).isPresent();
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> queue.synchronizeDeclared(List.of(RecurringJobRequest.of(kept, type, new Tick("a"), every),
+                    RecurringJobRequest.of(kept, type, new Tick("b"), every))))
+            .withMessageContaining("'" + kept + "'");
+    }
+
+    @Test
     void badInputIsRefusedNamingItAndStoresNothing() {
         String type = "bad-" + this.run + "-" + ids.incrementAndGet();
         String id = newId("bad");
@@ -367,6 +583,51 @@ public abstract class RecurringJobStoreContractTests {
         }
         finally {
             executor.shutdownNow();
+        }
+    }
+
+    /** A node that read the due recurring jobs before a long pause: its reads of due jobs return what it read then. */
+    private record StaleDueReads(RecurringJobStore store, List<RecurringJob> due) implements RecurringJobStore {
+
+        @Override
+        public RecurringJob save(RecurringJob job) {
+            return this.store.save(job);
+        }
+
+        @Override
+        public boolean delete(String id) {
+            return this.store.delete(id);
+        }
+
+        @Override
+        public boolean deleteDeclared(String id) {
+            return this.store.deleteDeclared(id);
+        }
+
+        @Override
+        public Optional<RecurringJob> find(String id) {
+            return this.store.find(id);
+        }
+
+        @Override
+        public List<RecurringJob> list() {
+            return this.store.list();
+        }
+
+        @Override
+        public List<RecurringJob> due(Instant now, int limit) {
+            return this.due;
+        }
+
+        @Override
+        public boolean advance(String id, Instant expected, Instant next) {
+            return this.store.advance(id, expected, next);
+        }
+
+        @Override
+        public Optional<Enqueued> fire(String id, Instant expected, @Nullable JobId expectedLast, Instant next,
+                NewJob job) {
+            return this.store.fire(id, expected, expectedLast, next, job);
         }
     }
 

@@ -13,7 +13,11 @@ import org.springframework.data.redis.core.script.RedisScript;
  */
 final class RedisJobScripts {
 
-    /** The functions the scripts share: moving a job between the status indexes, keeping its log. */
+    /**
+     * The functions the scripts share: moving a job between the status indexes, keeping its log, storing a new job
+     * ({@code quark_jobs_enqueue(ARGV, from)}: the job's arguments as {@link #ENQUEUE} takes them, from
+     * {@code ARGV[from]}; also used by {@link RedisRecurringJobStore}'s fire).
+     */
     private static final String FUNCTIONS = """
             local function quark_jobs_index(p, id, job_type, status)
                 redis.call('ZADD', p .. 'status:' .. status, 0, id)
@@ -41,6 +45,36 @@ final class RedisJobScripts {
                     redis.call('RPUSH', key, unpack(chunk))
                 end
             end
+            local function quark_jobs_enqueue(args, from)
+                local p = args[1]
+                local id, job_type, payload, key, status = args[from], args[from + 1], args[from + 2], args[from + 3],
+                    args[from + 4]
+                if key ~= '' then
+                    local existing = redis.call('GET', p .. 'key:' .. key)
+                    if existing then
+                        return {0, existing}
+                    end
+                end
+                local job = p .. 'job:' .. id
+                if redis.call('EXISTS', job) == 1 then
+                    return redis.error_reply('A job with id ' .. id .. ' exists already')
+                end
+                redis.call('HSET', job, 'type', job_type, 'payload', payload, 'status', status, 'attempt', 0,
+                    'created_at', args[from + 5], 'due_at', args[from + 6], 'progress', 0, 'cancel_requested', 0)
+                if key ~= '' then
+                    redis.call('HSET', job, 'idempotency_key', key)
+                    redis.call('SET', p .. 'key:' .. key, id)
+                end
+                local metadata = args[from + 8]
+                if metadata ~= nil and metadata ~= '' then
+                    redis.call('HSET', job, 'metadata', metadata)
+                end
+                redis.call('ZADD', p .. 'due:' .. job_type, args[from + 7], id)
+                redis.call('ZADD', p .. 'ids', 0, id)
+                redis.call('ZADD', p .. 'type:' .. job_type, 0, id)
+                quark_jobs_index(p, id, job_type, status)
+                return {1, id}
+            end
             """;
 
     /**
@@ -50,31 +84,7 @@ final class RedisJobScripts {
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> ENQUEUE = script("""
-            local p, id, job_type, key, status = ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[6]
-            if key ~= '' then
-                local existing = redis.call('GET', p .. 'key:' .. key)
-                if existing then
-                    return {0, existing}
-                end
-            end
-            local job = p .. 'job:' .. id
-            if redis.call('EXISTS', job) == 1 then
-                return redis.error_reply('A job with id ' .. id .. ' exists already')
-            end
-            redis.call('HSET', job, 'type', job_type, 'payload', ARGV[4], 'status', status, 'attempt', 0,
-                'created_at', ARGV[7], 'due_at', ARGV[8], 'progress', 0, 'cancel_requested', 0)
-            if key ~= '' then
-                redis.call('HSET', job, 'idempotency_key', key)
-                redis.call('SET', p .. 'key:' .. key, id)
-            end
-            if ARGV[10] ~= '' then
-                redis.call('HSET', job, 'metadata', ARGV[10])
-            end
-            redis.call('ZADD', p .. 'due:' .. job_type, ARGV[9], id)
-            redis.call('ZADD', p .. 'ids', 0, id)
-            redis.call('ZADD', p .. 'type:' .. job_type, 0, id)
-            quark_jobs_index(p, id, job_type, status)
-            return {1, id}
+            return quark_jobs_enqueue(ARGV, 2)
             """);
 
     /** ARGV: prefix, then ids. Returns per id {fields of the hash..., log lines...} as {hash, log}, {} when gone. */
@@ -358,7 +368,7 @@ final class RedisJobScripts {
     }
 
     @SuppressWarnings("rawtypes")
-    private static RedisScript<List> script(String body) {
+    static RedisScript<List> script(String body) {
         return RedisFencing.script(FUNCTIONS + body, List.class);
     }
 }

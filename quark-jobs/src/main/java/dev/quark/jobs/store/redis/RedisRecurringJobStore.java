@@ -8,10 +8,17 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
+import dev.quark.jobs.Job;
+import dev.quark.jobs.JobId;
 import dev.quark.jobs.MisfirePolicy;
+import dev.quark.jobs.OverlapPolicy;
 import dev.quark.jobs.RecurringJob;
 import dev.quark.jobs.Schedule;
+import dev.quark.jobs.store.Enqueued;
+import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.RecurringJobStore;
+import dev.quark.jobs.store.StoredMetadata;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -20,24 +27,30 @@ import org.springframework.data.redis.core.script.RedisScript;
 /**
  * Keeps recurring jobs in Redis, beside the jobs under the hash tag {@code {jobs}}:
  * <pre>
- * {prefix}{jobs}:recurring:{id}      hash: type, payload, schedule, misfire_policy, next_run_at
+ * {prefix}{jobs}:recurring:{id}      hash: type, payload, schedule, misfire_policy, overlap_policy, origin,
+ *                                    next_run_at, last_job_id
  * {prefix}{jobs}:recurring-next      sorted set of the recurring jobs by next instant (ms, rounded up)
  * {prefix}{jobs}:recurring-ids       sorted set of their ids (score 0, in id order)
  * </pre>
- * A save and an advance are each one Lua script: a save replaces the hash only when the definition differs, an
- * advance only when {@code next_run_at} is still the expected instant.
+ * A save, an advance and a fire are each one Lua script: a save replaces the hash only when the definition differs,
+ * an advance only when {@code next_run_at} is still the expected instant, and a fire, when {@code next_run_at} and
+ * {@code last_job_id} are still the expected ones, stores the job as {@link RedisJobStore} does (the same Lua
+ * function, the same keys) and moves the recurring job on. A hash written before the overlap policy and origin were
+ * kept reads as {@code ALLOW} (what it did) and {@code DYNAMIC}.
  */
 public class RedisRecurringJobStore implements RecurringJobStore {
 
     private static final RedisScript<Long> SAVE = RedisScript.of("""
             local p, id = ARGV[1], ARGV[2]
             local key = p .. 'recurring:' .. id
-            local stored = redis.call('HMGET', key, 'type', 'payload', 'schedule', 'misfire_policy')
-            if stored[1] == ARGV[3] and stored[2] == ARGV[4] and stored[3] == ARGV[5] and stored[4] == ARGV[6] then
+            local stored = redis.call('HMGET', key, 'type', 'payload', 'schedule', 'misfire_policy', 'overlap_policy',
+                'origin')
+            if stored[1] == ARGV[3] and stored[2] == ARGV[4] and stored[3] == ARGV[5] and stored[4] == ARGV[6]
+                    and stored[5] == ARGV[9] and stored[6] == ARGV[10] then
                 return 0
             end
             redis.call('HSET', key, 'type', ARGV[3], 'payload', ARGV[4], 'schedule', ARGV[5], 'misfire_policy', ARGV[6],
-                'next_run_at', ARGV[7])
+                'next_run_at', ARGV[7], 'overlap_policy', ARGV[9], 'origin', ARGV[10])
             redis.call('ZADD', p .. 'recurring-next', ARGV[8], id)
             redis.call('ZADD', p .. 'recurring-ids', 0, id)
             return 1
@@ -49,6 +62,38 @@ public class RedisRecurringJobStore implements RecurringJobStore {
             redis.call('ZREM', p .. 'recurring-ids', id)
             return redis.call('DEL', p .. 'recurring:' .. id)
             """, Long.class);
+
+    private static final RedisScript<Long> DELETE_DECLARED = RedisScript.of("""
+            local p, id = ARGV[1], ARGV[2]
+            if redis.call('HGET', p .. 'recurring:' .. id, 'origin') ~= 'DECLARED' then
+                return 0
+            end
+            redis.call('ZREM', p .. 'recurring-next', id)
+            redis.call('ZREM', p .. 'recurring-ids', id)
+            return redis.call('DEL', p .. 'recurring:' .. id)
+            """, Long.class);
+
+    /**
+     * ARGV: prefix, recurring id, expected next_run_at, expected last_job_id or '', new next_run_at, its score, then
+     * the job as {@link RedisJobScripts#ENQUEUE} takes it from its id on. Returns {-1, ''} when the recurring job moved
+     * on, else what the enqueue returns.
+     */
+    @SuppressWarnings("rawtypes")
+    private static final RedisScript<List> FIRE = RedisJobScripts.script("""
+            local p, id = ARGV[1], ARGV[2]
+            local key = p .. 'recurring:' .. id
+            local stored = redis.call('HMGET', key, 'next_run_at', 'last_job_id')
+            if stored[1] ~= ARGV[3] or (stored[2] or '') ~= ARGV[4] then
+                return {-1, ''}
+            end
+            local enqueued = quark_jobs_enqueue(ARGV, 7)
+            if enqueued.err then
+                return enqueued
+            end
+            redis.call('HSET', key, 'next_run_at', ARGV[5], 'last_job_id', enqueued[2])
+            redis.call('ZADD', p .. 'recurring-next', ARGV[6], id)
+            return enqueued
+            """);
 
     private static final RedisScript<Long> ADVANCE = RedisScript.of("""
             local p, id = ARGV[1], ARGV[2]
@@ -67,6 +112,8 @@ public class RedisRecurringJobStore implements RecurringJobStore {
 
     private final List<String> routing;
 
+    private final RedisJobStore jobs;
+
     /**
      * Creates a store.
      * @param connectionFactory the connection factory, usually the application's
@@ -78,13 +125,15 @@ public class RedisRecurringJobStore implements RecurringJobStore {
         this.redis = new StringRedisTemplate(connectionFactory);
         this.prefix = keyPrefix + "{jobs}:";
         this.routing = List.of(this.prefix + "recurring-ids");
+        this.jobs = new RedisJobStore(connectionFactory, keyPrefix);
     }
 
     @Override
     public RecurringJob save(RecurringJob job) {
         Objects.requireNonNull(job, "job must not be null");
         this.redis.execute(SAVE, this.routing, this.prefix, job.id(), job.type(), job.payload(), job.schedule().text(),
-                job.misfirePolicy().name(), job.nextRunAt().toString(), Long.toString(score(job.nextRunAt())));
+                job.misfirePolicy().name(), job.nextRunAt().toString(), Long.toString(score(job.nextRunAt())),
+                job.overlapPolicy().name(), job.origin().name());
         return find(job.id())
             .orElseThrow(() -> new IllegalStateException("Recurring job '" + job.id() + "' vanished while saved"));
     }
@@ -97,15 +146,27 @@ public class RedisRecurringJobStore implements RecurringJobStore {
     }
 
     @Override
+    public boolean deleteDeclared(String id) {
+        Objects.requireNonNull(id, "id must not be null");
+        Long deleted = this.redis.execute(DELETE_DECLARED, this.routing, this.prefix, id);
+        return deleted != null && deleted > 0;
+    }
+
+    @Override
     public Optional<RecurringJob> find(String id) {
         Objects.requireNonNull(id, "id must not be null");
         Map<Object, Object> hash = this.redis.opsForHash().entries(this.prefix + "recurring:" + id);
         if (hash.isEmpty()) {
             return Optional.empty();
         }
+        Object overlap = hash.get("overlap_policy");
+        Object origin = hash.get("origin");
+        Object last = hash.get("last_job_id");
         return Optional.of(new RecurringJob(id, field(hash, "type"), field(hash, "payload"),
                 Schedule.parse(field(hash, "schedule")), MisfirePolicy.valueOf(field(hash, "misfire_policy")),
-                Instant.parse(field(hash, "next_run_at"))));
+                (overlap != null) ? OverlapPolicy.valueOf(overlap.toString()) : OverlapPolicy.ALLOW,
+                (origin != null) ? RecurringJob.Origin.valueOf(origin.toString()) : RecurringJob.Origin.DYNAMIC,
+                Instant.parse(field(hash, "next_run_at")), (last != null) ? JobId.parse(last.toString()) : null));
     }
 
     @Override
@@ -131,6 +192,27 @@ public class RedisRecurringJobStore implements RecurringJobStore {
         Long moved = this.redis.execute(ADVANCE, this.routing, this.prefix, id, expected.toString(), next.toString(),
                 Long.toString(score(next)));
         return moved != null && moved == 1;
+    }
+
+    @Override
+    public Optional<Enqueued> fire(String id, Instant expected, @Nullable JobId expectedLast, Instant next, NewJob job) {
+        Objects.requireNonNull(id, "id must not be null");
+        Objects.requireNonNull(job, "job must not be null");
+        List<?> reply = this.redis.execute(FIRE, this.routing, this.prefix, id, expected.toString(),
+                (expectedLast != null) ? expectedLast.toString() : "", next.toString(), Long.toString(score(next)),
+                job.id().toString(), job.type(), job.payload(), Objects.requireNonNullElse(job.idempotencyKey(), ""),
+                job.status().name(), job.createdAt().toString(), job.dueAt().toString(),
+                Long.toString(score(job.dueAt())), Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""));
+        if (reply == null || reply.size() != 2 || !(reply.get(0) instanceof Number outcome)) {
+            throw new IllegalStateException("Redis returned an unexpected reply to a recurring job's fire: " + reply);
+        }
+        if (outcome.longValue() < 0) {
+            return Optional.empty();
+        }
+        JobId stored = JobId.parse(String.valueOf(reply.get(1)));
+        Job enqueued = this.jobs.find(stored)
+            .orElseThrow(() -> new IllegalStateException("Job " + stored + " vanished while enqueued"));
+        return Optional.of(new Enqueued(enqueued, outcome.longValue() == 1));
     }
 
     private List<RecurringJob> read(Set<String> ids) {

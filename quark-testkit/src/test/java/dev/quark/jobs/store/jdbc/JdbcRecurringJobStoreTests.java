@@ -69,6 +69,7 @@ class JdbcRecurringJobStoreTests extends RecurringJobStoreContractTests {
             .query(String.class)
             .list();
         assertThat(columns).containsExactly("id character varying", "type character varying", "payload text",
-                "schedule text", "misfire_policy character varying", "next_run_at timestamp with time zone");
+                "schedule text", "misfire_policy character varying", "next_run_at timestamp with time zone",
+                "overlap_policy character varying", "origin character varying", "last_job_id uuid");
     }
 }

@@ -6,9 +6,9 @@ import dev.quark.testkit.jobs.RecurringJobStoreContractTests;
 
 class InMemoryRecurringJobStoreTests extends RecurringJobStoreContractTests {
 
-    private final InMemoryRecurringJobStore store = new InMemoryRecurringJobStore();
-
     private final InMemoryJobStore jobs = new InMemoryJobStore();
+
+    private final InMemoryRecurringJobStore store = new InMemoryRecurringJobStore(this.jobs);
 
     @Override
     protected RecurringJobStore recurringStore() {

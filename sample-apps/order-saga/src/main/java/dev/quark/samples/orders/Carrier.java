@@ -1,5 +1,6 @@
 package dev.quark.samples.orders;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -9,6 +10,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * A toy carrier: ships once per key and cannot ship to {@code nowhere}; a cancelled key ships nothing afterwards.
+ * It confirms a shipment it has made after {@code orders.shipping-time} (at once by default).
  */
 @Component
 public class Carrier {
@@ -17,21 +19,57 @@ public class Carrier {
 
     private final Set<String> cancelled = new HashSet<>();
 
+    private final Duration shippingTime;
+
+    private final EffectJournal journal;
+
     /**
-     * Ships an order, once per key.
+     * Creates the carrier.
+     * @param properties how long it takes to confirm a shipment
+     * @param journal where it writes down each shipment it makes and calls off
+     */
+    public Carrier(OrderProperties properties, EffectJournal journal) {
+        this.shippingTime = properties.shippingTime();
+        this.journal = journal;
+    }
+
+    /**
+     * Ships an order, once per key, and confirms it after the shipping time.
      * @param key the shipment's idempotency key
      * @param address where to
      * @return the tracking number
      * @throws UndeliverableException for the address {@code nowhere}
+     * @throws IllegalStateException when interrupted before it confirmed the shipment
      */
-    public synchronized String ship(String key, String address) {
+    public String ship(String key, String address) {
+        String tracking = shipNow(key, address);
+        if (this.shippingTime.isPositive()) {
+            try {
+                Thread.sleep(this.shippingTime);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted before shipment " + key + " was confirmed", ex);
+            }
+        }
+        return tracking;
+    }
+
+    private synchronized String shipNow(String key, String address) {
         if (this.cancelled.contains(key)) {
             throw new UndeliverableException("shipment " + key + " was cancelled before it was made");
         }
         if ("nowhere".equals(address)) {
             throw new UndeliverableException("no carrier delivers to '" + address + "'");
         }
-        return this.shipments.computeIfAbsent(key, (ignored) -> "TRK-" + (this.shipments.size() + 1));
+        String existing = this.shipments.get(key);
+        if (existing != null) {
+            return existing;
+        }
+        String tracking = "TRK-" + (this.shipments.size() + 1);
+        this.shipments.put(key, tracking);
+        this.journal.record("shipped", key);
+        return tracking;
     }
 
     /**
@@ -40,7 +78,9 @@ public class Carrier {
      */
     public synchronized void cancel(String key) {
         this.cancelled.add(key);
-        this.shipments.remove(key);
+        if (this.shipments.remove(key) != null) {
+            this.journal.record("cancelled", key);
+        }
     }
 
     /**

@@ -30,6 +30,16 @@ public class PaymentGateway {
 
     private final Map<String, CountDownLatch> holds = new ConcurrentHashMap<>();
 
+    private final EffectJournal journal;
+
+    /**
+     * Creates the gateway.
+     * @param journal where it writes down each charge and refund it makes
+     */
+    public PaymentGateway(EffectJournal journal) {
+        this.journal = journal;
+    }
+
     /**
      * Charges a card, once per key.
      * @param key the charge's idempotency key
@@ -59,6 +69,7 @@ public class PaymentGateway {
         Payment payment = new Payment(key, card, amount);
         this.payments.put(key, payment);
         this.charged.merge(card, amount, Long::sum);
+        this.journal.record("charged", key);
         return payment;
     }
 
@@ -71,6 +82,7 @@ public class PaymentGateway {
         Payment payment = this.payments.remove(key);
         if (payment != null) {
             this.charged.merge(payment.card(), -payment.amount(), Long::sum);
+            this.journal.record("refunded", key);
         }
     }
 

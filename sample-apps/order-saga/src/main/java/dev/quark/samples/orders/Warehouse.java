@@ -23,6 +23,16 @@ public class Warehouse {
 
     private final Set<String> voided = new HashSet<>();
 
+    private final EffectJournal journal;
+
+    /**
+     * Creates the warehouse.
+     * @param journal where it writes down each reservation and release it makes
+     */
+    public Warehouse(EffectJournal journal) {
+        this.journal = journal;
+    }
+
     /**
      * Reserves units of an item, once per key.
      * @param key the reservation's idempotency key
@@ -47,6 +57,7 @@ public class Warehouse {
         this.stock.put(item, left - quantity);
         Reservation reservation = new Reservation(key, item, quantity);
         this.reservations.put(key, reservation);
+        this.journal.record("reserved", key);
         return reservation;
     }
 
@@ -59,6 +70,7 @@ public class Warehouse {
         Reservation reservation = this.reservations.remove(key);
         if (reservation != null) {
             this.stock.put(reservation.item(), available(reservation.item()) + reservation.quantity());
+            this.journal.record("released", key);
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 
 import static org.awaitility.Awaitility.await;
@@ -21,11 +22,31 @@ final class OrderSagaClient {
     private final RestClient http;
 
     OrderSagaClient(int port) {
-        this.http = RestClient.builder()
+        this(RestClient.builder(), port);
+    }
+
+    /**
+     * Creates a client whose every request ends within a timeout, for applications in other JVMs.
+     * @param port the application's port on 127.0.0.1
+     * @param timeout how long connecting, and then reading an answer, may take each
+     */
+    OrderSagaClient(int port, Duration timeout) {
+        this(RestClient.builder().requestFactory(requestFactory(timeout)), port);
+    }
+
+    private OrderSagaClient(RestClient.Builder builder, int port) {
+        this.http = builder
             .baseUrl("http://127.0.0.1:" + port)
             .defaultStatusHandler(HttpStatusCode::isError, (request, response) -> {
             })
             .build();
+    }
+
+    private static SimpleClientHttpRequestFactory requestFactory(Duration timeout) {
+        SimpleClientHttpRequestFactory factory = new SimpleClientHttpRequestFactory();
+        factory.setConnectTimeout(timeout);
+        factory.setReadTimeout(timeout);
+        return factory;
     }
 
     ResponseEntity<Map<String, Object>> place(Order order) {
@@ -34,6 +55,10 @@ final class OrderSagaClient {
 
     ResponseEntity<Map<String, Object>> post(String path, Object body) {
         return this.http.post().uri(path).body(body).retrieve().toEntity(JSON);
+    }
+
+    ResponseEntity<Map<String, Object>> read(String path) {
+        return this.http.get().uri(path).retrieve().toEntity(JSON);
     }
 
     ResponseEntity<Map<String, Object>> get(String orderId) {
