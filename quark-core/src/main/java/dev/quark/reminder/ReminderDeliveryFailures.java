@@ -11,8 +11,11 @@ import dev.quark.actor.MailboxFullException;
  * <p>
  * Not delivered: an {@link ActorUnreachableException} (the actor's silo cannot be reached, was declared dead
  * while the call waited, is not serving, or the silos forwarded the call too often), a
- * {@link MailboxFullException} and an {@link ActorRuntimeClosedException}. The same exceptions thrown by
- * {@code receiveReminder} itself, from a call it makes, are taken the same way: the tick is tried again.
+ * {@link MailboxFullException} and an {@link ActorRuntimeClosedException}, raised by the runtime or the silos for
+ * the tick's own call. The same exceptions escaping from a call that {@code receiveReminder} makes itself reach
+ * here as a {@link dev.quark.actor.ReminderTurnException}: the runtime that ran the turn wraps them at its end
+ * (locally, or on the silo that answered), so they count as failed and the instant is not delivered again.
+ * Keep the types in step with {@code dev.quark.runtime.internal.ReminderTurns}.
  * <p>
  * A timeout ({@link ActorCallTimeoutException}: the delivery timeout, or the runtime's call timeout) is not among
  * them: the turn may have started and may still run, and trying the instant again would queue it behind that turn,

@@ -86,6 +86,9 @@ final class TurnRunner {
             Activation.logger.warn("{} {}.{}() failed", (invocation.task() != null) ? "System turn" : "One-way call",
                     activation.identity, invocation.name(), failure);
         }
+        if (failure != null && method != null) {
+            failure = ReminderTurns.failureOf(activation, method, failure);
+        }
         invocation.result = result;
         invocation.failure = failure;
     }

@@ -28,7 +28,10 @@ import org.springframework.context.SmartLifecycle;
  * it gracefully when the context stops, before the actor runtime closes: the silo announces
  * {@code SHUTTING_DOWN}, deactivates its actors for hand-off (their state saved), waits for the calls in flight,
  * and leaves ({@code DEAD}). Stopping is done once: with the gRPC transport it happens when Spring Boot's gRPC
- * server starts shutting down, which comes before this lifecycle's phase. While it is a member, every new view tells the reminder tick manager, if any, that
+ * server starts shutting down, which comes before this lifecycle's phase. The reminder tick manager, if any, is
+ * closed first: it stops firing, writes the next ticks of those that ran and releases its bucket leases before
+ * the silo announces {@code SHUTTING_DOWN}, so that the silos taking its buckets on that view acquire them at
+ * once (a lease still held would make them wait for their next claim round, {@code lease-duration / 4}). While it is a member, every new view tells the reminder tick manager, if any, that
  * the buckets it owns may have changed, and {@link ReminderNotices} tell the owners of reminder buckets of the
  * registrations made on this silo.
  * <p>
@@ -164,6 +167,12 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
         MembershipProvider.Watch watch = this.reminderWatch;
         if (watch != null) {
             watch.close();
+        }
+        ReminderTickManager ticks = this.reminders;
+        if (ticks != null) {
+            // Before the leave: the silos whose views drop this one claim its buckets at once, so the leases must
+            // be free by then, or they would wait for their next claim round (lease-duration / 4).
+            ticks.close();
         }
         try {
             this.agent.leave(() -> this.runtime.deactivateWhere((address) -> true, DeactivationReason.HANDOFF)

@@ -7,7 +7,8 @@ import org.springframework.context.SmartLifecycle;
 /**
  * Starts the silo's {@link ReminderTickManager} once the context has started and stops it before the actor
  * runtime shuts down, so that the ticks that run complete and their next ticks are written while actors and
- * data sources are still there.
+ * data sources are still there. With the cluster on, the silo's cluster lifecycle has closed it already, before
+ * the silo left, so that its bucket leases were free when the other silos claimed its buckets.
  */
 final class ReminderTickManagerLifecycle implements SmartLifecycle {
 

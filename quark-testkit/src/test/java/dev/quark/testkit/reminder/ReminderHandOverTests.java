@@ -180,6 +180,53 @@ class ReminderHandOverTests {
             .isPositive();
     }
 
+    /**
+     * Two pagers on silo-0 call, from their {@code receiveReminder}, a pager on silo-1, which is killed: that call
+     * fails with an {@code ActorUnreachableException}, which escapes their turns. Their ticks ran, so they count as
+     * failed and their schedule goes on (one fired by silo-0 itself, one by silo-2, across the wire); a tick of the
+     * pager on silo-1 never reaches a turn, so it is not delivered and its instant is tried again.
+     */
+    @Test
+    void anUnreachableCallInsideReceiveReminderCountsFailedWhileATickThatCannotReachItsActorIsTriedAgain() {
+        this.cluster = TestCluster.builder()
+            .silos(3)
+            .clock(this.clock)
+            .actor(PagerActor.class, () -> new PagerActor(this.environment))
+            .runtime((siloId, runtime) -> runtime.scheduler(this.scheduler)
+                .idleTimeout(Duration.ofDays(400))
+                .reminders(this.registries.computeIfAbsent(siloId, (id) -> new ReminderRegistry(this.table, this.clock))))
+            .build();
+        this.cluster.silos().forEach(this::startManager);
+        settle(3);
+        HashRing ring = this.cluster.silo(0).views().current().ring();
+        String unreachable = idLivingOn(ring, "u-", "silo-1", "silo-0");
+        String firedHere = idLivingOn(ring, "h-", "silo-0", "silo-0");
+        String firedElsewhere = idLivingOn(ring, "e-", "silo-0", "silo-2");
+        Instant first = START.plus(PERIOD);
+        for (String id : List.of(unreachable, firedHere, firedElsewhere)) {
+            this.cluster.silo(0).get(Pager.class, id).everyFrom("beat", PERIOD.toMillis(), first.toEpochMilli());
+        }
+        for (String id : List.of(firedHere, firedElsewhere)) {
+            this.environment.on(id + "/beat",
+                    (actor, status) -> this.cluster.silo(0).get(Pager.class, unreachable).touch());
+        }
+        this.cluster.killSilo(1);
+        this.managers.remove("silo-1").halt();
+        run(PERIOD.multipliedBy(3).plusSeconds(5));
+
+        for (String id : List.of(firedHere, firedElsewhere)) {
+            assertThat(this.environment.log()).as("each instant once, never tried again")
+                .filteredOn((line) -> line.startsWith(id + "/"))
+                .containsExactly(id + "/beat@10000", id + "/beat@20000", id + "/beat@30000");
+        }
+        assertThat(this.environment.log()).noneMatch((line) -> line.startsWith(unreachable + "/"));
+        assertThat(this.table.find(new ReminderKey(new ActorAddress("Pager", unreachable), "beat")).orElseThrow()
+            .tick().scheduledAt()).as("the table keeps the instant that was not delivered").isEqualTo(first);
+        assertThat(this.managers.values().stream().mapToLong((manager) -> manager.stats().failed()).sum())
+            .isEqualTo(6);
+        assertThat(this.managers.get("silo-0").stats().undelivered()).isPositive();
+    }
+
     @Test
     void aPausedOwnerThatLostItsLeaseNeitherFiresNorOverwritesItsSuccessor() throws Exception {
         AuditedTable audited = new AuditedTable(this.table);
@@ -369,6 +416,18 @@ class ReminderHandOverTests {
         }
         assertThat(ids).hasSize(REMINDERS);
         return ids;
+    }
+
+    /** Picks an actor that lives on one silo in the ring while its bucket belongs to the given silo. */
+    private static String idLivingOn(HashRing ring, String prefix, String actorSilo, String bucketSilo) {
+        for (int i = 0; i < 100_000; i++) {
+            ActorAddress actor = new ActorAddress("Pager", prefix + i);
+            if (actorSilo.equals(ring.ownerOf(actor))
+                    && bucketSilo.equals(ring.ownerOf(ReminderBuckets.firstHash(ReminderBuckets.of(actor))))) {
+                return actor.id();
+            }
+        }
+        throw new AssertionError("No actor on " + actorSilo + " with its bucket on " + bucketSilo);
     }
 
     /**

@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 
 import com.example.payloads.AccountNotFoundException;
 import com.example.payloads.InsufficientFundsException;
+import dev.quark.actor.MailboxFullException;
 import dev.quark.actor.ActorUnreachableException;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.PayloadCodecException;
@@ -73,6 +74,21 @@ class FailurePayloadTests {
         assertThat(roundTrip(new PayloadCodecException("bad bytes"))).isExactlyInstanceOf(PayloadCodecException.class);
         assertThat(roundTrip(new InsufficientFundsException("holds 3")))
             .isExactlyInstanceOf(InsufficientFundsException.class).hasMessage("holds 3");
+    }
+
+    @Test
+    void aFullMailboxCrossesAsItselfWithItsActorAndCapacity() {
+        MailboxFullException full = new MailboxFullException("Bank/b-1", 1000, java.time.Duration.ofMillis(250));
+        assertThat(roundTrip(full)).isExactlyInstanceOf(MailboxFullException.class)
+            .hasMessage(full.getMessage())
+            .satisfies((rebuilt) -> {
+                assertThat(((MailboxFullException) rebuilt).getActor()).isEqualTo("Bank/b-1");
+                assertThat(((MailboxFullException) rebuilt).getCapacity()).isEqualTo(1000);
+            });
+        assertThat(new MailboxFullException("some other text")).satisfies((other) -> {
+            assertThat(other.getActor()).isEmpty();
+            assertThat(other.getCapacity()).isEqualTo(-1);
+        });
     }
 
     @Test
