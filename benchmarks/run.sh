@@ -9,7 +9,7 @@
 #                                        one-way-async, idle-memory, idle-memory-async, churn, proxy-call,
 #                                        ring (Quark's hash ring: lookup cost, balance, keys moved),
 #                                        reminders (100,000 periodic reminders on the in-memory, Redis and
-#                                        PostgreSQL tables, one silo and three; QUARK_BENCH_REMINDERS=redis,redis-3
+#                                        PostgreSQL tables, one silo and three; QUARK_BENCH_REMINDERS=redis,postgres-3
 #                                        picks some; servers from QUARK_BENCH_REDIS_URL / QUARK_BENCH_POSTGRES_URL,
 #                                        default the QUARK_TEST_* ones, then 127.0.0.1),
 #                                        jobs (no-op jobs enqueued, then run by 8 workers until all are done:

@@ -21,15 +21,16 @@ import dev.quark.runtime.InvalidSettingException;
  * @param maxBackoff the longest wait between two retries; the wait doubles from the first up to it
  * @param shutdownTimeout how long stopping waits for running ticks and pending writes
  * @param deliveryTimeout how long a tick's delivery may take before it counts as failed and the schedule goes on
+ * @param maxRunning the most ticks being delivered at once; a tick due while that many run waits for one to end
  */
 public record ReminderSettings(Duration lookahead, Duration refreshInterval, int loadLimit, int maxBatch,
         int maxAttempts, Duration initialBackoff, Duration maxBackoff, Duration shutdownTimeout,
-        Duration deliveryTimeout) {
+        Duration deliveryTimeout, int maxRunning) {
 
     /** The settings a builder starts from. */
     public static final ReminderSettings DEFAULTS = new ReminderSettings(Duration.ofSeconds(30), Duration.ofSeconds(10),
             10_000, 500, 5, Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(10),
-            Duration.ofSeconds(30));
+            Duration.ofSeconds(30), 10_000);
 
     /**
      * Validates the settings.
@@ -53,6 +54,7 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
         }
         positive("shutdownTimeout", shutdownTimeout);
         positive("deliveryTimeout", deliveryTimeout);
+        positive("maxRunning", maxRunning);
     }
 
     /**
@@ -111,6 +113,8 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
         private Duration shutdownTimeout = DEFAULTS.shutdownTimeout;
 
         private Duration deliveryTimeout = DEFAULTS.deliveryTimeout;
+
+        private int maxRunning = DEFAULTS.maxRunning;
 
         private Builder() {
         }
@@ -219,13 +223,27 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
         }
 
         /**
+         * Sets the most ticks a silo delivers at once: a tick that falls due while that many run stays queued,
+         * keeps its scheduled instant and starts when one of them ends (its lateness shows it). It bounds the
+         * calls in flight and what they hold, since a delivery holds no thread. Default: 10,000.
+         * @param maxRunning a positive number
+         * @return this builder
+         */
+        public Builder maxRunning(int maxRunning) {
+            positive("maxRunning", maxRunning);
+            this.maxRunning = maxRunning;
+            return this;
+        }
+
+        /**
          * Validates the settings together.
          * @return the settings
          * @throws InvalidSettingException when they do not fit together
          */
         public ReminderSettings build() {
             return new ReminderSettings(this.lookahead, this.refreshInterval, this.loadLimit, this.maxBatch,
-                    this.maxAttempts, this.initialBackoff, this.maxBackoff, this.shutdownTimeout, this.deliveryTimeout);
+                    this.maxAttempts, this.initialBackoff, this.maxBackoff, this.shutdownTimeout, this.deliveryTimeout,
+                    this.maxRunning);
         }
     }
 }

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -86,6 +87,9 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     /** How many notice reads run at once at most. */
     static final int MAX_NOTICE_READS = 8;
+
+    /** How many reminders of a read of the table are applied in one step under the lock. */
+    static final int APPLY_STEP = 512;
 
     private final ReminderTable table;
 
@@ -606,13 +610,11 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         }
         Instant horizon = this.clock.instant().plus(this.settings.lookahead());
         return CompletableFuture.supplyAsync(() -> this.table.due(buckets, horizon, this.settings.loadLimit()), this.io)
-            .handle((due, failure) -> {
+            .thenCompose((due) -> new ReadApplication(readGeneration, due).start())
+            .handle((ignored, failure) -> {
                 if (failure != null) {
                     logger.warn("Could not read the due reminders of {} from {}; trying again in {}: {}", buckets,
                             this.table, this.settings.refreshInterval(), unwrap(failure).toString());
-                }
-                else {
-                    reconcile(readGeneration, due);
                 }
                 boolean again;
                 synchronized (this) {
@@ -625,32 +627,114 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     }
 
     /**
-     * Merges a read of the table into what the manager knows. What the manager learnt after the read began wins;
-     * for the rest the table wins, except that the tick of a registration known here is never taken back: the
-     * table may not have the write of its last delivery yet.
+     * Merges a read of the table into what the manager knows, {@value #APPLY_STEP} reminders at a time under the
+     * lock, each step a task of its own, so that ticks keep firing (and registrations, notices and ends of
+     * deliveries keep being taken) while a large read is applied. What the manager learnt after the read began
+     * wins; for the rest the table wins, except that the tick of a registration known here is never taken back:
+     * the table may not have the write of its last delivery yet.
+     * <p>
+     * Applying a reminder a step later is the same as the read having returned later: whatever changed a reminder
+     * meanwhile (a registration, a notice's read, the end of its tick) marked it with a generation at least the
+     * read's, which the steps that follow respect. The read is first applied entry by entry, then the reminders it
+     * no longer shows are forgotten, from a list of the known ones taken when the entries are all in.
      */
-    private synchronized void reconcile(long readGeneration, DueReminders due) {
-        if (this.phase != Phase.RUNNING) {
-            return;
+    private final class ReadApplication {
+
+        private final long readGeneration;
+
+        private final DueReminders due;
+
+        /** The keys the read returned; built before the first step, off the lock. */
+        private final Set<ReminderKey> read;
+
+        private final CompletableFuture<Void> done = new CompletableFuture<>();
+
+        private int next;
+
+        private @Nullable List<ScheduledReminder> known;
+
+        ReadApplication(long readGeneration, DueReminders due) {
+            this.readGeneration = readGeneration;
+            this.due = due;
+            this.read = HashSet.newHashSet(due.entries().size());
+            for (ReminderEntry entry : due.entries()) {
+                this.read.add(entry.key());
+            }
         }
-        Set<ReminderKey> read = new HashSet<>();
-        for (ReminderEntry entry : due.entries()) {
-            if (!this.owned.contains(entry.bucket())) {
-                continue;
+
+        CompletableFuture<Void> start() {
+            run();
+            return this.done;
+        }
+
+        private void run() {
+            try {
+                if (step()) {
+                    ReminderTickManager.this.io.execute(this::run);
+                }
+                else {
+                    this.done.complete(null);
+                }
             }
-            read.add(entry.key());
-            ScheduledReminder known = this.reminders.get(entry.key());
+            catch (RejectedExecutionException ex) {
+                // The executor stops when the manager closes.
+                this.done.complete(null);
+            }
+            catch (RuntimeException ex) {
+                this.done.completeExceptionally(ex);
+            }
+        }
+
+        /** Applies the next step; returns whether more follow. */
+        private boolean step() {
+            synchronized (ReminderTickManager.this) {
+                if (ReminderTickManager.this.phase != Phase.RUNNING) {
+                    return false;
+                }
+                List<ReminderEntry> entries = this.due.entries();
+                if (this.next < entries.size()) {
+                    int end = Math.min(entries.size(), this.next + APPLY_STEP);
+                    for (int i = this.next; i < end; i++) {
+                        merge(entries.get(i));
+                    }
+                    this.next = end;
+                    arm();
+                    return true;
+                }
+                List<ScheduledReminder> all = this.known;
+                if (all == null) {
+                    all = new ArrayList<>(ReminderTickManager.this.reminders.values());
+                    this.known = all;
+                    this.next = entries.size();
+                }
+                int from = this.next - entries.size();
+                int end = Math.min(all.size(), from + APPLY_STEP);
+                for (int i = from; i < end; i++) {
+                    forgetIfGone(all.get(i));
+                }
+                this.next += end - from;
+                arm();
+                return end < all.size();
+            }
+        }
+
+        /** Merges one reminder read from the table. Called under the lock. */
+        private void merge(ReminderEntry entry) {
+            if (!ReminderTickManager.this.owned.contains(entry.bucket())) {
+                return;
+            }
+            ScheduledReminder known = ReminderTickManager.this.reminders.get(entry.key());
             if (known == null) {
-                ScheduledReminder added = new ScheduledReminder(entry, Status.WAITING, readGeneration);
-                this.reminders.put(entry.key(), added);
+                ScheduledReminder added = new ScheduledReminder(entry, Status.WAITING, this.readGeneration);
+                ReminderTickManager.this.reminders.put(entry.key(), added);
                 enqueue(added);
-                continue;
+                return;
             }
-            boolean newer = readGeneration > known.trustReadsAfter;
+            boolean newer = this.readGeneration > known.trustReadsAfter;
             if (known.status == Status.DONE) {
                 if (newer) {
-                    ScheduledReminder added = new ScheduledReminder(entry, Status.WAITING, readGeneration);
-                    this.reminders.put(entry.key(), added);
+                    ScheduledReminder added = new ScheduledReminder(entry, Status.WAITING, this.readGeneration);
+                    ReminderTickManager.this.reminders.put(entry.key(), added);
                     enqueue(added);
                 }
             }
@@ -659,21 +743,34 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                     known.replacement = entry;
                 }
                 else {
-                    this.waiting.remove(known);
+                    ReminderTickManager.this.waiting.remove(known);
                     known.entry = entry;
-                    known.trustReadsAfter = readGeneration;
+                    known.trustReadsAfter = this.readGeneration;
                     enqueue(known);
                 }
             }
         }
-        this.reminders.values().removeIf((known) -> switch (known.status) {
-            case DONE -> readGeneration > known.trustReadsAfter;
-            case WAITING -> (!this.owned.contains(known.entry.bucket()) || (!read.contains(known.key())
-                    && readGeneration > known.trustReadsAfter && known.fireAt.isBefore(due.completeBefore())))
-                    && this.waiting.remove(known);
-            case RUNNING -> false;
-        });
-        arm();
+
+        /**
+         * Forgets a reminder the read shows is gone, or that no read needs telling apart any more, unless it
+         * changed since the read began. Called under the lock.
+         */
+        private void forgetIfGone(ScheduledReminder known) {
+            if (ReminderTickManager.this.reminders.get(known.key()) != known) {
+                return;
+            }
+            boolean forget = switch (known.status) {
+                case DONE -> this.readGeneration > known.trustReadsAfter;
+                case WAITING -> (!ReminderTickManager.this.owned.contains(known.entry.bucket())
+                        || (!this.read.contains(known.key()) && this.readGeneration > known.trustReadsAfter
+                                && known.fireAt.isBefore(this.due.completeBefore())))
+                        && ReminderTickManager.this.waiting.remove(known);
+                case RUNNING -> false;
+            };
+            if (forget) {
+                ReminderTickManager.this.reminders.remove(known.key());
+            }
+        }
     }
 
     // ---------------------------------------------------------------- firing
@@ -686,9 +783,12 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         this.waiting.add(reminder);
     }
 
-    /** Arms the wake-up for the earliest waiting reminder, unless one is armed earlier. Called under the lock. */
+    /**
+     * Arms the wake-up for the earliest waiting reminder, unless one is armed earlier, or {@link
+     * ReminderSettings#maxRunning()} ticks run (the end of one arms it again). Called under the lock.
+     */
     private void arm() {
-        if (this.phase != Phase.RUNNING || this.waiting.isEmpty()) {
+        if (this.phase != Phase.RUNNING || this.waiting.isEmpty() || this.running >= this.settings.maxRunning()) {
             return;
         }
         Instant first = this.waiting.first().fireAt;
@@ -712,7 +812,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             if (this.phase != Phase.RUNNING) {
                 return CompletableFuture.completedFuture(null);
             }
-            while (!this.waiting.isEmpty() && !this.waiting.first().fireAt.isAfter(now)) {
+            int room = this.settings.maxRunning() - this.running;
+            while (due.size() < room && !this.waiting.isEmpty() && !this.waiting.first().fireAt.isAfter(now)) {
                 ScheduledReminder reminder = this.waiting.pollFirst();
                 if (this.leases != null) {
                     FencingToken token = this.leases.validToken(reminder.entry.bucket(), now);
@@ -733,11 +834,18 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         if (notHeld) {
             scheduleClaim(now);
         }
-        CompletableFuture<?>[] deliveries = new CompletableFuture<?>[due.size()];
-        for (int i = 0; i < deliveries.length; i++) {
-            deliveries[i] = deliver(due.get(i), now);
+        if (due.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
         }
-        return CompletableFuture.allOf(deliveries);
+        // The calls start on a thread of their own, not on the scheduler's, which the runtime's other timed work
+        // shares: one thread per round of due ticks, not one per tick, since the calls do not wait for their turns.
+        return CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<?>[] deliveries = new CompletableFuture<?>[due.size()];
+            for (int i = 0; i < deliveries.length; i++) {
+                deliveries[i] = deliver(due.get(i), now);
+            }
+            return CompletableFuture.allOf(deliveries);
+        }, this.io).thenCompose((all) -> all);
     }
 
     private CompletableFuture<?> deliver(ScheduledReminder reminder, Instant firedAt) {
@@ -1202,8 +1310,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         }
 
         /**
-         * Sets how ticks reach their actors. Default: a call of {@code receiveReminder} through the runtime's
-         * references, on a virtual thread.
+         * Sets how ticks reach their actors. Default: a call of {@code receiveReminder} through the runtime, made
+         * without waiting for the turn ({@link ReminderDelivery#through(ActorRuntime)}), so no thread per tick.
          * @param delivery the delivery
          * @return this builder
          */
@@ -1218,7 +1326,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
          */
         public ReminderTickManager build() {
             ExecutorService io = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("quark-reminder-", 0).factory());
-            ReminderDelivery chosen = (this.delivery != null) ? this.delivery : ReminderDelivery.through(this.runtime, io);
+            ReminderDelivery chosen = (this.delivery != null) ? this.delivery : ReminderDelivery.through(this.runtime);
             return new ReminderTickManager(this, chosen, this.runtime.clock(), this.runtime.scheduler(), io);
         }
     }

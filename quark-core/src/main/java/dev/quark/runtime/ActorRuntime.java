@@ -1,5 +1,6 @@
 package dev.quark.runtime;
 
+import java.lang.reflect.Method;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -132,6 +133,30 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
      */
     public <T extends Actor> T reference(Class<T> contract, ActorAddress address) {
         return this.references.reference(contract, address);
+    }
+
+    /**
+     * Calls a method of an actor given by its address, as {@link #reference(Class, ActorAddress)} would, but without
+     * waiting for its turn, even when the method is synchronous: the call goes the normal way (locator, outgoing
+     * filters, mailbox, incoming filters) and the caller gets a future instead of a blocked thread, timed out after
+     * the runtime's call timeout. What services that make many calls at once use (the reminder tick manager
+     * delivers every tick so) rather than a thread per call; the caller's thread does not wait for room in a full
+     * mailbox either (a task of the turn executor does). The future is completed on the thread that ends the turn
+     * (or receives the reply), so what depends on it must be short and must not block. Application code calls
+     * through references.
+     * @param contract a contract the actor's type implements
+     * @param address the actor
+     * @param method a method of the contract, not one-way
+     * @param arguments its arguments
+     * @return a future completed with what the method returned when the turn has run, or exceptionally with what a
+     * call through a reference would throw (what the method threw, {@link dev.quark.actor.ActorCallTimeoutException},
+     * {@link dev.quark.actor.MailboxFullException}, {@link dev.quark.actor.ActorUnreachableException}...)
+     * @throws IllegalArgumentException naming them when this runtime hosts the address's actor type and that type
+     * does not implement the contract, or when the method is not an actor method of the contract or is one-way
+     */
+    public CompletableFuture<@Nullable Object> callWithoutWaiting(Class<? extends Actor> contract, ActorAddress address,
+            Method method, Object... arguments) {
+        return this.references.callWithoutWaiting(contract, address, method, arguments);
     }
 
     /**

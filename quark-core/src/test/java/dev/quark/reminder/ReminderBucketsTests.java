@@ -23,6 +23,22 @@ class ReminderBucketsTests {
     }
 
     @Test
+    void aKeyStoresItsActorsBucketWhichStoredTablesRelyOn() {
+        for (int i = 0; i < 1000; i++) {
+            ActorAddress actor = new ActorAddress("Account", "a-" + i);
+            assertThat(new ReminderKey(actor, "fee").bucket()).isEqualTo(ReminderBuckets.of(actor));
+        }
+        assertThat(new ReminderKey(new ActorAddress("Account", "alice"), "fee").bucket()).isEqualTo(582);
+        assertThat(new ReminderKey(new ActorAddress("Account", "bob"), "fee").bucket()).isEqualTo(283);
+        assertThat(new ReminderKey(new ActorAddress("Account", "a-1"), "fee").bucket()).isEqualTo(1008);
+        ReminderKey key = new ReminderKey(new ActorAddress("Account", "alice"), "fee");
+        assertThat(key).isEqualTo(new ReminderKey(new ActorAddress("Account", "alice"), "fee"))
+            .hasSameHashCodeAs(new ReminderKey(new ActorAddress("Account", "alice"), "fee"))
+            .isNotEqualTo(new ReminderKey(new ActorAddress("Account", "alice"), "other"))
+            .hasToString("reminder 'fee' of Account/alice");
+    }
+
+    @Test
     void bucketsAreContiguousRangesCoveringTheWholeHashSpace() {
         assertThat(ReminderBuckets.firstHash(0)).isZero();
         assertThat(ReminderBuckets.lastHash(511)).isEqualTo(Long.MAX_VALUE);

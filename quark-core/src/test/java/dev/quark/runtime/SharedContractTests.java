@@ -47,6 +47,34 @@ class SharedContractTests {
     }
 
     @Test
+    void aSynchronousMethodIsCalledWithoutWaitingThroughAFuture() throws Exception {
+        received.clear();
+        try (ActorRuntime runtime = ActorRuntime.builder().actor(ZebraActor.class).build()) {
+            java.lang.reflect.Method receive = Remindable.class.getMethod("receiveReminder", String.class,
+                    ReminderStatus.class);
+            ReminderStatus status = new ReminderStatus(Instant.EPOCH, Instant.EPOCH, new byte[0], 1);
+            ActorAddress zebra = new ActorAddress("Zebra", "z1");
+            assertThat(runtime.callWithoutWaiting(Remindable.class, zebra, receive, "stripes", status)
+                .get(10, java.util.concurrent.TimeUnit.SECONDS)).isNull();
+            assertThat(received).containsExactly("Zebra/z1:stripes");
+            assertThat(runtime.callWithoutWaiting(Remindable.class, zebra, receive, "boom", status))
+                .failsWithin(Duration.ofSeconds(10))
+                .withThrowableThat()
+                .havingCause()
+                .withMessage("boom");
+            assertThat(runtime.callWithoutWaiting(Remindable.class, new ActorAddress("Okapi", "o1"), receive, "r", status))
+                .failsWithin(Duration.ofSeconds(10))
+                .withThrowableThat()
+                .havingCause()
+                .isInstanceOf(ActorUnreachableException.class);
+            assertThatIllegalArgumentException()
+                .isThrownBy(() -> runtime.callWithoutWaiting(Remindable.class, zebra, Object.class.getMethod("hashCode")))
+                .withMessageContaining("is not an actor method of " + Remindable.class.getName());
+            assertThat(runtime.get(Zebra.class, "z1").seen()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void aSharedContractNamesNoActorByContractAndId() {
         try (ActorRuntime runtime = ActorRuntime.builder().actor(ZebraActor.class).build()) {
             assertThatIllegalArgumentException().isThrownBy(() -> runtime.get(Remindable.class, "z1"))
@@ -123,8 +151,11 @@ class SharedContractTests {
         }
 
         @Override
-        public void receiveReminder(String name, ReminderStatus status) {
+        public void receiveReminder(String name, ReminderStatus status) throws Exception {
             this.seen++;
+            if (name.equals("boom")) {
+                throw new Exception("boom");
+            }
             received.add("Zebra/" + actorId() + ":" + name);
         }
     }

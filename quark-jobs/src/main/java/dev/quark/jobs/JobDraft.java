@@ -30,6 +30,16 @@ public interface JobDraft {
     int MAX_METADATA_VALUE_LENGTH = 4000;
 
     /**
+     * The earliest due time a filter may set: the epoch. (Any instant in the past runs as soon as a worker is free.)
+     */
+    Instant EARLIEST_DUE_AT = Instant.EPOCH;
+
+    /**
+     * The latest due time a filter may set, the end of the year 9999: what every store can keep and sort.
+     */
+    Instant LATEST_DUE_AT = Instant.parse("9999-12-31T23:59:59Z");
+
+    /**
      * Returns the job type; filters cannot change it.
      * @return the type
      */
@@ -76,7 +86,8 @@ public interface JobDraft {
 
     /**
      * Makes the job due at an instant; one in the past runs as soon as a worker is free.
-     * @param instant the instant
+     * @param instant the instant, between {@link #EARLIEST_DUE_AT} and {@link #LATEST_DUE_AT}
+     * @throws IllegalArgumentException naming the filter and the instant when it lies outside those bounds
      * @throws UnsupportedOperationException for a workflow step, which runs when its dependencies allow
      */
     void runAt(Instant instant);
@@ -84,7 +95,8 @@ public interface JobDraft {
     /**
      * Makes the job due after a delay, counted from when it is enqueued.
      * @param delay the delay, zero or positive
-     * @throws IllegalArgumentException naming the filter and the delay when it is negative
+     * @throws IllegalArgumentException naming the filter and the delay when it is negative or would make the job due
+     * after {@link #LATEST_DUE_AT}
      * @throws UnsupportedOperationException for a workflow step, which runs when its dependencies allow
      */
     void runAfter(Duration delay);

@@ -14,12 +14,16 @@ import org.jspecify.annotations.Nullable;
  * <b>Only {@link JobDraft#veto} stops a job.</b> A filter that throws anything else does not lose the job: its
  * exception is logged (logger {@code dev.quark.jobs.runtime.JobFilters}, naming the filter, the hook and the job),
  * its changes to the draft are undone, and the job goes on as if the filter had returned, and so do the other
- * filters.
+ * filters. Around an attempt this holds for errors too ({@link #openScope}, {@link #beforeRun}, a scope's
+ * {@link Scope#close}): the attempt still reaches its outcome, the other scopes are closed and the worker's slot is
+ * freed; a {@link VirtualMachineError} is rethrown after that clean-up.
  * <p>
  * Hooks run on the thread of what they observe: {@link #beforeEnqueue} and {@link #onEnqueued} on the enqueuing
  * thread (on PostgreSQL inside the caller's transaction, before it commits); the others on the worker thread of the
  * attempt, with the MDC of the job ({@code quark.job.id}, {@code quark.job.type}) and the scopes of
- * {@link #openScope} set. Keep them short: they delay the caller or the attempt.
+ * {@link #openScope} set. <b>Except after a timeout:</b> the handler may still be running on the worker thread, so
+ * {@link #onFailure} or {@link #onDeadLetter} run on a separate virtual thread, with the MDC of the job but without
+ * the scopes. Keep them short: they delay the caller or the attempt.
  * <p>
  * Carrying context from the enqueuing thread to the worker takes two hooks: {@link #beforeEnqueue} copies it into
  * the job's metadata, {@link #openScope} puts it back on the worker thread and its scope takes it away again.
@@ -38,11 +42,12 @@ public interface JobFilter {
 
     /**
      * Called on the worker thread first in every attempt, before {@link #beforeRun}: restores context carried in the
-     * job's {@link Job#metadata() metadata}. The scope is closed last in the attempt, after its outcome is recorded
-     * and {@link #onFailure} or {@link #onDeadLetter} ran, in the reverse order of the filters, even when the attempt
-     * failed.
+     * job's {@link Job#metadata() metadata}. The scope is closed last in the attempt, on the worker thread (its
+     * interrupt flag cleared), after its outcome is recorded and {@link #onFailure} or {@link #onDeadLetter} ran
+     * (those run without it after a timeout), in the reverse order of the filters, even when the attempt failed.
      * @param job the job as claimed
-     * @return what to close after the attempt; {@link Scope#NONE} by default
+     * @return what to close after the attempt, not {@code null} (a {@code null} is logged and skipped);
+     * {@link Scope#NONE} by default
      */
     default Scope openScope(Job job) {
         return Scope.NONE;

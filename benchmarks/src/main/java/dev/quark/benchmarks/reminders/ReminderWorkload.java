@@ -23,8 +23,7 @@ import org.HdrHistogram.Histogram;
 /**
  * Quark only: {@value #REMINDERS} periodic reminders, one per actor, each ticking every {@link #PERIOD} (so
  * {@value #REMINDERS} / period ticks fall due per second), registered through the reminder registry of the silo
- * that fires them, on the in-memory, Redis and PostgreSQL tables with one silo, and on the in-memory and Redis
- * tables with three. The reminders are registered before the tick managers start (their first ticks spread over
+ * that fires them, on the in-memory, Redis and PostgreSQL tables with one silo and with three. The reminders are registered before the tick managers start (their first ticks spread over
  * one period after the registrations began: those already past fire at once when the managers start, then every
  * tick is on its schedule), then the managers read them all. Each window after the warm-up reports the ticks
  * whose turn ran per second, their lateness (from the scheduled instant to the start of the turn: p50 and p99),
@@ -44,7 +43,7 @@ public final class ReminderWorkload {
     public static final Duration PERIOD = period();
 
     /** The configurations, in the order they run: a backend, and {@code -3} for three silos. */
-    public static final String CONFIGURATIONS = "memory,redis,postgres,memory-3,redis-3";
+    public static final String CONFIGURATIONS = "memory,redis,postgres,memory-3,redis-3,postgres-3";
 
     /** How long the tick managers may take to claim their buckets and read the table. */
     private static final Duration LOAD_TIMEOUT = Duration.ofMinutes(2);

@@ -1,6 +1,8 @@
 package dev.quark.runtime.internal;
 
+import java.lang.reflect.Method;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 import dev.quark.actor.Actor;
 import dev.quark.runtime.ActorAddress;
@@ -45,8 +47,29 @@ public final class ActorReferences {
      * implement the contract
      */
     public <T extends Actor> T reference(Class<T> contract, ActorAddress address) {
-        Objects.requireNonNull(address, "address must not be null");
         ContractType type = this.registry.contract(contract);
+        return contract.cast(type.newProxy(handlerFor(type, contract, address)));
+    }
+
+    /**
+     * Calls a method of an actor given by its address without waiting for its turn
+     * ({@link CallDispatcher#callWithoutWaiting}), and without making a proxy.
+     * @throws IllegalArgumentException naming both when the address's type is hosted here and does not
+     * implement the contract, or when the method is not one of the contract's actor methods or is one-way
+     */
+    public CompletableFuture<@Nullable Object> callWithoutWaiting(Class<? extends Actor> contract, ActorAddress address,
+            Method method, Object @Nullable [] arguments) {
+        ContractType type = this.registry.contract(contract);
+        ActorReference reference = handlerFor(type, contract, address);
+        ActorMethod target = type.method(method);
+        if (target == null) {
+            throw new IllegalArgumentException(method + " is not an actor method of " + contract.getName());
+        }
+        return this.dispatcher.callWithoutWaiting(reference, target, arguments);
+    }
+
+    private ActorReference handlerFor(ContractType type, Class<? extends Actor> contract, ActorAddress address) {
+        Objects.requireNonNull(address, "address must not be null");
         ActorType local = this.registry.type(address.typeName());
         ActorIdentity identity = null;
         if (local != null) {
@@ -56,6 +79,6 @@ public final class ActorReferences {
             }
             identity = new ActorIdentity(local, address.id());
         }
-        return contract.cast(type.newProxy(new ActorReference(type, address, identity, this.dispatcher)));
+        return new ActorReference(type, address, identity, this.dispatcher);
     }
 }

@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -95,16 +96,60 @@ public final class CallDispatcher {
     }
 
     /**
+     * Makes a call without waiting for its turn, whatever the method returns: the call goes through the
+     * outgoing filters and the router as any other, and the caller gets a future, timed out after the call
+     * timeout like an asynchronous method's. This thread does not wait for room in a full mailbox either: that
+     * wait, rare, happens on a task of the turn executor. Without outgoing filters the future is completed on the
+     * thread that ends the turn, once the activation is free, as a blocked caller's would be: no thread is started
+     * per call, so what depends on the future must be short and must not block (or move to an executor itself).
+     * @return a future completed with the method's result, or with what a call through a reference throws
+     * @throws IllegalArgumentException when the method is one-way, which has no outcome to wait for
+     */
+    CompletableFuture<@Nullable Object> callWithoutWaiting(ActorReference reference, ActorMethod method,
+            Object @Nullable [] arguments) {
+        if (method.returnKind() == ReturnKind.ONE_WAY) {
+            throw new IllegalArgumentException("Method " + method.name() + "() is one-way: call it through a reference");
+        }
+        Invocation invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
+                this.clock.millis() + this.callTimeoutMillis);
+        CompletionStage<?> outcome;
+        try {
+            outcome = send(invocation, method, this.settings.turnExecutor());
+        }
+        catch (RuntimeException ex) {
+            return CompletableFuture.failedFuture(ex);
+        }
+        CompletableFuture<?> future = (outcome == invocation) ? invocation : outcome.toCompletableFuture();
+        if (future == invocation) {
+            armTimeout(invocation);
+        }
+        else if (!future.isDone()) {
+            armTimeout(invocation, future);
+        }
+        @SuppressWarnings("unchecked")
+        CompletableFuture<@Nullable Object> result = (CompletableFuture<@Nullable Object>) future;
+        return result;
+    }
+
+    /**
      * Passes an invocation through the outgoing filters to the router.
      * @return the stage the caller's outcome comes from: the invocation itself when there are no filters
      */
     private CompletionStage<?> send(Invocation invocation, ActorMethod method) {
+        return send(invocation, method, null);
+    }
+
+    /**
+     * Passes an invocation through the outgoing filters to the router, which waits for room in a full mailbox
+     * on this thread, or on a task of {@code waitElsewhere} when given.
+     */
+    private CompletionStage<?> send(Invocation invocation, ActorMethod method, @Nullable Executor waitElsewhere) {
         if (this.filters.length == 0) {
-            this.router.route(invocation);
+            this.router.route(invocation, waitElsewhere);
             return invocation;
         }
         invocation.completesOffTurn = true;
-        return new Cursor(invocation, method, this.filters, this.router).proceed();
+        return new Cursor(invocation, method, this.filters, this.router, waitElsewhere).proceed();
     }
 
     private static void rethrowIfFailed(CompletionStage<?> outcome) throws Throwable {
@@ -222,12 +267,16 @@ public final class CallDispatcher {
 
         private final CallRouter router;
 
+        private final @Nullable Executor waitElsewhere;
+
         private int next;
 
-        Cursor(Invocation invocation, ActorMethod method, OutgoingCallFilter[] filters, CallRouter router) {
+        Cursor(Invocation invocation, ActorMethod method, OutgoingCallFilter[] filters, CallRouter router,
+                @Nullable Executor waitElsewhere) {
             super(invocation, method);
             this.filters = filters;
             this.router = router;
+            this.waitElsewhere = waitElsewhere;
         }
 
         @Override
@@ -252,7 +301,7 @@ public final class CallDispatcher {
                         + ": an outgoing call is sent once; a filter that retries makes a new call");
             }
             this.next++;
-            this.router.route(this.invocation);
+            this.router.route(this.invocation, this.waitElsewhere);
             CompletionStage<?> outcome = (this.method.returnKind() == ReturnKind.ONE_WAY) ? CallRouter.DELIVERED
                     : this.invocation;
             return (CompletionStage<@Nullable Object>) outcome;

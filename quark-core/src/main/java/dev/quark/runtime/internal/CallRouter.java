@@ -5,6 +5,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 import dev.quark.actor.ActorException;
 import dev.quark.actor.ActorUnreachableException;
@@ -51,6 +52,17 @@ public final class CallRouter {
      * @throws MailboxFullException when its local mailbox stayed full
      */
     void route(Invocation invocation) {
+        route(invocation, null);
+    }
+
+    /**
+     * Sends a call made through a reference where its actor lives, waiting for room in a full local mailbox on
+     * this thread or, when {@code waitElsewhere} is given, on a task of it: then this thread never waits for
+     * room, and when the mailbox stayed full the invocation fails with the {@link MailboxFullException}.
+     * @throws ActorUnreachableException when the actor lives nowhere this runtime can reach
+     * @throws MailboxFullException when its local mailbox stayed full and {@code waitElsewhere} is {@code null}
+     */
+    void route(Invocation invocation, @Nullable Executor waitElsewhere) {
         if (this.locator != ActorLocator.SINGLE_SILO) {
             ActorLocation location = this.locator.locate(invocation.address());
             String silo = location.siloId();
@@ -69,7 +81,19 @@ public final class CallRouter {
                     + "(): " + target + " is not hosted by this runtime and no other silo is "
                     + "known to host it (register an implementation here, or run in a cluster with a silo that does)");
         }
-        deliverLocal(invocation);
+        if (waitElsewhere == null) {
+            deliverLocal(invocation);
+        }
+        else if (!offerLocal(invocation)) {
+            waitElsewhere.execute(() -> {
+                try {
+                    deliverLocal(invocation);
+                }
+                catch (RuntimeException ex) {
+                    invocation.finish(null, ex, this.catalog.settings().turnExecutor());
+                }
+            });
+        }
     }
 
     /**

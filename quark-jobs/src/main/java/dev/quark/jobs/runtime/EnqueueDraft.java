@@ -158,6 +158,10 @@ final class EnqueueDraft implements JobDraft {
     public void runAt(Instant instant) {
         Objects.requireNonNull(instant, "instant must not be null");
         requireNotStep();
+        if (instant.isAfter(LATEST_DUE_AT) || instant.isBefore(EARLIEST_DUE_AT)) {
+            throw refused("a due time of " + instant + ": due times lie between " + EARLIEST_DUE_AT + " and "
+                    + LATEST_DUE_AT);
+        }
         this.dueAt = instant;
     }
 
@@ -167,6 +171,9 @@ final class EnqueueDraft implements JobDraft {
         requireNotStep();
         if (delay.isNegative()) {
             throw refused("a negative delay, " + delay);
+        }
+        if (delay.compareTo(Duration.between(this.enqueuedAt, LATEST_DUE_AT)) > 0) {
+            throw refused("a delay of " + delay + ": it would be due after " + LATEST_DUE_AT);
         }
         this.dueAt = this.enqueuedAt.plus(delay);
     }

@@ -2,13 +2,13 @@ package dev.quark.jobs.runtime;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobAbandonedException;
 import dev.quark.jobs.JobCancelledException;
 import dev.quark.jobs.JobError;
-import dev.quark.jobs.JobFilter;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.JobTimeoutException;
 import dev.quark.jobs.store.ClaimedJob;
@@ -52,6 +52,8 @@ final class JobExecution {
 
     private boolean stopping;
 
+    private boolean ending;
+
     JobExecution(JobOrchestrator orchestrator, ClaimedJob claimed, RegisteredJobHandler handler,
             ExecutionContext context) {
         this.orchestrator = orchestrator;
@@ -88,8 +90,9 @@ final class JobExecution {
         MDC.put("quark.job.id", job.id().toString());
         MDC.put("quark.job.type", job.type());
         JobFilters filters = this.orchestrator.filters();
-        List<JobFilter.Scope> scopes = filters.openScopes(job);
+        List<JobFilters.OpenScope> scopes = new ArrayList<>();
         try {
+            filters.openScopes(job, scopes);
             this.orchestrator.metrics().started(type(), latency(job));
             if (!beforeHandler(job)) {
                 return;
@@ -118,8 +121,25 @@ final class JobExecution {
             failed(failure);
         }
         finally {
+            end(filters, job, scopes);
+        }
+    }
+
+    /**
+     * Ends the attempt on the worker thread, whatever happened before: no timeout, lease loss or shutdown interrupts
+     * the thread any more, the interrupt flag is cleared (so that a scope's blocking close works), the scopes are
+     * closed, the MDC of the job removed and the worker's slot freed, even when a scope's close throws an error.
+     */
+    private void end(JobFilters filters, Job job, List<JobFilters.OpenScope> scopes) {
+        try {
             disarmTimeout();
+            synchronized (this) {
+                this.ending = true;
+            }
+            Thread.interrupted();
             filters.close(job, scopes);
+        }
+        finally {
             MDC.remove("quark.job.id");
             MDC.remove("quark.job.type");
             Thread.interrupted();
@@ -214,9 +234,29 @@ final class JobExecution {
         Job job = job();
         JobTimeoutException failure = new JobTimeoutException(job.id(), job.type(), job.attempt(), this.handler.timeout());
         logger.warn("{}", failure.getMessage());
-        fail(failure);
-        if (running != null) {
-            running.interrupt();
+        // The worker thread may still be in the handler: onFailure / onDeadLetter run here, with the job's MDC
+        // but without the scopes of openScope, which belong to the worker thread.
+        MDC.put("quark.job.id", job.id().toString());
+        MDC.put("quark.job.type", job.type());
+        try {
+            fail(failure);
+        }
+        finally {
+            MDC.remove("quark.job.id");
+            MDC.remove("quark.job.type");
+            interrupt(running);
+        }
+    }
+
+    /**
+     * Interrupts the handler's thread, unless the attempt is ending there already: from then on an interrupt would
+     * only disturb the closing of the scopes.
+     */
+    private void interrupt(@Nullable Thread running) {
+        synchronized (this) {
+            if (running != null && running != Thread.currentThread() && !this.ending) {
+                running.interrupt();
+            }
         }
     }
 
@@ -237,9 +277,7 @@ final class JobExecution {
                 + "it again", job().id(), type(), job().attempt(), loss);
         this.orchestrator.metrics().finished(type(), ExecutionOutcome.LEASE_LOST, elapsed());
         this.orchestrator.releaseLease(lease());
-        if (running != null && running != Thread.currentThread()) {
-            running.interrupt();
-        }
+        interrupt(running);
     }
 
     /**
@@ -256,9 +294,7 @@ final class JobExecution {
             running = this.thread;
         }
         release();
-        if (running != null) {
-            running.interrupt();
-        }
+        interrupt(running);
     }
 
     private void release() {

@@ -1,6 +1,5 @@
 package dev.quark.jobs.runtime;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -60,9 +59,12 @@ public final class JobFilters {
             try {
                 call.accept(filter);
             }
-            catch (RuntimeException ex) {
-                logger.warn("Job filter {} failed in {} of job {} ({}); the job goes on", filter, hook, job.id(),
-                        job.type(), ex);
+            catch (Throwable ex) {
+                logger.warn("Job filter {} failed in {} of job {} ({}); the job goes on", nameOf(filter), hook,
+                        job.id(), job.type(), ex);
+                if (ex instanceof VirtualMachineError error) {
+                    throw error;
+                }
             }
         }
     }
@@ -90,42 +92,66 @@ public final class JobFilters {
     }
 
     /**
-     * Opens every filter's {@link JobFilter#openScope scope} for an attempt, in order.
+     * Opens every filter's {@link JobFilter#openScope scope} for an attempt, in order. A filter that throws anything
+     * (an error too) or returns {@code null} is logged and skipped; a {@link VirtualMachineError} stops the opening and
+     * is rethrown, the scopes opened before it already in {@code opened}, to close.
      * @param job the job as claimed
-     * @return the scopes opened, to {@link #close}
+     * @param opened receives the scopes opened, to {@link #close}, as each is opened
      */
-    List<JobFilter.Scope> openScopes(Job job) {
-        if (this.filters.isEmpty()) {
-            return List.of();
-        }
-        List<JobFilter.Scope> scopes = new ArrayList<>(this.filters.size());
+    void openScopes(Job job, List<OpenScope> opened) {
         for (JobFilter filter : this.filters) {
             try {
-                scopes.add(Objects.requireNonNull(filter.openScope(job), "openScope returned null"));
+                JobFilter.Scope scope = filter.openScope(job);
+                if (scope == null) {
+                    logger.warn("Job filter {} returned no scope (null) from openScope of job {} ({}); the job goes on",
+                            nameOf(filter), job.id(), job.type());
+                }
+                else {
+                    opened.add(new OpenScope(filter, scope));
+                }
             }
-            catch (RuntimeException ex) {
-                logger.warn("Job filter {} failed in openScope of job {} ({}); the job goes on", filter, job.id(),
-                        job.type(), ex);
+            catch (Throwable ex) {
+                logger.warn("Job filter {} failed in openScope of job {} ({}); the job goes on", nameOf(filter),
+                        job.id(), job.type(), ex);
+                if (ex instanceof VirtualMachineError error) {
+                    throw error;
+                }
             }
         }
-        return scopes;
     }
 
     /**
-     * Closes the scopes of an attempt, the last opened first.
+     * Closes the scopes of an attempt, the last opened first, each even when another threw anything; a
+     * {@link VirtualMachineError} is rethrown once all are closed.
      * @param job the job as claimed
-     * @param scopes what {@link #openScopes} returned
+     * @param opened what {@link #openScopes} opened
      */
-    void close(Job job, List<JobFilter.Scope> scopes) {
-        for (int i = scopes.size() - 1; i >= 0; i--) {
+    void close(Job job, List<OpenScope> opened) {
+        VirtualMachineError fatal = null;
+        for (int i = opened.size() - 1; i >= 0; i--) {
+            OpenScope scope = opened.get(i);
             try {
-                scopes.get(i).close();
+                scope.scope().close();
             }
-            catch (RuntimeException ex) {
-                logger.warn("A job filter scope {} failed to close after an attempt of job {} ({})", scopes.get(i),
-                        job.id(), job.type(), ex);
+            catch (Throwable ex) {
+                logger.warn("The scope of job filter {} failed to close after an attempt of job {} ({})",
+                        nameOf(scope.filter()), job.id(), job.type(), ex);
+                if (ex instanceof VirtualMachineError error && fatal == null) {
+                    fatal = error;
+                }
             }
         }
+        if (fatal != null) {
+            throw fatal;
+        }
+    }
+
+    /**
+     * A scope opened for an attempt, with the filter that opened it, to name in the log.
+     * @param filter the filter
+     * @param scope its scope
+     */
+    record OpenScope(JobFilter filter, JobFilter.Scope scope) {
     }
 
     @Override

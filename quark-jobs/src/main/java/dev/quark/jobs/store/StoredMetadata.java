@@ -5,6 +5,8 @@ import java.util.Map;
 import java.util.Objects;
 
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -15,6 +17,8 @@ import tools.jackson.databind.node.ObjectNode;
  * as nothing ({@code null}), so jobs stored before metadata existed read as empty.
  */
 public final class StoredMetadata {
+
+    private static final Logger logger = LoggerFactory.getLogger(StoredMetadata.class);
 
     private static final JsonMapper mapper = JsonMapper.builder().build();
 
@@ -36,27 +40,46 @@ public final class StoredMetadata {
     }
 
     /**
-     * Reads metadata written by {@link #write}.
+     * Reads metadata written by {@link #write}, leniently: it is read on the claim and list paths, where an exception
+     * would block the whole queue on every poll. Text that is not a JSON object (written by hand or by another tool)
+     * is logged at WARN, naming the job, and read as no metadata; values that are not strings are kept as their JSON
+     * text ({@code null} values are dropped), also with a WARN.
      * @param json the JSON object, or {@code null} or empty for none
-     * @return the metadata
-     * @throws IllegalStateException naming the problem when the text is not a JSON object of strings
+     * @param job the job's id, for the log
+     * @return the metadata; never throws
      */
-    public static Map<String, String> read(@Nullable String json) {
+    public static Map<String, String> read(@Nullable String json, Object job) {
         if (json == null || json.isEmpty()) {
             return Map.of();
         }
-        JsonNode node = mapper.readTree(json);
-        if (!node.isObject()) {
-            throw new IllegalStateException("Stored job metadata must be a JSON object, was " + abbreviate(json));
+        JsonNode node;
+        try {
+            node = mapper.readTree(json);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("The stored metadata of job {} is not JSON and is ignored: {} ({})", job, abbreviate(json),
+                    ex.getMessage());
+            return Map.of();
+        }
+        if (node == null || !node.isObject()) {
+            logger.warn("The stored metadata of job {} is not a JSON object and is ignored: {}", job, abbreviate(json));
+            return Map.of();
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> entry : node.properties()) {
             JsonNode value = entry.getValue();
-            if (!value.isString()) {
-                throw new IllegalStateException("Stored job metadata holds a " + value.getNodeType() + " at '"
-                        + entry.getKey() + "', not a string");
+            if (value.isString()) {
+                metadata.put(entry.getKey(), Objects.requireNonNull(value.asString()));
             }
-            metadata.put(entry.getKey(), Objects.requireNonNull(value.asString()));
+            else if (value.isNull() || value.isMissingNode()) {
+                logger.warn("The stored metadata of job {} holds null at '{}'; the entry is ignored", job,
+                        entry.getKey());
+            }
+            else {
+                logger.warn("The stored metadata of job {} holds a {} at '{}', not a string; it is read as its JSON text",
+                        job, value.getNodeType(), entry.getKey());
+                metadata.put(entry.getKey(), mapper.writeValueAsString(value));
+            }
         }
         return metadata;
     }

@@ -55,11 +55,33 @@ class MdcJobFilterTests {
     }
 
     @Test
-    void aBlankOrTooLongKeyIsRejectedNamingIt() {
+    void aKeyThatCannotBeCarriedIsRejectedNamingIt() {
         assertThatIllegalArgumentException().isThrownBy(() -> new MdcJobFilter(List.of(" ")))
-            .withMessage("An MDC key to carry with jobs must not be blank and have at most 96 characters, was ' '");
+            .withMessage("Cannot carry the MDC key ' ' with jobs: it is blank");
         assertThatIllegalArgumentException().isThrownBy(() -> new MdcJobFilter(List.of("k".repeat(97))))
-            .withMessageContaining("was '" + "k".repeat(97) + "'");
+            .withMessage("Cannot carry the MDC key '" + "k".repeat(97) + "' with jobs: it has 97 characters, more than 96");
+        assertThatIllegalArgumentException().isThrownBy(() -> new MdcJobFilter(List.of("ok", "bad\nkey")))
+            .withMessage("Cannot carry the MDC key 'bad\\u000akey' with jobs: it holds control characters");
+        assertThatIllegalArgumentException().isThrownBy(() -> new MdcJobFilter(List.of("quark.job.id")))
+            .withMessage("Cannot carry the MDC key 'quark.job.id' with jobs: keys starting with 'quark.job.' belong to "
+                    + "the job itself");
+        List<String> many = java.util.stream.IntStream.rangeClosed(1, 65).mapToObj((i) -> "key" + i).toList();
+        assertThatIllegalArgumentException().isThrownBy(() -> new MdcJobFilter(many))
+            .withMessage("Cannot carry 65 MDC keys with jobs: a job carries at most 64 metadata entries");
+        assertThat(new MdcJobFilter(many.subList(0, 64)).keys()).hasSize(64);
+    }
+
+    @Test
+    void itIsOrderedAheadOfFiltersWithoutAnOrder() {
+        MdcJobFilter filter = new MdcJobFilter(List.of("requestId"));
+        assertThat(filter.getOrder()).isEqualTo(MdcJobFilter.ORDER)
+            .isLessThan(org.springframework.core.Ordered.LOWEST_PRECEDENCE)
+            .isGreaterThan(org.springframework.core.Ordered.HIGHEST_PRECEDENCE);
+        JobFilter plain = new JobFilter() {
+        };
+        List<Object> sorted = new java.util.ArrayList<>(List.of(plain, filter));
+        org.springframework.core.annotation.AnnotationAwareOrderComparator.sort(sorted);
+        assertThat(sorted).containsExactly(filter, plain);
     }
 
     private static Job job(Map<String, String> metadata) {

@@ -121,6 +121,39 @@ class JobFilterEnqueueTests {
     }
 
     @Test
+    void dueTimesBeyondTheYear9999AreRefusedNamingTheFilterAndTheValue() {
+        List<String> refusals = new ArrayList<>();
+        JobFilter far = new JobFilter() {
+            @Override
+            public void beforeEnqueue(JobDraft job) {
+                refuse(() -> job.runAfter(Duration.ofSeconds(Long.MAX_VALUE)));
+                refuse(() -> job.runAt(Instant.MAX));
+                refuse(() -> job.runAt(Instant.EPOCH.minusSeconds(1)));
+                job.runAt(JobDraft.LATEST_DUE_AT);
+            }
+
+            private void refuse(Runnable change) {
+                try {
+                    change.run();
+                }
+                catch (IllegalArgumentException ex) {
+                    refusals.add(ex.getMessage());
+                }
+            }
+        };
+        JobId id = queue(far).enqueue("invoice", new Invoice("o-1", 100));
+        String filter = "Job filter " + far.getClass().getName() + " gave the 'invoice' job ";
+        assertThat(refusals).containsExactly(
+                filter + "a delay of " + Duration.ofSeconds(Long.MAX_VALUE) + ": it would be due after "
+                        + "9999-12-31T23:59:59Z",
+                filter + "a due time of " + Instant.MAX + ": due times lie between 1970-01-01T00:00:00Z and "
+                        + "9999-12-31T23:59:59Z",
+                filter + "a due time of 1969-12-31T23:59:59Z: due times lie between 1970-01-01T00:00:00Z and "
+                        + "9999-12-31T23:59:59Z");
+        assertThat(this.store.find(id).orElseThrow().dueAt()).isEqualTo(JobDraft.LATEST_DUE_AT);
+    }
+
+    @Test
     void changesOutsideTheLimitsAreRefusedNamingTheFilterAndAFilterThatThrowsHasItsChangesUndone() {
         List<String> refusals = new ArrayList<>();
         JobFilter careless = new JobFilter() {

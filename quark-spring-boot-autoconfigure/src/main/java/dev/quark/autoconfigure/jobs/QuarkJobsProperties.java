@@ -7,8 +7,10 @@ import java.util.List;
 import java.util.Map;
 
 import dev.quark.autoconfigure.backend.QuarkBackend;
+import dev.quark.jobs.JobDraft;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.filter.MdcJobFilter;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.InitializingBean;
@@ -237,10 +239,15 @@ public class QuarkJobsProperties implements InitializingBean {
         positive("recurring.misfire-threshold", this.recurring.misfireThreshold);
         positive("workflows.sweep-interval", this.workflows.sweepInterval);
         for (String key : this.context.mdcKeys) {
-            if (key == null || key.isBlank() || key.length() > 96) {
-                throw invalid("context.mdc-keys", this.context.mdcKeys, "must hold MDC keys that are not blank and have "
-                        + "at most 96 characters, held '" + key + "'");
+            String problem = MdcJobFilter.problemWith(key);
+            if (problem != null) {
+                throw invalid("context.mdc-keys", MdcJobFilter.printable(key), "cannot be carried with jobs: " + problem);
             }
+        }
+        long distinct = this.context.mdcKeys.stream().distinct().count();
+        if (distinct > JobDraft.MAX_METADATA_ENTRIES) {
+            throw invalid("context.mdc-keys", distinct + " keys", "must name at most " + JobDraft.MAX_METADATA_ENTRIES
+                    + " keys: a job carries at most " + JobDraft.MAX_METADATA_ENTRIES + " metadata entries");
         }
     }
 
@@ -477,7 +484,9 @@ public class QuarkJobsProperties implements InitializingBean {
 
         /**
          * MDC keys whose values are stored with each job enqueued on this node and put back in the MDC around its
-         * attempts (the MdcJobFilter bean), such as requestId, tenant, traceId, spanId. None by default.
+         * attempts (the MdcJobFilter bean), such as requestId, tenant, traceId, spanId. At most 64 keys, each not
+         * blank, at most 96 characters, without control characters and not starting with "quark.job." (the job's own
+         * MDC). None by default.
          */
         private List<String> mdcKeys = new ArrayList<>();
 

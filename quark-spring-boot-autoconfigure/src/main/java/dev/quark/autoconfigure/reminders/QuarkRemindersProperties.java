@@ -29,7 +29,7 @@ public class QuarkRemindersProperties implements InitializingBean {
     private static final Map<String, String> PROPERTIES = Map.of("lookahead", "lookahead", "refreshInterval",
             "refresh-interval", "loadLimit", "load-limit", "maxBatch", "max-batch", "maxAttempts", "retry.max-attempts",
             "initialBackoff", "retry.initial-backoff", "maxBackoff", "retry.max-backoff", "shutdownTimeout",
-            "shutdown-timeout", "deliveryTimeout", "delivery-timeout");
+            "shutdown-timeout", "deliveryTimeout", "delivery-timeout", "maxRunning", "max-running");
 
     /**
      * Whether actors can register reminders and this silo fires them.
@@ -78,6 +78,12 @@ public class QuarkRemindersProperties implements InitializingBean {
      * the timed-out instant is not tried again (the turn may still run). Longer than the slowest receiveReminder.
      */
     private Duration deliveryTimeout = Duration.ofSeconds(30);
+
+    /**
+     * Maximum number of ticks this silo delivers at once; a tick that falls due while that many run waits for one of
+     * them to end, keeping its scheduled instant.
+     */
+    private int maxRunning = 10_000;
 
     /**
      * How long a silo's lease on a reminder bucket lasts unless renewed (every third of it), with the cluster on.
@@ -160,6 +166,14 @@ public class QuarkRemindersProperties implements InitializingBean {
         this.deliveryTimeout = deliveryTimeout;
     }
 
+    public int getMaxRunning() {
+        return this.maxRunning;
+    }
+
+    public void setMaxRunning(int maxRunning) {
+        this.maxRunning = maxRunning;
+    }
+
     public Duration getLeaseDuration() {
         return this.leaseDuration;
     }
@@ -203,6 +217,7 @@ public class QuarkRemindersProperties implements InitializingBean {
                 .maxBackoff(this.retry.maxBackoff)
                 .shutdownTimeout(this.shutdownTimeout)
                 .deliveryTimeout(this.deliveryTimeout)
+                .maxRunning(this.maxRunning)
                 .build();
         }
         catch (InvalidSettingException ex) {
@@ -246,6 +261,7 @@ public class QuarkRemindersProperties implements InitializingBean {
             case "maxBackoff" -> this.retry.maxBackoff;
             case "shutdownTimeout" -> this.shutdownTimeout;
             case "deliveryTimeout" -> this.deliveryTimeout;
+            case "maxRunning" -> this.maxRunning;
             default -> setting;
         };
     }

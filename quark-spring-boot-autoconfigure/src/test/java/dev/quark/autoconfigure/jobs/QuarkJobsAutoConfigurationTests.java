@@ -312,6 +312,17 @@ class QuarkJobsAutoConfigurationTests {
         List<String> seen = new CopyOnWriteArrayList<>();
         JobFilter probe = new JobFilter() {
             @Override
+            public void beforeEnqueue(dev.quark.jobs.JobDraft job) {
+                seen.add("enqueue " + job.metadata());
+            }
+
+            @Override
+            public Scope openScope(Job job) {
+                seen.add("scope " + org.slf4j.MDC.get("requestId"));
+                return Scope.NONE;
+            }
+
+            @Override
             public void beforeRun(Job job, JobContext context) {
                 seen.add(org.slf4j.MDC.get("requestId") + " " + org.slf4j.MDC.get("user"));
             }
@@ -320,7 +331,9 @@ class QuarkJobsAutoConfigurationTests {
             .withBean("probe", JobFilter.class, () -> probe)
             .run((context) -> {
                 assertThat(context.getBean(MdcJobFilter.class).keys()).containsExactly("requestId", "tenant");
-                assertThat(context.getBean(JobFilters.class).filters()).hasSize(2);
+                assertThat(context.getBean(JobFilters.class).filters()).hasSize(2)
+                    .first()
+                    .isInstanceOf(MdcJobFilter.class);
                 JobQueue jobs = context.getBean(JobQueue.class);
                 org.slf4j.MDC.put("requestId", "req-42");
                 org.slf4j.MDC.put("user", "not carried");
@@ -334,11 +347,22 @@ class QuarkJobsAutoConfigurationTests {
                 assertThat(jobs.find(id).orElseThrow().metadata()).containsExactly(entry("mdc.requestId", "req-42"));
                 await().atMost(Duration.ofSeconds(10))
                     .until(() -> jobs.find(id).map(Job::status).orElseThrow() == JobStatus.SUCCEEDED);
-                assertThat(seen).containsExactly("req-42 null");
+                assertThat(seen).containsExactly("enqueue {mdc.requestId=req-42}", "scope req-42", "req-42 null");
             });
         this.contextRunner.run((context) -> assertThat(context).doesNotHaveBean(MdcJobFilter.class));
+    }
+
+    @Test
+    void mdcKeysThatCannotBeCarriedFailStartUpNamingTheKey() {
         assertFailure("quark.jobs.context.mdc-keys=ok," + "k".repeat(97), "quark.jobs.context.mdc-keys",
-                "at most 96 characters");
+                "it has 97 characters, more than 96");
+        assertFailure("quark.jobs.context.mdc-keys=ok,quark.job.id", "quark.jobs.context.mdc-keys",
+                "value 'quark.job.id' is invalid: cannot be carried with jobs: keys starting with 'quark.job.'");
+        assertFailure("quark.jobs.context.mdc-keys=ok,bad\u0007key", "quark.jobs.context.mdc-keys",
+                "value 'bad\\u0007key' is invalid: cannot be carried with jobs: it holds control characters");
+        assertFailure("quark.jobs.context.mdc-keys=" + String.join(",",
+                java.util.stream.IntStream.rangeClosed(1, 65).mapToObj((i) -> "key" + i).toList()),
+                "quark.jobs.context.mdc-keys", "must name at most 64 keys");
     }
 
     record NamedFilter(String name, List<String> calls, int order) implements JobFilter, Ordered {

@@ -243,6 +243,104 @@ class JobOrchestratorTests {
                 "b:afterRun:1:returned", "b:afterRun:1:poison p");
     }
 
+    /** A filter whose scopes misbehave as told. */
+    record ScopeFilter(String name, Runnable open, @Nullable Runnable close, List<String> events) implements JobFilter {
+
+        @Override
+        public Scope openScope(Job job) {
+            this.open.run();
+            if (this.close == null) {
+                return null;
+            }
+            return () -> {
+                this.events.add(this.name + ":close:interrupted=" + Thread.currentThread().isInterrupted());
+                this.close.run();
+            };
+        }
+    }
+
+    @Test
+    void aJobWhoseFilterScopesThrowErrorsOrAreMissingStillFinishesAndFreesItsWorker() {
+        List<String> events = new CopyOnWriteArrayList<>();
+        Runnable fine = () -> {
+        };
+        JobFilters filters = new JobFilters(List.of(
+                new ScopeFilter("failing-open", () -> {
+                    throw new AssertionError("openScope broke");
+                }, fine, events),
+                new ScopeFilter("null-scope", fine, null, events),
+                new ScopeFilter("failing-close", fine, () -> {
+                    throw new NoClassDefFoundError("close broke");
+                }, events),
+                new ScopeFilter("fine", fine, fine, events)));
+        Node node = node("node-1", 1, Duration.ofSeconds(30), filters,
+                JobHandler.of("scoped", String.class, (payload, context) -> events.add("ran " + payload)));
+        JobId first = node.queue().enqueue("scoped", "1");
+        JobId second = node.queue().enqueue("scoped", "2");
+        awaitStatus(first, JobStatus.SUCCEEDED);
+        awaitStatus(second, JobStatus.SUCCEEDED);
+        await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+        assertThat(events).containsExactly("ran 1", "fine:close:interrupted=false",
+                "failing-close:close:interrupted=false", "ran 2", "fine:close:interrupted=false",
+                "failing-close:close:interrupted=false");
+    }
+
+    @Test
+    void afterATimeoutTheScopesCloseWithoutTheInterruptAndTheOutcomeHooksSeeTheJobsMdc() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        CountDownLatch started = new CountDownLatch(1);
+        JobFilter recording = new JobFilter() {
+            @Override
+            public Scope openScope(Job job) {
+                return () -> events.add("close:interrupted=" + Thread.currentThread().isInterrupted());
+            }
+
+            @Override
+            public void onDeadLetter(Job job, JobError error) {
+                events.add("onDeadLetter:" + MDC.get("quark.job.id"));
+            }
+        };
+        JobHandler<String> stubborn = new JobHandler<>() {
+            @Override
+            public void handle(String payload, JobContext context) {
+                started.countDown();
+                try {
+                    JobOrchestratorTests.this.release.await();
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            @Override
+            public String type() {
+                return "stubborn";
+            }
+
+            @Override
+            public java.lang.reflect.Type payloadType() {
+                return String.class;
+            }
+
+            @Override
+            public Duration timeout() {
+                return Duration.ofSeconds(5);
+            }
+
+            @Override
+            public RetryPolicy retryPolicy() {
+                return RetryPolicy.noRetries();
+            }
+        };
+        Node node = node("node-1", 1, Duration.ofSeconds(30), new JobFilters(List.of(recording)), stubborn);
+        JobId id = node.queue().enqueue("stubborn", "x");
+        awaitLatch(started);
+        this.scheduler.advance(Duration.ofSeconds(5));
+        awaitStatus(id, JobStatus.DEAD_LETTERED);
+        await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+        assertThat(events).containsExactlyInAnyOrder("onDeadLetter:" + id, "close:interrupted=false");
+    }
+
     @Test
     void aJobForLaterRunsOnceItIsDue() {
         AtomicInteger runs = new AtomicInteger();

@@ -306,6 +306,50 @@ class ReminderTickManagerTests {
         assertThat(this.environment.log()).last().isEqualTo("p/beat@7000");
     }
 
+    @Test
+    void aDueTickFiresWhileARefreshReadOfTheTableIsBlocked() throws Exception {
+        CountDownLatch readGate = new CountDownLatch(1);
+        this.table.readGate.set(readGate);
+        ReminderRegistry registry = new ReminderRegistry(this.table, java.time.Clock.systemUTC());
+        ActorRuntime runtime = ActorRuntime.builder()
+            .actor(PagerActor.class, () -> new PagerActor(this.environment))
+            .reminders(registry)
+            .build();
+        this.closeables.add(runtime);
+        ReminderTickManager manager = ReminderTickManager.builder(this.table, runtime)
+            .registry(registry)
+            .settings(ReminderSettings.builder().shutdownTimeout(Duration.ofSeconds(2)).build())
+            .build();
+        this.closeables.add(() -> {
+            readGate.countDown();
+            manager.close();
+        });
+        manager.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.table.blockedReads.get() == 1);
+        runtime.get(Pager.class, "p").page("soon", ReminderSchedule.onceAt(Instant.now().plusMillis(50)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> manager.stats().delivered() == 1);
+        assertThat(this.table.blockedReads.get()).as("the refresh's read still waits").isEqualTo(1);
+        assertThat(this.environment.log()).hasSize(1).allMatch((entry) -> entry.startsWith("p/soon@"));
+        readGate.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.table.blockedReads.get() == 0);
+        assertThat(manager.stats().delivered()).isEqualTo(1);
+    }
+
+    @Test
+    void noMoreTicksRunAtOnceThanMaxRunningAndTheOthersWaitTheirTurnInVirtualTime() {
+        ActorTestKit kit = kit(ReminderSettings.builder().maxRunning(1).build());
+        AtomicInteger mostRunning = new AtomicInteger();
+        for (String pager : List.of("a", "b", "c")) {
+            this.environment.on(pager + "/beat",
+                    (actor, status) -> mostRunning.accumulateAndGet(kit.reminders().stats().running(), Math::max));
+            kit.get(Pager.class, pager).page("beat", ReminderSchedule.onceAt(START.plusSeconds(1)));
+        }
+        kit.advanceTime(Duration.ofSeconds(1));
+        assertThat(this.environment.log()).containsExactlyInAnyOrder("a/beat@1000", "b/beat@1000", "c/beat@1000");
+        assertThat(mostRunning.get()).isEqualTo(1);
+        assertThat(kit.reminders().stats().delivered()).isEqualTo(3);
+    }
+
     private Silo silo(ReminderMetrics metrics, ReminderBucketOwnershipSwitch ownership) {
         ManualScheduler scheduler = new ManualScheduler(this.clock);
         ReminderRegistry registry = new ReminderRegistry(this.table, this.clock);
@@ -378,6 +422,11 @@ class ReminderTickManagerTests {
 
         final AtomicReference<CountDownLatch> gate = new AtomicReference<>();
 
+        /** Holds every read of due reminders until opened. */
+        final AtomicReference<CountDownLatch> readGate = new AtomicReference<>();
+
+        final AtomicInteger blockedReads = new AtomicInteger();
+
         RecordingTable(ReminderTable delegate) {
             this.delegate = delegate;
         }
@@ -406,6 +455,19 @@ class ReminderTickManagerTests {
         public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
             if (this.failReads.getAndUpdate((left) -> Math.max(0, left - 1)) > 0) {
                 throw new IllegalStateException("read refused");
+            }
+            CountDownLatch held = this.readGate.get();
+            if (held != null) {
+                this.blockedReads.incrementAndGet();
+                try {
+                    held.await(20, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+                finally {
+                    this.blockedReads.decrementAndGet();
+                }
             }
             return this.delegate.due(buckets, before, limit);
         }

@@ -478,7 +478,7 @@ public class JdbcJobStore implements JobStore {
                 instant(row, "created_at"), instant(row, "due_at"), instantOrNull(row, "started_at"),
                 instantOrNull(row, "finished_at"), row.getString("owner"), row.getInt("progress"),
                 row.getString("progress_message"), row.getBoolean("cancel_requested"), error, log(row),
-                StoredMetadata.read(row.getString("metadata")));
+                StoredMetadata.read(row.getString("metadata"), row.getObject("id", UUID.class)));
     }
 
     private static Instant instant(ResultSet row, String column) throws SQLException {

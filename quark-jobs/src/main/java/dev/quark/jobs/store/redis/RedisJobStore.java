@@ -379,7 +379,7 @@ public class RedisJobStore implements JobStore {
                 instant(fields.get("started_at")), instant(fields.get("finished_at")), fields.get("owner"),
                 Integer.parseInt(fields.getOrDefault("progress", "0")), fields.get("progress_message"),
                 "1".equals(fields.get("cancel_requested")), error, log.stream().map(String::valueOf).toList(),
-                StoredMetadata.read(fields.get("metadata")));
+                StoredMetadata.read(fields.get("metadata"), id));
     }
 
     private static String required(Map<String, String> fields, String field, JobId id) {

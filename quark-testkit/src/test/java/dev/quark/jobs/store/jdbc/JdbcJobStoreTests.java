@@ -96,6 +96,26 @@ class JdbcJobStoreTests extends JobStoreContractTests {
     }
 
     @Test
+    void metadataThatIsNotAJsonObjectOfStringsDoesNotBlockTheClaimOfItsJob() {
+        String type = newType("bad-metadata");
+        JobId number = JobId.next(Clock.systemUTC());
+        store.enqueue(new NewJob(number, type, "{}", null, NOW, NOW));
+        JobId mixed = JobId.next(Clock.systemUTC());
+        store.enqueue(new NewJob(mixed, type, "{}", null, NOW, NOW));
+        jdbc.sql("update quark_job set metadata = '42' where id = ?").param(number.value()).update();
+        jdbc.sql("update quark_job set metadata = '{\"tenant\":\"acme\",\"count\":3,\"gone\":null}' where id = ?")
+            .param(mixed.value())
+            .update();
+        assertThat(store.find(number).orElseThrow().metadata()).isEmpty();
+        List<ClaimedJob> claimed = store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG));
+        assertThat(claimed).extracting((c) -> c.job().id()).containsExactlyInAnyOrder(number, mixed);
+        assertThat(claimed).filteredOn((c) -> c.job().id().equals(mixed))
+            .singleElement()
+            .satisfies((c) -> assertThat(c.job().metadata()).containsOnly(java.util.Map.entry("tenant", "acme"),
+                    java.util.Map.entry("count", "3")));
+    }
+
+    @Test
     void theChangelogCreatesTheDocumentedTableAndIndexes() {
         assertThat(store.table()).isEqualTo("quark_job");
         List<String> columns = jdbc

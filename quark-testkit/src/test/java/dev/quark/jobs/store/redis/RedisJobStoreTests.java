@@ -68,6 +68,25 @@ class RedisJobStoreTests extends JobStoreContractTests {
     }
 
     @Test
+    void metadataThatIsNotAJsonObjectOfStringsDoesNotBlockTheClaimOfItsJob() {
+        String type = newType("bad-metadata");
+        JobId number = JobId.next(Clock.systemUTC());
+        store.enqueue(new NewJob(number, type, "{}", null, NOW, NOW));
+        JobId mixed = JobId.next(Clock.systemUTC());
+        store.enqueue(new NewJob(mixed, type, "{}", null, NOW, NOW));
+        redis.opsForHash().put(store.jobKey(number), "metadata", "42");
+        redis.opsForHash().put(store.jobKey(mixed), "metadata", "{\"tenant\":\"acme\",\"count\":3,\"gone\":null}");
+        assertThat(store.find(number).orElseThrow().metadata()).isEmpty();
+        java.util.List<dev.quark.jobs.store.ClaimedJob> claimed = store.claimDue(claim(OWNER, 10, NOW, type),
+                leases(OWNER, LONG));
+        assertThat(claimed).extracting((c) -> c.job().id()).containsExactlyInAnyOrder(number, mixed);
+        assertThat(claimed).filteredOn((c) -> c.job().id().equals(mixed))
+            .singleElement()
+            .satisfies((c) -> assertThat(c.job().metadata()).containsOnly(java.util.Map.entry("tenant", "acme"),
+                    java.util.Map.entry("count", "3")));
+    }
+
+    @Test
     void aJobIsAHashIndexedByDueTimeStatusAndType() {
         String type = newType("layout");
         JobId id = JobId.next(Clock.systemUTC());
