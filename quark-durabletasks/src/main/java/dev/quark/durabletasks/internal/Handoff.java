@@ -14,50 +14,101 @@ import org.jspecify.annotations.Nullable;
  * ended, and code that waits for the next step parks until it is given that step's events or released. The queues
  * order every write on one side before the other side's read, so the worker reads the context's state after a step
  * and the code reads the next step's events safely.
+ * <p>
+ * Every outcome carries the number of the step it ends, and the code hands over at most one outcome per step: the
+ * worker drops outcomes of earlier steps, so a stray outcome can never be taken for the end of a later step. Parked
+ * code keeps waiting when its thread is interrupted (orchestration code may set its own interrupt flag): only a
+ * release ends the wait, and the flag is set again when the code continues.
  */
 final class Handoff {
 
-    private final BlockingQueue<StepOutcome> outcomes = new LinkedBlockingQueue<>();
+    private final BlockingQueue<NumberedOutcome> outcomes = new LinkedBlockingQueue<>();
 
     private final BlockingQueue<Optional<Resumption>> resumptions = new LinkedBlockingQueue<>();
+
+    private volatile boolean released;
+
+    // the orchestration thread's side: the step it runs, and whether it handed that step's outcome over
+    private int codeStep;
+
+    private boolean handedOver;
+
+    // the worker's side: the step it waits for
+    private volatile int workerStep;
 
     // ---- the orchestration thread
 
     /**
-     * Hands over how the step ended; the code has stopped.
+     * Hands over how the step ended; the code has stopped. Nothing is handed over when the code already handed this
+     * step's outcome over (it parked, was released and unwound).
      */
     void ended(StepOutcome outcome) {
-        this.outcomes.add(outcome);
+        if (!this.handedOver) {
+            this.handedOver = true;
+            this.outcomes.add(new NumberedOutcome(this.codeStep, outcome));
+        }
     }
 
     /**
-     * Hands over {@link StepOutcome.Waiting} and parks until the next step or a release.
-     * @return the next step's events, or {@code null} when released (or interrupted): the code then unwinds
+     * Hands over {@link StepOutcome.Waiting} and parks until the next step or a release; an interrupt does not end
+     * the wait (the interrupt flag is set again when the code continues).
+     * @return the next step's events, or {@code null} when released: the code then unwinds
      */
     @Nullable Resumption park() {
-        this.outcomes.add(new StepOutcome.Waiting());
-        try {
-            return this.resumptions.take().orElse(null);
-        }
-        catch (InterruptedException ex) {
+        if (this.released) {
             return null;
+        }
+        ended(new StepOutcome.Waiting());
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    Resumption next = this.resumptions.take().orElse(null);
+                    if (next != null) {
+                        this.codeStep++;
+                        this.handedOver = false;
+                    }
+                    return next;
+                }
+                catch (InterruptedException ex) {
+                    interrupted = true;
+                    if (this.released) {
+                        return null;
+                    }
+                }
+            }
+        }
+        finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
     // ---- the worker
 
     /**
-     * Waits for how the step ended.
+     * Waits for how the current step ended, dropping outcomes of earlier steps.
      * @return the outcome, or {@code null} when the code did not hand one over in time
      */
     @Nullable StepOutcome awaitOutcome(long timeout, TimeUnit unit) throws InterruptedException {
-        return this.outcomes.poll(timeout, unit);
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        while (true) {
+            NumberedOutcome outcome = this.outcomes.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            if (outcome == null) {
+                return null;
+            }
+            if (outcome.step() == this.workerStep) {
+                return outcome.outcome();
+            }
+        }
     }
 
     /**
      * Gives parked code its next step.
      */
     void resume(Resumption next) {
+        this.workerStep++;
         this.resumptions.add(Optional.of(next));
     }
 
@@ -65,6 +116,7 @@ final class Handoff {
      * Releases parked code (or code that parks later): it unwinds with no further step.
      */
     void release() {
+        this.released = true;
         this.resumptions.add(Optional.empty());
     }
 
@@ -75,5 +127,8 @@ final class Handoff {
      * @param incoming the step's new events
      */
     record Resumption(List<HistoryEvent> history, List<HistoryEvent> incoming) {
+    }
+
+    private record NumberedOutcome(int step, StepOutcome outcome) {
     }
 }

@@ -1,5 +1,6 @@
 package dev.quark.durabletasks.internal;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -7,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The running instances a worker keeps between steps, at most {@code capacity} of them, least recently stepped out
@@ -17,6 +20,20 @@ import org.jspecify.annotations.Nullable;
  * Thread-safe.
  */
 public final class InstanceCache {
+
+    /**
+     * The default capacity where parked code does not pin a carrier thread (Java 24 and later, JEP 491).
+     */
+    public static final int DEFAULT_CAPACITY = 1_000;
+
+    /**
+     * How long {@link #close} waits, in all, for the threads of released instances to end.
+     */
+    static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+
+    private static final Logger logger = LoggerFactory.getLogger(InstanceCache.class);
+
+    private final List<KeptInstance> released = new ArrayList<>();
 
     private final int capacity;
 
@@ -40,6 +57,18 @@ public final class InstanceCache {
     }
 
     /**
+     * Returns the default capacity on a Java runtime: {@value #DEFAULT_CAPACITY} from Java 24 on, 0 (no cache) before.
+     * Before Java 24 (JEP 491) a virtual thread parked inside a {@code synchronized} block or method (an
+     * orchestration's {@code synchronized run}) pins its carrier thread, and kept code stays parked between steps:
+     * a few such instances would take every carrier thread.
+     * @param javaFeatureVersion the runtime's feature version ({@code Runtime.version().feature()})
+     * @return the default capacity
+     */
+    public static int defaultCapacity(int javaFeatureVersion) {
+        return (javaFeatureVersion >= 24) ? DEFAULT_CAPACITY : 0;
+    }
+
+    /**
      * Returns a cache that keeps nothing: every step replays.
      * @return the cache
      */
@@ -54,6 +83,14 @@ public final class InstanceCache {
      */
     public boolean enabled() {
         return this.capacity > 0;
+    }
+
+    /**
+     * Returns the most instances kept.
+     * @return the capacity, 0 when nothing is kept
+     */
+    public int capacity() {
+        return this.capacity;
     }
 
     /**
@@ -97,22 +134,68 @@ public final class InstanceCache {
             }
         }
         evicted.forEach((instance) -> {
-            instance.release();
+            release(instance);
             this.listener.evicted();
         });
     }
 
     /**
-     * Releases every kept instance and keeps none from now on: the worker stops.
+     * Releases an instance's code and remembers it until its thread ended, so that {@link #close} waits for it.
+     */
+    void release(KeptInstance instance) {
+        synchronized (this.entries) {
+            this.released.removeIf((other) -> !other.isAlive());
+            this.released.add(instance);
+        }
+        instance.release();
+    }
+
+    /**
+     * Releases every kept instance and keeps none from now on: the worker stops. Waits up to {@link #CLOSE_TIMEOUT}
+     * in all for the threads of the released instances (and of those released before) to unwind through their
+     * {@code finally} blocks, and logs the instances whose threads still run.
      */
     public void close() {
-        List<KeptInstance> released;
+        List<KeptInstance> closing;
         synchronized (this.entries) {
             this.closed = true;
-            released = new ArrayList<>(this.entries.values());
+            closing = new ArrayList<>(this.entries.values());
             this.entries.clear();
+            this.released.addAll(closing);
         }
-        released.forEach(KeptInstance::release);
+        closing.forEach(KeptInstance::release);
+        List<KeptInstance> waitFor;
+        synchronized (this.entries) {
+            waitFor = new ArrayList<>(this.released);
+            this.released.clear();
+        }
+        long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
+        List<String> alive = new ArrayList<>();
+        boolean interrupted = false;
+        for (KeptInstance instance : waitFor) {
+            long left = Math.max(0, deadline - System.nanoTime());
+            try {
+                if (interrupted || !instance.awaitEnd(Duration.ofNanos(Math.max(1, left)))) {
+                    if (instance.isAlive()) {
+                        alive.add(instance.instanceId());
+                    }
+                }
+            }
+            catch (InterruptedException ex) {
+                interrupted = true;
+                if (instance.isAlive()) {
+                    alive.add(instance.instanceId());
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (!alive.isEmpty()) {
+            logger.warn("The code of {} released orchestration instances still runs {} after the worker stopped "
+                    + "keeping them (it does not return from a finally block or catches StepEnd and keeps "
+                    + "going): {}", alive.size(), CLOSE_TIMEOUT, alive);
+        }
     }
 
     void hit() {

@@ -51,6 +51,17 @@ public final class KeptInstance {
     }
 
     /**
+     * Waits for the released code's thread to end.
+     */
+    boolean awaitEnd(java.time.Duration timeout) throws InterruptedException {
+        return this.code.awaitEnd(timeout);
+    }
+
+    String instanceId() {
+        return this.code.context().instanceId();
+    }
+
+    /**
      * Returns whether the parked code's thread still runs; for tests.
      * @return whether it is alive
      */

@@ -119,7 +119,7 @@ public final class OrchestrationExecutor {
         if (taken != null && !taken.isCurrentFor(item)) {
             logger.debug("Orchestration instance '{}' changed since this worker kept it; replaying it",
                     item.instance().instanceId());
-            taken.release();
+            this.cache.release(taken);
             taken = null;
         }
         KeptInstance kept = taken;
@@ -131,7 +131,7 @@ public final class OrchestrationExecutor {
         finally {
             if (kept != null && !result.map((step) -> step.keeps(kept)).orElse(false)) {
                 // the step did not continue the kept code (a termination, a suspension), or it ended
-                kept.release();
+                this.cache.release(kept);
             }
         }
     }
@@ -167,7 +167,7 @@ public final class OrchestrationExecutor {
     public void notCommitted(StepResult result) {
         KeptInstance kept = result.kept();
         if (kept != null) {
-            kept.release();
+            this.cache.release(kept);
         }
     }
 
@@ -536,7 +536,8 @@ public final class OrchestrationExecutor {
         Work work = work(instance, decisions, false, now);
         List<TaskMessage> messages = new ArrayList<>();
         messages.add(new TaskMessage(instance.instanceId(), next,
-                new ExecutionStarted(now, instance.name(), input, instance.parent(), instance.version()), now));
+                new ExecutionStarted(now, instance.name(), input, instance.parent(), continuedVersion(instance)),
+                now));
         context.eventsNotTaken()
             .forEach((event) -> messages.add(new TaskMessage(instance.instanceId(), TaskMessage.ANY_EXECUTION, event, now)));
         messages.addAll(work.messages());
@@ -545,6 +546,17 @@ public final class OrchestrationExecutor {
                 List.of(), consumed, OrchestrationStatus.CONTINUED_AS_NEW, null, null, true, input, messages,
                 work.children(), work.activities(), now);
         return new StepResult(commit, instance.name(), context.replayedEvents(), true);
+    }
+
+    /**
+     * The version the next execution records: the version of the code registered on this worker, which runs the
+     * continue-as-new step (continuing as new is where an instance moves to the code deployed now); the instance's
+     * version when this worker does not know the orchestration.
+     */
+    private int continuedVersion(InstanceRecord instance) {
+        return this.registry.orchestration(instance.name())
+            .map(OrchestrationDefinition::version)
+            .orElse(instance.version());
     }
 
     private Optional<StepResult> checkLength(OrchestrationWorkItem item, List<Long> consumed,

@@ -103,6 +103,15 @@ final class OrchestrationThread {
     }
 
     /**
+     * Waits for the code's thread to end.
+     * @param timeout how long at most
+     * @return whether it ended
+     */
+    boolean awaitEnd(Duration timeout) throws InterruptedException {
+        return this.thread.join(timeout);
+    }
+
+    /**
      * Returns whether the code's thread still runs (parked or not).
      */
     boolean isAlive() {

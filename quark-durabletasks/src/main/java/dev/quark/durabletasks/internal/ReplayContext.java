@@ -80,7 +80,13 @@ final class ReplayContext implements OrchestrationContext {
 
     private final int execution;
 
+    /**
+     * The recorded events still to be replayed: emptied once the code reads past them (only their number, in
+     * {@link #pastLength}, is used after that), so that code kept between steps does not hold a copy of its history.
+     */
     private List<HistoryEvent> past;
+
+    private int pastLength;
 
     private List<HistoryEvent> incoming;
 
@@ -148,6 +154,7 @@ final class ReplayContext implements OrchestrationContext {
         this.name = name;
         this.execution = execution;
         this.past = List.copyOf(past);
+        this.pastLength = this.past.size();
         this.incoming = List.copyOf(incoming);
         this.converter = converter;
         this.registry = registry;
@@ -241,7 +248,7 @@ final class ReplayContext implements OrchestrationContext {
         List<EventRaised> events = new ArrayList<>();
         this.buffered.forEach((eventName, queue) -> queue
             .forEach((raised) -> events.add(new EventRaised(raised.timestamp(), eventName, raised.payload()))));
-        for (int i = Math.max(0, this.cursor - this.past.size()); i < this.incoming.size(); i++) {
+        for (int i = Math.max(0, this.cursor - this.pastLength); i < this.incoming.size(); i++) {
             if (this.incoming.get(i) instanceof EventRaised raised) {
                 events.add(raised);
             }
@@ -254,7 +261,7 @@ final class ReplayContext implements OrchestrationContext {
      * from the step before.
      */
     int replayedEvents() {
-        return Math.max(0, Math.min(this.cursor, this.past.size()) - this.stepStart);
+        return Math.max(0, Math.min(this.cursor, this.pastLength) - this.stepStart);
     }
 
     /**
@@ -272,9 +279,11 @@ final class ReplayContext implements OrchestrationContext {
      * far are recorded, so none of them is new or unmatched any more. Called on the orchestration thread.
      */
     private void continueWith(Handoff.Resumption next) {
-        this.past = List.copyOf(next.history());
+        // the code has read the whole history: only its length is needed, not a copy of it
+        this.past = List.of();
+        this.pastLength = next.history().size();
         this.incoming = List.copyOf(next.incoming());
-        this.cursor = this.past.size();
+        this.cursor = this.pastLength;
         this.stepStart = this.cursor;
         this.decisions.clear();
         this.unmatched.clear();
@@ -623,6 +632,7 @@ final class ReplayContext implements OrchestrationContext {
         }
         while (!task.isDone()) {
             if (!readNext()) {
+                this.past = List.of();
                 Handoff waiting = this.handoff;
                 Handoff.Resumption next = (waiting != null) ? waiting.park() : null;
                 if (next == null) {
@@ -643,13 +653,14 @@ final class ReplayContext implements OrchestrationContext {
     private boolean readNext() {
         int sequence = this.cursor;
         HistoryEvent event;
-        if (sequence < this.past.size()) {
+        if (sequence < this.pastLength) {
             event = this.past.get(sequence);
         }
-        else if (sequence - this.past.size() < this.incoming.size()) {
-            event = this.incoming.get(sequence - this.past.size());
+        else if (sequence - this.pastLength < this.incoming.size()) {
+            event = this.incoming.get(sequence - this.pastLength);
             this.replaying = false;
             this.reachedNewEvents = true;
+            this.past = List.of();
         }
         else {
             return false;
@@ -801,11 +812,11 @@ final class ReplayContext implements OrchestrationContext {
      */
     private void verifyEndOfCode() {
         try {
-            while (this.cursor < this.past.size()) {
+            while (this.cursor < this.pastLength) {
                 readNext();
             }
             if (!this.reachedNewEvents) {
-                requireAllMatched(this.past.size());
+                requireAllMatched(this.pastLength);
             }
         }
         catch (StepEnd ex) {

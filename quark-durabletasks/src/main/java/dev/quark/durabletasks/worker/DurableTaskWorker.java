@@ -84,6 +84,8 @@ public final class DurableTaskWorker implements AutoCloseable {
 
     private final InstanceCache cache;
 
+    private final boolean cacheOffByDefault;
+
     private final ActivityRunner activities;
 
     private final Clock clock;
@@ -148,7 +150,11 @@ public final class DurableTaskWorker implements AutoCloseable {
             .listener((lease, loss) -> interrupt(lease, loss.name()))
             .build();
         DurableTaskMetrics metrics = builder.metrics;
-        this.cache = new InstanceCache(builder.instanceCacheSize, new InstanceCache.Listener() {
+        int javaVersion = Runtime.version().feature();
+        int cacheSize = (builder.instanceCacheSize != null) ? builder.instanceCacheSize
+                : InstanceCache.defaultCapacity(javaVersion);
+        this.cacheOffByDefault = builder.instanceCacheSize == null && cacheSize == 0;
+        this.cache = new InstanceCache(cacheSize, new InstanceCache.Listener() {
             @Override
             public void hit() {
                 metrics.instanceCache("hit");
@@ -198,6 +204,13 @@ public final class DurableTaskWorker implements AutoCloseable {
             }
             this.started = true;
         }
+        if (this.cacheOffByDefault) {
+            logger.info("Durable task worker '{}' keeps no orchestration instances between steps: on Java {} a "
+                    + "virtual thread parked inside synchronized code pins its carrier thread (fixed in Java 24, "
+                    + "JEP 491), so the instance cache is off unless its size is set "
+                    + "(quark.durabletasks.instance-cache-size); every step replays the history", this.owner,
+                    Runtime.version().feature());
+        }
         logger.debug("Durable task worker '{}' started", this.owner);
         wake();
     }
@@ -235,6 +248,15 @@ public final class DurableTaskWorker implements AutoCloseable {
         synchronized (this.lock) {
             return this.runningSteps + this.runningActivities;
         }
+    }
+
+    /**
+     * Returns the most running instances this worker keeps between steps: the size set, or the default for the Java
+     * runtime (see {@link Builder#instanceCacheSize}).
+     * @return the capacity, 0 when none are kept
+     */
+    public int instanceCacheSize() {
+        return this.cache.capacity();
     }
 
     /**
@@ -550,7 +572,7 @@ public final class DurableTaskWorker implements AutoCloseable {
 
         private int historyWarnEvents = 10_000;
 
-        private int instanceCacheSize = 1_000;
+        private @Nullable Integer instanceCacheSize;
 
         private int historyMaxEvents = 50_000;
 
@@ -683,7 +705,11 @@ public final class DurableTaskWorker implements AutoCloseable {
         }
 
         /**
-         * Sets how many running instances the worker keeps between steps; 1,000 unless set, 0 keeps none. A kept
+         * Sets how many running instances the worker keeps between steps, 0 keeps none; unless set, 1,000 on Java 24
+         * and later and 0 before (before Java 24, JEP 491, a virtual thread parked inside a {@code synchronized}
+         * block or method pins its carrier thread, and kept code stays parked: a few kept instances whose code is
+         * {@code synchronized} would take every carrier thread; {@code -Djdk.tracePinnedThreads=full} shows pinned
+         * threads). A kept
          * instance's code waits, parked on its virtual thread, where its last step ended, and its next step
          * continues it there instead of replaying the history, provided the store's history is still exactly the one
          * it has seen (another worker may have advanced it). Past the size, the least recently stepped instance is

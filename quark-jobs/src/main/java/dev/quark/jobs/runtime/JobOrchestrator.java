@@ -110,6 +110,11 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final Map<String, Integer> runningByType = new HashMap<>();
 
+    /** Leases of ended attempts waiting for {@link #releasePending()}, guarded by {@link #lock}. */
+    private final List<Lease> toRelease = new ArrayList<>();
+
+    private boolean releasing;
+
     private State state = State.NEW;
 
     private @Nullable CompletableFuture<Void> poll;
@@ -468,12 +473,68 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
     }
 
+    /**
+     * Releases a lease the worker no longer needs. While it runs, the release is left to a virtual thread that
+     * releases every lease given to it meanwhile in one step ({@link LeaseKeeper#releaseAll}) and then polls: an
+     * attempt's slot is free once its outcome is written, without waiting for the lease's round trip, and a job given
+     * back while its lease was still held is claimed again once it is free. The lease is renewed until then.
+     * Stopping and closed, it releases at once.
+     */
     void releaseLease(Lease lease) {
+        boolean start;
+        synchronized (this.lock) {
+            if (this.state != State.RUNNING) {
+                start = false;
+            }
+            else {
+                this.toRelease.add(lease);
+                start = !this.releasing;
+                this.releasing = true;
+                if (!start) {
+                    return;
+                }
+            }
+        }
+        if (!start) {
+            releaseNow(List.of(lease));
+            return;
+        }
         try {
-            this.keeper.release(lease);
+            this.threads.newThread(this::releasePending).start();
         }
         catch (RuntimeException ex) {
-            logger.warn("Could not release {}; it expires on its own", lease, ex);
+            releasePending();
+        }
+    }
+
+    private void releasePending() {
+        while (true) {
+            List<Lease> batch;
+            synchronized (this.lock) {
+                if (this.toRelease.isEmpty()) {
+                    this.releasing = false;
+                    this.lock.notifyAll();
+                    return;
+                }
+                batch = List.copyOf(this.toRelease);
+                this.toRelease.clear();
+            }
+            releaseNow(batch);
+            poll();
+        }
+    }
+
+    private void releaseNow(List<Lease> leases) {
+        try {
+            if (leases.size() == 1) {
+                this.keeper.release(leases.get(0));
+            }
+            else {
+                this.keeper.releaseAll(leases);
+            }
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Could not release {}; they expire on their own", leases, ex);
         }
     }
 
@@ -530,6 +591,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                     this.shutdownTimeout, left);
         }
         left.forEach(JobExecution::stop);
+        awaitPendingReleases();
         this.keeper.close();
         if (this.ownScheduler != null) {
             this.ownScheduler.shutdownNow();
@@ -538,6 +600,35 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             this.state = State.CLOSED;
         }
         logger.debug("Job orchestrator '{}' closed", this.owner);
+    }
+
+    /**
+     * Waits until the leases given to {@link #releaseLease} while running are released (each release is bounded by
+     * the store's own timeouts), and releases those still waiting.
+     */
+    private void awaitPendingReleases() {
+        List<Lease> waiting;
+        synchronized (this.lock) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (this.releasing) {
+                long wait = deadline - System.nanoTime();
+                if (wait <= 0) {
+                    break;
+                }
+                try {
+                    this.lock.wait(Math.max(1, wait / 1_000_000));
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            waiting = List.copyOf(this.toRelease);
+            this.toRelease.clear();
+        }
+        if (!waiting.isEmpty()) {
+            releaseNow(waiting);
+        }
     }
 
     JobStore store() {

@@ -25,9 +25,11 @@ public class QuarkDurableTasksProperties implements InitializingBean {
 
     /**
      * How many running instances a worker keeps between steps, so that their next step continues the code where it
-     * waits instead of replaying the history; 0 keeps none (every step replays).
+     * waits instead of replaying the history; 0 keeps none (every step replays). Defaults to 1000 on Java 24 and
+     * later and to 0 before: before Java 24 (JEP 491) a virtual thread parked inside synchronized code pins its
+     * carrier thread, and kept code stays parked between steps (-Djdk.tracePinnedThreads=full shows pinned threads).
      */
-    private int instanceCacheSize = 1_000;
+    private @Nullable Integer instanceCacheSize;
 
     private final Worker worker = new Worker();
 
@@ -41,11 +43,11 @@ public class QuarkDurableTasksProperties implements InitializingBean {
         this.backend = backend;
     }
 
-    public int getInstanceCacheSize() {
+    public @Nullable Integer getInstanceCacheSize() {
         return this.instanceCacheSize;
     }
 
-    public void setInstanceCacheSize(int instanceCacheSize) {
+    public void setInstanceCacheSize(@Nullable Integer instanceCacheSize) {
         this.instanceCacheSize = instanceCacheSize;
     }
 
@@ -70,7 +72,7 @@ public class QuarkDurableTasksProperties implements InitializingBean {
         positive("worker.step-timeout", this.worker.stepTimeout);
         positive("worker.shutdown-timeout", this.worker.shutdownTimeout);
         positive("history.warn-events", this.history.warnEvents);
-        if (this.instanceCacheSize < 0) {
+        if (this.instanceCacheSize != null && this.instanceCacheSize < 0) {
             throw new InvalidConfigurationPropertyValueException(PREFIX + ".instance-cache-size", this.instanceCacheSize,
                     "must not be negative (0 keeps no instances between steps)");
         }

@@ -52,10 +52,13 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
             .stepTimeout(worker.getStepTimeout())
             .shutdownTimeout(worker.getShutdownTimeout())
             .historyLimits(properties.getHistory().getWarnEvents(), properties.getHistory().getMaxEvents())
-            .instanceCacheSize(properties.getInstanceCacheSize())
             .metrics(metrics.getIfAvailable(() -> DurableTaskMetrics.NONE))
             .instanceListener(updates::changed);
         scheduler.ifUnique(builder::scheduler);
+        Integer instanceCacheSize = properties.getInstanceCacheSize();
+        if (instanceCacheSize != null) {
+            builder.instanceCacheSize(instanceCacheSize);
+        }
         String owner = worker.getOwner();
         if (owner != null) {
             builder.owner(owner);

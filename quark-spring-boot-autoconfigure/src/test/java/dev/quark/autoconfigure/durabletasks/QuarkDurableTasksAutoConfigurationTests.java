@@ -26,6 +26,7 @@ import dev.quark.durabletasks.UnknownOrchestrationException;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.memory.InMemoryDurableTaskStore;
 import dev.quark.durabletasks.store.redis.RedisDurableTaskStore;
+import dev.quark.durabletasks.internal.InstanceCache;
 import dev.quark.durabletasks.worker.DurableTaskWorker;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
@@ -209,6 +210,16 @@ class QuarkDurableTasksAutoConfigurationTests {
                 .hasMessageContaining("quark.durabletasks.instance-cache-size")
                 .hasMessageContaining("-1")
                 .hasMessageContaining("must not be negative"));
+    }
+
+    @Test
+    void theInstanceCacheSizeDefaultsByJavaVersionUnlessSet() {
+        this.contextRunner.run((context) -> assertThat(context.getBean(DurableTaskWorker.class).instanceCacheSize())
+            .isEqualTo(InstanceCache.defaultCapacity(Runtime.version().feature())));
+        this.contextRunner.withPropertyValues("quark.durabletasks.instance-cache-size=7")
+            .run((context) -> assertThat(context.getBean(DurableTaskWorker.class).instanceCacheSize()).isEqualTo(7));
+        this.contextRunner.withPropertyValues("quark.durabletasks.instance-cache-size=0")
+            .run((context) -> assertThat(context.getBean(DurableTaskWorker.class).instanceCacheSize()).isZero());
     }
 
     @Test

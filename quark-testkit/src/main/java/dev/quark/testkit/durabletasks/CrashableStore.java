@@ -36,6 +36,9 @@ public final class CrashableStore implements DurableTaskStore {
     private volatile Consumer<OrchestrationCommit> afterCommit = (commit) -> {
     };
 
+    private volatile Consumer<OrchestrationCommit> beforeCommit = (commit) -> {
+    };
+
     /**
      * Wraps a store.
      * @param store the real store
@@ -74,6 +77,15 @@ public final class CrashableStore implements DurableTaskStore {
      */
     public void afterCommit(Consumer<OrchestrationCommit> action) {
         this.afterCommit = action;
+    }
+
+    /**
+     * Runs an action before each orchestration step this node commits; an exception it throws (a
+     * {@code HistoryConflictException}, a {@code LeaseLostException}) refuses the commit.
+     * @param action the action, given the commit
+     */
+    public void beforeCommit(Consumer<OrchestrationCommit> action) {
+        this.beforeCommit = action;
     }
 
     private DurableTaskStore store() {
@@ -130,6 +142,7 @@ public final class CrashableStore implements DurableTaskStore {
 
     @Override
     public void commit(OrchestrationCommit commit) {
+        this.beforeCommit.accept(commit);
         store().commit(commit);
         this.afterCommit.accept(commit);
     }

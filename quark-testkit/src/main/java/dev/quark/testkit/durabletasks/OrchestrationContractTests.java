@@ -33,6 +33,7 @@ import dev.quark.durabletasks.OrchestrationAlreadyExistsException;
 import dev.quark.durabletasks.OrchestrationBlockedException;
 import dev.quark.durabletasks.OrchestrationCancelledException;
 import dev.quark.durabletasks.OrchestrationContext;
+import dev.quark.durabletasks.OrchestrationDefinition;
 import dev.quark.durabletasks.OrchestrationNotFoundException;
 import dev.quark.durabletasks.OrchestrationQuery;
 import dev.quark.durabletasks.OrchestrationState;
@@ -51,6 +52,7 @@ import dev.quark.durabletasks.UnknownOrchestrationException;
 import dev.quark.durabletasks.UnknownQueryException;
 import dev.quark.durabletasks.client.InstanceUpdates;
 import dev.quark.durabletasks.client.StoreDurableTaskClient;
+import dev.quark.durabletasks.history.EventRaised;
 import dev.quark.durabletasks.history.ExecutionCancelRequested;
 import dev.quark.durabletasks.history.ExecutionResumed;
 import dev.quark.durabletasks.history.ExecutionStarted;
@@ -59,11 +61,13 @@ import dev.quark.durabletasks.history.ExecutionTerminated;
 import dev.quark.durabletasks.history.HistoryEvent;
 import dev.quark.durabletasks.history.TaskCompleted;
 import dev.quark.durabletasks.history.TaskScheduled;
+import dev.quark.durabletasks.history.TimerCreated;
 import dev.quark.durabletasks.payload.JacksonPayloadConverter;
 import dev.quark.durabletasks.payload.PayloadConverter;
 import dev.quark.durabletasks.store.ActivityWorkItem;
 import dev.quark.durabletasks.store.DurableTaskResources;
 import dev.quark.durabletasks.store.DurableTaskStore;
+import dev.quark.durabletasks.store.HistoryConflictException;
 import dev.quark.durabletasks.worker.DurableTaskMetrics;
 import dev.quark.durabletasks.worker.DurableTaskWorker;
 import dev.quark.lease.LeaseStore;
@@ -368,6 +372,244 @@ public abstract class OrchestrationContractTests {
         assertThat(node.worker.cachedInstances()).isZero();
         await("the threads of both instances end").atMost(Duration.ofSeconds(10))
             .until(() -> threads.stream().noneMatch(Thread::isAlive));
+    }
+
+    @Test
+    @Timeout(60)
+    void codeThatSetsItsInterruptFlagBeforeAwaitingIsKeptWithoutRepeatingDecisionsAndEndsAsWhenReplayed() {
+        String kept = interruptingRun(10);
+        String replayed = interruptingRun(0);
+        assertThat(kept).isEqualTo(replayed).isEqualTo("in|in1:shipped:true|in2:shipped:true|in3:shipped:true");
+    }
+
+    /**
+     * Runs an orchestration that sets its thread's interrupt flag before each await, over six steps, with an instance
+     * cache of the size, and returns its output after checking that its history repeats no decision.
+     */
+    private String interruptingRun(int cacheSize) {
+        Fixture fixture = new Fixture();
+        DurableTaskRegistry registry = fixture.registryWith((builder) -> builder.orchestration("interrupting",
+                String.class, () -> (OrchestrationContext ctx, String input) -> {
+                    StringBuilder output = new StringBuilder(input);
+                    for (int i = 1; i <= 3; i++) {
+                        Thread.currentThread().interrupt();
+                        String shipped = ctx.callActivity("ship", input + i, String.class).await();
+                        output.append('|').append(shipped).append(':').append(Thread.interrupted());
+                        Thread.currentThread().interrupt();
+                        ctx.createTimer(Duration.ofMinutes(1)).await();
+                    }
+                    Thread.interrupted();
+                    return output.toString();
+                }));
+        Node node = node("node-a", registry, store(), (worker) -> worker.instanceCacheSize(cacheSize));
+        String id = node.client.schedule("interrupting", "in",
+                ScheduleOptions.instanceId(newInstanceId("interrupting-" + cacheSize)));
+        node.run();
+        for (int i = 0; i < 3; i++) {
+            node.advance(Duration.ofMinutes(1).plus(POLL));
+        }
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).as("cache size %d: %s", cacheSize, state.failure())
+            .isEqualTo(OrchestrationStatus.COMPLETED);
+        List<HistoryEvent> history = node.client.getHistory(id);
+        assertThat(history).filteredOn(TaskScheduled.class::isInstance)
+            .extracting((event) -> ((TaskScheduled) event).taskId())
+            .containsExactly(1, 3, 5);
+        assertThat(history).filteredOn(TimerCreated.class::isInstance)
+            .extracting((event) -> ((TimerCreated) event).taskId())
+            .containsExactly(2, 4, 6);
+        assertThat(fixture.runs).containsExactly(Map.entry("ship", 3));
+        if (cacheSize > 0) {
+            assertThat(node.metrics.cache).as("every step after the first continues the kept code")
+                .containsExactly("miss", "hit", "hit", "hit", "hit", "hit", "hit");
+        }
+        return Objects.requireNonNull(state.readOutput(String.class));
+    }
+
+    @Test
+    void aRefusedCommitReleasesTheKeptCodeAndTheStepIsReplayed() {
+        AtomicInteger runs = new AtomicInteger();
+        List<Thread> threads = new CopyOnWriteArrayList<>();
+        CrashableStore refusing = new CrashableStore(store());
+        Node node = node("node-a", counted(runs, threads), refusing);
+        String id = node.client.schedule("counted", "r", ScheduleOptions.instanceId(newInstanceId("refused")));
+        node.run();
+        assertThat(node.worker.cachedInstances()).isEqualTo(1);
+        AtomicInteger refused = new AtomicInteger();
+        refusing.beforeCommit((commit) -> {
+            if (refused.getAndIncrement() == 0) {
+                throw new HistoryConflictException(commit.instanceId(), commit.expectedHistoryLength(),
+                        commit.expectedHistoryLength() + 1);
+            }
+        });
+        node.client.raiseEvent(id, "go", "1");
+        node.run();
+        node.advance(POLL);
+        assertThat(refused).as("refused, then the step's messages were taken again").hasValue(2);
+        assertThat(node.metrics.lost).containsExactly("orchestration");
+        assertThat(runs).as("the step that was not recorded is replayed").hasValue(2);
+        await("the released code's thread ends").atMost(Duration.ofSeconds(10))
+            .until(() -> !threads.get(0).isAlive());
+        assertThat(node.worker.cachedInstances()).as("the replayed code is kept").isEqualTo(1);
+        node.client.raiseEvent(id, "go", "2");
+        node.run();
+        node.client.raiseEvent(id, "go", "3");
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("r:1:2:3");
+        assertThat(node.client.getHistory(id)).filteredOn(EventRaised.class::isInstance).hasSize(3);
+        assertThat(runs).hasValue(2);
+    }
+
+    @Test
+    void aKeptInstanceThatIsSuspendedAndResumedIsReplayedAndCompletes() {
+        AtomicInteger runs = new AtomicInteger();
+        List<Thread> threads = new CopyOnWriteArrayList<>();
+        Node node = node("node-a", counted(runs, threads));
+        String id = node.client.schedule("counted", "s", ScheduleOptions.instanceId(newInstanceId("kept-s")));
+        node.run();
+        node.client.raiseEvent(id, "go", "1");
+        node.run();
+        assertThat(node.worker.cachedInstances()).isEqualTo(1);
+        node.client.suspend(id, "wait");
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.SUSPENDED);
+        assertThat(node.worker.cachedInstances()).as("the suspension released the code").isZero();
+        node.client.raiseEvent(id, "go", "2");
+        node.run();
+        assertThat(runs).as("nothing runs while suspended").hasValue(1);
+        node.client.resume(id, "go on");
+        node.run();
+        node.client.raiseEvent(id, "go", "3");
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("s:1:2:3");
+        assertThat(runs).as("replayed once after the resumption").hasValue(2);
+        await("the threads of both runs end").atMost(Duration.ofSeconds(10))
+            .until(() -> threads.stream().noneMatch(Thread::isAlive));
+    }
+
+    @Test
+    @Timeout(60)
+    void keptCodeThatBlocksInItsNextStepFailsTheInstanceAndItsThreadEnds() {
+        List<Thread> threads = new CopyOnWriteArrayList<>();
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("blocking-later", String.class,
+                () -> (OrchestrationContext ctx, String input) -> {
+                    threads.add(Thread.currentThread());
+                    ctx.waitForExternalEvent("go", String.class).await();
+                    Thread.sleep(Duration.ofMinutes(5));
+                    return "woke";
+                }));
+        Node node = node("node-a", registry, store(), (worker) -> worker.stepTimeout(Duration.ofMillis(300)));
+        String id = node.client.schedule("blocking-later", null,
+                ScheduleOptions.instanceId(newInstanceId("kept-blocked")));
+        node.run();
+        assertThat(node.worker.cachedInstances()).isEqualTo(1);
+        node.client.raiseEvent(id, "go", "1");
+        node.run();
+        assertThat(node.metrics.cache).containsExactly("miss", "hit");
+        FailureDetails failure = Objects.requireNonNull(node.client.getState(id).orElseThrow().failure());
+        assertThat(failure.isCausedBy(OrchestrationBlockedException.class)).isTrue();
+        assertThat(failure.message()).contains("Thread.sleep");
+        assertThat(node.worker.cachedInstances()).isZero();
+        await("the blocked code's thread ends").atMost(Duration.ofSeconds(10))
+            .until(() -> threads.stream().noneMatch(Thread::isAlive));
+    }
+
+    @Test
+    void keptCodeSeesTheSameTimeUuidsAndRandomNumbersAsAReplayAfterAStepBoundary() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("deterministic-kept",
+                String.class, () -> (OrchestrationContext ctx, String input) -> {
+                    for (int i = 0; i < 3; i++) {
+                        ctx.waitForExternalEvent("go", String.class).await();
+                        seen.add(i + "|" + ctx.isReplaying() + "|" + ctx.currentTime() + "|" + ctx.newUuid() + "|"
+                                + ctx.random().nextLong());
+                    }
+                    return "done";
+                }));
+        Node keeping = node("node-a", registry);
+        String id = keeping.client.schedule("deterministic-kept", null,
+                ScheduleOptions.instanceId(newInstanceId("deterministic-kept")));
+        keeping.run();
+        for (int i = 1; i <= 2; i++) {
+            keeping.advance(Duration.ofMinutes(1));
+            keeping.client.raiseEvent(id, "go", String.valueOf(i));
+            keeping.run();
+        }
+        assertThat(keeping.metrics.cache).containsExactly("miss", "hit", "hit");
+        Node replaying = node("node-b", registry, store(), (worker) -> worker.instanceCacheSize(0));
+        replaying.advance(Duration.ofMinutes(1));
+        replaying.client.raiseEvent(id, "go", "3");
+        replaying.run();
+        assertThat(replaying.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(seen).hasSize(5);
+        assertThat(seen.get(0)).startsWith("0|false|");
+        assertThat(seen.get(1)).startsWith("1|false|");
+        assertThat(seen.get(2)).isEqualTo(seen.get(0).replace("|false|", "|true|"));
+        assertThat(seen.get(3)).isEqualTo(seen.get(1).replace("|false|", "|true|"));
+        assertThat(seen.get(4)).startsWith("2|false|");
+        assertThat(seen.stream().map((line) -> line.split("\\|")[2]).distinct()).as("every step has its own time")
+            .hasSize(3);
+    }
+
+    @Test
+    void closingTheWorkerWaitsForTheReleasedCodeToUnwind() {
+        AtomicInteger unwound = new AtomicInteger();
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("unwinding", String.class,
+                () -> (OrchestrationContext ctx, String input) -> {
+                    try {
+                        return ctx.waitForExternalEvent("go", String.class).await();
+                    }
+                    finally {
+                        // the context is released here: the code unwinds, and takes its time doing so
+                        Thread.sleep(200);
+                        unwound.incrementAndGet();
+                    }
+                }));
+        Node node = node("node-a", registry);
+        node.client.schedule("unwinding", null, ScheduleOptions.instanceId(newInstanceId("unwinding")));
+        node.run();
+        assertThat(node.worker.cachedInstances()).isEqualTo(1);
+        node.close();
+        assertThat(unwound).as("the finally block ran before close returned").hasValue(1);
+    }
+
+    @Test
+    void continuingAsNewRecordsTheVersionRegisteredOnTheWorkerThatRunsTheStep() {
+        DurableTaskRegistry v1 = registry((builder) -> builder.orchestration(migrating(1)));
+        DurableTaskRegistry v2 = registry((builder) -> builder.orchestration(migrating(2)));
+        Node old = node("node-a", v1);
+        String id = old.client.schedule("migrating", "start", ScheduleOptions.instanceId(newInstanceId("migrating")));
+        old.run();
+        assertThat(old.client.getState(id).orElseThrow().version()).isEqualTo(1);
+        old.close();
+        Node current = node("node-b", v2);
+        current.client.raiseEvent(id, "go", "1");
+        current.run();
+        current.client.raiseEvent(id, "go", "2");
+        current.run();
+        OrchestrationState state = current.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("next:v2");
+        assertThat(current.client.getHistory(id)).filteredOn(ExecutionStarted.class::isInstance)
+            .singleElement()
+            .satisfies((event) -> assertThat(((ExecutionStarted) event).version()).isEqualTo(2));
+    }
+
+    /**
+     * The orchestration {@code migrating} of a version: waits for {@code go}, then continues as new with the input
+     * {@code next} once, and returns its input with the version it was recorded with.
+     */
+    private static OrchestrationDefinition migrating(int version) {
+        return new OrchestrationDefinition("migrating", String.class, String.class,
+                () -> (OrchestrationContext ctx, String input) -> {
+                    ctx.waitForExternalEvent("go", String.class).await();
+                    if (input.equals("start")) {
+                        ctx.continueAsNew("next");
+                    }
+                    return input + ":v" + ctx.orchestrationVersion();
+                }, version);
     }
 
     /**
@@ -1539,6 +1781,7 @@ public abstract class OrchestrationContractTests {
             .pollInterval(POLL)
             .leaseDuration(leaseDuration())
             .shutdownTimeout(Duration.ofSeconds(5))
+            .instanceCacheSize(1_000)
             .metrics(metrics)
             .instanceListener(updates::changed);
         customizer.accept(builder);
