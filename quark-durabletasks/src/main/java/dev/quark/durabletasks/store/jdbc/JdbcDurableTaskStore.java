@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
@@ -121,33 +122,35 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
 
     @Override
     public Optional<InstanceRecord> create(NewInstance instance) {
-        return Objects.requireNonNull(this.transactions.execute((status) -> {
-            if (insert(instance)) {
-                return Optional.<InstanceRecord>empty();
-            }
-            return Optional.of(instance(instance.instanceId()).orElseThrow(() -> new IllegalStateException(
-                    "Orchestration instance '" + instance.instanceId() + "' existed and vanished while being created")));
-        }));
+        if (insert(instance)) {
+            return Optional.empty();
+        }
+        return Optional.of(instance(instance.instanceId()).orElseThrow(() -> new IllegalStateException(
+                "Orchestration instance '" + instance.instanceId() + "' existed and vanished while being created")));
     }
 
+    /**
+     * Inserts an instance and its {@code ExecutionStarted} message in one statement (atomic on its own), unless an
+     * instance has the id.
+     */
     private boolean insert(NewInstance instance) {
         ParentInstance parent = instance.parent();
-        int inserted = this.jdbc.sql("insert into " + this.instances + " (instance_id, name, status, execution, "
-                + "history_length, input, parent_instance_id, parent_execution, parent_task_id, created_at, updated_at, "
-                + "start_at, orchestration_version) values (?, ?, 'PENDING', 1, 0, ?, ?, ?, ?, ?, ?, ?, ?) "
-                + "on conflict (instance_id) do nothing")
+        ExecutionStarted started = new ExecutionStarted(instance.createdAt(), instance.name(), instance.input(), parent,
+                instance.version());
+        return this.jdbc.sql("with created as (insert into " + this.instances + " (instance_id, name, status, "
+                + "execution, history_length, input, parent_instance_id, parent_execution, parent_task_id, created_at, "
+                + "updated_at, start_at, orchestration_version) values (?, ?, 'PENDING', 1, 0, ?, ?, ?, ?, ?, ?, ?, ?) "
+                + "on conflict (instance_id) do nothing returning instance_id), "
+                + "started as (insert into " + this.messages + " (instance_id, execution, event_type, event, visible_at) "
+                + "select instance_id, 1, ?, ?, ? from created) "
+                + "select count(*) from created")
             .params(args(instance.instanceId(), instance.name(), instance.input(),
                     (parent != null) ? parent.instanceId() : null, (parent != null) ? parent.execution() : null,
                     (parent != null) ? parent.taskId() : null, timestamp(instance.createdAt()),
-                    timestamp(instance.createdAt()), timestamp(instance.startAt()), instance.version()))
-            .update();
-        if (inserted == 0) {
-            return false;
-        }
-        add(new TaskMessage(instance.instanceId(), 1,
-                new ExecutionStarted(instance.createdAt(), instance.name(), instance.input(), parent, instance.version()),
-                instance.startAt()));
-        return true;
+                    timestamp(instance.createdAt()), timestamp(instance.startAt()), instance.version(),
+                    StoreJson.type(started), StoreJson.write(started), timestamp(instance.startAt())))
+            .query(Long.class)
+            .single() == 1;
     }
 
     @Override
@@ -232,66 +235,128 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
 
     @Override
     public Optional<OrchestrationWorkItem> claimInstance(String instanceId, FencingToken token, Instant now) {
-        return Objects.requireNonNull(this.transactions.execute((status) -> {
-            Optional<InstanceRecord> instance = this.jdbc
-                .sql("update " + this.instances + " set lease_token = ? where instance_id = ?"
-                        + " and (lease_token is null or lease_token <= ?) returning " + INSTANCE_COLUMNS)
-                .params(args(token.value(), instanceId, token.value()))
-                .query((row, number) -> instance(row))
-                .optional();
-            if (instance.isEmpty()) {
-                return Optional.<OrchestrationWorkItem>empty();
-            }
-            List<ReceivedMessage> visible = this.jdbc.sql("select id, instance_id, execution, event, visible_at from "
-                    + this.messages + " where instance_id = ? and visible_at <= ? order by id")
-                .params(args(instanceId, timestamp(now)))
-                .query((row, number) -> new ReceivedMessage(row.getLong(1), new TaskMessage(row.getString(2),
-                        row.getInt(3), StoreJson.readEvent(row.getString(4)), instant(row, 5))))
-                .list();
-            return Optional.of(new OrchestrationWorkItem(instance.get(), token, history(instanceId), visible));
-        }));
+        // Two statements, no transaction: the stamp commits at once, and what the second statement reads is at
+        // least as new as the stamp. Should a newer claim stamp the instance in between, this claim's commit is
+        // refused whatever it read (its token is no longer the instance's).
+        Optional<InstanceRecord> instance = this.jdbc
+            .sql("update " + this.instances + " set lease_token = ? where instance_id = ?"
+                    + " and (lease_token is null or lease_token <= ?) returning " + INSTANCE_COLUMNS)
+            .params(args(token.value(), instanceId, token.value()))
+            .query((row, number) -> instance(row))
+            .optional();
+        if (instance.isEmpty()) {
+            return Optional.empty();
+        }
+        List<HistoryEvent> events = new ArrayList<>();
+        List<ReceivedMessage> visible = new ArrayList<>();
+        this.jdbc.sql("select 0, sequence, 0, event, null::timestamptz from " + this.history + " where instance_id = ? "
+                + "union all select 1, id, execution, event, visible_at from " + this.messages
+                + " where instance_id = ? and visible_at <= ? order by 1, 2")
+            .params(args(instanceId, instanceId, timestamp(now)))
+            .query((row) -> {
+                if (row.getInt(1) == 0) {
+                    events.add(StoreJson.readEvent(row.getString(4)));
+                }
+                else {
+                    visible.add(new ReceivedMessage(row.getLong(2), new TaskMessage(instanceId, row.getInt(3),
+                            StoreJson.readEvent(row.getString(4)), instant(row, 5))));
+                }
+            });
+        return Optional.of(new OrchestrationWorkItem(instance.get(), token, events, visible));
     }
 
+    /**
+     * Writes a commit in one statement when it creates no sub-orchestration: the instance's update and, only when it
+     * matched ({@code exists (select 1 from updated)}), the history's deletion or append, the consumed messages'
+     * deletion and the inserts of the new messages and activity calls, each row list passed as arrays
+     * ({@code unnest}). One statement is one implicit transaction: all of it or nothing. A commit with children runs
+     * in a transaction: that statement without the messages, then the children, then the messages (which may be
+     * addressed to a child).
+     */
     @Override
     public void commit(OrchestrationCommit commit) {
-        this.transactions.executeWithoutResult((status) -> {
-            int length = commit.continueAsNew() ? 0 : commit.expectedHistoryLength() + commit.events().size();
-            FailureDetails failure = commit.failure();
-            int updated = this.jdbc.sql("update " + this.instances + " set status = ?, output = ?, failure = ?, "
-                    + "history_length = ?, updated_at = ?, execution = execution + ?, "
-                    + "input = case when ? then ? else input end, custom_status = coalesce(?, custom_status) "
-                    + "where instance_id = ? and lease_token = ? and history_length = ?")
-                .params(args(commit.status().name(), commit.output(), (failure != null) ? StoreJson.write(failure) : null,
-                        length, timestamp(commit.updatedAt()), commit.continueAsNew() ? 1 : 0, commit.continueAsNew(),
-                        commit.nextInput(), commit.customStatus(), commit.instanceId(), commit.token().value(),
-                        commit.expectedHistoryLength()))
-                .update();
-            if (updated == 0) {
+        if (commit.children().isEmpty()) {
+            if (write(commit, commit.messages()) == 0) {
                 throw refusal(commit);
             }
-            if (commit.continueAsNew()) {
-                this.jdbc.sql("delete from " + this.history + " where instance_id = ?").param(commit.instanceId()).update();
-            }
-            int sequence = commit.expectedHistoryLength();
-            for (HistoryEvent event : commit.events()) {
-                this.jdbc.sql("insert into " + this.history + " (instance_id, sequence, event_type, event) "
-                        + "values (?, ?, ?, ?)")
-                    .params(args(commit.instanceId(), sequence++, StoreJson.type(event), StoreJson.write(event)))
-                    .update();
-            }
-            if (!commit.consumedMessages().isEmpty()) {
-                this.jdbc.sql("delete from " + this.messages + " where instance_id = ? and id = any(?::bigint[])")
-                    .params(args(commit.instanceId(), commit.consumedMessages().toArray(Long[]::new)))
-                    .update();
+            return;
+        }
+        this.transactions.executeWithoutResult((status) -> {
+            if (write(commit, List.of()) == 0) {
+                throw refusal(commit);
             }
             for (ChildInstance child : commit.children()) {
                 if (!insert(child.instance())) {
-                    addIfInstanceExists(child.ifExists());
+                    addIfInstanceExists(List.of(child.ifExists()));
                 }
             }
-            commit.messages().forEach(this::addIfInstanceExists);
-            commit.activities().forEach(this::queue);
+            addIfInstanceExists(commit.messages());
         });
+    }
+
+    private long write(OrchestrationCommit commit, List<TaskMessage> messages) {
+        int length = commit.continueAsNew() ? 0 : commit.expectedHistoryLength() + commit.events().size();
+        FailureDetails failure = commit.failure();
+        List<HistoryEvent> events = commit.events();
+        Integer[] sequences = new Integer[events.size()];
+        String[] eventTypes = new String[events.size()];
+        String[] eventJson = new String[events.size()];
+        for (int i = 0; i < events.size(); i++) {
+            sequences[i] = commit.expectedHistoryLength() + i;
+            eventTypes[i] = StoreJson.type(events.get(i));
+            eventJson[i] = StoreJson.write(events.get(i));
+        }
+        MessageColumns sent = new MessageColumns(messages);
+        List<NewActivity> activities = commit.activities();
+        String[] ids = new String[activities.size()];
+        String[] instanceIds = new String[activities.size()];
+        Integer[] executions = new Integer[activities.size()];
+        Integer[] taskIds = new Integer[activities.size()];
+        String[] names = new String[activities.size()];
+        @Nullable String[] inputs = new String[activities.size()];
+        String[] options = new String[activities.size()];
+        String[] scheduledAt = new String[activities.size()];
+        for (int i = 0; i < activities.size(); i++) {
+            NewActivity activity = activities.get(i);
+            ids[i] = activity.id();
+            instanceIds[i] = activity.instanceId();
+            executions[i] = activity.execution();
+            taskIds[i] = activity.taskId();
+            names[i] = activity.name();
+            inputs[i] = activity.input();
+            options[i] = StoreJson.write(activity.options());
+            scheduledAt[i] = activity.scheduledAt().toString();
+        }
+        String matched = " exists (select 1 from updated)";
+        return this.jdbc.sql("with updated as (update " + this.instances + " set status = ?, output = ?, failure = ?, "
+                + "history_length = ?, updated_at = ?, execution = execution + ?, "
+                + "input = case when ? then ? else input end, custom_status = coalesce(?, custom_status) "
+                + "where instance_id = ? and lease_token = ? and history_length = ? returning 1), "
+                + "cleared as (delete from " + this.history + " where ?::boolean and instance_id = ? and" + matched + "), "
+                + "appended as (insert into " + this.history + " (instance_id, sequence, event_type, event) "
+                + "select ?, h.sequence, h.event_type, h.event from unnest(?::int[], ?::text[], ?::text[]) "
+                + "as h(sequence, event_type, event) where" + matched + "), "
+                + "consumed as (delete from " + this.messages + " where instance_id = ? and id = any(?::bigint[]) and"
+                + matched + "), "
+                + "sent as (" + sent.insert(this.messages, this.instances, matched) + "), "
+                + "queued as (insert into " + this.activities + " (id, instance_id, execution, task_id, name, input, "
+                + "options, attempt, scheduled_at, visible_at) select a.id, a.instance_id, a.execution, a.task_id, "
+                + "a.name, a.input, a.options, 1, a.scheduled_at::timestamptz, a.scheduled_at::timestamptz "
+                + "from unnest(?::text[], ?::text[], ?::int[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[]) "
+                + "as a(id, instance_id, execution, task_id, name, input, options, scheduled_at) where" + matched
+                + " on conflict (id) do nothing) "
+                + "select count(*) from updated")
+            .params(args(commit.status().name(), commit.output(), (failure != null) ? StoreJson.write(failure) : null,
+                    length, timestamp(commit.updatedAt()), commit.continueAsNew() ? 1 : 0, commit.continueAsNew(),
+                    commit.nextInput(), commit.customStatus(), commit.instanceId(), commit.token().value(),
+                    commit.expectedHistoryLength(),
+                    commit.continueAsNew(), commit.instanceId(),
+                    commit.instanceId(), sequences, eventTypes, eventJson,
+                    commit.instanceId(), commit.consumedMessages().toArray(Long[]::new),
+                    sent.instanceIds, sent.executions, sent.eventTypes, sent.events, sent.visibleAt,
+                    ids, instanceIds, executions, taskIds, names, inputs, options, scheduledAt))
+            .query(Long.class)
+            .single();
     }
 
     private RuntimeException refusal(OrchestrationCommit commit) {
@@ -309,15 +374,6 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
         }
         return new HistoryConflictException(commit.instanceId(), commit.expectedHistoryLength(),
                 current.get().historyLength());
-    }
-
-    private void queue(NewActivity activity) {
-        this.jdbc.sql("insert into " + this.activities + " (id, instance_id, execution, task_id, name, input, options, "
-                + "attempt, scheduled_at, visible_at) values (?, ?, ?, ?, ?, ?, ?, 1, ?, ?) on conflict (id) do nothing")
-            .params(args(activity.id(), activity.instanceId(), activity.execution(), activity.taskId(), activity.name(),
-                    activity.input(), StoreJson.write(activity.options()), timestamp(activity.scheduledAt()),
-                    timestamp(activity.scheduledAt())))
-            .update();
     }
 
     @Override
@@ -342,16 +398,17 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
 
     @Override
     public boolean completeActivity(String activityId, FencingToken token, TaskMessage outcome) {
-        return Boolean.TRUE.equals(this.transactions.execute((status) -> {
-            int deleted = this.jdbc.sql("delete from " + this.activities + " where id = ? and lease_token = ?")
-                .params(args(activityId, token.value()))
-                .update();
-            if (deleted == 0) {
-                return false;
-            }
-            send(outcome);
-            return true;
-        }));
+        // One statement, atomic on its own: the call's deletion and, only when it deleted the call, the outcome's
+        // insert (for an instance that has not finished, as send does).
+        return this.jdbc.sql("with done as (delete from " + this.activities + " where id = ? and lease_token = ? "
+                + "returning id), recorded as (insert into " + this.messages + " (instance_id, execution, event_type, "
+                + "event, visible_at) select ?, ?, ?, ?, ? from done where exists (select 1 from " + this.instances
+                + " where instance_id = ? and status not in " + FINAL + ")) select count(*) from done")
+            .params(args(activityId, token.value(), outcome.instanceId(), outcome.execution(),
+                    StoreJson.type(outcome.event()), StoreJson.write(outcome.event()), timestamp(outcome.visibleAt()),
+                    outcome.instanceId()))
+            .query(Long.class)
+            .single() == 1;
     }
 
     @Override
@@ -369,19 +426,13 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
             .update() == 1;
     }
 
-    private void add(TaskMessage message) {
-        this.jdbc.sql("insert into " + this.messages + " (instance_id, execution, event_type, event, visible_at) "
-                + "values (?, ?, ?, ?, ?)")
-            .params(args(message.instanceId(), message.execution(), StoreJson.type(message.event()),
-                    StoreJson.write(message.event()), timestamp(message.visibleAt())))
-            .update();
-    }
-
-    private void addIfInstanceExists(TaskMessage message) {
-        this.jdbc.sql("insert into " + this.messages + " (instance_id, execution, event_type, event, visible_at) "
-                + "select ?, ?, ?, ?, ? where exists (select 1 from " + this.instances + " where instance_id = ?)")
-            .params(args(message.instanceId(), message.execution(), StoreJson.type(message.event()),
-                    StoreJson.write(message.event()), timestamp(message.visibleAt()), message.instanceId()))
+    private void addIfInstanceExists(List<TaskMessage> messages) {
+        if (messages.isEmpty()) {
+            return;
+        }
+        MessageColumns sent = new MessageColumns(messages);
+        this.jdbc.sql(sent.insert(this.messages, this.instances, " true"))
+            .params(args(sent.instanceIds, sent.executions, sent.eventTypes, sent.events, sent.visibleAt))
             .update();
     }
 
@@ -426,5 +477,48 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
     }
 
     private record Current(@Nullable Long token, int historyLength) {
+    }
+
+    /**
+     * Messages as one array per column, for an insert of them all in one statement. The rows are inserted in the
+     * list's order ({@code with ordinality ... order by}), which is the order of their ids, and so the order they are
+     * handed out in; a message to an instance that does not exist is dropped.
+     */
+    private static final class MessageColumns {
+
+        final String[] instanceIds;
+
+        final Integer[] executions;
+
+        final String[] eventTypes;
+
+        final String[] events;
+
+        final String[] visibleAt;
+
+        MessageColumns(List<TaskMessage> messages) {
+            this.instanceIds = new String[messages.size()];
+            this.executions = new Integer[messages.size()];
+            this.eventTypes = new String[messages.size()];
+            this.events = new String[messages.size()];
+            this.visibleAt = new String[messages.size()];
+            for (int i = 0; i < messages.size(); i++) {
+                TaskMessage message = messages.get(i);
+                this.instanceIds[i] = message.instanceId();
+                this.executions[i] = message.execution();
+                this.eventTypes[i] = StoreJson.type(message.event());
+                this.events[i] = StoreJson.write(message.event());
+                this.visibleAt[i] = message.visibleAt().toString();
+            }
+        }
+
+        /** The insert, taking the five arrays as parameters, for the rows where {@code condition} holds as well. */
+        String insert(String messages, String instances, String condition) {
+            return "insert into " + messages + " (instance_id, execution, event_type, event, visible_at) "
+                    + "select m.instance_id, m.execution, m.event_type, m.event, m.visible_at::timestamptz "
+                    + "from unnest(?::text[], ?::int[], ?::text[], ?::text[], ?::text[]) with ordinality "
+                    + "as m(instance_id, execution, event_type, event, visible_at, n) where" + condition
+                    + " and exists (select 1 from " + instances + " i where i.instance_id = m.instance_id) order by m.n";
+        }
     }
 }
