@@ -212,7 +212,8 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
          * Sets how long a tick's delivery may take. Past it the tick counts as failed
          * ({@link ReminderOutcome#FAILED}) and the schedule goes on, so that an actor whose turn hangs, or a silo
          * that does not answer, cannot hold its reminder forever. The instant is not tried again: the turn may have
-         * started and is not interrupted. Default: 30 seconds.
+         * started and is not interrupted; a tick still queued in the actor's mailbox is dropped there.
+         * Default: 30 seconds.
          * @param deliveryTimeout a positive duration, longer than the longest {@code receiveReminder}
          * @return this builder
          */

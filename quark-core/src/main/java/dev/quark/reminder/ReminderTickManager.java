@@ -15,6 +15,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -113,6 +114,13 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     private final ExecutorService io;
 
     /**
+     * Where the end of a delivery is handled: a thread of {@link #io}, never the thread that completed the call
+     * (the actor's turn thread, the transport's, the scheduler's), since the handling takes the manager's lock;
+     * inline once {@link #io} is shut down.
+     */
+    private final Executor continuations;
+
+    /**
      * Guarded by this: the reminders whose notice read is queued or running, with whether another notice came
      * meanwhile (one more read then follows). Notices of one reminder are coalesced: a burst of registrations
      * costs at most two reads of it.
@@ -175,6 +183,14 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         this.metrics = builder.metrics;
         this.registry = builder.registry;
         this.io = io;
+        this.continuations = (task) -> {
+            try {
+                io.execute(task);
+            }
+            catch (RejectedExecutionException ex) {
+                task.run();
+            }
+        };
         this.writes = new TableWrites(this.table, this.settings.maxBatch(), io, scheduler, clock,
                 this.settings.initialBackoff());
         LeaseStore store = builder.leaseStore;
@@ -845,28 +861,38 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 deliveries[i] = deliver(due.get(i), now);
             }
             return CompletableFuture.allOf(deliveries);
-        }, this.io).thenCompose((all) -> all);
+        }, this.continuations).thenCompose((all) -> all);
     }
 
+    /**
+     * Delivers one tick of a round, unless the manager stopped since the round was taken: then the tick stays in
+     * the table for whichever silo fires it next, and its slot is given back. Whatever goes wrong ends the tick
+     * (so that its slot is given back), and the end is handled on {@link #continuations}.
+     */
     private CompletableFuture<?> deliver(ScheduledReminder reminder, Instant firedAt) {
         ReminderEntry entry;
         synchronized (this) {
+            if (this.phase != Phase.RUNNING) {
+                reminder.token = null;
+                reminder.status = Status.DONE;
+                reminder.trustReadsAfter = this.generation;
+                this.running--;
+                if (this.running == 0 && this.idle != null) {
+                    this.idle.complete(null);
+                }
+                return CompletableFuture.completedFuture(null);
+            }
             entry = reminder.entry;
         }
-        ReminderTick tick = entry.tick();
-        String type = entry.key().actor().typeName();
-        Duration lateness = Duration.between(tick.fireAt(), firedAt);
-        this.metrics.lateness(type, lateness.isNegative() ? Duration.ZERO : lateness);
-        ReminderStatus status = new ReminderStatus(tick.scheduledAt(), firedAt, entry.payload(), tick.attempt());
-        CompletionStage<?> call;
+        CompletionStage<?> outcome;
         try {
-            call = this.delivery.deliver(entry.key().actor(), entry.key().name(), status);
+            outcome = call(entry, firedAt);
         }
         catch (RuntimeException ex) {
-            call = CompletableFuture.failedFuture(ex);
+            outcome = CompletableFuture.failedFuture(ex);
         }
         CompletableFuture<Void> written = new CompletableFuture<>();
-        withTimeout(call, entry, firedAt).whenComplete((result, failure) -> {
+        outcome.whenCompleteAsync((result, failure) -> {
             try {
                 delivered(reminder, entry, firedAt, (failure != null) ? unwrap(failure) : null)
                     .whenComplete((ignored, writeFailure) -> written.complete(null));
@@ -875,22 +901,53 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 logger.error("Could not record the tick of the {}", entry.key(), ex);
                 written.complete(null);
             }
-        });
+        }, this.continuations);
         return written;
+    }
+
+    /** Makes the call of one tick, bounded by the delivery timeout. */
+    private CompletionStage<?> call(ReminderEntry entry, Instant firedAt) {
+        ReminderTick tick = entry.tick();
+        String type = entry.key().actor().typeName();
+        Duration lateness = Duration.between(tick.fireAt(), firedAt);
+        observe(() -> this.metrics.lateness(type, lateness.isNegative() ? Duration.ZERO : lateness));
+        ReminderStatus status = new ReminderStatus(tick.scheduledAt(), firedAt, entry.payload(), tick.attempt());
+        CompletionStage<?> call;
+        try {
+            call = this.delivery.deliver(entry.key().actor(), entry.key().name(), status);
+        }
+        catch (RuntimeException ex) {
+            call = CompletableFuture.failedFuture(ex);
+        }
+        return withTimeout(call, entry, firedAt);
     }
 
     /**
      * Bounds a delivery by the delivery timeout, on the runtime's scheduler: past it the delivery fails with an
-     * {@link ActorCallTimeoutException}, which counts as not delivered; the call itself is not interrupted.
+     * {@link ActorCallTimeoutException}, which counts as failed. The call's own future is failed as well:
+     * through the runtime it is the call itself, so a tick still queued in the actor's mailbox is dropped instead
+     * of running later; a turn already running is not interrupted (nor is a call that already left for another
+     * silo), and no longer holds a slot of {@link ReminderSettings#maxRunning()}. When the scheduler refuses the
+     * timer (it is closed), the runtime's call timeout bounds the call.
      */
     private CompletionStage<?> withTimeout(CompletionStage<?> call, ReminderEntry entry, Instant firedAt) {
         Duration timeout = this.settings.deliveryTimeout();
         CompletableFuture<Object> bounded = new CompletableFuture<>();
-        RuntimeScheduler.Cancellable timer = this.scheduler.schedule(firedAt.plus(timeout), () -> {
-            bounded.completeExceptionally(
-                    new ActorCallTimeoutException(entry.key().actor().toString(), "receiveReminder", timeout));
-            return CompletableFuture.completedFuture(null);
-        });
+        RuntimeScheduler.Cancellable timer;
+        try {
+            timer = this.scheduler.schedule(firedAt.plus(timeout), () -> {
+                ActorCallTimeoutException late = new ActorCallTimeoutException(entry.key().actor().toString(),
+                        "receiveReminder", timeout);
+                bounded.completeExceptionally(late);
+                if (call instanceof CompletableFuture<?> future) {
+                    future.completeExceptionally(late);
+                }
+                return CompletableFuture.completedFuture(null);
+            });
+        }
+        catch (RuntimeException ex) {
+            return call;
+        }
         call.whenComplete((result, failure) -> {
             timer.cancel();
             if (failure != null) {
@@ -921,6 +978,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 : undelivered ? ReminderOutcome.UNDELIVERED : ReminderOutcome.FAILED;
         boolean abandoned = false;
         FencingToken token;
+        // Logged once the lock is released: formatting a stack trace under it would hold up every tick.
+        Runnable report = null;
         synchronized (this) {
             token = reminder.token;
             reminder.token = null;
@@ -944,7 +1003,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             else if (undelivered) {
                 // The table keeps this tick: nothing to write. The same instant is tried again; later ones wait.
                 ReminderTick retry = tick.retryAt(endedAt.plus(this.settings.backoff(tick.attempt())));
-                logger.warn("The tick of {} of the {} was not delivered (attempt {}); trying again at {}: {}",
+                report = () -> logger.warn(
+                        "The tick of {} of the {} was not delivered (attempt {}); trying again at {}: {}",
                         tick.scheduledAt(), key, tick.attempt(), retry.fireAt(), String.valueOf(failure));
                 reminder.entry = entry.withTick(retry);
                 reminder.trustReadsAfter = this.generation;
@@ -960,20 +1020,23 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 if (failure != null && !entry.schedule().isPeriodic()) {
                     if (tick.attempt() < this.settings.maxAttempts()) {
                         next = tick.retryAt(endedAt.plus(this.settings.backoff(tick.attempt())));
-                        logger.warn("The {} failed its tick of {} (attempt {} of {}); trying again at {}", key,
-                                tick.scheduledAt(), tick.attempt(), this.settings.maxAttempts(), next.fireAt(), failure);
+                        ReminderTick retry = next;
+                        int attempts = this.settings.maxAttempts();
+                        report = () -> logger.warn(
+                                "The {} failed its tick of {} (attempt {} of {}); trying again at {}", key,
+                                tick.scheduledAt(), tick.attempt(), attempts, retry.fireAt(), failure);
                     }
                     else {
                         next = null;
                         abandoned = true;
-                        logger.error("The {} failed its tick of {} {} times; it is removed", key, tick.scheduledAt(),
-                                tick.attempt(), failure);
+                        report = () -> logger.error("The {} failed its tick of {} {} times; it is removed", key,
+                                tick.scheduledAt(), tick.attempt(), failure);
                     }
                 }
                 else {
                     if (failure != null) {
-                        logger.warn("The {} failed its tick of {}; its schedule goes on", key, tick.scheduledAt(),
-                                failure);
+                        report = () -> logger.warn("The {} failed its tick of {}; its schedule goes on", key,
+                                tick.scheduledAt(), failure);
                     }
                     TickSchedule.Following following = TickSchedule.following(entry, firedAt, endedAt);
                     next = following.next();
@@ -1004,6 +1067,9 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 this.idle.complete(null);
             }
         }
+        if (report != null) {
+            report.run();
+        }
         count(type, outcome, 1);
         count(type, ReminderOutcome.ABANDONED, abandoned ? 1 : 0);
         count(type, ReminderOutcome.MISSED, missed);
@@ -1026,7 +1092,17 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             return;
         }
         this.counts.add(outcome, count);
-        this.metrics.ticks(type, outcome, count);
+        observe(() -> this.metrics.ticks(type, outcome, count));
+    }
+
+    /** Records into the user's metrics: what they throw is logged, and changes nothing about the ticks. */
+    private static void observe(Runnable record) {
+        try {
+            record.run();
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Reminder metrics failed: {}", ex.toString());
+        }
     }
 
     private static Throwable unwrap(Throwable failure) {

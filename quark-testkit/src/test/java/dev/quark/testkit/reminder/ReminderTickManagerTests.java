@@ -350,6 +350,132 @@ class ReminderTickManagerTests {
         assertThat(kit.reminders().stats().delivered()).isEqualTo(3);
     }
 
+    @Test
+    void theEndOfATickIsHandledOffTheThreadOfTheActorsTurn() {
+        Map<String, Thread> threads = new ConcurrentHashMap<>();
+        Silo silo = silo(new ReminderMetrics() {
+
+            @Override
+            public void ticks(String actorType, ReminderOutcome outcome, long count) {
+                threads.putIfAbsent("ended", Thread.currentThread());
+            }
+
+            @Override
+            public void lateness(String actorType, Duration lateness) {
+            }
+        }, ReminderBucketOwnershipSwitch.all());
+        this.environment.on("p/beat", (actor, status) -> threads.put("turn", Thread.currentThread()));
+        silo.runtime.get(Pager.class, "p").page("beat", ReminderSchedule.onceAt(START.plusSeconds(1)));
+        silo.scheduler.advance(Duration.ofSeconds(1));
+        await().atMost(Duration.ofSeconds(10)).until(() -> threads.containsKey("ended"));
+        assertThat(threads.get("ended")).isNotSameAs(threads.get("turn"));
+    }
+
+    @Test
+    void aTickQueuedBehindALongTurnThatTimesOutIsNeverDelivered() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        this.environment.on("p/hold", (actor, status) -> {
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        ReminderRegistry registry = new ReminderRegistry(this.table, java.time.Clock.systemUTC());
+        ActorRuntime runtime = ActorRuntime.builder()
+            .actor(PagerActor.class, () -> new PagerActor(this.environment))
+            .reminders(registry)
+            .build();
+        this.closeables.add(runtime);
+        ReminderTickManager manager = ReminderTickManager.builder(this.table, runtime)
+            .registry(registry)
+            .settings(ReminderSettings.builder().deliveryTimeout(Duration.ofMillis(300)).maxAttempts(1).build())
+            .build();
+        this.closeables.add(manager);
+        manager.start();
+        Instant due = Instant.now().plusMillis(200);
+        Pager pager = runtime.get(Pager.class, "p");
+        pager.page("hold", ReminderSchedule.onceAt(due));
+        pager.page("late", ReminderSchedule.onceAt(due.plusMillis(50)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> manager.stats().failed() == 2);
+        release.countDown();
+        pager.touch();
+        assertThat(this.environment.log()).hasSize(1).allMatch((entry) -> entry.startsWith("p/hold@"));
+        assertThat(manager.stats().running()).isZero();
+    }
+
+    @Test
+    void noTickOfARoundStartsOnceTheManagerHalted() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> delivered = new CopyOnWriteArrayList<>();
+        ManualScheduler scheduler = new ManualScheduler(this.clock);
+        ReminderRegistry registry = new ReminderRegistry(this.table, this.clock);
+        ActorRuntime runtime = ActorRuntime.builder()
+            .actor(PagerActor.class, () -> new PagerActor(this.environment))
+            .clock(this.clock)
+            .scheduler(scheduler)
+            .reminders(registry)
+            .build();
+        this.closeables.add(runtime);
+        ReminderTickManager manager = ReminderTickManager.builder(this.table, runtime)
+            .registry(registry)
+            .delivery((actor, name, status) -> {
+                delivered.add(actor.id());
+                entered.countDown();
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (release.getCount() > 0 && System.nanoTime() < end) {
+                    try {
+                        release.await(10, TimeUnit.MILLISECONDS);
+                    }
+                    catch (InterruptedException ex) {
+                        // halt() interrupts the threads of the manager: wait for the test to let go all the same
+                    }
+                }
+                return CompletableFuture.completedFuture(null);
+            })
+            .build();
+        this.closeables.add(manager);
+        manager.start();
+        scheduler.runDueTasks();
+        for (String pager : List.of("a", "b", "c")) {
+            runtime.get(Pager.class, pager).page("beat", ReminderSchedule.onceAt(START.plusSeconds(1)));
+        }
+        Thread advancing = Thread.ofVirtual().start(() -> scheduler.advance(Duration.ofSeconds(1)));
+        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+        manager.halt();
+        release.countDown();
+        advancing.join(Duration.ofSeconds(10));
+        assertThat(delivered).hasSize(1);
+        assertThat(manager.stats().running()).isZero();
+        assertThat(this.memory.size()).as("the ticks not delivered stay in the table").isEqualTo(3);
+    }
+
+    @Test
+    void metricsThatThrowDoNotStopTheTicksOfARound() {
+        Silo silo = silo(new ReminderMetrics() {
+
+            @Override
+            public void ticks(String actorType, ReminderOutcome outcome, long count) {
+                throw new IllegalStateException("metrics broken");
+            }
+
+            @Override
+            public void lateness(String actorType, Duration lateness) {
+                throw new IllegalStateException("metrics broken");
+            }
+        }, ReminderBucketOwnershipSwitch.all());
+        for (String pager : List.of("a", "b", "c")) {
+            silo.runtime.get(Pager.class, pager).page("beat", ReminderSchedule.onceAt(START.plusSeconds(1)));
+        }
+        silo.scheduler.advance(Duration.ofSeconds(1));
+        await().atMost(Duration.ofSeconds(10)).until(() -> silo.manager.stats().running() == 0);
+        assertThat(this.environment.log()).containsExactlyInAnyOrder("a/beat@1000", "b/beat@1000", "c/beat@1000");
+        assertThat(silo.manager.stats().delivered()).isEqualTo(3);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.memory.size() == 0);
+    }
+
     private Silo silo(ReminderMetrics metrics, ReminderBucketOwnershipSwitch ownership) {
         ManualScheduler scheduler = new ManualScheduler(this.clock);
         ReminderRegistry registry = new ReminderRegistry(this.table, this.clock);
