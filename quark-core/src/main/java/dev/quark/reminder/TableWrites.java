@@ -76,7 +76,7 @@ final class TableWrites {
      * @param onApplied runs once the write is in the table (not when it fails, nor when a newer write of the
      * same reminder replaces it first)
      * @return a future completed once the first attempt to write it ended, either way, or once it was replaced;
-     * at once while writes pause after a failure
+     * at once while writes pause after a failure, and at once (the write dropped) once closed
      */
     CompletableFuture<Void> submit(ReminderUpdate update, Runnable onApplied) {
         Pending added = new Pending(update, onApplied, new CompletableFuture<>());
@@ -84,6 +84,11 @@ final class TableWrites {
         boolean start;
         boolean paused;
         synchronized (this) {
+            if (this.closed) {
+                // Dropped as close() drops what waits: nothing would ever attempt it, and its future must end.
+                added.attempted().complete(null);
+                return added.attempted();
+            }
             replaced = this.pending.put(update.key(), added);
             start = startFlushing();
             paused = this.pausedUntil != null;
