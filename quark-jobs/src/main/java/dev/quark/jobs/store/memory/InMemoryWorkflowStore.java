@@ -35,12 +35,12 @@ public class InMemoryWorkflowStore implements WorkflowStore {
     public boolean update(StoredWorkflow workflow, long expectedVersion) {
         Objects.requireNonNull(workflow, "workflow must not be null");
         AtomicBoolean replaced = new AtomicBoolean();
+        // ConcurrentSkipListMap may apply the function again after a lost race: each call says afresh whether it
+        // replaces, so that only the call whose result was installed counts.
         this.workflows.computeIfPresent(workflow.id(), (id, stored) -> {
-            if (stored.version() != expectedVersion) {
-                return stored;
-            }
-            replaced.set(true);
-            return versioned(workflow, expectedVersion + 1);
+            boolean matches = stored.version() == expectedVersion;
+            replaced.set(matches);
+            return matches ? versioned(workflow, expectedVersion + 1) : stored;
         });
         return replaced.get();
     }
