@@ -145,11 +145,6 @@ class FailurePayloadTests {
         Throwable notFound = roundTrip(new AccountNotFoundException("a-1"));
         assertThat(notFound).isExactlyInstanceOf(RemoteActorException.class)
             .hasMessage(AccountNotFoundException.class.getName() + ": No account a-1");
-        Throwable timeout = roundTrip(new dev.quark.actor.ActorCallTimeoutException("Bank/b", "open",
-                java.time.Duration.ofSeconds(1)));
-        assertThat(timeout).isExactlyInstanceOf(RemoteActorException.class);
-        assertThat(((RemoteActorException) timeout).remoteType())
-            .isEqualTo(dev.quark.actor.ActorCallTimeoutException.class.getName());
     }
 
     @Test
