@@ -147,6 +147,13 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     private ReminderBucketSet owned = ReminderBucketSet.none();
 
+    /**
+     * The {@link #generation} at which each bucket last became {@link #owned}: a read that began at or before it
+     * may show that bucket as it was before this silo lost it and got it back (another silo may have fired and
+     * advanced its reminders meanwhile), so what it shows of the bucket is not taken.
+     */
+    private final long[] gainedAt = new long[ReminderBuckets.COUNT];
+
     private Phase phase = Phase.NEW;
 
     private int running;
@@ -231,7 +238,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             this.phase = Phase.RUNNING;
             this.wanted = this.ownership.ownedBuckets();
             if (this.leases == null) {
-                this.owned = this.wanted;
+                own(this.wanted);
             }
         }
         if (this.registry != null) {
@@ -260,7 +267,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             this.wanted = now;
             ReminderBucketSet lost = this.owned.minus(now);
             if (this.leases == null) {
-                this.owned = now;
+                own(now);
             }
             else {
                 this.owned = this.owned.minus(lost);
@@ -274,6 +281,22 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         else {
             refreshNow();
         }
+    }
+
+    /** Makes some buckets the fired ones, recording when each new one was gained. Called under the lock. */
+    private void own(ReminderBucketSet buckets) {
+        for (int bucket : buckets.minus(this.owned).toArray()) {
+            this.gainedAt[bucket] = this.generation;
+        }
+        this.owned = buckets;
+    }
+
+    /**
+     * Returns whether what a read of the table shows of a bucket may be taken: the bucket is owned, and was
+     * already owned when the read began. Called under the lock.
+     */
+    private boolean ownedThroughout(int bucket, long readGeneration) {
+        return this.owned.contains(bucket) && this.gainedAt[bucket] < readGeneration;
     }
 
     /** Stops firing the reminders of some buckets; their running ticks complete. Called under the lock. */
@@ -354,7 +377,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 this.claiming = false;
                 ReminderBucketSet held = bucketLeases.held();
                 ReminderBucketSet before = this.owned;
-                this.owned = this.wanted.minus(this.wanted.minus(held));
+                own(this.wanted.minus(this.wanted.minus(held)));
                 read = !this.owned.minus(before).isEmpty();
                 again = this.claimRequested || releaseLater || !this.wanted.minus(held).isEmpty()
                         || !held.minus(this.wanted).isEmpty();
@@ -574,13 +597,16 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      */
     private void registeredElsewhere(ReminderEntry entry, long readGeneration) {
         synchronized (this) {
+            if (!ownedThroughout(entry.bucket(), readGeneration)) {
+                return;
+            }
             ScheduledReminder known = this.reminders.get(entry.key());
             if (known != null && (readGeneration <= known.trustReadsAfter
                     || (known.entry.registration() == entry.registration() && known.status != Status.DONE))) {
                 return;
             }
+            registered(entry);
         }
-        registered(entry);
     }
 
     /**
@@ -589,12 +615,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      */
     private void unregisteredElsewhere(ReminderKey key, long readGeneration) {
         synchronized (this) {
+            if (!ownedThroughout(key.bucket(), readGeneration)) {
+                return;
+            }
             ScheduledReminder known = this.reminders.get(key);
             if (known != null && (known.status == Status.RUNNING || readGeneration <= known.trustReadsAfter)) {
                 return;
             }
+            unregistered(key);
         }
-        unregistered(key);
     }
 
     // ---------------------------------------------------------------- reading the table
@@ -653,6 +682,10 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      * meanwhile (a registration, a notice's read, the end of its tick) marked it with a generation at least the
      * read's, which the steps that follow respect. The read is first applied entry by entry, then the reminders it
      * no longer shows are forgotten, from a list of the known ones taken when the entries are all in.
+     * <p>
+     * What the read shows of a bucket this silo lost and got back after the read began is ignored: another silo
+     * may have fired and advanced those reminders meanwhile, and the read that the gain requested shows them as
+     * they are now.
      */
     private final class ReadApplication {
 
@@ -736,7 +769,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
         /** Merges one reminder read from the table. Called under the lock. */
         private void merge(ReminderEntry entry) {
-            if (!ReminderTickManager.this.owned.contains(entry.bucket())) {
+            if (!ownedThroughout(entry.bucket(), this.readGeneration)) {
                 return;
             }
             ScheduledReminder known = ReminderTickManager.this.reminders.get(entry.key());
@@ -778,7 +811,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             boolean forget = switch (known.status) {
                 case DONE -> this.readGeneration > known.trustReadsAfter;
                 case WAITING -> (!ReminderTickManager.this.owned.contains(known.entry.bucket())
-                        || (!this.read.contains(known.key()) && this.readGeneration > known.trustReadsAfter
+                        || (ownedThroughout(known.entry.bucket(), this.readGeneration)
+                                && !this.read.contains(known.key()) && this.readGeneration > known.trustReadsAfter
                                 && known.fireAt.isBefore(this.due.completeBefore())))
                         && ReminderTickManager.this.waiting.remove(known);
                 case RUNNING -> false;

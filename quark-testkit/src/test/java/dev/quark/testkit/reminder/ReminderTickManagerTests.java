@@ -476,6 +476,33 @@ class ReminderTickManagerTests {
         await().atMost(Duration.ofSeconds(10)).until(() -> this.memory.size() == 0);
     }
 
+    @Test
+    void aReadThatBeganBeforeItsBucketWasLostAndRegainedDoesNotBringBackWhatAnotherSiloFired() throws Exception {
+        ReminderBucketOwnershipSwitch ownership = ReminderBucketOwnershipSwitch.all();
+        Silo silo = silo(ReminderMetrics.NONE, ownership);
+        ReminderKey key = key("p", "elsewhere");
+        Instant due = START.plusSeconds(1);
+        this.memory.save(new ReminderEntry(key, 5, ReminderSchedule.onceAt(due), new byte[0], ReminderTick.first(due, 1)));
+        silo.scheduler.advance(Duration.ofSeconds(2));
+        CountDownLatch release = new CountDownLatch(1);
+        this.table.holdAfterRead.set(release);
+        silo.manager.refreshNow();
+        Thread refreshing = Thread.ofVirtual().start(silo.scheduler::runDueTasks);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.table.heldReads.get() == 1);
+        ownership.owned = ReminderBucketSet.all().minus(ReminderBucketSet.of(key.bucket()));
+        silo.manager.ownershipChanged();
+        assertThat(this.memory.delete(key)).as("another silo delivered the one-shot and removed it").isTrue();
+        ownership.owned = ReminderBucketSet.all();
+        silo.manager.ownershipChanged();
+        this.table.holdAfterRead.set(null);
+        release.countDown();
+        refreshing.join(Duration.ofSeconds(30));
+        assertThat(refreshing.isAlive()).isFalse();
+        silo.scheduler.advance(Duration.ofSeconds(30));
+        assertThat(this.environment.log()).as("the read taken before the loss showed the delivered one-shot").isEmpty();
+        assertThat(silo.manager.stats().waiting()).isZero();
+    }
+
     private Silo silo(ReminderMetrics metrics, ReminderBucketOwnershipSwitch ownership) {
         ManualScheduler scheduler = new ManualScheduler(this.clock);
         ReminderRegistry registry = new ReminderRegistry(this.table, this.clock);
@@ -553,6 +580,11 @@ class ReminderTickManagerTests {
 
         final AtomicInteger blockedReads = new AtomicInteger();
 
+        /** Holds every read of due reminders, once it has read the table, until opened. */
+        final AtomicReference<CountDownLatch> holdAfterRead = new AtomicReference<>();
+
+        final AtomicInteger heldReads = new AtomicInteger();
+
         RecordingTable(ReminderTable delegate) {
             this.delegate = delegate;
         }
@@ -595,7 +627,18 @@ class ReminderTickManagerTests {
                     this.blockedReads.decrementAndGet();
                 }
             }
-            return this.delegate.due(buckets, before, limit);
+            DueReminders due = this.delegate.due(buckets, before, limit);
+            CountDownLatch hold = this.holdAfterRead.get();
+            if (hold != null) {
+                this.heldReads.incrementAndGet();
+                try {
+                    hold.await(20, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return due;
         }
 
         @Override
