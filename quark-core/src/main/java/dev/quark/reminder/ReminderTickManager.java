@@ -56,11 +56,13 @@ import org.slf4j.LoggerFactory;
  * <li>A reminder found overdue (no silo ran it, or this one was down) is delivered once, with the first instant
  * it missed, then goes on with its schedule; the ticks in between are counted {@link ReminderOutcome#MISSED},
  * never delivered in a flood.</li>
- * <li>A tick whose {@code receiveReminder} throws is logged and counted; a periodic reminder goes on with its
- * schedule, a one-shot reminder is tried again after a backoff, up to {@link ReminderSettings#maxAttempts()}
+ * <li>A tick whose {@code receiveReminder} throws, or whose delivery outlasts the
+ * {@link ReminderSettings#deliveryTimeout() delivery timeout} (or the runtime's call timeout), is logged and counted
+ * failed; a periodic reminder goes on with its schedule (a timed-out instant is not tried again: its turn may still
+ * run), a one-shot reminder is tried again after a backoff, up to {@link ReminderSettings#maxAttempts()}
  * attempts.</li>
- * <li>A tick that did not reach its actor (its silo unreachable or not serving, a full mailbox, the call or the
- * {@link ReminderSettings#deliveryTimeout() delivery timeout} passed) keeps its scheduled instant and is tried
+ * <li>A tick that did not reach its actor (its silo unreachable or not serving, a full mailbox, the runtime
+ * closed: {@link ReminderDeliveryFailures}) keeps its scheduled instant and is tried
  * again after a backoff, until it is delivered; it is not written, so the table still holds it should this silo
  * stop. The reminder's later instants wait for it: none overtakes it, and those that fell due meanwhile are
  * {@link ReminderOutcome#MISSED} once it is delivered (the catch-up rule).</li>
@@ -961,8 +963,11 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      * {@link ActorCallTimeoutException}, which counts as failed. The call's own future is failed as well:
      * through the runtime it is the call itself, so a tick still queued in the actor's mailbox is dropped instead
      * of running later; a turn already running is not interrupted (nor is a call that already left for another
-     * silo), and no longer holds a slot of {@link ReminderSettings#maxRunning()}. When the scheduler refuses the
-     * timer (it is closed), the runtime's call timeout bounds the call.
+     * silo), and no longer holds a slot of {@link ReminderSettings#maxRunning()}. The slot goes back at the timeout
+     * on purpose: the end of a call failed here is not reported, and a slot held until a turn that may never end
+     * would let {@code maxRunning} stuck actors stop every reminder of the silo; a stuck actor holds up only its own
+     * ticks, which queue behind its turn and time out too. When the scheduler refuses the timer (it is closed), the
+     * runtime's call timeout bounds the call.
      */
     private CompletionStage<?> withTimeout(CompletionStage<?> call, ReminderEntry entry, Instant firedAt) {
         Duration timeout = this.settings.deliveryTimeout();
