@@ -22,6 +22,8 @@ import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.CallerTransactions;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.state.StateWriteAttachment;
+import dev.quark.state.jdbc.JdbcStateAttachment;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -57,6 +59,8 @@ public class JdbcEventStore implements EventStore, EventFeed {
     private static final String COLUMNS = "stream, version, event_id, event_type, schema_version, payload, recorded_at, "
             + "txid::text::bigint, position";
 
+    private final DataSource dataSource;
+
     private final JdbcClient jdbc;
 
     private final JdbcTemplate template;
@@ -91,7 +95,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
      * @param tablePrefix put before the table names, for instance {@code quark_}
      */
     public JdbcEventStore(DataSource dataSource, TablePrefix tablePrefix) {
-        Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
         this.jdbc = JdbcClient.create(dataSource);
         this.template = new JdbcTemplate(dataSource);
         this.transactions = new CallerTransactions(dataSource);
@@ -137,29 +141,54 @@ public class JdbcEventStore implements EventStore, EventFeed {
     @Override
     public AppendResult append(String stream, List<NewEvent> events, long expectedVersion) {
         EventStoreArguments.append(stream, events, expectedVersion);
-        AppendResult result = this.transactions.execute(() -> {
-            this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
-            List<Long> found = this.jdbc.sql("select version from " + this.table + " where stream = ? and event_id in ("
-                    + String.join(", ", Collections.nCopies(events.size(), "?")) + ")")
-                .params(arguments(stream, events))
-                .query((row, number) -> row.getLong(1))
-                .list();
-            if (EventStoreArguments.repeated(stream, events, found.size())) {
-                return new AppendResult(found.stream().mapToLong(Long::longValue).max().orElseThrow(), true);
-            }
-            long current = version(stream);
-            EventStoreArguments.expect(stream, expectedVersion, current);
-            List<Object[]> rows = new ArrayList<>(events.size());
-            long version = current;
-            for (NewEvent event : events) {
-                version++;
-                rows.add(new Object[] { stream, version, event.eventId(), event.type(), event.schemaVersion(),
-                        event.payload() });
-            }
-            this.template.batchUpdate(this.insert, rows);
-            return new AppendResult(version, false);
-        });
-        return result;
+        return this.transactions.execute(() -> appendInTransaction(stream, events, expectedVersion, () -> {
+        }));
+    }
+
+    /**
+     * Appends events and makes the writes of a {@link JdbcStateAttachment} on this store's {@code DataSource} (for
+     * instance outbox messages) in the append's transaction, after the events were inserted: the caller's transaction
+     * when one holds the {@code DataSource}, else one of its own. A failing attached write rolls the events back with
+     * it (in the caller's transaction: the whole of it, as any failed statement does).
+     */
+    @Override
+    public AppendResult append(String stream, List<NewEvent> events, long expectedVersion,
+            StateWriteAttachment attachment) {
+        Objects.requireNonNull(attachment, "attachment must not be null");
+        if (!(attachment instanceof JdbcStateAttachment attached)) {
+            return EventStore.super.append(stream, events, expectedVersion, attachment);
+        }
+        if (attached.dataSource() != this.dataSource) {
+            throw new UnsupportedOperationException("Event stream '" + stream + "' is kept by " + this + " on another "
+                    + "DataSource than the one of " + attachment.description() + "; both must use the same");
+        }
+        EventStoreArguments.append(stream, events, expectedVersion);
+        return this.transactions.execute(() -> appendInTransaction(stream, events, expectedVersion, attached::write));
+    }
+
+    private AppendResult appendInTransaction(String stream, List<NewEvent> events, long expectedVersion,
+            Runnable attached) {
+        this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
+        List<Long> found = this.jdbc.sql("select version from " + this.table + " where stream = ? and event_id in ("
+                + String.join(", ", Collections.nCopies(events.size(), "?")) + ")")
+            .params(arguments(stream, events))
+            .query((row, number) -> row.getLong(1))
+            .list();
+        if (EventStoreArguments.repeated(stream, events, found.size())) {
+            return new AppendResult(found.stream().mapToLong(Long::longValue).max().orElseThrow(), true);
+        }
+        long current = version(stream);
+        EventStoreArguments.expect(stream, expectedVersion, current);
+        List<Object[]> rows = new ArrayList<>(events.size());
+        long version = current;
+        for (NewEvent event : events) {
+            version++;
+            rows.add(new Object[] { stream, version, event.eventId(), event.type(), event.schemaVersion(),
+                    event.payload() });
+        }
+        this.template.batchUpdate(this.insert, rows);
+        attached.run();
+        return new AppendResult(version, false);
     }
 
     private static List<Object> arguments(String stream, List<NewEvent> events) {

@@ -19,6 +19,8 @@ import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.state.StateWriteAttachment;
+import dev.quark.state.memory.InMemoryStateAttachment;
 
 /**
  * Keeps event streams in this JVM's memory: the default when no backend is configured, and the one tests use.
@@ -89,6 +91,25 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
         finally {
             this.lock.writeLock().unlock();
         }
+    }
+
+    /**
+     * Appends events and, when they were appended (not for a conflict, nor for a duplicate append), makes the writes
+     * of an {@link InMemoryStateAttachment} (the in-memory outbox's messages) before returning; refuses other
+     * attachments before writing anything.
+     */
+    @Override
+    public AppendResult append(String stream, List<NewEvent> events, long expectedVersion,
+            StateWriteAttachment attachment) {
+        Objects.requireNonNull(attachment, "attachment must not be null");
+        if (!(attachment instanceof InMemoryStateAttachment attached)) {
+            return EventStore.super.append(stream, events, expectedVersion, attachment);
+        }
+        AppendResult result = append(stream, events, expectedVersion);
+        if (!result.duplicate()) {
+            attached.write();
+        }
+        return result;
     }
 
     @Override
