@@ -38,7 +38,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * {prefix}event_checkpoint  subscription primary key, txid, position
  * </pre>
  * An append runs in one transaction, the caller's when it has a Spring-managed one on the same data source
- * (so events can commit atomically with the caller's other writes): it takes a transaction-level advisory lock on
+ * (so events can commit atomically with the caller's other writes; under a savepoint, so that a failed append leaves
+ * the caller's transaction usable and without its statements): it takes a transaction-level advisory lock on
  * the stream ({@code pg_advisory_xact_lock(hashtext(table), hashtext(stream))}), checks the event ids and the
  * version, and inserts the events.
  * <p>
@@ -148,8 +149,9 @@ public class JdbcEventStore implements EventStore, EventFeed {
     /**
      * Appends events and makes the writes of a {@link JdbcStateAttachment} on this store's {@code DataSource} (for
      * instance outbox messages) in the append's transaction, after the events were inserted: the caller's transaction
-     * when one holds the {@code DataSource}, else one of its own. A failing attached write rolls the events back with
-     * it (in the caller's transaction: the whole of it, as any failed statement does).
+     * when one holds the {@code DataSource} (under a savepoint), else one of its own. A failing attached write rolls
+     * the events back with it; in the caller's transaction, to the savepoint, which leaves the caller's transaction
+     * usable and without the events.
      */
     @Override
     public AppendResult append(String stream, List<NewEvent> events, long expectedVersion,

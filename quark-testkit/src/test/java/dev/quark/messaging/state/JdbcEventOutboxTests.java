@@ -119,6 +119,36 @@ class JdbcEventOutboxTests extends EventOutboxTests {
     }
 
     @Test
+    void attachedWritesThatFailUndoTheEventsBeforeTheCallersTransactionCommits() {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        StateWriteAttachment failing = new JdbcStateAttachment() {
+
+            @Override
+            public DataSource dataSource() {
+                return dataSource;
+            }
+
+            @Override
+            public void write() {
+                throw new IllegalStateException("the attached writes failed");
+            }
+
+            @Override
+            public String description() {
+                return "failing writes";
+            }
+        };
+        String stream = "Wallet/" + walletId();
+        String other = "Wallet/" + walletId();
+        transactions.executeWithoutResult((status) -> {
+            assertThatIllegalStateException().isThrownBy(() -> events.append(stream, List.of(event()), 0, failing));
+            events.append(other, List.of(event()), 0);
+        });
+        assertThat(events.version(stream)).as("neither the events nor their attached writes").isZero();
+        assertThat(events.version(other)).as("the caller's other work committed").isOne();
+    }
+
+    @Test
     void inTheCallersTransactionTheEventsAndTheMessagesRollBackWithIt() {
         TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         String stream = "Wallet/" + walletId();
