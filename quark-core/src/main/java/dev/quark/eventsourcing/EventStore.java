@@ -65,6 +65,22 @@ public interface EventStore {
     }
 
     /**
+     * Deletes a stream: its events, their ids and its snapshot, atomically with a version check. The stream is then
+     * empty at version 0, as if never appended to: a later append starts again at version 1, and may use the deleted
+     * event ids again. The deleted events leave the global feed too (a subscription that had not reached them never
+     * sees them). An activation of the stream's actor still holds the old state; its next {@code emit} conflicts and
+     * the actor is rebuilt from the empty stream.
+     * @param stream the stream
+     * @param expectedVersion the version the caller last saw, or {@link #ANY_VERSION}
+     * @return how many events were deleted, 0 for a stream without events
+     * @throws ConcurrencyException when the stream is not at the expected version; nothing is deleted
+     * @throws IllegalArgumentException for a bad stream name or an expected version below {@link #ANY_VERSION}
+     */
+    default long deleteStream(String stream, long expectedVersion) {
+        throw new UnsupportedOperationException("Event store " + this + " cannot delete streams");
+    }
+
+    /**
      * Reads a stream's events in version order.
      * @param stream the stream
      * @param fromVersion the first version to read, at least 1

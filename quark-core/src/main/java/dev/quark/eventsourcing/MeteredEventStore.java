@@ -73,6 +73,11 @@ public final class MeteredEventStore implements EventStore {
     }
 
     @Override
+    public long deleteStream(String stream, long expectedVersion) {
+        return this.store.deleteStream(stream, expectedVersion);
+    }
+
+    @Override
     public List<StoredEvent> read(String stream, long fromVersion, int limit) {
         return this.store.read(stream, fromVersion, limit);
     }

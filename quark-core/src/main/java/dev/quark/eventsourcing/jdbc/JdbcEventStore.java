@@ -193,6 +193,23 @@ public class JdbcEventStore implements EventStore, EventFeed {
         return new AppendResult(version, false);
     }
 
+    /**
+     * Deletes a stream's rows and snapshot in one transaction (the caller's when it has one on the data source, under
+     * a savepoint), under the stream's advisory lock, after checking its version.
+     */
+    @Override
+    public long deleteStream(String stream, long expectedVersion) {
+        EventStoreArguments.delete(stream, expectedVersion);
+        return this.transactions.execute(() -> {
+            this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
+            long current = version(stream);
+            EventStoreArguments.expect(stream, expectedVersion, current);
+            int deleted = this.jdbc.sql("delete from " + this.table + " where stream = ?").param(stream).update();
+            this.jdbc.sql("delete from " + this.snapshotTable + " where stream = ?").param(stream).update();
+            return (long) deleted;
+        });
+    }
+
     private static List<Object> arguments(String stream, List<NewEvent> events) {
         List<Object> arguments = new ArrayList<>(events.size() + 1);
         arguments.add(stream);

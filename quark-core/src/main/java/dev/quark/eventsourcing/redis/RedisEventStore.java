@@ -113,6 +113,21 @@ public class RedisEventStore implements EventStore {
             end
             """;
 
+    /**
+     * Deletes a stream's three keys when it is at the expected version. Returns {1, events deleted} or {0, current
+     * version} for a conflict.
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> DELETE = RedisScript.of("""
+            local current = redis.call('XLEN', KEYS[1])
+            local expected = tonumber(ARGV[1])
+            if expected ~= -1 and expected ~= current then
+                return {0, current}
+            end
+            redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+            return {1, current}
+            """, List.class);
+
     /** Keeps the snapshot when it is newer than the kept one. Returns 1 when it was kept. */
     static final RedisScript<Long> SAVE_SNAPSHOT = RedisScript.of("""
             local kept = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
@@ -226,6 +241,23 @@ public class RedisEventStore implements EventStore {
         }
         EventStoreArguments.repeated(stream, events, (int) ((Number) reply.get(1)).longValue());
         return new AppendResult(((Number) reply.get(2)).longValue(), true);
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public long deleteStream(String stream, long expectedVersion) {
+        EventStoreArguments.delete(stream, expectedVersion);
+        String key = redisKey(stream);
+        List reply = this.redis.execute(DELETE, List.of(key, key + ":ids", key + ":snapshot"),
+                Long.toString(expectedVersion));
+        if (reply == null || reply.size() != 2) {
+            throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
+        }
+        long count = ((Number) reply.get(1)).longValue();
+        if (((Number) reply.get(0)).longValue() != 1) {
+            throw new ConcurrencyException(stream, expectedVersion, count);
+        }
+        return count;
     }
 
     @Override
