@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.internal.ActivityDecision;
@@ -37,6 +38,7 @@ import dev.quark.durabletasks.store.DurableTaskResources;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.HistoryConflictException;
 import dev.quark.durabletasks.store.OrchestrationWorkItem;
+import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseKeeper;
 import dev.quark.lease.LeaseLostException;
@@ -79,6 +81,8 @@ public final class DurableTaskWorker implements AutoCloseable {
     private final DurableTaskStore store;
 
     private final LeaseKeeper keeper;
+
+    private final @Nullable RowLeaseKeeper rowLeases;
 
     private final OrchestrationExecutor executor;
 
@@ -147,8 +151,12 @@ public final class DurableTaskWorker implements AutoCloseable {
             .duration(builder.leaseDuration)
             .clock(this.clock)
             .scheduler(this.scheduler)
-            .listener((lease, loss) -> interrupt(lease, loss.name()))
+            .listener((lease, loss) -> interrupt(lease.resource(), loss.name()))
             .build();
+        this.rowLeases = this.store.rowLeases()
+            .map((leases) -> new RowLeaseKeeper(leases, builder.leaseDuration, this.clock, this.scheduler, this.threads,
+                    (resource) -> interrupt(resource, "RENEWAL_REFUSED")))
+            .orElse(null);
         DurableTaskMetrics metrics = builder.metrics;
         int javaVersion = Runtime.version().feature();
         int cacheSize = (builder.instanceCacheSize != null) ? builder.instanceCacheSize
@@ -304,6 +312,9 @@ public final class DurableTaskWorker implements AutoCloseable {
         this.threads.shutdown();
         this.executor.releaseKept();
         this.keeper.close();
+        if (this.rowLeases != null) {
+            this.rowLeases.close();
+        }
         if (this.ownScheduler != null) {
             this.ownScheduler.shutdownNow();
         }
@@ -361,6 +372,24 @@ public final class DurableTaskWorker implements AutoCloseable {
         if (free <= 0) {
             return List.of();
         }
+        RowLeaseKeeper rows = this.rowLeases;
+        if (rows != null) {
+            List<CompletableFuture<?>> work = new ArrayList<>();
+            Instant until = rows.leasedUntil();
+            for (OrchestrationWorkItem item : rows.leases().claimInstances(this.owner, this.clock.instant(), until,
+                    free)) {
+                String instanceId = item.instance().instanceId();
+                rows.keepInstance(instanceId, item.token(), until);
+                Claim claim = new Claim(DurableTaskResources.instance(instanceId), item.token(),
+                        () -> rows.settleInstance(instanceId, item.token()),
+                        () -> rows.releaseInstance(instanceId, item.token()));
+                synchronized (this.lock) {
+                    this.runningSteps++;
+                }
+                work.add(start(claim, () -> step(claim, instanceId, () -> Optional.of(item)), true));
+            }
+            return work;
+        }
         Map<String, String> byResource = new LinkedHashMap<>();
         this.store.dueInstances(this.clock.instant(), free * 4)
             .forEach((id) -> byResource.put(DurableTaskResources.instance(id), id));
@@ -370,10 +399,12 @@ public final class DurableTaskWorker implements AutoCloseable {
         List<CompletableFuture<?>> work = new ArrayList<>();
         for (Lease lease : this.keeper.acquire(byResource.keySet(), free)) {
             String instanceId = Objects.requireNonNull(byResource.get(lease.resource()));
+            Claim claim = Claim.of(lease, this.keeper);
             synchronized (this.lock) {
                 this.runningSteps++;
             }
-            work.add(start(lease, () -> step(lease, instanceId), true));
+            work.add(start(claim, () -> step(claim, instanceId,
+                    () -> this.store.claimInstance(instanceId, lease.token(), this.clock.instant())), true));
         }
         return work;
     }
@@ -386,6 +417,23 @@ public final class DurableTaskWorker implements AutoCloseable {
         if (free <= 0) {
             return List.of();
         }
+        RowLeaseKeeper rows = this.rowLeases;
+        if (rows != null) {
+            List<CompletableFuture<?>> work = new ArrayList<>();
+            Instant until = rows.leasedUntil();
+            for (ActivityWorkItem item : rows.leases().claimActivities(this.owner, this.clock.instant(), until,
+                    free)) {
+                rows.keepActivity(item.id(), item.token(), until);
+                Claim claim = new Claim(DurableTaskResources.activity(item.id()), item.token(),
+                        () -> rows.settleActivity(item.id(), item.token()),
+                        () -> rows.releaseActivity(item.id(), item.token()));
+                synchronized (this.lock) {
+                    this.runningActivities++;
+                }
+                work.add(start(claim, () -> attempt(claim, item.id(), () -> Optional.of(item)), false));
+            }
+            return work;
+        }
         Map<String, String> byResource = new LinkedHashMap<>();
         this.store.dueActivities(this.clock.instant(), free * 4)
             .forEach((id) -> byResource.put(DurableTaskResources.activity(id), id));
@@ -395,30 +443,32 @@ public final class DurableTaskWorker implements AutoCloseable {
         List<CompletableFuture<?>> work = new ArrayList<>();
         for (Lease lease : this.keeper.acquire(byResource.keySet(), free)) {
             String activityId = Objects.requireNonNull(byResource.get(lease.resource()));
+            Claim claim = Claim.of(lease, this.keeper);
             synchronized (this.lock) {
                 this.runningActivities++;
             }
-            work.add(start(lease, () -> attempt(lease, activityId), false));
+            work.add(start(claim, () -> attempt(claim, activityId,
+                    () -> this.store.claimActivity(activityId, lease.token(), this.clock.instant())), false));
         }
         return work;
     }
 
-    private CompletableFuture<?> start(Lease lease, Runnable work, boolean step) {
+    private CompletableFuture<?> start(Claim claim, Runnable work, boolean step) {
         CompletableFuture<Void> future;
         try {
             future = CompletableFuture.runAsync(() -> {
-                this.working.put(lease.resource(), Thread.currentThread());
+                this.working.put(claim.resource(), Thread.currentThread());
                 try {
                     work.run();
                 }
                 finally {
-                    this.working.remove(lease.resource());
-                    done(lease, step);
+                    this.working.remove(claim.resource());
+                    done(claim, step);
                 }
             }, this.threads);
         }
         catch (RejectedExecutionException ex) {
-            done(lease, step);
+            done(claim, step);
             return DONE;
         }
         long id = this.workIds.incrementAndGet();
@@ -427,12 +477,12 @@ public final class DurableTaskWorker implements AutoCloseable {
         return future;
     }
 
-    private void done(Lease lease, boolean step) {
+    private void done(Claim claim, boolean step) {
         try {
-            this.keeper.release(lease);
+            claim.end();
         }
         catch (RuntimeException ex) {
-            logger.debug("Could not release {}; it expires on its own", lease, ex);
+            logger.debug("Could not release the lease on {}; it expires on its own", claim.resource(), ex);
         }
         synchronized (this.lock) {
             if (step) {
@@ -445,11 +495,10 @@ public final class DurableTaskWorker implements AutoCloseable {
         wake();
     }
 
-    private void step(Lease lease, String instanceId) {
+    private void step(Claim claim, String instanceId, Supplier<Optional<OrchestrationWorkItem>> claimed) {
         long started = System.nanoTime();
         try {
-            Optional<OrchestrationWorkItem> item = this.store.claimInstance(instanceId, lease.token(),
-                    this.clock.instant());
+            Optional<OrchestrationWorkItem> item = claimed.get();
             if (item.isEmpty()) {
                 return;
             }
@@ -461,6 +510,7 @@ public final class DurableTaskWorker implements AutoCloseable {
             try {
                 this.store.commit(result.get().commit());
                 committed = true;
+                claim.settle();
             }
             finally {
                 if (committed) {
@@ -486,10 +536,10 @@ public final class DurableTaskWorker implements AutoCloseable {
         }
     }
 
-    private void attempt(Lease lease, String activityId) {
+    private void attempt(Claim claim, String activityId, Supplier<Optional<ActivityWorkItem>> claimed) {
         long started = System.nanoTime();
         try {
-            Optional<ActivityWorkItem> item = this.store.claimActivity(activityId, lease.token(), this.clock.instant());
+            Optional<ActivityWorkItem> item = claimed.get();
             if (item.isEmpty()) {
                 return;
             }
@@ -497,19 +547,22 @@ public final class DurableTaskWorker implements AutoCloseable {
             Duration duration = Duration.ofNanos(System.nanoTime() - started);
             boolean recorded = switch (decision) {
                 case ActivityDecision.Complete complete -> {
-                    boolean written = this.store.completeActivity(activityId, lease.token(), complete.outcome());
+                    boolean written = this.store.completeActivity(activityId, claim.token(), complete.outcome());
                     this.metrics.activityAttempted(item.get().name(), duration,
                             complete.succeeded() ? "completed" : "failed");
                     yield written;
                 }
                 case ActivityDecision.Retry retry -> {
-                    boolean written = this.store.retryActivity(activityId, lease.token(), retry.nextAttempt(),
+                    boolean written = this.store.retryActivity(activityId, claim.token(), retry.nextAttempt(),
                             retry.visibleAt());
                     this.metrics.activityAttempted(item.get().name(), duration, "retried");
                     yield written;
                 }
             };
-            if (!recorded) {
+            if (recorded) {
+                claim.settle();
+            }
+            else {
                 logger.info("The outcome of activity call '{}' was not recorded: another worker took it over",
                         activityId);
                 this.metrics.workLost("activity");
@@ -521,10 +574,10 @@ public final class DurableTaskWorker implements AutoCloseable {
         }
     }
 
-    private void interrupt(Lease lease, String why) {
-        Thread thread = this.working.get(lease.resource());
+    private void interrupt(String resource, String why) {
+        Thread thread = this.working.get(resource);
         if (thread != null) {
-            logger.info("Lost {} ({}); interrupting its work", lease, why);
+            logger.info("Lost the lease on {} ({}); interrupting its work", resource, why);
             thread.interrupt();
         }
     }
@@ -537,6 +590,65 @@ public final class DurableTaskWorker implements AutoCloseable {
     @Override
     public String toString() {
         return "DurableTaskWorker[" + this.owner + "]";
+    }
+
+    /**
+     * A piece of work the worker holds: the resource and token of its lease, and how the lease is given up. A lease
+     * from the lease store is released when the work ends; a {@linkplain RowLeaseKeeper row lease} is freed by the
+     * write that ended the work ({@link #settle()}), and released at the end only when nothing was written.
+     */
+    private static final class Claim {
+
+        private final String resource;
+
+        private final FencingToken token;
+
+        private final Runnable settled;
+
+        private final Runnable release;
+
+        private final boolean releaseWhenSettled;
+
+        private volatile boolean settledAlready;
+
+        Claim(String resource, FencingToken token, Runnable settled, Runnable release) {
+            this(resource, token, settled, release, false);
+        }
+
+        private Claim(String resource, FencingToken token, Runnable settled, Runnable release,
+                boolean releaseWhenSettled) {
+            this.resource = resource;
+            this.token = token;
+            this.settled = settled;
+            this.release = release;
+            this.releaseWhenSettled = releaseWhenSettled;
+        }
+
+        static Claim of(Lease lease, LeaseKeeper keeper) {
+            return new Claim(lease.resource(), lease.token(), () -> {
+            }, () -> keeper.release(lease), true);
+        }
+
+        String resource() {
+            return this.resource;
+        }
+
+        FencingToken token() {
+            return this.token;
+        }
+
+        /** The work wrote what ends it. */
+        void settle() {
+            this.settledAlready = true;
+            this.settled.run();
+        }
+
+        /** The work ended. */
+        void end() {
+            if (this.releaseWhenSettled || !this.settledAlready) {
+                this.release.run();
+            }
+        }
     }
 
     /**
