@@ -50,18 +50,19 @@ public interface RowLeases {
     List<ActivityWorkItem> claimActivities(String owner, Instant now, Instant leasedUntil, int limit);
 
     /**
-     * Extends the leases on instances that are still stamped with the given tokens.
+     * Extends the leases on instances that are still stamped with the given tokens and not freed (a freed lease is
+     * not taken again by a renewal).
      * @param held the instances' ids and the tokens they were claimed with
      * @param leasedUntil the new expiry
-     * @return the ids whose lease was extended; the others were taken over or are gone
+     * @return the ids whose lease was extended; the others were taken over, freed or are gone
      */
     Set<String> renewInstances(Map<String, FencingToken> held, Instant leasedUntil);
 
     /**
-     * Extends the leases on activity calls that are still stamped with the given tokens.
+     * Extends the leases on activity calls that are still stamped with the given tokens and not freed.
      * @param held the calls' ids and the tokens they were claimed with
      * @param leasedUntil the new expiry
-     * @return the ids whose lease was extended; the others were taken over or are gone
+     * @return the ids whose lease was extended; the others were taken over, freed or are gone
      */
     Set<String> renewActivities(Map<String, FencingToken> held, Instant leasedUntil);
 

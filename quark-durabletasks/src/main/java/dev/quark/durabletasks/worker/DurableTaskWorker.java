@@ -49,8 +49,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs orchestration steps and activity attempts from a {@link DurableTaskStore}: every {@code pollInterval} (and at
- * once when told of new work by {@link #wake()}), it looks for due work, claims as much as it has room for with
- * leases ({@link LeaseKeeper}, renewed while the work runs), and runs each piece on a virtual thread of its own.
+ * once when told of new work by {@link #wake()}, and when a piece of its work ends), it looks for due work, claims as
+ * much as it has room for with leases, renewed while the work runs, and runs each piece on a virtual thread of its
+ * own. A store that keeps leases on the work's own records ({@link DurableTaskStore#rowLeases()}, PostgreSQL) is
+ * claimed from in one step per batch, and the write that ends a piece of work frees its lease; with other stores the
+ * worker finds due work, leases it from the {@link LeaseStore} ({@link LeaseKeeper}) and stamps it.
  * Several workers, in one process or many, share a store: a lease gives each piece of work to one of them, and a
  * worker that dies loses its leases, so that another one takes its work over once they expire.
  * <p>
@@ -508,6 +511,7 @@ public final class DurableTaskWorker implements AutoCloseable {
             }
             boolean committed = false;
             try {
+                claim.ending();
                 this.store.commit(result.get().commit());
                 committed = true;
                 claim.settle();
@@ -545,6 +549,7 @@ public final class DurableTaskWorker implements AutoCloseable {
             }
             ActivityDecision decision = this.activities.run(item.get());
             Duration duration = Duration.ofNanos(System.nanoTime() - started);
+            claim.ending();
             boolean recorded = switch (decision) {
                 case ActivityDecision.Complete complete -> {
                     boolean written = this.store.completeActivity(activityId, claim.token(), complete.outcome());
@@ -595,7 +600,9 @@ public final class DurableTaskWorker implements AutoCloseable {
     /**
      * A piece of work the worker holds: the resource and token of its lease, and how the lease is given up. A lease
      * from the lease store is released when the work ends; a {@linkplain RowLeaseKeeper row lease} is freed by the
-     * write that ended the work ({@link #settle()}), and released at the end only when nothing was written.
+     * write that ended the work ({@link #settle()}), and released at the end only when nothing was written. A row
+     * lease is no longer renewed once its work starts its last write ({@link #ending()}): a renewal that met the
+     * lease freed by that write would take it for lost and interrupt the write.
      */
     private static final class Claim {
 
@@ -603,7 +610,7 @@ public final class DurableTaskWorker implements AutoCloseable {
 
         private final FencingToken token;
 
-        private final Runnable settled;
+        private final Runnable stopRenewing;
 
         private final Runnable release;
 
@@ -611,15 +618,15 @@ public final class DurableTaskWorker implements AutoCloseable {
 
         private volatile boolean settledAlready;
 
-        Claim(String resource, FencingToken token, Runnable settled, Runnable release) {
-            this(resource, token, settled, release, false);
+        Claim(String resource, FencingToken token, Runnable stopRenewing, Runnable release) {
+            this(resource, token, stopRenewing, release, false);
         }
 
-        private Claim(String resource, FencingToken token, Runnable settled, Runnable release,
+        private Claim(String resource, FencingToken token, Runnable stopRenewing, Runnable release,
                 boolean releaseWhenSettled) {
             this.resource = resource;
             this.token = token;
-            this.settled = settled;
+            this.stopRenewing = stopRenewing;
             this.release = release;
             this.releaseWhenSettled = releaseWhenSettled;
         }
@@ -637,10 +644,14 @@ public final class DurableTaskWorker implements AutoCloseable {
             return this.token;
         }
 
+        /** The work starts the write that ends it. */
+        void ending() {
+            this.stopRenewing.run();
+        }
+
         /** The work wrote what ends it. */
         void settle() {
             this.settledAlready = true;
-            this.settled.run();
         }
 
         /** The work ended. */

@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * Keeps alive the {@linkplain RowLeases row leases} a worker holds while their work runs: renews all of them in one
  * round every third of the lease duration (one statement for instances, one for activity calls), and reports as
  * lost, by resource ({@link DurableTaskResources}), those the store did not renew (taken over, gone) and those whose
- * lease ran out on the clock while renewals failed. Work that ends with a write that frees its lease (a commit, a
- * completion, a retry) is {@linkplain #settle settled}; other work is {@linkplain #release released}. Thread-safe.
+ * lease ran out on the clock while renewals failed. Work about to write what frees its lease (a commit, a
+ * completion, a retry) is {@linkplain #settleInstance settled} first, so that no renewal takes the freed lease for
+ * lost; work that wrote nothing is {@linkplain #releaseInstance released}. Thread-safe.
  */
 final class RowLeaseKeeper {
 
@@ -84,12 +85,12 @@ final class RowLeaseKeeper {
         scheduleRound();
     }
 
-    /** Stops renewing an instance's lease, which the write that ended its step freed. */
+    /** Stops renewing an instance's lease, which the write that ends its step is about to free. */
     void settleInstance(String instanceId, FencingToken token) {
         forget(this.instances, instanceId, token);
     }
 
-    /** Stops renewing an activity call's lease, which the write that ended its attempt freed. */
+    /** Stops renewing an activity call's lease, which the write that ends its attempt is about to free. */
     void settleActivity(String activityId, FencingToken token) {
         forget(this.activities, activityId, token);
     }
