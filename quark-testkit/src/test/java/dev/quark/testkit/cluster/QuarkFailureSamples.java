@@ -19,6 +19,7 @@ import dev.quark.actor.MailboxFullException;
 import dev.quark.actor.ReminderException;
 import dev.quark.actor.ReminderTurnException;
 import dev.quark.cluster.CallForwardingException;
+import dev.quark.cluster.NoActiveSiloException;
 import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.MembershipConflictException;
@@ -63,6 +64,7 @@ final class QuarkFailureSamples {
         SAMPLES.put("deadlock", () -> new DeadlockException(List.of("A/1", "B/2"), "A/1 waits on B/2 waits on A/1"));
         SAMPLES.put("forwarding", () -> new CallForwardingException("forwarded 3 times"));
         SAMPLES.put("siloUnavailable", () -> new SiloUnavailableException("silo-9 was declared dead"));
+        SAMPLES.put("noActiveSilo", () -> new NoActiveSiloException("no silo is active in the cluster"));
         SAMPLES.put("siloNotServing", () -> new SiloNotServingException("silo-9 is not serving"));
         SAMPLES.put("siloUnreachable", () -> new SiloUnreachableException("no link to silo-9"));
         SAMPLES.put("linkBroken", () -> new LinkBrokenException("link to silo-9 broke"));

@@ -16,6 +16,7 @@ import dev.quark.actor.MailboxFullException;
 import dev.quark.actor.ReminderException;
 import dev.quark.actor.ReminderTurnException;
 import dev.quark.cluster.CallForwardingException;
+import dev.quark.cluster.NoActiveSiloException;
 import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.MembershipConflictException;
@@ -95,6 +96,7 @@ final class QuarkExceptionTypes {
         messageOnly(ReminderException.class, (message, cause) -> new ReminderException(message, cause));
         messageOnly(CallForwardingException.class, (message, cause) -> new CallForwardingException(message));
         messageOnly(SiloUnavailableException.class, (message, cause) -> new SiloUnavailableException(message, cause));
+        messageOnly(NoActiveSiloException.class, (message, cause) -> new NoActiveSiloException(message));
         messageOnly(SiloNotServingException.class, (message, cause) -> new SiloNotServingException(message));
         messageOnly(SiloUnreachableException.class, (message, cause) -> new SiloUnreachableException(message));
         messageOnly(LinkBrokenException.class, (message, cause) -> new LinkBrokenException(message));
