@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * <p>
  * <b>Claiming.</b> It polls every {@code pollInterval}, at once when the local queue enqueues a job, and again
  * whenever an attempt ends or a poll filled every free worker. A claim acquires the jobs' leases through a
- * {@link LeaseKeeper} of its own, which renews them while the jobs run (its heartbeat); every
+ * {@link LeaseKeeper} of its own, which renews them while the jobs run (its heartbeat); with a store that keeps the
+ * leases in its records ({@link JobStore#leaseStore()}, PostgreSQL) the claim grants them itself and the keeper only
+ * renews them there, and a recorded outcome frees the lease without a release; every
  * {@code abandonedCheckInterval} it also takes over running jobs whose lease is free, because the worker that ran
  * them stopped renewing it (at-least-once: such a job runs again, its lost attempt counted as a failed one).
  * <p>
@@ -104,6 +106,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final LeaseKeeper keeper;
 
+    /** Whether the store keeps the jobs' leases in its own records ({@link JobStore#leaseStore()}). */
+    private final boolean leasesInStore;
+
     private final Object lock = new Object();
 
     private final Map<JobId, JobExecution> running = new HashMap<>();
@@ -155,7 +160,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             this.scheduler = LeaseKeeper.Scheduler.of(this.clock, this.ownScheduler);
         }
         this.threads = Thread.ofVirtual().name("quark-job-", 0).factory();
-        LeaseKeeper.Builder keeper = LeaseKeeper.builder(builder.leaseStore, this.owner)
+        LeaseStore leaseStore = builder.store.leaseStore().orElse(builder.leaseStore);
+        this.leasesInStore = builder.store.leaseStore().isPresent();
+        LeaseKeeper.Builder keeper = LeaseKeeper.builder(leaseStore, this.owner)
             .duration(builder.leaseDuration)
             .clock(this.clock)
             .scheduler(this.scheduler)
@@ -169,7 +176,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     /**
      * Starts building an orchestrator.
      * @param store where the jobs are
-     * @param leaseStore where their leases are: the same backend as the store, shared by every node
+     * @param leaseStore where their leases are: the same backend as the store, shared by every node; not used when
+     * the store keeps the leases in its own records ({@link JobStore#leaseStore()}), whose lease store is used then
      * @param handlers the handlers; only their types are claimed
      * @param codec reads payloads
      * @return the builder
@@ -371,10 +379,20 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private int claim(BiFunction<Claim, JobLeases, List<ClaimedJob>> operation, Claim claim) {
         List<Lease> acquired = new ArrayList<>();
-        JobLeases leases = (candidates, max) -> {
-            List<Lease> granted = this.keeper.acquire(candidates.stream().map(JobLeases::resource).toList(), max);
-            acquired.addAll(granted);
-            return granted;
+        JobLeases leases = new JobLeases() {
+
+            @Override
+            public List<Lease> acquire(List<JobId> candidates, int max) {
+                List<Lease> granted = JobOrchestrator.this.keeper
+                    .acquire(candidates.stream().map(JobLeases::resource).toList(), max);
+                acquired.addAll(granted);
+                return granted;
+            }
+
+            @Override
+            public Duration duration() {
+                return JobOrchestrator.this.keeper.duration();
+            }
         };
         List<ClaimedJob> claimed;
         try {
@@ -388,6 +406,12 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             if (claimed.stream().noneMatch((job) -> job.lease().isSameLease(lease))) {
                 releaseLease(lease);
             }
+        }
+        if (this.leasesInStore) {
+            // Granted by the claim itself: kept from now on, released by the keeper if it was closed meanwhile.
+            claimed.stream()
+                .filter((job) -> acquired.stream().noneMatch((lease) -> lease.isSameLease(job.lease())))
+                .forEach((job) -> this.keeper.keep(job.lease()));
         }
         claimed.forEach(this::start);
         return claimed.size();
@@ -470,6 +494,19 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         if (execution != null && execution.lease().isSameLease(lease)) {
             execution.leaseLost(loss);
+        }
+    }
+
+    /**
+     * Called once an attempt's outcome is recorded: a store that keeps leases in its records freed the lease in the
+     * same write, so the keeper only forgets it; otherwise the lease is released ({@link #releaseLease}).
+     */
+    void outcomeRecorded(Lease lease) {
+        if (this.leasesInStore) {
+            this.keeper.forget(lease);
+        }
+        else {
+            releaseLease(lease);
         }
     }
 

@@ -703,8 +703,7 @@ class JobOrchestratorTests {
         this.store.enqueue(new NewJob(id, type, "\"x\"", null, this.clock.instant(), this.clock.instant()));
         List<ClaimedJob> claimed = this.store.claimDue(
                 new dev.quark.jobs.store.Claim("crashed-node", 1, Map.of(type, 1), java.util.Set.of(), this.clock.instant()),
-                (candidates, max) -> this.leases.tryAcquireAny(candidates.stream().map(JobLeases::resource).toList(), max,
-                        "crashed-node", Duration.ofSeconds(30)));
+                JobLeases.of(this.leases, "crashed-node", Duration.ofSeconds(30)));
         assertThat(claimed).hasSize(1);
         return id;
     }
