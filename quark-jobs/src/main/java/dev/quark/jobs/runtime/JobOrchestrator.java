@@ -70,6 +70,12 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     /** How many claims one poll makes at most before it leaves the rest to the next poll. */
     private static final int MAX_CLAIMS_PER_POLL = 100;
 
+    /**
+     * How many claims run at once at most: a slot that frees while a claim runs is claimed by a second one rather than
+     * waiting for the first, so that the claims' round trips overlap instead of setting the rate.
+     */
+    private static final int MAX_CONCURRENT_CLAIMS = 2;
+
     private final JobStore store;
 
     private final JobHandlerRegistry handlers;
@@ -122,11 +128,19 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private State state = State.NEW;
 
+    /** Completes when the running poll loops have all ended; {@code null} while none runs. */
     private @Nullable CompletableFuture<Void> poll;
 
     private boolean pollAgain;
 
-    private long polls;
+    /** Poll loops running, at most {@link #MAX_CONCURRENT_CLAIMS}. */
+    private int loops;
+
+    /** Slots the claims in flight may fill, not yet counted as running. */
+    private int reserved;
+
+    /** Slots of each type the claims in flight may fill. */
+    private final Map<String, Integer> reservedByType = new HashMap<>();
 
     private boolean cancellationCheckDue;
 
@@ -270,38 +284,41 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Polls now, unless a poll is running, which then polls once more.
-     * @return completes when the poll is done
+     * Polls now: starts a poll loop unless {@value #MAX_CONCURRENT_CLAIMS} run or no slot is left for another claim;
+     * a running loop then polls once more.
+     * @return completes when the running poll loops are done
      */
     public CompletionStage<Void> poll() {
-        CompletableFuture<Void> started;
-        long generation;
+        CompletableFuture<Void> done;
         synchronized (this.lock) {
             if (this.state != State.RUNNING) {
                 return DONE;
             }
-            if (this.poll != null) {
+            if (this.poll != null && (this.loops >= MAX_CONCURRENT_CLAIMS || freeSlots() <= 0)) {
                 this.pollAgain = true;
                 return this.poll;
             }
-            started = new CompletableFuture<>();
-            this.poll = started;
-            generation = ++this.polls;
+            if (this.poll == null) {
+                this.poll = new CompletableFuture<>();
+            }
+            done = this.poll;
+            this.loops++;
         }
         try {
-            this.threads.newThread(() -> pollLoop(generation, started)).start();
+            this.threads.newThread(() -> pollLoop(done)).start();
         }
         catch (RuntimeException ex) {
             synchronized (this.lock) {
-                this.poll = null;
+                loopEnded();
             }
-            started.complete(null);
             logger.warn("Could not start a poll of '{}'", this.owner, ex);
+            completeIfIdle(done);
         }
-        return started;
+        return done;
     }
 
-    private void pollLoop(long generation, CompletableFuture<Void> done) {
+    private void pollLoop(CompletableFuture<Void> done) {
+        boolean ended = false;
         try {
             for (int round = 1;; round++) {
                 checkCancellationsWhenDue();
@@ -320,8 +337,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 synchronized (this.lock) {
                     // Deciding to stop and letting the next poll start are one step, so that no request is lost.
                     if (this.state != State.RUNNING || (!more && !this.pollAgain) || round == MAX_CLAIMS_PER_POLL) {
-                        this.poll = null;
-                        this.pollAgain = false;
+                        loopEnded();
+                        ended = true;
                         return;
                     }
                     this.pollAgain = false;
@@ -329,14 +346,41 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             }
         }
         finally {
-            synchronized (this.lock) {
-                if (this.polls == generation) {
-                    this.poll = null;
-                    this.pollAgain = false;
+            if (!ended) {
+                synchronized (this.lock) {
+                    loopEnded();
                 }
             }
+            completeIfIdle(done);
+        }
+    }
+
+    /**
+     * Counts a poll loop out; the last one lets the next poll start afresh. Called holding the lock.
+     */
+    private void loopEnded() {
+        this.loops--;
+        if (this.loops == 0) {
+            this.poll = null;
+            this.pollAgain = false;
+        }
+    }
+
+    private void completeIfIdle(CompletableFuture<Void> done) {
+        boolean idle;
+        synchronized (this.lock) {
+            idle = this.poll != done;
+        }
+        if (idle) {
             done.complete(null);
         }
+    }
+
+    /**
+     * Returns the slots neither running nor possibly filled by a claim in flight. Called holding the lock.
+     */
+    private int freeSlots() {
+        return this.workers - this.running.size() - this.reserved;
     }
 
     private boolean claimDue() {
@@ -359,25 +403,56 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
     }
 
+    /**
+     * Returns the claim for the free slots, reserved for it until {@link #claim} ends, or {@code null} when there is
+     * no room.
+     */
     private @Nullable Claim nextClaim(Set<JobId> excluded) {
         synchronized (this.lock) {
-            int free = this.workers - this.running.size();
+            int free = freeSlots();
             if (this.state != State.RUNNING || free <= 0) {
                 return null;
             }
             Map<String, Integer> room = new HashMap<>();
             for (RegisteredJobHandler handler : this.handlers.handlers()) {
                 int limit = handler.maxConcurrency();
-                int left = (limit > 0) ? Math.min(free, limit - this.runningByType.getOrDefault(handler.type(), 0)) : free;
+                int left = (limit > 0) ? Math.min(free, limit - this.runningByType.getOrDefault(handler.type(), 0)
+                        - this.reservedByType.getOrDefault(handler.type(), 0)) : free;
                 if (left > 0) {
                     room.put(handler.type(), left);
                 }
             }
-            return room.isEmpty() ? null : new Claim(this.owner, free, room, excluded, this.clock.instant());
+            if (room.isEmpty()) {
+                return null;
+            }
+            Claim claim = new Claim(this.owner, free, room, excluded, this.clock.instant());
+            this.reserved += claim.max();
+            claim.room().forEach((type, size) -> this.reservedByType.merge(type, size, Integer::sum));
+            return claim;
         }
     }
 
+    private void unreserve(Claim claim) {
+        synchronized (this.lock) {
+            this.reserved -= claim.max();
+            claim.room()
+                .forEach((type, size) -> this.reservedByType.computeIfPresent(type, (t, n) -> (n > size) ? n - size : null));
+        }
+    }
+
+    /**
+     * Makes a claim reserved by {@link #nextClaim} and starts the jobs claimed; the reservation ends with it.
+     */
     private int claim(BiFunction<Claim, JobLeases, List<ClaimedJob>> operation, Claim claim) {
+        try {
+            return claimReserved(operation, claim);
+        }
+        finally {
+            unreserve(claim);
+        }
+    }
+
+    private int claimReserved(BiFunction<Claim, JobLeases, List<ClaimedJob>> operation, Claim claim) {
         List<Lease> acquired = new ArrayList<>();
         JobLeases leases = new JobLeases() {
 
