@@ -19,8 +19,9 @@ import dev.quark.actor.MailboxFullException;
  * <p>
  * A timeout ({@link ActorCallTimeoutException}: the delivery timeout, or the runtime's call timeout) is not among
  * them: the turn may have started and may still run, and trying the instant again would queue it behind that turn,
- * time out again and repeat the instant for ever while the later ones never fire. A timed-out tick counts as failed
- * and the schedule goes on.
+ * time out again and repeat the instant for ever while the later ones never fire. A timed-out tick counts as failed:
+ * a periodic reminder goes on with its schedule, and a one-shot reminder is tried again up to
+ * {@link ReminderSettings#maxAttempts()} attempts, as after any failure.
  */
 final class ReminderDeliveryFailures {
 

@@ -20,7 +20,8 @@ import dev.quark.runtime.InvalidSettingException;
  * @param initialBackoff the wait before the first retry of a one-shot reminder, or of a tick that was not delivered
  * @param maxBackoff the longest wait between two retries; the wait doubles from the first up to it
  * @param shutdownTimeout how long stopping waits for running ticks and pending writes
- * @param deliveryTimeout how long a tick's delivery may take before it counts as failed and the schedule goes on
+ * @param deliveryTimeout how long a tick's delivery may take before it counts as failed: a periodic reminder goes on
+ * with its next instant, a one-shot reminder is tried again up to {@code maxAttempts}
  * @param maxRunning the most ticks being delivered at once; a tick due while that many run waits for one to end
  */
 public record ReminderSettings(Duration lookahead, Duration refreshInterval, int loadLimit, int maxBatch,
@@ -210,9 +211,12 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
 
         /**
          * Sets how long a tick's delivery may take. Past it the tick counts as failed
-         * ({@link ReminderOutcome#FAILED}) and the schedule goes on, so that an actor whose turn hangs, or a silo
-         * that does not answer, cannot hold its reminder forever. The instant is not tried again: the turn may have
-         * started and is not interrupted; a tick still queued in the actor's mailbox is dropped there.
+         * ({@link ReminderOutcome#FAILED}), like a {@code receiveReminder} that threw, so that an actor whose turn
+         * hangs, or a silo that does not answer, cannot hold its reminder forever: a periodic or cron reminder goes
+         * on with its next instant and the timed-out one is not tried again (the turn may have started and is not
+         * interrupted); a one-shot reminder, which has no next instant, is tried again after the backoff up to
+         * {@link #maxAttempts(int)} attempts, each with a higher attempt number. A tick still queued in the actor's
+         * mailbox is dropped there.
          * Default: 30 seconds.
          * @param deliveryTimeout a positive duration, longer than the longest {@code receiveReminder}
          * @return this builder

@@ -56,11 +56,13 @@ import org.slf4j.LoggerFactory;
  * <li>A reminder found overdue (no silo ran it, or this one was down) is delivered once, with the first instant
  * it missed, then goes on with its schedule; the ticks in between are counted {@link ReminderOutcome#MISSED},
  * never delivered in a flood.</li>
- * <li>A tick whose {@code receiveReminder} throws is logged and counted; a periodic reminder goes on with its
- * schedule, a one-shot reminder is tried again after a backoff, up to {@link ReminderSettings#maxAttempts()}
+ * <li>A tick whose {@code receiveReminder} throws, or whose delivery outlasts the
+ * {@link ReminderSettings#deliveryTimeout() delivery timeout} (or the runtime's call timeout), is logged and counted
+ * failed; a periodic reminder goes on with its schedule (a timed-out instant is not tried again: its turn may still
+ * run), a one-shot reminder is tried again after a backoff, up to {@link ReminderSettings#maxAttempts()}
  * attempts.</li>
- * <li>A tick that did not reach its actor (its silo unreachable or not serving, a full mailbox, the call or the
- * {@link ReminderSettings#deliveryTimeout() delivery timeout} passed) keeps its scheduled instant and is tried
+ * <li>A tick that did not reach its actor (its silo unreachable or not serving, a full mailbox, the runtime
+ * closed: {@link ReminderDeliveryFailures}) keeps its scheduled instant and is tried
  * again after a backoff, until it is delivered; it is not written, so the table still holds it should this silo
  * stop. The reminder's later instants wait for it: none overtakes it, and those that fell due meanwhile are
  * {@link ReminderOutcome#MISSED} once it is delivered (the catch-up rule).</li>
@@ -147,6 +149,13 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     private ReminderBucketSet owned = ReminderBucketSet.none();
 
+    /**
+     * The {@link #generation} at which each bucket last became {@link #owned}: a read that began at or before it
+     * may show that bucket as it was before this silo lost it and got it back (another silo may have fired and
+     * advanced its reminders meanwhile), so what it shows of the bucket is not taken.
+     */
+    private final long[] gainedAt = new long[ReminderBuckets.COUNT];
+
     private Phase phase = Phase.NEW;
 
     private int running;
@@ -231,7 +240,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             this.phase = Phase.RUNNING;
             this.wanted = this.ownership.ownedBuckets();
             if (this.leases == null) {
-                this.owned = this.wanted;
+                own(this.wanted);
             }
         }
         if (this.registry != null) {
@@ -260,7 +269,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             this.wanted = now;
             ReminderBucketSet lost = this.owned.minus(now);
             if (this.leases == null) {
-                this.owned = now;
+                own(now);
             }
             else {
                 this.owned = this.owned.minus(lost);
@@ -274,6 +283,22 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         else {
             refreshNow();
         }
+    }
+
+    /** Makes some buckets the fired ones, recording when each new one was gained. Called under the lock. */
+    private void own(ReminderBucketSet buckets) {
+        for (int bucket : buckets.minus(this.owned).toArray()) {
+            this.gainedAt[bucket] = this.generation;
+        }
+        this.owned = buckets;
+    }
+
+    /**
+     * Returns whether what a read of the table shows of a bucket may be taken: the bucket is owned, and was
+     * already owned when the read began. Called under the lock.
+     */
+    private boolean ownedThroughout(int bucket, long readGeneration) {
+        return this.owned.contains(bucket) && this.gainedAt[bucket] < readGeneration;
     }
 
     /** Stops firing the reminders of some buckets; their running ticks complete. Called under the lock. */
@@ -354,7 +379,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 this.claiming = false;
                 ReminderBucketSet held = bucketLeases.held();
                 ReminderBucketSet before = this.owned;
-                this.owned = this.wanted.minus(this.wanted.minus(held));
+                own(this.wanted.minus(this.wanted.minus(held)));
                 read = !this.owned.minus(before).isEmpty();
                 again = this.claimRequested || releaseLater || !this.wanted.minus(held).isEmpty()
                         || !held.minus(this.wanted).isEmpty();
@@ -574,13 +599,16 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      */
     private void registeredElsewhere(ReminderEntry entry, long readGeneration) {
         synchronized (this) {
+            if (!ownedThroughout(entry.bucket(), readGeneration)) {
+                return;
+            }
             ScheduledReminder known = this.reminders.get(entry.key());
             if (known != null && (readGeneration <= known.trustReadsAfter
                     || (known.entry.registration() == entry.registration() && known.status != Status.DONE))) {
                 return;
             }
+            registered(entry);
         }
-        registered(entry);
     }
 
     /**
@@ -589,12 +617,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      */
     private void unregisteredElsewhere(ReminderKey key, long readGeneration) {
         synchronized (this) {
+            if (!ownedThroughout(key.bucket(), readGeneration)) {
+                return;
+            }
             ScheduledReminder known = this.reminders.get(key);
             if (known != null && (known.status == Status.RUNNING || readGeneration <= known.trustReadsAfter)) {
                 return;
             }
+            unregistered(key);
         }
-        unregistered(key);
     }
 
     // ---------------------------------------------------------------- reading the table
@@ -653,6 +684,10 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      * meanwhile (a registration, a notice's read, the end of its tick) marked it with a generation at least the
      * read's, which the steps that follow respect. The read is first applied entry by entry, then the reminders it
      * no longer shows are forgotten, from a list of the known ones taken when the entries are all in.
+     * <p>
+     * What the read shows of a bucket this silo lost and got back after the read began is ignored: another silo
+     * may have fired and advanced those reminders meanwhile, and the read that the gain requested shows them as
+     * they are now.
      */
     private final class ReadApplication {
 
@@ -736,7 +771,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
         /** Merges one reminder read from the table. Called under the lock. */
         private void merge(ReminderEntry entry) {
-            if (!ReminderTickManager.this.owned.contains(entry.bucket())) {
+            if (!ownedThroughout(entry.bucket(), this.readGeneration)) {
                 return;
             }
             ScheduledReminder known = ReminderTickManager.this.reminders.get(entry.key());
@@ -778,7 +813,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             boolean forget = switch (known.status) {
                 case DONE -> this.readGeneration > known.trustReadsAfter;
                 case WAITING -> (!ReminderTickManager.this.owned.contains(known.entry.bucket())
-                        || (!this.read.contains(known.key()) && this.readGeneration > known.trustReadsAfter
+                        || (ownedThroughout(known.entry.bucket(), this.readGeneration)
+                                && !this.read.contains(known.key()) && this.readGeneration > known.trustReadsAfter
                                 && known.fireAt.isBefore(this.due.completeBefore())))
                         && ReminderTickManager.this.waiting.remove(known);
                 case RUNNING -> false;
@@ -927,8 +963,11 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      * {@link ActorCallTimeoutException}, which counts as failed. The call's own future is failed as well:
      * through the runtime it is the call itself, so a tick still queued in the actor's mailbox is dropped instead
      * of running later; a turn already running is not interrupted (nor is a call that already left for another
-     * silo), and no longer holds a slot of {@link ReminderSettings#maxRunning()}. When the scheduler refuses the
-     * timer (it is closed), the runtime's call timeout bounds the call.
+     * silo), and no longer holds a slot of {@link ReminderSettings#maxRunning()}. The slot goes back at the timeout
+     * on purpose: the end of a call failed here is not reported, and a slot held until a turn that may never end
+     * would let {@code maxRunning} stuck actors stop every reminder of the silo; a stuck actor holds up only its own
+     * ticks, which queue behind its turn and time out too. When the scheduler refuses the timer (it is closed), the
+     * runtime's call timeout bounds the call.
      */
     private CompletionStage<?> withTimeout(CompletionStage<?> call, ReminderEntry entry, Instant firedAt) {
         Duration timeout = this.settings.deliveryTimeout();

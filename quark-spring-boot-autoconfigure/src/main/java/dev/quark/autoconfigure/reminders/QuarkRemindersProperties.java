@@ -74,8 +74,9 @@ public class QuarkRemindersProperties implements InitializingBean {
     private Duration shutdownTimeout = Duration.ofSeconds(10);
 
     /**
-     * How long a tick's delivery may take before it counts as failed and the schedule goes on with its next instant;
-     * the timed-out instant is not tried again (the turn may still run). Longer than the slowest receiveReminder.
+     * How long a tick's delivery may take before it counts as failed: a periodic or cron reminder goes on with its
+     * next instant and the timed-out one is not tried again (the turn may still run); a one-shot reminder is tried
+     * again after the backoff up to retry.max-attempts. Longer than the slowest receiveReminder.
      */
     private Duration deliveryTimeout = Duration.ofSeconds(30);
 

@@ -138,6 +138,59 @@ class ReminderDeliveryRetryTests {
         hung.complete(null);
     }
 
+    /**
+     * A one-shot reminder has no next instant to go on with: when its delivery times out (the tick may have been
+     * dropped from the mailbox unrun), it is tried again after the backoff, as a new attempt the actor can tell apart,
+     * up to the attempt limit, then removed.
+     */
+    @Test
+    void aOneShotWhoseDeliveryTimedOutIsTriedAgainAsANewAttemptUpToTheLimitThenRemoved() {
+        List<ReminderStatus> statuses = new CopyOnWriteArrayList<>();
+        ReminderTickManager manager = manager(null, Clock.systemUTC(), ReminderSettings.builder()
+            .deliveryTimeout(Duration.ofMillis(200)).initialBackoff(Duration.ofMillis(50)).maxAttempts(2).build(),
+                (actor, name, status) -> {
+                    statuses.add(status);
+                    return new CompletableFuture<>();
+                });
+        save(ReminderSchedule.onceAt(Instant.now().plusMillis(100)));
+        manager.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> manager.stats().abandoned() == 1);
+        assertThat(statuses).extracting(ReminderStatus::attempt).containsExactly(1, 2);
+        assertThat(statuses.get(1).scheduledAt()).isEqualTo(statuses.get(0).scheduledAt());
+        assertThat(manager.stats().failed()).isEqualTo(2);
+        assertThat(manager.stats().undelivered()).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.table.find(KEY).isEmpty());
+    }
+
+    /**
+     * The manager cannot see the end of a turn whose call timed out (failing the call is what drops a tick still
+     * queued in the mailbox), so the slot goes back at the timeout: otherwise {@code maxRunning} turns that never
+     * end would stop every reminder of the silo.
+     */
+    @Test
+    void aTimedOutTickGivesBackItsSlotSoThatATurnThatNeverEndsHoldsUpNoOtherReminder() {
+        ReminderKey other = new ReminderKey(new ActorAddress("Pager", "other"), "r");
+        CompletableFuture<Void> turnEnded = new CompletableFuture<>();
+        List<String> delivered = new CopyOnWriteArrayList<>();
+        ReminderTickManager manager = manager(null, Clock.systemUTC(), ReminderSettings.builder()
+            .deliveryTimeout(Duration.ofMillis(200)).maxRunning(1).build(), (actor, name, status) -> {
+                delivered.add(actor.id());
+                return actor.equals(KEY.actor()) ? turnEnded.thenApply((ended) -> ended)
+                        : CompletableFuture.completedFuture(null);
+            });
+        Instant first = Instant.now().plusMillis(100);
+        save(ReminderSchedule.every(Duration.ofMinutes(1)).startingAt(first));
+        this.table.save(new ReminderEntry(other, 2, ReminderSchedule.onceAt(first.plusMillis(10)), new byte[0],
+                ReminderTick.first(first.plusMillis(10), 1)));
+        manager.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> manager.stats().delivered() == 1);
+        assertThat(delivered).containsExactly("p", "other");
+        assertThat(turnEnded).as("the timed-out turn still runs").isNotDone();
+        assertThat(manager.stats().failed()).isEqualTo(1);
+        assertThat(manager.stats().running()).isZero();
+        turnEnded.complete(null);
+    }
+
     @Test
     void theDeliveryTimeoutMustBePositive() {
         assertThatExceptionOfType(InvalidSettingException.class)

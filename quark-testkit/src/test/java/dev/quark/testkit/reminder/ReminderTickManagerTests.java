@@ -46,6 +46,9 @@ class ReminderTickManagerTests {
 
     private static final Instant START = ManualClock.DEFAULT_START;
 
+    /** How many reminders of a read the manager merges in one step (its {@code APPLY_STEP}). */
+    private static final int APPLY_STEP = 512;
+
     private final ManualClock clock = new ManualClock();
 
     private final PagerEnvironment environment = new PagerEnvironment(this.clock);
@@ -476,7 +479,84 @@ class ReminderTickManagerTests {
         await().atMost(Duration.ofSeconds(10)).until(() -> this.memory.size() == 0);
     }
 
+    @Test
+    void aReadThatBeganBeforeItsBucketWasLostAndRegainedDoesNotBringBackWhatAnotherSiloFired() throws Exception {
+        ReminderBucketOwnershipSwitch ownership = ReminderBucketOwnershipSwitch.all();
+        Silo silo = silo(ReminderMetrics.NONE, ownership);
+        ReminderKey key = key("p", "elsewhere");
+        Instant due = START.plusSeconds(1);
+        this.memory.save(new ReminderEntry(key, 5, ReminderSchedule.onceAt(due), new byte[0], ReminderTick.first(due, 1)));
+        silo.scheduler.advance(Duration.ofSeconds(2));
+        CountDownLatch release = new CountDownLatch(1);
+        this.table.holdAfterRead.set(release);
+        silo.manager.refreshNow();
+        Thread refreshing = Thread.ofVirtual().start(silo.scheduler::runDueTasks);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.table.heldReads.get() == 1);
+        ownership.owned = ReminderBucketSet.all().minus(ReminderBucketSet.of(key.bucket()));
+        silo.manager.ownershipChanged();
+        assertThat(this.memory.delete(key)).as("another silo delivered the one-shot and removed it").isTrue();
+        ownership.owned = ReminderBucketSet.all();
+        silo.manager.ownershipChanged();
+        this.table.holdAfterRead.set(null);
+        release.countDown();
+        refreshing.join(Duration.ofSeconds(30));
+        assertThat(refreshing.isAlive()).isFalse();
+        silo.scheduler.advance(Duration.ofSeconds(30));
+        assertThat(this.environment.log()).as("the read taken before the loss showed the delivered one-shot").isEmpty();
+        assertThat(silo.manager.stats().waiting()).isZero();
+    }
+
+    @Test
+    void aTickThatFallsDueBetweenTwoStepsOfALargeReadFiresOnTimeAndOnce() throws Exception {
+        AtomicReference<ReminderTickManager> manager = new AtomicReference<>();
+        List<Integer> waitingWhenFired = new CopyOnWriteArrayList<>();
+        List<Duration> lateness = new CopyOnWriteArrayList<>();
+        Silo silo = silo(new ReminderMetrics() {
+
+            @Override
+            public void ticks(String actorType, ReminderOutcome outcome, long count) {
+            }
+
+            @Override
+            public void lateness(String actorType, Duration late) {
+                lateness.add(late);
+                waitingWhenFired.add(manager.get().stats().waiting());
+            }
+        }, ReminderBucketOwnershipSwitch.all(), ReminderSettings.builder().loadLimit(30_000).build());
+        manager.set(silo.manager);
+        silo.runtime.get(Pager.class, "p").every("beat", Duration.ofSeconds(2));
+        int others = 20_000;
+        Instant later = START.plusSeconds(20);
+        for (int i = 0; i < others; i++) {
+            this.memory.save(new ReminderEntry(key("q" + i, "later"), i + 1, ReminderSchedule.onceAt(later),
+                    new byte[0], ReminderTick.first(later, 1)));
+        }
+        this.table.readLast.set(key("p", "beat"));
+        silo.manager.refreshNow();
+        Thread refreshing = Thread.ofVirtual().start(silo.scheduler::runDueTasks);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (silo.manager.stats().waiting() <= APPLY_STEP && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        silo.scheduler.advance(Duration.ofSeconds(2));
+        refreshing.join(Duration.ofSeconds(30));
+        assertThat(refreshing.isAlive()).isFalse();
+        assertThat(waitingWhenFired).as("the tick fired after the first step and before the last")
+            .singleElement()
+            .satisfies((waiting) -> assertThat(waiting).isGreaterThan(APPLY_STEP).isLessThan(others + 1));
+        assertThat(silo.manager.stats().waiting()).isEqualTo(others + 1);
+        silo.scheduler.advance(Duration.ofSeconds(1));
+        assertThat(this.environment.log()).as("on time, and the read's older copy of the tick did not fire it again")
+            .containsExactly("p/beat@2000");
+        assertThat(lateness).containsExactly(Duration.ZERO);
+        assertThat(this.memory.find(key("p", "beat")).orElseThrow().tick()).isEqualTo(ReminderTick.first(START.plusSeconds(4), 2));
+    }
+
     private Silo silo(ReminderMetrics metrics, ReminderBucketOwnershipSwitch ownership) {
+        return silo(metrics, ownership, ReminderSettings.DEFAULTS);
+    }
+
+    private Silo silo(ReminderMetrics metrics, ReminderBucketOwnershipSwitch ownership, ReminderSettings settings) {
         ManualScheduler scheduler = new ManualScheduler(this.clock);
         ReminderRegistry registry = new ReminderRegistry(this.table, this.clock);
         ActorRuntime runtime = ActorRuntime.builder()
@@ -490,6 +570,7 @@ class ReminderTickManagerTests {
             .registry(registry)
             .metrics(metrics)
             .ownership(ownership)
+            .settings(settings)
             .build();
         this.closeables.add(manager);
         manager.start();
@@ -553,6 +634,14 @@ class ReminderTickManagerTests {
 
         final AtomicInteger blockedReads = new AtomicInteger();
 
+        /** Holds every read of due reminders, once it has read the table, until opened. */
+        final AtomicReference<CountDownLatch> holdAfterRead = new AtomicReference<>();
+
+        final AtomicInteger heldReads = new AtomicInteger();
+
+        /** A reminder every read of due reminders returns last, whatever its fire time. */
+        final AtomicReference<ReminderKey> readLast = new AtomicReference<>();
+
         RecordingTable(ReminderTable delegate) {
             this.delegate = delegate;
         }
@@ -595,7 +684,24 @@ class ReminderTickManagerTests {
                     this.blockedReads.decrementAndGet();
                 }
             }
-            return this.delegate.due(buckets, before, limit);
+            DueReminders due = this.delegate.due(buckets, before, limit);
+            ReminderKey last = this.readLast.get();
+            if (last != null) {
+                List<ReminderEntry> entries = new ArrayList<>(due.entries());
+                entries.sort(java.util.Comparator.comparing((ReminderEntry entry) -> entry.key().equals(last)));
+                due = new DueReminders(entries, due.completeBefore());
+            }
+            CountDownLatch hold = this.holdAfterRead.get();
+            if (hold != null) {
+                this.heldReads.incrementAndGet();
+                try {
+                    hold.await(20, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return due;
         }
 
         @Override

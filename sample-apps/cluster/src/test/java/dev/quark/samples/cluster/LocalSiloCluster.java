@@ -1,9 +1,5 @@
 package dev.quark.samples.cluster;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.quark.samples.cluster.BankHttpClient.Reply;
+import dev.quark.testkit.process.ApplicationProcess;
 import org.awaitility.core.ConditionTimeoutException;
 import tools.jackson.databind.JsonNode;
 
@@ -44,10 +41,6 @@ final class LocalSiloCluster implements AutoCloseable {
 
     private final List<SiloProcess> silos = new ArrayList<>();
 
-    private final ConcurrentHashMap<Long, SiloProcess> running = new ConcurrentHashMap<>();
-
-    private final Thread killer = Thread.ofPlatform().unstarted(this::killAll);
-
     /**
      * Creates a cluster with no silo yet.
      * @param jar the sample's executable jar
@@ -58,7 +51,6 @@ final class LocalSiloCluster implements AutoCloseable {
         this.jar = jar;
         this.logs = logs;
         this.properties = List.copyOf(properties);
-        Runtime.getRuntime().addShutdownHook(this.killer);
     }
 
     /**
@@ -67,7 +59,8 @@ final class LocalSiloCluster implements AutoCloseable {
      * @return the silo
      */
     synchronized SiloProcess start(String siloId) {
-        return track(SiloProcess.start(this.jar, siloId, freePort(), freePort(), this.properties, this.logs));
+        return track(SiloProcess.start(this.jar, siloId, ApplicationProcess.freeLoopbackPort(),
+                ApplicationProcess.freeLoopbackPort(), this.properties, this.logs));
     }
 
     /**
@@ -82,13 +75,11 @@ final class LocalSiloCluster implements AutoCloseable {
         SiloProcess restarted = SiloProcess.start(this.jar, silo.siloId(), silo.httpPort(), silo.grpcPort(),
                 this.properties, this.logs);
         this.silos.set(this.silos.indexOf(silo), restarted);
-        this.running.put(restarted.pid(), restarted);
         return restarted;
     }
 
     private SiloProcess track(SiloProcess silo) {
         this.silos.add(silo);
-        this.running.put(silo.pid(), silo);
         return silo;
     }
 
@@ -97,8 +88,7 @@ final class LocalSiloCluster implements AutoCloseable {
      * @param silo the silo
      */
     void kill(SiloProcess silo) {
-        silo.kill();
-        this.running.remove(silo.pid());
+        silo.close();
     }
 
     synchronized List<SiloProcess> silos() {
@@ -155,29 +145,7 @@ final class LocalSiloCluster implements AutoCloseable {
      * Kills every silo still running.
      */
     @Override
-    public void close() {
-        killAll();
-        try {
-            Runtime.getRuntime().removeShutdownHook(this.killer);
-        }
-        catch (IllegalStateException ex) {
-            // the JVM is shutting down: the hook runs anyway
-        }
-    }
-
-    private void killAll() {
-        for (SiloProcess silo : List.copyOf(this.running.values())) {
-            silo.kill();
-            this.running.remove(silo.pid());
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-        catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
+    public synchronized void close() {
+        this.silos.forEach(SiloProcess::close);
     }
 }

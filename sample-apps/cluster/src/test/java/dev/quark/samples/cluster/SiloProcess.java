@@ -1,24 +1,16 @@
 package dev.quark.samples.cluster;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+
+import dev.quark.testkit.process.ApplicationProcess;
 
 /**
- * One silo: a JVM started from the cluster sample's jar with the same {@code java} that runs the tests, its
- * standard output and error written to a log file. {@link #kill()} is a {@code SIGKILL} on Linux: the silo has
- * no chance to say goodbye.
+ * One silo: the cluster sample's jar started as an {@link ApplicationProcess} with its silo id, HTTP port and
+ * gRPC port. {@link #close()} is a {@code SIGKILL} on Linux: the silo has no chance to say goodbye.
  */
-final class SiloProcess {
-
-    private static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Xshare:auto");
+final class SiloProcess implements AutoCloseable {
 
     private final String siloId;
 
@@ -26,15 +18,12 @@ final class SiloProcess {
 
     private final int grpcPort;
 
-    private final Path log;
+    private final ApplicationProcess process;
 
-    private final Process process;
-
-    private SiloProcess(String siloId, int httpPort, int grpcPort, Path log, Process process) {
+    private SiloProcess(String siloId, int httpPort, int grpcPort, ApplicationProcess process) {
         this.siloId = siloId;
         this.httpPort = httpPort;
         this.grpcPort = grpcPort;
-        this.log = log;
         this.process = process;
     }
 
@@ -49,28 +38,12 @@ final class SiloProcess {
      * @return the started process (not yet serving: see {@link LocalSiloCluster#awaitActive})
      */
     static SiloProcess start(Path jar, String siloId, int httpPort, int grpcPort, List<String> properties, Path logs) {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(JVM_OPTIONS);
-        command.add("-jar");
-        command.add(jar.toString());
-        command.add("--quark.cluster.silo.id=" + siloId);
-        command.add("--server.port=" + httpPort);
-        command.add("--spring.grpc.server.port=" + grpcPort);
-        properties.forEach((property) -> command.add("--" + property));
-        try {
-            Files.createDirectories(logs);
-            Path log = logs.resolve(siloId + ".log");
-            Files.writeString(log, "\n=== " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
-            return new SiloProcess(siloId, httpPort, grpcPort, log, process);
-        }
-        catch (IOException ex) {
-            throw new UncheckedIOException("Could not start silo " + siloId + ": " + command, ex);
-        }
+        List<String> all = new ArrayList<>();
+        all.add("quark.cluster.silo.id=" + siloId);
+        all.add("server.port=" + httpPort);
+        all.add("spring.grpc.server.port=" + grpcPort);
+        all.addAll(properties);
+        return new SiloProcess(siloId, httpPort, grpcPort, ApplicationProcess.start(jar, siloId, all, logs));
     }
 
     String siloId() {
@@ -85,51 +58,24 @@ final class SiloProcess {
         return this.grpcPort;
     }
 
-    long pid() {
-        return this.process.pid();
-    }
-
     boolean isAlive() {
         return this.process.isAlive();
     }
 
     /**
-     * Kills the JVM at once ({@code SIGKILL} on Linux) and waits until it is gone.
+     * Kills the silo if it still runs ({@code SIGKILL} on Linux) and waits until it is gone.
      */
-    void kill() {
-        this.process.destroyForcibly();
-        try {
-            if (!this.process.waitFor(30, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("Silo " + this.siloId + " (pid " + pid() + ") outlived SIGKILL by 30 s");
-            }
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
+    @Override
+    public void close() {
+        this.process.close();
     }
 
-    /**
-     * Returns the end of the silo's log, for failure messages.
-     * @param lines how many lines
-     * @return the last lines
-     */
     String logTail(int lines) {
-        try {
-            List<String> all = Files.readAllLines(this.log, StandardCharsets.UTF_8);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        }
-        catch (IOException | UncheckedIOException ex) {
-            return "(log " + this.log + " unreadable: " + ex.getMessage() + ")";
-        }
-    }
-
-    Path log() {
-        return this.log;
+        return this.process.logTail(lines);
     }
 
     @Override
     public String toString() {
-        return "silo " + this.siloId + " (pid " + this.process.pid() + ", http " + this.httpPort + ", grpc "
-                + this.grpcPort + ", log " + this.log + ")";
+        return "silo " + this.process + ", http " + this.httpPort + ", grpc " + this.grpcPort;
     }
 }

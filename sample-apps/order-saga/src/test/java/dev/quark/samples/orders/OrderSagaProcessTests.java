@@ -16,7 +16,6 @@ import dev.quark.testkit.server.PostgresTestServer;
 import dev.quark.testkit.server.RedisTestServer;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -67,22 +66,9 @@ class OrderSagaProcessTests {
 
     private final List<WorkerProcess> workers = Collections.synchronizedList(new ArrayList<>());
 
-    private final Thread killer = Thread.ofPlatform().unstarted(this::killAll);
-
-    @BeforeEach
-    void killWorkersIfTheTestJvmEnds() {
-        Runtime.getRuntime().addShutdownHook(this.killer);
-    }
-
     @AfterEach
     void killWorkers() {
         killAll();
-        try {
-            Runtime.getRuntime().removeShutdownHook(this.killer);
-        }
-        catch (IllegalStateException ex) {
-            // the JVM is shutting down: the hook runs anyway
-        }
     }
 
     @ParameterizedTest(name = "on {0}")
@@ -268,11 +254,7 @@ class OrderSagaProcessTests {
     }
 
     private void killAll() {
-        for (WorkerProcess worker : List.copyOf(this.workers)) {
-            if (worker.isAlive()) {
-                worker.kill();
-            }
-        }
+        List.copyOf(this.workers).forEach(WorkerProcess::close);
     }
 
     private static long millisSince(long nanos) {

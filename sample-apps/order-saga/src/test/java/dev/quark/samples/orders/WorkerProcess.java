@@ -2,42 +2,33 @@ package dev.quark.samples.orders;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+
+import dev.quark.testkit.process.ApplicationProcess;
 
 /**
- * One worker: a JVM started from the order-saga sample's jar with the same {@code java} that runs the tests, on a
- * loopback port chosen free, its durable-task worker named after it, its standard output and error written to
- * {@code <name>.log} and its toy services' effects to {@code <name>.effects} (the sample's
- * {@code orders.effect-journal}). {@link #kill()} is a {@code SIGKILL} on Linux: the worker has no chance to
- * release its leases. Modelled on the cluster sample's {@code SiloProcess}.
+ * One worker: the order-saga sample's jar started as an {@link ApplicationProcess} on a free loopback port, its
+ * durable-task worker named after it and its toy services' effects written to {@code <name>.effects} (the
+ * sample's {@code orders.effect-journal}). {@link #kill()} is a {@code SIGKILL} on Linux: the worker has no
+ * chance to release its leases.
  */
-final class WorkerProcess {
-
-    private static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Xshare:auto");
+final class WorkerProcess implements AutoCloseable {
 
     private final String name;
 
     private final int httpPort;
 
-    private final Path log;
-
     private final Path effects;
 
-    private final Process process;
+    private final ApplicationProcess process;
 
-    private WorkerProcess(String name, int httpPort, Path log, Path effects, Process process) {
+    private WorkerProcess(String name, int httpPort, Path effects, ApplicationProcess process) {
         this.name = name;
         this.httpPort = httpPort;
-        this.log = log;
         this.effects = effects;
         this.process = process;
     }
@@ -51,30 +42,14 @@ final class WorkerProcess {
      * @return the started process
      */
     static WorkerProcess start(Path jar, String name, List<String> properties, Path logs) {
-        int httpPort = freePort();
-        Path log = logs.resolve(name + ".log");
+        int httpPort = ApplicationProcess.freeLoopbackPort();
         Path effects = logs.resolve(name + ".effects");
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(JVM_OPTIONS);
-        command.add("-jar");
-        command.add(jar.toString());
-        command.add("--server.port=" + httpPort);
-        command.add("--quark.durabletasks.worker.owner=" + name);
-        command.add("--orders.effect-journal=" + effects);
-        properties.forEach((property) -> command.add("--" + property));
-        try {
-            Files.createDirectories(logs);
-            Files.writeString(log, "\n=== " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
-            return new WorkerProcess(name, httpPort, log, effects, process);
-        }
-        catch (IOException ex) {
-            throw new UncheckedIOException("Could not start worker " + name + ": " + command, ex);
-        }
+        List<String> all = new ArrayList<>();
+        all.add("server.port=" + httpPort);
+        all.add("quark.durabletasks.worker.owner=" + name);
+        all.add("orders.effect-journal=" + effects);
+        all.addAll(properties);
+        return new WorkerProcess(name, httpPort, effects, ApplicationProcess.start(jar, name, all, logs));
     }
 
     String name() {
@@ -106,44 +81,23 @@ final class WorkerProcess {
      * Kills the JVM at once ({@code SIGKILL} on Linux) and waits until it is gone.
      */
     void kill() {
-        this.process.destroyForcibly();
-        try {
-            if (!this.process.waitFor(30, TimeUnit.SECONDS)) {
-                throw new IllegalStateException(this + " outlived SIGKILL by 30 s");
-            }
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
+        this.process.kill();
     }
 
     /**
-     * Returns the end of the worker's log, for failure messages.
-     * @param lines how many lines
-     * @return the last lines
+     * Kills the worker if it still runs.
      */
-    String logTail(int lines) {
-        try {
-            List<String> all = Files.readAllLines(this.log, StandardCharsets.UTF_8);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        }
-        catch (IOException | UncheckedIOException ex) {
-            return "(log " + this.log + " unreadable: " + ex.getMessage() + ")";
-        }
+    @Override
+    public void close() {
+        this.process.close();
     }
 
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-        catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
+    String logTail(int lines) {
+        return this.process.logTail(lines);
     }
 
     @Override
     public String toString() {
-        return "worker " + this.name + " (pid " + this.process.pid() + ", http " + this.httpPort + ", log " + this.log
-                + ")";
+        return "worker " + this.process + ", http " + this.httpPort;
     }
 }

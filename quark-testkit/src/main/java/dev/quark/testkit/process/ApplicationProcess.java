@@ -1,0 +1,176 @@
+package dev.quark.testkit.process;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An application started from its executable jar in a JVM of its own, with the same {@code java} that runs
+ * the tests, its standard output and error appended to {@code <name>.log}. {@link #kill()} is a
+ * {@code SIGKILL} on Linux: the application has no chance to release leases or say goodbye, which is what
+ * crash tests need. A shutdown hook kills it if the test JVM ends first, so no application outlives the
+ * tests.
+ * <p>
+ * The JVM is started small and quick to warm ({@link #JVM_OPTIONS}): process tests start several at once on
+ * machines with two cores.
+ */
+public final class ApplicationProcess implements AutoCloseable {
+
+    /** The options every JVM is started with: a small serial heap and the C1 compiler only. */
+    public static final List<String> JVM_OPTIONS = List.of("-Xmx256m", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1", "-Xshare:auto");
+
+    private final String name;
+
+    private final Path log;
+
+    private final Process process;
+
+    private final Thread killer;
+
+    private ApplicationProcess(String name, Path log, Process process) {
+        this.name = name;
+        this.log = log;
+        this.process = process;
+        this.killer = Thread.ofPlatform().unstarted(process::destroyForcibly);
+        Runtime.getRuntime().addShutdownHook(this.killer);
+    }
+
+    /**
+     * Starts an application without waiting for it to serve.
+     * @param jar the application's executable jar
+     * @param name a name for messages, also the log file's name; an application started again under the same
+     * name appends to the same log
+     * @param properties {@code name=value} properties, given as {@code --name=value} command-line arguments
+     * @param logs the folder of the log file, created when missing
+     * @return the started process
+     * @throws UncheckedIOException when the log cannot be written or the JVM cannot be started
+     */
+    public static ApplicationProcess start(Path jar, String name, List<String> properties, Path logs) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(JVM_OPTIONS);
+        command.add("-jar");
+        command.add(jar.toString());
+        properties.forEach((property) -> command.add("--" + property));
+        try {
+            Files.createDirectories(logs);
+            Path log = logs.resolve(name + ".log");
+            Files.writeString(log, "\n=== " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+            return new ApplicationProcess(name, log, process);
+        }
+        catch (IOException ex) {
+            throw new UncheckedIOException("Could not start " + name + ": " + command, ex);
+        }
+    }
+
+    /**
+     * Returns a TCP port free on the loopback address at the time of the call, for an application to listen
+     * on.
+     * @return the port
+     */
+    public static int freeLoopbackPort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+        catch (IOException ex) {
+            throw new UncheckedIOException("No free loopback port", ex);
+        }
+    }
+
+    /**
+     * Returns the name given at start.
+     * @return the name
+     */
+    public String name() {
+        return this.name;
+    }
+
+    /**
+     * Returns the operating system's id of the JVM.
+     * @return the process id
+     */
+    public long pid() {
+        return this.process.pid();
+    }
+
+    /**
+     * Returns whether the JVM still runs.
+     * @return {@code true} until it exited or was killed
+     */
+    public boolean isAlive() {
+        return this.process.isAlive();
+    }
+
+    /**
+     * Returns the log file the JVM's output goes to.
+     * @return the path
+     */
+    public Path log() {
+        return this.log;
+    }
+
+    /**
+     * Kills the JVM at once ({@code SIGKILL} on Linux) and waits until it is gone.
+     * @throws IllegalStateException when it still runs 30 s later
+     */
+    public void kill() {
+        this.process.destroyForcibly();
+        try {
+            if (!this.process.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException(this + " outlived SIGKILL by 30 s");
+            }
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Kills the JVM if it still runs and forgets the shutdown hook.
+     */
+    @Override
+    public void close() {
+        if (this.process.isAlive()) {
+            kill();
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(this.killer);
+        }
+        catch (IllegalStateException ex) {
+            // the JVM is shutting down: the hook runs anyway
+        }
+    }
+
+    /**
+     * Returns the end of the log, for failure messages.
+     * @param lines how many lines
+     * @return the last lines, or a note saying why the log could not be read
+     */
+    public String logTail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(this.log, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        }
+        catch (IOException | UncheckedIOException ex) {
+            return "(log " + this.log + " unreadable: " + ex.getMessage() + ")";
+        }
+    }
+
+    @Override
+    public String toString() {
+        return this.name + " (pid " + this.process.pid() + ", log " + this.log + ")";
+    }
+}
