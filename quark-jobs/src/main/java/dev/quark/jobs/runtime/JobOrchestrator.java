@@ -284,7 +284,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Polls now: starts a poll loop unless {@value #MAX_CONCURRENT_CLAIMS} run or no slot is left for another claim;
+     * Polls now: starts a poll loop unless two run already or no slot is left for another claim;
      * a running loop then polls once more.
      * @return completes when the running poll loops are done
      */
