@@ -233,6 +233,26 @@ public final class LeaseKeeper implements AutoCloseable {
     }
 
     /**
+     * Stops keeping a lease without calling the store: for a lease that a write of the caller's own already ended in
+     * the store (a job store that keeps its jobs' leases in their rows frees the lease in the statement that records
+     * the job's outcome), so that releasing it would cost a round trip for nothing.
+     * @param lease the lease
+     * @return whether the keeper kept it
+     */
+    public boolean forget(Lease lease) {
+        Objects.requireNonNull(lease, "lease must not be null");
+        synchronized (this.lock) {
+            Lease current = this.held.get(lease.resource());
+            if (current == null || !current.isSameLease(lease)) {
+                return false;
+            }
+            this.held.remove(lease.resource());
+            armExpiry();
+            return true;
+        }
+    }
+
+    /**
      * Stops keeping several leases and releases them in one step on the backend ({@link LeaseStore#releaseAll}).
      * @param leases the leases
      * @return the leases that were still held until released

@@ -259,6 +259,22 @@ class LeaseKeeperTests {
     }
 
     @Test
+    void forgetStopsKeepingALeaseWithoutCallingTheStoreAndIsNotToldOfItsEnd() {
+        LeaseKeeper keeper = keeper();
+        Lease forgotten = keeper.acquire("jobs:1").orElseThrow();
+        keeper.acquire("jobs:2").orElseThrow();
+        assertThat(keeper.forget(forgotten)).isTrue();
+        assertThat(this.memory.holder("jobs:1")).as("still held in the store: forget does not release").isPresent();
+        this.scheduler.advance(Duration.ofMinutes(2));
+        assertThat(this.store.renewals()).allSatisfy((batch) -> assertThat(batch).extracting(Lease::resource)
+            .containsExactly("jobs:2"));
+        assertThat(this.losses).as("its expiry in the store is nobody's loss").isEmpty();
+        assertThat(keeper.forget(forgotten)).as("forgetting twice").isFalse();
+        keeper.close();
+        assertThat(this.memory.holder("jobs:2")).isEmpty();
+    }
+
+    @Test
     void closeReleasesEveryLeaseAndStopsTheTimers() {
         LeaseKeeper keeper = keeper();
         keeper.acquire(List.of("jobs:1", "jobs:2"), 2);

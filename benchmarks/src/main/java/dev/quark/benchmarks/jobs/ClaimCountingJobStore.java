@@ -23,6 +23,7 @@ import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseStore;
 
 /**
  * A job store that counts the claims of due jobs made through it, the jobs they returned and the time they took,
@@ -90,6 +91,11 @@ final class ClaimCountingJobStore implements JobStore {
     @Override
     public List<ClaimedJob> claimAbandoned(Claim claim, JobLeases leases) {
         return this.store.claimAbandoned(claim, leases);
+    }
+
+    @Override
+    public Optional<LeaseStore> leaseStore() {
+        return this.store.leaseStore();
     }
 
     @Override

@@ -330,7 +330,12 @@ final class JobExecution {
             logger.error("Job {} ({}) could not be recorded as {}; it runs again once its lease is free", job().id(),
                     type(), transition.status(), ex);
         }
-        this.orchestrator.releaseLease(lease());
+        if (recorded) {
+            this.orchestrator.outcomeRecorded(lease());
+        }
+        else {
+            this.orchestrator.releaseLease(lease());
+        }
         if (recorded && transition.status().isFinished()) {
             try {
                 this.orchestrator.outcomeListener().finished(job(), transition.status());

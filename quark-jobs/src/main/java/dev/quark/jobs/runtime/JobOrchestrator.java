@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * <p>
  * <b>Claiming.</b> It polls every {@code pollInterval}, at once when the local queue enqueues a job, and again
  * whenever an attempt ends or a poll filled every free worker. A claim acquires the jobs' leases through a
- * {@link LeaseKeeper} of its own, which renews them while the jobs run (its heartbeat); every
+ * {@link LeaseKeeper} of its own, which renews them while the jobs run (its heartbeat); with a store that keeps the
+ * leases in its records ({@link JobStore#leaseStore()}, PostgreSQL) the claim grants them itself and the keeper only
+ * renews them there, and a recorded outcome frees the lease without a release; every
  * {@code abandonedCheckInterval} it also takes over running jobs whose lease is free, because the worker that ran
  * them stopped renewing it (at-least-once: such a job runs again, its lost attempt counted as a failed one).
  * <p>
@@ -67,6 +69,12 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     /** How many claims one poll makes at most before it leaves the rest to the next poll. */
     private static final int MAX_CLAIMS_PER_POLL = 100;
+
+    /**
+     * How many claims run at once at most: a slot that frees while a claim runs is claimed by a second one rather than
+     * waiting for the first, so that the claims' round trips overlap instead of setting the rate.
+     */
+    private static final int MAX_CONCURRENT_CLAIMS = 2;
 
     private final JobStore store;
 
@@ -104,6 +112,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final LeaseKeeper keeper;
 
+    /** Whether the store keeps the jobs' leases in its own records ({@link JobStore#leaseStore()}). */
+    private final boolean leasesInStore;
+
     private final Object lock = new Object();
 
     private final Map<JobId, JobExecution> running = new HashMap<>();
@@ -117,11 +128,19 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private State state = State.NEW;
 
+    /** Completes when the running poll loops have all ended; {@code null} while none runs. */
     private @Nullable CompletableFuture<Void> poll;
 
     private boolean pollAgain;
 
-    private long polls;
+    /** Poll loops running, at most {@link #MAX_CONCURRENT_CLAIMS}. */
+    private int loops;
+
+    /** Slots the claims in flight may fill, not yet counted as running. */
+    private int reserved;
+
+    /** Slots of each type the claims in flight may fill. */
+    private final Map<String, Integer> reservedByType = new HashMap<>();
 
     private boolean cancellationCheckDue;
 
@@ -155,7 +174,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             this.scheduler = LeaseKeeper.Scheduler.of(this.clock, this.ownScheduler);
         }
         this.threads = Thread.ofVirtual().name("quark-job-", 0).factory();
-        LeaseKeeper.Builder keeper = LeaseKeeper.builder(builder.leaseStore, this.owner)
+        LeaseStore leaseStore = builder.store.leaseStore().orElse(builder.leaseStore);
+        this.leasesInStore = builder.store.leaseStore().isPresent();
+        LeaseKeeper.Builder keeper = LeaseKeeper.builder(leaseStore, this.owner)
             .duration(builder.leaseDuration)
             .clock(this.clock)
             .scheduler(this.scheduler)
@@ -169,7 +190,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     /**
      * Starts building an orchestrator.
      * @param store where the jobs are
-     * @param leaseStore where their leases are: the same backend as the store, shared by every node
+     * @param leaseStore where their leases are: the same backend as the store, shared by every node; not used when
+     * the store keeps the leases in its own records ({@link JobStore#leaseStore()}), whose lease store is used then
      * @param handlers the handlers; only their types are claimed
      * @param codec reads payloads
      * @return the builder
@@ -262,38 +284,41 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Polls now, unless a poll is running, which then polls once more.
-     * @return completes when the poll is done
+     * Polls now: starts a poll loop unless two run already or no slot is left for another claim;
+     * a running loop then polls once more.
+     * @return completes when the running poll loops are done
      */
     public CompletionStage<Void> poll() {
-        CompletableFuture<Void> started;
-        long generation;
+        CompletableFuture<Void> done;
         synchronized (this.lock) {
             if (this.state != State.RUNNING) {
                 return DONE;
             }
-            if (this.poll != null) {
+            if (this.poll != null && (this.loops >= MAX_CONCURRENT_CLAIMS || freeSlots() <= 0)) {
                 this.pollAgain = true;
                 return this.poll;
             }
-            started = new CompletableFuture<>();
-            this.poll = started;
-            generation = ++this.polls;
+            if (this.poll == null) {
+                this.poll = new CompletableFuture<>();
+            }
+            done = this.poll;
+            this.loops++;
         }
         try {
-            this.threads.newThread(() -> pollLoop(generation, started)).start();
+            this.threads.newThread(() -> pollLoop(done)).start();
         }
         catch (RuntimeException ex) {
             synchronized (this.lock) {
-                this.poll = null;
+                loopEnded();
             }
-            started.complete(null);
             logger.warn("Could not start a poll of '{}'", this.owner, ex);
+            completeIfIdle(done);
         }
-        return started;
+        return done;
     }
 
-    private void pollLoop(long generation, CompletableFuture<Void> done) {
+    private void pollLoop(CompletableFuture<Void> done) {
+        boolean ended = false;
         try {
             for (int round = 1;; round++) {
                 checkCancellationsWhenDue();
@@ -312,8 +337,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 synchronized (this.lock) {
                     // Deciding to stop and letting the next poll start are one step, so that no request is lost.
                     if (this.state != State.RUNNING || (!more && !this.pollAgain) || round == MAX_CLAIMS_PER_POLL) {
-                        this.poll = null;
-                        this.pollAgain = false;
+                        loopEnded();
+                        ended = true;
                         return;
                     }
                     this.pollAgain = false;
@@ -321,14 +346,41 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             }
         }
         finally {
-            synchronized (this.lock) {
-                if (this.polls == generation) {
-                    this.poll = null;
-                    this.pollAgain = false;
+            if (!ended) {
+                synchronized (this.lock) {
+                    loopEnded();
                 }
             }
+            completeIfIdle(done);
+        }
+    }
+
+    /**
+     * Counts a poll loop out; the last one lets the next poll start afresh. Called holding the lock.
+     */
+    private void loopEnded() {
+        this.loops--;
+        if (this.loops == 0) {
+            this.poll = null;
+            this.pollAgain = false;
+        }
+    }
+
+    private void completeIfIdle(CompletableFuture<Void> done) {
+        boolean idle;
+        synchronized (this.lock) {
+            idle = this.poll != done;
+        }
+        if (idle) {
             done.complete(null);
         }
+    }
+
+    /**
+     * Returns the slots neither running nor possibly filled by a claim in flight. Called holding the lock.
+     */
+    private int freeSlots() {
+        return this.workers - this.running.size() - this.reserved;
     }
 
     private boolean claimDue() {
@@ -351,30 +403,71 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
     }
 
+    /**
+     * Returns the claim for the free slots, reserved for it until {@link #claim} ends, or {@code null} when there is
+     * no room.
+     */
     private @Nullable Claim nextClaim(Set<JobId> excluded) {
         synchronized (this.lock) {
-            int free = this.workers - this.running.size();
+            int free = freeSlots();
             if (this.state != State.RUNNING || free <= 0) {
                 return null;
             }
             Map<String, Integer> room = new HashMap<>();
             for (RegisteredJobHandler handler : this.handlers.handlers()) {
                 int limit = handler.maxConcurrency();
-                int left = (limit > 0) ? Math.min(free, limit - this.runningByType.getOrDefault(handler.type(), 0)) : free;
+                int left = (limit > 0) ? Math.min(free, limit - this.runningByType.getOrDefault(handler.type(), 0)
+                        - this.reservedByType.getOrDefault(handler.type(), 0)) : free;
                 if (left > 0) {
                     room.put(handler.type(), left);
                 }
             }
-            return room.isEmpty() ? null : new Claim(this.owner, free, room, excluded, this.clock.instant());
+            if (room.isEmpty()) {
+                return null;
+            }
+            Claim claim = new Claim(this.owner, free, room, excluded, this.clock.instant());
+            this.reserved += claim.max();
+            claim.room().forEach((type, size) -> this.reservedByType.merge(type, size, Integer::sum));
+            return claim;
         }
     }
 
+    private void unreserve(Claim claim) {
+        synchronized (this.lock) {
+            this.reserved -= claim.max();
+            claim.room()
+                .forEach((type, size) -> this.reservedByType.computeIfPresent(type, (t, n) -> (n > size) ? n - size : null));
+        }
+    }
+
+    /**
+     * Makes a claim reserved by {@link #nextClaim} and starts the jobs claimed; the reservation ends with it.
+     */
     private int claim(BiFunction<Claim, JobLeases, List<ClaimedJob>> operation, Claim claim) {
+        try {
+            return claimReserved(operation, claim);
+        }
+        finally {
+            unreserve(claim);
+        }
+    }
+
+    private int claimReserved(BiFunction<Claim, JobLeases, List<ClaimedJob>> operation, Claim claim) {
         List<Lease> acquired = new ArrayList<>();
-        JobLeases leases = (candidates, max) -> {
-            List<Lease> granted = this.keeper.acquire(candidates.stream().map(JobLeases::resource).toList(), max);
-            acquired.addAll(granted);
-            return granted;
+        JobLeases leases = new JobLeases() {
+
+            @Override
+            public List<Lease> acquire(List<JobId> candidates, int max) {
+                List<Lease> granted = JobOrchestrator.this.keeper
+                    .acquire(candidates.stream().map(JobLeases::resource).toList(), max);
+                acquired.addAll(granted);
+                return granted;
+            }
+
+            @Override
+            public Duration duration() {
+                return JobOrchestrator.this.keeper.duration();
+            }
         };
         List<ClaimedJob> claimed;
         try {
@@ -388,6 +481,12 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             if (claimed.stream().noneMatch((job) -> job.lease().isSameLease(lease))) {
                 releaseLease(lease);
             }
+        }
+        if (this.leasesInStore) {
+            // Granted by the claim itself: kept from now on, released by the keeper if it was closed meanwhile.
+            claimed.stream()
+                .filter((job) -> acquired.stream().noneMatch((lease) -> lease.isSameLease(job.lease())))
+                .forEach((job) -> this.keeper.keep(job.lease()));
         }
         claimed.forEach(this::start);
         return claimed.size();
@@ -470,6 +569,19 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         if (execution != null && execution.lease().isSameLease(lease)) {
             execution.leaseLost(loss);
+        }
+    }
+
+    /**
+     * Called once an attempt's outcome is recorded: a store that keeps leases in its records freed the lease in the
+     * same write, so the keeper only forgets it; otherwise the lease is released ({@link #releaseLease}).
+     */
+    void outcomeRecorded(Lease lease) {
+        if (this.leasesInStore) {
+            this.keeper.forget(lease);
+        }
+        else {
+            releaseLease(lease);
         }
     }
 

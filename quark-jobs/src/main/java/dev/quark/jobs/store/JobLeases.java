@@ -1,16 +1,22 @@
 package dev.quark.jobs.store;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 import dev.quark.jobs.JobId;
 import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseStore;
 
 /**
- * Acquires the leases of the jobs a store is claiming, from the worker's {@code LeaseKeeper}, which keeps them
- * alive while the jobs run. A store calls it in the middle of a claim, after it chose the candidates and before it
- * stamps their rows with the leases' tokens.
+ * How a worker leases the jobs a store is claiming: for how long, and, for a store that does not keep leases itself,
+ * through which acquisition, usually the worker's {@code LeaseKeeper}, which keeps them alive while the jobs run.
+ * <p>
+ * A store without leases of its own ({@link JobStore#leaseStore()} empty) calls {@link #acquire} in the middle of a
+ * claim, after it chose the candidates and before it stamps their rows with the leases' tokens. A store that keeps
+ * the leases in its own records grants them in the claim itself, for {@link #duration()}, and never calls
+ * {@link #acquire}.
  */
-@FunctionalInterface
 public interface JobLeases {
 
     /** The prefix of the lease resource of a job: {@code jobs:<id>}. */
@@ -23,6 +29,38 @@ public interface JobLeases {
      * @return the leases acquired, on the jobs' {@link #resource resources}
      */
     List<Lease> acquire(List<JobId> candidates, int max);
+
+    /**
+     * Returns how long each lease lasts unless renewed.
+     * @return the lease duration, positive
+     */
+    Duration duration();
+
+    /**
+     * Returns leases acquired straight from a lease store, kept by nobody: for tests and tools that claim jobs
+     * without a worker.
+     * @param store the lease store
+     * @param owner the owner of the leases
+     * @param duration how long they last
+     * @return the leases
+     */
+    static JobLeases of(LeaseStore store, String owner, Duration duration) {
+        Objects.requireNonNull(store, "store must not be null");
+        Objects.requireNonNull(owner, "owner must not be null");
+        Objects.requireNonNull(duration, "duration must not be null");
+        return new JobLeases() {
+
+            @Override
+            public List<Lease> acquire(List<JobId> candidates, int max) {
+                return store.tryAcquireAny(candidates.stream().map(JobLeases::resource).toList(), max, owner, duration);
+            }
+
+            @Override
+            public Duration duration() {
+                return duration;
+            }
+        };
+    }
 
     /**
      * Returns the lease resource of a job.

@@ -16,6 +16,7 @@ import dev.quark.jobs.JobQuery;
 import dev.quark.jobs.JobStatus;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseLostException;
+import dev.quark.lease.LeaseStore;
 
 /**
  * Keeps jobs and lets workers claim them: the SPI behind {@link dev.quark.jobs.JobQueue} and the orchestrator.
@@ -31,6 +32,12 @@ import dev.quark.lease.LeaseLostException;
  * job's next worker wrote. A running job whose lease expired (its worker crashed or froze) is
  * {@linkplain #claimAbandoned taken over} by another worker with a newer token; it runs again, so jobs run at least
  * once.
+ * <p>
+ * <b>Leases kept in the store's own records.</b> A store may instead keep each job's lease in the job's record and
+ * grant it in the claim itself ({@code JdbcJobStore} does: one statement claims a batch), exposing those leases as a
+ * {@link LeaseStore} through {@link #leaseStore()}; the worker's {@code LeaseKeeper} then renews them there. The
+ * guarantees stay the same: a job is claimed only while its lease is free, a claim grants a token greater than any
+ * before for the job, and every write requires it.
  * <p>
  * <b>Time.</b> Due times are instants of the application's clock, passed in; lease expiry is the lease store's.
  * <p>
@@ -138,6 +145,17 @@ public interface JobStore {
      * @return how many were deleted
      */
     int purge(Set<JobStatus> statuses, Instant finishedBefore);
+
+    /**
+     * Returns where the leases of this store's jobs are when the store keeps them in its own records and grants them
+     * in its claims, without calling {@link JobLeases#acquire}: workers must then keep them alive, and release them,
+     * through this lease store rather than the shared one. An outcome written by {@link #finish} frees the lease.
+     * @return the store's own lease store; empty by default, for a store whose claims acquire the leases through
+     * {@link JobLeases} from the shared lease store
+     */
+    default Optional<LeaseStore> leaseStore() {
+        return Optional.empty();
+    }
 
     /**
      * Runs an action once what was just enqueued is visible to workers: after the caller's transaction commits,

@@ -242,8 +242,9 @@ public final class QuarkJobsAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean(JobStore.class)
         @DependsOnDatabaseInitialization
-        JdbcJobStore quarkJdbcJobStore(DataSource dataSource, QuarkPostgresProperties postgres) {
-            return new JdbcJobStore(dataSource, postgres.tablePrefix());
+        JdbcJobStore quarkJdbcJobStore(DataSource dataSource, QuarkPostgresProperties postgres,
+                ObjectProvider<Clock> clock) {
+            return new JdbcJobStore(dataSource, postgres.tablePrefix(), clock.getIfUnique(Clock::systemUTC));
         }
 
         @Bean

@@ -88,7 +88,8 @@ public abstract class JobStoreContractTests {
     protected abstract JobStore store();
 
     /**
-     * Returns the lease store the workers of {@link #store()} claim jobs with.
+     * Returns the lease store the workers of {@link #store()} claim jobs with: the store's own
+     * ({@link JobStore#leaseStore()}) when it keeps the leases in its records.
      * @return the lease store
      */
     protected abstract LeaseStore leaseStore();
@@ -150,8 +151,7 @@ public abstract class JobStoreContractTests {
      * @return the leases
      */
     protected final JobLeases leases(String owner, Duration duration) {
-        return (candidates, max) -> leaseStore()
-            .tryAcquireAny(candidates.stream().map(JobLeases::resource).toList(), max, owner, duration);
+        return JobLeases.of(leaseStore(), owner, duration);
     }
 
     /**
@@ -616,8 +616,8 @@ public abstract class JobStoreContractTests {
 
     private Job finish(String type, JobTransition transition, Instant at, @Nullable String key) {
         Job job = enqueue(type, NOW.minusSeconds(1000), key);
-        List<ClaimedJob> claimed = store().claimDue(new Claim(OWNER, 1, Map.of(type, 1), Set.of(), NOW.minusSeconds(1000))
-            , (candidates, max) -> leaseStore().tryAcquireAny(List.of(JobLeases.resource(job.id())), 1, OWNER, LONG));
+        List<ClaimedJob> claimed = store().claimDue(new Claim(OWNER, 1, Map.of(type, 1), Set.of(), NOW.minusSeconds(1000)),
+                leases(OWNER, LONG));
         assertThat(claimed).singleElement().satisfies((c) -> assertThat(c.job().id()).isEqualTo(job.id()));
         store().finish(job.id(), claimed.getFirst().lease(), transition, report(0), at);
         leaseStore().release(claimed.getFirst().lease());

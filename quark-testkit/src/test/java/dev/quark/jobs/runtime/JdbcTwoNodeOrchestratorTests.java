@@ -4,6 +4,7 @@ import java.time.Clock;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
 import dev.quark.lease.LeaseStore;
@@ -56,21 +57,21 @@ class JdbcTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
 
     @Override
     protected LeaseStore leases() {
-        return leases;
+        return store.leaseStore().orElseThrow();
     }
 
     @Override
     protected void expireLease(String resource) {
         JdbcClient.create(dataSource)
-            .sql("update quark_lease set expires_at = clock_timestamp() - interval '1 millisecond' where resource = ?")
-            .param(resource)
+            .sql("update quark_job set lease_expires_at = clock_timestamp() - interval '1 millisecond' where id = ?::uuid")
+            .param(JobLeases.jobId(resource).toString())
             .update();
     }
 
     @Override
     protected long heldJobLeases() {
         return JdbcClient.create(dataSource)
-            .sql("select count(*) from quark_lease where resource like 'jobs:%' and expires_at > clock_timestamp()")
+            .sql("select count(*) from quark_job where lease_expires_at > clock_timestamp()")
             .query(Long.class)
             .single();
     }

@@ -62,7 +62,7 @@ class JobOrchestratorTests {
 
     private final InMemoryLeaseStore leases = new InMemoryLeaseStore(this.clock);
 
-    private final InMemoryJobStore store = new InMemoryJobStore();
+    private final GatedJobStore store = new GatedJobStore();
 
     private final JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
 
@@ -136,6 +136,66 @@ class JobOrchestratorTests {
         assertThat(this.metrics.enqueued).containsExactly("invoice");
         assertThat(this.metrics.outcomes).containsExactly("invoice:succeeded");
         assertThat(this.metrics.latencies).containsExactly(Duration.ZERO);
+    }
+
+    @Test
+    void aSlotFreedWhileAClaimRunsIsClaimedByASecondClaimWithoutWaitingForTheFirst() throws Exception {
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        CountDownLatch firstRuns = new CountDownLatch(1);
+        Node node = node("node-1", 2, JobHandler.of("gated", String.class, (payload, context) -> {
+            if (payload.equals("first")) {
+                firstRuns.countDown();
+                firstMayEnd.await();
+            }
+        }));
+        JobId first = node.queue().enqueue("gated", "first");
+        awaitLatch(firstRuns);
+        CountDownLatch claimGate = new CountDownLatch(1);
+        try {
+            this.store.holdNextClaim(claimGate);
+            JobId second = node.queue().enqueue("gated", "second");
+            awaitLatch(this.store.held);
+            firstMayEnd.countDown();
+            awaitStatus(first, JobStatus.SUCCEEDED);
+            awaitStatus(second, JobStatus.SUCCEEDED);
+            assertThat(this.store.heldClaimEnded).as("the first claim is still held").isFalse();
+        }
+        finally {
+            claimGate.countDown();
+        }
+    }
+
+    /** An in-memory store whose next claim of due jobs, once armed, waits at a gate before it claims. */
+    static final class GatedJobStore extends InMemoryJobStore {
+
+        private final java.util.concurrent.atomic.AtomicReference<@Nullable CountDownLatch> gate =
+                new java.util.concurrent.atomic.AtomicReference<>();
+
+        /** Counted down when the held claim reached the gate. */
+        final CountDownLatch held = new CountDownLatch(1);
+
+        /** Whether the held claim went on past the gate. */
+        volatile boolean heldClaimEnded;
+
+        void holdNextClaim(CountDownLatch gate) {
+            this.gate.set(gate);
+        }
+
+        @Override
+        public List<ClaimedJob> claimDue(dev.quark.jobs.store.Claim claim, JobLeases leases) {
+            CountDownLatch gate = this.gate.getAndSet(null);
+            if (gate != null) {
+                this.held.countDown();
+                try {
+                    gate.await(WAIT.toSeconds() * 3, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+                this.heldClaimEnded = true;
+            }
+            return super.claimDue(claim, leases);
+        }
     }
 
     /** Records the hooks it is called in, as "name:hook:detail". */
@@ -703,8 +763,7 @@ class JobOrchestratorTests {
         this.store.enqueue(new NewJob(id, type, "\"x\"", null, this.clock.instant(), this.clock.instant()));
         List<ClaimedJob> claimed = this.store.claimDue(
                 new dev.quark.jobs.store.Claim("crashed-node", 1, Map.of(type, 1), java.util.Set.of(), this.clock.instant()),
-                (candidates, max) -> this.leases.tryAcquireAny(candidates.stream().map(JobLeases::resource).toList(), max,
-                        "crashed-node", Duration.ofSeconds(30)));
+                JobLeases.of(this.leases, "crashed-node", Duration.ofSeconds(30)));
         assertThat(claimed).hasSize(1);
         return id;
     }

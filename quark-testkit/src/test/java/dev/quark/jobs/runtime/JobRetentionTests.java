@@ -83,8 +83,7 @@ class JobRetentionTests {
         Instant now = this.clock.instant();
         this.store.enqueue(new NewJob(id, "report", "{}", null, now, now));
         List<ClaimedJob> claimed = this.store.claimDue(new Claim("node", 1, Map.of("report", 1), Set.of(), now),
-                (candidates, max) -> this.leases.tryAcquireAny(List.of(JobLeases.resource(id)), 1, "node",
-                        Duration.ofMinutes(1)));
+                JobLeases.of(this.leases, "node", Duration.ofMinutes(1)));
         assertThat(claimed).singleElement().satisfies((job) -> assertThat(job.job().id()).isEqualTo(id));
         this.store.finish(id, claimed.get(0).lease(), transition, new JobReport(0, null, List.of()), now);
         this.leases.release(claimed.get(0).lease());

@@ -3,13 +3,14 @@ package dev.quark.jobs.store.jdbc;
 import java.sql.Array;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import java.util.stream.Collectors;
 import javax.sql.DataSource;
 
 import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.OwnTransactions;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.CancelResult;
 import dev.quark.jobs.Job;
@@ -32,7 +34,6 @@ import dev.quark.jobs.JobPage;
 import dev.quark.jobs.JobQuery;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.store.Claim;
-import dev.quark.jobs.store.ClaimCandidate;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.Enqueued;
 import dev.quark.jobs.store.JobLeases;
@@ -43,36 +44,42 @@ import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.StoreChecks;
 import dev.quark.jobs.store.StoredMetadata;
 import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseStore;
 import dev.quark.lease.jdbc.JdbcFencing;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
-import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Keeps jobs in a PostgreSQL table, one row per job, created by the Liquibase changelog {@value #CHANGELOG}:
  * <pre>
  * {prefix}job (id uuid primary key, type, payload text, idempotency_key unique, status, attempt, created_at, due_at,
  *              started_at, finished_at, owner, lease_token bigint, progress, progress_message, cancel_requested,
- *              error_type, error_message, error_stack, log text[], metadata text)
+ *              error_type, error_message, error_stack, log text[], metadata text, lease_owner,
+ *              lease_expires_at timestamptz)
  * </pre>
  * <b>Transactions.</b> {@link #enqueue} and the other calls of the queue run in the caller's Spring-managed
  * transaction on the same {@code DataSource} when there is one, through {@code DataSourceUtils}: a job enqueued with
- * a business write exists if and only if that write commits. A claim runs in a transaction of its own.
+ * a business write exists if and only if that write commits. Claims and lease operations are statements committed
+ * on their own, on a connection of the store's own ({@link OwnTransactions}).
  * <p>
- * <b>Claims.</b> A claim selects its candidates {@code FOR UPDATE SKIP LOCKED} (for due jobs, through a partial
- * index on {@code due_at} of the waiting rows), so that concurrent claims on other nodes skip them instead of
- * waiting; acquires their leases through {@link JobLeases} (the lease store commits them in a transaction of its
- * own, on a second connection, unless it was made to join the caller's); and stamps the rows it got leases for, in
- * one statement, with the guarded-write pattern of
- * {@link JdbcFencing#stampable}: {@code lease_token is null or lease_token <= :token}. Every later write for the job
- * requires {@code status = 'RUNNING' and} {@link JdbcFencing#stamped lease_token = :token}. A claim that fails after
- * the leases were granted stamps nothing; the worker releases the leases it did not stamp, and those of a worker
- * that died meanwhile expire.
+ * <b>Leases in the rows.</b> A job's lease is kept in its row ({@code lease_owner}, {@code lease_token},
+ * {@code lease_expires_at}; {@link #leaseStore()} renews and releases them for the worker's keeper), not in the shared
+ * lease table: a claim is then <em>one statement</em> per batch, and recording an outcome is one statement per job
+ * that also frees the lease. A claim locks up to {@link Claim#candidates()} claimable rows whose lease is free, in
+ * claim order, {@code FOR UPDATE SKIP LOCKED} (due jobs through the partial index on {@code due_at} of the waiting
+ * rows), so that concurrent claims on other nodes skip them instead of waiting; keeps those the worker has room for
+ * ({@link Claim#choose} in SQL); and stamps them {@code RUNNING} with a lease of the worker's for
+ * {@link JobLeases#duration()}, whose fencing token is the row's previous token plus one, so it is greater than every
+ * token the job had. It never calls {@link JobLeases#acquire}. Every later write for the job requires
+ * {@code status = 'RUNNING' and lease_token = :token}. A running job whose lease expired ({@code lease_expires_at}
+ * passed on the server's {@code clock_timestamp()}) or was released is taken over by {@link #claimAbandoned}, with a
+ * newer token.
+ * <p>
+ * Upgrading: jobs that a version before these columns left {@code RUNNING} have no lease in their row, so they count
+ * as abandoned and are taken over at once; stop every worker of the earlier version before starting this one.
  * <p>
  * Instants are kept to the microsecond.
  */
@@ -91,8 +98,6 @@ public class JdbcJobStore implements JobStore {
 
     private final JdbcClient jdbc;
 
-    private final TransactionTemplate claims;
-
     private final String table;
 
     private final String insert;
@@ -101,13 +106,13 @@ public class JdbcJobStore implements JobStore {
 
     private final String selectById;
 
-    private final String selectDue;
+    private final JdbcJobLeaseStore leases;
 
-    private final String selectAbandoned;
+    private final JdbcClient own;
 
-    private final String stampWaiting;
+    private final String claimDue;
 
-    private final String stampRunning;
+    private final String claimAbandoned;
 
     private final String report;
 
@@ -116,17 +121,29 @@ public class JdbcJobStore implements JobStore {
     private final String finishWithError;
 
     /**
-     * Creates a store.
+     * Creates a store whose leases are valid until a time computed on the system clock.
      * @param dataSource the database, usually the application's
      * @param tablePrefix put before the table name, for instance {@code quark_}
      */
     public JdbcJobStore(DataSource dataSource, TablePrefix tablePrefix) {
+        this(dataSource, tablePrefix, Clock.systemUTC());
+    }
+
+    /**
+     * Creates a store.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the table name, for instance {@code quark_}
+     * @param clock the workers' clock, which computes {@link Lease#validUntil()} of the leases claims grant (the
+     * server's clock decides their expiry)
+     */
+    public JdbcJobStore(DataSource dataSource, TablePrefix tablePrefix, Clock clock) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
+        Objects.requireNonNull(clock, "clock must not be null");
         this.dataSource = dataSource;
         this.jdbc = JdbcClient.create(dataSource);
-        this.claims = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-        this.claims.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
+        this.own = new OwnTransactions(dataSource).jdbc();
         this.table = tablePrefix.table("job");
+        this.leases = new JdbcJobLeaseStore(this.own, this.table, clock);
         this.insert = """
                 insert into %s (id, type, payload, idempotency_key, status, attempt, created_at, due_at, progress,
                     cancel_requested, log, metadata)
@@ -136,33 +153,45 @@ public class JdbcJobStore implements JobStore {
                 """.formatted(this.table, COLUMNS);
         this.selectByKey = "select " + COLUMNS + " from " + this.table + " where idempotency_key = ?";
         this.selectById = "select " + COLUMNS + " from " + this.table + " where id = ?::uuid";
-        this.selectDue = """
-                select id, type, owner from %s
-                where status in %s and due_at <= ? and type = any(?::text[]) and not (id = any(?::uuid[]))
-                order by due_at, id
-                limit ?
-                for update skip locked
-                """.formatted(this.table, WAITING);
-        this.selectAbandoned = """
-                select id, type, owner from %s
-                where status = 'RUNNING' and type = any(?::text[]) and not (id = any(?::uuid[]))
-                order by started_at, id
-                limit ?
-                for update skip locked
-                """.formatted(this.table);
-        String stamp = """
-                update %s j set status = 'RUNNING', owner = ?, lease_token = c.token, attempt = j.attempt + 1,
+        // One statement per claim: lock up to `candidates` free rows in claim order, skipping those another claim
+        // locked; keep, in that order, at most `max` of them and per type at most its room; stamp those as running
+        // with a lease of the claimer's (the row's previous token plus one). The type is compared as `type || ''`
+        // so that no index on the type can serve the scan: the claim always walks the partial index of its status
+        // in claim order and stops after `candidates` rows, whatever the statistics say about the types.
+        String claim = """
+                with candidate as (
+                    select j.id, j.type, j.%2$s as rank_at, j.owner from %1$s j
+                    where %3$s and (j.type || '') = any(?::text[]) and not (j.id = any(?::uuid[])) and %4$s
+                    order by j.%2$s, j.id
+                    limit ?
+                    for update skip locked
+                ),
+                ranked as (
+                    select c.*, row_number() over (partition by c.type order by c.rank_at, c.id) as place from candidate c
+                ),
+                chosen as (
+                    select r.id, r.owner from ranked r join unnest(?::text[], ?::int[]) as room(type, size)
+                        on room.type = r.type
+                    where r.place <= room.size
+                    order by r.rank_at, r.id
+                    limit ?
+                )
+                update %1$s j set status = 'RUNNING', owner = ?, lease_owner = ?, lease_token = coalesce(j.lease_token, 0) + 1,
+                    lease_expires_at = clock_timestamp() + ?::bigint * interval '1 millisecond', attempt = j.attempt + 1,
                     started_at = ?, finished_at = null, progress = 0, progress_message = null
-                from unnest(?::uuid[], ?::bigint[]) as c(id, token)
-                where j.id = c.id and (j.lease_token is null or j.lease_token <= c.token) and j.status %s
-                returning %s
+                from chosen c
+                where j.id = c.id
+                returning %5$s, j.lease_token as granted_token, c.owner as former_owner
                 """;
         String returning = qualified("j");
-        this.stampWaiting = stamp.formatted(this.table, "in " + WAITING, returning);
-        this.stampRunning = stamp.formatted(this.table, "= 'RUNNING'", returning);
+        this.claimDue = claim.formatted(this.table, "due_at", "j.status in " + WAITING + " and j.due_at <= ?",
+                JdbcJobLeaseStore.FREE, returning);
+        this.claimAbandoned = claim.formatted(this.table, "started_at", "j.status = 'RUNNING' and ?::boolean",
+                JdbcJobLeaseStore.FREE, returning);
         String fenced = " where id = ?::uuid and status = 'RUNNING' and " + JdbcFencing.stamped("lease_token");
         this.report = "update " + this.table + " set progress = ?, progress_message = ?, log = ?::text[]" + fenced;
         String finish = "update " + this.table + " set status = ?, due_at = coalesce(?::timestamptz, due_at), "
+                + "lease_expires_at = null, "
                 + "finished_at = ?::timestamptz, attempt = attempt - ?, progress = ?, progress_message = ?, log = ?::text[]";
         this.finish = finish + fenced;
         this.finishWithError = finish + ", error_type = ?, error_message = ?, error_stack = ?" + fenced;
@@ -260,50 +289,48 @@ public class JdbcJobStore implements JobStore {
 
     @Override
     public List<ClaimedJob> claimDue(Claim claim, JobLeases leases) {
-        return claim(claim, leases, this.jdbc.sql(this.selectDue)
-            .params(timestamp(claim.now()), types(claim), ids(claim.excluded()), claim.candidates()), this.stampWaiting,
-                false);
+        return claim(this.claimDue, timestamp(claim.now()), claim, claim.candidates(), leases, false);
     }
 
     @Override
     public List<ClaimedJob> claimAbandoned(Claim claim, JobLeases leases) {
-        return claim(claim, leases, this.jdbc.sql(this.selectAbandoned)
-            .params(types(claim), ids(claim.excluded()), Claim.MAX_CANDIDATES), this.stampRunning, true);
+        return claim(this.claimAbandoned, true, claim, Claim.MAX_CANDIDATES, leases, true);
     }
 
-    private List<ClaimedJob> claim(Claim claim, JobLeases leases, JdbcClient.StatementSpec select, String stamp,
+    /**
+     * Returns the leases of this store's jobs, kept in their rows.
+     */
+    @Override
+    public Optional<LeaseStore> leaseStore() {
+        return Optional.of(this.leases);
+    }
+
+    /**
+     * Returns the statement that claims due jobs, for tests that check its plan.
+     */
+    String claimDueStatement() {
+        return this.claimDue;
+    }
+
+    private List<ClaimedJob> claim(String statement, Object condition, Claim claim, int candidates, JobLeases leases,
             boolean abandoned) {
-        List<ClaimedJob> claimed = this.claims.execute((transaction) -> {
-            List<ClaimCandidate> candidates = select
-                .query((row, number) -> new ClaimCandidate(new JobId(row.getObject(1, UUID.class)), row.getString(2),
-                        row.getString(3)))
-                .list();
-            List<ClaimCandidate> chosen = claim.choose(candidates);
-            if (chosen.isEmpty()) {
-                return List.<ClaimedJob>of();
-            }
-            List<Lease> granted = leases.acquire(chosen.stream().map(ClaimCandidate::id).toList(), claim.max());
-            if (granted.isEmpty()) {
-                return List.<ClaimedJob>of();
-            }
-            Map<JobId, Lease> byJob = new HashMap<>();
-            granted.forEach((lease) -> byJob.put(JobLeases.jobId(lease.resource()), lease));
-            Map<JobId, @Nullable String> formerOwners = new HashMap<>();
-            chosen.forEach((candidate) -> formerOwners.put(candidate.id(), candidate.owner()));
-            List<Job> stamped = this.jdbc.sql(stamp)
-                .params(claim.owner(), timestamp(claim.now()),
-                        granted.stream().map((lease) -> JobLeases.jobId(lease.resource()).toString()).toArray(String[]::new),
-                        granted.stream().map((lease) -> lease.token().value()).toArray(Long[]::new))
-                .query(JdbcJobStore::job)
-                .list();
-            List<ClaimedJob> result = new ArrayList<>(stamped.size());
-            for (Job job : stamped) {
-                result.add(new ClaimedJob(job, Objects.requireNonNull(byJob.get(job.id())),
-                        abandoned ? formerOwners.get(job.id()) : null));
-            }
-            return result;
-        });
-        return (claimed != null) ? order(claimed) : List.of();
+        Duration duration = leases.duration();
+        String[] types = types(claim);
+        Integer[] room = new Integer[types.length];
+        for (int i = 0; i < types.length; i++) {
+            room[i] = claim.room().getOrDefault(types[i], 0);
+        }
+        Instant sent = this.leases.callerClock().instant();
+        List<ClaimedJob> claimed = this.own.sql(statement)
+            .params(condition, types, ids(claim.excluded()), candidates, types, room, claim.max(), claim.owner(),
+                    claim.owner(), duration.toMillis(), timestamp(claim.now()))
+            .query((row, number) -> {
+                Job job = job(row, number);
+                Lease lease = this.leases.granted(job.id(), claim.owner(), row.getLong("granted_token"), sent, duration);
+                return new ClaimedJob(job, lease, abandoned ? row.getString("former_owner") : null);
+            })
+            .list();
+        return order(claimed);
     }
 
     private static List<ClaimedJob> order(List<ClaimedJob> claimed) {

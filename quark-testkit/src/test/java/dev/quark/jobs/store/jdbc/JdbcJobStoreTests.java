@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -26,10 +25,14 @@ import dev.quark.jobs.runtime.JobMetrics;
 import dev.quark.jobs.runtime.JobPayloadCodec;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.Enqueued;
+import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.JobTransition;
 import dev.quark.jobs.store.NewJob;
+import dev.quark.lease.LeaseHolder;
+import dev.quark.lease.LeaseRenewal;
 import dev.quark.lease.LeaseStore;
-import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.testkit.jobs.JobStoreContractTests;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
@@ -45,7 +48,6 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
-import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class JdbcJobStoreTests extends JobStoreContractTests {
 
@@ -57,8 +59,6 @@ class JdbcJobStoreTests extends JobStoreContractTests {
 
     private static JdbcJobStore store;
 
-    private static JdbcLeaseStore leases;
-
     private static JdbcClient jdbc;
 
     @BeforeAll
@@ -67,10 +67,8 @@ class JdbcJobStoreTests extends JobStoreContractTests {
         dataSource = new HikariDataSource();
         dataSource.setJdbcUrl(schema.jdbcUrl());
         dataSource.setMaximumPoolSize(12);
-        JdbcLeaseStore.migration(PREFIX).apply(dataSource);
         JdbcJobStore.migration(PREFIX).apply(dataSource);
         store = new JdbcJobStore(dataSource, PREFIX);
-        leases = new JdbcLeaseStore(dataSource, PREFIX, Clock.systemUTC());
         jdbc = JdbcClient.create(dataSource);
         jdbc.sql("create table business_order (id text primary key)").update();
     }
@@ -92,7 +90,7 @@ class JdbcJobStoreTests extends JobStoreContractTests {
 
     @Override
     protected LeaseStore leaseStore() {
-        return leases;
+        return store.leaseStore().orElseThrow();
     }
 
     @Test
@@ -129,7 +127,8 @@ class JdbcJobStoreTests extends JobStoreContractTests {
                 "started_at timestamp with time zone YES", "finished_at timestamp with time zone YES",
                 "owner character varying YES", "lease_token bigint YES", "progress smallint NO", "progress_message text YES",
                 "cancel_requested boolean NO", "error_type text YES", "error_message text YES", "error_stack text YES",
-                "log ARRAY NO", "metadata text YES");
+                "log ARRAY NO", "metadata text YES", "lease_owner character varying YES",
+                "lease_expires_at timestamp with time zone YES");
         List<String> indexes = jdbc
             .sql("select indexdef from pg_indexes where schemaname = current_schema() and tablename = 'quark_job' "
                     + "order by indexname")
@@ -155,10 +154,10 @@ class JdbcJobStoreTests extends JobStoreContractTests {
                 """).update();
         try {
             jdbc.sql("analyze quark_job").update();
-            String plan = String.join("\n", jdbc.sql("explain select id, type, owner from quark_job where status in "
-                    + "('ENQUEUED', 'SCHEDULED', 'RETRYING') and due_at <= now() "
-                    + "and type = any(array['index-1', 'index-3', 'index-5', 'index-7', 'index-9']) "
-                    + "and not (id = any(array[]::uuid[])) order by due_at, id limit 10 for update skip locked")
+            String[] types = { "index-1", "index-3", "index-5", "index-7", "index-9" };
+            String plan = String.join("\n", jdbc.sql("explain " + store.claimDueStatement())
+                .params(java.time.OffsetDateTime.now(), types, new String[0], 40, types, new Integer[] { 8, 8, 8, 8, 8 }, 8,
+                        OWNER, OWNER, 30_000L, java.time.OffsetDateTime.now())
                 .query(String.class)
                 .list());
             assertThat(plan).contains("quark_job_due_ix");
@@ -288,20 +287,59 @@ class JdbcJobStoreTests extends JobStoreContractTests {
     }
 
     @Test
-    void aClaimThatFailsAfterAcquiringLeasesStampsNothing() {
-        String type = newType("rollback");
+    void aClaimGrantsTheLeasesInTheJobRowsWithoutAskingTheWorkerToAcquireThem() {
+        String type = newType("row-lease");
         Job job = store.enqueue(newJob(type)).job();
-        List<dev.quark.lease.Lease> acquired = new ArrayList<>();
-        assertThatIllegalStateException().isThrownBy(() -> store.claimDue(claim(OWNER, 1, NOW, type), (candidates, max) -> {
-            acquired.addAll(leases(OWNER, LONG).acquire(candidates, max));
-            throw new IllegalStateException("the worker died mid-claim");
-        }));
-        assertThat(acquired).hasSize(1);
-        assertThat(store.find(job.id()).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
-        // The lease store commits in transactions of its own: the worker releases what it did not stamp.
-        assertThat(leases.release(acquired.getFirst())).isTrue();
-        assertThat(store.claimDue(claim(OTHER, 1, NOW, type), leases(OTHER, LONG))).extracting((c) -> c.job().id())
-            .containsExactly(job.id());
+        JobLeases refusing = new JobLeases() {
+
+            @Override
+            public List<dev.quark.lease.Lease> acquire(List<JobId> candidates, int max) {
+                throw new IllegalStateException("a claim on PostgreSQL grants the leases itself");
+            }
+
+            @Override
+            public Duration duration() {
+                return LONG;
+            }
+        };
+        ClaimedJob claimed = store.claimDue(claim(OWNER, 1, NOW, type), refusing).getFirst();
+        LeaseStore leases = store.leaseStore().orElseThrow();
+        LeaseHolder holder = leases.holder(JobLeases.resource(job.id())).orElseThrow();
+        assertThat(holder.owner()).isEqualTo(OWNER);
+        assertThat(holder.token()).isEqualTo(claimed.lease().token());
+        assertThat(holder.remaining()).isGreaterThan(LONG.minusMinutes(1));
+        assertThat(leases.holder("jobs:not-a-job")).isEmpty();
+        assertThat(leases.tryAcquire(JobLeases.resource(JobId.next(Clock.systemUTC())), OTHER, LONG))
+            .as("no job, no lease").isEmpty();
+
+        store.finish(job.id(), claimed.lease(), JobTransition.succeeded(), new JobReport(100, null, List.of()), NOW);
+        assertThat(leases.holder(JobLeases.resource(job.id()))).as("the outcome's write frees the lease").isEmpty();
+        assertThat(leases.release(claimed.lease())).isFalse();
+    }
+
+    @Test
+    void aRowLeaseIsRenewedWhileItHoldsAndStaysLostOnceExpiredOrReleased() {
+        String type = newType("row-renew");
+        store.enqueue(newJob(type));
+        store.enqueue(newJob(type));
+        List<ClaimedJob> claimed = store.claimDue(claim(OWNER, 2, NOW, type), leases(OWNER, shortDuration()));
+        assertThat(claimed).hasSize(2);
+        LeaseStore leases = store.leaseStore().orElseThrow();
+        dev.quark.lease.Lease kept = claimed.get(0).lease();
+        dev.quark.lease.Lease dropped = claimed.get(1).lease();
+        LeaseRenewal renewal = leases.renewAll(List.of(kept), LONG);
+        assertThat(renewal.renewed()).singleElement().satisfies((lease) -> assertThat(lease.isSameLease(kept)).isTrue());
+        awaitExpiry(dropped);
+        assertThat(leases.renewAll(List.of(kept, dropped), LONG).lost()).containsExactly(dropped);
+        assertThat(leases.release(dropped)).isFalse();
+        assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG)))
+            .singleElement()
+            .satisfies((c) -> {
+                assertThat(c.job().id()).isEqualTo(claimed.get(1).job().id());
+                assertThat(c.lease().token()).isGreaterThan(dropped.token());
+            });
+        assertThat(leases.release(kept)).isTrue();
+        assertThat(leases.renew(kept, LONG)).as("a released lease stays lost").isEmpty();
     }
 
     @Test
