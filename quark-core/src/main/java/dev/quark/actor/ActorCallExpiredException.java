@@ -18,4 +18,14 @@ public class ActorCallExpiredException extends ActorCallTimeoutException {
         super(actor, method, "Call " + actor + "." + method + "() still waited in the mailbox " + lateMillis
                 + " ms after its deadline; it was not run");
     }
+
+    /**
+     * Rebuilds the exception as it crossed silos, with the message it had there.
+     * @param actor the actor, as {@code Type/id}
+     * @param method the method name
+     * @param message the message of the original exception
+     */
+    public ActorCallExpiredException(String actor, String method, String message) {
+        super(actor, method, message);
+    }
 }

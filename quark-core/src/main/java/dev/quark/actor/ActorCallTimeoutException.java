@@ -27,12 +27,12 @@ public class ActorCallTimeoutException extends ActorException {
     }
 
     /**
-     * Creates the exception with its own message, for subclasses.
+     * Creates the exception with its own message, for subclasses and as it crossed silos.
      * @param actor the actor, as {@code Contract/id}
      * @param method the method name
      * @param message the detail message
      */
-    protected ActorCallTimeoutException(String actor, String method, String message) {
+    public ActorCallTimeoutException(String actor, String method, String message) {
         super(message);
         this.actor = actor;
         this.method = method;

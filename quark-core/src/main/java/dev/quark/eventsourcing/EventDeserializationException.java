@@ -21,4 +21,14 @@ public class EventDeserializationException extends EventStoreException {
                 + event.type() + "', schema version " + event.schemaVersion() + ") cannot be read: " + problem
                 + "; the stored event is left unchanged", cause);
     }
+
+    /**
+     * Rebuilds the exception as it crossed silos, with the message it had there.
+     * @param stream the stream
+     * @param message the message of the original exception
+     * @param cause the cause, as rebuilt; may be {@code null}
+     */
+    public EventDeserializationException(String stream, String message, @Nullable Throwable cause) {
+        super(stream, message, cause);
+    }
 }

@@ -39,6 +39,27 @@ public class LeaseLostException extends RuntimeException {
     }
 
     /**
+     * Rebuilds the exception as it crossed silos, with the message it had there.
+     * @param message the message of the original exception
+     * @param resource the resource
+     * @param token the token that is no longer current
+     * @param currentHolder who held the resource, or {@code null} when nobody did or it was not known
+     * @return the exception
+     */
+    public static LeaseLostException crossedSilos(String message, String resource, FencingToken token,
+            @Nullable LeaseHolder currentHolder) {
+        return new LeaseLostException(message, resource, token, currentHolder);
+    }
+
+    private LeaseLostException(String message, String resource, FencingToken token,
+            @Nullable LeaseHolder currentHolder) {
+        super(message);
+        this.resource = resource;
+        this.token = token;
+        this.currentHolder = currentHolder;
+    }
+
+    /**
      * Creates the exception when the store was asked and nobody holds the resource: the lease expired or was
      * released, and no other lease took the resource since.
      * @param resource the resource

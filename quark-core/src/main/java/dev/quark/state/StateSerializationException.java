@@ -2,6 +2,8 @@ package dev.quark.state;
 
 import java.lang.reflect.Type;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A state's value could not be converted to or from JSON. When reading, the stored payload is left as it is:
  * Quark never replaces a payload it cannot read with an empty state.
@@ -38,7 +40,20 @@ public class StateSerializationException extends StateException {
                 cause);
     }
 
-    private StateSerializationException(StateKey key, String message, Throwable cause) {
+    /**
+     * Rebuilds the exception as it crossed silos, with the message it had there.
+     * @param key the state's key
+     * @param message the message of the original exception
+     * @param cause the serializer's exception, as rebuilt; may be {@code null}
+     * @return the exception
+     */
+    public static StateSerializationException crossedSilos(StateKey key, String message,
+            @Nullable Throwable cause) {
+        return new StateSerializationException(key, message, cause);
+    }
+
+    private StateSerializationException(StateKey key, String message,
+            @Nullable Throwable cause) {
         super(key, message, cause);
     }
 }

@@ -170,6 +170,10 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                         ? unreachable(call, siloId, cause) : cause);
                 return;
             }
+            String movedTo = envelope.metadata().get(DistributedDirectory.MOVED_TO);
+            if (movedTo != null) {
+                this.directory.moved(call.address(), siloId, movedTo);
+            }
             try {
                 if (envelope.kind() == Envelope.Kind.RESPONSE) {
                     outcome.complete(codec.decodeResult(method, envelope.payload()));

@@ -59,6 +59,9 @@ final class DistributedDirectory implements ActivationHook {
 
     private static final Logger logger = LoggerFactory.getLogger(DistributedDirectory.class);
 
+    /** The key of an answer's metadata that names the silo a directory-placed actor lives on now. */
+    static final String MOVED_TO = "quark-moved-to";
+
     /** The partition of an address: the silo it hashes to on the ring, whatever types it hosts. */
     static final PlacementDirector PARTITIONS = (address, view) -> view.ring().ownerOf(RingHash.of(address));
 
@@ -155,6 +158,38 @@ final class DistributedDirectory implements ActivationHook {
             });
         }
         return null;
+    }
+
+    /**
+     * Returns the silo another activation of an actor lives on, as this silo learned when it passed a call on
+     * to it; {@code null} when the actor lives here or this silo does not know.
+     */
+    @Nullable String livesElsewhere(ActorAddress address) {
+        if (this.hosted.containsKey(address)) {
+            return null;
+        }
+        String known = this.locations.get(address);
+        return (known != null && !known.equals(this.self)) ? known : null;
+    }
+
+    /**
+     * Follows what the silo a call was sent to answered about an actor that lives elsewhere: the location
+     * this silo remembers, while it is still the one the call went to (or none), becomes the new one.
+     * @param address the actor
+     * @param askedSilo the silo the call was sent to
+     * @param movedTo the silo that silo named in its answer
+     */
+    void moved(ActorAddress address, String askedSilo, String movedTo) {
+        if (movedTo.equals(askedSilo) || movedTo.isBlank()) {
+            return;
+        }
+        String known = this.locations.get(address);
+        if (known == null) {
+            remember(address, movedTo);
+        }
+        else if (known.equals(askedSilo)) {
+            this.locations.replace(address, askedSilo, movedTo);
+        }
     }
 
     private void remember(ActorAddress address, String siloId) {

@@ -1,6 +1,7 @@
 package dev.quark.cluster.routing;
 
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -33,7 +34,10 @@ import org.slf4j.LoggerFactory;
  * passes a call on relays its answer, so that every silo answers for the calls it received and a graceful
  * shutdown can wait for them. Delivery never blocks the transport's receiving thread: a call whose actor's
  * mailbox is full waits for room on a thread of its own ({@link MailboxWaits}), so calls for other actors from
- * the same silo flow on. A silo that is
+ * the same silo flow on. The answer to a call for a directory-placed actor that lives on another silo (its
+ * activation moved: the caller's cached location is stale, and this silo passed the call on) names that
+ * silo in its metadata ({@link DistributedDirectory#MOVED_TO}), so that the caller goes there directly from
+ * its next call. A silo that is
  * not serving refuses every call with a {@link SiloNotServingException}. What cannot be decoded or delivered
  * (an unknown type or method, bad arguments) is answered with an {@code ERROR} naming it; the silo goes on.
  */
@@ -64,8 +68,11 @@ final class IncomingCalls {
 
     private final MailboxWaits waits;
 
+    private final DistributedDirectory directory;
+
     IncomingCalls(String self, ViewTracker views, PlacementDirector placement, Messenger messenger, SiloBinding silo,
-            int maxForwards, Clock clock, RoutingMetrics metrics, Executor executor) {
+            int maxForwards, Clock clock, RoutingMetrics metrics, Executor executor, DistributedDirectory directory) {
+        this.directory = directory;
         this.metrics = metrics;
         this.waits = new MailboxWaits(executor);
         this.self = self;
@@ -177,10 +184,10 @@ final class IncomingCalls {
                     }
                 }
                 else if (failure != null) {
-                    answerFailure(request, Messenger.unwrap(failure));
+                    answerFailure(request, Messenger.unwrap(failure), movedTo(address));
                 }
                 else {
-                    answerResult(request, codec, method, result);
+                    answerResult(request, codec, method, result, movedTo(address));
                 }
             }
             finally {
@@ -189,16 +196,26 @@ final class IncomingCalls {
         });
     }
 
-    private void answerResult(Envelope request, PayloadCodec codec, MethodDescriptor method, @Nullable Object result) {
+    /** The metadata of an answer that tells the caller where a directory-placed actor lives now, if not here. */
+    private Map<String, String> movedTo(ActorAddress address) {
+        if (!this.silo.placements().strategyOf(address.typeName()).usesDirectory()) {
+            return Map.of();
+        }
+        String elsewhere = this.directory.livesElsewhere(address);
+        return (elsewhere != null) ? Map.of(DistributedDirectory.MOVED_TO, elsewhere) : Map.of();
+    }
+
+    private void answerResult(Envelope request, PayloadCodec codec, MethodDescriptor method, @Nullable Object result,
+            Map<String, String> metadata) {
         byte[] payload;
         try {
             payload = codec.encodeResult(method, result);
         }
         catch (RuntimeException ex) {
-            answerFailure(request, ex);
+            answerFailure(request, ex, metadata);
             return;
         }
-        this.messenger.answer(request, Envelope.Kind.RESPONSE, payload);
+        this.messenger.answer(request, Envelope.Kind.RESPONSE, payload, metadata);
     }
 
     private void forward(Envelope request, ActorAddress address, String owner, ClusterView view) {
@@ -254,6 +271,10 @@ final class IncomingCalls {
     }
 
     private void answerFailure(Envelope request, Throwable failure) {
+        answerFailure(request, failure, Map.of());
+    }
+
+    private void answerFailure(Envelope request, Throwable failure, Map<String, String> metadata) {
         byte[] payload;
         try {
             payload = this.silo.codec().encodeFailure(failure);
@@ -262,7 +283,7 @@ final class IncomingCalls {
             logger.warn("Silo {} cannot encode the failure of {}; its caller will time out", this.self, request, ex);
             return;
         }
-        this.messenger.answer(request, Envelope.Kind.ERROR, payload);
+        this.messenger.answer(request, Envelope.Kind.ERROR, payload, metadata);
     }
 
     static String describe(Envelope request) {

@@ -107,10 +107,17 @@ final class Messenger {
      * gives up at its deadline or when its view drops this silo.
      */
     void answer(Envelope request, Envelope.Kind kind, byte[] payload) {
+        answer(request, kind, payload, Map.of());
+    }
+
+    /**
+     * Answers a request with metadata for its sender.
+     */
+    void answer(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata) {
         long messageId = this.nextMessageId.getAndIncrement();
         Envelope answer = new Envelope(messageId, request.messageId(), kind, this.self, this.views.ownEpoch(),
                 listening(), request.sourceSiloId(), request.sourceEpoch(), request.actorType(), request.actorId(),
-                request.methodId(), payload, request.callChainId(), null, Map.of(), request.deadlineEpochMillis(),
+                request.methodId(), payload, request.callChainId(), null, metadata, request.deadlineEpochMillis(),
                 this.views.current().version(), 0);
         this.transport.send(request.sourceAddress(), answer).whenComplete((sent, failure) -> {
             if (failure != null) {

@@ -7,8 +7,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -17,6 +15,7 @@ import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.transport.Envelope;
+import dev.quark.runtime.internal.DeadlineSweep;
 
 import org.jspecify.annotations.Nullable;
 
@@ -24,9 +23,13 @@ import org.jspecify.annotations.Nullable;
  * The correlation table: the requests this silo sent that wait for an answer, by message id. An answer
  * completes its request; the deadline fails it; and a new view in which the target silo is dead, gone or a
  * new incarnation fails it at once with a {@link SiloUnavailableException}, rather than after the deadline.
- * Failures are completed on the given executor, never on the thread of a view change or of the timer.
+ * Failures are completed on the given executor, never on the thread of a view change or of the sweeper.
+ * <p>
+ * Deadlines are kept by the runtime's {@link DeadlineSweep} mechanism, the one behind its call timeouts: the
+ * waiting requests, linked in deadline order through their entries, and one sweeper thread per silo; not a
+ * scheduled task per request.
  */
-final class PendingReplies implements AutoCloseable {
+final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
 
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
 
@@ -34,17 +37,10 @@ final class PendingReplies implements AutoCloseable {
 
     private final Executor executor;
 
-    private final ScheduledThreadPoolExecutor timer;
-
     PendingReplies(String self, Clock clock, Executor executor) {
+        super("quark-replies-" + self);
         this.clock = clock;
         this.executor = executor;
-        this.timer = new ScheduledThreadPoolExecutor(1, (task) -> {
-            Thread thread = new Thread(task, "quark-replies-" + self);
-            thread.setDaemon(true);
-            return thread;
-        });
-        this.timer.setRemoveOnCancelPolicy(true);
     }
 
     /**
@@ -59,10 +55,23 @@ final class PendingReplies implements AutoCloseable {
     CompletableFuture<Envelope> register(long messageId, Peer target, long deadlineMillis,
             Supplier<? extends Throwable> expired, String description) {
         CompletableFuture<Envelope> answer = new CompletableFuture<>();
-        Pending entry = new Pending(target.siloId(), target.epoch(), answer, description);
+        long delayMillis = Math.max(0, deadlineMillis - this.clock.millis());
+        Pending entry = new Pending(messageId, target.siloId(), target.epoch(), answer, description, expired,
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis));
         this.pending.put(messageId, entry);
-        long delay = Math.max(0, deadlineMillis - this.clock.millis());
-        entry.expiry = this.timer.schedule(() -> fail(messageId, expired.get()), delay, TimeUnit.MILLISECONDS);
+        boolean wake;
+        synchronized (this.lock) {
+            if (isClosed()) {
+                wake = false;
+            }
+            else {
+                entry.linked = true;
+                wake = linkLocked(entry);
+            }
+        }
+        if (wake) {
+            wake();
+        }
         return answer;
     }
 
@@ -75,7 +84,7 @@ final class PendingReplies implements AutoCloseable {
         if (entry == null) {
             return false;
         }
-        entry.cancelExpiry();
+        unlink(entry);
         entry.answer.complete(answer);
         return true;
     }
@@ -86,7 +95,7 @@ final class PendingReplies implements AutoCloseable {
     void fail(long messageId, Throwable failure) {
         Pending entry = this.pending.remove(messageId);
         if (entry != null) {
-            entry.cancelExpiry();
+            unlink(entry);
             this.executor.execute(() -> entry.answer.completeExceptionally(failure));
         }
     }
@@ -124,8 +133,53 @@ final class PendingReplies implements AutoCloseable {
         return this.pending.size();
     }
 
+    private void unlink(Pending entry) {
+        synchronized (this.lock) {
+            if (entry.linked) {
+                unlinkLocked(entry);
+            }
+        }
+    }
+
+    @Override
+    protected long deadlineNanos(Pending entry) {
+        return entry.deadlineNanos;
+    }
+
+    @Override
+    protected @Nullable Pending previous(Pending entry) {
+        return entry.previous;
+    }
+
+    @Override
+    protected void previous(Pending entry, @Nullable Pending previous) {
+        entry.previous = previous;
+    }
+
+    @Override
+    protected @Nullable Pending next(Pending entry) {
+        return entry.next;
+    }
+
+    @Override
+    protected void next(Pending entry, @Nullable Pending next) {
+        entry.next = next;
+    }
+
+    @Override
+    protected void unlinked(Pending entry) {
+        entry.linked = false;
+    }
+
+    @Override
+    protected void expire(Pending entry) {
+        if (this.pending.get(entry.messageId) == entry) {
+            fail(entry.messageId, entry.expired.get());
+        }
+    }
+
     /**
-     * Fails every waiting request and stops the timer.
+     * Fails every waiting request and stops the sweeper.
      */
     void close(String reason) {
         for (Long messageId : List.copyOf(this.pending.keySet())) {
@@ -134,7 +188,7 @@ final class PendingReplies implements AutoCloseable {
                 fail(messageId, new SiloUnavailableException(entry.description + " was abandoned: " + reason));
             }
         }
-        this.timer.shutdownNow();
+        super.close();
     }
 
     @Override
@@ -142,7 +196,10 @@ final class PendingReplies implements AutoCloseable {
         close("the silo closed");
     }
 
-    private static final class Pending {
+    /** A request that waits; its links and {@link #linked} are guarded by the sweep's lock. */
+    static final class Pending {
+
+        final long messageId;
 
         final String targetSilo;
 
@@ -152,20 +209,25 @@ final class PendingReplies implements AutoCloseable {
 
         final String description;
 
-        volatile @Nullable ScheduledFuture<?> expiry;
+        final Supplier<? extends Throwable> expired;
 
-        Pending(String targetSilo, long targetEpoch, CompletableFuture<Envelope> answer, String description) {
+        final long deadlineNanos;
+
+        @Nullable Pending previous;
+
+        @Nullable Pending next;
+
+        boolean linked;
+
+        Pending(long messageId, String targetSilo, long targetEpoch, CompletableFuture<Envelope> answer,
+                String description, Supplier<? extends Throwable> expired, long deadlineNanos) {
+            this.messageId = messageId;
             this.targetSilo = targetSilo;
             this.targetEpoch = targetEpoch;
             this.answer = answer;
             this.description = description;
-        }
-
-        void cancelExpiry() {
-            ScheduledFuture<?> scheduled = this.expiry;
-            if (scheduled != null) {
-                scheduled.cancel(false);
-            }
+            this.expired = expired;
+            this.deadlineNanos = deadlineNanos;
         }
     }
 }

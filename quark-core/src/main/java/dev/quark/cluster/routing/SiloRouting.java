@@ -98,7 +98,7 @@ public final class SiloRouting implements AutoCloseable {
         this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.metrics, this.directory);
         this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.maxForwards, builder.clock, builder.metrics, this.executor);
+                builder.maxForwards, builder.clock, builder.metrics, this.executor, this.directory);
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.handoffTimeout, this.executor, this.directory);
         this.prober = new TransportProber(messenger, builder.clock);

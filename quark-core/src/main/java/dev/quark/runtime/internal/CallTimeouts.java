@@ -3,7 +3,6 @@ package dev.quark.runtime.internal;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.locks.LockSupport;
 
 import dev.quark.actor.ActorCallTimeoutException;
 import org.jspecify.annotations.Nullable;
@@ -11,17 +10,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Times out asynchronous calls: the pending calls of one runtime in a doubly linked list threaded through the
- * invocations themselves, and one sweeper thread that fails those whose time is up.
+ * Times out asynchronous calls: the pending calls of one runtime in a {@link DeadlineSweep} threaded through
+ * the invocations themselves, whose sweeper fails those whose time is up.
  * <p>
  * Every call gets the same timeout, so deadlines taken under the lock grow in list order: arming appends at
- * the tail, the sweeper only ever looks at the head, and a call that completes unlinks itself. Both are O(1)
- * and allocate nothing, where a {@code ScheduledThreadPoolExecutor} allocates a task per call and sifts a
- * heap of every pending call twice under its lock. The sweeper parks until the head's deadline, and
- * indefinitely while nothing is pending; only arming the first call after that wakes it. A call completed
- * by a path that does not disarm it stays linked until its deadline, when the sweeper drops it.
+ * the tail, the sweeper only ever looks at the head, and a call that completes unlinks itself. A call
+ * completed by a path that does not disarm it stays linked until its deadline, when the sweeper drops it.
  */
-final class CallTimeouts implements AutoCloseable {
+final class CallTimeouts extends DeadlineSweep<Invocation> {
 
     private static final Logger logger = LoggerFactory.getLogger(CallTimeouts.class);
 
@@ -31,21 +27,6 @@ final class CallTimeouts implements AutoCloseable {
 
     private final Executor completions;
 
-    private final Thread sweeper;
-
-    /** Guards the list, {@link #sweeperIdle} and {@link #started}. */
-    private final Object lock = new Object();
-
-    private boolean started;
-
-    private @Nullable Invocation head;
-
-    private @Nullable Invocation tail;
-
-    private boolean sweeperIdle;
-
-    private volatile boolean closed;
-
     /**
      * Creates the timeouts of a runtime.
      * @param timeout how long an asynchronous call may take
@@ -54,10 +35,10 @@ final class CallTimeouts implements AutoCloseable {
      * @param sweeperName the sweeper thread's name; the thread starts with the first armed call
      */
     CallTimeouts(Duration timeout, Executor completions, String sweeperName) {
+        super(sweeperName);
         this.timeout = timeout;
         this.timeoutNanos = timeout.toNanos();
         this.completions = completions;
-        this.sweeper = Thread.ofPlatform().name(sweeperName).daemon().unstarted(this::sweep);
     }
 
     /**
@@ -74,31 +55,16 @@ final class CallTimeouts implements AutoCloseable {
     void arm(Invocation invocation, @Nullable CompletableFuture<?> alsoFail) {
         boolean wake;
         synchronized (this.lock) {
-            if (this.closed || ((alsoFail != null) ? alsoFail.isDone() : invocation.isDone())) {
+            if (isClosed() || ((alsoFail != null) ? alsoFail.isDone() : invocation.isDone())) {
                 return;
             }
             invocation.timeoutAtNanos = System.nanoTime() + this.timeoutNanos;
             invocation.timeoutAlsoFails = alsoFail;
             invocation.timeouts = this;
-            Invocation last = this.tail;
-            invocation.timeoutPrevious = last;
-            invocation.timeoutNext = null;
-            if (last == null) {
-                this.head = invocation;
-            }
-            else {
-                last.timeoutNext = invocation;
-            }
-            this.tail = invocation;
-            wake = this.sweeperIdle;
-            this.sweeperIdle = false;
-            if (!this.started) {
-                this.started = true;
-                this.sweeper.start();
-            }
+            wake = linkLocked(invocation);
         }
         if (wake) {
-            LockSupport.unpark(this.sweeper);
+            wake();
         }
         if (alsoFail != null) {
             alsoFail.whenComplete((result, failure) -> disarm(invocation));
@@ -117,7 +83,7 @@ final class CallTimeouts implements AutoCloseable {
             if (invocation.timeouts != this || invocation.timeoutAlsoFails != null) {
                 return;
             }
-            unlink(invocation);
+            unlinkLocked(invocation);
         }
     }
 
@@ -129,68 +95,43 @@ final class CallTimeouts implements AutoCloseable {
             if (invocation.timeouts != this) {
                 return;
             }
-            unlink(invocation);
+            unlinkLocked(invocation);
             invocation.timeoutAlsoFails = null;
         }
     }
 
-    private void unlink(Invocation invocation) {
-        Invocation previous = invocation.timeoutPrevious;
-        Invocation next = invocation.timeoutNext;
-        if (previous == null) {
-            this.head = next;
-        }
-        else {
-            previous.timeoutNext = next;
-        }
-        if (next == null) {
-            this.tail = previous;
-        }
-        else {
-            next.timeoutPrevious = previous;
-        }
-        invocation.timeoutPrevious = null;
-        invocation.timeoutNext = null;
-        invocation.timeouts = null;
+    @Override
+    protected long deadlineNanos(Invocation entry) {
+        return entry.timeoutAtNanos;
     }
 
-    private void sweep() {
-        while (!this.closed) {
-            Invocation expired = null;
-            long parkNanos;
-            synchronized (this.lock) {
-                long now = System.nanoTime();
-                Invocation first = this.head;
-                while (first != null && first.timeoutAtNanos - now <= 0) {
-                    unlink(first);
-                    first.timeoutNext = expired;
-                    expired = first;
-                    first = this.head;
-                }
-                if (first == null) {
-                    this.sweeperIdle = true;
-                    parkNanos = 0;
-                }
-                else {
-                    parkNanos = first.timeoutAtNanos - now;
-                }
-            }
-            while (expired != null) {
-                Invocation next = expired.timeoutNext;
-                expired.timeoutNext = null;
-                fail(expired);
-                expired = next;
-            }
-            if (parkNanos == 0) {
-                LockSupport.park(this);
-            }
-            else {
-                LockSupport.parkNanos(this, parkNanos);
-            }
-        }
+    @Override
+    protected @Nullable Invocation previous(Invocation entry) {
+        return entry.timeoutPrevious;
     }
 
-    private void fail(Invocation invocation) {
+    @Override
+    protected void previous(Invocation entry, @Nullable Invocation previous) {
+        entry.timeoutPrevious = previous;
+    }
+
+    @Override
+    protected @Nullable Invocation next(Invocation entry) {
+        return entry.timeoutNext;
+    }
+
+    @Override
+    protected void next(Invocation entry, @Nullable Invocation next) {
+        entry.timeoutNext = next;
+    }
+
+    @Override
+    protected void unlinked(Invocation entry) {
+        entry.timeouts = null;
+    }
+
+    @Override
+    protected void expire(Invocation invocation) {
         CompletableFuture<?> alsoFail = invocation.timeoutAlsoFails;
         invocation.timeoutAlsoFails = null;
         if (invocation.isDone() && (alsoFail == null || alsoFail.isDone())) {
@@ -219,21 +160,6 @@ final class CallTimeouts implements AutoCloseable {
      * Returns how many calls are armed now.
      */
     int pending() {
-        synchronized (this.lock) {
-            int count = 0;
-            for (Invocation armed = this.head; armed != null; armed = armed.timeoutNext) {
-                count++;
-            }
-            return count;
-        }
-    }
-
-    /**
-     * Stops the sweeper; pending calls keep their outcome, whatever completes them.
-     */
-    @Override
-    public void close() {
-        this.closed = true;
-        LockSupport.unpark(this.sweeper);
+        return linked();
     }
 }

@@ -192,12 +192,15 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
     }
 
     /**
-     * Drops a call whose deadline has passed before its turn started: the caller will be told by
-     * {@link #finish} with an {@link ActorCallExpiredException}.
+     * Drops a call whose deadline has come before its turn started: the caller will be told by
+     * {@link #finish} with an {@link ActorCallExpiredException}. A call is dropped already in its deadline's
+     * own millisecond, since its caller may have been told of the timeout within that millisecond (a wait
+     * measured in nanoseconds ends there, and so does a request's expiry on the calling silo): a call whose
+     * caller was told it timed out never runs afterwards.
      * @return whether the call expired
      */
     boolean expireIfLate(long nowMillis) {
-        if (nowMillis <= this.deadlineMillis || this.method == null) {
+        if (nowMillis < this.deadlineMillis || this.method == null) {
             return false;
         }
         this.expired = new ActorCallExpiredException(address().toString(), name(), nowMillis - this.deadlineMillis);

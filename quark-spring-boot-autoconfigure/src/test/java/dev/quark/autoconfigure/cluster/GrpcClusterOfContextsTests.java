@@ -23,7 +23,11 @@ import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
+import dev.quark.cluster.transport.RemoteActorException;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
+import dev.quark.runtime.ActorRuntime;
+import dev.quark.state.ConcurrencyException;
+import dev.quark.state.StateKey;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,6 +37,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -70,6 +75,28 @@ class GrpcClusterOfContextsTests extends ClusterOfContextsScenarios {
             await().atMost(Duration.ofSeconds(10)).until(() -> !transport.peers().contains(address));
         }
         assertThat(transport.peers()).isEmpty();
+    }
+
+    @Test
+    void aQuarkExceptionThrownOnTheOtherSiloCrossesGrpcAsItselfWithItsFields() {
+        ConfigurableApplicationContext first = started(start("silo-a"));
+        ConfigurableApplicationContext second = started(start("silo-b"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> activeSilos(first) == 2 && activeSilos(second) == 2);
+        String id = "w-stale-" + System.nanoTime();
+        first.getBean(ActorRefFactory.class).get(Wallet.class, id).deposit(5);
+        ConfigurableApplicationContext caller = first.getBean(ActorRuntime.class).isActive(Wallet.class, id) ? second
+                : first;
+
+        Throwable thrown = catchThrowable(
+                () -> caller.getBean(ActorRefFactory.class).get(Wallet.class, id).depositIfBalanceIs(1, 3));
+
+        assertThat(thrown).isExactlyInstanceOf(ConcurrencyException.class)
+            .hasMessageContaining("expected version 3, but the store holds version 5");
+        ConcurrencyException stale = (ConcurrencyException) thrown;
+        assertThat(stale.getKey()).isEqualTo(new StateKey("wallet", id, "wallet"));
+        assertThat(stale.getExpectedVersion()).isEqualTo(3);
+        assertThat(stale.getActualVersion()).isEqualTo(5);
+        assertThat(thrown.getSuppressed()).singleElement().isInstanceOf(RemoteActorException.class);
     }
 
     @Test

@@ -105,6 +105,30 @@ class DirectoryPlacementTests {
     }
 
     @Test
+    void aCallerWhoseCachedLocationIsStaleGoesDirectlyToTheNewHostAfterOneForwardedCall() {
+        start(3);
+        TestSilo oldHost = this.cluster.silo(0);
+        TestSilo newHost = this.cluster.silo(1);
+        TestSilo caller = this.cluster.silo(2);
+        assertThat(oldHost.get(Homebody.class, "mover").where()).isEqualTo("silo-0");
+        assertThat(caller.get(Homebody.class, "mover").where()).isEqualTo("silo-0");
+        assertThat(oldHost.runtime().deactivate(Homebody.class, "mover")).isTrue();
+        await().atMost(TallyEnvironment.timeout())
+            .until(() -> this.cluster.cluster().silos().stream().mapToInt((silo) -> silo.routing().directoryEntries())
+                .sum() == 0);
+        assertThat(newHost.get(Homebody.class, "mover").where()).isEqualTo("silo-1");
+
+        // The caller still has silo-0 in its cache: silo-0 passes this call on, and its answer names silo-1.
+        assertThat(caller.get(Homebody.class, "mover").where()).isEqualTo("silo-1");
+        this.cluster.cluster().network().cut("silo-2", "silo-0");
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(caller.get(Homebody.class, "mover").where()).isEqualTo("silo-1");
+        }
+        assertThat(this.environment.activations("Homebody:mover")).isEqualTo(2);
+    }
+
+    @Test
     void randomPlacementSpreadsActivationsOverTheSilos() {
         start(3);
         Set<String> hosts = new HashSet<>();

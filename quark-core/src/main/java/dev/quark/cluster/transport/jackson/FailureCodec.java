@@ -15,12 +15,13 @@ import tools.jackson.core.util.ByteArrayBuilder;
 import tools.jackson.databind.ObjectMapper;
 
 /**
- * The failure of a call, to bytes and back: {@code {"type": ..., "message": ..., "causes": [{"type": ...,
- * "message": ...}, ...]}} in the mapper's format, the causes outermost first. Neither stack traces nor
- * fields travel.
+ * The failure of a call, to bytes and back: {@code {"type": ..., "message": ..., "fields": {...}, "causes":
+ * [{"type": ..., "message": ..., "fields": {...}}, ...]}} in the mapper's format, the causes outermost first.
+ * Stack traces do not travel; fields travel only for Quark's own exceptions ({@link QuarkExceptionTypes}),
+ * as texts, whole numbers and lists of texts.
  * <p>
- * Decoding rebuilds each entry, innermost cause first, through {@link ExceptionFactories}; an entry that
- * cannot be rebuilt becomes a {@link RemoteActorException} with its type name and message. The outermost
+ * Decoding rebuilds each entry, innermost cause first: Quark's own types through
+ * {@link QuarkExceptionTypes}, others through {@link ExceptionFactories}; an entry that cannot be rebuilt becomes a {@link RemoteActorException} with its type name and message. The outermost
  * rebuilt exception gets a suppressed {@code RemoteActorException} as the mark that it was thrown on another
  * silo. A {@code RemoteActorException} is written as the type and message it stands for, so that a failure
  * relayed through several silos keeps its original name.
@@ -36,6 +37,9 @@ final class FailureCodec {
     /** A failure object has three fields; a few unknown ones (from a newer sender) are skipped. */
     private static final int MAX_FIELDS = 16;
 
+    /** Field names are cut to this many characters. */
+    private static final int MAX_FIELD_NAME_LENGTH = 64;
+
     private static final StackTraceElement[] NO_STACK_TRACE = new StackTraceElement[0];
 
     private static final String TYPE = "type";
@@ -43,6 +47,8 @@ final class FailureCodec {
     private static final String MESSAGE = "message";
 
     private static final String CAUSES = "causes";
+
+    private static final String FIELDS = "fields";
 
     private final ObjectMapper mapper;
 
@@ -104,6 +110,31 @@ final class FailureCodec {
         if (message != null) {
             generator.writeStringProperty(MESSAGE, bounded(message, MAX_MESSAGE_LENGTH));
         }
+        FailureFields fields = QuarkExceptionTypes.fieldsOf(failure);
+        if (!fields.isEmpty()) {
+            writeFields(generator, fields);
+        }
+    }
+
+    private static void writeFields(JsonGenerator generator, FailureFields fields) {
+        generator.writeName(FIELDS);
+        generator.writeStartObject();
+        fields.values().forEach((name, value) -> {
+            generator.writeName(name);
+            if (value instanceof Long number) {
+                generator.writeNumber(number);
+            }
+            else if (value instanceof List<?> texts) {
+                generator.writeStartArray();
+                texts.stream().limit(FailureFields.MAX_LIST_SIZE)
+                    .forEach((text) -> generator.writeString(bounded((String) text, MAX_MESSAGE_LENGTH)));
+                generator.writeEndArray();
+            }
+            else {
+                generator.writeString(bounded((String) value, MAX_MESSAGE_LENGTH));
+            }
+        });
+        generator.writeEndObject();
     }
 
     /** The message the remote exception was created with: its own is "type: message". */
@@ -141,7 +172,9 @@ final class FailureCodec {
     }
 
     private Throwable rebuild(Entry entry, @Nullable Throwable cause) {
-        Throwable rebuilt = this.factories.create(entry.type(), entry.message(), cause);
+        Throwable rebuilt = QuarkExceptionTypes.isQuarkType(entry.type())
+                ? QuarkExceptionTypes.rebuild(entry.type(), entry.message(), entry.fields(), cause)
+                : this.factories.create(entry.type(), entry.message(), cause);
         if (rebuilt != null) {
             return rebuilt;
         }
@@ -177,6 +210,7 @@ final class FailureCodec {
     private Entry readEntry(JsonParser parser, @Nullable List<Entry> causes) {
         String type = null;
         String message = null;
+        FailureFields fields = FailureFields.NONE;
         for (int field = 0;; field++) {
             JsonToken token = parser.nextToken();
             if (token == JsonToken.END_OBJECT) {
@@ -199,6 +233,9 @@ final class FailureCodec {
             else if (CAUSES.equals(name) && causes != null && value == JsonToken.START_ARRAY) {
                 readCauses(parser, causes);
             }
+            else if (FIELDS.equals(name) && value == JsonToken.START_OBJECT) {
+                fields = readFields(parser);
+            }
             else {
                 parser.skipChildren();
             }
@@ -207,7 +244,66 @@ final class FailureCodec {
             throw new PayloadCodecException("the failure names no type");
         }
         return new Entry(bounded(type, ExceptionAllowList.MAX_TYPE_NAME_LENGTH),
-                (message != null) ? bounded(message, MAX_MESSAGE_LENGTH) : null);
+                (message != null) ? bounded(message, MAX_MESSAGE_LENGTH) : null, fields);
+    }
+
+    /**
+     * Reads the fields object whose start the parser is on: texts, whole numbers and lists of texts; values
+     * of other kinds and fields beyond {@link FailureFields#MAX_FIELDS} are skipped.
+     */
+    private static FailureFields readFields(JsonParser parser) {
+        FailureFields.Builder fields = FailureFields.builder();
+        for (;;) {
+            JsonToken token = parser.nextToken();
+            if (token == JsonToken.END_OBJECT) {
+                return fields.build();
+            }
+            if (token != JsonToken.PROPERTY_NAME) {
+                throw new PayloadCodecException("the fields of a failure are an object");
+            }
+            String name = bounded(parser.currentName(), MAX_FIELD_NAME_LENGTH);
+            JsonToken value = parser.nextToken();
+            if (value == null) {
+                throw new PayloadCodecException("the failure is truncated");
+            }
+            if (value == JsonToken.VALUE_STRING) {
+                fields.read(name, bounded(parser.getString(), MAX_MESSAGE_LENGTH));
+            }
+            else if (value == JsonToken.VALUE_NUMBER_INT) {
+                fields.read(name, parser.getLongValue());
+            }
+            else if (value == JsonToken.START_ARRAY) {
+                List<String> texts = readTexts(parser);
+                if (texts != null) {
+                    fields.read(name, texts);
+                }
+            }
+            else {
+                parser.skipChildren();
+            }
+        }
+    }
+
+    /** Reads an array of texts whose start the parser is on; {@code null} when it holds anything else. */
+    private static @Nullable List<String> readTexts(JsonParser parser) {
+        List<String> texts = new ArrayList<>();
+        boolean onlyTexts = true;
+        for (;;) {
+            JsonToken token = parser.nextToken();
+            if (token == JsonToken.END_ARRAY) {
+                return onlyTexts ? List.copyOf(texts) : null;
+            }
+            if (token == null) {
+                throw new PayloadCodecException("the failure is truncated");
+            }
+            if (token == JsonToken.VALUE_STRING && texts.size() < FailureFields.MAX_LIST_SIZE) {
+                texts.add(bounded(parser.getString(), MAX_MESSAGE_LENGTH));
+            }
+            else {
+                onlyTexts &= token == JsonToken.VALUE_STRING;
+                parser.skipChildren();
+            }
+        }
     }
 
     private void readCauses(JsonParser parser, List<Entry> causes) {
@@ -242,6 +338,6 @@ final class FailureCodec {
         return (text.length() <= maxLength) ? text : text.substring(0, maxLength) + "...";
     }
 
-    private record Entry(String type, @Nullable String message) {
+    private record Entry(String type, @Nullable String message, FailureFields fields) {
     }
 }

@@ -145,11 +145,23 @@ class FailurePayloadTests {
         Throwable notFound = roundTrip(new AccountNotFoundException("a-1"));
         assertThat(notFound).isExactlyInstanceOf(RemoteActorException.class)
             .hasMessage(AccountNotFoundException.class.getName() + ": No account a-1");
-        Throwable timeout = roundTrip(new dev.quark.actor.ActorCallTimeoutException("Bank/b", "open",
-                java.time.Duration.ofSeconds(1)));
-        assertThat(timeout).isExactlyInstanceOf(RemoteActorException.class);
-        assertThat(((RemoteActorException) timeout).remoteType())
-            .isEqualTo(dev.quark.actor.ActorCallTimeoutException.class.getName());
+    }
+
+    @Test
+    void quarksOwnTypesAreRebuiltFromTheirFieldsAndArriveAsRemoteWhenTheFieldsAreMissing() {
+        Throwable stale = this.codec.decodeFailure(("{\"type\":\"dev.quark.state.ConcurrencyException\","
+                + "\"message\":\"changed\",\"fields\":{\"keyActorType\":\"Bank\",\"keyActorId\":\"b\","
+                + "\"keyName\":\"main\",\"expectedVersion\":3,\"actualVersion\":5,\"unknown\":{\"x\":1}}}")
+            .getBytes(StandardCharsets.UTF_8));
+        assertThat(stale).isInstanceOfSatisfying(dev.quark.state.ConcurrencyException.class, (rebuilt) -> {
+            assertThat(rebuilt.getKey()).isEqualTo(new dev.quark.state.StateKey("Bank", "b", "main"));
+            assertThat(rebuilt.getExpectedVersion()).isEqualTo(3);
+            assertThat(rebuilt.getActualVersion()).isEqualTo(5);
+        });
+        Throwable deadlock = this.codec.decodeFailure(("{\"type\":\"dev.quark.actor.DeadlockException\","
+                + "\"message\":\"Deadlock between call chains: A waits on B\"}").getBytes(StandardCharsets.UTF_8));
+        assertThat(deadlock).isExactlyInstanceOf(RemoteActorException.class)
+            .hasMessage("dev.quark.actor.DeadlockException: Deadlock between call chains: A waits on B");
     }
 
     @Test
