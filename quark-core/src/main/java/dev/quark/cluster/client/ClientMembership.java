@@ -68,6 +68,11 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
 
     private volatile @Nullable LastRead lastRead;
 
+    private volatile @Nullable String idConflict;
+
+    /** Written by the reader only: the version of the last table read behind the view that was logged. */
+    private volatile long behindWarned = -1;
+
     private @Nullable Thread reader;
 
     private MembershipProvider.@Nullable Watch watch;
@@ -147,10 +152,14 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
         }
     }
 
+    /**
+     * Reads the table and installs what it holds. Whatever fails, in the read or after it, is reported by
+     * {@link #lastReadFailure()} and never ends the reader.
+     */
     private void readOnce() {
-        MembershipSnapshot snapshot;
         try {
-            snapshot = this.provider.read();
+            install(this.provider.read());
+            this.lastRead = new LastRead(this.clock.instant(), null);
         }
         catch (RuntimeException ex) {
             if (this.lastRead == null || this.lastRead.failure() == null) {
@@ -158,14 +167,36 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
                         + "again every {}", this.clientId, this.refreshInterval, ex);
             }
             this.lastRead = new LastRead(this.clock.instant(), ex);
-            return;
         }
-        this.lastRead = new LastRead(this.clock.instant(), null);
+    }
+
+    /**
+     * Installs a snapshot newer than the current view, as the routing does (it only takes newer versions), so that
+     * what the client reports (its health, its active silos) is what it routes with.
+     */
+    private void install(MembershipSnapshot snapshot) {
+        Objects.requireNonNull(snapshot, "the membership table answered no snapshot");
         ClusterView previous = this.current;
         MembershipSnapshot known = previous.membership();
-        if (snapshot.version() == known.version() && snapshot.isSameIncarnation(known)) {
+        if (snapshot.version() <= known.version()) {
+            if ((snapshot.version() < known.version() || !snapshot.isSameIncarnation(known))
+                    && this.behindWarned != snapshot.version()) {
+                this.behindWarned = snapshot.version();
+                logger.warn("Cluster client {} read membership version {} while it routes with version {}: it keeps "
+                        + "routing with its view until the table's version passes it", this.clientId,
+                        snapshot.version(), known.version());
+            }
             return;
         }
+        SiloEntry clash = snapshot.silos().get(this.clientId);
+        String conflict = (clash != null && clash.status() != SiloStatus.DEAD) ? "silo " + clash.siloId() + " at "
+                + clash.address() + " has the id of cluster client " + this.clientId + " (" + clash.status()
+                + "): the client would send that silo's calls to itself; give the client another "
+                + "quark.cluster.silo.id" : null;
+        if (conflict != null && this.idConflict == null) {
+            logger.error("Cluster client {}: {}", this.clientId, conflict);
+        }
+        this.idConflict = conflict;
         ClusterView next = ClusterView.of(snapshot, this.virtualNodes);
         this.current = next;
         if (previous.ring().silos().isEmpty() && !next.ring().silos().isEmpty()) {
@@ -251,6 +282,14 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
     public @Nullable RuntimeException lastReadFailure() {
         LastRead read = this.lastRead;
         return (read != null) ? read.failure() : null;
+    }
+
+    /**
+     * Returns why the client cannot route: a silo that is not dead in the current view has the client's id.
+     * @return the reason, {@code null} when no silo has it
+     */
+    public @Nullable String idConflict() {
+        return this.idConflict;
     }
 
     /**

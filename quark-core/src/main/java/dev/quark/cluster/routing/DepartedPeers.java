@@ -21,9 +21,11 @@ import dev.quark.cluster.transport.Transport;
  * the installing thread. An address that a live silo has again (a silo restarted at the address of one that left)
  * is {@link Transport#welcome welcomed} back, so that answers to it go out again.
  * <p>
- * Only addresses where a silo lived in some view are forgotten: the transport also holds links to cluster
- * clients, which call silos but never appear in the table, and forgetting them would drop the answers to their
- * calls. Those links go when the transport closes (or when a silo later lives at that address and leaves).
+ * Only addresses where a silo lived in some view (dead on arrival included) are forgotten: the transport also
+ * holds links to cluster clients, which call silos but never appear in the table, and forgetting them would drop
+ * the answers to their calls. Those links go when the transport closes (or when a silo later lives at that
+ * address and leaves). A client may listen where a silo of an earlier view did (Kubernetes recycles pod
+ * addresses): a request or probe from an address {@link #heardFrom welcomes} it back, so that answers go there.
  */
 final class DepartedPeers implements Consumer<ClusterView> {
 
@@ -37,7 +39,16 @@ final class DepartedPeers implements Consumer<ClusterView> {
     /** Guarded by this: where the silos of the last view live. */
     private Set<SiloAddress> living = Set.of();
 
-    /** Guarded by this: where silos of any view lived, oldest first; only these are ever forgotten. */
+    /** Guarded by this: where the dead silos of the last view lived. */
+    private Set<SiloAddress> dead = Set.of();
+
+    /** Written under this: the addresses in seen where no silo of the last view lives, read without a lock. */
+    private volatile Set<SiloAddress> unwelcome = Set.of();
+
+    /**
+     * Guarded by this: where silos of any view lived (dead ones included), oldest first, unless a request came
+     * from there since; only these are ever forgotten.
+     */
     private final Set<SiloAddress> seen = new LinkedHashSet<>();
 
     DepartedPeers(String self, Transport transport) {
@@ -48,6 +59,7 @@ final class DepartedPeers implements Consumer<ClusterView> {
     @Override
     public void accept(ClusterView view) {
         Set<SiloAddress> now = new HashSet<>();
+        Set<SiloAddress> dead = new HashSet<>();
         Set<SiloAddress> own = new HashSet<>();
         for (SiloEntry entry : view.membership().silos().values()) {
             if (entry.siloId().equals(this.self)) {
@@ -56,12 +68,20 @@ final class DepartedPeers implements Consumer<ClusterView> {
             else if (entry.status() != SiloStatus.DEAD) {
                 now.add(entry.address());
             }
+            else {
+                dead.add(entry.address());
+            }
         }
-        Set<SiloAddress> departed;
-        Set<SiloAddress> arrived;
         synchronized (this) {
+            // A dead entry's address is remembered in the first view that has it, not again while it stays: a
+            // cluster client heard from there since must keep its links.
+            for (SiloAddress address : dead) {
+                if (!this.dead.contains(address)) {
+                    remember(address);
+                }
+            }
             now.forEach(this::remember);
-            departed = new HashSet<>(this.living);
+            Set<SiloAddress> departed = new HashSet<>(this.living);
             // Links a late probe or relay reopened to an address forgotten earlier: nothing else closes them.
             for (SiloAddress peer : this.transport.peers()) {
                 if (this.seen.contains(peer)) {
@@ -70,12 +90,38 @@ final class DepartedPeers implements Consumer<ClusterView> {
             }
             departed.removeAll(now);
             departed.removeAll(own);
-            arrived = new HashSet<>(now);
+            Set<SiloAddress> arrived = new HashSet<>(now);
             arrived.removeAll(this.living);
             this.living = now;
+            this.dead = dead;
+            Set<SiloAddress> unheard = new HashSet<>(this.seen);
+            unheard.removeAll(now);
+            this.unwelcome = unheard;
+            // Under the lock, so that a request heard meanwhile is not forgotten after it was welcomed.
+            departed.forEach(this.transport::forget);
+            arrived.forEach(this.transport::welcome);
         }
-        departed.forEach(this.transport::forget);
-        arrived.forEach(this.transport::welcome);
+    }
+
+    /**
+     * Takes note of a request or probe from an address: a cluster client (which is in no view, and which silos
+     * never call) may listen where a silo of an earlier view did, and the answers to it must go out. The address
+     * is no longer taken for a departed silo's, and the transport sends answers there again. Called for every
+     * request, so it is lock-free unless the address is one a silo left.
+     * @param address the request's source address
+     */
+    void heardFrom(SiloAddress address) {
+        if (!this.unwelcome.contains(address)) {
+            return;
+        }
+        synchronized (this) {
+            if (this.seen.remove(address)) {
+                Set<SiloAddress> unheard = new HashSet<>(this.unwelcome);
+                unheard.remove(address);
+                this.unwelcome = unheard;
+                this.transport.welcome(address);
+            }
+        }
     }
 
     private void remember(SiloAddress address) {

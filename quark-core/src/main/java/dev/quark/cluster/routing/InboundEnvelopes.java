@@ -31,8 +31,12 @@ final class InboundEnvelopes implements EnvelopeHandler {
 
     private final SiloNotices notices;
 
+    private final DepartedPeers departedPeers;
+
     InboundEnvelopes(String self, ViewTracker views, PendingReplies pending, IncomingCalls calls,
-            OwnershipHandoff handoff, TransportProber prober, DistributedDirectory directory, SiloNotices notices) {
+            OwnershipHandoff handoff, TransportProber prober, DistributedDirectory directory, SiloNotices notices,
+            DepartedPeers departedPeers) {
+        this.departedPeers = departedPeers;
         this.directory = directory;
         this.notices = notices;
         this.self = self;
@@ -49,6 +53,9 @@ final class InboundEnvelopes implements EnvelopeHandler {
         if (epoch != 0 && envelope.targetEpoch() != 0 && envelope.targetEpoch() != epoch) {
             refuseStale(envelope, epoch);
             return;
+        }
+        if (envelope.kind() == Envelope.Kind.REQUEST || envelope.kind() == Envelope.Kind.PROBE) {
+            this.departedPeers.heardFrom(envelope.sourceAddress());
         }
         switch (envelope.kind()) {
             case REQUEST, ONE_WAY -> this.calls.receive(envelope);

@@ -74,6 +74,8 @@ public final class SiloRouting implements AutoCloseable {
 
     private final SiloNotices notices;
 
+    private final DepartedPeers departedPeers;
+
     private final ExecutorService executor;
 
     private final Object lock = new Object();
@@ -102,7 +104,8 @@ public final class SiloRouting implements AutoCloseable {
         this.prober = new TransportProber(messenger, builder.clock);
         this.notices = new SiloNotices(this.siloId, this.views, messenger, this.executor);
         this.views.onNewView(this.pending::failTargetsGoneIn);
-        this.views.onNewView(new DepartedPeers(this.siloId, this.transport));
+        this.departedPeers = new DepartedPeers(this.siloId, this.transport);
+        this.views.onNewView(this.departedPeers);
         this.views.onNewView((view) -> {
             if (this.listening) {
                 this.handoff.viewChanged(view);
@@ -154,7 +157,7 @@ public final class SiloRouting implements AutoCloseable {
             this.silo.bind(runtime, codec);
             SiloAddress address = this.transport.start(this.siloId,
                     new InboundEnvelopes(this.siloId, this.views, this.pending, this.calls, this.handoff, this.prober,
-                            this.directory, this.notices));
+                            this.directory, this.notices, this.departedPeers));
             this.messenger.listeningAt(address);
             this.listening = true;
             return address;

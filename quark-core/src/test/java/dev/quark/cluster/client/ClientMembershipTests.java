@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.MembershipProvider;
@@ -66,6 +67,44 @@ class ClientMembershipTests {
         assertThat(this.client.lastReadFailure()).isNull();
     }
 
+    @Test
+    void aReadThatBreaksAfterTheTableAnsweredIsReportedAndTheReaderKeepsReading() {
+        write(entry("silo-a", SiloStatus.ACTIVE));
+        this.client.start();
+        this.reads.broken.set(true);
+        write(entry("silo-b", SiloStatus.ACTIVE));
+        await().atMost(Duration.ofSeconds(5)).until(() -> !this.reads.broken.get());
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.client.activeSilos().size() == 2);
+        assertThat(this.client.lastReadFailure()).isNull();
+    }
+
+    @Test
+    void aTableReadAtALowerVersionIsNotTakenSoThatTheClientReportsTheViewItRoutesWith() {
+        write(entry("silo-a", SiloStatus.ACTIVE));
+        write(entry("silo-b", SiloStatus.ACTIVE));
+        this.client.start();
+        long routed = this.client.current().version();
+        InMemoryMembershipProvider lostData = new InMemoryMembershipProvider();
+        assertThat(lostData.write(entry("silo-c", SiloStatus.ACTIVE), 0)).isTrue();
+        this.reads.replacement.set(lostData);
+        Instant before = this.client.lastReadAt();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !before.equals(this.client.lastReadAt()));
+        assertThat(this.client.current().version()).isEqualTo(routed);
+        assertThat(this.client.activeSilos()).extracting(SiloEntry::siloId).containsExactlyInAnyOrder("silo-a", "silo-b");
+    }
+
+    @Test
+    void aSiloWithTheClientsIdIsReportedAsAConflict() {
+        write(entry("silo-a", SiloStatus.ACTIVE));
+        this.client.start();
+        assertThat(this.client.idConflict()).isNull();
+        write(entry("client-1", SiloStatus.ACTIVE));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.client.idConflict() != null);
+        assertThat(this.client.idConflict()).contains("client-1").contains("quark.cluster.silo.id");
+        write(entry("client-1", SiloStatus.DEAD));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.client.idConflict() == null);
+    }
+
     private void write(SiloEntry entry) {
         assertThat(this.table.write(entry, this.table.read().version())).isTrue();
     }
@@ -75,19 +114,28 @@ class ClientMembershipTests {
                 List.of());
     }
 
-    /** The table for the client: reads only (any write fails the test), and reads that fail when asked to. */
-    private record FlakyReads(MembershipProvider table, AtomicBoolean failing) implements MembershipProvider {
+    /**
+     * The table for the client: reads only (any write fails the test), reads that fail when asked to, and, when
+     * asked to, one read that answers nothing (so that installing it fails after the read).
+     */
+    private record FlakyReads(MembershipProvider table, AtomicBoolean failing, AtomicBoolean broken,
+            AtomicReference<MembershipProvider> replacement) implements MembershipProvider {
 
         FlakyReads(MembershipProvider table) {
-            this(table, new AtomicBoolean());
+            this(table, new AtomicBoolean(), new AtomicBoolean(), new AtomicReference<>());
         }
 
         @Override
+        @SuppressWarnings("NullAway")
         public MembershipSnapshot read() {
             if (this.failing.get()) {
                 throw new IllegalStateException("the table's backend is down");
             }
-            return this.table.read();
+            if (this.broken.compareAndSet(true, false)) {
+                return null;
+            }
+            MembershipProvider replaced = this.replacement.get();
+            return (replaced != null) ? replaced.read() : this.table.read();
         }
 
         @Override

@@ -69,6 +69,50 @@ class DepartedPeersTests {
     }
 
     @Test
+    void aClusterClientAtTheAddressOfASiloThatLeftGetsItsAnswersOnceItsRequestArrived() {
+        this.self = this.transport.start("a", (envelope) -> { });
+        SiloAddress recycled = new SiloAddress("127.0.0.1", 5);
+        DepartedPeers departedPeers = new DepartedPeers("a", this.transport);
+        departedPeers.accept(view(1, entry("a", this.self, SiloStatus.ACTIVE), entry("b", recycled, SiloStatus.ACTIVE)));
+        departedPeers.accept(view(2, entry("a", this.self, SiloStatus.ACTIVE)));
+        assertThat(this.transport.send(recycled, envelope(recycled, "client-1", Envelope.Kind.RESPONSE))
+            .toCompletableFuture()).isCompletedExceptionally();
+        // A cluster client now listens where silo b did; it calls silo a, which never calls it.
+        departedPeers.heardFrom(recycled);
+        this.transport.send(recycled, envelope(recycled, "client-1", Envelope.Kind.RESPONSE));
+        assertThat(this.transport.peers()).contains(recycled);
+        departedPeers.accept(view(3, entry("a", this.self, SiloStatus.ACTIVE), entry("c", new SiloAddress("127.0.0.1", 6),
+                SiloStatus.ACTIVE)));
+        assertThat(this.transport.peers()).contains(recycled);
+        assertThat(this.transport.send(recycled, envelope(recycled, "client-1", Envelope.Kind.RESPONSE))
+            .toCompletableFuture()).isNotCompletedExceptionally();
+    }
+
+    @Test
+    void linksToASiloFirstSeenAlreadyDeadAreClosed() {
+        this.self = this.transport.start("a", (envelope) -> { });
+        SiloAddress dead = new SiloAddress("127.0.0.1", 7);
+        DepartedPeers departedPeers = new DepartedPeers("a", this.transport);
+        // A late probe, relayed for another silo, to a silo this one never saw alive.
+        this.transport.send(dead, envelope(dead, "b", Envelope.Kind.PROBE));
+        departedPeers.accept(view(1, entry("a", this.self, SiloStatus.ACTIVE), entry("b", dead, SiloStatus.DEAD)));
+        assertThat(this.transport.peers()).doesNotContain(dead);
+    }
+
+    @Test
+    void aClusterClientHeardFromAtTheAddressOfADeadEntryKeepsItsLinksOverLaterViews() {
+        this.self = this.transport.start("a", (envelope) -> { });
+        SiloAddress recycled = new SiloAddress("127.0.0.1", 8);
+        DepartedPeers departedPeers = new DepartedPeers("a", this.transport);
+        departedPeers.accept(view(1, entry("a", this.self, SiloStatus.ACTIVE), entry("b", recycled, SiloStatus.DEAD)));
+        departedPeers.heardFrom(recycled);
+        this.transport.send(recycled, envelope(recycled, "client-1", Envelope.Kind.RESPONSE));
+        departedPeers.accept(view(2, entry("a", this.self, SiloStatus.ACTIVE), entry("b", recycled, SiloStatus.DEAD),
+                entry("c", new SiloAddress("127.0.0.1", 9), SiloStatus.ACTIVE)));
+        assertThat(this.transport.peers()).contains(recycled);
+    }
+
+    @Test
     void linksToTheSilosOwnAddressAreKept() {
         this.self = this.transport.start("a", (envelope) -> { });
         DepartedPeers departedPeers = new DepartedPeers("a", this.transport);

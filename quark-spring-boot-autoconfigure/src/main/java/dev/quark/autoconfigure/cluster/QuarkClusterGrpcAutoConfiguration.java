@@ -36,7 +36,8 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
  * to the transport's limits through. The silo joins the cluster once that server listens
  * ({@link JoinWhenGrpcServerStarts}), so that no peer reads its entry and dials a closed port, and leaves it
  * when the gRPC server starts shutting down
- * ({@link LeaveBeforeGrpcServerShutdown}), while it still receives its peers' messages.
+ * ({@link LeaveBeforeGrpcServerShutdown}), while it still receives its peers' messages; a cluster client stops
+ * then too, once the answers to its calls in flight are in.
  * <p>
  * The silo advertises {@code quark.cluster.silo.advertised-address} and {@code -port}, else the gRPC server's
  * address and port; the port must be fixed (not 0), since the silo's address is settled when the transport
@@ -114,8 +115,9 @@ public final class QuarkClusterGrpcAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    LeaveBeforeGrpcServerShutdown quarkClusterLeaveBeforeGrpcServerShutdown(ObjectProvider<ClusterSiloLifecycle> silo) {
-        return new LeaveBeforeGrpcServerShutdown(silo);
+    LeaveBeforeGrpcServerShutdown quarkClusterLeaveBeforeGrpcServerShutdown(ObjectProvider<ClusterSiloLifecycle> silo,
+            ObjectProvider<ClusterClientLifecycle> client) {
+        return new LeaveBeforeGrpcServerShutdown(silo, client);
     }
 
     static GrpcTransportSettings settings(QuarkClusterProperties properties) {

@@ -18,8 +18,9 @@ import org.springframework.boot.health.contributor.Health;
 /**
  * The {@code quarkClusterClient} health contributor of a cluster client: UP while the client's view of the
  * membership table has at least one active silo and one of them (at most {@value #MAX_PROBED} tried, in ring
- * order) answers a probe within the probe timeout; DOWN when the view has no active silo, none answers, or the
- * last read of the table failed (the view may be stale). Details: the client's id, the table's version, the
+ * order) answers a probe within the probe timeout; DOWN when the view has no active silo, none answers, the
+ * last read of the table failed (the view may be stale), or a silo has the client's id. The view is the one the
+ * client routes with: {@link ClientMembership} only takes newer versions of the table, as the routing does. Details: the client's id, the table's version, the
  * active silos, the silo that answered, and when the table was last read.
  */
 public class ClusterClientHealthIndicator extends AbstractHealthIndicator {
@@ -59,6 +60,11 @@ public class ClusterClientHealthIndicator extends AbstractHealthIndicator {
         RuntimeException readFailure = this.membership.lastReadFailure();
         if (readFailure != null) {
             builder.down().withDetail("reason", "the membership table cannot be read: " + readFailure);
+            return;
+        }
+        String idConflict = this.membership.idConflict();
+        if (idConflict != null) {
+            builder.down().withDetail("reason", idConflict);
             return;
         }
         if (active.isEmpty()) {

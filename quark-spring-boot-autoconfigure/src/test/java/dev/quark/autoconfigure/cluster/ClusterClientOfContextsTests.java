@@ -130,6 +130,32 @@ class ClusterClientOfContextsTests {
     }
 
     @Test
+    void aClientOnTheGrpcTransportClosesWithoutWaitingTheGrpcServersGracePeriod() {
+        start("silo-a", grpc(List.of()));
+        ConfigurableApplicationContext client = start("client-grpc", grpc(clientProperties()), SharedTable.class);
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> client.getBean(ClientMembership.class).activeSilos().size() == 1);
+        for (int i = 0; i < 5; i++) {
+            assertThat(client.getBean(ActorRefFactory.class).get(Wallet.class, "s-" + i).deposit(1)).isEqualTo(1);
+        }
+        this.contexts.remove(client);
+        long started = System.nanoTime();
+        client.close();
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aClientWithTheIdOfASiloReportsDownNamingTheConflict() {
+        start("silo-a", grpc(List.of()));
+        ConfigurableApplicationContext client = start("silo-a", grpc(clientProperties()), SharedTable.class);
+        ClusterClientHealthIndicator health = client.getBean(ClusterClientHealthIndicator.class);
+        assertThat(health.health().getStatus()).isEqualTo(Status.DOWN);
+        assertThat(health.health().getDetails().get("reason")).asString()
+            .contains("has the id of cluster client silo-a")
+            .contains("quark.cluster.silo.id");
+    }
+
+    @Test
     void aClientOnTheGrpcTransportWithTheInMemoryTableFailsToStartNamingTheProperties() {
         List<String> properties = new ArrayList<>(clientProperties());
         properties.addAll(List.of("quark.cluster.transport.type=grpc", "spring.grpc.server.address=127.0.0.1",

@@ -47,8 +47,22 @@ class QuarkClusterAutoConfigurationTests {
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkActorsAutoConfiguration.class,
                 QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class, QuarkRemindersAutoConfiguration.class,
-                QuarkClusterAutoConfiguration.class))
+                QuarkClusterAutoConfiguration.class, ClusterClientModeRequiresClusterAutoConfiguration.class))
         .withUserConfiguration(GreeterApplication.class);
+
+    @Test
+    void clientModeWithoutQuarkClusterEnabledFailsTheStartNamingBothProperties() {
+        this.contextRunner.withPropertyValues("quark.cluster.mode=client").run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure()).rootCause()
+                .hasMessageContaining("quark.cluster.mode")
+                .hasMessageContaining("quark.cluster.enabled=true");
+        });
+        this.contextRunner.withPropertyValues("quark.cluster.mode=client", "quark.cluster.enabled=false")
+            .run((context) -> assertThat(context).hasFailed());
+        this.contextRunner.withPropertyValues("quark.cluster.mode=silo")
+            .run((context) -> assertThat(context).hasNotFailed());
+    }
 
     @Test
     void withoutQuarkClusterEnabledNothingChanges() {
