@@ -63,14 +63,16 @@ class ClusterClientOfContextsTests {
         ConfigurableApplicationContext client = start("client-1", clientProperties());
         await().atMost(Duration.ofSeconds(10))
             .until(() -> client.getBean(ClientMembership.class).activeSilos().size() == 2);
+        // ids of this run alone: other tests deposit to "w-<n>" in the same JVM-wide in-memory state store
+        String prefix = "client-w-" + System.nanoTime() + "-";
         Wallet wallets = null;
         for (int i = 0; i < 40; i++) {
-            wallets = client.getBean(ActorRefFactory.class).get(Wallet.class, "w-" + i);
+            wallets = client.getBean(ActorRefFactory.class).get(Wallet.class, prefix + i);
             assertThat(wallets.deposit(i)).isEqualTo(i);
             assertThat(wallets.deposit(1)).isEqualTo(i + 1);
         }
         Map<String, Long> hosted = IntStream.range(0, 40)
-            .mapToObj((i) -> "w-" + i)
+            .mapToObj((i) -> prefix + i)
             .collect(Collectors.groupingBy((id) -> host(id, siloA, siloB, client), Collectors.counting()));
         assertThat(hosted.keySet()).containsExactlyInAnyOrder("silo-a", "silo-b");
         assertThat(JvmWideCluster.membership(this.cluster).read().silos()).containsOnlyKeys("silo-a", "silo-b");
