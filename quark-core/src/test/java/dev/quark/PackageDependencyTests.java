@@ -1,7 +1,10 @@
 package dev.quark;
 
 import java.util.Arrays;
+import java.util.stream.Stream;
 
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
@@ -9,7 +12,11 @@ import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.CompositeArchRule;
 import dev.quark.lease.FencingToken;
 import dev.quark.runtime.ActorAddress;
+import dev.quark.state.jdbc.JdbcStateAttachment;
+import dev.quark.state.memory.InMemoryStateAttachment;
+import dev.quark.state.redis.RedisStateAttachment;
 
+import static com.tngtech.archunit.base.DescribedPredicate.not;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.type;
@@ -63,13 +70,28 @@ class PackageDependencyTests {
         .because("the runtime defines the small interfaces it needs (ActivationHook, routing) and the cluster, "
                 + "state and the areas built on the runtime implement them");
 
+    private static final String[] EVENT_STORE_BACKENDS = { "dev.quark.eventsourcing.memory..",
+            "dev.quark.eventsourcing.redis..", "dev.quark.eventsourcing.jdbc.." };
+
+    /** The kinds of writes a state store makes atomically with a save, which event stores take with an append. */
+    private static final DescribedPredicate<JavaClass> STATE_ATTACHMENT_KINDS = type(InMemoryStateAttachment.class)
+        .or(type(RedisStateAttachment.class))
+        .or(type(JdbcStateAttachment.class));
+
     @ArchTest
     static final ArchRule nothingElseInCoreDependsOnAStateBackend = noClasses().that()
         .resideOutsideOfPackages(STATE_BACKENDS)
         .should()
-        .dependOnClassesThat()
-        .resideInAnyPackage(STATE_BACKENDS)
+        .dependOnClassesThat(resideInAnyPackage(STATE_BACKENDS).and(not(STATE_ATTACHMENT_KINDS)))
         .because("backends implement the state SPI and are chosen by the wiring, never by the code they serve");
+
+    @ArchTest
+    static final ArchRule onlyEventStoreBackendsTakeStateAttachmentKinds = noClasses().that()
+        .resideOutsideOfPackages(Stream.concat(Arrays.stream(STATE_BACKENDS), Arrays.stream(EVENT_STORE_BACKENDS)).toArray(String[]::new))
+        .should()
+        .dependOnClassesThat(STATE_ATTACHMENT_KINDS)
+        .because("an event store of a backend makes the attached writes of that backend's kind with an append "
+                + "(outbox messages with an event-sourced actor's events); nothing else in core knows these kinds");
 
     @ArchTest
     static final ArchRule stateBackendsDependOnlyOnTheStateSpi = CompositeArchRule.of(Arrays.stream(STATE_BACKENDS)

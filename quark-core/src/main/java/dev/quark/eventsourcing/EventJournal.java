@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import dev.quark.state.StateWriteAttachment;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
@@ -90,7 +92,7 @@ final class EventJournal<S, E> {
         return folded;
     }
 
-    void emit(List<? extends E> events) {
+    void emit(List<? extends E> events, @Nullable StateWriteAttachment attachment) {
         if (events.isEmpty()) {
             throw new IllegalArgumentException("emitAll needs at least one event");
         }
@@ -100,7 +102,8 @@ final class EventJournal<S, E> {
         }
         AppendResult result;
         try {
-            result = this.store.append(this.stream, serialized, this.version);
+            result = (attachment != null) ? this.store.append(this.stream, serialized, this.version, attachment)
+                    : this.store.append(this.stream, serialized, this.version);
         }
         catch (RuntimeException ex) {
             throw new AppendFailedException(ex);

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Objects;
 
 import dev.quark.actor.AbstractActor;
+import dev.quark.state.StateWriteAttachment;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -128,10 +129,52 @@ public abstract class EventSourcedActor<S, E> extends AbstractActor {
      * @throws IllegalArgumentException when an event is not one of the event classes or cannot be written
      */
     protected final void emitAll(List<? extends E> events) {
+        emitWith(events, null);
+    }
+
+    /**
+     * Appends an event and makes attached writes in the same atomic step (both, or neither), then applies the event.
+     * For outbox messages that go out if and only if the event was stored, the messaging module's
+     * {@code StateOutbox.withMessages}:
+     * <pre>{@code
+     * emit(new Withdrawn(cents), stateOutbox.withMessages(
+     *         (outbox) -> outbox.enqueue("ledger", actorId(), new LedgerEntry(actorId(), -cents))));
+     * }</pre>
+     * The event store must be able to make the writes atomically: the attachment's kind of its backend, on the same
+     * database ({@code JdbcStateAttachment} on its {@code DataSource}, {@code RedisStateAttachment} of its connection
+     * factory, {@code InMemoryStateAttachment} for the in-memory store).
+     * @param event the event
+     * @param attachment the writes to make with the append
+     * @throws ConcurrencyException when the stream changed behind this activation; nothing was written
+     * @throws UnsupportedOperationException when the event store cannot make the writes atomically; nothing was
+     * written
+     * @throws IllegalArgumentException when the event is not one of the event classes or cannot be written, or the
+     * attachment refused its writes; nothing was written
+     */
+    protected final void emit(E event, StateWriteAttachment attachment) {
+        emitAll(List.of(event), attachment);
+    }
+
+    /**
+     * Appends events and makes attached writes in one atomic step (both, or neither), then applies the events; see
+     * {@link #emit(Object, StateWriteAttachment)}.
+     * @param events the events, at least one
+     * @param attachment the writes to make with the append
+     * @throws ConcurrencyException when the stream changed behind this activation; nothing was written
+     * @throws UnsupportedOperationException when the event store cannot make the writes atomically; nothing was
+     * written
+     * @throws IllegalArgumentException when an event is not one of the event classes or cannot be written, or the
+     * attachment refused its writes; nothing was written
+     */
+    protected final void emitAll(List<? extends E> events, StateWriteAttachment attachment) {
+        emitWith(events, Objects.requireNonNull(attachment, "attachment must not be null"));
+    }
+
+    private void emitWith(List<? extends E> events, @Nullable StateWriteAttachment attachment) {
         Objects.requireNonNull(events, "events must not be null");
         EventJournal<S, E> current = journal();
         try {
-            current.emit(events);
+            current.emit(events, attachment);
         }
         catch (EventJournal.AppendFailedException ex) {
             deactivateOnIdle();

@@ -3,6 +3,8 @@ package dev.quark.eventsourcing;
 import java.util.List;
 import java.util.Optional;
 
+import dev.quark.state.StateWriteAttachment;
+
 /**
  * Keeps append-only event streams and their snapshots: the SPI behind {@link EventSourcedActor}. Quark ships an
  * in-memory, a PostgreSQL and a Redis Streams implementation, which all pass the same contract tests
@@ -37,6 +39,46 @@ public interface EventStore {
      * already in the stream, a bad stream name, or an expected version below {@link #ANY_VERSION}
      */
     AppendResult append(String stream, List<NewEvent> events, long expectedVersion);
+
+    /**
+     * Appends events and makes attached writes (for instance outbox messages) in the same atomic step: both are
+     * written, or neither. The attachment is the kind a state store of the same backend takes
+     * ({@code JdbcStateAttachment} on the store's {@code DataSource}, in the append's transaction;
+     * {@code RedisStateAttachment} of the store's connection factory, in the append's Lua script; an
+     * {@code InMemoryStateAttachment}, right after an in-memory append). A conflict writes neither; a duplicate append
+     * (every id already in the stream) writes neither, since its attached writes went with the first one.
+     * @param stream the stream
+     * @param events the events, at least one, with distinct ids
+     * @param expectedVersion the version the caller last saw, 0 for a stream it saw empty, or {@link #ANY_VERSION}
+     * @param attachment the writes to make with the append
+     * @return the stream's version after the append
+     * @throws ConcurrencyException when the stream is not at the expected version; nothing is written
+     * @throws UnsupportedOperationException when this store cannot make the attached writes atomically (another kind,
+     * another database); nothing is written
+     * @throws IllegalArgumentException as {@link #append(String, List, long)}, or when the attachment refuses its
+     * writes (Redis); nothing is written
+     */
+    default AppendResult append(String stream, List<NewEvent> events, long expectedVersion,
+            StateWriteAttachment attachment) {
+        throw new UnsupportedOperationException("Event store " + this + " cannot write " + attachment.description()
+                + " atomically with an append to stream '" + stream + "'; nothing was written");
+    }
+
+    /**
+     * Deletes a stream: its events, their ids and its snapshot, atomically with a version check. The stream is then
+     * empty at version 0, as if never appended to: a later append starts again at version 1, and may use the deleted
+     * event ids again. The deleted events leave the global feed too (a subscription that had not reached them never
+     * sees them). An activation of the stream's actor still holds the old state; its next {@code emit} conflicts and
+     * the actor is rebuilt from the empty stream.
+     * @param stream the stream
+     * @param expectedVersion the version the caller last saw, or {@link #ANY_VERSION}
+     * @return how many events were deleted, 0 for a stream without events
+     * @throws ConcurrencyException when the stream is not at the expected version; nothing is deleted
+     * @throws IllegalArgumentException for a bad stream name or an expected version below {@link #ANY_VERSION}
+     */
+    default long deleteStream(String stream, long expectedVersion) {
+        throw new UnsupportedOperationException("Event store " + this + " cannot delete streams");
+    }
 
     /**
      * Reads a stream's events in version order.

@@ -62,6 +62,21 @@ public final class EventStoreArguments {
     }
 
     /**
+     * Checks a stream deletion's arguments.
+     * @param stream the stream
+     * @param expectedVersion the expected version
+     * @throws IllegalArgumentException naming the stream when the expected version is below
+     * {@link EventStore#ANY_VERSION}
+     */
+    public static void delete(String stream, long expectedVersion) {
+        stream(stream);
+        if (expectedVersion < EventStore.ANY_VERSION) {
+            throw new IllegalArgumentException("A deletion of event stream '" + stream + "' expected version "
+                    + expectedVersion + "; expected versions are 0 or more, or EventStore.ANY_VERSION");
+        }
+    }
+
+    /**
      * Checks a read's arguments.
      * @param stream the stream
      * @param fromVersion the first version

@@ -3,6 +3,9 @@ package dev.quark.eventsourcing;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
+
+import dev.quark.state.StateWriteAttachment;
 
 /**
  * An {@link EventStore} that reports every append to {@link EventStoreMetrics} and otherwise passes each call to
@@ -41,10 +44,20 @@ public final class MeteredEventStore implements EventStore {
 
     @Override
     public AppendResult append(String stream, List<NewEvent> events, long expectedVersion) {
+        return metered(events, () -> this.store.append(stream, events, expectedVersion));
+    }
+
+    @Override
+    public AppendResult append(String stream, List<NewEvent> events, long expectedVersion,
+            StateWriteAttachment attachment) {
+        return metered(events, () -> this.store.append(stream, events, expectedVersion, attachment));
+    }
+
+    private AppendResult metered(List<NewEvent> events, Supplier<AppendResult> append) {
         int count = (events != null) ? events.size() : 0;
         AppendResult result;
         try {
-            result = this.store.append(stream, events, expectedVersion);
+            result = append.get();
         }
         catch (ConcurrencyException ex) {
             this.metrics.append(EventStoreMetrics.AppendOutcome.CONFLICT, count);
@@ -57,6 +70,11 @@ public final class MeteredEventStore implements EventStore {
         this.metrics.append(result.duplicate() ? EventStoreMetrics.AppendOutcome.DUPLICATE
                 : EventStoreMetrics.AppendOutcome.APPENDED, count);
         return result;
+    }
+
+    @Override
+    public long deleteStream(String stream, long expectedVersion) {
+        return this.store.deleteStream(stream, expectedVersion);
     }
 
     @Override

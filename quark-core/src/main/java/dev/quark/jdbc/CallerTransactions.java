@@ -1,11 +1,17 @@
 package dev.quark.jdbc;
 
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.util.Objects;
 import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.DataSourceUtils;
+import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionSystemException;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -20,6 +26,14 @@ import org.springframework.transaction.support.TransactionTemplate;
  * that connection over and commit the caller's work halfway. A transaction on another database does not hold this
  * one's connection, so the work then runs in a transaction of its own. Transaction managers bind the connection of
  * a {@code TransactionAwareDataSourceProxy}'s target under the target, which is what is looked for.
+ * <p>
+ * <b>Savepoints.</b> In the caller's transaction the work runs under a savepoint: when it fails (a statement the
+ * database refuses, an optimistic conflict, attached writes that throw) its statements are rolled back to the
+ * savepoint and the failure thrown, so the caller's transaction holds none of them and stays usable. Without it, a
+ * refused statement would abort the caller's whole transaction ({@code 25P02}: every later statement refused) and a
+ * failure after a first write (a state's row written, its attached writes throwing) would leave that write in the
+ * caller's transaction, to be committed if the caller caught the exception. The price: a {@code SAVEPOINT} and a
+ * {@code RELEASE SAVEPOINT} per call in a caller's transaction; none outside of one.
  */
 public final class CallerTransactions {
 
@@ -45,10 +59,64 @@ public final class CallerTransactions {
      */
     public <T> T execute(Supplier<T> work) {
         Objects.requireNonNull(work, "work must not be null");
-        if (TransactionSynchronizationManager.isActualTransactionActive()
-                && TransactionSynchronizationManager.hasResource(this.dataSource)) {
-            return work.get();
+        if (callerHoldsTheDatabase()) {
+            return underSavepoint(work);
         }
         return Objects.requireNonNull(this.own.execute((status) -> work.get()), "transactional work returned null");
+    }
+
+    /**
+     * Runs work under a savepoint of the caller's transaction when the caller has one on this database, else as it
+     * is (each statement committing on its own): for a single write whose failure must not abort the caller's
+     * transaction, without the cost of a transaction of its own when there is no caller's.
+     * @param <T> the result's type
+     * @param work the work, whose statements use the same {@code DataSource} through Spring JDBC
+     * @return what the work returned
+     */
+    public <T> T withSavepoint(Supplier<T> work) {
+        Objects.requireNonNull(work, "work must not be null");
+        return callerHoldsTheDatabase() ? underSavepoint(work) : work.get();
+    }
+
+    private boolean callerHoldsTheDatabase() {
+        return TransactionSynchronizationManager.isActualTransactionActive()
+                && TransactionSynchronizationManager.hasResource(this.dataSource);
+    }
+
+    private <T> T underSavepoint(Supplier<T> work) {
+        Connection connection = DataSourceUtils.getConnection(this.dataSource);
+        try {
+            Savepoint savepoint;
+            try {
+                savepoint = connection.setSavepoint();
+            }
+            catch (SQLException ex) {
+                throw new CannotCreateTransactionException("Could not create a savepoint in the caller's transaction",
+                        ex);
+            }
+            T result;
+            try {
+                result = work.get();
+            }
+            catch (RuntimeException | Error ex) {
+                try {
+                    connection.rollback(savepoint);
+                }
+                catch (SQLException rollback) {
+                    ex.addSuppressed(rollback);
+                }
+                throw ex;
+            }
+            try {
+                connection.releaseSavepoint(savepoint);
+            }
+            catch (SQLException ex) {
+                throw new TransactionSystemException("Could not release a savepoint in the caller's transaction", ex);
+            }
+            return result;
+        }
+        finally {
+            DataSourceUtils.releaseConnection(connection, this.dataSource);
+        }
     }
 }

@@ -57,11 +57,17 @@ public final class JobRequest {
 
     /**
      * Returns this request to run at an instant; one in the past runs as soon as a worker is free.
-     * @param instant the earliest instant the job runs at
+     * @param instant the earliest instant the job runs at, between {@link JobDraft#EARLIEST_DUE_AT} and
+     * {@link JobDraft#LATEST_DUE_AT} (what every store can keep and sort)
      * @return the new request
+     * @throws IllegalArgumentException naming the instant when it lies outside those bounds
      */
     public JobRequest runAt(Instant instant) {
         Objects.requireNonNull(instant, "instant must not be null");
+        if (instant.isBefore(JobDraft.EARLIEST_DUE_AT) || instant.isAfter(JobDraft.LATEST_DUE_AT)) {
+            throw new IllegalArgumentException("A job's due time must lie between " + JobDraft.EARLIEST_DUE_AT
+                    + " and " + JobDraft.LATEST_DUE_AT + ", was " + instant);
+        }
         return new JobRequest(this.type, this.payload, instant, null, this.idempotencyKey);
     }
 
@@ -153,12 +159,21 @@ public final class JobRequest {
      * Returns when the job is due, for a request enqueued at an instant.
      * @param now when it is enqueued
      * @return the instant it was asked to run at, {@code now} plus its delay, or {@code now}
+     * @throws IllegalArgumentException naming the delay when it would make the job due after
+     * {@link JobDraft#LATEST_DUE_AT}
      */
     public Instant dueAt(Instant now) {
         if (this.runAt != null) {
             return this.runAt;
         }
-        return (this.runAfter != null) ? now.plus(this.runAfter) : now;
+        if (this.runAfter == null) {
+            return now;
+        }
+        if (this.runAfter.compareTo(Duration.between(now, JobDraft.LATEST_DUE_AT)) > 0) {
+            throw new IllegalArgumentException("A job's delay of " + this.runAfter + " would make it due after "
+                    + JobDraft.LATEST_DUE_AT);
+        }
+        return now.plus(this.runAfter);
     }
 
     @Override

@@ -89,6 +89,25 @@ class JobValuesTests {
     }
 
     @Test
+    void aDueTimeBeyondWhatStoresKeepIsRefusedNamingTheValue() {
+        JobRequest request = JobRequest.of("send-invoice", "order-1");
+        Instant now = Instant.parse("2026-02-01T09:00:00Z");
+        assertThatIllegalArgumentException().isThrownBy(() -> request.runAt(Instant.parse("+10000-01-01T00:00:00Z")))
+            .withMessage("A job's due time must lie between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z, "
+                    + "was +10000-01-01T00:00:00Z");
+        assertThatIllegalArgumentException().isThrownBy(() -> request.runAt(Instant.parse("1969-12-31T23:59:59Z")))
+            .withMessageContaining("was 1969-12-31T23:59:59Z");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> request.runAfter(Duration.ofSeconds(Long.MAX_VALUE)).dueAt(now))
+            .withMessage("A job's delay of " + Duration.ofSeconds(Long.MAX_VALUE)
+                    + " would make it due after 9999-12-31T23:59:59Z");
+        assertThat(request.runAt(Instant.parse("9999-12-31T23:59:59Z")).dueAt(now))
+            .isEqualTo(Instant.parse("9999-12-31T23:59:59Z"));
+        Duration longest = Duration.between(now, Instant.parse("9999-12-31T23:59:59Z"));
+        assertThat(request.runAfter(longest).dueAt(now)).isEqualTo(Instant.parse("9999-12-31T23:59:59Z"));
+    }
+
+    @Test
     void aQueryMatchesStatusesAndTypeAndChecksItsLimit() {
         JobQuery query = JobQuery.status(JobStatus.DEAD_LETTERED, JobStatus.RETRYING).type("a").limit(10);
         assertThat(query.statuses()).containsExactlyInAnyOrder(JobStatus.DEAD_LETTERED, JobStatus.RETRYING);

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import dev.quark.actor.ActorCallExpiredException;
 import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.cluster.CallForwardingException;
+import dev.quark.cluster.NoActiveSiloException;
 import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
@@ -76,6 +77,10 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 : strategy.servesLocally() ? SiloChooser.choose(address, strategy, view, this.self, this.silo.isServing())
                 : this.placement.ownerOf(address, view);
         if (owner == null) {
+            if (view.ring().silos().isEmpty()) {
+                throw new NoActiveSiloException("Cannot call " + address + " from " + this.self
+                        + ": no silo is active in the cluster (membership version " + view.version() + ")");
+            }
             throw new SiloUnavailableException("Cannot call " + address + " from silo " + this.self
                     + ": no active silo hosts actor type '" + address.typeName() + "' (membership version "
                     + view.version() + ")");

@@ -1,6 +1,7 @@
 package dev.quark.cluster.routing;
 
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -19,6 +20,10 @@ import dev.quark.cluster.transport.Transport;
  * pile up over many joins and leaves. An address a new silo took over is kept. Told of views in order, on
  * the installing thread. An address that a live silo has again (a silo restarted at the address of one that left)
  * is {@link Transport#welcome welcomed} back, so that answers to it go out again.
+ * <p>
+ * Only addresses where a silo lived in some view are forgotten: the transport also holds links to cluster
+ * clients, which call silos but never appear in the table, and forgetting them would drop the answers to their
+ * calls. Those links go when the transport closes (or when a silo later lives at that address and leaves).
  */
 final class DepartedPeers implements Consumer<ClusterView> {
 
@@ -26,8 +31,14 @@ final class DepartedPeers implements Consumer<ClusterView> {
 
     private final Transport transport;
 
+    /** How many addresses of silos, seen in any view, are remembered at most. */
+    private static final int MAX_SEEN = 4096;
+
     /** Guarded by this: where the silos of the last view live. */
     private Set<SiloAddress> living = Set.of();
+
+    /** Guarded by this: where silos of any view lived, oldest first; only these are ever forgotten. */
+    private final Set<SiloAddress> seen = new LinkedHashSet<>();
 
     DepartedPeers(String self, Transport transport) {
         this.self = self;
@@ -49,9 +60,14 @@ final class DepartedPeers implements Consumer<ClusterView> {
         Set<SiloAddress> departed;
         Set<SiloAddress> arrived;
         synchronized (this) {
+            now.forEach(this::remember);
             departed = new HashSet<>(this.living);
             // Links a late probe or relay reopened to an address forgotten earlier: nothing else closes them.
-            departed.addAll(this.transport.peers());
+            for (SiloAddress peer : this.transport.peers()) {
+                if (this.seen.contains(peer)) {
+                    departed.add(peer);
+                }
+            }
             departed.removeAll(now);
             departed.removeAll(own);
             arrived = new HashSet<>(now);
@@ -60,5 +76,13 @@ final class DepartedPeers implements Consumer<ClusterView> {
         }
         departed.forEach(this.transport::forget);
         arrived.forEach(this.transport::welcome);
+    }
+
+    private void remember(SiloAddress address) {
+        this.seen.remove(address);
+        this.seen.add(address);
+        if (this.seen.size() > MAX_SEEN) {
+            this.seen.remove(this.seen.iterator().next());
+        }
     }
 }

@@ -22,6 +22,8 @@ import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.CallerTransactions;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.state.StateWriteAttachment;
+import dev.quark.state.jdbc.JdbcStateAttachment;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -36,7 +38,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * {prefix}event_checkpoint  subscription primary key, txid, position
  * </pre>
  * An append runs in one transaction, the caller's when it has a Spring-managed one on the same data source
- * (so events can commit atomically with the caller's other writes): it takes a transaction-level advisory lock on
+ * (so events can commit atomically with the caller's other writes; under a savepoint, so that a failed append leaves
+ * the caller's transaction usable and without its statements): it takes a transaction-level advisory lock on
  * the stream ({@code pg_advisory_xact_lock(hashtext(table), hashtext(stream))}), checks the event ids and the
  * version, and inserts the events.
  * <p>
@@ -56,6 +59,8 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     private static final String COLUMNS = "stream, version, event_id, event_type, schema_version, payload, recorded_at, "
             + "txid::text::bigint, position";
+
+    private final DataSource dataSource;
 
     private final JdbcClient jdbc;
 
@@ -91,7 +96,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
      * @param tablePrefix put before the table names, for instance {@code quark_}
      */
     public JdbcEventStore(DataSource dataSource, TablePrefix tablePrefix) {
-        Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
         this.jdbc = JdbcClient.create(dataSource);
         this.template = new JdbcTemplate(dataSource);
         this.transactions = new CallerTransactions(dataSource);
@@ -137,29 +142,72 @@ public class JdbcEventStore implements EventStore, EventFeed {
     @Override
     public AppendResult append(String stream, List<NewEvent> events, long expectedVersion) {
         EventStoreArguments.append(stream, events, expectedVersion);
-        AppendResult result = this.transactions.execute(() -> {
+        return this.transactions.execute(() -> appendInTransaction(stream, events, expectedVersion, () -> {
+        }));
+    }
+
+    /**
+     * Appends events and makes the writes of a {@link JdbcStateAttachment} on this store's {@code DataSource} (for
+     * instance outbox messages) in the append's transaction, after the events were inserted: the caller's transaction
+     * when one holds the {@code DataSource} (under a savepoint), else one of its own. A failing attached write rolls
+     * the events back with it; in the caller's transaction, to the savepoint, which leaves the caller's transaction
+     * usable and without the events.
+     */
+    @Override
+    public AppendResult append(String stream, List<NewEvent> events, long expectedVersion,
+            StateWriteAttachment attachment) {
+        Objects.requireNonNull(attachment, "attachment must not be null");
+        if (!(attachment instanceof JdbcStateAttachment attached)) {
+            return EventStore.super.append(stream, events, expectedVersion, attachment);
+        }
+        if (attached.dataSource() != this.dataSource) {
+            throw new UnsupportedOperationException("Event stream '" + stream + "' is kept by " + this + " on another "
+                    + "DataSource than the one of " + attachment.description() + "; both must use the same");
+        }
+        EventStoreArguments.append(stream, events, expectedVersion);
+        return this.transactions.execute(() -> appendInTransaction(stream, events, expectedVersion, attached::write));
+    }
+
+    private AppendResult appendInTransaction(String stream, List<NewEvent> events, long expectedVersion,
+            Runnable attached) {
+        this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
+        List<Long> found = this.jdbc.sql("select version from " + this.table + " where stream = ? and event_id in ("
+                + String.join(", ", Collections.nCopies(events.size(), "?")) + ")")
+            .params(arguments(stream, events))
+            .query((row, number) -> row.getLong(1))
+            .list();
+        if (EventStoreArguments.repeated(stream, events, found.size())) {
+            return new AppendResult(found.stream().mapToLong(Long::longValue).max().orElseThrow(), true);
+        }
+        long current = version(stream);
+        EventStoreArguments.expect(stream, expectedVersion, current);
+        List<Object[]> rows = new ArrayList<>(events.size());
+        long version = current;
+        for (NewEvent event : events) {
+            version++;
+            rows.add(new Object[] { stream, version, event.eventId(), event.type(), event.schemaVersion(),
+                    event.payload() });
+        }
+        this.template.batchUpdate(this.insert, rows);
+        attached.run();
+        return new AppendResult(version, false);
+    }
+
+    /**
+     * Deletes a stream's rows and snapshot in one transaction (the caller's when it has one on the data source, under
+     * a savepoint), under the stream's advisory lock, after checking its version.
+     */
+    @Override
+    public long deleteStream(String stream, long expectedVersion) {
+        EventStoreArguments.delete(stream, expectedVersion);
+        return this.transactions.execute(() -> {
             this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
-            List<Long> found = this.jdbc.sql("select version from " + this.table + " where stream = ? and event_id in ("
-                    + String.join(", ", Collections.nCopies(events.size(), "?")) + ")")
-                .params(arguments(stream, events))
-                .query((row, number) -> row.getLong(1))
-                .list();
-            if (EventStoreArguments.repeated(stream, events, found.size())) {
-                return new AppendResult(found.stream().mapToLong(Long::longValue).max().orElseThrow(), true);
-            }
             long current = version(stream);
             EventStoreArguments.expect(stream, expectedVersion, current);
-            List<Object[]> rows = new ArrayList<>(events.size());
-            long version = current;
-            for (NewEvent event : events) {
-                version++;
-                rows.add(new Object[] { stream, version, event.eventId(), event.type(), event.schemaVersion(),
-                        event.payload() });
-            }
-            this.template.batchUpdate(this.insert, rows);
-            return new AppendResult(version, false);
+            int deleted = this.jdbc.sql("delete from " + this.table + " where stream = ?").param(stream).update();
+            this.jdbc.sql("delete from " + this.snapshotTable + " where stream = ?").param(stream).update();
+            return (long) deleted;
         });
-        return result;
     }
 
     private static List<Object> arguments(String stream, List<NewEvent> events) {

@@ -19,6 +19,9 @@ import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.state.StateWriteAttachment;
+import org.jspecify.annotations.Nullable;
+import dev.quark.state.memory.InMemoryStateAttachment;
 
 /**
  * Keeps event streams in this JVM's memory: the default when no backend is configured, and the one tests use.
@@ -32,7 +35,8 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
 
     private final Map<String, Map<UUID, Long>> ids = new HashMap<>();
 
-    private final List<StoredEvent> all = new ArrayList<>();
+    /** Every event in feed order; a deleted stream's events are {@code null}. */
+    private final List<@Nullable StoredEvent> all = new ArrayList<>();
 
     private final Map<String, Snapshot> snapshots = new ConcurrentHashMap<>();
 
@@ -85,6 +89,49 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
                 known.put(event.eventId(), version);
             }
             return new AppendResult(existing.size(), false);
+        }
+        finally {
+            this.lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Appends events and, when they were appended (not for a conflict, nor for a duplicate append), makes the writes
+     * of an {@link InMemoryStateAttachment} (the in-memory outbox's messages) before returning; refuses other
+     * attachments before writing anything.
+     */
+    @Override
+    public AppendResult append(String stream, List<NewEvent> events, long expectedVersion,
+            StateWriteAttachment attachment) {
+        Objects.requireNonNull(attachment, "attachment must not be null");
+        if (!(attachment instanceof InMemoryStateAttachment attached)) {
+            return EventStore.super.append(stream, events, expectedVersion, attachment);
+        }
+        AppendResult result = append(stream, events, expectedVersion);
+        if (!result.duplicate()) {
+            attached.write();
+        }
+        return result;
+    }
+
+    /**
+     * Deletes a stream. Its events stay in the global feed's list as gaps ({@code null}), so that the positions of
+     * the other streams' events do not move; the feed skips them.
+     */
+    @Override
+    public long deleteStream(String stream, long expectedVersion) {
+        EventStoreArguments.delete(stream, expectedVersion);
+        this.lock.writeLock().lock();
+        try {
+            List<StoredEvent> existing = this.streams.getOrDefault(stream, List.of());
+            EventStoreArguments.expect(stream, expectedVersion, existing.size());
+            for (StoredEvent event : existing) {
+                this.all.set((int) (event.position().sequence() - 1), null);
+            }
+            this.streams.remove(stream);
+            this.ids.remove(stream);
+            this.snapshots.remove(stream);
+            return existing.size();
         }
         finally {
             this.lock.writeLock().unlock();
@@ -145,7 +192,14 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
         this.lock.readLock().lock();
         try {
             int from = (int) Math.max(0, Math.min(after.sequence(), this.all.size()));
-            return List.copyOf(this.all.subList(from, (int) Math.min(this.all.size(), (long) from + limit)));
+            List<StoredEvent> events = new ArrayList<>(Math.min(limit, this.all.size() - from));
+            for (int i = from; i < this.all.size() && events.size() < limit; i++) {
+                StoredEvent event = this.all.get(i);
+                if (event != null) {
+                    events.add(event);
+                }
+            }
+            return events;
         }
         finally {
             this.lock.readLock().unlock();

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import dev.quark.eventsourcing.AppendResult;
 import dev.quark.eventsourcing.ConcurrencyException;
@@ -16,6 +17,8 @@ import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.state.StateWriteAttachment;
+import dev.quark.state.redis.RedisStateAttachment;
 
 import org.springframework.data.domain.Range;
 import org.springframework.data.redis.connection.Limit;
@@ -42,12 +45,8 @@ import org.springframework.data.redis.core.script.RedisScript;
  */
 public class RedisEventStore implements EventStore {
 
-    /**
-     * Appends when the ids are new and the version is the expected one. Returns {1, new version}, {0, current
-     * version} for a conflict, or {2, ids found, highest version found} when some ids are already there.
-     */
-    @SuppressWarnings("rawtypes")
-    static final RedisScript<List> APPEND = RedisScript.of("""
+    /** The checks of an append: ids already there, then the version. Returns early with the outcome. */
+    private static final String APPEND_CHECKS = """
             local n = tonumber(ARGV[2])
             local found, last = 0, 0
             for i = 0, n - 1 do
@@ -65,6 +64,10 @@ public class RedisEventStore implements EventStore {
             if expected ~= -1 and expected ~= current then
                 return {0, current}
             end
+            """;
+
+    /** The writes of an append, after its checks. */
+    private static final String APPEND_WRITES = """
             local t = redis.call('TIME')
             local at = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
             for i = 0, n - 1 do
@@ -75,6 +78,53 @@ public class RedisEventStore implements EventStore {
                         'schema', ARGV[b + 2], 'payload', ARGV[b + 3], 'at', at)
                 redis.call('HSET', KEYS[2], ARGV[b], version)
             end
+            return {1, current}
+            """;
+
+    /**
+     * Appends when the ids are new and the version is the expected one. Returns {1, new version}, {0, current
+     * version} for a conflict, or {2, ids found, highest version found} when some ids are already there.
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> APPEND = RedisScript.of(APPEND_CHECKS + APPEND_WRITES, List.class);
+
+    /**
+     * Runs an attachment's Lua after the checks of {@link #APPEND}, as a function of {@code attached_keys} (KEYS after
+     * the second) and {@code attached_args} (ARGV after the events'); the attachment's text goes between this and
+     * {@link #ATTACHED_CALL}. Returns {3, the attachment's refusal} when it refuses: nothing is written then.
+     */
+    private static final String ATTACHED_FUNCTION = """
+            local attached_keys = {}
+            for i = 3, #KEYS do
+                attached_keys[i - 2] = KEYS[i]
+            end
+            local attached_args = {}
+            for i = 3 + n * 4, #ARGV do
+                attached_args[i - 2 - n * 4] = ARGV[i]
+            end
+            local function quark_attached(attached_keys, attached_args)
+            """;
+
+    private static final String ATTACHED_CALL = """
+            end
+            local refusal = quark_attached(attached_keys, attached_args)
+            if refusal then
+                return {3, refusal}
+            end
+            """;
+
+    /**
+     * Deletes a stream's three keys when it is at the expected version. Returns {1, events deleted} or {0, current
+     * version} for a conflict.
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> DELETE = RedisScript.of("""
+            local current = redis.call('XLEN', KEYS[1])
+            local expected = tonumber(ARGV[1])
+            if expected ~= -1 and expected ~= current then
+                return {0, current}
+            end
+            redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
             return {1, current}
             """, List.class);
 
@@ -90,6 +140,11 @@ public class RedisEventStore implements EventStore {
 
     private static final List<Object> SNAPSHOT_FIELDS = List.of("version", "payload");
 
+    @SuppressWarnings("rawtypes")
+    private final Map<String, RedisScript<List>> attachedScripts = new ConcurrentHashMap<>();
+
+    private final RedisConnectionFactory connectionFactory;
+
     private final StringRedisTemplate redis;
 
     private final String keyPrefix;
@@ -100,7 +155,7 @@ public class RedisEventStore implements EventStore {
      * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
      */
     public RedisEventStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
-        Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
+        this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
         this.redis = new StringRedisTemplate(connectionFactory);
     }
@@ -115,9 +170,51 @@ public class RedisEventStore implements EventStore {
     }
 
     @Override
-    @SuppressWarnings("rawtypes")
     public AppendResult append(String stream, List<NewEvent> events, long expectedVersion) {
         EventStoreArguments.append(stream, events, expectedVersion);
+        String key = redisKey(stream);
+        return outcome(stream, events, expectedVersion,
+                this.redis.execute(APPEND, List.of(key, key + ":ids"), arguments(events, expectedVersion).toArray()));
+    }
+
+    /**
+     * Appends events and makes the writes of a {@link RedisStateAttachment} of this store's Redis (for instance
+     * outbox messages) in the append's Lua script: after the id and version checks, before the events are added, in
+     * one atomic step. Keys of the attachment lie outside the stream's hash slot: on a Redis Cluster the script is
+     * refused ({@code CROSSSLOT}); standalone Redis and Sentinel run it.
+     */
+    @Override
+    @SuppressWarnings("rawtypes")
+    public AppendResult append(String stream, List<NewEvent> events, long expectedVersion,
+            StateWriteAttachment attachment) {
+        Objects.requireNonNull(attachment, "attachment must not be null");
+        if (!(attachment instanceof RedisStateAttachment attached)) {
+            return EventStore.super.append(stream, events, expectedVersion, attachment);
+        }
+        if (attached.connectionFactory() != this.connectionFactory) {
+            throw new UnsupportedOperationException("Event stream '" + stream + "' is kept by " + this + " on another "
+                    + "Redis connection factory than the one of " + attachment.description()
+                    + "; both must use the same");
+        }
+        EventStoreArguments.append(stream, events, expectedVersion);
+        RedisScript<List> script = this.attachedScripts.computeIfAbsent(attached.script(), (lua) -> RedisScript
+            .of(APPEND_CHECKS + ATTACHED_FUNCTION + lua + "\n" + ATTACHED_CALL + APPEND_WRITES, List.class));
+        String key = redisKey(stream);
+        List<String> keys = new ArrayList<>(2 + attached.keys().size());
+        keys.add(key);
+        keys.add(key + ":ids");
+        keys.addAll(attached.keys());
+        List<String> arguments = arguments(events, expectedVersion);
+        arguments.addAll(attached.arguments());
+        List reply = this.redis.execute(script, keys, arguments.toArray());
+        if (reply != null && reply.size() == 2 && ((Number) reply.get(0)).longValue() == 3) {
+            throw new IllegalArgumentException("Refused to append to event stream '" + stream + "' with "
+                    + attachment.description() + ": " + reply.get(1));
+        }
+        return outcome(stream, events, expectedVersion, reply);
+    }
+
+    private static List<String> arguments(List<NewEvent> events, long expectedVersion) {
         List<String> arguments = new ArrayList<>(2 + events.size() * 4);
         arguments.add(Long.toString(expectedVersion));
         arguments.add(Integer.toString(events.size()));
@@ -127,10 +224,13 @@ public class RedisEventStore implements EventStore {
             arguments.add(Integer.toString(event.schemaVersion()));
             arguments.add(event.payload());
         }
-        String key = redisKey(stream);
-        List reply = this.redis.execute(APPEND, List.of(key, key + ":ids"), arguments.toArray());
+        return arguments;
+    }
+
+    @SuppressWarnings("rawtypes")
+    private AppendResult outcome(String stream, List<NewEvent> events, long expectedVersion, List reply) {
         if (reply == null || reply.size() < 2) {
-            throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
+            throw new IllegalStateException("Unexpected reply from Redis for " + redisKey(stream) + ": " + reply);
         }
         long outcome = ((Number) reply.get(0)).longValue();
         if (outcome == 1) {
@@ -141,6 +241,23 @@ public class RedisEventStore implements EventStore {
         }
         EventStoreArguments.repeated(stream, events, (int) ((Number) reply.get(1)).longValue());
         return new AppendResult(((Number) reply.get(2)).longValue(), true);
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public long deleteStream(String stream, long expectedVersion) {
+        EventStoreArguments.delete(stream, expectedVersion);
+        String key = redisKey(stream);
+        List reply = this.redis.execute(DELETE, List.of(key, key + ":ids", key + ":snapshot"),
+                Long.toString(expectedVersion));
+        if (reply == null || reply.size() != 2) {
+            throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
+        }
+        long count = ((Number) reply.get(1)).longValue();
+        if (((Number) reply.get(0)).longValue() != 1) {
+            throw new ConcurrencyException(stream, expectedVersion, count);
+        }
+        return count;
     }
 
     @Override

@@ -23,8 +23,9 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * </pre>
  * created by the Liquibase changelog {@value #CHANGELOG}. The first save inserts with
  * {@code ON CONFLICT DO NOTHING}, so of two racing creators exactly one inserts; later saves run
- * {@code UPDATE ... WHERE version = ?}; deletes are conditional the same way. Each statement runs in the
- * caller's transaction when there is one (Spring-managed), otherwise on its own. A save with a
+ * {@code UPDATE ... WHERE version = ?}; deletes are conditional the same way. A save or delete runs in the
+ * caller's transaction when there is one (Spring-managed) under a savepoint, so that its failure leaves the caller's
+ * transaction usable and without its statements; otherwise each statement runs on its own. A save with a
  * {@link JdbcStateAttachment} (for instance outbox messages) writes the row and the attachment in one transaction:
  * the caller's when one holds this store's {@code DataSource}, else its own.
  */
@@ -96,8 +97,16 @@ public class JdbcStateStore implements StateStore {
             .optional();
     }
 
+    /**
+     * Saves a state; in a caller's transaction, under a savepoint, so that a failure (a conflict, a statement the
+     * database refuses) leaves the caller's transaction usable and without this save's statements.
+     */
     @Override
     public long save(StateKey key, String payload, long expectedVersion) {
+        return this.transactions.withSavepoint(() -> saveRow(key, payload, expectedVersion));
+    }
+
+    private long saveRow(StateKey key, String payload, long expectedVersion) {
         for (int attempt = 1;; attempt++) {
             int rows = (expectedVersion == 0)
                     ? this.jdbc.sql(this.insert).params(key.actorType(), key.actorId(), key.name(), payload).update()
@@ -129,7 +138,7 @@ public class JdbcStateStore implements StateStore {
                     + "than the one of " + attachment.description() + "; both must use the same");
         }
         return this.transactions.execute(() -> {
-            long saved = save(key, payload, expectedVersion);
+            long saved = saveRow(key, payload, expectedVersion);
             attached.write();
             return saved;
         });
@@ -137,6 +146,13 @@ public class JdbcStateStore implements StateStore {
 
     @Override
     public void delete(StateKey key, long expectedVersion) {
+        this.transactions.withSavepoint(() -> {
+            deleteRow(key, expectedVersion);
+            return null;
+        });
+    }
+
+    private void deleteRow(StateKey key, long expectedVersion) {
         for (int attempt = 1;; attempt++) {
             if (expectedVersion != 0) {
                 int rows = this.jdbc.sql(this.delete)

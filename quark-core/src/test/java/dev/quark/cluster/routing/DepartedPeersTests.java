@@ -55,6 +55,20 @@ class DepartedPeersTests {
     }
 
     @Test
+    void linksToAClusterClientWhereNoSiloEverLivedAreKeptSoThatItsAnswersGoOut() {
+        this.self = this.transport.start("a", (envelope) -> { });
+        SiloAddress client = new SiloAddress("127.0.0.1", 3);
+        SiloAddress other = new SiloAddress("127.0.0.1", 4);
+        DepartedPeers departedPeers = new DepartedPeers("a", this.transport);
+        departedPeers.accept(view(1, entry("a", this.self, SiloStatus.ACTIVE)));
+        // The answer to a client's call opens links to the client, which is in no view.
+        this.transport.send(client, envelope(client, "client-1", Envelope.Kind.RESPONSE));
+        departedPeers.accept(view(2, entry("a", this.self, SiloStatus.ACTIVE), entry("b", other, SiloStatus.ACTIVE)));
+        departedPeers.accept(view(3, entry("a", this.self, SiloStatus.ACTIVE)));
+        assertThat(this.transport.peers()).containsExactly(client);
+    }
+
+    @Test
     void linksToTheSilosOwnAddressAreKept() {
         this.self = this.transport.start("a", (envelope) -> { });
         DepartedPeers departedPeers = new DepartedPeers("a", this.transport);

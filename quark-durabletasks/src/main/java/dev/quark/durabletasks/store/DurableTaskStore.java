@@ -19,7 +19,9 @@ import dev.quark.lease.FencingToken;
  * lease from a {@code dev.quark.lease.LeaseStore} (resources {@code durabletasks:instance:<id>} and
  * {@code durabletasks:activity:<id>}), then <em>stamp</em> it with the lease's fencing token
  * ({@link #claimInstance}, {@link #claimActivity}). Every later write for the claim carries the token and is refused
- * once a newer claim stamped the same work: a worker that lost its lease cannot record anything.
+ * once a newer claim stamped the same work: a worker that lost its lease cannot record anything. A store may keep
+ * the leases on the work's own records instead ({@link #rowLeases()}): workers then find, lease and stamp work in
+ * one step and use no lease store.
  * <p>
  * <b>What a store guarantees.</b>
  * <ul>
@@ -158,4 +160,14 @@ public interface DurableTaskStore {
      * @return whether they were recorded; {@code false} when the call is gone or stamped with another token
      */
     boolean recordHeartbeat(String activityId, FencingToken token, String details);
+
+    /**
+     * Returns the leases this store keeps on the work's own records, when it does: workers then claim work through
+     * them, in one step and without a lease store, instead of {@link #dueInstances}, a lease and {@link #claimInstance}
+     * (and the same for activity calls).
+     * @return the row leases, or empty (the default) when workers lease work from a lease store
+     */
+    default Optional<RowLeases> rowLeases() {
+        return Optional.empty();
+    }
 }

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.internal.ActivityDecision;
@@ -37,6 +38,7 @@ import dev.quark.durabletasks.store.DurableTaskResources;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.HistoryConflictException;
 import dev.quark.durabletasks.store.OrchestrationWorkItem;
+import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseKeeper;
 import dev.quark.lease.LeaseLostException;
@@ -47,8 +49,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs orchestration steps and activity attempts from a {@link DurableTaskStore}: every {@code pollInterval} (and at
- * once when told of new work by {@link #wake()}), it looks for due work, claims as much as it has room for with
- * leases ({@link LeaseKeeper}, renewed while the work runs), and runs each piece on a virtual thread of its own.
+ * once when told of new work by {@link #wake()}, and when a piece of its work ends), it looks for due work, claims as
+ * much as it has room for with leases, renewed while the work runs, and runs each piece on a virtual thread of its
+ * own. A store that keeps leases on the work's own records ({@link DurableTaskStore#rowLeases()}, PostgreSQL) is
+ * claimed from in one step per batch, and the write that ends a piece of work frees its lease; with other stores the
+ * worker finds due work, leases it from the {@link LeaseStore} ({@link LeaseKeeper}) and stamps it.
  * Several workers, in one process or many, share a store: a lease gives each piece of work to one of them, and a
  * worker that dies loses its leases, so that another one takes its work over once they expire.
  * <p>
@@ -79,6 +84,8 @@ public final class DurableTaskWorker implements AutoCloseable {
     private final DurableTaskStore store;
 
     private final LeaseKeeper keeper;
+
+    private final @Nullable RowLeaseKeeper rowLeases;
 
     private final OrchestrationExecutor executor;
 
@@ -147,8 +154,12 @@ public final class DurableTaskWorker implements AutoCloseable {
             .duration(builder.leaseDuration)
             .clock(this.clock)
             .scheduler(this.scheduler)
-            .listener((lease, loss) -> interrupt(lease, loss.name()))
+            .listener((lease, loss) -> interrupt(lease.resource(), loss.name()))
             .build();
+        this.rowLeases = this.store.rowLeases()
+            .map((leases) -> new RowLeaseKeeper(leases, builder.leaseDuration, this.clock, this.scheduler, this.threads,
+                    (resource) -> interrupt(resource, "RENEWAL_REFUSED")))
+            .orElse(null);
         DurableTaskMetrics metrics = builder.metrics;
         int javaVersion = Runtime.version().feature();
         int cacheSize = (builder.instanceCacheSize != null) ? builder.instanceCacheSize
@@ -304,6 +315,9 @@ public final class DurableTaskWorker implements AutoCloseable {
         this.threads.shutdown();
         this.executor.releaseKept();
         this.keeper.close();
+        if (this.rowLeases != null) {
+            this.rowLeases.close();
+        }
         if (this.ownScheduler != null) {
             this.ownScheduler.shutdownNow();
         }
@@ -361,6 +375,24 @@ public final class DurableTaskWorker implements AutoCloseable {
         if (free <= 0) {
             return List.of();
         }
+        RowLeaseKeeper rows = this.rowLeases;
+        if (rows != null) {
+            List<CompletableFuture<?>> work = new ArrayList<>();
+            Instant until = rows.leasedUntil();
+            for (OrchestrationWorkItem item : rows.leases().claimInstances(this.owner, this.clock.instant(), until,
+                    free)) {
+                String instanceId = item.instance().instanceId();
+                rows.keepInstance(instanceId, item.token(), until);
+                Claim claim = new Claim(DurableTaskResources.instance(instanceId), item.token(),
+                        () -> rows.settleInstance(instanceId, item.token()),
+                        () -> rows.releaseInstance(instanceId, item.token()));
+                synchronized (this.lock) {
+                    this.runningSteps++;
+                }
+                work.add(start(claim, () -> step(claim, instanceId, () -> Optional.of(item)), true));
+            }
+            return work;
+        }
         Map<String, String> byResource = new LinkedHashMap<>();
         this.store.dueInstances(this.clock.instant(), free * 4)
             .forEach((id) -> byResource.put(DurableTaskResources.instance(id), id));
@@ -370,10 +402,12 @@ public final class DurableTaskWorker implements AutoCloseable {
         List<CompletableFuture<?>> work = new ArrayList<>();
         for (Lease lease : this.keeper.acquire(byResource.keySet(), free)) {
             String instanceId = Objects.requireNonNull(byResource.get(lease.resource()));
+            Claim claim = Claim.of(lease, this.keeper);
             synchronized (this.lock) {
                 this.runningSteps++;
             }
-            work.add(start(lease, () -> step(lease, instanceId), true));
+            work.add(start(claim, () -> step(claim, instanceId,
+                    () -> this.store.claimInstance(instanceId, lease.token(), this.clock.instant())), true));
         }
         return work;
     }
@@ -386,6 +420,23 @@ public final class DurableTaskWorker implements AutoCloseable {
         if (free <= 0) {
             return List.of();
         }
+        RowLeaseKeeper rows = this.rowLeases;
+        if (rows != null) {
+            List<CompletableFuture<?>> work = new ArrayList<>();
+            Instant until = rows.leasedUntil();
+            for (ActivityWorkItem item : rows.leases().claimActivities(this.owner, this.clock.instant(), until,
+                    free)) {
+                rows.keepActivity(item.id(), item.token(), until);
+                Claim claim = new Claim(DurableTaskResources.activity(item.id()), item.token(),
+                        () -> rows.settleActivity(item.id(), item.token()),
+                        () -> rows.releaseActivity(item.id(), item.token()));
+                synchronized (this.lock) {
+                    this.runningActivities++;
+                }
+                work.add(start(claim, () -> attempt(claim, item.id(), () -> Optional.of(item)), false));
+            }
+            return work;
+        }
         Map<String, String> byResource = new LinkedHashMap<>();
         this.store.dueActivities(this.clock.instant(), free * 4)
             .forEach((id) -> byResource.put(DurableTaskResources.activity(id), id));
@@ -395,30 +446,32 @@ public final class DurableTaskWorker implements AutoCloseable {
         List<CompletableFuture<?>> work = new ArrayList<>();
         for (Lease lease : this.keeper.acquire(byResource.keySet(), free)) {
             String activityId = Objects.requireNonNull(byResource.get(lease.resource()));
+            Claim claim = Claim.of(lease, this.keeper);
             synchronized (this.lock) {
                 this.runningActivities++;
             }
-            work.add(start(lease, () -> attempt(lease, activityId), false));
+            work.add(start(claim, () -> attempt(claim, activityId,
+                    () -> this.store.claimActivity(activityId, lease.token(), this.clock.instant())), false));
         }
         return work;
     }
 
-    private CompletableFuture<?> start(Lease lease, Runnable work, boolean step) {
+    private CompletableFuture<?> start(Claim claim, Runnable work, boolean step) {
         CompletableFuture<Void> future;
         try {
             future = CompletableFuture.runAsync(() -> {
-                this.working.put(lease.resource(), Thread.currentThread());
+                this.working.put(claim.resource(), Thread.currentThread());
                 try {
                     work.run();
                 }
                 finally {
-                    this.working.remove(lease.resource());
-                    done(lease, step);
+                    this.working.remove(claim.resource());
+                    done(claim, step);
                 }
             }, this.threads);
         }
         catch (RejectedExecutionException ex) {
-            done(lease, step);
+            done(claim, step);
             return DONE;
         }
         long id = this.workIds.incrementAndGet();
@@ -427,12 +480,12 @@ public final class DurableTaskWorker implements AutoCloseable {
         return future;
     }
 
-    private void done(Lease lease, boolean step) {
+    private void done(Claim claim, boolean step) {
         try {
-            this.keeper.release(lease);
+            claim.end();
         }
         catch (RuntimeException ex) {
-            logger.debug("Could not release {}; it expires on its own", lease, ex);
+            logger.debug("Could not release the lease on {}; it expires on its own", claim.resource(), ex);
         }
         synchronized (this.lock) {
             if (step) {
@@ -445,11 +498,10 @@ public final class DurableTaskWorker implements AutoCloseable {
         wake();
     }
 
-    private void step(Lease lease, String instanceId) {
+    private void step(Claim claim, String instanceId, Supplier<Optional<OrchestrationWorkItem>> claimed) {
         long started = System.nanoTime();
         try {
-            Optional<OrchestrationWorkItem> item = this.store.claimInstance(instanceId, lease.token(),
-                    this.clock.instant());
+            Optional<OrchestrationWorkItem> item = claimed.get();
             if (item.isEmpty()) {
                 return;
             }
@@ -459,8 +511,10 @@ public final class DurableTaskWorker implements AutoCloseable {
             }
             boolean committed = false;
             try {
+                claim.ending();
                 this.store.commit(result.get().commit());
                 committed = true;
+                claim.settle();
             }
             finally {
                 if (committed) {
@@ -486,30 +540,34 @@ public final class DurableTaskWorker implements AutoCloseable {
         }
     }
 
-    private void attempt(Lease lease, String activityId) {
+    private void attempt(Claim claim, String activityId, Supplier<Optional<ActivityWorkItem>> claimed) {
         long started = System.nanoTime();
         try {
-            Optional<ActivityWorkItem> item = this.store.claimActivity(activityId, lease.token(), this.clock.instant());
+            Optional<ActivityWorkItem> item = claimed.get();
             if (item.isEmpty()) {
                 return;
             }
             ActivityDecision decision = this.activities.run(item.get());
             Duration duration = Duration.ofNanos(System.nanoTime() - started);
+            claim.ending();
             boolean recorded = switch (decision) {
                 case ActivityDecision.Complete complete -> {
-                    boolean written = this.store.completeActivity(activityId, lease.token(), complete.outcome());
+                    boolean written = this.store.completeActivity(activityId, claim.token(), complete.outcome());
                     this.metrics.activityAttempted(item.get().name(), duration,
                             complete.succeeded() ? "completed" : "failed");
                     yield written;
                 }
                 case ActivityDecision.Retry retry -> {
-                    boolean written = this.store.retryActivity(activityId, lease.token(), retry.nextAttempt(),
+                    boolean written = this.store.retryActivity(activityId, claim.token(), retry.nextAttempt(),
                             retry.visibleAt());
                     this.metrics.activityAttempted(item.get().name(), duration, "retried");
                     yield written;
                 }
             };
-            if (!recorded) {
+            if (recorded) {
+                claim.settle();
+            }
+            else {
                 logger.info("The outcome of activity call '{}' was not recorded: another worker took it over",
                         activityId);
                 this.metrics.workLost("activity");
@@ -521,10 +579,10 @@ public final class DurableTaskWorker implements AutoCloseable {
         }
     }
 
-    private void interrupt(Lease lease, String why) {
-        Thread thread = this.working.get(lease.resource());
+    private void interrupt(String resource, String why) {
+        Thread thread = this.working.get(resource);
         if (thread != null) {
-            logger.info("Lost {} ({}); interrupting its work", lease, why);
+            logger.info("Lost the lease on {} ({}); interrupting its work", resource, why);
             thread.interrupt();
         }
     }
@@ -537,6 +595,71 @@ public final class DurableTaskWorker implements AutoCloseable {
     @Override
     public String toString() {
         return "DurableTaskWorker[" + this.owner + "]";
+    }
+
+    /**
+     * A piece of work the worker holds: the resource and token of its lease, and how the lease is given up. A lease
+     * from the lease store is released when the work ends; a {@linkplain RowLeaseKeeper row lease} is freed by the
+     * write that ended the work ({@link #settle()}), and released at the end only when nothing was written. A row
+     * lease is no longer renewed once its work starts its last write ({@link #ending()}): a renewal that met the
+     * lease freed by that write would take it for lost and interrupt the write.
+     */
+    private static final class Claim {
+
+        private final String resource;
+
+        private final FencingToken token;
+
+        private final Runnable stopRenewing;
+
+        private final Runnable release;
+
+        private final boolean releaseWhenSettled;
+
+        private volatile boolean settledAlready;
+
+        Claim(String resource, FencingToken token, Runnable stopRenewing, Runnable release) {
+            this(resource, token, stopRenewing, release, false);
+        }
+
+        private Claim(String resource, FencingToken token, Runnable stopRenewing, Runnable release,
+                boolean releaseWhenSettled) {
+            this.resource = resource;
+            this.token = token;
+            this.stopRenewing = stopRenewing;
+            this.release = release;
+            this.releaseWhenSettled = releaseWhenSettled;
+        }
+
+        static Claim of(Lease lease, LeaseKeeper keeper) {
+            return new Claim(lease.resource(), lease.token(), () -> {
+            }, () -> keeper.release(lease), true);
+        }
+
+        String resource() {
+            return this.resource;
+        }
+
+        FencingToken token() {
+            return this.token;
+        }
+
+        /** The work starts the write that ends it. */
+        void ending() {
+            this.stopRenewing.run();
+        }
+
+        /** The work wrote what ends it. */
+        void settle() {
+            this.settledAlready = true;
+        }
+
+        /** The work ended. */
+        void end() {
+            if (this.releaseWhenSettled || !this.settledAlready) {
+                this.release.run();
+            }
+        }
     }
 
     /**

@@ -86,7 +86,7 @@ public final class JobFilters {
             catch (RuntimeException ex) {
                 draft.undo();
                 logger.warn("Job filter {} failed in beforeEnqueue of {}; its changes are undone and the job goes on",
-                        filter, draft.describe(), ex);
+                        nameOf(filter), draft.describe(), ex);
             }
         }
     }

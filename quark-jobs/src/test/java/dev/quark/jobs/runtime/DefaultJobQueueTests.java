@@ -72,6 +72,16 @@ class DefaultJobQueueTests {
     }
 
     @Test
+    void aDelayBeyondWhatStoresKeepIsRefusedAtEnqueueAndNothingIsStored() {
+        Duration centuries = Duration.ofDays(365L * 10_000);
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> this.queue.enqueueAfter("send-invoice", new SendInvoice("o", 1), centuries))
+            .withMessage("A job's delay of " + centuries + " would make it due after 9999-12-31T23:59:59Z");
+        assertThat(this.store.countByStatus().values()).allMatch((count) -> count == 0);
+        assertThat(this.enqueuedEvents).isEmpty();
+    }
+
+    @Test
     void aJobForLaterIsScheduled() {
         JobId later = this.queue.enqueueAfter("send-invoice", new SendInvoice("o", 1), Duration.ofHours(1));
         JobId at = this.queue.enqueueAt("send-invoice", new SendInvoice("o", 1), NOW.plusSeconds(5));

@@ -12,6 +12,7 @@ import dev.quark.messaging.store.NewMessage;
 import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.StateAttachingOutboxStore;
 import dev.quark.state.PersistentState;
+import dev.quark.state.StateWriteAttachment;
 
 /**
  * The {@link StateOutbox}: checks and writes the messages first, then, when the outbox store can ride along a state's
@@ -34,6 +35,22 @@ public final class DefaultStateOutbox implements StateOutbox {
     @Override
     public List<MessageId> save(PersistentState<?> state, Consumer<Outbox> messages) {
         Objects.requireNonNull(state, "state must not be null");
+        List<NewMessage> prepared = prepare(messages);
+        if (prepared.isEmpty()) {
+            state.save();
+        }
+        else {
+            state.save(attaching().appendWithState(prepared));
+        }
+        return prepared.stream().map(NewMessage::id).toList();
+    }
+
+    @Override
+    public StateWriteAttachment withMessages(Consumer<Outbox> messages) {
+        return attaching().appendWithState(prepare(messages));
+    }
+
+    private List<NewMessage> prepare(Consumer<Outbox> messages) {
         Objects.requireNonNull(messages, "messages must not be null");
         List<NewMessage> prepared = new ArrayList<>();
         messages.accept((destination, key, message, headers) -> {
@@ -41,19 +58,16 @@ public final class DefaultStateOutbox implements StateOutbox {
             prepared.add(next);
             return next.id();
         });
-        List<MessageId> ids = prepared.stream().map(NewMessage::id).toList();
+        return prepared;
+    }
+
+    private StateAttachingOutboxStore attaching() {
         OutboxStore store = this.outbox.store();
-        if (prepared.isEmpty()) {
-            state.save();
+        if (store instanceof StateAttachingOutboxStore attaching) {
+            return attaching;
         }
-        else if (store instanceof StateAttachingOutboxStore attaching) {
-            state.save(attaching.appendWithState(prepared));
-        }
-        else {
-            throw new UnsupportedOperationException("Outbox store " + store + " cannot append messages with a state's "
-                    + "save (it is no StateAttachingOutboxStore); nothing was written");
-        }
-        return ids;
+        throw new UnsupportedOperationException("Outbox store " + store + " cannot append messages with a state's "
+                + "save or an event append (it is no StateAttachingOutboxStore); nothing was written");
     }
 
     @Override

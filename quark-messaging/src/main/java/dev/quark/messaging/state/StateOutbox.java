@@ -7,9 +7,11 @@ import dev.quark.messaging.MessageId;
 import dev.quark.messaging.Outbox;
 import dev.quark.state.ConcurrencyException;
 import dev.quark.state.PersistentState;
+import dev.quark.state.StateWriteAttachment;
 
 /**
- * Saves an actor's persistent state and enqueues outbox messages as one write: the messages exist if and only if the
+ * Saves an actor's persistent state, or appends an event-sourced actor's events ({@link #withMessages}), and enqueues
+ * outbox messages as one write: the messages exist if and only if the
  * state was saved. For an actor whose change of state is an event other systems must hear about:
  * <pre>{@code
  * public void withdraw(long amount) {
@@ -46,4 +48,25 @@ public interface StateOutbox {
      * written
      */
     List<MessageId> save(PersistentState<?> state, Consumer<Outbox> messages);
+
+    /**
+     * Checks and writes the messages that {@code messages} enqueues and returns their appends as writes for an
+     * event-sourced actor's append, which makes them in the same atomic step as its events: the messages exist if and
+     * only if the events were stored.
+     * <pre>{@code
+     * public void withdraw(long cents) {
+     *     emit(new Withdrawn(cents), this.stateOutbox.withMessages(
+     *             (outbox) -> outbox.enqueue("ledger", actorId(), new LedgerEntry(actorId(), -cents))));
+     * }
+     * }</pre>
+     * The event store must be the outbox's backend on the same database: {@code JdbcEventStore} with the PostgreSQL
+     * outbox on one {@code DataSource} (one transaction, the caller's when one holds the {@code DataSource}),
+     * {@code RedisEventStore} with the Redis outbox on one connection factory (one Lua script; standalone Redis or
+     * Sentinel), or both in memory; else the append fails with {@link UnsupportedOperationException}, nothing written.
+     * The ids of the messages are what {@link Outbox#enqueue} returned inside {@code messages}.
+     * @param messages enqueues the messages; a bad one fails this call
+     * @return the writes to pass to {@code EventSourcedActor.emit(event, attachment)}
+     * @throws UnsupportedOperationException when the outbox store cannot ride along another store's write
+     */
+    StateWriteAttachment withMessages(Consumer<Outbox> messages);
 }

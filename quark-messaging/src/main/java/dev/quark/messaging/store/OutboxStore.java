@@ -114,4 +114,28 @@ public interface OutboxStore {
      * @return the dead letters
      */
     List<StoredMessage> deadLetters(int limit);
+
+    /**
+     * Makes a dead letter pending again, for an operator who fixed its cause: no attempts, no retry time, no finished
+     * time (its last error stays until the next attempt), and a <b>new sequence</b>, so it is delivered after every
+     * message of its key pending at this moment, like a message enqueued now. It keeps its id (consumers deduplicate
+     * by it), destination, key, partition, payload and enqueue time.
+     * @param id the dead letter
+     * @return whether it was requeued; {@code false} when there is no dead letter with that id (never there, pending,
+     * delivered, or deleted by retention)
+     */
+    default boolean requeue(MessageId id) {
+        throw new UnsupportedOperationException("Outbox store " + this + " cannot requeue dead letters");
+    }
+
+    /**
+     * Requeues the dead letters of a destination, oldest first (by sequence), each as {@link #requeue}: their new
+     * sequences keep their order among themselves.
+     * @param destination the destination
+     * @param limit the most to requeue, at least 1
+     * @return the ids requeued, in their new order
+     */
+    default List<MessageId> requeueDead(String destination, int limit) {
+        throw new UnsupportedOperationException("Outbox store " + this + " cannot requeue dead letters");
+    }
 }

@@ -58,6 +58,10 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * The transport is the in-JVM one by default, on a network shared by the application contexts of the JVM
  * (tests and demos); {@code quark.cluster.transport.type=grpc} chooses the gRPC transport between processes
  * ({@link QuarkClusterGrpcAutoConfiguration}). A {@link Transport} bean of the application's replaces either.
+ * <p>
+ * With {@code quark.cluster.mode=client} the application is a cluster client instead of a silo
+ * ({@link ClusterClientConfiguration}): the same routing, following a view read from the membership table, and
+ * no membership agent.
  */
 @AutoConfiguration(before = { QuarkActorsAutoConfiguration.class, QuarkRemindersAutoConfiguration.class },
         after = { QuarkBackendAutoConfiguration.class, QuarkMetricsAutoConfiguration.class },
@@ -67,6 +71,7 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 @ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
 @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
 @EnableConfigurationProperties(QuarkClusterProperties.class)
+@Import(ClusterClientConfiguration.class)
 public final class QuarkClusterAutoConfiguration {
 
     /** The area's name in the shared backend wiring. */
@@ -118,6 +123,7 @@ public final class QuarkClusterAutoConfiguration {
     }
 
     @Bean
+    @ConditionalOnClusterMode(QuarkClusterProperties.Mode.SILO)
     @ConditionalOnMissingBean
     SiloMembership quarkSiloMembership(SiloRouting routing, ActorRuntime runtime, PayloadCodec codec,
             MembershipProvider membership, QuarkClusterProperties properties, ObjectProvider<Clock> clock,
@@ -140,12 +146,14 @@ public final class QuarkClusterAutoConfiguration {
     }
 
     @Bean
+    @ConditionalOnClusterMode(QuarkClusterProperties.Mode.SILO)
     @ConditionalOnMissingBean(name = "quarkDeadSiloActivations")
     SiloLifecycleListener quarkDeadSiloActivations(ActorRuntime runtime) {
         return new DeadSiloActivations(runtime);
     }
 
     @Bean
+    @ConditionalOnClusterMode(QuarkClusterProperties.Mode.SILO)
     @ConditionalOnMissingBean
     ClusterSiloLifecycle quarkClusterSiloLifecycle(SiloMembership agent, SiloRouting routing, ActorRuntime runtime,
             ObjectProvider<ReminderTickManager> reminders, ObjectProvider<ReminderRegistry> registry,
@@ -156,6 +164,7 @@ public final class QuarkClusterAutoConfiguration {
     }
 
     @Bean
+    @ConditionalOnClusterMode(QuarkClusterProperties.Mode.SILO)
     @ConditionalOnMissingBean
     ReminderBucketOwnership quarkClusterReminderOwnership(SiloMembership agent) {
         return new RingReminderOwnership(agent.settings().siloId(), agent);

@@ -45,6 +45,14 @@ public class QuarkClusterProperties implements InitializingBean {
     private boolean enabled;
 
     /**
+     * What this application is in the cluster: silo (hosts actors, is a member of the membership table and is
+     * placed on the ring) or client (hosts no actors, only reads the membership table and calls the actors of
+     * the silos; it needs a membership table shared with them and, on the gRPC transport, a gRPC server at
+     * which the silos answer).
+     */
+    private Mode mode = Mode.SILO;
+
+    /**
      * Name of the cluster; clusters with other names may share one Redis server or PostgreSQL database. Not
      * blank, at most 128 characters, no white space, control characters, '{' or '}'.
      */
@@ -134,15 +142,16 @@ public class QuarkClusterProperties implements InitializingBean {
 
     private final Transport transport = new Transport();
 
-    private final String generatedSiloId = "silo-" + UUID.randomUUID();
+    private final String generatedId = UUID.randomUUID().toString();
 
     /**
-     * Returns this silo's id: the configured one, else one generated once per context.
+     * Returns this silo's id: the configured one, else one generated once per context ({@code silo-<UUID>},
+     * or {@code client-<UUID>} for a {@link Mode#CLIENT client}).
      * @return the id
      */
     public String siloId() {
         String id = this.silo.id;
-        return (id != null) ? id : this.generatedSiloId;
+        return (id != null) ? id : ((this.mode == Mode.CLIENT) ? "client-" : "silo-") + this.generatedId;
     }
 
     /**
@@ -285,6 +294,14 @@ public class QuarkClusterProperties implements InitializingBean {
 
     private static InvalidConfigurationPropertyValueException invalid(String property, Object value, String reason) {
         return new InvalidConfigurationPropertyValueException(PREFIX + "." + property, value, reason);
+    }
+
+    public Mode getMode() {
+        return this.mode;
+    }
+
+    public void setMode(Mode mode) {
+        this.mode = mode;
     }
 
     public boolean isEnabled() {
@@ -731,6 +748,21 @@ public class QuarkClusterProperties implements InitializingBean {
 
         /** A certificate of a trusted authority is required (mutual TLS). */
         REQUIRE
+    }
+
+    /**
+     * What an application is in its cluster.
+     */
+    public enum Mode {
+
+        /** A member: hosts actors, is placed on the ring, takes part in failure detection. */
+        SILO,
+
+        /**
+         * Not a member: hosts no actors, reads the membership table and calls the silos' actors; never written
+         * to the table, never on the ring.
+         */
+        CLIENT
     }
 
     /**

@@ -40,6 +40,7 @@ import dev.quark.messaging.MessagePublisher;
 import dev.quark.messaging.Outbox;
 import dev.quark.messaging.runtime.DefaultInbox;
 import dev.quark.messaging.runtime.DefaultOutbox;
+import dev.quark.messaging.runtime.DeadLetters;
 import dev.quark.messaging.runtime.DefaultStateOutbox;
 import dev.quark.messaging.runtime.MessageCodec;
 import dev.quark.messaging.runtime.MessagingRetention;
@@ -116,6 +117,13 @@ public final class QuarkMessagingAutoConfiguration {
     @ConditionalOnBean(DefaultOutbox.class)
     DefaultStateOutbox quarkStateOutbox(DefaultOutbox outbox) {
         return new DefaultStateOutbox(outbox);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(OutboxStore.class)
+    DeadLetters quarkDeadLetters(OutboxStore store) {
+        return new DeadLetters(store);
     }
 
     @Bean

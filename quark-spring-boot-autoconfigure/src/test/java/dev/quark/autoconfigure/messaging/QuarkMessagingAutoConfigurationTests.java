@@ -34,6 +34,7 @@ import dev.quark.messaging.MessagePublisher;
 import dev.quark.messaging.Outbox;
 import dev.quark.messaging.publisher.ApplicationEventMessagePublisher;
 import dev.quark.messaging.publisher.OutboxMessageEvent;
+import dev.quark.messaging.runtime.DeadLetters;
 import dev.quark.messaging.runtime.OutboxDispatcher;
 import dev.quark.messaging.runtime.Partitioner;
 import dev.quark.messaging.state.StateOutbox;
@@ -65,6 +66,7 @@ class QuarkMessagingAutoConfigurationTests {
                 .hasSingleBean(OutboxDispatcher.class)
                 .hasSingleBean(MessagingLifecycle.class)
                 .hasSingleBean(StateOutbox.class)
+                .hasSingleBean(DeadLetters.class)
                 .hasBean("quarkInMemoryLeaseStore");
             MessageId id = context.getBean(Outbox.class).enqueue("orders", "order-1", new OrderPlaced("order-1", 5));
             OrdersApplication app = context.getBean(OrdersApplication.class);

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -16,6 +17,7 @@ import dev.quark.durabletasks.store.InstanceRecord;
 import dev.quark.durabletasks.store.NewInstance;
 import dev.quark.durabletasks.store.OrchestrationCommit;
 import dev.quark.durabletasks.store.OrchestrationWorkItem;
+import dev.quark.durabletasks.store.RowLeases;
 import dev.quark.durabletasks.store.TaskMessage;
 import dev.quark.lease.FencingToken;
 
@@ -174,5 +176,57 @@ public final class CrashableStore implements DurableTaskStore {
     @Override
     public boolean recordHeartbeat(String activityId, FencingToken token, String details) {
         return store().recordHeartbeat(activityId, token, details);
+    }
+
+    @Override
+    public Optional<RowLeases> rowLeases() {
+        return this.store.rowLeases().map(CrashableRowLeases::new);
+    }
+
+    /** The row leases of the real store, which fail once the node crashed. */
+    private final class CrashableRowLeases implements RowLeases {
+
+        private final RowLeases leases;
+
+        CrashableRowLeases(RowLeases leases) {
+            this.leases = leases;
+        }
+
+        private RowLeases leases() {
+            if (CrashableStore.this.crashed.get()) {
+                throw new IllegalStateException("This node crashed: it reaches no store any more");
+            }
+            return this.leases;
+        }
+
+        @Override
+        public List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Instant leasedUntil, int limit) {
+            return leases().claimInstances(owner, now, leasedUntil, limit);
+        }
+
+        @Override
+        public List<ActivityWorkItem> claimActivities(String owner, Instant now, Instant leasedUntil, int limit) {
+            return leases().claimActivities(owner, now, leasedUntil, limit);
+        }
+
+        @Override
+        public Set<String> renewInstances(Map<String, FencingToken> held, Instant leasedUntil) {
+            return leases().renewInstances(held, leasedUntil);
+        }
+
+        @Override
+        public Set<String> renewActivities(Map<String, FencingToken> held, Instant leasedUntil) {
+            return leases().renewActivities(held, leasedUntil);
+        }
+
+        @Override
+        public void releaseInstance(String instanceId, FencingToken token) {
+            leases().releaseInstance(instanceId, token);
+        }
+
+        @Override
+        public void releaseActivity(String activityId, FencingToken token) {
+            leases().releaseActivity(activityId, token);
+        }
     }
 }

@@ -93,6 +93,22 @@ public abstract class EventFeedContractTests {
     }
 
     @Test
+    public void aDeletedStreamsEventsLeaveTheFeedAndTheOthersKeepTheirPositions() {
+        String deleted = newStream();
+        String kept = newStream();
+        store().append(deleted, List.of(event("\"d1\""), event("\"d2\"")), 0);
+        store().append(kept, List.of(event("\"k1\"")), 0);
+        await().atMost(feedLag()).until(() -> readAll(FeedPosition.START, Set.of(deleted, kept)).size() == 3);
+        FeedPosition before = readAll(FeedPosition.START, Set.of(kept)).getFirst().position();
+
+        store().deleteStream(deleted, 2);
+
+        assertThat(readAll(FeedPosition.START, Set.of(deleted, kept))).extracting(StoredEvent::payload)
+            .containsExactly("\"k1\"");
+        assertThat(readAll(FeedPosition.START, Set.of(kept)).getFirst().position()).isEqualTo(before);
+    }
+
+    @Test
     public void readingAfterAPositionReturnsOnlyLaterEvents() {
         String stream = newStream();
         store().append(stream, List.of(event("1"), event("2"), event("3")), 0);

@@ -289,4 +289,46 @@ public abstract class EventStoreContractTests {
         assertThat(store().loadSnapshot(stream)).contains(new Snapshot(9, "{\"balance\":90}"));
         assertThat(store().loadSnapshot(newStream())).isEmpty();
     }
+
+    @Test
+    public void aDeletedStreamIsEmptyAndStartsOverAtVersionOne() {
+        String stream = newStream();
+        String other = newStream();
+        NewEvent opened = event("Opened", "{}");
+        store().append(stream, List.of(opened, event("Deposited", "{\"amount\":10}")), 0);
+        store().saveSnapshot(stream, new Snapshot(2, "{\"balance\":10}"));
+        store().append(other, List.of(event("Opened", "{}")), 0);
+
+        assertThat(store().deleteStream(stream, 2)).isEqualTo(2);
+
+        assertThat(store().version(stream)).isZero();
+        assertThat(store().read(stream, 1, 100)).isEmpty();
+        assertThat(store().loadSnapshot(stream)).isEmpty();
+        assertThat(store().version(other)).as("other streams are kept").isOne();
+        AppendResult again = store().append(stream, List.of(opened), 0);
+        assertThat(again).as("the deleted ids are free again").isEqualTo(new AppendResult(1, false));
+        assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::eventId).containsExactly(opened.eventId());
+    }
+
+    @Test
+    public void aDeletionExpectingAnotherVersionIsRefusedAndDeletesNothing() {
+        String stream = newStream();
+        store().append(stream, List.of(event("Opened", "{}")), 0);
+        assertThatExceptionOfType(ConcurrencyException.class).isThrownBy(() -> store().deleteStream(stream, 3))
+            .withMessageContaining(stream);
+        assertThat(store().version(stream)).isOne();
+        assertThat(store().deleteStream(stream, EventStore.ANY_VERSION)).isOne();
+        assertThat(store().version(stream)).isZero();
+    }
+
+    @Test
+    public void deletingAStreamWithoutEventsDeletesNothing() {
+        String stream = newStream();
+        assertThat(store().deleteStream(stream, 0)).isZero();
+        assertThat(store().deleteStream(stream, EventStore.ANY_VERSION)).isZero();
+        assertThatIllegalArgumentException().isThrownBy(() -> store().deleteStream(" ", 0))
+            .withMessageContaining("stream");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().deleteStream(stream, -2))
+            .withMessageContaining("-2");
+    }
 }

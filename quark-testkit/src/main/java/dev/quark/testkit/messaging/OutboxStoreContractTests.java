@@ -62,8 +62,20 @@ public abstract class OutboxStoreContractTests {
      * @return the message as stored
      */
     protected StoredMessage append(int partition, String key, Instant createdAt) {
+        return append(partition, "orders", key, createdAt);
+    }
+
+    /**
+     * Appends a message for a destination.
+     * @param partition the partition
+     * @param destination the destination
+     * @param key the key
+     * @param createdAt when
+     * @return the message as stored
+     */
+    protected StoredMessage append(int partition, String destination, String key, Instant createdAt) {
         MessageId id = MessageId.next(java.time.Clock.systemUTC());
-        store().append(new NewMessage(id, "orders", key, partition, "com.example.OrderPlaced",
+        store().append(new NewMessage(id, destination, key, partition, "com.example.OrderPlaced",
                 "{\"order\":\"" + key + "\"}", Map.of("tenant", "t-1", "trace", "abc"), createdAt));
         return store().find(id).orElseThrow();
     }
@@ -173,6 +185,71 @@ public abstract class OutboxStoreContractTests {
         assertThat(letter.lastError()).isEqualTo("java.io.IOException: gone");
         assertThat(store().deadLetters(10_000)).extracting(StoredMessage::id).contains(dead.id());
         assertThat(store().nextBatch(partition, NOW, 10)).extracting(StoredMessage::id).containsExactly(later.id());
+    }
+
+    @Test
+    void aRequeuedDeadLetterIsPendingAgainBehindThePendingMessagesOfItsKey() {
+        int partition = newPartition();
+        assertThat(store().stamp(partition, TOKEN)).isTrue();
+        StoredMessage dead = append(partition, "k", NOW);
+        StoredMessage delivered = append(partition, "k", NOW);
+        StoredMessage pending = append(partition, "k", NOW);
+        assertThat(store().markDead(dead, TOKEN, NOW.plusSeconds(1), "java.io.IOException: gone")).isTrue();
+        assertThat(store().markDelivered(delivered, TOKEN, NOW.plusSeconds(2))).isTrue();
+        long deadLetters = store().count(MessageStatus.DEAD);
+
+        assertThat(store().requeue(dead.id())).isTrue();
+
+        StoredMessage requeued = store().find(dead.id()).orElseThrow();
+        assertThat(requeued.status()).isEqualTo(MessageStatus.PENDING);
+        assertThat(requeued.attempts()).isZero();
+        assertThat(requeued.retryAt()).isNull();
+        assertThat(requeued.finishedAt()).isNull();
+        assertThat(requeued.lastError()).isEqualTo("java.io.IOException: gone");
+        assertThat(requeued.createdAt()).isEqualTo(NOW);
+        assertThat(requeued.payload()).isEqualTo(dead.payload());
+        assertThat(requeued.sequence()).as("a new sequence, after the key's pending message")
+            .isGreaterThan(pending.sequence());
+        assertThat(store().count(MessageStatus.DEAD)).isEqualTo(deadLetters - 1);
+        assertThat(store().deadLetters(10_000)).extracting(StoredMessage::id).doesNotContain(dead.id());
+        assertThat(store().nextBatch(partition, NOW, 10)).extracting(StoredMessage::id)
+            .containsExactly(pending.id(), dead.id());
+        assertThat(store().markDelivered(requeued, TOKEN, NOW.plusSeconds(3))).isTrue();
+        assertThat(store().find(dead.id()).orElseThrow().status()).isEqualTo(MessageStatus.DELIVERED);
+    }
+
+    @Test
+    void onlyADeadLetterIsRequeued() {
+        int partition = newPartition();
+        assertThat(store().stamp(partition, TOKEN)).isTrue();
+        StoredMessage pending = append(partition, "k", NOW);
+        StoredMessage delivered = append(partition, "j", NOW);
+        assertThat(store().markDelivered(delivered, TOKEN, NOW)).isTrue();
+        assertThat(store().requeue(pending.id())).isFalse();
+        assertThat(store().requeue(delivered.id())).isFalse();
+        assertThat(store().requeue(MessageId.next(java.time.Clock.systemUTC()))).isFalse();
+        assertThat(store().find(pending.id()).orElseThrow().sequence()).isEqualTo(pending.sequence());
+        assertThat(store().find(delivered.id()).orElseThrow().status()).isEqualTo(MessageStatus.DELIVERED);
+    }
+
+    @Test
+    void theDeadLettersOfADestinationAreRequeuedOldestFirstUpToTheLimit() {
+        int partition = newPartition();
+        String destination = "refunds-" + partition;
+        assertThat(store().stamp(partition, TOKEN)).isTrue();
+        StoredMessage first = append(partition, destination, "a", NOW);
+        StoredMessage other = append(partition, "orders", "b", NOW);
+        StoredMessage second = append(partition, destination, "c", NOW);
+        StoredMessage third = append(partition, destination, "a", NOW);
+        for (StoredMessage message : List.of(first, other, second, third)) {
+            assertThat(store().markDead(message, TOKEN, NOW, "x")).isTrue();
+        }
+        assertThat(store().requeueDead(destination, 2)).containsExactly(first.id(), second.id());
+        assertThat(store().requeueDead(destination, 10)).containsExactly(third.id());
+        assertThat(store().requeueDead(destination, 10)).isEmpty();
+        assertThat(store().find(other.id()).orElseThrow().status()).isEqualTo(MessageStatus.DEAD);
+        assertThat(store().nextBatch(partition, NOW, 10)).extracting(StoredMessage::id)
+            .containsExactly(first.id(), second.id(), third.id());
     }
 
     @Test

@@ -134,6 +134,59 @@ class OutboxDispatcherTests {
     }
 
     @Test
+    void aResentDeadLetterIsDeliveredAgainWithItsIdAfterTheMessagesOfItsKeyPendingThen() {
+        MessageId dead = this.outbox.enqueue("orders", "k", "k1");
+        this.orders.failWhile((message) -> message.id().equals(dead));
+        OutboxDispatcher dispatcher = dispatcher("node-a", this.orders);
+        for (int i = 0; i < 3; i++) {
+            dispatcher.runOnce();
+            this.clock.advance(Duration.ofMinutes(1));
+        }
+        assertThat(this.store.find(dead).orElseThrow().status()).isEqualTo(MessageStatus.DEAD);
+        MessageId pending = this.outbox.enqueue("orders", "k", "k2");
+        this.orders.failWhile((message) -> false);
+        DeadLetters deadLetters = new DeadLetters(this.store);
+        assertThat(deadLetters.list(10)).extracting(StoredMessage::id).containsExactly(dead);
+
+        assertThat(deadLetters.resend(dead)).isTrue();
+        assertThat(deadLetters.resend(dead)).as("pending now, no dead letter").isFalse();
+        dispatcher.runOnce();
+
+        assertThat(this.orders.payloads()).containsExactly("\"k1\"", "\"k1\"", "\"k1\"", "\"k2\"", "\"k1\"");
+        assertThat(this.orders.received().get(4).id()).isEqualTo(dead);
+        assertThat(this.orders.received().get(4).attempt()).as("attempts start over").isEqualTo(1);
+        assertThat(this.store.find(dead).orElseThrow().status()).isEqualTo(MessageStatus.DELIVERED);
+        assertThat(this.store.find(pending).orElseThrow().status()).isEqualTo(MessageStatus.DELIVERED);
+        assertThat(deadLetters.list(10)).isEmpty();
+    }
+
+    @Test
+    void resendingADestinationResendsItsDeadLettersOnly() {
+        this.orders.failWhile((message) -> true);
+        RecordingPublisher refunds = new RecordingPublisher("refunds");
+        refunds.failWhile((message) -> true);
+        DefaultOutbox both = new DefaultOutbox(this.store, new Destinations(List.of(this.orders, refunds)),
+                new MessageCodec(JsonMapper.shared()), this.partitioner, this.clock);
+        MessageId first = both.enqueue("orders", "a", "a1");
+        MessageId second = both.enqueue("orders", "b", "b1");
+        MessageId refund = both.enqueue("refunds", "c", "r1");
+        OutboxDispatcher dispatcher = dispatcher("node-a", this.orders, refunds);
+        for (int i = 0; i < 3; i++) {
+            dispatcher.runOnce();
+            this.clock.advance(Duration.ofMinutes(1));
+        }
+        assertThat(this.store.count(MessageStatus.DEAD)).isEqualTo(3);
+        this.orders.failWhile((message) -> false);
+
+        assertThat(new DeadLetters(this.store).resendAll("orders")).containsExactly(first, second);
+        dispatcher.runOnce();
+
+        assertThat(this.store.find(first).orElseThrow().status()).isEqualTo(MessageStatus.DELIVERED);
+        assertThat(this.store.find(second).orElseThrow().status()).isEqualTo(MessageStatus.DELIVERED);
+        assertThat(this.store.find(refund).orElseThrow().status()).isEqualTo(MessageStatus.DEAD);
+    }
+
+    @Test
     void aMessageForADestinationThatLostItsPublisherIsRetriedThenDeadLetteredNamingIt() {
         MessageId id = this.outbox.enqueue("orders", "k", "k1");
         OutboxDispatcher dispatcher = dispatcher("node-a");

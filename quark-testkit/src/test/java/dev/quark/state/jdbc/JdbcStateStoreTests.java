@@ -2,8 +2,11 @@ package dev.quark.state.jdbc;
 
 import java.util.List;
 
+import javax.sql.DataSource;
+
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.state.ConcurrencyException;
 import dev.quark.state.StateKey;
 import dev.quark.state.StateStore;
 import dev.quark.state.StoredState;
@@ -12,11 +15,17 @@ import dev.quark.testkit.server.PostgresTestServer;
 import dev.quark.testkit.state.StateStoreContractTests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class JdbcStateStoreTests extends StateStoreContractTests {
 
@@ -107,5 +116,64 @@ class JdbcStateStoreTests extends StateStoreContractTests {
             .query(String.class)
             .list();
         assertThat(changesets).containsExactly("other_actor_state-1", "quark_actor_state-1");
+    }
+
+    @Nested
+    class InACallersTransaction {
+
+        private final TransactionTemplate transactions = new TransactionTemplate(
+                new DataSourceTransactionManager(dataSource));
+
+        @Test
+        void aConflictLeavesTheCallersTransactionUsable() {
+            StateKey key = newKey("conflict");
+            StateKey other = newKey("other");
+            store.save(key, "{}", 0);
+            this.transactions.executeWithoutResult((status) -> {
+                assertThatExceptionOfType(ConcurrencyException.class).isThrownBy(() -> store.save(key, "{\"a\":1}", 5));
+                store.save(other, "{\"kept\":true}", 0);
+            });
+            assertThat(store.load(key)).contains(new StoredState("{}", 1));
+            assertThat(store.load(other)).contains(new StoredState("{\"kept\":true}", 1));
+        }
+
+        @Test
+        void aStatementTheDatabaseRefusesLeavesTheCallersTransactionUsable() {
+            StateKey key = newKey("refused");
+            StateKey other = newKey("other");
+            this.transactions.executeWithoutResult((status) -> {
+                assertThatExceptionOfType(DataAccessException.class)
+                    .isThrownBy(() -> store.save(key, "{\"nul\":\"\u0000\"}", 0));
+                store.save(other, "{\"kept\":true}", 0);
+            });
+            assertThat(store.load(key)).isEmpty();
+            assertThat(store.load(other)).as("the caller's work after the refused save committed")
+                .contains(new StoredState("{\"kept\":true}", 1));
+        }
+
+        @Test
+        void attachedWritesThatFailUndoTheStatesRowBeforeTheCallerCommits() {
+            StateKey key = newKey("attached");
+            JdbcStateAttachment failing = new JdbcStateAttachment() {
+
+                @Override
+                public DataSource dataSource() {
+                    return dataSource;
+                }
+
+                @Override
+                public void write() {
+                    throw new IllegalStateException("the attached writes failed");
+                }
+
+                @Override
+                public String description() {
+                    return "failing writes";
+                }
+            };
+            this.transactions.executeWithoutResult((status) -> assertThatIllegalStateException()
+                .isThrownBy(() -> store.save(key, "{}", 0, failing)));
+            assertThat(store.load(key)).as("neither the state nor its attached writes").isEmpty();
+        }
     }
 }

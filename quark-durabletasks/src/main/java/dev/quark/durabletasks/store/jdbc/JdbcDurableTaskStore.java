@@ -7,11 +7,15 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 import javax.sql.DataSource;
 
@@ -32,6 +36,7 @@ import dev.quark.durabletasks.store.NewInstance;
 import dev.quark.durabletasks.store.OrchestrationCommit;
 import dev.quark.durabletasks.store.OrchestrationWorkItem;
 import dev.quark.durabletasks.store.ReceivedMessage;
+import dev.quark.durabletasks.store.RowLeases;
 import dev.quark.durabletasks.store.StoreJson;
 import dev.quark.durabletasks.store.TaskMessage;
 import dev.quark.jdbc.LiquibaseMigration;
@@ -48,20 +53,29 @@ import org.springframework.transaction.support.TransactionOperations;
  * Keeps durable tasks in four PostgreSQL tables, created by the Liquibase changelog {@value #CHANGELOG}:
  * <pre>
  * {prefix}durable_instance  one row per instance: status, execution, history_length, input, output, failure,
- *                           parent, created_at, updated_at, start_at, lease_token, custom_status
+ *                           parent, created_at, updated_at, start_at, lease_token, lease_owner, lease_expires_at,
+ *                           custom_status
  * {prefix}durable_history   (instance_id, sequence) primary key, event_type, event (JSON)
  * {prefix}durable_message   id (identity), instance_id, execution, event_type, event (JSON), visible_at
  * {prefix}durable_activity  one row per queued call: id, instance, task, name, input, options, attempt,
- *                           scheduled_at, visible_at, lease_token
+ *                           scheduled_at, visible_at, lease_token, lease_owner, lease_expires_at
+ * {prefix}durable_lease_token  sequence of the tokens of {@link #rowLeases() row leases}
  * </pre>
  * A commit is one transaction of its own (never the caller's): it updates the instance row only {@code where
  * lease_token = ? and history_length = ?}, so that a stale token or another worker's append makes it change nothing
  * and roll back; the history's primary key refuses a second event at a sequence number besides. Claims stamp the
  * token on the instance or call row ({@code lease_token <= ?}), the pattern of {@code dev.quark.lease.jdbc.JdbcFencing}.
+ * <p>
+ * Workers lease work on these rows themselves ({@link #rowLeases()}): a claim is one statement that picks due rows
+ * whose lease is free or expired with {@code for update skip locked} (concurrent claims skip each other's rows
+ * instead of waiting), sets owner, expiry and a new token and returns them; an instance's history and visible
+ * messages are then read for the whole batch in a second statement. The commit, the completion and the retry clear
+ * the lease in the statement that writes them. Round trips per orchestration step: a share of one claim and one
+ * read, and the commit; per activity attempt: a share of one claim, and the completion.
  * Visibility is compared with the instants callers pass, from their clock; instance ids are compared and ordered
  * byte-wise ({@code collate "C"}), as Java compares strings.
  */
-public class JdbcDurableTaskStore implements DurableTaskStore {
+public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     /** The class path location of the Liquibase changelog that creates the tables. */
     public static final String CHANGELOG = "db/changelog/quark/durabletasks.xml";
@@ -87,6 +101,8 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
 
     private final String activities;
 
+    private final String tokens;
+
     /**
      * Creates a store.
      * @param dataSource the database, usually the application's
@@ -101,6 +117,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
         this.history = tablePrefix.table("durable_history");
         this.messages = tablePrefix.table("durable_message");
         this.activities = tablePrefix.table("durable_activity");
+        this.tokens = tablePrefix.table("durable_lease_token");
     }
 
     /**
@@ -330,7 +347,8 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
         String matched = " exists (select 1 from updated)";
         return this.jdbc.sql("with updated as (update " + this.instances + " set status = ?, output = ?, failure = ?, "
                 + "history_length = ?, updated_at = ?, execution = execution + ?, "
-                + "input = case when ? then ? else input end, custom_status = coalesce(?, custom_status) "
+                + "input = case when ? then ? else input end, custom_status = coalesce(?, custom_status), "
+                + "lease_owner = null, lease_expires_at = null "
                 + "where instance_id = ? and lease_token = ? and history_length = ? returning 1), "
                 + "cleared as (delete from " + this.history + " where ?::boolean and instance_id = ? and" + matched + "), "
                 + "appended as (insert into " + this.history + " (instance_id, sequence, event_type, event) "
@@ -390,9 +408,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
         return this.jdbc.sql("update " + this.activities + " set lease_token = ? where id = ? and visible_at <= ? "
                 + "and (lease_token is null or lease_token <= ?) returning " + ACTIVITY_COLUMNS)
             .params(args(token.value(), activityId, timestamp(now), token.value()))
-            .query((row, number) -> new ActivityWorkItem(row.getString(1), token, row.getString(2), row.getInt(3),
-                    row.getInt(4), row.getString(5), row.getString(6), StoreJson.readOptions(row.getString(7)),
-                    row.getInt(8), instant(row, 9), row.getString(10)))
+            .query((row, number) -> activity(row, token))
             .optional();
     }
 
@@ -413,8 +429,8 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
 
     @Override
     public boolean retryActivity(String activityId, FencingToken token, int nextAttempt, Instant visibleAt) {
-        return this.jdbc.sql("update " + this.activities + " set attempt = ?, visible_at = ? "
-                + "where id = ? and lease_token = ?")
+        return this.jdbc.sql("update " + this.activities + " set attempt = ?, visible_at = ?, lease_owner = null, "
+                + "lease_expires_at = null where id = ? and lease_token = ?")
             .params(args(nextAttempt, timestamp(visibleAt), activityId, token.value()))
             .update() == 1;
     }
@@ -424,6 +440,139 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
         return this.jdbc.sql("update " + this.activities + " set heartbeat_details = ? where id = ? and lease_token = ?")
             .params(args(details, activityId, token.value()))
             .update() == 1;
+    }
+
+    @Override
+    public Optional<RowLeases> rowLeases() {
+        return Optional.of(this);
+    }
+
+    @Override
+    public List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Instant leasedUntil, int limit) {
+        // Due instances: those with a visible message (a suspended one only for a resumption or a termination), whose
+        // start time has come and whose lease is free; the oldest message first, locked rows skipped.
+        List<InstanceRecord> claimed = new ArrayList<>();
+        List<Long> tokens = new ArrayList<>();
+        this.jdbc.sql("with due as (select m.instance_id, min(m.id) as first, bool_or(m.event_type in "
+                + "('ExecutionResumed', 'ExecutionTerminated')) as wakes from " + this.messages + " m "
+                + "where m.visible_at <= ? group by m.instance_id), "
+                + "picked as (select i.instance_id, d.first from " + this.instances + " i join due d "
+                + "on d.instance_id = i.instance_id where i.start_at <= ? and (i.status <> 'SUSPENDED' or d.wakes) "
+                + "and (i.lease_expires_at is null or i.lease_expires_at <= ?) order by d.first limit ? "
+                + "for update of i skip locked) "
+                + "update " + this.instances + " i set lease_token = " + nextToken("i") + ", lease_owner = ?, "
+                + "lease_expires_at = ? from picked p where i.instance_id = p.instance_id returning "
+                + prefixed("i", INSTANCE_COLUMNS) + ", i.lease_token, p.first")
+            .params(args(timestamp(now), timestamp(now), timestamp(now), limit, owner, timestamp(leasedUntil)))
+            .query((row, number) -> new Claimed(instance(row), row.getLong(17), row.getLong(18)))
+            .list()
+            .stream()
+            .sorted(Comparator.comparingLong(Claimed::first))
+            .forEach((each) -> {
+                claimed.add(each.instance());
+                tokens.add(each.token());
+            });
+        if (claimed.isEmpty()) {
+            return List.of();
+        }
+        String[] ids = claimed.stream().map(InstanceRecord::instanceId).toArray(String[]::new);
+        Map<String, List<HistoryEvent>> histories = new LinkedHashMap<>();
+        Map<String, List<ReceivedMessage>> visible = new LinkedHashMap<>();
+        for (String id : ids) {
+            histories.put(id, new ArrayList<>());
+            visible.put(id, new ArrayList<>());
+        }
+        this.jdbc.sql("select 0, instance_id, sequence, 0, event, null::timestamptz from " + this.history
+                + " where instance_id = any(?::text[]) union all select 1, instance_id, id, execution, event, "
+                + "visible_at from " + this.messages + " where instance_id = any(?::text[]) and visible_at <= ? "
+                + "order by 2, 1, 3")
+            .params(args(ids, ids, timestamp(now)))
+            .query((row) -> {
+                String instanceId = Objects.requireNonNull(row.getString(2));
+                if (row.getInt(1) == 0) {
+                    Objects.requireNonNull(histories.get(instanceId)).add(StoreJson.readEvent(row.getString(5)));
+                }
+                else {
+                    Objects.requireNonNull(visible.get(instanceId))
+                        .add(new ReceivedMessage(row.getLong(3), new TaskMessage(instanceId, row.getInt(4),
+                                StoreJson.readEvent(row.getString(5)), instant(row, 6))));
+                }
+            });
+        List<OrchestrationWorkItem> items = new ArrayList<>(claimed.size());
+        for (int i = 0; i < claimed.size(); i++) {
+            String id = claimed.get(i).instanceId();
+            items.add(new OrchestrationWorkItem(claimed.get(i), new FencingToken(tokens.get(i)),
+                    Objects.requireNonNull(histories.get(id)), Objects.requireNonNull(visible.get(id))));
+        }
+        return items;
+    }
+
+    @Override
+    public List<ActivityWorkItem> claimActivities(String owner, Instant now, Instant leasedUntil, int limit) {
+        return this.jdbc.sql("with picked as (select id from " + this.activities + " where visible_at <= ? "
+                + "and (lease_expires_at is null or lease_expires_at <= ?) order by visible_at, scheduled_at, id "
+                + "limit ? for update skip locked) "
+                + "update " + this.activities + " a set lease_token = " + nextToken("a") + ", lease_owner = ?, "
+                + "lease_expires_at = ? from picked p where a.id = p.id returning "
+                + prefixed("a", ACTIVITY_COLUMNS) + ", a.lease_token")
+            .params(args(timestamp(now), timestamp(now), limit, owner, timestamp(leasedUntil)))
+            .query((row, number) -> activity(row, new FencingToken(row.getLong(11))))
+            .list();
+    }
+
+    @Override
+    public Set<String> renewInstances(Map<String, FencingToken> held, Instant leasedUntil) {
+        return renew(this.instances, "instance_id", held, leasedUntil);
+    }
+
+    @Override
+    public Set<String> renewActivities(Map<String, FencingToken> held, Instant leasedUntil) {
+        return renew(this.activities, "id", held, leasedUntil);
+    }
+
+    private Set<String> renew(String table, String key, Map<String, FencingToken> held, Instant leasedUntil) {
+        if (held.isEmpty()) {
+            return Set.of();
+        }
+        String[] ids = held.keySet().toArray(String[]::new);
+        Long[] tokens = held.values().stream().map(FencingToken::value).toArray(Long[]::new);
+        return new HashSet<>(this.jdbc.sql("update " + table + " t set lease_expires_at = ? from unnest(?::text[], "
+                + "?::bigint[]) as r(id, token) where t." + key + " = r.id and t.lease_token = r.token "
+                + "and t.lease_expires_at is not null returning t." + key)
+            .params(args(timestamp(leasedUntil), ids, tokens))
+            .query((row, number) -> Objects.requireNonNull(row.getString(1)))
+            .list());
+    }
+
+    @Override
+    public void releaseInstance(String instanceId, FencingToken token) {
+        this.jdbc.sql("update " + this.instances + " set lease_owner = null, lease_expires_at = null "
+                + "where instance_id = ? and lease_token = ?")
+            .params(args(instanceId, token.value()))
+            .update();
+    }
+
+    @Override
+    public void releaseActivity(String activityId, FencingToken token) {
+        this.jdbc.sql("update " + this.activities + " set lease_owner = null, lease_expires_at = null "
+                + "where id = ? and lease_token = ?")
+            .params(args(activityId, token.value()))
+            .update();
+    }
+
+    /** A new token for a row: from the sequence, and greater than the row's, which a lease store may have set. */
+    private String nextToken(String alias) {
+        return "greatest(nextval('" + this.tokens + "'), coalesce(" + alias + ".lease_token, 0) + 1)";
+    }
+
+    private static String prefixed(String alias, String columns) {
+        return alias + "." + columns.replace(", ", ", " + alias + ".");
+    }
+
+    private static ActivityWorkItem activity(ResultSet row, FencingToken token) throws SQLException {
+        return new ActivityWorkItem(row.getString(1), token, row.getString(2), row.getInt(3), row.getInt(4),
+                row.getString(5), row.getString(6), StoreJson.readOptions(row.getString(7)), row.getInt(8),
+                instant(row, 9), row.getString(10));
     }
 
     private void addIfInstanceExists(List<TaskMessage> messages) {
@@ -477,6 +626,9 @@ public class JdbcDurableTaskStore implements DurableTaskStore {
     }
 
     private record Current(@Nullable Long token, int historyLength) {
+    }
+
+    private record Claimed(InstanceRecord instance, long token, long first) {
     }
 
     /**

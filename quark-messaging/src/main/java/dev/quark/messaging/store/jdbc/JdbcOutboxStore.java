@@ -218,6 +218,31 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
             .list();
     }
 
+    /**
+     * Requeues a dead letter with a sequence drawn now. Like {@link #append}, it first takes the transaction-scoped
+     * advisory lock on the message's key, so that the new sequence commits in order with enqueues of the key.
+     */
+    @Override
+    public boolean requeue(MessageId id) {
+        return this.jdbc.sql("with target as (select id, msg_key from " + this.table + " where id = ? and status = "
+                + "'DEAD' for update), keyed as (select target.id, pg_advisory_xact_lock(hashtext(?), "
+                + "hashtext(target.msg_key)) from target) update " + this.table + " m set status = 'PENDING', "
+                + "attempts = 0, retry_at = null, finished_at = null, sequence = nextval(pg_get_serial_sequence(?, "
+                + "'sequence')) from keyed where m.id = keyed.id")
+            .params(id.value(), this.table, this.table)
+            .update() == 1;
+    }
+
+    @Override
+    public List<MessageId> requeueDead(String destination, int limit) {
+        List<MessageId> dead = this.jdbc.sql("select id from " + this.table + " where status = 'DEAD' and destination "
+                + "= ? order by sequence limit ?")
+            .params(destination, limit)
+            .query((rs, row) -> new MessageId(rs.getObject(1, UUID.class)))
+            .list();
+        return dead.stream().filter(this::requeue).toList();
+    }
+
     private StoredMessage message(ResultSet rs, int row) throws SQLException {
         Instant createdAt = Objects.requireNonNull(instant(rs, "created_at"));
         return new StoredMessage(rs.getLong("sequence"), new MessageId(rs.getObject("id", UUID.class)),

@@ -186,6 +186,36 @@ public final class InMemoryOutboxStore implements StateAttachingOutboxStore {
     }
 
     @Override
+    public boolean requeue(MessageId id) {
+        synchronized (this.lock) {
+            StoredMessage current = this.messages.get(id);
+            if (current == null || current.status() != MessageStatus.DEAD) {
+                return false;
+            }
+            this.messages.put(id, new StoredMessage(++this.sequence, id, current.destination(), current.key(),
+                    current.partition(), current.payloadType(), current.payload(), current.headers(),
+                    current.createdAt(), MessageStatus.PENDING, 0, null, null, current.lastError()));
+            return true;
+        }
+    }
+
+    @Override
+    public List<MessageId> requeueDead(String destination, int limit) {
+        synchronized (this.lock) {
+            List<MessageId> ids = this.messages.values()
+                .stream()
+                .filter((message) -> message.status() == MessageStatus.DEAD
+                        && message.destination().equals(destination))
+                .sorted(Comparator.comparingLong(StoredMessage::sequence))
+                .limit(limit)
+                .map(StoredMessage::id)
+                .toList();
+            ids.forEach(this::requeue);
+            return ids;
+        }
+    }
+
+    @Override
     public String toString() {
         synchronized (this.lock) {
             return "InMemoryOutboxStore[" + this.messages.size() + " messages]";

@@ -166,6 +166,28 @@ final class RedisOutboxScripts {
             """, Long.class);
 
     /**
+     * Makes a dead letter pending again with a new sequence. KEYS: the message, the sequence, its partition's pending
+     * set, its partition's key hash, the pending index, the dead index, the dead-letter order. ARGV: partition, id,
+     * enqueue time (ms). Returns 1 when requeued, 0 when the message is no dead letter of that partition.
+     */
+    static final RedisScript<Long> REQUEUE = RedisScript.of("""
+            local current = redis.call('HMGET', KEYS[1], 'status', 'partition', 'key')
+            if current[1] ~= 'DEAD' or current[2] ~= ARGV[1] then
+                return 0
+            end
+            local id = ARGV[2]
+            local sequence = redis.call('INCR', KEYS[2])
+            redis.call('HSET', KEYS[1], 'status', 'PENDING', 'attempts', 0, 'sequence', sequence)
+            redis.call('HDEL', KEYS[1], 'retry_at', 'finished_at')
+            redis.call('ZADD', KEYS[3], sequence, id)
+            redis.call('HSET', KEYS[4], id, current[3])
+            redis.call('ZADD', KEYS[5], ARGV[3], id)
+            redis.call('ZREM', KEYS[6], id)
+            redis.call('ZREM', KEYS[7], id)
+            return 1
+            """, Long.class);
+
+    /**
      * Deletes finished messages. KEYS: the status's index, the dead-letter order, then the messages' hashes; ARGV: the
      * messages' ids. A message is deleted only while it is in the index. Returns how many were deleted.
      */

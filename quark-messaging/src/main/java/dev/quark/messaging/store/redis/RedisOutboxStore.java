@@ -65,6 +65,8 @@ public class RedisOutboxStore implements StateAttachingOutboxStore {
 
     private static final String TAG = "{outbox}:";
 
+    private static final int DEAD_LETTER_PAGE = 500;
+
     private static final TypeReference<Map<String, String>> HEADERS = new TypeReference<>() {
     };
 
@@ -275,6 +277,40 @@ public class RedisOutboxStore implements StateAttachingOutboxStore {
         }
         Set<String> ids = this.redis.opsForZSet().range(this.prefix + "dead-letters", 0, limit - 1);
         return read((ids != null) ? List.copyOf(ids) : List.of());
+    }
+
+    @Override
+    public boolean requeue(MessageId id) {
+        return find(id).filter((message) -> message.status() == MessageStatus.DEAD).map(this::requeue).orElse(false);
+    }
+
+    private boolean requeue(StoredMessage message) {
+        int partition = message.partition();
+        List<String> keys = List.of(messageKey(message.id()), this.prefix + "seq", partitionKey("pending:", partition),
+                partitionKey("keys:", partition), this.prefix + "pending", this.prefix + "dead",
+                this.prefix + "dead-letters");
+        Long requeued = this.redis.execute(RedisOutboxScripts.REQUEUE, keys, Integer.toString(partition),
+                message.id().toString(), Long.toString(message.createdAt().toEpochMilli()));
+        return requeued != null && requeued == 1;
+    }
+
+    /** Walks the dead letters in sequence order, a page at a time, and requeues those of the destination. */
+    @Override
+    public List<MessageId> requeueDead(String destination, int limit) {
+        List<StoredMessage> matching = new ArrayList<>();
+        for (long start = 0; matching.size() < limit; start += DEAD_LETTER_PAGE) {
+            Set<String> ids = this.redis.opsForZSet()
+                .range(this.prefix + "dead-letters", start, start + DEAD_LETTER_PAGE - 1);
+            if (ids == null || ids.isEmpty()) {
+                break;
+            }
+            for (StoredMessage message : read(List.copyOf(ids))) {
+                if (matching.size() < limit && message.destination().equals(destination)) {
+                    matching.add(message);
+                }
+            }
+        }
+        return matching.stream().filter(this::requeue).map(StoredMessage::id).toList();
     }
 
     private List<StoredMessage> read(List<String> ids) {

@@ -1,9 +1,11 @@
 package dev.quark.durabletasks.store.jdbc;
 
 import java.time.Clock;
-import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.durabletasks.store.DurableTaskResources;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.LeaseStore;
@@ -14,11 +16,12 @@ import dev.quark.testkit.server.PostgresTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-import static org.awaitility.Awaitility.await;
+import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
- * Orchestrations on PostgreSQL, with their leases in the same database: leases expire on the server's clock, so a
- * crashed worker's work is taken over after a real wait of the lease duration.
+ * Orchestrations on PostgreSQL, with their leases on the instance and activity rows ({@code rowLeases()}): they
+ * expire on the workers' clock, the test's manual clock, so a crashed worker's work is taken over once the clock
+ * moved past the lease duration.
  */
 class JdbcOrchestrationTests extends OrchestrationContractTests {
 
@@ -62,15 +65,15 @@ class JdbcOrchestrationTests extends OrchestrationContractTests {
     }
 
     @Override
-    protected Duration leaseDuration() {
-        return Duration.ofSeconds(5);
-    }
-
-    @Override
-    protected void awaitExpiry(String resource) {
-        LeaseStore leases = leaseStore(Clock.systemUTC());
-        await("expiry of the lease on " + resource).atMost(leaseDuration().plusSeconds(15))
-            .pollInterval(Duration.ofMillis(100))
-            .until(() -> leases.holder(resource).isEmpty());
+    protected boolean isLeased(String resource) {
+        boolean isActivity = resource.startsWith(DurableTaskResources.activity(""));
+        String id = resource.substring(
+                (isActivity ? DurableTaskResources.activity("") : DurableTaskResources.instance("")).length());
+        return JdbcClient.create(dataSource)
+            .sql(isActivity ? "select count(*) from quark_durable_activity where id = ? and lease_expires_at > ?"
+                    : "select count(*) from quark_durable_instance where instance_id = ? and lease_expires_at > ?")
+            .params(id, OffsetDateTime.ofInstant(this.clock.instant(), ZoneOffset.UTC))
+            .query(Long.class)
+            .single() > 0;
     }
 }

@@ -8,6 +8,7 @@ import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.ActorTypeView;
 import dev.quark.samples.bank.Account;
 
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -15,9 +16,10 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * {@code GET /silo?accounts=alice,bob}: this silo as it sees itself — its id, its membership state, how many
  * silos its view has active, how many accounts are active here, and which of the accounts asked about are.
- * It only reads: asking does not activate anything.
+ * It only reads: asking does not activate anything. Not in a cluster client ({@link ClientController}).
  */
 @RestController
+@ConditionalOnProperty(name = "quark.cluster.mode", havingValue = "silo", matchIfMissing = true)
 class SiloController {
 
     private final SiloMembership membership;

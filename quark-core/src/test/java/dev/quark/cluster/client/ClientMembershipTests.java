@@ -1,0 +1,113 @@
+package dev.quark.cluster.client;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.MembershipProvider;
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class ClientMembershipTests {
+
+    private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
+
+    private final InMemoryMembershipProvider table = new InMemoryMembershipProvider();
+
+    private final FlakyReads reads = new FlakyReads(this.table);
+
+    private final ClientMembership client = new ClientMembership("client-1", this.reads, 8, Duration.ofMillis(100));
+
+    @AfterEach
+    void close() {
+        this.client.close();
+    }
+
+    @Test
+    void itReadsTheActiveSilosAtStartAndEveryChangeLaterWithoutEverServing() {
+        write(entry("silo-a", SiloStatus.ACTIVE));
+        List<ClusterView> views = new CopyOnWriteArrayList<>();
+        this.client.subscribe(views::add);
+        this.client.start();
+        assertThat(this.client.activeSilos()).extracting(SiloEntry::siloId).containsExactly("silo-a");
+        assertThat(this.client.isServing()).isFalse();
+        write(entry("silo-b", SiloStatus.JOINING));
+        write(entry("silo-b", SiloStatus.ACTIVE));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.client.activeSilos().size() == 2);
+        assertThat(this.client.current().ring().silos()).containsExactlyInAnyOrder("silo-a", "silo-b");
+        assertThat(views).extracting(ClusterView::version).isSorted().last().isEqualTo(this.table.read().version());
+        assertThat(this.table.read().silos()).containsOnlyKeys("silo-a", "silo-b");
+    }
+
+    @Test
+    void aTableThatCannotBeReadKeepsTheLastViewAndTheSilosAreFoundOnceItCanAgain() {
+        write(entry("silo-a", SiloStatus.ACTIVE));
+        this.client.start();
+        this.reads.failing.set(true);
+        write(entry("silo-a", SiloStatus.DEAD));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.client.lastReadFailure() != null);
+        assertThat(this.client.activeSilos()).extracting(SiloEntry::siloId).containsExactly("silo-a");
+        write(entry("silo-new", SiloStatus.ACTIVE));
+        this.reads.failing.set(false);
+        await().atMost(Duration.ofSeconds(5))
+            .until(() -> this.client.activeSilos().stream().map(SiloEntry::siloId).toList().equals(List.of("silo-new")));
+        assertThat(this.client.lastReadFailure()).isNull();
+    }
+
+    private void write(SiloEntry entry) {
+        assertThat(this.table.write(entry, this.table.read().version())).isTrue();
+    }
+
+    private static SiloEntry entry(String siloId, SiloStatus status) {
+        return new SiloEntry(siloId, new SiloAddress("127.0.0.1", 7000), NOW, status, NOW, 1, Set.of("account"),
+                List.of());
+    }
+
+    /** The table for the client: reads only (any write fails the test), and reads that fail when asked to. */
+    private record FlakyReads(MembershipProvider table, AtomicBoolean failing) implements MembershipProvider {
+
+        FlakyReads(MembershipProvider table) {
+            this(table, new AtomicBoolean());
+        }
+
+        @Override
+        public MembershipSnapshot read() {
+            if (this.failing.get()) {
+                throw new IllegalStateException("the table's backend is down");
+            }
+            return this.table.read();
+        }
+
+        @Override
+        public boolean write(SiloEntry entry, long expectedVersion) {
+            throw new AssertionError("the client wrote " + entry);
+        }
+
+        @Override
+        public boolean remove(String siloId, long expectedVersion) {
+            throw new AssertionError("the client removed " + siloId);
+        }
+
+        @Override
+        public boolean heartbeat(String siloId, long epoch, Instant at) {
+            throw new AssertionError("the client renewed " + siloId);
+        }
+
+        @Override
+        public Watch watch(Runnable listener) {
+            return this.table.watch(listener);
+        }
+    }
+}

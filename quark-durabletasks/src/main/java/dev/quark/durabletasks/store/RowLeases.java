@@ -1,0 +1,82 @@
+package dev.quark.durabletasks.store;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import dev.quark.lease.FencingToken;
+
+/**
+ * Claims due work with the lease kept on the work's own record: its owner, expiry and fencing token are columns of
+ * the instance or the activity call, and one claim finds due work, leases it and stamps it together, for a batch of
+ * it. A store offers it through {@link DurableTaskStore#rowLeases()}; a worker then needs no lease store, nor its
+ * round trips (acquire, then stamp, then release).
+ * <p>
+ * <b>What it guarantees, on top of {@link DurableTaskStore}'s.</b>
+ * <ul>
+ * <li>A claim takes only work whose lease is free or has expired at the caller's {@code now}, and stamps each piece
+ * with a new fencing token, greater than any it had: a worker whose lease expired and was taken over can record
+ * nothing ({@link DurableTaskStore#commit}, {@link DurableTaskStore#completeActivity} and the others compare the
+ * token). Two concurrent claims never take the same piece.</li>
+ * <li>The write that ends a piece of work frees its lease in the same step: {@link DurableTaskStore#commit} the
+ * instance's, {@link DurableTaskStore#completeActivity} and {@link DurableTaskStore#retryActivity} the call's.</li>
+ * <li>Expiry is compared with the instants the callers pass, from their clocks (as visibility is): the workers of
+ * one store need clocks that agree to well within a lease's duration.</li>
+ * </ul>
+ * Implementations are thread-safe.
+ */
+public interface RowLeases {
+
+    /**
+     * Claims instances due now ({@link DurableTaskStore#dueInstances}) whose lease is free or has expired, and reads
+     * what their next steps need.
+     * @param owner who holds the leases, for operators
+     * @param now the caller's clock: due messages, expiry
+     * @param leasedUntil when the leases expire unless renewed
+     * @param limit the most instances to claim
+     * @return the work items, each with its new token; those whose oldest visible message is oldest first
+     */
+    List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Instant leasedUntil, int limit);
+
+    /**
+     * Claims activity calls due now ({@link DurableTaskStore#dueActivities}) whose lease is free or has expired.
+     * @param owner who holds the leases, for operators
+     * @param now the caller's clock: visibility, expiry
+     * @param leasedUntil when the leases expire unless renewed
+     * @param limit the most calls to claim
+     * @return the calls, each with its new token
+     */
+    List<ActivityWorkItem> claimActivities(String owner, Instant now, Instant leasedUntil, int limit);
+
+    /**
+     * Extends the leases on instances that are still stamped with the given tokens and not freed (a freed lease is
+     * not taken again by a renewal).
+     * @param held the instances' ids and the tokens they were claimed with
+     * @param leasedUntil the new expiry
+     * @return the ids whose lease was extended; the others were taken over, freed or are gone
+     */
+    Set<String> renewInstances(Map<String, FencingToken> held, Instant leasedUntil);
+
+    /**
+     * Extends the leases on activity calls that are still stamped with the given tokens and not freed.
+     * @param held the calls' ids and the tokens they were claimed with
+     * @param leasedUntil the new expiry
+     * @return the ids whose lease was extended; the others were taken over, freed or are gone
+     */
+    Set<String> renewActivities(Map<String, FencingToken> held, Instant leasedUntil);
+
+    /**
+     * Frees an instance's lease, if it is still stamped with the token, for a step that wrote nothing.
+     * @param instanceId the instance
+     * @param token the token it was claimed with
+     */
+    void releaseInstance(String instanceId, FencingToken token);
+
+    /**
+     * Frees an activity call's lease, if it is still stamped with the token, for an attempt that recorded nothing.
+     * @param activityId the call
+     * @param token the token it was claimed with
+     */
+    void releaseActivity(String activityId, FencingToken token);
+}

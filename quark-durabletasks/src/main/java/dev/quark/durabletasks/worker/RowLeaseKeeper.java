@@ -1,0 +1,195 @@
+package dev.quark.durabletasks.worker;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+import dev.quark.durabletasks.store.DurableTaskResources;
+import dev.quark.durabletasks.store.RowLeases;
+import dev.quark.lease.FencingToken;
+import dev.quark.lease.LeaseKeeper;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps alive the {@linkplain RowLeases row leases} a worker holds while their work runs: renews all of them in one
+ * round every third of the lease duration (one statement for instances, one for activity calls), and reports as
+ * lost, by resource ({@link DurableTaskResources}), those the store did not renew (taken over, gone) and those whose
+ * lease ran out on the clock while renewals failed. Work about to write what frees its lease (a commit, a
+ * completion, a retry) is {@linkplain #settleInstance settled} first, so that no renewal takes the freed lease for
+ * lost; work that wrote nothing is {@linkplain #releaseInstance released}. Thread-safe.
+ */
+final class RowLeaseKeeper {
+
+    private static final Logger logger = LoggerFactory.getLogger(RowLeaseKeeper.class);
+
+    private final RowLeases leases;
+
+    private final Duration duration;
+
+    private final Clock clock;
+
+    private final LeaseKeeper.Scheduler scheduler;
+
+    private final Executor executor;
+
+    private final Consumer<String> lost;
+
+    private final Map<String, Held> instances = new ConcurrentHashMap<>();
+
+    private final Map<String, Held> activities = new ConcurrentHashMap<>();
+
+    private final Object lock = new Object();
+
+    private LeaseKeeper.Scheduler.@Nullable Cancellable timer;
+
+    private boolean closed;
+
+    RowLeaseKeeper(RowLeases leases, Duration duration, Clock clock, LeaseKeeper.Scheduler scheduler,
+            Executor executor, Consumer<String> lost) {
+        this.leases = leases;
+        this.duration = duration;
+        this.clock = clock;
+        this.scheduler = scheduler;
+        this.executor = executor;
+        this.lost = lost;
+    }
+
+    RowLeases leases() {
+        return this.leases;
+    }
+
+    /** When a lease taken or renewed now expires. */
+    Instant leasedUntil() {
+        return this.clock.instant().plus(this.duration);
+    }
+
+    void keepInstance(String instanceId, FencingToken token, Instant validUntil) {
+        this.instances.put(instanceId, new Held(token, validUntil));
+        scheduleRound();
+    }
+
+    void keepActivity(String activityId, FencingToken token, Instant validUntil) {
+        this.activities.put(activityId, new Held(token, validUntil));
+        scheduleRound();
+    }
+
+    /** Stops renewing an instance's lease, which the write that ends its step is about to free. */
+    void settleInstance(String instanceId, FencingToken token) {
+        forget(this.instances, instanceId, token);
+    }
+
+    /** Stops renewing an activity call's lease, which the write that ends its attempt is about to free. */
+    void settleActivity(String activityId, FencingToken token) {
+        forget(this.activities, activityId, token);
+    }
+
+    /** Stops renewing an instance's lease and frees it, for a step that wrote nothing. */
+    void releaseInstance(String instanceId, FencingToken token) {
+        settleInstance(instanceId, token);
+        this.leases.releaseInstance(instanceId, token);
+    }
+
+    /** Stops renewing an activity call's lease and frees it, for an attempt that recorded nothing. */
+    void releaseActivity(String activityId, FencingToken token) {
+        settleActivity(activityId, token);
+        this.leases.releaseActivity(activityId, token);
+    }
+
+    private static void forget(Map<String, Held> held, String id, FencingToken token) {
+        held.computeIfPresent(id, (key, each) -> each.token().equals(token) ? null : each);
+    }
+
+    /** Stops renewing; the leases still held are freed by their work's end, or expire. */
+    void close() {
+        synchronized (this.lock) {
+            this.closed = true;
+            if (this.timer != null) {
+                this.timer.cancel();
+                this.timer = null;
+            }
+        }
+    }
+
+    private void scheduleRound() {
+        synchronized (this.lock) {
+            if (this.closed || this.timer != null) {
+                return;
+            }
+            this.timer = this.scheduler.schedule(this.clock.instant().plus(this.duration.dividedBy(3)), this::round);
+        }
+    }
+
+    private CompletableFuture<?> round() {
+        synchronized (this.lock) {
+            this.timer = null;
+            if (this.closed) {
+                return CompletableFuture.completedFuture(null);
+            }
+        }
+        CompletableFuture<?> renewed;
+        try {
+            renewed = CompletableFuture.runAsync(this::renew, this.executor);
+        }
+        catch (RejectedExecutionException ex) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return renewed.whenComplete((result, failure) -> {
+            if (!this.instances.isEmpty() || !this.activities.isEmpty()) {
+                scheduleRound();
+            }
+        });
+    }
+
+    private void renew() {
+        renew(this.instances, DurableTaskResources::instance, this.leases::renewInstances);
+        renew(this.activities, DurableTaskResources::activity, this.leases::renewActivities);
+    }
+
+    private void renew(Map<String, Held> held, Function<String, String> resource,
+            BiFunction<Map<String, FencingToken>, Instant, Set<String>> renewal) {
+        Map<String, Held> round = new HashMap<>(held);
+        if (round.isEmpty()) {
+            return;
+        }
+        Map<String, FencingToken> tokens = new HashMap<>();
+        round.forEach((id, each) -> tokens.put(id, each.token()));
+        Instant until = leasedUntil();
+        Set<String> renewed;
+        try {
+            renewed = renewal.apply(tokens, until);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Could not renew {} durable-task leases; those that run out are given up", round.size(), ex);
+            Instant now = this.clock.instant();
+            round.forEach((id, each) -> {
+                if (!each.validUntil().isAfter(now) && held.remove(id, each)) {
+                    this.lost.accept(resource.apply(id));
+                }
+            });
+            return;
+        }
+        round.forEach((id, each) -> {
+            if (renewed.contains(id)) {
+                held.replace(id, each, new Held(each.token(), until));
+            }
+            else if (held.remove(id, each)) {
+                this.lost.accept(resource.apply(id));
+            }
+        });
+    }
+
+    private record Held(FencingToken token, Instant validUntil) {
+    }
+}

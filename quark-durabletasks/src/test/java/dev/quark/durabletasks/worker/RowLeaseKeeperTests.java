@@ -1,0 +1,168 @@
+package dev.quark.durabletasks.worker;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+
+import dev.quark.durabletasks.store.ActivityWorkItem;
+import dev.quark.durabletasks.store.OrchestrationWorkItem;
+import dev.quark.durabletasks.store.RowLeases;
+import dev.quark.lease.FencingToken;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RowLeaseKeeperTests {
+
+    private static final Duration LEASE = Duration.ofSeconds(30);
+
+    private static final Instant START = Instant.parse("2026-05-01T08:00:00Z");
+
+    private final FakeLeases leases = new FakeLeases();
+
+    private final List<String> lost = new CopyOnWriteArrayList<>();
+
+    private final List<Supplier<? extends CompletionStage<?>>> rounds = new ArrayList<>();
+
+    private Instant now = START;
+
+    private final RowLeaseKeeper keeper = new RowLeaseKeeper(this.leases, LEASE, new Clock() {
+        @Override
+        public Instant instant() {
+            return RowLeaseKeeperTests.this.now;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    }, (at, task) -> {
+        this.rounds.add(task);
+        return () -> this.rounds.remove(task);
+    }, Runnable::run, this.lost::add);
+
+    @Test
+    void heldLeasesAreRenewedInOneRoundAndThoseTheStoreRefusedAreReportedLost() {
+        this.keeper.keepInstance("order", new FencingToken(7), this.keeper.leasedUntil());
+        this.keeper.keepActivity("order#1#1", new FencingToken(8), this.keeper.leasedUntil());
+        this.leases.refused.add("order#1#1");
+        runRound();
+        assertThat(this.leases.renewedInstances).containsExactly(Map.of("order", new FencingToken(7)));
+        assertThat(this.lost).containsExactly("durabletasks:activity:order#1#1");
+        assertThat(this.rounds).as("the instance is still held: another round").hasSize(1);
+    }
+
+    @Test
+    void aLeaseSettledBeforeItsLastWriteIsNeitherRenewedNorReportedLost() {
+        this.keeper.keepInstance("order", new FencingToken(7), this.keeper.leasedUntil());
+        this.keeper.settleInstance("order", new FencingToken(7));
+        this.leases.refused.add("order");
+        runRound();
+        assertThat(this.leases.renewedInstances).isEmpty();
+        assertThat(this.lost).isEmpty();
+        assertThat(this.rounds).as("nothing held: no more rounds").isEmpty();
+    }
+
+    @Test
+    void settlingWithAnOlderTokenLeavesTheNewerClaimRenewed() {
+        this.keeper.keepInstance("order", new FencingToken(9), this.keeper.leasedUntil());
+        this.keeper.settleInstance("order", new FencingToken(7));
+        runRound();
+        assertThat(this.leases.renewedInstances).containsExactly(Map.of("order", new FencingToken(9)));
+    }
+
+    @Test
+    void whileRenewalsFailALeaseIsLostOnlyOnceItRanOutOnTheClock() {
+        this.keeper.keepActivity("order#1#1", new FencingToken(8), this.keeper.leasedUntil());
+        this.leases.failing = true;
+        this.now = START.plus(LEASE.dividedBy(3));
+        runRound();
+        assertThat(this.lost).isEmpty();
+        this.now = START.plus(LEASE);
+        runRound();
+        assertThat(this.lost).containsExactly("durabletasks:activity:order#1#1");
+    }
+
+    @Test
+    void releaseFreesTheLeaseInTheStoreWithItsToken() {
+        this.keeper.keepActivity("order#1#1", new FencingToken(8), this.keeper.leasedUntil());
+        this.keeper.releaseActivity("order#1#1", new FencingToken(8));
+        assertThat(this.leases.released).containsExactly("order#1#1@8");
+        runRound();
+        assertThat(this.leases.renewedActivities).isEmpty();
+    }
+
+    private void runRound() {
+        assertThat(this.rounds).as("a scheduled round").hasSize(1);
+        Supplier<? extends CompletionStage<?>> round = this.rounds.remove(0);
+        round.get().toCompletableFuture().join();
+    }
+
+    private static final class FakeLeases implements RowLeases {
+
+        final Set<String> refused = new HashSet<>();
+
+        final List<Map<String, FencingToken>> renewedInstances = new ArrayList<>();
+
+        final List<Map<String, FencingToken>> renewedActivities = new ArrayList<>();
+
+        final List<String> released = new ArrayList<>();
+
+        boolean failing;
+
+        @Override
+        public List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Instant leasedUntil, int limit) {
+            return List.of();
+        }
+
+        @Override
+        public List<ActivityWorkItem> claimActivities(String owner, Instant now, Instant leasedUntil, int limit) {
+            return List.of();
+        }
+
+        @Override
+        public Set<String> renewInstances(Map<String, FencingToken> held, Instant leasedUntil) {
+            return renew(held, this.renewedInstances);
+        }
+
+        @Override
+        public Set<String> renewActivities(Map<String, FencingToken> held, Instant leasedUntil) {
+            return renew(held, this.renewedActivities);
+        }
+
+        private Set<String> renew(Map<String, FencingToken> held, List<Map<String, FencingToken>> into) {
+            if (this.failing) {
+                throw new IllegalStateException("database down");
+            }
+            into.add(Map.copyOf(held));
+            Set<String> renewed = new HashSet<>(held.keySet());
+            renewed.removeAll(this.refused);
+            return renewed;
+        }
+
+        @Override
+        public void releaseInstance(String instanceId, FencingToken token) {
+            this.released.add(instanceId + "@" + token.value());
+        }
+
+        @Override
+        public void releaseActivity(String activityId, FencingToken token) {
+            this.released.add(activityId + "@" + token.value());
+        }
+    }
+}
