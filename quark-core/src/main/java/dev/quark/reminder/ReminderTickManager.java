@@ -94,6 +94,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     /** How many reminders of a read of the table are applied in one step under the lock. */
     static final int APPLY_STEP = 512;
 
+    /**
+     * The most tick ends recorded under one hold of the lock: enough that a burst costs few acquisitions, few enough
+     * that a fire round or a read waits a short while for the lock.
+     */
+    private static final int ENDS_BATCH = 256;
+
+    private static final Runnable NOTHING = () -> {
+    };
+
     private final ReminderTable table;
 
     private final ReminderDelivery delivery;
@@ -135,6 +144,11 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     private final TableWrites writes;
 
     private final Counts counts = new Counts();
+
+    private final DeliveryTimeouts timeouts;
+
+    /** The ends of deliveries, recorded in batches on {@link #continuations}. */
+    private final Batches<TickEnd> ends;
 
     // Guarded by this.
 
@@ -200,6 +214,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 task.run();
             }
         };
+        this.ends = new Batches<>(this.continuations, ENDS_BATCH, this::delivered);
+        this.timeouts = new DeliveryTimeouts(scheduler, clock, this.settings.deliveryTimeout());
         this.writes = new TableWrites(this.table, this.settings.maxBatch(), io, scheduler, clock,
                 this.settings.initialBackoff());
         LeaseStore store = builder.leaseStore;
@@ -903,7 +919,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     /**
      * Delivers one tick of a round, unless the manager stopped since the round was taken: then the tick stays in
      * the table for whichever silo fires it next, and its slot is given back. Whatever goes wrong ends the tick
-     * (so that its slot is given back), and the end is handled on {@link #continuations}.
+     * (so that its slot is given back), and the end is handled with the others of its batch in {@link #ends}.
      */
     private CompletableFuture<?> deliver(ScheduledReminder reminder, Instant firedAt) {
         ReminderEntry entry;
@@ -928,16 +944,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             outcome = CompletableFuture.failedFuture(ex);
         }
         CompletableFuture<Void> written = new CompletableFuture<>();
-        outcome.whenCompleteAsync((result, failure) -> {
-            try {
-                delivered(reminder, entry, firedAt, (failure != null) ? unwrap(failure) : null)
-                    .whenComplete((ignored, writeFailure) -> written.complete(null));
-            }
-            catch (RuntimeException ex) {
-                logger.error("Could not record the tick of the {}", entry.key(), ex);
-                written.complete(null);
-            }
-        }, this.continuations);
+        outcome.whenComplete((result, failure) -> this.ends.add(
+                new TickEnd(reminder, entry, firedAt, (failure != null) ? unwrap(failure) : null, written)));
         return written;
     }
 
@@ -959,8 +967,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     }
 
     /**
-     * Bounds a delivery by the delivery timeout, on the runtime's scheduler: past it the delivery fails with an
-     * {@link ActorCallTimeoutException}, which counts as failed. The call's own future is failed as well:
+     * Bounds a delivery by the delivery timeout, with the one timer of {@link #timeouts}: past it the delivery fails
+     * with an {@link ActorCallTimeoutException}, which counts as failed. The call's own future is failed as well:
      * through the runtime it is the call itself, so a tick still queued in the actor's mailbox is dropped instead
      * of running later; a turn already running is not interrupted (nor is a call that already left for another
      * silo), and no longer holds a slot of {@link ReminderSettings#maxRunning()}. The slot goes back at the timeout
@@ -970,42 +978,59 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      * runtime's call timeout bounds the call.
      */
     private CompletionStage<?> withTimeout(CompletionStage<?> call, ReminderEntry entry, Instant firedAt) {
-        Duration timeout = this.settings.deliveryTimeout();
-        CompletableFuture<Object> bounded = new CompletableFuture<>();
-        RuntimeScheduler.Cancellable timer;
-        try {
-            timer = this.scheduler.schedule(firedAt.plus(timeout), () -> {
-                ActorCallTimeoutException late = new ActorCallTimeoutException(entry.key().actor().toString(),
-                        "receiveReminder", timeout);
-                bounded.completeExceptionally(late);
-                if (call instanceof CompletableFuture<?> future) {
-                    future.completeExceptionally(late);
-                }
-                return CompletableFuture.completedFuture(null);
-            });
-        }
-        catch (RuntimeException ex) {
-            return call;
-        }
-        call.whenComplete((result, failure) -> {
-            timer.cancel();
-            if (failure != null) {
-                bounded.completeExceptionally(failure);
-            }
-            else {
-                bounded.complete(result);
-            }
-        });
-        return bounded;
+        return this.timeouts.bound(call, firedAt,
+                (timeout) -> new ActorCallTimeoutException(entry.key().actor().toString(), "receiveReminder", timeout));
     }
 
     /**
-     * Records the end of a delivery and decides the reminder's next tick.
-     * @return a stage that completes once the first attempt to write the next tick ended
+     * Records the ends of a batch of deliveries, under one hold of the lock, then writes their next ticks. What goes
+     * wrong with one end is logged, and the others are still recorded.
      */
-    private CompletableFuture<Void> delivered(ScheduledReminder reminder, ReminderEntry entry, Instant firedAt,
-            @Nullable Throwable failure) {
+    private void delivered(List<TickEnd> batch) {
         Instant endedAt = this.clock.instant();
+        EndedTick[] ended = new EndedTick[batch.size()];
+        synchronized (this) {
+            for (int i = 0; i < ended.length; i++) {
+                TickEnd end = batch.get(i);
+                try {
+                    ended[i] = ended(end, endedAt);
+                }
+                catch (RuntimeException ex) {
+                    logger.error("Could not record the tick of the {}", end.entry().key(), ex);
+                }
+            }
+            arm();
+            if (this.running == 0 && this.idle != null) {
+                this.idle.complete(null);
+            }
+        }
+        for (int i = 0; i < ended.length; i++) {
+            TickEnd end = batch.get(i);
+            try {
+                if (ended[i] == null) {
+                    end.written().complete(null);
+                }
+                else {
+                    recorded(ended[i]).whenComplete((ignored, writeFailure) -> end.written().complete(null));
+                }
+            }
+            catch (RuntimeException ex) {
+                logger.error("Could not record the tick of the {}", end.entry().key(), ex);
+                end.written().complete(null);
+            }
+        }
+    }
+
+    /**
+     * Records the end of a delivery and decides the reminder's next tick. Called under the lock; the caller arms
+     * the wake-up and completes {@link #idle} once its batch is recorded.
+     * @return what to count, log and write once the lock is released
+     */
+    private EndedTick ended(TickEnd end, Instant endedAt) {
+        ScheduledReminder reminder = end.reminder();
+        ReminderEntry entry = end.entry();
+        Instant firedAt = end.firedAt();
+        Throwable failure = end.failure();
         ReminderKey key = entry.key();
         String type = key.actor().typeName();
         ReminderTick tick = entry.tick();
@@ -1016,107 +1041,123 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         ReminderOutcome outcome = (failure == null) ? ReminderOutcome.DELIVERED
                 : undelivered ? ReminderOutcome.UNDELIVERED : ReminderOutcome.FAILED;
         boolean abandoned = false;
-        FencingToken token;
         // Logged once the lock is released: formatting a stack trace under it would hold up every tick.
         Runnable report = null;
-        synchronized (this) {
-            token = reminder.token;
-            reminder.token = null;
-            this.running--;
-            if (reminder.unregistered) {
+        FencingToken token = reminder.token;
+        reminder.token = null;
+        this.running--;
+        if (reminder.unregistered) {
+            reminder.status = Status.DONE;
+            reminder.trustReadsAfter = this.generation;
+            reminder.unregistered = false;
+        }
+        else if (reminder.replacement != null) {
+            reminder.entry = reminder.replacement;
+            reminder.replacement = null;
+            reminder.trustReadsAfter = this.generation;
+            if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())) {
+                enqueue(reminder);
+            }
+            else {
                 reminder.status = Status.DONE;
-                reminder.trustReadsAfter = this.generation;
-                reminder.unregistered = false;
             }
-            else if (reminder.replacement != null) {
-                reminder.entry = reminder.replacement;
-                reminder.replacement = null;
-                reminder.trustReadsAfter = this.generation;
-                if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())) {
-                    enqueue(reminder);
+        }
+        else if (undelivered) {
+            // The table keeps this tick: nothing to write. The same instant is tried again; later ones wait.
+            ReminderTick retry = tick.retryAt(endedAt.plus(this.settings.backoff(tick.attempt())));
+            report = () -> logger.warn(
+                    "The tick of {} of the {} was not delivered (attempt {}); trying again at {}: {}",
+                    tick.scheduledAt(), key, tick.attempt(), retry.fireAt(), String.valueOf(failure));
+            reminder.entry = entry.withTick(retry);
+            reminder.trustReadsAfter = this.generation;
+            if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())) {
+                enqueue(reminder);
+            }
+            else {
+                reminder.status = Status.DONE;
+            }
+        }
+        else {
+            ReminderTick next;
+            if (failure != null && !entry.schedule().isPeriodic()) {
+                if (tick.attempt() < this.settings.maxAttempts()) {
+                    next = tick.retryAt(endedAt.plus(this.settings.backoff(tick.attempt())));
+                    ReminderTick retry = next;
+                    int attempts = this.settings.maxAttempts();
+                    report = () -> logger.warn(
+                            "The {} failed its tick of {} (attempt {} of {}); trying again at {}", key,
+                            tick.scheduledAt(), tick.attempt(), attempts, retry.fireAt(), failure);
                 }
                 else {
-                    reminder.status = Status.DONE;
-                }
-            }
-            else if (undelivered) {
-                // The table keeps this tick: nothing to write. The same instant is tried again; later ones wait.
-                ReminderTick retry = tick.retryAt(endedAt.plus(this.settings.backoff(tick.attempt())));
-                report = () -> logger.warn(
-                        "The tick of {} of the {} was not delivered (attempt {}); trying again at {}: {}",
-                        tick.scheduledAt(), key, tick.attempt(), retry.fireAt(), String.valueOf(failure));
-                reminder.entry = entry.withTick(retry);
-                reminder.trustReadsAfter = this.generation;
-                if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())) {
-                    enqueue(reminder);
-                }
-                else {
-                    reminder.status = Status.DONE;
+                    next = null;
+                    abandoned = true;
+                    report = () -> logger.error("The {} failed its tick of {} {} times; it is removed", key,
+                            tick.scheduledAt(), tick.attempt(), failure);
                 }
             }
             else {
-                ReminderTick next;
-                if (failure != null && !entry.schedule().isPeriodic()) {
-                    if (tick.attempt() < this.settings.maxAttempts()) {
-                        next = tick.retryAt(endedAt.plus(this.settings.backoff(tick.attempt())));
-                        ReminderTick retry = next;
-                        int attempts = this.settings.maxAttempts();
-                        report = () -> logger.warn(
-                                "The {} failed its tick of {} (attempt {} of {}); trying again at {}", key,
-                                tick.scheduledAt(), tick.attempt(), attempts, retry.fireAt(), failure);
-                    }
-                    else {
-                        next = null;
-                        abandoned = true;
-                        report = () -> logger.error("The {} failed its tick of {} {} times; it is removed", key,
-                                tick.scheduledAt(), tick.attempt(), failure);
-                    }
+                if (failure != null) {
+                    report = () -> logger.warn("The {} failed its tick of {}; its schedule goes on", key,
+                            tick.scheduledAt(), failure);
+                }
+                TickSchedule.Following following = TickSchedule.following(entry, firedAt, endedAt);
+                next = following.next();
+                missed = following.missed();
+                skipped = following.skipped();
+            }
+            if (next == null) {
+                update = ReminderUpdate.remove(key, entry.registration());
+                reminder.status = Status.DONE;
+                reminder.trustReadsAfter = Long.MAX_VALUE;
+            }
+            else {
+                update = ReminderUpdate.advance(key, entry.registration(), next);
+                reminder.entry = entry.withTick(next);
+                if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())
+                        && next.fireAt().isBefore(endedAt.plus(this.settings.lookahead()))) {
+                    reminder.trustReadsAfter = this.generation;
+                    enqueue(reminder);
                 }
                 else {
-                    if (failure != null) {
-                        report = () -> logger.warn("The {} failed its tick of {}; its schedule goes on", key,
-                                tick.scheduledAt(), failure);
-                    }
-                    TickSchedule.Following following = TickSchedule.following(entry, firedAt, endedAt);
-                    next = following.next();
-                    missed = following.missed();
-                    skipped = following.skipped();
-                }
-                if (next == null) {
-                    update = ReminderUpdate.remove(key, entry.registration());
                     reminder.status = Status.DONE;
                     reminder.trustReadsAfter = Long.MAX_VALUE;
                 }
-                else {
-                    update = ReminderUpdate.advance(key, entry.registration(), next);
-                    reminder.entry = entry.withTick(next);
-                    if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())
-                            && next.fireAt().isBefore(endedAt.plus(this.settings.lookahead()))) {
-                        reminder.trustReadsAfter = this.generation;
-                        enqueue(reminder);
-                    }
-                    else {
-                        reminder.status = Status.DONE;
-                        reminder.trustReadsAfter = Long.MAX_VALUE;
-                    }
-                }
-            }
-            arm();
-            if (this.running == 0 && this.idle != null) {
-                this.idle.complete(null);
             }
         }
-        if (report != null) {
-            report.run();
+        boolean awaitsWrite = reminder.status == Status.DONE && reminder.trustReadsAfter == Long.MAX_VALUE;
+        return new EndedTick(reminder, type, outcome, abandoned, missed, skipped, report,
+                (update != null && token != null) ? update.fencedBy(token) : update, awaitsWrite);
+    }
+
+    /**
+     * Counts and logs the end of a tick and writes the reminder's next tick.
+     * @return a stage that completes once the first attempt to write the next tick ended
+     */
+    private CompletableFuture<Void> recorded(EndedTick ended) {
+        if (ended.report() != null) {
+            ended.report().run();
         }
-        count(type, outcome, 1);
-        count(type, ReminderOutcome.ABANDONED, abandoned ? 1 : 0);
-        count(type, ReminderOutcome.MISSED, missed);
-        count(type, ReminderOutcome.SKIPPED, skipped);
-        if (update == null) {
+        count(ended.type(), ended.outcome(), 1);
+        count(ended.type(), ReminderOutcome.ABANDONED, ended.abandoned() ? 1 : 0);
+        count(ended.type(), ReminderOutcome.MISSED, ended.missed());
+        count(ended.type(), ReminderOutcome.SKIPPED, ended.skipped());
+        if (ended.update() == null) {
             return CompletableFuture.completedFuture(null);
         }
-        return this.writes.submit((token != null) ? update.fencedBy(token) : update, () -> written(reminder));
+        ScheduledReminder reminder = ended.reminder();
+        // Only a reminder left done here waits for its write; the others would take the lock for nothing.
+        return this.writes.submit(ended.update(), ended.awaitsWrite() ? () -> written(reminder) : NOTHING);
+    }
+
+    /** The end of one delivery, waiting to be recorded with the others of its batch. */
+    private record TickEnd(ScheduledReminder reminder, ReminderEntry entry, Instant firedAt,
+            @Nullable Throwable failure, CompletableFuture<Void> written) {
+    }
+
+    /** What the end of one tick leaves to do once the lock is released. */
+    private record EndedTick(ScheduledReminder reminder, String type, ReminderOutcome outcome, boolean abandoned,
+            long missed, long skipped, @Nullable Runnable report, @Nullable ReminderUpdate update,
+            boolean awaitsWrite) {
     }
 
     /** The table took the last write of a reminder that is done here: reads that begin now may show it again. */
