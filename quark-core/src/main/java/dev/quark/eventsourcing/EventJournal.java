@@ -53,9 +53,18 @@ final class EventJournal<S, E> {
         this.state = actor.newState();
     }
 
-    /** Rebuilds the state from the latest snapshot and the events after it. */
+    /**
+     * Rebuilds the state from the latest snapshot and the events after it. A snapshot beyond the stream's version
+     * (kept by a store that saved it after the stream was deleted) is ignored: using it would put the activation
+     * ahead of its stream, and every emit would conflict.
+     */
     void load() {
         Optional<Snapshot> snapshot = this.store.loadSnapshot(this.stream);
+        if (snapshot.isPresent() && snapshot.get().version() > this.store.version(this.stream)) {
+            logger.warn("Snapshot at version {} of event stream '{}' is beyond the stream's version (deleted since?); "
+                    + "rebuilding the state from the events", snapshot.get().version(), this.stream);
+            snapshot = Optional.empty();
+        }
         if (snapshot.isPresent()) {
             try {
                 this.state = this.mapper.readValue(snapshot.get().payload(), this.mapper.constructType(this.stateType));

@@ -98,7 +98,9 @@ public interface EventStore {
 
     /**
      * Keeps a snapshot of a stream, replacing an older one. A snapshot older than (or as old as) the one kept is
-     * ignored, so a slow writer never replaces a newer snapshot.
+     * ignored, so a slow writer never replaces a newer snapshot. A snapshot beyond the stream's version is not kept
+     * either (checked atomically with {@link #deleteStream}): the stream was deleted after its events were appended,
+     * and keeping it would put the stream's next activation ahead of its events.
      * @param stream the stream
      * @param snapshot the snapshot
      */

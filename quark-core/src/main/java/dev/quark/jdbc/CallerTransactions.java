@@ -9,6 +9,7 @@ import java.util.function.Supplier;
 import javax.sql.DataSource;
 
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.transaction.TransactionSystemException;
@@ -32,7 +33,8 @@ import org.springframework.transaction.support.TransactionTemplate;
  * savepoint and the failure thrown, so the caller's transaction holds none of them and stays usable. Without it, a
  * refused statement would abort the caller's whole transaction ({@code 25P02}: every later statement refused) and a
  * failure after a first write (a state's row written, its attached writes throwing) would leave that write in the
- * caller's transaction, to be committed if the caller caught the exception. The price: a {@code SAVEPOINT} and a
+ * caller's transaction, to be committed if the caller caught the exception. A failed call rolls back to its savepoint and then releases it, as Spring's
+ * nested transactions do. The price: a {@code SAVEPOINT} and a
  * {@code RELEASE SAVEPOINT} per call in a caller's transaction; none outside of one.
  */
 public final class CallerTransactions {
@@ -78,9 +80,23 @@ public final class CallerTransactions {
         return callerHoldsTheDatabase() ? underSavepoint(work) : work.get();
     }
 
+    /**
+     * Whether the caller's transaction holds a connection of this database in a transaction: auto-commit off. A
+     * connection merely bound to another transaction's synchronization (a {@code JdbcTemplate} used on this database
+     * inside a transaction of another database's manager) stays in auto-commit mode, where no savepoint can be set;
+     * the work then runs in a transaction of its own, as it would without that connection.
+     */
     private boolean callerHoldsTheDatabase() {
-        return TransactionSynchronizationManager.isActualTransactionActive()
-                && TransactionSynchronizationManager.hasResource(this.dataSource);
+        if (!TransactionSynchronizationManager.isActualTransactionActive()
+                || !(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder holder)) {
+            return false;
+        }
+        try {
+            return !holder.getConnection().getAutoCommit();
+        }
+        catch (SQLException | IllegalStateException ex) {
+            return false;
+        }
     }
 
     private <T> T underSavepoint(Supplier<T> work) {
@@ -101,6 +117,7 @@ public final class CallerTransactions {
             catch (RuntimeException | Error ex) {
                 try {
                     connection.rollback(savepoint);
+                    connection.releaseSavepoint(savepoint);
                 }
                 catch (SQLException rollback) {
                     ex.addSuppressed(rollback);

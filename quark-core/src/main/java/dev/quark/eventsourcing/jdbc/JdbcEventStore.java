@@ -229,11 +229,21 @@ public class JdbcEventStore implements EventStore, EventFeed {
         return this.jdbc.sql(this.currentVersion).param(stream).query(Long.class).single();
     }
 
+    /**
+     * Keeps a snapshot unless it is beyond the stream's version (a stream deleted after the snapshot's events were
+     * appended), checked under the stream's advisory lock so that a concurrent {@link #deleteStream} cannot slip in.
+     */
     @Override
     public void saveSnapshot(String stream, Snapshot snapshot) {
         EventStoreArguments.stream(stream);
         Objects.requireNonNull(snapshot, "snapshot must not be null");
-        this.jdbc.sql(this.saveSnapshot).params(stream, snapshot.version(), snapshot.payload()).update();
+        this.transactions.execute(() -> {
+            this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
+            if (snapshot.version() > version(stream)) {
+                return false;
+            }
+            return this.jdbc.sql(this.saveSnapshot).params(stream, snapshot.version(), snapshot.payload()).update() > 0;
+        });
     }
 
     @Override

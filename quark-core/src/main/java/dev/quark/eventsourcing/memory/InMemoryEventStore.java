@@ -167,11 +167,24 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
         }
     }
 
+    /**
+     * Keeps a snapshot unless it is beyond the stream's version (a stream deleted after the snapshot's events were
+     * appended); checked under the read lock, which {@link #deleteStream} cannot take at the same time.
+     */
     @Override
     public void saveSnapshot(String stream, Snapshot snapshot) {
         EventStoreArguments.stream(stream);
         Objects.requireNonNull(snapshot, "snapshot must not be null");
-        this.snapshots.merge(stream, snapshot, (kept, given) -> (given.version() > kept.version()) ? given : kept);
+        this.lock.readLock().lock();
+        try {
+            if (snapshot.version() > this.streams.getOrDefault(stream, List.of()).size()) {
+                return;
+            }
+            this.snapshots.merge(stream, snapshot, (kept, given) -> (given.version() > kept.version()) ? given : kept);
+        }
+        finally {
+            this.lock.readLock().unlock();
+        }
     }
 
     @Override

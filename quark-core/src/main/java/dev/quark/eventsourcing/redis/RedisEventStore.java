@@ -128,10 +128,14 @@ public class RedisEventStore implements EventStore {
             return {1, current}
             """, List.class);
 
-    /** Keeps the snapshot when it is newer than the kept one. Returns 1 when it was kept. */
+    /**
+     * Keeps the snapshot (KEYS[1]) when it is newer than the kept one and not beyond the stream's (KEYS[2]) version,
+     * which a deletion of the stream after the snapshot's events were appended leaves it. Returns 1 when it was kept.
+     */
     static final RedisScript<Long> SAVE_SNAPSHOT = RedisScript.of("""
             local kept = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
-            if tonumber(ARGV[1]) > kept then
+            local given = tonumber(ARGV[1])
+            if given > kept and given <= redis.call('XLEN', KEYS[2]) then
                 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'payload', ARGV[2])
                 return 1
             end
@@ -308,7 +312,8 @@ public class RedisEventStore implements EventStore {
     public void saveSnapshot(String stream, Snapshot snapshot) {
         EventStoreArguments.stream(stream);
         Objects.requireNonNull(snapshot, "snapshot must not be null");
-        this.redis.execute(SAVE_SNAPSHOT, List.of(redisKey(stream) + ":snapshot"), Long.toString(snapshot.version()),
+        String key = redisKey(stream);
+        this.redis.execute(SAVE_SNAPSHOT, List.of(key + ":snapshot", key), Long.toString(snapshot.version()),
                 snapshot.payload());
     }
 

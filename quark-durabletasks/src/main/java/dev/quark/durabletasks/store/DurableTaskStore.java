@@ -21,7 +21,7 @@ import dev.quark.lease.FencingToken;
  * ({@link #claimInstance}, {@link #claimActivity}). Every later write for the claim carries the token and is refused
  * once a newer claim stamped the same work: a worker that lost its lease cannot record anything. A store may keep
  * the leases on the work's own records instead ({@link #rowLeases()}): workers then find, lease and stamp work in
- * one step and use no lease store.
+ * one step and take no lease from their lease store (they are still built with one).
  * <p>
  * <b>What a store guarantees.</b>
  * <ul>
@@ -163,7 +163,7 @@ public interface DurableTaskStore {
 
     /**
      * Returns the leases this store keeps on the work's own records, when it does: workers then claim work through
-     * them, in one step and without a lease store, instead of {@link #dueInstances}, a lease and {@link #claimInstance}
+     * them, in one step and without taking leases from their lease store, instead of {@link #dueInstances}, a lease and {@link #claimInstance}
      * (and the same for activity calls).
      * @return the row leases, or empty (the default) when workers lease work from a lease store
      */

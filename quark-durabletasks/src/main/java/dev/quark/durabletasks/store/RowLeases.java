@@ -10,8 +10,8 @@ import dev.quark.lease.FencingToken;
 /**
  * Claims due work with the lease kept on the work's own record: its owner, expiry and fencing token are columns of
  * the instance or the activity call, and one claim finds due work, leases it and stamps it together, for a batch of
- * it. A store offers it through {@link DurableTaskStore#rowLeases()}; a worker then needs no lease store, nor its
- * round trips (acquire, then stamp, then release).
+ * it. A store offers it through {@link DurableTaskStore#rowLeases()}; a worker then takes no lease from its lease
+ * store (it is still built with one), and saves its round trips (acquire, then stamp, then release).
  * <p>
  * <b>What it guarantees, on top of {@link DurableTaskStore}'s.</b>
  * <ul>
@@ -24,6 +24,10 @@ import dev.quark.lease.FencingToken;
  * <li>Expiry is compared with the instants the callers pass, from their clocks (as visibility is): the workers of
  * one store need clocks that agree to well within a lease's duration.</li>
  * </ul>
+ * A claim's leases are committed at once: an implementation that then fails to read what it claimed frees the leases
+ * it cannot hand over (all of them when the read fails; only the unreadable piece's when one cannot be read, leaving
+ * it out of the result), so that no failure holds healthy work for a lease's duration.
+ * <p>
  * Implementations are thread-safe.
  */
 public interface RowLeases {

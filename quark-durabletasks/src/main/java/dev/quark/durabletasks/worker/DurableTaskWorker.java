@@ -117,7 +117,11 @@ public final class DurableTaskWorker implements AutoCloseable {
 
     private final Consumer<String> instanceListener;
 
-    private final Map<String, Thread> working = new ConcurrentHashMap<>();
+    /**
+     * The threads of the running work, by lease: a step's commit frees its lease before the step's thread ends, so
+     * the same resource may be claimed again and run on a second thread meanwhile, with a newer token.
+     */
+    private final Map<Held, Thread> working = new ConcurrentHashMap<>();
 
     private final Map<Long, CompletableFuture<?>> inFlight = new ConcurrentHashMap<>();
 
@@ -154,11 +158,11 @@ public final class DurableTaskWorker implements AutoCloseable {
             .duration(builder.leaseDuration)
             .clock(this.clock)
             .scheduler(this.scheduler)
-            .listener((lease, loss) -> interrupt(lease.resource(), loss.name()))
+            .listener((lease, loss) -> interrupt(lease.resource(), lease.token(), loss.name()))
             .build();
         this.rowLeases = this.store.rowLeases()
             .map((leases) -> new RowLeaseKeeper(leases, builder.leaseDuration, this.clock, this.scheduler, this.threads,
-                    (resource) -> interrupt(resource, "RENEWAL_REFUSED")))
+                    this::interrupt))
             .orElse(null);
         DurableTaskMetrics metrics = builder.metrics;
         int javaVersion = Runtime.version().feature();
@@ -350,21 +354,26 @@ public final class DurableTaskWorker implements AutoCloseable {
             }
         }
         List<CompletableFuture<?>> work = new ArrayList<>();
+        claim("orchestration steps", this::claimSteps, work);
+        claim("activity calls", this::claimActivities, work);
+        schedulePoll(this.clock.instant().plus(this.pollInterval));
+        return CompletableFuture.allOf(work.toArray(CompletableFuture[]::new));
+    }
+
+    /** Claims one kind of work; a failure is logged and does not keep the other kind from being claimed. */
+    private void claim(String kind, Supplier<List<CompletableFuture<?>>> claims, List<CompletableFuture<?>> work) {
         try {
-            work.addAll(claimSteps());
-            work.addAll(claimActivities());
+            work.addAll(claims.get());
         }
         catch (RuntimeException ex) {
             if (isRunning()) {
-                logger.warn("Durable task worker '{}' could not look for work; trying again in {}", this.owner,
+                logger.warn("Durable task worker '{}' could not look for {}; trying again in {}", this.owner, kind,
                         this.pollInterval, ex);
             }
             else {
-                logger.debug("Durable task worker '{}' stopped while looking for work", this.owner, ex);
+                logger.debug("Durable task worker '{}' stopped while looking for {}", this.owner, kind, ex);
             }
         }
-        schedulePoll(this.clock.instant().plus(this.pollInterval));
-        return CompletableFuture.allOf(work.toArray(CompletableFuture[]::new));
     }
 
     private List<CompletableFuture<?>> claimSteps() {
@@ -460,12 +469,13 @@ public final class DurableTaskWorker implements AutoCloseable {
         CompletableFuture<Void> future;
         try {
             future = CompletableFuture.runAsync(() -> {
-                this.working.put(claim.resource(), Thread.currentThread());
+                Held held = new Held(claim.resource(), claim.token());
+                this.working.put(held, Thread.currentThread());
                 try {
                     work.run();
                 }
                 finally {
-                    this.working.remove(claim.resource());
+                    this.working.remove(held, Thread.currentThread());
                     done(claim, step);
                 }
             }, this.threads);
@@ -579,8 +589,8 @@ public final class DurableTaskWorker implements AutoCloseable {
         }
     }
 
-    private void interrupt(String resource, String why) {
-        Thread thread = this.working.get(resource);
+    private void interrupt(String resource, FencingToken token, String why) {
+        Thread thread = this.working.get(new Held(resource, token));
         if (thread != null) {
             logger.info("Lost the lease on {} ({}); interrupting its work", resource, why);
             thread.interrupt();
@@ -595,6 +605,10 @@ public final class DurableTaskWorker implements AutoCloseable {
     @Override
     public String toString() {
         return "DurableTaskWorker[" + this.owner + "]";
+    }
+
+    /** A lease of running work: its resource and token. */
+    private record Held(String resource, FencingToken token) {
     }
 
     /**

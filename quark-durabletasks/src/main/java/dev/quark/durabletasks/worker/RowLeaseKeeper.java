@@ -11,7 +11,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.BiFunction;
-import java.util.function.Consumer;
 import java.util.function.Function;
 
 import dev.quark.durabletasks.store.DurableTaskResources;
@@ -44,7 +43,7 @@ final class RowLeaseKeeper {
 
     private final Executor executor;
 
-    private final Consumer<String> lost;
+    private final LossListener lost;
 
     private final Map<String, Held> instances = new ConcurrentHashMap<>();
 
@@ -57,7 +56,7 @@ final class RowLeaseKeeper {
     private boolean closed;
 
     RowLeaseKeeper(RowLeases leases, Duration duration, Clock clock, LeaseKeeper.Scheduler scheduler,
-            Executor executor, Consumer<String> lost) {
+            Executor executor, LossListener lost) {
         this.leases = leases;
         this.duration = duration;
         this.clock = clock;
@@ -175,7 +174,7 @@ final class RowLeaseKeeper {
             Instant now = this.clock.instant();
             round.forEach((id, each) -> {
                 if (!each.validUntil().isAfter(now) && held.remove(id, each)) {
-                    this.lost.accept(resource.apply(id));
+                    this.lost.lost(resource.apply(id), each.token(), "EXPIRED");
                 }
             });
             return;
@@ -185,11 +184,24 @@ final class RowLeaseKeeper {
                 held.replace(id, each, new Held(each.token(), until));
             }
             else if (held.remove(id, each)) {
-                this.lost.accept(resource.apply(id));
+                this.lost.lost(resource.apply(id), each.token(), "RENEWAL_REFUSED");
             }
         });
     }
 
     private record Held(FencingToken token, Instant validUntil) {
+    }
+
+    /** Told of a lease given up, with why: the store refused its renewal, or it ran out while renewals failed. */
+    @FunctionalInterface
+    interface LossListener {
+
+        /**
+         * A lease was given up.
+         * @param resource the work's resource
+         * @param token the token the lease was held with
+         * @param reason {@code RENEWAL_REFUSED} or {@code EXPIRED}
+         */
+        void lost(String resource, FencingToken token, String reason);
     }
 }

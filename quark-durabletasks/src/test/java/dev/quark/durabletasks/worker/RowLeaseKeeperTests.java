@@ -54,7 +54,7 @@ class RowLeaseKeeperTests {
     }, (at, task) -> {
         this.rounds.add(task);
         return () -> this.rounds.remove(task);
-    }, Runnable::run, this.lost::add);
+    }, Runnable::run, (resource, token, reason) -> this.lost.add(resource + " " + reason));
 
     @Test
     void heldLeasesAreRenewedInOneRoundAndThoseTheStoreRefusedAreReportedLost() {
@@ -63,7 +63,7 @@ class RowLeaseKeeperTests {
         this.leases.refused.add("order#1#1");
         runRound();
         assertThat(this.leases.renewedInstances).containsExactly(Map.of("order", new FencingToken(7)));
-        assertThat(this.lost).containsExactly("durabletasks:activity:order#1#1");
+        assertThat(this.lost).containsExactly("durabletasks:activity:order#1#1 RENEWAL_REFUSED");
         assertThat(this.rounds).as("the instance is still held: another round").hasSize(1);
     }
 
@@ -95,7 +95,7 @@ class RowLeaseKeeperTests {
         assertThat(this.lost).isEmpty();
         this.now = START.plus(LEASE);
         runRound();
-        assertThat(this.lost).containsExactly("durabletasks:activity:order#1#1");
+        assertThat(this.lost).containsExactly("durabletasks:activity:order#1#1 EXPIRED");
     }
 
     @Test

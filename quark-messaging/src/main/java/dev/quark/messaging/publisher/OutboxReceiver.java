@@ -1,6 +1,7 @@
 package dev.quark.messaging.publisher;
 
 import dev.quark.actor.Actor;
+import dev.quark.actor.SharedContract;
 import dev.quark.messaging.OutboxMessage;
 
 /**
@@ -18,7 +19,11 @@ import dev.quark.messaging.OutboxMessage;
  * The actor whose id is the message's key receives the message; the call returning acknowledges the delivery, an
  * exception makes the dispatcher retry it. Redeliveries carry the same {@link OutboxMessage#id()}, also in the
  * turn's context metadata under {@link #MESSAGE_ID} (and as its request id), for deduplication.
+ * <p>
+ * It is a {@link SharedContract}: any number of actor types implement it (one per actor destination), and it takes no
+ * part in their type names, which come from their own contracts.
  */
+@SharedContract
 public interface OutboxReceiver extends Actor {
 
     /** The context metadata key of the message id. */

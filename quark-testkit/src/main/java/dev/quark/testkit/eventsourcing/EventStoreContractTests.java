@@ -281,6 +281,11 @@ public abstract class EventStoreContractTests {
     @Test
     public void theLatestSnapshotIsKeptAndAnOlderOneNeverReplacesIt() {
         String stream = newStream();
+        List<NewEvent> nine = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            nine.add(event("Deposited", "{\"amount\":10}"));
+        }
+        store().append(stream, nine, 0);
         store().saveSnapshot(stream, new Snapshot(5, "{\"balance\":50}"));
         assertThat(store().loadSnapshot(stream)).contains(new Snapshot(5, "{\"balance\":50}"));
         store().saveSnapshot(stream, new Snapshot(9, "{\"balance\":90}"));
@@ -330,5 +335,18 @@ public abstract class EventStoreContractTests {
             .withMessageContaining("stream");
         assertThatIllegalArgumentException().isThrownBy(() -> store().deleteStream(stream, -2))
             .withMessageContaining("-2");
+    }
+
+    @Test
+    public void aSnapshotBeyondTheStreamsVersionIsNotKept() {
+        String stream = newStream();
+        store().append(stream, List.of(event("Opened", "{}"), event("Deposited", "{\"amount\":10}")), 0);
+        store().saveSnapshot(stream, new Snapshot(3, "{\"balance\":30}"));
+        assertThat(store().loadSnapshot(stream)).as("the stream is at version 2").isEmpty();
+
+        store().deleteStream(stream, 2);
+        store().saveSnapshot(stream, new Snapshot(2, "{\"balance\":10}"));
+        assertThat(store().loadSnapshot(stream)).as("a snapshot saved after the deletion is not kept").isEmpty();
+        assertThat(store().loadSnapshot(newStream())).isEmpty();
     }
 }

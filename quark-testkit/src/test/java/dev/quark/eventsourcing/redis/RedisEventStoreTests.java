@@ -78,6 +78,7 @@ class RedisEventStoreTests extends EventStoreContractTests {
     @Test
     void snapshotsAreAHashBesideTheStream() {
         String stream = newStream();
+        store.append(stream, List.of(event("A", "{}"), event("B", "{}"), event("C", "{}")), 0);
         store.saveSnapshot(stream, new Snapshot(3, "{\"balance\":3}"));
         Map<Object, Object> hash = new StringRedisTemplate(connectionFactory).opsForHash()
             .entries(store.redisKey(stream) + ":snapshot");

@@ -14,6 +14,7 @@ import dev.quark.actor.AbstractActor;
 import dev.quark.actor.QuarkActor;
 import dev.quark.messaging.MessageId;
 import dev.quark.messaging.OutboxMessage;
+import dev.quark.runtime.ActorTypeView;
 import dev.quark.testkit.ActorTestKit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,6 +37,19 @@ class PublisherTests {
             OutboxMessage message = message("order-7");
             publisher.publish(message);
             assertThat(received).containsExactly("order-7:" + message.id() + ":" + message.id() + ":projections:acme");
+        }
+    }
+
+    @Test
+    void twoActorDestinationsLiveInOneRuntimeEachTypeNamedByItsOwnContract() {
+        received.clear();
+        try (ActorTestKit kit = ActorTestKit.builder().actor(ProjectionActor.class).actor(AuditActor.class).build()) {
+            new ActorMessagePublisher("projections", kit, Projection.class).publish(message("order-7"));
+            new ActorMessagePublisher("audit", kit, Audit.class).publish(message("order-8"));
+            assertThat(received).hasSize(2).anySatisfy((entry) -> assertThat(entry).startsWith("order-7:"))
+                .contains("audit:order-8");
+            assertThat(kit.runtime().actorTypes()).extracting(ActorTypeView::name)
+                .containsExactlyInAnyOrder("Projection", "Audit");
         }
     }
 
@@ -70,6 +84,18 @@ class PublisherTests {
     }
 
     public interface Projection extends OutboxReceiver {
+    }
+
+    public interface Audit extends OutboxReceiver {
+    }
+
+    @QuarkActor
+    public static class AuditActor extends AbstractActor implements Audit {
+
+        @Override
+        public void receive(OutboxMessage message) {
+            received.add("audit:" + message.key());
+        }
     }
 
     @QuarkActor

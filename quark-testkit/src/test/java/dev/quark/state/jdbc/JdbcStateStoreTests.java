@@ -1,6 +1,11 @@
 package dev.quark.state.jdbc;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.sql.DataSource;
 
@@ -19,7 +24,10 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.dao.DataAccessException;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -174,6 +182,61 @@ class JdbcStateStoreTests extends StateStoreContractTests {
             this.transactions.executeWithoutResult((status) -> assertThatIllegalStateException()
                 .isThrownBy(() -> store.save(key, "{}", 0, failing)));
             assertThat(store.load(key)).as("neither the state nor its attached writes").isEmpty();
+        }
+
+        @Test
+        void aSaveInAnotherDatabasesTransactionThatTouchedThisDatabaseRunsInATransactionOfItsOwn() {
+            StateKey key = newKey("other-manager");
+            TransactionTemplate otherDatabase = new TransactionTemplate(
+                    new DataSourceTransactionManager(new DriverManagerDataSource(schema.jdbcUrl())));
+            otherDatabase.executeWithoutResult((status) -> {
+                // binds an auto-commit connection of this database to the other manager's synchronization
+                assertThat(new JdbcTemplate(dataSource).queryForObject("select 1", Integer.class)).isOne();
+                store.save(key, "{\"saved\":true}", 0);
+            });
+            assertThat(store.load(key)).contains(new StoredState("{\"saved\":true}", 1));
+        }
+
+        @Test
+        void aFailedSaveReleasesItsSavepoint() {
+            AtomicInteger set = new AtomicInteger();
+            AtomicInteger released = new AtomicInteger();
+            DataSource counting = new DelegatingDataSource(dataSource) {
+
+                @Override
+                public Connection getConnection() throws SQLException {
+                    Connection connection = super.getConnection();
+                    return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
+                            new Class<?>[] { Connection.class }, (proxy, method, arguments) -> {
+                                if (method.getName().equals("setSavepoint")) {
+                                    set.incrementAndGet();
+                                }
+                                else if (method.getName().equals("releaseSavepoint")) {
+                                    released.incrementAndGet();
+                                }
+                                try {
+                                    return method.invoke(connection, arguments);
+                                }
+                                catch (InvocationTargetException ex) {
+                                    throw ex.getCause();
+                                }
+                            });
+                }
+            };
+            JdbcStateStore countingStore = new JdbcStateStore(counting, new TablePrefix(TablePrefix.DEFAULT));
+            StateKey key = newKey("conflicts");
+            StateKey last = newKey("last");
+            countingStore.save(key, "{}", 0);
+            new TransactionTemplate(new DataSourceTransactionManager(counting)).executeWithoutResult((status) -> {
+                for (int i = 0; i < 100; i++) {
+                    assertThatExceptionOfType(ConcurrencyException.class)
+                        .isThrownBy(() -> countingStore.save(key, "{\"a\":1}", 5));
+                }
+                countingStore.save(last, "{\"kept\":true}", 0);
+            });
+            assertThat(set).hasValue(101);
+            assertThat(released).as("every savepoint released, the failed calls' too").hasValue(101);
+            assertThat(store.load(last)).contains(new StoredState("{\"kept\":true}", 1));
         }
     }
 }

@@ -1,14 +1,17 @@
 package dev.quark.testkit.eventsourcing;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 import dev.quark.actor.ActivationException;
 import dev.quark.actor.Actor;
 import dev.quark.actor.QuarkActor;
+import dev.quark.eventsourcing.AppendResult;
 import dev.quark.eventsourcing.ConcurrencyException;
 import dev.quark.eventsourcing.EventDeserializationException;
 import dev.quark.eventsourcing.EventSourcedActor;
+import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.EventType;
 import dev.quark.eventsourcing.EventUpcaster;
 import dev.quark.eventsourcing.NewEvent;
@@ -231,6 +234,64 @@ class EventSourcedActorTests {
             ledger.credit(5);
             assertThatIllegalArgumentException().isThrownBy(() -> ledger.debit(50)).withMessage("insufficient funds");
             assertThat(kit.eventStore().version("Ledger/ivy")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aSnapshotAfterTheDeletionOfTheStreamIsNotKeptAndTheActorEmitsOnTheEmptyStream() {
+        InMemoryEventStore store = new InMemoryEventStore();
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(store).build()) {
+            Ledger ledger = kit.get(Ledger.class, "jane");
+            ledger.credit(1);
+            ledger.credit(2);
+            // the stream is deleted between the append of the third event and the snapshot at version 3
+            store.deleteStream("Ledger/jane", EventStore.ANY_VERSION);
+            store.saveSnapshot("Ledger/jane", new Snapshot(3, "{\"cents\":6,\"entries\":3}"));
+        }
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(store).build()) {
+            Ledger ledger = kit.get(Ledger.class, "jane");
+            assertThat(ledger.version()).isZero();
+            assertThat(ledger.credit(4)).isEqualTo(4);
+            assertThat(store.version("Ledger/jane")).isOne();
+        }
+    }
+
+    @Test
+    void aSnapshotBeyondTheStreamsVersionIsIgnoredWhenTheStateIsRebuilt() {
+        InMemoryEventStore events = new InMemoryEventStore();
+        EventStore store = new EventStore() {
+
+            @Override
+            public AppendResult append(String stream, List<NewEvent> appended, long expectedVersion) {
+                return events.append(stream, appended, expectedVersion);
+            }
+
+            @Override
+            public List<StoredEvent> read(String stream, long fromVersion, int limit) {
+                return events.read(stream, fromVersion, limit);
+            }
+
+            @Override
+            public long version(String stream) {
+                return events.version(stream);
+            }
+
+            @Override
+            public void saveSnapshot(String stream, Snapshot snapshot) {
+            }
+
+            @Override
+            public Optional<Snapshot> loadSnapshot(String stream) {
+                // a store that kept a snapshot of a stream deleted since
+                return Optional.of(new Snapshot(100, "{\"cents\":999,\"entries\":100}"));
+            }
+        };
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(store).build()) {
+            Ledger ledger = kit.get(Ledger.class, "kate");
+            assertThat(ledger.version()).isZero();
+            assertThat(ledger.credit(4)).isEqualTo(4);
+            assertThat(ledger.credit(5)).isEqualTo(9);
+            assertThat(events.version("Ledger/kate")).isEqualTo(2);
         }
     }
 }

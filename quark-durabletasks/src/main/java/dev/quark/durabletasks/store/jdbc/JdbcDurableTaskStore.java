@@ -45,6 +45,8 @@ import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.LeaseLostException;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.transaction.support.TransactionOperations;
@@ -79,6 +81,8 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     /** The class path location of the Liquibase changelog that creates the tables. */
     public static final String CHANGELOG = "db/changelog/quark/durabletasks.xml";
+
+    private static final Logger logger = LoggerFactory.getLogger(JdbcDurableTaskStore.class);
 
     private static final String FINAL = "('COMPLETED', 'FAILED', 'TERMINATED')";
 
@@ -450,12 +454,12 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     @Override
     public List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Instant leasedUntil, int limit) {
         // Due instances: those with a visible message (a suspended one only for a resumption or a termination), whose
-        // start time has come and whose lease is free; the oldest message first, locked rows skipped.
-        List<InstanceRecord> claimed = new ArrayList<>();
-        List<Long> tokens = new ArrayList<>();
-        this.jdbc.sql("with due as (select m.instance_id, min(m.id) as first, bool_or(m.event_type in "
-                + "('ExecutionResumed', 'ExecutionTerminated')) as wakes from " + this.messages + " m "
-                + "where m.visible_at <= ? group by m.instance_id), "
+        // start time has come and whose lease is free; the oldest message first, locked rows skipped. The claim
+        // commits at once: from then on, whatever fails frees the leases it took (all of them when the read fails,
+        // an unreadable instance's alone otherwise), so that no failure holds healthy work for a lease's duration.
+        List<Claimed> claimed = this.jdbc.sql("with due as (select m.instance_id, min(m.id) as first, "
+                + "bool_or(m.event_type in ('ExecutionResumed', 'ExecutionTerminated')) as wakes from " + this.messages
+                + " m where m.visible_at <= ? group by m.instance_id), "
                 + "picked as (select i.instance_id, d.first from " + this.instances + " i join due d "
                 + "on d.instance_id = i.instance_id where i.start_at <= ? and (i.status <> 'SUSPENDED' or d.wakes) "
                 + "and (i.lease_expires_at is null or i.lease_expires_at <= ?) order by d.first limit ? "
@@ -464,60 +468,140 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
                 + "lease_expires_at = ? from picked p where i.instance_id = p.instance_id returning "
                 + prefixed("i", INSTANCE_COLUMNS) + ", i.lease_token, p.first")
             .params(args(timestamp(now), timestamp(now), timestamp(now), limit, owner, timestamp(leasedUntil)))
-            .query((row, number) -> new Claimed(instance(row), row.getLong(17), row.getLong(18)))
+            .query((row, number) -> claimed(row))
             .list()
             .stream()
             .sorted(Comparator.comparingLong(Claimed::first))
-            .forEach((each) -> {
-                claimed.add(each.instance());
-                tokens.add(each.token());
-            });
+            .toList();
         if (claimed.isEmpty()) {
             return List.of();
         }
-        String[] ids = claimed.stream().map(InstanceRecord::instanceId).toArray(String[]::new);
-        Map<String, List<HistoryEvent>> histories = new LinkedHashMap<>();
-        Map<String, List<ReceivedMessage>> visible = new LinkedHashMap<>();
-        for (String id : ids) {
-            histories.put(id, new ArrayList<>());
-            visible.put(id, new ArrayList<>());
+        Map<String, FencingToken> tokens = new LinkedHashMap<>();
+        claimed.forEach((each) -> tokens.put(each.instanceId(), new FencingToken(each.token())));
+        List<StoredEvent> stored;
+        try {
+            stored = readWork(tokens.keySet().toArray(String[]::new), now);
         }
-        this.jdbc.sql("select 0, instance_id, sequence, 0, event, null::timestamptz from " + this.history
+        catch (RuntimeException ex) {
+            releaseAll(this.instances, "instance_id", tokens, ex);
+            throw ex;
+        }
+        Map<String, List<StoredEvent>> byInstance = new LinkedHashMap<>();
+        stored.forEach((each) -> byInstance.computeIfAbsent(each.instanceId(), (id) -> new ArrayList<>()).add(each));
+        List<OrchestrationWorkItem> items = new ArrayList<>(claimed.size());
+        Map<String, FencingToken> unreadable = new LinkedHashMap<>();
+        for (Claimed each : claimed) {
+            FencingToken token = Objects.requireNonNull(tokens.get(each.instanceId()));
+            try {
+                items.add(workItem(each, token, byInstance.getOrDefault(each.instanceId(), List.of())));
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Orchestration instance '{}' could not be read; its lease is freed and its messages stay "
+                        + "for the next step", each.instanceId(), ex);
+                unreadable.put(each.instanceId(), token);
+            }
+        }
+        releaseAll(this.instances, "instance_id", unreadable, null);
+        return items;
+    }
+
+    private Claimed claimed(ResultSet row) throws SQLException {
+        String instanceId = Objects.requireNonNull(row.getString(1));
+        long token = row.getLong(17);
+        long first = row.getLong(18);
+        try {
+            return new Claimed(instanceId, instance(row), null, token, first);
+        }
+        catch (RuntimeException ex) {
+            return new Claimed(instanceId, null, ex, token, first);
+        }
+    }
+
+    private List<StoredEvent> readWork(String[] ids, Instant now) {
+        return this.jdbc.sql("select 0, instance_id, sequence, 0, event, null::timestamptz from " + this.history
                 + " where instance_id = any(?::text[]) union all select 1, instance_id, id, execution, event, "
                 + "visible_at from " + this.messages + " where instance_id = any(?::text[]) and visible_at <= ? "
                 + "order by 2, 1, 3")
             .params(args(ids, ids, timestamp(now)))
-            .query((row) -> {
-                String instanceId = Objects.requireNonNull(row.getString(2));
-                if (row.getInt(1) == 0) {
-                    Objects.requireNonNull(histories.get(instanceId)).add(StoreJson.readEvent(row.getString(5)));
-                }
-                else {
-                    Objects.requireNonNull(visible.get(instanceId))
-                        .add(new ReceivedMessage(row.getLong(3), new TaskMessage(instanceId, row.getInt(4),
-                                StoreJson.readEvent(row.getString(5)), instant(row, 6))));
-                }
-            });
-        List<OrchestrationWorkItem> items = new ArrayList<>(claimed.size());
-        for (int i = 0; i < claimed.size(); i++) {
-            String id = claimed.get(i).instanceId();
-            items.add(new OrchestrationWorkItem(claimed.get(i), new FencingToken(tokens.get(i)),
-                    Objects.requireNonNull(histories.get(id)), Objects.requireNonNull(visible.get(id))));
+            .query((row, number) -> {
+                OffsetDateTime visibleAt = row.getObject(6, OffsetDateTime.class);
+                return new StoredEvent(row.getInt(1) == 0, Objects.requireNonNull(row.getString(2)), row.getLong(3),
+                        row.getInt(4), row.getString(5), (visibleAt != null) ? visibleAt.toInstant() : null);
+            })
+            .list();
+    }
+
+    private static OrchestrationWorkItem workItem(Claimed claimed, FencingToken token, List<StoredEvent> stored) {
+        RuntimeException unreadable = claimed.unreadable();
+        if (unreadable != null) {
+            throw unreadable;
         }
-        return items;
+        List<HistoryEvent> history = new ArrayList<>();
+        List<ReceivedMessage> visible = new ArrayList<>();
+        for (StoredEvent each : stored) {
+            HistoryEvent event = StoreJson.readEvent(Objects.requireNonNull(each.json()));
+            if (each.history()) {
+                history.add(event);
+            }
+            else {
+                visible.add(new ReceivedMessage(each.id(), new TaskMessage(each.instanceId(), each.execution(), event,
+                        Objects.requireNonNull(each.visibleAt()))));
+            }
+        }
+        return new OrchestrationWorkItem(Objects.requireNonNull(claimed.instance()), token, history, visible);
     }
 
     @Override
     public List<ActivityWorkItem> claimActivities(String owner, Instant now, Instant leasedUntil, int limit) {
-        return this.jdbc.sql("with picked as (select id from " + this.activities + " where visible_at <= ? "
-                + "and (lease_expires_at is null or lease_expires_at <= ?) order by visible_at, scheduled_at, id "
-                + "limit ? for update skip locked) "
+        // As claimInstances: a call that cannot be read is not handed over, and its lease is freed.
+        Map<String, FencingToken> unreadable = new LinkedHashMap<>();
+        List<Optional<ActivityWorkItem>> claimed = this.jdbc.sql("with picked as (select id from " + this.activities
+                + " where visible_at <= ? and (lease_expires_at is null or lease_expires_at <= ?) "
+                + "order by visible_at, scheduled_at, id limit ? for update skip locked) "
                 + "update " + this.activities + " a set lease_token = " + nextToken("a") + ", lease_owner = ?, "
                 + "lease_expires_at = ? from picked p where a.id = p.id returning "
                 + prefixed("a", ACTIVITY_COLUMNS) + ", a.lease_token")
             .params(args(timestamp(now), timestamp(now), limit, owner, timestamp(leasedUntil)))
-            .query((row, number) -> activity(row, new FencingToken(row.getLong(11))))
+            .query((row, number) -> {
+                String id = Objects.requireNonNull(row.getString(1));
+                FencingToken token = new FencingToken(row.getLong(11));
+                try {
+                    return Optional.of(activity(row, token));
+                }
+                catch (RuntimeException ex) {
+                    logger.warn("Activity call '{}' could not be read; its lease is freed", id, ex);
+                    unreadable.put(id, token);
+                    return Optional.<ActivityWorkItem>empty();
+                }
+            })
             .list();
+        releaseAll(this.activities, "id", unreadable, null);
+        return claimed.stream().flatMap(Optional::stream).toList();
+    }
+
+    /**
+     * Frees the leases a claim took and cannot hand over; a failure to do so is logged, since the leases expire on
+     * their own.
+     */
+    private void releaseAll(String table, String key, Map<String, FencingToken> held, @Nullable RuntimeException cause) {
+        if (held.isEmpty()) {
+            return;
+        }
+        String[] ids = held.keySet().toArray(String[]::new);
+        Long[] tokens = held.values().stream().map(FencingToken::value).toArray(Long[]::new);
+        try {
+            this.jdbc.sql("update " + table + " t set lease_owner = null, lease_expires_at = null from unnest(?::text[], "
+                    + "?::bigint[]) as r(id, token) where t." + key + " = r.id and t.lease_token = r.token")
+                .params(args(ids, tokens))
+                .update();
+        }
+        catch (RuntimeException ex) {
+            if (cause != null) {
+                cause.addSuppressed(ex);
+            }
+            logger.warn("Could not free the leases on {} (in {}) claimed and not handed over; they expire on their own",
+                    held.keySet(), table, ex);
+        }
     }
 
     @Override
@@ -628,7 +712,14 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     private record Current(@Nullable Long token, int historyLength) {
     }
 
-    private record Claimed(InstanceRecord instance, long token, long first) {
+    /** A claimed instance's row: its record, or why it could not be read. */
+    private record Claimed(String instanceId, @Nullable InstanceRecord instance, @Nullable RuntimeException unreadable,
+            long token, long first) {
+    }
+
+    /** A history event or a visible message of a claimed instance, not read yet. */
+    private record StoredEvent(boolean history, String instanceId, long id, int execution, @Nullable String json,
+            @Nullable Instant visibleAt) {
     }
 
     /**

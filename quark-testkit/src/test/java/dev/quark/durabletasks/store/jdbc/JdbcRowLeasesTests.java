@@ -173,6 +173,29 @@ class JdbcRowLeasesTests {
     }
 
     @Test
+    void anUnreadableInstanceIsLeftOutAndFreedWithoutHoldingTheRestOfItsBatch() {
+        store.create(new NewInstance("bad", "order", null, null, NOW, NOW));
+        store.create(new NewInstance("good", "order", null, null, NOW, NOW));
+        JdbcClient jdbc = JdbcClient.create(dataSource);
+        jdbc.sql("update " + PREFIX.table("durable_message")
+                + " set event = '{\"type\":\"Nope\",\"timestamp\":\"2026-01-01T00:00:00Z\"}' "
+                + "where instance_id = 'bad'")
+            .update();
+
+        assertThat(store.claimInstances("node-a", NOW, NOW.plus(LEASE), 2)).as("the readable instance is handed over")
+            .extracting((item) -> item.instance().instanceId())
+            .containsExactly("good");
+        assertThat(jdbc.sql("select lease_expires_at is null from " + PREFIX.table("durable_instance")
+                + " where instance_id = 'bad'").query(Boolean.class).single())
+            .as("the unreadable instance's lease is freed").isTrue();
+        assertThat(jdbc.sql("select count(*) from " + PREFIX.table("durable_message") + " where instance_id = 'bad'")
+            .query(Long.class)
+            .single()).as("its message stays for the next step").isEqualTo(1);
+        assertThat(store.claimInstances("node-b", NOW, NOW.plus(LEASE), 2)).as("claimed, unreadable again, freed")
+            .isEmpty();
+    }
+
+    @Test
     void aStepThatWroteNothingReleasesTheInstanceForTheNextClaim() {
         store.create(new NewInstance("order", "order", null, null, NOW, NOW));
         OrchestrationWorkItem item = store.claimInstances("node-a", NOW, NOW.plus(LEASE), 10).get(0);

@@ -1,14 +1,21 @@
 package dev.quark.samples.bank;
 
+import java.util.UUID;
+import java.util.function.Consumer;
+
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.QuarkActor;
 import dev.quark.actor.ReminderStatus;
 import dev.quark.actor.Remindable;
+import dev.quark.messaging.Outbox;
+import dev.quark.messaging.OutboxMessage;
+import dev.quark.messaging.state.StateOutbox;
+import dev.quark.samples.bank.LedgerEntry.Kind;
 import dev.quark.state.ActorState;
-import dev.quark.state.ConcurrencyException;
 import dev.quark.state.PersistentState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The implementation of {@link Account}: one instance per active account. The balance lives in persistent
@@ -18,6 +25,14 @@ import org.slf4j.LoggerFactory;
  * Opening an account (its first deposit) registers the {@link MonthlyFee monthly fee} reminder. The reminder is
  * kept in the reminder table, so it fires whether or not the account is active, and survives restarts like the
  * balance; each tick is a turn of this actor ({@link #receiveReminder}).
+ * <p>
+ * Every change of the balance is saved together with its outbox messages, in one write ({@link StateOutbox}): a
+ * {@link LedgerEntry} for the account's {@link Ledger}, and for a transfer the {@link TransferCredit} of the account
+ * credited. A transfer is thus two steps: the debit here, atomically with the credit message, then the credit in the
+ * other account when the outbox delivers it. The credit is never lost (the message exists iff the debit was saved, and
+ * is retried until delivered) and never applied twice (the credited account remembers the message ids it applied);
+ * between the two steps the money is in flight, in neither balance. A credit cannot fail for want of funds, and the
+ * controller checks that the account credited exists before the debit.
  */
 @QuarkActor
 class AccountActor extends AbstractActor implements Account, Remindable {
@@ -26,18 +41,25 @@ class AccountActor extends AbstractActor implements Account, Remindable {
 
     private final MonthlyFee monthlyFee;
 
+    private final StateOutbox stateOutbox;
+
+    private final JsonMapper json;
+
     @ActorState(name = "account")
     private PersistentState<AccountState> account;
 
-    AccountActor(MonthlyFee monthlyFee) {
+    AccountActor(MonthlyFee monthlyFee, StateOutbox stateOutbox, JsonMapper json) {
         this.monthlyFee = monthlyFee;
+        this.stateOutbox = stateOutbox;
+        this.json = json;
     }
 
     @Override
     public long deposit(long amount) {
         requirePositive(amount);
         boolean opening = !this.account.exists();
-        long balance = change(current().deposit(amount));
+        AccountState next = current().deposit(amount);
+        long balance = change(next, LedgerEntry.of(next.entries(), Kind.DEPOSIT, amount));
         if (opening) {
             registerReminder(MonthlyFee.REMINDER, this.monthlyFee.schedule());
         }
@@ -58,7 +80,8 @@ class AccountActor extends AbstractActor implements Account, Remindable {
             logger.debug("Account {} was already charged the fee of {}", actorId(), status.scheduledAt());
             return;
         }
-        long balance = change(current.chargeFee(this.monthlyFee.amount(), status.scheduledAt()));
+        AccountState next = current.chargeFee(this.monthlyFee.amount(), status.scheduledAt());
+        long balance = change(next, LedgerEntry.of(next.entries(), Kind.FEE, current.feeDue(this.monthlyFee.amount())));
         logger.info("Account {} charged the monthly fee of {}: balance {}", actorId(), status.scheduledAt(), balance);
     }
 
@@ -69,7 +92,57 @@ class AccountActor extends AbstractActor implements Account, Remindable {
         if (amount > current.balance()) {
             throw new InsufficientFundsException(actorId(), current.balance(), amount);
         }
-        return change(current.withdraw(amount));
+        AccountState next = current.withdraw(amount);
+        return change(next, LedgerEntry.of(next.entries(), Kind.WITHDRAWAL, amount));
+    }
+
+    @Override
+    public Transfer transfer(String to, long amount) {
+        requirePositive(amount);
+        if (to.equals(actorId())) {
+            throw new IllegalArgumentException("cannot transfer from account " + to + " to itself");
+        }
+        if (!this.account.exists()) {
+            throw UnknownAccountException.of(actorId());
+        }
+        AccountState current = current();
+        if (amount > current.balance()) {
+            throw new InsufficientFundsException(actorId(), current.balance(), amount);
+        }
+        String transferId = UUID.randomUUID().toString();
+        AccountState next = current.withdraw(amount);
+        LedgerEntry sent = new LedgerEntry(next.entries(), Kind.TRANSFER_OUT, amount, to, transferId);
+        save(next, (outbox) -> {
+            outbox.enqueue(BankDestinations.CREDITS, to, new TransferCredit(transferId, actorId(), amount));
+            outbox.enqueue(BankDestinations.LEDGER, actorId(), sent);
+        });
+        return new Transfer(transferId, actorId(), to, amount, next.balance());
+    }
+
+    /**
+     * Applies the credit of a transfer, delivered by the outbox: once per message id, however often it is delivered.
+     */
+    @Override
+    public void receive(OutboxMessage message) {
+        if (!message.destination().equals(BankDestinations.CREDITS)) {
+            throw new IllegalArgumentException("Account " + actorId() + " receives no messages of destination "
+                    + message.destination());
+        }
+        AccountState current = current();
+        String messageId = message.id().toString();
+        if (current.credited(messageId)) {
+            logger.debug("Account {} already applied credit {}", actorId(), messageId);
+            return;
+        }
+        TransferCredit credit = this.json.readValue(message.payload(), TransferCredit.class);
+        AccountState next = current.credit(credit.amount(), messageId);
+        change(next, new LedgerEntry(next.entries(), Kind.TRANSFER_IN, credit.amount(), credit.from(),
+                credit.transferId()));
+    }
+
+    @Override
+    public boolean opened() {
+        return this.account.exists();
     }
 
     @Override
@@ -82,20 +155,28 @@ class AccountActor extends AbstractActor implements Account, Remindable {
     }
 
     /**
-     * Saves a new state. When the save fails nothing changes, in the store or here; a conflict means another
-     * activation of this account wrote meanwhile (a second silo during a failover), so this one steps aside and
-     * the next call activates a fresh one that loads the current balance.
+     * Saves a new state with its ledger entry.
      */
-    private long change(AccountState next) {
+    private long change(AccountState next, LedgerEntry entry) {
+        save(next, (outbox) -> outbox.enqueue(BankDestinations.LEDGER, actorId(), entry));
+        return next.balance();
+    }
+
+    /**
+     * Saves a new state and its outbox messages as one write. When the write fails nothing is stored; this
+     * activation holds the unsaved state, so it steps aside and the next call activates a fresh one that loads the
+     * stored balance. A conflict means another activation of this account wrote meanwhile (a second silo during a
+     * failover).
+     */
+    private void save(AccountState next, Consumer<Outbox> messages) {
         this.account.set(next);
         try {
-            this.account.save();
+            this.stateOutbox.save(this.account, messages);
         }
-        catch (ConcurrencyException ex) {
+        catch (RuntimeException ex) {
             deactivateOnIdle();
             throw ex;
         }
-        return next.balance();
     }
 
     private static void requirePositive(long amount) {

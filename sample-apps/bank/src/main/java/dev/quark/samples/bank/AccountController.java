@@ -3,6 +3,7 @@ package dev.quark.samples.bank;
 import dev.quark.actor.ActorRefFactory;
 import dev.quark.state.ConcurrencyException;
 import dev.quark.state.StateStoreException;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
@@ -15,7 +16,8 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * The REST API of the bank: every request is one call to the account's actor.
+ * The REST API of the bank: every request is one call to the account's actor (a transfer first asks the account
+ * credited whether it exists), or to the account's ledger.
  */
 @RestController
 @RequestMapping("/accounts/{id}")
@@ -37,6 +39,30 @@ class AccountController {
         return new AccountBalance(id, account(id).withdraw(amount));
     }
 
+    /**
+     * Moves money to another account. The answer is the source's new balance; the target's shows the credit once
+     * the outbox delivered it (shortly after).
+     */
+    @PostMapping("/transfer")
+    Transfer transfer(@PathVariable String id, @RequestParam String to, @RequestParam long amount) {
+        if (!account(to).opened()) {
+            throw UnknownAccountException.of(to);
+        }
+        return account(id).transfer(to, amount);
+    }
+
+    /**
+     * The account's ledger, now or as it was at a version.
+     */
+    @GetMapping("/ledger")
+    LedgerView ledger(@PathVariable String id, @RequestParam(required = false) @Nullable Long version) {
+        if (!account(id).opened()) {
+            throw UnknownAccountException.of(id);
+        }
+        Ledger ledger = this.actors.get(Ledger.class, id);
+        return (version != null) ? ledger.at(version) : ledger.latest();
+    }
+
     @GetMapping
     AccountBalance balance(@PathVariable String id) {
         return new AccountBalance(id, account(id).balance());
@@ -48,7 +74,12 @@ class AccountController {
     }
 
     @ExceptionHandler
-    ProblemDetail invalidAmount(IllegalArgumentException ex) {
+    ProblemDetail unknownAccount(UnknownAccountException ex) {
+        return ProblemDetail.forStatusAndDetail(HttpStatus.NOT_FOUND, ex.getMessage());
+    }
+
+    @ExceptionHandler
+    ProblemDetail invalidInput(IllegalArgumentException ex) {
         return ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, ex.getMessage());
     }
 

@@ -68,7 +68,7 @@ class BankApplicationTests {
         assertThat(quark).containsEntry("status", "UP");
         assertThat(quark.get("details")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
             .containsKey("activations")
-            .containsEntry("actorTypes", java.util.List.of("Account"));
+            .containsEntry("actorTypes", java.util.List.of("Account", "Ledger"));
         @SuppressWarnings("unchecked")
         Map<String, Object> state = (Map<String, Object>) ((Map<String, Object>) health.get("components")).get("quarkState");
         assertThat(state).containsEntry("status", "UP");

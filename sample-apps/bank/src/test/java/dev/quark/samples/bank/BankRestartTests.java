@@ -1,5 +1,6 @@
 package dev.quark.samples.bank;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
@@ -10,6 +11,7 @@ import dev.quark.runtime.ActorAddress;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import dev.quark.testkit.server.RedisTestServer;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -18,6 +20,7 @@ import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.web.client.RestClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The bank keeps balances, and the monthly-fee reminders of its accounts, across a restart of the application
@@ -42,6 +45,7 @@ class BankRestartTests {
                 assertThat(get(bank, "/accounts/alice")).containsEntry("balance", 70);
                 assertThat(monthlyFee(bank, "alice")).as("the fee reminder outlives the application").isPresent();
                 assertThat(post(bank, "/accounts/alice/deposit?amount=5")).containsEntry("balance", 75);
+                assertTransferAndLedger(bank, "alice", 75, 3);
                 assertThat(component(get(bank, "/actuator/health"), "quarkState")).containsEntry("status", "UP");
                 assertThat(component(get(bank, "/actuator/health"), "quarkReminders")).containsEntry("status", "UP");
                 assertThat(component(get(bank, "/actuator/health"), "db")).containsEntry("status", "UP");
@@ -61,6 +65,7 @@ class BankRestartTests {
             try (ConfigurableApplicationContext bank = start("redis", properties)) {
                 assertThat(bank.getEnvironment().getProperty("quark.redis.key-prefix")).isEqualTo(prefix);
                 assertThat(get(bank, "/accounts/bob")).containsEntry("balance", 40);
+                assertTransferAndLedger(bank, "bob", 40, 1);
                 assertThat(monthlyFee(bank, "bob")).as("the fee reminder outlives the application").isPresent();
                 assertThat(component(get(bank, "/actuator/health"), "quarkState")).containsEntry("status", "UP");
                 assertThat(component(get(bank, "/actuator/health"), "quarkReminders")).containsEntry("status", "UP");
@@ -70,6 +75,30 @@ class BankRestartTests {
         finally {
             redis.deleteKeys(prefix);
         }
+    }
+
+    /**
+     * A transfer from an account with a history to a new account, on the backend of the profile: the ledger entries
+     * written before the restart are in the ledger (delivered before or after it), the credit arrives, and each ledger
+     * shows the transfer.
+     */
+    private static void assertTransferAndLedger(ConfigurableApplicationContext bank, String from, long balance,
+            int entries) {
+        String to = from + "-savings";
+        post(bank, "/accounts/" + to + "/deposit?amount=1");
+        assertThat(post(bank, "/accounts/" + from + "/transfer?to=" + to + "&amount=20"))
+            .containsEntry("balance", (int) (balance - 20));
+        await().atMost(Duration.ofSeconds(20))
+            .untilAsserted(() -> assertThat(get(bank, "/accounts/" + to)).containsEntry("balance", 21));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(get(bank, "/accounts/" + from + "/ledger"))
+            .containsEntry("version", entries + 1)
+            .extractingByKey("state", InstanceOfAssertFactories.MAP)
+            .containsEntry("balance", (int) (balance - 20))
+            .containsEntry("transfers", 1));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(get(bank, "/accounts/" + to + "/ledger"))
+            .containsEntry("version", 2)
+            .extractingByKey("state", InstanceOfAssertFactories.MAP)
+            .containsEntry("balance", 21));
     }
 
     /**
