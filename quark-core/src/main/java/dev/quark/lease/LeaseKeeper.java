@@ -167,7 +167,7 @@ public final class LeaseKeeper implements AutoCloseable {
     public List<Lease> acquire(Collection<String> resources, int max) {
         requireOpen();
         List<Lease> acquired = this.store.tryAcquireAny(resources, max, this.owner, this.duration);
-        keepAll(acquired);
+        keepEach(acquired);
         return acquired;
     }
 
@@ -193,13 +193,31 @@ public final class LeaseKeeper implements AutoCloseable {
             throw new IllegalArgumentException("Lease " + lease + " belongs to '" + lease.owner()
                     + "', not to this keeper's owner '" + this.owner + "'");
         }
-        keepAll(List.of(lease));
+        keepEach(List.of(lease));
+    }
+
+    /**
+     * Keeps several leases acquired elsewhere in one step: all of them, or, when the keeper is closed, none (all are
+     * then released).
+     * @param leases the leases, of the keeper's owner
+     * @throws IllegalArgumentException when a lease has another owner; none is kept then
+     * @throws IllegalStateException when the keeper is closed; the leases are then released
+     */
+    public void keepAll(Collection<Lease> leases) {
+        Objects.requireNonNull(leases, "leases must not be null");
+        for (Lease lease : leases) {
+            if (!lease.owner().equals(this.owner)) {
+                throw new IllegalArgumentException("Lease " + lease + " belongs to '" + lease.owner()
+                        + "', not to this keeper's owner '" + this.owner + "'");
+            }
+        }
+        keepEach(List.copyOf(leases));
     }
 
     /**
      * Keeps all the leases, or releases all of them when the keeper is closed.
      */
-    private void keepAll(List<Lease> leases) {
+    private void keepEach(List<Lease> leases) {
         if (leases.isEmpty()) {
             return;
         }

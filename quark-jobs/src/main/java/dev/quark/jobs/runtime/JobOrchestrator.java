@@ -482,11 +482,34 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 releaseLease(lease);
             }
         }
-        if (this.leasesInStore) {
-            // Granted by the claim itself: kept from now on, released by the keeper if it was closed meanwhile.
-            claimed.stream()
+        if (!this.leasesInStore) {
+            List<JobId> ungranted = claimed.stream()
                 .filter((job) -> acquired.stream().noneMatch((lease) -> lease.isSameLease(job.lease())))
-                .forEach((job) -> this.keeper.keep(job.lease()));
+                .map((job) -> job.job().id())
+                .toList();
+            if (!ungranted.isEmpty()) {
+                IllegalStateException ex = new IllegalStateException("Job store " + this.store.getClass().getName() + " claimed jobs "
+                        + ungranted + " with leases that did not come through JobLeases.acquire, yet its leaseStore() "
+                        + "is empty: a store whose claims grant the leases must return its lease store from "
+                        + "leaseStore(); a JobStore wrapper must delegate leaseStore()");
+                logger.error("Job orchestrator '{}' cannot run the jobs it claimed", this.owner, ex);
+                throw ex;
+            }
+        }
+        if (this.leasesInStore) {
+            // Granted by the claim itself: kept from now on all in one step, or, when the keeper was closed
+            // meanwhile, all released by it (and the acquired ones with it) and none started.
+            try {
+                this.keeper.keepAll(claimed.stream()
+                    .map(ClaimedJob::lease)
+                    .filter((granted) -> acquired.stream().noneMatch((lease) -> lease.isSameLease(granted)))
+                    .toList());
+            }
+            catch (IllegalStateException ex) {
+                logger.debug("Job orchestrator '{}' closed during a claim; gave back {} jobs", this.owner,
+                        claimed.size(), ex);
+                return 0;
+            }
         }
         claimed.forEach(this::start);
         return claimed.size();

@@ -1,9 +1,22 @@
 package dev.quark.jobs.runtime;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.RetryPolicy;
 import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
@@ -13,8 +26,14 @@ import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 class JdbcTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
 
@@ -74,5 +93,106 @@ class JdbcTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
             .sql("select count(*) from quark_job where lease_expires_at > clock_timestamp()")
             .query(Long.class)
             .single();
+    }
+
+    @Test
+    void aStoreWrapperThatDoesNotDelegateLeaseStoreFailsTheClaimNamingItsClass() {
+        JobStore wrapper = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
+                new Class<?>[] { JobStore.class }, (proxy, method, args) -> {
+                    if (method.getName().equals("leaseStore")) {
+                        return Optional.empty();
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    }
+                    catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
+        JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+        AtomicInteger ran = new AtomicInteger();
+        JobHandlerRegistry handlers = new JobHandlerRegistry(
+                List.of(JobHandler.of("undelegated", String.class, (payload, context) -> ran.incrementAndGet())), codec,
+                RetryPolicy.builder().maxAttempts(1).build(), Duration.ofMinutes(1));
+        ch.qos.logback.classic.Logger orchestratorLogger = (ch.qos.logback.classic.Logger) LoggerFactory
+            .getLogger(JobOrchestrator.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        orchestratorLogger.addAppender(logged);
+        JobOrchestrator orchestrator = JobOrchestrator.builder(wrapper, leases, handlers, codec)
+            .owner("wrapped")
+            .pollInterval(Duration.ofMillis(50))
+            .build();
+        try {
+            new DefaultJobQueue(wrapper, handlers, codec, Clock.systemUTC(), JobMetrics.NONE).enqueue("undelegated",
+                    "x");
+            orchestrator.start();
+            await().atMost(Duration.ofSeconds(10))
+                .until(() -> logged.list.stream()
+                    .anyMatch((event) -> event.getLevel() == Level.ERROR && event.getThrowableProxy() != null
+                            && event.getThrowableProxy().getMessage().contains("must delegate leaseStore()")
+                            && event.getThrowableProxy().getMessage().contains(wrapper.getClass().getName())));
+            assertThat(ran).hasValue(0);
+        }
+        finally {
+            orchestrator.close();
+            orchestratorLogger.detachAppender(logged);
+            JdbcClient.create(dataSource).sql("delete from quark_job where type = 'undelegated'").update();
+        }
+    }
+
+    @Test
+    void aClaimLandingWhileTheOrchestratorClosesGivesBackEveryLeaseItGranted() throws Exception {
+        CountDownLatch claiming = new CountDownLatch(1);
+        CountDownLatch proceed = new CountDownLatch(1);
+        JobStore slow = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
+                new Class<?>[] { JobStore.class }, (proxy, method, args) -> {
+                    if (method.getName().equals("claimDue")) {
+                        claiming.countDown();
+                        proceed.await(10, TimeUnit.SECONDS);
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    }
+                    catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
+        JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+        AtomicInteger ran = new AtomicInteger();
+        JobHandlerRegistry handlers = new JobHandlerRegistry(
+                List.of(JobHandler.of("closing", String.class, (payload, context) -> ran.incrementAndGet())), codec,
+                RetryPolicy.builder().maxAttempts(1).build(), Duration.ofMinutes(1));
+        DefaultJobQueue queue = new DefaultJobQueue(store, handlers, codec, Clock.systemUTC(), JobMetrics.NONE);
+        for (int i = 0; i < 3; i++) {
+            queue.enqueue("closing", "job-" + i);
+        }
+        JobOrchestrator orchestrator = JobOrchestrator.builder(slow, leases, handlers, codec)
+            .owner("closing")
+            .workers(4)
+            .pollInterval(Duration.ofMillis(50))
+            .build();
+        JdbcClient jdbc = JdbcClient.create(dataSource);
+        try {
+            orchestrator.start();
+            assertThat(claiming.await(10, TimeUnit.SECONDS)).isTrue();
+            orchestrator.close();
+            proceed.countDown();
+            await().atMost(Duration.ofSeconds(10))
+                .until(() -> jdbc.sql("select count(*) from quark_job where type = 'closing' and status = 'RUNNING'")
+                    .query(Long.class)
+                    .single() == 3);
+            await().atMost(Duration.ofSeconds(10))
+                .until(() -> jdbc
+                    .sql("select count(*) from quark_job where type = 'closing' and lease_expires_at > clock_timestamp()")
+                    .query(Long.class)
+                    .single() == 0);
+            assertThat(ran).hasValue(0);
+        }
+        finally {
+            proceed.countDown();
+            orchestrator.close();
+            jdbc.sql("delete from quark_job where type = 'closing'").update();
+        }
     }
 }

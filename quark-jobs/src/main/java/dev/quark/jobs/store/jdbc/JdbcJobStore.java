@@ -47,8 +47,11 @@ import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.jdbc.JdbcFencing;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.support.TransactionOperations;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
@@ -92,6 +95,11 @@ public class JdbcJobStore implements JobStore {
             + "started_at, finished_at, owner, progress, progress_message, cancel_requested, error_type, error_message, "
             + "error_stack, log, metadata";
 
+    private static final Logger logger = LoggerFactory.getLogger(JdbcJobStore.class);
+
+    /** How many times a claim is made again without the rows it could not read. */
+    private static final int CLAIM_TRIES = 3;
+
     private static final String WAITING = "('ENQUEUED', 'SCHEDULED', 'RETRYING')";
 
     private final DataSource dataSource;
@@ -109,6 +117,8 @@ public class JdbcJobStore implements JobStore {
     private final JdbcJobLeaseStore leases;
 
     private final JdbcClient own;
+
+    private final TransactionOperations ownTransactions;
 
     private final String claimDue;
 
@@ -141,7 +151,9 @@ public class JdbcJobStore implements JobStore {
         Objects.requireNonNull(clock, "clock must not be null");
         this.dataSource = dataSource;
         this.jdbc = JdbcClient.create(dataSource);
-        this.own = new OwnTransactions(dataSource).jdbc();
+        OwnTransactions ownTransactions = new OwnTransactions(dataSource);
+        this.own = ownTransactions.jdbc();
+        this.ownTransactions = ownTransactions.transactions();
         this.table = tablePrefix.table("job");
         this.leases = new JdbcJobLeaseStore(this.own, this.table, clock);
         this.insert = """
@@ -312,6 +324,12 @@ public class JdbcJobStore implements JobStore {
         return this.claimDue;
     }
 
+    /**
+     * Runs a claim statement and reads its rows in one transaction of the store's own, so that a failure after the
+     * statement (a reset connection, a row the mapper rejects) rolls the stamps back: no job is left running under a
+     * lease nobody keeps, nor counted as an abandoned attempt later. A row that cannot be read is left out: the claim
+     * is rolled back and made again without it, at most {@value #CLAIM_TRIES} times.
+     */
     private List<ClaimedJob> claim(String statement, Object condition, Claim claim, int candidates, JobLeases leases,
             boolean abandoned) {
         Duration duration = leases.duration();
@@ -320,17 +338,46 @@ public class JdbcJobStore implements JobStore {
         for (int i = 0; i < types.length; i++) {
             room[i] = claim.room().getOrDefault(types[i], 0);
         }
-        Instant sent = this.leases.callerClock().instant();
-        List<ClaimedJob> claimed = this.own.sql(statement)
-            .params(condition, types, ids(claim.excluded()), candidates, types, room, claim.max(), claim.owner(),
-                    claim.owner(), duration.toMillis(), timestamp(claim.now()))
-            .query((row, number) -> {
-                Job job = job(row, number);
-                Lease lease = this.leases.granted(job.id(), claim.owner(), row.getLong("granted_token"), sent, duration);
-                return new ClaimedJob(job, lease, abandoned ? row.getString("former_owner") : null);
-            })
-            .list();
-        return order(claimed);
+        Set<String> excluded = new HashSet<>(List.of(ids(claim.excluded())));
+        for (int attempt = 1; attempt <= CLAIM_TRIES; attempt++) {
+            Set<String> unreadable = new HashSet<>();
+            List<ClaimedJob> claimed = this.ownTransactions.execute((status) -> {
+                Instant sent = this.leases.callerClock().instant();
+                List<@Nullable ClaimedJob> rows = this.own.sql(statement)
+                    .params(condition, types, excluded.toArray(String[]::new), candidates, types, room, claim.max(),
+                            claim.owner(), claim.owner(), duration.toMillis(), timestamp(claim.now()))
+                    .query((row, number) -> claimedOrUnreadable(row, number, claim, sent, duration, abandoned,
+                            unreadable))
+                    .list();
+                if (!unreadable.isEmpty()) {
+                    status.setRollbackOnly();
+                    return List.<ClaimedJob>of();
+                }
+                return rows.stream().filter(Objects::nonNull).toList();
+            });
+            if (unreadable.isEmpty()) {
+                return order(Objects.requireNonNull(claimed));
+            }
+            excluded.addAll(unreadable);
+        }
+        return List.of();
+    }
+
+    private @Nullable ClaimedJob claimedOrUnreadable(ResultSet row, int number, Claim claim, Instant sent,
+            Duration duration, boolean abandoned, Set<String> unreadable) throws SQLException {
+        Job job;
+        try {
+            job = job(row, number);
+        }
+        catch (RuntimeException ex) {
+            String id = row.getString("id");
+            logger.error("Job {} in {} cannot be read and is left out of the claims until it is fixed or deleted", id,
+                    this.table, ex);
+            unreadable.add(id);
+            return null;
+        }
+        Lease lease = this.leases.granted(job.id(), claim.owner(), row.getLong("granted_token"), sent, duration);
+        return new ClaimedJob(job, lease, abandoned ? row.getString("former_owner") : null);
     }
 
     private static List<ClaimedJob> order(List<ClaimedJob> claimed) {

@@ -114,6 +114,32 @@ class JdbcJobStoreTests extends JobStoreContractTests {
     }
 
     @Test
+    void aRowTheClaimCannotReadIsLeftOutAndTheOthersAreClaimedWithoutLeavingAnyRunning() {
+        String type = newType("unreadable");
+        JobId first = JobId.next(Clock.systemUTC());
+        store.enqueue(new NewJob(first, type, "{}", null, NOW, NOW));
+        JobId broken = JobId.next(Clock.systemUTC());
+        store.enqueue(new NewJob(broken, type, "{}", null, NOW, NOW));
+        JobId last = JobId.next(Clock.systemUTC());
+        store.enqueue(new NewJob(last, type, "{}", null, NOW, NOW));
+        jdbc.sql("alter table quark_job alter column payload drop not null").update();
+        try {
+            jdbc.sql("update quark_job set payload = null where id = ?").param(broken.value()).update();
+            List<ClaimedJob> claimed = store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG));
+            assertThat(claimed).extracting((c) -> c.job().id()).containsExactly(first, last);
+            assertThat(jdbc.sql("select status, attempt, lease_owner from quark_job where id = ?")
+                .param(broken.value())
+                .query((row, number) -> row.getString(1) + "/" + row.getInt(2) + "/" + row.getString(3))
+                .single()).isEqualTo("ENQUEUED/0/null");
+            assertThat(store.claimAbandoned(claim(OTHER, 10, NOW, type), leases(OTHER, LONG))).isEmpty();
+        }
+        finally {
+            jdbc.sql("delete from quark_job where id = ?").param(broken.value()).update();
+            jdbc.sql("alter table quark_job alter column payload set not null").update();
+        }
+    }
+
+    @Test
     void theChangelogCreatesTheDocumentedTableAndIndexes() {
         assertThat(store.table()).isEqualTo("quark_job");
         List<String> columns = jdbc
