@@ -15,7 +15,7 @@ import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.transport.Envelope;
-import dev.quark.runtime.internal.DeadlineSweep;
+import dev.quark.runtime.routing.DeadlineSweep;
 
 import org.jspecify.annotations.Nullable;
 

@@ -1,4 +1,4 @@
-package dev.quark.runtime.internal;
+package dev.quark.runtime.routing;
 
 import java.time.Duration;
 import java.util.List;

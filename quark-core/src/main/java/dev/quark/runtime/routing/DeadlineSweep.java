@@ -1,4 +1,4 @@
-package dev.quark.runtime.internal;
+package dev.quark.runtime.routing;
 
 import java.util.concurrent.locks.LockSupport;
 
@@ -7,7 +7,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * Things that wait with a deadline, in a doubly linked list threaded through the things themselves and kept
  * in deadline order, and one sweeper thread that hands those whose deadline passed to {@link #expire}: the
- * mechanism behind the call timeouts of a runtime ({@link CallTimeouts}) and the deadlines of the requests a
+ * mechanism behind the call timeouts of a runtime ({@code dev.quark.runtime.internal.CallTimeouts}) and the deadlines of the requests a
  * silo sent to others.
  * <p>
  * Linking inserts from the tail, walking back past later deadlines: O(1) when deadlines grow in arrival
