@@ -29,6 +29,7 @@ import dev.quark.jobs.JobId;
 import dev.quark.jobs.store.Claim;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
@@ -59,7 +60,8 @@ import org.slf4j.LoggerFactory;
  * turns into {@code RETRYING} with a backoff or {@code DEAD_LETTERED} with the error), with its timeout (the
  * handler's thread is interrupted and the attempt fails), with the loss of the lease (the keeper could not renew it
  * in time: the handler's thread is interrupted and nothing is written, since another worker may own the job), or
- * with the shutdown. Every write carries the lease's fencing token.
+ * with the shutdown. Every write carries the lease's fencing token. Outcomes that end while another is being written
+ * are written together next, in one {@link JobStore#finishAll} ({@link OutcomeWriter}).
  * <p>
  * <b>Shutdown</b> ({@link #close()}) stops claiming, waits up to {@code shutdownTimeout} for the running attempts,
  * then interrupts the rest and gives their jobs back ({@code ENQUEUED}, the attempt not counted), and releases every
@@ -128,6 +130,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     private final ThreadFactory threads;
 
     private final LeaseKeeper keeper;
+
+    private final OutcomeWriter outcomes;
 
     /** Whether the store keeps the jobs' leases in its own records ({@link JobStore#leaseStore()}). */
     private final boolean leasesInStore;
@@ -198,6 +202,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             this.scheduler = LeaseKeeper.Scheduler.of(this.clock, this.ownScheduler);
         }
         this.threads = Thread.ofVirtual().name("quark-job-", 0).factory();
+        this.outcomes = new OutcomeWriter(builder.store);
         LeaseStore leaseStore = builder.store.leaseStore().orElse(builder.leaseStore);
         this.leasesInStore = builder.store.leaseStore().isPresent();
         LeaseKeeper.Builder keeper = LeaseKeeper.builder(leaseStore, this.owner)
@@ -658,21 +663,36 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Gives claimed jobs that never ran back to the queue ({@code ENQUEUED}, due now, the attempt not counted), each
-     * write fenced by its lease; a job that cannot be given back runs again once its lease expires.
+     * Gives claimed jobs that never ran back to the queue ({@code ENQUEUED}, due now, the attempt not counted), in
+     * one write ({@link JobStore#finishAll}), each job fenced by its lease; a job that cannot be given back runs again once its lease expires.
      */
     private void giveBack(List<ClaimedJob> jobs) {
+        if (jobs.isEmpty()) {
+            return;
+        }
+        Instant now = this.clock.instant();
+        List<JobOutcome> outcomes = jobs.stream()
+            .map((claimed) -> new JobOutcome(claimed.job().id(), claimed.lease(), JobTransition.released(now),
+                    new JobReport(claimed.job().progress(), claimed.job().progressMessage(), claimed.job().log()), now))
+            .toList();
+        Map<JobId, RuntimeException> refused;
+        try {
+            refused = this.store.finishAll(outcomes);
+        }
+        catch (RuntimeException ex) {
+            refused = new HashMap<>();
+            for (ClaimedJob claimed : jobs) {
+                refused.put(claimed.job().id(), ex);
+            }
+        }
         for (ClaimedJob claimed : jobs) {
-            Job job = claimed.job();
-            Instant now = this.clock.instant();
-            try {
-                this.store.finish(job.id(), claimed.lease(), JobTransition.released(now),
-                        new JobReport(job.progress(), job.progressMessage(), job.log()), now);
+            RuntimeException failure = refused.get(claimed.job().id());
+            if (failure == null) {
                 outcomeRecorded(claimed.lease());
             }
-            catch (RuntimeException ex) {
+            else {
                 logger.warn("Could not give back job {} ({}), claimed but not run; it runs again once its lease is "
-                        + "free", job.id(), job.type(), ex);
+                        + "free", claimed.job().id(), claimed.job().type(), failure);
                 releaseLease(claimed.lease());
             }
         }
@@ -930,6 +950,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     JobStore store() {
         return this.store;
+    }
+
+    OutcomeWriter outcomes() {
+        return this.outcomes;
     }
 
     JobPayloadCodec codec() {
