@@ -63,7 +63,8 @@ import org.slf4j.LoggerFactory;
  * with the shutdown. Every write carries the lease's fencing token. Outcomes that end while another is being written
  * are written together next, in one {@link JobStore#finishAll} ({@link OutcomeWriter}).
  * <p>
- * <b>Shutdown</b> ({@link #close()}) stops claiming, waits up to {@code shutdownTimeout} for the running attempts,
+ * <b>Shutdown</b> ({@link #close()}) stops claiming, gives back the prefetched jobs (their attempt not counted),
+ * waits up to {@code shutdownTimeout} for the running attempts,
  * then interrupts the rest and gives their jobs back ({@code ENQUEUED}, the attempt not counted), and releases every
  * lease.
  * <p>
