@@ -11,6 +11,7 @@ import dev.quark.jobs.Recurring;
 import dev.quark.jobs.runtime.RecurringMethodHandler;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.aop.scope.ScopedProxyUtils;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -24,7 +25,8 @@ import org.springframework.util.ReflectionUtils;
 /**
  * Finds the bean methods marked {@link Recurring} and makes each a {@link RecurringMethodHandler}. Bean types are
  * read from their definitions, so no bean is created here (and none before its time): a job looks its bean up when
- * it runs and calls the method through the bean's proxies, as {@code @Scheduled} does.
+ * it runs and calls the method through the bean's proxies, as {@code @Scheduled} does. The target bean of a scoped
+ * proxy is skipped: its proxy's definition carries the methods once.
  */
 final class RecurringMethods {
 
@@ -40,7 +42,8 @@ final class RecurringMethods {
     static List<RecurringMethodHandler> find(ConfigurableListableBeanFactory beanFactory) {
         List<RecurringMethodHandler> handlers = new ArrayList<>();
         for (String name : beanFactory.getBeanDefinitionNames()) {
-            if (beanFactory.getBeanDefinition(name).getRole() == BeanDefinition.ROLE_INFRASTRUCTURE) {
+            if (ScopedProxyUtils.isScopedTarget(name)
+                    || beanFactory.getBeanDefinition(name).getRole() == BeanDefinition.ROLE_INFRASTRUCTURE) {
                 continue;
             }
             Class<?> type = beanFactory.getType(name, false);
