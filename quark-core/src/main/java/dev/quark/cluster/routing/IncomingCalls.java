@@ -15,7 +15,10 @@ import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.PlacementDirector;
+import dev.quark.cluster.placement.PlacementStrategy;
+import dev.quark.cluster.placement.SiloChooser;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.runtime.ActorAddress;
@@ -37,13 +40,26 @@ import org.slf4j.LoggerFactory;
  * the same silo flow on. The answer to a call for a directory-placed actor that lives on another silo (its
  * activation moved: the caller's cached location is stale, and this silo passed the call on) names that
  * silo in its metadata ({@link DistributedDirectory#MOVED_TO}), so that the caller goes there directly from
- * its next call. A silo that is
- * not serving refuses every call with a {@link SiloNotServingException}. What cannot be decoded or delivered
+ * its next call.
+ * <p>
+ * A silo that is not serving (it has left, or is fenced), or is leaving ({@code SHUTTING_DOWN}: it owns nothing
+ * any more, and its hand-over waits only for the calls it already has), runs no new call. It refuses a request
+ * with a {@link SiloNotServingException} marked {@link #NOT_DELIVERED} in the answer's metadata, which carries
+ * its view's version, so that the caller, which may still route with an older view (one where this silo owned
+ * the actor), reads membership up to that version and sends the call again where its actor lives now
+ * ({@link ClusterRouter}); it passes a one-way call on to the silo that owns its actor in its own view, if that
+ * is another silo, and drops it otherwise. What cannot be decoded or delivered
  * (an unknown type or method, bad arguments) is answered with an {@code ERROR} naming it; the silo goes on.
  */
 final class IncomingCalls {
 
     private static final Logger logger = LoggerFactory.getLogger(IncomingCalls.class);
+
+    /**
+     * The key of an {@code ERROR} answer's metadata that says the call was not run anywhere (the silo that
+     * refused it is not serving), so that its caller may send it again where its actor lives now.
+     */
+    static final String NOT_DELIVERED = "quark-not-delivered";
 
     /** How long a call from a silo with a newer view waits at most for this silo to read that version. */
     private static final long CATCH_UP_MILLIS = 1_000;
@@ -96,9 +112,8 @@ final class IncomingCalls {
         if (request.membershipVersion() > view.version()) {
             view = catchUp(request, view);
         }
-        if (!this.silo.isServing()) {
-            refuse(request, new SiloNotServingException("Silo " + this.self + " is not serving; it refused "
-                    + describe(request) + " (membership version " + view.version() + ")"));
+        if (!this.silo.isServing() || isLeaving(view)) {
+            refuseNotServing(request, view);
             return;
         }
         ActorAddress address;
@@ -127,6 +142,48 @@ final class IncomingCalls {
             return;
         }
         deliver(request, address);
+    }
+
+    /**
+     * Returns whether this silo is leaving the cluster gracefully in its view: it no longer owns anything, and
+     * it takes no call on that it would have to pass on and answer for, since its hand-over waits only for the
+     * calls it already has.
+     */
+    private boolean isLeaving(ClusterView view) {
+        SiloEntry own = view.membership().silos().get(this.self);
+        return own != null && own.status() == SiloStatus.SHUTTING_DOWN;
+    }
+
+    /**
+     * Refuses a call while this silo is not serving or is leaving, without running it: a request is answered with a
+     * {@link SiloNotServingException} marked {@link #NOT_DELIVERED}, a one-way call is passed on to the silo that
+     * owns its actor in this silo's view when that is another silo.
+     */
+    private void refuseNotServing(Envelope request, ClusterView view) {
+        SiloNotServingException refusal = new SiloNotServingException("Silo " + this.self
+                + (isLeaving(view) ? " is leaving the cluster" : " is not serving") + "; it refused "
+                + describe(request) + " from silo " + request.sourceSiloId() + " without running it (membership "
+                + "version " + view.version() + ", the caller's " + request.membershipVersion() + ")");
+        if (request.kind() != Envelope.Kind.ONE_WAY) {
+            answerFailure(request, refusal, Map.of(NOT_DELIVERED, "true"));
+            return;
+        }
+        ActorAddress address;
+        try {
+            address = request.address();
+        }
+        catch (RuntimeException ex) {
+            refuse(request, ex);
+            return;
+        }
+        PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
+        String owner = strategy.servesLocally() ? SiloChooser.choose(address, strategy, view, this.self, false)
+                : this.placement.ownerOf(address, view);
+        if (owner == null || owner.equals(this.self)) {
+            refuse(request, refusal);
+            return;
+        }
+        forward(request, address, owner, view);
     }
 
     /**
@@ -249,7 +306,10 @@ final class IncomingCalls {
                                         + " on to silo " + owner + ", which owns it: " + cause.getMessage(), cause));
                     }
                     else if (answer != null) {
-                        this.messenger.answer(request, answer.kind(), answer.payload());
+                        // A refusal without running the call stays one for the caller: it may send it again.
+                        this.messenger.answer(request, answer.kind(), answer.payload(),
+                                answer.metadata().containsKey(NOT_DELIVERED) ? Map.of(NOT_DELIVERED, "true")
+                                        : Map.of());
                     }
                 }
                 finally {
