@@ -53,7 +53,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     static final int MAX_REROUTES = 3;
 
     /** How long a refused call waits at most for this silo to read the refusing silo's membership version. */
-    private static final long CATCH_UP_MILLIS = 1_000;
+    private static final long CATCH_UP_MILLIS = ViewWaits.MAX_WAIT_MILLIS;
 
     private final String self;
 

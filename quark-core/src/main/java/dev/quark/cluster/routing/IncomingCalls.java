@@ -3,10 +3,7 @@ package dev.quark.cluster.routing;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.actor.ActorUnreachableException;
@@ -30,7 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The receiving side of calls between silos. A call for an actor this silo owns in its view is decoded with
+ * The receiving side of calls between silos. A call from a silo with a newer membership view than this silo's
+ * is parked, without holding the receiving thread, until this silo has read that version or for at most a second
+ * ({@link ViewWaits}). A call for an actor this silo owns in its view is decoded with
  * the codec and delivered through {@code ActorRuntime.inbound()}; its outcome goes back as a
  * {@code RESPONSE} or an {@code ERROR}. A call for an actor another silo owns is passed on to that silo, at
  * most {@code maxForwards} times in all, then refused with a {@link CallForwardingException}; the silo that
@@ -61,9 +60,6 @@ final class IncomingCalls {
      */
     static final String NOT_DELIVERED = "quark-not-delivered";
 
-    /** How long a call from a silo with a newer view waits at most for this silo to read that version. */
-    private static final long CATCH_UP_MILLIS = 1_000;
-
     private final String self;
 
     private final ViewTracker views;
@@ -76,13 +72,13 @@ final class IncomingCalls {
 
     private final int maxForwards;
 
-    private final Clock clock;
-
     private final AtomicInteger inProgress = new AtomicInteger();
 
     private final RoutingMetrics metrics;
 
     private final MailboxWaits waits;
+
+    private final ViewWaits viewWaits;
 
     private final DistributedDirectory directory;
 
@@ -91,27 +87,33 @@ final class IncomingCalls {
         this.directory = directory;
         this.metrics = metrics;
         this.waits = new MailboxWaits(executor);
+        this.viewWaits = new ViewWaits(views, silo, clock, executor);
         this.self = self;
         this.views = views;
         this.placement = placement;
         this.messenger = messenger;
         this.silo = silo;
         this.maxForwards = maxForwards;
-        this.clock = clock;
     }
 
     /**
-     * Returns how many calls this silo received and has not answered yet.
+     * Returns how many calls this silo received and has not answered yet, those parked for a newer view
+     * included.
      */
     int inProgress() {
-        return this.inProgress.get();
+        return this.inProgress.get() + this.viewWaits.size();
     }
 
+    /**
+     * Receives a call: serves it at once when this silo's view is as new as its sender's, otherwise once this
+     * silo has read that version or waited long enough ({@link ViewWaits}); never blocks this thread for it.
+     */
     void receive(Envelope request) {
+        this.viewWaits.admit(request, this::serve);
+    }
+
+    private void serve(Envelope request) {
         ClusterView view = this.views.current();
-        if (request.membershipVersion() > view.version()) {
-            view = catchUp(request, view);
-        }
         if (!this.silo.isServing() || isLeaving(view)) {
             refuseNotServing(request, view);
             return;
@@ -184,30 +186,6 @@ final class IncomingCalls {
             return;
         }
         forward(request, address, owner, view);
-    }
-
-    /**
-     * Reads membership again when the caller has seen a newer version, and waits a moment for it: a silo that
-     * has just joined may receive calls from silos that read its entry before it did.
-     */
-    private ClusterView catchUp(Envelope request, ClusterView view) {
-        this.silo.refreshIfOlderThan(request.membershipVersion(), view.version());
-        long wait = Math.min(CATCH_UP_MILLIS, request.deadlineEpochMillis() - this.clock.millis());
-        if (wait <= 0) {
-            return this.views.current();
-        }
-        CompletableFuture<ClusterView> caughtUp = this.views.awaitVersion(request.membershipVersion());
-        try {
-            return caughtUp.get(wait, TimeUnit.MILLISECONDS);
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-        }
-        catch (ExecutionException | TimeoutException ex) {
-            // Served with the view it has.
-        }
-        caughtUp.cancel(false);
-        return this.views.current();
     }
 
     private void deliver(Envelope request, ActorAddress address) {
