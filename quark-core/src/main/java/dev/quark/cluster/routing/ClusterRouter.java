@@ -40,8 +40,8 @@ import org.jspecify.annotations.Nullable;
  * {@link SiloUnavailableException} when the target cannot be reached or is declared dead while the call
  * waits, or with an {@link ActorCallTimeoutException} at the call's deadline.
  * <p>
- * A call the target refused without running it, because that silo is not serving (it has left the cluster,
- * and this silo still routes with a view in which it owned the actor), is routed again: this silo reads
+ * A call the target refused without running it, because that silo is leaving or not serving (it has left the
+ * cluster, and this silo still routes with a view in which it owned the actor), is routed again: this silo reads
  * membership up to the version the refusal carries, without blocking a thread (for at most
  * {@link #CATCH_UP_MILLIS} and never past the call's deadline), locates the actor again and sends the call
  * there, or delivers it here when this silo owns it now. At most {@link #MAX_REROUTES} times, and only while
