@@ -13,7 +13,11 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -81,6 +85,7 @@ import org.junit.jupiter.api.Timeout;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Orchestrations run by workers on a store, end to end, so that every store (the in-memory one, PostgreSQL, yours)
@@ -291,6 +296,136 @@ public abstract class OrchestrationContractTests {
         assertThat(Instant.parse(parts[0])).isEqualTo(start);
         assertThat(UUID.fromString(parts[1])).isNotNull();
         assertThat(Instant.parse(parts[3])).isAfterOrEqualTo(start.plus(Duration.ofMinutes(1)));
+    }
+
+    // ---- the worker's claims
+
+    @Test
+    @Timeout(120)
+    void aFailedLookForStepsDoesNotKeepThatPollFromClaimingActivityCalls() {
+        Fixture fixture = new Fixture();
+        CrashableStore store = new CrashableStore(store());
+        CountDownLatch firstActivityLook = new CountDownLatch(1);
+        AtomicBoolean armed = new AtomicBoolean();
+        AtomicBoolean failNextStepLook = new AtomicBoolean();
+        AtomicInteger failedLooks = new AtomicInteger();
+        store.afterActivityClaim(firstActivityLook::countDown);
+        store.beforeCommit((commit) -> {
+            // The first step's commit waits until its own poll looked for activity calls (none yet), so that its
+            // activity call can only be claimed by the next poll, whose look for steps fails.
+            awaitQuietly(firstActivityLook);
+            if (armed.compareAndSet(false, true)) {
+                failNextStepLook.set(true);
+            }
+        });
+        store.beforeStepClaim(() -> {
+            if (failNextStepLook.compareAndSet(true, false)) {
+                failedLooks.incrementAndGet();
+                throw new IllegalStateException("The store cannot be reached (once)");
+            }
+        });
+        Node node = node("node-a", fixture.registry(), store);
+        String id = node.client.schedule(Sequence.class, "order-claims",
+                ScheduleOptions.instanceId(newInstanceId("failed-claim")));
+        node.run();
+        assertThat(failedLooks).as("a look for steps failed").hasValue(1);
+        assertThat(fixture.runs).as("the poll whose look for steps failed still claimed the activity call, whose end "
+                + "woke the worker: nothing waited for the next poll interval")
+            .containsExactly(Map.entry("reserve", 1), Map.entry("charge", 1), Map.entry("ship", 1));
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+    }
+
+    @Test
+    @Timeout(120)
+    void aStepThatOverlapsTheInstancesEarlierStepIsStillStoppedWithTheWorkerAfterTheEarlierStepEnds()
+            throws Exception {
+        assumeTrue(store().rowLeases().isPresent(),
+                "only a row lease is freed by a step's commit before the step's thread ends");
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("overlapping", String.class,
+                () -> (ctx, input) -> {
+                    String first = ctx.waitForExternalEvent("first", String.class).await();
+                    String second = ctx.waitForExternalEvent("second", String.class).await();
+                    return first + second;
+                }));
+        CountDownLatch firstStepRecorded = new CountDownLatch(1);
+        CountDownLatch releaseFirstStep = new CountDownLatch(1);
+        CountDownLatch secondStepRecorded = new CountDownLatch(1);
+        CountDownLatch releaseSecondStep = new CountDownLatch(1);
+        AtomicBoolean secondStepInterrupted = new AtomicBoolean();
+        AtomicInteger steps = new AtomicInteger();
+        // The instance listener runs on a step's thread after its commit, which freed the instance's lease.
+        Node node = node("node-a", registry, store(), (worker) -> worker.instanceListener((instanceId) -> {
+            int step = steps.incrementAndGet();
+            if (step == 2) {
+                firstStepRecorded.countDown();
+                awaitQuietly(releaseFirstStep);
+            }
+            else if (step == 3) {
+                secondStepRecorded.countDown();
+                try {
+                    releaseSecondStep.await(60, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    secondStepInterrupted.set(true);
+                }
+            }
+        }));
+        String id = node.client.schedule("overlapping", null, ScheduleOptions.instanceId(newInstanceId("overlap")));
+        node.run();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            node.client.raiseEvent(id, "first", "a");
+            Future<?> firstRun = threads.submit(node::run);
+            assertThat(firstStepRecorded.await(30, TimeUnit.SECONDS)).as("the first step committed").isTrue();
+            node.client.raiseEvent(id, "second", "b");
+            Future<?> secondRun = threads.submit(node::run);
+            assertThat(secondStepRecorded.await(30, TimeUnit.SECONDS))
+                .as("the second step ran while the first step's thread still ran").isTrue();
+            releaseFirstStep.countDown();
+            firstRun.get(30, TimeUnit.SECONDS);
+
+            node.worker().close();
+            await("closing the worker interrupts the second step, still known as running after the first ended")
+                .atMost(Duration.ofSeconds(10))
+                .untilTrue(secondStepInterrupted);
+            releaseSecondStep.countDown();
+            secondRun.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+    }
+
+    @Test
+    @Timeout(120)
+    void aWorkerWhoseClockRunsFarAheadDoesNotTakeOverALiveLease() throws Exception {
+        assumeTrue(store().rowLeases().isPresent(), "leases on the store's rows expire on the store's clock");
+        Fixture fixture = new Fixture();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        DurableTaskRegistry stuck = fixture.registryPausing((name) -> {
+            if (name.equals("charge") && started.getCount() > 0) {
+                started.countDown();
+                awaitQuietly(release);
+            }
+        });
+        Node first = node("node-a", stuck);
+        String id = first.client.schedule(Sequence.class, "order-skew", ScheduleOptions.instanceId(newInstanceId("skew")));
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<?> firstRun = threads.submit(first::run);
+            assertThat(started.await(30, TimeUnit.SECONDS)).as("the charge runs on the first worker").isTrue();
+
+            this.clock.advance(Duration.ofDays(1));
+            Node second = node("node-b", fixture.registry());
+            second.run();
+            assertThat(fixture.runs).as("a worker whose clock is a day ahead took no live lease")
+                .doesNotContainKey("charge");
+
+            release.countDown();
+            firstRun.get(60, TimeUnit.SECONDS);
+        }
+        // the first node's run set the clock back to where it started: move it past the charge's completion
+        first.advance(Duration.ofDays(1).plus(POLL));
+        OrchestrationState state = first.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(fixture.runs).containsEntry("reserve", 1).containsEntry("charge", 1).containsEntry("ship", 1);
     }
 
     // ---- the instance cache
