@@ -1632,6 +1632,67 @@ public abstract class OrchestrationContractTests {
     // ---- failures and bad input
 
     @Test
+    @Timeout(60)
+    void timersAndTimeoutsPastTheYear9999AreRefusedNamingTheValueAndNothingOfThemIsRecorded() {
+        Duration tooLong = Duration.ofDays(3_000_000);
+        Instant tooLate = Instant.parse("+10000-01-01T00:00:00Z");
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("far", String.class,
+                () -> (ctx, input) -> {
+                    List<String> refused = new ArrayList<>();
+                    try {
+                        ctx.createTimer(tooLong);
+                    }
+                    catch (IllegalArgumentException ex) {
+                        refused.add(ex.getMessage());
+                    }
+                    try {
+                        ctx.createTimer(tooLate);
+                    }
+                    catch (IllegalArgumentException ex) {
+                        refused.add(ex.getMessage());
+                    }
+                    try {
+                        ctx.waitForExternalEvent("approved", String.class, tooLong);
+                    }
+                    catch (IllegalArgumentException ex) {
+                        refused.add(ex.getMessage());
+                    }
+                    ctx.createTimer(OrchestrationContext.LATEST_FIRE_AT);
+                    return String.join("\n", refused);
+                }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("far", null, ScheduleOptions.instanceId(newInstanceId("far-timers")));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(Objects.requireNonNull(state.readOutput(String.class)).split("\n")).satisfiesExactly(
+                (timer) -> assertThat(timer).contains(tooLong.toString(), "9999-12-31T23:59:59Z"),
+                (timer) -> assertThat(timer).contains(tooLate.toString(), "9999-12-31T23:59:59Z"),
+                (timeout) -> assertThat(timeout).contains(tooLong.toString(), "'approved'", "9999-12-31T23:59:59Z"));
+        assertThat(node.client.getHistory(id)).as("only the timer at the latest instant is recorded")
+            .filteredOn(TimerCreated.class::isInstance)
+            .extracting((event) -> ((TimerCreated) event).fireAt())
+            .containsExactly(OrchestrationContext.LATEST_FIRE_AT);
+    }
+
+    @Test
+    void aStartPastTheYear9999IsRefusedNamingItAndNothingIsStored() {
+        Fixture fixture = new Fixture();
+        Node node = node("node-a", fixture.registry());
+        String id = newInstanceId("far-start");
+        Instant tooLate = Instant.parse("+10000-01-01T00:00:00Z");
+        assertThatExceptionOfType(IllegalArgumentException.class)
+            .isThrownBy(() -> node.client.schedule(Sequence.class, "order-far",
+                    ScheduleOptions.instanceId(id).withStartAt(tooLate)))
+            .withMessageContaining(tooLate.toString())
+            .withMessageContaining("9999-12-31T23:59:59Z");
+        assertThat(node.client.getState(id)).isEmpty();
+        String latest = node.client.schedule(Sequence.class, "order-latest",
+                ScheduleOptions.instanceId(newInstanceId("latest-start")).withStartAt(ScheduleOptions.LATEST_START_AT));
+        assertThat(node.client.getState(latest).orElseThrow().status()).isEqualTo(OrchestrationStatus.PENDING);
+    }
+
+    @Test
     void aFailingActivityIsRetriedWithBackoffInVirtualTimeThenTheCodeCanCompensate() {
         List<Instant> attempts = new CopyOnWriteArrayList<>();
         DurableTaskRegistry registry = registry((builder) -> builder
