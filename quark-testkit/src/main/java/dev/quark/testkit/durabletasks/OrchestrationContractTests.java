@@ -737,7 +737,28 @@ public abstract class OrchestrationContractTests {
         OrchestrationState state = current.client.getState(id).orElseThrow();
         assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
         assertThat(state.readOutput(String.class)).isEqualTo("next:v2");
+        assertThat(state.version()).as("the record follows the execution's start").isEqualTo(2);
         assertThat(current.client.getHistory(id)).filteredOn(ExecutionStarted.class::isInstance)
+            .singleElement()
+            .satisfies((event) -> assertThat(((ExecutionStarted) event).version()).isEqualTo(2));
+    }
+
+    @Test
+    void anInstanceScheduledByAClientWithoutTheRegistryGetsTheVersionOfTheWorkerThatRunsItsFirstStep() {
+        Node node = node("node-a", registry((builder) -> builder.orchestration(migrating(2))));
+        DurableTaskClient schedulingOnly = new StoreDurableTaskClient(store(), this.converter, this.clock,
+                (DurableTaskRegistry) null, node.worker()::wake, new InstanceUpdates());
+        String id = schedulingOnly.schedule("migrating", "only", ScheduleOptions.instanceId(newInstanceId("unregistered")));
+        assertThat(schedulingOnly.getState(id).orElseThrow().version()).as("not known before the first step")
+            .isEqualTo(ExecutionStarted.UNKNOWN_VERSION);
+        node.run();
+        assertThat(schedulingOnly.getState(id).orElseThrow().version()).isEqualTo(2);
+        node.client.raiseEvent(id, "go", "1");
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("only:v2");
+        assertThat(node.client.getHistory(id)).filteredOn(ExecutionStarted.class::isInstance)
             .singleElement()
             .satisfies((event) -> assertThat(((ExecutionStarted) event).version()).isEqualTo(2));
     }

@@ -363,7 +363,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
         return this.jdbc.sql("with updated as (update " + this.instances + " set status = ?, output = ?, failure = ?, "
                 + "history_length = ?, updated_at = ?, execution = execution + ?, "
                 + "input = case when ? then ? else input end, custom_status = coalesce(?, custom_status), "
-                + "lease_owner = null, lease_expires_at = null "
+                + "orchestration_version = coalesce(?, orchestration_version), lease_owner = null, lease_expires_at = null "
                 + "where instance_id = ? and lease_token = ? and history_length = ? returning 1), "
                 + "cleared as (delete from " + this.history + " where ?::boolean and instance_id = ? and" + matched + "), "
                 + "appended as (insert into " + this.history + " (instance_id, sequence, event_type, event) "
@@ -381,7 +381,9 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
                 + "select count(*) from updated")
             .params(args(commit.status().name(), commit.output(), (failure != null) ? StoreJson.write(failure) : null,
                     length, timestamp(commit.updatedAt()), commit.continueAsNew() ? 1 : 0, commit.continueAsNew(),
-                    commit.nextInput(), commit.customStatus(), commit.instanceId(), commit.token().value(),
+                    commit.nextInput(), commit.customStatus(),
+                    commit.startedVersion().isPresent() ? commit.startedVersion().getAsInt() : null,
+                    commit.instanceId(), commit.token().value(),
                     commit.expectedHistoryLength(),
                     commit.continueAsNew(), commit.instanceId(),
                     commit.instanceId(), sequences, eventTypes, eventJson,
