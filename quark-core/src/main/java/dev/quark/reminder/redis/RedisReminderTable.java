@@ -3,6 +3,7 @@ package dev.quark.reminder.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.function.IntFunction;
 
 import dev.quark.lease.FencingToken;
@@ -23,6 +25,9 @@ import dev.quark.reminder.ReminderTick;
 import dev.quark.reminder.ReminderUpdate;
 import dev.quark.reminder.StoredSchedule;
 import dev.quark.runtime.ActorAddress;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -35,6 +40,7 @@ import org.springframework.data.redis.connection.ReturnType;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.util.ClassUtils;
 
 /**
  * Keeps reminders in Redis, four keys per bucket, all with the bucket as their hash tag so that each script
@@ -394,7 +400,9 @@ public class RedisReminderTable implements ReminderTable {
 
     /**
      * A Lua script run once per bucket, all calls in one pipeline, by its SHA-1; loaded into Redis on first use
-     * and again when Redis has forgotten it (after a restart or {@code SCRIPT FLUSH}).
+     * and again when Redis has forgotten it (after a restart or {@code SCRIPT FLUSH}). With Lettuce the calls go
+     * out on the connection the template shares ({@link LettuceScripts}), which sends commands without waiting for
+     * replies; Spring Data Redis's own pipelining would open a new connection for every pipeline, without a pool.
      */
     private static final class PipelinedScript {
 
@@ -420,6 +428,12 @@ public class RedisReminderTable implements ReminderTable {
             for (int attempt = 1;; attempt++) {
                 load();
                 try {
+                    List<Object> replies = LETTUCE_PRESENT ? this.redis.execute((RedisCallback<@Nullable List<Object>>) (
+                            connection) -> LettuceScripts.run(connection, this.script.getSha1(), this.returnType, calls,
+                                    keys, arguments)) : null;
+                    if (replies != null) {
+                        return replies;
+                    }
                     return this.redis.executePipelined((RedisCallback<@Nullable Object>) (connection) -> {
                         for (int i = 0; i < calls; i++) {
                             call(connection, keys.apply(i), arguments.apply(i));
@@ -437,14 +451,8 @@ public class RedisReminderTable implements ReminderTable {
         }
 
         private void call(RedisConnection connection, String[] keys, String[] arguments) {
-            byte[][] keysAndArguments = new byte[keys.length + arguments.length][];
-            for (int i = 0; i < keys.length; i++) {
-                keysAndArguments[i] = bytes(keys[i]);
-            }
-            for (int i = 0; i < arguments.length; i++) {
-                keysAndArguments[keys.length + i] = bytes(arguments[i]);
-            }
-            connection.scriptingCommands().evalSha(this.script.getSha1(), this.returnType, keys.length, keysAndArguments);
+            connection.scriptingCommands().evalSha(this.script.getSha1(), this.returnType, keys.length,
+                    keysAndArguments(keys, arguments));
         }
 
         private void load() {
@@ -463,6 +471,77 @@ public class RedisReminderTable implements ReminderTable {
                 }
             }
             return false;
+        }
+    }
+
+    private static byte[][] keysAndArguments(String[] keys, String[] arguments) {
+        byte[][] keysAndArguments = new byte[keys.length + arguments.length][];
+        for (int i = 0; i < keys.length; i++) {
+            keysAndArguments[i] = bytes(keys[i]);
+        }
+        for (int i = 0; i < arguments.length; i++) {
+            keysAndArguments[keys.length + i] = bytes(arguments[i]);
+        }
+        return keysAndArguments;
+    }
+
+    private static final boolean LETTUCE_PRESENT = ClassUtils.isPresent(
+            "io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands", RedisReminderTable.class.getClassLoader());
+
+    /**
+     * Sends the calls of a {@link PipelinedScript} through Lettuce's asynchronous commands on the connection Spring
+     * Data Redis shares (or the dedicated one it gave this connection), all written before the first reply is
+     * awaited: the round trips of a pipeline without a connection of its own. Kept apart so that the table loads
+     * without Lettuce.
+     */
+    private static final class LettuceScripts {
+
+        /**
+         * Runs the calls, or returns {@code null} when the connection is not Lettuce's.
+         */
+        @SuppressWarnings("unchecked")
+        static @Nullable List<Object> run(RedisConnection connection, String sha1, ReturnType returnType, int calls,
+                IntFunction<String[]> keys, IntFunction<String[]> arguments) {
+            if (!(connection.getNativeConnection() instanceof RedisClusterAsyncCommands<?, ?> commands)) {
+                return null;
+            }
+            RedisClusterAsyncCommands<byte[], byte[]> async = (RedisClusterAsyncCommands<byte[], byte[]>) commands;
+            ScriptOutputType output = switch (returnType) {
+                case BOOLEAN -> ScriptOutputType.BOOLEAN;
+                case INTEGER -> ScriptOutputType.INTEGER;
+                case MULTI -> ScriptOutputType.MULTI;
+                case STATUS -> ScriptOutputType.STATUS;
+                case VALUE -> ScriptOutputType.VALUE;
+            };
+            List<RedisFuture<Object>> replies = new ArrayList<>(calls);
+            for (int i = 0; i < calls; i++) {
+                String[] callKeys = keys.apply(i);
+                byte[][] all = keysAndArguments(callKeys, arguments.apply(i));
+                byte[][] keyBytes = Arrays.copyOfRange(all, 0, callKeys.length);
+                byte[][] values = Arrays.copyOfRange(all, callKeys.length, all.length);
+                replies.add(async.evalsha(sha1, output, keyBytes, values));
+            }
+            List<Object> results = new ArrayList<>(calls);
+            RuntimeException failure = null;
+            for (RedisFuture<Object> reply : replies) {
+                try {
+                    results.add(reply.get());
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("Interrupted while waiting for Redis", ex);
+                }
+                catch (ExecutionException ex) {
+                    if (failure == null) {
+                        failure = (ex.getCause() instanceof RuntimeException cause) ? cause
+                                : new IllegalStateException(String.valueOf(ex.getCause()), ex.getCause());
+                    }
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            return results;
         }
     }
 }
