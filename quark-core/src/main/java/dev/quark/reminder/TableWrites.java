@@ -219,13 +219,17 @@ final class TableWrites {
     /**
      * Takes the next batch: the oldest waiting writes of reminders with no write in flight. An empty batch ends the
      * calling flushing task.
+     * @param sent the batch the calling task sent last, whose reminders no longer have a write in flight
      */
     private synchronized List<Pending> takeBatch(List<Pending> sent) {
         for (Pending written : sent) {
             this.inFlight.remove(written.update().key(), written);
         }
         List<Pending> batch = new ArrayList<>(Math.min(this.maxBatch, this.pending.size()));
-        if (!this.closed && !paused()) {
+        // Of several flushing tasks, only the last sends a batch that is not full: the others end instead, so that
+        // parallel batches do not split what waits into small ones.
+        boolean full = this.flushers == 1 || this.pending.size() >= this.maxBatch;
+        if (!this.closed && !paused() && full) {
             Iterator<Pending> waiting = this.pending.values().iterator();
             while (batch.size() < this.maxBatch && waiting.hasNext()) {
                 Pending next = waiting.next();
