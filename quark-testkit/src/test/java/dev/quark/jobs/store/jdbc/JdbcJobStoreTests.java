@@ -220,7 +220,10 @@ class JdbcJobStoreTests extends JobStoreContractTests {
                         OWNER, OWNER, 30_000L, java.time.OffsetDateTime.now())
                 .query(String.class)
                 .list());
-            assertThat(plan).contains("quark_job_due_type_ix").doesNotContain("quark_job_due_ix ");
+            // An index on the type serves it (the (type, due_at, id) one, or (status, type, id) for so few rows),
+            // never a walk of the due index past the other types' rows.
+            assertThat(plan).containsAnyOf("quark_job_due_type_ix", "quark_job_status_type_ix")
+                .doesNotContain("quark_job_due_ix ");
             List<ClaimedJob> claimed = store.claimDue(new dev.quark.jobs.store.Claim(OWNER, 3,
                     java.util.Map.of("backlog-mine", 3), java.util.Set.of(), java.time.Instant.now()),
                     JobLeases.of(leaseStore(), OWNER, Duration.ofSeconds(30)));
