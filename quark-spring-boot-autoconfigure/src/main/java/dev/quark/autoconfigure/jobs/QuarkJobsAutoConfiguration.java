@@ -187,6 +187,10 @@ public final class QuarkJobsAutoConfiguration {
         if (nodeId != null) {
             builder.owner(nodeId);
         }
+        Integer prefetch = properties.getPrefetch();
+        if (prefetch != null) {
+            builder.prefetch(prefetch);
+        }
         DefaultJobQueue localQueue = queue.getIfUnique();
         WorkflowAdvancer workflows = (localQueue != null) ? localQueue.workflows() : null;
         if (workflows != null) {
