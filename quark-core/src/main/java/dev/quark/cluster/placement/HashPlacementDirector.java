@@ -8,8 +8,8 @@ import dev.quark.runtime.ActorAddress;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Consistent-hash placement, the default: an actor belongs to the first silo on the view's ring at or after
- * the {@link RingHash} of its address that hosts its actor type. No directory is needed, and a membership
+ * Consistent-hash placement, the default: an actor belongs to the silo that owns the {@link RingHash} of its
+ * address on the view's ring among the silos that host its actor type. No directory is needed, and a membership
  * change moves only the actors of the ranges that change hands.
  */
 public final class HashPlacementDirector implements PlacementDirector {

@@ -36,16 +36,15 @@ class HashRingDistributionTests {
     }
 
     /**
-     * A silo's share of the ring is the sum of the arcs before its 150 points: a Beta(150, 150 (n - 1))
-     * variable, whose standard deviation is about 1/sqrt(150), 8 %, of the mean; the busiest of n silos sits
-     * about z(n) of those above the mean, z being the expected maximum of n standard normals (0.85, 1.54 and
-     * 2.51 for 3, 10 and 100). Over a thousand rings of random points, max/mean had a median of 1.07, 1.12
-     * and 1.21 and a 99th percentile of 1.20, 1.26 and 1.34. The issue's goal of 1.10 therefore holds for 3
-     * silos and not, for any placement of 150 independent points per silo, for 10 or 100 (see
-     * docs/clustering.md); the bounds for those are the 99th percentiles.
+     * With one probe, a silo's share of the ring would be the sum of the arcs before its 150 points: a
+     * Beta(150, 150 (n - 1)) variable whose standard deviation is about 1/sqrt(150), 8 %, of the mean, so the
+     * busiest of 10 or 100 silos would carry 1.12 or 1.21 times the mean (medians over a thousand random
+     * rings). Looking each key up at six probes and taking the nearest point evens the arcs out: over ten sets
+     * of silo ids the busiest carried at most 1.045, 1.054 and 1.085 times the mean for 3, 10 and 100 silos
+     * (a million keys add about 2 % of sampling spread at 100 silos). Issue 10's goal is 1.10 at 150 points.
      */
     @ParameterizedTest
-    @CsvSource({ "3, 1.10", "10, 1.26", "100, 1.34" })
+    @CsvSource({ "3, 1.10", "10, 1.10", "100, 1.10" })
     void theBusiestSiloCarriesAtMostBoundTimesTheMeanLoad(int silos, double bound) {
         List<String> ids = siloIds(silos);
         HashRing ring = HashRing.of(ids, VIRTUAL_NODES);
