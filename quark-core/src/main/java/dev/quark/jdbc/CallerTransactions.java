@@ -85,8 +85,9 @@ public final class CallerTransactions {
      * connection merely bound to another transaction's synchronization (a {@code JdbcTemplate} used on this database
      * inside a transaction of another database's manager) stays in auto-commit mode, where no savepoint can be set;
      * the work then runs in a transaction of its own, as it would without that connection.
+     * @return whether statements on this database now join a caller's transaction
      */
-    private boolean callerHoldsTheDatabase() {
+    public boolean callerHoldsTheDatabase() {
         if (!TransactionSynchronizationManager.isActualTransactionActive()
                 || !(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder holder)) {
             return false;

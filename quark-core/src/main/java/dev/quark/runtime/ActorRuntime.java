@@ -215,7 +215,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
     }
 
     /**
-     * Returns whether the given actor has an activation on this silo now.
+     * Returns whether the given actor has an activation on this silo now (for a stateless worker, any worker of
+     * its pool).
      * @param contract the actor contract
      * @param id the actor id
      * @return whether it is active
@@ -225,7 +226,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
     }
 
     /**
-     * Returns how many messages wait in an actor's mailbox, not counting the turn that runs.
+     * Returns how many messages wait in an actor's mailbox, not counting the turn that runs (for a stateless
+     * worker, in the mailboxes of all the workers of its pool).
      * @param contract the actor contract
      * @param id the actor id
      * @return the number of waiting messages, 0 when the actor is not active
@@ -249,7 +251,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
     /**
      * Deactivates an actor once its current turn ends, with reason {@link DeactivationReason#EXPLICIT}; its
-     * next call activates a fresh instance.
+     * next call activates a fresh instance. A stateless worker's whole pool is deactivated, every worker once its
+     * own turn ends.
      * @param contract the actor contract
      * @param id the actor id
      * @return whether the actor was active
@@ -259,7 +262,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
     }
 
     /**
-     * Deactivates an actor by its address once its current turn ends, and tells when it has ended; a cluster
+     * Deactivates an actor by its address once its current turn ends (a stateless worker's whole pool), and
+     * tells when it has ended; a cluster
      * uses it to hand an actor over to the silo that owns it now. Calls that arrive meanwhile wait and go to
      * the next activation, which the {@link Builder#activationGate(ActivationGate) activation gate} may place
      * on another silo.

@@ -4,15 +4,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
+import dev.quark.actor.DeactivationReason;
 import dev.quark.actor.QuarkActor;
 import dev.quark.actor.StatelessWorker;
 import org.junit.jupiter.api.AfterEach;
@@ -34,14 +38,21 @@ class StatelessWorkerTests {
 
     private final Set<Integer> running = ConcurrentHashMap.newKeySet();
 
+    private final Map<Integer, CountDownLatch> gates = new ConcurrentHashMap<>();
+
     private final ActorRuntime runtime = ActorRuntime.builder()
-        .actor(PoolActor.class, () -> new PoolActor(this.release, this.instances.incrementAndGet(), this.running))
+        .actor(PoolActor.class,
+                () -> new PoolActor(this.release, this.instances.incrementAndGet(), this.running, this.gates))
         .build();
+
+    private final ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
 
     @AfterEach
     void close() {
         this.release.countDown();
+        this.gates.values().forEach(CountDownLatch::countDown);
         this.runtime.close();
+        this.callers.shutdownNow();
     }
 
     @Test
@@ -76,6 +87,76 @@ class StatelessWorkerTests {
     }
 
     @Test
+    void deactivatingAPoolDeactivatesEveryWorker() {
+        Pool pool = this.runtime.get(Pool.class, "p");
+        List<CompletableFuture<String>> calls = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            calls.add(CompletableFuture.supplyAsync(pool::hold, this.callers));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.running.size() == 3);
+        this.release.countDown();
+        calls.forEach(CompletableFuture::join);
+        assertThat(this.runtime.activationCount()).isEqualTo(3);
+
+        assertThat(this.runtime.deactivate(Pool.class, "p")).isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.runtime.activationCount() == 0);
+        assertThat(this.runtime.isActive(Pool.class, "p")).isFalse();
+    }
+
+    @Test
+    void deactivatingAPoolByItsAddressEndsWhenEveryWorkerHasEnded() {
+        Pool pool = this.runtime.get(Pool.class, "p");
+        List<CompletableFuture<String>> calls = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            calls.add(CompletableFuture.supplyAsync(pool::hold, this.callers));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.running.size() == 2);
+        this.release.countDown();
+        calls.forEach(CompletableFuture::join);
+        String type = this.runtime.actorTypes().iterator().next().name();
+
+        assertThat(this.runtime.deactivate(new ActorAddress(type, "p"), DeactivationReason.EXPLICIT))
+            .succeedsWithin(Duration.ofSeconds(5))
+            .isEqualTo(true);
+        assertThat(this.runtime.activationCount()).isZero();
+    }
+
+    @Test
+    void queuedMessagesOfAPoolAddUpTheMailboxesOfEveryWorker() {
+        Pool pool = this.runtime.get(Pool.class, "p");
+        for (int i = 0; i < 3; i++) {
+            CompletableFuture.supplyAsync(pool::hold, this.callers);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.running.size() == 3);
+        for (int i = 0; i < 3; i++) {
+            CompletableFuture.supplyAsync(pool::hold, this.callers);
+        }
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.runtime.queuedMessages(Pool.class, "p") == 3);
+    }
+
+    @Test
+    void aPoolIsActiveWhileAnyOfItsWorkersIs() {
+        Pool pool = this.runtime.get(Pool.class, "p");
+        CompletableFuture<String> first = CompletableFuture.supplyAsync(pool::holdOwnGate, this.callers);
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.running.contains(1));
+        CompletableFuture<String> second = CompletableFuture.supplyAsync(pool::holdOwnGate, this.callers);
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.running.contains(2));
+        gate(1).countDown();
+        assertThat(first).succeedsWithin(Duration.ofSeconds(5));
+        pool.leave();
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.runtime.activationCount() == 1);
+
+        assertThat(this.runtime.isActive(Pool.class, "p")).as("worker 1 still runs").isTrue();
+        gate(2).countDown();
+        assertThat(second).succeedsWithin(Duration.ofSeconds(5)).isEqualTo("p@2");
+    }
+
+    private CountDownLatch gate(int instance) {
+        return this.gates.computeIfAbsent(instance, (key) -> new CountDownLatch(1));
+    }
+
+    @Test
     void aNegativePoolSizeFailsTheRuntimeNamingTheClass() {
         assertThatIllegalArgumentException()
             .isThrownBy(() -> ActorRuntime.builder().actor(NegativePoolActor.class).build())
@@ -87,6 +168,12 @@ class StatelessWorkerTests {
 
         /** Waits for the test's release, then answers id@instance. */
         String hold();
+
+        /** Waits for the test to open the gate of this instance, then answers id@instance. */
+        String holdOwnGate();
+
+        /** Asks for this worker to be deactivated once the turn ends. */
+        void leave();
     }
 
     @QuarkActor
@@ -99,17 +186,35 @@ class StatelessWorkerTests {
 
         private final Set<Integer> running;
 
-        public PoolActor(CountDownLatch release, int instance, Set<Integer> running) {
+        private final Map<Integer, CountDownLatch> gates;
+
+        public PoolActor(CountDownLatch release, int instance, Set<Integer> running,
+                Map<Integer, CountDownLatch> gates) {
             this.release = release;
             this.instance = instance;
             this.running = running;
+            this.gates = gates;
         }
 
         @Override
         public String hold() {
+            return holdUntil(this.release);
+        }
+
+        @Override
+        public String holdOwnGate() {
+            return holdUntil(this.gates.computeIfAbsent(this.instance, (key) -> new CountDownLatch(1)));
+        }
+
+        @Override
+        public void leave() {
+            deactivateOnIdle();
+        }
+
+        private String holdUntil(CountDownLatch gate) {
             this.running.add(this.instance);
             try {
-                if (!this.release.await(10, TimeUnit.SECONDS)) {
+                if (!gate.await(10, TimeUnit.SECONDS)) {
                     throw new IllegalStateException("not released");
                 }
             }

@@ -170,10 +170,18 @@ public interface OrchestrationContext {
     <I extends @Nullable Object, O extends @Nullable Object> DurableTask<O> callSubOrchestration(Class<? extends Orchestration<I, O>> type, @Nullable I input);
 
     /**
+     * The latest instant a durable timer may fire at (an event's timeout end there too), the end of the year 9999:
+     * what every store can keep.
+     */
+    Instant LATEST_FIRE_AT = Instant.parse("9999-12-31T23:59:59Z");
+
+    /**
      * Creates a durable timer: it survives restarts, and completes once the given time has passed on the worker's
      * clock (within the worker's poll interval).
      * @param delay how long from {@link #currentTime()}; zero or negative fires at the next step
      * @return the task, completing with {@code null}
+     * @throws IllegalArgumentException naming the delay when it would fire after {@link #LATEST_FIRE_AT}; nothing
+     * is recorded
      */
     DurableTask<@Nullable Void> createTimer(Duration delay);
 
@@ -181,6 +189,8 @@ public interface OrchestrationContext {
      * Creates a durable timer that fires at an instant.
      * @param fireAt when the timer fires
      * @return the task, completing with {@code null}
+     * @throws IllegalArgumentException naming the instant when it is after {@link #LATEST_FIRE_AT}; nothing is
+     * recorded
      */
     DurableTask<@Nullable Void> createTimer(Instant fireAt);
 
@@ -202,6 +212,8 @@ public interface OrchestrationContext {
      * @param type the type the payload is read as
      * @param timeout how long to wait; zero takes only an event already received
      * @return the task, completing with the payload, or failing with an {@link EventTimeoutException}
+     * @throws IllegalArgumentException naming the timeout when it would end after {@link #LATEST_FIRE_AT}; nothing
+     * is recorded
      */
     <T extends @Nullable Object> DurableTask<T> waitForExternalEvent(String name, Class<T> type, Duration timeout);
 

@@ -112,9 +112,11 @@ public final class OrchestrationState {
     }
 
     /**
-     * Returns the version of the orchestration's code the instance was scheduled with ({@link TaskName#version()}),
-     * the same for all its executions; 0 when the orchestration declares none, and for instances scheduled before
-     * versions were recorded.
+     * Returns the version of the orchestration's code the instance's current execution started with
+     * ({@link TaskName#version()}; {@code continueAsNew} moves an instance to the version of the worker that runs it);
+     * 0 when the orchestration declares none, and for instances scheduled before versions were recorded;
+     * {@link dev.quark.durabletasks.history.ExecutionStarted#UNKNOWN_VERSION} until the first step of an instance
+     * scheduled by a client that does not have the orchestration registered.
      * @return the version
      */
     public int version() {

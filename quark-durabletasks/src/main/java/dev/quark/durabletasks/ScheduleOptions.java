@@ -28,10 +28,20 @@ public record ScheduleOptions(@Nullable String instanceId, @Nullable Instant sta
     public static final Duration TERMINATION_WAIT = Duration.ofSeconds(30);
 
     /**
+     * The latest instant an instance may start at, the end of the year 9999: what every store can keep.
+     */
+    public static final Instant LATEST_START_AT = OrchestrationContext.LATEST_FIRE_AT;
+
+    /**
      * Validates the options.
+     * @throws IllegalArgumentException naming the start instant when it is after {@link #LATEST_START_AT}
      */
     public ScheduleOptions {
         Objects.requireNonNull(idReusePolicy, "idReusePolicy must not be null");
+        if (startAt != null && startAt.isAfter(LATEST_START_AT)) {
+            throw new IllegalArgumentException("An orchestration instance cannot start at " + startAt
+                    + ": instances start at " + LATEST_START_AT + " at the latest");
+        }
     }
 
     /**

@@ -13,8 +13,9 @@ import java.lang.annotation.Target;
  * @JobType("send-invoice")
  * class InvoiceMailer implements JobHandler<SendInvoice> { ... }
  * }</pre>
+ * On a bean method annotated with {@link Recurring}, it names the job type of that method's jobs in the same way.
  */
-@Target(ElementType.TYPE)
+@Target({ ElementType.TYPE, ElementType.METHOD })
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 public @interface JobType {

@@ -1,5 +1,6 @@
 package dev.quark.jobs;
 
+import java.lang.reflect.Method;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -47,6 +48,31 @@ public final class JobTypeNames {
             }
         }
         return requireValid(kebab(name));
+    }
+
+    /**
+     * Returns the job type of a bean method that is a job ({@link Recurring} on a method): its
+     * {@link JobType @JobType}, else the bean class's simple name and the method's name in kebab case joined by a dot
+     * ({@code Housekeeping.purgeSessions} gives {@code housekeeping.purge-sessions}). A class generated around the
+     * bean's class (a CGLIB proxy) counts as its superclass.
+     * @param beanClass the bean's class
+     * @param method the method
+     * @return the type
+     * @throws IllegalArgumentException naming the method when the type is not allowed or cannot be derived
+     */
+    public static String of(Class<?> beanClass, Method method) {
+        Objects.requireNonNull(method, "method must not be null");
+        Class<?> type = userClass(Objects.requireNonNull(beanClass, "beanClass must not be null"));
+        JobType annotation = method.getAnnotation(JobType.class);
+        if (annotation != null) {
+            return requireValid(annotation.value());
+        }
+        String name = type.getSimpleName();
+        if (name.isEmpty() || type.isSynthetic() || type.isHidden() || name.contains("$")) {
+            throw new IllegalArgumentException("Cannot derive a job type for " + type.getName() + "." + method.getName()
+                    + "(): its class has no simple name. Annotate the method with @JobType");
+        }
+        return requireValid(kebab(name) + "." + kebab(method.getName()));
     }
 
     /**

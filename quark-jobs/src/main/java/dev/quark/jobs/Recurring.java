@@ -19,11 +19,26 @@ import java.lang.annotation.Target;
  * }</pre>
  * Exactly one of {@link #cron} and {@link #every} is set. Repeatable: one handler may have several recurring jobs,
  * each with its own id and payload.
+ * <p>
+ * <b>On a method.</b> In a Spring Boot application it may also mark a method of any bean; the method is then the job
+ * (its jobs are retried, leased, dead-lettered and listed like any other):
+ * <pre>{@code
+ * @Component
+ * class Housekeeping {
+ *     @Recurring(id = "purge-sessions", every = "PT15M")
+ *     void purgeSessions(JobContext context) { ... }
+ * }
+ * }</pre>
+ * The method takes no parameters or one {@link JobContext}; its result is ignored and an exception fails the
+ * attempt. Its job type is {@link JobType @JobType} on the method, else the bean class's simple name and the method's
+ * name in kebab case joined by a dot ({@code housekeeping.purge-sessions}): pin it with {@code @JobType} once jobs of
+ * the type may be waiting in a store. Such a job has no payload: {@link #payload} stays {@code {}}. The bean is
+ * looked up when each job runs, so the method is called through the bean's proxies (transactions, security).
  */
 @Documented
 @Inherited
 @Retention(RetentionPolicy.RUNTIME)
-@Target(ElementType.TYPE)
+@Target({ ElementType.TYPE, ElementType.METHOD })
 @Repeatable(Recurring.List.class)
 public @interface Recurring {
 
@@ -70,12 +85,12 @@ public @interface Recurring {
     OverlapPolicy overlapPolicy() default OverlapPolicy.SKIP;
 
     /**
-     * Holds several {@link Recurring} annotations of one class.
+     * Holds several {@link Recurring} annotations of one class or method.
      */
     @Documented
     @Inherited
     @Retention(RetentionPolicy.RUNTIME)
-    @Target(ElementType.TYPE)
+    @Target({ ElementType.TYPE, ElementType.METHOD })
     @interface List {
 
         /**

@@ -31,6 +31,19 @@ class JobTypeNamesTests {
     }
 
     @Test
+    void aRecurringMethodsTypeIsItsClassAndMethodInKebabCaseUnlessPinned() throws NoSuchMethodException {
+        assertThat(JobTypeNames.of(HousekeepingTasks.class, HousekeepingTasks.class.getDeclaredMethod("purgeOldSessions")))
+            .isEqualTo("housekeeping-tasks.purge-old-sessions");
+        assertThat(JobTypeNames.of(HousekeepingTasks.class, HousekeepingTasks.class.getDeclaredMethod("pinned")))
+            .isEqualTo("housekeeping.pinned-v1");
+        assertThat(JobTypeNames.of(Pinned$$SpringCGLIB$$0.class, HousekeepingTasks.class.getDeclaredMethod("purgeOldSessions")))
+            .isEqualTo("pinned.purge-old-sessions");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> JobTypeNames.of(HousekeepingTasks.class, HousekeepingTasks.class.getDeclaredMethod("badlyPinned")))
+            .withMessageStartingWith("'bad type' is not a job type");
+    }
+
+    @Test
     void invalidTypesAreRefusedNamingThem() {
         assertThatIllegalArgumentException().isThrownBy(() -> JobTypeNames.requireValid("send invoice"))
             .withMessageStartingWith("'send invoice' is not a job type");
@@ -64,5 +77,19 @@ class JobTypeNamesTests {
     }
 
     static class Pinned$$SpringCGLIB$$0 extends Pinned {
+    }
+
+    static class HousekeepingTasks {
+
+        void purgeOldSessions() {
+        }
+
+        @JobType("housekeeping.pinned-v1")
+        void pinned() {
+        }
+
+        @JobType("bad type")
+        void badlyPinned() {
+        }
     }
 }

@@ -44,6 +44,26 @@ class MessagingValuesTests {
     }
 
     @Test
+    void backoffWaitsAsTheMillisecondFormulaItHadBeforeItUsedTheCoreBackoff() {
+        List<Duration> initials = List.of(Duration.ofMillis(1), Duration.ofMillis(7), Duration.ofMillis(100),
+                Duration.ofMillis(333), Duration.ofSeconds(1), Duration.ofMillis(1500));
+        for (Duration initial : initials) {
+            for (double multiplier : new double[] { 1.0, 1.1, 1.5, 2.0, 3.7 }) {
+                for (Duration max : List.of(initial, initial.multipliedBy(3), Duration.ofMinutes(5), Duration.ofHours(1))) {
+                    RetryBackoff backoff = new RetryBackoff(initial, multiplier, max);
+                    for (int attempt = 0; attempt <= 60; attempt++) {
+                        double millis = initial.toMillis() * Math.pow(multiplier, Math.max(0, attempt - 1));
+                        Duration before = (millis >= max.toMillis()) ? max : Duration.ofMillis((long) millis);
+                        assertThat(backoff.delayAfter(attempt))
+                            .as("%s x %s up to %s, attempt %d", initial, multiplier, max, attempt)
+                            .isEqualTo(before);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void keysSpreadOverEveryPartitionTheSameWayEachTime() {
         Partitioner partitioner = new Partitioner(16);
         Set<Integer> used = new HashSet<>();

@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 import dev.quark.actor.ActorCallExpiredException;
 import dev.quark.actor.ActorCallTimeoutException;
@@ -26,6 +28,7 @@ import dev.quark.runtime.ActorCall;
 import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.routing.ActorLocation;
 import dev.quark.runtime.routing.ActorLocator;
+import dev.quark.runtime.routing.InboundCall;
 import dev.quark.runtime.routing.RemoteCallSender;
 
 import org.jspecify.annotations.Nullable;
@@ -36,8 +39,21 @@ import org.jspecify.annotations.Nullable;
  * envelope, and completes the call with the decoded answer, or fails it with a
  * {@link SiloUnavailableException} when the target cannot be reached or is declared dead while the call
  * waits, or with an {@link ActorCallTimeoutException} at the call's deadline.
+ * <p>
+ * A call the target refused without running it, because that silo is leaving or not serving (it has left the
+ * cluster, and this silo still routes with a view in which it owned the actor), is routed again: this silo reads
+ * membership up to the version the refusal carries, without blocking a thread (for at most
+ * {@link #CATCH_UP_MILLIS} and never past the call's deadline), locates the actor again and sends the call
+ * there, or delivers it here when this silo owns it now. At most {@link #MAX_REROUTES} times, and only while
+ * the view moved on or names another silo; otherwise the refusal is the call's outcome.
  */
 final class ClusterRouter implements ActorLocator, RemoteCallSender {
+
+    /** How many times a call refused without being run is routed again at most. */
+    static final int MAX_REROUTES = 3;
+
+    /** How long a refused call waits at most for this silo to read the refusing silo's membership version. */
+    private static final long CATCH_UP_MILLIS = ViewWaits.MAX_WAIT_MILLIS;
 
     private final String self;
 
@@ -57,9 +73,13 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     private final DistributedDirectory directory;
 
+    private final Executor executor;
+
     ClusterRouter(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
-            SiloBinding silo, Clock clock, RoutingMetrics metrics, DistributedDirectory directory) {
+            SiloBinding silo, Clock clock, RoutingMetrics metrics, DistributedDirectory directory,
+            Executor executor) {
         this.directory = directory;
+        this.executor = executor;
         this.metrics = metrics;
         this.self = self;
         this.views = views;
@@ -107,7 +127,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     @Override
     public CompletionStage<@Nullable Object> send(String siloId, ActorCall call) {
-        CompletableFuture<@Nullable Object> outcome = sendTo(siloId, call);
+        CompletableFuture<@Nullable Object> outcome = new CompletableFuture<>();
+        attempt(siloId, call, 0, outcome);
         outcome.whenComplete((ignored, failure) -> {
             if (failure != null) {
                 Throwable cause = Messenger.unwrap(failure);
@@ -118,6 +139,104 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             }
         });
         return outcome;
+    }
+
+    /**
+     * Sends a call to a silo and completes the outcome with its answer, or routes it again when that silo
+     * refused it without running it.
+     */
+    private void attempt(String siloId, ActorCall call, int reroutes, CompletableFuture<@Nullable Object> outcome) {
+        long sentWithVersion = this.views.current().version();
+        sendTo(siloId, call).whenComplete((result, failure) -> {
+            if (failure == null) {
+                outcome.complete(result);
+                return;
+            }
+            Throwable cause = Messenger.unwrap(failure);
+            if (cause instanceof NotDelivered refused) {
+                if (reroutes < MAX_REROUTES) {
+                    reroute(call, refused, sentWithVersion, reroutes + 1, outcome);
+                }
+                else {
+                    outcome.completeExceptionally(refused.getCause());
+                }
+                return;
+            }
+            outcome.completeExceptionally(cause);
+        });
+    }
+
+    /**
+     * Routes again a call that a silo refused without running it, once this silo's view is as new as that
+     * silo's (or the wait for it ended): to the silo that owns the actor now, or here.
+     */
+    private void reroute(ActorCall call, NotDelivered refused, long sentWithVersion, int reroutes,
+            CompletableFuture<@Nullable Object> outcome) {
+        Throwable refusal = refused.getCause();
+        long wait = Math.min(CATCH_UP_MILLIS, call.deadlineEpochMillis() - this.clock.millis());
+        if (wait <= 0) {
+            outcome.completeExceptionally(refusal);
+            return;
+        }
+        this.silo.refreshIfOlderThan(refused.membershipVersion, this.views.current().version());
+        this.views.awaitVersion(refused.membershipVersion)
+            .orTimeout(wait, TimeUnit.MILLISECONDS)
+            .whenCompleteAsync((caughtUp, late) -> {
+                ClusterView view = this.views.current();
+                ActorLocation location;
+                try {
+                    location = locate(call.address());
+                }
+                catch (RuntimeException ex) {
+                    outcome.completeExceptionally(ex);
+                    return;
+                }
+                String target = location.siloId();
+                if (refused.siloId.equals(target) && view.version() <= sentWithVersion) {
+                    // Nothing learnt: the same silo would refuse it again.
+                    outcome.completeExceptionally(refusal);
+                    return;
+                }
+                this.metrics.rerouted(refused.siloId);
+                if (target == null) {
+                    deliverHere(call, outcome);
+                }
+                else {
+                    attempt(target, call, reroutes, outcome);
+                }
+            }, this.executor)
+            .whenComplete((ignored, rejected) -> {
+                if (rejected != null) {
+                    // The routing closed: nothing routes the call any more.
+                    outcome.completeExceptionally(refusal);
+                }
+            });
+    }
+
+    /**
+     * Delivers a call that came back to this silo, which owns its actor now, through the runtime's inbound
+     * side, the way a call from another silo enters; it may wait for room in a full mailbox on this thread.
+     */
+    private void deliverHere(ActorCall call, CompletableFuture<@Nullable Object> outcome) {
+        CompletableFuture<@Nullable Object> delivered;
+        try {
+            delivered = this.silo.runtime()
+                .inbound()
+                .deliver(new InboundCall(call.address(), call.method().id(), call.arguments().toArray(),
+                        call.callChainId(), call.requestId(), call.metadata(), call.deadlineEpochMillis()));
+        }
+        catch (RuntimeException ex) {
+            outcome.completeExceptionally(ex);
+            return;
+        }
+        delivered.whenComplete((result, failure) -> {
+            if (failure != null) {
+                outcome.completeExceptionally(Messenger.unwrap(failure));
+            }
+            else {
+                outcome.complete(result);
+            }
+        });
     }
 
     private CompletableFuture<@Nullable Object> sendTo(String siloId, ActorCall call) {
@@ -178,6 +297,10 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 if (envelope.kind() == Envelope.Kind.RESPONSE) {
                     outcome.complete(codec.decodeResult(method, envelope.payload()));
                 }
+                else if (envelope.metadata().containsKey(IncomingCalls.NOT_DELIVERED)) {
+                    outcome.completeExceptionally(new NotDelivered(siloId, envelope.membershipVersion(),
+                            codec.decodeFailure(envelope.payload())));
+                }
                 else {
                     outcome.completeExceptionally(codec.decodeFailure(envelope.payload()));
                 }
@@ -196,5 +319,24 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     private static String describe(ActorCall call) {
         return "call " + call.address() + "." + call.method().name() + "()";
+    }
+
+    /**
+     * A call a silo refused without running it; its cause is the refusal the caller gets if the call cannot be
+     * routed again. Never leaves this class.
+     */
+    private static final class NotDelivered extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        private final String siloId;
+
+        private final long membershipVersion;
+
+        NotDelivered(String siloId, long membershipVersion, Throwable refusal) {
+            super(refusal.getMessage(), refusal, false, false);
+            this.siloId = siloId;
+            this.membershipVersion = membershipVersion;
+        }
     }
 }

@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * absent): the first activation wins, a later one learns the winner and its calls go there; no second
  * instance is created.</li>
  * <li>When an activation ends, it removes its entry (only that entry, by its token), as an
- * {@link ActivationHook}.</li>
+ * {@link ActivationHook}; and when an activation that registered fails to activate (its constructor or a hook
+ * threw before this hook's turn), as told by the activation gate.</li>
  * <li>On every new view it removes the entries of dead silos, hands the entries of the ranges it lost over
  * to their new owners, and registers again the activations it hosts whose partition moved (which restores
  * what a dead partition owner lost; an activation that finds another one registered meanwhile ends, and its
@@ -225,7 +226,14 @@ final class DistributedDirectory implements ActivationHook {
 
     @Override
     public void afterDeactivate(ActorInstance actor, DeactivationReason reason) {
-        ActorAddress address = new ActorAddress(actor.type().name(), actor.id());
+        activationEnded(new ActorAddress(actor.type().name(), actor.id()));
+    }
+
+    /**
+     * Removes the entry of an activation of this silo that ended, deactivated or failed to activate: its
+     * address is no longer hosted here, and its entry leaves the directory in the background.
+     */
+    void activationEnded(ActorAddress address) {
         DirectoryEntry entry = this.hosted.remove(address);
         if (entry == null) {
             return;

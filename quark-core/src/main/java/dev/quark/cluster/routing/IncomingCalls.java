@@ -3,10 +3,7 @@ package dev.quark.cluster.routing;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.actor.ActorUnreachableException;
@@ -15,7 +12,10 @@ import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.PlacementDirector;
+import dev.quark.cluster.placement.PlacementStrategy;
+import dev.quark.cluster.placement.SiloChooser;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.runtime.ActorAddress;
@@ -27,7 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The receiving side of calls between silos. A call for an actor this silo owns in its view is decoded with
+ * The receiving side of calls between silos. A call from a silo with a newer membership view than this silo's
+ * is parked, without holding the receiving thread, until this silo has read that version or for at most a second
+ * ({@link ViewWaits}). A call for an actor this silo owns in its view is decoded with
  * the codec and delivered through {@code ActorRuntime.inbound()}; its outcome goes back as a
  * {@code RESPONSE} or an {@code ERROR}. A call for an actor another silo owns is passed on to that silo, at
  * most {@code maxForwards} times in all, then refused with a {@link CallForwardingException}; the silo that
@@ -37,16 +39,26 @@ import org.slf4j.LoggerFactory;
  * the same silo flow on. The answer to a call for a directory-placed actor that lives on another silo (its
  * activation moved: the caller's cached location is stale, and this silo passed the call on) names that
  * silo in its metadata ({@link DistributedDirectory#MOVED_TO}), so that the caller goes there directly from
- * its next call. A silo that is
- * not serving refuses every call with a {@link SiloNotServingException}. What cannot be decoded or delivered
+ * its next call.
+ * <p>
+ * A silo that is not serving (it has left, or is fenced), or is leaving ({@code SHUTTING_DOWN}: it owns nothing
+ * any more, and its hand-over waits only for the calls it already has), runs no new call. It refuses a request
+ * with a {@link SiloNotServingException} marked {@link #NOT_DELIVERED} in the answer's metadata, which carries
+ * its view's version, so that the caller, which may still route with an older view (one where this silo owned
+ * the actor), reads membership up to that version and sends the call again where its actor lives now
+ * ({@link ClusterRouter}); it passes a one-way call on to the silo that owns its actor in its own view, if that
+ * is another silo, and drops it otherwise. What cannot be decoded or delivered
  * (an unknown type or method, bad arguments) is answered with an {@code ERROR} naming it; the silo goes on.
  */
 final class IncomingCalls {
 
     private static final Logger logger = LoggerFactory.getLogger(IncomingCalls.class);
 
-    /** How long a call from a silo with a newer view waits at most for this silo to read that version. */
-    private static final long CATCH_UP_MILLIS = 1_000;
+    /**
+     * The key of an {@code ERROR} answer's metadata that says the call was not run anywhere (the silo that
+     * refused it is not serving), so that its caller may send it again where its actor lives now.
+     */
+    static final String NOT_DELIVERED = "quark-not-delivered";
 
     private final String self;
 
@@ -60,13 +72,13 @@ final class IncomingCalls {
 
     private final int maxForwards;
 
-    private final Clock clock;
-
     private final AtomicInteger inProgress = new AtomicInteger();
 
     private final RoutingMetrics metrics;
 
     private final MailboxWaits waits;
+
+    private final ViewWaits viewWaits;
 
     private final DistributedDirectory directory;
 
@@ -75,30 +87,35 @@ final class IncomingCalls {
         this.directory = directory;
         this.metrics = metrics;
         this.waits = new MailboxWaits(executor);
+        this.viewWaits = new ViewWaits(views, silo, clock, executor);
         this.self = self;
         this.views = views;
         this.placement = placement;
         this.messenger = messenger;
         this.silo = silo;
         this.maxForwards = maxForwards;
-        this.clock = clock;
     }
 
     /**
-     * Returns how many calls this silo received and has not answered yet.
+     * Returns how many calls this silo received and has not answered yet, those parked for a newer view
+     * included.
      */
     int inProgress() {
-        return this.inProgress.get();
+        return this.inProgress.get() + this.viewWaits.size();
     }
 
+    /**
+     * Receives a call: serves it at once when this silo's view is as new as its sender's, otherwise once this
+     * silo has read that version or waited long enough ({@link ViewWaits}); never blocks this thread for it.
+     */
     void receive(Envelope request) {
+        this.viewWaits.admit(request, this::serve);
+    }
+
+    private void serve(Envelope request) {
         ClusterView view = this.views.current();
-        if (request.membershipVersion() > view.version()) {
-            view = catchUp(request, view);
-        }
-        if (!this.silo.isServing()) {
-            refuse(request, new SiloNotServingException("Silo " + this.self + " is not serving; it refused "
-                    + describe(request) + " (membership version " + view.version() + ")"));
+        if (!this.silo.isServing() || isLeaving(view)) {
+            refuseNotServing(request, view);
             return;
         }
         ActorAddress address;
@@ -130,27 +147,45 @@ final class IncomingCalls {
     }
 
     /**
-     * Reads membership again when the caller has seen a newer version, and waits a moment for it: a silo that
-     * has just joined may receive calls from silos that read its entry before it did.
+     * Returns whether this silo is leaving the cluster gracefully in its view: it no longer owns anything, and
+     * it takes no call on that it would have to pass on and answer for, since its hand-over waits only for the
+     * calls it already has.
      */
-    private ClusterView catchUp(Envelope request, ClusterView view) {
-        this.silo.refreshIfOlderThan(request.membershipVersion(), view.version());
-        long wait = Math.min(CATCH_UP_MILLIS, request.deadlineEpochMillis() - this.clock.millis());
-        if (wait <= 0) {
-            return this.views.current();
+    private boolean isLeaving(ClusterView view) {
+        SiloEntry own = view.membership().silos().get(this.self);
+        return own != null && own.status() == SiloStatus.SHUTTING_DOWN;
+    }
+
+    /**
+     * Refuses a call while this silo is not serving or is leaving, without running it: a request is answered with a
+     * {@link SiloNotServingException} marked {@link #NOT_DELIVERED}, a one-way call is passed on to the silo that
+     * owns its actor in this silo's view when that is another silo.
+     */
+    private void refuseNotServing(Envelope request, ClusterView view) {
+        SiloNotServingException refusal = new SiloNotServingException("Silo " + this.self
+                + (isLeaving(view) ? " is leaving the cluster" : " is not serving") + "; it refused "
+                + describe(request) + " from silo " + request.sourceSiloId() + " without running it (membership "
+                + "version " + view.version() + ", the caller's " + request.membershipVersion() + ")");
+        if (request.kind() != Envelope.Kind.ONE_WAY) {
+            answerFailure(request, refusal, Map.of(NOT_DELIVERED, "true"));
+            return;
         }
-        CompletableFuture<ClusterView> caughtUp = this.views.awaitVersion(request.membershipVersion());
+        ActorAddress address;
         try {
-            return caughtUp.get(wait, TimeUnit.MILLISECONDS);
+            address = request.address();
         }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
+        catch (RuntimeException ex) {
+            refuse(request, ex);
+            return;
         }
-        catch (ExecutionException | TimeoutException ex) {
-            // Served with the view it has.
+        PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
+        String owner = strategy.servesLocally() ? SiloChooser.choose(address, strategy, view, this.self, false)
+                : this.placement.ownerOf(address, view);
+        if (owner == null || owner.equals(this.self)) {
+            refuse(request, refusal);
+            return;
         }
-        caughtUp.cancel(false);
-        return this.views.current();
+        forward(request, address, owner, view);
     }
 
     private void deliver(Envelope request, ActorAddress address) {
@@ -249,7 +284,10 @@ final class IncomingCalls {
                                         + " on to silo " + owner + ", which owns it: " + cause.getMessage(), cause));
                     }
                     else if (answer != null) {
-                        this.messenger.answer(request, answer.kind(), answer.payload());
+                        // A refusal without running the call stays one for the caller: it may send it again.
+                        this.messenger.answer(request, answer.kind(), answer.payload(),
+                                answer.metadata().containsKey(NOT_DELIVERED) ? Map.of(NOT_DELIVERED, "true")
+                                        : Map.of());
                     }
                 }
                 finally {

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * <li>The silo that gains actors: as the runtime's {@link ActivationGate}, before the first activation of an
  * actor it owns, it asks every silo that owned the actor in a view replaced within the hand-off window, and is
  * still alive, to give it up, and waits for their confirmations. An actor placed by the directory is registered
- * there instead ({@link DistributedDirectory}). Outside the window nobody is asked: the old
+ * there instead ({@link DistributedDirectory}), and removed from it again when its activation fails
+ * ({@link #activationFailed}). Outside the window nobody is asked: the old
  * owner has long deactivated what it lost. An actor this silo does not own is sent to its owner; a silo that
  * is not serving activates nothing.</li>
  * </ul>
@@ -102,6 +103,17 @@ final class OwnershipHandoff implements ActivationGate {
             confirmReleased(address, previous);
         }
         return previousOwners.isEmpty() ? owner : ownerNow(address);
+    }
+
+    /**
+     * Removes the directory entry of a directory-placed actor whose activation failed here, so that its next
+     * call activates it again rather than being sent to an activation that does not exist.
+     */
+    @Override
+    public void activationFailed(ActorAddress address) {
+        if (this.silo.placements().strategyOf(address.typeName()).usesDirectory()) {
+            this.directory.activationEnded(address);
+        }
     }
 
     private ActorLocation ownerNow(ActorAddress address) {

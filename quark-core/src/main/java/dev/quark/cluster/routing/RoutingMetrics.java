@@ -18,6 +18,14 @@ public interface RoutingMetrics {
     }
 
     /**
+     * Records that a call this silo sent was refused without being run by a silo that is not serving (it left
+     * the cluster while this silo still routed with an older view), and that this silo routes it again.
+     * @param refusingSiloId the silo that refused the call
+     */
+    default void rerouted(String refusingSiloId) {
+    }
+
+    /**
      * Records that a call this silo sent to another silo failed for a membership reason: the target was dead,
      * not a member or unreachable ({@link dev.quark.cluster.SiloUnavailableException}), not serving, or the call
      * was passed on too often ({@link dev.quark.cluster.CallForwardingException}).

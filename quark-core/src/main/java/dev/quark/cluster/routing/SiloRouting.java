@@ -98,7 +98,7 @@ public final class SiloRouting implements AutoCloseable {
         this.directory = new DistributedDirectory(this.siloId, this.views, messenger, this.silo, builder.clock,
                 builder.handoffTimeout, builder.handoffWindow, this.executor);
         this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.clock, builder.metrics, this.directory);
+                builder.clock, builder.metrics, this.directory, this.executor);
         this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.maxForwards, builder.clock, builder.metrics, this.executor, this.directory);
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,

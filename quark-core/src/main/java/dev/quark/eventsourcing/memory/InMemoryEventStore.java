@@ -61,11 +61,33 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
 
     @Override
     public AppendResult append(String stream, List<NewEvent> events, long expectedVersion) {
+        return append(stream, events, expectedVersion, () -> {
+        });
+    }
+
+    /**
+     * Appends events and makes the writes of an {@link InMemoryStateAttachment} (the in-memory outbox's messages) in
+     * the same step, all or nothing: under the store's lock, after the id and version checks and before the events are
+     * added, so that attached writes that throw (a message enqueued already, a reused attachment) leave the stream as
+     * it was. Neither is written for a conflict, nor for a duplicate append. Other attachments are refused before
+     * anything is written.
+     */
+    @Override
+    public AppendResult append(String stream, List<NewEvent> events, long expectedVersion,
+            StateWriteAttachment attachment) {
+        Objects.requireNonNull(attachment, "attachment must not be null");
+        if (!(attachment instanceof InMemoryStateAttachment attached)) {
+            return EventStore.super.append(stream, events, expectedVersion, attachment);
+        }
+        return append(stream, events, expectedVersion, attached::write);
+    }
+
+    private AppendResult append(String stream, List<NewEvent> events, long expectedVersion, Runnable attached) {
         EventStoreArguments.append(stream, events, expectedVersion);
         this.lock.writeLock().lock();
         try {
-            List<StoredEvent> existing = this.streams.computeIfAbsent(stream, (key) -> new ArrayList<>());
-            Map<UUID, Long> known = this.ids.computeIfAbsent(stream, (key) -> new HashMap<>());
+            List<StoredEvent> existing = this.streams.getOrDefault(stream, List.of());
+            Map<UUID, Long> known = this.ids.getOrDefault(stream, Map.of());
             int found = 0;
             long lastFound = 0;
             for (NewEvent event : events) {
@@ -79,39 +101,23 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
                 return new AppendResult(lastFound, true);
             }
             EventStoreArguments.expect(stream, expectedVersion, existing.size());
+            attached.run();
+            List<StoredEvent> appended = this.streams.computeIfAbsent(stream, (key) -> new ArrayList<>());
+            Map<UUID, Long> appendedIds = this.ids.computeIfAbsent(stream, (key) -> new HashMap<>());
             for (NewEvent event : events) {
-                long version = existing.size() + 1;
+                long version = appended.size() + 1;
                 long sequence = this.all.size() + 1;
                 StoredEvent stored = new StoredEvent(stream, version, event.eventId(), event.type(),
                         event.schemaVersion(), event.payload(), this.clock.instant(), new FeedPosition(sequence, sequence));
-                existing.add(stored);
+                appended.add(stored);
                 this.all.add(stored);
-                known.put(event.eventId(), version);
+                appendedIds.put(event.eventId(), version);
             }
-            return new AppendResult(existing.size(), false);
+            return new AppendResult(appended.size(), false);
         }
         finally {
             this.lock.writeLock().unlock();
         }
-    }
-
-    /**
-     * Appends events and, when they were appended (not for a conflict, nor for a duplicate append), makes the writes
-     * of an {@link InMemoryStateAttachment} (the in-memory outbox's messages) before returning; refuses other
-     * attachments before writing anything.
-     */
-    @Override
-    public AppendResult append(String stream, List<NewEvent> events, long expectedVersion,
-            StateWriteAttachment attachment) {
-        Objects.requireNonNull(attachment, "attachment must not be null");
-        if (!(attachment instanceof InMemoryStateAttachment attached)) {
-            return EventStore.super.append(stream, events, expectedVersion, attachment);
-        }
-        AppendResult result = append(stream, events, expectedVersion);
-        if (!result.duplicate()) {
-            attached.write();
-        }
-        return result;
     }
 
     /**

@@ -326,32 +326,54 @@ public final class ActivationCatalog {
     }
 
     /**
-     * Deactivates one activation if it exists, once no turn is in progress.
+     * Deactivates the activation of an actor if it exists (every worker of a stateless worker's pool), once no
+     * turn is in progress.
      * @return whether there was an activation to deactivate
      */
     public boolean deactivate(ActorIdentity identity, DeactivationReason reason) {
-        Activation activation = this.activations.get(identity);
-        if (activation == null) {
-            return false;
+        List<Activation> pool = activationsOf(identity);
+        for (Activation activation : pool) {
+            if (activation.requestDeactivation(reason)) {
+                startDeactivation(activation, reason);
+            }
         }
-        if (activation.requestDeactivation(reason)) {
-            startDeactivation(activation, reason);
-        }
-        return true;
+        return !pool.isEmpty();
     }
 
     /**
-     * Deactivates the activation of an address if it exists, once no turn is in progress.
-     * @return a stage completed with {@code true} once it has ended, or at once with {@code false} when there
-     * was none
+     * Returns the activations of an actor on this silo: its one activation, or every worker of a stateless
+     * worker's pool.
+     */
+    private List<Activation> activationsOf(ActorIdentity identity) {
+        int workers = identity.type().maxLocalWorkers();
+        if (workers <= 1) {
+            Activation activation = this.activations.get(identity);
+            return (activation != null) ? List.of(activation) : List.of();
+        }
+        List<Activation> pool = new ArrayList<>();
+        for (int worker = 0; worker < workers; worker++) {
+            Activation activation = this.activations.get(identity.worker(worker));
+            if (activation != null) {
+                pool.add(activation);
+            }
+        }
+        return pool;
+    }
+
+    /**
+     * Deactivates the activation of an address if it exists (every worker of a stateless worker's pool), once
+     * no turn is in progress.
+     * @return a stage completed with {@code true} once it has ended (all of the pool's), or at once with
+     * {@code false} when there was none
      */
     public CompletableFuture<Boolean> deactivate(ActorAddress address, DeactivationReason reason) {
         ActorType type = this.registry.type(address.typeName());
-        Activation activation = (type != null) ? this.activations.get(new ActorIdentity(type, address.id())) : null;
-        if (activation == null) {
+        List<Activation> pool = (type != null) ? activationsOf(new ActorIdentity(type, address.id())) : List.of();
+        if (pool.isEmpty()) {
             return CompletableFuture.completedFuture(false);
         }
-        return end(activation, reason).thenApply((ended) -> true);
+        return CompletableFuture.allOf(pool.stream().map((activation) -> end(activation, reason))
+            .toArray(CompletableFuture[]::new)).thenApply((ended) -> true);
     }
 
     /**
@@ -423,11 +445,11 @@ public final class ActivationCatalog {
     }
 
     /**
-     * Returns how many messages wait in the mailbox of an actor, for tests and diagnostics.
+     * Returns how many messages wait in the mailbox of an actor (in all its workers' for a stateless worker's
+     * pool), for tests and diagnostics.
      */
     public int queuedMessages(ActorIdentity identity) {
-        Activation activation = this.activations.get(identity);
-        return (activation != null) ? activation.queuedMessages() : 0;
+        return activationsOf(identity).stream().mapToInt(Activation::queuedMessages).sum();
     }
 
     /**
@@ -445,7 +467,6 @@ public final class ActivationCatalog {
     }
 
     public boolean isActive(ActorIdentity identity) {
-        Activation activation = this.activations.get(identity);
-        return activation != null && activation.isActive();
+        return activationsOf(identity).stream().anyMatch(Activation::isActive);
     }
 }

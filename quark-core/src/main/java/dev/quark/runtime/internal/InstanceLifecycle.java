@@ -165,10 +165,31 @@ final class InstanceLifecycle {
         if (restartDelay != null) {
             scheduleReactivation(activation, restartDelay);
         }
+        else {
+            releaseAdmission(activation);
+        }
         if (trigger != null) {
             TurnRunner.fail(activation, trigger, failure);
         }
         TurnRunner.failAll(activation, waiting, failure);
+    }
+
+    /**
+     * Tells the activation gate that an activation it let start ended without running, so that what it
+     * recorded for it goes (a directory entry in a cluster).
+     */
+    private static void releaseAdmission(Activation activation) {
+        ActivationGate gate = activation.catalog().settings().activationGate();
+        if (gate == ActivationGate.OPEN) {
+            return;
+        }
+        try {
+            gate.activationFailed(activation.identity.address());
+        }
+        catch (RuntimeException ex) {
+            Activation.logger.warn("The activation gate failed to release the failed activation of {}",
+                    activation.identity, ex);
+        }
     }
 
     private static void scheduleReactivation(Activation activation, Duration delay) {

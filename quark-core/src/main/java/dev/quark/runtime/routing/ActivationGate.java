@@ -28,4 +28,15 @@ public interface ActivationGate {
      * the activation ends without an instance
      */
     ActorLocation admit(ActorAddress address);
+
+    /**
+     * Tells the gate that an activation it let start here ({@link ActorLocation#LOCAL}) ended without ever
+     * running a call: creating or activating its instance failed (its constructor, an activation hook or
+     * {@code onActivate} threw) and no supervisor restarts it. What the gate recorded for it when it let it start
+     * (a cluster's directory entry) must go, so that the next call activates the actor again, here or on
+     * another silo. Runs on the activation's thread; must not throw. By default it does nothing.
+     * @param address the actor whose activation failed
+     */
+    default void activationFailed(ActorAddress address) {
+    }
 }

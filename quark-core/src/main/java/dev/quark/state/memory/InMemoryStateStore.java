@@ -31,17 +31,17 @@ public final class InMemoryStateStore implements StateStore {
     }
 
     /**
-     * Saves a state and, when the save succeeded, makes the writes of an {@link InMemoryStateAttachment}; refuses other
-     * attachments before writing anything.
+     * Saves a state and makes the writes of an {@link InMemoryStateAttachment} in the same step, all or nothing: after
+     * the version check, before the state is replaced, so that attached writes that throw (a message enqueued already,
+     * a reused attachment) leave the state as it was. Refuses other attachments before writing anything.
      */
     @Override
     public long save(StateKey key, String payload, long expectedVersion, StateWriteAttachment attachment) {
         if (!(attachment instanceof InMemoryStateAttachment attached)) {
             return StateStore.super.save(key, payload, expectedVersion, attachment);
         }
-        long version = save(key, payload, expectedVersion);
-        attached.write();
-        return version;
+        replace(key, expectedVersion, new StoredState(payload, expectedVersion + 1), attached::write);
+        return expectedVersion + 1;
     }
 
     @Override
@@ -49,11 +49,16 @@ public final class InMemoryStateStore implements StateStore {
         replace(key, expectedVersion, null);
     }
 
+    private void replace(StateKey key, long expectedVersion, @Nullable StoredState replacement) {
+        replace(key, expectedVersion, replacement, () -> {
+        });
+    }
+
     /**
      * Replaces the stored state (removes it for {@code null}) when its version (0 when absent) is the
-     * expected one, atomically.
+     * expected one, atomically, making the attached writes first: when they throw, the state stays as it was.
      */
-    private void replace(StateKey key, long expectedVersion, @Nullable StoredState replacement) {
+    private void replace(StateKey key, long expectedVersion, @Nullable StoredState replacement, Runnable attached) {
         Outcome outcome = new Outcome();
         this.states.compute(key, (ignored, current) -> {
             long actual = (current != null) ? current.version() : 0;
@@ -61,6 +66,7 @@ public final class InMemoryStateStore implements StateStore {
             if (actual != expectedVersion) {
                 return current;
             }
+            attached.run();
             outcome.written = true;
             return replacement;
         });

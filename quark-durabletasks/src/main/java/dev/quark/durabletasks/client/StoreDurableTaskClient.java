@@ -114,7 +114,7 @@ public final class StoreDurableTaskClient implements DurableTaskClient {
         String instanceId = (requested != null) ? InstanceIds.require(requested) : UUID.randomUUID().toString();
         String json = write(input, "the input of orchestration '" + name + "'");
         DurableTaskRegistry known = this.registry.get();
-        int version = 0;
+        int version = ExecutionStarted.UNKNOWN_VERSION;
         if (known != null) {
             OrchestrationDefinition definition = known.orchestration(name)
                 .orElseThrow(() -> new UnknownOrchestrationException(name, known.orchestrationNames()));

@@ -244,6 +244,11 @@ public final class OrchestrationExecutor {
             return Optional.of(failed(item, consumed, incoming,
                     new UnknownOrchestrationException(instance.name(), this.registry.orchestrationNames()), 0, now));
         }
+        if (incoming.size() > 1 && incoming.get(1) instanceof ExecutionStarted started
+                && started.version() == ExecutionStarted.UNKNOWN_VERSION) {
+            // scheduled by a client that does not know the orchestration: the code that runs it is this worker's
+            incoming.set(1, started.withVersion(definition.get().version()));
+        }
         return Optional.of(run(item, consumed, incoming, definition.get(), kept, now));
     }
 

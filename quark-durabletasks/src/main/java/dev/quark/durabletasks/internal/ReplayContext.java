@@ -464,13 +464,23 @@ final class ReplayContext implements OrchestrationContext {
     public DurableTask<@Nullable Void> createTimer(Duration delay) {
         Objects.requireNonNull(delay, "delay must not be null");
         requireCallable();
-        return createTimer(this.currentTime.plus(delay.isNegative() ? Duration.ZERO : delay));
+        Duration wait = delay.isNegative() ? Duration.ZERO : delay;
+        if (endsTooLate(wait)) {
+            throw new IllegalArgumentException("A durable timer of " + delay + " from " + this.currentTime
+                    + " would fire after " + OrchestrationContext.LATEST_FIRE_AT
+                    + ", the latest time a timer may fire at");
+        }
+        return createTimer(this.currentTime.plus(wait));
     }
 
     @Override
     public DurableTask<@Nullable Void> createTimer(Instant fireAt) {
         Objects.requireNonNull(fireAt, "fireAt must not be null");
         requireCallable();
+        if (fireAt.isAfter(OrchestrationContext.LATEST_FIRE_AT)) {
+            throw new IllegalArgumentException("A durable timer cannot fire at " + fireAt + ": timers fire at "
+                    + OrchestrationContext.LATEST_FIRE_AT + " at the latest");
+        }
         int taskId = this.nextTaskId++;
         decide(new Action.CreateTimer(taskId, fireAt));
         Task<@Nullable Void> task = new Task<>(this);
@@ -486,7 +496,17 @@ final class ReplayContext implements OrchestrationContext {
     @Override
     public <T extends @Nullable Object> DurableTask<T> waitForExternalEvent(String eventName, Class<T> type, Duration timeout) {
         Objects.requireNonNull(timeout, "timeout must not be null");
+        if (endsTooLate(timeout)) {
+            throw new IllegalArgumentException("A timeout of " + timeout + " from " + this.currentTime
+                    + " for the event '" + eventName + "' would end after " + OrchestrationContext.LATEST_FIRE_AT
+                    + ", the latest time a timer may fire at");
+        }
         return waitForEvent(eventName, type, timeout);
+    }
+
+    /** Whether a wait from the current time would end after the latest instant a timer may fire at. */
+    private boolean endsTooLate(Duration wait) {
+        return wait.compareTo(Duration.between(this.currentTime, OrchestrationContext.LATEST_FIRE_AT)) > 0;
     }
 
     private <T extends @Nullable Object> DurableTask<T> waitForEvent(String eventName, Class<T> type, @Nullable Duration timeout) {

@@ -25,7 +25,9 @@ import org.jspecify.annotations.Nullable;
  * @param updatedAt when it last changed
  * @param startAt when its first step may run
  * @param customStatus the custom status the orchestration set, as JSON
- * @param version the version of the orchestration's code it was scheduled with (kept by every execution)
+ * @param version the version of the orchestration's code its current execution started with;
+ * {@link dev.quark.durabletasks.history.ExecutionStarted#UNKNOWN_VERSION} until the first step of an instance
+ * scheduled by a client that does not have the orchestration registered
  */
 public record InstanceRecord(String instanceId, String name, OrchestrationStatus status, int execution,
         int historyLength, @Nullable String input, @Nullable String output, @Nullable FailureDetails failure,

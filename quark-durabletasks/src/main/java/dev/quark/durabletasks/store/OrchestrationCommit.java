@@ -3,9 +3,11 @@ package dev.quark.durabletasks.store;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalInt;
 
 import dev.quark.durabletasks.FailureDetails;
 import dev.quark.durabletasks.OrchestrationStatus;
+import dev.quark.durabletasks.history.ExecutionStarted;
 import dev.quark.durabletasks.history.HistoryEvent;
 import dev.quark.lease.FencingToken;
 import org.jspecify.annotations.Nullable;
@@ -83,5 +85,17 @@ public record OrchestrationCommit(String instanceId, FencingToken token, int exp
             throw new IllegalArgumentException("A continue-as-new commit deletes the history; it cannot append "
                     + events.size() + " events to it");
         }
+    }
+
+    /**
+     * Returns the version of the execution this commit starts, which the instance's record takes: that of the
+     * {@link ExecutionStarted} among its events, if any.
+     * @return the version, empty when the commit starts no execution
+     */
+    public OptionalInt startedVersion() {
+        return this.events.stream()
+            .filter(ExecutionStarted.class::isInstance)
+            .mapToInt((event) -> ((ExecutionStarted) event).version())
+            .reduce((first, last) -> last);
     }
 }

@@ -1,5 +1,6 @@
 package dev.quark.durabletasks.store;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -15,14 +16,16 @@ import dev.quark.lease.FencingToken;
  * <p>
  * <b>What it guarantees, on top of {@link DurableTaskStore}'s.</b>
  * <ul>
- * <li>A claim takes only work whose lease is free or has expired at the caller's {@code now}, and stamps each piece
+ * <li>A claim takes only work whose lease is free or has expired, and stamps each piece
  * with a new fencing token, greater than any it had: a worker whose lease expired and was taken over can record
  * nothing ({@link DurableTaskStore#commit}, {@link DurableTaskStore#completeActivity} and the others compare the
  * token). Two concurrent claims never take the same piece.</li>
  * <li>The write that ends a piece of work frees its lease in the same step: {@link DurableTaskStore#commit} the
  * instance's, {@link DurableTaskStore#completeActivity} and {@link DurableTaskStore#retryActivity} the call's.</li>
- * <li>Expiry is compared with the instants the callers pass, from their clocks (as visibility is): the workers of
- * one store need clocks that agree to well within a lease's duration.</li>
+ * <li>Expiry is decided on the store's own clock (the database server's): a lease taken or renewed for a duration
+ * expires that long after the store granted it, whatever the callers' clocks say, so that a worker whose clock runs
+ * ahead never takes over work whose lease is still live. Whether work is due (a message's or a call's visible time,
+ * an instance's start time) is still compared with the caller's {@code now}, as timers are.</li>
  * </ul>
  * A claim's leases are committed at once: an implementation that then fails to read what it claimed frees the leases
  * it cannot hand over (all of them when the read fails; only the unreadable piece's when one cannot be read, leaving
@@ -36,39 +39,39 @@ public interface RowLeases {
      * Claims instances due now ({@link DurableTaskStore#dueInstances}) whose lease is free or has expired, and reads
      * what their next steps need.
      * @param owner who holds the leases, for operators
-     * @param now the caller's clock: due messages, expiry
-     * @param leasedUntil when the leases expire unless renewed
+     * @param now the caller's clock: due messages and start times
+     * @param leaseDuration how long the leases last unless renewed, from when the store grants them
      * @param limit the most instances to claim
      * @return the work items, each with its new token; those whose oldest visible message is oldest first
      */
-    List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Instant leasedUntil, int limit);
+    List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Duration leaseDuration, int limit);
 
     /**
      * Claims activity calls due now ({@link DurableTaskStore#dueActivities}) whose lease is free or has expired.
      * @param owner who holds the leases, for operators
-     * @param now the caller's clock: visibility, expiry
-     * @param leasedUntil when the leases expire unless renewed
+     * @param now the caller's clock: visibility
+     * @param leaseDuration how long the leases last unless renewed, from when the store grants them
      * @param limit the most calls to claim
      * @return the calls, each with its new token
      */
-    List<ActivityWorkItem> claimActivities(String owner, Instant now, Instant leasedUntil, int limit);
+    List<ActivityWorkItem> claimActivities(String owner, Instant now, Duration leaseDuration, int limit);
 
     /**
      * Extends the leases on instances that are still stamped with the given tokens and not freed (a freed lease is
      * not taken again by a renewal).
      * @param held the instances' ids and the tokens they were claimed with
-     * @param leasedUntil the new expiry
+     * @param leaseDuration how long the leases last from now on the store's clock
      * @return the ids whose lease was extended; the others were taken over, freed or are gone
      */
-    Set<String> renewInstances(Map<String, FencingToken> held, Instant leasedUntil);
+    Set<String> renewInstances(Map<String, FencingToken> held, Duration leaseDuration);
 
     /**
      * Extends the leases on activity calls that are still stamped with the given tokens and not freed.
      * @param held the calls' ids and the tokens they were claimed with
-     * @param leasedUntil the new expiry
+     * @param leaseDuration how long the leases last from now on the store's clock
      * @return the ids whose lease was extended; the others were taken over, freed or are gone
      */
-    Set<String> renewActivities(Map<String, FencingToken> held, Instant leasedUntil);
+    Set<String> renewActivities(Map<String, FencingToken> held, Duration leaseDuration);
 
     /**
      * Frees an instance's lease, if it is still stamped with the token, for a step that wrote nothing.

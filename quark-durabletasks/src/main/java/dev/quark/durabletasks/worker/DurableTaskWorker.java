@@ -388,8 +388,8 @@ public final class DurableTaskWorker implements AutoCloseable {
         if (rows != null) {
             List<CompletableFuture<?>> work = new ArrayList<>();
             Instant until = rows.leasedUntil();
-            for (OrchestrationWorkItem item : rows.leases().claimInstances(this.owner, this.clock.instant(), until,
-                    free)) {
+            for (OrchestrationWorkItem item : rows.leases().claimInstances(this.owner, this.clock.instant(),
+                    rows.duration(), free)) {
                 String instanceId = item.instance().instanceId();
                 rows.keepInstance(instanceId, item.token(), until);
                 Claim claim = new Claim(DurableTaskResources.instance(instanceId), item.token(),
@@ -433,8 +433,8 @@ public final class DurableTaskWorker implements AutoCloseable {
         if (rows != null) {
             List<CompletableFuture<?>> work = new ArrayList<>();
             Instant until = rows.leasedUntil();
-            for (ActivityWorkItem item : rows.leases().claimActivities(this.owner, this.clock.instant(), until,
-                    free)) {
+            for (ActivityWorkItem item : rows.leases().claimActivities(this.owner, this.clock.instant(),
+                    rows.duration(), free)) {
                 rows.keepActivity(item.id(), item.token(), until);
                 Claim claim = new Claim(DurableTaskResources.activity(item.id()), item.token(),
                         () -> rows.settleActivity(item.id(), item.token()),

@@ -25,9 +25,11 @@ import org.slf4j.LoggerFactory;
  * Keeps alive the {@linkplain RowLeases row leases} a worker holds while their work runs: renews all of them in one
  * round every third of the lease duration (one statement for instances, one for activity calls), and reports as
  * lost, by resource ({@link DurableTaskResources}), those the store did not renew (taken over, gone) and those whose
- * lease ran out on the clock while renewals failed. Work about to write what frees its lease (a commit, a
- * completion, a retry) is {@linkplain #settleInstance settled} first, so that no renewal takes the freed lease for
- * lost; work that wrote nothing is {@linkplain #releaseInstance released}. Thread-safe.
+ * lease ran out while renewals failed. The store decides expiry on its own clock; this worker counts a lease's
+ * duration on its clock from before the claim or renewal was sent, so that it gives a lease up no later than the
+ * store does. Work about to write what frees its lease (a commit, a completion, a retry) is
+ * {@linkplain #settleInstance settled} first, so that no renewal takes the freed lease for lost; work that wrote
+ * nothing is {@linkplain #releaseInstance released}. Thread-safe.
  */
 final class RowLeaseKeeper {
 
@@ -69,7 +71,15 @@ final class RowLeaseKeeper {
         return this.leases;
     }
 
-    /** When a lease taken or renewed now expires. */
+    /** How long a lease lasts from when the store grants or renews it, on the store's clock. */
+    Duration duration() {
+        return this.duration;
+    }
+
+    /**
+     * Until when, on this worker's clock, a lease the store grants or renews after now is surely valid: the store
+     * starts its duration on its own clock, no earlier than the request is sent.
+     */
     Instant leasedUntil() {
         return this.clock.instant().plus(this.duration);
     }
@@ -157,7 +167,7 @@ final class RowLeaseKeeper {
     }
 
     private void renew(Map<String, Held> held, Function<String, String> resource,
-            BiFunction<Map<String, FencingToken>, Instant, Set<String>> renewal) {
+            BiFunction<Map<String, FencingToken>, Duration, Set<String>> renewal) {
         Map<String, Held> round = new HashMap<>(held);
         if (round.isEmpty()) {
             return;
@@ -167,7 +177,7 @@ final class RowLeaseKeeper {
         Instant until = leasedUntil();
         Set<String> renewed;
         try {
-            renewed = renewal.apply(tokens, until);
+            renewed = renewal.apply(tokens, this.duration);
         }
         catch (RuntimeException ex) {
             logger.warn("Could not renew {} durable-task leases; those that run out are given up", round.size(), ex);

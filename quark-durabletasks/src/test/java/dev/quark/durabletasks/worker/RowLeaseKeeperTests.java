@@ -126,22 +126,22 @@ class RowLeaseKeeperTests {
         boolean failing;
 
         @Override
-        public List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Instant leasedUntil, int limit) {
+        public List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Duration leaseDuration, int limit) {
             return List.of();
         }
 
         @Override
-        public List<ActivityWorkItem> claimActivities(String owner, Instant now, Instant leasedUntil, int limit) {
+        public List<ActivityWorkItem> claimActivities(String owner, Instant now, Duration leaseDuration, int limit) {
             return List.of();
         }
 
         @Override
-        public Set<String> renewInstances(Map<String, FencingToken> held, Instant leasedUntil) {
+        public Set<String> renewInstances(Map<String, FencingToken> held, Duration leaseDuration) {
             return renew(held, this.renewedInstances);
         }
 
         @Override
-        public Set<String> renewActivities(Map<String, FencingToken> held, Instant leasedUntil) {
+        public Set<String> renewActivities(Map<String, FencingToken> held, Duration leaseDuration) {
             return renew(held, this.renewedActivities);
         }
 

@@ -44,7 +44,7 @@ public final class JobHandlerRegistry {
             RegisteredJobHandler existing = this.byType.get(type);
             if (existing != null) {
                 throw new IllegalStateException("The job type '" + type + "' has two handlers: "
-                        + existing.handler().getClass().getName() + " and " + handler.getClass().getName()
+                        + describe(existing.handler()) + " and " + describe(handler)
                         + "; give one of them another type with @JobType or by overriding type()");
             }
             RetryPolicy policy = Objects.requireNonNullElse(handler.retryPolicy(), defaultRetryPolicy);
@@ -57,8 +57,15 @@ public final class JobHandlerRegistry {
             }
             this.byType.put(type, new RegisteredJobHandler(type, (JobHandler<Object>) handler, codec.payloadType(handler),
                     policy, timeout, maxConcurrency));
-            this.byClass.putIfAbsent(userClass(handler.getClass()), type);
+            if (!(handler instanceof RecurringMethodHandler)) {
+                this.byClass.putIfAbsent(userClass(handler.getClass()), type);
+            }
         }
+    }
+
+    private static String describe(JobHandler<?> handler) {
+        return (handler instanceof RecurringMethodHandler method) ? "the @Recurring method " + method.where()
+                : handler.getClass().getName();
     }
 
     private static Duration requireTimeout(Duration timeout, String whose) {

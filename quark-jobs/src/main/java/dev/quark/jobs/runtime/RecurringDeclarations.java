@@ -14,9 +14,12 @@ import dev.quark.jobs.Schedule;
 
 /**
  * Reads the recurring jobs that registered handlers declare with {@link Recurring} on their class (or a superclass:
- * the annotation is inherited, so a class proxy of the bean still has it).
+ * the annotation is inherited, so a class proxy of the bean still has it), and those of bean methods marked with it
+ * ({@link RecurringMethodHandler}).
  */
 public final class RecurringDeclarations {
+
+    private static final String NO_PAYLOAD = "{}";
 
     private RecurringDeclarations() {
     }
@@ -34,6 +37,12 @@ public final class RecurringDeclarations {
         Objects.requireNonNull(codec, "codec must not be null");
         List<RecurringJobRequest> requests = new ArrayList<>();
         for (RegisteredJobHandler handler : handlers.handlers()) {
+            if (handler.handler() instanceof RecurringMethodHandler method) {
+                for (Recurring recurring : method.recurring()) {
+                    requests.add(request(handler, method, recurring, codec));
+                }
+                continue;
+            }
             Class<?> handlerClass = handler.handler().getClass();
             for (Recurring recurring : handlerClass.getAnnotationsByType(Recurring.class)) {
                 requests.add(request(handler, handlerClass, recurring, codec));
@@ -47,6 +56,23 @@ public final class RecurringDeclarations {
         String where = "@Recurring(id = \"" + recurring.id() + "\") on " + handlerClass.getName();
         try {
             Object payload = codec.readDeclared(handler.type(), handler.payloadType(), recurring.payload());
+            return new RecurringJobRequest(recurring.id(), handler.type(), payload, schedule(recurring),
+                    recurring.misfirePolicy(), recurring.overlapPolicy());
+        }
+        catch (IllegalArgumentException | DateTimeException ex) {
+            throw new IllegalArgumentException(where + " is not valid: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static RecurringJobRequest request(RegisteredJobHandler handler, RecurringMethodHandler method,
+            Recurring recurring, JobPayloadCodec codec) {
+        String where = "@Recurring(id = \"" + recurring.id() + "\") on " + method.where();
+        if (!NO_PAYLOAD.equals(recurring.payload().strip())) {
+            throw new IllegalArgumentException(where + " is not valid: a method's jobs have no payload, was '"
+                    + recurring.payload() + "' (a payload is for @Recurring on a JobHandler class)");
+        }
+        try {
+            Object payload = codec.readDeclared(handler.type(), handler.payloadType(), NO_PAYLOAD);
             return new RecurringJobRequest(recurring.id(), handler.type(), payload, schedule(recurring),
                     recurring.misfirePolicy(), recurring.overlapPolicy());
         }

@@ -8,7 +8,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.quark.messaging.MessageId;
-import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.StoredMessage;
 
@@ -61,21 +60,22 @@ public final class DeadLetters {
 
     /**
      * Resends every dead letter of a destination, oldest first: they keep their order among themselves. Bounded by the
-     * number of dead letters when the call began, so messages that die again while it runs are not resent twice.
+     * outbox's last sequence when the call began ({@link OutboxStore#lastSequence()}): a resent message draws a higher
+     * one, so one that dies again while the call runs is not resent twice, and dead letters of other destinations do
+     * not count.
      * @param destination the destination
      * @return the ids resent, in their new order
      */
     public List<MessageId> resendAll(String destination) {
         Objects.requireNonNull(destination, "destination must not be null");
-        long budget = this.store.count(MessageStatus.DEAD);
+        long throughSequence = this.store.lastSequence();
         List<MessageId> resent = new ArrayList<>();
-        while (resent.size() < budget) {
-            List<MessageId> batch = this.store.requeueDead(destination, (int) Math.min(BATCH, budget - resent.size()));
+        List<MessageId> batch;
+        do {
+            batch = this.store.requeueDead(destination, throughSequence, BATCH);
             resent.addAll(batch);
-            if (batch.isEmpty()) {
-                break;
-            }
         }
+        while (batch.size() == BATCH);
         if (!resent.isEmpty()) {
             logger.info("Resending {} dead letters of destination '{}'", resent.size(), destination);
         }

@@ -2,15 +2,23 @@ package dev.quark.messaging.runtime;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.random.RandomGenerator;
+
+import dev.quark.supervision.Backoff;
 
 /**
- * Exponential backoff between delivery attempts: {@code initial × multiplier^(attempt-1)}, at most {@code max}.
+ * Exponential backoff between delivery attempts: {@code initial × multiplier^(attempt-1)}, at most {@code max}, in
+ * whole milliseconds. The growth is quark-core's {@link Backoff} without jitter ({@link #backoff()}); this record adds
+ * the outbox's stricter settings (a positive initial wait) and its millisecond resolution.
  *
  * @param initial the wait after the first failed attempt, positive
  * @param multiplier the growth per attempt, at least 1
  * @param max the longest wait, at least {@code initial}
  */
 public record RetryBackoff(Duration initial, double multiplier, Duration max) {
+
+    /** Never asked for a number: the backoff has no jitter. */
+    private static final RandomGenerator NO_JITTER = RandomGenerator.getDefault();
 
     /**
      * Validates the backoff.
@@ -30,12 +38,21 @@ public record RetryBackoff(Duration initial, double multiplier, Duration max) {
     }
 
     /**
-     * Returns the wait after a failed attempt.
+     * Returns the wait after a failed attempt: {@link #backoff()}'s delay, cut to whole milliseconds, or {@code max}
+     * when it reaches it.
      * @param attempt the attempt that failed, from 1
      * @return the wait
      */
     public Duration delayAfter(int attempt) {
-        double millis = this.initial.toMillis() * Math.pow(this.multiplier, Math.max(0, attempt - 1));
-        return (millis >= this.max.toMillis()) ? this.max : Duration.ofMillis((long) millis);
+        Duration delay = backoff().delay(attempt, NO_JITTER);
+        return (delay.compareTo(this.max) >= 0) ? this.max : Duration.ofMillis(delay.toMillis());
+    }
+
+    /**
+     * Returns this backoff as quark-core's {@link Backoff}, without jitter.
+     * @return the backoff
+     */
+    public Backoff backoff() {
+        return Backoff.exponential(this.initial, this.max, this.multiplier, 0.0);
     }
 }

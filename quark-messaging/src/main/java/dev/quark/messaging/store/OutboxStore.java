@@ -130,12 +130,39 @@ public interface OutboxStore {
 
     /**
      * Requeues the dead letters of a destination, oldest first (by sequence), each as {@link #requeue}: their new
-     * sequences keep their order among themselves.
+     * sequences keep their order among themselves. Same as {@link #requeueDead(String, long, int)} through every
+     * sequence.
      * @param destination the destination
      * @param limit the most to requeue, at least 1
      * @return the ids requeued, in their new order
+     * @throws IllegalArgumentException naming a limit below 1
      */
     default List<MessageId> requeueDead(String destination, int limit) {
+        return requeueDead(destination, Long.MAX_VALUE, limit);
+    }
+
+    /**
+     * Requeues the dead letters of a destination whose sequence is at most {@code throughSequence}, oldest first (by
+     * sequence), each as {@link #requeue}: their new sequences keep their order among themselves. A requeued message
+     * draws a sequence above {@link #lastSequence()}, so calls bounded by the last sequence taken before the first of
+     * them never requeue a message twice, even when one dies again in between.
+     * @param destination the destination
+     * @param throughSequence the highest sequence to requeue
+     * @param limit the most to requeue, at least 1
+     * @return the ids requeued, in their new order
+     * @throws IllegalArgumentException naming a limit below 1
+     * @see OutboxStoreArguments#requeueDead
+     */
+    default List<MessageId> requeueDead(String destination, long throughSequence, int limit) {
+        throw new UnsupportedOperationException("Outbox store " + this + " cannot requeue dead letters");
+    }
+
+    /**
+     * Returns the highest sequence drawn so far by a message that is visible (committed): every message appended or
+     * requeued later draws a higher one.
+     * @return the sequence, 0 when there is none
+     */
+    default long lastSequence() {
         throw new UnsupportedOperationException("Outbox store " + this + " cannot requeue dead letters");
     }
 }

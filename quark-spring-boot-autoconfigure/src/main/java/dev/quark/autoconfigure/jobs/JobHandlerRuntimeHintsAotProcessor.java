@@ -1,14 +1,17 @@
 package dev.quark.autoconfigure.jobs;
 
+import java.lang.reflect.Method;
 import java.lang.reflect.Type;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
 import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobType;
 import dev.quark.jobs.Recurring;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.aot.hint.BindingReflectionHintsRegistrar;
+import org.springframework.aot.hint.ExecutableMode;
 import org.springframework.aot.hint.ReflectionHints;
 import org.springframework.beans.factory.aot.BeanFactoryInitializationAotContribution;
 import org.springframework.beans.factory.aot.BeanFactoryInitializationAotProcessor;
@@ -22,7 +25,7 @@ import org.springframework.util.ClassUtils;
  * whose type only says {@code JobHandler} (one made with {@code JobHandler.of}, or a lambda) needs its payload type
  * registered by the application ({@code @RegisterReflectionForBinding}). The class of a handler bean annotated with
  * {@link Recurring} is registered too, with the annotation types, so that its recurring jobs are read at start-up in
- * a native image.
+ * a native image; so is every bean method annotated with it, for invocation (its jobs call it).
  */
 class JobHandlerRuntimeHintsAotProcessor implements BeanFactoryInitializationAotProcessor {
 
@@ -35,16 +38,22 @@ class JobHandlerRuntimeHintsAotProcessor implements BeanFactoryInitializationAot
         }
         Set<Type> payloadTypes = payloadTypes(beanFactory);
         Set<Class<?>> recurring = recurringHandlerClasses(beanFactory);
-        if (payloadTypes.isEmpty() && recurring.isEmpty()) {
+        Set<Method> recurringMethods = recurringMethods(beanFactory);
+        if (payloadTypes.isEmpty() && recurring.isEmpty() && recurringMethods.isEmpty()) {
             return null;
         }
         return (generationContext, code) -> {
             ReflectionHints reflection = generationContext.getRuntimeHints().reflection();
             new BindingReflectionHintsRegistrar().registerReflectionHints(reflection, payloadTypes.toArray(Type[]::new));
-            if (!recurring.isEmpty()) {
-                recurring.forEach(reflection::registerType);
+            recurring.forEach(reflection::registerType);
+            for (Method method : recurringMethods) {
+                reflection.registerType(method.getDeclaringClass());
+                reflection.registerMethod(method, ExecutableMode.INVOKE);
+            }
+            if (!recurring.isEmpty() || !recurringMethods.isEmpty()) {
                 reflection.registerType(Recurring.class);
                 reflection.registerType(Recurring.List.class);
+                reflection.registerType(JobType.class);
             }
         };
     }
@@ -58,6 +67,17 @@ class JobHandlerRuntimeHintsAotProcessor implements BeanFactoryInitializationAot
             }
         }
         return classes;
+    }
+
+    static Set<Method> recurringMethods(ConfigurableListableBeanFactory beanFactory) {
+        Set<Method> methods = new LinkedHashSet<>();
+        for (String name : beanFactory.getBeanDefinitionNames()) {
+            Class<?> type = beanFactory.getType(name, false);
+            if (type != null) {
+                methods.addAll(RecurringMethods.methodsOf(type));
+            }
+        }
+        return methods;
     }
 
     static Set<Type> payloadTypes(ConfigurableListableBeanFactory beanFactory) {

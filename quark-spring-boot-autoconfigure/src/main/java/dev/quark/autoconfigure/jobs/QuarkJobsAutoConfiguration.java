@@ -46,6 +46,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -98,9 +99,10 @@ public final class QuarkJobsAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     JobHandlerRegistry quarkJobHandlers(ObjectProvider<JobHandler<?>> handlers, JobPayloadCodec codec,
-            QuarkJobsProperties properties) {
-        return new JobHandlerRegistry(handlers.orderedStream().toList(), codec, properties.retryPolicy(),
-                properties.getTimeout());
+            QuarkJobsProperties properties, ConfigurableListableBeanFactory beanFactory) {
+        List<JobHandler<?>> all = new ArrayList<>(handlers.orderedStream().toList());
+        all.addAll(RecurringMethods.find(beanFactory));
+        return new JobHandlerRegistry(all, codec, properties.retryPolicy(), properties.getTimeout());
     }
 
     @Bean

@@ -50,6 +50,7 @@ class ClusterOperationsTests {
                 assertThat(context.getBean(MembershipMetrics.class)).isInstanceOf(MicrometerMembershipMetrics.class);
                 MeterRegistry registry = context.getBean(MeterRegistry.class);
                 assertThat(registry.get(MicrometerRoutingMetrics.FORWARDED).counter().count()).isZero();
+                assertThat(registry.get(MicrometerRoutingMetrics.REROUTED).counter().count()).isZero();
                 assertThat(context.getBean(RoutingMetrics.class)).isInstanceOf(MicrometerRoutingMetrics.class);
                 assertThat(registry.get(MicrometerMembershipMetrics.MEMBERS).tag("status", "active").gauge().value())
                     .isEqualTo(1.0);

@@ -1,5 +1,6 @@
 package dev.quark.testkit.durabletasks;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +40,12 @@ public final class CrashableStore implements DurableTaskStore {
     };
 
     private volatile Consumer<OrchestrationCommit> beforeCommit = (commit) -> {
+    };
+
+    private volatile Runnable beforeStepClaim = () -> {
+    };
+
+    private volatile Runnable afterActivityClaim = () -> {
     };
 
     /**
@@ -90,6 +97,24 @@ public final class CrashableStore implements DurableTaskStore {
         this.beforeCommit = action;
     }
 
+    /**
+     * Runs an action each time this node looks for due orchestration steps ({@code dueInstances}, or a claim of
+     * {@linkplain DurableTaskStore#rowLeases() row leases}), before the look; an exception it throws fails the look.
+     * @param action the action
+     */
+    public void beforeStepClaim(Runnable action) {
+        this.beforeStepClaim = action;
+    }
+
+    /**
+     * Runs an action each time this node has looked for due activity calls ({@code dueActivities}, or a claim of
+     * {@linkplain DurableTaskStore#rowLeases() row leases}), after the look.
+     * @param action the action
+     */
+    public void afterActivityClaim(Runnable action) {
+        this.afterActivityClaim = action;
+    }
+
     private DurableTaskStore store() {
         if (this.crashed.get()) {
             throw new IllegalStateException("This node crashed: it reaches no store any more");
@@ -134,6 +159,7 @@ public final class CrashableStore implements DurableTaskStore {
 
     @Override
     public List<String> dueInstances(Instant now, int limit) {
+        this.beforeStepClaim.run();
         return store().dueInstances(now, limit);
     }
 
@@ -151,7 +177,9 @@ public final class CrashableStore implements DurableTaskStore {
 
     @Override
     public List<String> dueActivities(Instant now, int limit) {
-        return store().dueActivities(now, limit);
+        List<String> due = store().dueActivities(now, limit);
+        this.afterActivityClaim.run();
+        return due;
     }
 
     @Override
@@ -200,23 +228,26 @@ public final class CrashableStore implements DurableTaskStore {
         }
 
         @Override
-        public List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Instant leasedUntil, int limit) {
-            return leases().claimInstances(owner, now, leasedUntil, limit);
+        public List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Duration leaseDuration, int limit) {
+            CrashableStore.this.beforeStepClaim.run();
+            return leases().claimInstances(owner, now, leaseDuration, limit);
         }
 
         @Override
-        public List<ActivityWorkItem> claimActivities(String owner, Instant now, Instant leasedUntil, int limit) {
-            return leases().claimActivities(owner, now, leasedUntil, limit);
+        public List<ActivityWorkItem> claimActivities(String owner, Instant now, Duration leaseDuration, int limit) {
+            List<ActivityWorkItem> claimed = leases().claimActivities(owner, now, leaseDuration, limit);
+            CrashableStore.this.afterActivityClaim.run();
+            return claimed;
         }
 
         @Override
-        public Set<String> renewInstances(Map<String, FencingToken> held, Instant leasedUntil) {
-            return leases().renewInstances(held, leasedUntil);
+        public Set<String> renewInstances(Map<String, FencingToken> held, Duration leaseDuration) {
+            return leases().renewInstances(held, leaseDuration);
         }
 
         @Override
-        public Set<String> renewActivities(Map<String, FencingToken> held, Instant leasedUntil) {
-            return leases().renewActivities(held, leasedUntil);
+        public Set<String> renewActivities(Map<String, FencingToken> held, Duration leaseDuration) {
+            return leases().renewActivities(held, leaseDuration);
         }
 
         @Override

@@ -13,7 +13,11 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -81,6 +85,7 @@ import org.junit.jupiter.api.Timeout;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Orchestrations run by workers on a store, end to end, so that every store (the in-memory one, PostgreSQL, yours)
@@ -291,6 +296,136 @@ public abstract class OrchestrationContractTests {
         assertThat(Instant.parse(parts[0])).isEqualTo(start);
         assertThat(UUID.fromString(parts[1])).isNotNull();
         assertThat(Instant.parse(parts[3])).isAfterOrEqualTo(start.plus(Duration.ofMinutes(1)));
+    }
+
+    // ---- the worker's claims
+
+    @Test
+    @Timeout(120)
+    void aFailedLookForStepsDoesNotKeepThatPollFromClaimingActivityCalls() {
+        Fixture fixture = new Fixture();
+        CrashableStore store = new CrashableStore(store());
+        CountDownLatch firstActivityLook = new CountDownLatch(1);
+        AtomicBoolean armed = new AtomicBoolean();
+        AtomicBoolean failNextStepLook = new AtomicBoolean();
+        AtomicInteger failedLooks = new AtomicInteger();
+        store.afterActivityClaim(firstActivityLook::countDown);
+        store.beforeCommit((commit) -> {
+            // The first step's commit waits until its own poll looked for activity calls (none yet), so that its
+            // activity call can only be claimed by the next poll, whose look for steps fails.
+            awaitQuietly(firstActivityLook);
+            if (armed.compareAndSet(false, true)) {
+                failNextStepLook.set(true);
+            }
+        });
+        store.beforeStepClaim(() -> {
+            if (failNextStepLook.compareAndSet(true, false)) {
+                failedLooks.incrementAndGet();
+                throw new IllegalStateException("The store cannot be reached (once)");
+            }
+        });
+        Node node = node("node-a", fixture.registry(), store);
+        String id = node.client.schedule(Sequence.class, "order-claims",
+                ScheduleOptions.instanceId(newInstanceId("failed-claim")));
+        node.run();
+        assertThat(failedLooks).as("a look for steps failed").hasValue(1);
+        assertThat(fixture.runs).as("the poll whose look for steps failed still claimed the activity call, whose end "
+                + "woke the worker: nothing waited for the next poll interval")
+            .containsExactly(Map.entry("reserve", 1), Map.entry("charge", 1), Map.entry("ship", 1));
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+    }
+
+    @Test
+    @Timeout(120)
+    void aStepThatOverlapsTheInstancesEarlierStepIsStillStoppedWithTheWorkerAfterTheEarlierStepEnds()
+            throws Exception {
+        assumeTrue(store().rowLeases().isPresent(),
+                "only a row lease is freed by a step's commit before the step's thread ends");
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("overlapping", String.class,
+                () -> (ctx, input) -> {
+                    String first = ctx.waitForExternalEvent("first", String.class).await();
+                    String second = ctx.waitForExternalEvent("second", String.class).await();
+                    return first + second;
+                }));
+        CountDownLatch firstStepRecorded = new CountDownLatch(1);
+        CountDownLatch releaseFirstStep = new CountDownLatch(1);
+        CountDownLatch secondStepRecorded = new CountDownLatch(1);
+        CountDownLatch releaseSecondStep = new CountDownLatch(1);
+        AtomicBoolean secondStepInterrupted = new AtomicBoolean();
+        AtomicInteger steps = new AtomicInteger();
+        // The instance listener runs on a step's thread after its commit, which freed the instance's lease.
+        Node node = node("node-a", registry, store(), (worker) -> worker.instanceListener((instanceId) -> {
+            int step = steps.incrementAndGet();
+            if (step == 2) {
+                firstStepRecorded.countDown();
+                awaitQuietly(releaseFirstStep);
+            }
+            else if (step == 3) {
+                secondStepRecorded.countDown();
+                try {
+                    releaseSecondStep.await(60, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    secondStepInterrupted.set(true);
+                }
+            }
+        }));
+        String id = node.client.schedule("overlapping", null, ScheduleOptions.instanceId(newInstanceId("overlap")));
+        node.run();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            node.client.raiseEvent(id, "first", "a");
+            Future<?> firstRun = threads.submit(node::run);
+            assertThat(firstStepRecorded.await(30, TimeUnit.SECONDS)).as("the first step committed").isTrue();
+            node.client.raiseEvent(id, "second", "b");
+            Future<?> secondRun = threads.submit(node::run);
+            assertThat(secondStepRecorded.await(30, TimeUnit.SECONDS))
+                .as("the second step ran while the first step's thread still ran").isTrue();
+            releaseFirstStep.countDown();
+            firstRun.get(30, TimeUnit.SECONDS);
+
+            node.worker().close();
+            await("closing the worker interrupts the second step, still known as running after the first ended")
+                .atMost(Duration.ofSeconds(10))
+                .untilTrue(secondStepInterrupted);
+            releaseSecondStep.countDown();
+            secondRun.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+    }
+
+    @Test
+    @Timeout(120)
+    void aWorkerWhoseClockRunsFarAheadDoesNotTakeOverALiveLease() throws Exception {
+        assumeTrue(store().rowLeases().isPresent(), "leases on the store's rows expire on the store's clock");
+        Fixture fixture = new Fixture();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        DurableTaskRegistry stuck = fixture.registryPausing((name) -> {
+            if (name.equals("charge") && started.getCount() > 0) {
+                started.countDown();
+                awaitQuietly(release);
+            }
+        });
+        Node first = node("node-a", stuck);
+        String id = first.client.schedule(Sequence.class, "order-skew", ScheduleOptions.instanceId(newInstanceId("skew")));
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<?> firstRun = threads.submit(first::run);
+            assertThat(started.await(30, TimeUnit.SECONDS)).as("the charge runs on the first worker").isTrue();
+
+            this.clock.advance(Duration.ofDays(1));
+            Node second = node("node-b", fixture.registry());
+            second.run();
+            assertThat(fixture.runs).as("a worker whose clock is a day ahead took no live lease")
+                .doesNotContainKey("charge");
+
+            release.countDown();
+            firstRun.get(60, TimeUnit.SECONDS);
+        }
+        // the first node's run set the clock back to where it started: move it past the charge's completion
+        first.advance(Duration.ofDays(1).plus(POLL));
+        OrchestrationState state = first.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(fixture.runs).containsEntry("reserve", 1).containsEntry("charge", 1).containsEntry("ship", 1);
     }
 
     // ---- the instance cache
@@ -602,7 +737,28 @@ public abstract class OrchestrationContractTests {
         OrchestrationState state = current.client.getState(id).orElseThrow();
         assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
         assertThat(state.readOutput(String.class)).isEqualTo("next:v2");
+        assertThat(state.version()).as("the record follows the execution's start").isEqualTo(2);
         assertThat(current.client.getHistory(id)).filteredOn(ExecutionStarted.class::isInstance)
+            .singleElement()
+            .satisfies((event) -> assertThat(((ExecutionStarted) event).version()).isEqualTo(2));
+    }
+
+    @Test
+    void anInstanceScheduledByAClientWithoutTheRegistryGetsTheVersionOfTheWorkerThatRunsItsFirstStep() {
+        Node node = node("node-a", registry((builder) -> builder.orchestration(migrating(2))));
+        DurableTaskClient schedulingOnly = new StoreDurableTaskClient(store(), this.converter, this.clock,
+                (DurableTaskRegistry) null, node.worker()::wake, new InstanceUpdates());
+        String id = schedulingOnly.schedule("migrating", "only", ScheduleOptions.instanceId(newInstanceId("unregistered")));
+        assertThat(schedulingOnly.getState(id).orElseThrow().version()).as("not known before the first step")
+            .isEqualTo(ExecutionStarted.UNKNOWN_VERSION);
+        node.run();
+        assertThat(schedulingOnly.getState(id).orElseThrow().version()).isEqualTo(2);
+        node.client.raiseEvent(id, "go", "1");
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("only:v2");
+        assertThat(node.client.getHistory(id)).filteredOn(ExecutionStarted.class::isInstance)
             .singleElement()
             .satisfies((event) -> assertThat(((ExecutionStarted) event).version()).isEqualTo(2));
     }
@@ -1495,6 +1651,67 @@ public abstract class OrchestrationContractTests {
     }
 
     // ---- failures and bad input
+
+    @Test
+    @Timeout(60)
+    void timersAndTimeoutsPastTheYear9999AreRefusedNamingTheValueAndNothingOfThemIsRecorded() {
+        Duration tooLong = Duration.ofDays(3_000_000);
+        Instant tooLate = Instant.parse("+10000-01-01T00:00:00Z");
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("far", String.class,
+                () -> (ctx, input) -> {
+                    List<String> refused = new ArrayList<>();
+                    try {
+                        ctx.createTimer(tooLong);
+                    }
+                    catch (IllegalArgumentException ex) {
+                        refused.add(ex.getMessage());
+                    }
+                    try {
+                        ctx.createTimer(tooLate);
+                    }
+                    catch (IllegalArgumentException ex) {
+                        refused.add(ex.getMessage());
+                    }
+                    try {
+                        ctx.waitForExternalEvent("approved", String.class, tooLong);
+                    }
+                    catch (IllegalArgumentException ex) {
+                        refused.add(ex.getMessage());
+                    }
+                    ctx.createTimer(OrchestrationContext.LATEST_FIRE_AT);
+                    return String.join("\n", refused);
+                }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("far", null, ScheduleOptions.instanceId(newInstanceId("far-timers")));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(Objects.requireNonNull(state.readOutput(String.class)).split("\n")).satisfiesExactly(
+                (timer) -> assertThat(timer).contains(tooLong.toString(), "9999-12-31T23:59:59Z"),
+                (timer) -> assertThat(timer).contains(tooLate.toString(), "9999-12-31T23:59:59Z"),
+                (timeout) -> assertThat(timeout).contains(tooLong.toString(), "'approved'", "9999-12-31T23:59:59Z"));
+        assertThat(node.client.getHistory(id)).as("only the timer at the latest instant is recorded")
+            .filteredOn(TimerCreated.class::isInstance)
+            .extracting((event) -> ((TimerCreated) event).fireAt())
+            .containsExactly(OrchestrationContext.LATEST_FIRE_AT);
+    }
+
+    @Test
+    void aStartPastTheYear9999IsRefusedNamingItAndNothingIsStored() {
+        Fixture fixture = new Fixture();
+        Node node = node("node-a", fixture.registry());
+        String id = newInstanceId("far-start");
+        Instant tooLate = Instant.parse("+10000-01-01T00:00:00Z");
+        assertThatExceptionOfType(IllegalArgumentException.class)
+            .isThrownBy(() -> node.client.schedule(Sequence.class, "order-far",
+                    ScheduleOptions.instanceId(id).withStartAt(tooLate)))
+            .withMessageContaining(tooLate.toString())
+            .withMessageContaining("9999-12-31T23:59:59Z");
+        assertThat(node.client.getState(id)).isEmpty();
+        String latest = node.client.schedule(Sequence.class, "order-latest",
+                ScheduleOptions.instanceId(newInstanceId("latest-start")).withStartAt(ScheduleOptions.LATEST_START_AT));
+        assertThat(node.client.getState(latest).orElseThrow().status()).isEqualTo(OrchestrationStatus.PENDING);
+    }
 
     @Test
     void aFailingActivityIsRetriedWithBackoffInVirtualTimeThenTheCodeCanCompensate() {

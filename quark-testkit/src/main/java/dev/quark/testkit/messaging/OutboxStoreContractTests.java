@@ -16,6 +16,8 @@ import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.StoredMessage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatNullPointerException;
 
 /**
  * The behaviour every {@link OutboxStore} must have, so that the in-memory and PostgreSQL stores (and yours) are
@@ -250,6 +252,52 @@ public abstract class OutboxStoreContractTests {
         assertThat(store().find(other.id()).orElseThrow().status()).isEqualTo(MessageStatus.DEAD);
         assertThat(store().nextBatch(partition, NOW, 10)).extracting(StoredMessage::id)
             .containsExactly(first.id(), second.id(), third.id());
+    }
+
+    @Test
+    void requeueingThroughASequenceLeavesOutTheMessagesRequeuedSinceAndDeadAgain() {
+        int partition = newPartition();
+        String destination = "refunds-" + partition;
+        assertThat(store().stamp(partition, TOKEN)).isTrue();
+        StoredMessage first = append(partition, destination, "a", NOW);
+        StoredMessage second = append(partition, destination, "b", NOW);
+        for (StoredMessage message : List.of(first, second)) {
+            assertThat(store().markDead(message, TOKEN, NOW, "x")).isTrue();
+        }
+        long through = store().lastSequence();
+        assertThat(through).isGreaterThanOrEqualTo(second.sequence());
+
+        assertThat(store().requeueDead(destination, through, 1)).containsExactly(first.id());
+        StoredMessage requeued = store().find(first.id()).orElseThrow();
+        assertThat(requeued.sequence()).isGreaterThan(through);
+        assertThat(store().lastSequence()).isGreaterThanOrEqualTo(requeued.sequence());
+        assertThat(store().markDead(requeued, TOKEN, NOW, "dead again")).isTrue();
+
+        assertThat(store().requeueDead(destination, through, 10)).containsExactly(second.id());
+        assertThat(store().requeueDead(destination, through, 10)).isEmpty();
+        assertThat(store().find(first.id()).orElseThrow().status()).isEqualTo(MessageStatus.DEAD);
+        assertThat(store().requeueDead(destination, 10)).containsExactly(first.id());
+    }
+
+    @Test
+    void requeueingDeadLettersRefusesALimitBelowOneOrNoDestinationNamingItAndRequeuesNothing() {
+        int partition = newPartition();
+        String destination = "refunds-" + partition;
+        assertThat(store().stamp(partition, TOKEN)).isTrue();
+        StoredMessage dead = append(partition, destination, "a", NOW);
+        assertThat(store().markDead(dead, TOKEN, NOW, "x")).isTrue();
+
+        assertThatIllegalArgumentException().isThrownBy(() -> store().requeueDead(destination, 0))
+            .withMessage("limit must be at least 1, not 0");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().requeueDead(destination, -5))
+            .withMessage("limit must be at least 1, not -5");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> store().requeueDead(destination, store().lastSequence(), Integer.MIN_VALUE))
+            .withMessage("limit must be at least 1, not " + Integer.MIN_VALUE);
+        assertThatNullPointerException().isThrownBy(() -> store().requeueDead(null, 10))
+            .withMessage("destination must not be null");
+        assertThat(store().find(dead.id()).orElseThrow().status()).isEqualTo(MessageStatus.DEAD);
+        assertThat(store().find(dead.id()).orElseThrow().sequence()).isEqualTo(dead.sequence());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.quark.messaging.runtime;
 
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.quark.lease.FencingToken;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.messaging.Destinations;
 import dev.quark.messaging.MessageId;
@@ -21,6 +23,7 @@ import dev.quark.messaging.MessageSerializationException;
 import dev.quark.messaging.OutboxMessage;
 import dev.quark.messaging.UnknownDestinationException;
 import dev.quark.messaging.store.MessageStatus;
+import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.StoredMessage;
 import dev.quark.messaging.store.memory.InMemoryOutboxStore;
 import dev.quark.testkit.ManualClock;
@@ -184,6 +187,50 @@ class OutboxDispatcherTests {
         assertThat(this.store.find(first).orElseThrow().status()).isEqualTo(MessageStatus.DELIVERED);
         assertThat(this.store.find(second).orElseThrow().status()).isEqualTo(MessageStatus.DELIVERED);
         assertThat(this.store.find(refund).orElseThrow().status()).isEqualTo(MessageStatus.DEAD);
+    }
+
+    @Test
+    void resendingADestinationResendsEachDeadLetterOnceThoughOneDiesAgainMeanwhileAndOthersAreDead() {
+        RecordingPublisher refunds = new RecordingPublisher("refunds");
+        DefaultOutbox both = new DefaultOutbox(this.store, new Destinations(List.of(this.orders, refunds)),
+                new MessageCodec(JsonMapper.shared()), this.partitioner, this.clock);
+        MessageId order = both.enqueue("orders", "a", "a1");
+        List<MessageId> refundIds = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            refundIds.add(both.enqueue("refunds", "r" + i, "r" + i));
+        }
+        FencingToken token = new FencingToken(1_000);
+        for (int partition = 0; partition < 8; partition++) {
+            assertThat(this.store.stamp(partition, token)).isTrue();
+        }
+        for (MessageId id : allOf(order, refundIds)) {
+            assertThat(this.store.markDead(this.store.find(id).orElseThrow(), token, this.clock.instant(), "down"))
+                .isTrue();
+        }
+        OutboxStore diesAgainAtOnce = (OutboxStore) Proxy.newProxyInstance(OutboxStore.class.getClassLoader(),
+                new Class<?>[] { OutboxStore.class }, (proxy, method, arguments) -> {
+                    Object result = method.invoke(this.store, arguments);
+                    if (method.getName().equals("requeueDead")) {
+                        for (Object id : (List<?>) result) {
+                            StoredMessage requeued = this.store.find((MessageId) id).orElseThrow();
+                            this.store.markDead(requeued, token, this.clock.instant(), "down again");
+                        }
+                    }
+                    return result;
+                });
+
+        assertThat(new DeadLetters(diesAgainAtOnce).resendAll("orders")).containsExactly(order);
+
+        assertThat(this.store.find(order).orElseThrow().status()).as("died again").isEqualTo(MessageStatus.DEAD);
+        assertThat(refundIds).allSatisfy(
+                (id) -> assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(MessageStatus.DEAD));
+        assertThat(new DeadLetters(this.store).resendAll("orders")).as("resendable again").containsExactly(order);
+    }
+
+    private static List<MessageId> allOf(MessageId first, List<MessageId> rest) {
+        List<MessageId> all = new ArrayList<>(rest);
+        all.addFirst(first);
+        return all;
     }
 
     @Test

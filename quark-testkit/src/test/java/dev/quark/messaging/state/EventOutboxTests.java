@@ -1,6 +1,7 @@
 package dev.quark.messaging.state;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -24,12 +25,16 @@ import dev.quark.messaging.runtime.DefaultStateOutbox;
 import dev.quark.messaging.runtime.MessageCodec;
 import dev.quark.messaging.runtime.Partitioner;
 import dev.quark.messaging.store.MessageStatus;
+import dev.quark.messaging.store.NewMessage;
 import dev.quark.messaging.store.OutboxStore;
+import dev.quark.messaging.store.StateAttachingOutboxStore;
 import dev.quark.messaging.store.StoredMessage;
+import dev.quark.state.StateWriteAttachment;
 import dev.quark.testkit.ActorTestKit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
  * An event-sourced actor's events and its outbox messages written as one write ({@code StateOutbox.withMessages}):
@@ -176,5 +181,49 @@ abstract class EventOutboxTests {
         assertThat(outboxStore().find(this.enqueued.get(0))).isPresent();
         assertThat(outboxStore().find(this.enqueued.get(1))).isEmpty();
         assertThat(outboxStore().find(this.enqueued.get(2))).isEmpty();
+    }
+
+    @Test
+    void aReusedAttachmentIsRefusedNamingItsMessageAndWritesNeitherEventsNorMessages() {
+        String stream = "Wallet/" + walletId();
+        StateWriteAttachment attachment = stateOutbox()
+            .withMessages((outbox) -> this.enqueued.add(outbox.enqueue("ledger", "w", "opened")));
+        eventStore().append(stream, List.of(newEvent()), 0, attachment);
+        MessageId first = this.enqueued.getFirst();
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> eventStore().append(stream, List.of(newEvent()), 1, attachment))
+            .withMessageContaining(first.toString());
+        assertThat(eventStore().version(stream)).isOne();
+        assertThat(outboxStore().find(first)).isPresent();
+    }
+
+    @Test
+    void anAttachmentWithOneMessageEnqueuedAlreadyWritesNoneOfItsMessagesNorTheEvents() {
+        String stream = "Wallet/" + walletId();
+        NewMessage enqueuedAlready = message();
+        StateAttachingOutboxStore attaching = (StateAttachingOutboxStore) outboxStore();
+        eventStore().append(stream, List.of(newEvent()), 0, attaching.appendWithState(List.of(enqueuedAlready)));
+        NewMessage fresh = message();
+        NewMessage last = message();
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> eventStore().append(stream, List.of(newEvent(), newEvent()), 1,
+                    attaching.appendWithState(List.of(fresh, enqueuedAlready, last))))
+            .withMessageContaining(enqueuedAlready.id().toString());
+        assertThat(eventStore().version(stream)).isOne();
+        assertThat(outboxStore().find(enqueuedAlready.id())).isPresent();
+        assertThat(outboxStore().find(fresh.id())).as("written before the refused one").isEmpty();
+        assertThat(outboxStore().find(last.id())).isEmpty();
+        eventStore().append(stream, List.of(newEvent()), 1, attaching.appendWithState(List.of(fresh)));
+        assertThat(eventStore().version(stream)).as("the store still takes appends").isEqualTo(2);
+        assertThat(outboxStore().find(fresh.id())).isPresent();
+    }
+
+    protected static NewEvent newEvent() {
+        return new NewEvent(UUID.randomUUID(), "Deposited", 1, "{\"cents\":1}");
+    }
+
+    private static NewMessage message() {
+        return new NewMessage(MessageId.next(Clock.systemUTC()), "ledger", "w", 3, "java.lang.String", "\"x\"",
+                Map.of(), Instant.now());
     }
 }

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import org.junit.jupiter.api.AfterAll;
@@ -27,6 +28,7 @@ import dev.quark.messaging.store.StoredMessage;
 import dev.quark.messaging.store.memory.InMemoryOutboxStore;
 import dev.quark.state.ConcurrencyException;
 import dev.quark.state.PersistentState;
+import dev.quark.state.StateStoreException;
 import dev.quark.state.memory.InMemoryStateStore;
 import dev.quark.state.redis.RedisStateStore;
 import dev.quark.testkit.server.RedisTestConnections;
@@ -82,6 +84,33 @@ class InMemoryStateOutboxTests {
         assertThatExceptionOfType(ConcurrencyException.class).isThrownBy(() -> stateOutbox.save(stale,
                 (outbox) -> refused.add(outbox.enqueue("ledger", "alice", "deposited 10"))));
         assertThat(messages.find(refused.getFirst())).isEmpty();
+    }
+
+    @Test
+    void anAttachmentWithAMessageEnqueuedAlreadyLeavesTheStateAndItsOtherMessagesUnwritten() {
+        InMemoryStateStore states = new InMemoryStateStore();
+        InMemoryOutboxStore messages = new InMemoryOutboxStore();
+        NewMessage enqueuedAlready = message();
+        messages.append(enqueuedAlready);
+        NewMessage fresh = message();
+        PersistentState<Long> balance = RedisStateOutboxTests.balance(states, "dave");
+        balance.set(70L);
+        assertThatExceptionOfType(StateStoreException.class)
+            .isThrownBy(() -> balance.save(messages.appendWithState(List.of(fresh, enqueuedAlready))))
+            .withRootCauseInstanceOf(IllegalArgumentException.class)
+            .withMessageContaining("Message " + enqueuedAlready.id() + " was enqueued already");
+        assertThat(RedisStateOutboxTests.balance(states, "dave").exists()).isFalse();
+        assertThat(messages.find(fresh.id())).isEmpty();
+        PersistentState<Long> again = RedisStateOutboxTests.balance(states, "dave");
+        again.set(70L);
+        again.save(messages.appendWithState(List.of(fresh)));
+        assertThat(RedisStateOutboxTests.balance(states, "dave").get()).isEqualTo(70L);
+        assertThat(messages.find(fresh.id())).isPresent();
+    }
+
+    private static NewMessage message() {
+        return new NewMessage(MessageId.next(Clock.systemUTC()), "ledger", "k", 3, "java.lang.String", "\"x\"",
+                Map.of(), Instant.now());
     }
 
     @Test

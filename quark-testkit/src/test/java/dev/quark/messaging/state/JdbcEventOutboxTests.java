@@ -156,7 +156,7 @@ class JdbcEventOutboxTests extends EventOutboxTests {
             events.append(stream, List.of(event()), 0, stateOutbox().withMessages(
                     (outbox) -> this.enqueued.add(outbox.enqueue("ledger", "w", "opened"))));
             assertThat(events.version(stream)).as("written in the transaction").isOne();
-            assertThat(messages.find(this.enqueued.getFirst())).as("written in the transaction").isPresent();
+            assertThat(messages.find(this.enqueued.getFirst())).as("held until the transaction commits").isEmpty();
             throw new IllegalStateException("the caller's later work failed");
         }));
         assertThat(events.version(stream)).isZero();

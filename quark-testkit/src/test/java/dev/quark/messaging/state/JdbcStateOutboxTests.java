@@ -143,7 +143,8 @@ class JdbcStateOutboxTests {
         assertThatIllegalStateException().isThrownBy(() -> transactions.executeWithoutResult((status) -> {
             enqueued.addAll(stateOutbox.save(balance, (outbox) -> outbox.enqueue("ledger", "carol", "opened")));
             assertThat(JdbcClient.create(dataSource).sql("select count(*) from quark_outbox_message where id = ?")
-                .param(enqueued.getFirst().value()).query(Long.class).single()).as("written in the transaction").isOne();
+                .param(enqueued.getFirst().value()).query(Long.class).single()).as("held until the transaction commits")
+                .isZero();
             throw new IllegalStateException("the caller's later work failed");
         }));
         assertThat(balance(states, "carol").exists()).isFalse();

@@ -4,11 +4,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
+import dev.quark.actor.DeactivationReason;
+import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.MembershipSnapshot;
@@ -28,6 +31,8 @@ import static org.awaitility.Awaitility.await;
  * each is handed over with what it saved, no actor is ever active on two silos at once, and no call fails.
  */
 class ClusterMembershipChangeTests {
+
+    private static final Executor VIRTUAL_THREADS = (task) -> Thread.ofVirtual().start(task);
 
     private final TallyEnvironment environment = new TallyEnvironment();
 
@@ -102,6 +107,101 @@ class ClusterMembershipChangeTests {
         assertThat(this.environment.activations(id)).isEqualTo(1);
         assertThat(stale.routing().view().version()).isLessThan(this.cluster.silo(1).routing().view().version());
         stale.releaseViews();
+    }
+
+    @Test
+    void callSentWithAnOldViewToASiloThatHasLeftIsRoutedAgainAndRunsOnce() {
+        this.cluster = new TallyCluster(this.environment, 3);
+        TestSilo stale = this.cluster.silo(0);
+        TestSilo leaving = this.cluster.silo(1);
+        String id = this.cluster.idOwnedBy("silo-1");
+        Tally tally = stale.get(Tally.class, id);
+        assertThat(tally.add(5)).isEqualTo(5);
+        stale.holdViews();
+        leaveKeepingTheRoutingOpen(leaving);
+        assertThat(leaving.views().isServing()).isFalse();
+        assertThat(this.cluster.ownerOf(id, stale)).as("the stale view's owner").isEqualTo("silo-1");
+
+        assertThat(tally.add(1)).isEqualTo(6);
+        assertThat(stale.routing().view().version()).as("read up to the leaver's version")
+            .isEqualTo(this.cluster.silo(2).routing().view().version());
+        assertThat(this.environment.activations(id)).isEqualTo(2);
+        assertThat(this.environment.duplicates()).isEmpty();
+        assertThat(this.cluster.silo(2).get(Tally.class, id).total()).isEqualTo(6);
+    }
+
+    @Test
+    void leavingSiloRefusesACallThatArrivesAfterItsHandOverAndTheCallerRoutesItToTheNewOwner() throws Exception {
+        this.cluster = new TallyCluster(this.environment, 3);
+        TestSilo stale = this.cluster.silo(0);
+        TestSilo leaving = this.cluster.silo(1);
+        String id = this.cluster.idOwnedBy("silo-1");
+        Tally tally = stale.get(Tally.class, id);
+        assertThat(tally.add(5)).isEqualTo(5);
+        stale.holdViews();
+        CompletableFuture<Void> handedOver = new CompletableFuture<>();
+        CompletableFuture<Void> left = CompletableFuture.runAsync(() -> leaving.membership()
+            .leave(() -> leaving.runtime()
+                .deactivateWhere((address) -> true, DeactivationReason.HANDOFF)
+                .thenRunAsync(() -> leaving.routing().awaitIdle(TallyEnvironment.timeout()), VIRTUAL_THREADS)
+                .thenCompose((idle) -> handedOver), TallyEnvironment.timeout()), VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout())
+            .until(() -> statusOf(leaving) == SiloStatus.SHUTTING_DOWN && this.environment.alive(id) == 0);
+
+        CompletableFuture<String> held = CompletableFuture.supplyAsync(() -> tally.hold("slow"), VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("slow"));
+        handedOver.complete(null);
+        assertThat(left).succeedsWithin(TallyEnvironment.timeout());
+        leaving.routing().close();
+        this.environment.open("slow");
+
+        assertThat(held).succeedsWithin(TallyEnvironment.timeout()).isNotEqualTo("silo-1");
+        assertThat(tally.total()).isEqualTo(5);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    @Test
+    void oneWayCallSentWithAnOldViewToASiloThatHasLeftIsPassedOnToTheOwner() {
+        this.cluster = new TallyCluster(this.environment, 3);
+        TestSilo stale = this.cluster.silo(0);
+        TestSilo leaving = this.cluster.silo(1);
+        String id = this.cluster.idOwnedBy("silo-1");
+        assertThat(stale.get(Tally.class, id).add(5)).isEqualTo(5);
+        stale.holdViews();
+        leaveKeepingTheRoutingOpen(leaving);
+
+        stale.get(Tally.class, id).addOneWay(2);
+        Tally fresh = this.cluster.silo(2).get(Tally.class, id);
+        await().atMost(TallyEnvironment.timeout()).until(() -> fresh.total() == 7);
+        assertThat(this.environment.duplicates()).isEmpty();
+        stale.releaseViews();
+    }
+
+    @Test
+    void callRefusedByASiloThatIsNotServingInTheSameViewFailsNamingItAndRunsNowhere() {
+        this.cluster = new TallyCluster(this.environment, 2);
+        TestSilo fenced = this.cluster.silo(1);
+        String id = this.cluster.idOwnedBy("silo-1");
+        Tally tally = this.cluster.silo(0).get(Tally.class, id);
+        fenced.membership().halt();
+        assertThat(fenced.views().isServing()).isFalse();
+
+        assertThatExceptionOfType(SiloNotServingException.class).isThrownBy(() -> tally.add(1))
+            .withMessageContaining("Silo silo-1 is not serving")
+            .withMessageContaining("Tally/" + id)
+            .withMessageContaining("without running it");
+        assertThat(this.environment.activations(id)).isZero();
+    }
+
+    private static SiloStatus statusOf(TestSilo silo) {
+        return silo.routing().view().membership().silos().get(silo.siloId()).status();
+    }
+
+    /** A silo's graceful leave up to DEAD, with its routing still open: the window before its process ends. */
+    private static void leaveKeepingTheRoutingOpen(TestSilo leaving) {
+        leaving.membership()
+            .leave(() -> leaving.runtime().deactivateWhere((address) -> true, DeactivationReason.HANDOFF),
+                    TallyEnvironment.timeout());
     }
 
     @Test

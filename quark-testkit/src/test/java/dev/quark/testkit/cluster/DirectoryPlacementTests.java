@@ -9,14 +9,17 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.stream.IntStream;
 
+import dev.quark.actor.ActivationException;
 import dev.quark.actor.Actor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -158,6 +161,33 @@ class DirectoryPlacementTests {
                 .sum() == 0);
         assertThat(this.cluster.silo(1).get(Homebody.class, "gone").where()).isEqualTo("silo-1");
         assertThat(this.environment.activations("Homebody:gone")).isEqualTo(2);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    @Test
+    void anActivationWhoseConstructorThrowsLeavesNoEntryAndTheNextCallActivatesTheActor() {
+        AtomicBoolean failNext = new AtomicBoolean(true);
+        this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(2).runtime((siloId, runtime) ->
+            runtime.actor(HomebodyActor.class, () -> {
+                if (siloId.equals("silo-0") && failNext.getAndSet(false)) {
+                    throw new IllegalStateException("Homebody cannot be built on " + siloId);
+                }
+                return new HomebodyActor(this.environment, siloId);
+            })));
+        assertThatExceptionOfType(ActivationException.class)
+            .isThrownBy(() -> this.cluster.silo(0).get(Homebody.class, "fragile").where())
+            .withMessageContaining("fragile")
+            .withRootCauseInstanceOf(IllegalStateException.class);
+
+        await().atMost(TallyEnvironment.timeout())
+            .until(() -> this.cluster.cluster().silos().stream().mapToInt((silo) -> silo.routing().directoryEntries())
+                .sum() == 0);
+        assertThat(this.cluster.silo(1).get(Homebody.class, "fragile").where()).as("activated where first called")
+            .isEqualTo("silo-1");
+        assertThat(this.cluster.silo(0).get(Homebody.class, "fragile").where()).isEqualTo("silo-1");
+        assertThat(this.cluster.cluster().silos().stream().mapToInt((silo) -> silo.routing().directoryEntries()).sum())
+            .isEqualTo(1);
+        assertThat(this.environment.activations("Homebody:fragile")).isEqualTo(1);
         assertThat(this.environment.duplicates()).isEmpty();
     }
 

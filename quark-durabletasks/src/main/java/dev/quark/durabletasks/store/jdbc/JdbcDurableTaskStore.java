@@ -2,6 +2,7 @@ package dev.quark.durabletasks.store.jdbc;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -73,9 +74,10 @@ import org.springframework.transaction.support.TransactionOperations;
  * instead of waiting), sets owner, expiry and a new token and returns them; an instance's history and visible
  * messages are then read for the whole batch in a second statement. The commit, the completion and the retry clear
  * the lease in the statement that writes them. Round trips per orchestration step: a share of one claim and one
- * read, and the commit; per activity attempt: a share of one claim, and the completion.
- * Visibility is compared with the instants callers pass, from their clock; instance ids are compared and ordered
- * byte-wise ({@code collate "C"}), as Java compares strings.
+ * read, and the commit; per activity attempt: a share of one claim, and the completion. A lease's expiry is set and
+ * compared on the server's clock ({@code clock_timestamp()}), so that workers whose clocks disagree never take over
+ * each other's live work. Visibility is compared with the instants callers pass, from their clock; instance ids are
+ * compared and ordered byte-wise ({@code collate "C"}), as Java compares strings.
  */
 public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
@@ -89,6 +91,15 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     private static final String INSTANCE_COLUMNS = "instance_id, name, status, execution, history_length, input, output, "
             + "failure, parent_instance_id, parent_execution, parent_task_id, created_at, updated_at, start_at, custom_status, "
             + "orchestration_version";
+
+    /**
+     * The condition that the lease of a row, aliased by the argument, is free: none, or expired on the server's clock.
+     */
+    private static final String LEASE_FREE = "(%1$s.lease_expires_at is null "
+            + "or %1$s.lease_expires_at <= clock_timestamp())";
+
+    /** A lease's expiry, a duration in milliseconds (the parameter) from now on the server's clock. */
+    private static final String LEASED_FOR = "clock_timestamp() + ?::bigint * interval '1 millisecond'";
 
     private static final String ACTIVITY_COLUMNS = "id, instance_id, execution, task_id, name, input, options, attempt, "
             + "scheduled_at, heartbeat_details";
@@ -352,7 +363,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
         return this.jdbc.sql("with updated as (update " + this.instances + " set status = ?, output = ?, failure = ?, "
                 + "history_length = ?, updated_at = ?, execution = execution + ?, "
                 + "input = case when ? then ? else input end, custom_status = coalesce(?, custom_status), "
-                + "lease_owner = null, lease_expires_at = null "
+                + "orchestration_version = coalesce(?, orchestration_version), lease_owner = null, lease_expires_at = null "
                 + "where instance_id = ? and lease_token = ? and history_length = ? returning 1), "
                 + "cleared as (delete from " + this.history + " where ?::boolean and instance_id = ? and" + matched + "), "
                 + "appended as (insert into " + this.history + " (instance_id, sequence, event_type, event) "
@@ -370,7 +381,9 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
                 + "select count(*) from updated")
             .params(args(commit.status().name(), commit.output(), (failure != null) ? StoreJson.write(failure) : null,
                     length, timestamp(commit.updatedAt()), commit.continueAsNew() ? 1 : 0, commit.continueAsNew(),
-                    commit.nextInput(), commit.customStatus(), commit.instanceId(), commit.token().value(),
+                    commit.nextInput(), commit.customStatus(),
+                    commit.startedVersion().isPresent() ? commit.startedVersion().getAsInt() : null,
+                    commit.instanceId(), commit.token().value(),
                     commit.expectedHistoryLength(),
                     commit.continueAsNew(), commit.instanceId(),
                     commit.instanceId(), sequences, eventTypes, eventJson,
@@ -452,7 +465,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     }
 
     @Override
-    public List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Instant leasedUntil, int limit) {
+    public List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Duration leaseDuration, int limit) {
         // Due instances: those with a visible message (a suspended one only for a resumption or a termination), whose
         // start time has come and whose lease is free; the oldest message first, locked rows skipped. The claim
         // commits at once: from then on, whatever fails frees the leases it took (all of them when the read fails,
@@ -462,12 +475,12 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
                 + " m where m.visible_at <= ? group by m.instance_id), "
                 + "picked as (select i.instance_id, d.first from " + this.instances + " i join due d "
                 + "on d.instance_id = i.instance_id where i.start_at <= ? and (i.status <> 'SUSPENDED' or d.wakes) "
-                + "and (i.lease_expires_at is null or i.lease_expires_at <= ?) order by d.first limit ? "
+                + "and " + LEASE_FREE.formatted("i") + " order by d.first limit ? "
                 + "for update of i skip locked) "
                 + "update " + this.instances + " i set lease_token = " + nextToken("i") + ", lease_owner = ?, "
-                + "lease_expires_at = ? from picked p where i.instance_id = p.instance_id returning "
+                + "lease_expires_at = " + LEASED_FOR + " from picked p where i.instance_id = p.instance_id returning "
                 + prefixed("i", INSTANCE_COLUMNS) + ", i.lease_token, p.first")
-            .params(args(timestamp(now), timestamp(now), timestamp(now), limit, owner, timestamp(leasedUntil)))
+            .params(args(timestamp(now), timestamp(now), limit, owner, leaseDuration.toMillis()))
             .query((row, number) -> claimed(row))
             .list()
             .stream()
@@ -552,16 +565,16 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     }
 
     @Override
-    public List<ActivityWorkItem> claimActivities(String owner, Instant now, Instant leasedUntil, int limit) {
+    public List<ActivityWorkItem> claimActivities(String owner, Instant now, Duration leaseDuration, int limit) {
         // As claimInstances: a call that cannot be read is not handed over, and its lease is freed.
         Map<String, FencingToken> unreadable = new LinkedHashMap<>();
         List<Optional<ActivityWorkItem>> claimed = this.jdbc.sql("with picked as (select id from " + this.activities
-                + " where visible_at <= ? and (lease_expires_at is null or lease_expires_at <= ?) "
+                + " a where a.visible_at <= ? and " + LEASE_FREE.formatted("a") + " "
                 + "order by visible_at, scheduled_at, id limit ? for update skip locked) "
                 + "update " + this.activities + " a set lease_token = " + nextToken("a") + ", lease_owner = ?, "
-                + "lease_expires_at = ? from picked p where a.id = p.id returning "
+                + "lease_expires_at = " + LEASED_FOR + " from picked p where a.id = p.id returning "
                 + prefixed("a", ACTIVITY_COLUMNS) + ", a.lease_token")
-            .params(args(timestamp(now), timestamp(now), limit, owner, timestamp(leasedUntil)))
+            .params(args(timestamp(now), limit, owner, leaseDuration.toMillis()))
             .query((row, number) -> {
                 String id = Objects.requireNonNull(row.getString(1));
                 FencingToken token = new FencingToken(row.getLong(11));
@@ -605,25 +618,26 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     }
 
     @Override
-    public Set<String> renewInstances(Map<String, FencingToken> held, Instant leasedUntil) {
-        return renew(this.instances, "instance_id", held, leasedUntil);
+    public Set<String> renewInstances(Map<String, FencingToken> held, Duration leaseDuration) {
+        return renew(this.instances, "instance_id", held, leaseDuration);
     }
 
     @Override
-    public Set<String> renewActivities(Map<String, FencingToken> held, Instant leasedUntil) {
-        return renew(this.activities, "id", held, leasedUntil);
+    public Set<String> renewActivities(Map<String, FencingToken> held, Duration leaseDuration) {
+        return renew(this.activities, "id", held, leaseDuration);
     }
 
-    private Set<String> renew(String table, String key, Map<String, FencingToken> held, Instant leasedUntil) {
+    private Set<String> renew(String table, String key, Map<String, FencingToken> held, Duration leaseDuration) {
         if (held.isEmpty()) {
             return Set.of();
         }
         String[] ids = held.keySet().toArray(String[]::new);
         Long[] tokens = held.values().stream().map(FencingToken::value).toArray(Long[]::new);
-        return new HashSet<>(this.jdbc.sql("update " + table + " t set lease_expires_at = ? from unnest(?::text[], "
+        return new HashSet<>(this.jdbc.sql("update " + table + " t set lease_expires_at = " + LEASED_FOR
+                + " from unnest(?::text[], "
                 + "?::bigint[]) as r(id, token) where t." + key + " = r.id and t.lease_token = r.token "
                 + "and t.lease_expires_at is not null returning t." + key)
-            .params(args(timestamp(leasedUntil), ids, tokens))
+            .params(args(leaseDuration.toMillis(), ids, tokens))
             .query((row, number) -> Objects.requireNonNull(row.getString(1)))
             .list());
     }

@@ -209,7 +209,8 @@ public class InMemoryDurableTaskStore implements DurableTaskStore {
                     commit.continueAsNew() ? current.execution() + 1 : current.execution(), history.size(),
                     commit.continueAsNew() ? commit.nextInput() : current.input(), commit.output(), commit.failure(),
                     current.parent(), current.createdAt(), commit.updatedAt(), current.startAt(),
-                    (commit.customStatus() != null) ? commit.customStatus() : current.customStatus(), current.version());
+                    (commit.customStatus() != null) ? commit.customStatus() : current.customStatus(),
+                    commit.startedVersion().orElse(current.version()));
             for (ChildInstance child : commit.children()) {
                 if (this.instances.containsKey(child.instance().instanceId())) {
                     add(child.ifExists());

@@ -203,7 +203,8 @@ final class RedisDurableTaskScripts {
 
     /**
      * ARGV: prefix, id, token, expected history length, status, output, failure, continue-as-new ('1'/'0'), next
-     * input, updated-at, custom status (left as it is when absent); then counted groups: events, consumed message ids, messages (6 each), children (the new
+     * input, updated-at, custom status (left as it is when absent), the version of the execution the commit starts
+     * (left as it is when absent); then counted groups: events, consumed message ids, messages (6 each), children (the new
      * instance, 11, and the message to the parent when its id is taken, 6), activity calls (id, instance, execution,
      * task, name, input, options, scheduled-at, score). Returns OK, GONE, LEASE or CONFLICT:{length}.
      */
@@ -225,7 +226,7 @@ final class RedisDurableTaskScripts {
             if continued then
                 redis.call('DEL', history)
             end
-            local i = 12
+            local i = 13
             local events = tonumber(ARGV[i])
             i = i + 1
             for _ = 1, events do
@@ -252,6 +253,10 @@ final class RedisDurableTaskScripts {
             local custom = dt_opt(ARGV[11])
             if custom then
                 redis.call('HSET', key, 'custom_status', custom)
+            end
+            local version = dt_opt(ARGV[12])
+            if version then
+                redis.call('HSET', key, 'version', version)
             end
             if continued then
                 redis.call('HINCRBY', key, 'execution', 1)

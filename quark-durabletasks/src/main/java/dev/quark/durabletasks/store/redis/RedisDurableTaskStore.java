@@ -244,6 +244,8 @@ public class RedisDurableTaskStore implements DurableTaskStore {
         arguments.add(optional(commit.nextInput()));
         arguments.add(commit.updatedAt().toString());
         arguments.add(optional(commit.customStatus()));
+        arguments.add(optional(commit.startedVersion().isPresent()
+                ? Integer.toString(commit.startedVersion().getAsInt()) : null));
         arguments.add(Integer.toString(commit.events().size()));
         commit.events().forEach((event) -> arguments.add(StoreJson.write(event)));
         arguments.add(Integer.toString(commit.consumedMessages().size()));

@@ -14,16 +14,20 @@ import java.util.UUID;
 import javax.sql.DataSource;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.quark.jdbc.CallerTransactions;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.FencingToken;
 import dev.quark.messaging.MessageId;
 import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.NewMessage;
+import dev.quark.messaging.store.OutboxStoreArguments;
 import dev.quark.messaging.store.StateAttachingOutboxStore;
 import dev.quark.messaging.store.StoredMessage;
 import dev.quark.state.StateWriteAttachment;
@@ -33,7 +37,8 @@ import dev.quark.state.jdbc.JdbcStateAttachment;
  * Keeps outbox messages in PostgreSQL, one row per message in {@code <prefix>outbox_message}, created by the
  * Liquibase changelog {@value #CHANGELOG}. {@link #append} runs through Spring JDBC on the given {@code DataSource},
  * so it joins the caller's Spring transaction on that {@code DataSource} ({@code DataSourceUtils}): the message
- * exists if and only if the caller's transaction commits.
+ * exists if and only if the caller's transaction commits. In a transaction the messages are inserted when it commits,
+ * their keys' advisory locks taken in one fixed order ({@link TransactionAppends}).
  * <p>
  * Fencing: {@link #stamp} writes the partition's token into {@code <prefix>outbox_partition} unless a newer one is
  * there; every state change requires that row to carry the caller's token, in the same statement, and locks it for
@@ -58,6 +63,10 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
 
     private final String partitions;
 
+    private final JdbcTemplate template;
+
+    private final CallerTransactions transactions;
+
     private final JsonMapper json = JsonMapper.shared();
 
     /**
@@ -68,6 +77,8 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
     public JdbcOutboxStore(DataSource dataSource, TablePrefix tablePrefix) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
         this.jdbc = JdbcClient.create(dataSource);
+        this.template = new JdbcTemplate(dataSource);
+        this.transactions = new CallerTransactions(dataSource);
         this.table = tablePrefix.table("outbox_message");
         this.partitions = tablePrefix.table("outbox_partition");
     }
@@ -92,12 +103,34 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
     /**
      * Appends a message. Its sequence, the delivery order within its key, is drawn when the row is inserted, but
      * dispatchers see rows when they commit: two transactions enqueueing for one key could commit out of sequence
-     * order, and a dispatcher reading between the commits would deliver the later message first. So the insert first
-     * takes a transaction-scoped advisory lock on the key: enqueues of one key wait for each other's commit, those
-     * of other keys do not (outside a transaction the lock ends with the statement).
+     * order, and a dispatcher reading between the commits would deliver the later message first. So each insert first
+     * takes a transaction-scoped advisory lock on its key, and draws its sequence under it.
+     * <p>
+     * In a Spring transaction on this store's database (the caller's, or the one a {@code JdbcStateStore} or
+     * {@code JdbcEventStore} runs an attached write in) the message is held until the transaction commits and
+     * inserted just before, with every other message the transaction enqueued: the locks of their keys are taken in one
+     * fixed order (by lock id), then the rows are inserted in enqueue order. So two transactions enqueueing for the
+     * same keys in opposite orders cannot deadlock, enqueues of one key are sequenced in commit order, and a lock is
+     * held only while the transaction commits. A message enqueued twice in one transaction is refused at once; one
+     * already committed is refused by the primary key, which fails the commit. Outside a transaction the message is
+     * inserted at once (the lock ends with the statement).
      */
     @Override
     public void append(NewMessage message) {
+        Objects.requireNonNull(message, "message must not be null");
+        if (inTransaction()) {
+            TransactionAppends.current(this, this::insertLocked).add(List.of(message));
+        }
+        else {
+            insert(message);
+        }
+    }
+
+    private boolean inTransaction() {
+        return TransactionSynchronizationManager.isSynchronizationActive() && this.transactions.callerHoldsTheDatabase();
+    }
+
+    private void insert(NewMessage message) {
         this.jdbc.sql("with keyed as (select pg_advisory_xact_lock(hashtext(?), hashtext(?))) insert into "
                 + this.table + " (id, destination, msg_key, partition_no, payload_type, payload, headers, created_at, "
                 + "status, attempts) select ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0 from keyed")
@@ -108,8 +141,30 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
     }
 
     /**
-     * Returns the appends of messages as writes a {@code JdbcStateStore} on the same {@code DataSource} makes in the
-     * transaction of a state's save.
+     * Takes the advisory locks of the messages' keys in the order of their lock ids, then inserts the messages in
+     * their order, in the current transaction.
+     */
+    private void insertLocked(List<NewMessage> messages) {
+        String[] keys = messages.stream().map(NewMessage::key).distinct().toArray(String[]::new);
+        this.jdbc.sql("select pg_advisory_xact_lock(hashtext(?), lock_id) from (select distinct hashtext(msg_key) as "
+                + "lock_id from unnest(?::text[]) as msg_key order by lock_id) as locks")
+            .params(this.table, keys)
+            .query((row, number) -> 1)
+            .list();
+        List<Object[]> rows = messages.stream()
+            .map((message) -> new Object[] { message.id().value(), message.destination(), message.key(),
+                    message.partition(), message.payloadType(), message.payload(),
+                    this.json.writeValueAsString(message.headers()), at(message.createdAt()) })
+            .toList();
+        this.template.batchUpdate("insert into " + this.table + " (id, destination, msg_key, partition_no, "
+                + "payload_type, payload, headers, created_at, status, attempts) values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, "
+                + "'PENDING', 0)", rows);
+    }
+
+    /**
+     * Returns the appends of messages as writes a {@code JdbcStateStore} (or {@code JdbcEventStore}) on the same
+     * {@code DataSource} makes in the transaction of a state's save: all or none, refused at once when one of them
+     * was enqueued already (in this transaction, or committed), so that the save is refused with them.
      */
     @Override
     public StateWriteAttachment appendWithState(List<NewMessage> messages) {
@@ -123,7 +178,7 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
 
             @Override
             public void write() {
-                appended.forEach(JdbcOutboxStore.this::append);
+                appendAll(appended);
             }
 
             @Override
@@ -131,6 +186,25 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
                 return appended.size() + " outbox message" + ((appended.size() == 1) ? "" : "s");
             }
         };
+    }
+
+    private void appendAll(List<NewMessage> messages) {
+        if (messages.isEmpty()) {
+            return;
+        }
+        List<UUID> existing = this.jdbc.sql("select id from " + this.table + " where id = any(?::uuid[])")
+            .param(messages.stream().map((message) -> message.id().value()).toArray(UUID[]::new))
+            .query((rs, row) -> rs.getObject(1, UUID.class))
+            .list();
+        if (!existing.isEmpty()) {
+            throw new IllegalArgumentException("Message " + existing.getFirst() + " was enqueued already");
+        }
+        if (inTransaction()) {
+            TransactionAppends.current(this, this::insertLocked).add(messages);
+        }
+        else {
+            messages.forEach(this::insert);
+        }
     }
 
     @Override
@@ -234,13 +308,19 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
     }
 
     @Override
-    public List<MessageId> requeueDead(String destination, int limit) {
+    public List<MessageId> requeueDead(String destination, long throughSequence, int limit) {
+        OutboxStoreArguments.requeueDead(destination, limit);
         List<MessageId> dead = this.jdbc.sql("select id from " + this.table + " where status = 'DEAD' and destination "
-                + "= ? order by sequence limit ?")
-            .params(destination, limit)
+                + "= ? and sequence <= ? order by sequence limit ?")
+            .params(destination, throughSequence, limit)
             .query((rs, row) -> new MessageId(rs.getObject(1, UUID.class)))
             .list();
         return dead.stream().filter(this::requeue).toList();
+    }
+
+    @Override
+    public long lastSequence() {
+        return this.jdbc.sql("select coalesce(max(sequence), 0) from " + this.table).query(Long.class).single();
     }
 
     private StoredMessage message(ResultSet rs, int row) throws SQLException {

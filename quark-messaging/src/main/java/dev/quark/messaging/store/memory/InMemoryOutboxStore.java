@@ -18,6 +18,7 @@ import dev.quark.messaging.MessageId;
 import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.NewMessage;
 import dev.quark.messaging.store.OutboxStore;
+import dev.quark.messaging.store.OutboxStoreArguments;
 import dev.quark.messaging.store.StateAttachingOutboxStore;
 import dev.quark.messaging.store.StoredMessage;
 import dev.quark.state.StateWriteAttachment;
@@ -26,9 +27,9 @@ import dev.quark.state.memory.InMemoryStateAttachment;
 /**
  * Keeps outbox messages in memory, in append order. {@link #append} is immediate: there is no transaction to join,
  * so a message enqueued in a transaction that rolls back is still delivered. For tests and single-JVM applications.
- * Thread-safe (one lock). With a state, its messages are appended right after the state's save succeeded, by the
- * in-memory state store only ({@link InMemoryStateAttachment}): a state kept in Redis or PostgreSQL refuses them,
- * since a restart would lose the messages and keep the state.
+ * Thread-safe (one lock). With a state (or events), its messages are appended all or none, by the in-memory state
+ * store (or event store) only, in the save's step after its version check ({@link InMemoryStateAttachment}): a state
+ * kept in Redis or PostgreSQL refuses them, since a restart would lose the messages and keep the state.
  */
 public final class InMemoryOutboxStore implements StateAttachingOutboxStore {
 
@@ -47,7 +48,7 @@ public final class InMemoryOutboxStore implements StateAttachingOutboxStore {
 
             @Override
             public void write() {
-                appended.forEach(InMemoryOutboxStore.this::append);
+                appendAll(appended);
             }
 
             @Override
@@ -59,10 +60,27 @@ public final class InMemoryOutboxStore implements StateAttachingOutboxStore {
 
     @Override
     public void append(NewMessage message) {
+        appendAll(List.of(message));
+    }
+
+    /**
+     * Appends messages, all or none: refuses them all, naming it, when one of them was enqueued already (or is in the
+     * list twice).
+     */
+    private void appendAll(List<NewMessage> batch) {
         synchronized (this.lock) {
-            if (this.messages.containsKey(message.id())) {
-                throw new IllegalArgumentException("Message " + message.id() + " was enqueued already");
+            Set<MessageId> ids = new HashSet<>();
+            for (NewMessage message : batch) {
+                if (this.messages.containsKey(message.id()) || !ids.add(message.id())) {
+                    throw new IllegalArgumentException("Message " + message.id() + " was enqueued already");
+                }
             }
+            batch.forEach(this::appendChecked);
+        }
+    }
+
+    private void appendChecked(NewMessage message) {
+        synchronized (this.lock) {
             StoredMessage stored = new StoredMessage(++this.sequence, message.id(), message.destination(),
                     message.key(), message.partition(), message.payloadType(), message.payload(), message.headers(),
                     message.createdAt(), MessageStatus.PENDING, 0, null, null, null);
@@ -200,18 +218,26 @@ public final class InMemoryOutboxStore implements StateAttachingOutboxStore {
     }
 
     @Override
-    public List<MessageId> requeueDead(String destination, int limit) {
+    public List<MessageId> requeueDead(String destination, long throughSequence, int limit) {
+        OutboxStoreArguments.requeueDead(destination, limit);
         synchronized (this.lock) {
             List<MessageId> ids = this.messages.values()
                 .stream()
                 .filter((message) -> message.status() == MessageStatus.DEAD
-                        && message.destination().equals(destination))
+                        && message.destination().equals(destination) && message.sequence() <= throughSequence)
                 .sorted(Comparator.comparingLong(StoredMessage::sequence))
                 .limit(limit)
                 .map(StoredMessage::id)
                 .toList();
             ids.forEach(this::requeue);
             return ids;
+        }
+    }
+
+    @Override
+    public long lastSequence() {
+        synchronized (this.lock) {
+            return this.sequence;
         }
     }
 

@@ -20,6 +20,7 @@ import dev.quark.lease.FencingToken;
 import dev.quark.messaging.MessageId;
 import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.NewMessage;
+import dev.quark.messaging.store.OutboxStoreArguments;
 import dev.quark.messaging.store.StateAttachingOutboxStore;
 import dev.quark.messaging.store.StoredMessage;
 import dev.quark.state.StateWriteAttachment;
@@ -100,11 +101,16 @@ public class RedisOutboxStore implements StateAttachingOutboxStore {
     }
 
     /**
-     * Returns the keys an append of messages touches, in the order of {@link RedisOutboxScripts#APPEND_FUNCTION}.
+     * Returns the keys an append of messages touches, in the order of {@link RedisOutboxScripts#APPEND_FUNCTION}: none
+     * for no messages, so that an empty attachment adds no key to a save's script (on a Redis Cluster, an
+     * {@code {outbox}} key beside a state's or a stream's key is refused, {@code CROSSSLOT}).
      * @param messages the messages
      * @return the keys
      */
     List<String> appendKeys(List<NewMessage> messages) {
+        if (messages.isEmpty()) {
+            return List.of();
+        }
         List<String> keys = new ArrayList<>(2 + RedisOutboxScripts.KEYS_PER_MESSAGE * messages.size());
         keys.add(this.prefix + "seq");
         keys.add(this.prefix + "pending");
@@ -294,13 +300,18 @@ public class RedisOutboxStore implements StateAttachingOutboxStore {
         return requeued != null && requeued == 1;
     }
 
-    /** Walks the dead letters in sequence order, a page at a time, and requeues those of the destination. */
+    /**
+     * Walks the dead letters through the sequence in sequence order, a page at a time, and requeues those of the
+     * destination.
+     */
     @Override
-    public List<MessageId> requeueDead(String destination, int limit) {
+    public List<MessageId> requeueDead(String destination, long throughSequence, int limit) {
+        OutboxStoreArguments.requeueDead(destination, limit);
         List<StoredMessage> matching = new ArrayList<>();
         for (long start = 0; matching.size() < limit; start += DEAD_LETTER_PAGE) {
             Set<String> ids = this.redis.opsForZSet()
-                .range(this.prefix + "dead-letters", start, start + DEAD_LETTER_PAGE - 1);
+                .rangeByScore(this.prefix + "dead-letters", Double.NEGATIVE_INFINITY, (double) throughSequence, start,
+                        DEAD_LETTER_PAGE);
             if (ids == null || ids.isEmpty()) {
                 break;
             }
@@ -311,6 +322,12 @@ public class RedisOutboxStore implements StateAttachingOutboxStore {
             }
         }
         return matching.stream().filter(this::requeue).map(StoredMessage::id).toList();
+    }
+
+    @Override
+    public long lastSequence() {
+        String last = this.redis.opsForValue().get(this.prefix + "seq");
+        return (last != null) ? Long.parseLong(last) : 0;
     }
 
     private List<StoredMessage> read(List<String> ids) {

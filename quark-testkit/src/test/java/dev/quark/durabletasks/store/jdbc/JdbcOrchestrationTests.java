@@ -1,8 +1,6 @@
 package dev.quark.durabletasks.store.jdbc;
 
 import java.time.Clock;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.durabletasks.store.DurableTaskResources;
@@ -18,10 +16,11 @@ import org.junit.jupiter.api.BeforeAll;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * Orchestrations on PostgreSQL, with their leases on the instance and activity rows ({@code rowLeases()}): they
- * expire on the workers' clock, the test's manual clock, so a crashed worker's work is taken over once the clock
- * moved past the lease duration.
+ * expire on the server's clock, so a test expires a crashed worker's lease by setting its expiry in the past.
  */
 class JdbcOrchestrationTests extends OrchestrationContractTests {
 
@@ -65,15 +64,37 @@ class JdbcOrchestrationTests extends OrchestrationContractTests {
     }
 
     @Override
+    protected void awaitExpiry(String resource) {
+        Row row = Row.of(resource);
+        JdbcClient.create(dataSource)
+            .sql("update " + row.table() + " set lease_expires_at = clock_timestamp() - interval '1 millisecond' "
+                    + "where " + row.key() + " = ? and lease_expires_at is not null")
+            .param(row.id())
+            .update();
+        assertThat(isLeased(resource)).as("a lease on " + resource).isFalse();
+    }
+
+    @Override
     protected boolean isLeased(String resource) {
-        boolean isActivity = resource.startsWith(DurableTaskResources.activity(""));
-        String id = resource.substring(
-                (isActivity ? DurableTaskResources.activity("") : DurableTaskResources.instance("")).length());
+        Row row = Row.of(resource);
         return JdbcClient.create(dataSource)
-            .sql(isActivity ? "select count(*) from quark_durable_activity where id = ? and lease_expires_at > ?"
-                    : "select count(*) from quark_durable_instance where instance_id = ? and lease_expires_at > ?")
-            .params(id, OffsetDateTime.ofInstant(this.clock.instant(), ZoneOffset.UTC))
+            .sql("select count(*) from " + row.table() + " where " + row.key()
+                    + " = ? and lease_expires_at > clock_timestamp()")
+            .param(row.id())
             .query(Long.class)
             .single() > 0;
+    }
+
+    /** The row a resource's lease is kept on. */
+    private record Row(String table, String key, String id) {
+
+        static Row of(String resource) {
+            String activities = DurableTaskResources.activity("");
+            if (resource.startsWith(activities)) {
+                return new Row(PREFIX.table("durable_activity"), "id", resource.substring(activities.length()));
+            }
+            return new Row(PREFIX.table("durable_instance"), "instance_id",
+                    resource.substring(DurableTaskResources.instance("").length()));
+        }
     }
 }

@@ -91,7 +91,7 @@ class JdbcRowLeasesTests {
         for (int i = 0; i < 3; i++) {
             store.create(new NewInstance("order-" + i, "order", "\"" + i + "\"", null, NOW, NOW));
         }
-        List<OrchestrationWorkItem> first = store.claimInstances("node-a", NOW, NOW.plus(LEASE), 10);
+        List<OrchestrationWorkItem> first = store.claimInstances("node-a", NOW, LEASE, 10);
         assertThat(first).extracting((item) -> item.instance().instanceId())
             .containsExactly("order-0", "order-1", "order-2");
         assertThat(first).allSatisfy((item) -> {
@@ -100,10 +100,9 @@ class JdbcRowLeasesTests {
         });
         assertThat(first).extracting(OrchestrationWorkItem::token).doesNotHaveDuplicates();
 
-        assertThat(store.claimInstances("node-b", NOW.plus(LEASE).minusMillis(1), NOW.plus(LEASE).plus(LEASE), 10))
-            .as("leased").isEmpty();
-        List<OrchestrationWorkItem> taken = store.claimInstances("node-b", NOW.plus(LEASE), NOW.plus(LEASE).plus(LEASE),
-                10);
+        assertThat(store.claimInstances("node-b", NOW, LEASE, 10)).as("leased").isEmpty();
+        expireLeases("durable_instance", Duration.ZERO);
+        List<OrchestrationWorkItem> taken = store.claimInstances("node-b", NOW, LEASE, 10);
         assertThat(taken).as("expired").hasSize(3);
         OrchestrationWorkItem stale = first.get(0);
         OrchestrationWorkItem current = taken.stream()
@@ -118,13 +117,13 @@ class JdbcRowLeasesTests {
     @Test
     void theCommitFreesTheInstanceWhichIsClaimedAgainWithItsNextMessage() {
         store.create(new NewInstance("order", "order", null, null, NOW, NOW));
-        OrchestrationWorkItem item = store.claimInstances("node-a", NOW, NOW.plus(LEASE), 10).get(0);
+        OrchestrationWorkItem item = store.claimInstances("node-a", NOW, LEASE, 10).get(0);
         NewActivity call = new NewActivity("order", 1, 1, "charge", "\"card\"", ActivityOptions.DEFAULTS, NOW);
         store.commit(start(item, List.of(call)));
-        assertThat(store.claimInstances("node-a", NOW, NOW.plus(LEASE), 10)).as("no message").isEmpty();
+        assertThat(store.claimInstances("node-a", NOW, LEASE, 10)).as("no message").isEmpty();
         store.send(new TaskMessage("order", 1, new EventRaised(NOW, "approved", null), NOW));
 
-        List<OrchestrationWorkItem> next = store.claimInstances("node-b", NOW, NOW.plus(LEASE), 10);
+        List<OrchestrationWorkItem> next = store.claimInstances("node-b", NOW, LEASE, 10);
         assertThat(next).hasSize(1);
         assertThat(next.get(0).history()).hasSize(3);
         assertThat(next.get(0).messages()).extracting(ReceivedMessage::message)
@@ -136,37 +135,39 @@ class JdbcRowLeasesTests {
     @Test
     void anActivityCallIsLeasedUntilItsCompletionRetryOrReleaseFreesIt() {
         store.create(new NewInstance("order", "order", null, null, NOW, NOW));
-        OrchestrationWorkItem item = store.claimInstances("node-a", NOW, NOW.plus(LEASE), 10).get(0);
+        OrchestrationWorkItem item = store.claimInstances("node-a", NOW, LEASE, 10).get(0);
         store.commit(start(item, List.of(new NewActivity("order", 1, 1, "charge", "1", ActivityOptions.DEFAULTS, NOW),
                 new NewActivity("order", 1, 2, "ship", "2", ActivityOptions.DEFAULTS, NOW))));
 
-        List<ActivityWorkItem> calls = store.claimActivities("node-a", NOW, NOW.plus(LEASE), 10);
+        List<ActivityWorkItem> calls = store.claimActivities("node-a", NOW, LEASE, 10);
         assertThat(calls).extracting(ActivityWorkItem::taskId).containsExactlyInAnyOrder(1, 2);
-        assertThat(store.claimActivities("node-b", NOW, NOW.plus(LEASE), 10)).isEmpty();
+        assertThat(store.claimActivities("node-b", NOW, LEASE, 10)).isEmpty();
         ActivityWorkItem charge = calls.stream().filter((call) -> call.taskId() == 1).findFirst().orElseThrow();
         ActivityWorkItem ship = calls.stream().filter((call) -> call.taskId() == 2).findFirst().orElseThrow();
 
         assertThat(store.renewActivities(Map.of(charge.id(), charge.token(), ship.id(), new FencingToken(1)),
-                NOW.plus(LEASE).plus(LEASE)))
+                Duration.ofHours(1)))
             .as("only the current token renews").containsExactly(charge.id());
-        assertThat(store.claimActivities("node-b", NOW.plus(LEASE), NOW.plus(LEASE).plus(LEASE), 10))
+        expireLeases("durable_activity", Duration.ofMinutes(1));
+        assertThat(store.claimActivities("node-b", NOW, LEASE, 10))
             .as("the renewed call stays leased, the other expired")
             .extracting(ActivityWorkItem::id)
             .containsExactly(ship.id());
 
         assertThat(store.retryActivity(charge.id(), charge.token(), 2, NOW)).isTrue();
-        assertThat(store.renewActivities(Map.of(charge.id(), charge.token()), NOW.plus(LEASE)))
+        assertThat(store.renewActivities(Map.of(charge.id(), charge.token()), LEASE))
             .as("a freed lease is not renewed").isEmpty();
-        ActivityWorkItem again = store.claimActivities("node-c", NOW, NOW.plus(LEASE), 10).get(0);
+        ActivityWorkItem again = store.claimActivities("node-c", NOW, LEASE, 10).get(0);
         assertThat(again.attempt()).isEqualTo(2);
         store.releaseActivity(again.id(), again.token());
-        ActivityWorkItem released = store.claimActivities("node-d", NOW, NOW.plus(LEASE), 10).get(0);
+        ActivityWorkItem released = store.claimActivities("node-d", NOW, LEASE, 10).get(0);
         assertThat(released.token().isNewerThan(again.token())).isTrue();
 
         TaskMessage outcome = new TaskMessage("order", 1, new TaskCompleted(NOW, 1, "\"ok\""), NOW);
         assertThat(store.completeActivity(released.id(), again.token(), outcome)).as("stale").isFalse();
         assertThat(store.completeActivity(released.id(), released.token(), outcome)).isTrue();
-        assertThat(store.claimActivities("node-d", NOW.plus(Duration.ofHours(1)), NOW.plus(Duration.ofHours(2)), 10))
+        expireLeases("durable_activity", Duration.ofHours(2));
+        assertThat(store.claimActivities("node-d", NOW.plus(Duration.ofHours(1)), LEASE, 10))
             .as("the completed call is gone")
             .extracting(ActivityWorkItem::id)
             .containsExactly(ship.id());
@@ -182,7 +183,7 @@ class JdbcRowLeasesTests {
                 + "where instance_id = 'bad'")
             .update();
 
-        assertThat(store.claimInstances("node-a", NOW, NOW.plus(LEASE), 2)).as("the readable instance is handed over")
+        assertThat(store.claimInstances("node-a", NOW, LEASE, 2)).as("the readable instance is handed over")
             .extracting((item) -> item.instance().instanceId())
             .containsExactly("good");
         assertThat(jdbc.sql("select lease_expires_at is null from " + PREFIX.table("durable_instance")
@@ -191,26 +192,26 @@ class JdbcRowLeasesTests {
         assertThat(jdbc.sql("select count(*) from " + PREFIX.table("durable_message") + " where instance_id = 'bad'")
             .query(Long.class)
             .single()).as("its message stays for the next step").isEqualTo(1);
-        assertThat(store.claimInstances("node-b", NOW, NOW.plus(LEASE), 2)).as("claimed, unreadable again, freed")
+        assertThat(store.claimInstances("node-b", NOW, LEASE, 2)).as("claimed, unreadable again, freed")
             .isEmpty();
     }
 
     @Test
     void aStepThatWroteNothingReleasesTheInstanceForTheNextClaim() {
         store.create(new NewInstance("order", "order", null, null, NOW, NOW));
-        OrchestrationWorkItem item = store.claimInstances("node-a", NOW, NOW.plus(LEASE), 10).get(0);
-        assertThat(store.renewInstances(Map.of("order", item.token()), NOW.plus(LEASE))).containsExactly("order");
+        OrchestrationWorkItem item = store.claimInstances("node-a", NOW, LEASE, 10).get(0);
+        assertThat(store.renewInstances(Map.of("order", item.token()), LEASE)).containsExactly("order");
         store.releaseInstance("order", new FencingToken(item.token().value() - 1));
-        assertThat(store.claimInstances("node-b", NOW, NOW.plus(LEASE), 10)).as("a stale release frees nothing")
+        assertThat(store.claimInstances("node-b", NOW, LEASE, 10)).as("a stale release frees nothing")
             .isEmpty();
         store.releaseInstance("order", item.token());
-        assertThat(store.claimInstances("node-b", NOW, NOW.plus(LEASE), 10)).hasSize(1);
+        assertThat(store.claimInstances("node-b", NOW, LEASE, 10)).hasSize(1);
     }
 
     @Test
     void concurrentClaimsNeverTakeTheSameCall() throws Exception {
         store.create(new NewInstance("fan-out", "fan-out", null, null, NOW, NOW));
-        OrchestrationWorkItem item = store.claimInstances("node-a", NOW, NOW.plus(LEASE), 10).get(0);
+        OrchestrationWorkItem item = store.claimInstances("node-a", NOW, LEASE, 10).get(0);
         List<NewActivity> calls = new ArrayList<>();
         for (int task = 1; task <= 60; task++) {
             calls.add(new NewActivity("fan-out", 1, task, "add", "1", ActivityOptions.DEFAULTS, NOW));
@@ -222,7 +223,7 @@ class JdbcRowLeasesTests {
             claimers.add(() -> {
                 List<String> mine = new ArrayList<>();
                 for (int round = 0; round < 60; round++) {
-                    List<ActivityWorkItem> claimed = store.claimActivities(owner, NOW, NOW.plus(LEASE), 4);
+                    List<ActivityWorkItem> claimed = store.claimActivities(owner, NOW, LEASE, 4);
                     if (claimed.isEmpty()) {
                         break;
                     }
@@ -238,6 +239,36 @@ class JdbcRowLeasesTests {
             }
         }
         assertThat(all).hasSize(60).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aWorkerWhoseClockRunsFarAheadDoesNotTakeOverALiveLease() {
+        store.create(new NewInstance("order", "order", null, null, NOW, NOW));
+        OrchestrationWorkItem item = store.claimInstances("node-a", NOW, LEASE, 10).get(0);
+        store.commit(start(item, List.of(new NewActivity("order", 1, 1, "charge", "1", ActivityOptions.DEFAULTS, NOW))));
+        store.send(new TaskMessage("order", 1, new EventRaised(NOW, "approved", null), NOW));
+        assertThat(store.claimInstances("node-a", NOW, LEASE, 10)).hasSize(1);
+        assertThat(store.claimActivities("node-a", NOW, LEASE, 10)).hasSize(1);
+
+        Instant skewed = NOW.plus(Duration.ofDays(365));
+        assertThat(store.claimInstances("node-b", skewed, LEASE, 10)).as("a clock a year ahead: the instance").isEmpty();
+        assertThat(store.claimActivities("node-b", skewed, LEASE, 10)).as("a clock a year ahead: the call").isEmpty();
+        expireLeases("durable_instance", Duration.ZERO);
+        expireLeases("durable_activity", Duration.ZERO);
+        assertThat(store.claimInstances("node-b", NOW, LEASE, 10)).as("expired on the server's clock").hasSize(1);
+        assertThat(store.claimActivities("node-b", NOW, LEASE, 10)).as("expired on the server's clock").hasSize(1);
+    }
+
+    /**
+     * Expires the leases in a table that would otherwise expire within a lease duration plus a margin from now: leases
+     * expire on the server's clock, which a test cannot move.
+     */
+    private static void expireLeases(String table, Duration within) {
+        JdbcClient.create(dataSource)
+            .sql("update " + PREFIX.table(table) + " set lease_expires_at = clock_timestamp() - interval '1 millisecond' "
+                    + "where lease_expires_at <= clock_timestamp() + ?::bigint * interval '1 millisecond'")
+            .param(within.plus(LEASE).toMillis())
+            .update();
     }
 
     private static OrchestrationCommit start(OrchestrationWorkItem item, List<NewActivity> calls) {

@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -30,6 +32,7 @@ import dev.quark.messaging.MessagePublisher;
 import dev.quark.messaging.runtime.DefaultOutbox;
 import dev.quark.messaging.runtime.MessageCodec;
 import dev.quark.messaging.runtime.Partitioner;
+import dev.quark.messaging.store.NewMessage;
 import dev.quark.messaging.store.OutboxStore;
 import dev.quark.testkit.messaging.OutboxStoreContractTests;
 import dev.quark.testkit.server.PostgresTestSchema;
@@ -130,35 +133,129 @@ class JdbcOutboxStoreTests extends OutboxStoreContractTests {
     }
 
     @Test
-    void enqueuesOfOneKeyCommitInSequenceOrder() throws Exception {
+    void enqueuesOfOneKeyAreSequencedInCommitOrder() throws Exception {
         TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-        DefaultOutbox outbox = new DefaultOutbox(store,
-                new Destinations(List.of(MessagePublisher.of("orders", (message) -> {
-                }))), new MessageCodec(JsonMapper.shared()), new Partitioner(16), Clock.systemUTC());
+        DefaultOutbox outbox = outbox();
         String key = "order-" + UUID.randomUUID();
         CountDownLatch firstEnqueued = new CountDownLatch(1);
         CountDownLatch commitFirst = new CountDownLatch(1);
-        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
-        CompletableFuture<MessageId> first = CompletableFuture.supplyAsync(() -> transactions.execute((status) -> {
-            MessageId id = outbox.enqueue("orders", key, "first");
-            firstEnqueued.countDown();
-            await().atMost(Duration.ofSeconds(10)).until(() -> commitFirst.getCount() == 0);
-            return id;
-        }), threads);
-        assertThat(firstEnqueued.await(10, TimeUnit.SECONDS)).isTrue();
-        CompletableFuture<MessageId> second = CompletableFuture
-            .supplyAsync(() -> transactions.execute((status) -> outbox.enqueue("orders", key, "second")), threads);
-        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
-            .until(() -> !second.isDone() && !otherConnectionSeesKey(key));
-        commitFirst.countDown();
-        MessageId firstId = first.get(10, TimeUnit.SECONDS);
-        MessageId secondId = second.get(10, TimeUnit.SECONDS);
-        List<String> bySequence = jdbc.sql("select id::text from quark_outbox_message where msg_key = ? order by sequence")
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            CompletableFuture<MessageId> first = CompletableFuture.supplyAsync(() -> transactions.execute((status) -> {
+                MessageId id = outbox.enqueue("orders", key, "first");
+                firstEnqueued.countDown();
+                await().atMost(Duration.ofSeconds(10)).until(() -> commitFirst.getCount() == 0);
+                return id;
+            }), threads);
+            assertThat(firstEnqueued.await(10, TimeUnit.SECONDS)).isTrue();
+            MessageId secondId = transactions.execute((status) -> outbox.enqueue("orders", key, "second"));
+            assertThat(otherConnectionSees(secondId)).as("committed while the first transaction is open").isTrue();
+            commitFirst.countDown();
+            MessageId firstId = first.get(10, TimeUnit.SECONDS);
+            assertThat(idsBySequence(key)).containsExactly(secondId.toString(), firstId.toString());
+        }
+    }
+
+    @Test
+    void aCommitDrawsTheSequencesOfItsKeysUnderTheirLocks() throws Exception {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        DefaultOutbox outbox = outbox();
+        String key = "order-" + UUID.randomUUID();
+        try (Connection holder = dataSource.getConnection();
+                ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            holder.setAutoCommit(false);
+            try (PreparedStatement lock = holder
+                .prepareStatement("select pg_advisory_xact_lock(hashtext('quark_outbox_message'), hashtext(?))")) {
+                lock.setString(1, key);
+                lock.executeQuery().close();
+            }
+            CompletableFuture<MessageId> enqueued = CompletableFuture
+                .supplyAsync(() -> transactions.execute((status) -> outbox.enqueue("orders", key, "waits")), threads);
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
+                .until(() -> !enqueued.isDone() && !otherConnectionSeesKey(key));
+            holder.commit();
+            assertThat(otherConnectionSees(enqueued.get(10, TimeUnit.SECONDS))).isTrue();
+        }
+    }
+
+    @Test
+    void transactionsEnqueueingTheSameKeysInOppositeOrdersBothCommit() throws Exception {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        DefaultOutbox outbox = outbox();
+        String one = "order-" + UUID.randomUUID();
+        String two = "order-" + UUID.randomUUID();
+        CountDownLatch bothEnqueuedOnce = new CountDownLatch(2);
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<CompletableFuture<List<MessageId>>> commits = List.of(List.of(one, two), List.of(two, one))
+                .stream()
+                .map((keys) -> CompletableFuture.supplyAsync(() -> transactions.execute((status) -> {
+                    MessageId first = outbox.enqueue("orders", keys.get(0), "first");
+                    bothEnqueuedOnce.countDown();
+                    awaitQuietly(bothEnqueuedOnce);
+                    return List.of(first, outbox.enqueue("orders", keys.get(1), "second"));
+                }), threads))
+                .toList();
+            for (CompletableFuture<List<MessageId>> commit : commits) {
+                for (MessageId id : commit.get(30, TimeUnit.SECONDS)) {
+                    assertThat(otherConnectionSees(id)).isTrue();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aMessageEnqueuedInANestedTransactionRolledBackToItsSavepointIsNotStored() {
+        DataSourceTransactionManager manager = new DataSourceTransactionManager(dataSource);
+        TransactionTemplate outer = new TransactionTemplate(manager);
+        TransactionTemplate nested = new TransactionTemplate(manager);
+        nested.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
+        DefaultOutbox outbox = outbox();
+        String key = "order-" + UUID.randomUUID();
+        MessageId[] ids = new MessageId[3];
+        outer.executeWithoutResult((status) -> {
+            ids[0] = outbox.enqueue("orders", key, "kept");
+            nested.executeWithoutResult((inner) -> {
+                ids[1] = outbox.enqueue("orders", key, "rolled back");
+                inner.setRollbackOnly();
+            });
+            ids[2] = outbox.enqueue("orders", key, "kept too");
+        });
+        assertThat(idsBySequence(key)).containsExactly(ids[0].toString(), ids[2].toString());
+    }
+
+    @Test
+    void aMessageEnqueuedTwiceInATransactionIsRefusedAtOnceNamingIt() {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        String key = "order-" + UUID.randomUUID();
+        NewMessage message = new NewMessage(MessageId.next(Clock.systemUTC()), "orders", key, 3, "java.lang.String",
+                "\"x\"", Map.of(), Instant.now());
+        transactions.executeWithoutResult((status) -> {
+            store.append(message);
+            assertThatIllegalArgumentException().isThrownBy(() -> store.append(message))
+                .withMessage("Message " + message.id() + " was enqueued already");
+        });
+        assertThat(idsBySequence(key)).containsExactly(message.id().toString());
+    }
+
+    private static DefaultOutbox outbox() {
+        return new DefaultOutbox(store, new Destinations(List.of(MessagePublisher.of("orders", (message) -> {
+        }))), new MessageCodec(JsonMapper.shared()), new Partitioner(16), Clock.systemUTC());
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            assertThat(latch.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    private static List<String> idsBySequence(String key) {
+        return jdbc.sql("select id::text from quark_outbox_message where msg_key = ? order by sequence")
             .param(key)
             .query(String.class)
             .list();
-        assertThat(bySequence).containsExactly(firstId.toString(), secondId.toString());
-        threads.close();
     }
 
     private static boolean otherConnectionSeesKey(String key) {

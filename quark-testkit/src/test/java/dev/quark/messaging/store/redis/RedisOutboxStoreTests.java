@@ -20,6 +20,7 @@ import dev.quark.messaging.store.MessageStatus;
 import dev.quark.messaging.store.NewMessage;
 import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.StoredMessage;
+import dev.quark.state.redis.RedisStateAttachment;
 import dev.quark.testkit.messaging.OutboxStoreContractTests;
 import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
@@ -63,6 +64,18 @@ class RedisOutboxStoreTests extends OutboxStoreContractTests {
     @Override
     protected OutboxStore store() {
         return store;
+    }
+
+    @Test
+    void anAttachmentWithNoMessagesAddsNoKeyToTheScriptOfASave() {
+        RedisStateAttachment empty = (RedisStateAttachment) store.appendWithState(List.of());
+        assertThat(empty.keys()).as("no {outbox} key beside a state's or a stream's: no CROSSSLOT on a Cluster")
+            .isEmpty();
+        assertThat(empty.arguments()).isEmpty();
+        NewMessage message = new NewMessage(MessageId.next(Clock.systemUTC()), "orders", "k", 1, "java.lang.String",
+                "\"x\"", Map.of(), NOW);
+        RedisStateAttachment one = (RedisStateAttachment) store.appendWithState(List.of(message));
+        assertThat(one.keys()).hasSize(5).allSatisfy((key) -> assertThat(key).startsWith(prefix + "{outbox}:"));
     }
 
     @Test

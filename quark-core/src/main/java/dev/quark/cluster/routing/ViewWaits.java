@@ -1,0 +1,175 @@
+package dev.quark.cluster.routing;
+
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import dev.quark.cluster.transport.Envelope;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The calls received from silos with a newer membership view than this silo's, parked until this silo has
+ * read that version (a silo that has just joined gets calls from silos that read its entry before it did), or
+ * for at most {@link #MAX_WAIT_MILLIS} and never past the call's deadline; then they are served with the view
+ * this silo has. No thread waits meanwhile: the transport's receiving thread returns at once, and the parked
+ * calls are served on the executor. Calls from one sender keep their order: while one of its calls is parked,
+ * its later calls queue behind it, whatever their version.
+ */
+final class ViewWaits {
+
+    private static final Logger logger = LoggerFactory.getLogger(ViewWaits.class);
+
+    /** How long a call from a silo with a newer view waits at most for this silo to read that version. */
+    static final long MAX_WAIT_MILLIS = 1_000;
+
+    private final ViewTracker views;
+
+    private final SiloBinding silo;
+
+    private final Clock clock;
+
+    private final Executor executor;
+
+    /** Guarded by this: the parked calls by sending silo, in arrival order. */
+    private final Map<String, SenderQueue> queues = new HashMap<>();
+
+    ViewWaits(ViewTracker views, SiloBinding silo, Clock clock, Executor executor) {
+        this.views = views;
+        this.silo = silo;
+        this.clock = clock;
+        this.executor = executor;
+    }
+
+    /**
+     * Serves a call at once, on this thread, when this silo's view is as new as its sender's and none of that
+     * sender's calls is parked; otherwise parks it, asks membership to be read again, and serves it later.
+     * @param request the call
+     * @param serve what serves it, with this silo's view at that moment
+     */
+    void admit(Envelope request, Consumer<Envelope> serve) {
+        long seen = request.membershipVersion();
+        this.silo.refreshIfOlderThan(seen, this.views.current().version());
+        SenderQueue armed;
+        synchronized (this) {
+            SenderQueue queue = this.queues.get(request.sourceSiloId());
+            if (queue == null) {
+                long wait = waitMillis(request);
+                if (seen <= this.views.current().version() || wait <= 0) {
+                    armed = null;
+                }
+                else {
+                    queue = new SenderQueue(request.sourceSiloId(), serve);
+                    this.queues.put(request.sourceSiloId(), queue);
+                    queue.parked.add(new Parked(request, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait)));
+                    armed = queue;
+                }
+            }
+            else {
+                queue.parked.add(new Parked(request,
+                        System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, waitMillis(request)))));
+                return;
+            }
+        }
+        if (armed == null) {
+            serve.accept(request);
+        }
+        else {
+            arm(armed);
+        }
+    }
+
+    /**
+     * Returns how many calls are parked.
+     */
+    synchronized int size() {
+        return this.queues.values().stream().mapToInt((queue) -> queue.parked.size()).sum();
+    }
+
+    private long waitMillis(Envelope request) {
+        return Math.min(MAX_WAIT_MILLIS, request.deadlineEpochMillis() - this.clock.millis());
+    }
+
+    /** Drains a sender's queue once its head's version is read or its wait is over. */
+    private void arm(SenderQueue queue) {
+        Parked head;
+        synchronized (this) {
+            head = queue.parked.peek();
+        }
+        if (head == null) {
+            return;
+        }
+        long remaining = Math.max(0, head.waitUntilNanos - System.nanoTime());
+        this.views.awaitVersion(head.request.membershipVersion())
+            .orTimeout(remaining, TimeUnit.NANOSECONDS)
+            .whenCompleteAsync((view, late) -> drain(queue), this.executor)
+            .whenComplete((ignored, rejected) -> {
+                if (rejected != null && rejected.getCause() instanceof RejectedExecutionException) {
+                    logger.debug("Dropped the calls parked for a newer view from silo {}: the routing closed",
+                            queue.sender);
+                }
+            });
+    }
+
+    /**
+     * Serves, in order, the sender's parked calls whose version this silo has read or whose wait is over; parks
+     * the rest until their turn.
+     */
+    private void drain(SenderQueue queue) {
+        while (true) {
+            List<Envelope> ready = new ArrayList<>();
+            boolean more;
+            synchronized (this) {
+                long version = this.views.current().version();
+                long now = System.nanoTime();
+                Parked head = queue.parked.peek();
+                while (head != null && (head.request.membershipVersion() <= version || head.waitUntilNanos <= now)) {
+                    ready.add(queue.parked.poll().request);
+                    head = queue.parked.peek();
+                }
+                if (ready.isEmpty()) {
+                    more = head != null;
+                    if (!more) {
+                        this.queues.remove(queue.sender);
+                    }
+                }
+                else {
+                    more = false;
+                }
+            }
+            if (ready.isEmpty()) {
+                if (more) {
+                    arm(queue);
+                }
+                return;
+            }
+            // Still in the map while these are served, so that the sender's next calls queue behind them.
+            ready.forEach(queue.serve);
+        }
+    }
+
+    private record Parked(Envelope request, long waitUntilNanos) {
+    }
+
+    private static final class SenderQueue {
+
+        private final String sender;
+
+        private final Consumer<Envelope> serve;
+
+        private final ArrayDeque<Parked> parked = new ArrayDeque<>();
+
+        SenderQueue(String sender, Consumer<Envelope> serve) {
+            this.sender = sender;
+            this.serve = serve;
+        }
+    }
+}

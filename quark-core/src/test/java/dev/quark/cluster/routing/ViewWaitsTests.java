@@ -1,0 +1,215 @@
+package dev.quark.cluster.routing;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.ClusterViewSource;
+import dev.quark.cluster.membership.MembershipProvider;
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.placement.HashPlacementDirector;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.Transport;
+import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.ActorRuntime;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A call from a silo with a newer membership view than the receiving silo's waits for that view without holding
+ * the transport's receiving thread, is served with the view once it arrives, at the latest after a second, and
+ * the calls of one sender keep their order meanwhile.
+ */
+class ViewWaitsTests {
+
+    private static final String TYPE = "Tally";
+
+    private final CapturingTransport transport = new CapturingTransport();
+
+    private final HeldViewSource views = new HeldViewSource();
+
+    private final SiloRouting routing = SiloRouting.builder("silo-1", this.transport).build();
+
+    private final ActorRuntime runtime = this.routing.configure(ActorRuntime.builder()).build();
+
+    /** The calling silo hosts no tallies. */
+    private final SiloEntry caller = entry("silo-0", 9000, Set.of());
+
+    private final SiloEntry self = entry("silo-1", 9001, Set.of(TYPE));
+
+    private final SiloEntry joined = entry("silo-2", 9002, Set.of(TYPE));
+
+    /** An actor silo-1 owns alone, and silo-2 once it has joined. */
+    private final String id = IntStream.range(0, 10_000)
+        .mapToObj((i) -> "tally-" + i)
+        .filter((candidate) -> "silo-2".equals(new HashPlacementDirector()
+            .ownerOf(new ActorAddress(TYPE, candidate), view(2, this.caller, this.self, this.joined))))
+        .findFirst()
+        .orElseThrow();
+
+    ViewWaitsTests() {
+        this.routing.listen(this.runtime, new JacksonPayloadCodec(JsonMapper.builder().build(), this.runtime,
+                List.of()));
+        this.views.install(view(1, this.caller, this.self));
+        this.routing.follow(this.views);
+    }
+
+    @AfterEach
+    void close() {
+        this.routing.close();
+        this.runtime.close();
+    }
+
+    @Test
+    void callFromASiloWithANewerViewWaitsForItWithoutHoldingTheReceivingThreadAndIsServedWithIt() throws Exception {
+        this.transport.handler().receive(call(1, 2));
+
+        assertThat(this.views.refreshesAskedFor).contains(2L);
+        assertThat(this.transport.sent).as("nothing served or refused before the receiving thread returned").isEmpty();
+        assertThat(this.routing.awaitIdle(Duration.ZERO)).as("a parked call is in progress").isFalse();
+        this.views.install(view(2, this.caller, this.self, this.joined));
+
+        Envelope passedOn = this.transport.next();
+        assertThat(passedOn.kind()).isEqualTo(Envelope.Kind.REQUEST);
+        assertThat(passedOn.targetSiloId()).as("the owner in the newer view").isEqualTo("silo-2");
+        assertThat(passedOn.forwardCount()).isEqualTo(1);
+    }
+
+    @Test
+    void callWhoseViewDoesNotComeIsServedWithTheViewThisSiloHasAfterASecond() throws Exception {
+        long started = System.nanoTime();
+        this.transport.handler().receive(call(1, 2));
+        assertThat(this.transport.sent).as("nothing served or refused before the receiving thread returned").isEmpty();
+
+        Envelope answer = this.transport.next();
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
+        assertThat(answer.kind()).as("served here, which owns it in version 1: the type is not hosted")
+            .isEqualTo(Envelope.Kind.ERROR);
+        assertThat(answer.targetSiloId()).isEqualTo("silo-0");
+        assertThat(answer.correlationId()).isEqualTo(1);
+    }
+
+    @Test
+    void laterCallsOfTheSameSenderQueueBehindAParkedOneWhateverTheirVersion() throws Exception {
+        this.transport.handler().receive(call(1, 2));
+        this.transport.handler().receive(call(2, 1));
+        this.transport.handler().receive(call(3, 2));
+        assertThat(this.transport.sent).isEmpty();
+        this.views.install(view(2, this.caller, this.self, this.joined));
+
+        List<@Nullable String> order = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            order.add(this.transport.next().requestId());
+        }
+        assertThat(order).as("passed on to silo-2 in the order received").containsExactly("1", "2", "3");
+    }
+
+    private Envelope call(long messageId, long membershipVersion) {
+        return new Envelope(messageId, messageId, Envelope.Kind.REQUEST, "silo-0", 1, this.caller.address(),
+                "silo-1", 0, TYPE, this.id, 0x1234, new byte[0], 0, Long.toString(messageId), Map.of(),
+                System.currentTimeMillis() + 30_000, membershipVersion, 0);
+    }
+
+    private static SiloEntry entry(String siloId, int port, Set<String> actorTypes) {
+        Instant now = Instant.now();
+        return new SiloEntry(siloId, new SiloAddress("127.0.0.1", port), now, SiloStatus.ACTIVE, now, 1, actorTypes,
+                List.of());
+    }
+
+    private static ClusterView view(long version, SiloEntry... entries) {
+        return ClusterView.of(MembershipSnapshot.of(version, List.of(entries)), 150);
+    }
+
+    /** A transport that keeps what it sends and lets the test hand envelopes to the silo. */
+    private static final class CapturingTransport implements Transport {
+
+        private final BlockingQueue<Envelope> sent = new LinkedBlockingQueue<>();
+
+        private volatile @Nullable EnvelopeHandler handler;
+
+        @Override
+        public SiloAddress start(String siloId, EnvelopeHandler handler) {
+            this.handler = handler;
+            return new SiloAddress("127.0.0.1", 9001);
+        }
+
+        EnvelopeHandler handler() {
+            EnvelopeHandler started = this.handler;
+            assertThat(started).isNotNull();
+            return started;
+        }
+
+        @Override
+        public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
+            this.sent.add(envelope);
+            return CompletableFuture.completedFuture(null);
+        }
+
+        Envelope next() throws InterruptedException {
+            Envelope envelope = this.sent.poll(10, TimeUnit.SECONDS);
+            assertThat(envelope).as("an envelope sent within 10 s").isNotNull();
+            return envelope;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** A view source that reads nothing by itself: views come when the test installs them. */
+    private static final class HeldViewSource implements ClusterViewSource {
+
+        private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
+
+        private final List<Long> refreshesAskedFor = new CopyOnWriteArrayList<>();
+
+        private volatile ClusterView current = ClusterView.EMPTY;
+
+        void install(ClusterView view) {
+            this.current = view;
+            this.listeners.forEach((listener) -> listener.accept(view));
+        }
+
+        @Override
+        public ClusterView current() {
+            return this.current;
+        }
+
+        @Override
+        public MembershipProvider.Watch subscribe(Consumer<ClusterView> listener) {
+            this.listeners.add(listener);
+            return () -> this.listeners.remove(listener);
+        }
+
+        @Override
+        public boolean isServing() {
+            return true;
+        }
+
+        @Override
+        public void refreshIfOlderThan(long seenVersion) {
+            this.refreshesAskedFor.add(seenVersion);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package dev.quark.autoconfigure.metrics;
+
+import dev.quark.cluster.SiloNotServingException;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MicrometerRoutingMetricsTests {
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+    private final MicrometerRoutingMetrics metrics = new MicrometerRoutingMetrics(this.registry);
+
+    @Test
+    void countsCallsRoutedAgainApartFromForwardedAndFailedOnes() {
+        this.metrics.rerouted("silo-1");
+        this.metrics.rerouted("silo-2");
+        this.metrics.forwarded("silo-3");
+        this.metrics.failedForMembership(new SiloNotServingException("silo-1 is not serving"));
+
+        assertThat(this.registry.get(MicrometerRoutingMetrics.REROUTED).counter().count()).isEqualTo(2);
+        assertThat(this.registry.get(MicrometerRoutingMetrics.FORWARDED).counter().count()).isEqualTo(1);
+        assertThat(this.registry.get(MicrometerRoutingMetrics.FAILED)
+            .tag("reason", "SiloNotServingException")
+            .counter()
+            .count()).isEqualTo(1);
+    }
+}
