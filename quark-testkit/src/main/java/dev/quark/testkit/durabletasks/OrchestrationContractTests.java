@@ -1697,6 +1697,32 @@ public abstract class OrchestrationContractTests {
     }
 
     @Test
+    @Timeout(60)
+    void aWaitPastTheYear9999ThatAnEventAlreadyAnsweredCreatesNoTimerAndReplays() {
+        Duration tooLong = Duration.ofDays(3_000_000);
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("early", String.class,
+                () -> (ctx, input) -> {
+                    ctx.createTimer(Duration.ofMinutes(1)).await();
+                    String approval = ctx.waitForExternalEvent("approved", String.class, tooLong).await();
+                    ctx.createTimer(Duration.ofMinutes(1)).await();
+                    return approval;
+                }));
+        Node node = node("node-a", registry, store(), (worker) -> worker.instanceCacheSize(0));
+        String id = node.client.schedule("early", null, ScheduleOptions.instanceId(newInstanceId("early-event")));
+        node.run();
+        node.client.raiseEvent(id, "approved", "bob");
+        node.run();
+        node.advance(Duration.ofMinutes(1));
+        node.advance(Duration.ofMinutes(1));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).as("replayed with the buffered event: %s", state.failure())
+            .isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("bob");
+        assertThat(node.client.getHistory(id)).filteredOn(TimerCreated.class::isInstance).hasSize(2);
+    }
+
+    @Test
     void aStartPastTheYear9999IsRefusedNamingItAndNothingIsStored() {
         Fixture fixture = new Fixture();
         Node node = node("node-a", fixture.registry());
