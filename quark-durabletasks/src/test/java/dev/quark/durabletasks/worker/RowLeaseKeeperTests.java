@@ -121,7 +121,7 @@ class RowLeaseKeeperTests {
     }
 
     @Test
-    void aLeaseIsGivenUpWhenItRunsOutWhileItsRenewalCallHangsAndRenewedLeasesAreNot() throws Exception {
+    void aLeaseIsGivenUpWhenItRunsOutWhileItsRenewalCallHangsAndIsReportedOnce() throws Exception {
         ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
         try {
             RowLeaseKeeper hanging = keeper(threads);
