@@ -109,21 +109,50 @@ final class IncomingCalls {
      * silo has read that version or waited long enough ({@link ViewWaits}); never blocks this thread for it.
      */
     void receive(Envelope request) {
-        this.viewWaits.admit(request, this::serve);
+        this.viewWaits.admit(request, this::serveOrRefuse);
+    }
+
+    /** Serves a call; what fails unexpectedly while serving it is its answer, so that its caller does not wait. */
+    private void serveOrRefuse(Envelope request) {
+        try {
+            serve(request);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Silo {} failed to serve {} from silo {}", this.self, describe(request),
+                    request.sourceSiloId(), ex);
+            refuse(request, ex);
+        }
     }
 
     private void serve(Envelope request) {
         ClusterView view = this.views.current();
-        if (!this.silo.isServing() || isLeaving(view)) {
+        if (!this.silo.isServing()) {
             refuseNotServing(request, view);
             return;
         }
+        boolean leaving = isLeaving(view);
         ActorAddress address;
         try {
             address = request.address();
         }
         catch (RuntimeException ex) {
-            refuse(request, ex);
+            if (leaving) {
+                refuseNotServing(request, view);
+            }
+            else {
+                refuse(request, ex);
+            }
+            return;
+        }
+        if (leaving) {
+            if (hostsActivation(address)) {
+                // Its activation is still here until the hand-over ends it (a callback into its running turn
+                // among others): nowhere else may run it meanwhile.
+                deliver(request, address);
+            }
+            else {
+                refuseNotServing(request, view);
+            }
             return;
         }
         if (this.silo.placements().strategyOf(address.typeName()).servesLocally()) {
@@ -154,6 +183,15 @@ final class IncomingCalls {
     private boolean isLeaving(ClusterView view) {
         SiloEntry own = view.membership().silos().get(this.self);
         return own != null && own.status() == SiloStatus.SHUTTING_DOWN;
+    }
+
+    /**
+     * Returns whether a directory-placed actor has its activation on this silo: its directory entry stays
+     * until that activation ends, so calls for it must run here, even while this silo is leaving.
+     */
+    private boolean hostsActivation(ActorAddress address) {
+        return this.silo.placements().strategyOf(address.typeName()).usesDirectory()
+                && this.directory.hosts(address);
     }
 
     /**
