@@ -18,6 +18,7 @@ import dev.quark.jobs.store.Claim;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.Enqueued;
 import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
@@ -27,7 +28,8 @@ import dev.quark.lease.LeaseStore;
 
 /**
  * A job store that counts the claims of due jobs made through it, the jobs they returned and the time they took,
- * and otherwise does what the store it wraps does: how many jobs one claim takes and what a claim costs.
+ * and the writes of outcomes and the outcomes they carried, and otherwise does what the store it wraps does (its batched
+ * {@code finishAll} included): how many jobs one claim takes, what a claim costs, how many outcomes one write carries.
  */
 final class ClaimCountingJobStore implements JobStore {
 
@@ -38,6 +40,10 @@ final class ClaimCountingJobStore implements JobStore {
     private final LongAdder claimed = new LongAdder();
 
     private final LongAdder claimNanos = new LongAdder();
+
+    private final LongAdder outcomeWrites = new LongAdder();
+
+    private final LongAdder outcomes = new LongAdder();
 
     ClaimCountingJobStore(JobStore store) {
         this.store = store;
@@ -51,6 +57,16 @@ final class ClaimCountingJobStore implements JobStore {
     /** Jobs those claims returned. */
     long claimed() {
         return this.claimed.sum();
+    }
+
+    /** Writes of outcomes so far ({@code finish} and {@code finishAll} calls). */
+    long outcomeWrites() {
+        return this.outcomeWrites.sum();
+    }
+
+    /** Outcomes those writes carried. */
+    long outcomes() {
+        return this.outcomes.sum();
     }
 
     /** Time those claims took, in nanoseconds. */
@@ -105,7 +121,16 @@ final class ClaimCountingJobStore implements JobStore {
 
     @Override
     public void finish(JobId id, Lease lease, JobTransition transition, JobReport report, Instant now) {
+        this.outcomeWrites.increment();
+        this.outcomes.increment();
         this.store.finish(id, lease, transition, report, now);
+    }
+
+    @Override
+    public Map<JobId, RuntimeException> finishAll(List<JobOutcome> outcomes) {
+        this.outcomeWrites.increment();
+        this.outcomes.add(outcomes.size());
+        return this.store.finishAll(outcomes);
     }
 
     @Override

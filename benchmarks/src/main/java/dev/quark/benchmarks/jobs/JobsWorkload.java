@@ -140,8 +140,9 @@ public final class JobsWorkload {
                     ClaimCountingJobStore store = quark.claims();
                     double jobsPerClaim = store.claimed() / (double) Math.max(1, store.claims());
                     double millisPerClaim = store.claimNanos() / 1e6 / Math.max(1, store.claims());
-                    claims = String.format(Locale.ROOT, "; %,d claims, %.2f jobs and %.2f ms each", store.claims(),
-                            jobsPerClaim, millisPerClaim);
+                    claims = String.format(Locale.ROOT, "; %,d claims, %.2f jobs and %.2f ms each; %,d outcome writes, "
+                            + "%.2f outcomes each", store.claims(), jobsPerClaim, millisPerClaim, store.outcomeWrites(),
+                            store.outcomes() / (double) Math.max(1, store.outcomeWrites()));
                     if (round >= 0) {
                         perClaim[round] = jobsPerClaim;
                         claimMillis[round] = millisPerClaim;

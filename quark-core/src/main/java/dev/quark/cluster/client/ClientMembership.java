@@ -75,6 +75,9 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
 
     private @Nullable Thread reader;
 
+    /** Whether start() read the table once and found no conflict: later conflicts are logged, not refused. */
+    private volatile boolean started;
+
     private MembershipProvider.@Nullable Watch watch;
 
     private volatile boolean closed;
@@ -116,10 +119,15 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
 
     /**
      * Reads the table once, then watches it and reads it in the background until closed. A failed first read
-     * does not fail the start: it is logged, reported by {@link #lastReadFailure()}, and read again.
+     * does not fail the start: it is logged, reported by {@link #lastReadFailure()}, and read again. A first read
+     * that finds a silo that is not dead with the client's id fails it, and closes this membership: the client
+     * would send that silo's calls to itself.
+     * @throws ClientIdConflictException when a silo that is not dead has the client's id
      * @throws IllegalStateException when started already or closed
      */
     public void start() {
+        MembershipProvider.Watch refused;
+        String conflict;
         synchronized (this.lock) {
             if (this.reader != null || this.closed) {
                 throw new IllegalStateException("The membership of cluster client " + this.clientId + " is "
@@ -133,8 +141,21 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
                         this.clientId, this.refreshInterval, ex);
             }
             readOnce();
-            this.reader = Thread.ofVirtual().name("quark-client-membership-" + this.clientId).start(this::readUntilClosed);
+            conflict = this.idConflict;
+            if (conflict == null) {
+                this.started = true;
+                this.reader = Thread.ofVirtual()
+                    .name("quark-client-membership-" + this.clientId)
+                    .start(this::readUntilClosed);
+                return;
+            }
+            this.closed = true;
+            refused = this.watch;
         }
+        if (refused != null) {
+            refused.close();
+        }
+        throw new ClientIdConflictException(this.clientId, conflict);
     }
 
     private void readUntilClosed() {
@@ -193,7 +214,8 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
                 + clash.address() + " has the id of cluster client " + this.clientId + " (" + clash.status()
                 + "): the client would send that silo's calls to itself; give the client another "
                 + "quark.cluster.silo.id" : null;
-        if (conflict != null && this.idConflict == null) {
+        if (conflict != null && this.idConflict == null && this.started) {
+            // Not on the first read: start() refuses to start then.
             logger.error("Cluster client {}: {}", this.clientId, conflict);
         }
         this.idConflict = conflict;

@@ -23,8 +23,8 @@ import dev.quark.cluster.transport.Transport;
  * <p>
  * Only addresses where a silo lived in some view (dead on arrival included) are forgotten: the transport also
  * holds links to cluster clients, which call silos but never appear in the table, and forgetting them would drop
- * the answers to their calls. Those links go when the transport closes (or when a silo later lives at that
- * address and leaves). A client may listen where a silo of an earlier view did (Kubernetes recycles pod
+ * the answers to their calls. Those links go when nothing was heard from the client for a while
+ * ({@link IdleClientLinks}), when the transport closes, or when a silo later lives at that address and leaves. A client may listen where a silo of an earlier view did (Kubernetes recycles pod
  * addresses): a request or probe from an address {@link #heardFrom welcomes} it back, so that answers go there.
  */
 final class DepartedPeers implements Consumer<ClusterView> {

@@ -33,10 +33,13 @@ final class InboundEnvelopes implements EnvelopeHandler {
 
     private final DepartedPeers departedPeers;
 
+    private final IdleClientLinks clientLinks;
+
     InboundEnvelopes(String self, ViewTracker views, PendingReplies pending, IncomingCalls calls,
             OwnershipHandoff handoff, TransportProber prober, DistributedDirectory directory, SiloNotices notices,
-            DepartedPeers departedPeers) {
+            DepartedPeers departedPeers, IdleClientLinks clientLinks) {
         this.departedPeers = departedPeers;
+        this.clientLinks = clientLinks;
         this.directory = directory;
         this.notices = notices;
         this.self = self;
@@ -54,6 +57,7 @@ final class InboundEnvelopes implements EnvelopeHandler {
             refuseStale(envelope, epoch);
             return;
         }
+        this.clientLinks.heardFrom(envelope.sourceAddress());
         if (envelope.kind() == Envelope.Kind.REQUEST || envelope.kind() == Envelope.Kind.PROBE) {
             this.departedPeers.heardFrom(envelope.sourceAddress());
         }

@@ -76,6 +76,8 @@ public final class SiloRouting implements AutoCloseable {
 
     private final DepartedPeers departedPeers;
 
+    private final IdleClientLinks clientLinks;
+
     private final ExecutorService executor;
 
     private final Object lock = new Object();
@@ -106,6 +108,9 @@ public final class SiloRouting implements AutoCloseable {
         this.views.onNewView(this.pending::failTargetsGoneIn);
         this.departedPeers = new DepartedPeers(this.siloId, this.transport);
         this.views.onNewView(this.departedPeers);
+        this.clientLinks = new IdleClientLinks(this.siloId, this.transport, builder.clock,
+                builder.clientLinkIdleTimeout);
+        this.views.onNewView(this.clientLinks);
         this.views.onNewView((view) -> {
             if (this.listening) {
                 this.handoff.viewChanged(view);
@@ -157,8 +162,9 @@ public final class SiloRouting implements AutoCloseable {
             this.silo.bind(runtime, codec);
             SiloAddress address = this.transport.start(this.siloId,
                     new InboundEnvelopes(this.siloId, this.views, this.pending, this.calls, this.handoff, this.prober,
-                            this.directory, this.notices, this.departedPeers));
+                            this.directory, this.notices, this.departedPeers, this.clientLinks));
             this.messenger.listeningAt(address);
+            this.clientLinks.start();
             this.listening = true;
             return address;
         }
@@ -279,6 +285,7 @@ public final class SiloRouting implements AutoCloseable {
         if (watch != null) {
             watch.close();
         }
+        this.clientLinks.close();
         this.transport.close();
         this.pending.close("silo " + this.siloId + " closed its routing");
         this.executor.shutdown();
@@ -309,6 +316,8 @@ public final class SiloRouting implements AutoCloseable {
         private Duration handoffTimeout = Duration.ofSeconds(10);
 
         private RoutingMetrics metrics = RoutingMetrics.NONE;
+
+        private Duration clientLinkIdleTimeout = Duration.ofMinutes(5);
 
         private Builder(String siloId, Transport transport) {
             Objects.requireNonNull(siloId, "siloId must not be null");
@@ -385,6 +394,19 @@ public final class SiloRouting implements AutoCloseable {
          */
         public Builder metrics(RoutingMetrics metrics) {
             this.metrics = Objects.requireNonNull(metrics, "metrics must not be null");
+            return this;
+        }
+
+        /**
+         * Sets how long nothing must be heard from a cluster client's address (no call, no probe) before the
+         * transport's links to it are closed: a silo answers clients at their addresses, and without this the
+         * links to clients that went away would stay until the silo stops. A client that calls again later gets
+         * new links with its next answer. Checked every quarter of the timeout. Default: 5 minutes.
+         * @param clientLinkIdleTimeout a positive duration
+         * @return this builder
+         */
+        public Builder clientLinkIdleTimeout(Duration clientLinkIdleTimeout) {
+            this.clientLinkIdleTimeout = positive("clientLinkIdleTimeout", clientLinkIdleTimeout);
             return this;
         }
 

@@ -57,6 +57,17 @@ public interface Transport extends AutoCloseable {
     }
 
     /**
+     * Closes what the transport holds for an address, its connections and streams, without refusing later sends
+     * there (unlike {@link #forget}): the next send opens them again. For addresses nothing was heard from for a
+     * while, such as a cluster client that went away (clients are in no view, so no view change lets go of them).
+     * What waits to be sent there fails with a {@link SiloUnreachableException}. By default it does nothing, for
+     * transports that hold nothing per silo.
+     * @param address where the quiet peer listens
+     */
+    default void disconnect(SiloAddress address) {
+    }
+
+    /**
      * Returns the addresses the transport holds connections or streams to, so that those where no live silo
      * of the view lives can be {@link #forget forgotten}. By default none, for transports that hold nothing
      * per silo.

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 class ClientMembershipTests {
@@ -103,6 +104,31 @@ class ClientMembershipTests {
         assertThat(this.client.idConflict()).contains("client-1").contains("quark.cluster.silo.id");
         write(entry("client-1", SiloStatus.DEAD));
         await().atMost(Duration.ofSeconds(5)).until(() -> this.client.idConflict() == null);
+    }
+
+    @Test
+    void aSiloWithTheClientsIdWhenItStartsFailsTheStartNamingTheIdAndThePropertyAndWritesNothing() {
+        write(entry("silo-a", SiloStatus.ACTIVE));
+        write(entry("client-1", SiloStatus.ACTIVE));
+        MembershipSnapshot before = this.table.read();
+        assertThatThrownBy(this.client::start).isInstanceOf(ClientIdConflictException.class)
+            .hasMessage("Cluster client client-1 cannot start: silo client-1 at 127.0.0.1:7000 has the id of cluster "
+                    + "client client-1 (ACTIVE): the client would send that silo's calls to itself; give the client "
+                    + "another quark.cluster.silo.id")
+            .extracting((ex) -> ((ClientIdConflictException) ex).getClientId())
+            .isEqualTo("client-1");
+        assertThat(this.table.read()).isEqualTo(before);
+        assertThatThrownBy(this.client::start).isInstanceOf(IllegalStateException.class)
+            .hasMessage("The membership of cluster client client-1 is closed");
+    }
+
+    @Test
+    void aSiloWithTheClientsIdThatIsDeadDoesNotStopTheStart() {
+        write(entry("client-1", SiloStatus.DEAD));
+        write(entry("silo-a", SiloStatus.ACTIVE));
+        this.client.start();
+        assertThat(this.client.idConflict()).isNull();
+        assertThat(this.client.activeSilos()).extracting(SiloEntry::siloId).containsExactly("silo-a");
     }
 
     private void write(SiloEntry entry) {

@@ -12,6 +12,7 @@ import dev.quark.jobs.JobError;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.JobTimeoutException;
 import dev.quark.jobs.store.ClaimedJob;
+import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobTransition;
 import dev.quark.lease.Lease;
@@ -316,19 +317,20 @@ final class JobExecution {
         }
         JobReport report = this.context.finalReport(succeeded);
         boolean recorded = false;
-        try {
-            this.orchestrator.store().finish(job().id(), lease(), transition, report, this.orchestrator.clock().instant());
+        RuntimeException refused = this.orchestrator.outcomes()
+            .write(new JobOutcome(job().id(), lease(), transition, report, this.orchestrator.clock().instant()));
+        if (refused == null) {
             this.orchestrator.metrics().finished(type(), outcome, elapsed());
             recorded = true;
         }
-        catch (LeaseLostException ex) {
+        else if (refused instanceof LeaseLostException) {
             logger.warn("Job {} ({}) could not be recorded as {}: its lease was lost, another worker may run it", job().id(),
                     type(), transition.status());
             this.orchestrator.metrics().finished(type(), ExecutionOutcome.LEASE_LOST, elapsed());
         }
-        catch (RuntimeException ex) {
+        else {
             logger.error("Job {} ({}) could not be recorded as {}; it runs again once its lease is free", job().id(),
-                    type(), transition.status(), ex);
+                    type(), transition.status(), refused);
         }
         if (recorded) {
             this.orchestrator.outcomeRecorded(lease());

@@ -5,8 +5,11 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -26,7 +29,10 @@ import dev.quark.jobs.JobId;
 import dev.quark.jobs.store.Claim;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobOutcome;
+import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.JobTransition;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseKeeper;
 import dev.quark.lease.LeaseLoss;
@@ -40,7 +46,10 @@ import org.slf4j.LoggerFactory;
  * of its own, at most {@code workers} at once and at most each handler's {@code maxConcurrency} of a type.
  * <p>
  * <b>Claiming.</b> It polls every {@code pollInterval}, at once when the local queue enqueues a job, and again
- * whenever an attempt ends or a poll filled every free worker. A claim acquires the jobs' leases through a
+ * whenever an attempt ends or a poll filled every free worker. A claim is for the free workers and up to
+ * {@code prefetch} jobs more, which wait leased in a local queue, in claim order, until a worker frees; while jobs
+ * wait or every worker is busy, a claim is made only once half the prefetch is free, so that each round trip brings a
+ * batch. A type with a concurrency limit is never claimed beyond it. A claim acquires the jobs' leases through a
  * {@link LeaseKeeper} of its own, which renews them while the jobs run (its heartbeat); with a store that keeps the
  * leases in its records ({@link JobStore#leaseStore()}, PostgreSQL) the claim grants them itself and the keeper only
  * renews them there, and a recorded outcome frees the lease without a release; every
@@ -51,9 +60,11 @@ import org.slf4j.LoggerFactory;
  * turns into {@code RETRYING} with a backoff or {@code DEAD_LETTERED} with the error), with its timeout (the
  * handler's thread is interrupted and the attempt fails), with the loss of the lease (the keeper could not renew it
  * in time: the handler's thread is interrupted and nothing is written, since another worker may own the job), or
- * with the shutdown. Every write carries the lease's fencing token.
+ * with the shutdown. Every write carries the lease's fencing token. Outcomes that end while another is being written
+ * are written together next, in one {@link JobStore#finishAll} ({@link OutcomeWriter}).
  * <p>
- * <b>Shutdown</b> ({@link #close()}) stops claiming, waits up to {@code shutdownTimeout} for the running attempts,
+ * <b>Shutdown</b> ({@link #close()}) stops claiming, gives back the prefetched jobs (their attempt not counted),
+ * waits up to {@code shutdownTimeout} for the running attempts,
  * then interrupts the rest and gives their jobs back ({@code ENQUEUED}, the attempt not counted), and releases every
  * lease.
  * <p>
@@ -86,6 +97,15 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final int workers;
 
+    /** How many claimed jobs may wait for a free worker at most, leased: the prefetch. */
+    private final int prefetch;
+
+    /**
+     * How many jobs a claim is for at least while claimed jobs wait or every worker is busy: half the prefetch, so
+     * that one round trip brings a batch rather than the one slot that freed.
+     */
+    private final int refill;
+
     private final Duration pollInterval;
 
     private final Duration abandonedCheckInterval;
@@ -112,6 +132,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final LeaseKeeper keeper;
 
+    private final OutcomeWriter outcomes;
+
     /** Whether the store keeps the jobs' leases in its own records ({@link JobStore#leaseStore()}). */
     private final boolean leasesInStore;
 
@@ -120,6 +142,11 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     private final Map<JobId, JobExecution> running = new HashMap<>();
 
     private final Map<String, Integer> runningByType = new HashMap<>();
+
+    /** Claimed jobs waiting for a free worker, in claim order, their leases kept; guarded by {@link #lock}. */
+    private final ArrayDeque<ClaimedJob> ready = new ArrayDeque<>();
+
+    private final Map<String, Integer> readyByType = new HashMap<>();
 
     /** Leases of ended attempts waiting for {@link #releasePending()}, guarded by {@link #lock}. */
     private final List<Lease> toRelease = new ArrayList<>();
@@ -154,6 +181,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         this.codec = builder.codec;
         this.owner = (builder.owner != null) ? builder.owner : defaultOwner();
         this.workers = builder.workers;
+        this.prefetch = (builder.prefetch != null) ? builder.prefetch : builder.workers;
+        this.refill = Math.max(1, this.prefetch / 2);
         this.pollInterval = builder.pollInterval;
         this.abandonedCheckInterval = (builder.abandonedCheckInterval != null) ? builder.abandonedCheckInterval
                 : builder.leaseDuration;
@@ -174,6 +203,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             this.scheduler = LeaseKeeper.Scheduler.of(this.clock, this.ownScheduler);
         }
         this.threads = Thread.ofVirtual().name("quark-job-", 0).factory();
+        this.outcomes = new OutcomeWriter(builder.store);
         LeaseStore leaseStore = builder.store.leaseStore().orElse(builder.leaseStore);
         this.leasesInStore = builder.store.leaseStore().isPresent();
         LeaseKeeper.Builder keeper = LeaseKeeper.builder(leaseStore, this.owner)
@@ -265,6 +295,18 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
     }
 
+    /**
+     * Returns the jobs it claimed ahead that wait for a free worker, their leases kept.
+     * @return their ids
+     */
+    public Set<JobId> prefetchedJobs() {
+        synchronized (this.lock) {
+            Set<JobId> ids = new HashSet<>();
+            this.ready.forEach((claimed) -> ids.add(claimed.job().id()));
+            return Set.copyOf(ids);
+        }
+    }
+
     @Override
     public void enqueued(Job job) {
         if (this.handlers.find(job.type()).isPresent() && !job.dueAt().isAfter(this.clock.instant())) {
@@ -284,7 +326,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Polls now: starts a poll loop unless two run already or no slot is left for another claim;
+     * Polls now: starts a poll loop unless two run already or no claim is wanted ({@link #claimSize()});
      * a running loop then polls once more.
      * @return completes when the running poll loops are done
      */
@@ -294,7 +336,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             if (this.state != State.RUNNING) {
                 return DONE;
             }
-            if (this.poll != null && (this.loops >= MAX_CONCURRENT_CLAIMS || freeSlots() <= 0)) {
+            if (this.poll != null && (this.loops >= MAX_CONCURRENT_CLAIMS || claimSize() <= 0)) {
                 this.pollAgain = true;
                 return this.poll;
             }
@@ -377,10 +419,26 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Returns the slots neither running nor possibly filled by a claim in flight. Called holding the lock.
+     * Returns how many jobs the next claim is for: the room left for running and waiting jobs beyond those running,
+     * waiting and possibly brought by the claims in flight, once that room reaches {@link #refill} or a worker would
+     * otherwise idle; 0 when no claim is wanted now. Called holding the lock.
      */
-    private int freeSlots() {
-        return this.workers - this.running.size() - this.reserved;
+    private int claimSize() {
+        int room = this.workers + this.prefetch - this.running.size() - this.ready.size() - this.reserved;
+        if (room <= 0) {
+            return 0;
+        }
+        boolean workerIdle = this.ready.isEmpty() && this.running.size() < this.workers;
+        return (room >= this.refill || workerIdle) ? room : 0;
+    }
+
+    /**
+     * Returns the jobs this node holds the leases of: running and waiting. Called holding the lock.
+     */
+    private Set<JobId> heldJobs() {
+        Set<JobId> held = new HashSet<>(this.running.keySet());
+        this.ready.forEach((claimed) -> held.add(claimed.job().id()));
+        return held;
     }
 
     private boolean claimDue() {
@@ -396,7 +454,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 return;
             }
             this.nextAbandonedCheck = now.plus(this.abandonedCheckInterval);
-            claim = nextClaim(this.running.keySet());
+            claim = nextClaim(heldJobs());
         }
         if (claim != null) {
             claim(this.store::claimAbandoned, claim);
@@ -404,12 +462,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Returns the claim for the free slots, reserved for it until {@link #claim} ends, or {@code null} when there is
-     * no room.
+     * Returns the claim for the free room ({@link #claimSize()}), reserved for it until {@link #claim} ends, or
+     * {@code null} when no claim is wanted. A type with a concurrency limit gets no more room than its limit leaves
+     * beside its running, waiting and reserved jobs, so that none of its jobs waits here while other nodes could run
+     * it.
      */
     private @Nullable Claim nextClaim(Set<JobId> excluded) {
         synchronized (this.lock) {
-            int free = freeSlots();
+            int free = claimSize();
             if (this.state != State.RUNNING || free <= 0) {
                 return null;
             }
@@ -417,6 +477,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             for (RegisteredJobHandler handler : this.handlers.handlers()) {
                 int limit = handler.maxConcurrency();
                 int left = (limit > 0) ? Math.min(free, limit - this.runningByType.getOrDefault(handler.type(), 0)
+                        - this.readyByType.getOrDefault(handler.type(), 0)
                         - this.reservedByType.getOrDefault(handler.type(), 0)) : free;
                 if (left > 0) {
                     room.put(handler.type(), left);
@@ -511,27 +572,81 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 return 0;
             }
         }
-        claimed.forEach(this::start);
+        landed(claimed);
         return claimed.size();
     }
 
-    private void start(ClaimedJob claimed) {
-        Job job = claimed.job();
-        RegisteredJobHandler handler = this.handlers.find(job.type()).orElse(null);
-        if (handler == null) {
-            logger.error("Claimed job {} of type '{}', which has no handler here; released for another worker", job.id(),
-                    job.type());
-            releaseLease(claimed.lease());
-            return;
+    /**
+     * Takes the jobs a claim brought, their leases kept: queues them for the workers and starts as many as there are
+     * free workers; a job without a handler here has its lease released, and while stopping the jobs are given back.
+     */
+    private void landed(List<ClaimedJob> claimed) {
+        List<ClaimedJob> known = new ArrayList<>(claimed.size());
+        for (ClaimedJob job : claimed) {
+            if (this.handlers.find(job.job().type()).isPresent()) {
+                known.add(job);
+            }
+            else {
+                logger.error("Claimed job {} of type '{}', which has no handler here; released for another worker",
+                        job.job().id(), job.job().type());
+                releaseLease(job.lease());
+            }
         }
-        ExecutionContext context = new ExecutionContext(job, claimed.lease(), this.store, this.clock, this.logLimit);
-        JobExecution execution = new JobExecution(this, claimed, handler, context);
+        boolean stopping;
         synchronized (this.lock) {
-            this.running.put(job.id(), execution);
-            this.runningByType.merge(job.type(), 1, Integer::sum);
+            stopping = this.state != State.RUNNING;
+            if (!stopping) {
+                for (ClaimedJob job : known) {
+                    this.ready.addLast(job);
+                    this.readyByType.merge(job.job().type(), 1, Integer::sum);
+                }
+            }
         }
-        boolean kept = this.keeper.lease(claimed.lease().resource())
-            .filter((lease) -> lease.isSameLease(claimed.lease()))
+        if (stopping) {
+            giveBack(known);
+        }
+        else {
+            startReady();
+        }
+    }
+
+    /**
+     * Starts waiting jobs, in claim order, while a worker is free and their type has room.
+     */
+    private void startReady() {
+        List<JobExecution> started = new ArrayList<>();
+        synchronized (this.lock) {
+            if (this.state != State.RUNNING) {
+                return;
+            }
+            Iterator<ClaimedJob> waiting = this.ready.iterator();
+            while (this.running.size() < this.workers && waiting.hasNext()) {
+                ClaimedJob claimed = waiting.next();
+                RegisteredJobHandler handler = this.handlers.find(claimed.job().type()).orElseThrow();
+                int limit = handler.maxConcurrency();
+                if (limit > 0 && this.runningByType.getOrDefault(handler.type(), 0) >= limit) {
+                    continue;
+                }
+                waiting.remove();
+                this.readyByType.computeIfPresent(handler.type(), (type, count) -> (count > 1) ? count - 1 : null);
+                Job job = claimed.job();
+                ExecutionContext context = new ExecutionContext(job, claimed.lease(), this.store, this.clock,
+                        this.logLimit);
+                JobExecution execution = new JobExecution(this, claimed, handler, context);
+                this.running.put(job.id(), execution);
+                this.runningByType.merge(job.type(), 1, Integer::sum);
+                started.add(execution);
+            }
+        }
+        started.forEach(this::launch);
+    }
+
+    /**
+     * Runs an attempt registered as running on a thread of its own, unless its lease was lost meanwhile.
+     */
+    private void launch(JobExecution execution) {
+        boolean kept = this.keeper.lease(execution.lease().resource())
+            .filter((lease) -> lease.isSameLease(execution.lease()))
             .isPresent();
         if (!kept) {
             execution.leaseLost(LeaseLoss.RENEWAL_REFUSED);
@@ -542,8 +657,45 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             this.threads.newThread(execution::run).start();
         }
         catch (RuntimeException ex) {
-            logger.error("Could not start a thread for job {}; it runs again when its lease expires", job.id(), ex);
+            logger.error("Could not start a thread for job {}; it runs again when its lease expires",
+                    execution.job().id(), ex);
             ended(execution);
+        }
+    }
+
+    /**
+     * Gives claimed jobs that never ran back to the queue ({@code ENQUEUED}, due now, the attempt not counted), in
+     * one write ({@link JobStore#finishAll}), each job fenced by its lease; a job that cannot be given back runs again once its lease expires.
+     */
+    private void giveBack(List<ClaimedJob> jobs) {
+        if (jobs.isEmpty()) {
+            return;
+        }
+        Instant now = this.clock.instant();
+        List<JobOutcome> outcomes = jobs.stream()
+            .map((claimed) -> new JobOutcome(claimed.job().id(), claimed.lease(), JobTransition.released(now),
+                    new JobReport(claimed.job().progress(), claimed.job().progressMessage(), claimed.job().log()), now))
+            .toList();
+        Map<JobId, RuntimeException> refused;
+        try {
+            refused = this.store.finishAll(outcomes);
+        }
+        catch (RuntimeException ex) {
+            refused = new HashMap<>();
+            for (ClaimedJob claimed : jobs) {
+                refused.put(claimed.job().id(), ex);
+            }
+        }
+        for (ClaimedJob claimed : jobs) {
+            RuntimeException failure = refused.get(claimed.job().id());
+            if (failure == null) {
+                outcomeRecorded(claimed.lease());
+            }
+            else {
+                logger.warn("Could not give back job {} ({}), claimed but not run; it runs again once its lease is "
+                        + "free", claimed.job().id(), claimed.job().type(), failure);
+                releaseLease(claimed.lease());
+            }
         }
     }
 
@@ -557,7 +709,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             }
             this.lock.notifyAll();
         }
-        poll();
+        startReady();
+        boolean claim;
+        synchronized (this.lock) {
+            claim = claimSize() > 0;
+        }
+        if (claim) {
+            poll();
+        }
     }
 
     private void checkCancellationsWhenDue() {
@@ -587,11 +746,28 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             return;
         }
         JobExecution execution;
+        ClaimedJob waiting = null;
         synchronized (this.lock) {
             execution = this.running.get(id);
+            Iterator<ClaimedJob> jobs = this.ready.iterator();
+            while (jobs.hasNext()) {
+                ClaimedJob claimed = jobs.next();
+                if (claimed.lease().isSameLease(lease)) {
+                    jobs.remove();
+                    this.readyByType.computeIfPresent(claimed.job().type(), (type, count) -> (count > 1) ? count - 1 : null);
+                    waiting = claimed;
+                    break;
+                }
+            }
         }
         if (execution != null && execution.lease().isSameLease(lease)) {
             execution.leaseLost(loss);
+        }
+        if (waiting != null) {
+            logger.warn("Lost the lease of job {} ({}) while it waited for a worker: {}; another worker may run it",
+                    id, waiting.job().type(), loss);
+            releaseLease(lease);
+            poll();
         }
     }
 
@@ -690,12 +866,13 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Stops claiming, waits up to the shutdown timeout for the running attempts, then stops the rest and gives their
-     * jobs back, and releases every lease.
+     * Stops claiming, gives back the claimed jobs waiting for a worker, waits up to the shutdown timeout for the
+     * running attempts, then stops the rest and gives their jobs back, and releases every lease.
      */
     @Override
     public void close() {
         List<JobExecution> left;
+        List<ClaimedJob> waiting;
         synchronized (this.lock) {
             if (this.state == State.CLOSED || this.state == State.STOPPING) {
                 return;
@@ -705,6 +882,12 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 this.tick.cancel();
                 this.tick = null;
             }
+            waiting = List.copyOf(this.ready);
+            this.ready.clear();
+            this.readyByType.clear();
+        }
+        giveBack(waiting);
+        synchronized (this.lock) {
             long deadline = System.nanoTime() + this.shutdownTimeout.toNanos();
             while (!this.running.isEmpty()) {
                 long wait = deadline - System.nanoTime();
@@ -770,6 +953,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         return this.store;
     }
 
+    OutcomeWriter outcomes() {
+        return this.outcomes;
+    }
+
     JobPayloadCodec codec() {
         return this.codec;
     }
@@ -811,7 +998,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     public String toString() {
         synchronized (this.lock) {
             return "JobOrchestrator[" + this.owner + ", " + this.running.size() + "/" + this.workers + " running, "
-                    + this.state.name().toLowerCase(Locale.ROOT) + "]";
+                    + this.ready.size() + "/" + this.prefetch + " prefetched, " + this.state.name().toLowerCase(Locale.ROOT) + "]";
         }
     }
 
@@ -835,6 +1022,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         private @Nullable String owner;
 
         private int workers = 4;
+
+        private @Nullable Integer prefetch;
 
         private Duration pollInterval = Duration.ofSeconds(1);
 
@@ -892,6 +1081,23 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 throw new IllegalArgumentException("workers must be at least 1, was " + workers);
             }
             this.workers = workers;
+            return this;
+        }
+
+        /**
+         * Sets how many jobs may be claimed ahead of free workers, to wait leased until one frees: a claim is then
+         * for a batch rather than for the one worker that just freed, which saves round trips to the store when
+         * many short jobs are due. Waiting jobs keep their leases renewed and are given back at shutdown; on other
+         * nodes they wait until this node runs them, so long-running jobs call for a small prefetch (or 0). Types
+         * with a concurrency limit are not claimed beyond their limit. The worker count unless set.
+         * @param prefetch zero or positive
+         * @return this builder
+         */
+        public Builder prefetch(int prefetch) {
+            if (prefetch < 0) {
+                throw new IllegalArgumentException("prefetch must not be negative, was " + prefetch);
+            }
+            this.prefetch = prefetch;
             return this;
         }
 

@@ -113,6 +113,31 @@ public interface JobStore {
     void finish(JobId id, Lease lease, JobTransition transition, JobReport report, Instant now);
 
     /**
+     * Ends several running jobs' attempts, each as {@link #finish} would and each fenced by its own lease, in as few
+     * round trips as the store can ({@code JdbcJobStore}: one statement); a lost lease refuses the outcome of its
+     * job only. By default, one {@link #finish} after the other.
+     * @param outcomes the outcomes, at most one per job
+     * @return the outcomes not recorded, by job, each with why: a {@link LeaseLostException} when the job no longer
+     * runs under the outcome's lease; empty when all were recorded
+     * @throws IllegalArgumentException naming the job when two outcomes are for one job; none is written then
+     * @throws RuntimeException the backend's, when the store could not be reached; none was written then, except
+     * by this default, which goes on with the next outcome and reports the failure of each in the result
+     */
+    default Map<JobId, RuntimeException> finishAll(List<JobOutcome> outcomes) {
+        StoreChecks.requireDistinctJobs(outcomes);
+        Map<JobId, RuntimeException> refused = new java.util.HashMap<>();
+        for (JobOutcome outcome : outcomes) {
+            try {
+                finish(outcome.id(), outcome.lease(), outcome.transition(), outcome.report(), outcome.now());
+            }
+            catch (RuntimeException ex) {
+                refused.put(outcome.id(), ex);
+            }
+        }
+        return refused;
+    }
+
+    /**
      * Cancels a job: a waiting one at once; for a running one, records the request.
      * @param id the job
      * @param now when

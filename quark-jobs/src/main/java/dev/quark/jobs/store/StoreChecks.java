@@ -51,4 +51,19 @@ public final class StoreChecks {
     public static LeaseLostException leaseLost(JobId id, Lease lease) {
         return new LeaseLostException(lease.resource(), lease.token(), null);
     }
+
+    /**
+     * Checks that a batch of outcomes has at most one per job.
+     * @param outcomes the outcomes
+     * @throws IllegalArgumentException naming the first job with two
+     */
+    public static void requireDistinctJobs(java.util.List<JobOutcome> outcomes) {
+        java.util.Set<JobId> seen = new java.util.HashSet<>();
+        for (JobOutcome outcome : outcomes) {
+            if (!seen.add(outcome.id())) {
+                throw new IllegalArgumentException("Job " + outcome.id() + " has two outcomes in one batch; an attempt "
+                        + "ends once");
+            }
+        }
+    }
 }

@@ -27,7 +27,9 @@ import org.springframework.core.env.Environment;
  * while the application never appears in the table or on the ring. Its transport listens (the silos send their
  * answers to its address, which every call carries), but it refuses every call and activation sent to it. It
  * owns no reminder bucket. The table must be shared with the silos: a client on another transport than the
- * in-JVM one with the in-memory table fails the start.
+ * in-JVM one with the in-memory table fails the start, and so does a silo with the client's id in the table when it
+ * starts. On the gRPC transport served by Spring Boot's gRPC server, the client reads the table, and so routes
+ * its first calls, only once that server listens ({@link JoinWhenGrpcServerStarts}).
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnClusterMode(QuarkClusterProperties.Mode.CLIENT)
@@ -61,8 +63,9 @@ class ClusterClientConfiguration {
     @Bean
     @ConditionalOnMissingBean
     ClusterClientLifecycle quarkClusterClientLifecycle(ClientMembership membership, SiloRouting routing,
-            QuarkClusterProperties properties) {
-        return new ClusterClientLifecycle(membership, routing, properties.getLeaveTimeout());
+            QuarkClusterProperties properties, ObjectProvider<LateJoin> lateJoins) {
+        return new ClusterClientLifecycle(membership, routing, properties.getLeaveTimeout(),
+                () -> lateJoins.stream().anyMatch(LateJoin::joinsLater));
     }
 
     @Bean

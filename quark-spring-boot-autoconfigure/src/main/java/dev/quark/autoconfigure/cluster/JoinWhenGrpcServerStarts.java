@@ -20,10 +20,17 @@ import org.springframework.grpc.server.lifecycle.GrpcServerStartedEvent;
  * server lifecycle in the context (the application serves the transport some other way, for instance Spring
  * gRPC's servlet mode, where the servlet container serves it), the silo joins when its lifecycle starts, as
  * with any transport.
+ * <p>
+ * A cluster client on the gRPC transport waits for the same start before it reads the membership table
+ * ({@link ClusterClientLifecycle#connect()}), so that it routes no call before the server at which the silos
+ * answer listens: the answers to calls sent earlier would find no server, and the calls would wait for their
+ * timeout.
  */
 final class JoinWhenGrpcServerStarts implements LateJoin, ApplicationListener<GrpcServerStartedEvent>, BeanFactoryAware {
 
     private final ObjectProvider<ClusterSiloLifecycle> silo;
+
+    private final ObjectProvider<ClusterClientLifecycle> client;
 
     private final @Nullable Integer serverPort;
 
@@ -31,11 +38,14 @@ final class JoinWhenGrpcServerStarts implements LateJoin, ApplicationListener<Gr
 
     /**
      * @param silo the silo to join
+     * @param client the cluster client to connect
      * @param serverPort the port the gRPC server serving the transport was configured with, {@code null} or
      * 0 when not fixed
      */
-    JoinWhenGrpcServerStarts(ObjectProvider<ClusterSiloLifecycle> silo, @Nullable Integer serverPort) {
+    JoinWhenGrpcServerStarts(ObjectProvider<ClusterSiloLifecycle> silo, ObjectProvider<ClusterClientLifecycle> client,
+            @Nullable Integer serverPort) {
         this.silo = silo;
+        this.client = client;
         this.serverPort = serverPort;
     }
 
@@ -58,6 +68,10 @@ final class JoinWhenGrpcServerStarts implements LateJoin, ApplicationListener<Gr
         ClusterSiloLifecycle lifecycle = this.silo.getIfAvailable();
         if (lifecycle != null) {
             lifecycle.join();
+        }
+        ClusterClientLifecycle clientLifecycle = this.client.getIfAvailable();
+        if (clientLifecycle != null) {
+            clientLifecycle.connect();
         }
     }
 

@@ -113,6 +113,7 @@ public final class QuarkClusterAutoConfiguration {
         return SiloRouting.builder(properties.siloId(), chosen)
             .clock(clock.getIfUnique(Clock::systemUTC))
             .metrics(metrics.getIfAvailable(() -> RoutingMetrics.NONE))
+            .clientLinkIdleTimeout(properties.getTransport().getClientLinkIdleTimeout())
             .build();
     }
 

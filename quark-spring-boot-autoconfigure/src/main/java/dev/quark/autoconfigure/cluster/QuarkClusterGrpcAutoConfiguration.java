@@ -36,8 +36,9 @@ import org.springframework.grpc.server.ServerBuilderCustomizer;
  * to the transport's limits through. The silo joins the cluster once that server listens
  * ({@link JoinWhenGrpcServerStarts}), so that no peer reads its entry and dials a closed port, and leaves it
  * when the gRPC server starts shutting down
- * ({@link LeaveBeforeGrpcServerShutdown}), while it still receives its peers' messages; a cluster client stops
- * then too, once the answers to its calls in flight are in.
+ * ({@link LeaveBeforeGrpcServerShutdown}), while it still receives its peers' messages; a cluster client reads the
+ * membership table, and so routes calls, once that server listens, and stops when it starts shutting down, once
+ * the answers to its calls in flight are in.
  * <p>
  * The silo advertises {@code quark.cluster.silo.advertised-address} and {@code -port}, else the gRPC server's
  * address and port; the port must be fixed (not 0), since the silo's address is settled when the transport
@@ -109,8 +110,8 @@ public final class QuarkClusterGrpcAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     JoinWhenGrpcServerStarts quarkClusterJoinWhenGrpcServerStarts(ObjectProvider<ClusterSiloLifecycle> silo,
-            GrpcServerProperties server) {
-        return new JoinWhenGrpcServerStarts(silo, server.getPort());
+            ObjectProvider<ClusterClientLifecycle> client, GrpcServerProperties server) {
+        return new JoinWhenGrpcServerStarts(silo, client, server.getPort());
     }
 
     @Bean

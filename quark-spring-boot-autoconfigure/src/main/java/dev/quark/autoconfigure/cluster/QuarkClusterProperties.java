@@ -260,6 +260,7 @@ public class QuarkClusterProperties implements InitializingBean {
         positive("transport.keep-alive-timeout", t.keepAliveTimeout);
         positive("transport.reconnect-backoff-min", t.reconnectBackoffMin);
         positive("transport.reconnect-backoff-max", t.reconnectBackoffMax);
+        positive("transport.client-link-idle-timeout", t.clientLinkIdleTimeout);
         if (t.reconnectBackoffMax.compareTo(t.reconnectBackoffMin) < 0) {
             throw invalid("transport.reconnect-backoff-max", t.reconnectBackoffMax,
                     "must not be shorter than transport.reconnect-backoff-min (" + t.reconnectBackoffMin + ")");
@@ -587,6 +588,14 @@ public class QuarkClusterProperties implements InitializingBean {
         private Duration reconnectBackoffMax = Duration.ofSeconds(5);
 
         /**
+         * How long a silo hears nothing from a cluster client (no call, no probe) before it closes its links to
+         * the client's address: silos answer clients at their addresses, and the links to clients that went away
+         * would stay otherwise. A client that calls again later gets new links with its next answer. Checked
+         * every quarter of this time.
+         */
+        private Duration clientLinkIdleTimeout = Duration.ofMinutes(5);
+
+        /**
          * Whether silos talk over gRPC without TLS. Without an SSL bundle it must be true when the gRPC server
          * listens on, or the silo advertises, an address other than loopback; plaintext is allowed by default on
          * loopback only. Must not be true with an SSL bundle.
@@ -688,6 +697,14 @@ public class QuarkClusterProperties implements InitializingBean {
 
         public void setReconnectBackoffMax(Duration reconnectBackoffMax) {
             this.reconnectBackoffMax = reconnectBackoffMax;
+        }
+
+        public Duration getClientLinkIdleTimeout() {
+            return this.clientLinkIdleTimeout;
+        }
+
+        public void setClientLinkIdleTimeout(Duration clientLinkIdleTimeout) {
+            this.clientLinkIdleTimeout = clientLinkIdleTimeout;
         }
 
         public @Nullable Boolean getPlaintext() {

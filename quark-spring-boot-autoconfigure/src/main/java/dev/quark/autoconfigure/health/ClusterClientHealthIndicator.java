@@ -18,8 +18,9 @@ import org.springframework.boot.health.contributor.Health;
 /**
  * The {@code quarkClusterClient} health contributor of a cluster client: UP while the client's view of the
  * membership table has at least one active silo and one of them (at most {@value #MAX_PROBED} tried, in ring
- * order) answers a probe within the probe timeout; DOWN when the view has no active silo, none answers, the
- * last read of the table failed (the view may be stale), or a silo has the client's id. The view is the one the
+ * order) answers a probe within the probe timeout; DOWN before the first read of the table (on the gRPC
+ * transport the client reads it once its gRPC server listens), when the view has no active silo, none answers,
+ * the last read of the table failed (the view may be stale), or a silo has the client's id. The view is the one the
  * client routes with: {@link ClientMembership} only takes newer versions of the table, as the routing does. Details: the client's id, the table's version, the
  * active silos, the silo that answered, and when the table was last read.
  */
@@ -54,9 +55,11 @@ public class ClusterClientHealthIndicator extends AbstractHealthIndicator {
             .withDetail("version", this.membership.current().version())
             .withDetail("activeSilos", active.stream().map(SiloEntry::siloId).toList());
         Instant lastRead = this.membership.lastReadAt();
-        if (lastRead != null) {
-            builder.withDetail("lastRead", lastRead.toString());
+        if (lastRead == null) {
+            builder.down().withDetail("reason", "the membership table was not read yet");
+            return;
         }
+        builder.withDetail("lastRead", lastRead.toString());
         RuntimeException readFailure = this.membership.lastReadFailure();
         if (readFailure != null) {
             builder.down().withDetail("reason", "the membership table cannot be read: " + readFailure);

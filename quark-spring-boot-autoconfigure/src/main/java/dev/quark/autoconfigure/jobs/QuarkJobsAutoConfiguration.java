@@ -106,6 +106,11 @@ public final class QuarkJobsAutoConfiguration {
     }
 
     @Bean
+    static RecurringMethodsCheck quarkRecurringMethodsCheck() {
+        return new RecurringMethodsCheck();
+    }
+
+    @Bean
     @ConditionalOnMissingBean
     @Conditional(OnMdcKeysCondition.class)
     MdcJobFilter quarkMdcJobFilter(QuarkJobsProperties properties) {
@@ -181,6 +186,10 @@ public final class QuarkJobsAutoConfiguration {
         String nodeId = properties.getNodeId();
         if (nodeId != null) {
             builder.owner(nodeId);
+        }
+        Integer prefetch = properties.getPrefetch();
+        if (prefetch != null) {
+            builder.prefetch(prefetch);
         }
         DefaultJobQueue localQueue = queue.getIfUnique();
         WorkflowAdvancer workflows = (localQueue != null) ? localQueue.workflows() : null;

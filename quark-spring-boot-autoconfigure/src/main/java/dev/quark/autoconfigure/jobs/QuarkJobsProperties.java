@@ -39,6 +39,13 @@ public class QuarkJobsProperties implements InitializingBean {
     private int workers = 4;
 
     /**
+     * How many jobs this node may claim beyond its free workers, to wait leased until a worker frees, so that a claim
+     * brings a batch. Waiting jobs are not run by other nodes meanwhile: keep it small (or 0) for long-running jobs.
+     * Types with a concurrency limit are never claimed beyond it. Defaults to the worker count.
+     */
+    private @Nullable Integer prefetch;
+
+    /**
      * How often the store is polled for due jobs. A job enqueued on this node wakes its workers at once.
      */
     private Duration pollInterval = Duration.ofSeconds(1);
@@ -95,6 +102,14 @@ public class QuarkJobsProperties implements InitializingBean {
 
     public void setWorkers(int workers) {
         this.workers = workers;
+    }
+
+    public @Nullable Integer getPrefetch() {
+        return this.prefetch;
+    }
+
+    public void setPrefetch(@Nullable Integer prefetch) {
+        this.prefetch = prefetch;
     }
 
     public Duration getPollInterval() {
@@ -203,6 +218,9 @@ public class QuarkJobsProperties implements InitializingBean {
     public void afterPropertiesSet() {
         if (this.workers < 0) {
             throw invalid("workers", this.workers, "must not be negative");
+        }
+        if (this.prefetch != null && this.prefetch < 0) {
+            throw invalid("prefetch", this.prefetch, "must not be negative");
         }
         positive("poll-interval", this.pollInterval);
         positive("lease-duration", this.leaseDuration);

@@ -3,12 +3,15 @@ package dev.quark.autoconfigure.cluster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -20,9 +23,11 @@ import dev.quark.cluster.NoActiveSiloException;
 import dev.quark.cluster.client.ClientMembership;
 import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.runtime.ActorRuntime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -147,14 +152,70 @@ class ClusterClientOfContextsTests {
     }
 
     @Test
-    void aClientWithTheIdOfASiloReportsDownNamingTheConflict() {
+    void aSiloClosesItsLinksToAClientThatStoppedOnceNothingWasHeardFromItForTheIdleTimeout() {
+        ConfigurableApplicationContext silo = start("silo-a",
+                grpc(List.of("quark.cluster.transport.client-link-idle-timeout=1s")));
+        ConfigurableApplicationContext client = start("client-gone", grpc(clientProperties()), SharedTable.class);
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> client.getBean(ClientMembership.class).activeSilos().size() == 1);
+        assertThat(client.getBean(ActorRefFactory.class).get(Wallet.class, "gone-" + System.nanoTime()).deposit(2))
+            .isEqualTo(2);
+        SiloAddress clientAddress = new SiloAddress("127.0.0.1",
+                client.getEnvironment().getRequiredProperty("spring.grpc.server.port", Integer.class));
+        GrpcTransport siloTransport = silo.getBean(GrpcTransport.class);
+        assertThat(siloTransport.peers()).as("the silo's links after it answered the client").contains(clientAddress);
+        this.contexts.remove(client);
+        client.close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !siloTransport.peers().contains(clientAddress));
+    }
+
+    @Test
+    void aClientWithTheIdOfASiloFailsToStartNamingTheIdAndThePropertyAndWritesNothing() {
         start("silo-a", grpc(List.of()));
-        ConfigurableApplicationContext client = start("silo-a", grpc(clientProperties()), SharedTable.class);
+        MembershipSnapshot before = JvmWideCluster.membership(this.cluster).read();
+        // SharedTable fails the test on any write of the client's
+        assertThatThrownBy(() -> start("silo-a", grpc(clientProperties()), SharedTable.class))
+            .hasStackTraceContaining("Property quark.cluster.silo.id with value 'silo-a' is invalid: Cluster client "
+                    + "silo-a cannot start: silo silo-a at 127.0.0.1:")
+            .hasStackTraceContaining("has the id of cluster client silo-a (ACTIVE): the client would send that silo's "
+                    + "calls to itself; give the client another quark.cluster.silo.id");
+        assertThat(JvmWideCluster.membership(this.cluster).read()).isEqualTo(before);
+    }
+
+    @Test
+    void aClientOnTheInJvmTransportWithTheIdOfASiloFailsToStartToo() {
+        start("silo-a", List.of());
+        MembershipSnapshot before = JvmWideCluster.membership(this.cluster).read();
+        assertThatThrownBy(() -> start("silo-a", clientProperties()))
+            .hasStackTraceContaining("Property quark.cluster.silo.id with value 'silo-a' is invalid: Cluster client "
+                    + "silo-a cannot start");
+        assertThat(JvmWideCluster.membership(this.cluster).read()).isEqualTo(before);
+    }
+
+    @Test
+    void aSiloWithTheIdOfARunningClientMakesTheClientReportDownNamingTheConflict() {
+        start("silo-a", grpc(List.of()));
+        ConfigurableApplicationContext client = start("shared-id", grpc(clientProperties()), SharedTable.class);
         ClusterClientHealthIndicator health = client.getBean(ClusterClientHealthIndicator.class);
-        assertThat(health.health().getStatus()).isEqualTo(Status.DOWN);
+        await().atMost(Duration.ofSeconds(10)).until(() -> health.health().getStatus().equals(Status.UP));
+        start("shared-id", grpc(List.of()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> health.health().getStatus().equals(Status.DOWN));
         assertThat(health.health().getDetails().get("reason")).asString()
-            .contains("has the id of cluster client silo-a")
+            .contains("has the id of cluster client shared-id")
             .contains("quark.cluster.silo.id");
+    }
+
+    @Test
+    void aClientOnTheGrpcTransportReadsTheTableOnlyOnceItsGrpcServerListens() {
+        start("silo-a", grpc(List.of()));
+        ConfigurableApplicationContext client = start("client-grpc", grpc(clientProperties()),
+                ListeningCheckedTable.class);
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> client.getBean(ClientMembership.class).activeSilos().size() == 1);
+        assertThat(client.getBean(ListeningCheckedTable.class).serverWhenRead)
+            .as("the client's gRPC server at each read of the table").isNotEmpty().containsOnly("listening");
+        assertThat(client.getBean(ActorRefFactory.class).get(Wallet.class, "l-" + System.nanoTime()).deposit(3))
+            .isEqualTo(3);
     }
 
     @Test
@@ -237,6 +298,61 @@ class ClusterClientOfContextsTests {
         @Bean
         MembershipProvider sharedMembership(Environment environment) {
             return new SharedMembership(JvmWideCluster.membership(environment.getRequiredProperty("quark.cluster.name")));
+        }
+    }
+
+    /**
+     * The silos' table as {@link SharedTable} gives it, noting at every read whether the client's gRPC server
+     * listens.
+     */
+    @Configuration(proxyBeanMethods = false)
+    static class ListeningCheckedTable {
+
+        final List<String> serverWhenRead = new CopyOnWriteArrayList<>();
+
+        @Bean
+        MembershipProvider sharedMembership(Environment environment) {
+            int port = environment.getRequiredProperty("spring.grpc.server.port", Integer.class);
+            SharedMembership table = new SharedMembership(
+                    JvmWideCluster.membership(environment.getRequiredProperty("quark.cluster.name")));
+            return new MembershipProvider() {
+
+                @Override
+                public MembershipSnapshot read() {
+                    ListeningCheckedTable.this.serverWhenRead.add(answers(port) ? "listening" : "closed");
+                    return table.read();
+                }
+
+                @Override
+                public boolean write(SiloEntry entry, long expectedVersion) {
+                    return table.write(entry, expectedVersion);
+                }
+
+                @Override
+                public boolean remove(String siloId, long expectedVersion) {
+                    return table.remove(siloId, expectedVersion);
+                }
+
+                @Override
+                public boolean heartbeat(String siloId, long epoch, Instant at) {
+                    return table.heartbeat(siloId, epoch, at);
+                }
+
+                @Override
+                public Watch watch(Runnable listener) {
+                    return table.watch(listener);
+                }
+            };
+        }
+
+        private static boolean answers(int port) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+                return true;
+            }
+            catch (IOException ex) {
+                return false;
+            }
         }
     }
 

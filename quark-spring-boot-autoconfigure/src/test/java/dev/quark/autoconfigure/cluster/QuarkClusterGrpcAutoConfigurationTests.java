@@ -7,18 +7,27 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.health.ClusterClientHealthIndicator;
+import dev.quark.autoconfigure.health.QuarkClusterClientHealthContributorAutoConfiguration;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.reminders.QuarkRemindersAutoConfiguration;
+import dev.quark.cluster.client.ClientMembership;
+import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.MembershipSettings;
 import dev.quark.cluster.membership.MembershipState;
+import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloLifecycleListener;
 import dev.quark.cluster.membership.SiloMembership;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
@@ -34,6 +43,7 @@ import org.springframework.beans.factory.support.StaticListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -152,13 +162,45 @@ class QuarkClusterGrpcAutoConfigurationTests {
     }
 
     @Test
+    void aClusterClientOnTheGrpcTransportReadsTheTableOnlyOnceItsGrpcServerListens() {
+        int port = freePort();
+        InMemoryMembershipProvider silos = new InMemoryMembershipProvider();
+        Instant now = Instant.now();
+        assertThat(silos.write(new SiloEntry("silo-a", new SiloAddress("127.0.0.1", 1), now, SiloStatus.ACTIVE, now, 1,
+                Set.of("greeter"), List.of()), 0)).isTrue();
+        this.contextRunner.withConfiguration(AutoConfigurations.of(QuarkClusterClientHealthContributorAutoConfiguration.class))
+            .withBean(GrpcServerLifecycle.class, NotStartedGrpcServer::new)
+            .withBean(MembershipProvider.class, () -> new ClusterClientOfContextsTests.SharedMembership(silos))
+            .withPropertyValues("quark.cluster.mode=client", "quark.cluster.name=grpc-client-" + System.nanoTime(),
+                    "quark.cluster.transport.type=grpc", "spring.grpc.server.address=127.0.0.1",
+                    "spring.grpc.server.port=" + port)
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                ClientMembership client = context.getBean(ClientMembership.class);
+                ClusterClientHealthIndicator health = context.getBean(ClusterClientHealthIndicator.class);
+                assertThat(client.lastReadAt()).as("read before the gRPC server listens").isNull();
+                assertThat(client.activeSilos()).isEmpty();
+                assertThat(health.health().getStatus()).isEqualTo(Status.DOWN);
+                assertThat(health.health().getDetails()).containsEntry("reason", "the membership table was not read yet");
+                GrpcServerLifecycle lifecycle = context.getBean(GrpcServerLifecycle.class);
+                Server server = NettyServerBuilder.forPort(0).build();
+                context.publishEvent(new GrpcServerStartedEvent(lifecycle, server, "in-process:quark", -1));
+                assertThat(client.lastReadAt()).isNull();
+                context.publishEvent(new GrpcServerStartedEvent(lifecycle, server, "127.0.0.1", port));
+                assertThat(client.lastReadAt()).isNotNull();
+                assertThat(client.activeSilos()).extracting(SiloEntry::siloId).containsExactly("silo-a");
+            });
+    }
+
+    @Test
     void withoutAFixedServerPortAnyServerOnANetworkPortServesTheTransport() {
-        JoinWhenGrpcServerStarts unfixed = new JoinWhenGrpcServerStarts(new StaticListableBeanFactory()
-            .getBeanProvider(ClusterSiloLifecycle.class), 0);
+        StaticListableBeanFactory none = new StaticListableBeanFactory();
+        JoinWhenGrpcServerStarts unfixed = new JoinWhenGrpcServerStarts(none.getBeanProvider(ClusterSiloLifecycle.class),
+                none.getBeanProvider(ClusterClientLifecycle.class), 0);
         assertThat(unfixed.servesTheTransport(-1)).isFalse();
         assertThat(unfixed.servesTheTransport(41234)).isTrue();
-        JoinWhenGrpcServerStarts fixed = new JoinWhenGrpcServerStarts(new StaticListableBeanFactory()
-            .getBeanProvider(ClusterSiloLifecycle.class), 9090);
+        JoinWhenGrpcServerStarts fixed = new JoinWhenGrpcServerStarts(none.getBeanProvider(ClusterSiloLifecycle.class),
+                none.getBeanProvider(ClusterClientLifecycle.class), 9090);
         assertThat(fixed.servesTheTransport(9091)).isFalse();
         assertThat(fixed.servesTheTransport(9090)).isTrue();
     }
@@ -293,6 +335,19 @@ class QuarkClusterGrpcAutoConfigurationTests {
                 .getFailure()
                 .rootCause()
                 .hasMessageContaining("quark.cluster.transport.reconnect-backoff-max"));
+    }
+
+    @Test
+    void aClientLinkIdleTimeoutThatIsNotPositiveIsRefusedNamingThePropertyAndTheValue() {
+        for (String bad : List.of("0s", "-1s")) {
+            this.contextRunner.withPropertyValues("quark.cluster.transport.client-link-idle-timeout=" + bad)
+                .run((context) -> assertThat(context).hasFailed()
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining("Property quark.cluster.transport.client-link-idle-timeout with value '"
+                            + java.time.Duration.parse("PT" + bad.toUpperCase()) + "' is invalid: must be positive"));
+        }
+        assertThat(new QuarkClusterProperties().getTransport().getClientLinkIdleTimeout()).isEqualTo(Duration.ofMinutes(5));
     }
 
     @Test

@@ -114,10 +114,10 @@ class QuarkJobsAutoConfigurationTests {
     void propertiesConfigureTheOrchestratorAndTheDefaults() {
         this.contextRunner
             .withPropertyValues("quark.jobs.node-id=node-7", "quark.jobs.workers=2", "quark.jobs.retry.max-attempts=9",
-                    "quark.jobs.timeout=2m")
+                    "quark.jobs.timeout=2m", "quark.jobs.prefetch=5")
             .run((context) -> {
                 assertThat(context.getBean(JobOrchestrator.class).owner()).isEqualTo("node-7");
-                assertThat(context.getBean(JobOrchestrator.class).toString()).contains("0/2 running");
+                assertThat(context.getBean(JobOrchestrator.class).toString()).contains("0/2 running", "0/5 prefetched");
                 JobHandlerRegistry handlers = context.getBean(JobHandlerRegistry.class);
                 assertThat(handlers.require("send-invoice").retryPolicy().maxAttempts()).isEqualTo(9);
                 assertThat(handlers.require("send-invoice").timeout()).isEqualTo(Duration.ofMinutes(2));
@@ -180,6 +180,7 @@ class QuarkJobsAutoConfigurationTests {
     @Test
     void invalidPropertiesFailStartUpNamingThem() {
         assertFailure("quark.jobs.workers=-1", "quark.jobs.workers", "must not be negative");
+        assertFailure("quark.jobs.prefetch=-2", "quark.jobs.prefetch", "must not be negative");
         assertFailure("quark.jobs.poll-interval=0s", "quark.jobs.poll-interval", "must be positive");
         assertFailure("quark.jobs.lease-duration=10ms", "quark.jobs.lease-duration", "must be at least 30ms");
         assertFailure("quark.jobs.retry.jitter=1.5", "quark.jobs.retry.jitter", "must be between 0 and 1");

@@ -29,6 +29,7 @@ import dev.quark.jobs.store.Claim;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.Enqueued;
 import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
@@ -520,6 +521,66 @@ public abstract class JobStoreContractTests {
             .withMessageContaining(claimed.lease().resource());
         assertThatExceptionOfType(LeaseLostException.class).isThrownBy(() -> store().report(id, claimed.lease(), report(5)));
         assertThat(store().find(id).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+    }
+
+    @Test
+    public void finishAllRecordsEachOutcomeAndALostLeaseRefusesTheOutcomeOfItsJobOnly() {
+        ClaimedJob ended = claimOne(newType("batch-ended"));
+        ClaimedJob succeeded = claimOne(newType("batch-ok"));
+        ClaimedJob retried = claimOne(newType("batch-retry"));
+        ClaimedJob released = claimOne(newType("batch-released"));
+        store().finish(ended.job().id(), ended.lease(), JobTransition.succeeded(), report(100, "first outcome"), NOW);
+        JobError error = JobError.of(new IllegalStateException("the \"service\" said {no}, twice\\"));
+        Instant retryAt = NOW.plusSeconds(30);
+        Instant end = NOW.plusSeconds(2);
+        List<String> log = List.of("plain", "with \"quotes\", commas, {braces} and a \\ backslash", "", "NULL");
+        Map<JobId, RuntimeException> refused = store().finishAll(List.of(
+                new JobOutcome(ended.job().id(), ended.lease(), JobTransition.deadLetter(error), report(0, "late"), end),
+                new JobOutcome(succeeded.job().id(), succeeded.lease(), JobTransition.succeeded(),
+                        new JobReport(100, "done", log), end),
+                new JobOutcome(retried.job().id(), retried.lease(), JobTransition.retry(retryAt, error), report(20), end),
+                new JobOutcome(released.job().id(), released.lease(), JobTransition.released(NOW.plusSeconds(1)),
+                        report(30), end)));
+        assertThat(refused).containsOnlyKeys(ended.job().id());
+        assertThat(refused.get(ended.job().id())).isInstanceOf(LeaseLostException.class)
+            .hasMessageContaining(ended.lease().resource());
+        Job first = store().find(ended.job().id()).orElseThrow();
+        assertThat(first.status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(first.log()).containsExactly("first outcome");
+        assertThat(first.lastError()).isNull();
+        Job done = store().find(succeeded.job().id()).orElseThrow();
+        assertThat(done.status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(done.finishedAt()).isEqualTo(end);
+        assertThat(done.attempt()).isEqualTo(1);
+        assertThat(done.progress()).isEqualTo(100);
+        assertThat(done.progressMessage()).isEqualTo("done");
+        assertThat(done.log()).isEqualTo(log);
+        assertThat(done.lastError()).isNull();
+        Job waiting = store().find(retried.job().id()).orElseThrow();
+        assertThat(waiting.status()).isEqualTo(JobStatus.RETRYING);
+        assertThat(waiting.dueAt()).isEqualTo(retryAt);
+        assertThat(waiting.finishedAt()).isNull();
+        assertThat(waiting.lastError()).isEqualTo(error);
+        assertThat(waiting.attempt()).isEqualTo(1);
+        Job again = store().find(released.job().id()).orElseThrow();
+        assertThat(again.status()).isEqualTo(JobStatus.ENQUEUED);
+        assertThat(again.attempt()).isZero();
+        assertThat(again.dueAt()).isEqualTo(NOW.plusSeconds(1));
+        assertThat(again.progress()).isEqualTo(30);
+    }
+
+    @Test
+    public void finishAllOfNothingWritesNothingAndTwoOutcomesForOneJobAreRejectedNamingIt() {
+        assertThat(store().finishAll(List.of())).isEmpty();
+        ClaimedJob claimed = claimOne(newType("batch-twice"));
+        JobId id = claimed.job().id();
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+            .isThrownBy(() -> store().finishAll(List.of(
+                    new JobOutcome(id, claimed.lease(), JobTransition.succeeded(), report(100), NOW),
+                    new JobOutcome(id, claimed.lease(), JobTransition.deadLetter(JobError.of(new RuntimeException())),
+                            report(0), NOW))))
+            .withMessage("Job " + id + " has two outcomes in one batch; an attempt ends once");
+        assertThat(store().find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
     }
 
     @Test

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -88,19 +89,24 @@ class JobOrchestratorTests {
 
     private Node node(String owner, int workers, Duration shutdownTimeout, JobFilters filters,
             JobHandler<?>... handlers) {
+        return node(owner, workers, shutdownTimeout, filters, (builder) -> builder, handlers);
+    }
+
+    private Node node(String owner, int workers, Duration shutdownTimeout, JobFilters filters,
+            java.util.function.UnaryOperator<JobOrchestrator.Builder> customizer, JobHandler<?>... handlers) {
         JobHandlerRegistry registry = new JobHandlerRegistry(List.of(handlers), this.codec, FIXED_10S,
                 Duration.ofMinutes(10));
         DefaultJobQueue queue = new DefaultJobQueue(this.store, null, registry, this.codec, this.clock, this.metrics,
                 filters);
-        JobOrchestrator orchestrator = JobOrchestrator.builder(this.store, this.leases, registry, this.codec)
+        JobOrchestrator.Builder builder = JobOrchestrator.builder(this.store, this.leases, registry, this.codec)
             .filters(filters)
             .owner(owner)
             .workers(workers)
             .clock(this.clock)
             .scheduler((at, task) -> this.scheduler.schedule(at, task)::cancel)
             .shutdownTimeout(shutdownTimeout)
-            .metrics(this.metrics)
-            .build();
+            .metrics(this.metrics);
+        JobOrchestrator orchestrator = customizer.apply(builder).build();
         queue.subscribe(orchestrator);
         this.nodes.add(orchestrator);
         orchestrator.start();
@@ -804,6 +810,159 @@ class JobOrchestratorTests {
         assertThat(released.log()).last().asString().contains("its worker 'node-1' shut down");
         assertThat(this.leases.holder(JobLeases.resource(id))).isEmpty();
         assertThat(this.metrics.outcomes).containsExactly("stuck:released");
+    }
+
+    private Node prefetchingNode(String owner, int workers, int prefetch, Duration shutdownTimeout,
+            JobHandler<?>... handlers) {
+        return node(owner, workers, shutdownTimeout, JobFilters.NONE, (builder) -> builder.prefetch(prefetch), handlers);
+    }
+
+    @Test
+    void jobsClaimedAheadOfTheWorkersWaitLeasedAndEachRunsOnceWhenAWorkerFrees() throws Exception {
+        Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+        CountDownLatch twoRun = new CountDownLatch(2);
+        Node node = prefetchingNode("node-1", 2, 3, Duration.ofSeconds(30), JobHandler.of("batch", String.class,
+                (payload, context) -> {
+                    runs.computeIfAbsent(payload, (p) -> new AtomicInteger()).incrementAndGet();
+                    twoRun.countDown();
+                    assertThat(this.release.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+                }));
+        List<JobId> ids = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            ids.add(JobId.next(this.clock));
+            this.store.enqueue(new NewJob(ids.get(i), "batch", "\"job-" + i + "\"", null, this.clock.instant(),
+                    this.clock.instant()));
+        }
+        node.orchestrator().poll();
+        awaitLatch(twoRun);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().size() == 3);
+        assertThat(node.orchestrator().runningJobs()).hasSize(2);
+        for (JobId waiting : node.orchestrator().prefetchedJobs()) {
+            assertThat(this.store.find(waiting).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+            assertThat(this.leases.holder(JobLeases.resource(waiting))).hasValueSatisfying(
+                    (holder) -> assertThat(holder.owner()).isEqualTo("node-1"));
+        }
+        // Two lease durations later the waiting jobs are still this node's: their leases were renewed.
+        for (int i = 0; i < 6; i++) {
+            this.scheduler.advance(Duration.ofSeconds(10));
+        }
+        for (JobId waiting : node.orchestrator().prefetchedJobs()) {
+            assertThat(this.leases.holder(JobLeases.resource(waiting))).isPresent();
+        }
+        assertThat(this.store.countByStatus().get(JobStatus.ENQUEUED)).isEqualTo(3);
+        this.release.countDown();
+        ids.forEach((id) -> assertThat(awaitStatus(id, JobStatus.SUCCEEDED).attempt()).isEqualTo(1));
+        assertThat(runs).hasSize(8).allSatisfy((payload, count) -> assertThat(count).hasValue(1));
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().isEmpty());
+    }
+
+    @Test
+    void withoutPrefetchAClaimIsOnlyForTheFreeWorkers() throws Exception {
+        CountDownLatch twoRun = new CountDownLatch(2);
+        Node node = prefetchingNode("node-1", 2, 0, Duration.ofSeconds(30), JobHandler.of("batch", String.class,
+                (payload, context) -> {
+                    twoRun.countDown();
+                    assertThat(this.release.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+                }));
+        for (int i = 0; i < 4; i++) {
+            node.queue().enqueue("batch", "job-" + i);
+        }
+        awaitLatch(twoRun);
+        assertThat(node.orchestrator().prefetchedJobs()).isEmpty();
+        assertThat(this.store.countByStatus().get(JobStatus.ENQUEUED)).isEqualTo(2);
+    }
+
+    @Test
+    void prefetchedJobsAreGivenBackAtShutdownWithTheirAttemptNotCounted() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        Node node = prefetchingNode("node-1", 1, 2, Duration.ofMillis(200), JobHandler.of("stuck", String.class,
+                (payload, context) -> {
+                    started.countDown();
+                    this.release.await();
+                }));
+        for (int i = 0; i < 3; i++) {
+            node.queue().enqueue("stuck", "job-" + i);
+        }
+        awaitLatch(started);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().size() == 2);
+        Set<JobId> waiting = node.orchestrator().prefetchedJobs();
+        node.orchestrator().close();
+        for (JobId id : waiting) {
+            Job given = this.store.find(id).orElseThrow();
+            assertThat(given.status()).isEqualTo(JobStatus.ENQUEUED);
+            assertThat(given.attempt()).isZero();
+            assertThat(given.log()).isEmpty();
+            assertThat(this.leases.holder(JobLeases.resource(id))).isEmpty();
+        }
+        assertThat(node.orchestrator().prefetchedJobs()).isEmpty();
+        assertThat(this.metrics.outcomes).containsExactly("stuck:released");
+    }
+
+    @Test
+    void aPrefetchedJobWhoseLeaseIsLostIsNotRunHereAndRunsOnceElsewhere() throws Exception {
+        Map<String, List<String>> runsOf = new ConcurrentHashMap<>();
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        JobHandler<String> handler = JobHandler.of("slow", String.class, (payload, context) -> {
+            runsOf.computeIfAbsent(payload, (p) -> new CopyOnWriteArrayList<>()).add(context.toString());
+            if (payload.equals("first") && runsOf.get(payload).size() == 1) {
+                firstStarted.countDown();
+                this.release.await();
+            }
+        });
+        Node first = prefetchingNode("node-1", 1, 1, Duration.ofMillis(200), handler);
+        JobId running = first.queue().enqueue("slow", "first");
+        awaitLatch(firstStarted);
+        JobId waiting = first.queue().enqueue("slow", "second");
+        await().atMost(WAIT).until(() -> first.orchestrator().prefetchedJobs().equals(Set.of(waiting)));
+        this.clock.advance(Duration.ofSeconds(31));
+        Node second = prefetchingNode("node-2", 2, 0, Duration.ofSeconds(30), handler);
+        Job done = awaitStatus(waiting, JobStatus.SUCCEEDED);
+        assertThat(done.owner()).isEqualTo("node-2");
+        this.scheduler.runDueTasks();
+        await().atMost(WAIT).until(() -> first.orchestrator().prefetchedJobs().isEmpty());
+        awaitStatus(running, JobStatus.SUCCEEDED);
+        this.release.countDown();
+        await().atMost(WAIT).until(() -> first.orchestrator().runningJobs().isEmpty());
+        assertThat(runsOf.get("second")).hasSize(1);
+        assertThat(this.store.find(waiting).orElseThrow().owner()).isEqualTo("node-2");
+        assertThat(second.orchestrator().runningJobs()).isEmpty();
+    }
+
+    @Test
+    void aTypeAtItsLimitIsNotPrefetchedWhileOtherTypesAre() throws Exception {
+        Map<String, AtomicInteger> running = new ConcurrentHashMap<>();
+        Map<String, AtomicInteger> most = new ConcurrentHashMap<>();
+        AtomicInteger total = new AtomicInteger();
+        AtomicInteger mostTotal = new AtomicInteger();
+        JobHandler<String> narrow = limited("narrow", 1, running, most, total, mostTotal);
+        JobHandler<String> wide = limited("wide", 0, running, most, total, mostTotal);
+        Node node = prefetchingNode("node-1", 2, 4, Duration.ofSeconds(30), narrow, wide);
+        List<JobId> narrowIds = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            narrowIds.add(JobId.next(this.clock));
+            this.store.enqueue(new NewJob(narrowIds.get(i), "narrow", "\"n" + i + "\"", null, this.clock.instant(),
+                    this.clock.instant().minusSeconds(1)));
+        }
+        for (int i = 0; i < 6; i++) {
+            this.store.enqueue(new NewJob(JobId.next(this.clock), "wide", "\"w" + i + "\"", null, this.clock.instant(),
+                    this.clock.instant()));
+        }
+        node.orchestrator().poll();
+        await().atMost(WAIT).until(() -> total.get() == 2 && node.orchestrator().prefetchedJobs().size() == 4);
+        assertThat(running.get("narrow")).hasValue(1);
+        assertThat(node.orchestrator().prefetchedJobs()).doesNotContainAnyElementsOf(narrowIds);
+        this.release.countDown();
+        narrowIds.forEach((id) -> awaitStatus(id, JobStatus.SUCCEEDED));
+        assertThat(most.get("narrow")).hasValue(1);
+        assertThat(mostTotal).hasValue(2);
+    }
+
+    @Test
+    void aNegativePrefetchIsRejectedNamingIt() {
+        JobHandlerRegistry registry = new JobHandlerRegistry(List.of(), this.codec, FIXED_10S, Duration.ofMinutes(10));
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException()
+            .isThrownBy(() -> JobOrchestrator.builder(this.store, this.leases, registry, this.codec).prefetch(-1))
+            .withMessage("prefetch must not be negative, was -1");
     }
 
     record Invoice(String orderId, long cents) {

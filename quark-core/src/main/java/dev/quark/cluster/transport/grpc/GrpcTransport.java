@@ -323,6 +323,33 @@ public final class GrpcTransport implements Transport {
     /**
      * {@inheritDoc}
      * <p>
+     * Closes the streams to the address (what waits in them fails with a {@link LinkBrokenException}; requests
+     * written on them are left to their callers' deadlines, as with {@link #forget}) and shuts its channel down;
+     * answers and requests sent there later open a new channel and new streams.
+     */
+    @Override
+    public void disconnect(SiloAddress address) {
+        Objects.requireNonNull(address, "address must not be null");
+        List<PeerLink> closing = new ArrayList<>();
+        ManagedChannel channel;
+        synchronized (this.peersLock) {
+            for (Envelope.Lane lane : Envelope.Lane.values()) {
+                PeerLink link = this.links.remove(new LinkKey(address, lane));
+                if (link != null) {
+                    closing.add(link);
+                }
+            }
+            channel = this.channels.remove(address);
+        }
+        closing.forEach((link) -> link.close("nothing was heard from " + address + " for a while"));
+        if (channel != null) {
+            channel.shutdownNow();
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     * <p>
      * Here: the addresses this transport holds a channel or a link to.
      */
     @Override

@@ -37,6 +37,7 @@ import dev.quark.jobs.store.Claim;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.Enqueued;
 import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
@@ -70,10 +71,12 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * <p>
  * <b>Leases in the rows.</b> A job's lease is kept in its row ({@code lease_owner}, {@code lease_token},
  * {@code lease_expires_at}; {@link #leaseStore()} renews and releases them for the worker's keeper), not in the shared
- * lease table: a claim is then <em>one statement</em> per batch, and recording an outcome is one statement per job
- * that also frees the lease. A claim locks up to {@link Claim#candidates()} claimable rows whose lease is free, in
- * claim order, {@code FOR UPDATE SKIP LOCKED} (due jobs through the partial index on {@code due_at} of the waiting
- * rows), so that concurrent claims on other nodes skip them instead of waiting; keeps those the worker has room for
+ * lease table: a claim is then <em>one statement</em> per batch, and recording outcomes is one statement per job, or
+ * per batch of jobs ({@link #finishAll}), that also frees the leases. A claim locks up to {@link Claim#candidates()}
+ * claimable rows whose lease is free, in claim order, {@code FOR UPDATE SKIP LOCKED} (due jobs through the partial
+ * index on {@code due_at} of the waiting rows, or, for a claim of one type, through the partial index on
+ * {@code (type, due_at)} of the waiting rows), so that concurrent claims on other nodes skip them instead of waiting;
+ * keeps those the worker has room for
  * ({@link Claim#choose} in SQL); and stamps them {@code RUNNING} with a lease of the worker's for
  * {@link JobLeases#duration()}, whose fencing token is the row's previous token plus one, so it is greater than every
  * token the job had. It never calls {@link JobLeases#acquire}. Every later write for the job requires
@@ -122,6 +125,8 @@ public class JdbcJobStore implements JobStore {
 
     private final String claimDue;
 
+    private final String claimDueOfOneType;
+
     private final String claimAbandoned;
 
     private final String report;
@@ -129,6 +134,8 @@ public class JdbcJobStore implements JobStore {
     private final String finish;
 
     private final String finishWithError;
+
+    private final String finishAll;
 
     /**
      * Creates a store whose leases are valid until a time computed on the system clock.
@@ -169,7 +176,9 @@ public class JdbcJobStore implements JobStore {
         // locked; keep, in that order, at most `max` of them and per type at most its room; stamp those as running
         // with a lease of the claimer's (the row's previous token plus one). The type is compared as `type || ''`
         // so that no index on the type can serve the scan: the claim always walks the partial index of its status
-        // in claim order and stops after `candidates` rows, whatever the statistics say about the types.
+        // in claim order and stops after `candidates` rows, whatever the statistics say about the types. A claim
+        // for one type only compares `j.type = (?::text[])[1]` instead, which the partial index on (type, due_at, id)
+        // of the waiting rows serves in due order: a node handling one type does not walk the others' backlog.
         String claim = """
                 with candidate as (
                     select j.id, j.type, j.%2$s as rank_at, j.owner from %1$s j
@@ -198,6 +207,7 @@ public class JdbcJobStore implements JobStore {
         String returning = qualified("j");
         this.claimDue = claim.formatted(this.table, "due_at", "j.status in " + WAITING + " and j.due_at <= ?",
                 JdbcJobLeaseStore.FREE, returning);
+        this.claimDueOfOneType = this.claimDue.replace("(j.type || '') = any(?::text[])", "j.type = (?::text[])[1]");
         this.claimAbandoned = claim.formatted(this.table, "started_at", "j.status = 'RUNNING' and ?::boolean",
                 JdbcJobLeaseStore.FREE, returning);
         String fenced = " where id = ?::uuid and status = 'RUNNING' and " + JdbcFencing.stamped("lease_token");
@@ -207,6 +217,22 @@ public class JdbcJobStore implements JobStore {
                 + "finished_at = ?::timestamptz, attempt = attempt - ?, progress = ?, progress_message = ?, log = ?::text[]";
         this.finish = finish + fenced;
         this.finishWithError = finish + ", error_type = ?, error_message = ?, error_stack = ?" + fenced;
+        // Several outcomes in one statement, each row fenced by its own token; an outcome without an error keeps the
+        // job's last error. Timestamps travel as ISO-8601 text, logs as array literals.
+        this.finishAll = """
+                update %s j set status = o.status, due_at = coalesce(o.due_at::timestamptz, j.due_at),
+                    lease_expires_at = null, finished_at = o.finished_at::timestamptz, attempt = j.attempt - o.uncounted,
+                    progress = o.progress, progress_message = o.message, log = o.log::text[],
+                    error_type = case when o.error_type is null then j.error_type else o.error_type end,
+                    error_message = case when o.error_type is null then j.error_message else o.error_message end,
+                    error_stack = case when o.error_type is null then j.error_stack else o.error_stack end
+                from unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::int[], ?::int[], ?::text[],
+                        ?::text[], ?::text[], ?::text[], ?::text[])
+                    as o(id, token, status, due_at, finished_at, uncounted, progress, message, log, error_type,
+                        error_message, error_stack)
+                where j.id = o.id and j.status = 'RUNNING' and j.lease_token = o.token
+                returning j.id
+                """.formatted(this.table);
     }
 
     /**
@@ -301,7 +327,8 @@ public class JdbcJobStore implements JobStore {
 
     @Override
     public List<ClaimedJob> claimDue(Claim claim, JobLeases leases) {
-        return claim(this.claimDue, timestamp(claim.now()), claim, claim.candidates(), leases, false);
+        String statement = (claim.types().size() == 1) ? this.claimDueOfOneType : this.claimDue;
+        return claim(statement, timestamp(claim.now()), claim, claim.candidates(), leases, false);
     }
 
     @Override
@@ -322,6 +349,13 @@ public class JdbcJobStore implements JobStore {
      */
     String claimDueStatement() {
         return this.claimDue;
+    }
+
+    /**
+     * Returns the statement that claims due jobs of one type, for tests that check its plan.
+     */
+    String claimDueOfOneTypeStatement() {
+        return this.claimDueOfOneType;
     }
 
     /**
@@ -422,6 +456,85 @@ public class JdbcJobStore implements JobStore {
         if (rows == 0) {
             throw StoreChecks.leaseLost(id, lease);
         }
+    }
+
+    /**
+     * Ends the attempts in one statement, committed on its own (or in the caller's transaction, like
+     * {@link #finish}); a job no longer running under its outcome's token is left as it is and reported.
+     */
+    @Override
+    public Map<JobId, RuntimeException> finishAll(List<JobOutcome> outcomes) {
+        StoreChecks.requireDistinctJobs(outcomes);
+        if (outcomes.isEmpty()) {
+            return Map.of();
+        }
+        int n = outcomes.size();
+        String[] ids = new String[n];
+        Long[] tokens = new Long[n];
+        String[] statuses = new String[n];
+        @Nullable String[] dueAts = new String[n];
+        @Nullable String[] finishedAts = new String[n];
+        Integer[] uncounted = new Integer[n];
+        Integer[] progress = new Integer[n];
+        @Nullable String[] messages = new String[n];
+        String[] logs = new String[n];
+        String[] errorTypes = new String[n];
+        @Nullable String[] errorMessages = new String[n];
+        String[] errorStacks = new String[n];
+        for (int i = 0; i < n; i++) {
+            JobOutcome outcome = outcomes.get(i);
+            JobTransition transition = outcome.transition();
+            ids[i] = outcome.id().toString();
+            tokens[i] = outcome.lease().token().value();
+            statuses[i] = transition.status().name();
+            Instant dueAt = transition.dueAt();
+            dueAts[i] = (dueAt != null) ? dueAt.toString() : null;
+            finishedAts[i] = transition.status().isFinished() ? outcome.now().toString() : null;
+            uncounted[i] = transition.attemptCounted() ? 0 : 1;
+            progress[i] = outcome.report().progress();
+            messages[i] = outcome.report().message();
+            logs[i] = arrayLiteral(outcome.report().log());
+            JobError error = transition.error();
+            if (error != null) {
+                errorTypes[i] = error.type();
+                errorMessages[i] = error.message();
+                errorStacks[i] = error.stackTrace();
+            }
+        }
+        Set<JobId> written = new HashSet<>(this.jdbc.sql(this.finishAll)
+            .params(ids, tokens, statuses, dueAts, finishedAts, uncounted, progress, messages, logs, errorTypes,
+                    errorMessages, errorStacks)
+            .query((row, number) -> new JobId(row.getObject(1, UUID.class)))
+            .list());
+        Map<JobId, RuntimeException> refused = new java.util.HashMap<>();
+        for (JobOutcome outcome : outcomes) {
+            if (!written.contains(outcome.id())) {
+                refused.put(outcome.id(), StoreChecks.leaseLost(outcome.id(), outcome.lease()));
+            }
+        }
+        return refused;
+    }
+
+    /**
+     * Writes lines as a PostgreSQL array literal: each quoted, its quotes and backslashes escaped.
+     */
+    static String arrayLiteral(List<String> lines) {
+        StringBuilder literal = new StringBuilder("{");
+        for (String line : lines) {
+            if (literal.length() > 1) {
+                literal.append(',');
+            }
+            literal.append('"');
+            for (int i = 0; i < line.length(); i++) {
+                char c = line.charAt(i);
+                if (c == '"' || c == '\\') {
+                    literal.append('\\');
+                }
+                literal.append(c);
+            }
+            literal.append('"');
+        }
+        return literal.append('}').toString();
     }
 
     @Override

@@ -166,6 +166,9 @@ class JdbcJobStoreTests extends JobStoreContractTests {
         assertThat(indexes).anySatisfy((index) -> assertThat(index).contains("quark_job_running_ix"));
         assertThat(indexes).anySatisfy((index) -> assertThat(index).contains("quark_job_finished_ix"));
         assertThat(indexes).anySatisfy((index) -> assertThat(index).contains("quark_job_status_type_ix"));
+        assertThat(indexes).anySatisfy((index) -> assertThat(index).contains("quark_job_due_type_ix")
+            .contains("(type, due_at, id)")
+            .contains("WHERE ((status)::text = ANY"));
         assertThat(indexes).anySatisfy((index) -> assertThat(index).contains("UNIQUE").contains("(idempotency_key)"));
     }
 
@@ -190,6 +193,44 @@ class JdbcJobStoreTests extends JobStoreContractTests {
         }
         finally {
             jdbc.sql("delete from quark_job where type like 'index-%'").update();
+        }
+    }
+
+    @Test
+    void aClaimOfOneTypeWalksThatTypesIndexInDueOrderPastALargeBacklogOfOtherTypes() {
+        jdbc.sql("""
+                insert into quark_job (id, type, payload, status, attempt, created_at, due_at, progress,
+                    cancel_requested, log)
+                select gen_random_uuid(), 'backlog-' || (n % 4), '{}', 'ENQUEUED', 0, now(),
+                    now() - interval '1 day' - n * interval '1 second', 0, false, '{}'
+                from generate_series(1, 40000) as n
+                """).update();
+        List<JobId> mine = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 5; i++) {
+                JobId id = JobId.next(java.time.Clock.systemUTC());
+                mine.add(id);
+                java.time.Instant now = java.time.Instant.now();
+                store.enqueue(new NewJob(id, "backlog-mine", "{}", null, now, now.minusSeconds(10 - i)));
+            }
+            jdbc.sql("analyze quark_job").update();
+            String[] types = { "backlog-mine" };
+            String plan = String.join("\n", jdbc.sql("explain " + store.claimDueOfOneTypeStatement())
+                .params(java.time.OffsetDateTime.now(), types, new String[0], 8, types, new Integer[] { 8 }, 8,
+                        OWNER, OWNER, 30_000L, java.time.OffsetDateTime.now())
+                .query(String.class)
+                .list());
+            // An index on the type serves it (the (type, due_at, id) one, or (status, type, id) for so few rows),
+            // never a walk of the due index past the other types' rows.
+            assertThat(plan).containsAnyOf("quark_job_due_type_ix", "quark_job_status_type_ix")
+                .doesNotContain("quark_job_due_ix ");
+            List<ClaimedJob> claimed = store.claimDue(new dev.quark.jobs.store.Claim(OWNER, 3,
+                    java.util.Map.of("backlog-mine", 3), java.util.Set.of(), java.time.Instant.now()),
+                    JobLeases.of(leaseStore(), OWNER, Duration.ofSeconds(30)));
+            assertThat(claimed).extracting((job) -> job.job().id()).containsExactlyElementsOf(mine.subList(0, 3));
+        }
+        finally {
+            jdbc.sql("delete from quark_job where type like 'backlog-%'").update();
         }
     }
 

@@ -59,6 +59,10 @@ final class BankHttpClient {
         return send(silo, "GET", "/actuator/health/quarkCluster");
     }
 
+    Reply clientHealth(SiloProcess client) {
+        return send(client, "GET", "/actuator/health/quarkClusterClient");
+    }
+
     private Reply send(SiloProcess silo, String method, String path) {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + silo.httpPort() + path))
             .method(method, HttpRequest.BodyPublishers.noBody())

@@ -18,8 +18,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Silos of one cluster on this machine, each a JVM started from the sample's jar on loopback ports chosen
- * free. {@link #close()} kills every JVM it started, and a shutdown hook does the same if the test JVM ends
- * first, so no silo outlives the tests.
+ * free, and the cluster clients beside them ({@code quark.cluster.mode=client}, from the same jar).
+ * {@link #close()} kills every JVM it started, and a shutdown hook does the same if the test JVM ends first, so
+ * no silo or client outlives the tests.
  */
 final class LocalSiloCluster implements AutoCloseable {
 
@@ -40,6 +41,8 @@ final class LocalSiloCluster implements AutoCloseable {
     private final BankHttpClient http = new BankHttpClient(Duration.ofSeconds(5));
 
     private final List<SiloProcess> silos = new ArrayList<>();
+
+    private final List<SiloProcess> clients = new ArrayList<>();
 
     /**
      * Creates a cluster with no silo yet.
@@ -76,6 +79,21 @@ final class LocalSiloCluster implements AutoCloseable {
                 this.properties, this.logs);
         this.silos.set(this.silos.indexOf(silo), restarted);
         return restarted;
+    }
+
+    /**
+     * Starts a cluster client of the silos on new free ports (its HTTP API serves the bank's requests through
+     * the silos; its gRPC server receives their answers), without waiting for it to see them.
+     * @param clientId its id ({@code quark.cluster.silo.id})
+     * @return the client's process
+     */
+    synchronized SiloProcess startClient(String clientId) {
+        List<String> clientProperties = new ArrayList<>(this.properties);
+        clientProperties.add("quark.cluster.mode=client");
+        SiloProcess client = SiloProcess.start(this.jar, clientId, ApplicationProcess.freeLoopbackPort(),
+                ApplicationProcess.freeLoopbackPort(), clientProperties, this.logs);
+        this.clients.add(client);
+        return client;
     }
 
     private SiloProcess track(SiloProcess silo) {
@@ -142,10 +160,11 @@ final class LocalSiloCluster implements AutoCloseable {
     }
 
     /**
-     * Kills every silo still running.
+     * Kills every silo and client still running.
      */
     @Override
     public synchronized void close() {
+        this.clients.forEach(SiloProcess::close);
         this.silos.forEach(SiloProcess::close);
     }
 }

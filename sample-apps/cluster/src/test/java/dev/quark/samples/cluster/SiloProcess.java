@@ -8,7 +8,9 @@ import dev.quark.testkit.process.ApplicationProcess;
 
 /**
  * One silo: the cluster sample's jar started as an {@link ApplicationProcess} with its silo id, HTTP port and
- * gRPC port. {@link #close()} is a {@code SIGKILL} on Linux: the silo has no chance to say goodbye.
+ * gRPC port; or, with {@code quark.cluster.mode=client}, one cluster client, whose id is its silo id
+ * ({@link LocalSiloCluster#startClient}). {@link #close()} is a {@code SIGKILL} on Linux: the silo has no chance
+ * to say goodbye.
  */
 final class SiloProcess implements AutoCloseable {
 

@@ -1,0 +1,157 @@
+package dev.quark.cluster.routing;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.transport.Transport;
+import org.jspecify.annotations.Nullable;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Closes the transport's links to cluster clients that went quiet. A silo answers a client at the address its
+ * calls carry, so its transport holds links (a gRPC channel) to every client that ever called it; clients are in
+ * no view, so no view change lets go of them ({@link DepartedPeers} only forgets where silos lived). Here every
+ * envelope's source address that is not where a silo of the view (not dead) lives is noted with the time it was
+ * heard from, and a sweep every quarter of the idle timeout {@link Transport#disconnect disconnects} the
+ * addresses not heard from for the idle timeout: the links of a client that stopped or moved go, and a client
+ * that calls again after a quiet spell gets new ones with its next answer. Addresses the transport holds links to
+ * without having heard from them (a late answer reopened them) get the idle timeout from the sweep that first
+ * sees them.
+ */
+final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(IdleClientLinks.class);
+
+    private final String self;
+
+    private final Transport transport;
+
+    private final Clock clock;
+
+    private final Duration idleTimeout;
+
+    /** Client addresses and when they were last heard from, in the clock's milliseconds. */
+    private final Map<SiloAddress, Long> lastHeard = new ConcurrentHashMap<>();
+
+    /** Where the silos of the current view live that are not dead, this one included. */
+    private volatile Set<SiloAddress> silos = Set.of();
+
+    private @Nullable Thread sweeper;
+
+    private volatile boolean closed;
+
+    IdleClientLinks(String self, Transport transport, Clock clock, Duration idleTimeout) {
+        this.self = self;
+        this.transport = transport;
+        this.clock = clock;
+        this.idleTimeout = idleTimeout;
+    }
+
+    @Override
+    public void accept(ClusterView view) {
+        Set<SiloAddress> living = new HashSet<>();
+        for (SiloEntry entry : view.membership().silos().values()) {
+            if (entry.status() != SiloStatus.DEAD) {
+                living.add(entry.address());
+            }
+        }
+        this.silos = living;
+        living.forEach(this.lastHeard::remove);
+    }
+
+    /**
+     * Takes note of an envelope from an address; called for every envelope received, so it only reads a set for
+     * the silos' addresses.
+     * @param address the envelope's source address
+     */
+    void heardFrom(SiloAddress address) {
+        if (!this.silos.contains(address)) {
+            this.lastHeard.put(address, this.clock.millis());
+        }
+    }
+
+    /**
+     * Disconnects the client addresses not heard from for the idle timeout.
+     * @return how many were disconnected
+     */
+    int sweep() {
+        long now = this.clock.millis();
+        Set<SiloAddress> living = this.silos;
+        for (SiloAddress peer : this.transport.peers()) {
+            if (!living.contains(peer)) {
+                this.lastHeard.putIfAbsent(peer, now);
+            }
+        }
+        int disconnected = 0;
+        long idle = this.idleTimeout.toMillis();
+        for (Map.Entry<SiloAddress, Long> heard : this.lastHeard.entrySet()) {
+            SiloAddress address = heard.getKey();
+            if (living.contains(address)) {
+                this.lastHeard.remove(address, heard.getValue());
+            }
+            else if (now - heard.getValue() >= idle && this.lastHeard.remove(address, heard.getValue())) {
+                this.transport.disconnect(address);
+                disconnected++;
+            }
+        }
+        if (disconnected > 0) {
+            logger.debug("Silo {} closed its links to {} client address(es) not heard from for {}", this.self,
+                    disconnected, this.idleTimeout);
+        }
+        return disconnected;
+    }
+
+    /**
+     * Returns how many client addresses are noted, for tests.
+     * @return the count
+     */
+    int clients() {
+        return this.lastHeard.size();
+    }
+
+    /**
+     * Starts sweeping every quarter of the idle timeout, on a virtual thread, until closed.
+     */
+    synchronized void start() {
+        if (this.sweeper != null || this.closed) {
+            return;
+        }
+        long interval = Math.max(TimeUnit.MILLISECONDS.toNanos(10), this.idleTimeout.toNanos() / 4);
+        this.sweeper = Thread.ofVirtual().name("quark-idle-client-links-" + this.self).start(() -> {
+            while (!this.closed) {
+                LockSupport.parkNanos(interval);
+                if (Thread.interrupted() || this.closed) {
+                    return;
+                }
+                try {
+                    sweep();
+                }
+                catch (RuntimeException ex) {
+                    logger.warn("Silo {} could not close its links to quiet clients", this.self, ex);
+                }
+            }
+        });
+    }
+
+    @Override
+    public synchronized void close() {
+        this.closed = true;
+        Thread running = this.sweeper;
+        if (running != null) {
+            running.interrupt();
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package dev.quark.jobs.runtime;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+import dev.quark.jobs.store.JobOutcome;
+import dev.quark.jobs.store.JobStore;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Writes the outcomes of the attempts of one node to the {@link JobStore}, those that end while a write is in flight
+ * together in the next write ({@link JobStore#finishAll}), so that a busy node writes its outcomes in batches rather
+ * than one round trip each. A group commit: the first worker to arrive writes, the others wait in line; when its
+ * write is done and its own outcome with it, the first worker still waiting writes the next batch, everyone waiting
+ * then at most {@link #MAX_BATCH}. Each caller returns once its own outcome is written or refused.
+ */
+final class OutcomeWriter {
+
+    /** The most outcomes one write carries. */
+    static final int MAX_BATCH = 64;
+
+    private final JobStore store;
+
+    private final Object lock = new Object();
+
+    private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+
+    private boolean writing;
+
+    OutcomeWriter(JobStore store) {
+        this.store = Objects.requireNonNull(store, "store must not be null");
+    }
+
+    /**
+     * Writes an outcome, with those of other workers that wait meanwhile.
+     * @param outcome the outcome
+     * @return {@code null} once it is recorded; why not otherwise, such as a
+     * {@link dev.quark.lease.LeaseLostException} when the job no longer runs under the outcome's lease
+     */
+    @Nullable RuntimeException write(JobOutcome outcome) {
+        Pending mine = new Pending(outcome);
+        boolean lead;
+        synchronized (this.lock) {
+            this.waiting.addLast(mine);
+            lead = !this.writing;
+            this.writing = true;
+        }
+        if (!lead) {
+            // Not interruptible: the outcome is written whether the worker's thread is interrupted or not.
+            mine.signal.join();
+            if (mine.done) {
+                return mine.failure;
+            }
+        }
+        while (true) {
+            List<Pending> batch = new ArrayList<>();
+            synchronized (this.lock) {
+                while (batch.size() < MAX_BATCH && !this.waiting.isEmpty()) {
+                    batch.add(this.waiting.pollFirst());
+                }
+            }
+            writeBatch(batch);
+            if (mine.done) {
+                synchronized (this.lock) {
+                    Pending next = this.waiting.peekFirst();
+                    if (next == null) {
+                        this.writing = false;
+                    }
+                    else {
+                        next.signal.complete(null);
+                    }
+                }
+                return mine.failure;
+            }
+        }
+    }
+
+    /**
+     * Returns how many outcomes wait in line for the next write, for tests.
+     */
+    int waiting() {
+        synchronized (this.lock) {
+            return this.waiting.size();
+        }
+    }
+
+    private void writeBatch(List<Pending> batch) {
+        try {
+            if (batch.size() == 1) {
+                JobOutcome outcome = batch.get(0).outcome;
+                this.store.finish(outcome.id(), outcome.lease(), outcome.transition(), outcome.report(), outcome.now());
+                batch.get(0).finish(null);
+                return;
+            }
+            Map<dev.quark.jobs.JobId, RuntimeException> refused = this.store
+                .finishAll(batch.stream().map((pending) -> pending.outcome).toList());
+            batch.forEach((pending) -> pending.finish(refused.get(pending.outcome.id())));
+        }
+        catch (RuntimeException ex) {
+            batch.forEach((pending) -> pending.finish(ex));
+        }
+        catch (Error err) {
+            batch.forEach((pending) -> pending.finish(new IllegalStateException("Writing outcomes failed", err)));
+            throw err;
+        }
+    }
+
+    /**
+     * An outcome waiting in line: its {@link #signal} completes when it is written, or when its worker is to write
+     * the next batch.
+     */
+    private static final class Pending {
+
+        private final JobOutcome outcome;
+
+        private final CompletableFuture<@Nullable Void> signal = new CompletableFuture<>();
+
+        private volatile boolean done;
+
+        private volatile @Nullable RuntimeException failure;
+
+        Pending(JobOutcome outcome) {
+            this.outcome = outcome;
+        }
+
+        void finish(@Nullable RuntimeException failure) {
+            this.failure = failure;
+            this.done = true;
+            this.signal.complete(null);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package dev.quark.jobs.runtime;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.store.Claim;
+import dev.quark.jobs.store.ClaimedJob;
+import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobOutcome;
+import dev.quark.jobs.store.JobReport;
+import dev.quark.jobs.store.JobTransition;
+import dev.quark.jobs.store.NewJob;
+import dev.quark.jobs.store.memory.InMemoryJobStore;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseLostException;
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The group commit of outcomes: those that end while a write is in flight go together in the next write.
+ */
+class OutcomeWriterTests {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private final Clock clock = Clock.systemUTC();
+
+    private final InMemoryLeaseStore leases = new InMemoryLeaseStore(this.clock);
+
+    private final GatedStore store = new GatedStore();
+
+    private final OutcomeWriter writer = new OutcomeWriter(this.store);
+
+    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+
+    @AfterEach
+    void stop() {
+        this.store.gate.countDown();
+        this.threads.shutdownNow();
+    }
+
+    private List<ClaimedJob> claim(int count) {
+        for (int i = 0; i < count; i++) {
+            this.store.enqueue(new NewJob(JobId.next(this.clock), "work", "{}", null, this.clock.instant(),
+                    this.clock.instant()));
+        }
+        List<ClaimedJob> claimed = this.store.claimDue(new Claim("node-1", count, Map.of("work", count), Set.of(),
+                this.clock.instant()), JobLeases.of(this.leases, "node-1", Duration.ofMinutes(5)));
+        assertThat(claimed).hasSize(count);
+        return claimed;
+    }
+
+    private static JobOutcome succeeded(ClaimedJob claimed) {
+        return new JobOutcome(claimed.job().id(), claimed.lease(), JobTransition.succeeded(),
+                new JobReport(100, null, List.of()), Instant.now());
+    }
+
+    private Future<@Nullable RuntimeException> write(JobOutcome outcome) {
+        return this.threads.submit(() -> this.writer.write(outcome));
+    }
+
+    @Test
+    void outcomesThatEndWhileAWriteIsInFlightAreWrittenTogetherInTheNextWrite() throws Exception {
+        List<ClaimedJob> jobs = claim(4);
+        Future<@Nullable RuntimeException> first = write(succeeded(jobs.get(0)));
+        assertThat(this.store.blocked.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        List<Future<@Nullable RuntimeException>> later = new ArrayList<>();
+        for (ClaimedJob job : jobs.subList(1, 4)) {
+            later.add(write(succeeded(job)));
+        }
+        await().atMost(WAIT).until(() -> this.writer.waiting() == 3);
+        this.store.gate.countDown();
+        assertThat(first.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        for (Future<@Nullable RuntimeException> outcome : later) {
+            assertThat(outcome.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        }
+        assertThat(this.store.batches).containsExactly(3);
+        jobs.forEach((job) -> assertThat(this.store.find(job.job().id()).orElseThrow().status())
+            .isEqualTo(JobStatus.SUCCEEDED));
+        assertThat(this.writer.waiting()).isZero();
+    }
+
+    @Test
+    void inABatchALostLeaseRefusesTheOutcomeOfItsJobOnly() throws Exception {
+        List<ClaimedJob> jobs = claim(4);
+        ClaimedJob lost = jobs.get(2);
+        this.store.finish(lost.job().id(), lost.lease(), JobTransition.released(Instant.now()),
+                new JobReport(0, null, List.of()), Instant.now());
+        Future<@Nullable RuntimeException> first = write(succeeded(jobs.get(0)));
+        assertThat(this.store.blocked.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        List<Future<@Nullable RuntimeException>> later = new ArrayList<>();
+        for (ClaimedJob job : jobs.subList(1, 4)) {
+            later.add(write(succeeded(job)));
+        }
+        await().atMost(WAIT).until(() -> this.writer.waiting() == 3);
+        this.store.gate.countDown();
+        assertThat(first.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(later.get(0).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(later.get(1).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(LeaseLostException.class)
+            .hasMessageContaining(lost.lease().resource());
+        assertThat(later.get(2).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(this.store.batches).containsExactly(3);
+        assertThat(this.store.find(lost.job().id()).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+        assertThat(this.store.find(jobs.get(3).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+    }
+
+    @Test
+    void aWriteThatFailsIsReportedToEveryOutcomeOfItsBatchAndTheNextOutcomesAreStillWritten() throws Exception {
+        List<ClaimedJob> jobs = claim(4);
+        this.store.failNextBatch = true;
+        Future<@Nullable RuntimeException> first = write(succeeded(jobs.get(0)));
+        assertThat(this.store.blocked.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        List<Future<@Nullable RuntimeException>> later = new ArrayList<>();
+        for (ClaimedJob job : jobs.subList(1, 3)) {
+            later.add(write(succeeded(job)));
+        }
+        await().atMost(WAIT).until(() -> this.writer.waiting() == 2);
+        this.store.gate.countDown();
+        assertThat(first.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        for (Future<@Nullable RuntimeException> outcome : later) {
+            assertThat(outcome.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("database unreachable");
+        }
+        assertThat(write(succeeded(jobs.get(3))).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(this.store.find(jobs.get(1).job().id()).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+        assertThat(this.store.find(jobs.get(3).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+    }
+
+    /** An in-memory store whose first single finish waits at a gate, and which records the size of each batch. */
+    static final class GatedStore extends InMemoryJobStore {
+
+        final CountDownLatch gate = new CountDownLatch(1);
+
+        final CountDownLatch blocked = new CountDownLatch(1);
+
+        final List<Integer> batches = new CopyOnWriteArrayList<>();
+
+        volatile boolean failNextBatch;
+
+        private volatile boolean first = true;
+
+        @Override
+        public void finish(JobId id, Lease lease, JobTransition transition, JobReport report, Instant now) {
+            if (this.first && transition.status() == JobStatus.SUCCEEDED) {
+                this.first = false;
+                this.blocked.countDown();
+                try {
+                    this.gate.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            super.finish(id, lease, transition, report, now);
+        }
+
+        @Override
+        public Map<JobId, RuntimeException> finishAll(List<JobOutcome> outcomes) {
+            this.batches.add(outcomes.size());
+            if (this.failNextBatch) {
+                this.failNextBatch = false;
+                throw new IllegalStateException("database unreachable");
+            }
+            return super.finishAll(outcomes);
+        }
+    }
+}
