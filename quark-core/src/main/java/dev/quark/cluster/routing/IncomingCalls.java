@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * its next call.
  * <p>
  * A silo that is not serving (it has left, or is fenced), or is leaving ({@code SHUTTING_DOWN}: it owns nothing
- * any more, and its hand-over waits only for the calls it already has), runs no new call. It refuses a request
+ * any more, and its hand-over waits only for the calls it already has), runs no new call, except those for the
+ * directory-placed actors whose activation it still hosts (callbacks into their running turns among them: the
+ * directory names this silo until the hand-over ends them). It refuses a request
  * with a {@link SiloNotServingException} marked {@link #NOT_DELIVERED} in the answer's metadata, which carries
  * its view's version, so that the caller, which may still route with an older view (one where this silo owned
  * the actor), reads membership up to that version and sends the call again where its actor lives now
