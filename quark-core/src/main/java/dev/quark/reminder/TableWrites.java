@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,10 +19,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends the writes of fired ticks to the table in batches. At most one batch is in flight; writes submitted
- * meanwhile wait and go together in the next, up to the batch size. So a quiet silo writes each tick at once
- * and a busy one writes many per round trip, without a timer that would delay the quiet one. A write that
- * replaces a waiting write of the same reminder takes its place: only the latest is sent.
+ * Sends the writes of fired ticks to the table in batches. One batch is sent at a time while the writes keep up;
+ * writes submitted meanwhile wait and go together in the next, up to the batch size. So a quiet silo writes each
+ * tick at once and a busy one writes many per round trip, without a timer that would delay the quiet one. When a
+ * full batch waits while batches are in flight, another is sent beside them, up to {@value #MAX_IN_FLIGHT} at once,
+ * so that the writes keep up with more ticks than one round trip at a time carries. A reminder has at most one
+ * write in flight: its next write waits until the table answered the one before, so that writes of one reminder
+ * never overtake each other. A write that replaces a waiting write of the same reminder takes its place: only the
+ * latest is sent.
  * <p>
  * A batch that fails is kept and tried again after a pause, unless newer writes replaced its entries
  * meanwhile; while the table keeps failing, the ticks go on being fired from memory.
@@ -32,6 +37,9 @@ final class TableWrites {
 
     /** Batches sent by one flushing thread before it hands over to a fresh task. */
     private static final int BATCHES_PER_TASK = 64;
+
+    /** The most batches in flight at once. */
+    static final int MAX_IN_FLIGHT = 4;
 
     private final ReminderTable table;
 
@@ -49,10 +57,11 @@ final class TableWrites {
 
     private final LinkedHashMap<ReminderKey, Pending> pending = new LinkedHashMap<>();
 
-    private boolean flushing;
+    /** The tasks sending batches, at most {@value #MAX_IN_FLIGHT}. */
+    private int flushers;
 
-    /** The buckets of the batch being sent. */
-    private List<Integer> inFlight = List.of();
+    /** The writes being sent, by reminder: at most one per reminder. */
+    private final Map<ReminderKey, Pending> inFlight = new HashMap<>();
 
     private @Nullable Instant pausedUntil;
 
@@ -90,7 +99,7 @@ final class TableWrites {
                 return added.attempted();
             }
             replaced = this.pending.put(update.key(), added);
-            start = startFlushing();
+            start = startFlushing(false);
             paused = this.pausedUntil != null;
         }
         if (paused) {
@@ -118,7 +127,7 @@ final class TableWrites {
     synchronized List<Integer> pendingBuckets() {
         List<Integer> buckets = new ArrayList<>(this.pending.size() + this.inFlight.size());
         this.pending.keySet().forEach((key) -> buckets.add(key.bucket()));
-        buckets.addAll(this.inFlight);
+        this.inFlight.keySet().forEach((key) -> buckets.add(key.bucket()));
         return buckets;
     }
 
@@ -130,7 +139,7 @@ final class TableWrites {
         CompletableFuture<Void> done;
         boolean start;
         synchronized (this) {
-            if (this.pending.isEmpty() && !this.flushing) {
+            if (this.pending.isEmpty() && this.flushers == 0) {
                 return true;
             }
             this.pausedUntil = null;
@@ -138,7 +147,7 @@ final class TableWrites {
                 this.drained = new CompletableFuture<>();
             }
             done = this.drained;
-            start = startFlushing();
+            start = startFlushing(true);
         }
         if (start) {
             this.executor.execute(this::flush);
@@ -166,45 +175,84 @@ final class TableWrites {
         this.pending.clear();
     }
 
-    /** Called under the lock: whether the caller must start a flush. */
-    private boolean startFlushing() {
-        if (this.closed || this.flushing || this.pending.isEmpty()
-                || (this.pausedUntil != null && this.clock.instant().isBefore(this.pausedUntil))) {
+    /**
+     * Called under the lock: whether the caller must start a flushing task. The first starts as soon as a write
+     * waits; another only while a full batch waits beside those in flight, or to drain.
+     */
+    private boolean startFlushing(boolean draining) {
+        if (this.closed || this.pending.isEmpty() || this.flushers >= MAX_IN_FLIGHT || paused()) {
             return false;
         }
-        this.flushing = true;
+        if (this.flushers > 0 && !draining && this.pending.size() < this.maxBatch) {
+            return false;
+        }
+        this.flushers++;
         return true;
     }
 
+    /** Called under the lock. */
+    private boolean paused() {
+        return this.pausedUntil != null && this.clock.instant().isBefore(this.pausedUntil);
+    }
+
     private void flush() {
+        List<Pending> sent = List.of();
         for (int round = 0; round < BATCHES_PER_TASK; round++) {
-            List<Pending> batch = takeBatch();
+            List<Pending> batch = takeBatch(sent);
             if (batch.isEmpty()) {
                 return;
             }
             if (!write(batch)) {
                 return;
             }
+            sent = batch;
         }
-        this.executor.execute(this::flush);
+        List<Pending> last = sent;
+        this.executor.execute(() -> {
+            synchronized (this) {
+                last.forEach((written) -> this.inFlight.remove(written.update().key(), written));
+            }
+            flush();
+        });
     }
 
-    private synchronized List<Pending> takeBatch() {
-        List<Pending> batch = new ArrayList<>(Math.min(this.maxBatch, this.pending.size()));
-        Iterator<Pending> waiting = this.pending.values().iterator();
-        while (batch.size() < this.maxBatch && waiting.hasNext()) {
-            batch.add(waiting.next());
-            waiting.remove();
+    /**
+     * Takes the next batch: the oldest waiting writes of reminders with no write in flight. An empty batch ends the
+     * calling flushing task.
+     * @param sent the batch the calling task sent last, whose reminders no longer have a write in flight
+     */
+    private synchronized List<Pending> takeBatch(List<Pending> sent) {
+        for (Pending written : sent) {
+            this.inFlight.remove(written.update().key(), written);
         }
-        this.inFlight = batch.stream().map((written) -> written.update().key().bucket()).toList();
-        if (batch.isEmpty()) {
-            this.flushing = false;
-            if (this.drained != null) {
-                this.drained.complete(null);
-                this.drained = null;
+        List<Pending> batch = new ArrayList<>(Math.min(this.maxBatch, this.pending.size()));
+        // Of several flushing tasks, only the last sends a batch that is not full: the others end instead, so that
+        // parallel batches do not split what waits into small ones.
+        boolean full = this.flushers == 1 || this.pending.size() >= this.maxBatch;
+        if (!this.closed && !paused() && full) {
+            Iterator<Pending> waiting = this.pending.values().iterator();
+            while (batch.size() < this.maxBatch && waiting.hasNext()) {
+                Pending next = waiting.next();
+                if (!this.inFlight.containsKey(next.update().key())) {
+                    batch.add(next);
+                    waiting.remove();
+                    this.inFlight.put(next.update().key(), next);
+                }
             }
         }
+        if (batch.isEmpty()) {
+            this.flushers--;
+            completeDrainedIfIdle();
+        }
         return batch;
+    }
+
+    /** Called under the lock. */
+    private void completeDrainedIfIdle() {
+        if (this.flushers == 0 && this.drained != null && (this.pending.isEmpty() || this.closed)) {
+            this.drained.complete(null);
+            this.drained = null;
+        }
     }
 
     /**
@@ -239,18 +287,20 @@ final class TableWrites {
             Map<ReminderKey, Pending> newer = new LinkedHashMap<>(this.pending);
             this.pending.clear();
             for (Pending failed : batch) {
+                this.inFlight.remove(failed.update().key(), failed);
                 this.pending.put(failed.update().key(), new Pending(failed.update(), failed.onApplied(),
                         new CompletableFuture<>()));
             }
             this.pending.putAll(newer);
             this.pausedUntil = resume;
-            this.flushing = false;
+            this.flushers--;
+            completeDrainedIfIdle();
         }
         this.scheduler.schedule(resume, () -> {
             boolean start;
             synchronized (this) {
                 this.pausedUntil = null;
-                start = startFlushing();
+                start = startFlushing(this.drained != null);
             }
             if (start) {
                 this.executor.execute(this::flush);

@@ -3,6 +3,7 @@ package dev.quark.reminder.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.function.IntFunction;
 
 import dev.quark.lease.FencingToken;
@@ -23,6 +25,9 @@ import dev.quark.reminder.ReminderTick;
 import dev.quark.reminder.ReminderUpdate;
 import dev.quark.reminder.StoredSchedule;
 import dev.quark.runtime.ActorAddress;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -35,6 +40,7 @@ import org.springframework.data.redis.connection.ReturnType;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.util.ClassUtils;
 
 /**
  * Keeps reminders in Redis, four keys per bucket, all with the bucket as their hash tag so that each script
@@ -163,6 +169,14 @@ public class RedisReminderTable implements ReminderTable {
     private final PipelinedScript stamp;
 
     /**
+     * The keys of every bucket's structures, encoded once: {@code due, def, tick} (what a read of due reminders
+     * names) and {@code due, def, tick, keys, fence} (what a write of next ticks names), by bucket.
+     */
+    private final byte[][][] readKeys = new byte[ReminderBuckets.COUNT][][];
+
+    private final byte[][][] applyKeys = new byte[ReminderBuckets.COUNT][][];
+
+    /**
      * Creates a table.
      * @param connectionFactory the connection factory, usually the application's
      * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
@@ -174,6 +188,12 @@ public class RedisReminderTable implements ReminderTable {
         this.due = new PipelinedScript(this.redis, DUE, ReturnType.MULTI);
         this.apply = new PipelinedScript(this.redis, APPLY, ReturnType.INTEGER);
         this.stamp = new PipelinedScript(this.redis, STAMP, ReturnType.INTEGER);
+        for (int bucket = 0; bucket < ReminderBuckets.COUNT; bucket++) {
+            byte[][] apply = new byte[][] { bytes(redisKey(bucket, "due")), bytes(redisKey(bucket, "def")),
+                    bytes(redisKey(bucket, "tick")), bytes(redisKey(bucket, "keys")), bytes(redisKey(bucket, "fence")) };
+            this.applyKeys[bucket] = apply;
+            this.readKeys[bucket] = Arrays.copyOf(apply, 3);
+        }
     }
 
     /**
@@ -233,8 +253,7 @@ public class RedisReminderTable implements ReminderTable {
         int perBucket = DueReminders.perBucketLimit(limit, read.length);
         String count = Integer.toString(perBucket + 1);
         List<Object> replies = this.due.run(read.length,
-                (i) -> new String[] { redisKey(read[i], "due"), redisKey(read[i], "def"), redisKey(read[i], "tick") },
-                (i) -> new String[] { bound, count });
+                (i) -> this.readKeys[read[i]], (i) -> new byte[][] { bytes(bound), bytes(count) });
         List<List<ReminderEntry>> perBucketRead = new ArrayList<>(replies.size());
         for (Object reply : replies) {
             perBucketRead.add(entries((List<?>) reply));
@@ -251,18 +270,20 @@ public class RedisReminderTable implements ReminderTable {
         List<Integer> buckets = List.copyOf(byBucket.keySet());
         List<Collection<ReminderUpdate>> groups = byBucket.values().stream().map(Map::values).toList();
         List<Object> replies = this.apply.run(buckets.size(),
-                (i) -> keys(buckets.get(i), "due", "def", "tick", "keys", "fence").toArray(String[]::new), (i) -> {
-                List<String> arguments = new ArrayList<>();
-                for (ReminderUpdate update : groups.get(i)) {
+                (i) -> this.applyKeys[buckets.get(i)], (i) -> {
+                Collection<ReminderUpdate> group = groups.get(i);
+                byte[][] arguments = new byte[group.size() * 5][];
+                int at = 0;
+                for (ReminderUpdate update : group) {
                     ReminderTick next = update.next();
-                    arguments.add(member(update.key()));
-                    arguments.add(Long.toString(update.registration()));
-                    arguments.add((next != null) ? tick(update.registration(), next) : "");
-                    arguments.add((next != null) ? Long.toString(next.fireAt().toEpochMilli()) : "0");
+                    arguments[at++] = bytes(member(update.key()));
+                    arguments[at++] = ascii(Long.toString(update.registration()));
+                    arguments[at++] = (next != null) ? ascii(tick(update.registration(), next)) : EMPTY;
+                    arguments[at++] = (next != null) ? ascii(Long.toString(next.fireAt().toEpochMilli())) : ZERO;
                     FencingToken token = update.token();
-                    arguments.add((token != null) ? token.toString() : "");
+                    arguments[at++] = (token != null) ? bytes(token.toString()) : EMPTY;
                 }
-                return arguments.toArray(String[]::new);
+                return arguments;
             });
         int applied = 0;
         for (Object reply : replies) {
@@ -276,8 +297,8 @@ public class RedisReminderTable implements ReminderTable {
         ReminderBucketSet.of(tokens.keySet());
         List<Map.Entry<Integer, FencingToken>> stamps = List.copyOf(tokens.entrySet());
         List<Object> replies = this.stamp.run(stamps.size(),
-                (i) -> new String[] { redisKey(stamps.get(i).getKey(), "fence") },
-                (i) -> new String[] { stamps.get(i).getValue().toString() });
+                (i) -> new byte[][] { bytes(redisKey(stamps.get(i).getKey(), "fence")) },
+                (i) -> new byte[][] { bytes(stamps.get(i).getValue().toString()) });
         List<Integer> stamped = new ArrayList<>(stamps.size());
         for (int i = 0; i < stamps.size(); i++) {
             if (((Number) replies.get(i)).longValue() == 1) {
@@ -387,6 +408,18 @@ public class RedisReminderTable implements ReminderTable {
         return value.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** Encodes text known to be ASCII (digits and colons) without the UTF-8 encoder's scan. */
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int) is exact for ASCII
+    private static byte[] ascii(String value) {
+        byte[] encoded = new byte[value.length()];
+        value.getBytes(0, value.length(), encoded, 0);
+        return encoded;
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private static final byte[] ZERO = { '0' };
+
     @Override
     public String toString() {
         return "RedisReminderTable[keys " + this.keyPrefix + "reminders:*]";
@@ -394,7 +427,9 @@ public class RedisReminderTable implements ReminderTable {
 
     /**
      * A Lua script run once per bucket, all calls in one pipeline, by its SHA-1; loaded into Redis on first use
-     * and again when Redis has forgotten it (after a restart or {@code SCRIPT FLUSH}).
+     * and again when Redis has forgotten it (after a restart or {@code SCRIPT FLUSH}). With Lettuce the calls go
+     * out on the connection the template shares ({@link LettuceScripts}), which sends commands without waiting for
+     * replies; Spring Data Redis's own pipelining would open a new connection for every pipeline, without a pool.
      */
     private static final class PipelinedScript {
 
@@ -412,14 +447,19 @@ public class RedisReminderTable implements ReminderTable {
             this.returnType = returnType;
         }
 
-        List<Object> run(int calls, IntFunction<String[]> keys,
-                IntFunction<String[]> arguments) {
+        List<Object> run(int calls, IntFunction<byte[][]> keys, IntFunction<byte[][]> arguments) {
             if (calls == 0) {
                 return List.of();
             }
             for (int attempt = 1;; attempt++) {
                 load();
                 try {
+                    List<Object> replies = LETTUCE_PRESENT ? this.redis.execute((RedisCallback<@Nullable List<Object>>) (
+                            connection) -> LettuceScripts.run(connection, this.script.getSha1(), this.returnType, calls,
+                                    keys, arguments)) : null;
+                    if (replies != null) {
+                        return replies;
+                    }
                     return this.redis.executePipelined((RedisCallback<@Nullable Object>) (connection) -> {
                         for (int i = 0; i < calls; i++) {
                             call(connection, keys.apply(i), arguments.apply(i));
@@ -436,15 +476,9 @@ public class RedisReminderTable implements ReminderTable {
             }
         }
 
-        private void call(RedisConnection connection, String[] keys, String[] arguments) {
-            byte[][] keysAndArguments = new byte[keys.length + arguments.length][];
-            for (int i = 0; i < keys.length; i++) {
-                keysAndArguments[i] = bytes(keys[i]);
-            }
-            for (int i = 0; i < arguments.length; i++) {
-                keysAndArguments[keys.length + i] = bytes(arguments[i]);
-            }
-            connection.scriptingCommands().evalSha(this.script.getSha1(), this.returnType, keys.length, keysAndArguments);
+        private void call(RedisConnection connection, byte[][] keys, byte[][] arguments) {
+            connection.scriptingCommands().evalSha(this.script.getSha1(), this.returnType, keys.length,
+                    keysAndArguments(keys, arguments));
         }
 
         private void load() {
@@ -463,6 +497,68 @@ public class RedisReminderTable implements ReminderTable {
                 }
             }
             return false;
+        }
+    }
+
+    private static byte[][] keysAndArguments(byte[][] keys, byte[][] arguments) {
+        byte[][] keysAndArguments = Arrays.copyOf(keys, keys.length + arguments.length);
+        System.arraycopy(arguments, 0, keysAndArguments, keys.length, arguments.length);
+        return keysAndArguments;
+    }
+
+    private static final boolean LETTUCE_PRESENT = ClassUtils.isPresent(
+            "io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands", RedisReminderTable.class.getClassLoader());
+
+    /**
+     * Sends the calls of a {@link PipelinedScript} through Lettuce's asynchronous commands on the connection Spring
+     * Data Redis shares (or the dedicated one it gave this connection), all written before the first reply is
+     * awaited: the round trips of a pipeline without a connection of its own. Kept apart so that the table loads
+     * without Lettuce.
+     */
+    private static final class LettuceScripts {
+
+        /**
+         * Runs the calls, or returns {@code null} when the connection is not Lettuce's.
+         */
+        @SuppressWarnings("unchecked")
+        static @Nullable List<Object> run(RedisConnection connection, String sha1, ReturnType returnType, int calls,
+                IntFunction<byte[][]> keys, IntFunction<byte[][]> arguments) {
+            if (!(connection.getNativeConnection() instanceof RedisClusterAsyncCommands<?, ?> commands)) {
+                return null;
+            }
+            RedisClusterAsyncCommands<byte[], byte[]> async = (RedisClusterAsyncCommands<byte[], byte[]>) commands;
+            ScriptOutputType output = switch (returnType) {
+                case BOOLEAN -> ScriptOutputType.BOOLEAN;
+                case INTEGER -> ScriptOutputType.INTEGER;
+                case MULTI -> ScriptOutputType.MULTI;
+                case STATUS -> ScriptOutputType.STATUS;
+                case VALUE -> ScriptOutputType.VALUE;
+            };
+            List<RedisFuture<Object>> replies = new ArrayList<>(calls);
+            for (int i = 0; i < calls; i++) {
+                replies.add(async.evalsha(sha1, output, keys.apply(i), arguments.apply(i)));
+            }
+            List<Object> results = new ArrayList<>(calls);
+            RuntimeException failure = null;
+            for (RedisFuture<Object> reply : replies) {
+                try {
+                    results.add(reply.get());
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("Interrupted while waiting for Redis", ex);
+                }
+                catch (ExecutionException ex) {
+                    if (failure == null) {
+                        failure = (ex.getCause() instanceof RuntimeException cause) ? cause
+                                : new IllegalStateException(String.valueOf(ex.getCause()), ex.getCause());
+                    }
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            return results;
         }
     }
 }

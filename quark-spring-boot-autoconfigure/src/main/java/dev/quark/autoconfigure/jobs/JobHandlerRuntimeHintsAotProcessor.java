@@ -72,7 +72,7 @@ class JobHandlerRuntimeHintsAotProcessor implements BeanFactoryInitializationAot
     static Set<Method> recurringMethods(ConfigurableListableBeanFactory beanFactory) {
         Set<Method> methods = new LinkedHashSet<>();
         for (String name : beanFactory.getBeanDefinitionNames()) {
-            Class<?> type = beanFactory.getType(name, false);
+            Class<?> type = beanFactory.getMergedBeanDefinition(name).isAbstract() ? null : beanFactory.getType(name, false);
             if (type != null) {
                 methods.addAll(RecurringMethods.methodsOf(type));
             }

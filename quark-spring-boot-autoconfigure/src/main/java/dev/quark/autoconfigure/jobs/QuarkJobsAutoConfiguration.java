@@ -106,6 +106,11 @@ public final class QuarkJobsAutoConfiguration {
     }
 
     @Bean
+    static RecurringMethodsCheck quarkRecurringMethodsCheck() {
+        return new RecurringMethodsCheck();
+    }
+
+    @Bean
     @ConditionalOnMissingBean
     @Conditional(OnMdcKeysCondition.class)
     MdcJobFilter quarkMdcJobFilter(QuarkJobsProperties properties) {

@@ -25,7 +25,8 @@ import org.springframework.util.ReflectionUtils;
 /**
  * Finds the bean methods marked {@link Recurring} and makes each a {@link RecurringMethodHandler}. Bean types are
  * read from their definitions, so no bean is created here (and none before its time): a job looks its bean up when
- * it runs and calls the method through the bean's proxies, as {@code @Scheduled} does. The target bean of a scoped
+ * it runs and calls the method through the bean's proxies, as {@code @Scheduled} does. A bean whose declared type
+ * does not show its methods is caught by {@link RecurringMethodsCheck} when it is created. The target bean of a scoped
  * proxy is skipped: its proxy's definition carries the methods once.
  */
 final class RecurringMethods {
@@ -42,7 +43,7 @@ final class RecurringMethods {
     static List<RecurringMethodHandler> find(ConfigurableListableBeanFactory beanFactory) {
         List<RecurringMethodHandler> handlers = new ArrayList<>();
         for (String name : beanFactory.getBeanDefinitionNames()) {
-            if (ScopedProxyUtils.isScopedTarget(name)
+            if (ScopedProxyUtils.isScopedTarget(name) || beanFactory.getMergedBeanDefinition(name).isAbstract()
                     || beanFactory.getBeanDefinition(name).getRole() == BeanDefinition.ROLE_INFRASTRUCTURE) {
                 continue;
             }

@@ -20,12 +20,15 @@ import dev.quark.jobs.RecurringJob;
 import dev.quark.jobs.Schedule;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.runtime.JobHandlerRegistry;
+import dev.quark.jobs.runtime.RecurringMethodHandler;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.aot.hint.RuntimeHints;
 import org.springframework.aot.hint.predicate.RuntimeHintsPredicates;
 import org.springframework.aot.test.generate.TestGenerationContext;
 import org.springframework.beans.factory.aot.BeanFactoryInitializationAotContribution;
+import org.springframework.beans.factory.support.ChildBeanDefinition;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -33,6 +36,7 @@ import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -126,6 +130,56 @@ class RecurringMethodsTests {
     }
 
     @Test
+    void aBeanWhoseDeclaredTypeHidesItsRecurringMethodFailsNamingItInsteadOfNeverRunning() {
+        // Created before the job handlers, the bean's class is known and its method registered; created after them
+        // (lazily here), it was silently left out.
+        this.contextRunner.withBean("reports", ReportService.class, DefaultReportService::new)
+            .run((context) -> assertThat(context.getBean(JobQueue.class).findRecurring("render-reports")).isPresent());
+        this.contextRunner
+            .withBean("reports", ReportService.class, DefaultReportService::new, (definition) -> definition.setLazyInit(true))
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                assertThatThrownBy(() -> context.getBean("reports"))
+                    .hasStackTraceContaining("The @Recurring method " + DefaultReportService.class.getName()
+                            + ".render() of bean 'reports' was not registered as a job")
+                    .hasStackTraceContaining("Declare the bean with its class as the type");
+            });
+        this.contextRunner
+            .withBean("reports", DefaultReportService.class, DefaultReportService::new,
+                    (definition) -> definition.setLazyInit(true))
+            .run((context) -> {
+                assertThat(context.getBean(JobQueue.class).findRecurring("render-reports")).isPresent();
+                assertThat(context.getBean("reports")).isInstanceOf(DefaultReportService.class);
+            });
+    }
+
+    @Test
+    void aPrivateRecurringMethodOfAClassProxiedBeanPreventsStartUpNamingIt() {
+        this.contextRunner.withBean("proxied", PrivateMethod.class, () -> {
+            ProxyFactory factory = new ProxyFactory(new PrivateMethod());
+            factory.setProxyTargetClass(true);
+            return (PrivateMethod) factory.getProxy();
+        }).run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure())
+                .hasStackTraceContaining("The @Recurring method " + PrivateMethod.class.getName()
+                        + ".tidy() of bean 'proxied' cannot be called on the bean's proxy")
+                .hasStackTraceContaining("make it public or protected");
+        });
+    }
+
+    @Test
+    void anAbstractBeanDefinitionIsNotAJobOnlyTheBeansMadeFromIt() {
+        DefaultListableBeanFactory beanFactory = new DefaultListableBeanFactory();
+        RootBeanDefinition parent = new RootBeanDefinition(Housekeeping.class);
+        parent.setAbstract(true);
+        beanFactory.registerBeanDefinition("parent", parent);
+        beanFactory.registerBeanDefinition("child", new ChildBeanDefinition("parent"));
+        assertThat(RecurringMethods.find(beanFactory)).extracting(RecurringMethodHandler::type)
+            .containsExactlyInAnyOrder("housekeeping.purge-sessions", "sweeps-v1");
+    }
+
+    @Test
     void recurringMethodsAreRegisteredForInvocationInANativeImage() throws NoSuchMethodException {
         DefaultListableBeanFactory beanFactory = new DefaultListableBeanFactory();
         beanFactory.registerBeanDefinition("housekeeping", new RootBeanDefinition(Housekeeping.class));
@@ -153,6 +207,23 @@ class RecurringMethodsTests {
         @Recurring(id = "sweep-hourly", cron = "@hourly")
         @Recurring(id = "sweep-daily", cron = "@daily", overlapPolicy = OverlapPolicy.QUEUE_ONE)
         public void sweep() {
+        }
+    }
+
+    interface ReportService {
+    }
+
+    static class DefaultReportService implements ReportService {
+
+        @Recurring(id = "render-reports", cron = "@daily")
+        public void render() {
+        }
+    }
+
+    static class PrivateMethod {
+
+        @Recurring(id = "tidy", cron = "@daily")
+        private void tidy() {
         }
     }
 

@@ -2,9 +2,12 @@ package dev.quark.reminder.redis;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.actor.ReminderSchedule;
+import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
@@ -14,14 +17,20 @@ import dev.quark.runtime.ActorAddress;
 import dev.quark.testkit.reminder.ReminderTableContractTests;
 import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
+import io.lettuce.core.event.connection.ConnectedEvent;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 class RedisReminderTableTests extends ReminderTableContractTests {
 
@@ -78,5 +87,48 @@ class RedisReminderTableTests extends ReminderTableContractTests {
         assertThat(redis.opsForZSet().score(prefix + "reminders:{" + bucket + "}:keys", member)).isZero();
         table.apply(List.of(ReminderUpdate.remove(key, 42)));
         assertThat(redis.keys(prefix + "reminders:{" + bucket + "}:*")).isEmpty();
+    }
+
+    @Test
+    void writesAndReadsOfManyBucketsOpenNoConnectionOfTheirOwn() {
+        ClientResources resources = DefaultClientResources.create();
+        AtomicInteger connected = new AtomicInteger();
+        var counting = resources.eventBus().get().filter(ConnectedEvent.class::isInstance)
+            .subscribe((event) -> connected.incrementAndGet());
+        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
+        if (server.password() != null) {
+            configuration.setPassword(server.password());
+        }
+        LettuceConnectionFactory counted = new LettuceConnectionFactory(configuration,
+                LettuceClientConfiguration.builder().clientResources(resources).commandTimeout(Duration.ofSeconds(10)).build());
+        counted.afterPropertiesSet();
+        counted.start();
+        try {
+            RedisReminderTable countedTable = new RedisReminderTable(counted, prefix + "connections:");
+            Instant due = Instant.parse("2026-01-01T00:00:01Z");
+            List<ReminderUpdate> updates = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                ReminderKey key = new ReminderKey(newActor(TABLE_ACTOR_TYPE), "beat");
+                countedTable.save(new ReminderEntry(key, 7, ReminderSchedule.every(Duration.ofSeconds(1)).startingAt(due),
+                        new byte[0], ReminderTick.first(due, 1)));
+                updates.add(ReminderUpdate.advance(key, 7, ReminderTick.first(due.plusSeconds(1), 2)));
+            }
+            assertThat(countedTable.due(ReminderBucketSet.all(), due.plusSeconds(1), 1000).entries()).hasSize(40);
+            await().atMost(Duration.ofSeconds(5)).until(() -> connected.get() >= 1);
+            int before = connected.get();
+
+            for (int round = 0; round < 5; round++) {
+                assertThat(countedTable.apply(updates)).isEqualTo(40);
+                assertThat(countedTable.due(ReminderBucketSet.all(), due.plusSeconds(3), 1000).entries()).hasSize(40);
+            }
+
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> connected.get() == before);
+        }
+        finally {
+            counted.destroy();
+            counting.dispose();
+            resources.shutdown();
+        }
     }
 }
