@@ -240,14 +240,15 @@ public final class OrchestrationExecutor {
             return Optional.empty();
         }
         Optional<OrchestrationDefinition> definition = this.registry.orchestration(instance.name());
+        if (incoming.size() > 1 && incoming.get(1) instanceof ExecutionStarted started
+                && started.version() == ExecutionStarted.UNKNOWN_VERSION) {
+            // scheduled by a client that does not know the orchestration: the code that runs it is this worker's;
+            // a worker that does not know it either records 0, the version of code that declares none
+            incoming.set(1, started.withVersion(definition.map(OrchestrationDefinition::version).orElse(0)));
+        }
         if (definition.isEmpty()) {
             return Optional.of(failed(item, consumed, incoming,
                     new UnknownOrchestrationException(instance.name(), this.registry.orchestrationNames()), 0, now));
-        }
-        if (incoming.size() > 1 && incoming.get(1) instanceof ExecutionStarted started
-                && started.version() == ExecutionStarted.UNKNOWN_VERSION) {
-            // scheduled by a client that does not know the orchestration: the code that runs it is this worker's
-            incoming.set(1, started.withVersion(definition.get().version()));
         }
         return Optional.of(run(item, consumed, incoming, definition.get(), kept, now));
     }

@@ -2,12 +2,14 @@ package dev.quark.durabletasks.internal;
 
 import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -98,6 +100,9 @@ final class ReplayContext implements OrchestrationContext {
 
     private final Map<String, Integer> versions = new HashMap<>();
 
+    /** The task ids of the timers recorded in the history this step replays. */
+    private final Set<Integer> recordedTimers = new HashSet<>();
+
     private final TreeMap<Integer, Action> unmatched = new TreeMap<>();
 
     private final List<Action> decisions = new ArrayList<>();
@@ -162,6 +167,9 @@ final class ReplayContext implements OrchestrationContext {
         for (HistoryEvent event : this.past) {
             if (event instanceof VersionMarker marker) {
                 this.recordedVersions.putIfAbsent(marker.changeId(), marker.version());
+            }
+            if (event instanceof TimerCreated timer) {
+                this.recordedTimers.add(timer.taskId());
             }
         }
     }
@@ -465,19 +473,19 @@ final class ReplayContext implements OrchestrationContext {
         Objects.requireNonNull(delay, "delay must not be null");
         requireCallable();
         Duration wait = delay.isNegative() ? Duration.ZERO : delay;
-        if (endsTooLate(wait)) {
+        if (endsTooLate(wait) && !replaysRecordedTimer()) {
             throw new IllegalArgumentException("A durable timer of " + delay + " from " + this.currentTime
                     + " would fire after " + OrchestrationContext.LATEST_FIRE_AT
                     + ", the latest time a timer may fire at");
         }
-        return createTimer(this.currentTime.plus(wait));
+        return createTimer(fireAtAfter(wait, "A durable timer of " + delay));
     }
 
     @Override
     public DurableTask<@Nullable Void> createTimer(Instant fireAt) {
         Objects.requireNonNull(fireAt, "fireAt must not be null");
         requireCallable();
-        if (fireAt.isAfter(OrchestrationContext.LATEST_FIRE_AT)) {
+        if (fireAt.isAfter(OrchestrationContext.LATEST_FIRE_AT) && !replaysRecordedTimer()) {
             throw new IllegalArgumentException("A durable timer cannot fire at " + fireAt + ": timers fire at "
                     + OrchestrationContext.LATEST_FIRE_AT + " at the latest");
         }
@@ -496,17 +504,31 @@ final class ReplayContext implements OrchestrationContext {
     @Override
     public <T extends @Nullable Object> DurableTask<T> waitForExternalEvent(String eventName, Class<T> type, Duration timeout) {
         Objects.requireNonNull(timeout, "timeout must not be null");
-        if (endsTooLate(timeout)) {
-            throw new IllegalArgumentException("A timeout of " + timeout + " from " + this.currentTime
-                    + " for the event '" + eventName + "' would end after " + OrchestrationContext.LATEST_FIRE_AT
-                    + ", the latest time a timer may fire at");
-        }
         return waitForEvent(eventName, type, timeout);
     }
 
     /** Whether a wait from the current time would end after the latest instant a timer may fire at. */
     private boolean endsTooLate(Duration wait) {
         return wait.compareTo(Duration.between(this.currentTime, OrchestrationContext.LATEST_FIRE_AT)) > 0;
+    }
+
+    /**
+     * Whether the timer the code creates now is already recorded in the history of this execution: older code
+     * recorded timers after {@link OrchestrationContext#LATEST_FIRE_AT}, and their replay must not break.
+     */
+    private boolean replaysRecordedTimer() {
+        return this.recordedTimers.contains(this.nextTaskId);
+    }
+
+    /** The current time plus a wait, refused naming the wait when it is past what an instant holds. */
+    private Instant fireAtAfter(Duration wait, String what) {
+        try {
+            return this.currentTime.plus(wait);
+        }
+        catch (DateTimeException | ArithmeticException ex) {
+            throw new IllegalArgumentException(what + " from " + this.currentTime + " would fire after "
+                    + OrchestrationContext.LATEST_FIRE_AT + ", the latest time a timer may fire at", ex);
+        }
     }
 
     private <T extends @Nullable Object> DurableTask<T> waitForEvent(String eventName, Class<T> type, @Nullable Duration timeout) {
@@ -524,9 +546,20 @@ final class ReplayContext implements OrchestrationContext {
             task.fail(new EventTimeoutException(eventName, timeout));
             return task;
         }
-        this.waiters.computeIfAbsent(eventName, (key) -> new ArrayDeque<>()).add(waiter);
+        @Nullable Instant timeoutAt = null;
         if (timeout != null) {
-            Task<?> timer = (Task<?>) createTimer(this.currentTime.plus(timeout));
+            // Checked only now: a wait an event already answered creates no timer, and histories of such waits
+            // with timeouts past the limit exist; neither does a timer already recorded break its replay.
+            String what = "A timeout of " + timeout + " for the event '" + eventName + "'";
+            if (endsTooLate(timeout) && !replaysRecordedTimer()) {
+                throw new IllegalArgumentException(what + " from " + this.currentTime + " would end after "
+                        + OrchestrationContext.LATEST_FIRE_AT + ", the latest time a timer may fire at");
+            }
+            timeoutAt = fireAtAfter(timeout, what);
+        }
+        this.waiters.computeIfAbsent(eventName, (key) -> new ArrayDeque<>()).add(waiter);
+        if (timeout != null && timeoutAt != null) {
+            Task<?> timer = (Task<?>) createTimer(timeoutAt);
             timer.whenDone(() -> {
                 if (!task.isDone()) {
                     Deque<Waiter> queue = this.waiters.get(eventName);

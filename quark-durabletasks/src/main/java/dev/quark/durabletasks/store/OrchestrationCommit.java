@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.stream.Stream;
 
 import dev.quark.durabletasks.FailureDetails;
 import dev.quark.durabletasks.OrchestrationStatus;
@@ -89,12 +90,17 @@ public record OrchestrationCommit(String instanceId, FencingToken token, int exp
 
     /**
      * Returns the version of the execution this commit starts, which the instance's record takes: that of the
-     * {@link ExecutionStarted} among its events, if any.
+     * {@link ExecutionStarted} among its events, if any; for a continue-as-new commit, that of the start it queues
+     * for the instance's next execution, so that the record never keeps the version of the execution it ends.
      * @return the version, empty when the commit starts no execution
      */
     public OptionalInt startedVersion() {
-        return this.events.stream()
-            .filter(ExecutionStarted.class::isInstance)
+        Stream<HistoryEvent> starts = this.continueAsNew
+                ? this.messages.stream()
+                    .filter((message) -> message.instanceId().equals(this.instanceId))
+                    .map(TaskMessage::event)
+                : this.events.stream();
+        return starts.filter(ExecutionStarted.class::isInstance)
             .mapToInt((event) -> ((ExecutionStarted) event).version())
             .reduce((first, last) -> last);
     }

@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * round every third of the lease duration (one statement for instances, one for activity calls), and reports as
  * lost, by resource ({@link DurableTaskResources}), those the store did not renew (taken over, gone) and those whose
  * lease ran out while renewals failed. The store decides expiry on its own clock; this worker counts a lease's
- * duration on its clock from before the claim or renewal was sent, so that it gives a lease up no later than the
- * store does. Work about to write what frees its lease (a commit, a completion, a retry) is
+ * duration on its clock from before the claim or renewal was sent, and gives a lease up when that count ends, on a
+ * timer of its own that waits neither for a renewal call (one may hang) nor for the clock to move past it (a fixed
+ * clock), so that it gives a lease up no later than the store does, however renewals go. Work about to write what frees its lease (a commit, a completion, a retry) is
  * {@linkplain #settleInstance settled} first, so that no renewal takes the freed lease for lost; work that wrote
  * nothing is {@linkplain #releaseInstance released}. Thread-safe.
  */
@@ -85,13 +86,40 @@ final class RowLeaseKeeper {
     }
 
     void keepInstance(String instanceId, FencingToken token, Instant validUntil) {
-        this.instances.put(instanceId, new Held(token, validUntil));
+        hold(this.instances, instanceId, new Held(token, validUntil), DurableTaskResources.instance(instanceId));
         scheduleRound();
     }
 
     void keepActivity(String activityId, FencingToken token, Instant validUntil) {
-        this.activities.put(activityId, new Held(token, validUntil));
+        hold(this.activities, activityId, new Held(token, validUntil), DurableTaskResources.activity(activityId));
         scheduleRound();
+    }
+
+    /** Holds a lease and starts its give-up timer; the lease it replaces, if any, stops its own. */
+    private void hold(Map<String, Held> held, String id, Held each, String resource) {
+        Held previous = held.put(id, each);
+        if (previous != null) {
+            previous.stopGiveUp();
+        }
+        startGiveUp(held, id, each, resource);
+    }
+
+    /**
+     * Gives a lease up at the end of its count on this worker's clock unless a renewal replaced it by then: fired
+     * by the scheduler, it neither waits for a renewal call nor compares clocks.
+     */
+    private void startGiveUp(Map<String, Held> held, String id, Held each, String resource) {
+        LeaseKeeper.Scheduler.Cancellable giveUp = this.scheduler.schedule(each.validUntil(), () -> {
+            if (held.remove(id, each)) {
+                logger.warn("Gave up the durable-task lease of {}: it ran out before a renewal went through", resource);
+                this.lost.lost(resource, each.token(), "EXPIRED");
+            }
+            return CompletableFuture.completedFuture(null);
+        });
+        each.giveUpWith(giveUp);
+        if (held.get(id) != each) {
+            each.stopGiveUp();
+        }
     }
 
     /** Stops renewing an instance's lease, which the write that ends its step is about to free. */
@@ -117,7 +145,10 @@ final class RowLeaseKeeper {
     }
 
     private static void forget(Map<String, Held> held, String id, FencingToken token) {
-        held.computeIfPresent(id, (key, each) -> each.token().equals(token) ? null : each);
+        Held each = held.get(id);
+        if (each != null && each.token().equals(token) && held.remove(id, each)) {
+            each.stopGiveUp();
+        }
     }
 
     /** Stops renewing; the leases still held are freed by their work's end, or expire. */
@@ -184,6 +215,7 @@ final class RowLeaseKeeper {
             Instant now = this.clock.instant();
             round.forEach((id, each) -> {
                 if (!each.validUntil().isAfter(now) && held.remove(id, each)) {
+                    each.stopGiveUp();
                     this.lost.lost(resource.apply(id), each.token(), "EXPIRED");
                 }
             });
@@ -191,15 +223,60 @@ final class RowLeaseKeeper {
         }
         round.forEach((id, each) -> {
             if (renewed.contains(id)) {
-                held.replace(id, each, new Held(each.token(), until));
+                Held next = new Held(each.token(), until);
+                if (held.replace(id, each, next)) {
+                    each.stopGiveUp();
+                    startGiveUp(held, id, next, resource.apply(id));
+                }
             }
             else if (held.remove(id, each)) {
+                each.stopGiveUp();
                 this.lost.lost(resource.apply(id), each.token(), "RENEWAL_REFUSED");
             }
         });
     }
 
-    private record Held(FencingToken token, Instant validUntil) {
+    /**
+     * A lease held, until when it is surely valid on this worker's clock, and its give-up timer. Compared by identity:
+     * a renewal replaces it with a new one even when the instant is the same (a fixed clock).
+     */
+    private static final class Held {
+
+        private final FencingToken token;
+
+        private final Instant validUntil;
+
+        private volatile LeaseKeeper.Scheduler.@Nullable Cancellable giveUp;
+
+        private volatile boolean stopped;
+
+        Held(FencingToken token, Instant validUntil) {
+            this.token = token;
+            this.validUntil = validUntil;
+        }
+
+        FencingToken token() {
+            return this.token;
+        }
+
+        Instant validUntil() {
+            return this.validUntil;
+        }
+
+        void giveUpWith(LeaseKeeper.Scheduler.Cancellable timer) {
+            this.giveUp = timer;
+            if (this.stopped) {
+                timer.cancel();
+            }
+        }
+
+        void stopGiveUp() {
+            this.stopped = true;
+            LeaseKeeper.Scheduler.Cancellable timer = this.giveUp;
+            if (timer != null) {
+                timer.cancel();
+            }
+        }
     }
 
     /** Told of a lease given up, with why: the store refused its renewal, or it ran out while renewals failed. */

@@ -10,8 +10,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.AbstractMap.SimpleEntry;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import dev.quark.durabletasks.store.ActivityWorkItem;
@@ -32,11 +39,15 @@ class RowLeaseKeeperTests {
 
     private final List<String> lost = new CopyOnWriteArrayList<>();
 
-    private final List<Supplier<? extends CompletionStage<?>>> rounds = new ArrayList<>();
+    /** Renewal rounds scheduled (a third of the lease ahead). */
+    private final List<Supplier<? extends CompletionStage<?>>> rounds = new CopyOnWriteArrayList<>();
 
-    private Instant now = START;
+    /** Give-up timers scheduled, by when they are due. */
+    private final List<Map.Entry<Instant, Supplier<? extends CompletionStage<?>>>> giveUps = new CopyOnWriteArrayList<>();
 
-    private final RowLeaseKeeper keeper = new RowLeaseKeeper(this.leases, LEASE, new Clock() {
+    private volatile Instant now = START;
+
+    private final Clock clock = new Clock() {
         @Override
         public Instant instant() {
             return RowLeaseKeeperTests.this.now;
@@ -51,10 +62,21 @@ class RowLeaseKeeperTests {
         public Clock withZone(ZoneId zone) {
             return this;
         }
-    }, (at, task) -> {
-        this.rounds.add(task);
-        return () -> this.rounds.remove(task);
-    }, Runnable::run, (resource, token, reason) -> this.lost.add(resource + " " + reason));
+    };
+
+    private final RowLeaseKeeper keeper = keeper(Runnable::run);
+
+    private RowLeaseKeeper keeper(Executor executor) {
+        return new RowLeaseKeeper(this.leases, LEASE, this.clock, (at, task) -> {
+            if (Duration.between(this.now, at).equals(LEASE.dividedBy(3))) {
+                this.rounds.add(task);
+                return () -> this.rounds.remove(task);
+            }
+            Map.Entry<Instant, Supplier<? extends CompletionStage<?>>> giveUp = new SimpleEntry<>(at, task);
+            this.giveUps.add(giveUp);
+            return () -> this.giveUps.remove(giveUp);
+        }, executor, (resource, token, reason) -> this.lost.add(resource + " " + reason));
+    }
 
     @Test
     void heldLeasesAreRenewedInOneRoundAndThoseTheStoreRefusedAreReportedLost() {
@@ -99,6 +121,47 @@ class RowLeaseKeeperTests {
     }
 
     @Test
+    void aLeaseIsGivenUpWhenItRunsOutWhileItsRenewalCallHangsAndIsReportedOnce() throws Exception {
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            RowLeaseKeeper hanging = keeper(threads);
+            hanging.keepInstance("order", new FencingToken(7), hanging.leasedUntil());
+            assertThat(this.giveUps).singleElement().satisfies((giveUp) -> assertThat(giveUp.getKey())
+                .isEqualTo(START.plus(LEASE)));
+            this.leases.hang = new CountDownLatch(1);
+            this.now = START.plus(LEASE.dividedBy(3));
+            Supplier<? extends CompletionStage<?>> round = this.rounds.remove(0);
+            CompletableFuture<?> renewing = round.get().toCompletableFuture();
+            assertThat(this.leases.entered.await(10, TimeUnit.SECONDS)).as("the renewal call started").isTrue();
+            this.now = START.plus(LEASE);
+            this.giveUps.remove(0).getValue().get().toCompletableFuture().join();
+            assertThat(this.lost).as("given up while the renewal call still hangs")
+                .containsExactly("durabletasks:instance:order EXPIRED");
+            assertThat(renewing).isNotDone();
+            this.leases.hang.countDown();
+            renewing.get(10, TimeUnit.SECONDS);
+            assertThat(this.lost).as("reported once").hasSize(1);
+        }
+        finally {
+            this.leases.hang.countDown();
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void aRenewalReplacesTheGiveUpTimerWhichFiresEvenOnAFixedClockAndASettledLeaseCancelsIt() {
+        this.keeper.keepInstance("order", new FencingToken(7), this.keeper.leasedUntil());
+        runRound();
+        assertThat(this.giveUps).as("the renewal replaced the first timer").hasSize(1);
+        this.giveUps.get(0).getValue().get().toCompletableFuture().join();
+        assertThat(this.lost).as("the clock never moved: the timer, not the clock, says when").containsExactly(
+                "durabletasks:instance:order EXPIRED");
+        this.keeper.keepActivity("order#1#1", new FencingToken(8), this.keeper.leasedUntil());
+        this.keeper.settleActivity("order#1#1", new FencingToken(8));
+        assertThat(this.giveUps).as("settled: its timer is cancelled").hasSize(1);
+    }
+
+    @Test
     void releaseFreesTheLeaseInTheStoreWithItsToken() {
         this.keeper.keepActivity("order#1#1", new FencingToken(8), this.keeper.leasedUntil());
         this.keeper.releaseActivity("order#1#1", new FencingToken(8));
@@ -123,7 +186,11 @@ class RowLeaseKeeperTests {
 
         final List<String> released = new ArrayList<>();
 
-        boolean failing;
+        volatile boolean failing;
+
+        volatile CountDownLatch hang = new CountDownLatch(0);
+
+        final CountDownLatch entered = new CountDownLatch(1);
 
         @Override
         public List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Duration leaseDuration, int limit) {
@@ -148,6 +215,16 @@ class RowLeaseKeeperTests {
         private Set<String> renew(Map<String, FencingToken> held, List<Map<String, FencingToken>> into) {
             if (this.failing) {
                 throw new IllegalStateException("database down");
+            }
+            this.entered.countDown();
+            try {
+                if (!this.hang.await(10, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("renewal call hung for 10 s");
+                }
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(ex);
             }
             into.add(Map.copyOf(held));
             Set<String> renewed = new HashSet<>(held.keySet());

@@ -763,6 +763,46 @@ public abstract class OrchestrationContractTests {
             .satisfies((event) -> assertThat(((ExecutionStarted) event).version()).isEqualTo(2));
     }
 
+    @Test
+    void aFirstStepThatContinuesAsNewLeavesTheRecordWithTheNextExecutionsVersionAndAQueryStartsItSo() {
+        CrashableStore crashing = new CrashableStore(store());
+        crashing.afterCommit((commit) -> {
+            if (commit.continueAsNew()) {
+                crashing.crash();
+            }
+        });
+        DurableTaskRegistry v2 = registry((builder) -> builder.orchestration(migrating(2)));
+        Node node = node("node-a", v2, crashing);
+        DurableTaskClient schedulingOnly = new StoreDurableTaskClient(store(), this.converter, this.clock,
+                (DurableTaskRegistry) null, node.worker()::wake, new InstanceUpdates());
+        String id = schedulingOnly.schedule("migrating", "start", ScheduleOptions.instanceId(newInstanceId("first-can")));
+        schedulingOnly.raiseEvent(id, "go", "1");
+        node.run();
+        assertThat(crashing.isCrashed()).as("stopped right after the continue-as-new").isTrue();
+        Node other = node("node-b", v2);
+        OrchestrationState continued = other.client.getState(id).orElseThrow();
+        assertThat(continued.status()).isEqualTo(OrchestrationStatus.CONTINUED_AS_NEW);
+        assertThat(continued.version()).as("the queued start's version, never UNKNOWN_VERSION").isEqualTo(2);
+        assertThat(other.client.query(id, "version", null, Integer.class)).isEqualTo(2);
+    }
+
+    @Test
+    void anUnknownOrchestrationScheduledWithoutTheRegistryFailsWithVersionZeroInItsHistory() {
+        Node node = node("node-a", registry((builder) -> builder.orchestration(migrating(2))));
+        DurableTaskClient schedulingOnly = new StoreDurableTaskClient(store(), this.converter, this.clock,
+                (DurableTaskRegistry) null, node.worker()::wake, new InstanceUpdates());
+        String id = schedulingOnly.schedule("ghost", "x", ScheduleOptions.instanceId(newInstanceId("ghost")));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.FAILED);
+        assertThat(Objects.requireNonNull(state.failure()).message()).contains("ghost");
+        assertThat(state.version()).isZero();
+        assertThat(node.client.getHistory(id)).filteredOn(ExecutionStarted.class::isInstance)
+            .singleElement()
+            .satisfies((event) -> assertThat(((ExecutionStarted) event).version()).as("never UNKNOWN_VERSION")
+                .isZero());
+    }
+
     /**
      * The orchestration {@code migrating} of a version: waits for {@code go}, then continues as new with the input
      * {@code next} once, and returns its input with the version it was recorded with.
@@ -770,6 +810,8 @@ public abstract class OrchestrationContractTests {
     private static OrchestrationDefinition migrating(int version) {
         return new OrchestrationDefinition("migrating", String.class, String.class,
                 () -> (OrchestrationContext ctx, String input) -> {
+                    int recorded = ctx.orchestrationVersion();
+                    ctx.setQueryHandler("version", () -> recorded);
                     ctx.waitForExternalEvent("go", String.class).await();
                     if (input.equals("start")) {
                         ctx.continueAsNew("next");
@@ -1694,6 +1736,32 @@ public abstract class OrchestrationContractTests {
             .filteredOn(TimerCreated.class::isInstance)
             .extracting((event) -> ((TimerCreated) event).fireAt())
             .containsExactly(OrchestrationContext.LATEST_FIRE_AT);
+    }
+
+    @Test
+    @Timeout(60)
+    void aWaitPastTheYear9999ThatAnEventAlreadyAnsweredCreatesNoTimerAndReplays() {
+        Duration tooLong = Duration.ofDays(3_000_000);
+        DurableTaskRegistry registry = registry((builder) -> builder.orchestration("early", String.class,
+                () -> (ctx, input) -> {
+                    ctx.createTimer(Duration.ofMinutes(1)).await();
+                    String approval = ctx.waitForExternalEvent("approved", String.class, tooLong).await();
+                    ctx.createTimer(Duration.ofMinutes(1)).await();
+                    return approval;
+                }));
+        Node node = node("node-a", registry, store(), (worker) -> worker.instanceCacheSize(0));
+        String id = node.client.schedule("early", null, ScheduleOptions.instanceId(newInstanceId("early-event")));
+        node.run();
+        node.client.raiseEvent(id, "approved", "bob");
+        node.run();
+        node.advance(Duration.ofMinutes(1));
+        node.advance(Duration.ofMinutes(1));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).as("replayed with the buffered event: %s", state.failure())
+            .isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("bob");
+        assertThat(node.client.getHistory(id)).filteredOn(TimerCreated.class::isInstance).hasSize(2);
     }
 
     @Test

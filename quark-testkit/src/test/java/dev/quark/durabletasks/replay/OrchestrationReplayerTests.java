@@ -2,6 +2,7 @@ package dev.quark.durabletasks.replay;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
@@ -15,6 +16,10 @@ import dev.quark.durabletasks.OrchestrationQuery;
 import dev.quark.durabletasks.OrchestrationStatus;
 import dev.quark.durabletasks.ScheduleOptions;
 import dev.quark.durabletasks.client.InstanceUpdates;
+import dev.quark.durabletasks.history.EventRaised;
+import dev.quark.durabletasks.history.ExecutionStarted;
+import dev.quark.durabletasks.history.OrchestratorStarted;
+import dev.quark.durabletasks.history.TimerCreated;
 import dev.quark.durabletasks.client.StoreDurableTaskClient;
 import dev.quark.durabletasks.payload.JacksonPayloadConverter;
 import dev.quark.durabletasks.store.memory.InMemoryDurableTaskStore;
@@ -120,6 +125,33 @@ class OrchestrationReplayerTests {
             return ctx.callActivity("echo", "a", String.class).await();
         }), this.converter);
         assertThat(HistoryReplay.assertDeterministic(guarded, this.store, running)).hasSize(3);
+    }
+
+    @Test
+    void aTimerPastTheYear9999RecordedByOlderCodeStillReplaysWhileANewOneIsRefused() {
+        Instant at = Instant.parse("2026-05-01T08:00:00Z");
+        Instant tooLate = Instant.parse("+10000-01-01T00:00:00Z");
+        Duration tooLong = Duration.between(at, tooLate);
+        RecordedHistory recorded = new RecordedHistory("far-1", 1, List.of(new OrchestratorStarted(at),
+                new ExecutionStarted(at, "flow", null, null, 0), new TimerCreated(at, 1, tooLate),
+                new TimerCreated(at, 2, tooLate), new OrchestratorStarted(at.plusSeconds(60)),
+                new EventRaised(at.plusSeconds(60), "go", "\"!\"")));
+        OrchestrationReplayer replayer = new OrchestrationReplayer(code((ctx) -> {
+            ctx.createTimer(tooLate);
+            ctx.createTimer(tooLong);
+            return "late";
+        }), this.converter);
+        ReplayResult result = replayer.replay(recorded);
+        assertThat(result.divergence()).isNull();
+        assertThat(result.failure()).isNull();
+
+        RecordedHistory fresh = new RecordedHistory("far-2", 1, List.of(new OrchestratorStarted(at),
+                new ExecutionStarted(at, "flow", null, null, 0)));
+        ReplayResult refused = replayer.replay(fresh);
+        assertThat(refused.isDeterministic()).isTrue();
+        assertThat(refused.failure()).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining(tooLate.toString())
+            .hasMessageContaining("9999-12-31T23:59:59Z");
     }
 
     private DurableTaskClient start(DurableTaskRegistry registry) {
