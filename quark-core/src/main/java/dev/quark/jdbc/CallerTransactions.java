@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceUtils;
@@ -88,15 +89,24 @@ public final class CallerTransactions {
      * @return whether statements on this database now join a caller's transaction
      */
     public boolean callerHoldsTheDatabase() {
+        return callerConnection() != null;
+    }
+
+    /**
+     * Returns the connection holder of the caller's transaction on this database, as {@link #callerHoldsTheDatabase}
+     * finds it: bound to this thread, in a transaction (auto-commit off).
+     * @return the holder, or {@code null} when statements on this database now join no caller's transaction
+     */
+    public @Nullable ConnectionHolder callerConnection() {
         if (!TransactionSynchronizationManager.isActualTransactionActive()
                 || !(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder holder)) {
-            return false;
+            return null;
         }
         try {
-            return !holder.getConnection().getAutoCommit();
+            return holder.getConnection().getAutoCommit() ? null : holder;
         }
         catch (SQLException | IllegalStateException ex) {
-            return false;
+            return null;
         }
     }
 

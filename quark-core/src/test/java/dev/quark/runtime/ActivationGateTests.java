@@ -6,8 +6,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
+import dev.quark.actor.ActivationException;
 import dev.quark.actor.ActorUnreachableException;
 import dev.quark.actor.DeactivationReason;
 import dev.quark.runtime.fixtures.Counter;
@@ -192,6 +194,53 @@ class ActivationGateTests {
         assertThat(dropped).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(1);
         assertThat(handedOff).succeedsWithin(Duration.ofSeconds(5));
         assertThat(this.environment.log()).noneMatch((line) -> line.startsWith("p-2:deactivate"));
+    }
+
+    @Test
+    void gateReleasesAFailedActivationBeforeAnotherActivationOfTheSameActorCanStartHere() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        AtomicBoolean failNext = new AtomicBoolean(true);
+        CountDownLatch secondAdmission = new CountDownLatch(2);
+        AtomicReference<ActorRuntime> built = new AtomicReference<>();
+        ActivationGate recording = new ActivationGate() {
+
+            @Override
+            public ActorLocation admit(ActorAddress address) {
+                events.add("admit");
+                secondAdmission.countDown();
+                return ActorLocation.LOCAL;
+            }
+
+            @Override
+            public void activationFailed(ActorAddress address) {
+                events.add("released");
+                // Another call for the actor while the gate releases the failed activation (its directory
+                // entry, in a cluster): no new activation may start and register before that release ends.
+                Thread.ofVirtual().start(() -> built.get().get(Counter.class, "fragile").incrementAsync());
+                try {
+                    events.add(secondAdmission.await(1, TimeUnit.SECONDS) ? "admitted while releasing"
+                            : "release ended");
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        try (ActorRuntime failing = ActorRuntime.builder().actor(CounterActor.class, () -> {
+            if (failNext.getAndSet(false)) {
+                throw new IllegalStateException("Counter cannot be built");
+            }
+            return new CounterActor();
+        }).activationGate(recording).build()) {
+            built.set(failing);
+            assertThatExceptionOfType(ActivationException.class)
+                .isThrownBy(() -> failing.get(Counter.class, "fragile").increment())
+                .withMessageContaining("fragile");
+
+            assertThat(events).as("the first admission, then its release alone").startsWith("admit", "released",
+                    "release ended");
+            assertThat(failing.get(Counter.class, "fragile").increment()).isEqualTo(1);
+        }
     }
 
     private static void awaitLatch(CountDownLatch latch) {

@@ -251,6 +251,13 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     /**
+     * Returns whether this silo registered an activation of an actor that has not ended yet.
+     */
+    boolean hosts(ActorAddress address) {
+        return this.hosted.containsKey(address);
+    }
+
+    /**
      * Returns how many activations this silo registered and hosts.
      */
     int hostedCount() {

@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * its next call.
  * <p>
  * A silo that is not serving (it has left, or is fenced), or is leaving ({@code SHUTTING_DOWN}: it owns nothing
- * any more, and its hand-over waits only for the calls it already has), runs no new call. It refuses a request
+ * any more, and its hand-over waits only for the calls it already has), runs no new call, except those for the
+ * directory-placed actors whose activation it still hosts (callbacks into their running turns among them: the
+ * directory names this silo until the hand-over ends them). It refuses a request
  * with a {@link SiloNotServingException} marked {@link #NOT_DELIVERED} in the answer's metadata, which carries
  * its view's version, so that the caller, which may still route with an older view (one where this silo owned
  * the actor), reads membership up to that version and sends the call again where its actor lives now
@@ -109,21 +111,50 @@ final class IncomingCalls {
      * silo has read that version or waited long enough ({@link ViewWaits}); never blocks this thread for it.
      */
     void receive(Envelope request) {
-        this.viewWaits.admit(request, this::serve);
+        this.viewWaits.admit(request, this::serveOrRefuse);
+    }
+
+    /** Serves a call; what fails unexpectedly while serving it is its answer, so that its caller does not wait. */
+    private void serveOrRefuse(Envelope request) {
+        try {
+            serve(request);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Silo {} failed to serve {} from silo {}", this.self, describe(request),
+                    request.sourceSiloId(), ex);
+            refuse(request, ex);
+        }
     }
 
     private void serve(Envelope request) {
         ClusterView view = this.views.current();
-        if (!this.silo.isServing() || isLeaving(view)) {
+        if (!this.silo.isServing()) {
             refuseNotServing(request, view);
             return;
         }
+        boolean leaving = isLeaving(view);
         ActorAddress address;
         try {
             address = request.address();
         }
         catch (RuntimeException ex) {
-            refuse(request, ex);
+            if (leaving) {
+                refuseNotServing(request, view);
+            }
+            else {
+                refuse(request, ex);
+            }
+            return;
+        }
+        if (leaving) {
+            if (hostsActivation(address)) {
+                // Its activation is still here until the hand-over ends it (a callback into its running turn
+                // among others): nowhere else may run it meanwhile.
+                deliver(request, address);
+            }
+            else {
+                refuseNotServing(request, view);
+            }
             return;
         }
         if (this.silo.placements().strategyOf(address.typeName()).servesLocally()) {
@@ -154,6 +185,15 @@ final class IncomingCalls {
     private boolean isLeaving(ClusterView view) {
         SiloEntry own = view.membership().silos().get(this.self);
         return own != null && own.status() == SiloStatus.SHUTTING_DOWN;
+    }
+
+    /**
+     * Returns whether a directory-placed actor has its activation on this silo: its directory entry stays
+     * until that activation ends, so calls for it must run here, even while this silo is leaving.
+     */
+    private boolean hostsActivation(ActorAddress address) {
+        return this.silo.placements().strategyOf(address.typeName()).usesDirectory()
+                && this.directory.hosts(address);
     }
 
     /**

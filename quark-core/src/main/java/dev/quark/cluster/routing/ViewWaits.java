@@ -42,6 +42,9 @@ final class ViewWaits {
     /** Guarded by this: the parked calls by sending silo, in arrival order. */
     private final Map<String, SenderQueue> queues = new HashMap<>();
 
+    /** Guarded by this: the calls taken off a queue and not served yet; they count as in progress. */
+    private int serving;
+
     ViewWaits(ViewTracker views, SiloBinding silo, Clock clock, Executor executor) {
         this.views = views;
         this.silo = silo;
@@ -88,10 +91,11 @@ final class ViewWaits {
     }
 
     /**
-     * Returns how many calls are parked.
+     * Returns how many calls are parked or being served after their wait: until they are served, nothing
+     * else counts them as in progress.
      */
     synchronized int size() {
-        return this.queues.values().stream().mapToInt((queue) -> queue.parked.size()).sum();
+        return this.serving + this.queues.values().stream().mapToInt((queue) -> queue.parked.size()).sum();
     }
 
     private long waitMillis(Envelope request) {
@@ -121,9 +125,23 @@ final class ViewWaits {
 
     /**
      * Serves, in order, the sender's parked calls whose version this silo has read or whose wait is over; parks
-     * the rest until their turn.
+     * the rest until their turn. A call whose serving fails is logged and the others are served all the same;
+     * the queue is never left without a wait armed.
      */
     private void drain(SenderQueue queue) {
+        boolean settled = false;
+        try {
+            settled = drainReady(queue);
+        }
+        finally {
+            if (!settled) {
+                settle(queue);
+            }
+        }
+    }
+
+    /** Serves the ready calls until none is; returns whether the queue is settled (removed or armed). */
+    private boolean drainReady(SenderQueue queue) {
         while (true) {
             List<Envelope> ready = new ArrayList<>();
             boolean more;
@@ -143,16 +161,52 @@ final class ViewWaits {
                 }
                 else {
                     more = false;
+                    this.serving += ready.size();
                 }
             }
             if (ready.isEmpty()) {
                 if (more) {
                     arm(queue);
                 }
-                return;
+                return true;
             }
             // Still in the map while these are served, so that the sender's next calls queue behind them.
-            ready.forEach(queue.serve);
+            for (int i = 0; i < ready.size(); i++) {
+                serveOne(queue, ready.get(i), ready.size() - i - 1);
+            }
+        }
+    }
+
+    private void serveOne(SenderQueue queue, Envelope request, int stillHeld) {
+        boolean served = false;
+        try {
+            queue.serve.accept(request);
+            served = true;
+        }
+        catch (RuntimeException ex) {
+            served = true;
+            logger.warn("Serving {} parked for a newer view from silo {} failed; its caller gets no answer from "
+                    + "this silo", request, queue.sender, ex);
+        }
+        finally {
+            synchronized (this) {
+                // A call that threw an error releases the rest of its batch too: nothing serves them now.
+                this.serving -= served ? 1 : stillHeld + 1;
+            }
+        }
+    }
+
+    /** After a drain ended abruptly: removes the sender's queue when nothing is parked, else waits again. */
+    private void settle(SenderQueue queue) {
+        boolean more;
+        synchronized (this) {
+            more = !queue.parked.isEmpty();
+            if (!more) {
+                this.queues.remove(queue.sender, queue);
+            }
+        }
+        if (more) {
+            arm(queue);
         }
     }
 

@@ -143,6 +143,11 @@ final class InstanceLifecycle {
         ActivationException failure = new ActivationException(activation.identity.toString(), cause);
         Activation.logger.warn("Activation of {} failed", activation.identity, cause);
         Duration restartDelay = activation.catalog().supervision().activationFailed(activation, cause);
+        if (restartDelay == null) {
+            // Before the catalog forgets the activation: until then no other activation of the actor starts
+            // here, so what the gate removes (the directory entry) is this activation's and no newer one's.
+            releaseAdmission(activation);
+        }
         Invocation waiting = null;
         synchronized (activation) {
             TurnAdmission turns = activation.turns();
@@ -164,9 +169,6 @@ final class InstanceLifecycle {
         }
         if (restartDelay != null) {
             scheduleReactivation(activation, restartDelay);
-        }
-        else {
-            releaseAdmission(activation);
         }
         if (trigger != null) {
             TurnRunner.fail(activation, trigger, failure);

@@ -1,5 +1,6 @@
 package dev.quark.cluster.routing;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -10,6 +11,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -35,6 +38,7 @@ import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A call from a silo with a newer membership view than the receiving silo's waits for that view without holding
@@ -44,6 +48,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ViewWaitsTests {
 
     private static final String TYPE = "Tally";
+
+    private static final Executor VIRTUAL_THREADS = (task) -> Thread.ofVirtual().start(task);
 
     private final CapturingTransport transport = new CapturingTransport();
 
@@ -123,6 +129,59 @@ class ViewWaitsTests {
             order.add(this.transport.next().requestId());
         }
         assertThat(order).as("passed on to silo-2 in the order received").containsExactly("1", "2", "3");
+    }
+
+    @Test
+    void aParkedCallWhoseServingThrowsDoesNotStrandTheOthersOrTheSendersLaterCalls() {
+        ViewTracker tracker = tracker();
+        List<String> served = new CopyOnWriteArrayList<>();
+        ViewWaits waits = new ViewWaits(tracker, new SiloBinding(), Clock.systemUTC(), VIRTUAL_THREADS);
+        Consumer<Envelope> serve = (request) -> {
+            if ("1".equals(request.requestId())) {
+                throw new IllegalStateException("serving call 1 failed");
+            }
+            served.add(request.requestId());
+        };
+        waits.admit(call(1, 2), serve);
+        waits.admit(call(2, 2), serve);
+        waits.admit(call(3, 1), serve);
+        tracker.install(view(2, this.caller, this.self, this.joined));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> served.size() == 2);
+        assertThat(served).as("the rest of the batch is served").containsExactly("2", "3");
+        waits.admit(call(4, 2), serve);
+        assertThat(served).as("a later call of the sender is served at once").containsExactly("2", "3", "4");
+        assertThat(waits.size()).isZero();
+    }
+
+    @Test
+    void aParkedCallTakenOffItsQueueCountsUntilItIsServed() throws Exception {
+        ViewTracker tracker = tracker();
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ViewWaits waits = new ViewWaits(tracker, new SiloBinding(), Clock.systemUTC(), VIRTUAL_THREADS);
+        waits.admit(call(1, 2), (request) -> {
+            entered.countDown();
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(waits.size()).isEqualTo(1);
+        tracker.install(view(2, this.caller, this.self, this.joined));
+        assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(waits.size()).as("in hand, not yet counted by whoever serves it").isEqualTo(1);
+        release.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> waits.size() == 0);
+    }
+
+    private ViewTracker tracker() {
+        ViewTracker tracker = new ViewTracker("silo-1", Clock.systemUTC(), Duration.ofSeconds(10));
+        tracker.install(view(1, this.caller, this.self));
+        return tracker;
     }
 
     private Envelope call(long messageId, long membershipVersion) {

@@ -62,7 +62,8 @@ public final class DeadLetters {
      * Resends every dead letter of a destination, oldest first: they keep their order among themselves. Bounded by the
      * outbox's last sequence when the call began ({@link OutboxStore#lastSequence()}): a resent message draws a higher
      * one, so one that dies again while the call runs is not resent twice, and dead letters of other destinations do
-     * not count.
+     * not count. Asks until the store has none left: a batch may come back short of its limit while more remain (dead
+     * letters requeued meanwhile by another caller are skipped).
      * @param destination the destination
      * @return the ids resent, in their new order
      */
@@ -75,7 +76,7 @@ public final class DeadLetters {
             batch = this.store.requeueDead(destination, throughSequence, BATCH);
             resent.addAll(batch);
         }
-        while (batch.size() == BATCH);
+        while (!batch.isEmpty());
         if (!resent.isEmpty()) {
             logger.info("Resending {} dead letters of destination '{}'", resent.size(), destination);
         }

@@ -151,6 +151,8 @@ public interface OutboxStore {
      * @param limit the most to requeue, at least 1
      * @return the ids requeued, in their new order
      * @throws IllegalArgumentException naming a limit below 1
+     * @throws UnsupportedOperationException by default: a store implements it (and {@link #lastSequence()}) for
+     * {@code DeadLetters.resendAll} to work on it
      * @see OutboxStoreArguments#requeueDead
      */
     default List<MessageId> requeueDead(String destination, long throughSequence, int limit) {
@@ -161,6 +163,8 @@ public interface OutboxStore {
      * Returns the highest sequence drawn so far by a message that is visible (committed): every message appended or
      * requeued later draws a higher one.
      * @return the sequence, 0 when there is none
+     * @throws UnsupportedOperationException by default: a store implements it (and
+     * {@link #requeueDead(String, long, int)}) for {@code DeadLetters.resendAll} to work on it
      */
     default long lastSequence() {
         throw new UnsupportedOperationException("Outbox store " + this + " cannot requeue dead letters");

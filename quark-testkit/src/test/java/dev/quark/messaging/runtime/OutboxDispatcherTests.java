@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -225,6 +226,32 @@ class OutboxDispatcherTests {
         assertThat(refundIds).allSatisfy(
                 (id) -> assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(MessageStatus.DEAD));
         assertThat(new DeadLetters(this.store).resendAll("orders")).as("resendable again").containsExactly(order);
+    }
+
+    @Test
+    void resendingADestinationGoesOnAfterABatchComesBackShort() {
+        MessageId first = this.outbox.enqueue("orders", "a", "a1");
+        MessageId second = this.outbox.enqueue("orders", "b", "b1");
+        MessageId third = this.outbox.enqueue("orders", "c", "c1");
+        FencingToken token = new FencingToken(1_000);
+        for (int partition = 0; partition < 8; partition++) {
+            assertThat(this.store.stamp(partition, token)).isTrue();
+        }
+        for (MessageId id : List.of(first, second, third)) {
+            assertThat(this.store.markDead(this.store.find(id).orElseThrow(), token, this.clock.instant(), "down"))
+                .isTrue();
+        }
+        AtomicInteger requeues = new AtomicInteger();
+        OutboxStore shortOnce = (OutboxStore) Proxy.newProxyInstance(OutboxStore.class.getClassLoader(),
+                new Class<?>[] { OutboxStore.class }, (proxy, method, arguments) -> {
+                    if (method.getName().equals("requeueDead") && requeues.getAndIncrement() == 0) {
+                        return this.store.requeueDead((String) arguments[0], (long) arguments[1], 1);
+                    }
+                    return method.invoke(this.store, arguments);
+                });
+
+        assertThat(new DeadLetters(shortOnce).resendAll("orders")).containsExactly(first, second, third);
+        assertThat(this.store.count(MessageStatus.DEAD)).isZero();
     }
 
     private static List<MessageId> allOf(MessageId first, List<MessageId> rest) {

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -148,6 +149,25 @@ class JdbcStateOutboxTests {
             throw new IllegalStateException("the caller's later work failed");
         }));
         assertThat(balance(states, "carol").exists()).isFalse();
+        assertThat(messages.find(enqueued.getFirst())).isEmpty();
+    }
+
+    @Test
+    void aNestedSaveThatFailsLeavesNeitherStateNorMessagesThoughTheOuterTransactionEnqueuedNothingAndCommits() {
+        DataSourceTransactionManager manager = new DataSourceTransactionManager(dataSource);
+        TransactionTemplate outer = new TransactionTemplate(manager);
+        TransactionTemplate nested = new TransactionTemplate(manager);
+        nested.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
+        PersistentState<Long> balance = balance(states, "hana");
+        balance.set(3L);
+        List<MessageId> enqueued = new ArrayList<>();
+        outer.executeWithoutResult((status) -> assertThatIllegalStateException()
+            .isThrownBy(() -> nested.executeWithoutResult((inner) -> {
+                enqueued.addAll(stateOutbox.save(balance, (outbox) -> outbox.enqueue("ledger", "hana", "opened")));
+                throw new IllegalStateException("the nested call's later work failed");
+            })));
+        assertThat(enqueued).hasSize(1);
+        assertThat(balance(states, "hana").exists()).as("rolled back to the savepoint").isFalse();
         assertThat(messages.find(enqueued.getFirst())).isEmpty();
     }
 

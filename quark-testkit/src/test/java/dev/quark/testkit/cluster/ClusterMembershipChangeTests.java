@@ -193,6 +193,39 @@ class ClusterMembershipChangeTests {
         assertThat(this.environment.activations(id)).isZero();
     }
 
+    @Test
+    void leavingSiloStillRunsCallsForADirectoryPlacedActivationItHostsCallbacksIntoItsTurnIncluded() {
+        this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(3).runtime((siloId, runtime) -> {
+            runtime.actor(TallyActor.class, () -> new TallyActor(this.environment, siloId));
+            runtime.actor(HomebodyActor.class, () -> new HomebodyActor(this.environment, siloId));
+        }));
+        TestSilo leaving = this.cluster.silo(1);
+        TestSilo other = this.cluster.silo(0);
+        String tallyId = this.cluster.idOwnedBy("silo-0");
+        assertThat(leaving.get(Homebody.class, "stayer").where()).isEqualTo("silo-1");
+        CompletableFuture<String> held = CompletableFuture
+            .supplyAsync(() -> leaving.get(Homebody.class, "stayer").holdThenAskBack("stay", tallyId), VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("stay"));
+        CompletableFuture<Void> left = CompletableFuture.runAsync(() -> leaving.membership()
+            .leave(() -> leaving.runtime()
+                .deactivateWhere((address) -> true, DeactivationReason.HANDOFF)
+                .thenRunAsync(() -> leaving.routing().awaitIdle(TallyEnvironment.timeout()), VIRTUAL_THREADS),
+                    TallyEnvironment.timeout()), VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout()).until(() -> statusOf(leaving) == SiloStatus.SHUTTING_DOWN);
+
+        CompletableFuture<String> fromOther = CompletableFuture
+            .supplyAsync(() -> other.get(Homebody.class, "stayer").add(1) + "@" + other.get(Homebody.class, "stayer")
+                .where(), VIRTUAL_THREADS);
+        this.environment.open("stay");
+
+        assertThat(held).as("the callback into the turn ran on its activation")
+            .succeedsWithin(TallyEnvironment.timeout())
+            .isEqualTo("silo-1");
+        assertThat(fromOther).succeedsWithin(TallyEnvironment.timeout()).asString().startsWith("1@");
+        assertThat(left).succeedsWithin(TallyEnvironment.timeout());
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
     private static SiloStatus statusOf(TestSilo silo) {
         return silo.routing().view().membership().silos().get(silo.siloId()).status();
     }

@@ -11,4 +11,10 @@ public interface Homebody extends Actor {
 
     /** Returns the silo the actor runs on. */
     String where();
+
+    /**
+     * Waits at a gate of the environment, then asks a tally where this actor runs (the tally calls it back in
+     * this turn); returns that answer.
+     */
+    String holdThenAskBack(String gate, String tallyId);
 }

@@ -30,4 +30,7 @@ public interface Tally extends Actor {
 
     /** Calls {@code where()} on the caller, from inside this turn. */
     String callBack(String callerId);
+
+    /** Returns where a homebody runs, asking it (a call back into its turn when it called this). */
+    String homebodyWhere(String homebodyId);
 }

@@ -79,4 +79,9 @@ public class TallyActor extends AbstractActor implements Tally {
         String caller = this.environment.actors(this.siloId).get(Tally.class, callerId).where();
         return actorId() + "@" + this.siloId + " -> " + callerId + "@" + caller;
     }
+
+    @Override
+    public String homebodyWhere(String homebodyId) {
+        return this.environment.actors(this.siloId).get(Homebody.class, homebodyId).where();
+    }
 }

@@ -119,11 +119,15 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
     public void append(NewMessage message) {
         Objects.requireNonNull(message, "message must not be null");
         if (inTransaction()) {
-            TransactionAppends.current(this, this::insertLocked).add(List.of(message));
+            transactionAppends().add(List.of(message));
         }
         else {
             insert(message);
         }
+    }
+
+    private TransactionAppends transactionAppends() {
+        return TransactionAppends.current(this, this::insertLocked, this.transactions::callerConnection);
     }
 
     private boolean inTransaction() {
@@ -200,7 +204,7 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
             throw new IllegalArgumentException("Message " + existing.getFirst() + " was enqueued already");
         }
         if (inTransaction()) {
-            TransactionAppends.current(this, this::insertLocked).add(messages);
+            transactionAppends().add(messages);
         }
         else {
             messages.forEach(this::insert);

@@ -7,7 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
@@ -19,13 +23,25 @@ import dev.quark.messaging.store.NewMessage;
  * transaction commits and inserted then ({@link #beforeCommit}), all at once: the store takes the advisory locks of
  * their keys in one fixed order, then inserts the rows in enqueue order. Registered as a synchronization of the
  * transaction at its first enqueue, so a suspended transaction's messages stay with it; a transaction that rolls back
- * drops them, and so does a rollback to a savepoint of a nested transaction (those enqueued after the savepoint).
+ * drops them, and so does a rollback to a savepoint of a nested transaction (those enqueued after the savepoint, or
+ * all of them for a savepoint taken before the first).
+ * <p>
+ * A message enqueued while the transaction commits, after its messages were inserted (a before-commit callback
+ * running later), is inserted at once, still before the commit. One enqueued after the commit is refused with an
+ * {@link IllegalStateException}, and so are the messages of a first enqueue made too late in the commit for this
+ * synchronization to be called before it: never dropped silently.
  */
 final class TransactionAppends implements TransactionSynchronization {
+
+    private static final Logger logger = LoggerFactory.getLogger(TransactionAppends.class);
 
     private final Object owner;
 
     private final Consumer<List<NewMessage>> insert;
+
+    private final Supplier<@Nullable Object> connection;
+
+    private final Object enqueuedOn;
 
     private final List<NewMessage> messages = new ArrayList<>();
 
@@ -33,40 +49,63 @@ final class TransactionAppends implements TransactionSynchronization {
 
     private final Map<Object, Integer> savepoints = new IdentityHashMap<>();
 
-    private TransactionAppends(Object owner, Consumer<List<NewMessage>> insert) {
+    private Phase phase = Phase.OPEN;
+
+    private TransactionAppends(Object owner, Consumer<List<NewMessage>> insert, Supplier<@Nullable Object> connection,
+            Object enqueuedOn) {
         this.owner = owner;
         this.insert = insert;
+        this.connection = connection;
+        this.enqueuedOn = enqueuedOn;
     }
 
     /**
      * Returns the messages of the current transaction for a store, registering them with the transaction at the first
-     * call. Requires an active transaction synchronization.
+     * call. Requires an active transaction synchronization and a connection of the store's database bound in the
+     * transaction.
      * @param owner the store
-     * @param insert inserts the messages, called before the transaction commits
+     * @param insert inserts the messages in the current transaction, called before the transaction commits
+     * @param connection returns the connection holder of the current transaction on the store's database, or
+     * {@code null} when there is none
      * @return the transaction's messages
      */
-    static TransactionAppends current(Object owner, Consumer<List<NewMessage>> insert) {
+    static TransactionAppends current(Object owner, Consumer<List<NewMessage>> insert,
+            Supplier<@Nullable Object> connection) {
         for (TransactionSynchronization synchronization : TransactionSynchronizationManager.getSynchronizations()) {
             if (synchronization instanceof TransactionAppends appends && appends.owner == owner) {
                 return appends;
             }
         }
-        TransactionAppends appends = new TransactionAppends(owner, insert);
+        Object enqueuedOn = connection.get();
+        if (enqueuedOn == null) {
+            throw new IllegalStateException("No connection of the outbox's database is bound to the transaction");
+        }
+        TransactionAppends appends = new TransactionAppends(owner, insert, connection, enqueuedOn);
         TransactionSynchronizationManager.registerSynchronization(appends);
         return appends;
     }
 
     /**
-     * Adds messages, all or none: refuses them all when one of them was enqueued in this transaction already.
+     * Adds messages, all or none: refuses them all when one of them was enqueued in this transaction already. Inserts
+     * them at once when the transaction's messages were inserted already (it is committing).
      * @param batch the messages, in enqueue order
      * @throws IllegalArgumentException naming the message enqueued twice
+     * @throws IllegalStateException naming a message enqueued after the transaction committed
      */
     void add(List<NewMessage> batch) {
+        if (this.phase == Phase.COMPLETED) {
+            throw new IllegalStateException("Message " + batch.getFirst().id() + " was enqueued after its transaction "
+                    + "completed (in an after-commit callback?), so it would not be stored: enqueue it in a new "
+                    + "transaction");
+        }
         Set<MessageId> added = new HashSet<>();
         for (NewMessage message : batch) {
             if (this.ids.contains(message.id()) || !added.add(message.id())) {
                 throw new IllegalArgumentException("Message " + message.id() + " was enqueued already");
             }
+        }
+        if (this.phase == Phase.INSERTED) {
+            insert(batch);
         }
         this.messages.addAll(batch);
         this.ids.addAll(added);
@@ -77,10 +116,14 @@ final class TransactionAppends implements TransactionSynchronization {
         this.savepoints.put(savepoint, this.messages.size());
     }
 
+    /**
+     * Drops the messages enqueued after the savepoint; all of them for a savepoint this instance does not know, taken
+     * before its first message.
+     */
     @Override
     public void savepointRollback(Object savepoint) {
-        Integer mark = this.savepoints.get(savepoint);
-        if (mark != null && mark < this.messages.size()) {
+        int mark = this.savepoints.getOrDefault(savepoint, 0);
+        if (mark < this.messages.size()) {
             List<NewMessage> dropped = this.messages.subList(mark, this.messages.size());
             dropped.forEach((message) -> this.ids.remove(message.id()));
             dropped.clear();
@@ -90,19 +133,64 @@ final class TransactionAppends implements TransactionSynchronization {
     @Override
     public void beforeCommit(boolean readOnly) {
         if (!this.messages.isEmpty()) {
-            this.insert.accept(List.copyOf(this.messages));
+            insert(List.copyOf(this.messages));
+        }
+        this.phase = Phase.INSERTED;
+    }
+
+    private void insert(List<NewMessage> batch) {
+        if (this.connection.get() != this.enqueuedOn) {
+            throw new IllegalStateException("Messages " + idsOf(batch) + " cannot be inserted: the transaction that "
+                    + "enqueued them no longer holds its connection to the outbox's database (committed before its "
+                    + "synchronizations ran, as by a chained transaction manager?); manage the outbox's DataSource "
+                    + "with the transaction manager that commits it");
+        }
+        this.insert.accept(batch);
+    }
+
+    @Override
+    public void afterCommit() {
+        Phase before = this.phase;
+        this.phase = Phase.COMPLETED;
+        if (before == Phase.OPEN && !this.messages.isEmpty()) {
+            throw new IllegalStateException("Messages " + idsOf(this.messages) + " were enqueued while their "
+                    + "transaction committed, too late to be inserted in it (first enqueue of the outbox in a "
+                    + "before-commit callback?), so they are not stored");
         }
     }
 
     @Override
     public void afterCompletion(int status) {
+        if (status == STATUS_COMMITTED && this.phase == Phase.OPEN && !this.messages.isEmpty()) {
+            logger.error("Outbox messages {} were enqueued while their transaction committed, too late to be inserted "
+                    + "in it, so they are not stored", idsOf(this.messages));
+        }
+        this.phase = Phase.COMPLETED;
         this.messages.clear();
         this.ids.clear();
         this.savepoints.clear();
     }
 
+    private static List<MessageId> idsOf(List<NewMessage> batch) {
+        return batch.stream().map(NewMessage::id).toList();
+    }
+
     @Override
     public String toString() {
-        return "TransactionAppends[" + this.messages.size() + " messages of " + this.owner + "]";
+        return "TransactionAppends[" + this.messages.size() + " messages of " + this.owner + ", " + this.phase + "]";
+    }
+
+    /** How far the transaction got. */
+    private enum Phase {
+
+        /** Messages are held until the transaction commits. */
+        OPEN,
+
+        /** The messages were inserted: the transaction is committing, more are inserted at once. */
+        INSERTED,
+
+        /** The transaction committed or rolled back: no message can be added. */
+        COMPLETED
+
     }
 }

@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -19,9 +20,15 @@ import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.PayloadApplicationEvent;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.event.TransactionPhase;
+import org.springframework.transaction.event.TransactionalApplicationListener;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -40,6 +47,7 @@ import dev.quark.testkit.server.PostgresTestServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
 
 class JdbcOutboxStoreTests extends OutboxStoreContractTests {
@@ -234,6 +242,123 @@ class JdbcOutboxStoreTests extends OutboxStoreContractTests {
                 .withMessage("Message " + message.id() + " was enqueued already");
         });
         assertThat(idsBySequence(key)).containsExactly(message.id().toString());
+    }
+
+    @Test
+    void aMessageOfANestedTransactionRolledBackIsNotStoredThoughTheOuterOneEnqueuedNothingAndCommits() {
+        DataSourceTransactionManager manager = new DataSourceTransactionManager(dataSource);
+        TransactionTemplate outer = new TransactionTemplate(manager);
+        TransactionTemplate nested = new TransactionTemplate(manager);
+        nested.setPropagationBehavior(TransactionDefinition.PROPAGATION_NESTED);
+        DefaultOutbox outbox = outbox();
+        String order = "order-" + UUID.randomUUID();
+        MessageId[] enqueued = new MessageId[1];
+        outer.executeWithoutResult((status) -> {
+            jdbc.sql("insert into business_order (id) values (?)").param(order).update();
+            assertThatIllegalStateException().isThrownBy(() -> nested.executeWithoutResult((inner) -> {
+                jdbc.sql("insert into business_order (id) values (?)").param(order + "-nested").update();
+                enqueued[0] = outbox.enqueue("orders", order, "never happened");
+                throw new IllegalStateException("nested work failed");
+            })).withMessage("nested work failed");
+        });
+        assertThat(jdbc.sql("select id from business_order where id like ?").param(order + "%").query(String.class)
+            .list()).containsExactly(order);
+        assertThat(store.find(enqueued[0])).isEmpty();
+        assertThat(otherConnectionSeesKey(order)).isFalse();
+    }
+
+    @Test
+    void aMessageEnqueuedByABeforeCommitListenerIsStoredWhetherItsEventCameBeforeOrAfterTheFirstEnqueue() {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        DefaultOutbox outbox = outbox();
+        String key = "order-" + UUID.randomUUID();
+        List<MessageId> byListener = new ArrayList<>();
+        ApplicationListener<PayloadApplicationEvent<String>> listener = TransactionalApplicationListener
+            .forPayload(TransactionPhase.BEFORE_COMMIT, (String payload) -> byListener.add(outbox.enqueue("orders",
+                    key, payload)));
+
+        MessageId enqueuedFirst = transactions.execute((status) -> {
+            MessageId id = outbox.enqueue("orders", key, "in the transaction");
+            listener.onApplicationEvent(new PayloadApplicationEvent<>(this, "by the listener, published after"));
+            return id;
+        });
+        MessageId enqueuedAfter = transactions.execute((status) -> {
+            listener.onApplicationEvent(new PayloadApplicationEvent<>(this, "by the listener, published before"));
+            return outbox.enqueue("orders", key, "in the transaction");
+        });
+
+        assertThat(byListener).hasSize(2);
+        assertThat(idsBySequence(key)).containsExactly(enqueuedFirst.toString(), byListener.get(0).toString(),
+                enqueuedAfter.toString(), byListener.get(1).toString());
+    }
+
+    @Test
+    void aFirstEnqueueByABeforeCommitListenerTooLateToBeInsertedFailsNamingItsMessage() {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        DefaultOutbox outbox = outbox();
+        String key = "order-" + UUID.randomUUID();
+        List<MessageId> byListener = new ArrayList<>();
+        ApplicationListener<PayloadApplicationEvent<String>> listener = TransactionalApplicationListener
+            .forPayload(TransactionPhase.BEFORE_COMMIT, (String payload) -> byListener.add(outbox.enqueue("orders",
+                    key, payload)));
+
+        assertThatIllegalStateException().isThrownBy(() -> transactions.executeWithoutResult(
+                (status) -> listener.onApplicationEvent(new PayloadApplicationEvent<>(this, "first at commit"))))
+            .withMessageContaining(byListener.getFirst().toString())
+            .withMessageContaining("not stored");
+        assertThat(otherConnectionSeesKey(key)).isFalse();
+    }
+
+    @Test
+    void aMessageEnqueuedAfterTheCommitIsRefusedNamingIt() {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        DefaultOutbox outbox = outbox();
+        String key = "order-" + UUID.randomUUID();
+        MessageId[] enqueued = new MessageId[1];
+        NewMessage late = new NewMessage(MessageId.next(Clock.systemUTC()), "orders", key, 3, "java.lang.String",
+                "\"late\"", Map.of(), Instant.now());
+        List<RuntimeException> refusals = new ArrayList<>();
+        transactions.executeWithoutResult((status) -> {
+            enqueued[0] = outbox.enqueue("orders", key, "in the transaction");
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+                @Override
+                public void afterCommit() {
+                    try {
+                        store.append(late);
+                    }
+                    catch (IllegalStateException ex) {
+                        refusals.add(ex);
+                    }
+                }
+            });
+        });
+        assertThat(refusals).singleElement()
+            .satisfies((refusal) -> assertThat(refusal).hasMessageContaining("Message " + late.id() + " was enqueued after its transaction completed"));
+        assertThat(idsBySequence(key)).containsExactly(enqueued[0].toString());
+    }
+
+    @Test
+    void aCommitWhoseTransactionNoLongerHoldsTheEnqueuingConnectionFailsAndStoresNothing() {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        DefaultOutbox outbox = outbox();
+        String order = "order-" + UUID.randomUUID();
+        MessageId[] enqueued = new MessageId[1];
+        assertThatIllegalStateException().isThrownBy(() -> transactions.executeWithoutResult((status) -> {
+            jdbc.sql("insert into business_order (id) values (?)").param(order).update();
+            enqueued[0] = outbox.enqueue("orders", order, "x");
+            Object committedElsewhere = TransactionSynchronizationManager.unbindResource(dataSource);
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+                @Override
+                public void afterCompletion(int completion) {
+                    TransactionSynchronizationManager.bindResource(dataSource, committedElsewhere);
+                }
+            });
+        })).withMessageContaining(enqueued[0].toString()).withMessageContaining("no longer holds its connection");
+        assertThat(store.find(enqueued[0])).isEmpty();
+        assertThat(jdbc.sql("select count(*) from business_order where id = ?").param(order).query(Long.class)
+            .single()).isZero();
     }
 
     private static DefaultOutbox outbox() {
