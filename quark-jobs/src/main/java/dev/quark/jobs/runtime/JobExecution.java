@@ -164,7 +164,8 @@ final class JobExecution {
                 return false;
             }
         }
-        if (job.cancelRequested()) {
+        // The context also knows of a request made while the job waited prefetched, after its claim was read.
+        if (job.cancelRequested() || this.context.isCancellationRequested()) {
             decide(new JobTransition(JobStatus.CANCELLED, null, null, false), ExecutionOutcome.CANCELLED, false);
             return false;
         }

@@ -148,6 +148,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final Map<String, Integer> readyByType = new HashMap<>();
 
+    /** Prefetched jobs whose cancellation was requested while they waited: they end CANCELLED without running. */
+    private final Set<JobId> cancelledWhileReady = new HashSet<>();
+
     /** Leases of ended attempts waiting for {@link #releasePending()}, guarded by {@link #lock}. */
     private final List<Lease> toRelease = new ArrayList<>();
 
@@ -319,6 +322,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         JobExecution execution;
         synchronized (this.lock) {
             execution = this.running.get(id);
+            if (execution == null && this.ready.stream().anyMatch((claimed) -> claimed.job().id().equals(id))) {
+                this.cancelledWhileReady.add(id);
+            }
         }
         if (execution != null) {
             execution.context().requestCancellation();
@@ -632,6 +638,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 Job job = claimed.job();
                 ExecutionContext context = new ExecutionContext(job, claimed.lease(), this.store, this.clock,
                         this.logLimit);
+                if (this.cancelledWhileReady.remove(job.id())) {
+                    context.requestCancellation();
+                }
                 JobExecution execution = new JobExecution(this, claimed, handler, context);
                 this.running.put(job.id(), execution);
                 this.runningByType.merge(job.type(), 1, Integer::sum);
@@ -724,10 +733,13 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         synchronized (this.lock) {
             boolean due = this.cancellationCheckDue;
             this.cancellationCheckDue = false;
-            if (!due || this.running.isEmpty()) {
+            if (!due || (this.running.isEmpty() && this.ready.isEmpty())) {
                 return;
             }
-            ids = List.copyOf(this.running.keySet());
+            // Prefetched jobs too: a cancellation requested while one waits ends it before its handler runs.
+            List<JobId> held = new ArrayList<>(this.running.keySet());
+            this.ready.forEach((claimed) -> held.add(claimed.job().id()));
+            ids = held;
         }
         try {
             this.store.cancellationsRequested(ids).forEach(this::cancellationRequested);
@@ -755,6 +767,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 if (claimed.lease().isSameLease(lease)) {
                     jobs.remove();
                     this.readyByType.computeIfPresent(claimed.job().type(), (type, count) -> (count > 1) ? count - 1 : null);
+                    this.cancelledWhileReady.remove(claimed.job().id());
                     waiting = claimed;
                     break;
                 }
@@ -885,6 +898,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             waiting = List.copyOf(this.ready);
             this.ready.clear();
             this.readyByType.clear();
+            this.cancelledWhileReady.clear();
         }
         giveBack(waiting);
         synchronized (this.lock) {

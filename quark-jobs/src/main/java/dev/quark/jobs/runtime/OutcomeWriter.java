@@ -16,7 +16,9 @@ import org.jspecify.annotations.Nullable;
  * together in the next write ({@link JobStore#finishAll}), so that a busy node writes its outcomes in batches rather
  * than one round trip each. A group commit: the first worker to arrive writes, the others wait in line; when its
  * write is done and its own outcome with it, the first worker still waiting writes the next batch, everyone waiting
- * then at most {@link #MAX_BATCH}. Each caller returns once its own outcome is written or refused.
+ * then at most {@link #MAX_BATCH}. Each caller returns once its own outcome is written or refused. A batch whose write
+ * fails (other than by refusing some outcomes for their leases) is written again one outcome at a time, so that one
+ * outcome the database refuses fails alone. A write that throws an {@link Error} still hands the lead on.
  */
 final class OutcomeWriter {
 
@@ -56,25 +58,33 @@ final class OutcomeWriter {
                 return mine.failure;
             }
         }
-        while (true) {
-            List<Pending> batch = new ArrayList<>();
-            synchronized (this.lock) {
-                while (batch.size() < MAX_BATCH && !this.waiting.isEmpty()) {
-                    batch.add(this.waiting.pollFirst());
-                }
-            }
-            writeBatch(batch);
-            if (mine.done) {
+        try {
+            do {
+                List<Pending> batch = new ArrayList<>();
                 synchronized (this.lock) {
-                    Pending next = this.waiting.peekFirst();
-                    if (next == null) {
-                        this.writing = false;
-                    }
-                    else {
-                        next.signal.complete(null);
+                    while (batch.size() < MAX_BATCH && !this.waiting.isEmpty()) {
+                        batch.add(this.waiting.pollFirst());
                     }
                 }
-                return mine.failure;
+                writeBatch(batch);
+            }
+            while (!mine.done);
+        }
+        finally {
+            // Also when the write threw an Error: the next in line leads, or no one writes any more.
+            handOff();
+        }
+        return mine.failure;
+    }
+
+    private void handOff() {
+        synchronized (this.lock) {
+            Pending next = this.waiting.peekFirst();
+            if (next == null) {
+                this.writing = false;
+            }
+            else {
+                next.signal.complete(null);
             }
         }
     }
@@ -91,21 +101,38 @@ final class OutcomeWriter {
     private void writeBatch(List<Pending> batch) {
         try {
             if (batch.size() == 1) {
-                JobOutcome outcome = batch.get(0).outcome;
-                this.store.finish(outcome.id(), outcome.lease(), outcome.transition(), outcome.report(), outcome.now());
-                batch.get(0).finish(null);
+                writeAlone(batch.get(0));
                 return;
             }
-            Map<dev.quark.jobs.JobId, RuntimeException> refused = this.store
-                .finishAll(batch.stream().map((pending) -> pending.outcome).toList());
+            Map<dev.quark.jobs.JobId, RuntimeException> refused;
+            try {
+                refused = this.store.finishAll(batch.stream().map((pending) -> pending.outcome).toList());
+            }
+            catch (RuntimeException ex) {
+                // One bad outcome (say a character the database refuses) must not fail the others: each alone.
+                batch.forEach(this::writeAlone);
+                return;
+            }
             batch.forEach((pending) -> pending.finish(refused.get(pending.outcome.id())));
         }
-        catch (RuntimeException ex) {
-            batch.forEach((pending) -> pending.finish(ex));
-        }
         catch (Error err) {
-            batch.forEach((pending) -> pending.finish(new IllegalStateException("Writing outcomes failed", err)));
+            batch.forEach((pending) -> {
+                if (!pending.done) {
+                    pending.finish(new IllegalStateException("Writing outcomes failed", err));
+                }
+            });
             throw err;
+        }
+    }
+
+    private void writeAlone(Pending pending) {
+        JobOutcome outcome = pending.outcome;
+        try {
+            this.store.finish(outcome.id(), outcome.lease(), outcome.transition(), outcome.report(), outcome.now());
+            pending.finish(null);
+        }
+        catch (RuntimeException ex) {
+            pending.finish(ex);
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -123,25 +124,43 @@ class OutcomeWriterTests {
     }
 
     @Test
-    void aWriteThatFailsIsReportedToEveryOutcomeOfItsBatchAndTheNextOutcomesAreStillWritten() throws Exception {
+    void aBatchWhoseWriteFailsIsWrittenAgainOneOutcomeAtATimeSoOnlyTheBadOutcomeFails() throws Exception {
         List<ClaimedJob> jobs = claim(4);
-        this.store.failNextBatch = true;
+        ClaimedJob bad = jobs.get(2);
+        this.store.refused.add(bad.job().id());
         Future<@Nullable RuntimeException> first = write(succeeded(jobs.get(0)));
         assertThat(this.store.blocked.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
         List<Future<@Nullable RuntimeException>> later = new ArrayList<>();
-        for (ClaimedJob job : jobs.subList(1, 3)) {
+        for (ClaimedJob job : jobs.subList(1, 4)) {
             later.add(write(succeeded(job)));
         }
-        await().atMost(WAIT).until(() -> this.writer.waiting() == 2);
+        await().atMost(WAIT).until(() -> this.writer.waiting() == 3);
         this.store.gate.countDown();
         assertThat(first.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
-        for (Future<@Nullable RuntimeException> outcome : later) {
-            assertThat(outcome.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
-                .hasMessage("database unreachable");
-        }
-        assertThat(write(succeeded(jobs.get(3))).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
-        assertThat(this.store.find(jobs.get(1).job().id()).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+        assertThat(later.get(0).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(later.get(1).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("refuses the outcome of " + bad.job().id());
+        assertThat(later.get(2).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(this.store.batches).containsExactly(3);
+        assertThat(this.store.find(jobs.get(1).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(this.store.find(bad.job().id()).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
         assertThat(this.store.find(jobs.get(3).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(write(succeeded(claim(1).get(0))).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+    }
+
+    @Test
+    void aWriteThatThrowsAnErrorHandsTheLeadOnSoTheNextOutcomeIsStillWritten() throws Exception {
+        List<ClaimedJob> jobs = claim(2);
+        this.store.gate.countDown();
+        this.store.errorOnNextFinish = true;
+        assertThat(write(succeeded(jobs.get(0)))).failsWithin(WAIT)
+            .withThrowableThat()
+            .havingRootCause()
+            .isInstanceOf(AssertionError.class)
+            .withMessage("store broke");
+        assertThat(write(succeeded(jobs.get(1))).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(this.store.find(jobs.get(1).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(this.writer.waiting()).isZero();
     }
 
     /** An in-memory store whose first single finish waits at a gate, and which records the size of each batch. */
@@ -153,12 +172,22 @@ class OutcomeWriterTests {
 
         final List<Integer> batches = new CopyOnWriteArrayList<>();
 
-        volatile boolean failNextBatch;
+        /** Jobs whose outcome the store refuses, alone or in a batch, as PostgreSQL refuses a NUL character in text. */
+        final Set<JobId> refused = ConcurrentHashMap.newKeySet();
+
+        volatile boolean errorOnNextFinish;
 
         private volatile boolean first = true;
 
         @Override
         public void finish(JobId id, Lease lease, JobTransition transition, JobReport report, Instant now) {
+            if (this.errorOnNextFinish) {
+                this.errorOnNextFinish = false;
+                throw new AssertionError("store broke");
+            }
+            if (this.refused.contains(id)) {
+                throw new IllegalStateException("The database refuses the outcome of " + id);
+            }
             if (this.first && transition.status() == JobStatus.SUCCEEDED) {
                 this.first = false;
                 this.blocked.countDown();
@@ -175,9 +204,10 @@ class OutcomeWriterTests {
         @Override
         public Map<JobId, RuntimeException> finishAll(List<JobOutcome> outcomes) {
             this.batches.add(outcomes.size());
-            if (this.failNextBatch) {
-                this.failNextBatch = false;
-                throw new IllegalStateException("database unreachable");
+            for (JobOutcome outcome : outcomes) {
+                if (this.refused.contains(outcome.id())) {
+                    throw new IllegalStateException("The database refuses the outcome of " + outcome.id());
+                }
             }
             return super.finishAll(outcomes);
         }

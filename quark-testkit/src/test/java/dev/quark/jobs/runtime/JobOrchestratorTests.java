@@ -929,6 +929,37 @@ class JobOrchestratorTests {
     }
 
     @Test
+    void aPrefetchedJobCancelledWhileItWaitsNeverRunsItsHandlerAndEndsCancelled() throws Exception {
+        List<String> ran = new CopyOnWriteArrayList<>();
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        Node node = prefetchingNode("node-1", 1, 2, Duration.ofMillis(200), JobHandler.of("slow", String.class,
+                (payload, context) -> {
+                    ran.add(payload);
+                    if (payload.equals("first")) {
+                        firstStarted.countDown();
+                        this.release.await();
+                    }
+                }));
+        JobId running = node.queue().enqueue("slow", "first");
+        awaitLatch(firstStarted);
+        JobId cancelledHere = node.queue().enqueue("slow", "cancelled-here");
+        JobId cancelledElsewhere = node.queue().enqueue("slow", "cancelled-elsewhere");
+        await().atMost(WAIT)
+            .until(() -> node.orchestrator().prefetchedJobs().equals(Set.of(cancelledHere, cancelledElsewhere)));
+        assertThat(node.queue().cancel(cancelledHere)).isEqualTo(CancelResult.REQUESTED);
+        assertThat(this.store.cancel(cancelledElsewhere, this.clock.instant())).isEqualTo(CancelResult.REQUESTED);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        // The tick's poll checks the held jobs for cancellation requests before the first one ends.
+        node.orchestrator().poll().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        this.release.countDown();
+        awaitStatus(running, JobStatus.SUCCEEDED);
+        assertThat(awaitStatus(cancelledHere, JobStatus.CANCELLED).finishedAt()).isNotNull();
+        awaitStatus(cancelledElsewhere, JobStatus.CANCELLED);
+        await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+        assertThat(ran).containsExactly("first");
+    }
+
+    @Test
     void aTypeAtItsLimitIsNotPrefetchedWhileOtherTypesAre() throws Exception {
         Map<String, AtomicInteger> running = new ConcurrentHashMap<>();
         Map<String, AtomicInteger> most = new ConcurrentHashMap<>();

@@ -26,6 +26,7 @@ import dev.quark.jobs.runtime.JobPayloadCodec;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.Enqueued;
 import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
@@ -48,6 +49,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class JdbcJobStoreTests extends JobStoreContractTests {
 
@@ -382,6 +384,37 @@ class JdbcJobStoreTests extends JobStoreContractTests {
         store.finish(job.id(), claimed.lease(), JobTransition.succeeded(), new JobReport(100, null, List.of()), NOW);
         assertThat(leases.holder(JobLeases.resource(job.id()))).as("the outcome's write frees the lease").isEmpty();
         assertThat(leases.release(claimed.lease())).isFalse();
+    }
+
+    @Test
+    void aNulCharacterInOneLogFailsTheWholeBatchButWrittenAloneOnlyThatOutcomeFails() {
+        String type = newType("nul-log");
+        for (int i = 0; i < 3; i++) {
+            store.enqueue(newJob(type));
+        }
+        List<ClaimedJob> claimed = store.claimDue(claim(OWNER, 3, NOW, type), leases(OWNER, LONG));
+        assertThat(claimed).hasSize(3);
+        List<JobOutcome> outcomes = claimed.stream()
+            .map((c) -> new JobOutcome(c.job().id(), c.lease(), JobTransition.succeeded(),
+                    new JobReport(100, null, List.of(c.equals(claimed.get(1)) ? "bad \u0000 line" : "fine")), NOW))
+            .toList();
+        assertThatThrownBy(() -> store.finishAll(outcomes)).as("PostgreSQL refuses a NUL in text")
+            .isInstanceOf(RuntimeException.class);
+        claimed.forEach((c) -> assertThat(store.find(c.job().id()).orElseThrow().status()).isEqualTo(JobStatus.RUNNING));
+        // What OutcomeWriter does then: each outcome alone, so only the bad one fails.
+        for (JobOutcome outcome : outcomes) {
+            if (outcome.id().equals(claimed.get(1).job().id())) {
+                assertThatThrownBy(() -> store.finish(outcome.id(), outcome.lease(), outcome.transition(),
+                        outcome.report(), outcome.now()))
+                    .isInstanceOf(RuntimeException.class);
+            }
+            else {
+                store.finish(outcome.id(), outcome.lease(), outcome.transition(), outcome.report(), outcome.now());
+            }
+        }
+        assertThat(store.find(claimed.get(0).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(store.find(claimed.get(1).job().id()).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+        assertThat(store.find(claimed.get(2).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
     }
 
     @Test
