@@ -1,6 +1,7 @@
 package dev.quark.cluster.routing;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,9 @@ import org.jspecify.annotations.Nullable;
  * scheduled task per request.
  */
 final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
+
+    /** How long a request to a silo just shown dead still waits for an answer that may be on its way. */
+    static final Duration DEPARTURE_GRACE = Duration.ofMillis(500);
 
     private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
 
@@ -101,8 +105,10 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
     }
 
     /**
-     * Fails at once the requests whose target silo a new view shows dead, gone, or running as a new
-     * incarnation: their answers will never come.
+     * Fails the requests whose target silo a new view shows dead, gone, or running as a new incarnation: their
+     * answers will never come. A target shown dead in the incarnation the request went to may have answered just
+     * before it left (a leaving silo answers its last calls, then writes itself dead): its requests get
+     * {@link #DEPARTURE_GRACE} for an answer already on its way, then fail. The others fail at once.
      */
     void failTargetsGoneIn(ClusterView view) {
         List<Long> gone = new ArrayList<>();
@@ -116,12 +122,21 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
             Pending entry = this.pending.get(messageId);
             if (entry != null) {
                 SiloEntry target = view.membership().silos().get(entry.targetSilo);
+                boolean departed = target != null && target.status() == SiloStatus.DEAD
+                        && target.epoch() == entry.targetEpoch;
                 String what = (target == null) ? "left the cluster"
                         : (target.status() == SiloStatus.DEAD) ? "was declared dead"
                                 : "restarted as incarnation " + target.epoch();
-                fail(messageId, new SiloUnavailableException("Silo " + entry.targetSilo + " " + what
-                        + " (membership version " + view.version() + ") while " + entry.description
-                        + " waited for its answer; it may or may not have run there"));
+                SiloUnavailableException failure = new SiloUnavailableException("Silo " + entry.targetSilo + " "
+                        + what + " (membership version " + view.version() + ") while " + entry.description
+                        + " waited for its answer; it may or may not have run there");
+                if (departed) {
+                    CompletableFuture.delayedExecutor(DEPARTURE_GRACE.toMillis(), TimeUnit.MILLISECONDS, this.executor)
+                        .execute(() -> fail(messageId, failure));
+                }
+                else {
+                    fail(messageId, failure);
+                }
             }
         }
     }

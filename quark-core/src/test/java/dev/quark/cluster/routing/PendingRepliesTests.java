@@ -1,0 +1,101 @@
+package dev.quark.cluster.routing;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+import dev.quark.cluster.SiloUnavailableException;
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.transport.Envelope;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Requests waiting for answers from a silo that a new view shows gone: a silo shown dead in the incarnation they
+ * went to may have answered just before it left, so its answers get a moment to arrive; a silo gone from the table
+ * or restarted never answers, so its requests fail at once.
+ */
+class PendingRepliesTests {
+
+    private static final Executor VIRTUAL_THREADS = (task) -> Thread.ofVirtual().start(task);
+
+    private static final SiloAddress ADDRESS = new SiloAddress("127.0.0.1", 9001);
+
+    private final PendingReplies replies = new PendingReplies("silo-0", Clock.systemUTC(), VIRTUAL_THREADS);
+
+    @AfterEach
+    void close() {
+        this.replies.close();
+    }
+
+    @Test
+    void anAnswerThatArrivesJustAfterItsSiloIsShownDeadStillCompletesTheCall() {
+        CompletableFuture<Envelope> answer = register(1);
+
+        this.replies.failTargetsGoneIn(view(2, SiloStatus.DEAD, 1));
+
+        assertThat(this.replies.complete(answer(1))).as("the answer found its call").isTrue();
+        assertThat(answer).succeedsWithin(Duration.ofSeconds(5))
+            .extracting(Envelope::correlationId).isEqualTo(1L);
+    }
+
+    @Test
+    void aCallWhoseSiloIsShownDeadAndDoesNotAnswerFailsAfterTheGraceNamingIt() {
+        long started = System.nanoTime();
+        CompletableFuture<Envelope> answer = register(1);
+
+        this.replies.failTargetsGoneIn(view(2, SiloStatus.DEAD, 1));
+
+        assertThat(answer).failsWithin(Duration.ofSeconds(10))
+            .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+            .havingCause()
+            .isInstanceOf(SiloUnavailableException.class)
+            .withMessage("Silo silo-1 was declared dead (membership version 2) while call Tally/tally-1.add() waited "
+                    + "for its answer; it may or may not have run there");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(PendingReplies.DEPARTURE_GRACE);
+        assertThat(this.replies.size()).isZero();
+    }
+
+    @Test
+    void aCallWhoseSiloRestartedFailsAtOnceAndItsLateAnswerIsNotTaken() {
+        CompletableFuture<Envelope> answer = register(1);
+
+        this.replies.failTargetsGoneIn(view(2, SiloStatus.ACTIVE, 2));
+
+        assertThat(this.replies.complete(answer(1))).as("the request was failed at once").isFalse();
+        assertThat(answer).failsWithin(Duration.ofSeconds(5))
+            .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+            .havingCause()
+            .withMessageContaining("restarted as incarnation 2");
+    }
+
+    private CompletableFuture<Envelope> register(long messageId) {
+        return this.replies.register(messageId, new Peer("silo-1", 1, ADDRESS), System.currentTimeMillis() + 30_000,
+                () -> new IllegalStateException("timed out"), "call Tally/tally-1.add()");
+    }
+
+    private static Envelope answer(long correlationId) {
+        return new Envelope(100 + correlationId, correlationId, Envelope.Kind.RESPONSE, "silo-1", 1, ADDRESS,
+                "silo-0", 0, "Tally", "tally-1", 0x1234, new byte[0], 0, null, Map.of(),
+                System.currentTimeMillis() + 30_000, 1, 0);
+    }
+
+    private static ClusterView view(long version, SiloStatus status, long epoch) {
+        Instant now = Instant.now();
+        SiloEntry self = new SiloEntry("silo-0", new SiloAddress("127.0.0.1", 9000), now, SiloStatus.ACTIVE, now, 1,
+                Set.of(), List.of());
+        SiloEntry target = new SiloEntry("silo-1", ADDRESS, now, status, now, epoch, Set.of("Tally"), List.of());
+        return ClusterView.of(MembershipSnapshot.of(version, List.of(self, target)), 150);
+    }
+}
