@@ -298,26 +298,7 @@ public final class GrpcTransport implements Transport {
      */
     @Override
     public void forget(SiloAddress address) {
-        Objects.requireNonNull(address, "address must not be null");
-        List<PeerLink> closing = new ArrayList<>();
-        ManagedChannel channel;
-        synchronized (this.peersLock) {
-            for (Envelope.Lane lane : Envelope.Lane.values()) {
-                PeerLink link = this.links.remove(new LinkKey(address, lane));
-                if (link != null) {
-                    closing.add(link);
-                }
-            }
-            channel = this.channels.remove(address);
-            this.departed.add(address);
-            if (this.departed.size() > MAX_DEPARTED) {
-                this.departed.remove(this.departed.iterator().next());
-            }
-        }
-        closing.forEach((link) -> link.close("the silo at " + address + " left the cluster"));
-        if (channel != null) {
-            channel.shutdownNow();
-        }
+        closeLinks(address, true, "the silo at " + address + " left the cluster");
     }
 
     /**
@@ -329,6 +310,11 @@ public final class GrpcTransport implements Transport {
      */
     @Override
     public void disconnect(SiloAddress address) {
+        closeLinks(address, false, "nothing was heard from " + address + " for a while");
+    }
+
+    /** Closes the streams and the channel to an address, noting it as departed when it left the cluster. */
+    private void closeLinks(SiloAddress address, boolean departed, String reason) {
         Objects.requireNonNull(address, "address must not be null");
         List<PeerLink> closing = new ArrayList<>();
         ManagedChannel channel;
@@ -340,8 +326,14 @@ public final class GrpcTransport implements Transport {
                 }
             }
             channel = this.channels.remove(address);
+            if (departed) {
+                this.departed.add(address);
+                if (this.departed.size() > MAX_DEPARTED) {
+                    this.departed.remove(this.departed.iterator().next());
+                }
+            }
         }
-        closing.forEach((link) -> link.close("nothing was heard from " + address + " for a while"));
+        closing.forEach((link) -> link.close(reason));
         if (channel != null) {
             channel.shutdownNow();
         }
