@@ -186,6 +186,16 @@ public final class QuarkMessagingAutoConfiguration {
     }
 
     @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.amqp.rabbit.core.RabbitTemplate")
+    static class RabbitDestinationsConfiguration {
+
+        @Bean
+        static RabbitDestinationsRegistrar quarkRabbitDestinationsRegistrar(Environment environment) {
+            return new RabbitDestinationsRegistrar(environment);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.MEMORY)
     static class InMemoryMessagingConfiguration {
 
