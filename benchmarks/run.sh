@@ -18,8 +18,12 @@
 #                                        QUARK_BENCH_JOB_WORKERS another worker count),
 #                                        durable-tasks (a 5-activity sequence and a 100-wide fan-out on PostgreSQL,
 #                                        orchestrations/s and activities/s, against a raw JDBC insert of the same
-#                                        rows; QUARK_BENCH_DURABLE_TASKS=sequence picks one). Both use the servers
-#                                        above, in a schema or key prefix of their own removed after each round
+#                                        rows; QUARK_BENCH_DURABLE_TASKS=sequence picks one),
+#                                        outbox (messages enqueued on PostgreSQL, one per transaction from 8
+#                                        threads, against a raw JDBC insert of the same rows;
+#                                        QUARK_BENCH_OUTBOX_MESSAGES sets the messages per round). They use the
+#                                        servers above, in a schema or key prefix of their own removed after each
+#                                        round
 #
 # QUARK_BENCH_JVM_FLAGS replaces the flags of the measured JVMs (default: 8 GB heap, G1).
 set -euo pipefail

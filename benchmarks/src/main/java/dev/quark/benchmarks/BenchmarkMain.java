@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import dev.quark.benchmarks.durabletasks.DurableTasksWorkload;
+import dev.quark.benchmarks.outbox.OutboxWorkload;
 import dev.quark.benchmarks.harness.CallingStyle;
 import dev.quark.benchmarks.harness.ComparisonTable;
 import dev.quark.benchmarks.harness.Figure;
@@ -52,13 +53,15 @@ public final class BenchmarkMain {
      * The workloads in the order they run: those ending in {@code -async} call Quark in the {@link
      * CallingStyle#ASYNC asynchronous style}, the others in the blocking one; proxy-call and the ring's lookups
      * run under JMH, the ring's balance in this JVM; churn, reminders, jobs and durable-tasks measure Quark alone (jobs
-     * with db-scheduler as its peer, durable-tasks with a raw JDBC insert rate as its reference, both in Quark's JVM).
+     * with db-scheduler as its peer, durable-tasks and outbox with a raw JDBC insert rate as their reference, all in
+     * Quark's JVM).
      */
     static final List<String> WORKLOADS = List.of("request-response", "request-response-async", "one-way",
-            "one-way-async", "idle-memory", "idle-memory-async", "churn", "proxy-call", "ring", "reminders", "jobs", "durable-tasks");
+            "one-way-async", "idle-memory", "idle-memory-async", "churn", "proxy-call", "ring", "reminders", "jobs", "durable-tasks",
+            "outbox");
 
     /** The workloads that measure Quark alone. */
-    private static final List<String> QUARK_ONLY = List.of("churn", "reminders", "jobs", "durable-tasks");
+    private static final List<String> QUARK_ONLY = List.of("churn", "reminders", "jobs", "durable-tasks", "outbox");
 
     private static final JsonMapper json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
@@ -168,6 +171,9 @@ public final class BenchmarkMain {
         }
         else if (workload.equals("durable-tasks")) {
             figures = DurableTasksWorkload.run(mode);
+        }
+        else if (workload.equals("outbox")) {
+            figures = OutboxWorkload.run(mode);
         }
         else if (base.equals("idle-memory")) {
             figures = Workloads.idleMemory(contender, () -> contender(contender), style, mode);

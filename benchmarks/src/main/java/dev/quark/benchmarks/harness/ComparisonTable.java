@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import dev.quark.benchmarks.durabletasks.DurableTasksWorkload;
+import dev.quark.benchmarks.outbox.OutboxWorkload;
 import dev.quark.benchmarks.jobs.JobsWorkload;
 import dev.quark.benchmarks.reminders.ReminderWorkload;
 import dev.quark.benchmarks.ring.RingBalance;
@@ -89,6 +90,7 @@ public final class ComparisonTable {
         reminderRows(rows);
         jobRows(rows);
         durableTaskRows(rows);
+        outboxRows(rows);
         return List.copyOf(rows);
     }
 
@@ -174,6 +176,18 @@ public final class ComparisonTable {
                     true, null));
             rows.add(new Row(key + ".vs-raw", "  Quark / raw JDBC", "ratio", true, new Goal(false, true, 0.5)));
         }
+    }
+
+    /**
+     * The outbox workload's rows: messages enqueued per second on PostgreSQL, one per transaction, the raw JDBC
+     * insert rate of the same rows, and their ratio (goal: at least 0.8).
+     */
+    private static void outboxRows(List<Row> rows) {
+        rows.add(new Row("outbox.postgres.rate", "Outbox, messages enqueued on PostgreSQL, one per transaction ("
+                + OutboxWorkload.THREADS_LABEL + ")", "messages/s", true, null));
+        rows.add(new Row("outbox.postgres.raw", "  raw JDBC insert of the same rows (physical reference)",
+                "messages/s", true, null));
+        rows.add(new Row("outbox.postgres.vs-raw", "  Quark / raw JDBC", "ratio", true, new Goal(false, true, 0.8)));
     }
 
     private static void requestResponseRows(List<Row> rows, String keyPrefix, String callers) {

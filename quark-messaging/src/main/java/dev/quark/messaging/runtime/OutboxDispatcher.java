@@ -214,24 +214,30 @@ public final class OutboxDispatcher implements AutoCloseable {
     /**
      * Stops the rounds, interrupts and waits for the deliveries in flight (up to 10 seconds; they record nothing, so
      * their messages stay pending), then releases the leases, so that other dispatchers take the partitions at once.
+     * <p>
+     * The round in progress is let finish its lease commands rather than interrupted: a command interrupted while its
+     * reply is on the way (a Redis lease granted, the caller gone) would leave a lease nobody keeps or releases, and
+     * a member slot or partition held that way makes the next dispatchers wait for it to expire (a restarted
+     * application delivering some partitions only after {@code leaseDuration}). Only a round still running after 10
+     * seconds is interrupted.
      */
     @Override
     public void close() {
+        ScheduledExecutorService rounds;
         synchronized (this) {
-            if (this.loop != null) {
-                this.loop.shutdownNow();
-                try {
-                    this.loop.awaitTermination(10, TimeUnit.SECONDS);
-                }
-                catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                }
-                this.loop = null;
-            }
+            rounds = this.loop;
+            this.loop = null;
+        }
+        if (rounds != null) {
+            rounds.shutdown();
         }
         // Deliveries stop before the leases go: a successor must not send a message this node is still sending,
-        // and an interrupted delivery records nothing (see deliver), so it costs the message no attempt.
+        // and an interrupted delivery records nothing (see deliver), so it costs the message no attempt. Shut down,
+        // the executor refuses the partitions of a round not started yet, so the round ends soon.
         this.deliveries.shutdownNow();
+        if (rounds != null) {
+            awaitRound(rounds);
+        }
         try {
             if (!this.deliveries.awaitTermination(10, TimeUnit.SECONDS)) {
                 logger.warn("Outbox dispatcher '{}' closes with deliveries still running; their messages may be "
@@ -242,6 +248,21 @@ public final class OutboxDispatcher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         this.keeper.close();
+    }
+
+    private void awaitRound(ScheduledExecutorService rounds) {
+        try {
+            if (!rounds.awaitTermination(10, TimeUnit.SECONDS)) {
+                logger.warn("Outbox dispatcher '{}' interrupts a round still running at close; a lease it was "
+                        + "acquiring may stay held until it expires", owner());
+                rounds.shutdownNow();
+                rounds.awaitTermination(10, TimeUnit.SECONDS);
+            }
+        }
+        catch (InterruptedException ex) {
+            rounds.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void rebalance() {

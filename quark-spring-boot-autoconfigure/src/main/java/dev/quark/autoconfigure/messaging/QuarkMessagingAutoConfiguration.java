@@ -20,6 +20,7 @@ import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.ConfigurableTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionOperations;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -52,6 +53,7 @@ import dev.quark.messaging.store.InboxStore;
 import dev.quark.messaging.store.OutboxStore;
 import dev.quark.messaging.store.jdbc.JdbcInboxStore;
 import dev.quark.messaging.store.jdbc.JdbcOutboxStore;
+import dev.quark.messaging.store.jdbc.OutboxCommitListener;
 import dev.quark.messaging.store.memory.InMemoryInboxStore;
 import dev.quark.messaging.store.memory.InMemoryOutboxStore;
 import dev.quark.messaging.store.redis.RedisInboxStore;
@@ -184,6 +186,16 @@ public final class QuarkMessagingAutoConfiguration {
     }
 
     @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.springframework.amqp.rabbit.core.RabbitTemplate")
+    static class RabbitDestinationsConfiguration {
+
+        @Bean
+        static RabbitDestinationsRegistrar quarkRabbitDestinationsRegistrar(Environment environment) {
+            return new RabbitDestinationsRegistrar(environment);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.MEMORY)
     static class InMemoryMessagingConfiguration {
 
@@ -217,6 +229,24 @@ public final class QuarkMessagingAutoConfiguration {
         @DependsOnDatabaseInitialization
         JdbcInboxStore quarkJdbcInboxStore(DataSource dataSource, QuarkPostgresProperties postgres) {
             return new JdbcInboxStore(dataSource, postgres.tablePrefix());
+        }
+
+        /**
+         * Inserts, right before the commit, the messages of a transaction's first enqueue made while it commits (a
+         * {@code BEFORE_COMMIT} event listener). Spring Boot adds every {@code TransactionExecutionListener} bean to
+         * the transaction managers it auto-configures; {@link OutboxCommitListenerCheck} names the others.
+         */
+        @Bean
+        @ConditionalOnMissingBean
+        OutboxCommitListener quarkOutboxCommitListener() {
+            return new OutboxCommitListener();
+        }
+
+        @Bean
+        @ConditionalOnMissingBean
+        OutboxCommitListenerCheck quarkOutboxCommitListenerCheck(
+                ObjectProvider<ConfigurableTransactionManager> transactionManagers) {
+            return new OutboxCommitListenerCheck(transactionManagers);
         }
 
         @Bean

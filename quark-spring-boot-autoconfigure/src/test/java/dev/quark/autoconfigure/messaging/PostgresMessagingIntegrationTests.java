@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import javax.sql.DataSource;
+
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
@@ -14,8 +16,13 @@ import org.springframework.boot.jdbc.autoconfigure.JdbcTemplateAutoConfiguration
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
+import org.springframework.boot.transaction.autoconfigure.TransactionManagerCustomizationAutoConfiguration;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.event.TransactionPhase;
+import org.springframework.transaction.event.TransactionalEventListener;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
@@ -29,6 +36,7 @@ import dev.quark.messaging.OutboxMessage;
 import dev.quark.messaging.Outbox;
 import dev.quark.messaging.store.jdbc.JdbcInboxStore;
 import dev.quark.messaging.store.jdbc.JdbcOutboxStore;
+import dev.quark.messaging.store.jdbc.OutboxCommitListener;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 
@@ -123,6 +131,93 @@ class PostgresMessagingIntegrationTests {
                     assertThat(inbox.process("shipping", "m-1",
                             () -> jdbc.sql("insert into shipment (id) values ('s-1')").update())).isTrue();
                 });
+        }
+    }
+
+    @Test
+    void aMessageFirstEnqueuedByABeforeCommitEventListenerCommitsWithTheBusinessWrite() {
+        try (PostgresTestSchema schema = PostgresTestServer.get()
+            .createSchema(PostgresMessagingIntegrationTests.class)) {
+            new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        DataSourceTransactionManagerAutoConfiguration.class,
+                        TransactionManagerCustomizationAutoConfiguration.class, TransactionAutoConfiguration.class,
+                        JdbcClientAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
+                        JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                        QuarkLeasesAutoConfiguration.class, QuarkMessagingAutoConfiguration.class))
+                .withUserConfiguration(ShopApplication.class, OrderEvents.class)
+                .withPropertyValues("quark.messaging.backend=postgres", "quark.messaging.poll-interval=100ms",
+                        "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.hikari.maximum-pool-size=6")
+                .run((context) -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(OutboxCommitListener.class);
+                    assertThat(context.getBean(DataSourceTransactionManager.class).getTransactionExecutionListeners())
+                        .contains(context.getBean(OutboxCommitListener.class));
+                    assertThat(context.getBean(OutboxCommitListenerCheck.class).unlistened()).isEmpty();
+                    JdbcClient jdbc = context.getBean(JdbcClient.class);
+                    jdbc.sql("create table shop_order (id text primary key)").update();
+                    TransactionTemplate transactions = new TransactionTemplate(
+                            context.getBean(PlatformTransactionManager.class));
+
+                    transactions.executeWithoutResult((status) -> {
+                        jdbc.sql("insert into shop_order (id) values ('o-1')").update();
+                        context.publishEvent(new OrderPlaced("o-1"));
+                    });
+
+                    OrderEvents events = context.getBean(OrderEvents.class);
+                    ShopApplication shop = context.getBean(ShopApplication.class);
+                    await().atMost(Duration.ofSeconds(20)).until(() -> !shop.delivered.isEmpty());
+                    assertThat(shop.delivered).extracting(OutboxMessage::id).containsExactlyElementsOf(events.enqueued);
+                });
+        }
+    }
+
+    @Test
+    void aTransactionManagerOfTheApplicationWithoutTheOutboxCommitListenerIsNamed() {
+        try (PostgresTestSchema schema = PostgresTestServer.get()
+            .createSchema(PostgresMessagingIntegrationTests.class)) {
+            new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        DataSourceTransactionManagerAutoConfiguration.class,
+                        TransactionManagerCustomizationAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
+                        JdbcClientAutoConfiguration.class, JacksonAutoConfiguration.class,
+                        QuarkBackendAutoConfiguration.class, QuarkMessagingAutoConfiguration.class))
+                .withUserConfiguration(OwnTransactionManager.class)
+                .withPropertyValues("quark.backend=postgres", "quark.messaging.dispatcher.enabled=false",
+                        "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.hikari.maximum-pool-size=4")
+                .run((context) -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(OutboxCommitListener.class);
+                    assertThat(context.getBean(OutboxCommitListenerCheck.class).unlistened())
+                        .containsExactly(context.getBean("ownTransactionManager", DataSourceTransactionManager.class));
+                });
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnTransactionManager {
+
+        @Bean
+        DataSourceTransactionManager ownTransactionManager(DataSource dataSource) {
+            return new DataSourceTransactionManager(dataSource);
+        }
+    }
+
+    record OrderPlaced(String order) {
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OrderEvents {
+
+        final List<MessageId> enqueued = new CopyOnWriteArrayList<>();
+
+        private final Outbox outbox;
+
+        OrderEvents(Outbox outbox) {
+            this.outbox = outbox;
+        }
+
+        @TransactionalEventListener(phase = TransactionPhase.BEFORE_COMMIT)
+        void on(OrderPlaced event) {
+            this.enqueued.add(this.outbox.enqueue("orders", event.order(), "placed " + event.order()));
         }
     }
 

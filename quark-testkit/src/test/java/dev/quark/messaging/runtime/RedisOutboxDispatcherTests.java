@@ -3,14 +3,18 @@ package dev.quark.messaging.runtime;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,6 +24,10 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.StringRedisTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseHolder;
+import dev.quark.lease.LeaseRenewal;
+import dev.quark.lease.LeaseStore;
 import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.messaging.Destinations;
 import dev.quark.messaging.MessageId;
@@ -161,6 +169,110 @@ class RedisOutboxDispatcherTests {
         }
         finally {
             dispatcher.close();
+        }
+    }
+
+    @Test
+    void aDispatcherClosedWhileItsRoundWaitsForARedisReplyLeavesNoLeaseForTheNextRunToWaitFor() throws Exception {
+        String area = prefix + "restart:";
+        RedisOutboxStore store = new RedisOutboxStore(connectionFactory, area);
+        RedisLeaseStore leases = new RedisLeaseStore(connectionFactory, area, Clock.systemUTC());
+        SlowFirstReply slow = new SlowFirstReply(leases);
+        Partitioner partitioner = new Partitioner(8);
+        RecordingPublisher orders = new RecordingPublisher("orders");
+        OutboxDispatcher first = OutboxDispatcher.builder(store, slow, new Destinations(List.of(orders)))
+            .partitioner(partitioner)
+            .owner("first-run")
+            .leaseDuration(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(50))
+            .build();
+        first.start();
+        assertThat(slow.granted.await(20, TimeUnit.SECONDS)).as("the first round acquired its member slot").isTrue();
+        first.close();
+
+        OutboxDispatcher second = OutboxDispatcher.builder(store, leases, new Destinations(List.of(orders)))
+            .partitioner(partitioner)
+            .owner("second-run")
+            .leaseDuration(Duration.ofSeconds(30))
+            .build();
+        try {
+            DefaultOutbox outbox = new DefaultOutbox(store, new Destinations(List.of(orders)),
+                    new MessageCodec(JsonMapper.shared()), partitioner, Clock.systemUTC());
+            for (int i = 0; i < 40; i++) {
+                outbox.enqueue("orders", "key-" + i, "m" + i);
+            }
+            second.runOnce();
+            assertThat(second.partitions()).as("every partition now, not once the first run's leases expired")
+                .hasSize(8);
+            second.runOnce();
+            assertThat(orders.received()).hasSize(40);
+        }
+        finally {
+            second.close();
+        }
+    }
+
+    /**
+     * A lease store whose first grant reaches its caller late, as a Redis reply on its way: the lease exists in Redis
+     * before the caller has it. Interrupted meanwhile, the call fails as Lettuce's does, and the lease is the store's
+     * alone.
+     */
+    private static final class SlowFirstReply implements LeaseStore {
+
+        private final LeaseStore store;
+
+        private final CountDownLatch granted = new CountDownLatch(1);
+
+        private final AtomicBoolean first = new AtomicBoolean(true);
+
+        SlowFirstReply(LeaseStore store) {
+            this.store = store;
+        }
+
+        @Override
+        public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+            List<Lease> acquired = this.store.tryAcquireAny(resources, max, owner, duration);
+            if (!acquired.isEmpty() && this.first.compareAndSet(true, false)) {
+                this.granted.countDown();
+                try {
+                    Thread.sleep(2000);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("Interrupted while waiting for the reply", ex);
+                }
+            }
+            return acquired;
+        }
+
+        @Override
+        public Optional<Lease> tryAcquire(String resource, String owner, Duration duration) {
+            return this.store.tryAcquire(resource, owner, duration);
+        }
+
+        @Override
+        public Optional<Lease> renew(Lease lease, Duration duration) {
+            return this.store.renew(lease, duration);
+        }
+
+        @Override
+        public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
+            return this.store.renewAll(leases, duration);
+        }
+
+        @Override
+        public boolean release(Lease lease) {
+            return this.store.release(lease);
+        }
+
+        @Override
+        public List<Lease> releaseAll(Collection<Lease> leases) {
+            return this.store.releaseAll(leases);
+        }
+
+        @Override
+        public Optional<LeaseHolder> holder(String resource) {
+            return this.store.holder(resource);
         }
     }
 

@@ -38,7 +38,8 @@ import dev.quark.state.jdbc.JdbcStateAttachment;
  * Liquibase changelog {@value #CHANGELOG}. {@link #append} runs through Spring JDBC on the given {@code DataSource},
  * so it joins the caller's Spring transaction on that {@code DataSource} ({@code DataSourceUtils}): the message
  * exists if and only if the caller's transaction commits. In a transaction the messages are inserted when it commits,
- * their keys' advisory locks taken in one fixed order ({@link TransactionAppends}).
+ * their keys' advisory locks taken in one fixed order ({@link TransactionAppends}); the transaction manager needs an
+ * {@link OutboxCommitListener} for those of a first enqueue made while the transaction commits.
  * <p>
  * Fencing: {@link #stamp} writes the partition's token into {@code <prefix>outbox_partition} unless a newer one is
  * there; every state change requires that row to carry the caller's token, in the same statement, and locks it for

@@ -12,6 +12,7 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.core.Ordered;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
@@ -27,9 +28,12 @@ import dev.quark.messaging.store.NewMessage;
  * all of them for a savepoint taken before the first).
  * <p>
  * A message enqueued while the transaction commits, after its messages were inserted (a before-commit callback
- * running later), is inserted at once, still before the commit. One enqueued after the commit is refused with an
- * {@link IllegalStateException}, and so are the messages of a first enqueue made too late in the commit for this
- * synchronization to be called before it: never dropped silently.
+ * running later), is inserted at once, still before the commit. Spring does not call a synchronization registered
+ * during its {@code beforeCommit} round: the messages of a transaction's first enqueue made there are inserted by an
+ * {@link OutboxCommitListener} on the transaction manager ({@link #insertAtCommit}), which then marks the transaction
+ * as committing ({@link CommitMark}) so that a first enqueue after the commit is refused at once. One enqueued after
+ * the commit is refused with an {@link IllegalStateException}; without the listener, so are the messages of a first
+ * enqueue made too late in the commit, after the commit (the database committed the rest).
  */
 final class TransactionAppends implements TransactionSynchronization {
 
@@ -49,20 +53,24 @@ final class TransactionAppends implements TransactionSynchronization {
 
     private final Map<Object, Integer> savepoints = new IdentityHashMap<>();
 
-    private Phase phase = Phase.OPEN;
+    private Phase phase;
+
+    private @Nullable CommitMark commitMark;
 
     private TransactionAppends(Object owner, Consumer<List<NewMessage>> insert, Supplier<@Nullable Object> connection,
-            Object enqueuedOn) {
+            Object enqueuedOn, Phase phase) {
         this.owner = owner;
         this.insert = insert;
         this.connection = connection;
         this.enqueuedOn = enqueuedOn;
+        this.phase = phase;
     }
 
     /**
      * Returns the messages of the current transaction for a store, registering them with the transaction at the first
      * call. Requires an active transaction synchronization and a connection of the store's database bound in the
-     * transaction.
+     * transaction. In a transaction an {@link OutboxCommitListener} marked as committing, the messages of a first call
+     * are inserted at once (the listener ran: a later execution listener's callback), or refused (it committed).
      * @param owner the store
      * @param insert inserts the messages in the current transaction, called before the transaction commits
      * @param connection returns the connection holder of the current transaction on the store's database, or
@@ -71,18 +79,44 @@ final class TransactionAppends implements TransactionSynchronization {
      */
     static TransactionAppends current(Object owner, Consumer<List<NewMessage>> insert,
             Supplier<@Nullable Object> connection) {
+        CommitMark mark = null;
         for (TransactionSynchronization synchronization : TransactionSynchronizationManager.getSynchronizations()) {
             if (synchronization instanceof TransactionAppends appends && appends.owner == owner) {
                 return appends;
+            }
+            if (synchronization instanceof CommitMark found) {
+                mark = found;
             }
         }
         Object enqueuedOn = connection.get();
         if (enqueuedOn == null) {
             throw new IllegalStateException("No connection of the outbox's database is bound to the transaction");
         }
-        TransactionAppends appends = new TransactionAppends(owner, insert, connection, enqueuedOn);
-        TransactionSynchronizationManager.registerSynchronization(appends);
+        Phase phase = (mark == null) ? Phase.OPEN : mark.phase();
+        TransactionAppends appends = new TransactionAppends(owner, insert, connection, enqueuedOn, phase);
+        appends.commitMark = mark;
+        if (phase != Phase.COMPLETED) {
+            TransactionSynchronizationManager.registerSynchronization(appends);
+        }
         return appends;
+    }
+
+    /**
+     * Inserts the messages of every store that the current transaction holds and has not inserted yet (its first
+     * enqueue came after Spring's {@code beforeCommit} round), then marks the transaction as committing. Called by
+     * {@link OutboxCommitListener} right before the database's commit.
+     */
+    static void insertAtCommit() {
+        CommitMark mark = new CommitMark();
+        for (TransactionSynchronization synchronization : TransactionSynchronizationManager.getSynchronizations()) {
+            if (synchronization instanceof TransactionAppends appends) {
+                if (appends.phase == Phase.OPEN) {
+                    appends.beforeCommit(false);
+                }
+                appends.commitMark = mark;
+            }
+        }
+        TransactionSynchronizationManager.registerSynchronization(mark);
     }
 
     /**
@@ -93,7 +127,7 @@ final class TransactionAppends implements TransactionSynchronization {
      * @throws IllegalStateException naming a message enqueued after the transaction committed
      */
     void add(List<NewMessage> batch) {
-        if (this.phase == Phase.COMPLETED) {
+        if (this.phase == Phase.COMPLETED || (this.commitMark != null && this.commitMark.completed)) {
             throw new IllegalStateException("Message " + batch.getFirst().id() + " was enqueued after its transaction "
                     + "completed (in an after-commit callback?), so it would not be stored: enqueue it in a new "
                     + "transaction");
@@ -155,7 +189,8 @@ final class TransactionAppends implements TransactionSynchronization {
         if (before == Phase.OPEN && !this.messages.isEmpty()) {
             throw new IllegalStateException("Messages " + idsOf(this.messages) + " were enqueued while their "
                     + "transaction committed, too late to be inserted in it (first enqueue of the outbox in a "
-                    + "before-commit callback?), so they are not stored");
+                    + "before-commit callback, and no OutboxCommitListener on the transaction manager?), so they are "
+                    + "not stored");
         }
     }
 
@@ -178,6 +213,35 @@ final class TransactionAppends implements TransactionSynchronization {
     @Override
     public String toString() {
         return "TransactionAppends[" + this.messages.size() + " messages of " + this.owner + ", " + this.phase + "]";
+    }
+
+    /**
+     * Marks a transaction that an {@link OutboxCommitListener} saw committing. Called first among the
+     * synchronizations after the commit, so that an enqueue from any later callback is refused, even one called
+     * before the {@link TransactionAppends} it adds to learnt that the transaction completed.
+     */
+    private static final class CommitMark implements TransactionSynchronization {
+
+        private boolean completed;
+
+        Phase phase() {
+            return this.completed ? Phase.COMPLETED : Phase.INSERTED;
+        }
+
+        @Override
+        public int getOrder() {
+            return Ordered.HIGHEST_PRECEDENCE;
+        }
+
+        @Override
+        public void afterCommit() {
+            this.completed = true;
+        }
+
+        @Override
+        public void afterCompletion(int status) {
+            this.completed = true;
+        }
     }
 
     /** How far the transaction got. */

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.PayloadApplicationEvent;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.TransactionDefinition;
@@ -46,6 +47,7 @@ import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
@@ -310,6 +312,113 @@ class JdbcOutboxStoreTests extends OutboxStoreContractTests {
     }
 
     @Test
+    void aFirstEnqueueByABeforeCommitListenerIsInsertedInItsTransactionByTheOutboxCommitListener() {
+        TransactionTemplate transactions = new TransactionTemplate(managerWithCommitListener());
+        DefaultOutbox outbox = outbox();
+        String order = "order-" + UUID.randomUUID();
+        String other = "other-" + UUID.randomUUID();
+        List<MessageId> byListener = new ArrayList<>();
+        ApplicationListener<PayloadApplicationEvent<String>> listener = TransactionalApplicationListener
+            .forPayload(TransactionPhase.BEFORE_COMMIT, (String payload) -> {
+                byListener.add(outbox.enqueue("orders", other, payload));
+                byListener.add(outbox.enqueue("orders", order, payload));
+            });
+
+        transactions.executeWithoutResult((status) -> {
+            jdbc.sql("insert into business_order (id) values (?)").param(order).update();
+            listener.onApplicationEvent(new PayloadApplicationEvent<>(this, "first at commit"));
+        });
+
+        assertThat(idsBySequence(other)).containsExactly(byListener.get(0).toString());
+        assertThat(idsBySequence(order)).containsExactly(byListener.get(1).toString());
+        assertThat(jdbc.sql("select sequence from quark_outbox_message where id = any(?::uuid[]) order by sequence")
+            .param(byListener.stream().map(MessageId::value).toArray(UUID[]::new))
+            .query(Long.class)
+            .list()).hasSize(2);
+    }
+
+    @Test
+    void aFirstEnqueueByABeforeCommitListenerThatTheDatabaseRefusesRollsTheTransactionBack() {
+        TransactionTemplate transactions = new TransactionTemplate(managerWithCommitListener());
+        String order = "order-" + UUID.randomUUID();
+        NewMessage committedBefore = message(order);
+        store.append(committedBefore);
+        ApplicationListener<PayloadApplicationEvent<String>> listener = TransactionalApplicationListener
+            .forPayload(TransactionPhase.BEFORE_COMMIT, (String payload) -> store.append(committedBefore));
+
+        assertThatExceptionOfType(DuplicateKeyException.class)
+            .isThrownBy(() -> transactions.executeWithoutResult((status) -> {
+                jdbc.sql("insert into business_order (id) values (?)").param(order).update();
+                listener.onApplicationEvent(new PayloadApplicationEvent<>(this, "the same message again"));
+            }))
+            .withMessageContaining(committedBefore.id().toString());
+        assertThat(jdbc.sql("select count(*) from business_order where id = ?").param(order).query(Long.class)
+            .single()).as("the business write rolled back with the refused message").isZero();
+        assertThat(idsBySequence(order)).containsExactly(committedBefore.id().toString());
+    }
+
+    @Test
+    void aFirstEnqueueAfterTheCommitIsRefusedToItsCallerNamingItWhenTheManagerHasTheOutboxCommitListener() {
+        TransactionTemplate transactions = new TransactionTemplate(managerWithCommitListener());
+        String order = "order-" + UUID.randomUUID();
+        NewMessage inAfterCommit = message(order);
+        NewMessage inAfterCompletion = message(order);
+        NewMessage byAfterCommitListener = message(order);
+        List<RuntimeException> refusals = new ArrayList<>();
+        ApplicationListener<PayloadApplicationEvent<String>> listener = TransactionalApplicationListener
+            .forPayload(TransactionPhase.AFTER_COMMIT, (String payload) -> store.append(byAfterCommitListener));
+
+        transactions.executeWithoutResult((status) -> {
+            jdbc.sql("insert into business_order (id) values (?)").param(order).update();
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+                @Override
+                public void afterCommit() {
+                    appendOrCollect(inAfterCommit, refusals);
+                }
+
+                @Override
+                public void afterCompletion(int status) {
+                    store.append(inAfterCompletion);
+                }
+            });
+            listener.onApplicationEvent(new PayloadApplicationEvent<>(this, "after commit"));
+        });
+
+        assertThat(refusals).singleElement()
+            .satisfies((refusal) -> assertThat(refusal).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("Message " + inAfterCommit.id() + " was enqueued after its transaction "
+                        + "completed"));
+        assertThat(store.find(inAfterCommit.id())).isEmpty();
+        assertThat(idsBySequence(order)).as("after completion, Spring has cleared the synchronizations: stored at once")
+            .containsExactlyInAnyOrder(inAfterCompletion.id().toString(), byAfterCommitListener.id().toString());
+        assertThat(jdbc.sql("select count(*) from business_order where id = ?").param(order).query(Long.class)
+            .single()).isOne();
+    }
+
+    @Test
+    void anEnqueueInAnAfterCommitCallbackRegisteredBeforeTheFirstEnqueueIsRefusedWithTheOutboxCommitListener() {
+        TransactionTemplate transactions = new TransactionTemplate(managerWithCommitListener());
+        DefaultOutbox outbox = outbox();
+        String key = "order-" + UUID.randomUUID();
+        NewMessage late = message(key);
+        List<RuntimeException> refusals = new ArrayList<>();
+        MessageId enqueued = transactions.execute((status) -> {
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+                @Override
+                public void afterCommit() {
+                    appendOrCollect(late, refusals);
+                }
+            });
+            return outbox.enqueue("orders", key, "in the transaction");
+        });
+        assertThat(refusals).singleElement()
+            .satisfies((refusal) -> assertThat(refusal).hasMessageContaining(late.id().toString()));
+        assertThat(idsBySequence(key)).containsExactly(enqueued.toString());
+    }
+
+    @Test
     void aMessageEnqueuedAfterTheCommitIsRefusedNamingIt() {
         TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         DefaultOutbox outbox = outbox();
@@ -359,6 +468,26 @@ class JdbcOutboxStoreTests extends OutboxStoreContractTests {
         assertThat(store.find(enqueued[0])).isEmpty();
         assertThat(jdbc.sql("select count(*) from business_order where id = ?").param(order).query(Long.class)
             .single()).isZero();
+    }
+
+    private static DataSourceTransactionManager managerWithCommitListener() {
+        DataSourceTransactionManager manager = new DataSourceTransactionManager(dataSource);
+        manager.addListener(new OutboxCommitListener());
+        return manager;
+    }
+
+    private static NewMessage message(String key) {
+        return new NewMessage(MessageId.next(Clock.systemUTC()), "orders", key, 3, "java.lang.String", "\"x\"",
+                Map.of(), Instant.now());
+    }
+
+    private static void appendOrCollect(NewMessage message, List<RuntimeException> refusals) {
+        try {
+            store.append(message);
+        }
+        catch (RuntimeException ex) {
+            refusals.add(ex);
+        }
     }
 
     private static DefaultOutbox outbox() {

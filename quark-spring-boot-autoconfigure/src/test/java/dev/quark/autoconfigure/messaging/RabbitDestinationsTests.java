@@ -1,0 +1,140 @@
+package dev.quark.autoconfigure.messaging;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.springframework.amqp.core.Message;
+import org.springframework.amqp.core.Queue;
+import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
+import org.springframework.amqp.rabbit.core.RabbitAdmin;
+import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.core.NestedExceptionUtils;
+
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
+import dev.quark.messaging.Destinations;
+import dev.quark.messaging.MessageId;
+import dev.quark.messaging.Outbox;
+import dev.quark.messaging.publisher.amqp.RabbitMessagePublisher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * RabbitMQ destinations declared in {@code quark.messaging.rabbit.destinations}: a publisher bean per entry that
+ * delivers to the machine's broker with confirms, and start-up failures naming the bad value.
+ */
+class RabbitDestinationsTests {
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                QuarkLeasesAutoConfiguration.class, QuarkMessagingAutoConfiguration.class))
+        .withPropertyValues("quark.messaging.poll-interval=50ms");
+
+    @Test
+    void aDestinationInThePropertiesBecomesAPublisherThatDeliversToTheBrokerWithConfirms() {
+        CachingConnectionFactory connections = connectionFactory(true);
+        CachingConnectionFactory adminConnections = connectionFactory(false);
+        RabbitAdmin admin = new RabbitAdmin(adminConnections);
+        String queue = "quark-test-properties-" + UUID.randomUUID();
+        admin.declareQueue(new Queue(queue, false, false, false));
+        try {
+            this.contextRunner.withBean(CachingConnectionFactory.class, () -> connections)
+                .withPropertyValues("quark.messaging.rabbit.destinations.orders.routing-key=" + queue,
+                        "quark.messaging.rabbit.destinations.orders.confirm-timeout=5s",
+                        "quark.messaging.rabbit.destinations.audit.exchange=amq.topic")
+                .run((context) -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBeansOfType(RabbitMessagePublisher.class)).containsOnlyKeys(
+                            "quarkRabbitPublisher.orders", "quarkRabbitPublisher.audit");
+                    assertThat(context.getBean(Destinations.class).require("orders"))
+                        .isSameAs(context.getBean("quarkRabbitPublisher.orders"));
+                    MessageId id = context.getBean(Outbox.class).enqueue("orders", "order-7", "placed");
+                    Message received = new RabbitTemplate(adminConnections).receive(queue, 20_000);
+                    assertThat(received).isNotNull();
+                    assertThat(received.getMessageProperties().getMessageId()).isEqualTo(id.toString());
+                    assertThat(new String(received.getBody(), StandardCharsets.UTF_8)).isEqualTo("\"placed\"");
+                    assertThat((String) received.getMessageProperties().getHeader("quark-key")).isEqualTo("order-7");
+                });
+        }
+        finally {
+            admin.deleteQueue(queue);
+            adminConnections.destroy();
+        }
+    }
+
+    @Test
+    void aConnectionFactoryWithoutPublisherConfirmsFailsTheStartNamingTheDestinationAndTheProperty() {
+        this.contextRunner.withBean(CachingConnectionFactory.class, () -> new CachingConnectionFactory("127.0.0.1"))
+            .withPropertyValues("quark.messaging.rabbit.destinations.orders.exchange=shop")
+            .run((context) -> assertThat(mostSpecificCause(context.getStartupFailure()))
+                .hasMessageContaining("'orders'")
+                .hasMessageContaining("spring.rabbitmq.publisher-confirm-type=correlated"));
+    }
+
+    @Test
+    void aConfirmTimeoutThatIsNotPositiveFailsTheStartNamingTheProperty() {
+        this.contextRunner.withBean(CachingConnectionFactory.class, () -> new CachingConnectionFactory("127.0.0.1"))
+            .withPropertyValues("quark.messaging.rabbit.destinations.orders.confirm-timeout=0s")
+            .run((context) -> assertThat(mostSpecificCause(context.getStartupFailure()))
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining("quark.messaging.rabbit.destinations.orders.confirm-timeout")
+                .hasMessageContaining("must be positive"));
+    }
+
+    @Test
+    void withoutAConnectionFactoryTheStartFailsNamingTheDependency() {
+        this.contextRunner.withPropertyValues("quark.messaging.rabbit.destinations.orders.exchange=shop")
+            .run((context) -> assertThat(mostSpecificCause(context.getStartupFailure()))
+                .hasMessageContaining("quark.messaging.rabbit.destinations.orders")
+                .hasMessageContaining("spring-boot-starter-amqp"));
+    }
+
+    @Test
+    void withoutDestinationsOrWithoutSpringRabbitNoPublisherIsCreated() {
+        this.contextRunner.run((context) -> assertThat(context).hasNotFailed()
+            .doesNotHaveBean(RabbitMessagePublisher.class));
+        this.contextRunner.withClassLoader(new FilteredClassLoader(RabbitTemplate.class))
+            .withPropertyValues("quark.messaging.rabbit.destinations.orders.exchange=shop")
+            .run((context) -> assertThat(context).hasNotFailed()
+                .doesNotHaveBean("quarkRabbitPublisher.orders"));
+    }
+
+    private static Throwable mostSpecificCause(Throwable failure) {
+        assertThat(failure).as("the start failed").isNotNull();
+        return NestedExceptionUtils.getMostSpecificCause(failure);
+    }
+
+    private static CachingConnectionFactory connectionFactory(boolean confirms) {
+        String configured = System.getenv("QUARK_TEST_RABBITMQ_URL");
+        URI uri = URI.create((configured != null && !configured.isBlank()) ? configured
+                : "amqp://guest:guest@127.0.0.1:5672");
+        int port = (uri.getPort() > 0) ? uri.getPort() : 5672;
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(uri.getHost(), port), 2000);
+        }
+        catch (IOException ex) {
+            String problem = "RabbitMQ does not answer on " + uri.getHost() + ":" + port + ": " + ex.getMessage();
+            if ("true".equals(System.getenv("CI"))) {
+                throw new IllegalStateException(problem, ex);
+            }
+            Assumptions.abort(problem);
+        }
+        CachingConnectionFactory factory = new CachingConnectionFactory(uri);
+        if (confirms) {
+            factory.setPublisherConfirmType(CachingConnectionFactory.ConfirmType.CORRELATED);
+            factory.setPublisherReturns(true);
+        }
+        return factory;
+    }
+}
