@@ -667,7 +667,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     /**
      * Gives claimed jobs that never ran back to the queue ({@code ENQUEUED}, due now, the attempt not counted), in
-     * one write ({@link JobStore#finishAll}), each job fenced by its lease; a job that cannot be given back runs again once its lease expires.
+     * one write ({@link JobStore#finishAll}), each job fenced by its lease; when that write fails (a row the store
+     * refuses fails the whole batch) each job is given back alone, so that only a job that cannot be given back
+     * runs again once its lease expires, as an abandoned attempt.
      */
     private void giveBack(List<ClaimedJob> jobs) {
         if (jobs.isEmpty()) {
@@ -684,8 +686,19 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         catch (RuntimeException ex) {
             refused = new HashMap<>();
-            for (ClaimedJob claimed : jobs) {
-                refused.put(claimed.job().id(), ex);
+            for (JobOutcome outcome : outcomes) {
+                try {
+                    if (outcomes.size() > 1) {
+                        this.store.finish(outcome.id(), outcome.lease(), outcome.transition(), outcome.report(),
+                                outcome.now());
+                    }
+                    else {
+                        refused.put(outcome.id(), ex);
+                    }
+                }
+                catch (RuntimeException alone) {
+                    refused.put(outcome.id(), alone);
+                }
             }
         }
         for (ClaimedJob claimed : jobs) {
@@ -760,10 +773,15 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             execution.leaseLost(loss);
         }
         if (waiting != null) {
-            logger.warn("Lost the lease of job {} ({}) while it waited for a worker: {}; another worker may run it",
-                    id, waiting.job().type(), loss);
-            releaseLease(lease);
-            poll();
+            // Given back rather than only released: it never ran, so its attempt is not counted, unless another
+            // worker took it over already (the give-back's fence refuses it then, and the lease is released).
+            logger.warn("Lost the lease of job {} ({}) while it waited for a worker: {}; given back unless another "
+                    + "worker took it over", id, waiting.job().type(), loss);
+            List<ClaimedJob> lost = List.of(waiting);
+            runAsync(() -> {
+                giveBack(lost);
+                poll();
+            });
         }
     }
 
