@@ -436,4 +436,12 @@ public final class DefaultJobQueue implements JobQueue {
     public String toString() {
         return "DefaultJobQueue[" + this.store + ", " + this.handlers.types() + "]";
     }
+
+    /**
+     * Returns what records the queue's metrics, for the recurring jobs' scheduler.
+     */
+    JobMetrics metrics() {
+        return this.metrics;
+    }
+
 }

@@ -35,4 +35,12 @@ public interface JobMetrics {
      */
     default void finished(String type, ExecutionOutcome outcome, Duration duration) {
     }
+
+    /**
+     * A recurring job's instant was skipped because its previous job still ran ({@code OverlapPolicy.SKIP}).
+     * @param recurringJob the recurring job's id
+     * @param type the type of its jobs
+     */
+    default void skippedForOverlap(String recurringJob, String type) {
+    }
 }

@@ -5,11 +5,9 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -143,13 +141,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final Map<String, Integer> runningByType = new HashMap<>();
 
-    /** Claimed jobs waiting for a free worker, in claim order, their leases kept; guarded by {@link #lock}. */
-    private final ArrayDeque<ClaimedJob> ready = new ArrayDeque<>();
-
-    private final Map<String, Integer> readyByType = new HashMap<>();
-
-    /** Prefetched jobs whose cancellation was requested while they waited: they end CANCELLED without running. */
-    private final Set<JobId> cancelledWhileReady = new HashSet<>();
+    /** Claimed jobs waiting for a free worker, their leases kept; guarded by {@link #lock}. */
+    private final PrefetchQueue ready = new PrefetchQueue();
 
     /** Leases of ended attempts waiting for {@link #releasePending()}, guarded by {@link #lock}. */
     private final List<Lease> toRelease = new ArrayList<>();
@@ -304,9 +297,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      */
     public Set<JobId> prefetchedJobs() {
         synchronized (this.lock) {
-            Set<JobId> ids = new HashSet<>();
-            this.ready.forEach((claimed) -> ids.add(claimed.job().id()));
-            return Set.copyOf(ids);
+            return Set.copyOf(this.ready.ids());
         }
     }
 
@@ -322,8 +313,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         JobExecution execution;
         synchronized (this.lock) {
             execution = this.running.get(id);
-            if (execution == null && this.ready.stream().anyMatch((claimed) -> claimed.job().id().equals(id))) {
-                this.cancelledWhileReady.add(id);
+            if (execution == null) {
+                this.ready.cancellationRequested(id);
             }
         }
         if (execution != null) {
@@ -443,7 +434,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      */
     private Set<JobId> heldJobs() {
         Set<JobId> held = new HashSet<>(this.running.keySet());
-        this.ready.forEach((claimed) -> held.add(claimed.job().id()));
+        held.addAll(this.ready.ids());
         return held;
     }
 
@@ -483,7 +474,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             for (RegisteredJobHandler handler : this.handlers.handlers()) {
                 int limit = handler.maxConcurrency();
                 int left = (limit > 0) ? Math.min(free, limit - this.runningByType.getOrDefault(handler.type(), 0)
-                        - this.readyByType.getOrDefault(handler.type(), 0)
+                        - this.ready.count(handler.type())
                         - this.reservedByType.getOrDefault(handler.type(), 0)) : free;
                 if (left > 0) {
                     room.put(handler.type(), left);
@@ -602,10 +593,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         synchronized (this.lock) {
             stopping = this.state != State.RUNNING;
             if (!stopping) {
-                for (ClaimedJob job : known) {
-                    this.ready.addLast(job);
-                    this.readyByType.merge(job.job().type(), 1, Integer::sum);
-                }
+                this.ready.addAll(known);
             }
         }
         if (stopping) {
@@ -625,20 +613,17 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             if (this.state != State.RUNNING) {
                 return;
             }
-            Iterator<ClaimedJob> waiting = this.ready.iterator();
-            while (this.running.size() < this.workers && waiting.hasNext()) {
-                ClaimedJob claimed = waiting.next();
-                RegisteredJobHandler handler = this.handlers.find(claimed.job().type()).orElseThrow();
-                int limit = handler.maxConcurrency();
-                if (limit > 0 && this.runningByType.getOrDefault(handler.type(), 0) >= limit) {
-                    continue;
+            while (this.running.size() < this.workers) {
+                PrefetchQueue.Next next = this.ready.next(this::mayStart);
+                if (next == null) {
+                    break;
                 }
-                waiting.remove();
-                this.readyByType.computeIfPresent(handler.type(), (type, count) -> (count > 1) ? count - 1 : null);
+                ClaimedJob claimed = next.job();
+                RegisteredJobHandler handler = this.handlers.find(claimed.job().type()).orElseThrow();
                 Job job = claimed.job();
                 ExecutionContext context = new ExecutionContext(job, claimed.lease(), this.store, this.clock,
                         this.logLimit);
-                if (this.cancelledWhileReady.remove(job.id())) {
+                if (next.cancelled()) {
                     context.requestCancellation();
                 }
                 JobExecution execution = new JobExecution(this, claimed, handler, context);
@@ -648,6 +633,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             }
         }
         started.forEach(this::launch);
+    }
+
+    /**
+     * Returns whether a waiting job's type is below its concurrency limit. Called holding the lock.
+     */
+    private boolean mayStart(ClaimedJob claimed) {
+        int limit = this.handlers.find(claimed.job().type()).orElseThrow().maxConcurrency();
+        return limit <= 0 || this.runningByType.getOrDefault(claimed.job().type(), 0) < limit;
     }
 
     /**
@@ -674,7 +667,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     /**
      * Gives claimed jobs that never ran back to the queue ({@code ENQUEUED}, due now, the attempt not counted), in
-     * one write ({@link JobStore#finishAll}), each job fenced by its lease; a job that cannot be given back runs again once its lease expires.
+     * one write ({@link JobStore#finishAll}), each job fenced by its lease; when that write fails (a row the store
+     * refuses fails the whole batch) each job is given back alone, so that only a job that cannot be given back
+     * runs again once its lease expires, as an abandoned attempt.
      */
     private void giveBack(List<ClaimedJob> jobs) {
         if (jobs.isEmpty()) {
@@ -691,8 +686,19 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         catch (RuntimeException ex) {
             refused = new HashMap<>();
-            for (ClaimedJob claimed : jobs) {
-                refused.put(claimed.job().id(), ex);
+            for (JobOutcome outcome : outcomes) {
+                try {
+                    if (outcomes.size() > 1) {
+                        this.store.finish(outcome.id(), outcome.lease(), outcome.transition(), outcome.report(),
+                                outcome.now());
+                    }
+                    else {
+                        refused.put(outcome.id(), ex);
+                    }
+                }
+                catch (RuntimeException alone) {
+                    refused.put(outcome.id(), alone);
+                }
             }
         }
         for (ClaimedJob claimed : jobs) {
@@ -738,7 +744,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             }
             // Prefetched jobs too: a cancellation requested while one waits ends it before its handler runs.
             List<JobId> held = new ArrayList<>(this.running.keySet());
-            this.ready.forEach((claimed) -> held.add(claimed.job().id()));
+            held.addAll(this.ready.ids());
             ids = held;
         }
         try {
@@ -758,29 +764,24 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             return;
         }
         JobExecution execution;
-        ClaimedJob waiting = null;
+        @Nullable ClaimedJob waiting;
         synchronized (this.lock) {
             execution = this.running.get(id);
-            Iterator<ClaimedJob> jobs = this.ready.iterator();
-            while (jobs.hasNext()) {
-                ClaimedJob claimed = jobs.next();
-                if (claimed.lease().isSameLease(lease)) {
-                    jobs.remove();
-                    this.readyByType.computeIfPresent(claimed.job().type(), (type, count) -> (count > 1) ? count - 1 : null);
-                    this.cancelledWhileReady.remove(claimed.job().id());
-                    waiting = claimed;
-                    break;
-                }
-            }
+            waiting = this.ready.removeLost(lease);
         }
         if (execution != null && execution.lease().isSameLease(lease)) {
             execution.leaseLost(loss);
         }
         if (waiting != null) {
-            logger.warn("Lost the lease of job {} ({}) while it waited for a worker: {}; another worker may run it",
-                    id, waiting.job().type(), loss);
-            releaseLease(lease);
-            poll();
+            // Given back rather than only released: it never ran, so its attempt is not counted, unless another
+            // worker took it over already (the give-back's fence refuses it then, and the lease is released).
+            logger.warn("Lost the lease of job {} ({}) while it waited for a worker: {}; given back unless another "
+                    + "worker took it over", id, waiting.job().type(), loss);
+            List<ClaimedJob> lost = List.of(waiting);
+            runAsync(() -> {
+                giveBack(lost);
+                poll();
+            });
         }
     }
 
@@ -895,10 +896,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 this.tick.cancel();
                 this.tick = null;
             }
-            waiting = List.copyOf(this.ready);
-            this.ready.clear();
-            this.readyByType.clear();
-            this.cancelledWhileReady.clear();
+            waiting = this.ready.drain();
         }
         giveBack(waiting);
         synchronized (this.lock) {

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * instant's idempotency key) enqueues nothing.
  * <p>
  * <b>Overlaps.</b> When an instant comes while the job of the previous occurrence is still pending or running,
- * {@link OverlapPolicy#SKIP} moves on without enqueuing (logged, counted by {@link #skippedForOverlap}),
+ * {@link OverlapPolicy#SKIP} moves on without enqueuing (logged, counted by {@link #skippedForOverlap} and the queue's {@link JobMetrics#skippedForOverlap}),
  * {@link OverlapPolicy#QUEUE_ONE} leaves the instant waiting until that job finishes and then enqueues it (the
  * instants meanwhile are skipped), {@link OverlapPolicy#ALLOW} enqueues it anyway. The previous job is read before
  * the atomic step, which requires the last occurrence to be the one read: a job once finished stays finished (until
@@ -196,6 +196,7 @@ public final class RecurringJobScheduler implements AutoCloseable {
                     return Fired.LOST;
                 }
                 this.skippedForOverlap.incrementAndGet();
+                this.queue.metrics().skippedForOverlap(job.id(), job.type());
                 return Fired.MOVED;
             }
             if (waitedForPrevious(job, at)) {

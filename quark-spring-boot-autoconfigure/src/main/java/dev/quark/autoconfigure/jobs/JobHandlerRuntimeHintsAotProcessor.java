@@ -69,14 +69,13 @@ class JobHandlerRuntimeHintsAotProcessor implements BeanFactoryInitializationAot
         return classes;
     }
 
+    /**
+     * Returns the {@link Recurring} bean methods that run as jobs: those {@link RecurringMethods#find} makes handlers
+     * of, through its walk of the bean definitions.
+     */
     static Set<Method> recurringMethods(ConfigurableListableBeanFactory beanFactory) {
         Set<Method> methods = new LinkedHashSet<>();
-        for (String name : beanFactory.getBeanDefinitionNames()) {
-            Class<?> type = beanFactory.getMergedBeanDefinition(name).isAbstract() ? null : beanFactory.getType(name, false);
-            if (type != null) {
-                methods.addAll(RecurringMethods.methodsOf(type));
-            }
-        }
+        RecurringMethods.beanMethods(beanFactory).forEach((found) -> methods.add(found.method()));
         return methods;
     }
 

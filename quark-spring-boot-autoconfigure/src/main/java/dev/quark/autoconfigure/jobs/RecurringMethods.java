@@ -42,6 +42,23 @@ final class RecurringMethods {
      */
     static List<RecurringMethodHandler> find(ConfigurableListableBeanFactory beanFactory) {
         List<RecurringMethodHandler> handlers = new ArrayList<>();
+        for (BeanMethod found : beanMethods(beanFactory)) {
+            handlers.add(new RecurringMethodHandler(found.beanClass(), found.method(),
+                    new BeanMethodInvoker(beanFactory, found.beanName())));
+        }
+        return handlers;
+    }
+
+    /**
+     * Returns every {@link Recurring} method of the factory's beans, read from their definitions: the one walk that
+     * both {@link #find} (the jobs that run) and the AOT hints ({@link JobHandlerRuntimeHintsAotProcessor}) use, so
+     * that they see the same methods. Skipped: scoped-proxy targets (their proxy carries the methods), abstract and
+     * infrastructure definitions, and beans whose type cannot be told without creating them.
+     * @param beanFactory the application's bean factory
+     * @return the methods with their beans, in bean definition order
+     */
+    static List<BeanMethod> beanMethods(ConfigurableListableBeanFactory beanFactory) {
+        List<BeanMethod> found = new ArrayList<>();
         for (String name : beanFactory.getBeanDefinitionNames()) {
             if (ScopedProxyUtils.isScopedTarget(name) || beanFactory.getMergedBeanDefinition(name).isAbstract()
                     || beanFactory.getBeanDefinition(name).getRole() == BeanDefinition.ROLE_INFRASTRUCTURE) {
@@ -52,11 +69,10 @@ final class RecurringMethods {
                 continue;
             }
             for (Method method : methodsOf(type)) {
-                handlers.add(new RecurringMethodHandler(ClassUtils.getUserClass(type), method,
-                        new BeanMethodInvoker(beanFactory, name)));
+                found.add(new BeanMethod(name, ClassUtils.getUserClass(type), method));
             }
         }
-        return handlers;
+        return found;
     }
 
     /**
@@ -74,6 +90,15 @@ final class RecurringMethods {
                     .hasAnnotation(method, Recurring.class)
                         || AnnotatedElementUtils.hasAnnotation(method, Recurring.List.class) ? Boolean.TRUE : null);
         return methods.keySet();
+    }
+
+    /**
+     * A {@link Recurring} method of a bean.
+     * @param beanName the bean's name
+     * @param beanClass the bean's user class
+     * @param method the method
+     */
+    record BeanMethod(String beanName, Class<?> beanClass, Method method) {
     }
 
     /** Calls a method on a bean looked up by name when a job runs. */

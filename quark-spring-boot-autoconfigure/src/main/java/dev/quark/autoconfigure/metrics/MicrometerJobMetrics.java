@@ -18,6 +18,8 @@ import io.micrometer.core.instrument.Timer;
  * {@code retried}, {@code dead-lettered}, {@code cancelled}, {@code lease-lost}, {@code released}): how many ended
  * each way and how long they ran;</li>
  * <li>{@value #LATENCY}: timer of how long after it was due each attempt started, tag {@code type}.</li>
+ * <li>{@value #RECURRING_SKIPPED}: counter of the instants of recurring jobs skipped without a job, tags
+ * {@code recurring} (its id), {@code type} and {@code reason} ({@code overlap}: the previous job still ran).</li>
  * </ul>
  * The backlog gauges are {@link JobCountGauges}.
  */
@@ -32,7 +34,12 @@ public class MicrometerJobMetrics implements JobMetrics {
     /** The timer of the wait between a job being due and its attempt starting. */
     public static final String LATENCY = "quark.jobs.queue.latency";
 
+    /** The counter of recurring jobs' instants skipped, by recurring job, type and reason. */
+    public static final String RECURRING_SKIPPED = "quark.jobs.recurring.skipped";
+
     private final MeterRegistry registry;
+
+    private final Map<String, Counter> skipped = new ConcurrentHashMap<>();
 
     private final Map<String, Counter> enqueued = new ConcurrentHashMap<>();
 
@@ -67,5 +74,15 @@ public class MicrometerJobMetrics implements JobMetrics {
             .tag("type", type)
             .tag("outcome", outcome.tagValue())
             .register(this.registry)).record(duration);
+    }
+
+    @Override
+    public void skippedForOverlap(String recurringJob, String type) {
+        this.skipped.computeIfAbsent(recurringJob + '\u0000' + type, (key) -> Counter.builder(RECURRING_SKIPPED)
+            .description("Instants of recurring jobs skipped without a job")
+            .tag("recurring", recurringJob)
+            .tag("type", type)
+            .tag("reason", "overlap")
+            .register(this.registry)).increment();
     }
 }

@@ -13,6 +13,7 @@ import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.NonRetryableJobException;
 import dev.quark.jobs.runtime.JobMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -62,6 +63,21 @@ class QuarkJobsMetricsAutoConfigurationTests {
             assertThat(registry.get(JobCountGauges.RUNNING).gauge().value()).isZero();
             assertThat(jobs.counts()).containsEntry(JobStatus.SUCCEEDED, 1L);
         });
+    }
+
+    @Test
+    void recurringInstantsSkippedForOverlapAreCountedByRecurringJobAndType() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        MicrometerJobMetrics metrics = new MicrometerJobMetrics(registry);
+        metrics.skippedForOverlap("nightly", "report");
+        metrics.skippedForOverlap("nightly", "report");
+        metrics.skippedForOverlap("hourly", "report");
+        assertThat(registry.get(MicrometerJobMetrics.RECURRING_SKIPPED)
+            .tags("recurring", "nightly", "type", "report", "reason", "overlap")
+            .counter()
+            .count()).isEqualTo(2);
+        assertThat(registry.get(MicrometerJobMetrics.RECURRING_SKIPPED).tags("recurring", "hourly").counter().count())
+            .isEqualTo(1);
     }
 
     @Test

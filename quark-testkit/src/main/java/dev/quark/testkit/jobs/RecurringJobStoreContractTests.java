@@ -75,6 +75,16 @@ public abstract class RecurringJobStoreContractTests {
 
     private final JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
 
+    private final List<String> skippedForOverlap = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private final JobMetrics metrics = new JobMetrics() {
+
+        @Override
+        public void skippedForOverlap(String recurringJob, String type) {
+            RecurringJobStoreContractTests.this.skippedForOverlap.add(recurringJob + " " + type);
+        }
+    };
+
     /**
      * Returns the store under test.
      * @return the store
@@ -113,7 +123,7 @@ public abstract class RecurringJobStoreContractTests {
     }
 
     private DefaultJobQueue queue(String type) {
-        return new DefaultJobQueue(jobStore(), recurringStore(), handlers(type), this.codec, this.clock, JobMetrics.NONE,
+        return new DefaultJobQueue(jobStore(), recurringStore(), handlers(type), this.codec, this.clock, this.metrics,
                 JobFilters.NONE);
     }
 
@@ -453,6 +463,7 @@ public abstract class RecurringJobStoreContractTests {
         this.clock.advance(Duration.ofMinutes(1));
         assertThat(node.fireDue()).isEqualTo(1);
         assertThat(node.skippedForOverlap()).isEqualTo(1);
+        assertThat(this.skippedForOverlap).as("told to the metrics").containsExactly(id + " " + type);
         assertThat(jobsOf(type)).extracting(Job::dueAt).containsExactly(START.plusSeconds(60));
         assertThat(recurringStore().find(id).orElseThrow().nextRunAt()).isEqualTo(START.plusSeconds(180));
         queue.cancel(jobsOf(type).getFirst().id());

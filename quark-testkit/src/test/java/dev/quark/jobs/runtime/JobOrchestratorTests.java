@@ -183,8 +183,19 @@ class JobOrchestratorTests {
         /** Whether the held claim went on past the gate. */
         volatile boolean heldClaimEnded;
 
+        /** Whether a batch of outcomes fails as a whole (as one row the database refuses makes it). */
+        volatile boolean failBatches;
+
         void holdNextClaim(CountDownLatch gate) {
             this.gate.set(gate);
+        }
+
+        @Override
+        public Map<JobId, RuntimeException> finishAll(List<dev.quark.jobs.store.JobOutcome> outcomes) {
+            if (this.failBatches && outcomes.size() > 1) {
+                throw new IllegalStateException("the batch of " + outcomes.size() + " outcomes was refused");
+            }
+            return super.finishAll(outcomes);
         }
 
         @Override
@@ -896,6 +907,53 @@ class JobOrchestratorTests {
         }
         assertThat(node.orchestrator().prefetchedJobs()).isEmpty();
         assertThat(this.metrics.outcomes).containsExactly("stuck:released");
+    }
+
+    @Test
+    void prefetchedJobsWhoseBatchedGiveBackFailsAreGivenBackOneByOneWithTheirAttemptNotCounted() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        Node node = prefetchingNode("node-1", 1, 2, Duration.ofMillis(200), JobHandler.of("stuck", String.class,
+                (payload, context) -> {
+                    started.countDown();
+                    this.release.await();
+                }));
+        for (int i = 0; i < 3; i++) {
+            node.queue().enqueue("stuck", "job-" + i);
+        }
+        awaitLatch(started);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().size() == 2);
+        Set<JobId> waiting = node.orchestrator().prefetchedJobs();
+        this.store.failBatches = true;
+        node.orchestrator().close();
+        for (JobId id : waiting) {
+            Job given = this.store.find(id).orElseThrow();
+            assertThat(given.status()).isEqualTo(JobStatus.ENQUEUED);
+            assertThat(given.attempt()).as("it never ran").isZero();
+        }
+    }
+
+    @Test
+    void aPrefetchedJobWhoseLeaseIsLostBeforeAnotherWorkerTookItIsGivenBackAndItsAttemptNotCounted()
+            throws Exception {
+        Map<String, List<Integer>> attemptsOf = new ConcurrentHashMap<>();
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        JobHandler<String> handler = JobHandler.of("slow", String.class, (payload, context) -> {
+            attemptsOf.computeIfAbsent(payload, (p) -> new CopyOnWriteArrayList<>()).add(context.attempt());
+            if (payload.equals("first") && attemptsOf.get(payload).size() == 1) {
+                firstStarted.countDown();
+                this.release.await();
+            }
+        });
+        Node node = prefetchingNode("node-1", 1, 1, Duration.ofMillis(200), handler);
+        node.queue().enqueue("slow", "first");
+        awaitLatch(firstStarted);
+        JobId waiting = node.queue().enqueue("slow", "second");
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().equals(Set.of(waiting)));
+        this.clock.advance(Duration.ofSeconds(31));
+        this.scheduler.runDueTasks();
+        Job done = awaitStatus(waiting, JobStatus.SUCCEEDED);
+        assertThat(attemptsOf.get("second")).as("run once, as its first attempt").containsExactly(1);
+        assertThat(done.attempt()).isEqualTo(1);
     }
 
     @Test

@@ -72,18 +72,22 @@ public class JdbcJobLeaseStore extends AbstractLeaseStore {
                 where j.id = c.id
                 returning j.id, j.lease_token
                 """.formatted(table, FREE);
+        // Renewals and releases lock the rows in id order first, like JdbcJobStore's batch of outcomes over the
+        // same rows (JdbcJobStore.lockedInIdOrder): given in any order, they never deadlock with each other.
         this.extend = """
-                update %s j set lease_expires_at = clock_timestamp() + ?::bigint * interval '1 millisecond'
-                from unnest(?::uuid[], ?::bigint[]) as r(id, token)
+                with locked as (%2$s)
+                update %1$s j set lease_expires_at = clock_timestamp() + ?::bigint * interval '1 millisecond'
+                from unnest(?::uuid[], ?::bigint[]) as r(id, token) join locked l on l.id = r.id
                 where j.id = r.id and j.lease_token = r.token and j.lease_expires_at > clock_timestamp()
                 returning j.id, j.lease_token
-                """.formatted(table);
+                """.formatted(table, JdbcJobStore.lockedInIdOrder(table));
         this.remove = """
                 update %1$s j set lease_expires_at = null
                 from (select h.id, h.lease_expires_at > clock_timestamp() as live
                       from %1$s h join unnest(?::uuid[], ?::bigint[]) as r(id, token)
                           on h.id = r.id and h.lease_token = r.token
                       where h.lease_expires_at is not null
+                      order by h.id
                       for update of h) as o
                 where j.id = o.id
                 returning j.id, j.lease_token, o.live
@@ -122,8 +126,9 @@ public class JdbcJobLeaseStore extends AbstractLeaseStore {
         if (jobs.isEmpty()) {
             return List.of();
         }
+        String[] ids = ids(jobs);
         Set<Key> extended = new HashSet<>(this.jdbc.sql(this.extend)
-            .params(duration.toMillis(), ids(jobs), tokens(jobs))
+            .params(ids, duration.toMillis(), ids, tokens(jobs))
             .query((row, number) -> new Key(row.getObject(1, UUID.class), row.getLong(2)))
             .list());
         return jobs.stream().filter((lease) -> extended.contains(Key.of(lease))).toList();

@@ -84,6 +84,11 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * passed on the server's {@code clock_timestamp()}) or was released is taken over by {@link #claimAbandoned}, with a
  * newer token.
  * <p>
+ * <b>Lock order.</b> Every statement that updates or deletes several job rows and may wait for their locks (a batch of
+ * outcomes or give-backs, the renewal and release of a node's leases, a purge) locks them first in id order, so that
+ * two of them over overlapping rows, on one node or two, never deadlock; claims lock {@code SKIP LOCKED} and never
+ * wait.
+ * <p>
  * Upgrading: jobs that a version before these columns left {@code RUNNING} have no lease in their row, so they count
  * as abandoned and are taken over at once; stop every worker of the earlier version before starting this one.
  * <p>
@@ -218,9 +223,11 @@ public class JdbcJobStore implements JobStore {
         this.finish = finish + fenced;
         this.finishWithError = finish + ", error_type = ?, error_message = ?, error_stack = ?" + fenced;
         // Several outcomes in one statement, each row fenced by its own token; an outcome without an error keeps the
-        // job's last error. Timestamps travel as ISO-8601 text, logs as array literals.
+        // job's last error. Timestamps travel as ISO-8601 text, logs as array literals. The rows are locked first, in
+        // id order (lockedInIdOrder), like every statement here that updates many job rows and may wait for them.
         this.finishAll = """
-                update %s j set status = o.status, due_at = coalesce(o.due_at::timestamptz, j.due_at),
+                with locked as (%2$s)
+                update %1$s j set status = o.status, due_at = coalesce(o.due_at::timestamptz, j.due_at),
                     lease_expires_at = null, finished_at = o.finished_at::timestamptz, attempt = j.attempt - o.uncounted,
                     progress = o.progress, progress_message = o.message, log = o.log::text[],
                     error_type = case when o.error_type is null then j.error_type else o.error_type end,
@@ -230,9 +237,23 @@ public class JdbcJobStore implements JobStore {
                         ?::text[], ?::text[], ?::text[], ?::text[])
                     as o(id, token, status, due_at, finished_at, uncounted, progress, message, log, error_type,
                         error_message, error_stack)
+                    join locked l on l.id = o.id
                 where j.id = o.id and j.status = 'RUNNING' and j.lease_token = o.token
                 returning j.id
-                """.formatted(this.table);
+                """.formatted(this.table, lockedInIdOrder(this.table));
+    }
+
+    /**
+     * Returns a query that locks the job rows of an array of ids ({@code ?::uuid[]}) {@code FOR UPDATE} in id order,
+     * returning their {@code id}s: put first, in a {@code WITH}, in every statement that updates or deletes several
+     * job rows and may wait for their locks. Two such statements over overlapping rows then lock the rows they share
+     * in the same order and never deadlock, whatever order their callers gave the ids in (a batch of outcomes and the
+     * renewal of the same node's leases did: "deadlock detected"). Claims lock {@code SKIP LOCKED} and never wait.
+     * @param table the job table
+     * @return the query, without a trailing semicolon
+     */
+    static String lockedInIdOrder(String table) {
+        return "select lk.id from " + table + " lk where lk.id = any(?::uuid[]) order by lk.id for update of lk";
     }
 
     /**
@@ -502,7 +523,7 @@ public class JdbcJobStore implements JobStore {
             }
         }
         Set<JobId> written = new HashSet<>(this.jdbc.sql(this.finishAll)
-            .params(ids, tokens, statuses, dueAts, finishedAts, uncounted, progress, messages, logs, errorTypes,
+            .params(ids, ids, tokens, statuses, dueAts, finishedAts, uncounted, progress, messages, logs, errorTypes,
                     errorMessages, errorStacks)
             .query((row, number) -> new JobId(row.getObject(1, UUID.class)))
             .list());
@@ -590,7 +611,9 @@ public class JdbcJobStore implements JobStore {
         if (statuses.isEmpty()) {
             return 0;
         }
-        return this.jdbc.sql("delete from " + this.table + " where status = any(?::text[]) and finished_at < ?")
+        // Locked in id order first, like the statements that update many rows: two nodes' purges never deadlock.
+        return this.jdbc.sql("delete from " + this.table + " where id in (select lk.id from " + this.table + " lk "
+                + "where lk.status = any(?::text[]) and lk.finished_at < ? order by lk.id for update of lk)")
             .params(statuses.stream().map(JobStatus::name).toArray(String[]::new), timestamp(finishedBefore))
             .update();
     }

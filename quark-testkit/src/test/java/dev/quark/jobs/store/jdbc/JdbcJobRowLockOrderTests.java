@@ -1,0 +1,151 @@
+package dev.quark.jobs.store.jdbc;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.store.Claim;
+import dev.quark.jobs.store.ClaimedJob;
+import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobOutcome;
+import dev.quark.jobs.store.JobReport;
+import dev.quark.jobs.store.JobTransition;
+import dev.quark.jobs.store.NewJob;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseStore;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The statements of {@link JdbcJobStore} that update many job rows lock them in id order, so that two of them over
+ * overlapping rows, given in opposite orders, never deadlock: a batch of outcomes ({@link JdbcJobStore#finishAll}),
+ * lease renewals and releases of the rows' leases, and give-backs (outcomes too).
+ */
+class JdbcJobRowLockOrderTests {
+
+    private static final TablePrefix PREFIX = new TablePrefix(TablePrefix.DEFAULT);
+
+    private static final Instant NOW = Instant.parse("2026-01-01T12:00:00Z");
+
+    private static final Duration LONG = Duration.ofMinutes(5);
+
+    private static final int ROWS = 200;
+
+    private static final int ROUNDS = 10;
+
+    private static PostgresTestSchema schema;
+
+    private static HikariDataSource dataSource;
+
+    private static JdbcJobStore store;
+
+    @BeforeAll
+    static void connect() {
+        schema = PostgresTestServer.get().createSchema(JdbcJobRowLockOrderTests.class);
+        dataSource = new HikariDataSource();
+        dataSource.setJdbcUrl(schema.jdbcUrl());
+        dataSource.setMaximumPoolSize(8);
+        JdbcJobStore.migration(PREFIX).apply(dataSource);
+        store = new JdbcJobStore(dataSource, PREFIX);
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (dataSource != null) {
+            dataSource.close();
+        }
+        if (schema != null) {
+            schema.close();
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void outcomesRenewalsAndReleasesOverTheSameRowsInOppositeOrdersNeverDeadlock() throws Exception {
+        LeaseStore leases = store.leaseStore().orElseThrow();
+        ExecutorService threads = Executors.newFixedThreadPool(4);
+        try {
+            for (int round = 1; round <= ROUNDS; round++) {
+                List<ClaimedJob> claimed = claimAll("round-" + round);
+                List<ClaimedJob> ascending = claimed.stream()
+                    .sorted(Comparator.comparing((ClaimedJob c) -> c.job().id().value()))
+                    .toList();
+                List<ClaimedJob> descending = ascending.reversed();
+                List<ClaimedJob> firstHalfDescending = descending.subList(ROWS / 2, ROWS);
+                List<ClaimedJob> secondHalfAscending = ascending.subList(ROWS / 2, ROWS);
+                CyclicBarrier start = new CyclicBarrier(4);
+                List<Callable<Object>> statements = List.of(
+                        started(start, () -> store.finishAll(outcomes(firstHalfDescending))),
+                        started(start, () -> store.finishAll(outcomes(secondHalfAscending))),
+                        started(start, () -> leases.renewAll(leasesOf(ascending), LONG)),
+                        started(start, () -> leases.releaseAll(leasesOf(descending))));
+                List<Future<Object>> results = new ArrayList<>();
+                for (Callable<Object> statement : statements) {
+                    results.add(threads.submit(statement));
+                }
+                for (Future<Object> result : results) {
+                    result.get(60, TimeUnit.SECONDS);
+                }
+                int finalRound = round;
+                claimed.forEach((c) -> assertThat(store.find(c.job().id()).orElseThrow().status())
+                    .as("round %d", finalRound)
+                    .isIn(JobStatus.SUCCEEDED, JobStatus.RUNNING));
+            }
+        }
+        finally {
+            threads.shutdownNow();
+        }
+    }
+
+    private static List<ClaimedJob> claimAll(String name) {
+        String type = "lock-order-" + Long.toHexString(System.nanoTime()) + "-" + name;
+        for (int i = 0; i < ROWS; i++) {
+            store.enqueue(new NewJob(JobId.next(Clock.systemUTC()), type, "{}", null, NOW, NOW));
+        }
+        List<ClaimedJob> claimed = new ArrayList<>();
+        while (claimed.size() < ROWS) {
+            List<ClaimedJob> batch = store.claimDue(new Claim("worker", ROWS, java.util.Map.of(type, ROWS),
+                    java.util.Set.of(), NOW), JobLeases.of(store.leaseStore().orElseThrow(), "worker", LONG));
+            assertThat(batch).isNotEmpty();
+            claimed.addAll(batch);
+        }
+        return claimed;
+    }
+
+    private static List<JobOutcome> outcomes(List<ClaimedJob> jobs) {
+        return jobs.stream()
+            .map((c) -> new JobOutcome(c.job().id(), c.lease(), JobTransition.succeeded(),
+                    new JobReport(100, null, List.of()), NOW))
+            .toList();
+    }
+
+    private static List<Lease> leasesOf(List<ClaimedJob> jobs) {
+        return jobs.stream().map(ClaimedJob::lease).toList();
+    }
+
+    private static Callable<Object> started(CyclicBarrier start, Callable<Object> statement) {
+        return () -> {
+            start.await(30, TimeUnit.SECONDS);
+            return statement.call();
+        };
+    }
+}
