@@ -40,6 +40,11 @@ final class DeliveryTimeouts {
 
     private @Nullable Instant armedAt;
 
+    /** The instant the last call was bounded from, and its deadline: the ticks of a fire round share both. */
+    private @Nullable Instant lastFiredAt;
+
+    private Instant lastDeadline = Instant.MIN;
+
     DeliveryTimeouts(RuntimeScheduler scheduler, Clock clock, Duration timeout) {
         this.scheduler = scheduler;
         this.clock = clock;
@@ -58,7 +63,11 @@ final class DeliveryTimeouts {
         Bounded bounded = new Bounded(call, late);
         Instant arm;
         synchronized (this) {
-            Instant deadline = firedAt.plus(this.timeout);
+            if (!firedAt.equals(this.lastFiredAt)) {
+                this.lastFiredAt = firedAt;
+                this.lastDeadline = firedAt.plus(this.timeout);
+            }
+            Instant deadline = this.lastDeadline;
             Bounded last = this.started.peekLast();
             if (last != null && last.deadline.isAfter(deadline)) {
                 deadline = last.deadline;

@@ -1,10 +1,12 @@
 package dev.quark.reminder;
 
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
 
 import dev.quark.actor.Reminder;
 import dev.quark.actor.ReminderSchedule;
+import dev.quark.actor.ReminderStatus;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -65,6 +67,16 @@ public record ReminderEntry(ReminderKey key, long registration, ReminderSchedule
      */
     public ReminderEntry withTick(ReminderTick next) {
         return new ReminderEntry(this.key, this.registration, this.schedule, this.payload, next);
+    }
+
+    /**
+     * Returns what an actor receives for one tick of this reminder, copying the payload once.
+     * @param delivered the tick
+     * @param firedAt when it is delivered
+     * @return the status
+     */
+    ReminderStatus status(ReminderTick delivered, Instant firedAt) {
+        return new ReminderStatus(delivered.scheduledAt(), firedAt, this.payload, delivered.attempt());
     }
 
     /**

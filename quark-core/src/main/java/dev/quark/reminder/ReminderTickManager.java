@@ -5,13 +5,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -154,7 +151,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     private final Map<ReminderKey, ScheduledReminder> reminders = new HashMap<>();
 
-    private final TreeSet<ScheduledReminder> waiting = new TreeSet<>(ScheduledReminder.BY_FIRE_TIME);
+    private final TimingQueue waiting = new TimingQueue();
 
     private long sequence;
 
@@ -711,9 +708,6 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
         private final DueReminders due;
 
-        /** The keys the read returned; built before the first step, off the lock. */
-        private final Set<ReminderKey> read;
-
         private final CompletableFuture<Void> done = new CompletableFuture<>();
 
         private int next;
@@ -723,10 +717,6 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         ReadApplication(long readGeneration, DueReminders due) {
             this.readGeneration = readGeneration;
             this.due = due;
-            this.read = HashSet.newHashSet(due.entries().size());
-            for (ReminderEntry entry : due.entries()) {
-                this.read.add(entry.key());
-            }
         }
 
         CompletableFuture<Void> start() {
@@ -793,16 +783,21 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             ScheduledReminder known = ReminderTickManager.this.reminders.get(entry.key());
             if (known == null) {
                 ScheduledReminder added = new ScheduledReminder(entry, Status.WAITING, this.readGeneration);
+                added.seenBy = this.readGeneration;
                 ReminderTickManager.this.reminders.put(entry.key(), added);
                 enqueue(added);
                 return;
             }
+            known.seenBy = this.readGeneration;
             boolean newer = this.readGeneration > known.trustReadsAfter;
             if (known.status == Status.DONE) {
                 if (newer) {
-                    ScheduledReminder added = new ScheduledReminder(entry, Status.WAITING, this.readGeneration);
-                    ReminderTickManager.this.reminders.put(entry.key(), added);
-                    enqueue(added);
+                    // The object is taken again as it is: a done reminder is in no queue and no running tick holds it.
+                    known.take(entry);
+                    known.replacement = null;
+                    known.unregistered = false;
+                    known.trustReadsAfter = this.readGeneration;
+                    enqueue(known);
                 }
             }
             else if (newer && known.entry.registration() != entry.registration()) {
@@ -811,7 +806,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 }
                 else {
                     ReminderTickManager.this.waiting.remove(known);
-                    known.entry = entry;
+                    known.take(entry);
                     known.trustReadsAfter = this.readGeneration;
                     enqueue(known);
                 }
@@ -830,8 +825,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 case DONE -> this.readGeneration > known.trustReadsAfter;
                 case WAITING -> (!ReminderTickManager.this.owned.contains(known.entry.bucket())
                         || (ownedThroughout(known.entry.bucket(), this.readGeneration)
-                                && !this.read.contains(known.key()) && this.readGeneration > known.trustReadsAfter
-                                && known.fireAt.isBefore(this.due.completeBefore())))
+                                && known.seenBy != this.readGeneration && this.readGeneration > known.trustReadsAfter
+                                && known.firesBefore(this.due.completeBefore())))
                         && ReminderTickManager.this.waiting.remove(known);
                 case RUNNING -> false;
             };
@@ -845,8 +840,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     /** Queues a reminder at its tick's fire time. Called under the lock. */
     private void enqueue(ScheduledReminder reminder) {
+        this.waiting.remove(reminder);
         reminder.status = Status.WAITING;
-        reminder.fireAt = reminder.entry.tick().fireAt();
         reminder.sequence = this.sequence++;
         this.waiting.add(reminder);
     }
@@ -859,13 +854,14 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         if (this.phase != Phase.RUNNING || this.waiting.isEmpty() || this.running >= this.settings.maxRunning()) {
             return;
         }
-        Instant first = this.waiting.first().fireAt;
-        if (this.wakeAt != null && !first.isBefore(this.wakeAt)) {
+        ScheduledReminder earliest = Objects.requireNonNull(this.waiting.first());
+        if (this.wakeAt != null && !earliest.firesBefore(this.wakeAt)) {
             return;
         }
         if (this.wake != null) {
             this.wake.cancel();
         }
+        Instant first = earliest.fireAt();
         this.wakeAt = first;
         this.wake = this.scheduler.schedule(first, this::fire);
     }
@@ -881,8 +877,9 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 return CompletableFuture.completedFuture(null);
             }
             int room = this.settings.maxRunning() - this.running;
-            while (due.size() < room && !this.waiting.isEmpty() && !this.waiting.first().fireAt.isAfter(now)) {
-                ScheduledReminder reminder = this.waiting.pollFirst();
+            ScheduledReminder reminder;
+            while (due.size() < room && (reminder = this.waiting.first()) != null && !reminder.firesAfter(now)) {
+                this.waiting.poll();
                 if (this.leases != null) {
                     FencingToken token = this.leases.validToken(reminder.entry.bucket(), now);
                     if (token == null) {
@@ -923,6 +920,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      */
     private CompletableFuture<?> deliver(ScheduledReminder reminder, Instant firedAt) {
         ReminderEntry entry;
+        ReminderTick tick;
         synchronized (this) {
             if (this.phase != Phase.RUNNING) {
                 reminder.token = null;
@@ -935,27 +933,32 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 return CompletableFuture.completedFuture(null);
             }
             entry = reminder.entry;
+            tick = reminder.tick();
         }
         CompletionStage<?> outcome;
         try {
-            outcome = call(entry, firedAt);
+            outcome = call(entry, tick, firedAt);
         }
         catch (RuntimeException ex) {
             outcome = CompletableFuture.failedFuture(ex);
         }
         CompletableFuture<Void> written = new CompletableFuture<>();
         outcome.whenComplete((result, failure) -> this.ends.add(
-                new TickEnd(reminder, entry, firedAt, (failure != null) ? unwrap(failure) : null, written)));
+                new TickEnd(reminder, entry, tick, firedAt, (failure != null) ? unwrap(failure) : null, written)));
         return written;
     }
 
     /** Makes the call of one tick, bounded by the delivery timeout. */
-    private CompletionStage<?> call(ReminderEntry entry, Instant firedAt) {
-        ReminderTick tick = entry.tick();
+    private CompletionStage<?> call(ReminderEntry entry, ReminderTick tick, Instant firedAt) {
         String type = entry.key().actor().typeName();
         Duration lateness = Duration.between(tick.fireAt(), firedAt);
-        observe(() -> this.metrics.lateness(type, lateness.isNegative() ? Duration.ZERO : lateness));
-        ReminderStatus status = new ReminderStatus(tick.scheduledAt(), firedAt, entry.payload(), tick.attempt());
+        try {
+            this.metrics.lateness(type, lateness.isNegative() ? Duration.ZERO : lateness);
+        }
+        catch (RuntimeException ex) {
+            metricsFailed(ex);
+        }
+        ReminderStatus status = entry.status(tick, firedAt);
         CompletionStage<?> call;
         try {
             call = this.delivery.deliver(entry.key().actor(), entry.key().name(), status);
@@ -988,12 +991,13 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      */
     private void delivered(List<TickEnd> batch) {
         Instant endedAt = this.clock.instant();
+        Instant horizon = endedAt.plus(this.settings.lookahead());
         EndedTick[] ended = new EndedTick[batch.size()];
         synchronized (this) {
             for (int i = 0; i < ended.length; i++) {
                 TickEnd end = batch.get(i);
                 try {
-                    ended[i] = ended(end, endedAt);
+                    ended[i] = ended(end, endedAt, horizon);
                 }
                 catch (RuntimeException ex) {
                     logger.error("Could not record the tick of the {}", end.entry().key(), ex);
@@ -1026,14 +1030,14 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      * the wake-up and completes {@link #idle} once its batch is recorded.
      * @return what to count, log and write once the lock is released
      */
-    private EndedTick ended(TickEnd end, Instant endedAt) {
+    private EndedTick ended(TickEnd end, Instant endedAt, Instant horizon) {
         ScheduledReminder reminder = end.reminder();
         ReminderEntry entry = end.entry();
         Instant firedAt = end.firedAt();
         Throwable failure = end.failure();
         ReminderKey key = entry.key();
         String type = key.actor().typeName();
-        ReminderTick tick = entry.tick();
+        ReminderTick tick = end.tick();
         ReminderUpdate update = null;
         long missed = 0;
         long skipped = 0;
@@ -1052,7 +1056,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             reminder.unregistered = false;
         }
         else if (reminder.replacement != null) {
-            reminder.entry = reminder.replacement;
+            reminder.take(reminder.replacement);
             reminder.replacement = null;
             reminder.trustReadsAfter = this.generation;
             if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())) {
@@ -1068,7 +1072,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             report = () -> logger.warn(
                     "The tick of {} of the {} was not delivered (attempt {}); trying again at {}: {}",
                     tick.scheduledAt(), key, tick.attempt(), retry.fireAt(), String.valueOf(failure));
-            reminder.entry = entry.withTick(retry);
+            reminder.tick(retry);
             reminder.trustReadsAfter = this.generation;
             if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())) {
                 enqueue(reminder);
@@ -1100,7 +1104,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                     report = () -> logger.warn("The {} failed its tick of {}; its schedule goes on", key,
                             tick.scheduledAt(), failure);
                 }
-                TickSchedule.Following following = TickSchedule.following(entry, firedAt, endedAt);
+                TickSchedule.Following following = TickSchedule.following(entry.schedule(), tick, firedAt, endedAt);
                 next = following.next();
                 missed = following.missed();
                 skipped = following.skipped();
@@ -1112,9 +1116,9 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             }
             else {
                 update = ReminderUpdate.advance(key, entry.registration(), next);
-                reminder.entry = entry.withTick(next);
+                reminder.tick(next);
                 if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())
-                        && next.fireAt().isBefore(endedAt.plus(this.settings.lookahead()))) {
+                        && next.fireAt().isBefore(horizon)) {
                     reminder.trustReadsAfter = this.generation;
                     enqueue(reminder);
                 }
@@ -1150,7 +1154,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     }
 
     /** The end of one delivery, waiting to be recorded with the others of its batch. */
-    private record TickEnd(ScheduledReminder reminder, ReminderEntry entry, Instant firedAt,
+    private record TickEnd(ScheduledReminder reminder, ReminderEntry entry, ReminderTick tick, Instant firedAt,
             @Nullable Throwable failure, CompletableFuture<Void> written) {
     }
 
@@ -1172,17 +1176,17 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             return;
         }
         this.counts.add(outcome, count);
-        observe(() -> this.metrics.ticks(type, outcome, count));
-    }
-
-    /** Records into the user's metrics: what they throw is logged, and changes nothing about the ticks. */
-    private static void observe(Runnable record) {
         try {
-            record.run();
+            this.metrics.ticks(type, outcome, count);
         }
         catch (RuntimeException ex) {
-            logger.warn("Reminder metrics failed: {}", ex.toString());
+            metricsFailed(ex);
         }
+    }
+
+    /** What the user's metrics throw is logged, and changes nothing about the ticks. */
+    private static void metricsFailed(RuntimeException ex) {
+        logger.warn("Reminder metrics failed: {}", ex.toString());
     }
 
     private static Throwable unwrap(Throwable failure) {

@@ -20,13 +20,25 @@ import org.jspecify.annotations.Nullable;
  * A {@code DONE} reminder stays known until a read of the table that began after the table took its last write
  * ({@link #trustReadsAfter}): a read that began earlier may still show the tick that was just delivered, and
  * must not bring it back.
+ * <p>
+ * One object stands for a reminder for as long as the manager knows it: a tick updates it in place (its current
+ * tick, kept in primitive fields, and its place in the {@link TimingQueue}) rather than replacing it, so that firing
+ * a reminder again and again allocates no new entry, and no object per reminder is made young by every tick and
+ * survives the next young collection: a silo with 100,000 reminders would otherwise copy 100,000 current ticks at
+ * each collection. What a tick still allocates is short-lived: the status delivered, and the write of the next tick
+ * until the table took it.
  */
 final class ScheduledReminder {
 
     /** The order of the waiting reminders: fire time, then arrival. */
-    static final Comparator<ScheduledReminder> BY_FIRE_TIME = Comparator
-        .comparing((ScheduledReminder reminder) -> reminder.fireAt)
-        .thenComparingLong((reminder) -> reminder.sequence);
+    static final Comparator<ScheduledReminder> BY_FIRE_TIME = (one, other) -> {
+        int bySecond = Long.compare(one.fireSecond, other.fireSecond);
+        if (bySecond != 0) {
+            return bySecond;
+        }
+        int byNano = Integer.compare(one.fireNano, other.fireNano);
+        return (byNano != 0) ? byNano : Long.compare(one.sequence, other.sequence);
+    };
 
     enum Status {
 
@@ -40,14 +52,35 @@ final class ScheduledReminder {
         DONE
     }
 
+    /**
+     * The registration: key, registration number, schedule and payload. Its {@link ReminderEntry#tick() tick} is the
+     * one it was read or registered with; the current one is {@link #tick()}.
+     */
     ReminderEntry entry;
+
+    // The tick to deliver next, or being delivered while RUNNING; changes only while out of the queue.
+
+    private long scheduledSecond;
+
+    private int scheduledNano;
+
+    private long number;
+
+    private int attempt;
+
+    private long fireSecond;
+
+    private int fireNano;
 
     Status status;
 
-    /** The fire time the reminder is queued at; changes only while it is out of the queue. */
-    Instant fireAt;
-
     long sequence;
+
+    /** Its index in the {@link TimingQueue} while queued, {@code -1} otherwise. */
+    int queueIndex = -1;
+
+    /** The generation of the last read of the table that showed it. */
+    long seenBy;
 
     /**
      * The generation of the last read of the table that may not know what this object knows: reads of a later
@@ -66,8 +99,8 @@ final class ScheduledReminder {
 
     ScheduledReminder(ReminderEntry entry, Status status, long trustReadsAfter) {
         this.entry = entry;
+        tick(entry.tick());
         this.status = status;
-        this.fireAt = entry.tick().fireAt();
         this.trustReadsAfter = trustReadsAfter;
     }
 
@@ -81,12 +114,53 @@ final class ScheduledReminder {
         return new ScheduledReminder(placeholder, Status.DONE, trustReadsAfter);
     }
 
+    /** Takes another registration, or the same one as read again, with its tick. */
+    void take(ReminderEntry taken) {
+        this.entry = taken;
+        tick(taken.tick());
+    }
+
+    /** Sets the current tick. */
+    void tick(ReminderTick tick) {
+        this.scheduledSecond = tick.scheduledAt().getEpochSecond();
+        this.scheduledNano = tick.scheduledAt().getNano();
+        this.number = tick.number();
+        this.attempt = tick.attempt();
+        this.fireSecond = tick.fireAt().getEpochSecond();
+        this.fireNano = tick.fireAt().getNano();
+    }
+
+    /** Returns the current tick, made anew: a short-lived object for the delivery that asks for it. */
+    ReminderTick tick() {
+        Instant scheduledAt = Instant.ofEpochSecond(this.scheduledSecond, this.scheduledNano);
+        Instant fireAt = (this.fireSecond == this.scheduledSecond && this.fireNano == this.scheduledNano) ? scheduledAt
+                : fireAt();
+        return new ReminderTick(scheduledAt, this.number, this.attempt, fireAt);
+    }
+
+    /** Returns when the current tick fires. */
+    Instant fireAt() {
+        return Instant.ofEpochSecond(this.fireSecond, this.fireNano);
+    }
+
+    /** Returns whether the current tick fires after an instant. */
+    boolean firesAfter(Instant instant) {
+        int bySecond = Long.compare(this.fireSecond, instant.getEpochSecond());
+        return bySecond > 0 || (bySecond == 0 && this.fireNano > instant.getNano());
+    }
+
+    /** Returns whether the current tick fires before an instant. */
+    boolean firesBefore(Instant instant) {
+        int bySecond = Long.compare(this.fireSecond, instant.getEpochSecond());
+        return bySecond < 0 || (bySecond == 0 && this.fireNano < instant.getNano());
+    }
+
     ReminderKey key() {
         return this.entry.key();
     }
 
     @Override
     public String toString() {
-        return this.status + " " + this.entry;
+        return this.status + " " + this.entry + " at " + tick();
     }
 }

@@ -257,15 +257,24 @@ final class TableWrites {
 
     /**
      * Writes a batch.
-     * @return whether it was written; a failed batch is queued again and the flushing paused
+     * @return whether it was written; a failed batch is queued again and the flushing paused. So is a batch whose
+     * table threw an {@link Error} (logged with its stack trace, not thrown on: no one above this task would catch
+     * it): the bookkeeping of its writes (each reminder's write in flight, the flushing task) is given back whatever
+     * the table throws, or the later writes of those reminders would never be sent
      */
     private boolean write(List<Pending> batch) {
         try {
             this.table.apply(batch.stream().map(Pending::update).toList());
         }
-        catch (RuntimeException ex) {
-            logger.warn("Could not write the next ticks of {} reminders to {}; trying again in {}: {}", batch.size(),
-                    this.table, this.retryDelay, ex.toString());
+        catch (RuntimeException | Error ex) {
+            if (ex instanceof Error) {
+                logger.error("Could not write the next ticks of {} reminders to {}; trying again in {}", batch.size(),
+                        this.table, this.retryDelay, ex);
+            }
+            else {
+                logger.warn("Could not write the next ticks of {} reminders to {}; trying again in {}: {}",
+                        batch.size(), this.table, this.retryDelay, ex.toString());
+            }
             requeue(batch);
             batch.forEach((written) -> written.attempted().complete(null));
             return false;
@@ -273,6 +282,9 @@ final class TableWrites {
         for (Pending written : batch) {
             try {
                 written.onApplied().run();
+            }
+            catch (RuntimeException ex) {
+                logger.error("Could not record the write of the {}", written.update().key(), ex);
             }
             finally {
                 written.attempted().complete(null);

@@ -78,15 +78,21 @@ final class TickSchedule {
     }
 
     /**
+     * Returns the tick that follows the one an entry holds, delivered.
+     */
+    static Following following(ReminderEntry entry, Instant startedAt, Instant endedAt) {
+        return following(entry.schedule(), entry.tick(), startedAt, endedAt);
+    }
+
+    /**
      * Returns the tick that follows a delivered one.
-     * @param entry the reminder, with the tick that was delivered
+     * @param schedule the reminder's schedule
+     * @param delivered the tick that was delivered
      * @param startedAt when the delivery started
      * @param endedAt when it ended: the next tick is after this
      * @return the next tick, if the schedule has one, with the ticks passed over
      */
-    static Following following(ReminderEntry entry, Instant startedAt, Instant endedAt) {
-        ReminderSchedule schedule = entry.schedule();
-        ReminderTick delivered = entry.tick();
+    static Following following(ReminderSchedule schedule, ReminderTick delivered, Instant startedAt, Instant endedAt) {
         long lastNumber = schedule.maxTicks().orElse(Long.MAX_VALUE);
         Instant end = schedule.endAt().orElse(Instant.MAX);
         Duration period = schedule.period().orElse(null);

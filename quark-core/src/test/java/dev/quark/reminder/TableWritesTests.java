@@ -107,6 +107,23 @@ class TableWritesTests {
         assertThat(this.table.applied.get(key("beeper-0"))).as("the later write lands last").isEqualTo(2L);
     }
 
+    @Test
+    void anErrorThrownByTheTableFreesTheReminderSoThatItsLaterWritesGo() {
+        this.table.gate.countDown();
+        this.table.errors.set(1);
+        this.writes.submit(advance("beeper-0", 1), () -> {
+        });
+        await("the failed write waits to be tried again").atMost(Duration.ofSeconds(10))
+            .until(() -> this.table.errors.get() == 0 && this.writes.pendingCount() == 1);
+        this.writes.submit(advance("beeper-0", 2), () -> {
+        });
+
+        assertThat(this.writes.drain(Duration.ofSeconds(10))).as("nothing left in flight after the error").isTrue();
+        assertThat(this.table.applied.get(key("beeper-0"))).isEqualTo(2L);
+        assertThat(this.writes.pendingCount()).isZero();
+        assertThat(this.writes.pendingBuckets()).isEmpty();
+    }
+
     private static ReminderKey key(String actor) {
         return new ReminderKey(new ActorAddress("beeper", actor), "beep");
     }
@@ -126,8 +143,14 @@ class TableWritesTests {
 
         final Map<ReminderKey, Long> applied = new ConcurrentHashMap<>();
 
+        /** How many of the next batches fail with an {@link Error}. */
+        final AtomicInteger errors = new AtomicInteger();
+
         @Override
         public int apply(List<ReminderUpdate> updates) {
+            if (this.errors.getAndUpdate((left) -> Math.max(0, left - 1)) > 0) {
+                throw new AssertionError("the table broke");
+            }
             this.batches.add(List.copyOf(updates));
             this.inFlight.incrementAndGet();
             try {

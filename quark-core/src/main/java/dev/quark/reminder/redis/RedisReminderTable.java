@@ -1,6 +1,7 @@
 package dev.quark.reminder.redis;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,6 +13,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.IntFunction;
 
 import dev.quark.lease.FencingToken;
@@ -33,7 +36,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
-import org.springframework.data.domain.Range;
+import org.springframework.dao.QueryTimeoutException;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.ReturnType;
@@ -113,6 +116,17 @@ public class RedisReminderTable implements ReminderTable {
             return result
             """;
 
+    /** Counts the reminders of a bucket due before ARGV[1] (exclusive, as {@code (millis}). */
+    static final String COUNT_DUE = """
+            return redis.call('ZCOUNT', KEYS[1], '-inf', ARGV[1])
+            """;
+
+    /**
+     * How long a batch of script calls waits for Redis's replies unless the table is given another bound: Lettuce's
+     * own default command timeout.
+     */
+    public static final Duration DEFAULT_REPLY_TIMEOUT = Duration.ofSeconds(60);
+
     /**
      * Stamps a bucket with a fencing token unless it holds a greater one; returns 1 when it did.
      */
@@ -168,6 +182,8 @@ public class RedisReminderTable implements ReminderTable {
 
     private final PipelinedScript stamp;
 
+    private final PipelinedScript countDue;
+
     /**
      * The keys of every bucket's structures, encoded once: {@code due, def, tick} (what a read of due reminders
      * names) and {@code due, def, tick, keys, fence} (what a write of next ticks names), by bucket.
@@ -182,12 +198,31 @@ public class RedisReminderTable implements ReminderTable {
      * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
      */
     public RedisReminderTable(RedisConnectionFactory connectionFactory, String keyPrefix) {
+        this(connectionFactory, keyPrefix, DEFAULT_REPLY_TIMEOUT);
+    }
+
+    /**
+     * Creates a table whose batched reads and writes wait at most {@code replyTimeout} for Redis's replies. The
+     * bound holds even when Lettuce's command timeout is turned off: past it the read or write fails with a
+     * {@link QueryTimeoutException} naming the bucket whose reply did not come (the tick manager tries again).
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     * @param replyTimeout how long a batch waits for its replies, positive
+     * @throws IllegalArgumentException naming the value when the timeout is not positive
+     */
+    public RedisReminderTable(RedisConnectionFactory connectionFactory, String keyPrefix, Duration replyTimeout) {
         Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
+        Objects.requireNonNull(replyTimeout, "replyTimeout must not be null");
+        if (replyTimeout.isNegative() || replyTimeout.isZero()) {
+            throw new IllegalArgumentException("Reminder table reply timeout " + replyTimeout + " is not allowed: "
+                    + "it must be positive");
+        }
         this.redis = new StringRedisTemplate(connectionFactory);
-        this.due = new PipelinedScript(this.redis, DUE, ReturnType.MULTI);
-        this.apply = new PipelinedScript(this.redis, APPLY, ReturnType.INTEGER);
-        this.stamp = new PipelinedScript(this.redis, STAMP, ReturnType.INTEGER);
+        this.due = new PipelinedScript(this.redis, DUE, ReturnType.MULTI, replyTimeout);
+        this.apply = new PipelinedScript(this.redis, APPLY, ReturnType.INTEGER, replyTimeout);
+        this.stamp = new PipelinedScript(this.redis, STAMP, ReturnType.INTEGER, replyTimeout);
+        this.countDue = new PipelinedScript(this.redis, COUNT_DUE, ReturnType.INTEGER, replyTimeout);
         for (int bucket = 0; bucket < ReminderBuckets.COUNT; bucket++) {
             byte[][] apply = new byte[][] { bytes(redisKey(bucket, "due")), bytes(redisKey(bucket, "def")),
                     bytes(redisKey(bucket, "tick")), bytes(redisKey(bucket, "keys")), bytes(redisKey(bucket, "fence")) };
@@ -311,13 +346,9 @@ public class RedisReminderTable implements ReminderTable {
     @Override
     public long countDue(ReminderBucketSet buckets, Instant before) {
         int[] read = buckets.toArray();
-        Range<Double> range = Range.of(Range.Bound.unbounded(), Range.Bound.exclusive((double) before.toEpochMilli()));
-        List<Object> replies = this.redis.executePipelined((RedisCallback<@Nullable Object>) (connection) -> {
-            for (int bucket : read) {
-                connection.zSetCommands().zCount(bytes(redisKey(bucket, "due")), range);
-            }
-            return null;
-        });
+        byte[] bound = ascii("(" + before.toEpochMilli());
+        List<Object> replies = this.countDue.run(read.length, (i) -> new byte[][] { this.readKeys[read[i]][0] },
+                (i) -> new byte[][] { bound });
         long count = 0;
         for (Object reply : replies) {
             count += ((Number) reply).longValue();
@@ -439,12 +470,15 @@ public class RedisReminderTable implements ReminderTable {
 
         private final ReturnType returnType;
 
+        private final Duration replyTimeout;
+
         private volatile boolean loaded;
 
-        PipelinedScript(StringRedisTemplate redis, String source, ReturnType returnType) {
+        PipelinedScript(StringRedisTemplate redis, String source, ReturnType returnType, Duration replyTimeout) {
             this.redis = redis;
             this.script = RedisScript.of(source);
             this.returnType = returnType;
+            this.replyTimeout = replyTimeout;
         }
 
         List<Object> run(int calls, IntFunction<byte[][]> keys, IntFunction<byte[][]> arguments) {
@@ -456,7 +490,7 @@ public class RedisReminderTable implements ReminderTable {
                 try {
                     List<Object> replies = LETTUCE_PRESENT ? this.redis.execute((RedisCallback<@Nullable List<Object>>) (
                             connection) -> LettuceScripts.run(connection, this.script.getSha1(), this.returnType, calls,
-                                    keys, arguments)) : null;
+                                    keys, arguments, this.replyTimeout)) : null;
                     if (replies != null) {
                         return replies;
                     }
@@ -515,14 +549,20 @@ public class RedisReminderTable implements ReminderTable {
      * awaited: the round trips of a pipeline without a connection of its own. Kept apart so that the table loads
      * without Lettuce.
      */
-    private static final class LettuceScripts {
+    static final class LettuceScripts {
+
+        private LettuceScripts() {
+        }
 
         /**
-         * Runs the calls, or returns {@code null} when the connection is not Lettuce's.
+         * Runs the calls, or returns {@code null} when the connection is not Lettuce's. Waits at most
+         * {@code replyTimeout} for all the replies, whatever Lettuce's command timeout (which may be off).
+         * @throws QueryTimeoutException naming the first key of the call whose reply did not come in time (its
+         * bucket's); the calls still unanswered are cancelled
          */
         @SuppressWarnings("unchecked")
         static @Nullable List<Object> run(RedisConnection connection, String sha1, ReturnType returnType, int calls,
-                IntFunction<byte[][]> keys, IntFunction<byte[][]> arguments) {
+                IntFunction<byte[][]> keys, IntFunction<byte[][]> arguments, Duration replyTimeout) {
             if (!(connection.getNativeConnection() instanceof RedisClusterAsyncCommands<?, ?> commands)) {
                 return null;
             }
@@ -540,11 +580,20 @@ public class RedisReminderTable implements ReminderTable {
             }
             List<Object> results = new ArrayList<>(calls);
             RuntimeException failure = null;
-            for (RedisFuture<Object> reply : replies) {
+            long deadline = System.nanoTime() + replyTimeout.toNanos();
+            for (int i = 0; i < calls; i++) {
+                RedisFuture<Object> reply = replies.get(i);
                 try {
-                    results.add(reply.get());
+                    results.add(reply.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                }
+                catch (TimeoutException ex) {
+                    replies.subList(i, calls).forEach((unanswered) -> unanswered.cancel(true));
+                    throw new QueryTimeoutException("Redis did not answer the reminder script for the bucket of key '"
+                            + new String(keys.apply(i)[0], StandardCharsets.UTF_8) + "' within " + replyTimeout
+                            + " (call " + (i + 1) + " of " + calls + ")", ex);
                 }
                 catch (InterruptedException ex) {
+                    replies.subList(i, calls).forEach((unanswered) -> unanswered.cancel(true));
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException("Interrupted while waiting for Redis", ex);
                 }

@@ -131,4 +131,46 @@ class RedisReminderTableTests extends ReminderTableContractTests {
             resources.shutdown();
         }
     }
+
+    @Test
+    void countsOfDueRemindersOfManyBucketsOpenNoConnectionOfTheirOwn() {
+        ClientResources resources = DefaultClientResources.create();
+        AtomicInteger connected = new AtomicInteger();
+        var counting = resources.eventBus().get().filter(ConnectedEvent.class::isInstance)
+            .subscribe((event) -> connected.incrementAndGet());
+        RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(server.host(), server.port());
+        if (server.password() != null) {
+            configuration.setPassword(server.password());
+        }
+        LettuceConnectionFactory counted = new LettuceConnectionFactory(configuration,
+                LettuceClientConfiguration.builder().clientResources(resources).commandTimeout(Duration.ofSeconds(10)).build());
+        counted.afterPropertiesSet();
+        counted.start();
+        try {
+            RedisReminderTable countedTable = new RedisReminderTable(counted, prefix + "counts:");
+            Instant due = Instant.parse("2026-01-01T00:00:01Z");
+            for (int i = 0; i < 40; i++) {
+                ReminderKey key = new ReminderKey(newActor(TABLE_ACTOR_TYPE), "beat");
+                Instant first = due.plusSeconds(i % 2);
+                countedTable.save(new ReminderEntry(key, 7, ReminderSchedule.every(Duration.ofSeconds(1))
+                    .startingAt(first), new byte[0], ReminderTick.first(first, 1)));
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> connected.get() >= 1);
+            int before = connected.get();
+
+            for (int round = 0; round < 5; round++) {
+                assertThat(countedTable.countDue(ReminderBucketSet.all(), due.plusSeconds(1)))
+                    .as("the due before the bound, not at it").isEqualTo(20);
+                assertThat(countedTable.countDue(ReminderBucketSet.all(), due.plusSeconds(2))).isEqualTo(40);
+            }
+
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> connected.get() == before);
+        }
+        finally {
+            counted.destroy();
+            counting.dispose();
+            resources.shutdown();
+        }
+    }
 }
