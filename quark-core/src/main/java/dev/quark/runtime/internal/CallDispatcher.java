@@ -58,7 +58,7 @@ public final class CallDispatcher {
 
     @Nullable Object call(ActorReference reference, ActorMethod method, Object @Nullable [] arguments) throws Throwable {
         Invocation invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
-                this.clock.millis() + this.callTimeoutMillis);
+                this.clock.millis() + this.callTimeoutMillis, method.returnKind() == ReturnKind.ASYNCHRONOUS);
         if (method.returnKind() == ReturnKind.SYNCHRONOUS) {
             Invocation caller = CurrentTurn.get();
             Activation callerActivation = (caller != null) ? caller.servedBy : null;
@@ -111,7 +111,7 @@ public final class CallDispatcher {
             throw new IllegalArgumentException("Method " + method.name() + "() is one-way: call it through a reference");
         }
         Invocation invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
-                this.clock.millis() + this.callTimeoutMillis);
+                this.clock.millis() + this.callTimeoutMillis, true);
         CompletionStage<?> outcome;
         try {
             outcome = send(invocation, method, this.settings.turnExecutor());
@@ -234,7 +234,7 @@ public final class CallDispatcher {
     }
 
     private void armTimeout(Invocation invocation) {
-        this.timeouts.arm(invocation);
+        this.timeouts.arm((TimedInvocation) invocation);
     }
 
     /**
@@ -243,7 +243,7 @@ public final class CallDispatcher {
      * with it, failing both, and stops the timer when it completes.
      */
     private void armTimeout(Invocation invocation, CompletableFuture<?> filtered) {
-        this.timeouts.arm(invocation, filtered);
+        this.timeouts.arm((TimedInvocation) invocation, filtered);
     }
 
     /**
