@@ -65,7 +65,7 @@ public final class CallDispatcher {
             if (caller != null && callerActivation != null && callerActivation.suspend(caller)) {
                 caller.awaiting = invocation;
                 try {
-                    return awaitNested(caller, invocation, send(invocation, method));
+                    return awaitNested(caller, invocation, send(invocation, method, reference));
                 }
                 finally {
                     caller.awaiting = null;
@@ -73,7 +73,7 @@ public final class CallDispatcher {
                 }
             }
         }
-        CompletionStage<?> outcome = send(invocation, method);
+        CompletionStage<?> outcome = send(invocation, method, reference);
         return switch (method.returnKind()) {
             case ONE_WAY -> {
                 if (outcome != invocation && outcome != CallRouter.DELIVERED) {
@@ -114,7 +114,7 @@ public final class CallDispatcher {
                 this.clock.millis() + this.callTimeoutMillis, true);
         CompletionStage<?> outcome;
         try {
-            outcome = send(invocation, method, this.settings.turnExecutor());
+            outcome = send(invocation, method, this.settings.turnExecutor(), reference);
         }
         catch (RuntimeException ex) {
             return CompletableFuture.failedFuture(ex);
@@ -135,21 +135,22 @@ public final class CallDispatcher {
      * Passes an invocation through the outgoing filters to the router.
      * @return the stage the caller's outcome comes from: the invocation itself when there are no filters
      */
-    private CompletionStage<?> send(Invocation invocation, ActorMethod method) {
-        return send(invocation, method, null);
+    private CompletionStage<?> send(Invocation invocation, ActorMethod method, ActorReference reference) {
+        return send(invocation, method, null, reference);
     }
 
     /**
      * Passes an invocation through the outgoing filters to the router, which waits for room in a full mailbox
      * on this thread, or on a task of {@code waitElsewhere} when given.
      */
-    private CompletionStage<?> send(Invocation invocation, ActorMethod method, @Nullable Executor waitElsewhere) {
+    private CompletionStage<?> send(Invocation invocation, ActorMethod method, @Nullable Executor waitElsewhere,
+            ActorReference reference) {
         if (this.filters.length == 0) {
-            this.router.route(invocation, waitElsewhere);
+            this.router.route(invocation, waitElsewhere, reference);
             return invocation;
         }
         invocation.completesOffTurn = true;
-        return new Cursor(invocation, method, this.filters, this.router, waitElsewhere).proceed();
+        return new Cursor(invocation, method, this.filters, this.router, waitElsewhere, reference).proceed();
     }
 
     private static void rethrowIfFailed(CompletionStage<?> outcome) throws Throwable {
@@ -269,14 +270,17 @@ public final class CallDispatcher {
 
         private final @Nullable Executor waitElsewhere;
 
+        private final ActorReference reference;
+
         private int next;
 
         Cursor(Invocation invocation, ActorMethod method, OutgoingCallFilter[] filters, CallRouter router,
-                @Nullable Executor waitElsewhere) {
+                @Nullable Executor waitElsewhere, ActorReference reference) {
             super(invocation, method);
             this.filters = filters;
             this.router = router;
             this.waitElsewhere = waitElsewhere;
+            this.reference = reference;
         }
 
         @Override
@@ -301,7 +305,7 @@ public final class CallDispatcher {
                         + ": an outgoing call is sent once; a filter that retries makes a new call");
             }
             this.next++;
-            this.router.route(this.invocation, this.waitElsewhere);
+            this.router.route(this.invocation, this.waitElsewhere, this.reference);
             CompletionStage<?> outcome = (this.method.returnKind() == ReturnKind.ONE_WAY) ? CallRouter.DELIVERED
                     : this.invocation;
             return (CompletionStage<@Nullable Object>) outcome;
