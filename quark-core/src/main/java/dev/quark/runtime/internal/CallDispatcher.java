@@ -114,7 +114,8 @@ public final class CallDispatcher {
                 this.clock.millis() + this.callTimeoutMillis, true);
         CompletionStage<?> outcome;
         try {
-            outcome = send(invocation, method, this.settings.turnExecutor(), reference);
+            // The reference was made for this call alone (a call by address): nothing to keep an owner in.
+            outcome = send(invocation, method, this.settings.turnExecutor(), null);
         }
         catch (RuntimeException ex) {
             return CompletableFuture.failedFuture(ex);
@@ -144,7 +145,7 @@ public final class CallDispatcher {
      * on this thread, or on a task of {@code waitElsewhere} when given.
      */
     private CompletionStage<?> send(Invocation invocation, ActorMethod method, @Nullable Executor waitElsewhere,
-            ActorReference reference) {
+            @Nullable ActorReference reference) {
         if (this.filters.length == 0) {
             this.router.route(invocation, waitElsewhere, reference);
             return invocation;
@@ -270,12 +271,12 @@ public final class CallDispatcher {
 
         private final @Nullable Executor waitElsewhere;
 
-        private final ActorReference reference;
+        private final @Nullable ActorReference reference;
 
         private int next;
 
         Cursor(Invocation invocation, ActorMethod method, OutgoingCallFilter[] filters, CallRouter router,
-                @Nullable Executor waitElsewhere, ActorReference reference) {
+                @Nullable Executor waitElsewhere, @Nullable ActorReference reference) {
             super(invocation, method);
             this.filters = filters;
             this.router = router;
