@@ -17,6 +17,7 @@ import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.placement.PlacementDirector;
 import dev.quark.cluster.placement.PlacementStrategy;
 import dev.quark.cluster.placement.SiloChooser;
@@ -75,6 +76,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     private final Executor executor;
 
+    /** Whether placement is the built-in consistent hash, whose answers depend on the view alone. */
+    private final boolean hashPlacement;
+
     ClusterRouter(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
             SiloBinding silo, Clock clock, RoutingMetrics metrics, DistributedDirectory directory,
             Executor executor) {
@@ -87,6 +91,24 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         this.messenger = messenger;
         this.silo = silo;
         this.clock = clock;
+        this.hashPlacement = placement instanceof HashPlacementDirector;
+    }
+
+    /**
+     * Stamps the answers of hash placement with the view's version and whether this silo serves, all they depend
+     * on (view versions only grow): a reference keeps its actor's owner until either changes. Directory and local
+     * placements, and placement directors other than the built-in one, are asked on every call.
+     */
+    @Override
+    public long locationStamp(ActorAddress address) {
+        if (!this.hashPlacement) {
+            return NOT_CACHEABLE;
+        }
+        PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
+        if (strategy.usesDirectory() || strategy.servesLocally()) {
+            return NOT_CACHEABLE;
+        }
+        return (this.views.current().version() << 1) | (this.silo.isServing() ? 1 : 0);
     }
 
     @Override

@@ -61,7 +61,13 @@ final class Activation implements ActorHost {
 
     ActivationLifecycle state = CREATING;
 
-    private @Nullable TurnAdmission turns;
+    /**
+     * {@code null} while idle; the turn in progress while it is the only thing on the activation (its owner,
+     * nothing suspended, nothing waiting: the common case of a message to an idle actor, which then needs no
+     * {@link TurnAdmission}); otherwise the {@link TurnAdmission}, made from that turn by {@link #turns()} as
+     * soon as anything else happens.
+     */
+    private @Nullable Object turns;
 
     private @Nullable LifecycleChange change;
 
@@ -87,15 +93,21 @@ final class Activation implements ActorHost {
             if (this.state == DEACTIVATED) {
                 return Delivery.GONE;
             }
-            TurnAdmission.Admission admission = turns().admit(invocation, bypassCapacity, this.state.runsTurns(),
-                    isChangeRequested());
-            if (admission == TurnAdmission.Admission.FULL) {
-                return Delivery.FULL;
+            if (this.turns == null && this.state.runsTurns() && !isChangeRequested()) {
+                this.turns = invocation;
+            }
+            else {
+                TurnAdmission.Admission admission = turns().admit(invocation, bypassCapacity,
+                        this.state.runsTurns(), isChangeRequested());
+                if (admission == TurnAdmission.Admission.FULL) {
+                    return Delivery.FULL;
+                }
+                if (admission == TurnAdmission.Admission.QUEUED) {
+                    invocation.deliveredTo = this;
+                    return Delivery.ACCEPTED;
+                }
             }
             invocation.deliveredTo = this;
-            if (admission == TurnAdmission.Admission.QUEUED) {
-                return Delivery.ACCEPTED;
-            }
             started(invocation);
         }
         this.catalog.startDrain(this, invocation);
@@ -110,7 +122,7 @@ final class Activation implements ActorHost {
     boolean awaitRoom(long nanos) throws InterruptedException {
         CompletableFuture<Void> signal;
         synchronized (this) {
-            Mailbox mailbox = (this.turns != null) ? this.turns.existingMailbox() : null;
+            Mailbox mailbox = existingMailbox();
             signal = (this.state != DEACTIVATED && mailbox != null) ? mailbox.roomSignal() : null;
         }
         return Mailbox.awaitRoom(signal, nanos);
@@ -125,6 +137,10 @@ final class Activation implements ActorHost {
      * @return what the calling thread runs next: a turn, {@link TurnAdmission#LIFECYCLE}, or {@code null}
      */
     synchronized @Nullable Object endTurn(Invocation turn) {
+        if (this.turns == turn && !isChangeRequested()) {
+            this.turns = null;
+            return null;
+        }
         turns().end(turn);
         return grantNext();
     }
@@ -191,11 +207,38 @@ final class Activation implements ActorHost {
         turn.servedBy = this;
     }
 
+    /**
+     * Returns the turn bookkeeping, making it when the activation was idle or had one turn alone. Called under
+     * the lock.
+     */
     TurnAdmission turns() {
-        if (this.turns == null) {
-            this.turns = new TurnAdmission(this.identity.type().isReentrant(), this.catalog.settings().mailboxCapacity());
+        Object current = this.turns;
+        if (current instanceof TurnAdmission admission) {
+            return admission;
         }
-        return this.turns;
+        TurnAdmission admission = new TurnAdmission(this.identity.type().isReentrant(),
+                this.catalog.settings().mailboxCapacity());
+        if (current instanceof Invocation alone) {
+            admission.begin(alone);
+        }
+        this.turns = admission;
+        return admission;
+    }
+
+    /** Whether the activation has its turn bookkeeping made, for tests: not while idle or one turn runs alone. */
+    synchronized boolean hasTurnAdmission() {
+        return this.turns instanceof TurnAdmission;
+    }
+
+    /** Whether no turn holds the activation, is in progress or waits. Called under the lock. */
+    private boolean turnsIdle() {
+        Object current = this.turns;
+        return current == null || (current instanceof TurnAdmission admission && admission.isIdle());
+    }
+
+    /** Returns the mailbox if there is one; it may be read without the lock by a gauge. */
+    private @Nullable Mailbox existingMailbox() {
+        return (this.turns instanceof TurnAdmission admission) ? admission.existingMailbox() : null;
     }
 
     private boolean isChangeRequested() {
@@ -216,7 +259,7 @@ final class Activation implements ActorHost {
      * @return whether the caller must now run {@link #deactivate(DeactivationReason)}
      */
     synchronized boolean beginIdleDeactivation(long cutoffMillis) {
-        if (this.state != ACTIVE || (this.turns != null && !this.turns.isIdle()) || isChangeRequested()
+        if (this.state != ACTIVE || !turnsIdle() || isChangeRequested()
                 || this.lastActiveMillis > cutoffMillis) {
             return false;
         }
@@ -367,14 +410,18 @@ final class Activation implements ActorHost {
      * Returns the turns in progress: the running one and the suspended ones, for the deadlock detector.
      */
     synchronized List<Invocation> turnsInProgress() {
-        return (this.turns != null) ? this.turns.turnsInProgress() : List.of();
+        Object current = this.turns;
+        if (current instanceof Invocation alone) {
+            return List.of(alone);
+        }
+        return (current instanceof TurnAdmission admission) ? admission.turnsInProgress() : List.of();
     }
 
     /**
      * Returns whether a message still waits in this activation's mailbox.
      */
     synchronized boolean isWaiting(Invocation invocation) {
-        Mailbox mailbox = (this.turns != null) ? this.turns.existingMailbox() : null;
+        Mailbox mailbox = existingMailbox();
         return mailbox != null && mailbox.contains(invocation);
     }
 
@@ -390,8 +437,7 @@ final class Activation implements ActorHost {
         if (this.state.isEnding() || this.state == DEACTIVATED) {
             return -1;
         }
-        TurnAdmission admission = this.turns;
-        return (admission == null || admission.isIdle()) ? 0 : 1 + queuedMessagesForGauge();
+        return turnsIdle() ? 0 : 1 + queuedMessagesForGauge();
     }
 
     synchronized int queuedMessages() {
@@ -403,8 +449,7 @@ final class Activation implements ActorHost {
      * activations: it may be a moment old.
      */
     int queuedMessagesForGauge() {
-        TurnAdmission current = this.turns;
-        Mailbox mailbox = (current != null) ? current.existingMailbox() : null;
+        Mailbox mailbox = existingMailbox();
         return (mailbox != null) ? mailbox.size() : 0;
     }
 

@@ -27,7 +27,13 @@ public final class ActivationCatalog {
 
     private static final long CLOSE_POLL_MILLIS = 50;
 
-    private final ConcurrentHashMap<ActorIdentity, Activation> activations = new ConcurrentHashMap<>();
+    /**
+     * Where a silo is told how many activations to expect ({@code max-activations}), the map is sized for them
+     * up to this many at once, so that filling it does not copy its table twenty times over.
+     */
+    static final int MAX_INITIAL_CAPACITY = 1 << 20;
+
+    private final ConcurrentHashMap<ActorIdentity, Activation> activations;
 
     private final RuntimeSettings settings;
 
@@ -59,6 +65,7 @@ public final class ActivationCatalog {
     public ActivationCatalog(RuntimeSettings settings, RuntimeScheduler scheduler, ActorRegistry registry,
             IncomingFilters incomingFilters) {
         this.settings = settings;
+        this.activations = new ConcurrentHashMap<>(initialCapacity(settings.shedding()));
         this.scheduler = scheduler;
         this.incomingFilters = incomingFilters;
         this.supervision = new Supervision(this, registry);
@@ -68,6 +75,10 @@ public final class ActivationCatalog {
         }
         this.shedder = new ActivationShedder(this, settings.shedding(), settings.metrics());
         this.shedder.scheduleChecks(scheduler, settings.clock());
+    }
+
+    static int initialCapacity(SheddingSettings shedding) {
+        return (shedding.maxActivations() > 0) ? Math.min(shedding.maxActivations(), MAX_INITIAL_CAPACITY) : 16;
     }
 
     RuntimeSettings settings() {
@@ -134,15 +145,21 @@ public final class ActivationCatalog {
 
     /**
      * Returns the activation of an identity, creating an empty one if there is none. Creating one runs no
-     * user code: the instance is created by the first message's turn.
+     * user code: the instance is created by the first message's turn. A new activation is put in with
+     * {@code putIfAbsent} rather than {@code computeIfAbsent}: no lambda and no reservation node per
+     * activation; two callers racing for one identity create two, and the loser's is dropped unused.
      */
     Activation activationFor(ActorIdentity identity) {
         if (this.closed) {
             throw new ActorRuntimeClosedException("The actor runtime is shut down; cannot call " + identity);
         }
         Activation activation = this.activations.get(identity);
-        return (activation != null) ? activation
-                : this.activations.computeIfAbsent(identity, (key) -> new Activation(key, this));
+        if (activation != null) {
+            return activation;
+        }
+        Activation created = new Activation(identity, this);
+        Activation raced = this.activations.putIfAbsent(identity, created);
+        return (raced != null) ? raced : created;
     }
 
     /**
@@ -204,8 +221,18 @@ public final class ActivationCatalog {
         }
     }
 
+    /**
+     * Starts a thread that owns the activation and runs what it was granted, from {@code first} on. A turn
+     * granted the activation is its own task (its {@code servedBy} is the activation), so the common case
+     * allocates nothing here.
+     */
     void startDrain(Activation activation, Object first) {
-        this.settings.turnExecutor().execute(() -> activation.drain(first));
+        if (first instanceof Invocation turn && turn.servedBy == activation) {
+            this.settings.turnExecutor().execute(turn);
+        }
+        else {
+            this.settings.turnExecutor().execute(() -> activation.drain(first));
+        }
     }
 
     void startDeactivation(Activation activation, DeactivationReason reason) {

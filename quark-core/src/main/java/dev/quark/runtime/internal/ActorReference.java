@@ -22,6 +22,9 @@ final class ActorReference implements InvocationHandler {
 
     private final CallDispatcher dispatcher;
 
+    /** Where the router last found this actor, with the locator's stamp of that answer; any thread may replace it. */
+    CallRouter.@Nullable StampedLocation location;
+
     ActorReference(ContractType contract, ActorAddress address, @Nullable ActorIdentity identity,
             CallDispatcher dispatcher) {
         this.contract = contract;

@@ -58,14 +58,14 @@ public final class CallDispatcher {
 
     @Nullable Object call(ActorReference reference, ActorMethod method, Object @Nullable [] arguments) throws Throwable {
         Invocation invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
-                this.clock.millis() + this.callTimeoutMillis);
+                this.clock.millis() + this.callTimeoutMillis, method.returnKind() == ReturnKind.ASYNCHRONOUS);
         if (method.returnKind() == ReturnKind.SYNCHRONOUS) {
             Invocation caller = CurrentTurn.get();
             Activation callerActivation = (caller != null) ? caller.servedBy : null;
             if (caller != null && callerActivation != null && callerActivation.suspend(caller)) {
                 caller.awaiting = invocation;
                 try {
-                    return awaitNested(caller, invocation, send(invocation, method));
+                    return awaitNested(caller, invocation, send(invocation, method, reference));
                 }
                 finally {
                     caller.awaiting = null;
@@ -73,7 +73,7 @@ public final class CallDispatcher {
                 }
             }
         }
-        CompletionStage<?> outcome = send(invocation, method);
+        CompletionStage<?> outcome = send(invocation, method, reference);
         return switch (method.returnKind()) {
             case ONE_WAY -> {
                 if (outcome != invocation && outcome != CallRouter.DELIVERED) {
@@ -111,10 +111,11 @@ public final class CallDispatcher {
             throw new IllegalArgumentException("Method " + method.name() + "() is one-way: call it through a reference");
         }
         Invocation invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
-                this.clock.millis() + this.callTimeoutMillis);
+                this.clock.millis() + this.callTimeoutMillis, true);
         CompletionStage<?> outcome;
         try {
-            outcome = send(invocation, method, this.settings.turnExecutor());
+            // The reference was made for this call alone (a call by address): nothing to keep an owner in.
+            outcome = send(invocation, method, this.settings.turnExecutor(), null);
         }
         catch (RuntimeException ex) {
             return CompletableFuture.failedFuture(ex);
@@ -135,21 +136,22 @@ public final class CallDispatcher {
      * Passes an invocation through the outgoing filters to the router.
      * @return the stage the caller's outcome comes from: the invocation itself when there are no filters
      */
-    private CompletionStage<?> send(Invocation invocation, ActorMethod method) {
-        return send(invocation, method, null);
+    private CompletionStage<?> send(Invocation invocation, ActorMethod method, ActorReference reference) {
+        return send(invocation, method, null, reference);
     }
 
     /**
      * Passes an invocation through the outgoing filters to the router, which waits for room in a full mailbox
      * on this thread, or on a task of {@code waitElsewhere} when given.
      */
-    private CompletionStage<?> send(Invocation invocation, ActorMethod method, @Nullable Executor waitElsewhere) {
+    private CompletionStage<?> send(Invocation invocation, ActorMethod method, @Nullable Executor waitElsewhere,
+            @Nullable ActorReference reference) {
         if (this.filters.length == 0) {
-            this.router.route(invocation, waitElsewhere);
+            this.router.route(invocation, waitElsewhere, reference);
             return invocation;
         }
         invocation.completesOffTurn = true;
-        return new Cursor(invocation, method, this.filters, this.router, waitElsewhere).proceed();
+        return new Cursor(invocation, method, this.filters, this.router, waitElsewhere, reference).proceed();
     }
 
     private static void rethrowIfFailed(CompletionStage<?> outcome) throws Throwable {
@@ -234,7 +236,7 @@ public final class CallDispatcher {
     }
 
     private void armTimeout(Invocation invocation) {
-        this.timeouts.arm(invocation);
+        this.timeouts.arm((TimedInvocation) invocation);
     }
 
     /**
@@ -243,7 +245,7 @@ public final class CallDispatcher {
      * with it, failing both, and stops the timer when it completes.
      */
     private void armTimeout(Invocation invocation, CompletableFuture<?> filtered) {
-        this.timeouts.arm(invocation, filtered);
+        this.timeouts.arm((TimedInvocation) invocation, filtered);
     }
 
     /**
@@ -269,14 +271,17 @@ public final class CallDispatcher {
 
         private final @Nullable Executor waitElsewhere;
 
+        private final @Nullable ActorReference reference;
+
         private int next;
 
         Cursor(Invocation invocation, ActorMethod method, OutgoingCallFilter[] filters, CallRouter router,
-                @Nullable Executor waitElsewhere) {
+                @Nullable Executor waitElsewhere, @Nullable ActorReference reference) {
             super(invocation, method);
             this.filters = filters;
             this.router = router;
             this.waitElsewhere = waitElsewhere;
+            this.reference = reference;
         }
 
         @Override
@@ -301,7 +306,7 @@ public final class CallDispatcher {
                         + ": an outgoing call is sent once; a filter that retries makes a new call");
             }
             this.next++;
-            this.router.route(this.invocation, this.waitElsewhere);
+            this.router.route(this.invocation, this.waitElsewhere, this.reference);
             CompletionStage<?> outcome = (this.method.returnKind() == ReturnKind.ONE_WAY) ? CallRouter.DELIVERED
                     : this.invocation;
             return (CompletionStage<@Nullable Object>) outcome;

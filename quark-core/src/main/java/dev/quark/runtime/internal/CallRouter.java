@@ -11,6 +11,7 @@ import dev.quark.actor.ActorException;
 import dev.quark.actor.ActorUnreachableException;
 import dev.quark.actor.MailboxFullException;
 import dev.quark.actor.SharedContract;
+import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.CallOutcome;
 import dev.quark.runtime.routing.ActorLocation;
 import dev.quark.runtime.routing.ActorLocator;
@@ -52,7 +53,7 @@ public final class CallRouter {
      * @throws MailboxFullException when its local mailbox stayed full
      */
     void route(Invocation invocation) {
-        route(invocation, null);
+        route(invocation, null, null);
     }
 
     /**
@@ -62,9 +63,9 @@ public final class CallRouter {
      * @throws ActorUnreachableException when the actor lives nowhere this runtime can reach
      * @throws MailboxFullException when its local mailbox stayed full and {@code waitElsewhere} is {@code null}
      */
-    void route(Invocation invocation, @Nullable Executor waitElsewhere) {
+    void route(Invocation invocation, @Nullable Executor waitElsewhere, @Nullable ActorReference reference) {
         if (this.locator != ActorLocator.SINGLE_SILO) {
-            ActorLocation location = this.locator.locate(invocation.address());
+            ActorLocation location = locate(invocation.address(), reference);
             String silo = location.siloId();
             if (silo != null) {
                 sendRemote(silo, invocation);
@@ -94,6 +95,33 @@ public final class CallRouter {
                 }
             });
         }
+    }
+
+    /**
+     * Asks the locator where an actor lives, or takes the answer the reference kept while the locator's stamp of
+     * it is unchanged (in a cluster: the same membership view), so that repeated calls through one reference skip
+     * the placement lookup. The stamp is read before the locator is asked: an answer from a newer view kept under
+     * an older stamp is only asked again.
+     */
+    private ActorLocation locate(ActorAddress address, @Nullable ActorReference reference) {
+        if (reference == null) {
+            return this.locator.locate(address);
+        }
+        long stamp = this.locator.locationStamp(address);
+        if (stamp == ActorLocator.NOT_CACHEABLE) {
+            return this.locator.locate(address);
+        }
+        StampedLocation kept = reference.location;
+        if (kept != null && kept.stamp() == stamp) {
+            return kept.location();
+        }
+        ActorLocation location = this.locator.locate(address);
+        reference.location = new StampedLocation(stamp, location);
+        return location;
+    }
+
+    /** A location a reference keeps, with the locator's stamp of it. */
+    record StampedLocation(long stamp, ActorLocation location) {
     }
 
     /**

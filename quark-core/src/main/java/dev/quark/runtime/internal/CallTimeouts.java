@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * the tail, the sweeper only ever looks at the head, and a call that completes unlinks itself. A call
  * completed by a path that does not disarm it stays linked until its deadline, when the sweeper drops it.
  */
-final class CallTimeouts extends DeadlineSweep<Invocation> {
+final class CallTimeouts extends DeadlineSweep<TimedInvocation> {
 
     private static final Logger logger = LoggerFactory.getLogger(CallTimeouts.class);
 
@@ -45,7 +45,7 @@ final class CallTimeouts extends DeadlineSweep<Invocation> {
     /**
      * Starts the timeout of a call whose caller waits on the invocation itself.
      */
-    void arm(Invocation invocation) {
+    void arm(TimedInvocation invocation) {
         arm(invocation, null);
     }
 
@@ -53,7 +53,7 @@ final class CallTimeouts extends DeadlineSweep<Invocation> {
      * Starts the timeout of a call whose caller waits on a stage an outgoing filter returned: when time is
      * up, both fail; when that stage completes first, the timeout stops.
      */
-    void arm(Invocation invocation, @Nullable CompletableFuture<?> alsoFail) {
+    void arm(TimedInvocation invocation, @Nullable CompletableFuture<?> alsoFail) {
         boolean wake;
         synchronized (this.lock) {
             if (isClosed() || ((alsoFail != null) ? alsoFail.isDone() : invocation.isDone())) {
@@ -79,7 +79,7 @@ final class CallTimeouts extends DeadlineSweep<Invocation> {
      * Stops the timeout of a call that completed, unless a filter's stage still waits on it: that stage
      * stops the timeout itself when it completes.
      */
-    void callCompleted(Invocation invocation) {
+    void callCompleted(TimedInvocation invocation) {
         synchronized (this.lock) {
             if (invocation.timeouts != this || invocation.timeoutAlsoFails != null) {
                 return;
@@ -91,7 +91,7 @@ final class CallTimeouts extends DeadlineSweep<Invocation> {
     /**
      * Stops the timeout of a call; does nothing when none is armed.
      */
-    void disarm(Invocation invocation) {
+    void disarm(TimedInvocation invocation) {
         synchronized (this.lock) {
             if (invocation.timeouts != this) {
                 return;
@@ -102,37 +102,37 @@ final class CallTimeouts extends DeadlineSweep<Invocation> {
     }
 
     @Override
-    protected long deadlineNanos(Invocation entry) {
+    protected long deadlineNanos(TimedInvocation entry) {
         return entry.timeoutAtNanos;
     }
 
     @Override
-    protected @Nullable Invocation previous(Invocation entry) {
+    protected @Nullable TimedInvocation previous(TimedInvocation entry) {
         return entry.timeoutPrevious;
     }
 
     @Override
-    protected void previous(Invocation entry, @Nullable Invocation previous) {
+    protected void previous(TimedInvocation entry, @Nullable TimedInvocation previous) {
         entry.timeoutPrevious = previous;
     }
 
     @Override
-    protected @Nullable Invocation next(Invocation entry) {
+    protected @Nullable TimedInvocation next(TimedInvocation entry) {
         return entry.timeoutNext;
     }
 
     @Override
-    protected void next(Invocation entry, @Nullable Invocation next) {
+    protected void next(TimedInvocation entry, @Nullable TimedInvocation next) {
         entry.timeoutNext = next;
     }
 
     @Override
-    protected void unlinked(Invocation entry) {
+    protected void unlinked(TimedInvocation entry) {
         entry.timeouts = null;
     }
 
     @Override
-    protected void expire(Invocation invocation) {
+    protected void expire(TimedInvocation invocation) {
         CompletableFuture<?> alsoFail = invocation.timeoutAlsoFails;
         invocation.timeoutAlsoFails = null;
         if (invocation.isDone() && (alsoFail == null || alsoFail.isDone())) {

@@ -118,10 +118,13 @@ final class InstanceLifecycle {
                 ActorAccess.hooks().attach(actor, activation);
             }
             activation.install(created);
-            ActorInstance view = new ActorInstance(type, activation.identity.id(), created);
-            for (ActivationHook hook : activation.catalog().settings().activationHooks()) {
-                hook.beforeActivate(view);
-                hooksRun++;
+            List<ActivationHook> hooks = activation.catalog().settings().activationHooks();
+            if (!hooks.isEmpty()) {
+                ActorInstance view = new ActorInstance(type, activation.identity.id(), created);
+                for (ActivationHook hook : hooks) {
+                    hook.beforeActivate(view);
+                    hooksRun++;
+                }
             }
             if (created instanceof AbstractActor actor) {
                 ActorAccess.hooks().activate(actor);
@@ -358,6 +361,9 @@ final class InstanceLifecycle {
      */
     private static void runAfterDeactivate(Activation activation, Object instance, int count,
             DeactivationReason reason) {
+        if (count == 0) {
+            return;
+        }
         List<ActivationHook> hooks = activation.catalog().settings().activationHooks();
         ActorInstance view = new ActorInstance(activation.identity.type(), activation.identity.id(), instance);
         for (int i = count - 1; i >= 0; i--) {

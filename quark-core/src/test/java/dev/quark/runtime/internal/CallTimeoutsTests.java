@@ -39,7 +39,7 @@ class CallTimeoutsTests {
         List<Invocation> calls = new ArrayList<>();
         long armedAt = System.nanoTime();
         for (int i = 0; i < 5; i++) {
-            Invocation call = invocation("order-" + i);
+            TimedInvocation call = invocation("order-" + i);
             this.timeouts.arm(call);
             calls.add(call);
         }
@@ -60,7 +60,7 @@ class CallTimeoutsTests {
         refusing.shutdown();
         try (CallTimeouts refused = new CallTimeouts(TIMEOUT, refusing, "test-refused-timeouts")) {
             for (int round = 0; round < 2; round++) {
-                Invocation call = invocation("refused-" + round);
+                TimedInvocation call = invocation("refused-" + round);
                 refused.arm(call);
                 assertThat(call).failsWithin(Duration.ofSeconds(5))
                     .withThrowableOfType(ExecutionException.class)
@@ -75,7 +75,7 @@ class CallTimeoutsTests {
     void disarmedCallsLeaveNothingBehindAndNeverTimeOut() {
         List<Invocation> calls = new ArrayList<>();
         for (int i = 0; i < 10_000; i++) {
-            Invocation call = invocation("done-" + (i % 100));
+            TimedInvocation call = invocation("done-" + (i % 100));
             this.timeouts.arm(call);
             calls.add(call);
         }
@@ -93,7 +93,7 @@ class CallTimeoutsTests {
 
     @Test
     void aCallAlreadyCompletedIsNotArmed() {
-        Invocation call = invocation("early");
+        TimedInvocation call = invocation("early");
         call.finish("ok", null, Runnable::run);
         this.timeouts.arm(call);
         assertThat(this.timeouts.pending()).isZero();
@@ -102,7 +102,7 @@ class CallTimeoutsTests {
     @Test
     void theSweeperWakesForTheFirstCallAfterAnIdlePeriod() {
         for (int round = 0; round < 2; round++) {
-            Invocation call = invocation("idle-" + round);
+            TimedInvocation call = invocation("idle-" + round);
             long armedAt = System.nanoTime();
             this.timeouts.arm(call);
             assertThat(call).failsWithin(Duration.ofSeconds(5));
@@ -114,7 +114,7 @@ class CallTimeoutsTests {
 
     @Test
     void aFilterStageTimesOutWithItsCallAndDisarmsItWhenItCompletesFirst() {
-        Invocation timedOut = invocation("filtered-late");
+        TimedInvocation timedOut = invocation("filtered-late");
         CompletableFuture<Object> lateStage = new CompletableFuture<>();
         this.timeouts.arm(timedOut, lateStage);
         assertThat(lateStage).failsWithin(Duration.ofSeconds(5))
@@ -123,7 +123,7 @@ class CallTimeoutsTests {
             .isInstanceOf(ActorCallTimeoutException.class);
         assertThat(timedOut).isCompletedExceptionally();
 
-        Invocation answered = invocation("filtered-early");
+        TimedInvocation answered = invocation("filtered-early");
         CompletableFuture<Object> earlyStage = new CompletableFuture<>();
         this.timeouts.arm(answered, earlyStage);
         earlyStage.complete("filtered");
@@ -131,9 +131,9 @@ class CallTimeoutsTests {
         assertThat(answered).isNotDone();
     }
 
-    private Invocation invocation(String id) {
+    private TimedInvocation invocation(String id) {
         ActorIdentity identity = new ActorIdentity(this.type, id);
-        return Invocation.system(identity, new SystemTask() {
+        return new TimedInvocation(identity, null, null, new SystemTask() {
 
             @Override
             public String name() {
@@ -148,6 +148,6 @@ class CallTimeoutsTests {
             public boolean keepsActivationAlive() {
                 return true;
             }
-        });
+        }, null, Invocation.newChainId(), null, java.util.Map.of(), Long.MAX_VALUE);
     }
 }
