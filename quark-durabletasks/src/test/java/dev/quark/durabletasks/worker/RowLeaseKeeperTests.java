@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import dev.quark.durabletasks.store.ActivityWorkItem;
+import dev.quark.durabletasks.store.OrchestrationCommit;
 import dev.quark.durabletasks.store.OrchestrationWorkItem;
 import dev.quark.durabletasks.store.RowLeases;
 import dev.quark.lease.FencingToken;
@@ -199,6 +200,12 @@ class RowLeaseKeeperTests {
 
         @Override
         public List<ActivityWorkItem> claimActivities(String owner, Instant now, Duration leaseDuration, int limit) {
+            return List.of();
+        }
+
+        @Override
+        public List<ActivityWorkItem> commitLeasingActivities(OrchestrationCommit commit, String owner,
+                Duration leaseDuration, int limit) {
             return List.of();
         }
 

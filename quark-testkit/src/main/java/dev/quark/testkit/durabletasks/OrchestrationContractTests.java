@@ -269,6 +269,82 @@ public abstract class OrchestrationContractTests {
     }
 
     @Test
+    void aWorkerOnRowLeasesRunsTheActivityCallsItsStepsScheduleWithoutClaimingThem() {
+        Fixture fixture = new Fixture();
+        CrashableStore counting = new CrashableStore(store());
+        Node node = node("node-a", fixture.registry(), counting);
+        String id = node.client.schedule(Sequence.class, "order-handed",
+                ScheduleOptions.instanceId(newInstanceId("handed")));
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(fixture.runs).containsExactly(Map.entry("reserve", 1), Map.entry("charge", 1), Map.entry("ship", 1));
+        assertThat(counting.claimedActivities()).as("activity calls claimed (none with row leases: each step's "
+                + "commit leased its call to the worker)").isEqualTo(store().rowLeases().isPresent() ? 0 : 3);
+    }
+
+    @Test
+    void callsBeyondTheWorkersRoomForAttemptsStayForItsClaimsAndAllComplete() {
+        AtomicInteger calls = new AtomicInteger();
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("square", Integer.class, (ActivityContext ctx, Integer n) -> {
+                calls.incrementAndGet();
+                return n * n;
+            })
+            .orchestration("sum-of-squares", Integer.class, () -> (OrchestrationContext ctx, Integer count) -> {
+                List<DurableTask<Integer>> squares = new ArrayList<>();
+                for (int i = 1; i <= count; i++) {
+                    squares.add(ctx.callActivity("square", i, Integer.class));
+                }
+                return ctx.allOf(squares).await().stream().mapToInt(Integer::intValue).sum();
+            }));
+        CrashableStore counting = new CrashableStore(store());
+        Node node = node("node-a", registry, counting, (builder) -> builder.concurrency(16, 2));
+        String id = node.client.schedule("sum-of-squares", 5, ScheduleOptions.instanceId(newInstanceId("room")));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(Integer.class)).isEqualTo(55);
+        assertThat(calls).hasValue(5);
+        assertThat(node.client.getHistory(id)).filteredOn(TaskCompleted.class::isInstance).hasSize(5);
+        assertThat(counting.claimedActivities()).as("calls claimed: those the commit could not hand to the worker")
+            .isEqualTo(store().rowLeases().isPresent() ? 3 : 5);
+    }
+
+    @Test
+    void callsLeasedToAWorkerKilledRightAfterItsCommitRunElsewhereOnceTheirLeasesExpire() {
+        Fixture fixture = new Fixture();
+        CrashableStore crashing = new CrashableStore(store());
+        crashing.afterCommit((commit) -> {
+            if (!commit.activities().isEmpty()) {
+                crashing.crash();
+            }
+        });
+        Node first = node("node-a", fixture.registry(), crashing);
+        String id = first.client.schedule(Sequence.class, "order-killed",
+                ScheduleOptions.instanceId(newInstanceId("killed")));
+        first.run();
+        assertThat(crashing.isCrashed()).isTrue();
+        assertThat(fixture.runs).as("the killed worker ran nothing").isEmpty();
+        String reserve = DurableTaskResources.activity(ActivityWorkItem.id(id, 1, 1));
+
+        Node second = node("node-b", fixture.registry());
+        if (store().rowLeases().isPresent()) {
+            assertThat(isLeased(reserve)).as("the call is leased to the killed worker by its commit").isTrue();
+            second.run();
+            assertThat(fixture.runs).as("not taken over while its lease lasts").isEmpty();
+        }
+        awaitExpiry(reserve);
+        second.advance(POLL);
+        OrchestrationState state = second.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("order-killed:reserved:charged:shipped");
+        assertThat(fixture.runs).containsExactly(Map.entry("reserve", 1), Map.entry("charge", 1), Map.entry("ship", 1));
+        assertThat(second.client.getHistory(id)).filteredOn(TaskCompleted.class::isInstance)
+            .extracting((event) -> ((TaskCompleted) event).taskId())
+            .containsExactly(1, 2, 3);
+    }
+
+    @Test
     void replayGivesTheCodeTheSameTimeUuidsAndRandomNumbersAndSaysWhenItReplays() {
         List<String> seen = new CopyOnWriteArrayList<>();
         DurableTaskRegistry registry = registry((builder) -> builder.orchestration("deterministic", String.class,
@@ -309,6 +385,8 @@ public abstract class OrchestrationContractTests {
         AtomicBoolean armed = new AtomicBoolean();
         AtomicBoolean failNextStepLook = new AtomicBoolean();
         AtomicInteger failedLooks = new AtomicInteger();
+        // The activity call is claimed by a poll, not leased to the worker in the commit that queues it.
+        store.leaseNoCallsInCommits();
         store.afterActivityClaim(firstActivityLook::countDown);
         store.beforeCommit((commit) -> {
             // The first step's commit waits until its own poll looked for activity calls (none yet), so that its
