@@ -91,6 +91,21 @@ class RowLeaseKeeperTests {
     }
 
     @Test
+    void closingCancelsTheGiveUpTimersOfTheLeasesStillHeldAndALeaseKeptAfterwardsStartsNone() {
+        this.keeper.keepInstance("order", new FencingToken(7), this.keeper.leasedUntil());
+        this.keeper.keepActivity("order#1#1", new FencingToken(8), this.keeper.leasedUntil());
+        assertThat(this.giveUps).hasSize(2);
+        this.keeper.close();
+        assertThat(this.giveUps).as("give-up timers left running").isEmpty();
+        assertThat(this.rounds).as("renewal rounds left scheduled").isEmpty();
+        this.keeper.keepActivity("order#1#2", new FencingToken(9), this.keeper.leasedUntil());
+        assertThat(this.giveUps).isEmpty();
+        assertThat(this.rounds).isEmpty();
+        this.now = START.plus(LEASE);
+        assertThat(this.lost).isEmpty();
+    }
+
+    @Test
     void aLeaseSettledBeforeItsLastWriteIsNeitherRenewedNorReportedLost() {
         this.keeper.keepInstance("order", new FencingToken(7), this.keeper.leasedUntil());
         this.keeper.settleInstance("order", new FencingToken(7));
