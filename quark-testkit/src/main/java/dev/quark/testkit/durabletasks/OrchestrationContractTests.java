@@ -1818,6 +1818,83 @@ public abstract class OrchestrationContractTests {
 
     @Test
     @Timeout(60)
+    void activityTimeoutsAndRetryBackOffPastTheYear9999AreRefusedNamingTheValueAndTheCallIsNotRecorded() {
+        Duration tooLong = Duration.ofDays(3_000_000);
+        List<ActivityOptions> refusedOptions = List.of(ActivityOptions.DEFAULTS.withScheduleToCloseTimeout(tooLong),
+                ActivityOptions.DEFAULTS.withStartToCloseTimeout(tooLong),
+                ActivityOptions.DEFAULTS.withHeartbeatTimeout(tooLong),
+                ActivityOptions.DEFAULTS.withRetry(RetryOptions.of(2, tooLong)));
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("echo", String.class, (ActivityContext ctx, String input) -> input + "!")
+            .orchestration("far-calls", String.class, () -> (ctx, input) -> {
+                List<String> refused = new ArrayList<>();
+                for (ActivityOptions options : refusedOptions) {
+                    try {
+                        ctx.callActivity("echo", "never", String.class, options);
+                    }
+                    catch (IllegalArgumentException ex) {
+                        refused.add(ex.getMessage());
+                    }
+                }
+                refused.add(ctx.callActivity("echo", "ok", String.class,
+                        ActivityOptions.DEFAULTS.withScheduleToCloseTimeout(Duration.ofDays(365))
+                            .withRetry(RetryOptions.of(2, Duration.ofDays(1))))
+                    .await());
+                return String.join("\n", refused);
+            }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("far-calls", null, ScheduleOptions.instanceId(newInstanceId("far-calls")));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(Objects.requireNonNull(state.readOutput(String.class)).split("\n")).satisfiesExactly(
+                (timeout) -> assertThat(timeout).contains("schedule-to-close", tooLong.toString(), "'echo'",
+                        "9999-12-31T23:59:59Z"),
+                (timeout) -> assertThat(timeout).contains("start-to-close", tooLong.toString(), "9999-12-31T23:59:59Z"),
+                (timeout) -> assertThat(timeout).contains("heartbeat", tooLong.toString(), "9999-12-31T23:59:59Z"),
+                (backOff) -> assertThat(backOff).contains("retry back-off", tooLong.toString(), "9999-12-31T23:59:59Z"),
+                (result) -> assertThat(result).isEqualTo("ok!"));
+        assertThat(node.client.getHistory(id)).as("only the bounded call is recorded")
+            .filteredOn(TaskScheduled.class::isInstance)
+            .extracting((event) -> ((TaskScheduled) event).input())
+            .containsExactly("\"ok\"");
+    }
+
+    @Test
+    @Timeout(60)
+    void aRetryWhoseNextAttemptWouldStartAfterTheYear9999IsNotStoredAndTheCallFailsWithTheAttemptsFailure() {
+        this.clock.set(Instant.parse("9999-12-31T00:00:00Z"));
+        AtomicInteger attempts = new AtomicInteger();
+        Duration backOff = Duration.ofHours(12);
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("late", String.class, (ActivityContext ctx, String input) -> {
+                attempts.incrementAndGet();
+                this.clock.advance(Duration.ofHours(13));
+                throw new IllegalStateException("boom at the end of time");
+            })
+            .orchestration("last-day", String.class, () -> (ctx, input) -> {
+                try {
+                    return ctx.callActivity("late", input, String.class, ActivityOptions.DEFAULTS
+                        .withRetry(RetryOptions.of(3, backOff).withBackoff(1, backOff))).await();
+                }
+                catch (TaskFailedException ex) {
+                    return "failed: " + ex.getMessage();
+                }
+            }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("last-day", "x", ScheduleOptions.instanceId(newInstanceId("last-day")));
+        // A millisecond on, then past the attempt's outcome (the attempt moved the clock 13 hours, and the scheduler
+        // sets it back to its target): Redis keeps due times as microseconds in doubles, a few off near the year 9999.
+        node.advance(Duration.ofMillis(1));
+        node.advance(Duration.ofHours(14));
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).contains("boom at the end of time");
+        assertThat(attempts).as("the second attempt would start after 9999-12-31T23:59:59Z").hasValue(1);
+    }
+
+    @Test
+    @Timeout(60)
     void aWaitPastTheYear9999ThatAnEventAlreadyAnsweredCreatesNoTimerAndReplays() {
         Duration tooLong = Duration.ofDays(3_000_000);
         DurableTaskRegistry registry = registry((builder) -> builder.orchestration("early", String.class,
