@@ -53,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * once when told of new work by {@link #wake()}, and when a piece of its work ends), it looks for due work, claims as
  * much as it has room for with leases, renewed while the work runs, and runs each piece on a virtual thread of its
  * own. A store that keeps leases on the work's own records ({@link DurableTaskStore#rowLeases()}, PostgreSQL) is
- * claimed from in one step per batch, and the write that ends a piece of work frees its lease; with other stores the
+ * claimed from in one step per batch, the write that ends a piece of work frees its lease, and a step's commit leases
+ * the activity calls it queues to this worker, as many as it has room for, which it then runs without claiming them
+ * ({@link dev.quark.durabletasks.store.RowLeases#commitLeasingActivities}); with other stores the
  * worker finds due work, leases it from the {@link LeaseStore} ({@link LeaseKeeper}) and stamps it.
  * Several workers, in one process or many, share a store: a lease gives each piece of work to one of them, and a
  * worker that dies loses its leases, so that another one takes its work over once they expire.

@@ -73,8 +73,10 @@ import org.springframework.transaction.support.TransactionOperations;
  * whose lease is free or expired with {@code for update skip locked} (concurrent claims skip each other's rows
  * instead of waiting), sets owner, expiry and a new token and returns them; an instance's history and visible
  * messages are then read for the whole batch in a second statement. The commit, the completion and the retry clear
- * the lease in the statement that writes them. Round trips per orchestration step: a share of one claim and one
- * read, and the commit; per activity attempt: a share of one claim, and the completion. A lease's expiry is set and
+ * the lease in the statement that writes them. A commit may also lease the activity calls it queues to the
+ * committing worker ({@link #commitLeasingActivities}), in its own statement. Round trips per orchestration step: a
+ * share of one claim and one read, and the commit; per activity attempt: a share of one claim (none for a call its
+ * step's commit leased), and the completion. A lease's expiry is set and
  * compared on the server's clock ({@code clock_timestamp()}), so that workers whose clocks disagree never take over
  * each other's live work. Visibility is compared with the instants callers pass, from their clock; instance ids are
  * compared and ordered byte-wise ({@code collate "C"}), as Java compares strings.
