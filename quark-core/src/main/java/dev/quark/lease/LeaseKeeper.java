@@ -584,10 +584,20 @@ public final class LeaseKeeper implements AutoCloseable {
             Objects.requireNonNull(clock, "clock must not be null");
             Objects.requireNonNull(executor, "executor must not be null");
             return (at, task) -> {
-                long delay = Math.max(0, Duration.between(clock.instant(), at).toNanos());
+                long delay = Math.max(0, nanosUntil(clock.instant(), at));
                 ScheduledFuture<?> scheduled = executor.schedule(() -> run(task), delay, TimeUnit.NANOSECONDS);
                 return () -> scheduled.cancel(false);
             };
+        }
+
+        /** Nanoseconds from one instant to another, {@code Long.MAX_VALUE} for the ~292 years and more a long misses. */
+        private static long nanosUntil(Instant now, Instant at) {
+            try {
+                return Duration.between(now, at).toNanos();
+            }
+            catch (ArithmeticException ex) {
+                return at.isAfter(now) ? Long.MAX_VALUE : 0;
+            }
         }
 
         private static void run(Supplier<? extends CompletionStage<?>> task) {

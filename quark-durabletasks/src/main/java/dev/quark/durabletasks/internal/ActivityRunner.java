@@ -1,6 +1,7 @@
 package dev.quark.durabletasks.internal;
 
 import java.time.Clock;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -13,6 +14,7 @@ import dev.quark.durabletasks.ActivityOptions;
 import dev.quark.durabletasks.ActivityTimeoutException;
 import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.FailureDetails;
+import dev.quark.durabletasks.OrchestrationContext;
 import dev.quark.durabletasks.PayloadConversionException;
 import dev.quark.durabletasks.UnknownActivityException;
 import dev.quark.durabletasks.history.HistoryEvent;
@@ -80,7 +82,7 @@ public final class ActivityRunner {
             return fail(item, new UnknownActivityException(item.name(), this.registry.activityNames()));
         }
         Duration scheduleToClose = options.scheduleToCloseTimeout();
-        if (scheduleToClose != null && !start.isBefore(item.scheduledAt().plus(scheduleToClose))) {
+        if (scheduleToClose != null && !start.isBefore(plus(item.scheduledAt(), scheduleToClose))) {
             return fail(item, new ActivityTimeoutException(item.name(), "schedule-to-close", scheduleToClose));
         }
         Object input;
@@ -126,7 +128,7 @@ public final class ActivityRunner {
         LeaseKeeper.Scheduler.Cancellable interruption = null;
         if (startToClose != null) {
             Thread running = Thread.currentThread();
-            interruption = this.scheduler.schedule(start.plus(startToClose), () -> {
+            interruption = this.scheduler.schedule(plus(start, startToClose), () -> {
                 running.interrupt();
                 return CompletableFuture.completedFuture(null);
             });
@@ -150,7 +152,7 @@ public final class ActivityRunner {
 
     private boolean timedOut(ActivityWorkItem item, Instant start, @Nullable HeartbeatWatch heartbeats) {
         Duration startToClose = item.options().startToCloseTimeout();
-        return (startToClose != null && !this.clock.instant().isBefore(start.plus(startToClose)))
+        return (startToClose != null && !this.clock.instant().isBefore(plus(start, startToClose)))
                 || (heartbeats != null && heartbeats.missed());
     }
 
@@ -167,9 +169,15 @@ public final class ActivityRunner {
         ActivityOptions options = item.options();
         boolean retryable = !(failure instanceof Error) && options.retry().isRetryable(failure);
         if (retryable && item.attempt() < options.retry().maxAttempts()) {
-            Instant next = this.clock.instant().plus(options.retry().delayBefore(item.attempt() + 1));
+            Instant next = nextAttemptAt(item);
             Duration scheduleToClose = options.scheduleToCloseTimeout();
-            if (scheduleToClose == null || next.isBefore(item.scheduledAt().plus(scheduleToClose))) {
+            if (next.isAfter(OrchestrationContext.LATEST_FIRE_AT)) {
+                logger.warn("Attempt {} of activity '{}' for instance '{}' failed and is not retried: the next one "
+                        + "would start at {}, after {}, the latest time a retry may be stored for", item.attempt(),
+                        item.name(), item.instanceId(), Instant.MAX.equals(next) ? "the end of time" : next,
+                        OrchestrationContext.LATEST_FIRE_AT, failure);
+            }
+            else if (scheduleToClose == null || next.isBefore(plus(item.scheduledAt(), scheduleToClose))) {
                 logger.debug("Attempt {} of activity '{}' for instance '{}' failed; retrying at {}", item.attempt(),
                         item.name(), item.instanceId(), next, failure);
                 details.flush();
@@ -177,6 +185,29 @@ public final class ActivityRunner {
             }
         }
         return fail(item, failure);
+    }
+
+    /**
+     * When the next attempt of a call may start: after the back-off from now; {@link Instant#MAX} when that is past
+     * what an instant holds (calls stored by older code were not bounded).
+     */
+    private Instant nextAttemptAt(ActivityWorkItem item) {
+        try {
+            return plus(this.clock.instant(), item.options().retry().delayBefore(item.attempt() + 1));
+        }
+        catch (ArithmeticException ex) {
+            return Instant.MAX;
+        }
+    }
+
+    /** An instant plus a duration, {@link Instant#MAX} past what an instant holds. */
+    static Instant plus(Instant instant, Duration duration) {
+        try {
+            return instant.plus(duration);
+        }
+        catch (DateTimeException | ArithmeticException ex) {
+            return Instant.MAX;
+        }
     }
 
     private ActivityDecision fail(ActivityWorkItem item, Throwable failure) {

@@ -76,7 +76,7 @@ final class HeartbeatWatch {
      * last heartbeat.
      */
     synchronized boolean missed() {
-        return this.missed || !this.clock.instant().isBefore(this.last.plus(this.timeout));
+        return this.missed || !this.clock.instant().isBefore(ActivityRunner.plus(this.last, this.timeout));
     }
 
     Duration timeout() {
@@ -84,12 +84,12 @@ final class HeartbeatWatch {
     }
 
     private void schedule() {
-        this.check = this.scheduler.schedule(this.last.plus(this.timeout), this::expire);
+        this.check = this.scheduler.schedule(ActivityRunner.plus(this.last, this.timeout), this::expire);
     }
 
     private CompletableFuture<@Nullable Void> expire() {
         synchronized (this) {
-            if (this.stopped || this.clock.instant().isBefore(this.last.plus(this.timeout))) {
+            if (this.stopped || this.clock.instant().isBefore(ActivityRunner.plus(this.last, this.timeout))) {
                 return CompletableFuture.completedFuture(null);
             }
             this.missed = true;

@@ -33,6 +33,7 @@ import dev.quark.durabletasks.OrchestrationContext;
 import dev.quark.durabletasks.OrchestrationDefinition;
 import dev.quark.durabletasks.OrchestrationCancelledException;
 import dev.quark.durabletasks.PayloadConversionException;
+import dev.quark.durabletasks.RetryOptions;
 import dev.quark.durabletasks.SubOrchestrationOptions;
 import dev.quark.durabletasks.TaskFailedException;
 import dev.quark.durabletasks.UnknownActivityException;
@@ -103,6 +104,8 @@ final class ReplayContext implements OrchestrationContext {
     /** The task ids of the timers recorded in the history this step replays. */
     private final Set<Integer> recordedTimers = new HashSet<>();
 
+    private final Set<Integer> recordedActivities = new HashSet<>();
+
     private final TreeMap<Integer, Action> unmatched = new TreeMap<>();
 
     private final List<Action> decisions = new ArrayList<>();
@@ -170,6 +173,9 @@ final class ReplayContext implements OrchestrationContext {
             }
             if (event instanceof TimerCreated timer) {
                 this.recordedTimers.add(timer.taskId());
+            }
+            if (event instanceof TaskScheduled scheduled) {
+                this.recordedActivities.add(scheduled.taskId());
             }
         }
     }
@@ -425,6 +431,9 @@ final class ReplayContext implements OrchestrationContext {
             throw new UnknownActivityException(activityName, this.registry.activityNames());
         }
         String json = write(input, "the input of activity '" + activityName + "'");
+        if (!this.recordedActivities.contains(this.nextTaskId)) {
+            requireBounded(activityName, options);
+        }
         int taskId = this.nextTaskId++;
         decide(new Action.ScheduleActivity(taskId, activityName, json, options));
         Task<T> task = new Task<>(this);
@@ -505,6 +514,45 @@ final class ReplayContext implements OrchestrationContext {
     public <T extends @Nullable Object> DurableTask<T> waitForExternalEvent(String eventName, Class<T> type, Duration timeout) {
         Objects.requireNonNull(timeout, "timeout must not be null");
         return waitForEvent(eventName, type, timeout);
+    }
+
+    /**
+     * Refuses an activity call whose timeouts or retry back-off, counted from now, would end after the latest instant
+     * a timer may fire at: its attempts' deadlines and its retries' times could not be kept. Checked only for a call
+     * the history has not recorded yet (older code recorded such calls, and their replay must not break).
+     */
+    private void requireBounded(String activityName, ActivityOptions options) {
+        String what = " of activity '" + activityName + "'";
+        requireBounded("The schedule-to-close timeout " + options.scheduleToCloseTimeout() + what,
+                options.scheduleToCloseTimeout());
+        requireBounded("The start-to-close timeout " + options.startToCloseTimeout() + what,
+                options.startToCloseTimeout());
+        requireBounded("The heartbeat timeout " + options.heartbeatTimeout() + what, options.heartbeatTimeout());
+        RetryOptions retry = options.retry();
+        if (retry.maxAttempts() > 1) {
+            Duration longest = longestBackOff(retry);
+            requireBounded("The retry back-off" + what + " (" + longest + " between attempts at the longest)",
+                    longest);
+        }
+    }
+
+    private void requireBounded(String what, @Nullable Duration wait) {
+        if (wait != null && endsTooLate(wait)) {
+            throw new IllegalArgumentException(what + " from " + this.currentTime + " would end after "
+                    + OrchestrationContext.LATEST_FIRE_AT + ", the latest time a timer may fire at");
+        }
+    }
+
+    /** The longest wait between two attempts: the back-off only grows or only shrinks from attempt to attempt. */
+    private static Duration longestBackOff(RetryOptions retry) {
+        try {
+            Duration second = retry.delayBefore(2);
+            Duration last = retry.delayBefore(retry.maxAttempts());
+            return (second.compareTo(last) > 0) ? second : last;
+        }
+        catch (ArithmeticException ex) {
+            return retry.maxDelay();
+        }
     }
 
     /** Whether a wait from the current time would end after the latest instant a timer may fire at. */

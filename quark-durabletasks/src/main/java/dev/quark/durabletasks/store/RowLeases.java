@@ -57,6 +57,24 @@ public interface RowLeases {
     List<ActivityWorkItem> claimActivities(String owner, Instant now, Duration leaseDuration, int limit);
 
     /**
+     * Writes a step's outcome as {@link DurableTaskStore#commit} does and, in the same transaction, leases up to
+     * {@code limit} of the activity calls it queues to {@code owner}, in the commit's order, as
+     * {@link #claimActivities} would: so that the worker that ran the step runs them without claiming them. The
+     * leases expire on the store's clock and carry new tokens like any claim's; the calls not leased (past the
+     * limit, or already queued by an earlier commit) stay for {@link #claimActivities}. Nothing is leased when the
+     * commit is refused.
+     * @param commit the step's outcome
+     * @param owner who holds the leases, for operators
+     * @param leaseDuration how long the leases last unless renewed, from when the store grants them
+     * @param limit the most calls to lease, not negative
+     * @return the calls leased, each with its token, attempt 1
+     * @throws HistoryConflictException when the history's length is not the expected one
+     * @throws dev.quark.lease.LeaseLostException when the instance is stamped with another token
+     */
+    List<ActivityWorkItem> commitLeasingActivities(OrchestrationCommit commit, String owner, Duration leaseDuration,
+            int limit);
+
+    /**
      * Extends the leases on instances that are still stamped with the given tokens and not freed (a freed lease is
      * not taken again by a renewal).
      * @param held the instances' ids and the tokens they were claimed with

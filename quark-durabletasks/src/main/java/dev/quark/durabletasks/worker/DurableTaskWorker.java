@@ -37,6 +37,7 @@ import dev.quark.durabletasks.store.ActivityWorkItem;
 import dev.quark.durabletasks.store.DurableTaskResources;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.HistoryConflictException;
+import dev.quark.durabletasks.store.OrchestrationCommit;
 import dev.quark.durabletasks.store.OrchestrationWorkItem;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
@@ -52,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * once when told of new work by {@link #wake()}, and when a piece of its work ends), it looks for due work, claims as
  * much as it has room for with leases, renewed while the work runs, and runs each piece on a virtual thread of its
  * own. A store that keeps leases on the work's own records ({@link DurableTaskStore#rowLeases()}, PostgreSQL) is
- * claimed from in one step per batch, and the write that ends a piece of work frees its lease; with other stores the
+ * claimed from in one step per batch, the write that ends a piece of work frees its lease, and a step's commit leases
+ * the activity calls it queues to this worker, as many as it has room for, which it then runs without claiming them
+ * ({@link dev.quark.durabletasks.store.RowLeases#commitLeasingActivities}); with other stores the
  * worker finds due work, leases it from the {@link LeaseStore} ({@link LeaseKeeper}) and stamps it.
  * Several workers, in one process or many, share a store: a lease gives each piece of work to one of them, and a
  * worker that dies loses its leases, so that another one takes its work over once they expire.
@@ -435,14 +438,10 @@ public final class DurableTaskWorker implements AutoCloseable {
             Instant until = rows.leasedUntil();
             for (ActivityWorkItem item : rows.leases().claimActivities(this.owner, this.clock.instant(),
                     rows.duration(), free)) {
-                rows.keepActivity(item.id(), item.token(), until);
-                Claim claim = new Claim(DurableTaskResources.activity(item.id()), item.token(),
-                        () -> rows.settleActivity(item.id(), item.token()),
-                        () -> rows.releaseActivity(item.id(), item.token()));
                 synchronized (this.lock) {
                     this.runningActivities++;
                 }
-                work.add(start(claim, () -> attempt(claim, item.id(), () -> Optional.of(item)), false));
+                work.add(startLeased(rows, item, until));
             }
             return work;
         }
@@ -459,26 +458,48 @@ public final class DurableTaskWorker implements AutoCloseable {
             synchronized (this.lock) {
                 this.runningActivities++;
             }
-            work.add(start(claim, () -> attempt(claim, activityId,
-                    () -> this.store.claimActivity(activityId, lease.token(), this.clock.instant())), false));
+            work.add(start(claim, () -> {
+                attempt(claim, activityId,
+                        () -> this.store.claimActivity(activityId, lease.token(), this.clock.instant()));
+                return DONE;
+            }, false));
         }
         return work;
     }
 
-    private CompletableFuture<?> start(Claim claim, Runnable work, boolean step) {
-        CompletableFuture<Void> future;
+    /**
+     * Runs an attempt of an activity call leased on its row, counted in {@code runningActivities} by the caller: keeps
+     * its lease from now on, and frees it when the attempt records nothing.
+     */
+    private CompletableFuture<?> startLeased(RowLeaseKeeper rows, ActivityWorkItem item, Instant until) {
+        rows.keepActivity(item.id(), item.token(), until);
+        Claim claim = new Claim(DurableTaskResources.activity(item.id()), item.token(),
+                () -> rows.settleActivity(item.id(), item.token()),
+                () -> rows.releaseActivity(item.id(), item.token()));
+        return start(claim, () -> {
+            attempt(claim, item.id(), () -> Optional.of(item));
+            return DONE;
+        }, false);
+    }
+
+    /**
+     * Runs a piece of work on a thread of its own; the returned stage completes when the work and the work it handed
+     * on (the stage it returns: activity calls a step leased in its commit) are done.
+     */
+    private CompletableFuture<?> start(Claim claim, Supplier<CompletionStage<?>> work, boolean step) {
+        CompletableFuture<?> future;
         try {
-            future = CompletableFuture.runAsync(() -> {
+            future = CompletableFuture.supplyAsync(() -> {
                 Held held = new Held(claim.resource(), claim.token());
                 this.working.put(held, Thread.currentThread());
                 try {
-                    work.run();
+                    return work.get();
                 }
                 finally {
                     this.working.remove(held, Thread.currentThread());
                     done(claim, step);
                 }
-            }, this.threads);
+            }, this.threads).thenCompose((handedOn) -> handedOn);
         }
         catch (RejectedExecutionException ex) {
             done(claim, step);
@@ -508,21 +529,23 @@ public final class DurableTaskWorker implements AutoCloseable {
         wake();
     }
 
-    private void step(Claim claim, String instanceId, Supplier<Optional<OrchestrationWorkItem>> claimed) {
+    private CompletionStage<?> step(Claim claim, String instanceId,
+            Supplier<Optional<OrchestrationWorkItem>> claimed) {
         long started = System.nanoTime();
         try {
             Optional<OrchestrationWorkItem> item = claimed.get();
             if (item.isEmpty()) {
-                return;
+                return DONE;
             }
             Optional<StepResult> result = this.executor.execute(item.get(), this.clock.instant());
             if (result.isEmpty()) {
-                return;
+                return DONE;
             }
             boolean committed = false;
+            CompletionStage<?> handedOn;
             try {
                 claim.ending();
-                this.store.commit(result.get().commit());
+                handedOn = commit(result.get().commit());
                 committed = true;
                 claim.settle();
             }
@@ -539,6 +562,7 @@ public final class DurableTaskWorker implements AutoCloseable {
                         result.get().replayedEvents(), result.get().status());
             }
             this.instanceListener.accept(instanceId);
+            return handedOn;
         }
         catch (LeaseLostException | HistoryConflictException ex) {
             logger.info("A step of orchestration instance '{}' was not recorded: {}", instanceId, ex.getMessage());
@@ -547,6 +571,55 @@ public final class DurableTaskWorker implements AutoCloseable {
         catch (RuntimeException ex) {
             logger.warn("A step of orchestration instance '{}' failed; its messages stay for the next step", instanceId,
                     ex);
+        }
+        return DONE;
+    }
+
+    /**
+     * Writes a step's commit. On row leases, a commit that queues activity calls also leases as many of them as this
+     * worker has room for to this worker, which runs them at once instead of claiming them (the rest stay for any
+     * worker's claim); their room is taken before the commit and given back for those it did not lease.
+     * @return the attempts of the calls the commit leased, running
+     */
+    private CompletionStage<?> commit(OrchestrationCommit commit) {
+        RowLeaseKeeper rows = this.rowLeases;
+        int room = (rows != null) ? takeActivityRoom(commit.activities().size()) : 0;
+        if (rows == null || room == 0) {
+            this.store.commit(commit);
+            return DONE;
+        }
+        List<ActivityWorkItem> leased = List.of();
+        try {
+            Instant until = rows.leasedUntil();
+            leased = rows.leases().commitLeasingActivities(commit, this.owner, rows.duration(), room);
+            List<CompletableFuture<?>> attempts = new ArrayList<>(leased.size());
+            for (ActivityWorkItem item : leased) {
+                attempts.add(startLeased(rows, item, until));
+            }
+            return CompletableFuture.allOf(attempts.toArray(CompletableFuture[]::new));
+        }
+        finally {
+            giveActivityRoomBack(room - leased.size());
+        }
+    }
+
+    /** Takes room for up to {@code wanted} activity attempts, none once the worker is closed. */
+    private int takeActivityRoom(int wanted) {
+        synchronized (this.lock) {
+            if (this.closed || wanted == 0) {
+                return 0;
+            }
+            int room = Math.max(0, Math.min(wanted, this.maxActivities - this.runningActivities));
+            this.runningActivities += room;
+            return room;
+        }
+    }
+
+    private void giveActivityRoomBack(int room) {
+        if (room > 0) {
+            synchronized (this.lock) {
+                this.runningActivities -= room;
+            }
         }
     }
 

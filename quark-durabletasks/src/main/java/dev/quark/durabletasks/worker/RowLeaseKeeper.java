@@ -117,7 +117,8 @@ final class RowLeaseKeeper {
             return CompletableFuture.completedFuture(null);
         });
         each.giveUpWith(giveUp);
-        if (held.get(id) != each) {
+        if (held.get(id) != each || isClosed()) {
+            held.remove(id, each);
             each.stopGiveUp();
         }
     }
@@ -151,7 +152,10 @@ final class RowLeaseKeeper {
         }
     }
 
-    /** Stops renewing; the leases still held are freed by their work's end, or expire. */
+    /**
+     * Stops renewing and cancels the give-up timers of the leases still held (the worker has stopped their work by
+     * now); those leases are freed by their work's end, or expire. A closed keeper schedules nothing more.
+     */
     void close() {
         synchronized (this.lock) {
             this.closed = true;
@@ -159,6 +163,22 @@ final class RowLeaseKeeper {
                 this.timer.cancel();
                 this.timer = null;
             }
+        }
+        stopAll(this.instances);
+        stopAll(this.activities);
+    }
+
+    private static void stopAll(Map<String, Held> held) {
+        held.forEach((id, each) -> {
+            if (held.remove(id, each)) {
+                each.stopGiveUp();
+            }
+        });
+    }
+
+    private boolean isClosed() {
+        synchronized (this.lock) {
+            return this.closed;
         }
     }
 

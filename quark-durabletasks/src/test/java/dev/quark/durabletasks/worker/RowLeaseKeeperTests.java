@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import dev.quark.durabletasks.store.ActivityWorkItem;
+import dev.quark.durabletasks.store.OrchestrationCommit;
 import dev.quark.durabletasks.store.OrchestrationWorkItem;
 import dev.quark.durabletasks.store.RowLeases;
 import dev.quark.lease.FencingToken;
@@ -87,6 +88,21 @@ class RowLeaseKeeperTests {
         assertThat(this.leases.renewedInstances).containsExactly(Map.of("order", new FencingToken(7)));
         assertThat(this.lost).containsExactly("durabletasks:activity:order#1#1 RENEWAL_REFUSED");
         assertThat(this.rounds).as("the instance is still held: another round").hasSize(1);
+    }
+
+    @Test
+    void closingCancelsTheGiveUpTimersOfTheLeasesStillHeldAndALeaseKeptAfterwardsStartsNone() {
+        this.keeper.keepInstance("order", new FencingToken(7), this.keeper.leasedUntil());
+        this.keeper.keepActivity("order#1#1", new FencingToken(8), this.keeper.leasedUntil());
+        assertThat(this.giveUps).hasSize(2);
+        this.keeper.close();
+        assertThat(this.giveUps).as("give-up timers left running").isEmpty();
+        assertThat(this.rounds).as("renewal rounds left scheduled").isEmpty();
+        this.keeper.keepActivity("order#1#2", new FencingToken(9), this.keeper.leasedUntil());
+        assertThat(this.giveUps).isEmpty();
+        assertThat(this.rounds).isEmpty();
+        this.now = START.plus(LEASE);
+        assertThat(this.lost).isEmpty();
     }
 
     @Test
@@ -199,6 +215,12 @@ class RowLeaseKeeperTests {
 
         @Override
         public List<ActivityWorkItem> claimActivities(String owner, Instant now, Duration leaseDuration, int limit) {
+            return List.of();
+        }
+
+        @Override
+        public List<ActivityWorkItem> commitLeasingActivities(OrchestrationCommit commit, String owner,
+                Duration leaseDuration, int limit) {
             return List.of();
         }
 

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import dev.quark.durabletasks.OrchestrationQuery;
@@ -32,6 +33,10 @@ public final class CrashableStore implements DurableTaskStore {
     private final DurableTaskStore store;
 
     private final AtomicBoolean crashed = new AtomicBoolean();
+
+    private final AtomicInteger claimedActivities = new AtomicInteger();
+
+    private volatile boolean commitsLeaseNoCalls;
 
     private volatile Runnable afterActivityCompleted = () -> {
     };
@@ -69,6 +74,23 @@ public final class CrashableStore implements DurableTaskStore {
      */
     public boolean isCrashed() {
         return this.crashed.get();
+    }
+
+    /**
+     * Makes this node's commits lease none of the activity calls they queue ({@code RowLeases.commitLeasingActivities}
+     * with no room), so that the worker claims every call, as it does the calls past its room.
+     */
+    public void leaseNoCallsInCommits() {
+        this.commitsLeaseNoCalls = true;
+    }
+
+    /**
+     * Returns how many activity calls this node claimed ({@code claimActivity} that found the call, or a claim of
+     * {@linkplain DurableTaskStore#rowLeases() row leases}); calls a commit leased to it are not counted.
+     * @return the number of calls claimed
+     */
+    public int claimedActivities() {
+        return this.claimedActivities.get();
     }
 
     /**
@@ -184,7 +206,9 @@ public final class CrashableStore implements DurableTaskStore {
 
     @Override
     public Optional<ActivityWorkItem> claimActivity(String activityId, FencingToken token, Instant now) {
-        return store().claimActivity(activityId, token, now);
+        Optional<ActivityWorkItem> claimed = store().claimActivity(activityId, token, now);
+        claimed.ifPresent((item) -> this.claimedActivities.incrementAndGet());
+        return claimed;
     }
 
     @Override
@@ -236,8 +260,24 @@ public final class CrashableStore implements DurableTaskStore {
         @Override
         public List<ActivityWorkItem> claimActivities(String owner, Instant now, Duration leaseDuration, int limit) {
             List<ActivityWorkItem> claimed = leases().claimActivities(owner, now, leaseDuration, limit);
+            CrashableStore.this.claimedActivities.addAndGet(claimed.size());
             CrashableStore.this.afterActivityClaim.run();
             return claimed;
+        }
+
+        /**
+         * Commits as {@link CrashableStore#commit} does, with its hooks; a node that crashes in the hook after the
+         * commit never learns which calls the commit leased to it, as a process killed before the answer came back.
+         */
+        @Override
+        public List<ActivityWorkItem> commitLeasingActivities(OrchestrationCommit commit, String owner,
+                Duration leaseDuration, int limit) {
+            CrashableStore.this.beforeCommit.accept(commit);
+            List<ActivityWorkItem> leased = leases().commitLeasingActivities(commit, owner, leaseDuration,
+                    CrashableStore.this.commitsLeaseNoCalls ? 0 : limit);
+            CrashableStore.this.afterCommit.accept(commit);
+            leases();
+            return leased;
         }
 
         @Override

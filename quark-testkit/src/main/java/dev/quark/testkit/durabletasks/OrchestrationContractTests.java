@@ -269,6 +269,82 @@ public abstract class OrchestrationContractTests {
     }
 
     @Test
+    void aWorkerOnRowLeasesRunsTheActivityCallsItsStepsScheduleWithoutClaimingThem() {
+        Fixture fixture = new Fixture();
+        CrashableStore counting = new CrashableStore(store());
+        Node node = node("node-a", fixture.registry(), counting);
+        String id = node.client.schedule(Sequence.class, "order-handed",
+                ScheduleOptions.instanceId(newInstanceId("handed")));
+        node.run();
+        assertThat(node.client.getState(id).orElseThrow().status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(fixture.runs).containsExactly(Map.entry("reserve", 1), Map.entry("charge", 1), Map.entry("ship", 1));
+        assertThat(counting.claimedActivities()).as("activity calls claimed (none with row leases: each step's "
+                + "commit leased its call to the worker)").isEqualTo(store().rowLeases().isPresent() ? 0 : 3);
+    }
+
+    @Test
+    void callsBeyondTheWorkersRoomForAttemptsStayForItsClaimsAndAllComplete() {
+        AtomicInteger calls = new AtomicInteger();
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("square", Integer.class, (ActivityContext ctx, Integer n) -> {
+                calls.incrementAndGet();
+                return n * n;
+            })
+            .orchestration("sum-of-squares", Integer.class, () -> (OrchestrationContext ctx, Integer count) -> {
+                List<DurableTask<Integer>> squares = new ArrayList<>();
+                for (int i = 1; i <= count; i++) {
+                    squares.add(ctx.callActivity("square", i, Integer.class));
+                }
+                return ctx.allOf(squares).await().stream().mapToInt(Integer::intValue).sum();
+            }));
+        CrashableStore counting = new CrashableStore(store());
+        Node node = node("node-a", registry, counting, (builder) -> builder.concurrency(16, 2));
+        String id = node.client.schedule("sum-of-squares", 5, ScheduleOptions.instanceId(newInstanceId("room")));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(Integer.class)).isEqualTo(55);
+        assertThat(calls).hasValue(5);
+        assertThat(node.client.getHistory(id)).filteredOn(TaskCompleted.class::isInstance).hasSize(5);
+        assertThat(counting.claimedActivities()).as("calls claimed: those the commit could not hand to the worker")
+            .isEqualTo(store().rowLeases().isPresent() ? 3 : 5);
+    }
+
+    @Test
+    void callsLeasedToAWorkerKilledRightAfterItsCommitRunElsewhereOnceTheirLeasesExpire() {
+        Fixture fixture = new Fixture();
+        CrashableStore crashing = new CrashableStore(store());
+        crashing.afterCommit((commit) -> {
+            if (!commit.activities().isEmpty()) {
+                crashing.crash();
+            }
+        });
+        Node first = node("node-a", fixture.registry(), crashing);
+        String id = first.client.schedule(Sequence.class, "order-killed",
+                ScheduleOptions.instanceId(newInstanceId("killed")));
+        first.run();
+        assertThat(crashing.isCrashed()).isTrue();
+        assertThat(fixture.runs).as("the killed worker ran nothing").isEmpty();
+        String reserve = DurableTaskResources.activity(ActivityWorkItem.id(id, 1, 1));
+
+        Node second = node("node-b", fixture.registry());
+        if (store().rowLeases().isPresent()) {
+            assertThat(isLeased(reserve)).as("the call is leased to the killed worker by its commit").isTrue();
+            second.run();
+            assertThat(fixture.runs).as("not taken over while its lease lasts").isEmpty();
+        }
+        awaitExpiry(reserve);
+        second.advance(POLL);
+        OrchestrationState state = second.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).isEqualTo("order-killed:reserved:charged:shipped");
+        assertThat(fixture.runs).containsExactly(Map.entry("reserve", 1), Map.entry("charge", 1), Map.entry("ship", 1));
+        assertThat(second.client.getHistory(id)).filteredOn(TaskCompleted.class::isInstance)
+            .extracting((event) -> ((TaskCompleted) event).taskId())
+            .containsExactly(1, 2, 3);
+    }
+
+    @Test
     void replayGivesTheCodeTheSameTimeUuidsAndRandomNumbersAndSaysWhenItReplays() {
         List<String> seen = new CopyOnWriteArrayList<>();
         DurableTaskRegistry registry = registry((builder) -> builder.orchestration("deterministic", String.class,
@@ -309,6 +385,8 @@ public abstract class OrchestrationContractTests {
         AtomicBoolean armed = new AtomicBoolean();
         AtomicBoolean failNextStepLook = new AtomicBoolean();
         AtomicInteger failedLooks = new AtomicInteger();
+        // The activity call is claimed by a poll, not leased to the worker in the commit that queues it.
+        store.leaseNoCallsInCommits();
         store.afterActivityClaim(firstActivityLook::countDown);
         store.beforeCommit((commit) -> {
             // The first step's commit waits until its own poll looked for activity calls (none yet), so that its
@@ -1736,6 +1814,83 @@ public abstract class OrchestrationContractTests {
             .filteredOn(TimerCreated.class::isInstance)
             .extracting((event) -> ((TimerCreated) event).fireAt())
             .containsExactly(OrchestrationContext.LATEST_FIRE_AT);
+    }
+
+    @Test
+    @Timeout(60)
+    void activityTimeoutsAndRetryBackOffPastTheYear9999AreRefusedNamingTheValueAndTheCallIsNotRecorded() {
+        Duration tooLong = Duration.ofDays(3_000_000);
+        List<ActivityOptions> refusedOptions = List.of(ActivityOptions.DEFAULTS.withScheduleToCloseTimeout(tooLong),
+                ActivityOptions.DEFAULTS.withStartToCloseTimeout(tooLong),
+                ActivityOptions.DEFAULTS.withHeartbeatTimeout(tooLong),
+                ActivityOptions.DEFAULTS.withRetry(RetryOptions.of(2, tooLong)));
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("echo", String.class, (ActivityContext ctx, String input) -> input + "!")
+            .orchestration("far-calls", String.class, () -> (ctx, input) -> {
+                List<String> refused = new ArrayList<>();
+                for (ActivityOptions options : refusedOptions) {
+                    try {
+                        ctx.callActivity("echo", "never", String.class, options);
+                    }
+                    catch (IllegalArgumentException ex) {
+                        refused.add(ex.getMessage());
+                    }
+                }
+                refused.add(ctx.callActivity("echo", "ok", String.class,
+                        ActivityOptions.DEFAULTS.withScheduleToCloseTimeout(Duration.ofDays(365))
+                            .withRetry(RetryOptions.of(2, Duration.ofDays(1))))
+                    .await());
+                return String.join("\n", refused);
+            }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("far-calls", null, ScheduleOptions.instanceId(newInstanceId("far-calls")));
+        node.run();
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(Objects.requireNonNull(state.readOutput(String.class)).split("\n")).satisfiesExactly(
+                (timeout) -> assertThat(timeout).contains("schedule-to-close", tooLong.toString(), "'echo'",
+                        "9999-12-31T23:59:59Z"),
+                (timeout) -> assertThat(timeout).contains("start-to-close", tooLong.toString(), "9999-12-31T23:59:59Z"),
+                (timeout) -> assertThat(timeout).contains("heartbeat", tooLong.toString(), "9999-12-31T23:59:59Z"),
+                (backOff) -> assertThat(backOff).contains("retry back-off", tooLong.toString(), "9999-12-31T23:59:59Z"),
+                (result) -> assertThat(result).isEqualTo("ok!"));
+        assertThat(node.client.getHistory(id)).as("only the bounded call is recorded")
+            .filteredOn(TaskScheduled.class::isInstance)
+            .extracting((event) -> ((TaskScheduled) event).input())
+            .containsExactly("\"ok\"");
+    }
+
+    @Test
+    @Timeout(60)
+    void aRetryWhoseNextAttemptWouldStartAfterTheYear9999IsNotStoredAndTheCallFailsWithTheAttemptsFailure() {
+        this.clock.set(Instant.parse("9999-12-31T00:00:00Z"));
+        AtomicInteger attempts = new AtomicInteger();
+        Duration backOff = Duration.ofHours(12);
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("late", String.class, (ActivityContext ctx, String input) -> {
+                attempts.incrementAndGet();
+                this.clock.advance(Duration.ofHours(13));
+                throw new IllegalStateException("boom at the end of time");
+            })
+            .orchestration("last-day", String.class, () -> (ctx, input) -> {
+                try {
+                    return ctx.callActivity("late", input, String.class, ActivityOptions.DEFAULTS
+                        .withRetry(RetryOptions.of(3, backOff).withBackoff(1, backOff))).await();
+                }
+                catch (TaskFailedException ex) {
+                    return "failed: " + ex.getMessage();
+                }
+            }));
+        Node node = node("node-a", registry);
+        String id = node.client.schedule("last-day", "x", ScheduleOptions.instanceId(newInstanceId("last-day")));
+        // A millisecond on, then past the attempt's outcome (the attempt moved the clock 13 hours, and the scheduler
+        // sets it back to its target): Redis keeps due times as microseconds in doubles, a few off near the year 9999.
+        node.advance(Duration.ofMillis(1));
+        node.advance(Duration.ofHours(14));
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.readOutput(String.class)).contains("boom at the end of time");
+        assertThat(attempts).as("the second attempt would start after 9999-12-31T23:59:59Z").hasValue(1);
     }
 
     @Test

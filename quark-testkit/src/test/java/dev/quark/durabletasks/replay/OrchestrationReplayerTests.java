@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.function.Function;
 
 import dev.quark.durabletasks.ActivityContext;
+import dev.quark.durabletasks.ActivityOptions;
 import dev.quark.durabletasks.DurableTaskClient;
 import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.NonDeterministicOrchestrationException;
@@ -19,6 +20,8 @@ import dev.quark.durabletasks.client.InstanceUpdates;
 import dev.quark.durabletasks.history.EventRaised;
 import dev.quark.durabletasks.history.ExecutionStarted;
 import dev.quark.durabletasks.history.OrchestratorStarted;
+import dev.quark.durabletasks.history.TaskCompleted;
+import dev.quark.durabletasks.history.TaskScheduled;
 import dev.quark.durabletasks.history.TimerCreated;
 import dev.quark.durabletasks.client.StoreDurableTaskClient;
 import dev.quark.durabletasks.payload.JacksonPayloadConverter;
@@ -151,6 +154,29 @@ class OrchestrationReplayerTests {
         assertThat(refused.isDeterministic()).isTrue();
         assertThat(refused.failure()).isInstanceOf(IllegalArgumentException.class)
             .hasMessageContaining(tooLate.toString())
+            .hasMessageContaining("9999-12-31T23:59:59Z");
+    }
+
+    @Test
+    void anActivityCallWithATimeoutPastTheYear9999RecordedByOlderCodeStillReplaysWhileANewOneIsRefused() {
+        Instant at = Instant.parse("2026-05-01T08:00:00Z");
+        Duration tooLong = Duration.ofDays(3_000_000);
+        ActivityOptions far = ActivityOptions.DEFAULTS.withScheduleToCloseTimeout(tooLong);
+        RecordedHistory recorded = new RecordedHistory("far-calls-1", 1, List.of(new OrchestratorStarted(at),
+                new ExecutionStarted(at, "flow", null, null, 0), new TaskScheduled(at, 1, "echo", "\"a\""),
+                new OrchestratorStarted(at.plusSeconds(60)), new TaskCompleted(at.plusSeconds(60), 1, "\"a:\"")));
+        OrchestrationReplayer replayer = new OrchestrationReplayer(code((ctx) -> ctx.callActivity("echo", "a",
+                String.class, far).await()), this.converter);
+        ReplayResult result = replayer.replay(recorded);
+        assertThat(result.divergence()).isNull();
+        assertThat(result.failure()).isNull();
+
+        RecordedHistory fresh = new RecordedHistory("far-calls-2", 1, List.of(new OrchestratorStarted(at),
+                new ExecutionStarted(at, "flow", null, null, 0)));
+        ReplayResult refused = replayer.replay(fresh);
+        assertThat(refused.isDeterministic()).isTrue();
+        assertThat(refused.failure()).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining(tooLong.toString())
             .hasMessageContaining("9999-12-31T23:59:59Z");
     }
 

@@ -73,8 +73,10 @@ import org.springframework.transaction.support.TransactionOperations;
  * whose lease is free or expired with {@code for update skip locked} (concurrent claims skip each other's rows
  * instead of waiting), sets owner, expiry and a new token and returns them; an instance's history and visible
  * messages are then read for the whole batch in a second statement. The commit, the completion and the retry clear
- * the lease in the statement that writes them. Round trips per orchestration step: a share of one claim and one
- * read, and the commit; per activity attempt: a share of one claim, and the completion. A lease's expiry is set and
+ * the lease in the statement that writes them. A commit may also lease the activity calls it queues to the
+ * committing worker ({@link #commitLeasingActivities}), in its own statement. Round trips per orchestration step: a
+ * share of one claim and one read, and the commit; per activity attempt: a share of one claim (none for a call its
+ * step's commit leased), and the completion. A lease's expiry is set and
  * compared on the server's clock ({@code clock_timestamp()}), so that workers whose clocks disagree never take over
  * each other's live work. Visibility is compared with the instants callers pass, from their clock; instance ids are
  * compared and ordered byte-wise ({@code collate "C"}), as Java compares strings.
@@ -307,26 +309,56 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
      */
     @Override
     public void commit(OrchestrationCommit commit) {
-        if (commit.children().isEmpty()) {
-            if (write(commit, commit.messages()) == 0) {
-                throw refusal(commit);
-            }
-            return;
+        commit(commit, ActivityLeases.NONE);
+    }
+
+    @Override
+    public List<ActivityWorkItem> commitLeasingActivities(OrchestrationCommit commit, String owner,
+            Duration leaseDuration, int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("The most activity calls to lease must not be negative, was " + limit);
         }
-        this.transactions.executeWithoutResult((status) -> {
-            if (write(commit, List.of()) == 0) {
-                throw refusal(commit);
-            }
+        return commit(commit, new ActivityLeases(owner, leaseDuration.toMillis(), limit));
+    }
+
+    private List<ActivityWorkItem> commit(OrchestrationCommit commit, ActivityLeases leases) {
+        if (commit.children().isEmpty()) {
+            return leased(commit, write(commit, commit.messages(), leases));
+        }
+        return Objects.requireNonNull(this.transactions.execute((status) -> {
+            Written written = write(commit, List.of(), leases);
+            List<ActivityWorkItem> leased = leased(commit, written);
             for (ChildInstance child : commit.children()) {
                 if (!insert(child.instance())) {
                     addIfInstanceExists(List.of(child.ifExists()));
                 }
             }
             addIfInstanceExists(commit.messages());
-        });
+            return leased;
+        }));
     }
 
-    private long write(OrchestrationCommit commit, List<TaskMessage> messages) {
+    /** The calls a written commit leased, or the refusal of a commit that matched nothing. */
+    private List<ActivityWorkItem> leased(OrchestrationCommit commit, Written written) {
+        if (!written.matched()) {
+            throw refusal(commit);
+        }
+        if (written.tokens().isEmpty()) {
+            return List.of();
+        }
+        List<ActivityWorkItem> items = new ArrayList<>(written.tokens().size());
+        for (NewActivity activity : commit.activities()) {
+            Long token = written.tokens().get(activity.id());
+            if (token != null) {
+                items.add(new ActivityWorkItem(activity.id(), new FencingToken(token), activity.instanceId(),
+                        activity.execution(), activity.taskId(), activity.name(), activity.input(), activity.options(),
+                        1, activity.scheduledAt(), null));
+            }
+        }
+        return items;
+    }
+
+    private Written write(OrchestrationCommit commit, List<TaskMessage> messages, ActivityLeases leases) {
         int length = commit.continueAsNew() ? 0 : commit.expectedHistoryLength() + commit.events().size();
         FailureDetails failure = commit.failure();
         List<HistoryEvent> events = commit.events();
@@ -360,7 +392,9 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
             scheduledAt[i] = activity.scheduledAt().toString();
         }
         String matched = " exists (select 1 from updated)";
-        return this.jdbc.sql("with updated as (update " + this.instances + " set status = ?, output = ?, failure = ?, "
+        long[] matchedCount = new long[1];
+        Map<String, Long> tokens = new LinkedHashMap<>();
+        this.jdbc.sql("with updated as (update " + this.instances + " set status = ?, output = ?, failure = ?, "
                 + "history_length = ?, updated_at = ?, execution = execution + ?, "
                 + "input = case when ? then ? else input end, custom_status = coalesce(?, custom_status), "
                 + "orchestration_version = coalesce(?, orchestration_version), lease_owner = null, lease_expires_at = null "
@@ -373,12 +407,16 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
                 + matched + "), "
                 + "sent as (" + sent.insert(this.messages, this.instances, matched) + "), "
                 + "queued as (insert into " + this.activities + " (id, instance_id, execution, task_id, name, input, "
-                + "options, attempt, scheduled_at, visible_at) select a.id, a.instance_id, a.execution, a.task_id, "
-                + "a.name, a.input, a.options, 1, a.scheduled_at::timestamptz, a.scheduled_at::timestamptz "
+                + "options, attempt, scheduled_at, visible_at, lease_token, lease_owner, lease_expires_at) "
+                + "select a.id, a.instance_id, a.execution, a.task_id, a.name, a.input, a.options, 1, "
+                + "a.scheduled_at::timestamptz, a.scheduled_at::timestamptz, "
+                + "case when a.n <= ? then nextval('" + this.tokens + "') end, case when a.n <= ? then ?::text end, "
+                + "case when a.n <= ? then " + LEASED_FOR + " end "
                 + "from unnest(?::text[], ?::text[], ?::int[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[]) "
-                + "as a(id, instance_id, execution, task_id, name, input, options, scheduled_at) where" + matched
-                + " on conflict (id) do nothing) "
-                + "select count(*) from updated")
+                + "with ordinality as a(id, instance_id, execution, task_id, name, input, options, scheduled_at, n) "
+                + "where" + matched + " on conflict (id) do nothing returning id, lease_token) "
+                + "select (select count(*) from updated), q.id, q.lease_token from (select 1) one "
+                + "left join queued q on q.lease_token is not null")
             .params(args(commit.status().name(), commit.output(), (failure != null) ? StoreJson.write(failure) : null,
                     length, timestamp(commit.updatedAt()), commit.continueAsNew() ? 1 : 0, commit.continueAsNew(),
                     commit.nextInput(), commit.customStatus(),
@@ -389,9 +427,16 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
                     commit.instanceId(), sequences, eventTypes, eventJson,
                     commit.instanceId(), commit.consumedMessages().toArray(Long[]::new),
                     sent.instanceIds, sent.executions, sent.eventTypes, sent.events, sent.visibleAt,
+                    leases.limit(), leases.limit(), leases.owner(), leases.limit(), leases.durationMillis(),
                     ids, instanceIds, executions, taskIds, names, inputs, options, scheduledAt))
-            .query(Long.class)
-            .single();
+            .query((row) -> {
+                matchedCount[0] = row.getLong(1);
+                String id = row.getString(2);
+                if (id != null) {
+                    tokens.put(id, row.getLong(3));
+                }
+            });
+        return new Written(matchedCount[0] == 1, tokens);
     }
 
     private RuntimeException refusal(OrchestrationCommit commit) {
@@ -724,6 +769,19 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     }
 
     private record Current(@Nullable Long token, int historyLength) {
+    }
+
+    /** Whether a commit's update matched the instance, and the tokens of the activity calls it leased, by id. */
+    private record Written(boolean matched, Map<String, Long> tokens) {
+    }
+
+    /**
+     * How many of a commit's activity calls to lease, to whom and for how long (milliseconds); none for a plain
+     * commit.
+     */
+    private record ActivityLeases(@Nullable String owner, long durationMillis, int limit) {
+
+        static final ActivityLeases NONE = new ActivityLeases(null, 0, 0);
     }
 
     /** A claimed instance's row: its record, or why it could not be read. */

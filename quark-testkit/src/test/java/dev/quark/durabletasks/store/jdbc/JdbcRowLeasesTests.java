@@ -174,6 +174,59 @@ class JdbcRowLeasesTests {
     }
 
     @Test
+    void aCommitLeasesTheCallsItQueuesUpToItsLimitAndLeavesTheRestForClaims() {
+        store.create(new NewInstance("order", "order", null, null, NOW, NOW));
+        OrchestrationWorkItem item = store.claimInstances("node-a", NOW, LEASE, 10).get(0);
+        List<NewActivity> calls = List.of(new NewActivity("order", 1, 1, "reserve", "1", ActivityOptions.DEFAULTS, NOW),
+                new NewActivity("order", 1, 2, "charge", "2", ActivityOptions.DEFAULTS, NOW),
+                new NewActivity("order", 1, 3, "ship", "3", ActivityOptions.DEFAULTS, NOW));
+
+        List<ActivityWorkItem> leased = store.commitLeasingActivities(start(item, calls), "node-a", LEASE, 2);
+        assertThat(leased).extracting(ActivityWorkItem::taskId).containsExactly(1, 2);
+        assertThat(leased).allSatisfy((call) -> {
+            assertThat(call.attempt()).isEqualTo(1);
+            assertThat(call.instanceId()).isEqualTo("order");
+            assertThat(call.heartbeatDetails()).isNull();
+        });
+        assertThat(leased.get(0).input()).isEqualTo("1");
+        assertThat(leased.get(1).name()).isEqualTo("charge");
+        assertThat(leased).extracting(ActivityWorkItem::token).doesNotHaveDuplicates();
+        assertThat(leased.get(0).token().isNewerThan(item.token())).isTrue();
+        assertThat(store.claimActivities("node-b", NOW, LEASE, 10)).as("only the call past the limit is free")
+            .extracting(ActivityWorkItem::taskId)
+            .containsExactly(3);
+
+        ActivityWorkItem reserve = leased.get(0);
+        assertThat(store.renewActivities(Map.of(reserve.id(), reserve.token()), LEASE)).containsExactly(reserve.id());
+        TaskMessage outcome = new TaskMessage("order", 1, new TaskCompleted(NOW, 1, "\"ok\""), NOW);
+        assertThat(store.completeActivity(reserve.id(), reserve.token(), outcome)).isTrue();
+        expireLeases("durable_activity", Duration.ZERO);
+        ActivityWorkItem charge = store.claimActivities("node-b", NOW, LEASE, 10).get(0);
+        assertThat(charge.taskId()).as("a leased call whose lease expired is taken over").isEqualTo(2);
+        assertThat(charge.token().isNewerThan(leased.get(1).token())).isTrue();
+        assertThat(store.completeActivity(charge.id(), leased.get(1).token(), outcome)).as("stale").isFalse();
+    }
+
+    @Test
+    void aRefusedCommitLeasesNothingAndAPlainCommitLeavesEveryCallFree() {
+        store.create(new NewInstance("order", "order", null, null, NOW, NOW));
+        OrchestrationWorkItem item = store.claimInstances("node-a", NOW, LEASE, 10).get(0);
+        NewActivity call = new NewActivity("order", 1, 1, "reserve", "1", ActivityOptions.DEFAULTS, NOW);
+        OrchestrationCommit stale = start(new OrchestrationWorkItem(item.instance(),
+                new FencingToken(item.token().value() - 1), item.history(), item.messages()), List.of(call));
+        assertThatExceptionOfType(LeaseLostException.class)
+            .isThrownBy(() -> store.commitLeasingActivities(stale, "node-a", LEASE, 5));
+        assertThat(store.claimActivities("node-b", NOW, LEASE, 10)).as("nothing queued").isEmpty();
+
+        assertThat(store.commitLeasingActivities(start(item, List.of(call)), "node-a", LEASE, 0)).isEmpty();
+        assertThat(store.claimActivities("node-b", NOW, LEASE, 10)).extracting(ActivityWorkItem::taskId)
+            .containsExactly(1);
+        assertThatExceptionOfType(IllegalArgumentException.class)
+            .isThrownBy(() -> store.commitLeasingActivities(start(item, List.of()), "node-a", LEASE, -1))
+            .withMessageContaining("-1");
+    }
+
+    @Test
     void anUnreadableInstanceIsLeftOutAndFreedWithoutHoldingTheRestOfItsBatch() {
         store.create(new NewInstance("bad", "order", null, null, NOW, NOW));
         store.create(new NewInstance("good", "order", null, null, NOW, NOW));
