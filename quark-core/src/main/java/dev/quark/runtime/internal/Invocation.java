@@ -95,6 +95,12 @@ final class Invocation extends CompletableFuture<Object> implements ActorContext
      */
     boolean completesOffTurn;
 
+    /**
+     * How many times a cluster router routed this call again before it entered here (see
+     * {@link dev.quark.runtime.routing.InboundCall#reroutes()}).
+     */
+    int reroutes;
+
     private Invocation(@Nullable ActorIdentity target, @Nullable ActorAddress address, @Nullable ActorMethod method,
             @Nullable SystemTask task, Object @Nullable [] arguments, long chainId, @Nullable String requestId,
             Map<String, String> metadata, long deadlineMillis) {
