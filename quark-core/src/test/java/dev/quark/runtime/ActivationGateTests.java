@@ -2,6 +2,7 @@ package dev.quark.runtime;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -19,7 +20,9 @@ import dev.quark.runtime.fixtures.ProbeActor;
 import dev.quark.runtime.fixtures.ProbeEnvironment;
 import dev.quark.runtime.routing.ActivationGate;
 import dev.quark.runtime.routing.ActorLocation;
+import dev.quark.runtime.routing.InboundCall;
 import dev.quark.runtime.routing.RemoteCallSender;
+import dev.quark.runtime.routing.ReroutedCall;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +42,8 @@ class ActivationGateTests {
 
     private final List<String> sent = new CopyOnWriteArrayList<>();
 
+    private final List<Integer> reroutes = new CopyOnWriteArrayList<>();
+
     private final ActorRuntime runtime = ActorRuntime.builder()
         .actor(CounterActor.class)
         .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
@@ -55,6 +60,7 @@ class ActivationGateTests {
     private RemoteCallSender recordingSender() {
         return (siloId, call) -> {
             this.sent.add(siloId + ":" + call.address() + "." + call.method().name() + call.arguments());
+            this.reroutes.add((call instanceof ReroutedCall rerouted) ? rerouted.reroutes() : -1);
             return CompletableFuture.completedFuture(42L);
         };
     }
@@ -78,6 +84,25 @@ class ActivationGateTests {
         assertThat(this.runtime.get(Counter.class, "moved").increment()).isEqualTo(42L);
         assertThat(this.sent).containsExactly("silo-9:Counter/moved.increment[]");
         assertThat(this.runtime.activationCount()).isZero();
+    }
+
+    @Test
+    void aCallRoutedBackHereKeepsItsCountOfReroutesWhenTheGateSendsItOn() throws Exception {
+        this.gate.set((address) -> ActorLocation.remote("silo-9"));
+        InboundCall routedBack = new InboundCall(new ActorAddress("Counter", "moved"),
+                ContractRegistryTests.idOf("increment()"), new Object[0], 0, null, Map.of(),
+                this.runtime.clock().millis() + 10_000, 2);
+
+        assertThat(this.runtime.inbound().deliver(routedBack)).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(42L);
+        assertThat(this.sent).containsExactly("silo-9:Counter/moved.increment[]");
+        assertThat(this.reroutes).as("re-routes the sent call carries").containsExactly(2);
+    }
+
+    @Test
+    void aCallMadeHereHasNotBeenRoutedAgain() {
+        this.gate.set((address) -> ActorLocation.remote("silo-9"));
+        this.runtime.get(Counter.class, "moved").increment();
+        assertThat(this.reroutes).containsExactly(0);
     }
 
     @Test

@@ -91,7 +91,6 @@ class StatelessWorkerTests {
         Pool pool = this.runtime.get(Pool.class, "p");
         List<CompletableFuture<String>> calls = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            // One at a time: two first calls racing may both pick the worker neither has created yet.
             calls.add(CompletableFuture.supplyAsync(pool::hold, this.callers));
             int started = i + 1;
             await().atMost(Duration.ofSeconds(10)).until(() -> this.running.size() == started);

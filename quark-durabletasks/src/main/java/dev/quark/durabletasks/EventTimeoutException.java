@@ -22,6 +22,21 @@ public class EventTimeoutException extends DurableTaskException {
         this.eventName = eventName;
     }
 
+    private EventTimeoutException(String message, String eventName, boolean crossedSilos) {
+        super(message);
+        this.eventName = eventName;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param eventName the field of that name
+     * @return the exception
+     */
+    public static EventTimeoutException crossedSilos(String message, String eventName) {
+        return new EventTimeoutException(message, eventName, true);
+    }
+
     /**
      * Returns the event's name.
      * @return the name

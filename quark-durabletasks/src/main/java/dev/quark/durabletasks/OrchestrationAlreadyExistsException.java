@@ -20,6 +20,19 @@ public class OrchestrationAlreadyExistsException extends DurableTaskException {
                 + "': that instance exists and runs orchestration '" + existing + "'");
     }
 
+    private OrchestrationAlreadyExistsException(String message, boolean crossedSilos) {
+        super(message);
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @return the exception
+     */
+    public static OrchestrationAlreadyExistsException crossedSilos(String message) {
+        return new OrchestrationAlreadyExistsException(message, true);
+    }
+
     /**
      * Creates the exception for an instance that an id reuse policy keeps.
      * @param instanceId the id

@@ -21,4 +21,17 @@ public class OrchestrationCancelledException extends DurableTaskException {
         super("Orchestration '" + orchestration + "' instance '" + instanceId + "' was cancelled: "
                 + ((reason != null) ? reason : "no reason given"));
     }
+
+    private OrchestrationCancelledException(String message, boolean crossedSilos) {
+        super(message);
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @return the exception
+     */
+    public static OrchestrationCancelledException crossedSilos(String message) {
+        return new OrchestrationCancelledException(message, true);
+    }
 }

@@ -19,6 +19,21 @@ public class OrchestrationNotFoundException extends DurableTaskException {
         this.instanceId = instanceId;
     }
 
+    private OrchestrationNotFoundException(String message, String instanceId, boolean crossedSilos) {
+        super(message);
+        this.instanceId = instanceId;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param instanceId the field of that name
+     * @return the exception
+     */
+    public static OrchestrationNotFoundException crossedSilos(String message, String instanceId) {
+        return new OrchestrationNotFoundException(message, instanceId, true);
+    }
+
     /**
      * Returns the id.
      * @return the instance id

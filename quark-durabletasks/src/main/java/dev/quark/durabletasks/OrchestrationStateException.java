@@ -25,6 +25,23 @@ public class OrchestrationStateException extends DurableTaskException {
         this.status = status;
     }
 
+    private OrchestrationStateException(String message, String instanceId, OrchestrationStatus status, boolean crossedSilos) {
+        super(message);
+        this.instanceId = instanceId;
+        this.status = status;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param instanceId the field of that name
+     * @param status the field of that name
+     * @return the exception
+     */
+    public static OrchestrationStateException crossedSilos(String message, String instanceId, OrchestrationStatus status) {
+        return new OrchestrationStateException(message, instanceId, status, true);
+    }
+
     /**
      * Returns the instance.
      * @return the instance id

@@ -23,6 +23,21 @@ public class UnknownActivityException extends DurableTaskException {
         this.name = name;
     }
 
+    private UnknownActivityException(String message, String name, boolean crossedSilos) {
+        super(message);
+        this.name = name;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param name the field of that name
+     * @return the exception
+     */
+    public static UnknownActivityException crossedSilos(String message, String name) {
+        return new UnknownActivityException(message, name, true);
+    }
+
     /**
      * Returns the name asked for.
      * @return the name

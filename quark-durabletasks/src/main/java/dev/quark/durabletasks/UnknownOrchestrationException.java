@@ -23,6 +23,21 @@ public class UnknownOrchestrationException extends DurableTaskException {
         this.name = name;
     }
 
+    private UnknownOrchestrationException(String message, String name, boolean crossedSilos) {
+        super(message);
+        this.name = name;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param name the field of that name
+     * @return the exception
+     */
+    public static UnknownOrchestrationException crossedSilos(String message, String name) {
+        return new UnknownOrchestrationException(message, name, true);
+    }
+
     /**
      * Returns the name asked for.
      * @return the name

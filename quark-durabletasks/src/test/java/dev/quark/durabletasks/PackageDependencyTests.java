@@ -40,8 +40,18 @@ class PackageDependencyTests {
         .because("a backend implements the store SPI and is chosen by the wiring");
 
     @ArchTest
-    static final ArchRule nothingDependsOnTheActorRuntime = noClasses().should()
+    static final ArchRule nothingDependsOnTheActorRuntime = noClasses().that()
+        .resideOutsideOfPackage("dev.quark.durabletasks.cluster")
+        .should()
         .dependOnClassesThat()
         .resideInAnyPackage("dev.quark.actor..", "dev.quark.runtime..", "dev.quark.cluster..", "dev.quark.state..")
         .because("durable tasks are built on leases, not on actors");
+
+    @ArchTest
+    static final ArchRule onlyTheExceptionTableKnowsTheCodec = classes().that()
+        .resideInAPackage("dev.quark.durabletasks.cluster")
+        .should()
+        .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..").or(resideInAnyPackage(
+                "dev.quark.durabletasks", "dev.quark.durabletasks.cluster", "dev.quark.cluster.transport.jackson")))
+        .because("durable tasks add their exceptions to the codec's table, and use nothing else of the cluster");
 }

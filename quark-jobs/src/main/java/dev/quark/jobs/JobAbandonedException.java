@@ -19,4 +19,17 @@ public class JobAbandonedException extends RuntimeException {
         super("Attempt " + attempt + " of job " + id + " was abandoned by " + ((owner != null) ? "'" + owner + "'" : "its worker")
                 + ": its lease expired before the attempt finished");
     }
+
+    private JobAbandonedException(String message, boolean crossedSilos) {
+        super(message);
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @return the exception
+     */
+    public static JobAbandonedException crossedSilos(String message) {
+        return new JobAbandonedException(message, true);
+    }
 }

@@ -18,6 +18,21 @@ public class JobNotFoundException extends RuntimeException {
         this.id = id;
     }
 
+    private JobNotFoundException(String message, JobId id, boolean crossedSilos) {
+        super(message);
+        this.id = id;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param id the field of that name
+     * @return the exception
+     */
+    public static JobNotFoundException crossedSilos(String message, JobId id) {
+        return new JobNotFoundException(message, id, true);
+    }
+
     /**
      * Returns the id.
      * @return the id

@@ -21,4 +21,17 @@ public class JobTimeoutException extends RuntimeException {
         super("Attempt " + attempt + " of job " + id + " (" + type + ") did not finish within its timeout of " + timeout
                 + "; its thread was interrupted");
     }
+
+    private JobTimeoutException(String message, boolean crossedSilos) {
+        super(message);
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @return the exception
+     */
+    public static JobTimeoutException crossedSilos(String message) {
+        return new JobTimeoutException(message, true);
+    }
 }

@@ -26,6 +26,23 @@ public class JobVetoedException extends RuntimeException {
         this.reason = reason;
     }
 
+    private JobVetoedException(String message, String filter, String reason, boolean crossedSilos) {
+        super(message);
+        this.filter = filter;
+        this.reason = reason;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param filter the field of that name
+     * @param reason the field of that name
+     * @return the exception
+     */
+    public static JobVetoedException crossedSilos(String message, String filter, String reason) {
+        return new JobVetoedException(message, filter, reason, true);
+    }
+
     /**
      * Returns the filter that vetoed the job.
      * @return its class name

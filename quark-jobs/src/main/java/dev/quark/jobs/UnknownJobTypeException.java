@@ -23,6 +23,21 @@ public class UnknownJobTypeException extends IllegalArgumentException {
         this.type = type;
     }
 
+    private UnknownJobTypeException(String message, String type, boolean crossedSilos) {
+        super(message);
+        this.type = type;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param type the field of that name
+     * @return the exception
+     */
+    public static UnknownJobTypeException crossedSilos(String message, String type) {
+        return new UnknownJobTypeException(message, type, true);
+    }
+
     /**
      * Returns the unknown type.
      * @return the type

@@ -18,6 +18,21 @@ public class WorkflowNotFoundException extends RuntimeException {
         this.id = id;
     }
 
+    private WorkflowNotFoundException(String message, WorkflowId id, boolean crossedSilos) {
+        super(message);
+        this.id = id;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param id the field of that name
+     * @return the exception
+     */
+    public static WorkflowNotFoundException crossedSilos(String message, WorkflowId id) {
+        return new WorkflowNotFoundException(message, id, true);
+    }
+
     /**
      * Returns the id.
      * @return the id

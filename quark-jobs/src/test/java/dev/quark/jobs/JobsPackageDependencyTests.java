@@ -48,8 +48,18 @@ class JobsPackageDependencyTests {
         .because("stores are chosen by the wiring");
 
     @ArchTest
-    static final ArchRule jobsDoNotDependOnTheActorRuntime = noClasses().should()
+    static final ArchRule jobsDoNotDependOnTheActorRuntime = noClasses().that()
+        .resideOutsideOfPackage("dev.quark.jobs.cluster")
+        .should()
         .dependOnClassesThat()
         .resideInAnyPackage("dev.quark.actor..", "dev.quark.runtime..", "dev.quark.cluster..", "dev.quark.state..")
         .because("jobs build on leases only; actors may enqueue jobs, not the other way round");
+
+    @ArchTest
+    static final ArchRule onlyTheExceptionTableKnowsTheCodec = classes().that()
+        .resideInAPackage("dev.quark.jobs.cluster")
+        .should()
+        .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..").or(resideInAnyPackage("dev.quark.jobs",
+                "dev.quark.jobs.cluster", "dev.quark.cluster.transport.jackson")))
+        .because("jobs add their exceptions to the codec's table, and use nothing else of the cluster");
 }

@@ -1,5 +1,7 @@
 package dev.quark.messaging;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Thrown by {@link Outbox#enqueue} when a message cannot be written as JSON; nothing is enqueued, and the caller's
  * transaction sees the exception.
@@ -13,7 +15,7 @@ public class MessageSerializationException extends IllegalArgumentException {
      * @param message what failed, naming the destination and the message type
      * @param cause the serializer's exception
      */
-    public MessageSerializationException(String message, Throwable cause) {
+    public MessageSerializationException(String message, @Nullable Throwable cause) {
         super(message, cause);
     }
 }

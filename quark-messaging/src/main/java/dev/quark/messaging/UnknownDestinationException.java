@@ -21,6 +21,21 @@ public class UnknownDestinationException extends IllegalArgumentException {
                 + (known.isEmpty() ? "none (define a MessagePublisher bean for it)" : known));
         this.destination = destination;
     }
+    private UnknownDestinationException(String message, String destination, boolean crossedSilos) {
+        super(message);
+        this.destination = destination;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param destination the field of that name
+     * @return the exception
+     */
+    public static UnknownDestinationException crossedSilos(String message, String destination) {
+        return new UnknownDestinationException(message, destination, true);
+    }
+
 
     /**
      * Returns the unknown destination.

@@ -37,9 +37,17 @@ class MessagingPackageDependencyTests {
 
     @ArchTest
     static final ArchRule onlyTheActorDestinationKnowsActors = noClasses().that()
-        .resideOutsideOfPackage("dev.quark.messaging.publisher")
+        .resideOutsideOfPackages("dev.quark.messaging.publisher", "dev.quark.messaging.cluster")
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage("dev.quark.actor..", "dev.quark.runtime..", "dev.quark.cluster..")
         .because("the outbox builds on leases; actors are one destination among others");
+
+    @ArchTest
+    static final ArchRule onlyTheExceptionTableKnowsTheCodec = classes().that()
+        .resideInAPackage("dev.quark.messaging.cluster")
+        .should()
+        .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..").or(resideInAnyPackage(
+                "dev.quark.messaging", "dev.quark.messaging.cluster", "dev.quark.cluster.transport.jackson")))
+        .because("messaging adds its exceptions to the codec's table, and uses nothing else of the cluster");
 }

@@ -30,6 +30,7 @@ import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.routing.ActorLocation;
 import dev.quark.runtime.routing.ActorLocator;
 import dev.quark.runtime.routing.InboundCall;
+import dev.quark.runtime.routing.ReroutedCall;
 import dev.quark.runtime.routing.RemoteCallSender;
 
 import org.jspecify.annotations.Nullable;
@@ -150,7 +151,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     @Override
     public CompletionStage<@Nullable Object> send(String siloId, ActorCall call) {
         CompletableFuture<@Nullable Object> outcome = new CompletableFuture<>();
-        attempt(siloId, call, 0, outcome);
+        attempt(siloId, call, (call instanceof ReroutedCall rerouted) ? rerouted.reroutes() : 0, outcome);
         outcome.whenComplete((ignored, failure) -> {
             if (failure != null) {
                 Throwable cause = Messenger.unwrap(failure);
@@ -221,7 +222,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 }
                 this.metrics.rerouted(refused.siloId);
                 if (target == null) {
-                    deliverHere(call, outcome);
+                    deliverHere(call, reroutes, outcome);
                 }
                 else {
                     attempt(target, call, reroutes, outcome);
@@ -237,15 +238,18 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     /**
      * Delivers a call that came back to this silo, which owns its actor now, through the runtime's inbound
-     * side, the way a call from another silo enters; it may wait for room in a full mailbox on this thread.
+     * side, the way a call from another silo enters; it may wait for room in a full mailbox on this thread. The
+     * call keeps its count of re-routes, so that one the directory sends on from here (an entry about to be
+     * removed still names the leaving silo) is not routed again without end.
      */
-    private void deliverHere(ActorCall call, CompletableFuture<@Nullable Object> outcome) {
+    private void deliverHere(ActorCall call, int reroutes, CompletableFuture<@Nullable Object> outcome) {
         CompletableFuture<@Nullable Object> delivered;
         try {
             delivered = this.silo.runtime()
                 .inbound()
                 .deliver(new InboundCall(call.address(), call.method().id(), call.arguments().toArray(),
-                        call.callChainId(), call.requestId(), call.metadata(), call.deadlineEpochMillis()));
+                        call.callChainId(), call.requestId(), call.metadata(), call.deadlineEpochMillis(),
+                        reroutes));
         }
         catch (RuntimeException ex) {
             outcome.completeExceptionally(ex);

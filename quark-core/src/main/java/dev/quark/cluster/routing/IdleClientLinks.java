@@ -30,6 +30,10 @@ import org.slf4j.LoggerFactory;
  * that calls again after a quiet spell gets new ones with its next answer. Addresses the transport holds links to
  * without having heard from them (a late answer reopened them) get the idle timeout from the sweep that first
  * sees them.
+ * <p>
+ * The time noted for a client is renewed only once it is older than an eighth of the idle timeout, so that a
+ * busy client costs a map read per envelope rather than a write; the sweep adds that eighth to the idle
+ * timeout, so that no client heard from within the idle timeout loses its links.
  */
 final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
 
@@ -42,6 +46,9 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
     private final Clock clock;
 
     private final Duration idleTimeout;
+
+    /** How old a client's noted time may get before an envelope from it renews it, in milliseconds. */
+    private final long renewAfterMillis;
 
     /** Client addresses and when they were last heard from, in the clock's milliseconds. */
     private final Map<SiloAddress, Long> lastHeard = new ConcurrentHashMap<>();
@@ -58,6 +65,7 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
         this.transport = transport;
         this.clock = clock;
         this.idleTimeout = idleTimeout;
+        this.renewAfterMillis = idleTimeout.toMillis() / 8;
     }
 
     @Override
@@ -74,17 +82,33 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
 
     /**
      * Takes note of an envelope from an address; called for every envelope received, so it only reads a set for
-     * the silos' addresses.
+     * the silos' addresses and writes a client's time only when the noted one is older than an eighth of the idle
+     * timeout.
      * @param address the envelope's source address
      */
     void heardFrom(SiloAddress address) {
-        if (!this.silos.contains(address)) {
-            this.lastHeard.put(address, this.clock.millis());
+        if (this.silos.contains(address)) {
+            return;
+        }
+        long now = this.clock.millis();
+        Long noted = this.lastHeard.get(address);
+        if (noted == null || now - noted >= this.renewAfterMillis) {
+            this.lastHeard.put(address, now);
         }
     }
 
     /**
-     * Disconnects the client addresses not heard from for the idle timeout.
+     * Returns when a client address was noted as last heard from, for tests.
+     * @param address the address
+     * @return the clock's milliseconds, or {@code null} when it is not noted
+     */
+    @Nullable Long heardAt(SiloAddress address) {
+        return this.lastHeard.get(address);
+    }
+
+    /**
+     * Disconnects the client addresses not heard from for the idle timeout (plus the eighth by which their noted
+     * time may lag).
      * @return how many were disconnected
      */
     int sweep() {
@@ -96,7 +120,7 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
             }
         }
         int disconnected = 0;
-        long idle = this.idleTimeout.toMillis();
+        long idle = this.idleTimeout.toMillis() + this.renewAfterMillis;
         for (Map.Entry<SiloAddress, Long> heard : this.lastHeard.entrySet()) {
             SiloAddress address = heard.getKey();
             if (living.contains(address)) {

@@ -88,8 +88,24 @@ final class Activation implements ActorHost {
      * predecessor were already accepted once; timer ticks are at most one per timer)
      */
     Delivery offer(Invocation invocation, boolean bypassCapacity) {
+        return offer(invocation, bypassCapacity, false);
+    }
+
+    /**
+     * Takes a call only if this activation is idle (see {@link #load()}) when its lock is taken, so that
+     * callers racing for the idle workers of a stateless worker's pool do not queue behind each other.
+     * @return whether it took the call
+     */
+    boolean offerIfIdle(Invocation invocation) {
+        return offer(invocation, false, true) == Delivery.ACCEPTED;
+    }
+
+    private Delivery offer(Invocation invocation, boolean bypassCapacity, boolean onlyIfIdle) {
         invocation.arrivedNanos = System.nanoTime();
         synchronized (this) {
+            if (onlyIfIdle && load() != 0) {
+                return Delivery.FULL;
+            }
             if (this.state == DEACTIVATED) {
                 return Delivery.GONE;
             }

@@ -163,31 +163,62 @@ public final class ActivationCatalog {
     }
 
     /**
-     * Chooses the activation of a stateless worker's pool a call goes to: an idle one, else a new one while
-     * the pool is not full, else the least busy.
+     * Hands a call to a stateless worker's pool: to an idle worker, else to a worker it creates while the pool
+     * is not full. Each step is atomic on one worker (an idle worker takes the call only while still idle
+     * under its own lock; an empty slot is claimed with {@code putIfAbsent}), so calls racing into a pool
+     * spread over it instead of queueing behind one worker they all saw idle or missing. No pool-wide lock.
+     * @return {@code null} when a worker took the call; otherwise the worker to deliver it to, waiting for room
+     * as for any actor: the least busy one, or one that is ending (its successor takes the call)
      */
-    ActorIdentity workerFor(ActorIdentity identity) {
+    @Nullable ActorIdentity offerToIdleWorker(ActorIdentity identity, Invocation invocation) {
         int max = identity.type().maxLocalWorkers();
-        int free = -1;
+        int ending = -1;
         int leastBusy = 0;
         int leastLoad = Integer.MAX_VALUE;
+        boolean sawEmpty = false;
         for (int worker = 0; worker < max; worker++) {
             Activation activation = this.activations.get(identity.worker(worker));
-            int load = (activation != null) ? activation.load() : -1;
-            if (load == 0) {
-                return identity.worker(worker);
+            if (activation == null) {
+                sawEmpty = true;
+                continue;
             }
-            if (load < 0) {
-                if (free < 0) {
-                    free = worker;
-                }
+            int load = activation.load();
+            if (load == 0 && activation.offerIfIdle(invocation)) {
+                delivered(activation);
+                return null;
             }
-            else if (load < leastLoad) {
+            if (load < 0 && ending < 0) {
+                ending = worker;
+            }
+            else if (load > 0 && load < leastLoad) {
                 leastLoad = load;
                 leastBusy = worker;
             }
         }
-        return identity.worker((free >= 0) ? free : leastBusy);
+        if (sawEmpty && offerToNewWorker(identity, max, invocation)) {
+            return null;
+        }
+        return identity.worker((ending >= 0) ? ending : leastBusy);
+    }
+
+    private boolean offerToNewWorker(ActorIdentity identity, int max, Invocation invocation) {
+        for (int worker = 0; worker < max; worker++) {
+            ActorIdentity slot = identity.worker(worker);
+            if (this.activations.containsKey(slot)) {
+                continue;
+            }
+            if (this.closed) {
+                throw new ActorRuntimeClosedException("The actor runtime is shut down; cannot call " + identity);
+            }
+            Activation created = new Activation(slot, this);
+            Activation existing = this.activations.putIfAbsent(slot, created);
+            Activation claimed = (existing != null) ? existing : created;
+            if (claimed.offerIfIdle(invocation)) {
+                delivered(claimed);
+                return true;
+            }
+        }
+        return false;
     }
 
     @Nullable Activation find(ActorIdentity identity) {

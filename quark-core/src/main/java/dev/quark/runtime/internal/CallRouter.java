@@ -146,7 +146,10 @@ public final class CallRouter {
     void deliverLocal(Invocation invocation) {
         ActorIdentity target = invocation.target();
         if (target.type().maxLocalWorkers() > 1) {
-            target = this.catalog.workerFor(target);
+            target = this.catalog.offerToIdleWorker(target, invocation);
+            if (target == null) {
+                return;
+            }
         }
         long started = 0;
         boolean waited = false;
@@ -185,7 +188,10 @@ public final class CallRouter {
     boolean offerLocal(Invocation invocation) {
         ActorIdentity target = invocation.target();
         if (target.type().maxLocalWorkers() > 1) {
-            target = this.catalog.workerFor(target);
+            target = this.catalog.offerToIdleWorker(target, invocation);
+            if (target == null) {
+                return true;
+            }
         }
         while (true) {
             Activation activation = this.catalog.activationFor(target);

@@ -8,13 +8,14 @@ import java.util.Map;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorCall;
 import dev.quark.runtime.MethodDescriptor;
+import dev.quark.runtime.routing.ReroutedCall;
 import org.jspecify.annotations.Nullable;
 
 /**
  * An invocation of a contract method as filters and transports see it. Created only when someone looks:
  * a call through no filter and to no other silo never allocates one.
  */
-class CallView implements ActorCall {
+class CallView implements ActorCall, ReroutedCall {
 
     final Invocation invocation;
 
@@ -59,6 +60,11 @@ class CallView implements ActorCall {
     @Override
     public long deadlineEpochMillis() {
         return this.invocation.deadlineMillis();
+    }
+
+    @Override
+    public int reroutes() {
+        return this.invocation.reroutes;
     }
 
     @Override

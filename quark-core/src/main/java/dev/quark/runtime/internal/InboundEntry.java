@@ -80,6 +80,7 @@ public final class InboundEntry implements InboundCalls {
                 method, call.arguments().clone(), call.callChainId(), call.requestId(), call.metadata(),
                 call.deadlineEpochMillis());
         invocation.completesOffTurn = true;
+        invocation.reroutes = call.reroutes();
         return invocation;
     }
 

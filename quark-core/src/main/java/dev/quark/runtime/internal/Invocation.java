@@ -90,6 +90,12 @@ sealed class Invocation extends CompletableFuture<Object> implements ActorContex
      */
     boolean completesOffTurn;
 
+    /**
+     * How many times a cluster router routed this call again before it entered here (see
+     * {@link dev.quark.runtime.routing.InboundCall#reroutes()}).
+     */
+    int reroutes;
+
     Invocation(@Nullable ActorIdentity target, @Nullable ActorAddress address, @Nullable ActorMethod method,
             @Nullable SystemTask task, Object @Nullable [] arguments, long chainId, @Nullable String requestId,
             Map<String, String> metadata, long deadlineMillis) {

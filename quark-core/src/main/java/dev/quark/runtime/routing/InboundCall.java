@@ -17,9 +17,12 @@ import org.jspecify.annotations.Nullable;
  * @param requestId the request id, or {@code null} to derive one from the chain id
  * @param metadata the caller's metadata
  * @param deadlineEpochMillis when the call expires, in epoch milliseconds
+ * @param reroutes how many times this silo's router has already routed the call again after silos refused it
+ * without running it (a call that came back here); 0 for a call from another silo. The runtime carries it to
+ * the call's {@link ReroutedCall} view, so that a call the directory sends on from here keeps counting
  */
 public record InboundCall(ActorAddress address, int methodId, @Nullable Object[] arguments, long callChainId,
-        @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis) {
+        @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis, int reroutes) {
 
     /**
      * Validates the components and copies the metadata.
@@ -28,5 +31,20 @@ public record InboundCall(ActorAddress address, int methodId, @Nullable Object[]
         Objects.requireNonNull(address, "address must not be null");
         Objects.requireNonNull(arguments, "arguments must not be null");
         metadata = Map.copyOf(metadata);
+    }
+
+    /**
+     * Creates a call that arrived from another silo (routed again no times yet).
+     * @param address the called actor
+     * @param methodId the method id
+     * @param arguments the arguments, in order
+     * @param callChainId the caller's call chain
+     * @param requestId the request id, or {@code null} to derive one from the chain id
+     * @param metadata the caller's metadata
+     * @param deadlineEpochMillis when the call expires, in epoch milliseconds
+     */
+    public InboundCall(ActorAddress address, int methodId, @Nullable Object[] arguments, long callChainId,
+            @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis) {
+        this(address, methodId, arguments, callChainId, requestId, metadata, deadlineEpochMillis, 0);
     }
 }

@@ -30,6 +30,8 @@ class IdleClientLinksTests {
 
     private static final Duration IDLE = Duration.ofMinutes(1);
 
+    private static final Duration RENEW_AFTER = IDLE.dividedBy(8);
+
     private final GrpcTransport transport = GrpcTransport.selfHosted(GrpcTransportSettings.builder("bank").build(),
             new InetSocketAddress("127.0.0.1", 0), null);
 
@@ -62,10 +64,10 @@ class IdleClientLinksTests {
         answer(this.client);
         request(this.silo);
         assertThat(this.transport.peers()).containsExactlyInAnyOrder(this.client, this.silo);
-        this.clock.advance(IDLE.minusSeconds(1));
+        this.clock.advance(IDLE);
         assertThat(this.links.sweep()).isZero();
         assertThat(this.transport.peers()).containsExactlyInAnyOrder(this.client, this.silo);
-        this.clock.advance(Duration.ofSeconds(1));
+        this.clock.advance(RENEW_AFTER);
         assertThat(this.links.sweep()).isOne();
         assertThat(this.transport.peers()).containsExactly(this.silo);
         assertThat(this.links.clients()).isZero();
@@ -87,6 +89,33 @@ class IdleClientLinksTests {
     }
 
     @Test
+    void aBusyClientsTimeIsRenewedOnlyOnceItIsAnEighthOfTheTimeoutOld() {
+        this.links.heardFrom(this.client);
+        long first = this.clock.millis();
+        this.clock.advance(RENEW_AFTER.minusMillis(1));
+        this.links.heardFrom(this.client);
+        assertThat(this.links.heardAt(this.client)).as("not written again").isEqualTo(first);
+        this.clock.advance(Duration.ofMillis(1));
+        this.links.heardFrom(this.client);
+        assertThat(this.links.heardAt(this.client)).isEqualTo(this.clock.millis());
+    }
+
+    @Test
+    void aClientWhoseTimeWasNotRenewedKeepsItsLinksForTheWholeIdleTimeout() {
+        this.links.heardFrom(this.client);
+        answer(this.client);
+        this.clock.advance(RENEW_AFTER.minusSeconds(1));
+        this.links.heardFrom(this.client);
+        this.clock.advance(IDLE.minusSeconds(1));
+        assertThat(this.links.sweep()).as("heard from %s ago", IDLE.minusSeconds(1)).isZero();
+        assertThat(this.transport.peers()).contains(this.client);
+        this.clock.advance(Duration.ofSeconds(1));
+        assertThat(this.links.sweep()).as("may go up to an eighth of the timeout later").isZero();
+        this.clock.advance(RENEW_AFTER);
+        assertThat(this.links.sweep()).isOne();
+    }
+
+    @Test
     void linksToTheSilosOfTheViewAreKeptHoweverQuiet() {
         this.links.heardFrom(this.silo);
         this.links.heardFrom(this.self);
@@ -103,7 +132,7 @@ class IdleClientLinksTests {
         answer(this.client);
         this.clock.advance(Duration.ofHours(1));
         assertThat(this.links.sweep()).isZero();
-        this.clock.advance(IDLE);
+        this.clock.advance(IDLE.plus(RENEW_AFTER));
         assertThat(this.links.sweep()).isOne();
         assertThat(this.transport.peers()).isEmpty();
     }

@@ -8,10 +8,11 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The typed fields of one of Quark's exceptions as they travel beside its type and message: texts, whole
- * numbers and lists of texts by name. Written by {@link QuarkExceptionTypes} on the sending silo, read back
- * there on the receiving one; a field that is missing or of another kind reads as absent.
+ * numbers and lists of texts by name. Written by {@link QuarkExceptionTypes} (and the modules'
+ * {@link ExceptionTypeContributor}s) on the sending silo, read back there on the receiving one; a field that is
+ * missing or of another kind reads as absent.
  */
-final class FailureFields {
+public final class FailureFields {
 
     /** No fields. */
     static final FailureFields NONE = new FailureFields(Map.of());
@@ -41,12 +42,12 @@ final class FailureFields {
     }
 
     /** Returns a text field, {@code null} when absent or not a text. */
-    @Nullable String text(String name) {
+    public @Nullable String text(String name) {
         return (this.values.get(name) instanceof String text) ? text : null;
     }
 
     /** Returns a text field, failing when it is absent (the exception then arrives as a remote one). */
-    String requiredText(String name) {
+    public String requiredText(String name) {
         String text = text(name);
         if (text == null) {
             throw new IllegalArgumentException("the failure has no text field '" + name + "'");
@@ -55,7 +56,7 @@ final class FailureFields {
     }
 
     /** Returns a number field, failing when it is absent. */
-    long requiredNumber(String name) {
+    public long requiredNumber(String name) {
         if (this.values.get(name) instanceof Long number) {
             return number;
         }
@@ -63,13 +64,13 @@ final class FailureFields {
     }
 
     /** Returns whether a field is present. */
-    boolean has(String name) {
+    public boolean has(String name) {
         return this.values.containsKey(name);
     }
 
     /** Returns a list field, failing when it is absent. */
     @SuppressWarnings("unchecked")
-    List<String> requiredTexts(String name) {
+    public List<String> requiredTexts(String name) {
         if (this.values.get(name) instanceof List<?> texts) {
             return (List<String>) texts;
         }
@@ -77,23 +78,26 @@ final class FailureFields {
     }
 
     /** Collects fields in the order they are written. */
-    static final class Builder {
+    public static final class Builder {
 
         private final Map<String, Object> values = new LinkedHashMap<>();
 
-        Builder text(String name, @Nullable String value) {
+        /** Adds a text; {@code null} adds nothing. */
+        public Builder text(String name, @Nullable String value) {
             if (value != null) {
                 this.values.put(name, value);
             }
             return this;
         }
 
-        Builder number(String name, long value) {
+        /** Adds a whole number. */
+        public Builder number(String name, long value) {
             this.values.put(name, value);
             return this;
         }
 
-        Builder texts(String name, List<String> value) {
+        /** Adds a list of texts. */
+        public Builder texts(String name, List<String> value) {
             this.values.put(name, List.copyOf(value));
             return this;
         }

@@ -3,6 +3,8 @@ package dev.quark.cluster.transport.jackson;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 import java.util.function.BiConsumer;
 
 import dev.quark.actor.ActivationException;
@@ -36,6 +38,8 @@ import dev.quark.state.StateKey;
 import dev.quark.state.StateSerializationException;
 import dev.quark.state.StateStoreException;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The public exceptions of {@code quark-core} that a call to another silo can fail with, each with how it
@@ -48,8 +52,12 @@ import org.jspecify.annotations.Nullable;
  * of these and goes through {@link ExceptionFactories}. A rebuild that fails (fields missing or malformed,
  * from a sender of another version) gives {@code null}: the failure arrives as a
  * {@link dev.quark.cluster.transport.RemoteActorException}.
+ * <p>
+ * Other modules add their types through {@link ExceptionTypeContributor}s, loaded once with the table.
  */
 final class QuarkExceptionTypes {
+
+    private static final Logger logger = LoggerFactory.getLogger(QuarkExceptionTypes.class);
 
     private static final String ACTOR = "actor";
 
@@ -143,6 +151,7 @@ final class QuarkExceptionTypes {
                 (message, fields, cause) -> new dev.quark.eventsourcing.ConcurrencyException(
                         fields.requiredText(STREAM), fields.requiredNumber(EXPECTED), fields.requiredNumber(ACTUAL)));
         register(LeaseLostException.class, QuarkExceptionTypes::writeLease, QuarkExceptionTypes::readLease);
+        loadContributions();
     }
 
     private QuarkExceptionTypes() {
@@ -178,6 +187,33 @@ final class QuarkExceptionTypes {
         }
         catch (RuntimeException ex) {
             return null;
+        }
+    }
+
+    private static void loadContributions() {
+        ExceptionTypeContributor.Table table = new ExceptionTypeContributor.Table() {
+
+            @Override
+            public <T extends Throwable> void add(Class<T> type, BiConsumer<T, FailureFields.Builder> writer,
+                    ExceptionTypeContributor.Reader reader) {
+                if (!BY_CLASS.containsKey(type)) {
+                    register(type, writer, reader::read);
+                }
+            }
+        };
+        try {
+            for (ExceptionTypeContributor contributor : ServiceLoader.load(ExceptionTypeContributor.class,
+                    QuarkExceptionTypes.class.getClassLoader())) {
+                try {
+                    contributor.contribute(table);
+                }
+                catch (RuntimeException ex) {
+                    logger.warn("Skipped the exception types of {}: {}", contributor.getClass().getName(), ex.toString());
+                }
+            }
+        }
+        catch (ServiceConfigurationError ex) {
+            logger.warn("Skipped the remaining exception type contributors: {}", ex.toString());
         }
     }
 

@@ -1,0 +1,16 @@
+package dev.quark.runtime.routing;
+
+/**
+ * A call's count of how many times a cluster router has routed it again after silos refused it without
+ * running it. The runtime's view of a call that entered as an {@link InboundCall} implements it, so that a call
+ * routed back to its caller's silo and sent on from there (the directory names another silo) keeps its count
+ * instead of starting again from zero.
+ */
+public interface ReroutedCall {
+
+    /**
+     * Returns how many times the call was routed again so far.
+     * @return the count, 0 for a call never refused
+     */
+    int reroutes();
+}

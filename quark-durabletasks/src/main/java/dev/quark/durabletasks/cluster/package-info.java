@@ -1,0 +1,7 @@
+/**
+ * How the exceptions of this module cross silos: their entries in the payload codec's exception table.
+ */
+@NullMarked
+package dev.quark.durabletasks.cluster;
+
+import org.jspecify.annotations.NullMarked;
