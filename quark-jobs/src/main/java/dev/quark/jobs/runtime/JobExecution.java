@@ -283,6 +283,20 @@ final class JobExecution {
     }
 
     /**
+     * Withdraws the attempt before its thread started, its lease lost: no outcome is recorded for it.
+     * @return the claimed job, to give back; {@code null} when an outcome was decided already
+     */
+    @Nullable ClaimedJob withdraw() {
+        synchronized (this) {
+            if (this.decided) {
+                return null;
+            }
+            this.decided = true;
+        }
+        return this.claimed;
+    }
+
+    /**
      * Asks the attempt to stop because the worker shuts down: interrupts the handler's thread and gives the job
      * back, its attempt not counted.
      */

@@ -34,6 +34,7 @@ import dev.quark.jobs.store.JobTransition;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseKeeper;
 import dev.quark.lease.LeaseLoss;
+import dev.quark.lease.LeaseLostException;
 import dev.quark.lease.LeaseStore;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -143,6 +144,12 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     /** Claimed jobs waiting for a free worker, their leases kept; guarded by {@link #lock}. */
     private final PrefetchQueue ready = new PrefetchQueue();
+
+    /**
+     * Waiting jobs whose lease was lost, until their give-back is written: still held, so that no claim of this node
+     * takes one over meanwhile (as abandoned, its never-run attempt counted); guarded by {@link #lock}.
+     */
+    private final Set<JobId> givingBack = new HashSet<>();
 
     /** Leases of ended attempts waiting for {@link #releasePending()}, guarded by {@link #lock}. */
     private final List<Lease> toRelease = new ArrayList<>();
@@ -430,11 +437,13 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Returns the jobs this node holds the leases of: running and waiting. Called holding the lock.
+     * Returns the jobs this node holds, or gives back: running, waiting, and lost while waiting. Called holding the
+     * lock.
      */
     private Set<JobId> heldJobs() {
         Set<JobId> held = new HashSet<>(this.running.keySet());
         held.addAll(this.ready.ids());
+        held.addAll(this.givingBack);
         return held;
     }
 
@@ -644,14 +653,21 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Runs an attempt registered as running on a thread of its own, unless its lease was lost meanwhile.
+     * Runs an attempt registered as running on a thread of its own, unless its lease was lost meanwhile: the job never
+     * ran then, so it is given back, fenced by its lease, before its slot frees (so that no claim of this node takes it
+     * over as abandoned meanwhile).
      */
     private void launch(JobExecution execution) {
         boolean kept = this.keeper.lease(execution.lease().resource())
             .filter((lease) -> lease.isSameLease(execution.lease()))
             .isPresent();
         if (!kept) {
-            execution.leaseLost(LeaseLoss.RENEWAL_REFUSED);
+            ClaimedJob withdrawn = execution.withdraw();
+            if (withdrawn != null) {
+                logger.warn("Lost the lease of job {} ({}) before its attempt started; given back unless another "
+                        + "worker took it over", withdrawn.job().id(), withdrawn.job().type());
+                giveBack(List.of(withdrawn));
+            }
             ended(execution);
             return;
         }
@@ -667,9 +683,11 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     /**
      * Gives claimed jobs that never ran back to the queue ({@code ENQUEUED}, due now, the attempt not counted), in
-     * one write ({@link JobStore#finishAll}), each job fenced by its lease; when that write fails (a row the store
-     * refuses fails the whole batch) each job is given back alone, so that only a job that cannot be given back
-     * runs again once its lease expires, as an abandoned attempt.
+     * one write ({@link JobStore#finishAll}), each job fenced by its lease; a job whose lease was lost is refused
+     * alone, in the result. The write throws only when the store could not be reached: the jobs are then given back
+     * one by one, stopping at the first that fails for another reason than a lost lease (the store is still
+     * unreachable, and each further try would wait out its timeout again, holding up the shutdown). A job that is not
+     * given back runs again once its lease expires, as an abandoned attempt.
      */
     private void giveBack(List<ClaimedJob> jobs) {
         if (jobs.isEmpty()) {
@@ -685,21 +703,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             refused = this.store.finishAll(outcomes);
         }
         catch (RuntimeException ex) {
-            refused = new HashMap<>();
-            for (JobOutcome outcome : outcomes) {
-                try {
-                    if (outcomes.size() > 1) {
-                        this.store.finish(outcome.id(), outcome.lease(), outcome.transition(), outcome.report(),
-                                outcome.now());
-                    }
-                    else {
-                        refused.put(outcome.id(), ex);
-                    }
-                }
-                catch (RuntimeException alone) {
-                    refused.put(outcome.id(), alone);
-                }
-            }
+            refused = (outcomes.size() > 1) ? giveBackOneByOne(outcomes) : Map.of(outcomes.get(0).id(), ex);
         }
         for (ClaimedJob claimed : jobs) {
             RuntimeException failure = refused.get(claimed.job().id());
@@ -712,6 +716,33 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 releaseLease(claimed.lease());
             }
         }
+    }
+
+    /**
+     * Gives jobs back one write each until one fails for another reason than a lost lease; that one and the rest are
+     * returned as not given back, with that failure.
+     */
+    private Map<JobId, RuntimeException> giveBackOneByOne(List<JobOutcome> outcomes) {
+        Map<JobId, RuntimeException> refused = new HashMap<>();
+        @Nullable RuntimeException unreachable = null;
+        for (JobOutcome outcome : outcomes) {
+            if (unreachable != null) {
+                refused.put(outcome.id(), unreachable);
+                continue;
+            }
+            try {
+                this.store.finish(outcome.id(), outcome.lease(), outcome.transition(), outcome.report(),
+                        outcome.now());
+            }
+            catch (LeaseLostException ex) {
+                refused.put(outcome.id(), ex);
+            }
+            catch (RuntimeException ex) {
+                unreachable = ex;
+                refused.put(outcome.id(), ex);
+            }
+        }
+        return refused;
     }
 
     /**
@@ -768,6 +799,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         synchronized (this.lock) {
             execution = this.running.get(id);
             waiting = this.ready.removeLost(lease);
+            if (waiting != null) {
+                this.givingBack.add(id);
+            }
         }
         if (execution != null && execution.lease().isSameLease(lease)) {
             execution.leaseLost(loss);
@@ -779,7 +813,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                     + "worker took it over", id, waiting.job().type(), loss);
             List<ClaimedJob> lost = List.of(waiting);
             runAsync(() -> {
-                giveBack(lost);
+                try {
+                    giveBack(lost);
+                }
+                finally {
+                    synchronized (this.lock) {
+                        this.givingBack.remove(id);
+                    }
+                }
                 poll();
             });
         }

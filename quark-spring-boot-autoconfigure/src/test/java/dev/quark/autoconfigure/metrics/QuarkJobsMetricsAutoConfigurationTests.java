@@ -66,18 +66,21 @@ class QuarkJobsMetricsAutoConfigurationTests {
     }
 
     @Test
-    void recurringInstantsSkippedForOverlapAreCountedByRecurringJobAndType() {
+    void recurringInstantsSkippedForOverlapAreCountedByTypeNotByRecurringJob() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         MicrometerJobMetrics metrics = new MicrometerJobMetrics(registry);
         metrics.skippedForOverlap("nightly", "report");
         metrics.skippedForOverlap("nightly", "report");
-        metrics.skippedForOverlap("hourly", "report");
+        metrics.skippedForOverlap("tenant-42", "report");
+        metrics.skippedForOverlap("hourly", "cleanup");
         assertThat(registry.get(MicrometerJobMetrics.RECURRING_SKIPPED)
-            .tags("recurring", "nightly", "type", "report", "reason", "overlap")
+            .tags("type", "report", "reason", "overlap")
             .counter()
-            .count()).isEqualTo(2);
-        assertThat(registry.get(MicrometerJobMetrics.RECURRING_SKIPPED).tags("recurring", "hourly").counter().count())
+            .count()).isEqualTo(3);
+        assertThat(registry.get(MicrometerJobMetrics.RECURRING_SKIPPED).tags("type", "cleanup").counter().count())
             .isEqualTo(1);
+        assertThat(registry.get(MicrometerJobMetrics.RECURRING_SKIPPED).counters()).hasSize(2)
+            .allSatisfy((counter) -> assertThat(counter.getId().getTag("recurring")).isNull());
     }
 
     @Test

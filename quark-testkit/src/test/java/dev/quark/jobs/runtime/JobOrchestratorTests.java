@@ -190,8 +190,65 @@ class JobOrchestratorTests {
             this.gate.set(gate);
         }
 
+        /** Whether every write of outcomes fails as an unreachable store makes it. */
+        volatile boolean unreachable;
+
+        /** The jobs whose single outcome was written, or tried, while the store was unreachable. */
+        final List<JobId> unreachableFinishes = new CopyOnWriteArrayList<>();
+
+        private final java.util.concurrent.atomic.AtomicReference<@Nullable JobId> heldFinish =
+                new java.util.concurrent.atomic.AtomicReference<>();
+
+        private volatile @Nullable CountDownLatch finishGate;
+
+        /** Counted down when the held outcome reached its gate. */
+        final CountDownLatch finishHeld = new CountDownLatch(1);
+
+        /** The jobs excluded by the claims of abandoned jobs made while the held outcome waited at its gate. */
+        final List<Set<JobId>> excludedWhileFinishHeld = new CopyOnWriteArrayList<>();
+
+        private volatile boolean finishWaiting;
+
+        void holdFinishOf(JobId id, CountDownLatch gate) {
+            this.finishGate = gate;
+            this.heldFinish.set(id);
+        }
+
+        @Override
+        public List<ClaimedJob> claimAbandoned(dev.quark.jobs.store.Claim claim, JobLeases leases) {
+            if (this.finishWaiting) {
+                this.excludedWhileFinishHeld.add(claim.excluded());
+            }
+            return super.claimAbandoned(claim, leases);
+        }
+
+        @Override
+        public void finish(JobId id, dev.quark.lease.Lease lease, dev.quark.jobs.store.JobTransition transition,
+                dev.quark.jobs.store.JobReport report, Instant now) {
+            CountDownLatch gate = this.finishGate;
+            if (gate != null && id.equals(this.heldFinish.getAndUpdate((held) -> id.equals(held) ? null : held))) {
+                this.finishWaiting = true;
+                this.finishHeld.countDown();
+                try {
+                    gate.await(WAIT.toSeconds() * 3, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+                this.finishWaiting = false;
+            }
+            if (this.unreachable) {
+                this.unreachableFinishes.add(id);
+                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+            }
+            super.finish(id, lease, transition, report, now);
+        }
+
         @Override
         public Map<JobId, RuntimeException> finishAll(List<dev.quark.jobs.store.JobOutcome> outcomes) {
+            if (this.unreachable) {
+                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+            }
             if (this.failBatches && outcomes.size() > 1) {
                 throw new IllegalStateException("the batch of " + outcomes.size() + " outcomes was refused");
             }
@@ -930,6 +987,68 @@ class JobOrchestratorTests {
             assertThat(given.status()).isEqualTo(JobStatus.ENQUEUED);
             assertThat(given.attempt()).as("it never ran").isZero();
         }
+    }
+
+    @Test
+    void prefetchedJobsAreNotGivenBackOneByOneWhenTheStoreCannotBeReachedAtClose() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        Node node = prefetchingNode("node-1", 1, 4, Duration.ZERO, JobHandler.of("stuck", String.class,
+                (payload, context) -> {
+                    started.countDown();
+                    this.release.await();
+                }));
+        for (int i = 0; i < 5; i++) {
+            node.queue().enqueue("stuck", "job-" + i);
+        }
+        awaitLatch(started);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().size() == 4);
+        Set<JobId> waiting = node.orchestrator().prefetchedJobs();
+        this.store.unreachable = true;
+        node.orchestrator().close();
+        assertThat(this.store.unreachableFinishes.stream().filter(waiting::contains))
+            .as("one single-row try, not one connection timeout per waiting job")
+            .hasSize(1);
+        this.store.unreachable = false;
+        for (JobId id : waiting) {
+            assertThat(this.store.find(id).orElseThrow().status()).as("taken over once its lease expires")
+                .isEqualTo(JobStatus.RUNNING);
+        }
+    }
+
+    @Test
+    void aPrefetchedJobWhoseLeaseIsLostIsNotTakenOverByItsOwnNodeWhileItIsGivenBack() throws Exception {
+        Map<String, List<Integer>> attemptsOf = new ConcurrentHashMap<>();
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        JobHandler<String> handler = JobHandler.of("slow", String.class, (payload, context) -> {
+            attemptsOf.computeIfAbsent(payload, (p) -> new CopyOnWriteArrayList<>()).add(context.attempt());
+            if (payload.equals("first") && attemptsOf.get(payload).size() == 1) {
+                firstStarted.countDown();
+                this.release.await();
+            }
+        });
+        Node node = prefetchingNode("node-1", 1, 1, Duration.ofMillis(200), handler);
+        node.queue().enqueue("slow", "first");
+        awaitLatch(firstStarted);
+        JobId waiting = node.queue().enqueue("slow", "second");
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().equals(Set.of(waiting)));
+        CountDownLatch giveBackMayGo = new CountDownLatch(1);
+        try {
+            this.store.holdFinishOf(waiting, giveBackMayGo);
+            this.clock.advance(Duration.ofSeconds(31));
+            this.scheduler.runDueTasks();
+            awaitLatch(this.store.finishHeld);
+            this.clock.advance(Duration.ofSeconds(31));
+            this.scheduler.runDueTasks();
+            await().atMost(WAIT).until(() -> !this.store.excludedWhileFinishHeld.isEmpty());
+            assertThat(this.store.excludedWhileFinishHeld).as("claims of abandoned jobs while it is given back")
+                .allSatisfy((excluded) -> assertThat(excluded).contains(waiting));
+        }
+        finally {
+            giveBackMayGo.countDown();
+        }
+        Job done = awaitStatus(waiting, JobStatus.SUCCEEDED);
+        assertThat(attemptsOf.get("second")).as("run once, as its first attempt").containsExactly(1);
+        assertThat(done.attempt()).isEqualTo(1);
     }
 
     @Test

@@ -108,6 +108,9 @@ public class JdbcJobStore implements JobStore {
     /** How many times a claim is made again without the rows it could not read. */
     private static final int CLAIM_TRIES = 3;
 
+    /** Rows a purge deletes per statement, so that no statement sorts and locks a whole backlog of expired rows. */
+    private static final int PURGE_BATCH = 1000;
+
     private static final String WAITING = "('ENQUEUED', 'SCHEDULED', 'RETRYING')";
 
     private final DataSource dataSource;
@@ -123,6 +126,8 @@ public class JdbcJobStore implements JobStore {
     private final String selectById;
 
     private final JdbcJobLeaseStore leases;
+
+    private volatile int purgeBatch = PURGE_BATCH;
 
     private final JdbcClient own;
 
@@ -611,11 +616,30 @@ public class JdbcJobStore implements JobStore {
         if (statuses.isEmpty()) {
             return 0;
         }
-        // Locked in id order first, like the statements that update many rows: two nodes' purges never deadlock.
-        return this.jdbc.sql("delete from " + this.table + " where id in (select lk.id from " + this.table + " lk "
-                + "where lk.status = any(?::text[]) and lk.finished_at < ? order by lk.id for update of lk)")
-            .params(statuses.stream().map(JobStatus::name).toArray(String[]::new), timestamp(finishedBefore))
-            .update();
+        // In batches, each locked in id order first, like the statements that update many rows: two nodes' purges
+        // never deadlock, and no statement sorts and locks every expired row at once.
+        String delete = "delete from " + this.table + " where id in (select lk.id from " + this.table + " lk "
+                + "where lk.status = any(?::text[]) and lk.finished_at < ? order by lk.id limit ? for update of lk)";
+        String[] names = statuses.stream().map(JobStatus::name).toArray(String[]::new);
+        int batch = this.purgeBatch;
+        int purged = 0;
+        int deleted;
+        do {
+            deleted = this.jdbc.sql(delete).params(names, timestamp(finishedBefore), batch).update();
+            purged += deleted;
+        }
+        while (deleted >= batch);
+        return purged;
+    }
+
+    /**
+     * Sets how many rows a purge deletes per statement; for tests.
+     */
+    void purgeBatch(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("purge batch must be at least 1, was " + size);
+        }
+        this.purgeBatch = size;
     }
 
     /**

@@ -116,6 +116,23 @@ class JdbcJobRowLockOrderTests {
         }
     }
 
+    @Test
+    @Timeout(120)
+    void aPurgeOfMoreRowsThanOneBatchRemovesThemAll() {
+        List<ClaimedJob> claimed = claimAll("purge");
+        assertThat(store.finishAll(outcomes(claimed))).isEmpty();
+        org.springframework.jdbc.core.simple.JdbcClient sql = org.springframework.jdbc.core.simple.JdbcClient
+            .create(dataSource);
+        String count = "select count(*) from " + PREFIX.table("job") + " where status = 'SUCCEEDED'";
+        long succeeded = sql.sql(count).query(Long.class).single();
+        JdbcJobStore batched = new JdbcJobStore(dataSource, PREFIX);
+        batched.purgeBatch(ROWS / 3);
+        int purged = batched.purge(java.util.Set.of(JobStatus.SUCCEEDED), NOW.plusSeconds(1));
+        assertThat(purged).isEqualTo(succeeded).isGreaterThanOrEqualTo(ROWS);
+        assertThat(sql.sql(count).query(Long.class).single()).isZero();
+        claimed.forEach((c) -> assertThat(store.find(c.job().id())).isEmpty());
+    }
+
     private static List<ClaimedJob> claimAll(String name) {
         String type = "lock-order-" + Long.toHexString(System.nanoTime()) + "-" + name;
         for (int i = 0; i < ROWS; i++) {
