@@ -96,9 +96,12 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     }
 
     /**
-     * Stamps the answers of hash placement with the view's version and whether this silo serves, all they depend
-     * on (view versions only grow): a reference keeps its actor's owner until either changes. Directory and local
-     * placements, and placement directors other than the built-in one, are asked on every call.
+     * Stamps the answers of hash placement with the view's version, all they depend on while this silo serves
+     * (view versions only grow): a reference keeps its actor's owner until the view changes. Nothing is kept while
+     * this silo does not serve: whether it serves follows its table renewals (fenced and unfenced within one
+     * version), so a kept answer could flip back and forth under one stamp and a fenced silo would go on running
+     * calls for actors it hosts. Directory and local placements, and placement directors other than the
+     * built-in one, are asked on every call.
      */
     @Override
     public long locationStamp(ActorAddress address) {
@@ -109,7 +112,10 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         if (strategy.usesDirectory() || strategy.servesLocally()) {
             return NOT_CACHEABLE;
         }
-        return (this.views.current().version() << 1) | (this.silo.isServing() ? 1 : 0);
+        if (!this.silo.isServing()) {
+            return NOT_CACHEABLE;
+        }
+        return this.views.current().version();
     }
 
     @Override

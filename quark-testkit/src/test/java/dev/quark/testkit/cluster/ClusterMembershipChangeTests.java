@@ -194,6 +194,21 @@ class ClusterMembershipChangeTests {
     }
 
     @Test
+    void aReferenceThatKeptItsOwnSiloAsOwnerRunsNothingThereOnceThatSiloStopsServing() {
+        this.cluster = new TallyCluster(this.environment, 2);
+        TestSilo fenced = this.cluster.silo(1);
+        String id = this.cluster.idOwnedBy("silo-1");
+        Tally tally = fenced.get(Tally.class, id);
+        tally.add(1);
+        tally.add(1);
+        fenced.membership().halt();
+        assertThat(fenced.views().isServing()).isFalse();
+
+        assertThatExceptionOfType(SiloNotServingException.class).isThrownBy(() -> tally.add(1))
+            .withMessageContaining("Silo silo-1 owns Tally/" + id + " but is not serving");
+    }
+
+    @Test
     void leavingSiloStillRunsCallsForADirectoryPlacedActivationItHostsCallbacksIntoItsTurnIncluded() {
         this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(3).runtime((siloId, runtime) -> {
             runtime.actor(TallyActor.class, () -> new TallyActor(this.environment, siloId));
