@@ -59,6 +59,10 @@ import org.springframework.transaction.support.TransactionOperations;
  * {@code max_locks_per_transaction} times {@code max_connections}). The candidates go to the server in one array
  * and each is looked up once: pass a page of them (up to some thousands), not a whole table. A released lease's
  * row is deleted; an expired one stays until its resource is acquired again.
+ * <p>
+ * <b>Lock order.</b> Every statement that writes several lease rows writes or locks them in resource order
+ * ({@code order by resource}), whatever order the caller gave: two of them over overlapping rows (a renewal and a
+ * release of the same leases, an acquisition of expired leases and their old holder's release) never deadlock.
  */
 public class JdbcLeaseStore extends AbstractLeaseStore {
 
@@ -114,6 +118,7 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
         }
         this.table = tablePrefix.table("lease");
         this.sequence = tablePrefix.table("lease_token");
+        // The rows are written in resource order, like renewals and releases lock theirs (lockedInResourceOrder).
         // Free candidates, in order, as one array; then a walk over it, one candidate per step, that tries its
         // advisory lock and stops once max are locked: a recursive query is evaluated step by step, so no lock is
         // taken on a held candidate nor beyond max, whatever plan the rest of the statement gets.
@@ -137,7 +142,7 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
                     clock_timestamp()
                 from walk w
                 where w.locked
-                order by w.position
+                order by w.resource
                 on conflict (resource) do update
                     set owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at,
                         acquired_at = excluded.acquired_at
@@ -145,21 +150,37 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
                 returning l.resource, l.token
                 """.formatted(this.table, this.sequence);
         this.extend = """
-                update %s as l set expires_at = clock_timestamp() + ?::bigint * interval '1 millisecond'
-                from unnest(?::text[], ?::bigint[]) as r(resource, token)
-                where l.resource = r.resource and l.token = r.token and l.expires_at > clock_timestamp()
+                update %1$s as l set expires_at = clock_timestamp() + ?::bigint * interval '1 millisecond'
+                from (%2$s) as o
+                where l.resource = o.resource and l.token = o.token and l.expires_at > clock_timestamp()
                 returning l.resource, l.token
-                """.formatted(this.table);
+                """.formatted(this.table, lockedInResourceOrder(this.table));
         this.remove = """
-                delete from %s as l
-                using unnest(?::text[], ?::bigint[]) as r(resource, token)
-                where l.resource = r.resource and l.token = r.token
+                delete from %1$s as l
+                using (%2$s) as o
+                where l.resource = o.resource and l.token = o.token
                 returning l.resource, l.token, l.expires_at > clock_timestamp()
-                """.formatted(this.table);
+                """.formatted(this.table, lockedInResourceOrder(this.table));
         this.read = """
                 select owner, token, greatest(0, extract(epoch from expires_at - clock_timestamp()) * 1000)::bigint
                 from %s where resource = ? and expires_at > clock_timestamp()
                 """.formatted(this.table);
+    }
+
+    /**
+     * Returns a query that locks the lease rows of an array of resources and tokens ({@code ?::text[]},
+     * {@code ?::bigint[]}) {@code FOR UPDATE} in resource order, returning their {@code resource} and {@code token}:
+     * the source of every statement that renews or releases several leases. Two such statements over overlapping rows,
+     * and an acquisition (which writes its rows in resource order), then lock the rows they share in the same order
+     * and never deadlock, whatever order their callers gave the leases in; without it, a renewal and a release of
+     * the same leases in opposite orders did ("deadlock detected"). Only the rows still holding the given token are
+     * locked, never those of a newer holder.
+     * @param table the lease table
+     * @return the query
+     */
+    static String lockedInResourceOrder(String table) {
+        return "select h.resource, h.token from " + table + " h join unnest(?::text[], ?::bigint[]) as r(resource, token)"
+                + " on h.resource = r.resource and h.token = r.token order by h.resource for update of h";
     }
 
     /**

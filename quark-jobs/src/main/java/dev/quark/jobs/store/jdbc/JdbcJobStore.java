@@ -644,7 +644,10 @@ public class JdbcJobStore implements JobStore {
 
     /**
      * Runs the action after the current Spring transaction commits, when one is active on this thread (the caller's,
-     * which {@link #enqueue} joined); at once otherwise.
+     * which {@link #enqueue} joined); at once otherwise. The action runs in the transaction's {@code afterCompletion}
+     * round, not its {@code afterCommit} one: Spring reads the synchronizations afresh for that round, so an action
+     * registered from another synchronization's {@code afterCommit} (an enqueue made there) still runs, where one
+     * registered for {@code afterCommit} would be skipped.
      */
     @Override
     public void afterCommit(Runnable action) {
@@ -652,8 +655,10 @@ public class JdbcJobStore implements JobStore {
                 && TransactionSynchronizationManager.isActualTransactionActive()) {
             TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
                 @Override
-                public void afterCommit() {
-                    action.run();
+                public void afterCompletion(int status) {
+                    if (status == STATUS_COMMITTED) {
+                        action.run();
+                    }
                 }
             });
         }

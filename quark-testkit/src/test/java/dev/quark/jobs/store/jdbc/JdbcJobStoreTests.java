@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.TablePrefix;
@@ -45,6 +46,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -267,6 +270,46 @@ class JdbcJobStoreTests extends JobStoreContractTests {
         assertThat(jdbc.sql("select count(*) from business_order where id = 'order-2'").query(Long.class).single()).isZero();
         assertThat(store.claimDue(claim(OWNER, 10, NOW, type), leases(OWNER, LONG))).extracting((c) -> c.job().id())
             .containsExactly(committed);
+    }
+
+    @Test
+    void aFirstEnqueueFromABeforeCommitCallbackCommitsWithTheTransactionAndWakesTheWorkersAfterIt() {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        String type = newType("before-commit");
+        AtomicReference<JobId> enqueued = new AtomicReference<>();
+        AtomicBoolean told = new AtomicBoolean();
+        transactions.executeWithoutResult((status) -> {
+            jdbc.sql("insert into business_order (id) values ('before-commit-1')").update();
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void beforeCommit(boolean readOnly) {
+                    enqueued.set(store.enqueue(newJob(type)).job().id());
+                    store.afterCommit(() -> told.set(true));
+                }
+            });
+        });
+        assertThat(store.find(enqueued.get())).isPresent();
+        assertThat(told).as("workers woken after the commit").isTrue();
+    }
+
+    @Test
+    void aFirstEnqueueFromAnAfterCommitCallbackIsStoredAndWakesTheWorkers() {
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        String type = newType("after-commit");
+        AtomicReference<JobId> enqueued = new AtomicReference<>();
+        AtomicBoolean told = new AtomicBoolean();
+        transactions.executeWithoutResult((status) -> {
+            jdbc.sql("insert into business_order (id) values ('after-commit-1')").update();
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    enqueued.set(store.enqueue(newJob(type)).job().id());
+                    store.afterCommit(() -> told.set(true));
+                }
+            });
+        });
+        assertThat(store.find(enqueued.get())).isPresent();
+        assertThat(told).as("workers woken").isTrue();
     }
 
     @Test
