@@ -133,15 +133,23 @@ public final class QuarkMessagingAutoConfiguration {
     @ConditionalOnBean(InboxStore.class)
     DefaultInbox quarkInbox(InboxStore store, Environment environment,
             ObjectProvider<PlatformTransactionManager> transactionManager, ObjectProvider<DataSource> dataSource,
-            ObjectProvider<Clock> clock) {
+            ObjectProvider<Clock> clock, ObjectProvider<OutboxCommitListener> commitListener) {
         boolean postgres = new QuarkBackendResolver(environment).resolve(AREA).backend() == QuarkBackend.POSTGRES;
         // Without a transaction the record would commit before the handler ran: a crash in between loses the
-        // message. With no unique transaction manager, one on Quark's DataSource keeps record and handler together.
+        // message. With no unique transaction manager, one on Quark's DataSource keeps record and handler together;
+        // it gets the OutboxCommitListener, or a handler's first enqueue in a BEFORE_COMMIT listener would be lost.
         TransactionOperations transactions = postgres
                 ? new TransactionTemplate(transactionManager
-                    .getIfUnique(() -> new DataSourceTransactionManager(dataSource.getObject())))
+                    .getIfUnique(() -> inboxTransactionManager(dataSource.getObject(), commitListener)))
                 : TransactionOperations.withoutTransaction();
         return new DefaultInbox(store, transactions, clock.getIfUnique(Clock::systemUTC));
+    }
+
+    private static DataSourceTransactionManager inboxTransactionManager(DataSource dataSource,
+            ObjectProvider<OutboxCommitListener> commitListener) {
+        DataSourceTransactionManager manager = new DataSourceTransactionManager(dataSource);
+        commitListener.ifAvailable(manager::addListener);
+        return manager;
     }
 
     @Bean
