@@ -5,6 +5,7 @@ import java.time.Clock;
 import javax.sql.DataSource;
 
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -20,7 +21,6 @@ import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.ConfigurableTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionOperations;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -252,9 +252,9 @@ public final class QuarkMessagingAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        OutboxCommitListenerCheck quarkOutboxCommitListenerCheck(
-                ObjectProvider<ConfigurableTransactionManager> transactionManagers) {
-            return new OutboxCommitListenerCheck(transactionManagers);
+        OutboxCommitListenerCheck quarkOutboxCommitListenerCheck(ListableBeanFactory beanFactory,
+                ObjectProvider<DataSource> dataSource) {
+            return new OutboxCommitListenerCheck(beanFactory, dataSource);
         }
 
         @Bean

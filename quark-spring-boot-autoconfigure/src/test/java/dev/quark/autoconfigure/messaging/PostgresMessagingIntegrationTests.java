@@ -22,6 +22,7 @@ import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfigu
 import org.springframework.boot.transaction.autoconfigure.TransactionManagerCustomizationAutoConfiguration;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.event.TransactionPhase;
 import org.springframework.transaction.event.TransactionalApplicationListener;
@@ -224,6 +225,33 @@ class PostgresMessagingIntegrationTests {
                     assertThat(context).hasNotFailed().hasSingleBean(OutboxCommitListener.class);
                     assertThat(context.getBean(OutboxCommitListenerCheck.class).unlistened())
                         .containsExactly(context.getBean("ownTransactionManager", DataSourceTransactionManager.class));
+                });
+        }
+    }
+
+    @Test
+    void aTransactionManagerOfAnotherDataSourceIsNotNamedNorALazyOneCreated() {
+        try (PostgresTestSchema schema = PostgresTestServer.get()
+            .createSchema(PostgresMessagingIntegrationTests.class)) {
+            new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        DataSourceTransactionManagerAutoConfiguration.class,
+                        TransactionManagerCustomizationAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
+                        JdbcClientAutoConfiguration.class, JacksonAutoConfiguration.class,
+                        QuarkBackendAutoConfiguration.class, QuarkMessagingAutoConfiguration.class))
+                .withUserConfiguration(OwnTransactionManager.class)
+                .withBean("reportingTransactionManager", DataSourceTransactionManager.class,
+                        () -> new DataSourceTransactionManager(new DriverManagerDataSource(schema.jdbcUrl())))
+                .withBean("lazyTransactionManager", DataSourceTransactionManager.class,
+                        () -> new DataSourceTransactionManager(new DriverManagerDataSource(schema.jdbcUrl())),
+                        (definition) -> definition.setLazyInit(true))
+                .withPropertyValues("quark.backend=postgres", "quark.messaging.dispatcher.enabled=false",
+                        "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.hikari.maximum-pool-size=4")
+                .run((context) -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(OutboxCommitListenerCheck.class).unlistened())
+                        .containsExactly(context.getBean("ownTransactionManager", DataSourceTransactionManager.class));
+                    assertThat(context.getBeanFactory().containsSingleton("lazyTransactionManager")).isFalse();
                 });
         }
     }
