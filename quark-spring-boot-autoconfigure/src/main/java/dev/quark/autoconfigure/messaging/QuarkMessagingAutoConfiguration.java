@@ -5,6 +5,7 @@ import java.time.Clock;
 import javax.sql.DataSource;
 
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -20,7 +21,6 @@ import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
-import org.springframework.transaction.ConfigurableTransactionManager;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionOperations;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -133,15 +133,23 @@ public final class QuarkMessagingAutoConfiguration {
     @ConditionalOnBean(InboxStore.class)
     DefaultInbox quarkInbox(InboxStore store, Environment environment,
             ObjectProvider<PlatformTransactionManager> transactionManager, ObjectProvider<DataSource> dataSource,
-            ObjectProvider<Clock> clock) {
+            ObjectProvider<Clock> clock, ObjectProvider<OutboxCommitListener> commitListener) {
         boolean postgres = new QuarkBackendResolver(environment).resolve(AREA).backend() == QuarkBackend.POSTGRES;
         // Without a transaction the record would commit before the handler ran: a crash in between loses the
-        // message. With no unique transaction manager, one on Quark's DataSource keeps record and handler together.
+        // message. With no unique transaction manager, one on Quark's DataSource keeps record and handler together;
+        // it gets the OutboxCommitListener, or a handler's first enqueue in a BEFORE_COMMIT listener would be lost.
         TransactionOperations transactions = postgres
                 ? new TransactionTemplate(transactionManager
-                    .getIfUnique(() -> new DataSourceTransactionManager(dataSource.getObject())))
+                    .getIfUnique(() -> inboxTransactionManager(dataSource.getObject(), commitListener)))
                 : TransactionOperations.withoutTransaction();
         return new DefaultInbox(store, transactions, clock.getIfUnique(Clock::systemUTC));
+    }
+
+    private static DataSourceTransactionManager inboxTransactionManager(DataSource dataSource,
+            ObjectProvider<OutboxCommitListener> commitListener) {
+        DataSourceTransactionManager manager = new DataSourceTransactionManager(dataSource);
+        commitListener.ifAvailable(manager::addListener);
+        return manager;
     }
 
     @Bean
@@ -244,9 +252,9 @@ public final class QuarkMessagingAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        OutboxCommitListenerCheck quarkOutboxCommitListenerCheck(
-                ObjectProvider<ConfigurableTransactionManager> transactionManagers) {
-            return new OutboxCommitListenerCheck(transactionManagers);
+        OutboxCommitListenerCheck quarkOutboxCommitListenerCheck(ListableBeanFactory beanFactory,
+                ObjectProvider<DataSource> dataSource) {
+            return new OutboxCommitListenerCheck(beanFactory, dataSource);
         }
 
         @Bean

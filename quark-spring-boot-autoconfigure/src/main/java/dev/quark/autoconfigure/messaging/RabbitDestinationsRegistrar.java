@@ -10,7 +10,10 @@ import org.springframework.beans.factory.support.AbstractBeanDefinition;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
 import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.context.properties.bind.BindHandler;
+import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.handler.NoUnboundElementsBindHandler;
 import org.springframework.core.env.Environment;
 
 import dev.quark.messaging.publisher.amqp.RabbitMessagePublisher;
@@ -21,7 +24,9 @@ import dev.quark.messaging.publisher.amqp.RabbitMessagePublisher;
  * messages to it. Registered as bean definitions, not built here, so that each publisher is created with the other
  * beans, from the application's RabbitMQ {@link ConnectionFactory} (Spring Boot's, with
  * {@code spring-boot-starter-amqp}) and a {@link RabbitTemplate} of its own (the publisher turns {@code mandatory}
- * on). The properties are checked here, so that a bad value stops the start naming its property.
+ * on). The properties are checked here, so that a bad value stops the start naming its property; so does a key that
+ * is no property of a destination (a typo such as {@code exchnage}). A definition carries only the destination's
+ * name, which AOT can write into generated code; its factory method binds the destination's properties again.
  */
 final class RabbitDestinationsRegistrar implements BeanDefinitionRegistryPostProcessor {
 
@@ -36,11 +41,8 @@ final class RabbitDestinationsRegistrar implements BeanDefinitionRegistryPostPro
 
     @Override
     public void postProcessBeanDefinitionRegistry(BeanDefinitionRegistry registry) {
-        QuarkRabbitDestinationsProperties properties = Binder.get(this.environment)
-            .bind(QuarkRabbitDestinationsProperties.PREFIX, QuarkRabbitDestinationsProperties.class)
-            .orElseGet(QuarkRabbitDestinationsProperties::new);
-        properties.validate();
-        properties.getDestinations().forEach((name, destination) -> {
+        QuarkRabbitDestinationsProperties properties = bind(this.environment);
+        properties.getDestinations().keySet().forEach((name) -> {
             String beanName = BEAN_NAME_PREFIX + name;
             if (registry.containsBeanDefinition(beanName)) {
                 return;
@@ -49,22 +51,41 @@ final class RabbitDestinationsRegistrar implements BeanDefinitionRegistryPostPro
             definition.setFactoryMethodName("publisher");
             definition.setAutowireMode(AbstractBeanDefinition.AUTOWIRE_CONSTRUCTOR);
             definition.getConstructorArgumentValues().addIndexedArgumentValue(0, name);
-            definition.getConstructorArgumentValues().addIndexedArgumentValue(1, destination);
             definition.setRole(BeanDefinition.ROLE_INFRASTRUCTURE);
             registry.registerBeanDefinition(beanName, definition);
         });
     }
 
     /**
+     * Binds and checks the destinations, refusing keys that bind to no property.
+     * @throws org.springframework.boot.context.properties.bind.BindException naming the unknown keys
+     * @throws org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException naming
+     * a bad value
+     */
+    private static QuarkRabbitDestinationsProperties bind(Environment environment) {
+        QuarkRabbitDestinationsProperties properties = Binder.get(environment)
+            .bind(QuarkRabbitDestinationsProperties.PREFIX, Bindable.of(QuarkRabbitDestinationsProperties.class),
+                    new NoUnboundElementsBindHandler(BindHandler.DEFAULT))
+            .orElseGet(QuarkRabbitDestinationsProperties::new);
+        properties.validate();
+        return properties;
+    }
+
+    /**
      * Creates the publisher of a destination.
      * @param name the destination
-     * @param destination its properties, checked
+     * @param environment where its properties are bound from
      * @param connectionFactories the application's RabbitMQ connection factories
      * @return the publisher
      * @throws IllegalStateException when there is no single connection factory, or it has no publisher confirms
      */
-    static RabbitMessagePublisher publisher(String name, QuarkRabbitDestinationsProperties.Destination destination,
+    static RabbitMessagePublisher publisher(String name, Environment environment,
             ObjectProvider<ConnectionFactory> connectionFactories) {
+        QuarkRabbitDestinationsProperties.Destination destination = bind(environment).getDestinations().get(name);
+        if (destination == null) {
+            throw new IllegalStateException("The RabbitMQ destination '" + name + "' is no longer in "
+                    + QuarkRabbitDestinationsProperties.PREFIX + ".destinations");
+        }
         ConnectionFactory connectionFactory = connectionFactories.getIfUnique();
         if (connectionFactory == null) {
             throw new IllegalStateException("The RabbitMQ destination '" + name + "' ("

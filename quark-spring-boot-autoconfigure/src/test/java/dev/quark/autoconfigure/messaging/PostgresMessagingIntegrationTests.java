@@ -14,14 +14,18 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceTransactionManagerA
 import org.springframework.boot.jdbc.autoconfigure.JdbcClientAutoConfiguration;
 import org.springframework.boot.jdbc.autoconfigure.JdbcTemplateAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.PayloadApplicationEvent;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.boot.transaction.autoconfigure.TransactionAutoConfiguration;
 import org.springframework.boot.transaction.autoconfigure.TransactionManagerCustomizationAutoConfiguration;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.event.TransactionPhase;
+import org.springframework.transaction.event.TransactionalApplicationListener;
 import org.springframework.transaction.event.TransactionalEventListener;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -135,6 +139,39 @@ class PostgresMessagingIntegrationTests {
     }
 
     @Test
+    void withoutATransactionManagerAFirstEnqueueInABeforeCommitListenerOfAnInboxHandlerIsStored() {
+        try (PostgresTestSchema schema = PostgresTestServer.get()
+            .createSchema(PostgresMessagingIntegrationTests.class)) {
+            new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        JdbcTemplateAutoConfiguration.class, JdbcClientAutoConfiguration.class,
+                        JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
+                        QuarkMessagingAutoConfiguration.class))
+                .withUserConfiguration(ShopApplication.class)
+                .withPropertyValues("quark.backend=postgres", "quark.messaging.dispatcher.enabled=false",
+                        "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.hikari.maximum-pool-size=4")
+                .run((context) -> {
+                    assertThat(context).hasNotFailed().doesNotHaveBean(PlatformTransactionManager.class);
+                    Outbox outbox = context.getBean(Outbox.class);
+                    List<MessageId> enqueued = new CopyOnWriteArrayList<>();
+                    ApplicationListener<PayloadApplicationEvent<String>> beforeCommit = TransactionalApplicationListener
+                        .forPayload(TransactionPhase.BEFORE_COMMIT,
+                                (String order) -> enqueued.add(outbox.enqueue("orders", order, "shipped " + order)));
+
+                    assertThat(context.getBean(Inbox.class).process("shipping", "m-1",
+                            () -> beforeCommit.onApplicationEvent(new PayloadApplicationEvent<>(this, "o-1"))))
+                        .isTrue();
+
+                    assertThat(enqueued).singleElement().satisfies((id) -> assertThat(context.getBean(JdbcClient.class)
+                        .sql("select count(*) from quark_outbox_message where id = ?::uuid")
+                        .param(id.toString())
+                        .query(Long.class)
+                        .single()).isOne());
+                });
+        }
+    }
+
+    @Test
     void aMessageFirstEnqueuedByABeforeCommitEventListenerCommitsWithTheBusinessWrite() {
         try (PostgresTestSchema schema = PostgresTestServer.get()
             .createSchema(PostgresMessagingIntegrationTests.class)) {
@@ -188,6 +225,33 @@ class PostgresMessagingIntegrationTests {
                     assertThat(context).hasNotFailed().hasSingleBean(OutboxCommitListener.class);
                     assertThat(context.getBean(OutboxCommitListenerCheck.class).unlistened())
                         .containsExactly(context.getBean("ownTransactionManager", DataSourceTransactionManager.class));
+                });
+        }
+    }
+
+    @Test
+    void aTransactionManagerOfAnotherDataSourceIsNotNamedNorALazyOneCreated() {
+        try (PostgresTestSchema schema = PostgresTestServer.get()
+            .createSchema(PostgresMessagingIntegrationTests.class)) {
+            new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
+                        DataSourceTransactionManagerAutoConfiguration.class,
+                        TransactionManagerCustomizationAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
+                        JdbcClientAutoConfiguration.class, JacksonAutoConfiguration.class,
+                        QuarkBackendAutoConfiguration.class, QuarkMessagingAutoConfiguration.class))
+                .withUserConfiguration(OwnTransactionManager.class)
+                .withBean("reportingTransactionManager", DataSourceTransactionManager.class,
+                        () -> new DataSourceTransactionManager(new DriverManagerDataSource(schema.jdbcUrl())))
+                .withBean("lazyTransactionManager", DataSourceTransactionManager.class,
+                        () -> new DataSourceTransactionManager(new DriverManagerDataSource(schema.jdbcUrl())),
+                        (definition) -> definition.setLazyInit(true))
+                .withPropertyValues("quark.backend=postgres", "quark.messaging.dispatcher.enabled=false",
+                        "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.hikari.maximum-pool-size=4")
+                .run((context) -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(OutboxCommitListenerCheck.class).unlistened())
+                        .containsExactly(context.getBean("ownTransactionManager", DataSourceTransactionManager.class));
+                    assertThat(context.getBeanFactory().containsSingleton("lazyTransactionManager")).isFalse();
                 });
         }
     }

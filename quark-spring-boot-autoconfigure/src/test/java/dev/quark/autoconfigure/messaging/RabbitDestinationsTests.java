@@ -14,6 +14,7 @@ import org.springframework.amqp.core.Queue;
 import org.springframework.amqp.rabbit.connection.CachingConnectionFactory;
 import org.springframework.amqp.rabbit.core.RabbitAdmin;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.beans.factory.config.ConstructorArgumentValues.ValueHolder;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
@@ -108,6 +109,41 @@ class RabbitDestinationsTests {
             .withPropertyValues("quark.messaging.rabbit.destinations.orders.exchange=shop")
             .run((context) -> assertThat(context).hasNotFailed()
                 .doesNotHaveBean("quarkRabbitPublisher.orders"));
+    }
+
+    @Test
+    void aKeyThatIsNoDestinationPropertyFailsTheStartNamingIt() {
+        this.contextRunner.withBean(CachingConnectionFactory.class, RabbitDestinationsTests::confirmingFactory)
+            .withPropertyValues("quark.messaging.rabbit.destinations.orders.exchnage=shop")
+            .run((context) -> assertThat(mostSpecificCause(context.getStartupFailure()))
+                .hasMessageContaining("quark.messaging.rabbit.destinations.orders.exchnage"));
+    }
+
+    @Test
+    void aDestinationNameWithDotsIsBoundInBracketsAndItsDefinitionCarriesOnlyTheName() {
+        this.contextRunner.withBean(CachingConnectionFactory.class, RabbitDestinationsTests::confirmingFactory)
+            .withPropertyValues("quark.messaging.rabbit.destinations[orders.placed].exchange=shop",
+                    "quark.messaging.rabbit.destinations[orders.placed].routing-key=placed")
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                assertThat(context.getBean(Destinations.class).require("orders.placed"))
+                    .isSameAs(context.getBean("quarkRabbitPublisher.orders.placed"));
+                assertThat(context.getBeanFactory()
+                    .getBeanDefinition("quarkRabbitPublisher.orders.placed")
+                    .getConstructorArgumentValues()
+                    .getIndexedArgumentValues()).as("AOT writes a String, not a Destination object")
+                    .containsOnlyKeys(0)
+                    .extractingByKey(0)
+                    .extracting(ValueHolder::getValue)
+                    .isEqualTo("orders.placed");
+            });
+    }
+
+    private static CachingConnectionFactory confirmingFactory() {
+        CachingConnectionFactory factory = new CachingConnectionFactory("127.0.0.1");
+        factory.setPublisherConfirmType(CachingConnectionFactory.ConfirmType.CORRELATED);
+        factory.setPublisherReturns(true);
+        return factory;
     }
 
     private static Throwable mostSpecificCause(Throwable failure) {

@@ -1,5 +1,7 @@
 package dev.quark.messaging.store.jdbc;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -14,8 +16,10 @@ import java.util.UUID;
 import javax.sql.DataSource;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.jdbc.core.ArgumentPreparedStatementSetter;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
@@ -58,6 +62,8 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
 
     private final DataSource dataSource;
 
+    private final DataSource ownConnections;
+
     private final JdbcClient jdbc;
 
     private final String table;
@@ -77,11 +83,20 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
      */
     public JdbcOutboxStore(DataSource dataSource, TablePrefix tablePrefix) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.ownConnections = unproxied(dataSource);
         this.jdbc = JdbcClient.create(dataSource);
         this.template = new JdbcTemplate(dataSource);
         this.transactions = new CallerTransactions(dataSource);
         this.table = tablePrefix.table("outbox_message");
         this.partitions = tablePrefix.table("outbox_partition");
+    }
+
+    private static DataSource unproxied(DataSource dataSource) {
+        DataSource current = dataSource;
+        while (current instanceof TransactionAwareDataSourceProxy proxy) {
+            current = Objects.requireNonNull(proxy.getTargetDataSource(), "the proxy's target data source");
+        }
+        return current;
     }
 
     /**
@@ -114,7 +129,9 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
      * same keys in opposite orders cannot deadlock, enqueues of one key are sequenced in commit order, and a lock is
      * held only while the transaction commits. A message enqueued twice in one transaction is refused at once; one
      * already committed is refused by the primary key, which fails the commit. Outside a transaction the message is
-     * inserted at once (the lock ends with the statement).
+     * inserted at once and committed, on a connection of its own (the lock ends with the insert): so is one enqueued
+     * after a transaction completed, from an {@code afterCompletion} callback or an {@code AFTER_COMMIT} event
+     * listener, when Spring has cleared the transaction's synchronizations but its connection is still bound.
      */
     @Override
     public void append(NewMessage message) {
@@ -135,14 +152,49 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
         return TransactionSynchronizationManager.isSynchronizationActive() && this.transactions.callerHoldsTheDatabase();
     }
 
+    /**
+     * Inserts a message outside any transaction on this database, on a connection taken straight from the
+     * {@code DataSource} (under a {@code TransactionAwareDataSourceProxy}) and committed here when the pool hands it
+     * out with auto-commit off. Never on a connection bound to the thread: in a committed transaction's
+     * {@code afterCompletion} callbacks (where {@code AFTER_COMMIT} event listeners run) that connection is still
+     * bound, with auto-commit off, and a pool configured with auto-commit off would roll the insert back when it
+     * returns.
+     */
     private void insert(NewMessage message) {
-        this.jdbc.sql("with keyed as (select pg_advisory_xact_lock(hashtext(?), hashtext(?))) insert into "
-                + this.table + " (id, destination, msg_key, partition_no, payload_type, payload, headers, created_at, "
-                + "status, attempts) select ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0 from keyed")
-            .params(this.table, message.key(), message.id().value(), message.destination(), message.key(),
-                    message.partition(), message.payloadType(), message.payload(),
-                    this.json.writeValueAsString(message.headers()), at(message.createdAt()))
-            .update();
+        String sql = "with keyed as (select pg_advisory_xact_lock(hashtext(?), hashtext(?))) insert into " + this.table
+                + " (id, destination, msg_key, partition_no, payload_type, payload, headers, created_at, status, "
+                + "attempts) select ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0 from keyed";
+        Object[] arguments = { this.table, message.key(), message.id().value(), message.destination(), message.key(),
+                message.partition(), message.payloadType(), message.payload(),
+                this.json.writeValueAsString(message.headers()), at(message.createdAt()) };
+        try (Connection connection = this.ownConnections.getConnection()) {
+            boolean autoCommit = connection.getAutoCommit();
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                new ArgumentPreparedStatementSetter(arguments).setValues(statement);
+                statement.executeUpdate();
+                if (!autoCommit) {
+                    connection.commit();
+                }
+            }
+            catch (SQLException | RuntimeException ex) {
+                if (!autoCommit) {
+                    rollbackQuietly(connection, ex);
+                }
+                throw ex;
+            }
+        }
+        catch (SQLException ex) {
+            throw Objects.requireNonNull(this.template.getExceptionTranslator().translate("outbox insert", sql, ex));
+        }
+    }
+
+    private static void rollbackQuietly(Connection connection, Exception cause) {
+        try {
+            connection.rollback();
+        }
+        catch (SQLException rollback) {
+            cause.addSuppressed(rollback);
+        }
     }
 
     /**

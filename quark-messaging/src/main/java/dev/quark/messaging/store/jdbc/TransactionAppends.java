@@ -164,8 +164,15 @@ final class TransactionAppends implements TransactionSynchronization {
         }
     }
 
+    /**
+     * Inserts the messages, once: a transaction that shares another's synchronizations (a new transaction started
+     * without synchronization of its own) calls this too, and the other's commit must not insert them again.
+     */
     @Override
     public void beforeCommit(boolean readOnly) {
+        if (this.phase != Phase.OPEN) {
+            return;
+        }
         if (!this.messages.isEmpty()) {
             insert(List.copyOf(this.messages));
         }

@@ -470,6 +470,43 @@ class JdbcOutboxStoreTests extends OutboxStoreContractTests {
             .single()).isZero();
     }
 
+    @Test
+    void anEnqueueAfterTheCommitOrOutsideATransactionIsStoredWhenThePoolHandsOutConnectionsWithAutoCommitOff() {
+        try (HikariDataSource manualCommit = new HikariDataSource()) {
+            manualCommit.setJdbcUrl(schema.jdbcUrl());
+            manualCommit.setMaximumPoolSize(2);
+            manualCommit.setAutoCommit(false);
+            JdbcOutboxStore manualStore = new JdbcOutboxStore(manualCommit, PREFIX);
+            DataSourceTransactionManager manager = new DataSourceTransactionManager(manualCommit);
+            manager.addListener(new OutboxCommitListener());
+            TransactionTemplate transactions = new TransactionTemplate(manager);
+            String order = "order-" + UUID.randomUUID();
+            NewMessage inTransaction = message(order);
+            NewMessage inAfterCompletion = message(order);
+            NewMessage byAfterCommitListener = message(order);
+            NewMessage outsideATransaction = message(order);
+            ApplicationListener<PayloadApplicationEvent<String>> listener = TransactionalApplicationListener
+                .forPayload(TransactionPhase.AFTER_COMMIT, (String payload) -> manualStore.append(byAfterCommitListener));
+
+            transactions.executeWithoutResult((status) -> {
+                manualStore.append(inTransaction);
+                TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+                    @Override
+                    public void afterCompletion(int completion) {
+                        manualStore.append(inAfterCompletion);
+                    }
+                });
+                listener.onApplicationEvent(new PayloadApplicationEvent<>(this, "after commit"));
+            });
+            manualStore.append(outsideATransaction);
+
+            assertThat(idsBySequence(order)).containsExactly(inTransaction.id().toString(),
+                    inAfterCompletion.id().toString(), byAfterCommitListener.id().toString(),
+                    outsideATransaction.id().toString());
+        }
+    }
+
     private static DataSourceTransactionManager managerWithCommitListener() {
         DataSourceTransactionManager manager = new DataSourceTransactionManager(dataSource);
         manager.addListener(new OutboxCommitListener());
