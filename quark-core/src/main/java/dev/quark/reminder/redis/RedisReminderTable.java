@@ -141,9 +141,16 @@ public class RedisReminderTable implements ReminderTable {
 
     /**
      * Applies next ticks to a bucket; ARGV holds (member, registration, tick or '' to remove, fire time, fencing
-     * token or '' when unfenced) per update. Returns how many were applied.
+     * token or '' when unfenced) per update. Returns how many were applied. An advance to a tick older than the stored
+     * one (a lower tick number, or the same with a lower attempt) changes nothing but counts as applied: a call
+     * cancelled at the reply timeout may still run after a newer write of the same reminder, and must not move it
+     * back.
      */
     static final String APPLY = """
+            local function order(tick)
+                local _, _, number, attempt = string.find(tick, '^[^:]*:[^:]*:([^:]*):([^:]*):')
+                return tonumber(number) or 0, tonumber(attempt) or 0
+            end
             local applied = 0
             local stamp = redis.call('GET', KEYS[5])
             for i = 1, #ARGV, 5 do
@@ -159,8 +166,12 @@ public class RedisReminderTable implements ReminderTable {
                         redis.call('HDEL', KEYS[3], member)
                         redis.call('ZREM', KEYS[4], member)
                     else
-                        redis.call('HSET', KEYS[3], member, ARGV[i + 2])
-                        redis.call('ZADD', KEYS[1], ARGV[i + 3], member)
+                        local number, attempt = order(ARGV[i + 2])
+                        local storedNumber, storedAttempt = order(current)
+                        if number > storedNumber or (number == storedNumber and attempt >= storedAttempt) then
+                            redis.call('HSET', KEYS[3], member, ARGV[i + 2])
+                            redis.call('ZADD', KEYS[1], ARGV[i + 3], member)
+                        end
                     end
                     applied = applied + 1
                 end
