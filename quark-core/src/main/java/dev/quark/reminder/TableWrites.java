@@ -283,7 +283,8 @@ final class TableWrites {
             try {
                 written.onApplied().run();
             }
-            catch (RuntimeException ex) {
+            catch (RuntimeException | Error ex) {
+                // Not thrown on: the batch's reminders would stay in flight and the flushing task counted for ever.
                 logger.error("Could not record the write of the {}", written.update().key(), ex);
             }
             finally {
@@ -296,17 +297,21 @@ final class TableWrites {
     private void requeue(List<Pending> batch) {
         Instant resume = this.clock.instant().plus(this.retryDelay);
         synchronized (this) {
-            Map<ReminderKey, Pending> newer = new LinkedHashMap<>(this.pending);
-            this.pending.clear();
-            for (Pending failed : batch) {
-                this.inFlight.remove(failed.update().key(), failed);
-                this.pending.put(failed.update().key(), new Pending(failed.update(), failed.onApplied(),
-                        new CompletableFuture<>()));
+            try {
+                batch.forEach((failed) -> this.inFlight.remove(failed.update().key(), failed));
+                // In place, first in line, keeping a newer write of the same reminder: no copy of what waits, so an
+                // Error while requeueing loses at most the failed writes, never the bookkeeping below.
+                for (Pending failed : batch.reversed()) {
+                    Pending newer = this.pending.get(failed.update().key());
+                    this.pending.putFirst(failed.update().key(), (newer != null) ? newer
+                            : new Pending(failed.update(), failed.onApplied(), new CompletableFuture<>()));
+                }
+                this.pausedUntil = resume;
             }
-            this.pending.putAll(newer);
-            this.pausedUntil = resume;
-            this.flushers--;
-            completeDrainedIfIdle();
+            finally {
+                this.flushers--;
+                completeDrainedIfIdle();
+            }
         }
         this.scheduler.schedule(resume, () -> {
             boolean start;

@@ -124,6 +124,21 @@ class TableWritesTests {
         assertThat(this.writes.pendingBuckets()).isEmpty();
     }
 
+    @Test
+    void anErrorThrownWhileRecordingAWriteFreesTheBatchSoThatItsRemindersLaterWritesGo() {
+        this.table.gate.countDown();
+        CompletableFuture<Void> first = this.writes.submit(advance("beeper-0", 1), () -> {
+            throw new AssertionError("the record broke");
+        });
+        assertThat(first).succeedsWithin(Duration.ofSeconds(10));
+        this.writes.submit(advance("beeper-0", 2), () -> {
+        });
+
+        assertThat(this.writes.drain(Duration.ofSeconds(5))).as("nothing left in flight after the error").isTrue();
+        assertThat(this.table.applied.get(key("beeper-0"))).isEqualTo(2L);
+        assertThat(this.writes.pendingBuckets()).isEmpty();
+    }
+
     private static ReminderKey key(String actor) {
         return new ReminderKey(new ActorAddress("beeper", actor), "beep");
     }

@@ -141,9 +141,16 @@ public class RedisReminderTable implements ReminderTable {
 
     /**
      * Applies next ticks to a bucket; ARGV holds (member, registration, tick or '' to remove, fire time, fencing
-     * token or '' when unfenced) per update. Returns how many were applied.
+     * token or '' when unfenced) per update. Returns how many were applied. An advance to a tick older than the stored
+     * one (a lower tick number, or the same with a lower attempt) changes nothing but counts as applied: a call
+     * cancelled at the reply timeout may still run after a newer write of the same reminder, and must not move it
+     * back.
      */
     static final String APPLY = """
+            local function order(tick)
+                local _, _, number, attempt = string.find(tick, '^[^:]*:[^:]*:([^:]*):([^:]*):')
+                return tonumber(number) or 0, tonumber(attempt) or 0
+            end
             local applied = 0
             local stamp = redis.call('GET', KEYS[5])
             for i = 1, #ARGV, 5 do
@@ -159,14 +166,21 @@ public class RedisReminderTable implements ReminderTable {
                         redis.call('HDEL', KEYS[3], member)
                         redis.call('ZREM', KEYS[4], member)
                     else
-                        redis.call('HSET', KEYS[3], member, ARGV[i + 2])
-                        redis.call('ZADD', KEYS[1], ARGV[i + 3], member)
+                        local number, attempt = order(ARGV[i + 2])
+                        local storedNumber, storedAttempt = order(current)
+                        if number > storedNumber or (number == storedNumber and attempt >= storedAttempt) then
+                            redis.call('HSET', KEYS[3], member, ARGV[i + 2])
+                            redis.call('ZADD', KEYS[1], ARGV[i + 3], member)
+                        end
                     end
                     applied = applied + 1
                 end
             end
             return applied
             """;
+
+    /** The longest reply timeout: {@link Long#MAX_VALUE} nanoseconds, what a deadline on the nano clock holds. */
+    public static final Duration MAX_REPLY_TIMEOUT = Duration.ofNanos(Long.MAX_VALUE);
 
     private static final char SEPARATOR = '\u0000';
 
@@ -202,9 +216,12 @@ public class RedisReminderTable implements ReminderTable {
     }
 
     /**
-     * Creates a table whose batched reads and writes wait at most {@code replyTimeout} for Redis's replies. The
-     * bound holds even when Lettuce's command timeout is turned off: past it the read or write fails with a
-     * {@link QueryTimeoutException} naming the bucket whose reply did not come (the tick manager tries again).
+     * Creates a table whose batched reads and writes (and the loading of their scripts) wait at most
+     * {@code replyTimeout} for Redis's replies. With Lettuce the bound holds even when Lettuce's command timeout is
+     * turned off: past it the read or write fails with a {@link QueryTimeoutException} naming the bucket whose reply
+     * did not come (the tick manager tries again). With another client (Jedis) the calls go through Spring Data
+     * Redis's pipelining and wait as long as that client's own timeouts let them: this bound does not apply. A
+     * timeout above {@link #MAX_REPLY_TIMEOUT} (about 292 years) is taken as that maximum.
      * @param connectionFactory the connection factory, usually the application's
      * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
      * @param replyTimeout how long a batch waits for its replies, positive
@@ -217,6 +234,9 @@ public class RedisReminderTable implements ReminderTable {
         if (replyTimeout.isNegative() || replyTimeout.isZero()) {
             throw new IllegalArgumentException("Reminder table reply timeout " + replyTimeout + " is not allowed: "
                     + "it must be positive");
+        }
+        if (replyTimeout.compareTo(MAX_REPLY_TIMEOUT) > 0) {
+            replyTimeout = MAX_REPLY_TIMEOUT;
         }
         this.redis = new StringRedisTemplate(connectionFactory);
         this.due = new PipelinedScript(this.redis, DUE, ReturnType.MULTI, replyTimeout);
@@ -519,8 +539,12 @@ public class RedisReminderTable implements ReminderTable {
             if (this.loaded) {
                 return;
             }
-            this.redis.execute((RedisCallback<String>) (connection) -> connection.scriptingCommands()
-                .scriptLoad(bytes(this.script.getScriptAsString())));
+            this.redis.execute((RedisCallback<@Nullable String>) (connection) -> {
+                String sha1 = LETTUCE_PRESENT
+                        ? LettuceScripts.load(connection, this.script.getScriptAsString(), this.replyTimeout) : null;
+                return (sha1 != null) ? sha1
+                        : connection.scriptingCommands().scriptLoad(bytes(this.script.getScriptAsString()));
+            });
             this.loaded = true;
         }
 
@@ -555,6 +579,43 @@ public class RedisReminderTable implements ReminderTable {
         }
 
         /**
+         * Loads a script, or returns {@code null} when the connection is not Lettuce's. Waits at most
+         * {@code replyTimeout} for the reply, whatever Lettuce's command timeout.
+         * @return the script's SHA-1
+         * @throws QueryTimeoutException when the reply did not come in time (the call is cancelled)
+         */
+        @SuppressWarnings("unchecked")
+        static @Nullable String load(RedisConnection connection, String source, Duration replyTimeout) {
+            if (!(connection.getNativeConnection() instanceof RedisClusterAsyncCommands<?, ?> commands)) {
+                return null;
+            }
+            RedisFuture<String> reply = ((RedisClusterAsyncCommands<byte[], byte[]>) commands)
+                .scriptLoad(source.getBytes(StandardCharsets.UTF_8));
+            try {
+                return reply.get(nanos(replyTimeout), TimeUnit.NANOSECONDS);
+            }
+            catch (TimeoutException ex) {
+                reply.cancel(true);
+                throw new QueryTimeoutException("Redis did not answer SCRIPT LOAD of a reminder script within "
+                        + replyTimeout, ex);
+            }
+            catch (InterruptedException ex) {
+                reply.cancel(true);
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while waiting for Redis", ex);
+            }
+            catch (ExecutionException ex) {
+                throw (ex.getCause() instanceof RuntimeException cause) ? cause
+                        : new IllegalStateException(String.valueOf(ex.getCause()), ex.getCause());
+            }
+        }
+
+        /** The timeout in nanoseconds, {@link Long#MAX_VALUE} when it holds more. */
+        private static long nanos(Duration timeout) {
+            return (timeout.compareTo(MAX_REPLY_TIMEOUT) > 0) ? Long.MAX_VALUE : timeout.toNanos();
+        }
+
+        /**
          * Runs the calls, or returns {@code null} when the connection is not Lettuce's. Waits at most
          * {@code replyTimeout} for all the replies, whatever Lettuce's command timeout (which may be off).
          * @throws QueryTimeoutException naming the first key of the call whose reply did not come in time (its
@@ -580,7 +641,7 @@ public class RedisReminderTable implements ReminderTable {
             }
             List<Object> results = new ArrayList<>(calls);
             RuntimeException failure = null;
-            long deadline = System.nanoTime() + replyTimeout.toNanos();
+            long deadline = System.nanoTime() + nanos(replyTimeout);
             for (int i = 0; i < calls; i++) {
                 RedisFuture<Object> reply = replies.get(i);
                 try {

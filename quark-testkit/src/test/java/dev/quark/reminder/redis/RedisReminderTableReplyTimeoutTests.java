@@ -3,10 +3,15 @@ package dev.quark.reminder.redis;
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import dev.quark.reminder.ReminderKey;
+import dev.quark.reminder.ReminderTick;
+import dev.quark.reminder.ReminderUpdate;
+import dev.quark.runtime.ActorAddress;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.protocol.AsyncCommand;
@@ -16,6 +21,7 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.dao.QueryTimeoutException;
 import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.ReturnType;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
@@ -60,12 +66,54 @@ class RedisReminderTableReplyTimeoutTests {
             .withMessageContaining("PT-1S");
     }
 
+    @Test
+    void aScriptLoadWhoseReplyDoesNotComeFailsWithinTheReplyTimeout() {
+        RedisConnection connection = connectionAnswering(0);
+        RedisConnectionFactory factory = (RedisConnectionFactory) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] { RedisConnectionFactory.class }, (proxy, method, arguments) -> {
+                    if (method.getName().equals("getConnection")) {
+                        return connection;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+        RedisReminderTable table = new RedisReminderTable(factory, "quark:", Duration.ofMillis(300));
+        ReminderKey key = new ReminderKey(new ActorAddress("beeper", "beeper-1"), "beep");
+        CompletableFuture<?> apply = CompletableFuture.supplyAsync(() -> table.apply(List.of(ReminderUpdate.advance(key, 1,
+                ReminderTick.first(Instant.parse("2026-01-15T10:00:00Z"), 1)))));
+
+        assertThat(apply).failsWithin(Duration.ofSeconds(20))
+            .withThrowableThat()
+            .havingCause()
+            .isInstanceOf(QueryTimeoutException.class)
+            .withMessageContaining("SCRIPT LOAD")
+            .withMessageContaining("PT0.3S");
+        assertThat(this.sent).as("the unanswered load is cancelled").singleElement().matches(RedisFuture::isCancelled);
+    }
+
+    @Test
+    void aReplyTimeoutTooLongForTheNanoClockWaitsAsLongAsItHolds() {
+        RedisConnection connection = connectionAnswering(2);
+        assertThat(RedisReminderTable.LettuceScripts.run(connection, "0123456789abcdef0123456789abcdef01234567",
+                ReturnType.INTEGER, 2,
+                (i) -> new byte[][] { ("quark:reminders:{" + i + "}:due").getBytes(StandardCharsets.UTF_8) },
+                (i) -> new byte[][] { "1".getBytes(StandardCharsets.UTF_8) }, Duration.ofSeconds(Long.MAX_VALUE)))
+            .containsExactly(1L, 1L);
+        assertThat(new RedisReminderTable(new LettuceConnectionFactory(), "quark:", Duration.ofSeconds(Long.MAX_VALUE)))
+            .isNotNull();
+    }
+
     /** A connection whose Lettuce commands are sent but answered only for the first {@code answered} calls. */
     @SuppressWarnings("unchecked")
     private RedisConnection connectionAnswering(int answered) {
         RedisClusterAsyncCommands<byte[], byte[]> commands = (RedisClusterAsyncCommands<byte[], byte[]>) Proxy
             .newProxyInstance(getClass().getClassLoader(), new Class<?>[] { RedisClusterAsyncCommands.class },
                     (proxy, method, arguments) -> {
+                        if (method.getName().equals("scriptLoad")) {
+                            AsyncCommand<byte[], byte[], Object> reply = new AsyncCommand<>(
+                                    new Command<byte[], byte[], Object>(CommandType.SCRIPT, null));
+                            this.sent.add(reply);
+                            return reply;
+                        }
                         if (!method.getName().equals("evalsha")) {
                             throw new UnsupportedOperationException(method.getName());
                         }
@@ -81,6 +129,12 @@ class RedisReminderTableReplyTimeoutTests {
                 new Class<?>[] { RedisConnection.class }, (proxy, method, arguments) -> {
                     if (method.getName().equals("getNativeConnection")) {
                         return commands;
+                    }
+                    if (method.getName().equals("close")) {
+                        return null;
+                    }
+                    if (method.getName().equals("isPipelined") || method.getName().equals("isQueueing")) {
+                        return false;
                     }
                     throw new UnsupportedOperationException(method.getName());
                 });
