@@ -425,29 +425,24 @@ public final class DurableTaskWorker implements AutoCloseable {
     }
 
     private List<CompletableFuture<?>> claimActivities() {
-        RowLeaseKeeper rows = this.rowLeases;
-        if (rows != null) {
-            // The room is taken before the claim, as a step's commit does, so that both never lease past the limit.
-            int room = takeActivityRoom(this.maxActivities);
-            if (room == 0) {
-                return List.of();
-            }
-            List<ActivityWorkItem> claimed = List.of();
-            try {
-                Instant until = rows.leasedUntil();
-                claimed = rows.leases().claimActivities(this.owner, this.clock.instant(), rows.duration(), room);
-                return startLeased(rows, claimed, until);
-            }
-            finally {
-                giveActivityRoomBack(room - claimed.size());
-            }
-        }
         int free;
         synchronized (this.lock) {
             free = this.maxActivities - this.runningActivities;
         }
         if (free <= 0) {
             return List.of();
+        }
+        RowLeaseKeeper rows = this.rowLeases;
+        if (rows != null) {
+            Instant until = rows.leasedUntil();
+            List<ActivityWorkItem> claimed = rows.leases().claimActivities(this.owner, this.clock.instant(),
+                    rows.duration(), free);
+            // Steps' commits may have taken room meanwhile: the calls past what is left are released, not run.
+            int room = takeActivityRoom(claimed.size());
+            for (ActivityWorkItem item : claimed.subList(room, claimed.size())) {
+                release(rows, item);
+            }
+            return startLeased(rows, claimed.subList(0, room), until);
         }
         Map<String, String> byResource = new LinkedHashMap<>();
         this.store.dueActivities(this.clock.instant(), free * 4)
@@ -485,16 +480,19 @@ public final class DurableTaskWorker implements AutoCloseable {
             catch (RuntimeException ex) {
                 logger.debug("Could not start an attempt of activity call '{}'; releasing it", item.id(), ex);
                 giveActivityRoomBack(1);
-                try {
-                    rows.releaseActivity(item.id(), item.token());
-                }
-                catch (RuntimeException release) {
-                    logger.debug("Could not release the lease on activity call '{}'; it expires on its own",
-                            item.id(), release);
-                }
+                release(rows, item);
             }
         }
         return attempts;
+    }
+
+    private static void release(RowLeaseKeeper rows, ActivityWorkItem item) {
+        try {
+            rows.releaseActivity(item.id(), item.token());
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Could not release the lease on activity call '{}'; it expires on its own", item.id(), ex);
+        }
     }
 
     /**
