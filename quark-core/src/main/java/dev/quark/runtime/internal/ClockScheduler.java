@@ -32,9 +32,19 @@ public final class ClockScheduler implements RuntimeScheduler {
 
     @Override
     public Cancellable schedule(Instant at, Supplier<? extends CompletionStage<?>> task) {
-        long delay = Math.max(0, Duration.between(this.clock.instant(), at).toNanos());
+        long delay = Math.max(0, nanosUntil(this.clock.instant(), at));
         ScheduledFuture<?> scheduled = this.executor.schedule(() -> run(task), delay, TimeUnit.NANOSECONDS);
         return () -> scheduled.cancel(false);
+    }
+
+    /** Nanoseconds from one instant to another, {@code Long.MAX_VALUE} for the ~292 years and more a long misses. */
+    static long nanosUntil(Instant now, Instant at) {
+        try {
+            return Duration.between(now, at).toNanos();
+        }
+        catch (ArithmeticException ex) {
+            return at.isAfter(now) ? Long.MAX_VALUE : 0;
+        }
     }
 
     private static void run(Supplier<? extends CompletionStage<?>> task) {

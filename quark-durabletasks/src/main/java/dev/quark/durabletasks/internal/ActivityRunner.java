@@ -42,6 +42,8 @@ public final class ActivityRunner {
 
     private static final Logger logger = LoggerFactory.getLogger(ActivityRunner.class);
 
+    private static final Duration TIMER_HORIZON = Duration.ofNanos(Long.MAX_VALUE);
+
     private final DurableTaskRegistry registry;
 
     private final PayloadConverter converter;
@@ -126,7 +128,7 @@ public final class ActivityRunner {
         HeartbeatWatch heartbeats = context.heartbeats();
         Duration startToClose = item.options().startToCloseTimeout();
         LeaseKeeper.Scheduler.Cancellable interruption = null;
-        if (startToClose != null) {
+        if (startToClose != null && schedulable(this.clock.instant(), plus(start, startToClose))) {
             Thread running = Thread.currentThread();
             interruption = this.scheduler.schedule(plus(start, startToClose), () -> {
                 running.interrupt();
@@ -198,6 +200,15 @@ public final class ActivityRunner {
         catch (ArithmeticException ex) {
             return Instant.MAX;
         }
+    }
+
+    /**
+     * Whether a timer due at an instant is scheduled at all: not for {@link Instant#MAX} nor for what lies the ~292
+     * years and more from now that a scheduler's delay in nanoseconds misses (some schedulers fail on it); such a
+     * timer would not fire in a running process anyway.
+     */
+    static boolean schedulable(Instant now, Instant at) {
+        return at.isBefore(plus(now, TIMER_HORIZON));
     }
 
     /** An instant plus a duration, {@link Instant#MAX} past what an instant holds. */

@@ -84,7 +84,9 @@ final class HeartbeatWatch {
     }
 
     private void schedule() {
-        this.check = this.scheduler.schedule(ActivityRunner.plus(this.last, this.timeout), this::expire);
+        Instant due = ActivityRunner.plus(this.last, this.timeout);
+        this.check = ActivityRunner.schedulable(this.clock.instant(), due) ? this.scheduler.schedule(due, this::expire)
+                : null;
     }
 
     private CompletableFuture<@Nullable Void> expire() {

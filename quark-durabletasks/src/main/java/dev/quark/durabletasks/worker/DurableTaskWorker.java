@@ -434,16 +434,15 @@ public final class DurableTaskWorker implements AutoCloseable {
         }
         RowLeaseKeeper rows = this.rowLeases;
         if (rows != null) {
-            List<CompletableFuture<?>> work = new ArrayList<>();
             Instant until = rows.leasedUntil();
-            for (ActivityWorkItem item : rows.leases().claimActivities(this.owner, this.clock.instant(),
-                    rows.duration(), free)) {
-                synchronized (this.lock) {
-                    this.runningActivities++;
-                }
-                work.add(startLeased(rows, item, until));
+            List<ActivityWorkItem> claimed = rows.leases().claimActivities(this.owner, this.clock.instant(),
+                    rows.duration(), free);
+            // Steps' commits may have taken room meanwhile: the calls past what is left are released, not run.
+            int room = takeActivityRoom(claimed.size());
+            for (ActivityWorkItem item : claimed.subList(room, claimed.size())) {
+                release(rows, item);
             }
-            return work;
+            return startLeased(rows, claimed.subList(0, room), until);
         }
         Map<String, String> byResource = new LinkedHashMap<>();
         this.store.dueActivities(this.clock.instant(), free * 4)
@@ -465,6 +464,35 @@ public final class DurableTaskWorker implements AutoCloseable {
             }, false));
         }
         return work;
+    }
+
+    /**
+     * Runs the attempts of activity calls leased on their rows, each counted in {@code runningActivities} by the
+     * caller. A call whose attempt could not start (the worker is closing) is released and its room given back, and
+     * the others still start: none is left leased with nothing running it.
+     */
+    private List<CompletableFuture<?>> startLeased(RowLeaseKeeper rows, List<ActivityWorkItem> items, Instant until) {
+        List<CompletableFuture<?>> attempts = new ArrayList<>(items.size());
+        for (ActivityWorkItem item : items) {
+            try {
+                attempts.add(startLeased(rows, item, until));
+            }
+            catch (RuntimeException ex) {
+                logger.debug("Could not start an attempt of activity call '{}'; releasing it", item.id(), ex);
+                giveActivityRoomBack(1);
+                release(rows, item);
+            }
+        }
+        return attempts;
+    }
+
+    private static void release(RowLeaseKeeper rows, ActivityWorkItem item) {
+        try {
+            rows.releaseActivity(item.id(), item.token());
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Could not release the lease on activity call '{}'; it expires on its own", item.id(), ex);
+        }
     }
 
     /**
@@ -542,16 +570,23 @@ public final class DurableTaskWorker implements AutoCloseable {
                 return DONE;
             }
             boolean committed = false;
-            CompletionStage<?> handedOn;
+            Leased leased = Leased.NONE;
+            CompletionStage<?> handedOn = DONE;
             try {
                 claim.ending();
-                handedOn = commit(result.get().commit());
+                leased = commit(result.get().commit());
                 committed = true;
                 claim.settle();
             }
             finally {
                 if (committed) {
-                    this.executor.committed(result.get());
+                    // The instance cache is current before the attempts start: a fast one's next step reads it.
+                    try {
+                        this.executor.committed(result.get());
+                    }
+                    finally {
+                        handedOn = leased.start();
+                    }
                 }
                 else {
                     this.executor.notCommitted(result.get());
@@ -579,28 +614,36 @@ public final class DurableTaskWorker implements AutoCloseable {
      * Writes a step's commit. On row leases, a commit that queues activity calls also leases as many of them as this
      * worker has room for to this worker, which runs them at once instead of claiming them (the rest stay for any
      * worker's claim); their room is taken before the commit and given back for those it did not lease.
-     * @return the attempts of the calls the commit leased, running
+     * @return the calls the commit leased, their room taken, to start once the step counts as committed
      */
-    private CompletionStage<?> commit(OrchestrationCommit commit) {
+    private Leased commit(OrchestrationCommit commit) {
         RowLeaseKeeper rows = this.rowLeases;
         int room = (rows != null) ? takeActivityRoom(commit.activities().size()) : 0;
         if (rows == null || room == 0) {
             this.store.commit(commit);
-            return DONE;
+            return Leased.NONE;
         }
         List<ActivityWorkItem> leased = List.of();
         try {
             Instant until = rows.leasedUntil();
             leased = rows.leases().commitLeasingActivities(commit, this.owner, rows.duration(), room);
-            List<CompletableFuture<?>> attempts = new ArrayList<>(leased.size());
-            for (ActivityWorkItem item : leased) {
-                attempts.add(startLeased(rows, item, until));
-            }
-            return CompletableFuture.allOf(attempts.toArray(CompletableFuture[]::new));
+            List<ActivityWorkItem> calls = leased;
+            return () -> CompletableFuture
+                .allOf(startLeased(rows, calls, until).toArray(CompletableFuture[]::new));
         }
         finally {
             giveActivityRoomBack(room - leased.size());
         }
+    }
+
+    /** The activity calls a step's commit leased to this worker, their room taken: started once. */
+    @FunctionalInterface
+    private interface Leased {
+
+        Leased NONE = () -> DONE;
+
+        /** Starts their attempts; never throws. */
+        CompletionStage<?> start();
     }
 
     /** Takes room for up to {@code wanted} activity attempts, none once the worker is closed. */

@@ -109,6 +109,10 @@ final class RowLeaseKeeper {
      * by the scheduler, it neither waits for a renewal call nor compares clocks.
      */
     private void startGiveUp(Map<String, Held> held, String id, Held each, String resource) {
+        if (isClosed()) {
+            held.remove(id, each);
+            return;
+        }
         LeaseKeeper.Scheduler.Cancellable giveUp = this.scheduler.schedule(each.validUntil(), () -> {
             if (held.remove(id, each)) {
                 logger.warn("Gave up the durable-task lease of {}: it ran out before a renewal went through", resource);

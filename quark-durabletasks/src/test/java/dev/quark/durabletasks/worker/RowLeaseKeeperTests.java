@@ -106,6 +106,23 @@ class RowLeaseKeeperTests {
     }
 
     @Test
+    void aLeaseKeptAfterCloseSchedulesNothingEvenWhenTheSchedulerRejectsAndCanStillBeReleased() {
+        java.util.concurrent.atomic.AtomicBoolean shutDown = new java.util.concurrent.atomic.AtomicBoolean();
+        RowLeaseKeeper closing = new RowLeaseKeeper(this.leases, LEASE, this.clock, (at, task) -> {
+            if (shutDown.get()) {
+                throw new java.util.concurrent.RejectedExecutionException("scheduler shut down");
+            }
+            return () -> true;
+        }, Runnable::run, (resource, token, reason) -> this.lost.add(resource + " " + reason));
+        closing.close();
+        shutDown.set(true);
+        closing.keepActivity("order#1#1", new FencingToken(8), closing.leasedUntil());
+        closing.releaseActivity("order#1#1", new FencingToken(8));
+        assertThat(this.leases.released).containsExactly("order#1#1@8");
+        assertThat(this.lost).isEmpty();
+    }
+
+    @Test
     void aLeaseSettledBeforeItsLastWriteIsNeitherRenewedNorReportedLost() {
         this.keeper.keepInstance("order", new FencingToken(7), this.keeper.leasedUntil());
         this.keeper.settleInstance("order", new FencingToken(7));
