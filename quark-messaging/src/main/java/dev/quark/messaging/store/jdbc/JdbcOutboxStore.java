@@ -129,9 +129,13 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
      * same keys in opposite orders cannot deadlock, enqueues of one key are sequenced in commit order, and a lock is
      * held only while the transaction commits. A message enqueued twice in one transaction is refused at once; one
      * already committed is refused by the primary key, which fails the commit. Outside a transaction the message is
-     * inserted at once and committed, on a connection of its own (the lock ends with the insert): so is one enqueued
-     * after a transaction completed, from an {@code afterCompletion} callback or an {@code AFTER_COMMIT} event
-     * listener, when Spring has cleared the transaction's synchronizations but its connection is still bound.
+     * inserted at once and committed, on a connection of its own (the lock ends with the insert), even when the pool
+     * hands out connections with auto-commit off. While a connection of this database is bound to the thread without
+     * transaction synchronization (a caller's transaction bound the way JPA binds it, or the moment after a commit
+     * when {@code afterCompletion} callbacks and {@code AFTER_COMMIT} event listeners run) the message is written on
+     * that connection: it is the caller's work, which cannot be told apart from a committed transaction's leftover
+     * connection there (the latter is committed by {@code DataSourceTransactionManager} restoring auto-commit, and
+     * lost with a pool whose connections have auto-commit off: documented).
      */
     @Override
     public void append(NewMessage message) {
@@ -140,8 +144,32 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
             transactionAppends().add(List.of(message));
         }
         else {
+            insertNow(message);
+        }
+    }
+
+    private void insertNow(NewMessage message) {
+        if (connectionBound()) {
+            insertOnBoundConnection(message);
+        }
+        else {
             insert(message);
         }
+    }
+
+    private boolean connectionBound() {
+        return TransactionSynchronizationManager.hasResource(this.dataSource)
+                || TransactionSynchronizationManager.hasResource(this.ownConnections);
+    }
+
+    private void insertOnBoundConnection(NewMessage message) {
+        this.jdbc.sql("with keyed as (select pg_advisory_xact_lock(hashtext(?), hashtext(?))) insert into "
+                + this.table + " (id, destination, msg_key, partition_no, payload_type, payload, headers, created_at, "
+                + "status, attempts) select ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0 from keyed")
+            .params(this.table, message.key(), message.id().value(), message.destination(), message.key(),
+                    message.partition(), message.payloadType(), message.payload(),
+                    this.json.writeValueAsString(message.headers()), at(message.createdAt()))
+            .update();
     }
 
     private TransactionAppends transactionAppends() {
@@ -260,7 +288,7 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
             transactionAppends().add(messages);
         }
         else {
-            messages.forEach(this::insert);
+            messages.forEach(this::insertNow);
         }
     }
 
