@@ -163,13 +163,20 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
     }
 
     private void insertOnBoundConnection(NewMessage message) {
-        this.jdbc.sql("with keyed as (select pg_advisory_xact_lock(hashtext(?), hashtext(?))) insert into "
-                + this.table + " (id, destination, msg_key, partition_no, payload_type, payload, headers, created_at, "
-                + "status, attempts) select ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0 from keyed")
-            .params(this.table, message.key(), message.id().value(), message.destination(), message.key(),
-                    message.partition(), message.payloadType(), message.payload(),
-                    this.json.writeValueAsString(message.headers()), at(message.createdAt()))
-            .update();
+        this.template.update(singleInsert(), singleInsertArguments(message));
+    }
+
+    /** The insert of one message under its key's advisory lock, held to the end of the insert's transaction. */
+    private String singleInsert() {
+        return "with keyed as (select pg_advisory_xact_lock(hashtext(?), hashtext(?))) insert into " + this.table
+                + " (id, destination, msg_key, partition_no, payload_type, payload, headers, created_at, status, "
+                + "attempts) select ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0 from keyed";
+    }
+
+    private Object[] singleInsertArguments(NewMessage message) {
+        return new Object[] { this.table, message.key(), message.id().value(), message.destination(), message.key(),
+                message.partition(), message.payloadType(), message.payload(),
+                this.json.writeValueAsString(message.headers()), at(message.createdAt()) };
     }
 
     private TransactionAppends transactionAppends() {
@@ -189,12 +196,8 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
      * returns.
      */
     private void insert(NewMessage message) {
-        String sql = "with keyed as (select pg_advisory_xact_lock(hashtext(?), hashtext(?))) insert into " + this.table
-                + " (id, destination, msg_key, partition_no, payload_type, payload, headers, created_at, status, "
-                + "attempts) select ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0 from keyed";
-        Object[] arguments = { this.table, message.key(), message.id().value(), message.destination(), message.key(),
-                message.partition(), message.payloadType(), message.payload(),
-                this.json.writeValueAsString(message.headers()), at(message.createdAt()) };
+        String sql = singleInsert();
+        Object[] arguments = singleInsertArguments(message);
         try (Connection connection = this.ownConnections.getConnection()) {
             boolean autoCommit = connection.getAutoCommit();
             try (PreparedStatement statement = connection.prepareStatement(sql)) {
