@@ -50,8 +50,10 @@ public final class OwnTransactions {
     /**
      * Returns the data source under a {@link TransactionAwareDataSourceProxy}, which would hand out the connection a
      * caller's transaction bound for the target.
+     * @param dataSource a data source, proxied or not
+     * @return the first data source under it that is no {@code TransactionAwareDataSourceProxy}
      */
-    static DataSource unproxied(DataSource dataSource) {
+    public static DataSource unproxied(DataSource dataSource) {
         DataSource current = dataSource;
         while (current instanceof TransactionAwareDataSourceProxy proxy) {
             current = Objects.requireNonNull(proxy.getTargetDataSource(), "the proxy's target data source");

@@ -19,13 +19,13 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.ArgumentPreparedStatementSetter;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.quark.jdbc.CallerTransactions;
 import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.OwnTransactions;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.FencingToken;
 import dev.quark.messaging.MessageId;
@@ -83,20 +83,12 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
      */
     public JdbcOutboxStore(DataSource dataSource, TablePrefix tablePrefix) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
-        this.ownConnections = unproxied(dataSource);
+        this.ownConnections = OwnTransactions.unproxied(dataSource);
         this.jdbc = JdbcClient.create(dataSource);
         this.template = new JdbcTemplate(dataSource);
         this.transactions = new CallerTransactions(dataSource);
         this.table = tablePrefix.table("outbox_message");
         this.partitions = tablePrefix.table("outbox_partition");
-    }
-
-    private static DataSource unproxied(DataSource dataSource) {
-        DataSource current = dataSource;
-        while (current instanceof TransactionAwareDataSourceProxy proxy) {
-            current = Objects.requireNonNull(proxy.getTargetDataSource(), "the proxy's target data source");
-        }
-        return current;
     }
 
     /**
