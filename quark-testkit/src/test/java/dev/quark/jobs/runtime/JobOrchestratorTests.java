@@ -991,15 +991,19 @@ class JobOrchestratorTests {
 
     @Test
     void prefetchedJobsAreNotGivenBackOneByOneWhenTheStoreCannotBeReachedAtClose() throws Exception {
+        // All five are due before the node starts, so that its first claim takes them together: claimed one by one,
+        // the last would wait for room to refill (half the prefetch) while the running job never ends.
+        for (int i = 0; i < 5; i++) {
+            this.store.enqueue(new NewJob(JobId.next(this.clock), "stuck", "\"job-" + i + "\"", null,
+                    this.clock.instant(), this.clock.instant()));
+        }
         CountDownLatch started = new CountDownLatch(1);
         Node node = prefetchingNode("node-1", 1, 4, Duration.ZERO, JobHandler.of("stuck", String.class,
                 (payload, context) -> {
                     started.countDown();
                     this.release.await();
                 }));
-        for (int i = 0; i < 5; i++) {
-            node.queue().enqueue("stuck", "job-" + i);
-        }
+        node.orchestrator().poll();
         awaitLatch(started);
         await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().size() == 4);
         Set<JobId> waiting = node.orchestrator().prefetchedJobs();

@@ -541,9 +541,10 @@ class ReminderTickManagerTests {
         silo.scheduler.advance(Duration.ofSeconds(2));
         refreshing.join(Duration.ofSeconds(30));
         assertThat(refreshing.isAlive()).isFalse();
+        // The firing reminder is out of the waiting set while it runs: after the first step, the others of that step.
         assertThat(waitingWhenFired).as("the tick fired after the first step and before the last")
             .singleElement()
-            .satisfies((waiting) -> assertThat(waiting).isGreaterThan(APPLY_STEP).isLessThan(others + 1));
+            .satisfies((waiting) -> assertThat(waiting).isGreaterThanOrEqualTo(APPLY_STEP).isLessThan(others + 1));
         assertThat(silo.manager.stats().waiting()).isEqualTo(others + 1);
         silo.scheduler.advance(Duration.ofSeconds(1));
         assertThat(this.environment.log()).as("on time, and the read's older copy of the tick did not fire it again")
