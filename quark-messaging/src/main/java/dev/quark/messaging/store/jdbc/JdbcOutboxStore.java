@@ -123,11 +123,13 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
      * already committed is refused by the primary key, which fails the commit. Outside a transaction the message is
      * inserted at once and committed, on a connection of its own (the lock ends with the insert), even when the pool
      * hands out connections with auto-commit off. While a connection of this database is bound to the thread without
-     * transaction synchronization (a caller's transaction bound the way JPA binds it, or the moment after a commit
-     * when {@code afterCompletion} callbacks and {@code AFTER_COMMIT} event listeners run) the message is written on
-     * that connection: it is the caller's work, which cannot be told apart from a committed transaction's leftover
-     * connection there (the latter is committed by {@code DataSourceTransactionManager} restoring auto-commit, and
-     * lost with a pool whose connections have auto-commit off: documented).
+     * transaction synchronization (a caller's transaction bound the way JPA binds it) the message is written on that
+     * connection: it is the caller's work. The same binding is left while a finished transaction's
+     * {@code afterCompletion} callbacks and {@code AFTER_COMMIT} event listeners run: when its manager has an
+     * {@link OutboxCommitListener}, which marks that connection as ending, the message is stored on a connection of
+     * its own instead; without the listener it is written on the finished transaction's connection (committed by
+     * {@code DataSourceTransactionManager} restoring auto-commit, lost with a pool whose connections have auto-commit
+     * off: documented).
      */
     @Override
     public void append(NewMessage message) {
@@ -141,7 +143,8 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
     }
 
     private void insertNow(NewMessage message) {
-        if (connectionBound()) {
+        Object bound = boundConnection();
+        if (bound != null && !OutboxCommitListener.endingOnThisThread(bound)) {
             insertOnBoundConnection(message);
         }
         else {
@@ -149,9 +152,9 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
         }
     }
 
-    private boolean connectionBound() {
-        return TransactionSynchronizationManager.hasResource(this.dataSource)
-                || TransactionSynchronizationManager.hasResource(this.ownConnections);
+    private @Nullable Object boundConnection() {
+        Object bound = TransactionSynchronizationManager.getResource(this.dataSource);
+        return (bound != null) ? bound : TransactionSynchronizationManager.getResource(this.ownConnections);
     }
 
     private void insertOnBoundConnection(NewMessage message) {

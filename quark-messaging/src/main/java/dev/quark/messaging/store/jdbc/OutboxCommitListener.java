@@ -1,8 +1,16 @@
 package dev.quark.messaging.store.jdbc;
 
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.jdbc.datasource.JdbcTransactionObjectSupport;
 import org.springframework.transaction.ConfigurableTransactionManager;
 import org.springframework.transaction.TransactionExecution;
 import org.springframework.transaction.TransactionExecutionListener;
+import org.springframework.transaction.support.DefaultTransactionStatus;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
@@ -14,16 +22,27 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * listener inserts them in the transaction (taking their keys' advisory locks in the same fixed order as
  * {@link JdbcOutboxStore} does). An insert that fails rolls the transaction back and reaches the code that committed.
  * <p>
- * From then on the transaction refuses a first enqueue made after the commit (an {@code afterCommit} or
- * {@code afterCompletion} callback, an {@code AFTER_COMMIT} event listener) with an {@link IllegalStateException}
- * naming the message, to the code that enqueued: without this listener such a message is only logged, or dropped.
+ * From then on the transaction refuses a first enqueue made in an {@code afterCommit} callback, while its
+ * synchronizations are still active, with an {@link IllegalStateException} naming the message, to the code that
+ * enqueued: without this listener such a message is only logged.
+ * <p>
+ * It also marks, on the committing (or rolling back) thread, the connection of a transaction that ends, from right
+ * before its {@code COMMIT} (or rollback) until its {@code afterCompletion} callbacks ran: an enqueue made there (an
+ * {@code afterCompletion} callback, an {@code AFTER_COMMIT} or {@code AFTER_ROLLBACK} event listener) finds the
+ * finished transaction's connection still bound without synchronization, which it could not tell from a caller's
+ * transaction bound the way JPA binds one; the mark tells {@link JdbcOutboxStore} to store it on a connection of its
+ * own and commit it, instead of writing it on the finished transaction's connection (where a pool handing out
+ * connections with auto-commit off would roll it back).
  * <p>
  * Spring Boot adds every {@code TransactionExecutionListener} bean to the transaction managers it auto-configures;
  * Quark's auto-configuration declares this one on PostgreSQL. A transaction manager defined by the application needs
- * it added: {@link ConfigurableTransactionManager#addListener}. Stateless: one instance serves any number of
- * managers and threads.
+ * it added: {@link ConfigurableTransactionManager#addListener}. Its only state is the per-thread mark of ending
+ * transactions: one instance serves any number of managers and threads.
  */
 public final class OutboxCommitListener implements TransactionExecutionListener {
+
+    /** The connection holders of the transactions ending on this thread (more than one with nested managers). */
+    private static final ThreadLocal<@Nullable Set<Object>> ENDING = new ThreadLocal<>();
 
     /**
      * Inserts the messages of the committing transaction that were enqueued too late for its synchronizations. Does
@@ -35,6 +54,75 @@ public final class OutboxCommitListener implements TransactionExecutionListener 
         if (transaction.isNewTransaction() && TransactionSynchronizationManager.isSynchronizationActive()) {
             TransactionAppends.insertAtCommit();
         }
+        markEnding(transaction);
+    }
+
+    /**
+     * Marks the transaction's connection as ending, so that enqueues from its {@code afterCompletion} callbacks are
+     * stored on a connection of their own.
+     * @param transaction the transaction about to roll back
+     */
+    @Override
+    public void beforeRollback(TransactionExecution transaction) {
+        markEnding(transaction);
+    }
+
+    @Override
+    public void afterCommit(TransactionExecution transaction, @Nullable Throwable commitFailure) {
+        unmarkEnding(transaction);
+    }
+
+    @Override
+    public void afterRollback(TransactionExecution transaction, @Nullable Throwable rollbackFailure) {
+        unmarkEnding(transaction);
+    }
+
+    /**
+     * Whether a connection holder bound to this thread is that of a transaction ending on it: committed or rolled
+     * back, its {@code afterCompletion} callbacks running.
+     * @param holder the resource bound for the outbox's {@code DataSource}
+     * @return whether it belongs to a transaction that a manager with this listener is ending
+     */
+    static boolean endingOnThisThread(Object holder) {
+        Set<Object> ending = ENDING.get();
+        return ending != null && ending.contains(holder);
+    }
+
+    private static void markEnding(TransactionExecution transaction) {
+        Object holder = connectionHolder(transaction);
+        if (holder != null) {
+            Set<Object> ending = ENDING.get();
+            if (ending == null) {
+                ending = Collections.newSetFromMap(new IdentityHashMap<>(2));
+                ENDING.set(ending);
+            }
+            ending.add(holder);
+        }
+    }
+
+    private static void unmarkEnding(TransactionExecution transaction) {
+        Object holder = connectionHolder(transaction);
+        Set<Object> ending = ENDING.get();
+        if (holder != null && ending != null) {
+            ending.remove(holder);
+            if (ending.isEmpty()) {
+                ENDING.remove();
+            }
+        }
+    }
+
+    /**
+     * The connection holder of a new transaction of a JDBC-exposing manager ({@code DataSourceTransactionManager},
+     * {@code JpaTransactionManager} with a dialect that exposes its connection), or {@code null}: a transaction that
+     * joins another or only releases a savepoint does not end its connection.
+     */
+    private static @Nullable Object connectionHolder(TransactionExecution transaction) {
+        if (transaction.isNewTransaction() && transaction instanceof DefaultTransactionStatus status
+                && status.getTransaction() instanceof JdbcTransactionObjectSupport object
+                && object.hasConnectionHolder()) {
+            return object.getConnectionHolder();
+        }
+        return null;
     }
 
     @Override

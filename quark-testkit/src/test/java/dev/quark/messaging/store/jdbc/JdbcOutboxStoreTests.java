@@ -471,11 +471,8 @@ class JdbcOutboxStoreTests extends OutboxStoreContractTests {
     }
 
     @Test
-    void anEnqueueOutsideATransactionIsStoredWhenThePoolHandsOutConnectionsWithAutoCommitOffWhileOnesAfterTheCommitAreNot() {
-        try (HikariDataSource manualCommit = new HikariDataSource()) {
-            manualCommit.setJdbcUrl(schema.jdbcUrl());
-            manualCommit.setMaximumPoolSize(2);
-            manualCommit.setAutoCommit(false);
+    void enqueuesAfterTheCommitAndOutsideATransactionAreStoredWhenThePoolHandsOutConnectionsWithAutoCommitOff() {
+        try (HikariDataSource manualCommit = manualCommitPool()) {
             JdbcOutboxStore manualStore = new JdbcOutboxStore(manualCommit, PREFIX);
             DataSourceTransactionManager manager = new DataSourceTransactionManager(manualCommit);
             manager.addListener(new OutboxCommitListener());
@@ -501,9 +498,75 @@ class JdbcOutboxStoreTests extends OutboxStoreContractTests {
             });
             manualStore.append(outsideATransaction);
 
-            assertThat(idsBySequence(order)).containsExactly(inTransaction.id().toString(),
-                    outsideATransaction.id().toString());
+            assertThat(idsBySequence(order)).as("the ones after the commit on connections of their own, committed")
+                .containsExactly(inTransaction.id().toString(), inAfterCompletion.id().toString(),
+                        byAfterCommitListener.id().toString(), outsideATransaction.id().toString());
         }
+    }
+
+    @Test
+    void enqueuesAfterARollbackAreStoredWhenThePoolHandsOutConnectionsWithAutoCommitOff() {
+        try (HikariDataSource manualCommit = manualCommitPool()) {
+            JdbcOutboxStore manualStore = new JdbcOutboxStore(manualCommit, PREFIX);
+            DataSourceTransactionManager manager = new DataSourceTransactionManager(manualCommit);
+            manager.addListener(new OutboxCommitListener());
+            TransactionTemplate transactions = new TransactionTemplate(manager);
+            String order = "order-" + UUID.randomUUID();
+            NewMessage rolledBack = message(order);
+            NewMessage inAfterCompletion = message(order);
+            NewMessage byAfterRollbackListener = message(order);
+            ApplicationListener<PayloadApplicationEvent<String>> listener = TransactionalApplicationListener
+                .forPayload(TransactionPhase.AFTER_ROLLBACK,
+                        (String payload) -> manualStore.append(byAfterRollbackListener));
+
+            transactions.executeWithoutResult((status) -> {
+                manualStore.append(rolledBack);
+                TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+                    @Override
+                    public void afterCompletion(int completion) {
+                        manualStore.append(inAfterCompletion);
+                    }
+                });
+                listener.onApplicationEvent(new PayloadApplicationEvent<>(this, "after rollback"));
+                status.setRollbackOnly();
+            });
+
+            assertThat(idsBySequence(order)).containsExactly(inAfterCompletion.id().toString(),
+                    byAfterRollbackListener.id().toString());
+        }
+    }
+
+    @Test
+    void withoutTheOutboxCommitListenerEnqueuesAfterTheCommitAreLostWhenThePoolHandsOutConnectionsWithAutoCommitOff() {
+        // Pins the documented gap (docs/messaging.md, Not built yet): nothing marks the finished transaction's
+        // connection, which looks like a caller's transaction bound without synchronization.
+        try (HikariDataSource manualCommit = manualCommitPool()) {
+            JdbcOutboxStore manualStore = new JdbcOutboxStore(manualCommit, PREFIX);
+            TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(manualCommit));
+            String order = "order-" + UUID.randomUUID();
+            NewMessage inTransaction = message(order);
+            NewMessage inAfterCompletion = message(order);
+            transactions.executeWithoutResult((status) -> {
+                manualStore.append(inTransaction);
+                TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+                    @Override
+                    public void afterCompletion(int completion) {
+                        manualStore.append(inAfterCompletion);
+                    }
+                });
+            });
+            assertThat(idsBySequence(order)).containsExactly(inTransaction.id().toString());
+        }
+    }
+
+    private static HikariDataSource manualCommitPool() {
+        HikariDataSource manualCommit = new HikariDataSource();
+        manualCommit.setJdbcUrl(schema.jdbcUrl());
+        manualCommit.setMaximumPoolSize(2);
+        manualCommit.setAutoCommit(false);
+        return manualCommit;
     }
 
     private static DataSourceTransactionManager managerWithCommitListener() {
