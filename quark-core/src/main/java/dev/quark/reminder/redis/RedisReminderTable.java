@@ -198,6 +198,8 @@ public class RedisReminderTable implements ReminderTable {
 
     private final PipelinedScript countDue;
 
+    private final Duration replyTimeout;
+
     /**
      * The keys of every bucket's structures, encoded once: {@code due, def, tick} (what a read of due reminders
      * names) and {@code due, def, tick, keys, fence} (what a write of next ticks names), by bucket.
@@ -238,6 +240,7 @@ public class RedisReminderTable implements ReminderTable {
         if (replyTimeout.compareTo(MAX_REPLY_TIMEOUT) > 0) {
             replyTimeout = MAX_REPLY_TIMEOUT;
         }
+        this.replyTimeout = replyTimeout;
         this.redis = new StringRedisTemplate(connectionFactory);
         this.due = new PipelinedScript(this.redis, DUE, ReturnType.MULTI, replyTimeout);
         this.apply = new PipelinedScript(this.redis, APPLY, ReturnType.INTEGER, replyTimeout);
@@ -249,6 +252,14 @@ public class RedisReminderTable implements ReminderTable {
             this.applyKeys[bucket] = apply;
             this.readKeys[bucket] = Arrays.copyOf(apply, 3);
         }
+    }
+
+    /**
+     * Returns how long a batch of script calls waits for Redis's replies (with Lettuce).
+     * @return the reply timeout, at most {@link #MAX_REPLY_TIMEOUT}
+     */
+    public Duration replyTimeout() {
+        return this.replyTimeout;
     }
 
     /**

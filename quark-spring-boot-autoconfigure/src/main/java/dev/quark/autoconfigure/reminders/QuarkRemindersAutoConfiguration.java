@@ -117,8 +117,9 @@ public final class QuarkRemindersAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(ReminderTable.class)
-        RedisReminderTable quarkReminderTable(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
-            return new RedisReminderTable(connectionFactory, redis.getKeyPrefix());
+        RedisReminderTable quarkReminderTable(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis,
+                QuarkRemindersProperties properties) {
+            return new RedisReminderTable(connectionFactory, redis.getKeyPrefix(), properties.redisReplyTimeout());
         }
     }
 

@@ -95,6 +95,8 @@ public class QuarkRemindersProperties implements InitializingBean {
 
     private final Retry retry = new Retry();
 
+    private final Redis redis = new Redis();
+
     public boolean isEnabled() {
         return this.enabled;
     }
@@ -201,6 +203,24 @@ public class QuarkRemindersProperties implements InitializingBean {
         return this.retry;
     }
 
+    public Redis getRedis() {
+        return this.redis;
+    }
+
+    /**
+     * Returns the Redis table's reply timeout, checked.
+     * @return the timeout
+     * @throws InvalidConfigurationPropertyValueException naming the property when it is not positive
+     */
+    public Duration redisReplyTimeout() {
+        Duration timeout = this.redis.replyTimeout;
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new InvalidConfigurationPropertyValueException(PREFIX + ".redis.reply-timeout", timeout,
+                    "must be positive");
+        }
+        return timeout;
+    }
+
     /**
      * Returns the tick manager's settings.
      * @return the settings
@@ -249,6 +269,7 @@ public class QuarkRemindersProperties implements InitializingBean {
         toSettings();
         maxPayloadBytes();
         leaseDuration();
+        redisReplyTimeout();
     }
 
     private Object valueOf(String setting) {
@@ -310,6 +331,27 @@ public class QuarkRemindersProperties implements InitializingBean {
 
         public void setMaxBackoff(Duration maxBackoff) {
             this.maxBackoff = maxBackoff;
+        }
+    }
+
+    /**
+     * Settings of the Redis reminder table ({@code quark.reminders.backend=redis}).
+     */
+    public static class Redis {
+
+        /**
+         * How long a batch of the table's reads or writes waits for Redis's replies before it fails (the tick manager
+         * tries it again). Holds with Lettuce even when its command timeout is off; with Jedis the client's own
+         * timeouts apply.
+         */
+        private Duration replyTimeout = Duration.ofSeconds(60);
+
+        public Duration getReplyTimeout() {
+            return this.replyTimeout;
+        }
+
+        public void setReplyTimeout(Duration replyTimeout) {
+            this.replyTimeout = replyTimeout;
         }
     }
 }

@@ -21,6 +21,7 @@ import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.ReminderTickManager;
 import dev.quark.reminder.jdbc.JdbcReminderTable;
 import dev.quark.reminder.memory.InMemoryReminderTable;
+import dev.quark.reminder.redis.RedisReminderTable;
 import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
 import org.junit.jupiter.api.Test;
@@ -138,6 +139,10 @@ class QuarkRemindersAutoConfigurationTests {
                 + "'2097152B' is invalid: must be between 0 and 1048576B");
         assertInvalid("quark.reminders.lease-duration=50ms", "Property quark.reminders.lease-duration with value "
                 + "'PT0.05S' is invalid: must be between 100ms and PT8760H");
+        assertInvalid("quark.reminders.redis.reply-timeout=0s", "Property quark.reminders.redis.reply-timeout with "
+                + "value 'PT0S' is invalid: must be positive");
+        assertInvalid("quark.reminders.redis.reply-timeout=-1s", "Property quark.reminders.redis.reply-timeout with "
+                + "value 'PT-1S' is invalid: must be positive");
         assertInvalid("quark.reminders.backend=mongo", "Property quark.reminders.backend with value 'mongo' is invalid: "
                 + "must be one of memory, redis, postgres");
     }
@@ -158,6 +163,7 @@ class QuarkRemindersAutoConfigurationTests {
         assertThat(properties.maxPayloadBytes()).isEqualTo(ReminderRegistry.DEFAULT_MAX_PAYLOAD_SIZE);
         assertThat(properties.isEnabled()).isTrue();
         assertThat(properties.getBackend()).isNull();
+        assertThat(properties.redisReplyTimeout()).isEqualTo(RedisReminderTable.DEFAULT_REPLY_TIMEOUT);
     }
 
     @Test

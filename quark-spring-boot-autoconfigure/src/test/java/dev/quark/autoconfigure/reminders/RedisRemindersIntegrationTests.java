@@ -1,5 +1,7 @@
 package dev.quark.autoconfigure.reminders;
 
+import java.time.Duration;
+
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
@@ -9,10 +11,13 @@ import dev.quark.reminder.redis.RedisReminderTable;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Reminders on a real Redis, as an application gets them through {@code quark.reminders.backend=redis}.
@@ -51,5 +56,14 @@ class RedisRemindersIntegrationTests extends RemindersRestartScenarios {
     @Override
     Class<? extends ReminderTable> tableType() {
         return RedisReminderTable.class;
+    }
+
+    @Test
+    void theTablesReplyTimeoutComesFromItsProperty() {
+        contextRunner().run((context) -> assertThat(context.getBean(RedisReminderTable.class).replyTimeout())
+            .isEqualTo(RedisReminderTable.DEFAULT_REPLY_TIMEOUT));
+        contextRunner().withPropertyValues("quark.reminders.redis.reply-timeout=2s")
+            .run((context) -> assertThat(context.getBean(RedisReminderTable.class).replyTimeout())
+                .isEqualTo(Duration.ofSeconds(2)));
     }
 }
