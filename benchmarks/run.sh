@@ -23,7 +23,12 @@
 #                                        threads, against a raw JDBC insert of the same rows;
 #                                        QUARK_BENCH_OUTBOX_MESSAGES sets the messages per round). They use the
 #                                        servers above, in a schema or key prefix of their own removed after each
-#                                        round
+#                                        round,
+#                                        cross-silo (request/response between two silos over Quark's gRPC transport
+#                                        on 127.0.0.1, both calling styles, 16 and 256 in flight, against a raw gRPC
+#                                        bidi-stream echo of the same payload in the same JVM and against Pekko's
+#                                        remote ask over Artery TCP; no server needed)
+#                                        A run with --only writes latest-<mode>-<workloads>.md, not latest-<mode>.md
 #
 # QUARK_BENCH_JVM_FLAGS replaces the flags of the measured JVMs (default: 8 GB heap, G1).
 set -euo pipefail

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.quark.benchmarks.crosssilo.CrossSiloWorkload;
 import dev.quark.benchmarks.durabletasks.DurableTasksWorkload;
 import dev.quark.benchmarks.outbox.OutboxWorkload;
 import dev.quark.benchmarks.harness.CallingStyle;
@@ -54,11 +55,12 @@ public final class BenchmarkMain {
      * CallingStyle#ASYNC asynchronous style}, the others in the blocking one; proxy-call and the ring's lookups
      * run under JMH, the ring's balance in this JVM; churn, reminders, jobs and durable-tasks measure Quark alone (jobs
      * with db-scheduler as its peer, durable-tasks and outbox with a raw JDBC insert rate as their reference, all in
-     * Quark's JVM).
+     * Quark's JVM); cross-silo runs both calling styles itself, Quark with a raw gRPC echo as its reference in its
+     * JVM, Pekko (remote, Artery) in its own.
      */
     static final List<String> WORKLOADS = List.of("request-response", "request-response-async", "one-way",
             "one-way-async", "idle-memory", "idle-memory-async", "churn", "proxy-call", "ring", "reminders", "jobs", "durable-tasks",
-            "outbox");
+            "outbox", "cross-silo");
 
     /** The workloads that measure Quark alone. */
     private static final List<String> QUARK_ONLY = List.of("churn", "reminders", "jobs", "durable-tasks", "outbox");
@@ -109,7 +111,8 @@ public final class BenchmarkMain {
                 figures.addAll(runForked(workload, contender, mode, flags, scratch));
             }
         }
-        report(mode, flags, started, loadBefore, figures, results);
+        String name = options.containsKey("only") ? mode.name() + "-" + String.join("+", only) : mode.name();
+        report(mode, name, flags, started, loadBefore, figures, results);
     }
 
     private static Map<String, String> parse(String[] args) {
@@ -175,6 +178,9 @@ public final class BenchmarkMain {
         else if (workload.equals("outbox")) {
             figures = OutboxWorkload.run(mode);
         }
+        else if (workload.equals("cross-silo")) {
+            figures = CrossSiloWorkload.run(contender, mode);
+        }
         else if (base.equals("idle-memory")) {
             figures = Workloads.idleMemory(contender, () -> contender(contender), style, mode);
         }
@@ -232,8 +238,12 @@ public final class BenchmarkMain {
         return figures;
     }
 
-    private static void report(RunMode mode, List<String> flags, OffsetDateTime started, double loadBefore,
-            List<Figure> figures, Path results) throws IOException {
+    /**
+     * Writes the table to {@code latest-<name>.md} and {@code .json} and a dated copy under {@code raw/}: the name is
+     * the mode's, followed by the workloads of an {@code --only} run, so that a subset never replaces a whole run.
+     */
+    private static void report(RunMode mode, String name, List<String> flags, OffsetDateTime started,
+            double loadBefore, List<Figure> figures, Path results) throws IOException {
         double loadAfter = loadAverage();
         int cores = Runtime.getRuntime().availableProcessors();
         String jdk = System.getProperty("java.vm.vendor") + " " + System.getProperty("java.vm.name") + " "
@@ -245,7 +255,9 @@ public final class BenchmarkMain {
                 + "- Machine: " + cores + " cores, " + System.getProperty("os.name") + " "
                 + System.getProperty("os.arch") + String.format(Locale.ROOT,
                         ", load average %.2f before and %.2f after the run", loadBefore, loadAfter) + "\n"
-                + "- Pekko: pekko-actor-typed_2.13 " + org.apache.pekko.Version.current() + ", default dispatcher\n"
+                + "- Pekko: pekko-actor-typed_2.13 " + org.apache.pekko.Version.current() + ", default dispatcher"
+                + (figures.stream().anyMatch((figure) -> figure.key().contains("crosssilo."))
+                        ? "; cross-silo: pekko-remote_2.13, Artery TCP on 127.0.0.1" : "") + "\n"
                 + "- Iterations: " + mode.warmups() + " warm-up, " + mode.iterations()
                 + " measured; each cell is the median of the measured ones, with their min–max\n\n"
                 + ComparisonTable.markdown(figures);
@@ -261,14 +273,14 @@ public final class BenchmarkMain {
         document.put("rows", ComparisonTable.rows(figures));
         Path raw = results.resolve("raw");
         Files.createDirectories(raw);
-        String stamp = mode.name() + "-" + started.format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        String stamp = name + "-" + started.format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Files.writeString(raw.resolve(stamp + ".md"), markdown);
         json.writeValue(raw.resolve(stamp + ".json").toFile(), document);
-        Files.writeString(results.resolve("latest-" + mode.name() + ".md"), markdown);
-        json.writeValue(results.resolve("latest-" + mode.name() + ".json").toFile(), document);
+        Files.writeString(results.resolve("latest-" + name + ".md"), markdown);
+        json.writeValue(results.resolve("latest-" + name + ".json").toFile(), document);
         System.out.println();
         System.out.println(markdown);
-        System.out.println("Written to " + results.resolve("latest-" + mode.name() + ".md") + " and "
+        System.out.println("Written to " + results.resolve("latest-" + name + ".md") + " and "
                 + raw.resolve(stamp + ".json"));
     }
 

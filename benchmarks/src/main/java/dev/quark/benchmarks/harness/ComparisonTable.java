@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.quark.benchmarks.crosssilo.CrossSiloWorkload;
 import dev.quark.benchmarks.durabletasks.DurableTasksWorkload;
 import dev.quark.benchmarks.outbox.OutboxWorkload;
 import dev.quark.benchmarks.jobs.JobsWorkload;
@@ -91,6 +92,7 @@ public final class ComparisonTable {
         jobRows(rows);
         durableTaskRows(rows);
         outboxRows(rows);
+        crossSiloRows(rows);
         return List.copyOf(rows);
     }
 
@@ -188,6 +190,29 @@ public final class ComparisonTable {
         rows.add(new Row("outbox.postgres.raw", "  raw JDBC insert of the same rows (physical reference)",
                 "messages/s", true, null));
         rows.add(new Row("outbox.postgres.vs-raw", "  Quark / raw JDBC", "ratio", true, new Goal(false, true, 0.8)));
+    }
+
+    /**
+     * The cross-silo workload's rows, per calling style and calls in flight: Quark between two silos over gRPC
+     * against Pekko's remote ask over Artery (goal: at least 2× its rate), and against a raw gRPC echo of the same
+     * payload measured in Quark's JVM (goal: at least 0.7× its rate).
+     */
+    private static void crossSiloRows(List<Row> rows) {
+        for (CallingStyle style : CallingStyle.values()) {
+            String callers = (style == CallingStyle.ASYNC) ? "async callers" : "blocking callers";
+            for (int inFlight : CrossSiloWorkload.IN_FLIGHT) {
+                String key = style.key("crosssilo." + inFlight);
+                rows.add(new Row(key + ".rate", "Cross-silo request/response on loopback (" + CrossSiloWorkload.PAYLOAD_BYTES
+                        + " B), " + inFlight + " in flight, " + callers, "calls/s", true, new Goal(true, true, 2.0)));
+                rows.add(new Row(key + ".p50", "  p50 latency", "µs", false, null));
+                rows.add(new Row(key + ".p99", "  p99 latency", "µs", false, null));
+                rows.add(new Row(key + ".raw.rate", "  raw gRPC bidi-stream echo, same payload and run", "calls/s",
+                        true, null));
+                rows.add(new Row(key + ".raw.p50", "  raw gRPC p50 latency", "µs", false, null));
+                rows.add(new Row(key + ".raw.p99", "  raw gRPC p99 latency", "µs", false, null));
+                rows.add(new Row(key + ".vs-raw", "  Quark / raw gRPC", "ratio", true, new Goal(false, true, 0.7)));
+            }
+        }
     }
 
     private static void requestResponseRows(List<Row> rows, String keyPrefix, String callers) {
