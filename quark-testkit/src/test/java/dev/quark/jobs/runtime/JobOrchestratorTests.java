@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 import dev.quark.jobs.CancelResult;
@@ -1077,6 +1078,65 @@ class JobOrchestratorTests {
         Job done = awaitStatus(waiting, JobStatus.SUCCEEDED);
         assertThat(attemptsOf.get("second")).as("run once, as its first attempt").containsExactly(1);
         assertThat(done.attempt()).isEqualTo(1);
+    }
+
+    @Test
+    void aPrefetchedJobWhoseLeaseIsLostAfterAWorkerTookItButBeforeItsAttemptStartedIsGivenBackAndRunsOnceAsAttemptOne()
+            throws Exception {
+        Map<String, List<Integer>> attemptsOf = new ConcurrentHashMap<>();
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        JobHandler<String> handler = JobHandler.of("slow", String.class, (payload, context) -> {
+            attemptsOf.computeIfAbsent(payload, (p) -> new CopyOnWriteArrayList<>()).add(context.attempt());
+            if (payload.equals("first")) {
+                firstStarted.countDown();
+                firstMayEnd.await();
+            }
+        });
+        // The worker's thread for the second job stops in its filter's openScope, after the worker took the job from
+        // the prefetch and before the attempt starts: the lease is lost right there.
+        CountDownLatch secondOpening = new CountDownLatch(1);
+        CountDownLatch secondMayOpen = new CountDownLatch(1);
+        AtomicBoolean gated = new AtomicBoolean();
+        AtomicReference<@Nullable JobId> gatedJob = new AtomicReference<>();
+        JobFilter gate = new JobFilter() {
+            @Override
+            public Scope openScope(Job job) {
+                if (job.id().equals(gatedJob.get()) && gated.compareAndSet(false, true)) {
+                    secondOpening.countDown();
+                    try {
+                        secondMayOpen.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                    }
+                    catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return Scope.NONE;
+            }
+        };
+        Node node = node("node-1", 1, Duration.ofMillis(200), new JobFilters(List.of(gate)),
+                (builder) -> builder.prefetch(1), handler);
+        JobId first = node.queue().enqueue("slow", "first");
+        awaitLatch(firstStarted);
+        JobId second = node.queue().enqueue("slow", "second");
+        gatedJob.set(second);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().equals(Set.of(second)));
+        firstMayEnd.countDown();
+        awaitLatch(secondOpening);
+        assertThat(node.orchestrator().runningJobs()).containsExactly(second);
+        this.clock.advance(Duration.ofSeconds(31));
+        this.scheduler.runDueTasks();
+        secondMayOpen.countDown();
+        awaitStatus(first, JobStatus.SUCCEEDED);
+        await().atMost(WAIT).until(() -> attemptsOf.containsKey("second") && node.orchestrator().runningJobs().isEmpty());
+        // Once more past a lease: a job left running with its lost lease would be taken over now, as attempt 2.
+        this.clock.advance(Duration.ofSeconds(31));
+        this.scheduler.runDueTasks();
+        Job done = awaitStatus(second, JobStatus.SUCCEEDED);
+        assertThat(attemptsOf.get("second")).as("run once, as its first attempt").containsExactly(1);
+        assertThat(done.attempt()).isEqualTo(1);
+        assertThat(done.log()).noneSatisfy((line) -> assertThat(line).contains("abandoned"));
+        assertThat(this.metrics.outcomes).containsExactly("slow:succeeded", "slow:succeeded");
     }
 
     @Test
