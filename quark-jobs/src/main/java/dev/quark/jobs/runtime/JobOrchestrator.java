@@ -703,16 +703,34 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         catch (RuntimeException ex) {
             refused = (outcomes.size() > 1) ? giveBackOneByOne(outcomes) : Map.of(outcomes.get(0).id(), ex);
         }
+        List<JobId> takenOver = new ArrayList<>();
+        List<JobId> notWritten = new ArrayList<>();
+        @Nullable RuntimeException unreachable = null;
         for (ClaimedJob claimed : jobs) {
             RuntimeException failure = refused.get(claimed.job().id());
             if (failure == null) {
                 outcomeRecorded(claimed.lease());
+                continue;
+            }
+            if (failure instanceof LeaseLostException) {
+                takenOver.add(claimed.job().id());
             }
             else {
-                logger.warn("Could not give back job {} ({}), claimed but not run; it runs again once its lease is "
-                        + "free", claimed.job().id(), claimed.job().type(), failure);
-                releaseLease(claimed.lease());
+                notWritten.add(claimed.job().id());
+                unreachable = failure;
             }
+            releaseLease(claimed.lease());
+        }
+        if (!takenOver.isEmpty()) {
+            logger.warn("Job orchestrator '{}' did not give back {} jobs claimed but not run: their leases were lost and "
+                    + "another worker took them over, which runs them (their attempt here counted as abandoned): {}",
+                    this.owner, takenOver.size(), takenOver);
+        }
+        if (!notWritten.isEmpty()) {
+            logger.warn("Job orchestrator '{}' could not give back {} jobs claimed but not run: the store could not be "
+                    + "reached (or refused the write, attached); they stay RUNNING until their leases expire, then a worker of any node takes them over "
+                    + "(their attempt here counted as abandoned): {}", this.owner, notWritten.size(), notWritten,
+                    unreachable);
         }
     }
 

@@ -3,8 +3,10 @@ package dev.quark.jobs.runtime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -15,6 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.quark.jobs.CancelResult;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobAbandonedException;
@@ -32,13 +37,18 @@ import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.memory.InMemoryJobStore;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseHolder;
 import dev.quark.lease.LeaseLostException;
+import dev.quark.lease.LeaseRenewal;
+import dev.quark.lease.LeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -62,9 +72,10 @@ class JobOrchestratorTests {
 
     private final ManualScheduler scheduler = new ManualScheduler(this.clock);
 
-    private final InMemoryLeaseStore leases = new InMemoryLeaseStore(this.clock);
-
     private final GatedJobStore store = new GatedJobStore();
+
+    private final SharedBackendLeaseStore leases = new SharedBackendLeaseStore(new InMemoryLeaseStore(this.clock),
+            this.store);
 
     private final JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
 
@@ -270,6 +281,69 @@ class JobOrchestratorTests {
                 this.heldClaimEnded = true;
             }
             return super.claimDue(claim, leases);
+        }
+    }
+
+    /**
+     * The in-memory lease store, failing every call while the job store cannot be reached, as the leases kept in the
+     * job rows do on PostgreSQL: one backend, down as a whole.
+     */
+    static final class SharedBackendLeaseStore implements LeaseStore {
+
+        private final LeaseStore delegate;
+
+        private final GatedJobStore backend;
+
+        SharedBackendLeaseStore(LeaseStore delegate, GatedJobStore backend) {
+            this.delegate = delegate;
+            this.backend = backend;
+        }
+
+        private void requireReachable() {
+            if (this.backend.unreachable) {
+                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+            }
+        }
+
+        @Override
+        public Optional<Lease> tryAcquire(String resource, String owner, Duration duration) {
+            requireReachable();
+            return this.delegate.tryAcquire(resource, owner, duration);
+        }
+
+        @Override
+        public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+            requireReachable();
+            return this.delegate.tryAcquireAny(resources, max, owner, duration);
+        }
+
+        @Override
+        public Optional<Lease> renew(Lease lease, Duration duration) {
+            requireReachable();
+            return this.delegate.renew(lease, duration);
+        }
+
+        @Override
+        public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
+            requireReachable();
+            return this.delegate.renewAll(leases, duration);
+        }
+
+        @Override
+        public boolean release(Lease lease) {
+            requireReachable();
+            return this.delegate.release(lease);
+        }
+
+        @Override
+        public List<Lease> releaseAll(Collection<Lease> leases) {
+            requireReachable();
+            return this.delegate.releaseAll(leases);
+        }
+
+        @Override
+        public Optional<LeaseHolder> holder(String resource) {
+            return this.delegate.holder(resource);
         }
     }
 
@@ -1018,6 +1092,69 @@ class JobOrchestratorTests {
             assertThat(this.store.find(id).orElseThrow().status()).as("taken over once its lease expires")
                 .isEqualTo(JobStatus.RUNNING);
         }
+    }
+
+    @Test
+    void jobsThatCannotBeGivenBackAtCloseAreLoggedAndTakenOverByAnotherNodeOnceTheirLeasesExpireEachRunOnce()
+            throws Exception {
+        List<JobId> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(JobId.next(this.clock));
+            this.store.enqueue(new NewJob(ids.get(i), "stuck", "\"job-" + i + "\"", null, this.clock.instant(),
+                    this.clock.instant()));
+        }
+        Map<String, AtomicInteger> runsHere = new ConcurrentHashMap<>();
+        CountDownLatch started = new CountDownLatch(1);
+        Node first = prefetchingNode("node-1", 1, 4, Duration.ZERO, JobHandler.of("stuck", String.class,
+                (payload, context) -> {
+                    runsHere.computeIfAbsent(payload, (p) -> new AtomicInteger()).incrementAndGet();
+                    started.countDown();
+                    this.release.await();
+                }));
+        first.orchestrator().poll();
+        awaitLatch(started);
+        await().atMost(WAIT).until(() -> first.orchestrator().prefetchedJobs().size() == 4);
+        List<JobId> waiting = ids.stream().filter(first.orchestrator().prefetchedJobs()::contains).toList();
+        ch.qos.logback.classic.Logger orchestratorLogger = (ch.qos.logback.classic.Logger) LoggerFactory
+            .getLogger(JobOrchestrator.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        orchestratorLogger.addAppender(logged);
+        try {
+            this.store.unreachable = true;
+            first.orchestrator().close();
+        }
+        finally {
+            this.store.unreachable = false;
+            orchestratorLogger.detachAppender(logged);
+        }
+        assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+            .anySatisfy((event) -> assertThat(event.getFormattedMessage())
+                .contains("could not give back 4 jobs claimed but not run: the store could not be reached")
+                .contains("until their leases expire")
+                .contains(waiting.stream().map(JobId::toString).toList()));
+        for (JobId id : ids) {
+            Job job = this.store.find(id).orElseThrow();
+            assertThat(job.status()).as("left running").isEqualTo(JobStatus.RUNNING);
+            assertThat(this.leases.holder(JobLeases.resource(id))).as("its lease still held")
+                .hasValueSatisfying((holder) -> assertThat(holder.owner()).isEqualTo("node-1"));
+        }
+        Map<String, AtomicInteger> runsThere = new ConcurrentHashMap<>();
+        Node second = node("node-2", 8, JobHandler.of("stuck", String.class,
+                (payload, context) -> runsThere.computeIfAbsent(payload, (p) -> new AtomicInteger()).incrementAndGet()));
+        this.scheduler.advance(Duration.ofSeconds(29));
+        for (JobId id : ids) {
+            assertThat(this.store.find(id).orElseThrow().owner()).as("not taken over while its lease holds")
+                .isEqualTo("node-1");
+        }
+        this.scheduler.advance(Duration.ofSeconds(32));
+        for (JobId id : ids) {
+            Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+            assertThat(done.owner()).isEqualTo("node-2");
+        }
+        assertThat(runsThere).hasSize(5).allSatisfy((payload, runs) -> assertThat(runs).as(payload).hasValue(1));
+        assertThat(runsHere).as("only the job that was running ran on the closed node").hasSize(1);
+        await().atMost(WAIT).until(() -> second.orchestrator().runningJobs().isEmpty());
     }
 
     @Test
