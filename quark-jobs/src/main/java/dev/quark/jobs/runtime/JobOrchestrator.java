@@ -728,9 +728,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         if (!notWritten.isEmpty()) {
             logger.warn("Job orchestrator '{}' could not give back {} jobs claimed but not run: the store could not be "
-                    + "reached (or refused the write, attached); they stay RUNNING until their leases expire, then a worker of any node takes them over "
-                    + "(their attempt here counted as abandoned): {}", this.owner, notWritten.size(), notWritten,
-                    unreachable);
+                    + "reached (or refused the write, attached); they stay RUNNING until their leases expire, then a "
+                    + "worker of any node takes them over (their attempt here counted as abandoned): {}", this.owner,
+                    notWritten.size(), notWritten, unreachable);
         }
     }
 

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * outcome the database refuses fails alone; but {@link #MAX_FAILURES_IN_A_ROW} single writes failing in a row for
  * another reason than a lost lease stop that (the store cannot be reached, and each further write would wait out a
  * connection timeout again): the outcomes not tried fail with the last failure, logged at WARN with their count and
- * jobs, and their jobs run again once their leases expire. A write that throws an {@link Error} still hands the lead
+ * jobs, and their jobs run again once their leases are free. A write that throws an {@link Error} still hands the lead
  * on.
  */
 final class OutcomeWriter {
@@ -168,7 +168,7 @@ final class OutcomeWriter {
     private static void notTried(List<Pending> rest, RuntimeException failure) {
         List<JobId> jobs = rest.stream().map((pending) -> pending.outcome.id()).toList();
         logger.warn("Did not write the outcomes of {} jobs after {} writes in a row failed ({}): the store cannot be "
-                + "reached; they run again once their leases expire: {}", jobs.size(), MAX_FAILURES_IN_A_ROW, failure,
+                + "reached; they run again once their leases are free: {}", jobs.size(), MAX_FAILURES_IN_A_ROW, failure,
                 jobs);
         rest.forEach((pending) -> pending.finish(failure));
     }
