@@ -705,6 +705,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         List<JobId> takenOver = new ArrayList<>();
         List<JobId> notWritten = new ArrayList<>();
+        List<Lease> toRelease = new ArrayList<>();
         @Nullable RuntimeException unreachable = null;
         for (ClaimedJob claimed : jobs) {
             RuntimeException failure = refused.get(claimed.job().id());
@@ -719,8 +720,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 notWritten.add(claimed.job().id());
                 unreachable = failure;
             }
-            releaseLease(claimed.lease());
+            toRelease.add(claimed.lease());
         }
+        // In one step: with the store down, each release would wait out a connection timeout of its own.
+        releaseLeases(toRelease);
         if (!takenOver.isEmpty()) {
             logger.warn("Job orchestrator '{}' did not give back {} jobs claimed but not run: their leases were lost and "
                     + "another worker took them over, which runs them (their attempt here counted as abandoned): {}",
@@ -877,13 +880,23 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * Stopping and closed, it releases at once.
      */
     void releaseLease(Lease lease) {
+        releaseLeases(List.of(lease));
+    }
+
+    /**
+     * Releases leases the worker no longer needs, as {@link #releaseLease} does; stopping and closed, all in one step.
+     */
+    private void releaseLeases(List<Lease> leases) {
+        if (leases.isEmpty()) {
+            return;
+        }
         boolean start;
         synchronized (this.lock) {
             if (this.state != State.RUNNING) {
                 start = false;
             }
             else {
-                this.toRelease.add(lease);
+                this.toRelease.addAll(leases);
                 start = !this.releasing;
                 this.releasing = true;
                 if (!start) {
@@ -892,7 +905,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             }
         }
         if (!start) {
-            releaseNow(List.of(lease));
+            releaseNow(leases);
             return;
         }
         try {

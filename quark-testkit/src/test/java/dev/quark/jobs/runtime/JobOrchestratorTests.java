@@ -294,6 +294,9 @@ class JobOrchestratorTests {
 
         private final GatedJobStore backend;
 
+        /** The resources of each release call made while the backend could not be reached. */
+        final List<List<String>> releasesWhileUnreachable = new CopyOnWriteArrayList<>();
+
         SharedBackendLeaseStore(LeaseStore delegate, GatedJobStore backend) {
             this.delegate = delegate;
             this.backend = backend;
@@ -331,12 +334,18 @@ class JobOrchestratorTests {
 
         @Override
         public boolean release(Lease lease) {
+            if (this.backend.unreachable) {
+                this.releasesWhileUnreachable.add(List.of(lease.resource()));
+            }
             requireReachable();
             return this.delegate.release(lease);
         }
 
         @Override
         public List<Lease> releaseAll(Collection<Lease> leases) {
+            if (this.backend.unreachable) {
+                this.releasesWhileUnreachable.add(leases.stream().map(Lease::resource).toList());
+            }
             requireReachable();
             return this.delegate.releaseAll(leases);
         }
@@ -1133,6 +1142,12 @@ class JobOrchestratorTests {
                 .contains("could not give back 4 jobs claimed but not run: the store could not be reached")
                 .contains("until their leases expire")
                 .contains(waiting.stream().map(JobId::toString).toList()));
+        assertThat(this.leases.releasesWhileUnreachable)
+            .as("the leases of the jobs not given back released in one call, not one connection timeout each")
+            .filteredOn((resources) -> waiting.stream().map(JobLeases::resource).anyMatch(resources::contains))
+            .singleElement()
+            .satisfies((resources) -> assertThat(resources)
+                .containsExactlyInAnyOrderElementsOf(waiting.stream().map(JobLeases::resource).toList()));
         for (JobId id : ids) {
             Job job = this.store.find(id).orElseThrow();
             assertThat(job.status()).as("left running").isEqualTo(JobStatus.RUNNING);
