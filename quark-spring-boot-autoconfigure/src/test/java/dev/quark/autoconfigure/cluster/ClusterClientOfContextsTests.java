@@ -29,6 +29,9 @@ import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.runtime.ActorRuntime;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -134,6 +137,31 @@ class ClusterClientOfContextsTests {
             assertThat(actors.get(Wallet.class, "g-" + i).deposit(1)).isEqualTo(2);
         }
         assertThat(client.getBean(ClusterClientHealthIndicator.class).health().getStatus()).isEqualTo(Status.UP);
+    }
+
+    @Test
+    void aClientCallMadeInsideASpanRunsOnTheSiloInAChildSpanOfIt() {
+        ConfigurableApplicationContext silo = start("silo-a", grpc(List.of()), InMemoryTracing.class);
+        ConfigurableApplicationContext client = start("client-traced", grpc(clientProperties()), SharedTable.class,
+                InMemoryTracing.class);
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> client.getBean(ClientMembership.class).activeSilos().size() == 1);
+        Tracer tracer = client.getBean(Tracer.class);
+        Span caller = tracer.nextSpan().name("client-caller").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
+            assertThat(client.getBean(ActorRefFactory.class).get(Wallet.class, "traced-" + System.nanoTime()).deposit(2))
+                .isEqualTo(2);
+        }
+        finally {
+            caller.end();
+        }
+        InMemorySpanExporter spans = silo.getBean(InMemorySpanExporter.class);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !spans.getFinishedSpanItems().isEmpty());
+        assertThat(spans.getFinishedSpanItems()).singleElement().satisfies((turn) -> {
+            assertThat(turn.getName()).isEqualTo("wallet.deposit");
+            assertThat(turn.getTraceId()).isEqualTo(caller.context().traceId());
+            assertThat(turn.getParentSpanId()).isEqualTo(caller.context().spanId());
+        });
     }
 
     @Test
