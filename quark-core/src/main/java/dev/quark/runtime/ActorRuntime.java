@@ -90,7 +90,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
                 new IncomingFilters(builder.incomingFilters, settings.metrics()));
         CallRouter router = new CallRouter(this.catalog, builder.locator, builder.remoteSender);
         this.catalog.bindRouter(router);
-        this.dispatcher = new CallDispatcher(router, settings, builder.outgoingFilters);
+        this.dispatcher = new CallDispatcher(router, settings, builder.outgoingFilters,
+                builder.contextPropagator());
         this.references = new ActorReferences(registry, this.dispatcher);
         this.catalog.bindReferences(this.references);
         this.inbound = new InboundEntry(registry, router);
@@ -415,6 +416,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
         private final List<IncomingCallFilter> incomingFilters = new ArrayList<>();
 
+        private final List<CallContextPropagator> contextPropagators = new ArrayList<>();
+
         private ActorLocator locator = ActorLocator.SINGLE_SILO;
 
         private RemoteCallSender remoteSender = RemoteCallSender.NONE;
@@ -471,6 +474,36 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         public Builder incomingFilter(IncomingCallFilter filter) {
             this.incomingFilters.add(Objects.requireNonNull(filter, "filter must not be null"));
             return this;
+        }
+
+        /**
+         * Adds what puts the calling thread's context (a trace context) into the metadata of every call made
+         * through a reference of this runtime, when the call is created; after those added before it, each
+         * given the metadata the previous one returned. Default: none.
+         * @param propagator the propagator
+         * @return this builder
+         */
+        public Builder contextPropagator(CallContextPropagator propagator) {
+            this.contextPropagators.add(Objects.requireNonNull(propagator, "propagator must not be null"));
+            return this;
+        }
+
+        private @Nullable CallContextPropagator contextPropagator() {
+            if (this.contextPropagators.isEmpty()) {
+                return null;
+            }
+            if (this.contextPropagators.size() == 1) {
+                return this.contextPropagators.get(0);
+            }
+            CallContextPropagator[] propagators = this.contextPropagators.toArray(CallContextPropagator[]::new);
+            return (metadata) -> {
+                Map<String, String> propagated = metadata;
+                for (CallContextPropagator propagator : propagators) {
+                    propagated = Objects.requireNonNull(propagator.propagate(propagated),
+                            () -> "Call context propagator " + propagator + " returned null metadata");
+                }
+                return propagated;
+            };
         }
 
         /**
