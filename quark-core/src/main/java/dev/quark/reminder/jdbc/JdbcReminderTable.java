@@ -70,6 +70,13 @@ public class JdbcReminderTable implements ReminderTable {
 
     private static final String EPOCH_PLUS = "timestamptz 'epoch' + interval '1 millisecond' * ";
 
+    /**
+     * Whether an advance moves the reminder forward: a later tick number, or the same with an attempt no lower. An
+     * older one (a write whose client gave up while the server still ran it, after a newer write) changes nothing
+     * but counts as applied.
+     */
+    private static final String FORWARD = "(v.number > t.tick_number or (v.number = t.tick_number and v.attempt >= t.attempt))";
+
     private final JdbcTemplate jdbc;
 
     private final String table;
@@ -136,8 +143,10 @@ public class JdbcReminderTable implements ReminderTable {
                 + "locked as (select t.actor_type, t.actor_id, t.name from " + this.table + " t join v on" + sameKey
                 + " and t.registration = v.registration where (select count(*) from fences) >= 0 "
                 + "order by t.actor_type, t.actor_id, t.name for update of t), "
-                + "advanced as (update " + this.table + " t set tick_at = " + EPOCH_PLUS + "v.tick_ms, "
-                + "tick_number = v.number, attempt = v.attempt, fire_at = " + EPOCH_PLUS + "v.fire_ms, updated_at = now() "
+                + "advanced as (update " + this.table + " t set tick_at = case when " + FORWARD + " then " + EPOCH_PLUS
+                + "v.tick_ms else t.tick_at end, tick_number = case when " + FORWARD + " then v.number else t.tick_number "
+                + "end, attempt = case when " + FORWARD + " then v.attempt else t.attempt end, fire_at = case when "
+                + FORWARD + " then " + EPOCH_PLUS + "v.fire_ms else t.fire_at end, updated_at = now() "
                 + "from v join locked l on l.actor_type = v.actor_type and l.actor_id = v.actor_id and l.name = v.name "
                 + "where not v.removes and" + sameKey + " and t.registration = v.registration" + fenced
                 + " returning 1), "
