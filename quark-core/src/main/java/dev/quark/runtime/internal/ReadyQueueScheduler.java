@@ -21,6 +21,7 @@ import org.jspecify.annotations.Nullable;
  * <li><b>Local slot.</b> A task submitted by a runner (a turn that sends to an idle actor, a completion that
  * calls again) goes to that runner's slot and runs on it next, before the shared queue, as in Go's
  * {@code runnext} or a fork-join worker's own queue; the task the slot held, if any, goes to the shared queue.
+ * After 32 tasks in a row from its slot a runner looks at the shared queue first.
  * <li><b>Fairness.</b> A runner runs at most {@link #turnsPerScheduling()} turns of one activation before the
  * activation goes back to the end of the shared queue ({@link #requeue(Runnable)}, used by the turn loop).
  * <li><b>Blocking.</b> A turn that waits for a call to another actor, for an asynchronous method's stage or for
@@ -35,6 +36,12 @@ import org.jspecify.annotations.Nullable;
  * any pool.
  */
 public final class ReadyQueueScheduler implements Executor, AutoCloseable {
+
+    /**
+     * How many tasks in a row a runner takes from its slot before it looks at the shared queue first, so that
+     * activations that keep sending to each other on one runner do not starve the queue.
+     */
+    private static final int SLOT_RUNS = 32;
 
     /** The runner of the current thread, if it is one; its scheduler says which. */
     private static final ThreadLocal<@Nullable Runner> RUNNER = new ThreadLocal<>();
@@ -283,9 +290,15 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
 
     private @Nullable Runnable next(Runner runner) {
         while (true) {
-            Runnable task = runner.slot.getAndSet(null);
+            Runnable task = (runner.slotRuns < SLOT_RUNS) ? runner.slot.getAndSet(null) : null;
+            if (task != null) {
+                runner.slotRuns++;
+                return task;
+            }
+            runner.slotRuns = 0;
+            task = this.queue.poll();
             if (task == null) {
-                task = this.queue.poll();
+                task = runner.slot.getAndSet(null);
             }
             if (task != null) {
                 return task;
@@ -326,6 +339,9 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
         volatile boolean blocking;
 
         volatile boolean waiting;
+
+        /** Tasks taken from the slot in a row; read and written by its own thread only. */
+        int slotRuns;
 
         private volatile @Nullable Thread thread;
 
