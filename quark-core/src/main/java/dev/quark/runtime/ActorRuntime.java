@@ -579,8 +579,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         }
 
         /**
-         * Sets what starts the threads turns run on. Default: a virtual thread per busy period of an
-         * activation, reusing one that finished its previous busy period and waits when there is one.
+         * Sets what starts the threads turns run on. Default: the runtime's own, chosen by
+         * {@link #turnScheduler(TurnScheduler)}.
          * @param turnExecutor the executor
          * @return this builder
          */
