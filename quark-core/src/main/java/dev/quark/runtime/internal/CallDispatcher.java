@@ -98,7 +98,7 @@ public final class CallDispatcher {
                 }
                 yield future;
             }
-            case SYNCHRONOUS -> await(invocation, outcome, this.callTimeoutNanos);
+            case SYNCHRONOUS -> awaitAnnounced(invocation, outcome);
         };
     }
 
@@ -179,6 +179,17 @@ public final class CallDispatcher {
      */
     private @Nullable Object awaitNested(Invocation caller, Invocation invocation, CompletionStage<?> outcome)
             throws Throwable {
+        boolean announced = ReadyQueueScheduler.blockingBegins();
+        try {
+            return awaitNestedAnnounced(caller, invocation, outcome);
+        }
+        finally {
+            ReadyQueueScheduler.blockingEnds(announced);
+        }
+    }
+
+    private @Nullable Object awaitNestedAnnounced(Invocation caller, Invocation invocation,
+            CompletionStage<?> outcome) throws Throwable {
         CompletableFuture<?> future = outcome.toCompletableFuture();
         long deadline = System.nanoTime() + this.callTimeoutNanos;
         Invocation suspect = null;
@@ -211,6 +222,17 @@ public final class CallDispatcher {
                 throw new ActorException("Interrupted while waiting for " + invocation.address() + "."
                         + invocation.name() + "()", ex);
             }
+        }
+    }
+
+    /** Waits for a call, telling a scheduler of ready activations when this thread is one of its runners. */
+    private @Nullable Object awaitAnnounced(Invocation invocation, CompletionStage<?> outcome) throws Throwable {
+        boolean announced = ReadyQueueScheduler.blockingBegins();
+        try {
+            return await(invocation, outcome, this.callTimeoutNanos);
+        }
+        finally {
+            ReadyQueueScheduler.blockingEnds(announced);
         }
     }
 

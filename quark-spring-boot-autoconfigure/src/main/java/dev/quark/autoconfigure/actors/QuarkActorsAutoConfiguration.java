@@ -62,7 +62,8 @@ public final class QuarkActorsAutoConfiguration {
             .mailboxCapacity(properties.getMailboxCapacity())
             .mailboxFullTimeout(properties.getMailboxFullTimeout())
             .callTimeout(properties.getCallTimeout())
-            .shutdownTimeout(properties.getShutdownTimeout());
+            .shutdownTimeout(properties.getShutdownTimeout())
+            .turnScheduler(properties.getTurnScheduler());
         applyShedding(properties, builder);
         scheduler.ifUnique(builder::scheduler);
         actors.keySet().forEach(builder::actor);
