@@ -309,13 +309,16 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
             runner.waiting = true;
             this.idleCount.incrementAndGet();
             this.idle.push(runner);
-            if (!this.queue.isEmpty() && this.idle.remove(runner)) {
+            // Checked again once listed: work queued, or a close() that emptied the list, meanwhile.
+            if ((!this.queue.isEmpty() || this.closed) && this.idle.remove(runner)) {
                 this.idleCount.decrementAndGet();
                 runner.waiting = false;
                 continue;
             }
             while (runner.waiting) {
                 LockSupport.park(this);
+                // An interrupt meant for a turn that ended would make park return at once: a spinning idle runner.
+                Thread.interrupted();
             }
         }
     }
@@ -376,6 +379,8 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
                     }
                     finally {
                         this.busy = false;
+                        // A turn's interrupt (its own code, a library's) is not the next activation's.
+                        Thread.interrupted();
                     }
                 }
             }

@@ -1,10 +1,13 @@
 package dev.quark.runtime.internal;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -103,6 +106,33 @@ class ReadyQueueSchedulerTests {
         int answer = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> caller.ask("callee"));
 
         assertThat(answer).isZero();
+    }
+
+    @Test
+    void aTaskThatInterruptsItsThreadDoesNotLeaveTheInterruptToTheNextTaskOnThatRunner() throws InterruptedException {
+        ReadyQueueScheduler single = new ReadyQueueScheduler("single", 1, 1, 32, NEVER_NANOS);
+        try {
+            CountDownLatch ran = new CountDownLatch(2);
+            List<Thread> threads = new CopyOnWriteArrayList<>();
+            AtomicBoolean interruptedInSecond = new AtomicBoolean(true);
+            single.execute(() -> {
+                threads.add(Thread.currentThread());
+                Thread.currentThread().interrupt();
+                ran.countDown();
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> ran.getCount() == 1);
+            single.execute(() -> {
+                threads.add(Thread.currentThread());
+                interruptedInSecond.set(Thread.currentThread().isInterrupted());
+                ran.countDown();
+            });
+            assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(threads).as("one runner ran both").hasSize(2).containsOnly(threads.get(0));
+            assertThat(interruptedInSecond).isFalse();
+        }
+        finally {
+            single.close();
+        }
     }
 
     @Test
