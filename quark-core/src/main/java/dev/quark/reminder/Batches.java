@@ -67,7 +67,9 @@ final class Batches<T> {
             try {
                 this.handler.accept(batch);
             }
-            catch (RuntimeException ex) {
+            catch (RuntimeException | Error ex) {
+                // Whatever the handler throws, the items behind it are handed on by a task of their own: a flag left
+                // set here would leave every later item unhandled.
                 this.handling.set(false);
                 if (!this.items.isEmpty() && this.handling.compareAndSet(false, true)) {
                     this.executor.execute(this::handle);

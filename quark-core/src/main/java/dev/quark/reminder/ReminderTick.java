@@ -40,6 +40,17 @@ public record ReminderTick(Instant scheduledAt, long number, int attempt, Instan
     }
 
     /**
+     * Returns whether this tick is not older than another of the same reminder: a later tick number, or the same
+     * with an attempt no lower. A table refuses an advance to an older tick than the stored one, so that a write
+     * that runs late cannot move a reminder back.
+     * @param stored the tick stored
+     * @return whether writing this tick over it moves the reminder forward (or leaves it where it is)
+     */
+    public boolean isNotOlderThan(ReminderTick stored) {
+        return this.number > stored.number || (this.number == stored.number && this.attempt >= stored.attempt);
+    }
+
+    /**
      * Returns the next attempt of this tick.
      * @param fireAt when to make it
      * @return the tick

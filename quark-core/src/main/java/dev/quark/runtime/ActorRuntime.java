@@ -34,6 +34,7 @@ import dev.quark.runtime.internal.IncomingFilters;
 import dev.quark.runtime.internal.JvmHeapUsage;
 import dev.quark.runtime.internal.RuntimeSettings;
 import dev.quark.runtime.internal.SheddingSettings;
+import dev.quark.runtime.internal.ReadyQueueScheduler;
 import dev.quark.runtime.internal.VirtualThreadExecutor;
 import dev.quark.runtime.routing.ActivationGate;
 import dev.quark.runtime.routing.ActorLocator;
@@ -76,12 +77,13 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
     private final RuntimeScheduler scheduler;
 
-    private final @Nullable VirtualThreadExecutor ownedTurnExecutor;
+    /** Closes the turn executor the runtime made itself, if it did. */
+    private final @Nullable Runnable closeOwnedTurnExecutor;
 
     private ActorRuntime(RuntimeSettings settings, ActorRegistry registry, @Nullable RuntimeScheduler scheduler,
-            @Nullable VirtualThreadExecutor ownedTurnExecutor, Builder builder) {
+            @Nullable Runnable closeOwnedTurnExecutor, Builder builder) {
         this.settings = settings;
-        this.ownedTurnExecutor = ownedTurnExecutor;
+        this.closeOwnedTurnExecutor = closeOwnedTurnExecutor;
         this.registry = registry;
         this.timers = new ScheduledThreadPoolExecutor(1, daemonThreads("quark-scheduler"));
         this.timers.setRemoveOnCancelPolicy(true);
@@ -90,7 +92,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
                 new IncomingFilters(builder.incomingFilters, settings.metrics()));
         CallRouter router = new CallRouter(this.catalog, builder.locator, builder.remoteSender);
         this.catalog.bindRouter(router);
-        this.dispatcher = new CallDispatcher(router, settings, builder.outgoingFilters);
+        this.dispatcher = new CallDispatcher(router, settings, builder.outgoingFilters,
+                builder.contextPropagator());
         this.references = new ActorReferences(registry, this.dispatcher);
         this.catalog.bindReferences(this.references);
         this.inbound = new InboundEntry(registry, router);
@@ -338,8 +341,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         finally {
             this.dispatcher.close();
             this.timers.shutdownNow();
-            if (this.ownedTurnExecutor != null) {
-                this.ownedTurnExecutor.close();
+            if (this.closeOwnedTurnExecutor != null) {
+                this.closeOwnedTurnExecutor.run();
             }
         }
     }
@@ -382,6 +385,18 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         /** How many virtual threads of the default turn executor may wait for work: about 1 KB each. */
         private static final int IDLE_TURN_THREADS = Math.max(64, 16 * Runtime.getRuntime().availableProcessors());
 
+        /** How many runners of the ready-queue scheduler run turns at once (blocked ones not counted). */
+        private static final int READY_QUEUE_PARALLELISM = 2 * Runtime.getRuntime().availableProcessors();
+
+        /** How many runners the ready-queue scheduler may have, blocked ones included. */
+        private static final int READY_QUEUE_MAX_RUNNERS = 32_768;
+
+        /** The ready-queue scheduler's fairness bound: turns of one activation before it is requeued. */
+        private static final int READY_QUEUE_TURNS_PER_SCHEDULING = 32;
+
+        /** How long a turn runs before the ready-queue scheduler counts its runner as blocked. */
+        private static final long READY_QUEUE_BLOCKED_AFTER_NANOS = 1_000_000;
+
         /** Each implementation with its own factory, or {@code null} for the builder's instance factory. */
         private final Map<Class<?>, @Nullable ActorInstanceFactory> implementations = new LinkedHashMap<>();
 
@@ -390,6 +405,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         private Clock clock = Clock.systemUTC();
 
         private @Nullable Executor turnExecutor;
+
+        private TurnScheduler turnScheduler = ActorRuntimeDefaults.TURN_SCHEDULER;
 
         private Duration idleTimeout = ActorRuntimeDefaults.IDLE_TIMEOUT;
 
@@ -414,6 +431,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         private final List<OutgoingCallFilter> outgoingFilters = new ArrayList<>();
 
         private final List<IncomingCallFilter> incomingFilters = new ArrayList<>();
+
+        private final List<CallContextPropagator> contextPropagators = new ArrayList<>();
 
         private ActorLocator locator = ActorLocator.SINGLE_SILO;
 
@@ -471,6 +490,36 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         public Builder incomingFilter(IncomingCallFilter filter) {
             this.incomingFilters.add(Objects.requireNonNull(filter, "filter must not be null"));
             return this;
+        }
+
+        /**
+         * Adds what puts the calling thread's context (a trace context) into the metadata of every call made
+         * through a reference of this runtime, when the call is created; after those added before it, each
+         * given the metadata the previous one returned. Default: none.
+         * @param propagator the propagator
+         * @return this builder
+         */
+        public Builder contextPropagator(CallContextPropagator propagator) {
+            this.contextPropagators.add(Objects.requireNonNull(propagator, "propagator must not be null"));
+            return this;
+        }
+
+        private @Nullable CallContextPropagator contextPropagator() {
+            if (this.contextPropagators.isEmpty()) {
+                return null;
+            }
+            if (this.contextPropagators.size() == 1) {
+                return this.contextPropagators.get(0);
+            }
+            CallContextPropagator[] propagators = this.contextPropagators.toArray(CallContextPropagator[]::new);
+            return (metadata) -> {
+                Map<String, String> propagated = metadata;
+                for (CallContextPropagator propagator : propagators) {
+                    propagated = Objects.requireNonNull(propagator.propagate(propagated),
+                            () -> "Call context propagator " + propagator + " returned null metadata");
+                }
+                return propagated;
+            };
         }
 
         /**
@@ -563,13 +612,24 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         }
 
         /**
-         * Sets what starts the threads turns run on. Default: a virtual thread per busy period of an
-         * activation, reusing one that finished its previous busy period and waits when there is one.
+         * Sets what starts the threads turns run on. Default: the runtime's own, chosen by
+         * {@link #turnScheduler(TurnScheduler)}.
          * @param turnExecutor the executor
          * @return this builder
          */
         public Builder turnExecutor(Executor turnExecutor) {
             this.turnExecutor = Objects.requireNonNull(turnExecutor, "turnExecutor must not be null");
+            return this;
+        }
+
+        /**
+         * Sets how the runtime runs turns when no {@link #turnExecutor(Executor)} is given (one given wins).
+         * Default: {@link TurnScheduler#VIRTUAL_THREADS}.
+         * @param turnScheduler the scheduler
+         * @return this builder
+         */
+        public Builder turnScheduler(TurnScheduler turnScheduler) {
+            this.turnScheduler = Objects.requireNonNull(turnScheduler, "turnScheduler must not be null");
             return this;
         }
 
@@ -694,10 +754,17 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
          */
         public ActorRuntime build() {
             Executor turnExecutor = this.turnExecutor;
-            VirtualThreadExecutor ownedTurnExecutor = null;
-            if (turnExecutor == null) {
-                ownedTurnExecutor = new VirtualThreadExecutor("quark-turn", IDLE_TURN_THREADS);
-                turnExecutor = ownedTurnExecutor;
+            Runnable closeOwnedTurnExecutor = null;
+            if (turnExecutor == null && this.turnScheduler == TurnScheduler.READY_QUEUE) {
+                ReadyQueueScheduler owned = new ReadyQueueScheduler("quark-turn", READY_QUEUE_PARALLELISM,
+                        READY_QUEUE_MAX_RUNNERS, READY_QUEUE_TURNS_PER_SCHEDULING, READY_QUEUE_BLOCKED_AFTER_NANOS);
+                closeOwnedTurnExecutor = owned::close;
+                turnExecutor = owned;
+            }
+            else if (turnExecutor == null) {
+                VirtualThreadExecutor owned = new VirtualThreadExecutor("quark-turn", IDLE_TURN_THREADS);
+                closeOwnedTurnExecutor = owned::close;
+                turnExecutor = owned;
             }
             RuntimeSettings settings = new RuntimeSettings(this.clock, turnExecutor, this.idleTimeout,
                     this.collectionInterval, this.mailboxCapacity, this.mailboxFullTimeout, this.callTimeout,
@@ -711,7 +778,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
                 factories.put(implementation, (factory != null) ? factory : this.instanceFactory);
             });
             ActorRegistry registry = ActorRegistry.of(factories, this.callableContracts, this.metrics, this.typeNames);
-            return new ActorRuntime(settings, registry, this.scheduler, ownedTurnExecutor, this);
+            return new ActorRuntime(settings, registry, this.scheduler, closeOwnedTurnExecutor, this);
         }
 
         /**

@@ -26,6 +26,9 @@ public final class ActorRuntimeDefaults {
     /** How long {@link ActorRuntime#close()} waits for running turns and deactivations. */
     public static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
+    /** How turns are run when no turn executor is given. */
+    public static final TurnScheduler TURN_SCHEDULER = TurnScheduler.VIRTUAL_THREADS;
+
     /** How often the activation count and the heap are checked against the shedding limits. */
     public static final Duration SHEDDING_CHECK_INTERVAL = Duration.ofSeconds(1);
 

@@ -25,7 +25,7 @@ class ActivationLifecycleTests {
 
     private final ProbeEnvironment environment = new ProbeEnvironment();
 
-    private final ActorRuntime runtime = ActorRuntime.builder()
+    private final ActorRuntime runtime = runtimeBuilder()
         .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
         .idleTimeout(Duration.ofMillis(150))
         .collectionInterval(Duration.ofMillis(25))
@@ -132,7 +132,7 @@ class ActivationLifecycleTests {
                         + ((failure != null) ? failure.getClass().getSimpleName() : null));
             }
         };
-        ActorRuntime closing = ActorRuntime.builder()
+        ActorRuntime closing = runtimeBuilder()
             .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
             .incomingFilter(observer)
             .build();
@@ -166,5 +166,10 @@ class ActivationLifecycleTests {
         assertThatExceptionOfType(ActorRuntimeClosedException.class)
             .isThrownBy(() -> this.runtime.get(Probe.class, "a").overlap());
         assertThat(this.runtime.isRunning()).isFalse();
+    }
+
+    /** Starts the builder of every runtime these tests make; a subclass runs them on another turn scheduler. */
+    ActorRuntime.Builder runtimeBuilder() {
+        return ActorRuntime.builder();
     }
 }

@@ -25,7 +25,7 @@ class ActorCallTests {
 
     private final ProbeEnvironment environment = new ProbeEnvironment();
 
-    private final ActorRuntime runtime = ActorRuntime.builder()
+    private final ActorRuntime runtime = runtimeBuilder()
         .actor(CounterActor.class)
         .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
         .build();
@@ -119,5 +119,10 @@ class ActorCallTests {
         assertThat(((ActorRef) first).actorId()).isEqualTo("same");
         assertThat(((ActorRef) first).actorContract()).isEqualTo(Counter.class);
         assertThat(this.runtime.activationCount()).isZero();
+    }
+
+    /** Starts the builder of every runtime these tests make; a subclass runs them on another turn scheduler. */
+    ActorRuntime.Builder runtimeBuilder() {
+        return ActorRuntime.builder();
     }
 }

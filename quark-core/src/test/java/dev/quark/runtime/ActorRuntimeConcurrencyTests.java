@@ -22,7 +22,7 @@ class ActorRuntimeConcurrencyTests {
 
     private final ProbeEnvironment environment = new ProbeEnvironment();
 
-    private final ActorRuntime runtime = ActorRuntime.builder()
+    private final ActorRuntime runtime = runtimeBuilder()
         .actor(CounterActor.class)
         .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
         .build();
@@ -105,5 +105,10 @@ class ActorRuntimeConcurrencyTests {
     interface CallerBody {
 
         void run(int caller) throws Exception;
+    }
+
+    /** Starts the builder of every runtime these tests make; a subclass runs them on another turn scheduler. */
+    ActorRuntime.Builder runtimeBuilder() {
+        return ActorRuntime.builder();
     }
 }

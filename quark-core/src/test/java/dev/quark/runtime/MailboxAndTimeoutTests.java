@@ -28,7 +28,7 @@ class MailboxAndTimeoutTests {
 
     private final ProbeEnvironment environment = new ProbeEnvironment();
 
-    private final ActorRuntime runtime = ActorRuntime.builder()
+    private final ActorRuntime runtime = runtimeBuilder()
         .actor(CounterActor.class)
         .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
         .mailboxCapacity(2)
@@ -84,7 +84,7 @@ class MailboxAndTimeoutTests {
     @Test
     void fullMailboxMakesTheCallerWaitThenFailsWithoutLosingAcceptedMessages() throws Exception {
         // A call timeout of its own: the accepted calls wait for the gate longer than this class's 500 ms.
-        ActorRuntime busy = ActorRuntime.builder()
+        ActorRuntime busy = runtimeBuilder()
             .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
             .mailboxCapacity(2)
             .mailboxFullTimeout(Duration.ofMillis(200))
@@ -119,7 +119,7 @@ class MailboxAndTimeoutTests {
 
     @Test
     void callerWaitingForRoomGetsInWhenRoomFrees() throws Exception {
-        ActorRuntime patient = ActorRuntime.builder()
+        ActorRuntime patient = runtimeBuilder()
             .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
             .mailboxCapacity(1)
             .mailboxFullTimeout(Duration.ofSeconds(10))
@@ -145,7 +145,7 @@ class MailboxAndTimeoutTests {
 
     @Test
     void callersWaitingForRoomGetInOnceAQuarterOfTheMailboxIsFree() throws Exception {
-        ActorRuntime patient = ActorRuntime.builder()
+        ActorRuntime patient = runtimeBuilder()
             .actor(ProbeActor.class, () -> new ProbeActor(this.environment))
             .mailboxCapacity(8)
             .mailboxFullTimeout(Duration.ofSeconds(10))
@@ -188,5 +188,10 @@ class MailboxAndTimeoutTests {
         finally {
             patient.close();
         }
+    }
+
+    /** Starts the builder of every runtime these tests make; a subclass runs them on another turn scheduler. */
+    ActorRuntime.Builder runtimeBuilder() {
+        return ActorRuntime.builder();
     }
 }

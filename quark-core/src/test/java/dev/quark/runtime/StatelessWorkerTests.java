@@ -40,7 +40,7 @@ class StatelessWorkerTests {
 
     private final Map<Integer, CountDownLatch> gates = new ConcurrentHashMap<>();
 
-    private final ActorRuntime runtime = ActorRuntime.builder()
+    private final ActorRuntime runtime = runtimeBuilder()
         .actor(PoolActor.class,
                 () -> new PoolActor(this.release, this.instances.incrementAndGet(), this.running, this.gates))
         .build();
@@ -160,7 +160,7 @@ class StatelessWorkerTests {
     @Test
     void aNegativePoolSizeFailsTheRuntimeNamingTheClass() {
         assertThatIllegalArgumentException()
-            .isThrownBy(() -> ActorRuntime.builder().actor(NegativePoolActor.class).build())
+            .isThrownBy(() -> runtimeBuilder().actor(NegativePoolActor.class).build())
             .withMessage("@StatelessWorker(maxLocalActivations = -1) on " + NegativePoolActor.class.getName()
                     + " must not be negative (0 for the number of processors)");
     }
@@ -240,5 +240,10 @@ class StatelessWorkerTests {
         public String hold() {
             return "never";
         }
+    }
+
+    /** Starts the builder of every runtime these tests make; a subclass runs them on another turn scheduler. */
+    ActorRuntime.Builder runtimeBuilder() {
+        return ActorRuntime.builder();
     }
 }

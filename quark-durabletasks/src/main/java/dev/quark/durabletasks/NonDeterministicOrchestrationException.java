@@ -40,6 +40,29 @@ public class NonDeterministicOrchestrationException extends DurableTaskException
         this.codeSide = codeSide;
     }
 
+    private NonDeterministicOrchestrationException(String message, String instanceId, String step,
+            String historySide, String codeSide, boolean crossedSilos) {
+        super(message);
+        this.instanceId = instanceId;
+        this.step = step;
+        this.historySide = historySide;
+        this.codeSide = codeSide;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param instanceId the field of that name
+     * @param step the field of that name
+     * @param historySide the field of that name
+     * @param codeSide the field of that name
+     * @return the exception
+     */
+    public static NonDeterministicOrchestrationException crossedSilos(String message, String instanceId, String step,
+            String historySide, String codeSide) {
+        return new NonDeterministicOrchestrationException(message, instanceId, step, historySide, codeSide, true);
+    }
+
     /**
      * Returns the instance.
      * @return the instance id

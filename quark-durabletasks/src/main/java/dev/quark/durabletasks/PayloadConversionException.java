@@ -24,6 +24,20 @@ public class PayloadConversionException extends DurableTaskException {
                 + ((cause != null && cause.getMessage() != null) ? ": " + firstLine(cause.getMessage()) : ""), cause);
     }
 
+    private PayloadConversionException(String message, @Nullable Throwable cause) {
+        super(message, cause);
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param cause the rebuilt cause, if it arrived
+     * @return the exception
+     */
+    public static PayloadConversionException crossedSilos(String message, @Nullable Throwable cause) {
+        return new PayloadConversionException(message, cause);
+    }
+
     private static String firstLine(String message) {
         int end = message.indexOf('\n');
         return (end < 0) ? message : message.substring(0, end);

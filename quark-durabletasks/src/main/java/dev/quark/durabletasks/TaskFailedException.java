@@ -29,6 +29,27 @@ public class TaskFailedException extends DurableTaskException {
         this.failure = failure;
     }
 
+    private TaskFailedException(String message, String taskName, int taskId, FailureDetails failure,
+            boolean crossedSilos) {
+        super(message);
+        this.taskName = taskName;
+        this.taskId = taskId;
+        this.failure = failure;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param taskName the field of that name
+     * @param taskId the field of that name
+     * @param failure the recorded failure as it arrived
+     * @return the exception
+     */
+    public static TaskFailedException crossedSilos(String message, String taskName, int taskId,
+            FailureDetails failure) {
+        return new TaskFailedException(message, taskName, taskId, failure, true);
+    }
+
     /**
      * Returns the name of the activity or orchestration that failed.
      * @return the name

@@ -11,6 +11,8 @@ public class UnknownQueryException extends DurableTaskException {
 
     private static final long serialVersionUID = 1L;
 
+    private final String instanceId;
+
     private final String queryName;
 
     /**
@@ -23,7 +25,33 @@ public class UnknownQueryException extends DurableTaskException {
     public UnknownQueryException(String instanceId, String orchestration, String queryName, Collection<String> known) {
         super("Orchestration '" + orchestration + "' instance '" + instanceId + "' answers no query '" + queryName
                 + "'; it answers: " + new TreeSet<>(known));
+        this.instanceId = instanceId;
         this.queryName = queryName;
+    }
+
+    private UnknownQueryException(String message, String instanceId, String queryName) {
+        super(message);
+        this.instanceId = instanceId;
+        this.queryName = queryName;
+    }
+
+    /**
+     * Rebuilds the exception another silo threw, with the message written there.
+     * @param message the message as written there
+     * @param instanceId the field of that name
+     * @param queryName the field of that name
+     * @return the exception
+     */
+    public static UnknownQueryException crossedSilos(String message, String instanceId, String queryName) {
+        return new UnknownQueryException(message, instanceId, queryName);
+    }
+
+    /**
+     * Returns the instance queried.
+     * @return the instance id
+     */
+    public String getInstanceId() {
+        return this.instanceId;
     }
 
     /**

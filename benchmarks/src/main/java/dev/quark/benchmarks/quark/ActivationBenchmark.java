@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import dev.quark.benchmarks.Completion;
 import dev.quark.benchmarks.OneWayRound;
 import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.TurnScheduler;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -13,6 +14,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -41,6 +43,10 @@ public class ActivationBenchmark {
 
     static final Duration WAIT = Duration.ofMinutes(1);
 
+    /** The turn scheduler of {@link #runtime} (the inline runtime has none): both, measured in the same run. */
+    @Param({ "VIRTUAL_THREADS", "READY_QUEUE" })
+    public String scheduler = "VIRTUAL_THREADS";
+
     private ActorRuntime runtime;
 
     private Counter[] counters;
@@ -61,6 +67,7 @@ public class ActivationBenchmark {
             .actor(HolderActor.class)
             .actor(CounterActor.class)
             .idleTimeout(Duration.ofHours(1))
+            .turnScheduler(TurnScheduler.valueOf(this.scheduler))
             .build();
         this.counters = startCounters(this.runtime);
         this.inline = ActorRuntime.builder()

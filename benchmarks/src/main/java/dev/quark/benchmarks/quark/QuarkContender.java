@@ -3,6 +3,7 @@ package dev.quark.benchmarks.quark;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
@@ -13,6 +14,7 @@ import dev.quark.benchmarks.OneWayRound;
 import dev.quark.benchmarks.Producers;
 import dev.quark.benchmarks.harness.CallingStyle;
 import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.TurnScheduler;
 import org.HdrHistogram.Recorder;
 
 /**
@@ -29,9 +31,22 @@ public final class QuarkContender implements Contender {
         .actor(CounterActor.class)
         .actor(HolderActor.class)
         .idleTimeout(Duration.ofHours(1))
+        .turnScheduler(turnScheduler())
         .build();
 
     private Counter[] counters = new Counter[0];
+
+    /**
+     * The turn scheduler: {@code QUARK_BENCH_TURN_SCHEDULER=ready-queue} (or {@code virtual-threads}, the
+     * default) to compare them.
+     */
+    static TurnScheduler turnScheduler() {
+        String chosen = System.getenv("QUARK_BENCH_TURN_SCHEDULER");
+        if (chosen == null || chosen.isBlank()) {
+            return TurnScheduler.VIRTUAL_THREADS;
+        }
+        return TurnScheduler.valueOf(chosen.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+    }
 
     private int generation;
 

@@ -82,6 +82,8 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
 
     private volatile boolean closed;
 
+    private ClientMetrics metrics = ClientMetrics.NONE;
+
     /**
      * Creates the client's view of membership; it reads nothing before {@link #start()}.
      * @param clientId the client's id, for logs and its routing
@@ -118,6 +120,25 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
     }
 
     /**
+     * Sets where reads of the table are reported, and binds the gauges of the view; before {@link #start()}.
+     * Default: nowhere.
+     * @param metrics the metrics
+     * @return this membership
+     * @throws IllegalStateException when started already
+     */
+    public ClientMembership metrics(ClientMetrics metrics) {
+        Objects.requireNonNull(metrics, "metrics must not be null");
+        synchronized (this.lock) {
+            if (this.reader != null || this.closed) {
+                throw new IllegalStateException("The metrics of cluster client " + this.clientId
+                        + " are set before it starts");
+            }
+            this.metrics = metrics;
+        }
+        return this;
+    }
+
+    /**
      * Reads the table once, then watches it and reads it in the background until closed. A failed first read
      * does not fail the start: it is logged, reported by {@link #lastReadFailure()}, and read again. A first read
      * that finds a silo that is not dead with the client's id fails it, and closes this membership: the client
@@ -140,6 +161,7 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
                 logger.warn("Cluster client {} cannot watch the membership table; it reads it every {}",
                         this.clientId, this.refreshInterval, ex);
             }
+            this.metrics.bindClient(this);
             readOnce();
             conflict = this.idConflict;
             if (conflict == null) {
@@ -178,17 +200,31 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
      * {@link #lastReadFailure()} and never ends the reader.
      */
     private void readOnce() {
+        MembershipSnapshot snapshot;
         try {
-            install(this.provider.read());
+            snapshot = this.provider.read();
+        }
+        catch (RuntimeException ex) {
+            this.metrics.tableRead(false);
+            readFailed(ex);
+            return;
+        }
+        this.metrics.tableRead(true);
+        try {
+            install(snapshot);
             this.lastRead = new LastRead(this.clock.instant(), null);
         }
         catch (RuntimeException ex) {
-            if (this.lastRead == null || this.lastRead.failure() == null) {
-                logger.warn("Cluster client {} cannot read the membership table; it keeps its last view and reads "
-                        + "again every {}", this.clientId, this.refreshInterval, ex);
-            }
-            this.lastRead = new LastRead(this.clock.instant(), ex);
+            readFailed(ex);
         }
+    }
+
+    private void readFailed(RuntimeException ex) {
+        if (this.lastRead == null || this.lastRead.failure() == null) {
+            logger.warn("Cluster client {} cannot read the membership table; it keeps its last view and reads "
+                    + "again every {}", this.clientId, this.refreshInterval, ex);
+        }
+        this.lastRead = new LastRead(this.clock.instant(), ex);
     }
 
     /**

@@ -47,6 +47,8 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
 
     private final Duration idleTimeout;
 
+    private final RoutingMetrics metrics;
+
     /** How old a client's noted time may get before an envelope from it renews it, in milliseconds. */
     private final long renewAfterMillis;
 
@@ -60,8 +62,9 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
 
     private volatile boolean closed;
 
-    IdleClientLinks(String self, Transport transport, Clock clock, Duration idleTimeout) {
+    IdleClientLinks(String self, Transport transport, Clock clock, Duration idleTimeout, RoutingMetrics metrics) {
         this.self = self;
+        this.metrics = metrics;
         this.transport = transport;
         this.clock = clock;
         this.idleTimeout = idleTimeout;
@@ -132,10 +135,27 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
             }
         }
         if (disconnected > 0) {
+            this.metrics.clientLinksClosed(disconnected);
             logger.debug("Silo {} closed its links to {} client address(es) not heard from for {}", this.self,
                     disconnected, this.idleTimeout);
         }
         return disconnected;
+    }
+
+    /**
+     * Returns how many addresses the transport holds links to where no silo of the view (not dead) lives: the
+     * links to cluster clients. Copies the transport's peers: for a gauge, not for every envelope.
+     * @return the count
+     */
+    int heldLinks() {
+        Set<SiloAddress> living = this.silos;
+        int held = 0;
+        for (SiloAddress peer : this.transport.peers()) {
+            if (!living.contains(peer)) {
+                held++;
+            }
+        }
+        return held;
     }
 
     /**

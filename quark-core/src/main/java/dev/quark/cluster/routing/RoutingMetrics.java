@@ -1,5 +1,7 @@
 package dev.quark.cluster.routing;
 
+import java.util.function.IntSupplier;
+
 /**
  * Where a silo's routing reports calls that membership got in the way of; the Spring Boot integration binds
  * it to Micrometer. Methods are called on transport and caller threads and must return quickly.
@@ -32,5 +34,22 @@ public interface RoutingMetrics {
      * @param failure the failure the caller got
      */
     default void failedForMembership(Throwable failure) {
+    }
+
+    /**
+     * Called once when the routing is built, so that a gauge can observe how many links to cluster clients the
+     * silo's transport holds (links to addresses where no silo of the view lives).
+     * @param clientLinks reads the current count; it copies the transport's peers, so read it when asked, not
+     * per call
+     */
+    default void bindClientLinks(IntSupplier clientLinks) {
+    }
+
+    /**
+     * Records that the silo closed its links to cluster client addresses it had not heard from for the idle
+     * timeout.
+     * @param count how many addresses' links were closed, at least 1
+     */
+    default void clientLinksClosed(int count) {
     }
 }

@@ -109,8 +109,9 @@ public final class SiloRouting implements AutoCloseable {
         this.departedPeers = new DepartedPeers(this.siloId, this.transport);
         this.views.onNewView(this.departedPeers);
         this.clientLinks = new IdleClientLinks(this.siloId, this.transport, builder.clock,
-                builder.clientLinkIdleTimeout);
+                builder.clientLinkIdleTimeout, builder.metrics);
         this.views.onNewView(this.clientLinks);
+        builder.metrics.bindClientLinks(this.clientLinks::heldLinks);
         this.views.onNewView((view) -> {
             if (this.listening) {
                 this.handoff.viewChanged(view);

@@ -51,9 +51,14 @@ import org.springframework.jdbc.core.RowMapper;
  * statement, the bucket's row with its token, locked {@code FOR SHARE} until the write commits, so that a new
  * owner's stamp waits for it and then reads what it wrote. A read of due reminders is one statement: for each
  * bucket asked for, an index range scan of {@code (bucket, fire_at)} that stops at its share of the limit. A
- * batch of next ticks is at most two statements, an {@code UPDATE} and a {@code DELETE} over the batch passed as
- * arrays, each guarded by the registration. Each statement runs in the caller's transaction when there is one
+ * batch of next ticks is one statement over the batch passed as arrays, an {@code UPDATE} and a {@code DELETE}
+ * each guarded by the registration. Each statement runs in the caller's transaction when there is one
  * (Spring-managed), otherwise on its own.
+ * <p>
+ * <b>Lock order.</b> A batch of next ticks first locks the bucket rows of its fenced writes {@code FOR SHARE} in
+ * bucket order, then its reminder rows {@code FOR UPDATE} in key order, and only then writes; a stamp writes its
+ * bucket rows in bucket order. Two batches over overlapping reminders, or a batch and a stamp of its buckets, never
+ * deadlock, whatever order their callers gave (they did before: "deadlock detected").
  */
 public class JdbcReminderTable implements ReminderTable {
 
@@ -64,6 +69,13 @@ public class JdbcReminderTable implements ReminderTable {
             + "max_ticks, end_at, payload, tick_at, tick_number, attempt, fire_at";
 
     private static final String EPOCH_PLUS = "timestamptz 'epoch' + interval '1 millisecond' * ";
+
+    /**
+     * Whether an advance moves the reminder forward: a later tick number, or the same with an attempt no lower. An
+     * older one (a write whose client gave up while the server still ran it, after a newer write) changes nothing
+     * but counts as applied.
+     */
+    private static final String FORWARD = "(v.number > t.tick_number or (v.number = t.tick_number and v.attempt >= t.attempt))";
 
     private final JdbcTemplate jdbc;
 
@@ -83,9 +95,7 @@ public class JdbcReminderTable implements ReminderTable {
 
     private final String countDueAll;
 
-    private final String advance;
-
-    private final String remove;
+    private final String write;
 
     private final String stamp;
 
@@ -121,17 +131,32 @@ public class JdbcReminderTable implements ReminderTable {
                 + "order by t.fire_at limit ?) r";
         this.countDue = "select count(*) from " + this.table + " where bucket = any(?::integer[]) and fire_at < ?";
         this.countDueAll = "select count(*) from " + this.table + " where fire_at < ?";
-        this.advance = "update " + this.table + " t set tick_at = " + EPOCH_PLUS + "v.tick_ms, tick_number = v.number, "
-                + "attempt = v.attempt, fire_at = " + EPOCH_PLUS + "v.fire_ms, updated_at = now() "
-                + "from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], "
-                + "?::integer[], ?::bigint[]) as v(actor_type, actor_id, name, registration, token, tick_ms, number, "
-                + "attempt, fire_ms) where t.actor_type = v.actor_type and t.actor_id = v.actor_id and t.name = v.name "
-                + "and t.registration = v.registration" + fenced;
-        this.remove = "delete from " + this.table + " t using unnest(?::text[], ?::text[], ?::text[], ?::bigint[], "
-                + "?::bigint[]) as v(actor_type, actor_id, name, registration, token) where t.actor_type = v.actor_type "
-                + "and t.actor_id = v.actor_id and t.name = v.name and t.registration = v.registration" + fenced;
-        this.stamp = "insert into " + buckets + " as f (bucket, lease_token) select * from unnest(?::smallint[], "
-                + "?::bigint[]) on conflict (bucket) do update set lease_token = excluded.lease_token, stamped_at = now() "
+        String sameKey = " t.actor_type = v.actor_type and t.actor_id = v.actor_id and t.name = v.name";
+        // The bucket rows first, in bucket order, then the reminder rows, in key order, whatever order the batch
+        // came in: two batches over overlapping rows, and a stamp (which writes bucket rows in bucket order), never
+        // deadlock. The reminder rows wait for the bucket rows through the one-time filter on fences.
+        this.write = "with v as (select * from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], "
+                + "?::boolean[], ?::bigint[], ?::bigint[], ?::integer[], ?::bigint[]) as v(actor_type, actor_id, name, "
+                + "registration, token, removes, tick_ms, number, attempt, fire_ms)), "
+                + "fences as (select f.bucket from " + buckets + " f where f.bucket in (select t.bucket from "
+                + this.table + " t join v on" + sameKey + " where v.token <> 0) order by f.bucket for share of f), "
+                + "locked as (select t.actor_type, t.actor_id, t.name from " + this.table + " t join v on" + sameKey
+                + " and t.registration = v.registration where (select count(*) from fences) >= 0 "
+                + "order by t.actor_type, t.actor_id, t.name for update of t), "
+                + "advanced as (update " + this.table + " t set tick_at = case when " + FORWARD + " then " + EPOCH_PLUS
+                + "v.tick_ms else t.tick_at end, tick_number = case when " + FORWARD + " then v.number else t.tick_number "
+                + "end, attempt = case when " + FORWARD + " then v.attempt else t.attempt end, fire_at = case when "
+                + FORWARD + " then " + EPOCH_PLUS + "v.fire_ms else t.fire_at end, updated_at = now() "
+                + "from v join locked l on l.actor_type = v.actor_type and l.actor_id = v.actor_id and l.name = v.name "
+                + "where not v.removes and" + sameKey + " and t.registration = v.registration" + fenced
+                + " returning 1), "
+                + "removed as (delete from " + this.table + " t using v join locked l on l.actor_type = v.actor_type "
+                + "and l.actor_id = v.actor_id and l.name = v.name where v.removes and" + sameKey
+                + " and t.registration = v.registration" + fenced + " returning 1) "
+                + "select (select count(*) from advanced) + (select count(*) from removed)";
+        // In bucket order, like the fences of a batch of next ticks.
+        this.stamp = "insert into " + buckets + " as f (bucket, lease_token) select s.bucket, s.lease_token from "
+                + "unnest(?::smallint[], ?::bigint[]) as s(bucket, lease_token) order by s.bucket on conflict (bucket) do update set lease_token = excluded.lease_token, stamped_at = now() "
                 + "where f.lease_token <= excluded.lease_token returning f.bucket";
     }
 
@@ -203,29 +228,24 @@ public class JdbcReminderTable implements ReminderTable {
     public int apply(List<ReminderUpdate> updates) {
         Map<ReminderKey, ReminderUpdate> last = new LinkedHashMap<>();
         updates.forEach((update) -> last.put(update.key(), update));
-        List<ReminderUpdate> advances = last.values().stream().filter((update) -> !update.removes()).toList();
-        List<ReminderUpdate> removals = last.values().stream().filter(ReminderUpdate::removes).toList();
-        int applied = 0;
-        if (!advances.isEmpty()) {
-            applied += this.jdbc.update((connection) -> {
-                PreparedStatement statement = connection.prepareStatement(this.advance);
-                keyArrays(connection, statement, advances);
-                statement.setArray(6, longs(connection, advances, (next) -> next.scheduledAt().toEpochMilli()));
-                statement.setArray(7, longs(connection, advances, ReminderTick::number));
-                statement.setArray(8, connection.createArrayOf("integer",
-                        advances.stream().map((update) -> tick(update).attempt()).toArray(Integer[]::new)));
-                statement.setArray(9, longs(connection, advances, (next) -> next.fireAt().toEpochMilli()));
-                return statement;
-            });
+        if (last.isEmpty()) {
+            return 0;
         }
-        if (!removals.isEmpty()) {
-            applied += this.jdbc.update((connection) -> {
-                PreparedStatement statement = connection.prepareStatement(this.remove);
-                keyArrays(connection, statement, removals);
-                return statement;
-            });
-        }
-        return applied;
+        List<ReminderUpdate> batch = List.copyOf(last.values());
+        Long applied = this.jdbc.query((connection) -> {
+            PreparedStatement statement = connection.prepareStatement(this.write);
+            keyArrays(connection, statement, batch);
+            statement.setArray(6, connection.createArrayOf("boolean",
+                    batch.stream().map(ReminderUpdate::removes).toArray(Boolean[]::new)));
+            statement.setArray(7, longs(connection, batch, (next) -> next.scheduledAt().toEpochMilli()));
+            statement.setArray(8, longs(connection, batch, ReminderTick::number));
+            statement.setArray(9, connection.createArrayOf("integer", batch.stream()
+                .map((update) -> (update.next() != null) ? Objects.requireNonNull(update.next()).attempt() : null)
+                .toArray(Integer[]::new)));
+            statement.setArray(10, longs(connection, batch, (next) -> next.fireAt().toEpochMilli()));
+            return statement;
+        }, (ResultSet row) -> row.next() ? row.getLong(1) : 0L);
+        return (applied != null) ? applied.intValue() : 0;
     }
 
     @Override
@@ -289,14 +309,12 @@ public class JdbcReminderTable implements ReminderTable {
         return connection.createArrayOf("integer", boxed);
     }
 
+    /** A removal has no next tick: its values are null. */
     private static Array longs(Connection connection, List<ReminderUpdate> updates,
             ToLongFunction<ReminderTick> value) throws SQLException {
-        return connection.createArrayOf("bigint",
-                updates.stream().map((update) -> value.applyAsLong(tick(update))).toArray(Long[]::new));
-    }
-
-    private static ReminderTick tick(ReminderUpdate update) {
-        return Objects.requireNonNull(update.next(), "an advance has a next tick");
+        return connection.createArrayOf("bigint", updates.stream()
+            .map((update) -> (update.next() != null) ? value.applyAsLong(Objects.requireNonNull(update.next())) : null)
+            .toArray(Long[]::new));
     }
 
     private static ReminderEntry entry(ResultSet row) throws SQLException {

@@ -119,9 +119,12 @@ public final class InMemoryReminderTable implements ReminderTable {
                     || (token != null && this.stamps[stored.bucket()] != token.value())) {
                 continue;
             }
-            remove(update.key());
             ReminderTick next = update.next();
-            if (next != null) {
+            if (next == null) {
+                remove(update.key());
+            }
+            else if (next.isNotOlderThan(stored.tick())) {
+                remove(update.key());
                 put(stored.withTick(next));
             }
             applied++;

@@ -196,7 +196,13 @@ final class Activation implements ActorHost {
             signal = new CompletableFuture<>();
             turn.resumeSignal = signal;
         }
-        signal.join();
+        boolean announced = ReadyQueueScheduler.blockingBegins();
+        try {
+            signal.join();
+        }
+        finally {
+            ReadyQueueScheduler.blockingEnds(announced);
+        }
     }
 
     /**

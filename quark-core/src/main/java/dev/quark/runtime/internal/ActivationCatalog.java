@@ -258,12 +258,18 @@ public final class ActivationCatalog {
      * allocates nothing here.
      */
     void startDrain(Activation activation, Object first) {
+        this.settings.turnExecutor().execute(drainTask(activation, first));
+    }
+
+    /**
+     * Returns the task that runs what the activation was granted, from {@code first} on: the turn itself when
+     * it was granted the activation, so the common case allocates nothing.
+     */
+    Runnable drainTask(Activation activation, Object first) {
         if (first instanceof Invocation turn && turn.servedBy == activation) {
-            this.settings.turnExecutor().execute(turn);
+            return turn;
         }
-        else {
-            this.settings.turnExecutor().execute(() -> activation.drain(first));
-        }
+        return () -> activation.drain(first);
     }
 
     void startDeactivation(Activation activation, DeactivationReason reason) {

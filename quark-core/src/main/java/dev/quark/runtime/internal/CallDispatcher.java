@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 
 import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.actor.ActorException;
+import dev.quark.runtime.CallContextPropagator;
 import dev.quark.runtime.filter.OutgoingCall;
 import dev.quark.runtime.filter.OutgoingCallFilter;
 import org.jspecify.annotations.Nullable;
@@ -40,13 +41,17 @@ public final class CallDispatcher {
 
     private final long callTimeoutMillis;
 
+    private final @Nullable CallContextPropagator propagator;
+
     /**
      * Creates the dispatcher.
      * @param router where invocations go
      * @param settings the runtime's settings
      * @param filters the outgoing filters, outermost first
+     * @param propagator what adds the calling thread's context to each call's metadata, {@code null} for nothing
      */
-    public CallDispatcher(CallRouter router, RuntimeSettings settings, List<OutgoingCallFilter> filters) {
+    public CallDispatcher(CallRouter router, RuntimeSettings settings, List<OutgoingCallFilter> filters,
+            @Nullable CallContextPropagator propagator) {
         this.router = router;
         this.settings = settings;
         this.timeouts = new CallTimeouts(settings.callTimeout(), settings.turnExecutor(), "quark-call-timeouts");
@@ -54,11 +59,13 @@ public final class CallDispatcher {
         this.clock = settings.clock();
         this.callTimeoutNanos = settings.callTimeout().toNanos();
         this.callTimeoutMillis = settings.callTimeout().toMillis();
+        this.propagator = propagator;
     }
 
     @Nullable Object call(ActorReference reference, ActorMethod method, Object @Nullable [] arguments) throws Throwable {
         Invocation invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
-                this.clock.millis() + this.callTimeoutMillis, method.returnKind() == ReturnKind.ASYNCHRONOUS);
+                this.clock.millis() + this.callTimeoutMillis, method.returnKind() == ReturnKind.ASYNCHRONOUS,
+                this.propagator);
         if (method.returnKind() == ReturnKind.SYNCHRONOUS) {
             Invocation caller = CurrentTurn.get();
             Activation callerActivation = (caller != null) ? caller.servedBy : null;
@@ -91,7 +98,7 @@ public final class CallDispatcher {
                 }
                 yield future;
             }
-            case SYNCHRONOUS -> await(invocation, outcome, this.callTimeoutNanos);
+            case SYNCHRONOUS -> awaitAnnounced(invocation, outcome);
         };
     }
 
@@ -111,7 +118,7 @@ public final class CallDispatcher {
             throw new IllegalArgumentException("Method " + method.name() + "() is one-way: call it through a reference");
         }
         Invocation invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
-                this.clock.millis() + this.callTimeoutMillis, true);
+                this.clock.millis() + this.callTimeoutMillis, true, this.propagator);
         CompletionStage<?> outcome;
         try {
             // The reference was made for this call alone (a call by address): nothing to keep an owner in.
@@ -172,6 +179,17 @@ public final class CallDispatcher {
      */
     private @Nullable Object awaitNested(Invocation caller, Invocation invocation, CompletionStage<?> outcome)
             throws Throwable {
+        boolean announced = ReadyQueueScheduler.blockingBegins();
+        try {
+            return awaitNestedAnnounced(caller, invocation, outcome);
+        }
+        finally {
+            ReadyQueueScheduler.blockingEnds(announced);
+        }
+    }
+
+    private @Nullable Object awaitNestedAnnounced(Invocation caller, Invocation invocation,
+            CompletionStage<?> outcome) throws Throwable {
         CompletableFuture<?> future = outcome.toCompletableFuture();
         long deadline = System.nanoTime() + this.callTimeoutNanos;
         Invocation suspect = null;
@@ -204,6 +222,17 @@ public final class CallDispatcher {
                 throw new ActorException("Interrupted while waiting for " + invocation.address() + "."
                         + invocation.name() + "()", ex);
             }
+        }
+    }
+
+    /** Waits for a call, telling a scheduler of ready activations when this thread is one of its runners. */
+    private @Nullable Object awaitAnnounced(Invocation invocation, CompletionStage<?> outcome) throws Throwable {
+        boolean announced = ReadyQueueScheduler.blockingBegins();
+        try {
+            return await(invocation, outcome, this.callTimeoutNanos);
+        }
+        finally {
+            ReadyQueueScheduler.blockingEnds(announced);
         }
     }
 

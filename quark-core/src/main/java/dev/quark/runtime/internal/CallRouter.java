@@ -207,12 +207,16 @@ public final class CallRouter {
     }
 
     private static boolean awaitRoom(Activation activation, ActorIdentity target, long nanos) {
+        boolean announced = ReadyQueueScheduler.blockingBegins();
         try {
             return activation.awaitRoom(nanos);
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             throw new ActorException("Interrupted while waiting for room in the mailbox of " + target, ex);
+        }
+        finally {
+            ReadyQueueScheduler.blockingEnds(announced);
         }
     }
 

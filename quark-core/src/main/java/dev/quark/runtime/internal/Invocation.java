@@ -8,6 +8,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import dev.quark.actor.ActorCallExpiredException;
 import dev.quark.actor.ActorContext;
 import dev.quark.actor.RequestContext;
+import dev.quark.runtime.CallContextPropagator;
 import dev.quark.runtime.ActorAddress;
 import org.jspecify.annotations.Nullable;
 
@@ -114,10 +115,11 @@ sealed class Invocation extends CompletableFuture<Object> implements ActorContex
      * Creates the invocation of a call made on the current thread: inside a turn it continues that turn's
      * call chain and keeps its deadline when that one comes first (a nested call is of no use to a caller
      * that has given up), outside it starts a new one; an open {@link RequestContext} sets request id and
-     * metadata.
+     * metadata, and the runtime's context propagator, when it has one, has the last word on the metadata.
      */
     static Invocation create(ActorAddress address, @Nullable ActorIdentity target, ActorMethod method,
-            Object @Nullable [] arguments, long deadlineMillis, boolean timed) {
+            Object @Nullable [] arguments, long deadlineMillis, boolean timed,
+            @Nullable CallContextPropagator propagator) {
         Invocation caller = CurrentTurn.get();
         RequestContext request = RequestContext.current();
         long chainId;
@@ -139,8 +141,19 @@ sealed class Invocation extends CompletableFuture<Object> implements ActorContex
             requestId = request.requestId();
             metadata = request.metadata();
         }
+        if (propagator != null) {
+            metadata = propagated(propagator, metadata);
+        }
         return timed ? new TimedInvocation(target, address, method, null, arguments, chainId, requestId, metadata, deadline)
                 : new Invocation(target, address, method, null, arguments, chainId, requestId, metadata, deadline);
+    }
+
+    private static Map<String, String> propagated(CallContextPropagator propagator, Map<String, String> metadata) {
+        Map<String, String> propagated = propagator.propagate(metadata);
+        if (propagated == null) {
+            throw new NullPointerException("Call context propagator " + propagator + " returned null metadata");
+        }
+        return (propagated == metadata) ? metadata : Map.copyOf(propagated);
     }
 
     /**

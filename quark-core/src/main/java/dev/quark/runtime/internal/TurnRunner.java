@@ -4,6 +4,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -28,7 +29,16 @@ final class TurnRunner {
      */
     static void drain(Activation activation, Object first) {
         Object next = first;
+        Executor executor = activation.catalog().settings().turnExecutor();
+        int bound = ReadyQueueScheduler.turnsPerScheduling(executor);
+        int turns = 0;
         while (next != null) {
+            if (turns++ == bound && executor instanceof ReadyQueueScheduler scheduler) {
+                // The fairness bound of a scheduler of ready activations: the activation, still owned by the
+                // granted turn, goes to the end of its queue.
+                scheduler.requeue(activation.catalog().drainTask(activation, next));
+                return;
+            }
             if (next == TurnAdmission.LIFECYCLE) {
                 next = InstanceLifecycle.runRequested(activation);
             }
@@ -118,6 +128,7 @@ final class TurnRunner {
             return join(stage);
         }
         boolean suspended = activation.suspend(turn);
+        boolean announced = ReadyQueueScheduler.blockingBegins();
         try {
             return stage.get(activation.catalog().settings().callTimeout().toNanos(), TimeUnit.NANOSECONDS);
         }
@@ -129,6 +140,7 @@ final class TurnRunner {
                     activation.catalog().settings().callTimeout());
         }
         finally {
+            ReadyQueueScheduler.blockingEnds(announced);
             if (suspended) {
                 activation.resume(turn);
             }

@@ -69,6 +69,39 @@ class ClientMembershipTests {
     }
 
     @Test
+    void itsMetricsAreBoundBeforeTheFirstReadAndCountEveryReadByOutcome() {
+        write(entry("silo-a", SiloStatus.ACTIVE));
+        List<String> events = new CopyOnWriteArrayList<>();
+        this.client.metrics(new ClientMetrics() {
+
+            @Override
+            public void bindClient(ClientMembership membership) {
+                events.add("bound at version " + membership.current().version());
+            }
+
+            @Override
+            public void tableRead(boolean succeeded) {
+                events.add(succeeded ? "read" : "failed");
+            }
+        });
+        this.client.start();
+        assertThat(events).containsExactly("bound at version 0", "read");
+        this.reads.failing.set(true);
+        this.client.refreshIfOlderThan(Long.MAX_VALUE);
+        await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("failed"));
+        this.reads.failing.set(false);
+        int failedAt = events.lastIndexOf("failed");
+        await().atMost(Duration.ofSeconds(5)).until(() -> events.subList(failedAt, events.size()).contains("read"));
+    }
+
+    @Test
+    void itsMetricsCannotBeSetOnceStarted() {
+        this.client.start();
+        assertThatThrownBy(() -> this.client.metrics(ClientMetrics.NONE)).isInstanceOf(IllegalStateException.class)
+            .hasMessage("The metrics of cluster client client-1 are set before it starts");
+    }
+
+    @Test
     void aReadThatBreaksAfterTheTableAnsweredIsReportedAndTheReaderKeepsReading() {
         write(entry("silo-a", SiloStatus.ACTIVE));
         this.client.start();

@@ -37,7 +37,8 @@ class IdleClientLinksTests {
 
     private final SettableClock clock = new SettableClock();
 
-    private final IdleClientLinks links = new IdleClientLinks("a", this.transport, this.clock, IDLE);
+    private final IdleClientLinks links = new IdleClientLinks("a", this.transport, this.clock, IDLE,
+            RoutingMetrics.NONE);
 
     // Nobody listens at these; links are opened on send all the same.
     private final SiloAddress silo = new SiloAddress("127.0.0.1", 2);

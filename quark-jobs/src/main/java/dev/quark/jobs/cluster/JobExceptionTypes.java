@@ -1,5 +1,7 @@
 package dev.quark.jobs.cluster;
 
+import java.time.Duration;
+
 import dev.quark.cluster.transport.jackson.ExceptionTypeContributor;
 import dev.quark.jobs.InvalidWorkflowException;
 import dev.quark.jobs.JobAbandonedException;
@@ -18,7 +20,8 @@ import dev.quark.jobs.WorkflowNotFoundException;
  * The exceptions of {@code quark-jobs} that cross silos with their type and fields (a job client's call into
  * an actor that enqueues, cancels or looks up jobs on another silo): each is rebuilt there with the message
  * written here and the fields its callers read ({@link JobNotFoundException#getId()},
- * {@link JobVetoedException#getReason()}, ...). Found through {@code META-INF/services}.
+ * {@link JobVetoedException#getReason()}, {@link JobTimeoutException#getTimeout()}, ...; durations as ISO-8601
+ * texts). Found through {@code META-INF/services}.
  */
 public final class JobExceptionTypes implements ExceptionTypeContributor {
 
@@ -29,6 +32,12 @@ public final class JobExceptionTypes implements ExceptionTypeContributor {
     private static final String FILTER = "filter";
 
     private static final String REASON = "reason";
+
+    private static final String ATTEMPT = "attempt";
+
+    private static final String TIMEOUT = "timeout";
+
+    private static final String OWNER = "owner";
 
     @Override
     public void contribute(Table table) {
@@ -45,10 +54,22 @@ public final class JobExceptionTypes implements ExceptionTypeContributor {
         table.add(UnknownJobTypeException.class, (failure, fields) -> fields.text(TYPE, failure.getType()),
                 (message, fields, cause) -> UnknownJobTypeException.crossedSilos(message,
                         fields.requiredText(TYPE)));
-        table.addMessageOnly(JobTimeoutException.class,
-                (message, cause) -> JobTimeoutException.crossedSilos(message));
-        table.addMessageOnly(JobAbandonedException.class,
-                (message, cause) -> JobAbandonedException.crossedSilos(message));
+        table.add(JobTimeoutException.class,
+                (failure, fields) -> fields.text(ID, failure.getId().toString())
+                    .text(TYPE, failure.getType())
+                    .number(ATTEMPT, failure.getAttempt())
+                    .text(TIMEOUT, failure.getTimeout().toString()),
+                (message, fields, cause) -> JobTimeoutException.crossedSilos(message,
+                        JobId.parse(fields.requiredText(ID)), fields.requiredText(TYPE),
+                        Math.toIntExact(fields.requiredNumber(ATTEMPT)),
+                        Duration.parse(fields.requiredText(TIMEOUT))));
+        table.add(JobAbandonedException.class,
+                (failure, fields) -> fields.text(ID, failure.getId().toString())
+                    .number(ATTEMPT, failure.getAttempt())
+                    .text(OWNER, failure.getOwner()),
+                (message, fields, cause) -> JobAbandonedException.crossedSilos(message,
+                        JobId.parse(fields.requiredText(ID)), Math.toIntExact(fields.requiredNumber(ATTEMPT)),
+                        fields.text(OWNER)));
         table.addMessageOnly(JobCancelledException.class, (message, cause) -> new JobCancelledException(message));
         table.addMessageOnly(NonRetryableJobException.class, (message, cause) -> (cause != null)
                 ? new NonRetryableJobException(message, cause) : new NonRetryableJobException(message));

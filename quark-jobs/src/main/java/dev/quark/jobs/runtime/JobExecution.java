@@ -55,6 +55,12 @@ final class JobExecution {
 
     private boolean ending;
 
+    /** Whether the attempt started ({@link #start()}): from then on a lease loss interrupts it rather than withdraws it. */
+    private boolean started;
+
+    /** Whether it was withdrawn before it started and its job is still to be given back ({@link #takeWithdrawn()}). */
+    private boolean withdrawn;
+
     JobExecution(JobOrchestrator orchestrator, ClaimedJob claimed, RegisteredJobHandler handler,
             ExecutionContext context) {
         this.orchestrator = orchestrator;
@@ -94,6 +100,9 @@ final class JobExecution {
         List<JobFilters.OpenScope> scopes = new ArrayList<>();
         try {
             filters.openScopes(job, scopes);
+            if (!start()) {
+                return;
+            }
             this.orchestrator.metrics().started(type(), latency(job));
             if (!beforeHandler(job)) {
                 return;
@@ -283,15 +292,55 @@ final class JobExecution {
     }
 
     /**
-     * Withdraws the attempt before its thread started, its lease lost: no outcome is recorded for it.
-     * @return the claimed job, to give back; {@code null} when an outcome was decided already
+     * Starts the attempt on the worker thread, as late as possible: right before its first effect (the metrics, a
+     * takeover's or a cancellation's outcome, the filters' {@code beforeRun}, the handler). An attempt whose lease was
+     * lost since a worker took it, or that was withdrawn or stopped meanwhile, does not start: it never ran, so its job
+     * is given back when its thread ends ({@link JobOrchestrator#ended}), its attempt not counted.
+     * @return whether to go on with the attempt
      */
-    @Nullable ClaimedJob withdraw() {
+    private boolean start() {
+        if (!this.orchestrator.keeps(lease())) {
+            if (withdraw()) {
+                logger.warn("Lost the lease of job {} ({}) before its attempt started; given back unless another "
+                        + "worker took it over", job().id(), type());
+            }
+            return false;
+        }
         synchronized (this) {
             if (this.decided) {
-                return null;
+                return false;
+            }
+            this.started = true;
+            return true;
+        }
+    }
+
+    /**
+     * Withdraws the attempt before it started, its lease lost: no outcome is recorded for it, and its job is given
+     * back, its attempt not counted, once its thread ended ({@link #takeWithdrawn()}).
+     * @return whether it was withdrawn; {@code false} when it started or an outcome was decided already
+     */
+    boolean withdraw() {
+        synchronized (this) {
+            if (this.decided || this.started) {
+                return false;
             }
             this.decided = true;
+            this.withdrawn = true;
+            return true;
+        }
+    }
+
+    /**
+     * Takes the job of a withdrawn attempt, once, to give it back.
+     * @return the claimed job, or {@code null} when the attempt was not withdrawn or its job was taken already
+     */
+    @Nullable ClaimedJob takeWithdrawn() {
+        synchronized (this) {
+            if (!this.withdrawn) {
+                return null;
+            }
+            this.withdrawn = false;
         }
         return this.claimed;
     }

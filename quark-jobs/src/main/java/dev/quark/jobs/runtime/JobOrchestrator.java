@@ -653,32 +653,30 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Runs an attempt registered as running on a thread of its own, unless its lease was lost meanwhile: the job never
-     * ran then, so it is given back, fenced by its lease, before its slot frees (so that no claim of this node takes it
-     * over as abandoned meanwhile).
+     * Runs an attempt registered as running on a thread of its own. Its lease is checked there, right before the
+     * attempt starts ({@code JobExecution.start}): one lost since a worker took the job withdraws the attempt, and the
+     * job, which never ran, is given back when the thread ends ({@link #ended}). A thread that cannot be started
+     * withdraws it the same way.
      */
     private void launch(JobExecution execution) {
-        boolean kept = this.keeper.lease(execution.lease().resource())
-            .filter((lease) -> lease.isSameLease(execution.lease()))
-            .isPresent();
-        if (!kept) {
-            ClaimedJob withdrawn = execution.withdraw();
-            if (withdrawn != null) {
-                logger.warn("Lost the lease of job {} ({}) before its attempt started; given back unless another "
-                        + "worker took it over", withdrawn.job().id(), withdrawn.job().type());
-                giveBack(List.of(withdrawn));
-            }
-            ended(execution);
-            return;
-        }
         try {
             this.threads.newThread(execution::run).start();
         }
         catch (RuntimeException ex) {
-            logger.error("Could not start a thread for job {}; it runs again when its lease expires",
+            logger.error("Could not start a thread for job {}; given back unless another worker took it over",
                     execution.job().id(), ex);
+            execution.withdraw();
             ended(execution);
         }
+    }
+
+    /**
+     * Returns whether the keeper still keeps a lease: not lost, released or expired.
+     * @param lease the lease
+     * @return whether it is kept
+     */
+    boolean keeps(Lease lease) {
+        return this.keeper.lease(lease.resource()).filter((kept) -> kept.isSameLease(lease)).isPresent();
     }
 
     /**
@@ -705,16 +703,37 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         catch (RuntimeException ex) {
             refused = (outcomes.size() > 1) ? giveBackOneByOne(outcomes) : Map.of(outcomes.get(0).id(), ex);
         }
+        List<JobId> takenOver = new ArrayList<>();
+        List<JobId> notWritten = new ArrayList<>();
+        List<Lease> toRelease = new ArrayList<>();
+        @Nullable RuntimeException unreachable = null;
         for (ClaimedJob claimed : jobs) {
             RuntimeException failure = refused.get(claimed.job().id());
             if (failure == null) {
                 outcomeRecorded(claimed.lease());
+                continue;
+            }
+            if (failure instanceof LeaseLostException) {
+                takenOver.add(claimed.job().id());
             }
             else {
-                logger.warn("Could not give back job {} ({}), claimed but not run; it runs again once its lease is "
-                        + "free", claimed.job().id(), claimed.job().type(), failure);
-                releaseLease(claimed.lease());
+                notWritten.add(claimed.job().id());
+                unreachable = failure;
             }
+            toRelease.add(claimed.lease());
+        }
+        // In one step: with the store down, each release would wait out a connection timeout of its own.
+        releaseLeases(toRelease);
+        if (!takenOver.isEmpty()) {
+            logger.warn("Job orchestrator '{}' did not give back {} jobs claimed but not run: their leases were lost and "
+                    + "another worker took them over, which runs them (their attempt here counted as abandoned): {}",
+                    this.owner, takenOver.size(), takenOver);
+        }
+        if (!notWritten.isEmpty()) {
+            logger.warn("Job orchestrator '{}' could not give back {} jobs claimed but not run: the store could not be "
+                    + "reached (or refused the write, attached); they stay RUNNING until their leases expire, then a "
+                    + "worker of any node takes them over (their attempt here counted as abandoned): {}", this.owner,
+                    notWritten.size(), notWritten, unreachable);
         }
     }
 
@@ -746,9 +765,15 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Called when an attempt's thread returns: frees its slot and polls for more.
+     * Called when an attempt's thread returns, or could not start: gives back the job of an attempt withdrawn before
+     * it started (its lease lost), frees its slot and polls for more.
      */
     void ended(JobExecution execution) {
+        ClaimedJob withdrawn = execution.takeWithdrawn();
+        if (withdrawn != null) {
+            // Before its slot frees, so that no claim of this node takes it over as abandoned meanwhile.
+            giveBack(List.of(withdrawn));
+        }
         synchronized (this.lock) {
             if (this.running.remove(execution.job().id(), execution)) {
                 this.runningByType.computeIfPresent(execution.type(), (type, count) -> (count > 1) ? count - 1 : null);
@@ -804,7 +829,15 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             }
         }
         if (execution != null && execution.lease().isSameLease(lease)) {
-            execution.leaseLost(loss);
+            if (execution.withdraw()) {
+                // A worker took it but its attempt has not started: it never ran, so it is given back when its
+                // thread ends, its attempt not counted, rather than left to be taken over as abandoned.
+                logger.warn("Lost the lease of job {} ({}) before its attempt started: {}; given back unless another "
+                        + "worker took it over", id, execution.type(), loss);
+            }
+            else {
+                execution.leaseLost(loss);
+            }
         }
         if (waiting != null) {
             // Given back rather than only released: it never ran, so its attempt is not counted, unless another
@@ -847,13 +880,23 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * Stopping and closed, it releases at once.
      */
     void releaseLease(Lease lease) {
+        releaseLeases(List.of(lease));
+    }
+
+    /**
+     * Releases leases the worker no longer needs, as {@link #releaseLease} does; stopping and closed, all in one step.
+     */
+    private void releaseLeases(List<Lease> leases) {
+        if (leases.isEmpty()) {
+            return;
+        }
         boolean start;
         synchronized (this.lock) {
             if (this.state != State.RUNNING) {
                 start = false;
             }
             else {
-                this.toRelease.add(lease);
+                this.toRelease.addAll(leases);
                 start = !this.releasing;
                 this.releasing = true;
                 if (!start) {
@@ -862,7 +905,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             }
         }
         if (!start) {
-            releaseNow(List.of(lease));
+            releaseNow(leases);
             return;
         }
         try {

@@ -7,9 +7,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
+import dev.quark.jobs.JobId;
 import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobStore;
+import dev.quark.lease.LeaseLostException;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes the outcomes of the attempts of one node to the {@link JobStore}, those that end while a write is in flight
@@ -18,12 +22,25 @@ import org.jspecify.annotations.Nullable;
  * write is done and its own outcome with it, the first worker still waiting writes the next batch, everyone waiting
  * then at most {@link #MAX_BATCH}. Each caller returns once its own outcome is written or refused. A batch whose write
  * fails (other than by refusing some outcomes for their leases) is written again one outcome at a time, so that one
- * outcome the database refuses fails alone. A write that throws an {@link Error} still hands the lead on.
+ * outcome the database refuses fails alone; but {@link #MAX_FAILURES_IN_A_ROW} single writes failing in a row for
+ * another reason than a lost lease stop that (the store cannot be reached, and each further write would wait out a
+ * connection timeout again): the outcomes not tried fail with the last failure, logged at WARN with their count and
+ * jobs, and their jobs run again once their leases are free. A write that throws an {@link Error} still hands the lead
+ * on.
  */
 final class OutcomeWriter {
 
+    private static final Logger logger = LoggerFactory.getLogger(OutcomeWriter.class);
+
     /** The most outcomes one write carries. */
     static final int MAX_BATCH = 64;
+
+    /**
+     * How many single writes of a failed batch may fail in a row, other than by a lost lease, before the others are no
+     * longer tried: one failure may be an outcome the database refuses, two in a row most likely a store that cannot
+     * be reached.
+     */
+    static final int MAX_FAILURES_IN_A_ROW = 2;
 
     private final JobStore store;
 
@@ -104,13 +121,13 @@ final class OutcomeWriter {
                 writeAlone(batch.get(0));
                 return;
             }
-            Map<dev.quark.jobs.JobId, RuntimeException> refused;
+            Map<JobId, RuntimeException> refused;
             try {
                 refused = this.store.finishAll(batch.stream().map((pending) -> pending.outcome).toList());
             }
             catch (RuntimeException ex) {
                 // One bad outcome (say a character the database refuses) must not fail the others: each alone.
-                batch.forEach(this::writeAlone);
+                writeOneByOne(batch);
                 return;
             }
             batch.forEach((pending) -> pending.finish(refused.get(pending.outcome.id())));
@@ -125,14 +142,47 @@ final class OutcomeWriter {
         }
     }
 
-    private void writeAlone(Pending pending) {
+    /**
+     * Writes the outcomes of a failed batch one at a time, until {@link #MAX_FAILURES_IN_A_ROW} writes in a row failed
+     * for another reason than a lost lease; the outcomes not tried then fail with the last failure.
+     */
+    private void writeOneByOne(List<Pending> batch) {
+        int failuresInARow = 0;
+        @Nullable RuntimeException last = null;
+        for (int i = 0; i < batch.size(); i++) {
+            if (failuresInARow >= MAX_FAILURES_IN_A_ROW && last != null) {
+                notTried(batch.subList(i, batch.size()), last);
+                return;
+            }
+            RuntimeException failure = writeAlone(batch.get(i));
+            if (failure == null || failure instanceof LeaseLostException) {
+                failuresInARow = 0;
+            }
+            else {
+                failuresInARow++;
+                last = failure;
+            }
+        }
+    }
+
+    private static void notTried(List<Pending> rest, RuntimeException failure) {
+        List<JobId> jobs = rest.stream().map((pending) -> pending.outcome.id()).toList();
+        logger.warn("Did not write the outcomes of {} jobs after {} writes in a row failed ({}): the store cannot be "
+                + "reached; they run again once their leases are free: {}", jobs.size(), MAX_FAILURES_IN_A_ROW, failure,
+                jobs);
+        rest.forEach((pending) -> pending.finish(failure));
+    }
+
+    private @Nullable RuntimeException writeAlone(Pending pending) {
         JobOutcome outcome = pending.outcome;
         try {
             this.store.finish(outcome.id(), outcome.lease(), outcome.transition(), outcome.report(), outcome.now());
             pending.finish(null);
+            return null;
         }
         catch (RuntimeException ex) {
             pending.finish(ex);
+            return ex;
         }
     }
 

@@ -82,14 +82,55 @@ class JobExceptionTypesTests {
 
     @Test
     void exceptionsWithoutFieldsOfTheirOwnCrossWithTheirMessage() {
-        List<RuntimeException> thrown = List.of(new JobTimeoutException(this.id, "send-mail", 2, Duration.ofSeconds(5)),
-                new JobAbandonedException(this.id, 3, "silo-a"), new JobCancelledException("cancelled by ops"),
+        List<RuntimeException> thrown = List.of(new JobCancelledException("cancelled by ops"),
                 new NonRetryableJobException("bad address"),
                 new JobPayloadException("cannot read the payload", new IllegalArgumentException("bad json")),
                 new InvalidWorkflowException("a cycle", null));
         for (RuntimeException failure : thrown) {
             assertThat(roundTrip(failure)).isExactlyInstanceOf(failure.getClass()).hasMessage(failure.getMessage());
         }
+    }
+
+    @Test
+    void aTimeoutCrossesWithJobTypeAttemptAndTimeout() {
+        JobTimeoutException thrown = new JobTimeoutException(this.id, "send-mail", 2, Duration.ofMillis(5250));
+        assertThat(roundTrip(thrown)).isInstanceOfSatisfying(JobTimeoutException.class, (rebuilt) -> {
+            assertThat(rebuilt).hasMessage(thrown.getMessage());
+            assertThat(rebuilt.getId()).isEqualTo(this.id);
+            assertThat(rebuilt.getType()).isEqualTo("send-mail");
+            assertThat(rebuilt.getAttempt()).isEqualTo(2);
+            assertThat(rebuilt.getTimeout()).isEqualTo(Duration.ofMillis(5250));
+        });
+    }
+
+    @Test
+    void anAbandonedAttemptCrossesWithJobAttemptAndOwner() {
+        JobAbandonedException thrown = new JobAbandonedException(this.id, 3, "silo-a");
+        assertThat(roundTrip(thrown)).isInstanceOfSatisfying(JobAbandonedException.class, (rebuilt) -> {
+            assertThat(rebuilt).hasMessage(thrown.getMessage());
+            assertThat(rebuilt.getId()).isEqualTo(this.id);
+            assertThat(rebuilt.getAttempt()).isEqualTo(3);
+            assertThat(rebuilt.getOwner()).isEqualTo("silo-a");
+        });
+    }
+
+    @Test
+    void anAbandonedAttemptOfAnUnknownOwnerCrossesWithoutOne() {
+        JobAbandonedException thrown = new JobAbandonedException(this.id, 1, null);
+        assertThat(roundTrip(thrown)).isInstanceOfSatisfying(JobAbandonedException.class, (rebuilt) -> {
+            assertThat(rebuilt).hasMessage(thrown.getMessage());
+            assertThat(rebuilt.getAttempt()).isEqualTo(1);
+            assertThat(rebuilt.getOwner()).isNull();
+        });
+    }
+
+    @Test
+    void aTimeoutWithoutItsFieldsArrivesAsARemoteException() {
+        byte[] payload = ("{\"type\":\"dev.quark.jobs.JobTimeoutException\",\"message\":\"late\","
+                + "\"fields\":{\"id\":\"" + this.id + "\",\"type\":\"send-mail\",\"attempt\":2}}")
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(this.codec.decodeFailure(payload)).isInstanceOfSatisfying(RemoteActorException.class,
+                (remote) -> assertThat(remote.remoteType()).isEqualTo(JobTimeoutException.class.getName()));
     }
 
     @Test

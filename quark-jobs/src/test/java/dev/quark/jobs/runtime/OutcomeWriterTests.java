@@ -149,6 +149,59 @@ class OutcomeWriterTests {
     }
 
     @Test
+    void aBatchWhoseStoreCannotBeReachedIsNotWrittenAgainOneOutcomeAtATimeAndItsJobsStayRunningForTheirLeases()
+            throws Exception {
+        List<ClaimedJob> jobs = claim(6);
+        Future<@Nullable RuntimeException> first = write(succeeded(jobs.get(0)));
+        assertThat(this.store.blocked.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        this.store.unreachable = true;
+        List<Future<@Nullable RuntimeException>> later = new ArrayList<>();
+        for (ClaimedJob job : jobs.subList(1, 6)) {
+            later.add(write(succeeded(job)));
+        }
+        await().atMost(WAIT).until(() -> this.writer.waiting() == 5);
+        this.store.gate.countDown();
+        assertThat(first.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        for (Future<@Nullable RuntimeException> outcome : later) {
+            assertThat(outcome.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("connection is not available");
+        }
+        assertThat(this.store.batches).containsExactly(5);
+        assertThat(this.store.unreachableFinishes).as("single writes tried, each a connection timeout")
+            .hasSize(OutcomeWriter.MAX_FAILURES_IN_A_ROW);
+        this.store.unreachable = false;
+        for (ClaimedJob job : jobs.subList(1, 6)) {
+            assertThat(this.store.find(job.job().id()).orElseThrow().status()).as("left running for its lease")
+                .isEqualTo(JobStatus.RUNNING);
+        }
+        assertThat(this.writer.waiting()).isZero();
+        assertThat(write(succeeded(jobs.get(1))).get(WAIT.toSeconds(), TimeUnit.SECONDS)).as("written later")
+            .isNull();
+    }
+
+    @Test
+    void aBatchWithOneRefusedOutcomeFirstStillWritesTheOthersOneAtATime() throws Exception {
+        List<ClaimedJob> jobs = claim(5);
+        this.store.refused.add(jobs.get(1).job().id());
+        this.store.refused.add(jobs.get(3).job().id());
+        Future<@Nullable RuntimeException> first = write(succeeded(jobs.get(0)));
+        assertThat(this.store.blocked.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        List<Future<@Nullable RuntimeException>> later = new ArrayList<>();
+        for (ClaimedJob job : jobs.subList(1, 5)) {
+            later.add(write(succeeded(job)));
+        }
+        await().atMost(WAIT).until(() -> this.writer.waiting() == 4);
+        this.store.gate.countDown();
+        assertThat(first.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(later.get(0).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class);
+        assertThat(later.get(1).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(later.get(2).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class);
+        assertThat(later.get(3).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(this.store.find(jobs.get(2).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(this.store.find(jobs.get(4).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+    }
+
+    @Test
     void aWriteThatThrowsAnErrorHandsTheLeadOnSoTheNextOutcomeIsStillWritten() throws Exception {
         List<ClaimedJob> jobs = claim(2);
         this.store.gate.countDown();
@@ -177,6 +230,12 @@ class OutcomeWriterTests {
 
         volatile boolean errorOnNextFinish;
 
+        /** Whether every write fails as a store that cannot be reached makes it (a pool's connection timeout). */
+        volatile boolean unreachable;
+
+        /** The jobs whose single outcome was tried while the store could not be reached. */
+        final List<JobId> unreachableFinishes = new CopyOnWriteArrayList<>();
+
         private volatile boolean first = true;
 
         @Override
@@ -187,6 +246,10 @@ class OutcomeWriterTests {
             }
             if (this.refused.contains(id)) {
                 throw new IllegalStateException("The database refuses the outcome of " + id);
+            }
+            if (this.unreachable) {
+                this.unreachableFinishes.add(id);
+                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
             }
             if (this.first && transition.status() == JobStatus.SUCCEEDED) {
                 this.first = false;
@@ -204,6 +267,9 @@ class OutcomeWriterTests {
         @Override
         public Map<JobId, RuntimeException> finishAll(List<JobOutcome> outcomes) {
             this.batches.add(outcomes.size());
+            if (this.unreachable) {
+                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+            }
             for (JobOutcome outcome : outcomes) {
                 if (this.refused.contains(outcome.id())) {
                     throw new IllegalStateException("The database refuses the outcome of " + outcome.id());

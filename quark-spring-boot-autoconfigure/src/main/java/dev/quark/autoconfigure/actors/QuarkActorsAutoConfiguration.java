@@ -8,6 +8,7 @@ import dev.quark.runtime.ActivationHook;
 import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.ActorReminderSource;
 import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.CallContextPropagator;
 import dev.quark.runtime.RuntimeScheduler;
 import dev.quark.runtime.filter.IncomingCallFilter;
 import dev.quark.runtime.filter.OutgoingCallFilter;
@@ -30,7 +31,8 @@ import org.springframework.context.annotation.Import;
  * application's packages.
  * <p>
  * Beans of type {@link OutgoingCallFilter} and {@link IncomingCallFilter} become the runtime's call filters,
- * in {@code @Order}/{@code Ordered} order (lowest first, outermost); a unique {@link ActorLocator},
+ * in {@code @Order}/{@code Ordered} order (lowest first, outermost), and {@link CallContextPropagator} beans
+ * (the trace context of {@code QuarkTracingAutoConfiguration}) its context propagators, in that order; a unique {@link ActorLocator},
  * {@link RemoteCallSender} or {@link ActorTypeNames} bean replaces the single-silo default, which is how a
  * cluster plugs in. An {@link ActorReminderSource} bean (the {@code ReminderRegistry} of
  * {@code QuarkRemindersAutoConfiguration}) gives actors their reminders.
@@ -47,7 +49,7 @@ public final class QuarkActorsAutoConfiguration {
             ObjectProvider<Clock> clock, ObjectProvider<ActorMetrics> metrics,
             ObjectProvider<RuntimeScheduler> scheduler, ObjectProvider<ActivationHook> activationHooks,
             ObjectProvider<OutgoingCallFilter> outgoingFilters, ObjectProvider<IncomingCallFilter> incomingFilters,
-            ObjectProvider<ActorLocator> locator, ObjectProvider<RemoteCallSender> remoteCallSender,
+            ObjectProvider<CallContextPropagator> contextPropagators, ObjectProvider<ActorLocator> locator, ObjectProvider<RemoteCallSender> remoteCallSender,
             ObjectProvider<ActorTypeNames> actorTypeNames, ObjectProvider<ActorReminderSource> reminders,
             ObjectProvider<ActorRuntimeBuilderCustomizer> customizers) {
         Map<Class<?>, String> actors = ActorBeans.find(beanFactory);
@@ -60,13 +62,15 @@ public final class QuarkActorsAutoConfiguration {
             .mailboxCapacity(properties.getMailboxCapacity())
             .mailboxFullTimeout(properties.getMailboxFullTimeout())
             .callTimeout(properties.getCallTimeout())
-            .shutdownTimeout(properties.getShutdownTimeout());
+            .shutdownTimeout(properties.getShutdownTimeout())
+            .turnScheduler(properties.getTurnScheduler());
         applyShedding(properties, builder);
         scheduler.ifUnique(builder::scheduler);
         actors.keySet().forEach(builder::actor);
         activationHooks.orderedStream().forEach(builder::activationHook);
         outgoingFilters.orderedStream().forEach(builder::outgoingFilter);
         incomingFilters.orderedStream().forEach(builder::incomingFilter);
+        contextPropagators.orderedStream().forEach(builder::contextPropagator);
         // ifAvailable, not ifUnique: two routing beans must fail the start, never fall back to one silo.
         locator.ifAvailable(builder::actorLocator);
         remoteCallSender.ifAvailable(builder::remoteCallSender);

@@ -5,6 +5,7 @@ import java.util.function.Consumer;
 
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.InvalidSettingException;
+import dev.quark.runtime.TurnScheduler;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.InitializingBean;
@@ -51,6 +52,12 @@ public class QuarkActorsProperties implements InitializingBean {
      * How long shutdown waits for running turns and deactivations to finish.
      */
     private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+    /**
+     * How turns are run: virtual-threads, a virtual thread per busy period of an activation; or ready-queue, a
+     * queue of ready activations served by a few long-lived virtual threads that start more when turns block.
+     */
+    private TurnScheduler turnScheduler = TurnScheduler.VIRTUAL_THREADS;
 
     // Shedding: idle activations deactivated before the idle timeout over a count or heap limit.
 
@@ -115,6 +122,14 @@ public class QuarkActorsProperties implements InitializingBean {
 
     public void setShutdownTimeout(Duration shutdownTimeout) {
         this.shutdownTimeout = shutdownTimeout;
+    }
+
+    public TurnScheduler getTurnScheduler() {
+        return this.turnScheduler;
+    }
+
+    public void setTurnScheduler(TurnScheduler turnScheduler) {
+        this.turnScheduler = turnScheduler;
     }
 
     public @Nullable Integer getMaxActivations() {

@@ -3,6 +3,7 @@ package dev.quark.autoconfigure.cluster;
 import dev.quark.autoconfigure.backend.BackendSelection;
 import dev.quark.autoconfigure.backend.QuarkBackendResolver;
 import dev.quark.cluster.client.ClientMembership;
+import dev.quark.cluster.client.ClientMetrics;
 import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
 import dev.quark.cluster.routing.SiloRouting;
@@ -39,7 +40,7 @@ class ClusterClientConfiguration {
     @ConditionalOnMissingBean
     ClientMembership quarkClientMembership(SiloRouting routing, ActorRuntime runtime, PayloadCodec codec,
             ObjectProvider<MembershipProvider> membership, ObjectProvider<Transport> transport,
-            QuarkClusterProperties properties, Environment environment) {
+            QuarkClusterProperties properties, Environment environment, ObjectProvider<ClientMetrics> metrics) {
         MembershipProvider table = membership.getIfAvailable();
         if (table == null) {
             throw new IllegalStateException("quark.cluster.mode=client but there is no membership table to read the "
@@ -56,6 +57,7 @@ class ClusterClientConfiguration {
         routing.listen(runtime, codec);
         ClientMembership client = new ClientMembership(routing.siloId(), table, properties.getVirtualNodes(),
                 properties.getTableRefreshInterval());
+        metrics.ifAvailable(client::metrics);
         routing.follow(client);
         return client;
     }

@@ -46,6 +46,7 @@ import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitializat
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.ImportRuntimeHints;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
@@ -72,6 +73,7 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
 @EnableConfigurationProperties(QuarkClusterProperties.class)
 @Import(ClusterClientConfiguration.class)
+@ImportRuntimeHints(PayloadCodecRuntimeHints.class)
 public final class QuarkClusterAutoConfiguration {
 
     /** The area's name in the shared backend wiring. */

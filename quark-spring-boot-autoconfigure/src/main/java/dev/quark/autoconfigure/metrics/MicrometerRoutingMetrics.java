@@ -1,14 +1,19 @@
 package dev.quark.autoconfigure.metrics;
 
+import java.util.function.IntSupplier;
+
 import dev.quark.cluster.routing.RoutingMetrics;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * {@link RoutingMetrics} on Micrometer: {@value #FORWARDED} (calls this silo passed on to the owner of their
  * actor), {@value #REROUTED} (calls this silo sent that a silo refused without running them, because it was
- * leaving or not serving, and that this silo routed again) and {@value #FAILED} (calls this silo sent that failed for a membership reason, by {@code reason}: the
- * exception's simple name).
+ * leaving or not serving, and that this silo routed again), {@value #FAILED} (calls this silo sent that failed for a membership reason, by {@code reason}: the
+ * exception's simple name), {@value #CLIENT_LINKS} (gauge, addresses of cluster clients the silo's transport holds
+ * links to) and {@value #CLIENT_LINKS_CLOSED} (client addresses whose links the silo closed, by {@code reason}:
+ * {@code idle}).
  */
 public class MicrometerRoutingMetrics implements RoutingMetrics {
 
@@ -21,11 +26,19 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
     /** Name of the membership-failure counter. */
     public static final String FAILED = "quark.cluster.calls.failed";
 
+    /** Name of the gauge of links to cluster clients. */
+    public static final String CLIENT_LINKS = "quark.cluster.client.links";
+
+    /** Name of the counter of closed links to cluster clients. */
+    public static final String CLIENT_LINKS_CLOSED = "quark.cluster.client.links.closed";
+
     private final MeterRegistry registry;
 
     private final Counter forwarded;
 
     private final Counter rerouted;
+
+    private final Counter clientLinksClosed;
 
     /**
      * Creates the metrics.
@@ -40,6 +53,24 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
             .description("Calls this silo sent that a leaving or not serving silo refused without running them, "
                     + "and that this silo routed again")
             .register(registry);
+        this.clientLinksClosed = Counter.builder(CLIENT_LINKS_CLOSED)
+            .description("Links to cluster clients this silo closed because it had not heard from them for the "
+                    + "idle timeout")
+            .tag("reason", "idle")
+            .register(registry);
+    }
+
+    @Override
+    public void bindClientLinks(IntSupplier clientLinks) {
+        Gauge.builder(CLIENT_LINKS, clientLinks, IntSupplier::getAsInt)
+            .description("Addresses of cluster clients this silo holds links to")
+            .strongReference(true)
+            .register(this.registry);
+    }
+
+    @Override
+    public void clientLinksClosed(int count) {
+        this.clientLinksClosed.increment(count);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.quark.autoconfigure.metrics;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.cluster.client.ClientMetrics;
 import dev.quark.cluster.membership.MembershipMetrics;
 import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.eventsourcing.EventStoreMetrics;
@@ -46,6 +47,13 @@ public final class QuarkMetricsAutoConfiguration {
     @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
     RoutingMetrics quarkRoutingMetrics(MeterRegistry registry) {
         return new MicrometerRoutingMetrics(registry);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
+    ClientMetrics quarkClientMetrics(MeterRegistry registry) {
+        return new MicrometerClientMetrics(registry);
     }
 
     @Bean

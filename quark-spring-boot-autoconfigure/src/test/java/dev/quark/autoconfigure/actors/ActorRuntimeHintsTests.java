@@ -15,6 +15,9 @@ import dev.quark.autoconfigure.fixtures.payments.Receipt;
 import dev.quark.autoconfigure.fixtures.wallet.WalletActor;
 import dev.quark.autoconfigure.fixtures.wallet.WalletState;
 import dev.quark.autoconfigure.state.QuarkStateRuntimeHintsAccess;
+import dev.quark.messaging.MessageId;
+import dev.quark.messaging.OutboxMessage;
+import dev.quark.messaging.publisher.OutboxReceiver;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.aot.hint.MemberCategory;
@@ -158,5 +161,26 @@ class ActorRuntimeHintsTests {
         assertThat(SpringFactoriesLoader.forResourceLocation("META-INF/spring/aot.factories")
             .load(org.springframework.beans.factory.aot.BeanFactoryInitializationAotProcessor.class))
             .anyMatch(ActorRuntimeHintsAotProcessor.class::isInstance);
+    }
+
+    @Test
+    void anActorDestinationsActorGetsJsonBindingOfTheOutboxMessageItReceivesFromOtherSilos() {
+        RuntimeHints hints = new RuntimeHints();
+        ActorRuntimeHints.registerActor(hints, LedgerActor.class);
+        assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(OutboxMessage.class, "headers")).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(OutboxMessage.class, "createdAt"))
+            .accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onMethodInvocation(MessageId.class, "value")).accepts(hints);
+        assertThat(RuntimeHintsPredicates.reflection().onType(OutboxReceiver.class)).accepts(hints);
+    }
+
+    public interface Ledger extends OutboxReceiver {
+    }
+
+    public static class LedgerActor extends AbstractActor implements Ledger {
+
+        @Override
+        public void receive(OutboxMessage message) {
+        }
     }
 }

@@ -14,6 +14,7 @@ import dev.quark.autoconfigure.fixtures.unsupported.Loader;
 import dev.quark.autoconfigure.fixtures.unsupported.LoaderActor;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.ActorRuntimeDefaults;
+import dev.quark.runtime.TurnScheduler;
 import dev.quark.runtime.HeapReading;
 import org.junit.jupiter.api.Test;
 
@@ -127,6 +128,7 @@ class QuarkActorsAutoConfigurationTests {
         assertThat(properties.getCallTimeout()).isEqualTo(ActorRuntimeDefaults.CALL_TIMEOUT);
         assertThat(properties.getShutdownTimeout()).isEqualTo(ActorRuntimeDefaults.SHUTDOWN_TIMEOUT);
         assertThat(properties.getSheddingCheckInterval()).isEqualTo(ActorRuntimeDefaults.SHEDDING_CHECK_INTERVAL);
+        assertThat(properties.getTurnScheduler()).isEqualTo(ActorRuntimeDefaults.TURN_SCHEDULER);
     }
 
     @Test
@@ -201,6 +203,27 @@ class QuarkActorsAutoConfigurationTests {
                 + "value '0' is invalid: must be between 1 and 99");
         assertInvalid("memory-pressure.target-percent=80", "Property quark.actors.memory-pressure.target-percent with "
                 + "value '80' is invalid: must be below the limit (80)");
+    }
+
+    @Test
+    void readyQueueTurnSchedulerRunsTurnsOnItsRunners() {
+        this.contextRunner.withPropertyValues("quark.actors.turn-scheduler=ready-queue").run((context) -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(QuarkActorsProperties.class).getTurnScheduler())
+                .isEqualTo(TurnScheduler.READY_QUEUE);
+            Greeter greeter = context.getBean(ActorRuntime.class).get(Greeter.class, "scheduled");
+            assertThat(greeter.threadName()).startsWith("quark-turn-");
+        });
+    }
+
+    @Test
+    void unknownTurnSchedulerFailsStartupNamingThePropertyAndValue() {
+        this.contextRunner.withPropertyValues("quark.actors.turn-scheduler=fork-join").run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(context.getStartupFailure())
+                .hasStackTraceContaining("Failed to bind properties under 'quark.actors.turn-scheduler'")
+                .hasStackTraceContaining("for value [fork-join]");
+        });
     }
 
     private void assertInvalid(String property, String message) {

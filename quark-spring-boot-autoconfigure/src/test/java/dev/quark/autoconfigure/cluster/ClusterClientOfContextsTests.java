@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -19,6 +20,9 @@ import dev.quark.actor.ActorRefFactory;
 import dev.quark.autoconfigure.fixtures.wallet.Wallet;
 import dev.quark.autoconfigure.health.ClusterClientHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkClusterClientHealthContributorAutoConfiguration;
+import dev.quark.autoconfigure.metrics.MicrometerClientMetrics;
+import dev.quark.autoconfigure.metrics.MicrometerRoutingMetrics;
+import dev.quark.autoconfigure.metrics.QuarkMetricsAutoConfiguration;
 import dev.quark.cluster.NoActiveSiloException;
 import dev.quark.cluster.client.ClientMembership;
 import dev.quark.cluster.membership.MembershipProvider;
@@ -29,6 +33,11 @@ import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.runtime.ActorRuntime;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -137,6 +146,31 @@ class ClusterClientOfContextsTests {
     }
 
     @Test
+    void aClientCallMadeInsideASpanRunsOnTheSiloInAChildSpanOfIt() {
+        ConfigurableApplicationContext silo = start("silo-a", grpc(List.of()), InMemoryTracing.class);
+        ConfigurableApplicationContext client = start("client-traced", grpc(clientProperties()), SharedTable.class,
+                InMemoryTracing.class);
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> client.getBean(ClientMembership.class).activeSilos().size() == 1);
+        Tracer tracer = client.getBean(Tracer.class);
+        Span caller = tracer.nextSpan().name("client-caller").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
+            assertThat(client.getBean(ActorRefFactory.class).get(Wallet.class, "traced-" + System.nanoTime()).deposit(2))
+                .isEqualTo(2);
+        }
+        finally {
+            caller.end();
+        }
+        InMemorySpanExporter spans = silo.getBean(InMemorySpanExporter.class);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !spans.getFinishedSpanItems().isEmpty());
+        assertThat(spans.getFinishedSpanItems()).singleElement().satisfies((turn) -> {
+            assertThat(turn.getName()).isEqualTo("wallet.deposit");
+            assertThat(turn.getTraceId()).isEqualTo(caller.context().traceId());
+            assertThat(turn.getParentSpanId()).isEqualTo(caller.context().spanId());
+        });
+    }
+
+    @Test
     void aClientOnTheGrpcTransportClosesWithoutWaitingTheGrpcServersGracePeriod() {
         start("silo-a", grpc(List.of()));
         ConfigurableApplicationContext client = start("client-grpc", grpc(clientProperties()), SharedTable.class);
@@ -154,7 +188,9 @@ class ClusterClientOfContextsTests {
     @Test
     void aSiloClosesItsLinksToAClientThatStoppedOnceNothingWasHeardFromItForTheIdleTimeout() {
         ConfigurableApplicationContext silo = start("silo-a",
-                grpc(List.of("quark.cluster.transport.client-link-idle-timeout=1s")));
+                grpc(List.of("quark.cluster.transport.client-link-idle-timeout=1s")), SimpleMetrics.class);
+        MeterRegistry meters = silo.getBean(MeterRegistry.class);
+        assertThat(meters.get(MicrometerRoutingMetrics.CLIENT_LINKS).gauge().value()).isZero();
         ConfigurableApplicationContext client = start("client-gone", grpc(clientProperties()), SharedTable.class);
         await().atMost(Duration.ofSeconds(10))
             .until(() -> client.getBean(ClientMembership.class).activeSilos().size() == 1);
@@ -164,9 +200,52 @@ class ClusterClientOfContextsTests {
                 client.getEnvironment().getRequiredProperty("spring.grpc.server.port", Integer.class));
         GrpcTransport siloTransport = silo.getBean(GrpcTransport.class);
         assertThat(siloTransport.peers()).as("the silo's links after it answered the client").contains(clientAddress);
+        assertThat(meters.get(MicrometerRoutingMetrics.CLIENT_LINKS).gauge().value()).isEqualTo(1);
+        assertThat(meters.get(MicrometerRoutingMetrics.CLIENT_LINKS_CLOSED).tag("reason", "idle").counter().count())
+            .isZero();
         this.contexts.remove(client);
         client.close();
         await().atMost(Duration.ofSeconds(10)).until(() -> !siloTransport.peers().contains(clientAddress));
+        assertThat(meters.get(MicrometerRoutingMetrics.CLIENT_LINKS).gauge().value()).isZero();
+        assertThat(meters.get(MicrometerRoutingMetrics.CLIENT_LINKS_CLOSED).tag("reason", "idle").counter().count())
+            .isEqualTo(1);
+    }
+
+    @Test
+    void aClientsMetersFollowItsViewAndItsReadsOfTheTable() {
+        start("silo-a", List.of());
+        ConfigurableApplicationContext client = start("client-metered", clientProperties(), FlakyTable.class,
+                SimpleMetrics.class);
+        MeterRegistry meters = client.getBean(MeterRegistry.class);
+        MembershipProvider table = JvmWideCluster.membership(this.cluster);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(meters.get(MicrometerClientMetrics.SILOS).gauge().value()).isEqualTo(1);
+            assertThat(meters.get(MicrometerClientMetrics.MEMBERSHIP_VERSION).gauge().value())
+                .isEqualTo(table.read().version());
+        });
+        assertThat(tableReads(meters, "success")).isPositive();
+        assertThat(tableReads(meters, "failure")).isZero();
+        double versionWithOneSilo = meters.get(MicrometerClientMetrics.MEMBERSHIP_VERSION).gauge().value();
+
+        start("silo-b", List.of());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(meters.get(MicrometerClientMetrics.SILOS).gauge().value()).isEqualTo(2);
+            assertThat(meters.get(MicrometerClientMetrics.MEMBERSHIP_VERSION).gauge().value())
+                .isEqualTo(table.read().version())
+                .isGreaterThan(versionWithOneSilo);
+        });
+
+        client.getBean(FlakyTable.class).failing.set(true);
+        await().atMost(Duration.ofSeconds(10)).until(() -> tableReads(meters, "failure") >= 2);
+        assertThat(meters.get(MicrometerClientMetrics.SILOS).gauge().value()).as("the view kept while reads fail")
+            .isEqualTo(2);
+        client.getBean(FlakyTable.class).failing.set(false);
+        double succeeded = tableReads(meters, "success");
+        await().atMost(Duration.ofSeconds(10)).until(() -> tableReads(meters, "success") > succeeded);
+    }
+
+    private static double tableReads(MeterRegistry meters, String outcome) {
+        return meters.get(MicrometerClientMetrics.TABLE_READS).tag("outcome", outcome).counter().count();
     }
 
     @Test
@@ -388,6 +467,60 @@ class ClusterClientOfContextsTests {
     @Configuration(proxyBeanMethods = false)
     @ImportAutoConfiguration(QuarkClusterClientHealthContributorAutoConfiguration.class)
     static class ClientHealth {
+    }
+
+    /** Quark's meters in a simple registry. */
+    @Configuration(proxyBeanMethods = false)
+    @ImportAutoConfiguration(QuarkMetricsAutoConfiguration.class)
+    static class SimpleMetrics {
+
+        @Bean
+        SimpleMeterRegistry simpleMeterRegistry() {
+            return new SimpleMeterRegistry();
+        }
+    }
+
+    /** The silos' table as {@link SharedTable} gives it, whose reads fail while {@link #failing} is set. */
+    @Configuration(proxyBeanMethods = false)
+    static class FlakyTable {
+
+        final AtomicBoolean failing = new AtomicBoolean();
+
+        @Bean
+        MembershipProvider flakyMembership(Environment environment) {
+            SharedMembership table = new SharedMembership(
+                    JvmWideCluster.membership(environment.getRequiredProperty("quark.cluster.name")));
+            return new MembershipProvider() {
+
+                @Override
+                public MembershipSnapshot read() {
+                    if (FlakyTable.this.failing.get()) {
+                        throw new IllegalStateException("membership table down (test)");
+                    }
+                    return table.read();
+                }
+
+                @Override
+                public boolean write(SiloEntry entry, long expectedVersion) {
+                    return table.write(entry, expectedVersion);
+                }
+
+                @Override
+                public boolean remove(String siloId, long expectedVersion) {
+                    return table.remove(siloId, expectedVersion);
+                }
+
+                @Override
+                public boolean heartbeat(String siloId, long epoch, Instant at) {
+                    return table.heartbeat(siloId, epoch, at);
+                }
+
+                @Override
+                public Watch watch(Runnable listener) {
+                    return table.watch(listener);
+                }
+            };
+        }
     }
 
     static int freePort() {

@@ -1,5 +1,10 @@
 package dev.quark.autoconfigure.cluster;
 
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 
 import java.util.Set;
@@ -21,12 +26,14 @@ import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.routing.SiloRouting;
 import dev.quark.cluster.transport.Transport;
+import dev.quark.cluster.transport.jackson.ExceptionTypeContributor;
 import dev.quark.lease.LeaseStore;
 import dev.quark.reminder.ReminderBucketOwnership;
 import dev.quark.reminder.ReminderBuckets;
 import dev.quark.reminder.ReminderNotices;
 import dev.quark.reminder.ReminderTickManager;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import org.springframework.boot.autoconfigure.AutoConfigurationPackage;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -62,6 +69,42 @@ class QuarkClusterAutoConfigurationTests {
             .run((context) -> assertThat(context).hasFailed());
         this.contextRunner.withPropertyValues("quark.cluster.mode=silo")
             .run((context) -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
+    void anExceptionTypeContributorThatThrowsFailsTheStartNamingIt(@TempDir Path classPath) throws IOException {
+        Path services = classPath.resolve("META-INF/services/" + ExceptionTypeContributor.class.getName());
+        Files.createDirectories(services.getParent());
+        Files.writeString(services, BrokenContributor.class.getName() + "\n");
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        try (URLClassLoader loader = new URLClassLoader(new URL[] { classPath.toUri().toURL() },
+                getClass().getClassLoader())) {
+            thread.setContextClassLoader(loader);
+            this.contextRunner.withClassLoader(loader)
+                .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.name=broken-" + System.nanoTime())
+                .run((context) -> {
+                    assertThat(context).hasFailed();
+                    assertThat(context.getStartupFailure())
+                        .hasMessageContaining("quarkClusterPayloadCodec")
+                        .hasStackTraceContaining("Exception type contributor " + BrokenContributor.class.getName()
+                                + " failed: java.lang.IllegalStateException: no exception types today")
+                        .rootCause()
+                        .hasMessage("no exception types today");
+                });
+        }
+        finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
+
+    /** A contributor that throws. */
+    public static final class BrokenContributor implements ExceptionTypeContributor {
+
+        @Override
+        public void contribute(Table table) {
+            throw new IllegalStateException("no exception types today");
+        }
     }
 
     @Test

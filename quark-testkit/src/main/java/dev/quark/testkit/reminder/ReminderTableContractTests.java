@@ -298,6 +298,32 @@ public abstract class ReminderTableContractTests {
         assertThat(table().find(entry.key()).orElseThrow().tick()).isEqualTo(fourth);
     }
 
+    /**
+     * A write that runs late (a Redis call cancelled at its reply timeout, a PostgreSQL statement whose client gave
+     * up) may arrive after a newer write of the same reminder: it must not move the reminder back.
+     */
+    @Test
+    public void anOlderAdvanceThatRunsAfterANewerOneLeavesTheNewer() {
+        ReminderEntry entry = entry(newActor(TABLE_ACTOR_TYPE), "late", 42,
+                ReminderSchedule.every(Duration.ofSeconds(1)).startingAt(START), new byte[] { 1 },
+                ReminderTick.first(START, 1));
+        table().save(entry);
+        ReminderTick newer = ReminderTick.first(START.plusSeconds(5), 6);
+
+        assertThat(table().apply(List.of(ReminderUpdate.advance(entry.key(), 42, newer)))).isEqualTo(1);
+        assertThat(table().apply(List.of(ReminderUpdate.advance(entry.key(), 42, ReminderTick.first(START.plusSeconds(2), 3)))))
+            .as("a stale advance counts as applied").isEqualTo(1);
+        assertThat(table().find(entry.key())).get().extracting(ReminderEntry::tick).as("the stale advance changed nothing")
+            .isEqualTo(newer);
+        ReminderTick retry = newer.retryAt(START.plusSeconds(7));
+        assertThat(table().apply(List.of(ReminderUpdate.advance(entry.key(), 42, retry))))
+            .as("a retry of the same tick moves forward").isEqualTo(1);
+        assertThat(table().apply(List.of(ReminderUpdate.advance(entry.key(), 42, newer)))).as("an older attempt")
+            .isEqualTo(1);
+
+        assertThat(table().find(entry.key())).get().extracting(ReminderEntry::tick).isEqualTo(retry);
+    }
+
     @Test
     public void stampCoversManyBucketsInOneCallAndAFencedBatchMixesValidAndStaleTokens() {
         List<ReminderEntry> saved = new ArrayList<>();

@@ -3,8 +3,10 @@ package dev.quark.jobs.runtime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -12,8 +14,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.quark.jobs.CancelResult;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobAbandonedException;
@@ -31,13 +37,18 @@ import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.memory.InMemoryJobStore;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseHolder;
 import dev.quark.lease.LeaseLostException;
+import dev.quark.lease.LeaseRenewal;
+import dev.quark.lease.LeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -61,9 +72,10 @@ class JobOrchestratorTests {
 
     private final ManualScheduler scheduler = new ManualScheduler(this.clock);
 
-    private final InMemoryLeaseStore leases = new InMemoryLeaseStore(this.clock);
-
     private final GatedJobStore store = new GatedJobStore();
+
+    private final SharedBackendLeaseStore leases = new SharedBackendLeaseStore(new InMemoryLeaseStore(this.clock),
+            this.store);
 
     private final JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
 
@@ -269,6 +281,78 @@ class JobOrchestratorTests {
                 this.heldClaimEnded = true;
             }
             return super.claimDue(claim, leases);
+        }
+    }
+
+    /**
+     * The in-memory lease store, failing every call while the job store cannot be reached, as the leases kept in the
+     * job rows do on PostgreSQL: one backend, down as a whole.
+     */
+    static final class SharedBackendLeaseStore implements LeaseStore {
+
+        private final LeaseStore delegate;
+
+        private final GatedJobStore backend;
+
+        /** The resources of each release call made while the backend could not be reached. */
+        final List<List<String>> releasesWhileUnreachable = new CopyOnWriteArrayList<>();
+
+        SharedBackendLeaseStore(LeaseStore delegate, GatedJobStore backend) {
+            this.delegate = delegate;
+            this.backend = backend;
+        }
+
+        private void requireReachable() {
+            if (this.backend.unreachable) {
+                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+            }
+        }
+
+        @Override
+        public Optional<Lease> tryAcquire(String resource, String owner, Duration duration) {
+            requireReachable();
+            return this.delegate.tryAcquire(resource, owner, duration);
+        }
+
+        @Override
+        public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+            requireReachable();
+            return this.delegate.tryAcquireAny(resources, max, owner, duration);
+        }
+
+        @Override
+        public Optional<Lease> renew(Lease lease, Duration duration) {
+            requireReachable();
+            return this.delegate.renew(lease, duration);
+        }
+
+        @Override
+        public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
+            requireReachable();
+            return this.delegate.renewAll(leases, duration);
+        }
+
+        @Override
+        public boolean release(Lease lease) {
+            if (this.backend.unreachable) {
+                this.releasesWhileUnreachable.add(List.of(lease.resource()));
+            }
+            requireReachable();
+            return this.delegate.release(lease);
+        }
+
+        @Override
+        public List<Lease> releaseAll(Collection<Lease> leases) {
+            if (this.backend.unreachable) {
+                this.releasesWhileUnreachable.add(leases.stream().map(Lease::resource).toList());
+            }
+            requireReachable();
+            return this.delegate.releaseAll(leases);
+        }
+
+        @Override
+        public Optional<LeaseHolder> holder(String resource) {
+            return this.delegate.holder(resource);
         }
     }
 
@@ -1020,6 +1104,75 @@ class JobOrchestratorTests {
     }
 
     @Test
+    void jobsThatCannotBeGivenBackAtCloseAreLoggedAndTakenOverByAnotherNodeOnceTheirLeasesExpireEachRunOnce()
+            throws Exception {
+        List<JobId> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(JobId.next(this.clock));
+            this.store.enqueue(new NewJob(ids.get(i), "stuck", "\"job-" + i + "\"", null, this.clock.instant(),
+                    this.clock.instant()));
+        }
+        Map<String, AtomicInteger> runsHere = new ConcurrentHashMap<>();
+        CountDownLatch started = new CountDownLatch(1);
+        Node first = prefetchingNode("node-1", 1, 4, Duration.ZERO, JobHandler.of("stuck", String.class,
+                (payload, context) -> {
+                    runsHere.computeIfAbsent(payload, (p) -> new AtomicInteger()).incrementAndGet();
+                    started.countDown();
+                    this.release.await();
+                }));
+        first.orchestrator().poll();
+        awaitLatch(started);
+        await().atMost(WAIT).until(() -> first.orchestrator().prefetchedJobs().size() == 4);
+        List<JobId> waiting = ids.stream().filter(first.orchestrator().prefetchedJobs()::contains).toList();
+        ch.qos.logback.classic.Logger orchestratorLogger = (ch.qos.logback.classic.Logger) LoggerFactory
+            .getLogger(JobOrchestrator.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        orchestratorLogger.addAppender(logged);
+        try {
+            this.store.unreachable = true;
+            first.orchestrator().close();
+        }
+        finally {
+            this.store.unreachable = false;
+            orchestratorLogger.detachAppender(logged);
+        }
+        assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+            .anySatisfy((event) -> assertThat(event.getFormattedMessage())
+                .contains("could not give back 4 jobs claimed but not run: the store could not be reached")
+                .contains("until their leases expire")
+                .contains(waiting.stream().map(JobId::toString).toList()));
+        assertThat(this.leases.releasesWhileUnreachable)
+            .as("the leases of the jobs not given back released in one call, not one connection timeout each")
+            .filteredOn((resources) -> waiting.stream().map(JobLeases::resource).anyMatch(resources::contains))
+            .singleElement()
+            .satisfies((resources) -> assertThat(resources)
+                .containsExactlyInAnyOrderElementsOf(waiting.stream().map(JobLeases::resource).toList()));
+        for (JobId id : ids) {
+            Job job = this.store.find(id).orElseThrow();
+            assertThat(job.status()).as("left running").isEqualTo(JobStatus.RUNNING);
+            assertThat(this.leases.holder(JobLeases.resource(id))).as("its lease still held")
+                .hasValueSatisfying((holder) -> assertThat(holder.owner()).isEqualTo("node-1"));
+        }
+        Map<String, AtomicInteger> runsThere = new ConcurrentHashMap<>();
+        Node second = node("node-2", 8, JobHandler.of("stuck", String.class,
+                (payload, context) -> runsThere.computeIfAbsent(payload, (p) -> new AtomicInteger()).incrementAndGet()));
+        this.scheduler.advance(Duration.ofSeconds(29));
+        for (JobId id : ids) {
+            assertThat(this.store.find(id).orElseThrow().owner()).as("not taken over while its lease holds")
+                .isEqualTo("node-1");
+        }
+        this.scheduler.advance(Duration.ofSeconds(32));
+        for (JobId id : ids) {
+            Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+            assertThat(done.owner()).isEqualTo("node-2");
+        }
+        assertThat(runsThere).hasSize(5).allSatisfy((payload, runs) -> assertThat(runs).as(payload).hasValue(1));
+        assertThat(runsHere).as("only the job that was running ran on the closed node").hasSize(1);
+        await().atMost(WAIT).until(() -> second.orchestrator().runningJobs().isEmpty());
+    }
+
+    @Test
     void aPrefetchedJobWhoseLeaseIsLostIsNotTakenOverByItsOwnNodeWhileItIsGivenBack() throws Exception {
         Map<String, List<Integer>> attemptsOf = new ConcurrentHashMap<>();
         CountDownLatch firstStarted = new CountDownLatch(1);
@@ -1077,6 +1230,65 @@ class JobOrchestratorTests {
         Job done = awaitStatus(waiting, JobStatus.SUCCEEDED);
         assertThat(attemptsOf.get("second")).as("run once, as its first attempt").containsExactly(1);
         assertThat(done.attempt()).isEqualTo(1);
+    }
+
+    @Test
+    void aPrefetchedJobWhoseLeaseIsLostAfterAWorkerTookItButBeforeItsAttemptStartedIsGivenBackAndRunsOnceAsAttemptOne()
+            throws Exception {
+        Map<String, List<Integer>> attemptsOf = new ConcurrentHashMap<>();
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        JobHandler<String> handler = JobHandler.of("slow", String.class, (payload, context) -> {
+            attemptsOf.computeIfAbsent(payload, (p) -> new CopyOnWriteArrayList<>()).add(context.attempt());
+            if (payload.equals("first")) {
+                firstStarted.countDown();
+                firstMayEnd.await();
+            }
+        });
+        // The worker's thread for the second job stops in its filter's openScope, after the worker took the job from
+        // the prefetch and before the attempt starts: the lease is lost right there.
+        CountDownLatch secondOpening = new CountDownLatch(1);
+        CountDownLatch secondMayOpen = new CountDownLatch(1);
+        AtomicBoolean gated = new AtomicBoolean();
+        AtomicReference<@Nullable JobId> gatedJob = new AtomicReference<>();
+        JobFilter gate = new JobFilter() {
+            @Override
+            public Scope openScope(Job job) {
+                if (job.id().equals(gatedJob.get()) && gated.compareAndSet(false, true)) {
+                    secondOpening.countDown();
+                    try {
+                        secondMayOpen.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                    }
+                    catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return Scope.NONE;
+            }
+        };
+        Node node = node("node-1", 1, Duration.ofMillis(200), new JobFilters(List.of(gate)),
+                (builder) -> builder.prefetch(1), handler);
+        JobId first = node.queue().enqueue("slow", "first");
+        awaitLatch(firstStarted);
+        JobId second = node.queue().enqueue("slow", "second");
+        gatedJob.set(second);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().equals(Set.of(second)));
+        firstMayEnd.countDown();
+        awaitLatch(secondOpening);
+        assertThat(node.orchestrator().runningJobs()).containsExactly(second);
+        this.clock.advance(Duration.ofSeconds(31));
+        this.scheduler.runDueTasks();
+        secondMayOpen.countDown();
+        awaitStatus(first, JobStatus.SUCCEEDED);
+        await().atMost(WAIT).until(() -> attemptsOf.containsKey("second") && node.orchestrator().runningJobs().isEmpty());
+        // Once more past a lease: a job left running with its lost lease would be taken over now, as attempt 2.
+        this.clock.advance(Duration.ofSeconds(31));
+        this.scheduler.runDueTasks();
+        Job done = awaitStatus(second, JobStatus.SUCCEEDED);
+        assertThat(attemptsOf.get("second")).as("run once, as its first attempt").containsExactly(1);
+        assertThat(done.attempt()).isEqualTo(1);
+        assertThat(done.log()).noneSatisfy((line) -> assertThat(line).contains("abandoned"));
+        assertThat(this.metrics.outcomes).containsExactly("slow:succeeded", "slow:succeeded");
     }
 
     @Test

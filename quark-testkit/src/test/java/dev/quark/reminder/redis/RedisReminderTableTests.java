@@ -66,28 +66,6 @@ class RedisReminderTableTests extends ReminderTableContractTests {
     }
 
     @Test
-    void anOlderAdvanceThatRunsAfterANewerOneLeavesTheNewer() {
-        ReminderKey key = new ReminderKey(newActor(TABLE_ACTOR_TYPE), "late");
-        Instant start = Instant.parse("2026-01-01T00:00:00Z");
-        table.save(new ReminderEntry(key, 42, ReminderSchedule.every(Duration.ofSeconds(1)).startingAt(start),
-                new byte[] { 1 }, ReminderTick.first(start, 1)));
-        ReminderTick newer = ReminderTick.first(start.plusSeconds(5), 6);
-
-        assertThat(table.apply(List.of(ReminderUpdate.advance(key, 42, newer)))).isEqualTo(1);
-        assertThat(table.apply(List.of(ReminderUpdate.advance(key, 42, ReminderTick.first(start.plusSeconds(2), 3)))))
-            .as("a stale advance counts as applied").isEqualTo(1);
-        assertThat(table.find(key)).get().extracting(ReminderEntry::tick).as("the stale advance changed nothing")
-            .isEqualTo(newer);
-        assertThat(table.apply(List.of(ReminderUpdate.advance(key, 42, ReminderTick.first(start.plusSeconds(5), 6)
-            .retryAt(start.plusSeconds(7)))))).as("a retry of the same tick moves forward").isEqualTo(1);
-        assertThat(table.apply(List.of(ReminderUpdate.advance(key, 42, newer)))).isEqualTo(1);
-
-        assertThat(table.find(key)).get()
-            .extracting(ReminderEntry::tick)
-            .isEqualTo(ReminderTick.first(start.plusSeconds(5), 6).retryAt(start.plusSeconds(7)));
-    }
-
-    @Test
     void eachBucketKeepsFourStructuresUnderItsHashTag() {
         ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
         ReminderKey key = new ReminderKey(actor, "fee");

@@ -45,18 +45,24 @@ class SupervisionTests {
     }
 
     private Executor countingExecutor() {
-        ThreadFactory threads = Thread.ofVirtual().name("test-turn").factory();
+        Executor turns = turnThreads();
         return (task) -> {
             this.runningTasks.incrementAndGet();
-            threads.newThread(() -> {
+            turns.execute(() -> {
                 try {
                     task.run();
                 }
                 finally {
                     this.runningTasks.decrementAndGet();
                 }
-            }).start();
+            });
         };
+    }
+
+    /** Runs the turns, counted by {@link #countingExecutor()}; a subclass runs them on another scheduler. */
+    Executor turnThreads() {
+        ThreadFactory threads = Thread.ofVirtual().name("test-turn").factory();
+        return (task) -> threads.newThread(task).start();
     }
 
     private Supervisor parent(SupervisorStrategy strategy) {

@@ -9,6 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import dev.quark.runtime.TurnScheduler;
 import dev.quark.testkit.ActorTestKit;
 import dev.quark.testkit.ManualClock;
 import org.junit.jupiter.api.AfterEach;
@@ -26,7 +27,7 @@ class ActorTimerTests {
     private final ActorTestKit kit = ActorTestKit.builder()
         .clock(this.clock)
         .actor(ClockworkActor.class, () -> new ClockworkActor(this.environment))
-        .runtime((runtime) -> runtime.idleTimeout(Duration.ofMinutes(5)))
+        .runtime((runtime) -> runtime.idleTimeout(Duration.ofMinutes(5)).turnScheduler(turnScheduler()))
         .build();
 
     @AfterEach
@@ -144,5 +145,10 @@ class ActorTimerTests {
         assertThat(clockwork.touch()).isEqualTo(5_001);
         assertThat(clockwork.ticks()).hasSize(200);
         assertThat(this.environment.overlaps()).hasValue(0);
+    }
+
+    /** The turn scheduler of these tests; a subclass runs them on another. */
+    TurnScheduler turnScheduler() {
+        return TurnScheduler.VIRTUAL_THREADS;
     }
 }

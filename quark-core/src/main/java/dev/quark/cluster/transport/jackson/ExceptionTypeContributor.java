@@ -9,10 +9,14 @@ import org.jspecify.annotations.Nullable;
  * application's library) to the table of exceptions that cross silos with their fields, as
  * {@code quark-core}'s own do: quark-core cannot depend on those modules, so each one names its types here.
  * <p>
- * Implementations are found once, when the codec's table is first used, with {@link java.util.ServiceLoader}
- * ({@code META-INF/services/dev.quark.cluster.transport.jackson.ExceptionTypeContributor}); GraalVM's native
- * image registers the providers it finds there. A type {@code quark-core} already has, or that an earlier
- * contributor added, keeps its first entry. A contributor that fails is logged and skipped.
+ * Implementations are found by each {@link JacksonPayloadCodec} when it is created, with
+ * {@link java.util.ServiceLoader} ({@code META-INF/services/dev.quark.cluster.transport.jackson.ExceptionTypeContributor})
+ * on the class loader it loads exceptions with; GraalVM's native image registers the providers it finds there.
+ * An implementation is a public class with a public no-argument constructor. A contributor that cannot be used
+ * fails the codec's construction (so, under Spring Boot, the application's start) with an
+ * {@link IllegalStateException} naming its class: one that cannot be instantiated, whose {@link #contribute}
+ * throws, that adds a type that is not an {@link Exception}, or a type {@code quark-core} or another contributor
+ * already added (the message names both).
  * <p>
  * Only exact types are looked up, and a rebuild that fails (fields missing or malformed) makes the failure
  * arrive as a {@link dev.quark.cluster.transport.RemoteActorException}, as for core's types.

@@ -17,11 +17,11 @@ import tools.jackson.databind.ObjectMapper;
 /**
  * The failure of a call, to bytes and back: {@code {"type": ..., "message": ..., "fields": {...}, "causes":
  * [{"type": ..., "message": ..., "fields": {...}}, ...]}} in the mapper's format, the causes outermost first.
- * Stack traces do not travel; fields travel only for Quark's own exceptions ({@link QuarkExceptionTypes}),
+ * Stack traces do not travel; fields travel only for the exceptions in the {@link ExceptionTypeTable},
  * as texts, whole numbers and lists of texts.
  * <p>
  * Decoding rebuilds each entry, innermost cause first: Quark's own types through
- * {@link QuarkExceptionTypes}, others through {@link ExceptionFactories}; an entry that cannot be rebuilt becomes a {@link RemoteActorException} with its type name and message. The outermost
+ * the {@link ExceptionTypeTable}, others through {@link ExceptionFactories}; an entry that cannot be rebuilt becomes a {@link RemoteActorException} with its type name and message. The outermost
  * rebuilt exception gets a suppressed {@code RemoteActorException} as the mark that it was thrown on another
  * silo. A {@code RemoteActorException} is written as the type and message it stands for, so that a failure
  * relayed through several silos keeps its original name.
@@ -54,9 +54,12 @@ final class FailureCodec {
 
     private final ExceptionFactories factories;
 
-    FailureCodec(ObjectMapper mapper, ExceptionFactories factories) {
+    private final ExceptionTypeTable types;
+
+    FailureCodec(ObjectMapper mapper, ExceptionFactories factories, ExceptionTypeTable types) {
         this.mapper = mapper;
         this.factories = factories;
+        this.types = types;
     }
 
     byte[] encode(Throwable failure) {
@@ -95,7 +98,7 @@ final class FailureCodec {
         return unwrapped;
     }
 
-    private static void writeEntry(JsonGenerator generator, Throwable failure) {
+    private void writeEntry(JsonGenerator generator, Throwable failure) {
         String type;
         String message;
         if (failure instanceof RemoteActorException remote) {
@@ -110,7 +113,7 @@ final class FailureCodec {
         if (message != null) {
             generator.writeStringProperty(MESSAGE, bounded(message, MAX_MESSAGE_LENGTH));
         }
-        FailureFields fields = QuarkExceptionTypes.fieldsOf(failure);
+        FailureFields fields = this.types.fieldsOf(failure);
         if (!fields.isEmpty()) {
             writeFields(generator, fields);
         }
@@ -172,8 +175,8 @@ final class FailureCodec {
     }
 
     private Throwable rebuild(Entry entry, @Nullable Throwable cause) {
-        Throwable rebuilt = QuarkExceptionTypes.isQuarkType(entry.type())
-                ? QuarkExceptionTypes.rebuild(entry.type(), entry.message(), entry.fields(), cause)
+        Throwable rebuilt = this.types.contains(entry.type())
+                ? this.types.rebuild(entry.type(), entry.message(), entry.fields(), cause)
                 : this.factories.create(entry.type(), entry.message(), cause);
         if (rebuilt != null) {
             return rebuilt;

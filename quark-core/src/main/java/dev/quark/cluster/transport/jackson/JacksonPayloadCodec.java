@@ -44,8 +44,10 @@ import tools.jackson.databind.cfg.MapperBuilder;
  * other types) raise a {@link PayloadCodecException} naming the method and the argument; a failure that
  * cannot be decoded is returned as one.</li>
  * </ul>
- * Classes of allowed exceptions are loaded through the thread context class loader of the thread that
- * creates the codec (the application's, under Spring Boot), or this class's loader when it has none.
+ * Classes of allowed exceptions, and the {@link ExceptionTypeContributor}s listed in {@code META-INF/services},
+ * are loaded through the thread context class loader of the thread that creates the codec (the application's,
+ * under Spring Boot), or this class's loader when it has none. A contributor that cannot be used fails the
+ * codec's construction with an {@link IllegalStateException} naming it.
  */
 public final class JacksonPayloadCodec implements PayloadCodec {
 
@@ -65,6 +67,8 @@ public final class JacksonPayloadCodec implements PayloadCodec {
      * @param allowedExceptionPackages the application's packages whose exceptions are rebuilt as themselves
      * (with their sub-packages), e.g. {@code com.example.bank}
      * @throws IllegalArgumentException naming an allowed package that is not a package name
+     * @throws IllegalStateException naming an {@link ExceptionTypeContributor} that cannot be loaded, throws,
+     * adds a type that is not an exception or a type already added (and what added it first)
      */
     public JacksonPayloadCodec(ObjectMapper mapper, ActorRuntime runtime, Collection<String> allowedExceptionPackages) {
         this(mapper, fixed(runtime), allowedExceptionPackages);
@@ -79,6 +83,8 @@ public final class JacksonPayloadCodec implements PayloadCodec {
      * @param allowedExceptionPackages the application's packages whose exceptions are rebuilt as themselves
      * (with their sub-packages), e.g. {@code com.example.bank}
      * @throws IllegalArgumentException naming an allowed package that is not a package name
+     * @throws IllegalStateException naming an {@link ExceptionTypeContributor} that cannot be loaded, throws,
+     * adds a type that is not an exception or a type already added (and what added it first)
      */
     public JacksonPayloadCodec(ObjectMapper mapper, Supplier<ActorRuntime> runtime,
             Collection<String> allowedExceptionPackages) {
@@ -91,7 +97,8 @@ public final class JacksonPayloadCodec implements PayloadCodec {
         this.mapper = builder.build();
         ClassLoader contextLoader = Thread.currentThread().getContextClassLoader();
         ClassLoader loader = (contextLoader != null) ? contextLoader : JacksonPayloadCodec.class.getClassLoader();
-        this.failures = new FailureCodec(this.mapper, new ExceptionFactories(allowList, loader));
+        this.failures = new FailureCodec(this.mapper, new ExceptionFactories(allowList, loader),
+                ExceptionTypeTable.load(loader));
     }
 
     /**

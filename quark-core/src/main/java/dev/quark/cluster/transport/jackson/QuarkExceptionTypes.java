@@ -1,11 +1,6 @@
 package dev.quark.cluster.transport.jackson;
 
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
-import java.util.function.BiConsumer;
 
 import dev.quark.actor.ActivationException;
 import dev.quark.actor.ActorCallExpiredException;
@@ -38,8 +33,6 @@ import dev.quark.state.StateKey;
 import dev.quark.state.StateSerializationException;
 import dev.quark.state.StateStoreException;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The public exceptions of {@code quark-core} that a call to another silo can fail with, each with how it
@@ -53,11 +46,10 @@ import org.slf4j.LoggerFactory;
  * from a sender of another version) gives {@code null}: the failure arrives as a
  * {@link dev.quark.cluster.transport.RemoteActorException}.
  * <p>
- * Other modules add their types through {@link ExceptionTypeContributor}s, loaded once with the table.
+ * Other modules add their types through {@link ExceptionTypeContributor}s; {@link ExceptionTypeTable} holds
+ * both.
  */
 final class QuarkExceptionTypes {
-
-    private static final Logger logger = LoggerFactory.getLogger(QuarkExceptionTypes.class);
 
     private static final String ACTOR = "actor";
 
@@ -91,142 +83,69 @@ final class QuarkExceptionTypes {
 
     private static final String DEADLOCK_PREFIX = "Deadlock between call chains: ";
 
-    private static final Map<Class<?>, QuarkType<?>> BY_CLASS = new HashMap<>();
+    private QuarkExceptionTypes() {
+    }
 
-    private static final Map<String, QuarkType<?>> BY_NAME = new HashMap<>();
-
-    static {
-        messageOnly(ActorException.class, (message, cause) -> new ActorException(message, cause));
-        messageOnly(ActorRuntimeClosedException.class, (message, cause) -> new ActorRuntimeClosedException(message));
-        messageOnly(ActorUnreachableException.class, (message, cause) -> new ActorUnreachableException(message, cause));
-        messageOnly(MailboxFullException.class, (message, cause) -> new MailboxFullException(message));
-        messageOnly(ReminderTurnException.class, (message, cause) -> new ReminderTurnException(message, cause));
-        messageOnly(ReminderException.class, (message, cause) -> new ReminderException(message, cause));
-        messageOnly(CallForwardingException.class, (message, cause) -> new CallForwardingException(message));
-        messageOnly(SiloUnavailableException.class, (message, cause) -> new SiloUnavailableException(message, cause));
-        messageOnly(NoActiveSiloException.class, (message, cause) -> new NoActiveSiloException(message));
-        messageOnly(SiloNotServingException.class, (message, cause) -> new SiloNotServingException(message));
-        messageOnly(SiloUnreachableException.class, (message, cause) -> new SiloUnreachableException(message));
-        messageOnly(LinkBrokenException.class, (message, cause) -> new LinkBrokenException(message));
-        messageOnly(PeerOverloadedException.class, (message, cause) -> new PeerOverloadedException(message));
-        messageOnly(EnvelopeRejectedException.class, (message, cause) -> new EnvelopeRejectedException(message));
-        messageOnly(HandshakeRefusedException.class, (message, cause) -> new HandshakeRefusedException(message));
-        messageOnly(MembershipConflictException.class, (message, cause) -> new MembershipConflictException(message));
-        messageOnly(PayloadCodecException.class, (message, cause) -> (cause != null)
+    /**
+     * Adds quark-core's types to a table.
+     * @param table the table
+     */
+    static void addTo(ExceptionTypeContributor.Table table) {
+        table.addMessageOnly(ActorException.class, (message, cause) -> new ActorException(message, cause));
+        table.addMessageOnly(ActorRuntimeClosedException.class, (message, cause) -> new ActorRuntimeClosedException(message));
+        table.addMessageOnly(ActorUnreachableException.class, (message, cause) -> new ActorUnreachableException(message, cause));
+        table.addMessageOnly(MailboxFullException.class, (message, cause) -> new MailboxFullException(message));
+        table.addMessageOnly(ReminderTurnException.class, (message, cause) -> new ReminderTurnException(message, cause));
+        table.addMessageOnly(ReminderException.class, (message, cause) -> new ReminderException(message, cause));
+        table.addMessageOnly(CallForwardingException.class, (message, cause) -> new CallForwardingException(message));
+        table.addMessageOnly(SiloUnavailableException.class, (message, cause) -> new SiloUnavailableException(message, cause));
+        table.addMessageOnly(NoActiveSiloException.class, (message, cause) -> new NoActiveSiloException(message));
+        table.addMessageOnly(SiloNotServingException.class, (message, cause) -> new SiloNotServingException(message));
+        table.addMessageOnly(SiloUnreachableException.class, (message, cause) -> new SiloUnreachableException(message));
+        table.addMessageOnly(LinkBrokenException.class, (message, cause) -> new LinkBrokenException(message));
+        table.addMessageOnly(PeerOverloadedException.class, (message, cause) -> new PeerOverloadedException(message));
+        table.addMessageOnly(EnvelopeRejectedException.class, (message, cause) -> new EnvelopeRejectedException(message));
+        table.addMessageOnly(HandshakeRefusedException.class, (message, cause) -> new HandshakeRefusedException(message));
+        table.addMessageOnly(MembershipConflictException.class, (message, cause) -> new MembershipConflictException(message));
+        table.addMessageOnly(PayloadCodecException.class, (message, cause) -> (cause != null)
                 ? new PayloadCodecException(message, cause) : new PayloadCodecException(message));
-        register(ActivationException.class, (failure, fields) -> fields.text(ACTOR, failure.getActor()),
+        table.add(ActivationException.class, (failure, fields) -> fields.text(ACTOR, failure.getActor()),
                 (message, fields, cause) -> new ActivationException(fields.requiredText(ACTOR), message, cause));
-        register(ActorCallTimeoutException.class, QuarkExceptionTypes::writeCall,
+        table.add(ActorCallTimeoutException.class, QuarkExceptionTypes::writeCall,
                 (message, fields, cause) -> new ActorCallTimeoutException(fields.requiredText(ACTOR),
                         fields.requiredText(METHOD), message));
-        register(ActorCallExpiredException.class, QuarkExceptionTypes::writeCall,
+        table.add(ActorCallExpiredException.class, QuarkExceptionTypes::writeCall,
                 (message, fields, cause) -> new ActorCallExpiredException(fields.requiredText(ACTOR),
                         fields.requiredText(METHOD), message));
-        register(DeadlockException.class, (failure, fields) -> fields.texts(ACTORS, failure.getActors()),
+        table.add(DeadlockException.class, (failure, fields) -> fields.texts(ACTORS, failure.getActors()),
                 (message, fields, cause) -> message.startsWith(DEADLOCK_PREFIX) ? new DeadlockException(
                         fields.requiredTexts(ACTORS), message.substring(DEADLOCK_PREFIX.length())) : null);
-        register(StateException.class, (failure, fields) -> writeKey(failure.getKey(), fields),
+        table.add(StateException.class, (failure, fields) -> writeKey(failure.getKey(), fields),
                 (message, fields, cause) -> new StateException(readKey(fields), message, cause));
-        register(StateStoreException.class, (failure, fields) -> writeKey(failure.getKey(), fields)
+        table.add(StateStoreException.class, (failure, fields) -> writeKey(failure.getKey(), fields)
             .text(STORE, failure.getStore()),
                 (message, fields, cause) -> StateStoreException.crossedSilos(fields.requiredText(STORE),
                         readKey(fields), message, cause));
-        register(StateSerializationException.class, (failure, fields) -> writeKey(failure.getKey(), fields),
+        table.add(StateSerializationException.class, (failure, fields) -> writeKey(failure.getKey(), fields),
                 (message, fields, cause) -> StateSerializationException.crossedSilos(readKey(fields), message,
                         cause));
-        register(dev.quark.state.ConcurrencyException.class, (failure, fields) -> writeKey(failure.getKey(), fields)
+        table.add(dev.quark.state.ConcurrencyException.class, (failure, fields) -> writeKey(failure.getKey(), fields)
             .number(EXPECTED, failure.getExpectedVersion())
             .number(ACTUAL, failure.getActualVersion()),
                 (message, fields, cause) -> new dev.quark.state.ConcurrencyException(readKey(fields),
                         fields.requiredNumber(EXPECTED), fields.requiredNumber(ACTUAL)));
-        register(EventStoreException.class, (failure, fields) -> fields.text(STREAM, failure.getStream()),
+        table.add(EventStoreException.class, (failure, fields) -> fields.text(STREAM, failure.getStream()),
                 (message, fields, cause) -> new EventStoreException(fields.requiredText(STREAM), message, cause));
-        register(EventDeserializationException.class, (failure, fields) -> fields.text(STREAM, failure.getStream()),
+        table.add(EventDeserializationException.class, (failure, fields) -> fields.text(STREAM, failure.getStream()),
                 (message, fields, cause) -> new EventDeserializationException(fields.requiredText(STREAM), message,
                         cause));
-        register(dev.quark.eventsourcing.ConcurrencyException.class,
+        table.add(dev.quark.eventsourcing.ConcurrencyException.class,
                 (failure, fields) -> fields.text(STREAM, failure.getStream())
                     .number(EXPECTED, failure.getExpectedVersion())
                     .number(ACTUAL, failure.getActualVersion()),
                 (message, fields, cause) -> new dev.quark.eventsourcing.ConcurrencyException(
                         fields.requiredText(STREAM), fields.requiredNumber(EXPECTED), fields.requiredNumber(ACTUAL)));
-        register(LeaseLostException.class, QuarkExceptionTypes::writeLease, QuarkExceptionTypes::readLease);
-        loadContributions();
-    }
-
-    private QuarkExceptionTypes() {
-    }
-
-    /** Returns the fields of a failure whose exact type is one of these; none for any other. */
-    static FailureFields fieldsOf(Throwable failure) {
-        QuarkType<?> type = BY_CLASS.get(failure.getClass());
-        return (type != null) ? type.fieldsOf(failure) : FailureFields.NONE;
-    }
-
-    /** Returns whether the named type is one of these. */
-    static boolean isQuarkType(String typeName) {
-        return BY_NAME.containsKey(typeName);
-    }
-
-    /**
-     * Rebuilds a failure of one of these types.
-     * @return the exception, or {@code null} when the type is not one of these or the fields do not make one
-     */
-    static @Nullable Throwable rebuild(String typeName, @Nullable String message, FailureFields fields,
-            @Nullable Throwable cause) {
-        QuarkType<?> type = BY_NAME.get(typeName);
-        if (type == null || message == null) {
-            return null;
-        }
-        try {
-            Throwable rebuilt = type.reader.read(message, fields, cause);
-            if (rebuilt != null && cause != null && rebuilt.getCause() == null) {
-                rebuilt.initCause(cause);
-            }
-            return rebuilt;
-        }
-        catch (RuntimeException ex) {
-            return null;
-        }
-    }
-
-    private static void loadContributions() {
-        ExceptionTypeContributor.Table table = new ExceptionTypeContributor.Table() {
-
-            @Override
-            public <T extends Throwable> void add(Class<T> type, BiConsumer<T, FailureFields.Builder> writer,
-                    ExceptionTypeContributor.Reader reader) {
-                if (!BY_CLASS.containsKey(type)) {
-                    register(type, writer, reader::read);
-                }
-            }
-        };
-        try {
-            for (ExceptionTypeContributor contributor : ServiceLoader.load(ExceptionTypeContributor.class,
-                    QuarkExceptionTypes.class.getClassLoader())) {
-                try {
-                    contributor.contribute(table);
-                }
-                catch (RuntimeException ex) {
-                    logger.warn("Skipped the exception types of {}: {}", contributor.getClass().getName(), ex.toString());
-                }
-            }
-        }
-        catch (ServiceConfigurationError ex) {
-            logger.warn("Skipped the remaining exception type contributors: {}", ex.toString());
-        }
-    }
-
-    private static <T extends Throwable> void messageOnly(Class<T> type, MessageReader reader) {
-        register(type, (failure, fields) -> {
-        }, (message, fields, cause) -> reader.read(message, cause));
-    }
-
-    private static <T extends Throwable> void register(Class<T> type, BiConsumer<T, FailureFields.Builder> writer,
-            FieldsReader reader) {
-        QuarkType<T> entry = new QuarkType<>(type, writer, reader);
-        BY_CLASS.put(type, entry);
-        BY_NAME.put(type.getName(), entry);
+        table.add(LeaseLostException.class, QuarkExceptionTypes::writeLease, QuarkExceptionTypes::readLease);
     }
 
     private static void writeCall(ActorCallTimeoutException failure, FailureFields.Builder fields) {
@@ -258,29 +177,5 @@ final class QuarkExceptionTypes {
                 Duration.ofMillis(fields.requiredNumber(HOLDER_REMAINING))) : null;
         return LeaseLostException.crossedSilos(message, resource, new FencingToken(fields.requiredNumber(TOKEN)),
                 holder);
-    }
-
-    /** Builds a type that has no fields of its own from message and cause. */
-    @FunctionalInterface
-    private interface MessageReader {
-
-        Throwable read(String message, @Nullable Throwable cause);
-    }
-
-    /** Builds a type from message, fields and cause; {@code null} when they do not make one. */
-    @FunctionalInterface
-    private interface FieldsReader {
-
-        @Nullable Throwable read(String message, FailureFields fields, @Nullable Throwable cause);
-    }
-
-    private record QuarkType<T extends Throwable>(Class<T> type, BiConsumer<T, FailureFields.Builder> writer,
-            FieldsReader reader) {
-
-        FailureFields fieldsOf(Throwable failure) {
-            FailureFields.Builder fields = FailureFields.builder();
-            this.writer.accept(this.type.cast(failure), fields);
-            return fields.build();
-        }
     }
 }

@@ -648,8 +648,8 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
         String[] ids = held.keySet().toArray(String[]::new);
         Long[] tokens = held.values().stream().map(FencingToken::value).toArray(Long[]::new);
         try {
-            this.jdbc.sql("update " + table + " t set lease_owner = null, lease_expires_at = null from unnest(?::text[], "
-                    + "?::bigint[]) as r(id, token) where t." + key + " = r.id and t.lease_token = r.token")
+            this.jdbc.sql("update " + table + " t set lease_owner = null, lease_expires_at = null from ("
+                    + lockedInKeyOrder(table, key) + ") as r where t." + key + " = r.id and t.lease_token = r.token")
                 .params(args(ids, tokens))
                 .update();
         }
@@ -679,12 +679,28 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
         String[] ids = held.keySet().toArray(String[]::new);
         Long[] tokens = held.values().stream().map(FencingToken::value).toArray(Long[]::new);
         return new HashSet<>(this.jdbc.sql("update " + table + " t set lease_expires_at = " + LEASED_FOR
-                + " from unnest(?::text[], "
-                + "?::bigint[]) as r(id, token) where t." + key + " = r.id and t.lease_token = r.token "
-                + "and t.lease_expires_at is not null returning t." + key)
+                + " from (" + lockedInKeyOrder(table, key) + ") as r where t." + key + " = r.id "
+                + "and t.lease_token = r.token and t.lease_expires_at is not null returning t." + key)
             .params(args(leaseDuration.toMillis(), ids, tokens))
             .query((row, number) -> Objects.requireNonNull(row.getString(1)))
             .list());
+    }
+
+    /**
+     * Returns a query that locks the rows of an array of keys and lease tokens ({@code ?::text[]}, {@code ?::bigint[]})
+     * {@code FOR UPDATE} in key order, returning their {@code id} and {@code token}: the source of every statement
+     * that renews or frees many row leases. Two of them over overlapping rows then lock the rows they share in the
+     * same order and never deadlock, whatever order their callers gave (renewals of the same rows in opposite orders
+     * did: "deadlock detected"). Only the rows still holding the given token are locked. Claims lock
+     * {@code SKIP LOCKED} and never wait.
+     * @param table the instance or activity table
+     * @param key the table's key column
+     * @return the query
+     */
+    static String lockedInKeyOrder(String table, String key) {
+        return "select lk." + key + " as id, lk.lease_token as token from " + table + " lk join unnest(?::text[], "
+                + "?::bigint[]) as k(id, token) on lk." + key + " = k.id and lk.lease_token = k.token order by lk." + key
+                + " for update of lk";
     }
 
     @Override

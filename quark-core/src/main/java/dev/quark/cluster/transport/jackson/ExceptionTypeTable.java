@@ -1,0 +1,175 @@
+package dev.quark.cluster.transport.jackson;
+
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The exceptions that cross silos with their fields: quark-core's ({@link QuarkExceptionTypes}) and those of the
+ * {@link ExceptionTypeContributor}s a class loader lists in {@code META-INF/services}, each type by its exact
+ * class and name. Loaded by each codec when it is created, so that a contributor that cannot be used fails the
+ * codec (and under Spring Boot the application's start) with an {@link IllegalStateException} naming it, instead
+ * of its types arriving as {@link dev.quark.cluster.transport.RemoteActorException}s later:
+ * <ul>
+ * <li>a contributor that cannot be loaded or instantiated, or whose {@code contribute} throws;</li>
+ * <li>a type that is not an {@link Exception} ({@link Error}s are never rebuilt);</li>
+ * <li>a type name that quark-core or another contributor already added (the message names both).</li>
+ * </ul>
+ */
+final class ExceptionTypeTable {
+
+    /** What the message names as the origin of quark-core's own types. */
+    static final String CORE = "quark-core";
+
+    private final Map<Class<?>, Entry<?>> byClass;
+
+    private final Map<String, Entry<?>> byName;
+
+    private ExceptionTypeTable(Map<Class<?>, Entry<?>> byClass, Map<String, Entry<?>> byName) {
+        this.byClass = Map.copyOf(byClass);
+        this.byName = Map.copyOf(byName);
+    }
+
+    /**
+     * Loads quark-core's types and those of the contributors the class loader lists.
+     * @param classLoader where to look for contributors
+     * @return the table
+     * @throws IllegalStateException naming a contributor that cannot be used, and why
+     */
+    static ExceptionTypeTable load(ClassLoader classLoader) {
+        Builder builder = new Builder();
+        builder.addFrom(CORE, QuarkExceptionTypes::addTo);
+        Iterator<ExceptionTypeContributor> contributors = ServiceLoader.load(ExceptionTypeContributor.class,
+                classLoader).iterator();
+        while (true) {
+            ExceptionTypeContributor contributor;
+            try {
+                if (!contributors.hasNext()) {
+                    break;
+                }
+                contributor = contributors.next();
+            }
+            catch (ServiceConfigurationError ex) {
+                throw new IllegalStateException("Cannot load an exception type contributor listed in META-INF/services/"
+                        + ExceptionTypeContributor.class.getName() + ": " + ex.getMessage(), ex);
+            }
+            builder.addFrom(contributor.getClass().getName(), contributor::contribute);
+        }
+        return new ExceptionTypeTable(builder.byClass, builder.byName);
+    }
+
+    /** Returns the fields of a failure whose exact type is in the table; none for any other. */
+    FailureFields fieldsOf(Throwable failure) {
+        Entry<?> type = this.byClass.get(failure.getClass());
+        return (type != null) ? type.fieldsOf(failure) : FailureFields.NONE;
+    }
+
+    /** Returns whether the named type is in the table. */
+    boolean contains(String typeName) {
+        return this.byName.containsKey(typeName);
+    }
+
+    /** Returns what added the named type: {@value #CORE} or the contributor's class name. */
+    @Nullable String originOf(String typeName) {
+        Entry<?> type = this.byName.get(typeName);
+        return (type != null) ? type.origin() : null;
+    }
+
+    /**
+     * Rebuilds a failure of a type in the table.
+     * @return the exception, or {@code null} when the type is not in the table or the fields do not make one
+     */
+    @Nullable Throwable rebuild(String typeName, @Nullable String message, FailureFields fields,
+            @Nullable Throwable cause) {
+        Entry<?> type = this.byName.get(typeName);
+        if (type == null || message == null) {
+            return null;
+        }
+        try {
+            Throwable rebuilt = type.reader().read(message, fields, cause);
+            if (rebuilt != null && cause != null && rebuilt.getCause() == null) {
+                rebuilt.initCause(cause);
+            }
+            return rebuilt;
+        }
+        catch (RuntimeException ex) {
+            return null;
+        }
+    }
+
+    /** Collects the entries, checking each. */
+    private static final class Builder {
+
+        private final Map<Class<?>, Entry<?>> byClass = new HashMap<>();
+
+        private final Map<String, Entry<?>> byName = new HashMap<>();
+
+        void addFrom(String origin, Consumer<ExceptionTypeContributor.Table> contributor) {
+            try {
+                contributor.accept(new ExceptionTypeContributor.Table() {
+
+                    @Override
+                    public <T extends Throwable> void add(Class<T> type, BiConsumer<T, FailureFields.Builder> writer,
+                            ExceptionTypeContributor.Reader reader) {
+                        Builder.this.add(origin, type, writer, reader);
+                    }
+                });
+            }
+            catch (InvalidContribution ex) {
+                throw ex;
+            }
+            catch (RuntimeException ex) {
+                throw new IllegalStateException("Exception type contributor " + origin + " failed: " + ex, ex);
+            }
+        }
+
+        private <T extends Throwable> void add(String origin, @Nullable Class<T> type,
+                @Nullable BiConsumer<T, FailureFields.Builder> writer, ExceptionTypeContributor.@Nullable Reader reader) {
+            if (type == null || writer == null || reader == null) {
+                throw new InvalidContribution("Exception type contributor " + origin + " adds "
+                        + ((type != null) ? type.getName() : "a null type") + " without a writer and a reader");
+            }
+            if (!Exception.class.isAssignableFrom(type)) {
+                throw new InvalidContribution("Exception type contributor " + origin + " adds " + type.getName()
+                        + ", which is not an exception: only subclasses of java.lang.Exception cross silos as "
+                        + "themselves");
+            }
+            Entry<?> existing = this.byName.get(type.getName());
+            if (existing != null) {
+                throw new InvalidContribution(existing.origin().equals(origin)
+                        ? "Exception type contributor " + origin + " adds " + type.getName() + " twice"
+                        : "Exception type " + type.getName() + " is added twice, by " + existing.origin() + " and by "
+                                + origin + ": a type crosses silos through one entry, remove it from one of them");
+            }
+            Entry<T> entry = new Entry<>(type, writer, reader, origin);
+            this.byClass.put(type, entry);
+            this.byName.put(type.getName(), entry);
+        }
+    }
+
+    /** A contribution the table refuses; its message says why, and is not wrapped again. */
+    private static final class InvalidContribution extends IllegalStateException {
+
+        private static final long serialVersionUID = 1L;
+
+        InvalidContribution(String message) {
+            super(message);
+        }
+    }
+
+    private record Entry<T extends Throwable>(Class<T> type, BiConsumer<T, FailureFields.Builder> writer,
+            ExceptionTypeContributor.Reader reader, String origin) {
+
+        FailureFields fieldsOf(Throwable failure) {
+            FailureFields.Builder fields = FailureFields.builder();
+            this.writer.accept(this.type.cast(failure), fields);
+            return fields.build();
+        }
+    }
+}

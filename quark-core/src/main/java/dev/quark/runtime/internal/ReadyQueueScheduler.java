@@ -1,0 +1,393 @@
+package dev.quark.runtime.internal;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A turn executor of ready activations: a small set of long-lived virtual threads, the runners, take tasks
+ * (an activation granted to its next turn) from one shared queue, so that a runner that finishes a busy period
+ * takes the next ready activation without parking while work is queued, instead of one thread start or
+ * hand-over per busy period.
+ * <ul>
+ * <li><b>Local slot.</b> A task submitted by a runner (a turn that sends to an idle actor, a completion that
+ * calls again) goes to that runner's slot and runs on it next, before the shared queue, as in Go's
+ * {@code runnext} or a fork-join worker's own queue; the task the slot held, if any, goes to the shared queue.
+ * After 32 tasks in a row from its slot a runner looks at the shared queue first.
+ * <li><b>Fairness.</b> A runner runs at most {@link #turnsPerScheduling()} turns of one activation before the
+ * activation goes back to the end of the shared queue ({@link #requeue(Runnable)}, used by the turn loop).
+ * <li><b>Blocking.</b> A turn that waits for a call to another actor, for an asynchronous method's stage or for
+ * its activation back tells the scheduler ({@link #blockingBegins()}): its slot moves to the shared queue and
+ * a runner is started if fewer than {@code parallelism} runners are left running, as with
+ * {@code ForkJoinPool.managedBlock}. A turn that blocks without saying so (JDBC, a sleep, a lock) is found by
+ * a monitor thread: a runner whose turn has not finished after {@code blockedAfterNanos} while work is queued
+ * counts as blocked, and the monitor starts a runner in its place. At most {@code maxRunners} runners exist.
+ * </ul>
+ * Idle runners park; at most {@code parallelism} of them wait, further ones end. The monitor parks while
+ * nothing is queued. Thread-locals that actor code sets may be seen by later tasks on the same runner, as in
+ * any pool.
+ */
+public final class ReadyQueueScheduler implements Executor, AutoCloseable {
+
+    /**
+     * How many tasks in a row a runner takes from its slot before it looks at the shared queue first, so that
+     * activations that keep sending to each other on one runner do not starve the queue.
+     */
+    private static final int SLOT_RUNS = 32;
+
+    /** The runner of the current thread, if it is one; its scheduler says which. */
+    private static final ThreadLocal<@Nullable Runner> RUNNER = new ThreadLocal<>();
+
+    private final ThreadFactory threads;
+
+    private final int parallelism;
+
+    private final int maxRunners;
+
+    private final int turnsPerScheduling;
+
+    private final long blockedAfterNanos;
+
+    private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+
+    private final ConcurrentLinkedDeque<Runner> idle = new ConcurrentLinkedDeque<>();
+
+    private final AtomicInteger idleCount = new AtomicInteger();
+
+    private final Set<Runner> runners = ConcurrentHashMap.newKeySet();
+
+    private final AtomicInteger runnerCount = new AtomicInteger();
+
+    /** Runners inside a blocking wait they announced. */
+    private final AtomicInteger announcedBlocked = new AtomicInteger();
+
+    /** Runners the monitor found stuck at its last look. */
+    private volatile int stuck;
+
+    private final Thread monitor;
+
+    private volatile boolean monitorParked;
+
+    private volatile boolean closed;
+
+    /**
+     * Creates the scheduler; its runners start on demand.
+     * @param name the name of its threads
+     * @param parallelism how many runners should be running turns (not blocked) when work is queued
+     * @param maxRunners how many runners may exist, blocked ones included
+     * @param turnsPerScheduling how many turns of one activation a runner runs before requeueing it
+     * @param blockedAfterNanos how long a turn may run before its runner counts as blocked
+     */
+    public ReadyQueueScheduler(String name, int parallelism, int maxRunners, int turnsPerScheduling,
+            long blockedAfterNanos) {
+        if (parallelism < 1 || maxRunners < parallelism || turnsPerScheduling < 1 || blockedAfterNanos < 1) {
+            throw new IllegalArgumentException("Invalid scheduler settings: parallelism " + parallelism
+                    + ", maxRunners " + maxRunners + ", turnsPerScheduling " + turnsPerScheduling
+                    + ", blockedAfterNanos " + blockedAfterNanos);
+        }
+        this.threads = Thread.ofVirtual().name(name + "-", 0).factory();
+        this.parallelism = parallelism;
+        this.maxRunners = maxRunners;
+        this.turnsPerScheduling = turnsPerScheduling;
+        this.blockedAfterNanos = blockedAfterNanos;
+        this.monitor = Thread.ofPlatform().daemon().name(name + "-monitor").unstarted(this::watch);
+        this.monitor.start();
+    }
+
+    /**
+     * Returns how many turns of one activation a runner runs before the activation goes back to the queue,
+     * for an executor that is this scheduler, otherwise {@link Integer#MAX_VALUE}.
+     */
+    static int turnsPerScheduling(Executor executor) {
+        return (executor instanceof ReadyQueueScheduler scheduler) ? scheduler.turnsPerScheduling : Integer.MAX_VALUE;
+    }
+
+    int turnsPerScheduling() {
+        return this.turnsPerScheduling;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+        if (this.closed) {
+            Thread.ofVirtual().start(task);
+            return;
+        }
+        Runnable queued = task;
+        Runner self = RUNNER.get();
+        if (self != null && self.scheduler == this && !self.blocking) {
+            queued = self.slot.getAndSet(task);
+            if (queued == null) {
+                wakeMonitor();
+                return;
+            }
+        }
+        requeue(queued);
+    }
+
+    /**
+     * Puts a task at the end of the shared queue, never in the current runner's slot.
+     */
+    void requeue(Runnable task) {
+        this.queue.offer(task);
+        signal();
+    }
+
+    /** Wakes an idle runner for queued work, or starts one, or lets the monitor look for blocked runners. */
+    private void signal() {
+        Runner waiting = this.idle.poll();
+        if (waiting != null) {
+            this.idleCount.decrementAndGet();
+            waiting.wake();
+            return;
+        }
+        if (!startRunnerIfShort()) {
+            wakeMonitor();
+        }
+    }
+
+    /** Lets the monitor watch the runners while work waits; it parks once nothing does. */
+    private void wakeMonitor() {
+        if (this.monitorParked) {
+            this.monitorParked = false;
+            LockSupport.unpark(this.monitor);
+        }
+    }
+
+    /** Whether no task waits, in the queue or in a runner's slot. */
+    private boolean nothingWaiting() {
+        if (!this.queue.isEmpty()) {
+            return false;
+        }
+        for (Runner runner : this.runners) {
+            if (runner.slot.get() != null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Starts a runner when fewer than {@code parallelism} are running turns. */
+    private boolean startRunnerIfShort() {
+        while (true) {
+            int count = this.runnerCount.get();
+            int running = count - this.announcedBlocked.get() - this.stuck;
+            if (running >= this.parallelism || count >= this.maxRunners || this.closed) {
+                return false;
+            }
+            if (this.runnerCount.compareAndSet(count, count + 1)) {
+                Runner runner = new Runner(this);
+                this.runners.add(runner);
+                this.threads.newThread(runner).start();
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Tells the scheduler that the current thread is about to wait, if it is one of its runners.
+     * @return whether it was a runner, to be passed to {@link #blockingEnds(boolean)}
+     */
+    static boolean blockingBegins() {
+        Runner self = RUNNER.get();
+        if (self == null || self.blocking) {
+            return false;
+        }
+        self.blocking = true;
+        ReadyQueueScheduler scheduler = self.scheduler;
+        scheduler.announcedBlocked.incrementAndGet();
+        Runnable slotted = self.slot.getAndSet(null);
+        if (slotted != null) {
+            scheduler.queue.offer(slotted);
+        }
+        if (!scheduler.queue.isEmpty()) {
+            scheduler.signal();
+        }
+        return true;
+    }
+
+    /**
+     * Ends what {@link #blockingBegins()} began.
+     * @param runner what it returned
+     */
+    static void blockingEnds(boolean runner) {
+        if (runner) {
+            Runner self = RUNNER.get();
+            if (self != null) {
+                self.blocking = false;
+                self.scheduler.announcedBlocked.decrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * The monitor: while work is queued, looks every {@code blockedAfterNanos} for runners whose turn has not
+     * finished since its last look, moves their slots to the queue and starts runners in their place.
+     */
+    private void watch() {
+        while (!this.closed) {
+            if (nothingWaiting()) {
+                this.stuck = 0;
+                this.monitorParked = true;
+                if (nothingWaiting() && !this.closed) {
+                    LockSupport.park(this);
+                }
+                this.monitorParked = false;
+                continue;
+            }
+            LockSupport.parkNanos(this, this.blockedAfterNanos);
+            int found = 0;
+            for (Runner runner : this.runners) {
+                long progress = runner.progress;
+                if (runner.busy && !runner.blocking && progress == runner.seenProgress) {
+                    found++;
+                    Runnable slotted = runner.slot.getAndSet(null);
+                    if (slotted != null) {
+                        this.queue.offer(slotted);
+                    }
+                }
+                runner.seenProgress = progress;
+            }
+            this.stuck = found;
+            while (!this.queue.isEmpty() && this.idleCount.get() == 0 && startRunnerIfShort()) {
+                // one more runner per pass of the loop until enough run or the limit is reached
+            }
+            if (!this.queue.isEmpty() && this.idleCount.get() > 0) {
+                signal();
+            }
+        }
+    }
+
+    /**
+     * Stops the runners once they are idle and the monitor; tasks executed afterwards each get a new thread.
+     */
+    @Override
+    public void close() {
+        this.closed = true;
+        LockSupport.unpark(this.monitor);
+        Runner waiting;
+        while ((waiting = this.idle.poll()) != null) {
+            this.idleCount.decrementAndGet();
+            waiting.wake();
+        }
+        Runnable task;
+        while ((task = this.queue.poll()) != null) {
+            Thread.ofVirtual().start(task);
+        }
+    }
+
+    /** Returns how many runners exist, for tests. */
+    int runners() {
+        return this.runnerCount.get();
+    }
+
+    private @Nullable Runnable next(Runner runner) {
+        while (true) {
+            Runnable task = (runner.slotRuns < SLOT_RUNS) ? runner.slot.getAndSet(null) : null;
+            if (task != null) {
+                runner.slotRuns++;
+                return task;
+            }
+            runner.slotRuns = 0;
+            task = this.queue.poll();
+            if (task == null) {
+                task = runner.slot.getAndSet(null);
+            }
+            if (task != null) {
+                return task;
+            }
+            if (this.closed || this.idleCount.get() >= this.parallelism) {
+                return null;
+            }
+            runner.waiting = true;
+            this.idleCount.incrementAndGet();
+            this.idle.push(runner);
+            if (!this.queue.isEmpty() && this.idle.remove(runner)) {
+                this.idleCount.decrementAndGet();
+                runner.waiting = false;
+                continue;
+            }
+            while (runner.waiting) {
+                LockSupport.park(this);
+            }
+        }
+    }
+
+    /** One long-lived thread taking tasks: its own slot first, then the shared queue. */
+    private static final class Runner implements Runnable {
+
+        final ReadyQueueScheduler scheduler;
+
+        final AtomicReference<@Nullable Runnable> slot = new AtomicReference<>();
+
+        /** Counts the tasks started, for the monitor; written by its own thread only. */
+        volatile long progress;
+
+        /** The monitor's last reading of {@link #progress}; read and written by the monitor only. */
+        long seenProgress = -1;
+
+        volatile boolean busy;
+
+        /** Whether its turn announced a blocking wait; written by its own thread. */
+        volatile boolean blocking;
+
+        volatile boolean waiting;
+
+        /** Tasks taken from the slot in a row; read and written by its own thread only. */
+        int slotRuns;
+
+        private volatile @Nullable Thread thread;
+
+        Runner(ReadyQueueScheduler scheduler) {
+            this.scheduler = scheduler;
+        }
+
+        void wake() {
+            this.waiting = false;
+            Thread current = this.thread;
+            if (current != null) {
+                LockSupport.unpark(current);
+            }
+        }
+
+        @Override
+        @SuppressWarnings("NonAtomicVolatileUpdate") // progress has one writer, this thread
+        public void run() {
+            this.thread = Thread.currentThread();
+            RUNNER.set(this);
+            try {
+                Runnable task;
+                while ((task = this.scheduler.next(this)) != null) {
+                    this.progress = this.progress + 1;
+                    this.busy = true;
+                    try {
+                        task.run();
+                    }
+                    catch (Throwable ex) {
+                        Thread current = Thread.currentThread();
+                        current.getUncaughtExceptionHandler().uncaughtException(current, ex);
+                    }
+                    finally {
+                        this.busy = false;
+                    }
+                }
+            }
+            finally {
+                RUNNER.remove();
+                this.scheduler.runners.remove(this);
+                this.scheduler.runnerCount.decrementAndGet();
+                Runnable left = this.slot.getAndSet(null);
+                if (left != null) {
+                    this.scheduler.requeue(left);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package dev.quark.runtime.internal;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.quark.actor.AbstractActor;
+import dev.quark.actor.Actor;
+import dev.quark.actor.OneWay;
+import dev.quark.actor.QuarkActor;
+import dev.quark.runtime.ActorRuntime;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+/**
+ * The scheduler of ready activations (issue 9): turns that block do not stall the others, a busy activation
+ * yields to others after its fairness bound, and a turn waiting for another actor gives its runner's work away.
+ */
+class ReadyQueueSchedulerTests {
+
+    private static final long NEVER_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+    private final Shared shared = new Shared();
+
+    private ReadyQueueScheduler scheduler = new ReadyQueueScheduler("test-turn", 4, 32_768, 32, 1_000_000);
+
+    private ActorRuntime runtime = runtimeOn(this.scheduler);
+
+    @AfterEach
+    void close() {
+        this.shared.gate.countDown();
+        this.runtime.close();
+        this.scheduler.close();
+    }
+
+    private ActorRuntime runtimeOn(ReadyQueueScheduler turns) {
+        ActorRuntime built = ActorRuntime.builder()
+            .actor(WaiterActor.class, () -> new WaiterActor(this.shared))
+            .turnExecutor(turns)
+            .build();
+        this.shared.runtime.set(built);
+        return built;
+    }
+
+    private void replaceScheduler(int parallelism, int turnsPerScheduling, long blockedAfterNanos) {
+        this.runtime.close();
+        this.scheduler.close();
+        this.scheduler = new ReadyQueueScheduler("test-turn", parallelism, 100, turnsPerScheduling,
+                blockedAfterNanos);
+        this.runtime = runtimeOn(this.scheduler);
+    }
+
+    @Test
+    void aThousandTurnsBlockedWithoutSayingSoDoNotStallTheNextActivation() {
+        for (int i = 0; i < 1_000; i++) {
+            this.runtime.get(Waiter.class, "blocked-" + i).block();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> this.shared.blocked.get() == 1_000);
+
+        int handled = assertTimeoutPreemptively(Duration.ofSeconds(10),
+                () -> this.runtime.get(Waiter.class, "free").handled());
+
+        assertThat(handled).isZero();
+        assertThat(this.scheduler.runners()).isBetween(1_001, 1_000 + 4 + 8);
+        this.shared.gate.countDown();
+        await().atMost(Duration.ofSeconds(30)).until(() -> this.scheduler.runners() <= 4);
+    }
+
+    @Test
+    void aBusyActivationGoesBackToTheQueueAfterItsFairnessBound() {
+        replaceScheduler(1, 4, NEVER_NANOS);
+        Waiter busy = this.runtime.get(Waiter.class, "busy");
+        busy.block();
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.shared.blocked.get() == 1);
+        for (int i = 0; i < 100; i++) {
+            busy.note();
+        }
+        this.runtime.get(Waiter.class, "other").noteAfter("busy");
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.runtime.queuedMessages(Waiter.class, "busy") == 100);
+
+        this.shared.gate.countDown();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.shared.seen.containsKey("other"));
+        assertThat(this.shared.seen.get("other")).as("notes of the busy actor before the other one's turn")
+            .isEqualTo(3);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.shared.notes("busy").get() == 100);
+    }
+
+    @Test
+    void aTurnWaitingForAnotherActorLetsThatActorRunAtOnce() {
+        replaceScheduler(1, 32, NEVER_NANOS);
+        Waiter caller = this.runtime.get(Waiter.class, "caller");
+
+        int answer = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> caller.ask("callee"));
+
+        assertThat(answer).isZero();
+    }
+
+    @Test
+    void tasksExecutedAfterCloseStillRun() throws InterruptedException {
+        ReadyQueueScheduler closed = new ReadyQueueScheduler("closed", 1, 1, 1, 1);
+        closed.close();
+        CountDownLatch ran = new CountDownLatch(1);
+
+        closed.execute(ran::countDown);
+
+        assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void badSettingsAreRefusedNamingThem() {
+        assertThatIllegalArgumentException().isThrownBy(() -> new ReadyQueueScheduler("bad", 0, 1, 1, 1))
+            .withMessageContaining("parallelism 0");
+        assertThatIllegalArgumentException().isThrownBy(() -> new ReadyQueueScheduler("bad", 2, 1, 1, 1))
+            .withMessageContaining("maxRunners 1");
+        assertThatIllegalArgumentException().isThrownBy(() -> new ReadyQueueScheduler("bad", 1, 1, 0, 1))
+            .withMessageContaining("turnsPerScheduling 0");
+    }
+
+    /** What the waiters share with the test. */
+    static final class Shared {
+
+        final CountDownLatch gate = new CountDownLatch(1);
+
+        final AtomicReference<ActorRuntime> runtime = new AtomicReference<>();
+
+        final AtomicInteger blocked = new AtomicInteger();
+
+        final Map<String, AtomicInteger> notes = new ConcurrentHashMap<>();
+
+        final Map<String, Integer> seen = new ConcurrentHashMap<>();
+
+        AtomicInteger notes(String id) {
+            return this.notes.computeIfAbsent(id, (key) -> new AtomicInteger());
+        }
+    }
+
+    /** An actor whose turns block, count, or call another one. */
+    public interface Waiter extends Actor {
+
+        /** Blocks on the shared gate without telling the runtime (as JDBC or a sleep would). */
+        @OneWay
+        void block();
+
+        /** Counts a note. */
+        @OneWay
+        void note();
+
+        /** Records how many notes the other actor had when this turn ran. */
+        @OneWay
+        void noteAfter(String otherId);
+
+        /** Returns this actor's notes. */
+        int handled();
+
+        /** Calls another waiter and returns its notes. */
+        int ask(String otherId);
+    }
+
+    @QuarkActor
+    public static class WaiterActor extends AbstractActor implements Waiter {
+
+        private final Shared shared;
+
+        public WaiterActor(Shared shared) {
+            this.shared = shared;
+        }
+
+        @Override
+        public void block() {
+            this.shared.blocked.incrementAndGet();
+            try {
+                this.shared.gate.await();
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void note() {
+            this.shared.notes(actorId()).incrementAndGet();
+        }
+
+        @Override
+        public void noteAfter(String otherId) {
+            this.shared.seen.put(actorId(), this.shared.notes(otherId).get());
+        }
+
+        @Override
+        public int handled() {
+            return this.shared.notes(actorId()).get();
+        }
+
+        @Override
+        public int ask(String otherId) {
+            return this.shared.runtime.get().get(Waiter.class, otherId).handled();
+        }
+    }
+}

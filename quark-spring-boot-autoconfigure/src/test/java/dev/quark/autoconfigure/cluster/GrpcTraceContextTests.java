@@ -1,0 +1,184 @@
+package dev.quark.autoconfigure.cluster;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import dev.quark.actor.ActorRefFactory;
+import dev.quark.actor.RequestContext;
+import dev.quark.autoconfigure.fixtures.wallet.Wallet;
+import dev.quark.cluster.membership.SiloMembership;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.runtime.ActorRuntime;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Trace context across silos of one JVM that talk over gRPC, each with a real tracer (Micrometer's OpenTelemetry
+ * bridge, spans kept in memory): a call made inside a span runs on the other silo in a child span of it; a call
+ * made outside any span carries no trace context; a malformed one from a peer is ignored.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class GrpcTraceContextTests {
+
+    private final String cluster = "trace-" + System.nanoTime();
+
+    private final String prefix = "trace-w-" + System.nanoTime() + "-";
+
+    private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        this.contexts.reversed().forEach(ConfigurableApplicationContext::close);
+    }
+
+    @Test
+    void aCallMadeInsideASpanRunsOnTheOtherSiloInAChildSpanOfIt() {
+        ConfigurableApplicationContext siloA = start("silo-a", true);
+        ConfigurableApplicationContext siloB = start("silo-b", true);
+        awaitActive(siloA, siloB);
+        String onB = hostedOn(siloB, siloA);
+        InMemorySpanExporter spansOnB = siloB.getBean(InMemorySpanExporter.class);
+        assertThat(spansOnB.getFinishedSpanItems()).as("spans of calls made outside any span").isEmpty();
+        assertThat(siloB.getBean(InMemoryTracing.TurnsSeen.class).metadata.get(onB))
+            .as("metadata of a call made outside any span").doesNotContainKeys("traceparent", "tracestate", "baggage");
+        assertThat(siloB.getBean(InMemoryTracing.TurnsSeen.class).traceIds.get(onB)).isEmpty();
+
+        Tracer tracerA = siloA.getBean(Tracer.class);
+        Span caller = tracerA.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracerA.withSpan(caller)) {
+            assertThat(siloA.getBean(ActorRefFactory.class).get(Wallet.class, onB).deposit(3)).isEqualTo(3);
+        }
+        finally {
+            caller.end();
+        }
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> !spansOnB.getFinishedSpanItems().isEmpty());
+        SpanData turn = spansOnB.getFinishedSpanItems().getFirst();
+        assertThat(turn.getTraceId()).isEqualTo(caller.context().traceId());
+        assertThat(turn.getParentSpanId()).isEqualTo(caller.context().spanId());
+        assertThat(turn.getName()).isEqualTo("wallet.deposit");
+        assertThat(turn.getKind()).isEqualTo(io.opentelemetry.api.trace.SpanKind.SERVER);
+        assertThat(turn.getAttributes().asMap()).extractingFromEntries((entry) -> entry.getKey().getKey() + "="
+                + entry.getValue())
+            .contains("quark.actor.type=wallet", "quark.actor.id=" + onB, "quark.actor.method=deposit");
+        assertThat(siloB.getBean(InMemoryTracing.TurnsSeen.class).metadata.get(onB))
+            .as("metadata of the call in the envelope")
+            .hasEntrySatisfying("traceparent", (traceparent) -> assertThat(traceparent)
+                .startsWith("00-" + caller.context().traceId() + "-" + caller.context().spanId() + "-"));
+        assertThat(siloB.getBean(InMemoryTracing.TurnsSeen.class).traceIds.get(onB))
+            .as("trace id current in the turn on silo B").isEqualTo(caller.context().traceId());
+        assertThat(siloA.getBean(InMemorySpanExporter.class).getFinishedSpanItems())
+            .extracting(SpanData::getName).containsExactly("caller");
+    }
+
+    @Test
+    void aCallOnTheSameSiloInsideASpanRunsInAChildSpanToo() {
+        ConfigurableApplicationContext siloA = start("silo-a", true);
+        String id = this.prefix + "local";
+        Tracer tracer = siloA.getBean(Tracer.class);
+        Span caller = tracer.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
+            siloA.getBean(ActorRefFactory.class).get(Wallet.class, id).deposit(1);
+        }
+        finally {
+            caller.end();
+        }
+        assertThat(siloA.getBean(InMemorySpanExporter.class).getFinishedSpanItems())
+            .filteredOn((span) -> span.getName().equals("wallet.deposit")).singleElement()
+            .satisfies((span) -> {
+                assertThat(span.getTraceId()).isEqualTo(caller.context().traceId());
+                assertThat(span.getParentSpanId()).isEqualTo(caller.context().spanId());
+            });
+    }
+
+    @Test
+    void aMalformedTraceparentFromAPeerIsIgnoredAndTheCallRunsWhileAWellFormedOneIsFollowed(CapturedOutput output) {
+        ConfigurableApplicationContext plain = start("silo-plain", false);
+        ConfigurableApplicationContext traced = start("silo-traced", true);
+        awaitActive(plain, traced);
+        String onTraced = hostedOn(traced, plain);
+        InMemorySpanExporter spans = traced.getBean(InMemorySpanExporter.class);
+        Wallet wallet = plain.getBean(ActorRefFactory.class).get(Wallet.class, onTraced);
+
+        try (RequestContext.Scope scope = RequestContext.of("req-bad", Map.of("traceparent", "00-not-a-trace-id-01"))
+            .open()) {
+            assertThat(wallet.deposit(4)).isEqualTo(4);
+        }
+        assertThat(traced.getBean(InMemoryTracing.TurnsSeen.class).metadata.get(onTraced))
+            .containsEntry("traceparent", "00-not-a-trace-id-01");
+        assertThat(traced.getBean(InMemoryTracing.TurnsSeen.class).traceIds.get(onTraced)).isEmpty();
+        assertThat(spans.getFinishedSpanItems()).isEmpty();
+        assertThat(output).contains("Ignored the malformed traceparent '00-not-a-trace-id-01' of a call to wallet/"
+                + onTraced + ".deposit()");
+
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        try (RequestContext.Scope scope = RequestContext
+            .of("req-good", Map.of("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"))
+            .open()) {
+            assertThat(wallet.deposit(1)).isEqualTo(5);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> !spans.getFinishedSpanItems().isEmpty());
+        assertThat(spans.getFinishedSpanItems()).singleElement().satisfies((span) -> {
+            assertThat(span.getTraceId()).isEqualTo(traceId);
+            assertThat(span.getParentSpanId()).isEqualTo("00f067aa0ba902b7");
+        });
+    }
+
+    /**
+     * Returns a wallet id whose activation lives on {@code host}, activated by calls from {@code caller} made
+     * outside any span.
+     */
+    private String hostedOn(ConfigurableApplicationContext host, ConfigurableApplicationContext caller) {
+        for (int i = 0; i < 200; i++) {
+            String id = this.prefix + i;
+            caller.getBean(ActorRefFactory.class).get(Wallet.class, id).balance();
+            if (host.getBean(ActorRuntime.class).isActive(Wallet.class, id)) {
+                return id;
+            }
+        }
+        throw new AssertionError("no wallet of 200 was placed on " + host.getId());
+    }
+
+    private static void awaitActive(ConfigurableApplicationContext... silos) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> List.of(silos).stream()
+            .allMatch((silo) -> silo.getBean(SiloMembership.class).current().membership()
+                .withStatus(SiloStatus.ACTIVE).size() == silos.length));
+    }
+
+    private ConfigurableApplicationContext start(String siloId, boolean traced) {
+        List<Class<?>> sources = new ArrayList<>(List.of(ClusterOfContextsScenarios.WalletApplication.class,
+                InMemoryTracing.TurnsSeen.class));
+        if (traced) {
+            sources.add(InMemoryTracing.class);
+        }
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(sources.toArray(Class<?>[]::new))
+            .web(WebApplicationType.NONE)
+            .properties("quark.cluster.enabled=true", "quark.cluster.name=" + this.cluster,
+                    "quark.cluster.silo.id=" + siloId, "quark.persistence.backend=memory",
+                    "quark.persistence.stores.audit.backend=memory", "quark.cluster.leave-timeout=10s",
+                    "quark.actors.call-timeout=10s", "spring.main.banner-mode=off",
+                    "quark.cluster.probe-timeout=3s", "quark.cluster.missed-probes=5",
+                    "logging.level.dev.quark.autoconfigure.tracing=debug", "quark.cluster.transport.type=grpc",
+                    "spring.grpc.server.address=127.0.0.1",
+                    "spring.grpc.server.port=" + ClusterClientOfContextsTests.freePort())
+            .run();
+        this.contexts.add(context);
+        return context;
+    }
+}
