@@ -1,10 +1,11 @@
 package dev.quark.cluster.transport.grpc;
 
 import java.time.Clock;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.cluster.membership.SiloAddress;
@@ -23,7 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This silo's stream to one peer for one lane: envelopes wait in a bounded queue and are written only while
- * gRPC says the stream is ready (its flow control), in the order sent. The stream is opened on the first send
+ * gRPC says the stream is ready (its flow control), in the order sent. Senders never wait on each other: each
+ * adds its envelope to a lock-free queue, and the one that finds no drain running writes everything queued
+ * (other senders' envelopes too) and completes their futures outside the lock. The stream is opened on the first send
  * and kept; when it breaks, what waits in the queue fails with the failure, the requests written on that
  * stream (not on a newer one of the link) that had no answer are reported lost, and the link stays down for a back-off (sends fail at once, naming the
  * failure) that doubles with each failure in a row and resets once a handshake is accepted.
@@ -54,21 +57,29 @@ final class PeerLink {
 
     private final Object lock = new Object();
 
-    private final ArrayDeque<Queued> queue = new ArrayDeque<>();
+    /** Envelopes sent and not yet written, in the order sent; any thread adds, only the drainer takes. */
+    private final Queue<Queued> queue = new ConcurrentLinkedQueue<>();
+
+    /** How many envelopes the queue holds (its own size is not constant-time). */
+    private final AtomicInteger queued = new AtomicInteger();
+
+    /** Drain requests not yet served: the sender that raises it from 0 drains, the others leave it to that one. */
+    private final AtomicInteger drainRequests = new AtomicInteger();
 
     private final AtomicInteger outstanding = new AtomicInteger();
 
-    private @Nullable Observer current;
+    // Written with the lock held, read without it by send's early refusal.
+    private volatile @Nullable Observer current;
 
-    private int failures;
+    private volatile int failures;
 
-    private long retryAtMillis;
+    private volatile long retryAtMillis;
 
-    private @Nullable RuntimeException lastFailure;
+    private volatile @Nullable RuntimeException lastFailure;
 
-    private boolean closed;
+    private volatile boolean closed;
 
-    private String closedBecause = "its transport is closed";
+    private volatile String closedBecause = "its transport is closed";
 
     PeerLink(String self, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
             GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses,
@@ -87,6 +98,14 @@ final class PeerLink {
         return this.outstanding;
     }
 
+    /**
+     * Returns how many envelopes wait in the queue, not yet written, for tests.
+     * @return the count
+     */
+    int queued() {
+        return this.queued.get();
+    }
+
     CompletableFuture<Void> send(Envelope envelope) {
         ClientFrame frame = EnvelopeFrames.toFrame(envelope);
         int size = frame.getSerializedSize();
@@ -95,44 +114,47 @@ final class PeerLink {
                     + envelope + ": it is " + size + " bytes, more than quark.cluster.transport.max-message-size ("
                     + this.settings.maxMessageSize() + " bytes)"));
         }
-        CompletableFuture<Void> sent = new CompletableFuture<>();
-        List<CompletableFuture<Void>> written;
-        synchronized (this.lock) {
-            RuntimeException refused = refusal(envelope);
-            if (refused != null) {
-                return CompletableFuture.failedFuture(refused);
-            }
-            if (this.current == null) {
-                open();
-            }
-            this.queue.add(new Queued(frame, envelope, sent));
-            written = drain();
+        RuntimeException refused = refusal(envelope);
+        if (refused != null) {
+            return CompletableFuture.failedFuture(refused);
         }
-        written.forEach((future) -> future.complete(null));
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        this.queued.incrementAndGet();
+        this.queue.offer(new Queued(frame, envelope, sent));
+        drain();
         return sent;
     }
 
+    /**
+     * Why an envelope cannot be sent now, read without the lock: the link is closed, too many envelopes are in
+     * flight, or it waits out its back-off. Checked again by the drainer, under the lock, before writing.
+     */
     private @Nullable RuntimeException refusal(Envelope envelope) {
         if (this.closed) {
             return new LinkBrokenException("Silo " + this.self + " cannot send " + envelope + ": " + this.closedBecause);
         }
-        int inFlight = this.queue.size() + this.outstanding.get();
+        int inFlight = this.queued.get() + this.outstanding.get();
         if (inFlight >= this.settings.maxInFlight()) {
             this.outstandingRequests.sweep();
-            inFlight = this.queue.size() + this.outstanding.get();
+            inFlight = this.queued.get() + this.outstanding.get();
             if (inFlight >= this.settings.maxInFlight()) {
                 return new PeerOverloadedException("Silo " + this.self + " did not send " + envelope + ": " + inFlight
                         + " envelopes are in flight to " + this.target + " on lane " + this.lane
                         + ", the most quark.cluster.transport.max-in-flight allows");
             }
         }
-        if (this.current == null && this.lastFailure != null) {
+        return backingOff(envelope);
+    }
+
+    private @Nullable RuntimeException backingOff(Envelope envelope) {
+        RuntimeException failure = this.lastFailure;
+        if (this.current == null && failure != null) {
             long wait = this.retryAtMillis - this.clock.millis();
             if (wait > 0) {
                 String message = "Silo " + this.self + " cannot send " + envelope + ": its link to " + this.target
                         + " (lane " + this.lane + ") is down after " + this.failures
-                        + " failure(s), next attempt in " + wait + " ms; last failure: " + this.lastFailure.getMessage();
-                return (this.lastFailure instanceof HandshakeRefusedException)
+                        + " failure(s), next attempt in " + wait + " ms; last failure: " + failure.getMessage();
+                return (failure instanceof HandshakeRefusedException)
                         ? new HandshakeRefusedException(message) : new LinkBrokenException(message);
             }
         }
@@ -160,21 +182,70 @@ final class PeerLink {
     }
 
     /**
-     * Writes what the stream takes now. Called with the lock held.
-     * @return the futures of the envelopes written, to complete once the lock is released
+     * Asks for the queue to be drained: the caller that finds no drain running runs it, for everything queued
+     * until the queue is empty or the stream stops taking more; a caller that finds one running leaves its
+     * envelopes to it. So many senders never wait on each other, one thread at a time writes to the stream (in
+     * queue order), and the futures of what was written are completed outside the lock.
      */
-    private List<CompletableFuture<Void>> drain() {
+    private void drain() {
+        if (this.drainRequests.getAndIncrement() != 0) {
+            return;
+        }
+        int missed = 1;
+        List<CompletableFuture<Void>> written = new ArrayList<>();
+        List<Failed> failed = new ArrayList<>();
+        while (true) {
+            synchronized (this.lock) {
+                drainLocked(written, failed);
+            }
+            written.forEach((future) -> future.complete(null));
+            written.clear();
+            failed.forEach((refused) -> refused.queued().sent().completeExceptionally(refused.failure()));
+            failed.clear();
+            missed = this.drainRequests.addAndGet(-missed);
+            if (missed == 0) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Writes what the stream takes now, opening it first when the link has none; refuses what waits when the
+     * link was closed or waits out its back-off. Called by the one drainer, with the lock held.
+     */
+    private void drainLocked(List<CompletableFuture<Void>> written, List<Failed> failed) {
+        if (this.queue.isEmpty()) {
+            return;
+        }
+        if (this.closed || (this.current == null && this.lastFailure != null
+                && this.retryAtMillis - this.clock.millis() > 0)) {
+            for (Queued next = this.queue.poll(); next != null; next = this.queue.poll()) {
+                this.queued.decrementAndGet();
+                RuntimeException refused = this.closed ? new LinkBrokenException("Silo " + this.self
+                        + " cannot send " + next.envelope() + ": " + this.closedBecause) : backingOff(next.envelope());
+                failed.add(new Failed(next, (refused != null) ? refused : new LinkBrokenException("Silo "
+                        + this.self + " cannot send " + next.envelope() + ": its link to " + this.target
+                        + " is down")));
+            }
+            return;
+        }
+        if (this.current == null) {
+            open();
+        }
         Observer observer = this.current;
-        if (observer == null || !observer.accepted || this.queue.isEmpty()) {
-            return List.of();
+        if (observer == null || !observer.accepted) {
+            return;
         }
         ClientCallStreamObserver<ClientFrame> stream = observer.stream;
         if (stream == null) {
-            return List.of();
+            return;
         }
-        List<CompletableFuture<Void>> written = new ArrayList<>();
-        while (!this.queue.isEmpty() && stream.isReady()) {
+        while (stream.isReady()) {
             Queued next = this.queue.poll();
+            if (next == null) {
+                return;
+            }
+            this.queued.decrementAndGet();
             Envelope.Kind kind = next.envelope().kind();
             if (kind == Envelope.Kind.REQUEST || kind == Envelope.Kind.HANDOFF || kind == Envelope.Kind.DIRECTORY
                     || kind == Envelope.Kind.PROBE
@@ -185,22 +256,15 @@ final class PeerLink {
             stream.onNext(next.frame());
             written.add(next.sent());
         }
-        return written;
     }
 
     private void onReady(Observer observer) {
-        List<CompletableFuture<Void>> written;
-        synchronized (this.lock) {
-            if (this.current != observer) {
-                return;
-            }
-            written = drain();
+        if (this.current == observer) {
+            drain();
         }
-        written.forEach((future) -> future.complete(null));
     }
 
     private void accepted(Observer observer) {
-        List<CompletableFuture<Void>> written;
         synchronized (this.lock) {
             if (this.current != observer) {
                 return;
@@ -208,9 +272,18 @@ final class PeerLink {
             observer.accepted = true;
             this.failures = 0;
             this.lastFailure = null;
-            written = drain();
         }
-        written.forEach((future) -> future.complete(null));
+        drain();
+    }
+
+    /** Takes everything queued out of the queue. Called with the lock held. */
+    private List<Queued> takeQueued() {
+        List<Queued> taken = new ArrayList<>();
+        for (Queued next = this.queue.poll(); next != null; next = this.queue.poll()) {
+            this.queued.decrementAndGet();
+            taken.add(next);
+        }
+        return taken;
     }
 
     private void broken(Observer observer, RuntimeException failure) {
@@ -223,8 +296,7 @@ final class PeerLink {
             this.failures++;
             this.lastFailure = failure;
             this.retryAtMillis = this.clock.millis() + backoffMillis(this.failures);
-            unsent = new ArrayList<>(this.queue);
-            this.queue.clear();
+            unsent = takeQueued();
         }
         logger.debug("Link from silo {} to {} (lane {}) broke: {}", this.self, this.target, this.lane,
                 failure.getMessage());
@@ -281,8 +353,7 @@ final class PeerLink {
             this.closedBecause = because;
             observer = this.current;
             this.current = null;
-            unsent = new ArrayList<>(this.queue);
-            this.queue.clear();
+            unsent = takeQueued();
         }
         LinkBrokenException closing = new LinkBrokenException("Silo " + this.self + " closed its link to "
                 + this.target + " (lane " + this.lane + "): " + because);
@@ -309,6 +380,9 @@ final class PeerLink {
     }
 
     private record Queued(ClientFrame frame, Envelope envelope, CompletableFuture<Void> sent) {
+    }
+
+    private record Failed(Queued queued, RuntimeException failure) {
     }
 
     /**

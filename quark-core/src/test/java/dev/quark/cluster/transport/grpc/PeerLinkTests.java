@@ -1,13 +1,22 @@
 package dev.quark.cluster.transport.grpc;
 
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.grpc.Silos.Silo;
 import io.grpc.ManagedChannel;
@@ -75,5 +84,109 @@ class PeerLinkTests {
         assertThat(link[0].outstanding().get()).isEqualTo(1);
         assertThat(outstanding.size()).isEqualTo(1);
         link[0].close();
+    }
+
+    @Test
+    void concurrentSendersEachArriveInTheirOrderAndEveryFutureCompletes() throws Exception {
+        int senders = 32;
+        int perSender = 200;
+        GrpcTransportSettings settings = GrpcTransportSettings.builder("bank").maxInFlight(senders * perSender).build();
+        Silo a = this.silos.start("a", settings);
+        Silo b = this.silos.start("b", settings);
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings,
+                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, Clock.systemUTC());
+        List<CompletableFuture<Void>> sent = new CopyOnWriteArrayList<>();
+        CountDownLatch start = new CountDownLatch(1);
+        try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int sender = 0; sender < senders; sender++) {
+                int from = sender;
+                callers.execute(() -> {
+                    awaitQuietly(start);
+                    for (int i = 0; i < perSender; i++) {
+                        byte[] payload = ByteBuffer.allocate(8).putInt(from).putInt(i).array();
+                        sent.add(link.send(this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, payload)));
+                    }
+                });
+            }
+            start.countDown();
+        }
+
+        CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+        assertThat(sent).hasSize(senders * perSender).allMatch((future) -> future.isDone()
+                && !future.isCompletedExceptionally());
+        await().atMost(Duration.ofSeconds(20)).until(() -> b.recorder().received.size() == senders * perSender);
+        int[] next = new int[senders];
+        for (Envelope envelope : b.recorder().received) {
+            ByteBuffer payload = ByteBuffer.wrap(envelope.payload());
+            int from = payload.getInt();
+            assertThat(payload.getInt()).as("envelope of sender %d", from).isEqualTo(next[from]);
+            next[from]++;
+        }
+        assertThat(next).containsOnly(perSender);
+        assertThat(link.queued()).isZero();
+        link.close();
+    }
+
+    @Test
+    void aStreamThatBreaksWhileEnvelopesAreQueuedFailsEachOfThemWithALinkBrokenException() throws Exception {
+        GrpcTransportSettings settings = GrpcTransportSettings.builder("bank").maxInFlight(1_000).inboundWindow(1)
+            .reconnectBackoff(Duration.ofSeconds(30), Duration.ofSeconds(30))
+            .build();
+        Silo a = this.silos.start("a", settings);
+        CountDownLatch release = new CountDownLatch(1);
+        Silos.Recorder blocking = new Silos.Recorder() {
+            @Override
+            public void receive(Envelope envelope) {
+                awaitQuietly(release);
+                super.receive(envelope);
+            }
+        };
+        GrpcTransport bTransport = GrpcTransport.selfHosted(settings, new InetSocketAddress("127.0.0.1", 0), null);
+        try {
+            SiloAddress bAddress = bTransport.start("b", blocking);
+            Silo b = new Silo("b", bAddress, bTransport, blocking);
+            this.channel = NettyChannelBuilder.forAddress("127.0.0.1", bAddress.port()).usePlaintext().build();
+            PeerLink link = new PeerLink("a", bAddress, Envelope.Lane.CALL, this.channel, settings,
+                    new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, Clock.systemUTC());
+            List<CompletableFuture<Void>> sent = new ArrayList<>();
+            // The receiver holds the first envelope: gRPC's flow control stops the stream, and the rest wait queued.
+            for (int i = 0; i < 600; i++) {
+                sent.add(link.send(this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[16 * 1024])));
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> link.queued() > 0);
+            int queuedAtBreak = link.queued();
+
+            ((SiloTransportService) bTransport.bindableService()).endAll();
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> sent.stream().allMatch(CompletableFuture::isDone));
+            List<Throwable> failures = sent.stream().filter(CompletableFuture::isCompletedExceptionally)
+                .map((future) -> future.handle((ok, failure) -> failure).join())
+                .toList();
+            assertThat(failures).hasSizeGreaterThanOrEqualTo(queuedAtBreak)
+                .allSatisfy((failure) -> assertThat(failure).isInstanceOf(LinkBrokenException.class)
+                    .hasMessageContaining("lane CALL"));
+            assertThat(link.queued()).isZero();
+            assertThat(link.send(this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[1])))
+                .failsWithin(Duration.ofSeconds(5))
+                .withThrowableThat()
+                .havingCause()
+                .isInstanceOf(LinkBrokenException.class)
+                .withMessageContaining("is down after 1 failure(s)");
+            link.close();
+        }
+        finally {
+            release.countDown();
+            bTransport.close();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(20, TimeUnit.SECONDS);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
