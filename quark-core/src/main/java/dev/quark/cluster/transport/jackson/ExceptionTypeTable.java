@@ -1,10 +1,12 @@
 package dev.quark.cluster.transport.jackson;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -37,29 +39,36 @@ final class ExceptionTypeTable {
     }
 
     /**
-     * Loads quark-core's types and those of the contributors the class loader lists.
-     * @param classLoader where to look for contributors
+     * Loads quark-core's types and those of the contributors the class loaders list, each contributor class once
+     * (listed through both loaders, it is one contributor).
+     * @param classLoaders where to look for contributors, in order
      * @return the table
      * @throws IllegalStateException naming a contributor that cannot be used, and why
      */
-    static ExceptionTypeTable load(ClassLoader classLoader) {
+    static ExceptionTypeTable load(ClassLoader... classLoaders) {
         Builder builder = new Builder();
         builder.addFrom(CORE, QuarkExceptionTypes::addTo);
-        Iterator<ExceptionTypeContributor> contributors = ServiceLoader.load(ExceptionTypeContributor.class,
-                classLoader).iterator();
-        while (true) {
-            ExceptionTypeContributor contributor;
-            try {
-                if (!contributors.hasNext()) {
-                    break;
+        Set<String> loaded = new HashSet<>();
+        for (ClassLoader classLoader : classLoaders) {
+            Iterator<ExceptionTypeContributor> contributors = ServiceLoader.load(ExceptionTypeContributor.class,
+                    classLoader).iterator();
+            while (true) {
+                ExceptionTypeContributor contributor;
+                try {
+                    if (!contributors.hasNext()) {
+                        break;
+                    }
+                    contributor = contributors.next();
                 }
-                contributor = contributors.next();
+                catch (ServiceConfigurationError ex) {
+                    throw new IllegalStateException("Cannot load an exception type contributor listed in "
+                            + "META-INF/services/" + ExceptionTypeContributor.class.getName() + ": " + ex.getMessage(),
+                            ex);
+                }
+                if (loaded.add(contributor.getClass().getName())) {
+                    builder.addFrom(contributor.getClass().getName(), contributor::contribute);
+                }
             }
-            catch (ServiceConfigurationError ex) {
-                throw new IllegalStateException("Cannot load an exception type contributor listed in META-INF/services/"
-                        + ExceptionTypeContributor.class.getName() + ": " + ex.getMessage(), ex);
-            }
-            builder.addFrom(contributor.getClass().getName(), contributor::contribute);
         }
         return new ExceptionTypeTable(builder.byClass, builder.byName);
     }
@@ -166,10 +175,19 @@ final class ExceptionTypeTable {
     private record Entry<T extends Throwable>(Class<T> type, BiConsumer<T, FailureFields.Builder> writer,
             ExceptionTypeContributor.Reader reader, String origin) {
 
+        /**
+         * The failure's fields; none when its writer throws (a field the failure was built without), so that the
+         * failure still crosses, as a {@code RemoteActorException} with its message, rather than failing to encode.
+         */
         FailureFields fieldsOf(Throwable failure) {
-            FailureFields.Builder fields = FailureFields.builder();
-            this.writer.accept(this.type.cast(failure), fields);
-            return fields.build();
+            try {
+                FailureFields.Builder fields = FailureFields.builder();
+                this.writer.accept(this.type.cast(failure), fields);
+                return fields.build();
+            }
+            catch (RuntimeException ex) {
+                return FailureFields.NONE;
+            }
         }
     }
 }

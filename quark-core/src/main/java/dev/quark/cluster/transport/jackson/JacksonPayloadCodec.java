@@ -96,9 +96,12 @@ public final class JacksonPayloadCodec implements PayloadCodec {
         builder.addModule(new QuarkValuesModule());
         this.mapper = builder.build();
         ClassLoader contextLoader = Thread.currentThread().getContextClassLoader();
-        ClassLoader loader = (contextLoader != null) ? contextLoader : JacksonPayloadCodec.class.getClassLoader();
+        ClassLoader ownLoader = JacksonPayloadCodec.class.getClassLoader();
+        ClassLoader loader = (contextLoader != null) ? contextLoader : ownLoader;
+        // Contributors through quark-core's own loader too: a codec built on a thread whose context loader cannot
+        // see the application's jars (a common-pool thread in a Spring Boot fat jar) still finds the modules' types.
         this.failures = new FailureCodec(this.mapper, new ExceptionFactories(allowList, loader),
-                ExceptionTypeTable.load(loader));
+                (loader == ownLoader) ? ExceptionTypeTable.load(loader) : ExceptionTypeTable.load(loader, ownLoader));
     }
 
     /**

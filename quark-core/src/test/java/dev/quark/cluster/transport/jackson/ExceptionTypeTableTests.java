@@ -55,6 +55,21 @@ class ExceptionTypeTableTests {
     }
 
     @Test
+    void aContributorListedThroughTwoClassLoadersIsAddedOnce() throws IOException {
+        ClassLoader listed = listing(OrdersContributor.class);
+        ExceptionTypeTable table = ExceptionTypeTable.load(listed, new URLClassLoader(new URL[0], listed));
+        assertThat(table.originOf(OrderRejectedException.class.getName()))
+            .isEqualTo(OrdersContributor.class.getName());
+    }
+
+    @Test
+    void aContributorSeenOnlyThroughTheSecondClassLoaderIsFound() throws IOException {
+        ClassLoader unlisted = getClass().getClassLoader();
+        ExceptionTypeTable table = ExceptionTypeTable.load(unlisted, listing(OrdersContributor.class));
+        assertThat(table.contains(OrderRejectedException.class.getName())).isTrue();
+    }
+
+    @Test
     void aContributorThatThrowsFailsTheCodecNamingIt() {
         assertThatIllegalStateException().isThrownBy(() -> codecWith(OrdersContributor.class,
                 ThrowingContributor.class))
