@@ -129,6 +129,15 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final ThreadFactory threads;
 
+    /** Makes the threads the attempts run on: {@link #threads} unless a test sets them. */
+    private final ThreadFactory attemptThreads;
+
+    /**
+     * Whether the last attempt's thread could not be started: until one starts again, only the poll interval claims,
+     * not the release of a lease given back, so that the node does not claim, fail and give back in a loop.
+     */
+    private volatile boolean attemptThreadsFailing;
+
     private final LeaseKeeper keeper;
 
     private final OutcomeWriter outcomes;
@@ -206,6 +215,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             this.scheduler = LeaseKeeper.Scheduler.of(this.clock, this.ownScheduler);
         }
         this.threads = Thread.ofVirtual().name("quark-job-", 0).factory();
+        this.attemptThreads = (builder.attemptThreads != null) ? builder.attemptThreads : this.threads;
         this.outcomes = new OutcomeWriter(builder.store);
         LeaseStore leaseStore = builder.store.leaseStore().orElse(builder.leaseStore);
         this.leasesInStore = builder.store.leaseStore().isPresent();
@@ -656,17 +666,22 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * Runs an attempt registered as running on a thread of its own. Its lease is checked there, right before the
      * attempt starts ({@code JobExecution.start}): one lost since a worker took the job withdraws the attempt, and the
      * job, which never ran, is given back when the thread ends ({@link #ended}). A thread that cannot be started
-     * withdraws it the same way.
+     * (an {@link Error} too: no native thread left) withdraws it the same way; its slot is freed without polling at
+     * once, so that a thread factory that keeps failing does not make the node claim, fail and give back in a loop:
+     * the next poll is the next tick's.
      */
     private void launch(JobExecution execution) {
         try {
-            this.threads.newThread(execution::run).start();
+            this.attemptThreads.newThread(execution::run).start();
+            this.attemptThreadsFailing = false;
         }
-        catch (RuntimeException ex) {
+        catch (RuntimeException | Error ex) {
+            this.attemptThreadsFailing = true;
             logger.error("Could not start a thread for job {}; given back unless another worker took it over",
                     execution.job().id(), ex);
             execution.withdraw();
-            ended(execution);
+            freeSlot(execution);
+            startReady();
         }
     }
 
@@ -676,7 +691,11 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * @return whether it is kept
      */
     boolean keeps(Lease lease) {
-        return this.keeper.lease(lease.resource()).filter((kept) -> kept.isSameLease(lease)).isPresent();
+        // Valid too: the keeper's expiry timer may run late, or not yet have run.
+        Instant now = this.clock.instant();
+        return this.keeper.lease(lease.resource())
+            .filter((kept) -> kept.isSameLease(lease) && kept.isValidAt(now))
+            .isPresent();
     }
 
     /**
@@ -769,17 +788,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * it started (its lease lost), frees its slot and polls for more.
      */
     void ended(JobExecution execution) {
-        ClaimedJob withdrawn = execution.takeWithdrawn();
-        if (withdrawn != null) {
-            // Before its slot frees, so that no claim of this node takes it over as abandoned meanwhile.
-            giveBack(List.of(withdrawn));
-        }
-        synchronized (this.lock) {
-            if (this.running.remove(execution.job().id(), execution)) {
-                this.runningByType.computeIfPresent(execution.type(), (type, count) -> (count > 1) ? count - 1 : null);
-            }
-            this.lock.notifyAll();
-        }
+        freeSlot(execution);
         startReady();
         boolean claim;
         synchronized (this.lock) {
@@ -787,6 +796,37 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         if (claim) {
             poll();
+        }
+    }
+
+    /**
+     * Gives back the job of an attempt withdrawn before it started, then frees its slot, even when the give-back
+     * throws (an {@link Error} of the store's driver): a slot left taken would never be freed.
+     */
+    private void freeSlot(JobExecution execution) {
+        ClaimedJob withdrawn = execution.takeWithdrawn();
+        try {
+            if (withdrawn != null) {
+                // Before its slot frees, so that no claim of this node takes it over as abandoned meanwhile.
+                giveBack(List.of(withdrawn));
+            }
+        }
+        catch (RuntimeException | Error ex) {
+            logger.error("Job orchestrator '{}' could not give back job {}, withdrawn before its attempt started; it "
+                    + "stays RUNNING and runs again once its lease expires", this.owner, execution.job().id(), ex);
+            if (withdrawn != null) {
+                // No longer renewed, or it would stay RUNNING for ever.
+                leaveLease(withdrawn.lease());
+            }
+        }
+        finally {
+            synchronized (this.lock) {
+                if (this.running.remove(execution.job().id(), execution)) {
+                    this.runningByType.computeIfPresent(execution.type(),
+                            (type, count) -> (count > 1) ? count - 1 : null);
+                }
+                this.lock.notifyAll();
+            }
         }
     }
 
@@ -873,6 +913,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
+     * Stops keeping a lease without releasing it: the outcome of its attempt could not be written as the store could
+     * not be reached, so its job stays {@code RUNNING} until the lease expires, then a worker takes it over.
+     */
+    void leaveLease(Lease lease) {
+        this.keeper.forget(lease);
+    }
+
+    /**
      * Releases a lease the worker no longer needs. While it runs, the release is left to a virtual thread that
      * releases every lease given to it meanwhile in one step ({@link LeaseKeeper#releaseAll}) and then polls: an
      * attempt's slot is free once its outcome is written, without waiting for the lease's round trip, and a job given
@@ -929,7 +977,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 this.toRelease.clear();
             }
             releaseNow(batch);
-            poll();
+            if (!this.attemptThreadsFailing) {
+                poll();
+            }
         }
     }
 
@@ -1145,6 +1195,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
         private RandomGenerator random = RandomGenerator.getDefault();
 
+        private @Nullable ThreadFactory attemptThreads;
+
         private Builder(JobStore store, LeaseStore leaseStore, JobHandlerRegistry handlers, JobPayloadCodec codec) {
             this.store = Objects.requireNonNull(store, "store must not be null");
             this.leaseStore = Objects.requireNonNull(leaseStore, "leaseStore must not be null");
@@ -1177,6 +1229,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 throw new IllegalArgumentException("workers must be at least 1, was " + workers);
             }
             this.workers = workers;
+            return this;
+        }
+
+        /**
+         * Sets the factory of the threads the attempts run on, for tests (one that cannot start threads).
+         */
+        Builder attemptThreads(ThreadFactory attemptThreads) {
+            this.attemptThreads = Objects.requireNonNull(attemptThreads, "attemptThreads must not be null");
             return this;
         }
 

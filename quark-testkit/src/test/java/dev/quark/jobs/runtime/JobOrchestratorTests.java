@@ -205,6 +205,12 @@ class JobOrchestratorTests {
         /** Whether every write of outcomes fails as an unreachable store makes it. */
         volatile boolean unreachable;
 
+        /** Whether the next write of outcomes throws an {@link Error}, as a broken driver may. */
+        volatile boolean errorOnNextFinishAll;
+
+        /** How many claims of due jobs were made. */
+        final AtomicInteger dueClaims = new AtomicInteger();
+
         /** The jobs whose single outcome was written, or tried, while the store was unreachable. */
         final List<JobId> unreachableFinishes = new CopyOnWriteArrayList<>();
 
@@ -258,6 +264,10 @@ class JobOrchestratorTests {
 
         @Override
         public Map<JobId, RuntimeException> finishAll(List<dev.quark.jobs.store.JobOutcome> outcomes) {
+            if (this.errorOnNextFinishAll) {
+                this.errorOnNextFinishAll = false;
+                throw new AssertionError("driver broke");
+            }
             if (this.unreachable) {
                 throw new IllegalStateException("connection is not available, request timed out after 30000ms");
             }
@@ -269,6 +279,7 @@ class JobOrchestratorTests {
 
         @Override
         public List<ClaimedJob> claimDue(dev.quark.jobs.store.Claim claim, JobLeases leases) {
+            this.dueClaims.incrementAndGet();
             CountDownLatch gate = this.gate.getAndSet(null);
             if (gate != null) {
                 this.held.countDown();
@@ -1379,6 +1390,146 @@ class JobOrchestratorTests {
         narrowIds.forEach((id) -> awaitStatus(id, JobStatus.SUCCEEDED));
         assertThat(most.get("narrow")).hasValue(1);
         assertThat(mostTotal).hasValue(2);
+    }
+
+    /**
+     * A node of one worker and a prefetch of 1 whose filter holds the worker's thread for the job {@code gatedJob} in
+     * {@code openScope} (after the worker took it, before its attempt starts) until {@code mayOpen} opens, telling
+     * {@code opening} with the thread.
+     */
+    private Node gatedNode(AtomicReference<@Nullable JobId> gatedJob, CountDownLatch opening,
+            AtomicReference<@Nullable Thread> openingThread, CountDownLatch mayOpen, JobHandler<?> handler) {
+        AtomicBoolean gated = new AtomicBoolean();
+        JobFilter gate = new JobFilter() {
+            @Override
+            public Scope openScope(Job job) {
+                if (job.id().equals(gatedJob.get()) && gated.compareAndSet(false, true)) {
+                    openingThread.set(Thread.currentThread());
+                    opening.countDown();
+                    try {
+                        mayOpen.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                    }
+                    catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return Scope.NONE;
+            }
+        };
+        return node("node-1", 1, Duration.ofMillis(200), new JobFilters(List.of(gate)),
+                (builder) -> builder.prefetch(1), handler);
+    }
+
+    @Test
+    void aWithdrawnAttemptWhoseGiveBackThrowsAnErrorStillFreesItsWorker() throws Exception {
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        JobHandler<String> handler = JobHandler.of("slow", String.class, (payload, context) -> {
+            if (payload.equals("first")) {
+                firstStarted.countDown();
+                firstMayEnd.await();
+            }
+        });
+        AtomicReference<@Nullable JobId> gatedJob = new AtomicReference<>();
+        CountDownLatch opening = new CountDownLatch(1);
+        CountDownLatch mayOpen = new CountDownLatch(1);
+        Node node = gatedNode(gatedJob, opening, new AtomicReference<>(), mayOpen, handler);
+        JobId first = node.queue().enqueue("slow", "first");
+        awaitLatch(firstStarted);
+        JobId second = node.queue().enqueue("slow", "second");
+        gatedJob.set(second);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().equals(Set.of(second)));
+        firstMayEnd.countDown();
+        awaitLatch(opening);
+        awaitStatus(first, JobStatus.SUCCEEDED);
+        this.clock.advance(Duration.ofSeconds(31));
+        this.scheduler.runDueTasks();
+        this.store.errorOnNextFinishAll = true;
+        mayOpen.countDown();
+        await().atMost(WAIT).until(() -> !this.store.errorOnNextFinishAll);
+        await("the worker's slot freed").atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+        JobId third = node.queue().enqueue("slow", "third");
+        awaitStatus(third, JobStatus.SUCCEEDED);
+    }
+
+    @Test
+    void anAttemptWhoseLeaseExpiredBeforeItStartedDoesNotStartEvenBeforeTheKeeperNoticed() throws Exception {
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        List<Thread> secondRanOn = new CopyOnWriteArrayList<>();
+        JobHandler<String> handler = JobHandler.of("slow", String.class, (payload, context) -> {
+            if (payload.equals("first")) {
+                firstStarted.countDown();
+                firstMayEnd.await();
+            }
+            else {
+                secondRanOn.add(Thread.currentThread());
+            }
+        });
+        AtomicReference<@Nullable JobId> gatedJob = new AtomicReference<>();
+        AtomicReference<@Nullable Thread> openingThread = new AtomicReference<>();
+        CountDownLatch opening = new CountDownLatch(1);
+        CountDownLatch mayOpen = new CountDownLatch(1);
+        Node node = gatedNode(gatedJob, opening, openingThread, mayOpen, handler);
+        JobId first = node.queue().enqueue("slow", "first");
+        awaitLatch(firstStarted);
+        JobId second = node.queue().enqueue("slow", "second");
+        gatedJob.set(second);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().equals(Set.of(second)));
+        firstMayEnd.countDown();
+        awaitLatch(opening);
+        awaitStatus(first, JobStatus.SUCCEEDED);
+        // Past the lease, the keeper's expiry timer not run yet (late).
+        this.clock.advance(Duration.ofSeconds(31));
+        mayOpen.countDown();
+        Job done = awaitStatus(second, JobStatus.SUCCEEDED);
+        assertThat(secondRanOn).as("not run on the expired lease").doesNotContain(openingThread.get());
+        assertThat(done.attempt()).isEqualTo(1);
+    }
+
+    private boolean givenBackUncounted(JobId id) {
+        Job job = this.store.find(id).orElseThrow();
+        return job.status() == JobStatus.ENQUEUED && job.attempt() == 0;
+    }
+
+    @Test
+    void aJobWhoseThreadCannotStartIsGivenBackUncountedAndTheNodeDoesNotSpin() throws Exception {
+        AtomicInteger threadsAsked = new AtomicInteger();
+        Node node = node("node-1", 1, Duration.ofMillis(200), JobFilters.NONE,
+                (builder) -> builder.attemptThreads((task) -> {
+                    threadsAsked.incrementAndGet();
+                    throw new OutOfMemoryError("unable to create native thread: possibly out of memory");
+                }), JobHandler.of("work", String.class, (payload, context) -> { }));
+        JobId id = node.queue().enqueue("work", "job");
+        await().atMost(WAIT).until(() -> threadsAsked.get() >= 1);
+        await("the worker's slot freed, the job given back").atMost(WAIT)
+            .until(() -> node.orchestrator().runningJobs().isEmpty() && givenBackUncounted(id));
+        int asked = threadsAsked.get();
+        await("no claim before the next poll").during(Duration.ofMillis(300)).atMost(WAIT)
+            .until(() -> threadsAsked.get() == asked && givenBackUncounted(id));
+        assertThat(asked).as("threads asked for before the next poll").isLessThanOrEqualTo(2);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        await("tried again at the next poll").atMost(WAIT).until(() -> threadsAsked.get() > asked);
+        await().atMost(WAIT).until(() -> givenBackUncounted(id));
+    }
+
+    @Test
+    void aJobWhoseThreadIsRefusedIsNotClaimedAgainInALoop() throws Exception {
+        AtomicInteger threadsAsked = new AtomicInteger();
+        Node node = node("node-1", 1, Duration.ofMillis(200), JobFilters.NONE,
+                (builder) -> builder.attemptThreads((task) -> {
+                    threadsAsked.incrementAndGet();
+                    throw new java.util.concurrent.RejectedExecutionException("no threads");
+                }), JobHandler.of("work", String.class, (payload, context) -> { }));
+        JobId id = node.queue().enqueue("work", "job");
+        await().atMost(WAIT).until(() -> threadsAsked.get() >= 1);
+        await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty() && givenBackUncounted(id));
+        int claims = this.store.dueClaims.get();
+        await("the node does not claim, fail and give back in a loop").during(Duration.ofMillis(300)).atMost(WAIT)
+            .until(() -> this.store.dueClaims.get() == claims);
+        assertThat(claims).isLessThanOrEqualTo(3);
+        assertThat(threadsAsked.get()).isLessThanOrEqualTo(2);
+        assertThat(givenBackUncounted(id)).isTrue();
     }
 
     @Test
