@@ -99,7 +99,20 @@ final class JobExecution {
         JobFilters filters = this.orchestrator.filters();
         List<JobFilters.OpenScope> scopes = new ArrayList<>();
         try {
-            filters.openScopes(job, scopes);
+            try {
+                filters.openScopes(job, scopes);
+            }
+            catch (VirtualMachineError error) {
+                // The only failure openScopes lets through (out of memory, stack overflow): the attempt never started,
+                // so it is withdrawn and its job given back, its attempt not counted, when the thread ends.
+                if (withdraw()) {
+                    this.orchestrator.attemptFailedToStart();
+                    logger.error("Job {} ({}) could not start its attempt: a filter's openScope threw; given back, its "
+                            + "attempt not counted", job.id(), type(), error);
+                    return;
+                }
+                throw error;
+            }
             if (!start()) {
                 return;
             }

@@ -133,10 +133,11 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     private final ThreadFactory attemptThreads;
 
     /**
-     * Whether the last attempt's thread could not be started: until one starts again, only the poll interval claims,
-     * not the release of a lease given back, so that the node does not claim, fail and give back in a loop.
+     * Whether the last attempt could not start (its thread could not be started, or an {@link Error} was thrown before
+     * it started): until one starts again, only the poll interval claims, not the end of an attempt or the release of
+     * a lease given back, so that the node does not claim, fail and give back in a loop.
      */
-    private volatile boolean attemptThreadsFailing;
+    private volatile boolean attemptsFailingToStart;
 
     private final LeaseKeeper keeper;
 
@@ -673,10 +674,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     private void launch(JobExecution execution) {
         try {
             this.attemptThreads.newThread(execution::run).start();
-            this.attemptThreadsFailing = false;
+            this.attemptsFailingToStart = false;
         }
         catch (RuntimeException | Error ex) {
-            this.attemptThreadsFailing = true;
+            this.attemptsFailingToStart = true;
             logger.error("Could not start a thread for job {}; given back unless another worker took it over",
                     execution.job().id(), ex);
             execution.withdraw();
@@ -702,9 +703,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * Gives claimed jobs that never ran back to the queue ({@code ENQUEUED}, due now, the attempt not counted), in
      * one write ({@link JobStore#finishAll}), each job fenced by its lease; a job whose lease was lost is refused
      * alone, in the result. The write throws only when the store could not be reached: the jobs are then given back
-     * one by one, stopping at the first that fails for another reason than a lost lease (the store is still
-     * unreachable, and each further try would wait out its timeout again, holding up the shutdown). A job that is not
-     * given back runs again once its lease expires, as an abandoned attempt.
+     * one by one, stopping at the first that fails because the store cannot be reached (each further try would wait out
+     * its timeout again, holding up the shutdown). A job that is not given back runs again once its lease is free, as
+     * an abandoned attempt. The leases of the jobs given back (with a lease store of their own) and of those not given
+     * back are released in one step.
      */
     private void giveBack(List<ClaimedJob> jobs) {
         if (jobs.isEmpty()) {
@@ -724,24 +726,33 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         List<JobId> takenOver = new ArrayList<>();
         List<JobId> notWritten = new ArrayList<>();
+        List<JobId> refusedByStore = new ArrayList<>();
         List<Lease> toRelease = new ArrayList<>();
         @Nullable RuntimeException unreachable = null;
+        @Nullable RuntimeException refusal = null;
         for (ClaimedJob claimed : jobs) {
             RuntimeException failure = refused.get(claimed.job().id());
             if (failure == null) {
-                outcomeRecorded(claimed.lease());
-                continue;
+                if (this.leasesInStore) {
+                    outcomeRecorded(claimed.lease());
+                    continue;
+                }
             }
-            if (failure instanceof LeaseLostException) {
+            else if (failure instanceof LeaseLostException) {
                 takenOver.add(claimed.job().id());
             }
-            else {
+            else if (ConnectionFailures.isConnectionFailure(failure)) {
                 notWritten.add(claimed.job().id());
                 unreachable = failure;
             }
+            else {
+                refusedByStore.add(claimed.job().id());
+                refusal = failure;
+            }
             toRelease.add(claimed.lease());
         }
-        // In one step: with the store down, each release would wait out a connection timeout of its own.
+        // In one step, those given back too: with a lease store of its own, one round trip rather than one a job; with
+        // the store down, each release would wait out a connection timeout of its own.
         releaseLeases(toRelease);
         if (!takenOver.isEmpty()) {
             logger.warn("Job orchestrator '{}' did not give back {} jobs claimed but not run: their leases were lost and "
@@ -750,15 +761,22 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         if (!notWritten.isEmpty()) {
             logger.warn("Job orchestrator '{}' could not give back {} jobs claimed but not run: the store could not be "
-                    + "reached (or refused the write, attached); they stay RUNNING until their leases expire, then a "
-                    + "worker of any node takes them over (their attempt here counted as abandoned): {}", this.owner,
-                    notWritten.size(), notWritten, unreachable);
+                    + "reached; they stay RUNNING until their leases expire, then a worker of any node takes them over "
+                    + "(their attempt here counted as abandoned): {}", this.owner, notWritten.size(), notWritten,
+                    unreachable);
+        }
+        if (!refusedByStore.isEmpty()) {
+            logger.warn("Job orchestrator '{}' could not give back {} jobs claimed but not run: the store refused the "
+                    + "write (attached); their leases are released, so a worker of any node takes them over as "
+                    + "abandoned (their attempt here counted): {}", this.owner, refusedByStore.size(), refusedByStore,
+                    refusal);
         }
     }
 
     /**
-     * Gives jobs back one write each until one fails for another reason than a lost lease; that one and the rest are
-     * returned as not given back, with that failure.
+     * Gives jobs back one write each until one fails because the store cannot be reached ({@link ConnectionFailures});
+     * that one and the rest are returned as not given back, with that failure. One the store refuses (it answered)
+     * does not stop the others.
      */
     private Map<JobId, RuntimeException> giveBackOneByOne(List<JobOutcome> outcomes) {
         Map<JobId, RuntimeException> refused = new HashMap<>();
@@ -772,11 +790,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 this.store.finish(outcome.id(), outcome.lease(), outcome.transition(), outcome.report(),
                         outcome.now());
             }
-            catch (LeaseLostException ex) {
-                refused.put(outcome.id(), ex);
-            }
             catch (RuntimeException ex) {
-                unreachable = ex;
+                if (ConnectionFailures.isConnectionFailure(ex)) {
+                    unreachable = ex;
+                }
                 refused.put(outcome.id(), ex);
             }
         }
@@ -794,9 +811,17 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         synchronized (this.lock) {
             claim = claimSize() > 0;
         }
-        if (claim) {
+        if (claim && !this.attemptsFailingToStart) {
             poll();
         }
+    }
+
+    /**
+     * Tells that an attempt could not start because of an {@link Error} before it started (say from a filter's
+     * {@code openScope}): its job is given back when its thread ends, and the next claim waits for the poll interval.
+     */
+    void attemptFailedToStart() {
+        this.attemptsFailingToStart = true;
     }
 
     /**
@@ -977,7 +1002,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 this.toRelease.clear();
             }
             releaseNow(batch);
-            if (!this.attemptThreadsFailing) {
+            if (!this.attemptsFailingToStart) {
                 poll();
             }
         }

@@ -205,6 +205,9 @@ class JobOrchestratorTests {
         /** Whether every write of outcomes fails as an unreachable store makes it. */
         volatile boolean unreachable;
 
+        /** The jobs whose single outcome the store refuses, as PostgreSQL refuses a NUL character in text. */
+        final Set<JobId> refusedFinishes = ConcurrentHashMap.newKeySet();
+
         /** Whether the next write of outcomes throws an {@link Error}, as a broken driver may. */
         volatile boolean errorOnNextFinishAll;
 
@@ -255,9 +258,12 @@ class JobOrchestratorTests {
                 }
                 this.finishWaiting = false;
             }
+            if (this.refusedFinishes.contains(id)) {
+                throw new IllegalStateException("The database refuses the outcome of " + id);
+            }
             if (this.unreachable) {
                 this.unreachableFinishes.add(id);
-                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+                throw unreachableFailure();
             }
             super.finish(id, lease, transition, report, now);
         }
@@ -269,7 +275,7 @@ class JobOrchestratorTests {
                 throw new AssertionError("driver broke");
             }
             if (this.unreachable) {
-                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+                throw unreachableFailure();
             }
             if (this.failBatches && outcomes.size() > 1) {
                 throw new IllegalStateException("the batch of " + outcomes.size() + " outcomes was refused");
@@ -295,6 +301,12 @@ class JobOrchestratorTests {
         }
     }
 
+    /** As Spring JDBC wraps HikariCP's failure to get a connection. */
+    static IllegalStateException unreachableFailure() {
+        return new IllegalStateException("Failed to obtain JDBC Connection", new java.sql.SQLTransientConnectionException(
+                "connection is not available, request timed out after 30000ms"));
+    }
+
     /**
      * The in-memory lease store, failing every call while the job store cannot be reached, as the leases kept in the
      * job rows do on PostgreSQL: one backend, down as a whole.
@@ -308,6 +320,9 @@ class JobOrchestratorTests {
         /** The resources of each release call made while the backend could not be reached. */
         final List<List<String>> releasesWhileUnreachable = new CopyOnWriteArrayList<>();
 
+        /** The resources of each release call. */
+        final List<List<String>> releases = new CopyOnWriteArrayList<>();
+
         SharedBackendLeaseStore(LeaseStore delegate, GatedJobStore backend) {
             this.delegate = delegate;
             this.backend = backend;
@@ -315,7 +330,7 @@ class JobOrchestratorTests {
 
         private void requireReachable() {
             if (this.backend.unreachable) {
-                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+                throw unreachableFailure();
             }
         }
 
@@ -345,6 +360,7 @@ class JobOrchestratorTests {
 
         @Override
         public boolean release(Lease lease) {
+            this.releases.add(List.of(lease.resource()));
             if (this.backend.unreachable) {
                 this.releasesWhileUnreachable.add(List.of(lease.resource()));
             }
@@ -354,6 +370,7 @@ class JobOrchestratorTests {
 
         @Override
         public List<Lease> releaseAll(Collection<Lease> leases) {
+            this.releases.add(leases.stream().map(Lease::resource).toList());
             if (this.backend.unreachable) {
                 this.releasesWhileUnreachable.add(leases.stream().map(Lease::resource).toList());
             }
@@ -1062,6 +1079,64 @@ class JobOrchestratorTests {
     }
 
     @Test
+    void prefetchedJobsGivenBackAtShutdownHaveTheirLeasesReleasedInOneCall() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            this.store.enqueue(new NewJob(JobId.next(this.clock), "stuck", "\"job-" + i + "\"", null,
+                    this.clock.instant(), this.clock.instant()));
+        }
+        CountDownLatch started = new CountDownLatch(1);
+        Node node = prefetchingNode("node-1", 1, 4, Duration.ZERO, JobHandler.of("stuck", String.class,
+                (payload, context) -> {
+                    started.countDown();
+                    this.release.await();
+                }));
+        node.orchestrator().poll();
+        awaitLatch(started);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().size() == 4);
+        List<String> waiting = node.orchestrator().prefetchedJobs().stream().map(JobLeases::resource).toList();
+        node.orchestrator().close();
+        assertThat(this.leases.releases).as("one release call for the jobs given back, not one round trip each")
+            .filteredOn((resources) -> waiting.stream().anyMatch(resources::contains))
+            .singleElement()
+            .satisfies((resources) -> assertThat(resources).containsExactlyInAnyOrderElementsOf(waiting));
+        waiting.forEach((resource) -> assertThat(this.leases.holder(resource)).isEmpty());
+    }
+
+    @Test
+    void prefetchedJobsOfWhichTheStoreRefusesSomeAreStillGivenBackOneByOneAtShutdown() throws Exception {
+        List<JobId> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(JobId.next(this.clock));
+            this.store.enqueue(new NewJob(ids.get(i), "stuck", "\"job-" + i + "\"", null, this.clock.instant(),
+                    this.clock.instant()));
+        }
+        CountDownLatch started = new CountDownLatch(1);
+        Node node = prefetchingNode("node-1", 1, 4, Duration.ZERO, JobHandler.of("stuck", String.class,
+                (payload, context) -> {
+                    started.countDown();
+                    this.release.await();
+                }));
+        node.orchestrator().poll();
+        awaitLatch(started);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().size() == 4);
+        // In claim order: the first two refused in a row.
+        List<JobId> waiting = ids.stream().filter(node.orchestrator().prefetchedJobs()::contains).toList();
+        this.store.failBatches = true;
+        this.store.refusedFinishes.addAll(waiting.subList(0, 2));
+        node.orchestrator().close();
+        for (JobId id : waiting) {
+            Job job = this.store.find(id).orElseThrow();
+            if (this.store.refusedFinishes.contains(id)) {
+                assertThat(job.status()).as("refused").isEqualTo(JobStatus.RUNNING);
+            }
+            else {
+                assertThat(job.status()).as("given back after two refused").isEqualTo(JobStatus.ENQUEUED);
+                assertThat(job.attempt()).isZero();
+            }
+        }
+    }
+
+    @Test
     void prefetchedJobsWhoseBatchedGiveBackFailsAreGivenBackOneByOneWithTheirAttemptNotCounted() throws Exception {
         CountDownLatch started = new CountDownLatch(1);
         Node node = prefetchingNode("node-1", 1, 2, Duration.ofMillis(200), JobHandler.of("stuck", String.class,
@@ -1485,6 +1560,32 @@ class JobOrchestratorTests {
         Job done = awaitStatus(second, JobStatus.SUCCEEDED);
         assertThat(secondRanOn).as("not run on the expired lease").doesNotContain(openingThread.get());
         assertThat(done.attempt()).isEqualTo(1);
+    }
+
+    @Test
+    void anAttemptWhoseFilterThrowsAnErrorBeforeItStartedIsGivenBackUncountedAndRunsAtTheNextPoll() {
+        AtomicBoolean thrown = new AtomicBoolean();
+        JobFilter overflowing = new JobFilter() {
+            @Override
+            public Scope openScope(Job job) {
+                if (thrown.compareAndSet(false, true)) {
+                    throw new StackOverflowError("filter recursed");
+                }
+                return Scope.NONE;
+            }
+        };
+        List<Integer> attempts = new CopyOnWriteArrayList<>();
+        Node node = node("node-1", 1, Duration.ofSeconds(30), new JobFilters(List.of(overflowing)),
+                JobHandler.of("work", String.class, (payload, context) -> attempts.add(context.attempt())));
+        JobId id = node.queue().enqueue("work", "job");
+        await().atMost(WAIT).until(() -> thrown.get() && node.orchestrator().runningJobs().isEmpty()
+                && givenBackUncounted(id));
+        assertThat(attempts).as("the handler did not run").isEmpty();
+        this.scheduler.advance(Duration.ofSeconds(1));
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(attempts).containsExactly(1);
+        assertThat(done.attempt()).isEqualTo(1);
+        assertThat(this.metrics.outcomes).containsExactly("work:succeeded");
     }
 
     private boolean givenBackUncounted(JobId id) {
