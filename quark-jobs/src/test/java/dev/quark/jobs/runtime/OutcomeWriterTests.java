@@ -293,8 +293,8 @@ class OutcomeWriterTests {
 
         /** As Spring JDBC wraps HikariCP's failure to get a connection. */
         private static IllegalStateException unreachableFailure() {
-            return new IllegalStateException("Failed to obtain JDBC Connection",
-                    new SQLTransientConnectionException("connection is not available, request timed out after 30000ms"));
+            return new IllegalStateException("Failed to obtain JDBC Connection", new SQLTransientConnectionException(
+                    "connection is not available, request timed out after 30000ms"));
         }
 
         @Override

@@ -303,8 +303,9 @@ class JobOrchestratorTests {
 
     /** As Spring JDBC wraps HikariCP's failure to get a connection. */
     static IllegalStateException unreachableFailure() {
-        return new IllegalStateException("Failed to obtain JDBC Connection", new java.sql.SQLTransientConnectionException(
-                "connection is not available, request timed out after 30000ms"));
+        return new IllegalStateException("Failed to obtain JDBC Connection",
+                new java.sql.SQLTransientConnectionException(
+                        "connection is not available, request timed out after 30000ms"));
     }
 
     /**
@@ -1586,6 +1587,34 @@ class JobOrchestratorTests {
         assertThat(attempts).containsExactly(1);
         assertThat(done.attempt()).isEqualTo(1);
         assertThat(this.metrics.outcomes).containsExactly("work:succeeded");
+    }
+
+    @Test
+    void anOutcomeNotWrittenBecauseTheStoreCannotBeReachedLeavesItsLeaseToExpire() throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        Node node = node("node-1", 1, JobHandler.of("work", String.class, (payload, context) -> {
+            running.countDown();
+            mayEnd.await();
+        }));
+        JobId id = node.queue().enqueue("work", "job");
+        awaitLatch(running);
+        try {
+            this.store.unreachable = true;
+            mayEnd.countDown();
+            await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+        }
+        finally {
+            this.store.unreachable = false;
+        }
+        String resource = JobLeases.resource(id);
+        assertThat(this.leases.releases).as("not released: the job is RUNNING under it")
+            .noneSatisfy((resources) -> assertThat(resources).contains(resource));
+        assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+        assertThat(this.leases.holder(resource)).as("held until it expires").isPresent();
+        this.scheduler.advance(Duration.ofSeconds(31));
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.attempt()).as("taken over once its lease expired, not renewed").isEqualTo(2);
     }
 
     private boolean givenBackUncounted(JobId id) {
