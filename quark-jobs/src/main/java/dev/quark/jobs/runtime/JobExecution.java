@@ -99,7 +99,20 @@ final class JobExecution {
         JobFilters filters = this.orchestrator.filters();
         List<JobFilters.OpenScope> scopes = new ArrayList<>();
         try {
-            filters.openScopes(job, scopes);
+            try {
+                filters.openScopes(job, scopes);
+            }
+            catch (VirtualMachineError error) {
+                // The only failure openScopes lets through (out of memory, stack overflow): the attempt never started,
+                // so it is withdrawn and its job given back, its attempt not counted, when the thread ends.
+                if (withdraw()) {
+                    this.orchestrator.attemptFailedToStart();
+                    logger.error("Job {} ({}) could not start its attempt: a filter's openScope threw; given back, its "
+                            + "attempt not counted", job.id(), type(), error);
+                    return;
+                }
+                throw error;
+            }
             if (!start()) {
                 return;
             }
@@ -307,7 +320,8 @@ final class JobExecution {
             return false;
         }
         synchronized (this) {
-            if (this.decided) {
+            // Stopping: the worker shuts down and gives the job back (stop()), so the handler must not start on it.
+            if (this.decided || this.stopping) {
                 return false;
             }
             this.started = true;
@@ -392,12 +406,22 @@ final class JobExecution {
                     type(), transition.status());
             this.orchestrator.metrics().finished(type(), ExecutionOutcome.LEASE_LOST, elapsed());
         }
-        else {
-            logger.error("Job {} ({}) could not be recorded as {}; it runs again once its lease is free", job().id(),
-                    type(), transition.status(), refused);
+        boolean unreachable = refused != null && ConnectionFailures.isConnectionFailure(refused);
+        if (unreachable) {
+            logger.error("Job {} ({}) could not be recorded as {}: the store could not be reached; it stays RUNNING "
+                    + "and runs again once its lease expires", job().id(), type(), transition.status(), refused);
+        }
+        else if (refused != null && !(refused instanceof LeaseLostException)) {
+            logger.error("Job {} ({}) could not be recorded as {}: the store refused the write; it runs again once its "
+                    + "lease is free", job().id(), type(), transition.status(), refused);
         }
         if (recorded) {
             this.orchestrator.outcomeRecorded(lease());
+        }
+        else if (unreachable) {
+            // Not released: the job's record still says RUNNING under this lease, and releasing it would let a claim
+            // take the job over at once (or wait out a connection timeout itself); it expires.
+            this.orchestrator.leaveLease(lease());
         }
         else {
             this.orchestrator.releaseLease(lease());

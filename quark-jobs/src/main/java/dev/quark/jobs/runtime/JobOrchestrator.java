@@ -129,6 +129,16 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final ThreadFactory threads;
 
+    /** Makes the threads the attempts run on: {@link #threads} unless a test sets them. */
+    private final ThreadFactory attemptThreads;
+
+    /**
+     * Whether the last attempt could not start (its thread could not be started, or an {@link Error} was thrown before
+     * it started): until one starts again, only the poll interval claims, not the end of an attempt or the release of
+     * a lease given back, so that the node does not claim, fail and give back in a loop.
+     */
+    private volatile boolean attemptsFailingToStart;
+
     private final LeaseKeeper keeper;
 
     private final OutcomeWriter outcomes;
@@ -206,6 +216,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             this.scheduler = LeaseKeeper.Scheduler.of(this.clock, this.ownScheduler);
         }
         this.threads = Thread.ofVirtual().name("quark-job-", 0).factory();
+        this.attemptThreads = (builder.attemptThreads != null) ? builder.attemptThreads : this.threads;
         this.outcomes = new OutcomeWriter(builder.store);
         LeaseStore leaseStore = builder.store.leaseStore().orElse(builder.leaseStore);
         this.leasesInStore = builder.store.leaseStore().isPresent();
@@ -656,17 +667,22 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * Runs an attempt registered as running on a thread of its own. Its lease is checked there, right before the
      * attempt starts ({@code JobExecution.start}): one lost since a worker took the job withdraws the attempt, and the
      * job, which never ran, is given back when the thread ends ({@link #ended}). A thread that cannot be started
-     * withdraws it the same way.
+     * (an {@link Error} too: no native thread left) withdraws it the same way; its slot is freed without polling at
+     * once, so that a thread factory that keeps failing does not make the node claim, fail and give back in a loop:
+     * the next poll is the next tick's.
      */
     private void launch(JobExecution execution) {
         try {
-            this.threads.newThread(execution::run).start();
+            this.attemptThreads.newThread(execution::run).start();
+            this.attemptsFailingToStart = false;
         }
-        catch (RuntimeException ex) {
+        catch (RuntimeException | Error ex) {
+            this.attemptsFailingToStart = true;
             logger.error("Could not start a thread for job {}; given back unless another worker took it over",
                     execution.job().id(), ex);
             execution.withdraw();
-            ended(execution);
+            freeSlot(execution);
+            startReady();
         }
     }
 
@@ -676,16 +692,21 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * @return whether it is kept
      */
     boolean keeps(Lease lease) {
-        return this.keeper.lease(lease.resource()).filter((kept) -> kept.isSameLease(lease)).isPresent();
+        // Valid too: the keeper's expiry timer may run late, or not yet have run.
+        Instant now = this.clock.instant();
+        return this.keeper.lease(lease.resource())
+            .filter((kept) -> kept.isSameLease(lease) && kept.isValidAt(now))
+            .isPresent();
     }
 
     /**
      * Gives claimed jobs that never ran back to the queue ({@code ENQUEUED}, due now, the attempt not counted), in
      * one write ({@link JobStore#finishAll}), each job fenced by its lease; a job whose lease was lost is refused
      * alone, in the result. The write throws only when the store could not be reached: the jobs are then given back
-     * one by one, stopping at the first that fails for another reason than a lost lease (the store is still
-     * unreachable, and each further try would wait out its timeout again, holding up the shutdown). A job that is not
-     * given back runs again once its lease expires, as an abandoned attempt.
+     * one by one, stopping at the first that fails because the store cannot be reached (each further try would wait out
+     * its timeout again, holding up the shutdown). A job that is not given back runs again once its lease is free, as
+     * an abandoned attempt. The leases of the jobs given back (with a lease store of their own) and of those not given
+     * back are released in one step.
      */
     private void giveBack(List<ClaimedJob> jobs) {
         if (jobs.isEmpty()) {
@@ -705,24 +726,33 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         List<JobId> takenOver = new ArrayList<>();
         List<JobId> notWritten = new ArrayList<>();
+        List<JobId> refusedByStore = new ArrayList<>();
         List<Lease> toRelease = new ArrayList<>();
         @Nullable RuntimeException unreachable = null;
+        @Nullable RuntimeException refusal = null;
         for (ClaimedJob claimed : jobs) {
             RuntimeException failure = refused.get(claimed.job().id());
             if (failure == null) {
-                outcomeRecorded(claimed.lease());
-                continue;
+                if (this.leasesInStore) {
+                    outcomeRecorded(claimed.lease());
+                    continue;
+                }
             }
-            if (failure instanceof LeaseLostException) {
+            else if (failure instanceof LeaseLostException) {
                 takenOver.add(claimed.job().id());
             }
-            else {
+            else if (ConnectionFailures.isConnectionFailure(failure)) {
                 notWritten.add(claimed.job().id());
                 unreachable = failure;
             }
+            else {
+                refusedByStore.add(claimed.job().id());
+                refusal = failure;
+            }
             toRelease.add(claimed.lease());
         }
-        // In one step: with the store down, each release would wait out a connection timeout of its own.
+        // In one step, those given back too: with a lease store of its own, one round trip rather than one a job; with
+        // the store down, each release would wait out a connection timeout of its own.
         releaseLeases(toRelease);
         if (!takenOver.isEmpty()) {
             logger.warn("Job orchestrator '{}' did not give back {} jobs claimed but not run: their leases were lost and "
@@ -731,15 +761,22 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         if (!notWritten.isEmpty()) {
             logger.warn("Job orchestrator '{}' could not give back {} jobs claimed but not run: the store could not be "
-                    + "reached (or refused the write, attached); they stay RUNNING until their leases expire, then a "
-                    + "worker of any node takes them over (their attempt here counted as abandoned): {}", this.owner,
-                    notWritten.size(), notWritten, unreachable);
+                    + "reached; they stay RUNNING until their leases expire, then a worker of any node takes them over "
+                    + "(their attempt here counted as abandoned): {}", this.owner, notWritten.size(), notWritten,
+                    unreachable);
+        }
+        if (!refusedByStore.isEmpty()) {
+            logger.warn("Job orchestrator '{}' could not give back {} jobs claimed but not run: the store refused the "
+                    + "write (attached); their leases are released, so a worker of any node takes them over as "
+                    + "abandoned (their attempt here counted): {}", this.owner, refusedByStore.size(), refusedByStore,
+                    refusal);
         }
     }
 
     /**
-     * Gives jobs back one write each until one fails for another reason than a lost lease; that one and the rest are
-     * returned as not given back, with that failure.
+     * Gives jobs back one write each until one fails because the store cannot be reached ({@link ConnectionFailures});
+     * that one and the rest are returned as not given back, with that failure. One the store refuses (it answered)
+     * does not stop the others.
      */
     private Map<JobId, RuntimeException> giveBackOneByOne(List<JobOutcome> outcomes) {
         Map<JobId, RuntimeException> refused = new HashMap<>();
@@ -753,11 +790,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 this.store.finish(outcome.id(), outcome.lease(), outcome.transition(), outcome.report(),
                         outcome.now());
             }
-            catch (LeaseLostException ex) {
-                refused.put(outcome.id(), ex);
-            }
             catch (RuntimeException ex) {
-                unreachable = ex;
+                if (ConnectionFailures.isConnectionFailure(ex)) {
+                    unreachable = ex;
+                }
                 refused.put(outcome.id(), ex);
             }
         }
@@ -769,24 +805,53 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * it started (its lease lost), frees its slot and polls for more.
      */
     void ended(JobExecution execution) {
-        ClaimedJob withdrawn = execution.takeWithdrawn();
-        if (withdrawn != null) {
-            // Before its slot frees, so that no claim of this node takes it over as abandoned meanwhile.
-            giveBack(List.of(withdrawn));
-        }
-        synchronized (this.lock) {
-            if (this.running.remove(execution.job().id(), execution)) {
-                this.runningByType.computeIfPresent(execution.type(), (type, count) -> (count > 1) ? count - 1 : null);
-            }
-            this.lock.notifyAll();
-        }
+        freeSlot(execution);
         startReady();
         boolean claim;
         synchronized (this.lock) {
             claim = claimSize() > 0;
         }
-        if (claim) {
+        if (claim && !this.attemptsFailingToStart) {
             poll();
+        }
+    }
+
+    /**
+     * Tells that an attempt could not start because of an {@link Error} before it started (say from a filter's
+     * {@code openScope}): its job is given back when its thread ends, and the next claim waits for the poll interval.
+     */
+    void attemptFailedToStart() {
+        this.attemptsFailingToStart = true;
+    }
+
+    /**
+     * Gives back the job of an attempt withdrawn before it started, then frees its slot, even when the give-back
+     * throws (an {@link Error} of the store's driver): a slot left taken would never be freed.
+     */
+    private void freeSlot(JobExecution execution) {
+        ClaimedJob withdrawn = execution.takeWithdrawn();
+        try {
+            if (withdrawn != null) {
+                // Before its slot frees, so that no claim of this node takes it over as abandoned meanwhile.
+                giveBack(List.of(withdrawn));
+            }
+        }
+        catch (RuntimeException | Error ex) {
+            logger.error("Job orchestrator '{}' could not give back job {}, withdrawn before its attempt started; it "
+                    + "stays RUNNING and runs again once its lease expires", this.owner, execution.job().id(), ex);
+            if (withdrawn != null) {
+                // No longer renewed, or it would stay RUNNING for ever.
+                leaveLease(withdrawn.lease());
+            }
+        }
+        finally {
+            synchronized (this.lock) {
+                if (this.running.remove(execution.job().id(), execution)) {
+                    this.runningByType.computeIfPresent(execution.type(),
+                            (type, count) -> (count > 1) ? count - 1 : null);
+                }
+                this.lock.notifyAll();
+            }
         }
     }
 
@@ -873,6 +938,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
+     * Stops keeping a lease without releasing it: the outcome of its attempt could not be written as the store could
+     * not be reached, so its job stays {@code RUNNING} until the lease expires, then a worker takes it over.
+     */
+    void leaveLease(Lease lease) {
+        this.keeper.forget(lease);
+    }
+
+    /**
      * Releases a lease the worker no longer needs. While it runs, the release is left to a virtual thread that
      * releases every lease given to it meanwhile in one step ({@link LeaseKeeper#releaseAll}) and then polls: an
      * attempt's slot is free once its outcome is written, without waiting for the lease's round trip, and a job given
@@ -929,7 +1002,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 this.toRelease.clear();
             }
             releaseNow(batch);
-            poll();
+            if (!this.attemptsFailingToStart) {
+                poll();
+            }
         }
     }
 
@@ -1145,6 +1220,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
         private RandomGenerator random = RandomGenerator.getDefault();
 
+        private @Nullable ThreadFactory attemptThreads;
+
         private Builder(JobStore store, LeaseStore leaseStore, JobHandlerRegistry handlers, JobPayloadCodec codec) {
             this.store = Objects.requireNonNull(store, "store must not be null");
             this.leaseStore = Objects.requireNonNull(leaseStore, "leaseStore must not be null");
@@ -1177,6 +1254,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 throw new IllegalArgumentException("workers must be at least 1, was " + workers);
             }
             this.workers = workers;
+            return this;
+        }
+
+        /**
+         * Sets the factory of the threads the attempts run on, for tests (one that cannot start threads).
+         */
+        Builder attemptThreads(ThreadFactory attemptThreads) {
+            this.attemptThreads = Objects.requireNonNull(attemptThreads, "attemptThreads must not be null");
             return this;
         }
 

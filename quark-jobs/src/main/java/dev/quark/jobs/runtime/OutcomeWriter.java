@@ -10,7 +10,6 @@ import java.util.concurrent.CompletableFuture;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobStore;
-import dev.quark.lease.LeaseLostException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,12 +20,12 @@ import org.slf4j.LoggerFactory;
  * than one round trip each. A group commit: the first worker to arrive writes, the others wait in line; when its
  * write is done and its own outcome with it, the first worker still waiting writes the next batch, everyone waiting
  * then at most {@link #MAX_BATCH}. Each caller returns once its own outcome is written or refused. A batch whose write
- * fails (other than by refusing some outcomes for their leases) is written again one outcome at a time, so that one
- * outcome the database refuses fails alone; but {@link #MAX_FAILURES_IN_A_ROW} single writes failing in a row for
- * another reason than a lost lease stop that (the store cannot be reached, and each further write would wait out a
- * connection timeout again): the outcomes not tried fail with the last failure, logged at WARN with their count and
- * jobs, and their jobs run again once their leases are free. A write that throws an {@link Error} still hands the lead
- * on.
+ * fails (other than by refusing some outcomes for their leases) is written again one outcome at a time, so that an
+ * outcome the database refuses fails alone, however many such outcomes follow each other; but
+ * {@link #MAX_FAILURES_IN_A_ROW} single writes failing in a row because the store cannot be reached
+ * ({@link ConnectionFailures}) stop that (each further write would wait out a connection timeout again): the outcomes
+ * not tried fail with the last failure, logged at WARN with their count and jobs; their jobs stay {@code RUNNING} and
+ * run again once their leases expire. A write that throws an {@link Error} still hands the lead on.
  */
 final class OutcomeWriter {
 
@@ -36,9 +35,9 @@ final class OutcomeWriter {
     static final int MAX_BATCH = 64;
 
     /**
-     * How many single writes of a failed batch may fail in a row, other than by a lost lease, before the others are no
-     * longer tried: one failure may be an outcome the database refuses, two in a row most likely a store that cannot
-     * be reached.
+     * How many single writes of a failed batch may fail in a row because the store cannot be reached before the others
+     * are no longer tried: one may be a connection that broke, two in a row a store that is down. Writes the store
+     * refuses (it answered) do not count: the next outcome is tried whatever.
      */
     static final int MAX_FAILURES_IN_A_ROW = 2;
 
@@ -144,23 +143,24 @@ final class OutcomeWriter {
 
     /**
      * Writes the outcomes of a failed batch one at a time, until {@link #MAX_FAILURES_IN_A_ROW} writes in a row failed
-     * for another reason than a lost lease; the outcomes not tried then fail with the last failure.
+     * because the store could not be reached; the outcomes not tried then fail with the last failure.
      */
     private void writeOneByOne(List<Pending> batch) {
-        int failuresInARow = 0;
+        int unreachableInARow = 0;
         @Nullable RuntimeException last = null;
         for (int i = 0; i < batch.size(); i++) {
-            if (failuresInARow >= MAX_FAILURES_IN_A_ROW && last != null) {
+            if (unreachableInARow >= MAX_FAILURES_IN_A_ROW && last != null) {
                 notTried(batch.subList(i, batch.size()), last);
                 return;
             }
             RuntimeException failure = writeAlone(batch.get(i));
-            if (failure == null || failure instanceof LeaseLostException) {
-                failuresInARow = 0;
+            if (failure != null && ConnectionFailures.isConnectionFailure(failure)) {
+                unreachableInARow++;
+                last = failure;
             }
             else {
-                failuresInARow++;
-                last = failure;
+                // Written, refused for its lease or by the store: the store answered.
+                unreachableInARow = 0;
             }
         }
     }
@@ -168,8 +168,8 @@ final class OutcomeWriter {
     private static void notTried(List<Pending> rest, RuntimeException failure) {
         List<JobId> jobs = rest.stream().map((pending) -> pending.outcome.id()).toList();
         logger.warn("Did not write the outcomes of {} jobs after {} writes in a row failed ({}): the store cannot be "
-                + "reached; they run again once their leases are free: {}", jobs.size(), MAX_FAILURES_IN_A_ROW, failure,
-                jobs);
+                + "reached; they stay RUNNING and run again once their leases expire: {}", jobs.size(),
+                MAX_FAILURES_IN_A_ROW, failure, jobs);
         rest.forEach((pending) -> pending.finish(failure));
     }
 

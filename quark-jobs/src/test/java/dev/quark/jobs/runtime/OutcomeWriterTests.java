@@ -1,5 +1,6 @@
 package dev.quark.jobs.runtime;
 
+import java.sql.SQLTransientConnectionException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -164,7 +165,7 @@ class OutcomeWriterTests {
         assertThat(first.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
         for (Future<@Nullable RuntimeException> outcome : later) {
             assertThat(outcome.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("connection is not available");
+                .hasRootCauseMessage("connection is not available, request timed out after 30000ms");
         }
         assertThat(this.store.batches).containsExactly(5);
         assertThat(this.store.unreachableFinishes).as("single writes tried, each a connection timeout")
@@ -199,6 +200,32 @@ class OutcomeWriterTests {
         assertThat(later.get(3).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
         assertThat(this.store.find(jobs.get(2).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
         assertThat(this.store.find(jobs.get(4).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+    }
+
+    @Test
+    void aBatchWithSeveralRefusedOutcomesInARowStillWritesTheOthersOneAtATime() throws Exception {
+        // Two handlers of one type logging the same character the database refuses: the store answers each time.
+        List<ClaimedJob> jobs = claim(6);
+        this.store.refused.add(jobs.get(1).job().id());
+        this.store.refused.add(jobs.get(2).job().id());
+        this.store.refused.add(jobs.get(3).job().id());
+        Future<@Nullable RuntimeException> first = write(succeeded(jobs.get(0)));
+        assertThat(this.store.blocked.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        List<Future<@Nullable RuntimeException>> later = new ArrayList<>();
+        for (ClaimedJob job : jobs.subList(1, 6)) {
+            later.add(write(succeeded(job)));
+        }
+        await().atMost(WAIT).until(() -> this.writer.waiting() == 5);
+        this.store.gate.countDown();
+        assertThat(first.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        for (int i = 0; i < 3; i++) {
+            assertThat(later.get(i).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("refuses the outcome of " + jobs.get(i + 1).job().id());
+        }
+        assertThat(later.get(3).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(later.get(4).get(WAIT.toSeconds(), TimeUnit.SECONDS)).isNull();
+        assertThat(this.store.find(jobs.get(4).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(this.store.find(jobs.get(5).job().id()).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
     }
 
     @Test
@@ -249,7 +276,7 @@ class OutcomeWriterTests {
             }
             if (this.unreachable) {
                 this.unreachableFinishes.add(id);
-                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+                throw unreachableFailure();
             }
             if (this.first && transition.status() == JobStatus.SUCCEEDED) {
                 this.first = false;
@@ -264,11 +291,17 @@ class OutcomeWriterTests {
             super.finish(id, lease, transition, report, now);
         }
 
+        /** As Spring JDBC wraps HikariCP's failure to get a connection. */
+        private static IllegalStateException unreachableFailure() {
+            return new IllegalStateException("Failed to obtain JDBC Connection", new SQLTransientConnectionException(
+                    "connection is not available, request timed out after 30000ms"));
+        }
+
         @Override
         public Map<JobId, RuntimeException> finishAll(List<JobOutcome> outcomes) {
             this.batches.add(outcomes.size());
             if (this.unreachable) {
-                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+                throw unreachableFailure();
             }
             for (JobOutcome outcome : outcomes) {
                 if (this.refused.contains(outcome.id())) {

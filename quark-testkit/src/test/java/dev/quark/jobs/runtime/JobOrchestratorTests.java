@@ -205,6 +205,15 @@ class JobOrchestratorTests {
         /** Whether every write of outcomes fails as an unreachable store makes it. */
         volatile boolean unreachable;
 
+        /** The jobs whose single outcome the store refuses, as PostgreSQL refuses a NUL character in text. */
+        final Set<JobId> refusedFinishes = ConcurrentHashMap.newKeySet();
+
+        /** Whether the next write of outcomes throws an {@link Error}, as a broken driver may. */
+        volatile boolean errorOnNextFinishAll;
+
+        /** How many claims of due jobs were made. */
+        final AtomicInteger dueClaims = new AtomicInteger();
+
         /** The jobs whose single outcome was written, or tried, while the store was unreachable. */
         final List<JobId> unreachableFinishes = new CopyOnWriteArrayList<>();
 
@@ -249,17 +258,24 @@ class JobOrchestratorTests {
                 }
                 this.finishWaiting = false;
             }
+            if (this.refusedFinishes.contains(id)) {
+                throw new IllegalStateException("The database refuses the outcome of " + id);
+            }
             if (this.unreachable) {
                 this.unreachableFinishes.add(id);
-                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+                throw unreachableFailure();
             }
             super.finish(id, lease, transition, report, now);
         }
 
         @Override
         public Map<JobId, RuntimeException> finishAll(List<dev.quark.jobs.store.JobOutcome> outcomes) {
+            if (this.errorOnNextFinishAll) {
+                this.errorOnNextFinishAll = false;
+                throw new AssertionError("driver broke");
+            }
             if (this.unreachable) {
-                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+                throw unreachableFailure();
             }
             if (this.failBatches && outcomes.size() > 1) {
                 throw new IllegalStateException("the batch of " + outcomes.size() + " outcomes was refused");
@@ -269,6 +285,7 @@ class JobOrchestratorTests {
 
         @Override
         public List<ClaimedJob> claimDue(dev.quark.jobs.store.Claim claim, JobLeases leases) {
+            this.dueClaims.incrementAndGet();
             CountDownLatch gate = this.gate.getAndSet(null);
             if (gate != null) {
                 this.held.countDown();
@@ -284,6 +301,13 @@ class JobOrchestratorTests {
         }
     }
 
+    /** As Spring JDBC wraps HikariCP's failure to get a connection. */
+    static IllegalStateException unreachableFailure() {
+        return new IllegalStateException("Failed to obtain JDBC Connection",
+                new java.sql.SQLTransientConnectionException(
+                        "connection is not available, request timed out after 30000ms"));
+    }
+
     /**
      * The in-memory lease store, failing every call while the job store cannot be reached, as the leases kept in the
      * job rows do on PostgreSQL: one backend, down as a whole.
@@ -297,6 +321,9 @@ class JobOrchestratorTests {
         /** The resources of each release call made while the backend could not be reached. */
         final List<List<String>> releasesWhileUnreachable = new CopyOnWriteArrayList<>();
 
+        /** The resources of each release call. */
+        final List<List<String>> releases = new CopyOnWriteArrayList<>();
+
         SharedBackendLeaseStore(LeaseStore delegate, GatedJobStore backend) {
             this.delegate = delegate;
             this.backend = backend;
@@ -304,7 +331,7 @@ class JobOrchestratorTests {
 
         private void requireReachable() {
             if (this.backend.unreachable) {
-                throw new IllegalStateException("connection is not available, request timed out after 30000ms");
+                throw unreachableFailure();
             }
         }
 
@@ -334,6 +361,7 @@ class JobOrchestratorTests {
 
         @Override
         public boolean release(Lease lease) {
+            this.releases.add(List.of(lease.resource()));
             if (this.backend.unreachable) {
                 this.releasesWhileUnreachable.add(List.of(lease.resource()));
             }
@@ -343,6 +371,7 @@ class JobOrchestratorTests {
 
         @Override
         public List<Lease> releaseAll(Collection<Lease> leases) {
+            this.releases.add(leases.stream().map(Lease::resource).toList());
             if (this.backend.unreachable) {
                 this.releasesWhileUnreachable.add(leases.stream().map(Lease::resource).toList());
             }
@@ -1051,6 +1080,64 @@ class JobOrchestratorTests {
     }
 
     @Test
+    void prefetchedJobsGivenBackAtShutdownHaveTheirLeasesReleasedInOneCall() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            this.store.enqueue(new NewJob(JobId.next(this.clock), "stuck", "\"job-" + i + "\"", null,
+                    this.clock.instant(), this.clock.instant()));
+        }
+        CountDownLatch started = new CountDownLatch(1);
+        Node node = prefetchingNode("node-1", 1, 4, Duration.ZERO, JobHandler.of("stuck", String.class,
+                (payload, context) -> {
+                    started.countDown();
+                    this.release.await();
+                }));
+        node.orchestrator().poll();
+        awaitLatch(started);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().size() == 4);
+        List<String> waiting = node.orchestrator().prefetchedJobs().stream().map(JobLeases::resource).toList();
+        node.orchestrator().close();
+        assertThat(this.leases.releases).as("one release call for the jobs given back, not one round trip each")
+            .filteredOn((resources) -> waiting.stream().anyMatch(resources::contains))
+            .singleElement()
+            .satisfies((resources) -> assertThat(resources).containsExactlyInAnyOrderElementsOf(waiting));
+        waiting.forEach((resource) -> assertThat(this.leases.holder(resource)).isEmpty());
+    }
+
+    @Test
+    void prefetchedJobsOfWhichTheStoreRefusesSomeAreStillGivenBackOneByOneAtShutdown() throws Exception {
+        List<JobId> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(JobId.next(this.clock));
+            this.store.enqueue(new NewJob(ids.get(i), "stuck", "\"job-" + i + "\"", null, this.clock.instant(),
+                    this.clock.instant()));
+        }
+        CountDownLatch started = new CountDownLatch(1);
+        Node node = prefetchingNode("node-1", 1, 4, Duration.ZERO, JobHandler.of("stuck", String.class,
+                (payload, context) -> {
+                    started.countDown();
+                    this.release.await();
+                }));
+        node.orchestrator().poll();
+        awaitLatch(started);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().size() == 4);
+        // In claim order: the first two refused in a row.
+        List<JobId> waiting = ids.stream().filter(node.orchestrator().prefetchedJobs()::contains).toList();
+        this.store.failBatches = true;
+        this.store.refusedFinishes.addAll(waiting.subList(0, 2));
+        node.orchestrator().close();
+        for (JobId id : waiting) {
+            Job job = this.store.find(id).orElseThrow();
+            if (this.store.refusedFinishes.contains(id)) {
+                assertThat(job.status()).as("refused").isEqualTo(JobStatus.RUNNING);
+            }
+            else {
+                assertThat(job.status()).as("given back after two refused").isEqualTo(JobStatus.ENQUEUED);
+                assertThat(job.attempt()).isZero();
+            }
+        }
+    }
+
+    @Test
     void prefetchedJobsWhoseBatchedGiveBackFailsAreGivenBackOneByOneWithTheirAttemptNotCounted() throws Exception {
         CountDownLatch started = new CountDownLatch(1);
         Node node = prefetchingNode("node-1", 1, 2, Duration.ofMillis(200), JobHandler.of("stuck", String.class,
@@ -1379,6 +1466,200 @@ class JobOrchestratorTests {
         narrowIds.forEach((id) -> awaitStatus(id, JobStatus.SUCCEEDED));
         assertThat(most.get("narrow")).hasValue(1);
         assertThat(mostTotal).hasValue(2);
+    }
+
+    /**
+     * A node of one worker and a prefetch of 1 whose filter holds the worker's thread for the job {@code gatedJob} in
+     * {@code openScope} (after the worker took it, before its attempt starts) until {@code mayOpen} opens, telling
+     * {@code opening} with the thread.
+     */
+    private Node gatedNode(AtomicReference<@Nullable JobId> gatedJob, CountDownLatch opening,
+            AtomicReference<@Nullable Thread> openingThread, CountDownLatch mayOpen, JobHandler<?> handler) {
+        AtomicBoolean gated = new AtomicBoolean();
+        JobFilter gate = new JobFilter() {
+            @Override
+            public Scope openScope(Job job) {
+                if (job.id().equals(gatedJob.get()) && gated.compareAndSet(false, true)) {
+                    openingThread.set(Thread.currentThread());
+                    opening.countDown();
+                    try {
+                        mayOpen.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                    }
+                    catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return Scope.NONE;
+            }
+        };
+        return node("node-1", 1, Duration.ofMillis(200), new JobFilters(List.of(gate)),
+                (builder) -> builder.prefetch(1), handler);
+    }
+
+    @Test
+    void aWithdrawnAttemptWhoseGiveBackThrowsAnErrorStillFreesItsWorker() throws Exception {
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        JobHandler<String> handler = JobHandler.of("slow", String.class, (payload, context) -> {
+            if (payload.equals("first")) {
+                firstStarted.countDown();
+                firstMayEnd.await();
+            }
+        });
+        AtomicReference<@Nullable JobId> gatedJob = new AtomicReference<>();
+        CountDownLatch opening = new CountDownLatch(1);
+        CountDownLatch mayOpen = new CountDownLatch(1);
+        Node node = gatedNode(gatedJob, opening, new AtomicReference<>(), mayOpen, handler);
+        JobId first = node.queue().enqueue("slow", "first");
+        awaitLatch(firstStarted);
+        JobId second = node.queue().enqueue("slow", "second");
+        gatedJob.set(second);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().equals(Set.of(second)));
+        firstMayEnd.countDown();
+        awaitLatch(opening);
+        awaitStatus(first, JobStatus.SUCCEEDED);
+        this.clock.advance(Duration.ofSeconds(31));
+        this.scheduler.runDueTasks();
+        this.store.errorOnNextFinishAll = true;
+        mayOpen.countDown();
+        await().atMost(WAIT).until(() -> !this.store.errorOnNextFinishAll);
+        await("the worker's slot freed").atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+        JobId third = node.queue().enqueue("slow", "third");
+        awaitStatus(third, JobStatus.SUCCEEDED);
+    }
+
+    @Test
+    void anAttemptWhoseLeaseExpiredBeforeItStartedDoesNotStartEvenBeforeTheKeeperNoticed() throws Exception {
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        List<Thread> secondRanOn = new CopyOnWriteArrayList<>();
+        JobHandler<String> handler = JobHandler.of("slow", String.class, (payload, context) -> {
+            if (payload.equals("first")) {
+                firstStarted.countDown();
+                firstMayEnd.await();
+            }
+            else {
+                secondRanOn.add(Thread.currentThread());
+            }
+        });
+        AtomicReference<@Nullable JobId> gatedJob = new AtomicReference<>();
+        AtomicReference<@Nullable Thread> openingThread = new AtomicReference<>();
+        CountDownLatch opening = new CountDownLatch(1);
+        CountDownLatch mayOpen = new CountDownLatch(1);
+        Node node = gatedNode(gatedJob, opening, openingThread, mayOpen, handler);
+        JobId first = node.queue().enqueue("slow", "first");
+        awaitLatch(firstStarted);
+        JobId second = node.queue().enqueue("slow", "second");
+        gatedJob.set(second);
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().equals(Set.of(second)));
+        firstMayEnd.countDown();
+        awaitLatch(opening);
+        awaitStatus(first, JobStatus.SUCCEEDED);
+        // Past the lease, the keeper's expiry timer not run yet (late).
+        this.clock.advance(Duration.ofSeconds(31));
+        mayOpen.countDown();
+        Job done = awaitStatus(second, JobStatus.SUCCEEDED);
+        assertThat(secondRanOn).as("not run on the expired lease").doesNotContain(openingThread.get());
+        assertThat(done.attempt()).isEqualTo(1);
+    }
+
+    @Test
+    void anAttemptWhoseFilterThrowsAnErrorBeforeItStartedIsGivenBackUncountedAndRunsAtTheNextPoll() {
+        AtomicBoolean thrown = new AtomicBoolean();
+        JobFilter overflowing = new JobFilter() {
+            @Override
+            public Scope openScope(Job job) {
+                if (thrown.compareAndSet(false, true)) {
+                    throw new StackOverflowError("filter recursed");
+                }
+                return Scope.NONE;
+            }
+        };
+        List<Integer> attempts = new CopyOnWriteArrayList<>();
+        Node node = node("node-1", 1, Duration.ofSeconds(30), new JobFilters(List.of(overflowing)),
+                JobHandler.of("work", String.class, (payload, context) -> attempts.add(context.attempt())));
+        JobId id = node.queue().enqueue("work", "job");
+        await().atMost(WAIT).until(() -> thrown.get() && node.orchestrator().runningJobs().isEmpty()
+                && givenBackUncounted(id));
+        assertThat(attempts).as("the handler did not run").isEmpty();
+        this.scheduler.advance(Duration.ofSeconds(1));
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(attempts).containsExactly(1);
+        assertThat(done.attempt()).isEqualTo(1);
+        assertThat(this.metrics.outcomes).containsExactly("work:succeeded");
+    }
+
+    @Test
+    void anOutcomeNotWrittenBecauseTheStoreCannotBeReachedLeavesItsLeaseToExpire() throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        Node node = node("node-1", 1, JobHandler.of("work", String.class, (payload, context) -> {
+            running.countDown();
+            mayEnd.await();
+        }));
+        JobId id = node.queue().enqueue("work", "job");
+        awaitLatch(running);
+        try {
+            this.store.unreachable = true;
+            mayEnd.countDown();
+            await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+        }
+        finally {
+            this.store.unreachable = false;
+        }
+        String resource = JobLeases.resource(id);
+        assertThat(this.leases.releases).as("not released: the job is RUNNING under it")
+            .noneSatisfy((resources) -> assertThat(resources).contains(resource));
+        assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+        assertThat(this.leases.holder(resource)).as("held until it expires").isPresent();
+        this.scheduler.advance(Duration.ofSeconds(31));
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.attempt()).as("taken over once its lease expired, not renewed").isEqualTo(2);
+    }
+
+    private boolean givenBackUncounted(JobId id) {
+        Job job = this.store.find(id).orElseThrow();
+        return job.status() == JobStatus.ENQUEUED && job.attempt() == 0;
+    }
+
+    @Test
+    void aJobWhoseThreadCannotStartIsGivenBackUncountedAndTheNodeDoesNotSpin() throws Exception {
+        AtomicInteger threadsAsked = new AtomicInteger();
+        Node node = node("node-1", 1, Duration.ofMillis(200), JobFilters.NONE,
+                (builder) -> builder.attemptThreads((task) -> {
+                    threadsAsked.incrementAndGet();
+                    throw new OutOfMemoryError("unable to create native thread: possibly out of memory");
+                }), JobHandler.of("work", String.class, (payload, context) -> { }));
+        JobId id = node.queue().enqueue("work", "job");
+        await().atMost(WAIT).until(() -> threadsAsked.get() >= 1);
+        await("the worker's slot freed, the job given back").atMost(WAIT)
+            .until(() -> node.orchestrator().runningJobs().isEmpty() && givenBackUncounted(id));
+        int asked = threadsAsked.get();
+        await("no claim before the next poll").during(Duration.ofMillis(300)).atMost(WAIT)
+            .until(() -> threadsAsked.get() == asked && givenBackUncounted(id));
+        assertThat(asked).as("threads asked for before the next poll").isLessThanOrEqualTo(2);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        await("tried again at the next poll").atMost(WAIT).until(() -> threadsAsked.get() > asked);
+        await().atMost(WAIT).until(() -> givenBackUncounted(id));
+    }
+
+    @Test
+    void aJobWhoseThreadIsRefusedIsNotClaimedAgainInALoop() throws Exception {
+        AtomicInteger threadsAsked = new AtomicInteger();
+        Node node = node("node-1", 1, Duration.ofMillis(200), JobFilters.NONE,
+                (builder) -> builder.attemptThreads((task) -> {
+                    threadsAsked.incrementAndGet();
+                    throw new java.util.concurrent.RejectedExecutionException("no threads");
+                }), JobHandler.of("work", String.class, (payload, context) -> { }));
+        JobId id = node.queue().enqueue("work", "job");
+        await().atMost(WAIT).until(() -> threadsAsked.get() >= 1);
+        await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty() && givenBackUncounted(id));
+        int claims = this.store.dueClaims.get();
+        await("the node does not claim, fail and give back in a loop").during(Duration.ofMillis(300)).atMost(WAIT)
+            .until(() -> this.store.dueClaims.get() == claims);
+        assertThat(claims).isLessThanOrEqualTo(3);
+        assertThat(threadsAsked.get()).isLessThanOrEqualTo(2);
+        assertThat(givenBackUncounted(id)).isTrue();
     }
 
     @Test
