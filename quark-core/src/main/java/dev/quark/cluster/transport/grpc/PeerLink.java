@@ -194,19 +194,32 @@ final class PeerLink {
         int missed = 1;
         List<CompletableFuture<Void>> written = new ArrayList<>();
         List<Failed> failed = new ArrayList<>();
-        while (true) {
-            synchronized (this.lock) {
-                drainLocked(written, failed);
-            }
-            written.forEach((future) -> future.complete(null));
-            written.clear();
-            failed.forEach((refused) -> refused.queued().sent().completeExceptionally(refused.failure()));
-            failed.clear();
-            missed = this.drainRequests.addAndGet(-missed);
-            if (missed == 0) {
-                return;
+        try {
+            while (true) {
+                synchronized (this.lock) {
+                    drainLocked(written, failed);
+                }
+                complete(written, failed);
+                missed = this.drainRequests.addAndGet(-missed);
+                if (missed == 0) {
+                    return;
+                }
             }
         }
+        catch (RuntimeException | Error ex) {
+            // Whatever escaped, the link must not stay "being drained" for ever: the next send, onReady or
+            // handshake drains again.
+            complete(written, failed);
+            this.drainRequests.set(0);
+            throw ex;
+        }
+    }
+
+    private static void complete(List<CompletableFuture<Void>> written, List<Failed> failed) {
+        written.forEach((future) -> future.complete(null));
+        written.clear();
+        failed.forEach((refused) -> refused.queued().sent().completeExceptionally(refused.failure()));
+        failed.clear();
     }
 
     /**
@@ -253,7 +266,17 @@ final class PeerLink {
                 this.outstandingRequests.add(next.envelope().messageId(), this, observer,
                         next.envelope().deadlineEpochMillis());
             }
-            stream.onNext(next.frame());
+            try {
+                stream.onNext(next.frame());
+            }
+            catch (RuntimeException ex) {
+                // The stream cannot take it (cancelled, half-closed): that envelope fails, the stream is given up
+                // (its onError breaks the link: what waits fails, the next send reopens after the back-off).
+                failed.add(new Failed(next, new LinkBrokenException("Silo " + this.self + " could not write "
+                        + next.envelope() + " to its link to " + this.target + " (lane " + this.lane + "): " + ex)));
+                stream.cancel("Silo " + this.self + " could not write an envelope", ex);
+                return;
+            }
             written.add(next.sent());
         }
     }

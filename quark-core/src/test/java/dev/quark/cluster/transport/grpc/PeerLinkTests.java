@@ -15,16 +15,24 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.grpc.Silos.Silo;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.netty.NettyChannelBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -84,6 +92,46 @@ class PeerLinkTests {
         assertThat(link[0].outstanding().get()).isEqualTo(1);
         assertThat(outstanding.size()).isEqualTo(1);
         link[0].close();
+    }
+
+    @Test
+    void aWriteTheStreamRefusesFailsItsEnvelopeAndLaterSendsGoThroughAgain() throws Exception {
+        GrpcTransportSettings settings = GrpcTransportSettings.builder("bank").build();
+        Silo a = this.silos.start("a", settings);
+        Silo b = this.silos.start("b", settings);
+        AtomicInteger messages = new AtomicInteger();
+        ClientInterceptor refusesTheSecondMessage = new ClientInterceptor() {
+
+            @Override
+            public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
+                    Channel next) {
+                return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+
+                    @Override
+                    public void sendMessage(Q message) {
+                        if (messages.incrementAndGet() == 2) {
+                            throw new IllegalStateException("call was half-closed");
+                        }
+                        super.sendMessage(message);
+                    }
+                };
+            }
+        };
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port())
+            .usePlaintext()
+            .intercept(refusesTheSecondMessage)
+            .build();
+        PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings,
+                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, Clock.systemUTC());
+
+        CompletableFuture<Void> refused = link.send(this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[] { 1 }));
+
+        assertThat(catchThrowable(() -> refused.get(10, TimeUnit.SECONDS))).hasCauseInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("call was half-closed");
+        await().atMost(Duration.ofSeconds(20)).until(() -> link.send(this.silos.envelope(a, b, Envelope.Kind.ONE_WAY,
+                new byte[] { 2 })).handle((done, failure) -> failure == null).get(10, TimeUnit.SECONDS));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !b.recorder().received.isEmpty());
+        link.close();
     }
 
     @Test
