@@ -13,6 +13,7 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.TransactionSystemException;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -29,6 +30,13 @@ import org.springframework.transaction.support.TransactionTemplate;
  * one's connection, so the work then runs in a transaction of its own. Transaction managers bind the connection of
  * a {@code TransactionAwareDataSourceProxy}'s target under the target, which is what is looked for.
  * <p>
+ * <b>After a commit.</b> While a finished transaction's {@code afterCompletion} callbacks run (an
+ * {@code AFTER_COMMIT} or {@code AFTER_ROLLBACK} event listener), its connection is still bound to the thread and
+ * looks like a caller's transaction. When its manager has an {@link EndingTransactionMarker}, the work does not join
+ * it: it runs in a transaction of its own on a connection of its own (the finished one suspended meanwhile), and is
+ * committed. Without the marker it is written on the finished transaction's connection, where a pool handing out
+ * connections with auto-commit off rolls it back.
+ * <p>
  * <b>Savepoints.</b> In the caller's transaction the work runs under a savepoint: when it fails (a statement the
  * database refuses, an optimistic conflict, attached writes that throw) its statements are rolled back to the
  * savepoint and the failure thrown, so the caller's transaction holds none of them and stays usable. Without it, a
@@ -44,6 +52,8 @@ public final class CallerTransactions {
 
     private final TransactionTemplate own;
 
+    private final TransactionTemplate ownWhileEnding;
+
     /**
      * Creates the transactions of a database.
      * @param dataSource the database, usually the application's
@@ -51,7 +61,12 @@ public final class CallerTransactions {
     public CallerTransactions(DataSource dataSource) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         this.dataSource = OwnTransactions.unproxied(dataSource);
-        this.own = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        DataSourceTransactionManager manager = new DataSourceTransactionManager(dataSource);
+        this.own = new TransactionTemplate(manager);
+        // A finished transaction's connection stays bound, marked active, until its manager cleans up: a new
+        // transaction must suspend it rather than join it.
+        this.ownWhileEnding = new TransactionTemplate(manager);
+        this.ownWhileEnding.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
     }
 
     /**
@@ -65,7 +80,9 @@ public final class CallerTransactions {
         if (callerHoldsTheDatabase()) {
             return underSavepoint(work);
         }
-        return Objects.requireNonNull(this.own.execute((status) -> work.get()), "transactional work returned null");
+        TransactionTemplate transactions = EndingTransactions.endingOn(this.dataSource) ? this.ownWhileEnding
+                : this.own;
+        return Objects.requireNonNull(transactions.execute((status) -> work.get()), "transactional work returned null");
     }
 
     /**
@@ -78,7 +95,14 @@ public final class CallerTransactions {
      */
     public <T> T withSavepoint(Supplier<T> work) {
         Objects.requireNonNull(work, "work must not be null");
-        return callerHoldsTheDatabase() ? underSavepoint(work) : work.get();
+        if (callerHoldsTheDatabase()) {
+            return underSavepoint(work);
+        }
+        if (EndingTransactions.endingOn(this.dataSource)) {
+            return Objects.requireNonNull(this.ownWhileEnding.execute((status) -> work.get()),
+                    "transactional work returned null");
+        }
+        return work.get();
     }
 
     /**
@@ -99,7 +123,8 @@ public final class CallerTransactions {
      */
     public @Nullable ConnectionHolder callerConnection() {
         if (!TransactionSynchronizationManager.isActualTransactionActive()
-                || !(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder holder)) {
+                || !(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder holder)
+                || EndingTransactions.isEnding(holder)) {
             return null;
         }
         try {
