@@ -77,12 +77,13 @@ public final class CallerTransactions {
      */
     public <T> T execute(Supplier<T> work) {
         Objects.requireNonNull(work, "work must not be null");
+        if (EndingTransactions.endingOn(this.dataSource)) {
+            return whileEnding(work);
+        }
         if (callerHoldsTheDatabase()) {
             return underSavepoint(work);
         }
-        TransactionTemplate transactions = EndingTransactions.endingOn(this.dataSource) ? this.ownWhileEnding
-                : this.own;
-        return Objects.requireNonNull(transactions.execute((status) -> work.get()), "transactional work returned null");
+        return Objects.requireNonNull(this.own.execute((status) -> work.get()), "transactional work returned null");
     }
 
     /**
@@ -95,21 +96,29 @@ public final class CallerTransactions {
      */
     public <T> T withSavepoint(Supplier<T> work) {
         Objects.requireNonNull(work, "work must not be null");
-        if (callerHoldsTheDatabase()) {
-            return underSavepoint(work);
-        }
         if (EndingTransactions.endingOn(this.dataSource)) {
-            return Objects.requireNonNull(this.ownWhileEnding.execute((status) -> work.get()),
-                    "transactional work returned null");
+            return whileEnding(work);
         }
-        return work.get();
+        return callerHoldsTheDatabase() ? underSavepoint(work) : work.get();
+    }
+
+    /**
+     * Runs work in a transaction of its own on a fresh connection while the bound one is that of a transaction ending
+     * on this thread: {@code PROPAGATION_REQUIRED} would join it, as it is still marked active until its manager
+     * cleans up.
+     */
+    private <T> T whileEnding(Supplier<T> work) {
+        return Objects.requireNonNull(this.ownWhileEnding.execute((status) -> work.get()),
+                "transactional work returned null");
     }
 
     /**
      * Whether the caller's transaction holds a connection of this database in a transaction: auto-commit off. A
      * connection merely bound to another transaction's synchronization (a {@code JdbcTemplate} used on this database
      * inside a transaction of another database's manager) stays in auto-commit mode, where no savepoint can be set;
-     * the work then runs in a transaction of its own, as it would without that connection.
+     * the work then runs in a transaction of its own, as it would without that connection. The connection of a
+     * transaction ending on this thread ({@link EndingTransactions}) counts too, though {@link #execute} and
+     * {@link #withSavepoint} do not join it.
      * @return whether statements on this database now join a caller's transaction
      */
     public boolean callerHoldsTheDatabase() {
@@ -123,8 +132,7 @@ public final class CallerTransactions {
      */
     public @Nullable ConnectionHolder callerConnection() {
         if (!TransactionSynchronizationManager.isActualTransactionActive()
-                || !(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder holder)
-                || EndingTransactions.isEnding(holder)) {
+                || !(TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder holder)) {
             return null;
         }
         try {
