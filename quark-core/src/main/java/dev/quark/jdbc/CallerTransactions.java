@@ -13,6 +13,7 @@ import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceUtils;
 import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.TransactionSystemException;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -29,6 +30,13 @@ import org.springframework.transaction.support.TransactionTemplate;
  * one's connection, so the work then runs in a transaction of its own. Transaction managers bind the connection of
  * a {@code TransactionAwareDataSourceProxy}'s target under the target, which is what is looked for.
  * <p>
+ * <b>After a commit.</b> While a finished transaction's {@code afterCompletion} callbacks run (an
+ * {@code AFTER_COMMIT} or {@code AFTER_ROLLBACK} event listener), its connection is still bound to the thread and
+ * looks like a caller's transaction. When its manager has an {@link EndingTransactionMarker}, the work does not join
+ * it: it runs in a transaction of its own on a connection of its own (the finished one suspended meanwhile), and is
+ * committed. Without the marker it is written on the finished transaction's connection, where a pool handing out
+ * connections with auto-commit off rolls it back.
+ * <p>
  * <b>Savepoints.</b> In the caller's transaction the work runs under a savepoint: when it fails (a statement the
  * database refuses, an optimistic conflict, attached writes that throw) its statements are rolled back to the
  * savepoint and the failure thrown, so the caller's transaction holds none of them and stays usable. Without it, a
@@ -44,6 +52,8 @@ public final class CallerTransactions {
 
     private final TransactionTemplate own;
 
+    private final TransactionTemplate ownWhileEnding;
+
     /**
      * Creates the transactions of a database.
      * @param dataSource the database, usually the application's
@@ -51,7 +61,12 @@ public final class CallerTransactions {
     public CallerTransactions(DataSource dataSource) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         this.dataSource = OwnTransactions.unproxied(dataSource);
-        this.own = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        DataSourceTransactionManager manager = new DataSourceTransactionManager(dataSource);
+        this.own = new TransactionTemplate(manager);
+        // A finished transaction's connection stays bound, marked active, until its manager cleans up: a new
+        // transaction must suspend it rather than join it.
+        this.ownWhileEnding = new TransactionTemplate(manager);
+        this.ownWhileEnding.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
     }
 
     /**
@@ -62,6 +77,9 @@ public final class CallerTransactions {
      */
     public <T> T execute(Supplier<T> work) {
         Objects.requireNonNull(work, "work must not be null");
+        if (EndingTransactions.endingOn(this.dataSource)) {
+            return whileEnding(work);
+        }
         if (callerHoldsTheDatabase()) {
             return underSavepoint(work);
         }
@@ -78,14 +96,29 @@ public final class CallerTransactions {
      */
     public <T> T withSavepoint(Supplier<T> work) {
         Objects.requireNonNull(work, "work must not be null");
+        if (EndingTransactions.endingOn(this.dataSource)) {
+            return whileEnding(work);
+        }
         return callerHoldsTheDatabase() ? underSavepoint(work) : work.get();
+    }
+
+    /**
+     * Runs work in a transaction of its own on a fresh connection while the bound one is that of a transaction ending
+     * on this thread: {@code PROPAGATION_REQUIRED} would join it, as it is still marked active until its manager
+     * cleans up.
+     */
+    private <T> T whileEnding(Supplier<T> work) {
+        return Objects.requireNonNull(this.ownWhileEnding.execute((status) -> work.get()),
+                "transactional work returned null");
     }
 
     /**
      * Whether the caller's transaction holds a connection of this database in a transaction: auto-commit off. A
      * connection merely bound to another transaction's synchronization (a {@code JdbcTemplate} used on this database
      * inside a transaction of another database's manager) stays in auto-commit mode, where no savepoint can be set;
-     * the work then runs in a transaction of its own, as it would without that connection.
+     * the work then runs in a transaction of its own, as it would without that connection. The connection of a
+     * transaction ending on this thread ({@link EndingTransactions}) counts too, though {@link #execute} and
+     * {@link #withSavepoint} do not join it.
      * @return whether statements on this database now join a caller's transaction
      */
     public boolean callerHoldsTheDatabase() {

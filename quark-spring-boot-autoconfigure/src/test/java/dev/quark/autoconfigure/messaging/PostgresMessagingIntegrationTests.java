@@ -30,8 +30,10 @@ import org.springframework.transaction.event.TransactionalEventListener;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.backend.QuarkEndingTransactionsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
+import dev.quark.jdbc.EndingTransactionMarker;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.messaging.Inbox;
 import dev.quark.messaging.MessageId;
@@ -181,14 +183,17 @@ class PostgresMessagingIntegrationTests {
                         TransactionManagerCustomizationAutoConfiguration.class, TransactionAutoConfiguration.class,
                         JdbcClientAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
                         JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
-                        QuarkLeasesAutoConfiguration.class, QuarkMessagingAutoConfiguration.class))
+                        QuarkLeasesAutoConfiguration.class, QuarkMessagingAutoConfiguration.class,
+                        QuarkEndingTransactionsAutoConfiguration.class))
                 .withUserConfiguration(ShopApplication.class, OrderEvents.class)
                 .withPropertyValues("quark.messaging.backend=postgres", "quark.messaging.poll-interval=100ms",
                         "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.hikari.maximum-pool-size=6")
                 .run((context) -> {
                     assertThat(context).hasNotFailed().hasSingleBean(OutboxCommitListener.class);
+                    assertThat(context).as("the outbox's listener is the one marker of ending transactions")
+                        .hasSingleBean(EndingTransactionMarker.class);
                     assertThat(context.getBean(DataSourceTransactionManager.class).getTransactionExecutionListeners())
-                        .contains(context.getBean(OutboxCommitListener.class));
+                        .containsExactly(context.getBean(OutboxCommitListener.class));
                     assertThat(context.getBean(OutboxCommitListenerCheck.class).unlistened()).isEmpty();
                     JdbcClient jdbc = context.getBean(JdbcClient.class);
                     jdbc.sql("create table shop_order (id text primary key)").update();

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.jdbc.EndingTransactionMarker;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.state.ConcurrencyException;
 import dev.quark.state.StateKey;
@@ -23,12 +24,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.PayloadApplicationEvent;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.event.TransactionPhase;
+import org.springframework.transaction.event.TransactionalApplicationListener;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -124,6 +131,87 @@ class JdbcStateStoreTests extends StateStoreContractTests {
             .query(String.class)
             .list();
         assertThat(changesets).containsExactly("other_actor_state-1", "quark_actor_state-1");
+    }
+
+    @Test
+    void savesAfterTheCommitAreStoredWhenThePoolHandsOutConnectionsWithAutoCommitOff() {
+        try (HikariDataSource manualCommit = manualCommitPool()) {
+            JdbcStateStore manualStore = new JdbcStateStore(manualCommit, new TablePrefix(TablePrefix.DEFAULT));
+            DataSourceTransactionManager manager = new DataSourceTransactionManager(manualCommit);
+            manager.addListener(new EndingTransactionMarker());
+            TransactionTemplate transactions = new TransactionTemplate(manager);
+            StateKey byListener = newKey("after-commit");
+            StateKey withAttachedWrites = newKey("after-completion");
+            JdbcStateAttachment attached = attachment(manualCommit);
+            ApplicationListener<PayloadApplicationEvent<String>> listener = TransactionalApplicationListener
+                .forPayload((String payload) -> manualStore.save(byListener, "{\"by\":\"listener\"}", 0));
+
+            transactions.executeWithoutResult((status) -> {
+                TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+                    @Override
+                    public void afterCompletion(int completion) {
+                        manualStore.save(withAttachedWrites, "{\"attached\":true}", 0, attached);
+                    }
+                });
+                listener.onApplicationEvent(new PayloadApplicationEvent<>(this, "after commit"));
+            });
+
+            assertThat(store.load(byListener)).as("committed on a connection of its own")
+                .contains(new StoredState("{\"by\":\"listener\"}", 1));
+            assertThat(store.load(withAttachedWrites)).as("committed in a transaction of its own")
+                .contains(new StoredState("{\"attached\":true}", 1));
+        }
+    }
+
+    @Test
+    void savesAfterARollbackAreStoredWhenThePoolHandsOutConnectionsWithAutoCommitOff() {
+        try (HikariDataSource manualCommit = manualCommitPool()) {
+            JdbcStateStore manualStore = new JdbcStateStore(manualCommit, new TablePrefix(TablePrefix.DEFAULT));
+            DataSourceTransactionManager manager = new DataSourceTransactionManager(manualCommit);
+            manager.addListener(new EndingTransactionMarker());
+            TransactionTemplate transactions = new TransactionTemplate(manager);
+            StateKey rolledBack = newKey("rolled-back");
+            StateKey byListener = newKey("after-rollback");
+            ApplicationListener<PayloadApplicationEvent<String>> listener = TransactionalApplicationListener
+                .forPayload(TransactionPhase.AFTER_ROLLBACK, (String payload) -> manualStore.save(byListener, "{}", 0));
+
+            transactions.executeWithoutResult((status) -> {
+                manualStore.save(rolledBack, "{}", 0);
+                listener.onApplicationEvent(new PayloadApplicationEvent<>(this, "after rollback"));
+                status.setRollbackOnly();
+            });
+
+            assertThat(store.load(rolledBack)).isEmpty();
+            assertThat(store.load(byListener)).contains(new StoredState("{}", 1));
+        }
+    }
+
+    private static HikariDataSource manualCommitPool() {
+        HikariDataSource manualCommit = new HikariDataSource();
+        manualCommit.setJdbcUrl(schema.jdbcUrl());
+        manualCommit.setMaximumPoolSize(3);
+        manualCommit.setAutoCommit(false);
+        return manualCommit;
+    }
+
+    private static JdbcStateAttachment attachment(DataSource on) {
+        return new JdbcStateAttachment() {
+
+            @Override
+            public DataSource dataSource() {
+                return on;
+            }
+
+            @Override
+            public void write() {
+            }
+
+            @Override
+            public String description() {
+                return "no writes";
+            }
+        };
     }
 
     @Nested

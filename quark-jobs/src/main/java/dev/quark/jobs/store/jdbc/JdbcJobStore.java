@@ -18,11 +18,14 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
 
 import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.EndingTransactionMarker;
+import dev.quark.jdbc.EndingTransactions;
 import dev.quark.jdbc.OwnTransactions;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.CancelResult;
@@ -278,11 +281,36 @@ public class JdbcJobStore implements JobStore {
         return this.table;
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>
+     * In the caller's transaction on this store's {@code DataSource} when there is one, else on its own. While a
+     * finished transaction's {@code afterCompletion} callbacks run (an {@code AFTER_COMMIT} or {@code AFTER_ROLLBACK}
+     * event listener) its connection is still bound to the thread; when its manager has an
+     * {@link EndingTransactionMarker}, the job is inserted and committed on a connection of its own instead (so that
+     * a pool handing out connections with auto-commit off does not roll it back) and the workers are woken at once.
+     */
     @Override
     public Enqueued enqueue(NewJob job) {
         Objects.requireNonNull(job, "job must not be null");
+        return queueWrite((jdbc) -> enqueue(jdbc, job));
+    }
+
+    /**
+     * Runs a write of the queue in the caller's transaction (or on its own), or, while the connection bound for this
+     * store's database is that of a transaction ending on this thread, in a transaction of the store's own.
+     */
+    private <T> T queueWrite(Function<JdbcClient, T> write) {
+        if (EndingTransactions.endingOn(this.dataSource)) {
+            return Objects.requireNonNull(this.ownTransactions.execute((status) -> write.apply(this.own)),
+                    "the write returned null");
+        }
+        return write.apply(this.jdbc);
+    }
+
+    private Enqueued enqueue(JdbcClient jdbc, NewJob job) {
         for (int attempt = 1;; attempt++) {
-            Optional<Job> inserted = this.jdbc.sql(this.insert)
+            Optional<Job> inserted = jdbc.sql(this.insert)
                 .params(values(job.id().toString(), job.type(), job.payload(), job.idempotencyKey(), job.status().name(),
                         timestamp(job.createdAt()), timestamp(job.dueAt()), StoredMetadata.write(job.metadata())))
                 .query(JdbcJobStore::job)
@@ -293,7 +321,7 @@ public class JdbcJobStore implements JobStore {
             if (job.idempotencyKey() == null) {
                 throw new IllegalStateException("A job with id " + job.id() + " exists");
             }
-            Optional<Job> existing = this.jdbc.sql(this.selectByKey)
+            Optional<Job> existing = jdbc.sql(this.selectByKey)
                 .param(job.idempotencyKey())
                 .query(JdbcJobStore::job)
                 .optional();
@@ -309,7 +337,11 @@ public class JdbcJobStore implements JobStore {
 
     @Override
     public Optional<Job> find(JobId id) {
-        return this.jdbc.sql(this.selectById).param(id.toString()).query(JdbcJobStore::job).optional();
+        return find(this.jdbc, id);
+    }
+
+    private Optional<Job> find(JdbcClient jdbc, JobId id) {
+        return jdbc.sql(this.selectById).param(id.toString()).query(JdbcJobStore::job).optional();
     }
 
     @Override
@@ -565,17 +597,21 @@ public class JdbcJobStore implements JobStore {
 
     @Override
     public CancelResult cancel(JobId id, Instant now) {
+        return queueWrite((jdbc) -> cancel(jdbc, id, now));
+    }
+
+    private CancelResult cancel(JdbcClient jdbc, JobId id, Instant now) {
         for (int attempt = 1; attempt <= 3; attempt++) {
-            if (this.jdbc.sql("update " + this.table + " set status = 'CANCELLED', finished_at = ? where id = ?::uuid "
+            if (jdbc.sql("update " + this.table + " set status = 'CANCELLED', finished_at = ? where id = ?::uuid "
                     + "and status in " + WAITING).params(timestamp(now), id.toString()).update() == 1) {
                 return CancelResult.CANCELLED;
             }
-            if (this.jdbc.sql("update " + this.table + " set cancel_requested = true where id = ?::uuid and status = 'RUNNING'")
+            if (jdbc.sql("update " + this.table + " set cancel_requested = true where id = ?::uuid and status = 'RUNNING'")
                 .param(id.toString())
                 .update() == 1) {
                 return CancelResult.REQUESTED;
             }
-            Job job = find(id).orElseThrow(() -> new JobNotFoundException(id));
+            Job job = find(jdbc, id).orElseThrow(() -> new JobNotFoundException(id));
             if (job.isFinished()) {
                 return CancelResult.ALREADY_FINISHED;
             }
@@ -597,7 +633,11 @@ public class JdbcJobStore implements JobStore {
 
     @Override
     public Job requeue(JobId id, Instant now) {
-        Optional<Job> requeued = this.jdbc
+        return queueWrite((jdbc) -> requeue(jdbc, id, now));
+    }
+
+    private Job requeue(JdbcClient jdbc, JobId id, Instant now) {
+        Optional<Job> requeued = jdbc
             .sql("update " + this.table + " set status = 'ENQUEUED', due_at = ?, attempt = 0, finished_at = null, "
                     + "cancel_requested = false, progress = 0, progress_message = null where id = ?::uuid and status = "
                     + "'DEAD_LETTERED' returning " + COLUMNS)
@@ -607,7 +647,7 @@ public class JdbcJobStore implements JobStore {
         if (requeued.isPresent()) {
             return requeued.get();
         }
-        throw StoreChecks.notRequeueable(find(id).orElseThrow(() -> new JobNotFoundException(id)));
+        throw StoreChecks.notRequeueable(find(jdbc, id).orElseThrow(() -> new JobNotFoundException(id)));
     }
 
     @Override
@@ -669,12 +709,13 @@ public class JdbcJobStore implements JobStore {
 
     /**
      * Returns whether a Spring transaction on this store's {@code DataSource} is active on this thread (the caller's,
-     * which {@link #enqueue} joins).
+     * which {@link #enqueue} joins); not one that is ending ({@link EndingTransactions}).
      */
     @Override
     public boolean inCallerTransaction() {
         return TransactionSynchronizationManager.isActualTransactionActive()
-                && TransactionSynchronizationManager.hasResource(this.dataSource);
+                && TransactionSynchronizationManager.hasResource(this.dataSource)
+                && !EndingTransactions.endingOn(this.dataSource);
     }
 
     private static List<@Nullable Object> values(@Nullable Object... values) {

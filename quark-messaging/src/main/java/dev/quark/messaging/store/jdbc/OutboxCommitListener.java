@@ -1,16 +1,10 @@
 package dev.quark.messaging.store.jdbc;
 
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Set;
+import dev.quark.jdbc.EndingTransactionMarker;
+import dev.quark.jdbc.EndingTransactions;
 
-import org.jspecify.annotations.Nullable;
-
-import org.springframework.jdbc.datasource.JdbcTransactionObjectSupport;
 import org.springframework.transaction.ConfigurableTransactionManager;
 import org.springframework.transaction.TransactionExecution;
-import org.springframework.transaction.TransactionExecutionListener;
-import org.springframework.transaction.support.DefaultTransactionStatus;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
@@ -26,7 +20,8 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * synchronizations are still active, with an {@link IllegalStateException} naming the message, to the code that
  * enqueued: without this listener such a message is only logged.
  * <p>
- * It also marks, on the committing (or rolling back) thread, the connection of a transaction that ends, from right
+ * As an {@link EndingTransactionMarker} it also marks, on the committing (or rolling back) thread, the connection of a
+ * transaction that ends, from right
  * before its {@code COMMIT} (or rollback) until its {@code afterCompletion} callbacks ran: an enqueue made there (an
  * {@code afterCompletion} callback, an {@code AFTER_COMMIT} or {@code AFTER_ROLLBACK} event listener) finds the
  * finished transaction's connection still bound without synchronization, which it could not tell from a caller's
@@ -35,14 +30,12 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * connections with auto-commit off would roll it back).
  * <p>
  * Spring Boot adds every {@code TransactionExecutionListener} bean to the transaction managers it auto-configures;
- * Quark's auto-configuration declares this one on PostgreSQL. A transaction manager defined by the application needs
+ * Quark's auto-configuration declares this one on PostgreSQL, as the one marker of ending transactions (every
+ * store of Quark's honours its mark). A transaction manager defined by the application needs
  * it added: {@link ConfigurableTransactionManager#addListener}. Its only state is the per-thread mark of ending
  * transactions: one instance serves any number of managers and threads.
  */
-public final class OutboxCommitListener implements TransactionExecutionListener {
-
-    /** The connection holders of the transactions ending on this thread (more than one with nested managers). */
-    private static final ThreadLocal<@Nullable Set<Object>> ENDING = new ThreadLocal<>();
+public final class OutboxCommitListener extends EndingTransactionMarker {
 
     /**
      * Inserts the messages of the committing transaction that were enqueued too late for its synchronizations. Does
@@ -54,75 +47,18 @@ public final class OutboxCommitListener implements TransactionExecutionListener 
         if (transaction.isNewTransaction() && TransactionSynchronizationManager.isSynchronizationActive()) {
             TransactionAppends.insertAtCommit();
         }
-        markEnding(transaction);
-    }
-
-    /**
-     * Marks the transaction's connection as ending, so that enqueues from its {@code afterCompletion} callbacks are
-     * stored on a connection of their own.
-     * @param transaction the transaction about to roll back
-     */
-    @Override
-    public void beforeRollback(TransactionExecution transaction) {
-        markEnding(transaction);
-    }
-
-    @Override
-    public void afterCommit(TransactionExecution transaction, @Nullable Throwable commitFailure) {
-        unmarkEnding(transaction);
-    }
-
-    @Override
-    public void afterRollback(TransactionExecution transaction, @Nullable Throwable rollbackFailure) {
-        unmarkEnding(transaction);
+        super.beforeCommit(transaction);
     }
 
     /**
      * Whether a connection holder bound to this thread is that of a transaction ending on it: committed or rolled
      * back, its {@code afterCompletion} callbacks running.
      * @param holder the resource bound for the outbox's {@code DataSource}
-     * @return whether it belongs to a transaction that a manager with this listener is ending
+     * @return whether it belongs to a transaction that a manager with this listener (or another
+     * {@link EndingTransactionMarker}) is ending
      */
     static boolean endingOnThisThread(Object holder) {
-        Set<Object> ending = ENDING.get();
-        return ending != null && ending.contains(holder);
-    }
-
-    private static void markEnding(TransactionExecution transaction) {
-        Object holder = connectionHolder(transaction);
-        if (holder != null) {
-            Set<Object> ending = ENDING.get();
-            if (ending == null) {
-                ending = Collections.newSetFromMap(new IdentityHashMap<>(2));
-                ENDING.set(ending);
-            }
-            ending.add(holder);
-        }
-    }
-
-    private static void unmarkEnding(TransactionExecution transaction) {
-        Object holder = connectionHolder(transaction);
-        Set<Object> ending = ENDING.get();
-        if (holder != null && ending != null) {
-            ending.remove(holder);
-            if (ending.isEmpty()) {
-                ENDING.remove();
-            }
-        }
-    }
-
-    /**
-     * The connection holder of a new transaction of a JDBC-exposing manager ({@code DataSourceTransactionManager},
-     * {@code JpaTransactionManager} with a dialect that exposes its connection), or {@code null}: a transaction that
-     * joins another or only releases a savepoint does not end its connection.
-     */
-    private static @Nullable Object connectionHolder(TransactionExecution transaction) {
-        if (transaction.isNewTransaction() && transaction instanceof DefaultTransactionStatus status
-                && status.getTransaction() instanceof JdbcTransactionObjectSupport object
-                && object.hasConnectionHolder()) {
-            return object.getConnectionHolder();
-        }
-        return null;
+        return EndingTransactions.isEnding(holder);
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.jdbc.EndingTransactionMarker;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobDraft;
@@ -44,8 +45,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.PayloadApplicationEvent;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.event.TransactionPhase;
+import org.springframework.transaction.event.TransactionalApplicationListener;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -310,6 +316,113 @@ class JdbcJobStoreTests extends JobStoreContractTests {
         });
         assertThat(store.find(enqueued.get())).isPresent();
         assertThat(told).as("workers woken").isTrue();
+    }
+
+    @Test
+    void enqueuesAfterTheCommitAreStoredAndWakeTheWorkersWhenThePoolHandsOutConnectionsWithAutoCommitOff() {
+        try (HikariDataSource manualCommit = manualCommitPool()) {
+            JdbcJobStore manualStore = new JdbcJobStore(manualCommit, PREFIX);
+            DataSourceTransactionManager manager = new DataSourceTransactionManager(manualCommit);
+            manager.addListener(new EndingTransactionMarker());
+            TransactionTemplate transactions = new TransactionTemplate(manager);
+            String type = newType("ending-commit");
+            NewJob inTransaction = newJob(type);
+            NewJob inAfterCompletion = newJob(type);
+            NewJob byAfterCommitListener = newJob(type);
+            AtomicBoolean toldInAfterCompletion = new AtomicBoolean();
+            AtomicBoolean toldByListener = new AtomicBoolean();
+            ApplicationListener<PayloadApplicationEvent<String>> listener = TransactionalApplicationListener
+                .forPayload((String payload) -> {
+                    manualStore.enqueue(byAfterCommitListener);
+                    manualStore.afterCommit(() -> toldByListener.set(true));
+                });
+
+            transactions.executeWithoutResult((status) -> {
+                manualStore.enqueue(inTransaction);
+                TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+                    @Override
+                    public void afterCompletion(int completion) {
+                        manualStore.enqueue(inAfterCompletion);
+                        manualStore.afterCommit(() -> toldInAfterCompletion.set(true));
+                    }
+                });
+                listener.onApplicationEvent(new PayloadApplicationEvent<>(this, "after commit"));
+            });
+
+            assertThat(store.list(JobQuery.all().type(type).limit(10)).jobs()).as("committed on connections of their own")
+                .extracting(Job::id)
+                .containsExactlyInAnyOrder(inTransaction.id(), inAfterCompletion.id(), byAfterCommitListener.id());
+            assertThat(toldInAfterCompletion).as("workers woken").isTrue();
+            assertThat(toldByListener).as("workers woken").isTrue();
+        }
+    }
+
+    @Test
+    void enqueuesAfterARollbackAreStoredWhenThePoolHandsOutConnectionsWithAutoCommitOff() {
+        try (HikariDataSource manualCommit = manualCommitPool()) {
+            JdbcJobStore manualStore = new JdbcJobStore(manualCommit, PREFIX);
+            DataSourceTransactionManager manager = new DataSourceTransactionManager(manualCommit);
+            manager.addListener(new EndingTransactionMarker());
+            TransactionTemplate transactions = new TransactionTemplate(manager);
+            String type = newType("ending-rollback");
+            NewJob rolledBack = newJob(type);
+            NewJob inAfterCompletion = newJob(type);
+            NewJob byAfterRollbackListener = newJob(type);
+            ApplicationListener<PayloadApplicationEvent<String>> listener = TransactionalApplicationListener
+                .forPayload(TransactionPhase.AFTER_ROLLBACK, (String payload) -> manualStore.enqueue(byAfterRollbackListener));
+
+            transactions.executeWithoutResult((status) -> {
+                manualStore.enqueue(rolledBack);
+                TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+
+                    @Override
+                    public void afterCompletion(int completion) {
+                        manualStore.enqueue(inAfterCompletion);
+                    }
+                });
+                listener.onApplicationEvent(new PayloadApplicationEvent<>(this, "after rollback"));
+                status.setRollbackOnly();
+            });
+
+            assertThat(store.list(JobQuery.all().type(type).limit(10)).jobs()).extracting(Job::id)
+                .containsExactlyInAnyOrder(inAfterCompletion.id(), byAfterRollbackListener.id());
+        }
+    }
+
+    @Test
+    void anEnqueueInACallersTransactionBoundWithoutSynchronizationJoinsItWhenItIsNotEnding() throws Exception {
+        // The way JPA binds its transaction's connection: no synchronization, no manager's mark.
+        try (HikariDataSource manualCommit = manualCommitPool(); Connection connection = manualCommit.getConnection()) {
+            JdbcJobStore manualStore = new JdbcJobStore(manualCommit, PREFIX);
+            String type = newType("bound");
+            NewJob rolledBack = newJob(type);
+            NewJob committed = newJob(type);
+            TransactionSynchronizationManager.bindResource(manualCommit, new ConnectionHolder(connection));
+            TransactionSynchronizationManager.setActualTransactionActive(true);
+            try {
+                manualStore.enqueue(rolledBack);
+                assertThat(manualStore.inCallerTransaction()).isTrue();
+                assertThat(otherConnectionSees(rolledBack.id())).as("in the caller's transaction").isFalse();
+                connection.rollback();
+                manualStore.enqueue(committed);
+                connection.commit();
+            }
+            finally {
+                TransactionSynchronizationManager.setActualTransactionActive(false);
+                TransactionSynchronizationManager.unbindResource(manualCommit);
+            }
+            assertThat(store.list(JobQuery.all().type(type).limit(10)).jobs()).extracting(Job::id)
+                .containsExactly(committed.id());
+        }
+    }
+
+    private static HikariDataSource manualCommitPool() {
+        HikariDataSource manualCommit = new HikariDataSource();
+        manualCommit.setJdbcUrl(schema.jdbcUrl());
+        manualCommit.setMaximumPoolSize(3);
+        manualCommit.setAutoCommit(false);
+        return manualCommit;
     }
 
     @Test
