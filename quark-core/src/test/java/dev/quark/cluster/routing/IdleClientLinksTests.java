@@ -151,6 +151,25 @@ class IdleClientLinksTests {
     }
 
     @Test
+    void theHeldClientLinksAreTheAddressesNoSiloOfTheViewLivesAtDeadOrNotAndNoneBeforeTheFirstView() {
+        SiloAddress dead = new SiloAddress("127.0.0.1", 4);
+        request(this.silo);
+        request(dead);
+        answer(this.client);
+        IdleClientLinks beforeAView = new IdleClientLinks("a", this.transport, this.clock, IDLE, RoutingMetrics.NONE);
+        try {
+            assertThat(beforeAView.heldLinks()).as("silos cannot be told from clients yet").isZero();
+        }
+        finally {
+            beforeAView.close();
+        }
+        assertThat(this.links.heldLinks()).as("the client and the address of no silo yet").isEqualTo(2);
+        this.links.accept(view(2, entry("a", this.self, SiloStatus.ACTIVE), entry("b", this.silo, SiloStatus.ACTIVE),
+                entry("d", dead, SiloStatus.DEAD)));
+        assertThat(this.links.heldLinks()).as("the dead silo's links are no client's").isOne();
+    }
+
+    @Test
     void theIdleTimeoutMustBePositive() {
         for (Duration bad : List.of(Duration.ZERO, Duration.ofSeconds(-1))) {
             assertThatThrownBy(() -> SiloRouting.builder("a", this.transport).clientLinkIdleTimeout(bad))
