@@ -6,6 +6,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.MembershipSnapshot;
@@ -167,6 +169,28 @@ class IdleClientLinksTests {
         this.links.accept(view(2, entry("a", this.self, SiloStatus.ACTIVE), entry("b", this.silo, SiloStatus.ACTIVE),
                 entry("d", dead, SiloStatus.DEAD)));
         assertThat(this.links.heldLinks()).as("the dead silo's links are no client's").isOne();
+    }
+
+    @Test
+    void closingTheRoutingUnbindsTheGaugeOfItsClientLinksOnce() {
+        AtomicInteger bound = new AtomicInteger();
+        AtomicInteger unbound = new AtomicInteger();
+        RoutingMetrics metrics = new RoutingMetrics() {
+
+            @Override
+            public Runnable bindClientLinks(IntSupplier clientLinks) {
+                bound.incrementAndGet();
+                return unbound::incrementAndGet;
+            }
+        };
+        GrpcTransport own = GrpcTransport.selfHosted(GrpcTransportSettings.builder("bank").build(),
+                new InetSocketAddress("127.0.0.1", 0), null);
+        SiloRouting routing = SiloRouting.builder("b", own).metrics(metrics).build();
+        assertThat(bound).hasValue(1);
+        assertThat(unbound).hasValue(0);
+        routing.close();
+        routing.close();
+        assertThat(unbound).hasValue(1);
     }
 
     @Test
