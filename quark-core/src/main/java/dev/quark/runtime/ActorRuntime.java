@@ -93,7 +93,7 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         CallRouter router = new CallRouter(this.catalog, builder.locator, builder.remoteSender);
         this.catalog.bindRouter(router);
         this.dispatcher = new CallDispatcher(router, settings, builder.outgoingFilters,
-                builder.contextPropagator());
+                builder.contextPropagators);
         this.references = new ActorReferences(registry, this.dispatcher);
         this.catalog.bindReferences(this.references);
         this.inbound = new InboundEntry(registry, router);
@@ -502,24 +502,6 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         public Builder contextPropagator(CallContextPropagator propagator) {
             this.contextPropagators.add(Objects.requireNonNull(propagator, "propagator must not be null"));
             return this;
-        }
-
-        private @Nullable CallContextPropagator contextPropagator() {
-            if (this.contextPropagators.isEmpty()) {
-                return null;
-            }
-            if (this.contextPropagators.size() == 1) {
-                return this.contextPropagators.get(0);
-            }
-            CallContextPropagator[] propagators = this.contextPropagators.toArray(CallContextPropagator[]::new);
-            return (metadata) -> {
-                Map<String, String> propagated = metadata;
-                for (CallContextPropagator propagator : propagators) {
-                    propagated = Objects.requireNonNull(propagator.propagate(propagated),
-                            () -> "Call context propagator " + propagator + " returned null metadata");
-                }
-                return propagated;
-            };
         }
 
         /**

@@ -1,9 +1,11 @@
 package dev.quark.runtime;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.quark.actor.RequestContext;
@@ -72,6 +74,70 @@ class CallContextPropagatorTests {
         try (ActorRuntime runtime = builder().contextPropagator(broken).build()) {
             assertThatNullPointerException().isThrownBy(() -> runtime.get(Counter.class, "c").increment())
                 .withMessage("Call context propagator broken-propagator returned null metadata");
+            assertThat(runtime.isActive(Counter.class, "c")).isFalse();
+            assertThat(this.served).isEmpty();
+        }
+    }
+
+    @Test
+    void eachPropagatorIsGivenAnImmutableCopyOfWhatTheOneBeforeItReturned() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        CallContextPropagator probing = (metadata) -> {
+            try {
+                metadata.put("sneaked", "in");
+                seen.add("mutable");
+            }
+            catch (UnsupportedOperationException ex) {
+                seen.add("immutable");
+            }
+            return metadata;
+        };
+        try (ActorRuntime runtime = builder().contextPropagator(adding("trace", "t-1")).contextPropagator(probing).build()) {
+            runtime.get(Counter.class, "c").increment();
+        }
+        assertThat(seen).containsExactly("immutable");
+        assertThat(this.served).containsExactly(Map.of("trace", "t-1"));
+    }
+
+    @Test
+    void aPropagatorThatReturnsANullValueFailsTheCallNamingItAndTheKeyAndNothingIsDelivered() {
+        CallContextPropagator broken = new CallContextPropagator() {
+
+            @Override
+            @SuppressWarnings("NullAway")
+            public Map<String, String> propagate(Map<String, String> metadata) {
+                Map<String, String> withNull = new HashMap<>(metadata);
+                withNull.put("traceparent", null);
+                return withNull;
+            }
+
+            @Override
+            public String toString() {
+                return "null-value-propagator";
+            }
+        };
+        for (ActorRuntime.Builder builder : List.of(builder().contextPropagator(broken),
+                builder().contextPropagator(adding("trace", "t-1")).contextPropagator(broken))) {
+            try (ActorRuntime runtime = builder.build()) {
+                assertThatNullPointerException().isThrownBy(() -> runtime.get(Counter.class, "c").increment())
+                    .withMessage("Call context propagator null-value-propagator returned metadata with a null value "
+                            + "for 'traceparent'");
+                assertThat(runtime.isActive(Counter.class, "c")).isFalse();
+                assertThat(this.served).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void aPropagatorThatThrowsFailsTheFutureOfACallWithoutWaitingAndNothingIsDelivered() throws Exception {
+        IllegalStateException failure = new IllegalStateException("no current context");
+        CallContextPropagator throwing = (metadata) -> {
+            throw failure;
+        };
+        try (ActorRuntime runtime = builder().contextPropagator(throwing).build()) {
+            CompletableFuture<?> future = runtime.callWithoutWaiting(Counter.class, new ActorAddress("Counter", "c"),
+                    Counter.class.getMethod("increment"));
+            assertThat(future).failsWithin(Duration.ofSeconds(10)).withThrowableThat().havingCause().isSameAs(failure);
             assertThat(runtime.isActive(Counter.class, "c")).isFalse();
             assertThat(this.served).isEmpty();
         }

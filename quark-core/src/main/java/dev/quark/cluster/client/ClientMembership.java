@@ -209,14 +209,16 @@ public final class ClientMembership implements ClusterViewSource, AutoCloseable 
             readFailed(ex);
             return;
         }
-        this.metrics.tableRead(true);
         try {
             install(snapshot);
-            this.lastRead = new LastRead(this.clock.instant(), null);
         }
         catch (RuntimeException ex) {
+            this.metrics.tableRead(false);
             readFailed(ex);
+            return;
         }
+        this.metrics.tableRead(true);
+        this.lastRead = new LastRead(this.clock.instant(), null);
     }
 
     private void readFailed(RuntimeException ex) {

@@ -20,7 +20,8 @@ public interface ClientMetrics {
 
     /**
      * Records one read of the membership table.
-     * @param succeeded whether the read returned a snapshot; a read that failed left the view as it was
+     * @param succeeded whether the read returned a snapshot the client installed; a read that failed, or whose
+     * answer could not be installed (no snapshot, a view that cannot be built from it), left the view as it was
      */
     default void tableRead(boolean succeeded) {
     }

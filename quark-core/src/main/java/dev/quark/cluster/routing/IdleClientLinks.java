@@ -58,6 +58,12 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
     /** Where the silos of the current view live that are not dead, this one included. */
     private volatile Set<SiloAddress> silos = Set.of();
 
+    /**
+     * Where every silo of the current view lives, dead ones included, {@code null} before the first view: the
+     * addresses that are not a client's for {@link #heldLinks()}.
+     */
+    private volatile @Nullable Set<SiloAddress> inView;
+
     private @Nullable Thread sweeper;
 
     private volatile boolean closed;
@@ -74,12 +80,15 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
     @Override
     public void accept(ClusterView view) {
         Set<SiloAddress> living = new HashSet<>();
+        Set<SiloAddress> all = new HashSet<>();
         for (SiloEntry entry : view.membership().silos().values()) {
+            all.add(entry.address());
             if (entry.status() != SiloStatus.DEAD) {
                 living.add(entry.address());
             }
         }
         this.silos = living;
+        this.inView = all;
         living.forEach(this.lastHeard::remove);
     }
 
@@ -143,15 +152,20 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
     }
 
     /**
-     * Returns how many addresses the transport holds links to where no silo of the view (not dead) lives: the
-     * links to cluster clients. Copies the transport's peers: for a gauge, not for every envelope.
+     * Returns how many addresses the transport holds links to where no silo of the view lives, dead or not: the
+     * links to cluster clients. Links to a dead silo's address, until {@link DepartedPeers} lets go of them, are
+     * not counted, nor any link before the first view, when the silos' links cannot be told from the clients'.
+     * Copies the transport's peers: for a gauge, not for every envelope.
      * @return the count
      */
     int heldLinks() {
-        Set<SiloAddress> living = this.silos;
+        Set<SiloAddress> known = this.inView;
+        if (known == null) {
+            return 0;
+        }
         int held = 0;
         for (SiloAddress peer : this.transport.peers()) {
-            if (!living.contains(peer)) {
+            if (!known.contains(peer)) {
                 held++;
             }
         }

@@ -41,8 +41,12 @@ public interface RoutingMetrics {
      * silo's transport holds (links to addresses where no silo of the view lives).
      * @param clientLinks reads the current count; it copies the transport's peers, so read it when asked, not
      * per call
+     * @return what unbinds it (removes the gauge): the routing runs it when it closes, so that a registry that
+     * outlives the routing (a restarted silo's) keeps neither a stale gauge nor the closed transport
      */
-    default void bindClientLinks(IntSupplier clientLinks) {
+    default Runnable bindClientLinks(IntSupplier clientLinks) {
+        return () -> {
+        };
     }
 
     /**

@@ -78,6 +78,9 @@ public final class SiloRouting implements AutoCloseable {
 
     private final IdleClientLinks clientLinks;
 
+    /** Removes the gauge of the links to cluster clients from the metrics, at close. */
+    private final Runnable clientLinksGauge;
+
     private final ExecutorService executor;
 
     private final Object lock = new Object();
@@ -111,7 +114,7 @@ public final class SiloRouting implements AutoCloseable {
         this.clientLinks = new IdleClientLinks(this.siloId, this.transport, builder.clock,
                 builder.clientLinkIdleTimeout, builder.metrics);
         this.views.onNewView(this.clientLinks);
-        builder.metrics.bindClientLinks(this.clientLinks::heldLinks);
+        this.clientLinksGauge = builder.metrics.bindClientLinks(this.clientLinks::heldLinks);
         this.views.onNewView((view) -> {
             if (this.listening) {
                 this.handoff.viewChanged(view);
@@ -287,6 +290,7 @@ public final class SiloRouting implements AutoCloseable {
             watch.close();
         }
         this.clientLinks.close();
+        this.clientLinksGauge.run();
         this.transport.close();
         this.pending.close("silo " + this.siloId + " closed its routing");
         this.executor.shutdown();

@@ -41,17 +41,18 @@ public final class CallDispatcher {
 
     private final long callTimeoutMillis;
 
-    private final @Nullable CallContextPropagator propagator;
+    private final CallContextPropagator[] propagators;
 
     /**
      * Creates the dispatcher.
      * @param router where invocations go
      * @param settings the runtime's settings
      * @param filters the outgoing filters, outermost first
-     * @param propagator what adds the calling thread's context to each call's metadata, {@code null} for nothing
+     * @param propagators what adds the calling thread's context to each call's metadata, in order; none for
+     * nothing
      */
     public CallDispatcher(CallRouter router, RuntimeSettings settings, List<OutgoingCallFilter> filters,
-            @Nullable CallContextPropagator propagator) {
+            List<CallContextPropagator> propagators) {
         this.router = router;
         this.settings = settings;
         this.timeouts = new CallTimeouts(settings.callTimeout(), settings.turnExecutor(), "quark-call-timeouts");
@@ -59,13 +60,13 @@ public final class CallDispatcher {
         this.clock = settings.clock();
         this.callTimeoutNanos = settings.callTimeout().toNanos();
         this.callTimeoutMillis = settings.callTimeout().toMillis();
-        this.propagator = propagator;
+        this.propagators = propagators.toArray(CallContextPropagator[]::new);
     }
 
     @Nullable Object call(ActorReference reference, ActorMethod method, Object @Nullable [] arguments) throws Throwable {
         Invocation invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
                 this.clock.millis() + this.callTimeoutMillis, method.returnKind() == ReturnKind.ASYNCHRONOUS,
-                this.propagator);
+                this.propagators);
         if (method.returnKind() == ReturnKind.SYNCHRONOUS) {
             Invocation caller = CurrentTurn.get();
             Activation callerActivation = (caller != null) ? caller.servedBy : null;
@@ -117,10 +118,12 @@ public final class CallDispatcher {
         if (method.returnKind() == ReturnKind.ONE_WAY) {
             throw new IllegalArgumentException("Method " + method.name() + "() is one-way: call it through a reference");
         }
-        Invocation invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
-                this.clock.millis() + this.callTimeoutMillis, true, this.propagator);
+        Invocation invocation;
         CompletionStage<?> outcome;
         try {
+            // Made inside the try: a context propagator that throws fails the future, as the contract says.
+            invocation = Invocation.create(reference.address(), reference.identity(), method, arguments,
+                    this.clock.millis() + this.callTimeoutMillis, true, this.propagators);
             // The reference was made for this call alone (a call by address): nothing to keep an owner in.
             outcome = send(invocation, method, this.settings.turnExecutor(), null);
         }

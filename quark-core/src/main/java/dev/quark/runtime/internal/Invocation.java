@@ -115,11 +115,12 @@ sealed class Invocation extends CompletableFuture<Object> implements ActorContex
      * Creates the invocation of a call made on the current thread: inside a turn it continues that turn's
      * call chain and keeps its deadline when that one comes first (a nested call is of no use to a caller
      * that has given up), outside it starts a new one; an open {@link RequestContext} sets request id and
-     * metadata, and the runtime's context propagator, when it has one, has the last word on the metadata.
+     * metadata, and the runtime's context propagators, when it has some, have the last word on the metadata,
+     * in order, each given an immutable copy of what the one before it returned.
      */
     static Invocation create(ActorAddress address, @Nullable ActorIdentity target, ActorMethod method,
             Object @Nullable [] arguments, long deadlineMillis, boolean timed,
-            @Nullable CallContextPropagator propagator) {
+            CallContextPropagator[] propagators) {
         Invocation caller = CurrentTurn.get();
         RequestContext request = RequestContext.current();
         long chainId;
@@ -141,19 +142,33 @@ sealed class Invocation extends CompletableFuture<Object> implements ActorContex
             requestId = request.requestId();
             metadata = request.metadata();
         }
-        if (propagator != null) {
+        for (CallContextPropagator propagator : propagators) {
             metadata = propagated(propagator, metadata);
         }
         return timed ? new TimedInvocation(target, address, method, null, arguments, chainId, requestId, metadata, deadline)
                 : new Invocation(target, address, method, null, arguments, chainId, requestId, metadata, deadline);
     }
 
+    /**
+     * Runs one propagator and checks what it returned: not {@code null}, no {@code null} key or value (each
+     * failure names the propagator); a changed map is copied, so that the next propagator and the call get an
+     * immutable one.
+     */
     private static Map<String, String> propagated(CallContextPropagator propagator, Map<String, String> metadata) {
         Map<String, String> propagated = propagator.propagate(metadata);
         if (propagated == null) {
             throw new NullPointerException("Call context propagator " + propagator + " returned null metadata");
         }
-        return (propagated == metadata) ? metadata : Map.copyOf(propagated);
+        if (propagated == metadata) {
+            return metadata;
+        }
+        for (Map.Entry<String, String> entry : propagated.entrySet()) {
+            if (entry.getKey() == null || entry.getValue() == null) {
+                throw new NullPointerException("Call context propagator " + propagator + " returned metadata with "
+                        + ((entry.getKey() == null) ? "a null key" : "a null value for '" + entry.getKey() + "'"));
+            }
+        }
+        return Map.copyOf(propagated);
     }
 
     /**

@@ -6,6 +6,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.MembershipSnapshot;
@@ -148,6 +150,47 @@ class IdleClientLinksTests {
         assertThat(this.links.sweep()).isZero();
         assertThat(this.links.clients()).isZero();
         assertThat(this.transport.peers()).contains(this.client);
+    }
+
+    @Test
+    void theHeldClientLinksAreTheAddressesNoSiloOfTheViewLivesAtDeadOrNotAndNoneBeforeTheFirstView() {
+        SiloAddress dead = new SiloAddress("127.0.0.1", 4);
+        request(this.silo);
+        request(dead);
+        answer(this.client);
+        IdleClientLinks beforeAView = new IdleClientLinks("a", this.transport, this.clock, IDLE, RoutingMetrics.NONE);
+        try {
+            assertThat(beforeAView.heldLinks()).as("silos cannot be told from clients yet").isZero();
+        }
+        finally {
+            beforeAView.close();
+        }
+        assertThat(this.links.heldLinks()).as("the client and the address of no silo yet").isEqualTo(2);
+        this.links.accept(view(2, entry("a", this.self, SiloStatus.ACTIVE), entry("b", this.silo, SiloStatus.ACTIVE),
+                entry("d", dead, SiloStatus.DEAD)));
+        assertThat(this.links.heldLinks()).as("the dead silo's links are no client's").isOne();
+    }
+
+    @Test
+    void closingTheRoutingUnbindsTheGaugeOfItsClientLinksOnce() {
+        AtomicInteger bound = new AtomicInteger();
+        AtomicInteger unbound = new AtomicInteger();
+        RoutingMetrics metrics = new RoutingMetrics() {
+
+            @Override
+            public Runnable bindClientLinks(IntSupplier clientLinks) {
+                bound.incrementAndGet();
+                return unbound::incrementAndGet;
+            }
+        };
+        GrpcTransport own = GrpcTransport.selfHosted(GrpcTransportSettings.builder("bank").build(),
+                new InetSocketAddress("127.0.0.1", 0), null);
+        SiloRouting routing = SiloRouting.builder("b", own).metrics(metrics).build();
+        assertThat(bound).hasValue(1);
+        assertThat(unbound).hasValue(0);
+        routing.close();
+        routing.close();
+        assertThat(unbound).hasValue(1);
     }
 
     @Test

@@ -13,7 +13,7 @@ import io.micrometer.core.instrument.MeterRegistry;
  * leaving or not serving, and that this silo routed again), {@value #FAILED} (calls this silo sent that failed for a membership reason, by {@code reason}: the
  * exception's simple name), {@value #CLIENT_LINKS} (gauge, addresses of cluster clients the silo's transport holds
  * links to) and {@value #CLIENT_LINKS_CLOSED} (client addresses whose links the silo closed, by {@code reason}:
- * {@code idle}).
+ * {@code idle}). The gauge is removed when the routing closes.
  */
 public class MicrometerRoutingMetrics implements RoutingMetrics {
 
@@ -61,11 +61,12 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
     }
 
     @Override
-    public void bindClientLinks(IntSupplier clientLinks) {
-        Gauge.builder(CLIENT_LINKS, clientLinks, IntSupplier::getAsInt)
+    public Runnable bindClientLinks(IntSupplier clientLinks) {
+        Gauge gauge = Gauge.builder(CLIENT_LINKS, clientLinks, IntSupplier::getAsInt)
             .description("Addresses of cluster clients this silo holds links to")
             .strongReference(true)
             .register(this.registry);
+        return () -> this.registry.remove(gauge);
     }
 
     @Override

@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * Runs a turn whose call carries a trace context in a span of its own, a child of the caller's span, current
  * on the turn's thread: logs written by the actor carry the caller's trace id, and the calls it makes carry
  * the turn's span on ({@link MicrometerCallContextPropagator}). A call without a trace context runs without a
- * span; one whose {@code traceparent} is malformed too (logged at debug), since it cannot name a parent.
+ * span; one whose {@code traceparent} is malformed too (logged at debug), since it cannot name a parent, and
+ * one whose context the tracer fails on (a bad {@code tracestate} or {@code baggage}, logged at debug): trace
+ * context never fails a turn. A started span is always ended.
  * <p>
  * The span is named {@code <actor type>.<method>}, of kind {@code SERVER}, tagged with the actor's type, id
  * and method ({@code quark.actor.type}, {@code quark.actor.id}, {@code quark.actor.method}), and records the
@@ -50,14 +52,32 @@ final class MicrometerTracingCallFilter implements IncomingCallFilter {
                     metadata.get(TraceFields.TRACEPARENT), call.address(), call.method().name());
             return call.proceed();
         }
-        Span span = this.propagator.extract(metadata, Map::get)
-            .name(call.address().typeName() + "." + call.method().name())
-            .kind(Span.Kind.SERVER)
-            .tag("quark.actor.type", call.address().typeName())
-            .tag("quark.actor.id", call.address().id())
-            .tag("quark.actor.method", call.method().name())
-            .start();
-        try (Tracer.SpanInScope scope = this.tracer.withSpan(span)) {
+        Span span;
+        try {
+            span = this.propagator.extract(metadata, Map::get)
+                .name(call.address().typeName() + "." + call.method().name())
+                .kind(Span.Kind.SERVER)
+                .tag("quark.actor.type", call.address().typeName())
+                .tag("quark.actor.id", call.address().id())
+                .tag("quark.actor.method", call.method().name())
+                .start();
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Could not start a span from the trace context of a call to {}.{}(): the turn runs"
+                    + " without a span", call.address(), call.method().name(), ex);
+            return call.proceed();
+        }
+        Tracer.SpanInScope scope;
+        try {
+            scope = this.tracer.withSpan(span);
+        }
+        catch (RuntimeException ex) {
+            span.end();
+            logger.debug("Could not make the span of a call to {}.{}() current: the turn runs without a span",
+                    call.address(), call.method().name(), ex);
+            return call.proceed();
+        }
+        try (scope) {
             return call.proceed();
         }
         catch (Throwable ex) {

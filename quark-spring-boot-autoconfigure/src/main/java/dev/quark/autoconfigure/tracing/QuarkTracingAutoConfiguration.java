@@ -7,9 +7,9 @@ import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
@@ -18,7 +18,8 @@ import org.springframework.core.annotation.Order;
  * Auto-configuration of trace context propagation, when the application has a Micrometer {@link Tracer} and
  * {@link Propagator} (Spring Boot's Brave or OpenTelemetry tracing): every call made through an actor reference
  * carries the current span's context in its metadata (across silos in the envelope), and the turn it starts
- * runs in a child span. Without a tracer nothing is registered and calls pay nothing.
+ * runs in a child span. Without a tracer nothing is registered and calls pay nothing; nor with several
+ * tracers or propagators of which none is primary, since which one to use cannot be told.
  */
 @AutoConfiguration(before = QuarkActorsAutoConfiguration.class, afterName = {
         "org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration",
@@ -26,16 +27,18 @@ import org.springframework.core.annotation.Order;
         "org.springframework.boot.micrometer.tracing.opentelemetry.autoconfigure.OpenTelemetryTracingAutoConfiguration" })
 @ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
 @ConditionalOnClass({ Tracer.class, Propagator.class })
-@ConditionalOnBean({ Tracer.class, Propagator.class })
+@ConditionalOnSingleCandidate(Tracer.class)
 public final class QuarkTracingAutoConfiguration {
 
     @Bean
+    @ConditionalOnSingleCandidate(Propagator.class)
     CallContextPropagator quarkTraceContextPropagator(Tracer tracer, Propagator propagator) {
         return new MicrometerCallContextPropagator(tracer, propagator);
     }
 
     @Bean
     @Order(Ordered.HIGHEST_PRECEDENCE)
+    @ConditionalOnSingleCandidate(Propagator.class)
     IncomingCallFilter quarkTracingCallFilter(Tracer tracer, Propagator propagator) {
         return new MicrometerTracingCallFilter(tracer, propagator);
     }

@@ -14,7 +14,7 @@ final class TraceFields {
     /** The W3C trace context header. */
     static final String TRACEPARENT = "traceparent";
 
-    /** {@code 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>}. */
+    /** {@code 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>}: version 00's length, a later one's least. */
     private static final int TRACEPARENT_LENGTH = 55;
 
     private TraceFields() {
@@ -30,15 +30,21 @@ final class TraceFields {
     }
 
     /**
-     * Tells whether a {@code traceparent} is well formed (W3C Trace Context, version 00 or a later one of the
-     * same length): lower-case hex fields of the right lengths, a trace id and a span id not all zeros.
+     * Tells whether a {@code traceparent} is well formed (W3C Trace Context): lower-case hex fields of the right
+     * lengths, a trace id and a span id not all zeros. Version {@code 00} is exactly 55 characters long; a
+     * later version (not {@code ff}, which is invalid) may be longer, with a {@code '-'} after its flags
+     * followed by fields this version does not know, which the tracer is given as they are.
      * @param traceparent the value, {@code null} when absent
      * @return whether the tracer may be given it
      */
     static boolean isWellFormedTraceparent(@Nullable String traceparent) {
-        if (traceparent == null || traceparent.length() != TRACEPARENT_LENGTH || traceparent.charAt(2) != '-'
+        if (traceparent == null || traceparent.length() < TRACEPARENT_LENGTH || traceparent.charAt(2) != '-'
                 || traceparent.charAt(35) != '-' || traceparent.charAt(52) != '-'
                 || traceparent.startsWith("ff")) {
+            return false;
+        }
+        if (traceparent.length() > TRACEPARENT_LENGTH
+                && (traceparent.startsWith("00") || traceparent.charAt(TRACEPARENT_LENGTH) != '-')) {
             return false;
         }
         return isHex(traceparent, 0, 2) && isHex(traceparent, 3, 35) && isHex(traceparent, 36, 52)

@@ -26,4 +26,14 @@ class MicrometerRoutingMetricsTests {
             .counter()
             .count()).isEqualTo(1);
     }
+
+    @Test
+    void theClientLinksGaugeIsRemovedWhenUnboundSoThatARestartedRoutingBindsItsOwn() {
+        Runnable unbind = this.metrics.bindClientLinks(() -> 3);
+        assertThat(this.registry.get(MicrometerRoutingMetrics.CLIENT_LINKS).gauge().value()).isEqualTo(3);
+        unbind.run();
+        assertThat(this.registry.find(MicrometerRoutingMetrics.CLIENT_LINKS).gauge()).isNull();
+        new MicrometerRoutingMetrics(this.registry).bindClientLinks(() -> 5);
+        assertThat(this.registry.get(MicrometerRoutingMetrics.CLIENT_LINKS).gauge().value()).isEqualTo(5);
+    }
 }

@@ -5,6 +5,8 @@ import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.fixtures.greeting.Greeter;
 import dev.quark.autoconfigure.fixtures.greeting.GreeterActor;
 import dev.quark.autoconfigure.fixtures.greeting.Salutation;
+import dev.quark.cluster.client.ClientMetrics;
+import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.ActorRuntime;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -98,6 +100,23 @@ class QuarkMetricsAutoConfigurationTests {
                     .counter()
                     .count()).isEqualTo(3);
             });
+    }
+
+    @Test
+    void clientMetricsAreOnlyThoseOfAClusterClientNotOfASilo() {
+        ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
+                    CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class,
+                    QuarkMetricsAutoConfiguration.class))
+            .withPropertyValues("quark.cluster.enabled=true");
+        runner.run((context) -> {
+            assertThat(context).hasSingleBean(RoutingMetrics.class);
+            assertThat(context).doesNotHaveBean(ClientMetrics.class);
+        });
+        runner.withPropertyValues("quark.cluster.mode=silo")
+            .run((context) -> assertThat(context).doesNotHaveBean(ClientMetrics.class));
+        runner.withPropertyValues("quark.cluster.mode=client")
+            .run((context) -> assertThat(context).hasSingleBean(MicrometerClientMetrics.class));
     }
 
     @Test

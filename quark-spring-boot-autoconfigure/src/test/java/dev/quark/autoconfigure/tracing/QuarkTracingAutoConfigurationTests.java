@@ -1,10 +1,12 @@
 package dev.quark.autoconfigure.tracing;
 
+import java.util.List;
 import java.util.Map;
 
 import dev.quark.runtime.CallContextPropagator;
 import dev.quark.runtime.filter.IncomingCallFilter;
 import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.otel.bridge.OtelCurrentTraceContext;
 import io.micrometer.tracing.otel.bridge.OtelPropagator;
@@ -13,12 +15,14 @@ import io.micrometer.tracing.propagation.Propagator;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Primary;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -65,6 +69,54 @@ class QuarkTracingAutoConfigurationTests {
     }
 
     @Test
+    void runWithTwoPropagatorsOfWhichNoneIsPrimaryShouldStartAndRegisterNothing() {
+        this.runner.withUserConfiguration(OtelTracing.class, SecondPropagator.class).run((context) -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(CallContextPropagator.class);
+            assertThat(context).doesNotHaveBean(IncomingCallFilter.class);
+        });
+    }
+
+    @Test
+    void runWithTwoTracersOfWhichNoneIsPrimaryShouldStartAndRegisterNothing() {
+        this.runner.withUserConfiguration(OtelTracing.class, SecondTracer.class).run((context) -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context).doesNotHaveBean(CallContextPropagator.class);
+            assertThat(context).doesNotHaveBean(IncomingCallFilter.class);
+        });
+    }
+
+    @Test
+    void runWithTwoPropagatorsOfWhichOneIsPrimaryShouldUseIt() {
+        this.runner.withUserConfiguration(OtelTracing.class, PrimaryPropagator.class).run((context) -> {
+            assertThat(context).hasSingleBean(IncomingCallFilter.class);
+            CallContextPropagator propagator = context.getBean(CallContextPropagator.class);
+            Tracer tracer = context.getBean(Tracer.class);
+            Span span = tracer.nextSpan().start();
+            try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
+                assertThat(propagator.propagate(Map.of())).containsEntry("primary", span.context().traceId());
+            }
+            finally {
+                span.end();
+            }
+        });
+    }
+
+    @Test
+    void aTraceparentOfALaterVersionMayBeLongerThanVersion00s() {
+        String v00 = "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assertThat(TraceFields.isWellFormedTraceparent("01-" + v00 + "-what-comes-later")).isTrue();
+        assertThat(TraceFields.isWellFormedTraceparent("cc-" + v00 + "-x")).isTrue();
+        assertThat(TraceFields.isWellFormedTraceparent("01-" + v00)).isTrue();
+        assertThat(TraceFields.isWellFormedTraceparent("01-" + v00 + "x")).isFalse();
+        assertThat(TraceFields.isWellFormedTraceparent("00-" + v00 + "-later")).isFalse();
+        assertThat(TraceFields.isWellFormedTraceparent("00-" + v00 + "0")).isFalse();
+        assertThat(TraceFields.isWellFormedTraceparent("ff-" + v00 + "-later")).isFalse();
+        assertThat(TraceFields.isWellFormedTraceparent("0g-" + v00 + "-later")).isFalse();
+        assertThat(TraceFields.isWellFormedTraceparent("01-" + v00.substring(0, v00.length() - 1))).isFalse();
+    }
+
+    @Test
     void aTraceparentIsWellFormedOnlyWithHexFieldsOfTheW3cLengthsAndNonZeroIds() {
         assertThat(TraceFields.isWellFormedTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
             .isTrue();
@@ -81,6 +133,50 @@ class QuarkTracingAutoConfigurationTests {
             .isFalse();
         assertThat(TraceFields.isWellFormedTraceparent("00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
             .isFalse();
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class SecondPropagator {
+
+        @Bean
+        Propagator secondPropagator() {
+            return Propagator.NOOP;
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class SecondTracer {
+
+        @Bean
+        Tracer secondTracer() {
+            return Tracer.NOOP;
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class PrimaryPropagator {
+
+        @Bean
+        @Primary
+        Propagator primaryPropagator() {
+            return new Propagator() {
+
+                @Override
+                public List<String> fields() {
+                    return List.of("primary");
+                }
+
+                @Override
+                public <C> void inject(TraceContext context, @Nullable C carrier, Setter<C> setter) {
+                    setter.set(carrier, "primary", context.traceId());
+                }
+
+                @Override
+                public <C> Span.Builder extract(C carrier, Getter<C> getter) {
+                    return Span.Builder.NOOP;
+                }
+            };
+        }
     }
 
     @Configuration(proxyBeanMethods = false)
