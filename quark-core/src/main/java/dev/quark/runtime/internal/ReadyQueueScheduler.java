@@ -229,7 +229,8 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
 
     /**
      * The monitor: while work is queued, looks every {@code blockedAfterNanos} for runners whose turn has not
-     * finished since its last look, moves their slots to the queue and starts runners in their place.
+     * finished since its last look and waits off the CPU, moves their slots to the queue and starts runners in
+     * their place.
      */
     private void watch() {
         while (!this.closed) {
@@ -246,7 +247,7 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
             int found = 0;
             for (Runner runner : this.runners) {
                 long progress = runner.progress;
-                if (runner.busy && !runner.blocking && progress == runner.seenProgress) {
+                if (runner.busy && !runner.blocking && progress == runner.seenProgress && waitsOffCpu(runner)) {
                     found++;
                     Runnable slotted = runner.slot.getAndSet(null);
                     if (slotted != null) {
@@ -263,6 +264,16 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
                 signal();
             }
         }
+    }
+
+    /**
+     * Whether a runner whose turn has not finished waits rather than computes: parked (a socket read, a lock, a
+     * sleep) or blocked on a monitor. A turn that is only long on the CPU gains nothing from another runner (the
+     * cores are what it lacks), so it is not replaced.
+     */
+    private static boolean waitsOffCpu(Runner runner) {
+        Thread thread = runner.thread;
+        return thread != null && thread.getState() != Thread.State.RUNNABLE;
     }
 
     /**

@@ -136,6 +136,32 @@ class ReadyQueueSchedulerTests {
     }
 
     @Test
+    void turnsThatAreOnlyLongOnTheCpuAreNotGivenMoreRunners() throws InterruptedException {
+        ReadyQueueScheduler busy = new ReadyQueueScheduler("busy", 2, 1_000, 32, TimeUnit.MILLISECONDS.toNanos(1));
+        try {
+            int tasks = 24;
+            CountDownLatch done = new CountDownLatch(tasks);
+            for (int i = 0; i < tasks; i++) {
+                busy.execute(() -> {
+                    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
+                    while (System.nanoTime() < until) {
+                        Thread.onSpinWait();
+                    }
+                    done.countDown();
+                });
+            }
+            int most = 0;
+            while (!done.await(2, TimeUnit.MILLISECONDS)) {
+                most = Math.max(most, busy.runners());
+            }
+            assertThat(most).as("runners while every turn computed").isLessThanOrEqualTo(2 + 1);
+        }
+        finally {
+            busy.close();
+        }
+    }
+
+    @Test
     void tasksExecutedAfterCloseStillRun() throws InterruptedException {
         ReadyQueueScheduler closed = new ReadyQueueScheduler("closed", 1, 1, 1, 1);
         closed.close();

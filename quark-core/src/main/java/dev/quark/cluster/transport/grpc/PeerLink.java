@@ -116,30 +116,32 @@ final class PeerLink {
         }
         RuntimeException refused = refusal(envelope);
         if (refused != null) {
+            this.queued.decrementAndGet();
             return CompletableFuture.failedFuture(refused);
         }
         CompletableFuture<Void> sent = new CompletableFuture<>();
-        this.queued.incrementAndGet();
         this.queue.offer(new Queued(frame, envelope, sent));
         drain();
         return sent;
     }
 
     /**
-     * Why an envelope cannot be sent now, read without the lock: the link is closed, too many envelopes are in
-     * flight, or it waits out its back-off. Checked again by the drainer, under the lock, before writing.
+     * Reserves the envelope's place in the queue, then says why it cannot be sent now, read without the lock: the
+     * link is closed, too many envelopes are in flight, or it waits out its back-off; {@code null} keeps the place.
+     * Reserving before counting keeps concurrent senders from all passing a bound that only one of them fits
+     * under. Checked again by the drainer, under the lock, before writing.
      */
     private @Nullable RuntimeException refusal(Envelope envelope) {
+        int inFlight = this.queued.incrementAndGet() + this.outstanding.get();
         if (this.closed) {
             return new LinkBrokenException("Silo " + this.self + " cannot send " + envelope + ": " + this.closedBecause);
         }
-        int inFlight = this.queued.get() + this.outstanding.get();
-        if (inFlight >= this.settings.maxInFlight()) {
+        if (inFlight > this.settings.maxInFlight()) {
             this.outstandingRequests.sweep();
             inFlight = this.queued.get() + this.outstanding.get();
-            if (inFlight >= this.settings.maxInFlight()) {
-                return new PeerOverloadedException("Silo " + this.self + " did not send " + envelope + ": " + inFlight
-                        + " envelopes are in flight to " + this.target + " on lane " + this.lane
+            if (inFlight > this.settings.maxInFlight()) {
+                return new PeerOverloadedException("Silo " + this.self + " did not send " + envelope + ": "
+                        + (inFlight - 1) + " envelopes are in flight to " + this.target + " on lane " + this.lane
                         + ", the most quark.cluster.transport.max-in-flight allows");
             }
         }

@@ -135,6 +135,38 @@ class PeerLinkTests {
     }
 
     @Test
+    void concurrentSendersNeverPutMoreRequestsInFlightThanTheBoundAllows() throws Exception {
+        int bound = 10;
+        GrpcTransportSettings settings = GrpcTransportSettings.builder("bank").maxInFlight(bound).build();
+        Silo a = this.silos.start("a", settings);
+        Silo b = this.silos.start("b", settings);
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings,
+                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, Clock.systemUTC());
+        List<CompletableFuture<Void>> sent = new CopyOnWriteArrayList<>();
+        for (int round = 0; round < 20 && sent.stream().filter((future) -> !future.isCompletedExceptionally())
+            .count() <= bound; round++) {
+            CountDownLatch start = new CountDownLatch(1);
+            try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int caller = 0; caller < 64; caller++) {
+                    callers.execute(() -> {
+                        awaitQuietly(start);
+                        // Requests stay in flight: the far side records them and never answers.
+                        sent.add(link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[] { 1 })));
+                    });
+                }
+                start.countDown();
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.stream().allMatch(CompletableFuture::isDone));
+        assertThat(sent.stream().filter((future) -> !future.isCompletedExceptionally()).count())
+            .as("requests accepted while none was answered").isEqualTo(bound);
+        assertThat(sent).filteredOn(CompletableFuture::isCompletedExceptionally)
+            .allSatisfy((future) -> assertThat(catchThrowable(future::join)).hasCauseInstanceOf(PeerOverloadedException.class));
+        link.close();
+    }
+
+    @Test
     void concurrentSendersEachArriveInTheirOrderAndEveryFutureCompletes() throws Exception {
         int senders = 32;
         int perSender = 200;
