@@ -46,6 +46,12 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
     /** The runner of the current thread, if it is one; its scheduler says which. */
     private static final ThreadLocal<@Nullable Runner> RUNNER = new ThreadLocal<>();
 
+    /**
+     * Whether this JVM ever made one: until then the blocking announcements on the runtime's call paths return at
+     * once, without looking the thread-local up (which makes a thread-local map on every new turn thread).
+     */
+    private static volatile boolean made;
+
     private final ThreadFactory threads;
 
     private final int parallelism;
@@ -99,6 +105,7 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
         this.turnsPerScheduling = turnsPerScheduling;
         this.blockedAfterNanos = blockedAfterNanos;
         this.monitor = Thread.ofPlatform().daemon().name(name + "-monitor").unstarted(this::watch);
+        made = true;
         this.monitor.start();
     }
 
@@ -196,6 +203,9 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
      * @return whether it was a runner, to be passed to {@link #blockingEnds(boolean)}
      */
     static boolean blockingBegins() {
+        if (!made) {
+            return false;
+        }
         Runner self = RUNNER.get();
         if (self == null || self.blocking) {
             return false;
