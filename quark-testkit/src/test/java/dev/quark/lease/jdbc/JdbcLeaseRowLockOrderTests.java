@@ -5,12 +5,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -18,6 +12,7 @@ import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.Lease;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
+import dev.quark.testkit.server.StatementsTogether;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -74,7 +69,7 @@ class JdbcLeaseRowLockOrderTests {
             List<Lease> ascending = store.tryAcquireAny(resources("renew-" + round), ROWS, "node", LONG);
             assertThat(ascending).hasSize(ROWS);
             List<Lease> descending = ascending.reversed();
-            runTogether(() -> store.renewAll(ascending, LONG), () -> store.renewAll(descending, LONG),
+            StatementsTogether.run(() -> store.renewAll(ascending, LONG), () -> store.renewAll(descending, LONG),
                     () -> store.releaseAll(descending.subList(ROWS / 2, ROWS)),
                     () -> store.releaseAll(ascending.subList(ROWS / 2, ROWS)));
             assertThat(store.releaseAll(ascending)).isEmpty();
@@ -91,7 +86,7 @@ class JdbcLeaseRowLockOrderTests {
             await().atMost(Duration.ofSeconds(30))
                 .until(() -> store.holder(resources.getLast()).isEmpty() && store.holder(resources.getFirst()).isEmpty());
             List<List<Lease>> acquired = new ArrayList<>();
-            runTogether(() -> acquired.add(store.tryAcquireAny(resources, ROWS, "new", LONG)),
+            StatementsTogether.run(() -> acquired.add(store.tryAcquireAny(resources, ROWS, "new", LONG)),
                     () -> store.releaseAll(old.reversed()));
             assertThat(acquired.getFirst()).hasSize(ROWS);
             assertThat(store.releaseAll(acquired.getFirst())).hasSize(ROWS);
@@ -104,25 +99,5 @@ class JdbcLeaseRowLockOrderTests {
             .mapToObj((i) -> prefix + "%04d".formatted(i))
             .sorted(Comparator.naturalOrder())
             .toList();
-    }
-
-    private static void runTogether(Callable<?>... statements) throws Exception {
-        ExecutorService threads = Executors.newFixedThreadPool(statements.length);
-        try {
-            CyclicBarrier start = new CyclicBarrier(statements.length);
-            List<Future<?>> results = new ArrayList<>();
-            for (Callable<?> statement : statements) {
-                results.add(threads.submit(() -> {
-                    start.await(30, TimeUnit.SECONDS);
-                    return statement.call();
-                }));
-            }
-            for (Future<?> result : results) {
-                result.get(60, TimeUnit.SECONDS);
-            }
-        }
-        finally {
-            threads.shutdownNow();
-        }
     }
 }

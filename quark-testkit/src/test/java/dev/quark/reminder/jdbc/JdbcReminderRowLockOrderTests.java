@@ -7,12 +7,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -27,6 +21,7 @@ import dev.quark.reminder.ReminderUpdate;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
+import dev.quark.testkit.server.StatementsTogether;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -88,7 +83,7 @@ class JdbcReminderRowLockOrderTests {
                 .stream()
                 .map((entry) -> ReminderUpdate.remove(entry.key(), entry.registration()))
                 .toList();
-            List<Integer> applied = runTogether(() -> table.apply(advances), () -> table.apply(advances.reversed()),
+            List<Integer> applied = StatementsTogether.run(() -> table.apply(advances), () -> table.apply(advances.reversed()),
                     () -> table.apply(removals.reversed()), () -> table.apply(removals));
 
             assertThat(applied.get(2) + applied.get(3)).as("each removal applied once").isEqualTo(ROWS / 2);
@@ -118,7 +113,7 @@ class JdbcReminderRowLockOrderTests {
                 .map((entry) -> ReminderUpdate.advance(entry.key(), entry.registration(), next).fencedBy(token))
                 .toList();
 
-            List<Integer> applied = runTogether(() -> table.apply(advances), () -> table.apply(advances.reversed()),
+            List<Integer> applied = StatementsTogether.run(() -> table.apply(advances), () -> table.apply(advances.reversed()),
                     () -> table.stamp(descending).size(), () -> table.stamp(ascending).size());
 
             assertThat(applied).as("stamping again with the same token keeps the advances' fence valid")
@@ -136,32 +131,5 @@ class JdbcReminderRowLockOrderTests {
             .toList();
         entries.forEach(table::save);
         return entries;
-    }
-
-    private static List<Integer> runTogether(List<Callable<Integer>> statements) throws Exception {
-        ExecutorService threads = Executors.newFixedThreadPool(statements.size());
-        try {
-            CyclicBarrier start = new CyclicBarrier(statements.size());
-            List<Future<Integer>> results = new ArrayList<>();
-            for (Callable<Integer> statement : statements) {
-                results.add(threads.submit(() -> {
-                    start.await(30, TimeUnit.SECONDS);
-                    return statement.call();
-                }));
-            }
-            List<Integer> values = new ArrayList<>();
-            for (Future<Integer> result : results) {
-                values.add(result.get(60, TimeUnit.SECONDS));
-            }
-            return values;
-        }
-        finally {
-            threads.shutdownNow();
-        }
-    }
-
-    @SafeVarargs
-    private static List<Integer> runTogether(Callable<Integer>... statements) throws Exception {
-        return runTogether(List.of(statements));
     }
 }

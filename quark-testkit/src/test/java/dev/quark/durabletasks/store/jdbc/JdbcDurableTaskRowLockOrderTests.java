@@ -2,17 +2,10 @@ package dev.quark.durabletasks.store.jdbc;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -21,6 +14,7 @@ import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.FencingToken;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
+import dev.quark.testkit.server.StatementsTogether;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -80,7 +74,7 @@ class JdbcDurableTaskRowLockOrderTests {
             Map<String, FencingToken> descending = new LinkedHashMap<>();
             ascending.sequencedKeySet().reversed().forEach((id) -> descending.put(id, ascending.get(id)));
 
-            List<Set<String>> renewed = runTogether(() -> store.renewInstances(ascending, LONG),
+            List<Set<String>> renewed = StatementsTogether.run(() -> store.renewInstances(ascending, LONG),
                     () -> store.renewInstances(descending, LONG), () -> store.renewInstances(descending, LONG),
                     () -> store.renewInstances(ascending, LONG));
 
@@ -104,28 +98,5 @@ class JdbcDurableTaskRowLockOrderTests {
             leased.put(id, new FencingToken(token));
         }
         return leased;
-    }
-
-    @SafeVarargs
-    private static List<Set<String>> runTogether(Callable<Set<String>>... statements) throws Exception {
-        ExecutorService threads = Executors.newFixedThreadPool(statements.length);
-        try {
-            CyclicBarrier start = new CyclicBarrier(statements.length);
-            List<Future<Set<String>>> results = new ArrayList<>();
-            for (Callable<Set<String>> statement : statements) {
-                results.add(threads.submit(() -> {
-                    start.await(30, TimeUnit.SECONDS);
-                    return statement.call();
-                }));
-            }
-            List<Set<String>> values = new ArrayList<>();
-            for (Future<Set<String>> result : results) {
-                values.add(result.get(60, TimeUnit.SECONDS));
-            }
-            return values;
-        }
-        finally {
-            threads.shutdownNow();
-        }
     }
 }

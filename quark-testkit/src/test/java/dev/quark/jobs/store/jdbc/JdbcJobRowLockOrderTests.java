@@ -6,12 +6,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.TablePrefix;
@@ -28,6 +22,7 @@ import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseStore;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
+import dev.quark.testkit.server.StatementsTogether;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -82,37 +77,22 @@ class JdbcJobRowLockOrderTests {
     @Timeout(120)
     void outcomesRenewalsAndReleasesOverTheSameRowsInOppositeOrdersNeverDeadlock() throws Exception {
         LeaseStore leases = store.leaseStore().orElseThrow();
-        ExecutorService threads = Executors.newFixedThreadPool(4);
-        try {
-            for (int round = 1; round <= ROUNDS; round++) {
-                List<ClaimedJob> claimed = claimAll("round-" + round);
-                List<ClaimedJob> ascending = claimed.stream()
-                    .sorted(Comparator.comparing((ClaimedJob c) -> c.job().id().value()))
-                    .toList();
-                List<ClaimedJob> descending = ascending.reversed();
-                List<ClaimedJob> firstHalfDescending = descending.subList(ROWS / 2, ROWS);
-                List<ClaimedJob> secondHalfAscending = ascending.subList(ROWS / 2, ROWS);
-                CyclicBarrier start = new CyclicBarrier(4);
-                List<Callable<Object>> statements = List.of(
-                        started(start, () -> store.finishAll(outcomes(firstHalfDescending))),
-                        started(start, () -> store.finishAll(outcomes(secondHalfAscending))),
-                        started(start, () -> leases.renewAll(leasesOf(ascending), LONG)),
-                        started(start, () -> leases.releaseAll(leasesOf(descending))));
-                List<Future<Object>> results = new ArrayList<>();
-                for (Callable<Object> statement : statements) {
-                    results.add(threads.submit(statement));
-                }
-                for (Future<Object> result : results) {
-                    result.get(60, TimeUnit.SECONDS);
-                }
-                int finalRound = round;
-                claimed.forEach((c) -> assertThat(store.find(c.job().id()).orElseThrow().status())
-                    .as("round %d", finalRound)
-                    .isIn(JobStatus.SUCCEEDED, JobStatus.RUNNING));
-            }
-        }
-        finally {
-            threads.shutdownNow();
+        for (int round = 1; round <= ROUNDS; round++) {
+            List<ClaimedJob> claimed = claimAll("round-" + round);
+            List<ClaimedJob> ascending = claimed.stream()
+                .sorted(Comparator.comparing((ClaimedJob c) -> c.job().id().value()))
+                .toList();
+            List<ClaimedJob> descending = ascending.reversed();
+            List<ClaimedJob> firstHalfDescending = descending.subList(ROWS / 2, ROWS);
+            List<ClaimedJob> secondHalfAscending = ascending.subList(ROWS / 2, ROWS);
+            StatementsTogether.<Object>run(() -> store.finishAll(outcomes(firstHalfDescending)),
+                    () -> store.finishAll(outcomes(secondHalfAscending)),
+                    () -> leases.renewAll(leasesOf(ascending), LONG),
+                    () -> leases.releaseAll(leasesOf(descending)));
+            int finalRound = round;
+            claimed.forEach((c) -> assertThat(store.find(c.job().id()).orElseThrow().status())
+                .as("round %d", finalRound)
+                .isIn(JobStatus.SUCCEEDED, JobStatus.RUNNING));
         }
     }
 
@@ -157,12 +137,5 @@ class JdbcJobRowLockOrderTests {
 
     private static List<Lease> leasesOf(List<ClaimedJob> jobs) {
         return jobs.stream().map(ClaimedJob::lease).toList();
-    }
-
-    private static Callable<Object> started(CyclicBarrier start, Callable<Object> statement) {
-        return () -> {
-            start.await(30, TimeUnit.SECONDS);
-            return statement.call();
-        };
     }
 }
