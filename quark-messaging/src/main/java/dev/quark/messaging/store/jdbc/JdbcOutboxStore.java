@@ -24,6 +24,7 @@ import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.quark.jdbc.CallerTransactions;
+import dev.quark.jdbc.EndingTransactions;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.OwnTransactions;
 import dev.quark.jdbc.TablePrefix;
@@ -144,7 +145,7 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
 
     private void insertNow(NewMessage message) {
         Object bound = boundConnection();
-        if (bound != null && !OutboxCommitListener.endingOnThisThread(bound)) {
+        if (bound != null && !EndingTransactions.isEnding(bound)) {
             insertOnBoundConnection(message);
         }
         else {

@@ -1,7 +1,6 @@
 package dev.quark.messaging.store.jdbc;
 
 import dev.quark.jdbc.EndingTransactionMarker;
-import dev.quark.jdbc.EndingTransactions;
 
 import org.springframework.transaction.ConfigurableTransactionManager;
 import org.springframework.transaction.TransactionExecution;
@@ -48,17 +47,6 @@ public final class OutboxCommitListener extends EndingTransactionMarker {
             TransactionAppends.insertAtCommit();
         }
         super.beforeCommit(transaction);
-    }
-
-    /**
-     * Whether a connection holder bound to this thread is that of a transaction ending on it: committed or rolled
-     * back, its {@code afterCompletion} callbacks running.
-     * @param holder the resource bound for the outbox's {@code DataSource}
-     * @return whether it belongs to a transaction that a manager with this listener (or another
-     * {@link EndingTransactionMarker}) is ending
-     */
-    static boolean endingOnThisThread(Object holder) {
-        return EndingTransactions.isEnding(holder);
     }
 
     @Override
