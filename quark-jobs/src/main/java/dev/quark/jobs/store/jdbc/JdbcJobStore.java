@@ -26,6 +26,7 @@ import javax.sql.DataSource;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.EndingTransactionMarker;
 import dev.quark.jdbc.EndingTransactions;
+import dev.quark.jdbc.JoiningWrites;
 import dev.quark.jdbc.OwnTransactions;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.CancelResult;
@@ -136,6 +137,8 @@ public class JdbcJobStore implements JobStore {
 
     private final TransactionOperations ownTransactions;
 
+    private final JoiningWrites queueWrites;
+
     private final String claimDue;
 
     private final String claimDueOfOneType;
@@ -174,6 +177,7 @@ public class JdbcJobStore implements JobStore {
         OwnTransactions ownTransactions = new OwnTransactions(dataSource);
         this.own = ownTransactions.jdbc();
         this.ownTransactions = ownTransactions.transactions();
+        this.queueWrites = new JoiningWrites(dataSource, ownTransactions);
         this.table = tablePrefix.table("job");
         this.leases = new JdbcJobLeaseStore(this.own, this.table, clock);
         this.insert = """
@@ -301,11 +305,7 @@ public class JdbcJobStore implements JobStore {
      * store's database is that of a transaction ending on this thread, in a transaction of the store's own.
      */
     private <T> T queueWrite(Function<JdbcClient, T> write) {
-        if (EndingTransactions.endingOn(this.dataSource)) {
-            return Objects.requireNonNull(this.ownTransactions.execute((status) -> write.apply(this.own)),
-                    "the write returned null");
-        }
-        return write.apply(this.jdbc);
+        return this.queueWrites.apply(write);
     }
 
     private Enqueued enqueue(JdbcClient jdbc, NewJob job) {

@@ -11,6 +11,7 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import dev.quark.jdbc.JoiningWrites;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.MisfirePolicy;
@@ -36,7 +37,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * {@code update ... where next_run_at = :expected}. A fire is one transaction: the conditional update of the
  * recurring job (which locks its row, so a racing fire waits and then finds it moved on) and the insert of the job
  * into the job table by a {@link JdbcJobStore} on the same {@code DataSource} and prefix. Calls join the caller's
- * Spring-managed transaction on the same {@code DataSource} when there is one. Instants are kept to the microsecond.
+ * Spring-managed transaction on the same {@code DataSource} when there is one; writes made while it is ending (an
+ * {@code afterCompletion} callback, an {@code AFTER_COMMIT} listener) commit on a connection of their own
+ * ({@link JoiningWrites}). Instants are kept to the microsecond.
  */
 public class JdbcRecurringJobStore implements RecurringJobStore {
 
@@ -44,6 +47,8 @@ public class JdbcRecurringJobStore implements RecurringJobStore {
             + "origin, last_job_id";
 
     private final JdbcClient jdbc;
+
+    private final JoiningWrites writes;
 
     private final String table;
 
@@ -60,7 +65,8 @@ public class JdbcRecurringJobStore implements RecurringJobStore {
      */
     public JdbcRecurringJobStore(DataSource dataSource, TablePrefix tablePrefix) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
-        this.jdbc = JdbcClient.create(dataSource);
+        this.writes = new JoiningWrites(dataSource);
+        this.jdbc = this.writes.jdbc();
         this.table = tablePrefix.table("recurring_job");
         this.save = """
                 insert into %1$s (%2$s) values (?, ?, ?, ?, ?, ?, ?, ?, null)
@@ -87,32 +93,38 @@ public class JdbcRecurringJobStore implements RecurringJobStore {
     @Override
     public RecurringJob save(RecurringJob job) {
         Objects.requireNonNull(job, "job must not be null");
-        this.jdbc.sql(this.save)
-            .params(job.id(), job.type(), job.payload(), job.schedule().text(), job.misfirePolicy().name(),
-                    timestamp(job.nextRunAt()), job.overlapPolicy().name(), job.origin().name())
-            .update();
-        return find(job.id())
-            .orElseThrow(() -> new IllegalStateException("Recurring job '" + job.id() + "' vanished while saved"));
+        return this.writes.apply((jdbc) -> {
+            jdbc.sql(this.save)
+                .params(job.id(), job.type(), job.payload(), job.schedule().text(), job.misfirePolicy().name(),
+                        timestamp(job.nextRunAt()), job.overlapPolicy().name(), job.origin().name())
+                .update();
+            return find(jdbc, job.id())
+                .orElseThrow(() -> new IllegalStateException("Recurring job '" + job.id() + "' vanished while saved"));
+        });
     }
 
     @Override
     public boolean delete(String id) {
         Objects.requireNonNull(id, "id must not be null");
-        return this.jdbc.sql("delete from " + this.table + " where id = ?").param(id).update() > 0;
+        return this.writes.apply((jdbc) -> jdbc.sql("delete from " + this.table + " where id = ?").param(id).update()) > 0;
     }
 
     @Override
     public boolean deleteDeclared(String id) {
         Objects.requireNonNull(id, "id must not be null");
-        return this.jdbc.sql("delete from " + this.table + " where id = ? and origin = ?")
+        return this.writes.apply((jdbc) -> jdbc.sql("delete from " + this.table + " where id = ? and origin = ?")
             .params(id, RecurringJob.Origin.DECLARED.name())
-            .update() > 0;
+            .update()) > 0;
     }
 
     @Override
     public Optional<RecurringJob> find(String id) {
         Objects.requireNonNull(id, "id must not be null");
-        return this.jdbc.sql("select " + COLUMNS + " from " + this.table + " where id = ?")
+        return find(this.jdbc, id);
+    }
+
+    private Optional<RecurringJob> find(JdbcClient jdbc, String id) {
+        return jdbc.sql("select " + COLUMNS + " from " + this.table + " where id = ?")
             .param(id)
             .query(JdbcRecurringJobStore::read)
             .optional();
@@ -141,9 +153,10 @@ public class JdbcRecurringJobStore implements RecurringJobStore {
     @Override
     public boolean advance(String id, Instant expected, Instant next) {
         Objects.requireNonNull(id, "id must not be null");
-        return this.jdbc.sql("update " + this.table + " set next_run_at = ? where id = ? and next_run_at = ?")
+        return this.writes.apply((jdbc) -> jdbc
+            .sql("update " + this.table + " set next_run_at = ? where id = ? and next_run_at = ?")
             .params(timestamp(next), id, timestamp(expected))
-            .update() == 1;
+            .update()) == 1;
     }
 
     @Override

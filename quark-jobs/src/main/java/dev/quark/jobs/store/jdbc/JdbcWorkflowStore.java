@@ -12,6 +12,7 @@ import java.util.UUID;
 
 import javax.sql.DataSource;
 
+import dev.quark.jdbc.JoiningWrites;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.WorkflowId;
 import dev.quark.jobs.WorkflowStatus;
@@ -30,13 +31,17 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * </pre>
  * An update is one {@code update ... where id = :id and version = :expected}. Calls join the caller's Spring-managed
  * transaction on the same {@code DataSource} when there is one, so a workflow enqueued in a transaction exists, with
- * the jobs of its first steps, if and only if the transaction commits.
+ * the jobs of its first steps, if and only if the transaction commits. Writes made while the caller's transaction is
+ * ending (an {@code afterCompletion} callback, an {@code AFTER_COMMIT} listener) commit on a connection of their own
+ * ({@link JoiningWrites}).
  */
 public class JdbcWorkflowStore implements WorkflowStore {
 
     private static final String COLUMNS = "id, name, status, active, version, document, created_at, updated_at";
 
     private final JdbcClient jdbc;
+
+    private final JoiningWrites writes;
 
     private final String table;
 
@@ -47,7 +52,8 @@ public class JdbcWorkflowStore implements WorkflowStore {
      */
     public JdbcWorkflowStore(DataSource dataSource, TablePrefix tablePrefix) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
-        this.jdbc = JdbcClient.create(dataSource);
+        this.writes = new JoiningWrites(dataSource);
+        this.jdbc = this.writes.jdbc();
         this.table = tablePrefix.table("job_workflow");
     }
 
@@ -63,10 +69,11 @@ public class JdbcWorkflowStore implements WorkflowStore {
     public void create(StoredWorkflow workflow) {
         Objects.requireNonNull(workflow, "workflow must not be null");
         try {
-            this.jdbc.sql("insert into " + this.table + " (" + COLUMNS + ") values (?, ?, ?, ?, 1, ?, ?, ?)")
+            this.writes.apply((jdbc) -> jdbc
+                .sql("insert into " + this.table + " (" + COLUMNS + ") values (?, ?, ?, ?, 1, ?, ?, ?)")
                 .params(workflow.id().value(), workflow.name(), workflow.status().name(), workflow.active(),
                         workflow.document(), timestamp(workflow.createdAt()), timestamp(workflow.updatedAt()))
-                .update();
+                .update());
         }
         catch (DuplicateKeyException ex) {
             throw new IllegalStateException("A workflow with id " + workflow.id() + " exists", ex);
@@ -85,12 +92,12 @@ public class JdbcWorkflowStore implements WorkflowStore {
     @Override
     public boolean update(StoredWorkflow workflow, long expectedVersion) {
         Objects.requireNonNull(workflow, "workflow must not be null");
-        return this.jdbc
+        return this.writes.apply((jdbc) -> jdbc
             .sql("update " + this.table + " set status = ?, active = ?, version = version + 1, document = ?, "
                     + "updated_at = ? where id = ? and version = ?")
             .params(workflow.status().name(), workflow.active(), workflow.document(), timestamp(workflow.updatedAt()),
                     workflow.id().value(), expectedVersion)
-            .update() == 1;
+            .update()) == 1;
     }
 
     @Override

@@ -9,8 +9,10 @@ import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.jdbc.EndingTransactionMarker;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.JobContext;
 import dev.quark.jobs.JobHandler;
@@ -40,6 +42,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -184,6 +188,38 @@ class JdbcWorkflowStoreTests extends WorkflowStoreContractTests {
             await().atMost(Duration.ofSeconds(30))
                 .until(() -> queue.findWorkflow(id).orElseThrow().statusOf("slow").isFinal());
             assertThat(queue.findWorkflow(id).orElseThrow().status()).isEqualTo(WorkflowStatus.CANCELLED);
+        }
+    }
+
+    @Test
+    void aWorkflowEnqueuedAfterTheCommitIsStoredWithItsFirstStepWhenThePoolHandsOutConnectionsWithAutoCommitOff() {
+        try (HikariDataSource manualCommit = new HikariDataSource()) {
+            manualCommit.setJdbcUrl(schema.jdbcUrl());
+            manualCommit.setMaximumPoolSize(3);
+            manualCommit.setAutoCommit(false);
+            JdbcJobStore manualJobs = new JdbcJobStore(manualCommit, PREFIX);
+            JdbcWorkflowStore manualWorkflows = new JdbcWorkflowStore(manualCommit, PREFIX);
+            JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+            String type = "ending-step-" + System.nanoTime();
+            JobHandlerRegistry registry = new JobHandlerRegistry(List.of(JobHandler.of(type, String.class, (s, c) -> {
+            })), codec, RetryPolicy.noRetries(), Duration.ofMinutes(1));
+            DefaultJobQueue queue = new DefaultJobQueue(manualJobs, null, manualWorkflows, registry, codec,
+                    Clock.systemUTC(), JobMetrics.NONE, JobFilters.NONE);
+            DataSourceTransactionManager manager = new DataSourceTransactionManager(manualCommit);
+            manager.addListener(new EndingTransactionMarker());
+            AtomicReference<WorkflowId> enqueued = new AtomicReference<>();
+            new TransactionTemplate(manager).executeWithoutResult((status) -> TransactionSynchronizationManager
+                .registerSynchronization(new TransactionSynchronization() {
+                    @Override
+                    public void afterCompletion(int completion) {
+                        enqueued.set(queue.enqueue(JobWorkflow.builder(type).step("first", type, "x").build()));
+                    }
+                }));
+            WorkflowId id = enqueued.get();
+            assertThat(store.find(id)).as("the workflow, committed on a connection of its own").isPresent();
+            JobId first = new DefaultJobQueue(jobs, null, store, registry, codec, Clock.systemUTC(), JobMetrics.NONE,
+                    JobFilters.NONE).findWorkflow(id).orElseThrow().step("first").orElseThrow().jobId();
+            assertThat(jobs.find(first)).as("its first step's job").isPresent();
         }
     }
 }
