@@ -11,6 +11,8 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The exceptions that cross silos with their fields: quark-core's ({@link QuarkExceptionTypes}) and those of the
@@ -21,13 +23,22 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  * <li>a contributor that cannot be loaded or instantiated, or whose {@code contribute} throws;</li>
  * <li>a type that is not an {@link Exception} ({@link Error}s are never rebuilt);</li>
- * <li>a type name that quark-core or another contributor already added (the message names both).</li>
+ * <li>a type name that another contributor already added (the message names both), unless one of them is Quark's
+ * own and the other the application's (below).</li>
  * </ul>
+ * A type that Quark adds itself (quark-core, or a contributor of a Quark module: a class in a {@code dev.quark}
+ * package) and that an application's contributor adds too is kept as Quark adds it, with a warning naming both: an
+ * application that taught its silos a Quark exception before Quark carried it does not stop starting when it
+ * upgrades.
  */
 final class ExceptionTypeTable {
 
     /** What the message names as the origin of quark-core's own types. */
     static final String CORE = "quark-core";
+
+    private static final Logger logger = LoggerFactory.getLogger(ExceptionTypeTable.class);
+
+    private static final String QUARK_PACKAGE = "dev.quark.";
 
     private final Map<Class<?>, Entry<?>> byClass;
 
@@ -151,15 +162,34 @@ final class ExceptionTypeTable {
             }
             Entry<?> existing = this.byName.get(type.getName());
             if (existing != null) {
-                throw new InvalidContribution(existing.origin().equals(origin)
-                        ? "Exception type contributor " + origin + " adds " + type.getName() + " twice"
-                        : "Exception type " + type.getName() + " is added twice, by " + existing.origin() + " and by "
-                                + origin + ": a type crosses silos through one entry, remove it from one of them");
+                if (existing.origin().equals(origin)) {
+                    throw new InvalidContribution(
+                            "Exception type contributor " + origin + " adds " + type.getName() + " twice");
+                }
+                if (isQuarks(existing.origin()) == isQuarks(origin)) {
+                    throw new InvalidContribution("Exception type " + type.getName() + " is added twice, by "
+                            + existing.origin() + " and by " + origin
+                            + ": a type crosses silos through one entry, remove it from one of them");
+                }
+                String quarks = isQuarks(origin) ? origin : existing.origin();
+                String applications = isQuarks(origin) ? existing.origin() : origin;
+                logger.warn("Exception type {} is added by Quark ({}) and by the application's contributor {}: Quark's "
+                        + "entry is kept and the application's ignored; remove it from {}", type.getName(), quarks,
+                        applications, applications);
+                if (!isQuarks(origin)) {
+                    return;
+                }
+                this.byClass.remove(existing.type());
             }
             Entry<T> entry = new Entry<>(type, writer, reader, origin);
             this.byClass.put(type, entry);
             this.byName.put(type.getName(), entry);
         }
+    }
+
+    /** Whether an origin is Quark's own: quark-core, or a contributor class of a Quark module. */
+    private static boolean isQuarks(String origin) {
+        return origin.equals(CORE) || origin.startsWith(QUARK_PACKAGE);
     }
 
     /** A contribution the table refuses; its message says why, and is not wrapped again. */

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
+import com.example.quarkapp.ApplicationContributors;
 import dev.quark.actor.ActorException;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.runtime.ActorRuntime;
@@ -109,6 +110,27 @@ class ExceptionTypeTableTests {
             .withMessage("Exception type " + ActorException.class.getName() + " is added twice, by quark-core and by "
                     + CoreTypeContributor.class.getName()
                     + ": a type crosses silos through one entry, remove it from one of them");
+    }
+
+    @Test
+    void anApplicationContributorAddingOneOfCoresTypesIsIgnoredAndCoresEntryKept() throws IOException {
+        ExceptionTypeTable table = ExceptionTypeTable.load(listing(ApplicationContributors.CoreType.class));
+        assertThat(table.originOf(ActorException.class.getName())).isEqualTo(ExceptionTypeTable.CORE);
+        assertThat(table.rebuild(ActorException.class.getName(), "sent", FailureFields.NONE, null))
+            .isInstanceOf(ActorException.class)
+            .hasMessage("sent");
+    }
+
+    @Test
+    void aTypeAddedByAQuarkContributorAndAnApplicationsKeepsQuarksEntryWhicheverIsListedFirst() throws IOException {
+        for (List<Class<?>> order : List.<List<Class<?>>>of(List.of(ApplicationContributors.SharedType.class, OrdersContributor.class),
+                List.of(OrdersContributor.class, ApplicationContributors.SharedType.class))) {
+            ExceptionTypeTable table = ExceptionTypeTable.load(listing(order.toArray(Class<?>[]::new)));
+            assertThat(table.originOf(OrderRejectedException.class.getName()))
+                .isEqualTo(OrdersContributor.class.getName());
+            assertThat(table.fieldsOf(new OrderRejectedException("order-8", "closed")))
+                .as("Quark's writer").isNotEqualTo(FailureFields.NONE);
+        }
     }
 
     @Test
