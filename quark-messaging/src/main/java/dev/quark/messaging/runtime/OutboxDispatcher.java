@@ -191,6 +191,7 @@ public final class OutboxDispatcher implements AutoCloseable {
     /**
      * Runs rounds every poll interval on a daemon thread until {@link #close()}.
      */
+    @SuppressWarnings("FutureReturnValueIgnored") // the rounds end when close() shuts their executor down
     public void start() {
         synchronized (this) {
             if (this.loop != null) {

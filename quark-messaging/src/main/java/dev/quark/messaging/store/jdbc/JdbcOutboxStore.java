@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -340,7 +341,8 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
                 + "finished_at = ?, last_error = coalesce(?, m.last_error) where m.id = ? and m.status = 'PENDING' "
                 + "and exists (select 1 from " + this.partitions + " p where p.partition_no = m.partition_no "
                 + "and p.lease_token = ? for share of p)")
-            .params(status.name(), at(retryAt), at(finishedAt), error, message.id().value(), token.value())
+            .params(values(status.name(), atOrNull(retryAt), atOrNull(finishedAt), error, message.id().value(),
+                    token.value()))
             .update() == 1;
     }
 
@@ -417,8 +419,21 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
                 instant(rs, "finished_at"), rs.getString("last_error"));
     }
 
-    private static @Nullable OffsetDateTime at(@Nullable Instant instant) {
-        return (instant != null) ? OffsetDateTime.ofInstant(instant, ZoneOffset.UTC) : null;
+    private static OffsetDateTime at(Instant instant) {
+        return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    }
+
+    private static @Nullable OffsetDateTime atOrNull(@Nullable Instant instant) {
+        return (instant != null) ? at(instant) : null;
+    }
+
+    /** Statement parameters some of which are {@code null} (SQL {@code NULL}). */
+    private static List<@Nullable Object> values(@Nullable Object... values) {
+        List<@Nullable Object> list = new ArrayList<>(values.length);
+        for (Object value : values) {
+            list.add(value);
+        }
+        return list;
     }
 
     private static @Nullable Instant instant(ResultSet rs, String column) throws SQLException {

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -51,7 +50,7 @@ final class TransactionAppends implements TransactionSynchronization {
 
     private final Set<MessageId> ids = new HashSet<>();
 
-    private final Map<Object, Integer> savepoints = new IdentityHashMap<>();
+    private final IdentityHashMap<Object, Integer> savepoints = new IdentityHashMap<>();
 
     private Phase phase;
 
@@ -77,6 +76,7 @@ final class TransactionAppends implements TransactionSynchronization {
      * {@code null} when there is none
      * @return the transaction's messages
      */
+    @SuppressWarnings("ReferenceEquality") // the owner is a store, told apart by identity
     static TransactionAppends current(Object owner, Consumer<List<NewMessage>> insert,
             Supplier<@Nullable Object> connection) {
         CommitMark mark = null;
@@ -179,6 +179,7 @@ final class TransactionAppends implements TransactionSynchronization {
         this.phase = Phase.INSERTED;
     }
 
+    @SuppressWarnings("ReferenceEquality") // the same connection holder, not an equal one
     private void insert(List<NewMessage> batch) {
         if (this.connection.get() != this.enqueuedOn) {
             throw new IllegalStateException("Messages " + idsOf(batch) + " cannot be inserted: the transaction that "

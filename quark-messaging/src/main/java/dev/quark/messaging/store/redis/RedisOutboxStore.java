@@ -242,7 +242,7 @@ public class RedisOutboxStore implements StateAttachingOutboxStore {
             return 0;
         }
         Set<String> ids = this.redis.opsForZSet()
-            .rangeByScore(index, Double.NEGATIVE_INFINITY, finishedBefore.toEpochMilli() - 1, 0, limit);
+            .rangeByScore(index, Double.NEGATIVE_INFINITY, (double) (finishedBefore.toEpochMilli() - 1), 0, limit);
         if (ids == null || ids.isEmpty()) {
             return 0;
         }
@@ -380,6 +380,7 @@ public class RedisOutboxStore implements StateAttachingOutboxStore {
         return this.prefix + kind + partition;
     }
 
+    @SuppressWarnings("JavaInstantGetSecondsGetNano") // only the part below the millisecond is wanted
     private static long millisRoundedUp(Instant instant) {
         long millis = instant.toEpochMilli();
         return (instant.getNano() % 1_000_000 != 0) ? millis + 1 : millis;
