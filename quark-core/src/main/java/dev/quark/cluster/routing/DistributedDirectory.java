@@ -302,6 +302,13 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     /**
+     * Returns whether this silo keeps a hint that a hash-placed actor it owns lives as a child on another silo.
+     */
+    boolean hasChildHost(ActorAddress address) {
+        return !this.childHosts.isEmpty() && this.childHosts.containsKey(address);
+    }
+
+    /**
      * Returns where a hash-placed actor this silo owns lives as a child of an actor on another silo, as the
      * directory last said, without asking it. The hint goes when that silo is no longer active, or when the call
      * came from that silo itself: it no longer hosts the child, and the activation gate asks the directory again.

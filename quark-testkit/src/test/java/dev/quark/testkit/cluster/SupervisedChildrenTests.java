@@ -107,6 +107,9 @@ class SupervisedChildrenTests {
         assertThat(this.environment.alive(tally)).isZero();
         assertThat(this.environment.alive("Homebody:home")).isZero();
 
+        assertThat(this.cluster.silo(1).get(Tally.class, tally).where())
+            .as("on its hash owner, which knew it as a child")
+            .isEqualTo("silo-1");
         assertThat(this.cluster.silo(2).get(Tally.class, tally).where()).as("by hash").isEqualTo("silo-1");
         assertThat(this.cluster.silo(0).get(Tally.class, tally).where()).isEqualTo("silo-1");
         assertThat(this.cluster.silo(2).get(Homebody.class, "home").where()).as("local preferred")
