@@ -1,0 +1,94 @@
+package dev.quark.testkit.cluster;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.quark.actor.DeactivationReason;
+import dev.quark.runtime.ActivationHook;
+import dev.quark.runtime.ActorInstance;
+
+/**
+ * Counts the activations of every actor across the silos of a test cluster through an activation hook per
+ * silo: how many times each actor was activated, and every moment when an activation started while another
+ * one of the same actor was alive on any silo (a duplicate). Registered before the state hook, so an
+ * activation counts as alive from before it loads its state until after it has saved it and let it go.
+ * <p>
+ * A killed silo's activations end at the kill, as they would with its process: {@link #killed(String)}
+ * forgets them, and what the silo's runtime does afterwards does not count.
+ */
+final class ActivationRecord {
+
+    private final Map<String, Set<String>> alive = new ConcurrentHashMap<>();
+
+    private final Map<String, AtomicInteger> activations = new ConcurrentHashMap<>();
+
+    private final List<String> duplicates = new CopyOnWriteArrayList<>();
+
+    private final Set<String> killed = ConcurrentHashMap.newKeySet();
+
+    /** The hook that records the activations of one silo. */
+    ActivationHook hookOf(String siloId) {
+        return new ActivationHook() {
+
+            @Override
+            public void beforeActivate(ActorInstance actor) {
+                activated(actor.type().name() + "/" + actor.id(), siloId);
+            }
+
+            @Override
+            public void afterDeactivate(ActorInstance actor, DeactivationReason reason) {
+                deactivated(actor.type().name() + "/" + actor.id(), siloId);
+            }
+        };
+    }
+
+    private void activated(String key, String siloId) {
+        if (this.killed.contains(siloId)) {
+            this.duplicates.add(key + " activated on " + siloId + " after it was killed");
+            return;
+        }
+        this.activations.computeIfAbsent(key, (ignored) -> new AtomicInteger()).incrementAndGet();
+        this.alive.compute(key, (ignored, silos) -> {
+            Set<String> next = (silos != null) ? silos : ConcurrentHashMap.newKeySet();
+            if (this.killed.contains(siloId)) {
+                return next;
+            }
+            if (!next.isEmpty()) {
+                this.duplicates.add(key + " activated on " + siloId + " while alive on " + next);
+            }
+            next.add(siloId);
+            return next;
+        });
+    }
+
+    private void deactivated(String key, String siloId) {
+        this.alive.computeIfPresent(key, (ignored, silos) -> {
+            silos.remove(siloId);
+            return silos;
+        });
+    }
+
+    /** Ends every activation of a killed silo now, as the end of its process would. */
+    void killed(String siloId) {
+        this.killed.add(siloId);
+        this.alive.replaceAll((key, silos) -> {
+            silos.remove(siloId);
+            return silos;
+        });
+    }
+
+    /** Activations that started while another one of the same actor was alive, or on a killed silo. */
+    List<String> duplicates() {
+        return this.duplicates;
+    }
+
+    /** How many times an actor ({@code Type/id}) was activated, on any silo. */
+    int activations(String key) {
+        AtomicInteger count = this.activations.get(key);
+        return (count != null) ? count.get() : 0;
+    }
+}
