@@ -31,6 +31,9 @@
 #                                        A run with --only writes latest-<mode>-<workloads>.md, not latest-<mode>.md
 #
 # QUARK_BENCH_JVM_FLAGS replaces the flags of the measured JVMs (default: 8 GB heap, G1).
+# QUARK_BENCH_TURN_SCHEDULER=ready-queue runs Quark's turns on the ready-queue scheduler (default virtual-threads,
+# the runtime's default); run both back to back to compare them, e.g.
+#   QUARK_BENCH_TURN_SCHEDULER=ready-queue benchmarks/run.sh --quick --only request-response,one-way
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

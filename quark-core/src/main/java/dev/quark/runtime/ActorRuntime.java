@@ -394,6 +394,9 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         /** The ready-queue scheduler's fairness bound: turns of one activation before it is requeued. */
         private static final int READY_QUEUE_TURNS_PER_SCHEDULING = 32;
 
+        /** The ready-queue scheduler's time slice: time since an activation's first turn before it is requeued. */
+        private static final long READY_QUEUE_TIME_SLICE_NANOS = 1_000_000;
+
         /** How long a turn runs before the ready-queue scheduler counts its runner as blocked. */
         private static final long READY_QUEUE_BLOCKED_AFTER_NANOS = 1_000_000;
 
@@ -735,23 +738,6 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
          * @throws IllegalStateException naming both classes when two implement one contract
          */
         public ActorRuntime build() {
-            Executor turnExecutor = this.turnExecutor;
-            Runnable closeOwnedTurnExecutor = null;
-            if (turnExecutor == null && this.turnScheduler == TurnScheduler.READY_QUEUE) {
-                ReadyQueueScheduler owned = new ReadyQueueScheduler("quark-turn", READY_QUEUE_PARALLELISM,
-                        READY_QUEUE_MAX_RUNNERS, READY_QUEUE_TURNS_PER_SCHEDULING, READY_QUEUE_BLOCKED_AFTER_NANOS);
-                closeOwnedTurnExecutor = owned::close;
-                turnExecutor = owned;
-            }
-            else if (turnExecutor == null) {
-                VirtualThreadExecutor owned = new VirtualThreadExecutor("quark-turn", IDLE_TURN_THREADS);
-                closeOwnedTurnExecutor = owned::close;
-                turnExecutor = owned;
-            }
-            RuntimeSettings settings = new RuntimeSettings(this.clock, turnExecutor, this.idleTimeout,
-                    this.collectionInterval, this.mailboxCapacity, this.mailboxFullTimeout, this.callTimeout,
-                    this.shutdownTimeout, this.metrics, this.activationHooks, shedding(), this.reminders,
-                    this.activationGate);
             Map<Class<?>, ActorInstanceFactory> factories = new LinkedHashMap<>();
             this.implementations.forEach((implementation, factory) -> {
                 if (factory == null && this.instanceFactory instanceof ConstructorInstanceFactory) {
@@ -760,7 +746,34 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
                 factories.put(implementation, (factory != null) ? factory : this.instanceFactory);
             });
             ActorRegistry registry = ActorRegistry.of(factories, this.callableContracts, this.metrics, this.typeNames);
-            return new ActorRuntime(settings, registry, this.scheduler, closeOwnedTurnExecutor, this);
+            // Made once the actors are known to be valid: a build that fails leaves no thread behind.
+            Executor turnExecutor = this.turnExecutor;
+            Runnable closeOwnedTurnExecutor = null;
+            if (turnExecutor == null && this.turnScheduler == TurnScheduler.READY_QUEUE) {
+                ReadyQueueScheduler owned = new ReadyQueueScheduler("quark-turn", READY_QUEUE_PARALLELISM,
+                        READY_QUEUE_MAX_RUNNERS, READY_QUEUE_TURNS_PER_SCHEDULING, READY_QUEUE_TIME_SLICE_NANOS,
+                        READY_QUEUE_BLOCKED_AFTER_NANOS);
+                closeOwnedTurnExecutor = owned::close;
+                turnExecutor = owned;
+            }
+            else if (turnExecutor == null) {
+                VirtualThreadExecutor owned = new VirtualThreadExecutor("quark-turn", IDLE_TURN_THREADS);
+                closeOwnedTurnExecutor = owned::close;
+                turnExecutor = owned;
+            }
+            try {
+                RuntimeSettings settings = new RuntimeSettings(this.clock, turnExecutor, this.idleTimeout,
+                        this.collectionInterval, this.mailboxCapacity, this.mailboxFullTimeout, this.callTimeout,
+                        this.shutdownTimeout, this.metrics, this.activationHooks, shedding(), this.reminders,
+                        this.activationGate);
+                return new ActorRuntime(settings, registry, this.scheduler, closeOwnedTurnExecutor, this);
+            }
+            catch (RuntimeException | Error ex) {
+                if (closeOwnedTurnExecutor != null) {
+                    closeOwnedTurnExecutor.run();
+                }
+                throw ex;
+            }
         }
 
         /**

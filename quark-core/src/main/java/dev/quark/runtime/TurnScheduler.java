@@ -16,7 +16,8 @@ public enum TurnScheduler {
     /**
      * A queue of ready activations served by a few long-lived virtual threads (two per core): a thread that
      * finishes an activation's turns takes the next ready activation without parking while work is queued,
-     * runs at most 32 turns of one activation before requeueing it, and runs work its turn submitted next.
+     * runs at most 32 turns of one activation, and none past 1 ms since the first of them began, before
+     * requeueing it, and runs work its turn submitted next (a thread looking for work takes it meanwhile).
      * A thread whose turn blocks is replaced at once when the turn waits for another actor, and after 1 ms
      * otherwise (JDBC, a sleep), up to 32,768 threads.
      */

@@ -12,6 +12,7 @@ import dev.quark.runtime.fixtures.Counter;
 import dev.quark.runtime.fixtures.CounterActor;
 import org.junit.jupiter.api.Test;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
@@ -62,6 +63,22 @@ class ActorRegistrationTests {
             .withMessageContaining(CounterActor.class.getName())
             .withMessageContaining(OtherCounter.class.getName())
             .withMessageContaining(Counter.class.getName());
+    }
+
+    @Test
+    void aBuildThatFailsOnItsActorsLeavesNoTurnSchedulerThreadBehind() {
+        long before = liveThreadsNamed("quark-turn-monitor");
+
+        assertThatIllegalArgumentException().isThrownBy(
+                () -> ActorRuntime.builder().turnScheduler(TurnScheduler.READY_QUEUE).actor(FutureActor.class).build());
+
+        assertThat(liveThreadsNamed("quark-turn-monitor")).isEqualTo(before);
+    }
+
+    private static long liveThreadsNamed(String name) {
+        return Thread.getAllStackTraces().keySet().stream()
+            .filter((thread) -> thread.isAlive() && thread.getName().equals(name))
+            .count();
     }
 
     @Test

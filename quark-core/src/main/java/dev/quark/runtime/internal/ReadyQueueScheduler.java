@@ -22,17 +22,24 @@ import org.jspecify.annotations.Nullable;
  * calls again) goes to that runner's slot and runs on it next, before the shared queue, as in Go's
  * {@code runnext} or a fork-join worker's own queue; the task the slot held, if any, goes to the shared queue.
  * After 32 tasks in a row from its slot a runner looks at the shared queue first.
- * <li><b>Fairness.</b> A runner runs at most {@link #turnsPerScheduling()} turns of one activation before the
- * activation goes back to the end of the shared queue ({@link #requeue(Runnable)}, used by the turn loop).
+ * <li><b>Fairness.</b> A runner runs at most {@link #turnsPerScheduling()} turns of one activation, and no more
+ * once {@link #timeSliceNanos()} have passed since the first of them began, before the activation goes back to the
+ * end of the shared queue ({@link #requeue(Runnable)}, used by the turn loop): 32 turns of 5 ms would otherwise hold
+ * a runner for 160 ms.
+ * <li><b>Searching.</b> A runner that finds the shared queue and its slot empty takes the slot of a runner that is
+ * busy with a task before it parks, so work a long turn submitted does not wait for that turn to end.
  * <li><b>Blocking.</b> A turn that waits for a call to another actor, for an asynchronous method's stage or for
  * its activation back tells the scheduler ({@link #blockingBegins()}): its slot moves to the shared queue and
  * a runner is started if fewer than {@code parallelism} runners are left running, as with
  * {@code ForkJoinPool.managedBlock}. A turn that blocks without saying so (JDBC, a sleep, a lock) is found by
  * a monitor thread: a runner whose turn has not finished after {@code blockedAfterNanos} while work is queued
  * counts as blocked, and the monitor starts a runner in its place. At most {@code maxRunners} runners exist.
+ * A runner still in the same task at the monitor's look, blocked or computing, loses its slot to the shared queue.
  * </ul>
  * Idle runners park; at most {@code parallelism} of them wait, further ones end. The monitor parks while
- * nothing is queued. Thread-locals that actor code sets may be seen by later tasks on the same runner, as in
+ * nothing is queued. After {@link #close()}, work that reaches the shared queue (a turn requeued by its fairness
+ * bound, a slot given away by a turn that then waits) runs on a virtual thread of its own, as tasks executed then
+ * do, rather than waiting for a runner that may never come back. Thread-locals that actor code sets may be seen by later tasks on the same runner, as in
  * any pool.
  */
 public final class ReadyQueueScheduler implements Executor, AutoCloseable {
@@ -60,6 +67,8 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
 
     private final int turnsPerScheduling;
 
+    private final long timeSliceNanos;
+
     private final long blockedAfterNanos;
 
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
@@ -85,7 +94,7 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
     private volatile boolean closed;
 
     /**
-     * Creates the scheduler; its runners start on demand.
+     * Creates the scheduler without a time slice: only the turn count bounds a scheduling.
      * @param name the name of its threads
      * @param parallelism how many runners should be running turns (not blocked) when work is queued
      * @param maxRunners how many runners may exist, blocked ones included
@@ -94,31 +103,46 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
      */
     public ReadyQueueScheduler(String name, int parallelism, int maxRunners, int turnsPerScheduling,
             long blockedAfterNanos) {
-        if (parallelism < 1 || maxRunners < parallelism || turnsPerScheduling < 1 || blockedAfterNanos < 1) {
+        this(name, parallelism, maxRunners, turnsPerScheduling, Long.MAX_VALUE, blockedAfterNanos);
+    }
+
+    /**
+     * Creates the scheduler; its runners start on demand.
+     * @param name the name of its threads
+     * @param parallelism how many runners should be running turns (not blocked) when work is queued
+     * @param maxRunners how many runners may exist, blocked ones included
+     * @param turnsPerScheduling how many turns of one activation a runner runs before requeueing it
+     * @param timeSliceNanos after how long since its first turn of a scheduling an activation is requeued even
+     * before {@code turnsPerScheduling} turns ran ({@link Long#MAX_VALUE}: never)
+     * @param blockedAfterNanos how long a turn may run before its runner counts as blocked
+     */
+    public ReadyQueueScheduler(String name, int parallelism, int maxRunners, int turnsPerScheduling,
+            long timeSliceNanos, long blockedAfterNanos) {
+        if (parallelism < 1 || maxRunners < parallelism || turnsPerScheduling < 1 || timeSliceNanos < 1
+                || blockedAfterNanos < 1) {
             throw new IllegalArgumentException("Invalid scheduler settings: parallelism " + parallelism
                     + ", maxRunners " + maxRunners + ", turnsPerScheduling " + turnsPerScheduling
-                    + ", blockedAfterNanos " + blockedAfterNanos);
+                    + ", timeSliceNanos " + timeSliceNanos + ", blockedAfterNanos " + blockedAfterNanos);
         }
         this.threads = Thread.ofVirtual().name(name + "-", 0).factory();
         this.parallelism = parallelism;
         this.maxRunners = maxRunners;
         this.turnsPerScheduling = turnsPerScheduling;
+        this.timeSliceNanos = timeSliceNanos;
         this.blockedAfterNanos = blockedAfterNanos;
         this.monitor = Thread.ofPlatform().daemon().name(name + "-monitor").unstarted(this::watch);
         made = true;
         this.monitor.start();
     }
 
-    /**
-     * Returns how many turns of one activation a runner runs before the activation goes back to the queue,
-     * for an executor that is this scheduler, otherwise {@link Integer#MAX_VALUE}.
-     */
-    static int turnsPerScheduling(Executor executor) {
-        return (executor instanceof ReadyQueueScheduler scheduler) ? scheduler.turnsPerScheduling : Integer.MAX_VALUE;
-    }
-
+    /** Returns how many turns of one activation a runner runs before the activation goes back to the queue. */
     int turnsPerScheduling() {
         return this.turnsPerScheduling;
+    }
+
+    /** Returns after how long since its first turn of a scheduling an activation goes back to the queue. */
+    long timeSliceNanos() {
+        return this.timeSliceNanos;
     }
 
     @Override
@@ -144,7 +168,22 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
      */
     void requeue(Runnable task) {
         this.queue.offer(task);
+        if (this.closed) {
+            startQueuedOnOwnThreads();
+            return;
+        }
         signal();
+    }
+
+    /**
+     * Once closed, runs what the queue holds each on a virtual thread of its own: no runner may be left to take
+     * it (they end once idle, and a runner blocked in a turn comes back only when that turn ends).
+     */
+    private void startQueuedOnOwnThreads() {
+        Runnable task;
+        while ((task = this.queue.poll()) != null) {
+            Thread.ofVirtual().start(task);
+        }
     }
 
     /** Wakes an idle runner for queued work, or starts one, or lets the monitor look for blocked runners. */
@@ -215,9 +254,9 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
         scheduler.announcedBlocked.incrementAndGet();
         Runnable slotted = self.slot.getAndSet(null);
         if (slotted != null) {
-            scheduler.queue.offer(slotted);
+            scheduler.requeue(slotted);
         }
-        if (!scheduler.queue.isEmpty()) {
+        else if (!scheduler.queue.isEmpty() && !scheduler.closed) {
             scheduler.signal();
         }
         return true;
@@ -238,9 +277,9 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
     }
 
     /**
-     * The monitor: while work is queued, looks every {@code blockedAfterNanos} for runners whose turn has not
-     * finished since its last look and waits off the CPU, moves their slots to the queue and starts runners in
-     * their place.
+     * The monitor: while work is queued, looks every {@code blockedAfterNanos} for runners whose task has not
+     * finished since its last look, moves their slots to the queue, and starts runners in place of those that
+     * wait off the CPU.
      */
     private void watch() {
         while (!this.closed) {
@@ -257,11 +296,14 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
             int found = 0;
             for (Runner runner : this.runners) {
                 long progress = runner.progress;
-                if (runner.busy && !runner.blocking && progress == runner.seenProgress && waitsOffCpu(runner)) {
-                    found++;
+                if (runner.busy && !runner.blocking && progress == runner.seenProgress) {
+                    // Still in the same task: what it submitted to its slot may run elsewhere meanwhile.
                     Runnable slotted = runner.slot.getAndSet(null);
                     if (slotted != null) {
                         this.queue.offer(slotted);
+                    }
+                    if (waitsOffCpu(runner)) {
+                        found++;
                     }
                 }
                 runner.seenProgress = progress;
@@ -321,6 +363,9 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
             if (task == null) {
                 task = runner.slot.getAndSet(null);
             }
+            if (task == null) {
+                task = stealSlot(runner);
+            }
             if (task != null) {
                 return task;
             }
@@ -342,6 +387,22 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
                 Thread.interrupted();
             }
         }
+    }
+
+    /**
+     * Takes the slot of another runner that is busy with a task, so that work it submitted does not wait for a
+     * long turn to end while this runner would park.
+     */
+    private @Nullable Runnable stealSlot(Runner thief) {
+        for (Runner other : this.runners) {
+            if (other != thief && other.busy && other.slot.get() != null) {
+                Runnable task = other.slot.getAndSet(null);
+                if (task != null) {
+                    return task;
+                }
+            }
+        }
+        return null;
     }
 
     /** One long-lived thread taking tasks: its own slot first, then the shared queue. */

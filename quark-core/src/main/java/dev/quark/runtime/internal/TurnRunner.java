@@ -30,15 +30,19 @@ final class TurnRunner {
     static void drain(Activation activation, Object first) {
         Object next = first;
         Executor executor = activation.catalog().settings().turnExecutor();
-        int bound = ReadyQueueScheduler.turnsPerScheduling(executor);
+        ReadyQueueScheduler scheduler = (executor instanceof ReadyQueueScheduler ready) ? ready : null;
+        int bound = (scheduler != null) ? scheduler.turnsPerScheduling() : Integer.MAX_VALUE;
+        long sliceStart = (scheduler != null) ? System.nanoTime() : 0;
         int turns = 0;
         while (next != null) {
-            if (turns++ == bound && executor instanceof ReadyQueueScheduler scheduler) {
-                // The fairness bound of a scheduler of ready activations: the activation, still owned by the
-                // granted turn, goes to the end of its queue.
+            if (scheduler != null && turns > 0
+                    && (turns == bound || System.nanoTime() - sliceStart >= scheduler.timeSliceNanos())) {
+                // The fairness bound of a scheduler of ready activations (turns or time): the activation, still
+                // owned by the granted turn, goes to the end of its queue.
                 scheduler.requeue(activation.catalog().drainTask(activation, next));
                 return;
             }
+            turns++;
             if (next == TurnAdmission.LIFECYCLE) {
                 next = InstanceLifecycle.runRequested(activation);
             }

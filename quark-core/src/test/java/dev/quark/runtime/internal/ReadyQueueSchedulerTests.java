@@ -99,6 +99,136 @@ class ReadyQueueSchedulerTests {
     }
 
     @Test
+    void aBusyActivationGoesBackToTheQueueOnceItsTimeSliceHasPassed() throws InterruptedException {
+        this.runtime.close();
+        this.scheduler.close();
+        this.scheduler = new ReadyQueueScheduler("test-turn", 1, 100, 1_000, TimeUnit.MILLISECONDS.toNanos(5),
+                NEVER_NANOS);
+        this.runtime = runtimeOn(this.scheduler);
+        CountDownLatch occupied = new CountDownLatch(1);
+        this.scheduler.execute(() -> {
+            occupied.countDown();
+            awaitGate();
+        });
+        assertThat(occupied.await(10, TimeUnit.SECONDS)).isTrue();
+        Waiter slow = this.runtime.get(Waiter.class, "slow");
+        for (int i = 0; i < 20; i++) {
+            slow.compute(TimeUnit.MILLISECONDS.toNanos(2));
+        }
+        this.runtime.get(Waiter.class, "other").noteAfter("slow");
+
+        this.shared.gate.countDown();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> this.shared.seen.containsKey("other"));
+        assertThat(this.shared.seen.get("other")).as("2 ms turns of the slow actor before the other one's turn")
+            .isBetween(1, 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> this.shared.notes("slow").get() == 20);
+    }
+
+    @Test
+    void workALongTurnSubmittedRunsOnARunnerLookingForWorkWhileThatTurnComputes() throws InterruptedException {
+        ReadyQueueScheduler two = new ReadyQueueScheduler("steal", 2, 2, 32, NEVER_NANOS);
+        try {
+            CountDownLatch submitted = new CountDownLatch(1);
+            CountDownLatch submittedRan = new CountDownLatch(1);
+            AtomicBoolean ranWhileComputing = new AtomicBoolean();
+            two.execute(() -> {
+                two.execute(submittedRan::countDown);
+                submitted.countDown();
+                ranWhileComputing.set(spinUntil(submittedRan, TimeUnit.SECONDS.toNanos(10)));
+            });
+            assertThat(submitted.await(10, TimeUnit.SECONDS)).isTrue();
+
+            two.execute(() -> {
+                // a short task: the second runner, started for it, looks for work once it is done
+            });
+
+            assertThat(submittedRan.await(20, TimeUnit.SECONDS)).isTrue();
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(ranWhileComputing).isTrue());
+        }
+        finally {
+            two.close();
+        }
+    }
+
+    @Test
+    void workALongTurnSubmittedIsGivenAwayByTheMonitorWhileThatTurnComputes() throws InterruptedException {
+        ReadyQueueScheduler two = new ReadyQueueScheduler("monitored", 2, 2, 32, TimeUnit.MILLISECONDS.toNanos(1));
+        try {
+            CountDownLatch submittedRan = new CountDownLatch(1);
+            AtomicBoolean ranWhileComputing = new AtomicBoolean();
+            CountDownLatch done = new CountDownLatch(1);
+            two.execute(() -> {
+                two.execute(submittedRan::countDown);
+                ranWhileComputing.set(spinUntil(submittedRan, TimeUnit.SECONDS.toNanos(10)));
+                done.countDown();
+            });
+
+            assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(ranWhileComputing).as("the submitted task ran while the turn that submitted it computed")
+                .isTrue();
+        }
+        finally {
+            two.close();
+        }
+    }
+
+    @Test
+    void workGivenAwayByATurnThatWaitsAfterCloseStillRuns() throws InterruptedException {
+        ReadyQueueScheduler single = new ReadyQueueScheduler("closing", 1, 1, 32, NEVER_NANOS);
+        CountDownLatch submitted = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        CountDownLatch submittedRan = new CountDownLatch(1);
+        AtomicBoolean ranWhileWaiting = new AtomicBoolean();
+        CountDownLatch done = new CountDownLatch(1);
+        single.execute(() -> {
+            single.execute(submittedRan::countDown);
+            submitted.countDown();
+            try {
+                closed.await();
+                boolean runner = ReadyQueueScheduler.blockingBegins();
+                try {
+                    ranWhileWaiting.set(submittedRan.await(10, TimeUnit.SECONDS));
+                }
+                finally {
+                    ReadyQueueScheduler.blockingEnds(runner);
+                }
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            done.countDown();
+        });
+        assertThat(submitted.await(10, TimeUnit.SECONDS)).isTrue();
+
+        single.close();
+        closed.countDown();
+
+        assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(ranWhileWaiting).as("the task its slot held ran while the turn waited for it").isTrue();
+    }
+
+    private static boolean spinUntil(CountDownLatch latch, long nanos) {
+        long until = System.nanoTime() + nanos;
+        while (latch.getCount() > 0) {
+            if (System.nanoTime() > until) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
+    }
+
+    private void awaitGate() {
+        try {
+            this.shared.gate.await();
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
     void aTurnWaitingForAnotherActorLetsThatActorRunAtOnce() {
         replaceScheduler(1, 32, NEVER_NANOS);
         Waiter caller = this.runtime.get(Waiter.class, "caller");
@@ -180,6 +310,8 @@ class ReadyQueueSchedulerTests {
             .withMessageContaining("maxRunners 1");
         assertThatIllegalArgumentException().isThrownBy(() -> new ReadyQueueScheduler("bad", 1, 1, 0, 1))
             .withMessageContaining("turnsPerScheduling 0");
+        assertThatIllegalArgumentException().isThrownBy(() -> new ReadyQueueScheduler("bad", 1, 1, 1, 0, 1))
+            .withMessageContaining("timeSliceNanos 0");
     }
 
     /** What the waiters share with the test. */
@@ -214,6 +346,10 @@ class ReadyQueueSchedulerTests {
         /** Records how many notes the other actor had when this turn ran. */
         @OneWay
         void noteAfter(String otherId);
+
+        /** Computes for the given time, then counts a note. */
+        @OneWay
+        void compute(long nanos);
 
         /** Returns this actor's notes. */
         int handled();
@@ -250,6 +386,15 @@ class ReadyQueueSchedulerTests {
         @Override
         public void noteAfter(String otherId) {
             this.shared.seen.put(actorId(), this.shared.notes(otherId).get());
+        }
+
+        @Override
+        public void compute(long nanos) {
+            long until = System.nanoTime() + nanos;
+            while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+            note();
         }
 
         @Override
