@@ -27,6 +27,7 @@ import dev.quark.runtime.internal.ActorReferences;
 import dev.quark.runtime.internal.ActorRegistry;
 import dev.quark.runtime.internal.CallDispatcher;
 import dev.quark.runtime.internal.CallRouter;
+import dev.quark.runtime.internal.DeadlockProbes;
 import dev.quark.runtime.internal.ClockScheduler;
 import dev.quark.runtime.internal.ConstructorInstanceFactory;
 import dev.quark.runtime.internal.InboundEntry;
@@ -41,6 +42,7 @@ import dev.quark.runtime.routing.ActorLocator;
 import dev.quark.runtime.routing.ActorTypeNames;
 import dev.quark.runtime.routing.InboundCalls;
 import dev.quark.runtime.routing.RemoteCallSender;
+import dev.quark.runtime.routing.RemoteWaits;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,11 +94,12 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
                 new IncomingFilters(builder.incomingFilters, settings.metrics()));
         CallRouter router = new CallRouter(this.catalog, builder.locator, builder.remoteSender);
         this.catalog.bindRouter(router);
+        DeadlockProbes probes = new DeadlockProbes(builder.remoteWaits, this.catalog, registry);
         this.dispatcher = new CallDispatcher(router, settings, builder.outgoingFilters,
-                builder.contextPropagators);
+                builder.contextPropagators, probes);
         this.references = new ActorReferences(registry, this.dispatcher);
         this.catalog.bindReferences(this.references);
-        this.inbound = new InboundEntry(registry, router);
+        this.inbound = new InboundEntry(registry, router, probes);
         settings.metrics().bindActorTypes(registry.types());
         scheduleCollection();
     }
@@ -441,6 +444,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
         private RemoteCallSender remoteSender = RemoteCallSender.NONE;
 
+        private RemoteWaits remoteWaits = RemoteWaits.NONE;
+
         private ActorTypeNames typeNames = ActorTypeNames.WIRE_NAME;
 
         private ActorReminderSource reminders = ActorReminderSource.NONE;
@@ -524,6 +529,17 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
          */
         public Builder remoteCallSender(RemoteCallSender sender) {
             this.remoteSender = Objects.requireNonNull(sender, "sender must not be null");
+            return this;
+        }
+
+        /**
+         * Sets what carries the search for deadlocks to other silos, so that cycles of call chains across silos
+         * are found and broken. Default: nothing; such cycles end with the call timeout.
+         * @param remoteWaits the carrier
+         * @return this builder
+         */
+        public Builder remoteWaits(RemoteWaits remoteWaits) {
+            this.remoteWaits = Objects.requireNonNull(remoteWaits, "remoteWaits must not be null");
             return this;
         }
 

@@ -74,6 +74,8 @@ public final class SiloRouting implements AutoCloseable {
 
     private final SiloNotices notices;
 
+    private final DeadlockNotices deadlocks;
+
     private final DepartedPeers departedPeers;
 
     private final IdleClientLinks clientLinks;
@@ -108,6 +110,7 @@ public final class SiloRouting implements AutoCloseable {
                 builder.clock, builder.handoffTimeout, this.executor, this.directory);
         this.prober = new TransportProber(messenger, builder.clock);
         this.notices = new SiloNotices(this.siloId, this.views, messenger, this.executor);
+        this.deadlocks = new DeadlockNotices(this.siloId, this.notices, this.silo);
         this.views.onNewView(this.pending::failTargetsGoneIn);
         this.departedPeers = new DepartedPeers(this.siloId, this.transport);
         this.views.onNewView(this.departedPeers);
@@ -137,7 +140,8 @@ public final class SiloRouting implements AutoCloseable {
     /**
      * Plugs the routing into the runtime of the silo: its actor locator, its remote call sender, its
      * activation gate, which hands actors over from their previous owner and registers the actors placed by
-     * the directory, and an activation hook that removes their entries when they end.
+     * the directory, an activation hook that removes their entries when they end, and what carries its search
+     * for deadlocks to other silos.
      * @param runtime the runtime's builder
      * @return the same builder
      */
@@ -145,7 +149,8 @@ public final class SiloRouting implements AutoCloseable {
         return runtime.actorLocator(this.router)
             .remoteCallSender(this.router)
             .activationGate(this.handoff)
-            .activationHook(this.directory);
+            .activationHook(this.directory)
+            .remoteWaits(this.deadlocks);
     }
 
     /**

@@ -447,6 +447,15 @@ final class Activation implements ActorHost {
         return mailbox != null && mailbox.contains(invocation);
     }
 
+    /**
+     * Returns the first call of a call chain that still waits in this activation's mailbox, for the deadlock
+     * detector; {@code null} when none does.
+     */
+    synchronized @Nullable Invocation waitingOf(long chainId) {
+        Mailbox mailbox = existingMailbox();
+        return (mailbox != null) ? mailbox.waitingOf(chainId) : null;
+    }
+
     synchronized boolean isActive() {
         return this.state.isActive();
     }

@@ -1,6 +1,7 @@
 package dev.quark.runtime.internal;
 
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -43,6 +44,8 @@ public final class CallDispatcher {
 
     private final CallContextPropagator[] propagators;
 
+    private final DeadlockProbes probes;
+
     /**
      * Creates the dispatcher.
      * @param router where invocations go
@@ -50,9 +53,11 @@ public final class CallDispatcher {
      * @param filters the outgoing filters, outermost first
      * @param propagators what adds the calling thread's context to each call's metadata, in order; none for
      * nothing
+     * @param probes what carries the search for deadlocks to other silos
      */
     public CallDispatcher(CallRouter router, RuntimeSettings settings, List<OutgoingCallFilter> filters,
-            List<CallContextPropagator> propagators) {
+            List<CallContextPropagator> propagators, DeadlockProbes probes) {
+        this.probes = probes;
         this.router = router;
         this.settings = settings;
         this.timeouts = new CallTimeouts(settings.callTimeout(), settings.turnExecutor(), "quark-call-timeouts");
@@ -178,7 +183,8 @@ public final class CallDispatcher {
 
     /**
      * Waits for a call made from inside a turn, looking for a deadlock each time a slice of the wait passes;
-     * a cycle seen twice in a row is broken by failing its victim.
+     * a cycle seen twice in a row is broken by failing its victim. A look that reaches calls to other silos
+     * probes them there ({@link DeadlockProbes}).
      */
     private @Nullable Object awaitNested(Invocation caller, Invocation invocation, CompletionStage<?> outcome)
             throws Throwable {
@@ -196,35 +202,45 @@ public final class CallDispatcher {
         CompletableFuture<?> future = outcome.toCompletableFuture();
         long deadline = System.nanoTime() + this.callTimeoutNanos;
         Invocation suspect = null;
-        while (true) {
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
-                return await(invocation, future, 0);
-            }
-            try {
-                return future.get(Math.min(remaining, DEADLOCK_CHECK_NANOS), TimeUnit.NANOSECONDS);
-            }
-            catch (ExecutionException ex) {
-                throw ex.getCause();
-            }
-            catch (TimeoutException ex) {
-                DeadlockDetector.Deadlock deadlock = DeadlockDetector.find(caller);
-                if (deadlock == null) {
-                    suspect = null;
+        DeadlockProbes.Origin origin = null;
+        try {
+            while (true) {
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return await(invocation, future, 0);
                 }
-                else if (deadlock.victim() == suspect) {
-                    deadlock.resolve();
+                try {
+                    return future.get(Math.min(remaining, DEADLOCK_CHECK_NANOS), TimeUnit.NANOSECONDS);
                 }
-                else {
-                    suspect = deadlock.victim();
+                catch (ExecutionException ex) {
+                    throw ex.getCause();
+                }
+                catch (TimeoutException ex) {
+                    List<DeadlockDetector.Frontier> frontier = this.probes.isEnabled() ? new ArrayList<>() : null;
+                    DeadlockDetector.Deadlock deadlock = DeadlockDetector.find(caller, frontier);
+                    if (deadlock == null) {
+                        suspect = null;
+                        if (frontier != null) {
+                            origin = this.probes.look(origin, caller, frontier);
+                        }
+                    }
+                    else if (deadlock.victim() == suspect) {
+                        deadlock.resolve();
+                    }
+                    else {
+                        suspect = deadlock.victim();
+                    }
+                }
+                catch (InterruptedException ex) {
+                    invocation.cancel(false);
+                    Thread.currentThread().interrupt();
+                    throw new ActorException("Interrupted while waiting for " + invocation.address() + "."
+                            + invocation.name() + "()", ex);
                 }
             }
-            catch (InterruptedException ex) {
-                invocation.cancel(false);
-                Thread.currentThread().interrupt();
-                throw new ActorException("Interrupted while waiting for " + invocation.address() + "."
-                        + invocation.name() + "()", ex);
-            }
+        }
+        finally {
+            this.probes.forget(origin);
         }
     }
 

@@ -129,6 +129,7 @@ public final class CallRouter {
      */
     void sendRemote(String silo, Invocation invocation) {
         ActorMethod method = Objects.requireNonNull(invocation.method(), "a routed call has a method");
+        invocation.sentTo = silo;
         CompletionStage<?> outcome = this.sender.send(silo, new CallView(invocation, method));
         outcome.whenComplete((result, failure) -> invocation.finish(result, unwrap(failure),
                 this.catalog.settings().turnExecutor()));

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Set;
 
 import dev.quark.actor.DeadlockException;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.routing.WaitStep;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,10 +20,16 @@ import org.jspecify.annotations.Nullable;
  * wait behind (turns of other chains; for a read-only call only non-read-only ones; none at a reentrant
  * actor). A cycle back to the starting turn is a deadlock. The victim is the waiting call with the highest
  * chain id, so every turn of the cycle that looks picks the same one.
+ * <p>
+ * A path that reaches a call sent to another silo is a {@link Frontier}: {@link DeadlockProbes} carries it on
+ * there as a probe, and the silo the call went to goes on with {@link #continueAt}.
  */
 final class DeadlockDetector {
 
     private static final int MAX_DEPTH = 64;
+
+    /** How many calls to other silos one search follows at most. */
+    static final int MAX_FRONTIER = 4;
 
     private DeadlockDetector() {
     }
@@ -32,12 +40,56 @@ final class DeadlockDetector {
      * @return the deadlock, or {@code null} when the turn is not part of one
      */
     static @Nullable Deadlock find(Invocation waiter) {
-        List<Wait> waits = new ArrayList<>();
-        return search(waiter, waiter, waits, new HashSet<>(), 0) ? new Deadlock(List.copyOf(waits)) : null;
+        return find(waiter, null);
     }
 
-    private static boolean search(Invocation start, Invocation turn, List<Wait> waits, Set<Invocation> visited,
-            int depth) {
+    /**
+     * Looks for a cycle through a suspended turn, collecting the calls to other silos the search reached, where
+     * the wait-for graph goes on beyond this silo.
+     * @param waiter a turn suspended in a nested call
+     * @param frontier where to add the calls to other silos the search reached, with the path to each; {@code null}
+     * not to collect them
+     * @return the deadlock, or {@code null} when this silo's graph holds none through the turn
+     */
+    static @Nullable Deadlock find(Invocation waiter, @Nullable List<Frontier> frontier) {
+        List<Wait> waits = new ArrayList<>();
+        return search(waiter, waiter, waits, new HashSet<>(), 0, frontier) ? new Deadlock(List.copyOf(waits)) : null;
+    }
+
+    /**
+     * Goes on with a search that another silo began, from a call that silo sent here: when the call waits in
+     * the mailbox, through the turns it waits behind; when it runs, through its turn (a turn of its chain other
+     * than {@code start}: a call back into a chain that {@code start} serves never waits for it).
+     * @param start the turn that began the search, when it is on this silo; {@code null} otherwise
+     * @param target the activation of the called actor
+     * @param chainId the call's chain
+     * @param frontier where to add the calls to other silos the search reached
+     * @return whether the call waits in the mailbox, and the waits back to {@code start} when they close a cycle
+     */
+    static Continuation continueAt(@Nullable Invocation start, Activation target, long chainId,
+            List<Frontier> frontier) {
+        List<Wait> waits = new ArrayList<>();
+        Set<Invocation> visited = new HashSet<>();
+        Invocation waiting = target.waitingOf(chainId);
+        if (waiting != null) {
+            for (Invocation blocker : target.turnsInProgress()) {
+                if (blocks(target, blocker, waiting)
+                        && (blocker == start || search(start, blocker, waits, visited, 0, frontier))) {
+                    return new Continuation(true, List.copyOf(waits));
+                }
+            }
+            return new Continuation(true, null);
+        }
+        for (Invocation turn : target.turnsInProgress()) {
+            if (turn != start && turn.callChainId() == chainId && search(start, turn, waits, visited, 0, frontier)) {
+                return new Continuation(false, List.copyOf(waits));
+            }
+        }
+        return new Continuation(false, null);
+    }
+
+    private static boolean search(@Nullable Invocation start, Invocation turn, List<Wait> waits,
+            Set<Invocation> visited, int depth, @Nullable List<Frontier> frontier) {
         if (depth > MAX_DEPTH || !visited.add(turn)) {
             return false;
         }
@@ -45,15 +97,17 @@ final class DeadlockDetector {
         if (call == null || call.isDone()) {
             return false;
         }
-        waits.add(new Wait(turn, call));
         Activation target = call.deliveredTo;
-        if (target != null && target.isWaiting(call)) {
+        boolean blocked = target != null && target.isWaiting(call);
+        waits.add(new Wait(turn, call, blocked));
+        String sentTo = call.sentTo;
+        if (target != null && blocked) {
             for (Invocation blocker : target.turnsInProgress()) {
                 if (blocks(target, blocker, call)) {
                     if (blocker == start) {
                         return true;
                     }
-                    if (search(start, blocker, waits, visited, depth + 1)) {
+                    if (search(start, blocker, waits, visited, depth + 1, frontier)) {
                         return true;
                     }
                 }
@@ -63,9 +117,12 @@ final class DeadlockDetector {
             if (call == start) {
                 return true;
             }
-            if (search(start, call, waits, visited, depth + 1)) {
+            if (search(start, call, waits, visited, depth + 1, frontier)) {
                 return true;
             }
+        }
+        else if (sentTo != null && frontier != null && frontier.size() < MAX_FRONTIER) {
+            frontier.add(new Frontier(List.copyOf(waits), sentTo, call.address(), call.callChainId()));
         }
         waits.removeLast();
         return false;
@@ -83,8 +140,45 @@ final class DeadlockDetector {
      *
      * @param turn the suspended turn
      * @param call the call it made
+     * @param blocked whether the call waited in a mailbox of this silo when the search passed
      */
-    record Wait(Invocation turn, Invocation call) {
+    record Wait(Invocation turn, Invocation call, boolean blocked) {
+
+        /**
+         * Returns the edge as a probe carries it to other silos.
+         * @param self this silo's id, where local calls were delivered
+         */
+        WaitStep step(String self) {
+            String sentTo = this.call.sentTo;
+            return new WaitStep(this.turn.callChainId(), held(this.turn), (sentTo != null) ? sentTo : self,
+                    this.call.address(), this.call.name(), this.blocked);
+        }
+    }
+
+    /**
+     * A call to another silo that a search reached: the wait-for graph goes on there.
+     *
+     * @param waits the path to it, its own edge last
+     * @param silo the silo the call was sent to
+     * @param address the called actor
+     * @param chainId the call's chain
+     */
+    record Frontier(List<Wait> waits, String silo, ActorAddress address, long chainId) {
+    }
+
+    /**
+     * What a search from a call another silo sent here found.
+     *
+     * @param blocked whether the call waits in its actor's mailbox
+     * @param cycle the waits back to the turn that began the search, when they close a cycle; {@code null}
+     * otherwise
+     */
+    record Continuation(boolean blocked, @Nullable List<Wait> cycle) {
+    }
+
+    static String held(Invocation turn) {
+        Activation holder = turn.servedBy;
+        return (holder != null) ? holder.identity.toString() : turn.address().toString();
     }
 
     /**
@@ -114,8 +208,7 @@ final class DeadlockDetector {
             List<String> actors = new ArrayList<>();
             StringBuilder description = new StringBuilder();
             for (Wait wait : this.waits) {
-                Activation holder = wait.turn().servedBy;
-                String held = (holder != null) ? holder.identity.toString() : wait.turn().target().toString();
+                String held = held(wait.turn());
                 if (!actors.contains(held)) {
                     actors.add(held);
                 }
@@ -123,11 +216,11 @@ final class DeadlockDetector {
                     description.append("; ");
                 }
                 description.append("chain ").append(Long.toHexString(wait.turn().callChainId())).append(" holds ")
-                    .append(held).append(" and waits for ").append(wait.call().target()).append('.')
+                    .append(held).append(" and waits for ").append(wait.call().address()).append('.')
                     .append(wait.call().name()).append("()");
             }
             Invocation victim = victim();
-            description.append(". Failing the call to ").append(victim.target()).append('.').append(victim.name())
+            description.append(". Failing the call to ").append(victim.address()).append('.').append(victim.name())
                 .append("() of chain ").append(Long.toHexString(victim.callChainId()));
             victim.completeExceptionally(new DeadlockException(actors, description.toString()));
         }

@@ -6,6 +6,8 @@ import dev.quark.actor.ActorUnreachableException;
 import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.routing.InboundCall;
 import dev.quark.runtime.routing.InboundCalls;
+import dev.quark.runtime.routing.DeadlockVictim;
+import dev.quark.runtime.routing.WaitProbe;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,9 +20,22 @@ public final class InboundEntry implements InboundCalls {
 
     private final CallRouter router;
 
-    public InboundEntry(ActorRegistry registry, CallRouter router) {
+    private final DeadlockProbes probes;
+
+    public InboundEntry(ActorRegistry registry, CallRouter router, DeadlockProbes probes) {
         this.registry = registry;
         this.router = router;
+        this.probes = probes;
+    }
+
+    @Override
+    public void probe(WaitProbe probe) {
+        this.probes.probed(probe);
+    }
+
+    @Override
+    public void breakDeadlock(DeadlockVictim victim) {
+        this.probes.breakDeadlock(victim);
     }
 
     @Override

@@ -75,6 +75,9 @@ sealed class Invocation extends CompletableFuture<Object> implements ActorContex
 
     volatile @Nullable Invocation awaiting;
 
+    /** The silo a call routed to another silo was sent to, for the deadlock detector; {@code null} otherwise. */
+    volatile @Nullable String sentTo;
+
     /** What the turn returned, kept until the activation is released. Owner thread only. */
     @Nullable Object result;
 

@@ -70,6 +70,18 @@ final class InvocationQueue {
         return this.head == null;
     }
 
+    /**
+     * Returns the first waiting call of a call chain that has not completed yet, for the deadlock detector.
+     */
+    @Nullable Invocation firstOf(long chainId) {
+        for (Invocation waiting = this.head; waiting != null; waiting = waiting.next) {
+            if (waiting.callChainId() == chainId && waiting.method() != null && !waiting.isDone()) {
+                return waiting;
+            }
+        }
+        return null;
+    }
+
     boolean contains(Invocation invocation) {
         for (Invocation waiting = this.head; waiting != null; waiting = waiting.next) {
             if (waiting == invocation) {

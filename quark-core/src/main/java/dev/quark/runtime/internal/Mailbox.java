@@ -167,6 +167,14 @@ final class Mailbox {
         }
     }
 
+    /**
+     * Returns the first call of a call chain that waits here and has not completed yet.
+     */
+    @Nullable Invocation waitingOf(long chainId) {
+        Invocation waiting = (this.callbacks != null) ? this.callbacks.firstOf(chainId) : null;
+        return (waiting != null) ? waiting : this.messages.firstOf(chainId);
+    }
+
     boolean contains(Invocation invocation) {
         return this.messages.contains(invocation) || (this.callbacks != null && this.callbacks.contains(invocation));
     }

@@ -51,4 +51,21 @@ public interface InboundCalls {
     default int mailboxCapacity() {
         return ActorRuntimeDefaults.MAILBOX_CAPACITY;
     }
+
+    /**
+     * Goes on with a deadlock probe from the call it names, through this silo's wait-for graph: closes the cycle
+     * when the path comes back to its initiator here, passes it on when it reaches a call to another silo, and
+     * drops it otherwise. Returns at once; by default it drops every probe.
+     * @param probe the probe
+     */
+    default void probe(WaitProbe probe) {
+    }
+
+    /**
+     * Fails the call of a deadlock's victim, if it still waits in its actor's mailbox here, with a
+     * {@link dev.quark.actor.DeadlockException}. By default it does nothing.
+     * @param victim the call
+     */
+    default void breakDeadlock(DeadlockVictim victim) {
+    }
 }

@@ -31,6 +31,21 @@ public interface Tally extends Actor {
     /** Calls {@code where()} on the caller, from inside this turn. */
     String callBack(String callerId);
 
+    /**
+     * Waits until {@code parties} turns met at {@code meeting}, then calls {@code where()} on another tally:
+     * turns that call each other's tallies in a ring wait on each other (a deadlock).
+     */
+    String meetThenCall(String otherId, String meeting, int parties);
+
+    /** Calls {@code holdFor} on another tally, which calls this one back and waits at a gate there. */
+    String callThroughHolding(String otherId, String gate);
+
+    /** Calls {@code hold(gate)} on the caller, from inside this turn. */
+    String callBackHolding(String callerId, String gate);
+
+    /** Calls {@code hold(gate)} on another tally, from inside this turn. */
+    String holdThrough(String otherId, String gate);
+
     /** Returns where a homebody runs, asking it (a call back into its turn when it called this). */
     String homebodyWhere(String homebodyId);
 }

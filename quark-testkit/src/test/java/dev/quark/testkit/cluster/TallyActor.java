@@ -81,6 +81,29 @@ public class TallyActor extends AbstractActor implements Tally {
     }
 
     @Override
+    public String meetThenCall(String otherId, String meeting, int parties) {
+        this.environment.meet(meeting, parties);
+        return actorId() + " -> " + this.environment.actors(this.siloId).get(Tally.class, otherId).where();
+    }
+
+    @Override
+    public String callThroughHolding(String otherId, String gate) {
+        return actorId() + "@" + this.siloId + " -> "
+                + this.environment.actors(this.siloId).get(Tally.class, otherId).callBackHolding(actorId(), gate);
+    }
+
+    @Override
+    public String callBackHolding(String callerId, String gate) {
+        return actorId() + "@" + this.siloId + " -> " + callerId + "@"
+                + this.environment.actors(this.siloId).get(Tally.class, callerId).hold(gate);
+    }
+
+    @Override
+    public String holdThrough(String otherId, String gate) {
+        return actorId() + " -> " + this.environment.actors(this.siloId).get(Tally.class, otherId).hold(gate);
+    }
+
+    @Override
     public String homebodyWhere(String homebodyId) {
         return this.environment.actors(this.siloId).get(Homebody.class, homebodyId).where();
     }

@@ -5,8 +5,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.actor.ActorRefFactory;
@@ -32,6 +35,8 @@ public final class TallyEnvironment {
     private final Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
 
     private final Map<String, ActorRefFactory> silos = new ConcurrentHashMap<>();
+
+    private final Map<String, CyclicBarrier> meetings = new ConcurrentHashMap<>();
 
     void activated(String id, String siloId) {
         int now = this.alive.computeIfAbsent(id, (key) -> new AtomicInteger()).incrementAndGet();
@@ -65,6 +70,21 @@ public final class TallyEnvironment {
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(ex);
+        }
+    }
+
+    /** Waits until {@code parties} turns arrived at a meeting. */
+    void meet(String meeting, int parties) {
+        CyclicBarrier barrier = this.meetings.computeIfAbsent(meeting, (key) -> new CyclicBarrier(parties));
+        try {
+            barrier.await(30, TimeUnit.SECONDS);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
+        catch (BrokenBarrierException | TimeoutException ex) {
+            throw new IllegalStateException("Meeting " + meeting + " did not gather " + parties + " turns", ex);
         }
     }
 

@@ -1,0 +1,260 @@
+package dev.quark.runtime.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.quark.actor.DeadlockException;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.routing.DeadlockVictim;
+import dev.quark.runtime.routing.RemoteWaits;
+import dev.quark.runtime.routing.WaitProbe;
+import dev.quark.runtime.routing.WaitStep;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Deadlock detection across silos by edge chasing (Chandy–Misra–Haas): when a turn's look for a cycle reaches a
+ * call that went to another silo, a {@link WaitProbe} carries the path there; that silo goes on through its own
+ * wait-for graph from where the call waits and passes the probe on to the next silo, until the path comes back
+ * to the waiting turn on its own silo (a cycle), ends, grows past {@link WaitProbe#MAX_PATH} edges or repeats an
+ * edge.
+ * <p>
+ * Like a cycle found in one silo, a cycle must be seen on two consecutive looks of the waiting turn, with the
+ * same victim, before it is broken: the call of the chain with the highest id among those waiting in a mailbox,
+ * failed by the silo it waits on with a {@link DeadlockException} naming the actors of the cycle. Nothing of this
+ * runs on the call path: probes leave only from a look, after a nested call waited, one per call to another silo
+ * it reached (at most {@link DeadlockDetector#MAX_FRONTIER}).
+ */
+public final class DeadlockProbes {
+
+    private final RemoteWaits remote;
+
+    private final ActivationCatalog catalog;
+
+    private final ActorRegistry registry;
+
+    private final AtomicLong nextOrigin = new AtomicLong(1);
+
+    private final Map<Long, Origin> origins = new ConcurrentHashMap<>();
+
+    /**
+     * Creates the probes of a runtime.
+     * @param remote what carries probes and victims to other silos; {@link RemoteWaits#NONE} for one silo
+     * @param catalog the runtime's activations
+     * @param registry the runtime's actor types
+     */
+    public DeadlockProbes(RemoteWaits remote, ActivationCatalog catalog, ActorRegistry registry) {
+        this.remote = remote;
+        this.catalog = catalog;
+        this.registry = registry;
+    }
+
+    /**
+     * Returns whether there are other silos to probe.
+     */
+    boolean isEnabled() {
+        return this.remote != RemoteWaits.NONE;
+    }
+
+    /**
+     * Sends the probes of one look of a waiting turn that found no cycle in this silo: one for each call to
+     * another silo the look reached.
+     * @param origin what the turn's earlier looks registered, or {@code null} before the first probe
+     * @param turn the waiting turn
+     * @param frontier the calls to other silos the look reached
+     * @return what to pass to the next look and, once the wait ends, to {@link #forget}
+     */
+    @Nullable Origin look(@Nullable Origin origin, Invocation turn, List<DeadlockDetector.Frontier> frontier) {
+        Origin registered = origin;
+        if (registered == null) {
+            if (frontier.isEmpty()) {
+                return null;
+            }
+            registered = new Origin(this.nextOrigin.getAndIncrement(), turn);
+            this.origins.put(registered.id, registered);
+        }
+        long look = registered.nextLook();
+        String self = this.remote.siloId();
+        for (DeadlockDetector.Frontier reached : frontier) {
+            List<WaitStep> path = extend(List.of(), reached.waits());
+            this.remote.probe(reached.silo(), new WaitProbe(self, registered.id, look, reached.address(),
+                    reached.chainId(), path));
+        }
+        return registered;
+    }
+
+    /**
+     * Forgets a waiting turn whose wait ended: probes that come back for it are dropped.
+     */
+    void forget(@Nullable Origin origin) {
+        if (origin != null) {
+            this.origins.remove(origin.id, origin);
+        }
+    }
+
+    /**
+     * Goes on with a probe from the call it names (see {@link dev.quark.runtime.routing.InboundCalls#probe}).
+     */
+    void probed(WaitProbe probe) {
+        String self = this.remote.siloId();
+        Origin origin = null;
+        if (probe.initiatorSilo().equals(self)) {
+            origin = this.origins.get(probe.initiatorId());
+            if (origin == null) {
+                return;
+            }
+        }
+        Activation target = activation(probe.address());
+        if (target == null) {
+            return;
+        }
+        List<DeadlockDetector.Frontier> frontier = new ArrayList<>();
+        DeadlockDetector.Continuation found = DeadlockDetector.continueAt((origin != null) ? origin.turn : null,
+                target, probe.callChainId(), frontier);
+        List<WaitStep> path = probe.path();
+        if (found.blocked()) {
+            List<WaitStep> marked = new ArrayList<>(path);
+            marked.set(marked.size() - 1, path.getLast().asBlocked());
+            path = marked;
+        }
+        List<DeadlockDetector.Wait> cycle = found.cycle();
+        if (cycle != null) {
+            if (origin != null) {
+                List<WaitStep> closed = extend(path, cycle);
+                WaitStep victim = origin.cycleSeen(probe.look(), closed);
+                if (victim != null) {
+                    breakCycle(closed, victim);
+                }
+            }
+            return;
+        }
+        for (DeadlockDetector.Frontier reached : frontier) {
+            List<WaitStep> extended = extend(path, reached.waits());
+            if (extended.size() <= WaitProbe.MAX_PATH && !repeats(extended, path.size())) {
+                this.remote.probe(reached.silo(), new WaitProbe(probe.initiatorSilo(), probe.initiatorId(),
+                        probe.look(), reached.address(), reached.chainId(), extended));
+            }
+        }
+    }
+
+    /**
+     * Fails a deadlock's victim if it still waits here (see
+     * {@link dev.quark.runtime.routing.InboundCalls#breakDeadlock}).
+     */
+    void breakDeadlock(DeadlockVictim victim) {
+        Activation target = activation(victim.address());
+        Invocation call = (target != null) ? target.waitingOf(victim.callChainId()) : null;
+        if (call != null) {
+            call.completeExceptionally(new DeadlockException(victim.actors(), victim.description()));
+        }
+    }
+
+    private void breakCycle(List<WaitStep> cycle, WaitStep victim) {
+        List<String> actors = new ArrayList<>();
+        StringBuilder description = new StringBuilder();
+        for (WaitStep step : cycle) {
+            if (!actors.contains(step.heldActor())) {
+                actors.add(step.heldActor());
+            }
+            if (!description.isEmpty()) {
+                description.append("; ");
+            }
+            description.append(step.describe());
+        }
+        description.append(". Failing the call to ").append(victim.calledActor()).append('.').append(victim.method())
+            .append("() of chain ").append(Long.toHexString(victim.callChainId()));
+        DeadlockVictim failed = new DeadlockVictim(victim.calledActor(), victim.callChainId(), actors,
+                description.toString());
+        if (victim.callSilo().equals(this.remote.siloId())) {
+            breakDeadlock(failed);
+        }
+        else {
+            this.remote.breakDeadlock(victim.callSilo(), failed);
+        }
+    }
+
+    private @Nullable Activation activation(ActorAddress address) {
+        ActorType type = this.registry.type(address.typeName());
+        return (type != null) ? this.catalog.find(new ActorIdentity(type, address.id())) : null;
+    }
+
+    private List<WaitStep> extend(List<WaitStep> path, List<DeadlockDetector.Wait> waits) {
+        String self = this.remote.siloId();
+        List<WaitStep> extended = new ArrayList<>(path.size() + waits.size());
+        extended.addAll(path);
+        for (DeadlockDetector.Wait wait : waits) {
+            extended.add(wait.step(self));
+        }
+        return extended;
+    }
+
+    /** Whether an edge this silo added is one the path had already: the probe goes round a cycle without its initiator. */
+    private static boolean repeats(List<WaitStep> path, int received) {
+        for (int added = received; added < path.size(); added++) {
+            for (int earlier = 0; earlier < added; earlier++) {
+                if (path.get(added).sameWait(path.get(earlier))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The victim of a cycle: the call of the highest chain among those waiting in a mailbox, which every silo of
+     * the cycle picks alike.
+     */
+    static @Nullable WaitStep victimOf(List<WaitStep> cycle) {
+        WaitStep victim = null;
+        for (WaitStep step : cycle) {
+            if (step.blocked() && (victim == null || step.callChainId() > victim.callChainId())) {
+                victim = step;
+            }
+        }
+        return victim;
+    }
+
+    /**
+     * A waiting turn that sent probes: its looks and the cycle its last look's probes found.
+     */
+    static final class Origin {
+
+        private final long id;
+
+        private final Invocation turn;
+
+        private long looks;
+
+        private long cycleLook = -1;
+
+        private @Nullable WaitStep suspect;
+
+        Origin(long id, Invocation turn) {
+            this.id = id;
+            this.turn = turn;
+        }
+
+        synchronized long nextLook() {
+            return ++this.looks;
+        }
+
+        /**
+         * Records a cycle a probe of a look found.
+         * @return the victim to fail when the look before found the same one, else {@code null}
+         */
+        synchronized @Nullable WaitStep cycleSeen(long look, List<WaitStep> cycle) {
+            WaitStep victim = victimOf(cycle);
+            if (victim == null || look <= this.cycleLook) {
+                return null;
+            }
+            WaitStep previous = this.suspect;
+            boolean confirmed = look == this.cycleLook + 1 && previous != null && previous.sameWait(victim)
+                    && previous.callSilo().equals(victim.callSilo());
+            this.cycleLook = look;
+            this.suspect = victim;
+            return confirmed ? victim : null;
+        }
+    }
+}
