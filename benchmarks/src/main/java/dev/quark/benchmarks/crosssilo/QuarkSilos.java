@@ -21,12 +21,13 @@ import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.runtime.ActorRuntime;
-import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.dataformat.cbor.CBORMapper;
 
 /**
  * Quark's side: two silos in this JVM, each with its own runtime, {@link SiloRouting}, membership agent and
  * self-hosted {@link GrpcTransport} on 127.0.0.1 (the transport of production, over a loopback TCP connection),
- * sharing an in-memory membership table. Only silo B hosts {@link Echo}, so every call made on silo A goes to B
+ * sharing an in-memory membership table, with payloads in CBOR (the format of Quark's Spring Boot wiring by
+ * default: a {@code byte[]} is one binary string, where JSON would write it in base64). Only silo B hosts {@link Echo}, so every call made on silo A goes to B
  * and back through gRPC; {@link #served()} counts what B's activations answered.
  */
 final class QuarkSilos implements CrossSiloSide {
@@ -73,7 +74,7 @@ final class QuarkSilos implements CrossSiloSide {
         actors.accept(builder);
         ActorRuntime runtime = routing.configure(builder).build();
         SiloAddress address = routing.listen(runtime,
-                new JacksonPayloadCodec(JsonMapper.builder().build(), runtime, List.of()));
+                new JacksonPayloadCodec(CBORMapper.builder().build(), runtime, List.of()));
         Set<String> types = runtime.actorTypes().stream().map((type) -> type.name())
             .collect(java.util.stream.Collectors.toSet());
         SiloMembership membership = SiloMembership.builder(MembershipSettings.builder(siloId, address)

@@ -39,7 +39,8 @@ import org.jspecify.annotations.Nullable;
  * ({@link #PROTOCOL_VERSION}); a silo refuses a peer of another cluster or version, naming both values, and
  * sends to it fail with a {@link HandshakeRefusedException}.</li>
  * <li><b>Flow control</b>: a sender writes only while gRPC says the stream is ready; a receiver asks for
- * {@link GrpcTransportSettings#inboundWindow()} envelopes ahead and one more per envelope handled. At most
+ * {@link GrpcTransportSettings#inboundWindow()} envelopes ahead and, after each half window handled, that many
+ * more. At most
  * {@link GrpcTransportSettings#maxInFlight()} envelopes are in flight per peer and lane (waiting to be
  * written, or waiting for their answer); more fail at once with a {@link PeerOverloadedException}.</li>
  * <li><b>Failures</b>: when a stream breaks, what waits to be written fails with a {@link LinkBrokenException},

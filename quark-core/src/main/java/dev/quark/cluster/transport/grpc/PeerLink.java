@@ -260,7 +260,6 @@ final class PeerLink {
             if (next == null) {
                 return;
             }
-            this.queued.decrementAndGet();
             Envelope.Kind kind = next.envelope().kind();
             if (kind == Envelope.Kind.REQUEST || kind == Envelope.Kind.HANDOFF || kind == Envelope.Kind.DIRECTORY
                     || kind == Envelope.Kind.PROBE
@@ -268,6 +267,9 @@ final class PeerLink {
                 this.outstandingRequests.add(next.envelope().messageId(), this, observer,
                         next.envelope().deadlineEpochMillis());
             }
+            // Counted as outstanding before it leaves the queued count: a sender checking max-in-flight
+            // meanwhile sees it at least once, never in neither count.
+            this.queued.decrementAndGet();
             try {
                 stream.onNext(next.frame());
             }

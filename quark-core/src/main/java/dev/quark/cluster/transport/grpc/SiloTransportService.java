@@ -28,10 +28,12 @@ import org.slf4j.LoggerFactory;
  * The receiving side of the gRPC transport, a {@code BindableService}: each {@code Link} stream from a peer
  * starts with a handshake (cluster name and protocol version must match, else the stream is closed with
  * {@code FAILED_PRECONDITION} naming both sides' values), then carries the envelopes of one lane, which are
- * delivered to the silo's handler one after another, in order, on a virtual thread.
+ * delivered to the silo's handler one after another, in order: calls and probes on a virtual thread, answers
+ * (the reply lane) on the thread gRPC delivers them on, since they only complete what waits for them.
  * <p>
- * Flow control: a stream asks gRPC for {@code inboundWindow} envelopes ahead and for one more each time one
- * has been handled, so a silo buffers at most that many per stream and a slow handler slows its sender down.
+ * Flow control: a stream asks gRPC for {@code inboundWindow} envelopes ahead and, each time half that many
+ * have been handled, for as many more (one request per batch, not per envelope), so a silo buffers at most
+ * {@code inboundWindow} per stream and a slow handler slows its sender down.
  * A malformed envelope, one larger than {@code maxMessageSize}, one meant for another silo, or one whose source
  * silo is not the silo named in the stream's handshake, is refused with a {@code Rejected} frame naming it and
  * the reason (and a warning in the log); the stream carries on. Refusals wait while the stream is not ready and
@@ -111,6 +113,12 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
 
         private volatile boolean done;
 
+        /** How many envelopes handled between two requests for more: half the window, at least one. */
+        private final int replenishEvery = Math.max(1, SiloTransportService.this.settings.inboundWindow() / 2);
+
+        /** Envelopes handled since the stream last asked for more; only the drain touches it. */
+        private int handledSinceRequest;
+
         InboundStream(ServerCallStreamObserver<ServerFrame> responses) {
             this.responses = responses;
         }
@@ -163,6 +171,13 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
             if (envelope.kind().isAnswer()) {
                 SiloTransportService.this.outstanding.answered(envelope.correlationId());
             }
+            if (this.lane == Envelope.Lane.REPLY) {
+                // Answers only complete what waits for them (the runtime runs callers' continuations on executors
+                // of its own): handled here, on the thread gRPC calls this stream back on, one after another,
+                // without a hand-off to another thread.
+                handle(bound.handler(), envelope);
+                return;
+            }
             this.queue.add(envelope);
             if (this.size.getAndIncrement() == 0) {
                 SiloTransportService.this.deliveries.execute(() -> drain(bound.handler()));
@@ -209,27 +224,46 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
             do {
                 Envelope envelope = this.queue.poll();
                 if (envelope != null) {
-                    try {
-                        handler.receive(envelope);
-                    }
-                    catch (RuntimeException ex) {
-                        logger.warn("Failed to handle {}", envelope, ex);
-                    }
-                    catch (Throwable ex) {
-                        // An Error must not end the drain: the stream would stop asking for envelopes for good.
-                        logger.error("Failed to handle {}", envelope, ex);
-                    }
-                    if (!this.done) {
-                        try {
-                            this.responses.request(1);
-                        }
-                        catch (RuntimeException ex) {
-                            // The call ended meanwhile.
-                        }
-                    }
+                    handle(handler, envelope);
                 }
             }
             while (this.size.decrementAndGet() > 0);
+        }
+
+        private void handle(EnvelopeHandler handler, Envelope envelope) {
+            try {
+                handler.receive(envelope);
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Failed to handle {}", envelope, ex);
+            }
+            catch (Throwable ex) {
+                // An Error must not end the drain: the stream would stop asking for envelopes for good.
+                logger.error("Failed to handle {}", envelope, ex);
+            }
+            handled();
+        }
+
+        /**
+         * Counts an envelope handled and gives its credit back to the sender in batches of half the window, so
+         * that a stream asks gRPC for more once per {@code inboundWindow / 2} envelopes rather than once per
+         * envelope. The sender keeps at least half the window of credit meanwhile, so it never waits for a batch,
+         * and the envelopes buffered here stay within the window. Called by one thread at a time (the drain, or
+         * gRPC's callback thread of the stream for answers).
+         */
+        private void handled() {
+            this.handledSinceRequest++;
+            if (this.handledSinceRequest < this.replenishEvery || this.done) {
+                return;
+            }
+            int credit = this.handledSinceRequest;
+            this.handledSinceRequest = 0;
+            try {
+                this.responses.request(credit);
+            }
+            catch (RuntimeException ex) {
+                // The call ended meanwhile.
+            }
         }
 
         /**
