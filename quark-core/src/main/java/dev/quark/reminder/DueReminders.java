@@ -18,6 +18,11 @@ import java.util.Objects;
  */
 public record DueReminders(List<ReminderEntry> entries, Instant completeBefore) {
 
+    /** The order of {@link #entries()}: by the fire time of their next tick. */
+    public static final Comparator<ReminderEntry> BY_FIRE_TIME = (one, other) -> one.tick()
+        .fireAt()
+        .compareTo(other.tick().fireAt());
+
     /**
      * Validates and copies the components.
      */
@@ -58,7 +63,7 @@ public record DueReminders(List<ReminderEntry> entries, Instant completeBefore) 
             }
             all.addAll(read);
         }
-        all.sort(Comparator.comparing((ReminderEntry entry) -> entry.tick().fireAt()));
+        all.sort(BY_FIRE_TIME);
         return cut(all, complete, limit);
     }
 

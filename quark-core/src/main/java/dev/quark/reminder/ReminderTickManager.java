@@ -122,6 +122,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     private final ExecutorService io;
 
     /**
+     * Runs the refreshes' reads of the table: a platform thread each, not a virtual one. Decoding a read of up to
+     * {@link ReminderSettings#loadLimit()} reminders is hundreds of milliseconds of work that never waits; on a
+     * virtual thread it held one of the few carrier threads the whole time (virtual threads are not time-sliced),
+     * and the deliveries and turns queued behind it on the others: a tail of late ticks at every refresh. A platform
+     * thread is time-sliced with the carriers by the operating system.
+     */
+    private final ExecutorService reads;
+
+    /**
      * Where the end of a delivery is handled: a thread of {@link #io}, never the thread that completed the call
      * (the actor's turn thread, the transport's, the scheduler's), since the handling takes the manager's lock;
      * inline once {@link #io} is shut down.
@@ -193,7 +202,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     private RuntimeScheduler.@Nullable Cancellable nextClaim;
 
     private ReminderTickManager(Builder builder, ReminderDelivery delivery, Clock clock, RuntimeScheduler scheduler,
-            ExecutorService io) {
+            ExecutorService io, ExecutorService reads) {
         this.table = builder.table;
         this.delivery = delivery;
         this.clock = clock;
@@ -203,6 +212,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         this.metrics = builder.metrics;
         this.registry = builder.registry;
         this.io = io;
+        this.reads = reads;
         this.continuations = (task) -> {
             try {
                 io.execute(task);
@@ -669,8 +679,19 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             buckets = this.owned;
         }
         Instant horizon = this.clock.instant().plus(this.settings.lookahead());
-        return CompletableFuture.supplyAsync(() -> this.table.due(buckets, horizon, this.settings.loadLimit()), this.io)
-            .thenCompose((due) -> new ReadApplication(readGeneration, due).start())
+        CompletableFuture<DueReminders> read;
+        try {
+            read = CompletableFuture.supplyAsync(() -> this.table.due(buckets, horizon, this.settings.loadLimit()),
+                    this.reads);
+        }
+        catch (RejectedExecutionException ex) {
+            // The executor stops when the manager closes.
+            synchronized (this) {
+                this.refreshing = false;
+            }
+            return CompletableFuture.completedFuture(null);
+        }
+        return read.thenCompose((due) -> new ReadApplication(readGeneration, due).start())
             .handle((ignored, failure) -> {
                 if (failure != null) {
                     logger.warn("Could not read the due reminders of {} from {}; trying again in {}: {}", buckets,
@@ -706,7 +727,13 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
         private final long readGeneration;
 
-        private final DueReminders due;
+        /**
+         * The entries read, each let go once merged: a large read is not kept whole until its last step, for the
+         * young collections that fall meanwhile to copy.
+         */
+        private final @Nullable ReminderEntry[] entries;
+
+        private final Instant completeBefore;
 
         private final CompletableFuture<Void> done = new CompletableFuture<>();
 
@@ -716,7 +743,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
         ReadApplication(long readGeneration, DueReminders due) {
             this.readGeneration = readGeneration;
-            this.due = due;
+            this.entries = due.entries().toArray(new ReminderEntry[0]);
+            this.completeBefore = due.completeBefore();
         }
 
         CompletableFuture<Void> start() {
@@ -748,11 +776,12 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 if (ReminderTickManager.this.phase != Phase.RUNNING) {
                     return false;
                 }
-                List<ReminderEntry> entries = this.due.entries();
-                if (this.next < entries.size()) {
-                    int end = Math.min(entries.size(), this.next + APPLY_STEP);
+                @Nullable ReminderEntry[] read = this.entries;
+                if (this.next < read.length) {
+                    int end = Math.min(read.length, this.next + APPLY_STEP);
                     for (int i = this.next; i < end; i++) {
-                        merge(entries.get(i));
+                        merge(Objects.requireNonNull(read[i]));
+                        read[i] = null;
                     }
                     this.next = end;
                     arm();
@@ -762,9 +791,9 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 if (all == null) {
                     all = new ArrayList<>(ReminderTickManager.this.reminders.values());
                     this.known = all;
-                    this.next = entries.size();
+                    this.next = read.length;
                 }
-                int from = this.next - entries.size();
+                int from = this.next - read.length;
                 int end = Math.min(all.size(), from + APPLY_STEP);
                 for (int i = from; i < end; i++) {
                     forgetIfGone(all.get(i));
@@ -826,7 +855,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 case WAITING -> (!ReminderTickManager.this.owned.contains(known.entry.bucket())
                         || (ownedThroughout(known.entry.bucket(), this.readGeneration)
                                 && known.seenBy != this.readGeneration && this.readGeneration > known.trustReadsAfter
-                                && known.firesBefore(this.due.completeBefore())))
+                                && known.firesBefore(this.completeBefore)))
                         && ReminderTickManager.this.waiting.remove(known);
                 case RUNNING -> false;
             };
@@ -1237,6 +1266,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                     this.leases.close();
                 }
                 this.io.shutdownNow();
+                this.reads.shutdownNow();
                 return;
             }
         }
@@ -1268,6 +1298,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             this.reminders.clear();
         }
         this.io.shutdownNow();
+        this.reads.shutdownNow();
         logger.debug("Reminder tick manager stopped");
     }
 
@@ -1302,6 +1333,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             this.leases.halt();
         }
         this.io.shutdownNow();
+        this.reads.shutdownNow();
         logger.debug("Reminder tick manager halted");
     }
 
@@ -1486,8 +1518,10 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
          */
         public ReminderTickManager build() {
             ExecutorService io = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("quark-reminder-", 0).factory());
+            ExecutorService reads = Executors
+                .newThreadPerTaskExecutor(Thread.ofPlatform().daemon().name("quark-reminder-read-", 0).factory());
             ReminderDelivery chosen = (this.delivery != null) ? this.delivery : ReminderDelivery.through(this.runtime);
-            return new ReminderTickManager(this, chosen, this.runtime.clock(), this.runtime.scheduler(), io);
+            return new ReminderTickManager(this, chosen, this.runtime.clock(), this.runtime.scheduler(), io, reads);
         }
     }
 }

@@ -9,7 +9,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,8 +71,8 @@ public class JdbcReminderTable implements ReminderTable {
 
     /**
      * Whether an advance moves the reminder forward: a later tick number, or the same with an attempt no lower. An
-     * older one (a write whose client gave up while the server still ran it, after a newer write) changes nothing
-     * but counts as applied.
+     * older one (a write whose client gave up while the server still ran it, after a newer write) changes nothing,
+     * not even {@code updated_at} (its row is not written), but counts as applied.
      */
     private static final String FORWARD = "(v.number > t.tick_number or (v.number = t.tick_number and v.attempt >= t.attempt))";
 
@@ -143,17 +142,20 @@ public class JdbcReminderTable implements ReminderTable {
                 + "locked as (select t.actor_type, t.actor_id, t.name from " + this.table + " t join v on" + sameKey
                 + " and t.registration = v.registration where (select count(*) from fences) >= 0 "
                 + "order by t.actor_type, t.actor_id, t.name for update of t), "
-                + "advanced as (update " + this.table + " t set tick_at = case when " + FORWARD + " then " + EPOCH_PLUS
-                + "v.tick_ms else t.tick_at end, tick_number = case when " + FORWARD + " then v.number else t.tick_number "
-                + "end, attempt = case when " + FORWARD + " then v.attempt else t.attempt end, fire_at = case when "
-                + FORWARD + " then " + EPOCH_PLUS + "v.fire_ms else t.fire_at end, updated_at = now() "
+                + "advanced as (update " + this.table + " t set tick_at = " + EPOCH_PLUS + "v.tick_ms, "
+                + "tick_number = v.number, attempt = v.attempt, fire_at = " + EPOCH_PLUS + "v.fire_ms, updated_at = now() "
                 + "from v join locked l on l.actor_type = v.actor_type and l.actor_id = v.actor_id and l.name = v.name "
-                + "where not v.removes and" + sameKey + " and t.registration = v.registration" + fenced
+                + "where not v.removes and" + sameKey + " and t.registration = v.registration and " + FORWARD + fenced
                 + " returning 1), "
+                // An older advance is refused without touching its row (no new row version, updated_at kept), and
+                // counted as applied.
+                + "kept as (select 1 from " + this.table + " t join v on" + sameKey + " join locked l on "
+                + "l.actor_type = v.actor_type and l.actor_id = v.actor_id and l.name = v.name where not v.removes "
+                + "and t.registration = v.registration and not " + FORWARD + fenced + "), "
                 + "removed as (delete from " + this.table + " t using v join locked l on l.actor_type = v.actor_type "
                 + "and l.actor_id = v.actor_id and l.name = v.name where v.removes and" + sameKey
                 + " and t.registration = v.registration" + fenced + " returning 1) "
-                + "select (select count(*) from advanced) + (select count(*) from removed)";
+                + "select (select count(*) from advanced) + (select count(*) from kept) + (select count(*) from removed)";
         // In bucket order, like the fences of a batch of next ticks.
         this.stamp = "insert into " + buckets + " as f (bucket, lease_token) select s.bucket, s.lease_token from "
                 + "unnest(?::smallint[], ?::bigint[]) as s(bucket, lease_token) order by s.bucket on conflict (bucket) do update set lease_token = excluded.lease_token, stamped_at = now() "
@@ -220,7 +222,7 @@ public class JdbcReminderTable implements ReminderTable {
             byBucket.computeIfAbsent(row.getInt("from_bucket"), (bucket) -> new ArrayList<>()).add(entry(row));
         });
         List<List<ReminderEntry>> perBucketRead = new ArrayList<>(byBucket.values());
-        perBucketRead.forEach((entries) -> entries.sort(Comparator.comparing((ReminderEntry entry) -> entry.tick().fireAt())));
+        perBucketRead.forEach((entries) -> entries.sort(DueReminders.BY_FIRE_TIME));
         return DueReminders.merge(perBucketRead, perBucket, before, limit);
     }
 

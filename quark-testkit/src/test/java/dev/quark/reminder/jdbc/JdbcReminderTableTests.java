@@ -11,6 +11,7 @@ import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.ReminderTick;
+import dev.quark.reminder.ReminderUpdate;
 import dev.quark.testkit.reminder.ReminderTableContractTests;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
@@ -111,5 +112,31 @@ class JdbcReminderTableTests extends ReminderTableContractTests {
             .list();
         assertThat(changesets).containsExactly("other_reminders-1", "other_reminders-2", "quark_reminders-1",
                 "quark_reminders-2");
+    }
+
+    @Test
+    void anOlderAdvanceLeavesItsRowUntouched() {
+        ReminderKey key = new ReminderKey(newActor(TABLE_ACTOR_TYPE), "late");
+        Instant due = Instant.parse("2026-01-01T00:00:00Z");
+        table.save(new ReminderEntry(key, 7, ReminderSchedule.every(Duration.ofSeconds(1)).startingAt(due),
+                new byte[0], ReminderTick.first(due, 1)));
+        assertThat(table.apply(List.of(ReminderUpdate.advance(key, 7, ReminderTick.first(due.plusSeconds(5), 6)))))
+            .isEqualTo(1);
+        String before = rowVersion(key);
+
+        assertThat(table.apply(List.of(ReminderUpdate.advance(key, 7, ReminderTick.first(due.plusSeconds(2), 3)))))
+            .as("a stale advance counts as applied").isEqualTo(1);
+
+        assertThat(rowVersion(key)).as("no new row version, updated_at kept").isEqualTo(before);
+    }
+
+    /** The row's version (the transaction that wrote it) and its updated_at. */
+    private static String rowVersion(ReminderKey key) {
+        return JdbcClient.create(dataSource)
+            .sql("select xmin::text || '|' || updated_at::text from quark_reminders where actor_id = ? and name = ?")
+            .param(key.actor().id())
+            .param(key.name())
+            .query(String.class)
+            .single();
     }
 }

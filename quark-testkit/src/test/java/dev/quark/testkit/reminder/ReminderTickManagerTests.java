@@ -309,6 +309,18 @@ class ReminderTickManagerTests {
         assertThat(this.environment.log()).last().isEqualTo("p/beat@7000");
     }
 
+    /**
+     * Decoding a large read never waits: on a virtual thread it held a carrier thread the whole time, and the
+     * deliveries and turns queued behind it.
+     */
+    @Test
+    void theRefreshReadsTheTableOnAPlatformThread() {
+        kit();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !this.table.readThreads.isEmpty());
+        assertThat(this.table.readThreads).as("the threads of the reads of due reminders")
+            .noneMatch(Thread::isVirtual);
+    }
+
     @Test
     void aDueTickFiresWhileARefreshReadOfTheTableIsBlocked() throws Exception {
         CountDownLatch readGate = new CountDownLatch(1);
@@ -643,6 +655,9 @@ class ReminderTickManagerTests {
         /** A reminder every read of due reminders returns last, whatever its fire time. */
         final AtomicReference<ReminderKey> readLast = new AtomicReference<>();
 
+        /** The threads the reads of due reminders ran on. */
+        final List<Thread> readThreads = new CopyOnWriteArrayList<>();
+
         RecordingTable(ReminderTable delegate) {
             this.delegate = delegate;
         }
@@ -669,6 +684,7 @@ class ReminderTickManagerTests {
 
         @Override
         public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+            this.readThreads.add(Thread.currentThread());
             if (this.failReads.getAndUpdate((left) -> Math.max(0, left - 1)) > 0) {
                 throw new IllegalStateException("read refused");
             }
