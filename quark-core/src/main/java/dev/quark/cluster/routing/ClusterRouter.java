@@ -101,8 +101,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      * this silo does not serve: whether it serves follows its table renewals (fenced and unfenced within one
      * version), so a kept answer could flip back and forth under one stamp and a fenced silo would go on running
      * calls for actors it hosts. Directory and local placements, and placement directors other than the
-     * built-in one, are asked on every call; so are the supervised children of actors on this silo, which live
-     * here whatever their placement, and the actors this silo owns by hash that live as children on other silos.
+     * built-in one, are asked on every call.
      */
     @Override
     public long locationStamp(ActorAddress address) {
@@ -110,8 +109,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             return NOT_CACHEABLE;
         }
         PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
-        if (strategy.usesDirectory() || strategy.servesLocally() || this.directory.isChild(address)
-                || this.directory.hasChildHost(address)) {
+        if (strategy.usesDirectory() || strategy.servesLocally()) {
             return NOT_CACHEABLE;
         }
         if (!this.silo.isServing()) {
@@ -124,10 +122,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     public ActorLocation locate(ActorAddress address) {
         ClusterView view = this.views.current();
         PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
-        String owner = this.directory.isChild(address) ? this.self
-                : strategy.usesDirectory() ? placedByDirectory(address, strategy, view)
+        String owner = strategy.usesDirectory() ? placedByDirectory(address, strategy, view)
                 : strategy.servesLocally() ? SiloChooser.choose(address, strategy, view, this.self, this.silo.isServing())
-                : hashOwner(address, view);
+                : this.placement.ownerOf(address, view);
         if (owner == null) {
             if (view.ring().silos().isEmpty()) {
                 throw new NoActiveSiloException("Cannot call " + address + " from " + this.self
@@ -145,21 +142,6 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             return ActorLocation.LOCAL;
         }
         return this.locations.computeIfAbsent(owner, ActorLocation::remote);
-    }
-
-    /**
-     * The owner of a hash-placed actor, unless this silo owns it and learnt from the directory that it lives as a
-     * supervised child with its parent on another silo: then that silo.
-     */
-    private @Nullable String hashOwner(ActorAddress address, ClusterView view) {
-        String owner = this.placement.ownerOf(address, view);
-        if (this.self.equals(owner)) {
-            String childHost = this.directory.knownChildHost(address, view, this.self);
-            if (childHost != null) {
-                return childHost;
-            }
-        }
-        return owner;
     }
 
     /**

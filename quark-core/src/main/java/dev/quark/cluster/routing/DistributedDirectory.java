@@ -54,11 +54,6 @@ import org.slf4j.LoggerFactory;
  * calls go to the other one). The new owner of a range asks its previous owner, while it is alive and within
  * the hand-off window, before it registers anything there.</li>
  * <li>It remembers where remote activations live, for callers on this silo.</li>
- * <li>It registers the supervised children of actors on this silo when they are spawned, whatever their type's
- * placement, and keeps their entries while their parents supervise them: across deactivations and restarts of
- * the child, until the parent ends for good. The silo that owns a hash-placed actor looks its entry up before
- * activating it, so that a child is called where its parent spawned it, never activated a second time by
- * hash.</li>
  * </ul>
  */
 final class DistributedDirectory implements ActivationHook {
@@ -105,18 +100,6 @@ final class DistributedDirectory implements ActivationHook {
     private final ConcurrentHashMap<ActorAddress, DirectoryEntry> hosted = new ConcurrentHashMap<>();
 
     private final ConcurrentHashMap<ActorAddress, String> locations = new ConcurrentHashMap<>();
-
-    /**
-     * The supervised children of actors on this silo: registered in {@link #hosted} while their parents supervise
-     * them, whether an activation of theirs is alive or not.
-     */
-    private final Set<ActorAddress> children = ConcurrentHashMap.newKeySet();
-
-    /**
-     * Where hash-placed actors this silo owns live as children of actors on other silos, as the directory told
-     * this silo's activation gate: calls for them go there without asking again.
-     */
-    private final ConcurrentHashMap<ActorAddress, String> childHosts = new ConcurrentHashMap<>();
 
     private final Set<ActorAddress> lookingUp = ConcurrentHashMap.newKeySet();
 
@@ -237,103 +220,6 @@ final class DistributedDirectory implements ActivationHook {
         return ActorLocation.remote(winner.siloId());
     }
 
-    // ------------------------------------------------------------------ supervised children
-
-    /**
-     * Registers a supervised child of an actor on this silo, in its parent's turn: from now on its activations
-     * live here, and its entry stays until {@link #childReleased}.
-     * @throws IllegalStateException when the directory names another silo for it
-     * @throws SiloUnavailableException when the directory cannot be reached in time
-     */
-    void childSpawned(ActorAddress address) {
-        if (!this.children.add(address)) {
-            return;
-        }
-        try {
-            if (!this.hosted.containsKey(address)) {
-                ActorLocation location = register(address);
-                if (!location.isLocal()) {
-                    throw new IllegalStateException("Silo " + this.self + " cannot make " + address
-                            + " a child of an actor here: its activation lives on silo " + location.siloId()
-                            + " (directory)");
-                }
-            }
-        }
-        catch (RuntimeException ex) {
-            this.children.remove(address);
-            throw ex;
-        }
-    }
-
-    /**
-     * Forgets a child whose parent ended for good: its entry leaves the directory in the background, and its
-     * next activation is placed as its type's placement says.
-     */
-    void childReleased(ActorAddress address) {
-        if (this.children.remove(address)) {
-            activationEnded(address);
-        }
-    }
-
-    /**
-     * Returns whether an actor is a supervised child of an actor on this silo, whose activations live here.
-     */
-    boolean isChild(ActorAddress address) {
-        return !this.children.isEmpty() && this.children.contains(address);
-    }
-
-    /**
-     * Asks the directory, before this silo activates a hash-placed actor it owns, whether the actor is a
-     * supervised child living on another silo.
-     * @return that silo, or {@code null} when the actor has no entry there (or one naming this silo)
-     * @throws SiloUnavailableException when the directory cannot be reached in time
-     */
-    @Nullable String childHost(ActorAddress address) {
-        DirectoryEntry entry = request(DirectoryRequest.Operation.LOOKUP, address, null);
-        if (entry == null || entry.siloId().equals(this.self)) {
-            this.childHosts.remove(address);
-            return null;
-        }
-        if (this.childHosts.size() >= MAX_CACHED_LOCATIONS) {
-            this.childHosts.clear();
-        }
-        this.childHosts.put(address, entry.siloId());
-        return entry.siloId();
-    }
-
-    /**
-     * Returns whether this silo keeps a hint that a hash-placed actor it owns lives as a child on another silo.
-     */
-    boolean hasChildHost(ActorAddress address) {
-        return !this.childHosts.isEmpty() && this.childHosts.containsKey(address);
-    }
-
-    /**
-     * Returns where a hash-placed actor this silo owns lives as a child of an actor on another silo, as the
-     * directory last said, without asking it. The hint goes when that silo is no longer active, or when the call
-     * came from that silo itself: it no longer hosts the child, and the activation gate asks the directory again.
-     * @param address the actor
-     * @param view this silo's view
-     * @param sender the silo the call came from
-     * @return the silo, or {@code null}
-     */
-    @Nullable String knownChildHost(ActorAddress address, ClusterView view, String sender) {
-        if (this.childHosts.isEmpty()) {
-            return null;
-        }
-        String host = this.childHosts.get(address);
-        if (host == null) {
-            return null;
-        }
-        if (host.equals(sender) || !view.isActive(host)) {
-            this.childHosts.remove(address, host);
-            return null;
-        }
-        return host;
-    }
-
-    // ------------------------------------------------------------------ the activation hook
-
     @Override
     public void beforeActivate(ActorInstance actor) {
     }
@@ -345,14 +231,9 @@ final class DistributedDirectory implements ActivationHook {
 
     /**
      * Removes the entry of an activation of this silo that ended, deactivated or failed to activate: its
-     * address is no longer hosted here, and its entry leaves the directory in the background. A supervised child
-     * keeps its entry ({@link #childReleased} removes it).
+     * address is no longer hosted here, and its entry leaves the directory in the background.
      */
     void activationEnded(ActorAddress address) {
-        if (isChild(address)) {
-            // Its entry lives as long as its parent's supervision: it is activated here again, after a restart too.
-            return;
-        }
         DirectoryEntry entry = this.hosted.remove(address);
         if (entry == null) {
             return;
@@ -456,7 +337,6 @@ final class DistributedDirectory implements ActivationHook {
             return;
         }
         if (winner != null && !winner.sameSilo(entry) && this.hosted.remove(address, entry)) {
-            this.children.remove(address);
             logger.info("Silo {} deactivates {}: while its directory partition moved, silo {} registered another "
                     + "activation of it", this.self, address, winner.siloId());
             remember(address, winner.siloId());

@@ -157,10 +157,9 @@ final class IncomingCalls {
             }
             return;
         }
-        if (this.silo.placements().strategyOf(address.typeName()).servesLocally()
-                || this.directory.isChild(address)) {
+        if (this.silo.placements().strategyOf(address.typeName()).servesLocally()) {
             // Hosted here and not placed by hash: a stateless worker serves it here; for a directory placement
-            // the activation gate registers it or passes it on; a supervised child lives here with its parent.
+            // the activation gate registers it or passes it on.
             deliver(request, address);
             return;
         }
@@ -173,12 +172,6 @@ final class IncomingCalls {
         }
         if (!owner.equals(this.self)) {
             forward(request, address, owner, view);
-            return;
-        }
-        String childHost = this.directory.knownChildHost(address, view, request.sourceSiloId());
-        if (childHost != null) {
-            // Owned here by hash, but a child living with its parent there (the directory told the activation gate).
-            forward(request, address, childHost, view);
             return;
         }
         deliver(request, address);
@@ -199,9 +192,8 @@ final class IncomingCalls {
      * until that activation ends, so calls for it must run here, even while this silo is leaving.
      */
     private boolean hostsActivation(ActorAddress address) {
-        return this.directory.isChild(address)
-                || (this.silo.placements().strategyOf(address.typeName()).usesDirectory()
-                        && this.directory.hosts(address));
+        return this.silo.placements().strategyOf(address.typeName()).usesDirectory()
+                && this.directory.hosts(address);
     }
 
     /**

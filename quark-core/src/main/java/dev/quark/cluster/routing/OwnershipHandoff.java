@@ -36,15 +36,11 @@ import org.slf4j.LoggerFactory;
  * activation has ended.</li>
  * <li>The silo that gains actors: as the runtime's {@link ActivationGate}, before the first activation of an
  * actor it owns, it asks every silo that owned the actor in a view replaced within the hand-off window, and is
- * still alive, to give it up, and waits for their confirmations. Outside the window nobody is asked: the old
+ * still alive, to give it up, and waits for their confirmations. An actor placed by the directory is registered
+ * there instead ({@link DistributedDirectory}), and removed from it again when its activation fails
+ * ({@link #activationFailed}). Outside the window nobody is asked: the old
  * owner has long deactivated what it lost. An actor this silo does not own is sent to its owner; a silo that
  * is not serving activates nothing.</li>
- * <li>An actor placed by the directory is registered there instead ({@link DistributedDirectory}), and removed
- * from it again when its activation fails ({@link #activationFailed}).</li>
- * <li>A supervised child of an actor on this silo is registered when it is spawned ({@link #childSpawned}) and
- * activated here, whatever its placement. Before activating a hash-placed actor it owns, this silo asks the
- * directory whether the actor is a child living with its parent on another silo, and sends its calls there if
- * so.</li>
  * </ul>
  */
 final class OwnershipHandoff implements ActivationGate {
@@ -87,53 +83,26 @@ final class OwnershipHandoff implements ActivationGate {
     @Override
     public ActorLocation admit(ActorAddress address) {
         PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
-        if (strategy.servesLocally() || this.directory.isChild(address)) {
-            requireServing(address);
-            // A child spawned here was registered when it was spawned, and stays with its parent.
-            return (strategy.usesDirectory() && !this.directory.isChild(address)) ? this.directory.register(address)
-                    : ActorLocation.LOCAL;
+        if (strategy.servesLocally()) {
+            if (!this.silo.isServing()) {
+                throw new SiloNotServingException("Silo " + this.self + " is not serving: it does not activate "
+                        + address + " (membership version " + this.views.current().version() + ")");
+            }
+            return strategy.usesDirectory() ? this.directory.register(address) : ActorLocation.LOCAL;
         }
         ActorLocation owner = ownerNow(address);
         if (!owner.isLocal()) {
             return owner;
         }
-        requireServing(address);
-        String childHost = this.directory.childHost(address);
-        if (childHost != null) {
-            logger.debug("Silo {} owns {} by hash, but it lives on silo {} with its supervisor", this.self, address,
-                    childHost);
-            return ActorLocation.remote(childHost);
+        if (!this.silo.isServing()) {
+            throw new SiloNotServingException("Silo " + this.self + " is not serving: it does not activate "
+                    + address + " (membership version " + this.views.current().version() + ")");
         }
         Set<String> previousOwners = this.views.recentOwners(address, this.placement);
         for (String previous : previousOwners) {
             confirmReleased(address, previous);
         }
         return previousOwners.isEmpty() ? owner : ownerNow(address);
-    }
-
-    private void requireServing(ActorAddress address) {
-        if (!this.silo.isServing()) {
-            throw new SiloNotServingException("Silo " + this.self + " is not serving: it does not activate "
-                    + address + " (membership version " + this.views.current().version() + ")");
-        }
-    }
-
-    /**
-     * Registers a supervised child of an actor on this silo in the directory, so that it lives here with its
-     * parent whatever its type's placement; a stateless worker needs nothing, it is served where it is called.
-     */
-    @Override
-    public void childSpawned(ActorAddress child) {
-        if (this.silo.placements().strategyOf(child.typeName()) == PlacementStrategy.STATELESS_WORKER) {
-            return;
-        }
-        requireServing(child);
-        this.directory.childSpawned(child);
-    }
-
-    @Override
-    public void childReleased(ActorAddress child) {
-        this.directory.childReleased(child);
     }
 
     /**
@@ -207,8 +176,7 @@ final class OwnershipHandoff implements ActivationGate {
 
     /**
      * Deactivates the activations placed by consistent hashing that this silo does not own in a new view;
-     * the others (directory placements, stateless workers, supervised children of actors here) stay where they
-     * are.
+     * the others (directory placements, stateless workers) stay where they are.
      */
     void viewChanged(ClusterView view) {
         SiloBinding bound = this.silo;
@@ -217,8 +185,7 @@ final class OwnershipHandoff implements ActivationGate {
         try {
             ended = bound.runtime()
                 .deactivateWhere((address) -> !placements.strategyOf(address.typeName()).servesLocally()
-                        && !this.self.equals(this.placement.ownerOf(address, view))
-                        && !this.directory.isChild(address), DeactivationReason.HANDOFF);
+                        && !this.self.equals(this.placement.ownerOf(address, view)), DeactivationReason.HANDOFF);
         }
         catch (RuntimeException ex) {
             logger.warn("Silo {} could not hand over the actors it lost in membership version {}", this.self,

@@ -17,7 +17,6 @@ import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRef;
 import dev.quark.actor.DeactivationReason;
-import dev.quark.runtime.routing.ActivationGate;
 import dev.quark.supervision.Directive;
 import dev.quark.supervision.SupervisorStrategy;
 import org.jspecify.annotations.Nullable;
@@ -32,10 +31,6 @@ import org.slf4j.LoggerFactory;
  * beyond the strategy's limit becomes a stop followed by an escalation: the parent's
  * {@code onChildEscalation} runs as one of its turns, and by default rethrows, so the grandparent decides.
  * Top-level actors have no supervisor: their failures change nothing (resume).
- * <p>
- * A child lives with its parent: the activation gate is told when a parent spawns it and when its parent
- * ended for good ({@link ActivationGate#childSpawned}, {@link ActivationGate#childReleased}), so that a cluster
- * keeps its activations on this silo meanwhile.
  */
 final class Supervision {
 
@@ -75,34 +70,9 @@ final class Supervision {
                     + "; a child has exactly one supervisor");
         }
         if (existing == null) {
-            try {
-                placeWithParent(child);
-            }
-            catch (RuntimeException ex) {
-                this.supervisors.remove(child, record);
-                throw ex;
-            }
             siblings.add(child);
         }
         return this.catalog.references().reference(contract, childId);
-    }
-
-    /**
-     * Tells the activation gate that a new child lives with its parent on this silo (a cluster registers it in
-     * its directory); may block the parent's turn for the directory's answer.
-     */
-    private void placeWithParent(ActorIdentity child) {
-        ActivationGate gate = this.catalog.settings().activationGate();
-        if (gate == ActivationGate.OPEN) {
-            return;
-        }
-        boolean announced = ReadyQueueScheduler.blockingBegins();
-        try {
-            gate.childSpawned(child.address());
-        }
-        finally {
-            ReadyQueueScheduler.blockingEnds(announced);
-        }
     }
 
     private static SupervisorStrategy strategyOf(Activation parent) {
@@ -282,20 +252,8 @@ final class Supervision {
      */
     void forget(ActorIdentity parent) {
         List<ActorIdentity> identities = this.children.remove(parent);
-        if (identities == null) {
-            return;
-        }
-        ActivationGate gate = this.catalog.settings().activationGate();
-        for (ActorIdentity child : identities) {
-            this.supervisors.remove(child);
-            if (gate != ActivationGate.OPEN) {
-                try {
-                    gate.childReleased(child.address());
-                }
-                catch (RuntimeException ex) {
-                    logger.warn("The activation gate failed to release {}, a child of {}", child, parent, ex);
-                }
-            }
+        if (identities != null) {
+            identities.forEach(this.supervisors::remove);
         }
     }
 

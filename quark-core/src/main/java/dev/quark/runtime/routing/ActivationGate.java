@@ -10,8 +10,7 @@ import dev.quark.runtime.ActorAddress;
  * confirm that it holds no activation of it.
  * <p>
  * It runs on the activation's thread, a virtual thread, before any activation hook; it may block. Restarts of
- * an activation by its supervisor do not ask again. It also learns which actors are supervised children of
- * actors on this silo ({@link #childSpawned}), since those live with their parents.
+ * an activation by its supervisor do not ask again.
  */
 @FunctionalInterface
 public interface ActivationGate {
@@ -39,28 +38,5 @@ public interface ActivationGate {
      * @param address the actor whose activation failed
      */
     default void activationFailed(ActorAddress address) {
-    }
-
-    /**
-     * Tells the gate that an actor became the supervised child of an actor active on this silo: the child's
-     * activations must live here, with its parent, for as long as the parent supervises it, whatever its type's
-     * placement. A cluster records it in its directory, so that calls made on any silo reach the child here and
-     * no other silo activates it. Runs in the parent's turn the first time the parent spawns the child, before
-     * {@code spawnChild} returns; it may block. By default it does nothing.
-     * @param child the child
-     * @throws RuntimeException to refuse the spawn (the child lives on another silo, or the directory cannot be
-     * reached): {@code spawnChild} throws it and the child is not supervised
-     */
-    default void childSpawned(ActorAddress child) {
-    }
-
-    /**
-     * Tells the gate that a child spawned here ({@link #childSpawned}) is no longer supervised: its parent ended
-     * for good, after its children were deactivated. What the gate recorded for the child goes, and its next
-     * activation is placed as its type's placement says. Called under the parent's lock: must neither block nor
-     * throw. By default it does nothing.
-     * @param child the child
-     */
-    default void childReleased(ActorAddress child) {
     }
 }
