@@ -171,13 +171,9 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
             if (envelope.kind().isAnswer()) {
                 SiloTransportService.this.outstanding.answered(envelope.correlationId());
             }
-            if (this.lane == Envelope.Lane.REPLY) {
-                // Answers only complete what waits for them (the runtime runs callers' continuations on executors
-                // of its own): handled here, on the thread gRPC calls this stream back on, one after another,
-                // without a hand-off to another thread.
-                handle(bound.handler(), envelope);
-                return;
-            }
+            // Answers too are handed off: completing a caller's future decodes its result or failure (the
+            // application's types and deserializers) and can run dependents, relays and sends of other silos' answers,
+            // which must not hold gRPC's callback thread (in served mode, the application's gRPC server's).
             this.queue.add(envelope);
             if (this.size.getAndIncrement() == 0) {
                 SiloTransportService.this.deliveries.execute(() -> drain(bound.handler()));
@@ -248,8 +244,7 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
          * Counts an envelope handled and gives its credit back to the sender in batches of half the window, so
          * that a stream asks gRPC for more once per {@code inboundWindow / 2} envelopes rather than once per
          * envelope. The sender keeps at least half the window of credit meanwhile, so it never waits for a batch,
-         * and the envelopes buffered here stay within the window. Called by one thread at a time (the drain, or
-         * gRPC's callback thread of the stream for answers).
+         * and the envelopes buffered here stay within the window. Called by one thread at a time (the drain).
          */
         private void handled() {
             this.handledSinceRequest++;
