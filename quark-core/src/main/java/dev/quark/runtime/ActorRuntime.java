@@ -786,7 +786,13 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
             }
             catch (RuntimeException | Error ex) {
                 if (closeOwnedTurnExecutor != null) {
-                    closeOwnedTurnExecutor.run();
+                    try {
+                        closeOwnedTurnExecutor.run();
+                    }
+                    catch (RuntimeException | Error closing) {
+                        // The build's own failure is the one to report.
+                        ex.addSuppressed(closing);
+                    }
                 }
                 throw ex;
             }

@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  * <li><b>Fairness.</b> A runner runs at most {@link #turnsPerScheduling()} turns of one activation, and no more
  * once {@link #timeSliceNanos()} have passed since the first of them began, before the activation goes back to the
  * end of the shared queue ({@link #requeue(Runnable)}, used by the turn loop): 32 turns of 5 ms would otherwise hold
- * a runner for 160 ms.
+ * a runner for 160 ms. The time slice applies only while other work waits in the shared queue.
  * <li><b>Searching.</b> A runner that finds the shared queue and its slot empty takes the slot of a runner that is
  * busy with a task before it parks, so work a long turn submitted does not wait for that turn to end.
  * <li><b>Blocking.</b> A turn that waits for a call to another actor, for an asynchronous method's stage or for
@@ -38,8 +38,9 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  * Idle runners park; at most {@code parallelism} of them wait, further ones end. The monitor parks while
  * nothing is queued. After {@link #close()}, work that reaches the shared queue (a turn requeued by its fairness
- * bound, a slot given away by a turn that then waits) runs on a virtual thread of its own, as tasks executed then
- * do, rather than waiting for a runner that may never come back. Thread-locals that actor code sets may be seen by later tasks on the same runner, as in
+ * bound, a slot given away by a turn that then waits or taken by the monitor) runs on a virtual thread of its own,
+ * as tasks executed then do, and so do the tasks close() finds queued or in a runner's slot, rather than waiting for
+ * a runner that may never come back. Thread-locals that actor code sets may be seen by later tasks on the same runner, as in
  * any pool.
  */
 public final class ReadyQueueScheduler implements Executor, AutoCloseable {
@@ -145,6 +146,15 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
         return this.timeSliceNanos;
     }
 
+    /**
+     * Whether a task waits in the shared queue: the time slice gives the runner away only then, as requeueing
+     * an activation nothing else waits for would only cost a park and an unpark. Work waiting in the slot of a
+     * runner busy with a long task reaches the queue through the monitor.
+     */
+    boolean hasQueuedWork() {
+        return !this.queue.isEmpty();
+    }
+
     @Override
     public void execute(Runnable task) {
         if (this.closed) {
@@ -156,6 +166,11 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
         if (self != null && self.scheduler == this && !self.blocking) {
             queued = self.slot.getAndSet(task);
             if (queued == null) {
+                if (this.closed) {
+                    // close() may have emptied the slots before this task got in: take it back if still there.
+                    startOnOwnThread(self.slot.getAndSet(null));
+                    return;
+                }
                 wakeMonitor();
                 return;
             }
@@ -300,7 +315,7 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
                     // Still in the same task: what it submitted to its slot may run elsewhere meanwhile.
                     Runnable slotted = runner.slot.getAndSet(null);
                     if (slotted != null) {
-                        this.queue.offer(slotted);
+                        requeue(slotted);
                     }
                     if (waitsOffCpu(runner)) {
                         found++;
@@ -329,7 +344,8 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
     }
 
     /**
-     * Stops the runners once they are idle and the monitor; tasks executed afterwards each get a new thread.
+     * Stops the runners once they are idle and the monitor; tasks executed afterwards each get a new thread, and
+     * so do the tasks queued or held in the slots of runners busy with a turn that may not end soon.
      */
     @Override
     public void close() {
@@ -340,8 +356,14 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
             this.idleCount.decrementAndGet();
             waiting.wake();
         }
-        Runnable task;
-        while ((task = this.queue.poll()) != null) {
+        startQueuedOnOwnThreads();
+        for (Runner runner : this.runners) {
+            startOnOwnThread(runner.slot.getAndSet(null));
+        }
+    }
+
+    private static void startOnOwnThread(@Nullable Runnable task) {
+        if (task != null) {
             Thread.ofVirtual().start(task);
         }
     }

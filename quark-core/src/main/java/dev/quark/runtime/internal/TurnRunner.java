@@ -32,13 +32,15 @@ final class TurnRunner {
         Executor executor = activation.catalog().settings().turnExecutor();
         ReadyQueueScheduler scheduler = (executor instanceof ReadyQueueScheduler ready) ? ready : null;
         int bound = (scheduler != null) ? scheduler.turnsPerScheduling() : Integer.MAX_VALUE;
-        long sliceStart = (scheduler != null) ? System.nanoTime() : 0;
+        boolean sliced = scheduler != null && scheduler.timeSliceNanos() != Long.MAX_VALUE;
+        long sliceStart = sliced ? System.nanoTime() : 0;
         int turns = 0;
         while (next != null) {
-            if (scheduler != null && turns > 0
-                    && (turns == bound || System.nanoTime() - sliceStart >= scheduler.timeSliceNanos())) {
-                // The fairness bound of a scheduler of ready activations (turns or time): the activation, still
-                // owned by the granted turn, goes to the end of its queue.
+            if (scheduler != null && turns > 0 && (turns == bound
+                    || (sliced && scheduler.hasQueuedWork()
+                            && System.nanoTime() - sliceStart >= scheduler.timeSliceNanos()))) {
+                // The fairness bound of a scheduler of ready activations (turns, or time while other work is
+                // queued): the activation, still owned by the granted turn, goes to the end of its queue.
                 scheduler.requeue(activation.catalog().drainTask(activation, next));
                 return;
             }
