@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class DeadlockDetector {
 
-    private static final int MAX_DEPTH = 64;
+    /** How many edges one search follows at most: no more than a probe may carry. */
+    private static final int MAX_DEPTH = dev.quark.runtime.routing.WaitProbe.MAX_PATH;
 
     /** How many calls to other silos one search follows at most. */
     static final int MAX_FRONTIER = 4;
@@ -90,7 +91,7 @@ final class DeadlockDetector {
 
     private static boolean search(@Nullable Invocation start, Invocation turn, List<Wait> waits,
             Set<Invocation> visited, int depth, @Nullable List<Frontier> frontier) {
-        if (depth > MAX_DEPTH || !visited.add(turn)) {
+        if (depth >= MAX_DEPTH || !visited.add(turn)) {
             return false;
         }
         Invocation call = turn.awaiting;
