@@ -155,7 +155,7 @@ public final class DeadlockProbes {
         }
         List<DeadlockDetector.Frontier> frontier = new ArrayList<>();
         DeadlockDetector.Continuation found = DeadlockDetector.continueAt((origin != null) ? origin.turn : null,
-                target, probe.callChainId(), frontier);
+                target, probe.callChainId(), probe.path().getLast().method(), frontier);
         List<WaitStep> path = probe.path();
         if (found.blocked()) {
             List<WaitStep> marked = new ArrayList<>(path);
@@ -188,7 +188,7 @@ public final class DeadlockProbes {
      */
     void breakDeadlock(DeadlockVictim victim) {
         Activation target = activation(victim.address());
-        Invocation call = (target != null) ? target.waitingOf(victim.callChainId()) : null;
+        Invocation call = (target != null) ? target.waitingOf(victim.callChainId(), victim.method()) : null;
         if (call != null) {
             call.completeExceptionally(new DeadlockException(victim.actors(), victim.description()));
         }
@@ -208,7 +208,7 @@ public final class DeadlockProbes {
         }
         description.append(". Failing the call to ").append(victim.calledActor()).append('.').append(victim.method())
             .append("() of chain ").append(Long.toHexString(victim.callChainId()));
-        DeadlockVictim failed = new DeadlockVictim(victim.calledActor(), victim.callChainId(), actors,
+        DeadlockVictim failed = new DeadlockVictim(victim.calledActor(), victim.callChainId(), victim.method(), actors,
                 description.toString());
         if (victim.callSilo().equals(this.remote.siloId())) {
             breakDeadlock(failed);
@@ -305,7 +305,8 @@ public final class DeadlockProbes {
             boolean confirmed = look == this.cycleLook + 1 && previous != null && previous.sameWait(victim)
                     && previous.callSilo().equals(victim.callSilo());
             this.cycleLook = look;
-            this.suspect = victim;
+            // Once broken, the cycle must be seen on two more consecutive looks before another victim is failed.
+            this.suspect = confirmed ? null : victim;
             return confirmed ? victim : null;
         }
     }

@@ -11,6 +11,7 @@ import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.routing.DeadlockVictim;
 import dev.quark.runtime.routing.RemoteWaits;
 import dev.quark.runtime.routing.WaitProbe;
+import dev.quark.runtime.routing.WaitStep;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -67,6 +68,18 @@ class DeadlockProbesTests {
         assertThat(this.sent.getLast().look()).isEqualTo(2);
         probes.forget(origin);
         assertThat(probes.origins()).isZero();
+    }
+
+    @Test
+    void brokenCycleIsNotBrokenAgainOnTheNextLookButAfterTwoMoreSightings() {
+        DeadlockProbes.Origin origin = new DeadlockProbes.Origin(1, invocation(1));
+        List<WaitStep> cycle = List.of(new WaitStep(1, "Node/x", "silo-1", CALLED, "ping", true),
+                new WaitStep(2, "Node/y", "silo-0", new ActorAddress("Node", "x"), "ping", true));
+        assertThat(origin.cycleSeen(1, cycle)).isNull();
+        assertThat(origin.cycleSeen(2, cycle)).isEqualTo(cycle.get(1));
+        assertThat(origin.cycleSeen(2, cycle)).as("another probe of the same look").isNull();
+        assertThat(origin.cycleSeen(3, cycle)).as("the look right after the break").isNull();
+        assertThat(origin.cycleSeen(4, cycle)).isEqualTo(cycle.get(1));
     }
 
     private static DeadlockDetector.Frontier frontier(List<DeadlockDetector.Wait> waits) {
