@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * same victim, before it is broken: the call of the chain with the highest id among those waiting in a mailbox,
  * failed by the silo it waits on with a {@link DeadlockException} naming the actors of the cycle. Nothing of this
  * runs on the call path: probes leave only from a look, after a nested call waited, one per call to another silo
- * it reached (at most {@link DeadlockDetector#MAX_FRONTIER}).
+ * it reached (at most {@link DeadlockDetector#MAX_FRONTIER} per look, and as many onwards from each silo a probe
+ * passes).
  */
 public final class DeadlockProbes {
 
@@ -208,8 +209,8 @@ public final class DeadlockProbes {
         }
         description.append(". Failing the call to ").append(victim.calledActor()).append('.').append(victim.method())
             .append("() of chain ").append(Long.toHexString(victim.callChainId()));
-        DeadlockVictim failed = new DeadlockVictim(victim.calledActor(), victim.callChainId(), victim.method(), actors,
-                description.toString());
+        DeadlockVictim failed = new DeadlockVictim(victim.calledActor(), victim.callChainId(), victim.method(),
+                actors, description.toString());
         if (victim.callSilo().equals(this.remote.siloId())) {
             breakDeadlock(failed);
         }
