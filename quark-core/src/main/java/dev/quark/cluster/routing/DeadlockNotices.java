@@ -34,7 +34,8 @@ final class DeadlockNotices implements RemoteWaits {
     /** The topic of a cycle's victim to fail. */
     static final String VICTIM_TOPIC = "quark-deadlock-victim";
 
-    private static final int FORMAT = 1;
+    /** 2: a victim names its method too (format 1, chain only, is refused: it could name another call). */
+    private static final int FORMAT = 2;
 
     private static final Logger logger = LoggerFactory.getLogger(DeadlockNotices.class);
 
@@ -142,6 +143,7 @@ final class DeadlockNotices implements RemoteWaits {
         return write((out) -> {
             writeAddress(out, victim.address());
             out.writeLong(victim.callChainId());
+            out.writeUTF(victim.method());
             out.writeShort(victim.actors().size());
             for (String actor : victim.actors()) {
                 out.writeUTF(actor);
@@ -156,6 +158,7 @@ final class DeadlockNotices implements RemoteWaits {
         DataInputStream in = read(payload);
         ActorAddress address = readAddress(in);
         long chainId = in.readLong();
+        String method = in.readUTF();
         int count = in.readUnsignedShort();
         if (count > WaitProbe.MAX_PATH) {
             throw new IOException(count + " actors");
@@ -169,7 +172,7 @@ final class DeadlockNotices implements RemoteWaits {
             throw new IOException("a description of " + length + " bytes");
         }
         byte[] description = in.readNBytes(length);
-        return new DeadlockVictim(address, chainId, actors,
+        return new DeadlockVictim(address, chainId, method, actors,
                 new String(description, StandardCharsets.UTF_8));
     }
 

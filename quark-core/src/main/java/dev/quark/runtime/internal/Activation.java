@@ -448,12 +448,12 @@ final class Activation implements ActorHost {
     }
 
     /**
-     * Returns the first call of a call chain that still waits in this activation's mailbox, for the deadlock
-     * detector; {@code null} when none does.
+     * Returns the first call (never a one-way message) of a call chain to a method that still waits in this
+     * activation's mailbox, for the deadlock detector; {@code null} when none does.
      */
-    synchronized @Nullable Invocation waitingOf(long chainId) {
+    synchronized @Nullable Invocation waitingOf(long chainId, String method) {
         Mailbox mailbox = existingMailbox();
-        return (mailbox != null) ? mailbox.waitingOf(chainId) : null;
+        return (mailbox != null) ? mailbox.waitingOf(chainId, method) : null;
     }
 
     synchronized boolean isActive() {

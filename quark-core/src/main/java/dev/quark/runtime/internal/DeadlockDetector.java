@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class DeadlockDetector {
 
-    private static final int MAX_DEPTH = 64;
+    /** How many edges one search follows at most: no more than a probe may carry. */
+    private static final int MAX_DEPTH = dev.quark.runtime.routing.WaitProbe.MAX_PATH;
 
     /** How many calls to other silos one search follows at most. */
     static final int MAX_FRONTIER = 4;
@@ -57,20 +58,34 @@ final class DeadlockDetector {
     }
 
     /**
-     * Goes on with a search that another silo began, from a call that silo sent here: when the call waits in
-     * the mailbox, through the turns it waits behind; when it runs, through its turn (a turn of its chain other
-     * than {@code start}: a call back into a chain that {@code start} serves never waits for it).
+     * Goes on with a search that another silo began, from a call that silo sent here, found by its chain and
+     * method: when it runs, through its turn (a turn of its chain and method other than {@code start}: a call
+     * back into a chain that {@code start} serves never waits for it); otherwise, when it waits in the mailbox
+     * (a call, never a one-way message), through the turns it waits behind.
      * @param start the turn that began the search, when it is on this silo; {@code null} otherwise
      * @param target the activation of the called actor
      * @param chainId the call's chain
+     * @param method the call's method
      * @param frontier where to add the calls to other silos the search reached
      * @return whether the call waits in the mailbox, and the waits back to {@code start} when they close a cycle
      */
-    static Continuation continueAt(@Nullable Invocation start, Activation target, long chainId,
+    static Continuation continueAt(@Nullable Invocation start, Activation target, long chainId, String method,
             List<Frontier> frontier) {
         List<Wait> waits = new ArrayList<>();
         Set<Invocation> visited = new HashSet<>();
-        Invocation waiting = target.waitingOf(chainId);
+        boolean running = false;
+        for (Invocation turn : target.turnsInProgress()) {
+            if (turn != start && turn.callChainId() == chainId && !turn.isOneWay() && turn.name().equals(method)) {
+                running = true;
+                if (search(start, turn, waits, visited, 0, frontier)) {
+                    return new Continuation(false, List.copyOf(waits));
+                }
+            }
+        }
+        if (running) {
+            return new Continuation(false, null);
+        }
+        Invocation waiting = target.waitingOf(chainId, method);
         if (waiting != null) {
             for (Invocation blocker : target.turnsInProgress()) {
                 if (blocks(target, blocker, waiting)
@@ -80,17 +95,12 @@ final class DeadlockDetector {
             }
             return new Continuation(true, null);
         }
-        for (Invocation turn : target.turnsInProgress()) {
-            if (turn != start && turn.callChainId() == chainId && search(start, turn, waits, visited, 0, frontier)) {
-                return new Continuation(false, List.copyOf(waits));
-            }
-        }
         return new Continuation(false, null);
     }
 
     private static boolean search(@Nullable Invocation start, Invocation turn, List<Wait> waits,
             Set<Invocation> visited, int depth, @Nullable List<Frontier> frontier) {
-        if (depth > MAX_DEPTH || !visited.add(turn)) {
+        if (depth >= MAX_DEPTH || !visited.add(turn)) {
             return false;
         }
         Invocation call = turn.awaiting;

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.quark.actor.DeadlockException;
@@ -13,6 +14,8 @@ import dev.quark.runtime.routing.RemoteWaits;
 import dev.quark.runtime.routing.WaitProbe;
 import dev.quark.runtime.routing.WaitStep;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Deadlock detection across silos by edge chasing (Chandy–Misra–Haas): when a turn's look for a cycle reaches a
@@ -25,9 +28,12 @@ import org.jspecify.annotations.Nullable;
  * same victim, before it is broken: the call of the chain with the highest id among those waiting in a mailbox,
  * failed by the silo it waits on with a {@link DeadlockException} naming the actors of the cycle. Nothing of this
  * runs on the call path: probes leave only from a look, after a nested call waited, one per call to another silo
- * it reached (at most {@link DeadlockDetector#MAX_FRONTIER}).
+ * it reached (at most {@link DeadlockDetector#MAX_FRONTIER} per look, and as many onwards from each silo a probe
+ * passes).
  */
 public final class DeadlockProbes {
+
+    private static final Logger logger = LoggerFactory.getLogger(DeadlockProbes.class);
 
     private final RemoteWaits remote;
 
@@ -38,6 +44,8 @@ public final class DeadlockProbes {
     private final AtomicLong nextOrigin = new AtomicLong(1);
 
     private final Map<Long, Origin> origins = new ConcurrentHashMap<>();
+
+    private final AtomicBoolean warned = new AtomicBoolean();
 
     /**
      * Creates the probes of a runtime.
@@ -67,22 +75,58 @@ public final class DeadlockProbes {
      * @return what to pass to the next look and, once the wait ends, to {@link #forget}
      */
     @Nullable Origin look(@Nullable Origin origin, Invocation turn, List<DeadlockDetector.Frontier> frontier) {
-        Origin registered = origin;
-        if (registered == null) {
-            if (frontier.isEmpty()) {
-                return null;
-            }
-            registered = new Origin(this.nextOrigin.getAndIncrement(), turn);
-            this.origins.put(registered.id, registered);
+        if (origin == null && frontier.isEmpty()) {
+            return null;
         }
-        long look = registered.nextLook();
+        long id = (origin != null) ? origin.id : this.nextOrigin.getAndIncrement();
+        long look = (origin != null) ? origin.looks() + 1 : 1;
         String self = this.remote.siloId();
+        List<Sending> probes = new ArrayList<>(frontier.size());
         for (DeadlockDetector.Frontier reached : frontier) {
             List<WaitStep> path = extend(List.of(), reached.waits());
-            this.remote.probe(reached.silo(), new WaitProbe(self, registered.id, look, reached.address(),
-                    reached.chainId(), path));
+            if (!path.isEmpty() && path.size() <= WaitProbe.MAX_PATH) {
+                probes.add(new Sending(reached.silo(),
+                        new WaitProbe(self, id, look, reached.address(), reached.chainId(), path)));
+            }
+        }
+        Origin registered = origin;
+        if (registered == null) {
+            registered = new Origin(id, turn);
+            this.origins.put(id, registered);
+        }
+        registered.nextLook();
+        for (Sending sending : probes) {
+            send(sending.silo(), sending.probe());
         }
         return registered;
+    }
+
+    /** Sends a probe; one that cannot be sent is dropped and never fails the waiting call. */
+    private void send(String silo, WaitProbe probe) {
+        try {
+            this.remote.probe(silo, probe);
+        }
+        catch (RuntimeException ex) {
+            dropped("a deadlock probe to silo " + silo, ex);
+        }
+    }
+
+    private void dropped(String what, RuntimeException ex) {
+        if (this.warned.compareAndSet(false, true)) {
+            logger.warn("Dropped {} (deadlock detection is a hint; later ones are logged at debug): {}", what,
+                    ex.toString());
+        }
+        else {
+            logger.debug("Dropped {}: {}", what, ex.toString());
+        }
+    }
+
+    /** How many waiting turns have probes out, for tests. */
+    int origins() {
+        return this.origins.size();
+    }
+
+    private record Sending(String silo, WaitProbe probe) {
     }
 
     /**
@@ -112,7 +156,7 @@ public final class DeadlockProbes {
         }
         List<DeadlockDetector.Frontier> frontier = new ArrayList<>();
         DeadlockDetector.Continuation found = DeadlockDetector.continueAt((origin != null) ? origin.turn : null,
-                target, probe.callChainId(), frontier);
+                target, probe.callChainId(), probe.path().getLast().method(), frontier);
         List<WaitStep> path = probe.path();
         if (found.blocked()) {
             List<WaitStep> marked = new ArrayList<>(path);
@@ -133,8 +177,8 @@ public final class DeadlockProbes {
         for (DeadlockDetector.Frontier reached : frontier) {
             List<WaitStep> extended = extend(path, reached.waits());
             if (extended.size() <= WaitProbe.MAX_PATH && !repeats(extended, path.size())) {
-                this.remote.probe(reached.silo(), new WaitProbe(probe.initiatorSilo(), probe.initiatorId(),
-                        probe.look(), reached.address(), reached.chainId(), extended));
+                send(reached.silo(), new WaitProbe(probe.initiatorSilo(), probe.initiatorId(), probe.look(),
+                        reached.address(), reached.chainId(), extended));
             }
         }
     }
@@ -145,7 +189,7 @@ public final class DeadlockProbes {
      */
     void breakDeadlock(DeadlockVictim victim) {
         Activation target = activation(victim.address());
-        Invocation call = (target != null) ? target.waitingOf(victim.callChainId()) : null;
+        Invocation call = (target != null) ? target.waitingOf(victim.callChainId(), victim.method()) : null;
         if (call != null) {
             call.completeExceptionally(new DeadlockException(victim.actors(), victim.description()));
         }
@@ -165,13 +209,18 @@ public final class DeadlockProbes {
         }
         description.append(". Failing the call to ").append(victim.calledActor()).append('.').append(victim.method())
             .append("() of chain ").append(Long.toHexString(victim.callChainId()));
-        DeadlockVictim failed = new DeadlockVictim(victim.calledActor(), victim.callChainId(), actors,
-                description.toString());
+        DeadlockVictim failed = new DeadlockVictim(victim.calledActor(), victim.callChainId(), victim.method(),
+                actors, description.toString());
         if (victim.callSilo().equals(this.remote.siloId())) {
             breakDeadlock(failed);
         }
         else {
-            this.remote.breakDeadlock(victim.callSilo(), failed);
+            try {
+                this.remote.breakDeadlock(victim.callSilo(), failed);
+            }
+            catch (RuntimeException ex) {
+                dropped("a deadlock victim notice to silo " + victim.callSilo(), ex);
+            }
         }
     }
 
@@ -240,6 +289,10 @@ public final class DeadlockProbes {
             return ++this.looks;
         }
 
+        synchronized long looks() {
+            return this.looks;
+        }
+
         /**
          * Records a cycle a probe of a look found.
          * @return the victim to fail when the look before found the same one, else {@code null}
@@ -253,7 +306,8 @@ public final class DeadlockProbes {
             boolean confirmed = look == this.cycleLook + 1 && previous != null && previous.sameWait(victim)
                     && previous.callSilo().equals(victim.callSilo());
             this.cycleLook = look;
-            this.suspect = victim;
+            // Once broken, the cycle must be seen on two more consecutive looks before another victim is failed.
+            this.suspect = confirmed ? null : victim;
             return confirmed ? victim : null;
         }
     }

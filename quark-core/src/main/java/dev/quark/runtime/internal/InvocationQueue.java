@@ -71,11 +71,13 @@ final class InvocationQueue {
     }
 
     /**
-     * Returns the first waiting call of a call chain that has not completed yet, for the deadlock detector.
+     * Returns the first waiting call of a call chain to a method that has not completed yet, for the deadlock
+     * detector; one-way messages are never it (nobody waits for them).
      */
-    @Nullable Invocation firstOf(long chainId) {
+    @Nullable Invocation firstOf(long chainId, String method) {
         for (Invocation waiting = this.head; waiting != null; waiting = waiting.next) {
-            if (waiting.callChainId() == chainId && waiting.method() != null && !waiting.isDone()) {
+            if (waiting.callChainId() == chainId && waiting.method() != null && !waiting.isOneWay()
+                    && waiting.name().equals(method) && !waiting.isDone()) {
                 return waiting;
             }
         }

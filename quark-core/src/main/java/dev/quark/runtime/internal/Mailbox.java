@@ -170,9 +170,9 @@ final class Mailbox {
     /**
      * Returns the first call of a call chain that waits here and has not completed yet.
      */
-    @Nullable Invocation waitingOf(long chainId) {
-        Invocation waiting = (this.callbacks != null) ? this.callbacks.firstOf(chainId) : null;
-        return (waiting != null) ? waiting : this.messages.firstOf(chainId);
+    @Nullable Invocation waitingOf(long chainId, String method) {
+        Invocation waiting = (this.callbacks != null) ? this.callbacks.firstOf(chainId, method) : null;
+        return (waiting != null) ? waiting : this.messages.firstOf(chainId, method);
     }
 
     boolean contains(Invocation invocation) {

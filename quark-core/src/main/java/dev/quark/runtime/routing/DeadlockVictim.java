@@ -12,16 +12,19 @@ import dev.quark.runtime.ActorAddress;
  *
  * @param address the called actor
  * @param callChainId the chain of the call
+ * @param method the called method: with the chain, what finds the call (never a one-way message) in the mailbox
  * @param actors the actors of the cycle, as {@code Type/id}, in wait order
  * @param description how the chains wait on each other, as the exception says it
  */
-public record DeadlockVictim(ActorAddress address, long callChainId, List<String> actors, String description) {
+public record DeadlockVictim(ActorAddress address, long callChainId, String method, List<String> actors,
+        String description) {
 
     /**
      * Validates the components and copies the actors.
      */
     public DeadlockVictim {
         Objects.requireNonNull(address, "address must not be null");
+        Objects.requireNonNull(method, "method must not be null");
         Objects.requireNonNull(description, "description must not be null");
         actors = List.copyOf(actors);
     }

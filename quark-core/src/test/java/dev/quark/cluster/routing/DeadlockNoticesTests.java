@@ -30,7 +30,7 @@ class DeadlockNoticesTests {
 
     @Test
     void victimReadsBackAsWritten() throws IOException {
-        DeadlockVictim victim = new DeadlockVictim(new ActorAddress("Node", "x"), Long.MAX_VALUE,
+        DeadlockVictim victim = new DeadlockVictim(new ActorAddress("Node", "x"), Long.MAX_VALUE, "ping",
                 List.of("Node/x", "Node/y"), "chain 1 holds Node/x and waits for Node/y.ping(); … é");
         assertThat(DeadlockNotices.decodeVictim(DeadlockNotices.encode(victim))).isEqualTo(victim);
     }
@@ -45,8 +45,17 @@ class DeadlockNoticesTests {
     }
 
     @Test
+    void victimOfFormatOneWhichNamedOnlyTheChainIsRefused() {
+        byte[] frame = DeadlockNotices.encode(new DeadlockVictim(new ActorAddress("Node", "x"), 1, "ping",
+                List.of("Node/x"), "description"));
+        frame[0] = 1;
+        assertThatExceptionOfType(IOException.class).isThrownBy(() -> DeadlockNotices.decodeVictim(frame))
+            .withMessageContaining("format 1, this silo reads format 2");
+    }
+
+    @Test
     void truncatedFrameIsRefused() {
-        byte[] frame = DeadlockNotices.encode(new DeadlockVictim(new ActorAddress("Node", "x"), 1, List.of("Node/x"),
+        byte[] frame = DeadlockNotices.encode(new DeadlockVictim(new ActorAddress("Node", "x"), 1, "ping", List.of("Node/x"),
                 "description"));
         byte[] truncated = java.util.Arrays.copyOf(frame, frame.length - 4);
         assertThatExceptionOfType(IOException.class).isThrownBy(() -> DeadlockNotices.decodeVictim(truncated));

@@ -1,0 +1,120 @@
+package dev.quark.runtime.internal;
+
+import java.io.UncheckedIOException;
+import java.io.UTFDataFormatException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.routing.DeadlockVictim;
+import dev.quark.runtime.routing.RemoteWaits;
+import dev.quark.runtime.routing.WaitProbe;
+import dev.quark.runtime.routing.WaitStep;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatNoException;
+
+/**
+ * The probes a waiting turn's look sends to other silos: what cannot be built or sent is dropped, never thrown
+ * into the waiting call, and leaves nothing registered.
+ */
+class DeadlockProbesTests {
+
+    private static final ActorAddress CALLED = new ActorAddress("Node", "y");
+
+    private final List<WaitProbe> sent = new ArrayList<>();
+
+    @Test
+    void probeThatCannotBeWrittenIsDroppedWithoutFailingTheWaitingTurn() {
+        DeadlockProbes probes = new DeadlockProbes(remote(true), null, null);
+        Invocation turn = invocation(1);
+        List<DeadlockDetector.Frontier> frontier = List.of(frontier(List.of(wait(turn, invocation(2)))));
+        DeadlockProbes.Origin[] origin = new DeadlockProbes.Origin[1];
+        assertThatNoException().isThrownBy(() -> origin[0] = probes.look(null, turn, frontier));
+        probes.forget(origin[0]);
+        assertThat(probes.origins()).isZero();
+    }
+
+    @Test
+    void pathLongerThanAProbeCarriesSendsNoProbeAndRegistersNothing() {
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null);
+        Invocation turn = invocation(1);
+        DeadlockDetector.Wait edge = wait(turn, invocation(2));
+        List<DeadlockDetector.Frontier> frontier = List
+            .of(frontier(Collections.nCopies(WaitProbe.MAX_PATH + 1, edge)));
+        DeadlockProbes.Origin[] origin = new DeadlockProbes.Origin[1];
+        assertThatNoException().isThrownBy(() -> origin[0] = probes.look(null, turn, frontier));
+        assertThat(this.sent).isEmpty();
+        probes.forget(origin[0]);
+        assertThat(probes.origins()).isZero();
+    }
+
+    @Test
+    void pathOfAtMostMaxPathEdgesIsSent() {
+        DeadlockProbes probes = new DeadlockProbes(remote(false), null, null);
+        Invocation turn = invocation(1);
+        DeadlockDetector.Wait edge = wait(turn, invocation(2));
+        DeadlockProbes.Origin origin = probes.look(null, turn,
+                List.of(frontier(Collections.nCopies(WaitProbe.MAX_PATH, edge))));
+        assertThat(this.sent).singleElement().satisfies((probe) -> {
+            assertThat(probe.path()).hasSize(WaitProbe.MAX_PATH);
+            assertThat(probe.look()).isEqualTo(1);
+        });
+        assertThat(probes.origins()).isOne();
+        probes.look(origin, turn, List.of(frontier(List.of(edge))));
+        assertThat(this.sent.getLast().look()).isEqualTo(2);
+        probes.forget(origin);
+        assertThat(probes.origins()).isZero();
+    }
+
+    @Test
+    void brokenCycleIsNotBrokenAgainOnTheNextLookButAfterTwoMoreSightings() {
+        DeadlockProbes.Origin origin = new DeadlockProbes.Origin(1, invocation(1));
+        List<WaitStep> cycle = List.of(new WaitStep(1, "Node/x", "silo-1", CALLED, "ping", true),
+                new WaitStep(2, "Node/y", "silo-0", new ActorAddress("Node", "x"), "ping", true));
+        assertThat(origin.cycleSeen(1, cycle)).isNull();
+        assertThat(origin.cycleSeen(2, cycle)).isEqualTo(cycle.get(1));
+        assertThat(origin.cycleSeen(2, cycle)).as("another probe of the same look").isNull();
+        assertThat(origin.cycleSeen(3, cycle)).as("the look right after the break").isNull();
+        assertThat(origin.cycleSeen(4, cycle)).isEqualTo(cycle.get(1));
+    }
+
+    private static DeadlockDetector.Frontier frontier(List<DeadlockDetector.Wait> waits) {
+        return new DeadlockDetector.Frontier(waits, "silo-1", CALLED, 2);
+    }
+
+    private static DeadlockDetector.Wait wait(Invocation turn, Invocation call) {
+        call.sentTo = "silo-1";
+        return new DeadlockDetector.Wait(turn, call, false);
+    }
+
+    private static Invocation invocation(long chainId) {
+        return new Invocation(null, CALLED, null, null, null, chainId, null, Map.of(), 0);
+    }
+
+    private RemoteWaits remote(boolean failing) {
+        return new RemoteWaits() {
+
+            @Override
+            public String siloId() {
+                return "silo-0";
+            }
+
+            @Override
+            public void probe(String siloId, WaitProbe probe) {
+                if (failing) {
+                    // As DataOutputStream.writeUTF refuses an actor id of more than 65,535 bytes.
+                    throw new UncheckedIOException(new UTFDataFormatException("encoded string too long"));
+                }
+                DeadlockProbesTests.this.sent.add(probe);
+            }
+
+            @Override
+            public void breakDeadlock(String siloId, DeadlockVictim victim) {
+            }
+        };
+    }
+}
