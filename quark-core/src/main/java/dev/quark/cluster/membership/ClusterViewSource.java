@@ -50,4 +50,15 @@ public interface ClusterViewSource {
         boolean sameTable = seenIncarnation.equals(current().incarnation());
         refreshIfOlderThan(sameTable ? seenVersion : Long.MAX_VALUE);
     }
+
+    /**
+     * Asks for a fresh read of the table when another silo announced a change it wrote itself (a leave), rather
+     * than a call showing a newer view. Returns at once; the new view arrives through {@link #subscribe}. The
+     * default is {@link #refreshIfOlderThan(long)}; a source that follows the table only when told (a test's
+     * silo held on an old view) may ignore it.
+     * @param announcedVersion the membership version of the announced change
+     */
+    default void refreshOnAnnouncement(long announcedVersion) {
+        refreshIfOlderThan(announcedVersion);
+    }
 }

@@ -66,4 +66,14 @@ final class SiloBinding {
             bound.refreshIfOlderThan(seenVersion);
         }
     }
+
+    /**
+     * Asks the view source to read membership again when another silo announced a change of a newer version.
+     */
+    void refreshOnAnnouncement(long announcedVersion, long currentVersion) {
+        ClusterViewSource bound = this.source;
+        if (bound != null && announcedVersion > currentVersion) {
+            bound.refreshOnAnnouncement(announcedVersion);
+        }
+    }
 }

@@ -3,6 +3,7 @@ package dev.quark.cluster.routing;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,6 +24,8 @@ import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.InvalidSettingException;
 
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How one silo takes part in calls between silos: the runtime's routing seam implemented over a
@@ -50,6 +53,11 @@ import org.jspecify.annotations.Nullable;
  */
 public final class SiloRouting implements AutoCloseable {
 
+    /** The longest a leaving silo waits for the other silos to confirm they read its leave. */
+    private static final long MAX_LEAVE_SEEN_WAIT = TimeUnit.SECONDS.toNanos(3);
+
+    private static final Logger logger = LoggerFactory.getLogger(SiloRouting.class);
+
     private final String siloId;
 
     private final Transport transport;
@@ -75,6 +83,8 @@ public final class SiloRouting implements AutoCloseable {
     private final SiloNotices notices;
 
     private final DeadlockNotices deadlocks;
+
+    private final LeaveAnnouncements leaves;
 
     private final DepartedPeers departedPeers;
 
@@ -111,6 +121,7 @@ public final class SiloRouting implements AutoCloseable {
         this.prober = new TransportProber(messenger, builder.clock);
         this.notices = new SiloNotices(this.siloId, this.views, messenger, this.executor);
         this.deadlocks = new DeadlockNotices(this.siloId, this.notices, this.silo);
+        this.leaves = new LeaveAnnouncements(this.siloId, this.views, this.notices, this.silo, this.executor);
         this.views.onNewView(this.pending::failTargetsGoneIn);
         this.departedPeers = new DepartedPeers(this.siloId, this.transport);
         this.views.onNewView(this.departedPeers);
@@ -231,15 +242,32 @@ public final class SiloRouting implements AutoCloseable {
 
     /**
      * Waits until no call this silo sent waits for its answer and no call it received waits for its turn to
-     * end; a graceful shutdown waits for this before the silo leaves.
+     * end; a graceful shutdown waits for this before the silo leaves. A silo that is leaving
+     * ({@code SHUTTING_DOWN} in its view) first waits until every other silo of its view has read its leave
+     * ({@link LeaveAnnouncements}), for at most half the timeout and 3 seconds: from then on no silo routes new
+     * calls here, and those routed here before have arrived and are counted.
      * @param timeout how long to wait at most
      * @return whether the silo became idle in time
      */
     public boolean awaitIdle(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        boolean leaving = this.leaves.isLeaving();
+        if (leaving) {
+            Set<String> unanswered = this.leaves.awaitSeen(start + Math.min(timeout.toNanos() / 2, MAX_LEAVE_SEEN_WAIT));
+            if (!unanswered.isEmpty()) {
+                logger.info("Silo {} is leaving although silos {} did not confirm they read its leave in time: calls "
+                        + "they send it after it closes fail", this.siloId, unanswered);
+            }
+        }
         while (this.pending.size() > 0 || this.calls.inProgress() > 0) {
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
+                if (leaving) {
+                    logger.warn("Silo {} is leaving with {} calls it sent still waiting for answers and {} calls it "
+                            + "received not answered after {}", this.siloId, this.pending.size(),
+                            this.calls.inProgress(), timeout);
+                }
                 return false;
             }
             LockSupport.parkNanos(Math.min(remaining, TimeUnit.MILLISECONDS.toNanos(5)));

@@ -7,28 +7,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 import dev.quark.cluster.membership.ClusterView;
-import dev.quark.cluster.membership.ClusterViewSource;
-import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.MembershipSnapshot;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.transport.Envelope;
-import dev.quark.cluster.transport.EnvelopeHandler;
-import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorRuntime;
@@ -198,77 +190,5 @@ class ViewWaitsTests {
 
     private static ClusterView view(long version, SiloEntry... entries) {
         return ClusterView.of(MembershipSnapshot.of(version, List.of(entries)), 150);
-    }
-
-    /** A transport that keeps what it sends and lets the test hand envelopes to the silo. */
-    private static final class CapturingTransport implements Transport {
-
-        private final BlockingQueue<Envelope> sent = new LinkedBlockingQueue<>();
-
-        private volatile @Nullable EnvelopeHandler handler;
-
-        @Override
-        public SiloAddress start(String siloId, EnvelopeHandler handler) {
-            this.handler = handler;
-            return new SiloAddress("127.0.0.1", 9001);
-        }
-
-        EnvelopeHandler handler() {
-            EnvelopeHandler started = this.handler;
-            assertThat(started).isNotNull();
-            return started;
-        }
-
-        @Override
-        public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
-            this.sent.add(envelope);
-            return CompletableFuture.completedFuture(null);
-        }
-
-        Envelope next() throws InterruptedException {
-            Envelope envelope = this.sent.poll(10, TimeUnit.SECONDS);
-            assertThat(envelope).as("an envelope sent within 10 s").isNotNull();
-            return envelope;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
-    /** A view source that reads nothing by itself: views come when the test installs them. */
-    private static final class HeldViewSource implements ClusterViewSource {
-
-        private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
-
-        private final List<Long> refreshesAskedFor = new CopyOnWriteArrayList<>();
-
-        private volatile ClusterView current = ClusterView.EMPTY;
-
-        void install(ClusterView view) {
-            this.current = view;
-            this.listeners.forEach((listener) -> listener.accept(view));
-        }
-
-        @Override
-        public ClusterView current() {
-            return this.current;
-        }
-
-        @Override
-        public MembershipProvider.Watch subscribe(Consumer<ClusterView> listener) {
-            this.listeners.add(listener);
-            return () -> this.listeners.remove(listener);
-        }
-
-        @Override
-        public boolean isServing() {
-            return true;
-        }
-
-        @Override
-        public void refreshIfOlderThan(long seenVersion) {
-            this.refreshesAskedFor.add(seenVersion);
-        }
     }
 }

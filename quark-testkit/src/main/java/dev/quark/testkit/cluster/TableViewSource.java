@@ -25,8 +25,9 @@ import org.jspecify.annotations.Nullable;
  * probes, no failure detection — in a test, {@link #setStatus} declares a silo dead the way failure detection
  * would. It serves while its own entry is {@code ACTIVE} or {@code SHUTTING_DOWN}.
  * <p>
- * {@link #holdViews()} lets a test keep one silo on an old view while the others move on (hints are ignored
- * until {@link #releaseViews()}; a call from a silo with a newer view still makes it read the table).
+ * {@link #holdViews()} lets a test keep one silo on an old view while the others move on (hints, the table's
+ * and a leaving silo's announcement, are ignored until {@link #releaseViews()}; a call from a silo with a newer
+ * view still makes it read the table).
  */
 public final class TableViewSource implements ClusterViewSource, AutoCloseable {
 
@@ -178,6 +179,17 @@ public final class TableViewSource implements ClusterViewSource, AutoCloseable {
     public void refreshIfOlderThan(long seenVersion) {
         if (seenVersion > this.current.version()) {
             refresh();
+        }
+    }
+
+    /**
+     * Reads the table when another silo announces a change (a leave), unless this source holds its views: an
+     * announcement is a hint, unlike a call that shows a newer view.
+     */
+    @Override
+    public void refreshOnAnnouncement(long announcedVersion) {
+        if (!this.held) {
+            refreshIfOlderThan(announcedVersion);
         }
     }
 

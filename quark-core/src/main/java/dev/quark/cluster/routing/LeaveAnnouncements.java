@@ -1,0 +1,184 @@
+package dev.quark.cluster.routing;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes sure the other silos have read that this one is leaving before it goes: a leaving silo
+ * ({@code SHUTTING_DOWN} in its view) sends each silo of its view a notice naming the membership version of its
+ * leave, and each answers once its own view has reached that version (it reads the table at once if it is behind).
+ * The answer travels on the same lane as that silo's calls, after them: once it has arrived, every call that silo
+ * routed with a view in which the leaver still owned actors has arrived too, and is counted by the leaver's wait
+ * for idleness (it refuses such calls, and their callers send them again where their actors live now). Without
+ * this, a silo that had not read the leave yet could send calls to the leaver after it closed its transport, and
+ * they would fail with an unknown outcome.
+ * <p>
+ * A silo that does not answer (unreachable, or a version without this notice during a rolling upgrade) is waited
+ * for at most the wait given to {@link #awaitSeen}, and not at all once its view shows it dead or gone. Cluster
+ * clients are not asked: they learn of the leave from membership, or from the leaver's refusals.
+ */
+final class LeaveAnnouncements {
+
+    /** The topic of a leaving silo's notice. */
+    static final String LEAVING_TOPIC = "quark-leaving";
+
+    /** The topic of the answer of a silo that has read a leave. */
+    static final String SEEN_TOPIC = "quark-leave-seen";
+
+    private static final byte FORMAT = 1;
+
+    /** How long a silo waits to read a leave's version before it gives up answering (its waiter is let go). */
+    private static final long ANSWER_WITHIN_SECONDS = 30;
+
+    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+    private static final Logger logger = LoggerFactory.getLogger(LeaveAnnouncements.class);
+
+    private final String self;
+
+    private final ViewTracker views;
+
+    private final SiloNotices notices;
+
+    private final SiloBinding silo;
+
+    private final Executor executor;
+
+    private final Set<String> seenBy = ConcurrentHashMap.newKeySet();
+
+    private volatile long announcedVersion;
+
+    LeaveAnnouncements(String self, ViewTracker views, SiloNotices notices, SiloBinding silo, Executor executor) {
+        this.self = self;
+        this.views = views;
+        this.notices = notices;
+        this.silo = silo;
+        this.executor = executor;
+        notices.handle(LEAVING_TOPIC, this::leavingReceived);
+        notices.handle(SEEN_TOPIC, this::seenReceived);
+    }
+
+    /**
+     * Returns whether this silo's own entry is {@code SHUTTING_DOWN} in its current view.
+     */
+    boolean isLeaving() {
+        SiloEntry own = this.views.current().membership().silos().get(this.self);
+        return own != null && own.status() == SiloStatus.SHUTTING_DOWN;
+    }
+
+    /**
+     * Tells the other silos of the current view that this silo is leaving and waits until each has answered that
+     * it read the leave, or is dead or gone in this silo's view, or the deadline has passed.
+     * @param deadlineNanos the {@link System#nanoTime()} to stop waiting at
+     * @return the silos that did not answer in time, empty when all did
+     */
+    Set<String> awaitSeen(long deadlineNanos) {
+        ClusterView view = this.views.current();
+        long version = view.version();
+        this.announcedVersion = version;
+        Set<String> awaited = ConcurrentHashMap.newKeySet();
+        byte[] payload = encode(this.self, version);
+        for (SiloEntry entry : view.membership().silos().values()) {
+            if (!entry.siloId().equals(this.self) && entry.status() != SiloStatus.DEAD) {
+                awaited.add(entry.siloId());
+                this.notices.send(entry.siloId(), LEAVING_TOPIC, payload).whenComplete((sent, failure) -> {
+                    if (failure != null) {
+                        logger.debug("Silo {} could not tell silo {} that it leaves: {}", this.self,
+                                entry.siloId(), Messenger.unwrap(failure).getMessage());
+                    }
+                });
+            }
+        }
+        while (true) {
+            awaited.removeIf((siloId) -> this.seenBy.contains(siloId) || isGone(siloId));
+            long remaining = deadlineNanos - System.nanoTime();
+            if (awaited.isEmpty() || remaining <= 0) {
+                return new TreeSet<>(awaited);
+            }
+            LockSupport.parkNanos(Math.min(remaining, POLL_NANOS));
+        }
+    }
+
+    private boolean isGone(String siloId) {
+        SiloEntry entry = this.views.current().membership().silos().get(siloId);
+        return entry == null || entry.status() == SiloStatus.DEAD;
+    }
+
+    private void leavingReceived(byte[] payload) {
+        Announcement leave = decode(payload);
+        if (leave == null) {
+            return;
+        }
+        this.silo.refreshOnAnnouncement(leave.version(), this.views.current().version());
+        this.views.awaitVersion(leave.version()).orTimeout(ANSWER_WITHIN_SECONDS, TimeUnit.SECONDS).whenCompleteAsync((view, failure) -> {
+            if (failure == null) {
+                this.notices.send(leave.siloId(), SEEN_TOPIC, encode(this.self, leave.version()))
+                    .whenComplete((sent, sendFailure) -> {
+                        if (sendFailure != null) {
+                            logger.debug("Silo {} could not tell silo {} that it read its leave: {}", this.self,
+                                    leave.siloId(), Messenger.unwrap(sendFailure).getMessage());
+                        }
+                    });
+            }
+        }, this.executor);
+    }
+
+    private void seenReceived(byte[] payload) {
+        Announcement seen = decode(payload);
+        if (seen != null && seen.version() >= this.announcedVersion) {
+            this.seenBy.add(seen.siloId());
+        }
+    }
+
+    static byte[] encode(String siloId, long version) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(32 + siloId.length());
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(FORMAT);
+            out.writeUTF(siloId);
+            out.writeLong(version);
+        }
+        catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Reads a notice of either topic; one of another format, or cut short, is dropped (and logged at debug).
+     */
+    static @Nullable Announcement decode(byte[] payload) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
+            byte format = in.readByte();
+            if (format != FORMAT) {
+                logger.debug("Dropped a leave notice of format {}", format);
+                return null;
+            }
+            return new Announcement(in.readUTF(), in.readLong());
+        }
+        catch (IOException ex) {
+            logger.debug("Dropped a malformed leave notice: {}", ex.toString());
+            return null;
+        }
+    }
+
+    /** A leave notice's content: the leaving silo and its leave's version, or the answering silo and that version. */
+    record Announcement(String siloId, long version) {
+    }
+}

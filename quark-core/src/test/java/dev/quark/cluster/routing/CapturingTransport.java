@@ -1,0 +1,51 @@
+package dev.quark.cluster.routing;
+
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.Transport;
+import org.jspecify.annotations.Nullable;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A transport that keeps what it sends and lets the test hand envelopes to the silo. */
+final class CapturingTransport implements Transport {
+
+    final BlockingQueue<Envelope> sent = new LinkedBlockingQueue<>();
+
+    private volatile @Nullable EnvelopeHandler handler;
+
+    @Override
+    public SiloAddress start(String siloId, EnvelopeHandler handler) {
+        this.handler = handler;
+        return new SiloAddress("127.0.0.1", 9001);
+    }
+
+    EnvelopeHandler handler() {
+        EnvelopeHandler started = this.handler;
+        assertThat(started).isNotNull();
+        return started;
+    }
+
+    @Override
+    public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
+        this.sent.add(envelope);
+        return CompletableFuture.completedFuture(null);
+    }
+
+    Envelope next() throws InterruptedException {
+        Envelope envelope = this.sent.poll(10, TimeUnit.SECONDS);
+        assertThat(envelope).as("an envelope sent within 10 s").isNotNull();
+        return envelope;
+    }
+
+    @Override
+    public void close() {
+    }
+}

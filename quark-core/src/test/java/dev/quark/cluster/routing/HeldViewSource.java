@@ -1,0 +1,45 @@
+package dev.quark.cluster.routing;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.ClusterViewSource;
+import dev.quark.cluster.membership.MembershipProvider;
+
+/** A view source that reads nothing by itself: views come when the test installs them. */
+final class HeldViewSource implements ClusterViewSource {
+
+    private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
+
+    final List<Long> refreshesAskedFor = new CopyOnWriteArrayList<>();
+
+    private volatile ClusterView current = ClusterView.EMPTY;
+
+    void install(ClusterView view) {
+        this.current = view;
+        this.listeners.forEach((listener) -> listener.accept(view));
+    }
+
+    @Override
+    public ClusterView current() {
+        return this.current;
+    }
+
+    @Override
+    public MembershipProvider.Watch subscribe(Consumer<ClusterView> listener) {
+        this.listeners.add(listener);
+        return () -> this.listeners.remove(listener);
+    }
+
+    @Override
+    public boolean isServing() {
+        return true;
+    }
+
+    @Override
+    public void refreshIfOlderThan(long seenVersion) {
+        this.refreshesAskedFor.add(seenVersion);
+    }
+}

@@ -1,0 +1,203 @@
+package dev.quark.cluster.routing;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
+import dev.quark.runtime.ActorRuntime;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A leaving silo waits, before it reports itself idle, until the other silos of its view have answered that they
+ * read its leave (their calls routed with the older view arrive before that answer); one that does not answer
+ * is waited for at most half the timeout, and not at all once it is dead. A silo that hears of a leave answers
+ * once its own view has reached the leave's version, reading the table at once.
+ */
+class LeaveAnnouncementsTests {
+
+    private final CapturingTransport transport = new CapturingTransport();
+
+    private final HeldViewSource views = new HeldViewSource();
+
+    private final SiloRouting routing = SiloRouting.builder("silo-1", this.transport).build();
+
+    private final ActorRuntime runtime = this.routing.configure(ActorRuntime.builder()).build();
+
+    private final SiloEntry first = entry("silo-0", 9000, SiloStatus.ACTIVE);
+
+    private final SiloEntry self = entry("silo-1", 9001, SiloStatus.ACTIVE);
+
+    private final SiloEntry third = entry("silo-2", 9002, SiloStatus.ACTIVE);
+
+    LeaveAnnouncementsTests() {
+        this.routing.listen(this.runtime, new JacksonPayloadCodec(JsonMapper.builder().build(), this.runtime,
+                List.of()));
+        this.views.install(view(1, this.first, this.self, this.third));
+        this.routing.follow(this.views);
+    }
+
+    @AfterEach
+    void close() {
+        this.routing.close();
+        this.runtime.close();
+    }
+
+    @Test
+    void aLeavingSiloIsIdleOnlyOnceEveryOtherSiloHasAnsweredThatItReadTheLeave() throws Exception {
+        this.views.install(view(2, this.first, this.self.withStatus(SiloStatus.SHUTTING_DOWN), this.third));
+        CompletableFuture<Boolean> idle = CompletableFuture.supplyAsync(
+                () -> this.routing.awaitIdle(Duration.ofSeconds(20)), (task) -> Thread.ofVirtual().start(task));
+
+        List<Envelope> announcements = List.of(this.transport.next(), this.transport.next());
+        assertThat(announcements).extracting(Envelope::targetSiloId).containsExactlyInAnyOrder("silo-0", "silo-2");
+        assertThat(announcements).allSatisfy((notice) -> {
+            assertThat(notice.kind()).isEqualTo(Envelope.Kind.NOTICE);
+            assertThat(notice.metadata()).containsEntry(SiloNotices.TOPIC, LeaveAnnouncements.LEAVING_TOPIC);
+            assertThat(LeaveAnnouncements.decode(notice.payload()))
+                .isEqualTo(new LeaveAnnouncements.Announcement("silo-1", 2));
+        });
+        this.transport.handler().receive(seen("silo-0", 2));
+        assertThat(idle).as("silo-2 has not answered yet").isNotDone();
+        assertThat(idle.completeOnTimeout(false, 200, TimeUnit.MILLISECONDS).get())
+            .as("still waiting for silo-2 after 200 ms")
+            .isFalse();
+    }
+
+    @Test
+    void aLeavingSiloGoesOnOnceTheLastSiloAnswers() throws Exception {
+        this.views.install(view(2, this.first, this.self.withStatus(SiloStatus.SHUTTING_DOWN), this.third));
+        long started = System.nanoTime();
+        CompletableFuture<Boolean> idle = CompletableFuture.supplyAsync(
+                () -> this.routing.awaitIdle(Duration.ofSeconds(20)), (task) -> Thread.ofVirtual().start(task));
+        this.transport.next();
+        this.transport.next();
+
+        this.transport.handler().receive(seen("silo-2", 2));
+        this.transport.handler().receive(seen("silo-0", 2));
+
+        assertThat(idle).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(true);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("long before half the timeout")
+            .isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void anAnswerForAnOlderVersionDoesNotCount() {
+        this.views.install(view(2, this.first, this.self.withStatus(SiloStatus.SHUTTING_DOWN), this.third));
+        CompletableFuture<Boolean> idle = CompletableFuture.supplyAsync(
+                () -> this.routing.awaitIdle(Duration.ofSeconds(20)), (task) -> Thread.ofVirtual().start(task));
+        drainAnnouncements();
+
+        this.transport.handler().receive(seen("silo-0", 1));
+        this.transport.handler().receive(seen("silo-2", 2));
+
+        assertThat(idle.completeOnTimeout(false, 300, TimeUnit.MILLISECONDS)).succeedsWithin(Duration.ofSeconds(5))
+            .as("silo-0 answered for version 1 only")
+            .isEqualTo(false);
+    }
+
+    @Test
+    void aSiloThatNeverAnswersIsWaitedForAtMostHalfTheTimeout() {
+        this.views.install(view(2, this.first, this.self.withStatus(SiloStatus.SHUTTING_DOWN), this.third));
+        long started = System.nanoTime();
+
+        assertThat(this.routing.awaitIdle(Duration.ofMillis(600))).as("idle: nothing in progress").isTrue();
+
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(300)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aSiloThatTheViewShowsDeadIsNotWaitedFor() throws Exception {
+        this.views.install(view(2, this.first, this.self.withStatus(SiloStatus.SHUTTING_DOWN), this.third));
+        CompletableFuture<Boolean> idle = CompletableFuture.supplyAsync(
+                () -> this.routing.awaitIdle(Duration.ofSeconds(20)), (task) -> Thread.ofVirtual().start(task));
+        drainAnnouncements();
+        this.transport.handler().receive(seen("silo-0", 2));
+
+        this.views.install(view(3, this.first, this.self.withStatus(SiloStatus.SHUTTING_DOWN),
+                this.third.withStatus(SiloStatus.DEAD)));
+
+        assertThat(idle).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(true);
+    }
+
+    @Test
+    void aSiloThatIsNotLeavingAsksNobody() {
+        assertThat(this.routing.awaitIdle(Duration.ofSeconds(20))).isTrue();
+
+        assertThat(this.transport.sent).isEmpty();
+    }
+
+    @Test
+    void aSiloThatHearsOfALeaveReadsTheTableAndAnswersOnceItsViewHasReachedTheLeavesVersion() throws Exception {
+        this.transport.handler().receive(notice(LeaveAnnouncements.LEAVING_TOPIC, "silo-0", 2));
+
+        await("a read of the table asked for at once").atMost(Duration.ofSeconds(5))
+            .until(() -> this.views.refreshesAskedFor.contains(2L));
+        assertThat(this.transport.sent.poll(200, TimeUnit.MILLISECONDS)).as("no answer before version 2").isNull();
+        this.views.install(view(2, this.first.withStatus(SiloStatus.SHUTTING_DOWN), this.self, this.third));
+
+        Envelope answer = this.transport.next();
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.NOTICE);
+        assertThat(answer.targetSiloId()).isEqualTo("silo-0");
+        assertThat(answer.metadata()).containsEntry(SiloNotices.TOPIC, LeaveAnnouncements.SEEN_TOPIC);
+        assertThat(LeaveAnnouncements.decode(answer.payload()))
+            .isEqualTo(new LeaveAnnouncements.Announcement("silo-1", 2));
+    }
+
+    @Test
+    void aLeaveNoticeOfAnotherFormatOrCutShortIsDropped() {
+        assertThat(LeaveAnnouncements.decode(new byte[] { 2, 0, 0 })).isNull();
+        byte[] whole = LeaveAnnouncements.encode("silo-0", 7);
+        assertThat(LeaveAnnouncements.decode(Arrays.copyOf(whole, whole.length - 1))).isNull();
+        assertThat(LeaveAnnouncements.decode(whole)).isEqualTo(new LeaveAnnouncements.Announcement("silo-0", 7));
+    }
+
+    private void drainAnnouncements() {
+        List<Envelope> announcements = new ArrayList<>();
+        try {
+            announcements.add(this.transport.next());
+            announcements.add(this.transport.next());
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+        assertThat(announcements).hasSize(2);
+    }
+
+    private Envelope seen(String siloId, long version) {
+        return notice(LeaveAnnouncements.SEEN_TOPIC, siloId, version);
+    }
+
+    private Envelope notice(String topic, String from, long version) {
+        SiloEntry sender = from.equals("silo-0") ? this.first : this.third;
+        return new Envelope(1, 0, Envelope.Kind.NOTICE, from, 1, sender.address(), "silo-1", 1, null, null, 0,
+                LeaveAnnouncements.encode(from, version), 0, null, Map.of(SiloNotices.TOPIC, topic), 0, version, 0);
+    }
+
+    private static SiloEntry entry(String siloId, int port, SiloStatus status) {
+        Instant now = Instant.now();
+        return new SiloEntry(siloId, new SiloAddress("127.0.0.1", port), now, status, now, 1, Set.of(), List.of());
+    }
+
+    private static ClusterView view(long version, SiloEntry... entries) {
+        return ClusterView.of(MembershipSnapshot.of(version, List.of(entries)), 150);
+    }
+}
