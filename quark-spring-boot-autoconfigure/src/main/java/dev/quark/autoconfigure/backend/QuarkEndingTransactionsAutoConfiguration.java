@@ -4,6 +4,8 @@ import javax.sql.DataSource;
 
 import dev.quark.jdbc.EndingTransactionMarker;
 
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -18,7 +20,8 @@ import org.springframework.context.annotation.Bean;
  * writes of Quark's JDBC stores from a finished transaction's {@code afterCompletion} callbacks ({@code AFTER_COMMIT}
  * and {@code AFTER_ROLLBACK} event listeners) are committed on connections of their own instead of being lost on the
  * finished transaction's connection. A transaction manager that the application defines itself needs it added with
- * {@code addListener}.
+ * {@code addListener}; {@link EndingTransactionMarkerCheck} names at start-up those of the {@code DataSource} that lack
+ * it while one of Quark's JDBC stores is in use (the outbox's check does so on PostgreSQL messaging).
  */
 @AutoConfiguration(afterName = { "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
         "dev.quark.autoconfigure.messaging.QuarkMessagingAutoConfiguration" })
@@ -31,5 +34,12 @@ public final class QuarkEndingTransactionsAutoConfiguration {
     @ConditionalOnMissingBean(EndingTransactionMarker.class)
     EndingTransactionMarker quarkEndingTransactionMarker() {
         return new EndingTransactionMarker();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(type = "dev.quark.autoconfigure.messaging.OutboxCommitListenerCheck")
+    EndingTransactionMarkerCheck quarkEndingTransactionMarkerCheck(ListableBeanFactory beanFactory,
+            ObjectProvider<DataSource> dataSource) {
+        return new EndingTransactionMarkerCheck(beanFactory, new TransactionManagersOfDataSource(beanFactory, dataSource));
     }
 }

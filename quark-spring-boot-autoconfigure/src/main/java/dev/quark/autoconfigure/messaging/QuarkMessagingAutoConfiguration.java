@@ -31,6 +31,7 @@ import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendResolver;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
+import dev.quark.autoconfigure.backend.TransactionManagersOfDataSource;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
 import dev.quark.autoconfigure.redis.QuarkRedisProperties;
@@ -254,7 +255,7 @@ public final class QuarkMessagingAutoConfiguration {
         @ConditionalOnMissingBean
         OutboxCommitListenerCheck quarkOutboxCommitListenerCheck(ListableBeanFactory beanFactory,
                 ObjectProvider<DataSource> dataSource) {
-            return new OutboxCommitListenerCheck(beanFactory, dataSource);
+            return new OutboxCommitListenerCheck(new TransactionManagersOfDataSource(beanFactory, dataSource));
         }
 
         @Bean

@@ -192,6 +192,8 @@ class PostgresMessagingIntegrationTests {
                     assertThat(context).hasNotFailed().hasSingleBean(OutboxCommitListener.class);
                     assertThat(context).as("the outbox's listener is the one marker of ending transactions")
                         .hasSingleBean(EndingTransactionMarker.class);
+                    assertThat(context).as("the outbox's check stands for the marker's")
+                        .doesNotHaveBean("quarkEndingTransactionMarkerCheck");
                     assertThat(context.getBean(DataSourceTransactionManager.class).getTransactionExecutionListeners())
                         .containsExactly(context.getBean(OutboxCommitListener.class));
                     assertThat(context.getBean(OutboxCommitListenerCheck.class).unlistened()).isEmpty();
