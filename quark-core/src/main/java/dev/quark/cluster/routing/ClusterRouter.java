@@ -293,6 +293,10 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         catch (RuntimeException ex) {
             return CompletableFuture.failedFuture(ex);
         }
+        NotDelivered leaving = leavingSinceRouted(siloId, call);
+        if (leaving != null) {
+            return CompletableFuture.failedFuture(leaving);
+        }
         boolean oneWay = method.kind() == MethodDescriptor.CallKind.ONE_WAY;
         Messenger.Message message = new Messenger.Message(oneWay ? Envelope.Kind.ONE_WAY : Envelope.Kind.REQUEST,
                 call.address(), method.id(), payload, call.callChainId(), call.requestId(), call.metadata(),
@@ -357,6 +361,29 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      * A call a silo refused without running it; its cause is the refusal the caller gets if the call cannot be
      * routed again. Never leaves this class.
      */
+    /**
+     * Returns a refusal, as if from the target itself, when the current view shows the target leaving
+     * ({@code SHUTTING_DOWN}) and the actor is placed by hash: the call was routed with an older view, and this
+     * silo may already have told the leaver that it read its leave ({@link LeaveAnnouncements}), after which the
+     * leaver may close before the call arrives. Routed again instead, the call goes to the new owner. Read right
+     * before the hand-over to the transport, after encoding, to keep that window small; a directory-placed
+     * activation still hosted by the leaver is served there.
+     */
+    private @Nullable NotDelivered leavingSinceRouted(String siloId, ActorCall call) {
+        ClusterView view = this.views.current();
+        SiloEntry target = view.membership().silos().get(siloId);
+        if (target == null || target.status() != SiloStatus.SHUTTING_DOWN) {
+            return null;
+        }
+        PlacementStrategy strategy = this.silo.placements().strategyOf(call.address().typeName());
+        if (strategy.usesDirectory() || strategy.servesLocally()) {
+            return null;
+        }
+        return new NotDelivered(siloId, view.version(), new SiloNotServingException("Silo " + siloId
+                + " is leaving the cluster (membership version " + view.version() + "); " + describe(call)
+                + " was not sent there"));
+    }
+
     private static final class NotDelivered extends RuntimeException {
 
         private static final long serialVersionUID = 1L;

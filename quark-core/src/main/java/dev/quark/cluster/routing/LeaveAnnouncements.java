@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,9 +62,8 @@ final class LeaveAnnouncements {
 
     private final Executor executor;
 
-    private final Set<String> seenBy = ConcurrentHashMap.newKeySet();
-
-    private volatile long announcedVersion;
+    /** The version each silo last answered for. */
+    private final Map<String, Long> seenBy = new ConcurrentHashMap<>();
 
     LeaveAnnouncements(String self, ViewTracker views, SiloNotices notices, SiloBinding silo, Executor executor) {
         this.self = self;
@@ -92,7 +92,6 @@ final class LeaveAnnouncements {
     Set<String> awaitSeen(long deadlineNanos) {
         ClusterView view = this.views.current();
         long version = view.version();
-        this.announcedVersion = version;
         Set<String> awaited = ConcurrentHashMap.newKeySet();
         byte[] payload = encode(this.self, version);
         for (SiloEntry entry : view.membership().silos().values()) {
@@ -107,7 +106,7 @@ final class LeaveAnnouncements {
             }
         }
         while (true) {
-            awaited.removeIf((siloId) -> this.seenBy.contains(siloId) || isGone(siloId));
+            awaited.removeIf((siloId) -> this.seenBy.getOrDefault(siloId, 0L) >= version || isGone(siloId));
             long remaining = deadlineNanos - System.nanoTime();
             if (awaited.isEmpty() || remaining <= 0) {
                 return new TreeSet<>(awaited);
@@ -128,7 +127,7 @@ final class LeaveAnnouncements {
         }
         this.silo.refreshOnAnnouncement(leave.version(), this.views.current().version());
         this.views.awaitVersion(leave.version()).orTimeout(ANSWER_WITHIN_SECONDS, TimeUnit.SECONDS).whenCompleteAsync((view, failure) -> {
-            if (failure == null) {
+            if (failure == null && !isGone(leave.siloId())) {
                 this.notices.send(leave.siloId(), SEEN_TOPIC, encode(this.self, leave.version()))
                     .whenComplete((sent, sendFailure) -> {
                         if (sendFailure != null) {
@@ -142,8 +141,8 @@ final class LeaveAnnouncements {
 
     private void seenReceived(byte[] payload) {
         Announcement seen = decode(payload);
-        if (seen != null && seen.version() >= this.announcedVersion) {
-            this.seenBy.add(seen.siloId());
+        if (seen != null) {
+            this.seenBy.merge(seen.siloId(), seen.version(), Math::max);
         }
     }
 

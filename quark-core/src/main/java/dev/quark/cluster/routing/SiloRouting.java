@@ -86,6 +86,8 @@ public final class SiloRouting implements AutoCloseable {
 
     private final LeaveAnnouncements leaves;
 
+    private final long leaveSeenWait;
+
     private final DepartedPeers departedPeers;
 
     private final IdleClientLinks clientLinks;
@@ -121,6 +123,7 @@ public final class SiloRouting implements AutoCloseable {
         this.prober = new TransportProber(messenger, builder.clock);
         this.notices = new SiloNotices(this.siloId, this.views, messenger, this.executor);
         this.deadlocks = new DeadlockNotices(this.siloId, this.notices, this.silo);
+        this.leaveSeenWait = builder.leaveSeenWait.toNanos();
         this.leaves = new LeaveAnnouncements(this.siloId, this.views, this.notices, this.silo, this.executor);
         this.views.onNewView(this.pending::failTargetsGoneIn);
         this.departedPeers = new DepartedPeers(this.siloId, this.transport);
@@ -244,8 +247,9 @@ public final class SiloRouting implements AutoCloseable {
      * Waits until no call this silo sent waits for its answer and no call it received waits for its turn to
      * end; a graceful shutdown waits for this before the silo leaves. A silo that is leaving
      * ({@code SHUTTING_DOWN} in its view) first waits until every other silo of its view has read its leave
-     * ({@link LeaveAnnouncements}), for at most half the timeout and 3 seconds: from then on no silo routes new
-     * calls here, and those routed here before have arrived and are counted.
+     * ({@link LeaveAnnouncements}), for at most half the timeout and 3 seconds: from then on no silo sends new
+     * calls for hash-placed actors here (a call routed earlier but sent after the answer is routed again by its
+     * sender, {@code ClusterRouter}), and those sent here before have arrived and are counted.
      * @param timeout how long to wait at most
      * @return whether the silo became idle in time
      */
@@ -254,7 +258,7 @@ public final class SiloRouting implements AutoCloseable {
         long deadline = start + timeout.toNanos();
         boolean leaving = this.leaves.isLeaving();
         if (leaving) {
-            Set<String> unanswered = this.leaves.awaitSeen(start + Math.min(timeout.toNanos() / 2, MAX_LEAVE_SEEN_WAIT));
+            Set<String> unanswered = this.leaves.awaitSeen(start + Math.min(timeout.toNanos() / 2, this.leaveSeenWait));
             if (!unanswered.isEmpty()) {
                 logger.info("Silo {} is leaving although silos {} did not confirm they read its leave in time: calls "
                         + "they send it after it closes fail", this.siloId, unanswered);
@@ -351,6 +355,8 @@ public final class SiloRouting implements AutoCloseable {
 
         private Duration handoffWindow = Duration.ofMinutes(1);
 
+        private Duration leaveSeenWait = Duration.ofNanos(MAX_LEAVE_SEEN_WAIT);
+
         private Duration handoffTimeout = Duration.ofSeconds(10);
 
         private RoutingMetrics metrics = RoutingMetrics.NONE;
@@ -410,6 +416,12 @@ public final class SiloRouting implements AutoCloseable {
          */
         public Builder handoffWindow(Duration handoffWindow) {
             this.handoffWindow = positive("handoffWindow", handoffWindow);
+            return this;
+        }
+
+        /** For tests: the longest a leaving silo waits for the others to confirm its leave (default 3 s). */
+        Builder leaveSeenWait(Duration leaveSeenWait) {
+            this.leaveSeenWait = positive("leaveSeenWait", leaveSeenWait);
             return this;
         }
 

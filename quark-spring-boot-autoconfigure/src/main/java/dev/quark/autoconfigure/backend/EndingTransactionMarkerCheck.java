@@ -1,5 +1,6 @@
 package dev.quark.autoconfigure.backend;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.slf4j.Logger;
@@ -9,6 +10,8 @@ import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.transaction.ConfigurableTransactionManager;
 import org.springframework.util.ClassUtils;
 
+import dev.quark.eventsourcing.MeteredEventStore;
+import dev.quark.eventsourcing.jdbc.JdbcEventStore;
 import dev.quark.jdbc.EndingTransactionMarker;
 
 /**
@@ -65,11 +68,24 @@ final class EndingTransactionMarkerCheck implements SmartInitializingSingleton {
 
     private List<String> joiningStores() {
         ClassLoader classLoader = getClass().getClassLoader();
-        return JOINING_STORES.stream()
-            .filter((name) -> ClassUtils.isPresent(name, classLoader))
-            .filter((name) -> this.beanFactory
-                .getBeanNamesForType(ClassUtils.resolveClassName(name, classLoader), true, false).length > 0)
-            .map((name) -> name.substring(name.lastIndexOf('.') + 1))
-            .toList();
+        List<String> inUse = new ArrayList<>();
+        for (String name : JOINING_STORES) {
+            if (ClassUtils.isPresent(name, classLoader) && this.beanFactory
+                .getBeanNamesForType(ClassUtils.resolveClassName(name, classLoader), true, false).length > 0) {
+                inUse.add(name.substring(name.lastIndexOf('.') + 1));
+            }
+        }
+        if (!inUse.contains(JdbcEventStore.class.getSimpleName()) && meteredJdbcEventStore()) {
+            inUse.add(JdbcEventStore.class.getSimpleName());
+        }
+        return inUse;
+    }
+
+    /** An event store is wrapped for its metrics whenever Micrometer is there: the wrapper hides its type. */
+    private boolean meteredJdbcEventStore() {
+        return this.beanFactory.getBeansOfType(MeteredEventStore.class, true, false)
+            .values()
+            .stream()
+            .anyMatch((metered) -> metered.store() instanceof JdbcEventStore);
     }
 }
