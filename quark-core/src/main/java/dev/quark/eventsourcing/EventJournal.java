@@ -35,6 +35,8 @@ final class EventJournal<S, E> {
 
     private final int snapshotEvery;
 
+    private final boolean truncateAfterSnapshot;
+
     private S state;
 
     private long version;
@@ -42,7 +44,7 @@ final class EventJournal<S, E> {
     private long snapshotVersion;
 
     EventJournal(EventSourcedActor<S, E> actor, EventStore store, EventSerializer<E> serializer, JsonMapper mapper,
-            Type stateType, String stream, int snapshotEvery) {
+            Type stateType, String stream, int snapshotEvery, boolean truncateAfterSnapshot) {
         this.actor = actor;
         this.store = store;
         this.serializer = serializer;
@@ -50,13 +52,15 @@ final class EventJournal<S, E> {
         this.stateType = stateType;
         this.stream = EventStoreArguments.stream(stream);
         this.snapshotEvery = snapshotEvery;
+        this.truncateAfterSnapshot = truncateAfterSnapshot;
         this.state = actor.newState();
     }
 
     /**
      * Rebuilds the state from the latest snapshot and the events after it. A snapshot beyond the stream's version
      * (kept by a store that saved it after the stream was deleted) is ignored: using it would put the activation
-     * ahead of its stream, and every emit would conflict.
+     * ahead of its stream, and every emit would conflict. A snapshot that cannot be read is ignored unless the stream
+     * was truncated before it: then the events it stands for are gone, and the activation fails.
      */
     void load() {
         Optional<Snapshot> snapshot = this.store.loadSnapshot(this.stream);
@@ -67,11 +71,18 @@ final class EventJournal<S, E> {
         }
         if (snapshot.isPresent()) {
             try {
-                this.state = this.mapper.readValue(snapshot.get().payload(), this.mapper.constructType(this.stateType));
+                this.state = readSnapshot(snapshot.get());
                 this.version = snapshot.get().version();
                 this.snapshotVersion = this.version;
             }
             catch (RuntimeException ex) {
+                long truncated = truncatedThrough();
+                if (truncated > 0) {
+                    throw new IllegalStateException("Snapshot at version " + snapshot.get().version() + " of event "
+                            + "stream '" + this.stream + "' cannot be read as " + this.stateType.getTypeName()
+                            + ", and the stream's events up to version " + truncated + " were truncated: the state "
+                            + "cannot be rebuilt until the snapshot reads again: " + ex.getMessage(), ex);
+                }
                 logger.warn("Snapshot at version {} of event stream '{}' cannot be read as {}; rebuilding the state "
                         + "from all events: {}", snapshot.get().version(), this.stream, this.stateType.getTypeName(),
                         ex.getMessage());
@@ -81,7 +92,20 @@ final class EventJournal<S, E> {
         this.state = fold(this.state, this.version, Long.MAX_VALUE);
     }
 
-    /** Folds the events after {@code from} up to {@code to} into a state; sets the version as it goes. */
+    private S readSnapshot(Snapshot snapshot) {
+        return this.mapper.readValue(snapshot.payload(), this.mapper.constructType(this.stateType));
+    }
+
+    /** The version of the last event truncated from the start of the stream, 0 when none was. */
+    private long truncatedThrough() {
+        List<StoredEvent> first = this.store.read(this.stream, 1, 1);
+        return first.isEmpty() ? this.store.version(this.stream) : first.get(0).version() - 1;
+    }
+
+    /**
+     * Folds the events after {@code from} up to {@code to} into a state; sets the version as it goes. An event missing
+     * after {@code from} (truncated) fails the fold rather than skip the events it stood for.
+     */
     private S fold(S start, long from, long to) {
         S folded = start;
         long at = from;
@@ -91,6 +115,11 @@ final class EventJournal<S, E> {
                 break;
             }
             for (StoredEvent stored : events) {
+                if (stored.version() != at + 1) {
+                    throw new IllegalStateException("Event stream '" + this.stream + "' has no events from version "
+                            + (at + 1) + " to " + (stored.version() - 1) + " (truncated before a snapshot): the state "
+                            + "cannot be folded from version " + from);
+                }
                 folded = this.actor.applyEvent(folded, this.serializer.deserialize(stored));
                 at = stored.version();
             }
@@ -130,23 +159,80 @@ final class EventJournal<S, E> {
 
     private void saveSnapshot() {
         try {
-            String payload = this.mapper.writerFor(this.mapper.constructType(this.stateType)).writeValueAsString(this.state);
-            this.store.saveSnapshot(this.stream, new Snapshot(this.version, payload));
+            this.store.saveSnapshot(this.stream, new Snapshot(this.version, writeState()));
             this.snapshotVersion = this.version;
         }
         catch (RuntimeException ex) {
             logger.warn("Snapshot at version {} of event stream '{}' could not be saved; retrying after {} more "
                     + "events: {}", this.version, this.stream, this.snapshotEvery, ex.toString());
             this.snapshotVersion = this.version;
+            return;
+        }
+        if (this.truncateAfterSnapshot) {
+            try {
+                this.store.truncateStream(this.stream, this.version);
+            }
+            catch (RuntimeException ex) {
+                logger.warn("Event stream '{}' could not be truncated through its snapshot at version {}; its events "
+                        + "are kept until the next snapshot truncates them: {}", this.stream, this.version, ex.toString());
+            }
         }
     }
 
+    private String writeState() {
+        return this.mapper.writerFor(this.mapper.constructType(this.stateType)).writeValueAsString(this.state);
+    }
+
+    /**
+     * Saves a snapshot of the current state, then truncates the stream through it.
+     * @return how many events were deleted
+     */
+    long truncate() {
+        if (this.version == 0) {
+            return 0;
+        }
+        this.store.saveSnapshot(this.stream, new Snapshot(this.version, writeState()));
+        this.snapshotVersion = this.version;
+        return this.store.truncateStream(this.stream, this.version);
+    }
+
+    /**
+     * Deletes the stream, expecting the version this activation knows; the state is then the initial one at version 0.
+     * @return how many events were deleted
+     */
+    long delete() {
+        long deleted = this.store.deleteStream(this.stream, this.version);
+        this.state = this.actor.newState();
+        this.version = 0;
+        this.snapshotVersion = 0;
+        return deleted;
+    }
+
+    /**
+     * Folds the state at a version from the initial state, or, when the stream was truncated, from its latest snapshot
+     * if that is at or before the version.
+     */
     S stateAt(long at) {
         if (at < 0 || at > this.version) {
             throw new IllegalArgumentException("Event stream '" + this.stream + "' has versions 0 to " + this.version
                     + "; there is no state at version " + at);
         }
-        return fold(this.actor.newState(), 0, at);
+        if (at == 0) {
+            return this.actor.newState();
+        }
+        long truncated = truncatedThrough();
+        if (truncated == 0) {
+            return fold(this.actor.newState(), 0, at);
+        }
+        Optional<Snapshot> snapshot = this.store.loadSnapshot(this.stream);
+        if (snapshot.isEmpty() || snapshot.get().version() > at || snapshot.get().version() < truncated) {
+            throw new IllegalArgumentException("Event stream '" + this.stream + "' was truncated through version "
+                    + truncated + ((snapshot.isPresent()) ? " before its snapshot at version " + snapshot.get().version()
+                            + "; only the states from version " + snapshot.get().version() + " to " + this.version
+                            + " and version 0 can be rebuilt" : " and has no snapshot")
+                    + "; there is no state at version " + at);
+        }
+        return fold(readSnapshot(snapshot.get()), snapshot.get().version(), at);
     }
 
     S state() {

@@ -79,6 +79,19 @@ public abstract class EventSourcedActor<S, E> extends AbstractActor {
     }
 
     /**
+     * Returns whether the stream is truncated through every snapshot this actor saves: the events a snapshot covers are
+     * deleted right after it is saved (see {@link EventStore#truncateStream}), so the stream keeps at most about
+     * {@link #snapshotEvery()} events. Off by default: a truncated stream's past states before its snapshot can no
+     * longer be rebuilt ({@link #stateAt(long)}), its truncated events leave the global feed (a subscription that has
+     * not reached them never sees them), and a snapshot that stops reading (the state class changed shape) can no
+     * longer fall back on the events. A truncation that fails is logged and left to the next snapshot.
+     * @return whether to truncate after each snapshot
+     */
+    protected boolean truncateAfterSnapshot() {
+        return false;
+    }
+
+    /**
      * Returns the name of this actor's event stream.
      * @param actorType the actor's type name
      * @param actorId the actor's id
@@ -188,11 +201,51 @@ public abstract class EventSourcedActor<S, E> extends AbstractActor {
     }
 
     /**
+     * Saves a snapshot of the current state and truncates the stream before it: deletes every event up to
+     * {@link #streamVersion()} (see {@link EventStore#truncateStream}). The state and the version stay as they are;
+     * later activations start from the snapshot, later emits append after it. The states before the snapshot can no
+     * longer be rebuilt by {@link #stateAt(long)}, and the deleted events leave the global feed.
+     * <p>
+     * When the snapshot cannot be saved or the truncation fails (the store cannot be reached, the stream changed
+     * behind this activation), the exception reaches the caller and the activation ends after the turn, so the next
+     * call rebuilds it from the store.
+     * @return how many events were deleted; 0 for an empty stream or one truncated through this version already
+     * @throws IllegalArgumentException when the stream was deleted or truncated further behind this activation
+     */
+    protected final long truncateStream() {
+        try {
+            return journal().truncate();
+        }
+        catch (RuntimeException ex) {
+            deactivateOnIdle();
+            throw ex;
+        }
+    }
+
+    /**
+     * Deletes this actor's stream, its events and its snapshot (see {@link EventStore#deleteStream}), expecting the
+     * version this activation knows, and ends the activation after the current turn: the next call starts a new
+     * activation on the empty stream. For the rest of the turn the state is {@link #initialState()} at version 0; an
+     * event emitted after it starts the new stream at version 1.
+     * @return how many events were deleted
+     * @throws ConcurrencyException when the stream changed behind this activation; nothing was deleted (the activation
+     * ends after the turn all the same)
+     */
+    protected final long deleteStream() {
+        EventJournal<S, E> current = journal();
+        deactivateOnIdle();
+        return current.delete();
+    }
+
+    /**
      * Rebuilds the state as it was at a version of the stream, for audits: the fold of its first {@code version}
-     * events from {@link #initialState()}, read from the store.
+     * events from {@link #initialState()}, read from the store. Once the stream was truncated (see
+     * {@link #truncateStream()}), only the states from its latest snapshot on can be rebuilt (from the snapshot), and
+     * version 0.
      * @param version the version, from 0 to {@link #streamVersion()}
      * @return the state at that version
-     * @throws IllegalArgumentException when the version is negative or beyond the stream's
+     * @throws IllegalArgumentException when the version is negative or beyond the stream's, or its events were
+     * truncated and no snapshot at or before it stands for them
      */
     protected final S stateAt(long version) {
         return journal().stateAt(version);

@@ -97,7 +97,7 @@ public final class EventSourcingActivationHook implements ActivationHook {
         int every = (sourced.snapshotEvery() > 0) ? sourced.snapshotEvery() : this.snapshotEvery;
         EventSourcedActor raw = sourced;
         EventJournal journal = new EventJournal(raw, this.store, resolved.serializer(), this.mapper, resolved.state(),
-                sourced.streamName(actor.type().name(), actor.id()), every);
+                sourced.streamName(actor.type().name(), actor.id()), every, sourced.truncateAfterSnapshot());
         journal.load();
         raw.attach(journal);
     }

@@ -81,18 +81,44 @@ public interface EventStore {
     }
 
     /**
+     * Truncates a stream before a snapshot: deletes its events up to and including {@code version}, which the stream's
+     * latest snapshot must cover, and keeps the later ones, so that the snapshot and the kept events still rebuild the
+     * state. The stream keeps its version (the next append still gets the version after its last event), and
+     * {@link #read} returns the kept events only: a read from version 1 starts at the first kept event, whose version
+     * says where the stream now starts. The truncated events' ids are forgotten (an append repeating one is a new
+     * append) and the events leave the global feed (a subscription that had not reached them never sees them).
+     * Truncating through a version at or below the stream's first kept event deletes nothing.
+     * <p>
+     * The check and the deletion are one atomic step, ordered with appends, snapshots and {@link #deleteStream}: an
+     * append that races a truncation is kept, and events no snapshot covers are never deleted.
+     * @param stream the stream
+     * @param version the version of the last event to delete, 0 (deletes nothing) up to the version of the stream's
+     * latest snapshot
+     * @return how many events were deleted
+     * @throws IllegalArgumentException when {@code version} is negative, beyond the stream's version, or beyond the
+     * version of its latest snapshot (or the stream has no snapshot), naming the stream and the versions; nothing is
+     * deleted. Also for a bad stream name
+     */
+    default long truncateStream(String stream, long version) {
+        throw new UnsupportedOperationException("Event store " + this + " cannot truncate streams");
+    }
+
+    /**
      * Reads a stream's events in version order.
      * @param stream the stream
      * @param fromVersion the first version to read, at least 1
      * @param limit the most events to return, at least 1
-     * @return the events with versions from {@code fromVersion}, at most {@code limit}; empty past the end
+     * @return the events with versions from {@code fromVersion}, at most {@code limit}; empty past the end. After a
+     * {@linkplain #truncateStream truncation}, the kept events from {@code fromVersion} on: a read from a truncated
+     * version starts at the first kept event
      */
     List<StoredEvent> read(String stream, long fromVersion, int limit);
 
     /**
      * Returns a stream's version.
      * @param stream the stream
-     * @return the version of its last event, 0 when it has none
+     * @return the version of its last event, 0 when it has none; a {@linkplain #truncateStream truncated} stream keeps
+     * its version, also when every event was truncated
      */
     long version(String stream);
 

@@ -77,6 +77,42 @@ public final class EventStoreArguments {
     }
 
     /**
+     * Checks a truncation's arguments.
+     * @param stream the stream
+     * @param version the version of the last event to delete
+     * @throws IllegalArgumentException naming the stream when the version is negative
+     */
+    public static void truncate(String stream, long version) {
+        stream(stream);
+        if (version < 0) {
+            throw new IllegalArgumentException("A truncation of event stream '" + stream + "' through version "
+                    + version + ": versions start at 1 (0 truncates nothing)");
+        }
+    }
+
+    /**
+     * Checks that a truncation keeps every event no snapshot covers.
+     * @param stream the stream
+     * @param version the version of the last event to delete
+     * @param head the stream's version
+     * @param snapshotVersion the version of the stream's latest snapshot, 0 when it has none
+     * @throws IllegalArgumentException naming the stream and the versions when {@code version} is beyond the
+     * stream's version or beyond its latest snapshot
+     */
+    public static void truncatable(String stream, long version, long head, long snapshotVersion) {
+        if (version > head) {
+            throw new IllegalArgumentException("Cannot truncate event stream '" + stream + "' through version " + version
+                    + ": the stream is at version " + head + "; nothing was truncated");
+        }
+        if (version > snapshotVersion) {
+            throw new IllegalArgumentException("Cannot truncate event stream '" + stream + "' through version " + version
+                    + ": " + ((snapshotVersion == 0) ? "it has no snapshot"
+                            : "its latest snapshot is at version " + snapshotVersion)
+                    + ", and events no snapshot covers are never deleted; nothing was truncated");
+        }
+    }
+
+    /**
      * Checks a read's arguments.
      * @param stream the stream
      * @param fromVersion the first version

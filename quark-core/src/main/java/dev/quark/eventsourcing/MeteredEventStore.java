@@ -78,6 +78,11 @@ public final class MeteredEventStore implements EventStore {
     }
 
     @Override
+    public long truncateStream(String stream, long version) {
+        return this.store.truncateStream(stream, version);
+    }
+
+    @Override
     public List<StoredEvent> read(String stream, long fromVersion, int limit) {
         return this.store.read(stream, fromVersion, limit);
     }

@@ -34,7 +34,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * <pre>
  * {prefix}event             position identity, txid xid8, stream, version, event_id uuid, event_type, schema_version,
  *                           payload, recorded_at; unique (stream, version), unique (stream, event_id)
- * {prefix}event_snapshot    stream primary key, version, payload
+ * {prefix}event_snapshot    stream primary key, version, payload, truncated_version
  * {prefix}event_checkpoint  subscription primary key, txid, position
  * </pre>
  * An append runs in one transaction, the caller's when it has a Spring-managed one on the same data source
@@ -104,7 +104,8 @@ public class JdbcEventStore implements EventStore, EventFeed {
         this.snapshotTable = tablePrefix.table("event_snapshot");
         String checkpoints = tablePrefix.table("event_checkpoint");
         this.lock = "select pg_advisory_xact_lock(hashtext('" + this.table + "'), hashtext(?))";
-        this.currentVersion = "select coalesce(max(version), 0) from " + this.table + " where stream = ?";
+        this.currentVersion = "select greatest(coalesce(max(version), 0), coalesce((select truncated_version from "
+                + this.snapshotTable + " where stream = ?), 0)) from " + this.table + " where stream = ?";
         this.insert = "insert into " + this.table
                 + " (stream, version, event_id, event_type, schema_version, payload) values (?, ?, ?, ?, ?, ?)";
         this.read = "select " + COLUMNS + " from " + this.table
@@ -210,6 +211,37 @@ public class JdbcEventStore implements EventStore, EventFeed {
         });
     }
 
+    /**
+     * Deletes the stream's rows up to the version and records the version in the snapshot's row (which keeps the
+     * stream's version when every event was deleted), in one transaction (the caller's when it has one on the data
+     * source, under a savepoint), under the stream's advisory lock, after checking the version against the stream's
+     * and its snapshot's.
+     */
+    @Override
+    public long truncateStream(String stream, long version) {
+        EventStoreArguments.truncate(stream, version);
+        return this.transactions.execute(() -> {
+            this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
+            long snapshot = this.jdbc.sql("select version from " + this.snapshotTable + " where stream = ?")
+                .param(stream)
+                .query(Long.class)
+                .optional()
+                .orElse(0L);
+            EventStoreArguments.truncatable(stream, version, version(stream), snapshot);
+            if (version == 0) {
+                return 0L;
+            }
+            int deleted = this.jdbc.sql("delete from " + this.table + " where stream = ? and version <= ?")
+                .params(stream, version)
+                .update();
+            this.jdbc.sql("update " + this.snapshotTable + " set truncated_version = ? where stream = ? "
+                    + "and truncated_version < ?")
+                .params(version, stream, version)
+                .update();
+            return (long) deleted;
+        });
+    }
+
     private static List<Object> arguments(String stream, List<NewEvent> events) {
         List<Object> arguments = new ArrayList<>(events.size() + 1);
         arguments.add(stream);
@@ -226,7 +258,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
     @Override
     public long version(String stream) {
         EventStoreArguments.stream(stream);
-        return this.jdbc.sql(this.currentVersion).param(stream).query(Long.class).single();
+        return this.jdbc.sql(this.currentVersion).params(stream, stream).query(Long.class).single();
     }
 
     /**

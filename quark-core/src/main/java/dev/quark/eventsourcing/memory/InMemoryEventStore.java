@@ -31,7 +31,11 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
 
+    /** Each stream's kept events: all of them, or those after a truncation. */
     private final Map<String, List<StoredEvent>> streams = new HashMap<>();
+
+    /** How many events each truncated stream lost from its start. */
+    private final Map<String, Long> truncated = new HashMap<>();
 
     private final Map<String, Map<UUID, Long>> ids = new HashMap<>();
 
@@ -100,12 +104,14 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
             if (EventStoreArguments.repeated(stream, events, found)) {
                 return new AppendResult(lastFound, true);
             }
-            EventStoreArguments.expect(stream, expectedVersion, existing.size());
+            long head = head(stream);
+            EventStoreArguments.expect(stream, expectedVersion, head);
             attached.run();
             List<StoredEvent> appended = this.streams.computeIfAbsent(stream, (key) -> new ArrayList<>());
             Map<UUID, Long> appendedIds = this.ids.computeIfAbsent(stream, (key) -> new HashMap<>());
+            long version = head;
             for (NewEvent event : events) {
-                long version = appended.size() + 1;
+                version++;
                 long sequence = this.all.size() + 1;
                 StoredEvent stored = new StoredEvent(stream, version, event.eventId(), event.type(),
                         event.schemaVersion(), event.payload(), this.clock.instant(), new FeedPosition(sequence, sequence));
@@ -113,7 +119,7 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
                 this.all.add(stored);
                 appendedIds.put(event.eventId(), version);
             }
-            return new AppendResult(appended.size(), false);
+            return new AppendResult(version, false);
         }
         finally {
             this.lock.writeLock().unlock();
@@ -130,12 +136,13 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
         this.lock.writeLock().lock();
         try {
             List<StoredEvent> existing = this.streams.getOrDefault(stream, List.of());
-            EventStoreArguments.expect(stream, expectedVersion, existing.size());
+            EventStoreArguments.expect(stream, expectedVersion, head(stream));
             for (StoredEvent event : existing) {
                 this.all.set((int) (event.position().sequence() - 1), null);
             }
             this.streams.remove(stream);
             this.ids.remove(stream);
+            this.truncated.remove(stream);
             this.snapshots.remove(stream);
             return existing.size();
         }
@@ -144,16 +151,55 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
         }
     }
 
+    /**
+     * Truncates a stream under the store's lock, after checking the version against the stream's and its snapshot's.
+     * The deleted events stay in the global feed's list as gaps, as for {@link #deleteStream}.
+     */
+    @Override
+    public long truncateStream(String stream, long version) {
+        EventStoreArguments.truncate(stream, version);
+        this.lock.writeLock().lock();
+        try {
+            Snapshot snapshot = this.snapshots.get(stream);
+            EventStoreArguments.truncatable(stream, version, head(stream), (snapshot != null) ? snapshot.version() : 0);
+            long before = this.truncated.getOrDefault(stream, 0L);
+            if (version <= before) {
+                return 0;
+            }
+            // version <= head and version > before: the stream has kept events and ids
+            List<StoredEvent> deleted = this.streams.getOrDefault(stream, new ArrayList<>())
+                .subList(0, (int) (version - before));
+            Map<UUID, Long> known = this.ids.getOrDefault(stream, new HashMap<>());
+            for (StoredEvent event : deleted) {
+                this.all.set((int) (event.position().sequence() - 1), null);
+                known.remove(event.eventId());
+            }
+            int count = deleted.size();
+            deleted.clear();
+            this.truncated.put(stream, version);
+            return count;
+        }
+        finally {
+            this.lock.writeLock().unlock();
+        }
+    }
+
+    /** The stream's version; under the lock. */
+    private long head(String stream) {
+        return this.truncated.getOrDefault(stream, 0L) + this.streams.getOrDefault(stream, List.of()).size();
+    }
+
     @Override
     public List<StoredEvent> read(String stream, long fromVersion, int limit) {
         EventStoreArguments.read(stream, fromVersion, limit);
         this.lock.readLock().lock();
         try {
             List<StoredEvent> existing = this.streams.getOrDefault(stream, List.of());
-            if (fromVersion > existing.size()) {
+            long skipped = Math.max(0, fromVersion - 1 - this.truncated.getOrDefault(stream, 0L));
+            if (skipped >= existing.size()) {
                 return List.of();
             }
-            int from = (int) (fromVersion - 1);
+            int from = (int) skipped;
             return List.copyOf(existing.subList(from, (int) Math.min(existing.size(), (long) from + limit)));
         }
         finally {
@@ -166,7 +212,7 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
         EventStoreArguments.stream(stream);
         this.lock.readLock().lock();
         try {
-            return this.streams.getOrDefault(stream, List.of()).size();
+            return head(stream);
         }
         finally {
             this.lock.readLock().unlock();
@@ -183,7 +229,7 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
         Objects.requireNonNull(snapshot, "snapshot must not be null");
         this.lock.readLock().lock();
         try {
-            if (snapshot.version() > this.streams.getOrDefault(stream, List.of()).size()) {
+            if (snapshot.version() > head(stream)) {
                 return;
             }
             this.snapshots.merge(stream, snapshot, (kept, given) -> (given.version() > kept.version()) ? given : kept);

@@ -37,13 +37,39 @@ import org.springframework.data.redis.core.script.RedisScript;
  * for instance {@code quark:events:{Account/alice}}. The braces make the three keys one Redis Cluster hash slot.
  * An append is one Lua script: it looks the event ids up, compares the stream's length ({@code XLEN}) with the
  * expected version, and {@code XADD}s the events with their versions as entry ids, all in one atomic step; so a
- * stream's entry ids are its versions and {@code XRANGE} reads from a version directly.
+ * stream's entry ids are its versions and {@code XRANGE} reads from a version directly. The stream's version is the
+ * id of its last entry, not its length, so that a stream {@linkplain #truncateStream truncated} before a snapshot
+ * keeps it.
  * <p>
  * <b>No global feed.</b> Each stream is ordered, but there is no gap-free order across streams: streams live on
  * different keys (and, in a cluster, on different nodes), and nothing orders an append to one after an append
  * to another. {@link #feed()} is empty. Use PostgreSQL when projections must follow every stream in one order.
  */
 public class RedisEventStore implements EventStore {
+
+    /**
+     * The version of the stream at a key: the entry id of its last entry. A stream truncated through its last event
+     * has no entries but keeps its key and its last generated id ({@code XDEL} leaves an empty stream in place), which
+     * is then its version; a stream never appended to (or deleted) has no key and version 0.
+     */
+    private static final String HEAD_FUNCTION = """
+            local function quark_head(key)
+                local last = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
+                if #last > 0 then
+                    return tonumber(string.match(last[1][1], '^(%d+)'))
+                end
+                if redis.call('EXISTS', key) == 0 then
+                    return 0
+                end
+                local info = redis.call('XINFO', 'STREAM', key)
+                for i = 1, #info, 2 do
+                    if info[i] == 'last-generated-id' then
+                        return tonumber(string.match(info[i + 1], '^(%d+)'))
+                    end
+                end
+                return 0
+            end
+            """;
 
     /** The checks of an append: ids already there, then the version. Returns early with the outcome. */
     private static final String APPEND_CHECKS = """
@@ -59,7 +85,7 @@ public class RedisEventStore implements EventStore {
             if found > 0 then
                 return {2, found, last}
             end
-            local current = redis.call('XLEN', KEYS[1])
+            local current = quark_head(KEYS[1])
             local expected = tonumber(ARGV[1])
             if expected ~= -1 and expected ~= current then
                 return {0, current}
@@ -86,7 +112,7 @@ public class RedisEventStore implements EventStore {
      * version} for a conflict, or {2, ids found, highest version found} when some ids are already there.
      */
     @SuppressWarnings("rawtypes")
-    static final RedisScript<List> APPEND = RedisScript.of(APPEND_CHECKS + APPEND_WRITES, List.class);
+    static final RedisScript<List> APPEND = RedisScript.of(HEAD_FUNCTION + APPEND_CHECKS + APPEND_WRITES, List.class);
 
     /**
      * Runs an attachment's Lua after the checks of {@link #APPEND}, as a function of {@code attached_keys} (KEYS after
@@ -118,24 +144,61 @@ public class RedisEventStore implements EventStore {
      * version} for a conflict.
      */
     @SuppressWarnings("rawtypes")
-    static final RedisScript<List> DELETE = RedisScript.of("""
-            local current = redis.call('XLEN', KEYS[1])
+    static final RedisScript<List> DELETE = RedisScript.of(HEAD_FUNCTION + """
+            local current = quark_head(KEYS[1])
             local expected = tonumber(ARGV[1])
             if expected ~= -1 and expected ~= current then
                 return {0, current}
             end
+            local count = redis.call('XLEN', KEYS[1])
             redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-            return {1, current}
+            return {1, count}
             """, List.class);
+
+    /**
+     * Truncates the stream (KEYS[1]) through a version (ARGV[1]) when it is neither beyond the stream's version nor
+     * beyond its snapshot's (KEYS[3]): {@code XDEL}s the entries up to it, page by page, and their ids from the ids
+     * hash (KEYS[2]). Returns {1, events deleted} or {0, stream version, snapshot version} when refused.
+     */
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> TRUNCATE = RedisScript.of(HEAD_FUNCTION + """
+            local head = quark_head(KEYS[1])
+            local snapshot = tonumber(redis.call('HGET', KEYS[3], 'version') or '0')
+            local through = tonumber(ARGV[1])
+            if through > head or through > snapshot then
+                return {0, head, snapshot}
+            end
+            local deleted = 0
+            while true do
+                local entries = redis.call('XRANGE', KEYS[1], '-', ARGV[1] .. '-0', 'COUNT', 500)
+                if #entries == 0 then
+                    break
+                end
+                for _, entry in ipairs(entries) do
+                    local fields = entry[2]
+                    for i = 1, #fields, 2 do
+                        if fields[i] == 'id' then
+                            redis.call('HDEL', KEYS[2], fields[i + 1])
+                        end
+                    end
+                    redis.call('XDEL', KEYS[1], entry[1])
+                    deleted = deleted + 1
+                end
+            end
+            return {1, deleted}
+            """, List.class);
+
+    /** The stream's (KEYS[1]) version. */
+    static final RedisScript<Long> VERSION = RedisScript.of(HEAD_FUNCTION + "return quark_head(KEYS[1])\n", Long.class);
 
     /**
      * Keeps the snapshot (KEYS[1]) when it is newer than the kept one and not beyond the stream's (KEYS[2]) version,
      * which a deletion of the stream after the snapshot's events were appended leaves it. Returns 1 when it was kept.
      */
-    static final RedisScript<Long> SAVE_SNAPSHOT = RedisScript.of("""
+    static final RedisScript<Long> SAVE_SNAPSHOT = RedisScript.of(HEAD_FUNCTION + """
             local kept = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
             local given = tonumber(ARGV[1])
-            if given > kept and given <= redis.call('XLEN', KEYS[2]) then
+            if given > kept and given <= quark_head(KEYS[2]) then
                 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'payload', ARGV[2])
                 return 1
             end
@@ -202,7 +265,7 @@ public class RedisEventStore implements EventStore {
         }
         EventStoreArguments.append(stream, events, expectedVersion);
         RedisScript<List> script = this.attachedScripts.computeIfAbsent(attached.script(), (lua) -> RedisScript
-            .of(APPEND_CHECKS + ATTACHED_FUNCTION + lua + "\n" + ATTACHED_CALL + APPEND_WRITES, List.class));
+            .of(HEAD_FUNCTION + APPEND_CHECKS + ATTACHED_FUNCTION + lua + "\n" + ATTACHED_CALL + APPEND_WRITES, List.class));
         String key = redisKey(stream);
         List<String> keys = new ArrayList<>(2 + attached.keys().size());
         keys.add(key);
@@ -264,6 +327,30 @@ public class RedisEventStore implements EventStore {
         return count;
     }
 
+    /**
+     * Truncates a stream in one Lua script: checks the version against the stream's and its snapshot's, then
+     * {@code XDEL}s the entries through it and their ids. The stream keeps its key when every entry was deleted, so
+     * that its last generated id keeps its version. The script runs as long as the deletion takes: truncate often
+     * (for instance after every snapshot) rather than millions of events at once.
+     */
+    @Override
+    @SuppressWarnings("rawtypes")
+    public long truncateStream(String stream, long version) {
+        EventStoreArguments.truncate(stream, version);
+        String key = redisKey(stream);
+        List reply = this.redis.execute(TRUNCATE, List.of(key, key + ":ids", key + ":snapshot"),
+                Long.toString(version));
+        if (reply == null || reply.size() < 2) {
+            throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
+        }
+        if (((Number) reply.get(0)).longValue() != 1) {
+            EventStoreArguments.truncatable(stream, version, ((Number) reply.get(1)).longValue(),
+                    ((Number) reply.get(2)).longValue());
+            throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
+        }
+        return ((Number) reply.get(1)).longValue();
+    }
+
     @Override
     public List<StoredEvent> read(String stream, long fromVersion, int limit) {
         EventStoreArguments.read(stream, fromVersion, limit);
@@ -304,8 +391,8 @@ public class RedisEventStore implements EventStore {
     @Override
     public long version(String stream) {
         EventStoreArguments.stream(stream);
-        Long size = this.redis.opsForStream().size(redisKey(stream));
-        return (size != null) ? size : 0;
+        Long head = this.redis.execute(VERSION, List.of(redisKey(stream)));
+        return (head != null) ? head : 0;
     }
 
     @Override

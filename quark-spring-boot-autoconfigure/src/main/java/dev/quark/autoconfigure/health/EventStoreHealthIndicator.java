@@ -10,8 +10,8 @@ import dev.quark.eventsourcing.MeteredEventStore;
 
 /**
  * The event store's health: up when the store answers a read of a stream's version (one indexed query on
- * PostgreSQL, one {@code XLEN} on Redis), with the store and whether it has a global feed; down with the store's
- * exception otherwise.
+ * PostgreSQL, a short Lua script reading the last entry id on Redis), with the store and whether it has a global
+ * feed; down with the store's exception otherwise.
  */
 public class EventStoreHealthIndicator extends AbstractHealthIndicator {
 

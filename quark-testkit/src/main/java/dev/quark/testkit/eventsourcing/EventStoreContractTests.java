@@ -1,5 +1,6 @@
 package dev.quark.testkit.eventsourcing;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -11,23 +12,29 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.quark.actor.Actor;
+import dev.quark.actor.QuarkActor;
 import dev.quark.eventsourcing.AppendResult;
 import dev.quark.eventsourcing.ConcurrencyException;
+import dev.quark.eventsourcing.EventSourcedActor;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.testkit.ActorTestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The behaviour every {@link EventStore} must have, so that the in-memory, PostgreSQL and Redis stores (and yours)
  * are interchangeable: versions without gaps, expected-version conflicts, idempotent appends by event id, payloads
- * kept character for character, snapshots, and the same refusals of bad input.
+ * kept character for character, snapshots, deletion and truncation of streams, and the same refusals of bad input;
+ * and an {@link EventSourcedActor} on the store that truncates and deletes its stream.
  * <p>
  * Subclass it and return the store under test; every test uses streams of its own, so one store may serve all
  * tests of the class:
@@ -60,6 +67,14 @@ public abstract class EventStoreContractTests {
      */
     protected final String newStream() {
         return "Account/contract-" + this.run + "-" + ids.incrementAndGet();
+    }
+
+    /**
+     * Returns an actor id no other test uses.
+     * @return the actor id
+     */
+    protected final String newActorId() {
+        return "contract-" + this.run + "-" + ids.incrementAndGet();
     }
 
     /**
@@ -337,6 +352,263 @@ public abstract class EventStoreContractTests {
             .withMessageContaining("-2");
     }
 
+    private String streamOf(int events) {
+        String stream = newStream();
+        List<NewEvent> appended = new ArrayList<>();
+        for (int i = 1; i <= events; i++) {
+            appended.add(event("Deposited", "{\"n\":" + i + "}"));
+        }
+        store().append(stream, appended, 0);
+        return stream;
+    }
+
+    @Test
+    public void aTruncatedStreamKeepsItsVersionAndTheEventsAfterTheTruncation() {
+        String stream = streamOf(5);
+        store().saveSnapshot(stream, new Snapshot(3, "{\"sum\":6}"));
+
+        assertThat(store().truncateStream(stream, 3)).isEqualTo(3);
+
+        assertThat(store().version(stream)).isEqualTo(5);
+        assertThat(store().loadSnapshot(stream)).contains(new Snapshot(3, "{\"sum\":6}"));
+        assertThat(store().read(stream, 1, 100)).as("a read from a truncated version starts at the first kept event")
+            .extracting(StoredEvent::version)
+            .containsExactly(4L, 5L);
+        assertThat(store().read(stream, 2, 1)).extracting(StoredEvent::payload).containsExactly("{\"n\":4}");
+        assertThat(store().read(stream, 5, 100)).extracting(StoredEvent::version).containsExactly(5L);
+        assertThat(store().append(stream, List.of(event("Deposited", "{\"n\":6}")), 5).version()).isEqualTo(6);
+        assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::version).containsExactly(4L, 5L, 6L);
+        assertThat(store().truncateStream(stream, 3)).as("truncated already").isZero();
+        assertThat(store().truncateStream(stream, 2)).isZero();
+        assertThat(store().truncateStream(stream, 0)).isZero();
+        assertThat(store().version(stream)).isEqualTo(6);
+    }
+
+    @Test
+    public void aStreamTruncatedThroughItsLastEventKeepsItsVersionAndContinuesAfterIt() {
+        String stream = streamOf(3);
+        store().saveSnapshot(stream, new Snapshot(3, "{\"sum\":6}"));
+
+        assertThat(store().truncateStream(stream, 3)).isEqualTo(3);
+
+        assertThat(store().version(stream)).isEqualTo(3);
+        assertThat(store().read(stream, 1, 100)).isEmpty();
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .isThrownBy(() -> store().append(stream, List.of(event("Deposited", "{}")), 0))
+            .satisfies((ex) -> assertThat(ex.getActualVersion()).isEqualTo(3));
+        assertThat(store().append(stream, List.of(event("Deposited", "{\"n\":4}")), 3)).isEqualTo(new AppendResult(4, false));
+        assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::version).containsExactly(4L);
+        store().saveSnapshot(stream, new Snapshot(4, "{\"sum\":10}"));
+        assertThat(store().loadSnapshot(stream)).contains(new Snapshot(4, "{\"sum\":10}"));
+        assertThat(store().truncateStream(stream, 4)).isOne();
+        assertThat(store().version(stream)).isEqualTo(4);
+    }
+
+    @Test
+    public void aTruncationBeyondTheSnapshotOrTheStreamIsRefusedNamingTheVersionsAndDeletesNothing() {
+        String stream = streamOf(4);
+        assertThatIllegalArgumentException().isThrownBy(() -> store().truncateStream(stream, 1))
+            .withMessageContaining("'" + stream + "'")
+            .withMessageContaining("through version 1")
+            .withMessageContaining("it has no snapshot")
+            .withMessageContaining("nothing was truncated");
+        store().saveSnapshot(stream, new Snapshot(2, "{\"sum\":3}"));
+        assertThatIllegalArgumentException().isThrownBy(() -> store().truncateStream(stream, 3))
+            .withMessageContaining("'" + stream + "'")
+            .withMessageContaining("through version 3")
+            .withMessageContaining("latest snapshot is at version 2");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().truncateStream(stream, 5))
+            .withMessageContaining("'" + stream + "'")
+            .withMessageContaining("through version 5")
+            .withMessageContaining("the stream is at version 4");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().truncateStream(stream, -1))
+            .withMessageContaining("through version -1");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().truncateStream(" ", 1))
+            .withMessageContaining("stream name");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().truncateStream(newStream(), 1))
+            .withMessageContaining("the stream is at version 0");
+        assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::version).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(store().version(stream)).isEqualTo(4);
+    }
+
+    @Test
+    public void theIdsOfTruncatedEventsAreForgottenAndTheKeptOnesStillMakeAppendsIdempotent() {
+        String stream = newStream();
+        NewEvent first = event("Opened", "{}");
+        NewEvent second = event("Deposited", "{}");
+        store().append(stream, List.of(first), 0);
+        store().append(stream, List.of(second), 1);
+        store().saveSnapshot(stream, new Snapshot(1, "{}"));
+        store().truncateStream(stream, 1);
+        assertThat(store().append(stream, List.of(second), 0)).isEqualTo(new AppendResult(2, true));
+        assertThat(store().append(stream, List.of(first), 2)).as("a new append").isEqualTo(new AppendResult(3, false));
+        assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::eventId)
+            .containsExactly(second.eventId(), first.eventId());
+    }
+
+    @Test
+    public void aDeletedTruncatedStreamStartsOverAtVersionOne() {
+        String stream = streamOf(4);
+        store().saveSnapshot(stream, new Snapshot(3, "{}"));
+        store().truncateStream(stream, 3);
+        assertThatExceptionOfType(ConcurrencyException.class).isThrownBy(() -> store().deleteStream(stream, 1))
+            .satisfies((ex) -> assertThat(ex.getActualVersion()).isEqualTo(4));
+        assertThat(store().deleteStream(stream, 4)).as("the kept events").isOne();
+        assertThat(store().version(stream)).isZero();
+        assertThat(store().loadSnapshot(stream)).isEmpty();
+        assertThat(store().append(stream, List.of(event("Opened", "{}")), 0)).isEqualTo(new AppendResult(1, false));
+        assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::version).containsExactly(1L);
+        assertThatIllegalArgumentException().isThrownBy(() -> store().truncateStream(stream, 1))
+            .withMessageContaining("it has no snapshot");
+    }
+
+    @Test
+    @Timeout(120)
+    public void truncationsRacingAppendsLoseNoEvent() throws Exception {
+        String stream = newStream();
+        int appends = 150;
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        CountDownLatch truncatedOnce = new CountDownLatch(1);
+        try {
+            Future<Long> truncated = executor.submit(() -> {
+                long deleted = 0;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                for (int round = 0; round < 10_000 && System.nanoTime() < deadline; round++) {
+                    long version = store().version(stream);
+                    if (version >= appends) {
+                        break;
+                    }
+                    if (version > 0) {
+                        store().saveSnapshot(stream, new Snapshot(version, "{\"at\":" + version + "}"));
+                        deleted += store().truncateStream(stream, version);
+                        truncatedOnce.countDown();
+                    }
+                }
+                return deleted;
+            });
+            for (int version = 0; version < appends; version++) {
+                // the expected version is the exact one: a truncation must neither move it nor drop this append
+                store().append(stream, List.of(event("Deposited", "{\"n\":" + (version + 1) + "}")), version);
+                if (version == 0) {
+                    assertThat(truncatedOnce.await(30, TimeUnit.SECONDS)).as("a first truncation").isTrue();
+                }
+            }
+            long deleted = truncated.get(90, TimeUnit.SECONDS);
+            List<StoredEvent> kept = store().read(stream, 1, appends + 1);
+            assertThat(store().version(stream)).isEqualTo(appends);
+            assertThat(deleted).isPositive();
+            assertThat(deleted + kept.size()).as("deleted and kept events").isEqualTo(appends);
+            long first = appends - kept.size() + 1;
+            for (int i = 0; i < kept.size(); i++) {
+                assertThat(kept.get(i).version()).isEqualTo(first + i);
+                assertThat(kept.get(i).payload()).isEqualTo("{\"n\":" + (first + i) + "}");
+            }
+            long covered = store().loadSnapshot(stream).map(Snapshot::version).orElse(0L);
+            assertThat(covered).as("every deleted event is covered by the snapshot").isGreaterThanOrEqualTo(first - 1);
+        }
+        finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    public void anActorsStateRebuiltAfterATruncationEqualsTheStateBefore() {
+        String id = newActorId();
+        String stream;
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TallyActor.class).eventStore(store()).build()) {
+            Tally tally = kit.get(Tally.class, id);
+            for (int i = 1; i <= 7; i++) {
+                tally.add(i);
+            }
+            stream = tally.eventStream();
+            assertThat(tally.sumAt(2)).isEqualTo(3);
+
+            assertThat(tally.truncate()).isEqualTo(7);
+
+            assertThat(tally.sum()).isEqualTo(28);
+            assertThat(tally.version()).isEqualTo(7);
+            assertThat(store().read(stream, 1, 100)).isEmpty();
+            assertThat(store().loadSnapshot(stream)).map(Snapshot::version).contains(7L);
+            assertThat(tally.add(10)).isEqualTo(38);
+        }
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TallyActor.class).eventStore(store()).build()) {
+            Tally tally = kit.get(Tally.class, id);
+            assertThat(tally.sum()).isEqualTo(38);
+            assertThat(tally.version()).isEqualTo(8);
+            assertThat(tally.sumAt(8)).isEqualTo(38);
+            assertThat(tally.sumAt(7)).isEqualTo(28);
+            assertThat(tally.sumAt(0)).isZero();
+            assertThatIllegalArgumentException().isThrownBy(() -> tally.sumAt(6))
+                .withMessageContaining("'" + stream + "'")
+                .withMessageContaining("truncated through version 7")
+                .withMessageContaining("no state at version 6");
+            assertThat(tally.add(1)).isEqualTo(39);
+            assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::version).containsExactly(8L, 9L);
+        }
+    }
+
+    @Test
+    public void anActorThatTruncatesAfterEachSnapshotKeepsOnlyTheEventsAfterItsLatestSnapshot() {
+        String id = newActorId();
+        String stream;
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TruncatingTallyActor.class).eventStore(store()).build()) {
+            TruncatingTally tally = kit.get(TruncatingTally.class, id);
+            for (int i = 1; i <= 7; i++) {
+                tally.add(i);
+            }
+            stream = tally.eventStream();
+        }
+        // snapshots at 3 and 6, each followed by a truncation through it
+        assertThat(store().loadSnapshot(stream)).map(Snapshot::version).contains(6L);
+        assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::version).containsExactly(7L);
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TruncatingTallyActor.class).eventStore(store()).build()) {
+            assertThat(kit.get(TruncatingTally.class, id).add(0)).isEqualTo(28);
+            assertThat(store().version(stream)).isEqualTo(8);
+        }
+    }
+
+    @Test
+    public void anActorThatDeletesItsStreamEndsItsActivationAndTheNextCallSeesAnEmptyStream() {
+        String id = newActorId();
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TallyActor.class).eventStore(store()).build()) {
+            Tally tally = kit.get(Tally.class, id);
+            for (int i = 1; i <= 4; i++) {
+                tally.add(i);
+            }
+            String stream = tally.eventStream();
+            assertThat(store().loadSnapshot(stream)).isPresent();
+
+            assertThat(tally.delete()).isEqualTo(4);
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> !kit.isActive(Tally.class, id));
+            assertThat(store().version(stream)).isZero();
+            assertThat(store().loadSnapshot(stream)).isEmpty();
+            assertThat(tally.sum()).isZero();
+            assertThat(tally.version()).isZero();
+            assertThat(tally.add(5)).isEqualTo(5);
+            assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::version).containsExactly(1L);
+        }
+    }
+
+    @Test
+    public void anActorsDeletionOfAStreamThatChangedBehindItDeletesNothingAndEndsItsActivation() {
+        String id = newActorId();
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TallyActor.class).eventStore(store()).build()) {
+            Tally tally = kit.get(Tally.class, id);
+            tally.add(1);
+            String stream = tally.eventStream();
+            store().append(stream, List.of(event("Added", "{\"amount\":2}")), 1);
+
+            assertThatExceptionOfType(ConcurrencyException.class).isThrownBy(tally::delete)
+                .withMessageContaining("'" + stream + "'")
+                .withMessageContaining("expected version 1");
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> !kit.isActive(Tally.class, id));
+            assertThat(store().version(stream)).isEqualTo(2);
+            assertThat(tally.sum()).isEqualTo(3);
+        }
+    }
+
     @Test
     public void aSnapshotBeyondTheStreamsVersionIsNotKept() {
         String stream = newStream();
@@ -348,5 +620,185 @@ public abstract class EventStoreContractTests {
         store().saveSnapshot(stream, new Snapshot(2, "{\"balance\":10}"));
         assertThat(store().loadSnapshot(stream)).as("a snapshot saved after the deletion is not kept").isEmpty();
         assertThat(store().loadSnapshot(newStream())).isEmpty();
+    }
+
+    /** The event of the actor the contract tests run on the store. */
+    public sealed interface TallyEvent permits Added {
+    }
+
+    /**
+     * An amount was added.
+     * @param amount the amount
+     */
+    public record Added(long amount) implements TallyEvent {
+    }
+
+    /**
+     * The state of the actor the contract tests run on the store.
+     * @param sum the sum of the amounts
+     * @param count how many were added
+     */
+    public record Total(long sum, int count) {
+    }
+
+    /** The contract of the actor the contract tests run on the store. */
+    public interface Tally extends Actor {
+
+        /**
+         * Adds an amount.
+         * @param amount the amount
+         * @return the sum
+         */
+        long add(long amount);
+
+        /**
+         * Returns the sum.
+         * @return the sum
+         */
+        long sum();
+
+        /**
+         * Returns the stream's version.
+         * @return the version
+         */
+        long version();
+
+        /**
+         * Returns the sum at a version.
+         * @param version the version
+         * @return the sum
+         */
+        long sumAt(long version);
+
+        /**
+         * Truncates the stream through its version.
+         * @return how many events were deleted
+         */
+        long truncate();
+
+        /**
+         * Deletes the stream.
+         * @return how many events were deleted
+         */
+        long delete();
+
+        /**
+         * Returns the stream's name.
+         * @return the name
+         */
+        String eventStream();
+    }
+
+    /** The contract of the actor that truncates its stream after each snapshot. */
+    public interface TruncatingTally extends Actor {
+
+        /**
+         * Adds an amount.
+         * @param amount the amount
+         * @return the sum
+         */
+        long add(long amount);
+
+        /**
+         * Returns the stream's name.
+         * @return the name
+         */
+        String eventStream();
+    }
+
+    /** Sums amounts; a snapshot every 3 events. */
+    @QuarkActor
+    public static class TallyActor extends EventSourcedActor<Total, TallyEvent> implements Tally {
+
+        @Override
+        protected Total initialState() {
+            return new Total(0, 0);
+        }
+
+        @Override
+        protected Total apply(Total state, TallyEvent event) {
+            return switch (event) {
+                case Added added -> new Total(state.sum() + added.amount(), state.count() + 1);
+            };
+        }
+
+        @Override
+        protected int snapshotEvery() {
+            return 3;
+        }
+
+        @Override
+        public long add(long amount) {
+            emit(new Added(amount));
+            return state().sum();
+        }
+
+        @Override
+        public long sum() {
+            return state().sum();
+        }
+
+        @Override
+        public long version() {
+            return streamVersion();
+        }
+
+        @Override
+        public long sumAt(long version) {
+            return stateAt(version).sum();
+        }
+
+        @Override
+        public long truncate() {
+            return truncateStream();
+        }
+
+        @Override
+        public long delete() {
+            return deleteStream();
+        }
+
+        @Override
+        public String eventStream() {
+            return stream();
+        }
+    }
+
+    /** Sums amounts; a snapshot every 3 events, each followed by a truncation through it. */
+    @QuarkActor
+    public static class TruncatingTallyActor extends EventSourcedActor<Total, TallyEvent> implements TruncatingTally {
+
+        @Override
+        protected Total initialState() {
+            return new Total(0, 0);
+        }
+
+        @Override
+        protected Total apply(Total state, TallyEvent event) {
+            return switch (event) {
+                case Added added -> new Total(state.sum() + added.amount(), state.count() + 1);
+            };
+        }
+
+        @Override
+        protected int snapshotEvery() {
+            return 3;
+        }
+
+        @Override
+        protected boolean truncateAfterSnapshot() {
+            return true;
+        }
+
+        @Override
+        public long add(long amount) {
+            emit(new Added(amount));
+            return state().sum();
+        }
+
+        @Override
+        public String eventStream() {
+            return stream();
+        }
     }
 }

@@ -71,6 +71,23 @@ class RedisEventStoreTests extends EventStoreContractTests {
     }
 
     @Test
+    void aStreamTruncatedThroughItsLastEventKeepsAnEmptyRedisStreamWhoseLastIdIsItsVersion() {
+        String stream = newStream();
+        store.append(stream, List.of(event("Opened", "{}"), event("Deposited", "{}")), 0);
+        store.saveSnapshot(stream, new Snapshot(2, "{}"));
+        store.truncateStream(stream, 2);
+        String key = store.redisKey(stream);
+        StringRedisTemplate redis = new StringRedisTemplate(connectionFactory);
+        assertThat(redis.opsForStream().size(key)).isZero();
+        assertThat(redis.hasKey(key)).isTrue();
+        assertThat(redis.opsForHash().size(key + ":ids")).isZero();
+        assertThat(store.version(stream)).isEqualTo(2);
+        store.append(stream, List.of(event("Deposited", "{}")), 2);
+        var entries = redis.opsForStream().range(key, org.springframework.data.domain.Range.unbounded());
+        assertThat(entries).extracting((entry) -> entry.getId().getValue()).containsExactly("3-0");
+    }
+
+    @Test
     void thereIsNoGlobalFeed() {
         assertThat(store.feed()).isEmpty();
     }

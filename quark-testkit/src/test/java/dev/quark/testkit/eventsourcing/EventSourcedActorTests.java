@@ -149,6 +149,22 @@ class EventSourcedActorTests {
     }
 
     @Test
+    void aSnapshotThatCannotBeReadFailsTheActivationOnceTheEventsBeforeItWereTruncated() {
+        InMemoryEventStore store = new InMemoryEventStore();
+        store.append("Ledger/cleo", List.of(new NewEvent(UUID.randomUUID(), "Credited", 2, "{\"cents\":5,\"memo\":\"m\"}"),
+                new NewEvent(UUID.randomUUID(), "Credited", 2, "{\"cents\":6,\"memo\":\"m\"}")), 0);
+        store.saveSnapshot("Ledger/cleo", new Snapshot(1, "{\"old shape\":true, \"cents\":\"x\"}"));
+        store.truncateStream("Ledger/cleo", 1);
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(store).build()) {
+            assertThatExceptionOfType(ActivationException.class).isThrownBy(() -> kit.get(Ledger.class, "cleo").balance())
+                .havingCause()
+                .withMessageContaining("Snapshot at version 1 of event stream 'Ledger/cleo' cannot be read")
+                .withMessageContaining("events up to version 1 were truncated");
+        }
+        assertThat(store.version("Ledger/cleo")).isEqualTo(2);
+    }
+
+    @Test
     void theStateAtAPastVersionIsRebuiltForAudits() {
         try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).build()) {
             Ledger ledger = kit.get(Ledger.class, "dave");
