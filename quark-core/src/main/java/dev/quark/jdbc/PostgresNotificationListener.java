@@ -132,13 +132,19 @@ public final class PostgresNotificationListener implements AutoCloseable {
      * @param validateEvery how often the thread checks that the connection answers, positive
      * @param validationTimeout how long the server may take to answer, at least a millisecond
      * @return this listener
+     * @throws IllegalStateException when the listener was started
      */
     public PostgresNotificationListener validation(Duration validateEvery, Duration validationTimeout) {
         if (!validateEvery.isPositive() || validationTimeout.toMillis() < 1) {
             throw new IllegalArgumentException("validateEvery must be positive and validationTimeout at least 1ms");
         }
-        this.validateEvery = validateEvery;
-        this.validationTimeout = validationTimeout;
+        synchronized (this.lock) {
+            if (this.thread != null) {
+                throw new IllegalStateException("The listener " + this.name + " was started: set the validation first");
+            }
+            this.validateEvery = validateEvery;
+            this.validationTimeout = validationTimeout;
+        }
         return this;
     }
 
