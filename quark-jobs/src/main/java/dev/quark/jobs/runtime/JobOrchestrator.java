@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -44,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * The workers of one node: claims due jobs from the {@link JobStore} and runs them, each attempt on a virtual thread
  * of its own, at most {@code workers} at once and at most each handler's {@code maxConcurrency} of a type.
  * <p>
- * <b>Claiming.</b> It polls every {@code pollInterval}, at once when the local queue enqueues a job, and again
+ * <b>Claiming.</b> It polls every {@code pollInterval}, at once when the local queue enqueues a job or another node's
+ * does ({@link #jobsDue}, from a PostgreSQL notification), and again
  * whenever an attempt ends or a poll filled every free worker. A claim is for the free workers and up to
  * {@code prefetch} jobs more, which wait leased in a local queue, in claim order, until a worker frees; while jobs
  * wait or every worker is busy, a claim is made only once half the prefetch is free, so that each round trip brings a
@@ -322,6 +324,19 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     @Override
     public void enqueued(Job job) {
         if (this.handlers.find(job.type()).isPresent() && !job.dueAt().isAfter(this.clock.instant())) {
+            poll();
+        }
+    }
+
+    /**
+     * Jobs may have become due elsewhere (another node enqueued them, as a PostgreSQL notification tells): polls now,
+     * once, when this node runs any of the types. A poll already running polls once more instead, so that a burst of
+     * such calls costs at most one claim round more.
+     * @param types the types of the jobs; every type may be concerned when it is empty or holds {@code ""}
+     */
+    public void jobsDue(Collection<String> types) {
+        if (types.isEmpty() || types.contains("")
+                || types.stream().anyMatch((type) -> this.handlers.find(type).isPresent())) {
             poll();
         }
     }

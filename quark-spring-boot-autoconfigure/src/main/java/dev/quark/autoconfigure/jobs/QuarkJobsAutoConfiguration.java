@@ -254,8 +254,9 @@ public final class QuarkJobsAutoConfiguration {
         @ConditionalOnMissingBean(JobStore.class)
         @DependsOnDatabaseInitialization
         JdbcJobStore quarkJdbcJobStore(DataSource dataSource, QuarkPostgresProperties postgres,
-                ObjectProvider<Clock> clock) {
-            return new JdbcJobStore(dataSource, postgres.tablePrefix(), clock.getIfUnique(Clock::systemUTC));
+                QuarkJobsProperties properties, ObjectProvider<Clock> clock) {
+            return new JdbcJobStore(dataSource, postgres.tablePrefix(), clock.getIfUnique(Clock::systemUTC),
+                    properties.getPostgres().isNotifyEnabled());
         }
 
         @Bean

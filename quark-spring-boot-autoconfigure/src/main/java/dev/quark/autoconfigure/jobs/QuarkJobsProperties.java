@@ -46,7 +46,8 @@ public class QuarkJobsProperties implements InitializingBean {
     private @Nullable Integer prefetch;
 
     /**
-     * How often the store is polled for due jobs. A job enqueued on this node wakes its workers at once.
+     * How often the store is polled for due jobs. A job enqueued on this node wakes its workers at once, and on
+     * PostgreSQL one enqueued on another node too (quark.jobs.postgres.notify-enabled).
      */
     private Duration pollInterval = Duration.ofSeconds(1);
 
@@ -87,6 +88,8 @@ public class QuarkJobsProperties implements InitializingBean {
     private final Workflows workflows = new Workflows();
 
     private final Context context = new Context();
+
+    private final Postgres postgres = new Postgres();
 
     public @Nullable QuarkBackend getBackend() {
         return this.backend;
@@ -190,6 +193,10 @@ public class QuarkJobsProperties implements InitializingBean {
 
     public Context getContext() {
         return this.context;
+    }
+
+    public Postgres getPostgres() {
+        return this.postgres;
     }
 
     /**
@@ -514,6 +521,27 @@ public class QuarkJobsProperties implements InitializingBean {
 
         public void setMdcKeys(List<String> mdcKeys) {
             this.mdcKeys = mdcKeys;
+        }
+    }
+
+    /**
+     * The PostgreSQL backend: how nodes wake each other's workers.
+     */
+    public static class Postgres {
+
+        /**
+         * Whether an enqueue (or requeue) that makes a job due now notifies the other nodes (pg_notify, delivered
+         * when its transaction commits), and whether this node's workers listen to such notifications to claim at
+         * once instead of at their next poll. Listening holds one database connection per node with workers.
+         */
+        private boolean notifyEnabled = true;
+
+        public boolean isNotifyEnabled() {
+            return this.notifyEnabled;
+        }
+
+        public void setNotifyEnabled(boolean notifyEnabled) {
+            this.notifyEnabled = notifyEnabled;
         }
     }
 }

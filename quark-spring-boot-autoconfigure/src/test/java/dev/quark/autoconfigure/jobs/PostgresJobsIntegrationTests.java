@@ -18,6 +18,7 @@ import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.JobWorkflow;
 import dev.quark.jobs.WorkflowId;
 import dev.quark.jobs.WorkflowStatus;
+import dev.quark.jobs.runtime.PostgresJobWakeUps;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
 import dev.quark.jobs.store.jdbc.JdbcRecurringJobStore;
 import dev.quark.jobs.store.jdbc.JdbcWorkflowStore;
@@ -56,6 +57,7 @@ class PostgresJobsIntegrationTests {
                     DataSourceTransactionManagerAutoConfiguration.class, JdbcTemplateAutoConfiguration.class,
                     JdbcClientAutoConfiguration.class, JacksonAutoConfiguration.class, QuarkBackendAutoConfiguration.class,
                     QuarkLeasesAutoConfiguration.class, QuarkJobsAutoConfiguration.class,
+                    QuarkJobsPostgresNotificationsAutoConfiguration.class,
                     QuarkJobsHealthContributorAutoConfiguration.class))
             .withUserConfiguration(ShippingApplication.class)
             .withPropertyValues("quark.backend=postgres", "quark.jobs.poll-interval=100ms",
@@ -81,6 +83,45 @@ class PostgresJobsIntegrationTests {
                 assertThat(health.getStatus()).isEqualTo(Status.UP);
                 assertThat(health.getDetails()).containsEntry("backlog", 0L).containsEntry("deadLetters", 0L);
             });
+        }
+    }
+
+    @Test
+    void aJobEnqueuedOnANodeWithoutWorkersWakesAnotherNodesWorkersAtOnce() {
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
+            contextRunner(schema).withPropertyValues("quark.jobs.poll-interval=30s").run((consumer) -> {
+                assertThat(consumer).hasNotFailed().hasSingleBean(PostgresJobWakeUps.class);
+                assertThat(consumer.getBean(JdbcJobStore.class).notifying()).isTrue();
+                assertThat(consumer.getBean(PostgresJobWakeUps.class).isRunning()).isTrue();
+                contextRunner(schema).withPropertyValues("quark.jobs.workers=0").run((producer) -> {
+                    assertThat(producer).hasNotFailed().doesNotHaveBean(PostgresJobWakeUps.class);
+                    JobId id = producer.getBean(JobQueue.class).enqueue("ship", new Shipment("parcel-3"));
+                    await().atMost(Duration.ofSeconds(5))
+                        .until(() -> consumer.getBean(ShipHandler.class).shipped.contains("parcel-3"));
+                    assertThat(producer.getBean(JobQueue.class).find(id).map(Job::owner).orElseThrow()).isNotNull();
+                });
+            });
+        }
+    }
+
+    @Test
+    void notificationsCanBeTurnedOffAndThenNoConnectionListens() {
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
+            contextRunner(schema).withPropertyValues("quark.jobs.postgres.notify-enabled=false").run((context) -> {
+                assertThat(context).hasNotFailed().doesNotHaveBean(PostgresJobWakeUps.class)
+                    .doesNotHaveBean(JobWakeUpsLifecycle.class);
+                assertThat(context.getBean(JdbcJobStore.class).notifying()).isFalse();
+            });
+        }
+    }
+
+    @Test
+    void aNotifyValueThatIsNotABooleanFailsNamingTheProperty() {
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
+            contextRunner(schema).withPropertyValues("quark.jobs.postgres.notify-enabled=sometimes")
+                .run((context) -> assertThat(context).hasFailed()
+                    .getFailure()
+                    .hasStackTraceContaining("quark.jobs.postgres.notify-enabled"));
         }
     }
 

@@ -13,6 +13,7 @@ import java.util.Collection;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -93,6 +94,12 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * two of them over overlapping rows, on one node or two, never deadlock; claims lock {@code SKIP LOCKED} and never
  * wait.
  * <p>
+ * <b>Notifications.</b> A store created {@link #notifying() notifying} sends {@code pg_notify(}{@link #channel()}{@code ,
+ * type)} from the statement that makes a job due now: an enqueue due at once, a {@link #requeue}, and an outcome that
+ * gives a job back or retries it at once. PostgreSQL delivers it when the transaction commits (never for one rolled
+ * back), once per distinct type per transaction, to the nodes listening, so that their workers claim at once instead
+ * of at their next poll. Notifications are hints: a node that missed one claims the job at its next poll.
+ * <p>
  * Upgrading: jobs that a version before these columns left {@code RUNNING} have no lease in their row, so they count
  * as abandoned and are taken over at once; stop every worker of the earlier version before starting this one.
  * <p>
@@ -153,6 +160,14 @@ public class JdbcJobStore implements JobStore {
 
     private final String finishAll;
 
+    private final String channel;
+
+    private final boolean notifying;
+
+    private final String insertNotifying;
+
+    private final String requeue;
+
     /**
      * Creates a store whose leases are valid until a time computed on the system clock.
      * @param dataSource the database, usually the application's
@@ -170,6 +185,20 @@ public class JdbcJobStore implements JobStore {
      * server's clock decides their expiry)
      */
     public JdbcJobStore(DataSource dataSource, TablePrefix tablePrefix, Clock clock) {
+        this(dataSource, tablePrefix, clock, false);
+    }
+
+    /**
+     * Creates a store that may notify other nodes of the jobs it makes due now.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the table name, for instance {@code quark_}
+     * @param clock the workers' clock, which computes {@link Lease#validUntil()} of the leases claims grant (the
+     * server's clock decides their expiry)
+     * @param notifying whether a write that makes a job due now (an enqueue due at once, a requeue, a job given back
+     * or retried at once) also sends {@code pg_notify(}{@link #channel()}{@code , type)} in its statement, delivered
+     * when its transaction commits
+     */
+    public JdbcJobStore(DataSource dataSource, TablePrefix tablePrefix, Clock clock, boolean notifying) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         Objects.requireNonNull(clock, "clock must not be null");
         this.dataSource = dataSource;
@@ -179,6 +208,11 @@ public class JdbcJobStore implements JobStore {
         this.ownTransactions = ownTransactions.transactions();
         this.queueWrites = new JoiningWrites(dataSource, ownTransactions);
         this.table = tablePrefix.table("job");
+        this.channel = this.table.toLowerCase(Locale.ROOT);
+        this.notifying = notifying;
+        // A function in the statement's RETURNING: no round trip more, and only for the rows written. PostgreSQL
+        // delivers one notification per distinct (channel, payload) of a transaction, when it commits.
+        String notify = notifying ? ", pg_notify('" + this.channel + "', type)" : "";
         this.leases = new JdbcJobLeaseStore(this.own, this.table, clock);
         this.insert = """
                 insert into %s (id, type, payload, idempotency_key, status, attempt, created_at, due_at, progress,
@@ -187,6 +221,10 @@ public class JdbcJobStore implements JobStore {
                 on conflict do nothing
                 returning %s
                 """.formatted(this.table, COLUMNS);
+        this.insertNotifying = this.insert.replace("returning " + COLUMNS, "returning " + COLUMNS + notify);
+        this.requeue = "update " + this.table + " set status = 'ENQUEUED', due_at = ?, attempt = 0, finished_at = null, "
+                + "cancel_requested = false, progress = 0, progress_message = null where id = ?::uuid and status = "
+                + "'DEAD_LETTERED' returning " + COLUMNS + notify;
         this.selectByKey = "select " + COLUMNS + " from " + this.table + " where idempotency_key = ?";
         this.selectById = "select " + COLUMNS + " from " + this.table + " where id = ?::uuid";
         // One statement per claim: lock up to `candidates` free rows in claim order, skipping those another claim
@@ -251,8 +289,11 @@ public class JdbcJobStore implements JobStore {
                         error_message, error_stack)
                     join locked l on l.id = o.id
                 where j.id = o.id and j.status = 'RUNNING' and j.lease_token = o.token
-                returning j.id
-                """.formatted(this.table, lockedInIdOrder(this.table));
+                returning j.id%3$s
+                """.formatted(this.table, lockedInIdOrder(this.table), notifying
+                ? ", case when o.status = 'ENQUEUED' or (o.status = 'RETRYING' and j.due_at <= clock_timestamp()) "
+                        + "then pg_notify('" + this.channel + "', j.type) end"
+                : "");
     }
 
     /**
@@ -275,6 +316,23 @@ public class JdbcJobStore implements JobStore {
      */
     public static LiquibaseMigration migration(TablePrefix tablePrefix) {
         return new LiquibaseMigration(CHANGELOG, tablePrefix);
+    }
+
+    /**
+     * Returns the channel this store notifies of the jobs it makes due now, when it was created notifying: the table's
+     * name in lower case, the payload the job's type.
+     * @return the channel
+     */
+    public String channel() {
+        return this.channel;
+    }
+
+    /**
+     * Returns whether writes that make jobs due now notify {@link #channel()}.
+     * @return whether it notifies
+     */
+    public boolean notifying() {
+        return this.notifying;
     }
 
     /**
@@ -310,7 +368,7 @@ public class JdbcJobStore implements JobStore {
 
     private Enqueued enqueue(JdbcClient jdbc, NewJob job) {
         for (int attempt = 1;; attempt++) {
-            Optional<Job> inserted = jdbc.sql(this.insert)
+            Optional<Job> inserted = jdbc.sql((job.status() == JobStatus.ENQUEUED) ? this.insertNotifying : this.insert)
                 .params(values(job.id().toString(), job.type(), job.payload(), job.idempotencyKey(), job.status().name(),
                         timestamp(job.createdAt()), timestamp(job.dueAt()), StoredMetadata.write(job.metadata())))
                 .query(JdbcJobStore::job)
@@ -637,10 +695,7 @@ public class JdbcJobStore implements JobStore {
     }
 
     private Job requeue(JdbcClient jdbc, JobId id, Instant now) {
-        Optional<Job> requeued = jdbc
-            .sql("update " + this.table + " set status = 'ENQUEUED', due_at = ?, attempt = 0, finished_at = null, "
-                    + "cancel_requested = false, progress = 0, progress_message = null where id = ?::uuid and status = "
-                    + "'DEAD_LETTERED' returning " + COLUMNS)
+        Optional<Job> requeued = jdbc.sql(this.requeue)
             .params(timestamp(now), id.toString())
             .query(JdbcJobStore::job)
             .optional();

@@ -1,0 +1,42 @@
+package dev.quark.autoconfigure.jobs;
+
+import javax.sql.DataSource;
+
+import dev.quark.jobs.runtime.JobOrchestrator;
+import dev.quark.jobs.runtime.PostgresJobWakeUps;
+import dev.quark.jobs.store.jdbc.JdbcJobStore;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+
+/**
+ * Auto-configuration of the wake-ups across nodes of the PostgreSQL job store: unless
+ * {@code quark.jobs.postgres.notify-enabled=false}, a node with workers listens on one connection of its own to the
+ * notifications the other nodes' enqueues send ({@link PostgresJobWakeUps}), so that its workers claim those jobs at
+ * once rather than at their next poll. Needs the PostgreSQL driver.
+ */
+@AutoConfiguration(after = QuarkJobsAutoConfiguration.class)
+@ConditionalOnClass(name = { "dev.quark.jobs.store.jdbc.JdbcJobStore", "org.postgresql.PGConnection" })
+@ConditionalOnBooleanProperty(name = "quark.enabled", matchIfMissing = true)
+@Conditional(OnJobNotificationsCondition.class)
+public final class QuarkJobsPostgresNotificationsAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean({ JdbcJobStore.class, JobOrchestrator.class, DataSource.class })
+    PostgresJobWakeUps quarkJobWakeUps(DataSource dataSource, JdbcJobStore store, JobOrchestrator orchestrator) {
+        return new PostgresJobWakeUps(dataSource, store.channel(), orchestrator);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(PostgresJobWakeUps.class)
+    JobWakeUpsLifecycle quarkJobWakeUpsLifecycle(PostgresJobWakeUps wakeUps) {
+        return new JobWakeUpsLifecycle(wakeUps);
+    }
+}

@@ -1,0 +1,252 @@
+package dev.quark.jdbc;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.jdbc.PostgresNotificationListener.Notifications;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import dev.quark.testkit.server.TcpProxy;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+import static org.awaitility.Awaitility.await;
+
+class PostgresNotificationListenerTests {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private static PostgresTestSchema schema;
+
+    private static HikariDataSource dataSource;
+
+    private static JdbcClient jdbc;
+
+    private final List<Notifications> first = new CopyOnWriteArrayList<>();
+
+    private final List<Notifications> second = new CopyOnWriteArrayList<>();
+
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+
+    private final Logger logger = (Logger) LoggerFactory.getLogger(PostgresNotificationListener.class);
+
+    @BeforeAll
+    static void connect() {
+        schema = PostgresTestServer.get().createSchema(PostgresNotificationListenerTests.class);
+        dataSource = dataSource(schema.jdbcUrl());
+        jdbc = JdbcClient.create(dataSource);
+    }
+
+    private static HikariDataSource dataSource(String url) {
+        HikariDataSource pool = new HikariDataSource();
+        pool.setJdbcUrl(url);
+        pool.setMaximumPoolSize(8);
+        return pool;
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (dataSource != null) {
+            dataSource.close();
+        }
+        if (schema != null) {
+            schema.close();
+        }
+    }
+
+    @BeforeEach
+    void captureLogs() {
+        this.logged.start();
+        this.logger.setLevel(Level.INFO);
+        this.logger.addAppender(this.logged);
+    }
+
+    @AfterEach
+    void releaseLogs() {
+        this.logger.detachAppender(this.logged);
+        this.logger.setLevel(null);
+    }
+
+    private PostgresNotificationListener listener() {
+        return new PostgresNotificationListener(dataSource, "test")
+            .listen("quark_test_first", this.first::add)
+            .listen("quark_test_second", this.second::add);
+    }
+
+    private static void notify(String channel, String payload) {
+        jdbc.sql("select pg_notify(?, ?)").params(channel, payload).query((row) -> { });
+    }
+
+    private static Set<String> payloads(List<Notifications> received) {
+        return received.stream()
+            .flatMap((notifications) -> notifications.payloads().stream())
+            .collect(java.util.stream.Collectors.toSet());
+    }
+
+    @Test
+    void deliversEachChannelsPayloadsToItsCallbackOncePerBatch() {
+        try (PostgresNotificationListener listener = listener()) {
+            listener.start();
+            new TransactionTemplate(new DataSourceTransactionManager(dataSource)).executeWithoutResult((status) -> {
+                JdbcClient inTransaction = JdbcClient.create(dataSource);
+                for (String payload : List.of("a", "b", "a", "a", "b")) {
+                    inTransaction.sql("select pg_notify('quark_test_first', ?)").param(payload).query((row) -> { });
+                }
+            });
+            await().atMost(WAIT).until(() -> !this.first.isEmpty());
+            assertThat(this.first).containsExactly(new Notifications(Set.of("a", "b"), false));
+            assertThat(this.second).isEmpty();
+            notify("quark_test_second", "");
+            await().atMost(WAIT).until(() -> !this.second.isEmpty());
+            assertThat(this.second).containsExactly(new Notifications(Set.of(""), false));
+        }
+    }
+
+    @Test
+    void aRolledBackNotificationReachesNobody() {
+        try (PostgresNotificationListener listener = listener()) {
+            listener.start();
+            TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+            transactions.executeWithoutResult((status) -> {
+                JdbcClient.create(dataSource).sql("select pg_notify('quark_test_first', 'rolled-back')").query((row) -> { });
+                status.setRollbackOnly();
+            });
+            notify("quark_test_first", "committed");
+            await().atMost(WAIT).until(() -> payloads(this.first).contains("committed"));
+            assertThat(payloads(this.first)).containsExactly("committed");
+        }
+    }
+
+    @Test
+    void listensAgainAfterItsConnectionIsTerminatedAndTellsEveryCallbackOnce() {
+        try (PostgresNotificationListener listener = listener()) {
+            listener.start();
+            int pid = listener.connectionPid().orElseThrow();
+            assertThat(jdbc.sql("select pg_terminate_backend(?)").param(pid).query(Boolean.class).single()).isTrue();
+            await().atMost(WAIT).until(() -> this.first.contains(new Notifications(Set.of(), true))
+                    && this.second.contains(new Notifications(Set.of(), true)));
+            assertThat(listener.connectionPid()).isNotEqualTo(OptionalInt.of(pid)).isPresent();
+            notify("quark_test_first", "after");
+            await().atMost(WAIT).until(() -> payloads(this.first).contains("after"));
+            assertThat(this.first.stream().filter(Notifications::missed)).hasSize(1);
+            assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
+            assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.INFO)).hasSize(1);
+        }
+    }
+
+    /**
+     * A connection that goes half-open (no reset reaches the client) looks like a quiet one to a thread that only
+     * waits for notifications: the listener makes the server answer now and then, and replaces a connection that does
+     * not answer within the network timeout.
+     */
+    @Test
+    void listensAgainWhenItsConnectionGoesHalfOpen() {
+        try (TcpProxy proxy = proxyToServer(); HikariDataSource proxied = dataSource(proxiedUrl(proxy))) {
+            PostgresNotificationListener listener = new PostgresNotificationListener(proxied, "test")
+                .listen("quark_test_first", this.first::add)
+                .validation(Duration.ofMillis(500), Duration.ofSeconds(1));
+            try {
+                listener.start();
+                proxy.stall();
+                await().atMost(WAIT).until(() -> this.first.stream().anyMatch(Notifications::missed));
+                notify("quark_test_first", "after");
+                await().atMost(WAIT).until(() -> payloads(this.first).contains("after"));
+            }
+            finally {
+                listener.close();
+            }
+            assertThat(listener.isRunning()).isFalse();
+        }
+    }
+
+    @Test
+    void aListenerStartedWhileTheDatabaseIsUnreachableListensOnceItIsBack() {
+        try (TcpProxy proxy = proxyToServer(); HikariDataSource proxied = dataSource(proxiedUrl(proxy))) {
+            proxied.setConnectionTimeout(250);
+            proxy.cut();
+            PostgresNotificationListener listener = new PostgresNotificationListener(proxied, "test")
+                .listen("quark_test_first", this.first::add);
+            try {
+                listener.start();
+                assertThat(listener.connectionPid()).isEmpty();
+                proxy.restore();
+                await().atMost(WAIT).until(() -> this.first.stream().anyMatch(Notifications::missed));
+                notify("quark_test_first", "after");
+                await().atMost(WAIT).until(() -> payloads(this.first).contains("after"));
+                assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
+            }
+            finally {
+                listener.close();
+            }
+        }
+    }
+
+    @Test
+    void closeGivesTheConnectionBackNotListeningAndEndsTheThread() {
+        int before = dataSource.getHikariPoolMXBean().getActiveConnections();
+        PostgresNotificationListener listener = listener();
+        listener.start();
+        assertThat(listener.isRunning()).isTrue();
+        assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).isEqualTo(before + 1);
+        listener.close();
+        assertThat(listener.isRunning()).isFalse();
+        assertThat(listener.connectionPid()).isEmpty();
+        assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).isEqualTo(before);
+        assertThat(jdbc.sql("select count(*) from pg_listening_channels()").query(Long.class).single())
+            .as("the connection went back to the pool without listening").isZero();
+        listener.close();
+    }
+
+    @Test
+    void channelsAreNamesRegisteredBeforeTheStart() {
+        PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test");
+        assertThatIllegalArgumentException().isThrownBy(() -> listener.listen("Upper", (notifications) -> { }))
+            .withMessageContaining("'Upper'");
+        assertThatIllegalArgumentException().isThrownBy(() -> listener.listen("a; drop table x", (n) -> { }));
+        assertThatIllegalArgumentException().isThrownBy(() -> listener.listen("x".repeat(64), (n) -> { }));
+        listener.listen("quark_test_first", this.first::add);
+        assertThatIllegalArgumentException().isThrownBy(() -> listener.listen("quark_test_first", (n) -> { }))
+            .withMessageContaining("has a callback already");
+        try (listener) {
+            listener.start();
+            assertThatIllegalStateException().isThrownBy(() -> listener.listen("quark_test_second", (n) -> { }));
+            assertThatIllegalStateException().isThrownBy(listener::start);
+        }
+    }
+
+    private static TcpProxy proxyToServer() {
+        Matcher url = serverUrl();
+        return TcpProxy.start(url.group(1), (url.group(2) != null) ? Integer.parseInt(url.group(2)) : 5432);
+    }
+
+    private static String proxiedUrl(TcpProxy proxy) {
+        return "jdbc:postgresql://" + proxy.host() + ":" + proxy.port() + "/" + serverUrl().group(3);
+    }
+
+    private static Matcher serverUrl() {
+        Matcher url = Pattern.compile("jdbc:postgresql://([^:/]+)(?::(\\d+))?/(.*)").matcher(schema.jdbcUrl());
+        assertThat(url.matches()).as(schema.jdbcUrl()).isTrue();
+        return url;
+    }
+}

@@ -1,0 +1,207 @@
+package dev.quark.jobs.runtime;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.jdbc.JdbcJobStore;
+import dev.quark.lease.jdbc.JdbcLeaseStore;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Two job nodes sharing one PostgreSQL store: a producer that only enqueues, and a consumer whose workers poll every
+ * 30 seconds and listen to the store's notifications ({@link PostgresJobWakeUps}). The consumer polls once when it
+ * starts, so every job it runs within seconds afterwards was claimed because a notification woke it.
+ */
+class JdbcJobWakeUpsTests {
+
+    private static final TablePrefix PREFIX = new TablePrefix(TablePrefix.DEFAULT);
+
+    private static final Duration LONG_POLL = Duration.ofSeconds(30);
+
+    private static final Duration WAKE_UP = Duration.ofSeconds(5);
+
+    private static final String TYPE = "wake-up";
+
+    private static PostgresTestSchema schema;
+
+    private static HikariDataSource dataSource;
+
+    private final JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+
+    private final List<String> ran = new CopyOnWriteArrayList<>();
+
+    private final AtomicInteger claims = new AtomicInteger();
+
+    private final List<AutoCloseable> started = new ArrayList<>();
+
+    private JobHandlerRegistry handlers;
+
+    @BeforeAll
+    static void connect() {
+        schema = PostgresTestServer.get().createSchema(JdbcJobWakeUpsTests.class);
+        dataSource = new HikariDataSource();
+        dataSource.setJdbcUrl(schema.jdbcUrl());
+        dataSource.setMaximumPoolSize(16);
+        JdbcLeaseStore.migration(PREFIX).apply(dataSource);
+        JdbcJobStore.migration(PREFIX).apply(dataSource);
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (dataSource != null) {
+            dataSource.close();
+        }
+        if (schema != null) {
+            schema.close();
+        }
+    }
+
+    @BeforeEach
+    void emptyTheQueue() {
+        JdbcClient.create(dataSource).sql("delete from quark_job").update();
+        this.handlers = new JobHandlerRegistry(List.of(JobHandler.of(TYPE, String.class, (payload, context) -> {
+            this.ran.add(payload);
+        })), this.codec, RetryPolicy.builder().maxAttempts(1).build(), Duration.ofMinutes(1));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable closeable : this.started.reversed()) {
+            closeable.close();
+        }
+    }
+
+    private DefaultJobQueue producer(boolean notifying) {
+        return new DefaultJobQueue(new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), notifying), this.handlers,
+                this.codec, Clock.systemUTC(), JobMetrics.NONE);
+    }
+
+    /**
+     * Starts the consumer node's workers, counting their claim rounds, and waits for the claim round of its start.
+     */
+    private PostgresJobWakeUps consumer() {
+        JdbcJobStore store = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), true);
+        JobStore counting = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
+                new Class<?>[] { JobStore.class }, (proxy, method, args) -> {
+                    if (method.getName().equals("claimDue")) {
+                        this.claims.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    }
+                    catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
+        JobOrchestrator orchestrator = JobOrchestrator.builder(counting, store.leaseStore().orElseThrow(),
+                this.handlers, this.codec)
+            .owner("consumer")
+            .pollInterval(LONG_POLL)
+            .build();
+        this.started.add(orchestrator);
+        orchestrator.start();
+        PostgresJobWakeUps wakeUps = new PostgresJobWakeUps(dataSource, store.channel(), orchestrator);
+        this.started.add(wakeUps);
+        wakeUps.start();
+        await().atMost(WAKE_UP).until(() -> this.claims.get() > 0);
+        return wakeUps;
+    }
+
+    @Test
+    void aJobEnqueuedOnAnotherNodeWakesTheWorkersAtOnce() {
+        consumer();
+        producer(true).enqueue(TYPE, "notified");
+        await().atMost(WAKE_UP).until(() -> this.ran.contains("notified"));
+    }
+
+    @Test
+    void withoutNotificationsAJobEnqueuedOnAnotherNodeWaitsForThePoll() {
+        consumer();
+        producer(false).enqueue(TYPE, "not notified");
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(this.ran::isEmpty);
+    }
+
+    @Test
+    void aRolledBackEnqueueWakesNobody() {
+        consumer();
+        int before = this.claims.get();
+        DefaultJobQueue producer = producer(true);
+        new TransactionTemplate(new DataSourceTransactionManager(dataSource)).executeWithoutResult((status) -> {
+            producer.enqueue(TYPE, "rolled back");
+            status.setRollbackOnly();
+        });
+        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> this.claims.get() == before);
+        producer.enqueue(TYPE, "committed");
+        await().atMost(WAKE_UP).until(() -> this.ran.contains("committed"));
+        assertThat(this.ran).containsExactly("committed");
+    }
+
+    @Test
+    void aRequeueOnAnotherNodeWakesTheWorkers() {
+        JdbcJobStore producerStore = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), true);
+        JobId id = new DefaultJobQueue(producerStore, this.handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE)
+            .enqueue(TYPE, "requeued");
+        JdbcClient.create(dataSource)
+            .sql("update quark_job set status = 'DEAD_LETTERED', finished_at = now() where id = ?::uuid")
+            .param(id.toString())
+            .update();
+        consumer();
+        assertThat(this.ran).isEmpty();
+        assertThat(producerStore.requeue(id, Clock.systemUTC().instant()).status()).isEqualTo(JobStatus.ENQUEUED);
+        await().atMost(WAKE_UP).until(() -> this.ran.contains("requeued"));
+    }
+
+    @Test
+    void theWorkersAreWokenAgainAfterTheListeningConnectionIsTerminated() {
+        PostgresJobWakeUps wakeUps = consumer();
+        int pid = wakeUps.listener().connectionPid().orElseThrow();
+        assertThat(JdbcClient.create(dataSource).sql("select pg_terminate_backend(?)").param(pid).query(Boolean.class)
+            .single()).isTrue();
+        await().atMost(WAKE_UP).until(() -> {
+            OptionalInt now = wakeUps.listener().connectionPid();
+            return now.isPresent() && now.getAsInt() != pid;
+        });
+        producer(true).enqueue(TYPE, "after the reconnect");
+        await().atMost(WAKE_UP).until(() -> this.ran.contains("after the reconnect"));
+    }
+
+    @Test
+    void notificationsOfTypesTheNodeDoesNotRunWakeNoWorker() {
+        consumer();
+        int before = this.claims.get();
+        JdbcJobStore store = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), true);
+        JdbcClient.create(dataSource).sql("select pg_notify(?, 'another-type')").param(store.channel())
+            .query((row) -> { });
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> this.claims.get() == before);
+        assertThat(Set.copyOf(this.ran)).isEmpty();
+    }
+}
