@@ -23,7 +23,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Churn: silos join, leave and die while callers keep adding to ledgers whose totals are saved by every call. No
@@ -39,7 +38,7 @@ import static org.awaitility.Awaitility.await;
 abstract class ClusterChurnTests {
 
     /** The longest a round of calls, a drain or an eviction may take. */
-    static final Duration TIMEOUT = Duration.ofSeconds(15);
+    static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     /**
      * How hard the callers press.
@@ -182,7 +181,7 @@ abstract class ClusterChurnTests {
         this.cluster.killSilo(index);
         Objects.requireNonNull(this.siloStores.get(silo.siloId())).kill();
         this.activations.killed(silo.siloId());
-        await().atMost(TIMEOUT)
+        LedgerCallers.awaitAtMost(TIMEOUT)
             .until(() -> this.cluster.membership().read().silo(silo.siloId()).orElseThrow().status() == SiloStatus.DEAD);
         callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
     }
