@@ -26,6 +26,7 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
 import dev.quark.cluster.routing.SiloRouting;
 import dev.quark.cluster.transport.PayloadCodec;
+import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.reminder.ReminderRegistry;
@@ -57,6 +58,10 @@ import tools.jackson.databind.json.JsonMapper;
  * a killed silo stays {@code ACTIVE} until {@link #declareDead(int)}. With {@link Builder#failureDetection()}
  * every silo runs a membership agent that probes its peers over the in-JVM transport, as in production, and a
  * killed silo is declared dead by the others within seconds.
+ * <p>
+ * Both the table and the wire can be real ones, to run the same scenarios against a server or the network stack:
+ * {@link Builder#membership(MembershipProvider)} takes a Redis or PostgreSQL membership table, and
+ * {@link Builder#transport(Function)} a transport per silo, such as a gRPC one listening on {@code 127.0.0.1}.
  */
 public final class TestCluster implements AutoCloseable {
 
@@ -134,7 +139,7 @@ public final class TestCluster implements AutoCloseable {
         int index = this.silos.size();
         String siloId = "silo-" + index;
         Builder settings = this.settings;
-        SiloRouting.Builder routingBuilder = SiloRouting.builder(siloId, this.network.transport())
+        SiloRouting.Builder routingBuilder = SiloRouting.builder(siloId, settings.transportOf(siloId, this.network))
             .clock(settings.clock);
         settings.routing.accept(routingBuilder);
         SiloRouting routing = routingBuilder.build();
@@ -249,7 +254,8 @@ public final class TestCluster implements AutoCloseable {
     }
 
     /**
-     * Returns the network the silos talk over, to cut and heal links between them.
+     * Returns the network the silos talk over, to cut and heal links between them; unused when the cluster was
+     * built with a {@link Builder#transport(Function) transport} of its own.
      * @return the network
      */
     public InJvmNetwork network() {
@@ -316,6 +322,8 @@ public final class TestCluster implements AutoCloseable {
         };
 
         private @Nullable Function<ActorRuntime, PayloadCodec> codecs;
+
+        private @Nullable Function<String, Transport> transports;
 
         private final List<String> exceptionPackages = new ArrayList<>();
 
@@ -555,6 +563,29 @@ public final class TestCluster implements AutoCloseable {
             }
             this.stopTimeout = stopTimeout;
             return this;
+        }
+
+        /**
+         * Sets the transport each silo talks over, made for each new silo and not started yet: for instance a
+         * self-hosted {@code GrpcTransport} bound to {@code 127.0.0.1} and port 0, so that calls, answers, probes
+         * and hand-offs between the silos go through the network stack. A silo's routing starts its transport
+         * and closes it when the silo stops or is killed. Default: a transport of the cluster's
+         * {@link InJvmNetwork}; with another one, {@link TestCluster#network()} cuts and heals nothing between
+         * the silos.
+         * @param transports makes the transport of a silo from its id
+         * @return this builder
+         */
+        public Builder transport(Function<String, Transport> transports) {
+            this.transports = Objects.requireNonNull(transports, "transports must not be null");
+            return this;
+        }
+
+        Transport transportOf(String siloId, InJvmNetwork network) {
+            Function<String, Transport> factory = this.transports;
+            if (factory == null) {
+                return network.transport();
+            }
+            return Objects.requireNonNull(factory.apply(siloId), "the transport factory returned null");
         }
 
         PayloadCodec codec(ActorRuntime runtime) {

@@ -1,15 +1,11 @@
 package dev.quark.testkit.cluster;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -17,8 +13,6 @@ import java.util.stream.IntStream;
 import dev.quark.actor.ActorUnreachableException;
 import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.membership.SiloStatus;
-import dev.quark.cluster.placement.HashPlacementDirector;
-import dev.quark.runtime.ActorAddress;
 import dev.quark.state.JsonStateSerializer;
 import dev.quark.state.StateActivationHook;
 import dev.quark.state.StateKey;
@@ -29,40 +23,81 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
- * Churn: silos join, leave and die while 100 callers keep adding to 1,000 ledgers whose totals are saved by
- * every call. No ledger is ever active on two silos at once (an activation hook on every silo records it),
- * no acknowledged update is lost, and no failed call counts twice; a graceful leave fails no call, a kill
- * fails calls only with the cluster's typed exceptions. A rolling restart moves only the actors whose ranges
- * change hands on the ring.
+ * Churn: silos join, leave and die while callers keep adding to ledgers whose totals are saved by every call. No
+ * ledger is ever active on two silos at once (an activation hook on every silo records it), no acknowledged
+ * update is lost, and no failed call counts twice; a graceful leave fails no call, a kill fails calls only with
+ * the cluster's typed exceptions.
+ * <p>
+ * The scenarios are the same whatever the cluster runs on; each subclass says on what (membership table,
+ * transport) with {@link #configure(TestCluster.Builder)} and how hard the callers press with its {@link Load}.
+ * The ledgers' totals are kept in one in-memory state store the silos share, through a {@link KillableStateStore}
+ * per silo.
  */
-class ClusterChurnTests {
+abstract class ClusterChurnTests {
 
-    private static final int LEDGERS = 1_000;
+    /** The longest a round of calls, a drain or an eviction may take. */
+    static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-    private static final int CALLERS = 100;
+    /**
+     * How hard the callers press.
+     * @param ledgers how many ledgers they call
+     * @param callers how many callers, each on a virtual thread
+     * @param callsPerRound the calls the callers make between two membership changes (and before the first)
+     */
+    record Load(int ledgers, int callers, int callsPerRound) {
+    }
 
-    /** Calls the callers make between two membership changes. */
-    private static final int CALLS_PER_ROUND = 3_000;
+    /**
+     * The load of the variants on real servers and transports: a third of the ledgers, callers and calls of the
+     * in-memory tests, so that each such class adds seconds, not a minute, to the suite on a 2-core machine.
+     */
+    static final Load SERVER_LOAD = new Load(300, 30, 1_000);
 
-    private static final Duration TIMEOUT = Duration.ofSeconds(15);
+    private final Load load;
 
-    private final List<String> ids = IntStream.range(0, LEDGERS).mapToObj((i) -> "ledger-" + i).toList();
+    final List<String> ids;
 
     private final InMemoryStateStore store = new InMemoryStateStore();
 
     private final Map<String, KillableStateStore> siloStores = new ConcurrentHashMap<>();
 
-    private final ActivationRecord activations = new ActivationRecord();
+    final ActivationRecord activations = new ActivationRecord();
 
-    private TestCluster cluster;
+    /** The name of this test's cluster, which no other test uses: its table and gRPC handshakes carry it. */
+    final String clusterName = "churn-" + UUID.randomUUID().toString().substring(0, 8);
+
+    TestCluster cluster;
+
+    ClusterChurnTests(Load load) {
+        this.load = load;
+        this.ids = IntStream.range(0, load.ledgers()).mapToObj((i) -> "ledger-" + i).toList();
+    }
+
+    /**
+     * Sets what the cluster runs on, its membership table and transport; called once per cluster, before the
+     * test's own settings.
+     * @param builder the builder of a cluster of 3 silos hosting the ledgers
+     */
+    abstract void configure(TestCluster.Builder builder);
+
+    /**
+     * Deletes what the test's cluster left on a server (its membership table); called once the cluster is
+     * closed. Nothing by default.
+     */
+    void cleanUp() {
+    }
 
     @AfterEach
     void close() {
-        if (this.cluster != null) {
-            this.cluster.close();
+        try {
+            if (this.cluster != null) {
+                this.cluster.close();
+            }
+        }
+        finally {
+            cleanUp();
         }
     }
 
@@ -70,9 +105,9 @@ class ClusterChurnTests {
     void silosJoiningAndLeavingGracefullyFailNoCallLoseNoUpdateAndNeverActivateALedgerTwice() {
         this.cluster = cluster((builder) -> {
         });
-        try (LedgerCallers callers = new LedgerCallers(CALLERS, this.ids, this.cluster.runningSilos(),
+        try (LedgerCallers callers = new LedgerCallers(this.load.callers(), this.ids, this.cluster.runningSilos(),
                 (failure) -> false)) {
-            callers.awaitMoreCalls(CALLS_PER_ROUND, TIMEOUT);
+            callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
             join(callers);
             leave(callers, 0);
             join(callers);
@@ -94,9 +129,9 @@ class ClusterChurnTests {
             .probeInterval(Duration.ofMillis(200))
             .probeTimeout(Duration.ofMillis(500))
             .tableRefreshInterval(Duration.ofMillis(500))));
-        try (LedgerCallers callers = new LedgerCallers(CALLERS, this.ids, this.cluster.runningSilos(),
+        try (LedgerCallers callers = new LedgerCallers(this.load.callers(), this.ids, this.cluster.runningSilos(),
                 (failure) -> failure instanceof SiloNotServingException)) {
-            callers.awaitMoreCalls(CALLS_PER_ROUND, TIMEOUT);
+            callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
             kill(callers, 1);
             join(callers);
             kill(callers, 0);
@@ -114,65 +149,7 @@ class ClusterChurnTests {
         }
     }
 
-    @Test
-    void rollingRestartMovesOnlyTheLedgersWhoseRangesChangeHands() {
-        this.cluster = cluster((builder) -> {
-        });
-        List<Map<String, String>> owners = new ArrayList<>();
-        owners.add(touchAll());
-        for (int restarted = 0; restarted < 3; restarted++) {
-            this.cluster.stopSilo(restarted);
-            owners.add(touchAll());
-            this.cluster.addSilo();
-            owners.add(touchAll());
-        }
-
-        int moves = movesAsOftenAsOwnersChanged(owners);
-        assertThat(this.activations.duplicates()).isEmpty();
-        System.out.printf("rolling restart of 3 silos (leave, then a new one joins): %d moves of %d ledgers "
-                + "(%.2f per ledger)%n", moves, LEDGERS, (double) moves / LEDGERS);
-    }
-
-    @Test
-    void aRollingRestartThatStartsTheNewSiloFirstMovesFewerLedgers() {
-        this.cluster = cluster((builder) -> {
-        });
-        List<Map<String, String>> owners = new ArrayList<>();
-        owners.add(touchAll());
-        for (int restarted = 0; restarted < 3; restarted++) {
-            this.cluster.addSilo();
-            owners.add(touchAll());
-            this.cluster.stopSilo(restarted);
-            owners.add(touchAll());
-        }
-
-        int moves = movesAsOftenAsOwnersChanged(owners);
-        assertThat(this.activations.duplicates()).isEmpty();
-        // Each restart moves the new silo's quarter at the join and the leaver's quarter at the leave: about 1.5
-        // moves per ledger in all, against 2.0 when each silo leaves before its successor joins.
-        assertThat(moves).as("moves of %d ledgers", LEDGERS).isLessThan(LEDGERS * 7 / 4);
-        System.out.printf("rolling restart of 3 silos (a new one joins, then one leaves): %d moves of %d ledgers "
-                + "(%.2f per ledger)%n", moves, LEDGERS, (double) moves / LEDGERS);
-    }
-
-    /**
-     * Checks that each ledger was activated again exactly as often as its owner changed between the rounds of
-     * owners given, and returns the moves of all ledgers.
-     */
-    private int movesAsOftenAsOwnersChanged(List<Map<String, String>> owners) {
-        int moves = 0;
-        for (String id : this.ids) {
-            int changes = (int) IntStream.range(1, owners.size())
-                .filter((i) -> !owners.get(i).get(id).equals(owners.get(i - 1).get(id)))
-                .count();
-            int moved = this.activations.activations("Ledger/" + id) - 1;
-            assertThat(moved).as(id + " moved as often as its owner changed").isEqualTo(changes);
-            moves += moved;
-        }
-        return moves;
-    }
-
-    private TestCluster cluster(Consumer<TestCluster.Builder> settings) {
+    TestCluster cluster(Consumer<TestCluster.Builder> settings) {
         TestCluster.Builder builder = TestCluster.builder().silos(3).runtime((siloId, runtime) -> {
             KillableStateStore siloStore = new KillableStateStore(this.store, siloId);
             this.siloStores.put(siloId, siloStore);
@@ -180,6 +157,7 @@ class ClusterChurnTests {
                 .activationHook(this.activations.hookOf(siloId))
                 .activationHook(new StateActivationHook(StateStoreRegistry.of(siloStore), new JsonStateSerializer()));
         });
+        configure(builder);
         settings.accept(builder);
         return builder.build();
     }
@@ -187,13 +165,13 @@ class ClusterChurnTests {
     private void join(LedgerCallers callers) {
         this.cluster.addSilo();
         callers.enterThrough(this.cluster.runningSilos());
-        callers.awaitMoreCalls(CALLS_PER_ROUND, TIMEOUT);
+        callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
     }
 
     private void leave(LedgerCallers callers, int index) {
         callers.retire(this.cluster.silo(index), TIMEOUT);
         this.cluster.stopSilo(index);
-        callers.awaitMoreCalls(CALLS_PER_ROUND, TIMEOUT);
+        callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
     }
 
     /** Kills a silo its callers no longer enter through; its peers' calls to its actors find it gone. */
@@ -203,28 +181,9 @@ class ClusterChurnTests {
         this.cluster.killSilo(index);
         Objects.requireNonNull(this.siloStores.get(silo.siloId())).kill();
         this.activations.killed(silo.siloId());
-        await().atMost(TIMEOUT)
+        LedgerCallers.awaitAtMost(TIMEOUT)
             .until(() -> this.cluster.membership().read().silo(silo.siloId()).orElseThrow().status() == SiloStatus.DEAD);
-        callers.awaitMoreCalls(CALLS_PER_ROUND, TIMEOUT);
-    }
-
-    /** Calls every ledger once, through the running silos in turn; returns each one's owner afterwards. */
-    private Map<String, String> touchAll() {
-        List<TestSilo> silos = this.cluster.runningSilos();
-        try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Long>> calls = IntStream.range(0, LEDGERS)
-                .mapToObj((i) -> callers.submit(() -> silos.get(i % silos.size()).get(Ledger.class, this.ids.get(i))
-                    .add(1)))
-                .toList();
-            for (Future<Long> call : calls) {
-                assertThat(call).succeedsWithin(TIMEOUT);
-            }
-        }
-        TestSilo viewer = silos.getFirst();
-        HashPlacementDirector placement = new HashPlacementDirector();
-        Map<String, String> owners = new HashMap<>();
-        this.ids.forEach((id) -> owners.put(id, placement.ownerOf(new ActorAddress("Ledger", id), viewer.routing().view())));
-        return owners;
+        callers.awaitMoreCalls(this.load.callsPerRound(), TIMEOUT);
     }
 
     private long persistedTotal(String id) {
@@ -236,8 +195,8 @@ class ClusterChurnTests {
 
     private void report(String what, LedgerCallers callers) {
         long moves = this.ids.stream().mapToLong((id) -> this.activations.activations("Ledger/" + id) - 1L).sum();
-        System.out.printf("%s: %d calls, %d failed (%s), %d ledger moves%n", what, callers.calls(),
-                callers.failures().size(), summary(callers.failures()), moves);
+        System.out.printf("%s, %s: %d calls, %d failed (%s), %d ledger moves%n", getClass().getSimpleName(), what,
+                callers.calls(), callers.failures().size(), summary(callers.failures()), moves);
     }
 
     private static String summary(List<Throwable> failures) {

@@ -1,0 +1,71 @@
+package dev.quark.testkit.cluster;
+
+import java.time.Duration;
+
+import dev.quark.cluster.membership.redis.RedisMembershipProvider;
+import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestServer;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+/**
+ * The churn scenarios of {@link ClusterChurnTests} with the silos' membership in a Redis table (the test server,
+ * {@code 127.0.0.1:6379} on our machines): joins and leaves are written there and reach the other silos through
+ * its pub/sub channel, the failure detectors' heartbeats and votes go there too. The calls between silos stay on
+ * the in-JVM transport. At {@link ClusterChurnTests#SERVER_LOAD}: 30 callers, 300 ledgers, 1,000 calls between
+ * two membership changes. Each test's table has a cluster name of its own and is deleted after the test; the
+ * class's key prefix is emptied at its end.
+ */
+class RedisClusterChurnTests extends ClusterChurnTests {
+
+    private static final Duration SILO_TTL = Duration.ofSeconds(30);
+
+    private static RedisTestServer server;
+
+    private static String prefix;
+
+    private static LettuceConnectionFactory connectionFactory;
+
+    private @Nullable RedisMembershipProvider table;
+
+    RedisClusterChurnTests() {
+        super(SERVER_LOAD);
+    }
+
+    @BeforeAll
+    static void connect() {
+        server = RedisTestServer.get();
+        prefix = server.uniqueKeyPrefix(RedisClusterChurnTests.class);
+        connectionFactory = RedisTestConnections.connect(server);
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (connectionFactory != null) {
+            connectionFactory.destroy();
+        }
+        if (server != null && prefix != null) {
+            server.deleteKeys(prefix);
+        }
+    }
+
+    @Override
+    void configure(TestCluster.Builder builder) {
+        RedisMembershipProvider table = new RedisMembershipProvider(connectionFactory, prefix, this.clusterName,
+                SILO_TTL);
+        this.table = table;
+        builder.membership(table);
+    }
+
+    /** Deletes the table's hash and the silos' liveness keys, which all start with the table's key. */
+    @Override
+    void cleanUp() {
+        RedisMembershipProvider table = this.table;
+        if (table != null) {
+            server.deleteKeys(table.tableKey());
+        }
+    }
+}
