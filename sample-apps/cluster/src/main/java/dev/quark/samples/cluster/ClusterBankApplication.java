@@ -8,7 +8,8 @@ import org.springframework.context.annotation.Import;
 
 /**
  * The bank sample as one silo of a cluster: the bank's accounts, its REST API and its monthly fee
- * ({@link BankApplication}, imported as it is), plus {@code GET /bank/total} and {@code GET /silo}. Every
+ * ({@link BankApplication}, imported as it is), plus {@code GET /bank/total}, {@code GET /silo} and the
+ * {@link Pulse pulses} (a reminder each, every tick counted), which show reminders outliving a crashed silo. Every
  * process started from this application's jar joins the cluster named by {@code quark.cluster.name}; silos talk
  * over gRPC and keep membership, balances and reminders in Redis (the default) or PostgreSQL (profile
  * {@code postgres}). Start three on one machine with different ports:

@@ -4,6 +4,10 @@ import java.util.List;
 
 import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.reminder.ReminderBucketSet;
+import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderTickManager;
+import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.ActorTypeView;
 import dev.quark.samples.bank.Account;
@@ -17,6 +21,11 @@ import org.springframework.web.bind.annotation.RestController;
  * {@code GET /silo?accounts=alice,bob}: this silo as it sees itself — its id, its membership state, how many
  * silos its view has active, how many accounts are active here, and which of the accounts asked about are.
  * It only reads: asking does not activate anything. Not in a cluster client ({@link ClientController}).
+ * <p>
+ * {@code GET /silo/pulses?ids=a,b}: which of some {@link Pulse pulses} this silo fires the reminders of (it holds
+ * the lease of their bucket of the reminder table) and which it hosts. The two differ: a bucket's owner is the
+ * ring's owner of its first hash, an actor's is the ring's owner of its own hash, and a tick fired here for an
+ * actor hosted elsewhere is a call to that silo.
  */
 @RestController
 @ConditionalOnProperty(name = "quark.cluster.mode", havingValue = "silo", matchIfMissing = true)
@@ -26,9 +35,12 @@ class SiloController {
 
     private final ActorRuntime runtime;
 
-    SiloController(SiloMembership membership, ActorRuntime runtime) {
+    private final ReminderTickManager reminders;
+
+    SiloController(SiloMembership membership, ActorRuntime runtime, ReminderTickManager reminders) {
         this.membership = membership;
         this.runtime = runtime;
+        this.reminders = reminders;
     }
 
     @GetMapping("/silo")
@@ -44,6 +56,17 @@ class SiloController {
                 this.membership.current().membership().withStatus(SiloStatus.ACTIVE).size(), activations, hosting);
     }
 
+    @GetMapping("/silo/pulses")
+    SiloPulses pulses(@RequestParam List<String> ids) {
+        ReminderBucketSet fired = this.reminders.ownedBuckets();
+        String pulseType = this.runtime.wireNameOf(Pulse.class);
+        List<String> firing = ids.stream()
+            .filter((id) -> fired.contains(ReminderBuckets.of(new ActorAddress(pulseType, id))))
+            .toList();
+        List<String> hosting = ids.stream().filter((id) -> this.runtime.isActive(Pulse.class, id)).toList();
+        return new SiloPulses(this.membership.settings().siloId(), firing, hosting);
+    }
+
     /**
      * What a silo says about itself.
      * @param siloId its id
@@ -55,5 +78,14 @@ class SiloController {
      */
     record SiloDescription(String siloId, String state, boolean serving, int activeSilos, long accountActivations,
             List<String> hosting) {
+    }
+
+    /**
+     * Which pulses a silo fires and hosts.
+     * @param siloId its id
+     * @param firing the pulses asked about whose reminders it fires now
+     * @param hosting the pulses asked about that are active on it
+     */
+    record SiloPulses(String siloId, List<String> firing, List<String> hosting) {
     }
 }

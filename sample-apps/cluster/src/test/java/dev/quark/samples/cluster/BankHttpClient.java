@@ -55,6 +55,18 @@ final class BankHttpClient {
         return send(silo, "GET", "/silo?accounts=" + String.join(",", accounts));
     }
 
+    Reply startPulse(SiloProcess silo, String pulse, long periodMillis) {
+        return send(silo, "POST", "/pulses/" + pulse + "?periodMillis=" + periodMillis);
+    }
+
+    Reply pulses(SiloProcess silo, List<String> pulses) {
+        return send(silo, "GET", "/pulses?ids=" + String.join(",", pulses));
+    }
+
+    Reply siloPulses(SiloProcess silo, List<String> pulses) {
+        return send(silo, "GET", "/silo/pulses?ids=" + String.join(",", pulses));
+    }
+
     Reply clusterHealth(SiloProcess silo) {
         return send(silo, "GET", "/actuator/health/quarkCluster");
     }

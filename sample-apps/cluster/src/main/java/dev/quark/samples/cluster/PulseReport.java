@@ -1,0 +1,24 @@
+package dev.quark.samples.cluster;
+
+import java.time.Instant;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A {@link Pulse} as {@code GET /pulses} shows it.
+ *
+ * @param id the pulse's id
+ * @param beats how many ticks of its reminder it counted
+ * @param lastScheduledAt the scheduled instant of the last tick counted, {@code null} before the first
+ * @param lastFiredAt when the last tick counted was fired, {@code null} before the first
+ * @param lastSilo the silo the last tick counted ran on, {@code null} before the first
+ * @param registered whether its reminder is in the reminder table
+ */
+public record PulseReport(String id, long beats, @Nullable Instant lastScheduledAt, @Nullable Instant lastFiredAt,
+        @Nullable String lastSilo, boolean registered) {
+
+    static PulseReport of(String id, PulseState state, boolean registered) {
+        return new PulseReport(id, state.beats(), state.lastScheduledAt(), state.lastFiredAt(), state.lastSilo(),
+                registered);
+    }
+}
