@@ -21,15 +21,32 @@ import dev.quark.actor.Actor;
  * @param resultType the type of the result: the return type, the type argument of a
  * {@code CompletableFuture}/{@code CompletionStage} for asynchronous methods, {@code void.class} when none
  * @param kind how the caller waits for the call
+ * @param idempotent whether the method is {@link dev.quark.actor.Idempotent}: a call to it whose outcome is
+ * unknown across silos may be sent once more
  */
 public record MethodDescriptor(Class<? extends Actor> contract, String name, String wireName, int id,
-        List<Type> parameterTypes, Type resultType, CallKind kind) {
+        List<Type> parameterTypes, Type resultType, CallKind kind, boolean idempotent) {
 
     /**
      * Copies the parameter types.
      */
     public MethodDescriptor {
         parameterTypes = List.copyOf(parameterTypes);
+    }
+
+    /**
+     * Describes a method that is not idempotent.
+     * @param contract the contract that declares the method
+     * @param name the Java method name
+     * @param wireName the name the id is derived from
+     * @param id the method id
+     * @param parameterTypes the generic parameter types, in order
+     * @param resultType the type of the result
+     * @param kind how the caller waits for the call
+     */
+    public MethodDescriptor(Class<? extends Actor> contract, String name, String wireName, int id,
+            List<Type> parameterTypes, Type resultType, CallKind kind) {
+        this(contract, name, wireName, id, parameterTypes, resultType, kind, false);
     }
 
     /**

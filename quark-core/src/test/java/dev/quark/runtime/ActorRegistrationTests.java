@@ -8,6 +8,7 @@ import java.util.stream.Stream;
 
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorUnreachableException;
+import dev.quark.actor.Idempotent;
 import dev.quark.actor.OneWay;
 import dev.quark.actor.QuarkActor;
 import dev.quark.runtime.fixtures.Counter;
@@ -102,6 +103,14 @@ class ActorRegistrationTests {
     }
 
     @Test
+    void oneWayMethodMarkedIdempotentIsRejectedNamingTheMethod() {
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> ActorRuntime.builder().actor(IdempotentOneWayActor.class).build())
+            .withMessageContaining(IdempotentOneWay.class.getName() + ".send()")
+            .withMessageContaining("@OneWay and @Idempotent");
+    }
+
+    @Test
     void implementationWithoutContractIsRejected() {
         assertThatIllegalArgumentException()
             .isThrownBy(() -> ActorRuntime.builder().actor(NoContract.class).build())
@@ -178,6 +187,21 @@ class ActorRegistrationTests {
         @Override
         public String send() {
             return "";
+        }
+    }
+
+    public interface IdempotentOneWay extends Actor {
+
+        @OneWay
+        @Idempotent
+        void send();
+    }
+
+    @QuarkActor
+    public static class IdempotentOneWayActor implements IdempotentOneWay {
+
+        @Override
+        public void send() {
         }
     }
 

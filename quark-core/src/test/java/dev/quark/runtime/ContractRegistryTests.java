@@ -9,7 +9,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorUnreachableException;
+import dev.quark.actor.Idempotent;
 import dev.quark.actor.OneWay;
+import dev.quark.actor.QuarkActor;
 import dev.quark.actor.WireName;
 import dev.quark.runtime.MethodDescriptor.CallKind;
 import dev.quark.runtime.fixtures.Counter;
@@ -34,6 +36,14 @@ class ContractRegistryTests {
             MethodDescriptor async = runtime.inbound().method("Counter", idOf("incrementAsync()"));
             assertThat(async.resultType()).isEqualTo(Long.class);
             assertThat(async.kind()).isEqualTo(CallKind.ASYNCHRONOUS);
+        }
+    }
+
+    @Test
+    void idempotentMarkIsReadAtRegistrationIntoTheMethodDescriptor() throws Exception {
+        try (ActorRuntime runtime = ActorRuntime.builder().actor(SetterActor.class).build()) {
+            assertThat(runtime.inbound().method("Setter", idOf("set(long)")).idempotent()).isTrue();
+            assertThat(runtime.inbound().method("Setter", idOf("add(long)")).idempotent()).isFalse();
         }
     }
 
@@ -276,5 +286,25 @@ class ContractRegistryTests {
 
         @OneWay
         void tell(String text);
+    }
+
+    public interface Setter extends Actor {
+
+        @Idempotent
+        void set(long value);
+
+        void add(long amount);
+    }
+
+    @QuarkActor
+    public static class SetterActor implements Setter {
+
+        @Override
+        public void set(long value) {
+        }
+
+        @Override
+        public void add(long amount) {
+        }
     }
 }

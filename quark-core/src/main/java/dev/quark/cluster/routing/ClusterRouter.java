@@ -2,10 +2,12 @@ package dev.quark.cluster.routing;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import dev.quark.actor.ActorCallExpiredException;
@@ -48,6 +50,15 @@ import org.jspecify.annotations.Nullable;
  * {@link #CATCH_UP_MILLIS} and never past the call's deadline), locates the actor again and sends the call
  * there, or delivers it here when this silo owns it now. At most {@link #MAX_REROUTES} times, and only while
  * the view moved on or names another silo; otherwise the refusal is the call's outcome.
+ * <p>
+ * A call whose outcome on the other silo is unknown, because the link it was written to broke before its answer
+ * came or that silo was declared dead, left or restarted while the call waited, fails with a
+ * {@link SiloUnavailableException} that says it may or may not have run there; unless its method is
+ * {@link dev.quark.actor.Idempotent}: then it is sent once more, located afresh with this silo's current view
+ * (to the actor's new owner, or here), with the call's original deadline. When the retry's outcome is unknown
+ * too, or the silo it went to could not serve it, the call fails with a {@code SiloUnavailableException} that
+ * says it was retried once; a failure the actor threw, and the timeout at the deadline, are the call's outcome
+ * as they are.
  */
 final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
@@ -157,7 +168,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     @Override
     public CompletionStage<@Nullable Object> send(String siloId, ActorCall call) {
         CompletableFuture<@Nullable Object> outcome = new CompletableFuture<>();
-        attempt(siloId, call, (call instanceof ReroutedCall rerouted) ? rerouted.reroutes() : 0, outcome);
+        attempt(siloId, call, (call instanceof ReroutedCall rerouted) ? rerouted.reroutes() : 0, false, outcome);
         outcome.whenComplete((ignored, failure) -> {
             if (failure != null) {
                 Throwable cause = Messenger.unwrap(failure);
@@ -172,9 +183,12 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     /**
      * Sends a call to a silo and completes the outcome with its answer, or routes it again when that silo
-     * refused it without running it.
+     * refused it without running it, or sends it once more when its method is idempotent and its outcome there
+     * is unknown.
+     * @param retried whether this is the one retry of an idempotent call whose first outcome was unknown
      */
-    private void attempt(String siloId, ActorCall call, int reroutes, CompletableFuture<@Nullable Object> outcome) {
+    private void attempt(String siloId, ActorCall call, int reroutes, boolean retried,
+            CompletableFuture<@Nullable Object> outcome) {
         long sentWithVersion = this.views.current().version();
         sendTo(siloId, call).whenComplete((result, failure) -> {
             if (failure == null) {
@@ -182,24 +196,89 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 return;
             }
             Throwable cause = Messenger.unwrap(failure);
-            if (cause instanceof NotDelivered refused) {
-                if (reroutes < MAX_REROUTES) {
-                    reroute(call, refused, sentWithVersion, reroutes + 1, outcome);
+            if (cause instanceof OutcomeInDoubt doubt) {
+                Throwable unknown = Objects.requireNonNull(doubt.getCause());
+                if (retried) {
+                    outcome.completeExceptionally(retriedOnce(call, unknown));
+                }
+                else if (call.method().idempotent()) {
+                    retry(siloId, call, reroutes, unknown, outcome);
                 }
                 else {
-                    outcome.completeExceptionally(refused.getCause());
+                    outcome.completeExceptionally(unknown);
                 }
                 return;
             }
-            outcome.completeExceptionally(cause);
+            if (cause instanceof NotDelivered refused) {
+                if (reroutes < MAX_REROUTES) {
+                    reroute(call, refused, sentWithVersion, reroutes + 1, retried, outcome);
+                }
+                else {
+                    outcome.completeExceptionally(afterRetry(call, retried, Objects.requireNonNull(refused.getCause())));
+                }
+                return;
+            }
+            outcome.completeExceptionally(afterRetry(call, retried, cause));
         });
+    }
+
+    /**
+     * Sends once more an idempotent call whose outcome on a silo is unknown: routed afresh with this silo's
+     * current view, within the call's original deadline (the retry's wait for an answer ends at it).
+     */
+    private void retry(String siloId, ActorCall call, int reroutes, Throwable unknown,
+            CompletableFuture<@Nullable Object> outcome) {
+        if (call.deadlineEpochMillis() <= this.clock.millis()) {
+            outcome.completeExceptionally(unknown);
+            return;
+        }
+        this.metrics.retried(siloId);
+        try {
+            this.executor.execute(() -> {
+                ActorLocation location;
+                try {
+                    location = locate(call.address());
+                }
+                catch (RuntimeException ex) {
+                    ex.addSuppressed(unknown);
+                    outcome.completeExceptionally(afterRetry(call, true, ex));
+                    return;
+                }
+                String target = location.siloId();
+                if (target == null) {
+                    deliverHere(call, reroutes, outcome);
+                }
+                else {
+                    attempt(target, call, reroutes, true, outcome);
+                }
+            });
+        }
+        catch (RejectedExecutionException ex) {
+            // The routing closed: nothing routes the call any more.
+            outcome.completeExceptionally(unknown);
+        }
+    }
+
+    /**
+     * The failure of a call sent once more after an unknown outcome, when the retry did not answer either: a
+     * {@link SiloUnavailableException} that says so.
+     */
+    private SiloUnavailableException retriedOnce(ActorCall call, Throwable failure) {
+        return new SiloUnavailableException("Idempotent " + describe(call) + " from silo " + this.self
+                + " was retried once after an unknown outcome, and the retry failed too: " + failure.getMessage(),
+                failure);
+    }
+
+    /** What a call's failure becomes: said to be a retry's when the silo could not serve the retry. */
+    private Throwable afterRetry(ActorCall call, boolean retried, Throwable failure) {
+        return (retried && failure instanceof SiloUnavailableException) ? retriedOnce(call, failure) : failure;
     }
 
     /**
      * Routes again a call that a silo refused without running it, once this silo's view is as new as that
      * silo's (or the wait for it ended): to the silo that owns the actor now, or here.
      */
-    private void reroute(ActorCall call, NotDelivered refused, long sentWithVersion, int reroutes,
+    private void reroute(ActorCall call, NotDelivered refused, long sentWithVersion, int reroutes, boolean retried,
             CompletableFuture<@Nullable Object> outcome) {
         Throwable refusal = refused.getCause();
         long wait = Math.min(CATCH_UP_MILLIS, call.deadlineEpochMillis() - this.clock.millis());
@@ -231,7 +310,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     deliverHere(call, reroutes, outcome);
                 }
                 else {
-                    attempt(target, call, reroutes, outcome);
+                    attempt(target, call, reroutes, retried, outcome);
                 }
             }, this.executor)
             .whenComplete((ignored, rejected) -> {
@@ -314,15 +393,22 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             return sent;
         }
         Duration timeout = Duration.ofMillis(call.deadlineEpochMillis() - now);
-        CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target), message,
+        CompletableFuture<Envelope> answer = this.messenger.call(Peer.of(target), message,
                 () -> new ActorCallTimeoutException(call.address().toString(), method.name(), timeout),
                 describe(call) + " on silo " + siloId);
         CompletableFuture<@Nullable Object> outcome = new CompletableFuture<>();
         answer.whenComplete((envelope, failure) -> {
             if (failure != null) {
                 Throwable cause = Messenger.unwrap(failure);
-                outcome.completeExceptionally((cause instanceof SiloUnreachableException)
-                        ? unreachable(call, siloId, cause) : cause);
+                if (cause instanceof OutcomeInDoubt doubt) {
+                    Throwable unknown = Objects.requireNonNull(doubt.getCause());
+                    outcome.completeExceptionally(new OutcomeInDoubt((unknown instanceof SiloUnreachableException)
+                            ? unreachable(call, siloId, unknown) : unknown));
+                }
+                else {
+                    outcome.completeExceptionally((cause instanceof SiloUnreachableException)
+                            ? unreachable(call, siloId, cause) : cause);
+                }
                 return;
             }
             String movedTo = envelope.metadata().get(DistributedDirectory.MOVED_TO);
@@ -332,6 +418,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             try {
                 if (envelope.kind() == Envelope.Kind.RESPONSE) {
                     outcome.complete(codec.decodeResult(method, envelope.payload()));
+                }
+                else if (envelope.metadata().containsKey(IncomingCalls.IN_DOUBT)) {
+                    outcome.completeExceptionally(new OutcomeInDoubt(codec.decodeFailure(envelope.payload())));
                 }
                 else if (envelope.metadata().containsKey(IncomingCalls.NOT_DELIVERED)) {
                     outcome.completeExceptionally(new NotDelivered(siloId, envelope.membershipVersion(),

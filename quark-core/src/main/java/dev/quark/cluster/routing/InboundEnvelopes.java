@@ -81,6 +81,11 @@ final class InboundEnvelopes implements EnvelopeHandler {
         this.pending.fail(messageId, failure);
     }
 
+    @Override
+    public void inDoubt(long messageId, RuntimeException failure) {
+        this.pending.failInDoubt(messageId, failure);
+    }
+
     private void refuseStale(Envelope envelope, long epoch) {
         String reason = "silo " + this.self + " is incarnation " + epoch + "; " + envelope
                 + " was meant for incarnation " + envelope.targetEpoch();

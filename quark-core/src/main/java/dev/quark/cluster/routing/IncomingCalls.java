@@ -2,6 +2,7 @@ package dev.quark.cluster.routing;
 
 import java.time.Clock;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -61,6 +62,13 @@ final class IncomingCalls {
      * refused it is not serving), so that its caller may send it again where its actor lives now.
      */
     static final String NOT_DELIVERED = "quark-not-delivered";
+
+    /**
+     * The key of an {@code ERROR} answer's metadata that says the call's outcome is unknown: this silo passed it on
+     * to the actor's owner, and the link there broke after it was written, or that silo was declared dead or left
+     * while the call waited. Its caller may send it once more when its method is idempotent.
+     */
+    static final String IN_DOUBT = "quark-in-doubt";
 
     private final String self;
 
@@ -319,15 +327,27 @@ final class IncomingCalls {
                 try {
                     if (failure != null) {
                         Throwable cause = Messenger.unwrap(failure);
-                        refuse(request, (cause instanceof SiloUnavailableException) ? cause
+                        boolean inDoubt = cause instanceof OutcomeInDoubt;
+                        if (inDoubt) {
+                            cause = Objects.requireNonNull(cause.getCause());
+                        }
+                        Throwable refusal = (cause instanceof SiloUnavailableException) ? cause
                                 : new SiloUnavailableException("Silo " + this.self + " cannot pass " + describe(request)
-                                        + " on to silo " + owner + ", which owns it: " + cause.getMessage(), cause));
+                                        + " on to silo " + owner + ", which owns it: " + cause.getMessage(), cause);
+                        if (inDoubt && request.kind() != Envelope.Kind.ONE_WAY) {
+                            answerFailure(request, refusal, Map.of(IN_DOUBT, "true"));
+                        }
+                        else {
+                            refuse(request, refusal);
+                        }
                     }
                     else if (answer != null) {
-                        // A refusal without running the call stays one for the caller: it may send it again.
+                        // A refusal without running the call stays one for the caller: it may send it again; an
+                        // unknown outcome stays one too.
                         this.messenger.answer(request, answer.kind(), answer.payload(),
                                 answer.metadata().containsKey(NOT_DELIVERED) ? Map.of(NOT_DELIVERED, "true")
-                                        : Map.of());
+                                        : answer.metadata().containsKey(IN_DOUBT) ? Map.of(IN_DOUBT, "true")
+                                                : Map.of());
                     }
                 }
                 finally {

@@ -59,7 +59,17 @@ final class Messenger {
      */
     CompletableFuture<Envelope> request(Peer target, Message message, Supplier<? extends Throwable> expired,
             String description) {
-        return awaitAnswer(target, envelope(target, message), expired, description);
+        return awaitAnswer(target, envelope(target, message), expired, description, false);
+    }
+
+    /**
+     * Sends an actor call and returns the stage its answer completes, as {@link #request} does, except that a
+     * failure that leaves unknown whether the call ran there (its link broke after it was written, the target is
+     * gone from the view) is an {@link OutcomeInDoubt} around the failure.
+     */
+    CompletableFuture<Envelope> call(Peer target, Message message, Supplier<? extends Throwable> expired,
+            String description) {
+        return awaitAnswer(target, envelope(target, message), expired, description, true);
     }
 
     /**
@@ -73,8 +83,8 @@ final class Messenger {
     /**
      * Passes a call this silo does not own on to the silo that does, as a call of this silo's with one
      * forward more and the newer of the two membership versions.
-     * @return the stage the owner's answer completes, as for {@link #request}; for a one-way call, completed
-     * with {@code null} once handed over
+     * @return the stage the owner's answer completes, as for {@link #call} (an unknown outcome is an
+     * {@link OutcomeInDoubt}); for a one-way call, completed with {@code null} once handed over
      */
     CompletableFuture<@Nullable Envelope> relay(Envelope call, Peer target, Supplier<? extends Throwable> expired,
             String description) {
@@ -87,13 +97,13 @@ final class Messenger {
             return this.transport.send(target.address(), relayed).<@Nullable Envelope>thenApply((sent) -> null)
                 .toCompletableFuture();
         }
-        return awaitAnswer(target, relayed, expired, description).thenApply((answer) -> answer);
+        return awaitAnswer(target, relayed, expired, description, true).thenApply((answer) -> answer);
     }
 
     private CompletableFuture<Envelope> awaitAnswer(Peer target, Envelope envelope,
-            Supplier<? extends Throwable> expired, String description) {
+            Supplier<? extends Throwable> expired, String description, boolean marksDoubt) {
         CompletableFuture<Envelope> answer = this.pending.register(envelope.messageId(), target,
-                envelope.deadlineEpochMillis(), expired, description);
+                envelope.deadlineEpochMillis(), expired, description, marksDoubt);
         this.transport.send(target.address(), envelope).whenComplete((sent, failure) -> {
             if (failure != null) {
                 this.pending.fail(envelope.messageId(), unwrap(failure));

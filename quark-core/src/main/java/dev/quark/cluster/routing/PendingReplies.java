@@ -23,7 +23,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The correlation table: the requests this silo sent that wait for an answer, by message id. An answer
  * completes its request; the deadline fails it; and a new view in which the target silo is dead, gone or a
- * new incarnation fails it at once with a {@link SiloUnavailableException}, rather than after the deadline.
+ * new incarnation fails it at once with a {@link SiloUnavailableException}, rather than after the deadline. A
+ * request may be registered so that the failures that leave unknown whether it was handled (its link broke
+ * after it was written, its target is gone) come as an {@link OutcomeInDoubt} around that failure.
  * Failures are completed on the given executor, never on the thread of a view change or of the sweeper.
  * <p>
  * Deadlines are kept by the runtime's {@link DeadlineSweep} mechanism, the one behind its call timeouts: the
@@ -58,10 +60,26 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
      */
     CompletableFuture<Envelope> register(long messageId, Peer target, long deadlineMillis,
             Supplier<? extends Throwable> expired, String description) {
+        return register(messageId, target, deadlineMillis, expired, description, false);
+    }
+
+    /**
+     * Registers a request that waits for an answer.
+     * @param messageId the request's message id, which its answer carries as correlation id
+     * @param target the silo the request goes to
+     * @param deadlineMillis when to give up, in epoch milliseconds of the clock
+     * @param expired what to fail the request with at its deadline
+     * @param description what waits, for the message of a failure
+     * @param marksDoubt whether a failure that leaves unknown whether the request was handled is an
+     * {@link OutcomeInDoubt} around the failure, so that the caller can tell it from the others
+     * @return the stage the answer completes
+     */
+    CompletableFuture<Envelope> register(long messageId, Peer target, long deadlineMillis,
+            Supplier<? extends Throwable> expired, String description, boolean marksDoubt) {
         CompletableFuture<Envelope> answer = new CompletableFuture<>();
         long delayMillis = Math.max(0, deadlineMillis - this.clock.millis());
         Pending entry = new Pending(messageId, target.siloId(), target.epoch(), answer, description, expired,
-                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis));
+                System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis), marksDoubt);
         this.pending.put(messageId, entry);
         boolean wake;
         synchronized (this.lock) {
@@ -94,13 +112,26 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
     }
 
     /**
-     * Fails one request, if it still waits.
+     * Fails one request, if it still waits: it was not handled, or its deadline passed.
      */
     void fail(long messageId, Throwable failure) {
+        fail(messageId, failure, false);
+    }
+
+    /**
+     * Fails one request that may or may not have been handled, if it still waits: the link it was written to
+     * broke, or its target is gone.
+     */
+    void failInDoubt(long messageId, Throwable failure) {
+        fail(messageId, failure, true);
+    }
+
+    private void fail(long messageId, Throwable failure, boolean inDoubt) {
         Pending entry = this.pending.remove(messageId);
         if (entry != null) {
             unlink(entry);
-            this.executor.execute(() -> entry.answer.completeExceptionally(failure));
+            Throwable completion = (inDoubt && entry.marksDoubt) ? new OutcomeInDoubt(failure) : failure;
+            this.executor.execute(() -> entry.answer.completeExceptionally(completion));
         }
     }
 
@@ -132,10 +163,10 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
                         + " waited for its answer; it may or may not have run there");
                 if (departed) {
                     CompletableFuture.delayedExecutor(DEPARTURE_GRACE.toMillis(), TimeUnit.MILLISECONDS, this.executor)
-                        .execute(() -> fail(messageId, failure));
+                        .execute(() -> failInDoubt(messageId, failure));
                 }
                 else {
-                    fail(messageId, failure);
+                    failInDoubt(messageId, failure);
                 }
             }
         }
@@ -228,6 +259,8 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
 
         final long deadlineNanos;
 
+        final boolean marksDoubt;
+
         @Nullable Pending previous;
 
         @Nullable Pending next;
@@ -235,7 +268,7 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
         boolean linked;
 
         Pending(long messageId, String targetSilo, long targetEpoch, CompletableFuture<Envelope> answer,
-                String description, Supplier<? extends Throwable> expired, long deadlineNanos) {
+                String description, Supplier<? extends Throwable> expired, long deadlineNanos, boolean marksDoubt) {
             this.messageId = messageId;
             this.targetSilo = targetSilo;
             this.targetEpoch = targetEpoch;
@@ -243,6 +276,7 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
             this.description = description;
             this.expired = expired;
             this.deadlineNanos = deadlineNanos;
+            this.marksDoubt = marksDoubt;
         }
     }
 }

@@ -28,6 +28,15 @@ public interface RoutingMetrics {
     }
 
     /**
+     * Records that a call to an {@link dev.quark.actor.Idempotent} method this silo sent to another silo had an
+     * unknown outcome (the link broke after it was written, or that silo was declared dead or left while the call
+     * waited), and that this silo sends it once more.
+     * @param siloId the silo where the call's outcome is unknown
+     */
+    default void retried(String siloId) {
+    }
+
+    /**
      * Records that a call this silo sent to another silo failed for a membership reason: the target was dead,
      * not a member or unreachable ({@link dev.quark.cluster.SiloUnavailableException}), not serving, or the call
      * was passed on too often ({@link dev.quark.cluster.CallForwardingException}).

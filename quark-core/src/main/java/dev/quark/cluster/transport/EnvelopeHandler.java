@@ -17,12 +17,22 @@ public interface EnvelopeHandler {
 
     /**
      * Learns that a message this silo sent and that waits for an answer (a request, hand-off or probe) will
-     * get none through the transport: the link it went over broke before the answer came, or the receiving
-     * silo refused it. The transport calls it on a thread of its own. By default it does nothing, and the
-     * message's deadline ends the wait.
+     * get none through the transport, and was not handled: the receiving silo refused it. The transport calls it
+     * on a thread of its own. By default it does nothing, and the message's deadline ends the wait.
      * @param messageId the message id of the message sent
      * @param failure why no answer will come, to complete the wait with
      */
     default void lost(long messageId, RuntimeException failure) {
+    }
+
+    /**
+     * Learns that a message this silo sent and that waits for an answer will get none through the transport,
+     * and may or may not have been handled: the link it was written to broke before the answer came. The
+     * transport calls it on a thread of its own. By default it is {@link #lost}.
+     * @param messageId the message id of the message sent
+     * @param failure why no answer will come, to complete the wait with
+     */
+    default void inDoubt(long messageId, RuntimeException failure) {
+        lost(messageId, failure);
     }
 }

@@ -26,6 +26,7 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.Future;
 
 import dev.quark.actor.Actor;
+import dev.quark.actor.Idempotent;
 import dev.quark.actor.OneWay;
 import dev.quark.actor.ReadOnly;
 import dev.quark.actor.WireName;
@@ -154,8 +155,14 @@ public final class ContractIntrospector {
             case ASYNCHRONOUS -> CallKind.ASYNCHRONOUS;
             case ONE_WAY -> CallKind.ONE_WAY;
         };
+        boolean idempotent = method.isAnnotationPresent(Idempotent.class);
+        if (idempotent && kind == ReturnKind.ONE_WAY) {
+            throw new IllegalArgumentException("Actor contract method " + describe(method) + " is annotated both @"
+                    + OneWay.class.getSimpleName() + " and @" + Idempotent.class.getSimpleName()
+                    + ": a one-way message is never sent again, remove @" + Idempotent.class.getSimpleName());
+        }
         return new MethodDescriptor(declaring, method.getName(), wireName, methodId(signature.toString()),
-                List.of(method.getGenericParameterTypes()), resultTypeOf(method, kind), callKind);
+                List.of(method.getGenericParameterTypes()), resultTypeOf(method, kind), callKind, idempotent);
     }
 
     private static String wireNameOf(Method method) {

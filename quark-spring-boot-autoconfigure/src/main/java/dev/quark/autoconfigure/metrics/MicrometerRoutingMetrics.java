@@ -10,7 +10,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 /**
  * {@link RoutingMetrics} on Micrometer: {@value #FORWARDED} (calls this silo passed on to the owner of their
  * actor), {@value #REROUTED} (calls this silo sent that a silo refused without running them, because it was
- * leaving or not serving, and that this silo routed again), {@value #FAILED} (calls this silo sent that failed for a membership reason, by {@code reason}: the
+ * leaving or not serving, and that this silo routed again), {@value #RETRIED} (calls to idempotent methods
+ * whose outcome on another silo was unknown, and that this silo sent once more), {@value #FAILED} (calls this silo sent that failed for a membership reason, by {@code reason}: the
  * exception's simple name), {@value #CLIENT_LINKS} (gauge, addresses of cluster clients the silo's transport holds
  * links to) and {@value #CLIENT_LINKS_CLOSED} (client addresses whose links the silo closed, by {@code reason}:
  * {@code idle}). The gauge is removed when the routing closes.
@@ -22,6 +23,9 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
 
     /** Name of the counter of calls routed again after a refusal. */
     public static final String REROUTED = "quark.cluster.calls.rerouted";
+
+    /** Name of the counter of idempotent calls sent once more after an unknown outcome. */
+    public static final String RETRIED = "quark.cluster.calls.retried";
 
     /** Name of the membership-failure counter. */
     public static final String FAILED = "quark.cluster.calls.failed";
@@ -38,6 +42,8 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
 
     private final Counter rerouted;
 
+    private final Counter retried;
+
     private final Counter clientLinksClosed;
 
     /**
@@ -52,6 +58,10 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
         this.rerouted = Counter.builder(REROUTED)
             .description("Calls this silo sent that a leaving or not serving silo refused without running them, "
                     + "and that this silo routed again")
+            .register(registry);
+        this.retried = Counter.builder(RETRIED)
+            .description("Calls to idempotent methods this silo sent whose outcome on another silo was unknown, "
+                    + "and that this silo sent once more")
             .register(registry);
         this.clientLinksClosed = Counter.builder(CLIENT_LINKS_CLOSED)
             .description("Links to cluster clients this silo closed because it had not heard from them for the "
@@ -82,6 +92,11 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
     @Override
     public void rerouted(String refusingSiloId) {
         this.rerouted.increment();
+    }
+
+    @Override
+    public void retried(String siloId) {
+        this.retried.increment();
     }
 
     @Override

@@ -28,6 +28,15 @@ class MicrometerRoutingMetricsTests {
     }
 
     @Test
+    void countsIdempotentCallsSentOnceMoreApartFromReroutedOnes() {
+        this.metrics.retried("silo-1");
+        this.metrics.rerouted("silo-2");
+
+        assertThat(this.registry.get(MicrometerRoutingMetrics.RETRIED).counter().count()).isEqualTo(1);
+        assertThat(this.registry.get(MicrometerRoutingMetrics.REROUTED).counter().count()).isEqualTo(1);
+    }
+
+    @Test
     void theClientLinksGaugeIsRemovedWhenUnboundSoThatARestartedRoutingBindsItsOwn() {
         Runnable unbind = this.metrics.bindClientLinks(() -> 3);
         assertThat(this.registry.get(MicrometerRoutingMetrics.CLIENT_LINKS).gauge().value()).isEqualTo(3);

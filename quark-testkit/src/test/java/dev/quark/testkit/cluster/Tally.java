@@ -3,6 +3,7 @@ package dev.quark.testkit.cluster;
 import java.util.concurrent.CompletableFuture;
 
 import dev.quark.actor.Actor;
+import dev.quark.actor.Idempotent;
 import dev.quark.actor.OneWay;
 
 /**
@@ -24,6 +25,14 @@ public interface Tally extends Actor {
 
     /** Waits until the test opens the gate, then returns the silo the actor runs on. */
     String hold(String gate);
+
+    /** {@link #hold}, marked safe to run twice: a call whose outcome is unknown is sent once more. */
+    @Idempotent
+    String holdIdempotently(String gate);
+
+    /** Counts a run under {@code key}, then throws an {@link IllegalStateException}; marked safe to run twice. */
+    @Idempotent
+    String failIdempotently(String key);
 
     /** Calls {@code callBack} on another tally, which calls this one back: a chain across silos. */
     String callThrough(String otherId);

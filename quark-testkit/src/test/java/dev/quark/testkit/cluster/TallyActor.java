@@ -64,8 +64,20 @@ public class TallyActor extends AbstractActor implements Tally {
 
     @Override
     public String hold(String gate) {
+        this.environment.arrived(gate, this.siloId);
         this.environment.await(gate);
         return this.siloId;
+    }
+
+    @Override
+    public String holdIdempotently(String gate) {
+        return hold(gate);
+    }
+
+    @Override
+    public String failIdempotently(String key) {
+        this.environment.arrived(key, this.siloId);
+        throw new IllegalStateException("Tally " + actorId() + " refuses " + key);
     }
 
     @Override

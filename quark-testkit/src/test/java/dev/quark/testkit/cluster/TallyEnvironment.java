@@ -38,6 +38,8 @@ public final class TallyEnvironment {
 
     private final Map<String, CyclicBarrier> meetings = new ConcurrentHashMap<>();
 
+    private final Map<String, List<String>> arrivals = new ConcurrentHashMap<>();
+
     void activated(String id, String siloId) {
         int now = this.alive.computeIfAbsent(id, (key) -> new AtomicInteger()).incrementAndGet();
         this.activations.computeIfAbsent(id, (key) -> new AtomicInteger()).incrementAndGet();
@@ -86,6 +88,16 @@ public final class TallyEnvironment {
         catch (BrokenBarrierException | TimeoutException ex) {
             throw new IllegalStateException("Meeting " + meeting + " did not gather " + parties + " turns", ex);
         }
+    }
+
+    /** Records that a turn arrived at a gate (or a key) on a silo. */
+    void arrived(String gate, String siloId) {
+        this.arrivals.computeIfAbsent(gate, (key) -> new CopyOnWriteArrayList<>()).add(siloId);
+    }
+
+    /** The silos turns arrived at a gate (or a key) on, in order of arrival. */
+    public List<String> arrivals(String gate) {
+        return this.arrivals.getOrDefault(gate, List.of());
     }
 
     /** Whether a turn waits at the gate (or passed it). */

@@ -44,8 +44,10 @@ import org.jspecify.annotations.Nullable;
  * {@link GrpcTransportSettings#maxInFlight()} envelopes are in flight per peer and lane (waiting to be
  * written, or waiting for their answer); more fail at once with a {@link PeerOverloadedException}.</li>
  * <li><b>Failures</b>: when a stream breaks, what waits to be written fails with a {@link LinkBrokenException},
- * the requests written on it that had no answer are reported to {@link EnvelopeHandler#lost} (the caller's
- * call fails with a {@code LinkBrokenException}), and the stream is opened again on the next send after a
+ * the requests written on it that had no answer are reported to {@link EnvelopeHandler#inDoubt} (they may
+ * or may not have been handled; the caller's call fails with a {@code LinkBrokenException}, or is sent once
+ * more when its method is {@link dev.quark.actor.Idempotent}), those the receiver refused to
+ * {@link EnvelopeHandler#lost}, and the stream is opened again on the next send after a
  * back-off. gRPC keep-alive pings find dead connections.</li>
  * <li><b>Limits</b>: an envelope larger than {@link GrpcTransportSettings#maxMessageSize()} is not sent
  * ({@link EnvelopeRejectedException}); a malformed one, or one meant for another silo, is refused by the
@@ -106,6 +108,26 @@ public final class GrpcTransport implements Transport {
     private @Nullable Server server;
 
     private volatile boolean closed;
+
+    /** Tells the handler of the requests its links' streams will bring no answer to. */
+    private final PeerLink.LossListener losses = new PeerLink.LossListener() {
+
+        @Override
+        public void lost(long messageId, RuntimeException failure) {
+            EnvelopeHandler receiver = GrpcTransport.this.handler;
+            if (receiver != null && !GrpcTransport.this.closed) {
+                receiver.lost(messageId, failure);
+            }
+        }
+
+        @Override
+        public void inDoubt(long messageId, RuntimeException failure) {
+            EnvelopeHandler receiver = GrpcTransport.this.handler;
+            if (receiver != null && !GrpcTransport.this.closed) {
+                receiver.inDoubt(messageId, failure);
+            }
+        }
+    };
 
     private GrpcTransport(GrpcTransportSettings settings, @Nullable InetSocketAddress bindAddress,
             @Nullable SiloAddress advertised, @Nullable SiloTls tls, Clock clock) {
@@ -275,7 +297,7 @@ public final class GrpcTransport implements Transport {
                 }
                 this.departed.remove(target);
                 link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, target, absent.lane(),
-                        channel(target), this.settings, this.outstanding, this::lost, this.clock));
+                        channel(target), this.settings, this.outstanding, this.losses, this.clock));
             }
         }
         return link.send(envelope);
@@ -350,13 +372,6 @@ public final class GrpcTransport implements Transport {
         Set<SiloAddress> peers = new HashSet<>(this.channels.keySet());
         this.links.keySet().forEach((key) -> peers.add(key.target()));
         return peers;
-    }
-
-    private void lost(long messageId, RuntimeException failure) {
-        EnvelopeHandler receiver = this.handler;
-        if (receiver != null && !this.closed) {
-            receiver.lost(messageId, failure);
-        }
     }
 
     private ManagedChannel channel(SiloAddress target) {

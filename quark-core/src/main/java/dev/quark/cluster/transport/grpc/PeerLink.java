@@ -34,6 +34,19 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *   (no stream) --send--> OPEN --break--> BACK-OFF --send after back-off--> OPEN
  * </pre>
+ * <p>
+ * <b>The in-flight count</b> is {@code queued + outstanding}: {@code queued} counts the envelopes of the queue,
+ * {@code outstanding} the requests written on this link that wait for their answer (kept by the
+ * {@link OutstandingRequests}). An envelope moves from one to the other, so their order matters, or a sender
+ * checking {@link GrpcTransportSettings#maxInFlight()} could see the envelope in neither and let one too many in:
+ * <ul>
+ * <li>a sender reserves its place first ({@code queued} up), and reads {@code queued} before {@code outstanding};</li>
+ * <li>the drainer adds a request to {@code outstanding} before it takes it off {@code queued} (so a reader sees it
+ * in one count at least, in both at worst: a bound met early, never passed);</li>
+ * <li>{@code queued} goes down once for every envelope that leaves the queue, on every path: refused, written,
+ * failed to write, or failed to be counted as outstanding; {@code outstanding} goes down when the answer
+ * comes, the stream breaks, the link closes or the deadline passes.</li>
+ * </ul>
  */
 final class PeerLink {
 
@@ -114,7 +127,18 @@ final class PeerLink {
                     + envelope + ": it is " + size + " bytes, more than quark.cluster.transport.max-message-size ("
                     + this.settings.maxMessageSize() + " bytes)"));
         }
-        RuntimeException refused = refusal(envelope);
+        RuntimeException refused;
+        try {
+            refused = refusal(envelope);
+        }
+        catch (RuntimeException | Error ex) {
+            // The place reserved is given back on every path, or the link would count it in flight for ever.
+            this.queued.decrementAndGet();
+            if (ex instanceof Error error) {
+                throw error;
+            }
+            return CompletableFuture.failedFuture(ex);
+        }
         if (refused != null) {
             this.queued.decrementAndGet();
             return CompletableFuture.failedFuture(refused);
@@ -260,16 +284,28 @@ final class PeerLink {
             if (next == null) {
                 return;
             }
-            Envelope.Kind kind = next.envelope().kind();
-            if (kind == Envelope.Kind.REQUEST || kind == Envelope.Kind.HANDOFF || kind == Envelope.Kind.DIRECTORY
-                    || kind == Envelope.Kind.PROBE
-                    || kind == Envelope.Kind.INDIRECT_PROBE) {
-                this.outstandingRequests.add(next.envelope().messageId(), this, observer,
-                        next.envelope().deadlineEpochMillis());
+            try {
+                if (awaitsAnswer(next.envelope().kind())) {
+                    this.outstandingRequests.add(next.envelope().messageId(), this, observer,
+                            next.envelope().deadlineEpochMillis());
+                }
             }
-            // Counted as outstanding before it leaves the queued count: a sender checking max-in-flight
-            // meanwhile sees it at least once, never in neither count.
-            this.queued.decrementAndGet();
+            catch (RuntimeException | Error ex) {
+                // Not written, so not outstanding either; the queued count is restored below all the same, or the
+                // link would count it in flight for ever and end up refusing every send as overloaded.
+                this.outstandingRequests.answered(next.envelope().messageId());
+                failed.add(new Failed(next, new LinkBrokenException("Silo " + this.self + " could not send "
+                        + next.envelope() + " to " + this.target + " (lane " + this.lane + "): " + ex)));
+                if (ex instanceof Error error) {
+                    throw error;
+                }
+                continue;
+            }
+            finally {
+                // After it entered the outstanding count: a sender checking max-in-flight meanwhile sees it at
+                // least once, never in neither count (see the class javadoc).
+                this.queued.decrementAndGet();
+            }
             try {
                 stream.onNext(next.frame());
             }
@@ -283,6 +319,11 @@ final class PeerLink {
             }
             written.add(next.sent());
         }
+    }
+
+    private static boolean awaitsAnswer(Envelope.Kind kind) {
+        return kind == Envelope.Kind.REQUEST || kind == Envelope.Kind.HANDOFF || kind == Envelope.Kind.DIRECTORY
+                || kind == Envelope.Kind.PROBE || kind == Envelope.Kind.INDIRECT_PROBE;
     }
 
     private void onReady(Observer observer) {
@@ -334,7 +375,7 @@ final class PeerLink {
                     : new LinkBrokenException("The link from silo " + this.self + " to " + this.target + " (lane "
                             + this.lane + ") broke while the message waited for its answer; it may or may not have "
                             + "been handled there: " + failure.getMessage());
-            lost.forEach((messageId) -> this.losses.lost(messageId, inFlight));
+            lost.forEach((messageId) -> this.losses.inDoubt(messageId, inFlight));
         }
     }
 
@@ -403,7 +444,13 @@ final class PeerLink {
     @FunctionalInterface
     interface LossListener {
 
+        /** A request the peer refused: it was not handled. */
         void lost(long messageId, RuntimeException failure);
+
+        /** A request written to a stream that broke before its answer came: it may or may not have been handled. */
+        default void inDoubt(long messageId, RuntimeException failure) {
+            lost(messageId, failure);
+        }
     }
 
     private record Queued(ClientFrame frame, Envelope envelope, CompletableFuture<Void> sent) {

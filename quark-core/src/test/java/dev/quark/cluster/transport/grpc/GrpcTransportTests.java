@@ -121,10 +121,12 @@ class GrpcTransportTests {
         assertThat(a.recorder().lost.get(large.messageId())).isInstanceOf(EnvelopeRejectedException.class)
             .hasMessageContaining("refused message #" + large.messageId())
             .hasMessageContaining("more than the receiving silo's quark.cluster.transport.max-message-size (4096 bytes)");
+        assertThat(a.recorder().inDoubt).as("refused, so not handled").doesNotContainKey(large.messageId());
         Envelope huge = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[100_000]);
         a.transport().send(b.address(), huge);
         await().atMost(Duration.ofSeconds(5)).until(() -> a.recorder().lost.containsKey(huge.messageId()));
         assertThat(a.recorder().lost.get(huge.messageId())).isInstanceOf(LinkBrokenException.class);
+        assertThat(a.recorder().inDoubt).as("the stream broke after it was written").containsKey(huge.messageId());
         Envelope fits = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[100]);
         await().atMost(Duration.ofSeconds(5)).ignoreExceptions()
             .until(() -> a.transport().send(b.address(), fits).toCompletableFuture().get(1, TimeUnit.SECONDS) == null);
@@ -145,6 +147,7 @@ class GrpcTransportTests {
         await().atMost(Duration.ofSeconds(5)).until(() -> a.recorder().lost.containsKey(request.messageId()));
         assertThat(a.recorder().lost.get(request.messageId())).isInstanceOf(LinkBrokenException.class)
             .hasMessageContaining("may or may not have been handled");
+        assertThat(a.recorder().inDoubt).containsKey(request.messageId());
         assertThat(a.transport().outstandingRequests()).isZero();
         Envelope whileDown = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[10]);
         assertThatThrownBy(() -> a.transport().send(b.address(), whileDown).toCompletableFuture().get(5, TimeUnit.SECONDS))

@@ -167,6 +167,70 @@ class PeerLinkTests {
     }
 
     @Test
+    void aRequestThatCannotBeCountedAsOutstandingFailsAndGivesItsPlaceInFlightBack() throws Exception {
+        int bound = 2;
+        GrpcTransportSettings settings = GrpcTransportSettings.builder("bank").maxInFlight(bound).build();
+        Silo a = this.silos.start("a", settings);
+        Silo b = this.silos.start("b", settings);
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        AtomicBoolean thrown = new AtomicBoolean();
+        OutstandingRequests outstanding = new OutstandingRequests(Clock.systemUTC()) {
+            @Override
+            void add(long messageId, PeerLink link, Object stream, long deadlineEpochMillis) {
+                if (thrown.compareAndSet(false, true)) {
+                    throw new IllegalStateException("no room to track it");
+                }
+                super.add(messageId, link, stream, deadlineEpochMillis);
+            }
+        };
+        PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding,
+                (messageId, failure) -> { }, Clock.systemUTC());
+
+        CompletableFuture<Void> untracked = link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1]));
+
+        assertThat(catchThrowable(() -> untracked.get(10, TimeUnit.SECONDS))).cause()
+            .isInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("no room to track it");
+        assertThat(link.queued()).isZero();
+        assertThat(link.outstanding().get()).isZero();
+        // Requests stay in flight: the far side records them and never answers. Both fit under the bound.
+        for (int i = 0; i < bound; i++) {
+            link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1])).get(10, TimeUnit.SECONDS);
+        }
+        assertThat(link.queued()).isZero();
+        assertThat(link.outstanding().get()).isEqualTo(bound);
+        link.close();
+    }
+
+    @Test
+    void aFailureWhileCheckingTheBoundGivesThePlaceReservedBack() throws Exception {
+        GrpcTransportSettings settings = GrpcTransportSettings.builder("bank").maxInFlight(1).build();
+        Silo a = this.silos.start("a", settings);
+        Silo b = this.silos.start("b", settings);
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        AtomicBoolean thrown = new AtomicBoolean();
+        OutstandingRequests outstanding = new OutstandingRequests(Clock.systemUTC()) {
+            @Override
+            void sweep() {
+                if (thrown.compareAndSet(false, true)) {
+                    throw new IllegalStateException("sweep failed");
+                }
+                super.sweep();
+            }
+        };
+        PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding,
+                (messageId, failure) -> { }, Clock.systemUTC());
+        link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1])).get(10, TimeUnit.SECONDS);
+
+        CompletableFuture<Void> beyond = link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1]));
+
+        assertThat(catchThrowable(() -> beyond.get(10, TimeUnit.SECONDS))).cause().hasMessage("sweep failed");
+        assertThat(link.queued()).isZero();
+        assertThat(link.outstanding().get()).isEqualTo(1);
+        link.close();
+    }
+
+    @Test
     void concurrentSendersEachArriveInTheirOrderAndEveryFutureCompletes() throws Exception {
         int senders = 32;
         int perSender = 200;

@@ -61,7 +61,11 @@ final class Silos implements AutoCloseable {
 
         final BlockingQueue<Envelope> received = new LinkedBlockingQueue<>();
 
+        /** Every request that will get no answer, refused or in doubt. */
         final Map<Long, RuntimeException> lost = new ConcurrentHashMap<>();
+
+        /** The requests among them that may or may not have been handled. */
+        final Map<Long, RuntimeException> inDoubt = new ConcurrentHashMap<>();
 
         /** An error the next envelope's handling throws, once. */
         volatile @Nullable Error failNext;
@@ -78,6 +82,12 @@ final class Silos implements AutoCloseable {
 
         @Override
         public void lost(long messageId, RuntimeException failure) {
+            this.lost.put(messageId, failure);
+        }
+
+        @Override
+        public void inDoubt(long messageId, RuntimeException failure) {
+            this.inDoubt.put(messageId, failure);
             this.lost.put(messageId, failure);
         }
     }
