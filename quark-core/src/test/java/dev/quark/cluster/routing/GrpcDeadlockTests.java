@@ -11,11 +11,9 @@ import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 import dev.quark.actor.AbstractActor;
@@ -23,8 +21,6 @@ import dev.quark.actor.Actor;
 import dev.quark.actor.DeadlockException;
 import dev.quark.actor.QuarkActor;
 import dev.quark.cluster.membership.ClusterView;
-import dev.quark.cluster.membership.ClusterViewSource;
-import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.MembershipSnapshot;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
@@ -121,7 +117,7 @@ class GrpcDeadlockTests {
             entries.add(new SiloEntry(siloId, address, now, SiloStatus.ACTIVE, now, 1, Set.of("Knot"), List.of()));
         }
         ClusterView view = ClusterView.of(MembershipSnapshot.of(1, entries), 150);
-        this.routings.forEach((routing) -> routing.follow(new FixedViewSource(view)));
+        this.routings.forEach((routing) -> routing.follow(HeldViewSource.of(view)));
         return view;
     }
 
@@ -169,38 +165,6 @@ class GrpcDeadlockTests {
         @Override
         public String where() {
             return this.siloId;
-        }
-    }
-
-    /** One view, for ever. */
-    private static final class FixedViewSource implements ClusterViewSource {
-
-        private final ClusterView view;
-
-        private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
-
-        FixedViewSource(ClusterView view) {
-            this.view = view;
-        }
-
-        @Override
-        public ClusterView current() {
-            return this.view;
-        }
-
-        @Override
-        public MembershipProvider.Watch subscribe(Consumer<ClusterView> listener) {
-            this.listeners.add(listener);
-            return () -> this.listeners.remove(listener);
-        }
-
-        @Override
-        public boolean isServing() {
-            return true;
-        }
-
-        @Override
-        public void refreshIfOlderThan(long seenVersion) {
         }
     }
 }

@@ -17,6 +17,13 @@ final class HeldViewSource implements ClusterViewSource {
 
     private volatile ClusterView current = ClusterView.EMPTY;
 
+    /** A source that keeps one view until a test installs another. */
+    static HeldViewSource of(ClusterView view) {
+        HeldViewSource source = new HeldViewSource();
+        source.install(view);
+        return source;
+    }
+
     void install(ClusterView view) {
         this.current = view;
         this.listeners.forEach((listener) -> listener.accept(view));

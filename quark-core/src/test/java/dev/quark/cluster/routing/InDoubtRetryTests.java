@@ -10,9 +10,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 import dev.quark.actor.AbstractActor;
@@ -21,8 +19,6 @@ import dev.quark.actor.Idempotent;
 import dev.quark.actor.QuarkActor;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
-import dev.quark.cluster.membership.ClusterViewSource;
-import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.MembershipSnapshot;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
@@ -132,7 +128,7 @@ class InDoubtRetryTests {
             entries.add(new SiloEntry(siloId, address, now, SiloStatus.ACTIVE, now, 1, Set.of("Gauge"), List.of()));
         }
         ClusterView view = ClusterView.of(MembershipSnapshot.of(1, entries), 150);
-        this.routings.forEach((routing) -> routing.follow(new FixedViewSource(view)));
+        this.routings.forEach((routing) -> routing.follow(HeldViewSource.of(view)));
         return view;
     }
 
@@ -223,38 +219,6 @@ class InDoubtRetryTests {
         @Override
         public void close() {
             this.delegate.close();
-        }
-    }
-
-    /** One view, for ever. */
-    private static final class FixedViewSource implements ClusterViewSource {
-
-        private final ClusterView view;
-
-        private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
-
-        FixedViewSource(ClusterView view) {
-            this.view = view;
-        }
-
-        @Override
-        public ClusterView current() {
-            return this.view;
-        }
-
-        @Override
-        public MembershipProvider.Watch subscribe(Consumer<ClusterView> listener) {
-            this.listeners.add(listener);
-            return () -> this.listeners.remove(listener);
-        }
-
-        @Override
-        public boolean isServing() {
-            return true;
-        }
-
-        @Override
-        public void refreshIfOlderThan(long seenVersion) {
         }
     }
 }
