@@ -68,6 +68,15 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     /** How long a refused call waits at most for this silo to read the refusing silo's membership version. */
     private static final long CATCH_UP_MILLIS = ViewWaits.MAX_WAIT_MILLIS;
 
+    /**
+     * How long the retry of an idempotent call waits for a newer view when the silo whose outcome is unknown is
+     * still the owner in this one: longer than a link's first reconnect back-off, short of most deadlines.
+     */
+    private static final long RETRY_VIEW_WAIT_MILLIS = 2_000;
+
+    /** What {@link #locateForRetry} returns when it failed the call. */
+    private static final String NOT_LOCATED = "";
+
     private final String self;
 
     private final ViewTracker views;
@@ -214,11 +223,11 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     reroute(call, refused, sentWithVersion, reroutes + 1, retried, outcome);
                 }
                 else {
-                    outcome.completeExceptionally(afterRetry(call, retried, Objects.requireNonNull(refused.getCause())));
+                    outcome.completeExceptionally(Objects.requireNonNull(refused.getCause()));
                 }
                 return;
             }
-            outcome.completeExceptionally(afterRetry(call, retried, cause));
+            outcome.completeExceptionally(cause);
         });
     }
 
@@ -232,30 +241,64 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             outcome.completeExceptionally(unknown);
             return;
         }
-        this.metrics.retried(siloId);
+        long seenVersion = this.views.current().version();
         try {
             this.executor.execute(() -> {
-                ActorLocation location;
-                try {
-                    location = locate(call.address());
-                }
-                catch (RuntimeException ex) {
-                    ex.addSuppressed(unknown);
-                    outcome.completeExceptionally(afterRetry(call, true, ex));
+                String target = locateForRetry(call, unknown, outcome);
+                if (target == null || !target.equals(siloId)) {
+                    sendRetry(target, siloId, call, reroutes, unknown, outcome);
                     return;
                 }
-                String target = location.siloId();
-                if (target == null) {
-                    deliverHere(call, reroutes, outcome);
+                // Still the owner in this view: a silo that crashed breaks its streams long before membership
+                // drops it. Wait for a newer view (or the link's reconnect back-off) within the deadline.
+                long wait = Math.min(RETRY_VIEW_WAIT_MILLIS, call.deadlineEpochMillis() - this.clock.millis());
+                if (wait <= 0) {
+                    outcome.completeExceptionally(unknown);
+                    return;
                 }
-                else {
-                    attempt(target, call, reroutes, true, outcome);
-                }
+                this.views.awaitVersion(seenVersion + 1)
+                    .orTimeout(wait, TimeUnit.MILLISECONDS)
+                    .whenCompleteAsync((newer, late) -> sendRetry(locateForRetry(call, unknown, outcome), siloId,
+                            call, reroutes, unknown, outcome), this.executor);
             });
         }
         catch (RejectedExecutionException ex) {
             // The routing closed: nothing routes the call any more.
             outcome.completeExceptionally(unknown);
+        }
+    }
+
+    /**
+     * Locates a call for its retry; a failure to locate it fails the call (with the unknown outcome suppressed)
+     * and returns {@link #NOT_LOCATED}.
+     */
+    private @Nullable String locateForRetry(ActorCall call, Throwable unknown,
+            CompletableFuture<@Nullable Object> outcome) {
+        try {
+            return locate(call.address()).siloId();
+        }
+        catch (RuntimeException ex) {
+            ex.addSuppressed(unknown);
+            outcome.completeExceptionally(ex);
+            return NOT_LOCATED;
+        }
+    }
+
+    private void sendRetry(@Nullable String target, String firstSilo, ActorCall call, int reroutes, Throwable unknown,
+            CompletableFuture<@Nullable Object> outcome) {
+        if (outcome.isDone()) {
+            return;
+        }
+        if (call.deadlineEpochMillis() <= this.clock.millis()) {
+            outcome.completeExceptionally(unknown);
+            return;
+        }
+        this.metrics.retried(firstSilo);
+        if (target == null) {
+            deliverHere(call, reroutes, outcome);
+        }
+        else {
+            attempt(target, call, reroutes, true, outcome);
         }
     }
 
@@ -267,11 +310,6 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         return new SiloUnavailableException("Idempotent " + describe(call) + " from silo " + this.self
                 + " was retried once after an unknown outcome, and the retry failed too: " + failure.getMessage(),
                 failure);
-    }
-
-    /** What a call's failure becomes: said to be a retry's when the silo could not serve the retry. */
-    private Throwable afterRetry(ActorCall call, boolean retried, Throwable failure) {
-        return (retried && failure instanceof SiloUnavailableException) ? retriedOnce(call, failure) : failure;
     }
 
     /**
@@ -447,10 +485,6 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     }
 
     /**
-     * A call a silo refused without running it; its cause is the refusal the caller gets if the call cannot be
-     * routed again. Never leaves this class.
-     */
-    /**
      * Returns a refusal, as if from the target itself, when the current view shows the target leaving
      * ({@code SHUTTING_DOWN}) and the actor is placed by hash: the call was routed with an older view, and this
      * silo may already have told the leaver that it read its leave ({@link LeaveAnnouncements}), after which the
@@ -473,6 +507,10 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 + " was not sent there"));
     }
 
+    /**
+     * A call a silo refused without running it; its cause is the refusal the caller gets if the call cannot be
+     * routed again. Never leaves this class.
+     */
     private static final class NotDelivered extends RuntimeException {
 
         private static final long serialVersionUID = 1L;
