@@ -103,7 +103,8 @@ class ClusterIdempotentRetryTests {
 
     @Test
     void retryNeverRunsPastTheCallsOriginalDeadline() {
-        Duration callTimeout = Duration.ofSeconds(3);
+        // Long enough for the kill, the declaration and the 500 ms departure grace on a loaded machine.
+        Duration callTimeout = Duration.ofSeconds(8);
         this.cluster = new TallyCluster(this.environment, 3, (runtime) -> runtime.callTimeout(callTimeout),
                 (routing) -> {
                 });
@@ -125,7 +126,7 @@ class ClusterIdempotentRetryTests {
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         assertThat(took).as("failed at the first attempt's deadline, not a second timeout later")
             .isGreaterThanOrEqualTo(callTimeout.minusMillis(100))
-            .isLessThan(callTimeout.plusMillis(1500));
+            .isLessThan(callTimeout.plusSeconds(4));
     }
 
     @Test
