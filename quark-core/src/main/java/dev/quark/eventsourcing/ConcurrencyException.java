@@ -19,11 +19,26 @@ public class ConcurrencyException extends EventStoreException {
      * @param actualVersion the stream's version; 0 when it holds no event
      */
     public ConcurrencyException(String stream, long expectedVersion, long actualVersion) {
-        super(stream, "Event stream '" + stream + "' was appended to concurrently: expected version " + expectedVersion
-                + ", but the stream is at " + ((actualVersion == 0) ? "version 0 (no events)" : "version " + actualVersion)
-                + "; nothing was appended", null);
+        this(stream, expectedVersion, actualVersion, "Event stream '" + stream + "' was appended to concurrently: "
+                + "expected version " + expectedVersion + ", but the stream is at " + describe(actualVersion)
+                + "; nothing was appended");
+    }
+
+    /**
+     * Creates the exception with its own message, for a conflict other than an append's.
+     * @param stream the stream
+     * @param expectedVersion the version the caller expected
+     * @param actualVersion the stream's version
+     * @param message the message, naming the stream and both versions
+     */
+    public ConcurrencyException(String stream, long expectedVersion, long actualVersion, String message) {
+        super(stream, message, null);
         this.expectedVersion = expectedVersion;
         this.actualVersion = actualVersion;
+    }
+
+    static String describe(long version) {
+        return (version == 0) ? "version 0 (no events)" : "version " + version;
     }
 
     /**

@@ -159,6 +159,12 @@ final class EventJournal<S, E> {
 
     private void saveSnapshot() {
         try {
+            if (this.truncateAfterSnapshot && this.store.version(this.stream) != this.version) {
+                logger.warn("Event stream '{}' changed behind this activation right after its append at version {}; "
+                        + "no snapshot is saved and nothing is truncated", this.stream, this.version);
+                this.snapshotVersion = this.version;
+                return;
+            }
             this.store.saveSnapshot(this.stream, new Snapshot(this.version, writeState()));
             this.snapshotVersion = this.version;
         }
@@ -184,10 +190,20 @@ final class EventJournal<S, E> {
     }
 
     /**
-     * Saves a snapshot of the current state, then truncates the stream through it.
+     * Saves a snapshot of the current state, then truncates the stream through it; refuses when the stream's version
+     * is not the one this activation knows (a stale activation, the stream deleted and written again behind it), so
+     * that its old state never becomes the snapshot that another activation's events are truncated through. The check
+     * is a read before the snapshot, not one atomic step with the truncation (the SPI takes no expected version).
      * @return how many events were deleted
+     * @throws ConcurrencyException when the stream changed behind this activation; nothing was saved or deleted
      */
     long truncate() {
+        long actual = this.store.version(this.stream);
+        if (actual != this.version) {
+            throw new ConcurrencyException(this.stream, this.version, actual, "Event stream '" + this.stream
+                    + "' changed behind this activation: expected version " + this.version + ", but the stream is at "
+                    + ConcurrencyException.describe(actual) + "; nothing was truncated");
+        }
         if (this.version == 0) {
             return 0;
         }

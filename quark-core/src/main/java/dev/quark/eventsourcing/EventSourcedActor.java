@@ -110,7 +110,8 @@ public abstract class EventSourcedActor<S, E> extends AbstractActor {
     }
 
     /**
-     * Returns the stream's version: the number of events applied.
+     * Returns the stream's version: the version of the last event applied (events are numbered from 1). It is the
+     * number of events only until the stream is truncated: a truncation keeps the version and deletes events.
      * @return the version, 0 before the first event
      */
     protected final long streamVersion() {
@@ -210,6 +211,8 @@ public abstract class EventSourcedActor<S, E> extends AbstractActor {
      * behind this activation), the exception reaches the caller and the activation ends after the turn, so the next
      * call rebuilds it from the store.
      * @return how many events were deleted; 0 for an empty stream or one truncated through this version already
+     * @throws ConcurrencyException when the stream is not at {@link #streamVersion()} (it changed behind this
+     * activation); nothing was saved or deleted
      * @throws IllegalArgumentException when the stream was deleted or truncated further behind this activation
      */
     protected final long truncateStream() {

@@ -87,7 +87,7 @@ public interface EventStore {
      * {@link #read} returns the kept events only: a read from version 1 starts at the first kept event, whose version
      * says where the stream now starts. The truncated events' ids are forgotten (an append repeating one is a new
      * append) and the events leave the global feed (a subscription that had not reached them never sees them).
-     * Truncating through a version at or below the stream's first kept event deletes nothing.
+     * Truncating through a version below the stream's first kept event deletes nothing.
      * <p>
      * The check and the deletion are one atomic step, ordered with appends, snapshots and {@link #deleteStream}: an
      * append that races a truncation is kept, and events no snapshot covers are never deleted.

@@ -35,11 +35,11 @@ import org.springframework.data.redis.core.script.RedisScript;
  * {prefix}events:{&lt;stream&gt;}:snapshot   hash: version, payload
  * </pre>
  * for instance {@code quark:events:{Account/alice}}. The braces make the three keys one Redis Cluster hash slot.
- * An append is one Lua script: it looks the event ids up, compares the stream's length ({@code XLEN}) with the
- * expected version, and {@code XADD}s the events with their versions as entry ids, all in one atomic step; so a
- * stream's entry ids are its versions and {@code XRANGE} reads from a version directly. The stream's version is the
- * id of its last entry, not its length, so that a stream {@linkplain #truncateStream truncated} before a snapshot
- * keeps it.
+ * An append is one Lua script: it looks the event ids up, compares the stream's version with the expected version,
+ * and {@code XADD}s the events with their versions as entry ids, all in one atomic step; so a stream's entry ids are
+ * its versions and {@code XRANGE} reads from a version directly. The stream's version is the id of its last entry
+ * (or its last generated id once every entry was truncated), not its length, so that a stream
+ * {@linkplain #truncateStream truncated} before a snapshot keeps it.
  * <p>
  * <b>No global feed.</b> Each stream is ordered, but there is no gap-free order across streams: streams live on
  * different keys (and, in a cluster, on different nodes), and nothing orders an append to one after an append

@@ -580,7 +580,7 @@ public abstract class EventStoreContractTests {
 
             assertThat(tally.delete()).isEqualTo(4);
 
-            await().atMost(Duration.ofSeconds(10)).until(() -> !kit.isActive(Tally.class, id));
+            await().atMost(Duration.ofSeconds(30)).until(() -> !kit.isActive(Tally.class, id));
             assertThat(store().version(stream)).isZero();
             assertThat(store().loadSnapshot(stream)).isEmpty();
             assertThat(tally.sum()).isZero();
@@ -603,9 +603,39 @@ public abstract class EventStoreContractTests {
                 .withMessageContaining("'" + stream + "'")
                 .withMessageContaining("expected version 1");
 
-            await().atMost(Duration.ofSeconds(10)).until(() -> !kit.isActive(Tally.class, id));
+            await().atMost(Duration.ofSeconds(30)).until(() -> !kit.isActive(Tally.class, id));
             assertThat(store().version(stream)).isEqualTo(2);
             assertThat(tally.sum()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    public void anActorsTruncationOfAStreamThatChangedBehindItSavesAndDeletesNothingAndEndsItsActivation() {
+        String id = newActorId();
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TallyActor.class).eventStore(store()).build()) {
+            Tally tally = kit.get(Tally.class, id);
+            for (int i = 1; i <= 4; i++) {
+                tally.add(i);
+            }
+            String stream = tally.eventStream();
+            // a stale activation at version 4: behind it the stream was deleted and written again, without a snapshot
+            store().deleteStream(stream, EventStore.ANY_VERSION);
+            for (int i = 0; i < 5; i++) {
+                store().append(stream, List.of(event("Added", "{\"amount\":100}")), i);
+            }
+
+            assertThatExceptionOfType(ConcurrencyException.class).isThrownBy(tally::truncate)
+                .withMessageContaining("'" + stream + "'")
+                .withMessageContaining("expected version 4")
+                .withMessageContaining("version 5")
+                .withMessageContaining("nothing was truncated");
+
+            assertThat(store().loadSnapshot(stream)).as("no stale snapshot").isEmpty();
+            assertThat(store().read(stream, 1, 100)).extracting(StoredEvent::version)
+                .containsExactly(1L, 2L, 3L, 4L, 5L);
+            await().atMost(Duration.ofSeconds(30)).until(() -> !kit.isActive(Tally.class, id));
+            assertThat(tally.sum()).isEqualTo(500);
+            assertThat(tally.version()).isEqualTo(5);
         }
     }
 

@@ -106,6 +106,16 @@ class EventSourcedActorTests {
         }
     }
 
+    /** Truncates its stream through each snapshot. */
+    @QuarkActor
+    public static class TruncatingLedgerActor extends LedgerActor {
+
+        @Override
+        protected boolean truncateAfterSnapshot() {
+            return true;
+        }
+    }
+
     @Test
     void emittedEventsAreAppendedToTheActorsStreamAndApplied() {
         try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).build()) {
@@ -308,6 +318,62 @@ class EventSourcedActorTests {
             assertThat(ledger.credit(4)).isEqualTo(4);
             assertThat(ledger.credit(5)).isEqualTo(9);
             assertThat(events.version("Ledger/kate")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aStreamThatChangedRightAfterTheAppendIsNeitherSnapshotNorTruncated() {
+        InMemoryEventStore events = new InMemoryEventStore();
+        EventStore store = new EventStore() {
+
+            @Override
+            public AppendResult append(String stream, List<NewEvent> appended, long expectedVersion) {
+                AppendResult result = events.append(stream, appended, expectedVersion);
+                if (result.version() == 3) {
+                    // another activation deletes the stream and writes four events before this one's snapshot
+                    events.deleteStream(stream, EventStore.ANY_VERSION);
+                    for (int i = 0; i < 4; i++) {
+                        events.append(stream, List.of(new NewEvent(UUID.randomUUID(), "Debited", 1,
+                                "{\"cents\":1}")), i);
+                    }
+                }
+                return result;
+            }
+
+            @Override
+            public List<StoredEvent> read(String stream, long fromVersion, int limit) {
+                return events.read(stream, fromVersion, limit);
+            }
+
+            @Override
+            public long version(String stream) {
+                return events.version(stream);
+            }
+
+            @Override
+            public void saveSnapshot(String stream, Snapshot snapshot) {
+                events.saveSnapshot(stream, snapshot);
+            }
+
+            @Override
+            public Optional<Snapshot> loadSnapshot(String stream) {
+                return events.loadSnapshot(stream);
+            }
+
+            @Override
+            public long truncateStream(String stream, long version) {
+                return events.truncateStream(stream, version);
+            }
+        };
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TruncatingLedgerActor.class).eventStore(store).build()) {
+            Ledger ledger = kit.get(Ledger.class, "lena");
+            ledger.credit(1);
+            ledger.credit(2);
+            assertThat(ledger.credit(3)).isEqualTo(6);
+
+            assertThat(events.loadSnapshot("Ledger/lena")).as("no stale snapshot").isEmpty();
+            assertThat(events.read("Ledger/lena", 1, 10)).extracting(StoredEvent::version)
+                .containsExactly(1L, 2L, 3L, 4L);
         }
     }
 }
