@@ -163,6 +163,10 @@ class PostgresNotificationListenerTests {
     @Test
     void listensAgainWhenItsConnectionGoesHalfOpen() {
         try (TcpProxy proxy = proxyToServer(); HikariDataSource proxied = dataSource(proxiedUrl(proxy))) {
+            // One idle connection, validated quickly: the pool does not check many stalled idle connections at length
+            // before it opens a new one, so that listening again fits the wait on a loaded machine.
+            proxied.setMinimumIdle(1);
+            proxied.setValidationTimeout(250);
             PostgresNotificationListener listener = new PostgresNotificationListener(proxied, "test")
                 .listen("quark_test_first", this.first::add)
                 .validation(Duration.ofMillis(500), Duration.ofSeconds(1));

@@ -1,35 +1,57 @@
 package dev.quark.autoconfigure.jobs;
 
+import java.util.Optional;
+
+import javax.sql.DataSource;
+
+import dev.quark.jobs.runtime.JobOrchestrator;
 import dev.quark.jobs.runtime.PostgresJobWakeUps;
+import dev.quark.jobs.store.jdbc.JdbcJobStore;
+
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Starts listening for other nodes' job notifications once the job orchestrator runs, and stops before it stops.
+ * Listens for other nodes' job notifications ({@link PostgresJobWakeUps}) once the job orchestrator runs, and stops
+ * before it stops. Only a store that {@link JdbcJobStore#notifying() notifies} gets wake-ups: a store that sends no
+ * notification (a user-defined one, say) would leave the listening connection idle, so none is taken.
  */
 final class JobWakeUpsLifecycle implements SmartLifecycle {
 
     /** Starts after and stops before the job orchestrator. */
     static final int PHASE = JobOrchestratorLifecycle.PHASE + 1;
 
-    private final PostgresJobWakeUps wakeUps;
+    private final @Nullable PostgresJobWakeUps wakeUps;
 
     private volatile boolean running;
 
-    JobWakeUpsLifecycle(PostgresJobWakeUps wakeUps) {
-        this.wakeUps = wakeUps;
+    JobWakeUpsLifecycle(DataSource dataSource, JdbcJobStore store, JobOrchestrator orchestrator) {
+        this.wakeUps = store.notifying() ? new PostgresJobWakeUps(dataSource, store.channel(), orchestrator) : null;
+    }
+
+    /**
+     * Returns the wake-ups, for diagnostics; empty when the store does not notify.
+     * @return the wake-ups, if any
+     */
+    Optional<PostgresJobWakeUps> wakeUps() {
+        return Optional.ofNullable(this.wakeUps);
     }
 
     @Override
     public void start() {
-        this.wakeUps.start();
+        if (this.wakeUps != null) {
+            this.wakeUps.start();
+        }
         this.running = true;
     }
 
     @Override
     public void stop() {
         this.running = false;
-        this.wakeUps.close();
+        if (this.wakeUps != null) {
+            this.wakeUps.close();
+        }
     }
 
     @Override

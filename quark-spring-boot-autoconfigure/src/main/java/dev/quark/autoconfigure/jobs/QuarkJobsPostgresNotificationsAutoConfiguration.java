@@ -15,10 +15,12 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 
 /**
- * Auto-configuration of the wake-ups across nodes of the PostgreSQL job store: unless
- * {@code quark.jobs.postgres.notify-enabled=false}, a node with workers listens on one connection of its own to the
- * notifications the other nodes' enqueues send ({@link PostgresJobWakeUps}), so that its workers claim those jobs at
- * once rather than at their next poll. Needs the PostgreSQL driver.
+ * Auto-configuration of the wake-ups across nodes of the PostgreSQL job store: with
+ * {@code quark.jobs.postgres.notify-enabled=true} (off by default: every transaction that notifies takes a
+ * server-wide lock at its commit), a node with workers whose {@link JdbcJobStore} {@link JdbcJobStore#notifying()
+ * notifies} listens on one connection of its own to the notifications the other nodes' enqueues send
+ * ({@link PostgresJobWakeUps}, held by {@link JobWakeUpsLifecycle}), so that its workers claim those jobs at once
+ * rather than at their next poll. Needs the PostgreSQL driver.
  */
 @AutoConfiguration(after = QuarkJobsAutoConfiguration.class)
 @ConditionalOnClass(name = { "dev.quark.jobs.store.jdbc.JdbcJobStore", "org.postgresql.PGConnection" })
@@ -29,14 +31,8 @@ public final class QuarkJobsPostgresNotificationsAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBean({ JdbcJobStore.class, JobOrchestrator.class, DataSource.class })
-    PostgresJobWakeUps quarkJobWakeUps(DataSource dataSource, JdbcJobStore store, JobOrchestrator orchestrator) {
-        return new PostgresJobWakeUps(dataSource, store.channel(), orchestrator);
-    }
-
-    @Bean
-    @ConditionalOnMissingBean
-    @ConditionalOnBean(PostgresJobWakeUps.class)
-    JobWakeUpsLifecycle quarkJobWakeUpsLifecycle(PostgresJobWakeUps wakeUps) {
-        return new JobWakeUpsLifecycle(wakeUps);
+    JobWakeUpsLifecycle quarkJobWakeUpsLifecycle(DataSource dataSource, JdbcJobStore store,
+            JobOrchestrator orchestrator) {
+        return new JobWakeUpsLifecycle(dataSource, store, orchestrator);
     }
 }

@@ -47,7 +47,7 @@ public class QuarkJobsProperties implements InitializingBean {
 
     /**
      * How often the store is polled for due jobs. A job enqueued on this node wakes its workers at once, and on
-     * PostgreSQL one enqueued on another node too (quark.jobs.postgres.notify-enabled).
+     * PostgreSQL one enqueued on another node too when quark.jobs.postgres.notify-enabled is true.
      */
     private Duration pollInterval = Duration.ofSeconds(1);
 
@@ -532,9 +532,11 @@ public class QuarkJobsProperties implements InitializingBean {
         /**
          * Whether an enqueue (or requeue) that makes a job due now notifies the other nodes (pg_notify, delivered
          * when its transaction commits), and whether this node's workers listen to such notifications to claim at
-         * once instead of at their next poll. Listening holds one database connection per node with workers.
+         * once instead of at their next poll. Off by default: PostgreSQL serialises the commits of all transactions
+         * that notified (a server-wide lock at commit), listening holds one database connection per node with
+         * workers, and it works neither behind PgBouncer in transaction pooling mode nor in XA transactions.
          */
-        private boolean notifyEnabled = true;
+        private boolean notifyEnabled;
 
         public boolean isNotifyEnabled() {
             return this.notifyEnabled;

@@ -1,14 +1,18 @@
 package dev.quark.autoconfigure.jobs;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+
+import javax.sql.DataSource;
 
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
 import dev.quark.autoconfigure.health.JobQueueHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkJobsHealthContributorAutoConfiguration;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
+import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobContext;
 import dev.quark.jobs.JobHandler;
@@ -51,6 +55,8 @@ import static org.awaitility.Awaitility.await;
  */
 class PostgresJobsIntegrationTests {
 
+    private static final String NOTIFY = "quark.jobs.postgres.notify-enabled=true";
+
     private ApplicationContextRunner contextRunner(PostgresTestSchema schema) {
         return new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
@@ -87,14 +93,15 @@ class PostgresJobsIntegrationTests {
     }
 
     @Test
-    void aJobEnqueuedOnANodeWithoutWorkersWakesAnotherNodesWorkersAtOnce() {
+    void aJobEnqueuedOnANodeWithoutWorkersWakesAnotherNodesWorkersAtOnceWhenNotificationsAreOn() {
         try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
-            contextRunner(schema).withPropertyValues("quark.jobs.poll-interval=30s").run((consumer) -> {
-                assertThat(consumer).hasNotFailed().hasSingleBean(PostgresJobWakeUps.class);
+            contextRunner(schema).withPropertyValues("quark.jobs.poll-interval=30s", NOTIFY).run((consumer) -> {
+                assertThat(consumer).hasNotFailed().hasSingleBean(JobWakeUpsLifecycle.class);
                 assertThat(consumer.getBean(JdbcJobStore.class).notifying()).isTrue();
-                assertThat(consumer.getBean(PostgresJobWakeUps.class).isRunning()).isTrue();
-                contextRunner(schema).withPropertyValues("quark.jobs.workers=0").run((producer) -> {
-                    assertThat(producer).hasNotFailed().doesNotHaveBean(PostgresJobWakeUps.class);
+                assertThat(consumer.getBean(JobWakeUpsLifecycle.class).wakeUps()).get()
+                    .returns(true, PostgresJobWakeUps::isRunning);
+                contextRunner(schema).withPropertyValues("quark.jobs.workers=0", NOTIFY).run((producer) -> {
+                    assertThat(producer).hasNotFailed().doesNotHaveBean(JobWakeUpsLifecycle.class);
                     JobId id = producer.getBean(JobQueue.class).enqueue("ship", new Shipment("parcel-3"));
                     await().atMost(Duration.ofSeconds(5))
                         .until(() -> consumer.getBean(ShipHandler.class).shipped.contains("parcel-3"));
@@ -105,13 +112,26 @@ class PostgresJobsIntegrationTests {
     }
 
     @Test
-    void notificationsCanBeTurnedOffAndThenNoConnectionListens() {
+    void notificationsAreOffByDefaultAndThenNoConnectionListens() {
         try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
-            contextRunner(schema).withPropertyValues("quark.jobs.postgres.notify-enabled=false").run((context) -> {
-                assertThat(context).hasNotFailed().doesNotHaveBean(PostgresJobWakeUps.class)
-                    .doesNotHaveBean(JobWakeUpsLifecycle.class);
+            contextRunner(schema).run((context) -> {
+                assertThat(context).hasNotFailed().doesNotHaveBean(JobWakeUpsLifecycle.class)
+                    .doesNotHaveBean(PostgresJobWakeUps.class);
                 assertThat(context.getBean(JdbcJobStore.class).notifying()).isFalse();
             });
+        }
+    }
+
+    @Test
+    void aStoreThatDoesNotNotifyGetsNoListeningConnectionEvenWithNotificationsOn() {
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
+            contextRunner(schema).withUserConfiguration(SilentStoreApplication.class)
+                .withPropertyValues(NOTIFY)
+                .run((context) -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(JobWakeUpsLifecycle.class);
+                    assertThat(context.getBean(JdbcJobStore.class).notifying()).isFalse();
+                    assertThat(context.getBean(JobWakeUpsLifecycle.class).wakeUps()).isEmpty();
+                });
         }
     }
 
@@ -215,6 +235,15 @@ class PostgresJobsIntegrationTests {
         @Bean
         ShipHandler shipHandler() {
             return new ShipHandler();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class SilentStoreApplication {
+
+        @Bean
+        JdbcJobStore silentJobStore(DataSource dataSource) {
+            return new JdbcJobStore(dataSource, new TablePrefix(TablePrefix.DEFAULT), Clock.systemUTC(), false);
         }
     }
 

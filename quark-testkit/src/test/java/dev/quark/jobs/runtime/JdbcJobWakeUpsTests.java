@@ -4,8 +4,10 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -17,7 +19,12 @@ import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.store.Claim;
+import dev.quark.jobs.store.ClaimedJob;
+import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.JobTransition;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.testkit.server.PostgresTestSchema;
@@ -178,6 +185,22 @@ class JdbcJobWakeUpsTests {
         assertThat(this.ran).isEmpty();
         assertThat(producerStore.requeue(id, Clock.systemUTC().instant()).status()).isEqualTo(JobStatus.ENQUEUED);
         await().atMost(WAKE_UP).until(() -> this.ran.contains("requeued"));
+    }
+
+    @Test
+    void aSingleJobGivenBackOnAnotherNodeWakesTheWorkers() {
+        JdbcJobStore producerStore = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), true);
+        JobId id = new DefaultJobQueue(producerStore, this.handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE)
+            .enqueue(TYPE, "given back");
+        Instant now = Clock.systemUTC().instant();
+        ClaimedJob claimed = producerStore.claimDue(new Claim("producer", 1, Map.of(TYPE, 1), Set.of(), now),
+                JobLeases.of(producerStore.leaseStore().orElseThrow(), "producer", Duration.ofMinutes(1)))
+            .getFirst();
+        assertThat(claimed.job().id()).isEqualTo(id);
+        consumer();
+        assertThat(this.ran).isEmpty();
+        producerStore.finish(id, claimed.lease(), JobTransition.released(now), new JobReport(0, null, List.of()), now);
+        await().atMost(WAKE_UP).until(() -> this.ran.contains("given back"));
     }
 
     @Test

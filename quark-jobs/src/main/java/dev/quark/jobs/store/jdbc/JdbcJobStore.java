@@ -270,8 +270,12 @@ public class JdbcJobStore implements JobStore {
         String finish = "update " + this.table + " set status = ?, due_at = coalesce(?::timestamptz, due_at), "
                 + "lease_expires_at = null, "
                 + "finished_at = ?::timestamptz, attempt = attempt - ?, progress = ?, progress_message = ?, log = ?::text[]";
-        this.finish = finish + fenced;
-        this.finishWithError = finish + ", error_type = ?, error_message = ?, error_stack = ?" + fenced;
+        // A single outcome that makes its job due now (given back, or retried with no backoff left) notifies too.
+        String finishNotify = notifying ? " returning id, case when status = 'ENQUEUED' or (status = 'RETRYING' and "
+                + "due_at <= clock_timestamp()) then pg_notify('" + this.channel + "', type) end" : "";
+        this.finish = finish + fenced + finishNotify;
+        this.finishWithError = finish + ", error_type = ?, error_message = ?, error_stack = ?" + fenced
+                + finishNotify;
         // Several outcomes in one statement, each row fenced by its own token; an outcome without an error keeps the
         // job's last error. Timestamps travel as ISO-8601 text, logs as array literals. The rows are locked first, in
         // id order (lockedInIdOrder), like every statement here that updates many job rows and may wait for them.
@@ -568,7 +572,8 @@ public class JdbcJobStore implements JobStore {
         }
         params.add(id.toString());
         params.add(lease.token().value());
-        int rows = this.jdbc.sql((error != null) ? this.finishWithError : this.finish).params(params).update();
+        JdbcClient.StatementSpec statement = this.jdbc.sql((error != null) ? this.finishWithError : this.finish).params(params);
+        int rows = this.notifying ? statement.query((row, index) -> index).list().size() : statement.update();
         if (rows == 0) {
             throw StoreChecks.leaseLost(id, lease);
         }
