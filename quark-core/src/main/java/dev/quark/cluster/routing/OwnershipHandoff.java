@@ -78,6 +78,9 @@ final class OwnershipHandoff implements ActivationGate {
         this.executor = executor;
     }
 
+    /** How long a new owner waits for its view to show that a leaving previous owner that did not answer has left. */
+    private static final long DEPARTURE_WAIT_MILLIS = 2_000;
+
     // ------------------------------------------------------------------ the silo that gains an actor
 
     @Override
@@ -162,6 +165,9 @@ final class OwnershipHandoff implements ActivationGate {
             Thread.currentThread().interrupt();
             failure = ex;
         }
+        if (target.status() == SiloStatus.SHUTTING_DOWN) {
+            awaitDeparture(previous, target.epoch());
+        }
         SiloEntry now = this.views.current().membership().silos().get(previous);
         if (now == null || now.status() == SiloStatus.DEAD || now.epoch() != target.epoch()) {
             return;
@@ -170,6 +176,36 @@ final class OwnershipHandoff implements ActivationGate {
                 + " yet: silo " + previous + ", which owned it until recently, did not confirm that it holds no "
                 + "activation of it (membership version " + this.views.current().version() + "): "
                 + failure.getMessage(), failure);
+    }
+
+    /**
+     * Waits a little for a view in which a leaving silo that did not answer is gone: it answers hand-offs until
+     * it has written itself {@code DEAD} and closed, so a leaver that no longer answers has most likely left, and
+     * this silo's view may just not show it yet (a membership table read on a poll or a hint). Asks for a read
+     * of the table and waits at most {@link #DEPARTURE_WAIT_MILLIS} for a newer view; only the table's word
+     * that the silo is dead (or restarted) lets the activation go on.
+     */
+    private void awaitDeparture(String previous, long epoch) {
+        long deadline = this.clock.millis() + DEPARTURE_WAIT_MILLIS;
+        while (true) {
+            ClusterView view = this.views.current();
+            SiloEntry entry = view.membership().silos().get(previous);
+            long remaining = deadline - this.clock.millis();
+            if (entry == null || entry.status() == SiloStatus.DEAD || entry.epoch() != epoch || remaining <= 0) {
+                return;
+            }
+            this.silo.refreshIfOlderThan(view.version() + 1, view.version());
+            try {
+                this.views.awaitVersion(view.version() + 1).orTimeout(remaining, TimeUnit.MILLISECONDS).get();
+            }
+            catch (ExecutionException ex) {
+                return;
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     // ------------------------------------------------------------------ the silo that loses actors
