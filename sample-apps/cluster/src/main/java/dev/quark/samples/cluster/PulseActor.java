@@ -1,6 +1,7 @@
 package dev.quark.samples.cluster;
 
 import java.time.Duration;
+import java.time.Instant;
 
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.QuarkActor;
@@ -13,7 +14,8 @@ import dev.quark.state.PersistentState;
 
 /**
  * The implementation of {@link Pulse}: each tick of its reminder is a turn ({@link #receiveReminder}) that counts
- * one beat in persistent state, once per scheduled instant, and notes the silo it ran on.
+ * one beat in persistent state, once per scheduled instant, and notes the silo it ran on; a tick for an instant
+ * already counted is counted as a repeat, and one that comes more than a period after the last as a gap.
  */
 @QuarkActor
 class PulseActor extends AbstractActor implements Pulse, Remindable {
@@ -31,6 +33,8 @@ class PulseActor extends AbstractActor implements Pulse, Remindable {
 
     @Override
     public PulseReport start(long periodMillis) {
+        this.pulse.set(this.pulse.getOrElse(PulseState.EMPTY).started(periodMillis, Instant.now()));
+        this.pulse.save();
         registerReminder(REMINDER, ReminderSchedule.every(Duration.ofMillis(periodMillis)));
         return report();
     }
@@ -38,10 +42,10 @@ class PulseActor extends AbstractActor implements Pulse, Remindable {
     @Override
     public void receiveReminder(String name, ReminderStatus status) {
         PulseState current = this.pulse.getOrElse(PulseState.EMPTY);
-        if (!name.equals(REMINDER) || !current.counts(status)) {
+        if (!name.equals(REMINDER)) {
             return;
         }
-        this.pulse.set(current.beat(status, this.siloId));
+        this.pulse.set(current.counts(status) ? current.beat(status, this.siloId) : current.repeated());
         try {
             this.pulse.save();
         }

@@ -13,12 +13,14 @@ import org.jspecify.annotations.Nullable;
  * @param lastFiredAt when the last tick counted was fired, {@code null} before the first
  * @param lastSilo the silo the last tick counted ran on, {@code null} before the first
  * @param registered whether its reminder is in the reminder table
+ * @param repeats how many ticks came again for an instant already counted
+ * @param gaps how many ticks came more than one period after the last one counted
  */
 public record PulseReport(String id, long beats, @Nullable Instant lastScheduledAt, @Nullable Instant lastFiredAt,
-        @Nullable String lastSilo, boolean registered) {
+        @Nullable String lastSilo, boolean registered, long repeats, long gaps) {
 
     static PulseReport of(String id, PulseState state, boolean registered) {
         return new PulseReport(id, state.beats(), state.lastScheduledAt(), state.lastFiredAt(), state.lastSilo(),
-                registered);
+                registered, state.repeats(), state.gaps());
     }
 }

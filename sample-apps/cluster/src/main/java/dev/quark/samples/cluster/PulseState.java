@@ -13,12 +13,19 @@ import org.jspecify.annotations.Nullable;
  * delivered at least once, and a tick delivered again carries the same instant, so each instant counts once
  * @param lastFiredAt when the last tick counted was fired
  * @param lastSilo the silo the last tick counted ran on
+ * @param repeats how many ticks came for an instant already counted: deliveries of one instant twice, which the
+ * reminders avoid in normal operation and may make across a crash
+ * @param gaps how many ticks came more than one period after the last one counted (instants not delivered: a tick
+ * skipped because the one before still ran, or instants missed while no silo owned the reminder, which fire once on
+ * recovery), counted only between ticks of one schedule
+ * @param periodMillis the period the pulse was last started with, {@code 0} when unknown
+ * @param scheduleStartedAt when the pulse was last started: ticks counted before it belong to an earlier schedule
  */
 public record PulseState(long beats, @Nullable Instant lastScheduledAt, @Nullable Instant lastFiredAt,
-        @Nullable String lastSilo) {
+        @Nullable String lastSilo, long repeats, long gaps, long periodMillis, @Nullable Instant scheduleStartedAt) {
 
     /** The state of a pulse that never beat. */
-    public static final PulseState EMPTY = new PulseState(0, null, null, null);
+    public static final PulseState EMPTY = new PulseState(0, null, null, null, 0, 0, 0, null);
 
     /**
      * Returns whether a tick is one this pulse has not counted yet: later than the last one it counted.
@@ -30,6 +37,24 @@ public record PulseState(long beats, @Nullable Instant lastScheduledAt, @Nullabl
     }
 
     PulseState beat(ReminderStatus tick, String silo) {
-        return new PulseState(this.beats + 1, tick.scheduledAt(), tick.firedAt(), silo);
+        return new PulseState(this.beats + 1, tick.scheduledAt(), tick.firedAt(), silo, this.repeats,
+                skipsInstants(tick) ? this.gaps + 1 : this.gaps, this.periodMillis, this.scheduleStartedAt);
+    }
+
+    PulseState repeated() {
+        return new PulseState(this.beats, this.lastScheduledAt, this.lastFiredAt, this.lastSilo, this.repeats + 1,
+                this.gaps, this.periodMillis, this.scheduleStartedAt);
+    }
+
+    PulseState started(long period, Instant at) {
+        return new PulseState(this.beats, this.lastScheduledAt, this.lastFiredAt, this.lastSilo, this.repeats,
+                this.gaps, period, at);
+    }
+
+    private boolean skipsInstants(ReminderStatus tick) {
+        Instant last = this.lastScheduledAt;
+        Instant started = this.scheduleStartedAt;
+        return last != null && started != null && this.periodMillis > 0 && last.isAfter(started)
+                && tick.scheduledAt().toEpochMilli() - last.toEpochMilli() > this.periodMillis;
     }
 }

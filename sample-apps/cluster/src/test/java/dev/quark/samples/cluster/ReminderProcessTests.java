@@ -14,7 +14,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 
 import dev.quark.samples.cluster.BankHttpClient.Reply;
-import dev.quark.testkit.server.RedisTestServer;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
@@ -33,21 +32,21 @@ import static org.awaitility.Awaitility.await;
 /**
  * Persistent reminders across a silo crash, at process level: three silos, each a JVM started from the cluster
  * sample's executable jar, talking over gRPC on loopback, with membership, actor state, the reminder table and the
- * reminders' bucket leases in Redis under a key prefix and a cluster name of this run alone. {@value #PULSES}
- * {@link Pulse pulses} beat every second (a periodic reminder each, every tick counted once per scheduled instant
- * in the pulse's persistent state); the silo that fires the most of them is killed with {@code SIGKILL}, and every
- * pulse — those whose reminders it fired, those it hosted, the others — must beat again on the survivors within
- * {@link #RECOVERY_BOUND} of the kill, keep beating, and keep its reminder; started again, the silo takes back
- * buckets and the pulses keep beating. The tests drive the silos through their HTTP API only and run in order.
- * Silo logs are in {@code target/silo-logs/<run>}.
- * <p>
- * Needs Redis ({@code QUARK_TEST_REDIS_URL}, else Testcontainers or an embedded server); without one the tests are
- * skipped, and with {@code CI=true} they fail ({@link RedisTestServer#get()}).
+ * reminders' bucket leases in one backend (a subclass per backend: {@link RedisReminderProcessTests},
+ * {@link PostgresReminderProcessTests}) under names of this run alone. {@value #PULSES} {@link Pulse pulses} beat
+ * every second (a periodic reminder each, every tick counted once per scheduled instant in the pulse's persistent
+ * state, a tick for an instant already counted counted as a repeat); the silo that fires the most of them is killed
+ * with {@code SIGKILL}, and every pulse — those whose reminders it fired, those it hosted, the others — must beat
+ * again on the survivors within {@link #RECOVERY_BOUND} of the kill, keep beating, and keep its reminder; started
+ * again, the silo takes back buckets and the pulses keep beating. No instant is delivered twice before the kill, to
+ * the pulses the killed silo neither fired nor hosted, nor across the restart (an ownership change without a
+ * crash): only the killed silo's pulses may see an instant again (at least once). The tests drive the silos through
+ * their HTTP API only and run in order. Silo logs are in {@code target/silo-logs/<run>}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class ReminderProcessTests {
+abstract class ReminderProcessTests {
 
     private static final int PULSES = 50;
 
@@ -68,32 +67,34 @@ class ReminderProcessTests {
     /** How many beats each pulse must add, after the recovery and after the restart, to show it keeps beating. */
     private static final int MORE_BEATS = 3;
 
-    private final String run = Long.toHexString(System.currentTimeMillis()) + "-" + ProcessHandle.current().pid();
+    /** This run's name: in the cluster name, the log folder and the backend's names. */
+    protected final String run = Long.toHexString(System.currentTimeMillis()) + "-" + ProcessHandle.current().pid();
 
     private final BankHttpClient http = new BankHttpClient(CALL_TIMEOUT.plusSeconds(10));
 
     private final List<String> pulses = IntStream.range(0, PULSES).mapToObj((i) -> "pulse-" + i).toList();
 
-    private @Nullable RedisTestServer redis;
-
-    private String keyPrefix = "";
-
     private @Nullable LocalSiloCluster cluster;
 
     private @Nullable SiloProcess killed;
 
+    /**
+     * Prepares the backend for this run and returns the properties that point the silos at it.
+     * @return {@code name=value} properties
+     */
+    protected abstract List<String> startBackend();
+
+    /** Removes what this run left in the backend. */
+    protected abstract void stopBackend();
+
     @BeforeAll
     void startThreeSilos() throws Exception {
-        RedisTestServer server = RedisTestServer.get();
-        this.redis = server;
-        this.keyPrefix = server.uniqueKeyPrefix(ReminderProcessTests.class);
+        List<String> properties = new ArrayList<>(startBackend());
         Path jar = Path.of(System.getProperty("quark.sample.cluster.jar", "target/missing.jar"));
         assertThat(jar).as("the sample's executable jar (built by package, before integration-test)").isRegularFile();
         Path logs = Path.of(System.getProperty("quark.sample.cluster.logs", "target/silo-logs")).resolve(this.run);
         Files.createDirectories(logs);
-        LocalSiloCluster silos = new LocalSiloCluster(jar, logs, List.of(
-                "quark.cluster.name=reminder-processes-" + this.run, "quark.redis.key-prefix=" + this.keyPrefix,
-                "spring.data.redis.url=" + server.url(),
+        properties.addAll(List.of("quark.cluster.name=reminder-processes-" + this.run,
                 "quark.actors.call-timeout=" + CALL_TIMEOUT.toMillis() + "ms",
                 "quark.cluster.probe-timeout=3s", "quark.cluster.table-refresh-interval=2s",
                 // near failure detection (docs/reminders.md), so the survivors do not wait long for the leases; 3 s
@@ -102,6 +103,7 @@ class ReminderProcessTests {
                 // a tick for a pulse on the killed silo is tried again soon after the silo is declared dead
                 "quark.reminders.retry.max-backoff=2s",
                 "bank.monthly-fee.amount=0", "spring.main.banner-mode=off"));
+        LocalSiloCluster silos = new LocalSiloCluster(jar, logs, properties);
         this.cluster = silos;
         long started = System.nanoTime();
         for (int i = 1; i <= 3; i++) {
@@ -119,9 +121,7 @@ class ReminderProcessTests {
             }
         }
         finally {
-            if (this.redis != null && !this.keyPrefix.isEmpty()) {
-                this.redis.deleteKeys(this.keyPrefix);
-            }
+            stopBackend();
         }
     }
 
@@ -138,6 +138,10 @@ class ReminderProcessTests {
         }
         Map<String, Long> beatsBefore = awaitBeats(all.get(0), Map.of(), 2, Duration.ofSeconds(60));
         log(PULSES + " pulses beating twice each " + millisSince(started) + " ms after the first was started");
+        Map<String, Deliveries> beforeTheKill = deliveries(all.get(0));
+        log("before the kill: " + Deliveries.summary(beforeTheKill));
+        assertThat(Deliveries.repeated(beforeTheKill, this.pulses)).as("pulses that saw an instant twice before the kill")
+            .isEmpty();
 
         Map<String, List<String>> firing = new HashMap<>();
         Map<String, List<String>> hosting = new HashMap<>();
@@ -204,6 +208,14 @@ class ReminderProcessTests {
                 + beatsLater.values().stream().mapToLong(Long::longValue).min().orElse(0) + " to "
                 + beatsLater.values().stream().mapToLong(Long::longValue).max().orElse(0));
 
+        Map<String, Deliveries> afterTheKill = deliveries(survivors.get(1));
+        log("after the kill: " + Deliveries.summary(afterTheKill));
+        List<String> untouched = this.pulses.stream()
+            .filter((id) -> !victimFired.contains(id) && !victimHosted.contains(id))
+            .toList();
+        assertThat(Deliveries.repeated(afterTheKill, untouched))
+            .as("pulses the killed silo neither fired nor hosted that saw an instant twice").isEmpty();
+
         assertRegistered(survivors.get(0));
         silos.awaitActive(survivors, 2);
         Map<String, List<String>> firingAfter = new HashMap<>();
@@ -230,6 +242,7 @@ class ReminderProcessTests {
 
         List<SiloProcess> all = silos.silos();
         Map<String, Long> beatsAtRejoin = awaitBeats(restarted, Map.of(), 0, Duration.ofSeconds(20));
+        Map<String, Deliveries> atRejoin = deliveries(restarted);
         Map<String, List<String>> firing = new HashMap<>();
         await().atMost(RECOVERY_BOUND).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
             firing.clear();
@@ -241,6 +254,13 @@ class ReminderProcessTests {
         log("pulses fired per silo after the restart " + counts(firing));
         awaitBeats(all.get(0), beatsAtRejoin, MORE_BEATS, RECOVERY_BOUND);
         log("every pulse beat " + MORE_BEATS + " more times after the restart");
+        Map<String, Deliveries> afterTheRestart = deliveries(all.get(0));
+        log("after the restart: " + Deliveries.summary(afterTheRestart));
+        List<String> repeatedSince = this.pulses.stream()
+            .filter((id) -> afterTheRestart.get(id).repeats() > atRejoin.get(id).repeats())
+            .toList();
+        assertThat(repeatedSince).as("pulses that saw an instant twice while the restarted silo took back buckets")
+            .isEmpty();
         assertRegistered(restarted);
     }
 
@@ -271,6 +291,38 @@ class ReminderProcessTests {
                     + "; beats before " + since + ", last read " + last.get(), ex);
         }
         return Map.copyOf(beats);
+    }
+
+    /** Reads how often each pulse saw an instant again and skipped instants, through one silo. */
+    private Map<String, Deliveries> deliveries(SiloProcess silo) {
+        Reply read = this.http.pulses(silo, this.pulses);
+        assertThat(read.ok()).as("%s", read).isTrue();
+        Map<String, Deliveries> deliveries = new TreeMap<>();
+        read.body().forEach((pulse) -> deliveries.put(pulse.path("id").asString(),
+                new Deliveries(pulse.path("beats").asLong(), pulse.path("repeats").asLong(), pulse.path("gaps").asLong())));
+        assertThat(deliveries.keySet()).as("pulses read").hasSameElementsAs(this.pulses);
+        return deliveries;
+    }
+
+    /**
+     * What a pulse counted of its ticks.
+     * @param beats the instants counted
+     * @param repeats the ticks for an instant already counted
+     * @param gaps the ticks that came more than a period after the last one counted
+     */
+    private record Deliveries(long beats, long repeats, long gaps) {
+
+        static List<String> repeated(Map<String, Deliveries> deliveries, List<String> among) {
+            return among.stream().filter((id) -> deliveries.get(id).repeats() > 0).toList();
+        }
+
+        static String summary(Map<String, Deliveries> deliveries) {
+            long beats = deliveries.values().stream().mapToLong(Deliveries::beats).sum();
+            long repeats = deliveries.values().stream().mapToLong(Deliveries::repeats).sum();
+            long gaps = deliveries.values().stream().mapToLong(Deliveries::gaps).sum();
+            return beats + " instants counted, " + repeats + " delivered again, " + gaps
+                    + " gaps (instants skipped or caught up once)";
+        }
     }
 
     private void assertRegistered(SiloProcess silo) {
@@ -331,7 +383,7 @@ class ReminderProcessTests {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
     }
 
-    private static void log(String message) {
-        System.out.println("[ReminderProcessTests] " + message);
+    private void log(String message) {
+        System.out.println("[" + getClass().getSimpleName() + "] " + message);
     }
 }
