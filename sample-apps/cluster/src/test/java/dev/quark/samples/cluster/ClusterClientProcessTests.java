@@ -1,7 +1,5 @@
 package dev.quark.samples.cluster;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -81,16 +79,8 @@ class ClusterClientProcessTests {
         RedisTestServer server = RedisTestServer.get();
         this.redis = server;
         this.keyPrefix = server.uniqueKeyPrefix(ClusterClientProcessTests.class);
-        Path jar = Path.of(System.getProperty("quark.sample.cluster.jar", "target/missing.jar"));
-        assertThat(jar).as("the sample's executable jar (built by package, before integration-test)").isRegularFile();
-        Path logs = Path.of(System.getProperty("quark.sample.cluster.logs", "target/silo-logs")).resolve(this.run);
-        Files.createDirectories(logs);
-        LocalSiloCluster processes = new LocalSiloCluster(jar, logs, List.of(
-                "quark.cluster.name=client-processes-" + this.run, "quark.redis.key-prefix=" + this.keyPrefix,
-                "spring.data.redis.url=" + server.url(),
-                "quark.actors.call-timeout=" + CALL_TIMEOUT.toMillis() + "ms",
-                "quark.cluster.probe-timeout=3s", "quark.cluster.table-refresh-interval=2s",
-                "bank.monthly-fee.amount=0", "spring.main.banner-mode=off"));
+        LocalSiloCluster processes = LocalSiloCluster.ofTheSampleJar(this.run, "client-processes-" + this.run,
+                CALL_TIMEOUT, List.of("quark.redis.key-prefix=" + this.keyPrefix, "spring.data.redis.url=" + server.url()));
         this.cluster = processes;
         long started = System.nanoTime();
         processes.start("silo-1");

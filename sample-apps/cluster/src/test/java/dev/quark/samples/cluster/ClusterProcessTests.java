@@ -1,7 +1,5 @@
 package dev.quark.samples.cluster;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -87,20 +85,8 @@ class ClusterProcessTests {
         RedisTestServer server = RedisTestServer.get();
         this.redis = server;
         this.keyPrefix = server.uniqueKeyPrefix(ClusterProcessTests.class);
-        Path jar = Path.of(System.getProperty("quark.sample.cluster.jar", "target/missing.jar"));
-        assertThat(jar).as("the sample's executable jar (built by package, before integration-test)").isRegularFile();
-        Path logs = Path.of(System.getProperty("quark.sample.cluster.logs", "target/silo-logs")).resolve(this.run);
-        Files.createDirectories(logs);
-        LocalSiloCluster silos = new LocalSiloCluster(jar, logs, List.of(
-                // a cluster and keys of this run alone
-                "quark.cluster.name=processes-" + this.run, "quark.redis.key-prefix=" + this.keyPrefix,
-                "spring.data.redis.url=" + server.url(),
-                "quark.actors.call-timeout=" + CALL_TIMEOUT.toMillis() + "ms",
-                // A killed silo refuses connections, so its probes fail at once whatever the timeout; a longer one
-                // spares silos that answer their first probes slowly while three JVMs warm up on a busy machine.
-                "quark.cluster.probe-timeout=3s", "quark.cluster.table-refresh-interval=2s",
-                // no monthly fee: the balances are the deposits, whenever the tests run
-                "bank.monthly-fee.amount=0", "spring.main.banner-mode=off"));
+        LocalSiloCluster silos = LocalSiloCluster.ofTheSampleJar(this.run, "processes-" + this.run, CALL_TIMEOUT,
+                List.of("quark.redis.key-prefix=" + this.keyPrefix, "spring.data.redis.url=" + server.url()));
         this.cluster = silos;
         long started = System.nanoTime();
         for (int i = 1; i <= 3; i++) {

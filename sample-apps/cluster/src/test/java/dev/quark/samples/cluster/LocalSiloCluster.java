@@ -1,5 +1,7 @@
 package dev.quark.samples.cluster;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,6 +48,37 @@ final class LocalSiloCluster implements AutoCloseable {
     private final List<SiloProcess> silos = new ArrayList<>();
 
     private final List<SiloProcess> clients = new ArrayList<>();
+
+    /**
+     * Creates a cluster of the sample's jar ({@code quark.sample.cluster.jar}, which {@code package} builds before
+     * the integration tests) with no silo yet, logging to {@code <quark.sample.cluster.logs>/<run>}, with the
+     * settings every process test gives its silos: a cluster name of its own, a call timeout long enough for the
+     * first calls of cold JVMs, a 3 s probe timeout (a killed silo refuses connections, so its probes fail at once
+     * whatever the timeout; a longer one spares silos that answer their first probes slowly while JVMs warm up on
+     * a busy machine), a 2 s table refresh, and no monthly fee (the balances are the deposits).
+     * @param run the run's name, for the log folder
+     * @param clusterName the cluster's name, of this run alone
+     * @param callTimeout {@code quark.actors.call-timeout}
+     * @param properties more properties every silo gets ({@code name=value}): the backend's
+     * @return the cluster
+     * @throws IOException when the log folder cannot be made
+     */
+    static LocalSiloCluster ofTheSampleJar(String run, String clusterName, Duration callTimeout,
+            List<String> properties) throws IOException {
+        Path jar = Path.of(System.getProperty("quark.sample.cluster.jar", "target/missing.jar"));
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("No sample jar at " + jar.toAbsolutePath()
+                    + ": the sample's executable jar is built by package, before integration-test");
+        }
+        Path logs = Path.of(System.getProperty("quark.sample.cluster.logs", "target/silo-logs")).resolve(run);
+        Files.createDirectories(logs);
+        List<String> all = new ArrayList<>(List.of("quark.cluster.name=" + clusterName,
+                "quark.actors.call-timeout=" + callTimeout.toMillis() + "ms", "quark.cluster.probe-timeout=3s",
+                "quark.cluster.table-refresh-interval=2s", "bank.monthly-fee.amount=0",
+                "spring.main.banner-mode=off"));
+        all.addAll(properties);
+        return new LocalSiloCluster(jar, logs, all);
+    }
 
     /**
      * Creates a cluster with no silo yet.

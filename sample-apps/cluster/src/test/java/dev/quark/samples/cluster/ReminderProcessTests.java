@@ -1,7 +1,5 @@
 package dev.quark.samples.cluster;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -90,20 +88,14 @@ abstract class ReminderProcessTests {
     @BeforeAll
     void startThreeSilos() throws Exception {
         List<String> properties = new ArrayList<>(startBackend());
-        Path jar = Path.of(System.getProperty("quark.sample.cluster.jar", "target/missing.jar"));
-        assertThat(jar).as("the sample's executable jar (built by package, before integration-test)").isRegularFile();
-        Path logs = Path.of(System.getProperty("quark.sample.cluster.logs", "target/silo-logs")).resolve(this.run);
-        Files.createDirectories(logs);
-        properties.addAll(List.of("quark.cluster.name=reminder-processes-" + this.run,
-                "quark.actors.call-timeout=" + CALL_TIMEOUT.toMillis() + "ms",
-                "quark.cluster.probe-timeout=3s", "quark.cluster.table-refresh-interval=2s",
+        properties.addAll(List.of(
                 // near failure detection (docs/reminders.md), so the survivors do not wait long for the leases; 3 s
                 // leases expired while three cold JVMs started on two busy cores
                 "quark.reminders.lease-duration=5s",
                 // a tick for a pulse on the killed silo is tried again soon after the silo is declared dead
-                "quark.reminders.retry.max-backoff=2s",
-                "bank.monthly-fee.amount=0", "spring.main.banner-mode=off"));
-        LocalSiloCluster silos = new LocalSiloCluster(jar, logs, properties);
+                "quark.reminders.retry.max-backoff=2s"));
+        LocalSiloCluster silos = LocalSiloCluster.ofTheSampleJar(this.run, "reminder-processes-" + this.run,
+                CALL_TIMEOUT, properties);
         this.cluster = silos;
         long started = System.nanoTime();
         for (int i = 1; i <= 3; i++) {
