@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * of its own, at most {@code workers} at once and at most each handler's {@code maxConcurrency} of a type.
  * <p>
  * <b>Claiming.</b> It polls every {@code pollInterval}, at once when the local queue enqueues a job or another node's
- * does ({@link #jobsDue}, from a PostgreSQL notification), and again
+ * does ({@link #jobsDue}, from a PostgreSQL notification or a Redis message), and again
  * whenever an attempt ends or a poll filled every free worker. A claim is for the free workers and up to
  * {@code prefetch} jobs more, which wait leased in a local queue, in claim order, until a worker frees; while jobs
  * wait or every worker is busy, a claim is made only once half the prefetch is free, so that each round trip brings a
@@ -336,7 +336,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Jobs may have become due elsewhere (another node enqueued them, as a PostgreSQL notification tells): polls now,
+     * Jobs may have become due elsewhere (another node enqueued them, as a PostgreSQL notification or a Redis message
+     * tells: {@link PostgresJobWakeUps}, {@link RedisJobWakeUps}): polls now,
      * once, when this node runs any of the types. A poll already running polls once more instead, so that a burst of
      * such calls costs at most one claim round more.
      * @param types the types of the jobs; every type may be concerned when it is empty or holds {@code ""}
