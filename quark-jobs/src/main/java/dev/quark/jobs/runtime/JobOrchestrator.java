@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * of its own, at most {@code workers} at once and at most each handler's {@code maxConcurrency} of a type.
  * <p>
  * <b>Claiming.</b> It polls every {@code pollInterval}, at once when the local queue enqueues a job or another node's
- * does ({@link #jobsDue}, from a PostgreSQL notification), and again
+ * does ({@link #jobsDue}, from a PostgreSQL notification or a Redis message), and again
  * whenever an attempt ends or a poll filled every free worker. A claim is for the free workers and up to
  * {@code prefetch} jobs more, which wait leased in a local queue, in claim order, until a worker frees; while jobs
  * wait or every worker is busy, a claim is made only once half the prefetch is free, so that each round trip brings a
@@ -174,6 +174,13 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     private @Nullable CompletableFuture<Void> poll;
 
     private boolean pollAgain;
+
+    /**
+     * How many claim rounds were asked for ({@link #poll()}) so far. A claim that claimed less than it reserved goes
+     * round again when one was asked for while it ran: its reservation may have hidden from that request the room it
+     * was for (a slot freed meanwhile), and the request's own round may have seen none.
+     */
+    private long requests;
 
     /** Poll loops running, at most {@link #MAX_CONCURRENT_CLAIMS}. */
     private int loops;
@@ -329,7 +336,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Jobs may have become due elsewhere (another node enqueued them, as a PostgreSQL notification tells): polls now,
+     * Jobs may have become due elsewhere (another node enqueued them, as a PostgreSQL notification or a Redis message
+     * tells: {@link PostgresJobWakeUps}, {@link RedisJobWakeUps}): polls now,
      * once, when this node runs any of the types. A poll already running polls once more instead, so that a burst of
      * such calls costs at most one claim round more.
      * @param types the types of the jobs; every type may be concerned when it is empty or holds {@code ""}
@@ -366,6 +374,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             if (this.state != State.RUNNING) {
                 return DONE;
             }
+            this.requests++;
             if (this.poll != null && (this.loops >= MAX_CONCURRENT_CLAIMS || claimSize() <= 0)) {
                 this.pollAgain = true;
                 return this.poll;
@@ -392,12 +401,19 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     private void pollLoop(CompletableFuture<Void> done) {
         boolean ended = false;
         try {
+            long seen;
+            synchronized (this.lock) {
+                seen = this.requests;
+            }
             for (int round = 1;; round++) {
                 checkCancellationsWhenDue();
                 boolean more;
+                boolean reserved;
                 try {
-                    more = claimDue();
-                    claimAbandonedWhenDue();
+                    ClaimRound due = claimDue();
+                    boolean abandoned = claimAbandonedWhenDue();
+                    more = due == ClaimRound.FULL;
+                    reserved = due != ClaimRound.NONE || abandoned;
                 }
                 catch (RuntimeException ex) {
                     if (isRunning()) {
@@ -405,15 +421,20 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                                 this.pollInterval, ex);
                     }
                     more = false;
+                    reserved = false;
                 }
                 synchronized (this.lock) {
+                    // A request made while this round held room reserved may have found none: this loop serves it.
+                    boolean hidden = reserved && this.requests != seen;
                     // Deciding to stop and letting the next poll start are one step, so that no request is lost.
-                    if (this.state != State.RUNNING || (!more && !this.pollAgain) || round == MAX_CLAIMS_PER_POLL) {
+                    if (this.state != State.RUNNING || (!more && !this.pollAgain && !hidden)
+                            || round == MAX_CLAIMS_PER_POLL) {
                         loopEnded();
                         ended = true;
                         return;
                     }
                     this.pollAgain = false;
+                    seen = this.requests;
                 }
             }
         }
@@ -473,24 +494,33 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         return held;
     }
 
-    private boolean claimDue() {
+    private ClaimRound claimDue() {
         Claim claim = nextClaim(Set.of());
-        return (claim != null) && claim(this.store::claimDue, claim) == claim.max();
+        if (claim == null) {
+            return ClaimRound.NONE;
+        }
+        return (claim(this.store::claimDue, claim) == claim.max()) ? ClaimRound.FULL : ClaimRound.SHORT;
     }
 
-    private void claimAbandonedWhenDue() {
+    /**
+     * Claims abandoned jobs when the check is due.
+     * @return whether a claim was made (room was reserved for it)
+     */
+    private boolean claimAbandonedWhenDue() {
         Claim claim;
         synchronized (this.lock) {
             Instant now = this.clock.instant();
             if (this.nextAbandonedCheck == null || now.isBefore(this.nextAbandonedCheck)) {
-                return;
+                return false;
             }
             this.nextAbandonedCheck = now.plus(this.abandonedCheckInterval);
             claim = nextClaim(heldJobs());
         }
         if (claim != null) {
             claim(this.store::claimAbandoned, claim);
+            return true;
         }
+        return false;
     }
 
     /**
@@ -525,27 +555,24 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
     }
 
-    private void unreserve(Claim claim) {
-        synchronized (this.lock) {
-            this.reserved -= claim.max();
-            claim.room()
-                .forEach((type, size) -> this.reservedByType.computeIfPresent(type, (t, n) -> (n > size) ? n - size : null));
-        }
-    }
-
     /**
-     * Makes a claim reserved by {@link #nextClaim} and starts the jobs claimed; the reservation ends with it.
+     * Makes a claim reserved by {@link #nextClaim} and starts the jobs claimed; the reservation ends when they land
+     * ({@link #landed}), in the step that queues them, or when the claim fails.
      */
     private int claim(BiFunction<Claim, JobLeases, List<ClaimedJob>> operation, Claim claim) {
+        Reservation reservation = new Reservation(claim);
         try {
-            return claimReserved(operation, claim);
+            return claimReserved(operation, reservation);
         }
         finally {
-            unreserve(claim);
+            synchronized (this.lock) {
+                reservation.end();
+            }
         }
     }
 
-    private int claimReserved(BiFunction<Claim, JobLeases, List<ClaimedJob>> operation, Claim claim) {
+    private int claimReserved(BiFunction<Claim, JobLeases, List<ClaimedJob>> operation, Reservation reservation) {
+        Claim claim = reservation.claim;
         List<Lease> acquired = new ArrayList<>();
         JobLeases leases = new JobLeases() {
 
@@ -604,15 +631,17 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 return 0;
             }
         }
-        landed(claimed);
+        landed(claimed, reservation);
         return claimed.size();
     }
 
     /**
      * Takes the jobs a claim brought, their leases kept: queues them for the workers and starts as many as there are
      * free workers; a job without a handler here has its lease released, and while stopping the jobs are given back.
+     * The claim's reservation ends in the step that queues them: counted both as reserved and as waiting, they would
+     * hide room from the claims and wake-ups meanwhile.
      */
-    private void landed(List<ClaimedJob> claimed) {
+    private void landed(List<ClaimedJob> claimed, Reservation reservation) {
         List<ClaimedJob> known = new ArrayList<>(claimed.size());
         for (ClaimedJob job : claimed) {
             if (this.handlers.find(job.job().type()).isPresent()) {
@@ -626,6 +655,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         boolean stopping;
         synchronized (this.lock) {
+            reservation.end();
             stopping = this.state != State.RUNNING;
             if (!stopping) {
                 this.ready.addAll(known);
@@ -824,7 +854,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         startReady();
         boolean claim;
         synchronized (this.lock) {
-            claim = claimSize() > 0;
+            // With a claim in flight, its reservation may hide the room this slot left; asked to poll, it goes round
+            // again when it claimed less than it reserved.
+            claim = claimSize() > 0 || this.poll != null;
         }
         if (claim && !this.attemptsFailingToStart) {
             poll();
@@ -1190,6 +1222,43 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private enum State {
         NEW, RUNNING, STOPPING, CLOSED
+    }
+
+    /** What a round's claim of due jobs did. */
+    private enum ClaimRound {
+        /** No claim: no room. */
+        NONE,
+        /** Claimed fewer jobs than it reserved room for. */
+        SHORT,
+        /** Claimed as many jobs as it reserved room for: there may be more. */
+        FULL
+    }
+
+    /**
+     * The room a claim in flight reserved ({@link #nextClaim}), given back once ({@link #end}). Guarded by
+     * {@link #lock}.
+     */
+    private final class Reservation {
+
+        private final Claim claim;
+
+        private boolean open = true;
+
+        Reservation(Claim claim) {
+            this.claim = claim;
+        }
+
+        /** Gives the room back, once. Called holding the lock. */
+        void end() {
+            if (!this.open) {
+                return;
+            }
+            this.open = false;
+            JobOrchestrator.this.reserved -= this.claim.max();
+            this.claim.room()
+                .forEach((type, size) -> JobOrchestrator.this.reservedByType.computeIfPresent(type,
+                        (t, n) -> (n > size) ? n - size : null));
+        }
     }
 
     /**

@@ -286,8 +286,9 @@ public final class QuarkJobsAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(JobStore.class)
-        RedisJobStore quarkRedisJobStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis) {
-            return new RedisJobStore(connectionFactory, redis.getKeyPrefix());
+        RedisJobStore quarkRedisJobStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis,
+                QuarkJobsProperties properties) {
+            return new RedisJobStore(connectionFactory, redis.getKeyPrefix(), properties.getRedis().isNotifyEnabled());
         }
 
         @Bean

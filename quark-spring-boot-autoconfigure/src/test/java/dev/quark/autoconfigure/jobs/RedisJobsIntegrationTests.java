@@ -15,6 +15,7 @@ import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.JobWorkflow;
 import dev.quark.jobs.WorkflowId;
 import dev.quark.jobs.WorkflowStatus;
+import dev.quark.jobs.runtime.RedisJobWakeUps;
 import dev.quark.jobs.store.redis.RedisJobStore;
 import dev.quark.jobs.store.redis.RedisRecurringJobStore;
 import dev.quark.jobs.store.redis.RedisWorkflowStore;
@@ -29,6 +30,9 @@ import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -37,6 +41,69 @@ import static org.awaitility.Awaitility.await;
  * and the job store, the orchestrator running a handler bean.
  */
 class RedisJobsIntegrationTests {
+
+    private static ApplicationContextRunner contextRunner(RedisTestServer server, String prefix) {
+        return new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, JacksonAutoConfiguration.class,
+                    QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
+                    QuarkJobsAutoConfiguration.class, QuarkJobsRedisNotificationsAutoConfiguration.class))
+            .withPropertyValues("quark.backend=redis", "quark.redis.key-prefix=" + prefix,
+                    "spring.data.redis.host=" + server.host(), "spring.data.redis.port=" + server.port(),
+                    "spring.data.redis.timeout=2s",
+                    "spring.data.redis.password=" + ((server.password() != null) ? server.password() : ""));
+    }
+
+    @Test
+    void aJobEnqueuedOnANodeWithoutWorkersWakesAnotherNodesWorkersAtOnceByDefault() {
+        RedisTestServer server = RedisTestServer.get();
+        String prefix = server.uniqueKeyPrefix(RedisJobsIntegrationTests.class);
+        List<String> shipped = new CopyOnWriteArrayList<>();
+        contextRunner(server, prefix).withPropertyValues("quark.jobs.poll-interval=30s")
+            .withBean("ship", JobHandler.class, () -> JobHandler.of("ship", String.class,
+                    (payload, context) -> shipped.add(payload)))
+            .run((consumer) -> {
+                assertThat(consumer).hasNotFailed().hasSingleBean(RedisJobWakeUpsLifecycle.class);
+                assertThat(consumer.getBean(RedisJobStore.class).notifying()).isTrue();
+                RedisJobWakeUps wakeUps = consumer.getBean(RedisJobWakeUpsLifecycle.class).wakeUps().orElseThrow();
+                assertThat(wakeUps.isRunning()).isTrue();
+                await().atMost(Duration.ofSeconds(10)).until(wakeUps::isSubscribed);
+                contextRunner(server, prefix).withPropertyValues("quark.jobs.workers=0")
+                    .withBean("ship", JobHandler.class, () -> JobHandler.of("ship", String.class, (payload, context) -> {
+                        throw new IllegalStateException("the producer runs no job");
+                    }))
+                    .run((producer) -> {
+                        assertThat(producer).hasNotFailed().doesNotHaveBean(RedisJobWakeUpsLifecycle.class);
+                        JobId id = producer.getBean(JobQueue.class).enqueue("ship", "parcel-1");
+                        await().atMost(Duration.ofSeconds(5)).until(() -> shipped.contains("parcel-1"));
+                        await().atMost(Duration.ofSeconds(5)).until(() -> producer.getBean(JobQueue.class)
+                            .find(id).map(Job::status).orElseThrow() == JobStatus.SUCCEEDED);
+                    });
+                server.deleteKeys(prefix);
+            });
+    }
+
+    @Test
+    void withNotificationsOffTheStorePublishesNothingAndNoConnectionSubscribes() {
+        RedisTestServer server = RedisTestServer.get();
+        String prefix = server.uniqueKeyPrefix(RedisJobsIntegrationTests.class);
+        contextRunner(server, prefix).withPropertyValues("quark.jobs.redis.notify-enabled=false")
+            .withBean("echo", JobHandler.class, () -> JobHandler.of("echo", String.class, (payload, context) -> {
+            }))
+            .run((context) -> {
+                assertThat(context).hasNotFailed().doesNotHaveBean(RedisJobWakeUpsLifecycle.class);
+                assertThat(context.getBean(RedisJobStore.class).notifying()).isFalse();
+            });
+    }
+
+    @Test
+    void aNotifyValueThatIsNotABooleanFailsNamingTheProperty() {
+        RedisTestServer server = RedisTestServer.get();
+        String prefix = server.uniqueKeyPrefix(RedisJobsIntegrationTests.class);
+        contextRunner(server, prefix).withPropertyValues("quark.jobs.redis.notify-enabled=sometimes")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .hasStackTraceContaining("quark.jobs.redis.notify-enabled"));
+    }
 
     @Test
     void jobsRunFromRedisUnderTheKeyPrefix() {

@@ -324,6 +324,21 @@ class JobOrchestratorTests {
         /** The resources of each release call. */
         final List<List<String>> releases = new CopyOnWriteArrayList<>();
 
+        /** While set, every release waits at this gate before it releases. */
+        volatile @Nullable CountDownLatch releaseGate;
+
+        private void awaitReleaseGate() {
+            CountDownLatch gate = this.releaseGate;
+            if (gate != null) {
+                try {
+                    gate.await(WAIT.toSeconds() * 3, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
         SharedBackendLeaseStore(LeaseStore delegate, GatedJobStore backend) {
             this.delegate = delegate;
             this.backend = backend;
@@ -361,6 +376,7 @@ class JobOrchestratorTests {
 
         @Override
         public boolean release(Lease lease) {
+            awaitReleaseGate();
             this.releases.add(List.of(lease.resource()));
             if (this.backend.unreachable) {
                 this.releasesWhileUnreachable.add(List.of(lease.resource()));
@@ -371,6 +387,7 @@ class JobOrchestratorTests {
 
         @Override
         public List<Lease> releaseAll(Collection<Lease> leases) {
+            awaitReleaseGate();
             this.releases.add(leases.stream().map(Lease::resource).toList());
             if (this.backend.unreachable) {
                 this.releasesWhileUnreachable.add(leases.stream().map(Lease::resource).toList());
@@ -766,6 +783,95 @@ class JobOrchestratorTests {
         ids.forEach((id) -> awaitStatus(id, JobStatus.SUCCEEDED));
         assertThat(most.get("narrow")).hasValue(1);
         assertThat(mostTotal).hasValue(3);
+    }
+
+    /**
+     * A slot of a type at its limit frees while a claim is in flight that reserved the other free room (before the
+     * slot freed: not for that type) and has landed its job (counted both as reserved and as running): the end of the
+     * attempt finds no room and the claim, which claimed less than it reserved, ended without another round. The
+     * waiting job of the limited type was claimed only at the next poll, never in manual time (the lost wake-up of
+     * {@link #theWorkerPoolAndEachTypesLimitBoundHowManyJobsRunAtOnce}). Here nothing else asks for a claim: the
+     * release of the ended attempt's lease, which polls, is held, and the landed job keeps running.
+     */
+    @Test
+    void aSlotOfALimitedTypeFreedWhileAClaimHoldsTheOtherRoomIsClaimedWithoutWaitingForThePoll() throws Exception {
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        AtomicBoolean holdNextThread = new AtomicBoolean();
+        CountDownLatch threadHeld = new CountDownLatch(1);
+        CountDownLatch threadMayStart = new CountDownLatch(1);
+        List<Thread> attemptThreads = new CopyOnWriteArrayList<>();
+        CountDownLatch leaseReleases = new CountDownLatch(1);
+        try {
+            Node node = node("node-1", 3, Duration.ofSeconds(30), JobFilters.NONE,
+                    (builder) -> builder.prefetch(0).attemptThreads((task) -> {
+                        if (holdNextThread.getAndSet(false)) {
+                            threadHeld.countDown();
+                            try {
+                                threadMayStart.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                            }
+                            catch (InterruptedException ex) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                        Thread thread = Thread.ofVirtual().unstarted(task);
+                        attemptThreads.add(thread);
+                        return thread;
+                    }),
+                    limitedTo(1, JobHandler.of("narrow", String.class, (payload, context) -> firstMayEnd.await())),
+                    JobHandler.of("wide", String.class,
+                            (payload, context) -> JobOrchestratorTests.this.release.await()));
+            JobId first = node.queue().enqueue("narrow", "first");
+            awaitStatus(first, JobStatus.RUNNING);
+            JobId second = node.queue().enqueue("narrow", "second");
+            node.orchestrator().poll().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(this.store.find(second).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+
+            this.leases.releaseGate = leaseReleases;
+            holdNextThread.set(true);
+            JobId wide = node.queue().enqueue("wide", "w");
+            // The claim reserved the two free workers for "wide" ("narrow" is at its limit) and claimed one job: it
+            // runs, and the claim waits to start its thread, its reservation not yet given back.
+            awaitLatch(threadHeld);
+            assertThat(node.orchestrator().runningJobs()).containsExactlyInAnyOrder(first, wide);
+
+            Thread firstThread = attemptThreads.get(0);
+            firstMayEnd.countDown();
+            firstThread.join(WAIT.toMillis());
+            assertThat(firstThread.isAlive()).as("the first attempt ended").isFalse();
+            assertThat(this.store.find(first).orElseThrow().status()).isEqualTo(JobStatus.SUCCEEDED);
+
+            threadMayStart.countDown();
+            awaitStatus(second, JobStatus.SUCCEEDED);
+        }
+        finally {
+            threadMayStart.countDown();
+            leaseReleases.countDown();
+            this.leases.releaseGate = null;
+        }
+    }
+
+    private static <P> JobHandler<P> limitedTo(int limit, JobHandler<P> handler) {
+        return new JobHandler<>() {
+            @Override
+            public void handle(P payload, JobContext context) throws Exception {
+                handler.handle(payload, context);
+            }
+
+            @Override
+            public String type() {
+                return handler.type();
+            }
+
+            @Override
+            public java.lang.reflect.Type payloadType() {
+                return handler.payloadType();
+            }
+
+            @Override
+            public int maxConcurrency() {
+                return limit;
+            }
+        };
     }
 
     private JobHandler<String> limited(String type, int limit, Map<String, AtomicInteger> running,

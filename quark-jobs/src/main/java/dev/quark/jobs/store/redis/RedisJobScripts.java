@@ -79,12 +79,16 @@ final class RedisJobScripts {
 
     /**
      * ARGV: prefix, id, type, payload, idempotency key or '', status, created_at, due_at, due score, metadata (JSON) or
-     * ''. Returns
+     * '', the channel to publish the type of a job stored {@code ENQUEUED} (due now) on, or '' not to publish. Returns
      * {1, id} when stored, {0, id of the job with the key} when the key exists, an error when the id exists.
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> ENQUEUE = script("""
-            return quark_jobs_enqueue(ARGV, 2)
+            local stored = quark_jobs_enqueue(ARGV, 2)
+            if stored[1] == 1 and ARGV[11] ~= '' and ARGV[6] == 'ENQUEUED' then
+                redis.call('PUBLISH', ARGV[11], ARGV[3])
+            end
+            return stored
             """);
 
     /** ARGV: prefix, then ids. Returns per id {fields of the hash..., log lines...} as {hash, log}, {} when gone. */
@@ -219,8 +223,9 @@ final class RedisJobScripts {
     /**
      * ARGV: prefix, id, token, new status, due_at or '', due score or '', finished_at or '', finished score or '',
      * attempts to give back (0 or 1), progress, 1 when a message follows else 0, the message, 1 when an error
-     * follows else 0, error type, 1 when an error message follows else 0, error message, stack trace, then the log
-     * lines. Returns 1 when written, 0 when the job is not running with the token.
+     * follows else 0, error type, 1 when an error message follows else 0, error message, stack trace, the channel to
+     * publish the job's type on once written (its new status makes it due now) or '', then the log lines. Returns 1
+     * when written, 0 when the job is not running with the token.
      */
     static final RedisScript<Long> FINISH = RedisFencing.script(FUNCTIONS + """
             local p, id, status = ARGV[1], ARGV[2], ARGV[4]
@@ -257,7 +262,10 @@ final class RedisJobScripts {
                     redis.call('HDEL', job, 'error_message')
                 end
             end
-            quark_jobs_log(p, id, ARGV, 18)
+            quark_jobs_log(p, id, ARGV, 19)
+            if ARGV[18] ~= '' then
+                redis.call('PUBLISH', ARGV[18], job_type)
+            end
             return 1
             """, Long.class);
 
@@ -301,7 +309,10 @@ final class RedisJobScripts {
             return requested
             """);
 
-    /** ARGV: prefix, id, now, now score. Returns OK, NOT_FOUND, or the status of a job that is not dead-lettered. */
+    /**
+     * ARGV: prefix, id, now, now score, the channel to publish the job's type on once requeued or ''. Returns OK,
+     * NOT_FOUND, or the status of a job that is not dead-lettered.
+     */
     static final RedisScript<String> REQUEUE = RedisScript.of(FUNCTIONS + """
             local p, id = ARGV[1], ARGV[2]
             local job = p .. 'job:' .. id
@@ -320,6 +331,9 @@ final class RedisJobScripts {
                 'progress', 0)
             redis.call('HDEL', job, 'finished_at', 'progress_message')
             redis.call('ZADD', p .. 'due:' .. job_type, ARGV[4], id)
+            if ARGV[5] ~= '' then
+                redis.call('PUBLISH', ARGV[5], job_type)
+            end
             return 'OK'
             """, String.class);
 

@@ -63,6 +63,13 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * Instants are kept exactly in the hashes; the sorted sets order by milliseconds, a due time rounded up so that no
  * job runs before it is due. Durability is Redis's: jobs, like leases, need persistence turned on (AOF,
  * {@code appendfsync everysec} or stricter), or a restart of Redis loses them.
+ * <p>
+ * <b>Notifications.</b> A store created {@link #notifying() notifying} publishes the type of every job it makes due
+ * now (an enqueue due at once, a requeue, a job given back or retried at once) on the channel {@link #channel()}
+ * ({@code {prefix}{jobs}:due}), from the script that makes it due, so that the other nodes' workers
+ * ({@code RedisJobWakeUps}) claim it at once rather than at their next poll. Redis pub/sub is fire and forget: a
+ * node that is not subscribed at that moment misses it and claims the job at its next poll. Publishing costs one
+ * more command in the script, no lock or commit ordering.
  */
 public class RedisJobStore implements JobStore {
 
@@ -79,17 +86,52 @@ public class RedisJobStore implements JobStore {
 
     private final List<String> routing;
 
+    private final String channel;
+
+    /** The channel the scripts publish on: {@link #channel}, or '' when the store does not notify. */
+    private final String published;
+
     /**
-     * Creates a store.
+     * Creates a store that does not notify other nodes.
      * @param connectionFactory the connection factory, usually the application's
      * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
      */
     public RedisJobStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
+        this(connectionFactory, keyPrefix, false);
+    }
+
+    /**
+     * Creates a store that may notify other nodes of the jobs it makes due now.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     * @param notifying whether a write that makes a job due now (an enqueue due at once, a requeue, a job given back
+     * or retried at once) also publishes the job's type on {@link #channel()}, in the script that writes it
+     */
+    public RedisJobStore(RedisConnectionFactory connectionFactory, String keyPrefix, boolean notifying) {
         Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
         this.redis = new StringRedisTemplate(connectionFactory);
         this.prefix = keyPrefix + TAG;
         this.routing = List.of(this.prefix + "ids");
+        this.channel = this.prefix + "due";
+        this.published = notifying ? this.channel : "";
+    }
+
+    /**
+     * Returns the channel this store publishes the types of the jobs it makes due now on, when it was created
+     * notifying: {@code {prefix}{jobs}:due}, so that stores of different key prefixes do not hear each other.
+     * @return the channel
+     */
+    public String channel() {
+        return this.channel;
+    }
+
+    /**
+     * Returns whether writes that make jobs due now publish on {@link #channel()}.
+     * @return whether it notifies
+     */
+    public boolean notifying() {
+        return !this.published.isEmpty();
     }
 
     /**
@@ -107,7 +149,7 @@ public class RedisJobStore implements JobStore {
         List<?> reply = execute(RedisJobScripts.ENQUEUE, this.prefix, job.id().toString(), job.type(), job.payload(),
                 Objects.requireNonNullElse(job.idempotencyKey(), ""), job.status().name(), job.createdAt().toString(),
                 job.dueAt().toString(), Long.toString(dueScore(job.dueAt())),
-                Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""));
+                Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""), this.published);
         boolean created = number(reply.get(0)) == 1;
         JobId id = JobId.parse(String.valueOf(reply.get(1)));
         Job stored = find(id).orElseThrow(() -> new IllegalStateException("Job " + id + " vanished while enqueued"));
@@ -275,6 +317,10 @@ public class RedisJobStore implements JobStore {
         else {
             arguments.addAll(List.of("0", "", "0", "", ""));
         }
+        // Given back, or retried with no backoff left: due now, so other nodes may claim it at once.
+        boolean dueNow = transition.status() == JobStatus.ENQUEUED
+                || (transition.status() == JobStatus.RETRYING && dueAt != null && !dueAt.isAfter(now));
+        arguments.add(dueNow ? this.published : "");
         arguments.addAll(report.log());
         Long written = this.redis.execute(RedisJobScripts.FINISH, this.routing, arguments.toArray());
         if (written == null || written == 0) {
@@ -309,7 +355,7 @@ public class RedisJobStore implements JobStore {
     @Override
     public Job requeue(JobId id, Instant now) {
         String result = this.redis.execute(RedisJobScripts.REQUEUE, this.routing, this.prefix, id.toString(),
-                now.toString(), Long.toString(dueScore(now)));
+                now.toString(), Long.toString(dueScore(now)), this.published);
         if (result == null || result.equals("NOT_FOUND")) {
             throw new JobNotFoundException(id);
         }
@@ -425,6 +471,7 @@ public class RedisJobStore implements JobStore {
 
     @Override
     public String toString() {
-        return "RedisJobStore[keys " + this.keyPrefix + TAG + "*]";
+        return "RedisJobStore[keys " + this.keyPrefix + TAG + "*" + (notifying() ? ", notifying " + this.channel : "")
+                + "]";
     }
 }

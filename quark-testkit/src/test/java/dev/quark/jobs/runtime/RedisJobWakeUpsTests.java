@@ -1,0 +1,306 @@
+package dev.quark.jobs.runtime;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobStatus;
+import dev.quark.jobs.RetryPolicy;
+import dev.quark.jobs.store.Claim;
+import dev.quark.jobs.store.ClaimedJob;
+import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobReport;
+import dev.quark.jobs.store.JobStore;
+import dev.quark.jobs.store.JobTransition;
+import dev.quark.jobs.store.redis.RedisJobStore;
+import dev.quark.lease.redis.RedisLeaseStore;
+import dev.quark.testkit.server.RedisTestConnections;
+import dev.quark.testkit.server.RedisTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.types.RedisClientInfo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Two job nodes sharing one Redis store: a producer that only enqueues (a node with {@code quark.jobs.workers=0}),
+ * and a consumer whose workers poll every 30 seconds and subscribe to the store's channel ({@link RedisJobWakeUps}).
+ * The consumer polls once when it starts, so every job it runs within seconds afterwards was claimed because a
+ * message woke it.
+ */
+class RedisJobWakeUpsTests {
+
+    private static final Duration LONG_POLL = Duration.ofSeconds(30);
+
+    private static final Duration WAKE_UP = Duration.ofSeconds(5);
+
+    private static final String TYPE = "wake-up";
+
+    private static LettuceConnectionFactory connectionFactory;
+
+    private static String prefix;
+
+    private static StringRedisTemplate redis;
+
+    private static RedisLeaseStore leases;
+
+    private final JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+
+    private final List<String> ran = new CopyOnWriteArrayList<>();
+
+    private final AtomicInteger claims = new AtomicInteger();
+
+    private final List<AutoCloseable> started = new ArrayList<>();
+
+    private JobHandlerRegistry handlers;
+
+    @BeforeAll
+    static void connect() {
+        RedisTestServer server = RedisTestServer.get();
+        prefix = server.uniqueKeyPrefix(RedisJobWakeUpsTests.class);
+        connectionFactory = RedisTestConnections.connect(server);
+        redis = new StringRedisTemplate(connectionFactory);
+        leases = new RedisLeaseStore(connectionFactory, prefix, Clock.systemUTC());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (redis != null) {
+            Set<String> keys = redis.keys(prefix + "*");
+            if (keys != null && !keys.isEmpty()) {
+                redis.delete(keys);
+            }
+        }
+        if (connectionFactory != null) {
+            connectionFactory.destroy();
+        }
+    }
+
+    @BeforeEach
+    void emptyTheQueue() {
+        Set<String> keys = redis.keys(prefix + "*");
+        if (keys != null && !keys.isEmpty()) {
+            redis.delete(keys);
+        }
+        this.handlers = new JobHandlerRegistry(List.of(JobHandler.of(TYPE, String.class, (payload, context) -> {
+            this.ran.add(payload);
+        })), this.codec, RetryPolicy.builder().maxAttempts(1).build(), Duration.ofMinutes(1));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable closeable : this.started.reversed()) {
+            closeable.close();
+        }
+    }
+
+    private static RedisJobStore store(boolean notifying) {
+        return new RedisJobStore(connectionFactory, prefix, notifying);
+    }
+
+    private DefaultJobQueue producer(RedisJobStore store) {
+        return new DefaultJobQueue(store, this.handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE);
+    }
+
+    /**
+     * Starts the consumer node's workers, counting their claim rounds, and waits for its subscription and the claim
+     * round of its start.
+     */
+    private RedisJobWakeUps consumer() {
+        RedisJobStore store = store(true);
+        JobStore counting = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
+                new Class<?>[] { JobStore.class }, (proxy, method, args) -> {
+                    if (method.getName().equals("claimDue")) {
+                        this.claims.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    }
+                    catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
+        JobOrchestrator orchestrator = JobOrchestrator.builder(counting, leases, this.handlers, this.codec)
+            .owner("consumer")
+            .pollInterval(LONG_POLL)
+            .build();
+        this.started.add(orchestrator);
+        orchestrator.start();
+        RedisJobWakeUps wakeUps = new RedisJobWakeUps(connectionFactory, store.channel(), orchestrator);
+        this.started.add(wakeUps);
+        wakeUps.start();
+        await().atMost(WAKE_UP).until(() -> wakeUps.isSubscribed() && this.claims.get() > 0);
+        try {
+            // Done once no claim round runs any more, the start's included.
+            orchestrator.poll().toCompletableFuture().get(WAKE_UP.toSeconds(), TimeUnit.SECONDS);
+        }
+        catch (Exception ex) {
+            throw new IllegalStateException("The consumer's claim rounds did not end", ex);
+        }
+        return wakeUps;
+    }
+
+    private static ClaimedJob claimAsProducer(RedisJobStore store, JobId id) {
+        ClaimedJob claimed = store.claimDue(new Claim("producer", 1, Map.of(TYPE, 1), Set.of(), Instant.now()),
+                JobLeases.of(leases, "producer", Duration.ofMinutes(1)))
+            .getFirst();
+        assertThat(claimed.job().id()).isEqualTo(id);
+        return claimed;
+    }
+
+    @Test
+    void theStorePublishesOnAChannelOfItsKeyPrefix() {
+        assertThat(store(true).channel()).isEqualTo(prefix + "{jobs}:due");
+        assertThat(store(true).notifying()).isTrue();
+        assertThat(store(false).notifying()).isFalse();
+        assertThat(new RedisJobStore(connectionFactory, prefix).notifying()).isFalse();
+    }
+
+    @Test
+    void aJobEnqueuedOnAnotherNodeWakesTheWorkersAtOnce() {
+        consumer();
+        producer(store(true)).enqueue(TYPE, "notified");
+        await().atMost(WAKE_UP).until(() -> this.ran.contains("notified"));
+    }
+
+    @Test
+    void withoutNotificationsAJobEnqueuedOnAnotherNodeWaitsForThePoll() {
+        consumer();
+        producer(store(false)).enqueue(TYPE, "not notified");
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(this.ran::isEmpty);
+    }
+
+    @Test
+    void aJobEnqueuedForLaterPublishesNothing() {
+        consumer();
+        int before = this.claims.get();
+        producer(store(true)).enqueueAfter(TYPE, "later", Duration.ofMinutes(5));
+        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> this.claims.get() == before);
+    }
+
+    @Test
+    void aRequeueOnAnotherNodeWakesTheWorkers() {
+        RedisJobStore producerStore = store(true);
+        JobId id = producer(producerStore).enqueue(TYPE, "requeued");
+        ClaimedJob claimed = claimAsProducer(producerStore, id);
+        Instant now = Instant.now();
+        producerStore.finish(id, claimed.lease(), JobTransition.deadLetter(new dev.quark.jobs.JobError("Boom", "no", "")),
+                new JobReport(0, null, List.of()), now);
+        leases.release(claimed.lease());
+        consumer();
+        assertThat(this.ran).isEmpty();
+        assertThat(producerStore.requeue(id, Instant.now()).status()).isEqualTo(JobStatus.ENQUEUED);
+        await().atMost(WAKE_UP).until(() -> this.ran.contains("requeued"));
+    }
+
+    @Test
+    void aJobGivenBackOnAnotherNodeWakesTheWorkers() {
+        RedisJobStore producerStore = store(true);
+        JobId id = producer(producerStore).enqueue(TYPE, "given back");
+        ClaimedJob claimed = claimAsProducer(producerStore, id);
+        consumer();
+        assertThat(this.ran).isEmpty();
+        Instant now = Instant.now();
+        producerStore.finish(id, claimed.lease(), JobTransition.released(now), new JobReport(0, null, List.of()), now);
+        leases.release(claimed.lease());
+        await().atMost(WAKE_UP).until(() -> this.ran.contains("given back"));
+    }
+
+    @Test
+    void aJobRetriedAtOnceOnAnotherNodeWakesTheWorkersButOneRetriedLaterDoesNot() {
+        RedisJobStore producerStore = store(true);
+        JobId later = producer(producerStore).enqueue(TYPE, "retried later");
+        ClaimedJob laterClaim = claimAsProducer(producerStore, later);
+        JobId atOnce = producer(producerStore).enqueue(TYPE, "retried at once");
+        ClaimedJob atOnceClaim = claimAsProducer(producerStore, atOnce);
+        consumer();
+        int before = this.claims.get();
+        Instant now = Instant.now();
+        dev.quark.jobs.JobError error = new dev.quark.jobs.JobError("Boom", "again", "");
+        producerStore.finish(later, laterClaim.lease(), JobTransition.retry(now.plusSeconds(300), error),
+                new JobReport(0, null, List.of()), now);
+        leases.release(laterClaim.lease());
+        await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> this.claims.get() == before);
+        producerStore.finish(atOnce, atOnceClaim.lease(), JobTransition.retry(now, error),
+                new JobReport(0, null, List.of()), now);
+        leases.release(atOnceClaim.lease());
+        await().atMost(WAKE_UP).until(() -> this.ran.contains("retried at once"));
+        assertThat(this.ran).containsExactly("retried at once");
+    }
+
+    @Test
+    void messagesOfTypesTheNodeDoesNotRunWakeNoWorker() {
+        RedisJobWakeUps wakeUps = consumer();
+        int before = this.claims.get();
+        redis.convertAndSend(wakeUps.channel(), "another-type");
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> this.claims.get() == before);
+        assertThat(this.ran).isEmpty();
+    }
+
+    @Test
+    void theWorkersPollOnceAndAreWokenAgainAfterTheSubscribedConnectionIsKilled() {
+        Set<String> before = subscribedClients();
+        RedisJobWakeUps wakeUps = consumer();
+        Set<String> ours = new HashSet<>(subscribedClients());
+        ours.removeAll(before);
+        assertThat(ours).as("the wake-ups' subscribed connection").hasSize(1);
+        int claimsBefore = this.claims.get();
+        int subscriptions = wakeUps.subscriptions();
+        String address = ours.iterator().next();
+        int colon = address.lastIndexOf(':');
+        redis.execute((RedisConnection connection) -> {
+            connection.serverCommands().killClient(address.substring(0, colon),
+                    Integer.parseInt(address.substring(colon + 1)));
+            return null;
+        });
+        await("subscribed again").atMost(Duration.ofSeconds(15))
+            .until(() -> wakeUps.subscriptions() > subscriptions);
+        await("polled once for what was missed").atMost(WAKE_UP).until(() -> this.claims.get() > claimsBefore);
+        producer(store(true)).enqueue(TYPE, "after the reconnect");
+        await().atMost(WAKE_UP).until(() -> this.ran.contains("after the reconnect"));
+    }
+
+    /** The addresses (host:port) of the clients of the server subscribed to a channel. */
+    private static Set<String> subscribedClients() {
+        Set<String> ids = new HashSet<>();
+        List<RedisClientInfo> clients = redis.execute(
+                (RedisConnection connection) -> connection.serverCommands().getClientList());
+        for (RedisClientInfo client : (clients != null) ? clients : List.<RedisClientInfo>of()) {
+            Long channels = client.getChannelSubscribtions();
+            if (channels != null && channels > 0 && client.getAddressPort() != null) {
+                ids.add(client.getAddressPort());
+            }
+        }
+        return ids;
+    }
+
+    @Test
+    void aBlankChannelIsRefusedNamingIt() {
+        JobOrchestrator orchestrator = JobOrchestrator.builder(store(false), leases, this.handlers, this.codec).build();
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> new RedisJobWakeUps(connectionFactory, " ", orchestrator))
+            .withMessage("The channel of job wake-ups must not be blank, was ' '");
+    }
+}
