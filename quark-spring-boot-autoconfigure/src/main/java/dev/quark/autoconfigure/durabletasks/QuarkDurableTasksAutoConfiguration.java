@@ -19,6 +19,7 @@ import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.jdbc.JdbcDurableTaskStore;
 import dev.quark.durabletasks.store.memory.InMemoryDurableTaskStore;
 import dev.quark.durabletasks.store.redis.RedisDurableTaskStore;
+import dev.quark.jdbc.PostgresNotificationSender;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -92,11 +93,27 @@ public final class QuarkDurableTasksAutoConfiguration {
     @Import(DatabaseInitializationDependencyConfigurer.class)
     static class JdbcDurableTasksConfiguration {
 
+        static final String NOTIFY_ENABLED = "quark.durabletasks.postgres.notify-enabled";
+
         @Bean("quarkJdbcDurableTaskStore")
         @ConditionalOnMissingBean(DurableTaskStore.class)
         @DependsOnDatabaseInitialization
-        JdbcDurableTaskStore quarkJdbcDurableTaskStore(DataSource dataSource, QuarkPostgresProperties postgres) {
-            return new JdbcDurableTaskStore(dataSource, postgres.tablePrefix());
+        JdbcDurableTaskStore quarkJdbcDurableTaskStore(DataSource dataSource, QuarkPostgresProperties postgres,
+                QuarkDurableTasksProperties properties, ObjectProvider<PostgresNotificationSender> notifications) {
+            return new JdbcDurableTaskStore(dataSource, postgres.tablePrefix(),
+                    properties.getPostgres().isNotifyEnabled() ? notifications.getIfUnique() : null);
+        }
+
+        /**
+         * The node's sender of PostgreSQL notifications, after commit on a connection of its own (shared with the
+         * jobs' when they notify too); it takes its connection with its first notification.
+         */
+        @Bean
+        @ConditionalOnMissingBean(PostgresNotificationSender.class)
+        @ConditionalOnClass(name = "org.postgresql.PGConnection")
+        @ConditionalOnBooleanProperty(name = NOTIFY_ENABLED, matchIfMissing = true)
+        PostgresNotificationSender quarkPostgresNotificationSender(DataSource dataSource) {
+            return new PostgresNotificationSender(dataSource, "quark");
         }
 
         @Bean

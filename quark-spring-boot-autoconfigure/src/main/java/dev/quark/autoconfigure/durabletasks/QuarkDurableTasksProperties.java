@@ -35,6 +35,8 @@ public class QuarkDurableTasksProperties implements InitializingBean {
 
     private final History history = new History();
 
+    private final Postgres postgres = new Postgres();
+
     public @Nullable QuarkBackend getBackend() {
         return this.backend;
     }
@@ -53,6 +55,10 @@ public class QuarkDurableTasksProperties implements InitializingBean {
 
     public Worker getWorker() {
         return this.worker;
+    }
+
+    public Postgres getPostgres() {
+        return this.postgres;
     }
 
     public History getHistory() {
@@ -242,6 +248,30 @@ public class QuarkDurableTasksProperties implements InitializingBean {
 
         public void setMaxEvents(int maxEvents) {
             this.maxEvents = maxEvents;
+        }
+    }
+
+    /**
+     * The PostgreSQL backend: how nodes wake each other's workers.
+     */
+    public static class Postgres {
+
+        /**
+         * Whether a write that makes work due for any worker (an instance scheduled to start now, an event raised, a
+         * step that queued activity calls it could not take itself, sent messages or started sub-orchestrations)
+         * notifies the other nodes (pg_notify after it committed, from a sending connection of the node's own), and
+         * whether this node's worker listens to such notifications to poll at once instead of at its next poll.
+         * Costs per node one connection held for listening (with a worker) and one for sending, shared with the
+         * jobs'. Turn it off behind PgBouncer in transaction pooling mode, which cannot keep a session LISTENing.
+         */
+        private boolean notifyEnabled = true;
+
+        public boolean isNotifyEnabled() {
+            return this.notifyEnabled;
+        }
+
+        public void setNotifyEnabled(boolean notifyEnabled) {
+            this.notifyEnabled = notifyEnabled;
         }
     }
 }

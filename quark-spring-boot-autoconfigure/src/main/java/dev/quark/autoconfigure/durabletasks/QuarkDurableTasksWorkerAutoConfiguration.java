@@ -2,15 +2,20 @@ package dev.quark.autoconfigure.durabletasks;
 
 import java.time.Clock;
 
+import javax.sql.DataSource;
+
 import dev.quark.durabletasks.DurableTaskClient;
 import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.client.InstanceUpdates;
 import dev.quark.durabletasks.client.StoreDurableTaskClient;
 import dev.quark.durabletasks.payload.PayloadConverter;
 import dev.quark.durabletasks.store.DurableTaskStore;
+import dev.quark.durabletasks.store.jdbc.JdbcDurableTaskStore;
+import dev.quark.durabletasks.store.jdbc.PostgresDurableTaskWakeUps;
 import dev.quark.durabletasks.worker.DurableTaskMetrics;
 import dev.quark.durabletasks.worker.DurableTaskWorker;
 import dev.quark.lease.LeaseKeeper;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
@@ -21,6 +26,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
+import org.springframework.util.ClassUtils;
 
 /**
  * Auto-configuration of the durable-task worker, started and stopped with the context (unless
@@ -69,8 +75,35 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "quark.durabletasks.worker.enabled", matchIfMissing = true)
-    DurableTaskWorkerLifecycle quarkDurableTaskWorkerLifecycle(DurableTaskWorker worker, DurableTaskRegistry registry) {
+    DurableTaskWorkerLifecycle quarkDurableTaskWorkerLifecycle(DurableTaskWorker worker, DurableTaskRegistry registry,
+            DurableTaskStore store, ObjectProvider<DataSource> dataSource) {
+        // Only a store that notifies gets wake-ups: one that sends nothing would leave the listening connection idle.
+        // The JDBC classes are only touched where the driver and Spring JDBC are there.
+        ClassLoader classLoader = getClass().getClassLoader();
+        DataSource database = dataSource.getIfUnique();
+        if (database != null && ClassUtils.isPresent("org.postgresql.PGConnection", classLoader)
+                && ClassUtils.isPresent("org.springframework.jdbc.core.simple.JdbcClient", classLoader)) {
+            PostgresDurableTaskWakeUps wakeUps = PostgresWakeUps.of(store, database, worker);
+            if (wakeUps != null) {
+                return new DurableTaskWorkerLifecycle(worker, registry, wakeUps);
+            }
+        }
         return new DurableTaskWorkerLifecycle(worker, registry);
+    }
+
+    /**
+     * The wake-ups of a notifying PostgreSQL store, in a class of their own so that the JDBC store's class is loaded
+     * only where Spring JDBC is.
+     */
+    private static final class PostgresWakeUps {
+
+        static @Nullable PostgresDurableTaskWakeUps of(DurableTaskStore store, DataSource dataSource,
+                DurableTaskWorker worker) {
+            if (store instanceof JdbcDurableTaskStore jdbc && jdbc.notifying()) {
+                return new PostgresDurableTaskWakeUps(dataSource, jdbc.channel(), worker::wake);
+            }
+            return null;
+        }
     }
 
     @Bean

@@ -7,7 +7,7 @@ import org.springframework.context.annotation.ConditionContext;
 import org.springframework.core.type.AnnotatedTypeMetadata;
 
 /**
- * Matches when {@code quark.jobs.postgres.notify-enabled} is true (it is off by default); a value that is not a boolean fails, naming the
+ * Matches when {@code quark.jobs.postgres.notify-enabled} is true (it is on by default); a value that is not a boolean fails, naming the
  * property.
  */
 class OnJobNotificationsCondition extends SpringBootCondition {
@@ -16,8 +16,8 @@ class OnJobNotificationsCondition extends SpringBootCondition {
 
     @Override
     public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
-        boolean enabled = Binder.get(context.getEnvironment()).bind(PROPERTY, Boolean.class).orElse(false);
-        return enabled ? ConditionOutcome.match(PROPERTY + " is true")
-                : ConditionOutcome.noMatch(PROPERTY + " is not true: other nodes' enqueues wake no worker here");
+        boolean enabled = Binder.get(context.getEnvironment()).bind(PROPERTY, Boolean.class).orElse(true);
+        return enabled ? ConditionOutcome.match(PROPERTY + " is true or not set")
+                : ConditionOutcome.noMatch(PROPERTY + " is false: other nodes' enqueues wake no worker here");
     }
 }

@@ -17,6 +17,7 @@ import dev.quark.jobs.JobFilter;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobQueue;
 import dev.quark.jobs.RecurringJobRequest;
+import dev.quark.jdbc.PostgresNotificationSender;
 import dev.quark.jobs.filter.MdcJobFilter;
 import dev.quark.jobs.runtime.DefaultJobQueue;
 import dev.quark.jobs.runtime.JobFilters;
@@ -254,9 +255,22 @@ public final class QuarkJobsAutoConfiguration {
         @ConditionalOnMissingBean(JobStore.class)
         @DependsOnDatabaseInitialization
         JdbcJobStore quarkJdbcJobStore(DataSource dataSource, QuarkPostgresProperties postgres,
-                QuarkJobsProperties properties, ObjectProvider<Clock> clock) {
+                QuarkJobsProperties properties, ObjectProvider<Clock> clock,
+                ObjectProvider<PostgresNotificationSender> notifications) {
             return new JdbcJobStore(dataSource, postgres.tablePrefix(), clock.getIfUnique(Clock::systemUTC),
-                    properties.getPostgres().isNotifyEnabled());
+                    properties.getPostgres().isNotifyEnabled() ? notifications.getIfUnique() : null);
+        }
+
+        /**
+         * The node's sender of PostgreSQL notifications, after commit on a connection of its own (shared with the
+         * durable tasks' when they notify too); it takes its connection with its first notification.
+         */
+        @Bean
+        @ConditionalOnMissingBean(PostgresNotificationSender.class)
+        @ConditionalOnClass(name = "org.postgresql.PGConnection")
+        @Conditional(OnJobNotificationsCondition.class)
+        PostgresNotificationSender quarkPostgresNotificationSender(DataSource dataSource) {
+            return new PostgresNotificationSender(dataSource, "quark");
         }
 
         @Bean

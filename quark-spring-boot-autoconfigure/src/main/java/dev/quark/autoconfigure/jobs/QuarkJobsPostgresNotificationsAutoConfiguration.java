@@ -16,8 +16,8 @@ import org.springframework.context.annotation.Conditional;
 
 /**
  * Auto-configuration of the wake-ups across nodes of the PostgreSQL job store: with
- * {@code quark.jobs.postgres.notify-enabled=true} (off by default: every transaction that notifies takes a
- * server-wide lock at its commit), a node with workers whose {@link JdbcJobStore} {@link JdbcJobStore#notifying()
+ * {@code quark.jobs.postgres.notify-enabled} true (the default; the store's notifications go out after commit from a
+ * connection of their own, {@link dev.quark.jdbc.PostgresNotificationSender}), a node with workers whose {@link JdbcJobStore} {@link JdbcJobStore#notifying()
  * notifies} listens on one connection of its own to the notifications the other nodes' enqueues send
  * ({@link PostgresJobWakeUps}, held by {@link JobWakeUpsLifecycle}), so that its workers claim those jobs at once
  * rather than at their next poll. Needs the PostgreSQL driver.

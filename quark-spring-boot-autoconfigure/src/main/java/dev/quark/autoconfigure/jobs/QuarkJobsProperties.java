@@ -47,8 +47,8 @@ public class QuarkJobsProperties implements InitializingBean {
 
     /**
      * How often the store is polled for due jobs. A job enqueued on this node wakes its workers at once, and on
-     * PostgreSQL one enqueued on another node too when quark.jobs.postgres.notify-enabled is true, on Redis when
-     * quark.jobs.redis.notify-enabled is (the default).
+     * PostgreSQL one enqueued on another node too unless quark.jobs.postgres.notify-enabled is false, on Redis
+     * unless quark.jobs.redis.notify-enabled is false.
      */
     private Duration pollInterval = Duration.ofSeconds(1);
 
@@ -537,13 +537,13 @@ public class QuarkJobsProperties implements InitializingBean {
     public static class Postgres {
 
         /**
-         * Whether an enqueue (or requeue) that makes a job due now notifies the other nodes (pg_notify, delivered
-         * when its transaction commits), and whether this node's workers listen to such notifications to claim at
-         * once instead of at their next poll. Off by default: PostgreSQL serialises the commits of all transactions
-         * that notified (a server-wide lock at commit), listening holds one database connection per node with
-         * workers, and it works neither behind PgBouncer in transaction pooling mode nor in XA transactions.
+         * Whether an enqueue (or requeue) that makes a job due now notifies the other nodes (pg_notify, sent after
+         * its transaction commits from a connection of its own, so that the business transaction never notifies),
+         * and whether this node's workers listen to such notifications to claim at once instead of at their next
+         * poll. Costs per node one connection held for listening (with workers) and one for sending. Turn it off
+         * behind PgBouncer in transaction pooling mode, which cannot keep a session LISTENing.
          */
-        private boolean notifyEnabled;
+        private boolean notifyEnabled = true;
 
         public boolean isNotifyEnabled() {
             return this.notifyEnabled;

@@ -15,6 +15,8 @@ import dev.quark.durabletasks.OrchestrationState;
 import dev.quark.durabletasks.OrchestrationStatus;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.jdbc.JdbcDurableTaskStore;
+import dev.quark.durabletasks.store.jdbc.PostgresDurableTaskWakeUps;
+import dev.quark.jdbc.PostgresNotificationSender;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
@@ -61,6 +63,47 @@ class PostgresDurableTasksIntegrationTests {
                             Duration.ofSeconds(30));
                     assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
                     assertThat(state.readOutput(String.class)).isEqualTo("4 items cost 40 (EUR)");
+                });
+        }
+    }
+
+    private static ApplicationContextRunner contextRunner(PostgresTestSchema schema) {
+        return new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, JacksonAutoConfiguration.class,
+                    QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
+                    QuarkDurableTasksAutoConfiguration.class, QuarkDurableTasksWorkerAutoConfiguration.class))
+            .withUserConfiguration(Orders.class)
+            .withPropertyValues("quark.backend=postgres", "spring.datasource.url=" + schema.jdbcUrl());
+    }
+
+    @Test
+    void anInstanceScheduledOnANodeWithoutAWorkerWakesAnotherNodesWorkerAtOnceByDefault() {
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresDurableTasksIntegrationTests.class)) {
+            contextRunner(schema).withPropertyValues("quark.durabletasks.worker.poll-interval=30s").run((consumer) -> {
+                assertThat(consumer).hasNotFailed().hasSingleBean(PostgresNotificationSender.class);
+                assertThat(consumer.getBean(JdbcDurableTaskStore.class).notifying()).isTrue();
+                PostgresDurableTaskWakeUps wakeUps = consumer.getBean(DurableTaskWorkerLifecycle.class).wakeUps();
+                assertThat(wakeUps).isNotNull().returns(true, PostgresDurableTaskWakeUps::isRunning);
+                contextRunner(schema).withPropertyValues("quark.durabletasks.worker.enabled=false").run((producer) -> {
+                    assertThat(producer).hasNotFailed().doesNotHaveBean(DurableTaskWorkerLifecycle.class);
+                    DurableTaskClient client = producer.getBean(DurableTaskClient.class);
+                    String id = client.schedule(OrderOrchestration.class, 2);
+                    OrchestrationState state = client.waitForCompletion(id, Duration.ofSeconds(5));
+                    assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+                    assertThat(producer.getBean(PostgresNotificationSender.class).sent()).isPositive();
+                });
+            });
+        }
+    }
+
+    @Test
+    void notificationsTurnedOffSendNothingAndNoConnectionListens() {
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresDurableTasksIntegrationTests.class)) {
+            contextRunner(schema).withPropertyValues("quark.durabletasks.postgres.notify-enabled=false")
+                .run((context) -> {
+                    assertThat(context).hasNotFailed().doesNotHaveBean(PostgresNotificationSender.class);
+                    assertThat(context.getBean(JdbcDurableTaskStore.class).notifying()).isFalse();
+                    assertThat(context.getBean(DurableTaskWorkerLifecycle.class).wakeUps()).isNull();
                 });
         }
     }

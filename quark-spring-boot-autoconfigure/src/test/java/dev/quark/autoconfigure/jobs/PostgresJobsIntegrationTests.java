@@ -12,6 +12,7 @@ import dev.quark.autoconfigure.backend.QuarkChangelog;
 import dev.quark.autoconfigure.health.JobQueueHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkJobsHealthContributorAutoConfiguration;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
+import dev.quark.jdbc.PostgresNotificationSender;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.Job;
 import dev.quark.jobs.JobContext;
@@ -55,7 +56,7 @@ import static org.awaitility.Awaitility.await;
  */
 class PostgresJobsIntegrationTests {
 
-    private static final String NOTIFY = "quark.jobs.postgres.notify-enabled=true";
+    private static final String NOTIFY_OFF = "quark.jobs.postgres.notify-enabled=false";
 
     private ApplicationContextRunner contextRunner(PostgresTestSchema schema) {
         return new ApplicationContextRunner()
@@ -93,30 +94,34 @@ class PostgresJobsIntegrationTests {
     }
 
     @Test
-    void aJobEnqueuedOnANodeWithoutWorkersWakesAnotherNodesWorkersAtOnceWhenNotificationsAreOn() {
+    void aJobEnqueuedOnANodeWithoutWorkersWakesAnotherNodesWorkersAtOnceByDefault() {
         try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
-            contextRunner(schema).withPropertyValues("quark.jobs.poll-interval=30s", NOTIFY).run((consumer) -> {
-                assertThat(consumer).hasNotFailed().hasSingleBean(JobWakeUpsLifecycle.class);
+            contextRunner(schema).withPropertyValues("quark.jobs.poll-interval=30s").run((consumer) -> {
+                assertThat(consumer).hasNotFailed().hasSingleBean(JobWakeUpsLifecycle.class)
+                    .hasSingleBean(PostgresNotificationSender.class);
                 assertThat(consumer.getBean(JdbcJobStore.class).notifying()).isTrue();
                 assertThat(consumer.getBean(JobWakeUpsLifecycle.class).wakeUps()).get()
                     .returns(true, PostgresJobWakeUps::isRunning);
-                contextRunner(schema).withPropertyValues("quark.jobs.workers=0", NOTIFY).run((producer) -> {
+                contextRunner(schema).withPropertyValues("quark.jobs.workers=0").run((producer) -> {
                     assertThat(producer).hasNotFailed().doesNotHaveBean(JobWakeUpsLifecycle.class);
+                    PostgresNotificationSender sender = producer.getBean(PostgresNotificationSender.class);
                     JobId id = producer.getBean(JobQueue.class).enqueue("ship", new Shipment("parcel-3"));
                     await().atMost(Duration.ofSeconds(5))
                         .until(() -> consumer.getBean(ShipHandler.class).shipped.contains("parcel-3"));
                     assertThat(producer.getBean(JobQueue.class).find(id).map(Job::owner).orElseThrow()).isNotNull();
+                    assertThat(sender.sent()).as("sent after commit by the node's sender").isEqualTo(1);
                 });
             });
         }
     }
 
     @Test
-    void notificationsAreOffByDefaultAndThenNoConnectionListens() {
+    void notificationsTurnedOffSendNothingAndNoConnectionListens() {
         try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
-            contextRunner(schema).run((context) -> {
+            contextRunner(schema).withPropertyValues(NOTIFY_OFF).run((context) -> {
                 assertThat(context).hasNotFailed().doesNotHaveBean(JobWakeUpsLifecycle.class)
-                    .doesNotHaveBean(PostgresJobWakeUps.class);
+                    .doesNotHaveBean(PostgresJobWakeUps.class)
+                    .doesNotHaveBean(PostgresNotificationSender.class);
                 assertThat(context.getBean(JdbcJobStore.class).notifying()).isFalse();
             });
         }
@@ -126,7 +131,6 @@ class PostgresJobsIntegrationTests {
     void aStoreThatDoesNotNotifyGetsNoListeningConnectionEvenWithNotificationsOn() {
         try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(PostgresJobsIntegrationTests.class)) {
             contextRunner(schema).withUserConfiguration(SilentStoreApplication.class)
-                .withPropertyValues(NOTIFY)
                 .run((context) -> {
                     assertThat(context).hasNotFailed().hasSingleBean(JobWakeUpsLifecycle.class);
                     assertThat(context.getBean(JdbcJobStore.class).notifying()).isFalse();
@@ -243,7 +247,7 @@ class PostgresJobsIntegrationTests {
 
         @Bean
         JdbcJobStore silentJobStore(DataSource dataSource) {
-            return new JdbcJobStore(dataSource, new TablePrefix(TablePrefix.DEFAULT), Clock.systemUTC(), false);
+            return new JdbcJobStore(dataSource, new TablePrefix(TablePrefix.DEFAULT), Clock.systemUTC(), null);
         }
     }
 

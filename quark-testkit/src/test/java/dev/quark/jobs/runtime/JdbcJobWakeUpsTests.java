@@ -14,6 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.jdbc.PostgresNotificationSender;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.JobHandler;
 import dev.quark.jobs.JobId;
@@ -22,6 +23,7 @@ import dev.quark.jobs.RetryPolicy;
 import dev.quark.jobs.store.Claim;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.JobLeases;
+import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
@@ -107,8 +109,16 @@ class JdbcJobWakeUpsTests {
         }
     }
 
+    /** A node's sender of notifications, closed after the test. */
+    private PostgresNotificationSender sender() {
+        PostgresNotificationSender sender = new PostgresNotificationSender(dataSource, "jobs");
+        this.started.add(sender);
+        return sender;
+    }
+
     private DefaultJobQueue producer(boolean notifying) {
-        return new DefaultJobQueue(new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), notifying), this.handlers,
+        return new DefaultJobQueue(new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), notifying ? sender() : null),
+                this.handlers,
                 this.codec, Clock.systemUTC(), JobMetrics.NONE);
     }
 
@@ -116,7 +126,7 @@ class JdbcJobWakeUpsTests {
      * Starts the consumer node's workers, counting their claim rounds, and waits for the claim round of its start.
      */
     private PostgresJobWakeUps consumer() {
-        JdbcJobStore store = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), true);
+        JdbcJobStore store = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), sender());
         JobStore counting = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(),
                 new Class<?>[] { JobStore.class }, (proxy, method, args) -> {
                     if (method.getName().equals("claimDue")) {
@@ -174,7 +184,7 @@ class JdbcJobWakeUpsTests {
 
     @Test
     void aRequeueOnAnotherNodeWakesTheWorkers() {
-        JdbcJobStore producerStore = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), true);
+        JdbcJobStore producerStore = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), sender());
         JobId id = new DefaultJobQueue(producerStore, this.handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE)
             .enqueue(TYPE, "requeued");
         JdbcClient.create(dataSource)
@@ -189,7 +199,7 @@ class JdbcJobWakeUpsTests {
 
     @Test
     void aSingleJobGivenBackOnAnotherNodeWakesTheWorkers() {
-        JdbcJobStore producerStore = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), true);
+        JdbcJobStore producerStore = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), sender());
         JobId id = new DefaultJobQueue(producerStore, this.handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE)
             .enqueue(TYPE, "given back");
         Instant now = Clock.systemUTC().instant();
@@ -201,6 +211,31 @@ class JdbcJobWakeUpsTests {
         assertThat(this.ran).isEmpty();
         producerStore.finish(id, claimed.lease(), JobTransition.released(now), new JobReport(0, null, List.of()), now);
         await().atMost(WAKE_UP).until(() -> this.ran.contains("given back"));
+    }
+
+    @Test
+    void aBatchOfOutcomesGivingJobsBackOnAnotherNodeWakesTheWorkersWithOneNotificationSent() {
+        PostgresNotificationSender sender = sender();
+        JdbcJobStore producerStore = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), sender);
+        DefaultJobQueue queue = new DefaultJobQueue(producerStore, this.handlers, this.codec, Clock.systemUTC(),
+                JobMetrics.NONE);
+        new TransactionTemplate(new DataSourceTransactionManager(dataSource)).executeWithoutResult((status) -> {
+            queue.enqueue(TYPE, "batch-1");
+            queue.enqueue(TYPE, "batch-2");
+        });
+        await().atMost(WAKE_UP).until(() -> sender.sent() == 1);
+        Instant now = Clock.systemUTC().instant();
+        List<ClaimedJob> claimed = producerStore.claimDue(new Claim("producer", 2, Map.of(TYPE, 2), Set.of(), now),
+                JobLeases.of(producerStore.leaseStore().orElseThrow(), "producer", Duration.ofMinutes(1)));
+        assertThat(claimed).hasSize(2);
+        consumer();
+        assertThat(this.ran).isEmpty();
+        assertThat(producerStore.finishAll(claimed.stream()
+            .map((job) -> new JobOutcome(job.job().id(), job.lease(), JobTransition.released(now),
+                    new JobReport(0, null, List.of()), now))
+            .toList())).isEmpty();
+        await().atMost(WAKE_UP).until(() -> this.ran.containsAll(List.of("batch-1", "batch-2")));
+        assertThat(sender.sent()).as("one type, one notification per write").isEqualTo(2);
     }
 
     @Test
@@ -221,7 +256,7 @@ class JdbcJobWakeUpsTests {
     void notificationsOfTypesTheNodeDoesNotRunWakeNoWorker() {
         consumer();
         int before = this.claims.get();
-        JdbcJobStore store = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), true);
+        JdbcJobStore store = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), sender());
         JdbcClient.create(dataSource).sql("select pg_notify(?, 'another-type')").param(store.channel())
             .query((row) -> { });
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> this.claims.get() == before);

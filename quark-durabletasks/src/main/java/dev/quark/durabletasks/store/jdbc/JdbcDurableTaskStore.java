@@ -13,6 +13,7 @@ import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -42,6 +43,7 @@ import dev.quark.durabletasks.store.StoreJson;
 import dev.quark.durabletasks.store.TaskMessage;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.OwnTransactions;
+import dev.quark.jdbc.PostgresNotificationSender;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.LeaseLostException;
@@ -80,6 +82,13 @@ import org.springframework.transaction.support.TransactionOperations;
  * compared on the server's clock ({@code clock_timestamp()}), so that workers whose clocks disagree never take over
  * each other's live work. Visibility is compared with the instants callers pass, from their clock; instance ids are
  * compared and ordered byte-wise ({@code collate "C"}), as Java compares strings.
+ * <p>
+ * <b>Notifications.</b> A store created with a {@link PostgresNotificationSender} notifies {@link #channel()} (payload
+ * empty) once a write that makes work due for any worker has committed: an instance created to start at once, a
+ * message sent, and a commit that queued activity calls it did not lease to its worker, sent messages or created
+ * child instances. Workers listening ({@link PostgresDurableTaskWakeUps}) poll at once instead of at their next poll.
+ * A completed activity notifies nobody: the worker that completed it polls at once itself. The store's writes commit
+ * on their own, so the notification leaves right after the write; it is a hint, the poll the safety net.
  */
 public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
@@ -120,12 +129,28 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     private final String tokens;
 
+    private final String channel;
+
+    private final @Nullable PostgresNotificationSender notifications;
+
     /**
      * Creates a store.
      * @param dataSource the database, usually the application's
      * @param tablePrefix put before the table names, for instance {@code quark_}
      */
     public JdbcDurableTaskStore(DataSource dataSource, TablePrefix tablePrefix) {
+        this(dataSource, tablePrefix, null);
+    }
+
+    /**
+     * Creates a store that may notify the workers of other nodes of new work.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the table names, for instance {@code quark_}
+     * @param notifications the sender of the notifications of writes that make work due ({@code pg_notify(}{@link
+     * #channel()}{@code , '')}), or {@code null} for a store that does not notify; the store does not close it
+     */
+    public JdbcDurableTaskStore(DataSource dataSource, TablePrefix tablePrefix,
+            @Nullable PostgresNotificationSender notifications) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         OwnTransactions own = new OwnTransactions(dataSource);
         this.jdbc = own.jdbc();
@@ -135,6 +160,33 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
         this.messages = tablePrefix.table("durable_message");
         this.activities = tablePrefix.table("durable_activity");
         this.tokens = tablePrefix.table("durable_lease_token");
+        this.channel = tablePrefix.table("durable_work").toLowerCase(Locale.ROOT);
+        this.notifications = notifications;
+    }
+
+    /**
+     * Returns the channel this store notifies of new work when it has a sender: {@code durable_work} with the table
+     * prefix, in lower case.
+     * @return the channel
+     */
+    public String channel() {
+        return this.channel;
+    }
+
+    /**
+     * Returns whether writes that make work due notify {@link #channel()}.
+     * @return whether it has a sender
+     */
+    public boolean notifying() {
+        return this.notifications != null;
+    }
+
+    /** Tells the other workers, through the sender, that a committed write made work due. */
+    private void workDue() {
+        PostgresNotificationSender sender = this.notifications;
+        if (sender != null) {
+            sender.notifySoon(this.channel, "");
+        }
     }
 
     /**
@@ -157,6 +209,9 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     @Override
     public Optional<InstanceRecord> create(NewInstance instance) {
         if (insert(instance)) {
+            if (!instance.startAt().isAfter(instance.createdAt())) {
+                workDue();
+            }
             return Optional.empty();
         }
         return Optional.of(instance(instance.instanceId()).orElseThrow(() -> new IllegalStateException(
@@ -232,12 +287,16 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     @Override
     public boolean send(TaskMessage message) {
-        return this.jdbc.sql("insert into " + this.messages + " (instance_id, execution, event_type, event, visible_at) "
+        boolean sent = this.jdbc.sql("insert into " + this.messages + " (instance_id, execution, event_type, event, visible_at) "
                 + "select ?, ?, ?, ?, ? where exists (select 1 from " + this.instances
                 + " where instance_id = ? and status not in " + FINAL + ")")
             .params(args(message.instanceId(), message.execution(), StoreJson.type(message.event()),
                     StoreJson.write(message.event()), timestamp(message.visibleAt()), message.instanceId()))
             .update() == 1;
+        if (sent) {
+            workDue();
+        }
+        return sent;
     }
 
     @Override
@@ -322,6 +381,17 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     }
 
     private List<ActivityWorkItem> commit(OrchestrationCommit commit, ActivityLeases leases) {
+        List<ActivityWorkItem> leased = written(commit, leases);
+        // Timers are messages to the instance itself, visible later: found by the poll, like delayed work.
+        if (leased.size() < commit.activities().size() || !commit.children().isEmpty() || commit.messages()
+            .stream()
+            .anyMatch((message) -> !message.visibleAt().isAfter(commit.updatedAt()))) {
+            workDue();
+        }
+        return leased;
+    }
+
+    private List<ActivityWorkItem> written(OrchestrationCommit commit, ActivityLeases leases) {
         if (commit.children().isEmpty()) {
             return leased(commit, write(commit, commit.messages(), leases));
         }

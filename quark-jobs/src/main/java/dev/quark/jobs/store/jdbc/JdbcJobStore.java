@@ -29,6 +29,7 @@ import dev.quark.jdbc.EndingTransactionMarker;
 import dev.quark.jdbc.EndingTransactions;
 import dev.quark.jdbc.JoiningWrites;
 import dev.quark.jdbc.OwnTransactions;
+import dev.quark.jdbc.PostgresNotificationSender;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.CancelResult;
 import dev.quark.jobs.Job;
@@ -56,6 +57,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.jdbc.core.RowCallbackHandler;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.transaction.support.TransactionOperations;
 import org.springframework.transaction.support.TransactionSynchronization;
@@ -94,11 +96,14 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * two of them over overlapping rows, on one node or two, never deadlock; claims lock {@code SKIP LOCKED} and never
  * wait.
  * <p>
- * <b>Notifications.</b> A store created {@link #notifying() notifying} sends {@code pg_notify(}{@link #channel()}{@code ,
- * type)} from the statement that makes a job due now: an enqueue due at once, a {@link #requeue}, and an outcome that
- * gives a job back or retries it at once. PostgreSQL delivers it when the transaction commits (never for one rolled
- * back), once per distinct type per transaction, to the nodes listening, so that their workers claim at once instead
- * of at their next poll. Notifications are hints: a node that missed one claims the job at its next poll.
+ * <b>Notifications.</b> A store created {@link #notifying() notifying} (with a {@link PostgresNotificationSender})
+ * notifies {@link #channel()} with the job's type when a write makes a job due now: an enqueue due at once, a
+ * {@link #requeue}, and an outcome that gives a job back or retries it at once. The sender sends
+ * {@code pg_notify(channel, type)} after the write's transaction commits (never for one rolled back), from a
+ * connection of its own, once per distinct type per transaction, to the nodes listening, so that their workers claim
+ * at once instead of at their next poll. The write's own transaction, often the caller's business transaction, never
+ * executes {@code NOTIFY}, so it takes no part in the server-wide lock that serialises the commits of notifying
+ * transactions. Notifications are hints: a node that missed one claims the job at its next poll.
  * <p>
  * Upgrading: jobs that a version before these columns left {@code RUNNING} have no lease in their row, so they count
  * as abandoned and are taken over at once; stop every worker of the earlier version before starting this one.
@@ -162,9 +167,7 @@ public class JdbcJobStore implements JobStore {
 
     private final String channel;
 
-    private final boolean notifying;
-
-    private final String insertNotifying;
+    private final @Nullable PostgresNotificationSender notifications;
 
     private final String requeue;
 
@@ -185,7 +188,7 @@ public class JdbcJobStore implements JobStore {
      * server's clock decides their expiry)
      */
     public JdbcJobStore(DataSource dataSource, TablePrefix tablePrefix, Clock clock) {
-        this(dataSource, tablePrefix, clock, false);
+        this(dataSource, tablePrefix, clock, null);
     }
 
     /**
@@ -194,11 +197,12 @@ public class JdbcJobStore implements JobStore {
      * @param tablePrefix put before the table name, for instance {@code quark_}
      * @param clock the workers' clock, which computes {@link Lease#validUntil()} of the leases claims grant (the
      * server's clock decides their expiry)
-     * @param notifying whether a write that makes a job due now (an enqueue due at once, a requeue, a job given back
-     * or retried at once) also sends {@code pg_notify(}{@link #channel()}{@code , type)} in its statement, delivered
-     * when its transaction commits
+     * @param notifications the sender of the notifications of writes that make a job due now (an enqueue due at
+     * once, a requeue, a job given back or retried at once), {@code pg_notify(}{@link #channel()}{@code , type)} after
+     * the write's transaction commits; {@code null} for a store that does not notify. The store does not close it.
      */
-    public JdbcJobStore(DataSource dataSource, TablePrefix tablePrefix, Clock clock, boolean notifying) {
+    public JdbcJobStore(DataSource dataSource, TablePrefix tablePrefix, Clock clock,
+            @Nullable PostgresNotificationSender notifications) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         Objects.requireNonNull(clock, "clock must not be null");
         this.dataSource = dataSource;
@@ -209,10 +213,8 @@ public class JdbcJobStore implements JobStore {
         this.queueWrites = new JoiningWrites(dataSource, ownTransactions);
         this.table = tablePrefix.table("job");
         this.channel = this.table.toLowerCase(Locale.ROOT);
-        this.notifying = notifying;
-        // A function in the statement's RETURNING: no round trip more, and only for the rows written. PostgreSQL
-        // delivers one notification per distinct (channel, payload) of a transaction, when it commits.
-        String notify = notifying ? ", pg_notify('" + this.channel + "', type)" : "";
+        this.notifications = notifications;
+        boolean notifying = notifications != null;
         this.leases = new JdbcJobLeaseStore(this.own, this.table, clock);
         this.insert = """
                 insert into %s (id, type, payload, idempotency_key, status, attempt, created_at, due_at, progress,
@@ -221,10 +223,9 @@ public class JdbcJobStore implements JobStore {
                 on conflict do nothing
                 returning %s
                 """.formatted(this.table, COLUMNS);
-        this.insertNotifying = this.insert.replace("returning " + COLUMNS, "returning " + COLUMNS + notify);
         this.requeue = "update " + this.table + " set status = 'ENQUEUED', due_at = ?, attempt = 0, finished_at = null, "
                 + "cancel_requested = false, progress = 0, progress_message = null where id = ?::uuid and status = "
-                + "'DEAD_LETTERED' returning " + COLUMNS + notify;
+                + "'DEAD_LETTERED' returning " + COLUMNS;
         this.selectByKey = "select " + COLUMNS + " from " + this.table + " where idempotency_key = ?";
         this.selectById = "select " + COLUMNS + " from " + this.table + " where id = ?::uuid";
         // One statement per claim: lock up to `candidates` free rows in claim order, skipping those another claim
@@ -270,9 +271,10 @@ public class JdbcJobStore implements JobStore {
         String finish = "update " + this.table + " set status = ?, due_at = coalesce(?::timestamptz, due_at), "
                 + "lease_expires_at = null, "
                 + "finished_at = ?::timestamptz, attempt = attempt - ?, progress = ?, progress_message = ?, log = ?::text[]";
-        // A single outcome that makes its job due now (given back, or retried with no backoff left) notifies too.
-        String finishNotify = notifying ? " returning id, case when status = 'ENQUEUED' or (status = 'RETRYING' and "
-                + "due_at <= clock_timestamp()) then pg_notify('" + this.channel + "', type) end" : "";
+        // A single outcome that makes its job due now (given back, or retried with no backoff left) notifies too,
+        // after the commit: the statement says whether the job is due now, on the server's clock.
+        String finishNotify = notifying ? " returning type, (status = 'ENQUEUED' or (status = 'RETRYING' and "
+                + "due_at <= clock_timestamp())) as due_now" : "";
         this.finish = finish + fenced + finishNotify;
         this.finishWithError = finish + ", error_type = ?, error_message = ?, error_stack = ?" + fenced
                 + finishNotify;
@@ -293,11 +295,9 @@ public class JdbcJobStore implements JobStore {
                         error_message, error_stack)
                     join locked l on l.id = o.id
                 where j.id = o.id and j.status = 'RUNNING' and j.lease_token = o.token
-                returning j.id%3$s
-                """.formatted(this.table, lockedInIdOrder(this.table), notifying
-                ? ", case when o.status = 'ENQUEUED' or (o.status = 'RETRYING' and j.due_at <= clock_timestamp()) "
-                        + "then pg_notify('" + this.channel + "', j.type) end"
-                : "");
+                returning j.id, j.type, (o.status = 'ENQUEUED' or (o.status = 'RETRYING'
+                    and j.due_at <= clock_timestamp())) as due_now
+                """.formatted(this.table, lockedInIdOrder(this.table));
     }
 
     /**
@@ -336,7 +336,17 @@ public class JdbcJobStore implements JobStore {
      * @return whether it notifies
      */
     public boolean notifying() {
-        return this.notifying;
+        return this.notifications != null;
+    }
+
+    /**
+     * Notifies the other nodes, after the write's transaction commits, that a job of a type is due now.
+     */
+    private void dueNow(String type) {
+        PostgresNotificationSender sender = this.notifications;
+        if (sender != null) {
+            sender.notifyAfterCommit(this.channel, type);
+        }
     }
 
     /**
@@ -372,12 +382,15 @@ public class JdbcJobStore implements JobStore {
 
     private Enqueued enqueue(JdbcClient jdbc, NewJob job) {
         for (int attempt = 1;; attempt++) {
-            Optional<Job> inserted = jdbc.sql((job.status() == JobStatus.ENQUEUED) ? this.insertNotifying : this.insert)
+            Optional<Job> inserted = jdbc.sql(this.insert)
                 .params(values(job.id().toString(), job.type(), job.payload(), job.idempotencyKey(), job.status().name(),
                         timestamp(job.createdAt()), timestamp(job.dueAt()), StoredMetadata.write(job.metadata())))
                 .query(JdbcJobStore::job)
                 .optional();
             if (inserted.isPresent()) {
+                if (job.status() == JobStatus.ENQUEUED) {
+                    dueNow(job.type());
+                }
                 return new Enqueued(inserted.get(), true);
             }
             if (job.idempotencyKey() == null) {
@@ -573,10 +586,19 @@ public class JdbcJobStore implements JobStore {
         params.add(id.toString());
         params.add(lease.token().value());
         JdbcClient.StatementSpec statement = this.jdbc.sql((error != null) ? this.finishWithError : this.finish).params(params);
-        int rows = this.notifying ? statement.query((row, index) -> index).list().size() : statement.update();
-        if (rows == 0) {
+        if (this.notifications == null) {
+            if (statement.update() == 0) {
+                throw StoreChecks.leaseLost(id, lease);
+            }
+            return;
+        }
+        List<Optional<String>> dueNow = statement
+            .query((row, index) -> row.getBoolean("due_now") ? Optional.of(row.getString("type")) : Optional.<String>empty())
+            .list();
+        if (dueNow.isEmpty()) {
             throw StoreChecks.leaseLost(id, lease);
         }
+        dueNow.getFirst().ifPresent(this::dueNow);
     }
 
     /**
@@ -622,11 +644,18 @@ public class JdbcJobStore implements JobStore {
                 errorStacks[i] = error.stackTrace();
             }
         }
-        Set<JobId> written = new HashSet<>(this.jdbc.sql(this.finishAll)
+        Set<JobId> written = new HashSet<>();
+        Set<String> dueNow = new HashSet<>();
+        this.jdbc.sql(this.finishAll)
             .params(ids, ids, tokens, statuses, dueAts, finishedAts, uncounted, progress, messages, logs, errorTypes,
                     errorMessages, errorStacks)
-            .query((row, number) -> new JobId(row.getObject(1, UUID.class)))
-            .list());
+            .query((RowCallbackHandler) (row) -> {
+                written.add(new JobId(row.getObject(1, UUID.class)));
+                if (row.getBoolean(3)) {
+                    dueNow.add(row.getString(2));
+                }
+            });
+        dueNow.forEach(this::dueNow);
         Map<JobId, RuntimeException> refused = new java.util.HashMap<>();
         for (JobOutcome outcome : outcomes) {
             if (!written.contains(outcome.id())) {
@@ -705,6 +734,7 @@ public class JdbcJobStore implements JobStore {
             .query(JdbcJobStore::job)
             .optional();
         if (requeued.isPresent()) {
+            dueNow(requeued.get().type());
             return requeued.get();
         }
         throw StoreChecks.notRequeueable(find(jdbc, id).orElseThrow(() -> new JobNotFoundException(id)));

@@ -1,0 +1,179 @@
+package dev.quark.durabletasks.store.jdbc;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.durabletasks.ActivityContext;
+import dev.quark.durabletasks.DurableTaskClient;
+import dev.quark.durabletasks.DurableTaskRegistry;
+import dev.quark.durabletasks.OrchestrationContext;
+import dev.quark.durabletasks.OrchestrationState;
+import dev.quark.durabletasks.OrchestrationStatus;
+import dev.quark.durabletasks.client.InstanceUpdates;
+import dev.quark.durabletasks.client.StoreDurableTaskClient;
+import dev.quark.durabletasks.payload.JacksonPayloadConverter;
+import dev.quark.durabletasks.store.DurableTaskStore;
+import dev.quark.durabletasks.store.RowLeases;
+import dev.quark.durabletasks.worker.DurableTaskWorker;
+import dev.quark.jdbc.PostgresNotificationSender;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.lease.jdbc.JdbcLeaseStore;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Durable-task nodes sharing one PostgreSQL store: a worker that polls every 30 seconds and listens to the store's
+ * notifications ({@link PostgresDurableTaskWakeUps}), and another node that schedules work and raises events. The
+ * worker polls once when it starts, so work it finishes within seconds afterwards was claimed because a notification
+ * woke it.
+ */
+class JdbcDurableTaskWakeUpsTests {
+
+    private static final TablePrefix PREFIX = new TablePrefix(TablePrefix.DEFAULT);
+
+    private static final Duration LONG_POLL = Duration.ofSeconds(30);
+
+    private static final Duration WAKE_UP = Duration.ofSeconds(5);
+
+    private static PostgresTestSchema schema;
+
+    private static HikariDataSource dataSource;
+
+    private final AtomicInteger claims = new AtomicInteger();
+
+    private final List<AutoCloseable> started = new ArrayList<>();
+
+    private final DurableTaskRegistry registry = DurableTaskRegistry.builder(new JacksonPayloadConverter())
+        .activity("greet", String.class, (ActivityContext ctx, String name) -> "hello " + name)
+        .orchestration("greeting", String.class, () -> (OrchestrationContext ctx, String name) -> {
+            String greeting = ctx.callActivity("greet", name, String.class).await();
+            return greeting + ", " + ctx.waitForExternalEvent("go", String.class).await();
+        })
+        .build();
+
+    @BeforeAll
+    static void connect() {
+        schema = PostgresTestServer.get().createSchema(JdbcDurableTaskWakeUpsTests.class);
+        dataSource = new HikariDataSource();
+        dataSource.setJdbcUrl(schema.jdbcUrl());
+        dataSource.setMaximumPoolSize(16);
+        JdbcLeaseStore.migration(PREFIX).apply(dataSource);
+        JdbcDurableTaskStore.migration(PREFIX).apply(dataSource);
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (dataSource != null) {
+            dataSource.close();
+        }
+        if (schema != null) {
+            schema.close();
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable closeable : this.started.reversed()) {
+            closeable.close();
+        }
+    }
+
+    private JdbcDurableTaskStore store(boolean notifying) {
+        PostgresNotificationSender sender = null;
+        if (notifying) {
+            sender = new PostgresNotificationSender(dataSource, "durabletasks");
+            this.started.add(sender);
+        }
+        return new JdbcDurableTaskStore(dataSource, PREFIX, sender);
+    }
+
+    /** A node that schedules and raises events but runs no worker: it wakes nobody of its own. */
+    private DurableTaskClient producer(boolean notifying) {
+        return new StoreDurableTaskClient(store(notifying), new JacksonPayloadConverter(), Clock.systemUTC(),
+                (DurableTaskRegistry) null, () -> {
+                }, new InstanceUpdates());
+    }
+
+    /**
+     * Starts the worker node, counting its claims of instances, listening to the store's notifications, and waits
+     * for the claim of its start.
+     */
+    private DurableTaskClient consumer() {
+        JdbcDurableTaskStore store = store(true);
+        DurableTaskStore counting = (DurableTaskStore) Proxy.newProxyInstance(DurableTaskStore.class.getClassLoader(),
+                new Class<?>[] { DurableTaskStore.class, RowLeases.class }, (proxy, method, args) -> {
+                    if (method.getName().equals("rowLeases")) {
+                        return Optional.of(proxy);
+                    }
+                    if (method.getName().equals("claimInstances")) {
+                        this.claims.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    }
+                    catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
+        DurableTaskWorker worker = DurableTaskWorker
+            .builder(counting, new JdbcLeaseStore(dataSource, PREFIX, Clock.systemUTC()), this.registry)
+            .owner("consumer")
+            .pollInterval(LONG_POLL)
+            .shutdownTimeout(Duration.ofSeconds(5))
+            .build();
+        this.started.add(worker);
+        PostgresDurableTaskWakeUps wakeUps = new PostgresDurableTaskWakeUps(dataSource, store.channel(), worker::wake);
+        this.started.add(wakeUps);
+        wakeUps.start();
+        worker.start();
+        await().atMost(WAKE_UP).until(() -> this.claims.get() > 0);
+        return new StoreDurableTaskClient(counting, new JacksonPayloadConverter(), Clock.systemUTC(), this.registry,
+                worker::wake, new InstanceUpdates());
+    }
+
+    private static boolean hasStatus(DurableTaskClient client, String id, OrchestrationStatus status) {
+        return client.getState(id).map(OrchestrationState::status).orElse(null) == status;
+    }
+
+    @Test
+    void workScheduledAndEventsRaisedOnAnotherNodeWakeTheWorkerAtOnce() {
+        DurableTaskClient worker = consumer();
+        DurableTaskClient producer = producer(true);
+        String id = producer.schedule("greeting", "ada");
+        await().atMost(WAKE_UP).until(() -> worker.getHistory(id).stream()
+            .anyMatch((event) -> event instanceof dev.quark.durabletasks.history.TaskCompleted));
+        producer.raiseEvent(id, "go", "bye");
+        await().atMost(WAKE_UP).until(() -> hasStatus(worker, id, OrchestrationStatus.COMPLETED));
+        assertThat(producer.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("hello ada, bye");
+    }
+
+    @Test
+    void withoutNotificationsWorkScheduledOnAnotherNodeWaitsForThePoll() {
+        DurableTaskClient worker = consumer();
+        String id = producer(false).schedule("greeting", "grace");
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))
+            .until(() -> hasStatus(worker, id, OrchestrationStatus.PENDING));
+    }
+
+    @Test
+    void theStoreNotifiesItsChannelNamedAfterItsTables() {
+        JdbcDurableTaskStore store = store(true);
+        assertThat(store.channel()).isEqualTo("quark_durable_work");
+        assertThat(store.notifying()).isTrue();
+        assertThat(new JdbcDurableTaskStore(dataSource, PREFIX).notifying()).isFalse();
+    }
+}

@@ -1,0 +1,270 @@
+package dev.quark.jdbc;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import javax.sql.DataSource;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.jdbc.PostgresNotificationListener.Notifications;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
+
+class PostgresNotificationSenderTests {
+
+    private static final Duration WAIT = Duration.ofSeconds(10);
+
+    private static final String CHANNEL = "quark_test_sent";
+
+    private static PostgresTestSchema schema;
+
+    private static HikariDataSource dataSource;
+
+    private static JdbcClient jdbc;
+
+    private final List<Notifications> received = new CopyOnWriteArrayList<>();
+
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+
+    private final Logger logger = (Logger) LoggerFactory.getLogger(PostgresNotificationSender.class);
+
+    private PostgresNotificationListener listener;
+
+    @BeforeAll
+    static void connect() {
+        schema = PostgresTestServer.get().createSchema(PostgresNotificationSenderTests.class);
+        dataSource = new HikariDataSource();
+        dataSource.setJdbcUrl(schema.jdbcUrl());
+        dataSource.setMaximumPoolSize(8);
+        jdbc = JdbcClient.create(dataSource);
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (dataSource != null) {
+            dataSource.close();
+        }
+        if (schema != null) {
+            schema.close();
+        }
+    }
+
+    @BeforeEach
+    void listen() {
+        this.logged.start();
+        this.logger.setLevel(Level.INFO);
+        this.logger.addAppender(this.logged);
+        this.listener = new PostgresNotificationListener(dataSource, "test").listen(CHANNEL, this.received::add);
+        this.listener.start();
+    }
+
+    @AfterEach
+    void stop() {
+        this.listener.close();
+        this.logger.detachAppender(this.logged);
+        this.logger.setLevel(null);
+    }
+
+    private Set<String> payloads() {
+        return this.received.stream()
+            .flatMap((notifications) -> notifications.payloads().stream())
+            .collect(Collectors.toSet());
+    }
+
+    private static TransactionTemplate transactions() {
+        return new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+    }
+
+    @Test
+    void notificationsOfATransactionAreSentOnceEachAfterItCommitsInOneStatement() {
+        try (PostgresNotificationSender sender = new PostgresNotificationSender(dataSource, "test")) {
+            transactions().executeWithoutResult((status) -> {
+                for (int i = 0; i < 50; i++) {
+                    sender.notifyAfterCommit(CHANNEL, "a");
+                    sender.notifyAfterCommit(CHANNEL, "b");
+                }
+                assertThat(sender.pending()).as("nothing is handed over before the commit").isZero();
+                assertThat(sender.isRunning()).isFalse();
+            });
+            await().atMost(WAIT).until(() -> payloads().containsAll(Set.of("a", "b")));
+            assertThat(sender.sent()).isEqualTo(2);
+            assertThat(sender.statements()).isEqualTo(1);
+            assertThat(payloads()).containsExactlyInAnyOrder("a", "b");
+        }
+    }
+
+    @Test
+    void aRolledBackTransactionSendsNothing() {
+        try (PostgresNotificationSender sender = new PostgresNotificationSender(dataSource, "test")) {
+            transactions().executeWithoutResult((status) -> {
+                sender.notifyAfterCommit(CHANNEL, "rolled-back");
+                status.setRollbackOnly();
+            });
+            assertThat(sender.pending()).isZero();
+            assertThat(sender.isRunning()).as("no notification, no thread nor connection").isFalse();
+            sender.notifyAfterCommit(CHANNEL, "committed");
+            await().atMost(WAIT).until(() -> payloads().contains("committed"));
+            assertThat(payloads()).containsExactly("committed");
+            assertThat(sender.sent()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theBusinessTransactionNeverNotifies() {
+        try (PostgresNotificationSender sender = new PostgresNotificationSender(dataSource, "test")) {
+            sender.notifySoon(CHANNEL, "warm-up");
+            await().atMost(WAIT).until(() -> sender.connectionPid().isPresent());
+            int senderPid = sender.connectionPid().orElseThrow();
+            transactions().executeWithoutResult((status) -> {
+                sender.notifyAfterCommit(CHANNEL, "in-transaction");
+                int businessPid = JdbcClient.create(dataSource).sql("select pg_backend_pid()").query(Integer.class)
+                    .single();
+                assertThat(businessPid).isNotEqualTo(senderPid);
+            });
+            await().atMost(WAIT).until(() -> payloads().contains("in-transaction"));
+            assertThat(sender.connectionPid()).isEqualTo(OptionalInt.of(senderPid));
+        }
+    }
+
+    @Test
+    void sendsAgainAfterItsConnectionIsTerminatedWarningOnceAndTellingWhenBack() {
+        try (PostgresNotificationSender sender = new PostgresNotificationSender(dataSource, "test")) {
+            sender.notifySoon(CHANNEL, "before");
+            await().atMost(WAIT).until(() -> payloads().contains("before"));
+            int pid = sender.connectionPid().orElseThrow();
+            assertThat(jdbc.sql("select pg_terminate_backend(?)").param(pid).query(Boolean.class).single()).isTrue();
+            sender.notifySoon(CHANNEL, "after");
+            await().atMost(WAIT).until(() -> payloads().contains("after"));
+            assertThat(sender.connectionPid()).isPresent().isNotEqualTo(OptionalInt.of(pid));
+            assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
+            assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.INFO)).hasSize(1);
+        }
+    }
+
+    /**
+     * The first pair is taken by the thread, which then waits for a connection; meanwhile the queue coalesces
+     * duplicates and drops distinct pairs beyond its capacity, and the caller never waits.
+     */
+    @Test
+    void aFullQueueCoalescesDuplicatesAndDropsNewPairsWithoutBlockingTheCaller() throws Exception {
+        CountDownLatch open = new CountDownLatch(1);
+        DataSource gated = gated(open);
+        try (PostgresNotificationSender sender = new PostgresNotificationSender(gated, "test", 2)) {
+            sender.notifySoon(CHANNEL, "first");
+            await().atMost(WAIT).until(() -> sender.pending() == 0 && sender.isRunning());
+            for (String payload : List.of("b", "c", "b", "c", "d", "b")) {
+                sender.notifySoon(CHANNEL, payload);
+            }
+            assertThat(sender.pending()).isEqualTo(2);
+            assertThat(sender.dropped()).isEqualTo(1);
+            open.countDown();
+            await().atMost(WAIT).until(() -> payloads().containsAll(Set.of("first", "b", "c")));
+            await().atMost(WAIT).until(() -> sender.sent() == 3);
+            assertThat(payloads()).doesNotContain("d");
+        }
+    }
+
+    @Test
+    void closeSendsWhatIsQueuedAndEndsTheThread() {
+        PostgresNotificationSender sender = new PostgresNotificationSender(dataSource, "test");
+        for (int i = 0; i < 20; i++) {
+            sender.notifySoon(CHANNEL, "queued-" + i);
+        }
+        sender.close();
+        assertThat(sender.sent()).isEqualTo(20);
+        assertThat(sender.isRunning()).isFalse();
+        assertThat(sender.connectionPid()).isEmpty();
+        sender.notifySoon(CHANNEL, "after-close");
+        assertThat(sender.pending()).isZero();
+        await().atMost(WAIT).until(() -> payloads().contains("queued-19"));
+        sender.close();
+    }
+
+    @Test
+    void closeGivesUpAtOnceWhileTheDatabaseCannotBeReached() {
+        DataSource unreachable = refusing();
+        PostgresNotificationSender sender = new PostgresNotificationSender(unreachable, "test");
+        sender.notifySoon(CHANNEL, "lost");
+        await().atMost(WAIT).until(() -> this.logged.list.stream().anyMatch((e) -> e.getLevel() == Level.WARN));
+        long start = System.nanoTime();
+        sender.close();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(PostgresNotificationSender.CLOSE_TIMEOUT);
+        assertThat(sender.isRunning()).isFalse();
+        assertThat(sender.dropped()).isEqualTo(1);
+        assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
+    }
+
+    @Test
+    void badChannelsAndPayloadsFailNamingTheValue() {
+        try (PostgresNotificationSender sender = new PostgresNotificationSender(dataSource, "test")) {
+            assertThatIllegalArgumentException().isThrownBy(() -> sender.notifyAfterCommit("", "x"))
+                .withMessageContaining("Channel ''");
+            assertThatIllegalArgumentException().isThrownBy(() -> sender.notifyAfterCommit("  ", "x"))
+                .withMessageContaining("Channel '  '");
+            assertThatIllegalArgumentException().isThrownBy(() -> sender.notifySoon("Upper", "x"))
+                .withMessageContaining("'Upper'");
+            assertThatIllegalArgumentException().isThrownBy(() -> sender.notifySoon("a; drop table x", "x"))
+                .withMessageContaining("'a; drop table x'");
+            assertThatIllegalArgumentException().isThrownBy(() -> sender.notifySoon("x".repeat(64), "x"))
+                .withMessageContaining("at most 63");
+            assertThatIllegalArgumentException().isThrownBy(() -> sender.notifySoon(CHANNEL, "é".repeat(4000)))
+                .withMessageContaining("8000 bytes").withMessageContaining(CHANNEL);
+            assertThat(sender.isRunning()).isFalse();
+        }
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> new PostgresNotificationSender(dataSource, "test", 0))
+            .withMessageContaining("was 0");
+    }
+
+    /** The test database, whose connections wait until the latch opens. */
+    private static DataSource gated(CountDownLatch open) {
+        return (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(), new Class<?>[] { DataSource.class },
+                (proxy, method, args) -> {
+                    if (method.getName().equals("getConnection")) {
+                        assertThat(open.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+                    }
+                    try {
+                        return method.invoke(dataSource, args);
+                    }
+                    catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
+    }
+
+    private static DataSource refusing() {
+        return (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(), new Class<?>[] { DataSource.class },
+                (proxy, method, args) -> {
+                    if (method.getName().equals("getConnection")) {
+                        throw new java.sql.SQLException("Connection refused");
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+    }
+}
