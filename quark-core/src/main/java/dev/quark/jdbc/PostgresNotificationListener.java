@@ -1,5 +1,6 @@
 package dev.quark.jdbc;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * Listens to PostgreSQL {@code NOTIFY} channels on one connection of its own, taken from the data source for as long
  * as it runs, and hands what arrives to a callback per channel, on one thread of its own.
  * <p>
- * Register the channels with {@link #listen} and then {@link #start()}: it runs {@code LISTEN} for each on the
+ * Register the channels with {@link #listen} (or {@link #listenExactly}) and then {@link #start()} (or
+ * {@link #startOrFail()}): it runs {@code LISTEN} for each on the
  * connection, and its thread asks the PostgreSQL driver for notifications ({@code PGConnection.getNotifications})
  * every {@link #POLL}. The notifications of one such poll are handed over together: each channel's callback is called
  * once with the distinct payloads that came for it, so that a burst of notifications costs its callback one call per
@@ -63,6 +65,9 @@ public final class PostgresNotificationListener implements AutoCloseable {
     private static final Duration FIRST_PAUSE = Duration.ofMillis(100);
 
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
+    /** The longest identifier PostgreSQL keeps, in bytes. */
+    private static final int MAX_CHANNEL_BYTES = 63;
 
     /** PostgreSQL identifiers of at most 63 characters, written as they are (lower case, no quoting needed). */
     private static final Pattern CHANNEL = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
@@ -127,6 +132,35 @@ public final class PostgresNotificationListener implements AutoCloseable {
     }
 
     /**
+     * Registers the callback of a channel named exactly as given, case and all, as {@code pg_notify} names it (the
+     * {@code LISTEN} quotes it); before {@link #start()} only. For channels derived from names a user chose, which
+     * {@link #listen} would refuse, such as a table prefix with capitals.
+     * @param channel the channel: at most 63 bytes in UTF-8, without the NUL character, not blank
+     * @param callback as for {@link #listen}
+     * @return this listener
+     * @throws IllegalArgumentException when the channel is not such a name or has a callback already
+     * @throws IllegalStateException when the listener was started
+     */
+    public PostgresNotificationListener listenExactly(String channel, Consumer<Notifications> callback) {
+        Objects.requireNonNull(channel, "channel must not be null");
+        Objects.requireNonNull(callback, "callback must not be null");
+        if (channel.isBlank() || channel.indexOf('\0') >= 0
+                || channel.getBytes(StandardCharsets.UTF_8).length > MAX_CHANNEL_BYTES) {
+            throw new IllegalArgumentException("Channel '" + channel + "' must not be blank, must not contain NUL and "
+                    + "must be at most " + MAX_CHANNEL_BYTES + " bytes in UTF-8");
+        }
+        synchronized (this.lock) {
+            if (this.thread != null) {
+                throw new IllegalStateException("The listener " + this.name + " was started: register channels first");
+            }
+            if (this.callbacks.putIfAbsent(channel, callback) != null) {
+                throw new IllegalArgumentException("Channel '" + channel + "' has a callback already");
+            }
+        }
+        return this;
+    }
+
+    /**
      * Checks the connection at other intervals than {@link #VALIDATE_EVERY} and {@link #VALIDATION_TIMEOUT}; before
      * {@link #start()} (for tests).
      * @param validateEvery how often the thread checks that the connection answers, positive
@@ -156,6 +190,21 @@ public final class PostgresNotificationListener implements AutoCloseable {
      * @throws IllegalStateException when it was started or closed already
      */
     public void start() {
+        start(false);
+    }
+
+    /**
+     * Like {@link #start()}, but fails when the first connection or its {@code LISTEN} fails instead of trying again
+     * in the background: for a caller that must know at once that it cannot listen. After such a failure the
+     * listener holds nothing and is not started: it may be started again, or closed.
+     * @throws IllegalStateException when it was started or closed already, or when it could not listen (with the
+     * failure as its cause)
+     */
+    public void startOrFail() {
+        start(true);
+    }
+
+    private void start(boolean failFast) {
         Thread started;
         synchronized (this.lock) {
             if (this.thread != null || isClosed()) {
@@ -166,6 +215,10 @@ public final class PostgresNotificationListener implements AutoCloseable {
                 first = connect();
             }
             catch (SQLException | RuntimeException ex) {
+                if (failFast) {
+                    throw new IllegalStateException("Could not listen for " + this.name + " notifications on "
+                            + this.callbacks.keySet() + ": " + ex.getMessage(), ex);
+                }
                 logger.warn("Could not listen for {} notifications on {}, trying again in {} ms: {}", this.name,
                         this.callbacks.keySet(), FIRST_PAUSE.toMillis(), ex.getMessage());
                 first = null;
@@ -188,7 +241,8 @@ public final class PostgresNotificationListener implements AutoCloseable {
             connection.setAutoCommit(true);
             try (Statement statement = connection.createStatement()) {
                 for (String channel : this.callbacks.keySet()) {
-                    statement.execute("listen " + channel);
+                    // Quoted: a channel of listen() is lower case, the same name quoted or not.
+                    statement.execute("listen \"" + channel.replace("\"", "\"\"") + "\"");
                 }
             }
             this.pid = connection.unwrap(PGConnection.class).getBackendPID();

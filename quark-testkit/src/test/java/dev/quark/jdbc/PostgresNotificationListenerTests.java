@@ -1,5 +1,6 @@
 package dev.quark.jdbc;
 
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalInt;
@@ -18,6 +19,7 @@ import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import dev.quark.testkit.server.TcpProxy;
 import org.junit.jupiter.api.AfterAll;
+import org.postgresql.ds.PGSimpleDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -237,6 +239,61 @@ class PostgresNotificationListenerTests {
             assertThatIllegalStateException().isThrownBy(() -> listener.listen("quark_test_second", (n) -> { }));
             assertThatIllegalStateException().isThrownBy(listener::start);
         }
+    }
+
+    @Test
+    void aChannelRegisteredExactlyKeepsItsCase() {
+        try (PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test")
+            .listenExactly("Quark_Test_Exact", this.first::add)
+            .listen("quark_test_second", this.second::add)) {
+            listener.startOrFail();
+            notify("quark_test_exact", "folded");
+            notify("Quark_Test_Exact", "exact");
+            notify("quark_test_second", "plain");
+            await().atMost(WAIT).until(() -> payloads(this.first).contains("exact") && !this.second.isEmpty());
+            assertThat(payloads(this.first)).as("a channel of another case is another channel").containsOnly("exact");
+            assertThat(payloads(this.second)).containsOnly("plain");
+        }
+    }
+
+    @Test
+    void exactChannelsAreNotBlankWithoutNulAndAtMost63Bytes() {
+        PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test");
+        assertThatIllegalArgumentException().isThrownBy(() -> listener.listenExactly(" ", (n) -> { }))
+            .withMessageContaining("must not be blank");
+        assertThatIllegalArgumentException().isThrownBy(() -> listener.listenExactly("a\0b", (n) -> { }))
+            .withMessageContaining("NUL");
+        assertThatIllegalArgumentException().isThrownBy(() -> listener.listenExactly("\u00e9".repeat(32), (n) -> { }))
+            .withMessageContaining("at most 63 bytes");
+        listener.listenExactly("Quark \"Test\" " + "x".repeat(49), this.first::add);
+        assertThatIllegalArgumentException().isThrownBy(() -> listener.listenExactly("Quark \"Test\" " + "x".repeat(49),
+                (n) -> { }))
+            .withMessageContaining("has a callback already");
+        try (listener) {
+            listener.startOrFail();
+            notify("Quark \"Test\" " + "x".repeat(49), "quoted");
+            await().atMost(WAIT).until(() -> payloads(this.first).contains("quoted"));
+            assertThatIllegalStateException().isThrownBy(() -> listener.listenExactly("Other", (n) -> { }));
+            assertThatIllegalStateException().isThrownBy(listener::startOrFail);
+        }
+    }
+
+    @Test
+    void startOrFailThrowsWhenItCannotListenAndHoldsNothing() {
+        PGSimpleDataSource nobody = new PGSimpleDataSource();
+        nobody.setUrl("jdbc:postgresql://127.0.0.1:1/test?connectTimeout=5");
+        PostgresNotificationListener listener = new PostgresNotificationListener(nobody, "test")
+            .listen("quark_test_first", this.first::add);
+        try (listener) {
+            assertThatIllegalStateException().isThrownBy(listener::startOrFail)
+                .withMessageContaining("Could not listen for test notifications on [quark_test_first]")
+                .withCauseInstanceOf(SQLException.class);
+            assertThat(listener.isRunning()).isFalse();
+            assertThat(this.logged.list).as("the caller reports the failure").isEmpty();
+            assertThatIllegalStateException().as("may be tried again").isThrownBy(listener::startOrFail)
+                .withMessageContaining("Could not listen");
+        }
+        assertThat(this.first).isEmpty();
     }
 
     private static TcpProxy proxyToServer() {

@@ -79,7 +79,7 @@ final class OwnershipHandoff implements ActivationGate {
     }
 
     /** How long a new owner waits for its view to show that a leaving previous owner that did not answer has left. */
-    private static final long DEPARTURE_WAIT_MILLIS = 2_000;
+    static final long DEPARTURE_WAIT_MILLIS = 2_000;
 
     // ------------------------------------------------------------------ the silo that gains an actor
 
@@ -165,16 +165,22 @@ final class OwnershipHandoff implements ActivationGate {
             Thread.currentThread().interrupt();
             failure = ex;
         }
-        if (target.status() == SiloStatus.SHUTTING_DOWN) {
+        boolean leaving = target.status() == SiloStatus.SHUTTING_DOWN;
+        if (leaving) {
             awaitDeparture(previous, target.epoch());
         }
-        SiloEntry now = this.views.current().membership().silos().get(previous);
+        ClusterView view = this.views.current();
+        SiloEntry now = view.membership().silos().get(previous);
         if (now == null || now.status() == SiloStatus.DEAD || now.epoch() != target.epoch()) {
             return;
         }
+        String stillThere = (leaving && now.status() == SiloStatus.SHUTTING_DOWN)
+                ? "; it is still SHUTTING_DOWN in this silo's view after " + DEPARTURE_WAIT_MILLIS
+                        + " ms of waiting for it to leave"
+                : "";
         throw new SiloUnavailableException("Silo " + this.self + " cannot activate " + address
                 + " yet: silo " + previous + ", which owned it until recently, did not confirm that it holds no "
-                + "activation of it (membership version " + this.views.current().version() + "): "
+                + "activation of it (membership version " + view.version() + ")" + stillThere + ": "
                 + failure.getMessage(), failure);
     }
 

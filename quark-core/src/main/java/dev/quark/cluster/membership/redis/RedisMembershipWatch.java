@@ -2,16 +2,21 @@ package dev.quark.cluster.membership.redis;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 import dev.quark.cluster.membership.MembershipProvider.Watch;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import org.springframework.core.task.SimpleAsyncTaskExecutor;
 import org.springframework.data.redis.connection.Message;
 import org.springframework.data.redis.connection.MessageListener;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -21,13 +26,19 @@ import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 
 /**
  * One {@link RedisMembershipProvider#watch} registration: a {@link RedisMessageListenerContainer} of its own,
- * subscribed to the cluster's channel on one connection, running the listener on virtual threads. Closing it
- * unsubscribes, closes the connection and waits for running listeners.
+ * subscribed to the cluster's channel on one connection, running the listener on virtual threads of its own
+ * dispatcher. Closing it drops late notifications, unsubscribes and closes the connection, and waits at most
+ * {@link #LISTENER_JOIN_TIMEOUT} for listener calls still running (never for the calling thread itself, when a
+ * listener call closes the watch). Nothing is cancelled under a running call and no exception reaches another
+ * thread.
  */
 final class RedisMembershipWatch implements Watch, MessageListener, SubscriptionListener {
 
     /** How long {@link #start} waits for Redis to confirm the subscription. */
     static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(10);
+
+    /** How long {@link #close} waits for listener calls still running; a listener must return quickly. */
+    static final Duration LISTENER_JOIN_TIMEOUT = Duration.ofMillis(500);
 
     private static final Logger logger = LoggerFactory.getLogger(RedisMembershipWatch.class);
 
@@ -35,7 +46,7 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
 
     private final Runnable listener;
 
-    private final SimpleAsyncTaskExecutor executor;
+    private final Dispatcher dispatcher;
 
     private final RedisMessageListenerContainer container = new RedisMessageListenerContainer();
 
@@ -43,16 +54,14 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
 
     private final AtomicInteger subscriptions = new AtomicInteger();
 
-    private volatile boolean closed;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private RedisMembershipWatch(RedisConnectionFactory connectionFactory, String channel, Runnable listener) {
         this.channel = channel;
         this.listener = listener;
-        this.executor = new SimpleAsyncTaskExecutor("quark-membership-watch-");
-        this.executor.setVirtualThreads(true);
-        this.executor.setTaskTerminationTimeout(SUBSCRIBE_TIMEOUT.toMillis());
+        this.dispatcher = new Dispatcher("quark-membership-watch-" + channel);
         this.container.setConnectionFactory(connectionFactory);
-        this.container.setTaskExecutor(this.executor);
+        this.container.setTaskExecutor(this.dispatcher);
         this.container.setErrorHandler((ex) -> logger.warn("A membership watch listener of {} failed", channel, ex));
         this.container.addMessageListener(this, new ChannelTopic(channel));
     }
@@ -108,27 +117,132 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
     }
 
     private void tell() {
-        if (!this.closed) {
+        if (!this.closed.get()) {
             this.listener.run();
         }
     }
 
+    /**
+     * Stops the notifications: later ones are dropped, the subscription and its connection are closed, and
+     * listener calls still running get {@link #LISTENER_JOIN_TIMEOUT} to end. Idempotent.
+     */
     @Override
     public void close() {
-        this.closed = true;
+        if (!this.closed.compareAndSet(false, true)) {
+            return;
+        }
+        this.dispatcher.refuseNewTasks();
         try {
             this.container.destroy();
         }
         catch (Exception ex) {
             logger.warn("Could not stop listening to the membership channel {}", this.channel, ex);
         }
-        finally {
-            this.executor.close();
+        if (!this.dispatcher.awaitRunning(LISTENER_JOIN_TIMEOUT)) {
+            logger.debug("A listener call of the membership watch of {} was still running {} after the watch closed",
+                    this.channel, LISTENER_JOIN_TIMEOUT);
         }
     }
+
 
     @Override
     public String toString() {
         return "RedisMembershipWatch[" + this.channel + "]";
+    }
+
+    /**
+     * Runs the container's listener calls, one virtual thread each, and knows which are running. Once it refuses
+     * new tasks it drops them silently: they are notifications for a closed watch. A task's failure is logged
+     * here, so that none reaches the thread's uncaught-exception handler.
+     */
+    private static final class Dispatcher implements Executor {
+
+        private final String threadName;
+
+        private final ReentrantLock lock = new ReentrantLock();
+
+        private final Condition idle = this.lock.newCondition();
+
+        /** The threads running a task; guarded by {@link #lock}. */
+        private final Set<Thread> running = new HashSet<>();
+
+        /** Guarded by {@link #lock}. */
+        private boolean refusing;
+
+        Dispatcher(String threadName) {
+            this.threadName = threadName;
+        }
+
+        @Override
+        public void execute(Runnable task) {
+            this.lock.lock();
+            try {
+                if (this.refusing) {
+                    return;
+                }
+                Thread thread = Thread.ofVirtual().name(this.threadName).unstarted(() -> run(task));
+                this.running.add(thread);
+                thread.start();
+            }
+            finally {
+                this.lock.unlock();
+            }
+        }
+
+        private void run(Runnable task) {
+            try {
+                task.run();
+            }
+            catch (RuntimeException ex) {
+                logger.warn("A membership watch task on {} failed", this.threadName, ex);
+            }
+            finally {
+                this.lock.lock();
+                try {
+                    this.running.remove(Thread.currentThread());
+                    this.idle.signalAll();
+                }
+                finally {
+                    this.lock.unlock();
+                }
+            }
+        }
+
+        void refuseNewTasks() {
+            this.lock.lock();
+            try {
+                this.refusing = true;
+            }
+            finally {
+                this.lock.unlock();
+            }
+        }
+
+        /**
+         * Waits for the running tasks to end, except one running on the calling thread.
+         * @param timeout the longest wait
+         * @return whether they ended in time
+         */
+        boolean awaitRunning(Duration timeout) {
+            Thread self = Thread.currentThread();
+            long remaining = timeout.toNanos();
+            this.lock.lock();
+            try {
+                while (this.running.stream().anyMatch((thread) -> thread != self)) {
+                    if (remaining <= 0) {
+                        return false;
+                    }
+                    remaining = this.idle.awaitNanos(remaining);
+                }
+                return true;
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            finally {
+                this.lock.unlock();
+            }
+        }
     }
 }

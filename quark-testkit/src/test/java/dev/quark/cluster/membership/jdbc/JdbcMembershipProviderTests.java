@@ -1,7 +1,9 @@
 package dev.quark.cluster.membership.jdbc;
 
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
@@ -24,6 +26,7 @@ import dev.quark.testkit.server.TcpProxy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.postgresql.ds.PGSimpleDataSource;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -261,6 +264,37 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
             }
             assertThat(watch.isRunning()).isFalse();
         }
+    }
+
+    @Test
+    void aWatchFailsAtStartWhenItCannotListen() {
+        PGSimpleDataSource nobody = new PGSimpleDataSource();
+        nobody.setUrl("jdbc:postgresql://127.0.0.1:1/test?connectTimeout=5");
+        JdbcMembershipProvider unreachable = new JdbcMembershipProvider(nobody, PREFIX, clusterName());
+        assertThatIllegalStateException().isThrownBy(() -> unreachable.watch(() -> { }))
+            .withMessageContaining("Could not listen to the membership channel " + unreachable.channel())
+            .withCauseInstanceOf(SQLException.class);
+    }
+
+    /** The channel is named exactly, as {@code pg_notify} names it: a table prefix may have capitals. */
+    @Test
+    void aWatchListensOnItsChannelNamedExactlyAndForItsClusterOnly() throws InterruptedException {
+        Semaphore hints = new Semaphore(0);
+        String channel = "Quark_Caps_membership";
+        PostgresMembershipWatch watch = PostgresMembershipWatch.start(dataSource, channel, clusterName(),
+                hints::release);
+        try {
+            jdbc.sql("select pg_notify(?, ?)").params(channel.toLowerCase(Locale.ROOT), clusterName()).query((row) -> { });
+            jdbc.sql("select pg_notify(?, ?)").params(channel, clusterName() + "-other").query((row) -> { });
+            jdbc.sql("select pg_notify(?, ?)").params(channel, clusterName()).query((row) -> { });
+            assertThat(hints.tryAcquire(10, TimeUnit.SECONDS)).as("told of its cluster's notification").isTrue();
+            assertThat(hints.tryAcquire(QUIET_PERIOD.toMillis(), TimeUnit.MILLISECONDS))
+                .as("not told of the others").isFalse();
+        }
+        finally {
+            watch.close();
+        }
+        assertThat(watch.isRunning()).isFalse();
     }
 
     private static TcpProxy proxyToServer() {
