@@ -64,10 +64,14 @@ final class EventJournal<S, E> {
      */
     void load() {
         Optional<Snapshot> snapshot = this.store.loadSnapshot(this.stream);
-        if (snapshot.isPresent() && snapshot.get().version() > this.store.version(this.stream)) {
-            logger.warn("Snapshot at version {} of event stream '{}' is beyond the stream's version (deleted since?); "
-                    + "rebuilding the state from the events", snapshot.get().version(), this.stream);
-            snapshot = Optional.empty();
+        long head = -1;
+        if (snapshot.isPresent()) {
+            head = this.store.version(this.stream);
+            if (snapshot.get().version() > head) {
+                logger.warn("Snapshot at version {} of event stream '{}' is beyond the stream's version (deleted "
+                        + "since?); rebuilding the state from the events", snapshot.get().version(), this.stream);
+                snapshot = Optional.empty();
+            }
         }
         if (snapshot.isPresent()) {
             try {
@@ -89,7 +93,21 @@ final class EventJournal<S, E> {
                 this.state = this.actor.newState();
             }
         }
-        this.state = fold(this.state, this.version, Long.MAX_VALUE);
+        long from = this.version;
+        this.state = fold(this.state, from, Long.MAX_VALUE);
+        if (this.version == from) {
+            // no event after the snapshot: the stream ends there, or it was truncated through its last event and
+            // the snapshot that stood for the truncated events is gone
+            long current = (head >= 0) ? head : this.store.version(this.stream);
+            if (current > from) {
+                List<StoredEvent> first = this.store.read(this.stream, from + 1, 1);
+                if (first.isEmpty() || first.get(0).version() != from + 1) {
+                    throw new TruncatedStreamException(this.stream,
+                            first.isEmpty() ? current : first.get(0).version() - 1, from);
+                }
+                this.state = fold(this.state, from, Long.MAX_VALUE);      // appended to since the first read
+            }
+        }
     }
 
     private S readSnapshot(Snapshot snapshot) {
@@ -116,9 +134,8 @@ final class EventJournal<S, E> {
             }
             for (StoredEvent stored : events) {
                 if (stored.version() != at + 1) {
-                    throw new IllegalStateException("Event stream '" + this.stream + "' has no events from version "
-                            + (at + 1) + " to " + (stored.version() - 1) + " (truncated before a snapshot): the state "
-                            + "cannot be folded from version " + from);
+                    // truncated through a version no snapshot at or after `from` covers
+                    throw new TruncatedStreamException(this.stream, stored.version() - 1, from);
                 }
                 folded = this.actor.applyEvent(folded, this.serializer.deserialize(stored));
                 at = stored.version();
@@ -159,14 +176,14 @@ final class EventJournal<S, E> {
 
     private void saveSnapshot() {
         try {
-            if (this.truncateAfterSnapshot && this.store.version(this.stream) != this.version) {
-                logger.warn("Event stream '{}' changed behind this activation right after its append at version {}; "
-                        + "no snapshot is saved and nothing is truncated", this.stream, this.version);
-                this.snapshotVersion = this.version;
-                return;
-            }
-            this.store.saveSnapshot(this.stream, new Snapshot(this.version, writeState()));
+            this.store.saveSnapshot(this.stream, new Snapshot(this.version, writeState()), this.version);
             this.snapshotVersion = this.version;
+        }
+        catch (ConcurrencyException ex) {
+            logger.warn("Event stream '{}' changed behind this activation right after its append at version {}; "
+                    + "no snapshot is saved and nothing is truncated: {}", this.stream, this.version, ex.getMessage());
+            this.snapshotVersion = this.version;
+            return;
         }
         catch (RuntimeException ex) {
             logger.warn("Snapshot at version {} of event stream '{}' could not be saved; retrying after {} more "
@@ -176,7 +193,7 @@ final class EventJournal<S, E> {
         }
         if (this.truncateAfterSnapshot) {
             try {
-                this.store.truncateStream(this.stream, this.version);
+                this.store.truncateStream(this.stream, this.version, this.version);
             }
             catch (RuntimeException ex) {
                 logger.warn("Event stream '{}' could not be truncated through its snapshot at version {}; its events "
@@ -190,26 +207,29 @@ final class EventJournal<S, E> {
     }
 
     /**
-     * Saves a snapshot of the current state, then truncates the stream through it; refuses when the stream's version
-     * is not the one this activation knows (a stale activation, the stream deleted and written again behind it), so
-     * that its old state never becomes the snapshot that another activation's events are truncated through. The check
-     * is a read before the snapshot, not one atomic step with the truncation (the SPI takes no expected version).
+     * Saves a snapshot of the current state, then truncates the stream through it, each expecting the version this
+     * activation knows, atomically with the write (see {@link EventStore#saveSnapshot(String, Snapshot, long)} and
+     * {@link EventStore#truncateStream(String, long, long)}): a stale activation (a duplicate, or one whose stream was
+     * deleted and written again behind it) never saves its old state as the snapshot, nor truncates events it has not
+     * folded into it.
      * @return how many events were deleted
-     * @throws ConcurrencyException when the stream changed behind this activation; nothing was saved or deleted
+     * @throws ConcurrencyException when the stream changed behind this activation; nothing was deleted (when the
+     * stream changed between the snapshot and the truncation, the snapshot, right as of this version, is kept)
      */
     long truncate() {
-        long actual = this.store.version(this.stream);
-        if (actual != this.version) {
-            throw new ConcurrencyException(this.stream, this.version, actual, "Event stream '" + this.stream
-                    + "' changed behind this activation: expected version " + this.version + ", but the stream is at "
-                    + ConcurrencyException.describe(actual) + "; nothing was truncated");
+        try {
+            if (this.version > 0) {
+                this.store.saveSnapshot(this.stream, new Snapshot(this.version, writeState()), this.version);
+                this.snapshotVersion = this.version;
+            }
+            return this.store.truncateStream(this.stream, this.version, this.version);
         }
-        if (this.version == 0) {
-            return 0;
+        catch (ConcurrencyException ex) {
+            throw new ConcurrencyException(this.stream, this.version, ex.getActualVersion(), "Event stream '"
+                    + this.stream + "' changed behind this activation: expected version " + this.version
+                    + ", but the stream is at " + ConcurrencyException.describe(ex.getActualVersion())
+                    + "; nothing was truncated");
         }
-        this.store.saveSnapshot(this.stream, new Snapshot(this.version, writeState()));
-        this.snapshotVersion = this.version;
-        return this.store.truncateStream(this.stream, this.version);
     }
 
     /**

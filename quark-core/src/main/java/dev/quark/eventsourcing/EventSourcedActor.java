@@ -43,7 +43,8 @@ import org.jspecify.annotations.Nullable;
  * Failures: an append that fails ({@link ConcurrencyException}, an unreachable store) reaches the caller of the
  * turn, the state stays as it was, and the activation ends after the turn, so the next call rebuilds the state from
  * the store; so does an {@link #apply} that throws after the append. An event that cannot be read fails the activation with an {@link EventDeserializationException}
- * naming stream, version and type. A snapshot that cannot be read (the state class changed) is ignored and the
+ * naming stream, version and type; a stream truncated before a snapshot that is gone since fails it with a
+ * {@link TruncatedStreamException} naming stream and truncated version. A snapshot that cannot be read (the state class changed) is ignored and the
  * state rebuilt from all events; a snapshot that cannot be saved is logged and retried at the next threshold.
  *
  * @param <S> the state type
@@ -207,13 +208,18 @@ public abstract class EventSourcedActor<S, E> extends AbstractActor {
      * later activations start from the snapshot, later emits append after it. The states before the snapshot can no
      * longer be rebuilt by {@link #stateAt(long)}, and the deleted events leave the global feed.
      * <p>
+     * The snapshot and the truncation each expect {@link #streamVersion()}, checked by the store atomically with the
+     * write ({@link EventStore#saveSnapshot(String, Snapshot, long)}, {@link EventStore#truncateStream(String, long,
+     * long)}): a stale activation (a duplicate, or one whose stream was deleted and written again behind it) never
+     * saves its state as the snapshot nor deletes events it has not folded into it.
+     * <p>
      * When the snapshot cannot be saved or the truncation fails (the store cannot be reached, the stream changed
      * behind this activation), the exception reaches the caller and the activation ends after the turn, so the next
      * call rebuilds it from the store.
      * @return how many events were deleted; 0 for an empty stream or one truncated through this version already
      * @throws ConcurrencyException when the stream is not at {@link #streamVersion()} (it changed behind this
-     * activation); nothing was saved or deleted
-     * @throws IllegalArgumentException when the stream was deleted or truncated further behind this activation
+     * activation); nothing was deleted, and no snapshot saved unless the stream changed between the snapshot and the
+     * truncation (the snapshot, of this version, is then kept)
      */
     protected final long truncateStream() {
         try {

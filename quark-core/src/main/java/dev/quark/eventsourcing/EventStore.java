@@ -104,6 +104,31 @@ public interface EventStore {
     }
 
     /**
+     * Truncates a stream as {@link #truncateStream(String, long)} does, when it is at the expected version: the check
+     * and the deletion are one atomic step, so that a caller whose view of the stream is stale (a second activation,
+     * or one whose stream was deleted and written again behind it) never deletes events it has not seen.
+     * <p>
+     * The default reads {@link #version(String)}, compares, and delegates to {@link #truncateStream(String, long)}:
+     * not atomic, a window remains between the read and the deletion. Quark's stores override it with one atomic
+     * step; so should every store that can.
+     * @param stream the stream
+     * @param version the version of the last event to delete, 0 up to the version of the stream's latest snapshot
+     * @param expectedVersion the version the caller last saw, or {@link #ANY_VERSION}
+     * @return how many events were deleted
+     * @throws ConcurrencyException when the stream is not at the expected version, naming the stream and both
+     * versions; nothing is deleted
+     * @throws IllegalArgumentException as {@link #truncateStream(String, long)}, or for an expected version below
+     * {@link #ANY_VERSION}
+     */
+    default long truncateStream(String stream, long version, long expectedVersion) {
+        EventStoreArguments.expectedVersion(stream, expectedVersion, "A truncation");
+        if (expectedVersion != ANY_VERSION) {
+            EventStoreArguments.expect(stream, expectedVersion, version(stream), "nothing was truncated");
+        }
+        return truncateStream(stream, version);
+    }
+
+    /**
      * Reads a stream's events in version order.
      * @param stream the stream
      * @param fromVersion the first version to read, at least 1
@@ -131,6 +156,30 @@ public interface EventStore {
      * @param snapshot the snapshot
      */
     void saveSnapshot(String stream, Snapshot snapshot);
+
+    /**
+     * Keeps a snapshot as {@link #saveSnapshot(String, Snapshot)} does, when the stream is at the expected version:
+     * the check and the write are one atomic step, so that a caller whose view of the stream is stale never saves a
+     * state the stream no longer has (which a later {@linkplain #truncateStream truncation} would make the only record
+     * of the deleted events).
+     * <p>
+     * The default reads {@link #version(String)}, compares, and delegates to {@link #saveSnapshot(String, Snapshot)}:
+     * not atomic, a window remains between the read and the write. Quark's stores override it with one atomic step;
+     * so should every store that can.
+     * @param stream the stream
+     * @param snapshot the snapshot
+     * @param expectedVersion the version the caller last saw, or {@link #ANY_VERSION}
+     * @throws ConcurrencyException when the stream is not at the expected version, naming the stream and both
+     * versions; nothing is saved
+     * @throws IllegalArgumentException for a bad stream name or an expected version below {@link #ANY_VERSION}
+     */
+    default void saveSnapshot(String stream, Snapshot snapshot, long expectedVersion) {
+        EventStoreArguments.expectedVersion(stream, expectedVersion, "A snapshot");
+        if (expectedVersion != ANY_VERSION) {
+            EventStoreArguments.expect(stream, expectedVersion, version(stream), "no snapshot was saved");
+        }
+        saveSnapshot(stream, snapshot);
+    }
 
     /**
      * Reads the latest snapshot of a stream.

@@ -91,6 +91,38 @@ public final class EventStoreArguments {
     }
 
     /**
+     * Checks an expected version's argument.
+     * @param stream the stream
+     * @param expectedVersion the expected version
+     * @param operation what expects it, for the message (for instance {@code "A truncation"})
+     * @throws IllegalArgumentException naming the stream when the expected version is below
+     * {@link EventStore#ANY_VERSION}
+     */
+    public static void expectedVersion(String stream, long expectedVersion, String operation) {
+        stream(stream);
+        if (expectedVersion < EventStore.ANY_VERSION) {
+            throw new IllegalArgumentException(operation + " of event stream '" + stream + "' expected version "
+                    + expectedVersion + "; expected versions are 0 or more, or EventStore.ANY_VERSION");
+        }
+    }
+
+    /**
+     * Checks a stream's version against the one a write other than an append expects.
+     * @param stream the stream
+     * @param expectedVersion the expected version, or {@link EventStore#ANY_VERSION}
+     * @param actualVersion the stream's version
+     * @param nothingDone what was not done, for the message (for instance {@code "nothing was truncated"})
+     * @throws ConcurrencyException naming the stream and both versions when they differ
+     */
+    public static void expect(String stream, long expectedVersion, long actualVersion, String nothingDone) {
+        if (expectedVersion != EventStore.ANY_VERSION && expectedVersion != actualVersion) {
+            throw new ConcurrencyException(stream, expectedVersion, actualVersion, "Event stream '" + stream
+                    + "' was written concurrently: expected version " + expectedVersion + ", but the stream is at "
+                    + ConcurrencyException.describe(actualVersion) + "; " + nothingDone);
+        }
+    }
+
+    /**
      * Checks that a truncation keeps every event no snapshot covers.
      * @param stream the stream
      * @param version the version of the last event to delete

@@ -83,6 +83,11 @@ public final class MeteredEventStore implements EventStore {
     }
 
     @Override
+    public long truncateStream(String stream, long version, long expectedVersion) {
+        return this.store.truncateStream(stream, version, expectedVersion);
+    }
+
+    @Override
     public List<StoredEvent> read(String stream, long fromVersion, int limit) {
         return this.store.read(stream, fromVersion, limit);
     }
@@ -95,6 +100,11 @@ public final class MeteredEventStore implements EventStore {
     @Override
     public void saveSnapshot(String stream, Snapshot snapshot) {
         this.store.saveSnapshot(stream, snapshot);
+    }
+
+    @Override
+    public void saveSnapshot(String stream, Snapshot snapshot, long expectedVersion) {
+        this.store.saveSnapshot(stream, snapshot, expectedVersion);
     }
 
     @Override

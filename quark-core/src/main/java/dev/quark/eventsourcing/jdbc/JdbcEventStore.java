@@ -29,12 +29,13 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
- * Keeps event streams in PostgreSQL (13 or later), in three tables created by the Liquibase changelog
+ * Keeps event streams in PostgreSQL (13 or later), in four tables created by the Liquibase changelog
  * {@value #CHANGELOG}:
  * <pre>
  * {prefix}event             position identity, txid xid8, stream, version, event_id uuid, event_type, schema_version,
  *                           payload, recorded_at; unique (stream, version), unique (stream, event_id)
  * {prefix}event_snapshot    stream primary key, version, payload, truncated_version
+ * {prefix}event_stream      stream primary key, truncated_version (of truncated streams)
  * {prefix}event_checkpoint  subscription primary key, txid, position
  * </pre>
  * An append runs in one transaction, the caller's when it has a Spring-managed one on the same data source
@@ -90,6 +91,8 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     private final String snapshotTable;
 
+    private final String streamTable;
+
     /**
      * Creates a store.
      * @param dataSource the database, usually the application's
@@ -104,7 +107,9 @@ public class JdbcEventStore implements EventStore, EventFeed {
         this.snapshotTable = tablePrefix.table("event_snapshot");
         String checkpoints = tablePrefix.table("event_checkpoint");
         this.lock = "select pg_advisory_xact_lock(hashtext('" + this.table + "'), hashtext(?))";
+        this.streamTable = tablePrefix.table("event_stream");
         this.currentVersion = "select greatest(coalesce(max(version), 0), coalesce((select truncated_version from "
+                + this.streamTable + " where stream = ?), 0), coalesce((select truncated_version from "
                 + this.snapshotTable + " where stream = ?), 0)) from " + this.table + " where stream = ?";
         this.insert = "insert into " + this.table
                 + " (stream, version, event_id, event_type, schema_version, payload) values (?, ?, ?, ?, ?, ?)";
@@ -207,6 +212,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
             EventStoreArguments.expect(stream, expectedVersion, current);
             int deleted = this.jdbc.sql("delete from " + this.table + " where stream = ?").param(stream).update();
             this.jdbc.sql("delete from " + this.snapshotTable + " where stream = ?").param(stream).update();
+            this.jdbc.sql("delete from " + this.streamTable + " where stream = ?").param(stream).update();
             return (long) deleted;
         });
     }
@@ -219,15 +225,27 @@ public class JdbcEventStore implements EventStore, EventFeed {
      */
     @Override
     public long truncateStream(String stream, long version) {
+        return truncateStream(stream, version, ANY_VERSION);
+    }
+
+    /**
+     * Truncates as {@link #truncateStream(String, long)} does, checking the expected version under the stream's
+     * advisory lock (the one appends take), in the truncation's transaction.
+     */
+    @Override
+    public long truncateStream(String stream, long version, long expectedVersion) {
         EventStoreArguments.truncate(stream, version);
+        EventStoreArguments.expectedVersion(stream, expectedVersion, "A truncation");
         return this.transactions.execute(() -> {
             this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
+            long current = version(stream);
+            EventStoreArguments.expect(stream, expectedVersion, current, "nothing was truncated");
             long snapshot = this.jdbc.sql("select version from " + this.snapshotTable + " where stream = ?")
                 .param(stream)
                 .query(Long.class)
                 .optional()
                 .orElse(0L);
-            EventStoreArguments.truncatable(stream, version, version(stream), snapshot);
+            EventStoreArguments.truncatable(stream, version, current, snapshot);
             if (version == 0) {
                 return 0L;
             }
@@ -237,6 +255,11 @@ public class JdbcEventStore implements EventStore, EventFeed {
             this.jdbc.sql("update " + this.snapshotTable + " set truncated_version = ? where stream = ? "
                     + "and truncated_version < ?")
                 .params(version, stream, version)
+                .update();
+            this.jdbc.sql("insert into " + this.streamTable + " as s (stream, truncated_version) values (?, ?) "
+                    + "on conflict (stream) do update set truncated_version = excluded.truncated_version, "
+                    + "updated_at = now() where s.truncated_version < excluded.truncated_version")
+                .params(stream, version)
                 .update();
             return (long) deleted;
         });
@@ -258,7 +281,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
     @Override
     public long version(String stream) {
         EventStoreArguments.stream(stream);
-        return this.jdbc.sql(this.currentVersion).params(stream, stream).query(Long.class).single();
+        return this.jdbc.sql(this.currentVersion).params(stream, stream, stream).query(Long.class).single();
     }
 
     /**
@@ -267,11 +290,23 @@ public class JdbcEventStore implements EventStore, EventFeed {
      */
     @Override
     public void saveSnapshot(String stream, Snapshot snapshot) {
-        EventStoreArguments.stream(stream);
+        saveSnapshot(stream, snapshot, ANY_VERSION);
+    }
+
+    /**
+     * Keeps a snapshot when the stream is at the expected version, and unless it is beyond the stream's version;
+     * checked under the stream's advisory lock (the one appends, truncations and deletions take), in the write's
+     * transaction.
+     */
+    @Override
+    public void saveSnapshot(String stream, Snapshot snapshot, long expectedVersion) {
+        EventStoreArguments.expectedVersion(stream, expectedVersion, "A snapshot");
         Objects.requireNonNull(snapshot, "snapshot must not be null");
         this.transactions.execute(() -> {
             this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
-            if (snapshot.version() > version(stream)) {
+            long current = version(stream);
+            EventStoreArguments.expect(stream, expectedVersion, current, "no snapshot was saved");
+            if (snapshot.version() > current) {
                 return false;
             }
             return this.jdbc.sql(this.saveSnapshot).params(stream, snapshot.version(), snapshot.payload()).update() > 0;

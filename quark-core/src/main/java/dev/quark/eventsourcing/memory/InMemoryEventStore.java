@@ -157,9 +157,20 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
      */
     @Override
     public long truncateStream(String stream, long version) {
+        return truncateStream(stream, version, ANY_VERSION);
+    }
+
+    /**
+     * Truncates a stream under the store's lock, after checking the expected version, then the version against the
+     * stream's and its snapshot's.
+     */
+    @Override
+    public long truncateStream(String stream, long version, long expectedVersion) {
         EventStoreArguments.truncate(stream, version);
+        EventStoreArguments.expectedVersion(stream, expectedVersion, "A truncation");
         this.lock.writeLock().lock();
         try {
+            EventStoreArguments.expect(stream, expectedVersion, head(stream), "nothing was truncated");
             Snapshot snapshot = this.snapshots.get(stream);
             EventStoreArguments.truncatable(stream, version, head(stream), (snapshot != null) ? snapshot.version() : 0);
             long before = this.truncated.getOrDefault(stream, 0L);
@@ -225,10 +236,20 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
      */
     @Override
     public void saveSnapshot(String stream, Snapshot snapshot) {
-        EventStoreArguments.stream(stream);
+        saveSnapshot(stream, snapshot, ANY_VERSION);
+    }
+
+    /**
+     * Keeps a snapshot when the stream is at the expected version, and unless it is beyond the stream's version;
+     * checked under the read lock, which appends, truncations and deletions cannot take at the same time.
+     */
+    @Override
+    public void saveSnapshot(String stream, Snapshot snapshot, long expectedVersion) {
+        EventStoreArguments.expectedVersion(stream, expectedVersion, "A snapshot");
         Objects.requireNonNull(snapshot, "snapshot must not be null");
         this.lock.readLock().lock();
         try {
+            EventStoreArguments.expect(stream, expectedVersion, head(stream), "no snapshot was saved");
             if (snapshot.version() > head(stream)) {
                 return;
             }
@@ -243,6 +264,25 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
     public Optional<Snapshot> loadSnapshot(String stream) {
         EventStoreArguments.stream(stream);
         return Optional.ofNullable(this.snapshots.get(stream));
+    }
+
+    /**
+     * Deletes a stream's snapshot and nothing else, as an operator deleting it by hand would: for tests of what a
+     * lost snapshot does (a truncated stream whose snapshot is gone can no longer be rebuilt, see
+     * {@link dev.quark.eventsourcing.TruncatedStreamException}). Applications delete streams with
+     * {@link #deleteStream}.
+     * @param stream the stream
+     * @return whether it had a snapshot
+     */
+    public boolean deleteSnapshot(String stream) {
+        EventStoreArguments.stream(stream);
+        this.lock.writeLock().lock();
+        try {
+            return this.snapshots.remove(stream) != null;
+        }
+        finally {
+            this.lock.writeLock().unlock();
+        }
     }
 
     @Override

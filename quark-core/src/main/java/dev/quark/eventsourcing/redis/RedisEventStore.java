@@ -156,54 +156,81 @@ public class RedisEventStore implements EventStore {
             """, List.class);
 
     /**
-     * Truncates the stream (KEYS[1]) through a version (ARGV[1]) when it is neither beyond the stream's version nor
-     * beyond its snapshot's (KEYS[3]): {@code XDEL}s the entries up to it, page by page, and their ids from the ids
-     * hash (KEYS[2]). Returns {1, events deleted} or {0, stream version, snapshot version} when refused.
+     * Truncates one batch of the stream (KEYS[1]) through a version (ARGV[1]) when the stream is at the expected
+     * version (ARGV[2], -1 for any) and the version is neither beyond the stream's version nor beyond its snapshot's
+     * (KEYS[3]): reads at most ARGV[3] entries up to it, deletes their ids from the ids hash (KEYS[2]) and trims the
+     * stream through the last of them ({@code XTRIM MINID}, which keeps the key and the last generated id). Returns
+     * {1, events deleted, 1 when entries through the version remain} or, when refused, {0, stream version, snapshot
+     * version} (bad version) or {-1, stream version} (not at the expected version).
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> TRUNCATE = RedisScript.of(HEAD_FUNCTION + """
             local head = quark_head(KEYS[1])
+            local expected = tonumber(ARGV[2])
+            if expected ~= -1 and expected ~= head then
+                return {-1, head}
+            end
             local snapshot = tonumber(redis.call('HGET', KEYS[3], 'version') or '0')
             local through = tonumber(ARGV[1])
             if through > head or through > snapshot then
                 return {0, head, snapshot}
             end
-            local deleted = 0
-            while true do
-                local entries = redis.call('XRANGE', KEYS[1], '-', ARGV[1] .. '-0', 'COUNT', 500)
-                if #entries == 0 then
-                    break
-                end
-                for _, entry in ipairs(entries) do
-                    local fields = entry[2]
-                    for i = 1, #fields, 2 do
-                        if fields[i] == 'id' then
-                            redis.call('HDEL', KEYS[2], fields[i + 1])
-                        end
+            local batch = tonumber(ARGV[3])
+            local entries = redis.call('XRANGE', KEYS[1], '-', ARGV[1] .. '-0', 'COUNT', batch)
+            if #entries == 0 then
+                return {1, 0, 0}
+            end
+            local ids = {}
+            for _, entry in ipairs(entries) do
+                local fields = entry[2]
+                for i = 1, #fields, 2 do
+                    if fields[i] == 'id' then
+                        ids[#ids + 1] = fields[i + 1]
                     end
-                    redis.call('XDEL', KEYS[1], entry[1])
-                    deleted = deleted + 1
                 end
             end
-            return {1, deleted}
+            for i = 1, #ids, 1000 do
+                redis.call('HDEL', KEYS[2], unpack(ids, i, math.min(i + 999, #ids)))
+            end
+            local last = tonumber(string.match(entries[#entries][1], '^(%d+)'))
+            local trimmed = redis.call('XTRIM', KEYS[1], 'MINID', string.format('%.0f', last + 1) .. '-0')
+            local more = 0
+            if #entries == batch and last < through then
+                more = 1
+            end
+            return {1, trimmed, more}
             """, List.class);
 
     /** The stream's (KEYS[1]) version. */
     static final RedisScript<Long> VERSION = RedisScript.of(HEAD_FUNCTION + "return quark_head(KEYS[1])\n", Long.class);
 
     /**
-     * Keeps the snapshot (KEYS[1]) when it is newer than the kept one and not beyond the stream's (KEYS[2]) version,
-     * which a deletion of the stream after the snapshot's events were appended leaves it. Returns 1 when it was kept.
+     * Keeps the snapshot (KEYS[1]) when the stream (KEYS[2]) is at the expected version (ARGV[3], -1 for any), and the
+     * snapshot is newer than the kept one and not beyond the stream's version, which a deletion of the stream after
+     * the snapshot's events were appended leaves it. Returns {1, stream version} when it was kept, {0, stream version}
+     * when not, {-1, stream version} when the stream is not at the expected version.
      */
-    static final RedisScript<Long> SAVE_SNAPSHOT = RedisScript.of(HEAD_FUNCTION + """
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> SAVE_SNAPSHOT = RedisScript.of(HEAD_FUNCTION + """
+            local head = quark_head(KEYS[2])
+            local expected = tonumber(ARGV[3])
+            if expected ~= -1 and expected ~= head then
+                return {-1, head}
+            end
             local kept = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
             local given = tonumber(ARGV[1])
-            if given > kept and given <= quark_head(KEYS[2]) then
+            if given > kept and given <= head then
                 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'payload', ARGV[2])
-                return 1
+                return {1, head}
             end
-            return 0
-            """, Long.class);
+            return {0, head}
+            """, List.class);
+
+    /** The default {@linkplain #truncationBatch() truncation batch}. */
+    public static final int DEFAULT_TRUNCATION_BATCH = 1000;
+
+    /** The largest {@linkplain #truncationBatch() truncation batch}. */
+    public static final int MAX_TRUNCATION_BATCH = 10_000;
 
     private static final List<Object> SNAPSHOT_FIELDS = List.of("version", "payload");
 
@@ -216,15 +243,42 @@ public class RedisEventStore implements EventStore {
 
     private final String keyPrefix;
 
+    private final int truncationBatch;
+
     /**
-     * Creates a store.
+     * Creates a store that truncates in batches of {@value #DEFAULT_TRUNCATION_BATCH} events.
      * @param connectionFactory the connection factory, usually the application's
      * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
      */
     public RedisEventStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
+        this(connectionFactory, keyPrefix, DEFAULT_TRUNCATION_BATCH);
+    }
+
+    /**
+     * Creates a store.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     * @param truncationBatch the most events one Lua script of a {@linkplain #truncateStream truncation} deletes, 1 to
+     * {@value #MAX_TRUNCATION_BATCH}: a larger batch blocks Redis longer, a smaller one takes more round trips
+     * @throws IllegalArgumentException when the batch is out of range
+     */
+    public RedisEventStore(RedisConnectionFactory connectionFactory, String keyPrefix, int truncationBatch) {
         this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
+        if (truncationBatch < 1 || truncationBatch > MAX_TRUNCATION_BATCH) {
+            throw new IllegalArgumentException("The truncation batch of a Redis event store must be 1 to "
+                    + MAX_TRUNCATION_BATCH + " events, was " + truncationBatch);
+        }
+        this.truncationBatch = truncationBatch;
         this.redis = new StringRedisTemplate(connectionFactory);
+    }
+
+    /**
+     * Returns the most events one Lua script of a truncation deletes.
+     * @return the batch size
+     */
+    public int truncationBatch() {
+        return this.truncationBatch;
     }
 
     /**
@@ -328,27 +382,54 @@ public class RedisEventStore implements EventStore {
     }
 
     /**
-     * Truncates a stream in one Lua script: checks the version against the stream's and its snapshot's, then
-     * {@code XDEL}s the entries through it and their ids. The stream keeps its key when every entry was deleted, so
-     * that its last generated id keeps its version. The script runs as long as the deletion takes: truncate often
-     * (for instance after every snapshot) rather than millions of events at once.
+     * Truncates a stream in batches of at most {@link #truncationBatch()} events, one Lua script each, so that a long
+     * truncation never blocks Redis for long: the first script checks the expected version, and each checks the
+     * version against the stream's and its snapshot's, then deletes the next batch's ids and trims the stream through
+     * its last entry ({@code XTRIM MINID}). Between batches a reader sees the stream start later than before, never
+     * beyond the snapshot, so snapshot and kept events always rebuild the state; appends go on between batches (they
+     * append after the truncated version and are never deleted). The stream keeps its key when every entry was
+     * deleted, so that its last generated id keeps its version. When the stream is deleted (or its snapshot goes back)
+     * between batches, the truncation stops there and returns what it deleted.
      */
     @Override
-    @SuppressWarnings("rawtypes")
     public long truncateStream(String stream, long version) {
+        return truncateStream(stream, version, ANY_VERSION);
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public long truncateStream(String stream, long version, long expectedVersion) {
         EventStoreArguments.truncate(stream, version);
+        EventStoreArguments.expectedVersion(stream, expectedVersion, "A truncation");
         String key = redisKey(stream);
-        List reply = this.redis.execute(TRUNCATE, List.of(key, key + ":ids", key + ":snapshot"),
-                Long.toString(version));
-        if (reply == null || reply.size() < 2) {
-            throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
+        List<String> keys = List.of(key, key + ":ids", key + ":snapshot");
+        String batch = Integer.toString(this.truncationBatch);
+        long deleted = 0;
+        long expected = expectedVersion;
+        for (boolean first = true;; first = false) {
+            List reply = this.redis.execute(TRUNCATE, keys, Long.toString(version), Long.toString(expected), batch);
+            if (reply == null || reply.size() < 2) {
+                throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
+            }
+            long outcome = ((Number) reply.get(0)).longValue();
+            if (outcome == -1) {
+                EventStoreArguments.expect(stream, expected, ((Number) reply.get(1)).longValue(), "nothing was truncated");
+                throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
+            }
+            if (outcome != 1) {
+                if (!first) {
+                    return deleted;     // deleted, or its snapshot went back, since the previous batch
+                }
+                EventStoreArguments.truncatable(stream, version, ((Number) reply.get(1)).longValue(),
+                        ((Number) reply.get(2)).longValue());
+                throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
+            }
+            deleted += ((Number) reply.get(1)).longValue();
+            if (((Number) reply.get(2)).longValue() == 0) {
+                return deleted;
+            }
+            expected = ANY_VERSION;
         }
-        if (((Number) reply.get(0)).longValue() != 1) {
-            EventStoreArguments.truncatable(stream, version, ((Number) reply.get(1)).longValue(),
-                    ((Number) reply.get(2)).longValue());
-            throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
-        }
-        return ((Number) reply.get(1)).longValue();
     }
 
     @Override
@@ -397,11 +478,29 @@ public class RedisEventStore implements EventStore {
 
     @Override
     public void saveSnapshot(String stream, Snapshot snapshot) {
-        EventStoreArguments.stream(stream);
+        saveSnapshot(stream, snapshot, ANY_VERSION);
+    }
+
+    /**
+     * Keeps a snapshot when the stream is at the expected version, and unless it is beyond the stream's version, in
+     * one Lua script.
+     */
+    @Override
+    @SuppressWarnings("rawtypes")
+    public void saveSnapshot(String stream, Snapshot snapshot, long expectedVersion) {
+        EventStoreArguments.expectedVersion(stream, expectedVersion, "A snapshot");
         Objects.requireNonNull(snapshot, "snapshot must not be null");
         String key = redisKey(stream);
-        this.redis.execute(SAVE_SNAPSHOT, List.of(key + ":snapshot", key), Long.toString(snapshot.version()),
-                snapshot.payload());
+        List reply = this.redis.execute(SAVE_SNAPSHOT, List.of(key + ":snapshot", key),
+                Long.toString(snapshot.version()), snapshot.payload(), Long.toString(expectedVersion));
+        if (reply == null || reply.size() != 2) {
+            throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
+        }
+        if (((Number) reply.get(0)).longValue() == -1) {
+            EventStoreArguments.expect(stream, expectedVersion, ((Number) reply.get(1)).longValue(),
+                    "no snapshot was saved");
+            throw new IllegalStateException("Unexpected reply from Redis for " + key + ": " + reply);
+        }
     }
 
     @Override

@@ -87,8 +87,9 @@ public final class QuarkEventStoreAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean(EventStore.class)
         EventStore quarkEventStore(RedisConnectionFactory connectionFactory, QuarkRedisProperties redis,
-                ObjectProvider<EventStoreMetrics> metrics) {
-            return metered(new RedisEventStore(connectionFactory, redis.getKeyPrefix()), metrics);
+                QuarkEventStoreProperties properties, ObjectProvider<EventStoreMetrics> metrics) {
+            return metered(new RedisEventStore(connectionFactory, redis.getKeyPrefix(),
+                    properties.getRedisTruncationBatch()), metrics);
         }
     }
 

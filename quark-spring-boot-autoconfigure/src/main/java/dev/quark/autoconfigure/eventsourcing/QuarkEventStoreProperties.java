@@ -32,6 +32,12 @@ public class QuarkEventStoreProperties implements InitializingBean {
      */
     private int snapshotEvery = 100;
 
+    /**
+     * On Redis, the most events one Lua script of a stream truncation deletes: a truncation runs one script per batch,
+     * so that Redis is never blocked for long. 1 to 10000.
+     */
+    private int redisTruncationBatch = 1000;
+
     public boolean isEnabled() {
         return this.enabled;
     }
@@ -56,6 +62,14 @@ public class QuarkEventStoreProperties implements InitializingBean {
         this.snapshotEvery = snapshotEvery;
     }
 
+    public int getRedisTruncationBatch() {
+        return this.redisTruncationBatch;
+    }
+
+    public void setRedisTruncationBatch(int redisTruncationBatch) {
+        this.redisTruncationBatch = redisTruncationBatch;
+    }
+
     /**
      * Validates the properties, so that a wrong value fails start-up naming the property.
      */
@@ -64,6 +78,10 @@ public class QuarkEventStoreProperties implements InitializingBean {
         if (this.snapshotEvery < 1) {
             throw new InvalidConfigurationPropertyValueException(PREFIX + ".snapshot-every", this.snapshotEvery,
                     "must be at least 1");
+        }
+        if (this.redisTruncationBatch < 1 || this.redisTruncationBatch > 10_000) {
+            throw new InvalidConfigurationPropertyValueException(PREFIX + ".redis-truncation-batch",
+                    this.redisTruncationBatch, "must be 1 to 10000");
         }
     }
 }

@@ -81,6 +81,20 @@ class QuarkEventStoreAutoConfigurationTests {
     }
 
     @Test
+    void theRedisTruncationBatchIsConfigurable() {
+        this.contextRunner.withPropertyValues("quark.eventstore.backend=redis", "quark.eventstore.redis-truncation-batch=250")
+            .withBean(RedisConnectionFactory.class, LettuceConnectionFactory::new)
+            .run((context) -> assertThat(context.getBean(EventStore.class)).isInstanceOfSatisfying(RedisEventStore.class,
+                    (store) -> assertThat(store.truncationBatch()).isEqualTo(250)));
+        this.contextRunner.withPropertyValues("quark.eventstore.redis-truncation-batch=0")
+            .run((context) -> assertThat(context).getFailure()
+                .rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining("quark.eventstore.redis-truncation-batch")
+                .hasMessageContaining("must be 1 to 10000"));
+    }
+
+    @Test
     void redisWithoutSpringDataRedisFailsStartupNamingTheStarter() {
         this.contextRunner.withPropertyValues("quark.eventstore.backend=redis")
             .withClassLoader(new FilteredClassLoader(RedisConnectionFactory.class))
@@ -110,6 +124,8 @@ class QuarkEventStoreAutoConfigurationTests {
     void thePropertiesDefaultsAreTheLibrarys() {
         assertThat(new QuarkEventStoreProperties().getSnapshotEvery())
             .isEqualTo(EventSourcingActivationHook.DEFAULT_SNAPSHOT_EVERY);
+        assertThat(new QuarkEventStoreProperties().getRedisTruncationBatch())
+            .isEqualTo(RedisEventStore.DEFAULT_TRUNCATION_BATCH);
     }
 
     @Test

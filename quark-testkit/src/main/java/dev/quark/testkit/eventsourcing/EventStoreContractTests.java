@@ -12,6 +12,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.quark.actor.ActivationException;
 import dev.quark.actor.Actor;
 import dev.quark.actor.QuarkActor;
 import dev.quark.eventsourcing.AppendResult;
@@ -21,7 +22,9 @@ import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.eventsourcing.TruncatedStreamException;
 import dev.quark.testkit.ActorTestKit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -54,6 +57,15 @@ public abstract class EventStoreContractTests {
     private static final AtomicLong ids = new AtomicLong();
 
     private final String run = Long.toHexString(System.nanoTime());
+
+    /**
+     * Deletes a stream's snapshot and nothing else, behind the store's back, as an operator deleting it by hand
+     * would (or a failover losing it). The tests of a lost snapshot are skipped unless a subclass overrides this.
+     * @param stream the stream
+     */
+    protected void deleteSnapshotByHand(String stream) {
+        Assumptions.abort("deleteSnapshotByHand is not implemented for " + store());
+    }
 
     /**
      * Returns the store under test.
@@ -509,6 +521,179 @@ public abstract class EventStoreContractTests {
         finally {
             executor.shutdownNow();
         }
+    }
+
+    @Test
+    public void aSnapshotOrTruncationExpectingAnotherVersionIsRefusedNamingStreamAndVersionsAndWritesNothing() {
+        String stream = newStream();
+        store().append(stream, List.of(event("Opened", "{}"), event("Deposited", "{\"amount\":10}")), 0);
+
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .isThrownBy(() -> store().saveSnapshot(stream, new Snapshot(1, "{\"at\":1}"), 1))
+            .withMessageContaining("'" + stream + "'")
+            .withMessageContaining("expected version 1")
+            .withMessageContaining("version 2")
+            .withMessageContaining("no snapshot was saved")
+            .satisfies((ex) -> {
+                assertThat(ex.getStream()).isEqualTo(stream);
+                assertThat(ex.getExpectedVersion()).isEqualTo(1);
+                assertThat(ex.getActualVersion()).isEqualTo(2);
+            });
+        assertThat(store().loadSnapshot(stream)).isEmpty();
+
+        store().saveSnapshot(stream, new Snapshot(2, "{\"at\":2}"), 2);
+        assertThat(store().loadSnapshot(stream)).map(Snapshot::version).contains(2L);
+
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .isThrownBy(() -> store().truncateStream(stream, 2, 3))
+            .withMessageContaining("'" + stream + "'")
+            .withMessageContaining("expected version 3")
+            .withMessageContaining("version 2")
+            .withMessageContaining("nothing was truncated")
+            .satisfies((ex) -> assertThat(ex.getActualVersion()).isEqualTo(2));
+        assertThat(store().read(stream, 1, 10)).extracting(StoredEvent::version).containsExactly(1L, 2L);
+
+        assertThat(store().truncateStream(stream, 1, 2)).isEqualTo(1);
+        assertThat(store().truncateStream(stream, 2, EventStore.ANY_VERSION)).isEqualTo(1);
+        assertThat(store().version(stream)).isEqualTo(2);
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .isThrownBy(() -> store().saveSnapshot(newStream(), new Snapshot(1, "{}"), 1))
+            .withMessageContaining("version 0 (no events)");
+    }
+
+    @Test
+    public void badExpectedVersionsOfSnapshotsAndTruncationsAreRefusedNamingThem() {
+        String stream = newStream();
+        store().append(stream, List.of(event("Opened", "{}")), 0);
+        assertThatIllegalArgumentException().isThrownBy(() -> store().saveSnapshot(stream, new Snapshot(1, "{}"), -2))
+            .withMessageContaining("'" + stream + "'")
+            .withMessageContaining("expected version -2");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().truncateStream(stream, 0, -2))
+            .withMessageContaining("'" + stream + "'")
+            .withMessageContaining("expected version -2");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().truncateStream(stream, -1, 1))
+            .withMessageContaining("through version -1");
+        assertThatIllegalArgumentException().isThrownBy(() -> store().truncateStream(stream, 1, 1))
+            .withMessageContaining("it has no snapshot");
+        assertThat(store().loadSnapshot(stream)).isEmpty();
+        assertThat(store().read(stream, 1, 10)).hasSize(1);
+    }
+
+    @Test
+    @Timeout(120)
+    public void truncationsExpectingAVersionRacingAppendsNeverDeleteEventsTheirSnapshotDoesNotCover() throws Exception {
+        String stream = newStream();
+        int appends = 150;
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        CountDownLatch truncatedOnce = new CountDownLatch(1);
+        try {
+            Future<long[]> truncated = executor.submit(() -> {
+                long deleted = 0;
+                long through = 0;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                for (int round = 0; round < 10_000 && System.nanoTime() < deadline; round++) {
+                    long version = store().version(stream);
+                    if (version >= appends) {
+                        break;
+                    }
+                    if (version == 0) {
+                        continue;
+                    }
+                    try {
+                        // the state folded through `version`: its snapshot, then the truncation, both expecting it
+                        store().saveSnapshot(stream, new Snapshot(version, "{\"at\":" + version + "}"), version);
+                        deleted += store().truncateStream(stream, version, version);
+                        through = version;
+                        truncatedOnce.countDown();
+                    }
+                    catch (ConcurrencyException ex) {
+                        assertThat(ex.getExpectedVersion()).isEqualTo(version);
+                        assertThat(ex.getActualVersion()).isGreaterThan(version);
+                    }
+                }
+                return new long[] { deleted, through };
+            });
+            for (int version = 0; version < appends; version++) {
+                store().append(stream, List.of(event("Deposited", "{\"n\":" + (version + 1) + "}")), version);
+                if (version == 0) {
+                    assertThat(truncatedOnce.await(30, TimeUnit.SECONDS)).as("a first truncation").isTrue();
+                }
+            }
+            long[] outcome = truncated.get(90, TimeUnit.SECONDS);
+            long deleted = outcome[0];
+            long through = outcome[1];
+            List<StoredEvent> kept = store().read(stream, 1, appends + 1);
+            assertThat(store().version(stream)).isEqualTo(appends);
+            assertThat(deleted).as("deleted events").isEqualTo(through);
+            assertThat(kept).as("every event after the last truncation, none before").hasSize((int) (appends - through));
+            for (int i = 0; i < kept.size(); i++) {
+                assertThat(kept.get(i).version()).isEqualTo(through + 1 + i);
+                assertThat(kept.get(i).payload()).isEqualTo("{\"n\":" + (through + 1 + i) + "}");
+            }
+            assertThat(store().loadSnapshot(stream)).map(Snapshot::version).hasValueSatisfying(
+                    (version) -> assertThat(version).as("the snapshot covers every deleted event").isGreaterThanOrEqualTo(through));
+        }
+        finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    public void aStreamTruncatedThroughItsLastEventWhoseSnapshotIsLostFailsItsActivationNamingTheTruncation() {
+        String id = newActorId();
+        String stream;
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TallyActor.class).eventStore(store()).build()) {
+            Tally tally = kit.get(Tally.class, id);
+            for (int i = 1; i <= 4; i++) {
+                tally.add(i);
+            }
+            stream = tally.eventStream();
+            assertThat(tally.truncate()).isEqualTo(4);
+        }
+        deleteSnapshotByHand(stream);
+        assertThat(store().loadSnapshot(stream)).isEmpty();
+        assertThat(store().version(stream)).as("a truncated stream keeps its version").isEqualTo(4);
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TallyActor.class).eventStore(store()).build()) {
+            Tally tally = kit.get(Tally.class, id);
+            for (int attempt = 0; attempt < 2; attempt++) {
+                assertThatExceptionOfType(ActivationException.class).isThrownBy(tally::sum)
+                    .havingCause()
+                    .isInstanceOf(TruncatedStreamException.class)
+                    .withMessageContaining("'" + stream + "'")
+                    .withMessageContaining("truncated through version 4")
+                    .withMessageContaining("the stream has no snapshot")
+                    .satisfies((ex) -> {
+                        assertThat(((TruncatedStreamException) ex).getTruncatedVersion()).isEqualTo(4);
+                        assertThat(((TruncatedStreamException) ex).getSnapshotVersion()).isZero();
+                    });
+            }
+        }
+        assertThat(store().version(stream)).as("nothing was appended").isEqualTo(4);
+    }
+
+    @Test
+    public void aStreamTruncatedBeforeKeptEventsWhoseSnapshotIsLostFailsItsActivationNamingTheTruncation() {
+        String id = newActorId();
+        String stream;
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TallyActor.class).eventStore(store()).build()) {
+            Tally tally = kit.get(Tally.class, id);
+            for (int i = 1; i <= 4; i++) {
+                tally.add(i);
+            }
+            stream = tally.eventStream();
+            assertThat(tally.truncate()).isEqualTo(4);
+            tally.add(5);
+        }
+        deleteSnapshotByHand(stream);
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TallyActor.class).eventStore(store()).build()) {
+            assertThatExceptionOfType(ActivationException.class).isThrownBy(() -> kit.get(Tally.class, id).sum())
+                .havingCause()
+                .isInstanceOf(TruncatedStreamException.class)
+                .withMessageContaining("'" + stream + "'")
+                .withMessageContaining("truncated through version 4")
+                .withMessageContaining("no snapshot covers the truncated events");
+        }
+        assertThat(store().read(stream, 1, 10)).extracting(StoredEvent::version).containsExactly(5L);
     }
 
     @Test

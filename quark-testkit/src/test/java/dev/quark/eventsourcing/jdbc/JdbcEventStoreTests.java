@@ -67,6 +67,11 @@ class JdbcEventStoreTests extends EventStoreContractTests {
         return store;
     }
 
+    @Override
+    protected void deleteSnapshotByHand(String stream) {
+        JdbcClient.create(dataSource).sql("delete from quark_event_snapshot where stream = ?").param(stream).update();
+    }
+
     @Test
     void theChangelogCreatesTheDocumentedTables() {
         assertThat(store.table()).isEqualTo("quark_event");
@@ -84,7 +89,9 @@ class JdbcEventStoreTests extends EventStoreContractTests {
                 "quark_event_checkpoint.position bigint", "quark_event_checkpoint.updated_at timestamp with time zone",
                 "quark_event_snapshot.stream text", "quark_event_snapshot.version bigint",
                 "quark_event_snapshot.payload text", "quark_event_snapshot.updated_at timestamp with time zone",
-                "quark_event_snapshot.truncated_version bigint");
+                "quark_event_snapshot.truncated_version bigint", "quark_event_stream.stream text",
+                "quark_event_stream.truncated_version bigint",
+                "quark_event_stream.updated_at timestamp with time zone");
     }
 
     @Test

@@ -14,6 +14,11 @@ class InMemoryEventStoreTests extends EventStoreContractTests {
         return this.store;
     }
 
+    @Override
+    protected void deleteSnapshotByHand(String stream) {
+        this.store.deleteSnapshot(stream);
+    }
+
     @Nested
     class Feed extends EventFeedContractTests {
 

@@ -1,23 +1,32 @@
 package dev.quark.eventsourcing.redis;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
+import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.testkit.eventsourcing.EventStoreContractTests;
 import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class RedisEventStoreTests extends EventStoreContractTests {
@@ -53,6 +62,11 @@ class RedisEventStoreTests extends EventStoreContractTests {
         return store;
     }
 
+    @Override
+    protected void deleteSnapshotByHand(String stream) {
+        new StringRedisTemplate(connectionFactory).delete(store.redisKey(stream) + ":snapshot");
+    }
+
     @Test
     void eachStreamIsARedisStreamWhoseEntryIdsAreTheVersions() {
         String stream = newStream();
@@ -85,6 +99,84 @@ class RedisEventStoreTests extends EventStoreContractTests {
         store.append(stream, List.of(event("Deposited", "{}")), 2);
         var entries = redis.opsForStream().range(key, org.springframework.data.domain.Range.unbounded());
         assertThat(entries).extracting((entry) -> entry.getId().getValue()).containsExactly("3-0");
+    }
+
+    @Test
+    void aTruncationDeletesBatchesOfTheConfiguredSizeUpToTheVersionAndKeepsTheRest() {
+        RedisEventStore batched = new RedisEventStore(connectionFactory, prefix, 3);
+        assertThat(batched.truncationBatch()).isEqualTo(3);
+        for (int batch : new int[] { 1, 3, 4, 8, 100 }) {
+            String stream = newStream();
+            List<NewEvent> events = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                events.add(event("Deposited", "{\"n\":" + (i + 1) + "}"));
+            }
+            RedisEventStore store = new RedisEventStore(connectionFactory, prefix, batch);
+            store.append(stream, events, 0);
+            store.saveSnapshot(stream, new Snapshot(8, "{}"));
+
+            assertThat(store.truncateStream(stream, 8, 10)).as("batch " + batch).isEqualTo(8);
+
+            assertThat(store.read(stream, 1, 100)).extracting(StoredEvent::version).containsExactly(9L, 10L);
+            assertThat(new StringRedisTemplate(connectionFactory).opsForHash().size(store.redisKey(stream) + ":ids"))
+                .isEqualTo(2);
+            assertThat(store.truncateStream(stream, 8, 10)).isZero();
+            assertThat(store.append(stream, List.of(events.get(9)), 0).duplicate()).isTrue();
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void aLongStreamIsTruncatedInBatchesThatReadersSeeOnlyAsAStartCoveredByTheSnapshot() throws Exception {
+        String stream = newStream();
+        int total = 20_000;
+        for (int from = 0; from < total; from += 1000) {
+            List<NewEvent> events = new ArrayList<>();
+            for (int i = from; i < from + 1000; i++) {
+                events.add(event("Deposited", "{\"n\":" + (i + 1) + "}"));
+            }
+            store.append(stream, events, from);
+        }
+        store.saveSnapshot(stream, new Snapshot(total - 5, "{}"), total);
+        RedisEventStore batched = new RedisEventStore(connectionFactory, prefix, 500);
+        AtomicBoolean done = new AtomicBoolean();
+        Set<Long> starts = ConcurrentHashMap.newKeySet();
+        CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
+            while (!done.get()) {
+                List<StoredEvent> first = batched.read(stream, 1, 1);
+                long start = first.get(0).version();
+                long snapshot = batched.loadSnapshot(stream).orElseThrow().version();
+                assertThat(start - 1).as("a start the snapshot covers").isLessThanOrEqualTo(snapshot);
+                starts.add(start);
+            }
+        });
+        try {
+            assertThat(batched.truncateStream(stream, total - 5, total)).isEqualTo(total - 5);
+        }
+        finally {
+            done.set(true);
+        }
+        reader.get(30, TimeUnit.SECONDS);
+        assertThat(starts).as("starts seen while truncating").isNotEmpty()
+            .allSatisfy((start) -> assertThat((start - 1) % 500 == 0 || start - 1 == total - 5)
+                .as("start %d: after a whole batch, or after the truncated version", start)
+                .isTrue());
+        assertThat(store.read(stream, 1, 100)).extracting(StoredEvent::version)
+            .containsExactly(19_996L, 19_997L, 19_998L, 19_999L, 20_000L);
+        assertThat(new StringRedisTemplate(connectionFactory).opsForHash().size(store.redisKey(stream) + ":ids"))
+            .isEqualTo(5);
+        assertThat(store.version(stream)).isEqualTo(total);
+        assertThat(store.append(stream, List.of(event("Deposited", "{}")), total).version()).isEqualTo(total + 1);
+    }
+
+    @Test
+    void aTruncationBatchOutOfRangeIsRefusedNamingIt() {
+        assertThatIllegalArgumentException().isThrownBy(() -> new RedisEventStore(connectionFactory, prefix, 0))
+            .withMessageContaining("1 to 10000")
+            .withMessageContaining("was 0");
+        assertThatIllegalArgumentException().isThrownBy(() -> new RedisEventStore(connectionFactory, prefix, 10_001))
+            .withMessageContaining("was 10001");
+        assertThat(store.truncationBatch()).isEqualTo(RedisEventStore.DEFAULT_TRUNCATION_BATCH);
     }
 
     @Test

@@ -52,6 +52,8 @@ class EventSourcedActorTests {
         long version();
 
         long balanceAt(long version);
+
+        long truncate();
     }
 
     @QuarkActor
@@ -103,6 +105,11 @@ class EventSourcedActorTests {
         @Override
         public long balanceAt(long version) {
             return stateAt(version).cents();
+        }
+
+        @Override
+        public long truncate() {
+            return truncateStream();
         }
     }
 
@@ -374,6 +381,78 @@ class EventSourcedActorTests {
             assertThat(events.loadSnapshot("Ledger/lena")).as("no stale snapshot").isEmpty();
             assertThat(events.read("Ledger/lena", 1, 10)).extracting(StoredEvent::version)
                 .containsExactly(1L, 2L, 3L, 4L);
+        }
+    }
+
+    /**
+     * The window the expected version closes: between the activation's snapshot and its truncation, another
+     * activation deletes the stream and writes it again (a different history, at the same version 3, with its own
+     * snapshot). The store refuses the truncation atomically, so the other history's events are kept.
+     */
+    @Test
+    void aStreamRewrittenBetweenTheSnapshotAndTheTruncationIsNotTruncated() {
+        InMemoryEventStore events = new InMemoryEventStore();
+        EventStore store = new EventStore() {
+
+            @Override
+            public AppendResult append(String stream, List<NewEvent> appended, long expectedVersion) {
+                return events.append(stream, appended, expectedVersion);
+            }
+
+            @Override
+            public List<StoredEvent> read(String stream, long fromVersion, int limit) {
+                return events.read(stream, fromVersion, limit);
+            }
+
+            @Override
+            public long version(String stream) {
+                return events.version(stream);
+            }
+
+            @Override
+            public void saveSnapshot(String stream, Snapshot snapshot) {
+                events.saveSnapshot(stream, snapshot);
+            }
+
+            @Override
+            public void saveSnapshot(String stream, Snapshot snapshot, long expectedVersion) {
+                events.saveSnapshot(stream, snapshot, expectedVersion);
+                if (snapshot.version() == 2) {
+                    events.deleteStream(stream, EventStore.ANY_VERSION);
+                    for (int i = 0; i < 3; i++) {
+                        events.append(stream, List.of(new NewEvent(UUID.randomUUID(), "Debited", 1,
+                                "{\"cents\":1}")), i);
+                    }
+                    events.saveSnapshot(stream, new Snapshot(3, "{\"cents\":-3,\"entries\":3}"), 3);
+                }
+            }
+
+            @Override
+            public Optional<Snapshot> loadSnapshot(String stream) {
+                return events.loadSnapshot(stream);
+            }
+
+            @Override
+            public long truncateStream(String stream, long version) {
+                return events.truncateStream(stream, version);
+            }
+
+            @Override
+            public long truncateStream(String stream, long version, long expectedVersion) {
+                return events.truncateStream(stream, version, expectedVersion);
+            }
+        };
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(store).build()) {
+            Ledger ledger = kit.get(Ledger.class, "mona");
+            ledger.credit(1);
+            ledger.credit(2);
+            assertThatExceptionOfType(ConcurrencyException.class).isThrownBy(() -> kit.get(Ledger.class, "mona").truncate())
+                .withMessageContaining("'Ledger/mona'")
+                .withMessageContaining("expected version 2")
+                .withMessageContaining("version 3")
+                .withMessageContaining("nothing was truncated");
+            assertThat(events.read("Ledger/mona", 1, 10)).extracting(StoredEvent::version).containsExactly(1L, 2L, 3L);
+            assertThat(events.loadSnapshot("Ledger/mona")).map(Snapshot::version).contains(3L);
         }
     }
 }
