@@ -643,11 +643,11 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
 
         /**
          * Sets how many runner threads the {@link TurnScheduler#READY_QUEUE ready-queue scheduler} may have,
-         * blocked ones included (it runs turns on at most this many at once, and on fewer than two per core only
-         * when this is smaller). A turn that waits (a synchronous call to another actor, JDBC) holds its runner:
-         * once this many wait, further turns wait for one to free, and synchronous calls between actors may run
-         * into their call timeout; the scheduler logs a WARN (at most one a minute) and counts the episode
-         * ({@link ActorMetrics#turnRunnersExhausted(int)}). Ignored by the other scheduler and when a
+         * blocked ones included (turns run on two runners per core, or on this many if fewer). A turn that waits
+         * (a synchronous call to another actor, JDBC) holds its runner: once this many wait, further turns wait
+         * for one to free, and synchronous calls between actors may run into their call timeout; once every
+         * runner is blocked while work waits, the scheduler logs a WARN (at most one a minute) and counts the
+         * episode ({@link ActorMetrics#turnRunnersExhausted(int)}). Ignored by the other scheduler and when a
          * {@link #turnExecutor(Executor)} is given. Default: 32,768.
          * @param maxRunners a positive number
          * @return this builder
