@@ -46,4 +46,20 @@ public interface ActorMetrics {
      */
     default void activationsShed(String actorType, SheddingTrigger trigger, int count) {
     }
+
+    /**
+     * Records that the {@link TurnScheduler#READY_QUEUE ready-queue scheduler} wanted another runner while work
+     * waited but all of its runners existed (most of them blocked): turns wait until one frees. Called once per
+     * episode, until nothing waits any more.
+     * @param maxRunners the cap that was reached ({@link ActorRuntime.Builder#readyQueueMaxRunners(int)})
+     */
+    default void turnRunnersExhausted(int maxRunners) {
+    }
+
+    /**
+     * Records that the {@link TurnScheduler#READY_QUEUE ready-queue scheduler} could not make or start a runner
+     * thread; the work stays queued and it tries again.
+     */
+    default void turnRunnerStartFailed() {
+    }
 }

@@ -88,20 +88,27 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         this.closeOwnedTurnExecutor = closeOwnedTurnExecutor;
         this.registry = registry;
         this.timers = new ScheduledThreadPoolExecutor(1, daemonThreads("quark-scheduler"));
-        this.timers.setRemoveOnCancelPolicy(true);
-        this.scheduler = (scheduler != null) ? scheduler : new ClockScheduler(settings.clock(), this.timers);
-        this.catalog = new ActivationCatalog(settings, this.scheduler, registry,
-                new IncomingFilters(builder.incomingFilters, settings.metrics()));
-        CallRouter router = new CallRouter(this.catalog, builder.locator, builder.remoteSender);
-        this.catalog.bindRouter(router);
-        DeadlockProbes probes = new DeadlockProbes(builder.remoteWaits, this.catalog, registry);
-        this.dispatcher = new CallDispatcher(router, settings, builder.outgoingFilters,
-                builder.contextPropagators, probes);
-        this.references = new ActorReferences(registry, this.dispatcher);
-        this.catalog.bindReferences(this.references);
-        this.inbound = new InboundEntry(registry, router, probes);
-        settings.metrics().bindActorTypes(registry.types());
-        scheduleCollection();
+        try {
+            this.timers.setRemoveOnCancelPolicy(true);
+            this.scheduler = (scheduler != null) ? scheduler : new ClockScheduler(settings.clock(), this.timers);
+            this.catalog = new ActivationCatalog(settings, this.scheduler, registry,
+                    new IncomingFilters(builder.incomingFilters, settings.metrics()));
+            CallRouter router = new CallRouter(this.catalog, builder.locator, builder.remoteSender);
+            this.catalog.bindRouter(router);
+            DeadlockProbes probes = new DeadlockProbes(builder.remoteWaits, this.catalog, registry);
+            this.dispatcher = new CallDispatcher(router, settings, builder.outgoingFilters,
+                    builder.contextPropagators, probes);
+            this.references = new ActorReferences(registry, this.dispatcher);
+            this.catalog.bindReferences(this.references);
+            this.inbound = new InboundEntry(registry, router, probes);
+            settings.metrics().bindActorTypes(registry.types());
+            scheduleCollection();
+        }
+        catch (RuntimeException | Error ex) {
+            // A runtime that cannot be made leaves no timer thread behind (the builder closes the turn executor).
+            this.timers.shutdownNow();
+            throw ex;
+        }
     }
 
     /**
@@ -391,8 +398,6 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         /** How many runners of the ready-queue scheduler run turns at once (blocked ones not counted). */
         private static final int READY_QUEUE_PARALLELISM = 2 * Runtime.getRuntime().availableProcessors();
 
-        /** How many runners the ready-queue scheduler may have, blocked ones included. */
-        private static final int READY_QUEUE_MAX_RUNNERS = 32_768;
 
         /** The ready-queue scheduler's fairness bound: turns of one activation before it is requeued. */
         private static final int READY_QUEUE_TURNS_PER_SCHEDULING = 32;
@@ -413,6 +418,8 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         private @Nullable Executor turnExecutor;
 
         private TurnScheduler turnScheduler = ActorRuntimeDefaults.TURN_SCHEDULER;
+
+        private int readyQueueMaxRunners = ActorRuntimeDefaults.READY_QUEUE_MAX_RUNNERS;
 
         private Duration idleTimeout = ActorRuntimeDefaults.IDLE_TIMEOUT;
 
@@ -635,6 +642,25 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
         }
 
         /**
+         * Sets how many runner threads the {@link TurnScheduler#READY_QUEUE ready-queue scheduler} may have,
+         * blocked ones included (turns run on two runners per core, or on this many if fewer). A turn that waits
+         * (a synchronous call to another actor, JDBC) holds its runner: once this many wait, further turns wait
+         * for one to free, and synchronous calls between actors may run into their call timeout; once every
+         * runner is blocked while work waits, the scheduler logs a WARN (at most one a minute) and counts the
+         * episode ({@link ActorMetrics#turnRunnersExhausted(int)}). Ignored by the other scheduler and when a
+         * {@link #turnExecutor(Executor)} is given. Default: 32,768.
+         * @param maxRunners a positive number
+         * @return this builder
+         */
+        public Builder readyQueueMaxRunners(int maxRunners) {
+            if (maxRunners <= 0) {
+                throw new InvalidSettingException("readyQueueMaxRunners", maxRunners, "must be positive");
+            }
+            this.readyQueueMaxRunners = maxRunners;
+            return this;
+        }
+
+        /**
          * Sets how long an activation may receive no calls before it is deactivated. Default: 15 minutes.
          * @param idleTimeout a positive duration
          * @return this builder
@@ -766,9 +792,11 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
             Executor turnExecutor = this.turnExecutor;
             Runnable closeOwnedTurnExecutor = null;
             if (turnExecutor == null && this.turnScheduler == TurnScheduler.READY_QUEUE) {
-                ReadyQueueScheduler owned = new ReadyQueueScheduler("quark-turn", READY_QUEUE_PARALLELISM,
-                        READY_QUEUE_MAX_RUNNERS, READY_QUEUE_TURNS_PER_SCHEDULING, READY_QUEUE_TIME_SLICE_NANOS,
-                        READY_QUEUE_BLOCKED_AFTER_NANOS);
+                ReadyQueueScheduler owned = new ReadyQueueScheduler("quark-turn",
+                        Math.min(READY_QUEUE_PARALLELISM, this.readyQueueMaxRunners), this.readyQueueMaxRunners,
+                        READY_QUEUE_TURNS_PER_SCHEDULING, READY_QUEUE_TIME_SLICE_NANOS,
+                        READY_QUEUE_BLOCKED_AFTER_NANOS, Thread.ofVirtual().name("quark-turn-", 0).factory(),
+                        this.metrics);
                 closeOwnedTurnExecutor = owned::close;
                 turnExecutor = owned;
             }

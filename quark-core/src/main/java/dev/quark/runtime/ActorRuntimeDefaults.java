@@ -29,6 +29,9 @@ public final class ActorRuntimeDefaults {
     /** How turns are run when no turn executor is given. */
     public static final TurnScheduler TURN_SCHEDULER = TurnScheduler.VIRTUAL_THREADS;
 
+    /** How many runner threads the ready-queue scheduler may have, blocked ones included. */
+    public static final int READY_QUEUE_MAX_RUNNERS = 32_768;
+
     /** How often the activation count and the heap are checked against the shedding limits. */
     public static final Duration SHEDDING_CHECK_INTERVAL = Duration.ofSeconds(1);
 

@@ -19,7 +19,9 @@ public enum TurnScheduler {
      * runs at most 32 turns of one activation, and none past 1 ms since the first of them began, before
      * requeueing it, and runs work its turn submitted next (a thread looking for work takes it meanwhile).
      * A thread whose turn blocks is replaced at once when the turn waits for another actor, and after 1 ms
-     * otherwise (JDBC, a sleep), up to 32,768 threads.
+     * otherwise (JDBC, a sleep), up to 32,768 threads ({@link ActorRuntime.Builder#readyQueueMaxRunners(int)},
+     * {@code quark.actors.ready-queue.max-runners}); past that, turns wait for a thread to free and a WARN says so.
+     * {@link ActorRuntime#close()} drops nothing queued: what finds no thread runs on one of its own.
      */
     READY_QUEUE
 }

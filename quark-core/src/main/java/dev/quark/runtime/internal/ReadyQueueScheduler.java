@@ -6,11 +6,17 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
+import dev.quark.runtime.ActorMetrics;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A turn executor of ready activations: a small set of long-lived virtual threads, the runners, take tasks
@@ -35,13 +41,26 @@ import org.jspecify.annotations.Nullable;
  * a monitor thread: a runner whose turn has not finished after {@code blockedAfterNanos} while work is queued
  * counts as blocked, and the monitor starts a runner in its place. At most {@code maxRunners} runners exist.
  * A runner still in the same task at the monitor's look, blocked or computing, loses its slot to the shared queue.
+ * <li><b>At the cap.</b> When a runner is wanted while work waits but {@code maxRunners} exist and every one of
+ * them is blocked (say in synchronous calls to actors whose turns wait in the queue), the work waits until one frees:
+ * such an episode is logged once as a WARN (at most one a minute), counted ({@link #exhaustions()},
+ * {@link ActorMetrics#turnRunnersExhausted(int)}) and logged again at INFO once nothing waits any more.
+ * <li><b>Thread start failures.</b> A runner whose thread cannot be made or started (a thread factory that throws,
+ * an {@link OutOfMemoryError} "unable to create native thread") is not counted: the counts stay those of the
+ * runners that run, the failure is logged as a WARN (at most one a minute) and counted
+ * ({@link #runnerStartFailures()}, {@link ActorMetrics#turnRunnerStartFailed()}), the work stays queued, and the
+ * monitor tries again at its next look.
  * </ul>
  * Idle runners park; at most {@code parallelism} of them wait, further ones end. The monitor parks while
- * nothing is queued. After {@link #close()}, work that reaches the shared queue (a turn requeued by its fairness
- * bound, a slot given away by a turn that then waits or taken by the monitor) runs on a virtual thread of its own,
- * as tasks executed then do, and so do the tasks close() finds queued or in a runner's slot, rather than waiting for
- * a runner that may never come back. Thread-locals that actor code sets may be seen by later tasks on the same runner, as in
- * any pool.
+ * nothing is queued.
+ * <p>
+ * <b>Close.</b> {@link #close()} rejects nothing and drops nothing: work that reaches the shared queue afterwards
+ * (a turn requeued by its fairness bound, a slot given away by a turn that then waits or taken by the monitor)
+ * runs on a thread of its own from the scheduler's thread factory, as tasks executed then do, and so do the tasks
+ * close() finds queued or in a runner's slot, rather than waiting for a runner that may never come back (a runner
+ * blocked in a turn past a timed-out shutdown). A task whose own thread cannot be started runs on the thread that
+ * found it (logged as an ERROR): no task is left waiting. Runners end once idle; the monitor ends at once.
+ * Thread-locals that actor code sets may be seen by later tasks on the same runner, as in any pool.
  */
 public final class ReadyQueueScheduler implements Executor, AutoCloseable {
 
@@ -60,7 +79,16 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
      */
     private static volatile boolean made;
 
+    private static final Logger logger = LoggerFactory.getLogger(ReadyQueueScheduler.class);
+
+    /** At most one WARN of each kind (runners at the cap, runner start failures) in this time. */
+    private static final long WARN_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    private final String name;
+
     private final ThreadFactory threads;
+
+    private final ActorMetrics metrics;
 
     private final int parallelism;
 
@@ -94,6 +122,23 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
 
     private volatile boolean closed;
 
+    /** Whether a runner was wanted while work waited and {@code maxRunners} existed, since nothing last waited. */
+    private final AtomicBoolean exhausted = new AtomicBoolean();
+
+    /** When the current episode at the cap began ({@link System#nanoTime()}). */
+    private volatile long exhaustedSince;
+
+    /** Whether the current episode at the cap was logged as a WARN (so its end is logged too). */
+    private volatile boolean exhaustionWarned;
+
+    private final AtomicLong exhaustions = new AtomicLong();
+
+    private final AtomicLong lastExhaustionWarning = new AtomicLong();
+
+    private final AtomicLong startFailures = new AtomicLong();
+
+    private final AtomicLong lastStartFailureWarning = new AtomicLong();
+
     /**
      * Creates the scheduler without a time slice: only the turn count bounds a scheduling.
      * @param name the name of its threads
@@ -119,18 +164,46 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
      */
     public ReadyQueueScheduler(String name, int parallelism, int maxRunners, int turnsPerScheduling,
             long timeSliceNanos, long blockedAfterNanos) {
+        this(name, parallelism, maxRunners, turnsPerScheduling, timeSliceNanos, blockedAfterNanos,
+                Thread.ofVirtual().name(name + "-", 0).factory(), ActorMetrics.NONE);
+    }
+
+    /**
+     * Creates the scheduler with the threads and metrics given; its runners start on demand. Everything is
+     * checked and made before the monitor thread starts, the last step, so a constructor that fails leaves no
+     * thread behind.
+     * @param name the name of its threads
+     * @param parallelism how many runners should be running turns (not blocked) when work is queued
+     * @param maxRunners how many runners may exist, blocked ones included
+     * @param turnsPerScheduling how many turns of one activation a runner runs before requeueing it
+     * @param timeSliceNanos after how long since its first turn of a scheduling an activation is requeued even
+     * before {@code turnsPerScheduling} turns ran ({@link Long#MAX_VALUE}: never)
+     * @param blockedAfterNanos how long a turn may run before its runner counts as blocked
+     * @param threads makes the runners' threads, and after {@link #close()} the threads of work that finds no runner
+     * @param metrics where episodes at the cap and runner start failures are counted
+     */
+    public ReadyQueueScheduler(String name, int parallelism, int maxRunners, int turnsPerScheduling,
+            long timeSliceNanos, long blockedAfterNanos, ThreadFactory threads, ActorMetrics metrics) {
         if (parallelism < 1 || maxRunners < parallelism || turnsPerScheduling < 1 || timeSliceNanos < 1
                 || blockedAfterNanos < 1) {
             throw new IllegalArgumentException("Invalid scheduler settings: parallelism " + parallelism
                     + ", maxRunners " + maxRunners + ", turnsPerScheduling " + turnsPerScheduling
                     + ", timeSliceNanos " + timeSliceNanos + ", blockedAfterNanos " + blockedAfterNanos);
         }
-        this.threads = Thread.ofVirtual().name(name + "-", 0).factory();
+        if (threads == null || metrics == null) {
+            throw new IllegalArgumentException("Invalid scheduler settings: threads and metrics must not be null");
+        }
+        this.name = name;
+        this.threads = threads;
+        this.metrics = metrics;
         this.parallelism = parallelism;
         this.maxRunners = maxRunners;
         this.turnsPerScheduling = turnsPerScheduling;
         this.timeSliceNanos = timeSliceNanos;
         this.blockedAfterNanos = blockedAfterNanos;
+        long longAgo = System.nanoTime() - 2 * WARN_INTERVAL_NANOS;
+        this.lastExhaustionWarning.set(longAgo);
+        this.lastStartFailureWarning.set(longAgo);
         this.monitor = Thread.ofPlatform().daemon().name(name + "-monitor").unstarted(this::watch);
         made = true;
         this.monitor.start();
@@ -158,7 +231,7 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
     @Override
     public void execute(Runnable task) {
         if (this.closed) {
-            Thread.ofVirtual().start(task);
+            startOnOwnThread(task);
             return;
         }
         Runnable queued = task;
@@ -197,7 +270,7 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
     private void startQueuedOnOwnThreads() {
         Runnable task;
         while ((task = this.queue.poll()) != null) {
-            Thread.ofVirtual().start(task);
+            startOnOwnThread(task);
         }
     }
 
@@ -235,21 +308,112 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
         return true;
     }
 
-    /** Starts a runner when fewer than {@code parallelism} are running turns. */
+    /**
+     * Starts a runner when fewer than {@code parallelism} are running turns. Called only while work waits.
+     * @return whether one was started
+     */
     private boolean startRunnerIfShort() {
         while (true) {
             int count = this.runnerCount.get();
             int running = count - this.announcedBlocked.get() - this.stuck;
-            if (running >= this.parallelism || count >= this.maxRunners || this.closed) {
+            if (running >= this.parallelism || this.closed) {
+                return false;
+            }
+            if (count >= this.maxRunners) {
+                if (running <= 0) {
+                    // Every runner waits (blocked, announced or found by the monitor): nothing runs the queue.
+                    runnersExhausted();
+                }
                 return false;
             }
             if (this.runnerCount.compareAndSet(count, count + 1)) {
-                Runner runner = new Runner(this);
-                this.runners.add(runner);
-                this.threads.newThread(runner).start();
-                return true;
+                return startRunner();
             }
         }
+    }
+
+    /**
+     * Starts a runner already counted; if its thread cannot be made or started, takes it out of the counts again,
+     * so that they stay those of the runners that run, and reports the failure.
+     */
+    private boolean startRunner() {
+        Runner runner = new Runner(this);
+        this.runners.add(runner);
+        Throwable failure;
+        try {
+            Thread thread = this.threads.newThread(runner);
+            if (thread != null) {
+                thread.start();
+                return true;
+            }
+            failure = new IllegalStateException("the thread factory returned no thread");
+        }
+        catch (Throwable ex) {
+            failure = ex;
+        }
+        this.runners.remove(runner);
+        this.runnerCount.decrementAndGet();
+        runnerStartFailed(failure);
+        return false;
+    }
+
+    private void runnerStartFailed(Throwable failure) {
+        long failures = this.startFailures.incrementAndGet();
+        try {
+            this.metrics.turnRunnerStartFailed();
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Metrics failed to record a runner start failure", ex);
+        }
+        if (warnNow(this.lastStartFailureWarning)) {
+            logger.warn("Ready-queue scheduler {} could not start a runner thread ({} failures so far, {} runners "
+                    + "running); the work stays queued and the monitor tries again", this.name, failures,
+                    this.runnerCount.get(), failure);
+        }
+        wakeMonitor();
+    }
+
+    /**
+     * Notes that a runner was wanted while work waited but {@code maxRunners} exist, all blocked: counted once per episode
+     * (until the monitor finds nothing waiting) and logged at most once a minute. Not on the path of a turn: only
+     * when no idle runner could be woken.
+     */
+    private void runnersExhausted() {
+        if (this.exhausted.get() || !this.exhausted.compareAndSet(false, true)) {
+            return;
+        }
+        this.exhaustedSince = System.nanoTime();
+        long episodes = this.exhaustions.incrementAndGet();
+        try {
+            this.metrics.turnRunnersExhausted(this.maxRunners);
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Metrics failed to record runners at their cap", ex);
+        }
+        if (warnNow(this.lastExhaustionWarning)) {
+            this.exhaustionWarned = true;
+            logger.warn("Ready-queue scheduler {} has all of its {} runners blocked ({} of them in announced "
+                    + "waits, such as calls to other actors) while work waits: turns wait until a runner frees, and synchronous calls "
+                    + "between actors may run into their call timeout (episode {}; raise "
+                    + "quark.actors.ready-queue.max-runners, ActorRuntime.Builder.readyQueueMaxRunners)",
+                    this.name, this.maxRunners, this.announcedBlocked.get(), episodes);
+        }
+    }
+
+    /** Ends an episode at the cap, if one is going on: nothing waits any more. Called by the monitor. */
+    private void exhaustionEnded() {
+        if (this.exhausted.get() && this.exhausted.compareAndSet(true, false) && this.exhaustionWarned) {
+            this.exhaustionWarned = false;
+            logger.info("Ready-queue scheduler {}: no work waits any more, {} ms after its runners reached their "
+                    + "cap of {}", this.name, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - this.exhaustedSince),
+                    this.maxRunners);
+        }
+    }
+
+    private static boolean warnNow(AtomicLong last) {
+        long now = System.nanoTime();
+        long previous = last.get();
+        return now - previous >= WARN_INTERVAL_NANOS && last.compareAndSet(previous, now);
     }
 
     /**
@@ -300,6 +464,7 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
         while (!this.closed) {
             if (nothingWaiting()) {
                 this.stuck = 0;
+                exhaustionEnded();
                 this.monitorParked = true;
                 if (nothingWaiting() && !this.closed) {
                     LockSupport.park(this);
@@ -362,15 +527,62 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
         }
     }
 
-    private static void startOnOwnThread(@Nullable Runnable task) {
-        if (task != null) {
-            Thread.ofVirtual().start(task);
+    /**
+     * Runs a task that may find no runner (the scheduler is closed) on a thread of its own, or, if none can be
+     * started, on the current thread: it must not wait for ever.
+     */
+    private void startOnOwnThread(@Nullable Runnable task) {
+        if (task == null) {
+            return;
+        }
+        Throwable failure;
+        try {
+            Thread thread = this.threads.newThread(task);
+            if (thread != null) {
+                thread.start();
+                return;
+            }
+            failure = new IllegalStateException("the thread factory returned no thread");
+        }
+        catch (Throwable ex) {
+            failure = ex;
+        }
+        logger.error("Ready-queue scheduler {} is closed and could not start a thread for a task; running it on {}",
+                this.name, Thread.currentThread(), failure);
+        try {
+            task.run();
+        }
+        catch (Throwable ex) {
+            Thread current = Thread.currentThread();
+            current.getUncaughtExceptionHandler().uncaughtException(current, ex);
         }
     }
 
     /** Returns how many runners exist, for tests. */
     int runners() {
         return this.runnerCount.get();
+    }
+
+    /**
+     * Returns how many times a runner was wanted while work waited but {@code maxRunners} existed: episodes, each
+     * counted once until nothing waits any more.
+     * @return the count since the scheduler was made
+     */
+    public long exhaustions() {
+        return this.exhaustions.get();
+    }
+
+    /**
+     * Returns how many runner threads could not be made or started.
+     * @return the count since the scheduler was made
+     */
+    public long runnerStartFailures() {
+        return this.startFailures.get();
+    }
+
+    /** Whether the monitor thread is alive, for tests. */
+    boolean monitorAlive() {
+        return this.monitor.isAlive();
     }
 
     private @Nullable Runnable next(Runner runner) {

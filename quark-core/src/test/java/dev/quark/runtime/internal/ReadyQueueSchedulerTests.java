@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,9 +16,17 @@ import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.OneWay;
 import dev.quark.actor.QuarkActor;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.CallMetrics;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -38,11 +47,198 @@ class ReadyQueueSchedulerTests {
 
     private ActorRuntime runtime = runtimeOn(this.scheduler);
 
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+
+    @BeforeEach
+    void captureLogs() {
+        this.logged.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(ReadyQueueScheduler.class);
+        logger.setLevel(Level.INFO);
+        logger.addAppender(this.logged);
+    }
+
     @AfterEach
     void close() {
+        Logger logger = (Logger) LoggerFactory.getLogger(ReadyQueueScheduler.class);
+        logger.detachAppender(this.logged);
+        logger.setLevel(null);
         this.shared.gate.countDown();
         this.runtime.close();
         this.scheduler.close();
+    }
+
+    private List<String> logged(Level level) {
+        return this.logged.list.stream()
+            .filter((event) -> event.getLevel() == level)
+            .map(ILoggingEvent::getFormattedMessage)
+            .toList();
+    }
+
+    @Test
+    void runnersAtTheirCapAreReportedAndWorkResumesOnceTheyFree() throws InterruptedException {
+        Exhaustions metrics = new Exhaustions();
+        ReadyQueueScheduler capped = new ReadyQueueScheduler("capped", 1, 4, 32, Long.MAX_VALUE,
+                TimeUnit.MILLISECONDS.toNanos(1), Thread.ofVirtual().factory(), metrics);
+        try {
+            CountDownLatch release = new CountDownLatch(1);
+            AtomicInteger waiting = new AtomicInteger();
+            for (int i = 0; i < 4; i++) {
+                // As a turn waiting for a synchronous call to another actor: announced, holding its runner.
+                capped.execute(() -> {
+                    boolean runner = ReadyQueueScheduler.blockingBegins();
+                    waiting.incrementAndGet();
+                    try {
+                        release.await();
+                    }
+                    catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                    }
+                    finally {
+                        ReadyQueueScheduler.blockingEnds(runner);
+                    }
+                });
+                int started = i + 1;
+                await("runner " + started + " waiting").atMost(Duration.ofSeconds(20))
+                    .until(() -> waiting.get() == started);
+            }
+            assertThat(capped.runners()).isEqualTo(4);
+            CountDownLatch queuedRan = new CountDownLatch(1);
+
+            capped.execute(queuedRan::countDown);
+            capped.execute(() -> {
+                // a second task in the same episode: counted once
+            });
+
+            await("episode reported").atMost(Duration.ofSeconds(20))
+                .until(() -> !logged(Level.WARN).isEmpty());
+            assertThat(logged(Level.WARN)).singleElement().asString()
+                .contains("capped", "all of its 4 runners blocked", "4 of them in announced waits",
+                        "quark.actors.ready-queue.max-runners");
+            assertThat(capped.exhaustions()).isEqualTo(1);
+            assertThat(metrics.exhausted).containsExactly(4);
+            assertThat(queuedRan.getCount()).as("the queued task waits for a runner").isEqualTo(1);
+
+            release.countDown();
+
+            assertThat(queuedRan.await(20, TimeUnit.SECONDS)).isTrue();
+            await("end of the episode logged").atMost(Duration.ofSeconds(20))
+                .until(() -> logged(Level.INFO).stream().anyMatch((line) -> line.contains("no work waits any more")));
+            assertThat(capped.runners()).isLessThanOrEqualTo(4);
+            assertThat(capped.exhaustions()).isEqualTo(1);
+        }
+        finally {
+            capped.close();
+        }
+    }
+
+    @Test
+    void aRunnerThreadThatCannotStartIsNotCountedAndTheWorkRunsOnceOneCan() throws InterruptedException {
+        AtomicInteger calls = new AtomicInteger();
+        ThreadFactory failingOnce = (task) -> {
+            if (calls.incrementAndGet() == 1) {
+                throw new OutOfMemoryError("unable to create native thread: possibly out of memory");
+            }
+            return Thread.ofVirtual().unstarted(task);
+        };
+        Exhaustions metrics = new Exhaustions();
+        ReadyQueueScheduler failing = new ReadyQueueScheduler("failing", 1, 4, 32, Long.MAX_VALUE,
+                TimeUnit.MILLISECONDS.toNanos(1), failingOnce, metrics);
+        try {
+            CountDownLatch ran = new CountDownLatch(1);
+
+            failing.execute(ran::countDown);
+
+            assertThat(ran.await(20, TimeUnit.SECONDS)).as("ran on a runner started by the monitor's next look")
+                .isTrue();
+            assertThat(failing.runnerStartFailures()).isEqualTo(1);
+            assertThat(metrics.startFailures).hasValue(1);
+            assertThat(failing.runners()).isEqualTo(1);
+            assertThat(this.logged.list).filteredOn((event) -> event.getLevel() == Level.WARN).singleElement()
+                .satisfies((event) -> {
+                    assertThat(event.getFormattedMessage()).contains("failing", "could not start a runner thread");
+                    assertThat(event.getThrowableProxy().getMessage()).contains("unable to create native thread");
+                });
+        }
+        finally {
+            failing.close();
+        }
+    }
+
+    @Test
+    void aThreadFactoryThatReturnsNoThreadIsAFailureToStartARunner() throws InterruptedException {
+        AtomicInteger calls = new AtomicInteger();
+        ThreadFactory refusingOnce = (task) -> (calls.incrementAndGet() == 1) ? null : Thread.ofVirtual().unstarted(task);
+        ReadyQueueScheduler refusing = new ReadyQueueScheduler("refusing", 1, 4, 32, Long.MAX_VALUE,
+                TimeUnit.MILLISECONDS.toNanos(1), refusingOnce, ActorMetrics.NONE);
+        try {
+            CountDownLatch ran = new CountDownLatch(1);
+
+            refusing.execute(ran::countDown);
+
+            assertThat(ran.await(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(refusing.runnerStartFailures()).isEqualTo(1);
+            assertThat(refusing.runners()).isEqualTo(1);
+            assertThat(logged(Level.WARN)).singleElement().asString().contains("refusing");
+        }
+        finally {
+            refusing.close();
+        }
+    }
+
+    @Test
+    void tasksQueuedAtCloseRunOnTheClosingThreadWhenNoThreadOfTheirOwnCanStart() throws InterruptedException {
+        AtomicBoolean threadsFail = new AtomicBoolean();
+        ThreadFactory threads = (task) -> {
+            if (threadsFail.get()) {
+                throw new OutOfMemoryError("unable to create native thread: possibly out of memory");
+            }
+            return Thread.ofVirtual().unstarted(task);
+        };
+        ReadyQueueScheduler single = new ReadyQueueScheduler("closing-failing", 1, 1, 32, Long.MAX_VALUE, NEVER_NANOS,
+                threads, ActorMetrics.NONE);
+        CountDownLatch occupied = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        single.execute(() -> {
+            occupied.countDown();
+            try {
+                release.await();
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(occupied.await(10, TimeUnit.SECONDS)).isTrue();
+        List<Thread> ranOn = new CopyOnWriteArrayList<>();
+        single.execute(() -> ranOn.add(Thread.currentThread()));
+        threadsFail.set(true);
+
+        single.close();
+
+        assertThat(ranOn).as("the queued task ran on the thread that closed the scheduler")
+            .containsExactly(Thread.currentThread());
+        single.execute(() -> ranOn.add(Thread.currentThread()));
+        assertThat(ranOn).hasSize(2);
+        assertThat(logged(Level.ERROR)).hasSize(2).allSatisfy((line) -> assertThat(line).contains("closing-failing",
+                "could not start a thread"));
+        release.countDown();
+    }
+
+    @Test
+    void aSchedulerWhoseSettingsAreRefusedStartsNoMonitor() {
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> new ReadyQueueScheduler("refused", 1, 4, 32, 1, 1, null, ActorMetrics.NONE))
+            .withMessageContaining("threads and metrics must not be null");
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch((thread) -> thread.getName().equals("refused-monitor"));
+    }
+
+    @Test
+    void theMonitorEndsOnClose() {
+        ReadyQueueScheduler closing = new ReadyQueueScheduler("ending", 1, 1, 32, NEVER_NANOS);
+        assertThat(closing.monitorAlive()).isTrue();
+
+        closing.close();
+
+        await("monitor ended").atMost(Duration.ofSeconds(10)).until(() -> !closing.monitorAlive());
     }
 
     private ActorRuntime runtimeOn(ReadyQueueScheduler turns) {
@@ -341,6 +537,29 @@ class ReadyQueueSchedulerTests {
             .withMessageContaining("turnsPerScheduling 0");
         assertThatIllegalArgumentException().isThrownBy(() -> new ReadyQueueScheduler("bad", 1, 1, 1, 0, 1))
             .withMessageContaining("timeSliceNanos 0");
+    }
+
+    /** Records what the scheduler reports. */
+    static final class Exhaustions implements ActorMetrics {
+
+        final List<Integer> exhausted = new CopyOnWriteArrayList<>();
+
+        final AtomicInteger startFailures = new AtomicInteger();
+
+        @Override
+        public CallMetrics forMethod(Class<? extends Actor> contract, String method) {
+            return CallMetrics.NONE;
+        }
+
+        @Override
+        public void turnRunnersExhausted(int maxRunners) {
+            this.exhausted.add(maxRunners);
+        }
+
+        @Override
+        public void turnRunnerStartFailed() {
+            this.startFailures.incrementAndGet();
+        }
     }
 
     /** What the waiters share with the test. */

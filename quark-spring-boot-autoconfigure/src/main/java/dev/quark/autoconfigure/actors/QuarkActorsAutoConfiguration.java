@@ -63,7 +63,8 @@ public final class QuarkActorsAutoConfiguration {
             .mailboxFullTimeout(properties.getMailboxFullTimeout())
             .callTimeout(properties.getCallTimeout())
             .shutdownTimeout(properties.getShutdownTimeout())
-            .turnScheduler(properties.getTurnScheduler());
+            .turnScheduler(properties.getTurnScheduler())
+            .readyQueueMaxRunners(properties.getReadyQueue().getMaxRunners());
         applyShedding(properties, builder);
         scheduler.ifUnique(builder::scheduler);
         actors.keySet().forEach(builder::actor);

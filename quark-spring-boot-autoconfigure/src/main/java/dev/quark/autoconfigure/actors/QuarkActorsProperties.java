@@ -59,6 +59,8 @@ public class QuarkActorsProperties implements InitializingBean {
      */
     private TurnScheduler turnScheduler = TurnScheduler.VIRTUAL_THREADS;
 
+    private final ReadyQueue readyQueue = new ReadyQueue();
+
     // Shedding: idle activations deactivated before the idle timeout over a count or heap limit.
 
     /**
@@ -148,8 +150,32 @@ public class QuarkActorsProperties implements InitializingBean {
         this.sheddingCheckInterval = sheddingCheckInterval;
     }
 
+    public ReadyQueue getReadyQueue() {
+        return this.readyQueue;
+    }
+
     public MemoryPressure getMemoryPressure() {
         return this.memoryPressure;
+    }
+
+    /**
+     * The ready-queue turn scheduler (turn-scheduler=ready-queue).
+     */
+    public static class ReadyQueue {
+
+        /**
+         * How many runner threads it may have, blocked ones included. Once that many wait (synchronous calls to
+         * other actors, JDBC), further turns wait for one to free and a WARN is logged (at most one a minute).
+         */
+        private int maxRunners = 32768;
+
+        public int getMaxRunners() {
+            return this.maxRunners;
+        }
+
+        public void setMaxRunners(int maxRunners) {
+            this.maxRunners = maxRunners;
+        }
     }
 
     /**
@@ -214,6 +240,7 @@ public class QuarkActorsProperties implements InitializingBean {
         check("shutdown-timeout", this.shutdownTimeout, builder::shutdownTimeout);
         check("mailbox-full-timeout", this.mailboxFullTimeout, builder::mailboxFullTimeout);
         check("mailbox-capacity", this.mailboxCapacity, builder::mailboxCapacity);
+        check("ready-queue.max-runners", this.readyQueue.maxRunners, builder::readyQueueMaxRunners);
         if (this.maxActivations != null) {
             check("max-activations", this.maxActivations, builder::maxActivations);
         }

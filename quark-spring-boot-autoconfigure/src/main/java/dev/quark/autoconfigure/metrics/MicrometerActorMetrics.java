@@ -49,6 +49,12 @@ public class MicrometerActorMetrics implements ActorMetrics {
     /** Name of the shed activation counter. */
     public static final String ACTIVATIONS_SHED = "quark.actor.activations.shed";
 
+    /** Name of the counter of episodes in which every runner of the ready-queue turn scheduler was blocked at its cap. */
+    public static final String TURN_RUNNERS_EXHAUSTED = "quark.actor.turn.runners.exhausted";
+
+    /** Name of the counter of runner threads the ready-queue turn scheduler could not start. */
+    public static final String TURN_RUNNER_START_FAILURES = "quark.actor.turn.runner.start.failures";
+
     private final MeterRegistry registry;
 
     public MicrometerActorMetrics(MeterRegistry registry) {
@@ -91,6 +97,23 @@ public class MicrometerActorMetrics implements ActorMetrics {
             .tag("contract", actorType)
             .register(this.registry)
             .increment(count);
+    }
+
+    @Override
+    public void turnRunnersExhausted(int maxRunners) {
+        Counter.builder(TURN_RUNNERS_EXHAUSTED)
+            .description("Episodes in which every runner of the ready-queue turn scheduler was blocked at its cap "
+                    + "(quark.actors.ready-queue.max-runners) while turns waited")
+            .register(this.registry)
+            .increment();
+    }
+
+    @Override
+    public void turnRunnerStartFailed() {
+        Counter.builder(TURN_RUNNER_START_FAILURES)
+            .description("Runner threads the ready-queue turn scheduler could not make or start")
+            .register(this.registry)
+            .increment();
     }
 
     @Override

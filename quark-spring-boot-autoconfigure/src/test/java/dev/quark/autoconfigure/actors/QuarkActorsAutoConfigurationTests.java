@@ -129,6 +129,7 @@ class QuarkActorsAutoConfigurationTests {
         assertThat(properties.getShutdownTimeout()).isEqualTo(ActorRuntimeDefaults.SHUTDOWN_TIMEOUT);
         assertThat(properties.getSheddingCheckInterval()).isEqualTo(ActorRuntimeDefaults.SHEDDING_CHECK_INTERVAL);
         assertThat(properties.getTurnScheduler()).isEqualTo(ActorRuntimeDefaults.TURN_SCHEDULER);
+        assertThat(properties.getReadyQueue().getMaxRunners()).isEqualTo(ActorRuntimeDefaults.READY_QUEUE_MAX_RUNNERS);
     }
 
     @Test
@@ -214,6 +215,22 @@ class QuarkActorsAutoConfigurationTests {
             Greeter greeter = context.getBean(ActorRuntime.class).get(Greeter.class, "scheduled");
             assertThat(greeter.threadName()).startsWith("quark-turn-");
         });
+    }
+
+    @Test
+    void readyQueueRunnerCapBindsAndAnInvalidOneFailsStartupNamingThePropertyAndValue() {
+        this.contextRunner
+            .withPropertyValues("quark.actors.turn-scheduler=ready-queue", "quark.actors.ready-queue.max-runners=4")
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                assertThat(context.getBean(QuarkActorsProperties.class).getReadyQueue().getMaxRunners()).isEqualTo(4);
+                assertThat(context.getBean(ActorRuntime.class).get(Greeter.class, "capped").threadName())
+                    .startsWith("quark-turn-");
+            });
+        assertInvalid("ready-queue.max-runners=0", "Property quark.actors.ready-queue.max-runners with value '0' is "
+                + "invalid: must be positive");
+        assertInvalid("ready-queue.max-runners=-1", "Property quark.actors.ready-queue.max-runners with value '-1' is "
+                + "invalid: must be positive");
     }
 
     @Test

@@ -103,6 +103,19 @@ class QuarkMetricsAutoConfigurationTests {
     }
 
     @Test
+    void readyQueueSchedulerEventsAreCounted() {
+        this.contextRunner.run((context) -> {
+            ActorMetrics metrics = context.getBean(ActorMetrics.class);
+            metrics.turnRunnersExhausted(4);
+            metrics.turnRunnersExhausted(4);
+            metrics.turnRunnerStartFailed();
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.get(MicrometerActorMetrics.TURN_RUNNERS_EXHAUSTED).counter().count()).isEqualTo(2);
+            assertThat(registry.get(MicrometerActorMetrics.TURN_RUNNER_START_FAILURES).counter().count()).isEqualTo(1);
+        });
+    }
+
+    @Test
     void clientMetricsAreOnlyThoseOfAClusterClientNotOfASilo() {
         ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
