@@ -69,7 +69,7 @@ public final class PostgresNotificationListener implements AutoCloseable {
     /** The longest identifier PostgreSQL keeps, in bytes. */
     private static final int MAX_CHANNEL_BYTES = 63;
 
-    /** PostgreSQL identifiers of at most 63 characters, written as they are (lower case, no quoting needed). */
+    /** The channels {@link #listen} takes: lower-case identifiers of at most 63 characters (quoted in LISTEN as all are). */
     private static final Pattern CHANNEL = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
     private static final Logger logger = LoggerFactory.getLogger(PostgresNotificationListener.class);
@@ -409,7 +409,8 @@ public final class PostgresNotificationListener implements AutoCloseable {
             this.closed.countDown();
             current = this.thread;
         }
-        if (current == null) {
+        if (current == null || current == Thread.currentThread()) {
+            // Closed by one of its own callbacks: the thread ends when the callback returns.
             return;
         }
         try {

@@ -193,7 +193,11 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
             try {
                 task.run();
             }
-            catch (RuntimeException ex) {
+            catch (VirtualMachineError ex) {
+                throw ex;
+            }
+            catch (Throwable ex) {
+                // Errors too (an AssertionError of a listener): nothing reaches another thread's handler.
                 logger.warn("A membership watch task on {} failed", this.threadName, ex);
             }
             finally {
