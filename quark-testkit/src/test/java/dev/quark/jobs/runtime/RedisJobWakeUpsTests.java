@@ -296,6 +296,48 @@ class RedisJobWakeUpsTests {
         return ids;
     }
 
+    /**
+     * Redis down at start-up: the application starts, its workers polling; the subscription is retried on the
+     * wake-ups' scheduler, not by a sleeping start-up thread, and closing does not wait for it.
+     */
+    @Test
+    void withRedisUnreachableStartReturnsAtOnceAndCloseDoesNotHang() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        LettuceConnectionFactory unreachable = new LettuceConnectionFactory(
+                new org.springframework.data.redis.connection.RedisStandaloneConfiguration("127.0.0.1", port),
+                org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration.builder()
+                    .commandTimeout(Duration.ofSeconds(10))
+                    .build());
+        unreachable.afterPropertiesSet();
+        unreachable.start();
+        try {
+            JobOrchestrator orchestrator = JobOrchestrator.builder(store(false), leases, this.handlers, this.codec)
+                .pollInterval(LONG_POLL)
+                .build();
+            this.started.add(orchestrator);
+            RedisJobWakeUps wakeUps = new RedisJobWakeUps(unreachable, store(true).channel(), orchestrator);
+            long startedAt = System.nanoTime();
+            wakeUps.start();
+            assertThat(Duration.ofNanos(System.nanoTime() - startedAt)).as("start").isLessThan(Duration.ofSeconds(1));
+            assertThat(wakeUps.isRunning()).isTrue();
+            // Past the container's registration wait (2 s) and its first back-off (5 s) would be too long: a failed
+            // first attempt is enough to close in the middle of the retries.
+            await("a failed attempt").during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> !wakeUps.isSubscribed());
+            long closingAt = System.nanoTime();
+            wakeUps.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - closingAt)).as("close").isLessThan(Duration.ofSeconds(3));
+            assertThat(wakeUps.isRunning()).isFalse();
+            assertThat(wakeUps.isSubscribed()).isFalse();
+        }
+        finally {
+            unreachable.destroy();
+        }
+    }
+
     @Test
     void aBlankChannelIsRefusedNamingIt() {
         JobOrchestrator orchestrator = JobOrchestrator.builder(store(false), leases, this.handlers, this.codec).build();
