@@ -297,6 +297,67 @@ class RedisJobWakeUpsTests {
     }
 
     /**
+     * A Redis user without the right to publish on the channel (ACL {@code resetchannels}, the default of new users
+     * on Redis 7): the writes still succeed, the hint is lost (the script ignores the refused {@code PUBLISH}, after
+     * its writes, which Redis does not roll back).
+     */
+    @Test
+    void aUserWithoutTheRightToPublishStillWritesItsJobs() {
+        String user = "quark-wake-ups-" + Long.toHexString(System.nanoTime());
+        String password = "secret-" + user;
+        acl("SETUSER", user, "on", ">" + password, "resetchannels", "~*", "+@all");
+        LettuceConnectionFactory restricted = null;
+        try {
+            RedisTestServer server = RedisTestServer.get();
+            org.springframework.data.redis.connection.RedisStandaloneConfiguration configuration =
+                    new org.springframework.data.redis.connection.RedisStandaloneConfiguration(server.host(), server.port());
+            configuration.setUsername(user);
+            configuration.setPassword(password);
+            restricted = new LettuceConnectionFactory(configuration);
+            restricted.afterPropertiesSet();
+            restricted.start();
+            StringRedisTemplate restrictedRedis = new StringRedisTemplate(restricted);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(
+                    () -> restrictedRedis.convertAndSend(store(true).channel(), TYPE)))
+                .as("the user may not publish").rootCause().hasMessageContaining("NOPERM");
+            RedisJobStore restrictedStore = new RedisJobStore(restricted, prefix, true);
+            JobId id = producer(restrictedStore).enqueue(TYPE, "unpublished");
+            assertThat(restrictedStore.find(id).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+            ClaimedJob claimed = claimAsProducer(store(false), id);
+            Instant now = Instant.now();
+            restrictedStore.finish(id, claimed.lease(), JobTransition.released(now), new JobReport(0, null, List.of()),
+                    now);
+            leases.release(claimed.lease());
+            assertThat(restrictedStore.find(id).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+        }
+        finally {
+            if (restricted != null) {
+                restricted.destroy();
+            }
+            redis.execute((RedisConnection connection) -> {
+                // DELUSER replies with an integer, which the generic execute cannot read.
+                @SuppressWarnings("unchecked")
+                io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<byte[], byte[]> commands =
+                        (io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<byte[], byte[]>) connection
+                            .getNativeConnection();
+                try {
+                    return commands.aclDeluser(user).get(10, TimeUnit.SECONDS);
+                }
+                catch (Exception ex) {
+                    throw new IllegalStateException("Could not delete the test user " + user, ex);
+                }
+            });
+        }
+    }
+
+    private static void acl(String... arguments) {
+        byte[][] bytes = java.util.Arrays.stream(arguments)
+            .map((argument) -> argument.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            .toArray(byte[][]::new);
+        redis.execute((RedisConnection connection) -> connection.execute("ACL", bytes));
+    }
+
+    /**
      * Redis down at start-up: the application starts, its workers polling; the subscription is retried on the
      * wake-ups' scheduler, not by a sleeping start-up thread, and closing does not wait for it.
      */
