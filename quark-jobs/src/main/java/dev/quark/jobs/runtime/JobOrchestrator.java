@@ -452,18 +452,32 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                     more = false;
                     reserved = false;
                 }
+                boolean pending;
                 synchronized (this.lock) {
                     // A request made while this round held room reserved may have found none: this loop serves it.
                     boolean hidden = reserved && this.requests != seen;
                     // Deciding to stop and letting the next poll start are one step, so that no request is lost.
-                    if (this.state != State.RUNNING || (!more && !this.pollAgain && !hidden)
-                            || round == MAX_CLAIMS_PER_POLL) {
+                    if (this.state != State.RUNNING || (!more && !this.pollAgain && !hidden)) {
                         loopEnded();
                         ended = true;
                         return;
                     }
-                    this.pollAgain = false;
-                    seen = this.requests;
+                    // At the cap a pending request is not dropped: a fresh poll serves it (the rest waits as before).
+                    pending = this.pollAgain || hidden;
+                    if (round == MAX_CLAIMS_PER_POLL) {
+                        loopEnded();
+                        ended = true;
+                    }
+                    else {
+                        this.pollAgain = false;
+                        seen = this.requests;
+                    }
+                }
+                if (ended) {
+                    if (pending) {
+                        poll();
+                    }
+                    return;
                 }
             }
         }

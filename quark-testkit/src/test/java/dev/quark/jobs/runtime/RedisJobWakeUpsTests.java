@@ -277,6 +277,9 @@ class RedisJobWakeUpsTests {
         redis.convertAndSend(wakeUps.channel(), "another-type");
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> this.claims.get() == before);
         assertThat(this.ran).isEmpty();
+        // The control: a message of a type it runs, sent after the other one, wakes it (so the other was heard).
+        redis.convertAndSend(wakeUps.channel(), TYPE);
+        await("woken by a type it runs").atMost(WAKE_UP).until(() -> this.claims.get() > before);
     }
 
     @Test
