@@ -36,9 +36,9 @@ import org.springframework.data.redis.listener.RedisMessageListenerContainer;
  * <p>
  * {@link #start()} never waits for Redis: the container subscribes on a virtual thread of its own, and when Redis is
  * down or slow it retries (with its back-off) on a scheduler of its own rather than sleeping, so that an application
- * starts while Redis is unreachable, its workers polling meanwhile. A failure to subscribe is logged once (WARN) and
- * the subscription (INFO); one that is not a lost connection (a user without the right to the channel, NOPERM) is
- * not retried.
+ * starts while Redis is unreachable, its workers polling meanwhile; a first subscription that failed (which the
+ * container does not retry) is tried again every 5 seconds. A failure to subscribe is logged once (WARN) and the
+ * subscription (INFO).
  * <p>
  * Requires Spring Data Redis.
  */
@@ -48,6 +48,9 @@ public final class RedisJobWakeUps implements AutoCloseable {
 
     /** How long {@link #close()} waits for a listener that is telling the orchestrator. */
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+
+    /** How long after a failed first subscription it tries again (the container's own back-off is 5 seconds). */
+    private static final Duration RETRY = Duration.ofSeconds(5);
 
     private final String channel;
 
@@ -111,8 +114,8 @@ public final class RedisJobWakeUps implements AutoCloseable {
 
     /**
      * Starts subscribing, on a virtual thread of its own, and returns at once: it does not wait for Redis. A failure
-     * to subscribe is logged (WARN, once) and, when the connection failed, retried by the container with its
-     * back-off; {@link #isSubscribed()} tells when Redis confirmed the subscription.
+     * to subscribe is logged (WARN, once) and tried again every 5 seconds; {@link #isSubscribed()} tells when Redis
+     * confirmed the subscription.
      * @throws IllegalStateException when it was closed
      */
     public void start() {
@@ -129,14 +132,35 @@ public final class RedisJobWakeUps implements AutoCloseable {
         }
     }
 
-    /** Starts the container, which subscribes and waits (2 seconds at most) for the confirmation. */
+    /**
+     * Starts the container, which subscribes and waits (2 seconds at most) for the confirmation. The container does
+     * not retry a first subscription that failed (only one lost later): it is stopped and started again after
+     * {@link #RETRY}, on the scheduler, until it subscribes or is closed.
+     */
     private void subscribe() {
         try {
             this.container.start();
         }
         catch (RuntimeException ex) {
-            if (!this.closed) {
-                failed(ex);
+            if (this.closed) {
+                return;
+            }
+            failed(ex);
+            try {
+                this.container.stop();
+            }
+            catch (RuntimeException stopFailure) {
+                logger.debug("Could not stop the failed subscription to {}", this.channel, stopFailure);
+            }
+            try {
+                this.subscriptions.schedule(() -> {
+                    if (!this.closed) {
+                        subscribe();
+                    }
+                }, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            catch (java.util.concurrent.RejectedExecutionException closedMeanwhile) {
+                // closed: nothing to retry
             }
         }
         finally {

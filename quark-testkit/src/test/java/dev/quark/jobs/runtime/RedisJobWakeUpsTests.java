@@ -33,6 +33,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import redis.embedded.RedisServer;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.data.redis.connection.RedisConnection;
@@ -419,6 +420,47 @@ class RedisJobWakeUpsTests {
         }
         finally {
             unreachable.destroy();
+        }
+    }
+
+    /** Redis down at start-up, up later: the container's retries, scheduled, subscribe once it is up. */
+    @Test
+    void startedWhileRedisIsDownItSubscribesOnceRedisIsUp() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        LettuceConnectionFactory later = new LettuceConnectionFactory(
+                new org.springframework.data.redis.connection.RedisStandaloneConfiguration("127.0.0.1", port));
+        later.afterPropertiesSet();
+        later.start();
+        RedisServer process = null;
+        try {
+            JobOrchestrator orchestrator = JobOrchestrator.builder(store(false), leases, this.handlers, this.codec)
+                .pollInterval(LONG_POLL)
+                .build();
+            this.started.add(orchestrator);
+            RedisJobWakeUps wakeUps = new RedisJobWakeUps(later, "{jobs}:due", orchestrator);
+            this.started.add(wakeUps);
+            wakeUps.start();
+            await("a failed attempt").during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> !wakeUps.isSubscribed());
+            process = RedisServer.newRedisServer()
+                .bind("127.0.0.1")
+                .port(port)
+                .setting("save \"\"")
+                .setting("appendonly no")
+                .build();
+            process.start();
+            // The container's back-off: 5 seconds between attempts.
+            await("subscribed once Redis is up").atMost(Duration.ofSeconds(15)).until(wakeUps::isSubscribed);
+            wakeUps.close();
+        }
+        finally {
+            later.destroy();
+            if (process != null) {
+                process.stop();
+            }
         }
     }
 
