@@ -79,6 +79,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
+    /**
+     * How long after a wake-up from another node ({@link #jobsDue} with types) whose claim rounds left room free the
+     * workers poll once more. The job may not have been claimable yet: a job given back or retried at once is
+     * published by the outcome's write, before the worker that ran it releases its lease, and the clocks of two
+     * nodes differ by a millisecond or two, so that a job enqueued due now on one may not be due yet on the other.
+     */
+    static final Duration WAKE_UP_POLL_AGAIN = Duration.ofMillis(100);
+
     /** How many claims one poll makes at most before it leaves the rest to the next poll. */
     private static final int MAX_CLAIMS_PER_POLL = 100;
 
@@ -339,13 +347,34 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * Jobs may have become due elsewhere (another node enqueued them, as a PostgreSQL notification or a Redis message
      * tells: {@link PostgresJobWakeUps}, {@link RedisJobWakeUps}): polls now,
      * once, when this node runs any of the types. A poll already running polls once more instead, so that a burst of
-     * such calls costs at most one claim round more.
+     * such calls costs at most one claim round more. When types are given and the claims left room free (fewer jobs
+     * came than there was room for), it polls once more {@link #WAKE_UP_POLL_AGAIN 100 ms} later, once per call: the
+     * job may not have been claimable yet (its lease not yet released by the worker that gave it back, or not yet due
+     * by this node's clock).
      * @param types the types of the jobs; every type may be concerned when it is empty or holds {@code ""}
      */
     public void jobsDue(Collection<String> types) {
-        if (types.isEmpty() || types.contains("")
-                || types.stream().anyMatch((type) -> this.handlers.find(type).isPresent())) {
+        if (types.isEmpty() || types.contains("")) {
             poll();
+        }
+        else if (types.stream().anyMatch((type) -> this.handlers.find(type).isPresent())) {
+            poll().whenComplete((ignored, ex) -> pollAgainWhenRoomLeft());
+        }
+    }
+
+    /** Polls once more after {@link #WAKE_UP_POLL_AGAIN}, when the claims of a wake-up left room free. */
+    private void pollAgainWhenRoomLeft() {
+        synchronized (this.lock) {
+            if (this.state != State.RUNNING || claimSize() <= 0) {
+                return;
+            }
+        }
+        try {
+            this.scheduler.schedule(this.clock.instant().plus(WAKE_UP_POLL_AGAIN), this::poll);
+        }
+        catch (RuntimeException ex) {
+            // Closed meanwhile (its scheduler stopped): nothing to claim for.
+            logger.debug("Job orchestrator '{}' could not poll again after a wake-up", this.owner, ex);
         }
     }
 
@@ -423,18 +452,32 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                     more = false;
                     reserved = false;
                 }
+                boolean pending;
                 synchronized (this.lock) {
                     // A request made while this round held room reserved may have found none: this loop serves it.
                     boolean hidden = reserved && this.requests != seen;
                     // Deciding to stop and letting the next poll start are one step, so that no request is lost.
-                    if (this.state != State.RUNNING || (!more && !this.pollAgain && !hidden)
-                            || round == MAX_CLAIMS_PER_POLL) {
+                    if (this.state != State.RUNNING || (!more && !this.pollAgain && !hidden)) {
                         loopEnded();
                         ended = true;
                         return;
                     }
-                    this.pollAgain = false;
-                    seen = this.requests;
+                    // At the cap a pending request is not dropped: a fresh poll serves it (the rest waits as before).
+                    pending = this.pollAgain || hidden;
+                    if (round == MAX_CLAIMS_PER_POLL) {
+                        loopEnded();
+                        ended = true;
+                    }
+                    else {
+                        this.pollAgain = false;
+                        seen = this.requests;
+                    }
+                }
+                if (ended) {
+                    if (pending) {
+                        poll();
+                    }
+                    return;
                 }
             }
         }

@@ -5,6 +5,9 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jspecify.annotations.Nullable;
@@ -27,9 +30,15 @@ import org.springframework.data.redis.listener.RedisMessageListenerContainer;
  * Messages that arrive while it tells the orchestrator are gathered and told in one call next, so that a burst costs
  * a claim round or two, not one per job.
  * <p>
- * After a lost connection the container subscribes again (with its back-off); once Redis confirms that subscription
- * the orchestrator polls once (an empty set of types), since messages published meanwhile were missed. The poll
- * interval stays the safety net: pub/sub is fire and forget.
+ * Each time Redis confirms the subscription, the first included, the orchestrator polls once (an empty set of types),
+ * since messages published before it (or while the connection was lost) were missed. The poll interval stays the
+ * safety net: pub/sub is fire and forget.
+ * <p>
+ * {@link #start()} never waits for Redis: the container subscribes on a virtual thread of its own, and when Redis is
+ * down or slow it retries (with its back-off) on a scheduler of its own rather than sleeping, so that an application
+ * starts while Redis is unreachable, its workers polling meanwhile; a first subscription that failed (which the
+ * container does not retry) is tried again every 5 seconds. A failure to subscribe is logged once (WARN) and the
+ * subscription (INFO).
  * <p>
  * Requires Spring Data Redis.
  */
@@ -40,11 +49,17 @@ public final class RedisJobWakeUps implements AutoCloseable {
     /** How long {@link #close()} waits for a listener that is telling the orchestrator. */
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
+    /** How long after a failed first subscription it tries again (the container's own back-off is 5 seconds). */
+    private static final Duration RETRY = Duration.ofSeconds(5);
+
     private final String channel;
 
     private final JobOrchestrator orchestrator;
 
     private final SimpleAsyncTaskExecutor executor;
+
+    /** Where the container retries a failed subscription, after its back-off, rather than sleeping. */
+    private final ScheduledExecutorService subscriptions;
 
     private final RedisMessageListenerContainer container = new RedisMessageListenerContainer();
 
@@ -59,7 +74,13 @@ public final class RedisJobWakeUps implements AutoCloseable {
     /** Whether a listener thread is telling the orchestrator; guarded by {@link #lock}. */
     private boolean telling;
 
-    private final AtomicInteger subscriptions = new AtomicInteger();
+    private final AtomicInteger confirmations = new AtomicInteger();
+
+    /** Whether a failure to subscribe was logged (at WARN, once). */
+    private volatile boolean failureLogged;
+
+    /** The thread that starts the container, until it is done. */
+    private volatile @Nullable Thread starting;
 
     private volatile boolean started;
 
@@ -83,25 +104,78 @@ public final class RedisJobWakeUps implements AutoCloseable {
         this.executor.setTaskTerminationTimeout(STOP_TIMEOUT.toMillis());
         this.container.setConnectionFactory(connectionFactory);
         this.container.setTaskExecutor(this.executor);
+        this.subscriptions = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofVirtual().name("quark-jobs-wake-ups-subscription-", 0).factory());
+        this.container.setSubscriptionExecutor(this.subscriptions);
         this.container.setErrorHandler((ex) -> logger.warn("Waking the job workers from {} failed", channel, ex));
         Listener listener = new Listener();
         this.container.addMessageListener(listener, new ChannelTopic(channel));
     }
 
     /**
-     * Subscribes; a failure to connect is logged and retried by the container (with its back-off), never thrown.
+     * Starts subscribing, on a virtual thread of its own, and returns at once: it does not wait for Redis. A failure
+     * to subscribe is logged (WARN, once) and tried again every 5 seconds; {@link #isSubscribed()} tells when Redis
+     * confirmed the subscription.
      * @throws IllegalStateException when it was closed
      */
     public void start() {
-        if (this.closed) {
-            throw new IllegalStateException(this + " was closed; it starts once");
+        synchronized (this.lock) {
+            if (this.closed) {
+                throw new IllegalStateException(this + " was closed; it starts once");
+            }
+            if (this.started) {
+                return;
+            }
+            this.started = true;
+            this.container.afterPropertiesSet();
+            this.starting = Thread.ofVirtual().name("quark-jobs-wake-ups-start").start(this::subscribe);
         }
-        if (this.started) {
+    }
+
+    /**
+     * Starts the container, which subscribes and waits (2 seconds at most) for the confirmation. The container does
+     * not retry a first subscription that failed (only one lost later): it is stopped and started again after
+     * {@link #RETRY}, on the scheduler, until it subscribes or is closed.
+     */
+    private void subscribe() {
+        try {
+            this.container.start();
+        }
+        catch (RuntimeException ex) {
+            if (this.closed) {
+                return;
+            }
+            failed(ex);
+            try {
+                this.container.stop();
+            }
+            catch (RuntimeException stopFailure) {
+                logger.debug("Could not stop the failed subscription to {}", this.channel, stopFailure);
+            }
+            try {
+                this.subscriptions.schedule(() -> {
+                    if (!this.closed) {
+                        subscribe();
+                    }
+                }, RETRY.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            catch (java.util.concurrent.RejectedExecutionException closedMeanwhile) {
+                // closed: nothing to retry
+            }
+        }
+        finally {
+            this.starting = null;
+        }
+    }
+
+    private void failed(Throwable ex) {
+        if (this.failureLogged || isSubscribed()) {
+            logger.debug("Subscribing to the job channel {} failed", this.channel, ex);
             return;
         }
-        this.started = true;
-        this.container.afterPropertiesSet();
-        this.container.start();
+        this.failureLogged = true;
+        logger.warn("Could not subscribe to the job channel {} yet ({}): other nodes' jobs wait for the workers' next "
+                + "poll until it subscribes", this.channel, ex.toString());
     }
 
     /**
@@ -110,7 +184,7 @@ public final class RedisJobWakeUps implements AutoCloseable {
      * @return whether it subscribed
      */
     public boolean isSubscribed() {
-        return this.subscriptions.get() > 0;
+        return this.confirmations.get() > 0;
     }
 
     /**
@@ -118,7 +192,7 @@ public final class RedisJobWakeUps implements AutoCloseable {
      * @return the number of confirmations
      */
     public int subscriptions() {
-        return this.subscriptions.get();
+        return this.confirmations.get();
     }
 
     /**
@@ -138,11 +212,22 @@ public final class RedisJobWakeUps implements AutoCloseable {
     }
 
     /**
-     * Unsubscribes, closes its connection and waits (10 seconds at most) for a listener telling the orchestrator.
+     * Stops retrying, unsubscribes, closes its connection and waits (10 seconds at most) for a listener telling the
+     * orchestrator. It does not wait for Redis to confirm a subscription still being made.
      */
     @Override
     public void close() {
-        this.closed = true;
+        synchronized (this.lock) {
+            if (this.closed) {
+                return;
+            }
+            this.closed = true;
+        }
+        this.subscriptions.shutdownNow();
+        Thread thread = this.starting;
+        if (thread != null) {
+            thread.interrupt();
+        }
         try {
             this.container.destroy();
         }
@@ -151,6 +236,12 @@ public final class RedisJobWakeUps implements AutoCloseable {
         }
         finally {
             this.executor.close();
+            try {
+                this.subscriptions.awaitTermination(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -197,7 +288,10 @@ public final class RedisJobWakeUps implements AutoCloseable {
         return "RedisJobWakeUps[" + this.channel + "]";
     }
 
-    /** Hears the channel: each message is a job type; each confirmation after the first follows a lost connection. */
+    /**
+     * Hears the channel: each message is a job type; each confirmation, the first included, may follow messages that
+     * were missed.
+     */
     private final class Listener implements MessageListener, SubscriptionListener {
 
         @Override
@@ -210,10 +304,15 @@ public final class RedisJobWakeUps implements AutoCloseable {
             if (!RedisJobWakeUps.this.channel.equals(new String(channel, StandardCharsets.UTF_8))) {
                 return;
             }
-            if (RedisJobWakeUps.this.subscriptions.getAndIncrement() > 0) {
-                logger.debug("Subscribed again to {}: the job workers poll once for what was missed",
+            // Polls first, so that a poll of the workers that waits for the subscription follows this one.
+            heard(null, true);
+            if (RedisJobWakeUps.this.confirmations.getAndIncrement() == 0) {
+                logger.info("Subscribed to the job channel {}: other nodes' jobs wake the workers",
                         RedisJobWakeUps.this.channel);
-                heard(null, true);
+            }
+            else {
+                logger.debug("Subscribed again to {}: the job workers polled once for what was missed",
+                        RedisJobWakeUps.this.channel);
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.quark.autoconfigure.jobs;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
 
@@ -28,7 +29,11 @@ import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfigurat
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -91,8 +96,55 @@ class RedisJobsIntegrationTests {
             }))
             .run((context) -> {
                 assertThat(context).hasNotFailed().doesNotHaveBean(RedisJobWakeUpsLifecycle.class);
-                assertThat(context.getBean(RedisJobStore.class).notifying()).isFalse();
+                RedisJobStore store = context.getBean(RedisJobStore.class);
+                assertThat(store.notifying()).isFalse();
+                RedisConnectionFactory connectionFactory = context.getBean(RedisConnectionFactory.class);
+                List<String> heard = new CopyOnWriteArrayList<>();
+                RedisMessageListenerContainer listener = new RedisMessageListenerContainer();
+                listener.setConnectionFactory(connectionFactory);
+                listener.addMessageListener(
+                        (message, pattern) -> heard.add(new String(message.getBody(), StandardCharsets.UTF_8)),
+                        new ChannelTopic(store.channel()));
+                listener.afterPropertiesSet();
+                listener.start();
+                try {
+                    StringRedisTemplate redis = new StringRedisTemplate(connectionFactory);
+                    await("the test's subscription").atMost(Duration.ofSeconds(10))
+                        .until(() -> subscribers(redis, store.channel()) == 1);
+                    context.getBean(JobQueue.class).enqueue("echo", "due now");
+                    // Redis delivers in order: a message of the enqueue would arrive before this one.
+                    redis.convertAndSend(store.channel(), "control");
+                    await().atMost(Duration.ofSeconds(5)).until(() -> heard.contains("control"));
+                    assertThat(heard).containsExactly("control");
+                    assertThat(subscribers(redis, store.channel())).as("only the test's subscription").isEqualTo(1);
+                }
+                finally {
+                    listener.destroy();
+                    server.deleteKeys(prefix);
+                }
             });
+    }
+
+    /** How many connections are subscribed to a channel (PUBSUB NUMSUB). */
+    private static long subscribers(StringRedisTemplate redis, String channel) {
+        Long count = redis.execute((RedisConnection connection) -> {
+            @SuppressWarnings("unchecked")
+            io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<byte[], byte[]> commands =
+                    (io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<byte[], byte[]>) connection
+                        .getNativeConnection();
+            try {
+                return commands.pubsubNumsub(channel.getBytes(StandardCharsets.UTF_8))
+                    .get(10, java.util.concurrent.TimeUnit.SECONDS)
+                    .values()
+                    .stream()
+                    .mapToLong(Long::longValue)
+                    .sum();
+            }
+            catch (Exception ex) {
+                throw new IllegalStateException("PUBSUB NUMSUB " + channel + " failed", ex);
+            }
+        });
+        return (count != null) ? count : 0;
     }
 
     @Test

@@ -297,7 +297,29 @@ class JobOrchestratorTests {
                 }
                 this.heldClaimEnded = true;
             }
-            return super.claimDue(claim, leases);
+            List<ClaimedJob> claimed = super.claimDue(claim, leases);
+            CountDownLatch after = this.gateAfterClaim.getAndSet(null);
+            if (after != null) {
+                this.heldAfterClaim.countDown();
+                try {
+                    after.await(WAIT.toSeconds() * 3, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return claimed;
+        }
+
+        private final java.util.concurrent.atomic.AtomicReference<@Nullable CountDownLatch> gateAfterClaim =
+                new java.util.concurrent.atomic.AtomicReference<>();
+
+        /** Counted down when the claim held after it claimed reached its gate. */
+        final CountDownLatch heldAfterClaim = new CountDownLatch(1);
+
+        /** Holds the next claim of due jobs at a gate once it has claimed, before it returns what it claimed. */
+        void holdNextClaimAfterClaiming(CountDownLatch gate) {
+            this.gateAfterClaim.set(gate);
         }
     }
 
@@ -786,12 +808,12 @@ class JobOrchestratorTests {
     }
 
     /**
-     * A slot of a type at its limit frees while a claim is in flight that reserved the other free room (before the
-     * slot freed: not for that type) and has landed its job (counted both as reserved and as running): the end of the
-     * attempt finds no room and the claim, which claimed less than it reserved, ended without another round. The
-     * waiting job of the limited type was claimed only at the next poll, never in manual time (the lost wake-up of
-     * {@link #theWorkerPoolAndEachTypesLimitBoundHowManyJobsRunAtOnce}). Here nothing else asks for a claim: the
-     * release of the ended attempt's lease, which polls, is held, and the landed job keeps running.
+     * A slot of a type at its limit frees while a claim's poll loop still runs: its job has landed (the reservation
+     * ended as it was queued) and the claim waits to start its thread. The end of the attempt finds the room it left
+     * and starts a claim of its own, which takes the waiting job of the limited type at once rather than at the next
+     * poll (never, in manual time). Nothing else asks for a claim: the release of the ended attempt's lease, which
+     * polls, is held, and the landed job keeps running. The room a claim in flight hides is
+     * {@link #aClaimThatCameBackShortGoesRoundAgainWhenARequestMadeMeanwhileFoundItsTypesRoomReserved}.
      */
     @Test
     void aSlotOfALimitedTypeFreedWhileAClaimHoldsTheOtherRoomIsClaimedWithoutWaitingForThePoll() throws Exception {
@@ -847,6 +869,46 @@ class JobOrchestratorTests {
             threadMayStart.countDown();
             leaseReleases.countDown();
             this.leases.releaseGate = null;
+        }
+    }
+
+    /**
+     * A claim in flight reserved the room of a limited type ("narrow"), claimed nothing and is held before it returns.
+     * A "narrow" job enqueued meanwhile finds no room (the poll asks the loop to go round again), and a slot of
+     * another limited type ("other") that frees starts a second claim, whose room holds no "narrow" (reserved by the
+     * first): it goes round twice (its own request and the one asked for) and ends, finding nothing. When the first
+     * claim comes back short, a request was made while its reservation hid that room, so it goes round again and
+     * claims the "narrow" job, without waiting for the poll (never, in manual time).
+     */
+    @Test
+    void aClaimThatCameBackShortGoesRoundAgainWhenARequestMadeMeanwhileFoundItsTypesRoomReserved() throws Exception {
+        CountDownLatch otherMayEnd = new CountDownLatch(1);
+        CountDownLatch claimMayReturn = new CountDownLatch(1);
+        try {
+            Node node = node("node-1", 2, Duration.ofSeconds(30), JobFilters.NONE, (builder) -> builder.prefetch(0),
+                    limitedTo(1, JobHandler.of("narrow", String.class, (payload, context) -> {
+                    })), limitedTo(1, JobHandler.of("other", String.class, (payload, context) -> otherMayEnd.await())));
+            JobId other = node.queue().enqueue("other", "o");
+            awaitStatus(other, JobStatus.RUNNING);
+            node.orchestrator().poll().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+            this.store.holdNextClaimAfterClaiming(claimMayReturn);
+            // The room left: one worker, for "narrow" only ("other" is at its limit); nothing is due.
+            node.orchestrator().poll();
+            awaitLatch(this.store.heldAfterClaim);
+            int claims = this.store.dueClaims.get();
+            JobId narrow = node.queue().enqueue("narrow", "n");
+            otherMayEnd.countDown();
+            awaitStatus(other, JobStatus.SUCCEEDED);
+            await("the second claim's rounds").atMost(WAIT).until(() -> this.store.dueClaims.get() >= claims + 2);
+            assertThat(this.store.find(narrow).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+
+            claimMayReturn.countDown();
+            awaitStatus(narrow, JobStatus.SUCCEEDED);
+        }
+        finally {
+            claimMayReturn.countDown();
+            otherMayEnd.countDown();
         }
     }
 

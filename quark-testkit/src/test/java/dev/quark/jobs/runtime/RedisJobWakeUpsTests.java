@@ -33,6 +33,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import redis.embedded.RedisServer;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.data.redis.connection.RedisConnection;
@@ -73,6 +74,10 @@ class RedisJobWakeUpsTests {
     private final AtomicInteger claims = new AtomicInteger();
 
     private final List<AutoCloseable> started = new ArrayList<>();
+
+    /** Run once right after the consumer's next claim of due jobs returns, before the orchestrator sees it. */
+    private final java.util.concurrent.atomic.AtomicReference<Runnable> afterNextClaim =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     private JobHandlerRegistry handlers;
 
@@ -140,6 +145,13 @@ class RedisJobWakeUpsTests {
                     }
                     catch (InvocationTargetException ex) {
                         throw ex.getCause();
+                    }
+                    finally {
+                        Runnable after = method.getName().equals("claimDue") ? this.afterNextClaim.getAndSet(null)
+                                : null;
+                        if (after != null) {
+                            after.run();
+                        }
                     }
                 });
         JobOrchestrator orchestrator = JobOrchestrator.builder(counting, leases, this.handlers, this.codec)
@@ -215,6 +227,12 @@ class RedisJobWakeUpsTests {
         await().atMost(WAKE_UP).until(() -> this.ran.contains("requeued"));
     }
 
+    /**
+     * The outcome's write publishes before the worker that gave the job back releases its lease: here the release
+     * waits until the woken claim came back without the job (its lease still held), and the poll that follows a
+     * wake-up whose claim came back short claims it ({@code JobOrchestrator.WAKE_UP_POLL_AGAIN}), not the 30-second
+     * poll.
+     */
     @Test
     void aJobGivenBackOnAnotherNodeWakesTheWorkers() {
         RedisJobStore producerStore = store(true);
@@ -222,10 +240,12 @@ class RedisJobWakeUpsTests {
         ClaimedJob claimed = claimAsProducer(producerStore, id);
         consumer();
         assertThat(this.ran).isEmpty();
+        int before = this.claims.get();
+        this.afterNextClaim.set(() -> leases.release(claimed.lease()));
         Instant now = Instant.now();
         producerStore.finish(id, claimed.lease(), JobTransition.released(now), new JobReport(0, null, List.of()), now);
-        leases.release(claimed.lease());
         await().atMost(WAKE_UP).until(() -> this.ran.contains("given back"));
+        assertThat(this.claims.get() - before).as("the woken claim, then the one 100 ms later").isGreaterThanOrEqualTo(2);
     }
 
     @Test
@@ -243,9 +263,10 @@ class RedisJobWakeUpsTests {
                 new JobReport(0, null, List.of()), now);
         leases.release(laterClaim.lease());
         await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> this.claims.get() == before);
+        // Released only once the woken claim came back without it, as in aJobGivenBackOnAnotherNodeWakesTheWorkers.
+        this.afterNextClaim.set(() -> leases.release(atOnceClaim.lease()));
         producerStore.finish(atOnce, atOnceClaim.lease(), JobTransition.retry(now, error),
                 new JobReport(0, null, List.of()), now);
-        leases.release(atOnceClaim.lease());
         await().atMost(WAKE_UP).until(() -> this.ran.contains("retried at once"));
         assertThat(this.ran).containsExactly("retried at once");
     }
@@ -257,6 +278,9 @@ class RedisJobWakeUpsTests {
         redis.convertAndSend(wakeUps.channel(), "another-type");
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> this.claims.get() == before);
         assertThat(this.ran).isEmpty();
+        // The control: a message of a type it runs, sent after the other one, wakes it (so the other was heard).
+        redis.convertAndSend(wakeUps.channel(), TYPE);
+        await("woken by a type it runs").atMost(WAKE_UP).until(() -> this.claims.get() > before);
     }
 
     @Test
@@ -294,6 +318,150 @@ class RedisJobWakeUpsTests {
             }
         }
         return ids;
+    }
+
+    /**
+     * A Redis user without the right to publish on the channel (ACL {@code resetchannels}, the default of new users
+     * on Redis 7): the writes still succeed, the hint is lost (the script ignores the refused {@code PUBLISH}, after
+     * its writes, which Redis does not roll back).
+     */
+    @Test
+    void aUserWithoutTheRightToPublishStillWritesItsJobs() {
+        String user = "quark-wake-ups-" + Long.toHexString(System.nanoTime());
+        String password = "secret-" + user;
+        acl("SETUSER", user, "on", ">" + password, "resetchannels", "~*", "+@all");
+        LettuceConnectionFactory restricted = null;
+        try {
+            RedisTestServer server = RedisTestServer.get();
+            org.springframework.data.redis.connection.RedisStandaloneConfiguration configuration =
+                    new org.springframework.data.redis.connection.RedisStandaloneConfiguration(server.host(), server.port());
+            configuration.setUsername(user);
+            configuration.setPassword(password);
+            restricted = new LettuceConnectionFactory(configuration);
+            restricted.afterPropertiesSet();
+            restricted.start();
+            StringRedisTemplate restrictedRedis = new StringRedisTemplate(restricted);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(
+                    () -> restrictedRedis.convertAndSend(store(true).channel(), TYPE)))
+                .as("the user may not publish").rootCause().hasMessageContaining("NOPERM");
+            RedisJobStore restrictedStore = new RedisJobStore(restricted, prefix, true);
+            JobId id = producer(restrictedStore).enqueue(TYPE, "unpublished");
+            assertThat(restrictedStore.find(id).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+            ClaimedJob claimed = claimAsProducer(store(false), id);
+            Instant now = Instant.now();
+            restrictedStore.finish(id, claimed.lease(), JobTransition.released(now), new JobReport(0, null, List.of()),
+                    now);
+            leases.release(claimed.lease());
+            assertThat(restrictedStore.find(id).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+        }
+        finally {
+            if (restricted != null) {
+                restricted.destroy();
+            }
+            redis.execute((RedisConnection connection) -> {
+                // DELUSER replies with an integer, which the generic execute cannot read.
+                @SuppressWarnings("unchecked")
+                io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<byte[], byte[]> commands =
+                        (io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<byte[], byte[]>) connection
+                            .getNativeConnection();
+                try {
+                    return commands.aclDeluser(user).get(10, TimeUnit.SECONDS);
+                }
+                catch (Exception ex) {
+                    throw new IllegalStateException("Could not delete the test user " + user, ex);
+                }
+            });
+        }
+    }
+
+    private static void acl(String... arguments) {
+        byte[][] bytes = java.util.Arrays.stream(arguments)
+            .map((argument) -> argument.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            .toArray(byte[][]::new);
+        redis.execute((RedisConnection connection) -> connection.execute("ACL", bytes));
+    }
+
+    /**
+     * Redis down at start-up: the application starts, its workers polling; the subscription is retried on the
+     * wake-ups' scheduler, not by a sleeping start-up thread, and closing does not wait for it.
+     */
+    @Test
+    void withRedisUnreachableStartReturnsAtOnceAndCloseDoesNotHang() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        LettuceConnectionFactory unreachable = new LettuceConnectionFactory(
+                new org.springframework.data.redis.connection.RedisStandaloneConfiguration("127.0.0.1", port),
+                org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration.builder()
+                    .commandTimeout(Duration.ofSeconds(10))
+                    .build());
+        unreachable.afterPropertiesSet();
+        unreachable.start();
+        try {
+            JobOrchestrator orchestrator = JobOrchestrator.builder(store(false), leases, this.handlers, this.codec)
+                .pollInterval(LONG_POLL)
+                .build();
+            this.started.add(orchestrator);
+            RedisJobWakeUps wakeUps = new RedisJobWakeUps(unreachable, store(true).channel(), orchestrator);
+            long startedAt = System.nanoTime();
+            wakeUps.start();
+            assertThat(Duration.ofNanos(System.nanoTime() - startedAt)).as("start").isLessThan(Duration.ofSeconds(1));
+            assertThat(wakeUps.isRunning()).isTrue();
+            // Past the container's registration wait (2 s) and its first back-off (5 s) would be too long: a failed
+            // first attempt is enough to close in the middle of the retries.
+            await("a failed attempt").during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> !wakeUps.isSubscribed());
+            long closingAt = System.nanoTime();
+            wakeUps.close();
+            assertThat(Duration.ofNanos(System.nanoTime() - closingAt)).as("close").isLessThan(Duration.ofSeconds(3));
+            assertThat(wakeUps.isRunning()).isFalse();
+            assertThat(wakeUps.isSubscribed()).isFalse();
+        }
+        finally {
+            unreachable.destroy();
+        }
+    }
+
+    /** Redis down at start-up, up later: the container's retries, scheduled, subscribe once it is up. */
+    @Test
+    void startedWhileRedisIsDownItSubscribesOnceRedisIsUp() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        LettuceConnectionFactory later = new LettuceConnectionFactory(
+                new org.springframework.data.redis.connection.RedisStandaloneConfiguration("127.0.0.1", port));
+        later.afterPropertiesSet();
+        later.start();
+        RedisServer process = null;
+        try {
+            JobOrchestrator orchestrator = JobOrchestrator.builder(store(false), leases, this.handlers, this.codec)
+                .pollInterval(LONG_POLL)
+                .build();
+            this.started.add(orchestrator);
+            RedisJobWakeUps wakeUps = new RedisJobWakeUps(later, "{jobs}:due", orchestrator);
+            this.started.add(wakeUps);
+            wakeUps.start();
+            await("a failed attempt").during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> !wakeUps.isSubscribed());
+            process = RedisServer.newRedisServer()
+                .bind("127.0.0.1")
+                .port(port)
+                .setting("save \"\"")
+                .setting("appendonly no")
+                .build();
+            process.start();
+            // The container's back-off: 5 seconds between attempts.
+            await("subscribed once Redis is up").atMost(Duration.ofSeconds(15)).until(wakeUps::isSubscribed);
+            wakeUps.close();
+        }
+        finally {
+            later.destroy();
+            if (process != null) {
+                process.stop();
+            }
+        }
     }
 
     @Test

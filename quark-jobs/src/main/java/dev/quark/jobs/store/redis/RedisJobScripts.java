@@ -10,6 +10,10 @@ import org.springframework.data.redis.core.script.RedisScript;
  * The Lua scripts of {@link RedisJobStore}, each one atomic step. Every script gets the key prefix with the hash tag
  * ({@code quark:{jobs}:}) as {@code ARGV[1]} and one key of the store as {@code KEYS[1]}, which routes it; all the
  * keys it touches carry the same hash tag, so they live in one slot.
+ * <p>
+ * The scripts that make a job due now publish its type last, with {@code redis.pcall}, ignoring a refusal: a
+ * {@code PUBLISH} is a hint, and one refused (a Redis 7 ACL user without the right to the channel, {@code NOPERM})
+ * must not fail a write that Redis has made already and does not roll back.
  */
 final class RedisJobScripts {
 
@@ -86,7 +90,7 @@ final class RedisJobScripts {
     static final RedisScript<List> ENQUEUE = script("""
             local stored = quark_jobs_enqueue(ARGV, 2)
             if stored[1] == 1 and ARGV[11] ~= '' and ARGV[6] == 'ENQUEUED' then
-                redis.call('PUBLISH', ARGV[11], ARGV[3])
+                redis.pcall('PUBLISH', ARGV[11], ARGV[3])
             end
             return stored
             """);
@@ -264,7 +268,7 @@ final class RedisJobScripts {
             end
             quark_jobs_log(p, id, ARGV, 19)
             if ARGV[18] ~= '' then
-                redis.call('PUBLISH', ARGV[18], job_type)
+                redis.pcall('PUBLISH', ARGV[18], job_type)
             end
             return 1
             """, Long.class);
@@ -332,7 +336,7 @@ final class RedisJobScripts {
             redis.call('HDEL', job, 'finished_at', 'progress_message')
             redis.call('ZADD', p .. 'due:' .. job_type, ARGV[4], id)
             if ARGV[5] ~= '' then
-                redis.call('PUBLISH', ARGV[5], job_type)
+                redis.pcall('PUBLISH', ARGV[5], job_type)
             end
             return 'OK'
             """, String.class);
