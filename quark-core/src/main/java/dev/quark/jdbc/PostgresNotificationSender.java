@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,23 +34,26 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * <b>Why.</b> PostgreSQL serialises the commits of every transaction that executed {@code NOTIFY}: each takes a
  * server-wide lock at commit and holds it until its commit record is flushed. A {@code pg_notify} in an application's
  * transaction would queue every such commit of every node behind the others. Here only the sender's own tiny
- * transactions take that lock: one statement per batch, on one connection per sender.
+ * transactions take that lock: one statement per batch.
  * <p>
  * <b>When.</b> {@link #notifyAfterCommit} called inside a Spring-managed transaction (synchronisation active, an
  * actual transaction) remembers the notification for that transaction and hands it to the sender when the
  * transaction commits; a rollback sends nothing. The notifications of one transaction are coalesced there: each
  * distinct (channel, payload) once. Outside a transaction it is handed over at once. Either way the caller never
  * waits for the database: a virtual thread of the sender's own, started with the first notification, drains the
- * queue and sends its distinct pairs in one statement ({@code select pg_notify(c, p) from unnest(?, ?)}), on one
- * connection it keeps. A pair already waiting is not queued twice. The transaction that counts is the one active on
+ * queue and sends its distinct pairs in one statement ({@code select pg_notify(c, p) from unnest(?, ?)}), on a
+ * connection it borrows from the {@code DataSource} for that statement and gives back at once (it keeps none). A pair already waiting is not queued twice. The transaction that counts is the one active on
  * the calling thread: a write that commits on its own while the thread is in a transaction on another database is
  * notified when that transaction ends (and not at all if it rolls back).
  * <p>
  * <b>Notifications are hints.</b> They may be late, and some may be lost: when the queue holds {@link #CAPACITY}
  * distinct pairs a new one is dropped (and counted, {@link #dropped()}); while the database cannot be reached the
  * queue waits, the sender tries again after a pause that doubles up to {@link #MAX_PAUSE} (one warning per outage,
- * one info line when it sends again); {@link #close()} gives what is left up to {@link #CLOSE_TIMEOUT}. Receivers must
- * not depend on them: their poll interval is the safety net.
+ * one info line when it sends again); a batch the database refuses for what it holds (SQLState class 22, 0A or 25)
+ * is split until the refused pair is alone, which is dropped and logged; {@link #close()} gives what is left up to
+ * {@link #CLOSE_TIMEOUT}. Only {@link #close()} ends its thread (an interrupt does not); should it end otherwise (an
+ * {@code Error}, logged), the next notification starts another. Receivers must not depend on notifications: their
+ * poll interval is the safety net.
  * <p>
  * Needs no PostgreSQL class at run time, but a PostgreSQL database: the first connection of another database fails
  * (logged as an outage).
@@ -108,11 +110,9 @@ public final class PostgresNotificationSender implements AutoCloseable {
 
     private boolean closed;
 
-    private volatile int pid;
-
     /**
-     * Creates a sender; it takes a connection with its first notification.
-     * @param dataSource the PostgreSQL database; one of its connections is held from the first notification on
+     * Creates a sender; it starts its thread with its first notification.
+     * @param dataSource the PostgreSQL database; a connection is borrowed for each statement and given back
      * @param name what it sends for, in its thread's name and its log lines, for instance {@code jobs}
      */
     public PostgresNotificationSender(DataSource dataSource, String name) {
@@ -139,7 +139,8 @@ public final class PostgresNotificationSender implements AutoCloseable {
      * is; never waits for the database.
      * @param channel the channel: lower-case letters, digits and {@code _}, not starting with a digit, at most 63
      * characters (as {@link PostgresNotificationListener} listens)
-     * @param payload the payload, at most {@link #MAX_PAYLOAD_BYTES} bytes in UTF-8, possibly empty
+     * @param payload the payload, at most {@link #MAX_PAYLOAD_BYTES} bytes in UTF-8, possibly empty, without
+     * NUL character (U+0000)
      * @throws IllegalArgumentException when the channel or the payload is not such a value
      */
     public void notifyAfterCommit(String channel, String payload) {
@@ -178,6 +179,11 @@ public final class PostgresNotificationSender implements AutoCloseable {
             throw new IllegalArgumentException("Channel '" + channel + "' must be lower-case letters, digits and _, "
                     + "not starting with a digit, at most 63 characters");
         }
+        if (payload.indexOf(0) >= 0) {
+            throw new IllegalArgumentException("The payload for channel '" + channel
+                    + "' contains a NUL character (U+0000), which PostgreSQL text cannot hold: '"
+                    + shortened(payload.replace("\0", "\\0")) + "'");
+        }
         int bytes = payload.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MAX_PAYLOAD_BYTES) {
             throw new IllegalArgumentException("The payload for channel '" + channel + "' has " + bytes
@@ -185,6 +191,10 @@ public final class PostgresNotificationSender implements AutoCloseable {
                     + payload.substring(0, Math.min(payload.length(), 40)) + "...'");
         }
         return new Pair(channel, payload);
+    }
+
+    private static String shortened(String value) {
+        return (value.length() <= 40) ? value : value.substring(0, 40) + "...";
     }
 
     private void enqueue(Iterable<Pair> pairs) {
@@ -207,7 +217,7 @@ public final class PostgresNotificationSender implements AutoCloseable {
                 added = true;
             }
             if (added) {
-                if (this.thread == null) {
+                if (this.thread == null || !this.thread.isAlive()) {
                     Thread started = Thread.ofVirtual().name("quark-notify-" + this.name).unstarted(this::run);
                     this.thread = started;
                     started.start();
@@ -221,13 +231,16 @@ public final class PostgresNotificationSender implements AutoCloseable {
     }
 
     private void run() {
-        @Nullable Connection connection = null;
         Duration pause = FIRST_PAUSE;
         boolean lost = false;
         List<Pair> batch = List.of();
+        List<List<Pair>> isolating = new ArrayList<>();
         while (true) {
             this.lock.lock();
             try {
+                if (batch.isEmpty() && !isolating.isEmpty()) {
+                    batch = isolating.removeLast();
+                }
                 if (batch.isEmpty()) {
                     while (this.pending.isEmpty() && !this.closed) {
                         this.changed.awaitUninterruptibly();
@@ -241,11 +254,10 @@ public final class PostgresNotificationSender implements AutoCloseable {
             finally {
                 this.lock.unlock();
             }
+            // An interrupt is no request to stop (only close is): it must not fail the next connection.
+            Thread.interrupted();
             try {
-                if (connection == null) {
-                    connection = connect();
-                }
-                send(connection, batch);
+                send(batch);
                 this.sent.addAndGet(batch.size());
                 this.statements.incrementAndGet();
                 batch = List.of();
@@ -255,7 +267,11 @@ public final class PostgresNotificationSender implements AutoCloseable {
                     lost = false;
                 }
             }
-            catch (SQLException | RuntimeException ex) {
+            catch (SQLException ex) {
+                if (rejected(ex)) {
+                    batch = isolate(batch, isolating, ex);
+                    continue;
+                }
                 if (!lost) {
                     logger.warn("Could not send {} notifications, trying again (receivers poll meanwhile): {}",
                             this.name, ex.getMessage());
@@ -264,22 +280,52 @@ public final class PostgresNotificationSender implements AutoCloseable {
                 else {
                     logger.debug("Could not send {} notifications yet", this.name, ex);
                 }
-                if (connection != null) {
-                    close(connection);
-                    connection = null;
-                }
-                this.pid = 0;
                 if (!pauseUnlessClosed(pause)) {
-                    this.dropped.addAndGet(batch.size() + drain());
+                    int left = batch.size();
+                    for (List<Pair> part : isolating) {
+                        left += part.size();
+                    }
+                    this.dropped.addAndGet(left + drain());
                     break;
                 }
                 pause = (pause.compareTo(MAX_PAUSE.dividedBy(2)) > 0) ? MAX_PAUSE : pause.multipliedBy(2);
             }
+            catch (Throwable ex) {
+                // Not the database's answer: a bug or the JVM's. Retrying the batch could fail forever, so it goes.
+                logger.error("Could not send {} notifications: dropped {}", this.name, batch, ex);
+                this.dropped.addAndGet(batch.size());
+                batch = List.of();
+                if (ex instanceof VirtualMachineError error) {
+                    throw error;
+                }
+            }
         }
-        this.pid = 0;
-        if (connection != null) {
-            close(connection);
+    }
+
+    /**
+     * Whether the database refused the statement for what it sends rather than failed: data exceptions (class 22),
+     * feature not supported (0A), invalid transaction state (25). Sending the same batch again would fail again.
+     */
+    private static boolean rejected(SQLException ex) {
+        String state = ex.getSQLState();
+        return state != null && (state.startsWith("22") || state.startsWith("0A") || state.startsWith("25"));
+    }
+
+    /**
+     * Splits a refused batch in halves, to be sent apart, until the refused pair is alone; a refused single pair is
+     * dropped and logged.
+     * @return the part to send next
+     */
+    private List<Pair> isolate(List<Pair> batch, List<List<Pair>> isolating, SQLException ex) {
+        if (batch.size() == 1) {
+            this.dropped.incrementAndGet();
+            logger.warn("PostgreSQL refused the {} notification {}: dropped it ({}, SQLState {})", this.name,
+                    batch.getFirst(), ex.getMessage(), ex.getSQLState());
+            return List.of();
         }
+        int half = batch.size() / 2;
+        isolating.add(List.copyOf(batch.subList(half, batch.size())));
+        return List.copyOf(batch.subList(0, half));
     }
 
     /** Takes up to {@link #BATCH} pairs from the queue; under the lock. */
@@ -310,74 +356,59 @@ public final class PostgresNotificationSender implements AutoCloseable {
      * unreachable database rather than waiting out the back-off).
      */
     private boolean pauseUnlessClosed(Duration pause) {
+        long deadline = System.nanoTime() + pause.toNanos();
         this.lock.lock();
         try {
             long left = pause.toNanos();
             while (!this.closed && left > 0) {
-                left = this.changed.awaitNanos(left);
+                try {
+                    this.changed.awaitNanos(left);
+                }
+                catch (InterruptedException ex) {
+                    // Only close ends the pause early.
+                }
+                left = deadline - System.nanoTime();
             }
             return !this.closed;
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            return false;
         }
         finally {
             this.lock.unlock();
         }
     }
 
-    private Connection connect() throws SQLException {
-        Connection connection = this.dataSource.getConnection();
-        try {
-            String product = connection.getMetaData().getDatabaseProductName();
-            if (!"PostgreSQL".equalsIgnoreCase(product)) {
-                throw new SQLException("the data source does not give PostgreSQL connections: " + product);
-            }
-            connection.setNetworkTimeout(Runnable::run, (int) NETWORK_TIMEOUT.toMillis());
-            connection.setAutoCommit(true);
-            try (PreparedStatement statement = connection.prepareStatement("select pg_backend_pid()");
-                    ResultSet result = statement.executeQuery()) {
-                result.next();
-                this.pid = result.getInt(1);
-            }
-            return connection;
-        }
-        catch (SQLException | RuntimeException ex) {
-            close(connection);
-            throw ex;
-        }
-    }
-
-    /** One auto-committed statement: one transaction, one {@code NOTIFY} lock, whatever the number of pairs. */
-    private static void send(Connection connection, List<Pair> batch) throws SQLException {
+    /**
+     * Borrows a connection, sends the batch in one auto-committed statement (one transaction, one {@code NOTIFY}
+     * lock, whatever the number of pairs) and gives the connection back.
+     */
+    private void send(List<Pair> batch) throws SQLException {
         String[] channels = new String[batch.size()];
         String[] payloads = new String[batch.size()];
         for (int i = 0; i < batch.size(); i++) {
             channels[i] = batch.get(i).channel();
             payloads[i] = batch.get(i).payload();
         }
-        Array channelArray = connection.createArrayOf("text", channels);
-        Array payloadArray = connection.createArrayOf("text", payloads);
-        try (PreparedStatement statement = connection.prepareStatement(SEND)) {
-            statement.setArray(1, channelArray);
-            statement.setArray(2, payloadArray);
-            try (ResultSet result = statement.executeQuery()) {
-                result.next();
+        try (Connection connection = this.dataSource.getConnection()) {
+            String product = connection.getMetaData().getDatabaseProductName();
+            if (!"PostgreSQL".equalsIgnoreCase(product)) {
+                throw new SQLException("the data source does not give PostgreSQL connections: " + product);
             }
-        }
-        finally {
-            channelArray.free();
-            payloadArray.free();
-        }
-    }
-
-    private static void close(Connection connection) {
-        try {
-            connection.close();
-        }
-        catch (SQLException ex) {
-            logger.debug("Could not close a notifying connection", ex);
+            connection.setNetworkTimeout(Runnable::run, (int) NETWORK_TIMEOUT.toMillis());
+            if (!connection.getAutoCommit()) {
+                connection.setAutoCommit(true);
+            }
+            Array channelArray = connection.createArrayOf("text", channels);
+            Array payloadArray = connection.createArrayOf("text", payloads);
+            try (PreparedStatement statement = connection.prepareStatement(SEND)) {
+                statement.setArray(1, channelArray);
+                statement.setArray(2, payloadArray);
+                try (ResultSet result = statement.executeQuery()) {
+                    result.next();
+                }
+            }
+            finally {
+                channelArray.free();
+                payloadArray.free();
+            }
         }
     }
 
@@ -420,17 +451,8 @@ public final class PostgresNotificationSender implements AutoCloseable {
     }
 
     /**
-     * Returns the server process id of the connection it sends on (as in {@code pg_stat_activity}), for diagnostics.
-     * @return the process id; empty while it has no connection
-     */
-    public OptionalInt connectionPid() {
-        int current = this.pid;
-        return (current != 0) ? OptionalInt.of(current) : OptionalInt.empty();
-    }
-
-    /**
      * Stops taking notifications, sends what is queued within {@link #CLOSE_TIMEOUT} (gives up at once while the
-     * database cannot be reached) and gives the connection back; idempotent.
+     * database cannot be reached); idempotent.
      */
     @Override
     public void close() {
@@ -466,6 +488,17 @@ public final class PostgresNotificationSender implements AutoCloseable {
         this.lock.lock();
         try {
             return this.thread != null && this.thread.isAlive();
+        }
+        finally {
+            this.lock.unlock();
+        }
+    }
+
+    /** Its thread, started or ended; for tests. */
+    @Nullable Thread thread() {
+        this.lock.lock();
+        try {
+            return this.thread;
         }
         finally {
             this.lock.unlock();

@@ -2,13 +2,17 @@ package dev.quark.jdbc;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
-import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
@@ -135,35 +139,139 @@ class PostgresNotificationSenderTests {
         }
     }
 
+    /**
+     * While the transaction is open its notification has not gone out: a marker sent meanwhile (not deferred, so
+     * queued after it had it been sent at once) arrives alone; after the commit it arrives.
+     */
     @Test
     void theBusinessTransactionNeverNotifies() {
         try (PostgresNotificationSender sender = new PostgresNotificationSender(dataSource, "test")) {
-            sender.notifySoon(CHANNEL, "warm-up");
-            await().atMost(WAIT).until(() -> sender.connectionPid().isPresent());
-            int senderPid = sender.connectionPid().orElseThrow();
             transactions().executeWithoutResult((status) -> {
+                JdbcClient.create(dataSource).sql("select 1").query(Integer.class).single();
                 sender.notifyAfterCommit(CHANNEL, "in-transaction");
-                int businessPid = JdbcClient.create(dataSource).sql("select pg_backend_pid()").query(Integer.class)
-                    .single();
-                assertThat(businessPid).isNotEqualTo(senderPid);
+                sender.notifySoon(CHANNEL, "marker");
+                await().atMost(WAIT).until(() -> payloads().contains("marker"));
+                assertThat(payloads()).as("nothing of the open transaction").containsExactly("marker");
             });
             await().atMost(WAIT).until(() -> payloads().contains("in-transaction"));
-            assertThat(sender.connectionPid()).isEqualTo(OptionalInt.of(senderPid));
         }
     }
 
     @Test
-    void sendsAgainAfterItsConnectionIsTerminatedWarningOnceAndTellingWhenBack() {
-        try (PostgresNotificationSender sender = new PostgresNotificationSender(dataSource, "test")) {
+    void borrowsAConnectionPerBatchAndGivesItBack() throws Exception {
+        AtomicInteger open = new AtomicInteger();
+        DataSource counting = proxy((method, args, target) -> {
+            if (method.getName().equals("close")) {
+                open.decrementAndGet();
+            }
+            return target.call();
+        }, () -> open.incrementAndGet());
+        try (PostgresNotificationSender sender = new PostgresNotificationSender(counting, "test")) {
+            sender.notifySoon(CHANNEL, "one");
+            await().atMost(WAIT).until(() -> payloads().contains("one"));
+            await().atMost(WAIT).until(() -> open.get() == 0);
+            sender.notifySoon(CHANNEL, "two");
+            await().atMost(WAIT).until(() -> payloads().contains("two"));
+            await().atMost(WAIT).until(() -> open.get() == 0);
+            assertThat(sender.isRunning()).as("the thread waits, holding no connection").isTrue();
+        }
+    }
+
+    @Test
+    void sendsAgainAfterAnOutageWarningOnceAndTellingWhenBack() {
+        AtomicBoolean down = new AtomicBoolean();
+        DataSource flaky = proxy((method, args, target) -> target.call(), () -> {
+            if (down.get()) {
+                throw new SQLException("Connection refused", "08001");
+            }
+        });
+        try (PostgresNotificationSender sender = new PostgresNotificationSender(flaky, "test")) {
             sender.notifySoon(CHANNEL, "before");
             await().atMost(WAIT).until(() -> payloads().contains("before"));
-            int pid = sender.connectionPid().orElseThrow();
-            assertThat(jdbc.sql("select pg_terminate_backend(?)").param(pid).query(Boolean.class).single()).isTrue();
+            down.set(true);
+            sender.notifySoon(CHANNEL, "during");
+            await().atMost(WAIT).until(() -> this.logged.list.stream().anyMatch((e) -> e.getLevel() == Level.WARN));
+            sender.notifySoon(CHANNEL, "during-2");
+            down.set(false);
+            await().atMost(WAIT).until(() -> payloads().containsAll(Set.of("during", "during-2")));
+            assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
+            await().atMost(WAIT)
+                .until(() -> this.logged.list.stream().filter((e) -> e.getLevel() == Level.INFO).count() == 1);
+        }
+    }
+
+    @Test
+    void aRefusedPairIsIsolatedDroppedAndLoggedWithoutBlockingTheOthers() {
+        CountDownLatch gate = new CountDownLatch(1);
+        DataSource refusingPoison = proxy((method, args, target) -> {
+            if (method.getName().equals("createArrayOf") && List.of((Object[]) args[1]).contains("poison")) {
+                throw new SQLException("invalid byte sequence", "22021");
+            }
+            return target.call();
+        }, () -> assertThat(gate.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue());
+        try (PostgresNotificationSender sender = new PostgresNotificationSender(refusingPoison, "test")) {
+            sender.notifySoon(CHANNEL, "first");
+            await().atMost(WAIT).until(() -> sender.pending() == 0 && sender.isRunning());
+            for (String payload : List.of("a", "b", "poison", "c", "d")) {
+                sender.notifySoon(CHANNEL, payload);
+            }
+            gate.countDown();
+            await().atMost(WAIT).until(() -> payloads().containsAll(Set.of("first", "a", "b", "c", "d")));
+            await().atMost(WAIT).until(() -> sender.dropped() == 1);
+            sender.notifySoon(CHANNEL, "later");
+            await().atMost(WAIT).until(() -> payloads().contains("later"));
+            assertThat(payloads()).doesNotContain("poison");
+            assertThat(this.logged.list.stream()
+                .filter((e) -> e.getLevel() == Level.WARN && e.getFormattedMessage().contains("poison"))).hasSize(1);
+        }
+    }
+
+    @Test
+    void anInterruptDuringTheBackOffDoesNotEndTheSender() throws Exception {
+        AtomicBoolean down = new AtomicBoolean(true);
+        DataSource flaky = proxy((method, args, target) -> target.call(), () -> {
+            if (down.get()) {
+                throw new SQLException("Connection refused", "08001");
+            }
+        });
+        try (PostgresNotificationSender sender = new PostgresNotificationSender(flaky, "test")) {
+            sender.notifySoon(CHANNEL, "during");
+            await().atMost(WAIT).until(() -> this.logged.list.stream().anyMatch((e) -> e.getLevel() == Level.WARN));
+            sender.thread().interrupt();
+            down.set(false);
+            sender.notifySoon(CHANNEL, "after");
+            await().atMost(WAIT).until(() -> payloads().containsAll(Set.of("during", "after")));
+            assertThat(sender.dropped()).isZero();
+        }
+    }
+
+    @Test
+    void aSenderThreadEndedByAnErrorIsStartedAgainByTheNextNotification() throws Exception {
+        AtomicBoolean fail = new AtomicBoolean(true);
+        DataSource failingOnce = proxy((method, args, target) -> target.call(), () -> {
+            if (fail.getAndSet(false)) {
+                throw new StackOverflowError("test");
+            }
+        });
+        try (PostgresNotificationSender sender = new PostgresNotificationSender(failingOnce, "test")) {
+            sender.notifySoon(CHANNEL, "lost");
+            // The thread ends with the error, rethrown: uncaught on purpose.
+            await().dontCatchUncaughtExceptions().atMost(WAIT).until(() -> !sender.isRunning() && sender.dropped() == 1);
+            assertThat(this.logged.list.stream().filter((e) -> e.getLevel() == Level.ERROR)).hasSize(1);
             sender.notifySoon(CHANNEL, "after");
             await().atMost(WAIT).until(() -> payloads().contains("after"));
-            assertThat(sender.connectionPid()).isPresent().isNotEqualTo(OptionalInt.of(pid));
-            assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
-            assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.INFO)).hasSize(1);
+        }
+    }
+
+    @Test
+    void anInterruptedIdleSenderStillSends() throws Exception {
+        try (PostgresNotificationSender sender = new PostgresNotificationSender(dataSource, "test")) {
+            sender.notifySoon(CHANNEL, "first");
+            await().atMost(WAIT).until(() -> payloads().contains("first"));
+            sender.thread().interrupt();
+            sender.notifySoon(CHANNEL, "second");
+            await().atMost(WAIT).until(() -> payloads().contains("second"));
+            assertThat(sender.isRunning()).isTrue();
         }
     }
 
@@ -199,7 +307,6 @@ class PostgresNotificationSenderTests {
         sender.close();
         assertThat(sender.sent()).isEqualTo(20);
         assertThat(sender.isRunning()).isFalse();
-        assertThat(sender.connectionPid()).isEmpty();
         sender.notifySoon(CHANNEL, "after-close");
         assertThat(sender.pending()).isZero();
         await().atMost(WAIT).until(() -> payloads().contains("queued-19"));
@@ -235,6 +342,8 @@ class PostgresNotificationSenderTests {
                 .withMessageContaining("at most 63");
             assertThatIllegalArgumentException().isThrownBy(() -> sender.notifySoon(CHANNEL, "é".repeat(4000)))
                 .withMessageContaining("8000 bytes").withMessageContaining(CHANNEL);
+            assertThatIllegalArgumentException().isThrownBy(() -> sender.notifySoon(CHANNEL, "a\0b"))
+                .withMessageContaining("NUL").withMessageContaining("a\\0b").withMessageContaining(CHANNEL);
             assertThat(sender.isRunning()).isFalse();
         }
         assertThatIllegalArgumentException()
@@ -256,6 +365,53 @@ class PostgresNotificationSenderTests {
                         throw ex.getCause();
                     }
                 });
+    }
+
+    /** What a proxied connection does with a call, given the real call. */
+    private interface ConnectionCall {
+
+        Object call(java.lang.reflect.Method method, Object[] args, Callable<Object> target) throws Throwable;
+
+    }
+
+    /** A hook run before each connection is borrowed. */
+    private interface BeforeBorrow {
+
+        void run() throws Throwable;
+
+    }
+
+    /** The test database, running a hook before each borrow and passing each connection call through another. */
+    private static DataSource proxy(ConnectionCall call, BeforeBorrow beforeBorrow) {
+        return (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(), new Class<?>[] { DataSource.class },
+                (proxy, method, args) -> {
+                    if (!method.getName().equals("getConnection")) {
+                        return invoke(method, dataSource, args);
+                    }
+                    beforeBorrow.run();
+                    Connection connection = dataSource.getConnection();
+                    return Proxy.newProxyInstance(Connection.class.getClassLoader(),
+                            new Class<?>[] { Connection.class }, (p, m, a) -> call.call(m, a, () -> {
+                                try {
+                                    return invoke(m, connection, a);
+                                }
+                                catch (Exception ex) {
+                                    throw ex;
+                                }
+                                catch (Throwable ex) {
+                                    throw new IllegalStateException(ex);
+                                }
+                            }));
+                });
+    }
+
+    private static Object invoke(java.lang.reflect.Method method, Object target, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        }
+        catch (InvocationTargetException ex) {
+            throw ex.getCause();
+        }
     }
 
     private static DataSource refusing() {

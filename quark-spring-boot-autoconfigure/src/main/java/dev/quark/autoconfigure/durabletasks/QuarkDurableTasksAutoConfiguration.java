@@ -9,6 +9,7 @@ import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkChangelog;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
+import dev.quark.autoconfigure.postgres.PostgresNotificationsSetup;
 import dev.quark.autoconfigure.postgres.QuarkPostgresProperties;
 import dev.quark.autoconfigure.redis.QuarkRedisProperties;
 import dev.quark.durabletasks.DurableTaskRegistry;
@@ -101,18 +102,22 @@ public final class QuarkDurableTasksAutoConfiguration {
         JdbcDurableTaskStore quarkJdbcDurableTaskStore(DataSource dataSource, QuarkPostgresProperties postgres,
                 QuarkDurableTasksProperties properties, ObjectProvider<PostgresNotificationSender> notifications) {
             return new JdbcDurableTaskStore(dataSource, postgres.tablePrefix(),
-                    properties.getPostgres().isNotifyEnabled() ? notifications.getIfUnique() : null);
+                    properties.getPostgres().isNotifyEnabled()
+                            ? PostgresNotificationsSetup.sender(notifications, "quark.durabletasks.postgres.notify-enabled")
+                            : null);
         }
 
         /**
-         * The node's sender of PostgreSQL notifications, after commit on a connection of its own (shared with the
-         * jobs' when they notify too); it takes its connection with its first notification.
+         * The node's sender of PostgreSQL notifications, after commit on a connection it borrows per batch (shared
+         * with the jobs' when they notify too); it keeps none. Warns when the pool is small for the listening
+         * connections.
          */
         @Bean
         @ConditionalOnMissingBean(PostgresNotificationSender.class)
         @ConditionalOnClass(name = "org.postgresql.PGConnection")
         @ConditionalOnBooleanProperty(name = NOTIFY_ENABLED, matchIfMissing = true)
         PostgresNotificationSender quarkPostgresNotificationSender(DataSource dataSource) {
+            PostgresNotificationsSetup.warnIfSmallPool(dataSource);
             return new PostgresNotificationSender(dataSource, "quark");
         }
 

@@ -2,8 +2,6 @@ package dev.quark.autoconfigure.durabletasks;
 
 import java.time.Clock;
 
-import javax.sql.DataSource;
-
 import dev.quark.durabletasks.DurableTaskClient;
 import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.client.InstanceUpdates;
@@ -76,14 +74,14 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "quark.durabletasks.worker.enabled", matchIfMissing = true)
     DurableTaskWorkerLifecycle quarkDurableTaskWorkerLifecycle(DurableTaskWorker worker, DurableTaskRegistry registry,
-            DurableTaskStore store, ObjectProvider<DataSource> dataSource) {
+            DurableTaskStore store) {
         // Only a store that notifies gets wake-ups: one that sends nothing would leave the listening connection idle.
-        // The JDBC classes are only touched where the driver and Spring JDBC are there.
+        // They listen on the store's own database. The JDBC classes are only touched where the driver and Spring
+        // JDBC are there.
         ClassLoader classLoader = getClass().getClassLoader();
-        DataSource database = dataSource.getIfUnique();
-        if (database != null && ClassUtils.isPresent("org.postgresql.PGConnection", classLoader)
+        if (ClassUtils.isPresent("org.postgresql.PGConnection", classLoader)
                 && ClassUtils.isPresent("org.springframework.jdbc.core.simple.JdbcClient", classLoader)) {
-            PostgresDurableTaskWakeUps wakeUps = PostgresWakeUps.of(store, database, worker);
+            PostgresDurableTaskWakeUps wakeUps = PostgresWakeUps.of(store, worker);
             if (wakeUps != null) {
                 return new DurableTaskWorkerLifecycle(worker, registry, wakeUps);
             }
@@ -97,10 +95,9 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
      */
     private static final class PostgresWakeUps {
 
-        static @Nullable PostgresDurableTaskWakeUps of(DurableTaskStore store, DataSource dataSource,
-                DurableTaskWorker worker) {
+        static @Nullable PostgresDurableTaskWakeUps of(DurableTaskStore store, DurableTaskWorker worker) {
             if (store instanceof JdbcDurableTaskStore jdbc && jdbc.notifying()) {
-                return new PostgresDurableTaskWakeUps(dataSource, jdbc.channel(), worker::wake);
+                return new PostgresDurableTaskWakeUps(jdbc.dataSource(), jdbc.channel(), worker::wake);
             }
             return null;
         }

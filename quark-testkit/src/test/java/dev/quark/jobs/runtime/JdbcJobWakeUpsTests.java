@@ -182,6 +182,38 @@ class JdbcJobWakeUpsTests {
         assertThat(this.ran).containsExactly("committed");
     }
 
+    /**
+     * The enqueue commits on its own (no transaction on the store's database): the transaction the thread is in on
+     * another database does not hold its notification back.
+     */
+    @Test
+    void aJobEnqueuedWhileInATransactionOnAnotherDatabaseWakesTheWorkersBeforeThatTransactionEnds() {
+        consumer();
+        DefaultJobQueue producer = producer(true);
+        try (HikariDataSource other = new HikariDataSource()) {
+            other.setJdbcUrl(schema.jdbcUrl());
+            other.setMaximumPoolSize(1);
+            new TransactionTemplate(new DataSourceTransactionManager(other)).executeWithoutResult((status) -> {
+                JdbcClient.create(other).sql("select 1").query(Integer.class).single();
+                producer.enqueue(TYPE, "other database");
+                await().atMost(WAKE_UP).until(() -> this.ran.contains("other database"));
+            });
+        }
+    }
+
+    /** The constructor of the version before the shared sender still works: true gives the store a sender. */
+    @Test
+    @SuppressWarnings("deprecation")
+    void theDeprecatedBooleanConstructorStillNotifies() {
+        assertThat(new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), false).notifying()).isFalse();
+        JdbcJobStore store = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), true);
+        assertThat(store.notifying()).isTrue();
+        consumer();
+        new DefaultJobQueue(store, this.handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE)
+            .enqueue(TYPE, "deprecated");
+        await().atMost(WAKE_UP).until(() -> this.ran.contains("deprecated"));
+    }
+
     @Test
     void aRequeueOnAnotherNodeWakesTheWorkers() {
         JdbcJobStore producerStore = new JdbcJobStore(dataSource, PREFIX, Clock.systemUTC(), sender());

@@ -115,6 +115,8 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     private static final String ACTIVITY_COLUMNS = "id, instance_id, execution, task_id, name, input, options, attempt, "
             + "scheduled_at, heartbeat_details";
 
+    private final DataSource dataSource;
+
     private final JdbcClient jdbc;
 
     private final TransactionOperations transactions;
@@ -152,6 +154,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     public JdbcDurableTaskStore(DataSource dataSource, TablePrefix tablePrefix,
             @Nullable PostgresNotificationSender notifications) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.dataSource = dataSource;
         OwnTransactions own = new OwnTransactions(dataSource);
         this.jdbc = own.jdbc();
         this.transactions = own.transactions();
@@ -162,6 +165,14 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
         this.tokens = tablePrefix.table("durable_lease_token");
         this.channel = tablePrefix.table("durable_work").toLowerCase(Locale.ROOT);
         this.notifications = notifications;
+    }
+
+    /**
+     * Returns the database this store writes to, on which its notifications are to be listened to.
+     * @return the {@code DataSource} it was created with
+     */
+    public DataSource dataSource() {
+        return this.dataSource;
     }
 
     /**
@@ -561,10 +572,15 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     @Override
     public boolean retryActivity(String activityId, FencingToken token, int nextAttempt, Instant visibleAt) {
-        return this.jdbc.sql("update " + this.activities + " set attempt = ?, visible_at = ?, lease_owner = null, "
-                + "lease_expires_at = null where id = ? and lease_token = ?")
+        boolean retried = this.jdbc.sql("update " + this.activities + " set attempt = ?, visible_at = ?, "
+                + "lease_owner = null, lease_expires_at = null where id = ? and lease_token = ?")
             .params(args(nextAttempt, timestamp(visibleAt), activityId, token.value()))
             .update() == 1;
+        if (retried && !visibleAt.isAfter(Instant.now())) {
+            // Retried at once: another worker may take it now (a later retry is found by the poll).
+            workDue();
+        }
+        return retried;
     }
 
     @Override
@@ -775,18 +791,23 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     @Override
     public void releaseInstance(String instanceId, FencingToken token) {
-        this.jdbc.sql("update " + this.instances + " set lease_owner = null, lease_expires_at = null "
+        if (this.jdbc.sql("update " + this.instances + " set lease_owner = null, lease_expires_at = null "
                 + "where instance_id = ? and lease_token = ?")
             .params(args(instanceId, token.value()))
-            .update();
+            .update() == 1) {
+            // Work given back (a worker stopping): another worker may take it now.
+            workDue();
+        }
     }
 
     @Override
     public void releaseActivity(String activityId, FencingToken token) {
-        this.jdbc.sql("update " + this.activities + " set lease_owner = null, lease_expires_at = null "
+        if (this.jdbc.sql("update " + this.activities + " set lease_owner = null, lease_expires_at = null "
                 + "where id = ? and lease_token = ?")
             .params(args(activityId, token.value()))
-            .update();
+            .update() == 1) {
+            workDue();
+        }
     }
 
     /** A new token for a row: from the sequence, and greater than the row's, which a lease store may have set. */

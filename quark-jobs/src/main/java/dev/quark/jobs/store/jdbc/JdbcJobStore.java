@@ -59,6 +59,7 @@ import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.RowCallbackHandler;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.ConnectionHolder;
 import org.springframework.transaction.support.TransactionOperations;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
@@ -189,6 +190,28 @@ public class JdbcJobStore implements JobStore {
      */
     public JdbcJobStore(DataSource dataSource, TablePrefix tablePrefix, Clock clock) {
         this(dataSource, tablePrefix, clock, null);
+    }
+
+    /**
+     * Creates a store that, when {@code notify} is set, notifies other nodes of the jobs it makes due now through a
+     * {@link PostgresNotificationSender} of its own (the constructor of the version before the shared sender).
+     * <p>
+     * The store has no {@code close}: its sender is never closed. It holds no connection between statements (it
+     * borrows one per batch), only an idle virtual thread once it has sent; what it has queued when the JVM stops is
+     * lost (notifications are hints). Prefer the constructor taking a sender whose life the application manages.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the table name, for instance {@code quark_}
+     * @param clock the workers' clock
+     * @param notify whether writes that make a job due now notify {@link #channel()}
+     * @deprecated use {@link #JdbcJobStore(DataSource, TablePrefix, Clock,
+     * PostgresNotificationSender)}
+     */
+    @Deprecated
+    public JdbcJobStore(DataSource dataSource, TablePrefix tablePrefix, Clock clock, boolean notify) {
+        this(dataSource, tablePrefix, clock, notify
+                ? new PostgresNotificationSender(Objects.requireNonNull(dataSource, "dataSource must not be null"),
+                        "jobs")
+                : null);
     }
 
     /**
@@ -340,13 +363,46 @@ public class JdbcJobStore implements JobStore {
     }
 
     /**
-     * Notifies the other nodes, after the write's transaction commits, that a job of a type is due now.
+     * Notifies the other nodes, after the write's transaction commits, that a job of a type is due now: after the
+     * commit of the transaction on this store's database that the write joined (the caller's, or the store's own one
+     * while the caller's ends), and soon when the write committed on its own, whatever other transaction (on another
+     * database) the thread is in.
      */
     private void dueNow(String type) {
         PostgresNotificationSender sender = this.notifications;
-        if (sender != null) {
+        if (sender == null) {
+            return;
+        }
+        if (writeCommitsLater()) {
             sender.notifyAfterCommit(this.channel, type);
         }
+        else {
+            sender.notifySoon(this.channel, type);
+        }
+    }
+
+    /**
+     * Whether the write just made commits with a transaction still open on this thread: the store's own one (while
+     * the caller's ends), or the caller's on this store's database. Not when the thread only holds, for another
+     * database's transaction, a connection of this one in auto-commit (as {@code DataSourceUtils} binds it for the
+     * other transaction's lifetime): the write committed on its own.
+     */
+    private boolean writeCommitsLater() {
+        if (EndingTransactions.endingOn(this.dataSource)) {
+            return true;
+        }
+        if (!inCallerTransaction()) {
+            return false;
+        }
+        if (TransactionSynchronizationManager.getResource(this.dataSource) instanceof ConnectionHolder holder) {
+            try {
+                return !holder.getConnection().getAutoCommit();
+            }
+            catch (SQLException | RuntimeException ex) {
+                return true;
+            }
+        }
+        return true;
     }
 
     /**

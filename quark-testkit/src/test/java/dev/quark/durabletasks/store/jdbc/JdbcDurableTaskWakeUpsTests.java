@@ -4,9 +4,11 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -22,8 +24,10 @@ import dev.quark.durabletasks.payload.JacksonPayloadConverter;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.RowLeases;
 import dev.quark.durabletasks.worker.DurableTaskWorker;
+import dev.quark.jdbc.PostgresNotificationListener;
 import dev.quark.jdbc.PostgresNotificationSender;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.lease.FencingToken;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
@@ -175,5 +179,23 @@ class JdbcDurableTaskWakeUpsTests {
         assertThat(store.channel()).isEqualTo("quark_durable_work");
         assertThat(store.notifying()).isTrue();
         assertThat(new JdbcDurableTaskStore(dataSource, PREFIX).notifying()).isFalse();
+    }
+
+    /** A worker stopping gives its instance back: the other workers are told at once. */
+    @Test
+    void anInstanceGivenBackNotifiesTheOtherWorkers() {
+        String id = producer(false).schedule("greeting", "given back");
+        JdbcDurableTaskStore store = store(true);
+        FencingToken token = new FencingToken(1_000_000);
+        assertThat(store.claimInstance(id, token, Instant.now())).isPresent();
+        List<PostgresNotificationListener.Notifications> received = new CopyOnWriteArrayList<>();
+        PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test")
+            .listen(store.channel(), received::add);
+        this.started.add(listener);
+        listener.start();
+        store.releaseInstance(id, new FencingToken(999_999));
+        store.releaseInstance(id, token);
+        await().atMost(WAKE_UP).until(() -> received.stream().anyMatch((n) -> !n.payloads().isEmpty()));
+        assertThat(store.notifying()).isTrue();
     }
 }
