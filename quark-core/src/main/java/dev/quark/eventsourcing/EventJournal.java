@@ -228,7 +228,7 @@ final class EventJournal<S, E> {
             throw new ConcurrencyException(this.stream, this.version, ex.getActualVersion(), "Event stream '"
                     + this.stream + "' changed behind this activation: expected version " + this.version
                     + ", but the stream is at " + ConcurrencyException.describe(ex.getActualVersion())
-                    + "; nothing was truncated");
+                    + "; nothing was truncated", ex);
         }
     }
 

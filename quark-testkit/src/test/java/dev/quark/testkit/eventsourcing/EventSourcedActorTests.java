@@ -450,6 +450,9 @@ class EventSourcedActorTests {
                 .withMessageContaining("'Ledger/mona'")
                 .withMessageContaining("expected version 2")
                 .withMessageContaining("version 3")
+                .withMessageContaining("nothing was truncated")
+                .havingCause()
+                .isInstanceOf(ConcurrencyException.class)
                 .withMessageContaining("nothing was truncated");
             assertThat(events.read("Ledger/mona", 1, 10)).extracting(StoredEvent::version).containsExactly(1L, 2L, 3L);
             assertThat(events.loadSnapshot("Ledger/mona")).map(Snapshot::version).contains(3L);

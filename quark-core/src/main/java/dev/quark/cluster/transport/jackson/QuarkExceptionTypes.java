@@ -149,7 +149,8 @@ final class QuarkExceptionTypes {
                     .number(EXPECTED, failure.getExpectedVersion())
                     .number(ACTUAL, failure.getActualVersion()),
                 (message, fields, cause) -> new dev.quark.eventsourcing.ConcurrencyException(
-                        fields.requiredText(STREAM), fields.requiredNumber(EXPECTED), fields.requiredNumber(ACTUAL)));
+                        fields.requiredText(STREAM), fields.requiredNumber(EXPECTED), fields.requiredNumber(ACTUAL),
+                        message, cause));
         table.add(TruncatedStreamException.class,
                 (failure, fields) -> fields.text(STREAM, failure.getStream())
                     .number(TRUNCATED, failure.getTruncatedVersion())

@@ -182,6 +182,23 @@ class FailurePayloadTests {
     }
 
     @Test
+    void anEventStreamConflictKeepsItsOwnMessageAndItsCause() {
+        dev.quark.eventsourcing.ConcurrencyException store = new dev.quark.eventsourcing.ConcurrencyException(
+                "orders-1", 3, 4);
+        dev.quark.eventsourcing.ConcurrencyException truncation = new dev.quark.eventsourcing.ConcurrencyException(
+                "orders-1", 3, 4, "Event stream 'orders-1' changed behind this activation: nothing was truncated",
+                store);
+        assertThat(roundTrip(truncation)).isInstanceOfSatisfying(dev.quark.eventsourcing.ConcurrencyException.class,
+                (rebuilt) -> {
+                    assertThat(rebuilt).hasMessage(truncation.getMessage());
+                    assertThat(rebuilt.getExpectedVersion()).isEqualTo(3);
+                    assertThat(rebuilt.getActualVersion()).isEqualTo(4);
+                    assertThat(rebuilt.getCause()).isInstanceOf(dev.quark.eventsourcing.ConcurrencyException.class)
+                        .hasMessage(store.getMessage());
+                });
+    }
+
+    @Test
     void errorsAreNeverRebuilt() {
         Throwable decoded = roundTrip(new AssertionError("invariant"));
         assertThat(decoded).isExactlyInstanceOf(RemoteActorException.class)
