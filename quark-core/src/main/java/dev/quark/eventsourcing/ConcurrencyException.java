@@ -1,5 +1,7 @@
 package dev.quark.eventsourcing;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * An append expected a stream version that the stream no longer has: someone else appended since the caller
  * read it. Nothing was appended. Read the stream again, decide again, and retry, or give up.
@@ -32,7 +34,20 @@ public class ConcurrencyException extends EventStoreException {
      * @param message the message, naming the stream and both versions
      */
     public ConcurrencyException(String stream, long expectedVersion, long actualVersion, String message) {
-        super(stream, message, null);
+        this(stream, expectedVersion, actualVersion, message, null);
+    }
+
+    /**
+     * Creates the exception with its own message and a cause: the store's conflict behind the caller's.
+     * @param stream the stream
+     * @param expectedVersion the version the caller expected
+     * @param actualVersion the stream's version
+     * @param message the message, naming the stream and both versions
+     * @param cause the conflict this one reports, or {@code null}
+     */
+    public ConcurrencyException(String stream, long expectedVersion, long actualVersion, String message,
+            @Nullable Throwable cause) {
+        super(stream, message, cause);
         this.expectedVersion = expectedVersion;
         this.actualVersion = actualVersion;
     }

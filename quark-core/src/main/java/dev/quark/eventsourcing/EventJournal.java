@@ -61,8 +61,30 @@ final class EventJournal<S, E> {
      * (kept by a store that saved it after the stream was deleted) is ignored: using it would put the activation
      * ahead of its stream, and every emit would conflict. A snapshot that cannot be read is ignored unless the stream
      * was truncated before it: then the events it stands for are gone, and the activation fails.
+     * <p>
+     * A gap after the snapshot read is checked once more before it fails the activation: a truncation that saved a newer
+     * snapshot (another activation's, or an operator's) may have committed between the snapshot read and the fold, and
+     * then the newer snapshot covers the gap. The load starts over from it.
      */
     void load() {
+        try {
+            loadOnce();
+        }
+        catch (TruncatedStreamException ex) {
+            long newer = this.store.loadSnapshot(this.stream).map(Snapshot::version).orElse(0L);
+            if (newer <= ex.getSnapshotVersion()) {
+                throw ex;
+            }
+            logger.debug("Event stream '{}' was truncated through a newer snapshot at version {} while it was read; "
+                    + "reading it again", this.stream, newer);
+            this.state = this.actor.newState();
+            this.version = 0;
+            this.snapshotVersion = 0;
+            loadOnce();
+        }
+    }
+
+    private void loadOnce() {
         Optional<Snapshot> snapshot = this.store.loadSnapshot(this.stream);
         long head = -1;
         if (snapshot.isPresent()) {
@@ -228,7 +250,7 @@ final class EventJournal<S, E> {
             throw new ConcurrencyException(this.stream, this.version, ex.getActualVersion(), "Event stream '"
                     + this.stream + "' changed behind this activation: expected version " + this.version
                     + ", but the stream is at " + ConcurrencyException.describe(ex.getActualVersion())
-                    + "; nothing was truncated");
+                    + "; nothing was truncated", ex);
         }
     }
 

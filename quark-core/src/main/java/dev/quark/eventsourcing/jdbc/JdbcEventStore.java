@@ -218,8 +218,10 @@ public class JdbcEventStore implements EventStore, EventFeed {
     }
 
     /**
-     * Deletes the stream's rows up to the version and records the version in the snapshot's row (which keeps the
-     * stream's version when every event was deleted), in one transaction (the caller's when it has one on the data
+     * Deletes the stream's rows up to the version and records the version in the stream's row of
+     * {@code {prefix}event_stream} (which keeps the stream's version when every event was deleted, also when the
+     * snapshot is lost) and in the snapshot's row ({@code truncated_version}, for nodes of the previous version), in one
+     * transaction (the caller's when it has one on the data
      * source, under a savepoint), under the stream's advisory lock, after checking the version against the stream's
      * and its snapshot's.
      */

@@ -49,7 +49,7 @@ public class RedisEventStore implements EventStore {
 
     /**
      * The version of the stream at a key: the entry id of its last entry. A stream truncated through its last event
-     * has no entries but keeps its key and its last generated id ({@code XDEL} leaves an empty stream in place), which
+     * has no entries but keeps its key and its last generated id ({@code XTRIM} leaves an empty stream in place), which
      * is then its version; a stream never appended to (or deleted) has no key and version 0.
      */
     private static final String HEAD_FUNCTION = """
@@ -158,8 +158,8 @@ public class RedisEventStore implements EventStore {
     /**
      * Truncates one batch of the stream (KEYS[1]) through a version (ARGV[1]) when the stream is at the expected
      * version (ARGV[2], -1 for any) and the version is neither beyond the stream's version nor beyond its snapshot's
-     * (KEYS[3]): reads at most ARGV[3] entries up to it, deletes their ids from the ids hash (KEYS[2]) and trims the
-     * stream through the last of them ({@code XTRIM MINID}, which keeps the key and the last generated id). Returns
+     * (KEYS[3]): reads at most ARGV[3] entries up to it, trims the stream through the last of them ({@code XTRIM
+     * MINID}, which keeps the key and the last generated id), then deletes their ids from the ids hash (KEYS[2]). Returns
      * {1, events deleted, 1 when entries through the version remain} or, when refused, {0, stream version, snapshot
      * version} (bad version) or {-1, stream version} (not at the expected version).
      */
@@ -189,11 +189,13 @@ public class RedisEventStore implements EventStore {
                     end
                 end
             end
+            local last = tonumber(string.match(entries[#entries][1], '^(%d+)'))
+            -- trimmed before the ids are deleted: a server without XTRIM MINID (before Redis 6.2) fails here, and
+            -- a script is not rolled back, so nothing must be written before it
+            local trimmed = redis.call('XTRIM', KEYS[1], 'MINID', string.format('%.0f', last + 1) .. '-0')
             for i = 1, #ids, 1000 do
                 redis.call('HDEL', KEYS[2], unpack(ids, i, math.min(i + 999, #ids)))
             end
-            local last = tonumber(string.match(entries[#entries][1], '^(%d+)'))
-            local trimmed = redis.call('XTRIM', KEYS[1], 'MINID', string.format('%.0f', last + 1) .. '-0')
             local more = 0
             if #entries == batch and last < through then
                 more = 1
@@ -388,8 +390,11 @@ public class RedisEventStore implements EventStore {
      * its last entry ({@code XTRIM MINID}). Between batches a reader sees the stream start later than before, never
      * beyond the snapshot, so snapshot and kept events always rebuild the state; appends go on between batches (they
      * append after the truncated version and are never deleted). The stream keeps its key when every entry was
-     * deleted, so that its last generated id keeps its version. When the stream is deleted (or its snapshot goes back)
-     * between batches, the truncation stops there and returns what it deleted.
+     * deleted, so that its last generated id keeps its version. Only the first batch checks the expected version: when
+     * the stream is deleted (or its snapshot goes back) between batches, the next batch is refused and the truncation
+     * returns what it deleted; but when it is deleted and written again to at least the version, with a snapshot at or
+     * beyond it, the next batches pass their checks and go on deleting the rewritten stream's events up to the version
+     * (covered by its snapshot, so its state can still be rebuilt). Needs Redis 6.2 or later ({@code XTRIM MINID}).
      */
     @Override
     public long truncateStream(String stream, long version) {

@@ -33,6 +33,7 @@ import dev.quark.eventsourcing.EventDeserializationException;
 import dev.quark.eventsourcing.EventStoreException;
 import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.eventsourcing.TruncatedStreamException;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.LeaseHolder;
 import dev.quark.lease.LeaseLostException;
@@ -83,6 +84,8 @@ final class QuarkFailureSamples {
                 java.util.UUID.randomUUID(), "Placed", 1, "{}", java.time.Instant.EPOCH, FeedPosition.START),
                 "unknown field", null));
         SAMPLES.put("eventConcurrency", () -> new dev.quark.eventsourcing.ConcurrencyException("orders-1", 3, 4));
+        SAMPLES.put("eventTruncated", () -> new TruncatedStreamException("orders-1", 40, 12));
+        SAMPLES.put("eventTruncatedNoSnapshot", () -> new TruncatedStreamException("orders-1", 40, 0));
         SAMPLES.put("leaseLostKnownHolder", () -> new LeaseLostException("jobs", new FencingToken(7),
                 new LeaseHolder("jobs", "silo-2", new FencingToken(8), Duration.ofSeconds(9))));
         SAMPLES.put("leaseLostNobody", () -> LeaseLostException.nobodyHolds("jobs", new FencingToken(7)));
@@ -117,6 +120,8 @@ final class QuarkFailureSamples {
             case StateException state -> read.add(state.getKey());
             case dev.quark.eventsourcing.ConcurrencyException concurrency -> read.addAll(List.of(
                     concurrency.getStream(), concurrency.getExpectedVersion(), concurrency.getActualVersion()));
+            case TruncatedStreamException truncated -> read.addAll(List.of(truncated.getStream(),
+                    truncated.getTruncatedVersion(), truncated.getSnapshotVersion()));
             case EventStoreException store -> read.add(store.getStream());
             case LeaseLostException lease -> read.addAll(java.util.Arrays.asList(lease.getResource(),
                     lease.getToken(), lease.getCurrentHolder()));

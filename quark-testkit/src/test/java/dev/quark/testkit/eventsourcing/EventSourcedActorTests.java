@@ -17,6 +17,7 @@ import dev.quark.eventsourcing.EventUpcaster;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.eventsourcing.TruncatedStreamException;
 import dev.quark.eventsourcing.memory.InMemoryEventStore;
 import dev.quark.testkit.ActorTestKit;
 import org.junit.jupiter.api.Test;
@@ -385,6 +386,123 @@ class EventSourcedActorTests {
     }
 
     /**
+     * Between the activation's snapshot read and its fold, another writer saves a newer snapshot and truncates the
+     * stream through it: the fold finds a gap after the snapshot it read. The newer snapshot covers the gap, so the
+     * activation reads it and starts over from it instead of failing as truncated.
+     */
+    @Test
+    void aTruncationThroughANewerSnapshotBetweenTheSnapshotReadAndTheFoldIsReadAgain() {
+        InMemoryEventStore events = new InMemoryEventStore();
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(events).build()) {
+            Ledger ledger = kit.get(Ledger.class, "tess");
+            for (int cents = 1; cents <= 5; cents++) {
+                ledger.credit(cents);
+            }
+        }
+        assertThat(events.loadSnapshot("Ledger/tess")).map(Snapshot::version).contains(3L);
+        int[] snapshotReads = { 0 };
+        EventStore store = new RacingTruncationStore(events) {
+
+            @Override
+            public Optional<Snapshot> loadSnapshot(String stream) {
+                Optional<Snapshot> read = events.loadSnapshot(stream);
+                if (snapshotReads[0]++ == 0) {
+                    events.saveSnapshot(stream, new Snapshot(4, "{\"cents\":10,\"entries\":4}"), 5);
+                    assertThat(events.truncateStream(stream, 4, 5)).isEqualTo(4);
+                }
+                return read;
+            }
+        };
+        try (ActorTestKit kit = ActorTestKit.builder().actor(LedgerActor.class).eventStore(store).build()) {
+            Ledger ledger = kit.get(Ledger.class, "tess");
+            assertThat(ledger.balance()).isEqualTo(15);
+            assertThat(ledger.version()).isEqualTo(5);
+            assertThat(snapshotReads[0]).as("snapshot reads: the first, the check, the load again").isEqualTo(3);
+            assertThat(ledger.credit(6)).isEqualTo(21);
+        }
+    }
+
+    /**
+     * A gap no newer snapshot covers (the snapshot went back to an older one) still fails the activation, after one
+     * more snapshot read.
+     */
+    @Test
+    void aGapNoNewerSnapshotCoversFailsTheActivationAsTruncated() {
+        InMemoryEventStore events = new InMemoryEventStore();
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TruncatingLedgerActor.class).eventStore(events).build()) {
+            Ledger ledger = kit.get(Ledger.class, "tom");
+            for (int cents = 1; cents <= 5; cents++) {
+                ledger.credit(cents);
+            }
+        }
+        assertThat(events.read("Ledger/tom", 1, 10)).extracting(StoredEvent::version).containsExactly(4L, 5L);
+        int[] snapshotReads = { 0 };
+        EventStore store = new RacingTruncationStore(events) {
+
+            @Override
+            public Optional<Snapshot> loadSnapshot(String stream) {
+                // the snapshot went back to an older one (a Redis failover): it does not cover the truncated events
+                snapshotReads[0]++;
+                return Optional.of(new Snapshot(2, "{\"cents\":3,\"entries\":2}"));
+            }
+        };
+        try (ActorTestKit kit = ActorTestKit.builder().actor(TruncatingLedgerActor.class).eventStore(store).build()) {
+            assertThatExceptionOfType(ActivationException.class).isThrownBy(() -> kit.get(Ledger.class, "tom").balance())
+                .havingRootCause()
+                .isInstanceOfSatisfying(TruncatedStreamException.class, (ex) -> {
+                    assertThat(ex.getTruncatedVersion()).isEqualTo(3);
+                    assertThat(ex.getSnapshotVersion()).isEqualTo(2);
+                });
+            assertThat(snapshotReads[0]).isEqualTo(2);
+        }
+    }
+
+    /** Passes every call to an in-memory store. */
+    private static class RacingTruncationStore implements EventStore {
+
+        private final InMemoryEventStore events;
+
+        RacingTruncationStore(InMemoryEventStore events) {
+            this.events = events;
+        }
+
+        @Override
+        public AppendResult append(String stream, List<NewEvent> appended, long expectedVersion) {
+            return this.events.append(stream, appended, expectedVersion);
+        }
+
+        @Override
+        public List<StoredEvent> read(String stream, long fromVersion, int limit) {
+            return this.events.read(stream, fromVersion, limit);
+        }
+
+        @Override
+        public long version(String stream) {
+            return this.events.version(stream);
+        }
+
+        @Override
+        public void saveSnapshot(String stream, Snapshot snapshot) {
+            this.events.saveSnapshot(stream, snapshot);
+        }
+
+        @Override
+        public void saveSnapshot(String stream, Snapshot snapshot, long expectedVersion) {
+            this.events.saveSnapshot(stream, snapshot, expectedVersion);
+        }
+
+        @Override
+        public Optional<Snapshot> loadSnapshot(String stream) {
+            return this.events.loadSnapshot(stream);
+        }
+
+        @Override
+        public long truncateStream(String stream, long version, long expectedVersion) {
+            return this.events.truncateStream(stream, version, expectedVersion);
+        }
+    }
+
+    /**
      * The window the expected version closes: between the activation's snapshot and its truncation, another
      * activation deletes the stream and writes it again (a different history, at the same version 3, with its own
      * snapshot). The store refuses the truncation atomically, so the other history's events are kept.
@@ -450,6 +568,9 @@ class EventSourcedActorTests {
                 .withMessageContaining("'Ledger/mona'")
                 .withMessageContaining("expected version 2")
                 .withMessageContaining("version 3")
+                .withMessageContaining("nothing was truncated")
+                .havingCause()
+                .isInstanceOf(ConcurrencyException.class)
                 .withMessageContaining("nothing was truncated");
             assertThat(events.read("Ledger/mona", 1, 10)).extracting(StoredEvent::version).containsExactly(1L, 2L, 3L);
             assertThat(events.loadSnapshot("Ledger/mona")).map(Snapshot::version).contains(3L);

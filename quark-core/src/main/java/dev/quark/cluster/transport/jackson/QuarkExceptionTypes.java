@@ -25,6 +25,7 @@ import dev.quark.cluster.transport.grpc.LinkBrokenException;
 import dev.quark.cluster.transport.grpc.PeerOverloadedException;
 import dev.quark.eventsourcing.EventDeserializationException;
 import dev.quark.eventsourcing.EventStoreException;
+import dev.quark.eventsourcing.TruncatedStreamException;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.LeaseHolder;
 import dev.quark.lease.LeaseLostException;
@@ -70,6 +71,10 @@ final class QuarkExceptionTypes {
     private static final String EXPECTED = "expectedVersion";
 
     private static final String ACTUAL = "actualVersion";
+
+    private static final String TRUNCATED = "truncatedVersion";
+
+    private static final String SNAPSHOT = "snapshotVersion";
 
     private static final String RESOURCE = "resource";
 
@@ -144,7 +149,14 @@ final class QuarkExceptionTypes {
                     .number(EXPECTED, failure.getExpectedVersion())
                     .number(ACTUAL, failure.getActualVersion()),
                 (message, fields, cause) -> new dev.quark.eventsourcing.ConcurrencyException(
-                        fields.requiredText(STREAM), fields.requiredNumber(EXPECTED), fields.requiredNumber(ACTUAL)));
+                        fields.requiredText(STREAM), fields.requiredNumber(EXPECTED), fields.requiredNumber(ACTUAL),
+                        message, cause));
+        table.add(TruncatedStreamException.class,
+                (failure, fields) -> fields.text(STREAM, failure.getStream())
+                    .number(TRUNCATED, failure.getTruncatedVersion())
+                    .number(SNAPSHOT, failure.getSnapshotVersion()),
+                (message, fields, cause) -> new TruncatedStreamException(fields.requiredText(STREAM),
+                        fields.requiredNumber(TRUNCATED), fields.requiredNumber(SNAPSHOT)));
         table.add(LeaseLostException.class, QuarkExceptionTypes::writeLease, QuarkExceptionTypes::readLease);
     }
 

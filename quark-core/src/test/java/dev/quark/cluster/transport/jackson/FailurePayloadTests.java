@@ -19,6 +19,7 @@ import dev.quark.cluster.transport.PayloadCodecException;
 import dev.quark.cluster.transport.RemoteActorException;
 import dev.quark.cluster.transport.jackson.fixtures.Account;
 import dev.quark.cluster.transport.jackson.fixtures.Bank;
+import dev.quark.eventsourcing.TruncatedStreamException;
 import dev.quark.runtime.ActorRuntime;
 import org.example.forbidden.ForbiddenException;
 import org.example.forbidden.ForbiddenWitness;
@@ -162,6 +163,39 @@ class FailurePayloadTests {
                 + "\"message\":\"Deadlock between call chains: A waits on B\"}").getBytes(StandardCharsets.UTF_8));
         assertThat(deadlock).isExactlyInstanceOf(RemoteActorException.class)
             .hasMessage("dev.quark.actor.DeadlockException: Deadlock between call chains: A waits on B");
+    }
+
+    @Test
+    void aTruncatedStreamCrossesAsItselfWithItsVersions() {
+        TruncatedStreamException truncated = new TruncatedStreamException("orders-1", 40, 12);
+        assertThat(roundTrip(truncated)).isInstanceOfSatisfying(TruncatedStreamException.class, (rebuilt) -> {
+            assertThat(rebuilt).isExactlyInstanceOf(TruncatedStreamException.class).hasMessage(truncated.getMessage());
+            assertThat(rebuilt.getStream()).isEqualTo("orders-1");
+            assertThat(rebuilt.getTruncatedVersion()).isEqualTo(40);
+            assertThat(rebuilt.getSnapshotVersion()).isEqualTo(12);
+        });
+        Throwable withoutVersions = this.codec.decodeFailure(("{\"type\":\"" + TruncatedStreamException.class.getName()
+                + "\",\"message\":\"truncated\",\"fields\":{\"stream\":\"orders-1\"}}")
+            .getBytes(StandardCharsets.UTF_8));
+        assertThat(withoutVersions).isExactlyInstanceOf(RemoteActorException.class)
+            .hasMessage(TruncatedStreamException.class.getName() + ": truncated");
+    }
+
+    @Test
+    void anEventStreamConflictKeepsItsOwnMessageAndItsCause() {
+        dev.quark.eventsourcing.ConcurrencyException store = new dev.quark.eventsourcing.ConcurrencyException(
+                "orders-1", 3, 4);
+        dev.quark.eventsourcing.ConcurrencyException truncation = new dev.quark.eventsourcing.ConcurrencyException(
+                "orders-1", 3, 4, "Event stream 'orders-1' changed behind this activation: nothing was truncated",
+                store);
+        assertThat(roundTrip(truncation)).isInstanceOfSatisfying(dev.quark.eventsourcing.ConcurrencyException.class,
+                (rebuilt) -> {
+                    assertThat(rebuilt).hasMessage(truncation.getMessage());
+                    assertThat(rebuilt.getExpectedVersion()).isEqualTo(3);
+                    assertThat(rebuilt.getActualVersion()).isEqualTo(4);
+                    assertThat(rebuilt.getCause()).isInstanceOf(dev.quark.eventsourcing.ConcurrencyException.class)
+                        .hasMessage(store.getMessage());
+                });
     }
 
     @Test

@@ -1,0 +1,163 @@
+package dev.quark.eventsourcing.jdbc;
+
+import java.sql.Connection;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.eventsourcing.NewEvent;
+import dev.quark.eventsourcing.Snapshot;
+import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.jdbc.LiquibaseMigration;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import liquibase.Contexts;
+import liquibase.LabelExpression;
+import liquibase.Liquibase;
+import liquibase.database.Database;
+import liquibase.database.DatabaseFactory;
+import liquibase.database.jvm.JdbcConnection;
+import liquibase.resource.ClassLoaderResourceAccessor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The event store's changelog across versions: changeset {@code event-3} fills {@code quark_event_stream} from the
+ * snapshots of streams truncated before it ran, is marked ran when the table is already there, and rolls back.
+ */
+class JdbcEventStoreChangelogTests {
+
+    private static final TablePrefix PREFIX = new TablePrefix(TablePrefix.DEFAULT);
+
+    private PostgresTestSchema schema;
+
+    private HikariDataSource dataSource;
+
+    private JdbcClient jdbc;
+
+    @BeforeEach
+    void connect() {
+        this.schema = PostgresTestServer.get().createSchema(JdbcEventStoreChangelogTests.class);
+        this.dataSource = new HikariDataSource();
+        this.dataSource.setJdbcUrl(this.schema.jdbcUrl());
+        this.dataSource.setMaximumPoolSize(2);
+        this.jdbc = JdbcClient.create(this.dataSource);
+    }
+
+    @AfterEach
+    void disconnect() {
+        if (this.dataSource != null) {
+            this.dataSource.close();
+        }
+        if (this.schema != null) {
+            this.schema.close();
+        }
+    }
+
+    @Test
+    void event3FillsTheStreamTableFromTheSnapshotsOfTruncatedStreams() throws Exception {
+        onLiquibase((liquibase) -> liquibase.update(2, new Contexts(), new LabelExpression()));
+        assertThat(tableExists("quark_event_stream")).as("before event-3").isFalse();
+        // a stream truncated through its last event, one truncated with events kept, one never truncated
+        snapshot("Tally/emptied", 5, 5);
+        snapshot("Tally/kept", 2, 2);
+        event("Tally/kept", 3);
+        event("Tally/kept", 4);
+        snapshot("Tally/whole", 1, 0);
+        event("Tally/whole", 1);
+        event("Tally/whole", 2);
+
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+
+        assertThat(this.jdbc.sql("select stream, truncated_version from quark_event_stream order by stream")
+            .query((row, number) -> Map.entry(row.getString(1), row.getLong(2)))
+            .list()).containsExactly(Map.entry("Tally/emptied", 5L), Map.entry("Tally/kept", 2L));
+        JdbcEventStore store = new JdbcEventStore(this.dataSource, PREFIX);
+        this.jdbc.sql("delete from quark_event_snapshot").update();
+        assertThat(store.version("Tally/emptied")).as("a stream truncated through its last event, snapshot deleted")
+            .isEqualTo(5);
+        assertThat(store.version("Tally/kept")).isEqualTo(4);
+        assertThat(store.read("Tally/kept", 1, 10)).extracting(StoredEvent::version).containsExactly(3L, 4L);
+        assertThat(store.version("Tally/whole")).isEqualTo(2);
+        assertThat(store.version("Tally/never")).isZero();
+    }
+
+    @Test
+    void event3RollsBackByDroppingTheStreamTableAndAppliesAgain() throws Exception {
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+        JdbcEventStore store = new JdbcEventStore(this.dataSource, PREFIX);
+        for (long version = 0; version < 4; version++) {
+            store.append("Tally/t", List.of(new NewEvent(UUID.randomUUID(), "Added", 1, "{}")), version);
+        }
+        store.saveSnapshot("Tally/t", new Snapshot(3, "{}"), 4);
+        assertThat(store.truncateStream("Tally/t", 3, 4)).isEqualTo(3);
+
+        onLiquibase((liquibase) -> liquibase.rollback(1, (String) null));
+        assertThat(tableExists("quark_event_stream")).as("after the rollback").isFalse();
+        assertThat(tableExists("quark_event_snapshot")).isTrue();
+
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+        assertThat(this.jdbc.sql("select truncated_version from quark_event_stream where stream = 'Tally/t'")
+            .query(Long.class)
+            .single()).as("filled again from the snapshot").isEqualTo(3);
+    }
+
+    @Test
+    void event3IsMarkedRanWhenTheStreamTableIsAlreadyThere() throws Exception {
+        onLiquibase((liquibase) -> liquibase.update(2, new Contexts(), new LabelExpression()));
+        this.jdbc.sql("create table quark_event_stream (stream text primary key, truncated_version bigint not null, "
+                + "updated_at timestamp with time zone not null default now())").update();
+        this.jdbc.sql("insert into quark_event_stream (stream, truncated_version) values ('Tally/t', 7)").update();
+
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+
+        assertThat(this.jdbc.sql("select exectype from databasechangelog where id = 'quark_event-3'")
+            .query(String.class)
+            .single()).isEqualTo("MARK_RAN");
+        assertThat(new JdbcEventStore(this.dataSource, PREFIX).version("Tally/t")).isEqualTo(7);
+    }
+
+    private void snapshot(String stream, long version, long truncatedVersion) {
+        this.jdbc.sql("insert into quark_event_snapshot (stream, version, payload, truncated_version) "
+                + "values (?, ?, '{}', ?) on conflict (stream) do update set version = excluded.version, "
+                + "truncated_version = excluded.truncated_version")
+            .params(stream, version, truncatedVersion)
+            .update();
+    }
+
+    private void event(String stream, long version) {
+        this.jdbc.sql("insert into quark_event (stream, version, event_id, event_type, schema_version, payload) "
+                + "values (?, ?, ?, 'Added', 1, '{}')")
+            .params(stream, version, UUID.randomUUID())
+            .update();
+    }
+
+    private boolean tableExists(String table) {
+        return !this.jdbc.sql("select 1 from information_schema.tables where table_schema = current_schema() "
+                + "and table_name = ?").param(table).query(Integer.class).list().isEmpty();
+    }
+
+    private void onLiquibase(LiquibaseCall call) throws Exception {
+        try (Connection connection = this.dataSource.getConnection()) {
+            Database database = DatabaseFactory.getInstance()
+                .findCorrectDatabaseImplementation(new JdbcConnection(connection));
+            Liquibase liquibase = new Liquibase(JdbcEventStore.CHANGELOG,
+                    new ClassLoaderResourceAccessor(getClass().getClassLoader()), database);
+            liquibase.setChangeLogParameter(LiquibaseMigration.TABLE_PREFIX_PARAMETER, PREFIX.value());
+            call.run(liquibase);
+        }
+    }
+
+    @FunctionalInterface
+    private interface LiquibaseCall {
+
+        void run(Liquibase liquibase) throws Exception;
+    }
+}
