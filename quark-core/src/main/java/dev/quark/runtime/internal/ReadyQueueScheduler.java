@@ -743,7 +743,7 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
 
     /**
      * Returns how many times a runner was wanted while work waited but {@code maxRunners} existed: episodes, each
-     * counted once until nothing waits any more.
+     * counted once until it ends (a runner runs again, fewer than {@code maxRunners} exist, nothing waits, close).
      * @return the count since the scheduler was made
      */
     public long exhaustions() {
@@ -751,7 +751,8 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
     }
 
     /**
-     * Returns how many runner threads could not be made or started.
+     * Returns how many attempts to make and start a runner thread (after close: a task's own thread) failed; the
+     * attempts back off from 1 ms to 1 s, so a lasting failure adds about one a second.
      * @return the count since the scheduler was made
      */
     public long runnerStartFailures() {
