@@ -606,7 +606,12 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
                 this.fallback.offerFirst(task);
                 backoff = (backoff == 0) ? MIN_BACKOFF_NANOS : Math.min(backoff * 2, MAX_BACKOFF_NANOS);
                 ownThreadFailed(failure, backoff);
-                LockSupport.parkNanos(this, backoff);
+                // The whole wait, even when tasks that could not get a thread of their own wake it meanwhile.
+                long deadline = System.nanoTime() + backoff;
+                long remaining;
+                while ((remaining = deadline - System.nanoTime()) > 0) {
+                    LockSupport.parkNanos(this, remaining);
+                }
                 continue;
             }
             if (this.runnerCount.get() > 0) {
