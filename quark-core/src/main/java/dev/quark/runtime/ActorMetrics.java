@@ -50,7 +50,7 @@ public interface ActorMetrics {
     /**
      * Records that the {@link TurnScheduler#READY_QUEUE ready-queue scheduler} wanted another runner while work
      * waited but all of its runners existed (most of them blocked): turns wait until one frees. Called once per
-     * episode, until nothing waits any more.
+     * episode, which ends once a runner runs again, fewer than the cap exist, nothing waits, or the scheduler closes.
      * @param maxRunners the cap that was reached ({@link ActorRuntime.Builder#readyQueueMaxRunners(int)})
      */
     default void turnRunnersExhausted(int maxRunners) {
@@ -58,7 +58,8 @@ public interface ActorMetrics {
 
     /**
      * Records that the {@link TurnScheduler#READY_QUEUE ready-queue scheduler} could not make or start a runner
-     * thread; the work stays queued and it tries again.
+     * thread (after close: a task's own thread); the work stays queued and it tries again after a back-off of 1 ms
+     * doubled after each failure up to 1 s. Called once per failed attempt.
      */
     default void turnRunnerStartFailed() {
     }

@@ -101,8 +101,9 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
             this.references = new ActorReferences(registry, this.dispatcher);
             this.catalog.bindReferences(this.references);
             this.inbound = new InboundEntry(registry, router, probes);
-            settings.metrics().bindActorTypes(registry.types());
             scheduleCollection();
+            // After something is scheduled on the timer pool: a failure here leaves its thread to be shut down.
+            settings.metrics().bindActorTypes(registry.types());
         }
         catch (RuntimeException | Error ex) {
             // A runtime that cannot be made leaves no timer thread behind (the builder closes the turn executor).

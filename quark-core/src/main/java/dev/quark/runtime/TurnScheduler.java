@@ -21,7 +21,9 @@ public enum TurnScheduler {
      * A thread whose turn blocks is replaced at once when the turn waits for another actor, and after 1 ms
      * otherwise (JDBC, a sleep), up to 32,768 threads ({@link ActorRuntime.Builder#readyQueueMaxRunners(int)},
      * {@code quark.actors.ready-queue.max-runners}); past that, turns wait for a thread to free and a WARN says so.
-     * {@link ActorRuntime#close()} drops nothing queued: what finds no thread runs on one of its own.
+     * {@link ActorRuntime#close()} drops nothing queued: what finds no thread runs on one of its own, never on
+     * the thread that found it; while no thread can be started, it waits and starts are tried again, backing off
+     * from 1 ms to 1 s.
      */
     READY_QUEUE
 }

@@ -43,13 +43,18 @@ import org.slf4j.LoggerFactory;
  * A runner still in the same task at the monitor's look, blocked or computing, loses its slot to the shared queue.
  * <li><b>At the cap.</b> When a runner is wanted while work waits but {@code maxRunners} exist and every one of
  * them is blocked (say in synchronous calls to actors whose turns wait in the queue), the work waits until one frees:
- * such an episode is logged once as a WARN (at most one a minute), counted ({@link #exhaustions()},
- * {@link ActorMetrics#turnRunnersExhausted(int)}) and logged again at INFO once nothing waits any more.
+ * such an episode is counted ({@link #exhaustions()}, {@link ActorMetrics#turnRunnersExhausted(int)}) and logged
+ * as a WARN (at most one a minute). It ends once the monitor finds a runner running again or fewer than
+ * {@code maxRunners} runners, once nothing waits any more, or at close; the end of an episode whose WARN was
+ * logged is logged at INFO, after that WARN (never an INFO without its WARN).
  * <li><b>Thread start failures.</b> A runner whose thread cannot be made or started (a thread factory that throws,
  * an {@link OutOfMemoryError} "unable to create native thread") is not counted: the counts stay those of the
  * runners that run, the failure is logged as a WARN (at most one a minute) and counted
  * ({@link #runnerStartFailures()}, {@link ActorMetrics#turnRunnerStartFailed()}), the work stays queued, and the
- * monitor tries again at its next look.
+ * next start is tried after a back-off of 1 ms, doubled after each further failure up to 1 s and reset by a start
+ * that succeeds; while backing off no submission tries a start, the monitor tries once the wait is over. Each
+ * attempt that fails is counted once, so a lasting failure counts about one a second, not one per submission.
+ * A factory that returns a thread already started is such a failure.
  * </ul>
  * Idle runners park; at most {@code parallelism} of them wait, further ones end. The monitor parks while
  * nothing is queued.
@@ -58,8 +63,13 @@ import org.slf4j.LoggerFactory;
  * (a turn requeued by its fairness bound, a slot given away by a turn that then waits or taken by the monitor)
  * runs on a thread of its own from the scheduler's thread factory, as tasks executed then do, and so do the tasks
  * close() finds queued or in a runner's slot, rather than waiting for a runner that may never come back (a runner
- * blocked in a turn past a timed-out shutdown). A task whose own thread cannot be started runs on the thread that
- * found it (logged as an ERROR): no task is left waiting. Runners end once idle; the monitor ends at once.
+ * blocked in a turn past a timed-out shutdown). A task whose own thread cannot be started never runs on the thread that
+ * found it (a caller's, with its transaction and logging context; a turn's;
+ * the monitor's). It waits in a fallback queue whose tasks the monitor, kept alive after close for them, starts
+ * threads for, backing off from 1 ms to 1 s while none can start (counted and logged as above). Runners end once
+ * idle; the monitor ends once nothing is in the fallback queue and no runner is left (a runner still in a turn
+ * may requeue work); a fallback task that finds it ended makes a thread to take its place, and if even that
+ * cannot start (logged as an ERROR), the task waits until a later task after close can start one.
  * Thread-locals that actor code sets may be seen by later tasks on the same runner, as in any pool.
  */
 public final class ReadyQueueScheduler implements Executor, AutoCloseable {
@@ -122,14 +132,21 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
 
     private volatile boolean closed;
 
-    /** Whether a runner was wanted while work waited and {@code maxRunners} existed, since nothing last waited. */
-    private final AtomicBoolean exhausted = new AtomicBoolean();
+    /**
+     * The episode at the cap: {@link #NO_EPISODE}, {@link #EPISODE_COUNTED} (counted, not logged) or
+     * {@link #EPISODE_WARNED} (its WARN logged, so its end is logged too). One variable changed by CAS, so that
+     * an INFO of the end is never logged without the WARN of its beginning.
+     */
+    private final AtomicInteger exhaustion = new AtomicInteger(NO_EPISODE);
+
+    private static final int NO_EPISODE = 0;
+
+    private static final int EPISODE_COUNTED = 1;
+
+    private static final int EPISODE_WARNED = 2;
 
     /** When the current episode at the cap began ({@link System#nanoTime()}). */
     private volatile long exhaustedSince;
-
-    /** Whether the current episode at the cap was logged as a WARN (so its end is logged too). */
-    private volatile boolean exhaustionWarned;
 
     private final AtomicLong exhaustions = new AtomicLong();
 
@@ -138,6 +155,29 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
     private final AtomicLong startFailures = new AtomicLong();
 
     private final AtomicLong lastStartFailureWarning = new AtomicLong();
+
+    /** The first wait after a thread start failed; doubled after each further failure up to {@link #MAX_BACKOFF_NANOS}. */
+    private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** The current wait after thread start failures; 0 while the last start succeeded. */
+    private volatile long startBackoffNanos;
+
+    /** Not before this ({@link System#nanoTime()}) is a thread start tried again while backing off. */
+    private volatile long nextStartAttempt;
+
+    /**
+     * After close, the tasks whose own thread could not be started: the drainer (the monitor, or a thread made
+     * for it) starts their threads, backing off while it cannot. No task runs on the thread that found it.
+     */
+    private final ConcurrentLinkedDeque<Runnable> fallback = new ConcurrentLinkedDeque<>();
+
+    /** Whether a drainer of {@link #fallback} runs (the monitor until it ends after close). */
+    private final AtomicBoolean drainerAlive = new AtomicBoolean(true);
+
+    /** The thread draining {@link #fallback}, to unpark. */
+    private volatile Thread drainer;
 
     /**
      * Creates the scheduler without a time slice: only the turn count bounds a scheduling.
@@ -205,6 +245,7 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
         this.lastExhaustionWarning.set(longAgo);
         this.lastStartFailureWarning.set(longAgo);
         this.monitor = Thread.ofPlatform().daemon().name(name + "-monitor").unstarted(this::watch);
+        this.drainer = this.monitor;
         made = true;
         this.monitor.start();
     }
@@ -326,6 +367,10 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
                 }
                 return false;
             }
+            if (this.startBackoffNanos != 0 && System.nanoTime() - this.nextStartAttempt < 0) {
+                // Backing off after a failed start: the monitor tries again once the wait is over.
+                return false;
+            }
             if (this.runnerCount.compareAndSet(count, count + 1)) {
                 return startRunner();
             }
@@ -337,40 +382,69 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
      * so that they stay those of the runners that run, and reports the failure.
      */
     private boolean startRunner() {
-        Runner runner = new Runner(this);
-        this.runners.add(runner);
+        Runner runner = null;
         Throwable failure;
         try {
+            runner = new Runner(this);
+            this.runners.add(runner);
             Thread thread = this.threads.newThread(runner);
-            if (thread != null) {
+            if (thread == null) {
+                failure = new IllegalStateException("the thread factory returned no thread");
+            }
+            else if (thread.getState() != Thread.State.NEW) {
+                failure = new IllegalStateException("the thread factory returned a thread already started: "
+                        + thread);
+            }
+            else {
                 thread.start();
+                if (this.startBackoffNanos != 0) {
+                    this.startBackoffNanos = 0;
+                }
                 return true;
             }
-            failure = new IllegalStateException("the thread factory returned no thread");
         }
         catch (Throwable ex) {
             failure = ex;
         }
-        this.runners.remove(runner);
-        this.runnerCount.decrementAndGet();
+        if (runner != null) {
+            runner.uncount();
+        }
+        else {
+            this.runnerCount.decrementAndGet();
+        }
         runnerStartFailed(failure);
         return false;
     }
 
+    /**
+     * Reports a thread that could not be made or started and backs off: the next start is tried after 1 ms,
+     * doubled after each further failure up to 1 s, so each failure counted is one step of the back-off.
+     */
     private void runnerStartFailed(Throwable failure) {
+        backOff();
         long failures = this.startFailures.incrementAndGet();
         try {
             this.metrics.turnRunnerStartFailed();
         }
-        catch (RuntimeException ex) {
+        catch (Throwable ex) {
             logger.debug("Metrics failed to record a runner start failure", ex);
         }
         if (warnNow(this.lastStartFailureWarning)) {
             logger.warn("Ready-queue scheduler {} could not start a runner thread ({} failures so far, {} runners "
-                    + "running); the work stays queued and the monitor tries again", this.name, failures,
-                    this.runnerCount.get(), failure);
+                    + "exist); the work stays queued and the monitor tries again in {} ms, backing off up to 1 s",
+                    this.name, failures, this.runnerCount.get(),
+                    TimeUnit.NANOSECONDS.toMillis(this.startBackoffNanos), failure);
         }
         wakeMonitor();
+    }
+
+    /** Doubles the wait before the next thread start (the first: 1 ms; at most 1 s). */
+    private long backOff() {
+        long previous = this.startBackoffNanos;
+        long next = (previous == 0) ? MIN_BACKOFF_NANOS : Math.min(previous * 2, MAX_BACKOFF_NANOS);
+        this.startBackoffNanos = next;
+        this.nextStartAttempt = System.nanoTime() + next;
+        return next;
     }
 
     /**
@@ -379,7 +453,7 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
      * when no idle runner could be woken.
      */
     private void runnersExhausted() {
-        if (this.exhausted.get() || !this.exhausted.compareAndSet(false, true)) {
+        if (this.exhaustion.get() != NO_EPISODE || !this.exhaustion.compareAndSet(NO_EPISODE, EPISODE_COUNTED)) {
             return;
         }
         this.exhaustedSince = System.nanoTime();
@@ -387,27 +461,36 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
         try {
             this.metrics.turnRunnersExhausted(this.maxRunners);
         }
-        catch (RuntimeException ex) {
+        catch (Throwable ex) {
             logger.debug("Metrics failed to record runners at their cap", ex);
         }
         if (warnNow(this.lastExhaustionWarning)) {
-            this.exhaustionWarned = true;
             logger.warn("Ready-queue scheduler {} has all of its {} runners blocked ({} of them in announced "
                     + "waits, such as calls to other actors) while work waits: turns wait until a runner frees, and synchronous calls "
                     + "between actors may run into their call timeout (episode {}; raise "
                     + "quark.actors.ready-queue.max-runners, ActorRuntime.Builder.readyQueueMaxRunners)",
                     this.name, this.maxRunners, this.announcedBlocked.get(), episodes);
+            if (!this.exhaustion.compareAndSet(EPISODE_COUNTED, EPISODE_WARNED)) {
+                // The episode ended while its WARN was being logged: its end is logged here, after it.
+                logExhaustionEnd("a runner is free again");
+            }
         }
     }
 
-    /** Ends an episode at the cap, if one is going on: nothing waits any more. Called by the monitor. */
-    private void exhaustionEnded() {
-        if (this.exhausted.get() && this.exhausted.compareAndSet(true, false) && this.exhaustionWarned) {
-            this.exhaustionWarned = false;
-            logger.info("Ready-queue scheduler {}: no work waits any more, {} ms after its runners reached their "
-                    + "cap of {}", this.name, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - this.exhaustedSince),
-                    this.maxRunners);
+    /**
+     * Ends an episode at the cap, if one is going on, logging its end if its beginning was logged.
+     * @param why why it ended
+     */
+    private void exhaustionEnded(String why) {
+        int state = this.exhaustion.get();
+        if (state != NO_EPISODE && this.exhaustion.compareAndSet(state, NO_EPISODE) && state == EPISODE_WARNED) {
+            logExhaustionEnd(why);
         }
+    }
+
+    private void logExhaustionEnd(String why) {
+        logger.info("Ready-queue scheduler {}: {}, {} ms after its runners reached their cap of {}", this.name, why,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - this.exhaustedSince), this.maxRunners);
     }
 
     private static boolean warnNow(AtomicLong last) {
@@ -464,7 +547,7 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
         while (!this.closed) {
             if (nothingWaiting()) {
                 this.stuck = 0;
-                exhaustionEnded();
+                exhaustionEnded("no work waits any more");
                 this.monitorParked = true;
                 if (nothingWaiting() && !this.closed) {
                     LockSupport.park(this);
@@ -489,6 +572,12 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
                 runner.seenProgress = progress;
             }
             this.stuck = found;
+            if (this.exhaustion.get() != NO_EPISODE) {
+                int count = this.runnerCount.get();
+                if (count < this.maxRunners || count - this.announcedBlocked.get() - found > 0) {
+                    exhaustionEnded("a runner is free again");
+                }
+            }
             while (!this.queue.isEmpty() && this.idleCount.get() == 0 && startRunnerIfShort()) {
                 // one more runner per pass of the loop until enough run or the limit is reached
             }
@@ -496,6 +585,51 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
                 signal();
             }
         }
+        drainAfterClose();
+    }
+
+    /**
+     * After close, starts a thread for each task of {@link #fallback} (tasks whose own thread could not be
+     * started), backing off from 1 ms to 1 s while none can be started; ends once nothing is left and no runner
+     * exists (a runner still in a turn may requeue work). Runs on the monitor, or on a thread made for it.
+     */
+    private void drain() {
+        long backoff = 0;
+        while (true) {
+            Runnable task = this.fallback.pollFirst();
+            if (task != null) {
+                Throwable failure = startThread(task);
+                if (failure == null) {
+                    backoff = 0;
+                    continue;
+                }
+                this.fallback.offerFirst(task);
+                backoff = (backoff == 0) ? MIN_BACKOFF_NANOS : Math.min(backoff * 2, MAX_BACKOFF_NANOS);
+                ownThreadFailed(failure, backoff);
+                // The whole wait, even when tasks that could not get a thread of their own wake it meanwhile.
+                long deadline = System.nanoTime() + backoff;
+                long remaining;
+                while ((remaining = deadline - System.nanoTime()) > 0) {
+                    LockSupport.parkNanos(this, remaining);
+                }
+                continue;
+            }
+            if (this.runnerCount.get() > 0) {
+                // Woken by a runner that ends, or by a task that could not get its own thread.
+                LockSupport.parkNanos(this, MAX_BACKOFF_NANOS);
+                continue;
+            }
+            this.drainerAlive.set(false);
+            if (!this.fallback.isEmpty() && this.drainerAlive.compareAndSet(false, true)) {
+                continue;
+            }
+            return;
+        }
+    }
+
+    private void drainAfterClose() {
+        exhaustionEnded("closed");
+        drain();
     }
 
     /**
@@ -509,8 +643,9 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
     }
 
     /**
-     * Stops the runners once they are idle and the monitor; tasks executed afterwards each get a new thread, and
-     * so do the tasks queued or held in the slots of runners busy with a turn that may not end soon.
+     * Stops the runners once they are idle, and the monitor once no runner and no task waiting for a thread is
+     * left; tasks executed afterwards each get a new thread, and so do the tasks queued or held in the slots of
+     * runners busy with a turn that may not end soon.
      */
     @Override
     public void close() {
@@ -528,33 +663,81 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
     }
 
     /**
-     * Runs a task that may find no runner (the scheduler is closed) on a thread of its own, or, if none can be
-     * started, on the current thread: it must not wait for ever.
+     * Runs a task that may find no runner (the scheduler is closed) on a thread of its own; if none can be started
+     * (or earlier such tasks still wait for theirs), hands it to the drainer, never running it here.
      */
     private void startOnOwnThread(@Nullable Runnable task) {
         if (task == null) {
             return;
         }
-        Throwable failure;
-        try {
-            Thread thread = this.threads.newThread(task);
-            if (thread != null) {
-                thread.start();
+        if (this.fallback.isEmpty()) {
+            Throwable failure = startThread(task);
+            if (failure == null) {
                 return;
             }
-            failure = new IllegalStateException("the thread factory returned no thread");
+            ownThreadFailed(failure, MIN_BACKOFF_NANOS);
         }
-        catch (Throwable ex) {
-            failure = ex;
-        }
-        logger.error("Ready-queue scheduler {} is closed and could not start a thread for a task; running it on {}",
-                this.name, Thread.currentThread(), failure);
+        // Never on the thread that found it (a caller's thread, a turn's, the monitor's): the drainer starts it.
+        this.fallback.offerLast(task);
+        wakeDrainer();
+    }
+
+    /**
+     * Makes and starts a thread for a task.
+     * @return null, or why it could not
+     */
+    private @Nullable Throwable startThread(Runnable task) {
         try {
-            task.run();
+            Thread thread = this.threads.newThread(task);
+            if (thread == null) {
+                return new IllegalStateException("the thread factory returned no thread");
+            }
+            if (thread.getState() != Thread.State.NEW) {
+                return new IllegalStateException("the thread factory returned a thread already started: " + thread);
+            }
+            thread.start();
+            return null;
         }
         catch (Throwable ex) {
-            Thread current = Thread.currentThread();
-            current.getUncaughtExceptionHandler().uncaughtException(current, ex);
+            return ex;
+        }
+    }
+
+    private void ownThreadFailed(Throwable failure, long backoff) {
+        long failures = this.startFailures.incrementAndGet();
+        try {
+            this.metrics.turnRunnerStartFailed();
+        }
+        catch (Throwable ex) {
+            logger.debug("Metrics failed to record a thread start failure", ex);
+        }
+        if (warnNow(this.lastStartFailureWarning)) {
+            logger.warn("Ready-queue scheduler {} is closed and could not start a thread for a task ({} failures so "
+                    + "far); the task waits and a thread start is tried again in {} ms, backing off up to 1 s",
+                    this.name, failures, TimeUnit.NANOSECONDS.toMillis(backoff), failure);
+        }
+    }
+
+    /** Wakes the drainer of {@link #fallback}, or makes one if the last one ended. */
+    private void wakeDrainer() {
+        if (this.drainerAlive.get()) {
+            LockSupport.unpark(this.drainer);
+            return;
+        }
+        if (!this.drainerAlive.compareAndSet(false, true)) {
+            LockSupport.unpark(this.drainer);
+            return;
+        }
+        try {
+            Thread thread = Thread.ofPlatform().daemon().name(this.name + "-drainer").unstarted(this::drain);
+            this.drainer = thread;
+            thread.start();
+        }
+        catch (Throwable ex) {
+            this.drainerAlive.set(false);
+            logger.error("Ready-queue scheduler {} is closed and could not start a thread to start the threads of "
+                    + "{} waiting tasks; they wait until a later task after close finds a thread", this.name,
+                    this.fallback.size(), ex);
         }
     }
 
@@ -565,7 +748,7 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
 
     /**
      * Returns how many times a runner was wanted while work waited but {@code maxRunners} existed: episodes, each
-     * counted once until nothing waits any more.
+     * counted once until it ends (a runner runs again, fewer than {@code maxRunners} exist, nothing waits, close).
      * @return the count since the scheduler was made
      */
     public long exhaustions() {
@@ -573,7 +756,8 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
     }
 
     /**
-     * Returns how many runner threads could not be made or started.
+     * Returns how many attempts to make and start a runner thread (after close: a task's own thread) failed; the
+     * attempts back off from 1 ms to 1 s, so a lasting failure adds about one a second.
      * @return the count since the scheduler was made
      */
     public long runnerStartFailures() {
@@ -664,6 +848,9 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
 
         private volatile @Nullable Thread thread;
 
+        /** Whether it is in the runner counts; see {@link #uncount()}. */
+        private final AtomicBoolean counted = new AtomicBoolean(true);
+
         Runner(ReadyQueueScheduler scheduler) {
             this.scheduler = scheduler;
         }
@@ -702,12 +889,26 @@ public final class ReadyQueueScheduler implements Executor, AutoCloseable {
             }
             finally {
                 RUNNER.remove();
-                this.scheduler.runners.remove(this);
-                this.scheduler.runnerCount.decrementAndGet();
+                uncount();
                 Runnable left = this.slot.getAndSet(null);
                 if (left != null) {
                     this.scheduler.requeue(left);
                 }
+                if (this.scheduler.closed) {
+                    // The drainer waits for the last runner before it ends.
+                    LockSupport.unpark(this.scheduler.drainer);
+                }
+            }
+        }
+
+        /**
+         * Takes this runner out of the counts, once: a start that failed and the end of its thread (a factory's
+         * thread that ran it anyway) must not both.
+         */
+        void uncount() {
+            if (this.counted.compareAndSet(true, false)) {
+                this.scheduler.runners.remove(this);
+                this.scheduler.runnerCount.decrementAndGet();
             }
         }
     }

@@ -111,7 +111,7 @@ class ReadyQueueSchedulerTests {
 
             await("episode reported").atMost(Duration.ofSeconds(20))
                 .until(() -> !logged(Level.WARN).isEmpty());
-            assertThat(logged(Level.WARN)).singleElement().asString()
+            assertThat(logged(Level.WARN)).filteredOn((line) -> line.contains("capped ")).singleElement().asString()
                 .contains("capped", "all of its 4 runners blocked", "4 of them in announced waits",
                         "quark.actors.ready-queue.max-runners");
             assertThat(capped.exhaustions()).isEqualTo(1);
@@ -122,8 +122,9 @@ class ReadyQueueSchedulerTests {
 
             assertThat(queuedRan.await(20, TimeUnit.SECONDS)).isTrue();
             await("end of the episode logged").atMost(Duration.ofSeconds(20))
-                .until(() -> logged(Level.INFO).stream().anyMatch((line) -> line.contains("no work waits any more")));
-            assertThat(capped.runners()).isLessThanOrEqualTo(4);
+                .until(() -> logged(Level.INFO).stream()
+                    .anyMatch((line) -> line.contains("capped:") && line.contains("a runner is free again")));
+            assertThat(logged(Level.INFO)).filteredOn((line) -> line.contains("capped:")).hasSize(1);
             assertThat(capped.exhaustions()).isEqualTo(1);
         }
         finally {
@@ -153,7 +154,10 @@ class ReadyQueueSchedulerTests {
             assertThat(failing.runnerStartFailures()).isEqualTo(1);
             assertThat(metrics.startFailures).hasValue(1);
             assertThat(failing.runners()).isEqualTo(1);
-            assertThat(this.logged.list).filteredOn((event) -> event.getLevel() == Level.WARN).singleElement()
+            assertThat(this.logged.list)
+                .filteredOn((event) -> event.getLevel() == Level.WARN
+                        && event.getFormattedMessage().contains("scheduler failing "))
+                .singleElement()
                 .satisfies((event) -> {
                     assertThat(event.getFormattedMessage()).contains("failing", "could not start a runner thread");
                     assertThat(event.getThrowableProxy().getMessage()).contains("unable to create native thread");
@@ -178,7 +182,8 @@ class ReadyQueueSchedulerTests {
             assertThat(ran.await(20, TimeUnit.SECONDS)).isTrue();
             assertThat(refusing.runnerStartFailures()).isEqualTo(1);
             assertThat(refusing.runners()).isEqualTo(1);
-            assertThat(logged(Level.WARN)).singleElement().asString().contains("refusing");
+            assertThat(logged(Level.WARN)).filteredOn((line) -> line.contains("refusing")).singleElement().asString()
+                .contains("could not start a runner thread");
         }
         finally {
             refusing.close();
@@ -186,41 +191,201 @@ class ReadyQueueSchedulerTests {
     }
 
     @Test
-    void tasksQueuedAtCloseRunOnTheClosingThreadWhenNoThreadOfTheirOwnCanStart() throws InterruptedException {
+    void tasksAfterCloseNeverRunOnTheThreadThatFoundThemButOnTheirOwnOnceThreadsStartAgain()
+            throws InterruptedException {
         AtomicBoolean threadsFail = new AtomicBoolean();
         ThreadFactory threads = (task) -> {
             if (threadsFail.get()) {
                 throw new OutOfMemoryError("unable to create native thread: possibly out of memory");
             }
-            return Thread.ofVirtual().unstarted(task);
+            return Thread.ofVirtual().name("own-thread").unstarted(task);
         };
         ReadyQueueScheduler single = new ReadyQueueScheduler("closing-failing", 1, 1, 32, Long.MAX_VALUE, NEVER_NANOS,
                 threads, ActorMetrics.NONE);
         CountDownLatch occupied = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        single.execute(() -> {
-            occupied.countDown();
+        try {
+            single.execute(() -> {
+                occupied.countDown();
+                try {
+                    release.await();
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertThat(occupied.await(10, TimeUnit.SECONDS)).isTrue();
+            List<Thread> ranOn = new CopyOnWriteArrayList<>();
+            single.execute(() -> ranOn.add(Thread.currentThread()));
+            threadsFail.set(true);
+
+            single.close();
+            single.execute(() -> ranOn.add(Thread.currentThread()));
+
+            assertThat(ranOn).as("neither on the closing thread nor on the caller's").isEmpty();
+            await("failures counted").atMost(Duration.ofSeconds(20)).until(() -> single.runnerStartFailures() >= 2);
+            assertThat(logged(Level.ERROR)).isEmpty();
+            assertThat(logged(Level.WARN)).anySatisfy((line) -> assertThat(line).contains("closing-failing",
+                    "is closed and could not start a thread for a task"));
+
+            threadsFail.set(false);
+
+            await("both ran once threads start").atMost(Duration.ofSeconds(20)).until(() -> ranOn.size() == 2);
+            assertThat(ranOn).allSatisfy((thread) -> assertThat(thread.getName()).isEqualTo("own-thread"));
+        }
+        finally {
+            release.countDown();
+        }
+        await("monitor ended once nothing is left").atMost(Duration.ofSeconds(20)).until(() -> !single.monitorAlive());
+    }
+
+    @Test
+    void aRunnerThatCannotStartIsTriedAgainBackingOffNotEveryMillisecond() throws InterruptedException {
+        AtomicInteger calls = new AtomicInteger();
+        AtomicBoolean threadsFail = new AtomicBoolean(true);
+        ThreadFactory threads = (task) -> {
+            calls.incrementAndGet();
+            if (threadsFail.get()) {
+                throw new OutOfMemoryError("unable to create native thread: possibly out of memory");
+            }
+            return Thread.ofVirtual().unstarted(task);
+        };
+        Exhaustions metrics = new Exhaustions();
+        ReadyQueueScheduler failing = new ReadyQueueScheduler("backing-off", 1, 4, 32, Long.MAX_VALUE,
+                TimeUnit.MILLISECONDS.toNanos(1), threads, metrics);
+        try {
+            CountDownLatch ran = new CountDownLatch(1);
+            long began = System.nanoTime();
+
+            failing.execute(ran::countDown);
+
+            await("eight failures").atMost(Duration.ofSeconds(20)).until(() -> failing.runnerStartFailures() >= 8);
+            long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
+            // 1 + 2 + 4 + ... + 64 ms of back-off come before the eighth attempt.
+            assertThat(elapsedMillis).as("time to the eighth failure").isGreaterThanOrEqualTo(127);
+            int before = calls.get();
+            for (int i = 0; i < 100; i++) {
+                failing.execute(() -> {
+                });
+            }
+            assertThat(calls.get() - before).as("thread starts tried by 100 executes while backing off")
+                .isLessThanOrEqualTo(1);
+
+            threadsFail.set(false);
+
+            assertThat(ran.await(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(failing.runnerStartFailures()).as("one failure counted per attempt")
+                .isEqualTo(metrics.startFailures.get()).isLessThan(calls.get());
+            assertThat(failing.runners()).isBetween(1, 4);
+        }
+        finally {
+            failing.close();
+        }
+    }
+
+    @Test
+    void aFactoryThatReturnsAStartedThreadIsAFailureAndTheRunnerIsUncountedOnce() throws InterruptedException {
+        AtomicInteger calls = new AtomicInteger();
+        AtomicReference<Thread> started = new AtomicReference<>();
+        ThreadFactory threads = (task) -> {
+            if (calls.incrementAndGet() == 1) {
+                started.set(Thread.ofVirtual().start(task));
+                return started.get();
+            }
+            return Thread.ofVirtual().unstarted(task);
+        };
+        ReadyQueueScheduler odd = new ReadyQueueScheduler("started-thread", 1, 4, 32, Long.MAX_VALUE,
+                TimeUnit.MILLISECONDS.toNanos(1), threads, ActorMetrics.NONE);
+        CountDownLatch ran = new CountDownLatch(1);
+        odd.execute(ran::countDown);
+        assertThat(ran.await(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(odd.runnerStartFailures()).isEqualTo(1);
+        assertThat(logged(Level.WARN)).filteredOn((line) -> line.contains("started-thread")).singleElement().asString()
+            .contains("could not start a runner thread");
+
+        odd.close();
+
+        await("the factory's thread ended").atMost(Duration.ofSeconds(20)).until(() -> !started.get().isAlive());
+        await("the other runners ended").atMost(Duration.ofSeconds(20)).until(() -> !odd.monitorAlive());
+        assertThat(odd.runners()).as("runners counted").isZero();
+    }
+
+    @Test
+    void anEpisodeAtTheCapEndsOnceARunnerRunsAgainEvenWhileWorkStillWaits() throws InterruptedException {
+        ReadyQueueScheduler capped = new ReadyQueueScheduler("capped-ends", 1, 2, 32, Long.MAX_VALUE,
+                TimeUnit.MILLISECONDS.toNanos(1), Thread.ofVirtual().factory(), ActorMetrics.NONE);
+        CountDownLatch releaseFirst = new CountDownLatch(1);
+        CountDownLatch releaseSecond = new CountDownLatch(1);
+        AtomicBoolean spin = new AtomicBoolean(true);
+        try {
+            blockAnnounced(capped, releaseFirst, 1);
+            blockAnnounced(capped, releaseSecond, 2);
+            CountDownLatch spinning = new CountDownLatch(1);
+            capped.execute(() -> {
+                spinning.countDown();
+                while (spin.get()) {
+                    Thread.onSpinWait();
+                }
+            });
+            CountDownLatch lastRan = new CountDownLatch(1);
+            capped.execute(lastRan::countDown);
+            await("episode reported").atMost(Duration.ofSeconds(20)).until(() -> capped.exhaustions() == 1);
+
+            releaseFirst.countDown();
+
+            assertThat(spinning.await(20, TimeUnit.SECONDS)).isTrue();
+            await("end of the episode logged").atMost(Duration.ofSeconds(20))
+                .until(() -> logged(Level.INFO).stream()
+                    .anyMatch((line) -> line.contains("capped-ends") && line.contains("a runner is free again")));
+            assertThat(lastRan.getCount()).as("work still waits").isEqualTo(1);
+            assertThat(logged(Level.WARN)).filteredOn((line) -> line.contains("capped-ends")).hasSize(1);
+        }
+        finally {
+            spin.set(false);
+            releaseFirst.countDown();
+            releaseSecond.countDown();
+            capped.close();
+        }
+    }
+
+    @Test
+    void anEpisodeAtTheCapThatIsGoingOnAtCloseIsLoggedAsEnded() throws InterruptedException {
+        ReadyQueueScheduler capped = new ReadyQueueScheduler("capped-closed", 1, 1, 32, Long.MAX_VALUE,
+                TimeUnit.MILLISECONDS.toNanos(1), Thread.ofVirtual().factory(), ActorMetrics.NONE);
+        CountDownLatch release = new CountDownLatch(1);
+        try {
+            blockAnnounced(capped, release, 1);
+            capped.execute(() -> {
+            });
+            await("episode reported").atMost(Duration.ofSeconds(20)).until(() -> capped.exhaustions() == 1);
+
+            capped.close();
+
+            await("end logged").atMost(Duration.ofSeconds(20)).until(() -> logged(Level.INFO).stream()
+                .anyMatch((line) -> line.contains("capped-closed") && line.contains("closed")));
+        }
+        finally {
+            release.countDown();
+        }
+    }
+
+    /** Runs a task that announces a blocking wait, as a turn in a synchronous call, until released. */
+    private static void blockAnnounced(ReadyQueueScheduler on, CountDownLatch release, int expected) {
+        AtomicInteger waiting = new AtomicInteger();
+        on.execute(() -> {
+            boolean runner = ReadyQueueScheduler.blockingBegins();
+            waiting.incrementAndGet();
             try {
                 release.await();
             }
             catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
             }
+            finally {
+                ReadyQueueScheduler.blockingEnds(runner);
+            }
         });
-        assertThat(occupied.await(10, TimeUnit.SECONDS)).isTrue();
-        List<Thread> ranOn = new CopyOnWriteArrayList<>();
-        single.execute(() -> ranOn.add(Thread.currentThread()));
-        threadsFail.set(true);
-
-        single.close();
-
-        assertThat(ranOn).as("the queued task ran on the thread that closed the scheduler")
-            .containsExactly(Thread.currentThread());
-        single.execute(() -> ranOn.add(Thread.currentThread()));
-        assertThat(ranOn).hasSize(2);
-        assertThat(logged(Level.ERROR)).hasSize(2).allSatisfy((line) -> assertThat(line).contains("closing-failing",
-                "could not start a thread"));
-        release.countDown();
+        await("runner " + expected + " waiting").atMost(Duration.ofSeconds(20)).until(() -> waiting.get() == 1);
     }
 
     @Test

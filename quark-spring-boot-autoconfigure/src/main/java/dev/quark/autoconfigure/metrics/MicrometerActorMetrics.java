@@ -57,8 +57,20 @@ public class MicrometerActorMetrics implements ActorMetrics {
 
     private final MeterRegistry registry;
 
+    private final Counter runnersExhausted;
+
+    private final Counter runnerStartFailures;
+
     public MicrometerActorMetrics(MeterRegistry registry) {
         this.registry = registry;
+        this.runnersExhausted = Counter.builder(TURN_RUNNERS_EXHAUSTED)
+            .description("Episodes in which every runner of the ready-queue turn scheduler was blocked at its cap "
+                    + "(quark.actors.ready-queue.max-runners) while turns waited")
+            .register(registry);
+        this.runnerStartFailures = Counter.builder(TURN_RUNNER_START_FAILURES)
+            .description("Runner threads the ready-queue turn scheduler could not make or start (one per attempt, "
+                    + "attempts backing off from 1 ms to 1 s)")
+            .register(registry);
     }
 
     @Override
@@ -101,19 +113,12 @@ public class MicrometerActorMetrics implements ActorMetrics {
 
     @Override
     public void turnRunnersExhausted(int maxRunners) {
-        Counter.builder(TURN_RUNNERS_EXHAUSTED)
-            .description("Episodes in which every runner of the ready-queue turn scheduler was blocked at its cap "
-                    + "(quark.actors.ready-queue.max-runners) while turns waited")
-            .register(this.registry)
-            .increment();
+        this.runnersExhausted.increment();
     }
 
     @Override
     public void turnRunnerStartFailed() {
-        Counter.builder(TURN_RUNNER_START_FAILURES)
-            .description("Runner threads the ready-queue turn scheduler could not make or start")
-            .register(this.registry)
-            .increment();
+        this.runnerStartFailures.increment();
     }
 
     @Override

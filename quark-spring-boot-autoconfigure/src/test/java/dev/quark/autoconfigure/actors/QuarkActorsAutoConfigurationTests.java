@@ -214,7 +214,21 @@ class QuarkActorsAutoConfigurationTests {
                 .isEqualTo(TurnScheduler.READY_QUEUE);
             Greeter greeter = context.getBean(ActorRuntime.class).get(Greeter.class, "scheduled");
             assertThat(greeter.threadName()).startsWith("quark-turn-");
+            // Only the ready-queue scheduler has a monitor thread and numbers its runner threads.
+            assertThat(readyQueueMonitors()).isPositive();
         });
+        this.contextRunner.withPropertyValues("quark.actors.turn-scheduler=virtual-threads").run((context) -> {
+            long before = readyQueueMonitors();
+            assertThat(context.getBean(ActorRuntime.class).get(Greeter.class, "virtual").threadName())
+                .as("a virtual turn thread's name has no runner number").isEqualTo("quark-turn");
+            assertThat(readyQueueMonitors()).isLessThanOrEqualTo(before);
+        });
+    }
+
+    private static long readyQueueMonitors() {
+        return Thread.getAllStackTraces().keySet().stream()
+            .filter((thread) -> thread.isAlive() && thread.getName().equals("quark-turn-monitor"))
+            .count();
     }
 
     @Test
