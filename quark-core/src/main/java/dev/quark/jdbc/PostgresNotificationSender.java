@@ -72,6 +72,9 @@ public final class PostgresNotificationSender implements AutoCloseable {
     /** How long a statement may wait for the server before the connection counts as lost. */
     public static final Duration NETWORK_TIMEOUT = Duration.ofSeconds(5);
 
+    /** The SQLState of a write refused because the transaction is read-only. */
+    private static final String READ_ONLY = "25006";
+
     /** PostgreSQL's limit on a payload, in bytes (UTF-8). */
     public static final int MAX_PAYLOAD_BYTES = 7999;
 
@@ -267,9 +270,10 @@ public final class PostgresNotificationSender implements AutoCloseable {
                     lost = false;
                 }
             }
-            catch (SQLException ex) {
-                if (rejected(ex)) {
-                    batch = isolate(batch, isolating, ex);
+            catch (SQLException | RuntimeException ex) {
+                // A RuntimeException of the data source (a routing one without a key, say) is an outage too.
+                if (ex instanceof SQLException refused && rejected(refused)) {
+                    batch = isolate(batch, isolating, refused);
                     continue;
                 }
                 if (!lost) {
@@ -291,7 +295,7 @@ public final class PostgresNotificationSender implements AutoCloseable {
                 pause = (pause.compareTo(MAX_PAUSE.dividedBy(2)) > 0) ? MAX_PAUSE : pause.multipliedBy(2);
             }
             catch (Throwable ex) {
-                // Not the database's answer: a bug or the JVM's. Retrying the batch could fail forever, so it goes.
+                // An Error, not the database's answer: retrying the batch could fail forever, so it goes.
                 logger.error("Could not send {} notifications: dropped {}", this.name, batch, ex);
                 this.dropped.addAndGet(batch.size());
                 batch = List.of();
@@ -305,10 +309,13 @@ public final class PostgresNotificationSender implements AutoCloseable {
     /**
      * Whether the database refused the statement for what it sends rather than failed: data exceptions (class 22),
      * feature not supported (0A), invalid transaction state (25). Sending the same batch again would fail again.
+     * A read-only transaction (25006: a hot standby, a primary turned read-only by a failover) is an outage instead:
+     * every pair would be refused, and the database may take writes again later.
      */
     private static boolean rejected(SQLException ex) {
         String state = ex.getSQLState();
-        return state != null && (state.startsWith("22") || state.startsWith("0A") || state.startsWith("25"));
+        return state != null && !READ_ONLY.equals(state)
+                && (state.startsWith("22") || state.startsWith("0A") || state.startsWith("25"));
     }
 
     /**
@@ -392,24 +399,55 @@ public final class PostgresNotificationSender implements AutoCloseable {
             if (!"PostgreSQL".equalsIgnoreCase(product)) {
                 throw new SQLException("the data source does not give PostgreSQL connections: " + product);
             }
-            connection.setNetworkTimeout(Runnable::run, (int) NETWORK_TIMEOUT.toMillis());
-            if (!connection.getAutoCommit()) {
-                connection.setAutoCommit(true);
-            }
-            Array channelArray = connection.createArrayOf("text", channels);
-            Array payloadArray = connection.createArrayOf("text", payloads);
-            try (PreparedStatement statement = connection.prepareStatement(SEND)) {
-                statement.setArray(1, channelArray);
-                statement.setArray(2, payloadArray);
-                try (ResultSet result = statement.executeQuery()) {
-                    result.next();
+            // The connection is the application's pool's: what is changed on it is set back before it goes back,
+            // since not every pool resets a network timeout (Hikari does; others would hand it on to business work).
+            int networkTimeout = connection.getNetworkTimeout();
+            boolean autoCommit = connection.getAutoCommit();
+            boolean restored = false;
+            try {
+                connection.setNetworkTimeout(Runnable::run, (int) NETWORK_TIMEOUT.toMillis());
+                if (!autoCommit) {
+                    connection.setAutoCommit(true);
                 }
+                sendOn(connection, channels, payloads);
+                restore(connection, networkTimeout, autoCommit);
+                restored = true;
             }
             finally {
-                channelArray.free();
-                payloadArray.free();
+                if (!restored) {
+                    try {
+                        restore(connection, networkTimeout, autoCommit);
+                    }
+                    catch (SQLException ex) {
+                        // Broken: the pool is told not to hand it out again.
+                        connection.abort(Runnable::run);
+                    }
+                }
             }
         }
+    }
+
+    private static void sendOn(Connection connection, String[] channels, String[] payloads) throws SQLException {
+        Array channelArray = connection.createArrayOf("text", channels);
+        Array payloadArray = connection.createArrayOf("text", payloads);
+        try (PreparedStatement statement = connection.prepareStatement(SEND)) {
+            statement.setArray(1, channelArray);
+            statement.setArray(2, payloadArray);
+            try (ResultSet result = statement.executeQuery()) {
+                result.next();
+            }
+        }
+        finally {
+            channelArray.free();
+            payloadArray.free();
+        }
+    }
+
+    private static void restore(Connection connection, int networkTimeout, boolean autoCommit) throws SQLException {
+        if (!autoCommit) {
+            connection.setAutoCommit(false);
+        }
+        connection.setNetworkTimeout(Runnable::run, networkTimeout);
     }
 
     /**

@@ -177,6 +177,40 @@ class PostgresNotificationSenderTests {
         }
     }
 
+    /** Not every pool resets what a borrower changed: a business transaction must not inherit the 5 s timeout. */
+    @Test
+    void whatItChangesOnABorrowedConnectionIsSetBackBeforeItIsGivenBack() throws Exception {
+        try (HikariDataSource manual = new HikariDataSource()) {
+            manual.setJdbcUrl(schema.jdbcUrl());
+            manual.setMaximumPoolSize(1);
+            manual.setAutoCommit(false);
+            List<String> changes = new CopyOnWriteArrayList<>();
+            DataSource recording = proxy((method, args, target) -> {
+                if (method.getName().equals("setNetworkTimeout")) {
+                    changes.add("timeout " + args[1]);
+                }
+                else if (method.getName().equals("setAutoCommit")) {
+                    changes.add("autoCommit " + args[0]);
+                }
+                else if (method.getName().equals("close")) {
+                    changes.add("close");
+                }
+                return target.call();
+            }, () -> { }, manual);
+            int original;
+            try (Connection connection = manual.getConnection()) {
+                original = connection.getNetworkTimeout();
+            }
+            try (PostgresNotificationSender sender = new PostgresNotificationSender(recording, "test")) {
+                sender.notifySoon(CHANNEL, "set-back");
+                await().atMost(WAIT).until(() -> payloads().contains("set-back"));
+                await().atMost(WAIT).until(() -> changes.contains("close"));
+            }
+            assertThat(changes).containsExactly("timeout " + PostgresNotificationSender.NETWORK_TIMEOUT.toMillis(),
+                    "autoCommit true", "autoCommit false", "timeout " + original, "close");
+        }
+    }
+
     @Test
     void sendsAgainAfterAnOutageWarningOnceAndTellingWhenBack() {
         AtomicBoolean down = new AtomicBoolean();
@@ -383,13 +417,17 @@ class PostgresNotificationSenderTests {
 
     /** The test database, running a hook before each borrow and passing each connection call through another. */
     private static DataSource proxy(ConnectionCall call, BeforeBorrow beforeBorrow) {
+        return proxy(call, beforeBorrow, dataSource);
+    }
+
+    private static DataSource proxy(ConnectionCall call, BeforeBorrow beforeBorrow, DataSource real) {
         return (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(), new Class<?>[] { DataSource.class },
                 (proxy, method, args) -> {
                     if (!method.getName().equals("getConnection")) {
-                        return invoke(method, dataSource, args);
+                        return invoke(method, real, args);
                     }
                     beforeBorrow.run();
-                    Connection connection = dataSource.getConnection();
+                    Connection connection = real.getConnection();
                     return Proxy.newProxyInstance(Connection.class.getClassLoader(),
                             new Class<?>[] { Connection.class }, (p, m, a) -> call.call(m, a, () -> {
                                 try {
