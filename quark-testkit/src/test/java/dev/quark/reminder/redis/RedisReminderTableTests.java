@@ -86,7 +86,11 @@ class RedisReminderTableTests extends ReminderTableContractTests {
             .isEqualTo("{\"due\":" + due.toEpochMilli() + ",\"period\":500,\"payload\":\"AQI=\"}");
         assertThat(redis.opsForZSet().score(prefix + "reminders:{" + bucket + "}:keys", member)).isZero();
         table.apply(List.of(ReminderUpdate.remove(key, 42)));
-        assertThat(redis.keys(prefix + "reminders:{" + bucket + "}:*")).isEmpty();
+        // The bucket's fence belongs to the bucket, not to a reminder: another test of the class may have stamped
+        // this bucket (1,024 buckets, random actors), and its fence stays.
+        assertThat(redis.keys(prefix + "reminders:{" + bucket + "}:*")).as("what the removal of the bucket's only reminder leaves")
+            .filteredOn((left) -> !left.equals(table.redisKey(bucket, "fence")))
+            .isEmpty();
     }
 
     @Test
