@@ -15,7 +15,8 @@ import org.springframework.context.annotation.Configuration;
 /**
  * The outbox probe's RabbitMQ destination, {@value #DESTINATION}: a {@link RabbitMessagePublisher} over a connection
  * factory of its own with correlated publisher confirms and returns, so that a message counts as delivered only once
- * the broker has it in the queue. The queue is declared (durable) at start-up.
+ * the broker has it in the queue. The queue is declared (durable) at start-up. With a
+ * {@link OutboxProbeProperties#deliveryDelay() delivery delay} every delivery waits that long before it publishes.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnBooleanProperty("bank.outbox-probe.enabled")
@@ -37,7 +38,15 @@ class OutboxProbeConfiguration {
     MessagePublisher outboxProbeDestination(CachingConnectionFactory outboxProbeConnectionFactory,
             OutboxProbeProperties properties) {
         new RabbitAdmin(outboxProbeConnectionFactory).declareQueue(new Queue(properties.queue(), true));
-        return new RabbitMessagePublisher(DESTINATION, new RabbitTemplate(outboxProbeConnectionFactory), "",
-                properties.queue(), properties.confirmTimeout());
+        RabbitMessagePublisher rabbit = new RabbitMessagePublisher(DESTINATION,
+                new RabbitTemplate(outboxProbeConnectionFactory), "", properties.queue(), properties.confirmTimeout());
+        long delay = properties.deliveryDelay().toMillis();
+        if (delay == 0) {
+            return rabbit;
+        }
+        return MessagePublisher.of(DESTINATION, (message) -> {
+            Thread.sleep(delay); // a slow destination: an interrupt (the node stopping) fails the delivery unsent
+            rabbit.publish(message);
+        });
     }
 }

@@ -14,11 +14,13 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param rabbitmqUrl the RabbitMQ broker, {@code amqp://user:password@host:port}
  * @param queue the queue the messages are delivered to, through the default exchange; declared (durable) at start-up
  * @param confirmTimeout how long a delivery waits for the broker's publisher confirm before it counts as failed
+ * @param deliveryDelay how long each delivery waits before it publishes: a slow destination, so that a delivery is
+ * in flight most of the time (the crash tests kill a node then); zero for none
  */
 @ConfigurationProperties("bank.outbox-probe")
 public record OutboxProbeProperties(@DefaultValue("false") boolean enabled,
         @DefaultValue("amqp://guest:guest@127.0.0.1:5672") URI rabbitmqUrl, @DefaultValue("bank.outbox-probe") String queue,
-        @DefaultValue("10s") Duration confirmTimeout) {
+        @DefaultValue("10s") Duration confirmTimeout, @DefaultValue("0s") Duration deliveryDelay) {
 
     /**
      * Checks the values.
@@ -36,6 +38,10 @@ public record OutboxProbeProperties(@DefaultValue("false") boolean enabled,
         if (confirmTimeout.isNegative() || confirmTimeout.isZero()) {
             throw new IllegalArgumentException("bank.outbox-probe.confirm-timeout must be positive, was "
                     + confirmTimeout);
+        }
+        if (deliveryDelay.isNegative() || deliveryDelay.compareTo(confirmTimeout) > 0) {
+            throw new IllegalArgumentException("bank.outbox-probe.delivery-delay must be zero to the confirm timeout ("
+                    + confirmTimeout + "), was " + deliveryDelay);
         }
     }
 }

@@ -45,8 +45,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * in flight when the node died, right after its first delivery, at most once per key), and the survivor took over
  * the dead node's partitions once their leases expired.</li>
  * </ul>
- * Delivery is throttled ({@code batch-size} 1 every {@value #POLL_INTERVAL_MILLIS} ms per partition) so that the
- * backlog lasts seconds and the kill lands mid-delivery. Node logs are in {@code target/node-logs/<run>}.
+ * Every delivery waits {@value #DELIVERY_DELAY_MILLIS} ms before it publishes (the probe's
+ * {@code delivery-delay}, a slow destination): the backlog lasts seconds and each of the victim's partitions has a
+ * delivery in flight when it is killed, mostly before its publish (a dispatcher that marked messages delivered before
+ * publishing them would lose those), one right after its confirm (the message the consumer just received, which the
+ * survivor delivers again). Node logs are in {@code target/node-logs/<run>}.
  * <p>
  * Needs PostgreSQL ({@code QUARK_TEST_POSTGRES_URL}, else Testcontainers or an embedded server) and RabbitMQ
  * ({@code QUARK_TEST_RABBITMQ_URL}, else 127.0.0.1:5672); without one the test is skipped, and with {@code CI=true}
@@ -61,7 +64,7 @@ class OutboxCrashProcessTests {
     /** How long a dead node holds its partitions: short, so that the survivor takes them over soon. */
     private static final Duration LEASE_DURATION = Duration.ofSeconds(3);
 
-    private static final long POLL_INTERVAL_MILLIS = 100;
+    private static final long DELIVERY_DELAY_MILLIS = 50;
 
     /** How soon every committed message must have arrived: the lease, the backlog, and room for a busy machine. */
     private static final Duration DELIVERY_BOUND = Duration.ofSeconds(60);
@@ -106,7 +109,8 @@ class OutboxCrashProcessTests {
                     "bank.outbox-probe.rabbitmq-url=" + ProbeQueue.brokerUrl(),
                     "bank.outbox-probe.queue=" + queue.name(),
                     "quark.messaging.lease-duration=" + LEASE_DURATION.toMillis() + "ms",
-                    "quark.messaging.poll-interval=" + POLL_INTERVAL_MILLIS + "ms", "quark.messaging.batch-size=1",
+                    "bank.outbox-probe.delivery-delay=" + DELIVERY_DELAY_MILLIS + "ms",
+                    "quark.messaging.poll-interval=100ms",
                     "spring.main.banner-mode=off");
             long started = System.nanoTime();
             BankProcess victim = start(jar, "node-a", properties, logs);
