@@ -28,8 +28,9 @@ public record OutboxProbeProperties(@DefaultValue("false") boolean enabled,
      */
     public OutboxProbeProperties {
         if (!"amqp".equals(rabbitmqUrl.getScheme()) && !"amqps".equals(rabbitmqUrl.getScheme())) {
-            throw new IllegalArgumentException("bank.outbox-probe.rabbitmq-url must be an amqp:// or amqps:// URL, was '"
-                    + rabbitmqUrl + "'");
+            // Scheme and host only: the URL's user info may hold a password.
+            throw new IllegalArgumentException("bank.outbox-probe.rabbitmq-url must be an amqp:// or amqps:// URL, was "
+                    + "one of scheme '" + rabbitmqUrl.getScheme() + "' (host '" + rabbitmqUrl.getHost() + "')");
         }
         if (queue.isBlank() || queue.length() > 255) {
             throw new IllegalArgumentException("bank.outbox-probe.queue must be 1 to 255 characters, not blank, was '"
