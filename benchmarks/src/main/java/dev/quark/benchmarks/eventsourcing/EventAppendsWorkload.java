@@ -41,11 +41,12 @@ import dev.quark.jdbc.TablePrefix;
  * prefix, {@value #THREADS} threads append one event each time (a small JSON payload, a new event id) to
  * {@value #STREAMS} streams; each stream belongs to one thread, which keeps its version and appends with it as the
  * expected version, as an {@code EventSourcedActor}'s activation does, so every append passes the store's
- * optimistic check, its id check and (PostgreSQL) its stream lock. Then as many events go the raw way from as many
+ * optimistic check, its id check and (PostgreSQL) its stream lock. As many events go the raw way from as many
  * threads: on PostgreSQL a plain JDBC insert of the same row into a table of the same DDL (the store's changelog
  * under the prefix {@code raw_}), one transaction per event; on Redis a plain Lettuce {@code XADD} of the same fields
- * with the version as the entry id. {@code QUARK_BENCH_EVENT_APPENDS} sets the events per round,
- * {@code QUARK_BENCH_EVENT_STORES=postgres} or {@code redis} picks one store. Every phase stops after
+ * with the version as the entry id. The side that goes first alternates from round to round (the store first in the
+ * warm-up round), so that neither always meets the warmer server. {@code QUARK_BENCH_EVENT_APPENDS} sets the events
+ * per round, {@code QUARK_BENCH_EVENT_STORES=postgres} or {@code redis} picks one store. Every phase stops after
  * {@value #PHASE_LIMIT_SECONDS} s even if its events are not all written (the rate counts those that were).
  */
 public final class EventAppendsWorkload {
@@ -124,7 +125,8 @@ public final class EventAppendsWorkload {
         double[] ratios = new double[rounds];
         for (int round = -1; round < rounds; round++) {
             int count = (round < 0) ? Math.max(THREADS, events / 5) : events;
-            double[] measured = store.equals("postgres") ? postgresRound(count) : redisRound(count);
+            boolean rawFirst = (round % 2) == 1;
+            double[] measured = store.equals("postgres") ? postgresRound(count, rawFirst) : redisRound(count, rawFirst);
             if (round >= 0) {
                 rates[round] = measured[0];
                 rawRates[round] = measured[1];
@@ -141,24 +143,32 @@ public final class EventAppendsWorkload {
                 new Figure(key + ".vs-raw", "quark", Stats.of(ratios)));
     }
 
-    private static double[] postgresRound(int count) throws Exception {
+    /** Measures the store and the raw side on one fresh schema, the raw side first when asked. */
+    private static double[] postgresRound(int count, boolean rawFirst) throws Exception {
         try (PostgresSchema schema = BenchServers.postgresSchema("event_appends", THREADS + 4)) {
             DataSource dataSource = schema.dataSource();
             TablePrefix prefix = new TablePrefix(TablePrefix.DEFAULT);
             JdbcEventStore.migration(prefix).apply(dataSource);
             JdbcEventStore store = new JdbcEventStore(dataSource, prefix);
+            double raw = rawFirst ? rawInsert(dataSource, count) : 0;
             double rate = appendThroughStore(store, count);
-            double raw = rawInsert(dataSource, count);
+            if (!rawFirst) {
+                raw = rawInsert(dataSource, count);
+            }
             return new double[] { rate, raw };
         }
     }
 
-    private static double[] redisRound(int count) throws Exception {
+    /** Measures the store and the raw side under one fresh key prefix, the raw side first when asked. */
+    private static double[] redisRound(int count, boolean rawFirst) throws Exception {
         try (RedisKeys keys = BenchServers.redisKeys("event_appends");
                 RedisRaw raw = new RedisRaw(keys.prefix() + "raw:")) {
             RedisEventStore store = new RedisEventStore(keys.connections(), keys.prefix());
+            double rawRate = rawFirst ? raw.xadd(count) : 0;
             double rate = appendThroughStore(store, count);
-            double rawRate = raw.xadd(count);
+            if (!rawFirst) {
+                rawRate = raw.xadd(count);
+            }
             return new double[] { rate, rawRate };
         }
     }
