@@ -8,7 +8,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -44,8 +43,9 @@ import dev.quark.jdbc.TablePrefix;
  * optimistic check, its id check and (PostgreSQL) its stream lock. As many events go the raw way from as many
  * threads: on PostgreSQL a plain JDBC insert of the same row into a table of the same DDL (the store's changelog
  * under the prefix {@code raw_}), one transaction per event; on Redis a plain Lettuce {@code XADD} of the same fields
- * with the version as the entry id. The side that goes first alternates from round to round (the store first in the
- * warm-up round), so that neither always meets the warmer server. {@code QUARK_BENCH_EVENT_APPENDS} sets the events
+ * with the version as the entry id. The two sides take turns within a round, in {@value #SLICES} slices each (a
+ * slice of the store's events, then one of the raw ones, then the raw side first), and each side's rate is its events
+ * over its own time: on a machine whose load drifts, both sides meet the same load. {@code QUARK_BENCH_EVENT_APPENDS} sets the events
  * per round, {@code QUARK_BENCH_EVENT_STORES=postgres} or {@code redis} picks one store. Every phase stops after
  * {@value #PHASE_LIMIT_SECONDS} s even if its events are not all written (the rate counts those that were).
  */
@@ -63,8 +63,11 @@ public final class EventAppendsWorkload {
     /** The stores measured unless {@code QUARK_BENCH_EVENT_STORES} says otherwise. */
     public static final String STORES = "postgres,redis";
 
-    /** The longest a phase (the store's or the raw one) of a round runs. */
-    static final long PHASE_LIMIT_SECONDS = 120;
+    /** The slices each side's events of a round are written in, the sides taking turns. */
+    static final int SLICES = 10;
+
+    /** The longest a slice of one side runs. */
+    static final long PHASE_LIMIT_SECONDS = 60;
 
     static final String TYPE = "Deposited";
 
@@ -125,8 +128,7 @@ public final class EventAppendsWorkload {
         double[] ratios = new double[rounds];
         for (int round = -1; round < rounds; round++) {
             int count = (round < 0) ? Math.max(THREADS, events / 5) : events;
-            boolean rawFirst = (round % 2) == 1;
-            double[] measured = store.equals("postgres") ? postgresRound(count, rawFirst) : redisRound(count, rawFirst);
+            double[] measured = store.equals("postgres") ? postgresRound(count) : redisRound(count);
             if (round >= 0) {
                 rates[round] = measured[0];
                 rawRates[round] = measured[1];
@@ -143,60 +145,86 @@ public final class EventAppendsWorkload {
                 new Figure(key + ".vs-raw", "quark", Stats.of(ratios)));
     }
 
-    /** Measures the store and the raw side on one fresh schema, the raw side first when asked. */
-    private static double[] postgresRound(int count, boolean rawFirst) throws Exception {
+    /** Measures the store and the raw side on one fresh schema. */
+    private static double[] postgresRound(int count) throws Exception {
         try (PostgresSchema schema = BenchServers.postgresSchema("event_appends", THREADS + 4)) {
             DataSource dataSource = schema.dataSource();
             TablePrefix prefix = new TablePrefix(TablePrefix.DEFAULT);
             JdbcEventStore.migration(prefix).apply(dataSource);
-            JdbcEventStore store = new JdbcEventStore(dataSource, prefix);
-            double raw = rawFirst ? rawInsert(dataSource, count) : 0;
-            double rate = appendThroughStore(store, count);
-            if (!rawFirst) {
-                raw = rawInsert(dataSource, count);
+            try (RawInsert raw = new RawInsert(dataSource)) {
+                return takingTurns(count, new StoreAppends(new JdbcEventStore(dataSource, prefix)), raw);
             }
-            return new double[] { rate, raw };
         }
     }
 
-    /** Measures the store and the raw side under one fresh key prefix, the raw side first when asked. */
-    private static double[] redisRound(int count, boolean rawFirst) throws Exception {
+    /** Measures the store and the raw side under one fresh key prefix. */
+    private static double[] redisRound(int count) throws Exception {
         try (RedisKeys keys = BenchServers.redisKeys("event_appends");
                 RedisRaw raw = new RedisRaw(keys.prefix() + "raw:")) {
-            RedisEventStore store = new RedisEventStore(keys.connections(), keys.prefix());
-            double rawRate = rawFirst ? raw.xadd(count) : 0;
-            double rate = appendThroughStore(store, count);
-            if (!rawFirst) {
-                rawRate = raw.xadd(count);
-            }
-            return new double[] { rate, rawRate };
+            return takingTurns(count, new StoreAppends(new RedisEventStore(keys.connections(), keys.prefix())), raw);
         }
     }
 
     /**
-     * Appends {@code count} events, event {@code i} to stream {@code i % STREAMS}, each with the stream's version
-     * as its thread last saw it, then checks that every stream holds what was appended to it.
+     * Writes {@code count} events through the store and as many raw, in {@link #SLICES} slices each, the sides taking
+     * turns (the store first in even slices, the raw side first in odd ones), then checks the store's streams.
+     * @return the store's events per second and the raw side's, each over its own time
      */
-    private static double appendThroughStore(EventStore store, int count) throws Exception {
-        long[] versions = new long[STREAMS];
-        Timed timed = timed(count, (i) -> {
-            int stream = i % STREAMS;
-            AppendResult result = store.append(stream(stream), List.of(new NewEvent(UUID.randomUUID(), TYPE, 1,
-                    PAYLOAD)), versions[stream]);
-            if (result.duplicate() || result.version() != versions[stream] + 1) {
-                throw new IllegalStateException("Stream " + stream(stream) + " appended at version "
-                        + versions[stream] + " returned " + result);
+    private static double[] takingTurns(int count, StoreAppends store, Operation raw) throws Exception {
+        int slice = Math.max(THREADS, (count / SLICES) / THREADS * THREADS);
+        Timed stored = new Timed(0, 0);
+        Timed written = new Timed(0, 0);
+        for (int from = 0, n = 0; from < count; from += slice, n++) {
+            int to = Math.min(count, from + slice);
+            if (n % 2 == 0) {
+                stored = stored.plus(timed(from, to, store));
+                written = written.plus(timed(from, to, raw));
             }
-            versions[stream] = result.version();
-        });
-        for (int stream = 0; stream < STREAMS; stream++) {
-            long version = store.version(stream(stream));
-            if (version != versions[stream]) {
-                throw new IllegalStateException("Stream " + stream(stream) + " is at version " + version + " in "
-                        + store + ", but " + versions[stream] + " events were appended to it");
+            else {
+                written = written.plus(timed(from, to, raw));
+                stored = stored.plus(timed(from, to, store));
             }
         }
-        return timed.rate();
+        store.check();
+        return new double[] { stored.rate(), written.rate() };
+    }
+
+    /**
+     * Appends event {@code i} to stream {@code i % STREAMS}, with the stream's version as its thread last saw it as the
+     * expected version.
+     */
+    private static final class StoreAppends implements Operation {
+
+        private final EventStore store;
+
+        private final long[] versions = new long[STREAMS];
+
+        StoreAppends(EventStore store) {
+            this.store = store;
+        }
+
+        @Override
+        public void run(int thread, int index) {
+            int stream = index % STREAMS;
+            AppendResult result = this.store.append(stream(stream), List.of(new NewEvent(UUID.randomUUID(), TYPE, 1,
+                    PAYLOAD)), this.versions[stream]);
+            if (result.duplicate() || result.version() != this.versions[stream] + 1) {
+                throw new IllegalStateException("Stream " + stream(stream) + " appended at version "
+                        + this.versions[stream] + " returned " + result);
+            }
+            this.versions[stream] = result.version();
+        }
+
+        /** Checks that every stream holds what was appended to it. */
+        void check() {
+            for (int stream = 0; stream < STREAMS; stream++) {
+                long version = this.store.version(stream(stream));
+                if (version != this.versions[stream]) {
+                    throw new IllegalStateException("Stream " + stream(stream) + " is at version " + version + " in "
+                            + this.store + ", but " + this.versions[stream] + " events were appended to it");
+                }
+            }
+        }
     }
 
     private static String stream(int stream) {
@@ -204,49 +232,65 @@ public final class EventAppendsWorkload {
     }
 
     /** Inserts the rows the store would, one plain JDBC transaction each, on one connection per thread. */
-    private static double rawInsert(DataSource dataSource, int count) throws Exception {
-        TablePrefix prefix = new TablePrefix("raw_");
-        JdbcEventStore.migration(prefix).apply(dataSource);
-        String insert = "insert into " + prefix.table("event")
-                + " (stream, version, event_id, event_type, schema_version, payload) values (?, ?, ?, ?, ?, ?)";
-        long[] versions = new long[STREAMS];
-        ThreadLocal<Connection> connections = new ThreadLocal<>();
-        List<Connection> opened = new CopyOnWriteArrayList<>();
-        try {
-            return timed(count, (i) -> {
-                Connection connection = connections.get();
-                if (connection == null) {
-                    connection = dataSource.getConnection();
-                    connection.setAutoCommit(false);
-                    connections.set(connection);
-                    opened.add(connection);
-                }
-                int stream = i % STREAMS;
-                try (PreparedStatement statement = connection.prepareStatement(insert)) {
-                    statement.setString(1, stream(stream));
-                    statement.setLong(2, ++versions[stream]);
-                    statement.setObject(3, UUID.randomUUID());
-                    statement.setString(4, TYPE);
-                    statement.setInt(5, 1);
-                    statement.setString(6, PAYLOAD);
-                    statement.executeUpdate();
-                }
-                connection.commit();
-            }).rate();
+    private static final class RawInsert implements Operation, AutoCloseable {
+
+        private final DataSource dataSource;
+
+        private final String insert;
+
+        private final long[] versions = new long[STREAMS];
+
+        private final Connection[] connections = new Connection[THREADS];
+
+        RawInsert(DataSource dataSource) {
+            this.dataSource = dataSource;
+            TablePrefix prefix = new TablePrefix("raw_");
+            JdbcEventStore.migration(prefix).apply(dataSource);
+            this.insert = "insert into " + prefix.table("event")
+                    + " (stream, version, event_id, event_type, schema_version, payload) values (?, ?, ?, ?, ?, ?)";
         }
-        finally {
-            for (Connection connection : opened) {
-                connection.close();
+
+        @Override
+        public void run(int thread, int index) throws Exception {
+            Connection connection = this.connections[thread];
+            if (connection == null) {
+                connection = this.dataSource.getConnection();
+                connection.setAutoCommit(false);
+                this.connections[thread] = connection;
+            }
+            int stream = index % STREAMS;
+            try (PreparedStatement statement = connection.prepareStatement(this.insert)) {
+                statement.setString(1, stream(stream));
+                statement.setLong(2, ++this.versions[stream]);
+                statement.setObject(3, UUID.randomUUID());
+                statement.setString(4, TYPE);
+                statement.setInt(5, 1);
+                statement.setString(6, PAYLOAD);
+                statement.executeUpdate();
+            }
+            connection.commit();
+        }
+
+        @Override
+        public void close() throws Exception {
+            for (Connection connection : this.connections) {
+                if (connection != null) {
+                    connection.close();
+                }
             }
         }
     }
 
     /** {@code XADD}s the entries the store would, with plain Lettuce on one connection that the threads share. */
-    private static final class RedisRaw implements AutoCloseable {
+    private static final class RedisRaw implements Operation, AutoCloseable {
 
         private final RedisClient client = RedisClient.create(BenchServers.redisUri());
 
         private final StatefulRedisConnection<String, String> connection = this.client.connect();
+
+        private final RedisCommands<String, String> redis = this.connection.sync();
+
+        private final long[] versions = new long[STREAMS];
 
         private final String prefix;
 
@@ -255,16 +299,13 @@ public final class EventAppendsWorkload {
             this.connection.setTimeout(Duration.ofSeconds(30));
         }
 
-        double xadd(int count) throws Exception {
-            RedisCommands<String, String> redis = this.connection.sync();
-            long[] versions = new long[STREAMS];
-            return timed(count, (i) -> {
-                int stream = i % STREAMS;
-                long version = ++versions[stream];
-                redis.xadd(this.prefix + "events:{" + stream(stream) + "}", new XAddArgs().id(version + "-0"),
-                        Map.of("id", UUID.randomUUID().toString(), "type", TYPE, "schema", "1", "payload", PAYLOAD,
-                                "at", Long.toString(System.currentTimeMillis())));
-            }).rate();
+        @Override
+        public void run(int thread, int index) {
+            int stream = index % STREAMS;
+            long version = ++this.versions[stream];
+            this.redis.xadd(this.prefix + "events:{" + stream(stream) + "}", new XAddArgs().id(version + "-0"),
+                    Map.of("id", UUID.randomUUID().toString(), "type", TYPE, "schema", "1", "payload", PAYLOAD, "at",
+                            Long.toString(System.currentTimeMillis())));
         }
 
         @Override
@@ -275,11 +316,11 @@ public final class EventAppendsWorkload {
     }
 
     /**
-     * Runs operations {@code 0..count-1} from {@value #THREADS} threads, thread {@code t} running those with
-     * {@code i % THREADS == t} (so each stream is only ever written by one thread), for at most
-     * {@value #PHASE_LIMIT_SECONDS} s.
+     * Runs operations {@code from..to-1} ({@code from} a multiple of {@value #THREADS}) from {@value #THREADS}
+     * threads, thread {@code t} running those with {@code i % THREADS == t} (so each stream is only ever written by
+     * one thread), for at most {@value #PHASE_LIMIT_SECONDS} s.
      */
-    private static Timed timed(int count, Operation operation) throws Exception {
+    private static Timed timed(int from, int to, Operation operation) throws Exception {
         AtomicInteger done = new AtomicInteger();
         long start = System.nanoTime();
         long deadline = start + Duration.ofSeconds(PHASE_LIMIT_SECONDS).toNanos();
@@ -288,8 +329,8 @@ public final class EventAppendsWorkload {
             for (int t = 0; t < THREADS; t++) {
                 int thread = t;
                 workers.add(threads.submit(() -> {
-                    for (int i = thread; i < count && System.nanoTime() < deadline; i += THREADS) {
-                        operation.run(i);
+                    for (int i = from + thread; i < to && System.nanoTime() < deadline; i += THREADS) {
+                        operation.run(thread, i);
                         done.incrementAndGet();
                     }
                     return null;
@@ -299,24 +340,29 @@ public final class EventAppendsWorkload {
                 worker.get();
             }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        if (done.get() < count) {
-            Workloads.progress("quark", "event-appends: stopped after %d s with %,d of %,d events written; the rate "
-                    + "counts those", PHASE_LIMIT_SECONDS, done.get(), count);
+        long nanos = System.nanoTime() - start;
+        if (done.get() < to - from) {
+            Workloads.progress("quark", "event-appends: a slice stopped after %d s with %,d of %,d events written; "
+                    + "the rate counts those", PHASE_LIMIT_SECONDS, done.get(), to - from);
         }
-        return new Timed(done.get(), seconds);
+        return new Timed(done.get(), nanos);
     }
 
-    private record Timed(int operations, double seconds) {
+    /** Operations done and the nanoseconds they took. */
+    private record Timed(long operations, long nanos) {
+
+        Timed plus(Timed other) {
+            return new Timed(this.operations + other.operations, this.nanos + other.nanos);
+        }
 
         double rate() {
-            return this.operations / this.seconds;
+            return this.operations / (this.nanos / 1e9);
         }
     }
 
     @FunctionalInterface
     private interface Operation {
 
-        void run(int index) throws Exception;
+        void run(int thread, int index) throws Exception;
     }
 }
