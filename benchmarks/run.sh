@@ -21,9 +21,13 @@
 #                                        rows; QUARK_BENCH_DURABLE_TASKS=sequence picks one),
 #                                        outbox (messages enqueued on PostgreSQL, one per transaction from 8
 #                                        threads, against a raw JDBC insert of the same rows;
-#                                        QUARK_BENCH_OUTBOX_MESSAGES sets the messages per round). They use the
-#                                        servers above, in a schema or key prefix of their own removed after each
-#                                        round,
+#                                        QUARK_BENCH_OUTBOX_MESSAGES sets the messages per round),
+#                                        event-appends (single events appended from 8 threads to 1,000 streams with
+#                                        their expected versions through the PostgreSQL and the Redis Streams event
+#                                        stores, against a raw JDBC insert of the same rows and a raw XADD of the same
+#                                        entries; QUARK_BENCH_EVENT_STORES=redis picks one, QUARK_BENCH_EVENT_APPENDS
+#                                        sets the events per round). They use the servers above, in a schema or key
+#                                        prefix of their own removed after each round,
 #                                        cross-silo (request/response between two silos over Quark's gRPC transport
 #                                        on 127.0.0.1, both calling styles, 16 and 256 in flight, against a raw gRPC
 #                                        bidi-stream echo of the same payload in the same JVM and against Pekko's

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import dev.quark.benchmarks.crosssilo.CrossSiloWorkload;
 import dev.quark.benchmarks.durabletasks.DurableTasksWorkload;
+import dev.quark.benchmarks.eventsourcing.EventAppendsWorkload;
 import dev.quark.benchmarks.outbox.OutboxWorkload;
 import dev.quark.benchmarks.jobs.JobsWorkload;
 import dev.quark.benchmarks.reminders.ReminderWorkload;
@@ -92,6 +93,7 @@ public final class ComparisonTable {
         jobRows(rows);
         durableTaskRows(rows);
         outboxRows(rows);
+        eventAppendRows(rows);
         crossSiloRows(rows);
         return List.copyOf(rows);
     }
@@ -190,6 +192,25 @@ public final class ComparisonTable {
         rows.add(new Row("outbox.postgres.raw", "  raw JDBC insert of the same rows (physical reference)",
                 "messages/s", true, null));
         rows.add(new Row("outbox.postgres.vs-raw", "  Quark / raw JDBC", "ratio", true, new Goal(false, true, 0.8)));
+    }
+
+    /**
+     * The event-appends workload's rows, per store: events appended per second through Quark's event store, one event
+     * per append, the raw rate of the same writes (a JDBC insert, one transaction each; a Lettuce XADD), and their
+     * ratio (goal: at least 0.8).
+     */
+    private static void eventAppendRows(List<Row> rows) {
+        for (String store : EventAppendsWorkload.STORES.split(",")) {
+            String key = "eventappends." + store;
+            boolean postgres = store.equals("postgres");
+            rows.add(new Row(key + ".rate", "Event appends on " + (postgres ? "PostgreSQL" : "Redis Streams")
+                    + ", one event per append with its expected version (" + EventAppendsWorkload.THREADS_LABEL + ")",
+                    "events/s", true, null));
+            rows.add(new Row(key + ".raw", postgres ? "  raw JDBC insert of the same rows, one transaction each"
+                    : "  raw XADD (Lettuce) of the same entries", "events/s", true, null));
+            rows.add(new Row(key + ".vs-raw", postgres ? "  Quark / raw JDBC" : "  Quark / raw XADD", "ratio", true,
+                    new Goal(false, true, 0.8)));
+        }
     }
 
     /**

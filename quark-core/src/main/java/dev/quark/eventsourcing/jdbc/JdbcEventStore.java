@@ -1,9 +1,10 @@
 package dev.quark.eventsourcing.jdbc;
 
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,6 +26,7 @@ import dev.quark.jdbc.TablePrefix;
 import dev.quark.state.StateWriteAttachment;
 import dev.quark.state.jdbc.JdbcStateAttachment;
 
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -42,7 +44,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * (so events can commit atomically with the caller's other writes; under a savepoint, so that a failed append leaves
  * the caller's transaction usable and without its statements): it takes a transaction-level advisory lock on
  * the stream ({@code pg_advisory_xact_lock(hashtext(table), hashtext(stream))}), checks the event ids and the
- * version, and inserts the events.
+ * version, and inserts the events. The lock and one statement that checks and inserts go to the database together,
+ * in one round trip (then the commit), as a plain insert of the same rows takes.
  * <p>
  * <b>The global feed never skips an event.</b> Positions come from an identity column, drawn when a row is
  * inserted, not when its transaction commits: a reader that followed positions alone would pass a position whose
@@ -75,7 +78,8 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     private final String currentVersion;
 
-    private final String insert;
+    /** The lock, the checks and the insert of an append: two statements, sent in one round trip. */
+    private final String append;
 
     private final String read;
 
@@ -111,8 +115,21 @@ public class JdbcEventStore implements EventStore, EventFeed {
         this.currentVersion = "select greatest(coalesce(max(version), 0), coalesce((select truncated_version from "
                 + this.streamTable + " where stream = ?), 0), coalesce((select truncated_version from "
                 + this.snapshotTable + " where stream = ?), 0)) from " + this.table + " where stream = ?";
-        this.insert = "insert into " + this.table
-                + " (stream, version, event_id, event_type, schema_version, payload) values (?, ?, ?, ?, ?, ?)";
+        this.append = this.lock + "; with found as (select version from " + this.table
+                + " where stream = ? and event_id = any(?)), "
+                + "head as (select greatest(coalesce((select truncated_version from " + this.streamTable
+                + " where stream = ?), 0), coalesce((select truncated_version from " + this.snapshotTable
+                + " where stream = ?), 0), coalesce(max(version), 0)) as version from " + this.table
+                + " where stream = ?), "
+                + "inserted as (insert into " + this.table
+                + " (stream, version, event_id, event_type, schema_version, payload) "
+                + "select ?, head.version + e.n, e.event_id, e.event_type, e.schema_version, e.payload from head, "
+                + "unnest(?::uuid[], ?::text[], ?::int4[], ?::text[]) with ordinality "
+                + "as e(event_id, event_type, schema_version, payload, n) "
+                + "where not exists (select 1 from found) and (?::bigint = -1 or ?::bigint = head.version) "
+                + "order by e.n returning version) "
+                + "select (select count(*) from found)::int, (select coalesce(max(version), 0) from found), "
+                + "(select version from head), (select count(*) from inserted)::int";
         this.read = "select " + COLUMNS + " from " + this.table
                 + " where stream = ? and version >= ? order by version limit ?";
         this.readAfter = "select " + COLUMNS + " from " + this.table
@@ -174,29 +191,79 @@ public class JdbcEventStore implements EventStore, EventFeed {
         return this.transactions.execute(() -> appendInTransaction(stream, events, expectedVersion, attached::write));
     }
 
+    /**
+     * Appends in one round trip to the database, then runs the attached writes: the {@link #append} SQL is two
+     * statements sent together, the stream's advisory lock, then one statement that checks the ids and the version
+     * and inserts the events only when both checks pass, returning what it found. Under {@code READ COMMITTED}
+     * each statement reads a snapshot taken when it starts, so the second one, which starts once the first holds the
+     * lock, sees every append that committed before it.
+     */
     private AppendResult appendInTransaction(String stream, List<NewEvent> events, long expectedVersion,
             Runnable attached) {
-        this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
-        List<Long> found = this.jdbc.sql("select version from " + this.table + " where stream = ? and event_id in ("
-                + String.join(", ", Collections.nCopies(events.size(), "?")) + ")")
-            .params(arguments(stream, events))
-            .query((row, number) -> row.getLong(1))
-            .list();
-        if (EventStoreArguments.repeated(stream, events, found.size())) {
-            return new AppendResult(found.stream().mapToLong(Long::longValue).max().orElseThrow(), true);
+        AppendOutcome outcome = this.template.execute((ConnectionCallback<AppendOutcome>) (connection) -> {
+            try (PreparedStatement statement = connection.prepareStatement(this.append)) {
+                bindAppend(connection, statement, stream, events, expectedVersion);
+                statement.execute();
+                if (!statement.getMoreResults()) {
+                    throw new IllegalStateException("The append to event stream '" + stream + "' returned no outcome");
+                }
+                try (ResultSet row = statement.getResultSet()) {
+                    row.next();
+                    return new AppendOutcome(row.getInt(1), row.getLong(2), row.getLong(3), row.getInt(4));
+                }
+            }
+        });
+        if (EventStoreArguments.repeated(stream, events, Objects.requireNonNull(outcome).found())) {
+            return new AppendResult(outcome.lastFound(), true);
         }
-        long current = version(stream);
-        EventStoreArguments.expect(stream, expectedVersion, current);
-        List<Object[]> rows = new ArrayList<>(events.size());
-        long version = current;
-        for (NewEvent event : events) {
-            version++;
-            rows.add(new Object[] { stream, version, event.eventId(), event.type(), event.schemaVersion(),
-                    event.payload() });
+        EventStoreArguments.expect(stream, expectedVersion, outcome.current());
+        if (outcome.inserted() != events.size()) {
+            throw new IllegalStateException("The append to event stream '" + stream + "' inserted " + outcome.inserted()
+                    + " of its " + events.size() + " events after passing its checks");
         }
-        this.template.batchUpdate(this.insert, rows);
         attached.run();
-        return new AppendResult(version, false);
+        return new AppendResult(outcome.current() + events.size(), false);
+    }
+
+    private static void bindAppend(Connection connection, PreparedStatement statement, String stream,
+            List<NewEvent> events, long expectedVersion) throws SQLException {
+        int size = events.size();
+        UUID[] ids = new UUID[size];
+        String[] types = new String[size];
+        Integer[] schemaVersions = new Integer[size];
+        String[] payloads = new String[size];
+        for (int i = 0; i < size; i++) {
+            NewEvent event = events.get(i);
+            ids[i] = event.eventId();
+            types[i] = event.type();
+            schemaVersions[i] = event.schemaVersion();
+            payloads[i] = event.payload();
+        }
+        Array idArray = connection.createArrayOf("uuid", ids);
+        int index = 0;
+        statement.setString(++index, stream);
+        statement.setString(++index, stream);
+        statement.setArray(++index, idArray);
+        statement.setString(++index, stream);
+        statement.setString(++index, stream);
+        statement.setString(++index, stream);
+        statement.setString(++index, stream);
+        statement.setArray(++index, idArray);
+        statement.setArray(++index, connection.createArrayOf("text", types));
+        statement.setArray(++index, connection.createArrayOf("int4", schemaVersions));
+        statement.setArray(++index, connection.createArrayOf("text", payloads));
+        statement.setLong(++index, expectedVersion);
+        statement.setLong(++index, expectedVersion);
+    }
+
+    /**
+     * What the append statement found and did.
+     * @param found how many of the append's event ids the stream already holds
+     * @param lastFound the highest version among them, 0 when none
+     * @param current the stream's version before the append
+     * @param inserted how many events it inserted: all of them when both checks passed, else none
+     */
+    private record AppendOutcome(int found, long lastFound, long current, int inserted) {
     }
 
     /**
@@ -265,13 +332,6 @@ public class JdbcEventStore implements EventStore, EventFeed {
                 .update();
             return (long) deleted;
         });
-    }
-
-    private static List<Object> arguments(String stream, List<NewEvent> events) {
-        List<Object> arguments = new ArrayList<>(events.size() + 1);
-        arguments.add(stream);
-        events.forEach((event) -> arguments.add(event.eventId()));
-        return arguments;
     }
 
     @Override

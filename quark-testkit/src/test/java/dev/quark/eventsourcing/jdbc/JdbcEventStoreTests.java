@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -105,6 +107,52 @@ class JdbcEventStoreTests extends EventStoreContractTests {
         assertThat(store.version(stream)).isZero();
         transaction.executeWithoutResult((status) -> store.append(stream, List.of(event("Opened", "{}")), 0));
         assertThat(store.version(stream)).isEqualTo(1);
+    }
+
+    /**
+     * An append sends the stream's lock and its checks in one round trip: the checks must read what the appender that
+     * held the lock committed, not a snapshot from before the lock was granted (which would try the same version
+     * again and fail on the unique key instead of appending after it).
+     */
+    @Test
+    @Timeout(60)
+    void anAppendWaitingForTheStreamsLockSeesTheEventsOfTheAppendThatHeldIt() throws Exception {
+        String stream = newStream();
+        TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        CountDownLatch appended = new CountDownLatch(1);
+        CountDownLatch commit = new CountDownLatch(1);
+        ExecutorService appenders = Executors.newFixedThreadPool(2);
+        CompletableFuture<Void> first = CompletableFuture.runAsync(() -> transaction.executeWithoutResult((status) -> {
+            store.append(stream, List.of(event("Opened", "{}")), 0);
+            appended.countDown();
+            try {
+                commit.await(30, TimeUnit.SECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        }), appenders);
+        try {
+            assertThat(appended.await(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Long> second = CompletableFuture
+                .supplyAsync(() -> store.append(stream, List.of(event("Deposited", "{}")), EventStore.ANY_VERSION).version(),
+                        appenders);
+            await("the second append waiting for the stream's lock").atMost(Duration.ofSeconds(30))
+                .until(() -> JdbcClient.create(dataSource)
+                    .sql("select count(*) from pg_locks where locktype = 'advisory' and not granted "
+                            + "and objid = hashtext(?)::oid")
+                    .param(stream)
+                    .query(Long.class)
+                    .single() > 0);
+            commit.countDown();
+            first.get(30, TimeUnit.SECONDS);
+            assertThat(second.get(30, TimeUnit.SECONDS)).isEqualTo(2);
+            assertThat(store.read(stream, 1, 10)).extracting(StoredEvent::type).containsExactly("Opened", "Deposited");
+        }
+        finally {
+            commit.countDown();
+            appenders.shutdownNow();
+        }
     }
 
     /**
