@@ -237,7 +237,7 @@ public final class GrpcTransport implements Transport {
                 SiloTls serverTls = this.tls;
                 Server started = ((serverTls != null) ? NettyServerBuilder.forAddress(bind, serverTls.serverCredentials())
                         : NettyServerBuilder.forAddress(bind))
-                    .addService(this.service)
+                    .addService(UnreadableFrames.tolerating(this.service))
                     // The service's callbacks only check a frame and queue it for the stream's virtual-thread drain
                     // (refusals included), so they run on Netty's event loop, as grpc-java advises for handlers that
                     // never block, rather than being handed to one more thread per envelope.

@@ -149,6 +149,11 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
                 handshake(frame);
                 return;
             }
+            String unreadable = UnreadableFrames.reason(frame);
+            if (unreadable != null) {
+                later(0, unreadable);
+                return;
+            }
             if (!frame.hasEnvelope()) {
                 later(0, "a frame after the handshake that is not an envelope");
                 return;
