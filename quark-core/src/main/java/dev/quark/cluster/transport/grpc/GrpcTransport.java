@@ -55,7 +55,11 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  * The receiving side is a {@link BindableService} ({@link #bindableService()}): either served by the
  * application's gRPC server ({@link #served}, as Quark's Spring Boot wiring does) or by a server of the
- * transport's own ({@link #selfHosted}). Connections use TLS when the transport is given {@link SiloTls} (mutual
+ * transport's own ({@link #selfHosted}). The transport's own server calls the service back on Netty's event loop
+ * ({@code directExecutor()}: the service only checks a frame and queues it for the stream's virtual-thread drain)
+ * and reads frames with a marshaller that never throws ({@code UnreadableFrames}: an unreadable frame is refused,
+ * not a failure gRPC logs on the event loop); an application's server calls it back on its own executor.
+ * Connections use TLS when the transport is given {@link SiloTls} (mutual
  * TLS when its server requires client certificates), plaintext otherwise. The channels to peers are always the
  * transport's own; a served transport's server takes its TLS from {@link SiloTls#keyManager()} and
  * {@link SiloTls#trustManager()}.
