@@ -55,10 +55,9 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  * The receiving side is a {@link BindableService} ({@link #bindableService()}): either served by the
  * application's gRPC server ({@link #served}, as Quark's Spring Boot wiring does) or by a server of the
- * transport's own ({@link #selfHosted}). The transport's own server calls the service back on Netty's event loop
- * ({@code directExecutor()}: the service only checks a frame and queues it for the stream's virtual-thread drain)
- * and reads frames with a marshaller that never throws ({@code UnreadableFrames}: an unreadable frame is refused,
- * not a failure gRPC logs on the event loop); an application's server calls it back on its own executor.
+ * transport's own ({@link #selfHosted}). The transport's own server reads frames with a marshaller that never
+ * throws ({@code UnreadableFrames}: an unreadable frame is refused, and its stream carries on); an application's
+ * server keeps gRPC's.
  * Connections use TLS when the transport is given {@link SiloTls} (mutual
  * TLS when its server requires client certificates), plaintext otherwise. The channels to peers are always the
  * transport's own; a served transport's server takes its TLS from {@link SiloTls#keyManager()} and
@@ -242,10 +241,6 @@ public final class GrpcTransport implements Transport {
                 Server started = ((serverTls != null) ? NettyServerBuilder.forAddress(bind, serverTls.serverCredentials())
                         : NettyServerBuilder.forAddress(bind))
                     .addService(UnreadableFrames.tolerating(this.service))
-                    // The service's callbacks only check a frame and queue it for the stream's virtual-thread drain
-                    // (refusals included), so they run on Netty's event loop, as grpc-java advises for handlers that
-                    // never block, rather than being handed to one more thread per envelope.
-                    .directExecutor()
                     .maxInboundMessageSize(inboundLimit(this.settings))
                     .keepAliveTime(this.settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                     .keepAliveTimeout(this.settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)

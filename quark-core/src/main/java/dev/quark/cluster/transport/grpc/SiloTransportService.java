@@ -32,9 +32,8 @@ import org.slf4j.LoggerFactory;
  * delivered to the silo's handler one after another, in order, on a virtual thread per stream (answers too:
  * completing a caller's future decodes its result with the application's types). The thread gRPC calls the
  * stream back on only checks a frame and queues it, and a refused one is queued too: its warning and its
- * {@code Rejected} frame come from the drain, in order with the envelopes around it, so that the self-hosted
- * server can call back on Netty's event loop ({@code directExecutor()}) without a flood of malformed frames
- * ever logging there.
+ * {@code Rejected} frame come from the drain, in order with the envelopes around it, so that a flood of
+ * malformed frames never logs on that thread (which could be Netty's event loop, with {@code directExecutor()}).
  * <p>
  * Flow control: a stream asks gRPC for {@code inboundWindow} envelopes ahead and, each time half that many
  * have been handled, for as many more (one request per batch, not per envelope), so a silo buffers at most

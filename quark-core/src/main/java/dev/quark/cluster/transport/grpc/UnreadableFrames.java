@@ -19,9 +19,9 @@ import org.jspecify.annotations.Nullable;
  * Reads the frames of the {@code Link} method without ever failing: a frame that is not a {@code ClientFrame}
  * (random or truncated bytes) becomes a frame that carries only why it could not be read, which the service
  * refuses like any malformed envelope, and its stream carries on. gRPC's own marshaller throws instead, and gRPC
- * then ends the stream and logs the failure with its stack trace on the thread that parsed it: Netty's event loop
- * with the self-hosted server's {@code directExecutor()}, where a flood of such frames delayed every other
- * stream of that loop.
+ * then ends the stream and logs the failure with its stack trace on the thread that parsed it (with
+ * {@code directExecutor()}, Netty's event loop, where a flood of such frames delayed every other stream of that
+ * loop).
  */
 final class UnreadableFrames implements MethodDescriptor.Marshaller<ClientFrame> {
 
@@ -42,14 +42,15 @@ final class UnreadableFrames implements MethodDescriptor.Marshaller<ClientFrame>
     @SuppressWarnings("unchecked")
     static ServerServiceDefinition tolerating(BindableService service) {
         MethodDescriptor<ClientFrame, ServerFrame> link = SiloTransportGrpc.getLinkMethod();
-        ServerMethodDefinition<ClientFrame, ServerFrame> generated = (ServerMethodDefinition<ClientFrame, ServerFrame>) service
-            .bindService()
-            .getMethod(link.getFullMethodName());
+        ServerMethodDefinition<ClientFrame, ServerFrame> generated =
+                (ServerMethodDefinition<ClientFrame, ServerFrame>) service.bindService()
+                    .getMethod(link.getFullMethodName());
         if (generated == null) {
             throw new IllegalStateException("The gRPC transport's service has no method " + link.getFullMethodName());
         }
         return ServerServiceDefinition.builder(SiloTransportGrpc.SERVICE_NAME)
-            .addMethod(ServerMethodDefinition.create(link.toBuilder().setRequestMarshaller(new UnreadableFrames()).build(),
+            .addMethod(ServerMethodDefinition.create(
+                    link.toBuilder().setRequestMarshaller(new UnreadableFrames()).build(),
                     generated.getServerCallHandler()))
             .build();
     }
