@@ -2,6 +2,7 @@ package dev.quark.cluster.transport.grpc;
 
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,8 +29,11 @@ import org.slf4j.LoggerFactory;
  * The receiving side of the gRPC transport, a {@code BindableService}: each {@code Link} stream from a peer
  * starts with a handshake (cluster name and protocol version must match, else the stream is closed with
  * {@code FAILED_PRECONDITION} naming both sides' values), then carries the envelopes of one lane, which are
- * delivered to the silo's handler one after another, in order: calls and probes on a virtual thread, answers
- * (the reply lane) on the thread gRPC delivers them on, since they only complete what waits for them.
+ * delivered to the silo's handler one after another, in order, on a virtual thread per stream (answers too:
+ * completing a caller's future decodes its result with the application's types). The thread gRPC calls the
+ * stream back on only checks a frame and queues it, and a refused one is queued too: its warning and its
+ * {@code Rejected} frame come from the drain, in order with the envelopes around it, so that a flood of
+ * malformed frames never logs on that thread (which could be Netty's event loop, with {@code directExecutor()}).
  * <p>
  * Flow control: a stream asks gRPC for {@code inboundWindow} envelopes ahead and, each time half that many
  * have been handled, for as many more (one request per batch, not per envelope), so a silo buffers at most
@@ -93,6 +97,10 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
     private record Binding(String siloId, EnvelopeHandler handler) {
     }
 
+    /** An envelope refused on receipt, waiting for the drain to log it and tell its sender. */
+    private record Refusal(long messageId, String reason) {
+    }
+
     /**
      * One peer's stream for one lane.
      */
@@ -100,7 +108,12 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
 
         private final ServerCallStreamObserver<ServerFrame> responses;
 
-        private final Queue<Envelope> queue = new ConcurrentLinkedQueue<>();
+        /**
+         * What waits for the drain, in the order received: envelopes to hand to the silo and {@link Refusal}s to
+         * log and answer, so that refusals, like envelopes, are bounded by the window and never cost the thread
+         * that receives frames (Netty's event loop with the self-hosted server) more than a check.
+         */
+        private final Queue<Object> queue = new ConcurrentLinkedQueue<>();
 
         private final AtomicInteger size = new AtomicInteger();
 
@@ -108,6 +121,9 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
         private final Queue<ServerFrame> refusals = new ArrayDeque<>();
 
         private @Nullable String peer;
+
+        /** The silo's handler when the handshake was accepted; envelopes are queued only after it. */
+        private volatile @Nullable EnvelopeHandler handler;
 
         private Envelope.@Nullable Lane lane;
 
@@ -132,14 +148,19 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
                 handshake(frame);
                 return;
             }
+            String unreadable = UnreadableFrames.reason(frame);
+            if (unreadable != null) {
+                later(0, unreadable);
+                return;
+            }
             if (!frame.hasEnvelope()) {
-                refuse(0, "a frame after the handshake that is not an envelope");
+                later(0, "a frame after the handshake that is not an envelope");
                 return;
             }
             int size = frame.getSerializedSize();
             int max = SiloTransportService.this.settings.maxMessageSize();
             if (size > max) {
-                refuse(frame.getEnvelope().getMessageId(), "an envelope of " + size
+                later(frame.getEnvelope().getMessageId(), "an envelope of " + size
                         + " bytes, more than the receiving silo's quark.cluster.transport.max-message-size (" + max
                         + " bytes)");
                 return;
@@ -150,21 +171,21 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
                 envelope = EnvelopeFrames.fromFrame(frame.getEnvelope());
             }
             catch (RuntimeException ex) {
-                refuse(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage());
+                later(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage());
                 return;
             }
             if (bound == null || !bound.siloId().equals(envelope.targetSiloId())) {
-                refuse(envelope.messageId(), envelope + " is for silo " + envelope.targetSiloId() + ", not for "
+                later(envelope.messageId(), envelope + " is for silo " + envelope.targetSiloId() + ", not for "
                         + ((bound != null) ? "silo " + bound.siloId() : "a silo that stopped listening"));
                 return;
             }
             if (envelope.kind().lane() != this.lane) {
-                refuse(envelope.messageId(), envelope + " travels on lane " + envelope.kind().lane()
+                later(envelope.messageId(), envelope + " travels on lane " + envelope.kind().lane()
                         + ", not on lane " + this.lane);
                 return;
             }
             if (!envelope.sourceSiloId().equals(this.peer)) {
-                refuse(envelope.messageId(), envelope + " claims to come from silo " + envelope.sourceSiloId()
+                later(envelope.messageId(), envelope + " claims to come from silo " + envelope.sourceSiloId()
                         + ", but its stream's handshake named silo " + this.peer);
                 return;
             }
@@ -174,9 +195,21 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
             // Answers too are handed off: completing a caller's future decodes its result or failure (the
             // application's types and deserializers) and can run dependents, relays and sends of other silos' answers,
             // which must not hold gRPC's callback thread (in served mode, the application's gRPC server's).
-            this.queue.add(envelope);
+            enqueue(envelope);
+        }
+
+        /**
+         * Queues a refusal for the drain, which logs it and writes its {@code Rejected} frame in order with the
+         * envelopes around it.
+         */
+        private void later(long messageId, String reason) {
+            enqueue(new Refusal(messageId, reason));
+        }
+
+        private void enqueue(Object item) {
+            this.queue.add(item);
             if (this.size.getAndIncrement() == 0) {
-                SiloTransportService.this.deliveries.execute(() -> drain(bound.handler()));
+                SiloTransportService.this.deliveries.execute(this::drain);
             }
         }
 
@@ -210,25 +243,30 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
                 return;
             }
             this.peer = hello.getSourceSiloId();
+            this.handler = bound.handler();
             this.responses.onNext(ServerFrame.newBuilder()
                 .setAccepted(Accepted.newBuilder().setSiloId(bound.siloId()))
                 .build());
             this.responses.request(SiloTransportService.this.settings.inboundWindow());
         }
 
-        private void drain(EnvelopeHandler handler) {
+        private void drain() {
+            EnvelopeHandler handler = this.handler;
             do {
-                Envelope envelope = this.queue.poll();
-                if (envelope != null) {
+                Object item = this.queue.poll();
+                if (item instanceof Refusal refusal) {
+                    refuse(refusal.messageId(), refusal.reason());
+                }
+                else if (item instanceof Envelope envelope) {
                     handle(handler, envelope);
                 }
             }
             while (this.size.decrementAndGet() > 0);
         }
 
-        private void handle(EnvelopeHandler handler, Envelope envelope) {
+        private void handle(@Nullable EnvelopeHandler handler, Envelope envelope) {
             try {
-                handler.receive(envelope);
+                Objects.requireNonNull(handler, "no handler: an envelope queued before the handshake").receive(envelope);
             }
             catch (RuntimeException ex) {
                 logger.warn("Failed to handle {}", envelope, ex);

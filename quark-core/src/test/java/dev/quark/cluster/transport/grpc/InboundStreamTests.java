@@ -76,6 +76,32 @@ class InboundStreamTests {
         assertThat(this.calls.requests).containsExactly(1, 4, 2);
     }
 
+    @Test
+    void refusalsAreLoggedAndWrittenByTheDrainInOrderNeverOnTheThreadThatReceivesFrames() {
+        StreamObserver<ClientFrame> stream = open(4, Envelope.Lane.CALL);
+        stream.onNext(frame(1, Envelope.Kind.REQUEST));
+        stream.onNext(ClientFrame.newBuilder()
+            .setHello(Hello.newBuilder().setClusterName("bank").setSourceSiloId("a"))
+            .build());
+        stream.onNext(frame(3, Envelope.Kind.RESPONSE));
+        stream.onNext(frame(4, Envelope.Kind.REQUEST));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.calls.frames.stream().filter(ServerFrame::hasRejected).count() == 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.handler.received.size() == 2);
+        assertThat(this.handler.received).extracting(Envelope::messageId).containsExactly(1L, 4L);
+        assertThat(this.calls.frames.stream().filter(ServerFrame::hasRejected).map((frame) -> frame.getRejected()))
+            .satisfiesExactly(
+                    (first) -> assertThat(first.getReason()).contains("not an envelope"),
+                    (second) -> assertThat(second.getReason()).contains("#3").contains("lane REPLY"));
+        // Both written by the stream's drain, a virtual thread, not by the thread that called onNext.
+        assertThat(this.calls.rejectedBy).hasSize(2)
+            .doesNotContain(Thread.currentThread())
+            .allMatch(Thread::isVirtual);
+        // The refusals used window slots, each given back once its frame is written (1 each), the envelopes as
+        // a batch of half the window (2).
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.calls.requests.size() == 5);
+        assertThat(this.calls.requests).containsExactly(1, 4, 1, 1, 2);
+    }
+
     private StreamObserver<ClientFrame> open(int window, Envelope.Lane lane) {
         GrpcTransportSettings settings = GrpcTransportSettings.builder("bank").inboundWindow(window).build();
         SiloTransportService service = new SiloTransportService(settings, this.deliveries,
@@ -83,6 +109,7 @@ class InboundStreamTests {
         service.bind("b", this.handler);
         this.calls.requests.clear();
         this.calls.frames.clear();
+        this.calls.rejectedBy.clear();
         StreamObserver<ClientFrame> stream = service.link(this.calls);
         stream.onNext(ClientFrame.newBuilder()
             .setHello(Hello.newBuilder()
@@ -120,6 +147,8 @@ class InboundStreamTests {
         final List<Integer> requests = new CopyOnWriteArrayList<>();
 
         final List<ServerFrame> frames = new CopyOnWriteArrayList<>();
+
+        final List<Thread> rejectedBy = new CopyOnWriteArrayList<>();
 
         @Override
         public boolean isCancelled() {
@@ -162,6 +191,9 @@ class InboundStreamTests {
 
         @Override
         public void onNext(ServerFrame frame) {
+            if (frame.hasRejected()) {
+                this.rejectedBy.add(Thread.currentThread());
+            }
             this.frames.add(frame);
         }
 

@@ -90,6 +90,48 @@ class MalformedFrameTests {
     }
 
     @Test
+    void unreadableFrameIsRefusedWithAReasonAndTheStreamCarriesOn() throws Exception {
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        List<byte[]> answers = new CopyOnWriteArrayList<>();
+        StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
+                this.channel.newCall(RAW_LINK, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
+                    @Override
+                    public void onNext(byte[] value) {
+                        answers.add(value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+        stream.onNext(hello("bank", Lane.LANE_CALL, "b").toByteArray());
+        Envelope valid = this.silos.envelope(b, b, Envelope.Kind.REQUEST, new byte[3]);
+        byte[] good = EnvelopeFrames.toFrame(valid).toByteArray();
+        // Not a ClientFrame at all: gRPC's own marshaller would end the stream (INTERNAL) and log a stack trace.
+        stream.onNext(new byte[] { (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff });
+        stream.onNext(java.util.Arrays.copyOf(good, good.length / 2));
+        stream.onNext(good);
+        await().atMost(Duration.ofSeconds(5)).until(() -> answers.size() >= 3);
+        List<ServerFrame> frames = new java.util.ArrayList<>();
+        for (byte[] answer : answers) {
+            frames.add(ServerFrame.parseFrom(answer));
+        }
+        assertThat(frames.get(0).hasAccepted()).isTrue();
+        assertThat(frames.subList(1, 3)).allSatisfy((frame) -> {
+            assertThat(frame.hasRejected()).isTrue();
+            assertThat(frame.getRejected().getReason()).startsWith("an unreadable frame (");
+        });
+        Envelope delivered = b.recorder().received.poll(5, TimeUnit.SECONDS);
+        assertThat(delivered).usingRecursiveComparison().isEqualTo(valid);
+        stream.onCompleted();
+    }
+
+    @Test
     void envelopeClaimingAnotherSourceThanTheHandshakesIsRefusedNamingBoth() throws Exception {
         Silo a = this.silos.start("a", Silos.settings("bank"));
         Silo b = this.silos.start("b", Silos.settings("bank"));

@@ -1,0 +1,97 @@
+package dev.quark.cluster.transport.grpc;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+
+import dev.quark.cluster.transport.grpc.proto.ClientFrame;
+import dev.quark.cluster.transport.grpc.proto.ServerFrame;
+import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnknownFieldSet;
+import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.protobuf.ProtoUtils;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Reads the frames of the {@code Link} method without ever failing: a frame that is not a {@code ClientFrame}
+ * (random or truncated bytes) becomes a frame that carries only why it could not be read, which the service
+ * refuses like any malformed envelope, and its stream carries on. gRPC's own marshaller throws instead, and gRPC
+ * then ends the stream and logs the failure with its stack trace on the thread that parsed it (with
+ * {@code directExecutor()}, Netty's event loop, where a flood of such frames delayed every other stream of that
+ * loop).
+ */
+final class UnreadableFrames implements MethodDescriptor.Marshaller<ClientFrame> {
+
+    /** The unknown field that carries the reason; the largest field number protobuf allows. */
+    private static final int REASON_FIELD = 536_870_911;
+
+    private static final MethodDescriptor.Marshaller<ClientFrame> PROTOBUF = ProtoUtils
+        .marshaller(ClientFrame.getDefaultInstance());
+
+    private UnreadableFrames() {
+    }
+
+    /**
+     * Returns the service definition of {@code service} with this marshaller reading its {@code Link} frames.
+     * @param service the transport's service
+     * @return the definition to serve
+     */
+    @SuppressWarnings("unchecked")
+    static ServerServiceDefinition tolerating(BindableService service) {
+        MethodDescriptor<ClientFrame, ServerFrame> link = SiloTransportGrpc.getLinkMethod();
+        ServerMethodDefinition<ClientFrame, ServerFrame> generated =
+                (ServerMethodDefinition<ClientFrame, ServerFrame>) service.bindService()
+                    .getMethod(link.getFullMethodName());
+        if (generated == null) {
+            throw new IllegalStateException("The gRPC transport's service has no method " + link.getFullMethodName());
+        }
+        return ServerServiceDefinition.builder(SiloTransportGrpc.SERVICE_NAME)
+            .addMethod(ServerMethodDefinition.create(
+                    link.toBuilder().setRequestMarshaller(new UnreadableFrames()).build(),
+                    generated.getServerCallHandler()))
+            .build();
+    }
+
+    /**
+     * Returns why a frame could not be read, or {@code null} for a frame that was read.
+     * @param frame a frame this marshaller returned
+     * @return the reason, or {@code null}
+     */
+    static @Nullable String reason(ClientFrame frame) {
+        UnknownFieldSet unknown = frame.getUnknownFields();
+        if (!unknown.hasField(REASON_FIELD)) {
+            return null;
+        }
+        UnknownFieldSet.Field field = unknown.getField(REASON_FIELD);
+        if (field.getLengthDelimitedList().isEmpty()) {
+            return null;
+        }
+        return field.getLengthDelimitedList().get(0).toString(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public InputStream stream(ClientFrame value) {
+        return PROTOBUF.stream(value);
+    }
+
+    @Override
+    public ClientFrame parse(InputStream stream) {
+        try {
+            return PROTOBUF.parse(stream);
+        }
+        catch (RuntimeException ex) {
+            Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
+            String reason = "an unreadable frame (" + cause.getMessage() + ")";
+            return ClientFrame.newBuilder()
+                .setUnknownFields(UnknownFieldSet.newBuilder()
+                    .addField(REASON_FIELD, UnknownFieldSet.Field.newBuilder()
+                        .addLengthDelimited(ByteString.copyFromUtf8(reason))
+                        .build())
+                    .build())
+                .build();
+        }
+    }
+}
