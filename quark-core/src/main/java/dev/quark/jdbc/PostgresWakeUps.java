@@ -36,8 +36,6 @@ public final class PostgresWakeUps implements AutoCloseable {
 
     private @Nullable Subscription subscription;
 
-    private boolean closed;
-
     private PostgresWakeUps(@Nullable PostgresNotificationListener own, @Nullable PostgresNotificationListeners shared,
             DataSource dataSource, String channel, Consumer<Notifications> callback) {
         this.own = own;
@@ -84,8 +82,10 @@ public final class PostgresWakeUps implements AutoCloseable {
     /**
      * Starts listening; a failure to connect is logged and retried, never thrown. On the shared listener, when it
      * has a connection, waits (up to {@link PostgresNotificationListener#VALIDATION_TIMEOUT}) until it listens on the
-     * channel, so that, as on an own listener, notifications sent once this method returns are delivered.
-     * @throws IllegalStateException when they were started or closed already
+     * channel, so that, as on an own listener, notifications sent once this method returns are delivered. Wake-ups on
+     * the shared listener may be started again after {@link #close()} (a context stopped and started again); those on
+     * a listener of their own may not.
+     * @throws IllegalStateException when they run already, or when they were closed and have a listener of their own
      */
     public void start() {
         if (this.own != null) {
@@ -94,7 +94,7 @@ public final class PostgresWakeUps implements AutoCloseable {
         }
         Subscription started;
         synchronized (this.lock) {
-            if (this.subscription != null || this.closed) {
+            if (this.subscription != null && this.subscription.isOpen()) {
                 throw new IllegalStateException("The wake-ups on " + this.channel + " were started already");
             }
             PostgresNotificationListener listener = Objects.requireNonNull(this.shared).listener(this.dataSource);
@@ -145,7 +145,6 @@ public final class PostgresWakeUps implements AutoCloseable {
         }
         Subscription closing;
         synchronized (this.lock) {
-            this.closed = true;
             closing = this.subscription;
         }
         if (closing != null) {
