@@ -120,10 +120,15 @@ public final class ReminderWorkload {
     /** Registers the reminders, their first ticks spread over one period from one period on; returns the rate. */
     /**
      * The default settings with a load limit of {@value #REMINDERS}; {@code QUARK_BENCH_REMINDER_REFRESH} (a
-     * duration such as {@code 60s}) sets another refresh interval, with a lookahead twice as long.
+     * duration such as {@code 60s}) sets another refresh interval, with a lookahead twice as long, and {@code
+     * QUARK_BENCH_REMINDER_MAX_BATCH} another most writes per batch ({@code quark.reminders.max-batch}).
      */
     private static ReminderSettings settings() {
         ReminderSettings.Builder settings = ReminderSettings.builder().loadLimit(REMINDERS);
+        String maxBatch = System.getenv("QUARK_BENCH_REMINDER_MAX_BATCH");
+        if (maxBatch != null && !maxBatch.isBlank()) {
+            settings.maxBatch(Integer.parseInt(maxBatch.strip()));
+        }
         String refresh = System.getenv("QUARK_BENCH_REMINDER_REFRESH");
         if (refresh != null && !refresh.isBlank()) {
             Duration interval = Duration.parse("PT" + refresh.strip().toUpperCase(Locale.ROOT));

@@ -166,17 +166,14 @@ final class OwnershipHandoff implements ActivationGate {
             failure = ex;
         }
         boolean leaving = target.status() == SiloStatus.SHUTTING_DOWN;
-        if (leaving) {
-            awaitDeparture(previous, target.epoch());
-        }
+        String waited = leaving ? awaitDeparture(previous, target.epoch()) : "";
         ClusterView view = this.views.current();
         SiloEntry now = view.membership().silos().get(previous);
         if (now == null || now.status() == SiloStatus.DEAD || now.epoch() != target.epoch()) {
             return;
         }
         String stillThere = (leaving && now.status() == SiloStatus.SHUTTING_DOWN)
-                ? "; it is still SHUTTING_DOWN in this silo's view after " + DEPARTURE_WAIT_MILLIS
-                        + " ms of waiting for it to leave"
+                ? "; it is still SHUTTING_DOWN in this silo's view " + waited
                 : "";
         throw new SiloUnavailableException("Silo " + this.self + " cannot activate " + address
                 + " yet: silo " + previous + ", which owned it until recently, did not confirm that it holds no "
@@ -190,28 +187,37 @@ final class OwnershipHandoff implements ActivationGate {
      * this silo's view may just not show it yet (a membership table read on a poll or a hint). Asks for a read
      * of the table and waits at most {@link #DEPARTURE_WAIT_MILLIS} for a newer view; only the table's word
      * that the silo is dead (or restarted) lets the activation go on.
+     * @return how the wait went, for the message of a failed activation: how long it waited, and why it stopped
+     * before {@link #DEPARTURE_WAIT_MILLIS} when it did
      */
-    private void awaitDeparture(String previous, long epoch) {
-        long deadline = this.clock.millis() + DEPARTURE_WAIT_MILLIS;
+    private String awaitDeparture(String previous, long epoch) {
+        long start = this.clock.millis();
+        long deadline = start + DEPARTURE_WAIT_MILLIS;
         while (true) {
             ClusterView view = this.views.current();
             SiloEntry entry = view.membership().silos().get(previous);
             long remaining = deadline - this.clock.millis();
             if (entry == null || entry.status() == SiloStatus.DEAD || entry.epoch() != epoch || remaining <= 0) {
-                return;
+                return waited(start, "");
             }
             this.silo.refreshIfOlderThan(view.version() + 1, view.version());
             try {
                 this.views.awaitVersion(view.version() + 1).orTimeout(remaining, TimeUnit.MILLISECONDS).get();
             }
             catch (ExecutionException ex) {
-                return;
+                Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
+                return waited(start, (cause instanceof TimeoutException) ? ""
+                        : " (the wait for a newer view ended early: " + cause + ")");
             }
             catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
-                return;
+                return waited(start, " (the wait was interrupted)");
             }
         }
+    }
+
+    private String waited(long start, String why) {
+        return "after " + (this.clock.millis() - start) + " ms of waiting for it to leave" + why;
     }
 
     // ------------------------------------------------------------------ the silo that loses actors

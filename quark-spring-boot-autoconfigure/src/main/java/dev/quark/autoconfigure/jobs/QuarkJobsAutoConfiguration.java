@@ -280,8 +280,12 @@ public final class QuarkJobsAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean(RecurringJobStore.class)
         @DependsOnDatabaseInitialization
-        JdbcRecurringJobStore quarkJdbcRecurringJobStore(DataSource dataSource, QuarkPostgresProperties postgres) {
-            return new JdbcRecurringJobStore(dataSource, postgres.tablePrefix());
+        JdbcRecurringJobStore quarkJdbcRecurringJobStore(DataSource dataSource, QuarkPostgresProperties postgres,
+                QuarkJobsProperties properties, ObjectProvider<PostgresNotificationSender> notifications) {
+            return new JdbcRecurringJobStore(dataSource, postgres.tablePrefix(),
+                    properties.getPostgres().isNotifyEnabled()
+                            ? PostgresNotificationsSetup.sender(notifications, "quark.jobs.postgres.notify-enabled")
+                            : null);
         }
 
         @Bean
@@ -312,8 +316,9 @@ public final class QuarkJobsAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean(RecurringJobStore.class)
         RedisRecurringJobStore quarkRedisRecurringJobStore(RedisConnectionFactory connectionFactory,
-                QuarkRedisProperties redis) {
-            return new RedisRecurringJobStore(connectionFactory, redis.getKeyPrefix());
+                QuarkRedisProperties redis, QuarkJobsProperties properties) {
+            return new RedisRecurringJobStore(connectionFactory, redis.getKeyPrefix(),
+                    properties.getRedis().isNotifyEnabled());
         }
 
         @Bean

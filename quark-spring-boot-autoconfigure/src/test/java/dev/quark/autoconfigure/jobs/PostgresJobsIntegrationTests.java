@@ -100,6 +100,7 @@ class PostgresJobsIntegrationTests {
                 assertThat(consumer).hasNotFailed().hasSingleBean(JobWakeUpsLifecycle.class)
                     .hasSingleBean(PostgresNotificationSender.class);
                 assertThat(consumer.getBean(JdbcJobStore.class).notifying()).isTrue();
+                assertThat(consumer.getBean(JdbcRecurringJobStore.class).notifying()).isTrue();
                 assertThat(consumer.getBean(JobWakeUpsLifecycle.class).wakeUps()).get()
                     .returns(true, PostgresJobWakeUps::isRunning);
                 contextRunner(schema).withPropertyValues("quark.jobs.workers=0").run((producer) -> {
@@ -123,6 +124,7 @@ class PostgresJobsIntegrationTests {
                     .doesNotHaveBean(PostgresJobWakeUps.class)
                     .doesNotHaveBean(PostgresNotificationSender.class);
                 assertThat(context.getBean(JdbcJobStore.class).notifying()).isFalse();
+                assertThat(context.getBean(JdbcRecurringJobStore.class).notifying()).isFalse();
             });
         }
     }

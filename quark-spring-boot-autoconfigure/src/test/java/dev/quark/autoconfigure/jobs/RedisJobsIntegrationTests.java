@@ -69,6 +69,7 @@ class RedisJobsIntegrationTests {
             .run((consumer) -> {
                 assertThat(consumer).hasNotFailed().hasSingleBean(RedisJobWakeUpsLifecycle.class);
                 assertThat(consumer.getBean(RedisJobStore.class).notifying()).isTrue();
+                assertThat(consumer.getBean(RedisRecurringJobStore.class).notifying()).isTrue();
                 RedisJobWakeUps wakeUps = consumer.getBean(RedisJobWakeUpsLifecycle.class).wakeUps().orElseThrow();
                 assertThat(wakeUps.isRunning()).isTrue();
                 await().atMost(Duration.ofSeconds(10)).until(wakeUps::isSubscribed);
@@ -98,6 +99,7 @@ class RedisJobsIntegrationTests {
                 assertThat(context).hasNotFailed().doesNotHaveBean(RedisJobWakeUpsLifecycle.class);
                 RedisJobStore store = context.getBean(RedisJobStore.class);
                 assertThat(store.notifying()).isFalse();
+                assertThat(context.getBean(RedisRecurringJobStore.class).notifying()).isFalse();
                 RedisConnectionFactory connectionFactory = context.getBean(RedisConnectionFactory.class);
                 List<String> heard = new CopyOnWriteArrayList<>();
                 RedisMessageListenerContainer listener = new RedisMessageListenerContainer();

@@ -28,6 +28,7 @@ import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
+import dev.quark.jobs.store.jdbc.JdbcRecurringJobStore;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
@@ -293,5 +294,33 @@ class JdbcJobWakeUpsTests {
             .query((row) -> { });
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> this.claims.get() == before);
         assertThat(Set.copyOf(this.ran)).isEmpty();
+    }
+
+    /** A recurring job fired on another node enqueues its job due now, and that job wakes the workers. */
+    @Test
+    void aRecurringJobFiredOnAnotherNodeWakesTheWorkers() {
+        consumer();
+        assertThat(fireRecurring(new JdbcRecurringJobStore(dataSource, PREFIX, sender()), "fired")).isTrue();
+        await().atMost(WAKE_UP).until(() -> this.ran.contains("fired"));
+    }
+
+    @Test
+    void aRecurringJobFiredByAStoreThatDoesNotNotifyWaitsForThePoll() {
+        consumer();
+        assertThat(fireRecurring(new JdbcRecurringJobStore(dataSource, PREFIX), "fired quietly")).isTrue();
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(this.ran::isEmpty);
+    }
+
+    /** Saves a recurring job of the test's type due a second ago and fires it as its scheduler would. */
+    private boolean fireRecurring(dev.quark.jobs.store.RecurringJobStore recurring, String payload) {
+        Instant now = Instant.now();
+        Instant instant = now.minusSeconds(1);
+        String id = "recurring-" + java.util.UUID.randomUUID();
+        String json = this.codec.write(TYPE, payload);
+        recurring.save(new dev.quark.jobs.RecurringJob(id, TYPE, json,
+                dev.quark.jobs.Schedule.every(Duration.ofHours(1)), dev.quark.jobs.MisfirePolicy.RUN_ONCE, instant));
+        return recurring.fire(id, instant, null, instant.plus(Duration.ofHours(1)),
+                new dev.quark.jobs.store.NewJob(JobId.next(java.time.Clock.systemUTC()), TYPE, json, null, now, instant))
+            .isPresent();
     }
 }

@@ -40,6 +40,12 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
     /** How long {@link #close} waits for listener calls still running; a listener must return quickly. */
     static final Duration LISTENER_JOIN_TIMEOUT = Duration.ofMillis(500);
 
+    /**
+     * How long a {@link #close} waits for another one that runs: the unsubscription (bounded by the connection's
+     * command timeout) and {@link #LISTENER_JOIN_TIMEOUT}.
+     */
+    static final Duration SECOND_CLOSE_WAIT = Duration.ofSeconds(10);
+
     private static final Logger logger = LoggerFactory.getLogger(RedisMembershipWatch.class);
 
     private final String channel;
@@ -55,6 +61,9 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
     private final AtomicInteger subscriptions = new AtomicInteger();
 
     private final AtomicBoolean closed = new AtomicBoolean();
+
+    /** Counted down when the first {@link #close} ends: later closes return only then. */
+    private final CountDownLatch closeEnded = new CountDownLatch(1);
 
     private RedisMembershipWatch(RedisConnectionFactory connectionFactory, String channel, Runnable listener) {
         this.channel = channel;
@@ -124,23 +133,46 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
 
     /**
      * Stops the notifications: later ones are dropped, the subscription and its connection are closed, and
-     * listener calls still running get {@link #LISTENER_JOIN_TIMEOUT} to end. Idempotent.
+     * listener calls still running get {@link #LISTENER_JOIN_TIMEOUT} to end. Idempotent: a close while another
+     * runs returns when that one ended (at most {@link #SECOND_CLOSE_WAIT} later), except in a listener call of this
+     * watch, which the first close may be waiting for.
      */
     @Override
     public void close() {
         if (!this.closed.compareAndSet(false, true)) {
+            awaitFirstClose();
             return;
         }
-        this.dispatcher.refuseNewTasks();
         try {
-            this.container.destroy();
+            this.dispatcher.refuseNewTasks();
+            try {
+                this.container.destroy();
+            }
+            catch (Exception ex) {
+                logger.warn("Could not stop listening to the membership channel {}", this.channel, ex);
+            }
+            if (!this.dispatcher.awaitRunning(LISTENER_JOIN_TIMEOUT)) {
+                logger.debug("A listener call of the membership watch of {} was still running {} after the watch "
+                        + "closed", this.channel, LISTENER_JOIN_TIMEOUT);
+            }
         }
-        catch (Exception ex) {
-            logger.warn("Could not stop listening to the membership channel {}", this.channel, ex);
+        finally {
+            this.closeEnded.countDown();
         }
-        if (!this.dispatcher.awaitRunning(LISTENER_JOIN_TIMEOUT)) {
-            logger.debug("A listener call of the membership watch of {} was still running {} after the watch closed",
-                    this.channel, LISTENER_JOIN_TIMEOUT);
+    }
+
+    private void awaitFirstClose() {
+        if (this.dispatcher.runsOn(Thread.currentThread())) {
+            return;
+        }
+        try {
+            if (!this.closeEnded.await(SECOND_CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                logger.debug("The first close of the membership watch of {} did not end within {}", this.channel,
+                        SECOND_CLOSE_WAIT);
+            }
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -216,6 +248,17 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
             this.lock.lock();
             try {
                 this.refusing = true;
+            }
+            finally {
+                this.lock.unlock();
+            }
+        }
+
+        /** Whether a task runs on the given thread. */
+        boolean runsOn(Thread thread) {
+            this.lock.lock();
+            try {
+                return this.running.contains(thread);
             }
             finally {
                 this.lock.unlock();

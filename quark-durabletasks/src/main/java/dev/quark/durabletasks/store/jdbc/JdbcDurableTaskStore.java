@@ -87,7 +87,10 @@ import org.springframework.transaction.support.TransactionOperations;
  * empty) once a write that makes work due for any worker has committed: an instance created to start at once, a
  * message sent, and a commit that queued activity calls it did not lease to its worker, sent messages or created
  * child instances. Workers listening ({@link PostgresDurableTaskWakeUps}) poll at once instead of at their next poll.
- * A completed activity notifies nobody: the worker that completed it polls at once itself. The store's writes commit
+ * Work given back (a released instance or activity) is notified at most once per {@link #RELEASE_NOTICE_INTERVAL}
+ * (later releases within it once at its end), so that a poison instance given back and claimed again in a loop does
+ * not wake the cluster on every turn. A completed activity notifies nobody: the worker that completed it polls at
+ * once itself. The store's writes commit
  * on their own, so the notification leaves right after the write; it is a hint, the poll the safety net.
  */
 public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
@@ -96,6 +99,13 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
     public static final String CHANGELOG = "db/changelog/quark/durabletasks.xml";
 
     private static final Logger logger = LoggerFactory.getLogger(JdbcDurableTaskStore.class);
+
+    /**
+     * The least time between two notifications of work given back ({@link #releaseInstance}, {@link
+     * #releaseActivity}): a poison instance, claimed and given back again at once, would otherwise wake every node on
+     * every turn of its loop. A release within the interval is notified at its end.
+     */
+    static final Duration RELEASE_NOTICE_INTERVAL = Duration.ofMillis(250);
 
     private static final String FINAL = "('COMPLETED', 'FAILED', 'TERMINATED')";
 
@@ -135,6 +145,8 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     private final @Nullable PostgresNotificationSender notifications;
 
+    private final ThrottledNotice releaseNotice;
+
     /**
      * Creates a store.
      * @param dataSource the database, usually the application's
@@ -153,6 +165,11 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
      */
     public JdbcDurableTaskStore(DataSource dataSource, TablePrefix tablePrefix,
             @Nullable PostgresNotificationSender notifications) {
+        this(dataSource, tablePrefix, notifications, RELEASE_NOTICE_INTERVAL);
+    }
+
+    JdbcDurableTaskStore(DataSource dataSource, TablePrefix tablePrefix,
+            @Nullable PostgresNotificationSender notifications, Duration releaseNoticeInterval) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         this.dataSource = dataSource;
         OwnTransactions own = new OwnTransactions(dataSource);
@@ -165,6 +182,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
         this.tokens = tablePrefix.table("durable_lease_token");
         this.channel = tablePrefix.table("durable_work").toLowerCase(Locale.ROOT);
         this.notifications = notifications;
+        this.releaseNotice = new ThrottledNotice(this::workDue, releaseNoticeInterval);
     }
 
     /**
@@ -190,6 +208,13 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
      */
     public boolean notifying() {
         return this.notifications != null;
+    }
+
+    /** Tells the other workers that work was given back, at most once per {@link #RELEASE_NOTICE_INTERVAL}. */
+    private void releaseNotice() {
+        if (this.notifications != null) {
+            this.releaseNotice.request();
+        }
     }
 
     /** Tells the other workers, through the sender, that a committed write made work due. */
@@ -795,8 +820,9 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
                 + "where instance_id = ? and lease_token = ?")
             .params(args(instanceId, token.value()))
             .update() == 1) {
-            // Work given back (a worker stopping): another worker may take it now.
-            workDue();
+            // Work given back (a worker stopping, or a step that failed before writing): another worker may take
+            // it now.
+            releaseNotice();
         }
     }
 
@@ -806,7 +832,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
                 + "where id = ? and lease_token = ?")
             .params(args(activityId, token.value()))
             .update() == 1) {
-            workDue();
+            releaseNotice();
         }
     }
 

@@ -2,6 +2,7 @@ package dev.quark.jobs.store.jdbc;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -12,6 +13,7 @@ import java.util.Optional;
 import javax.sql.DataSource;
 
 import dev.quark.jdbc.JoiningWrites;
+import dev.quark.jdbc.PostgresNotificationSender;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.MisfirePolicy;
@@ -64,6 +66,20 @@ public class JdbcRecurringJobStore implements RecurringJobStore {
      * @param tablePrefix put before the table name, for instance {@code quark_}
      */
     public JdbcRecurringJobStore(DataSource dataSource, TablePrefix tablePrefix) {
+        this(dataSource, tablePrefix, null);
+    }
+
+    /**
+     * Creates a store whose fires may notify other nodes of the jobs they enqueue.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the table name, for instance {@code quark_}
+     * @param notifications the sender of the notification of a fire's job ({@code pg_notify(channel, type)} on the
+     * channel of a {@link JdbcJobStore} with this prefix, after the fire commits), as a notifying {@link JdbcJobStore}
+     * sends for the jobs it enqueues; {@code null} for a store whose fires notify nobody (other nodes find their jobs
+     * at their next poll). The store does not close it.
+     */
+    public JdbcRecurringJobStore(DataSource dataSource, TablePrefix tablePrefix,
+            @Nullable PostgresNotificationSender notifications) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         this.writes = new JoiningWrites(dataSource);
         this.jdbc = this.writes.jdbc();
@@ -78,8 +94,16 @@ public class JdbcRecurringJobStore implements RecurringJobStore {
                     is distinct from (excluded.type, excluded.payload, excluded.schedule, excluded.misfire_policy,
                         excluded.overlap_policy, excluded.origin)
                 """.formatted(this.table, COLUMNS);
-        this.jobs = new JdbcJobStore(dataSource, tablePrefix);
+        this.jobs = new JdbcJobStore(dataSource, tablePrefix, Clock.systemUTC(), notifications);
         this.transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+    }
+
+    /**
+     * Returns whether a fire notifies other nodes of the job it enqueued due now.
+     * @return whether it notifies
+     */
+    public boolean notifying() {
+        return this.jobs.notifying();
     }
 
     /**

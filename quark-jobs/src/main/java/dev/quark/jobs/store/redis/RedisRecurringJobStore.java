@@ -75,8 +75,10 @@ public class RedisRecurringJobStore implements RecurringJobStore {
 
     /**
      * ARGV: prefix, recurring id, expected next_run_at, expected last_job_id or '', new next_run_at, its score, then
-     * the job as {@link RedisJobScripts#ENQUEUE} takes it from its id on. Returns {-1, ''} when the recurring job moved
-     * on, else what the enqueue returns.
+     * the job as {@link RedisJobScripts#ENQUEUE} takes it from its id on (its id to its metadata), then the channel to
+     * publish the type of a job enqueued due now on, or ''. Returns {-1, ''} when the recurring job moved on, else
+     * what the enqueue returns. The publication is a {@code pcall}: a refusal (an ACL) never fails a fire that
+     * happened.
      */
     @SuppressWarnings("rawtypes")
     private static final RedisScript<List> FIRE = RedisJobScripts.script("""
@@ -89,6 +91,9 @@ public class RedisRecurringJobStore implements RecurringJobStore {
             local enqueued = quark_jobs_enqueue(ARGV, 7)
             if enqueued.err then
                 return enqueued
+            end
+            if enqueued[1] == 1 and ARGV[16] ~= '' and ARGV[11] == 'ENQUEUED' then
+                redis.pcall('PUBLISH', ARGV[16], ARGV[8])
             end
             redis.call('HSET', key, 'next_run_at', ARGV[5], 'last_job_id', enqueued[2])
             redis.call('ZADD', p .. 'recurring-next', ARGV[6], id)
@@ -114,18 +119,41 @@ public class RedisRecurringJobStore implements RecurringJobStore {
 
     private final RedisJobStore jobs;
 
+    private final String published;
+
     /**
      * Creates a store.
      * @param connectionFactory the connection factory, usually the application's
      * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
      */
     public RedisRecurringJobStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
+        this(connectionFactory, keyPrefix, false);
+    }
+
+    /**
+     * Creates a store whose fires may notify other nodes of the jobs they enqueue.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     * @param notifying whether a fire publishes the type of the job it enqueued due now on the channel of a {@link
+     * RedisJobStore} with this prefix ({@link RedisJobStore#channel()}), as a notifying {@link RedisJobStore} does for
+     * the jobs it enqueues; without, other nodes find a fire's job at their next poll
+     */
+    public RedisRecurringJobStore(RedisConnectionFactory connectionFactory, String keyPrefix, boolean notifying) {
         Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
         Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
         this.redis = new StringRedisTemplate(connectionFactory);
         this.prefix = keyPrefix + "{jobs}:";
         this.routing = List.of(this.prefix + "recurring-ids");
-        this.jobs = new RedisJobStore(connectionFactory, keyPrefix);
+        this.jobs = new RedisJobStore(connectionFactory, keyPrefix, notifying);
+        this.published = notifying ? this.jobs.channel() : "";
+    }
+
+    /**
+     * Returns whether a fire notifies other nodes of the job it enqueued due now.
+     * @return whether it notifies
+     */
+    public boolean notifying() {
+        return this.jobs.notifying();
     }
 
     @Override
@@ -202,7 +230,8 @@ public class RedisRecurringJobStore implements RecurringJobStore {
                 (expectedLast != null) ? expectedLast.toString() : "", next.toString(), Long.toString(score(next)),
                 job.id().toString(), job.type(), job.payload(), Objects.requireNonNullElse(job.idempotencyKey(), ""),
                 job.status().name(), job.createdAt().toString(), job.dueAt().toString(),
-                Long.toString(score(job.dueAt())), Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""));
+                Long.toString(score(job.dueAt())), Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""),
+                this.published);
         if (reply == null || reply.size() != 2 || !(reply.get(0) instanceof Number outcome)) {
             throw new IllegalStateException("Redis returned an unexpected reply to a recurring job's fire: " + reply);
         }

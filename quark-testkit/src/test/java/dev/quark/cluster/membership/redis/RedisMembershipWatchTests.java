@@ -134,6 +134,43 @@ class RedisMembershipWatchTests {
         assertThat(this.uncaught).isEmpty();
     }
 
+    /** A second close, while the first waits for a listener call, returns only when the first ended. */
+    @Test
+    void aSecondConcurrentCloseReturnsWhenTheFirstEnded() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        RedisMembershipWatch watch = RedisMembershipWatch.start(connectionFactory, this.channel, () -> {
+            entered.countDown();
+            try {
+                release.await();
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            redis.convertAndSend(this.channel, "hint");
+            assertThat(entered.await(10, TimeUnit.SECONDS)).as("the listener is called").isTrue();
+            AtomicLong firstEnded = new AtomicLong();
+            Thread first = Thread.ofVirtual().start(() -> {
+                watch.close();
+                firstEnded.set(System.nanoTime());
+            });
+            await("the first close runs").atMost(Duration.ofSeconds(10))
+                .until(() -> first.getState() == Thread.State.WAITING || first.getState() == Thread.State.TIMED_WAITING
+                        || !first.isAlive());
+            watch.close();
+            long secondEnded = System.nanoTime();
+            first.join(Duration.ofSeconds(10));
+            assertThat(firstEnded.get()).as("the first close ended").isNotZero();
+            assertThat(secondEnded).as("the second close ended after the first").isGreaterThanOrEqualTo(firstEnded.get());
+        }
+        finally {
+            release.countDown();
+        }
+        assertThat(this.uncaught).isEmpty();
+    }
+
     @Test
     void aListenerCallThatClosesItsWatchDoesNotWaitForItself() throws InterruptedException {
         AtomicReference<RedisMembershipWatch> watch = new AtomicReference<>();

@@ -198,4 +198,38 @@ class JdbcDurableTaskWakeUpsTests {
         await().atMost(WAKE_UP).until(() -> received.stream().anyMatch((n) -> !n.payloads().isEmpty()));
         assertThat(store.notifying()).isTrue();
     }
+
+    /**
+     * A poison instance, given back and claimed again in a loop, notifies the other workers once per interval, not
+     * once per release: the first release at once, the rest of the interval once at its end.
+     */
+    @Test
+    void releasesInALoopNotifyOncePerInterval() {
+        String id = producer(false).schedule("greeting", "poison");
+        PostgresNotificationSender sender = new PostgresNotificationSender(dataSource, "durabletasks");
+        this.started.add(sender);
+        JdbcDurableTaskStore store = new JdbcDurableTaskStore(dataSource, PREFIX, sender, Duration.ofSeconds(3));
+        List<PostgresNotificationListener.Notifications> received = new CopyOnWriteArrayList<>();
+        PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test")
+            .listen(store.channel(), (notifications) -> {
+                if (!notifications.payloads().isEmpty()) {
+                    received.add(notifications);
+                }
+            });
+        this.started.add(listener);
+        listener.startOrFail();
+        long start = System.nanoTime();
+        FencingToken first = new FencingToken(2_000_000);
+        assertThat(store.claimInstance(id, first, Instant.now())).isPresent();
+        store.releaseInstance(id, first);
+        await().atMost(WAKE_UP).until(() -> received.size() == 1);
+        for (int i = 1; i <= 10; i++) {
+            FencingToken token = new FencingToken(2_000_000 + i);
+            assertThat(store.claimInstance(id, token, Instant.now())).isPresent();
+            store.releaseInstance(id, token);
+        }
+        await().atMost(WAKE_UP).until(() -> received.size() == 2);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(3));
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> received.size() == 2);
+    }
 }

@@ -1,0 +1,90 @@
+package dev.quark.samples.bank.probe;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.quark.messaging.MessageId;
+import dev.quark.messaging.Outbox;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.transaction.support.TransactionTemplate;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * {@code POST /outbox-probe/transactions?key=&first=&count=&rollback=}: one database transaction that enqueues
+ * {@code count} {@link ProbeMessage}s of one key, numbered from {@code first}, then commits, or throws and rolls
+ * back when {@code rollback=true}. The outbox joins the transaction (on PostgreSQL), so the messages exist iff it
+ * committed. The answer says which.
+ */
+@RestController
+@ConditionalOnBooleanProperty("bank.outbox-probe.enabled")
+class OutboxProbeController {
+
+    /** Most messages one transaction may enqueue. */
+    static final int MAX_COUNT = 100;
+
+    private final Outbox outbox;
+
+    private final TransactionTemplate transactions;
+
+    OutboxProbeController(Outbox outbox, ObjectProvider<TransactionTemplate> transactions) {
+        this.outbox = outbox;
+        this.transactions = transactions.getIfUnique(() -> {
+            throw new IllegalStateException("bank.outbox-probe.enabled=true needs a single transaction manager, "
+                    + "which the postgres profile brings: run with the profiles postgres,outbox-probe");
+        });
+    }
+
+    @PostMapping("/outbox-probe/transactions")
+    ProbeTransaction transaction(@RequestParam String key, @RequestParam long first, @RequestParam int count,
+            @RequestParam(defaultValue = "false") boolean rollback) {
+        if (count < 1 || count > MAX_COUNT) {
+            throw new IllegalArgumentException("count must be 1 to " + MAX_COUNT + ", was " + count);
+        }
+        String name = key + "#" + first + (rollback ? "-rolled-back" : "");
+        List<MessageId> ids = new ArrayList<>(count);
+        try {
+            this.transactions.executeWithoutResult((status) -> {
+                for (int i = 0; i < count; i++) {
+                    ids.add(this.outbox.enqueue(OutboxProbeConfiguration.DESTINATION, key,
+                            new ProbeMessage(key, first + i, name)));
+                }
+                if (rollback) {
+                    throw new RollbackRequested();
+                }
+            });
+        }
+        catch (RollbackRequested ex) {
+            return new ProbeTransaction(name, false, ids.stream().map(MessageId::toString).toList());
+        }
+        return new ProbeTransaction(name, true, ids.stream().map(MessageId::toString).toList());
+    }
+
+    @ExceptionHandler
+    ProblemDetail invalidInput(IllegalArgumentException ex) {
+        return ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, ex.getMessage());
+    }
+
+    /**
+     * What a probe transaction did.
+     * @param name the transaction's name, in its messages
+     * @param committed whether it committed (else it rolled back)
+     * @param messageIds the ids of the messages it enqueued, stored only if it committed
+     */
+    record ProbeTransaction(String name, boolean committed, List<String> messageIds) {
+    }
+
+    /** Thrown inside the transaction to roll it back. */
+    private static final class RollbackRequested extends RuntimeException {
+
+        RollbackRequested() {
+            super("rollback requested", null, false, false);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package dev.quark.samples.bank.probe;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import dev.quark.testkit.process.ApplicationProcess;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * One bank node: the sample's executable jar started as an {@link ApplicationProcess} on a free loopback port, its
+ * outbox dispatcher named after it ({@code quark.messaging.node-id}). {@link #kill()} is a {@code SIGKILL} on Linux:
+ * the node has no chance to release its partitions or to record a delivery in flight.
+ */
+final class BankProcess implements AutoCloseable {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
+
+    private final String name;
+
+    private final int httpPort;
+
+    private final ApplicationProcess process;
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private BankProcess(String name, int httpPort, ApplicationProcess process) {
+        this.name = name;
+        this.httpPort = httpPort;
+        this.process = process;
+    }
+
+    /**
+     * Starts a node without waiting for it to serve.
+     * @param jar the sample's executable jar
+     * @param name the node's name: its outbox node id and the name of its log
+     * @param properties further {@code name=value} properties
+     * @param logs the folder of its log
+     * @return the started process
+     */
+    static BankProcess start(Path jar, String name, List<String> properties, Path logs) {
+        int httpPort = ApplicationProcess.freeLoopbackPort();
+        List<String> all = new ArrayList<>();
+        all.add("server.port=" + httpPort);
+        all.add("quark.messaging.node-id=" + name);
+        all.addAll(properties);
+        return new BankProcess(name, httpPort, ApplicationProcess.start(jar, name, all, logs));
+    }
+
+    String name() {
+        return this.name;
+    }
+
+    boolean isAlive() {
+        return this.process.isAlive();
+    }
+
+    /**
+     * Reads the node's outbox health ({@code /actuator/health/quarkOutbox}).
+     * @return the answer's body
+     * @throws IOException when the node does not answer
+     * @throws InterruptedException when interrupted
+     */
+    JsonNode outboxHealth() throws IOException, InterruptedException {
+        HttpResponse<String> response = this.http.send(HttpRequest.newBuilder(uri("/actuator/health/quarkOutbox"))
+            .timeout(REQUEST_TIMEOUT)
+            .GET()
+            .build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(response.body());
+    }
+
+    /**
+     * Returns the partitions this node's dispatcher holds, from its outbox health.
+     * @return the partitions, empty when it holds none or does not answer as expected
+     * @throws IOException when the node does not answer
+     * @throws InterruptedException when interrupted
+     */
+    Set<Integer> partitions() throws IOException, InterruptedException {
+        Set<Integer> partitions = new TreeSet<>();
+        outboxHealth().path("details").path("partitions").forEach((partition) -> partitions.add(partition.asInt()));
+        return partitions;
+    }
+
+    /**
+     * Runs one probe transaction on the node: {@code count} messages of {@code key} numbered from {@code first}.
+     * @param key the key
+     * @param first the first message's number
+     * @param count how many messages
+     * @param rollback whether the transaction rolls back
+     * @throws IOException when the node does not answer
+     * @throws InterruptedException when interrupted
+     * @throws IllegalStateException when the node answers otherwise than committed, or rolled back, as asked
+     */
+    void transaction(String key, long first, int count, boolean rollback) throws IOException, InterruptedException {
+        HttpResponse<String> response = this.http.send(HttpRequest
+            .newBuilder(uri("/outbox-probe/transactions?key=" + key + "&first=" + first + "&count=" + count
+                    + "&rollback=" + rollback))
+            .timeout(REQUEST_TIMEOUT)
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200
+                || JSON.readTree(response.body()).path("committed").asBoolean() == rollback) {
+            throw new IllegalStateException("The transaction " + key + "#" + first + " (rollback " + rollback + ") on "
+                    + this + " was answered " + response.statusCode() + " " + response.body());
+        }
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + this.httpPort + path);
+    }
+
+    /**
+     * Kills the JVM at once ({@code SIGKILL} on Linux) and waits until it is gone.
+     */
+    void kill() {
+        this.process.kill();
+    }
+
+    /**
+     * Kills the node if it still runs.
+     */
+    @Override
+    public void close() {
+        this.http.close();
+        this.process.close();
+    }
+
+    String logTail(int lines) {
+        return this.process.logTail(lines);
+    }
+
+    @Override
+    public String toString() {
+        return "node " + this.process + ", http " + this.httpPort;
+    }
+}
