@@ -5,13 +5,20 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -26,22 +33,30 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Listens to PostgreSQL {@code NOTIFY} channels on one connection of its own, taken from the data source for as long
- * as it runs, and hands what arrives to a callback per channel, on one thread of its own.
+ * as it runs, and hands what arrives to the callbacks of each channel, on one thread of its own.
  * <p>
- * Register the channels with {@link #listen} (or {@link #listenExactly}) and then {@link #start()} (or
- * {@link #startOrFail()}): it runs {@code LISTEN} for each on the
- * connection, and its thread asks the PostgreSQL driver for notifications ({@code PGConnection.getNotifications})
- * every {@link #POLL}. The notifications of one such poll are handed over together: each channel's callback is called
- * once with the distinct payloads that came for it, so that a burst of notifications costs its callback one call per
- * poll, not one per notification.
+ * Channels are added with {@link #listen} (or {@link #listenExactly}), one callback each, or {@link #subscribe} (or
+ * {@link #subscribeExactly}), any number of callbacks per channel, each removed by closing its {@link Subscription};
+ * {@link #unlisten} removes a channel with all its callbacks. Both work before and after {@link #start()} (or
+ * {@link #startOrFail()}): before, the first connection runs {@code LISTEN} for each channel; after, only the
+ * listener's thread touches the connection, so it runs the {@code LISTEN} or {@code UNLISTEN} a change needs before
+ * it next waits for notifications, within {@link #POLL} ({@link Subscription#awaitListening} waits for it). That lets
+ * several areas of an application share one listening connection per database
+ * ({@link PostgresNotificationListeners}); closing one area's subscriptions un-listens its channels only. The thread
+ * asks the PostgreSQL driver for notifications ({@code PGConnection.getNotifications}) every {@link #POLL}. The
+ * notifications of one such poll are handed over together: each callback of a channel is called once with the
+ * distinct payloads that came for it, so that a burst of notifications costs a callback one call per poll, not one
+ * per notification.
  * <p>
  * <b>Notifications are hints.</b> PostgreSQL delivers a notification to the sessions listening when the transaction
- * that sent it commits, and to nobody when it rolls back; one sent while the connection was down is lost. So when the
- * connection fails, the thread gets a new one after a pause that doubles up to {@link #MAX_PAUSE}, listens again, and
- * calls every callback once with {@link Notifications#missed()} set. It logs one warning per outage and one info line
- * when listening again. A connection that fails to answer is caught too: waiting for notifications only reads from
- * the socket, which cannot tell a quiet connection from a half-open one, so the thread runs {@code select 1} every
- * {@link #VALIDATE_EVERY}, under a network timeout of {@link #VALIDATION_TIMEOUT}.
+ * that sent it commits, and to nobody when it rolls back; one sent while the connection was down is lost, and so is
+ * one sent before the {@code LISTEN} of a channel added while running. So when the connection fails, the thread gets
+ * a new one after a pause that doubles up to {@link #MAX_PAUSE}, listens again on every channel it has then
+ * (including those added meanwhile), and calls every callback once with {@link Notifications#missed()} set. It logs
+ * one warning per outage and one info line when listening again. A connection that fails to answer is caught too:
+ * waiting for notifications only reads from the socket, which cannot tell a quiet connection from a half-open one,
+ * so the thread runs {@code select 1} every {@link #VALIDATE_EVERY}, under a network timeout of
+ * {@link #VALIDATION_TIMEOUT}.
  * <p>
  * {@link #close()} stops the thread, which runs {@code UNLISTEN *} and gives the connection back, and waits for it.
  * <p>
@@ -50,7 +65,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PostgresNotificationListener implements AutoCloseable {
 
-    /** How long the thread waits for notifications at most before it checks whether it was closed. */
+    /** How long the thread waits for notifications at most before it checks whether it was closed or changed. */
     public static final Duration POLL = Duration.ofMillis(250);
 
     /** How often the thread checks that the connection still answers. */
@@ -78,13 +93,23 @@ public final class PostgresNotificationListener implements AutoCloseable {
 
     private final String name;
 
-    private final Map<String, Consumer<Notifications>> callbacks = new LinkedHashMap<>();
+    /** The subscriptions of each channel, in the order they came; guarded by {@link #lock}. */
+    private final Map<String, List<Subscription>> channels = new LinkedHashMap<>();
 
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private final Object lock = new Object();
 
     private @Nullable Thread thread;
+
+    /** Whether channels were added or removed since the thread last listened on the connection's channels. */
+    private volatile boolean changed;
+
+    /**
+     * The channels the current connection listens on: written by {@link #start} before the thread starts, then by the
+     * thread only.
+     */
+    private Set<String> listened = new HashSet<>();
 
     private volatile int pid;
 
@@ -103,7 +128,8 @@ public final class PostgresNotificationListener implements AutoCloseable {
     }
 
     /**
-     * Registers the callback of a channel; before {@link #start()} only.
+     * Registers the only callback of a channel, before or after {@link #start()}; after, the thread listens on it
+     * within {@link #POLL}.
      * @param channel the channel: lower-case letters, digits and {@code _}, not starting with a digit, at most 63
      * characters (the {@code NOTIFY} side must name it the same, for instance {@code pg_notify('quark_job', ...)})
      * @param callback called on the listener's thread with what came for the channel in one poll, and once with
@@ -111,53 +137,130 @@ public final class PostgresNotificationListener implements AutoCloseable {
      * logged)
      * @return this listener
      * @throws IllegalArgumentException when the channel is not such a name or has a callback already
-     * @throws IllegalStateException when the listener was started
+     * @throws IllegalStateException when the listener was closed
      */
     public PostgresNotificationListener listen(String channel, Consumer<Notifications> callback) {
-        Objects.requireNonNull(channel, "channel must not be null");
-        Objects.requireNonNull(callback, "callback must not be null");
-        if (!CHANNEL.matcher(channel).matches()) {
-            throw new IllegalArgumentException("Channel '" + channel + "' must be lower-case letters, digits and _, "
-                    + "not starting with a digit, at most 63 characters");
-        }
-        synchronized (this.lock) {
-            if (this.thread != null) {
-                throw new IllegalStateException("The listener " + this.name + " was started: register channels first");
-            }
-            if (this.callbacks.putIfAbsent(channel, callback) != null) {
-                throw new IllegalArgumentException("Channel '" + channel + "' has a callback already");
-            }
-        }
+        add(checkName(channel), callback, true);
         return this;
     }
 
     /**
-     * Registers the callback of a channel named exactly as given, case and all, as {@code pg_notify} names it (the
-     * {@code LISTEN} quotes it); before {@link #start()} only. For channels derived from names a user chose, which
-     * {@link #listen} would refuse, such as a table prefix with capitals.
+     * Registers the only callback of a channel named exactly as given, case and all, as {@code pg_notify} names it
+     * (the {@code LISTEN} quotes it); before or after {@link #start()}. For channels derived from names a user chose,
+     * which {@link #listen} would refuse, such as a table prefix with capitals.
      * @param channel the channel: at most 63 bytes in UTF-8, without the NUL character, not blank
      * @param callback as for {@link #listen}
      * @return this listener
      * @throws IllegalArgumentException when the channel is not such a name or has a callback already
-     * @throws IllegalStateException when the listener was started
+     * @throws IllegalStateException when the listener was closed
      */
     public PostgresNotificationListener listenExactly(String channel, Consumer<Notifications> callback) {
+        add(checkExactName(channel), callback, true);
+        return this;
+    }
+
+    /**
+     * Adds a callback to a channel, beside the callbacks it may have already, before or after {@link #start()};
+     * closing the subscription removes the callback, and un-listens the channel when it was its last.
+     * @param channel the channel, as for {@link #listen}
+     * @param callback as for {@link #listen}
+     * @return the subscription
+     * @throws IllegalArgumentException when the channel is not such a name
+     * @throws IllegalStateException when the listener was closed
+     */
+    public Subscription subscribe(String channel, Consumer<Notifications> callback) {
+        return add(checkName(channel), callback, false);
+    }
+
+    /**
+     * Adds a callback to a channel named exactly as given, as {@link #listenExactly} names it, beside the callbacks it
+     * may have already; see {@link #subscribe}.
+     * @param channel the channel, as for {@link #listenExactly}
+     * @param callback as for {@link #listen}
+     * @return the subscription
+     * @throws IllegalArgumentException when the channel is not such a name
+     * @throws IllegalStateException when the listener was closed
+     */
+    public Subscription subscribeExactly(String channel, Consumer<Notifications> callback) {
+        return add(checkExactName(channel), callback, false);
+    }
+
+    /**
+     * Removes a channel and all its callbacks; the thread runs {@code UNLISTEN} for it within {@link #POLL}. Nothing
+     * happens when the channel has no callback.
+     * @param channel the channel, as it was registered
+     * @return whether the channel had callbacks
+     */
+    public boolean unlisten(String channel) {
         Objects.requireNonNull(channel, "channel must not be null");
-        Objects.requireNonNull(callback, "callback must not be null");
+        List<Subscription> removed;
+        synchronized (this.lock) {
+            removed = this.channels.remove(channel);
+            if (removed == null) {
+                return false;
+            }
+            this.changed = true;
+        }
+        removed.forEach(Subscription::ended);
+        return true;
+    }
+
+    /**
+     * Returns the channels that have callbacks; the connection listens on them, or will within {@link #POLL}.
+     * @return the channels, in the order they were added
+     */
+    public Set<String> channels() {
+        synchronized (this.lock) {
+            return Collections.unmodifiableSet(new LinkedHashSet<>(this.channels.keySet()));
+        }
+    }
+
+    private static String checkName(String channel) {
+        Objects.requireNonNull(channel, "channel must not be null");
+        if (!CHANNEL.matcher(channel).matches()) {
+            throw new IllegalArgumentException("Channel '" + channel + "' must be lower-case letters, digits and _, "
+                    + "not starting with a digit, at most 63 characters");
+        }
+        return channel;
+    }
+
+    private static String checkExactName(String channel) {
+        Objects.requireNonNull(channel, "channel must not be null");
         if (channel.isBlank() || channel.indexOf('\0') >= 0
                 || channel.getBytes(StandardCharsets.UTF_8).length > MAX_CHANNEL_BYTES) {
             throw new IllegalArgumentException("Channel '" + channel + "' must not be blank, must not contain NUL and "
                     + "must be at most " + MAX_CHANNEL_BYTES + " bytes in UTF-8");
         }
+        return channel;
+    }
+
+    private Subscription add(String channel, Consumer<Notifications> callback, boolean only) {
+        Objects.requireNonNull(callback, "callback must not be null");
+        Subscription subscription = new Subscription(channel, callback);
         synchronized (this.lock) {
-            if (this.thread != null) {
-                throw new IllegalStateException("The listener " + this.name + " was started: register channels first");
+            if (isClosed()) {
+                throw new IllegalStateException("The listener " + this.name + " was closed: cannot listen on '"
+                        + channel + "'");
             }
-            if (this.callbacks.putIfAbsent(channel, callback) != null) {
+            List<Subscription> subscriptions = this.channels.get(channel);
+            if (only && subscriptions != null) {
                 throw new IllegalArgumentException("Channel '" + channel + "' has a callback already");
             }
+            this.channels.computeIfAbsent(channel, (name) -> new ArrayList<>()).add(subscription);
+            this.changed = true;
         }
-        return this;
+        return subscription;
+    }
+
+    private void remove(Subscription subscription) {
+        synchronized (this.lock) {
+            List<Subscription> subscriptions = this.channels.get(subscription.channel);
+            if (subscriptions != null && subscriptions.remove(subscription) && subscriptions.isEmpty()) {
+                this.channels.remove(subscription.channel);
+                this.changed = true;
+            }
+        }
+        subscription.ended();
     }
 
     /**
@@ -217,10 +320,10 @@ public final class PostgresNotificationListener implements AutoCloseable {
             catch (SQLException | RuntimeException ex) {
                 if (failFast) {
                     throw new IllegalStateException("Could not listen for " + this.name + " notifications on "
-                            + this.callbacks.keySet() + ": " + ex.getMessage(), ex);
+                            + this.channels.keySet() + ": " + ex.getMessage(), ex);
                 }
                 logger.warn("Could not listen for {} notifications on {}, trying again in {} ms: {}", this.name,
-                        this.callbacks.keySet(), FIRST_PAUSE.toMillis(), ex.getMessage());
+                        this.channels.keySet(), FIRST_PAUSE.toMillis(), ex.getMessage());
                 first = null;
             }
             @Nullable Connection connection = first;
@@ -239,19 +342,72 @@ public final class PostgresNotificationListener implements AutoCloseable {
             }
             connection.setNetworkTimeout(Runnable::run, (int) Math.max(1, this.validationTimeout.toMillis()));
             connection.setAutoCommit(true);
+            this.changed = false;
+            Set<String> wanted = channels();
             try (Statement statement = connection.createStatement()) {
-                for (String channel : this.callbacks.keySet()) {
-                    // Quoted: a channel of listen() is lower case, the same name quoted or not.
-                    statement.execute("listen \"" + channel.replace("\"", "\"\"") + "\"");
+                for (String channel : wanted) {
+                    statement.execute("listen " + quoted(channel));
                 }
             }
             this.pid = connection.unwrap(PGConnection.class).getBackendPID();
+            this.listened = new HashSet<>(wanted);
+            listening(wanted);
             return connection;
         }
         catch (SQLException | RuntimeException ex) {
             release(connection);
             throw ex;
         }
+    }
+
+    /**
+     * Runs the {@code LISTEN} and {@code UNLISTEN} that the channels added and removed since the last time need, on
+     * the listener's thread.
+     */
+    private void followChanges(Connection connection) throws SQLException {
+        if (!this.changed) {
+            return;
+        }
+        this.changed = false;
+        Set<String> wanted = channels();
+        try (Statement statement = connection.createStatement()) {
+            for (String channel : wanted) {
+                if (!this.listened.contains(channel)) {
+                    statement.execute("listen " + quoted(channel));
+                    this.listened.add(channel);
+                }
+            }
+            for (String channel : List.copyOf(this.listened)) {
+                if (!wanted.contains(channel)) {
+                    statement.execute("unlisten " + quoted(channel));
+                    this.listened.remove(channel);
+                }
+            }
+        }
+        catch (SQLException | RuntimeException ex) {
+            // Listen again from scratch on the next connection.
+            this.changed = true;
+            throw ex;
+        }
+        listening(wanted);
+    }
+
+    /** Quoted: a channel of listen() is lower case, the same name quoted or not. */
+    private static String quoted(String channel) {
+        return "\"" + channel.replace("\"", "\"\"") + "\"";
+    }
+
+    /** Tells the subscriptions of the channels the connection listens on that they are listening. */
+    private void listening(Set<String> listening) {
+        List<Subscription> subscriptions = new ArrayList<>();
+        synchronized (this.lock) {
+            this.channels.forEach((channel, subscribed) -> {
+                if (listening.contains(channel)) {
+                    subscriptions.addAll(subscribed);
+                }
+            });
+        }
+        subscriptions.forEach((subscription) -> subscription.listening.complete(null));
     }
 
     private void run(@Nullable Connection first) {
@@ -269,11 +425,12 @@ public final class PostgresNotificationListener implements AutoCloseable {
                     connection = connect();
                     pause = FIRST_PAUSE;
                     if (lost) {
-                        logger.info("Listening for {} notifications on {} again", this.name, this.callbacks.keySet());
+                        logger.info("Listening for {} notifications on {} again", this.name, this.listened);
                         lost = false;
                     }
                     tellEveryone();
                 }
+                followChanges(connection);
                 PGNotification[] notifications = connection.unwrap(PGConnection.class)
                     .getNotifications((int) POLL.toMillis());
                 dispatch(notifications);
@@ -287,7 +444,7 @@ public final class PostgresNotificationListener implements AutoCloseable {
                 }
                 if (!lost) {
                     logger.warn("Lost the connection listening for {} notifications on {}, listening again: {}",
-                            this.name, this.callbacks.keySet(), ex.getMessage());
+                            this.name, channels(), ex.getMessage());
                     lost = true;
                 }
                 else {
@@ -306,6 +463,11 @@ public final class PostgresNotificationListener implements AutoCloseable {
         if (connection != null) {
             release(connection);
         }
+        List<Subscription> all = new ArrayList<>();
+        synchronized (this.lock) {
+            this.channels.values().forEach(all::addAll);
+        }
+        all.forEach(Subscription::ended);
     }
 
     private void dispatch(PGNotification @Nullable [] notifications) {
@@ -322,21 +484,30 @@ public final class PostgresNotificationListener implements AutoCloseable {
     }
 
     private void tellEveryone() {
-        for (String channel : this.callbacks.keySet()) {
+        for (String channel : channels()) {
             tell(channel, Notifications.MISSED);
         }
     }
 
     private void tell(String channel, Notifications notifications) {
-        Consumer<Notifications> callback = this.callbacks.get(channel);
-        if (callback == null) {
-            return;
+        List<Subscription> subscriptions;
+        synchronized (this.lock) {
+            List<Subscription> subscribed = this.channels.get(channel);
+            if (subscribed == null) {
+                return;
+            }
+            subscriptions = List.copyOf(subscribed);
         }
-        try {
-            callback.accept(notifications);
-        }
-        catch (RuntimeException ex) {
-            logger.warn("A callback of the {} notifications on {} failed", this.name, channel, ex);
+        for (Subscription subscription : subscriptions) {
+            if (!subscription.isOpen()) {
+                continue;
+            }
+            try {
+                subscription.callback.accept(notifications);
+            }
+            catch (RuntimeException ex) {
+                logger.warn("A callback of the {} notifications on {} failed", this.name, channel, ex);
+            }
         }
     }
 
@@ -409,7 +580,15 @@ public final class PostgresNotificationListener implements AutoCloseable {
             this.closed.countDown();
             current = this.thread;
         }
-        if (current == null || current == Thread.currentThread()) {
+        if (current == null) {
+            List<Subscription> all = new ArrayList<>();
+            synchronized (this.lock) {
+                this.channels.values().forEach(all::addAll);
+            }
+            all.forEach(Subscription::ended);
+            return;
+        }
+        if (current == Thread.currentThread()) {
             // Closed by one of its own callbacks: the thread ends when the callback returns.
             return;
         }
@@ -426,7 +605,94 @@ public final class PostgresNotificationListener implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "PostgresNotificationListener[" + this.name + ", " + this.callbacks.keySet() + "]";
+        return "PostgresNotificationListener[" + this.name + ", " + channels() + "]";
+    }
+
+    /**
+     * A callback added to a channel with {@link #subscribe} or {@link #subscribeExactly} (or {@link #listen}); closing
+     * it removes the callback, and un-listens the channel when it was the channel's last, leaving the listener and its
+     * other channels as they are.
+     */
+    public final class Subscription implements AutoCloseable {
+
+        private final String channel;
+
+        private final Consumer<Notifications> callback;
+
+        private final CompletableFuture<@Nullable Void> listening = new CompletableFuture<>();
+
+        private volatile boolean open = true;
+
+        private Subscription(String channel, Consumer<Notifications> callback) {
+            this.channel = channel;
+            this.callback = callback;
+        }
+
+        /**
+         * Returns the channel.
+         * @return the channel, as it was given
+         */
+        public String channel() {
+            return this.channel;
+        }
+
+        /**
+         * Returns the listener, which holds the connection.
+         * @return the listener
+         */
+        public PostgresNotificationListener listener() {
+            return PostgresNotificationListener.this;
+        }
+
+        /**
+         * Returns whether the subscription was neither closed nor ended by the listener's close.
+         * @return whether its callback may still be called
+         */
+        public boolean isOpen() {
+            return this.open;
+        }
+
+        /**
+         * Waits until the listener's connection listens on the channel: notifications sent afterwards reach the
+         * callback (unless the connection is lost, after which the callback is told it may have missed some).
+         * @param timeout how long to wait at most
+         * @return whether it listens; {@code false} when the listener could not listen within the timeout (no
+         * connection), when this subscription or the listener was closed, or when the waiting thread was
+         * interrupted (its interrupt status set again)
+         */
+        public boolean awaitListening(Duration timeout) {
+            try {
+                this.listening.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                return this.open;
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            catch (ExecutionException | TimeoutException ex) {
+                return false;
+            }
+        }
+
+        private void ended() {
+            this.open = false;
+            this.listening.completeExceptionally(new IllegalStateException("closed"));
+        }
+
+        /**
+         * Removes the callback; idempotent.
+         */
+        @Override
+        public void close() {
+            if (this.open) {
+                remove(this);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Subscription[" + this.channel + " on " + PostgresNotificationListener.this.name + "]";
+        }
     }
 
     /**

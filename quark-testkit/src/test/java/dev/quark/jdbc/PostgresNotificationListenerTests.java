@@ -15,6 +15,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.PostgresNotificationListener.Notifications;
+import dev.quark.jdbc.PostgresNotificationListener.Subscription;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import dev.quark.testkit.server.TcpProxy;
@@ -225,19 +226,131 @@ class PostgresNotificationListenerTests {
     }
 
     @Test
-    void channelsAreNamesRegisteredBeforeTheStart() {
+    void channelsAreNamesWithOneCallbackEachThroughListen() {
         PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test");
         assertThatIllegalArgumentException().isThrownBy(() -> listener.listen("Upper", (notifications) -> { }))
             .withMessageContaining("'Upper'");
         assertThatIllegalArgumentException().isThrownBy(() -> listener.listen("a; drop table x", (n) -> { }));
         assertThatIllegalArgumentException().isThrownBy(() -> listener.listen("x".repeat(64), (n) -> { }));
+        assertThatIllegalArgumentException().isThrownBy(() -> listener.subscribe("Upper", (n) -> { }));
         listener.listen("quark_test_first", this.first::add);
         assertThatIllegalArgumentException().isThrownBy(() -> listener.listen("quark_test_first", (n) -> { }))
             .withMessageContaining("has a callback already");
         try (listener) {
             listener.start();
-            assertThatIllegalStateException().isThrownBy(() -> listener.listen("quark_test_second", (n) -> { }));
             assertThatIllegalStateException().isThrownBy(listener::start);
+        }
+        assertThatIllegalStateException().as("closed").isThrownBy(() -> listener.listen("quark_test_second", (n) -> { }))
+            .withMessageContaining("was closed");
+    }
+
+    @Test
+    void aChannelAddedWhileRunningReceivesOnceItListens() {
+        try (PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test")) {
+            listener.start();
+            int pid = listener.connectionPid().orElseThrow();
+            Subscription subscription = listener.subscribe("quark_test_first", this.first::add);
+            assertThat(subscription.awaitListening(WAIT)).isTrue();
+            notify("quark_test_first", "added");
+            await().atMost(WAIT).until(() -> payloads(this.first).contains("added"));
+            // listen() does not wait for the LISTEN: notify until it is in place.
+            listener.listen("quark_test_second", this.second::add);
+            await().atMost(WAIT).until(() -> {
+                notify("quark_test_second", "added too");
+                return payloads(this.second).contains("added too");
+            });
+            assertThat(listener.connectionPid()).as("on the same connection").hasValue(pid);
+            assertThat(listener.channels()).containsExactly("quark_test_first", "quark_test_second");
+            assertThat(this.first).noneMatch(Notifications::missed);
+        }
+    }
+
+    @Test
+    void closingOneSubscriptionLeavesTheChannelsOtherCallbacksAndTheOtherChannelsReceiving() {
+        List<Notifications> alsoFirst = new CopyOnWriteArrayList<>();
+        try (PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test")) {
+            Subscription one = listener.subscribe("quark_test_first", this.first::add);
+            Subscription two = listener.subscribe("quark_test_first", alsoFirst::add);
+            Subscription other = listener.subscribe("quark_test_second", this.second::add);
+            listener.start();
+            assertThat(one.awaitListening(WAIT) && two.awaitListening(WAIT) && other.awaitListening(WAIT)).isTrue();
+            one.close();
+            notify("quark_test_first", "to the second callback");
+            await().atMost(WAIT).until(() -> payloads(alsoFirst).contains("to the second callback"));
+            assertThat(this.first).as("a closed subscription is not called").isEmpty();
+            assertThat(listener.channels()).containsExactlyInAnyOrder("quark_test_first", "quark_test_second");
+            two.close();
+            assertThat(listener.channels()).containsExactly("quark_test_second");
+            // Delivered in the order sent: once the second channel's arrives, the first's would have come before.
+            notify("quark_test_first", "to nobody");
+            notify("quark_test_second", "still listened");
+            await().atMost(WAIT).until(() -> payloads(this.second).contains("still listened"));
+            assertThat(payloads(alsoFirst)).doesNotContain("to nobody");
+            assertThat(other.isOpen()).isTrue();
+            assertThat(two.isOpen()).isFalse();
+            assertThat(two.awaitListening(Duration.ZERO)).isFalse();
+            two.close();
+        }
+        assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).isEmpty();
+    }
+
+    @Test
+    void unlistenRemovesAChannelWithAllItsCallbacks() {
+        try (PostgresNotificationListener listener = listener()) {
+            listener.start();
+            Subscription more = listener.subscribe("quark_test_first", this.second::add);
+            assertThat(listener.unlisten("quark_test_first")).isTrue();
+            assertThat(listener.unlisten("quark_test_first")).isFalse();
+            assertThat(more.isOpen()).isFalse();
+            listener.listen("quark_test_first", this.first::add);
+            assertThat(listener.channels()).containsExactlyInAnyOrder("quark_test_first", "quark_test_second");
+        }
+    }
+
+    @Test
+    void aReconnectListensAgainOnEveryChannelIncludingThoseAddedWhileRunning() {
+        List<Notifications> added = new CopyOnWriteArrayList<>();
+        try (PostgresNotificationListener listener = listener()) {
+            listener.start();
+            Subscription subscription = listener.subscribe("quark_test_added", added::add);
+            assertThat(subscription.awaitListening(WAIT)).isTrue();
+            listener.subscribe("quark_test_removed", (n) -> { }).close();
+            int pid = listener.connectionPid().orElseThrow();
+            assertThat(jdbc.sql("select pg_terminate_backend(?)").param(pid).query(Boolean.class).single()).isTrue();
+            await().atMost(WAIT).until(() -> added.stream().anyMatch(Notifications::missed)
+                    && this.first.stream().anyMatch(Notifications::missed)
+                    && this.second.stream().anyMatch(Notifications::missed));
+            assertThat(listener.connectionPid()).isNotEqualTo(OptionalInt.of(pid)).isPresent();
+            notify("quark_test_added", "after");
+            notify("quark_test_first", "after");
+            notify("quark_test_second", "after");
+            await().atMost(WAIT).until(() -> payloads(added).contains("after") && payloads(this.first).contains("after")
+                    && payloads(this.second).contains("after"));
+            assertThat(added.stream().filter(Notifications::missed)).hasSize(1);
+        }
+    }
+
+    @Test
+    void aChannelAddedWhileTheConnectionIsDownIsListenedOnTheNextOne() {
+        try (TcpProxy proxy = proxyToServer(); HikariDataSource proxied = dataSource(proxiedUrl(proxy))) {
+            proxied.setConnectionTimeout(250);
+            PostgresNotificationListener listener = new PostgresNotificationListener(proxied, "test")
+                .listen("quark_test_first", this.first::add);
+            try {
+                listener.startOrFail();
+                proxy.cut();
+                await().atMost(WAIT).until(() -> listener.connectionPid().isEmpty());
+                Subscription subscription = listener.subscribe("quark_test_second", this.second::add);
+                assertThat(subscription.awaitListening(Duration.ofMillis(300))).as("no connection").isFalse();
+                proxy.restore();
+                assertThat(subscription.awaitListening(WAIT)).isTrue();
+                await().atMost(WAIT).until(() -> this.second.stream().anyMatch(Notifications::missed));
+                notify("quark_test_second", "after");
+                await().atMost(WAIT).until(() -> payloads(this.second).contains("after"));
+            }
+            finally {
+                listener.close();
+            }
         }
     }
 
@@ -273,7 +386,6 @@ class PostgresNotificationListenerTests {
             listener.startOrFail();
             notify("Quark \"Test\" " + "x".repeat(49), "quoted");
             await().atMost(WAIT).until(() -> payloads(this.first).contains("quoted"));
-            assertThatIllegalStateException().isThrownBy(() -> listener.listenExactly("Other", (n) -> { }));
             assertThatIllegalStateException().isThrownBy(listener::startOrFail);
         }
     }

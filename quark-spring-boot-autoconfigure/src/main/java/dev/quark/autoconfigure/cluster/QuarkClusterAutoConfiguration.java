@@ -29,6 +29,7 @@ import dev.quark.cluster.routing.SiloRouting;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
+import dev.quark.jdbc.PostgresNotificationListeners;
 import dev.quark.reminder.ReminderBucketOwnership;
 import dev.quark.reminder.ReminderRegistry;
 import dev.quark.reminder.ReminderTickManager;
@@ -206,8 +207,11 @@ public final class QuarkClusterAutoConfiguration {
         @ConditionalOnMissingBean(MembershipProvider.class)
         @DependsOnDatabaseInitialization
         JdbcMembershipProvider quarkMembershipProvider(DataSource dataSource, QuarkPostgresProperties postgres,
-                QuarkClusterProperties properties) {
-            return new JdbcMembershipProvider(dataSource, postgres.tablePrefix(), properties.getName());
+                QuarkClusterProperties properties, ObjectProvider<PostgresNotificationListeners> listeners) {
+            // The watch subscribes on the data source's shared listening connection, beside the jobs' and durable
+            // tasks' wake-ups.
+            return new JdbcMembershipProvider(dataSource, postgres.tablePrefix(), properties.getName(),
+                    listeners.getIfUnique());
         }
 
         @Bean

@@ -12,6 +12,7 @@ import dev.quark.durabletasks.store.jdbc.JdbcDurableTaskStore;
 import dev.quark.durabletasks.store.jdbc.PostgresDurableTaskWakeUps;
 import dev.quark.durabletasks.worker.DurableTaskMetrics;
 import dev.quark.durabletasks.worker.DurableTaskWorker;
+import dev.quark.jdbc.PostgresNotificationListeners;
 import dev.quark.lease.LeaseKeeper;
 import org.jspecify.annotations.Nullable;
 
@@ -74,14 +75,14 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "quark.durabletasks.worker.enabled", matchIfMissing = true)
     DurableTaskWorkerLifecycle quarkDurableTaskWorkerLifecycle(DurableTaskWorker worker, DurableTaskRegistry registry,
-            DurableTaskStore store) {
+            DurableTaskStore store, ObjectProvider<PostgresNotificationListeners> listeners) {
         // Only a store that notifies gets wake-ups: one that sends nothing would leave the listening connection idle.
-        // They listen on the store's own database. The JDBC classes are only touched where the driver and Spring
+        // They listen on the store's own database, on its shared listening connection. The JDBC classes are only touched where the driver and Spring
         // JDBC are there.
         ClassLoader classLoader = getClass().getClassLoader();
         if (ClassUtils.isPresent("org.postgresql.PGConnection", classLoader)
                 && ClassUtils.isPresent("org.springframework.jdbc.core.simple.JdbcClient", classLoader)) {
-            PostgresDurableTaskWakeUps wakeUps = PostgresWakeUps.of(store, worker);
+            PostgresDurableTaskWakeUps wakeUps = PostgresWakeUps.of(store, worker, listeners.getIfUnique());
             if (wakeUps != null) {
                 return new DurableTaskWorkerLifecycle(worker, registry, wakeUps);
             }
@@ -95,9 +96,12 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
      */
     private static final class PostgresWakeUps {
 
-        static @Nullable PostgresDurableTaskWakeUps of(DurableTaskStore store, DurableTaskWorker worker) {
+        static @Nullable PostgresDurableTaskWakeUps of(DurableTaskStore store, DurableTaskWorker worker,
+                @Nullable PostgresNotificationListeners listeners) {
             if (store instanceof JdbcDurableTaskStore jdbc && jdbc.notifying()) {
-                return new PostgresDurableTaskWakeUps(jdbc.dataSource(), jdbc.channel(), worker::wake);
+                return (listeners != null)
+                        ? new PostgresDurableTaskWakeUps(listeners, jdbc.dataSource(), jdbc.channel(), worker::wake)
+                        : new PostgresDurableTaskWakeUps(jdbc.dataSource(), jdbc.channel(), worker::wake);
             }
             return null;
         }

@@ -4,6 +4,7 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import dev.quark.jdbc.PostgresNotificationListeners;
 import dev.quark.jobs.runtime.JobOrchestrator;
 import dev.quark.jobs.runtime.PostgresJobWakeUps;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
@@ -15,7 +16,8 @@ import org.springframework.context.SmartLifecycle;
 /**
  * Listens for other nodes' job notifications ({@link PostgresJobWakeUps}) once the job orchestrator runs, and stops
  * before it stops. Only a store that {@link JdbcJobStore#notifying() notifies} gets wake-ups: a store that sends no
- * notification (a user-defined one, say) would leave the listening connection idle, so none is taken.
+ * notification (a user-defined one, say) would leave the listening connection idle, so none is taken. They subscribe
+ * on the data source's shared listening connection ({@link PostgresNotificationListeners}) when there is one.
  */
 final class JobWakeUpsLifecycle implements SmartLifecycle {
 
@@ -26,8 +28,17 @@ final class JobWakeUpsLifecycle implements SmartLifecycle {
 
     private volatile boolean running;
 
-    JobWakeUpsLifecycle(DataSource dataSource, JdbcJobStore store, JobOrchestrator orchestrator) {
-        this.wakeUps = store.notifying() ? new PostgresJobWakeUps(dataSource, store.channel(), orchestrator) : null;
+    JobWakeUpsLifecycle(DataSource dataSource, JdbcJobStore store, JobOrchestrator orchestrator,
+            @Nullable PostgresNotificationListeners listeners) {
+        if (!store.notifying()) {
+            this.wakeUps = null;
+        }
+        else if (listeners != null) {
+            this.wakeUps = new PostgresJobWakeUps(listeners, dataSource, store.channel(), orchestrator);
+        }
+        else {
+            this.wakeUps = new PostgresJobWakeUps(dataSource, store.channel(), orchestrator);
+        }
     }
 
     /**

@@ -266,15 +266,14 @@ public final class QuarkJobsAutoConfiguration {
 
         /**
          * The node's sender of PostgreSQL notifications, after commit on a connection it borrows per batch (shared
-         * with the durable tasks' when they notify too); it keeps none. Warns when the pool is small for the listening
-         * connections.
+         * with the durable tasks' when they notify too); it keeps none. (The warning about a small pool comes when the
+         * shared listener opens, {@code QuarkPostgresNotificationsAutoConfiguration}.)
          */
         @Bean
         @ConditionalOnMissingBean(PostgresNotificationSender.class)
         @ConditionalOnClass(name = "org.postgresql.PGConnection")
         @Conditional(OnJobNotificationsCondition.class)
         PostgresNotificationSender quarkPostgresNotificationSender(DataSource dataSource) {
-            PostgresNotificationsSetup.warnIfSmallPool(dataSource);
             return new PostgresNotificationSender(dataSource, "quark");
         }
 

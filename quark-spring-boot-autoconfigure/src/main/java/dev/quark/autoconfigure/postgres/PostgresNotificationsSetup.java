@@ -17,12 +17,16 @@ import org.springframework.util.ClassUtils;
 /**
  * What the jobs' and durable tasks' PostgreSQL notifications check when the auto-configuration sets them up: which
  * sender the stores get (a warning when several beans make the choice ambiguous, rather than silently none), and a
- * warning when the application's Hikari pool is small for the connections the listeners hold.
+ * warning when the application's Hikari pool is small for the connections the notifications hold (the shared
+ * listener's and the sender's).
  */
 public final class PostgresNotificationsSetup {
 
     /** Pools smaller than this get a warning. */
     public static final int SMALL_POOL = 5;
+
+    /** The connections of a pool that notifications hold at most: the shared listener's and the sender's. */
+    public static final int NOTIFICATION_CONNECTIONS = 2;
 
     private static final Logger logger = LoggerFactory.getLogger(PostgresNotificationsSetup.class);
 
@@ -54,10 +58,12 @@ public final class PostgresNotificationsSetup {
     }
 
     /**
-     * Logs one warning when the data source is a Hikari pool of fewer than {@link #SMALL_POOL} connections: each
-     * node with job workers, and each with a durable-task worker, holds a listening connection of it for as long
-     * as they run.
-     * @param dataSource the application's data source
+     * Logs one warning when the data source is a Hikari pool of fewer than {@link #SMALL_POOL} connections: the
+     * notifications hold {@value #NOTIFICATION_CONNECTIONS} of its connections, the shared listening connection (one
+     * per data source, for the cluster membership's watch and the jobs' and durable tasks' wake-ups together) for as
+     * long as the node runs, and the one the sender borrows per batch of notifications. Called when the shared
+     * listener of the data source is opened.
+     * @param dataSource the data source whose shared listener opens
      */
     public static void warnIfSmallPool(DataSource dataSource) {
         if (!ClassUtils.isPresent("com.zaxxer.hikari.HikariDataSource",
@@ -66,11 +72,11 @@ public final class PostgresNotificationsSetup {
         }
         int size = HikariPools.maximumPoolSize(dataSource);
         if (size > 0 && size < SMALL_POOL) {
-            logger.warn("The DataSource is a Hikari pool of at most {} connections, and PostgreSQL notifications are "
-                    + "on: a node holds one of them for listening while its job workers run and another while its "
-                    + "durable-task worker runs (the sender borrows one per batch besides). Raise "
-                    + "spring.datasource.hikari.maximum-pool-size, or turn the notifications off with {}", size,
-                    PROPERTIES);
+            logger.warn("The DataSource is a Hikari pool of at most {} connections, and PostgreSQL notifications "
+                    + "hold {} of them: one for listening, shared by the cluster membership and the job and "
+                    + "durable-task wake-ups, for as long as the node runs, and one the sender borrows per batch. "
+                    + "Raise spring.datasource.hikari.maximum-pool-size, or turn the jobs' and durable tasks' "
+                    + "notifications off with {}", size, NOTIFICATION_CONNECTIONS, PROPERTIES);
         }
     }
 

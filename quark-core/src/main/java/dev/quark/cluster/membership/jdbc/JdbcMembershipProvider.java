@@ -19,7 +19,11 @@ import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.OwnTransactions;
+import dev.quark.jdbc.PostgresNotificationListener;
+import dev.quark.jdbc.PostgresNotificationListeners;
 import dev.quark.jdbc.TablePrefix;
+
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.transaction.support.TransactionOperations;
@@ -42,8 +46,8 @@ import org.springframework.transaction.support.TransactionOperations;
  * statement (the version row joined with the silo rows), so it sees one committed state.
  * <p>
  * Hints: every write and remove runs {@code pg_notify('{prefix}membership', cluster name)}, delivered when
- * its transaction commits; {@link #watch} listens on a connection of its own (see
- * {@link PostgresMembershipWatch}). The columns {@code actor_types} and {@code suspicions} are JSON, described
+ * its transaction commits; {@link #watch} listens on a connection of its own, or on the shared listener of the
+ * data source when the provider was given {@link PostgresNotificationListeners} (see {@link PostgresMembershipWatch}). The columns {@code actor_types} and {@code suspicions} are JSON, described
  * on {@link SiloColumnsJson}; timestamps are {@code timestamp with time zone}, written to the millisecond.
  */
 public class JdbcMembershipProvider implements MembershipProvider {
@@ -80,6 +84,8 @@ public class JdbcMembershipProvider implements MembershipProvider {
 
     private final String heartbeat;
 
+    private final @Nullable PostgresNotificationListeners listeners;
+
     /**
      * Creates the table of one cluster.
      * @param dataSource the database, usually the application's
@@ -89,6 +95,21 @@ public class JdbcMembershipProvider implements MembershipProvider {
      * @throws IllegalArgumentException naming the bad value
      */
     public JdbcMembershipProvider(DataSource dataSource, TablePrefix tablePrefix, String clusterName) {
+        this(dataSource, tablePrefix, clusterName, null);
+    }
+
+    /**
+     * Creates the table of one cluster whose watches listen on the shared listener of the data source.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the table names, for instance {@code quark_}
+     * @param clusterName the cluster's name, as for {@link #JdbcMembershipProvider(DataSource, TablePrefix, String)}
+     * @param listeners the shared listeners the watches subscribe on; {@code null} for a connection of their own
+     * per watch (which needs the PostgreSQL driver only once a watch starts)
+     * @throws IllegalArgumentException naming the bad value
+     */
+    public JdbcMembershipProvider(DataSource dataSource, TablePrefix tablePrefix, String clusterName,
+            @Nullable PostgresNotificationListeners listeners) {
+        this.listeners = listeners;
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource must not be null");
         Objects.requireNonNull(tablePrefix, "tablePrefix must not be null");
         this.clusterName = Objects.requireNonNull(clusterName, "clusterName must not be null");
@@ -237,12 +258,19 @@ public class JdbcMembershipProvider implements MembershipProvider {
 
     /**
      * Listens on the channel with a connection of its own, taken from the data source for as long as the
-     * watch is open, and a virtual thread that waits for notifications of this cluster; see
+     * watch is open, and a virtual thread that waits for notifications of this cluster, or, when the provider was
+     * given shared listeners, subscribes on the data source's shared listener (waiting up to
+     * {@link PostgresNotificationListener#VALIDATION_TIMEOUT} until it listens); see
      * {@link PostgresMembershipWatch}.
      */
     @Override
     public Watch watch(Runnable listener) {
         Objects.requireNonNull(listener, "listener must not be null");
+        PostgresNotificationListeners shared = this.listeners;
+        if (shared != null) {
+            return PostgresMembershipWatch.subscribe(shared, this.dataSource, this.channel, this.clusterName,
+                    listener, PostgresNotificationListener.VALIDATION_TIMEOUT);
+        }
         return PostgresMembershipWatch.start(this.dataSource, this.channel, this.clusterName, listener);
     }
 

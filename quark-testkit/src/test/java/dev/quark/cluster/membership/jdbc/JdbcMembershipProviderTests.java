@@ -18,6 +18,8 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.Suspicion;
+import dev.quark.jdbc.PostgresNotificationListener;
+import dev.quark.jdbc.PostgresNotificationListeners;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.testkit.cluster.MembershipProviderContractTests;
 import dev.quark.testkit.server.PostgresTestSchema;
@@ -274,6 +276,51 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
         assertThatIllegalStateException().isThrownBy(() -> unreachable.watch(() -> { }))
             .withMessageContaining("Could not listen to the membership channel " + unreachable.channel())
             .withCauseInstanceOf(SQLException.class);
+    }
+
+    /**
+     * Watches of two clusters on one shared listener: one connection for both, on one channel with a callback each;
+     * closing one leaves the other hinted, and the last one un-listens the channel.
+     */
+    @Test
+    void watchesOnTheSharedListenerHoldOneConnectionAndClosingOneLeavesTheOtherHinted() throws InterruptedException {
+        int before = dataSource.getHikariPoolMXBean().getActiveConnections();
+        try (PostgresNotificationListeners listeners = new PostgresNotificationListeners("test")) {
+            JdbcMembershipProvider mine = new JdbcMembershipProvider(dataSource, PREFIX, clusterName(), listeners);
+            JdbcMembershipProvider other = new JdbcMembershipProvider(dataSource, PREFIX, clusterName() + "-other",
+                    listeners);
+            Semaphore mineHints = new Semaphore(0);
+            Semaphore otherHints = new Semaphore(0);
+            MembershipProvider.Watch mineWatch = mine.watch(mineHints::release);
+            MembershipProvider.Watch otherWatch = other.watch(otherHints::release);
+            assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).isEqualTo(before + 1);
+            assertThat(((PostgresMembershipWatch) mineWatch).isRunning()).isTrue();
+            PostgresNotificationListener shared = listeners.listeners().get(0);
+            assertThat(shared.channels()).containsExactly(mine.channel());
+            assertThat(mine.write(entry("silo-a", 1, SiloStatus.JOINING), 0)).isTrue();
+            assertThat(mineHints.tryAcquire(10, TimeUnit.SECONDS)).as("told of its cluster's write").isTrue();
+            mineWatch.close();
+            assertThat(((PostgresMembershipWatch) mineWatch).isRunning()).isFalse();
+            assertThat(shared.channels()).as("the other watch listens on").containsExactly(mine.channel());
+            assertThat(other.write(entry("silo-b", 1, SiloStatus.JOINING), 0)).isTrue();
+            assertThat(otherHints.tryAcquire(10, TimeUnit.SECONDS)).as("the other watch is still told").isTrue();
+            otherWatch.close();
+            assertThat(shared.channels()).isEmpty();
+            assertThat(shared.isRunning()).as("the shared connection stays for other areas").isTrue();
+        }
+        assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).isEqualTo(before);
+    }
+
+    @Test
+    void aWatchOnASharedListenerThatCannotListenFailsAndLeavesNoChannel() {
+        PGSimpleDataSource nobody = new PGSimpleDataSource();
+        nobody.setUrl("jdbc:postgresql://127.0.0.1:1/test?connectTimeout=5");
+        try (PostgresNotificationListeners listeners = new PostgresNotificationListeners("test")) {
+            JdbcMembershipProvider unreachable = new JdbcMembershipProvider(nobody, PREFIX, clusterName(), listeners);
+            assertThatIllegalStateException().isThrownBy(() -> unreachable.watch(() -> { }))
+                .withMessageContaining("Could not listen to the membership channel " + unreachable.channel());
+            assertThat(listeners.listeners().get(0).channels()).isEmpty();
+        }
     }
 
     /** The channel is named exactly, as {@code pg_notify} names it: a table prefix may have capitals. */
