@@ -40,7 +40,10 @@ import org.slf4j.LoggerFactory;
  * {@code inboundWindow} per stream and a slow handler slows its sender down.
  * A malformed envelope, one larger than {@code maxMessageSize}, one meant for another silo, or one whose source
  * silo is not the silo named in the stream's handshake, is refused with a {@code Rejected} frame naming it and
- * the reason (and a warning in the log); the stream carries on. Refusals wait while the stream is not ready and
+ * the reason (a warning in the log for a stream's first few, {@link RefusalLog}); the stream carries on. Reasons
+ * are cut and escaped ({@link PeerText}) before they are logged or written back. A stream whose frames are
+ * unreadable or not envelopes more than {@link #maxUnreadableInARow} times in a row is ended with
+ * {@code INVALID_ARGUMENT}. Refusals wait while the stream is not ready and
  * hold back the next envelope until written, so none is lost. The gRPC server's own limit
  * ({@link GrpcTransport#inboundLimit}) is set higher, so that only a frame far beyond the limit ends its
  * stream.
@@ -90,6 +93,9 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
         calls.request(1);
         InboundStream stream = new InboundStream(calls);
         calls.setOnReadyHandler(stream::flushRefusals);
+        // Frames are written by the drain too, not only on gRPC's callbacks: once the call is cancelled, a write
+        // is then dropped instead of throwing CANCELLED, and the drain stops writing.
+        calls.setOnCancelHandler(() -> stream.done = true);
         this.streams.add(stream);
         return stream;
     }
@@ -129,6 +135,11 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
 
         private volatile boolean done;
 
+        /** Frames in a row that were unreadable or not envelopes; only the thread gRPC calls back on touches it. */
+        private int unreadableInARow;
+
+        private final RefusalLog refusalLog = new RefusalLog(logger);
+
         /** How many envelopes handled between two requests for more: half the window, at least one. */
         private final int replenishEvery = Math.max(1, SiloTransportService.this.settings.inboundWindow() / 2);
 
@@ -149,14 +160,11 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
                 return;
             }
             String unreadable = UnreadableFrames.reason(frame);
-            if (unreadable != null) {
-                later(0, unreadable);
+            if (unreadable != null || !frame.hasEnvelope()) {
+                unreadable(frame, (unreadable != null) ? unreadable : "a frame after the handshake that is not an envelope");
                 return;
             }
-            if (!frame.hasEnvelope()) {
-                later(0, "a frame after the handshake that is not an envelope");
-                return;
-            }
+            this.unreadableInARow = 0;
             int size = frame.getSerializedSize();
             int max = SiloTransportService.this.settings.maxMessageSize();
             if (size > max) {
@@ -199,6 +207,25 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
         }
 
         /**
+         * Refuses a frame no Quark silo sends (unreadable bytes, or a frame after the handshake that is not an
+         * envelope), and ends the stream with {@code INVALID_ARGUMENT} when more than {@link #maxUnreadableInARow}
+         * such frames came in a row: that peer is not a Quark silo, and refusing it for ever would only cost.
+         */
+        private void unreadable(ClientFrame frame, String reason) {
+            this.unreadableInARow++;
+            int max = maxUnreadableInARow(SiloTransportService.this.settings);
+            if (this.unreadableInARow > max) {
+                Binding bound = SiloTransportService.this.binding;
+                close(Status.INVALID_ARGUMENT.withDescription("Silo " + ((bound != null) ? bound.siloId() : "(not listening)")
+                        + " ends the Link stream from silo " + PeerText.safe(this.peer) + " after " + this.unreadableInARow
+                        + " frames in a row that were unreadable or not envelopes (more than " + max + "), the last "
+                        + PeerText.safe(reason)));
+                return;
+            }
+            later(0, reason);
+        }
+
+        /**
          * Queues a refusal for the drain, which logs it and writes its {@code Rejected} frame in order with the
          * envelopes around it.
          */
@@ -217,17 +244,20 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
             Binding bound = SiloTransportService.this.binding;
             String here = (bound != null) ? bound.siloId() : "(not listening)";
             if (!frame.hasHello()) {
+                String unreadable = UnreadableFrames.reason(frame);
                 close(Status.INVALID_ARGUMENT.withDescription("Silo " + here
-                        + " expected a Hello frame first on a Link stream"));
+                        + " expected a Hello frame first on a Link stream"
+                        + ((unreadable != null) ? ", got " + PeerText.safe(unreadable) : "")));
                 return;
             }
             Hello hello = frame.getHello();
             String cluster = SiloTransportService.this.settings.clusterName();
             if (!cluster.equals(hello.getClusterName()) || hello.getProtocolVersion() != GrpcTransport.PROTOCOL_VERSION) {
                 close(Status.FAILED_PRECONDITION.withDescription("Silo " + here + " refuses silo "
-                        + hello.getSourceSiloId() + ": cluster name '" + cluster + "' and protocol version "
-                        + GrpcTransport.PROTOCOL_VERSION + " here, cluster name '" + hello.getClusterName()
-                        + "' and protocol version " + hello.getProtocolVersion() + " there"));
+                        + PeerText.safe(hello.getSourceSiloId()) + ": cluster name '" + cluster
+                        + "' and protocol version " + GrpcTransport.PROTOCOL_VERSION + " here, cluster name '"
+                        + PeerText.safe(hello.getClusterName()) + "' and protocol version "
+                        + hello.getProtocolVersion() + " there"));
                 return;
             }
             if (bound == null) {
@@ -239,7 +269,7 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
             }
             catch (RuntimeException ex) {
                 close(Status.INVALID_ARGUMENT.withDescription("Silo " + here + " refuses silo "
-                        + hello.getSourceSiloId() + ": " + ex.getMessage()));
+                        + PeerText.safe(hello.getSourceSiloId()) + ": " + PeerText.safe(ex.getMessage())));
                 return;
             }
             this.peer = hello.getSourceSiloId();
@@ -255,7 +285,15 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
             do {
                 Object item = this.queue.poll();
                 if (item instanceof Refusal refusal) {
-                    refuse(refusal.messageId(), refusal.reason());
+                    try {
+                        refuse(refusal.messageId(), refusal.reason());
+                    }
+                    catch (RuntimeException ex) {
+                        // Nothing may end the drain with size not counted down: the stream would stall for good.
+                        this.done = true;
+                        logger.debug("Failed to refuse an envelope on the Link stream from silo {}: {}",
+                                PeerText.safe(this.peer), ex.toString());
+                    }
                 }
                 else if (item instanceof Envelope envelope) {
                     handle(handler, envelope);
@@ -306,9 +344,10 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
          * not read them is not read either.
          */
         private void refuse(long messageId, String reason) {
-            logger.warn("Silo refused an envelope #{} from silo {}: {}", messageId, this.peer, reason);
+            String safe = PeerText.safe(reason);
+            this.refusalLog.refused(PeerText.safe(this.peer), messageId, safe);
             ServerFrame rejected = ServerFrame.newBuilder()
-                .setRejected(Rejected.newBuilder().setMessageId(messageId).setReason(reason))
+                .setRejected(Rejected.newBuilder().setMessageId(messageId).setReason(safe))
                 .build();
             synchronized (this) {
                 if (this.done) {
@@ -326,9 +365,17 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
         void flushRefusals() {
             int written = 0;
             synchronized (this) {
-                while (!this.done && !this.refusals.isEmpty() && this.responses.isReady()) {
-                    this.responses.onNext(this.refusals.poll());
-                    written++;
+                try {
+                    while (!this.done && !this.refusals.isEmpty() && this.responses.isReady()) {
+                        this.responses.onNext(this.refusals.poll());
+                        written++;
+                    }
+                }
+                catch (RuntimeException ex) {
+                    // The call was cancelled or ended meanwhile (the drain writes outside gRPC's callbacks).
+                    this.done = true;
+                    logger.debug("Link stream from silo {} ended while refusals were written: {}",
+                            PeerText.safe(this.peer), ex.toString());
                 }
             }
             if (written > 0 && !this.done) {
@@ -343,15 +390,25 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
 
         private void close(Status status) {
             logger.warn("Closed a Link stream: {}", status.getDescription());
-            this.done = true;
             SiloTransportService.this.streams.remove(this);
-            this.responses.onError(status.asRuntimeException());
+            synchronized (this) {
+                // With the drain's writes: never two writes at once on the call.
+                this.done = true;
+                try {
+                    this.responses.onError(status.asRuntimeException());
+                }
+                catch (RuntimeException ex) {
+                    // The call ended meanwhile.
+                }
+            }
+            this.refusalLog.ended(PeerText.safe(this.peer));
         }
 
         @Override
         public void onError(Throwable failure) {
             this.done = true;
             SiloTransportService.this.streams.remove(this);
+            this.refusalLog.ended(PeerText.safe(this.peer));
             logger.debug("Link stream from silo {} on lane {} broke: {}", this.peer, this.lane, failure.toString());
         }
 
@@ -369,6 +426,18 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
                     }
                 }
             }
+            this.refusalLog.ended(PeerText.safe(this.peer));
         }
+    }
+
+    /**
+     * How many frames in a row may be unreadable or not envelopes before the stream is ended: more than a window
+     * of them means the peer kept sending garbage after its first refusals came back (at least 16, for small
+     * windows). No Quark silo sends such frames.
+     * @param settings the transport's settings
+     * @return the most tolerated in a row
+     */
+    static int maxUnreadableInARow(GrpcTransportSettings settings) {
+        return Math.max(settings.inboundWindow(), 16);
     }
 }

@@ -2,6 +2,7 @@ package dev.quark.cluster.transport.grpc;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
 import dev.quark.cluster.transport.grpc.proto.ServerFrame;
@@ -26,7 +27,15 @@ import org.jspecify.annotations.Nullable;
 final class UnreadableFrames implements MethodDescriptor.Marshaller<ClientFrame> {
 
     /** The unknown field that carries the reason; the largest field number protobuf allows. */
-    private static final int REASON_FIELD = 536_870_911;
+    static final int REASON_FIELD = 536_870_911;
+
+    /**
+     * What the reason starts with: random bytes of this JVM's, which no peer can know. A peer can send a frame
+     * with {@link #REASON_FIELD} (any field number parses as an unknown field), so the field alone proves nothing:
+     * without this mark it is an unknown field like any other, ignored, also on an application's gRPC server
+     * (served mode), whose reader does not go through this class.
+     */
+    private static final ByteString MARK = mark();
 
     private static final MethodDescriptor.Marshaller<ClientFrame> PROTOBUF = ProtoUtils
         .marshaller(ClientFrame.getDefaultInstance());
@@ -56,7 +65,8 @@ final class UnreadableFrames implements MethodDescriptor.Marshaller<ClientFrame>
     }
 
     /**
-     * Returns why a frame could not be read, or {@code null} for a frame that was read.
+     * Returns why a frame could not be read, or {@code null} for a frame that was read (also one a peer sent with
+     * {@link #REASON_FIELD}: only this JVM's marshaller marks a frame unreadable).
      * @param frame a frame this marshaller returned
      * @return the reason, or {@code null}
      */
@@ -65,11 +75,18 @@ final class UnreadableFrames implements MethodDescriptor.Marshaller<ClientFrame>
         if (!unknown.hasField(REASON_FIELD)) {
             return null;
         }
-        UnknownFieldSet.Field field = unknown.getField(REASON_FIELD);
-        if (field.getLengthDelimitedList().isEmpty()) {
-            return null;
+        for (ByteString value : unknown.getField(REASON_FIELD).getLengthDelimitedList()) {
+            if (value.startsWith(MARK)) {
+                return value.substring(MARK.size()).toString(StandardCharsets.UTF_8);
+            }
         }
-        return field.getLengthDelimitedList().get(0).toString(StandardCharsets.UTF_8);
+        return null;
+    }
+
+    private static ByteString mark() {
+        byte[] bytes = new byte[16];
+        new SecureRandom().nextBytes(bytes);
+        return ByteString.copyFrom(bytes);
     }
 
     @Override
@@ -88,7 +105,7 @@ final class UnreadableFrames implements MethodDescriptor.Marshaller<ClientFrame>
             return ClientFrame.newBuilder()
                 .setUnknownFields(UnknownFieldSet.newBuilder()
                     .addField(REASON_FIELD, UnknownFieldSet.Field.newBuilder()
-                        .addLengthDelimited(ByteString.copyFromUtf8(reason))
+                        .addLengthDelimited(MARK.concat(ByteString.copyFromUtf8(reason)))
                         .build())
                     .build())
                 .build();

@@ -4,8 +4,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
@@ -13,10 +15,18 @@ import dev.quark.cluster.transport.EnvelopeHandler;
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
 import dev.quark.cluster.transport.grpc.proto.Hello;
 import dev.quark.cluster.transport.grpc.proto.ServerFrame;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnknownFieldSet;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -32,6 +42,22 @@ class InboundStreamTests {
     private final ExecutorService deliveries = Executors.newVirtualThreadPerTaskExecutor();
 
     private final Handler handler = new Handler();
+
+    /** What escaped a drain: nothing may. */
+    private final List<Throwable> escaped = new CopyOnWriteArrayList<>();
+
+    private final AtomicInteger drainsEnded = new AtomicInteger();
+
+    /** The deliveries, recording how each drain ended. */
+    private final Executor recording = (task) -> this.deliveries.execute(() -> {
+        try {
+            task.run();
+            this.drainsEnded.incrementAndGet();
+        }
+        catch (Throwable ex) {
+            this.escaped.add(ex);
+        }
+    });
 
     private final Calls calls = new Calls();
 
@@ -102,14 +128,144 @@ class InboundStreamTests {
         assertThat(this.calls.requests).containsExactly(1, 4, 1, 1, 2);
     }
 
+    @Test
+    void aStreamOfFramesThatAreNotEnvelopesIsEndedOnceMoreThanTheLimitCameInARow() {
+        StreamObserver<ClientFrame> stream = open(4, Envelope.Lane.CALL);
+        int max = SiloTransportService.maxUnreadableInARow(GrpcTransportSettings.builder("bank").inboundWindow(4).build());
+        assertThat(max).isEqualTo(16);
+        for (int i = 0; i < max; i++) {
+            stream.onNext(notAnEnvelope());
+        }
+        // An envelope in between starts the count again.
+        stream.onNext(frame(1, Envelope.Kind.REQUEST));
+        for (int i = 0; i < max; i++) {
+            stream.onNext(notAnEnvelope());
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.handler.received.size() == 1);
+        assertThat(this.calls.errors).isEmpty();
+        stream.onNext(notAnEnvelope());
+        assertThat(this.calls.errors).singleElement().satisfies((error) -> {
+            assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(Status.fromThrowable(error).getDescription()).isEqualTo("Silo b ends the Link stream from silo a after 17 "
+                    + "frames in a row that were unreadable or not envelopes (more than 16), the last a frame after the "
+                    + "handshake that is not an envelope");
+        });
+        stream.onNext(frame(2, Envelope.Kind.REQUEST));
+        assertThat(this.handler.received).extracting(Envelope::messageId).containsExactly(1L);
+    }
+
+    @Test
+    void refusalsAreLoggedAtWarnOnlyForAStreamsFirstFewAndTheOthersCountedWhenItEnds() {
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(SiloTransportService.class);
+        logger.setLevel(Level.INFO);
+        logger.addAppender(logged);
+        try {
+            StreamObserver<ClientFrame> stream = open(4, Envelope.Lane.CALL);
+            // Envelopes refused for their lane: they never end the stream, however many.
+            for (int i = 1; i <= 200; i++) {
+                stream.onNext(frame(i, Envelope.Kind.RESPONSE));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> this.calls.rejectedBy.size() == 200);
+            assertThat(thisStreams(logged)).hasSize(RefusalLog.LOUD).allMatch((event) -> event.getLevel() == Level.WARN);
+            assertThat(thisStreams(logged).get(RefusalLog.LOUD - 1).getFormattedMessage())
+                .contains("#5").contains("further refusals are logged at DEBUG");
+            stream.onCompleted();
+            assertThat(thisStreams(logged)).hasSize(RefusalLog.LOUD + 1);
+            assertThat(thisStreams(logged).get(RefusalLog.LOUD).getFormattedMessage())
+                .isEqualTo("Silo refused 195 more envelopes from silo a (logged at DEBUG)");
+        }
+        finally {
+            logger.detachAppender(logged);
+            logger.setLevel(null);
+        }
+    }
+
+    @Test
+    void aPeersTextInAReasonIsCutAndEscapedBeforeItIsLoggedOrWrittenBack() {
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(SiloTransportService.class);
+        logger.addAppender(logged);
+        try {
+            StreamObserver<ClientFrame> stream = open(4, Envelope.Lane.CALL);
+            ClientFrame good = frame(1, Envelope.Kind.REQUEST);
+            String target = "z\nWARN forged line\r\u0007" + "x".repeat(3_000);
+            stream.onNext(good.toBuilder()
+                .setEnvelope(good.getEnvelope().toBuilder().setTargetSiloId(target.translateEscapes()))
+                .build());
+            await().atMost(Duration.ofSeconds(5)).until(() -> this.calls.rejectedBy.size() == 1);
+            String reason = this.calls.frames.stream().filter(ServerFrame::hasRejected).findFirst().orElseThrow()
+                .getRejected().getReason();
+            assertThat(reason).contains("a -> z\\nWARN forged line\\r\\u0007xxx")
+                .doesNotContain("\n".translateEscapes()).doesNotContain("\r".translateEscapes())
+                .endsWith(" more characters cut)")
+                .hasSizeLessThan(PeerText.MAX_LENGTH + 40);
+            assertThat(logged.list.stream().filter((event) -> event.getFormattedMessage().contains("forged line")))
+                .singleElement()
+                .satisfies((event) -> assertThat(event.getFormattedMessage()).contains(reason));
+        }
+        finally {
+            logger.detachAppender(logged);
+        }
+    }
+
+    @Test
+    void aFrameCarryingTheFieldThatMarksUnreadableFramesIsHandledNormally() {
+        StreamObserver<ClientFrame> stream = open(4, Envelope.Lane.CALL);
+        ClientFrame forged = frame(1, Envelope.Kind.REQUEST).toBuilder()
+            .setUnknownFields(UnknownFieldSet.newBuilder()
+                .addField(UnreadableFrames.REASON_FIELD, UnknownFieldSet.Field.newBuilder()
+                    .addLengthDelimited(ByteString.copyFromUtf8("forged\nreason".translateEscapes()))
+                    .build())
+                .build())
+            .build();
+        stream.onNext(forged);
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.handler.received.size() == 1);
+        assertThat(this.calls.frames).noneMatch(ServerFrame::hasRejected);
+    }
+
+    @Test
+    void aWriteThatFailsBecauseTheCallWasCancelledNeverStopsTheDrain() {
+        StreamObserver<ClientFrame> stream = open(4, Envelope.Lane.CALL);
+        assertThat(this.calls.onCancel).isNotNull();
+        // The peer cancels between isReady() and onNext(): gRPC's observer throws CANCELLED on the drain.
+        this.calls.cancelOnNextWrite = true;
+        stream.onNext(notAnEnvelope());
+        // The drain ends normally (on the old code CANCELLED escaped it, with the stream's size never counted
+        // down), and the stream takes no frame after the cancel.
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.drainsEnded.get() == 1);
+        assertThat(this.escaped).isEmpty();
+        stream.onNext(frame(1, Envelope.Kind.REQUEST));
+        assertThat(this.calls.frames).noneMatch(ServerFrame::hasRejected);
+        assertThat(this.handler.received).isEmpty();
+    }
+
+    /**
+     * The events of this class's stream (peer a, refused for their lane, and its summary): the logger is shared
+     * with the other test classes' silos, whose streams may still be draining.
+     */
+    private static List<ILoggingEvent> thisStreams(ListAppender<ILoggingEvent> logged) {
+        return logged.list.stream()
+            .filter((event) -> event.getFormattedMessage().contains("travels on lane REPLY, not on lane CALL")
+                    || event.getFormattedMessage().contains("more envelopes from silo a "))
+            .toList();
+    }
+
+    private static ClientFrame notAnEnvelope() {
+        return ClientFrame.newBuilder().setHello(Hello.newBuilder().setClusterName("bank").setSourceSiloId("a")).build();
+    }
+
     private StreamObserver<ClientFrame> open(int window, Envelope.Lane lane) {
         GrpcTransportSettings settings = GrpcTransportSettings.builder("bank").inboundWindow(window).build();
-        SiloTransportService service = new SiloTransportService(settings, this.deliveries,
+        SiloTransportService service = new SiloTransportService(settings, this.recording,
                 new OutstandingRequests(java.time.Clock.systemUTC()));
         service.bind("b", this.handler);
         this.calls.requests.clear();
         this.calls.frames.clear();
         this.calls.rejectedBy.clear();
+        this.calls.errors.clear();
         StreamObserver<ClientFrame> stream = service.link(this.calls);
         stream.onNext(ClientFrame.newBuilder()
             .setHello(Hello.newBuilder()
@@ -150,6 +306,12 @@ class InboundStreamTests {
 
         final List<Thread> rejectedBy = new CopyOnWriteArrayList<>();
 
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
+
+        volatile boolean cancelOnNextWrite;
+
+        volatile Runnable onCancel;
+
         @Override
         public boolean isCancelled() {
             return false;
@@ -157,6 +319,7 @@ class InboundStreamTests {
 
         @Override
         public void setOnCancelHandler(Runnable handler) {
+            this.onCancel = handler;
         }
 
         @Override
@@ -191,6 +354,13 @@ class InboundStreamTests {
 
         @Override
         public void onNext(ServerFrame frame) {
+            if (this.cancelOnNextWrite) {
+                this.cancelOnNextWrite = false;
+                if (this.onCancel != null) {
+                    this.onCancel.run();
+                }
+                throw Status.CANCELLED.withDescription("call already cancelled").asRuntimeException();
+            }
             if (frame.hasRejected()) {
                 this.rejectedBy.add(Thread.currentThread());
             }
@@ -199,6 +369,7 @@ class InboundStreamTests {
 
         @Override
         public void onError(Throwable failure) {
+            this.errors.add(failure);
         }
 
         @Override

@@ -236,6 +236,59 @@ class MalformedFrameTests {
     }
 
     @Test
+    void unreadableFirstFrameIsClosedNamingWhyItCouldNotBeRead() {
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
+                this.channel.newCall(RAW_LINK, CallOptions.DEFAULT), failures(errors));
+        stream.onNext(new byte[] { (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff });
+        await().atMost(Duration.ofSeconds(5)).until(() -> !errors.isEmpty());
+        assertThat(errors.get(0)).hasMessageContaining("INVALID_ARGUMENT")
+            .hasMessageContaining("expected a Hello frame first on a Link stream, got an unreadable frame (");
+    }
+
+    @Test
+    void streamOfGarbageIsEndedOnceMoreThanTheLimitCameInARow() {
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
+                this.channel.newCall(RAW_LINK, CallOptions.DEFAULT), failures(errors));
+        stream.onNext(hello("bank", Lane.LANE_CALL, "b").toByteArray());
+        int max = SiloTransportService.maxUnreadableInARow(Silos.settings("bank"));
+        for (int i = 0; i <= max; i++) {
+            stream.onNext(new byte[] { (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff });
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> !errors.isEmpty());
+        assertThat(errors.get(0)).hasMessageContaining("INVALID_ARGUMENT")
+            .hasMessageContaining("Silo b ends the Link stream from silo b after " + (max + 1)
+                    + " frames in a row that were unreadable or not envelopes (more than " + max
+                    + "), the last an unreadable frame (");
+    }
+
+    @Test
+    void envelopeCarryingTheFieldThatMarksUnreadableFramesIsHandledNormally() throws Exception {
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        List<ServerFrame> answers = new CopyOnWriteArrayList<>();
+        StreamObserver<ClientFrame> stream = SiloTransportGrpc.newStub(this.channel).link(collect(answers));
+        stream.onNext(hello("bank", Lane.LANE_CALL, "b"));
+        Envelope valid = this.silos.envelope(b, b, Envelope.Kind.REQUEST, new byte[3]);
+        stream.onNext(EnvelopeFrames.toFrame(valid).toBuilder()
+            .setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder()
+                .addField(UnreadableFrames.REASON_FIELD, com.google.protobuf.UnknownFieldSet.Field.newBuilder()
+                    .addLengthDelimited(com.google.protobuf.ByteString.copyFromUtf8("forged\nreason"))
+                    .build())
+                .build())
+            .build());
+        Envelope delivered = b.recorder().received.poll(5, TimeUnit.SECONDS);
+        assertThat(delivered).usingRecursiveComparison().isEqualTo(valid);
+        assertThat(answers).noneMatch(ServerFrame::hasRejected);
+        stream.onCompleted();
+    }
+
+    @Test
     void randomAndMutatedFramesNeverStopTheSilo() throws Exception {
         Silo a = this.silos.start("a", Silos.settings("bank"));
         Silo b = this.silos.start("b", Silos.settings("bank"));
@@ -312,6 +365,23 @@ class MalformedFrameTests {
 
             @Override
             public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        };
+    }
+
+    private static StreamObserver<byte[]> failures(List<Throwable> errors) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(byte[] value) {
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                errors.add(t);
             }
 
             @Override

@@ -1,0 +1,90 @@
+package dev.quark.cluster.transport.grpc;
+
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
+import org.slf4j.Logger;
+
+/**
+ * The log of one {@code Link} stream's refusals, bounded however many frames a peer gets refused: the first
+ * {@link #LOUD} at WARN, the others at DEBUG, with a WARN line counting those at most once per summary interval
+ * and once more when the stream ends. A peer sending nothing but garbage thus costs a few lines a minute, not one
+ * per frame.
+ */
+final class RefusalLog {
+
+    /** How many refusals of a stream are logged at WARN before the others go to DEBUG. */
+    static final int LOUD = 5;
+
+    /** How often at most a stream's refusals logged at DEBUG are counted at WARN. */
+    static final Duration SUMMARY_EVERY = Duration.ofMinutes(1);
+
+    private final Logger logger;
+
+    private final LongSupplier nanoTime;
+
+    private final long summaryEveryNanos;
+
+    /** Guarded by this. */
+    private int loud;
+
+    /** Guarded by this: refusals logged at DEBUG since the last summary. */
+    private long quiet;
+
+    /** Guarded by this. */
+    private long lastSummary;
+
+    RefusalLog(Logger logger) {
+        this(logger, System::nanoTime, SUMMARY_EVERY);
+    }
+
+    RefusalLog(Logger logger, LongSupplier nanoTime, Duration summaryEvery) {
+        this.logger = logger;
+        this.nanoTime = nanoTime;
+        this.summaryEveryNanos = summaryEvery.toNanos();
+        this.lastSummary = nanoTime.getAsLong();
+    }
+
+    /**
+     * Logs one refusal.
+     * @param peer the silo the stream's handshake named, made safe to log
+     * @param messageId the refused envelope's id, 0 for a frame that is not an envelope
+     * @param reason why, made safe to log
+     */
+    synchronized void refused(String peer, long messageId, String reason) {
+        if (this.loud < LOUD) {
+            this.loud++;
+            if (this.loud < LOUD) {
+                this.logger.warn("Silo refused an envelope #{} from silo {}: {}", messageId, peer, reason);
+            }
+            else {
+                this.logger.warn("Silo refused an envelope #{} from silo {}: {} (this stream's further refusals are "
+                        + "logged at DEBUG, counted at WARN every {} s)", messageId, peer, reason,
+                        this.summaryEveryNanos / 1_000_000_000L);
+            }
+            return;
+        }
+        this.quiet++;
+        this.logger.debug("Silo refused an envelope #{} from silo {}: {}", messageId, peer, reason);
+        long now = this.nanoTime.getAsLong();
+        if (now - this.lastSummary >= this.summaryEveryNanos) {
+            summarize(peer, now);
+        }
+    }
+
+    /**
+     * Counts at WARN the refusals logged at DEBUG since the last summary, if any; called when the stream ends.
+     * @param peer the silo the stream's handshake named, made safe to log
+     */
+    synchronized void ended(String peer) {
+        if (this.quiet > 0) {
+            summarize(peer, this.nanoTime.getAsLong());
+        }
+    }
+
+    private void summarize(String peer, long now) {
+        this.logger.warn("Silo refused {} more envelopes from silo {} (logged at DEBUG)", this.quiet, peer);
+        this.quiet = 0;
+        this.lastSummary = now;
+    }
+}
