@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -100,7 +101,18 @@ public final class PostgresNotificationListener implements AutoCloseable {
 
     private final Object lock = new Object();
 
+    /**
+     * Wakes the thread from its pause between two attempts to connect: released by {@link #close()} and by a channel
+     * added while it has no connection (whose {@code LISTEN} should not wait up to {@link #MAX_PAUSE}).
+     */
+    private final Semaphore wakeUp = new Semaphore(0);
+
     private @Nullable Thread thread;
+
+    private volatile Duration firstPause = FIRST_PAUSE;
+
+    /** The connection the thread holds, written by the thread only. */
+    private @Nullable Connection current;
 
     /** Whether channels were added or removed since the thread last listened on the connection's channels. */
     private volatile boolean changed;
@@ -187,7 +199,9 @@ public final class PostgresNotificationListener implements AutoCloseable {
 
     /**
      * Removes a channel and all its callbacks; the thread runs {@code UNLISTEN} for it within {@link #POLL}. Nothing
-     * happens when the channel has no callback.
+     * happens when the channel has no callback. Not for a listener shared by several areas (one of
+     * {@link PostgresNotificationListeners}): it would remove the other areas' callbacks of the channel too, so that
+     * those areas close their own {@link Subscription}s instead.
      * @param channel the channel, as it was registered
      * @return whether the channel had callbacks
      */
@@ -215,7 +229,7 @@ public final class PostgresNotificationListener implements AutoCloseable {
         }
     }
 
-    private static String checkName(String channel) {
+    static String checkName(String channel) {
         Objects.requireNonNull(channel, "channel must not be null");
         if (!CHANNEL.matcher(channel).matches()) {
             throw new IllegalArgumentException("Channel '" + channel + "' must be lower-case letters, digits and _, "
@@ -237,6 +251,7 @@ public final class PostgresNotificationListener implements AutoCloseable {
     private Subscription add(String channel, Consumer<Notifications> callback, boolean only) {
         Objects.requireNonNull(callback, "callback must not be null");
         Subscription subscription = new Subscription(channel, callback);
+        boolean wake;
         synchronized (this.lock) {
             if (isClosed()) {
                 throw new IllegalStateException("The listener " + this.name + " was closed: cannot listen on '"
@@ -248,6 +263,11 @@ public final class PostgresNotificationListener implements AutoCloseable {
             }
             this.channels.computeIfAbsent(channel, (name) -> new ArrayList<>()).add(subscription);
             this.changed = true;
+            wake = this.thread != null && this.pid == 0;
+        }
+        if (wake) {
+            // No connection: try one now rather than after the pause, so that the LISTEN is not up to MAX_PAUSE late.
+            this.wakeUp.release();
         }
         return subscription;
     }
@@ -410,10 +430,48 @@ public final class PostgresNotificationListener implements AutoCloseable {
         subscriptions.forEach((subscription) -> subscription.listening.complete(null));
     }
 
+    /**
+     * Sets the first pause after a failure to connect (then doubled up to {@link #MAX_PAUSE}), before {@link #start()}
+     * (for tests).
+     */
+    void firstPause(Duration pause) {
+        this.firstPause = pause;
+    }
+
+    /**
+     * The thread's loop. Whatever ends it (its close, or an error it cannot go on after) gives the connection back and
+     * ends the subscriptions, in the {@code finally}, and leaves the listener closed, so that its registry replaces it.
+     */
     private void run(@Nullable Connection first) {
+        try {
+            listenUntilClosed(first);
+        }
+        catch (Throwable ex) {
+            logger.error("The listener of {} notifications on {} stopped", this.name, channels(), ex);
+            throw ex;
+        }
+        finally {
+            this.closed.countDown();
+            this.pid = 0;
+            @Nullable Connection connection = this.current;
+            this.current = null;
+            if (connection != null) {
+                release(connection);
+            }
+            List<Subscription> all = new ArrayList<>();
+            synchronized (this.lock) {
+                this.channels.values().forEach(all::addAll);
+            }
+            all.forEach(Subscription::ended);
+        }
+    }
+
+    /** Listens until closed, keeping the connection it holds in {@link #current} for {@link #run} to give back. */
+    private void listenUntilClosed(@Nullable Connection first) {
         @Nullable Connection connection = first;
+        this.current = first;
         boolean lost = first == null;
-        Duration pause = FIRST_PAUSE;
+        Duration pause = this.firstPause;
         long pollsPerValidation = Math.max(1, this.validateEvery.toMillis() / POLL.toMillis());
         long polls = 0;
         if (lost) {
@@ -422,8 +480,11 @@ public final class PostgresNotificationListener implements AutoCloseable {
         while (!isClosed()) {
             try {
                 if (connection == null) {
+                    // A channel added from now on wakes the pause after a failure.
+                    this.wakeUp.drainPermits();
                     connection = connect();
-                    pause = FIRST_PAUSE;
+                    this.current = connection;
+                    pause = this.firstPause;
                     if (lost) {
                         logger.info("Listening for {} notifications on {} again", this.name, this.listened);
                         lost = false;
@@ -452,6 +513,7 @@ public final class PostgresNotificationListener implements AutoCloseable {
                 }
                 this.pid = 0;
                 if (connection != null) {
+                    this.current = null;
                     release(connection);
                     connection = null;
                 }
@@ -459,15 +521,6 @@ public final class PostgresNotificationListener implements AutoCloseable {
                 pause = (pause.compareTo(MAX_PAUSE.dividedBy(2)) > 0) ? MAX_PAUSE : pause.multipliedBy(2);
             }
         }
-        this.pid = 0;
-        if (connection != null) {
-            release(connection);
-        }
-        List<Subscription> all = new ArrayList<>();
-        synchronized (this.lock) {
-            this.channels.values().forEach(all::addAll);
-        }
-        all.forEach(Subscription::ended);
     }
 
     private void dispatch(PGNotification @Nullable [] notifications) {
@@ -505,7 +558,13 @@ public final class PostgresNotificationListener implements AutoCloseable {
             try {
                 subscription.callback.accept(notifications);
             }
-            catch (RuntimeException ex) {
+            catch (VirtualMachineError ex) {
+                // Nothing sensible goes on after this: run() gives the connection back and ends the subscriptions.
+                throw ex;
+            }
+            catch (Throwable ex) {
+                // An Error of one area's callback (an AssertionError, a LinkageError) must not end the others'
+                // notifications.
                 logger.warn("A callback of the {} notifications on {} failed", this.name, channel, ex);
             }
         }
@@ -525,9 +584,12 @@ public final class PostgresNotificationListener implements AutoCloseable {
         return this.closed.getCount() == 0;
     }
 
+    /** Pauses until the pause is over, the listener closed or a channel added ({@link #wakeUp}). */
     private void awaitClose(Duration pause) {
         try {
-            this.closed.await(pause.toMillis(), TimeUnit.MILLISECONDS);
+            if (!isClosed()) {
+                this.wakeUp.tryAcquire(pause.toMillis(), TimeUnit.MILLISECONDS);
+            }
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
@@ -580,6 +642,7 @@ public final class PostgresNotificationListener implements AutoCloseable {
             this.closed.countDown();
             current = this.thread;
         }
+        this.wakeUp.release();
         if (current == null) {
             List<Subscription> all = new ArrayList<>();
             synchronized (this.lock) {
@@ -672,6 +735,18 @@ public final class PostgresNotificationListener implements AutoCloseable {
             catch (ExecutionException | TimeoutException ex) {
                 return false;
             }
+        }
+
+        /**
+         * Runs an action once the connection listens on the channel, on the listener's thread (at once on the calling
+         * thread when it listens already); never when the subscription ends first.
+         */
+        void whenListening(Runnable action) {
+            this.listening.thenRun(() -> {
+                if (this.open) {
+                    action.run();
+                }
+            });
         }
 
         private void ended() {

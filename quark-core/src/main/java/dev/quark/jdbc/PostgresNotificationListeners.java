@@ -59,8 +59,9 @@ public final class PostgresNotificationListeners implements AutoCloseable {
     }
 
     /**
-     * Returns the listener of a data source, started: the one given before, or a new one, started now (a failure to
-     * connect is logged and retried in the background, as {@link PostgresNotificationListener#start()} does).
+     * Returns the listener of a data source, started: the one given before while it runs, or a new one, started now
+     * (a failure to connect is logged and retried in the background, as {@link PostgresNotificationListener#start()}
+     * does). A listener closed meanwhile, or whose thread ended, is replaced.
      * @param dataSource the PostgreSQL data source
      * @return its listener, started
      */
@@ -68,6 +69,11 @@ public final class PostgresNotificationListeners implements AutoCloseable {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         synchronized (this.listeners) {
             PostgresNotificationListener listener = this.listeners.get(dataSource);
+            if (listener != null && !listener.isRunning()) {
+                // Closed, or its thread ended on an error: its subscriptions were ended, a new one listens again.
+                this.listeners.remove(dataSource);
+                listener = null;
+            }
             if (listener == null) {
                 this.opening.accept(dataSource);
                 String named = this.listeners.isEmpty() ? this.name : this.name + "-" + (this.listeners.size() + 1);

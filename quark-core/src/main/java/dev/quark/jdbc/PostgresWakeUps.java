@@ -8,6 +8,8 @@ import javax.sql.DataSource;
 import dev.quark.jdbc.PostgresNotificationListener.Notifications;
 import dev.quark.jdbc.PostgresNotificationListener.Subscription;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Wakes something when a PostgreSQL channel is notified: the common part of the areas' wake-ups across nodes (the
@@ -21,6 +23,8 @@ import org.jspecify.annotations.Nullable;
  * Requires the PostgreSQL JDBC driver.
  */
 public final class PostgresWakeUps implements AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(PostgresWakeUps.class);
 
     private final @Nullable PostgresNotificationListener own;
 
@@ -69,12 +73,13 @@ public final class PostgresWakeUps implements AutoCloseable {
      * @param channel the channel, as {@link PostgresNotificationListener#subscribe} takes it
      * @param callback called on the listener's thread; must return quickly
      * @return the wake-ups, not started
+     * @throws IllegalArgumentException when the channel is not such a name
      */
     public static PostgresWakeUps sharedListener(PostgresNotificationListeners listeners, DataSource dataSource,
             String channel, Consumer<Notifications> callback) {
         Objects.requireNonNull(listeners, "listeners must not be null");
         Objects.requireNonNull(dataSource, "dataSource must not be null");
-        Objects.requireNonNull(channel, "channel must not be null");
+        PostgresNotificationListener.checkName(channel);
         Objects.requireNonNull(callback, "callback must not be null");
         return new PostgresWakeUps(null, listeners, dataSource, channel, callback);
     }
@@ -82,7 +87,10 @@ public final class PostgresWakeUps implements AutoCloseable {
     /**
      * Starts listening; a failure to connect is logged and retried, never thrown. On the shared listener, when it
      * has a connection, waits (up to {@link PostgresNotificationListener#VALIDATION_TIMEOUT}) until it listens on the
-     * channel, so that, as on an own listener, notifications sent once this method returns are delivered. Wake-ups on
+     * channel, so that, as on an own listener, notifications sent once this method returns are delivered; when it
+     * does not listen by then (its thread busy or its connection failing), a warning is logged and the callback gets
+     * a {@link Notifications#missed() missed} notification once it listens. Without a connection, the listener
+     * tells every callback so when it has one again. Wake-ups on
      * the shared listener may be started again after {@link #close()} (a context stopped and started again); those on
      * a listener of their own may not.
      * @throws IllegalStateException when they run already, or when they were closed and have a listener of their own
@@ -101,8 +109,13 @@ public final class PostgresWakeUps implements AutoCloseable {
             started = listener.subscribe(this.channel, this.callback);
             this.subscription = started;
         }
-        if (started.listener().connectionPid().isPresent()) {
-            started.awaitListening(PostgresNotificationListener.VALIDATION_TIMEOUT);
+        if (started.listener().connectionPid().isPresent()
+                && !started.awaitListening(PostgresNotificationListener.VALIDATION_TIMEOUT) && started.isOpen()) {
+            // Notifications sent until the LISTEN is done are lost: tell the callback once it is.
+            logger.warn("The shared listener did not listen on {} within {}s; notifications sent until it does are "
+                    + "missed, the callback is told so once it listens", this.channel,
+                    PostgresNotificationListener.VALIDATION_TIMEOUT.toSeconds());
+            started.whenListening(() -> this.callback.accept(Notifications.MISSED));
         }
     }
 

@@ -294,6 +294,63 @@ class PostgresNotificationListenerTests {
         assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).isEmpty();
     }
 
+    /**
+     * An Error thrown by one area's callback (an AssertionError of a test double, a LinkageError) used to end the
+     * thread: every area's notifications stopped and the connection was never given back.
+     */
+    @Test
+    void aCallbackThrowingAnErrorLeavesTheOtherSubscriptionsReceiving() {
+        List<Notifications> alsoFirst = new CopyOnWriteArrayList<>();
+        try (PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test")) {
+            Subscription failing = listener.subscribe("quark_test_first", (notifications) -> {
+                throw new AssertionError("failing callback");
+            });
+            Subscription two = listener.subscribe("quark_test_first", alsoFirst::add);
+            Subscription other = listener.subscribe("quark_test_second", this.second::add);
+            listener.start();
+            assertThat(failing.awaitListening(WAIT) && two.awaitListening(WAIT) && other.awaitListening(WAIT)).isTrue();
+            notify("quark_test_first", "one");
+            await("the other callback of the channel").atMost(WAIT).until(() -> payloads(alsoFirst).contains("one"));
+            notify("quark_test_first", "two");
+            notify("quark_test_second", "other");
+            await("after the error").atMost(WAIT)
+                .until(() -> payloads(alsoFirst).contains("two") && payloads(this.second).contains("other"));
+            assertThat(listener.isRunning()).isTrue();
+            assertThat(failing.isOpen()).isTrue();
+            assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).isNotEmpty()
+                .allMatch((event) -> event.getFormattedMessage().contains("A callback of the test notifications"));
+        }
+    }
+
+    /**
+     * A channel added while the listener pauses after a failure to connect is listened on as soon as the database
+     * answers, not after the pause (up to {@link PostgresNotificationListener#MAX_PAUSE}): the membership's watch
+     * waits only {@link PostgresNotificationListener#VALIDATION_TIMEOUT} for its LISTEN.
+     */
+    @Test
+    void aChannelAddedWhileTheListenerPausesIsListenedOnceTheDatabaseAnswers() {
+        try (TcpProxy proxy = proxyToServer(); HikariDataSource proxied = dataSource(proxiedUrl(proxy))) {
+            proxied.setConnectionTimeout(250);
+            PostgresNotificationListener listener = new PostgresNotificationListener(proxied, "test")
+                .listen("quark_test_first", this.first::add);
+            listener.firstPause(Duration.ofSeconds(30));
+            try {
+                listener.startOrFail();
+                proxy.cut();
+                await("connection lost").atMost(WAIT).until(() -> listener.connectionPid().isEmpty());
+                proxy.restore();
+                Subscription subscription = listener.subscribe("quark_test_second", this.second::add);
+                assertThat(subscription.awaitListening(Duration.ofSeconds(8))).as("listening before the pause ends")
+                    .isTrue();
+                notify("quark_test_second", "after");
+                await("after").atMost(WAIT).until(() -> payloads(this.second).contains("after"));
+            }
+            finally {
+                listener.close();
+            }
+        }
+    }
+
     @Test
     void unlistenRemovesAChannelWithAllItsCallbacks() {
         try (PostgresNotificationListener listener = listener()) {

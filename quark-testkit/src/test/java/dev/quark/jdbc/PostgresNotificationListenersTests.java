@@ -4,20 +4,29 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.PostgresNotificationListener.Notifications;
+import dev.quark.jdbc.PostgresNotificationListener.Subscription;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -112,6 +121,85 @@ class PostgresNotificationListenersTests {
         assertThat(otherWakeUps.isRunning()).isFalse();
         assertThat(listeners.listeners()).isEmpty();
         assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).isEqualTo(before);
+    }
+
+    @Test
+    void aListenerClosedOrEndedIsReplaced() {
+        try (PostgresNotificationListeners listeners = new PostgresNotificationListeners("test")) {
+            PostgresNotificationListener first = listeners.listener(dataSource);
+            assertThat(listeners.listener(dataSource)).isSameAs(first);
+            first.close();
+            PostgresNotificationListener second = listeners.listener(dataSource);
+            assertThat(second).isNotSameAs(first);
+            assertThat(second.isRunning()).isTrue();
+            assertThat(listeners.listeners()).containsExactly(second);
+            List<Notifications> received = new CopyOnWriteArrayList<>();
+            PostgresWakeUps wakeUps = PostgresWakeUps.sharedListener(listeners, dataSource, "quark_test_replaced",
+                    received::add);
+            wakeUps.start();
+            assertThat(wakeUps.listener()).isSameAs(second);
+            notify("quark_test_replaced", "again");
+            await("on the new listener").atMost(WAIT).until(() -> !received.isEmpty());
+        }
+    }
+
+    /**
+     * The shared listener's thread may be late to LISTEN (busy in another area's callback): the wake-ups' start does
+     * not wait for ever, and their callback is told it may have missed notifications once the LISTEN is done.
+     */
+    @Test
+    void wakeUpsThatDoNotListenInTimeAreToldTheyMayHaveMissedNotifications() {
+        CountDownLatch busy = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Notifications> received = new CopyOnWriteArrayList<>();
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(PostgresWakeUps.class);
+        logged.start();
+        logger.addAppender(logged);
+        try (PostgresNotificationListeners listeners = new PostgresNotificationListeners("test")) {
+            PostgresNotificationListener listener = listeners.listener(dataSource);
+            Subscription blocking = listener.subscribe("quark_test_busy", (notifications) -> {
+                busy.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertThat(blocking.awaitListening(WAIT)).isTrue();
+            notify("quark_test_busy", "block");
+            await("the listener's thread busy").atMost(WAIT).until(() -> busy.getCount() == 0);
+            PostgresWakeUps wakeUps = PostgresWakeUps.sharedListener(listeners, dataSource, "quark_test_late",
+                    received::add);
+            try {
+                wakeUps.start();
+                assertThat(logged.list).singleElement()
+                    .satisfies((event) -> assertThat(event.getLevel()).isEqualTo(Level.WARN))
+                    .satisfies((event) -> assertThat(event.getFormattedMessage()).contains("quark_test_late"));
+                assertThat(received).isEmpty();
+            }
+            finally {
+                release.countDown();
+            }
+            await("told it missed").atMost(WAIT).until(() -> received.contains(new Notifications(Set.of(), true)));
+            notify("quark_test_late", "later");
+            await("later").atMost(WAIT).until(() -> received.contains(new Notifications(Set.of("later"), false)));
+        }
+        finally {
+            release.countDown();
+            logger.detachAppender(logged);
+        }
+    }
+
+    @Test
+    void sharedWakeUpsCheckTheirChannelName() {
+        try (PostgresNotificationListeners listeners = new PostgresNotificationListeners("test")) {
+            assertThatIllegalArgumentException()
+                .isThrownBy(() -> PostgresWakeUps.sharedListener(listeners, dataSource, "Quark-Jobs", (n) -> { }))
+                .withMessageContaining("Quark-Jobs");
+            assertThat(listeners.listeners()).as("nothing opened").isEmpty();
+        }
     }
 
     @Test

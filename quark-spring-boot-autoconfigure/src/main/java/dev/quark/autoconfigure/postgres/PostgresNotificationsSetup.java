@@ -59,7 +59,7 @@ public final class PostgresNotificationsSetup {
 
     /**
      * Logs one warning when the data source is a Hikari pool of fewer than {@link #SMALL_POOL} connections: the
-     * notifications hold {@value #NOTIFICATION_CONNECTIONS} of its connections, the shared listening connection (one
+     * notifications hold up to {@value #NOTIFICATION_CONNECTIONS} of its connections, the shared listening connection (one
      * per data source, for the cluster membership's watch and the jobs' and durable tasks' wake-ups together) for as
      * long as the node runs, and the one the sender borrows per batch of notifications. Called when the shared
      * listener of the data source is opened.
@@ -73,10 +73,12 @@ public final class PostgresNotificationsSetup {
         int size = HikariPools.maximumPoolSize(dataSource);
         if (size > 0 && size < SMALL_POOL) {
             logger.warn("The DataSource is a Hikari pool of at most {} connections, and PostgreSQL notifications "
-                    + "hold {} of them: one for listening, shared by the cluster membership and the job and "
-                    + "durable-task wake-ups, for as long as the node runs, and one the sender borrows per batch. "
-                    + "Raise spring.datasource.hikari.maximum-pool-size, or turn the jobs' and durable tasks' "
-                    + "notifications off with {}", size, NOTIFICATION_CONNECTIONS, PROPERTIES);
+                    + "hold up to {} of them: the listening connection, opened now for as long as the node runs and "
+                    + "shared by whichever of the cluster membership (PostgreSQL) and the jobs' and durable tasks' "
+                    + "wake-ups listen, and, where jobs or durable tasks send notifications, one the sender borrows "
+                    + "per batch. Raise spring.datasource.hikari.maximum-pool-size; the jobs' and durable tasks' "
+                    + "notifications (not the membership's watch) can be turned off with {}", size,
+                    NOTIFICATION_CONNECTIONS, PROPERTIES);
         }
     }
 

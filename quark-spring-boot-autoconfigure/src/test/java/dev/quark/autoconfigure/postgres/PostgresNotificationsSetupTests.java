@@ -31,7 +31,8 @@ class PostgresNotificationsSetupTests {
         }
         assertThat(output.getOut()).containsOnlyOnce("Hikari pool of at most 3 connections")
             .contains("quark.jobs.postgres.notify-enabled=false")
-            .contains("quark.durabletasks.postgres.notify-enabled=false");
+            .contains("quark.durabletasks.postgres.notify-enabled=false")
+            .contains("whichever of the cluster membership");
     }
 
     @Test
