@@ -53,7 +53,12 @@ import static org.awaitility.Awaitility.await;
  */
 class JdbcJobWakeUpsTests {
 
-    private static final TablePrefix PREFIX = new TablePrefix(TablePrefix.DEFAULT);
+    /**
+     * A table prefix of this run's own: notification channels are named after the tables and are database-wide, not
+     * per schema, so with the default prefix another JVM's tests on the same database would wake these workers.
+     */
+    private static final TablePrefix PREFIX = new TablePrefix("qw" + Long.toString(System.nanoTime() & 0xffffffffL, 36)
+            + "_");
 
     private static final Duration LONG_POLL = Duration.ofSeconds(30);
 

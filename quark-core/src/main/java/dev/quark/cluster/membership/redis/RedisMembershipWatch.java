@@ -161,6 +161,11 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
         }
     }
 
+    /** Whether {@link #close} was called, for tests. */
+    boolean closing() {
+        return this.closed.get();
+    }
+
     private void awaitFirstClose() {
         if (this.dispatcher.runsOn(Thread.currentThread())) {
             return;

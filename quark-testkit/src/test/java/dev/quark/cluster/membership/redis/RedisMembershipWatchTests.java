@@ -156,9 +156,7 @@ class RedisMembershipWatchTests {
                 watch.close();
                 firstEnded.set(System.nanoTime());
             });
-            await("the first close runs").atMost(Duration.ofSeconds(10))
-                .until(() -> first.getState() == Thread.State.WAITING || first.getState() == Thread.State.TIMED_WAITING
-                        || !first.isAlive());
+            await("the first close runs").atMost(Duration.ofSeconds(10)).until(watch::closing);
             watch.close();
             long secondEnded = System.nanoTime();
             first.join(Duration.ofSeconds(10));

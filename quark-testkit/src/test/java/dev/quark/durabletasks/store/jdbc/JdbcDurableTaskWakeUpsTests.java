@@ -47,7 +47,12 @@ import static org.awaitility.Awaitility.await;
  */
 class JdbcDurableTaskWakeUpsTests {
 
-    private static final TablePrefix PREFIX = new TablePrefix(TablePrefix.DEFAULT);
+    /**
+     * A table prefix of this run's own: notification channels are named after the tables and are database-wide, not
+     * per schema, so with the default prefix another JVM's tests on the same database would wake these workers.
+     */
+    private static final TablePrefix PREFIX = new TablePrefix("qw" + Long.toString(System.nanoTime() & 0xffffffffL, 36)
+            + "_");
 
     private static final Duration LONG_POLL = Duration.ofSeconds(30);
 
@@ -176,7 +181,7 @@ class JdbcDurableTaskWakeUpsTests {
     @Test
     void theStoreNotifiesItsChannelNamedAfterItsTables() {
         JdbcDurableTaskStore store = store(true);
-        assertThat(store.channel()).isEqualTo("quark_durable_work");
+        assertThat(store.channel()).isEqualTo(PREFIX.table("durable_work").toLowerCase(java.util.Locale.ROOT));
         assertThat(store.notifying()).isTrue();
         assertThat(new JdbcDurableTaskStore(dataSource, PREFIX).notifying()).isFalse();
     }
