@@ -102,7 +102,7 @@ class JdbcJobWakeUpsTests {
 
     @BeforeEach
     void emptyTheQueue() {
-        JdbcClient.create(dataSource).sql("delete from quark_job").update();
+        JdbcClient.create(dataSource).sql("delete from " + PREFIX.table("job")).update();
         this.handlers = new JobHandlerRegistry(List.of(JobHandler.of(TYPE, String.class, (payload, context) -> {
             this.ran.add(payload);
         })), this.codec, RetryPolicy.builder().maxAttempts(1).build(), Duration.ofMinutes(1));
@@ -226,7 +226,8 @@ class JdbcJobWakeUpsTests {
         JobId id = new DefaultJobQueue(producerStore, this.handlers, this.codec, Clock.systemUTC(), JobMetrics.NONE)
             .enqueue(TYPE, "requeued");
         JdbcClient.create(dataSource)
-            .sql("update quark_job set status = 'DEAD_LETTERED', finished_at = now() where id = ?::uuid")
+            .sql("update " + PREFIX.table("job")
+                    + " set status = 'DEAD_LETTERED', finished_at = now() where id = ?::uuid")
             .param(id.toString())
             .update();
         consumer();
