@@ -15,7 +15,8 @@
 #                                        jobs (no-op jobs enqueued, then run by 8 workers until all are done:
 #                                        quark-jobs in memory, on Redis and on PostgreSQL, and db-scheduler on the
 #                                        same PostgreSQL; QUARK_BENCH_JOBS=postgres,db-scheduler picks some,
-#                                        QUARK_BENCH_JOB_WORKERS another worker count),
+#                                        QUARK_BENCH_JOB_WORKERS another worker count, QUARK_BENCH_JOB_PREFETCH the
+#                                        orchestrator's prefetch),
 #                                        durable-tasks (a 5-activity sequence and a 100-wide fan-out on PostgreSQL,
 #                                        orchestrations/s and activities/s, against a raw JDBC insert of the same
 #                                        rows; QUARK_BENCH_DURABLE_TASKS=sequence picks one),

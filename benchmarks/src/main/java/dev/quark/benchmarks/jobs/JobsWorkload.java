@@ -76,6 +76,16 @@ public final class JobsWorkload {
     }
 
     /**
+     * Returns the prefetch of quark-jobs' orchestrator that {@code QUARK_BENCH_JOB_PREFETCH} sets, for trying other
+     * claim sizes.
+     * @return the prefetch, or {@code null} for the orchestrator's default (the worker count)
+     */
+    static @Nullable Integer prefetch() {
+        String prefetch = System.getenv("QUARK_BENCH_JOB_PREFETCH");
+        return (prefetch == null || prefetch.isBlank()) ? null : Integer.valueOf(prefetch.strip());
+    }
+
+    /**
      * Returns the jobs of one measured round.
      * @param mode the run mode
      * @return 10,000 in a quick run (so that it lasts about three minutes on a loaded machine), 50,000 in a full one

@@ -46,10 +46,14 @@ final class QuarkJobs implements JobContender {
         JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(noOp), codec, RetryPolicy.defaults(),
                 Duration.ofMinutes(10));
         this.queue = new DefaultJobQueue(this.store, handlers, codec, Clock.systemUTC(), JobMetrics.NONE);
-        this.orchestrator = JobOrchestrator.builder(this.store, leases, handlers, codec)
+        JobOrchestrator.Builder orchestrator = JobOrchestrator.builder(this.store, leases, handlers, codec)
             .workers(workers)
-            .pollInterval(JobsWorkload.POLL_INTERVAL)
-            .build();
+            .pollInterval(JobsWorkload.POLL_INTERVAL);
+        Integer prefetch = JobsWorkload.prefetch();
+        if (prefetch != null) {
+            orchestrator.prefetch(prefetch);
+        }
+        this.orchestrator = orchestrator.build();
         this.queue.subscribe(this.orchestrator);
     }
 
