@@ -37,7 +37,8 @@ public class QuarkClusterProperties implements InitializingBean {
             Map.entry("probeTimeout", "probe-timeout"), Map.entry("missedProbes", "missed-probes"),
             Map.entry("probedPeers", "probed-peers"), Map.entry("votesToDeclareDead", "votes-to-declare-dead"),
             Map.entry("voteExpiry", "vote-expiry"), Map.entry("tableRefreshInterval", "table-refresh-interval"),
-            Map.entry("deadSiloRetention", "dead-silo-retention"), Map.entry("leaveTimeout", "leave-timeout"));
+            Map.entry("deadSiloRetention", "dead-silo-retention"), Map.entry("leaveTimeout", "leave-timeout"),
+            Map.entry("reachabilityTimeout", "reachability-timeout"));
 
     /**
      * Whether this application is a silo of a cluster. Off by default: one silo, nothing else needed.
@@ -132,6 +133,14 @@ public class QuarkClusterProperties implements InitializingBean {
     private Duration joinTimeout = Duration.ofSeconds(30);
 
     /**
+     * How long a joining silo keeps probing the silos that are active, until each of them answered or left the
+     * active set, before its join fails naming the silos it could not reach and why (for example a TLS
+     * certificate they refuse). The silo becomes active, and takes ring ranges, only once all answered. Must be
+     * shorter than the join timeout; when not set, a third of it.
+     */
+    private @Nullable Duration reachabilityTimeout;
+
+    /**
      * Whether a silo that learns it was declared dead rejoins with a new epoch.
      */
     private boolean rejoinAutomatically = true;
@@ -180,6 +189,7 @@ public class QuarkClusterProperties implements InitializingBean {
                 .deadSiloRetention(this.deadSiloRetention)
                 .leaveTimeout(this.leaveTimeout)
                 .rejoinAutomatically(this.rejoinAutomatically)
+                .reachabilityTimeout(effectiveReachabilityTimeout())
                 .build();
         }
         catch (InvalidSettingException ex) {
@@ -209,6 +219,7 @@ public class QuarkClusterProperties implements InitializingBean {
             case "tableRefreshInterval" -> this.tableRefreshInterval;
             case "deadSiloRetention" -> this.deadSiloRetention;
             case "leaveTimeout" -> this.leaveTimeout;
+            case "reachabilityTimeout" -> effectiveReachabilityTimeout();
             default -> setting;
         };
     }
@@ -235,6 +246,15 @@ public class QuarkClusterProperties implements InitializingBean {
             throw invalid("silo.advertised-address", "'" + host + "'", "must not be blank");
         }
         positive("join-timeout", this.joinTimeout);
+        Duration reachability = this.reachabilityTimeout;
+        if (reachability != null) {
+            positive("reachability-timeout", reachability);
+        }
+        if (reachability != null && reachability.compareTo(this.joinTimeout) >= 0) {
+            throw invalid("reachability-timeout", reachability, "must be shorter than "
+                    + PREFIX + ".join-timeout (" + this.joinTimeout + "), or the start-up would give up before "
+                    + "the silo could say which peers it cannot reach");
+        }
         validateTransport();
         for (String pkg : this.transport.allowedExceptionPackages) {
             if (pkg == null || pkg.isBlank() || pkg.startsWith(".") || pkg.endsWith(".")) {
@@ -431,6 +451,24 @@ public class QuarkClusterProperties implements InitializingBean {
 
     public void setJoinTimeout(Duration joinTimeout) {
         this.joinTimeout = joinTimeout;
+    }
+
+    public @Nullable Duration getReachabilityTimeout() {
+        return this.reachabilityTimeout;
+    }
+
+    public void setReachabilityTimeout(@Nullable Duration reachabilityTimeout) {
+        this.reachabilityTimeout = reachabilityTimeout;
+    }
+
+    /**
+     * Returns how long a joining silo tries to reach the active silos: the reachability timeout when set, a
+     * third of the join timeout otherwise.
+     * @return the timeout
+     */
+    public Duration effectiveReachabilityTimeout() {
+        Duration reachability = this.reachabilityTimeout;
+        return (reachability != null) ? reachability : this.joinTimeout.dividedBy(3);
     }
 
     public boolean isRejoinAutomatically() {

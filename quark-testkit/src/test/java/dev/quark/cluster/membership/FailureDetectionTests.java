@@ -184,6 +184,18 @@ class FailureDetectionTests {
         assertThat(List.of("a", "b")
             .stream()
             .flatMap((silo) -> this.cluster.member(silo).metrics().declaredDead.stream())).containsExactly("c:VOTES");
+        assertThat(c.events().names()).containsExactly("joined", "fenced:DECLARED_DEAD", "declaredDead:" + firstEpoch);
+
+        // It cannot rejoin while it reaches none of the active silos: it stays out of every ring.
+        this.cluster.advance(Duration.ofSeconds(30));
+        assertThat(c.agent().state()).isEqualTo(MembershipState.REJOINING);
+        assertThat(c.events().names()).doesNotContain("rejoined");
+        assertThat(this.cluster.member("a").agent().current().ring().silos()).containsExactly("a", "b");
+        assertThat(this.cluster.table.read().silo("c").orElseThrow().status()).isEqualTo(SiloStatus.DEAD);
+
+        this.cluster.network.heal("a", "c");
+        this.cluster.network.heal("b", "c");
+        this.cluster.advance(Duration.ofSeconds(10));
         assertThat(c.events().names()).containsExactly("joined", "fenced:DECLARED_DEAD", "declaredDead:" + firstEpoch,
                 "rejoined");
         assertThat(c.agent().epoch()).isGreaterThan(firstEpoch);

@@ -1,0 +1,178 @@
+package dev.quark.testkit.cluster;
+
+import java.net.InetSocketAddress;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.membership.UnreachablePeersException;
+import dev.quark.cluster.transport.grpc.GrpcTransport;
+import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
+import dev.quark.cluster.transport.grpc.SiloTls;
+import dev.quark.cluster.transport.grpc.TlsHandshakeException;
+import dev.quark.testkit.tls.TestCertificateAuthority;
+import io.grpc.TlsServerCredentials.ClientAuth;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A cluster of silos with membership agents over self-hosted gRPC transports on 127.0.0.1 with mutual TLS, their
+ * certificates issued by one test authority: a silo with a certificate of another authority, one without a
+ * certificate and a plaintext one each fail to join, naming the silos they cannot reach and the TLS failure;
+ * none of them ever appears active in the membership table, and the cluster's calls meanwhile all succeed
+ * (no ring range went to them). A silo with a good certificate still joins afterwards.
+ */
+class GrpcTlsJoinTests {
+
+    private static final TestCertificateAuthority CLUSTER_CA = TestCertificateAuthority.create("cluster-ca");
+
+    private static final TestCertificateAuthority OTHER_CA = TestCertificateAuthority.create("other-ca");
+
+    private final TallyEnvironment environment = new TallyEnvironment();
+
+    /** The TLS of the silos added from now on; {@code null} for plaintext. */
+    private volatile Supplier<@Nullable SiloTls> nextTls = () -> mutual(CLUSTER_CA.issue("silo"));
+
+    private TallyCluster cluster;
+
+    @BeforeEach
+    void start() {
+        GrpcTransportSettings settings = GrpcTransportSettings.builder("tls-join-" + System.nanoTime())
+            .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+            .build();
+        TestCluster.Builder builder = TallyCluster.builder(this.environment, 1, (runtime) -> {
+        })
+            .failureDetection((membership) -> membership.probeInterval(Duration.ofMillis(200))
+                .probeTimeout(Duration.ofMillis(500))
+                .reachabilityTimeout(Duration.ofSeconds(2)))
+            .stopTimeout(Duration.ofSeconds(20))
+            .transport((siloId) -> GrpcTransport.selfHosted(settings, new InetSocketAddress("127.0.0.1", 0), null,
+                    this.nextTls.get()));
+        this.cluster = new TallyCluster(this.environment, builder);
+        this.cluster.addSilo();
+    }
+
+    @AfterEach
+    void close() {
+        this.cluster.close();
+    }
+
+    @Test
+    void silosTheClusterDoesNotTrustCannotJoinWhileItsCallsAllSucceed() throws Exception {
+        AtomicBoolean calling = new AtomicBoolean(true);
+        Set<String> badSilosSeenActive = ConcurrentHashMap.newKeySet();
+        Map<String, AtomicLong> added = new ConcurrentHashMap<>();
+        List<Throwable> failedCalls = new ArrayList<>();
+        AtomicInteger calls = new AtomicInteger();
+        Thread caller = Thread.ofVirtual().start(() -> {
+            for (int i = 0; calling.get() && i < 100_000; i++) {
+                String id = "tally-" + (i % 40);
+                try {
+                    this.cluster.silo(i % 2).get(Tally.class, id).add(1);
+                    added.computeIfAbsent(id, (absent) -> new AtomicLong()).incrementAndGet();
+                    calls.incrementAndGet();
+                }
+                catch (RuntimeException ex) {
+                    synchronized (failedCalls) {
+                        failedCalls.add(ex);
+                    }
+                }
+                for (SiloEntry entry : this.cluster.cluster().membership().read().silos().values()) {
+                    if (entry.siloId().equals("silo-2") && entry.status() != SiloStatus.DEAD) {
+                        badSilosSeenActive.add(entry.status().toString());
+                    }
+                }
+            }
+        });
+        try {
+            this.nextTls = () -> SiloTls.of(OTHER_CA.issue("rogue").keyManagers(), CLUSTER_CA.trustManagers(),
+                    ClientAuth.REQUIRE);
+            assertThatThrownBy(this.cluster::addSilo).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("Silo silo-2 could not join: Silo silo-2 cannot reach 2 of the active silos")
+                .hasMessageContaining("silo-0@127.0.0.1:")
+                .hasMessageContaining("silo-1@127.0.0.1:")
+                .hasMessageContaining("certificate_required")
+                .cause()
+                .isInstanceOf(UnreachablePeersException.class)
+                .cause()
+                .isInstanceOf(TlsHandshakeException.class);
+
+            this.nextTls = () -> SiloTls.of(noCertificate(), CLUSTER_CA.trustManagers(), ClientAuth.REQUIRE);
+            assertThatThrownBy(this.cluster::addSilo).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("cannot reach 2 of the active silos")
+                .hasMessageContaining("silo-0@127.0.0.1:")
+                .cause()
+                .isInstanceOf(UnreachablePeersException.class)
+                .cause()
+                .isInstanceOf(TlsHandshakeException.class);
+
+            this.nextTls = () -> null;
+            assertThatThrownBy(this.cluster::addSilo).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("cannot reach 2 of the active silos")
+                .hasMessageContaining("silo-1@127.0.0.1:")
+                .cause()
+                .isInstanceOf(UnreachablePeersException.class);
+        }
+        finally {
+            calling.set(false);
+            caller.join(Duration.ofSeconds(30));
+        }
+
+        assertThat(failedCalls).isEmpty();
+        assertThat(calls.get()).isPositive();
+        assertThat(badSilosSeenActive).doesNotContain("ACTIVE").doesNotContain("SHUTTING_DOWN");
+        assertThat(this.cluster.cluster().membership().read().silo("silo-2").orElseThrow().status())
+            .isEqualTo(SiloStatus.DEAD);
+        for (Map.Entry<String, AtomicLong> tally : added.entrySet()) {
+            assertThat(this.cluster.silo(0).get(Tally.class, tally.getKey()).total()).as(tally.getKey())
+                .isEqualTo(tally.getValue().get());
+        }
+
+        this.nextTls = () -> mutual(CLUSTER_CA.issue("silo"));
+        TestSilo good = this.cluster.addSilo();
+        assertThat(this.cluster.cluster().membership().read().silo(good.siloId()).orElseThrow().status())
+            .isEqualTo(SiloStatus.ACTIVE);
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> this.cluster.silo(0).routing().view().ring().silos().contains(good.siloId()));
+        String owned = this.cluster.idOwnedBy(good.siloId());
+        assertThat(this.cluster.silo(0).get(Tally.class, owned).where()).isEqualTo(good.siloId());
+        assertThat(good.get(Tally.class, "tally-0").add(1)).isEqualTo(added.get("tally-0").get() + 1);
+    }
+
+    private static SiloTls mutual(dev.quark.testkit.tls.TestCertificate certificate) {
+        return SiloTls.of(certificate.keyManagers(), CLUSTER_CA.trustManagers(), ClientAuth.REQUIRE);
+    }
+
+    /** Key managers over an empty key store: the silo presents no certificate, as client or server. */
+    private static KeyManager[] noCertificate() {
+        try {
+            KeyStore empty = KeyStore.getInstance(KeyStore.getDefaultType());
+            empty.load(null, null);
+            KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            factory.init(empty, new char[0]);
+            return factory.getKeyManagers();
+        }
+        catch (Exception ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+}
