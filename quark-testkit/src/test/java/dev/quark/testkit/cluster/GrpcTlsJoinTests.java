@@ -21,6 +21,7 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.UnreachablePeersException;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
+import dev.quark.cluster.transport.grpc.HandshakeRefusedException;
 import dev.quark.cluster.transport.grpc.SiloTls;
 import dev.quark.cluster.transport.grpc.TlsHandshakeException;
 import dev.quark.testkit.tls.TestCertificateAuthority;
@@ -37,7 +38,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * A cluster of silos with membership agents over self-hosted gRPC transports on 127.0.0.1 with mutual TLS, their
  * certificates issued by one test authority: a silo with a certificate of another authority, one without a
- * certificate and a plaintext one each fail to join, naming the silos they cannot reach and the TLS failure;
+ * certificate, a plaintext one and one of another cluster name each fail to join, naming the silos they cannot reach and the TLS failure;
  * none of them ever appears active in the membership table, and the cluster's calls meanwhile all succeed
  * (no ring range went to them). A silo with a good certificate still joins afterwards.
  */
@@ -52,21 +53,25 @@ class GrpcTlsJoinTests {
     /** The TLS of the silos added from now on; {@code null} for plaintext. */
     private volatile Supplier<@Nullable SiloTls> nextTls = () -> mutual(CLUSTER_CA.issue("silo"));
 
+    private final String clusterName = "tls-join-" + System.nanoTime();
+
+    /** The transport settings of the silos added from now on. */
+    private volatile GrpcTransportSettings nextSettings = transportSettings(this.clusterName);
+
     private TallyCluster cluster;
 
     @BeforeEach
     void start() {
-        GrpcTransportSettings settings = GrpcTransportSettings.builder("tls-join-" + System.nanoTime())
-            .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
-            .build();
         TestCluster.Builder builder = TallyCluster.builder(this.environment, 1, (runtime) -> {
         })
-            .failureDetection((membership) -> membership.probeInterval(Duration.ofMillis(200))
-                .probeTimeout(Duration.ofMillis(500))
-                .reachabilityTimeout(Duration.ofSeconds(2)))
+            // Generous for a loaded machine: a good silo's first probe opens TLS links both ways, which may take
+            // seconds when other builds share the cores.
+            .failureDetection((membership) -> membership.probeInterval(Duration.ofMillis(500))
+                .probeTimeout(Duration.ofSeconds(1))
+                .reachabilityTimeout(Duration.ofSeconds(6)))
             .stopTimeout(Duration.ofSeconds(20))
-            .transport((siloId) -> GrpcTransport.selfHosted(settings, new InetSocketAddress("127.0.0.1", 0), null,
-                    this.nextTls.get()));
+            .transport((siloId) -> GrpcTransport.selfHosted(this.nextSettings, new InetSocketAddress("127.0.0.1", 0),
+                    null, this.nextTls.get()));
         this.cluster = new TallyCluster(this.environment, builder);
         this.cluster.addSilo();
     }
@@ -131,6 +136,18 @@ class GrpcTlsJoinTests {
                 .hasMessageContaining("silo-1@127.0.0.1:")
                 .cause()
                 .isInstanceOf(UnreachablePeersException.class);
+
+            this.nextTls = () -> mutual(CLUSTER_CA.issue("silo"));
+            this.nextSettings = transportSettings("another-cluster");
+            assertThatThrownBy(this.cluster::addSilo).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("cannot reach 2 of the active silos")
+                .hasMessageContaining("cluster name '" + this.clusterName + "'")
+                .hasMessageContaining("cluster name 'another-cluster'")
+                .cause()
+                .isInstanceOf(UnreachablePeersException.class)
+                .cause()
+                .isInstanceOf(HandshakeRefusedException.class);
+            this.nextSettings = transportSettings(this.clusterName);
         }
         finally {
             calling.set(false);
@@ -156,6 +173,12 @@ class GrpcTlsJoinTests {
         String owned = this.cluster.idOwnedBy(good.siloId());
         assertThat(this.cluster.silo(0).get(Tally.class, owned).where()).isEqualTo(good.siloId());
         assertThat(good.get(Tally.class, "tally-0").add(1)).isEqualTo(added.get("tally-0").get() + 1);
+    }
+
+    private static GrpcTransportSettings transportSettings(String clusterName) {
+        return GrpcTransportSettings.builder(clusterName)
+            .reconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+            .build();
     }
 
     private static SiloTls mutual(dev.quark.testkit.tls.TestCertificate certificate) {
