@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li><b>Join</b> ({@link #start()}): writes a {@link SiloStatus#JOINING} entry with a new epoch, higher than
  * that of any earlier entry of this silo id, then {@link SiloStatus#ACTIVE}; both are conditional writes,
- * retried on conflict a bounded number of times.</li>
+ * retried on conflict a bounded number of times. In between, {@link JoinReachability} checks that the fresh
+ * active silos do not refuse this one (renewing the joining entry meanwhile); a refusal writes the joining entry
+ * dead and fails the join.</li>
  * <li><b>Views</b>: the table is read when the provider hints at a change, every table refresh interval, and
  * when a call shows that another silo has seen a newer version ({@link #refreshIfOlderThan(String, long)}); a
  * version this silo has not seen becomes a new view, told to {@link #subscribe subscribers} in order. A read is
@@ -388,7 +390,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
     private CompletableFuture<SiloEntry> join(Consumer<SiloEntry> onActive) {
         TableUpdater.Update joining = writeJoining();
         long newEpoch = Objects.requireNonNull(joining.written()).epoch();
-        return this.reachability.check(joining.read())
+        return this.reachability.check(joining.read(), () -> this.serial.execute(() -> renewJoining(newEpoch)))
             .handle((reached, failure) -> (failure != null) ? unwrap(failure) : null)
             .thenCompose((checked) -> this.serial.call(() -> {
                 Throwable failure = checked;
@@ -404,6 +406,23 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
                 onActive.accept(self);
                 return CompletableFuture.completedFuture(self);
             }));
+    }
+
+    /**
+     * Renews the joining entry while the join's check lasts, so that peers do not evict it as expired; a failed
+     * renewal is left to the next one, and an entry that changed meanwhile fails the activation.
+     */
+    private void renewJoining(long joiningEpoch) {
+        try {
+            if (!this.provider.heartbeat(this.settings.siloId(), joiningEpoch, this.clock.instant())) {
+                logger.debug("Silo {} could not renew its joining entry (epoch {}): the table has another entry",
+                        this.settings.siloId(), joiningEpoch);
+            }
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Silo {} could not renew its joining entry (epoch {}): {}", this.settings.siloId(),
+                    joiningEpoch, ex.toString());
+        }
     }
 
     private static Throwable unwrap(Throwable failure) {

@@ -29,6 +29,8 @@ public class QuarkClusterProperties implements InitializingBean {
 
     static final String PREFIX = "quark.cluster";
 
+    private static final Duration DEFAULT_REACHABILITY_TIMEOUT = Duration.ofSeconds(10);
+
     /** Each {@link MembershipSettings} component and the property it comes from, for error messages. */
     private static final Map<String, String> PROPERTIES = Map.ofEntries(Map.entry("clusterName", "name"),
             Map.entry("siloId", "silo.id"), Map.entry("virtualNodes", "virtual-nodes"),
@@ -128,15 +130,19 @@ public class QuarkClusterProperties implements InitializingBean {
     private Duration leaveTimeout = Duration.ofSeconds(30);
 
     /**
-     * How long the start-up waits for the silo to join the cluster.
+     * How long the start-up waits for the silo to join the cluster. Longer than the silo TTL plus a probe
+     * interval by default: after a fast full restart the first silo waits for the entries of the crashed ones to
+     * expire before it joins.
      */
-    private Duration joinTimeout = Duration.ofSeconds(30);
+    private Duration joinTimeout = Duration.ofSeconds(60);
 
     /**
-     * How long a joining silo keeps probing the silos that are active, until each of them answered or left the
-     * active set, before its join fails naming the silos it could not reach and why (for example a TLS
-     * certificate they refuse). The silo becomes active, and takes ring ranges, only once all answered. Must be
-     * shorter than the join timeout; when not set, a third of it.
+     * How long a joining silo keeps probing the active silos (those with a fresh heartbeat) until each of them
+     * answered: a silo that still refuses it then (a TLS certificate it does not trust, another cluster name)
+     * fails the join, which names the silos and why; when a majority answered, the silo joins with a warning
+     * naming the silent ones; otherwise it waits for the silent silos' entries to expire (at most the silo TTL
+     * and a probe interval). Must be shorter than the join timeout; when not set, 10 seconds or a third of the
+     * join timeout, whichever is shorter.
      */
     private @Nullable Duration reachabilityTimeout;
 
@@ -462,13 +468,17 @@ public class QuarkClusterProperties implements InitializingBean {
     }
 
     /**
-     * Returns how long a joining silo tries to reach the active silos: the reachability timeout when set, a
-     * third of the join timeout otherwise.
+     * Returns how long a joining silo tries to reach the active silos: the reachability timeout when set,
+     * otherwise 10 seconds or a third of the join timeout, whichever is shorter.
      * @return the timeout
      */
     public Duration effectiveReachabilityTimeout() {
         Duration reachability = this.reachabilityTimeout;
-        return (reachability != null) ? reachability : this.joinTimeout.dividedBy(3);
+        if (reachability != null) {
+            return reachability;
+        }
+        Duration third = this.joinTimeout.dividedBy(3);
+        return (third.compareTo(DEFAULT_REACHABILITY_TIMEOUT) < 0) ? third : DEFAULT_REACHABILITY_TIMEOUT;
     }
 
     public boolean isRejoinAutomatically() {

@@ -187,7 +187,14 @@ class QuarkClusterAutoConfigurationTests {
     }
 
     @Test
-    void reachabilityTimeoutIsAThirdOfTheJoinTimeoutUnlessSetAndMustBeShorterThanIt() {
+    void reachabilityTimeoutIsTenSecondsOrAThirdOfTheJoinTimeoutUnlessSetAndMustBeShorterThanIt() {
+        this.contextRunner.withPropertyValues("quark.cluster.enabled=true").run((context) -> {
+            assertThat(context.getBean(SiloMembership.class).settings().reachabilityTimeout())
+                .isEqualTo(Duration.ofSeconds(10));
+            assertThat(context.getBean(QuarkClusterProperties.class).getJoinTimeout())
+                .as("longer than the silo TTL and a probe interval, for the first silo of a fast full restart")
+                .isGreaterThan(context.getBean(QuarkClusterProperties.class).getSiloTtl().plusSeconds(1));
+        });
         this.contextRunner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=6s")
             .run((context) -> assertThat(context.getBean(SiloMembership.class).settings().reachabilityTimeout())
                 .isEqualTo(Duration.ofSeconds(2)));

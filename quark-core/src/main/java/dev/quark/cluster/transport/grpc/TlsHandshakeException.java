@@ -1,5 +1,7 @@
 package dev.quark.cluster.transport.grpc;
 
+import dev.quark.cluster.transport.LinkRefusal;
+
 /**
  * The TLS handshake of a link to another silo failed: one of the two does not trust the other's certificate (it
  * was issued by another authority, expired, or names another host), presented none where one is required, or
@@ -7,7 +9,7 @@ package dev.quark.cluster.transport.grpc;
  * this one. Nothing was delivered. Unlike a broken stream, it does not heal by itself: the silos' TLS material
  * (or {@code quark.cluster.transport.ssl.bundle}) must be fixed, after which the next connection succeeds.
  */
-public class TlsHandshakeException extends LinkBrokenException {
+public class TlsHandshakeException extends LinkBrokenException implements LinkRefusal {
 
     private static final long serialVersionUID = 1L;
 
