@@ -120,7 +120,7 @@ final class JoinReachability {
 
         private final Runnable renewJoining;
 
-        private Instant lastRenewal;
+        private volatile Instant lastRenewal;
 
         /** The peers that answered, by id and epoch. */
         private final Set<String> answered = ConcurrentHashMap.newKeySet();
