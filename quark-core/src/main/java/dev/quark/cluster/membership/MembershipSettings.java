@@ -40,12 +40,14 @@ import dev.quark.runtime.InvalidSettingException;
  * @param deadSiloRetention how long the entry of a dead silo stays in the table before it is removed
  * @param leaveTimeout how long a graceful leave waits for the hand-over of the silo's actors
  * @param rejoinAutomatically whether a silo that learns it was declared dead rejoins with a new epoch
+ * @param reachabilityTimeout how long a joining silo keeps probing the active silos until every one of them
+ * answered (or left the active set); it becomes active only then, and otherwise leaves and its join fails
  */
 public record MembershipSettings(String clusterName, String siloId, SiloAddress address, Set<String> actorTypes,
         int virtualNodes, Duration heartbeatInterval, Duration siloTtl, Duration fencingMargin,
         Duration probeInterval, Duration probeTimeout, int missedProbes, int probedPeers, int votesToDeclareDead,
         Duration voteExpiry, Duration tableRefreshInterval, Duration deadSiloRetention, Duration leaveTimeout,
-        boolean rejoinAutomatically) {
+        boolean rejoinAutomatically, Duration reachabilityTimeout) {
 
     /** The cluster name unless another is set. */
     public static final String DEFAULT_CLUSTER_NAME = "quark";
@@ -89,6 +91,11 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
         positive("tableRefreshInterval", tableRefreshInterval);
         positive("deadSiloRetention", deadSiloRetention);
         positive("leaveTimeout", leaveTimeout);
+        positive("reachabilityTimeout", reachabilityTimeout);
+        if (reachabilityTimeout.compareTo(probeTimeout) < 0) {
+            throw new InvalidSettingException("reachabilityTimeout", reachabilityTimeout, "must be at least "
+                    + "probeTimeout (" + probeTimeout + "), or a joining silo could not wait for one probe");
+        }
         if (siloTtl.compareTo(heartbeatInterval.plus(fencingMargin)) <= 0) {
             throw new InvalidSettingException("siloTtl", siloTtl, "must be longer than heartbeatInterval ("
                     + heartbeatInterval + ") + fencingMargin (" + fencingMargin
@@ -244,6 +251,8 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
         private Duration leaveTimeout = Duration.ofSeconds(30);
 
         private boolean rejoinAutomatically = true;
+
+        private Duration reachabilityTimeout = Duration.ofSeconds(10);
 
         private Builder(String siloId, SiloAddress address) {
             this.siloId = siloId;
@@ -421,6 +430,20 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
         }
 
         /**
+         * Sets how long a joining silo keeps probing the silos that are active, until each answered or left the
+         * active set (dead, shutting down or gone from the table), before it gives up: it then writes its
+         * joining entry as dead and its join fails, naming the silos it could not reach and why. The default
+         * outlasts the time a killed peer takes to be declared dead, so that a peer dying during the join does
+         * not fail it. Default: 10 seconds.
+         * @param reachabilityTimeout a duration of at least the probe timeout
+         * @return this builder
+         */
+        public Builder reachabilityTimeout(Duration reachabilityTimeout) {
+            this.reachabilityTimeout = reachabilityTimeout;
+            return this;
+        }
+
+        /**
          * Builds the settings.
          * @return the validated settings
          * @throws InvalidSettingException naming the first setting with a bad value
@@ -430,7 +453,7 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
                     this.virtualNodes, this.heartbeatInterval, this.siloTtl, this.fencingMargin, this.probeInterval,
                     this.probeTimeout, this.missedProbes, this.probedPeers, this.votesToDeclareDead,
                     this.voteExpiry, this.tableRefreshInterval, this.deadSiloRetention, this.leaveTimeout,
-                    this.rejoinAutomatically);
+                    this.rejoinAutomatically, this.reachabilityTimeout);
         }
     }
 }

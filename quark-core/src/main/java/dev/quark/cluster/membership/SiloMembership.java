@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -32,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li><b>Join</b> ({@link #start()}): writes a {@link SiloStatus#JOINING} entry with a new epoch, higher than
  * that of any earlier entry of this silo id, then {@link SiloStatus#ACTIVE}; both are conditional writes,
- * retried on conflict a bounded number of times.</li>
+ * retried on conflict a bounded number of times. In between, {@link JoinReachability} checks that the fresh
+ * active silos do not refuse this one (renewing the joining entry meanwhile); a refusal writes the joining entry
+ * dead and fails the join.</li>
  * <li><b>Views</b>: the table is read when the provider hints at a change, every table refresh interval, and
  * when a call shows that another silo has seen a newer version ({@link #refreshIfOlderThan(String, long)}); a
  * version this silo has not seen becomes a new view, told to {@link #subscribe subscribers} in order. A read is
@@ -81,6 +84,8 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
 
     private final TableUpdater table;
 
+    private final JoinReachability reachability;
+
     private final FailureDetector detector;
 
     private final @Nullable Runnable releaseOwnedResources;
@@ -117,6 +122,9 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
     /** The fence listeners were last told of, {@code null} while serving; serial executor only. */
     private @Nullable FenceReason announcedFence;
 
+    /** Whether a rejoin waits for its reachability check; serial executor only. */
+    private boolean rejoinInFlight;
+
     /** Whether the last table access failed, so that an outage is logged once; serial executor only. */
     private boolean storeFailing;
 
@@ -145,6 +153,8 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         this.scheduler = chosenScheduler;
         this.serial = new SerialExecutor(chosenExecutor);
         this.table = new TableUpdater(this.provider);
+        this.reachability = new JoinReachability(this.settings, builder.prober, this.scheduler, this.clock,
+                () -> this.serial.call(() -> CompletableFuture.completedFuture(this.provider.read())));
         this.detector = new FailureDetector(this.settings, builder.prober, this.table, this.serial, this.scheduler,
                 this.clock, this.metrics, this::requestRefresh);
         this.tasks = List.of(
@@ -192,8 +202,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         }
         this.metrics.bindMembership(this);
         this.lastRound = this.clock.instant();
-        return this.serial.call(() -> {
-            SiloEntry self = join();
+        return this.serial.call(() -> join((self) -> {
             logger.info("Silo {} joined cluster '{}' with epoch {} at {}, hosting {} actor type(s)", self.siloId(),
                     this.settings.clusterName(), self.epoch(), self.address(), self.actorTypes().size());
             refresh();
@@ -201,11 +210,10 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
                 tell(listener, (l) -> l.joined(self));
             }
             this.tasks.forEach(PeriodicTask::start);
-            return CompletableFuture.completedFuture(self);
-        }).whenComplete((self, failure) -> {
+        })).whenComplete((self, failure) -> {
             if (failure != null) {
                 logger.error("Silo {} could not join cluster '{}': {}", this.settings.siloId(),
-                        this.settings.clusterName(), failure.toString());
+                        this.settings.clusterName(), unwrap(failure).getMessage());
                 stop(MembershipState.STOPPED);
             }
         });
@@ -372,7 +380,80 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         return this.settings;
     }
 
-    private SiloEntry join() {
+    /**
+     * Joins: writes the joining entry, checks that this silo reaches the active silos ({@link JoinReachability}),
+     * and writes the entry as active, or as dead when the check failed. Called on the serial executor; the
+     * check runs asynchronously, other jobs may run meanwhile, and the last step is a job of its own.
+     * @param onActive run in the job that wrote the entry as active, before any other job
+     * @return completes with the active entry; fails when the table cannot be written or the check failed
+     */
+    private CompletableFuture<SiloEntry> join(Consumer<SiloEntry> onActive) {
+        TableUpdater.Update joining = writeJoining();
+        long newEpoch = Objects.requireNonNull(joining.written()).epoch();
+        return this.reachability.check(joining.read(), () -> this.serial.execute(() -> renewJoining(newEpoch)))
+            .handle((reached, failure) -> (failure != null) ? unwrap(failure) : null)
+            .thenCompose((checked) -> this.serial.call(() -> {
+                Throwable failure = checked;
+                if (failure == null && isFinal(this.state)) {
+                    failure = new IllegalStateException("The membership agent of silo " + this.settings.siloId()
+                            + " stopped while it joined");
+                }
+                if (failure != null) {
+                    abandonJoin(newEpoch, failure);
+                    return CompletableFuture.failedFuture(failure);
+                }
+                SiloEntry self = activate(newEpoch);
+                onActive.accept(self);
+                return CompletableFuture.completedFuture(self);
+            }));
+    }
+
+    /**
+     * Renews the joining entry while the join's check lasts, so that peers do not evict it as expired; a failed
+     * renewal is left to the next one, and an entry that changed meanwhile fails the activation.
+     */
+    private void renewJoining(long joiningEpoch) {
+        try {
+            if (!this.provider.heartbeat(this.settings.siloId(), joiningEpoch, this.clock.instant())) {
+                logger.debug("Silo {} could not renew its joining entry (epoch {}): the table has another entry",
+                        this.settings.siloId(), joiningEpoch);
+            }
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Silo {} could not renew its joining entry (epoch {}): {}", this.settings.siloId(),
+                    joiningEpoch, ex.toString());
+        }
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        return (failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause() : failure;
+    }
+
+    /**
+     * Writes the joining entry of an incarnation that will not become active as dead, so that nobody waits for
+     * it nor takes it for a member; a failure to write is left to the eviction of stale entries.
+     */
+    private void abandonJoin(long joiningEpoch, Throwable why) {
+        String siloId = this.settings.siloId();
+        try {
+            this.table.update("write the joining entry of silo " + siloId + " (epoch " + joiningEpoch + ") as dead",
+                    (read) -> {
+                        SiloEntry current = read.silos().get(siloId);
+                        if (current == null || current.epoch() != joiningEpoch
+                                || current.status() != SiloStatus.JOINING) {
+                            return null;
+                        }
+                        return current.withStatus(SiloStatus.DEAD).withLastHeartbeat(this.clock.instant());
+                    });
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Silo {} could not write its joining entry (epoch {}) as dead; it will be evicted: {}", siloId,
+                    joiningEpoch, ex.toString());
+        }
+        logger.debug("Silo {} abandoned its join with epoch {}", siloId, joiningEpoch, why);
+    }
+
+    private TableUpdater.Update writeJoining() {
         Instant now = this.clock.instant();
         String siloId = this.settings.siloId();
         TableUpdater.Update joining = this.table.update("write the joining entry of silo " + siloId, (read) -> {
@@ -381,7 +462,12 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             return new SiloEntry(siloId, this.settings.address(), now, SiloStatus.JOINING, now, next,
                     this.settings.actorTypes(), List.of());
         });
-        long newEpoch = Objects.requireNonNull(joining.written()).epoch();
+        Objects.requireNonNull(joining.written(), "the joining entry was not written");
+        return joining;
+    }
+
+    private SiloEntry activate(long newEpoch) {
+        String siloId = this.settings.siloId();
         String activate = "write silo " + siloId + " (epoch " + newEpoch + ") as active";
         TableUpdater.Update active = this.table.update(activate, (read) -> {
             SiloEntry current = read.silos().get(siloId);
@@ -654,10 +740,21 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
     }
 
     private void rejoin() {
+        if (this.rejoinInFlight) {
+            return;
+        }
         long previousEpoch = this.epoch;
-        SiloEntry self;
+        CompletableFuture<SiloEntry> rejoined;
         try {
-            self = join();
+            rejoined = join((self) -> {
+                logger.info("Silo {} rejoined cluster '{}' with epoch {} (was {})", self.siloId(),
+                        this.settings.clusterName(), self.epoch(), previousEpoch);
+                this.announcedFence = null;
+                refresh();
+                for (SiloLifecycleListener listener : this.lifecycleListeners) {
+                    tell(listener, (l) -> l.rejoined(self, previousEpoch));
+                }
+            });
             storeReached();
         }
         catch (RuntimeException ex) {
@@ -668,13 +765,22 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             storeFailed("rejoin (retrying every " + this.settings.heartbeatInterval() + ")", ex);
             return;
         }
-        logger.info("Silo {} rejoined cluster '{}' with epoch {} (was {})", self.siloId(),
-                this.settings.clusterName(), self.epoch(), previousEpoch);
-        this.announcedFence = null;
-        refresh();
-        for (SiloLifecycleListener listener : this.lifecycleListeners) {
-            tell(listener, (l) -> l.rejoined(self, previousEpoch));
-        }
+        this.rejoinInFlight = true;
+        rejoined.whenComplete((self, failure) -> this.serial.execute(() -> {
+            this.rejoinInFlight = false;
+            if (failure == null || isFinal(this.state)) {
+                return;
+            }
+            Throwable cause = unwrap(failure);
+            if (cause instanceof UnreachablePeersException) {
+                logger.warn("Silo {} could not rejoin cluster '{}' (it tries again every {}): {}",
+                        this.settings.siloId(), this.settings.clusterName(), this.settings.heartbeatInterval(),
+                        cause.getMessage());
+            }
+            else if (cause instanceof RuntimeException ex) {
+                storeFailed("rejoin (retrying every " + this.settings.heartbeatInterval() + ")", ex);
+            }
+        }));
     }
 
     private void checkFence() {

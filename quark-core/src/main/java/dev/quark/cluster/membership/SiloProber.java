@@ -26,4 +26,16 @@ public interface SiloProber {
      * @return a stage completed when the intermediary reports that the target answered, failed otherwise
      */
     CompletionStage<Void> probeIndirectly(SiloEntry intermediary, SiloEntry target, Duration timeout);
+
+    /**
+     * Tells whether a failed probe was refused by configuration (a TLS certificate one side does not trust,
+     * another cluster name or protocol version) rather than unanswered: a refusal does not heal by itself, so a
+     * joining silo gives up on it, while it waits for a silent peer to answer or to expire. Membership asks the
+     * prober so that it needs to know no transport's exceptions.
+     * @param failure how a {@link #probe} failed
+     * @return {@code true} for a refusal; by default {@code false}, every failure counted as silence
+     */
+    default boolean isRefusal(Throwable failure) {
+        return false;
+    }
 }

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionStage;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloProber;
 import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.LinkRefusal;
 import dev.quark.cluster.transport.SiloUnreachableException;
 
 /**
@@ -43,6 +44,22 @@ final class TransportProber implements SiloProber {
         byte[] payload = new ProbeTarget(target.siloId(), target.epoch(), target.address(), waitMillis).toBytes();
         return exchange(Peer.of(intermediary), Envelope.Kind.INDIRECT_PROBE, payload, timeout,
                 "the indirect probe of silo " + target.siloId() + " through silo " + intermediary.siloId());
+    }
+
+    /**
+     * A probe was refused when its failure, or one of the failures behind it, is a {@link LinkRefusal} of the
+     * transport.
+     */
+    @Override
+    public boolean isRefusal(Throwable failure) {
+        Throwable cause = failure;
+        for (int depth = 0; cause != null && depth < 16; depth++) {
+            if (cause instanceof LinkRefusal) {
+                return true;
+            }
+            cause = cause.getCause();
+        }
+        return false;
     }
 
     private CompletableFuture<Void> probe(Peer target, Duration timeout) {

@@ -126,7 +126,13 @@ final class ClusterSiloLifecycle implements SmartLifecycle {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while silo " + this.routing.siloId() + " joined", ex);
         }
-        catch (ExecutionException | TimeoutException ex) {
+        catch (ExecutionException ex) {
+            this.agent.close();
+            Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
+            throw new IllegalStateException("Silo " + this.routing.siloId() + " could not join the cluster: "
+                    + cause.getMessage(), cause);
+        }
+        catch (TimeoutException ex) {
             this.agent.close();
             throw new IllegalStateException("Silo " + this.routing.siloId() + " did not join the cluster within "
                     + this.joinTimeout + " (quark.cluster.join-timeout)", ex);

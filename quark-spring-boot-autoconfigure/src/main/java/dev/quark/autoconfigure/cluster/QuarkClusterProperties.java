@@ -29,6 +29,8 @@ public class QuarkClusterProperties implements InitializingBean {
 
     static final String PREFIX = "quark.cluster";
 
+    private static final Duration DEFAULT_REACHABILITY_TIMEOUT = Duration.ofSeconds(10);
+
     /** Each {@link MembershipSettings} component and the property it comes from, for error messages. */
     private static final Map<String, String> PROPERTIES = Map.ofEntries(Map.entry("clusterName", "name"),
             Map.entry("siloId", "silo.id"), Map.entry("virtualNodes", "virtual-nodes"),
@@ -37,7 +39,8 @@ public class QuarkClusterProperties implements InitializingBean {
             Map.entry("probeTimeout", "probe-timeout"), Map.entry("missedProbes", "missed-probes"),
             Map.entry("probedPeers", "probed-peers"), Map.entry("votesToDeclareDead", "votes-to-declare-dead"),
             Map.entry("voteExpiry", "vote-expiry"), Map.entry("tableRefreshInterval", "table-refresh-interval"),
-            Map.entry("deadSiloRetention", "dead-silo-retention"), Map.entry("leaveTimeout", "leave-timeout"));
+            Map.entry("deadSiloRetention", "dead-silo-retention"), Map.entry("leaveTimeout", "leave-timeout"),
+            Map.entry("reachabilityTimeout", "reachability-timeout"));
 
     /**
      * Whether this application is a silo of a cluster. Off by default: one silo, nothing else needed.
@@ -127,9 +130,21 @@ public class QuarkClusterProperties implements InitializingBean {
     private Duration leaveTimeout = Duration.ofSeconds(30);
 
     /**
-     * How long the start-up waits for the silo to join the cluster.
+     * How long the start-up waits for the silo to join the cluster. Longer than the silo TTL plus a probe
+     * interval by default: after a fast full restart the first silo waits for the entries of the crashed ones to
+     * expire before it joins.
      */
-    private Duration joinTimeout = Duration.ofSeconds(30);
+    private Duration joinTimeout = Duration.ofSeconds(60);
+
+    /**
+     * How long a joining silo keeps probing the active silos (those with a fresh heartbeat) until each of them
+     * answered: a silo that still refuses it then (a TLS certificate it does not trust, another cluster name)
+     * fails the join, which names the silos and why; when a majority answered, the silo joins with a warning
+     * naming the silent ones; otherwise it waits for the silent silos' entries to expire (at most the silo TTL
+     * and a probe interval). Must be shorter than the join timeout; when not set, 10 seconds or a third of the
+     * join timeout, whichever is shorter.
+     */
+    private @Nullable Duration reachabilityTimeout;
 
     /**
      * Whether a silo that learns it was declared dead rejoins with a new epoch.
@@ -180,6 +195,7 @@ public class QuarkClusterProperties implements InitializingBean {
                 .deadSiloRetention(this.deadSiloRetention)
                 .leaveTimeout(this.leaveTimeout)
                 .rejoinAutomatically(this.rejoinAutomatically)
+                .reachabilityTimeout(effectiveReachabilityTimeout())
                 .build();
         }
         catch (InvalidSettingException ex) {
@@ -209,6 +225,7 @@ public class QuarkClusterProperties implements InitializingBean {
             case "tableRefreshInterval" -> this.tableRefreshInterval;
             case "deadSiloRetention" -> this.deadSiloRetention;
             case "leaveTimeout" -> this.leaveTimeout;
+            case "reachabilityTimeout" -> effectiveReachabilityTimeout();
             default -> setting;
         };
     }
@@ -235,6 +252,15 @@ public class QuarkClusterProperties implements InitializingBean {
             throw invalid("silo.advertised-address", "'" + host + "'", "must not be blank");
         }
         positive("join-timeout", this.joinTimeout);
+        Duration reachability = this.reachabilityTimeout;
+        if (reachability != null) {
+            positive("reachability-timeout", reachability);
+        }
+        if (reachability != null && reachability.compareTo(this.joinTimeout) >= 0) {
+            throw invalid("reachability-timeout", reachability, "must be shorter than "
+                    + PREFIX + ".join-timeout (" + this.joinTimeout + "), or the start-up would give up before "
+                    + "the silo could say which peers it cannot reach");
+        }
         validateTransport();
         for (String pkg : this.transport.allowedExceptionPackages) {
             if (pkg == null || pkg.isBlank() || pkg.startsWith(".") || pkg.endsWith(".")) {
@@ -431,6 +457,28 @@ public class QuarkClusterProperties implements InitializingBean {
 
     public void setJoinTimeout(Duration joinTimeout) {
         this.joinTimeout = joinTimeout;
+    }
+
+    public @Nullable Duration getReachabilityTimeout() {
+        return this.reachabilityTimeout;
+    }
+
+    public void setReachabilityTimeout(@Nullable Duration reachabilityTimeout) {
+        this.reachabilityTimeout = reachabilityTimeout;
+    }
+
+    /**
+     * Returns how long a joining silo tries to reach the active silos: the reachability timeout when set,
+     * otherwise 10 seconds or a third of the join timeout, whichever is shorter.
+     * @return the timeout
+     */
+    public Duration effectiveReachabilityTimeout() {
+        Duration reachability = this.reachabilityTimeout;
+        if (reachability != null) {
+            return reachability;
+        }
+        Duration third = this.joinTimeout.dividedBy(3);
+        return (third.compareTo(DEFAULT_REACHABILITY_TIMEOUT) < 0) ? third : DEFAULT_REACHABILITY_TIMEOUT;
     }
 
     public boolean isRejoinAutomatically() {

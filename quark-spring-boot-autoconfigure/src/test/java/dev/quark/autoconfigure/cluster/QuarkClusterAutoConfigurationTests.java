@@ -182,6 +182,36 @@ class QuarkClusterAutoConfigurationTests {
         assertInvalid("quark.cluster.virtual-nodes=0", "quark.cluster.virtual-nodes", "0");
         assertInvalid("quark.cluster.silo.id= x y", "quark.cluster.silo.id", "x y");
         assertInvalid("quark.cluster.silo.advertised-port=70000", "quark.cluster.silo.advertised-port", "70000");
+        assertInvalid("quark.cluster.reachability-timeout=0s", "quark.cluster.reachability-timeout", "PT0S");
+        assertInvalid("quark.cluster.reachability-timeout=100ms", "quark.cluster.reachability-timeout", "PT0.1S");
+    }
+
+    @Test
+    void reachabilityTimeoutIsTenSecondsOrAThirdOfTheJoinTimeoutUnlessSetAndMustBeShorterThanIt() {
+        this.contextRunner.withPropertyValues("quark.cluster.enabled=true").run((context) -> {
+            assertThat(context.getBean(SiloMembership.class).settings().reachabilityTimeout())
+                .isEqualTo(Duration.ofSeconds(10));
+            assertThat(context.getBean(QuarkClusterProperties.class).getJoinTimeout())
+                .as("longer than the silo TTL and a probe interval, for the first silo of a fast full restart")
+                .isGreaterThan(context.getBean(QuarkClusterProperties.class).getSiloTtl().plusSeconds(1));
+        });
+        this.contextRunner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=6s")
+            .run((context) -> assertThat(context.getBean(SiloMembership.class).settings().reachabilityTimeout())
+                .isEqualTo(Duration.ofSeconds(2)));
+        this.contextRunner
+            .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.reachability-timeout=4s")
+            .run((context) -> assertThat(context.getBean(SiloMembership.class).settings().reachabilityTimeout())
+                .isEqualTo(Duration.ofSeconds(4)));
+        this.contextRunner
+            .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=5s",
+                    "quark.cluster.reachability-timeout=5s")
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                    .hasMessageContaining("quark.cluster.reachability-timeout")
+                    .hasMessageContaining("must be shorter than quark.cluster.join-timeout (PT5S)");
+            });
     }
 
     private void assertInvalid(String property, String name, String value) {

@@ -36,7 +36,13 @@ final class AgentMembershipRole implements SiloMembershipRole {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while silo " + this.agent.settings().siloId() + " joined", ex);
         }
-        catch (ExecutionException | TimeoutException ex) {
+        catch (ExecutionException ex) {
+            this.agent.close();
+            Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
+            throw new IllegalStateException("Silo " + this.agent.settings().siloId() + " could not join: "
+                    + cause.getMessage(), cause);
+        }
+        catch (TimeoutException ex) {
             this.agent.close();
             throw new IllegalStateException("Silo " + this.agent.settings().siloId() + " did not join within "
                     + timeout, ex);

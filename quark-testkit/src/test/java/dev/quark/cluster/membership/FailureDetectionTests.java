@@ -184,6 +184,23 @@ class FailureDetectionTests {
         assertThat(List.of("a", "b")
             .stream()
             .flatMap((silo) -> this.cluster.member(silo).metrics().declaredDead.stream())).containsExactly("c:VOTES");
+        assertThat(c.events().names()).containsExactly("joined", "fenced:DECLARED_DEAD", "declaredDead:" + firstEpoch);
+
+        // It cannot rejoin while none of the active silos answers it (and they renew their entries): it stays out
+        // of every ring, its attempts joining or dead.
+        this.cluster.advance(Duration.ofSeconds(30));
+        assertThat(c.agent().state()).isEqualTo(MembershipState.REJOINING);
+        assertThat(c.events().names()).doesNotContain("rejoined");
+        assertThat(this.cluster.member("a").agent().current().ring().silos()).containsExactly("a", "b");
+        assertThat(this.cluster.table.read().silo("c").orElseThrow().status()).isIn(SiloStatus.DEAD,
+                SiloStatus.JOINING);
+        this.cluster.advance(Duration.ofSeconds(30));
+        assertThat(c.events().names()).doesNotContain("rejoined");
+        assertThat(this.cluster.member("a").agent().current().ring().silos()).containsExactly("a", "b");
+
+        this.cluster.network.heal("a", "c");
+        this.cluster.network.heal("b", "c");
+        this.cluster.advance(Duration.ofSeconds(10));
         assertThat(c.events().names()).containsExactly("joined", "fenced:DECLARED_DEAD", "declaredDead:" + firstEpoch,
                 "rejoined");
         assertThat(c.agent().epoch()).isGreaterThan(firstEpoch);

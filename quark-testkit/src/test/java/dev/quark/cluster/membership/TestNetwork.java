@@ -14,8 +14,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The network between test silos, as their probers see it: silos can be down (they answer nothing) and links
- * between two silos can be cut (in both directions). Probes answer at once: answered, or failed as if timed
- * out.
+ * between two silos can be cut (in both directions) or refused (a probe fails at once with a {@link Refusal},
+ * which the probers take for one, as a TLS or handshake refusal). Probes answer at once: answered, or failed as
+ * if timed out.
  */
 final class TestNetwork {
 
@@ -24,6 +25,8 @@ final class TestNetwork {
     private final Set<String> cutLinks = ConcurrentHashMap.newKeySet();
 
     private final Set<String> hung = ConcurrentHashMap.newKeySet();
+
+    private final Set<String> refusedLinks = ConcurrentHashMap.newKeySet();
 
     private final AtomicInteger indirectProbes = new AtomicInteger();
 
@@ -53,6 +56,15 @@ final class TestNetwork {
 
     void heal(String a, String b) {
         this.cutLinks.remove(link(a, b));
+        this.refusedLinks.remove(link(a, b));
+    }
+
+    /**
+     * Makes the probes between two silos fail with a {@link Refusal}, as a peer that does not trust the other's
+     * certificate does.
+     */
+    void refuse(String a, String b) {
+        this.refusedLinks.add(link(a, b));
     }
 
     /**
@@ -80,7 +92,15 @@ final class TestNetwork {
                 if (TestNetwork.this.hung.contains(target.siloId())) {
                     return new CompletableFuture<>();
                 }
+                if (TestNetwork.this.refusedLinks.contains(link(from, target.siloId()))) {
+                    return CompletableFuture.failedFuture(new Refusal("Refused on " + from + " -> " + target.siloId()));
+                }
                 return answer(reaches(from, target.siloId()), timeout, from + " -> " + target.siloId());
+            }
+
+            @Override
+            public boolean isRefusal(Throwable failure) {
+                return failure instanceof Refusal;
             }
 
             @Override
@@ -114,5 +134,15 @@ final class TestNetwork {
 
     private static String link(String a, String b) {
         return (a.compareTo(b) < 0) ? a + "|" + b : b + "|" + a;
+    }
+
+    /** A probe refused by configuration, as a TLS or handshake refusal of a transport. */
+    static final class Refusal extends IllegalStateException {
+
+        private static final long serialVersionUID = 1L;
+
+        Refusal(String message) {
+            super(message);
+        }
     }
 }

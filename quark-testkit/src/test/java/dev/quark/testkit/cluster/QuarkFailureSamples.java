@@ -23,12 +23,14 @@ import dev.quark.cluster.NoActiveSiloException;
 import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.MembershipConflictException;
+import dev.quark.cluster.membership.UnreachablePeersException;
 import dev.quark.cluster.transport.PayloadCodecException;
 import dev.quark.cluster.transport.SiloUnreachableException;
 import dev.quark.cluster.transport.grpc.EnvelopeRejectedException;
 import dev.quark.cluster.transport.grpc.HandshakeRefusedException;
 import dev.quark.cluster.transport.grpc.LinkBrokenException;
 import dev.quark.cluster.transport.grpc.PeerOverloadedException;
+import dev.quark.cluster.transport.grpc.TlsHandshakeException;
 import dev.quark.eventsourcing.EventDeserializationException;
 import dev.quark.eventsourcing.EventStoreException;
 import dev.quark.eventsourcing.FeedPosition;
@@ -72,6 +74,9 @@ final class QuarkFailureSamples {
         SAMPLES.put("peerOverloaded", () -> new PeerOverloadedException("silo-9 is overloaded"));
         SAMPLES.put("envelopeRejected", () -> new EnvelopeRejectedException("silo-9 rejected the envelope"));
         SAMPLES.put("handshakeRefused", () -> new HandshakeRefusedException("silo-9 refused the handshake"));
+        SAMPLES.put("tlsHandshake", () -> new TlsHandshakeException("the TLS handshake of the link to silo-9 failed"));
+        SAMPLES.put("unreachablePeers", () -> new UnreachablePeersException("silo-9 cannot reach 1 of the active "
+                + "silos", null));
         SAMPLES.put("membershipConflict", () -> new MembershipConflictException("table moved to version 7"));
         SAMPLES.put("payloadCodec", () -> new PayloadCodecException("cannot decode argument 0"));
         SAMPLES.put("state", () -> new StateException(KEY, "state failed", null));

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLException;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
@@ -20,6 +21,7 @@ import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
 import dev.quark.cluster.transport.grpc.LinkBrokenException;
 import dev.quark.cluster.transport.grpc.SiloTls;
+import dev.quark.cluster.transport.grpc.TlsHandshakeException;
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
 import dev.quark.cluster.transport.grpc.proto.Hello;
 import dev.quark.cluster.transport.grpc.proto.Lane;
@@ -89,13 +91,17 @@ class GrpcTransportTlsTests {
         assertThatThrownBy(() -> rogue.transport().send(member.address(), envelope(rogue, member))
             .toCompletableFuture().get(10, TimeUnit.SECONDS))
             .cause()
-            .isInstanceOf(LinkBrokenException.class)
-            .hasMessageContaining("certificate_required");
+            .isInstanceOf(TlsHandshakeException.class)
+            .hasMessageContaining("certificate_required")
+            .cause()
+            .isInstanceOf(SSLException.class);
         assertThatThrownBy(() -> member.transport().send(rogue.address(), envelope(member, rogue))
             .toCompletableFuture().get(10, TimeUnit.SECONDS))
             .cause()
-            .isInstanceOf(LinkBrokenException.class)
-            .hasMessageContaining("SSLHandshakeException");
+            .isInstanceOf(TlsHandshakeException.class)
+            .hasMessageContaining("SSLHandshakeException")
+            .cause()
+            .isInstanceOf(SSLException.class);
         assertThat(member.received().poll(200, TimeUnit.MILLISECONDS)).isNull();
         assertThat(rogue.received()).isEmpty();
     }

@@ -37,7 +37,9 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  * <li><b>Handshake</b>: the first frame of a stream names the cluster and the protocol version
  * ({@link #PROTOCOL_VERSION}); a silo refuses a peer of another cluster or version, naming both values, and
- * sends to it fail with a {@link HandshakeRefusedException}.</li>
+ * sends to it fail with a {@link HandshakeRefusedException}; a TLS handshake that fails (a certificate the other
+ * side does not trust, none where one is required, a peer that does not speak TLS) fails them with a
+ * {@link TlsHandshakeException} carrying the TLS failure.</li>
  * <li><b>Flow control</b>: a sender writes only while gRPC says the stream is ready; a receiver asks for
  * {@link GrpcTransportSettings#inboundWindow()} envelopes ahead and, after each half window handled, that many
  * more. At most

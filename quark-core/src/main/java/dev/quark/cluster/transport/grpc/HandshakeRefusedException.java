@@ -1,12 +1,13 @@
 package dev.quark.cluster.transport.grpc;
 
+import dev.quark.cluster.transport.LinkRefusal;
 import dev.quark.cluster.transport.SiloUnreachableException;
 
 /**
  * A silo refused the link another silo opened to it: the two belong to clusters of different names, or speak
  * different protocol versions. The message names the values of both sides. Nothing was delivered.
  */
-public class HandshakeRefusedException extends SiloUnreachableException {
+public class HandshakeRefusedException extends SiloUnreachableException implements LinkRefusal {
 
     private static final long serialVersionUID = 1L;
 

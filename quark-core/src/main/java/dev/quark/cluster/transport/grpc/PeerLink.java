@@ -8,6 +8,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import javax.net.ssl.SSLException;
+
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
@@ -180,8 +182,11 @@ final class PeerLink {
                 String message = "Silo " + this.self + " cannot send " + envelope + ": its link to " + this.target
                         + " (lane " + this.lane + ") is down after " + this.failures
                         + " failure(s), next attempt in " + wait + " ms; last failure: " + failure.getMessage();
-                return (failure instanceof HandshakeRefusedException)
-                        ? new HandshakeRefusedException(message) : new LinkBrokenException(message);
+                if (failure instanceof HandshakeRefusedException) {
+                    return new HandshakeRefusedException(message);
+                }
+                return (failure instanceof TlsHandshakeException && failure.getCause() != null)
+                        ? new TlsHandshakeException(message, failure.getCause()) : new LinkBrokenException(message);
             }
         }
         return null;
@@ -392,8 +397,29 @@ final class PeerLink {
         if (status.getCode() == Status.Code.FAILED_PRECONDITION) {
             return new HandshakeRefusedException(description);
         }
+        Throwable tls = tlsFailure(error);
+        if (tls != null) {
+            return new TlsHandshakeException("The TLS handshake of the link from silo " + this.self + " to "
+                    + this.target + " (lane " + this.lane + ") failed: " + tls.getClass().getSimpleName() + ": "
+                    + tls.getMessage(), tls);
+        }
         return new LinkBrokenException("The link from silo " + this.self + " to " + this.target + " (lane "
                 + this.lane + ") broke: " + status.getCode() + " " + description + causeOf(status));
+    }
+
+    /**
+     * Returns the TLS failure behind a stream's end: an {@link SSLException} (the peer's certificate is not
+     * trusted, or ours was refused), or Netty's {@code NotSslRecordException} (the peer does not speak TLS).
+     */
+    static @Nullable Throwable tlsFailure(Throwable error) {
+        Throwable cause = error;
+        for (int depth = 0; cause != null && depth < 16; depth++) {
+            if (cause instanceof SSLException || cause.getClass().getSimpleName().equals("NotSslRecordException")) {
+                return cause;
+            }
+            cause = cause.getCause();
+        }
+        return null;
     }
 
     private static String causeOf(Status status) {

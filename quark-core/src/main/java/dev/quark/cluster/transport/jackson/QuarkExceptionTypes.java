@@ -17,12 +17,14 @@ import dev.quark.cluster.NoActiveSiloException;
 import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.MembershipConflictException;
+import dev.quark.cluster.membership.UnreachablePeersException;
 import dev.quark.cluster.transport.PayloadCodecException;
 import dev.quark.cluster.transport.SiloUnreachableException;
 import dev.quark.cluster.transport.grpc.EnvelopeRejectedException;
 import dev.quark.cluster.transport.grpc.HandshakeRefusedException;
 import dev.quark.cluster.transport.grpc.LinkBrokenException;
 import dev.quark.cluster.transport.grpc.PeerOverloadedException;
+import dev.quark.cluster.transport.grpc.TlsHandshakeException;
 import dev.quark.eventsourcing.EventDeserializationException;
 import dev.quark.eventsourcing.EventStoreException;
 import dev.quark.eventsourcing.TruncatedStreamException;
@@ -111,6 +113,9 @@ final class QuarkExceptionTypes {
         table.addMessageOnly(PeerOverloadedException.class, (message, cause) -> new PeerOverloadedException(message));
         table.addMessageOnly(EnvelopeRejectedException.class, (message, cause) -> new EnvelopeRejectedException(message));
         table.addMessageOnly(HandshakeRefusedException.class, (message, cause) -> new HandshakeRefusedException(message));
+        table.addMessageOnly(TlsHandshakeException.class, (message, cause) -> (cause != null)
+                ? new TlsHandshakeException(message, cause) : new TlsHandshakeException(message));
+        table.addMessageOnly(UnreachablePeersException.class, (message, cause) -> new UnreachablePeersException(message, cause));
         table.addMessageOnly(MembershipConflictException.class, (message, cause) -> new MembershipConflictException(message));
         table.addMessageOnly(PayloadCodecException.class, (message, cause) -> (cause != null)
                 ? new PayloadCodecException(message, cause) : new PayloadCodecException(message));

@@ -1,0 +1,316 @@
+package dev.quark.cluster.membership;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+import dev.quark.runtime.RuntimeScheduler;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks, before a joining silo writes itself active, that the silos that are active do not refuse it: a silo
+ * whose peers cannot talk to it (their TLS refuses its certificate, another cluster name or protocol version)
+ * would otherwise own ring ranges that every call to fails, be voted dead by its peers, and rejoin in a loop.
+ * <p>
+ * <b>Whom</b>: every other silo the table shows {@link SiloStatus#ACTIVE} with a fresh heartbeat (its last
+ * heartbeat plus the silo TTL not yet past). An active entry whose heartbeat expired is a silo that crashed:
+ * stores keep such rows until an active silo evicts them, and after a full crash there is none, so they never
+ * count. Freshness is judged again on every read of the table, so an entry that expires during the check stops
+ * counting, as does one that left the active set; a silo that became active meanwhile is added. A probe is
+ * answered over the peer's own link back, so an answer shows that both directions work.
+ * <p>
+ * <b>When it fails</b>: only on refusals ({@link SiloProber#isRefusal}), which do not heal by themselves. Peers
+ * are probed every probe interval until each answered; a peer whose last probe was refused at the
+ * {@link MembershipSettings#reachabilityTimeout() reachability timeout} fails the join, naming every peer not
+ * reached. Refusals are retried until then because a peer that dies in the middle of a TLS handshake, or
+ * reloads its certificate, fails it like a refusal does.
+ * <p>
+ * <b>Silent peers</b> (no answer, no refusal: a crashed silo whose entry has not expired yet, a slow or
+ * partitioned one) do not block for good. At the reachability timeout, when a majority of the fresh active
+ * entries answered, the silo joins with a warning naming the silent ones: the failure detector deals with them
+ * as with any silo that stops answering. Otherwise (after a fast full restart none of the rows answers) it waits
+ * for the silent entries to expire, which every entry fresh at the start of the check does within the silo TTL
+ * unless its silo renews it, and joins once the peers left answered or are a majority. It gives up, naming the
+ * silent peers, one probe interval after the silo TTL: their entries are renewed by silos that do not answer.
+ * Meanwhile it renews its own joining entry every heartbeat interval, so that peers do not evict it as expired.
+ */
+final class JoinReachability {
+
+    private static final Logger logger = LoggerFactory.getLogger(JoinReachability.class);
+
+    private final MembershipSettings settings;
+
+    private final SiloProber prober;
+
+    private final RuntimeScheduler scheduler;
+
+    private final Clock clock;
+
+    private final Supplier<CompletableFuture<MembershipSnapshot>> readTable;
+
+    /**
+     * @param readTable reads the table on the agent's executor
+     */
+    JoinReachability(MembershipSettings settings, SiloProber prober, RuntimeScheduler scheduler, Clock clock,
+            Supplier<CompletableFuture<MembershipSnapshot>> readTable) {
+        this.settings = settings;
+        this.prober = prober;
+        this.scheduler = scheduler;
+        this.clock = clock;
+        this.readTable = readTable;
+    }
+
+    /**
+     * Probes the fresh active silos until each answered, expired or left the active set, or the join is decided
+     * otherwise (see the class description).
+     * @param table the table as the joining entry was written on it
+     * @param renewJoining renews the joining entry; run every heartbeat interval while the check lasts
+     * @return completes once the silo may become active; fails with an {@link UnreachablePeersException} when a
+     * peer refused it, or silent peers neither answered nor expired
+     */
+    CompletableFuture<Void> check(MembershipSnapshot table, Runnable renewJoining) {
+        Instant start = this.clock.instant();
+        Attempt attempt = new Attempt(start, renewJoining);
+        attempt.round(table);
+        return attempt.result;
+    }
+
+    /**
+     * The latest time a joining silo started at {@code start} waits for silent peers: the reachability timeout,
+     * or one probe interval after every entry fresh at the start expired, whichever is later.
+     */
+    Instant waitsAtMostUntil(Instant start) {
+        Instant reach = start.plus(this.settings.reachabilityTimeout());
+        Instant expiry = start.plus(this.settings.siloTtl()).plus(this.settings.probeInterval());
+        return expiry.isAfter(reach) ? expiry : reach;
+    }
+
+    private static String key(SiloEntry entry) {
+        return entry.siloId() + "@" + entry.epoch();
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        return (failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause() : failure;
+    }
+
+    /**
+     * One check: what answered, what failed last, until when.
+     */
+    private final class Attempt {
+
+        final CompletableFuture<Void> result = new CompletableFuture<>();
+
+        private final Instant start;
+
+        private final Instant reachDeadline;
+
+        private final Instant expiryDeadline;
+
+        private final Runnable renewJoining;
+
+        private volatile Instant lastRenewal;
+
+        /** The peers that answered, by id and epoch. */
+        private final Set<String> answered = ConcurrentHashMap.newKeySet();
+
+        /** The last failure of each peer that has not answered yet, by id and epoch. */
+        private final Map<String, Throwable> failures = new ConcurrentHashMap<>();
+
+        /** The fresh active peers of the last read of the table, by id and epoch. */
+        private volatile Map<String, SiloEntry> fresh = Map.of();
+
+        Attempt(Instant start, Runnable renewJoining) {
+            this.start = start;
+            this.reachDeadline = start.plus(JoinReachability.this.settings.reachabilityTimeout());
+            this.expiryDeadline = waitsAtMostUntil(start);
+            this.renewJoining = renewJoining;
+            this.lastRenewal = start;
+        }
+
+        void round(MembershipSnapshot table) {
+            if (this.result.isDone()) {
+                return;
+            }
+            Instant now = JoinReachability.this.clock.instant();
+            renewIfDue(now);
+            Duration ttl = JoinReachability.this.settings.siloTtl();
+            Map<String, SiloEntry> freshNow = new TreeMap<>();
+            for (SiloEntry entry : table.silos().values()) {
+                if (entry.status() == SiloStatus.ACTIVE && !entry.siloId().equals(JoinReachability.this.settings.siloId())
+                        && !entry.lastHeartbeat().plus(ttl).isBefore(now)) {
+                    freshNow.put(key(entry), entry);
+                }
+            }
+            this.fresh = freshNow;
+            this.failures.keySet().retainAll(freshNow.keySet());
+            Map<String, SiloEntry> targets = new TreeMap<>(freshNow);
+            targets.keySet().removeAll(this.answered);
+            if (targets.isEmpty()) {
+                this.result.complete(null);
+                return;
+            }
+            if (decided(now, freshNow, targets)) {
+                return;
+            }
+            Duration timeout = JoinReachability.this.settings.probeTimeout();
+            List<CompletableFuture<Void>> probes = new ArrayList<>();
+            for (Map.Entry<String, SiloEntry> target : targets.entrySet()) {
+                probes.add(probe(target.getValue(), timeout).handle((ok, failure) -> {
+                    if (failure == null) {
+                        this.answered.add(target.getKey());
+                        this.failures.remove(target.getKey());
+                    }
+                    else {
+                        this.failures.put(target.getKey(), unwrap(failure));
+                    }
+                    return null;
+                }));
+            }
+            CompletableFuture<Void> roundDone = new CompletableFuture<>();
+            CompletableFuture.allOf(probes.toArray(CompletableFuture[]::new))
+                .whenComplete((ok, failure) -> roundDone.complete(null));
+            RuntimeScheduler.Cancellable timer = JoinReachability.this.scheduler.schedule(now.plus(timeout), () -> {
+                roundDone.complete(null);
+                return CompletableFuture.completedFuture(null);
+            });
+            Instant nextAt = now.plus(JoinReachability.this.settings.probeInterval());
+            roundDone.whenComplete((ok, failure) -> {
+                timer.cancel();
+                afterRound(targets, nextAt);
+            });
+        }
+
+        private void renewIfDue(Instant now) {
+            if (Duration.between(this.lastRenewal, now).compareTo(JoinReachability.this.settings.heartbeatInterval()) < 0) {
+                return;
+            }
+            this.lastRenewal = now;
+            this.renewJoining.run();
+        }
+
+        /**
+         * Decides the join before a round once the reachability timeout is past: fails on a refusal, joins when
+         * a majority answered, fails when the silent peers outlived the wait for their expiry.
+         * @return whether the join is decided
+         */
+        private boolean decided(Instant now, Map<String, SiloEntry> freshNow, Map<String, SiloEntry> unanswered) {
+            if (now.isBefore(this.reachDeadline)) {
+                return false;
+            }
+            boolean refused = unanswered.keySet().stream().anyMatch((key) -> {
+                Throwable failure = this.failures.get(key);
+                return failure != null && JoinReachability.this.prober.isRefusal(failure);
+            });
+            MembershipSettings s = JoinReachability.this.settings;
+            if (refused) {
+                fail(unanswered, "within " + s.reachabilityTimeout() + " (quark.cluster.reachability-timeout)");
+                return true;
+            }
+            int answeredCount = freshNow.size() - unanswered.size();
+            if (answeredCount * 2 > freshNow.size()) {
+                logger.warn("Silo {} joins cluster '{}' although {} of the {} active silos did not answer within {} "
+                        + "(quark.cluster.reachability-timeout), as a majority did: {}", s.siloId(), s.clusterName(),
+                        unanswered.size(), freshNow.size(), s.reachabilityTimeout(), reasons(unanswered));
+                this.result.complete(null);
+                return true;
+            }
+            if (!now.isBefore(this.expiryDeadline)) {
+                fail(unanswered, "within " + Duration.between(this.start, now).truncatedTo(ChronoUnit.MILLIS) + ", and their entries did not "
+                        + "expire (their silos renew them but do not answer)");
+                return true;
+            }
+            return false;
+        }
+
+        private CompletableFuture<Void> probe(SiloEntry target, Duration timeout) {
+            try {
+                return JoinReachability.this.prober.probe(target, timeout).toCompletableFuture();
+            }
+            catch (RuntimeException ex) {
+                return CompletableFuture.failedFuture(ex);
+            }
+        }
+
+        private void afterRound(Map<String, SiloEntry> targets, Instant nextAt) {
+            if (this.answered.containsAll(targets.keySet())) {
+                this.result.complete(null);
+                return;
+            }
+            Instant now = JoinReachability.this.clock.instant();
+            Instant at = nextAt;
+            if (now.isBefore(this.reachDeadline) && at.isAfter(this.reachDeadline)) {
+                at = this.reachDeadline;
+            }
+            else if (at.isAfter(this.expiryDeadline) && now.isBefore(this.expiryDeadline)) {
+                at = this.expiryDeadline;
+            }
+            JoinReachability.this.scheduler.schedule(at.isAfter(now) ? at : now, () -> {
+                JoinReachability.this.readTable.get().whenComplete((table, failure) -> {
+                    if (failure != null) {
+                        // The table cannot be read now: judge the peers of the last read again.
+                        retryWithout(failure);
+                    }
+                    else {
+                        round(table);
+                    }
+                });
+                return CompletableFuture.completedFuture(null);
+            });
+        }
+
+        private void retryWithout(Throwable tableFailure) {
+            logger.debug("Silo {} could not read the membership table while it joined; it probes the peers of "
+                    + "its last read again", JoinReachability.this.settings.siloId(), tableFailure);
+            round(MembershipSnapshot.of(0, this.fresh.values()));
+        }
+
+        private List<String> reasons(Map<String, SiloEntry> unreached) {
+            List<String> reasons = new ArrayList<>();
+            for (Map.Entry<String, SiloEntry> peer : unreached.entrySet()) {
+                Throwable failure = this.failures.get(peer.getKey());
+                String why = (failure != null) ? String.valueOf(failure.getMessage()) : "no answer yet";
+                reasons.add(peer.getValue().siloId() + "@" + peer.getValue().address() + ": " + why);
+            }
+            return reasons;
+        }
+
+        private void fail(Map<String, SiloEntry> unreached, String when) {
+            @Nullable Throwable first = null;
+            List<Throwable> others = new ArrayList<>();
+            for (String key : unreached.keySet()) {
+                Throwable failure = this.failures.get(key);
+                if (failure == null) {
+                    continue;
+                }
+                boolean refusal = JoinReachability.this.prober.isRefusal(failure);
+                if (first == null || (refusal && !JoinReachability.this.prober.isRefusal(first))) {
+                    if (first != null) {
+                        others.add(first);
+                    }
+                    first = failure;
+                }
+                else {
+                    others.add(failure);
+                }
+            }
+            MembershipSettings s = JoinReachability.this.settings;
+            UnreachablePeersException failure = new UnreachablePeersException("Silo " + s.siloId() + " cannot reach "
+                    + unreached.size() + " of the active silos of cluster '" + s.clusterName() + "' " + when + " "
+                    + reasons(unreached) + "; it did not become active", first);
+            others.forEach(failure::addSuppressed);
+            this.result.completeExceptionally(failure);
+        }
+    }
+}

@@ -1,0 +1,295 @@
+package dev.quark.cluster.membership;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.function.UnaryOperator;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.quark.cluster.membership.MembershipCluster.Member;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A joining silo becomes active only once the fresh active silos answered it or a refusal is ruled out (in virtual
+ * time, over a {@link TestNetwork}): the first silo of an empty cluster joins at once, and so does one whose only
+ * peers are rows of crashed silos with expired heartbeats; a silo its peers refuse never appears active, writes
+ * its joining entry as dead and fails its join naming them; a silent peer among answering ones is joined past
+ * with a warning; rows of silos that crashed a moment ago (a fast full restart) delay the join until they expire;
+ * a silent peer that keeps renewing its entry fails the join after the silo TTL, the joining entry renewed
+ * meanwhile.
+ */
+class JoinReachabilityTests {
+
+    /** Short timings, so that entries expire within seconds of virtual time. */
+    private static final UnaryOperator<MembershipSettings.Builder> SHORT_TTL = (settings) -> settings
+        .heartbeatInterval(Duration.ofSeconds(1))
+        .siloTtl(Duration.ofSeconds(6))
+        .fencingMargin(Duration.ofSeconds(1))
+        .reachabilityTimeout(Duration.ofSeconds(2));
+
+    private final MembershipCluster cluster = new MembershipCluster();
+
+    @AfterEach
+    void close() {
+        this.cluster.close();
+    }
+
+    @Test
+    void theFirstSiloOfAnEmptyClusterJoinsAtOnce() {
+        this.cluster.network.down("a");
+        Member a = this.cluster.start("a");
+
+        assertThat(a.agent().state()).isEqualTo(MembershipState.ACTIVE);
+        assertThat(a.agent().current().ring().silos()).containsExactly("a");
+    }
+
+    @Test
+    void aSiloItsPeersRefuseNeverBecomesActiveAndItsJoinFailsNamingThem() {
+        this.cluster.start("a");
+        this.cluster.start("b");
+        Set<String> everInRing = ConcurrentHashMap.newKeySet();
+        for (String observer : List.of("a", "b")) {
+            this.cluster.member(observer).agent().subscribe((view) -> everInRing.addAll(view.ring().silos()));
+        }
+        this.cluster.network.refuse("a", "c");
+        this.cluster.network.refuse("b", "c");
+        Member c = this.cluster.create("c", (settings) -> settings.reachabilityTimeout(Duration.ofSeconds(5)));
+
+        CompletableFuture<SiloEntry> joined = c.agent().start();
+        assertThat(joined).isNotDone();
+        assertThat(this.cluster.table.read().silo("c").orElseThrow().status()).isEqualTo(SiloStatus.JOINING);
+        this.cluster.advance(Duration.ofSeconds(4));
+        assertThat(joined).isNotDone();
+        this.cluster.advance(Duration.ofSeconds(2));
+
+        assertThatThrownBy(joined::get).isInstanceOf(ExecutionException.class)
+            .cause()
+            .isInstanceOf(UnreachablePeersException.class)
+            .hasMessageContaining("Silo c cannot reach 2 of the active silos of cluster 'test' within PT5S")
+            .hasMessageContaining("a@127.0.0.1:")
+            .hasMessageContaining("b@127.0.0.1:")
+            .hasMessageContaining("Refused on c -> a")
+            .hasMessageContaining("it did not become active")
+            .cause()
+            .isInstanceOf(TestNetwork.Refusal.class);
+        assertThat(c.agent().state()).isEqualTo(MembershipState.STOPPED);
+        assertThat(this.cluster.table.read().silo("c").orElseThrow().status()).isEqualTo(SiloStatus.DEAD);
+        assertThat(everInRing).containsExactlyInAnyOrder("a", "b");
+        assertThat(c.events().names()).isEmpty();
+    }
+
+    @Test
+    void aSiloThatOnePeerRefusesDoesNotBecomeActiveAlthoughTheOthersAnswer() {
+        this.cluster.start("a");
+        this.cluster.start("b");
+        this.cluster.start("c");
+        this.cluster.network.refuse("b", "d");
+        Member d = this.cluster.create("d", (settings) -> settings.reachabilityTimeout(Duration.ofSeconds(3)));
+
+        CompletableFuture<SiloEntry> joined = d.agent().start();
+        this.cluster.advance(Duration.ofSeconds(4));
+
+        assertThatThrownBy(joined::get).cause()
+            .isInstanceOf(UnreachablePeersException.class)
+            .hasMessageContaining("cannot reach 1 of the active silos")
+            .hasMessageContaining("b@127.0.0.1:")
+            .hasMessageContaining("Refused on d -> b")
+            .hasMessageNotContaining("a@127.0.0.1:")
+            .hasMessageNotContaining("c@127.0.0.1:");
+        assertThat(this.cluster.member("a").agent().current().ring().silos()).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void aSilentPeerAmongAnsweringOnesIsJoinedPastWithAWarningNamingIt() {
+        this.cluster.start("a");
+        this.cluster.start("b");
+        this.cluster.start("c");
+        this.cluster.network.cut("c", "d");
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(JoinReachability.class);
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            Member d = this.cluster.create("d", (settings) -> settings.reachabilityTimeout(Duration.ofSeconds(3)));
+
+            CompletableFuture<SiloEntry> joined = d.agent().start();
+            this.cluster.advance(Duration.ofSeconds(2));
+            assertThat(joined).isNotDone();
+            this.cluster.advance(Duration.ofSeconds(2));
+
+            assertThat(joined).isCompleted();
+            assertThat(d.agent().state()).isEqualTo(MembershipState.ACTIVE);
+            assertThat(d.events().names()).containsExactly("joined");
+            assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+                .singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage)
+                .asString()
+                .contains("Silo d joins cluster 'test' although 1 of the 3 active silos did not answer within PT3S")
+                .contains("c@127.0.0.1:")
+                .contains("No answer on d -> c")
+                .doesNotContain("a@127.0.0.1:");
+        }
+        finally {
+            logger.detachAppender(logged);
+        }
+    }
+
+    @Test
+    void aPeerThatDiesDuringTheJoinStopsCountingOnceTheTableHasItDead() {
+        this.cluster.start("a");
+        this.cluster.start("b");
+        this.cluster.start("c");
+        this.cluster.kill("c");
+        Member d = this.cluster.create("d", (settings) -> settings.reachabilityTimeout(Duration.ofSeconds(10)));
+
+        CompletableFuture<SiloEntry> joined = d.agent().start();
+        assertThat(joined).isNotDone();
+        for (int second = 0; second < 10 && !joined.isDone(); second++) {
+            this.cluster.advance(Duration.ofSeconds(1));
+        }
+
+        assertThat(joined).isCompleted();
+        assertThat(d.agent().state()).isEqualTo(MembershipState.ACTIVE);
+        assertThat(this.cluster.table.read().silo("c").orElseThrow().status()).isEqualTo(SiloStatus.DEAD);
+        assertThat(d.agent().current().ring().silos()).containsExactlyInAnyOrder("a", "b", "d");
+    }
+
+    @Test
+    void aLinkThatHealsWithinTheTimeoutLetsTheJoinThrough() {
+        this.cluster.start("a");
+        this.cluster.network.cut("a", "b");
+        Member b = this.cluster.create("b", (settings) -> settings.reachabilityTimeout(Duration.ofSeconds(10)));
+
+        CompletableFuture<SiloEntry> joined = b.agent().start();
+        this.cluster.advance(Duration.ofSeconds(3));
+        assertThat(joined).isNotDone();
+        assertThat(this.cluster.member("a").agent().current().ring().silos()).containsExactly("a");
+        this.cluster.network.heal("a", "b");
+        this.cluster.advance(Duration.ofSeconds(2));
+
+        assertThat(joined).isCompleted();
+        assertThat(b.events().names()).containsExactly("joined");
+        assertThat(this.cluster.member("a").agent().current().ring().silos()).containsExactlyInAnyOrder("a", "b");
+    }
+
+    @Test
+    void anActiveRowWhoseHeartbeatExpiredDoesNotDelayTheJoin() {
+        Instant now = this.cluster.clock.instant();
+        seedActive("crashed", now.minus(Duration.ofMinutes(5)), now.minusSeconds(31));
+        this.cluster.network.down("crashed");
+
+        Member a = this.cluster.start("a");
+
+        assertThat(a.agent().state()).isEqualTo(MembershipState.ACTIVE);
+        this.cluster.advance(Duration.ofSeconds(2));
+        assertThat(this.cluster.table.read().silo("crashed").orElseThrow().status()).isEqualTo(SiloStatus.DEAD);
+        assertThat(a.agent().current().ring().silos()).containsExactly("a");
+    }
+
+    @Test
+    void anActiveRowOfASiloThatCrashedAMomentAgoDelaysTheJoinUntilItExpires() {
+        Instant crashedAt = this.cluster.clock.instant();
+        seedActive("crashed", crashedAt.minus(Duration.ofMinutes(5)), crashedAt);
+        this.cluster.network.down("crashed");
+        Member a = this.cluster.create("a", SHORT_TTL);
+
+        CompletableFuture<SiloEntry> joined = a.agent().start();
+        this.cluster.advance(Duration.ofSeconds(5));
+        assertThat(joined).isNotDone();
+        assertThat(this.cluster.table.read().silo("a").orElseThrow().status()).isEqualTo(SiloStatus.JOINING);
+        for (int second = 0; second < 3 && !joined.isDone(); second++) {
+            this.cluster.advance(Duration.ofSeconds(1));
+        }
+
+        assertThat(joined).isCompleted();
+        assertThat(this.cluster.clock.instant()).isAfter(crashedAt.plus(Duration.ofSeconds(6)));
+        assertThat(a.agent().state()).isEqualTo(MembershipState.ACTIVE);
+        this.cluster.advance(Duration.ofSeconds(2));
+        assertThat(a.agent().current().ring().silos()).containsExactly("a");
+    }
+
+    @Test
+    void afterAFullCrashTheSilosStartAgainAtOnceOrOnceTheCrashedRowsExpired() {
+        for (String id : List.of("a", "b", "c")) {
+            this.cluster.start(id, SHORT_TTL);
+        }
+        for (String id : List.of("a", "b", "c")) {
+            this.cluster.kill(id);
+        }
+        this.cluster.advance(Duration.ofSeconds(1));
+        Instant restart = this.cluster.clock.instant();
+        this.cluster.network.up("a");
+        Member a = this.cluster.create("a", SHORT_TTL);
+
+        CompletableFuture<SiloEntry> joined = a.agent().start();
+        this.cluster.advance(Duration.ofSeconds(3));
+        assertThat(joined).as("b's and c's rows have not expired yet").isNotDone();
+        for (int second = 0; second < 6 && !joined.isDone(); second++) {
+            this.cluster.advance(Duration.ofSeconds(1));
+        }
+        assertThat(joined).isCompleted();
+        assertThat(Duration.between(restart, this.cluster.clock.instant())).isLessThanOrEqualTo(Duration.ofSeconds(7));
+        assertThat(a.agent().state()).isEqualTo(MembershipState.ACTIVE);
+
+        for (String id : List.of("b", "c")) {
+            this.cluster.network.up(id);
+            Member restarted = this.cluster.start(id, SHORT_TTL);
+            assertThat(restarted.agent().state()).isEqualTo(MembershipState.ACTIVE);
+        }
+        this.cluster.advance(Duration.ofSeconds(2));
+        assertThat(a.agent().current().ring().silos()).containsExactlyInAnyOrder("a", "b", "c");
+    }
+
+    @Test
+    void aSilentPeerThatKeepsRenewingItsEntryFailsTheJoinAfterTheSiloTtlWhileTheJoiningEntryIsRenewed() {
+        this.cluster.start("a", SHORT_TTL);
+        this.cluster.network.cut("a", "b");
+        Member b = this.cluster.create("b", SHORT_TTL);
+
+        CompletableFuture<SiloEntry> joined = b.agent().start();
+        this.cluster.advance(Duration.ofSeconds(6));
+        assertThat(joined).isNotDone();
+        SiloEntry joining = this.cluster.table.read().silo("b").orElseThrow();
+        assertThat(joining.status()).isEqualTo(SiloStatus.JOINING);
+        assertThat(joining.lastHeartbeat()).isAfter(this.cluster.clock.instant().minus(Duration.ofSeconds(2)));
+        this.cluster.advance(Duration.ofSeconds(2));
+
+        assertThatThrownBy(joined::get).cause()
+            .isInstanceOf(UnreachablePeersException.class)
+            .hasMessageContaining("Silo b cannot reach 1 of the active silos of cluster 'test' within PT7S, and "
+                    + "their entries did not expire")
+            .hasMessageContaining("a@127.0.0.1:")
+            .hasMessageContaining("No answer on b -> a");
+        assertThat(this.cluster.table.read().silo("b").orElseThrow().status()).isEqualTo(SiloStatus.DEAD);
+        assertThat(this.cluster.member("a").agent().current().ring().silos()).containsExactly("a");
+    }
+
+    @Test
+    void reachabilityTimeoutShorterThanTheProbeTimeoutIsRefused() {
+        assertThatThrownBy(() -> MembershipSettings.builder("a", new SiloAddress("127.0.0.1", 1))
+            .probeTimeout(Duration.ofSeconds(2))
+            .reachabilityTimeout(Duration.ofSeconds(1))
+            .build()).isInstanceOf(dev.quark.runtime.InvalidSettingException.class)
+            .hasMessageContaining("reachabilityTimeout")
+            .hasMessageContaining("must be at least probeTimeout (PT2S)");
+    }
+
+    /** Writes an active entry of a silo that is not running, as a silo that crashed leaves behind. */
+    private void seedActive(String siloId, Instant started, Instant lastHeartbeat) {
+        new TableUpdater(this.cluster.table).update("seed the entry of " + siloId, (read) -> new SiloEntry(siloId,
+                new SiloAddress("127.0.0.1", 7999), started, SiloStatus.ACTIVE, lastHeartbeat,
+                started.toEpochMilli(), Set.of("Counter"), List.of()));
+    }
+}
