@@ -107,7 +107,11 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * connection of its own, once per distinct type per transaction, to the nodes listening, so that their workers claim
  * at once instead of at their next poll. The write's own transaction, often the caller's business transaction, never
  * executes {@code NOTIFY}, so it takes no part in the server-wide lock that serialises the commits of notifying
- * transactions. Notifications are hints: a node that missed one claims the job at its next poll.
+ * transactions. An enqueue for later ({@code SCHEDULED}) and an outcome that retries a job after a backoff notify
+ * {@code type dueEpochMillis} ({@link JobDueNotice}) the same way, when the job is due before the earliest such
+ * notice of its type still ahead ({@link LaterDueNotices}), so that the listening workers claim it when it comes
+ * due. Notifications are hints: a node that missed one claims the job at its next poll, or when its look at the
+ * store ({@link #nextDueAfter}) finds it.
  * <p>
  * Upgrading: jobs that a version before these columns left {@code RUNNING} have no lease in their row, so they count
  * as abandoned and are taken over at once; stop every worker of the earlier version before starting this one.

@@ -70,7 +70,10 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * ({@code {prefix}{jobs}:due}), from the script that makes it due, so that the other nodes' workers
  * ({@code RedisJobWakeUps}) claim it at once rather than at their next poll. Redis pub/sub is fire and forget: a
  * node that is not subscribed at that moment misses it and claims the job at its next poll. Publishing costs one
- * more command in the script, no lock or commit ordering.
+ * more command in the script, no lock or commit ordering. An enqueue for later ({@code SCHEDULED}, when due before
+ * the earliest such message of its type still ahead: {@link LaterDueNotices}) and a retry after a backoff publish
+ * {@code type dueEpochMillis} ({@link dev.quark.jobs.store.JobDueNotice}), so that the subscribed workers claim the job
+ * when it comes due.
  */
 public class RedisJobStore implements JobStore {
 
