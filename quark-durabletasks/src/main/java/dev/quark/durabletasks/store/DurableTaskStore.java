@@ -97,6 +97,18 @@ public interface DurableTaskStore {
     List<String> dueInstances(Instant now, int limit);
 
     /**
+     * Returns when the earliest work not visible yet becomes visible: a timer, a delayed start, a message sent for
+     * later, an activity call's later retry. A worker that found no work looks, and polls then rather than at its next
+     * poll interval.
+     * @param now the caller's clock: only work visible after it counts
+     * @return the earliest instant after {@code now}; empty when there is none, and by default (a store that does not
+     * tell leaves such work to the poll)
+     */
+    default Optional<Instant> nextVisibleAfter(Instant now) {
+        return Optional.empty();
+    }
+
+    /**
      * Stamps an instance with a lease's token and reads what its next step needs.
      * @param instanceId the id, leased by the caller
      * @param token the lease's token

@@ -50,7 +50,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs orchestration steps and activity attempts from a {@link DurableTaskStore}: every {@code pollInterval} (and at
- * once when told of new work by {@link #wake()}, and when a piece of its work ends), it looks for due work, claims as
+ * once when told of new work by {@link #wake()}, when a piece of its work ends, and when work it found no sooner
+ * becomes visible: a timer, a delayed start, a later retry, {@link DurableTaskStore#nextVisibleAfter}), it looks for
+ * due work, claims as
  * much as it has room for with leases, renewed while the work runs, and runs each piece on a virtual thread of its
  * own. A store that keeps leases on the work's own records ({@link DurableTaskStore#rowLeases()}, PostgreSQL) is
  * claimed from in one step per batch, the write that ends a piece of work frees its lease, and a step's commit leases
@@ -360,7 +362,26 @@ public final class DurableTaskWorker implements AutoCloseable {
         claim("orchestration steps", this::claimSteps, work);
         claim("activity calls", this::claimActivities, work);
         schedulePoll(this.clock.instant().plus(this.pollInterval));
+        if (work.isEmpty()) {
+            pollWhenWorkBecomesVisible();
+        }
         return CompletableFuture.allOf(work.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * After a poll that found no work: asks the store when the next work becomes visible (a timer, a delayed start, a
+     * later retry; {@link DurableTaskStore#nextVisibleAfter}) and polls then when that comes before the next poll. A
+     * poll that started work looks again when that work ends and the poll it makes finds none, so a busy worker does
+     * not look on every poll.
+     */
+    private void pollWhenWorkBecomesVisible() {
+        try {
+            this.store.nextVisibleAfter(this.clock.instant()).ifPresent(this::schedulePoll);
+        }
+        catch (RuntimeException ex) {
+            // The store cannot be reached: the poll, which warns, stays the safety net.
+            logger.debug("Durable task worker '{}' could not look for the next visible work", this.owner, ex);
+        }
     }
 
     /** Claims one kind of work; a failure is logged and does not keep the other kind from being claimed. */

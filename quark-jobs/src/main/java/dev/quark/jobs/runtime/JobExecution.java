@@ -227,6 +227,7 @@ final class JobExecution {
             Instant retryAt = this.orchestrator.clock().instant().plus(backoff);
             this.context.system("WARN", "attempt " + job.attempt() + " failed (" + error + "); retrying at " + retryAt);
             if (decide(JobTransition.retry(retryAt, error), ExecutionOutcome.RETRIED, false)) {
+                this.orchestrator.jobDueLater(type(), retryAt);
                 this.orchestrator.filters().each("onFailure", job, (filter) -> filter.onFailure(job, error, retryAt));
             }
         }

@@ -47,7 +47,12 @@ import org.slf4j.LoggerFactory;
  * <p>
  * <b>Claiming.</b> It polls every {@code pollInterval}, at once when the local queue enqueues a job or another node's
  * does ({@link #jobsDue}, from a PostgreSQL notification or a Redis message), and again
- * whenever an attempt ends or a poll filled every free worker. A claim is for the free workers and up to
+ * whenever an attempt ends or a poll filled every free worker. Jobs that become due later (delayed, or retried after
+ * a backoff) are claimed when they come due rather than at the next poll: one timer per node waits for the earliest
+ * due time it knows of before the next poll, learnt from its own enqueues and retries, from other nodes' notices
+ * ({@link #jobDueLater}) and, after each poll tick and each such wake-up, from the store
+ * ({@link JobStore#nextDueAfter}); an earlier due time replaces it, a later one waits for the tick's look. A claim is
+ * for the free workers and up to
  * {@code prefetch} jobs more, which wait leased in a local queue, in claim order, until a worker frees; while jobs
  * wait or every worker is busy, a claim is made only once half the prefetch is free, so that each round trip brings a
  * batch. A type with a concurrency limit is never claimed beyond it. A claim acquires the jobs' leases through a
@@ -203,6 +208,15 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private LeaseKeeper.Scheduler.@Nullable Cancellable tick;
 
+    /** When the {@link #tick} fires. */
+    private @Nullable Instant tickAt;
+
+    /** The one timer that claims when a job comes due before the next tick ({@link #wakeAt}); {@code null} when none. */
+    private LeaseKeeper.Scheduler.@Nullable Cancellable wakeUp;
+
+    /** When {@link #wakeUp} fires. */
+    private @Nullable Instant wakeUpAt;
+
     private @Nullable Instant nextAbandonedCheck;
 
     private JobOrchestrator(Builder builder) {
@@ -295,7 +309,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             armTick();
         }
         logger.debug("Job orchestrator '{}' started: {} workers, types {}", this.owner, this.workers, this.handlers.types());
-        poll();
+        pollAndLookAhead();
     }
 
     /**
@@ -338,8 +352,87 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     @Override
     public void enqueued(Job job) {
-        if (this.handlers.find(job.type()).isPresent() && !job.dueAt().isAfter(this.clock.instant())) {
+        jobDueLater(job.type(), job.dueAt());
+    }
+
+    /**
+     * A job of a type becomes due at an instant (this node enqueued or retried it, or another node's notice says so,
+     * {@link dev.quark.jobs.store.JobDueNotice}): when this node runs the type, polls at once if it is due, else makes
+     * the node's one wake-up timer fire then, unless it fires earlier or the next poll tick comes first.
+     * @param type the job's type
+     * @param dueAt when it becomes due
+     */
+    void jobDueLater(String type, Instant dueAt) {
+        if (this.handlers.find(type).isEmpty()) {
+            return;
+        }
+        if (!dueAt.isAfter(this.clock.instant())) {
             poll();
+            return;
+        }
+        wakeAt(dueAt);
+    }
+
+    /** Arms the wake-up timer for an instant, unless it or the tick fires by then. */
+    private void wakeAt(Instant at) {
+        synchronized (this.lock) {
+            if (this.state != State.RUNNING || (this.wakeUpAt != null && !at.isBefore(this.wakeUpAt))
+                    || (this.tickAt != null && !at.isBefore(this.tickAt))) {
+                return;
+            }
+            if (this.wakeUp != null) {
+                this.wakeUp.cancel();
+            }
+            try {
+                this.wakeUp = this.scheduler.schedule(at, () -> wokenUp(at));
+                this.wakeUpAt = at;
+            }
+            catch (RuntimeException ex) {
+                // Closed meanwhile (its scheduler stopped): nothing to claim for.
+                this.wakeUp = null;
+                this.wakeUpAt = null;
+                logger.debug("Job orchestrator '{}' could not arm its wake-up for {}", this.owner, at, ex);
+            }
+        }
+    }
+
+    private CompletionStage<?> wokenUp(Instant at) {
+        synchronized (this.lock) {
+            if (at.equals(this.wakeUpAt)) {
+                this.wakeUp = null;
+                this.wakeUpAt = null;
+            }
+        }
+        return pollAndLookAhead();
+    }
+
+    /**
+     * Polls, then asks the store when the next job of this node's types comes due ({@link JobStore#nextDueAfter}) and
+     * arms the wake-up for it; the look runs on a thread of its own, never the scheduler's.
+     */
+    private CompletionStage<Void> pollAndLookAhead() {
+        CompletionStage<Void> polled = poll();
+        polled.whenComplete((ignored, ex) -> {
+            try {
+                this.threads.newThread(this::lookAhead).start();
+            }
+            catch (RuntimeException failure) {
+                logger.debug("Job orchestrator '{}' could not look for the next due job", this.owner, failure);
+            }
+        });
+        return polled;
+    }
+
+    private void lookAhead() {
+        if (!isRunning()) {
+            return;
+        }
+        try {
+            this.store.nextDueAfter(this.handlers.types(), this.clock.instant()).ifPresent(this::wakeAt);
+        }
+        catch (RuntimeException ex) {
+            // The store cannot be reached: the poll, which warns, stays the safety net.
+            logger.debug("Job orchestrator '{}' could not look for the next due job", this.owner, ex);
         }
     }
 
@@ -355,7 +448,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      */
     public void jobsDue(Collection<String> types) {
         if (types.isEmpty() || types.contains("")) {
-            poll();
+            pollAndLookAhead();
         }
         else if (types.stream().anyMatch((type) -> this.handlers.find(type).isPresent())) {
             poll().whenComplete((ignored, ex) -> pollAgainWhenRoomLeft());
@@ -1116,16 +1209,19 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         if (this.state != State.RUNNING) {
             return;
         }
-        this.tick = this.scheduler.schedule(this.clock.instant().plus(this.pollInterval), this::tick);
+        Instant at = this.clock.instant().plus(this.pollInterval);
+        this.tickAt = at;
+        this.tick = this.scheduler.schedule(at, this::tick);
     }
 
     private CompletionStage<?> tick() {
         synchronized (this.lock) {
             this.tick = null;
+            this.tickAt = null;
             this.cancellationCheckDue = true;
             armTick();
         }
-        return poll();
+        return pollAndLookAhead();
     }
 
     /**
@@ -1144,6 +1240,11 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             if (this.tick != null) {
                 this.tick.cancel();
                 this.tick = null;
+            }
+            if (this.wakeUp != null) {
+                this.wakeUp.cancel();
+                this.wakeUp = null;
+                this.wakeUpAt = null;
             }
             waiting = this.ready.drain();
         }

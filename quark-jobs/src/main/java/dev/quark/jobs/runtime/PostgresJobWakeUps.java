@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
  * Wakes a node's workers when another node makes jobs due: listens to the channel that a notifying PostgreSQL job
  * store sends the types of such jobs to ({@code JdbcJobStore#channel()}) and tells the {@link JobOrchestrator}
  * ({@link JobOrchestrator#jobsDue}), which polls at once, once per batch of notifications, when it runs any of their
- * types. After the connection was lost the orchestrator polls once, since notifications may have been missed; its
+ * types; a notification of a job due later ({@link dev.quark.jobs.store.JobDueNotice}) makes it claim when the job
+ * comes due. After the connection was lost the orchestrator polls once, since notifications may have been missed; its
  * poll interval stays the safety net. It listens on a connection of its own, or on the shared listener of the data
  * source ({@link PostgresNotificationListeners}); see {@link PostgresWakeUps}.
  * <p>
@@ -50,11 +51,14 @@ public final class PostgresJobWakeUps implements AutoCloseable {
 
     private static Consumer<Notifications> wake(JobOrchestrator orchestrator) {
         Objects.requireNonNull(orchestrator, "orchestrator must not be null");
-        return (notifications) -> orchestrator.jobsDue(types(notifications));
-    }
-
-    private static Set<String> types(Notifications notifications) {
-        return notifications.missed() ? Set.of() : notifications.payloads();
+        return (notifications) -> {
+            if (notifications.missed()) {
+                orchestrator.jobsDue(Set.of());
+            }
+            else {
+                JobDueNotices.tell(orchestrator, notifications.payloads());
+            }
+        };
     }
 
     /**

@@ -26,7 +26,8 @@ import org.springframework.data.redis.listener.RedisMessageListenerContainer;
  * Wakes a node's workers when another node makes jobs due: subscribes, on one connection of its own (a
  * {@link RedisMessageListenerContainer} over the application's connection factory, Lettuce by default), to the channel
  * that a notifying Redis job store publishes the types of such jobs on ({@code RedisJobStore#channel()}), and tells the
- * {@link JobOrchestrator} ({@link JobOrchestrator#jobsDue}), which polls at once when it runs any of their types.
+ * {@link JobOrchestrator} ({@link JobOrchestrator#jobsDue}), which polls at once when it runs any of their types; a
+ * message of a job due later ({@link dev.quark.jobs.store.JobDueNotice}) makes it claim when the job comes due.
  * Messages that arrive while it tells the orchestrator are gathered and told in one call next, so that a burst costs
  * a claim round or two, not one per job.
  * <p>
@@ -275,7 +276,12 @@ public final class RedisJobWakeUps implements AutoCloseable {
                 this.missed = false;
             }
             try {
-                this.orchestrator.jobsDue(types);
+                if (types.isEmpty()) {
+                    this.orchestrator.jobsDue(types);
+                }
+                else {
+                    JobDueNotices.tell(this.orchestrator, types);
+                }
             }
             catch (RuntimeException ex) {
                 logger.warn("Waking the job workers for {} failed", types, ex);

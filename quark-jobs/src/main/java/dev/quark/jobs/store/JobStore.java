@@ -83,6 +83,19 @@ public interface JobStore {
     List<ClaimedJob> claimDue(Claim claim, JobLeases leases);
 
     /**
+     * Returns when the earliest waiting job of some types that is not due yet becomes due, so that a worker can claim
+     * it then rather than at its next poll: a cheap look on the store's due index, made at each poll tick and when such
+     * a wake-up fires. Jobs already due do not count (a worker claims them or will when it has room).
+     * @param types the types the worker runs
+     * @param now the worker's clock: only jobs due after it count
+     * @return the earliest due time after {@code now}; empty when no such job waits, and by default (a store that
+     * does not tell leaves such jobs to the poll)
+     */
+    default Optional<Instant> nextDueAfter(Set<String> types, Instant now) {
+        return Optional.empty();
+    }
+
+    /**
      * Claims running jobs whose lease is free (their worker stopped renewing it), longest running first; the
      * leases decide, since only an expired or released lease can be acquired. Each claimed job's attempt is
      * counted again and {@link ClaimedJob#abandonedBy()} names its former worker.

@@ -1969,6 +1969,45 @@ public abstract class OrchestrationContractTests {
             .isEqualTo("refunded order-7 after attempt 3 failed");
     }
 
+    /**
+     * A delayed start, a durable timer and an activity call's later retry each run when they come due, well before the
+     * worker's next poll: a worker that finds no work asks the store when work next becomes visible
+     * ({@code DurableTaskStore#nextVisibleAfter}) and polls then.
+     */
+    @Test
+    void aDelayedStartATimerAndALaterRetryRunWhenTheyComeDueNotAtTheNextPoll() {
+        List<Instant> attempts = new CopyOnWriteArrayList<>();
+        DurableTaskRegistry registry = registry((builder) -> builder
+            .activity("fails-once", String.class, (ActivityContext ctx, String input) -> {
+                attempts.add(this.clock.instant());
+                if (ctx.attempt() == 1) {
+                    throw new IllegalStateException("attempt 1 failed");
+                }
+                return "done " + input;
+            })
+            .orchestration("napping", String.class, () -> (ctx, input) -> {
+                ctx.createTimer(Duration.ofSeconds(3)).await();
+                return ctx.callActivity("fails-once", input, String.class,
+                        ActivityOptions.retry(2, Duration.ofSeconds(2))).await();
+            }));
+        Node node = node("node-a", registry);
+        Instant start = this.clock.instant();
+        String id = node.client.schedule("napping", "x", new ScheduleOptions(newInstanceId("due"), start.plusSeconds(1)));
+        node.run();
+        node.advance(Duration.ofSeconds(1));
+        assertThat(node.client.getState(id).orElseThrow().status()).as("started at its start")
+            .isEqualTo(OrchestrationStatus.RUNNING);
+        node.advance(Duration.ofSeconds(3));
+        assertThat(attempts).as("called when the timer fired").containsExactly(start.plusSeconds(4));
+        node.advance(Duration.ofSeconds(2));
+        assertThat(attempts).as("retried when its backoff ended").containsExactly(start.plusSeconds(4),
+                start.plusSeconds(6));
+        OrchestrationState state = node.client.getState(id).orElseThrow();
+        assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+        assertThat(state.updatedAt()).isEqualTo(start.plusSeconds(6));
+        assertThat(start.plusSeconds(6)).isBefore(start.plus(POLL));
+    }
+
     @Test
     void aRetriedAttemptResumesFromTheHeartbeatDetailsOfTheAttemptBefore() {
         List<String> done = new CopyOnWriteArrayList<>();

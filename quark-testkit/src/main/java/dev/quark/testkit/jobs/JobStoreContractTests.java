@@ -249,6 +249,35 @@ public abstract class JobStoreContractTests {
         assertThat(claimed).extracting((c) -> c.job().id()).containsExactly(job.id());
     }
 
+    /**
+     * {@link JobStore#nextDueAfter}: the earliest waiting job of the types due after the instant, whether delayed or
+     * retried after a backoff; not a job due by then, one of another type, nor one cancelled.
+     */
+    @Test
+    public void theNextDueTimeIsTheEarliestWaitingJobOfTheTypesDueAfterTheInstant() {
+        String type = newType("next");
+        String other = newType("next-other");
+        assertThat(store().nextDueAfter(Set.of(type, other), NOW)).isEmpty();
+        enqueue(type);
+        Job later = enqueue(type, NOW.plusSeconds(50), null);
+        Job cancelled = enqueue(type, NOW.plusSeconds(10), null);
+        enqueue(other, NOW.plusSeconds(20), null);
+        assertThat(store().nextDueAfter(Set.of(type), NOW)).contains(NOW.plusSeconds(10));
+        assertThat(store().nextDueAfter(Set.of(type, other), NOW)).contains(NOW.plusSeconds(10));
+        assertThat(store().cancel(cancelled.id(), NOW)).isEqualTo(CancelResult.CANCELLED);
+        assertThat(store().nextDueAfter(Set.of(type), NOW)).contains(later.dueAt());
+        assertThat(store().nextDueAfter(Set.of(type, other), NOW)).contains(NOW.plusSeconds(20));
+        assertThat(store().nextDueAfter(Set.of(type), NOW.plusSeconds(50))).isEmpty();
+        assertThat(store().nextDueAfter(Set.of(newType("none")), NOW)).isEmpty();
+        assertThat(store().nextDueAfter(Set.of(), NOW)).isEmpty();
+
+        String retried = newType("next-retry");
+        ClaimedJob claimed = claimOne(retried);
+        store().finish(claimed.job().id(), claimed.lease(),
+                JobTransition.retry(NOW.plusSeconds(30), JobError.of(new IllegalStateException("no"))), report(0), NOW);
+        assertThat(store().nextDueAfter(Set.of(retried), NOW)).contains(NOW.plusSeconds(30));
+    }
+
     @Test
     public void racingEnqueuesOfOneJobWithItsKeyStoreItOnceAndFailNone() throws Exception {
         for (int round = 0; round < 10; round++) {

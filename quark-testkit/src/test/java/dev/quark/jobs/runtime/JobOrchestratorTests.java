@@ -639,6 +639,98 @@ class JobOrchestratorTests {
         assertThat(runs).hasValue(1);
     }
 
+    /** A node polling every 30 seconds, so that only its wake-up timer claims a job due sooner. */
+    private Node slowPollingNode(JobHandler<?>... handlers) {
+        return node("node-1", 4, Duration.ofSeconds(30), JobFilters.NONE,
+                (builder) -> builder.pollInterval(Duration.ofSeconds(30)), handlers);
+    }
+
+    /** A queue on the same store that tells no orchestrator of its enqueues, as another node without notices. */
+    private DefaultJobQueue silentQueue(JobHandler<?>... handlers) {
+        return new DefaultJobQueue(this.store, null, new JobHandlerRegistry(List.of(handlers), this.codec, FIXED_10S,
+                Duration.ofMinutes(10)), this.codec, this.clock, JobMetrics.NONE, JobFilters.NONE);
+    }
+
+    @Test
+    void aJobForLaterEnqueuedOnThisNodeRunsWhenItComesDueNotAtTheNextPoll() {
+        JobHandler<String> handler = JobHandler.of("later", String.class, (payload, context) -> { });
+        Node node = slowPollingNode(handler);
+        JobId id = node.queue().enqueueAfter("later", "x", Duration.ofSeconds(2));
+        this.scheduler.advance(Duration.ofMillis(1999));
+        assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(JobStatus.SCHEDULED);
+        this.scheduler.advance(Duration.ofMillis(1));
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.startedAt()).isEqualTo(done.dueAt());
+    }
+
+    @Test
+    void aRetryAfterABackoffRunsWhenItComesDueNotAtTheNextPoll() {
+        AtomicInteger attempts = new AtomicInteger();
+        Node node = slowPollingNode(JobHandler.of("flaky", String.class, (payload, context) -> {
+            if (attempts.incrementAndGet() == 1) {
+                throw new IllegalStateException("attempt 1 failed");
+            }
+        }));
+        JobId id = node.queue().enqueue("flaky", "x");
+        Job retrying = awaitStatus(id, JobStatus.RETRYING);
+        await("the wake-up armed for the retry").atMost(WAIT)
+            .until(() -> retrying.dueAt().equals(this.scheduler.nextDue()));
+        this.scheduler.advance(Duration.ofSeconds(10));
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.attempt()).isEqualTo(2);
+        assertThat(done.startedAt()).isEqualTo(retrying.dueAt());
+    }
+
+    /**
+     * Another node enqueued the job without telling this one: the look at the store after the poll tick finds it
+     * due before the next tick, and the node claims it then.
+     */
+    @Test
+    void aJobForLaterThatTheNodeWasNotToldOfIsFoundAtThePollTickAndRunsWhenItComesDue() {
+        JobHandler<String> handler = JobHandler.of("later", String.class, (payload, context) -> { });
+        slowPollingNode(handler);
+        Instant start = this.clock.instant();
+        JobId id = silentQueue(handler).enqueueAt("later", "x", start.plusSeconds(32));
+        this.scheduler.advance(Duration.ofSeconds(30));
+        await("the wake-up armed from the store").atMost(WAIT)
+            .until(() -> start.plusSeconds(32).equals(this.scheduler.nextDue()));
+        this.scheduler.advance(Duration.ofSeconds(2));
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.startedAt()).isEqualTo(start.plusSeconds(32));
+    }
+
+    @Test
+    void anEarlierJobReplacesTheWakeUpAndTheLaterOneIsFoundWhenItFires() {
+        JobHandler<String> handler = JobHandler.of("later", String.class, (payload, context) -> { });
+        Node node = slowPollingNode(handler);
+        Instant start = this.clock.instant();
+        JobId later = node.queue().enqueueAt("later", "later", start.plusSeconds(5));
+        JobId earlier = node.queue().enqueueAt("later", "earlier", start.plusSeconds(2));
+        assertThat(this.scheduler.nextDue()).isEqualTo(start.plusSeconds(2));
+        this.scheduler.advance(Duration.ofSeconds(2));
+        assertThat(awaitStatus(earlier, JobStatus.SUCCEEDED).startedAt()).isEqualTo(start.plusSeconds(2));
+        await("the wake-up armed for the later job").atMost(WAIT)
+            .until(() -> start.plusSeconds(5).equals(this.scheduler.nextDue()));
+        this.scheduler.advance(Duration.ofSeconds(3));
+        assertThat(awaitStatus(later, JobStatus.SUCCEEDED).startedAt()).isEqualTo(start.plusSeconds(5));
+    }
+
+    @Test
+    void aCancelledJobForLaterWakesTheNodeOnceAndNotInALoop() {
+        JobHandler<String> handler = JobHandler.of("later", String.class, (payload, context) -> { });
+        Node node = slowPollingNode(handler);
+        Instant start = this.clock.instant();
+        JobId id = node.queue().enqueueAt("later", "x", start.plusSeconds(2));
+        node.queue().cancel(id);
+        await("the claim of the start").atMost(WAIT).until(() -> this.store.dueClaims.get() >= 1);
+        int claims = this.store.dueClaims.get();
+        this.scheduler.advance(Duration.ofSeconds(2));
+        await("the claim of the wake-up").atMost(WAIT).until(() -> this.store.dueClaims.get() == claims + 1);
+        await("no claim in a loop").during(Duration.ofMillis(500)).atMost(WAIT)
+            .until(() -> this.store.dueClaims.get() == claims + 1);
+        assertThat(this.scheduler.nextDue()).as("only the poll tick is left").isEqualTo(start.plusSeconds(30));
+    }
+
     @Test
     void aFailedAttemptIsRetriedAfterItsBackoff() {
         AtomicInteger attempts = new AtomicInteger();

@@ -58,6 +58,9 @@ class RedisJobWakeUpsTests {
 
     private static final Duration WAKE_UP = Duration.ofSeconds(5);
 
+    /** How soon after its due time a job for later runs. */
+    private static final Duration ON_TIME = Duration.ofMillis(1000);
+
     private static final String TYPE = "wake-up";
 
     private static LettuceConnectionFactory connectionFactory;
@@ -71,6 +74,9 @@ class RedisJobWakeUpsTests {
     private final JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
 
     private final List<String> ran = new CopyOnWriteArrayList<>();
+
+    /** When each payload ran, by the system clock. */
+    private final Map<String, Instant> ranAt = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final AtomicInteger claims = new AtomicInteger();
 
@@ -111,6 +117,7 @@ class RedisJobWakeUpsTests {
             redis.delete(keys);
         }
         this.handlers = new JobHandlerRegistry(List.of(JobHandler.of(TYPE, String.class, (payload, context) -> {
+            this.ranAt.put(payload, Instant.now());
             this.ran.add(payload);
         })), this.codec, RetryPolicy.builder().maxAttempts(1).build(), Duration.ofMinutes(1));
     }
@@ -181,6 +188,83 @@ class RedisJobWakeUpsTests {
             .getFirst();
         assertThat(claimed.job().id()).isEqualTo(id);
         return claimed;
+    }
+
+
+    /**
+     * Asserts that a payload ran after its due time and well before the consumer's next poll: within {@link #ON_TIME}
+     * of it (a generous bound for a loaded machine; the poll comes 30 seconds after the consumer's start).
+     */
+    private void awaitRanOnTime(String payload, Instant dueAt) {
+        await("'" + payload + "' run").atMost(WAKE_UP.plus(Duration.between(Instant.now(), dueAt)))
+            .until(() -> this.ranAt.containsKey(payload));
+        assertThat(this.ranAt.get(payload)).isAfterOrEqualTo(dueAt).isBefore(dueAt.plus(ON_TIME));
+    }
+
+    @Test
+    void aJobForLaterEnqueuedOnAnotherNodeRunsWhenItComesDueNotAtThePoll() {
+        consumer();
+        Instant dueAt = Instant.now().plusSeconds(2);
+        producer(store(true)).enqueueAt(TYPE, "later", dueAt);
+        awaitRanOnTime("later", dueAt);
+    }
+
+    @Test
+    void aRetryAfterABackoffOnAnotherNodeRunsWhenItComesDueNotAtThePoll() {
+        RedisJobStore producerStore = store(true);
+        JobId id = producer(producerStore).enqueue(TYPE, "retried");
+        Instant now = Instant.now();
+        ClaimedJob claimed = producerStore.claimDue(new Claim("producer", 1, Map.of(TYPE, 1), Set.of(), now),
+                JobLeases.of(leases, "producer", Duration.ofMinutes(1))).getFirst();
+        assertThat(claimed.job().id()).isEqualTo(id);
+        consumer();
+        Instant dueAt = Instant.now().plusSeconds(2);
+        producerStore.finish(id, claimed.lease(),
+                JobTransition.retry(dueAt, dev.quark.jobs.JobError.of(new IllegalStateException("no"))),
+                new JobReport(0, null, List.of()), Instant.now());
+        leases.release(claimed.lease());
+        awaitRanOnTime("retried", dueAt);
+    }
+
+    /** Enqueued without a notice before the consumer starts: its look at the store after its first poll finds it. */
+    @Test
+    void aJobForLaterNobodyToldTheNodeOfRunsWhenItComesDueNotAtThePoll() {
+        Instant dueAt = Instant.now().plusSeconds(3);
+        producer(store(false)).enqueueAt(TYPE, "untold", dueAt);
+        consumer();
+        awaitRanOnTime("untold", dueAt);
+    }
+
+    /**
+     * Of two jobs for later of one type, only the first is told of (the second is due after it); the consumer, woken
+     * for the first, finds the second in the store and runs it on time too.
+     */
+    @Test
+    void aSecondJobForLaterIsNotToldOfButRunsOnTimeAfterTheFirst() {
+        consumer();
+        Instant first = Instant.now().plusSeconds(2);
+        Instant second = first.plusSeconds(1);
+        DefaultJobQueue producer = producer(store(true));
+        producer.enqueueAt(TYPE, "first", first);
+        producer.enqueueAt(TYPE, "second", second);
+        awaitRanOnTime("first", first);
+        awaitRanOnTime("second", second);
+    }
+
+    @Test
+    void aCancelledJobForLaterWakesTheNodeOnceAndNotInALoop() {
+        consumer();
+        DefaultJobQueue producer = producer(store(true));
+        Instant dueAt = Instant.now().plusSeconds(2);
+        JobId id = producer.enqueueAt(TYPE, "cancelled", dueAt);
+        int before = this.claims.get();
+        producer.cancel(id);
+        await("the wake-up's claim").atMost(WAKE_UP.plusSeconds(2)).until(() -> this.claims.get() > before);
+        int after = this.claims.get();
+        await("no claim in a loop").during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+            .until(() -> this.claims.get() == after);
+        assertThat(after - before).isLessThanOrEqualTo(2);
+        assertThat(this.ran).isEmpty();
     }
 
     @Test

@@ -147,6 +147,8 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     private final ThrottledNotice releaseNotice;
 
+    private final LaterWorkNotices laterNotices = new LaterWorkNotices();
+
     /**
      * Creates a store.
      * @param dataSource the database, usually the application's
@@ -217,6 +219,17 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
         }
     }
 
+    /**
+     * Tells the other workers, as {@link #workDue} does, of a write of work visible later, unless a notice of work
+     * visible before it is ahead ({@link LaterWorkNotices}): a worker woken finds none yet and looks when it becomes
+     * visible ({@link #nextVisibleAfter}).
+     */
+    private void workDueLater(Instant visibleAt, Instant now) {
+        if (this.notifications != null && this.laterNotices.tell(visibleAt, now)) {
+            workDue();
+        }
+    }
+
     /** Tells the other workers, through the sender, that a committed write made work due. */
     private void workDue() {
         PostgresNotificationSender sender = this.notifications;
@@ -247,6 +260,9 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
         if (insert(instance)) {
             if (!instance.startAt().isAfter(instance.createdAt())) {
                 workDue();
+            }
+            else {
+                workDueLater(instance.startAt(), instance.createdAt());
             }
             return Optional.empty();
         }
@@ -418,11 +434,18 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     private List<ActivityWorkItem> commit(OrchestrationCommit commit, ActivityLeases leases) {
         List<ActivityWorkItem> leased = written(commit, leases);
-        // Timers are messages to the instance itself, visible later: found by the poll, like delayed work.
         if (leased.size() < commit.activities().size() || !commit.children().isEmpty() || commit.messages()
             .stream()
             .anyMatch((message) -> !message.visibleAt().isAfter(commit.updatedAt()))) {
             workDue();
+        }
+        else {
+            // Timers are messages to the instance itself, visible later.
+            commit.messages()
+                .stream()
+                .map(TaskMessage::visibleAt)
+                .min(Comparator.naturalOrder())
+                .ifPresent((visibleAt) -> workDueLater(visibleAt, commit.updatedAt()));
         }
         return leased;
     }
@@ -562,6 +585,26 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
                 current.get().historyLength());
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>
+     * The earliest {@code visible_at} after {@code now} of the messages (a delayed start's first message is visible at
+     * the start) and of the activity calls, each on its {@code visible_at} index.
+     */
+    @Override
+    public Optional<Instant> nextVisibleAfter(Instant now) {
+        OffsetDateTime at = timestamp(now);
+        return this.jdbc.sql("select least((select min(visible_at) from " + this.messages + " where visible_at > ?), "
+                + "(select min(visible_at) from " + this.activities + " where visible_at > ?))")
+            .params(args(at, at))
+            .query((row, number) -> Optional.ofNullable(row.getObject(1, OffsetDateTime.class)))
+            .list()
+            .stream()
+            .flatMap(Optional::stream)
+            .map(OffsetDateTime::toInstant)
+            .findFirst();
+    }
+
     @Override
     public List<String> dueActivities(Instant now, int limit) {
         return this.jdbc.sql("select id from " + this.activities + " where visible_at <= ? "
@@ -601,9 +644,13 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
                 + "lease_owner = null, lease_expires_at = null where id = ? and lease_token = ?")
             .params(args(nextAttempt, timestamp(visibleAt), activityId, token.value()))
             .update() == 1;
-        if (retried && !visibleAt.isAfter(Instant.now())) {
-            // Retried at once: another worker may take it now (a later retry is found by the poll).
+        Instant now = Instant.now();
+        if (retried && !visibleAt.isAfter(now)) {
+            // Retried at once: another worker may take it now.
             workDue();
+        }
+        else if (retried) {
+            workDueLater(visibleAt, now);
         }
         return retried;
     }

@@ -164,6 +164,27 @@ public class InMemoryDurableTaskStore implements DurableTaskStore {
     }
 
     @Override
+    public Optional<Instant> nextVisibleAfter(Instant now) {
+        synchronized (this.lock) {
+            Instant earliest = null;
+            for (TaskMessage message : this.messages.values()) {
+                Instance instance = this.instances.get(message.instanceId());
+                Instant at = (instance != null && instance.record.startAt().isAfter(message.visibleAt()))
+                        ? instance.record.startAt() : message.visibleAt();
+                if (at.isAfter(now) && (earliest == null || at.isBefore(earliest))) {
+                    earliest = at;
+                }
+            }
+            for (QueuedActivity activity : this.activities.values()) {
+                if (activity.visibleAt.isAfter(now) && (earliest == null || activity.visibleAt.isBefore(earliest))) {
+                    earliest = activity.visibleAt;
+                }
+            }
+            return Optional.ofNullable(earliest);
+        }
+    }
+
+    @Override
     public Optional<OrchestrationWorkItem> claimInstance(String instanceId, FencingToken token, Instant now) {
         synchronized (this.lock) {
             Instance instance = this.instances.get(instanceId);

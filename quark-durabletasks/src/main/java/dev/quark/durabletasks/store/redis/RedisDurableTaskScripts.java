@@ -310,6 +310,25 @@ final class RedisDurableTaskScripts {
             """, List.class);
 
     /**
+     * ARGV: prefix, now (score). Returns the earliest score after now of the messages an instance can take and of the
+     * activity calls, or false (nil to the caller) when there is none.
+     */
+    static final RedisScript<Long> NEXT_VISIBLE = RedisScript.of("""
+            local earliest = false
+            for _, queue in ipairs({'mq', 'aq'}) do
+                local next = redis.call('ZRANGEBYSCORE', ARGV[1] .. queue, '(' .. ARGV[2], '+inf', 'WITHSCORES', 'LIMIT',
+                    0, 1)
+                if #next > 0 then
+                    local score = tonumber(next[2])
+                    if not earliest or score < earliest then
+                        earliest = score
+                    end
+                end
+            end
+            return earliest
+            """, Long.class);
+
+    /**
      * ARGV: prefix, activity id, token, now (score). Stamps the call with the token; returns its hash fields, or {}
      * when it is gone, not due or stamped with a newer token.
      */

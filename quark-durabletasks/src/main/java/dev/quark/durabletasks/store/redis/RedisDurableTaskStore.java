@@ -293,6 +293,14 @@ public class RedisDurableTaskStore implements DurableTaskStore {
     }
 
     @Override
+    public Optional<Instant> nextVisibleAfter(Instant now) {
+        Long score = this.redis.execute(RedisDurableTaskScripts.NEXT_VISIBLE, this.routing, this.prefix,
+                Long.toString(nowScore(now)));
+        return (score != null) ? Optional.of(Instant.EPOCH.plus(score, java.time.temporal.ChronoUnit.MICROS))
+                : Optional.empty();
+    }
+
+    @Override
     public Optional<ActivityWorkItem> claimActivity(String activityId, FencingToken token, Instant now) {
         List<?> reply = list(RedisDurableTaskScripts.CLAIM_ACTIVITY, this.prefix, activityId, token.toString(),
                 Long.toString(nowScore(now)));

@@ -11,6 +11,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -42,11 +43,13 @@ import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.store.Claim;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.Enqueued;
+import dev.quark.jobs.store.JobDueNotice;
 import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
+import dev.quark.jobs.store.LaterDueNotices;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.StoreChecks;
 import dev.quark.jobs.store.StoredMetadata;
@@ -104,7 +107,11 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * connection of its own, once per distinct type per transaction, to the nodes listening, so that their workers claim
  * at once instead of at their next poll. The write's own transaction, often the caller's business transaction, never
  * executes {@code NOTIFY}, so it takes no part in the server-wide lock that serialises the commits of notifying
- * transactions. Notifications are hints: a node that missed one claims the job at its next poll.
+ * transactions. An enqueue for later ({@code SCHEDULED}) and an outcome that retries a job after a backoff notify
+ * {@code type dueEpochMillis} ({@link JobDueNotice}) the same way, when the job is due before the earliest such
+ * notice of its type still ahead ({@link LaterDueNotices}), so that the listening workers claim it when it comes
+ * due. Notifications are hints: a node that missed one claims the job at its next poll, or when its look at the
+ * store ({@link #nextDueAfter}) finds it.
  * <p>
  * Upgrading: jobs that a version before these columns left {@code RUNNING} have no lease in their row, so they count
  * as abandoned and are taken over at once; stop every worker of the earlier version before starting this one.
@@ -171,6 +178,10 @@ public class JdbcJobStore implements JobStore {
     private final @Nullable PostgresNotificationSender notifications;
 
     private final String requeue;
+
+    private final String nextDueAfter;
+
+    private final LaterDueNotices laterNotices = new LaterDueNotices();
 
     /**
      * Creates a store whose leases are valid until a time computed on the system clock.
@@ -249,6 +260,12 @@ public class JdbcJobStore implements JobStore {
         this.requeue = "update " + this.table + " set status = 'ENQUEUED', due_at = ?, attempt = 0, finished_at = null, "
                 + "cancel_requested = false, progress = 0, progress_message = null where id = ?::uuid and status = "
                 + "'DEAD_LETTERED' returning " + COLUMNS;
+        // The earliest waiting row of each type due after now, on the partial index (type, due_at, id).
+        this.nextDueAfter = """
+                select min(n.due_at) from unnest(?::text[]) as t(type) cross join lateral (
+                    select j.due_at from %s j where j.type = t.type and j.status in %s and j.due_at > ?
+                     order by j.due_at limit 1) n
+                """.formatted(this.table, WAITING);
         this.selectByKey = "select " + COLUMNS + " from " + this.table + " where idempotency_key = ?";
         this.selectById = "select " + COLUMNS + " from " + this.table + " where id = ?::uuid";
         // One statement per claim: lock up to `candidates` free rows in claim order, skipping those another claim
@@ -297,7 +314,7 @@ public class JdbcJobStore implements JobStore {
         // A single outcome that makes its job due now (given back, or retried with no backoff left) notifies too,
         // after the commit: the statement says whether the job is due now, on the server's clock.
         String finishNotify = notifying ? " returning type, (status = 'ENQUEUED' or (status = 'RETRYING' and "
-                + "due_at <= clock_timestamp())) as due_now" : "";
+                + "due_at <= clock_timestamp())) as due_now, status, due_at" : "";
         this.finish = finish + fenced + finishNotify;
         this.finishWithError = finish + ", error_type = ?, error_message = ?, error_stack = ?" + fenced
                 + finishNotify;
@@ -319,7 +336,7 @@ public class JdbcJobStore implements JobStore {
                     join locked l on l.id = o.id
                 where j.id = o.id and j.status = 'RUNNING' and j.lease_token = o.token
                 returning j.id, j.type, (o.status = 'ENQUEUED' or (o.status = 'RETRYING'
-                    and j.due_at <= clock_timestamp())) as due_now
+                    and j.due_at <= clock_timestamp())) as due_now, j.due_at
                 """.formatted(this.table, lockedInIdOrder(this.table));
     }
 
@@ -369,15 +386,29 @@ public class JdbcJobStore implements JobStore {
      * database) the thread is in.
      */
     private void dueNow(String type) {
+        notice(type);
+    }
+
+    /**
+     * Notifies the other nodes, as {@link #dueNow} does, that a job of a type becomes due later ({@link JobDueNotice}),
+     * unless a notice of an earlier due time of the type is ahead ({@link LaterDueNotices}).
+     */
+    private void dueLater(String type, Instant dueAt, Instant now) {
+        if (this.notifications != null && this.laterNotices.tell(type, dueAt, now)) {
+            notice(JobDueNotice.later(type, dueAt));
+        }
+    }
+
+    private void notice(String payload) {
         PostgresNotificationSender sender = this.notifications;
         if (sender == null) {
             return;
         }
         if (writeCommitsLater()) {
-            sender.notifyAfterCommit(this.channel, type);
+            sender.notifyAfterCommit(this.channel, payload);
         }
         else {
-            sender.notifySoon(this.channel, type);
+            sender.notifySoon(this.channel, payload);
         }
     }
 
@@ -446,6 +477,9 @@ public class JdbcJobStore implements JobStore {
             if (inserted.isPresent()) {
                 if (job.status() == JobStatus.ENQUEUED) {
                     dueNow(job.type());
+                }
+                else if (job.status() == JobStatus.SCHEDULED) {
+                    dueLater(job.type(), job.dueAt(), job.createdAt());
                 }
                 return new Enqueued(inserted.get(), true);
             }
@@ -518,6 +552,21 @@ public class JdbcJobStore implements JobStore {
     public List<ClaimedJob> claimDue(Claim claim, JobLeases leases) {
         String statement = (claim.types().size() == 1) ? this.claimDueOfOneType : this.claimDue;
         return claim(statement, timestamp(claim.now()), claim, claim.candidates(), leases, false);
+    }
+
+    @Override
+    public Optional<Instant> nextDueAfter(Set<String> types, Instant now) {
+        if (types.isEmpty()) {
+            return Optional.empty();
+        }
+        return this.jdbc.sql(this.nextDueAfter)
+            .params(types.toArray(String[]::new), timestamp(now))
+            .query((row, number) -> Optional.ofNullable(row.getObject(1, OffsetDateTime.class)))
+            .list()
+            .stream()
+            .flatMap(Optional::stream)
+            .map(OffsetDateTime::toInstant)
+            .findFirst();
     }
 
     @Override
@@ -648,13 +697,27 @@ public class JdbcJobStore implements JobStore {
             }
             return;
         }
-        List<Optional<String>> dueNow = statement
-            .query((row, index) -> row.getBoolean("due_now") ? Optional.of(row.getString("type")) : Optional.<String>empty())
+        List<Runnable> notices = statement
+            .query((row, index) -> notice(row.getString("type"), row.getBoolean("due_now"), row.getString("status"),
+                    row.getObject("due_at", OffsetDateTime.class), now))
             .list();
-        if (dueNow.isEmpty()) {
+        if (notices.isEmpty()) {
             throw StoreChecks.leaseLost(id, lease);
         }
-        dueNow.getFirst().ifPresent(this::dueNow);
+        notices.getFirst().run();
+    }
+
+    /**
+     * Returns what notifies the other nodes of a single outcome's job once written: due now, or retried later.
+     */
+    private Runnable notice(String type, boolean dueNow, String status, OffsetDateTime dueAt, Instant now) {
+        if (dueNow) {
+            return () -> dueNow(type);
+        }
+        if (JobStatus.RETRYING.name().equals(status)) {
+            return () -> dueLater(type, dueAt.toInstant(), now);
+        }
+        return () -> { };
     }
 
     /**
@@ -702,16 +765,29 @@ public class JdbcJobStore implements JobStore {
         }
         Set<JobId> written = new HashSet<>();
         Set<String> dueNow = new HashSet<>();
+        Map<String, Instant> dueLater = new HashMap<>();
+        Map<JobId, JobOutcome> byId = new HashMap<>();
+        outcomes.forEach((outcome) -> byId.put(outcome.id(), outcome));
         this.jdbc.sql(this.finishAll)
             .params(ids, ids, tokens, statuses, dueAts, finishedAts, uncounted, progress, messages, logs, errorTypes,
                     errorMessages, errorStacks)
             .query((RowCallbackHandler) (row) -> {
-                written.add(new JobId(row.getObject(1, UUID.class)));
+                JobId id = new JobId(row.getObject(1, UUID.class));
+                written.add(id);
+                JobOutcome outcome = byId.get(id);
                 if (row.getBoolean(3)) {
                     dueNow.add(row.getString(2));
                 }
+                else if (outcome != null && outcome.transition().status() == JobStatus.RETRYING) {
+                    dueLater.merge(row.getString(2), row.getObject(4, OffsetDateTime.class).toInstant(),
+                            (a, b) -> a.isBefore(b) ? a : b);
+                }
             });
         dueNow.forEach(this::dueNow);
+        if (this.notifications != null) {
+            Instant now = outcomes.getFirst().now();
+            dueLater.forEach((type, dueAt) -> dueLater(type, dueAt, now));
+        }
         Map<JobId, RuntimeException> refused = new java.util.HashMap<>();
         for (JobOutcome outcome : outcomes) {
             if (!written.contains(outcome.id())) {

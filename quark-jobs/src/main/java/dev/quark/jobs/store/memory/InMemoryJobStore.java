@@ -132,6 +132,18 @@ public class InMemoryJobStore implements JobStore {
     }
 
     @Override
+    public Optional<Instant> nextDueAfter(Set<String> types, Instant now) {
+        synchronized (this.lock) {
+            for (Due due : this.waiting) {
+                if (due.at().isAfter(now) && types.contains(row(due.id()).type)) {
+                    return Optional.of(due.at());
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    @Override
     public List<ClaimedJob> claimAbandoned(Claim claim, JobLeases leases) {
         synchronized (this.lock) {
             List<ClaimCandidate> candidates = this.jobs.values()

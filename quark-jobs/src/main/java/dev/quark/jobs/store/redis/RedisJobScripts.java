@@ -83,17 +83,42 @@ final class RedisJobScripts {
 
     /**
      * ARGV: prefix, id, type, payload, idempotency key or '', status, created_at, due_at, due score, metadata (JSON) or
-     * '', the channel to publish the type of a job stored {@code ENQUEUED} (due now) on, or '' not to publish. Returns
-     * {1, id} when stored, {0, id of the job with the key} when the key exists, an error when the id exists.
+     * '', the channel to publish on, or '' not to publish: the type of a job stored {@code ENQUEUED} (due now), or
+     * {@code type dueScore} of one stored {@code SCHEDULED} ({@code JobDueNotice}). Returns {1, id} when stored,
+     * {0, id of the job with the key} when the key exists, an error when the id exists.
      */
     @SuppressWarnings("rawtypes")
     static final RedisScript<List> ENQUEUE = script("""
             local stored = quark_jobs_enqueue(ARGV, 2)
-            if stored[1] == 1 and ARGV[11] ~= '' and ARGV[6] == 'ENQUEUED' then
-                redis.pcall('PUBLISH', ARGV[11], ARGV[3])
+            if stored[1] == 1 and ARGV[11] ~= '' then
+                if ARGV[6] == 'ENQUEUED' then
+                    redis.pcall('PUBLISH', ARGV[11], ARGV[3])
+                elseif ARGV[6] == 'SCHEDULED' then
+                    redis.pcall('PUBLISH', ARGV[11], ARGV[3] .. ' ' .. ARGV[9])
+                end
             end
             return stored
             """);
+
+    /**
+     * ARGV: prefix, now score, then the types. Returns the score of the earliest waiting job of the types due after
+     * now, or false (nil to the caller) when none waits.
+     */
+    static final RedisScript<Long> NEXT_DUE = RedisScript.of("""
+            local p, now = ARGV[1], ARGV[2]
+            local earliest = false
+            for i = 3, #ARGV do
+                local next = redis.call('ZRANGEBYSCORE', p .. 'due:' .. ARGV[i], '(' .. now, '+inf', 'WITHSCORES', 'LIMIT',
+                    0, 1)
+                if #next > 0 then
+                    local score = tonumber(next[2])
+                    if not earliest or score < earliest then
+                        earliest = score
+                    end
+                end
+            end
+            return earliest
+            """, Long.class);
 
     /** ARGV: prefix, then ids. Returns per id {fields of the hash..., log lines...} as {hash, log}, {} when gone. */
     @SuppressWarnings("rawtypes")
@@ -228,8 +253,10 @@ final class RedisJobScripts {
      * ARGV: prefix, id, token, new status, due_at or '', due score or '', finished_at or '', finished score or '',
      * attempts to give back (0 or 1), progress, 1 when a message follows else 0, the message, 1 when an error
      * follows else 0, error type, 1 when an error message follows else 0, error message, stack trace, the channel to
-     * publish the job's type on once written (its new status makes it due now) or '', then the log lines. Returns 1
-     * when written, 0 when the job is not running with the token.
+     * publish the job's type on once written (its new status makes it due now, or due later as a retry) or '', what
+     * follows the type in the message ('' for a job due now, {@code ' ' dueScore} for one due later:
+     * {@code JobDueNotice}), then the log lines. Returns 1 when written, 0 when the job is not running with the
+     * token.
      */
     static final RedisScript<Long> FINISH = RedisFencing.script(FUNCTIONS + """
             local p, id, status = ARGV[1], ARGV[2], ARGV[4]
@@ -266,9 +293,9 @@ final class RedisJobScripts {
                     redis.call('HDEL', job, 'error_message')
                 end
             end
-            quark_jobs_log(p, id, ARGV, 19)
+            quark_jobs_log(p, id, ARGV, 20)
             if ARGV[18] ~= '' then
-                redis.pcall('PUBLISH', ARGV[18], job_type)
+                redis.pcall('PUBLISH', ARGV[18], job_type .. ARGV[19])
             end
             return 1
             """, Long.class);

@@ -30,6 +30,7 @@ import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
+import dev.quark.jobs.store.LaterDueNotices;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.StoreChecks;
 import dev.quark.jobs.store.StoredMetadata;
@@ -69,7 +70,10 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * ({@code {prefix}{jobs}:due}), from the script that makes it due, so that the other nodes' workers
  * ({@code RedisJobWakeUps}) claim it at once rather than at their next poll. Redis pub/sub is fire and forget: a
  * node that is not subscribed at that moment misses it and claims the job at its next poll. Publishing costs one
- * more command in the script, no lock or commit ordering.
+ * more command in the script, no lock or commit ordering. An enqueue for later ({@code SCHEDULED}, when due before
+ * the earliest such message of its type still ahead: {@link LaterDueNotices}) and a retry after a backoff publish
+ * {@code type dueEpochMillis} ({@link dev.quark.jobs.store.JobDueNotice}), so that the subscribed workers claim the job
+ * when it comes due.
  */
 public class RedisJobStore implements JobStore {
 
@@ -90,6 +94,8 @@ public class RedisJobStore implements JobStore {
 
     /** The channel the scripts publish on: {@link #channel}, or '' when the store does not notify. */
     private final String published;
+
+    private final LaterDueNotices laterNotices = new LaterDueNotices();
 
     /**
      * Creates a store that does not notify other nodes.
@@ -149,11 +155,35 @@ public class RedisJobStore implements JobStore {
         List<?> reply = execute(RedisJobScripts.ENQUEUE, this.prefix, job.id().toString(), job.type(), job.payload(),
                 Objects.requireNonNullElse(job.idempotencyKey(), ""), job.status().name(), job.createdAt().toString(),
                 job.dueAt().toString(), Long.toString(dueScore(job.dueAt())),
-                Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""), this.published);
+                Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""), enqueueChannel(job));
         boolean created = number(reply.get(0)) == 1;
         JobId id = JobId.parse(String.valueOf(reply.get(1)));
         Job stored = find(id).orElseThrow(() -> new IllegalStateException("Job " + id + " vanished while enqueued"));
         return new Enqueued(stored, created);
+    }
+
+    /**
+     * Returns the channel an enqueue publishes on: for a job due now, and for a job due later unless a notice of an
+     * earlier due time of its type is ahead ({@link LaterDueNotices}).
+     */
+    private String enqueueChannel(NewJob job) {
+        if (job.status() != JobStatus.SCHEDULED) {
+            return this.published;
+        }
+        return (notifying() && this.laterNotices.tell(job.type(), job.dueAt(), job.createdAt())) ? this.published : "";
+    }
+
+    @Override
+    public Optional<Instant> nextDueAfter(Set<String> types, Instant now) {
+        if (types.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> arguments = new ArrayList<>();
+        arguments.add(this.prefix);
+        arguments.add(Long.toString(now.toEpochMilli()));
+        arguments.addAll(types);
+        Long score = this.redis.execute(RedisJobScripts.NEXT_DUE, this.routing, arguments.toArray());
+        return (score != null) ? Optional.of(Instant.ofEpochMilli(score)) : Optional.empty();
     }
 
     @Override
@@ -320,7 +350,10 @@ public class RedisJobStore implements JobStore {
         // Given back, or retried with no backoff left: due now, so other nodes may claim it at once.
         boolean dueNow = transition.status() == JobStatus.ENQUEUED
                 || (transition.status() == JobStatus.RETRYING && dueAt != null && !dueAt.isAfter(now));
-        arguments.add(dueNow ? this.published : "");
+        // Retried after a backoff: due later, so the other nodes' workers wake when it comes due.
+        boolean dueLater = transition.status() == JobStatus.RETRYING && dueAt != null && dueAt.isAfter(now);
+        arguments.add((dueNow || dueLater) ? this.published : "");
+        arguments.add((dueLater && dueAt != null) ? " " + dueScore(dueAt) : "");
         arguments.addAll(report.log());
         Long written = this.redis.execute(RedisJobScripts.FINISH, this.routing, arguments.toArray());
         if (written == null || written == 0) {

@@ -18,6 +18,7 @@ import dev.quark.durabletasks.DurableTaskRegistry;
 import dev.quark.durabletasks.OrchestrationContext;
 import dev.quark.durabletasks.OrchestrationState;
 import dev.quark.durabletasks.OrchestrationStatus;
+import dev.quark.durabletasks.ScheduleOptions;
 import dev.quark.durabletasks.client.InstanceUpdates;
 import dev.quark.durabletasks.client.StoreDurableTaskClient;
 import dev.quark.durabletasks.payload.JacksonPayloadConverter;
@@ -58,6 +59,9 @@ class JdbcDurableTaskWakeUpsTests {
 
     private static final Duration WAKE_UP = Duration.ofSeconds(5);
 
+    /** How soon after it comes due work runs: a generous bound for a loaded machine, far below the 30 s poll. */
+    private static final Duration ON_TIME = Duration.ofMillis(1000);
+
     private static PostgresTestSchema schema;
 
     private static HikariDataSource dataSource;
@@ -71,6 +75,11 @@ class JdbcDurableTaskWakeUpsTests {
         .orchestration("greeting", String.class, () -> (OrchestrationContext ctx, String name) -> {
             String greeting = ctx.callActivity("greet", name, String.class).await();
             return greeting + ", " + ctx.waitForExternalEvent("go", String.class).await();
+        })
+        .orchestration("later", String.class, () -> (OrchestrationContext ctx, String input) -> input)
+        .orchestration("napping", String.class, () -> (OrchestrationContext ctx, String input) -> {
+            ctx.createTimer(Duration.ofSeconds(2)).await();
+            return input;
         })
         .build();
 
@@ -168,6 +177,34 @@ class JdbcDurableTaskWakeUpsTests {
         producer.raiseEvent(id, "go", "bye");
         await().atMost(WAKE_UP).until(() -> hasStatus(worker, id, OrchestrationStatus.COMPLETED));
         assertThat(producer.getState(id).orElseThrow().readOutput(String.class)).isEqualTo("hello ada, bye");
+    }
+
+    /**
+     * The other node's store tells of the instance it created to start later; the worker, finding no work yet, asks
+     * the store when work becomes visible and polls then.
+     */
+    @Test
+    void anInstanceScheduledOnAnotherNodeToStartLaterStartsWhenItComesDueNotAtThePoll() {
+        DurableTaskClient worker = consumer();
+        Instant startAt = Instant.now().plusSeconds(2);
+        String id = producer(true).schedule("later", "on time", new ScheduleOptions(null, startAt));
+        await().atMost(WAKE_UP.plusSeconds(2)).until(() -> hasStatus(worker, id, OrchestrationStatus.COMPLETED));
+        assertThat(worker.getState(id).orElseThrow().updatedAt()).isAfterOrEqualTo(startAt)
+            .isBefore(startAt.plus(ON_TIME));
+    }
+
+    @Test
+    void aDurableTimerFiresWhenItComesDueNotAtThePoll() {
+        DurableTaskClient worker = consumer();
+        String id = worker.schedule("napping", "rested");
+        await().atMost(WAKE_UP.plusSeconds(2)).until(() -> hasStatus(worker, id, OrchestrationStatus.COMPLETED));
+        Instant fireAt = worker.getHistory(id).stream()
+            .filter(dev.quark.durabletasks.history.TimerCreated.class::isInstance)
+            .map((event) -> ((dev.quark.durabletasks.history.TimerCreated) event).fireAt())
+            .findFirst()
+            .orElseThrow();
+        assertThat(worker.getState(id).orElseThrow().updatedAt()).isAfterOrEqualTo(fireAt)
+            .isBefore(fireAt.plus(ON_TIME));
     }
 
     @Test
