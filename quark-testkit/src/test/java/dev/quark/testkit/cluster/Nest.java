@@ -19,6 +19,12 @@ public interface Nest extends Actor {
      */
     String spawnSkittish(String childId);
 
+    /**
+     * Spawns a fickle counter as its child and returns where it runs, or {@code failed} when its activation
+     * failed.
+     */
+    String spawnFickle(String childId);
+
     /** Returns the silo the actor runs on. */
     String where();
 }

@@ -35,6 +35,17 @@ public class NestActor extends AbstractActor implements Nest {
     }
 
     @Override
+    public String spawnFickle(String childId) {
+        Fickle child = spawnChild(Fickle.class, childId);
+        try {
+            return child.where();
+        }
+        catch (ActivationException ex) {
+            return "failed";
+        }
+    }
+
+    @Override
     public String where() {
         return this.siloId;
     }

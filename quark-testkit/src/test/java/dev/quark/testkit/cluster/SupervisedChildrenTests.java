@@ -46,6 +46,8 @@ class SupervisedChildrenTests {
                 runtime.actor(NestActor.class, () -> new NestActor(siloId));
                 runtime.actor(SkittishActor.class,
                         () -> new SkittishActor(this.environment, siloId, this.skittishFailures));
+                runtime.actor(FickleActor.class,
+                        () -> new FickleActor(this.environment, siloId, this.skittishFailures));
             });
         this.cluster = new TallyCluster(this.environment, builder);
         return this.cluster;
@@ -236,6 +238,24 @@ class SupervisedChildrenTests {
         }
         assertThat(directoryEntries()).isEqualTo(1);
         assertThat(this.environment.activations("Skittish:" + jumpy)).isEqualTo(1);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    @Test
+    void aDirectoryPlacedChildRestartedAfterItsActivationFailedKeepsItsEntryOnItsParentsSilo() {
+        start(3);
+        String parent = ownedBy("Nest", "silo-0");
+        this.skittishFailures.set(1);
+        assertThat(this.cluster.silo(0).get(Nest.class, parent).spawnFickle("moody")).isEqualTo("failed");
+        await("restarted").atMost(TallyEnvironment.timeout())
+            .until(() -> this.environment.activations("Fickle:moody") == 1);
+
+        for (TestSilo silo : this.cluster.cluster().silos()) {
+            assertThat(silo.get(Fickle.class, "moody").where()).as("called from " + silo.siloId())
+                .isEqualTo("silo-0");
+        }
+        assertThat(directoryEntries()).isEqualTo(1);
+        assertThat(this.environment.activations("Fickle:moody")).isEqualTo(1);
         assertThat(this.environment.duplicates()).isEmpty();
     }
 
