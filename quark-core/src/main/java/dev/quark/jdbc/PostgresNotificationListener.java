@@ -59,6 +59,13 @@ import org.slf4j.LoggerFactory;
  * so the thread runs {@code select 1} every {@link #VALIDATE_EVERY}, under a network timeout of
  * {@link #VALIDATION_TIMEOUT}.
  * <p>
+ * What a callback throws is logged, and the other callbacks are called all the same. A {@link VirtualMachineError}
+ * (or anything else the thread cannot go on after) ends the thread instead: it gives the connection back, logs an
+ * error, and, unless the listener was closed meanwhile, a new thread takes over every subscription after a pause
+ * (doubling while the errors come back, up to {@link #MAX_PAUSE}), listens again on every channel and tells every
+ * callback once that it may have missed notifications, as after a lost connection. The subscriptions stay open
+ * throughout.
+ * <p>
  * {@link #close()} stops the thread, which runs {@code UNLISTEN *} and gives the connection back, and waits for it.
  * <p>
  * Requires the PostgreSQL JDBC driver ({@code org.postgresql:postgresql}), an optional dependency of quark-core: load
@@ -110,6 +117,9 @@ public final class PostgresNotificationListener implements AutoCloseable {
     private @Nullable Thread thread;
 
     private volatile Duration firstPause = FIRST_PAUSE;
+
+    /** The pause before the thread that took over after the last error connects; guarded by {@link #lock}. */
+    private @Nullable Duration restartPause;
 
     /** The connection the thread holds, written by the thread only. */
     private @Nullable Connection current;
@@ -347,7 +357,7 @@ public final class PostgresNotificationListener implements AutoCloseable {
                 first = null;
             }
             @Nullable Connection connection = first;
-            started = Thread.ofVirtual().name("quark-listen-" + this.name).unstarted(() -> run(connection));
+            started = Thread.ofVirtual().name("quark-listen-" + this.name).unstarted(() -> run(connection, this.firstPause));
             this.thread = started;
         }
         started.start();
@@ -439,35 +449,82 @@ public final class PostgresNotificationListener implements AutoCloseable {
     }
 
     /**
-     * The thread's loop. Whatever ends it (its close, or an error it cannot go on after) gives the connection back and
-     * ends the subscriptions, in the {@code finally}, and leaves the listener closed, so that its registry replaces it.
+     * The thread's loop. Its close ends it: the connection goes back and the subscriptions end. So does an error it
+     * cannot go on after when the listener is not closed meanwhile: the connection goes back, and a new thread takes
+     * over the subscriptions ({@link #restart}); only when no thread can be started does the listener close.
+     * @param first the connection listening already, or {@code null} to connect after {@code pause}
+     * @param pause how long to wait before connecting when {@code first} is {@code null}
      */
-    private void run(@Nullable Connection first) {
+    private void run(@Nullable Connection first, Duration pause) {
+        long began = System.nanoTime();
+        @Nullable Throwable failure = null;
         try {
-            listenUntilClosed(first);
+            listenUntilClosed(first, pause);
         }
         catch (Throwable ex) {
-            logger.error("The listener of {} notifications on {} stopped", this.name, channels(), ex);
-            throw ex;
+            failure = ex;
         }
         finally {
-            this.closed.countDown();
             this.pid = 0;
             @Nullable Connection connection = this.current;
             this.current = null;
             if (connection != null) {
                 release(connection);
             }
-            List<Subscription> all = new ArrayList<>();
-            synchronized (this.lock) {
-                this.channels.values().forEach(all::addAll);
+        }
+        if (failure != null && restart(failure, Duration.ofNanos(System.nanoTime() - began))) {
+            return;
+        }
+        this.closed.countDown();
+        List<Subscription> all = new ArrayList<>();
+        synchronized (this.lock) {
+            this.channels.values().forEach(all::addAll);
+        }
+        all.forEach(Subscription::ended);
+    }
+
+    /**
+     * Starts a new thread after the thread ended on an error while the listener was not closed, so that the areas'
+     * subscriptions go on (their callbacks told once that they may have missed notifications when it listens again)
+     * instead of ending until the application restarts. The new thread connects after a pause that doubles with each
+     * such error, from the first pause up to {@link #MAX_PAUSE}, and starts again from the first pause when the
+     * thread ran longer than {@link #MAX_PAUSE} before its error: a callback that fails on every notification costs
+     * one connection and one error log line per pause, not a loop.
+     * @return whether a new thread took over; {@code false} when the listener was closed meanwhile or no thread could
+     * be started (the listener then closes)
+     */
+    private boolean restart(Throwable failure, Duration lived) {
+        synchronized (this.lock) {
+            if (isClosed()) {
+                logger.error("The listener of {} notifications on {} stopped on an error while closing", this.name,
+                        this.channels.keySet(), failure);
+                return false;
             }
-            all.forEach(Subscription::ended);
+            @Nullable Duration previous = this.restartPause;
+            Duration pause = (previous == null || lived.compareTo(MAX_PAUSE) > 0) ? this.firstPause
+                    : ((previous.compareTo(MAX_PAUSE.dividedBy(2)) > 0) ? MAX_PAUSE : previous.multipliedBy(2));
+            this.restartPause = pause;
+            try {
+                logger.error("The listener of {} notifications on {} stopped on an error; a new thread listens again "
+                        + "on every channel in {} ms", this.name, this.channels.keySet(), pause.toMillis(), failure);
+                // Permits left from before must not cut the pause short (close() and a channel added later do).
+                this.wakeUp.drainPermits();
+                Thread next = Thread.ofVirtual().name("quark-listen-" + this.name).unstarted(() -> run(null, pause));
+                this.thread = next;
+                next.start();
+                return true;
+            }
+            catch (Throwable ex) {
+                failure.addSuppressed(ex);
+                logger.error("The listener of {} notifications on {} stopped on an error and could not start again",
+                        this.name, this.channels.keySet(), failure);
+                return false;
+            }
         }
     }
 
     /** Listens until closed, keeping the connection it holds in {@link #current} for {@link #run} to give back. */
-    private void listenUntilClosed(@Nullable Connection first) {
+    private void listenUntilClosed(@Nullable Connection first, Duration firstWait) {
         @Nullable Connection connection = first;
         this.current = first;
         boolean lost = first == null;
@@ -475,7 +532,7 @@ public final class PostgresNotificationListener implements AutoCloseable {
         long pollsPerValidation = Math.max(1, this.validateEvery.toMillis() / POLL.toMillis());
         long polls = 0;
         if (lost) {
-            awaitClose(pause);
+            awaitClose(firstWait);
         }
         while (!isClosed()) {
             try {
@@ -559,7 +616,7 @@ public final class PostgresNotificationListener implements AutoCloseable {
                 subscription.callback.accept(notifications);
             }
             catch (VirtualMachineError ex) {
-                // Nothing sensible goes on after this: run() gives the connection back and ends the subscriptions.
+                // The thread cannot go on after this: run() gives the connection back and a new thread takes over.
                 throw ex;
             }
             catch (Throwable ex) {
@@ -580,7 +637,11 @@ public final class PostgresNotificationListener implements AutoCloseable {
         }
     }
 
-    private boolean isClosed() {
+    /**
+     * Returns whether it was closed: it takes no subscription any more, although its thread may still be ending.
+     * @return whether {@link #close()} was called (or its thread ended and could not be replaced)
+     */
+    public boolean isClosed() {
         return this.closed.getCount() == 0;
     }
 

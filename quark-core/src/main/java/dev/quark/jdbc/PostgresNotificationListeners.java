@@ -61,7 +61,9 @@ public final class PostgresNotificationListeners implements AutoCloseable {
     /**
      * Returns the listener of a data source, started: the one given before while it runs, or a new one, started now
      * (a failure to connect is logged and retried in the background, as {@link PostgresNotificationListener#start()}
-     * does). A listener closed meanwhile, or whose thread ended, is replaced.
+     * does). A listener closed meanwhile (its thread may still be ending) is replaced, under the registry's lock, so
+     * that the listener returned takes subscriptions; one whose thread ended on an error goes on with a new thread of
+     * its own, keeping its subscriptions, and is returned as it is.
      * @param dataSource the PostgreSQL data source
      * @return its listener, started
      */
@@ -69,8 +71,8 @@ public final class PostgresNotificationListeners implements AutoCloseable {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         synchronized (this.listeners) {
             PostgresNotificationListener listener = this.listeners.get(dataSource);
-            if (listener != null && !listener.isRunning()) {
-                // Closed, or its thread ended on an error: its subscriptions were ended, a new one listens again.
+            if (listener != null && (listener.isClosed() || !listener.isRunning())) {
+                // Closed, perhaps still ending: its subscriptions were ended, a new one listens again.
                 this.listeners.remove(dataSource);
                 listener = null;
             }

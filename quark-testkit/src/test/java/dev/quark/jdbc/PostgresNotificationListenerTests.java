@@ -209,6 +209,76 @@ class PostgresNotificationListenerTests {
         }
     }
 
+    /**
+     * A callback that breaks the thread on every call (here with a {@link VirtualMachineError}, even on the call that
+     * says notifications may have been missed) does not make the listener loop: each new thread connects after a
+     * pause twice as long as the last. Once that callback is gone, the other callbacks are notified again; a close
+     * during a pause ends everything at once.
+     */
+    @Test
+    void aCallbackThatKeepsBreakingTheThreadMakesTheListenerBackOff() {
+        String failing = "quark_test_" + Long.toHexString(System.nanoTime()) + "_failing";
+        String other = "quark_test_" + Long.toHexString(System.nanoTime()) + "_other";
+        List<Long> calls = new CopyOnWriteArrayList<>();
+        PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test");
+        Subscription breaking = listener.subscribe(failing, (notifications) -> {
+            calls.add(System.nanoTime());
+            throw new InternalError("test: breaks the thread");
+        });
+        Subscription subscription = listener.subscribe(other, this.first::add);
+        try (listener) {
+            listener.startOrFail();
+            notify(failing, "break");
+            await("five calls, four restarts").atMost(WAIT).until(() -> calls.size() >= 5);
+            for (int restart = 1; restart <= 4; restart++) {
+                long pause = 100L << (restart - 1);
+                assertThat(Duration.ofNanos(calls.get(restart) - calls.get(restart - 1)))
+                    .as("the pause before restart %d", restart)
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(pause * 9 / 10));
+            }
+            assertThat(breaking.isOpen()).isTrue();
+            assertThat(subscription.isOpen()).isTrue();
+            assertThat(listener.isRunning()).isTrue();
+            breaking.close();
+            long missed = this.first.stream().filter(Notifications::missed).count();
+            await("listening again").atMost(Duration.ofSeconds(20))
+                .until(() -> this.first.stream().filter(Notifications::missed).count() > missed);
+            notify(other, "again");
+            await("again").atMost(WAIT).until(() -> payloads(this.first).contains("again"));
+            assertThat(this.logged.list).filteredOn((event) -> event.getLevel() == Level.ERROR)
+                .hasSizeGreaterThanOrEqualTo(5)
+                .allSatisfy((event) -> assertThat(event.getFormattedMessage()).contains("stopped on an error"));
+        }
+        assertThat(listener.isRunning()).isFalse();
+        assertThat(listener.isClosed()).isTrue();
+        assertThat(subscription.isOpen()).isFalse();
+    }
+
+    @Test
+    void aCloseDuringThePauseAfterABrokenThreadEndsItAtOnce() {
+        String failing = "quark_test_" + Long.toHexString(System.nanoTime()) + "_broken";
+        List<Long> calls = new CopyOnWriteArrayList<>();
+        PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test");
+        listener.firstPause(Duration.ofSeconds(30));
+        Subscription subscription = listener.subscribe(failing, (notifications) -> {
+            calls.add(System.nanoTime());
+            throw new InternalError("test: breaks the thread");
+        });
+        int before = dataSource.getHikariPoolMXBean().getActiveConnections();
+        listener.startOrFail();
+        notify(failing, "break");
+        await("broken").atMost(WAIT).until(() -> !calls.isEmpty() && listener.connectionPid().isEmpty());
+        assertThat(listener.isRunning()).as("a new thread waits to listen again").isTrue();
+        await("the connection went back").atMost(WAIT)
+            .until(() -> dataSource.getHikariPoolMXBean().getActiveConnections() == before);
+        long closing = System.nanoTime();
+        listener.close();
+        assertThat(Duration.ofNanos(System.nanoTime() - closing)).isLessThan(Duration.ofSeconds(5));
+        assertThat(listener.isRunning()).isFalse();
+        assertThat(subscription.isOpen()).isFalse();
+        assertThat(calls).hasSize(1);
+    }
+
     @Test
     void closeGivesTheConnectionBackNotListeningAndEndsTheThread() {
         int before = dataSource.getHikariPoolMXBean().getActiveConnections();

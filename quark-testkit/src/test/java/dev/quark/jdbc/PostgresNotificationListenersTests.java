@@ -37,6 +37,8 @@ class PostgresNotificationListenersTests {
 
     private static final Duration WAIT = Duration.ofSeconds(10);
 
+    private static final String RUN = Long.toHexString(System.nanoTime());
+
     private static PostgresTestSchema schema;
 
     private static HikariDataSource dataSource;
@@ -140,6 +142,113 @@ class PostgresNotificationListenersTests {
             assertThat(wakeUps.listener()).isSameAs(second);
             notify("quark_test_replaced", "again");
             await("on the new listener").atMost(WAIT).until(() -> !received.isEmpty());
+        }
+    }
+
+    /**
+     * A listener closed by one of its own callbacks keeps its thread until the callback returns: the registry must not
+     * hand it out meanwhile (a subscription on it would be refused), but a new one.
+     */
+    @Test
+    void aListenerClosedWhileItsThreadStillEndsIsReplacedAtOnce() throws InterruptedException {
+        String closing = channel("closing");
+        String after = channel("after");
+        CountDownLatch closedInside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Notifications> received = new CopyOnWriteArrayList<>();
+        try (PostgresNotificationListeners listeners = new PostgresNotificationListeners("test")) {
+            PostgresNotificationListener first = listeners.listener(dataSource);
+            Subscription closer = first.subscribe(closing, (notifications) -> {
+                if (notifications.payloads().contains("close")) {
+                    first.close();
+                    closedInside.countDown();
+                    awaitQuietly(release);
+                }
+            });
+            assertThat(closer.awaitListening(WAIT)).isTrue();
+            notify(closing, "close");
+            assertThat(closedInside.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            try {
+                assertThat(first.isRunning()).as("its thread still ends").isTrue();
+                PostgresNotificationListener second = listeners.listener(dataSource);
+                assertThat(second).isNotSameAs(first);
+                Subscription subscription = second.subscribe(after, received::add);
+                assertThat(subscription.awaitListening(WAIT)).isTrue();
+                assertThat(listeners.listeners()).containsExactly(second);
+            }
+            finally {
+                release.countDown();
+            }
+            notify(after, "on the new listener");
+            await("on the new listener").atMost(WAIT)
+                .until(() -> received.contains(new Notifications(Set.of("on the new listener"), false)));
+            await("the first listener's thread ended").atMost(WAIT).until(() -> !first.isRunning());
+        }
+    }
+
+    /**
+     * A {@link VirtualMachineError} in one area's callback ends the listener's thread; the registry's listener goes
+     * on with a new thread: every area stays subscribed, is told once that it may have missed notifications, and gets
+     * what is notified afterwards, on one connection as before.
+     */
+    @Test
+    void afterACallbackKillsTheListenersThreadEveryAreaIsNotifiedAgain() {
+        String jobsChannel = channel("jobs");
+        String tasksChannel = channel("tasks");
+        List<Notifications> jobs = new CopyOnWriteArrayList<>();
+        List<Notifications> tasks = new CopyOnWriteArrayList<>();
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(PostgresNotificationListener.class);
+        logged.start();
+        logger.addAppender(logged);
+        int before = dataSource.getHikariPoolMXBean().getActiveConnections();
+        try (PostgresNotificationListeners listeners = new PostgresNotificationListeners("test")) {
+            PostgresWakeUps jobWakeUps = PostgresWakeUps.sharedListener(listeners, dataSource, jobsChannel,
+                    (notifications) -> {
+                        jobs.add(notifications);
+                        if (notifications.payloads().contains("die")) {
+                            throw new InternalError("test: the callback breaks the thread");
+                        }
+                    });
+            PostgresWakeUps taskWakeUps = PostgresWakeUps.sharedListener(listeners, dataSource, tasksChannel,
+                    tasks::add);
+            jobWakeUps.start();
+            taskWakeUps.start();
+            PostgresNotificationListener listener = listeners.listener(dataSource);
+            notify(jobsChannel, "die");
+            await("both areas told they may have missed notifications").atMost(WAIT)
+                .until(() -> jobs.contains(Notifications.MISSED) && tasks.contains(Notifications.MISSED));
+            assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.ERROR).singleElement()
+                .satisfies((event) -> assertThat(event.getFormattedMessage()).contains("stopped on an error")
+                    .contains(jobsChannel).contains(tasksChannel));
+            assertThat(jobWakeUps.isRunning()).isTrue();
+            assertThat(taskWakeUps.isRunning()).isTrue();
+            assertThat(listeners.listener(dataSource)).isSameAs(listener);
+            notify(jobsChannel, "job after");
+            notify(tasksChannel, "task after");
+            await("both areas notified again").atMost(WAIT)
+                .until(() -> jobs.contains(new Notifications(Set.of("job after"), false))
+                        && tasks.contains(new Notifications(Set.of("task after"), false)));
+            assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).as("one connection, none leaked")
+                .isEqualTo(before + 1);
+        }
+        finally {
+            logger.detachAppender(logged);
+        }
+        assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).isEqualTo(before);
+    }
+
+    /** A channel of this run: channels are database-wide, and other JVMs' tests use the same database. */
+    private static String channel(String name) {
+        return "quark_test_" + RUN + "_" + name;
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(30, TimeUnit.SECONDS);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
         }
     }
 

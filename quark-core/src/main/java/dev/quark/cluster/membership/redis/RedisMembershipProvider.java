@@ -277,9 +277,10 @@ public class RedisMembershipProvider implements MembershipProvider {
     }
 
     /**
-     * Subscribes to the cluster's channel with a {@link RedisMessageListenerContainer} of its own, which holds
-     * one connection and runs the listener on virtual threads; the subscription is confirmed before this method
-     * returns. The container resubscribes after a lost connection, and the listener is then told once, since
+     * Subscribes to the cluster's channel on the one subscription connection that every watch of the connection
+     * factory in this JVM shares (a {@link RedisMessageListenerContainer} per factory, closed with its last watch),
+     * and runs the listener on virtual threads of the watch; the subscription is confirmed before this method
+     * returns. The container resubscribes after a lost connection, and every watch is then told once, since
      * changes may have been missed meanwhile.
      */
     @Override

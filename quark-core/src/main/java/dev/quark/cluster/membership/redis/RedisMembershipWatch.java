@@ -1,38 +1,33 @@
 package dev.quark.cluster.membership.redis;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import dev.quark.cluster.membership.MembershipProvider.Watch;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import org.springframework.data.redis.connection.Message;
-import org.springframework.data.redis.connection.MessageListener;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
-import org.springframework.data.redis.connection.SubscriptionListener;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 
 /**
- * One {@link RedisMembershipProvider#watch} registration: a {@link RedisMessageListenerContainer} of its own,
- * subscribed to the cluster's channel on one connection, running the listener on virtual threads of its own
- * dispatcher. Closing it drops late notifications, unsubscribes and closes the connection, and waits at most
- * {@link #LISTENER_JOIN_TIMEOUT} for listener calls still running (never for the calling thread itself, when a
- * listener call closes the watch). Nothing is cancelled under a running call and no exception reaches another
- * thread.
+ * One {@link RedisMembershipProvider#watch} registration: a watch of the cluster's channel on the one subscription
+ * connection that every watch of the same connection factory in this JVM shares ({@link RedisMembershipSubscriptions}),
+ * running its listener on virtual threads of its own dispatcher. Closing it drops late notifications, leaves the
+ * shared subscription to the other watches (un-subscribing the channel when it was its last watch, closing the
+ * connection when it was the factory's last), and waits at most {@link #LISTENER_JOIN_TIMEOUT} for its listener calls
+ * still running (never for the calling thread itself, when a listener call closes the watch). Nothing is cancelled
+ * under a running call and no exception reaches another thread.
  */
-final class RedisMembershipWatch implements Watch, MessageListener, SubscriptionListener {
+final class RedisMembershipWatch implements Watch {
 
     /** How long {@link #start} waits for Redis to confirm the subscription. */
     static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(10);
@@ -48,17 +43,13 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
 
     private static final Logger logger = LoggerFactory.getLogger(RedisMembershipWatch.class);
 
+    private final RedisConnectionFactory connectionFactory;
+
     private final String channel;
 
     private final Runnable listener;
 
     private final Dispatcher dispatcher;
-
-    private final RedisMessageListenerContainer container = new RedisMessageListenerContainer();
-
-    private final CountDownLatch subscribed = new CountDownLatch(1);
-
-    private final AtomicInteger subscriptions = new AtomicInteger();
 
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -66,17 +57,14 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
     private final CountDownLatch closeEnded = new CountDownLatch(1);
 
     private RedisMembershipWatch(RedisConnectionFactory connectionFactory, String channel, Runnable listener) {
+        this.connectionFactory = connectionFactory;
         this.channel = channel;
         this.listener = listener;
         this.dispatcher = new Dispatcher("quark-membership-watch-" + channel);
-        this.container.setConnectionFactory(connectionFactory);
-        this.container.setTaskExecutor(this.dispatcher);
-        this.container.setErrorHandler((ex) -> logger.warn("A membership watch listener of {} failed", channel, ex));
-        this.container.addMessageListener(this, new ChannelTopic(channel));
     }
 
     /**
-     * Subscribes and waits for Redis to confirm it.
+     * Subscribes on the factory's shared subscription and waits for Redis to confirm it.
      * @param connectionFactory the connection factory
      * @param channel the channel
      * @param listener told of every message
@@ -86,13 +74,18 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
     static RedisMembershipWatch start(RedisConnectionFactory connectionFactory, String channel, Runnable listener) {
         RedisMembershipWatch watch = new RedisMembershipWatch(connectionFactory, channel, listener);
         try {
-            watch.container.afterPropertiesSet();
-            watch.container.start();
-            if (!watch.subscribed.await(SUBSCRIBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("Redis did not confirm the subscription to the membership channel "
-                        + channel + " within " + SUBSCRIBE_TIMEOUT.toSeconds() + "s");
-            }
+            RedisMembershipSubscriptions.add(connectionFactory, channel, watch)
+                .get(SUBSCRIBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             return watch;
+        }
+        catch (TimeoutException ex) {
+            watch.close();
+            throw new IllegalStateException("Redis did not confirm the subscription to the membership channel "
+                    + channel + " within " + SUBSCRIBE_TIMEOUT.toSeconds() + "s", ex);
+        }
+        catch (ExecutionException ex) {
+            watch.close();
+            throw new IllegalStateException("Could not subscribe to the membership channel " + channel, ex.getCause());
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
@@ -105,34 +98,19 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
         }
     }
 
-    @Override
-    public void onMessage(Message message, byte @Nullable [] pattern) {
-        tell();
+    /** Tells the listener, on a thread of the watch's dispatcher, unless the watch was closed. */
+    void hint() {
+        this.dispatcher.execute(() -> {
+            if (!this.closed.get()) {
+                this.listener.run();
+            }
+        });
     }
 
     /**
-     * Counts the confirmations: the first one ends {@link #start}; a later one follows a lost connection,
-     * during which hints may have been missed, so the listener is told.
-     */
-    @Override
-    public void onChannelSubscribed(byte[] channel, long count) {
-        if (!this.channel.equals(new String(channel, StandardCharsets.UTF_8))) {
-            return;
-        }
-        if (this.subscriptions.getAndIncrement() > 0) {
-            tell();
-        }
-        this.subscribed.countDown();
-    }
-
-    private void tell() {
-        if (!this.closed.get()) {
-            this.listener.run();
-        }
-    }
-
-    /**
-     * Stops the notifications: later ones are dropped, the subscription and its connection are closed, and
+     * Stops the notifications: later ones are dropped, the watch leaves the shared subscription (its channel
+     * un-subscribed when no other watch of the factory has it, the connection closed when no watch of the factory is
+     * left), and
      * listener calls still running get {@link #LISTENER_JOIN_TIMEOUT} to end. Idempotent: a close while another
      * runs returns when that one ended (at most {@link #SECOND_CLOSE_WAIT} later), except in a listener call of this
      * watch, which the first close may be waiting for.
@@ -145,12 +123,7 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
         }
         try {
             this.dispatcher.refuseNewTasks();
-            try {
-                this.container.destroy();
-            }
-            catch (Exception ex) {
-                logger.warn("Could not stop listening to the membership channel {}", this.channel, ex);
-            }
+            RedisMembershipSubscriptions.remove(this.connectionFactory, this.channel, this);
             if (!this.dispatcher.awaitRunning(LISTENER_JOIN_TIMEOUT)) {
                 logger.debug("A listener call of the membership watch of {} was still running {} after the watch "
                         + "closed", this.channel, LISTENER_JOIN_TIMEOUT);
@@ -188,7 +161,7 @@ final class RedisMembershipWatch implements Watch, MessageListener, Subscription
     }
 
     /**
-     * Runs the container's listener calls, one virtual thread each, and knows which are running. Once it refuses
+     * Runs the watch's listener calls, one virtual thread each, and knows which are running. Once it refuses
      * new tasks it drops them silently: they are notifications for a closed watch. A task's failure is logged
      * here, so that none reaches the thread's uncaught-exception handler.
      */

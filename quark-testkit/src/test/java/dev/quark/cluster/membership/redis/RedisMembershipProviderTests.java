@@ -234,6 +234,64 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
         }
     }
 
+    /**
+     * A silo's membership agent and a cluster client in one JVM watch one cluster on one connection factory: one
+     * subscription connection for both (and for a watch of another cluster), each told of every write; closing one
+     * leaves the other told; the last one closes the connection.
+     */
+    @Test
+    void theWatchesOfOneConnectionFactoryShareOneSubscriptionConnection() throws Exception {
+        int before = RedisMembershipSubscriptions.connections();
+        RedisMembershipProvider silo = (RedisMembershipProvider) provider(clusterName());
+        RedisMembershipProvider client = (RedisMembershipProvider) provider(clusterName());
+        RedisMembershipProvider otherCluster = (RedisMembershipProvider) provider(newClusterName());
+        Hints siloHints = watch(silo);
+        Hints clientHints = watch(client);
+        Hints otherHints = watch(otherCluster);
+        assertThat(subscribers(silo.channel())).as("one subscription of the cluster's channel").isEqualTo(1);
+        assertThat(RedisMembershipSubscriptions.connections()).as("one connection for all three").isEqualTo(before + 1);
+        assertThat(silo.write(entry("silo-a", 1, SiloStatus.JOINING), 0)).isTrue();
+        assertThat(siloHints.await()).isTrue();
+        assertThat(clientHints.await()).isTrue();
+        siloHints.watch().close();
+        assertThat(subscribers(silo.channel())).as("the client's watch keeps it").isEqualTo(1);
+        assertThat(silo.write(entry("silo-a", 1, SiloStatus.ACTIVE), 1)).isTrue();
+        assertThat(clientHints.await()).as("the client is still told").isTrue();
+        assertThat(otherCluster.write(entry("silo-b", 1, SiloStatus.JOINING), 0)).isTrue();
+        assertThat(otherHints.await()).isTrue();
+        clientHints.watch().close();
+        await().atMost(Duration.ofSeconds(10)).until(() -> subscribers(silo.channel()) == 0);
+        assertThat(subscribers(otherCluster.channel())).isEqualTo(1);
+        otherHints.watch().close();
+        assertThat(RedisMembershipSubscriptions.connections()).as("none held once every watch closed")
+            .isEqualTo(before);
+    }
+
+    @Test
+    void everyWatchOfASharedSubscriptionIsToldAfterALostConnection() throws InterruptedException {
+        try (TcpProxy proxy = TcpProxy.start(server.host(), server.port())) {
+            LettuceConnectionFactory proxied = connectionFactory(proxy.host(), proxy.port());
+            try {
+                Hints silo = watch(new RedisMembershipProvider(proxied, prefix, clusterName(), SILO_TTL));
+                Hints client = watch(new RedisMembershipProvider(proxied, prefix, clusterName(), SILO_TTL));
+                proxy.cut();
+                proxy.restore();
+                assertThat(silo.await()).as("the silo told after subscribing again").isTrue();
+                assertThat(client.await()).as("the client told after subscribing again").isTrue();
+                silo.forget();
+                client.forget();
+                assertThat(table().write(entry("silo-a", 1, SiloStatus.JOINING), 0)).isTrue();
+                assertThat(silo.await()).isTrue();
+                assertThat(client.await()).isTrue();
+                silo.watch().close();
+                client.watch().close();
+            }
+            finally {
+                proxied.destroy();
+            }
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static long subscribers(String channel) throws Exception {
         try (RedisConnection connection = connectionFactory.getConnection()) {
