@@ -41,8 +41,9 @@ import dev.quark.messaging.store.jdbc.JdbcOutboxStore;
  * transaction holds nothing else), through {@link DefaultOutbox} and {@link JdbcOutboxStore}: JSON encoding, the
  * message held until the commit, its key's advisory lock and the insert at commit. Then as many rows of the same shape
  * (same destination, keys, payload and headers) go into a table of the same DDL (the store's migration under the
- * prefix {@code raw_}) from as many threads, one plain JDBC transaction per row: the physical reference, with no
- * advisory lock. Keys cycle over {@value #KEYS}. {@code QUARK_BENCH_OUTBOX_MESSAGES} sets the messages per round.
+ * prefix {@code raw_}) from as many threads, one plain JDBC transaction per row on a connection borrowed from the same pool for it (as
+ * the Spring transaction borrows its own): the physical work of a user's plain transaction inserting the row, with
+ * no advisory lock. Keys cycle over {@value #KEYS}. {@code QUARK_BENCH_OUTBOX_MESSAGES} sets the messages per round.
  * Nothing is delivered: the dispatcher is not started.
  */
 public final class OutboxWorkload {
@@ -122,18 +123,10 @@ public final class OutboxWorkload {
         String insert = "insert into " + table + " (id, destination, msg_key, partition_no, payload_type, payload, "
                 + "headers, created_at, status, attempts) values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0)";
         Partitioner partitioner = new Partitioner(16);
-        ThreadLocal<Connection> connections = new ThreadLocal<>();
-        List<Connection> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
-        try {
-            return timed(count, (i) -> {
-                Connection connection = connections.get();
-                if (connection == null) {
-                    connection = dataSource.getConnection();
-                    connection.setAutoCommit(false);
-                    connections.set(connection);
-                    opened.add(connection);
-                }
-                String key = "order-" + (i % KEYS);
+        return timed(count, (i) -> {
+            String key = "order-" + (i % KEYS);
+            try (Connection connection = dataSource.getConnection()) {
+                connection.setAutoCommit(false);
                 try (PreparedStatement statement = connection.prepareStatement(insert)) {
                     statement.setObject(1, UUID.randomUUID());
                     statement.setString(2, "orders");
@@ -146,13 +139,8 @@ public final class OutboxWorkload {
                     statement.executeUpdate();
                 }
                 connection.commit();
-            });
-        }
-        finally {
-            for (Connection connection : opened) {
-                connection.close();
             }
-        }
+        });
     }
 
     /** Runs {@code count} operations from {@value #THREADS} threads and returns operations per second. */
