@@ -39,11 +39,15 @@ import dev.quark.messaging.store.jdbc.JdbcOutboxStore;
  * {@value #THREADS} threads enqueue messages, one per Spring transaction ({@code TransactionTemplate} over a
  * {@code DataSourceTransactionManager}, as a service enqueueing one message per business transaction does; the
  * transaction holds nothing else), through {@link DefaultOutbox} and {@link JdbcOutboxStore}: JSON encoding, the
- * message held until the commit, its key's advisory lock and the insert at commit. Then as many rows of the same shape
+ * message held until the commit, its key's advisory lock and the insert at commit. As many rows of the same shape
  * (same destination, keys, payload and headers) go into a table of the same DDL (the store's migration under the
- * prefix {@code raw_}) from as many threads, one plain JDBC transaction per row: the physical reference, with no
- * advisory lock. Keys cycle over {@value #KEYS}. {@code QUARK_BENCH_OUTBOX_MESSAGES} sets the messages per round.
- * Nothing is delivered: the dispatcher is not started.
+ * prefix {@code raw_}) from as many threads, one plain JDBC transaction per row on a connection borrowed from the
+ * same pool for it, as the Spring transaction borrows its own: the physical work of a user's plain transaction
+ * inserting the row, with no advisory lock. The two sides take turns within a round, in {@value #SLICES} slices each
+ * (a slice of enqueues, then one of raw inserts, then the raw side first), and each side's rate is its messages over
+ * its own time: on a machine whose load drifts, both sides meet the same load. Keys cycle over {@value #KEYS}.
+ * {@code QUARK_BENCH_OUTBOX_MESSAGES} sets the messages per round. Nothing is delivered: the dispatcher is not
+ * started.
  */
 public final class OutboxWorkload {
 
@@ -52,6 +56,9 @@ public final class OutboxWorkload {
 
     /** How the table names the threads. */
     public static final String THREADS_LABEL = THREADS + " threads";
+
+    /** The slices each side's messages of a round are written in, the sides taking turns. */
+    static final int SLICES = 10;
 
     /** Distinct keys the messages cycle over. */
     static final int KEYS = 1_000;
@@ -87,8 +94,9 @@ public final class OutboxWorkload {
         for (int round = -1; round < rounds; round++) {
             int count = (round < 0) ? Math.max(1, messages / 5) : messages;
             try (PostgresSchema schema = BenchServers.postgresSchema("outbox", THREADS + 4)) {
-                double rate = enqueue(schema.dataSource(), count);
-                double raw = rawInsert(schema.dataSource(), count);
+                double[] measured = takingTurns(count, enqueue(schema.dataSource()), rawInsert(schema.dataSource()));
+                double rate = measured[0];
+                double raw = measured[1];
                 if (round >= 0) {
                     rates[round] = rate;
                     rawRates[round] = raw;
@@ -104,7 +112,31 @@ public final class OutboxWorkload {
                 new Figure("outbox.postgres.vs-raw", "quark", Stats.of(ratios)));
     }
 
-    private static double enqueue(DataSource dataSource, int count) throws Exception {
+    /**
+     * Runs {@code count} enqueues and as many raw inserts in {@value #SLICES} slices each, the sides taking turns (the
+     * outbox first in even slices, the raw side first in odd ones), so that on a machine whose load drifts both sides
+     * meet the same load.
+     * @return the outbox's messages per second and the raw side's, each over its own time
+     */
+    private static double[] takingTurns(int count, Operation outbox, Operation raw) throws Exception {
+        int slice = Math.max(1, count / SLICES);
+        double outboxSeconds = 0;
+        double rawSeconds = 0;
+        for (int from = 0, n = 0; from < count; from += slice, n++) {
+            int to = Math.min(count, from + slice);
+            if (n % 2 == 0) {
+                outboxSeconds += seconds(from, to, outbox);
+                rawSeconds += seconds(from, to, raw);
+            }
+            else {
+                rawSeconds += seconds(from, to, raw);
+                outboxSeconds += seconds(from, to, outbox);
+            }
+        }
+        return new double[] { count / outboxSeconds, count / rawSeconds };
+    }
+
+    private static Operation enqueue(DataSource dataSource) throws Exception {
         TablePrefix prefix = new TablePrefix(TablePrefix.DEFAULT);
         JdbcOutboxStore.migration(prefix).apply(dataSource);
         DefaultOutbox outbox = new DefaultOutbox(new JdbcOutboxStore(dataSource, prefix),
@@ -112,28 +144,20 @@ public final class OutboxWorkload {
                 }))), new MessageCodec(JsonMapper.shared()), new Partitioner(16), Clock.systemUTC());
         TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
         Map<String, Object> payload = JsonMapper.shared().readValue(PAYLOAD, Map.class);
-        return timed(count, (i) -> transactions.executeWithoutResult(
-                (status) -> outbox.enqueue("orders", "order-" + (i % KEYS), payload)));
+        return (i) -> transactions.executeWithoutResult(
+                (status) -> outbox.enqueue("orders", "order-" + (i % KEYS), payload));
     }
 
-    private static double rawInsert(DataSource dataSource, int count) throws Exception {
+    private static Operation rawInsert(DataSource dataSource) {
         String table = new TablePrefix("raw_").table("outbox_message");
         JdbcOutboxStore.migration(new TablePrefix("raw_")).apply(dataSource);
         String insert = "insert into " + table + " (id, destination, msg_key, partition_no, payload_type, payload, "
                 + "headers, created_at, status, attempts) values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0)";
         Partitioner partitioner = new Partitioner(16);
-        ThreadLocal<Connection> connections = new ThreadLocal<>();
-        List<Connection> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
-        try {
-            return timed(count, (i) -> {
-                Connection connection = connections.get();
-                if (connection == null) {
-                    connection = dataSource.getConnection();
-                    connection.setAutoCommit(false);
-                    connections.set(connection);
-                    opened.add(connection);
-                }
-                String key = "order-" + (i % KEYS);
+        return (i) -> {
+            String key = "order-" + (i % KEYS);
+            try (Connection connection = dataSource.getConnection()) {
+                connection.setAutoCommit(false);
                 try (PreparedStatement statement = connection.prepareStatement(insert)) {
                     statement.setObject(1, UUID.randomUUID());
                     statement.setString(2, "orders");
@@ -146,24 +170,19 @@ public final class OutboxWorkload {
                     statement.executeUpdate();
                 }
                 connection.commit();
-            });
-        }
-        finally {
-            for (Connection connection : opened) {
-                connection.close();
             }
-        }
+        };
     }
 
-    /** Runs {@code count} operations from {@value #THREADS} threads and returns operations per second. */
-    private static double timed(int count, Operation operation) throws Exception {
-        AtomicInteger next = new AtomicInteger();
+    /** Runs operations {@code from..to-1} from {@value #THREADS} threads and returns the seconds they took. */
+    private static double seconds(int from, int to, Operation operation) throws Exception {
+        AtomicInteger next = new AtomicInteger(from);
         long start = System.nanoTime();
         try (ExecutorService threads = Executors.newFixedThreadPool(THREADS)) {
             List<Future<?>> workers = new ArrayList<>();
             for (int t = 0; t < THREADS; t++) {
                 workers.add(threads.submit(() -> {
-                    for (int i = next.getAndIncrement(); i < count; i = next.getAndIncrement()) {
+                    for (int i = next.getAndIncrement(); i < to; i = next.getAndIncrement()) {
                         operation.run(i);
                     }
                     return null;
@@ -173,7 +192,7 @@ public final class OutboxWorkload {
                 worker.get();
             }
         }
-        return count / ((System.nanoTime() - start) / 1e9);
+        return (System.nanoTime() - start) / 1e9;
     }
 
     @FunctionalInterface

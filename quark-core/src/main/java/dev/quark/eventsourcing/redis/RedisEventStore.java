@@ -31,7 +31,7 @@ import org.springframework.data.redis.core.script.RedisScript;
  * Keeps each event stream in a Redis Stream, with two keys beside it:
  * <pre>
  * {prefix}events:{&lt;stream&gt;}            stream: entry id &lt;version&gt;-0, fields id, type, schema, payload, at
- * {prefix}events:{&lt;stream&gt;}:ids        hash: event id -&gt; version
+ * {prefix}events:{&lt;stream&gt;}:ids        hash: event id -&gt; version, and {@code version} -&gt; the stream's version
  * {prefix}events:{&lt;stream&gt;}:snapshot   hash: version, payload
  * </pre>
  * for instance {@code quark:events:{Account/alice}}. The braces make the three keys one Redis Cluster hash slot.
@@ -39,7 +39,10 @@ import org.springframework.data.redis.core.script.RedisScript;
  * and {@code XADD}s the events with their versions as entry ids, all in one atomic step; so a stream's entry ids are
  * its versions and {@code XRANGE} reads from a version directly. The stream's version is the id of its last entry
  * (or its last generated id once every entry was truncated), not its length, so that a stream
- * {@linkplain #truncateStream truncated} before a snapshot keeps it.
+ * {@linkplain #truncateStream truncated} before a snapshot keeps it. An append also records it in the ids hash and
+ * reads it from there (one {@code HGET}, not an {@code XREVRANGE}); its {@code XADD} of the next id checks it
+ * against the stream (an id not above the stream's last is refused), so a stream last appended to by an earlier
+ * Quark version, which does not record it, is read from its head.
  * <p>
  * <b>No global feed.</b> Each stream is ordered, but there is no gap-free order across streams: streams live on
  * different keys (and, in a cluster, on different nodes), and nothing orders an append to one after an append
@@ -71,7 +74,7 @@ public class RedisEventStore implements EventStore {
             end
             """;
 
-    /** The checks of an append: ids already there, then the version. Returns early with the outcome. */
+    /** The first check of an append: ids already there. Returns early with the outcome. */
     private static final String APPEND_CHECKS = """
             local n = tonumber(ARGV[2])
             local found, last = 0, 0
@@ -85,26 +88,72 @@ public class RedisEventStore implements EventStore {
             if found > 0 then
                 return {2, found, last}
             end
+            """;
+
+    /**
+     * The stream's version as an append reads it: the {@code version} field of the ids hash, written by every append
+     * of this version; the stream's head ({@code XREVRANGE}) for a stream without it (last appended to by an earlier
+     * version). An earlier version's append leaves the field behind the stream, never ahead of it: a field that
+     * differs from the expected version is checked against the head before a conflict is reported, and one that
+     * matches it makes the writes' first {@code XADD} find its id taken, when they fall back to the head.
+     */
+    private static final String RECORDED_VERSION = """
+            local recorded = redis.call('HGET', KEYS[2], 'version')
+            local current = recorded and tonumber(recorded) or quark_head(KEYS[1])
+            if recorded and ARGV[1] ~= '-1' and tonumber(ARGV[1]) ~= current then
+                current = quark_head(KEYS[1])
+            end
+            """;
+
+    /** The stream's version read from its head, exact before an attachment's writes. */
+    private static final String HEAD_VERSION = """
             local current = quark_head(KEYS[1])
+            """;
+
+    /** The version check of an append, after {@code current} was read. Returns early with a conflict. */
+    private static final String VERSION_CHECK = """
             local expected = tonumber(ARGV[1])
             if expected ~= -1 and expected ~= current then
                 return {0, current}
             end
             """;
 
-    /** The writes of an append, after its checks. */
+    /**
+     * The writes of an append, after its checks: the events, their ids and the stream's version in the ids hash. When
+     * the first {@code XADD} finds its id taken, the version read was behind (see {@link #RECORDED_VERSION}): the
+     * stream's head is read and checked instead, before anything was written.
+     */
     private static final String APPEND_WRITES = """
             local t = redis.call('TIME')
             local at = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
-            for i = 0, n - 1 do
-                current = current + 1
+            local function quark_add(i)
                 local b = 3 + i * 4
-                local version = string.format('%.0f', current)
-                redis.call('XADD', KEYS[1], version .. '-0', 'id', ARGV[b], 'type', ARGV[b + 1],
-                        'schema', ARGV[b + 2], 'payload', ARGV[b + 3], 'at', at)
-                redis.call('HSET', KEYS[2], ARGV[b], version)
+                return redis.pcall('XADD', KEYS[1], string.format('%.0f', current + i + 1) .. '-0', 'id', ARGV[b],
+                        'type', ARGV[b + 1], 'schema', ARGV[b + 2], 'payload', ARGV[b + 3], 'at', at)
             end
-            return {1, current}
+            local added = quark_add(0)
+            if type(added) == 'table' and added.err then
+                current = quark_head(KEYS[1])
+                if expected ~= -1 and expected ~= current then
+                    return {0, current}
+                end
+                added = quark_add(0)
+            end
+            for i = 0, n - 1 do
+                if i > 0 then
+                    added = quark_add(i)
+                end
+                if type(added) == 'table' and added.err then
+                    return added
+                end
+                local version = string.format('%.0f', current + i + 1)
+                if i == n - 1 then
+                    redis.call('HSET', KEYS[2], ARGV[3 + i * 4], version, 'version', version)
+                else
+                    redis.call('HSET', KEYS[2], ARGV[3 + i * 4], version)
+                end
+            end
+            return {1, current + n}
             """;
 
     /**
@@ -112,7 +161,8 @@ public class RedisEventStore implements EventStore {
      * version} for a conflict, or {2, ids found, highest version found} when some ids are already there.
      */
     @SuppressWarnings("rawtypes")
-    static final RedisScript<List> APPEND = RedisScript.of(HEAD_FUNCTION + APPEND_CHECKS + APPEND_WRITES, List.class);
+    static final RedisScript<List> APPEND = RedisScript.of(HEAD_FUNCTION + APPEND_CHECKS + RECORDED_VERSION
+            + VERSION_CHECK + APPEND_WRITES, List.class);
 
     /**
      * Runs an attachment's Lua after the checks of {@link #APPEND}, as a function of {@code attached_keys} (KEYS after
@@ -321,7 +371,8 @@ public class RedisEventStore implements EventStore {
         }
         EventStoreArguments.append(stream, events, expectedVersion);
         RedisScript<List> script = this.attachedScripts.computeIfAbsent(attached.script(), (lua) -> RedisScript
-            .of(HEAD_FUNCTION + APPEND_CHECKS + ATTACHED_FUNCTION + lua + "\n" + ATTACHED_CALL + APPEND_WRITES, List.class));
+            .of(HEAD_FUNCTION + APPEND_CHECKS + HEAD_VERSION + VERSION_CHECK + ATTACHED_FUNCTION + lua + "\n"
+                    + ATTACHED_CALL + APPEND_WRITES, List.class));
         String key = redisKey(stream);
         List<String> keys = new ArrayList<>(2 + attached.keys().size());
         keys.add(key);

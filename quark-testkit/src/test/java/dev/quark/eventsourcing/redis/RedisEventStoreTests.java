@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.quark.eventsourcing.ConcurrencyException;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
@@ -26,6 +27,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
@@ -81,7 +83,34 @@ class RedisEventStoreTests extends EventStoreContractTests {
             .containsEntry("type", "Opened")
             .containsEntry("schema", "2")
             .containsEntry("payload", "{\"owner\":\"Ada\"}");
-        assertThat(redis.opsForHash().entries(key + ":ids")).containsEntry(opened.eventId().toString(), "1");
+        assertThat(redis.opsForHash().entries(key + ":ids")).containsEntry(opened.eventId().toString(), "1")
+            .containsEntry("version", "2")
+            .hasSize(3);
+    }
+
+    @Test
+    void anAppendReadsTheRecordedVersionAndFallsBackToTheStreamsHeadWhenItIsMissingOrBehind() {
+        String stream = newStream();
+        String ids = store.redisKey(stream) + ":ids";
+        StringRedisTemplate redis = new StringRedisTemplate(connectionFactory);
+        store.append(stream, List.of(event("Opened", "{}"), event("Deposited", "{}")), 0);
+        redis.opsForHash().delete(ids, "version");
+        assertThat(store.append(stream, List.of(event("Deposited", "{}")), 2).version())
+            .as("a stream last appended to by an earlier version, without the field")
+            .isEqualTo(3);
+        assertThat(redis.opsForHash().get(ids, "version")).isEqualTo("3");
+
+        redis.opsForHash().put(ids, "version", "1");
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .as("the field behind the stream, as an earlier version's append leaves it")
+            .isThrownBy(() -> store.append(stream, List.of(event("Deposited", "{}")), 1))
+            .satisfies((ex) -> assertThat(ex.getActualVersion()).isEqualTo(3));
+        assertThat(store.append(stream, List.of(event("Deposited", "{}")), 3).version()).isEqualTo(4);
+        redis.opsForHash().put(ids, "version", "2");
+        assertThat(store.append(stream, List.of(event("Deposited", "{}"), event("Deposited", "{}")),
+                EventStore.ANY_VERSION).version()).isEqualTo(6);
+        assertThat(store.read(stream, 1, 100)).extracting(StoredEvent::version).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+        assertThat(redis.opsForHash().get(ids, "version")).isEqualTo("6");
     }
 
     @Test
@@ -94,7 +123,7 @@ class RedisEventStoreTests extends EventStoreContractTests {
         StringRedisTemplate redis = new StringRedisTemplate(connectionFactory);
         assertThat(redis.opsForStream().size(key)).isZero();
         assertThat(redis.hasKey(key)).isTrue();
-        assertThat(redis.opsForHash().size(key + ":ids")).isZero();
+        assertThat(redis.opsForHash().keys(key + ":ids")).as("only the version is left").containsExactly("version");
         assertThat(store.version(stream)).isEqualTo(2);
         store.append(stream, List.of(event("Deposited", "{}")), 2);
         var entries = redis.opsForStream().range(key, org.springframework.data.domain.Range.unbounded());
@@ -119,7 +148,8 @@ class RedisEventStoreTests extends EventStoreContractTests {
 
             assertThat(store.read(stream, 1, 100)).extracting(StoredEvent::version).containsExactly(9L, 10L);
             assertThat(new StringRedisTemplate(connectionFactory).opsForHash().size(store.redisKey(stream) + ":ids"))
-                .isEqualTo(2);
+                .as("two ids and the version")
+                .isEqualTo(3);
             assertThat(store.truncateStream(stream, 8, 10)).isZero();
             assertThat(store.append(stream, List.of(events.get(9)), 0).duplicate()).isTrue();
         }
@@ -164,7 +194,8 @@ class RedisEventStoreTests extends EventStoreContractTests {
         assertThat(store.read(stream, 1, 100)).extracting(StoredEvent::version)
             .containsExactly(19_996L, 19_997L, 19_998L, 19_999L, 20_000L);
         assertThat(new StringRedisTemplate(connectionFactory).opsForHash().size(store.redisKey(stream) + ":ids"))
-            .isEqualTo(5);
+            .as("five ids and the version")
+            .isEqualTo(6);
         assertThat(store.version(stream)).isEqualTo(total);
         assertThat(store.append(stream, List.of(event("Deposited", "{}")), total).version()).isEqualTo(total + 1);
     }

@@ -1,5 +1,7 @@
 package dev.quark.messaging.store.jdbc;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -15,6 +17,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.api.AfterAll;
@@ -25,6 +30,7 @@ import org.springframework.context.PayloadApplicationEvent;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.event.TransactionPhase;
 import org.springframework.transaction.event.TransactionalApplicationListener;
@@ -559,6 +565,43 @@ class JdbcOutboxStoreTests extends OutboxStoreContractTests {
             });
             assertThat(idsBySequence(order)).containsExactly(inTransaction.id().toString());
         }
+    }
+
+    @Test
+    void aTransactionsOnlyMessageIsWrittenAtTheCommitInOneStatement() {
+        AtomicInteger statements = new AtomicInteger();
+        DataSource counting = new DelegatingDataSource(dataSource) {
+
+            @Override
+            public Connection getConnection() throws SQLException {
+                Connection connection = super.getConnection();
+                return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
+                        new Class<?>[] { Connection.class }, (proxy, method, arguments) -> {
+                            if (method.getName().startsWith("prepare") || method.getName().equals("createStatement")) {
+                                statements.incrementAndGet();
+                            }
+                            try {
+                                return method.invoke(connection, arguments);
+                            }
+                            catch (InvocationTargetException ex) {
+                                throw ex.getCause();
+                            }
+                        });
+            }
+        };
+        JdbcOutboxStore countedStore = new JdbcOutboxStore(counting, PREFIX);
+        DefaultOutbox outbox = new DefaultOutbox(countedStore, new Destinations(List.of(MessagePublisher.of("orders",
+                (message) -> {
+                }))), new MessageCodec(JsonMapper.shared()), new Partitioner(16), Clock.systemUTC());
+        TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(counting));
+        String key = "one-statement-" + UUID.randomUUID();
+        MessageId id = transactions.execute((status) -> {
+            MessageId enqueued = outbox.enqueue("orders", key, Map.of("order", key));
+            assertThat(statements.get()).as("statements before the commit").isZero();
+            return enqueued;
+        });
+        assertThat(statements.get()).as("statements the commit sent for the message").isEqualTo(1);
+        assertThat(store.find(id)).isPresent();
     }
 
     private static HikariDataSource manualCommitPool() {
