@@ -70,6 +70,9 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
 
     private final String table;
 
+    /** The insert of one message under its key's advisory lock, held to the end of the insert's transaction. */
+    private final String singleInsert;
+
     private final String partitions;
 
     private final JdbcTemplate template;
@@ -90,6 +93,9 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
         this.template = new JdbcTemplate(dataSource);
         this.transactions = new CallerTransactions(dataSource);
         this.table = tablePrefix.table("outbox_message");
+        this.singleInsert = "with keyed as (select pg_advisory_xact_lock(hashtext(?), hashtext(?))) insert into "
+                + this.table + " (id, destination, msg_key, partition_no, payload_type, payload, headers, created_at, "
+                + "status, attempts) select ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0 from keyed";
         this.partitions = tablePrefix.table("outbox_partition");
     }
 
@@ -120,7 +126,9 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
      * {@code JdbcEventStore} runs an attached write in) the message is held until the transaction commits and
      * inserted just before, with every other message the transaction enqueued: the locks of their keys are taken in one
      * fixed order (by lock id), then the rows are inserted in enqueue order. So two transactions enqueueing for the
-     * same keys in opposite orders cannot deadlock, enqueues of one key are sequenced in commit order, and a lock is
+     * same keys in opposite orders cannot deadlock (except through messages enqueued by other before-commit callbacks
+     * after these were written, each of which locks its key on its own: PostgreSQL then aborts one of the two commits,
+     * which fails; nothing is written half), enqueues of one key are sequenced in commit order, and a lock is
      * held only while the transaction commits. A message enqueued twice in one transaction is refused at once; one
      * already committed is refused by the primary key, which fails the commit. Outside a transaction the message is
      * inserted at once and committed, on a connection of its own (the lock ends with the insert), even when the pool
@@ -160,14 +168,7 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
     }
 
     private void insertOnBoundConnection(NewMessage message) {
-        this.template.update(singleInsert(), singleInsertArguments(message));
-    }
-
-    /** The insert of one message under its key's advisory lock, held to the end of the insert's transaction. */
-    private String singleInsert() {
-        return "with keyed as (select pg_advisory_xact_lock(hashtext(?), hashtext(?))) insert into " + this.table
-                + " (id, destination, msg_key, partition_no, payload_type, payload, headers, created_at, status, "
-                + "attempts) select ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'PENDING', 0 from keyed";
+        this.template.update(this.singleInsert, singleInsertArguments(message));
     }
 
     private Object[] singleInsertArguments(NewMessage message) {
@@ -197,7 +198,7 @@ public class JdbcOutboxStore implements StateAttachingOutboxStore {
      * returns.
      */
     private void insert(NewMessage message) {
-        String sql = singleInsert();
+        String sql = this.singleInsert;
         Object[] arguments = singleInsertArguments(message);
         try (Connection connection = this.ownConnections.getConnection()) {
             boolean autoCommit = connection.getAutoCommit();
