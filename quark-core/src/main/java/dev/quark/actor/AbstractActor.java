@@ -182,12 +182,9 @@ public abstract class AbstractActor {
     /**
      * Returns a reference to a child of this actor, supervised by it with {@link #supervisorStrategy()}. A
      * child is an ordinary actor (its id is {@code childId}; anyone can call it), activated on its first
-     * call, on this actor's silo. In a cluster too, whatever its type's placement: its activation is registered
-     * in the directory and calls from every silo reach it there, across supervised restarts. The exception: when
-     * its hash owner already runs it (it was called before this actor spawned it), it stays there, unsupervised,
-     * until that activation ends. An activation of the child started while this actor is not active is placed by
-     * its type's placement. It has exactly one supervisor; spawning it again from this actor returns the same
-     * child. When this actor deactivates, its children deactivate first.
+     * call, on this actor's silo when there is one silo (in a cluster it is placed like any actor of its type and
+     * is supervised only while it runs on this actor's silo). It has exactly one supervisor; spawning it again from
+     * this actor returns the same child. When this actor deactivates, its children deactivate first.
      * @param contract the child's contract
      * @param childId the child's actor id
      * @param <T> the contract type

@@ -240,18 +240,6 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
     }
 
     /**
-     * Returns whether an actor has an activation on this silo in any state: being activated, active,
-     * restarting or deactivating. A cluster's directory uses it to decide, in one place, between a supervised
-     * child's registration with its parent and the activation its hash owner already has.
-     * @param address the actor
-     * @return whether an activation of it exists here
-     */
-    public boolean hasActivation(ActorAddress address) {
-        Objects.requireNonNull(address, "address must not be null");
-        return this.catalog.hasActivation(address);
-    }
-
-    /**
      * Returns how many messages wait in an actor's mailbox, not counting the turn that runs (for a stateless
      * worker, in the mailboxes of all the workers of its pool).
      * @param contract the actor contract

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.runtime.ActorAddress;
@@ -40,62 +39,6 @@ public final class DirectoryPartition {
             }
             return existing;
         });
-    }
-
-    /**
-     * Registers an activation of a hash-placed actor with its parent's silo, as {@link #register} does, unless
-     * the silo of this partition, the actor's hash owner, already has an activation of it: decided under the
-     * address's lock, so that the hash owner's {@link #placedElsewhere} check before it activates the actor and
-     * this registration never both win.
-     * @param address the actor
-     * @param candidate the activation on the parent's silo that wants to be the one
-     * @param view the view that says which silos are alive
-     * @param hashActivation the entry naming this silo when it has an activation of the actor, otherwise
-     * {@code null}; asked only when no live entry of another silo is registered
-     * @return the registered entry: the candidate when it won, the live entry registered before, or the hash
-     * owner's activation (not registered)
-     */
-    public DirectoryEntry registerUnlessActive(ActorAddress address, DirectoryEntry candidate, ClusterView view,
-            Supplier<@Nullable DirectoryEntry> hashActivation) {
-        Objects.requireNonNull(address, "address must not be null");
-        Objects.requireNonNull(candidate, "candidate must not be null");
-        @Nullable DirectoryEntry[] answer = new DirectoryEntry[1];
-        this.entries.compute(address, (key, existing) -> {
-            boolean live = existing != null && existing.isAliveIn(view);
-            if (live && !existing.sameSilo(candidate)) {
-                answer[0] = existing;
-                return existing;
-            }
-            DirectoryEntry held = live ? null : hashActivation.get();
-            if (held != null) {
-                answer[0] = held;
-                return null;
-            }
-            answer[0] = candidate;
-            return candidate;
-        });
-        return Objects.requireNonNull(answer[0]);
-    }
-
-    /**
-     * Returns the live entry of another silo than a hash owner's, which is about to activate a hash-placed actor:
-     * a child living with its parent there. Reads under the address's lock, so that it and a concurrent
-     * {@link #registerUnlessActive} are ordered: either this sees the child's entry, or that registration sees
-     * the hash owner's activation.
-     * @param address the actor
-     * @param hashOwner the silo that owns the actor by hash and holds this partition
-     * @param view the view that says which silos are alive
-     * @return the silo the actor lives on, {@code null} when none but the hash owner
-     */
-    public @Nullable String placedElsewhere(ActorAddress address, String hashOwner, ClusterView view) {
-        @Nullable String[] elsewhere = new String[1];
-        this.entries.computeIfPresent(address, (key, existing) -> {
-            if (existing.isAliveIn(view) && !existing.siloId().equals(hashOwner)) {
-                elsewhere[0] = existing.siloId();
-            }
-            return existing;
-        });
-        return elsewhere[0];
     }
 
     /**

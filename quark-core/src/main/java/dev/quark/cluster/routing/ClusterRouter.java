@@ -120,8 +120,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      * (view versions only grow): a reference keeps its actor's owner until the view changes. Nothing is kept while
      * this silo does not serve: whether it serves follows its table renewals (fenced and unfenced within one
      * version), so a kept answer could flip back and forth under one stamp and a fenced silo would go on running
-     * calls for actors it hosts. Directory and local placements, placement directors other than the
-     * built-in one, and supervised children placed with their parent (or about to be), are asked on every call.
+     * calls for actors it hosts. Directory and local placements, and placement directors other than the
+     * built-in one, are asked on every call.
      */
     @Override
     public long locationStamp(ActorAddress address) {
@@ -129,7 +129,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             return NOT_CACHEABLE;
         }
         PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
-        if (strategy.usesDirectory() || strategy.servesLocally() || this.directory.placedAsChild(address)) {
+        if (strategy.usesDirectory() || strategy.servesLocally()) {
             return NOT_CACHEABLE;
         }
         if (!this.silo.isServing()) {
@@ -142,10 +142,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     public ActorLocation locate(ActorAddress address) {
         ClusterView view = this.views.current();
         PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
-        String owner = this.directory.isChild(address) || this.directory.hosts(address) ? this.self
-                : strategy.usesDirectory() ? placedByDirectory(address, strategy, view)
+        String owner = strategy.usesDirectory() ? placedByDirectory(address, strategy, view)
                 : strategy.servesLocally() ? SiloChooser.choose(address, strategy, view, this.self, this.silo.isServing())
-                : hashOwner(address, view);
+                : this.placement.ownerOf(address, view);
         if (owner == null) {
             if (view.ring().silos().isEmpty()) {
                 throw new NoActiveSiloException("Cannot call " + address + " from " + this.self
@@ -163,21 +162,6 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             return ActorLocation.LOCAL;
         }
         return this.locations.computeIfAbsent(owner, ActorLocation::remote);
-    }
-
-    /**
-     * The owner of a hash-placed actor, unless this silo owns it and its directory partition names the silo of
-     * the actor's parent, where it lives as a child: then that silo.
-     */
-    private @Nullable String hashOwner(ActorAddress address, ClusterView view) {
-        String owner = this.placement.ownerOf(address, view);
-        if (this.self.equals(owner)) {
-            String parentSilo = this.directory.placedElsewhere(address, view, false);
-            if (parentSilo != null) {
-                return parentSilo;
-            }
-        }
-        return owner;
     }
 
     /**

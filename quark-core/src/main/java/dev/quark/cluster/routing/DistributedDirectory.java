@@ -26,7 +26,9 @@ import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.placement.PlacementDirector;
 import dev.quark.cluster.ring.RingHash;
 import dev.quark.cluster.transport.Envelope;
+import dev.quark.runtime.ActivationHook;
 import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.ActorInstance;
 import dev.quark.runtime.routing.ActorLocation;
 
 import org.jspecify.annotations.Nullable;
@@ -43,23 +45,18 @@ import org.slf4j.LoggerFactory;
  * <li>Before a new activation starts here, it registers it with the owner of its partition (register if
  * absent): the first activation wins, a later one learns the winner and its calls go there; no second
  * instance is created.</li>
- * <li>When an activation ends for good, or fails to activate and is not restarted, it removes its entry (only
- * that entry, by its token), as told by the activation gate; a supervised restart keeps it.</li>
+ * <li>When an activation ends, it removes its entry (only that entry, by its token), as an
+ * {@link ActivationHook}; and when an activation that registered fails to activate (its constructor or a hook
+ * threw before this hook's turn), as told by the activation gate.</li>
  * <li>On every new view it removes the entries of dead silos, hands the entries of the ranges it lost over
  * to their new owners, and registers again the activations it hosts whose partition moved (which restores
  * what a dead partition owner lost; an activation that finds another one registered meanwhile ends, and its
  * calls go to the other one). The new owner of a range asks its previous owner, while it is alive and within
  * the hand-off window, before it registers anything there.</li>
  * <li>It remembers where remote activations live, for callers on this silo.</li>
- * <li>It places the supervised children of actors on this silo with their parent, whatever their type's
- * placement. A child's activation here registers like a directory-placed one; for a hash-placed child the
- * partition's owner, which is also its hash owner, decides in one place between that registration and its own
- * activation ({@link DirectoryPartition#registerUnlessActive}), and, before it activates a hash-placed actor,
- * checks that no child of that address lives elsewhere ({@link #placedElsewhere}). The entry lives as long as
- * the child's activation here, supervised restarts included, whatever becomes of its parent.</li>
  * </ul>
  */
-final class DistributedDirectory {
+final class DistributedDirectory implements ActivationHook {
 
     private static final Logger logger = LoggerFactory.getLogger(DistributedDirectory.class);
 
@@ -81,8 +78,6 @@ final class DistributedDirectory {
     private final String self;
 
     private final ViewTracker views;
-
-    private final PlacementDirector placement;
 
     private final Messenger messenger;
 
@@ -108,9 +103,6 @@ final class DistributedDirectory {
 
     private final Set<ActorAddress> lookingUp = ConcurrentHashMap.newKeySet();
 
-    /** The children that actors on this silo supervise: their activations start here, with their parents. */
-    private final Set<ActorAddress> children = ConcurrentHashMap.newKeySet();
-
     private final AtomicLong tokens = new AtomicLong();
 
     private final Object viewLock = new Object();
@@ -123,11 +115,10 @@ final class DistributedDirectory {
 
     private ClusterView lastView = ClusterView.EMPTY;
 
-    DistributedDirectory(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
-            SiloBinding silo, Clock clock, Duration timeout, Duration window, Executor executor) {
+    DistributedDirectory(String self, ViewTracker views, Messenger messenger, SiloBinding silo, Clock clock,
+            Duration timeout, Duration window, Executor executor) {
         this.self = self;
         this.views = views;
-        this.placement = placement;
         this.messenger = messenger;
         this.silo = silo;
         this.clock = clock;
@@ -229,85 +220,17 @@ final class DistributedDirectory {
         return ActorLocation.remote(winner.siloId());
     }
 
-    // ------------------------------------------------------------------ supervised children
+    @Override
+    public void beforeActivate(ActorInstance actor) {
+    }
 
-    /**
-     * Records that an actor on this silo supervises a child: the child's activations start here from now on.
-     */
-    void childSpawned(ActorAddress child) {
-        this.children.add(child);
+    @Override
+    public void afterDeactivate(ActorInstance actor, DeactivationReason reason) {
+        activationEnded(new ActorAddress(actor.type().name(), actor.id()));
     }
 
     /**
-     * Forgets a child whose parent ended for good; an activation of it that still runs here keeps its entry
-     * until it ends, the next one is placed by its type's placement.
-     */
-    void childReleased(ActorAddress child) {
-        if (!this.children.isEmpty()) {
-            this.children.remove(child);
-        }
-    }
-
-    /**
-     * Returns whether an actor on this silo supervises the actor, whose activations then start here.
-     */
-    boolean isChild(ActorAddress address) {
-        return !this.children.isEmpty() && this.children.contains(address);
-    }
-
-    /**
-     * Returns the silo that hosts a hash-placed actor this silo owns as a child of an actor there, before this
-     * silo activates it or runs a call for it: a local read of this silo's partition under the address's lock.
-     * @param address the actor
-     * @param view this silo's view
-     * @param ownershipMoved whether the actor's owner changed within the hand-off window: then the entries of
-     * the partition's previous owners are asked for first
-     * @return that silo, {@code null} when the actor is not a child living elsewhere
-     */
-    @Nullable String placedElsewhere(ActorAddress address, ClusterView view, boolean ownershipMoved) {
-        if (ownershipMoved) {
-            adoptFromPreviousOwners(address, view);
-        }
-        return this.partition.placedElsewhere(address, this.self, view);
-    }
-
-    /**
-     * Returns whether an actor may live as a supervised child somewhere other than its hash owner, as far as this
-     * silo can tell: a child of an actor here, registered here, or named in this silo's partition.
-     */
-    boolean placedAsChild(ActorAddress address) {
-        return isChild(address) || this.hosted.containsKey(address)
-                || this.partition.lookup(address) != null;
-    }
-
-    /**
-     * Returns whether an actor is hash-placed in this silo's placements.
-     */
-    private boolean placedByHash(ActorAddress address) {
-        return !this.silo.placements().strategyOf(address.typeName()).servesLocally();
-    }
-
-    /**
-     * Registers a hash-placed child here, on the partition's owner: when that silo is not the child's hash owner
-     * too, the child cannot be decided in one place and goes to its hash owner; when it is, its own activation
-     * of the child wins over the registration.
-     */
-    private DirectoryEntry registerChild(ActorAddress address, DirectoryEntry candidate, ClusterView view) {
-        String hashOwner = this.placement.ownerOf(address, view);
-        if (hashOwner == null || hashOwner.equals(candidate.siloId())) {
-            return candidate;
-        }
-        if (!hashOwner.equals(this.self)) {
-            SiloEntry owner = view.membership().silos().get(hashOwner);
-            return new DirectoryEntry(hashOwner, (owner != null) ? owner.epoch() : 0, 0);
-        }
-        DirectoryEntry own = new DirectoryEntry(this.self, this.views.ownEpoch(), 0);
-        return this.partition.registerUnlessActive(address, candidate, view,
-                () -> this.silo.runtime().hasActivation(address) ? own : null);
-    }
-
-    /**
-     * Removes the entry of an activation of this silo that ended for good or failed to activate: its
+     * Removes the entry of an activation of this silo that ended, deactivated or failed to activate: its
      * address is no longer hosted here, and its entry leaves the directory in the background.
      */
     void activationEnded(ActorAddress address) {
@@ -316,25 +239,15 @@ final class DistributedDirectory {
             return;
         }
         this.locations.remove(address, this.self);
-        if (placedByHash(address) && this.silo.isServing() && this.silo.runtime().isRunning()) {
-            // A child placed with its parent: removed before the runtime forgets the activation, so that a call
-            // that comes after it (to its hash owner, or placed here again) never finds the entry of an activation
-            // that has ended, and bounces between the two silos. Not while this silo closes: its calls end too.
-            unregister(address, entry);
-        }
-        else {
-            inBackground(() -> unregister(address, entry));
-        }
-    }
-
-    private void unregister(ActorAddress address, DirectoryEntry entry) {
-        try {
-            request(DirectoryRequest.Operation.UNREGISTER, address, entry);
-        }
-        catch (RuntimeException ex) {
-            logger.warn("Silo {} could not remove {} from the directory; the entry goes with its silo or "
-                    + "is replaced by the next activation here", this.self, address, ex);
-        }
+        inBackground(() -> {
+            try {
+                request(DirectoryRequest.Operation.UNREGISTER, address, entry);
+            }
+            catch (RuntimeException ex) {
+                logger.debug("Silo {} could not remove {} from the directory; the entry goes with its silo or "
+                        + "is replaced by the next activation", this.self, address, ex);
+            }
+        });
     }
 
     /**
@@ -508,8 +421,7 @@ final class DistributedDirectory {
                             + "version " + view.version() + ") does not have that silo alive yet");
                 }
                 adoptFromPreviousOwners(address, view);
-                return placedByHash(address) ? registerChild(address, entry, view)
-                        : this.partition.register(address, entry, view);
+                return this.partition.register(address, entry, view);
             }
             case UNREGISTER -> {
                 this.partition.unregister(address, entry);

@@ -165,12 +165,6 @@ final class IncomingCalls {
             }
             return;
         }
-        if (this.directory.hosts(address) || this.directory.isChild(address)) {
-            // Registered here (a directory placement, or a child living with its parent), or a child of an actor
-            // here: the activation gate registers it or passes it on.
-            deliver(request, address);
-            return;
-        }
         if (this.silo.placements().strategyOf(address.typeName()).servesLocally()) {
             // Hosted here and not placed by hash: a stateless worker serves it here; for a directory placement
             // the activation gate registers it or passes it on.
@@ -188,11 +182,6 @@ final class IncomingCalls {
             forward(request, address, owner, view);
             return;
         }
-        String parentSilo = this.directory.placedElsewhere(address, view, false);
-        if (parentSilo != null) {
-            forward(request, address, parentSilo, view);
-            return;
-        }
         deliver(request, address);
     }
 
@@ -207,12 +196,12 @@ final class IncomingCalls {
     }
 
     /**
-     * Returns whether an actor registered in the directory (a directory placement, or a child living with its
-     * parent) has its activation on this silo: its directory entry stays until that activation ends, so calls
-     * for it must run here, even while this silo is leaving.
+     * Returns whether a directory-placed actor has its activation on this silo: its directory entry stays
+     * until that activation ends, so calls for it must run here, even while this silo is leaving.
      */
     private boolean hostsActivation(ActorAddress address) {
-        return this.directory.hosts(address);
+        return this.silo.placements().strategyOf(address.typeName()).usesDirectory()
+                && this.directory.hosts(address);
     }
 
     /**
@@ -314,16 +303,11 @@ final class IncomingCalls {
 
     private void forward(Envelope request, ActorAddress address, String owner, ClusterView view) {
         if (request.forwardCount() >= this.maxForwards) {
-            String where = this.self.equals(this.placement.ownerOf(address, view))
-                    ? "owns " + address + " by hash in its view (membership version " + view.version()
-                            + ") but its directory partition names silo " + owner + ", where it lives as a child"
-                    : "does not own " + address + " in its view (membership version " + view.version() + "), silo "
-                            + owner + " does";
-            refuse(request, new CallForwardingException("Silo " + this.self + " " + where + "; the call "
+            refuse(request, new CallForwardingException("Silo " + this.self + " does not own " + address
+                    + " in its view (membership version " + view.version() + "), silo " + owner + " does; the call "
                     + describe(request) + " from silo " + request.sourceSiloId() + " (membership version "
                     + request.membershipVersion() + ") was already passed on " + request.forwardCount()
-                    + " times, the most allowed: the silos' views or the directory entry disagree with where it"
-                    + " runs"));
+                    + " times, the most allowed: the silos' views disagree"));
             return;
         }
         SiloEntry target = view.membership().silos().get(owner);

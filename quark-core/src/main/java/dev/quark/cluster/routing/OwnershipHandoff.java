@@ -41,13 +41,6 @@ import org.slf4j.LoggerFactory;
  * ({@link #activationFailed}). Outside the window nobody is asked: the old
  * owner has long deactivated what it lost. An actor this silo does not own is sent to its owner; a silo that
  * is not serving activates nothing.</li>
- * <li>A supervised child of an actor on this silo is registered in the directory and activated here, whatever
- * its placement, unless the directory names another silo for it. Before activating a hash-placed actor it owns,
- * this silo reads its own directory partition (the actor's partition when the type is hosted by every silo)
- * for a child of that address living with its parent elsewhere, and sends the calls there if so. The entries of
- * such children are removed when their activation ends for good ({@link #activationEnded}), not at a
- * supervised restart; a child hosted here is neither deactivated by a ring change nor given up on a
- * {@code HANDOFF} question.</li>
  * </ul>
  */
 final class OwnershipHandoff implements ActivationGate {
@@ -102,52 +95,17 @@ final class OwnershipHandoff implements ActivationGate {
         }
         ActorLocation owner = ownerNow(address);
         if (!owner.isLocal()) {
-            if (this.directory.isChild(address)) {
-                // A child of an actor here, owned by another silo: registered to live here, with its parent.
-                requireServing(address);
-                return this.directory.register(address);
-            }
             return owner;
         }
-        requireServing(address);
-        Set<String> previousOwners = this.views.recentOwners(address, this.placement);
-        for (String previous : previousOwners) {
-            confirmReleased(address, previous);
-        }
-        if (!previousOwners.isEmpty()) {
-            owner = ownerNow(address);
-            if (!owner.isLocal()) {
-                return owner;
-            }
-        }
-        String parentSilo = this.directory.placedElsewhere(address, this.views.current(), !previousOwners.isEmpty());
-        return (parentSilo != null) ? ActorLocation.remote(parentSilo) : owner;
-    }
-
-    private void requireServing(ActorAddress address) {
         if (!this.silo.isServing()) {
             throw new SiloNotServingException("Silo " + this.self + " is not serving: it does not activate "
                     + address + " (membership version " + this.views.current().version() + ")");
         }
-    }
-
-    /**
-     * Removes the directory entry of an activation that ended for good here (a directory-placed actor, or a
-     * supervised child placed with its parent); a supervised restart is not an end and keeps it.
-     */
-    @Override
-    public void activationEnded(ActorAddress address) {
-        this.directory.activationEnded(address);
-    }
-
-    @Override
-    public void childSpawned(ActorAddress child) {
-        this.directory.childSpawned(child);
-    }
-
-    @Override
-    public void childReleased(ActorAddress child) {
-        this.directory.childReleased(child);
+        Set<String> previousOwners = this.views.recentOwners(address, this.placement);
+        for (String previous : previousOwners) {
+            confirmReleased(address, previous);
+        }
+        return previousOwners.isEmpty() ? owner : ownerNow(address);
     }
 
     /**
@@ -156,7 +114,9 @@ final class OwnershipHandoff implements ActivationGate {
      */
     @Override
     public void activationFailed(ActorAddress address) {
-        this.directory.activationEnded(address);
+        if (this.silo.placements().strategyOf(address.typeName()).usesDirectory()) {
+            this.directory.activationEnded(address);
+        }
     }
 
     private ActorLocation ownerNow(ActorAddress address) {
@@ -273,8 +233,7 @@ final class OwnershipHandoff implements ActivationGate {
         try {
             ended = bound.runtime()
                 .deactivateWhere((address) -> !placements.strategyOf(address.typeName()).servesLocally()
-                        && !this.self.equals(this.placement.ownerOf(address, view))
-                        && !this.directory.hosts(address), DeactivationReason.HANDOFF);
+                        && !this.self.equals(this.placement.ownerOf(address, view)), DeactivationReason.HANDOFF);
         }
         catch (RuntimeException ex) {
             logger.warn("Silo {} could not hand over the actors it lost in membership version {}", this.self,
@@ -309,10 +268,6 @@ final class OwnershipHandoff implements ActivationGate {
                             + " in its view (membership version " + view.version() + "); silo "
                             + request.sourceSiloId() + " asked for it with membership version "
                             + request.membershipVersion());
-                }
-                if (this.directory.hosts(address)) {
-                    // A child living here with its parent, registered in the directory: not held by hash.
-                    return CompletableFuture.completedFuture(false);
                 }
                 return this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF);
             })

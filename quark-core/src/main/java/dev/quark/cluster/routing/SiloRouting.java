@@ -112,8 +112,7 @@ public final class SiloRouting implements AutoCloseable {
         this.views = new ViewTracker(this.siloId, builder.clock, builder.handoffWindow);
         this.pending = new PendingReplies(this.siloId, builder.clock, this.executor);
         Messenger messenger = new Messenger(this.siloId, this.transport, this.views, this.pending);
-        this.directory = new DistributedDirectory(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.clock,
+        this.directory = new DistributedDirectory(this.siloId, this.views, messenger, this.silo, builder.clock,
                 builder.handoffTimeout, builder.handoffWindow, this.executor);
         this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.metrics, this.directory, this.executor);
@@ -154,9 +153,8 @@ public final class SiloRouting implements AutoCloseable {
 
     /**
      * Plugs the routing into the runtime of the silo: its actor locator, its remote call sender, its
-     * activation gate, which hands actors over from their previous owner, registers the actors placed by the
-     * directory and the supervised children placed with their parent, and removes their entries when they end
-     * for good, and what carries its search
+     * activation gate, which hands actors over from their previous owner and registers the actors placed by
+     * the directory, an activation hook that removes their entries when they end, and what carries its search
      * for deadlocks to other silos.
      * @param runtime the runtime's builder
      * @return the same builder
@@ -165,6 +163,7 @@ public final class SiloRouting implements AutoCloseable {
         return runtime.actorLocator(this.router)
             .remoteCallSender(this.router)
             .activationGate(this.handoff)
+            .activationHook(this.directory)
             .remoteWaits(this.deadlocks);
     }
 

@@ -530,15 +530,6 @@ public final class ActivationCatalog {
         return queued;
     }
 
-    /**
-     * Returns whether an actor has an activation here in any state (activating, active, restarting,
-     * deactivating), by its address.
-     */
-    public boolean hasActivation(ActorAddress address) {
-        ActorType type = this.registry.type(address.typeName());
-        return type != null && !activationsOf(new ActorIdentity(type, address.id())).isEmpty();
-    }
-
     public boolean isActive(ActorIdentity identity) {
         return activationsOf(identity).stream().anyMatch(Activation::isActive);
     }

@@ -197,24 +197,6 @@ final class InstanceLifecycle {
         }
     }
 
-    /**
-     * Tells the activation gate that an activation it let start ended for good, so that what it recorded for it
-     * goes (a directory entry in a cluster).
-     */
-    private static void endAdmission(Activation activation) {
-        ActivationGate gate = activation.catalog().settings().activationGate();
-        if (gate == ActivationGate.OPEN) {
-            return;
-        }
-        try {
-            gate.activationEnded(activation.identity.address());
-        }
-        catch (RuntimeException ex) {
-            Activation.logger.warn("The activation gate failed to release the ended activation of {}",
-                    activation.identity, ex);
-        }
-    }
-
     private static void scheduleReactivation(Activation activation, Duration delay) {
         ActivationCatalog catalog = activation.catalog();
         RuntimeScheduler.Cancellable task = catalog.scheduler()
@@ -337,8 +319,6 @@ final class InstanceLifecycle {
             activation.disposeTimers();
         }
         Activation.logger.debug("Deactivated {} ({})", activation.identity, reason);
-        // Before the catalog forgets the activation, as for a failed one (see activationFailed).
-        endAdmission(activation);
         Runnable settle;
         synchronized (activation) {
             activation.state = activation.state.moveTo(ActivationLifecycle.DEACTIVATED);

@@ -17,7 +17,6 @@ import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRef;
 import dev.quark.actor.DeactivationReason;
-import dev.quark.runtime.routing.ActivationGate;
 import dev.quark.supervision.Directive;
 import dev.quark.supervision.SupervisorStrategy;
 import org.jspecify.annotations.Nullable;
@@ -72,7 +71,6 @@ final class Supervision {
         }
         if (existing == null) {
             siblings.add(child);
-            this.catalog.settings().activationGate().childSpawned(child.address());
         }
         return this.catalog.references().reference(contract, childId);
     }
@@ -255,11 +253,7 @@ final class Supervision {
     void forget(ActorIdentity parent) {
         List<ActorIdentity> identities = this.children.remove(parent);
         if (identities != null) {
-            ActivationGate gate = this.catalog.settings().activationGate();
-            for (ActorIdentity child : identities) {
-                this.supervisors.remove(child);
-                gate.childReleased(child.address());
-            }
+            identities.forEach(this.supervisors::remove);
         }
     }
 

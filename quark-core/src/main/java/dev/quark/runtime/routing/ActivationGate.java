@@ -39,33 +39,4 @@ public interface ActivationGate {
      */
     default void activationFailed(ActorAddress address) {
     }
-
-    /**
-     * Tells the gate that an activation it let start here ({@link ActorLocation#LOCAL}) has ended for good: it
-     * was deactivated (idle, explicitly, handed over, at shutdown), after its {@code onDeactivate} and the
-     * activation hooks ran and before the runtime forgets it, so that no newer activation of the actor has
-     * started here yet. A supervised restart does not end an activation: the gate is not told, and what it
-     * recorded for the activation (a cluster's directory entry) stays. Runs on the activation's thread; must not
-     * throw. By default it does nothing.
-     * @param address the actor whose activation ended
-     */
-    default void activationEnded(ActorAddress address) {
-    }
-
-    /**
-     * Tells the gate that an actor on this silo now supervises a child, in the parent's turn that spawned it: a
-     * cluster places the child's next activation here, with its parent, when it can. Must not throw. By default
-     * it does nothing.
-     * @param child the spawned child
-     */
-    default void childSpawned(ActorAddress child) {
-    }
-
-    /**
-     * Tells the gate that the parent of a child on this silo ended for good and no longer supervises it: the
-     * child's next activation is placed as its type's placement says. Must not throw. By default it does nothing.
-     * @param child the released child
-     */
-    default void childReleased(ActorAddress child) {
-    }
 }

@@ -57,40 +57,6 @@ class DirectoryPartitionTests {
     }
 
     @Test
-    void aChildsRegistrationLosesToTheHashOwnersActivationWhichIsNotStored() {
-        ClusterView view = view(entry("h", SiloStatus.ACTIVE, 1), entry("s", SiloStatus.ACTIVE, 1));
-        DirectoryEntry hashOwner = new DirectoryEntry("h", 1, 0);
-        DirectoryEntry child = new DirectoryEntry("s", 1, 10);
-        assertThat(this.partition.registerUnlessActive(ACTOR, child, view, () -> hashOwner)).isEqualTo(hashOwner);
-        assertThat(this.partition.lookup(ACTOR)).isNull();
-        assertThat(this.partition.placedElsewhere(ACTOR, "h", view)).isNull();
-    }
-
-    @Test
-    void aChildsRegistrationWinsWhenTheHashOwnerHasNoActivationAndTheHashOwnerThenSeesIt() {
-        ClusterView view = view(entry("h", SiloStatus.ACTIVE, 1), entry("s", SiloStatus.ACTIVE, 1));
-        DirectoryEntry child = new DirectoryEntry("s", 1, 10);
-        assertThat(this.partition.registerUnlessActive(ACTOR, child, view, () -> null)).isEqualTo(child);
-        assertThat(this.partition.placedElsewhere(ACTOR, "h", view)).isEqualTo("s");
-        DirectoryEntry again = new DirectoryEntry("s", 1, 11);
-        assertThat(this.partition.registerUnlessActive(ACTOR, again, view, () -> new DirectoryEntry("h", 1, 0)))
-            .as("its own silo registers again, the hash owner is not asked")
-            .isEqualTo(again);
-        assertThat(this.partition.registerUnlessActive(ACTOR, new DirectoryEntry("t", 1, 12), view, () -> null))
-            .isEqualTo(again);
-    }
-
-    @Test
-    void theHashOwnerIgnoresAnEntryOfADeadSiloAndItsOwn() {
-        ClusterView alive = view(entry("h", SiloStatus.ACTIVE, 1), entry("s", SiloStatus.ACTIVE, 1));
-        this.partition.registerUnlessActive(ACTOR, new DirectoryEntry("s", 1, 10), alive, () -> null);
-        ClusterView dead = view(entry("h", SiloStatus.ACTIVE, 1), entry("s", SiloStatus.DEAD, 1));
-        assertThat(this.partition.placedElsewhere(ACTOR, "h", dead)).isNull();
-        assertThat(this.partition.placedElsewhere(ACTOR, "s", alive)).isNull();
-        assertThat(this.partition.placedElsewhere(new ActorAddress("Roamer", "none"), "h", alive)).isNull();
-    }
-
-    @Test
     void removingDeadSilosDropsOnlyTheirEntries() {
         ClusterView before = view(entry("a", SiloStatus.ACTIVE, 1), entry("b", SiloStatus.ACTIVE, 1));
         this.partition.register(ACTOR, new DirectoryEntry("a", 1, 10), before);
