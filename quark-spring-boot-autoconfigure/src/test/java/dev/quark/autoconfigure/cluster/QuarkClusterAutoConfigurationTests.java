@@ -240,7 +240,7 @@ class QuarkClusterAutoConfigurationTests {
                 .hasMessageContaining("quark.cluster.join-timeout")
                 .hasMessageContaining("must be longer than PT2M2S"));
         this.contextRunner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.silo-ttl=2m",
-                "quark.cluster.join-timeout=2m3s")
+                "quark.cluster.join-timeout=123s")
             .run((context) -> assertThat(context).hasNotFailed());
     }
 
