@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * <b>When it fails</b>: only on refusals ({@link SiloProber#isRefusal}), which do not heal by themselves. Peers
  * are probed every probe interval until each answered; a peer whose last probe was refused at the
  * {@link MembershipSettings#reachabilityTimeout() reachability timeout} fails the join, naming every peer not
- * reached. Refusals are retried until then because a peer that dies in the middle of a TLS handshake, or
- * reloads its certificate, fails it like a refusal does.
+ * reached. Refusals are retried until then because a peer that reloads its certificate may refuse it for a
+ * moment; a refusal first seen later, while it waits for silent peers to expire, fails the join at once. A
+ * deadline is judged after the probes of the round that started at it, so a peer first seen then is probed.
  * <p>
  * <b>Silent peers</b> (no answer, no refusal: a crashed silo whose entry has not expired yet, a slow or
  * partitioned one) do not block for good. At the reachability timeout, when a majority of the fresh active
@@ -161,9 +162,6 @@ final class JoinReachability {
                 this.result.complete(null);
                 return;
             }
-            if (decided(now, freshNow, targets)) {
-                return;
-            }
             Duration timeout = JoinReachability.this.settings.probeTimeout();
             List<CompletableFuture<Void>> probes = new ArrayList<>();
             for (Map.Entry<String, SiloEntry> target : targets.entrySet()) {
@@ -188,7 +186,7 @@ final class JoinReachability {
             Instant nextAt = now.plus(JoinReachability.this.settings.probeInterval());
             roundDone.whenComplete((ok, failure) -> {
                 timer.cancel();
-                afterRound(targets, nextAt);
+                afterRound(now, freshNow, targets, nextAt);
             });
         }
 
@@ -201,8 +199,8 @@ final class JoinReachability {
         }
 
         /**
-         * Decides the join before a round once the reachability timeout is past: fails on a refusal, joins when
-         * a majority answered, fails when the silent peers outlived the wait for their expiry.
+         * Decides the join after a round started once the reachability timeout was past: fails on a refusal,
+         * joins when a majority answered, fails when the silent peers outlived the wait for their expiry.
          * @return whether the join is decided
          */
         private boolean decided(Instant now, Map<String, SiloEntry> freshNow, Map<String, SiloEntry> unanswered) {
@@ -215,7 +213,11 @@ final class JoinReachability {
             });
             MembershipSettings s = JoinReachability.this.settings;
             if (refused) {
-                fail(unanswered, "within " + s.reachabilityTimeout() + " (quark.cluster.reachability-timeout)");
+                Duration elapsed = Duration.between(this.start, now).truncatedTo(ChronoUnit.MILLIS);
+                fail(unanswered, (elapsed.compareTo(s.reachabilityTimeout().plus(s.probeInterval())) < 0)
+                        ? "within " + s.reachabilityTimeout() + " (quark.cluster.reachability-timeout)"
+                        : "within " + elapsed + " (a peer refused it after quark.cluster.reachability-timeout, "
+                                + s.reachabilityTimeout() + ", while it waited for the entries of silent peers to expire)");
                 return true;
             }
             int answeredCount = freshNow.size() - unanswered.size();
@@ -243,9 +245,20 @@ final class JoinReachability {
             }
         }
 
-        private void afterRound(Map<String, SiloEntry> targets, Instant nextAt) {
-            if (this.answered.containsAll(targets.keySet())) {
+        /**
+         * Completes the join when every peer of the round answered, decides it once a deadline is past, and
+         * otherwise schedules the next round. A deadline is judged at the round's start, after its probes, so
+         * that a peer first seen in the round at a deadline is probed before it can fail the join.
+         */
+        private void afterRound(Instant roundStart, Map<String, SiloEntry> freshNow, Map<String, SiloEntry> targets,
+                Instant nextAt) {
+            Map<String, SiloEntry> unanswered = new TreeMap<>(targets);
+            unanswered.keySet().removeAll(this.answered);
+            if (unanswered.isEmpty()) {
                 this.result.complete(null);
+                return;
+            }
+            if (this.result.isDone() || decided(roundStart, freshNow, unanswered)) {
                 return;
             }
             Instant now = JoinReachability.this.clock.instant();

@@ -40,8 +40,9 @@ import dev.quark.runtime.InvalidSettingException;
  * @param deadSiloRetention how long the entry of a dead silo stays in the table before it is removed
  * @param leaveTimeout how long a graceful leave waits for the hand-over of the silo's actors
  * @param rejoinAutomatically whether a silo that learns it was declared dead rejoins with a new epoch
- * @param reachabilityTimeout how long a joining silo keeps probing the active silos until every one of them
- * answered (or left the active set); it becomes active only then, and otherwise leaves and its join fails
+ * @param reachabilityTimeout how long a joining silo keeps probing the fresh active silos until each answered:
+ * a peer that still refuses it then fails the join; when a majority answered it joins with a warning; otherwise
+ * it waits for the silent peers' entries to expire (see {@link JoinReachability})
  */
 public record MembershipSettings(String clusterName, String siloId, SiloAddress address, Set<String> actorTypes,
         int virtualNodes, Duration heartbeatInterval, Duration siloTtl, Duration fencingMargin,
@@ -134,6 +135,19 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
      */
     public Duration fenceAfter() {
         return this.siloTtl.minus(this.fencingMargin);
+    }
+
+    /**
+     * Returns the longest a joining silo's check of its peers lasts before it decides: the reachability timeout,
+     * or the wait for the entries of silent peers to expire (the silo TTL and a probe interval), whichever is
+     * longer, plus the probe timeout of the round that decides. Whatever bounds a join from outside (a start-up
+     * timeout) must be longer, or the first silo of a fast full restart fails instead of joining.
+     * @return {@code max(reachabilityTimeout, siloTtl + probeInterval) + probeTimeout}
+     */
+    public Duration longestJoinCheck() {
+        Duration expiry = this.siloTtl.plus(this.probeInterval);
+        Duration longer = (expiry.compareTo(this.reachabilityTimeout) > 0) ? expiry : this.reachabilityTimeout;
+        return longer.plus(this.probeTimeout);
     }
 
     /**
@@ -430,11 +444,12 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
         }
 
         /**
-         * Sets how long a joining silo keeps probing the silos that are active, until each answered or left the
-         * active set (dead, shutting down or gone from the table), before it gives up: it then writes its
-         * joining entry as dead and its join fails, naming the silos it could not reach and why. The default
-         * outlasts the time a killed peer takes to be declared dead, so that a peer dying during the join does
-         * not fail it. Default: 10 seconds.
+         * Sets how long a joining silo keeps probing the active silos with a fresh heartbeat until each
+         * answered. A peer that still refuses it then (a TLS certificate it does not trust, another cluster name
+         * or protocol version) fails the join: the silo writes its joining entry as dead, and the failure names
+         * the silos it could not reach and why. When a majority answered, it joins with a warning naming the
+         * silent ones; otherwise it waits for the silent peers' entries to expire, at most the silo TTL and a
+         * probe interval, and fails when they do not. Default: 10 seconds.
          * @param reachabilityTimeout a duration of at least the probe timeout
          * @return this builder
          */

@@ -430,8 +430,9 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
     }
 
     /**
-     * Writes the joining entry of an incarnation that will not become active as dead, so that nobody waits for
-     * it nor takes it for a member; a failure to write is left to the eviction of stale entries.
+     * Writes the entry of an incarnation that will not become active as dead (joining, or just written active
+     * by an agent that stopped meanwhile), so that nobody waits for it nor takes it for a member; a failure to
+     * write is left to the eviction of stale entries.
      */
     private void abandonJoin(long joiningEpoch, Throwable why) {
         String siloId = this.settings.siloId();
@@ -440,7 +441,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
                     (read) -> {
                         SiloEntry current = read.silos().get(siloId);
                         if (current == null || current.epoch() != joiningEpoch
-                                || current.status() != SiloStatus.JOINING) {
+                                || (current.status() != SiloStatus.JOINING && current.status() != SiloStatus.ACTIVE)) {
                             return null;
                         }
                         return current.withStatus(SiloStatus.DEAD).withLastHeartbeat(this.clock.instant());
@@ -483,16 +484,20 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
                     + active.read().silo(siloId).map(Object::toString).orElse("it was removed"));
         }
         synchronized (this.lifecycleLock) {
-            if (isFinal(this.state)) {
-                throw new IllegalStateException("The membership agent of silo " + siloId + " stopped while it "
-                        + "joined; its entry (epoch " + newEpoch + ") will be evicted");
+            if (!isFinal(this.state)) {
+                this.lastRenewal = self.lastHeartbeat();
+                this.lastRound = this.clock.instant();
+                this.epoch = newEpoch;
+                this.state = MembershipState.ACTIVE;
+                return self;
             }
-            this.lastRenewal = self.lastHeartbeat();
-            this.lastRound = this.clock.instant();
-            this.epoch = newEpoch;
-            this.state = MembershipState.ACTIVE;
         }
-        return self;
+        // Stopped between the check before this job and the lock: the entry just written active, with a fresh
+        // heartbeat, would otherwise stay active until it expires.
+        IllegalStateException stopped = new IllegalStateException("The membership agent of silo " + siloId
+                + " stopped while it joined; its entry (epoch " + newEpoch + ") is written as dead");
+        abandonJoin(newEpoch, stopped);
+        throw stopped;
     }
 
     private CompletionStage<?> probeRoundDue(Instant dueAt) {

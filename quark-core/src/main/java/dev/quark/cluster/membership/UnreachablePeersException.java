@@ -3,11 +3,13 @@ package dev.quark.cluster.membership;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A joining silo could not reach every silo that is active within its
- * {@link MembershipSettings#reachabilityTimeout() reachability timeout}, so it did not become active: its message
- * names each silo it could not reach and why. The {@linkplain #getCause() cause} is the failure of the first of
- * them — for a silo whose TLS material the cluster refuses, a
- * {@code dev.quark.cluster.transport.grpc.TlsHandshakeException} — and the others' are
+ * A joining silo did not become active because active silos did not let it reach them: one refused it (a TLS
+ * certificate it does not trust, another cluster name or protocol version) at its
+ * {@link MembershipSettings#reachabilityTimeout() reachability timeout} or later, or silent peers, not a
+ * majority answering, neither answered nor expired within the silo TTL and a probe interval. Its message names
+ * each silo it could not reach and why. The {@linkplain #getCause() cause} is the failure of one of them,
+ * a refusal when there is one (for a silo whose TLS material the cluster refuses, a
+ * {@code dev.quark.cluster.transport.grpc.TlsHandshakeException}); the others' are
  * {@linkplain #getSuppressed() suppressed}.
  */
 public class UnreachablePeersException extends IllegalStateException {

@@ -130,9 +130,9 @@ public class QuarkClusterProperties implements InitializingBean {
     private Duration leaveTimeout = Duration.ofSeconds(30);
 
     /**
-     * How long the start-up waits for the silo to join the cluster. Longer than the silo TTL plus a probe
-     * interval by default: after a fast full restart the first silo waits for the entries of the crashed ones to
-     * expire before it joins.
+     * How long the start-up waits for the silo to join the cluster. Must be longer than the reachability
+     * timeout or the silo TTL plus a probe interval, whichever is longer, plus the probe timeout: after a fast
+     * full restart the first silo waits for the entries of the crashed ones to expire before it joins.
      */
     private Duration joinTimeout = Duration.ofSeconds(60);
 
@@ -142,7 +142,7 @@ public class QuarkClusterProperties implements InitializingBean {
      * fails the join, which names the silos and why; when a majority answered, the silo joins with a warning
      * naming the silent ones; otherwise it waits for the silent silos' entries to expire (at most the silo TTL
      * and a probe interval). Must be shorter than the join timeout; when not set, 10 seconds or a third of the
-     * join timeout, whichever is shorter.
+     * join timeout, whichever is shorter, but at least the probe timeout.
      */
     private @Nullable Duration reachabilityTimeout;
 
@@ -267,7 +267,26 @@ public class QuarkClusterProperties implements InitializingBean {
                 throw invalid("transport.allowed-exception-packages", "'" + pkg + "'", "must be package names");
             }
         }
-        toSettings(new SiloAddress("localhost", 1), Set.of());
+        validateJoinTimeout(toSettings(new SiloAddress("localhost", 1), Set.of()));
+    }
+
+    /**
+     * The join timeout must outlast the longest a joining silo decides in: the reachability timeout or the wait
+     * for the entries of silent peers to expire (the silo TTL and a probe interval), whichever is later, plus
+     * the probe of that last round; otherwise the first silo of a fast full restart fails its start with a
+     * timeout instead of joining.
+     */
+    private void validateJoinTimeout(MembershipSettings settings) {
+        Duration reachability = settings.reachabilityTimeout();
+        Duration needed = settings.longestJoinCheck();
+        if (this.joinTimeout.compareTo(needed) <= 0) {
+            throw invalid("join-timeout", this.joinTimeout, "must be longer than " + needed + ": the longer of "
+                    + PREFIX + ".reachability-timeout (" + reachability + ((this.reachabilityTimeout == null)
+                            ? ", derived from the join timeout" : "") + ") and " + PREFIX + ".silo-ttl ("
+                    + this.siloTtl + ") + " + PREFIX + ".probe-interval (" + this.probeInterval + "), plus "
+                    + PREFIX + ".probe-timeout (" + this.probeTimeout + "): a joining silo may wait that long for "
+                    + "the entries of crashed silos to expire after a full restart");
+        }
     }
 
     private void validateTransport() {
@@ -469,7 +488,7 @@ public class QuarkClusterProperties implements InitializingBean {
 
     /**
      * Returns how long a joining silo tries to reach the active silos: the reachability timeout when set,
-     * otherwise 10 seconds or a third of the join timeout, whichever is shorter.
+     * otherwise 10 seconds or a third of the join timeout, whichever is shorter, but at least the probe timeout.
      * @return the timeout
      */
     public Duration effectiveReachabilityTimeout() {
@@ -478,7 +497,8 @@ public class QuarkClusterProperties implements InitializingBean {
             return reachability;
         }
         Duration third = this.joinTimeout.dividedBy(3);
-        return (third.compareTo(DEFAULT_REACHABILITY_TIMEOUT) < 0) ? third : DEFAULT_REACHABILITY_TIMEOUT;
+        Duration derived = (third.compareTo(DEFAULT_REACHABILITY_TIMEOUT) < 0) ? third : DEFAULT_REACHABILITY_TIMEOUT;
+        return (derived.compareTo(this.probeTimeout) < 0) ? this.probeTimeout : derived;
     }
 
     public boolean isRejoinAutomatically() {

@@ -132,17 +132,22 @@ class GrpcTlsSiloServerTests {
         List<String> rogueProperties = new ArrayList<>(
                 List.of(QuarkClusterGrpcTlsAutoConfigurationTests.bundle("silo", other.issue("rogue"), CLUSTER)));
         rogueProperties.add("quark.cluster.reachability-timeout=2s");
+        long startedAt = System.nanoTime();
         assertThatThrownBy(() -> start("rogue", GrpcTlsClusterOfContextsTests.freePort(), rogueProperties))
             .hasStackTraceContaining("Silo rogue could not join the cluster: Silo rogue cannot reach 2 of the active "
-                    + "silos of cluster '" + this.cluster + "'")
+                    + "silos of cluster '" + this.cluster + "' within PT2S (quark.cluster.reachability-timeout)")
             .hasStackTraceContaining("silo-0@127.0.0.1:")
             .hasStackTraceContaining("silo-1@127.0.0.1:")
             .hasStackTraceContaining("certificate_required")
             .hasStackTraceContaining("TlsHandshakeException");
+        assertThat(Duration.ofNanos(System.nanoTime() - startedAt))
+            .as("refused: the start fails at the reachability timeout, not after the silo TTL (30 s) as for silence")
+            .isLessThan(Duration.ofSeconds(20));
 
         for (ConfigurableApplicationContext member : members) {
-            assertThat(member.getBean(SiloMembership.class).current().membership().silo("rogue").orElseThrow().status())
-                .isEqualTo(SiloStatus.DEAD);
+            await("the rogue's joining entry written dead, seen by a member").atMost(Duration.ofSeconds(30))
+                .until(() -> member.getBean(SiloMembership.class).current().membership().silo("rogue")
+                    .map((entry) -> entry.status() == SiloStatus.DEAD).orElse(false));
             assertThat(member.getBean(SiloMembership.class).current().ring().silos()).doesNotContain("rogue");
         }
         for (int i = 0; i < 30; i++) {

@@ -195,9 +195,16 @@ class QuarkClusterAutoConfigurationTests {
                 .as("longer than the silo TTL and a probe interval, for the first silo of a fast full restart")
                 .isGreaterThan(context.getBean(QuarkClusterProperties.class).getSiloTtl().plusSeconds(1));
         });
-        this.contextRunner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=6s")
+        this.contextRunner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=15s",
+                "quark.cluster.heartbeat-interval=2s", "quark.cluster.fencing-margin=1s", "quark.cluster.silo-ttl=8s")
             .run((context) -> assertThat(context.getBean(SiloMembership.class).settings().reachabilityTimeout())
-                .isEqualTo(Duration.ofSeconds(2)));
+                .isEqualTo(Duration.ofSeconds(5)));
+        this.contextRunner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=11500ms",
+                "quark.cluster.heartbeat-interval=1s", "quark.cluster.fencing-margin=1s", "quark.cluster.silo-ttl=3s",
+                "quark.cluster.probe-timeout=4s", "quark.cluster.probe-interval=4s")
+            .run((context) -> assertThat(context.getBean(SiloMembership.class).settings().reachabilityTimeout())
+                .as("a third of the join timeout raised to the probe timeout, not an error about a property never set")
+                .isEqualTo(Duration.ofSeconds(4)));
         this.contextRunner
             .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.reachability-timeout=4s")
             .run((context) -> assertThat(context.getBean(SiloMembership.class).settings().reachabilityTimeout())
@@ -212,6 +219,29 @@ class QuarkClusterAutoConfigurationTests {
                     .hasMessageContaining("quark.cluster.reachability-timeout")
                     .hasMessageContaining("must be shorter than quark.cluster.join-timeout (PT5S)");
             });
+    }
+
+    @Test
+    void joinTimeoutShorterThanTheWaitForTheEntriesOfCrashedSilosToExpireIsRefusedNamingTheValues() {
+        this.contextRunner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=30s")
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                    .hasMessageContaining("quark.cluster.join-timeout")
+                    .hasMessageContaining("PT30S")
+                    .hasMessageContaining("must be longer than PT32S")
+                    .hasMessageContaining("quark.cluster.silo-ttl (PT30S) + quark.cluster.probe-interval (PT1S)")
+                    .hasMessageContaining("quark.cluster.probe-timeout (PT1S)");
+            });
+        this.contextRunner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.silo-ttl=2m")
+            .run((context) -> assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining("quark.cluster.join-timeout")
+                .hasMessageContaining("must be longer than PT2M2S"));
+        this.contextRunner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.silo-ttl=2m",
+                "quark.cluster.join-timeout=123s")
+            .run((context) -> assertThat(context).hasNotFailed());
     }
 
     private void assertInvalid(String property, String name, String value) {

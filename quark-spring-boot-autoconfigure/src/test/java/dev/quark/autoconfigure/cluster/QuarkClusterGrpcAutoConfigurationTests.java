@@ -60,7 +60,7 @@ class QuarkClusterGrpcAutoConfigurationTests {
                 QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class, QuarkRemindersAutoConfiguration.class,
                 QuarkClusterAutoConfiguration.class, QuarkClusterGrpcAutoConfiguration.class))
         .withUserConfiguration(QuarkClusterAutoConfigurationTests.GreeterApplication.class)
-        .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=5s");
+        .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=40s");
 
     @Test
     void transportPropertyDefaultsAreTheTransportSettingsDefaults() {

@@ -46,7 +46,7 @@ class QuarkClusterGrpcTlsAutoConfigurationTests {
                 QuarkRemindersAutoConfiguration.class, QuarkClusterAutoConfiguration.class,
                 QuarkClusterGrpcAutoConfiguration.class, SslAutoConfiguration.class))
         .withUserConfiguration(QuarkClusterAutoConfigurationTests.GreeterApplication.class)
-        .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=5s",
+        .withPropertyValues("quark.cluster.enabled=true", "quark.cluster.join-timeout=40s",
                 "quark.cluster.transport.type=grpc", "spring.grpc.server.port=19571",
                 "quark.cluster.silo.advertised-address=10.1.2.3");
 

@@ -16,6 +16,12 @@ import dev.quark.cluster.membership.SiloMembership;
  */
 final class AgentMembershipRole implements SiloMembershipRole {
 
+    /**
+     * Beyond the agent's own bound on its join check: the writes of the joining and active entries, and a loaded
+     * machine's scheduling delays.
+     */
+    private static final Duration JOIN_MARGIN = Duration.ofSeconds(10);
+
     private final SiloMembership agent;
 
     AgentMembershipRole(SiloMembership agent) {
@@ -27,10 +33,17 @@ final class AgentMembershipRole implements SiloMembershipRole {
         return this.agent;
     }
 
+    /**
+     * Waits for the join as long as the timeout, or the agent's own bound on its check
+     * ({@link dev.quark.cluster.membership.MembershipSettings#longestJoinCheck()}) plus a margin when that is
+     * longer: a join the agent would still decide must not fail as a timeout.
+     */
     @Override
     public void join(Duration timeout) {
+        Duration bound = this.agent.settings().longestJoinCheck().plus(JOIN_MARGIN);
+        Duration wait = (bound.compareTo(timeout) > 0) ? bound : timeout;
         try {
-            this.agent.start().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            this.agent.start().get(wait.toMillis(), TimeUnit.MILLISECONDS);
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
@@ -45,7 +58,7 @@ final class AgentMembershipRole implements SiloMembershipRole {
         catch (TimeoutException ex) {
             this.agent.close();
             throw new IllegalStateException("Silo " + this.agent.settings().siloId() + " did not join within "
-                    + timeout, ex);
+                    + wait, ex);
         }
     }
 

@@ -551,8 +551,9 @@ public final class TestCluster implements AutoCloseable {
         }
 
         /**
-         * Sets how long {@link TestCluster#stopSilo(int)} waits for actors to hand over and calls to end.
-         * Default: 10 seconds.
+         * Sets how long {@link TestCluster#stopSilo(int)} waits for actors to hand over and calls to end, and a
+         * silo for its join; a silo with a membership agent ({@link #failureDetection}) waits for its join at
+         * least as long as the agent's check may last, plus a margin. Default: 10 seconds.
          * @param stopTimeout a positive duration
          * @return this builder
          */

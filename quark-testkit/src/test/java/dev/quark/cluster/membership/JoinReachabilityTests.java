@@ -277,6 +277,49 @@ class JoinReachabilityTests {
     }
 
     @Test
+    void aPeerFirstSeenInTheRoundAtTheEndOfTheWaitForExpiryIsProbedBeforeTheJoinIsDecided() {
+        Instant crashedAt = this.cluster.clock.instant();
+        seedActive("crashed", crashedAt.minus(Duration.ofMinutes(5)), crashedAt);
+        this.cluster.network.down("crashed");
+        Member a = this.cluster.create("a", SHORT_TTL);
+
+        CompletableFuture<SiloEntry> joined = a.agent().start();
+        this.cluster.advance(Duration.ofMillis(6500));
+        assertThat(joined).isNotDone();
+        seedActive("late", this.cluster.clock.instant(), this.cluster.clock.instant());
+        for (int second = 0; second < 3 && !joined.isDone(); second++) {
+            this.cluster.advance(Duration.ofSeconds(1));
+        }
+
+        assertThat(joined).as("the row that turned active at 6.5 s, first seen at the last round (7 s), answered")
+            .isCompleted();
+        assertThat(a.agent().state()).isEqualTo(MembershipState.ACTIVE);
+    }
+
+    @Test
+    void aRefusalFirstSeenWhileTheSiloWaitsForSilentPeersToExpireFailsTheJoinSayingWhen() {
+        this.cluster.start("a", SHORT_TTL);
+        this.cluster.network.cut("a", "b");
+        Member b = this.cluster.create("b", SHORT_TTL);
+
+        CompletableFuture<SiloEntry> joined = b.agent().start();
+        this.cluster.advance(Duration.ofSeconds(4));
+        assertThat(joined).as("a is silent, not a majority answered: b waits for a's entry to expire").isNotDone();
+        this.cluster.network.heal("a", "b");
+        this.cluster.network.refuse("a", "b");
+        this.cluster.advance(Duration.ofSeconds(2));
+
+        assertThatThrownBy(joined::get).cause()
+            .isInstanceOf(UnreachablePeersException.class)
+            .hasMessageContaining("Silo b cannot reach 1 of the active silos of cluster 'test' within PT5S (a peer "
+                    + "refused it after quark.cluster.reachability-timeout, PT2S, while it waited for the entries "
+                    + "of silent peers to expire)")
+            .hasMessageContaining("Refused on b -> a")
+            .cause()
+            .isInstanceOf(TestNetwork.Refusal.class);
+    }
+
+    @Test
     void reachabilityTimeoutShorterThanTheProbeTimeoutIsRefused() {
         assertThatThrownBy(() -> MembershipSettings.builder("a", new SiloAddress("127.0.0.1", 1))
             .probeTimeout(Duration.ofSeconds(2))

@@ -1,6 +1,10 @@
 package dev.quark.testkit.tls;
 
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +21,7 @@ import javax.net.ssl.SSLException;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.LinkRefusal;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
 import dev.quark.cluster.transport.grpc.LinkBrokenException;
@@ -41,6 +46,7 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -95,6 +101,12 @@ class GrpcTransportTlsTests {
             .hasMessageContaining("certificate_required")
             .cause()
             .isInstanceOf(SSLException.class);
+        assertThat(catchThrowable(() -> rogue.transport().send(member.address(), envelope(rogue, member))
+            .toCompletableFuture().get(10, TimeUnit.SECONDS)))
+            .as("the refusal again, or the reconnect back-off's copy of it")
+            .cause()
+            .isInstanceOf(TlsHandshakeException.class)
+            .hasMessageContaining("certificate_required");
         assertThatThrownBy(() -> member.transport().send(rogue.address(), envelope(member, rogue))
             .toCompletableFuture().get(10, TimeUnit.SECONDS))
             .cause()
@@ -104,6 +116,36 @@ class GrpcTransportTlsTests {
             .isInstanceOf(SSLException.class);
         assertThat(member.received().poll(200, TimeUnit.MILLISECONDS)).isNull();
         assertThat(rogue.received()).isEmpty();
+    }
+
+    @Test
+    void peerThatClosesTheConnectionDuringTheHandshakeBreaksTheLinkWithoutRefusingIt() throws Exception {
+        Silo member = start("member", mutual(this.cluster.issue("member")));
+        try (ServerSocket dying = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread closer = Thread.ofVirtual().start(() -> {
+                while (!dying.isClosed()) {
+                    try (Socket accepted = dying.accept()) {
+                        accepted.getInputStream().read(new byte[65536]);
+                    }
+                    catch (IOException ex) {
+                        return;
+                    }
+                }
+            });
+            SiloAddress target = new SiloAddress("127.0.0.1", dying.getLocalPort());
+            Silo peer = new Silo("dying", target, member.transport(), new LinkedBlockingQueue<>());
+            Throwable failure = catchThrowable(() -> member.transport().send(target, envelope(member, peer))
+                .toCompletableFuture().get(10, TimeUnit.SECONDS));
+            assertThat(failure).cause().isInstanceOf(LinkBrokenException.class)
+                .isNotInstanceOf(TlsHandshakeException.class)
+                .isNotInstanceOf(LinkRefusal.class);
+            Throwable replayed = catchThrowable(() -> member.transport().send(target, envelope(member, peer))
+                .toCompletableFuture().get(10, TimeUnit.SECONDS));
+            assertThat(replayed).as("the reconnect back-off's copy of the failure").cause()
+                .isInstanceOf(LinkBrokenException.class).isNotInstanceOf(LinkRefusal.class);
+            dying.close();
+            closer.join(Duration.ofSeconds(10));
+        }
     }
 
     @Test

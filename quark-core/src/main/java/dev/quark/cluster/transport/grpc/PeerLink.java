@@ -8,7 +8,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import javax.net.ssl.SSLException;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
@@ -397,29 +396,14 @@ final class PeerLink {
         if (status.getCode() == Status.Code.FAILED_PRECONDITION) {
             return new HandshakeRefusedException(description);
         }
-        Throwable tls = tlsFailure(error);
-        if (tls != null) {
+        Throwable refusal = TlsRefusal.of(error);
+        if (refusal != null) {
             return new TlsHandshakeException("The TLS handshake of the link from silo " + this.self + " to "
-                    + this.target + " (lane " + this.lane + ") failed: " + tls.getClass().getSimpleName() + ": "
-                    + tls.getMessage(), tls);
+                    + this.target + " (lane " + this.lane + ") was refused: " + refusal.getClass().getSimpleName()
+                    + ": " + refusal.getMessage(), refusal);
         }
         return new LinkBrokenException("The link from silo " + this.self + " to " + this.target + " (lane "
                 + this.lane + ") broke: " + status.getCode() + " " + description + causeOf(status));
-    }
-
-    /**
-     * Returns the TLS failure behind a stream's end: an {@link SSLException} (the peer's certificate is not
-     * trusted, or ours was refused), or Netty's {@code NotSslRecordException} (the peer does not speak TLS).
-     */
-    static @Nullable Throwable tlsFailure(Throwable error) {
-        Throwable cause = error;
-        for (int depth = 0; cause != null && depth < 16; depth++) {
-            if (cause instanceof SSLException || cause.getClass().getSimpleName().equals("NotSslRecordException")) {
-                return cause;
-            }
-            cause = cause.getCause();
-        }
-        return null;
     }
 
     private static String causeOf(Status status) {
