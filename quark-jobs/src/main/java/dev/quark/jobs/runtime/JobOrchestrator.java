@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -513,7 +514,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             if (types.isEmpty()) {
                 return;
             }
-            this.store.nextDueAfter(types, since).ifPresent((due) -> {
+            Optional<Instant> next = this.store.nextDueAfter(types, since);
+            synchronized (this.lock) {
+                // A wake-up fired since this look's poll started: its own look, which follows, knows better.
+                if (this.lastWakeUp != null && this.lastWakeUp.isAfter(since)) {
+                    return;
+                }
+            }
+            next.ifPresent((due) -> {
                 Instant now = this.clock.instant();
                 wakeAt(due.isAfter(now) ? due : now);
             });
