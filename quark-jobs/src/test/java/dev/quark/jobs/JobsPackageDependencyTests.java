@@ -34,10 +34,10 @@ class JobsPackageDependencyTests {
         .resideInAnyPackage(STORES)
         .should()
         .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..").or(resideInAnyPackage("dev.quark.jobs",
-                "dev.quark.jobs.store", "dev.quark.jobs.store.memory..", "dev.quark.jobs.store.jdbc..",
-                "dev.quark.jobs.store.redis..", "dev.quark.lease", "dev.quark.lease.jdbc", "dev.quark.lease.redis",
-                "dev.quark.jdbc")))
-        .because("a store implements the SPI with the lease API and the shared JDBC support");
+                "dev.quark.jobs.store", "dev.quark.jobs.store.internal", "dev.quark.jobs.store.memory..",
+                "dev.quark.jobs.store.jdbc..", "dev.quark.jobs.store.redis..", "dev.quark.lease", "dev.quark.lease.jdbc",
+                "dev.quark.lease.redis", "dev.quark.jdbc")))
+        .because("a store implements the SPI with the lease API, the shared JDBC support and what the stores share");
 
     @ArchTest
     static final ArchRule nothingDependsOnAStore = noClasses().that()

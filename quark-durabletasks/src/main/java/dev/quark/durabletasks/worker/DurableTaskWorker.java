@@ -146,6 +146,12 @@ public final class DurableTaskWorker implements AutoCloseable {
 
     private @Nullable Instant pollAt;
 
+    /** Whether a look at the store's next visible work runs ({@link #lookAhead}). */
+    private boolean lookPending;
+
+    /** The earliest instant a look was asked from while one ran: the running one, once done, looks again from it. */
+    private @Nullable Instant lookAgainSince;
+
     private DurableTaskWorker(Builder builder) {
         this.store = builder.store;
         this.clock = builder.clock;
@@ -358,29 +364,79 @@ public final class DurableTaskWorker implements AutoCloseable {
                 return DONE;
             }
         }
+        Instant since = this.clock.instant();
         List<CompletableFuture<?>> work = new ArrayList<>();
         claim("orchestration steps", this::claimSteps, work);
         claim("activity calls", this::claimActivities, work);
         schedulePoll(this.clock.instant().plus(this.pollInterval));
-        if (work.isEmpty()) {
-            pollWhenWorkBecomesVisible();
+        if (hasRoom()) {
+            work.add(lookAhead(since));
         }
         return CompletableFuture.allOf(work.toArray(CompletableFuture[]::new));
     }
 
+    /** Returns whether a step or an activity attempt could start now. */
+    private boolean hasRoom() {
+        synchronized (this.lock) {
+            return this.runningSteps < this.maxSteps || this.runningActivities < this.maxActivities;
+        }
+    }
+
     /**
-     * After a poll that found no work: asks the store when the next work becomes visible (a timer, a delayed start, a
-     * later retry; {@link DurableTaskStore#nextVisibleAfter}) and polls then when that comes before the next poll. A
-     * poll that started work looks again when that work ends and the poll it makes finds none, so a busy worker does
-     * not look on every poll.
+     * After a poll that left room free: asks the store when the next work becomes visible after the instant the poll
+     * started (a timer, a delayed start, a later retry; {@link DurableTaskStore#nextVisibleAfter}; the claims used that
+     * instant or a later one, so work visible in between is either claimed or found) and polls then, or now when it is
+     * visible already, when that comes before the next poll. A worker without room does not look: the end of a piece
+     * of work polls, and that poll looks. The look runs on a virtual thread, not on the scheduler's thread that the
+     * lease renewals share; while one runs no other starts: it looks once more when it is done.
+     * @return completes when the look started here is done (at once when none started)
      */
-    private void pollWhenWorkBecomesVisible() {
+    private CompletableFuture<?> lookAhead(Instant since) {
+        synchronized (this.lock) {
+            if (this.closed) {
+                return DONE;
+            }
+            if (this.lookPending) {
+                Instant again = this.lookAgainSince;
+                this.lookAgainSince = (again == null || since.isBefore(again)) ? since : again;
+                return DONE;
+            }
+            this.lookPending = true;
+        }
         try {
-            this.store.nextVisibleAfter(this.clock.instant()).ifPresent(this::schedulePoll);
+            return CompletableFuture.runAsync(() -> look(since), this.threads);
+        }
+        catch (RuntimeException ex) {
+            // Closed meanwhile: nothing to poll for.
+            synchronized (this.lock) {
+                this.lookPending = false;
+            }
+            logger.debug("Durable task worker '{}' could not look for the next visible work", this.owner, ex);
+            return DONE;
+        }
+    }
+
+    private void look(Instant since) {
+        Instant again;
+        try {
+            this.store.nextVisibleAfter(since).ifPresent((visibleAt) -> {
+                Instant now = this.clock.instant();
+                schedulePoll(visibleAt.isAfter(now) ? visibleAt : now);
+            });
         }
         catch (RuntimeException ex) {
             // The store cannot be reached: the poll, which warns, stays the safety net.
             logger.debug("Durable task worker '{}' could not look for the next visible work", this.owner, ex);
+        }
+        finally {
+            synchronized (this.lock) {
+                this.lookPending = false;
+                again = this.lookAgainSince;
+                this.lookAgainSince = null;
+            }
+        }
+        if (again != null) {
+            lookAhead(again).join();
         }
     }
 
@@ -919,8 +975,10 @@ public final class DurableTaskWorker implements AutoCloseable {
         }
 
         /**
-         * Sets how often the worker looks for work it was not told of; 1 second unless set. Durable timers fire and
-         * other workers' work is found within this interval.
+         * Sets how often the worker looks for work it was not told of; 1 second unless set. Work due now that no
+         * notice told of is found within this interval; durable timers, delayed starts and retries become visible
+         * when they come due, the worker having looked ahead after a poll with room left
+         * ({@link DurableTaskStore#nextVisibleAfter}), or within this interval with a store that does not tell.
          * @param pollInterval the interval, positive
          * @return this builder
          */

@@ -9,7 +9,7 @@ import dev.quark.jobs.store.JobDueNotice;
 /**
  * Hands the notices a node heard from the other nodes ({@link JobDueNotice} payloads) to its orchestrator: the types
  * of jobs due now in one {@link JobOrchestrator#jobsDue} call, each job due later to
- * {@link JobOrchestrator#jobDueLater}.
+ * {@link JobOrchestrator#noticeHeard}.
  */
 final class JobDueNotices {
 
@@ -29,7 +29,7 @@ final class JobDueNotices {
                 dueNow.add(notice.type());
             }
             else {
-                orchestrator.jobDueLater(notice.type(), notice.dueAt());
+                orchestrator.noticeHeard(notice.type(), notice.dueAt());
             }
         }
         if (!dueNow.isEmpty()) {

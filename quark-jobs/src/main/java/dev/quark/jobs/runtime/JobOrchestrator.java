@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -50,8 +51,9 @@ import org.slf4j.LoggerFactory;
  * whenever an attempt ends or a poll filled every free worker. Jobs that become due later (delayed, or retried after
  * a backoff) are claimed when they come due rather than at the next poll: one timer per node waits for the earliest
  * due time it knows of before the next poll, learnt from its own enqueues and retries, from other nodes' notices
- * ({@link #jobDueLater}) and, after each poll tick and each such wake-up, from the store
- * ({@link JobStore#nextDueAfter}); an earlier due time replaces it, a later one waits for the tick's look. A claim is
+ * ({@link #jobDueLater}, {@link #noticeHeard}) and, after each poll tick and each such wake-up, from the store
+ * ({@link JobStore#nextDueAfter}, for the types with room, from the instant the poll started); an earlier due time
+ * replaces it, a later one waits for the tick's look. Wake-ups are at least {@link #wakeUpGap} apart. A claim is
  * for the free workers and up to
  * {@code prefetch} jobs more, which wait leased in a local queue, in claim order, until a worker frees; while jobs
  * wait or every worker is busy, a claim is made only once half the prefetch is free, so that each round trip brings a
@@ -91,6 +93,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * nodes differ by a millisecond or two, so that a job enqueued due now on one may not be due yet on the other.
      */
     static final Duration WAKE_UP_POLL_AGAIN = Duration.ofMillis(100);
+
+    /** The least {@link #wakeUpGap}. */
+    static final Duration MIN_WAKE_UP_GAP = Duration.ofMillis(50);
 
     /** How many claims one poll makes at most before it leaves the rest to the next poll. */
     private static final int MAX_CLAIMS_PER_POLL = 100;
@@ -217,6 +222,24 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     /** When {@link #wakeUp} fires. */
     private @Nullable Instant wakeUpAt;
 
+    /** When the wake-up last fired; the next one waits at least {@link #wakeUpGap} after it. */
+    private @Nullable Instant lastWakeUp;
+
+    /** The least time between two wake-ups, so that wake-ups never follow each other at round-trip speed. */
+    private final Duration wakeUpGap;
+
+    /** Whether a look at the store's next due time waits for its poll or runs ({@link #pollAndLookAhead}). */
+    private boolean lookPending;
+
+    /** Whether a look was asked for while one was pending: the pending one, once done, polls and looks once more. */
+    private boolean lookAgain;
+
+    /**
+     * Whether the last look left types out because they had no room; the attempt that frees room then looks
+     * ({@link #ended}).
+     */
+    private boolean lookSkipped;
+
     private @Nullable Instant nextAbandonedCheck;
 
     private JobOrchestrator(Builder builder) {
@@ -228,6 +251,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         this.prefetch = (builder.prefetch != null) ? builder.prefetch : builder.workers;
         this.refill = Math.max(1, this.prefetch / 2);
         this.pollInterval = builder.pollInterval;
+        this.wakeUpGap = wakeUpGap(builder.pollInterval);
         this.abandonedCheckInterval = (builder.abandonedCheckInterval != null) ? builder.abandonedCheckInterval
                 : builder.leaseDuration;
         this.shutdownTimeout = builder.shutdownTimeout;
@@ -350,32 +374,67 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
     }
 
+    /**
+     * Returns the least time between two wake-ups: a twentieth of the poll interval, at least 50 ms.
+     * @param pollInterval the poll interval
+     * @return the gap
+     */
+    static Duration wakeUpGap(Duration pollInterval) {
+        Duration share = pollInterval.dividedBy(20);
+        return (share.compareTo(MIN_WAKE_UP_GAP) > 0) ? share : MIN_WAKE_UP_GAP;
+    }
+
     @Override
     public void enqueued(Job job) {
         jobDueLater(job.type(), job.dueAt());
     }
 
     /**
-     * A job of a type becomes due at an instant (this node enqueued or retried it, or another node's notice says so,
-     * {@link dev.quark.jobs.store.JobDueNotice}): when this node runs the type, polls at once if it is due, else makes
-     * the node's one wake-up timer fire then, unless it fires earlier or the next poll tick comes first.
+     * A job of a type this node enqueued or retried becomes due at an instant: when this node runs the type, polls at
+     * once if it is due, else makes the node's one wake-up timer fire then, unless it fires earlier or the next poll
+     * tick comes first.
      * @param type the job's type
      * @param dueAt when it becomes due
      */
     void jobDueLater(String type, Instant dueAt) {
+        dueAt(type, dueAt, false);
+    }
+
+    /**
+     * Another node's notice says a job of a type becomes due at an instant ({@link dev.quark.jobs.store.JobDueNotice}):
+     * as {@link #jobDueLater}, except that a due time already past (a slow commit, clocks apart) polls and then looks
+     * at the store's next due time, since the notices of the later jobs of the type were held back for this one
+     * ({@link dev.quark.jobs.store.internal.LaterDueNotices}).
+     * @param type the job's type
+     * @param dueAt when it becomes due
+     */
+    void noticeHeard(String type, Instant dueAt) {
+        dueAt(type, dueAt, true);
+    }
+
+    private void dueAt(String type, Instant dueAt, boolean lookWhenDue) {
         if (this.handlers.find(type).isEmpty()) {
             return;
         }
-        if (!dueAt.isAfter(this.clock.instant())) {
-            poll();
-            return;
+        if (dueAt.isAfter(this.clock.instant())) {
+            wakeAt(dueAt);
         }
-        wakeAt(dueAt);
+        else if (lookWhenDue) {
+            pollAndLookAhead();
+        }
+        else {
+            poll();
+        }
     }
 
-    /** Arms the wake-up timer for an instant, unless it or the tick fires by then. */
-    private void wakeAt(Instant at) {
+    /**
+     * Arms the wake-up timer for an instant, or for {@link #wakeUpGap} after the last wake-up when that is later,
+     * unless it or the tick fires by then.
+     */
+    private void wakeAt(Instant due) {
         synchronized (this.lock) {
+            Instant at = (this.lastWakeUp != null && due.isBefore(this.lastWakeUp.plus(this.wakeUpGap)))
+                    ? this.lastWakeUp.plus(this.wakeUpGap) : due;
             if (this.state != State.RUNNING || (this.wakeUpAt != null && !at.isBefore(this.wakeUpAt))
                     || (this.tickAt != null && !at.isBefore(this.tickAt))) {
                 return;
@@ -402,38 +461,110 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 this.wakeUp = null;
                 this.wakeUpAt = null;
             }
+            this.lastWakeUp = this.clock.instant();
         }
         return pollAndLookAhead();
     }
 
     /**
-     * Polls, then asks the store when the next job of this node's types comes due ({@link JobStore#nextDueAfter}) and
-     * arms the wake-up for it; the look runs on a thread of its own, never the scheduler's.
+     * Polls, then asks the store when the next job of this node's types that have room comes due after the instant
+     * the poll started ({@link JobStore#nextDueAfter}; the claims of the poll used that instant or a later one, so a
+     * job due in between is either claimed or found) and arms the wake-up for it, or for now when it is due already.
+     * The look runs on a thread of its own, never the scheduler's; while one waits for its poll or runs, no other is
+     * added, so that polls stalled behind a slow store do not pile up looks: the pending one polls and looks once more
+     * when it is done, for the work written meanwhile.
      */
     private CompletionStage<Void> pollAndLookAhead() {
+        Instant since = this.clock.instant();
         CompletionStage<Void> polled = poll();
+        synchronized (this.lock) {
+            if (this.state != State.RUNNING) {
+                return polled;
+            }
+            if (this.lookPending) {
+                this.lookAgain = true;
+                return polled;
+            }
+            this.lookPending = true;
+        }
         polled.whenComplete((ignored, ex) -> {
             try {
-                this.threads.newThread(this::lookAhead).start();
+                this.threads.newThread(() -> lookAhead(since)).start();
             }
             catch (RuntimeException failure) {
+                synchronized (this.lock) {
+                    this.lookPending = false;
+                }
                 logger.debug("Job orchestrator '{}' could not look for the next due job", this.owner, failure);
             }
         });
         return polled;
     }
 
-    private void lookAhead() {
-        if (!isRunning()) {
-            return;
-        }
+    private void lookAhead(Instant since) {
         try {
-            this.store.nextDueAfter(this.handlers.types(), this.clock.instant()).ifPresent(this::wakeAt);
+            Set<String> types;
+            synchronized (this.lock) {
+                if (this.state != State.RUNNING) {
+                    return;
+                }
+                types = typesWithRoom();
+                this.lookSkipped = types.size() < this.handlers.types().size();
+            }
+            if (types.isEmpty()) {
+                return;
+            }
+            Optional<Instant> next = this.store.nextDueAfter(types, since);
+            synchronized (this.lock) {
+                // A wake-up fired since this look's poll started: its own look, which follows, knows better.
+                if (this.lastWakeUp != null && this.lastWakeUp.isAfter(since)) {
+                    return;
+                }
+            }
+            next.ifPresent((due) -> {
+                Instant now = this.clock.instant();
+                wakeAt(due.isAfter(now) ? due : now);
+            });
         }
         catch (RuntimeException ex) {
             // The store cannot be reached: the poll, which warns, stays the safety net.
             logger.debug("Job orchestrator '{}' could not look for the next due job", this.owner, ex);
         }
+        finally {
+            boolean again;
+            synchronized (this.lock) {
+                this.lookPending = false;
+                again = this.lookAgain;
+                this.lookAgain = false;
+            }
+            if (again) {
+                pollAndLookAhead();
+            }
+        }
+    }
+
+    /**
+     * Returns the types a claim now would be for: none while no claim is wanted ({@link #claimSize()}), else those
+     * whose concurrency limit leaves room. A wake-up for any other type could claim nothing. Called holding the lock.
+     */
+    private Set<String> typesWithRoom() {
+        int free = claimSize();
+        return (free <= 0) ? Set.of() : roomByType(free).keySet();
+    }
+
+    /** Returns the room each type has in a claim of {@code free} jobs. Called holding the lock. */
+    private Map<String, Integer> roomByType(int free) {
+        Map<String, Integer> room = new HashMap<>();
+        for (RegisteredJobHandler handler : this.handlers.handlers()) {
+            int limit = handler.maxConcurrency();
+            int left = (limit > 0) ? Math.min(free, limit - this.runningByType.getOrDefault(handler.type(), 0)
+                    - this.ready.count(handler.type())
+                    - this.reservedByType.getOrDefault(handler.type(), 0)) : free;
+            if (left > 0) {
+                room.put(handler.type(), left);
+            }
+        }
+        return room;
     }
 
     /**
@@ -671,16 +802,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             if (this.state != State.RUNNING || free <= 0) {
                 return null;
             }
-            Map<String, Integer> room = new HashMap<>();
-            for (RegisteredJobHandler handler : this.handlers.handlers()) {
-                int limit = handler.maxConcurrency();
-                int left = (limit > 0) ? Math.min(free, limit - this.runningByType.getOrDefault(handler.type(), 0)
-                        - this.ready.count(handler.type())
-                        - this.reservedByType.getOrDefault(handler.type(), 0)) : free;
-                if (left > 0) {
-                    room.put(handler.type(), left);
-                }
-            }
+            Map<String, Integer> room = roomByType(free);
             if (room.isEmpty()) {
                 return null;
             }
@@ -989,12 +1111,18 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         freeSlot(execution);
         startReady();
         boolean claim;
+        boolean look;
         synchronized (this.lock) {
             // With a claim in flight, its reservation may hide the room this slot left; asked to poll, it goes round
             // again when it claimed less than it reserved.
             claim = claimSize() > 0 || this.poll != null;
+            // The last look left out the types without room: this attempt may have freed some.
+            look = this.lookSkipped && claimSize() > 0;
         }
-        if (claim && !this.attemptsFailingToStart) {
+        if (look && !this.attemptsFailingToStart) {
+            pollAndLookAhead();
+        }
+        else if (claim && !this.attemptsFailingToStart) {
             poll();
         }
     }

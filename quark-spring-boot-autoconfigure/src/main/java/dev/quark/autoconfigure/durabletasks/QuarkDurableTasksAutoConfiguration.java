@@ -100,11 +100,12 @@ public final class QuarkDurableTasksAutoConfiguration {
         @ConditionalOnMissingBean(DurableTaskStore.class)
         @DependsOnDatabaseInitialization
         JdbcDurableTaskStore quarkJdbcDurableTaskStore(DataSource dataSource, QuarkPostgresProperties postgres,
-                QuarkDurableTasksProperties properties, ObjectProvider<PostgresNotificationSender> notifications) {
+                QuarkDurableTasksProperties properties, ObjectProvider<PostgresNotificationSender> notifications,
+                ObjectProvider<Clock> clock) {
             return new JdbcDurableTaskStore(dataSource, postgres.tablePrefix(),
                     properties.getPostgres().isNotifyEnabled()
                             ? PostgresNotificationsSetup.sender(notifications, "quark.durabletasks.postgres.notify-enabled")
-                            : null);
+                            : null, clock.getIfUnique(Clock::systemUTC));
         }
 
         /**

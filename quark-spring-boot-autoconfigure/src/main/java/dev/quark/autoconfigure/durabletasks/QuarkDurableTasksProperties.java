@@ -132,8 +132,10 @@ public class QuarkDurableTasksProperties implements InitializingBean {
         private int maxConcurrentActivities = 64;
 
         /**
-         * How often the worker looks for work it was not told of: durable timers fire, and work queued by other
-         * applications is found, within this interval.
+         * How often the worker looks for work it was not told of: work queued by other applications without a
+         * notification is found within this interval; durable timers, delayed starts and later retries run when they
+         * come due (the worker looks for the next one after each poll that leaves it room), or within this interval
+         * with a store that cannot tell.
          */
         private Duration pollInterval = Duration.ofSeconds(1);
 

@@ -25,6 +25,7 @@ import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobReport;
+import dev.quark.jobs.store.JobDueNotice;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
 import dev.quark.jobs.store.jdbc.JdbcJobStore;
@@ -218,6 +219,16 @@ class JdbcJobWakeUpsTests {
     @Test
     void aSecondJobForLaterIsNotToldOfButRunsOnTimeAfterTheFirst() {
         consumer();
+        String channel = new JdbcJobStore(dataSource, PREFIX).channel();
+        List<String> heard = new CopyOnWriteArrayList<>();
+        dev.quark.jdbc.PostgresWakeUps listener = dev.quark.jdbc.PostgresWakeUps.ownListener(dataSource, "jobs-heard",
+                channel, (notifications) -> heard.addAll(notifications.payloads()));
+        this.started.add(listener);
+        listener.start();
+        await("the listener listening").atMost(WAKE_UP).until(() -> {
+            JdbcClient.create(dataSource).sql("select pg_notify(?, 'probe')").param(channel).query().singleRow();
+            return heard.contains("probe");
+        });
         Instant first = Instant.now().plusSeconds(2);
         Instant second = first.plusSeconds(1);
         DefaultJobQueue producer = producer(true);
@@ -225,6 +236,8 @@ class JdbcJobWakeUpsTests {
         producer.enqueueAt(TYPE, "second", second);
         awaitRanOnTime("first", first);
         awaitRanOnTime("second", second);
+        assertThat(heard).filteredOn((payload) -> !"probe".equals(payload)).as("only the first job told of")
+            .containsExactly(JobDueNotice.later(TYPE, first));
     }
 
     @Test

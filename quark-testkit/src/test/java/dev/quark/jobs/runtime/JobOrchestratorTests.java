@@ -214,6 +214,19 @@ class JobOrchestratorTests {
         /** How many claims of due jobs were made. */
         final AtomicInteger dueClaims = new AtomicInteger();
 
+        /** How many looks at the next due time were made. */
+        final AtomicInteger looks = new AtomicInteger();
+
+        @Override
+        public Optional<Instant> nextDueAfter(Set<String> types, Instant now) {
+            try {
+                return super.nextDueAfter(types, now);
+            }
+            finally {
+                this.looks.incrementAndGet();
+            }
+        }
+
         /** The jobs whose single outcome was written, or tried, while the store was unreachable. */
         final List<JobId> unreachableFinishes = new CopyOnWriteArrayList<>();
 
@@ -729,6 +742,132 @@ class JobOrchestratorTests {
         await("no claim in a loop").during(Duration.ofMillis(500)).atMost(WAIT)
             .until(() -> this.store.dueClaims.get() == claims + 1);
         assertThat(this.scheduler.nextDue()).as("only the poll tick is left").isEqualTo(start.plusSeconds(30));
+    }
+
+    private void awaitLooks(int looks) {
+        await("the look at the next due time").atMost(WAIT).until(() -> this.store.looks.get() >= looks);
+    }
+
+    /**
+     * The claim of a wake-up ran at its instant; a job came due after it, before the look: the look starts from the
+     * poll's instant, not from its own, and finds it.
+     */
+    @Test
+    void aJobDueBetweenTheClaimAndTheLookIsFoundByTheLook() throws InterruptedException {
+        JobHandler<String> handler = JobHandler.of("later", String.class, (payload, context) -> { });
+        Node node = slowPollingNode(handler);
+        awaitLooks(1);
+        Instant start = this.clock.instant();
+        CountDownLatch gate = new CountDownLatch(1);
+        try {
+            this.store.holdNextClaimAfterClaiming(gate);
+            node.orchestrator().jobsDue(List.of());
+            awaitLatch(this.store.heldAfterClaim);
+            JobId id = silentQueue(handler).enqueueAt("later", "y", start.plusMillis(4));
+            this.clock.advance(Duration.ofMillis(6));
+            gate.countDown();
+            awaitLooks(2);
+            await("the wake-up armed for the job due meanwhile").atMost(WAIT)
+                .until(() -> start.plusMillis(6).equals(this.scheduler.nextDue()));
+            this.scheduler.runDueTasks();
+            awaitStatus(id, JobStatus.SUCCEEDED);
+        }
+        finally {
+            gate.countDown();
+        }
+    }
+
+    /** A notice of a job already due when it arrives polls and looks: the later jobs held back for it are found. */
+    @Test
+    void aNoticeAlreadyDueWhenItArrivesAlsoLooksForTheNextDueJob() {
+        JobHandler<String> handler = JobHandler.of("later", String.class, (payload, context) -> { });
+        Node node = slowPollingNode(handler);
+        awaitLooks(1);
+        Instant start = this.clock.instant();
+        DefaultJobQueue other = silentQueue(handler);
+        JobId due = other.enqueueAt("later", "due", start);
+        other.enqueueAt("later", "next", start.plusSeconds(2));
+        JobDueNotices.tell(node.orchestrator(), List.of(dev.quark.jobs.store.JobDueNotice.later("later", start)));
+        awaitStatus(due, JobStatus.SUCCEEDED);
+        await("the wake-up armed for the next job").atMost(WAIT)
+            .until(() -> start.plusSeconds(2).equals(this.scheduler.nextDue()));
+    }
+
+    /** Every worker busy: the look arms no wake-up that could claim nothing; the attempt that frees one looks. */
+    @Test
+    void aNodeWithNoRoomArmsNoWakeUpAndLooksWhenAnAttemptFreesRoom() throws InterruptedException {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        JobHandler<String> handler = JobHandler.of("busy", String.class, (payload, context) -> {
+            if ("first".equals(payload)) {
+                running.countDown();
+                mayEnd.await();
+            }
+        });
+        Node node = node("node-1", 1, Duration.ofSeconds(30), JobFilters.NONE,
+                (builder) -> builder.pollInterval(Duration.ofSeconds(30)).prefetch(0), handler);
+        awaitLooks(1);
+        Instant start = this.clock.instant();
+        JobId first = node.queue().enqueue("busy", "first");
+        awaitLatch(running);
+        DefaultJobQueue other = silentQueue(handler);
+        JobId next = other.enqueueAt("busy", "next", start.plusSeconds(31));
+        JobId last = other.enqueueAt("busy", "last", start.plusSeconds(35));
+        int looks = this.store.looks.get();
+        this.scheduler.advance(Duration.ofSeconds(31));
+        await("no look and no wake-up while the worker is busy").during(Duration.ofMillis(500)).atMost(WAIT)
+            .until(() -> this.store.looks.get() == looks);
+        mayEnd.countDown();
+        awaitStatus(first, JobStatus.SUCCEEDED);
+        assertThat(awaitStatus(next, JobStatus.SUCCEEDED).startedAt()).isEqualTo(start.plusSeconds(31));
+        awaitLooks(looks + 1);
+        this.scheduler.advance(Duration.ofSeconds(4));
+        assertThat(awaitStatus(last, JobStatus.SUCCEEDED).startedAt()).isEqualTo(start.plusSeconds(35));
+    }
+
+    /** Wake-ups keep a gap of a twentieth of the poll interval (at least 50 ms) between them. */
+    @Test
+    void aWakeUpFollowsThePreviousOneNoSoonerThanTheGap() {
+        JobHandler<String> handler = JobHandler.of("later", String.class, (payload, context) -> { });
+        Node node = slowPollingNode(handler);
+        Instant start = this.clock.instant();
+        JobId first = node.queue().enqueueAt("later", "first", start.plusSeconds(2));
+        JobId second = silentQueue(handler).enqueueAt("later", "second", start.plusMillis(2010));
+        this.scheduler.advance(Duration.ofSeconds(2));
+        awaitStatus(first, JobStatus.SUCCEEDED);
+        await("the wake-up armed a gap after the previous one").atMost(WAIT)
+            .until(() -> start.plusMillis(3500).equals(this.scheduler.nextDue()));
+        this.scheduler.advance(Duration.ofMillis(1500));
+        awaitStatus(second, JobStatus.SUCCEEDED);
+        assertThat(JobOrchestrator.wakeUpGap(Duration.ofSeconds(1))).isEqualTo(Duration.ofMillis(50));
+        assertThat(JobOrchestrator.wakeUpGap(Duration.ofSeconds(30))).isEqualTo(Duration.ofMillis(1500));
+    }
+
+    /**
+     * Polls asked for while a claim is stalled add no look each: the pending look, once done, polls and looks once
+     * more for all of them.
+     */
+    @Test
+    void pollsAskedForWhileAClaimIsStalledAddOneLookNotOneEach() throws InterruptedException {
+        JobHandler<String> handler = JobHandler.of("later", String.class, (payload, context) -> { });
+        Node node = slowPollingNode(handler);
+        awaitLooks(1);
+        CountDownLatch gate = new CountDownLatch(1);
+        try {
+            this.store.holdNextClaim(gate);
+            node.orchestrator().jobsDue(List.of());
+            awaitLatch(this.store.held);
+            for (int i = 0; i < 5; i++) {
+                node.orchestrator().jobsDue(List.of());
+            }
+            gate.countDown();
+            awaitLooks(3);
+            await("no look more").during(Duration.ofMillis(500)).atMost(WAIT)
+                .until(() -> this.store.looks.get() == 3);
+        }
+        finally {
+            gate.countDown();
+        }
     }
 
     @Test

@@ -242,6 +242,7 @@ class RedisJobWakeUpsTests {
     @Test
     void aSecondJobForLaterIsNotToldOfButRunsOnTimeAfterTheFirst() {
         consumer();
+        List<String> heard = heard();
         Instant first = Instant.now().plusSeconds(2);
         Instant second = first.plusSeconds(1);
         DefaultJobQueue producer = producer(store(true));
@@ -249,6 +250,46 @@ class RedisJobWakeUpsTests {
         producer.enqueueAt(TYPE, "second", second);
         awaitRanOnTime("first", first);
         awaitRanOnTime("second", second);
+        assertThat(heard).filteredOn((payload) -> !"probe".equals(payload)).as("only the first job told of")
+            .containsExactly(dev.quark.jobs.store.JobDueNotice.later(TYPE, first));
+    }
+
+    /**
+     * An enqueue whose idempotency key is taken publishes nothing, so it holds no later notice back: a job due before
+     * the one told of is told of and runs on time.
+     */
+    @Test
+    void anEnqueueThatFindsItsKeyTakenHoldsNoNoticeBack() {
+        consumer();
+        RedisJobStore store = store(true);
+        Instant now = Instant.now();
+        Instant keyed = now.plusSeconds(6);
+        store.enqueue(new dev.quark.jobs.store.NewJob(JobId.next(Clock.systemUTC()), TYPE,
+                this.codec.write(TYPE, "keyed"), "key", now, keyed));
+        assertThat(store.enqueue(new dev.quark.jobs.store.NewJob(JobId.next(Clock.systemUTC()), TYPE,
+                this.codec.write(TYPE, "again"), "key", now, now.plusSeconds(2))).created()).isFalse();
+        Instant dueAt = now.plusSeconds(3);
+        producer(store).enqueueAt(TYPE, "next", dueAt);
+        awaitRanOnTime("next", dueAt);
+    }
+
+    /** Subscribes to the store's channel and returns what it hears, once a probe was heard. */
+    private List<String> heard() {
+        String channel = store(true).channel();
+        List<String> heard = new CopyOnWriteArrayList<>();
+        org.springframework.data.redis.listener.RedisMessageListenerContainer container =
+                new org.springframework.data.redis.listener.RedisMessageListenerContainer();
+        container.setConnectionFactory(connectionFactory);
+        container.addMessageListener((message, pattern) -> heard.add(new String(message.getBody(),
+                java.nio.charset.StandardCharsets.UTF_8)), new org.springframework.data.redis.listener.ChannelTopic(channel));
+        container.afterPropertiesSet();
+        container.start();
+        this.started.add(container::destroy);
+        await("the subscription").atMost(WAKE_UP).until(() -> {
+            redis.convertAndSend(channel, "probe");
+            return heard.contains("probe");
+        });
+        return heard;
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.quark.durabletasks.store.jdbc;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -149,6 +150,8 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
 
     private final LaterWorkNotices laterNotices = new LaterWorkNotices();
 
+    private final Clock clock;
+
     /**
      * Creates a store.
      * @param dataSource the database, usually the application's
@@ -167,12 +170,31 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
      */
     public JdbcDurableTaskStore(DataSource dataSource, TablePrefix tablePrefix,
             @Nullable PostgresNotificationSender notifications) {
-        this(dataSource, tablePrefix, notifications, RELEASE_NOTICE_INTERVAL);
+        this(dataSource, tablePrefix, notifications, Clock.systemUTC());
+    }
+
+    /**
+     * Creates a store that may notify the workers of other nodes of new work, on the workers' clock.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the table names, for instance {@code quark_}
+     * @param notifications the sender of the notifications of writes that make work due ({@code pg_notify(}{@link
+     * #channel()}{@code , '')}), or {@code null} for a store that does not notify; the store does not close it
+     * @param clock the workers' clock, which tells whether a retried activity call is due now or later
+     */
+    public JdbcDurableTaskStore(DataSource dataSource, TablePrefix tablePrefix,
+            @Nullable PostgresNotificationSender notifications, Clock clock) {
+        this(dataSource, tablePrefix, notifications, RELEASE_NOTICE_INTERVAL, clock);
     }
 
     JdbcDurableTaskStore(DataSource dataSource, TablePrefix tablePrefix,
             @Nullable PostgresNotificationSender notifications, Duration releaseNoticeInterval) {
+        this(dataSource, tablePrefix, notifications, releaseNoticeInterval, Clock.systemUTC());
+    }
+
+    JdbcDurableTaskStore(DataSource dataSource, TablePrefix tablePrefix,
+            @Nullable PostgresNotificationSender notifications, Duration releaseNoticeInterval, Clock clock) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.clock = Objects.requireNonNull(clock, "clock must not be null");
         this.dataSource = dataSource;
         OwnTransactions own = new OwnTransactions(dataSource);
         this.jdbc = own.jdbc();
@@ -644,7 +666,7 @@ public class JdbcDurableTaskStore implements DurableTaskStore, RowLeases {
                 + "lease_owner = null, lease_expires_at = null where id = ? and lease_token = ?")
             .params(args(nextAttempt, timestamp(visibleAt), activityId, token.value()))
             .update() == 1;
-        Instant now = Instant.now();
+        Instant now = this.clock.instant();
         if (retried && !visibleAt.isAfter(now)) {
             // Retried at once: another worker may take it now.
             workDue();

@@ -49,7 +49,7 @@ import dev.quark.jobs.store.JobOutcome;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
-import dev.quark.jobs.store.LaterDueNotices;
+import dev.quark.jobs.store.internal.LaterDueNotices;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.StoreChecks;
 import dev.quark.jobs.store.StoredMetadata;

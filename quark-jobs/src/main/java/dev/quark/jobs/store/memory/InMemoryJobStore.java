@@ -51,6 +51,9 @@ public class InMemoryJobStore implements JobStore {
 
     private final Map<String, JobId> keys = new HashMap<>();
 
+    /** The greatest id: the jobs after {@code new Due(now, LAST_ID)} are those due after {@code now}. */
+    private static final JobId LAST_ID = new JobId(new java.util.UUID(-1L, -1L));
+
     private final NavigableSet<Due> waiting = new TreeSet<>();
 
     @Override
@@ -134,8 +137,8 @@ public class InMemoryJobStore implements JobStore {
     @Override
     public Optional<Instant> nextDueAfter(Set<String> types, Instant now) {
         synchronized (this.lock) {
-            for (Due due : this.waiting) {
-                if (due.at().isAfter(now) && types.contains(row(due.id()).type)) {
+            for (Due due : this.waiting.tailSet(new Due(now, LAST_ID), false)) {
+                if (types.contains(row(due.id()).type)) {
                     return Optional.of(due.at());
                 }
             }

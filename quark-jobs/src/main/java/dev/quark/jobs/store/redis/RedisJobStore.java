@@ -30,7 +30,7 @@ import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
 import dev.quark.jobs.store.JobTransition;
-import dev.quark.jobs.store.LaterDueNotices;
+import dev.quark.jobs.store.internal.LaterDueNotices;
 import dev.quark.jobs.store.NewJob;
 import dev.quark.jobs.store.StoreChecks;
 import dev.quark.jobs.store.StoredMetadata;
@@ -157,6 +157,10 @@ public class RedisJobStore implements JobStore {
                 job.dueAt().toString(), Long.toString(dueScore(job.dueAt())),
                 Objects.requireNonNullElse(StoredMetadata.write(job.metadata()), ""), enqueueChannel(job));
         boolean created = number(reply.get(0)) == 1;
+        if (created && job.status() == JobStatus.SCHEDULED && notifying()) {
+            // Only a created job was published: an idempotency key's hit sent nothing, so it holds no notice back.
+            this.laterNotices.told(job.type(), job.dueAt(), job.createdAt());
+        }
         JobId id = JobId.parse(String.valueOf(reply.get(1)));
         Job stored = find(id).orElseThrow(() -> new IllegalStateException("Job " + id + " vanished while enqueued"));
         return new Enqueued(stored, created);
@@ -170,7 +174,8 @@ public class RedisJobStore implements JobStore {
         if (job.status() != JobStatus.SCHEDULED) {
             return this.published;
         }
-        return (notifying() && this.laterNotices.tell(job.type(), job.dueAt(), job.createdAt())) ? this.published : "";
+        return (notifying() && this.laterNotices.wouldTell(job.type(), job.dueAt(), job.createdAt())) ? this.published
+                : "";
     }
 
     @Override

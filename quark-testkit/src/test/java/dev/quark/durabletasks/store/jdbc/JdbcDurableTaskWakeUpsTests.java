@@ -207,6 +207,38 @@ class JdbcDurableTaskWakeUpsTests {
             .isBefore(fireAt.plus(ON_TIME));
     }
 
+    /**
+     * Another node's worker runs the step that creates the timer and stops: the commit of that step tells the
+     * consumer, which finds the timer in the store and fires it when it comes due.
+     */
+    @Test
+    void aDurableTimerCreatedOnAnotherNodeFiresWhenItComesDueNotAtThePoll() {
+        DurableTaskClient worker = consumer();
+        JdbcDurableTaskStore producerStore = store(true);
+        DurableTaskWorker producerWorker = DurableTaskWorker
+            .builder(producerStore, new JdbcLeaseStore(dataSource, PREFIX, Clock.systemUTC()), this.registry)
+            .owner("producer")
+            .pollInterval(LONG_POLL)
+            .shutdownTimeout(Duration.ofSeconds(5))
+            .build();
+        this.started.add(producerWorker);
+        DurableTaskClient producer = new StoreDurableTaskClient(producerStore, new JacksonPayloadConverter(),
+                Clock.systemUTC(), this.registry, producerWorker::wake, new InstanceUpdates());
+        producerWorker.start();
+        String id = producer.schedule("napping", "rested elsewhere");
+        await("the timer created on the other node").atMost(WAKE_UP).until(() -> worker.getHistory(id).stream()
+            .anyMatch(dev.quark.durabletasks.history.TimerCreated.class::isInstance));
+        producerWorker.close();
+        Instant fireAt = worker.getHistory(id).stream()
+            .filter(dev.quark.durabletasks.history.TimerCreated.class::isInstance)
+            .map((event) -> ((dev.quark.durabletasks.history.TimerCreated) event).fireAt())
+            .findFirst()
+            .orElseThrow();
+        await().atMost(WAKE_UP.plusSeconds(2)).until(() -> hasStatus(worker, id, OrchestrationStatus.COMPLETED));
+        assertThat(worker.getState(id).orElseThrow().updatedAt()).isAfterOrEqualTo(fireAt)
+            .isBefore(fireAt.plus(ON_TIME));
+    }
+
     @Test
     void withoutNotificationsWorkScheduledOnAnotherNodeWaitsForThePoll() {
         DurableTaskClient worker = consumer();

@@ -1,4 +1,4 @@
-package dev.quark.jobs.store;
+package dev.quark.jobs.store.internal;
 
 import java.time.Instant;
 
@@ -27,5 +27,15 @@ class LaterDueNoticesTests {
         assertThat(this.notices.tell("a", NOW.plusSeconds(10), NOW)).isTrue();
         assertThat(this.notices.tell("a", NOW.plusSeconds(30), NOW.plusSeconds(10))).isTrue();
         assertThat(this.notices.tell("a", NOW.plusSeconds(40), NOW.plusSeconds(11))).isFalse();
+    }
+
+    @Test
+    void aNoticeNotSentHoldsNoLaterOneBack() {
+        assertThat(this.notices.wouldTell("a", NOW.plusSeconds(10), NOW)).isTrue();
+        assertThat(this.notices.wouldTell("a", NOW.plusSeconds(20), NOW)).as("nothing remembered").isTrue();
+        this.notices.told("a", NOW.plusSeconds(10), NOW);
+        assertThat(this.notices.wouldTell("a", NOW.plusSeconds(20), NOW)).as("after the notice sent").isFalse();
+        this.notices.told("a", NOW.plusSeconds(30), NOW);
+        assertThat(this.notices.wouldTell("a", NOW.plusSeconds(20), NOW)).as("the earlier notice kept").isFalse();
     }
 }
