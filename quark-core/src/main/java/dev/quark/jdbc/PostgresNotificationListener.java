@@ -60,11 +60,15 @@ import org.slf4j.LoggerFactory;
  * {@link #VALIDATION_TIMEOUT}.
  * <p>
  * What a callback throws is logged, and the other callbacks are called all the same. A {@link VirtualMachineError}
- * (or anything else the thread cannot go on after) ends the thread instead: it gives the connection back, logs an
- * error, and, unless the listener was closed meanwhile, a new thread takes over every subscription after a pause
- * (doubling while the errors come back, up to {@link #MAX_PAUSE}), listens again on every channel and tells every
- * callback once that it may have missed notifications, as after a lost connection. The subscriptions stay open
- * throughout.
+ * (or anything else the thread cannot go on after) ends the thread instead, once the other callbacks of that round
+ * were called: it gives the connection back, logs an error, and, unless the listener was closed meanwhile, a new
+ * thread takes over every subscription after a pause (doubling while the errors come back, up to {@link #MAX_PAUSE},
+ * and starting again from the first pause only after a thread listened longer than {@link #MAX_PAUSE} on its
+ * connection), listens again on every channel and tells every callback once that it may have missed notifications, as
+ * after a lost connection. The subscriptions stay open throughout. Only {@link #close()} cuts that pause short; a
+ * channel added during it is listened on when it ends (a channel added while the connection is down for another
+ * reason is listened on at once, without waiting for the pause). When no new thread can take over, the listener
+ * closes and ends its subscriptions.
  * <p>
  * {@link #close()} stops the thread, which runs {@code UNLISTEN *} and gives the connection back, and waits for it.
  * <p>
@@ -110,7 +114,8 @@ public final class PostgresNotificationListener implements AutoCloseable {
 
     /**
      * Wakes the thread from its pause between two attempts to connect: released by {@link #close()} and by a channel
-     * added while it has no connection (whose {@code LISTEN} should not wait up to {@link #MAX_PAUSE}).
+     * added while it has no connection (whose {@code LISTEN} should not wait up to {@link #MAX_PAUSE}), except during
+     * the pause after a broken thread ({@link #restartPausing}).
      */
     private final Semaphore wakeUp = new Semaphore(0);
 
@@ -120,6 +125,19 @@ public final class PostgresNotificationListener implements AutoCloseable {
 
     /** The pause before the thread that took over after the last error connects; guarded by {@link #lock}. */
     private @Nullable Duration restartPause;
+
+    /**
+     * Whether the thread that took over after an error is in its pause: a channel added then does not cut it short
+     * (only {@link #close()} does), or a callback that keeps breaking the thread would be retried at once whenever
+     * another area subscribes.
+     */
+    private volatile boolean restartPausing;
+
+    /** When the running thread's last connection succeeded ({@link System#nanoTime()}); written by the thread only. */
+    private long connectedAt;
+
+    /** Whether the running thread connected at all; written by the thread only. */
+    private boolean connectedOnce;
 
     /** The connection the thread holds, written by the thread only. */
     private @Nullable Connection current;
@@ -273,10 +291,11 @@ public final class PostgresNotificationListener implements AutoCloseable {
             }
             this.channels.computeIfAbsent(channel, (name) -> new ArrayList<>()).add(subscription);
             this.changed = true;
-            wake = this.thread != null && this.pid == 0;
+            wake = this.thread != null && this.pid == 0 && !this.restartPausing;
         }
         if (wake) {
             // No connection: try one now rather than after the pause, so that the LISTEN is not up to MAX_PAUSE late.
+            // Not in the pause after a broken thread (restartPausing): that back-off is kept, so the LISTEN waits.
             this.wakeUp.release();
         }
         return subscription;
@@ -456,25 +475,53 @@ public final class PostgresNotificationListener implements AutoCloseable {
      * @param pause how long to wait before connecting when {@code first} is {@code null}
      */
     private void run(@Nullable Connection first, Duration pause) {
-        long began = System.nanoTime();
+        this.connectedOnce = first != null;
+        this.connectedAt = System.nanoTime();
         @Nullable Throwable failure = null;
+        boolean restarted = false;
         try {
-            listenUntilClosed(first, pause);
-        }
-        catch (Throwable ex) {
-            failure = ex;
-        }
-        finally {
-            this.pid = 0;
-            @Nullable Connection connection = this.current;
-            this.current = null;
-            if (connection != null) {
-                release(connection);
+            try {
+                listenUntilClosed(first, pause);
+            }
+            catch (Throwable ex) {
+                failure = ex;
+            }
+            finally {
+                this.pid = 0;
+                @Nullable Connection connection = this.current;
+                this.current = null;
+                if (connection != null) {
+                    release(connection);
+                }
             }
         }
-        if (failure != null && restart(failure, Duration.ofNanos(System.nanoTime() - began))) {
-            return;
+        catch (Throwable ex) {
+            // release() failing (an Error of the driver) must not leave the listener neither restarted nor closed.
+            if (failure == null) {
+                failure = ex;
+            }
+            else {
+                failure.addSuppressed(ex);
+            }
         }
+        finally {
+            try {
+                if (failure != null) {
+                    Duration listened = this.connectedOnce ? Duration.ofNanos(System.nanoTime() - this.connectedAt)
+                            : Duration.ZERO;
+                    restarted = restart(failure, listened);
+                }
+            }
+            finally {
+                if (!restarted) {
+                    endAll();
+                }
+            }
+        }
+    }
+
+    /** Closes the listener and ends every subscription: the thread ended and none takes over. */
+    private void endAll() {
         this.closed.countDown();
         List<Subscription> all = new ArrayList<>();
         synchronized (this.lock) {
@@ -488,39 +535,55 @@ public final class PostgresNotificationListener implements AutoCloseable {
      * subscriptions go on (their callbacks told once that they may have missed notifications when it listens again)
      * instead of ending until the application restarts. The new thread connects after a pause that doubles with each
      * such error, from the first pause up to {@link #MAX_PAUSE}, and starts again from the first pause when the
-     * thread ran longer than {@link #MAX_PAUSE} before its error: a callback that fails on every notification costs
-     * one connection and one error log line per pause, not a loop.
+     * thread listened longer than {@link #MAX_PAUSE} on its last connection before its error (its pause does not
+     * count, see {@link #restartPause}): a callback that fails on every notification costs one connection and one
+     * error log line per pause, not a loop.
      * @return whether a new thread took over; {@code false} when the listener was closed meanwhile or no thread could
      * be started (the listener then closes)
      */
-    private boolean restart(Throwable failure, Duration lived) {
+    private boolean restart(Throwable failure, Duration listened) {
         synchronized (this.lock) {
             if (isClosed()) {
                 logger.error("The listener of {} notifications on {} stopped on an error while closing", this.name,
                         this.channels.keySet(), failure);
                 return false;
             }
-            @Nullable Duration previous = this.restartPause;
-            Duration pause = (previous == null || lived.compareTo(MAX_PAUSE) > 0) ? this.firstPause
-                    : ((previous.compareTo(MAX_PAUSE.dividedBy(2)) > 0) ? MAX_PAUSE : previous.multipliedBy(2));
+            Duration pause = restartPause(this.restartPause, listened, this.firstPause, MAX_PAUSE);
             this.restartPause = pause;
             try {
                 logger.error("The listener of {} notifications on {} stopped on an error; a new thread listens again "
                         + "on every channel in {} ms", this.name, this.channels.keySet(), pause.toMillis(), failure);
                 // Permits left from before must not cut the pause short (close() and a channel added later do).
                 this.wakeUp.drainPermits();
+                this.restartPausing = true;
                 Thread next = Thread.ofVirtual().name("quark-listen-" + this.name).unstarted(() -> run(null, pause));
                 this.thread = next;
                 next.start();
                 return true;
             }
             catch (Throwable ex) {
+                this.restartPausing = false;
                 failure.addSuppressed(ex);
                 logger.error("The listener of {} notifications on {} stopped on an error and could not start again",
                         this.name, this.channels.keySet(), failure);
                 return false;
             }
         }
+    }
+
+    /**
+     * The pause before a thread that takes over after an error connects: the first pause after the first error, or
+     * when the broken thread had listened on its last connection for longer than {@code max} (measured from that
+     * connection, never including the pause before it, so that errors coming back after each pause keep doubling
+     * it); otherwise twice the previous pause, at most {@code max}.
+     * @param previous the pause before the broken thread, {@code null} when none broke before
+     * @param listened how long the broken thread listened on its last connection; zero when it never connected
+     */
+    static Duration restartPause(@Nullable Duration previous, Duration listened, Duration first, Duration max) {
+        if (previous == null || listened.compareTo(max) > 0) {
+            return first;
+        }
+        return (previous.compareTo(max.dividedBy(2)) > 0) ? max : previous.multipliedBy(2);
     }
 
     /** Listens until closed, keeping the connection it holds in {@link #current} for {@link #run} to give back. */
@@ -534,6 +597,7 @@ public final class PostgresNotificationListener implements AutoCloseable {
         if (lost) {
             awaitClose(firstWait);
         }
+        this.restartPausing = false;
         while (!isClosed()) {
             try {
                 if (connection == null) {
@@ -541,6 +605,8 @@ public final class PostgresNotificationListener implements AutoCloseable {
                     this.wakeUp.drainPermits();
                     connection = connect();
                     this.current = connection;
+                    this.connectedOnce = true;
+                    this.connectedAt = System.nanoTime();
                     pause = this.firstPause;
                     if (lost) {
                         logger.info("Listening for {} notifications on {} again", this.name, this.listened);
@@ -590,16 +656,25 @@ public final class PostgresNotificationListener implements AutoCloseable {
             payloads.computeIfAbsent(notification.getName(), (channel) -> new LinkedHashSet<>())
                 .add((payload != null) ? payload : "");
         }
-        payloads.forEach((channel, received) -> tell(channel, new Notifications(Set.copyOf(received), false)));
+        Errors errors = new Errors();
+        payloads.forEach((channel, received) -> tell(channel, new Notifications(Set.copyOf(received), false), errors));
+        errors.rethrow();
     }
 
     private void tellEveryone() {
+        Errors errors = new Errors();
         for (String channel : channels()) {
-            tell(channel, Notifications.MISSED);
+            tell(channel, Notifications.MISSED, errors);
         }
+        errors.rethrow();
     }
 
-    private void tell(String channel, Notifications notifications) {
+    /**
+     * Calls every open callback of a channel; a {@link VirtualMachineError} is kept in {@code errors} for the caller
+     * to rethrow once every callback was called, so that the other areas' callbacks are not left out while one keeps
+     * breaking the thread.
+     */
+    private void tell(String channel, Notifications notifications, Errors errors) {
         List<Subscription> subscriptions;
         synchronized (this.lock) {
             List<Subscription> subscribed = this.channels.get(channel);
@@ -616,8 +691,9 @@ public final class PostgresNotificationListener implements AutoCloseable {
                 subscription.callback.accept(notifications);
             }
             catch (VirtualMachineError ex) {
-                // The thread cannot go on after this: run() gives the connection back and a new thread takes over.
-                throw ex;
+                // The thread cannot go on after this: run() gives the connection back and a new thread takes over,
+                // once the other callbacks were called.
+                errors.add(ex);
             }
             catch (Throwable ex) {
                 // An Error of one area's callback (an AssertionError, a LinkageError) must not end the others'
@@ -730,6 +806,27 @@ public final class PostgresNotificationListener implements AutoCloseable {
     @Override
     public String toString() {
         return "PostgresNotificationListener[" + this.name + ", " + channels() + "]";
+    }
+
+    /** The {@link VirtualMachineError}s of the callbacks of one round, rethrown (the first) once all were called. */
+    private static final class Errors {
+
+        private @Nullable VirtualMachineError first;
+
+        void add(VirtualMachineError error) {
+            if (this.first == null) {
+                this.first = error;
+            }
+            else if (this.first != error) {
+                this.first.addSuppressed(error);
+            }
+        }
+
+        void rethrow() {
+            if (this.first != null) {
+                throw this.first;
+            }
+        }
     }
 
     /**

@@ -1,5 +1,8 @@
 package dev.quark.jdbc;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -8,6 +11,8 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import javax.sql.DataSource;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -28,6 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -277,6 +283,117 @@ class PostgresNotificationListenerTests {
         assertThat(listener.isRunning()).isFalse();
         assertThat(subscription.isOpen()).isFalse();
         assertThat(calls).hasSize(1);
+    }
+
+    /**
+     * The back-off after broken threads keeps doubling when the errors come back after each pause: the time a thread
+     * listened counts from its connection, so a pause of {@link PostgresNotificationListener#MAX_PAUSE} before it does
+     * not reset the next pause to the first one.
+     */
+    @Test
+    void theRestartPauseDoublesUpToTheMaximumAndStartsAgainOnlyAfterListeningLongerThanIt() {
+        Duration first = Duration.ofMillis(100);
+        Duration max = Duration.ofSeconds(30);
+        assertThat(PostgresNotificationListener.restartPause(null, Duration.ZERO, first, max)).isEqualTo(first);
+        assertThat(PostgresNotificationListener.restartPause(first, Duration.ZERO, first, max))
+            .isEqualTo(Duration.ofMillis(200));
+        assertThat(PostgresNotificationListener.restartPause(Duration.ofMillis(25_600), Duration.ofSeconds(1), first,
+                max)).isEqualTo(max);
+        assertThat(PostgresNotificationListener.restartPause(max, Duration.ofMillis(50), first, max))
+            .as("errors coming back right after a maximal pause").isEqualTo(max);
+        assertThat(PostgresNotificationListener.restartPause(max, max, first, max)).isEqualTo(max);
+        assertThat(PostgresNotificationListener.restartPause(max, max.plusMillis(1), first, max))
+            .as("after listening longer than the maximum").isEqualTo(first);
+    }
+
+    /**
+     * A callback that breaks the thread on every call does not keep the other channels' callbacks from being called:
+     * they are told of notifications of the same poll and that they may have missed some after each restart.
+     */
+    @Test
+    void aCallbackBreakingTheThreadLeavesTheOtherChannelsCallbacksCalled() {
+        String failing = "quark_test_" + Long.toHexString(System.nanoTime()) + "_vm_first";
+        String other = "quark_test_" + Long.toHexString(System.nanoTime()) + "_vm_second";
+        PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test");
+        Subscription breaking = listener.subscribe(failing, (notifications) -> {
+            throw new InternalError("test: breaks the thread");
+        });
+        Subscription subscription = listener.subscribe(other, this.first::add);
+        try (listener) {
+            listener.startOrFail();
+            assertThat(breaking.awaitListening(WAIT) && subscription.awaitListening(WAIT)).isTrue();
+            jdbc.sql("select pg_notify(?, 'a'), pg_notify(?, 'b')").params(failing, other).query((row) -> { });
+            await("the other channel's callback told after the error").atMost(WAIT)
+                .until(() -> payloads(this.first).contains("b")
+                        && this.first.stream().filter(Notifications::missed).count() >= 2);
+        }
+    }
+
+    /**
+     * A channel added during the pause after a broken thread does not cut that pause short (a callback that keeps
+     * breaking the thread would otherwise be retried at once each time an area subscribes); it is listened on once
+     * the pause is over.
+     */
+    @Test
+    void aChannelAddedDuringThePauseAfterABrokenThreadWaitsForThePause() {
+        String failing = "quark_test_" + Long.toHexString(System.nanoTime()) + "_pausing";
+        String added = "quark_test_" + Long.toHexString(System.nanoTime()) + "_added";
+        List<Long> calls = new CopyOnWriteArrayList<>();
+        PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test");
+        listener.firstPause(Duration.ofSeconds(8));
+        listener.subscribe(failing, (notifications) -> {
+            if (calls.isEmpty()) {
+                calls.add(System.nanoTime());
+                throw new InternalError("test: breaks the thread once");
+            }
+        });
+        try (listener) {
+            listener.startOrFail();
+            notify(failing, "break");
+            await("broken").atMost(WAIT).until(() -> !calls.isEmpty() && listener.connectionPid().isEmpty());
+            Subscription subscription = listener.subscribe(added, this.first::add);
+            assertThat(subscription.awaitListening(Duration.ofSeconds(3))).as("not listening during the pause")
+                .isFalse();
+            assertThat(subscription.awaitListening(Duration.ofSeconds(20))).as("listening after the pause").isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - calls.get(0)))
+                .isGreaterThanOrEqualTo(Duration.ofSeconds(7));
+        }
+    }
+
+    /**
+     * When giving the connection back fails with an unchecked exception, the listener still closes and ends its
+     * subscriptions.
+     */
+    @Test
+    void aCloseWhoseConnectionFailsToGoBackStillEndsTheSubscriptions() {
+        DataSource failingRelease = new DelegatingDataSource(dataSource) {
+            @Override
+            public Connection getConnection() throws SQLException {
+                Connection connection = super.getConnection();
+                return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
+                        new Class<?>[] { Connection.class }, (proxy, method, args) -> {
+                            Object result;
+                            try {
+                                result = method.invoke(connection, args);
+                            }
+                            catch (InvocationTargetException ex) {
+                                throw ex.getCause();
+                            }
+                            if (method.getName().equals("close")) {
+                                throw new IllegalStateException("test: giving the connection back fails");
+                            }
+                            return result;
+                        });
+            }
+        };
+        PostgresNotificationListener listener = new PostgresNotificationListener(failingRelease, "test");
+        Subscription subscription = listener.subscribe("quark_test_first", this.first::add);
+        listener.startOrFail();
+        assertThat(subscription.awaitListening(WAIT)).isTrue();
+        listener.close();
+        await("the thread ended").atMost(WAIT).until(() -> !listener.isRunning());
+        assertThat(listener.isClosed()).isTrue();
+        assertThat(subscription.isOpen()).as("ended by the close").isFalse();
     }
 
     @Test

@@ -24,6 +24,7 @@ import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.jdbc.JdbcMembershipProvider;
 import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
 import dev.quark.cluster.membership.redis.RedisMembershipProvider;
+import dev.quark.cluster.membership.redis.RedisMembershipSubscriptions;
 import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.cluster.routing.SiloRouting;
 import dev.quark.cluster.transport.PayloadCodec;
@@ -189,12 +190,20 @@ public final class QuarkClusterAutoConfiguration {
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.REDIS)
     static class RedisMembershipConfiguration {
 
+        /** The subscription connections of the membership watches, one per connection factory, closed with the context. */
+        @Bean
+        @ConditionalOnMissingBean
+        RedisMembershipSubscriptions quarkRedisMembershipSubscriptions() {
+            return new RedisMembershipSubscriptions();
+        }
+
         @Bean
         @ConditionalOnMissingBean(MembershipProvider.class)
         RedisMembershipProvider quarkMembershipProvider(RedisConnectionFactory connectionFactory,
-                QuarkRedisProperties redis, QuarkClusterProperties properties) {
+                QuarkRedisProperties redis, QuarkClusterProperties properties,
+                RedisMembershipSubscriptions subscriptions) {
             return new RedisMembershipProvider(connectionFactory, redis.getKeyPrefix(), properties.getName(),
-                    properties.getSiloTtl());
+                    properties.getSiloTtl(), subscriptions);
         }
     }
 

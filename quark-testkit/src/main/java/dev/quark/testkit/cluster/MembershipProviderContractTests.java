@@ -133,9 +133,14 @@ public abstract class MembershipProviderContractTests {
         this.table = provider(this.clusterName);
     }
 
+    /**
+     * Closes the watches the test made with {@link #watch}; after each test, and in a test's {@code finally} before it
+     * closes what they use.
+     */
     @AfterEach
-    void closeWatches() {
+    protected final void closeWatches() {
         this.watches.forEach(Watch::close);
+        this.watches.clear();
     }
 
     /**

@@ -131,6 +131,8 @@ public class RedisMembershipProvider implements MembershipProvider {
 
     private final Duration siloTtl;
 
+    private final RedisMembershipSubscriptions subscriptions;
+
     /**
      * Creates the table of one cluster.
      * @param connectionFactory the connection factory, usually the application's
@@ -139,9 +141,27 @@ public class RedisMembershipProvider implements MembershipProvider {
      * Redis server have tables of their own
      * @param siloTtl how long a silo's liveness key lives after its last heartbeat, at least a millisecond
      * @throws IllegalArgumentException naming the bad value
+     * @see #RedisMembershipProvider(RedisConnectionFactory, String, String, Duration, RedisMembershipSubscriptions)
      */
     public RedisMembershipProvider(RedisConnectionFactory connectionFactory, String keyPrefix, String clusterName,
             Duration siloTtl) {
+        this(connectionFactory, keyPrefix, clusterName, siloTtl, new RedisMembershipSubscriptions());
+    }
+
+    /**
+     * Creates the table of one cluster whose watches subscribe through the given subscriptions, which they share with
+     * the other providers given the same (one subscription connection per connection factory); in a Spring
+     * application, the context's bean, closed with it.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     * @param clusterName the cluster's name (not blank, no braces)
+     * @param siloTtl how long a silo's liveness key lives after its last heartbeat, at least a millisecond
+     * @param subscriptions the subscriptions of the watches
+     * @throws IllegalArgumentException naming the bad value
+     */
+    public RedisMembershipProvider(RedisConnectionFactory connectionFactory, String keyPrefix, String clusterName,
+            Duration siloTtl, RedisMembershipSubscriptions subscriptions) {
+        this.subscriptions = Objects.requireNonNull(subscriptions, "subscriptions must not be null");
         this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
         Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
         Objects.requireNonNull(clusterName, "clusterName must not be null");
@@ -278,7 +298,8 @@ public class RedisMembershipProvider implements MembershipProvider {
 
     /**
      * Subscribes to the cluster's channel on the one subscription connection that every watch of the connection
-     * factory in this JVM shares (a {@link RedisMessageListenerContainer} per factory, closed with its last watch),
+     * factory made through this provider's {@link RedisMembershipSubscriptions} shares (a
+     * {@link RedisMessageListenerContainer} per factory, closed with its last watch),
      * and runs the listener on virtual threads of the watch; the subscription is confirmed before this method
      * returns. The container resubscribes after a lost connection, and every watch is then told once, since
      * changes may have been missed meanwhile.
@@ -286,7 +307,7 @@ public class RedisMembershipProvider implements MembershipProvider {
     @Override
     public Watch watch(Runnable listener) {
         Objects.requireNonNull(listener, "listener must not be null");
-        return RedisMembershipWatch.start(this.connectionFactory, channel(), listener);
+        return RedisMembershipWatch.start(this.subscriptions, this.connectionFactory, channel(), listener);
     }
 
     private static long millis(Instant instant) {

@@ -20,12 +20,12 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
  * One {@link RedisMembershipProvider#watch} registration: a watch of the cluster's channel on the one subscription
- * connection that every watch of the same connection factory in this JVM shares ({@link RedisMembershipSubscriptions}),
- * running its listener on virtual threads of its own dispatcher. Closing it drops late notifications, leaves the
- * shared subscription to the other watches (un-subscribing the channel when it was its last watch, closing the
- * connection when it was the factory's last), and waits at most {@link #LISTENER_JOIN_TIMEOUT} for its listener calls
- * still running (never for the calling thread itself, when a listener call closes the watch). Nothing is cancelled
- * under a running call and no exception reaches another thread.
+ * connection that every watch of the same connection factory shares ({@link RedisMembershipSubscriptions}), running
+ * its listener on virtual threads of its own dispatcher. Closing it drops late notifications, leaves the shared
+ * subscription to the other watches (un-subscribing the channel in the background when it was its last watch,
+ * closing the connection when it was the factory's last), and waits at most {@link #LISTENER_JOIN_TIMEOUT} for its
+ * listener calls still running (never for the calling thread itself, when a listener call closes the watch); it never
+ * waits for Redis. Nothing is cancelled under a running call and no exception reaches another thread.
  */
 final class RedisMembershipWatch implements Watch {
 
@@ -35,13 +35,12 @@ final class RedisMembershipWatch implements Watch {
     /** How long {@link #close} waits for listener calls still running; a listener must return quickly. */
     static final Duration LISTENER_JOIN_TIMEOUT = Duration.ofMillis(500);
 
-    /**
-     * How long a {@link #close} waits for another one that runs: the unsubscription (bounded by the connection's
-     * command timeout) and {@link #LISTENER_JOIN_TIMEOUT}.
-     */
+    /** How long a {@link #close} waits for another one that runs, which waits {@link #LISTENER_JOIN_TIMEOUT}. */
     static final Duration SECOND_CLOSE_WAIT = Duration.ofSeconds(10);
 
     private static final Logger logger = LoggerFactory.getLogger(RedisMembershipWatch.class);
+
+    private final RedisMembershipSubscriptions subscriptions;
 
     private final RedisConnectionFactory connectionFactory;
 
@@ -56,7 +55,9 @@ final class RedisMembershipWatch implements Watch {
     /** Counted down when the first {@link #close} ends: later closes return only then. */
     private final CountDownLatch closeEnded = new CountDownLatch(1);
 
-    private RedisMembershipWatch(RedisConnectionFactory connectionFactory, String channel, Runnable listener) {
+    private RedisMembershipWatch(RedisMembershipSubscriptions subscriptions, RedisConnectionFactory connectionFactory,
+            String channel, Runnable listener) {
+        this.subscriptions = subscriptions;
         this.connectionFactory = connectionFactory;
         this.channel = channel;
         this.listener = listener;
@@ -65,16 +66,19 @@ final class RedisMembershipWatch implements Watch {
 
     /**
      * Subscribes on the factory's shared subscription and waits for Redis to confirm it.
+     * @param subscriptions the shared subscriptions
      * @param connectionFactory the connection factory
      * @param channel the channel
      * @param listener told of every message
      * @return the registration
-     * @throws IllegalStateException when Redis did not confirm the subscription in time
+     * @throws IllegalStateException when Redis did not confirm the subscription in time, the subscription failed or
+     * the subscriptions were closed
      */
-    static RedisMembershipWatch start(RedisConnectionFactory connectionFactory, String channel, Runnable listener) {
-        RedisMembershipWatch watch = new RedisMembershipWatch(connectionFactory, channel, listener);
+    static RedisMembershipWatch start(RedisMembershipSubscriptions subscriptions,
+            RedisConnectionFactory connectionFactory, String channel, Runnable listener) {
+        RedisMembershipWatch watch = new RedisMembershipWatch(subscriptions, connectionFactory, channel, listener);
         try {
-            RedisMembershipSubscriptions.add(connectionFactory, channel, watch)
+            subscriptions.add(connectionFactory, channel, watch)
                 .get(SUBSCRIBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             return watch;
         }
@@ -109,9 +113,8 @@ final class RedisMembershipWatch implements Watch {
 
     /**
      * Stops the notifications: later ones are dropped, the watch leaves the shared subscription (its channel
-     * un-subscribed when no other watch of the factory has it, the connection closed when no watch of the factory is
-     * left), and
-     * listener calls still running get {@link #LISTENER_JOIN_TIMEOUT} to end. Idempotent: a close while another
+     * un-subscribed in the background when no other watch of the factory has it, the connection closed when no watch
+     * of the factory is left), and listener calls still running get {@link #LISTENER_JOIN_TIMEOUT} to end. Idempotent: a close while another
      * runs returns when that one ended (at most {@link #SECOND_CLOSE_WAIT} later), except in a listener call of this
      * watch, which the first close may be waiting for.
      */
@@ -123,7 +126,7 @@ final class RedisMembershipWatch implements Watch {
         }
         try {
             this.dispatcher.refuseNewTasks();
-            RedisMembershipSubscriptions.remove(this.connectionFactory, this.channel, this);
+            this.subscriptions.remove(this.connectionFactory, this.channel, this);
             if (!this.dispatcher.awaitRunning(LISTENER_JOIN_TIMEOUT)) {
                 logger.debug("A listener call of the membership watch of {} was still running {} after the watch "
                         + "closed", this.channel, LISTENER_JOIN_TIMEOUT);

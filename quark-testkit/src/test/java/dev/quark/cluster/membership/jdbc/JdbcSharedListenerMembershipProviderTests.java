@@ -71,9 +71,23 @@ class JdbcSharedListenerMembershipProviderTests extends MembershipProviderContra
 
     @Test
     void theWatchesOfEveryClusterShareOneListeningConnection() {
-        table().watch(() -> { }).close();
-        provider(newClusterName()).watch(() -> { }).close();
+        String channel = ((JdbcMembershipProvider) table()).channel();
+        MembershipProvider.Watch first = table().watch(() -> { });
+        MembershipProvider.Watch other = provider(newClusterName()).watch(() -> { });
+        try {
+            assertThat(listeners.listeners()).as("one listener, so one connection, while both watch")
+                .singleElement()
+                .satisfies((listener) -> {
+                    assertThat(listener.isRunning()).isTrue();
+                    assertThat(listener.connectionPid()).isPresent();
+                    assertThat(listener.channels()).containsExactly(channel);
+                });
+        }
+        finally {
+            first.close();
+            other.close();
+        }
         assertThat(listeners.listeners()).singleElement()
-            .satisfies((listener) -> assertThat(listener.isRunning()).isTrue());
+            .satisfies((listener) -> assertThat(listener.channels()).as("un-listened with the last watch").isEmpty());
     }
 }

@@ -5,6 +5,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import dev.quark.cluster.membership.MembershipProvider;
@@ -18,6 +22,7 @@ import dev.quark.testkit.server.RedisTestServer;
 import dev.quark.testkit.server.TcpProxy;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.cluster.SlotHash;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,6 +34,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.awaitility.Awaitility.await;
@@ -45,21 +51,34 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
 
     private static StringRedisTemplate redis;
 
+    /** The subscriptions of this class's watches, as a Spring context's bean; closed after all its tests. */
+    private static RedisMembershipSubscriptions subscriptions;
+
     @BeforeAll
     static void connect() {
         server = RedisTestServer.get();
         prefix = server.uniqueKeyPrefix(RedisMembershipProviderTests.class);
         connectionFactory = connectionFactory(server.host(), server.port());
         redis = new StringRedisTemplate(connectionFactory);
+        subscriptions = new RedisMembershipSubscriptions();
     }
 
     static LettuceConnectionFactory connectionFactory(String host, int port) {
+        return connectionFactory(host, port, null);
+    }
+
+    /** A factory whose connections carry the given client name, so that CLIENT LIST tells them apart. */
+    static LettuceConnectionFactory connectionFactory(String host, int port, @Nullable String clientName) {
         RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration(host, port);
         if (server.password() != null) {
             configuration.setPassword(server.password());
         }
-        LettuceConnectionFactory factory = new LettuceConnectionFactory(configuration,
-                LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(10)).build());
+        LettuceClientConfiguration.LettuceClientConfigurationBuilder client = LettuceClientConfiguration.builder()
+            .commandTimeout(Duration.ofSeconds(10));
+        if (clientName != null) {
+            client.clientName(clientName);
+        }
+        LettuceConnectionFactory factory = new LettuceConnectionFactory(configuration, client.build());
         factory.afterPropertiesSet();
         factory.start();
         return factory;
@@ -67,6 +86,9 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
 
     @AfterAll
     static void disconnect() {
+        if (subscriptions != null) {
+            subscriptions.close();
+        }
         if (connectionFactory != null) {
             connectionFactory.destroy();
         }
@@ -77,7 +99,11 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
 
     @Override
     protected MembershipProvider provider(String clusterName) {
-        return new RedisMembershipProvider(connectionFactory, prefix, clusterName, SILO_TTL);
+        return provider(connectionFactory, clusterName);
+    }
+
+    private static RedisMembershipProvider provider(LettuceConnectionFactory factory, String clusterName) {
+        return new RedisMembershipProvider(factory, prefix, clusterName, SILO_TTL, subscriptions);
     }
 
     /**
@@ -219,7 +245,7 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
         try (TcpProxy proxy = TcpProxy.start(server.host(), server.port())) {
             LettuceConnectionFactory proxied = connectionFactory(proxy.host(), proxy.port());
             try {
-                Hints hints = watch(new RedisMembershipProvider(proxied, prefix, clusterName(), SILO_TTL));
+                Hints hints = watch(provider(proxied, clusterName()));
                 proxy.cut();
                 proxy.restore();
                 assertThat(hints.await()).as("told after subscribing again").isTrue();
@@ -235,60 +261,141 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
     }
 
     /**
-     * A silo's membership agent and a cluster client in one JVM watch one cluster on one connection factory: one
-     * subscription connection for both (and for a watch of another cluster), each told of every write; closing one
-     * leaves the other told; the last one closes the connection.
+     * A silo's membership agent and a cluster client in one application watch one cluster on one connection factory:
+     * one subscription connection for both (and for a watch of another cluster), each told of every write; closing
+     * one leaves the other told; the last one closes the connection. The connections are counted in Redis's CLIENT
+     * LIST, by the factory's client name.
      */
     @Test
     void theWatchesOfOneConnectionFactoryShareOneSubscriptionConnection() throws Exception {
-        int before = RedisMembershipSubscriptions.connections();
-        RedisMembershipProvider silo = (RedisMembershipProvider) provider(clusterName());
-        RedisMembershipProvider client = (RedisMembershipProvider) provider(clusterName());
-        RedisMembershipProvider otherCluster = (RedisMembershipProvider) provider(newClusterName());
-        Hints siloHints = watch(silo);
-        Hints clientHints = watch(client);
-        Hints otherHints = watch(otherCluster);
-        assertThat(subscribers(silo.channel())).as("one subscription of the cluster's channel").isEqualTo(1);
-        assertThat(RedisMembershipSubscriptions.connections()).as("one connection for all three").isEqualTo(before + 1);
-        assertThat(silo.write(entry("silo-a", 1, SiloStatus.JOINING), 0)).isTrue();
-        assertThat(siloHints.await()).isTrue();
-        assertThat(clientHints.await()).isTrue();
-        siloHints.watch().close();
-        assertThat(subscribers(silo.channel())).as("the client's watch keeps it").isEqualTo(1);
-        assertThat(silo.write(entry("silo-a", 1, SiloStatus.ACTIVE), 1)).isTrue();
-        assertThat(clientHints.await()).as("the client is still told").isTrue();
-        assertThat(otherCluster.write(entry("silo-b", 1, SiloStatus.JOINING), 0)).isTrue();
-        assertThat(otherHints.await()).isTrue();
-        clientHints.watch().close();
-        await().atMost(Duration.ofSeconds(10)).until(() -> subscribers(silo.channel()) == 0);
-        assertThat(subscribers(otherCluster.channel())).isEqualTo(1);
-        otherHints.watch().close();
-        assertThat(RedisMembershipSubscriptions.connections()).as("none held once every watch closed")
-            .isEqualTo(before);
+        String clientName = "quark-test-subs-" + Long.toHexString(System.nanoTime());
+        LettuceConnectionFactory named = connectionFactory(server.host(), server.port(), clientName);
+        try {
+            RedisMembershipProvider silo = provider(named, clusterName());
+            RedisMembershipProvider client = provider(named, clusterName());
+            RedisMembershipProvider otherCluster = provider(named, newClusterName());
+            Hints siloHints = watch(silo);
+            Hints clientHints = watch(client);
+            Hints otherHints = watch(otherCluster);
+            assertThat(subscribers(silo.channel())).as("one subscription of the cluster's channel").isEqualTo(1);
+            assertThat(subscribingClients(clientName)).as("one connection for all three").isEqualTo(1);
+            assertThat(silo.write(entry("silo-a", 1, SiloStatus.JOINING), 0)).isTrue();
+            assertThat(siloHints.await()).isTrue();
+            assertThat(clientHints.await()).isTrue();
+            siloHints.watch().close();
+            assertThat(subscribers(silo.channel())).as("the client's watch keeps it").isEqualTo(1);
+            assertThat(silo.write(entry("silo-a", 1, SiloStatus.ACTIVE), 1)).isTrue();
+            assertThat(clientHints.await()).as("the client is still told").isTrue();
+            assertThat(otherCluster.write(entry("silo-b", 1, SiloStatus.JOINING), 0)).isTrue();
+            assertThat(otherHints.await()).isTrue();
+            clientHints.watch().close();
+            await("the cluster's channel un-subscribed").atMost(Duration.ofSeconds(10))
+                .until(() -> subscribers(silo.channel()) == 0);
+            assertThat(subscribers(otherCluster.channel())).isEqualTo(1);
+            assertThat(subscribingClients(clientName)).isEqualTo(1);
+            otherHints.watch().close();
+            await("no connection once every watch closed").atMost(Duration.ofSeconds(10))
+                .until(() -> subscribingClients(clientName) == 0);
+        }
+        finally {
+            named.destroy();
+        }
     }
 
     @Test
-    void everyWatchOfASharedSubscriptionIsToldAfterALostConnection() throws InterruptedException {
+    void everyWatchOfASharedSubscriptionIsToldAfterALostConnection() throws Exception {
+        String clientName = "quark-test-subs-" + Long.toHexString(System.nanoTime());
         try (TcpProxy proxy = TcpProxy.start(server.host(), server.port())) {
-            LettuceConnectionFactory proxied = connectionFactory(proxy.host(), proxy.port());
+            LettuceConnectionFactory proxied = connectionFactory(proxy.host(), proxy.port(), clientName);
             try {
-                Hints silo = watch(new RedisMembershipProvider(proxied, prefix, clusterName(), SILO_TTL));
-                Hints client = watch(new RedisMembershipProvider(proxied, prefix, clusterName(), SILO_TTL));
+                Hints silo = watch(provider(proxied, clusterName()));
+                Hints client = watch(provider(proxied, clusterName()));
+                assertThat(subscribers(redisTable().channel())).as("one subscription for both").isEqualTo(1);
+                assertThat(subscribingClients(clientName)).as("one connection for both").isEqualTo(1);
                 proxy.cut();
                 proxy.restore();
                 assertThat(silo.await()).as("the silo told after subscribing again").isTrue();
                 assertThat(client.await()).as("the client told after subscribing again").isTrue();
+                assertThat(subscribers(redisTable().channel())).as("still one subscription for both").isEqualTo(1);
                 silo.forget();
                 client.forget();
                 assertThat(table().write(entry("silo-a", 1, SiloStatus.JOINING), 0)).isTrue();
                 assertThat(silo.await()).isTrue();
                 assertThat(client.await()).isTrue();
-                silo.watch().close();
-                client.watch().close();
             }
             finally {
+                closeWatches();
                 proxied.destroy();
             }
+        }
+    }
+
+    /**
+     * A subscription connection that stopped answering (half-open) delays the watches of its factory only: a watch on
+     * another factory starts at once, and the stuck one gives up within
+     * {@link RedisMembershipWatch#SUBSCRIBE_TIMEOUT}.
+     */
+    @Test
+    void aHalfOpenSubscriptionConnectionDelaysOnlyItsOwnFactory() throws Exception {
+        try (TcpProxy proxy = TcpProxy.start(server.host(), server.port())) {
+            LettuceConnectionFactory proxied = connectionFactory(proxy.host(), proxy.port());
+            ExecutorService starting = Executors.newSingleThreadExecutor();
+            try {
+                watch(provider(proxied, clusterName()));
+                proxy.stall();
+                RedisMembershipProvider stuck = provider(proxied, newClusterName());
+                long began = System.nanoTime();
+                Future<?> stuckStart = starting.submit(() -> stuck.watch(() -> { }).close());
+                await("the stuck watch is subscribing").atMost(Duration.ofSeconds(10))
+                    .until(() -> Duration.ofNanos(System.nanoTime() - began).toMillis() > 500 || stuckStart.isDone());
+                RedisMembershipProvider other = provider(connectionFactory, newClusterName());
+                long otherBegan = System.nanoTime();
+                Hints hints = watch(other);
+                assertThat(Duration.ofNanos(System.nanoTime() - otherBegan)).as("the other factory's watch started")
+                    .isLessThan(Duration.ofSeconds(5));
+                long closing = System.nanoTime();
+                hints.watch().close();
+                assertThat(Duration.ofNanos(System.nanoTime() - closing)).as("and closed")
+                    .isLessThan(Duration.ofSeconds(3));
+                assertThatExceptionOfType(ExecutionException.class)
+                    .isThrownBy(() -> stuckStart.get(RedisMembershipWatch.SUBSCRIBE_TIMEOUT.toSeconds() + 10,
+                            TimeUnit.SECONDS))
+                    .withCauseInstanceOf(IllegalStateException.class)
+                    .withMessageContaining("did not confirm the subscription");
+                assertThat(Duration.ofNanos(System.nanoTime() - began))
+                    .isLessThan(RedisMembershipWatch.SUBSCRIBE_TIMEOUT.plusSeconds(5));
+            }
+            finally {
+                starting.shutdownNow();
+                closeWatches();
+                proxied.destroy();
+            }
+        }
+    }
+
+    @Test
+    void closedSubscriptionsRefuseNewWatches() {
+        RedisMembershipSubscriptions closing = new RedisMembershipSubscriptions();
+        closing.close();
+        RedisMembershipProvider provider = new RedisMembershipProvider(connectionFactory, prefix, clusterName(),
+                SILO_TTL, closing);
+        assertThatIllegalStateException().isThrownBy(() -> provider.watch(() -> { }))
+            .withMessageContaining("closed")
+            .withMessageContaining(provider.channel());
+    }
+
+    /** Counts the connections named so that subscribe to at least one channel. */
+    private static long subscribingClients(String clientName) {
+        try (RedisConnection connection = connectionFactory.getConnection()) {
+            return connection.serverCommands()
+                .getClientList()
+                .stream()
+                .filter((client) -> clientName.equals(client.getName()))
+                .filter((client) -> {
+                    String subscribed = client.get("sub");
+                    return subscribed != null && Long.parseLong(subscribed) > 0;
+                })
+                .count();
         }
     }
 

@@ -39,6 +39,8 @@ class RedisMembershipWatchTests {
 
     private static StringRedisTemplate redis;
 
+    private static final RedisMembershipSubscriptions subscriptions = new RedisMembershipSubscriptions();
+
     private static final AtomicLong channels = new AtomicLong();
 
     private final List<Throwable> uncaught = new CopyOnWriteArrayList<>();
@@ -63,6 +65,7 @@ class RedisMembershipWatchTests {
 
     @AfterAll
     static void disconnect() {
+        subscriptions.close();
         if (connectionFactory != null) {
             connectionFactory.destroy();
         }
@@ -84,7 +87,7 @@ class RedisMembershipWatchTests {
     void aCloseWhileHintsArriveIsPromptAndThrowsNowhere() throws InterruptedException {
         for (int round = 0; round < 10; round++) {
             AtomicInteger hints = new AtomicInteger();
-            RedisMembershipWatch watch = RedisMembershipWatch.start(connectionFactory, this.channel,
+            RedisMembershipWatch watch = RedisMembershipWatch.start(subscriptions, connectionFactory, this.channel,
                     hints::incrementAndGet);
             AtomicBoolean publishing = new AtomicBoolean(true);
             Thread publisher = Thread.ofVirtual().start(() -> {
@@ -111,7 +114,7 @@ class RedisMembershipWatchTests {
     void aCloseWaitsBoundedlyForAListenerCallThatDoesNotReturn() throws InterruptedException {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        RedisMembershipWatch watch = RedisMembershipWatch.start(connectionFactory, this.channel, () -> {
+        RedisMembershipWatch watch = RedisMembershipWatch.start(subscriptions, connectionFactory, this.channel, () -> {
             entered.countDown();
             try {
                 release.await();
@@ -142,7 +145,7 @@ class RedisMembershipWatchTests {
     void aSecondConcurrentCloseReturnsWhenTheFirstEnded() throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        RedisMembershipWatch watch = RedisMembershipWatch.start(connectionFactory, this.channel, () -> {
+        RedisMembershipWatch watch = RedisMembershipWatch.start(subscriptions, connectionFactory, this.channel, () -> {
             entered.countDown();
             try {
                 release.await();
@@ -174,7 +177,7 @@ class RedisMembershipWatchTests {
         AtomicReference<RedisMembershipWatch> watch = new AtomicReference<>();
         AtomicReference<Duration> took = new AtomicReference<>();
         CountDownLatch started = new CountDownLatch(1);
-        watch.set(RedisMembershipWatch.start(connectionFactory, this.channel, () -> {
+        watch.set(RedisMembershipWatch.start(subscriptions, connectionFactory, this.channel, () -> {
             try {
                 started.await();
             }
@@ -193,7 +196,7 @@ class RedisMembershipWatchTests {
     @Test
     void aFailingListenerCallIsLoggedNotThrownAtAnotherThread() {
         AtomicInteger calls = new AtomicInteger();
-        RedisMembershipWatch watch = RedisMembershipWatch.start(connectionFactory, this.channel, () -> {
+        RedisMembershipWatch watch = RedisMembershipWatch.start(subscriptions, connectionFactory, this.channel, () -> {
             calls.incrementAndGet();
             throw new IllegalStateException("listener failure");
         });
