@@ -202,7 +202,7 @@ class InboundStreamTests {
                 .doesNotContain("\n".translateEscapes()).doesNotContain("\r".translateEscapes())
                 .endsWith(" more characters cut)")
                 .hasSizeLessThan(PeerText.MAX_LENGTH + 40);
-            assertThat(logged.list.stream().filter((event) -> event.getFormattedMessage().contains("forged line")))
+            assertThat(events(logged).stream().filter((event) -> event.getFormattedMessage().contains("forged line")))
                 .singleElement()
                 .satisfies((event) -> assertThat(event.getFormattedMessage()).contains(reason));
         }
@@ -247,10 +247,20 @@ class InboundStreamTests {
      * with the other test classes' silos, whose streams may still be draining.
      */
     private static List<ILoggingEvent> thisStreams(ListAppender<ILoggingEvent> logged) {
-        return logged.list.stream()
+        return events(logged).stream()
             .filter((event) -> event.getFormattedMessage().contains("travels on lane REPLY, not on lane CALL")
                     || event.getFormattedMessage().contains("more envelopes from silo a "))
             .toList();
+    }
+
+    /**
+     * A copy of what the appender holds: other test classes' silos may log through it meanwhile, and its list is
+     * written under the appender's own lock ({@code AppenderBase.doAppend} is synchronized), so it is read under it.
+     */
+    private static List<ILoggingEvent> events(ListAppender<ILoggingEvent> logged) {
+        synchronized (logged) {
+            return List.copyOf(logged.list);
+        }
     }
 
     private static ClientFrame notAnEnvelope() {
