@@ -183,8 +183,11 @@ class RedisJobWakeUpsTests {
     }
 
     private static ClaimedJob claimAsProducer(RedisJobStore store, JobId id) {
-        ClaimedJob claimed = store.claimDue(new Claim("producer", 1, Map.of(TYPE, 1), Set.of(), Instant.now()),
-                JobLeases.of(leases, "producer", Duration.ofMinutes(1)))
+        // A due time is stored rounded up to the next millisecond (a job never runs early), so a claim made within the
+        // millisecond of the enqueue may not see it yet: claim again until it does.
+        ClaimedJob claimed = await("the producer's claim of " + id).atMost(Duration.ofSeconds(5))
+            .until(() -> store.claimDue(new Claim("producer", 1, Map.of(TYPE, 1), Set.of(), Instant.now()),
+                    JobLeases.of(leases, "producer", Duration.ofMinutes(1))), (claimedJobs) -> !claimedJobs.isEmpty())
             .getFirst();
         assertThat(claimed.job().id()).isEqualTo(id);
         return claimed;
