@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -45,6 +46,25 @@ import static org.awaitility.Awaitility.await;
 class PostgresNotificationListenerTests {
 
     private static final Duration WAIT = Duration.ofSeconds(10);
+
+    /**
+     * Channel names of this run: notification channels are database-wide, and other JVMs' tests listen on the same
+     * database at the same time.
+     */
+    private static final String RUN = "quark_test_" + Long.toHexString(System.nanoTime());
+
+    private static final String FIRST = RUN + "_first";
+
+    private static final String SECOND = RUN + "_second";
+
+    private static final String ADDED = RUN + "_added";
+
+    private static final String REMOVED = RUN + "_removed";
+
+    /** A channel name in mixed case, listened on exactly; {@link #EXACT} is its folded form. */
+    private static final String EXACT_CASED = "Quark_Test_" + RUN.substring("quark_test_".length()) + "_Exact";
+
+    private static final String EXACT = EXACT_CASED.toLowerCase(Locale.ROOT);
 
     private static PostgresTestSchema schema;
 
@@ -99,8 +119,8 @@ class PostgresNotificationListenerTests {
 
     private PostgresNotificationListener listener() {
         return new PostgresNotificationListener(dataSource, "test")
-            .listen("quark_test_first", this.first::add)
-            .listen("quark_test_second", this.second::add);
+            .listen(FIRST, this.first::add)
+            .listen(SECOND, this.second::add);
     }
 
     private static void notify(String channel, String payload) {
@@ -120,13 +140,13 @@ class PostgresNotificationListenerTests {
             new TransactionTemplate(new DataSourceTransactionManager(dataSource)).executeWithoutResult((status) -> {
                 JdbcClient inTransaction = JdbcClient.create(dataSource);
                 for (String payload : List.of("a", "b", "a", "a", "b")) {
-                    inTransaction.sql("select pg_notify('quark_test_first', ?)").param(payload).query((row) -> { });
+                    inTransaction.sql("select pg_notify(?, ?)").param(FIRST).param(payload).query((row) -> { });
                 }
             });
             await().atMost(WAIT).until(() -> !this.first.isEmpty());
             assertThat(this.first).containsExactly(new Notifications(Set.of("a", "b"), false));
             assertThat(this.second).isEmpty();
-            notify("quark_test_second", "");
+            notify(SECOND, "");
             await().atMost(WAIT).until(() -> !this.second.isEmpty());
             assertThat(this.second).containsExactly(new Notifications(Set.of(""), false));
         }
@@ -138,10 +158,10 @@ class PostgresNotificationListenerTests {
             listener.start();
             TransactionTemplate transactions = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
             transactions.executeWithoutResult((status) -> {
-                JdbcClient.create(dataSource).sql("select pg_notify('quark_test_first', 'rolled-back')").query((row) -> { });
+                JdbcClient.create(dataSource).sql("select pg_notify(?, 'rolled-back')").param(FIRST).query((row) -> { });
                 status.setRollbackOnly();
             });
-            notify("quark_test_first", "committed");
+            notify(FIRST, "committed");
             await().atMost(WAIT).until(() -> payloads(this.first).contains("committed"));
             assertThat(payloads(this.first)).containsExactly("committed");
         }
@@ -156,7 +176,7 @@ class PostgresNotificationListenerTests {
             await().atMost(WAIT).until(() -> this.first.contains(new Notifications(Set.of(), true))
                     && this.second.contains(new Notifications(Set.of(), true)));
             assertThat(listener.connectionPid()).isNotEqualTo(OptionalInt.of(pid)).isPresent();
-            notify("quark_test_first", "after");
+            notify(FIRST, "after");
             await().atMost(WAIT).until(() -> payloads(this.first).contains("after"));
             assertThat(this.first.stream().filter(Notifications::missed)).hasSize(1);
             assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
@@ -177,13 +197,13 @@ class PostgresNotificationListenerTests {
             proxied.setMinimumIdle(1);
             proxied.setValidationTimeout(250);
             PostgresNotificationListener listener = new PostgresNotificationListener(proxied, "test")
-                .listen("quark_test_first", this.first::add)
+                .listen(FIRST, this.first::add)
                 .validation(Duration.ofMillis(500), Duration.ofSeconds(1));
             try {
                 listener.start();
                 proxy.stall();
                 await().atMost(WAIT).until(() -> this.first.stream().anyMatch(Notifications::missed));
-                notify("quark_test_first", "after");
+                notify(FIRST, "after");
                 await().atMost(WAIT).until(() -> payloads(this.first).contains("after"));
             }
             finally {
@@ -199,13 +219,13 @@ class PostgresNotificationListenerTests {
             proxied.setConnectionTimeout(250);
             proxy.cut();
             PostgresNotificationListener listener = new PostgresNotificationListener(proxied, "test")
-                .listen("quark_test_first", this.first::add);
+                .listen(FIRST, this.first::add);
             try {
                 listener.start();
                 assertThat(listener.connectionPid()).isEmpty();
                 proxy.restore();
                 await().atMost(WAIT).until(() -> this.first.stream().anyMatch(Notifications::missed));
-                notify("quark_test_first", "after");
+                notify(FIRST, "after");
                 await().atMost(WAIT).until(() -> payloads(this.first).contains("after"));
                 assertThat(this.logged.list.stream().filter((event) -> event.getLevel() == Level.WARN)).hasSize(1);
             }
@@ -387,7 +407,7 @@ class PostgresNotificationListenerTests {
             }
         };
         PostgresNotificationListener listener = new PostgresNotificationListener(failingRelease, "test");
-        Subscription subscription = listener.subscribe("quark_test_first", this.first::add);
+        Subscription subscription = listener.subscribe(FIRST, this.first::add);
         listener.startOrFail();
         assertThat(subscription.awaitListening(WAIT)).isTrue();
         listener.close();
@@ -420,14 +440,14 @@ class PostgresNotificationListenerTests {
         assertThatIllegalArgumentException().isThrownBy(() -> listener.listen("a; drop table x", (n) -> { }));
         assertThatIllegalArgumentException().isThrownBy(() -> listener.listen("x".repeat(64), (n) -> { }));
         assertThatIllegalArgumentException().isThrownBy(() -> listener.subscribe("Upper", (n) -> { }));
-        listener.listen("quark_test_first", this.first::add);
-        assertThatIllegalArgumentException().isThrownBy(() -> listener.listen("quark_test_first", (n) -> { }))
+        listener.listen(FIRST, this.first::add);
+        assertThatIllegalArgumentException().isThrownBy(() -> listener.listen(FIRST, (n) -> { }))
             .withMessageContaining("has a callback already");
         try (listener) {
             listener.start();
             assertThatIllegalStateException().isThrownBy(listener::start);
         }
-        assertThatIllegalStateException().as("closed").isThrownBy(() -> listener.listen("quark_test_second", (n) -> { }))
+        assertThatIllegalStateException().as("closed").isThrownBy(() -> listener.listen(SECOND, (n) -> { }))
             .withMessageContaining("was closed");
     }
 
@@ -436,18 +456,18 @@ class PostgresNotificationListenerTests {
         try (PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test")) {
             listener.start();
             int pid = listener.connectionPid().orElseThrow();
-            Subscription subscription = listener.subscribe("quark_test_first", this.first::add);
+            Subscription subscription = listener.subscribe(FIRST, this.first::add);
             assertThat(subscription.awaitListening(WAIT)).isTrue();
-            notify("quark_test_first", "added");
+            notify(FIRST, "added");
             await().atMost(WAIT).until(() -> payloads(this.first).contains("added"));
             // listen() does not wait for the LISTEN: notify until it is in place.
-            listener.listen("quark_test_second", this.second::add);
+            listener.listen(SECOND, this.second::add);
             await().atMost(WAIT).until(() -> {
-                notify("quark_test_second", "added too");
+                notify(SECOND, "added too");
                 return payloads(this.second).contains("added too");
             });
             assertThat(listener.connectionPid()).as("on the same connection").hasValue(pid);
-            assertThat(listener.channels()).containsExactly("quark_test_first", "quark_test_second");
+            assertThat(listener.channels()).containsExactly(FIRST, SECOND);
             assertThat(this.first).noneMatch(Notifications::missed);
         }
     }
@@ -456,21 +476,21 @@ class PostgresNotificationListenerTests {
     void closingOneSubscriptionLeavesTheChannelsOtherCallbacksAndTheOtherChannelsReceiving() {
         List<Notifications> alsoFirst = new CopyOnWriteArrayList<>();
         try (PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test")) {
-            Subscription one = listener.subscribe("quark_test_first", this.first::add);
-            Subscription two = listener.subscribe("quark_test_first", alsoFirst::add);
-            Subscription other = listener.subscribe("quark_test_second", this.second::add);
+            Subscription one = listener.subscribe(FIRST, this.first::add);
+            Subscription two = listener.subscribe(FIRST, alsoFirst::add);
+            Subscription other = listener.subscribe(SECOND, this.second::add);
             listener.start();
             assertThat(one.awaitListening(WAIT) && two.awaitListening(WAIT) && other.awaitListening(WAIT)).isTrue();
             one.close();
-            notify("quark_test_first", "to the second callback");
+            notify(FIRST, "to the second callback");
             await().atMost(WAIT).until(() -> payloads(alsoFirst).contains("to the second callback"));
             assertThat(this.first).as("a closed subscription is not called").isEmpty();
-            assertThat(listener.channels()).containsExactlyInAnyOrder("quark_test_first", "quark_test_second");
+            assertThat(listener.channels()).containsExactlyInAnyOrder(FIRST, SECOND);
             two.close();
-            assertThat(listener.channels()).containsExactly("quark_test_second");
+            assertThat(listener.channels()).containsExactly(SECOND);
             // Delivered in the order sent: once the second channel's arrives, the first's would have come before.
-            notify("quark_test_first", "to nobody");
-            notify("quark_test_second", "still listened");
+            notify(FIRST, "to nobody");
+            notify(SECOND, "still listened");
             await().atMost(WAIT).until(() -> payloads(this.second).contains("still listened"));
             assertThat(payloads(alsoFirst)).doesNotContain("to nobody");
             assertThat(other.isOpen()).isTrue();
@@ -489,17 +509,17 @@ class PostgresNotificationListenerTests {
     void aCallbackThrowingAnErrorLeavesTheOtherSubscriptionsReceiving() {
         List<Notifications> alsoFirst = new CopyOnWriteArrayList<>();
         try (PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test")) {
-            Subscription failing = listener.subscribe("quark_test_first", (notifications) -> {
+            Subscription failing = listener.subscribe(FIRST, (notifications) -> {
                 throw new AssertionError("failing callback");
             });
-            Subscription two = listener.subscribe("quark_test_first", alsoFirst::add);
-            Subscription other = listener.subscribe("quark_test_second", this.second::add);
+            Subscription two = listener.subscribe(FIRST, alsoFirst::add);
+            Subscription other = listener.subscribe(SECOND, this.second::add);
             listener.start();
             assertThat(failing.awaitListening(WAIT) && two.awaitListening(WAIT) && other.awaitListening(WAIT)).isTrue();
-            notify("quark_test_first", "one");
+            notify(FIRST, "one");
             await("the other callback of the channel").atMost(WAIT).until(() -> payloads(alsoFirst).contains("one"));
-            notify("quark_test_first", "two");
-            notify("quark_test_second", "other");
+            notify(FIRST, "two");
+            notify(SECOND, "other");
             await("after the error").atMost(WAIT)
                 .until(() -> payloads(alsoFirst).contains("two") && payloads(this.second).contains("other"));
             assertThat(listener.isRunning()).isTrue();
@@ -517,19 +537,20 @@ class PostgresNotificationListenerTests {
     @Test
     void aChannelAddedWhileTheListenerPausesIsListenedOnceTheDatabaseAnswers() {
         try (TcpProxy proxy = proxyToServer(); HikariDataSource proxied = dataSource(proxiedUrl(proxy))) {
-            proxied.setConnectionTimeout(250);
+            // Long enough for a new connection on a loaded machine (250 ms failed CI runs), short beside the bound below.
+            proxied.setConnectionTimeout(2_000);
             PostgresNotificationListener listener = new PostgresNotificationListener(proxied, "test")
-                .listen("quark_test_first", this.first::add);
+                .listen(FIRST, this.first::add);
             listener.firstPause(Duration.ofSeconds(30));
             try {
                 listener.startOrFail();
                 proxy.cut();
                 await("connection lost").atMost(WAIT).until(() -> listener.connectionPid().isEmpty());
                 proxy.restore();
-                Subscription subscription = listener.subscribe("quark_test_second", this.second::add);
-                assertThat(subscription.awaitListening(Duration.ofSeconds(8))).as("listening before the pause ends")
+                Subscription subscription = listener.subscribe(SECOND, this.second::add);
+                assertThat(subscription.awaitListening(Duration.ofSeconds(15))).as("listening before the pause ends")
                     .isTrue();
-                notify("quark_test_second", "after");
+                notify(SECOND, "after");
                 await("after").atMost(WAIT).until(() -> payloads(this.second).contains("after"));
             }
             finally {
@@ -542,12 +563,12 @@ class PostgresNotificationListenerTests {
     void unlistenRemovesAChannelWithAllItsCallbacks() {
         try (PostgresNotificationListener listener = listener()) {
             listener.start();
-            Subscription more = listener.subscribe("quark_test_first", this.second::add);
-            assertThat(listener.unlisten("quark_test_first")).isTrue();
-            assertThat(listener.unlisten("quark_test_first")).isFalse();
+            Subscription more = listener.subscribe(FIRST, this.second::add);
+            assertThat(listener.unlisten(FIRST)).isTrue();
+            assertThat(listener.unlisten(FIRST)).isFalse();
             assertThat(more.isOpen()).isFalse();
-            listener.listen("quark_test_first", this.first::add);
-            assertThat(listener.channels()).containsExactlyInAnyOrder("quark_test_first", "quark_test_second");
+            listener.listen(FIRST, this.first::add);
+            assertThat(listener.channels()).containsExactlyInAnyOrder(FIRST, SECOND);
         }
     }
 
@@ -556,18 +577,18 @@ class PostgresNotificationListenerTests {
         List<Notifications> added = new CopyOnWriteArrayList<>();
         try (PostgresNotificationListener listener = listener()) {
             listener.start();
-            Subscription subscription = listener.subscribe("quark_test_added", added::add);
+            Subscription subscription = listener.subscribe(ADDED, added::add);
             assertThat(subscription.awaitListening(WAIT)).isTrue();
-            listener.subscribe("quark_test_removed", (n) -> { }).close();
+            listener.subscribe(REMOVED, (n) -> { }).close();
             int pid = listener.connectionPid().orElseThrow();
             assertThat(jdbc.sql("select pg_terminate_backend(?)").param(pid).query(Boolean.class).single()).isTrue();
             await().atMost(WAIT).until(() -> added.stream().anyMatch(Notifications::missed)
                     && this.first.stream().anyMatch(Notifications::missed)
                     && this.second.stream().anyMatch(Notifications::missed));
             assertThat(listener.connectionPid()).isNotEqualTo(OptionalInt.of(pid)).isPresent();
-            notify("quark_test_added", "after");
-            notify("quark_test_first", "after");
-            notify("quark_test_second", "after");
+            notify(ADDED, "after");
+            notify(FIRST, "after");
+            notify(SECOND, "after");
             await().atMost(WAIT).until(() -> payloads(added).contains("after") && payloads(this.first).contains("after")
                     && payloads(this.second).contains("after"));
             assertThat(added.stream().filter(Notifications::missed)).hasSize(1);
@@ -579,17 +600,17 @@ class PostgresNotificationListenerTests {
         try (TcpProxy proxy = proxyToServer(); HikariDataSource proxied = dataSource(proxiedUrl(proxy))) {
             proxied.setConnectionTimeout(250);
             PostgresNotificationListener listener = new PostgresNotificationListener(proxied, "test")
-                .listen("quark_test_first", this.first::add);
+                .listen(FIRST, this.first::add);
             try {
                 listener.startOrFail();
                 proxy.cut();
                 await().atMost(WAIT).until(() -> listener.connectionPid().isEmpty());
-                Subscription subscription = listener.subscribe("quark_test_second", this.second::add);
+                Subscription subscription = listener.subscribe(SECOND, this.second::add);
                 assertThat(subscription.awaitListening(Duration.ofMillis(300))).as("no connection").isFalse();
                 proxy.restore();
                 assertThat(subscription.awaitListening(WAIT)).isTrue();
                 await().atMost(WAIT).until(() -> this.second.stream().anyMatch(Notifications::missed));
-                notify("quark_test_second", "after");
+                notify(SECOND, "after");
                 await().atMost(WAIT).until(() -> payloads(this.second).contains("after"));
             }
             finally {
@@ -601,12 +622,12 @@ class PostgresNotificationListenerTests {
     @Test
     void aChannelRegisteredExactlyKeepsItsCase() {
         try (PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test")
-            .listenExactly("Quark_Test_Exact", this.first::add)
-            .listen("quark_test_second", this.second::add)) {
+            .listenExactly(EXACT_CASED, this.first::add)
+            .listen(SECOND, this.second::add)) {
             listener.startOrFail();
-            notify("quark_test_exact", "folded");
-            notify("Quark_Test_Exact", "exact");
-            notify("quark_test_second", "plain");
+            notify(EXACT, "folded");
+            notify(EXACT_CASED, "exact");
+            notify(SECOND, "plain");
             await().atMost(WAIT).until(() -> payloads(this.first).contains("exact") && !this.second.isEmpty());
             assertThat(payloads(this.first)).as("a channel of another case is another channel").containsOnly("exact");
             assertThat(payloads(this.second)).containsOnly("plain");
@@ -639,10 +660,10 @@ class PostgresNotificationListenerTests {
         PGSimpleDataSource nobody = new PGSimpleDataSource();
         nobody.setUrl("jdbc:postgresql://127.0.0.1:1/test?connectTimeout=5");
         PostgresNotificationListener listener = new PostgresNotificationListener(nobody, "test")
-            .listen("quark_test_first", this.first::add);
+            .listen(FIRST, this.first::add);
         try (listener) {
             assertThatIllegalStateException().isThrownBy(listener::startOrFail)
-                .withMessageContaining("Could not listen for test notifications on [quark_test_first]")
+                .withMessageContaining("Could not listen for test notifications on [" + FIRST + "]")
                 .withCauseInstanceOf(SQLException.class);
             assertThat(listener.isRunning()).isFalse();
             assertThat(this.logged.list).as("the caller reports the failure").isEmpty();
