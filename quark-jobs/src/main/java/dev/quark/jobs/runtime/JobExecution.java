@@ -35,6 +35,8 @@ final class JobExecution {
 
     private static final Logger logger = LoggerFactory.getLogger(JobExecution.class);
 
+    private static final Runnable NOTHING = () -> { };
+
     private final JobOrchestrator orchestrator;
 
     private final ClaimedJob claimed;
@@ -188,14 +190,14 @@ final class JobExecution {
         }
         // The context also knows of a request made while the job waited prefetched, after its claim was read.
         if (job.cancelRequested() || this.context.isCancellationRequested()) {
-            decide(new JobTransition(JobStatus.CANCELLED, null, null, false), ExecutionOutcome.CANCELLED, false);
+            decide(new JobTransition(JobStatus.CANCELLED, null, null, false), ExecutionOutcome.CANCELLED, false, NOTHING);
             return false;
         }
         return true;
     }
 
     private void succeeded() {
-        decide(JobTransition.succeeded(), ExecutionOutcome.SUCCEEDED, true);
+        decide(JobTransition.succeeded(), ExecutionOutcome.SUCCEEDED, true, NOTHING);
     }
 
     private void failed(Throwable failure) {
@@ -209,7 +211,7 @@ final class JobExecution {
         }
         if (failure instanceof JobCancelledException && this.context.isCancellationRequested()) {
             this.context.system("INFO", "attempt " + job().attempt() + " stopped after a cancellation request");
-            decide(JobTransition.cancelled(), ExecutionOutcome.CANCELLED, false);
+            decide(JobTransition.cancelled(), ExecutionOutcome.CANCELLED, false, NOTHING);
             return;
         }
         if (failure instanceof LeaseLostException lost && lost.getResource().equals(lease().resource())) {
@@ -226,10 +228,10 @@ final class JobExecution {
             Duration backoff = this.handler.retryPolicy().backoff(job.attempt(), this.orchestrator.random());
             Instant retryAt = this.orchestrator.clock().instant().plus(backoff);
             this.context.system("WARN", "attempt " + job.attempt() + " failed (" + error + "); retrying at " + retryAt);
-            if (decide(JobTransition.retry(retryAt, error), ExecutionOutcome.RETRIED, false)) {
+            decide(JobTransition.retry(retryAt, error), ExecutionOutcome.RETRIED, false, () -> {
                 this.orchestrator.jobDueLater(type(), retryAt);
                 this.orchestrator.filters().each("onFailure", job, (filter) -> filter.onFailure(job, error, retryAt));
-            }
+            });
         }
         else {
             String why = this.handler.retryPolicy().isRetryable(failure) ? "no attempts left" : "not retryable";
@@ -240,9 +242,8 @@ final class JobExecution {
 
     private void deadLettered(JobTransition transition, JobError error) {
         Job job = job();
-        if (decide(transition, ExecutionOutcome.DEAD_LETTERED, false)) {
-            this.orchestrator.filters().each("onDeadLetter", job, (filter) -> filter.onDeadLetter(job, error));
-        }
+        decide(transition, ExecutionOutcome.DEAD_LETTERED, false,
+                () -> this.orchestrator.filters().each("onDeadLetter", job, (filter) -> filter.onDeadLetter(job, error)));
     }
 
     /**
@@ -380,27 +381,42 @@ final class JobExecution {
     private void release() {
         this.context.system("WARN", "attempt " + job().attempt() + " stopped: its worker '" + lease().owner()
                 + "' shut down; the job is enqueued again");
-        decide(JobTransition.released(this.orchestrator.clock().instant()), ExecutionOutcome.RELEASED, false);
+        decide(JobTransition.released(this.orchestrator.clock().instant()), ExecutionOutcome.RELEASED, false, NOTHING);
     }
 
     /**
-     * Records the attempt's outcome, unless another was decided before.
-     * @return whether it was recorded
+     * Records the attempt's outcome, unless another was decided before. An outcome whose write fails because the store
+     * cannot be reached is kept by the node ({@link UnwrittenOutcomes}) and written again while its lease lasts; the
+     * attempt's handling of the outcome, and {@code recorded}, then run once it is written.
+     * @param recorded run once the outcome is recorded (at once, or later for a kept outcome)
      */
-    private boolean decide(JobTransition transition, ExecutionOutcome outcome, boolean succeeded) {
+    private void decide(JobTransition transition, ExecutionOutcome outcome, boolean succeeded, Runnable recorded) {
         synchronized (this) {
             if (this.decided) {
-                return false;
+                return;
             }
             this.decided = true;
         }
         JobReport report = this.context.finalReport(succeeded);
-        boolean recorded = false;
-        RuntimeException refused = this.orchestrator.outcomes()
-            .write(new JobOutcome(job().id(), lease(), transition, report, this.orchestrator.clock().instant()));
+        JobOutcome written = new JobOutcome(job().id(), lease(), transition, report, this.orchestrator.clock().instant());
+        RuntimeException refused = this.orchestrator.outcomes().write(written);
+        if (refused != null && ConnectionFailures.isConnectionFailure(refused) && this.orchestrator.unwrittenOutcomes()
+            .keep(written, refused, (result) -> settle(transition, outcome, result, recorded))) {
+            logger.warn("Job {} ({}) could not be recorded as {}: the store could not be reached; the outcome is kept "
+                    + "and written again until the store answers or the job's lease is lost", job().id(), type(),
+                    transition.status(), refused);
+            return;
+        }
+        settle(transition, outcome, refused, recorded);
+    }
+
+    /**
+     * Handles what the write of the outcome gave: {@code null} when it is recorded, why not otherwise.
+     */
+    private void settle(JobTransition transition, ExecutionOutcome outcome, @Nullable RuntimeException refused,
+            Runnable recorded) {
         if (refused == null) {
             this.orchestrator.metrics().finished(type(), outcome, elapsed());
-            recorded = true;
         }
         else if (refused instanceof LeaseLostException) {
             logger.warn("Job {} ({}) could not be recorded as {}: its lease was lost, another worker may run it", job().id(),
@@ -416,7 +432,7 @@ final class JobExecution {
             logger.error("Job {} ({}) could not be recorded as {}: the store refused the write; it runs again once its "
                     + "lease is free", job().id(), type(), transition.status(), refused);
         }
-        if (recorded) {
+        if (refused == null) {
             this.orchestrator.outcomeRecorded(lease());
         }
         else if (unreachable) {
@@ -427,7 +443,7 @@ final class JobExecution {
         else {
             this.orchestrator.releaseLease(lease());
         }
-        if (recorded && transition.status().isFinished()) {
+        if (refused == null && transition.status().isFinished()) {
             try {
                 this.orchestrator.outcomeListener().finished(job(), transition.status());
             }
@@ -435,7 +451,9 @@ final class JobExecution {
                 logger.warn("The outcome listener of job {} ({}) failed", job().id(), type(), ex);
             }
         }
-        return recorded;
+        if (refused == null) {
+            recorded.run();
+        }
     }
 
     private void armTimeout() {

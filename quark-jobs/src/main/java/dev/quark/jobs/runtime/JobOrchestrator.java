@@ -163,6 +163,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     private final OutcomeWriter outcomes;
 
+    private final UnwrittenOutcomes unwritten;
+
     /** Whether the store keeps the jobs' leases in its own records ({@link JobStore#leaseStore()}). */
     private final boolean leasesInStore;
 
@@ -284,6 +286,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             keeper.renewEvery(builder.renewEvery);
         }
         this.keeper = keeper.build();
+        this.unwritten = new UnwrittenOutcomes(this.outcomes, this.scheduler, this.clock,
+                (task) -> this.threads.newThread(task).start(), builder.leaseDuration);
     }
 
     /**
@@ -1188,6 +1192,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     private void leaseLost(Lease lease, LeaseLoss loss) {
+        this.unwritten.leaseLost(lease);
         JobId id;
         try {
             id = JobLeases.jobId(lease.resource());
@@ -1399,6 +1404,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                     this.shutdownTimeout, left);
         }
         left.forEach(JobExecution::stop);
+        this.unwritten.close();
         awaitPendingReleases();
         this.keeper.close();
         if (this.ownScheduler != null) {
@@ -1445,6 +1451,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     OutcomeWriter outcomes() {
         return this.outcomes;
+    }
+
+    UnwrittenOutcomes unwrittenOutcomes() {
+        return this.unwritten;
     }
 
     JobPayloadCodec codec() {

@@ -1989,7 +1989,90 @@ class JobOrchestratorTests {
     }
 
     @Test
-    void anOutcomeNotWrittenBecauseTheStoreCannotBeReachedLeavesItsLeaseToExpire() throws Exception {
+    void anOutcomeNotWrittenBecauseTheStoreCannotBeReachedIsKeptAndWrittenOnceItAnswersSoTheJobDoesNotRunAgain()
+            throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        Node node = node("node-1", 1, JobHandler.of("work", String.class, (payload, context) -> {
+            runs.incrementAndGet();
+            running.countDown();
+            mayEnd.await();
+        }));
+        JobId id = node.queue().enqueue("work", "job");
+        awaitLatch(running);
+        String resource = JobLeases.resource(id);
+        try {
+            this.store.unreachable = true;
+            mayEnd.countDown();
+            await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+            assertThat(node.orchestrator().unwrittenOutcomes().size()).as("kept").isOne();
+            this.scheduler.advance(Duration.ofSeconds(2));
+            await("a retry while the store is down").atMost(WAIT)
+                .until(() -> this.store.unreachableFinishes.stream().filter(id::equals).count() >= 2);
+            assertThat(node.orchestrator().unwrittenOutcomes().size()).as("still kept").isOne();
+        }
+        finally {
+            this.store.unreachable = false;
+        }
+        assertThat(this.leases.releases).as("not released while kept: the job is RUNNING under it")
+            .noneSatisfy((resources) -> assertThat(resources).contains(resource));
+        assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+        this.scheduler.advance(Duration.ofSeconds(5));
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.attempt()).as("written by the first attempt").isEqualTo(1);
+        assertThat(runs).as("the handler ran once").hasValue(1);
+        await().atMost(WAIT).until(() -> node.orchestrator().unwrittenOutcomes().size() == 0);
+        await("its lease released").atMost(WAIT).until(() -> this.leases.holder(resource).isEmpty());
+        assertThat(this.metrics.outcomes).containsExactly("work:succeeded");
+        this.scheduler.advance(Duration.ofSeconds(31));
+        assertThat(runs).as("not taken over after the lease's time").hasValue(1);
+        assertThat(this.store.find(id).orElseThrow().attempt()).isEqualTo(1);
+    }
+
+    @Test
+    void aKeptOutcomeWhoseLeaseExpiresBeforeTheStoreAnswersIsDroppedAndTheJobRunsAgainOnce() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        Node node = node("node-1", 1, JobHandler.of("work", String.class, (payload, context) -> {
+            if (runs.incrementAndGet() == 1) {
+                running.countDown();
+                mayEnd.await();
+            }
+        }));
+        JobId id = node.queue().enqueue("work", "job");
+        awaitLatch(running);
+        ch.qos.logback.classic.Logger keptLogger = (ch.qos.logback.classic.Logger) LoggerFactory
+            .getLogger(UnwrittenOutcomes.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        keptLogger.addAppender(logged);
+        try {
+            this.store.unreachable = true;
+            mayEnd.countDown();
+            await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty()
+                    && node.orchestrator().unwrittenOutcomes().size() == 1);
+            this.scheduler.advance(Duration.ofSeconds(31));
+            await("dropped once its lease expired").atMost(WAIT)
+                .until(() -> node.orchestrator().unwrittenOutcomes().size() == 0);
+        }
+        finally {
+            this.store.unreachable = false;
+            keptLogger.detachAppender(logged);
+        }
+        assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+            .anySatisfy((event) -> assertThat(event.getFormattedMessage()).contains(id.toString())
+                .contains("its lease was lost first"));
+        // Abandoned jobs are looked for once per lease duration; the last look failed while the store was down.
+        this.scheduler.advance(Duration.ofSeconds(31));
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.attempt()).as("taken over once its lease expired").isEqualTo(2);
+        assertThat(runs).hasValue(2);
+    }
+
+    @Test
+    void outcomesKeptWhenTheNodeClosesAreTriedOnceMoreAndWrittenIfTheStoreAnswers() throws Exception {
         CountDownLatch running = new CountDownLatch(1);
         CountDownLatch mayEnd = new CountDownLatch(1);
         Node node = node("node-1", 1, JobHandler.of("work", String.class, (payload, context) -> {
@@ -2001,19 +2084,16 @@ class JobOrchestratorTests {
         try {
             this.store.unreachable = true;
             mayEnd.countDown();
-            await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+            await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty()
+                    && node.orchestrator().unwrittenOutcomes().size() == 1);
         }
         finally {
             this.store.unreachable = false;
         }
-        String resource = JobLeases.resource(id);
-        assertThat(this.leases.releases).as("not released: the job is RUNNING under it")
-            .noneSatisfy((resources) -> assertThat(resources).contains(resource));
-        assertThat(this.store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
-        assertThat(this.leases.holder(resource)).as("held until it expires").isPresent();
-        this.scheduler.advance(Duration.ofSeconds(31));
-        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
-        assertThat(done.attempt()).as("taken over once its lease expired, not renewed").isEqualTo(2);
+        node.orchestrator().close();
+        assertThat(this.store.find(id).orElseThrow().status()).as("written by the close, no retry due yet")
+            .isEqualTo(JobStatus.SUCCEEDED);
+        assertThat(node.orchestrator().unwrittenOutcomes().size()).isZero();
     }
 
     private boolean givenBackUncounted(JobId id) {
