@@ -9,13 +9,18 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.jobs.Job;
 import dev.quark.jobs.JobHandler;
+import dev.quark.jobs.JobId;
+import dev.quark.jobs.JobStatus;
 import dev.quark.jobs.RetryPolicy;
 import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.JobStore;
@@ -24,6 +29,7 @@ import dev.quark.lease.LeaseStore;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
+import dev.quark.testkit.server.TcpProxy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -193,6 +199,62 @@ class JdbcTwoNodeOrchestratorTests extends TwoNodeOrchestratorTests {
             proceed.countDown();
             orchestrator.close();
             jdbc.sql("delete from quark_job where type = 'closing'").update();
+        }
+    }
+
+    /**
+     * On PostgreSQL, with the connection to the database cut while an attempt ends: the outcome's write fails as a
+     * connection failure, the node keeps it and writes it once the database answers again, within the job's lease, so
+     * the job is recorded as its first attempt ended and does not run again.
+     */
+    @Test
+    void anOutcomeWrittenWhileTheDatabaseIsCutOffIsWrittenOnceItAnswersAndTheJobRunsOnce() throws Exception {
+        Matcher url = Pattern.compile("jdbc:postgresql://([^:/]+)(?::(\\d+))?/(.*)").matcher(schema.jdbcUrl());
+        assertThat(url.matches()).as(schema.jdbcUrl()).isTrue();
+        JobPayloadCodec codec = new JobPayloadCodec(JsonMapper.builder().build());
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        JobHandlerRegistry handlers = new JobHandlerRegistry(List.of(JobHandler.of("cut-off", String.class,
+                (payload, context) -> {
+                    runs.incrementAndGet();
+                    running.countDown();
+                    mayEnd.await();
+                })), codec, RetryPolicy.builder().maxAttempts(3).build(), Duration.ofMinutes(1));
+        JdbcClient jdbc = JdbcClient.create(dataSource);
+        try (TcpProxy proxy = TcpProxy.start(url.group(1), (url.group(2) != null) ? Integer.parseInt(url.group(2)) : 5432);
+                HikariDataSource proxied = new HikariDataSource()) {
+            proxied.setJdbcUrl("jdbc:postgresql://" + proxy.host() + ":" + proxy.port() + "/" + url.group(3));
+            proxied.setMaximumPoolSize(4);
+            proxied.setConnectionTimeout(500);
+            JdbcJobStore cutOff = new JdbcJobStore(proxied, PREFIX);
+            JobOrchestrator orchestrator = JobOrchestrator.builder(cutOff, leases, handlers, codec)
+                .owner("cut-off")
+                .pollInterval(Duration.ofMillis(100))
+                .leaseDuration(Duration.ofSeconds(20))
+                .build();
+            try {
+                JobId id = new DefaultJobQueue(store, handlers, codec, Clock.systemUTC(), JobMetrics.NONE)
+                    .enqueue("cut-off", "job");
+                orchestrator.start();
+                assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+                proxy.cut();
+                mayEnd.countDown();
+                await("kept").atMost(Duration.ofSeconds(10))
+                    .until(() -> orchestrator.unwrittenOutcomes().size() == 1);
+                assertThat(store.find(id).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+                proxy.restore();
+                await("written once the database answers").atMost(Duration.ofSeconds(15))
+                    .until(() -> store.find(id).orElseThrow().status() == JobStatus.SUCCEEDED);
+                Job done = store.find(id).orElseThrow();
+                assertThat(done.attempt()).isEqualTo(1);
+                assertThat(runs).as("the handler ran once").hasValue(1);
+                assertThat(orchestrator.unwrittenOutcomes().size()).isZero();
+            }
+            finally {
+                orchestrator.close();
+                jdbc.sql("delete from quark_job where type = 'cut-off'").update();
+            }
         }
     }
 }
