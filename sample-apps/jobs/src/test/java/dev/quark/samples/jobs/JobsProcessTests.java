@@ -3,6 +3,7 @@ package dev.quark.samples.jobs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -10,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import dev.quark.samples.jobs.JobsClient.Reply;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
+import dev.quark.testkit.server.RedisTestServer;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -21,13 +23,14 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Two nodes of the sample, each a JVM started from its executable jar, sharing jobs in PostgreSQL (a schema of
- * this run alone), on loopback. A report job that takes {@link #RENDER_TIME} is enqueued; once it runs and has
+ * this run alone) or in Redis (a key prefix of this run alone), on loopback. A report job that takes {@link #RENDER_TIME} is enqueued; once it runs and has
  * reported progress, the node running it is killed with {@code SIGKILL}; the job must then be taken over by the
  * survivor after its lease expires and complete there exactly once: one more attempt, its effect (the published
  * report) on the survivor, its final state recorded once and not changed after. Node logs are in
  * {@code target/node-logs/<run>}.
  * <p>
- * Needs PostgreSQL at {@code QUARK_TEST_POSTGRES_URL} (a JDBC URL with its user); without it the test is skipped.
+ * Runs on PostgreSQL and on Redis: needs PostgreSQL at {@code QUARK_TEST_POSTGRES_URL} (a JDBC URL with its user), and
+ * Redis at {@code QUARK_TEST_REDIS_URL}; without one, its test is skipped.
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class JobsProcessTests {
@@ -54,25 +57,47 @@ class JobsProcessTests {
     void aJobWhoseNodeIsKilledMidRunCompletesOnceOnTheSurvivorAfterItsLeaseExpires() throws Exception {
         Assumptions.assumeTrue(System.getenv(PostgresTestServer.VARIABLE) != null,
                 PostgresTestServer.VARIABLE + " is not set: this test needs a PostgreSQL server");
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(JobsProcessTests.class)) {
+            killAndTakeOver(List.of("spring.profiles.active=postgres", "spring.datasource.url=" + schema.jdbcUrl()));
+        }
+    }
+
+    /**
+     * The same on Redis ({@code quark.backend=redis}, a key prefix of this run alone, deleted after it): the jobs, their
+     * leases and the wake-ups between the nodes in Redis.
+     */
+    @Test
+    void onRedisAJobWhoseNodeIsKilledMidRunCompletesOnceOnTheSurvivorAfterItsLeaseExpires() throws Exception {
+        Assumptions.assumeTrue(System.getenv(RedisTestServer.VARIABLE) != null,
+                RedisTestServer.VARIABLE + " is not set: this test needs a Redis server");
+        RedisTestServer redis = RedisTestServer.get();
+        String prefix = redis.uniqueKeyPrefix(JobsProcessTests.class);
+        try {
+            killAndTakeOver(List.of("spring.profiles.active=redis", "spring.data.redis.url=" + redis.url(),
+                    "quark.redis.key-prefix=" + prefix));
+        }
+        finally {
+            redis.deleteKeys(prefix);
+        }
+    }
+
+    private void killAndTakeOver(List<String> backend) throws Exception {
         Path jar = Path.of(System.getProperty("quark.sample.jobs.jar", "target/missing.jar"));
         assertThat(jar).as("the sample's executable jar (built by package, before integration-test)").isRegularFile();
         Path logs = Path.of(System.getProperty("quark.sample.jobs.logs", "target/node-logs")).resolve(this.run);
         Files.createDirectories(logs);
-        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(JobsProcessTests.class)) {
-            List<String> properties = List.of("spring.profiles.active=postgres",
-                    "spring.datasource.url=" + schema.jdbcUrl(), "quark.jobs.lease-duration=" + LEASE.toMillis() + "ms",
-                    "quark.jobs.poll-interval=200ms", "reports.render-time=" + RENDER_TIME.toMillis() + "ms",
-                    "spring.main.banner-mode=off");
-            long started = System.nanoTime();
-            // One after the other: two nodes applying the changelogs to an empty schema at once race to create
-            // Liquibase's own tables (its lock cannot guard the creation of its lock table).
-            try (NodeProcess first = NodeProcess.start(jar, "node-1", properties, logs)) {
-                awaitUp(first);
-                try (NodeProcess second = NodeProcess.start(jar, "node-2", properties, logs)) {
-                    awaitUp(second);
-                    log("2 nodes up after " + millisSince(started) + " ms: " + List.of(first, second));
-                    killTheRunningNodeAndAwaitTheSurvivor(List.of(first, second));
-                }
+        List<String> properties = new ArrayList<>(backend);
+        properties.addAll(List.of("quark.jobs.lease-duration=" + LEASE.toMillis() + "ms", "quark.jobs.poll-interval=200ms",
+                "reports.render-time=" + RENDER_TIME.toMillis() + "ms", "spring.main.banner-mode=off"));
+        long started = System.nanoTime();
+        // One after the other: two nodes applying the changelogs to an empty schema at once race to create
+        // Liquibase's own tables (its lock cannot guard the creation of its lock table).
+        try (NodeProcess first = NodeProcess.start(jar, "node-1", properties, logs)) {
+            awaitUp(first);
+            try (NodeProcess second = NodeProcess.start(jar, "node-2", properties, logs)) {
+                awaitUp(second);
+                log("2 nodes up after " + millisSince(started) + " ms: " + List.of(first, second));
+                killTheRunningNodeAndAwaitTheSurvivor(List.of(first, second));
             }
         }
     }
