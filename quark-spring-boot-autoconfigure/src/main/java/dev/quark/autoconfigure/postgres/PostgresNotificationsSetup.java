@@ -11,13 +11,17 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.jdbc.metadata.CompositeDataSourcePoolMetadataProvider;
+import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadata;
+import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadataProvider;
 import org.springframework.util.ClassUtils;
 
 /**
  * What the jobs' and durable tasks' PostgreSQL notifications check when the auto-configuration sets them up: which
  * sender the stores get (a warning when several beans make the choice ambiguous, rather than silently none), and a
- * warning when the application's Hikari pool is small for the connections the notifications hold (the shared
+ * warning when the application's connection pool is small for the connections the notifications hold (the shared
  * listener's and the sender's).
  */
 public final class PostgresNotificationsSetup {
@@ -58,47 +62,100 @@ public final class PostgresNotificationsSetup {
     }
 
     /**
-     * Logs one warning when the data source is a Hikari pool of fewer than {@link #SMALL_POOL} connections: the
-     * notifications hold up to {@value #NOTIFICATION_CONNECTIONS} of its connections, the shared listening connection (one
-     * per data source, for the cluster membership's watch and the jobs' and durable tasks' wake-ups together) for as
-     * long as the node runs, and the one the sender borrows per batch of notifications. Called when the shared
-     * listener of the data source is opened.
+     * Logs one warning when the data source is a Hikari pool of fewer than {@link #SMALL_POOL} connections, as
+     * {@link #warnIfSmallPool(DataSource, ListableBeanFactory)} does for any pool.
      * @param dataSource the data source whose shared listener opens
      */
     public static void warnIfSmallPool(DataSource dataSource) {
-        if (!ClassUtils.isPresent("com.zaxxer.hikari.HikariDataSource",
-                PostgresNotificationsSetup.class.getClassLoader())) {
-            return;
+        warnIfSmallPool(dataSource, null);
+    }
+
+    /**
+     * Logs one warning when the data source is a pool of fewer than {@link #SMALL_POOL} connections: the
+     * notifications hold up to {@value #NOTIFICATION_CONNECTIONS} of its connections, the shared listening connection
+     * (one per data source, for the cluster membership's watch and the jobs' and durable tasks' wake-ups together) for
+     * as long as the node runs, and the one the sender borrows per batch of notifications. Called when the shared
+     * listener of the data source is opened. The pool's size is read through Spring Boot's
+     * {@code DataSourcePoolMetadataProvider} beans (Hikari, Tomcat JDBC, Commons DBCP2 and Oracle UCP pools, also
+     * behind a wrapper that unwraps to them, and any pool an application adds a provider for), or, without them, from a
+     * Hikari pool directly. A pool whose size cannot be read gets no warning.
+     * @param dataSource the data source whose shared listener opens
+     * @param beans where to find the pool metadata providers, or {@code null} to read Hikari pools only
+     */
+    public static void warnIfSmallPool(DataSource dataSource, @Nullable ListableBeanFactory beans) {
+        PoolSize pool = null;
+        if (beans != null && ClassUtils.isPresent(BOOT_POOL_METADATA, PostgresNotificationsSetup.class.getClassLoader())) {
+            pool = BootPools.size(dataSource, beans);
         }
-        int size = HikariPools.maximumPoolSize(dataSource);
-        if (size > 0 && size < SMALL_POOL) {
-            logger.warn("The DataSource is a Hikari pool of at most {} connections, and PostgreSQL notifications "
-                    + "hold up to {} of them: the listening connection, opened now for as long as the node runs and "
-                    + "shared by whichever of the cluster membership (PostgreSQL) and the jobs' and durable tasks' "
-                    + "wake-ups listen, and, where jobs or durable tasks send notifications, one the sender borrows "
-                    + "per batch. Raise spring.datasource.hikari.maximum-pool-size; the jobs' and durable tasks' "
-                    + "notifications (not the membership's watch) can be turned off with {}", size,
-                    NOTIFICATION_CONNECTIONS, PROPERTIES);
+        if (pool == null && ClassUtils.isPresent("com.zaxxer.hikari.HikariDataSource",
+                PostgresNotificationsSetup.class.getClassLoader())) {
+            pool = HikariPools.size(dataSource);
+        }
+        if (pool != null && pool.max() > 0 && pool.max() < SMALL_POOL) {
+            logger.warn("The DataSource is a connection pool ({}) of at most {} connections, and PostgreSQL "
+                    + "notifications hold up to {} of them: the listening connection, opened now for as long as the "
+                    + "node runs and shared by whichever of the cluster membership (PostgreSQL) and the jobs' and "
+                    + "durable tasks' wake-ups listen, and, where jobs or durable tasks send notifications, one the "
+                    + "sender borrows per batch. Raise the pool's maximum size (for Hikari "
+                    + "spring.datasource.hikari.maximum-pool-size); the jobs' and durable tasks' notifications (not the "
+                    + "membership's watch) can be turned off with {}", pool.kind(), pool.max(), NOTIFICATION_CONNECTIONS,
+                    PROPERTIES);
+        }
+    }
+
+    private static final String BOOT_POOL_METADATA = "org.springframework.boot.jdbc.metadata.DataSourcePoolMetadataProvider";
+
+    /** A pool's maximum size and what pool it is. */
+    private record PoolSize(int max, String kind) {
+    }
+
+    /** Touches Spring Boot's JDBC classes only where they are. */
+    private static final class BootPools {
+
+        /** The pool's size from the metadata providers, or {@code null} when none of them knows the data source. */
+        static @Nullable PoolSize size(DataSource dataSource, ListableBeanFactory beans) {
+            try {
+                List<DataSourcePoolMetadataProvider> providers = beans
+                    .getBeanProvider(DataSourcePoolMetadataProvider.class)
+                    .orderedStream()
+                    .toList();
+                if (providers.isEmpty()) {
+                    return null;
+                }
+                DataSourcePoolMetadata metadata = new CompositeDataSourcePoolMetadataProvider(providers)
+                    .getDataSourcePoolMetadata(dataSource);
+                if (metadata == null) {
+                    return null;
+                }
+                Integer max = metadata.getMax();
+                return (max != null)
+                        ? new PoolSize(max, metadata.getClass().getSimpleName().replace("DataSourcePoolMetadata", ""))
+                        : null;
+            }
+            catch (RuntimeException ex) {
+                logger.debug("Could not read the pool's size", ex);
+                return null;
+            }
         }
     }
 
     /** Touches Hikari's classes only where they are. */
     private static final class HikariPools {
 
-        /** The pool's maximum size, or 0 when the data source is no Hikari pool. */
-        static int maximumPoolSize(DataSource dataSource) {
+        /** The pool's size, or {@code null} when the data source is no Hikari pool. */
+        static @Nullable PoolSize size(DataSource dataSource) {
             try {
                 if (dataSource instanceof HikariDataSource hikari) {
-                    return hikari.getMaximumPoolSize();
+                    return new PoolSize(hikari.getMaximumPoolSize(), "Hikari");
                 }
                 if (dataSource.isWrapperFor(HikariDataSource.class)) {
-                    return dataSource.unwrap(HikariDataSource.class).getMaximumPoolSize();
+                    return new PoolSize(dataSource.unwrap(HikariDataSource.class).getMaximumPoolSize(), "Hikari");
                 }
             }
             catch (SQLException | RuntimeException ex) {
                 logger.debug("Could not read the pool's size", ex);
             }
-            return 0;
+            return null;
         }
     }
 }

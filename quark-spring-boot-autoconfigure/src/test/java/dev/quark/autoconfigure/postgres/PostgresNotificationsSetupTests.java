@@ -2,14 +2,20 @@ package dev.quark.autoconfigure.postgres;
 
 import javax.sql.DataSource;
 
+import com.zaxxer.hikari.HikariConfigMXBean;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.jdbc.PostgresNotificationSender;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
+import org.springframework.boot.jdbc.DataSourceUnwrapper;
+import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadata;
+import org.springframework.boot.jdbc.metadata.DataSourcePoolMetadataProvider;
+import org.springframework.boot.jdbc.metadata.HikariDataSourcePoolMetadata;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,7 +35,7 @@ class PostgresNotificationsSetupTests {
         try (HikariDataSource pool = pool(3)) {
             PostgresNotificationsSetup.warnIfSmallPool(pool);
         }
-        assertThat(output.getOut()).containsOnlyOnce("Hikari pool of at most 3 connections")
+        assertThat(output.getOut()).containsOnlyOnce("connection pool (Hikari) of at most 3 connections")
             .contains("quark.jobs.postgres.notify-enabled=false")
             .contains("quark.durabletasks.postgres.notify-enabled=false")
             .contains("whichever of the cluster membership");
@@ -42,7 +48,70 @@ class PostgresNotificationsSetupTests {
         }
         DataSource other = new SimpleDriverDataSource();
         PostgresNotificationsSetup.warnIfSmallPool(other);
-        assertThat(output.getOut()).doesNotContain("Hikari pool");
+        assertThat(output.getOut()).doesNotContain("connection pool");
+    }
+
+    /**
+     * Any pool Spring Boot's pool metadata providers know gets the warning: here an application's own pool, told by a
+     * provider bean of its own, and a Hikari pool behind a wrapper, told by the provider Spring Boot defines for Hikari.
+     */
+    @Test
+    void aSmallPoolOfAnyKindThatAPoolMetadataProviderKnowsGetsTheWarning(CapturedOutput output) {
+        DataSource ownPool = new SimpleDriverDataSource();
+        DefaultListableBeanFactory beans = new DefaultListableBeanFactory();
+        beans.registerSingleton("ownPool", (DataSourcePoolMetadataProvider) (dataSource) -> (dataSource == ownPool)
+                ? new OwnPoolMetadata(2) : null);
+        beans.registerSingleton("hikari", (DataSourcePoolMetadataProvider) (dataSource) -> {
+            HikariDataSource hikari = DataSourceUnwrapper.unwrap(dataSource, HikariConfigMXBean.class,
+                    HikariDataSource.class);
+            return (hikari != null) ? new HikariDataSourcePoolMetadata(hikari) : null;
+        });
+        PostgresNotificationsSetup.warnIfSmallPool(ownPool, beans);
+        assertThat(output.getOut()).containsOnlyOnce("connection pool (OwnPoolMetadata) of at most 2 connections");
+        try (HikariDataSource pool = pool(4)) {
+            PostgresNotificationsSetup.warnIfSmallPool(new DelegatingDataSource(pool), beans);
+        }
+        assertThat(output.getOut()).containsOnlyOnce("connection pool (Hikari) of at most 4 connections");
+        try (HikariDataSource pool = pool(5)) {
+            PostgresNotificationsSetup.warnIfSmallPool(new DelegatingDataSource(pool), beans);
+        }
+        PostgresNotificationsSetup.warnIfSmallPool(new SimpleDriverDataSource(), beans);
+        assertThat(output.getOut()).doesNotContain("at most 5").containsOnlyOnce("at most 4")
+            .containsOnlyOnce("at most 2");
+    }
+
+    /** Metadata of an application's own pool. */
+    private record OwnPoolMetadata(int max) implements DataSourcePoolMetadata {
+
+        @Override
+        public Float getUsage() {
+            return 0f;
+        }
+
+        @Override
+        public Integer getActive() {
+            return 0;
+        }
+
+        @Override
+        public Integer getMax() {
+            return this.max;
+        }
+
+        @Override
+        public Integer getMin() {
+            return 0;
+        }
+
+        @Override
+        public String getValidationQuery() {
+            return "select 1";
+        }
+
+        @Override
+        public Boolean getDefaultAutoCommit() {
+            return true;
+        }
     }
 
     @Test
