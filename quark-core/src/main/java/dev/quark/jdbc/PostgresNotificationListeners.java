@@ -9,6 +9,8 @@ import java.util.function.Consumer;
 
 import javax.sql.DataSource;
 
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+
 /**
  * The shared {@link PostgresNotificationListener} of each data source: the areas that listen to PostgreSQL
  * notifications (the cluster membership's watch, the jobs' and the durable tasks' wake-ups) ask it for the listener
@@ -18,8 +20,11 @@ import javax.sql.DataSource;
  * <p>
  * A data source's listener is created and {@link PostgresNotificationListener#start() started} when it is first asked
  * for (so a node whose areas listen to nothing holds no connection), with no channel yet; it keeps its connection
- * until {@link #close()}, even when every subscription is closed meanwhile. Data sources are told apart by identity:
- * two wrappers of one pool count as two data sources, each with its listener.
+ * until {@link #close()}, even when every subscription is closed meanwhile. Data sources are told apart by the pool
+ * they wrap: Spring's {@link DelegatingDataSource}s (such as a {@code TransactionAwareDataSourceProxy} or a
+ * {@code LazyConnectionDataSourceProxy}) are followed to their target, so that wrappers of one pool share its
+ * listener, which takes its connections through the first of them asked for (a wrapper may add credentials the pool
+ * lacks). Other wrappers (of other libraries) count as data sources of their own.
  * <p>
  * Requires the PostgreSQL JDBC driver, as {@link PostgresNotificationListener} does.
  */
@@ -70,10 +75,11 @@ public final class PostgresNotificationListeners implements AutoCloseable {
     public PostgresNotificationListener listener(DataSource dataSource) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         synchronized (this.listeners) {
-            PostgresNotificationListener listener = this.listeners.get(dataSource);
+            DataSource pool = pool(dataSource);
+            PostgresNotificationListener listener = this.listeners.get(pool);
             if (listener != null && (listener.isClosed() || !listener.isRunning())) {
                 // Closed, perhaps still ending: its subscriptions were ended, a new one listens again.
-                this.listeners.remove(dataSource);
+                this.listeners.remove(pool);
                 listener = null;
             }
             if (listener == null) {
@@ -81,10 +87,25 @@ public final class PostgresNotificationListeners implements AutoCloseable {
                 String named = this.listeners.isEmpty() ? this.name : this.name + "-" + (this.listeners.size() + 1);
                 listener = new PostgresNotificationListener(dataSource, named);
                 listener.start();
-                this.listeners.put(dataSource, listener);
+                this.listeners.put(pool, listener);
             }
             return listener;
         }
+    }
+
+    /**
+     * Returns the data source a chain of {@link DelegatingDataSource}s ends in (bounded, against a cycle).
+     */
+    private static DataSource pool(DataSource dataSource) {
+        DataSource current = dataSource;
+        for (int i = 0; i < 32 && current instanceof DelegatingDataSource delegating; i++) {
+            DataSource target = delegating.getTargetDataSource();
+            if (target == null) {
+                break;
+            }
+            current = target;
+        }
+        return current;
     }
 
     /**

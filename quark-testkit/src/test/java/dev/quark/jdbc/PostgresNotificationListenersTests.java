@@ -24,6 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+import org.springframework.jdbc.datasource.LazyConnectionDataSourceProxy;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -122,6 +125,34 @@ class PostgresNotificationListenersTests {
         assertThat(taskWakeUps.isRunning()).isFalse();
         assertThat(otherWakeUps.isRunning()).isFalse();
         assertThat(listeners.listeners()).isEmpty();
+        assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).isEqualTo(before);
+    }
+
+    /**
+     * Spring's wrappers of one pool (a transaction-aware proxy, a lazy-connection proxy, a wrapper of a wrapper) share
+     * the pool's listener and its one connection; the pool itself asked for later gets the same listener.
+     */
+    @Test
+    void wrappersOfOnePoolShareItsListenerAndItsOneConnection() {
+        List<DataSource> opened = new CopyOnWriteArrayList<>();
+        int before = dataSource.getHikariPoolMXBean().getActiveConnections();
+        DataSource transactionAware = new TransactionAwareDataSourceProxy(dataSource);
+        try (PostgresNotificationListeners listeners = new PostgresNotificationListeners("test", opened::add)) {
+            PostgresNotificationListener first = listeners.listener(transactionAware);
+            assertThat(listeners.listener(new LazyConnectionDataSourceProxy(dataSource))).isSameAs(first);
+            assertThat(listeners.listener(new DelegatingDataSource(new DelegatingDataSource(dataSource))))
+                .isSameAs(first);
+            assertThat(listeners.listener(dataSource)).isSameAs(first);
+            assertThat(listeners.listener(other)).isNotSameAs(first);
+            assertThat(opened).as("one opening per pool, with the data source first asked for")
+                .containsExactly(transactionAware, other);
+            List<Notifications> received = new CopyOnWriteArrayList<>();
+            assertThat(first.subscribe("quark_test_" + RUN + "_wrapped", received::add).awaitListening(WAIT))
+                .isTrue();
+            assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).isEqualTo(before + 1);
+            notify("quark_test_" + RUN + "_wrapped", "through a wrapper");
+            await().atMost(WAIT).until(() -> !received.isEmpty());
+        }
         assertThat(dataSource.getHikariPoolMXBean().getActiveConnections()).isEqualTo(before);
     }
 
