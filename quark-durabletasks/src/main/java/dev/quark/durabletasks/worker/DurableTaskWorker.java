@@ -249,6 +249,16 @@ public final class DurableTaskWorker implements AutoCloseable {
     }
 
     /**
+     * Polls at an instant, or sooner when a poll comes sooner: work is known to become visible then (another node
+     * created a timer, a delayed start, a later retry). An instant past polls as soon as possible.
+     * @param at when the work becomes visible, on this worker's clock
+     */
+    public void wakeAt(Instant at) {
+        Objects.requireNonNull(at, "at must not be null");
+        schedulePoll(at);
+    }
+
+    /**
      * Returns whether the worker is started and not closed.
      * @return whether it runs
      */

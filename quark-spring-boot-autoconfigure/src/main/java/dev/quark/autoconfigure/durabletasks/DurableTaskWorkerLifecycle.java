@@ -1,11 +1,12 @@
 package dev.quark.autoconfigure.durabletasks;
 
 import dev.quark.durabletasks.DurableTaskRegistry;
-import dev.quark.durabletasks.store.jdbc.PostgresDurableTaskWakeUps;
 import dev.quark.durabletasks.worker.DurableTaskWorker;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
+
+import org.springframework.util.function.ThrowingConsumer;
 
 import org.springframework.context.SmartLifecycle;
 
@@ -13,8 +14,9 @@ import org.springframework.context.SmartLifecycle;
  * Starts the durable-task worker with the application context and stops it (waiting for running work, releasing
  * its leases) when the context stops, after the web server has stopped taking requests and before data sources
  * close. An application without orchestrations and activities has nothing to run: its worker is not started, so
- * that it does not poll the store. With wake-ups ({@link PostgresDurableTaskWakeUps}: the store is a notifying
- * PostgreSQL one) it listens to the other nodes' notifications while the worker runs, and stops before it.
+ * that it does not poll the store. With wake-ups ({@code PostgresDurableTaskWakeUps} or
+ * {@code RedisDurableTaskWakeUps}: the store is a notifying PostgreSQL or Redis one) it listens to the other nodes'
+ * notifications while the worker runs, and stops before it.
  */
 final class DurableTaskWorkerLifecycle implements SmartLifecycle {
 
@@ -27,26 +29,36 @@ final class DurableTaskWorkerLifecycle implements SmartLifecycle {
 
     private final DurableTaskRegistry registry;
 
-    private final @Nullable PostgresDurableTaskWakeUps wakeUps;
+    private final @Nullable AutoCloseable wakeUps;
+
+    private final ThrowingConsumer<AutoCloseable> startWakeUps;
 
     private volatile boolean running;
 
     DurableTaskWorkerLifecycle(DurableTaskWorker worker, DurableTaskRegistry registry) {
-        this(worker, registry, null);
-    }
-
-    DurableTaskWorkerLifecycle(DurableTaskWorker worker, DurableTaskRegistry registry,
-            @Nullable PostgresDurableTaskWakeUps wakeUps) {
-        this.worker = worker;
-        this.registry = registry;
-        this.wakeUps = wakeUps;
+        this(worker, registry, null, (wakeUps) -> {
+        });
     }
 
     /**
-     * Returns the wake-ups, for diagnostics; {@code null} when the store does not notify.
+     * Creates the lifecycle of a worker with wake-ups.
+     * @param wakeUps the wake-ups, or {@code null}
+     * @param startWakeUps what starts them (their classes differ by backend and are loaded only where used)
      */
-    @Nullable PostgresDurableTaskWakeUps wakeUps() {
-        return this.wakeUps;
+    DurableTaskWorkerLifecycle(DurableTaskWorker worker, DurableTaskRegistry registry, @Nullable AutoCloseable wakeUps,
+            ThrowingConsumer<AutoCloseable> startWakeUps) {
+        this.worker = worker;
+        this.registry = registry;
+        this.wakeUps = wakeUps;
+        this.startWakeUps = startWakeUps;
+    }
+
+    /**
+     * Returns the wake-ups of a type, for diagnostics; {@code null} when the store does not notify, or its wake-ups
+     * are of another type.
+     */
+    <T> @Nullable T wakeUps(Class<T> type) {
+        return type.isInstance(this.wakeUps) ? type.cast(this.wakeUps) : null;
     }
 
     /**
@@ -61,7 +73,7 @@ final class DurableTaskWorkerLifecycle implements SmartLifecycle {
         if (hasWork(this.registry)) {
             this.worker.start();
             if (this.wakeUps != null) {
-                this.wakeUps.start();
+                this.startWakeUps.accept(this.wakeUps);
             }
         }
         else {
@@ -74,7 +86,12 @@ final class DurableTaskWorkerLifecycle implements SmartLifecycle {
     public void stop() {
         this.running = false;
         if (this.wakeUps != null) {
-            this.wakeUps.close();
+            try {
+                this.wakeUps.close();
+            }
+            catch (Exception ex) {
+                logger.warn("Could not stop the durable task wake-ups " + this.wakeUps, ex);
+            }
         }
         this.worker.close();
     }

@@ -135,8 +135,9 @@ public final class QuarkDurableTasksAutoConfiguration {
         @Bean("quarkRedisDurableTaskStore")
         @ConditionalOnMissingBean(DurableTaskStore.class)
         RedisDurableTaskStore quarkRedisDurableTaskStore(RedisConnectionFactory connectionFactory,
-                QuarkRedisProperties redis) {
-            return new RedisDurableTaskStore(connectionFactory, redis.getKeyPrefix());
+                QuarkRedisProperties redis, QuarkDurableTasksProperties properties, ObjectProvider<Clock> clock) {
+            return new RedisDurableTaskStore(connectionFactory, redis.getKeyPrefix(),
+                    properties.getRedis().isNotifyEnabled(), clock.getIfUnique(Clock::systemUTC));
         }
     }
 }

@@ -37,6 +37,8 @@ public class QuarkDurableTasksProperties implements InitializingBean {
 
     private final Postgres postgres = new Postgres();
 
+    private final Redis redis = new Redis();
+
     public @Nullable QuarkBackend getBackend() {
         return this.backend;
     }
@@ -55,6 +57,10 @@ public class QuarkDurableTasksProperties implements InitializingBean {
 
     public Worker getWorker() {
         return this.worker;
+    }
+
+    public Redis getRedis() {
+        return this.redis;
     }
 
     public Postgres getPostgres() {
@@ -265,6 +271,31 @@ public class QuarkDurableTasksProperties implements InitializingBean {
          * whether this node's worker listens to such notifications to poll at once instead of at its next poll.
          * Costs per node one connection held for listening (with a worker) and one for sending, shared with the
          * jobs'. Turn it off behind PgBouncer in transaction pooling mode, which cannot keep a session LISTENing.
+         */
+        private boolean notifyEnabled = true;
+
+        public boolean isNotifyEnabled() {
+            return this.notifyEnabled;
+        }
+
+        public void setNotifyEnabled(boolean notifyEnabled) {
+            this.notifyEnabled = notifyEnabled;
+        }
+    }
+
+    /**
+     * The Redis backend: how nodes wake each other's workers.
+     */
+    public static class Redis {
+
+        /**
+         * Whether a write that makes work due for any worker (an instance scheduled, an event raised, a step that
+         * queued activity calls, sent messages or started sub-orchestrations, an activity call retried at once) or
+         * visible later (a delayed start, a timer, a retry after a backoff; the notice carries the time) publishes a
+         * notice on the channel {prefix}{durabletasks}:work (from the script that writes it), and whether this node's
+         * worker subscribes to it (one dedicated connection per node with a worker) to poll at once, or when the work
+         * comes due, instead of at its next poll. On by default: a PUBLISH costs Redis one more command, no lock.
+         * Pub/sub is fire and forget: a node not subscribed at that moment finds the work at its next poll.
          */
         private boolean notifyEnabled = true;
 

@@ -10,6 +10,8 @@ import dev.quark.durabletasks.payload.PayloadConverter;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.jdbc.JdbcDurableTaskStore;
 import dev.quark.durabletasks.store.jdbc.PostgresDurableTaskWakeUps;
+import dev.quark.durabletasks.store.redis.RedisDurableTaskStore;
+import dev.quark.durabletasks.store.redis.RedisDurableTaskWakeUps;
 import dev.quark.durabletasks.worker.DurableTaskMetrics;
 import dev.quark.durabletasks.worker.DurableTaskWorker;
 import dev.quark.jdbc.PostgresNotificationListeners;
@@ -78,13 +80,22 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
             DurableTaskStore store, ObjectProvider<PostgresNotificationListeners> listeners) {
         // Only a store that notifies gets wake-ups: one that sends nothing would leave the listening connection idle.
         // They listen on the store's own database, on its shared listening connection. The JDBC classes are only touched where the driver and Spring
-        // JDBC are there.
+        // JDBC are there, the Redis ones where Spring Data Redis is.
         ClassLoader classLoader = getClass().getClassLoader();
         if (ClassUtils.isPresent("org.postgresql.PGConnection", classLoader)
                 && ClassUtils.isPresent("org.springframework.jdbc.core.simple.JdbcClient", classLoader)) {
             PostgresDurableTaskWakeUps wakeUps = PostgresWakeUps.of(store, worker, listeners.getIfUnique());
             if (wakeUps != null) {
-                return new DurableTaskWorkerLifecycle(worker, registry, wakeUps);
+                return new DurableTaskWorkerLifecycle(worker, registry, wakeUps,
+                        (started) -> ((PostgresDurableTaskWakeUps) started).start());
+            }
+        }
+        if (ClassUtils.isPresent("org.springframework.data.redis.listener.RedisMessageListenerContainer",
+                classLoader)) {
+            RedisDurableTaskWakeUps wakeUps = RedisWakeUps.of(store, worker);
+            if (wakeUps != null) {
+                return new DurableTaskWorkerLifecycle(worker, registry, wakeUps,
+                        (started) -> ((RedisDurableTaskWakeUps) started).start());
             }
         }
         return new DurableTaskWorkerLifecycle(worker, registry);
@@ -102,6 +113,20 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
                 return (listeners != null)
                         ? new PostgresDurableTaskWakeUps(listeners, jdbc.dataSource(), jdbc.channel(), worker::wake)
                         : new PostgresDurableTaskWakeUps(jdbc.dataSource(), jdbc.channel(), worker::wake);
+            }
+            return null;
+        }
+    }
+
+    /**
+     * The wake-ups of a notifying Redis store, in a class of their own so that the Redis store's class is loaded only
+     * where Spring Data Redis is. Each node whose worker runs holds one subscribed connection of its own for them.
+     */
+    private static final class RedisWakeUps {
+
+        static @Nullable RedisDurableTaskWakeUps of(DurableTaskStore store, DurableTaskWorker worker) {
+            if (store instanceof RedisDurableTaskStore redis && redis.notifying()) {
+                return RedisDurableTaskWakeUps.of(redis, worker::wake, worker::wakeAt);
             }
             return null;
         }

@@ -82,7 +82,8 @@ class PostgresDurableTasksIntegrationTests {
             contextRunner(schema).withPropertyValues("quark.durabletasks.worker.poll-interval=30s").run((consumer) -> {
                 assertThat(consumer).hasNotFailed().hasSingleBean(PostgresNotificationSender.class);
                 assertThat(consumer.getBean(JdbcDurableTaskStore.class).notifying()).isTrue();
-                PostgresDurableTaskWakeUps wakeUps = consumer.getBean(DurableTaskWorkerLifecycle.class).wakeUps();
+                PostgresDurableTaskWakeUps wakeUps = consumer.getBean(DurableTaskWorkerLifecycle.class)
+                    .wakeUps(PostgresDurableTaskWakeUps.class);
                 assertThat(wakeUps).isNotNull().returns(true, PostgresDurableTaskWakeUps::isRunning);
                 contextRunner(schema).withPropertyValues("quark.durabletasks.worker.enabled=false").run((producer) -> {
                     assertThat(producer).hasNotFailed().doesNotHaveBean(DurableTaskWorkerLifecycle.class);
@@ -103,7 +104,8 @@ class PostgresDurableTasksIntegrationTests {
                 .run((context) -> {
                     assertThat(context).hasNotFailed().doesNotHaveBean(PostgresNotificationSender.class);
                     assertThat(context.getBean(JdbcDurableTaskStore.class).notifying()).isFalse();
-                    assertThat(context.getBean(DurableTaskWorkerLifecycle.class).wakeUps()).isNull();
+                    assertThat(context.getBean(DurableTaskWorkerLifecycle.class)
+                        .wakeUps(PostgresDurableTaskWakeUps.class)).isNull();
                 });
         }
     }

@@ -165,7 +165,8 @@ class QuarkDurableTasksAutoConfigurationTests {
                 assertThat(context).hasNotFailed().hasSingleBean(DurableTaskClient.class);
                 assertThat(context.getBean(DurableTaskStore.class)).isInstanceOf(RedisDurableTaskStore.class)
                     .isSameAs(context.getBean("quarkRedisDurableTaskStore"))
-                    .hasToString("RedisDurableTaskStore[keys shop:{durabletasks}:*]");
+                    .hasToString("RedisDurableTaskStore[keys shop:{durabletasks}:*, notifying "
+                            + "shop:{durabletasks}:work]");
             });
     }
 

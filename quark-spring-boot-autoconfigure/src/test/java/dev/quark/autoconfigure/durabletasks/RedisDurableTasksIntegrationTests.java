@@ -11,6 +11,7 @@ import dev.quark.durabletasks.OrchestrationState;
 import dev.quark.durabletasks.OrchestrationStatus;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.redis.RedisDurableTaskStore;
+import dev.quark.durabletasks.store.redis.RedisDurableTaskWakeUps;
 import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,7 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Durable tasks on Redis as an application gets them: Spring Boot's connection factory, Quark's key prefix, and an
@@ -61,6 +63,67 @@ class RedisDurableTasksIntegrationTests {
                     StringRedisTemplate redis = new StringRedisTemplate(context.getBean(RedisConnectionFactory.class));
                     assertThat(redis.opsForHash().get(prefix + "{durabletasks}:i:" + id, "status"))
                         .isEqualTo("COMPLETED");
+                });
+        }
+        finally {
+            server.deleteKeys(prefix);
+        }
+    }
+
+    private static ApplicationContextRunner contextRunner(RedisTestServer server, String prefix) {
+        return new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, JacksonAutoConfiguration.class,
+                    QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
+                    QuarkDurableTasksAutoConfiguration.class, QuarkDurableTasksWorkerAutoConfiguration.class))
+            .withUserConfiguration(Orders.class)
+            .withPropertyValues("quark.durabletasks.backend=redis", "quark.leases.backend=redis",
+                    "quark.redis.key-prefix=" + prefix, "spring.data.redis.host=" + server.host(),
+                    "spring.data.redis.port=" + server.port(), "spring.data.redis.timeout=2s",
+                    "spring.data.redis.password=" + ((server.password() != null) ? server.password() : ""));
+    }
+
+    @Test
+    void anOrchestrationScheduledOnANodeWithoutAWorkerWakesAnotherNodesWorkerAtOnceByDefault() {
+        RedisTestServer server = RedisTestServer.get();
+        String prefix = PREFIX + "wake:";
+        try {
+            contextRunner(server, prefix).withPropertyValues("quark.durabletasks.worker.poll-interval=30s")
+                .run((consumer) -> {
+                    assertThat(consumer).hasNotFailed();
+                    assertThat(consumer.getBean(RedisDurableTaskStore.class).notifying()).isTrue();
+                    RedisDurableTaskWakeUps wakeUps = consumer.getBean(DurableTaskWorkerLifecycle.class)
+                        .wakeUps(RedisDurableTaskWakeUps.class);
+                    assertThat(wakeUps).isNotNull();
+                    assertThat(wakeUps.isRunning()).isTrue();
+                    assertThat(wakeUps.channel()).isEqualTo(prefix + "{durabletasks}:work");
+                    await().atMost(Duration.ofSeconds(10)).until(wakeUps::isSubscribed);
+                    contextRunner(server, prefix).withPropertyValues("quark.durabletasks.worker.enabled=false")
+                        .run((producer) -> {
+                            assertThat(producer).hasNotFailed().doesNotHaveBean(DurableTaskWorkerLifecycle.class);
+                            DurableTaskClient client = producer.getBean(DurableTaskClient.class);
+                            String id = client.schedule(OrderOrchestration.class, 3);
+                            OrchestrationState state = client.waitForCompletion(id, Duration.ofSeconds(10));
+                            assertThat(state.status()).isEqualTo(OrchestrationStatus.COMPLETED);
+                            assertThat(state.readOutput(String.class)).isEqualTo("3 items cost 30 (EUR)");
+                        });
+                });
+        }
+        finally {
+            server.deleteKeys(prefix);
+        }
+    }
+
+    @Test
+    void withNotificationsOffTheStoreDoesNotPublishAndTheWorkerDoesNotSubscribe() {
+        RedisTestServer server = RedisTestServer.get();
+        String prefix = PREFIX + "quiet:";
+        try {
+            contextRunner(server, prefix).withPropertyValues("quark.durabletasks.redis.notify-enabled=false")
+                .run((context) -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(RedisDurableTaskStore.class).notifying()).isFalse();
+                    assertThat(context.getBean(DurableTaskWorkerLifecycle.class)
+                        .wakeUps(RedisDurableTaskWakeUps.class)).isNull();
                 });
         }
         finally {

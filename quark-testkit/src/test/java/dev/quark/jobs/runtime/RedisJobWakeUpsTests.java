@@ -258,6 +258,36 @@ class RedisJobWakeUpsTests {
     }
 
     /**
+     * Retries after a backoff follow the rule of enqueues for later: of three retries of one type, the second, due
+     * after the first, is not told of; the third, due before it, is.
+     */
+    @Test
+    void aRetryAfterABackoffIsToldOfOnlyWhenDueBeforeTheNoticeOfItsTypeAhead() {
+        RedisJobStore store = store(true);
+        DefaultJobQueue producer = producer(store);
+        List<ClaimedJob> claimed = new ArrayList<>();
+        for (String payload : List.of("first", "second", "third")) {
+            claimed.add(claimAsProducer(store, producer.enqueue(TYPE, payload)));
+        }
+        List<String> heard = heard();
+        Instant now = Instant.now();
+        dev.quark.jobs.JobError error = new dev.quark.jobs.JobError("Boom", "again", "");
+        List<Instant> dueAts = List.of(now.plusSeconds(60), now.plusSeconds(120), now.plusSeconds(30));
+        for (int i = 0; i < claimed.size(); i++) {
+            ClaimedJob job = claimed.get(i);
+            store.finish(job.job().id(), job.lease(), JobTransition.retry(dueAts.get(i), error),
+                    new JobReport(0, null, List.of()), now);
+            leases.release(job.lease());
+        }
+        // Redis delivers in order: the notices of the retries would arrive before this one.
+        redis.convertAndSend(store.channel(), "control");
+        await().atMost(WAKE_UP).until(() -> heard.contains("control"));
+        assertThat(heard).filteredOn((payload) -> payload.contains(" ")).as("the retries told of")
+            .containsExactly(dev.quark.jobs.store.JobDueNotice.later(TYPE, dueAts.get(0)),
+                    dev.quark.jobs.store.JobDueNotice.later(TYPE, dueAts.get(2)));
+    }
+
+    /**
      * An enqueue whose idempotency key is taken publishes nothing, so it holds no later notice back: a job due before
      * the one told of is told of and runs on time.
      */

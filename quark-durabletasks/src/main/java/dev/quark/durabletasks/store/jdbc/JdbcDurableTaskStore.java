@@ -42,6 +42,7 @@ import dev.quark.durabletasks.store.ReceivedMessage;
 import dev.quark.durabletasks.store.RowLeases;
 import dev.quark.durabletasks.store.StoreJson;
 import dev.quark.durabletasks.store.TaskMessage;
+import dev.quark.durabletasks.store.internal.LaterWorkNotices;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.OwnTransactions;
 import dev.quark.jdbc.PostgresNotificationSender;

@@ -20,6 +20,11 @@ import org.springframework.data.redis.core.script.RedisScript;
  * starts later is queued at the instance's start, and one for a suspended instance (other than a resumption or a
  * termination) is parked in {@code pq} until the instance leaves {@code SUSPENDED}. So the scan for due instances
  * never wades through messages that cannot run, however many pile up on a suspended or delayed instance.
+ * <p>
+ * The scripts that make work due ({@link #CREATE}, {@link #SEND}, {@link #COMMIT}, {@link #RETRY_ACTIVITY}) take a
+ * channel and a notice last and publish the notice once they wrote, with {@code redis.pcall}, ignoring a refusal: a
+ * {@code PUBLISH} is a hint, and one refused (a Redis 7 ACL user without the right to the channel, {@code NOPERM})
+ * must not fail the write, which Redis does not roll back anyway. An empty channel publishes nothing.
  */
 final class RedisDurableTaskScripts {
 
@@ -37,6 +42,11 @@ final class RedisDurableTaskScripts {
                     redis.call('HSET', key, field, value)
                 else
                     redis.call('HDEL', key, field)
+                end
+            end
+            local function dt_publish(channel, payload)
+                if channel ~= '' then
+                    redis.pcall('PUBLISH', channel, payload)
                 end
             end
             local function dt_final(status)
@@ -97,21 +107,29 @@ final class RedisDurableTaskScripts {
             end
             """;
 
-    /** ARGV: prefix, the new instance (11). Returns 1 when created, 0 when the id is taken. */
+    /**
+     * ARGV: prefix, the new instance (11), the channel to publish on once created or '', the message. Returns 1 when
+     * created, 0 when the id is taken.
+     */
     static final RedisScript<Long> CREATE = script("""
             if dt_insert(ARGV[1], ARGV, 2) then
+                dt_publish(ARGV[13], ARGV[14])
                 return 1
             end
             return 0
             """, Long.class);
 
-    /** ARGV: prefix, the message (6). Returns 1 when queued, 0 when the instance is missing or finished. */
+    /**
+     * ARGV: prefix, the message (6), the channel to publish on once queued or '', the notice. Returns 1 when queued,
+     * 0 when the instance is missing or finished.
+     */
     static final RedisScript<Long> SEND = script("""
             local status = redis.call('HGET', ARGV[1] .. 'i:' .. ARGV[2], 'status')
             if not status or dt_final(status) then
                 return 0
             end
             dt_add(ARGV[1], ARGV, 2)
+            dt_publish(ARGV[8], ARGV[9])
             return 1
             """, Long.class);
 
@@ -206,7 +224,8 @@ final class RedisDurableTaskScripts {
      * input, updated-at, custom status (left as it is when absent), the version of the execution the commit starts
      * (left as it is when absent); then counted groups: events, consumed message ids, messages (6 each), children (the new
      * instance, 11, and the message to the parent when its id is taken, 6), activity calls (id, instance, execution,
-     * task, name, input, options, scheduled-at, score). Returns OK, GONE, LEASE or CONFLICT:{length}.
+     * task, name, input, options, scheduled-at, score); then the channel to publish on once written or '', and the
+     * notice. Returns OK, GONE, LEASE or CONFLICT:{length}.
      */
     static final RedisScript<String> COMMIT = script("""
             local t, id, token, expected = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -300,6 +319,7 @@ final class RedisDurableTaskScripts {
                 end
                 i = i + 9
             end
+            dt_publish(ARGV[i], ARGV[i + 1])
             return 'OK'
             """, String.class);
 
@@ -368,8 +388,8 @@ final class RedisDurableTaskScripts {
             """, Long.class);
 
     /**
-     * ARGV: prefix, activity id, token, next attempt, visible-at, visible-at score. Returns 1 when put back, 0 when the
-     * call is gone or stamped with another token.
+     * ARGV: prefix, activity id, token, next attempt, visible-at, visible-at score, the channel to publish on once
+     * put back or '', the notice. Returns 1 when put back, 0 when the call is gone or stamped with another token.
      */
     static final RedisScript<Long> RETRY_ACTIVITY = script("""
             local t, aid = ARGV[1], ARGV[2]
@@ -379,6 +399,7 @@ final class RedisDurableTaskScripts {
             end
             redis.call('HSET', key, 'attempt', ARGV[4], 'visible_at', ARGV[5])
             redis.call('ZADD', t .. 'aq', ARGV[6], aid)
+            dt_publish(ARGV[7], ARGV[8])
             return 1
             """, Long.class);
 

@@ -1,5 +1,6 @@
 package dev.quark.durabletasks.store.redis;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -30,6 +32,7 @@ import dev.quark.durabletasks.store.OrchestrationWorkItem;
 import dev.quark.durabletasks.store.ReceivedMessage;
 import dev.quark.durabletasks.store.StoreJson;
 import dev.quark.durabletasks.store.TaskMessage;
+import dev.quark.durabletasks.store.internal.LaterWorkNotices;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.LeaseLostException;
 import org.jspecify.annotations.Nullable;
@@ -69,6 +72,18 @@ import org.springframework.data.redis.core.script.RedisScript;
  * Instants are kept exactly in the hashes; the due queues order by microseconds, a visible time rounded up, so that
  * nothing is handed out before it is visible. Durability is Redis's: durable tasks, like leases, need persistence
  * turned on (AOF, {@code appendfsync everysec} or stricter), or a restart of Redis loses them.
+ * <p>
+ * <b>Notifications.</b> A store created {@link #notifying() notifying} publishes a notice on {@link #channel()}, from
+ * the script that writes it, when a write makes work due for any worker: an instance created to start now, a message
+ * sent due now (an event raised, a termination), a step's commit that queued activity calls, started
+ * sub-orchestrations or sent messages due now, an activity call retried at once. The notice is the store's
+ * {@link #origin()}, so that the wake-ups of the node that wrote it ({@link RedisDurableTaskWakeUps}) skip it: its own
+ * worker polls after its own writes anyway. Work that becomes visible later (an instance created to start later, a
+ * commit whose messages are all for later, its timers, an activity call retried after a backoff) publishes
+ * {@code origin dueEpochMillis} (the time rounded up to the millisecond), only when it is visible before the earliest
+ * such notice the store published that is still ahead ({@link LaterWorkNotices}), so that the woken workers poll when
+ * it comes due. An activity's completion publishes nothing: the worker that completed it polls at once itself.
+ * Notices are hints (pub/sub is fire and forget): the workers' poll interval stays the safety net.
  */
 public class RedisDurableTaskStore implements DurableTaskStore {
 
@@ -88,17 +103,138 @@ public class RedisDurableTaskStore implements DurableTaskStore {
 
     private final List<String> routing;
 
+    private final RedisConnectionFactory connectionFactory;
+
+    private final String channel;
+
+    /** The channel the scripts publish on: {@link #channel}, or '' when the store does not notify. */
+    private final String published;
+
+    private final String origin = UUID.randomUUID().toString();
+
+    private final Clock clock;
+
+    private final LaterWorkNotices laterNotices = new LaterWorkNotices();
+
     /**
-     * Creates a store.
+     * Creates a store that does not notify other nodes.
      * @param connectionFactory the connection factory, usually the application's
      * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
      */
     public RedisDurableTaskStore(RedisConnectionFactory connectionFactory, String keyPrefix) {
-        Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
+        this(connectionFactory, keyPrefix, false);
+    }
+
+    /**
+     * Creates a store that may notify the workers of other nodes of new work.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     * @param notifying whether writes that make work due publish a notice on {@link #channel()}, in the script that
+     * writes them
+     */
+    public RedisDurableTaskStore(RedisConnectionFactory connectionFactory, String keyPrefix, boolean notifying) {
+        this(connectionFactory, keyPrefix, notifying, Clock.systemUTC());
+    }
+
+    /**
+     * Creates a store that may notify the workers of other nodes of new work, on the workers' clock.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     * @param notifying whether writes that make work due publish a notice on {@link #channel()}, in the script that
+     * writes them
+     * @param clock tells a message sent or an activity call retried due now from one due later
+     */
+    public RedisDurableTaskStore(RedisConnectionFactory connectionFactory, String keyPrefix, boolean notifying,
+            Clock clock) {
+        this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
+        this.clock = Objects.requireNonNull(clock, "clock must not be null");
         this.redis = new StringRedisTemplate(connectionFactory);
         this.prefix = keyPrefix + TAG;
         this.routing = List.of(this.prefix + "ids");
+        this.channel = this.prefix + "work";
+        this.published = notifying ? this.channel : "";
+    }
+
+    /**
+     * Returns the connection factory, on which the store's notices are to be subscribed to.
+     * @return the connection factory
+     */
+    public RedisConnectionFactory connectionFactory() {
+        return this.connectionFactory;
+    }
+
+    /**
+     * Returns the channel this store publishes its notices of new work on when it notifies:
+     * {@code {prefix}{durabletasks}:work}, so that stores of different key prefixes do not hear each other.
+     * @return the channel
+     */
+    public String channel() {
+        return this.channel;
+    }
+
+    /**
+     * Returns whether writes that make work due publish on {@link #channel()}.
+     * @return whether the store notifies
+     */
+    public boolean notifying() {
+        return !this.published.isEmpty();
+    }
+
+    /**
+     * Returns what this store's notices start with: an id of this store object, random, so that the wake-ups of the
+     * node that wrote them can skip them ({@link RedisDurableTaskWakeUps}).
+     * @return the origin
+     */
+    public String origin() {
+        return this.origin;
+    }
+
+    /** The notice of work due now. */
+    private String dueNow() {
+        return this.origin;
+    }
+
+    /** The notice of work visible later: the origin and the time, rounded up to the millisecond. */
+    private String dueLater(Instant visibleAt) {
+        long millis = visibleAt.toEpochMilli();
+        if (visibleAt.getNano() % 1_000_000 != 0) {
+            millis++;
+        }
+        return this.origin + " " + millis;
+    }
+
+    /**
+     * Adds the channel and the notice of a write that makes work visible at a time, for the script to publish once
+     * it wrote: a notice of work due now, or of work due later when no earlier notice is ahead ({@link
+     * LaterWorkNotices}); '' and '' otherwise.
+     * @return the notice of work due later, to remember once the script published it; {@code null} otherwise
+     */
+    private @Nullable Instant addNotice(List<String> arguments, @Nullable Instant visibleAt, Instant now) {
+        if (!notifying() || visibleAt == null) {
+            arguments.add("");
+            arguments.add("");
+            return null;
+        }
+        if (!visibleAt.isAfter(now)) {
+            arguments.add(this.published);
+            arguments.add(dueNow());
+            return null;
+        }
+        if (this.laterNotices.wouldTell(visibleAt, now)) {
+            arguments.add(this.published);
+            arguments.add(dueLater(visibleAt));
+            return visibleAt;
+        }
+        arguments.add("");
+        arguments.add("");
+        return null;
+    }
+
+    private void told(@Nullable Instant later, Instant now) {
+        if (later != null) {
+            this.laterNotices.told(later, now);
+        }
     }
 
     /**
@@ -115,7 +251,10 @@ public class RedisDurableTaskStore implements DurableTaskStore {
         List<String> arguments = new ArrayList<>();
         arguments.add(this.prefix);
         addInstance(arguments, instance);
+        Instant later = addNotice(arguments, instance.startAt(), instance.createdAt());
         if (number(this.redis.execute(RedisDurableTaskScripts.CREATE, this.routing, arguments.toArray())) == 1) {
+            // Only a created instance published: an id taken sent nothing, so it holds no notice back.
+            told(later, instance.createdAt());
             return Optional.empty();
         }
         return Optional.of(instance(instance.instanceId()).orElseThrow(() -> new IllegalStateException(
@@ -196,7 +335,13 @@ public class RedisDurableTaskStore implements DurableTaskStore {
         List<String> arguments = new ArrayList<>();
         arguments.add(this.prefix);
         addMessage(arguments, message);
-        return number(this.redis.execute(RedisDurableTaskScripts.SEND, this.routing, arguments.toArray())) == 1;
+        Instant now = this.clock.instant();
+        Instant later = addNotice(arguments, message.visibleAt(), now);
+        boolean sent = number(this.redis.execute(RedisDurableTaskScripts.SEND, this.routing, arguments.toArray())) == 1;
+        if (sent) {
+            told(later, now);
+        }
+        return sent;
     }
 
     @Override
@@ -269,8 +414,10 @@ public class RedisDurableTaskStore implements DurableTaskStore {
             arguments.add(activity.scheduledAt().toString());
             arguments.add(Long.toString(visibleScore(activity.scheduledAt())));
         }
+        Instant later = addNotice(arguments, visibleAt(commit), commit.updatedAt());
         String result = this.redis.execute(RedisDurableTaskScripts.COMMIT, this.routing, arguments.toArray());
         if ("OK".equals(result)) {
+            told(later, commit.updatedAt());
             return;
         }
         if ("GONE".equals(result)) {
@@ -284,6 +431,23 @@ public class RedisDurableTaskStore implements DurableTaskStore {
                     Integer.parseInt(result.substring("CONFLICT:".length())));
         }
         throw new IllegalStateException("Redis answered a durable-task commit with " + result);
+    }
+
+    /**
+     * Returns when the work a commit queues for any worker becomes visible: at once with activity calls, children or
+     * messages due now; else at its earliest message (its timers), if any.
+     */
+    private static @Nullable Instant visibleAt(OrchestrationCommit commit) {
+        if (!commit.activities().isEmpty() || !commit.children().isEmpty()) {
+            return commit.updatedAt();
+        }
+        Instant earliest = null;
+        for (TaskMessage message : commit.messages()) {
+            if (earliest == null || message.visibleAt().isBefore(earliest)) {
+                earliest = message.visibleAt();
+            }
+        }
+        return earliest;
     }
 
     @Override
@@ -329,9 +493,16 @@ public class RedisDurableTaskStore implements DurableTaskStore {
 
     @Override
     public boolean retryActivity(String activityId, FencingToken token, int nextAttempt, Instant visibleAt) {
-        return number(this.redis.execute(RedisDurableTaskScripts.RETRY_ACTIVITY, this.routing, this.prefix, activityId,
-                token.toString(), Integer.toString(nextAttempt), visibleAt.toString(),
-                Long.toString(visibleScore(visibleAt)))) == 1;
+        List<String> arguments = new ArrayList<>(List.of(this.prefix, activityId, token.toString(),
+                Integer.toString(nextAttempt), visibleAt.toString(), Long.toString(visibleScore(visibleAt))));
+        Instant now = this.clock.instant();
+        Instant later = addNotice(arguments, visibleAt, now);
+        boolean retried = number(this.redis.execute(RedisDurableTaskScripts.RETRY_ACTIVITY, this.routing,
+                arguments.toArray())) == 1;
+        if (retried) {
+            told(later, now);
+        }
+        return retried;
     }
 
     @Override
@@ -460,6 +631,7 @@ public class RedisDurableTaskStore implements DurableTaskStore {
 
     @Override
     public String toString() {
-        return "RedisDurableTaskStore[keys " + this.keyPrefix + TAG + "*]";
+        return "RedisDurableTaskStore[keys " + this.keyPrefix + TAG + "*"
+                + (notifying() ? ", notifying " + this.channel : "") + "]";
     }
 }

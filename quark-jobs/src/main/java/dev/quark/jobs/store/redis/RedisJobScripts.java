@@ -253,16 +253,15 @@ final class RedisJobScripts {
      * ARGV: prefix, id, token, new status, due_at or '', due score or '', finished_at or '', finished score or '',
      * attempts to give back (0 or 1), progress, 1 when a message follows else 0, the message, 1 when an error
      * follows else 0, error type, 1 when an error message follows else 0, error message, stack trace, the channel to
-     * publish the job's type on once written (its new status makes it due now, or due later as a retry) or '', what
-     * follows the type in the message ('' for a job due now, {@code ' ' dueScore} for one due later:
-     * {@code JobDueNotice}), then the log lines. Returns 1 when written, 0 when the job is not running with the
-     * token.
+     * publish the job's type on once written (its new status makes it due now) or '', then the log lines. Returns the
+     * job's type when written (so that the caller decides whether to tell of a retry due later, which it publishes
+     * itself), false (nil) when the job is not running with the token.
      */
-    static final RedisScript<Long> FINISH = RedisFencing.script(FUNCTIONS + """
+    static final RedisScript<String> FINISH = RedisFencing.script(FUNCTIONS + """
             local p, id, status = ARGV[1], ARGV[2], ARGV[4]
             local job = p .. 'job:' .. id
             if redis.call('HGET', job, 'status') ~= 'RUNNING' or not quark_fence_holds(job, 'lease_token', ARGV[3]) then
-                return 0
+                return false
             end
             local job_type = redis.call('HGET', job, 'type')
             redis.call('ZREM', p .. 'running', id)
@@ -293,12 +292,12 @@ final class RedisJobScripts {
                     redis.call('HDEL', job, 'error_message')
                 end
             end
-            quark_jobs_log(p, id, ARGV, 20)
+            quark_jobs_log(p, id, ARGV, 19)
             if ARGV[18] ~= '' then
-                redis.pcall('PUBLISH', ARGV[18], job_type .. ARGV[19])
+                redis.pcall('PUBLISH', ARGV[18], job_type)
             end
-            return 1
-            """, Long.class);
+            return job_type
+            """, String.class);
 
     /**
      * ARGV: prefix, id, finished_at, finished score. Returns CANCELLED, REQUESTED, ALREADY_FINISHED or NOT_FOUND.

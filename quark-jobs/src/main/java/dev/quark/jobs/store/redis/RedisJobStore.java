@@ -26,6 +26,7 @@ import dev.quark.jobs.store.Claim;
 import dev.quark.jobs.store.ClaimCandidate;
 import dev.quark.jobs.store.ClaimedJob;
 import dev.quark.jobs.store.Enqueued;
+import dev.quark.jobs.store.JobDueNotice;
 import dev.quark.jobs.store.JobLeases;
 import dev.quark.jobs.store.JobReport;
 import dev.quark.jobs.store.JobStore;
@@ -36,6 +37,8 @@ import dev.quark.jobs.store.StoreChecks;
 import dev.quark.jobs.store.StoredMetadata;
 import dev.quark.lease.Lease;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.data.domain.Range;
 import org.springframework.data.redis.connection.Limit;
@@ -70,10 +73,11 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * ({@code {prefix}{jobs}:due}), from the script that makes it due, so that the other nodes' workers
  * ({@code RedisJobWakeUps}) claim it at once rather than at their next poll. Redis pub/sub is fire and forget: a
  * node that is not subscribed at that moment misses it and claims the job at its next poll. Publishing costs one
- * more command in the script, no lock or commit ordering. An enqueue for later ({@code SCHEDULED}, when due before
- * the earliest such message of its type still ahead: {@link LaterDueNotices}) and a retry after a backoff publish
- * {@code type dueEpochMillis} ({@link dev.quark.jobs.store.JobDueNotice}), so that the subscribed workers claim the job
- * when it comes due.
+ * more command in the script, no lock or commit ordering. An enqueue for later ({@code SCHEDULED}) and a retry after
+ * a backoff publish {@code type dueEpochMillis} ({@link dev.quark.jobs.store.JobDueNotice}), so that the subscribed
+ * workers claim the job when it comes due, both only when it is due before the earliest such message of its type
+ * still ahead ({@link LaterDueNotices}). The enqueue's script publishes it; a retry's is published after its script,
+ * which tells the job's type (the caller does not know it before), in a command of its own, only when it tells.
  */
 public class RedisJobStore implements JobStore {
 
@@ -89,6 +93,8 @@ public class RedisJobStore implements JobStore {
     private final String prefix;
 
     private final List<String> routing;
+
+    private static final Logger logger = LoggerFactory.getLogger(RedisJobStore.class);
 
     private final String channel;
 
@@ -355,14 +361,24 @@ public class RedisJobStore implements JobStore {
         // Given back, or retried with no backoff left: due now, so other nodes may claim it at once.
         boolean dueNow = transition.status() == JobStatus.ENQUEUED
                 || (transition.status() == JobStatus.RETRYING && dueAt != null && !dueAt.isAfter(now));
-        // Retried after a backoff: due later, so the other nodes' workers wake when it comes due.
-        boolean dueLater = transition.status() == JobStatus.RETRYING && dueAt != null && dueAt.isAfter(now);
-        arguments.add((dueNow || dueLater) ? this.published : "");
-        arguments.add((dueLater && dueAt != null) ? " " + dueScore(dueAt) : "");
+        arguments.add(dueNow ? this.published : "");
         arguments.addAll(report.log());
-        Long written = this.redis.execute(RedisJobScripts.FINISH, this.routing, arguments.toArray());
-        if (written == null || written == 0) {
+        String type = this.redis.execute(RedisJobScripts.FINISH, this.routing, arguments.toArray());
+        if (type == null) {
             throw StoreChecks.leaseLost(id, lease);
+        }
+        // Retried after a backoff: due later, so the other nodes' workers wake when it comes due, unless a notice of
+        // an earlier due time of its type is ahead (LaterDueNotices, as for enqueues). The script does not know
+        // the rule, nor the caller the type before the script ran: the notice is published after it, and only then.
+        if (notifying() && transition.status() == JobStatus.RETRYING && dueAt != null && dueAt.isAfter(now)
+                && this.laterNotices.tell(type, dueAt, now)) {
+            try {
+                this.redis.convertAndSend(this.published, JobDueNotice.later(type, dueAt));
+            }
+            catch (RuntimeException ex) {
+                // A hint: the job is written, and the other nodes find it at their next poll.
+                logger.debug("Could not publish the retry of job {} on {}", id, this.published, ex);
+            }
         }
     }
 

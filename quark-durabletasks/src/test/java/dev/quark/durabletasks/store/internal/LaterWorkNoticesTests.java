@@ -1,4 +1,4 @@
-package dev.quark.durabletasks.store.jdbc;
+package dev.quark.durabletasks.store.internal;
 
 import java.time.Instant;
 
@@ -26,5 +26,15 @@ class LaterWorkNoticesTests {
         assertThat(this.notices.tell(NOW.plusSeconds(10), NOW)).isTrue();
         assertThat(this.notices.tell(NOW.plusSeconds(30), NOW.plusSeconds(10))).isTrue();
         assertThat(this.notices.tell(NOW.plusSeconds(40), NOW.plusSeconds(11))).isFalse();
+    }
+
+    @Test
+    void aNoticeOnlyWeighedIsNotRememberedUntilTold() {
+        assertThat(this.notices.wouldTell(NOW.plusSeconds(10), NOW)).isTrue();
+        assertThat(this.notices.wouldTell(NOW.plusSeconds(20), NOW)).as("nothing remembered yet").isTrue();
+        this.notices.told(NOW.plusSeconds(10), NOW);
+        assertThat(this.notices.wouldTell(NOW.plusSeconds(20), NOW)).isFalse();
+        this.notices.told(NOW.plusSeconds(20), NOW);
+        assertThat(this.notices.wouldTell(NOW.plusSeconds(15), NOW)).as("the earlier notice stays ahead").isFalse();
     }
 }
