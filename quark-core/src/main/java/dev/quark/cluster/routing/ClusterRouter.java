@@ -69,8 +69,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     private static final long CATCH_UP_MILLIS = ViewWaits.MAX_WAIT_MILLIS;
 
     /**
-     * How long the retry of an idempotent call waits for a newer view when the silo whose outcome is unknown is
-     * still the owner in this one: longer than a link's first reconnect back-off, short of most deadlines.
+     * How long the retry of an idempotent call waits at most, when the silo whose outcome is unknown is still the
+     * owner in this view, for a newer view or for this silo's link to it to be up again, whichever comes first:
+     * longer than a link's first reconnect back-off, short of most deadlines.
      */
     private static final long RETRY_VIEW_WAIT_MILLIS = 2_000;
 
@@ -249,17 +250,31 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     sendRetry(target, siloId, call, reroutes, unknown, outcome);
                     return;
                 }
-                // Still the owner in this view: a silo that crashed breaks its streams long before membership
-                // drops it. Wait for a newer view (or the link's reconnect back-off) within the deadline.
+                // Still the owner in this view: either the silo merely lost the stream, and the retry goes out as
+                // soon as this silo's link to it is up again, or it crashed, which breaks its streams long before
+                // membership drops it, and a newer view names the new owner. Whichever comes first, within the
+                // deadline.
                 long wait = Math.min(RETRY_VIEW_WAIT_MILLIS, call.deadlineEpochMillis() - this.clock.millis());
                 if (wait <= 0) {
                     outcome.completeExceptionally(unknown);
                     return;
                 }
-                this.views.awaitVersion(seenVersion + 1)
-                    .orTimeout(wait, TimeUnit.MILLISECONDS)
-                    .whenCompleteAsync((newer, late) -> sendRetry(locateForRetry(call, unknown, outcome), siloId,
-                            call, reroutes, unknown, outcome), this.executor);
+                CompletableFuture<@Nullable Void> ready = new CompletableFuture<>();
+                CompletableFuture<ClusterView> newerView = this.views.awaitVersion(seenVersion + 1)
+                    .orTimeout(wait, TimeUnit.MILLISECONDS);
+                newerView.whenComplete((newer, late) -> ready.complete(null));
+                SiloEntry owner = this.views.current().membership().silos().get(siloId);
+                if (owner != null) {
+                    this.messenger.reconnected(Peer.of(owner)).whenComplete((up, down) -> {
+                        if (down == null) {
+                            ready.complete(null);
+                        }
+                    });
+                }
+                ready.whenCompleteAsync((readyNow, never) -> {
+                    newerView.cancel(false);
+                    sendRetry(locateForRetry(call, unknown, outcome), siloId, call, reroutes, unknown, outcome);
+                }, this.executor);
             });
         }
         catch (RejectedExecutionException ex) {

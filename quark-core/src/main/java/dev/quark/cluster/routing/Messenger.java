@@ -81,6 +81,19 @@ final class Messenger {
     }
 
     /**
+     * Returns a stage completed once this silo's link for calls to a silo is up again after it broke, failed when
+     * the transport cannot bring it up or does not tell ({@link Transport#reconnect}).
+     */
+    CompletableFuture<Void> reconnected(Peer target) {
+        try {
+            return this.transport.reconnect(target.address(), Envelope.Kind.REQUEST.lane()).toCompletableFuture();
+        }
+        catch (RuntimeException ex) {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    /**
      * Passes a call this silo does not own on to the silo that does, as a call of this silo's with one
      * forward more and the newer of the two membership versions.
      * @return the stage the owner's answer completes, as for {@link #call} (an unknown outcome is an

@@ -136,6 +136,19 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
     }
 
     /**
+     * Fails one request whose link the transport reports broken or closed before its answer came, as
+     * {@link #failInDoubt} does, unless it waits out its {@link #DEPARTURE_GRACE}: its target was shown dead, and an
+     * answer may still come on the target's own link to this silo (the transport closes this silo's links to a
+     * silo shown dead right away); the grace's end fails it.
+     */
+    void failLinkInDoubt(long messageId, Throwable failure) {
+        Pending entry = this.pending.get(messageId);
+        if (entry != null && !entry.graced) {
+            fail(messageId, failure, true);
+        }
+    }
+
+    /**
      * Fails the requests whose target silo a new view shows dead, gone, or running as a new incarnation: their
      * answers will never come. A target shown dead in the incarnation the request went to may have answered just
      * before it left (a leaving silo answers its last calls, then writes itself dead): its requests get
@@ -162,6 +175,7 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
                         + what + " (membership version " + view.version() + ") while " + entry.description
                         + " waited for its answer; it may or may not have run there");
                 if (departed) {
+                    entry.graced = true;
                     CompletableFuture.delayedExecutor(DEPARTURE_GRACE.toMillis(), TimeUnit.MILLISECONDS, this.executor)
                         .execute(() -> failInDoubt(messageId, failure));
                 }
@@ -260,6 +274,9 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
         final long deadlineNanos;
 
         final boolean marksDoubt;
+
+        /** Whether its target was shown dead and it waits out the departure grace. */
+        volatile boolean graced;
 
         @Nullable Pending previous;
 

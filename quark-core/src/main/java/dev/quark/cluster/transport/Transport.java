@@ -1,6 +1,7 @@
 package dev.quark.cluster.transport;
 
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import dev.quark.cluster.membership.SiloAddress;
@@ -41,7 +42,8 @@ public interface Transport extends AutoCloseable {
     /**
      * Lets go of what the transport holds for a silo that left the cluster or was declared dead: its
      * connections and streams, so that they do not pile up over many joins and leaves. What waits to be sent
-     * there fails with a {@link SiloUnreachableException}; a later send there opens them again. By default it
+     * there fails with a {@link SiloUnreachableException}, and the requests sent there that wait for their answer
+     * are reported to {@link EnvelopeHandler#inDoubt}; a later send there opens them again. By default it
      * does nothing, for transports that hold nothing per silo.
      * @param address where the departed silo listened
      */
@@ -60,11 +62,29 @@ public interface Transport extends AutoCloseable {
      * Closes what the transport holds for an address, its connections and streams, without refusing later sends
      * there (unlike {@link #forget}): the next send opens them again. For addresses nothing was heard from for a
      * while, such as a cluster client that went away (clients are in no view, so no view change lets go of them).
-     * What waits to be sent there fails with a {@link SiloUnreachableException}. By default it does nothing, for
+     * What waits to be sent there fails with a {@link SiloUnreachableException}, and the requests sent there that
+     * wait for their answer are reported to {@link EnvelopeHandler#inDoubt}. By default it does nothing, for
      * transports that hold nothing per silo.
      * @param address where the quiet peer listens
      */
     default void disconnect(SiloAddress address) {
+    }
+
+    /**
+     * Returns a stage completed once this transport's connection to an address takes envelopes of a lane again:
+     * at once when it does; otherwise the transport opens it (once the reconnection back-off of a link that broke
+     * is over) and completes the stage when the other side has accepted it. For a sender that waits to send there
+     * again after a link broke, such as the retry of an idempotent call whose outcome is unknown. The stage fails
+     * when that attempt fails (it is not made again for this stage), when the transport is closed, or when the
+     * transport cannot tell; by default it fails at once with an {@link UnsupportedOperationException}, for
+     * transports that keep no connections, and the sender relies on its other waits.
+     * @param address where the peer listens
+     * @param lane the lane to send on
+     * @return the stage
+     */
+    default CompletionStage<Void> reconnect(SiloAddress address, Envelope.Lane lane) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(getClass().getSimpleName()
+                + " does not tell when its connection to " + address + " is up"));
     }
 
     /**

@@ -50,7 +50,10 @@ import org.jspecify.annotations.Nullable;
  * or may not have been handled; the caller's call fails with a {@code LinkBrokenException}, or is sent once
  * more when its method is {@link dev.quark.actor.Idempotent}), those the receiver refused to
  * {@link EnvelopeHandler#lost}, and the stream is opened again on the next send after a
- * back-off. gRPC keep-alive pings find dead connections.</li>
+ * back-off, or as soon as the back-off is over when a sender asks to {@link #reconnect} (the retry of an
+ * idempotent call goes out on the new stream). A link this transport closes itself ({@link #forget},
+ * {@link #disconnect}) reports the requests written on it that had no answer to {@link EnvelopeHandler#inDoubt}
+ * too. gRPC keep-alive pings find dead connections.</li>
  * <li><b>Limits</b>: an envelope larger than {@link GrpcTransportSettings#maxMessageSize()} is not sent
  * ({@link EnvelopeRejectedException}); a malformed one, or one meant for another silo, is refused by the
  * receiver with a reason sent back to the sender, and the stream carries on.</li>
@@ -308,6 +311,34 @@ public final class GrpcTransport implements Transport {
         return link.send(envelope);
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>
+     * Here: once the link to the address for the lane has a stream the peer accepted, opened at once when the
+     * link has none and is not waiting out its reconnection back-off, otherwise as soon as that is over. Like a
+     * request, it opens links again to an address that was {@link #forget forgotten}.
+     */
+    @Override
+    public CompletionStage<Void> reconnect(SiloAddress address, Envelope.Lane lane) {
+        Objects.requireNonNull(address, "address must not be null");
+        Objects.requireNonNull(lane, "lane must not be null");
+        String self = this.siloId;
+        if (this.closed || self == null) {
+            return CompletableFuture.failedFuture(new LinkBrokenException("Silo " + self + " cannot reconnect to "
+                    + address + ": its transport is " + (this.closed ? "closed" : "not started")));
+        }
+        LinkKey key = new LinkKey(address, lane);
+        PeerLink link = this.links.get(key);
+        if (link == null) {
+            synchronized (this.peersLock) {
+                this.departed.remove(address);
+                link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, address, absent.lane(),
+                        channel(address), this.settings, this.outstanding, this.losses, this.clock));
+            }
+        }
+        return link.reconnect();
+    }
+
     @Override
     public void welcome(SiloAddress address) {
         Objects.requireNonNull(address, "address must not be null");
@@ -320,8 +351,8 @@ public final class GrpcTransport implements Transport {
      * {@inheritDoc}
      * <p>
      * Closes the streams to the address (what waits in them fails with a {@link LinkBrokenException}; requests
-     * written on them are the caller's to give up, as its view no longer has their target) and shuts its
-     * channel down. Until a request or probe is sent there again, answers to the address fail at once instead
+     * written on them that had no answer are reported to {@link EnvelopeHandler#inDoubt}) and shuts its channel
+     * down. Until a request or probe is sent there again, answers to the address fail at once instead
      * of opening a link.
      */
     @Override
@@ -333,7 +364,8 @@ public final class GrpcTransport implements Transport {
      * {@inheritDoc}
      * <p>
      * Closes the streams to the address (what waits in them fails with a {@link LinkBrokenException}; requests
-     * written on them are left to their callers' deadlines, as with {@link #forget}) and shuts its channel down;
+     * written on them that had no answer are reported to {@link EnvelopeHandler#inDoubt}, as with
+     * {@link #forget}) and shuts its channel down;
      * answers and requests sent there later open a new channel and new streams.
      */
     @Override

@@ -65,13 +65,17 @@ class OutstandingRequests {
     /**
      * Removes the entries of a link, on every stream: the link is closed.
      * @param link the link
+     * @return their message ids
      */
-    void removeAllOf(PeerLink link) {
+    List<Long> removeAllOf(PeerLink link) {
+        List<Long> removed = new ArrayList<>();
         this.entries.forEach((messageId, entry) -> {
             if (entry.link() == link && this.entries.remove(messageId, entry)) {
                 link.outstanding().decrementAndGet();
+                removed.add(messageId);
             }
         });
+        return removed;
     }
 
     int size() {

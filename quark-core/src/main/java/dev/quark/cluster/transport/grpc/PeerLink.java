@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 
@@ -30,7 +31,10 @@ import org.slf4j.LoggerFactory;
  * (other senders' envelopes too) and completes their futures outside the lock. The stream is opened on the first send
  * and kept; when it breaks, what waits in the queue fails with the failure, the requests written on that
  * stream (not on a newer one of the link) that had no answer are reported lost, and the link stays down for a back-off (sends fail at once, naming the
- * failure) that doubles with each failure in a row and resets once a handshake is accepted.
+ * failure) that doubles with each failure in a row and resets once a handshake is accepted. A sender that waits
+ * to send again ({@link #reconnect}) has the stream opened as soon as the back-off is over, without a send. When
+ * the link is closed ({@link #close}), what waits in the queue fails and the requests written on it that had no
+ * answer are reported in doubt, as when its stream breaks.
  *
  * <pre>
  *   (no stream) --send--> OPEN --break--> BACK-OFF --send after back-off--> OPEN
@@ -95,6 +99,9 @@ final class PeerLink {
 
     private volatile String closedBecause = "its transport is closed";
 
+    /** Guarded by lock: the stages of {@link #reconnect}, completed when a stream is accepted, failed when it breaks. */
+    private final List<CompletableFuture<Void>> reconnects = new ArrayList<>();
+
     PeerLink(String self, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
             GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses,
             Clock clock) {
@@ -118,6 +125,57 @@ final class PeerLink {
      */
     int queued() {
         return this.queued.get();
+    }
+
+    /**
+     * Returns a stage completed once a stream of this link has been accepted by the peer: at once when the current
+     * one has; otherwise when the one being opened is, or the one this opens now, or once the back-off after a
+     * break is over. Failed when that stream breaks or is refused, or the link closes.
+     * @return the stage
+     */
+    CompletableFuture<Void> reconnect() {
+        long wait;
+        CompletableFuture<Void> up = new CompletableFuture<>();
+        synchronized (this.lock) {
+            if (this.closed) {
+                return CompletableFuture.failedFuture(new LinkBrokenException("Silo " + this.self
+                        + " cannot reconnect to " + this.target + " (lane " + this.lane + "): " + this.closedBecause));
+            }
+            Observer observer = this.current;
+            if (observer != null && observer.accepted) {
+                return CompletableFuture.completedFuture(null);
+            }
+            this.reconnects.add(up);
+            if (observer != null) {
+                return up;
+            }
+            wait = (this.lastFailure != null) ? this.retryAtMillis - this.clock.millis() : 0;
+            if (wait <= 0) {
+                open();
+                return up;
+            }
+        }
+        CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS).execute(this::openForReconnects);
+        return up;
+    }
+
+    /** Opens a stream when none is open and a sender waits for one, its back-off over. */
+    private void openForReconnects() {
+        synchronized (this.lock) {
+            if (!this.closed && this.current == null && !this.reconnects.isEmpty()) {
+                open();
+            }
+        }
+    }
+
+    /** Takes the stages of {@link #reconnect} waiting. Called with the lock held. */
+    private List<CompletableFuture<Void>> takeReconnects() {
+        if (this.reconnects.isEmpty()) {
+            return List.of();
+        }
+        List<CompletableFuture<Void>> taken = List.copyOf(this.reconnects);
+        this.reconnects.clear();
+        return taken;
     }
 
     CompletableFuture<Void> send(Envelope envelope) {
@@ -337,6 +395,7 @@ final class PeerLink {
     }
 
     private void accepted(Observer observer) {
+        List<CompletableFuture<Void>> reconnected;
         synchronized (this.lock) {
             if (this.current != observer) {
                 return;
@@ -344,7 +403,9 @@ final class PeerLink {
             observer.accepted = true;
             this.failures = 0;
             this.lastFailure = null;
+            reconnected = takeReconnects();
         }
+        reconnected.forEach((up) -> up.complete(null));
         drain();
     }
 
@@ -360,6 +421,7 @@ final class PeerLink {
 
     private void broken(Observer observer, RuntimeException failure) {
         List<Queued> unsent;
+        List<CompletableFuture<Void>> reconnects;
         synchronized (this.lock) {
             if (this.current != observer) {
                 return;
@@ -369,10 +431,12 @@ final class PeerLink {
             this.lastFailure = failure;
             this.retryAtMillis = this.clock.millis() + backoffMillis(this.failures);
             unsent = takeQueued();
+            reconnects = takeReconnects();
         }
         logger.debug("Link from silo {} to {} (lane {}) broke: {}", this.self, this.target, this.lane,
                 failure.getMessage());
         unsent.forEach((queued) -> queued.sent().completeExceptionally(failure));
+        reconnects.forEach((up) -> up.completeExceptionally(failure));
         List<Long> lost = this.outstandingRequests.removeSentOn(observer);
         if (!lost.isEmpty()) {
             RuntimeException inFlight = (failure instanceof HandshakeRefusedException) ? failure
@@ -420,22 +484,26 @@ final class PeerLink {
     }
 
     /**
-     * Closes the stream and fails what waits.
+     * Closes the stream and fails what waits; the requests written on the link that had no answer are reported in
+     * doubt, as when the stream breaks.
      * @param because why, to end "cannot send ...: " in the failures of what waits and of later sends
      */
     void close(String because) {
         Observer observer;
         List<Queued> unsent;
+        List<CompletableFuture<Void>> reconnects;
         synchronized (this.lock) {
             this.closed = true;
             this.closedBecause = because;
             observer = this.current;
             this.current = null;
             unsent = takeQueued();
+            reconnects = takeReconnects();
         }
         LinkBrokenException closing = new LinkBrokenException("Silo " + this.self + " closed its link to "
                 + this.target + " (lane " + this.lane + "): " + because);
         unsent.forEach((queued) -> queued.sent().completeExceptionally(closing));
+        reconnects.forEach((up) -> up.completeExceptionally(closing));
         ClientCallStreamObserver<ClientFrame> stream = (observer != null) ? observer.stream : null;
         if (stream != null) {
             try {
@@ -445,7 +513,13 @@ final class PeerLink {
                 // The stream ended meanwhile.
             }
         }
-        this.outstandingRequests.removeAllOf(this);
+        List<Long> unanswered = this.outstandingRequests.removeAllOf(this);
+        if (!unanswered.isEmpty()) {
+            LinkBrokenException inDoubt = new LinkBrokenException("Silo " + this.self + " closed its link to "
+                    + this.target + " (lane " + this.lane + ") while the message waited for its answer; it may or may "
+                    + "not have been handled there: " + because);
+            unanswered.forEach((messageId) -> this.losses.inDoubt(messageId, inDoubt));
+        }
     }
 
     /**

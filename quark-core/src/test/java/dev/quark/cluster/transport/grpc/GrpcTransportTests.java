@@ -135,6 +135,80 @@ class GrpcTransportTests {
     }
 
     @Test
+    void requestsOnADisconnectedLinkAreReportedInDoubtAtOnce() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        Envelope request = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[10]);
+        a.transport().send(b.address(), request).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).isNotNull();
+
+        a.transport().disconnect(b.address());
+
+        assertThat(a.recorder().inDoubt).as("reported before disconnect returned").containsKey(request.messageId());
+        assertThat(a.recorder().inDoubt.get(request.messageId())).isInstanceOf(LinkBrokenException.class)
+            .hasMessageContaining("closed its link to " + b.address())
+            .hasMessageContaining("may or may not have been handled")
+            .hasMessageContaining("nothing was heard from");
+        assertThat(a.transport().outstandingRequests()).isZero();
+    }
+
+    @Test
+    void requestsOnAForgottenLinkAreReportedInDoubtAtOnce() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        Envelope request = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[10]);
+        a.transport().send(b.address(), request).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).isNotNull();
+
+        a.transport().forget(b.address());
+
+        assertThat(a.recorder().inDoubt).containsKey(request.messageId());
+        assertThat(a.recorder().inDoubt.get(request.messageId())).hasMessageContaining("left the cluster");
+    }
+
+    @Test
+    void closingTheTransportReportsNothingInDoubt() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        Envelope request = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[10]);
+        a.transport().send(b.address(), request).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).isNotNull();
+
+        a.transport().close();
+
+        assertThat(a.recorder().lost).isEmpty();
+    }
+
+    @Test
+    void reconnectCompletesOnceABrokenLinkIsUpAgainWithoutASend() throws Exception {
+        Silo a = this.silos.start("a", GrpcTransportSettings.builder("bank")
+            .reconnectBackoff(Duration.ofMillis(300), Duration.ofSeconds(5)).build());
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        Envelope request = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[10]);
+        a.transport().send(b.address(), request).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).isNotNull();
+        assertThat(a.transport().reconnect(b.address(), Envelope.Lane.CALL).toCompletableFuture())
+            .as("up already").isCompleted();
+
+        b.transport().close();
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.recorder().inDoubt.containsKey(request.messageId()));
+        CompletableFuture<Void> whileDown = a.transport().reconnect(b.address(), Envelope.Lane.CALL)
+            .toCompletableFuture();
+        assertThat(whileDown).as("the attempt after the back-off finds nobody listening")
+            .failsWithin(Duration.ofSeconds(5));
+
+        Silo b2 = this.silos.start("b", Silos.settings("bank"), b.address().port());
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
+            a.transport().reconnect(b2.address(), Envelope.Lane.CALL).toCompletableFuture().get(2, TimeUnit.SECONDS);
+            return true;
+        });
+        Envelope after = this.silos.envelope(a, b2, Envelope.Kind.REQUEST, new byte[10]);
+        a.transport().send(b2.address(), after).toCompletableFuture().get(1, TimeUnit.SECONDS);
+        assertThat(b2.recorder().received.poll(5, TimeUnit.SECONDS)).extracting(Envelope::messageId)
+            .isEqualTo(after.messageId());
+    }
+
+    @Test
     void brokenStreamFailsCallsInFlightThenReconnects() throws Exception {
         Silo a = this.silos.start("a", Silos.settings("bank"));
         Silo b = this.silos.start("b", Silos.settings("bank"));
