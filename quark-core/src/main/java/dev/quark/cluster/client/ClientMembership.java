@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The view of membership of a cluster client: an application that calls the actors of a cluster but hosts
  * none. It only reads the membership table — it never writes an entry, so no silo places anything on it, probes
- * it or counts it in votes — when the table hints at a change, every refresh interval, and when a silo's answer
- * shows a newer version. Every read that finds another version or incarnation of the table becomes a new
+ * it or counts it in votes — when the table hints at a change, every refresh interval, when a silo's answer
+ * shows a newer version, and when a leaving silo tells it of its leave (its routing then answers once this view has
+ * reached the leave's version). Every read that finds another version or incarnation of the table becomes a new
  * {@link ClusterView}, told to subscribers in order on the reader's thread.
  * <p>
  * It never serves ({@link #isServing()} is always {@code false}): routing that follows it refuses calls sent to

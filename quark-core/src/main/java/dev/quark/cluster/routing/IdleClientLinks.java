@@ -2,7 +2,9 @@ package dev.quark.cluster.routing;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * The time noted for a client is renewed only once it is older than an eighth of the idle timeout, so that a
  * busy client costs a map read per envelope rather than a write; the sweep adds that eighth to the idle
  * timeout, so that no client heard from within the idle timeout loses its links.
+ * <p>
+ * It also remembers who each client address is (the id and incarnation its envelopes carry), so that a leaving
+ * silo can ask the clients it holds links to whether they read its leave ({@link #clientsHeardFrom()},
+ * {@link LeaveAnnouncements}).
  */
 final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
 
@@ -54,6 +60,9 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
 
     /** Client addresses and when they were last heard from, in the clock's milliseconds. */
     private final Map<SiloAddress, Long> lastHeard = new ConcurrentHashMap<>();
+
+    /** Who each client address was when last heard from: the id and incarnation its envelopes carried. */
+    private final Map<SiloAddress, Peer> clientPeers = new ConcurrentHashMap<>();
 
     /** Where the silos of the current view live that are not dead, this one included. */
     private volatile Set<SiloAddress> silos = Set.of();
@@ -90,6 +99,41 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
         this.silos = living;
         this.inView = all;
         living.forEach(this.lastHeard::remove);
+        living.forEach(this.clientPeers::remove);
+    }
+
+    /**
+     * Takes note of an envelope from a client or a silo: as {@link #heardFrom(SiloAddress)}, and, for a client,
+     * of the id and incarnation its envelopes carry (written only when they change).
+     * @param address the envelope's source address
+     * @param sourceId the envelope's source id
+     * @param sourceEpoch the envelope's source incarnation
+     */
+    void heardFrom(SiloAddress address, String sourceId, long sourceEpoch) {
+        if (this.silos.contains(address)) {
+            return;
+        }
+        heardFrom(address);
+        Peer known = this.clientPeers.get(address);
+        if (known == null || known.epoch() != sourceEpoch || !known.siloId().equals(sourceId)) {
+            this.clientPeers.put(address, new Peer(sourceId, sourceEpoch, address));
+        }
+    }
+
+    /**
+     * Returns the clients heard from and not closed for being idle: who sent envelopes from the addresses noted
+     * as clients' (where no silo of the view that is not dead lives).
+     * @return the clients, in no particular order
+     */
+    List<Peer> clientsHeardFrom() {
+        Set<SiloAddress> living = this.silos;
+        List<Peer> clients = new ArrayList<>();
+        for (Map.Entry<SiloAddress, Peer> client : this.clientPeers.entrySet()) {
+            if (!living.contains(client.getKey()) && this.lastHeard.containsKey(client.getKey())) {
+                clients.add(client.getValue());
+            }
+        }
+        return clients;
     }
 
     /**
@@ -137,8 +181,10 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
             SiloAddress address = heard.getKey();
             if (living.contains(address)) {
                 this.lastHeard.remove(address, heard.getValue());
+                this.clientPeers.remove(address);
             }
             else if (now - heard.getValue() >= idle && this.lastHeard.remove(address, heard.getValue())) {
+                this.clientPeers.remove(address);
                 this.transport.disconnect(address);
                 disconnected++;
             }

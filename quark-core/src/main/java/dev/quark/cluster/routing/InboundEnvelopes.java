@@ -57,7 +57,7 @@ final class InboundEnvelopes implements EnvelopeHandler {
             refuseStale(envelope, epoch);
             return;
         }
-        this.clientLinks.heardFrom(envelope.sourceAddress());
+        this.clientLinks.heardFrom(envelope.sourceAddress(), envelope.sourceSiloId(), envelope.sourceEpoch());
         if (envelope.kind() == Envelope.Kind.REQUEST || envelope.kind() == Envelope.Kind.PROBE) {
             this.departedPeers.heardFrom(envelope.sourceAddress());
         }

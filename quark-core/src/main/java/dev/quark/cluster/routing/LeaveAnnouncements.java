@@ -6,6 +6,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -13,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
@@ -32,8 +34,14 @@ import org.slf4j.LoggerFactory;
  * they would fail with an unknown outcome.
  * <p>
  * A silo that does not answer (unreachable, or a version without this notice during a rolling upgrade) is waited
- * for at most the wait given to {@link #awaitSeen}, and not at all once its view shows it dead or gone. Cluster
- * clients are not asked: they learn of the leave from membership, or from the leaver's refusals.
+ * for at most the wait given to {@link #awaitSeen}, and not at all once its view shows it dead or gone.
+ * <p>
+ * The cluster clients the leaver holds links to (those it heard from and has not closed for being idle,
+ * {@link IdleClientLinks}) get the same notice at the address and incarnation their envelopes came from, and
+ * answer it the same way: a client's routing is a {@link SiloRouting} too, so it reads the table at once and
+ * answers once its view shows the leave, after the calls it routed to the leaver with its older view. A client
+ * is waited for within the same bound as the silos; one the notice cannot reach (it went away, its address is
+ * closed) is not waited for, since it could not get the leaver's answers either.
  */
 final class LeaveAnnouncements {
 
@@ -62,11 +70,16 @@ final class LeaveAnnouncements {
 
     private final Executor executor;
 
+    /** The cluster clients this silo holds links to. */
+    private final Supplier<? extends Collection<Peer>> clients;
+
     /** The version each silo last answered for. */
     private final Map<String, Long> seenBy = new ConcurrentHashMap<>();
 
-    LeaveAnnouncements(String self, ViewTracker views, SiloNotices notices, SiloBinding silo, Executor executor) {
+    LeaveAnnouncements(String self, ViewTracker views, SiloNotices notices, SiloBinding silo, Executor executor,
+            Supplier<? extends Collection<Peer>> clients) {
         this.self = self;
+        this.clients = clients;
         this.views = views;
         this.notices = notices;
         this.silo = silo;
@@ -84,12 +97,13 @@ final class LeaveAnnouncements {
     }
 
     /**
-     * Tells the other silos of the current view that this silo is leaving and waits until each has answered that
-     * it read the leave, or is dead or gone in this silo's view, or the deadline has passed.
+     * Tells the other silos of the current view, and the cluster clients this silo holds links to, that this silo
+     * is leaving and waits until each has answered that it read the leave — or, for a silo, is dead or gone in
+     * this silo's view; for a client, could not be sent the notice — or the deadline has passed.
      * @param deadlineNanos the {@link System#nanoTime()} to stop waiting at
-     * @return the silos that did not answer in time, empty when all did
+     * @return the silos and clients that did not answer in time, both empty when all did
      */
-    Set<String> awaitSeen(long deadlineNanos) {
+    Unanswered awaitSeen(long deadlineNanos) {
         ClusterView view = this.views.current();
         long version = view.version();
         Set<String> awaited = ConcurrentHashMap.newKeySet();
@@ -105,11 +119,26 @@ final class LeaveAnnouncements {
                 });
             }
         }
+        Set<String> awaitedClients = ConcurrentHashMap.newKeySet();
+        for (Peer client : this.clients.get()) {
+            if (view.membership().silos().containsKey(client.siloId()) || !awaitedClients.add(client.siloId())) {
+                continue;
+            }
+            this.notices.send(client, LEAVING_TOPIC, payload).whenComplete((sent, failure) -> {
+                if (failure != null) {
+                    awaitedClients.remove(client.siloId());
+                    logger.debug("Silo {} could not tell cluster client {} at {} that it leaves, and does not wait "
+                            + "for it: {}", this.self, client.siloId(), client.address(),
+                            Messenger.unwrap(failure).getMessage());
+                }
+            });
+        }
         while (true) {
             awaited.removeIf((siloId) -> this.seenBy.getOrDefault(siloId, 0L) >= version || isGone(siloId));
+            awaitedClients.removeIf((clientId) -> this.seenBy.getOrDefault(clientId, 0L) >= version);
             long remaining = deadlineNanos - System.nanoTime();
-            if (awaited.isEmpty() || remaining <= 0) {
-                return new TreeSet<>(awaited);
+            if ((awaited.isEmpty() && awaitedClients.isEmpty()) || remaining <= 0) {
+                return new Unanswered(new TreeSet<>(awaited), new TreeSet<>(awaitedClients));
             }
             LockSupport.parkNanos(Math.min(remaining, POLL_NANOS));
         }
@@ -174,6 +203,19 @@ final class LeaveAnnouncements {
         catch (IOException ex) {
             logger.debug("Dropped a malformed leave notice: {}", ex.toString());
             return null;
+        }
+    }
+
+    /**
+     * Who did not confirm a leave in time.
+     *
+     * @param silos the silos of the leaver's view
+     * @param clients the cluster clients the leaver held links to
+     */
+    record Unanswered(Set<String> silos, Set<String> clients) {
+
+        boolean isEmpty() {
+            return this.silos.isEmpty() && this.clients.isEmpty();
         }
     }
 

@@ -61,9 +61,17 @@ final class SiloNotices {
             return CompletableFuture.failedFuture(new SiloUnavailableException("Silo " + this.self
                     + " cannot send a notice on '" + topic + "' to silo " + siloId + ": its view has no such silo"));
         }
+        return send(Peer.of(target), topic, payload);
+    }
+
+    /**
+     * Sends a notice to a peer that is not in the view, such as a cluster client, at the address and incarnation
+     * its envelopes came from.
+     */
+    CompletionStage<Void> send(Peer target, String topic, byte[] payload) {
         Messenger.Message notice = new Messenger.Message(Envelope.Kind.NOTICE, null, 0, payload, 0, null,
                 Map.of(TOPIC, topic), 0);
-        return this.messenger.send(Peer.of(target), notice);
+        return this.messenger.send(target, notice);
     }
 
     void received(Envelope envelope) {

@@ -3,7 +3,6 @@ package dev.quark.cluster.routing;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -124,13 +123,14 @@ public final class SiloRouting implements AutoCloseable {
         this.notices = new SiloNotices(this.siloId, this.views, messenger, this.executor);
         this.deadlocks = new DeadlockNotices(this.siloId, this.notices, this.silo);
         this.leaveSeenWait = builder.leaveSeenWait.toNanos();
-        this.leaves = new LeaveAnnouncements(this.siloId, this.views, this.notices, this.silo, this.executor);
         this.views.onNewView(this.pending::failTargetsGoneIn);
         this.departedPeers = new DepartedPeers(this.siloId, this.transport);
         this.views.onNewView(this.departedPeers);
         this.clientLinks = new IdleClientLinks(this.siloId, this.transport, builder.clock,
                 builder.clientLinkIdleTimeout, builder.metrics);
         this.views.onNewView(this.clientLinks);
+        this.leaves = new LeaveAnnouncements(this.siloId, this.views, this.notices, this.silo, this.executor,
+                this.clientLinks::clientsHeardFrom);
         this.clientLinksGauge = builder.metrics.bindClientLinks(this.clientLinks::heldLinks);
         this.views.onNewView((view) -> {
             if (this.listening) {
@@ -246,9 +246,9 @@ public final class SiloRouting implements AutoCloseable {
     /**
      * Waits until no call this silo sent waits for its answer and no call it received waits for its turn to
      * end; a graceful shutdown waits for this before the silo leaves. A silo that is leaving
-     * ({@code SHUTTING_DOWN} in its view) first waits until every other silo of its view has read its leave
-     * ({@link LeaveAnnouncements}), for at most half the timeout and 3 seconds: from then on no silo sends new
-     * calls for hash-placed actors here (a call routed earlier but sent after the answer is routed again by its
+     * ({@code SHUTTING_DOWN} in its view) first waits until every other silo of its view, and every cluster client
+     * it holds links to, has read its leave ({@link LeaveAnnouncements}), for at most half the timeout and 3
+     * seconds: from then on no silo or client sends new calls for hash-placed actors here (a call routed earlier but sent after the answer is routed again by its
      * sender, {@code ClusterRouter}), and those sent here before have arrived and are counted.
      * @param timeout how long to wait at most
      * @return whether the silo became idle in time
@@ -258,10 +258,15 @@ public final class SiloRouting implements AutoCloseable {
         long deadline = start + timeout.toNanos();
         boolean leaving = this.leaves.isLeaving();
         if (leaving) {
-            Set<String> unanswered = this.leaves.awaitSeen(start + Math.min(timeout.toNanos() / 2, this.leaveSeenWait));
-            if (!unanswered.isEmpty()) {
+            LeaveAnnouncements.Unanswered unanswered = this.leaves
+                .awaitSeen(start + Math.min(timeout.toNanos() / 2, this.leaveSeenWait));
+            if (!unanswered.silos().isEmpty()) {
                 logger.info("Silo {} is leaving although silos {} did not confirm they read its leave in time: calls "
-                        + "they send it after it closes fail", this.siloId, unanswered);
+                        + "they send it after it closes fail", this.siloId, unanswered.silos());
+            }
+            if (!unanswered.clients().isEmpty()) {
+                logger.info("Silo {} is leaving although cluster clients {} did not confirm they read its leave in "
+                        + "time: calls they send it after it closes fail", this.siloId, unanswered.clients());
             }
         }
         while (this.pending.size() > 0 || this.calls.inProgress() > 0) {

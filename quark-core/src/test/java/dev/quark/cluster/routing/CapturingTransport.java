@@ -1,6 +1,8 @@
 package dev.quark.cluster.routing;
 
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -9,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.SiloUnreachableException;
 import dev.quark.cluster.transport.Transport;
 import org.jspecify.annotations.Nullable;
 
@@ -18,6 +21,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 final class CapturingTransport implements Transport {
 
     final BlockingQueue<Envelope> sent = new LinkedBlockingQueue<>();
+
+    /** Addresses a send to fails at once, as to an address where nobody listens any more. */
+    final Set<SiloAddress> unreachable = ConcurrentHashMap.newKeySet();
 
     private volatile @Nullable EnvelopeHandler handler;
 
@@ -35,6 +41,9 @@ final class CapturingTransport implements Transport {
 
     @Override
     public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
+        if (this.unreachable.contains(target)) {
+            return CompletableFuture.failedFuture(new SiloUnreachableException("nobody listens at " + target));
+        }
         this.sent.add(envelope);
         return CompletableFuture.completedFuture(null);
     }

@@ -119,6 +119,27 @@ class IdleClientLinksTests {
     }
 
     @Test
+    void theClientsHeardFromAreKnownByTheIdAndIncarnationTheirEnvelopesCarryUntilTheyGoIdle() {
+        this.links.heardFrom(this.client, "client-1", 0);
+        this.links.heardFrom(this.silo, "b", 1);
+        assertThat(this.links.clientsHeardFrom()).containsExactly(new Peer("client-1", 0, this.client));
+        // Another client now listens at that address.
+        this.links.heardFrom(this.client, "client-2", 0);
+        assertThat(this.links.clientsHeardFrom()).containsExactly(new Peer("client-2", 0, this.client));
+        this.clock.advance(IDLE.plus(RENEW_AFTER));
+        this.links.sweep();
+        assertThat(this.links.clientsHeardFrom()).isEmpty();
+    }
+
+    @Test
+    void aClientAddressWhereASiloOfTheViewNowLivesIsNoClientAnyMore() {
+        this.links.heardFrom(this.client, "client-1", 0);
+        this.links.accept(view(2, entry("a", this.self, SiloStatus.ACTIVE), entry("b", this.silo, SiloStatus.ACTIVE),
+                entry("c", this.client, SiloStatus.ACTIVE)));
+        assertThat(this.links.clientsHeardFrom()).isEmpty();
+    }
+
+    @Test
     void linksToTheSilosOfTheViewAreKeptHoweverQuiet() {
         this.links.heardFrom(this.silo);
         this.links.heardFrom(this.self);

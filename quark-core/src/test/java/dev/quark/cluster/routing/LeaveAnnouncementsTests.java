@@ -26,12 +26,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A leaving silo waits, before it reports itself idle, until the other silos of its view have answered that they
- * read its leave (their calls routed with the older view arrive before that answer); one that does not answer
- * is waited for at most half the timeout, and not at all once it is dead. A silo that hears of a leave answers
+ * A leaving silo waits, before it reports itself idle, until the other silos of its view, and the cluster clients
+ * it holds links to, have answered that they read its leave (their calls routed with the older view arrive before
+ * that answer); one that does not answer is waited for at most half the timeout, and not at all once it is dead
+ * (a silo) or cannot be sent the notice (a client). A silo that hears of a leave answers
  * once its own view has reached the leave's version, reading the table at once.
  */
 class LeaveAnnouncementsTests {
+
+    private static final SiloAddress CLIENT = new SiloAddress("127.0.0.1", 9100);
 
     private final CapturingTransport transport = new CapturingTransport();
 
@@ -185,6 +188,92 @@ class LeaveAnnouncementsTests {
         assertThat(LeaveAnnouncements.decode(whole)).isEqualTo(new LeaveAnnouncements.Announcement("silo-0", 7));
     }
 
+    @Test
+    void aLeavingSiloAlsoAsksTheClientsItHoldsLinksToAndWaitsForTheirAnswers() throws Exception {
+        this.transport.handler().receive(fromClient("quark-test-nothing", new byte[0]));
+        this.views.install(view(2, this.first, this.self.withStatus(SiloStatus.SHUTTING_DOWN), this.third));
+        CompletableFuture<Boolean> idle = CompletableFuture.supplyAsync(
+                () -> this.routing.awaitIdle(Duration.ofSeconds(240)), (task) -> Thread.ofVirtual().start(task));
+
+        List<Envelope> announcements = List.of(this.transport.next(), this.transport.next(), this.transport.next());
+        assertThat(announcements).extracting(Envelope::targetSiloId)
+            .containsExactlyInAnyOrder("silo-0", "silo-2", "client-1");
+        Envelope toClient = announcements.stream()
+            .filter((notice) -> notice.targetSiloId().equals("client-1"))
+            .findFirst()
+            .orElseThrow();
+        assertThat(toClient.kind()).isEqualTo(Envelope.Kind.NOTICE);
+        assertThat(toClient.targetEpoch()).as("the incarnation the client's envelopes carried").isEqualTo(7);
+        assertThat(toClient.metadata()).containsEntry(SiloNotices.TOPIC, LeaveAnnouncements.LEAVING_TOPIC);
+        assertThat(LeaveAnnouncements.decode(toClient.payload()))
+            .isEqualTo(new LeaveAnnouncements.Announcement("silo-1", 2));
+        this.transport.handler().receive(seen("silo-0", 2));
+        this.transport.handler().receive(seen("silo-2", 2));
+        assertThat(idle.completeOnTimeout(false, 300, TimeUnit.MILLISECONDS).get())
+            .as("still waiting for the client after 300 ms")
+            .isFalse();
+    }
+
+    @Test
+    void aLeavingSiloGoesOnOnceTheClientHasAnsweredToo() {
+        this.transport.handler().receive(fromClient("quark-test-nothing", new byte[0]));
+        this.views.install(view(2, this.first, this.self.withStatus(SiloStatus.SHUTTING_DOWN), this.third));
+        long started = System.nanoTime();
+        CompletableFuture<Boolean> idle = CompletableFuture.supplyAsync(
+                () -> this.routing.awaitIdle(Duration.ofSeconds(240)), (task) -> Thread.ofVirtual().start(task));
+        this.transport.handler().receive(seen("silo-0", 2));
+        this.transport.handler().receive(seen("silo-2", 2));
+
+        this.transport.handler().receive(fromClient(LeaveAnnouncements.SEEN_TOPIC,
+                LeaveAnnouncements.encode("client-1", 2)));
+
+        assertThat(idle).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(true);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("long before the 60 s wait for answers")
+            .isLessThan(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void aClientThatNeverAnswersIsWaitedForAtMostHalfTheTimeout() {
+        this.transport.handler().receive(fromClient("quark-test-nothing", new byte[0]));
+        this.views.install(view(2, this.first, this.self.withStatus(SiloStatus.SHUTTING_DOWN), this.third));
+        CompletableFuture.runAsync(() -> {
+            this.transport.handler().receive(seen("silo-0", 2));
+            this.transport.handler().receive(seen("silo-2", 2));
+        }, (task) -> Thread.ofVirtual().start(task));
+        long started = System.nanoTime();
+
+        assertThat(this.routing.awaitIdle(Duration.ofMillis(600))).as("idle: nothing in progress").isTrue();
+
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(300)).isLessThan(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aClientTheNoticeCannotReachIsNotWaitedFor() {
+        this.transport.handler().receive(fromClient("quark-test-nothing", new byte[0]));
+        this.transport.unreachable.add(CLIENT);
+        this.views.install(view(2, this.first, this.self.withStatus(SiloStatus.SHUTTING_DOWN), this.third));
+        long started = System.nanoTime();
+        CompletableFuture<Boolean> idle = CompletableFuture.supplyAsync(
+                () -> this.routing.awaitIdle(Duration.ofSeconds(240)), (task) -> Thread.ofVirtual().start(task));
+
+        this.transport.handler().receive(seen("silo-0", 2));
+        this.transport.handler().receive(seen("silo-2", 2));
+
+        assertThat(idle).succeedsWithin(Duration.ofSeconds(30)).isEqualTo(true);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("long before the 60 s wait for answers")
+            .isLessThan(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void aSiloThatIsNotLeavingAsksNoClientEither() {
+        this.transport.handler().receive(fromClient("quark-test-nothing", new byte[0]));
+
+        assertThat(this.routing.awaitIdle(Duration.ofSeconds(20))).isTrue();
+
+        assertThat(this.transport.sent).isEmpty();
+    }
+
     private void drainAnnouncements() {
         List<Envelope> announcements = new ArrayList<>();
         try {
@@ -205,6 +294,12 @@ class LeaveAnnouncementsTests {
         SiloEntry sender = from.equals("silo-0") ? this.first : this.third;
         return new Envelope(1, 0, Envelope.Kind.NOTICE, from, 1, sender.address(), "silo-1", 1, null, null, 0,
                 LeaveAnnouncements.encode(from, version), 0, null, Map.of(SiloNotices.TOPIC, topic), 0, version, 0);
+    }
+
+    /** An envelope from cluster client client-1, incarnation 7, which is in no view. */
+    private static Envelope fromClient(String topic, byte[] payload) {
+        return new Envelope(1, 0, Envelope.Kind.NOTICE, "client-1", 7, CLIENT, "silo-1", 1, null, null, 0, payload, 0,
+                null, Map.of(SiloNotices.TOPIC, topic), 0, 1, 0);
     }
 
     private static SiloEntry entry(String siloId, int port, SiloStatus status) {
