@@ -439,8 +439,15 @@ final class DistributedDirectory implements ActivationHook {
                             + "version " + view.version() + ") does not have that silo alive yet");
                 }
                 adoptFromPreviousOwners(address, view);
-                if (operation == DirectoryRequest.Operation.REGISTER) {
-                    awaitRegisteredAgain(address, view);
+                if (operation == DirectoryRequest.Operation.REGISTER && awaitRegisteredAgain(address, view)) {
+                    ClusterView now = this.views.current();
+                    String owner = PARTITIONS.ownerOf(address, now);
+                    if (!this.self.equals(owner)) {
+                        throw new SiloUnavailableException("Silo " + this.self + " no longer owns the directory "
+                                + "partition of " + address + " in membership version " + now.version() + " (silo "
+                                + owner + " does)");
+                    }
+                    return this.partition.register(address, entry, now);
                 }
                 return this.partition.register(address, entry, view);
             }
@@ -460,16 +467,19 @@ final class DistributedDirectory implements ActivationHook {
      * ({@link RegistrationRounds}), for at most half the directory's timeout: a partition whose owner died is
      * empty until they have, and the activation registered meanwhile would be a second one. Not held when the
      * partition has a live entry for the address (the registration gets it).
+     * @return whether it waited (the view may have changed meanwhile)
      */
-    private void awaitRegisteredAgain(ActorAddress address, ClusterView view) {
+    private boolean awaitRegisteredAgain(ActorAddress address, ClusterView view) {
         DirectoryEntry existing = this.partition.lookup(address);
         if (existing != null && existing.isAliveIn(view)) {
-            return;
+            return false;
         }
         long gained = this.views.gainedAt(address, PARTITIONS);
-        if (gained > 0) {
-            this.rounds.await(gained, address, this.timeout.toMillis() / 2);
+        if (gained <= 0) {
+            return false;
         }
+        this.rounds.await(gained, address, this.timeout.toMillis() / 2);
+        return true;
     }
 
     /**
