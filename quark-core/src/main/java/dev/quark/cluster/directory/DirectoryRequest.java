@@ -119,6 +119,13 @@ public record DirectoryRequest(Operation operation, @Nullable DirectoryEntry ent
         /** Register the activation unless another live one is registered; answers the registered entry. */
         REGISTER,
 
+        /**
+         * Register again an activation that was registered with the previous owner of the range, once the range
+         * moved: as {@link #REGISTER}, but never held while the new owner waits for the silos' re-registrations
+         * of a view (it is one of them).
+         */
+        REGISTER_AGAIN,
+
         /** Answers the registered entry, or none. */
         LOOKUP,
 

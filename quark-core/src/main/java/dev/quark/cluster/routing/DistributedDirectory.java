@@ -2,6 +2,7 @@ package dev.quark.cluster.routing;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -93,6 +94,11 @@ final class DistributedDirectory implements ActivationHook {
 
     private final DirectoryPartition partition = new DirectoryPartition();
 
+    private final RegistrationRounds rounds;
+
+    /** Guarded by {@link #viewLock}: the re-registrations of every view so far, done or not. */
+    private CompletableFuture<Void> registeredAgain = CompletableFuture.completedFuture(null);
+
     /** Entries of ranges this silo lost, kept for the new owner's questions during the hand-off window. */
     private final ConcurrentHashMap<ActorAddress, Released> released = new ConcurrentHashMap<>();
 
@@ -116,7 +122,8 @@ final class DistributedDirectory implements ActivationHook {
     private ClusterView lastView = ClusterView.EMPTY;
 
     DistributedDirectory(String self, ViewTracker views, Messenger messenger, SiloBinding silo, Clock clock,
-            Duration timeout, Duration window, Executor executor) {
+            Duration timeout, Duration window, Executor executor, SiloNotices notices) {
+        this.rounds = new RegistrationRounds(self, views, notices, clock);
         this.self = self;
         this.views = views;
         this.messenger = messenger;
@@ -275,7 +282,9 @@ final class DistributedDirectory implements ActivationHook {
 
     /**
      * Follows a new view: drops the entries of dead silos, hands lost ranges over, registers again the
-     * activations whose partition moved. The work runs in the background, in order of views.
+     * activations whose partition moved. The work runs in the background, in order of views; once the
+     * re-registrations of this view and of every older one are done, this silo tells every other silo
+     * ({@link RegistrationRounds}).
      */
     void viewChanged(ClusterView view) {
         ClusterView previous;
@@ -283,6 +292,7 @@ final class DistributedDirectory implements ActivationHook {
             previous = this.lastView;
             this.lastView = view;
         }
+        this.rounds.viewChanged();
         int dead = this.partition.removeDead(view);
         if (dead > 0) {
             logger.info("Silo {} removed {} directory entries of dead silos (membership version {})", this.self,
@@ -302,15 +312,23 @@ final class DistributedDirectory implements ActivationHook {
             logger.info("Silo {} hands {} directory entries over to their new owners (membership version {})",
                     this.self, lost.size(), view.version());
         }
+        List<CompletableFuture<Void>> again = new ArrayList<>();
         for (Iterator<Map.Entry<ActorAddress, DirectoryEntry>> it = this.hosted.entrySet().iterator(); it.hasNext();) {
             Map.Entry<ActorAddress, DirectoryEntry> entry = it.next();
             ActorAddress address = entry.getKey();
             String before = PARTITIONS.ownerOf(address, previous);
             String after = PARTITIONS.ownerOf(address, view);
             if (after != null && !after.equals(before)) {
-                inBackground(() -> registerAgain(address, entry.getValue()));
+                again.add(inBackgroundStage(() -> registerAgain(address, entry.getValue())));
             }
         }
+        CompletableFuture<Void> round;
+        synchronized (this.viewLock) {
+            again.add(this.registeredAgain);
+            round = CompletableFuture.allOf(again.toArray(CompletableFuture[]::new));
+            this.registeredAgain = round;
+        }
+        round.whenComplete((ignored, failure) -> this.rounds.finished(view.version()));
     }
 
     private void handOver(ActorAddress address, DirectoryEntry entry) {
@@ -329,7 +347,7 @@ final class DistributedDirectory implements ActivationHook {
         }
         DirectoryEntry winner;
         try {
-            winner = request(DirectoryRequest.Operation.REGISTER, address, entry);
+            winner = request(DirectoryRequest.Operation.REGISTER_AGAIN, address, entry);
         }
         catch (RuntimeException ex) {
             logger.warn("Silo {} could not register {} again with the new owner of its directory partition",
@@ -412,7 +430,7 @@ final class DistributedDirectory implements ActivationHook {
         }
         DirectoryEntry entry = Objects.requireNonNull(given, "a directory " + operation + " needs an entry");
         switch (operation) {
-            case REGISTER -> {
+            case REGISTER, REGISTER_AGAIN -> {
                 if (!entry.isAliveIn(view)) {
                     // An older view than the registering silo's: an entry of a silo it does not know yet would
                     // look dead to it, and the next registration would replace it.
@@ -421,6 +439,16 @@ final class DistributedDirectory implements ActivationHook {
                             + "version " + view.version() + ") does not have that silo alive yet");
                 }
                 adoptFromPreviousOwners(address, view);
+                if (operation == DirectoryRequest.Operation.REGISTER && awaitRegisteredAgain(address, view)) {
+                    ClusterView now = this.views.current();
+                    String owner = PARTITIONS.ownerOf(address, now);
+                    if (!this.self.equals(owner)) {
+                        throw new SiloUnavailableException("Silo " + this.self + " no longer owns the directory "
+                                + "partition of " + address + " in membership version " + now.version() + " (silo "
+                                + owner + " does)");
+                    }
+                    return this.partition.register(address, entry, now);
+                }
                 return this.partition.register(address, entry, view);
             }
             case UNREGISTER -> {
@@ -431,6 +459,27 @@ final class DistributedDirectory implements ActivationHook {
                 return this.partition.adopt(address, entry, view);
             }
         }
+    }
+
+    /**
+     * Holds the first registration of an activation in a range this silo gained within the hand-off window until
+     * every silo that may host activations has registered again the ones it hosts there
+     * ({@link RegistrationRounds}), for at most half the directory's timeout: a partition whose owner died is
+     * empty until they have, and the activation registered meanwhile would be a second one. Not held when the
+     * partition has a live entry for the address (the registration gets it).
+     * @return whether it waited (the view may have changed meanwhile)
+     */
+    private boolean awaitRegisteredAgain(ActorAddress address, ClusterView view) {
+        DirectoryEntry existing = this.partition.lookup(address);
+        if (existing != null && existing.isAliveIn(view)) {
+            return false;
+        }
+        long gained = this.views.gainedAt(address, PARTITIONS);
+        if (gained <= 0) {
+            return false;
+        }
+        this.rounds.await(gained, address, this.timeout.toMillis() / 2);
+        return true;
     }
 
     /**
@@ -559,6 +608,20 @@ final class DistributedDirectory implements ActivationHook {
         }
         catch (RejectedExecutionException ex) {
             logger.debug("Silo {} closed its routing; directory work dropped", this.self);
+        }
+    }
+
+    /**
+     * Runs directory work on the routing's virtual threads, and tells when it has run; once the routing is
+     * closed there is none to do, and the stage is complete at once.
+     */
+    private CompletableFuture<Void> inBackgroundStage(Runnable work) {
+        try {
+            return CompletableFuture.runAsync(work, this.executor);
+        }
+        catch (RejectedExecutionException ex) {
+            logger.debug("Silo {} closed its routing; directory work dropped", this.self);
+            return CompletableFuture.completedFuture(null);
         }
     }
 

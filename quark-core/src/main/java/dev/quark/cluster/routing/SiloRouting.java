@@ -111,8 +111,9 @@ public final class SiloRouting implements AutoCloseable {
         this.views = new ViewTracker(this.siloId, builder.clock, builder.handoffWindow);
         this.pending = new PendingReplies(this.siloId, builder.clock, this.executor);
         Messenger messenger = new Messenger(this.siloId, this.transport, this.views, this.pending);
+        this.notices = new SiloNotices(this.siloId, this.views, messenger, this.executor);
         this.directory = new DistributedDirectory(this.siloId, this.views, messenger, this.silo, builder.clock,
-                builder.handoffTimeout, builder.handoffWindow, this.executor);
+                builder.handoffTimeout, builder.handoffWindow, this.executor, this.notices);
         this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.metrics, this.directory, this.executor);
         this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
@@ -120,7 +121,6 @@ public final class SiloRouting implements AutoCloseable {
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.handoffTimeout, this.executor, this.directory);
         this.prober = new TransportProber(messenger, builder.clock);
-        this.notices = new SiloNotices(this.siloId, this.views, messenger, this.executor);
         this.deadlocks = new DeadlockNotices(this.siloId, this.notices, this.silo);
         this.leaveSeenWait = builder.leaveSeenWait.toNanos();
         this.views.onNewView(this.pending::failTargetsGoneIn);

@@ -167,6 +167,29 @@ final class ViewTracker {
         return owners;
     }
 
+    /**
+     * Returns the version of the view in which this silo became the owner of an actor, when that view replaced
+     * another within the hand-off window: the version since which this silo has owned it without a break.
+     * @param address the actor
+     * @param placement the placement the views are read with
+     * @return the version, or 0 when this silo does not own the actor now, or has owned it in every view kept
+     * (it became its owner before the window)
+     */
+    synchronized long gainedAt(ActorAddress address, PlacementDirector placement) {
+        prune(this.clock.millis());
+        if (!this.self.equals(placement.ownerOf(address, this.current))) {
+            return 0;
+        }
+        long since = this.current.version();
+        for (PastView view : this.past) {
+            if (!this.self.equals(placement.ownerOf(address, view.view()))) {
+                return since;
+            }
+            since = view.view().version();
+        }
+        return 0;
+    }
+
     private static boolean isSameIncarnationAlive(String siloId, ClusterView then, ClusterView now) {
         SiloEntry before = then.membership().silos().get(siloId);
         SiloEntry after = now.membership().silos().get(siloId);

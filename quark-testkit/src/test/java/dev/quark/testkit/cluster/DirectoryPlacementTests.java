@@ -1,5 +1,6 @@
 package dev.quark.testkit.cluster;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -15,6 +16,9 @@ import java.util.stream.IntStream;
 
 import dev.quark.actor.ActivationException;
 import dev.quark.actor.Actor;
+import dev.quark.cluster.ring.HashRing;
+import dev.quark.cluster.ring.RingHash;
+import dev.quark.runtime.ActorAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -230,6 +234,67 @@ class DirectoryPlacementTests {
         this.environment.open("workers");
         assertThat(held).allSatisfy((call) -> assertThat(call.join()).isEqualTo("silo-1"));
         assertThat(this.environment.activations("Worker:busy@silo-1")).isEqualTo(2);
+    }
+
+    /**
+     * The partition owner of an actor placed by the directory dies while the actor lives on another silo that
+     * does not see the death yet: the new partition owner, whose partition is empty, holds a first registration
+     * there until that silo has registered its activation again, so the call reaches the one activation.
+     */
+    @Test
+    void aNewPartitionOwnerWaitsForTheLateSilosReRegistrationBeforeAFirstActivation() {
+        start(3);
+        String id = idMovingFromSiloTwoToSiloOne();
+        assertThat(this.cluster.silo(0).get(Homebody.class, id).add(5)).isEqualTo(5);
+        assertThat(this.cluster.silo(2).routing().directoryEntries()).isEqualTo(1);
+        TestSilo late = this.cluster.silo(0);
+        late.holdViews();
+        this.cluster.cluster().killSilo(2);
+        this.cluster.cluster().declareDead(2);
+        TestSilo owner = this.cluster.silo(1);
+        await().atMost(TallyEnvironment.timeout()).until(() -> owner.routing().view().ring().silos().size() == 2);
+        CompletableFuture<Long> call = CompletableFuture.supplyAsync(() -> owner.get(Homebody.class, id).add(1));
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> !call.isDone());
+        late.releaseViews();
+        assertThat(call.join()).isEqualTo(6);
+        assertThat(owner.get(Homebody.class, id).where()).isEqualTo("silo-0");
+        assertThat(this.environment.activations("Homebody:" + id)).isEqualTo(1);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /**
+     * A silo cut off from the new partition owner cannot report its re-registrations: the owner holds the first
+     * registration for half the directory's timeout at most, then lets it go on (with a warning) rather than
+     * failing calls for as long as the link is down.
+     */
+    @Test
+    void aFirstRegistrationGoesOnAfterTheBoundWhenASiloDoesNotReport() {
+        this.cluster = new TallyCluster(this.environment, TestCluster.builder()
+            .silos(3)
+            .routing((routing) -> routing.handoffTimeout(Duration.ofSeconds(2)))
+            .runtime((siloId, runtime) -> runtime.actor(HomebodyActor.class,
+                    () -> new HomebodyActor(this.environment, siloId))));
+        String id = idMovingFromSiloTwoToSiloOne();
+        assertThat(this.cluster.silo(0).get(Homebody.class, id).add(5)).isEqualTo(5);
+        this.cluster.cluster().network().cut("silo-0", "silo-1");
+        this.cluster.cluster().killSilo(2);
+        this.cluster.cluster().declareDead(2);
+        TestSilo owner = this.cluster.silo(1);
+        await().atMost(TallyEnvironment.timeout()).until(() -> owner.routing().view().ring().silos().size() == 2);
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> owner.get(Homebody.class, id).where());
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> !call.isDone());
+        assertThat(call.join()).isEqualTo("silo-1");
+    }
+
+    /** An id whose directory partition is on silo-2 with three silos, and on silo-1 once silo-2 is gone. */
+    private String idMovingFromSiloTwoToSiloOne() {
+        HashRing twoSilos = HashRing.of(List.of("silo-0", "silo-1"),
+                this.cluster.silo(0).routing().view().ring().virtualNodes());
+        return TallyCluster.idWhere((candidate) -> {
+            ActorAddress address = new ActorAddress("Homebody", candidate);
+            return "silo-2".equals(this.cluster.silo(0).routing().view().ring().ownerOf(RingHash.of(address)))
+                    && "silo-1".equals(twoSilos.ownerOf(RingHash.of(address)));
+        });
     }
 
     @Test

@@ -1,0 +1,101 @@
+package dev.quark.cluster.routing;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.IntStream;
+
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.placement.PlacementDirector;
+import dev.quark.cluster.ring.RingHash;
+import dev.quark.runtime.ActorAddress;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The version since which a silo owns an actor without a break, as the new owner of a directory partition
+ * reads it before holding a first registration there.
+ */
+class ViewTrackerTests {
+
+    private static final PlacementDirector PARTITIONS = (address, view) -> view.ring().ownerOf(RingHash.of(address));
+
+    private final SiloEntry zero = entry("silo-0", 9000);
+
+    private final SiloEntry one = entry("silo-1", 9001);
+
+    private final SiloEntry two = entry("silo-2", 9002);
+
+    private final ViewTracker tracker = new ViewTracker("silo-1", Clock.fixed(Instant.EPOCH, ZoneOffset.UTC),
+            Duration.ofMinutes(1));
+
+    @Test
+    void anActorGainedWhenItsOwnerDiedWasGainedInTheViewWithoutThatOwner() {
+        ClusterView three = view(4, this.zero, this.one, this.two);
+        ClusterView two = view(7, this.zero, this.one);
+        ActorAddress moved = addressWhere((address) -> "silo-2".equals(PARTITIONS.ownerOf(address, three))
+                && "silo-1".equals(PARTITIONS.ownerOf(address, two)));
+        ActorAddress kept = addressWhere((address) -> "silo-1".equals(PARTITIONS.ownerOf(address, three)));
+        ActorAddress elsewhere = addressWhere((address) -> "silo-0".equals(PARTITIONS.ownerOf(address, two)));
+        this.tracker.install(three);
+        this.tracker.install(two);
+        this.tracker.install(view(9, this.zero, this.one));
+        assertThat(this.tracker.gainedAt(moved, PARTITIONS)).isEqualTo(7);
+        assertThat(this.tracker.gainedAt(elsewhere, PARTITIONS)).isZero();
+        // Owned since this silo's first view, which replaced one without it: gained then.
+        assertThat(this.tracker.gainedAt(kept, PARTITIONS)).isEqualTo(4);
+    }
+
+    @Test
+    void anActorOwnedInEveryViewKeptWasNotGainedWithinTheWindow() {
+        Clock[] clock = { Clock.fixed(Instant.EPOCH, ZoneOffset.UTC) };
+        ViewTracker tracker = new ViewTracker("silo-1", new Clock() {
+            @Override
+            public ZoneOffset getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return clock[0].instant();
+            }
+        }, Duration.ofMinutes(1));
+        ClusterView first = view(3, this.zero, this.one);
+        ActorAddress owned = addressWhere((address) -> "silo-1".equals(PARTITIONS.ownerOf(address, first)));
+        tracker.install(first);
+        assertThat(tracker.gainedAt(owned, PARTITIONS)).isEqualTo(3);
+        clock[0] = Clock.fixed(Instant.EPOCH.plus(Duration.ofMinutes(2)), ZoneOffset.UTC);
+        assertThat(tracker.gainedAt(owned, PARTITIONS)).isZero();
+    }
+
+    private static ActorAddress addressWhere(java.util.function.Predicate<ActorAddress> test) {
+        return IntStream.range(0, 10_000)
+            .mapToObj((i) -> new ActorAddress("Thing", "thing-" + i))
+            .filter(test)
+            .findFirst()
+            .orElseThrow();
+    }
+
+    private static SiloEntry entry(String siloId, int port) {
+        Instant now = Instant.now();
+        return new SiloEntry(siloId, new SiloAddress("127.0.0.1", port), now, SiloStatus.ACTIVE, now, 1, Set.of(),
+                List.of());
+    }
+
+    private static ClusterView view(long version, SiloEntry... entries) {
+        return ClusterView.of(MembershipSnapshot.of(version, List.of(entries)), 150);
+    }
+}
