@@ -97,15 +97,36 @@ public final class PostgresNotificationListeners implements AutoCloseable {
      * Returns the data source a chain of {@link DelegatingDataSource}s ends in (bounded, against a cycle).
      */
     private static DataSource pool(DataSource dataSource) {
-        DataSource current = dataSource;
-        for (int i = 0; i < 32 && current instanceof DelegatingDataSource delegating; i++) {
-            DataSource target = delegating.getTargetDataSource();
-            if (target == null) {
-                break;
-            }
-            current = target;
+        return SPRING_JDBC ? SpringWrappers.pool(dataSource) : dataSource;
+    }
+
+    /** Whether spring-jdbc, optional for this module, is there to tell Spring's wrappers. */
+    private static final boolean SPRING_JDBC = isPresent("org.springframework.jdbc.datasource.DelegatingDataSource");
+
+    private static boolean isPresent(String className) {
+        try {
+            Class.forName(className, false, PostgresNotificationListeners.class.getClassLoader());
+            return true;
         }
-        return current;
+        catch (ClassNotFoundException | LinkageError ex) {
+            return false;
+        }
+    }
+
+    /** Touches spring-jdbc's classes only where they are. */
+    private static final class SpringWrappers {
+
+        static DataSource pool(DataSource dataSource) {
+            DataSource current = dataSource;
+            for (int i = 0; i < 32 && current instanceof DelegatingDataSource delegating; i++) {
+                DataSource target = delegating.getTargetDataSource();
+                if (target == null) {
+                    break;
+                }
+                current = target;
+            }
+            return current;
+        }
     }
 
     /**

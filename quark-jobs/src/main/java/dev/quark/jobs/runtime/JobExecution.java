@@ -398,30 +398,47 @@ final class JobExecution {
             this.decided = true;
         }
         JobReport report = this.context.finalReport(succeeded);
+        Duration elapsed = elapsed();
         JobOutcome written = new JobOutcome(job().id(), lease(), transition, report, this.orchestrator.clock().instant());
         RuntimeException refused = this.orchestrator.outcomes().write(written);
         if (refused != null && ConnectionFailures.isConnectionFailure(refused) && this.orchestrator.unwrittenOutcomes()
-            .keep(written, refused, (result) -> settle(transition, outcome, result, recorded))) {
+            .keep(written, refused, (result) -> settleKept(transition, outcome, elapsed, result, recorded))) {
             logger.warn("Job {} ({}) could not be recorded as {}: the store could not be reached; the outcome is kept "
                     + "and written again until the store answers or the job's lease is lost", job().id(), type(),
                     transition.status(), refused);
             return;
         }
-        settle(transition, outcome, refused, recorded);
+        settle(transition, outcome, elapsed, refused, recorded);
+    }
+
+    /**
+     * Handles what the last write of a kept outcome gave, on the writing thread, with the job's MDC as on its worker.
+     */
+    private void settleKept(JobTransition transition, ExecutionOutcome outcome, Duration elapsed,
+            @Nullable RuntimeException refused, Runnable recorded) {
+        MDC.put("quark.job.id", job().id().toString());
+        MDC.put("quark.job.type", type());
+        try {
+            settle(transition, outcome, elapsed, refused, recorded);
+        }
+        finally {
+            MDC.remove("quark.job.id");
+            MDC.remove("quark.job.type");
+        }
     }
 
     /**
      * Handles what the write of the outcome gave: {@code null} when it is recorded, why not otherwise.
      */
-    private void settle(JobTransition transition, ExecutionOutcome outcome, @Nullable RuntimeException refused,
-            Runnable recorded) {
+    private void settle(JobTransition transition, ExecutionOutcome outcome, Duration elapsed,
+            @Nullable RuntimeException refused, Runnable recorded) {
         if (refused == null) {
-            this.orchestrator.metrics().finished(type(), outcome, elapsed());
+            this.orchestrator.metrics().finished(type(), outcome, elapsed);
         }
         else if (refused instanceof LeaseLostException) {
             logger.warn("Job {} ({}) could not be recorded as {}: its lease was lost, another worker may run it", job().id(),
                     type(), transition.status());
-            this.orchestrator.metrics().finished(type(), ExecutionOutcome.LEASE_LOST, elapsed());
+            this.orchestrator.metrics().finished(type(), ExecutionOutcome.LEASE_LOST, elapsed);
         }
         boolean unreachable = refused != null && ConnectionFailures.isConnectionFailure(refused);
         if (unreachable) {

@@ -287,7 +287,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         }
         this.keeper = keeper.build();
         this.unwritten = new UnwrittenOutcomes(this.outcomes, this.scheduler, this.clock,
-                (task) -> this.threads.newThread(task).start(), builder.leaseDuration);
+                (task) -> this.threads.newThread(task).start(), builder.leaseDuration,
+                (lease) -> this.keeper.lease(lease.resource()).filter(lease::isSameLease).isPresent());
     }
 
     /**
@@ -762,6 +763,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         Set<JobId> held = new HashSet<>(this.running.keySet());
         held.addAll(this.ready.ids());
         held.addAll(this.givingBack);
+        // Ended here, their outcomes kept until the store answers: their leases may look expired in the store before
+        // the keeper notices.
+        held.addAll(this.unwritten.jobIds());
         return held;
     }
 

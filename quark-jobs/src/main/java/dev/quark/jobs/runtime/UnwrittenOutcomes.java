@@ -7,11 +7,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 import dev.quark.jobs.JobId;
 import dev.quark.jobs.store.JobOutcome;
@@ -41,8 +43,11 @@ final class UnwrittenOutcomes {
     /** The longest the first retry waits. */
     static final Duration FIRST_RETRY = Duration.ofSeconds(1);
 
-    /** How long a close waits for the writes in flight and its own last tries. */
-    private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+    /**
+     * How long a close waits for the writes in flight and its own last tries (each bounded by the store's own
+     * timeouts); what has not ended then is settled with its last failure.
+     */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
     private final OutcomeWriter writer;
 
@@ -56,11 +61,13 @@ final class UnwrittenOutcomes {
 
     private final Duration maxRetry;
 
+    private final Predicate<Lease> kept;
+
     private final Object lock = new Object();
 
     // Guarded by lock.
 
-    private final Map<JobId, Kept> kept = new LinkedHashMap<>();
+    private final Map<JobId, Kept> outcomes = new LinkedHashMap<>();
 
     private final List<CompletableFuture<Void>> inFlight = new ArrayList<>();
 
@@ -77,13 +84,16 @@ final class UnwrittenOutcomes {
      * @param threads runs each write on a thread of its own
      * @param leaseDuration the jobs' lease duration: the first retry comes after an eighth of it (at most
      * {@link #FIRST_RETRY}), later ones doubling up to a quarter of it, so that several tries fit in a lease
+     * @param kept whether the node's lease keeper still keeps a lease: an outcome whose lease was lost before it
+     * could be kept (during its first write, which may wait out a connection timeout) is not kept
      */
     UnwrittenOutcomes(OutcomeWriter writer, LeaseKeeper.Scheduler scheduler, Clock clock, Executor threads,
-            Duration leaseDuration) {
+            Duration leaseDuration, Predicate<Lease> kept) {
         this.writer = Objects.requireNonNull(writer, "writer must not be null");
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
         this.clock = Objects.requireNonNull(clock, "clock must not be null");
         this.threads = Objects.requireNonNull(threads, "threads must not be null");
+        this.kept = Objects.requireNonNull(kept, "kept must not be null");
         Duration eighth = leaseDuration.dividedBy(8);
         this.firstRetry = (eighth.compareTo(FIRST_RETRY) < 0) ? eighth : FIRST_RETRY;
         Duration quarter = leaseDuration.dividedBy(4);
@@ -99,12 +109,25 @@ final class UnwrittenOutcomes {
      * @return whether it is kept; {@code false} once closed (the caller settles it itself)
      */
     boolean keep(JobOutcome outcome, RuntimeException failure, Consumer<@Nullable RuntimeException> settle) {
+        Kept entry = new Kept(outcome, settle, failure);
+        Kept replaced;
         synchronized (this.lock) {
             if (this.closed) {
                 return false;
             }
-            this.kept.put(outcome.id(), new Kept(outcome, settle, failure));
+            replaced = this.outcomes.put(outcome.id(), entry);
             armRetry();
+        }
+        if (replaced != null) {
+            // An earlier attempt's outcome of the same job, whose lease was lost since (the job was claimed again).
+            drop(replaced);
+        }
+        // After the put, so that a loss the keeper reports from now on finds the entry, and one it reported before
+        // is seen here: the first write may have waited out a connection timeout longer than the lease.
+        if (!this.kept.test(outcome.lease())) {
+            logger.warn("The outcome of job {} could not be written as the store could not be reached, and its lease "
+                    + "was lost meanwhile: it is not kept; the job runs again once its lease is free", outcome.id());
+            drop(entry);
         }
         return true;
     }
@@ -115,28 +138,64 @@ final class UnwrittenOutcomes {
      * @param lease the lost lease
      */
     void leaseLost(Lease lease) {
-        Kept lost;
+        Kept lost = null;
         synchronized (this.lock) {
-            Kept entry = null;
-            for (Kept candidate : this.kept.values()) {
+            for (Kept candidate : this.outcomes.values()) {
                 if (candidate.outcome.lease().isSameLease(lease)) {
-                    entry = candidate;
+                    lost = candidate;
                     break;
                 }
             }
-            if (entry == null) {
-                return;
-            }
-            if (entry.writing) {
-                entry.lost = true;
-                return;
-            }
-            this.kept.remove(entry.outcome.id());
-            lost = entry;
         }
-        logger.warn("The outcome of job {} was kept to be written once the store answers, but its lease was lost "
-                + "first: it is not written; the job runs again once its lease is free", lost.outcome.id());
-        this.threads.execute(() -> lost.settle.accept(lost.failure));
+        if (lost != null) {
+            logger.warn("The outcome of job {} was kept to be written once the store answers, but its lease was lost "
+                    + "first: it is not written; the job runs again once its lease is free", lost.outcome.id());
+            drop(lost);
+        }
+    }
+
+    /**
+     * Stops keeping an outcome: settled now with its last failure unless a write of it is in flight, which settles it
+     * with what it gives.
+     */
+    private void drop(Kept entry) {
+        boolean settleNow;
+        synchronized (this.lock) {
+            entry.lost = true;
+            settleNow = !entry.writing;
+        }
+        if (settleNow) {
+            this.threads.execute(() -> finish(entry, entry.failure));
+        }
+    }
+
+    /**
+     * Settles an outcome once, whoever asks: it is no longer kept.
+     */
+    private void finish(Kept entry, @Nullable RuntimeException result) {
+        synchronized (this.lock) {
+            if (entry.settled) {
+                return;
+            }
+            entry.settled = true;
+            this.outcomes.remove(entry.outcome.id(), entry);
+            if (result == null) {
+                this.backoff = this.firstRetry;
+            }
+        }
+        if (result == null) {
+            logger.info("Wrote the outcome of job {}, kept since the store could not be reached", entry.outcome.id());
+        }
+        entry.settle.accept(result);
+    }
+
+    /**
+     * Returns the jobs whose outcomes are kept: they are not abandoned, however their leases look in the store.
+     */
+    Set<JobId> jobIds() {
+        synchronized (this.lock) {
+            return Set.copyOf(this.outcomes.keySet());
+        }
     }
 
     /**
@@ -144,7 +203,7 @@ final class UnwrittenOutcomes {
      */
     int size() {
         synchronized (this.lock) {
-            return this.kept.size();
+            return this.outcomes.size();
         }
     }
 
@@ -164,7 +223,7 @@ final class UnwrittenOutcomes {
                 this.retry.cancel();
                 this.retry = null;
             }
-            for (Kept entry : this.kept.values()) {
+            for (Kept entry : this.outcomes.values()) {
                 if (!entry.writing) {
                     last.add(entry);
                 }
@@ -186,11 +245,17 @@ final class UnwrittenOutcomes {
         catch (TimeoutException | java.util.concurrent.ExecutionException ex) {
             logger.warn("The last writes of kept job outcomes did not all end within {}", CLOSE_WAIT);
         }
+        List<Kept> left;
+        synchronized (this.lock) {
+            left = List.copyOf(this.outcomes.values());
+        }
+        // A write that did not end in time (it may still land: its lease fences it), or that had no thread.
+        left.forEach((entry) -> finish(entry, entry.failure));
     }
 
     /** Under the lock. */
     private void armRetry() {
-        if (this.retry != null || this.closed || this.kept.isEmpty()) {
+        if (this.retry != null || this.closed || this.outcomes.isEmpty()) {
             return;
         }
         this.retry = this.scheduler.schedule(this.clock.instant().plus(this.backoff), () -> {
@@ -206,8 +271,8 @@ final class UnwrittenOutcomes {
                 return;
             }
             int tried = 0;
-            for (Kept entry : this.kept.values()) {
-                if (!entry.writing) {
+            for (Kept entry : this.outcomes.values()) {
+                if (!entry.writing && !entry.lost) {
                     write(entry);
                     tried++;
                 }
@@ -252,20 +317,14 @@ final class UnwrittenOutcomes {
     private void written(Kept entry, @Nullable RuntimeException result) {
         synchronized (this.lock) {
             entry.writing = false;
-            if (result != null && ConnectionFailures.isConnectionFailure(result) && !this.closed && !entry.lost) {
+            if (result != null && ConnectionFailures.isConnectionFailure(result) && !this.closed && !entry.lost
+                    && !entry.settled) {
                 entry.failure = result;
                 armRetry();
                 return;
             }
-            this.kept.remove(entry.outcome.id());
-            if (result == null) {
-                this.backoff = this.firstRetry;
-            }
         }
-        if (result == null) {
-            logger.info("Wrote the outcome of job {}, kept since the store could not be reached", entry.outcome.id());
-        }
-        entry.settle.accept(result);
+        finish(entry, result);
     }
 
     /** A kept outcome; its mutable fields guarded by the lock. */
@@ -280,6 +339,8 @@ final class UnwrittenOutcomes {
         private boolean writing;
 
         private boolean lost;
+
+        private boolean settled;
 
         Kept(JobOutcome outcome, Consumer<@Nullable RuntimeException> settle, RuntimeException failure) {
             this.outcome = outcome;

@@ -2071,6 +2071,55 @@ class JobOrchestratorTests {
         assertThat(runs).hasValue(2);
     }
 
+    /**
+     * The first write of an outcome may wait out a connection timeout as long as the lease (Hikari's default 30 s):
+     * a lease lost meanwhile, before the outcome could be kept, is not kept for ever (the review's case).
+     */
+    @Test
+    void anOutcomeWhoseLeaseIsLostWhileItsFirstWriteWaitsIsNotKept() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        Node node = node("node-1", 1, JobHandler.of("work", String.class, (payload, context) -> {
+            if (runs.incrementAndGet() == 1) {
+                running.countDown();
+                mayEnd.await();
+            }
+        }));
+        JobId id = node.queue().enqueue("work", "job");
+        awaitLatch(running);
+        ch.qos.logback.classic.Logger keptLogger = (ch.qos.logback.classic.Logger) LoggerFactory
+            .getLogger(UnwrittenOutcomes.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        keptLogger.addAppender(logged);
+        CountDownLatch gate = new CountDownLatch(1);
+        try {
+            this.store.holdFinishOf(id, gate);
+            this.store.unreachable = true;
+            mayEnd.countDown();
+            awaitLatch(this.store.finishHeld);
+            this.scheduler.advance(Duration.ofSeconds(31));
+            gate.countDown();
+            await("not kept").atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty()
+                    && this.store.unreachableFinishes.contains(id) && node.orchestrator().unwrittenOutcomes().size() == 0);
+            this.scheduler.advance(Duration.ofSeconds(5));
+            assertThat(node.orchestrator().unwrittenOutcomes().size()).as("not kept after a retry's time").isZero();
+        }
+        finally {
+            gate.countDown();
+            this.store.unreachable = false;
+            keptLogger.detachAppender(logged);
+        }
+        assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+            .anySatisfy((event) -> assertThat(event.getFormattedMessage()).contains(id.toString())
+                .containsAnyOf("its lease was lost meanwhile", "its lease was lost first"));
+        this.scheduler.advance(Duration.ofSeconds(31));
+        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(done.attempt()).as("taken over once its lease expired").isEqualTo(2);
+        assertThat(runs).hasValue(2);
+    }
+
     @Test
     void outcomesKeptWhenTheNodeClosesAreTriedOnceMoreAndWrittenIfTheStoreAnswers() throws Exception {
         CountDownLatch running = new CountDownLatch(1);
