@@ -41,15 +41,20 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * {prefix}event             position identity, txid xid8, stream, version, event_id uuid, event_type, schema_version,
  *                           payload, recorded_at; unique (stream, version), unique (stream, event_id)
  * {prefix}event_snapshot    stream primary key, version, payload, truncated_version
- * {prefix}event_stream      stream primary key, truncated_version (of truncated streams)
+ * {prefix}event_stream      stream primary key, truncated_version (of truncated streams), version (the stream's)
  * {prefix}event_checkpoint  subscription primary key, txid, position
  * </pre>
  * An append runs in one transaction, the caller's when it has a Spring-managed one on the same data source
  * (so events can commit atomically with the caller's other writes; under a savepoint, so that a failed append leaves
- * the caller's transaction usable and without its statements): it takes a transaction-level advisory lock on
- * the stream ({@code pg_advisory_xact_lock(hashtext(table), hashtext(stream))}), checks the event ids and the
- * version, and inserts the events. The lock and one statement that checks and inserts go to the database together,
- * in one round trip (then the commit), as a plain insert of the same rows takes.
+ * the caller's transaction usable and without its statements), and is one statement, then the commit: the update of
+ * the stream's row in {@code {prefix}event_stream} ({@code on conflict (stream) do update set version = version + n
+ * where version = expected}), which locks the row, checks the expected version and moves it on, and the insert of the
+ * events from the version it returned. Retries (every event id already in the stream) and conflicts are sorted out
+ * afterwards, only when the statement did not append, under the row's lock. Deletions, truncations and snapshots lock
+ * the row too, and also take the stream's advisory lock ({@code pg_advisory_xact_lock(hashtext(table),
+ * hashtext(stream))}), which appends of the previous Quark version take. A conflict that the database finds under a
+ * caller's {@code REPEATABLE READ} or {@code SERIALIZABLE} transaction (a serialization failure) is a
+ * {@link ConcurrencyException} too.
  * <p>
  * <b>The global feed never skips an event.</b> Positions come from an identity column, drawn when a row is
  * inserted, not when its transaction commits: a reader that followed positions alone would pass a position whose
@@ -396,7 +401,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     /**
      * Deletes a stream's rows and snapshot in one transaction (the caller's when it has one on the data source, under
-     * a savepoint), under the stream's advisory lock, after checking its version.
+     * a savepoint), under the stream's locks (its row's, which appends take, and its advisory lock), after checking its version.
      */
     @Override
     public long deleteStream(String stream, long expectedVersion) {
@@ -416,7 +421,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
      * {@code {prefix}event_stream} (which keeps the stream's version when every event was deleted, also when the
      * snapshot is lost) and in the snapshot's row ({@code truncated_version}, for nodes of the previous version), in one
      * transaction (the caller's when it has one on the data
-     * source, under a savepoint), under the stream's advisory lock, after checking the version against the stream's
+     * source, under a savepoint), under the stream's locks (its row's, which appends take, and its advisory lock), after checking the version against the stream's
      * and its snapshot's.
      */
     @Override
@@ -426,7 +431,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     /**
      * Truncates as {@link #truncateStream(String, long)} does, checking the expected version under the stream's
-     * advisory lock (the one appends take), in the truncation's transaction.
+     * row lock (the one appends take), in the truncation's transaction.
      */
     @Override
     public long truncateStream(String stream, long version, long expectedVersion) {
@@ -473,7 +478,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     /**
      * Keeps a snapshot unless it is beyond the stream's version (a stream deleted after the snapshot's events were
-     * appended), checked under the stream's advisory lock so that a concurrent {@link #deleteStream} cannot slip in.
+     * appended), checked under the stream's locks so that a concurrent {@link #deleteStream} cannot slip in.
      */
     @Override
     public void saveSnapshot(String stream, Snapshot snapshot) {
@@ -482,7 +487,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     /**
      * Keeps a snapshot when the stream is at the expected version, and unless it is beyond the stream's version;
-     * checked under the stream's advisory lock (the one appends, truncations and deletions take), in the write's
+     * checked under the stream's locks (the row lock appends, truncations and deletions take), in the write's
      * transaction.
      */
     @Override
