@@ -65,8 +65,11 @@ public class ConcurrencyException extends EventStoreException {
     }
 
     /**
-     * Returns the stream's version when the append was refused.
-     * @return the actual version
+     * Returns the stream's version when the append was refused, or {@link EventStore#ANY_VERSION} ({@code -1}) when
+     * the store could not read it: the database found the conflict (on PostgreSQL, a caller's {@code REPEATABLE READ}
+     * or {@code SERIALIZABLE} transaction whose snapshot predates the append that won, or a version taken by an
+     * append of an older Quark), and the transaction that found it cannot tell the stream's current version.
+     * @return the actual version, or {@code -1} when unknown
      */
     public long getActualVersion() {
         return this.actualVersion;

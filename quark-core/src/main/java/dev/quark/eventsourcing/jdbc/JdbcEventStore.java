@@ -9,10 +9,12 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 import javax.sql.DataSource;
 
 import dev.quark.eventsourcing.AppendResult;
+import dev.quark.eventsourcing.ConcurrencyException;
 import dev.quark.eventsourcing.EventFeed;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.EventStoreArguments;
@@ -26,6 +28,8 @@ import dev.quark.jdbc.TablePrefix;
 import dev.quark.state.StateWriteAttachment;
 import dev.quark.state.jdbc.JdbcStateAttachment;
 
+import org.jspecify.annotations.Nullable;
+import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -37,15 +41,20 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * {prefix}event             position identity, txid xid8, stream, version, event_id uuid, event_type, schema_version,
  *                           payload, recorded_at; unique (stream, version), unique (stream, event_id)
  * {prefix}event_snapshot    stream primary key, version, payload, truncated_version
- * {prefix}event_stream      stream primary key, truncated_version (of truncated streams)
+ * {prefix}event_stream      stream primary key, truncated_version (of truncated streams), version (the stream's)
  * {prefix}event_checkpoint  subscription primary key, txid, position
  * </pre>
  * An append runs in one transaction, the caller's when it has a Spring-managed one on the same data source
  * (so events can commit atomically with the caller's other writes; under a savepoint, so that a failed append leaves
- * the caller's transaction usable and without its statements): it takes a transaction-level advisory lock on
- * the stream ({@code pg_advisory_xact_lock(hashtext(table), hashtext(stream))}), checks the event ids and the
- * version, and inserts the events. The lock and one statement that checks and inserts go to the database together,
- * in one round trip (then the commit), as a plain insert of the same rows takes.
+ * the caller's transaction usable and without its statements), and is one statement, then the commit: the update of
+ * the stream's row in {@code {prefix}event_stream} ({@code on conflict (stream) do update set version = version + n
+ * where version = expected}), which locks the row, checks the expected version and moves it on, and the insert of the
+ * events from the version it returned. Retries (every event id already in the stream) and conflicts are sorted out
+ * afterwards, only when the statement did not append, under the row's lock. Deletions, truncations and snapshots lock
+ * the row too, and also take the stream's advisory lock ({@code pg_advisory_xact_lock(hashtext(table),
+ * hashtext(stream))}), which appends of the previous Quark version take. A conflict that the database finds under a
+ * caller's {@code REPEATABLE READ} or {@code SERIALIZABLE} transaction (a serialization failure) is a
+ * {@link ConcurrencyException} too.
  * <p>
  * <b>The global feed never skips an event.</b> Positions come from an identity column, drawn when a row is
  * inserted, not when its transaction commits: a reader that followed positions alone would pass a position whose
@@ -76,10 +85,20 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     private final String lock;
 
+    /** The stream's version: the greatest of its row's, its last event's and its truncations'. */
     private final String currentVersion;
 
-    /** The lock, the checks and the insert of an append: two statements, sent in one round trip. */
+    /** Creates the stream's row when it has none and locks it: two statements, sent in one round trip. */
+    private final String lockStream;
+
+    /** The stream row's update (lock and version check) and the insert of the events, in one statement. */
     private final String append;
+
+    /** What an append that did not pass finds: its event ids in the stream and the stream row's version. */
+    private final String check;
+
+    /** Brings a stream row's version up to the stream's (a row behind its events, written by an older Quark). */
+    private final String repair;
 
     private final String read;
 
@@ -112,24 +131,29 @@ public class JdbcEventStore implements EventStore, EventFeed {
         String checkpoints = tablePrefix.table("event_checkpoint");
         this.lock = "select pg_advisory_xact_lock(hashtext('" + this.table + "'), hashtext(?))";
         this.streamTable = tablePrefix.table("event_stream");
-        this.currentVersion = "select greatest(coalesce(max(version), 0), coalesce((select truncated_version from "
-                + this.streamTable + " where stream = ?), 0), coalesce((select truncated_version from "
-                + this.snapshotTable + " where stream = ?), 0)) from " + this.table + " where stream = ?";
-        this.append = this.lock + "; with found as (select version from " + this.table
-                + " where stream = ? and event_id = any(?)), "
-                + "head as (select greatest(coalesce((select truncated_version from " + this.streamTable
-                + " where stream = ?), 0), coalesce((select truncated_version from " + this.snapshotTable
-                + " where stream = ?), 0), coalesce(max(version), 0)) as version from " + this.table
-                + " where stream = ?), "
+        this.currentVersion = "select greatest(coalesce(max(version), 0), coalesce((select version from "
+                + this.streamTable + " where stream = :stream), 0), coalesce((select truncated_version from "
+                + this.streamTable + " where stream = :stream), 0), coalesce((select truncated_version from "
+                + this.snapshotTable + " where stream = :stream), 0)) from " + this.table + " where stream = :stream";
+        this.lockStream = "insert into " + this.streamTable + " (stream, truncated_version, version) values (?, 0, 0) "
+                + "on conflict (stream) do nothing; select version from " + this.streamTable
+                + " where stream = ? for update";
+        this.append = "with head as (insert into " + this.streamTable + " as s (stream, truncated_version, version) "
+                + "values (?, 0, ?) on conflict (stream) do update set version = s.version + excluded.version "
+                + "where ?::bigint = -1 or s.version = ?::bigint returning s.version), "
                 + "inserted as (insert into " + this.table
                 + " (stream, version, event_id, event_type, schema_version, payload) "
-                + "select ?, head.version + e.n, e.event_id, e.event_type, e.schema_version, e.payload from head, "
+                + "select ?, head.version - ? + e.n, e.event_id, e.event_type, e.schema_version, e.payload from head, "
                 + "unnest(?::uuid[], ?::text[], ?::int4[], ?::text[]) with ordinality "
                 + "as e(event_id, event_type, schema_version, payload, n) "
-                + "where not exists (select 1 from found) and (?::bigint = -1 or ?::bigint = head.version) "
-                + "order by e.n returning version) "
-                + "select (select count(*) from found)::int, (select coalesce(max(version), 0) from found), "
-                + "(select version from head), (select count(*) from inserted)::int";
+                + "where ?::bigint = -1 or head.version - ? = ?::bigint "
+                + "order by e.n on conflict (stream, event_id) do nothing returning 1) "
+                + "select (select version from head), (select count(*) from inserted)::int";
+        this.check = "select count(*)::int, coalesce(max(version), 0), (select version from " + this.streamTable
+                + " where stream = :stream) from " + this.table
+                + " where stream = :stream and event_id = any(cast(:ids as uuid[])) and version <= :upTo";
+        this.repair = "update " + this.streamTable + " set version = :version where stream = :stream "
+                + "and version < :version";
         this.read = "select " + COLUMNS + " from " + this.table
                 + " where stream = ? and version >= ? order by version limit ?";
         this.readAfter = "select " + COLUMNS + " from " + this.table
@@ -192,37 +216,128 @@ public class JdbcEventStore implements EventStore, EventFeed {
     }
 
     /**
-     * Appends in one round trip to the database, then runs the attached writes: the {@link #append} SQL is two
-     * statements sent together, the stream's advisory lock, then one statement that checks the ids and the version
-     * and inserts the events only when both checks pass, returning what it found. Under {@code READ COMMITTED}
-     * each statement reads a snapshot taken when it starts, so the second one, which starts once the first holds the
-     * lock, sees every append that committed before it.
+     * Appends with one statement, then runs the attached writes. The {@link #append} statement updates the stream's
+     * row in {@code {prefix}event_stream} ({@code insert ... on conflict (stream) do update set version = version + n
+     * where version = expected returning version}), which locks the row, checks the expected version and moves it
+     * on in one step, and inserts the events from the returned version on ({@code on conflict (stream, event_id) do
+     * nothing}): when the row's version differs, it updates nothing, returns no row and inserts nothing. Under
+     * {@code READ COMMITTED} the update waits for the row's lock and then sees its latest version, whatever the
+     * statement's snapshot. When it did not append all the events (a conflict, a retry of events already appended,
+     * a stream new to its row) {@link #settle} finds out why, in the same transaction.
      */
     private AppendResult appendInTransaction(String stream, List<NewEvent> events, long expectedVersion,
             Runnable attached) {
-        AppendOutcome outcome = this.template.execute((ConnectionCallback<AppendOutcome>) (connection) -> {
-            try (PreparedStatement statement = connection.prepareStatement(this.append)) {
-                bindAppend(connection, statement, stream, events, expectedVersion);
-                statement.execute();
-                if (!statement.getMoreResults()) {
-                    throw new IllegalStateException("The append to event stream '" + stream + "' returned no outcome");
-                }
-                try (ResultSet row = statement.getResultSet()) {
-                    row.next();
-                    return new AppendOutcome(row.getInt(1), row.getLong(2), row.getLong(3), row.getInt(4));
-                }
+        for (int attempt = 0;; attempt++) {
+            AppendOutcome outcome = conflictsReported(stream, expectedVersion, () -> this.template
+                .execute((ConnectionCallback<AppendOutcome>) (connection) -> {
+                    try (PreparedStatement statement = connection.prepareStatement(this.append)) {
+                        bindAppend(connection, statement, stream, events, expectedVersion);
+                        try (ResultSet row = statement.executeQuery()) {
+                            row.next();
+                            long version = row.getLong(1);
+                            return new AppendOutcome(row.wasNull() ? null : version, row.getInt(2));
+                        }
+                    }
+                }));
+            Long version = Objects.requireNonNull(outcome).version();
+            if (version != null && outcome.inserted() == events.size()
+                    && (expectedVersion == ANY_VERSION || version - events.size() == expectedVersion)) {
+                attached.run();
+                return new AppendResult(version, false);
             }
+            AppendResult settled = settle(stream, events, expectedVersion, version != null, attempt);
+            if (settled != null) {
+                return settled;
+            }
+        }
+    }
+
+    /**
+     * Finds out why an append did not append, holding the stream row's lock: its events were appended before
+     * (returns the duplicate), the stream is at another version ({@link ConcurrencyException}), or the stream's row
+     * is behind its events (written by an older Quark, which did not keep the row: brought up to the stream's version,
+     * and the append tried again once, returning {@code null}). When the statement moved the row's version on without
+     * appending (the events were there, or a stream new to the row with another expected version), it is moved back
+     * first.
+     * @param moved whether the append statement moved the row's version on (or created the row)
+     * @param attempt how many times the append statement ran before
+     */
+    private @Nullable AppendResult settle(String stream, List<NewEvent> events, long expectedVersion, boolean moved,
+            int attempt) {
+        // the events this append inserted (those whose ids were not there) are not the ones it looks for
+        long upTo = !moved ? Long.MAX_VALUE : this.jdbc.sql("update " + this.streamTable + " set version = version - :size where stream = :stream "
+                    + "returning version")
+                .param("size", events.size())
+                .param("stream", stream)
+                .query(Long.class)
+                .single();
+        StringBuilder ids = new StringBuilder("{");
+        for (NewEvent event : events) {
+            ids.append((ids.length() > 1) ? "," : "").append(event.eventId());
+        }
+        int[] found = new int[1];
+        long[] lastFound = new long[1];
+        conflictsReported(stream, expectedVersion, () -> this.jdbc.sql(this.check)
+            .param("stream", stream)
+            .param("ids", ids.append('}').toString())
+            .param("upTo", upTo)
+            .query((row) -> {
+                found[0] = row.getInt(1);
+                lastFound[0] = row.getLong(2);
+            }));
+        if (EventStoreArguments.repeated(stream, events, found[0])) {
+            return new AppendResult(lastFound[0], true);
+        }
+        long current = version(stream);
+        boolean repaired = this.jdbc.sql(this.repair).param("version", current).param("stream", stream).update() > 0;
+        EventStoreArguments.expect(stream, expectedVersion, current);
+        if (repaired && attempt == 0) {
+            return null;
+        }
+        throw new IllegalStateException("The append to event stream '" + stream + "' at version " + current
+                + " passed its checks but appended " + "nothing");
+    }
+
+    /**
+     * Runs one of an append's statements, reporting as a {@link ConcurrencyException} a conflict that the database
+     * found rather than the statement's check: a serialization failure ({@code 40001}: under {@code REPEATABLE READ}
+     * or {@code SERIALIZABLE}, the stream's row or one of the events was written by a transaction that committed
+     * after the caller's snapshot) or a unique key ({@code 23505}: a version taken by an append of an older Quark,
+     * which kept no row). The statement failed, so its transaction (or savepoint) rolls back, and nothing is appended.
+     */
+    private <T> T conflictsReported(String stream, long expectedVersion, Supplier<T> statement) {
+        try {
+            return statement.get();
+        }
+        catch (DataAccessException ex) {
+            String state = sqlState(ex);
+            if ("40001".equals(state) || "23505".equals(state)) {
+                throw new ConcurrencyException(stream, expectedVersion, ANY_VERSION, "Event stream '" + stream
+                        + "' was appended to concurrently: expected version " + expectedVersion + ", but "
+                        + ("40001".equals(state) ? "another append committed after this transaction's snapshot, "
+                                + "which its isolation (REPEATABLE READ or SERIALIZABLE) cannot see past"
+                                : "another append took the version")
+                        + " (SQLState " + state + "); nothing was appended. Read the stream again in a new "
+                        + "transaction and retry", ex);
+            }
+            throw ex;
+        }
+    }
+
+    private void conflictsReported(String stream, long expectedVersion, Runnable statement) {
+        conflictsReported(stream, expectedVersion, () -> {
+            statement.run();
+            return Boolean.TRUE;
         });
-        if (EventStoreArguments.repeated(stream, events, Objects.requireNonNull(outcome).found())) {
-            return new AppendResult(outcome.lastFound(), true);
+    }
+
+    private static @Nullable String sqlState(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql && sql.getSQLState() != null) {
+                return sql.getSQLState();
+            }
         }
-        EventStoreArguments.expect(stream, expectedVersion, outcome.current());
-        if (outcome.inserted() != events.size()) {
-            throw new IllegalStateException("The append to event stream '" + stream + "' inserted " + outcome.inserted()
-                    + " of its " + events.size() + " events after passing its checks");
-        }
-        attached.run();
-        return new AppendResult(outcome.current() + events.size(), false);
+        return null;
     }
 
     private static void bindAppend(Connection connection, PreparedStatement statement, String stream,
@@ -239,43 +354,60 @@ public class JdbcEventStore implements EventStore, EventFeed {
             schemaVersions[i] = event.schemaVersion();
             payloads[i] = event.payload();
         }
-        Array idArray = connection.createArrayOf("uuid", ids);
         int index = 0;
         statement.setString(++index, stream);
+        statement.setLong(++index, size);
+        statement.setLong(++index, expectedVersion);
+        statement.setLong(++index, expectedVersion);
         statement.setString(++index, stream);
-        statement.setArray(++index, idArray);
-        statement.setString(++index, stream);
-        statement.setString(++index, stream);
-        statement.setString(++index, stream);
-        statement.setString(++index, stream);
-        statement.setArray(++index, idArray);
+        statement.setLong(++index, size);
+        statement.setArray(++index, connection.createArrayOf("uuid", ids));
         statement.setArray(++index, connection.createArrayOf("text", types));
         statement.setArray(++index, connection.createArrayOf("int4", schemaVersions));
         statement.setArray(++index, connection.createArrayOf("text", payloads));
         statement.setLong(++index, expectedVersion);
+        statement.setLong(++index, size);
         statement.setLong(++index, expectedVersion);
     }
 
     /**
-     * What the append statement found and did.
-     * @param found how many of the append's event ids the stream already holds
-     * @param lastFound the highest version among them, 0 when none
-     * @param current the stream's version before the append
-     * @param inserted how many events it inserted: all of them when both checks passed, else none
+     * What the append statement did.
+     * @param version the stream row's version after the statement, {@code null} when it was at another version than
+     * the expected one (and was not updated)
+     * @param inserted how many events it inserted
      */
-    private record AppendOutcome(int found, long lastFound, long current, int inserted) {
+    private record AppendOutcome(@Nullable Long version, int inserted) {
+    }
+
+    /**
+     * Takes the locks that deletions, truncations and snapshots take: the stream's advisory lock (the one appends of
+     * older Quark versions take) and the lock of the stream's row in {@code {prefix}event_stream} (the one appends
+     * take), creating the row when there is none; and brings the row's version up to the stream's.
+     * @return the stream's version
+     */
+    private long lockStream(String stream) {
+        this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
+        this.template.execute((ConnectionCallback<Boolean>) (connection) -> {
+            try (PreparedStatement statement = connection.prepareStatement(this.lockStream)) {
+                statement.setString(1, stream);
+                statement.setString(2, stream);
+                return statement.execute();
+            }
+        });
+        long current = version(stream);
+        this.jdbc.sql(this.repair).param("version", current).param("stream", stream).update();
+        return current;
     }
 
     /**
      * Deletes a stream's rows and snapshot in one transaction (the caller's when it has one on the data source, under
-     * a savepoint), under the stream's advisory lock, after checking its version.
+     * a savepoint), under the stream's locks (its row's, which appends take, and its advisory lock), after checking its version.
      */
     @Override
     public long deleteStream(String stream, long expectedVersion) {
         EventStoreArguments.delete(stream, expectedVersion);
         return this.transactions.execute(() -> {
-            this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
-            long current = version(stream);
+            long current = lockStream(stream);
             EventStoreArguments.expect(stream, expectedVersion, current);
             int deleted = this.jdbc.sql("delete from " + this.table + " where stream = ?").param(stream).update();
             this.jdbc.sql("delete from " + this.snapshotTable + " where stream = ?").param(stream).update();
@@ -289,7 +421,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
      * {@code {prefix}event_stream} (which keeps the stream's version when every event was deleted, also when the
      * snapshot is lost) and in the snapshot's row ({@code truncated_version}, for nodes of the previous version), in one
      * transaction (the caller's when it has one on the data
-     * source, under a savepoint), under the stream's advisory lock, after checking the version against the stream's
+     * source, under a savepoint), under the stream's locks (its row's, which appends take, and its advisory lock), after checking the version against the stream's
      * and its snapshot's.
      */
     @Override
@@ -299,15 +431,14 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     /**
      * Truncates as {@link #truncateStream(String, long)} does, checking the expected version under the stream's
-     * advisory lock (the one appends take), in the truncation's transaction.
+     * row lock (the one appends take), in the truncation's transaction.
      */
     @Override
     public long truncateStream(String stream, long version, long expectedVersion) {
         EventStoreArguments.truncate(stream, version);
         EventStoreArguments.expectedVersion(stream, expectedVersion, "A truncation");
         return this.transactions.execute(() -> {
-            this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
-            long current = version(stream);
+            long current = lockStream(stream);
             EventStoreArguments.expect(stream, expectedVersion, current, "nothing was truncated");
             long snapshot = this.jdbc.sql("select version from " + this.snapshotTable + " where stream = ?")
                 .param(stream)
@@ -325,10 +456,9 @@ public class JdbcEventStore implements EventStore, EventFeed {
                     + "and truncated_version < ?")
                 .params(version, stream, version)
                 .update();
-            this.jdbc.sql("insert into " + this.streamTable + " as s (stream, truncated_version) values (?, ?) "
-                    + "on conflict (stream) do update set truncated_version = excluded.truncated_version, "
-                    + "updated_at = now() where s.truncated_version < excluded.truncated_version")
-                .params(stream, version)
+            this.jdbc.sql("update " + this.streamTable + " set truncated_version = ?, updated_at = now() "
+                    + "where stream = ? and truncated_version < ?")
+                .params(version, stream, version)
                 .update();
             return (long) deleted;
         });
@@ -343,12 +473,12 @@ public class JdbcEventStore implements EventStore, EventFeed {
     @Override
     public long version(String stream) {
         EventStoreArguments.stream(stream);
-        return this.jdbc.sql(this.currentVersion).params(stream, stream, stream).query(Long.class).single();
+        return this.jdbc.sql(this.currentVersion).param("stream", stream).query(Long.class).single();
     }
 
     /**
      * Keeps a snapshot unless it is beyond the stream's version (a stream deleted after the snapshot's events were
-     * appended), checked under the stream's advisory lock so that a concurrent {@link #deleteStream} cannot slip in.
+     * appended), checked under the stream's locks so that a concurrent {@link #deleteStream} cannot slip in.
      */
     @Override
     public void saveSnapshot(String stream, Snapshot snapshot) {
@@ -357,7 +487,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     /**
      * Keeps a snapshot when the stream is at the expected version, and unless it is beyond the stream's version;
-     * checked under the stream's advisory lock (the one appends, truncations and deletions take), in the write's
+     * checked under the stream's locks (the row lock appends, truncations and deletions take), in the write's
      * transaction.
      */
     @Override
@@ -365,8 +495,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
         EventStoreArguments.expectedVersion(stream, expectedVersion, "A snapshot");
         Objects.requireNonNull(snapshot, "snapshot must not be null");
         this.transactions.execute(() -> {
-            this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
-            long current = version(stream);
+            long current = lockStream(stream);
             EventStoreArguments.expect(stream, expectedVersion, current, "no snapshot was saved");
             if (snapshot.version() > current) {
                 return false;

@@ -30,7 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The event store's changelog across versions: changeset {@code event-3} fills {@code quark_event_stream} from the
- * snapshots of streams truncated before it ran, is marked ran when the table is already there, and rolls back.
+ * snapshots of streams truncated before it ran, is marked ran when the table is already there, and rolls back;
+ * {@code event-4} adds each stream's version to its row, filled from the events and truncations already there.
  */
 class JdbcEventStoreChangelogTests {
 
@@ -76,7 +77,8 @@ class JdbcEventStoreChangelogTests {
 
         JdbcEventStore.migration(PREFIX).apply(this.dataSource);
 
-        assertThat(this.jdbc.sql("select stream, truncated_version from quark_event_stream order by stream")
+        assertThat(this.jdbc.sql("select stream, truncated_version from quark_event_stream "
+                + "where truncated_version > 0 order by stream")
             .query((row, number) -> Map.entry(row.getString(1), row.getLong(2)))
             .list()).containsExactly(Map.entry("Tally/emptied", 5L), Map.entry("Tally/kept", 2L));
         JdbcEventStore store = new JdbcEventStore(this.dataSource, PREFIX);
@@ -99,7 +101,7 @@ class JdbcEventStoreChangelogTests {
         store.saveSnapshot("Tally/t", new Snapshot(3, "{}"), 4);
         assertThat(store.truncateStream("Tally/t", 3, 4)).isEqualTo(3);
 
-        onLiquibase((liquibase) -> liquibase.rollback(1, (String) null));
+        onLiquibase((liquibase) -> liquibase.rollback(2, (String) null));
         assertThat(tableExists("quark_event_stream")).as("after the rollback").isFalse();
         assertThat(tableExists("quark_event_snapshot")).isTrue();
 
@@ -122,6 +124,65 @@ class JdbcEventStoreChangelogTests {
             .query(String.class)
             .single()).isEqualTo("MARK_RAN");
         assertThat(new JdbcEventStore(this.dataSource, PREFIX).version("Tally/t")).isEqualTo(7);
+    }
+
+    @Test
+    void event4FillsEachStreamsVersionFromItsEventsAndTruncations() throws Exception {
+        onLiquibase((liquibase) -> liquibase.update(3, new Contexts(), new LabelExpression()));
+        assertThat(columnExists("quark_event_stream", "version")).as("before event-4").isFalse();
+        // events only; truncated through its last event; truncated with events kept; a snapshot's truncation only
+        event("Tally/events", 1);
+        event("Tally/events", 2);
+        event("Tally/events", 3);
+        this.jdbc.sql("insert into quark_event_stream (stream, truncated_version) values ('Tally/emptied', 5)")
+            .update();
+        snapshot("Tally/emptied", 5, 5);
+        this.jdbc.sql("insert into quark_event_stream (stream, truncated_version) values ('Tally/kept', 2)").update();
+        snapshot("Tally/kept", 2, 2);
+        event("Tally/kept", 3);
+        event("Tally/kept", 4);
+        snapshot("Tally/snapshotOnly", 6, 6);
+
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+
+        assertThat(this.jdbc.sql("select stream, version from quark_event_stream order by stream")
+            .query((row, number) -> Map.entry(row.getString(1), row.getLong(2)))
+            .list()).containsExactly(Map.entry("Tally/emptied", 5L), Map.entry("Tally/events", 3L),
+                    Map.entry("Tally/kept", 4L), Map.entry("Tally/snapshotOnly", 6L));
+        JdbcEventStore store = new JdbcEventStore(this.dataSource, PREFIX);
+        assertThat(store.append("Tally/events", List.of(new NewEvent(UUID.randomUUID(), "Added", 1, "{}")), 3)
+            .version()).isEqualTo(4);
+        assertThat(store.append("Tally/emptied", List.of(new NewEvent(UUID.randomUUID(), "Added", 1, "{}")), 5)
+            .version()).isEqualTo(6);
+        assertThat(store.append("Tally/kept", List.of(new NewEvent(UUID.randomUUID(), "Added", 1, "{}")), 4)
+            .version()).isEqualTo(5);
+        assertThat(store.append("Tally/snapshotOnly", List.of(new NewEvent(UUID.randomUUID(), "Added", 1, "{}")), 6)
+            .version()).isEqualTo(7);
+        assertThat(this.jdbc.sql("select sum(version) from quark_event_stream").query(Long.class).single())
+            .isEqualTo(4 + 6 + 5 + 7);
+    }
+
+    @Test
+    void event4RollsBackByDroppingTheVersionColumnAndAppliesAgain() throws Exception {
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+        JdbcEventStore store = new JdbcEventStore(this.dataSource, PREFIX);
+        for (long version = 0; version < 3; version++) {
+            store.append("Tally/t", List.of(new NewEvent(UUID.randomUUID(), "Added", 1, "{}")), version);
+        }
+        onLiquibase((liquibase) -> liquibase.rollback(1, (String) null));
+        assertThat(columnExists("quark_event_stream", "version")).as("after the rollback").isFalse();
+        event("Tally/t", 4);
+
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+        assertThat(this.jdbc.sql("select version from quark_event_stream where stream = 'Tally/t'")
+            .query(Long.class)
+            .single()).as("filled again from the events").isEqualTo(4);
+        assertThat(store.version("Tally/t")).isEqualTo(4);
+    }
+
+    private boolean columnExists(String table, String column) {
+        return !this.jdbc.sql("select 1 from information_schema.columns where table_schema = current_schema() "
+                + "and table_name = ? and column_name = ?").params(table, column).query(Integer.class).list().isEmpty();
     }
 
     private void snapshot(String stream, long version, long truncatedVersion) {

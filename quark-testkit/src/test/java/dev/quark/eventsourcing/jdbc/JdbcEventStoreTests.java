@@ -11,10 +11,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.eventsourcing.AppendResult;
 import dev.quark.eventsourcing.ConcurrencyException;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
+import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.testkit.eventsourcing.EventFeedContractTests;
@@ -27,9 +29,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.annotation.Isolation;
 import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -93,7 +98,7 @@ class JdbcEventStoreTests extends EventStoreContractTests {
                 "quark_event_snapshot.payload text", "quark_event_snapshot.updated_at timestamp with time zone",
                 "quark_event_snapshot.truncated_version bigint", "quark_event_stream.stream text",
                 "quark_event_stream.truncated_version bigint",
-                "quark_event_stream.updated_at timestamp with time zone");
+                "quark_event_stream.updated_at timestamp with time zone", "quark_event_stream.version bigint");
     }
 
     @Test
@@ -110,9 +115,9 @@ class JdbcEventStoreTests extends EventStoreContractTests {
     }
 
     /**
-     * An append sends the stream's lock and its checks in one round trip: the checks must read what the appender that
-     * held the lock committed, not a snapshot from before the lock was granted (which would try the same version
-     * again and fail on the unique key instead of appending after it).
+     * An append waits for the lock of the stream's row: it must then append after what the appender that held the
+     * lock committed, not from a snapshot taken before the lock was granted (which would try the same version again
+     * and fail on the unique key instead of appending after it).
      */
     @Test
     @Timeout(60)
@@ -122,8 +127,10 @@ class JdbcEventStoreTests extends EventStoreContractTests {
         CountDownLatch appended = new CountDownLatch(1);
         CountDownLatch commit = new CountDownLatch(1);
         ExecutorService appenders = Executors.newFixedThreadPool(2);
+        int[] holder = new int[1];
         CompletableFuture<Void> first = CompletableFuture.runAsync(() -> transaction.executeWithoutResult((status) -> {
             store.append(stream, List.of(event("Opened", "{}")), 0);
+            holder[0] = JdbcClient.create(dataSource).sql("select pg_backend_pid()").query(Integer.class).single();
             appended.countDown();
             try {
                 commit.await(30, TimeUnit.SECONDS);
@@ -139,9 +146,8 @@ class JdbcEventStoreTests extends EventStoreContractTests {
                         appenders);
             await("the second append waiting for the stream's lock").atMost(Duration.ofSeconds(30))
                 .until(() -> JdbcClient.create(dataSource)
-                    .sql("select count(*) from pg_locks where locktype = 'advisory' and not granted "
-                            + "and objid = hashtext(?)::oid")
-                    .param(stream)
+                    .sql("select count(*) from pg_stat_activity where ? = any(pg_blocking_pids(pid))")
+                    .param(holder[0])
                     .query(Long.class)
                     .single() > 0);
             commit.countDown();
@@ -178,6 +184,170 @@ class JdbcEventStoreTests extends EventStoreContractTests {
         assertThatExceptionOfType(ConcurrencyException.class).isThrownBy(() -> transaction
             .executeWithoutResult((status) -> store.append(stream, List.of(event("Deposited", "{}")), 0)));
         assertThat(store.version(stream)).isEqualTo(1);
+    }
+
+    /**
+     * Appends keep each stream's version in its row of quark_event_stream and check the expected version there: a
+     * conflict and a retry of appended events leave it as it was, a truncation keeps it, a deletion removes it.
+     */
+    @Test
+    void theStreamsRowKeepsItsVersion() {
+        String stream = newStream();
+        store.append(stream, List.of(event("Opened", "{}"), event("Deposited", "1")), 0);
+        assertThat(rowVersion(stream)).isEqualTo(2);
+        NewEvent third = event("Deposited", "2");
+        assertThat(store.append(stream, List.of(third), EventStore.ANY_VERSION).version()).isEqualTo(3);
+        assertThat(rowVersion(stream)).isEqualTo(3);
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .isThrownBy(() -> store.append(stream, List.of(event("Deposited", "3")), 2))
+            .satisfies((ex) -> assertThat(ex.getActualVersion()).isEqualTo(3));
+        assertThat(store.append(stream, List.of(third), 2)).isEqualTo(new AppendResult(3, true));
+        assertThat(store.append(stream, List.of(third), EventStore.ANY_VERSION)).isEqualTo(new AppendResult(3, true));
+        assertThat(rowVersion(stream)).as("after a conflict and retries").isEqualTo(3);
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .isThrownBy(() -> store.append(newStream(), List.of(event("Opened", "{}")), 4));
+        store.saveSnapshot(stream, new Snapshot(3, "{}"), 3);
+        store.truncateStream(stream, 3, 3);
+        assertThat(rowVersion(stream)).isEqualTo(3);
+        assertThat(store.append(stream, List.of(event("Deposited", "4")), 3).version()).isEqualTo(4);
+        store.deleteStream(stream, 4);
+        assertThat(JdbcClient.create(dataSource).sql("select count(*) from quark_event_stream where stream = ?")
+            .param(stream)
+            .query(Long.class)
+            .single()).isZero();
+        assertThat(store.append(stream, List.of(event("Opened", "{}")), 0).version()).isEqualTo(1);
+        assertThat(rowVersion(stream)).isEqualTo(1);
+    }
+
+    /**
+     * Nodes of the previous version append without keeping the stream's row (during a rolling upgrade): the row falls
+     * behind the events, or a stream has none. The stream's version is still the one of its last event, and an append
+     * that expects it brings the row up to date and appends.
+     */
+    @Test
+    void aStreamRowBehindItsEventsIsBroughtUpToDateByTheNextAppend() {
+        String behind = newStream();
+        store.append(behind, List.of(event("Opened", "{}"), event("Deposited", "1")), 0);
+        insertByHand(behind, 3);
+        assertThat(store.version(behind)).isEqualTo(3);
+        assertThatExceptionOfType(ConcurrencyException.class).as("version 3 is taken")
+            .isThrownBy(() -> store.append(behind, List.of(event("Deposited", "2")), 2))
+            .withMessageContaining("another append took the version");
+        assertThat(store.append(behind, List.of(event("Deposited", "3")), 3).version()).isEqualTo(4);
+        assertThat(rowVersion(behind)).isEqualTo(4);
+
+        String rowless = newStream();
+        insertByHand(rowless, 1);
+        insertByHand(rowless, 2);
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .isThrownBy(() -> store.append(rowless, List.of(event("Deposited", "2")), 0));
+        assertThat(store.append(rowless, List.of(event("Deposited", "3")), 2).version()).isEqualTo(3);
+        assertThat(rowVersion(rowless)).isEqualTo(3);
+        assertThat(store.read(rowless, 1, 10)).extracting(StoredEvent::version).containsExactly(1L, 2L, 3L);
+
+        String taken = newStream();
+        store.append(taken, List.of(event("Opened", "{}")), 0);
+        insertByHand(taken, 2);
+        JdbcClient.create(dataSource).sql("update quark_event_stream set version = 1 where stream = ?")
+            .param(taken)
+            .update();
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .as("the row says 1, an older node took version 2")
+            .isThrownBy(() -> store.append(taken, List.of(event("Deposited", "1")), 1));
+        assertThat(store.append(taken, List.of(event("Deposited", "1")), 2).version()).isEqualTo(3);
+    }
+
+    /**
+     * Under REPEATABLE READ or SERIALIZABLE the caller's snapshot predates an append that committed meanwhile: the
+     * conflict is a ConcurrencyException (not the database's serialization failure or unique key), nothing is
+     * appended, and the caller's transaction stays usable.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Isolation.class, names = { "REPEATABLE_READ", "SERIALIZABLE" })
+    @Timeout(60)
+    void aConflictUnderASnapshotIsolationIsAConcurrencyException(Isolation isolation) throws Exception {
+        String stream = newStream();
+        String created = newStream();
+        store.append(stream, List.of(event("Opened", "{}")), 0);
+        TransactionTemplate transaction = isolated(isolation);
+        transaction.executeWithoutResult((status) -> {
+            assertThat(store.version(stream)).isEqualTo(1);
+            elsewhere(() -> store.append(stream, List.of(event("Deposited", "elsewhere")), 1));
+            elsewhere(() -> store.append(created, List.of(event("Opened", "elsewhere")), 0));
+            assertThatExceptionOfType(ConcurrencyException.class)
+                .isThrownBy(() -> store.append(stream, List.of(event("Deposited", "here")), 1))
+                .withMessageContaining(stream)
+                .withMessageContaining("expected version 1");
+            assertThatExceptionOfType(ConcurrencyException.class)
+                .as("a stream created meanwhile")
+                .isThrownBy(() -> store.append(created, List.of(event("Opened", "here")), 0));
+            assertThat(JdbcClient.create(dataSource).sql("select 1").query(Integer.class).single())
+                .as("the caller's transaction is still usable")
+                .isEqualTo(1);
+        });
+        assertThat(store.read(stream, 1, 10)).extracting(StoredEvent::payload).containsExactly("{}", "elsewhere");
+        assertThat(store.read(created, 1, 10)).extracting(StoredEvent::payload).containsExactly("elsewhere");
+        assertThat(rowVersion(stream)).isEqualTo(2);
+    }
+
+    /**
+     * An idempotent retry whose first attempt committed after the caller's REPEATABLE READ snapshot cannot see it: it
+     * is a ConcurrencyException (nothing appended twice), and the retry in a new transaction returns the duplicate.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Isolation.class, names = { "REPEATABLE_READ", "SERIALIZABLE" })
+    @Timeout(60)
+    void aRetryWhoseFirstAttemptCommittedAfterTheSnapshotConflictsThenReturnsTheDuplicate(Isolation isolation)
+            throws Exception {
+        String stream = newStream();
+        store.append(stream, List.of(event("Opened", "{}")), 0);
+        NewEvent deposited = event("Deposited", "1");
+        TransactionTemplate transaction = isolated(isolation);
+        transaction.executeWithoutResult((status) -> {
+            assertThat(store.version(stream)).isEqualTo(1);
+            elsewhere(() -> store.append(stream, List.of(deposited), 1));
+            assertThatExceptionOfType(ConcurrencyException.class)
+                .isThrownBy(() -> store.append(stream, List.of(deposited), 1));
+        });
+        AppendResult retried = transaction.execute((status) -> store.append(stream, List.of(deposited), 1));
+        assertThat(retried).isEqualTo(new AppendResult(2, true));
+        AppendResult anyVersion = transaction
+            .execute((status) -> store.append(stream, List.of(deposited), EventStore.ANY_VERSION));
+        assertThat(anyVersion).isEqualTo(new AppendResult(2, true));
+        assertThat(store.read(stream, 1, 10)).extracting(StoredEvent::type).containsExactly("Opened", "Deposited");
+    }
+
+    private static TransactionTemplate isolated(Isolation isolation) {
+        TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        transaction.setIsolationLevel(isolation.value());
+        return transaction;
+    }
+
+    /** Runs an append on another thread, outside of this thread's transaction, and waits for it. */
+    private static void elsewhere(Runnable append) {
+        try {
+            CompletableFuture.runAsync(append).get(30, TimeUnit.SECONDS);
+        }
+        catch (Exception ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    private static long rowVersion(String stream) {
+        return JdbcClient.create(dataSource)
+            .sql("select version from quark_event_stream where stream = ?")
+            .param(stream)
+            .query(Long.class)
+            .single();
+    }
+
+    /** An append of an older Quark: an event row, the stream's row left as it was. */
+    private static void insertByHand(String stream, long version) {
+        JdbcClient.create(dataSource)
+            .sql("insert into quark_event (stream, version, event_id, event_type, schema_version, payload) "
+                    + "values (?, ?, ?, 'Deposited', 1, '{}')")
+            .params(stream, version, UUID.randomUUID())
+            .update();
     }
 
     @Nested
