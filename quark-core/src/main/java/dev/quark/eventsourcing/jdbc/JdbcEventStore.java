@@ -139,8 +139,9 @@ public class JdbcEventStore implements EventStore, EventFeed {
                 + "on conflict (stream) do nothing; select version from " + this.streamTable
                 + " where stream = ? for update";
         this.append = "with head as (insert into " + this.streamTable + " as s (stream, truncated_version, version) "
-                + "values (?, 0, ?) on conflict (stream) do update set version = s.version + excluded.version "
-                + "where ?::bigint = -1 or s.version = ?::bigint returning s.version), "
+                + "values (?, 0, ?) on conflict (stream) do update set version = greatest(s.version, s.truncated_version) "
+                + "+ excluded.version where ?::bigint = -1 or greatest(s.version, s.truncated_version) = ?::bigint "
+                + "returning s.version), "
                 + "inserted as (insert into " + this.table
                 + " (stream, version, event_id, event_type, schema_version, payload) "
                 + "select ?, head.version - ? + e.n, e.event_id, e.event_type, e.schema_version, e.payload from head, "
@@ -380,13 +381,14 @@ public class JdbcEventStore implements EventStore, EventFeed {
     }
 
     /**
-     * Takes the locks that deletions, truncations and snapshots take: the stream's advisory lock (the one appends of
-     * older Quark versions take) and the lock of the stream's row in {@code {prefix}event_stream} (the one appends
-     * take), creating the row when there is none; and brings the row's version up to the stream's.
+     * Takes the locks that deletions, truncations and snapshots take: the lock of the stream's row in
+     * {@code {prefix}event_stream} (the one appends take), creating the row when there is none, then the stream's
+     * advisory lock (the one appends of older Quark versions take); and brings the row's version up to the stream's.
      * @return the stream's version
      */
     private long lockStream(String stream) {
-        this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
+        // The row's lock first, as appends take it: a transaction that appended and then snapshots the stream holds
+        // the row and must not wait for the advisory lock of a truncation that waits for the row (a deadlock).
         this.template.execute((ConnectionCallback<Boolean>) (connection) -> {
             try (PreparedStatement statement = connection.prepareStatement(this.lockStream)) {
                 statement.setString(1, stream);
@@ -394,6 +396,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
                 return statement.execute();
             }
         });
+        this.jdbc.sql(this.lock).param(stream).query((row, number) -> 1).list();
         long current = version(stream);
         this.jdbc.sql(this.repair).param("version", current).param("stream", stream).update();
         return current;

@@ -258,6 +258,58 @@ class JdbcEventStoreTests extends EventStoreContractTests {
     }
 
     /**
+     * An older node appended 1..3, snapshotted and truncated through 3 (its stream row left at version 0, with the
+     * truncated version): an append at any version goes after the truncation, not below it (the review's case).
+     */
+    @Test
+    void anAppendAtAnyVersionAfterAnOlderNodesTruncationGoesAfterIt() {
+        String stream = newStream();
+        insertByHand(stream, 1);
+        insertByHand(stream, 2);
+        insertByHand(stream, 3);
+        JdbcClient jdbc = JdbcClient.create(dataSource);
+        jdbc.sql("insert into quark_event_snapshot (stream, version, payload) values (?, 3, '{}')").param(stream).update();
+        jdbc.sql("delete from quark_event where stream = ? and version <= 3").param(stream).update();
+        jdbc.sql("update quark_event_snapshot set truncated_version = 3 where stream = ?").param(stream).update();
+        jdbc.sql("insert into quark_event_stream as s (stream, truncated_version) values (?, 3) on conflict (stream) "
+                + "do update set truncated_version = excluded.truncated_version").param(stream).update();
+        assertThat(store.version(stream)).isEqualTo(3);
+        AppendResult result = store.append(stream, List.of(event("Deposited", "4")), EventStore.ANY_VERSION);
+        assertThat(store.read(stream, 4, 10)).as("the event after the snapshot").hasSize(1);
+        assertThat(result.version()).isEqualTo(4);
+    }
+
+    /**
+     * A caller's transaction appends and then snapshots the stream while another transaction truncates it: no deadlock
+     * (the truncation takes the row's lock before the advisory lock, as the append does).
+     */
+    @Test
+    @Timeout(60)
+    void anAppendThenASnapshotInOneTransactionDoNotDeadlockWithATruncation() throws Exception {
+        String stream = newStream();
+        store.append(stream, List.of(event("Opened", "{}")), 0);
+        store.saveSnapshot(stream, new Snapshot(1, "{}"), 1);
+        TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        CompletableFuture<Long> truncation = new CompletableFuture<>();
+        transaction.executeWithoutResult((status) -> {
+            store.append(stream, List.of(event("Deposited", "1")), 1);
+            Thread.ofPlatform().start(() -> {
+                try {
+                    truncation.complete(store.truncateStream(stream, 1));
+                }
+                catch (RuntimeException ex) {
+                    truncation.completeExceptionally(ex);
+                }
+            });
+            await().atMost(Duration.ofSeconds(20)).until(() -> JdbcClient.create(dataSource)
+                .sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()")
+                .query(Long.class).single() > 0);
+            store.saveSnapshot(stream, new Snapshot(2, "{}"), 2);
+        });
+        assertThat(truncation.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+    }
+
+    /**
      * Under REPEATABLE READ or SERIALIZABLE the caller's snapshot predates an append that committed meanwhile: the
      * conflict is a ConcurrencyException (not the database's serialization failure or unique key), nothing is
      * appended, and the caller's transaction stays usable.
