@@ -6,9 +6,8 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.util.function.ThrowingConsumer;
-
 import org.springframework.context.SmartLifecycle;
+import org.springframework.util.function.ThrowingConsumer;
 
 /**
  * Starts the durable-task worker with the application context and stops it (waiting for running work, releasing

@@ -1,6 +1,9 @@
 package dev.quark.autoconfigure.durabletasks;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.durabletasks.QuarkDurableTasksAutoConfigurationTests.OrderOrchestration;
@@ -22,6 +25,8 @@ import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -121,9 +126,41 @@ class RedisDurableTasksIntegrationTests {
             contextRunner(server, prefix).withPropertyValues("quark.durabletasks.redis.notify-enabled=false")
                 .run((context) -> {
                     assertThat(context).hasNotFailed();
-                    assertThat(context.getBean(RedisDurableTaskStore.class).notifying()).isFalse();
+                    RedisDurableTaskStore store = context.getBean(RedisDurableTaskStore.class);
+                    assertThat(store.notifying()).isFalse();
                     assertThat(context.getBean(DurableTaskWorkerLifecycle.class)
                         .wakeUps(RedisDurableTaskWakeUps.class)).isNull();
+                    // Listening on the channel a notifying store would publish on: only the test's own messages
+                    // arrive while an orchestration runs to completion.
+                    RedisConnectionFactory connectionFactory = context.getBean(RedisConnectionFactory.class);
+                    StringRedisTemplate redis = new StringRedisTemplate(connectionFactory);
+                    List<String> heard = new CopyOnWriteArrayList<>();
+                    RedisMessageListenerContainer container = new RedisMessageListenerContainer();
+                    container.setConnectionFactory(connectionFactory);
+                    container.setTaskExecutor(Runnable::run);
+                    container.addMessageListener(
+                            (message, pattern) -> heard.add(new String(message.getBody(), StandardCharsets.UTF_8)),
+                            new ChannelTopic(store.channel()));
+                    container.afterPropertiesSet();
+                    container.start();
+                    try {
+                        await("the subscription").atMost(Duration.ofSeconds(10)).until(() -> {
+                            redis.convertAndSend(store.channel(), "probe");
+                            return heard.contains("probe");
+                        });
+                        DurableTaskClient client = context.getBean(DurableTaskClient.class);
+                        String id = client.schedule(OrderOrchestration.class, 2);
+                        assertThat(client.waitForCompletion(id, Duration.ofSeconds(30)).status())
+                            .isEqualTo(OrchestrationStatus.COMPLETED);
+                        // Redis delivers in order: a notice of the orchestration would arrive before this one.
+                        redis.convertAndSend(store.channel(), "control");
+                        await().atMost(Duration.ofSeconds(10)).until(() -> heard.contains("control"));
+                        assertThat(heard).as("nothing published by the store")
+                            .allMatch((payload) -> payload.equals("probe") || payload.equals("control"));
+                    }
+                    finally {
+                        container.destroy();
+                    }
                 });
         }
         finally {

@@ -313,6 +313,9 @@ class RedisJobWakeUpsTests {
         org.springframework.data.redis.listener.RedisMessageListenerContainer container =
                 new org.springframework.data.redis.listener.RedisMessageListenerContainer();
         container.setConnectionFactory(connectionFactory);
+        // Heard on the subscription's thread, in the order Redis delivers (the container's default runs each message
+        // on a thread of its own).
+        container.setTaskExecutor(Runnable::run);
         container.addMessageListener((message, pattern) -> heard.add(new String(message.getBody(),
                 java.nio.charset.StandardCharsets.UTF_8)), new org.springframework.data.redis.listener.ChannelTopic(channel));
         container.afterPropertiesSet();
@@ -486,6 +489,56 @@ class RedisJobWakeUpsTests {
      */
     @Test
     void aUserWithoutTheRightToPublishStillWritesItsJobs() {
+        asUserWithoutTheRightToPublish((user, restricted) -> {
+            RedisJobStore restrictedStore = new RedisJobStore(restricted, prefix, true);
+            JobId id = producer(restrictedStore).enqueue(TYPE, "unpublished");
+            assertThat(restrictedStore.find(id).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+            ClaimedJob claimed = claimAsProducer(store(false), id);
+            Instant now = Instant.now();
+            restrictedStore.finish(id, claimed.lease(), JobTransition.released(now), new JobReport(0, null, List.of()),
+                    now);
+            leases.release(claimed.lease());
+            assertThat(restrictedStore.find(id).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+        });
+    }
+
+    /**
+     * The notice of a retry due later that could not be published holds no later one of its type back: once the user
+     * may publish, a retry due after the unpublished one is told of.
+     */
+    @Test
+    void aRetryWhoseNoticeCouldNotBePublishedHoldsNoLaterNoticeBack() {
+        asUserWithoutTheRightToPublish((user, restricted) -> {
+            RedisJobStore restrictedStore = new RedisJobStore(restricted, prefix, true);
+            DefaultJobQueue producer = producer(store(false));
+            ClaimedJob first = claimAsProducer(store(false), producer.enqueue(TYPE, "first"));
+            ClaimedJob second = claimAsProducer(store(false), producer.enqueue(TYPE, "second"));
+            List<String> heard = heard();
+            Instant now = Instant.now();
+            dev.quark.jobs.JobError error = new dev.quark.jobs.JobError("Boom", "again", "");
+            restrictedStore.finish(first.job().id(), first.lease(), JobTransition.retry(now.plusSeconds(60), error),
+                    new JobReport(0, null, List.of()), now);
+            leases.release(first.lease());
+            assertThat(restrictedStore.find(first.job().id()).orElseThrow().status()).isEqualTo(JobStatus.RETRYING);
+            acl("SETUSER", user, "allchannels");
+            Instant secondDueAt = now.plusSeconds(120);
+            restrictedStore.finish(second.job().id(), second.lease(), JobTransition.retry(secondDueAt, error),
+                    new JobReport(0, null, List.of()), now);
+            leases.release(second.lease());
+            // Redis delivers in order: the notice of the second retry would arrive before this one.
+            redis.convertAndSend(store(true).channel(), "control");
+            await().atMost(WAKE_UP).until(() -> heard.contains("control"));
+            assertThat(heard).filteredOn((payload) -> payload.contains(" ")).as("the retries told of")
+                .containsExactly(dev.quark.jobs.store.JobDueNotice.later(TYPE, secondDueAt));
+        });
+    }
+
+    /**
+     * Runs the body with a connection factory of a new Redis user that may do anything but publish (ACL
+     * {@code resetchannels}, the default of new users on Redis 7), and deletes the user afterwards.
+     */
+    private void asUserWithoutTheRightToPublish(
+            java.util.function.BiConsumer<String, LettuceConnectionFactory> body) {
         String user = "quark-wake-ups-" + Long.toHexString(System.nanoTime());
         String password = "secret-" + user;
         acl("SETUSER", user, "on", ">" + password, "resetchannels", "~*", "+@all");
@@ -503,15 +556,7 @@ class RedisJobWakeUpsTests {
             assertThat(org.assertj.core.api.Assertions.catchThrowable(
                     () -> restrictedRedis.convertAndSend(store(true).channel(), TYPE)))
                 .as("the user may not publish").rootCause().hasMessageContaining("NOPERM");
-            RedisJobStore restrictedStore = new RedisJobStore(restricted, prefix, true);
-            JobId id = producer(restrictedStore).enqueue(TYPE, "unpublished");
-            assertThat(restrictedStore.find(id).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
-            ClaimedJob claimed = claimAsProducer(store(false), id);
-            Instant now = Instant.now();
-            restrictedStore.finish(id, claimed.lease(), JobTransition.released(now), new JobReport(0, null, List.of()),
-                    now);
-            leases.release(claimed.lease());
-            assertThat(restrictedStore.find(id).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+            body.accept(user, restricted);
         }
         finally {
             if (restricted != null) {

@@ -255,7 +255,8 @@ final class RedisJobScripts {
      * follows else 0, error type, 1 when an error message follows else 0, error message, stack trace, the channel to
      * publish the job's type on once written (its new status makes it due now) or '', then the log lines. Returns the
      * job's type when written (so that the caller decides whether to tell of a retry due later, which it publishes
-     * itself), false (nil) when the job is not running with the token.
+     * itself; '' for a hash without a type, so that it is not taken for a lost lease), false (nil) when the job is not
+     * running with the token.
      */
     static final RedisScript<String> FINISH = RedisFencing.script(FUNCTIONS + """
             local p, id, status = ARGV[1], ARGV[2], ARGV[4]
@@ -296,7 +297,7 @@ final class RedisJobScripts {
             if ARGV[18] ~= '' then
                 redis.pcall('PUBLISH', ARGV[18], job_type)
             end
-            return job_type
+            return job_type or ''
             """, String.class);
 
     /**

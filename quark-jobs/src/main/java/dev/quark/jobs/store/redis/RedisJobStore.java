@@ -370,10 +370,12 @@ public class RedisJobStore implements JobStore {
         // Retried after a backoff: due later, so the other nodes' workers wake when it comes due, unless a notice of
         // an earlier due time of its type is ahead (LaterDueNotices, as for enqueues). The script does not know
         // the rule, nor the caller the type before the script ran: the notice is published after it, and only then.
+        // It is remembered once published, as for enqueues: a notice that was not sent holds no later one back.
         if (notifying() && transition.status() == JobStatus.RETRYING && dueAt != null && dueAt.isAfter(now)
-                && this.laterNotices.tell(type, dueAt, now)) {
+                && this.laterNotices.wouldTell(type, dueAt, now)) {
             try {
                 this.redis.convertAndSend(this.published, JobDueNotice.later(type, dueAt));
+                this.laterNotices.told(type, dueAt, now);
             }
             catch (RuntimeException ex) {
                 // A hint: the job is written, and the other nodes find it at their next poll.
