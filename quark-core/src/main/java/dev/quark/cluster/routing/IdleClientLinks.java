@@ -184,7 +184,7 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
                 this.clientPeers.remove(address);
             }
             else if (now - heard.getValue() >= idle && this.lastHeard.remove(address, heard.getValue())) {
-                this.clientPeers.remove(address);
+                forget(address);
                 this.transport.disconnect(address);
                 disconnected++;
             }
@@ -195,6 +195,21 @@ final class IdleClientLinks implements Consumer<ClusterView>, AutoCloseable {
                     disconnected, this.idleTimeout);
         }
         return disconnected;
+    }
+
+    /**
+     * Forgets who a client address was, after its noted time was removed as idle. An envelope from it may have
+     * been taken note of in between: {@link #heardFrom(SiloAddress, String, long)} notes the time first and then
+     * writes the client only if it is not known, so it may have seen the client still known; it is then put back
+     * (unless that envelope already wrote it), or the client would be missing from {@link #clientsHeardFrom()}
+     * until its next envelope.
+     * @param address the client address
+     */
+    private void forget(SiloAddress address) {
+        Peer removed = this.clientPeers.remove(address);
+        if (removed != null && this.lastHeard.containsKey(address)) {
+            this.clientPeers.putIfAbsent(address, removed);
+        }
     }
 
     /**

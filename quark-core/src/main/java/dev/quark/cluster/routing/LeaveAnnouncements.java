@@ -37,11 +37,14 @@ import org.slf4j.LoggerFactory;
  * for at most the wait given to {@link #awaitSeen}, and not at all once its view shows it dead or gone.
  * <p>
  * The cluster clients the leaver holds links to (those it heard from and has not closed for being idle,
- * {@link IdleClientLinks}) get the same notice at the address and incarnation their envelopes came from, and
- * answer it the same way: a client's routing is a {@link SiloRouting} too, so it reads the table at once and
- * answers once its view shows the leave, after the calls it routed to the leaver with its older view. A client
- * is waited for within the same bound as the silos; one the notice cannot reach (it went away, its address is
- * closed) is not waited for, since it could not get the leaver's answers either.
+ * {@link IdleClientLinks}) get the same notice at the address and incarnation their envelopes came from — at
+ * every such address, when one client id was heard from at several (it restarted at another address within the
+ * idle timeout, or replicas share an id) — and answer it the same way: a client's routing is a
+ * {@link SiloRouting} too, so it reads the table at once and answers once its view shows the leave, after the
+ * calls it routed to the leaver with its older view. A client is waited for within the same bound as the silos,
+ * each of its addresses until its link fails (a refused connection fails at once, an address that does not answer
+ * only when the transport gives up on it) or the client id has answered; once the links to all its addresses have
+ * failed it is not waited for, since it could not get the leaver's answers either.
  */
 final class LeaveAnnouncements {
 
@@ -99,7 +102,8 @@ final class LeaveAnnouncements {
     /**
      * Tells the other silos of the current view, and the cluster clients this silo holds links to, that this silo
      * is leaving and waits until each has answered that it read the leave — or, for a silo, is dead or gone in
-     * this silo's view; for a client, could not be sent the notice — or the deadline has passed.
+     * this silo's view; for a client, its link failed at every address it was heard from — or the deadline has
+     * passed.
      * @param deadlineNanos the {@link System#nanoTime()} to stop waiting at
      * @return the silos and clients that did not answer in time, both empty when all did
      */
@@ -119,26 +123,31 @@ final class LeaveAnnouncements {
                 });
             }
         }
-        Set<String> awaitedClients = ConcurrentHashMap.newKeySet();
+        // Every address a client was heard from is told, and waited for on its own: a client heard from at two
+        // addresses under one id (it restarted elsewhere within the idle timeout, or replicas share an id) may
+        // listen at only one of them. A failed send drops that address only; the client's answer drops them all.
+        Set<Peer> awaitedClients = ConcurrentHashMap.newKeySet();
         for (Peer client : this.clients.get()) {
-            if (view.membership().silos().containsKey(client.siloId()) || !awaitedClients.add(client.siloId())) {
+            if (view.membership().silos().containsKey(client.siloId()) || !awaitedClients.add(client)) {
                 continue;
             }
             this.notices.send(client, LEAVING_TOPIC, payload).whenComplete((sent, failure) -> {
                 if (failure != null) {
-                    awaitedClients.remove(client.siloId());
+                    awaitedClients.remove(client);
                     logger.debug("Silo {} could not tell cluster client {} at {} that it leaves, and does not wait "
-                            + "for it: {}", this.self, client.siloId(), client.address(),
+                            + "for it there: {}", this.self, client.siloId(), client.address(),
                             Messenger.unwrap(failure).getMessage());
                 }
             });
         }
         while (true) {
             awaited.removeIf((siloId) -> this.seenBy.getOrDefault(siloId, 0L) >= version || isGone(siloId));
-            awaitedClients.removeIf((clientId) -> this.seenBy.getOrDefault(clientId, 0L) >= version);
+            awaitedClients.removeIf((client) -> this.seenBy.getOrDefault(client.siloId(), 0L) >= version);
             long remaining = deadlineNanos - System.nanoTime();
             if ((awaited.isEmpty() && awaitedClients.isEmpty()) || remaining <= 0) {
-                return new Unanswered(new TreeSet<>(awaited), new TreeSet<>(awaitedClients));
+                Set<String> clientIds = new TreeSet<>();
+                awaitedClients.forEach((client) -> clientIds.add(client.siloId()));
+                return new Unanswered(new TreeSet<>(awaited), clientIds);
             }
             LockSupport.parkNanos(Math.min(remaining, POLL_NANOS));
         }

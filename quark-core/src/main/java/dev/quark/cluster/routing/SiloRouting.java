@@ -248,8 +248,9 @@ public final class SiloRouting implements AutoCloseable {
      * end; a graceful shutdown waits for this before the silo leaves. A silo that is leaving
      * ({@code SHUTTING_DOWN} in its view) first waits until every other silo of its view, and every cluster client
      * it holds links to, has read its leave ({@link LeaveAnnouncements}), for at most half the timeout and 3
-     * seconds: from then on no silo or client sends new calls for hash-placed actors here (a call routed earlier but sent after the answer is routed again by its
-     * sender, {@code ClusterRouter}), and those sent here before have arrived and are counted.
+     * seconds: from then on no silo or client sends new calls for hash-placed actors here (a call routed earlier
+     * but sent after the answer is routed again by its sender, {@code ClusterRouter}), and those sent here before
+     * have arrived and are counted.
      * @param timeout how long to wait at most
      * @return whether the silo became idle in time
      */

@@ -28,6 +28,15 @@ final class CapturingTransport implements Transport {
     /** Addresses a send to fails at once, as to an address where nobody listens any more. */
     final Set<SiloAddress> unreachable = ConcurrentHashMap.newKeySet();
 
+    /**
+     * Addresses a send to never completes, as to an address that does not answer: the envelopes sent there are kept
+     * in {@link #sentToSilent}, not in {@link #sent}.
+     */
+    final Set<SiloAddress> silent = ConcurrentHashMap.newKeySet();
+
+    /** The envelopes sent to {@link #silent} addresses. */
+    final BlockingQueue<Envelope> sentToSilent = new LinkedBlockingQueue<>();
+
     private volatile @Nullable EnvelopeHandler handler;
 
     @Override
@@ -46,6 +55,10 @@ final class CapturingTransport implements Transport {
     public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
         if (this.unreachable.contains(target)) {
             return CompletableFuture.failedFuture(new SiloUnreachableException("nobody listens at " + target));
+        }
+        if (this.silent.contains(target)) {
+            this.sentToSilent.add(envelope);
+            return new CompletableFuture<>();
         }
         if (envelope.kind() == Envelope.Kind.NOTICE
                 && RegistrationRounds.TOPIC.equals(envelope.metadata().get(SiloNotices.TOPIC))) {

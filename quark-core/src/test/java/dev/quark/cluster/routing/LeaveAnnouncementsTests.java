@@ -36,6 +36,9 @@ class LeaveAnnouncementsTests {
 
     private static final SiloAddress CLIENT = new SiloAddress("127.0.0.1", 9100);
 
+    /** Where client-1 lived before it restarted at {@link #CLIENT}. */
+    private static final SiloAddress OLD_CLIENT = new SiloAddress("127.0.0.1", 9101);
+
     private final CapturingTransport transport = new CapturingTransport();
 
     private final HeldViewSource views = new HeldViewSource();
@@ -266,6 +269,36 @@ class LeaveAnnouncementsTests {
     }
 
     @Test
+    void aClientHeardFromAtTwoAddressesIsToldAtEachAndTheLeaveGoesOnOnceItAnswers() throws Exception {
+        // client-1 restarted at CLIENT within the idle timeout; its old address takes envelopes but never answers.
+        this.transport.silent.add(OLD_CLIENT);
+        this.transport.handler().receive(fromClient(OLD_CLIENT, "quark-test-nothing", new byte[0]));
+        this.transport.handler().receive(fromClient("quark-test-nothing", new byte[0]));
+        this.views.install(view(2, this.first, this.self.withStatus(SiloStatus.SHUTTING_DOWN), this.third));
+        long started = System.nanoTime();
+        CompletableFuture<Boolean> idle = CompletableFuture.supplyAsync(
+                () -> this.routing.awaitIdle(Duration.ofSeconds(240)), (task) -> Thread.ofVirtual().start(task));
+
+        List<Envelope> announcements = List.of(this.transport.next(), this.transport.next(), this.transport.next());
+        assertThat(announcements).as("the notice reaches the client's live address")
+            .extracting(Envelope::targetSiloId)
+            .containsExactlyInAnyOrder("silo-0", "silo-2", "client-1");
+        Envelope toOldAddress = this.transport.sentToSilent.poll(10, TimeUnit.SECONDS);
+        assertThat(toOldAddress).as("the notice is sent to the client's old address too").isNotNull();
+        assertThat(toOldAddress.targetSiloId()).isEqualTo("client-1");
+        this.transport.handler().receive(seen("silo-0", 2));
+        this.transport.handler().receive(seen("silo-2", 2));
+        this.transport.handler().receive(fromClient(LeaveAnnouncements.SEEN_TOPIC,
+                LeaveAnnouncements.encode("client-1", 2)));
+
+        assertThat(idle).as("the client's answer ends the wait at its silent address too")
+            .succeedsWithin(Duration.ofSeconds(30))
+            .isEqualTo(true);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("long before the 60 s wait for answers")
+            .isLessThan(Duration.ofSeconds(30));
+    }
+
+    @Test
     void aSiloThatIsNotLeavingAsksNoClientEither() {
         this.transport.handler().receive(fromClient("quark-test-nothing", new byte[0]));
 
@@ -298,8 +331,13 @@ class LeaveAnnouncementsTests {
 
     /** An envelope from cluster client client-1, incarnation 7, which is in no view. */
     private static Envelope fromClient(String topic, byte[] payload) {
-        return new Envelope(1, 0, Envelope.Kind.NOTICE, "client-1", 7, CLIENT, "silo-1", 1, null, null, 0, payload, 0,
-                null, Map.of(SiloNotices.TOPIC, topic), 0, 1, 0);
+        return fromClient(CLIENT, topic, payload);
+    }
+
+    /** An envelope from cluster client client-1, incarnation 7, at the given address. */
+    private static Envelope fromClient(SiloAddress address, String topic, byte[] payload) {
+        return new Envelope(1, 0, Envelope.Kind.NOTICE, "client-1", 7, address, "silo-1", 1, null, null, 0, payload,
+                0, null, Map.of(SiloNotices.TOPIC, topic), 0, 1, 0);
     }
 
     private static SiloEntry entry(String siloId, int port, SiloStatus status) {
