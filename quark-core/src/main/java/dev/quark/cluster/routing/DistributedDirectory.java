@@ -102,6 +102,12 @@ final class DistributedDirectory implements ActivationHook {
     /** Entries of ranges this silo lost, kept for the new owner's questions during the hand-off window. */
     private final ConcurrentHashMap<ActorAddress, Released> released = new ConcurrentHashMap<>();
 
+    /**
+     * Hosted activations whose last re-registration failed: registered again with every later view, and no
+     * round is reported done while one is left.
+     */
+    private final Set<ActorAddress> notRegisteredAgain = ConcurrentHashMap.newKeySet();
+
     /** The activations this silo registered and hosts. */
     private final ConcurrentHashMap<ActorAddress, DirectoryEntry> hosted = new ConcurrentHashMap<>();
 
@@ -123,7 +129,7 @@ final class DistributedDirectory implements ActivationHook {
 
     DistributedDirectory(String self, ViewTracker views, Messenger messenger, SiloBinding silo, Clock clock,
             Duration timeout, Duration window, Executor executor, SiloNotices notices) {
-        this.rounds = new RegistrationRounds(self, views, notices, clock);
+        this.rounds = new RegistrationRounds(self, views, notices);
         this.self = self;
         this.views = views;
         this.messenger = messenger;
@@ -318,7 +324,7 @@ final class DistributedDirectory implements ActivationHook {
             ActorAddress address = entry.getKey();
             String before = PARTITIONS.ownerOf(address, previous);
             String after = PARTITIONS.ownerOf(address, view);
-            if (after != null && !after.equals(before)) {
+            if (after != null && (!after.equals(before) || this.notRegisteredAgain.contains(address))) {
                 again.add(inBackgroundStage(() -> registerAgain(address, entry.getValue())));
             }
         }
@@ -328,7 +334,17 @@ final class DistributedDirectory implements ActivationHook {
             round = CompletableFuture.allOf(again.toArray(CompletableFuture[]::new));
             this.registeredAgain = round;
         }
-        round.whenComplete((ignored, failure) -> this.rounds.finished(view.version()));
+        round.whenComplete((ignored, failure) -> {
+            this.notRegisteredAgain.removeIf((address) -> !this.hosted.containsKey(address));
+            if (failure == null && this.notRegisteredAgain.isEmpty()) {
+                this.rounds.finished(view.version());
+            }
+            else {
+                logger.debug("Silo {} does not report its directory registrations for membership version {} done: "
+                        + "{} activations are not registered again", this.self, view.version(),
+                        this.notRegisteredAgain.size(), failure);
+            }
+        });
     }
 
     private void handOver(ActorAddress address, DirectoryEntry entry) {
@@ -343,6 +359,7 @@ final class DistributedDirectory implements ActivationHook {
 
     private void registerAgain(ActorAddress address, DirectoryEntry entry) {
         if (this.hosted.get(address) != entry) {
+            this.notRegisteredAgain.remove(address);
             return;
         }
         DirectoryEntry winner;
@@ -350,10 +367,13 @@ final class DistributedDirectory implements ActivationHook {
             winner = request(DirectoryRequest.Operation.REGISTER_AGAIN, address, entry);
         }
         catch (RuntimeException ex) {
-            logger.warn("Silo {} could not register {} again with the new owner of its directory partition",
-                    this.self, address, ex);
+            this.notRegisteredAgain.add(address);
+            logger.warn("Silo {} could not register {} again with the new owner of its directory partition; it "
+                    + "tries again with the next view, and reports no round done until then", this.self, address,
+                    ex);
             return;
         }
+        this.notRegisteredAgain.remove(address);
         if (winner != null && !winner.sameSilo(entry) && this.hosted.remove(address, entry)) {
             logger.info("Silo {} deactivates {}: while its directory partition moved, silo {} registered another "
                     + "activation of it", this.self, address, winner.siloId());
@@ -465,8 +485,10 @@ final class DistributedDirectory implements ActivationHook {
      * Holds the first registration of an activation in a range this silo gained within the hand-off window until
      * every silo that may host activations has registered again the ones it hosts there
      * ({@link RegistrationRounds}), for at most half the directory's timeout: a partition whose owner died is
-     * empty until they have, and the activation registered meanwhile would be a second one. Not held when the
-     * partition has a live entry for the address (the registration gets it).
+     * empty until they have, and the activation registered meanwhile would be a second one. Held only when an
+     * owner of the address's partition in the views kept is dead, gone or restarted: after joins and first views
+     * the previous owners are alive and were asked for their entry ({@link #adoptFromPreviousOwners}). Not held
+     * when the partition has a live entry for the address (the registration gets it).
      * @return whether it waited (the view may have changed meanwhile)
      */
     private boolean awaitRegisteredAgain(ActorAddress address, ClusterView view) {
@@ -475,7 +497,7 @@ final class DistributedDirectory implements ActivationHook {
             return false;
         }
         long gained = this.views.gainedAt(address, PARTITIONS);
-        if (gained <= 0) {
+        if (gained <= 0 || !this.views.ownerLost(address, PARTITIONS)) {
             return false;
         }
         this.rounds.await(gained, address, this.timeout.toMillis() / 2);

@@ -6,7 +6,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,8 +32,10 @@ import org.slf4j.LoggerFactory;
  * <p>
  * The wait ends when every silo that may host activations ({@code ACTIVE} or {@code SHUTTING_DOWN}) in the
  * current view has reported the version or a newer one in its current incarnation, or is no longer such a
- * silo, or the bound passes: then the registration goes on, with a warning that names the silos that did not
- * report (a silo cut off from this one, or one that does not see the view yet).
+ * silo, or the bound passes (measured with {@link System#nanoTime()}): then the registration goes on, with a
+ * warning that names the silos that did not report (a silo cut off from this one, or one that does not see the
+ * view yet); one warning per silo and version, the other registrations held for them are logged at debug.
+ * A silo reports a version only when every re-registration up to it succeeded.
  */
 final class RegistrationRounds {
 
@@ -49,19 +50,19 @@ final class RegistrationRounds {
 
     private final SiloNotices notices;
 
-    private final Clock clock;
-
     /** The latest round each silo reported, by silo id. */
     private final Map<String, Reported> reported = new ConcurrentHashMap<>();
+
+    /** The newest version each silo was named for in a warning, by silo id: one warning per silo and version. */
+    private final Map<String, Long> warned = new ConcurrentHashMap<>();
 
     /** Completed and replaced whenever a report arrives or the view changes: what waiters wait on. */
     private volatile CompletableFuture<Void> changed = new CompletableFuture<>();
 
-    RegistrationRounds(String self, ViewTracker views, SiloNotices notices, Clock clock) {
+    RegistrationRounds(String self, ViewTracker views, SiloNotices notices) {
         this.self = self;
         this.views = views;
         this.notices = notices;
-        this.clock = clock;
         notices.handle(TOPIC, this::received);
     }
 
@@ -90,6 +91,12 @@ final class RegistrationRounds {
      * Wakes the waiters, to look at a new view: a silo declared dead is waited for no more.
      */
     void viewChanged() {
+        ClusterView view = this.views.current();
+        Map<String, SiloEntry> silos = view.membership().silos();
+        // A report newer than this view comes from a silo this one does not see yet: kept.
+        this.reported.entrySet().removeIf((entry) -> !silos.containsKey(entry.getKey())
+                && entry.getValue().version() <= view.version());
+        this.warned.keySet().removeIf((siloId) -> !silos.containsKey(siloId));
         signal();
     }
 
@@ -102,7 +109,7 @@ final class RegistrationRounds {
      * @return whether every silo reported (otherwise the bound passed, and a warning was logged)
      */
     boolean await(long version, Object address, long boundMillis) {
-        long deadline = this.clock.millis() + boundMillis;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(boundMillis);
         while (true) {
             CompletableFuture<Void> next = this.changed;
             ClusterView view = this.views.current();
@@ -110,10 +117,16 @@ final class RegistrationRounds {
             if (missing.isEmpty()) {
                 return true;
             }
-            long remaining = deadline - this.clock.millis();
+            long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
             if (remaining <= 0) {
-                logger.warn("Silo {} registers {} in its directory partition without the word of silos {} that "
-                        + "their registrations for membership version {} are done (waited {} ms; its view has "
+                boolean first = false;
+                for (String siloId : missing) {
+                    Long before = this.warned.get(siloId);
+                    this.warned.merge(siloId, version, Math::max);
+                    first |= before == null || before < version;
+                }
+                (first ? logger.atWarn() : logger.atDebug()).log("Silo {} registers {} in its directory partition "
+                        + "without the word of silos {} that their registrations for membership version {} are done (waited {} ms; its view has "
                         + "version {}): an activation of it that they host and had not registered again would run "
                         + "twice", this.self, address, missing, version, boundMillis, view.version());
                 return false;

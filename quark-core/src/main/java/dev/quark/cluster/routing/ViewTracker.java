@@ -190,6 +190,27 @@ final class ViewTracker {
         return 0;
     }
 
+    /**
+     * Tells whether an owner of an actor in a view replaced within the hand-off window, other than this silo,
+     * is dead, gone or restarted (another incarnation) in the current view: an owner that took its entries
+     * with it. Owners that are alive in the same incarnation still answer for their entries ({@code LOOKUP_HELD}),
+     * so a join or a first view loses nothing.
+     * @param address the actor
+     * @param placement the placement the views are read with
+     * @return whether such an owner was lost; false outside the window
+     */
+    synchronized boolean ownerLost(ActorAddress address, PlacementDirector placement) {
+        prune(this.clock.millis());
+        for (PastView view : this.past) {
+            String owner = placement.ownerOf(address, view.view());
+            if (owner != null && !owner.equals(this.self)
+                    && !isSameIncarnationAlive(owner, view.view(), this.current)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean isSameIncarnationAlive(String siloId, ClusterView then, ClusterView now) {
         SiloEntry before = then.membership().silos().get(siloId);
         SiloEntry after = now.membership().silos().get(siloId);

@@ -81,6 +81,22 @@ class ViewTrackerTests {
         assertThat(tracker.gainedAt(owned, PARTITIONS)).isZero();
     }
 
+    @Test
+    void anOwnerIsLostWhenItDiesNotWhenASiloJoins() {
+        ViewTracker joiner = new ViewTracker("silo-2", Clock.fixed(Instant.EPOCH, ZoneOffset.UTC),
+                Duration.ofMinutes(1));
+        ClusterView before = view(3, this.zero, this.one);
+        ClusterView joined = view(5, this.zero, this.one, this.two);
+        ActorAddress gained = addressWhere((address) -> "silo-1".equals(PARTITIONS.ownerOf(address, before))
+                && "silo-2".equals(PARTITIONS.ownerOf(address, joined)));
+        joiner.install(before);
+        joiner.install(joined);
+        assertThat(joiner.gainedAt(gained, PARTITIONS)).isEqualTo(5);
+        assertThat(joiner.ownerLost(gained, PARTITIONS)).isFalse();
+        joiner.install(view(6, this.zero, this.two));
+        assertThat(joiner.ownerLost(gained, PARTITIONS)).isTrue();
+    }
+
     private static ActorAddress addressWhere(java.util.function.Predicate<ActorAddress> test) {
         return IntStream.range(0, 10_000)
             .mapToObj((i) -> new ActorAddress("Thing", "thing-" + i))

@@ -14,6 +14,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import java.util.stream.IntStream;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.quark.actor.ActivationException;
 import dev.quark.actor.Actor;
 import dev.quark.cluster.ring.HashRing;
@@ -21,6 +25,7 @@ import dev.quark.cluster.ring.RingHash;
 import dev.quark.runtime.ActorAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -260,6 +265,39 @@ class DirectoryPlacementTests {
         assertThat(owner.get(Homebody.class, id).where()).isEqualTo("silo-0");
         assertThat(this.environment.activations("Homebody:" + id)).isEqualTo(1);
         assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /**
+     * A silo joins while another reads membership late, and nobody died: the joiner, new owner of a partition,
+     * does not hold a first activation there for the late silo's round (the previous owners are alive and were
+     * asked for their entries), so the call does not wait for the bound, and no warning is logged.
+     */
+    @Test
+    void aFirstActivationAtAJoinerIsNotHeldWhenNoOwnerDied() {
+        start(2);
+        int vnodes = this.cluster.silo(0).routing().view().ring().virtualNodes();
+        HashRing three = HashRing.of(List.of("silo-0", "silo-1", "silo-2"), vnodes);
+        String id = TallyCluster.idWhere((candidate) ->
+                "silo-2".equals(three.ownerOf(RingHash.of(new ActorAddress("Homebody", candidate)))));
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger("dev.quark.cluster.routing.RegistrationRounds");
+        logged.start();
+        logger.addAppender(logged);
+        TestSilo late = this.cluster.silo(0);
+        late.holdViews();
+        try {
+            TestSilo joiner = this.cluster.cluster().addSilo();
+            await().atMost(TallyEnvironment.timeout()).until(() -> joiner.routing().view().ring().silos().size() == 3);
+            long start = System.nanoTime();
+            assertThat(joiner.get(Homebody.class, id).add(1)).isEqualTo(1);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+            assertThat(logged.list).noneMatch((event) -> event.getLevel() == Level.WARN);
+        }
+        finally {
+            late.releaseViews();
+            logger.detachAppender(logged);
+        }
+        assertThat(this.environment.activations("Homebody:" + id)).isEqualTo(1);
     }
 
     /**
