@@ -212,7 +212,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     outcome.completeExceptionally(retriedOnce(call, unknown));
                 }
                 else if (call.method().idempotent()) {
-                    retry(siloId, call, reroutes, unknown, outcome);
+                    retry(siloId, call, reroutes, doubt, outcome);
                 }
                 else {
                     outcome.completeExceptionally(unknown);
@@ -236,8 +236,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      * Sends once more an idempotent call whose outcome on a silo is unknown: routed afresh with this silo's
      * current view, within the call's original deadline (the retry's wait for an answer ends at it).
      */
-    private void retry(String siloId, ActorCall call, int reroutes, Throwable unknown,
+    private void retry(String siloId, ActorCall call, int reroutes, OutcomeInDoubt doubt,
             CompletableFuture<@Nullable Object> outcome) {
+        Throwable unknown = Objects.requireNonNull(doubt.getCause());
         if (call.deadlineEpochMillis() <= this.clock.millis()) {
             outcome.completeExceptionally(unknown);
             return;
@@ -245,6 +246,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         long seenVersion = this.views.current().version();
         try {
             this.executor.execute(() -> {
+                ClusterView located = this.views.current();
                 String target = locateForRetry(call, unknown, outcome);
                 if (target == null || !target.equals(siloId)) {
                     sendRetry(target, siloId, call, reroutes, unknown, outcome);
@@ -253,7 +255,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 // Still the owner in this view: either the silo merely lost the stream, and the retry goes out as
                 // soon as this silo's link to it is up again, or it crashed, which breaks its streams long before
                 // membership drops it, and a newer view names the new owner. Whichever comes first, within the
-                // deadline.
+                // deadline. The link is waited for only when it was this silo's own link that broke (not when the
+                // silo that passed the call on reported the outcome unknown: its route may be stale) and the view
+                // the retry was located with still shows that incarnation of the silo alive.
                 long wait = Math.min(RETRY_VIEW_WAIT_MILLIS, call.deadlineEpochMillis() - this.clock.millis());
                 if (wait <= 0) {
                     outcome.completeExceptionally(unknown);
@@ -263,8 +267,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 CompletableFuture<ClusterView> newerView = this.views.awaitVersion(seenVersion + 1)
                     .orTimeout(wait, TimeUnit.MILLISECONDS);
                 newerView.whenComplete((newer, late) -> ready.complete(null));
-                SiloEntry owner = this.views.current().membership().silos().get(siloId);
-                if (owner != null) {
+                SiloEntry owner = located.membership().silos().get(siloId);
+                if (doubt.linkBroke() && !newerView.isDone() && owner != null && owner.status() != SiloStatus.DEAD
+                        && owner.epoch() == doubt.linkBrokenToEpoch()) {
                     this.messenger.reconnected(Peer.of(owner)).whenComplete((up, down) -> {
                         if (down == null) {
                             ready.complete(null);
@@ -456,7 +461,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 if (cause instanceof OutcomeInDoubt doubt) {
                     Throwable unknown = Objects.requireNonNull(doubt.getCause());
                     outcome.completeExceptionally(new OutcomeInDoubt((unknown instanceof SiloUnreachableException)
-                            ? unreachable(call, siloId, unknown) : unknown));
+                            ? unreachable(call, siloId, unknown) : unknown, doubt.linkBrokenToEpoch()));
                 }
                 else {
                     outcome.completeExceptionally((cause instanceof SiloUnreachableException)

@@ -83,7 +83,7 @@ final class InboundEnvelopes implements EnvelopeHandler {
 
     @Override
     public void inDoubt(long messageId, RuntimeException failure) {
-        this.pending.failLinkInDoubt(messageId, failure);
+        this.pending.failLinkInDoubt(messageId, failure, this.views.current());
     }
 
     private void refuseStale(Envelope envelope, long epoch) {

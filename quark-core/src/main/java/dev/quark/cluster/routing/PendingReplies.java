@@ -115,7 +115,7 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
      * Fails one request, if it still waits: it was not handled, or its deadline passed.
      */
     void fail(long messageId, Throwable failure) {
-        fail(messageId, failure, false);
+        fail(messageId, failure, false, false);
     }
 
     /**
@@ -123,28 +123,39 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
      * broke, or its target is gone.
      */
     void failInDoubt(long messageId, Throwable failure) {
-        fail(messageId, failure, true);
+        fail(messageId, failure, true, false);
     }
 
-    private void fail(long messageId, Throwable failure, boolean inDoubt) {
+    private void fail(long messageId, Throwable failure, boolean inDoubt, boolean linkBroke) {
         Pending entry = this.pending.remove(messageId);
         if (entry != null) {
             unlink(entry);
-            Throwable completion = (inDoubt && entry.marksDoubt) ? new OutcomeInDoubt(failure) : failure;
+            Throwable completion = (inDoubt && entry.marksDoubt)
+                    ? new OutcomeInDoubt(failure, linkBroke ? entry.targetEpoch : OutcomeInDoubt.NO_LINK) : failure;
             this.executor.execute(() -> entry.answer.completeExceptionally(completion));
         }
     }
 
     /**
      * Fails one request whose link the transport reports broken or closed before its answer came, as
-     * {@link #failInDoubt} does, unless it waits out its {@link #DEPARTURE_GRACE}: its target was shown dead, and an
-     * answer may still come on the target's own link to this silo (the transport closes this silo's links to a
-     * silo shown dead right away); the grace's end fails it.
+     * {@link #failInDoubt} does but marked as this silo's own link breaking, unless it waits out its
+     * {@link #DEPARTURE_GRACE}: its target was shown dead, in this view or one already seen, and an answer may
+     * still come on the target's own link to this silo (the transport closes this silo's links to a silo shown
+     * dead right away); the grace's end fails it. The view is looked at here, so that it does not matter whether
+     * the transport closes the link before or after {@link #failTargetsGoneIn} has seen the view.
+     * @param current this silo's current view
      */
-    void failLinkInDoubt(long messageId, Throwable failure) {
+    void failLinkInDoubt(long messageId, Throwable failure, ClusterView current) {
         Pending entry = this.pending.get(messageId);
-        if (entry != null && !entry.graced) {
-            fail(messageId, failure, true);
+        if (entry == null || entry.graced) {
+            return;
+        }
+        SiloEntry target = current.membership().silos().get(entry.targetSilo);
+        if (target != null && target.status() == SiloStatus.DEAD && target.epoch() == entry.targetEpoch) {
+            graceDeparted(messageId, entry, current, "was declared dead");
+        }
+        else {
+            fail(messageId, failure, true, true);
         }
     }
 
@@ -171,19 +182,33 @@ final class PendingReplies extends DeadlineSweep<PendingReplies.Pending> {
                 String what = (target == null) ? "left the cluster"
                         : (target.status() == SiloStatus.DEAD) ? "was declared dead"
                                 : "restarted as incarnation " + target.epoch();
-                SiloUnavailableException failure = new SiloUnavailableException("Silo " + entry.targetSilo + " "
-                        + what + " (membership version " + view.version() + ") while " + entry.description
-                        + " waited for its answer; it may or may not have run there");
                 if (departed) {
-                    entry.graced = true;
-                    CompletableFuture.delayedExecutor(DEPARTURE_GRACE.toMillis(), TimeUnit.MILLISECONDS, this.executor)
-                        .execute(() -> failInDoubt(messageId, failure));
+                    graceDeparted(messageId, entry, view, what);
                 }
                 else {
-                    failInDoubt(messageId, failure);
+                    failInDoubt(messageId, gone(entry, what, view));
                 }
             }
         }
+    }
+
+    /** Lets a request whose target was shown dead wait {@link #DEPARTURE_GRACE} for its answer, then fails it. */
+    private void graceDeparted(long messageId, Pending entry, ClusterView view, String what) {
+        synchronized (entry) {
+            if (entry.graced) {
+                return;
+            }
+            entry.graced = true;
+        }
+        SiloUnavailableException failure = gone(entry, what, view);
+        CompletableFuture.delayedExecutor(DEPARTURE_GRACE.toMillis(), TimeUnit.MILLISECONDS, this.executor)
+            .execute(() -> failInDoubt(messageId, failure));
+    }
+
+    private static SiloUnavailableException gone(Pending entry, String what, ClusterView view) {
+        return new SiloUnavailableException("Silo " + entry.targetSilo + " " + what + " (membership version "
+                + view.version() + ") while " + entry.description + " waited for its answer; it may or may not have "
+                + "run there");
     }
 
     /**

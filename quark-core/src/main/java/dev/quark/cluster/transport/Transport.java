@@ -75,7 +75,8 @@ public interface Transport extends AutoCloseable {
      * at once when it does; otherwise the transport opens it (once the reconnection back-off of a link that broke
      * is over) and completes the stage when the other side has accepted it. For a sender that waits to send there
      * again after a link broke, such as the retry of an idempotent call whose outcome is unknown. The stage fails
-     * when that attempt fails (it is not made again for this stage), when the transport is closed, or when the
+     * when that attempt fails (it is not made again for this stage), when the transport is closed, when the
+     * address was {@link #forget forgotten} as departed (only a send connects there again), or when the
      * transport cannot tell; by default it fails at once with an {@link UnsupportedOperationException}, for
      * transports that keep no connections, and the sender relies on its other waits.
      * @param address where the peer listens

@@ -51,6 +51,65 @@ class PendingRepliesTests {
     }
 
     @Test
+    void aLinkClosedAfterItsSiloIsShownDeadLeavesTheCallItsGrace() {
+        CompletableFuture<Envelope> answer = register(1);
+        CompletableFuture<Envelope> other = register(2);
+        ClusterView dead = view(2, SiloStatus.DEAD, 1);
+        this.replies.failTargetsGoneIn(dead);
+
+        this.replies.failLinkInDoubt(1, new RuntimeException("forgotten"), dead);
+
+        assertThat(this.replies.complete(answer(1))).as("still waits out the grace").isTrue();
+        assertThat(answer).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(other).failsWithin(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aLinkClosedBeforeTheViewShowingItsSiloDeadIsHandedOnStillLeavesTheCallItsGrace() {
+        // The transport may close the link (forget) before the routing's own view listener has seen the view: the
+        // grace must not depend on the order the listeners run in.
+        CompletableFuture<Envelope> answer = register(1);
+        ClusterView dead = view(2, SiloStatus.DEAD, 1);
+
+        this.replies.failLinkInDoubt(1, new RuntimeException("forgotten"), dead);
+        this.replies.failTargetsGoneIn(dead);
+
+        assertThat(this.replies.complete(answer(1))).as("still waits out the grace").isTrue();
+        assertThat(answer).succeedsWithin(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aLinkBrokenToALiveSiloFailsTheCallAtOnceMarkedAsThisSilosOwnLink() {
+        CompletableFuture<Envelope> answer = this.replies.register(1, new Peer("silo-1", 1, ADDRESS),
+                System.currentTimeMillis() + 30_000, () -> new IllegalStateException("timed out"),
+                "call Tally/tally-1.add()", true);
+
+        this.replies.failLinkInDoubt(1, new RuntimeException("stream broke"), view(2, SiloStatus.ACTIVE, 1));
+
+        assertThat(answer).failsWithin(Duration.ofSeconds(5))
+            .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+            .havingCause()
+            .isInstanceOfSatisfying(OutcomeInDoubt.class, (doubt) -> {
+                assertThat(doubt.linkBroke()).isTrue();
+                assertThat(doubt.linkBrokenToEpoch()).isEqualTo(1L);
+            });
+    }
+
+    @Test
+    void aSiloShownDeadMakesAnUnknownOutcomeThatIsNotALinkBreak() {
+        CompletableFuture<Envelope> answer = this.replies.register(1, new Peer("silo-1", 1, ADDRESS),
+                System.currentTimeMillis() + 30_000, () -> new IllegalStateException("timed out"),
+                "call Tally/tally-1.add()", true);
+
+        this.replies.failTargetsGoneIn(view(2, SiloStatus.ACTIVE, 2));
+
+        assertThat(answer).failsWithin(Duration.ofSeconds(5))
+            .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+            .havingCause()
+            .isInstanceOfSatisfying(OutcomeInDoubt.class, (doubt) -> assertThat(doubt.linkBroke()).isFalse());
+    }
+
+    @Test
     void aCallWhoseSiloIsShownDeadAndDoesNotAnswerFailsAfterTheGraceNamingIt() {
         long started = System.nanoTime();
         CompletableFuture<Envelope> answer = register(1);

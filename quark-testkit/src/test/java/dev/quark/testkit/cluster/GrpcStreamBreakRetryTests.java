@@ -143,8 +143,14 @@ class GrpcStreamBreakRetryTests {
         assertThat(this.environment.arrivals("quiet")).containsExactly("silo-1", "silo-1");
     }
 
+    /**
+     * {@code forget} marks the address departed (in a cluster, the view dropped that silo first and the retry goes
+     * to the new owner at once); here the view still names silo-1, so the retry does not reopen the link by itself
+     * ({@code reconnect} refuses a departed address): it waits for a newer view, at most 2 s, and its own send
+     * opens the link again.
+     */
     @Test
-    void idempotentCallOnAForgottenLinkIsSentAgainAtOnce() {
+    void idempotentCallOnAForgottenLinkIsSentAgainByItsOwnSend() {
         Tally tally = this.cluster.silo(0).get(Tally.class, this.cluster.idOwnedBy("silo-1"));
         CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> tally.holdIdempotently("gone"));
         await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.arrivals("gone").contains("silo-1"));
@@ -153,7 +159,7 @@ class GrpcStreamBreakRetryTests {
         this.transports.get("silo-0").forget(this.cluster.silo(1).address());
 
         await().atMost(TallyEnvironment.timeout()).until(() -> !this.retries.isEmpty());
-        assertThat(Duration.ofNanos(this.retries.getFirst() - forgotten)).isLessThan(PROMPTLY);
+        assertThat(Duration.ofNanos(this.retries.getFirst() - forgotten)).isLessThan(PROMPTLY.multipliedBy(3));
         this.environment.open("gone");
         assertThat(waiting).succeedsWithin(TallyEnvironment.timeout()).isEqualTo("silo-1");
     }

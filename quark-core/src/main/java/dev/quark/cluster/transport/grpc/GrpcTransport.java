@@ -305,7 +305,7 @@ public final class GrpcTransport implements Transport {
                 }
                 this.departed.remove(target);
                 link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, target, absent.lane(),
-                        channel(target), this.settings, this.outstanding, this.losses, this.clock));
+                        channel(target), this.settings, this.outstanding, this.losses));
             }
         }
         return link.send(envelope);
@@ -315,8 +315,9 @@ public final class GrpcTransport implements Transport {
      * {@inheritDoc}
      * <p>
      * Here: once the link to the address for the lane has a stream the peer accepted, opened at once when the
-     * link has none and is not waiting out its reconnection back-off, otherwise as soon as that is over. Like a
-     * request, it opens links again to an address that was {@link #forget forgotten}.
+     * link has none and is not waiting out its reconnection back-off, otherwise as soon as that is over. Failed at
+     * once for an address {@link #forget forgotten} as departed: unlike a request, it does not open links to a silo
+     * declared dead again (a send, the only proof the caller still means that address, does).
      */
     @Override
     public CompletionStage<Void> reconnect(SiloAddress address, Envelope.Lane lane) {
@@ -331,9 +332,13 @@ public final class GrpcTransport implements Transport {
         PeerLink link = this.links.get(key);
         if (link == null) {
             synchronized (this.peersLock) {
-                this.departed.remove(address);
+                if (this.departed.contains(address)) {
+                    return CompletableFuture.failedFuture(new LinkBrokenException("Silo " + self
+                            + " did not reconnect to " + address + ": it left the cluster (only a send opens a link "
+                            + "to it again)"));
+                }
                 link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, address, absent.lane(),
-                        channel(address), this.settings, this.outstanding, this.losses, this.clock));
+                        channel(address), this.settings, this.outstanding, this.losses));
             }
         }
         return link.reconnect();

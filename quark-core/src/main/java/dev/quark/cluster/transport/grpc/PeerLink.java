@@ -1,6 +1,5 @@
 package dev.quark.cluster.transport.grpc;
 
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -71,7 +70,6 @@ final class PeerLink {
 
     private final LossListener losses;
 
-    private final Clock clock;
 
     private final Object lock = new Object();
 
@@ -91,7 +89,11 @@ final class PeerLink {
 
     private volatile int failures;
 
-    private volatile long retryAtMillis;
+    /**
+     * When the back-off after the last break is over, in {@link System#nanoTime} (the back-off is waited out in
+     * real time, so it is measured in real time too).
+     */
+    private volatile long retryAtNanos;
 
     private volatile @Nullable RuntimeException lastFailure;
 
@@ -103,8 +105,7 @@ final class PeerLink {
     private final List<CompletableFuture<Void>> reconnects = new ArrayList<>();
 
     PeerLink(String self, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
-            GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses,
-            Clock clock) {
+            GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses) {
         this.self = self;
         this.target = target;
         this.lane = lane;
@@ -112,7 +113,6 @@ final class PeerLink {
         this.settings = settings;
         this.outstandingRequests = outstandingRequests;
         this.losses = losses;
-        this.clock = clock;
     }
 
     AtomicInteger outstanding() {
@@ -149,7 +149,7 @@ final class PeerLink {
             if (observer != null) {
                 return up;
             }
-            wait = (this.lastFailure != null) ? this.retryAtMillis - this.clock.millis() : 0;
+            wait = (this.lastFailure != null) ? millisUntilRetry() : 0;
             if (wait <= 0) {
                 open();
                 return up;
@@ -234,7 +234,7 @@ final class PeerLink {
     private @Nullable RuntimeException backingOff(Envelope envelope) {
         RuntimeException failure = this.lastFailure;
         if (this.current == null && failure != null) {
-            long wait = this.retryAtMillis - this.clock.millis();
+            long wait = millisUntilRetry();
             if (wait > 0) {
                 String message = "Silo " + this.self + " cannot send " + envelope + ": its link to " + this.target
                         + " (lane " + this.lane + ") is down after " + this.failures
@@ -319,7 +319,7 @@ final class PeerLink {
             return;
         }
         if (this.closed || (this.current == null && this.lastFailure != null
-                && this.retryAtMillis - this.clock.millis() > 0)) {
+                && millisUntilRetry() > 0)) {
             for (Queued next = this.queue.poll(); next != null; next = this.queue.poll()) {
                 this.queued.decrementAndGet();
                 RuntimeException refused = this.closed ? new LinkBrokenException("Silo " + this.self
@@ -429,7 +429,7 @@ final class PeerLink {
             this.current = null;
             this.failures++;
             this.lastFailure = failure;
-            this.retryAtMillis = this.clock.millis() + backoffMillis(this.failures);
+            this.retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMillis(this.failures));
             unsent = takeQueued();
             reconnects = takeReconnects();
         }
@@ -445,6 +445,12 @@ final class PeerLink {
                             + "been handled there: " + failure.getMessage());
             lost.forEach((messageId) -> this.losses.inDoubt(messageId, inFlight));
         }
+    }
+
+    /** How long the back-off after the last break still lasts, in milliseconds rounded up; 0 or less when over. */
+    private long millisUntilRetry() {
+        long nanos = this.retryAtNanos - System.nanoTime();
+        return (nanos <= 0) ? nanos : TimeUnit.NANOSECONDS.toMillis(nanos + 999_999);
     }
 
     private long backoffMillis(int failuresInARow) {

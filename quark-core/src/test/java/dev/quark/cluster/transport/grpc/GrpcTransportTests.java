@@ -167,6 +167,36 @@ class GrpcTransportTests {
     }
 
     @Test
+    void reconnectDoesNotOpenLinksToAForgottenSiloOnlyASendDoes() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        Envelope request = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[10]);
+        a.transport().send(b.address(), request).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).isNotNull();
+
+        a.transport().forget(b.address());
+
+        assertThat(a.transport().reconnect(b.address(), Envelope.Lane.CALL).toCompletableFuture())
+            .as("a silo declared dead is not connected to again by a wait")
+            .failsWithin(Duration.ofSeconds(5))
+            .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+            .havingCause()
+            .isInstanceOf(LinkBrokenException.class)
+            .withMessageContaining("left the cluster");
+        Envelope lateAnswer = this.silos.envelope(a, b, Envelope.Kind.RESPONSE, new byte[10]);
+        assertThat(a.transport().send(b.address(), lateAnswer).toCompletableFuture())
+            .as("still departed: an answer opens no link to it")
+            .failsWithin(Duration.ofSeconds(5))
+            .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+            .withMessageContaining("left the cluster");
+
+        Envelope again = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[10]);
+        a.transport().send(b.address(), again).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertThat(a.transport().reconnect(b.address(), Envelope.Lane.CALL).toCompletableFuture())
+            .as("a send opened the link again").succeedsWithin(Duration.ofSeconds(5));
+    }
+
+    @Test
     void closingTheTransportReportsNothingInDoubt() throws Exception {
         Silo a = this.silos.start("a", Silos.settings("bank"));
         Silo b = this.silos.start("b", Silos.settings("bank"));

@@ -78,8 +78,7 @@ class PeerLinkTests {
                 return super.removeSentOn(stream);
             }
         };
-        link[0] = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding, lost::put,
-                Clock.systemUTC());
+        link[0] = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding, lost::put);
         Envelope onOldStream = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[4]);
         link[0].send(onOldStream).join();
         await().atMost(Duration.ofSeconds(5)).until(() -> !b.recorder().received.isEmpty());
@@ -122,7 +121,7 @@ class PeerLinkTests {
             .intercept(refusesTheSecondMessage)
             .build();
         PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings,
-                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, Clock.systemUTC());
+                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { });
 
         CompletableFuture<Void> refused = link.send(this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[] { 1 }));
 
@@ -142,7 +141,7 @@ class PeerLinkTests {
         Silo b = this.silos.start("b", settings);
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
         PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings,
-                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, Clock.systemUTC());
+                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { });
         List<CompletableFuture<Void>> sent = new CopyOnWriteArrayList<>();
         for (int round = 0; round < 20 && sent.stream().filter((future) -> !future.isCompletedExceptionally())
             .count() <= bound; round++) {
@@ -184,7 +183,7 @@ class PeerLinkTests {
             }
         };
         PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding,
-                (messageId, failure) -> { }, Clock.systemUTC());
+                (messageId, failure) -> { });
 
         CompletableFuture<Void> untracked = link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1]));
 
@@ -219,7 +218,7 @@ class PeerLinkTests {
             }
         };
         PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings, outstanding,
-                (messageId, failure) -> { }, Clock.systemUTC());
+                (messageId, failure) -> { });
         link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1])).get(10, TimeUnit.SECONDS);
 
         CompletableFuture<Void> beyond = link.send(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1]));
@@ -239,7 +238,7 @@ class PeerLinkTests {
         Silo b = this.silos.start("b", settings);
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
         PeerLink link = new PeerLink("a", b.address(), Envelope.Lane.CALL, this.channel, settings,
-                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, Clock.systemUTC());
+                new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { });
         List<CompletableFuture<Void>> sent = new CopyOnWriteArrayList<>();
         CountDownLatch start = new CountDownLatch(1);
         try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -292,7 +291,7 @@ class PeerLinkTests {
             Silo b = new Silo("b", bAddress, bTransport, blocking);
             this.channel = NettyChannelBuilder.forAddress("127.0.0.1", bAddress.port()).usePlaintext().build();
             PeerLink link = new PeerLink("a", bAddress, Envelope.Lane.CALL, this.channel, settings,
-                    new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { }, Clock.systemUTC());
+                    new OutstandingRequests(Clock.systemUTC()), (messageId, failure) -> { });
             List<CompletableFuture<Void>> sent = new ArrayList<>();
             // The receiver holds the first envelope: gRPC's flow control stops the stream, and the rest wait queued.
             for (int i = 0; i < 600; i++) {
