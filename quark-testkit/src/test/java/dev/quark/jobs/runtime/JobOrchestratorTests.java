@@ -2064,9 +2064,13 @@ class JobOrchestratorTests {
         assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
             .anySatisfy((event) -> assertThat(event.getFormattedMessage()).contains(id.toString())
                 .contains("its lease was lost first"));
-        // Abandoned jobs are looked for once per lease duration; the last look failed while the store was down.
-        this.scheduler.advance(Duration.ofSeconds(31));
-        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        // Abandoned jobs are looked for once per lease duration, on a thread of the poll, from the instant it runs:
+        // advance until the look after the store answers has run.
+        await("taken over").atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+            this.scheduler.advance(Duration.ofSeconds(31));
+            return this.store.find(id).orElseThrow().status() == JobStatus.SUCCEEDED;
+        });
+        Job done = this.store.find(id).orElseThrow();
         assertThat(done.attempt()).as("taken over once its lease expired").isEqualTo(2);
         assertThat(runs).hasValue(2);
     }
@@ -2114,8 +2118,13 @@ class JobOrchestratorTests {
         assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
             .anySatisfy((event) -> assertThat(event.getFormattedMessage()).contains(id.toString())
                 .containsAnyOf("its lease was lost meanwhile", "its lease was lost first"));
-        this.scheduler.advance(Duration.ofSeconds(31));
-        Job done = awaitStatus(id, JobStatus.SUCCEEDED);
+        // Abandoned jobs are looked for once per lease duration, on a thread of the poll, from the instant it runs:
+        // advance until the look after the store answers has run.
+        await("taken over").atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+            this.scheduler.advance(Duration.ofSeconds(31));
+            return this.store.find(id).orElseThrow().status() == JobStatus.SUCCEEDED;
+        });
+        Job done = this.store.find(id).orElseThrow();
         assertThat(done.attempt()).as("taken over once its lease expired").isEqualTo(2);
         assertThat(runs).hasValue(2);
     }
