@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -72,10 +73,12 @@ import org.slf4j.LoggerFactory;
  * claim round acquires, in one batch, the buckets the ownership gives this silo that it does not hold, stamps them
  * in the table with their fencing tokens ({@link ReminderTable#stamp}) and only then reads them; it releases, in
  * one batch, the buckets the ownership no longer gives it once their running ticks ended and their next ticks were
- * written. What a round could not do (a bucket another silo still holds, one still busy here) is tried again
- * after {@value #FIRST_CLAIM_RETRY_MILLIS} ms, the pause doubling up to a quarter of a second (at most
- * {@code lease duration / 4}) until it is done: a hand-over completes about as soon as the previous owner has
- * learnt the new view and finished the bucket's running ticks, not a claim interval later. A tick
+ * written. What a round could not do (a bucket another silo still holds, one still busy here) is tried again:
+ * for {@link #FAST_CLAIM_WINDOW} after a change of ownership or a lost lease, after
+ * {@value #FIRST_CLAIM_RETRY_MILLIS} ms, the pause doubling up to {@link #LONGEST_CLAIM_RETRY}, so that a hand-over
+ * completes about as soon as the previous owner has learnt the new view and finished the bucket's running ticks;
+ * after that window, or after a round whose lease calls failed, every {@code lease duration / 4}. Pauses vary by
+ * &plusmn;20 % so that silos that learnt a view together do not ask the store in step. A tick
  * is delivered only while the lease is valid on this silo's clock, and the write of its next tick carries the
  * lease's token, which the table checks in the same step: a silo that lost its lease (a long pause) can neither
  * fire from then on nor overwrite the new owner's writes. The {@link dev.quark.lease.LeaseKeeper} renews all the
@@ -95,10 +98,17 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     static final long FIRST_CLAIM_RETRY_MILLIS = 25;
 
     /**
-     * The longest pause between claim rounds while something is left to do: short, so that a bucket is taken over
-     * soon after its previous owner lets it go; one batched lease call per round, whatever the bucket count.
+     * The longest pause between the quick claim rounds after a change of ownership: short, so that a bucket is
+     * taken over soon after its previous owner lets it go.
      */
     static final Duration LONGEST_CLAIM_RETRY = Duration.ofMillis(250);
+
+    /**
+     * How long after a change of ownership or a lost lease claim rounds are retried quickly: about as long as the
+     * silos of a cluster take to learn a view; past it (a dead silo's leases that must expire, a bucket another
+     * silo keeps), rounds go back to every {@code lease duration / 4}, sparing the lease store.
+     */
+    static final Duration FAST_CLAIM_WINDOW = Duration.ofSeconds(3);
 
     /** How many reminders of a read of the table are applied in one step under the lock. */
     static final int APPLY_STEP = 512;
@@ -211,10 +221,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     private boolean claimRequested;
 
-    /** The pause before the last retried claim round; {@code null} when the last round left nothing to do. */
+    /** The pause before the last quick claim round; {@code null} to start again from the first. */
     private @Nullable Duration claimRetry;
 
+    /** Until when claim rounds are retried quickly (see {@link #FAST_CLAIM_WINDOW}). */
+    private Instant fastClaimsUntil = Instant.MIN;
+
     private RuntimeScheduler.@Nullable Cancellable nextClaim;
+
+    private @Nullable Instant nextClaimAt;
 
     private ReminderTickManager(Builder builder, ReminderDelivery delivery, Clock clock, RuntimeScheduler scheduler,
             ExecutorService io, ExecutorService reads) {
@@ -277,6 +292,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             }
             this.phase = Phase.RUNNING;
             this.wanted = this.ownership.ownedBuckets();
+            claimQuickly();
             if (this.leases == null) {
                 own(this.wanted);
             }
@@ -305,6 +321,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             }
             ReminderBucketSet now = this.ownership.ownedBuckets();
             this.wanted = now;
+            claimQuickly();
             ReminderBucketSet lost = this.owned.minus(now);
             if (this.leases == null) {
                 own(now);
@@ -362,10 +379,20 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 return;
             }
             if (this.nextClaim != null) {
+                if (this.nextClaimAt != null && !this.nextClaimAt.isAfter(at)) {
+                    return;
+                }
                 this.nextClaim.cancel();
             }
             this.nextClaim = this.scheduler.schedule(at, this::claim);
+            this.nextClaimAt = at;
         }
+    }
+
+    /** Starts the window of quick claim rounds again: ownership changed or a lease was lost. Called under the lock. */
+    private void claimQuickly() {
+        this.claimRetry = null;
+        this.fastClaimsUntil = this.clock.instant().plus(FAST_CLAIM_WINDOW);
     }
 
     /**
@@ -379,6 +406,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         boolean releaseLater;
         synchronized (this) {
             this.nextClaim = null;
+            this.nextClaimAt = null;
             if (this.phase != Phase.RUNNING || bucketLeases == null || this.claiming) {
                 return CompletableFuture.completedFuture(null);
             }
@@ -393,11 +421,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             releaseLater = release.size() < unwanted.size();
             acquire = this.wanted.minus(held);
         }
-        return CompletableFuture.runAsync(() -> {
+        return CompletableFuture.supplyAsync(() -> {
+            boolean failed = false;
+            boolean released = false;
             try {
                 bucketLeases.release(release);
+                released = !release.isEmpty();
             }
             catch (RuntimeException ex) {
+                failed = true;
                 logger.warn("Could not release the leases of {}; they expire on their own: {}", release, ex.toString());
             }
             ReminderBucketSet gained = ReminderBucketSet.none();
@@ -405,14 +437,16 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 gained = bucketLeases.acquire(acquire);
             }
             catch (RuntimeException ex) {
+                failed = true;
                 logger.warn("Could not claim the reminder buckets {}; trying again: {}", acquire, ex.toString());
             }
             if (!gained.isEmpty()) {
                 logger.debug("Claimed reminder buckets {}", gained);
             }
-        }, this.io).handle((ignored, failure) -> {
+            return new ClaimRound(failed, released || !gained.isEmpty());
+        }, this.io).handle((round, failure) -> {
             boolean read;
-            @Nullable Duration pause;
+            @Nullable Duration pause = null;
             synchronized (this) {
                 this.claiming = false;
                 ReminderBucketSet held = bucketLeases.held();
@@ -420,8 +454,19 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 own(this.wanted.minus(this.wanted.minus(held)));
                 read = !this.owned.minus(before).isEmpty();
                 boolean leftToDo = releaseLater || !this.wanted.minus(held).isEmpty() || !held.minus(this.wanted).isEmpty();
-                this.claimRetry = leftToDo ? nextClaimRetry(this.claimRetry) : null;
-                pause = this.claimRequested ? Duration.ZERO : this.claimRetry;
+                if (this.claimRequested) {
+                    pause = Duration.ZERO;
+                }
+                else if (!leftToDo) {
+                    this.claimRetry = null;
+                }
+                else {
+                    boolean failed = round == null || round.failed();
+                    if (round != null && round.changedHands()) {
+                        this.claimRetry = null;
+                    }
+                    pause = jittered(failed ? quarterOfTheLease() : nextClaimRetry());
+                }
             }
             if (read) {
                 refreshNow();
@@ -433,19 +478,42 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         });
     }
 
+    /** What a claim round's lease calls did: whether one failed, and whether a bucket was released or gained. */
+    private record ClaimRound(boolean failed, boolean changedHands) {
+    }
+
     /**
-     * The pause before the next try of what a claim round left to do: {@value #FIRST_CLAIM_RETRY_MILLIS} ms after a
-     * round that had nothing left, then doubling up to {@link #LONGEST_CLAIM_RETRY} and never above a quarter of the
-     * lease duration.
+     * The pause before the next try of what a claim round left to do: within {@link #FAST_CLAIM_WINDOW} of a change,
+     * {@value #FIRST_CLAIM_RETRY_MILLIS} ms after the first round, then doubling up to {@link #LONGEST_CLAIM_RETRY};
+     * past the window a quarter of the lease duration. Never above that quarter. Called under the lock.
      */
-    private Duration nextClaimRetry(@Nullable Duration previous) {
-        Duration quarter = Objects.requireNonNull(this.leases).duration().dividedBy(4);
-        Duration longest = (quarter.compareTo(LONGEST_CLAIM_RETRY) < 0) ? quarter : LONGEST_CLAIM_RETRY;
-        Duration next = (previous == null) ? Duration.ofMillis(FIRST_CLAIM_RETRY_MILLIS) : previous.multipliedBy(2);
-        if (next.compareTo(longest) > 0) {
-            next = longest;
+    private Duration nextClaimRetry() {
+        Duration quarter = quarterOfTheLease();
+        if (!this.clock.instant().isBefore(this.fastClaimsUntil)) {
+            this.claimRetry = null;
+            return quarter;
         }
-        return next.isZero() ? Duration.ofMillis(1) : next;
+        Duration next = (this.claimRetry == null) ? Duration.ofMillis(FIRST_CLAIM_RETRY_MILLIS)
+                : this.claimRetry.multipliedBy(2);
+        if (next.compareTo(LONGEST_CLAIM_RETRY) > 0) {
+            next = LONGEST_CLAIM_RETRY;
+        }
+        if (next.compareTo(quarter) > 0) {
+            next = quarter;
+        }
+        this.claimRetry = next;
+        return next;
+    }
+
+    private Duration quarterOfTheLease() {
+        Duration quarter = Objects.requireNonNull(this.leases).duration().dividedBy(4);
+        return quarter.isZero() ? Duration.ofMillis(1) : quarter;
+    }
+
+    /** A pause varied by up to 20 % either way, at least a millisecond. */
+    private static Duration jittered(Duration pause) {
+        long millis = Math.round(pause.toMillis() * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+        return Duration.ofMillis(Math.max(1, millis));
     }
 
     /** The buckets with a tick running or a next tick not yet written. Called under the lock. */
@@ -475,6 +543,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 ReminderBucketSet lost = ReminderBucketSet.of(bucket);
                 this.owned = this.owned.minus(lost);
                 drop(lost);
+                claimQuickly();
             }
             scheduleClaim(this.clock.instant());
         });
@@ -1279,6 +1348,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             if (this.nextClaim != null) {
                 this.nextClaim.cancel();
                 this.nextClaim = null;
+                this.nextClaimAt = null;
             }
             this.waiting.clear();
             this.idle = new CompletableFuture<>();
@@ -1348,6 +1418,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             this.wake = null;
             this.nextRefresh = null;
             this.nextClaim = null;
+            this.nextClaimAt = null;
             this.waiting.clear();
             this.reminders.clear();
         }

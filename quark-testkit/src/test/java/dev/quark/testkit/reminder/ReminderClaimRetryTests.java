@@ -3,12 +3,19 @@ package dev.quark.testkit.reminder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import dev.quark.actor.ReminderSchedule;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseHolder;
+import dev.quark.lease.LeaseRenewal;
+import dev.quark.lease.LeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderEntry;
@@ -27,8 +34,10 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * How soon a silo takes over a reminder bucket that its previous owner lets go, in virtual time: the claim round
- * that found the bucket still held tries again within a quarter of a second, not a quarter of the lease duration.
+ * When a silo's claim rounds try again what they could not do, in virtual time, counted at the lease store: quickly
+ * (25 ms, doubling to 250 ms, each &plusmn;20 %) for a few seconds after a change of ownership, so that a bucket
+ * its previous owner lets go is taken over within about a quarter of a second; then, and after a failing store,
+ * every quarter of the lease duration.
  */
 class ReminderClaimRetryTests {
 
@@ -36,7 +45,7 @@ class ReminderClaimRetryTests {
 
     private static final Duration LEASE = Duration.ofSeconds(10);
 
-    private static final Duration STEP = Duration.ofMillis(5);
+    private static final Duration STEP = Duration.ofMillis(1);
 
     private static final ReminderKey KEY = new ReminderKey(new ActorAddress("Pager", "handed-over"), "r");
 
@@ -50,11 +59,15 @@ class ReminderClaimRetryTests {
 
     private final InMemoryReminderTable table = new InMemoryReminderTable();
 
-    private final InMemoryLeaseStore leaseStore = new InMemoryLeaseStore(this.clock);
+    private final RecordingLeaseStore leaseStore = new RecordingLeaseStore(new InMemoryLeaseStore(this.clock), this.clock);
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
     private final List<String> deliveries = new CopyOnWriteArrayList<>();
+
+    private final AtomicReference<ReminderBucketSet> wantedByA = new AtomicReference<>(ReminderBucketSet.all());
+
+    private final AtomicReference<ReminderBucketSet> wantedByB = new AtomicReference<>(ReminderBucketSet.none());
 
     @AfterEach
     void close() throws Exception {
@@ -65,10 +78,8 @@ class ReminderClaimRetryTests {
 
     @Test
     void aBucketItsPreviousOwnerLetsGoIsTakenOverWithinAQuarterOfASecondAndNoTickIsLate() {
-        AtomicReference<ReminderBucketSet> wantedByA = new AtomicReference<>(ReminderBucketSet.all());
-        AtomicReference<ReminderBucketSet> wantedByB = new AtomicReference<>(ReminderBucketSet.none());
-        ReminderTickManager a = manager("a", this.schedulerA, wantedByA);
-        ReminderTickManager b = manager("b", this.schedulerB, wantedByB);
+        ReminderTickManager a = manager("a", this.schedulerA, this.wantedByA);
+        ReminderTickManager b = manager("b", this.schedulerB, this.wantedByB);
         this.table.save(new ReminderEntry(KEY, 1,
                 ReminderSchedule.every(Duration.ofSeconds(2)).startingAt(START.plusSeconds(1)), new byte[0],
                 ReminderTick.first(START.plusSeconds(1), 1)));
@@ -78,26 +89,89 @@ class ReminderClaimRetryTests {
         assertThat(a.ownedBuckets().contains(BUCKET)).isTrue();
         assertThat(this.deliveries).containsExactly("a r@1000 late 0");
 
-        // b learns the new view first: its claim finds the bucket still held by a.
-        wantedByB.set(ReminderBucketSet.of(BUCKET));
+        // b learns the new view first: its claims find the bucket still held by a.
+        this.wantedByB.set(ReminderBucketSet.of(BUCKET));
         b.ownershipChanged();
         runUntil(START.plusMillis(2000));
         assertThat(b.ownedBuckets().contains(BUCKET)).as("a still holds it").isFalse();
 
-        // a learns it half a second later and lets the bucket go at once (no tick of it runs).
-        wantedByA.set(ReminderBucketSet.all().minus(ReminderBucketSet.of(BUCKET)));
+        // a learns it half a second later and lets the bucket go (no tick of it runs).
+        this.wantedByA.set(ReminderBucketSet.all().minus(ReminderBucketSet.of(BUCKET)));
         a.ownershipChanged();
-        Instant released = this.clock.instant();
-        while (!b.ownedBuckets().contains(BUCKET) && this.clock.instant().isBefore(START.plusSeconds(10))) {
-            step();
-        }
-        assertThat(Duration.between(released, this.clock.instant()))
-            .as("b tries again within a quarter of a second, not a quarter of the lease (2.5 s)")
-            .isLessThanOrEqualTo(Duration.ofMillis(250));
+        runUntil(START.plusMillis(2600));
+        Instant released = this.leaseStore.releasedBy("a");
+        assertThat(released).isNotNull();
+        assertThat(b.ownedBuckets().contains(BUCKET)).isTrue();
+        Instant taken = this.leaseStore.acquiredBy("b");
+        assertThat(Duration.between(released, taken))
+            .as("b tries again within a quarter of a second (+20 %), not a quarter of the lease (2.5 s)")
+            .isLessThanOrEqualTo(Duration.ofMillis(300));
 
         runUntil(START.plusMillis(5500));
         assertThat(this.deliveries).as("the tick due after the hand-over fires on b, on time")
             .containsExactly("a r@1000 late 0", "b r@3000 late 0", "b r@5000 late 0");
+    }
+
+    @Test
+    void claimRoundsBackOffFrom25MsTo250MsAfterAChangeThenToAQuarterOfTheLease() {
+        ReminderTickManager a = manager("a", this.schedulerA, this.wantedByA);
+        ReminderTickManager b = manager("b", this.schedulerB, this.wantedByB);
+        a.start();
+        b.start();
+        runUntil(START.plusMillis(100));
+        this.wantedByB.set(ReminderBucketSet.of(BUCKET));
+        b.ownershipChanged();
+        Instant changed = this.clock.instant();
+        runUntil(changed.plusSeconds(10));
+
+        List<Duration> gaps = gaps(this.leaseStore.attemptsBy("b", changed));
+        assertThat(gaps).as("every attempt: the round at the change, then the retries").hasSizeBetween(12, 22);
+        assertBetween(gaps.get(0), 20, 30);
+        assertBetween(gaps.get(1), 40, 60);
+        assertBetween(gaps.get(2), 80, 120);
+        assertBetween(gaps.get(3), 160, 240);
+        for (Duration gap : gaps.subList(4, 8)) {
+            assertBetween(gap, 200, 300);
+        }
+        assertThat(gaps.getLast()).as("past the quick window: a quarter of the lease (2.5 s, +-20 %)")
+            .isBetween(Duration.ofMillis(2000), Duration.ofMillis(3000));
+
+        // Another change starts the quick rounds again.
+        Instant changedAgain = this.clock.instant();
+        b.ownershipChanged();
+        runUntil(changedAgain.plusMillis(200));
+        List<Duration> again = gaps(this.leaseStore.attemptsBy("b", changedAgain));
+        assertBetween(again.get(0), 20, 30);
+    }
+
+    @Test
+    void aStoreThatFailsIsAskedOnlyEveryQuarterOfTheLease() {
+        ReminderTickManager a = manager("a", this.schedulerA, this.wantedByA);
+        ReminderTickManager b = manager("b", this.schedulerB, this.wantedByB);
+        a.start();
+        b.start();
+        runUntil(START.plusMillis(100));
+        this.leaseStore.failing.set(true);
+        this.wantedByB.set(ReminderBucketSet.of(BUCKET));
+        b.ownershipChanged();
+        Instant changed = this.clock.instant();
+        runUntil(changed.plusSeconds(10));
+
+        List<Duration> gaps = gaps(this.leaseStore.attemptsBy("b", changed));
+        assertThat(gaps).hasSizeBetween(3, 5).allSatisfy((gap) -> assertBetween(gap, 2000, 3000));
+    }
+
+    private static void assertBetween(Duration gap, long fromMillis, long toMillis) {
+        assertThat(gap).isBetween(Duration.ofMillis(fromMillis), Duration.ofMillis(toMillis));
+    }
+
+    /** The pauses between an instant and each attempt after it, and between the attempts. */
+    private static List<Duration> gaps(List<Instant> attempts) {
+        List<Duration> gaps = new ArrayList<>();
+        for (int i = 1; i < attempts.size(); i++) {
+            gaps.add(Duration.between(attempts.get(i - 1), attempts.get(i)));
+        }
+        return gaps;
     }
 
     private ReminderTickManager manager(String owner, ManualScheduler scheduler,
@@ -125,9 +199,105 @@ class ReminderClaimRetryTests {
         }
     }
 
-    /** Moves the shared clock one step and runs what fell due on both silos. */
+    /** Moves the shared clock one step, running b's work at its own instants, then a's. */
     private void step() {
-        this.schedulerA.advance(STEP);
-        this.schedulerB.runDueTasks();
+        this.schedulerB.advance(STEP);
+        this.schedulerA.runDueTasks();
+    }
+
+    /** A lease store that records when each owner asked for leases and released them, and can be made to fail. */
+    private static final class RecordingLeaseStore implements LeaseStore {
+
+        private final LeaseStore delegate;
+
+        private final ManualClock clock;
+
+        private final List<String> calls = new CopyOnWriteArrayList<>();
+
+        final AtomicBoolean failing = new AtomicBoolean();
+
+        RecordingLeaseStore(LeaseStore delegate, ManualClock clock) {
+            this.delegate = delegate;
+            this.clock = clock;
+        }
+
+        /** The instants at which an owner asked for leases, the first of them at or after an instant. */
+        List<Instant> attemptsBy(String owner, Instant from) {
+            List<Instant> attempts = new ArrayList<>();
+            for (String call : this.calls) {
+                String[] parts = call.split(" ");
+                Instant at = Instant.parse(parts[2]);
+                if (parts[0].equals("acquire") && parts[1].equals(owner) && !at.isBefore(from)) {
+                    attempts.add(at);
+                }
+            }
+            return attempts;
+        }
+
+        Instant releasedBy(String owner) {
+            return last("released", owner);
+        }
+
+        Instant acquiredBy(String owner) {
+            return last("acquired", owner);
+        }
+
+        private Instant last(String kind, String owner) {
+            Instant last = null;
+            for (String call : this.calls) {
+                String[] parts = call.split(" ");
+                if (parts[0].equals(kind) && parts[1].equals(owner)) {
+                    last = Instant.parse(parts[2]);
+                }
+            }
+            return last;
+        }
+
+        @Override
+        public Optional<Lease> tryAcquire(String resource, String owner, Duration duration) {
+            return this.delegate.tryAcquire(resource, owner, duration);
+        }
+
+        @Override
+        public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+            this.calls.add("acquire " + owner + " " + this.clock.instant());
+            if (this.failing.get()) {
+                throw new IllegalStateException("The lease store cannot be reached (test)");
+            }
+            List<Lease> acquired = this.delegate.tryAcquireAny(resources, max, owner, duration);
+            if (!acquired.isEmpty()) {
+                this.calls.add("acquired " + owner + " " + this.clock.instant());
+            }
+            return acquired;
+        }
+
+        @Override
+        public Optional<Lease> renew(Lease lease, Duration duration) {
+            return this.delegate.renew(lease, duration);
+        }
+
+        @Override
+        public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
+            return this.delegate.renewAll(leases, duration);
+        }
+
+        @Override
+        public boolean release(Lease lease) {
+            return this.delegate.release(lease);
+        }
+
+        @Override
+        public List<Lease> releaseAll(Collection<Lease> leases) {
+            List<Lease> released = this.delegate.releaseAll(leases);
+            if (!leases.isEmpty()) {
+                this.calls.add("released " + leases.iterator().next().owner() + " " + this.clock.instant());
+            }
+            return released;
+        }
+
+        @Override
+        public Optional<LeaseHolder> holder(String resource) {
+            return this.delegate.holder(resource);
+        }
     }
 }
