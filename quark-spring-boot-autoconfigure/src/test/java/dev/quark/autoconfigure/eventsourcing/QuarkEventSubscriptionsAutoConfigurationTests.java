@@ -69,6 +69,7 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
         String stream = "orders/" + UUID.randomUUID();
         EventSubscriptionRunner[] runner = new EventSubscriptionRunner[1];
         LeaseStore[] leases = new LeaseStore[1];
+        EventSubscriptionsHealthIndicator[] indicator = new EventSubscriptionsHealthIndicator[1];
         this.contextRunner.withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
             .withBean("totals", EventSubscriptionDefinition.class,
                     () -> EventSubscriptionDefinition.of("totals", (event) -> { }))
@@ -81,7 +82,8 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
                 append(context, stream);
                 await().atMost(Duration.ofSeconds(30))
                     .until(() -> HANDLED.stream().anyMatch((event) -> event.stream().equals(stream)));
-                Health health = context.getBean(EventSubscriptionsHealthIndicator.class).health();
+                indicator[0] = context.getBean(EventSubscriptionsHealthIndicator.class);
+                Health health = indicator[0].health();
                 assertThat(health.getStatus()).isEqualTo(Status.UP);
                 assertThat(health.getDetails()).containsEntry("owner", runner[0].owner());
                 assertThat(health.getDetails().get("subscriptions").toString()).contains("balances={state=FOLLOWING");
@@ -91,6 +93,9 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
         assertThat(runner[0].isRunning()).isFalse();
         assertThat(runner[0].status("balances").state()).isEqualTo(SubscriptionState.STOPPED);
         assertThat(leases[0].holder(EventSubscriptionRunner.RESOURCE + "balances")).isEmpty();
+        Health stopped = indicator[0].health();
+        assertThat(stopped.getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+        assertThat(stopped.getDetails().get("subscriptions").toString()).contains("balances={state=STOPPED");
     }
 
     @Test
