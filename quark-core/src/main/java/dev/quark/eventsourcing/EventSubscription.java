@@ -11,7 +11,9 @@ import java.util.Objects;
  * EventSubscription balances = new EventSubscription("balances", store.feed().orElseThrow(), projection::apply);
  * while (balances.poll() > 0) { }     // catch up; then poll periodically, for instance from a scheduled task
  * }</pre>
- * One subscription name should be polled by one thread at a time; polls of different names are independent.
+ * One subscription name should be polled by one thread at a time; polls of different names are independent. Under
+ * Spring Boot, declare an {@link EventSubscriptionDefinition} bean instead and Quark follows it in the background, one
+ * node at a time ({@code dev.quark.eventsourcing.subscription.EventSubscriptionRunner}).
  */
 public final class EventSubscription {
 
@@ -45,18 +47,19 @@ public final class EventSubscription {
      * @throws IllegalArgumentException for a blank or too long name, or a batch size below 1
      */
     public EventSubscription(String name, EventFeed feed, EventHandler handler, int batchSize) {
-        Objects.requireNonNull(name, "name must not be null");
-        if (name.isBlank() || name.length() > 255) {
-            throw new IllegalArgumentException("Subscription name '" + name + "' must be 1 to 255 characters, not blank");
-        }
-        if (batchSize < 1) {
-            throw new IllegalArgumentException("Subscription '" + name + "' needs a batch size of at least 1, was "
-                    + batchSize);
-        }
-        this.name = name;
+        this(new EventSubscriptionDefinition(name, handler, batchSize), feed);
+    }
+
+    /**
+     * Creates a subscription from a definition.
+     * @param definition the name, handler and batch size
+     * @param feed the feed
+     */
+    public EventSubscription(EventSubscriptionDefinition definition, EventFeed feed) {
+        this.name = definition.name();
         this.feed = Objects.requireNonNull(feed, "feed must not be null");
-        this.handler = Objects.requireNonNull(handler, "handler must not be null");
-        this.batchSize = batchSize;
+        this.handler = definition.handler();
+        this.batchSize = definition.batchSize();
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.quark.autoconfigure.eventsourcing;
 
+import java.time.Duration;
+
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import org.jspecify.annotations.Nullable;
 
@@ -38,6 +40,8 @@ public class QuarkEventStoreProperties implements InitializingBean {
      */
     private int redisTruncationBatch = 1000;
 
+    private final Subscriptions subscriptions = new Subscriptions();
+
     public boolean isEnabled() {
         return this.enabled;
     }
@@ -70,6 +74,10 @@ public class QuarkEventStoreProperties implements InitializingBean {
         this.redisTruncationBatch = redisTruncationBatch;
     }
 
+    public Subscriptions getSubscriptions() {
+        return this.subscriptions;
+    }
+
     /**
      * Validates the properties, so that a wrong value fails start-up naming the property.
      */
@@ -82,6 +90,121 @@ public class QuarkEventStoreProperties implements InitializingBean {
         if (this.redisTruncationBatch < 1 || this.redisTruncationBatch > 10_000) {
             throw new InvalidConfigurationPropertyValueException(PREFIX + ".redis-truncation-batch",
                     this.redisTruncationBatch, "must be 1 to 10000");
+        }
+        this.subscriptions.validate();
+    }
+
+    /**
+     * Following the application's EventSubscriptionDefinition beans in the background.
+     */
+    public static class Subscriptions {
+
+        static final String PREFIX = QuarkEventStoreProperties.PREFIX + ".subscriptions";
+
+        /**
+         * Whether this node follows the application's EventSubscriptionDefinition beans (one node at a time per
+         * subscription). Turn it off on nodes that must not run projections.
+         */
+        private boolean enabled = true;
+
+        /**
+         * How long a subscription that caught up waits before it reads the feed again, and how often a node standing
+         * by tries to take a subscription over. Positive.
+         */
+        private Duration pollInterval = Duration.ofSeconds(1);
+
+        /**
+         * Duration of a subscription's lease: about how long another node waits before it takes over from a node that
+         * died (a node stopped gracefully hands over within a poll interval). At least 1 second.
+         */
+        private Duration leaseDuration = Duration.ofSeconds(30);
+
+        /**
+         * How long a subscription waits before it tries an event its handler failed on again, doubled after each
+         * failure in a row. Positive.
+         */
+        private Duration initialBackoff = Duration.ofSeconds(1);
+
+        /**
+         * The longest wait between two attempts at an event the handler keeps failing on. At least initial-backoff.
+         */
+        private Duration maxBackoff = Duration.ofMinutes(1);
+
+        /**
+         * Owner name of this node's subscription leases, shown by the health endpoint and in the logs; a random one
+         * unless set. Must differ between nodes.
+         */
+        private @Nullable String nodeId;
+
+        public boolean isEnabled() {
+            return this.enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public Duration getPollInterval() {
+            return this.pollInterval;
+        }
+
+        public void setPollInterval(Duration pollInterval) {
+            this.pollInterval = pollInterval;
+        }
+
+        public Duration getLeaseDuration() {
+            return this.leaseDuration;
+        }
+
+        public void setLeaseDuration(Duration leaseDuration) {
+            this.leaseDuration = leaseDuration;
+        }
+
+        public Duration getInitialBackoff() {
+            return this.initialBackoff;
+        }
+
+        public void setInitialBackoff(Duration initialBackoff) {
+            this.initialBackoff = initialBackoff;
+        }
+
+        public Duration getMaxBackoff() {
+            return this.maxBackoff;
+        }
+
+        public void setMaxBackoff(Duration maxBackoff) {
+            this.maxBackoff = maxBackoff;
+        }
+
+        public @Nullable String getNodeId() {
+            return this.nodeId;
+        }
+
+        public void setNodeId(@Nullable String nodeId) {
+            this.nodeId = nodeId;
+        }
+
+        void validate() {
+            if (this.pollInterval.isNegative() || this.pollInterval.isZero()) {
+                throw new InvalidConfigurationPropertyValueException(PREFIX + ".poll-interval", this.pollInterval,
+                        "must be positive");
+            }
+            if (this.leaseDuration.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new InvalidConfigurationPropertyValueException(PREFIX + ".lease-duration", this.leaseDuration,
+                        "must be at least 1 second");
+            }
+            if (this.initialBackoff.isNegative() || this.initialBackoff.isZero()) {
+                throw new InvalidConfigurationPropertyValueException(PREFIX + ".initial-backoff", this.initialBackoff,
+                        "must be positive");
+            }
+            if (this.maxBackoff.compareTo(this.initialBackoff) < 0) {
+                throw new InvalidConfigurationPropertyValueException(PREFIX + ".max-backoff", this.maxBackoff,
+                        "must be at least " + PREFIX + ".initial-backoff (" + this.initialBackoff + ")");
+            }
+            if (this.nodeId != null && this.nodeId.isBlank()) {
+                throw new InvalidConfigurationPropertyValueException(PREFIX + ".node-id", this.nodeId,
+                        "must not be blank");
+            }
         }
     }
 }

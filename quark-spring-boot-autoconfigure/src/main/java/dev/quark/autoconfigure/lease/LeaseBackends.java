@@ -18,10 +18,18 @@ import org.springframework.core.env.Environment;
  */
 public final class LeaseBackends {
 
-    /** The areas that claim work with leases; reminders only with the cluster on. */
-    static final List<String> AREAS = List.of("jobs", "durabletasks", "messaging", "reminders");
+    /**
+     * The areas that claim work with leases; reminders only with the cluster on, the event store only with its
+     * subscriptions on (they follow each subscription on one node through a lease).
+     */
+    static final List<String> AREAS = List.of("jobs", "durabletasks", "messaging", "reminders", "eventstore");
 
     private static final String REMINDERS = "reminders";
+
+    private static final String EVENT_STORE = "eventstore";
+
+    private static final List<String> EVENT_SUBSCRIPTIONS_SWITCHES = List.of("quark.eventstore.enabled",
+            "quark.eventstore.subscriptions.enabled");
 
     private static final String CLUSTER_ENABLED = "quark.cluster.enabled";
 
@@ -60,16 +68,28 @@ public final class LeaseBackends {
 
     /**
      * Returns the lease backends that the areas in use need, one per area: every area that claims work with
-     * leases, reminders only with the cluster on ({@code quark.cluster.enabled}).
+     * leases, reminders only with the cluster on ({@code quark.cluster.enabled}), the event store unless it or its
+     * subscriptions are turned off ({@code quark.eventstore.enabled}, {@code quark.eventstore.subscriptions.enabled}).
      * @return the selections
      */
     public List<BackendSelection> inUse() {
         List<BackendSelection> selections = new ArrayList<>();
         for (String area : AREAS) {
-            if (!REMINDERS.equals(area) || this.binder.bind(CLUSTER_ENABLED, Boolean.class).orElse(false)) {
+            if (inUse(area)) {
                 selections.add(of(area));
             }
         }
         return selections;
+    }
+
+    private boolean inUse(String area) {
+        if (REMINDERS.equals(area)) {
+            return this.binder.bind(CLUSTER_ENABLED, Boolean.class).orElse(false);
+        }
+        if (EVENT_STORE.equals(area)) {
+            return EVENT_SUBSCRIPTIONS_SWITCHES.stream()
+                .allMatch((property) -> this.binder.bind(property, Boolean.class).orElse(true));
+        }
+        return true;
     }
 }

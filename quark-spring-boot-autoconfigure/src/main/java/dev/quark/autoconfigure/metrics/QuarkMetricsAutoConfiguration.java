@@ -5,6 +5,7 @@ import dev.quark.cluster.client.ClientMetrics;
 import dev.quark.cluster.membership.MembershipMetrics;
 import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.eventsourcing.EventStoreMetrics;
+import dev.quark.eventsourcing.subscription.EventSubscriptionMetrics;
 import dev.quark.reminder.ReminderMetrics;
 import dev.quark.runtime.ActorMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -68,5 +69,11 @@ public final class QuarkMetricsAutoConfiguration {
     @ConditionalOnMissingBean
     EventStoreMetrics quarkEventStoreMetrics(MeterRegistry registry) {
         return new MicrometerEventStoreMetrics(registry);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    EventSubscriptionMetrics quarkEventSubscriptionMetrics(MeterRegistry registry) {
+        return new MicrometerEventSubscriptionMetrics(registry);
     }
 }

@@ -1,0 +1,30 @@
+package dev.quark.eventsourcing.subscription;
+
+import java.time.Duration;
+
+/**
+ * Where an {@link EventSubscriptionRunner} reports what its subscriptions do. Under Spring Boot with Micrometer,
+ * {@code MicrometerEventSubscriptionMetrics} records it.
+ */
+public interface EventSubscriptionMetrics {
+
+    /** Reports nothing. */
+    EventSubscriptionMetrics NONE = new EventSubscriptionMetrics() {
+    };
+
+    /**
+     * An event was handled and its checkpoint saved.
+     * @param subscription the subscription's name
+     * @param lateness how long after the store recorded the event it was handled (0 when the clocks disagree)
+     */
+    default void handled(String subscription, Duration lateness) {
+    }
+
+    /**
+     * The handler failed on an event, or the feed could not be read or the checkpoint saved; the same event is tried
+     * again after a back-off.
+     * @param subscription the subscription's name
+     */
+    default void failed(String subscription) {
+    }
+}

@@ -1,0 +1,201 @@
+package dev.quark.eventsourcing.subscription;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.quark.eventsourcing.EventFeed;
+import dev.quark.eventsourcing.EventSubscriptionDefinition;
+import dev.quark.eventsourcing.FeedPosition;
+import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseKeeper;
+
+/**
+ * Follows one subscription on behalf of its runner, one {@link #step()} at a time: takes the subscription's lease
+ * when it is free, then reads a batch after the checkpoint and handles it event by event, saving the checkpoint after
+ * each, as long as the lease is held. A step returns how long to wait before the next one, which is what lets tests
+ * drive it in virtual time. Steps of one follower run on one thread at a time (the runner's thread for the name, or
+ * a test).
+ */
+final class SubscriptionFollower {
+
+    private static final Logger logger = LoggerFactory.getLogger(SubscriptionFollower.class);
+
+    private static final int MAX_ERROR_LENGTH = 500;
+
+    private final EventSubscriptionDefinition definition;
+
+    private final String resource;
+
+    private final EventFeed feed;
+
+    private final LeaseKeeper keeper;
+
+    private final SubscriptionBackoff backoff;
+
+    private final Duration pollInterval;
+
+    private final Clock clock;
+
+    private final EventSubscriptionMetrics metrics;
+
+    private volatile SubscriptionState state = SubscriptionState.STANDBY;
+
+    private volatile @Nullable FeedPosition position;
+
+    private volatile int failures;
+
+    private volatile @Nullable String lastError;
+
+    private volatile boolean stopping;
+
+    private @Nullable Instant retryAt;
+
+    SubscriptionFollower(EventSubscriptionDefinition definition, String resource, EventFeed feed, LeaseKeeper keeper,
+            SubscriptionBackoff backoff, Duration pollInterval, Clock clock, EventSubscriptionMetrics metrics) {
+        this.definition = definition;
+        this.resource = resource;
+        this.feed = feed;
+        this.keeper = keeper;
+        this.backoff = backoff;
+        this.pollInterval = pollInterval;
+        this.clock = clock;
+        this.metrics = metrics;
+    }
+
+    String name() {
+        return this.definition.name();
+    }
+
+    /**
+     * Does the next piece of work: waits out a back-off, takes the lease, or handles the next batch.
+     * @return how long to wait before the next step: zero when more events are waiting, the poll interval when the
+     * subscription is caught up or another node holds it, the back-off after a failure
+     */
+    Duration step() {
+        Instant now = this.clock.instant();
+        if (this.retryAt != null && now.isBefore(this.retryAt)) {
+            return Duration.between(now, this.retryAt);
+        }
+        if (heldLease(now) == null && acquire() == null) {
+            return this.pollInterval;
+        }
+        try {
+            FeedPosition after = this.position;
+            if (after == null) {
+                after = this.feed.checkpoint(name()).orElse(FeedPosition.START);
+                this.position = after;
+            }
+            List<StoredEvent> events = this.feed.readAfter(after, this.definition.batchSize());
+            for (StoredEvent event : events) {
+                if (this.stopping || heldLease(this.clock.instant()) == null) {
+                    // Stops after the current event: the next owner resumes from the checkpoint.
+                    return Duration.ZERO;
+                }
+                try {
+                    this.definition.handler().handle(event);
+                }
+                catch (Exception ex) {
+                    if (ex instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return failed(describe(event), ex);
+                }
+                this.feed.saveCheckpoint(name(), event.position());
+                this.position = event.position();
+                succeeded(event);
+            }
+            this.state = SubscriptionState.FOLLOWING;
+            this.lastError = null;
+            return (events.size() < this.definition.batchSize()) ? this.pollInterval : Duration.ZERO;
+        }
+        catch (RuntimeException ex) {
+            return failed("the feed (reading after " + this.position + " or saving a checkpoint)", ex);
+        }
+    }
+
+    private @Nullable Lease heldLease(Instant now) {
+        Optional<Lease> lease = this.keeper.lease(this.resource);
+        return (lease.isPresent() && lease.get().isValidAt(now)) ? lease.get() : null;
+    }
+
+    private @Nullable Lease acquire() {
+        this.position = null;
+        this.failures = 0;
+        this.retryAt = null;
+        if (this.stopping) {
+            return null;
+        }
+        Optional<Lease> lease;
+        try {
+            lease = this.keeper.acquire(this.resource);
+        }
+        catch (IllegalStateException ex) {
+            // The keeper is closed: the runner is stopping.
+            return null;
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Event subscription '{}' could not ask for its lease; trying again in {}", name(),
+                    this.pollInterval, ex);
+            this.state = SubscriptionState.STANDBY;
+            this.lastError = truncate(ex.toString());
+            return null;
+        }
+        if (lease.isEmpty()) {
+            this.state = SubscriptionState.STANDBY;
+            return null;
+        }
+        logger.info("Event subscription '{}' is followed by '{}' from now on ({})", name(), this.keeper.owner(),
+                lease.get());
+        this.state = SubscriptionState.FOLLOWING;
+        return lease.get();
+    }
+
+    private void succeeded(StoredEvent event) {
+        this.failures = 0;
+        this.retryAt = null;
+        Duration lateness = Duration.between(event.recordedAt(), this.clock.instant());
+        this.metrics.handled(name(), lateness.isNegative() ? Duration.ZERO : lateness);
+    }
+
+    private Duration failed(String what, Exception ex) {
+        int attempt = ++this.failures;
+        Duration delay = this.backoff.delayAfter(attempt);
+        this.retryAt = this.clock.instant().plus(delay);
+        this.state = SubscriptionState.RETRYING;
+        this.lastError = truncate(what + ": " + ex);
+        this.metrics.failed(name());
+        logger.warn("Event subscription '{}' failed on {} (attempt {}); trying the same event again in {}", name(), what,
+                attempt, delay, ex);
+        return delay;
+    }
+
+    private static String describe(StoredEvent event) {
+        return "event " + event.type() + " of stream '" + event.stream() + "' version " + event.version()
+                + " at feed position " + event.position();
+    }
+
+    private static String truncate(String text) {
+        return (text.length() > MAX_ERROR_LENGTH) ? text.substring(0, MAX_ERROR_LENGTH) : text;
+    }
+
+    /** Makes the steps stop after the current event; the runner then closes the keeper. */
+    void stop() {
+        this.stopping = true;
+    }
+
+    void stopped() {
+        this.state = SubscriptionState.STOPPED;
+    }
+
+    SubscriptionStatus status() {
+        return new SubscriptionStatus(name(), this.state, this.position, this.failures, this.lastError);
+    }
+}

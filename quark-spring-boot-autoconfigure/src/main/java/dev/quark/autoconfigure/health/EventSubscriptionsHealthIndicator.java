@@ -1,0 +1,60 @@
+package dev.quark.autoconfigure.health;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+
+import dev.quark.eventsourcing.FeedPosition;
+import dev.quark.eventsourcing.subscription.EventSubscriptionRunner;
+import dev.quark.eventsourcing.subscription.SubscriptionStatus;
+
+/**
+ * The event subscriptions of this node: up while the runner runs, with the runner's owner name and, per subscription,
+ * its state ({@code FOLLOWING} on the node that holds its lease, {@code STANDBY} on the others, {@code RETRYING} while
+ * its handler fails on an event), its position, the failures in a row and the last error. A failing handler does not
+ * make the node down (it is retried, and restarting the node would not help it): watch the {@code RETRYING} state or
+ * the {@code quark.eventstore.subscription.failures} counter. Out of service once the runner stopped.
+ */
+public class EventSubscriptionsHealthIndicator extends AbstractHealthIndicator {
+
+    private final EventSubscriptionRunner runner;
+
+    /**
+     * Creates the indicator.
+     * @param runner the runner
+     */
+    public EventSubscriptionsHealthIndicator(EventSubscriptionRunner runner) {
+        super("Quark event subscriptions health check failed");
+        this.runner = Objects.requireNonNull(runner, "runner must not be null");
+    }
+
+    @Override
+    protected void doHealthCheck(Health.Builder builder) {
+        builder.withDetail("owner", this.runner.owner());
+        Map<String, Object> subscriptions = new LinkedHashMap<>();
+        for (SubscriptionStatus status : this.runner.statuses()) {
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("state", status.state().name());
+            FeedPosition position = status.position();
+            if (position != null) {
+                details.put("position", position.toString());
+            }
+            details.put("failures", status.failures());
+            String lastError = status.lastError();
+            if (lastError != null) {
+                details.put("lastError", lastError);
+            }
+            subscriptions.put(status.name(), details);
+        }
+        builder.withDetail("subscriptions", subscriptions);
+        if (this.runner.isRunning()) {
+            builder.up();
+        }
+        else {
+            builder.outOfService();
+        }
+    }
+}

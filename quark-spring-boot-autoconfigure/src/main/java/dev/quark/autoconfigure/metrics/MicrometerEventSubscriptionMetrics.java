@@ -1,0 +1,67 @@
+package dev.quark.autoconfigure.metrics;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.quark.eventsourcing.subscription.EventSubscriptionMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * Records what event subscriptions do in Micrometer, tagged with the subscription's name ({@code subscription}):
+ * <ul>
+ * <li>{@code quark.eventstore.subscription.events} (counter): events handled (checkpoint saved) on this node;</li>
+ * <li>{@code quark.eventstore.subscription.failures} (counter): failed attempts (the handler threw, or the feed
+ * could not be read or the checkpoint saved), each retried after a back-off;</li>
+ * <li>{@code quark.eventstore.subscription.lateness} (timer): how long after the store recorded an event it was
+ * handled (the store's clock against the node's: on PostgreSQL and Redis the database's), i.e. how far behind the
+ * subscription runs.</li>
+ * </ul>
+ * The meters of a subscription are created on its first report and kept, so a report does one map lookup.
+ */
+public class MicrometerEventSubscriptionMetrics implements EventSubscriptionMetrics {
+
+    /** Name of the handled events counter. */
+    public static final String EVENTS = "quark.eventstore.subscription.events";
+
+    /** Name of the failed attempts counter. */
+    public static final String FAILURES = "quark.eventstore.subscription.failures";
+
+    /** Name of the lateness timer. */
+    public static final String LATENESS = "quark.eventstore.subscription.lateness";
+
+    private final MeterRegistry registry;
+
+    private final Map<String, Meters> meters = new ConcurrentHashMap<>();
+
+    public MicrometerEventSubscriptionMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public void handled(String subscription, Duration lateness) {
+        Meters meters = meters(subscription);
+        meters.events.increment();
+        meters.lateness.record(lateness);
+    }
+
+    @Override
+    public void failed(String subscription) {
+        meters(subscription).failures.increment();
+    }
+
+    private Meters meters(String subscription) {
+        return this.meters.computeIfAbsent(subscription, (name) -> new Meters(
+                Counter.builder(EVENTS).description("Events handled by an event subscription")
+                    .tag("subscription", name).register(this.registry),
+                Counter.builder(FAILURES).description("Failed attempts of an event subscription, retried after a back-off")
+                    .tag("subscription", name).register(this.registry),
+                Timer.builder(LATENESS).description("Time from an event's recording to its handling by a subscription")
+                    .tag("subscription", name).register(this.registry)));
+    }
+
+    private record Meters(Counter events, Counter failures, Timer lateness) {
+    }
+}

@@ -1,0 +1,183 @@
+package dev.quark.autoconfigure.eventsourcing;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
+import dev.quark.autoconfigure.health.EventSubscriptionsHealthIndicator;
+import dev.quark.autoconfigure.health.QuarkEventSubscriptionsHealthContributorAutoConfiguration;
+import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
+import dev.quark.autoconfigure.metrics.MicrometerEventSubscriptionMetrics;
+import dev.quark.autoconfigure.metrics.QuarkMetricsAutoConfiguration;
+import dev.quark.eventsourcing.EventStore;
+import dev.quark.eventsourcing.EventSubscriptionDefinition;
+import dev.quark.eventsourcing.NewEvent;
+import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.eventsourcing.memory.InMemoryEventStore;
+import dev.quark.eventsourcing.subscription.EventSubscriptionRunner;
+import dev.quark.eventsourcing.subscription.SubscriptionState;
+import dev.quark.lease.LeaseStore;
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class QuarkEventSubscriptionsAutoConfigurationTests {
+
+    private static final List<StoredEvent> HANDLED = new CopyOnWriteArrayList<>();
+
+    private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
+                QuarkEventStoreAutoConfiguration.class, QuarkEventSubscriptionsAutoConfiguration.class,
+                QuarkEventSubscriptionsHealthContributorAutoConfiguration.class))
+        .withPropertyValues("quark.eventstore.subscriptions.poll-interval=50ms");
+
+    private static EventSubscriptionDefinition recording(String name) {
+        return EventSubscriptionDefinition.of(name, HANDLED::add);
+    }
+
+    private static void append(ConfigurableApplicationContext context, String stream) {
+        context.getBean(EventStore.class)
+            .append(stream, List.of(new NewEvent(UUID.randomUUID(), "Noted", 1, "{}")), EventStore.ANY_VERSION);
+    }
+
+    @Test
+    void withoutASubscriptionThereIsNoRunner() {
+        this.contextRunner.run((context) -> assertThat(context).hasNotFailed()
+            .doesNotHaveBean(EventSubscriptionRunner.class)
+            .doesNotHaveBean(EventSubscriptionsLifecycle.class));
+    }
+
+    @Test
+    void everyDeclaredSubscriptionIsFollowedInTheBackgroundAndStoppedWithTheContext() {
+        String stream = "orders/" + UUID.randomUUID();
+        EventSubscriptionRunner[] runner = new EventSubscriptionRunner[1];
+        LeaseStore[] leases = new LeaseStore[1];
+        EventSubscriptionsHealthIndicator[] indicator = new EventSubscriptionsHealthIndicator[1];
+        this.contextRunner.withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .withBean("totals", EventSubscriptionDefinition.class,
+                    () -> EventSubscriptionDefinition.of("totals", (event) -> { }))
+            .run((context) -> {
+                assertThat(context).hasSingleBean(EventSubscriptionRunner.class);
+                runner[0] = context.getBean(EventSubscriptionRunner.class);
+                leases[0] = context.getBean(QuarkLeasesAutoConfiguration.MEMORY_LEASE_STORE, LeaseStore.class);
+                assertThat(runner[0].isRunning()).isTrue();
+                assertThat(runner[0].names()).containsExactlyInAnyOrder("balances", "totals");
+                append(context, stream);
+                await().atMost(Duration.ofSeconds(30))
+                    .until(() -> HANDLED.stream().anyMatch((event) -> event.stream().equals(stream)));
+                indicator[0] = context.getBean(EventSubscriptionsHealthIndicator.class);
+                Health health = indicator[0].health();
+                assertThat(health.getStatus()).isEqualTo(Status.UP);
+                assertThat(health.getDetails()).containsEntry("owner", runner[0].owner());
+                assertThat(health.getDetails().get("subscriptions").toString()).contains("balances={state=FOLLOWING");
+                assertThat(leases[0]).isInstanceOf(InMemoryLeaseStore.class);
+                assertThat(leases[0].holder(EventSubscriptionRunner.RESOURCE + "balances")).isPresent();
+            });
+        assertThat(runner[0].isRunning()).isFalse();
+        assertThat(runner[0].status("balances").state()).isEqualTo(SubscriptionState.STOPPED);
+        assertThat(leases[0].holder(EventSubscriptionRunner.RESOURCE + "balances")).isEmpty();
+        Health stopped = indicator[0].health();
+        assertThat(stopped.getStatus()).isEqualTo(Status.OUT_OF_SERVICE);
+        assertThat(stopped.getDetails().get("subscriptions").toString()).contains("balances={state=STOPPED");
+    }
+
+    @Test
+    void handledEventsAndFailuresAreCountedInMicrometer() {
+        String stream = "orders/" + UUID.randomUUID();
+        this.contextRunner
+            .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class, QuarkMetricsAutoConfiguration.class))
+            .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+            .withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> {
+                MeterRegistry registry = context.getBean(MeterRegistry.class);
+                append(context, stream);
+                await().atMost(Duration.ofSeconds(30))
+                    .until(() -> registry.find(MicrometerEventSubscriptionMetrics.EVENTS)
+                        .tag("subscription", "balances")
+                        .counter() != null && HANDLED.stream().anyMatch((event) -> event.stream().equals(stream)));
+                assertThat(registry.get(MicrometerEventSubscriptionMetrics.EVENTS).tag("subscription", "balances")
+                    .counter().count()).isGreaterThanOrEqualTo(1);
+                assertThat(registry.get(MicrometerEventSubscriptionMetrics.LATENESS).tag("subscription", "balances")
+                    .timer().count()).isGreaterThanOrEqualTo(1);
+            });
+    }
+
+    @Test
+    void aSubscriptionOnAStoreWithoutAFeedFailsStartUpNamingIt() {
+        this.contextRunner.withPropertyValues("quark.eventstore.backend=redis")
+            .withBean(RedisConnectionFactory.class, LettuceConnectionFactory::new)
+            .withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> {
+                assertThat(context).hasFailed();
+                assertThat(context.getStartupFailure()).rootCause()
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("Event subscription 'balances' needs a global feed")
+                    .hasMessageContaining("quark.eventstore.backend=redis")
+                    .hasMessageContaining("quark.eventstore.subscriptions.enabled=false");
+            });
+    }
+
+    @Test
+    void twoDefinitionsWithOneNameFailStartUpNamingIt() {
+        this.contextRunner.withBean("first", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .withBean("second", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("Event subscription name 'balances' is declared twice"));
+    }
+
+    @Test
+    void badSettingsFailStartUpNamingTheProperty() {
+        this.contextRunner.withPropertyValues("quark.eventstore.subscriptions.poll-interval=0s")
+            .withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(InvalidConfigurationPropertyValueException.class)
+                .hasMessageContaining("quark.eventstore.subscriptions.poll-interval"));
+        this.contextRunner
+            .withPropertyValues("quark.eventstore.subscriptions.initial-backoff=10s",
+                    "quark.eventstore.subscriptions.max-backoff=1s")
+            .withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> assertThat(context.getStartupFailure()).rootCause()
+                .hasMessageContaining("quark.eventstore.subscriptions.max-backoff")
+                .hasMessageContaining("must be at least quark.eventstore.subscriptions.initial-backoff (PT10S)"));
+    }
+
+    @Test
+    void theRunnerCanBeTurnedOffOrReplaced() {
+        this.contextRunner.withPropertyValues("quark.eventstore.subscriptions.enabled=false")
+            .withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(EventSubscriptionRunner.class));
+        EventSubscriptionRunner own = EventSubscriptionRunner
+            .builder(new InMemoryEventStore(), new InMemoryLeaseStore(Clock.systemUTC()),
+                    List.of(recording("balances")))
+            .owner("own")
+            .build();
+        this.contextRunner.withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .withBean("ownRunner", EventSubscriptionRunner.class, () -> own)
+            .run((context) -> assertThat(context.getBean(EventSubscriptionRunner.class)).isSameAs(own));
+    }
+
+    @Test
+    void theNodeIdNamesTheLeaseOwner() {
+        this.contextRunner.withPropertyValues("quark.eventstore.subscriptions.node-id=node-7")
+            .withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> assertThat(context.getBean(EventSubscriptionRunner.class).owner()).isEqualTo("node-7"));
+    }
+}

@@ -1,0 +1,260 @@
+package dev.quark.eventsourcing.subscription;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.quark.eventsourcing.EventHandler;
+import dev.quark.eventsourcing.EventStore;
+import dev.quark.eventsourcing.EventSubscriptionDefinition;
+import dev.quark.eventsourcing.FeedPosition;
+import dev.quark.eventsourcing.NewEvent;
+import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.eventsourcing.memory.InMemoryEventStore;
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import dev.quark.testkit.ManualClock;
+import dev.quark.testkit.ManualScheduler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+/**
+ * The runner's steps in virtual time: a manual clock judges the leases, and the runner's {@code followOnce} does what
+ * its background thread does, returning how long that thread would wait.
+ */
+class EventSubscriptionRunnerTests {
+
+    private static final Duration POLL = Duration.ofSeconds(1);
+
+    private static final Duration LEASE = Duration.ofSeconds(30);
+
+    private final ManualClock clock = new ManualClock();
+
+    private final ManualScheduler scheduler = new ManualScheduler(this.clock);
+
+    private final InMemoryEventStore store = new InMemoryEventStore(this.clock);
+
+    private final InMemoryLeaseStore leases = new InMemoryLeaseStore(this.clock);
+
+    private final List<EventSubscriptionRunner> runners = new ArrayList<>();
+
+    @AfterEach
+    void closeRunners() {
+        this.runners.forEach(EventSubscriptionRunner::close);
+    }
+
+    private EventSubscriptionRunner runner(String owner, EventSubscriptionDefinition... definitions) {
+        return runner(owner, EventSubscriptionMetrics.NONE, definitions);
+    }
+
+    private EventSubscriptionRunner runner(String owner, EventSubscriptionMetrics metrics,
+            EventSubscriptionDefinition... definitions) {
+        EventSubscriptionRunner runner = EventSubscriptionRunner.builder(this.store, this.leases, List.of(definitions))
+            .owner(owner)
+            .pollInterval(POLL)
+            .leaseDuration(LEASE)
+            .backoff(new SubscriptionBackoff(Duration.ofSeconds(1), Duration.ofSeconds(5)))
+            .clock(this.clock)
+            .scheduler((at, task) -> this.scheduler.schedule(at, task)::cancel)
+            .metrics(metrics)
+            .build();
+        this.runners.add(runner);
+        return runner;
+    }
+
+    private void append(String stream, int count) {
+        for (int i = 0; i < count; i++) {
+            this.store.append(stream, List.of(new NewEvent(UUID.randomUUID(), "Noted", 1, "{\"n\":" + i + "}")),
+                    EventStore.ANY_VERSION);
+        }
+    }
+
+    private static String id(StoredEvent event) {
+        return event.stream() + "#" + event.version();
+    }
+
+    @Test
+    void aRunnerHandlesEveryEventInFeedOrderReadingBatchesUntilCaughtUp() {
+        append("a", 2);
+        append("b", 1);
+        append("a", 1);
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner runner = runner("node-1",
+                new EventSubscriptionDefinition("projection", (event) -> handled.add(id(event)), 2));
+        assertThat(runner.followOnce("projection")).isZero();
+        assertThat(runner.followOnce("projection")).isZero();
+        assertThat(runner.followOnce("projection")).isEqualTo(POLL);
+        assertThat(handled).containsExactly("a#1", "a#2", "b#1", "a#3");
+        assertThat(this.store.checkpoint("projection")).contains(new FeedPosition(4, 4));
+        assertThat(runner.status("projection"))
+            .isEqualTo(new SubscriptionStatus("projection", SubscriptionState.FOLLOWING, new FeedPosition(4, 4), 0, null));
+        append("b", 1);
+        assertThat(runner.followOnce("projection")).isEqualTo(POLL);
+        assertThat(handled).endsWith("a#3", "b#2");
+    }
+
+    @Test
+    void aSubscriptionResumesAfterItsCheckpoint() {
+        append("a", 3);
+        this.store.saveCheckpoint("projection", new FeedPosition(2, 2));
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionDefinition.of("projection",
+                (event) -> handled.add(id(event))));
+        runner.followOnce("projection");
+        assertThat(handled).containsExactly("a#3");
+    }
+
+    @Test
+    void aHandlerFailingTwiceIsTriedAgainAfterAGrowingBackOffAndTheEventIsHandledOnceWithNothingSkipped() {
+        append("a", 3);
+        List<String> handled = new ArrayList<>();
+        AtomicInteger failuresLeft = new AtomicInteger(2);
+        EventHandler flaky = (event) -> {
+            if (event.version() == 2 && failuresLeft.getAndDecrement() > 0) {
+                throw new IllegalStateException("projection database away");
+            }
+            handled.add(id(event));
+        };
+        List<String> others = new ArrayList<>();
+        CountingMetrics metrics = new CountingMetrics();
+        EventSubscriptionRunner runner = runner("node-1", metrics, EventSubscriptionDefinition.of("flaky", flaky),
+                EventSubscriptionDefinition.of("other", (event) -> others.add(id(event))));
+
+        assertThat(runner.followOnce("flaky")).isEqualTo(Duration.ofSeconds(1));
+        assertThat(handled).containsExactly("a#1");
+        SubscriptionStatus failing = runner.status("flaky");
+        assertThat(failing.state()).isEqualTo(SubscriptionState.RETRYING);
+        assertThat(failing.failures()).isEqualTo(1);
+        assertThat(failing.lastError()).contains("stream 'a' version 2", "feed position 2/2", "projection database away");
+        assertThat(this.store.checkpoint("flaky")).contains(new FeedPosition(1, 1));
+
+        runner.followOnce("other");
+        assertThat(others).containsExactly("a#1", "a#2", "a#3");
+
+        this.clock.advance(Duration.ofMillis(400));
+        assertThat(runner.followOnce("flaky")).isEqualTo(Duration.ofMillis(600));
+        assertThat(failuresLeft).hasValue(1);
+        this.clock.advance(Duration.ofMillis(600));
+        assertThat(runner.followOnce("flaky")).isEqualTo(Duration.ofSeconds(2));
+        assertThat(runner.status("flaky").failures()).isEqualTo(2);
+        this.clock.advance(Duration.ofSeconds(2));
+        assertThat(runner.followOnce("flaky")).isEqualTo(POLL);
+        assertThat(handled).containsExactly("a#1", "a#2", "a#3");
+        assertThat(runner.status("flaky"))
+            .isEqualTo(new SubscriptionStatus("flaky", SubscriptionState.FOLLOWING, new FeedPosition(3, 3), 0, null));
+        assertThat(metrics.failed).containsExactly("flaky", "flaky");
+        assertThat(metrics.handled).filteredOn("flaky"::equals).hasSize(3);
+    }
+
+    @Test
+    void theBackOffDoublesUpToItsBound() {
+        SubscriptionBackoff backoff = new SubscriptionBackoff(Duration.ofSeconds(1), Duration.ofSeconds(5));
+        assertThat(List.of(1, 2, 3, 4, 50).stream().map(backoff::delayAfter)).containsExactly(Duration.ofSeconds(1),
+                Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(5), Duration.ofSeconds(5));
+        assertThatIllegalArgumentException().isThrownBy(() -> new SubscriptionBackoff(Duration.ZERO, Duration.ZERO))
+            .withMessageContaining("initial must be positive, was PT0S");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> new SubscriptionBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1)))
+            .withMessageContaining("max (PT1S) must not be less than initial (PT2S)");
+    }
+
+    @Test
+    void oneNodeFollowsASubscriptionAndAnotherTakesOverFromTheCheckpointWhenTheFirstDies() {
+        append("a", 2);
+        List<String> handled = new CopyOnWriteArrayList<>();
+        EventSubscriptionRunner first = runner("node-1",
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-1 " + id(event))));
+        EventSubscriptionRunner second = runner("node-2",
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-2 " + id(event))));
+        first.followOnce("projection");
+        assertThat(second.followOnce("projection")).isEqualTo(POLL);
+        assertThat(second.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+        append("a", 1);
+        first.followOnce("projection");
+        second.followOnce("projection");
+        assertThat(handled).containsExactly("node-1 a#1", "node-1 a#2", "node-1 a#3");
+
+        first.halt();
+        append("a", 2);
+        this.scheduler.advance(LEASE.minusSeconds(1));
+        second.followOnce("projection");
+        assertThat(handled).hasSize(3);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        second.followOnce("projection");
+        assertThat(handled).containsExactly("node-1 a#1", "node-1 a#2", "node-1 a#3", "node-2 a#4", "node-2 a#5");
+        assertThat(second.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+    }
+
+    @Test
+    void aNodeClosedGracefullyReleasesItsLeasesSoAnotherTakesOverAtOnce() {
+        append("a", 1);
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner first = runner("node-1", EventSubscriptionDefinition.of("projection", (event) -> { }));
+        EventSubscriptionRunner second = runner("node-2",
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        first.followOnce("projection");
+        first.close();
+        assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.STOPPED);
+        append("a", 1);
+        second.followOnce("projection");
+        assertThat(handled).containsExactly("a#2");
+    }
+
+    @Test
+    void aNodeThatLosesItsLeaseStopsAfterTheCurrentEventAndTheNextHolderResumesAfterIt() {
+        append("a", 3);
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner first = runner("node-1", EventSubscriptionDefinition.of("projection", (event) -> {
+            handled.add("node-1 " + id(event));
+            this.clock.advance(LEASE);                     // a pause as long as the lease: it expires meanwhile
+        }));
+        EventSubscriptionRunner second = runner("node-2",
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-2 " + id(event))));
+        assertThat(first.followOnce("projection")).isZero();
+        assertThat(handled).containsExactly("node-1 a#1");
+        assertThat(this.store.checkpoint("projection")).contains(new FeedPosition(1, 1));
+        second.followOnce("projection");
+        assertThat(handled).containsExactly("node-1 a#1", "node-2 a#2", "node-2 a#3");
+        assertThat(first.followOnce("projection")).isEqualTo(POLL);
+        assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+    }
+
+    @Test
+    void badDefinitionsAreRefusedNamingTheValue() {
+        EventHandler handler = (event) -> { };
+        assertThatIllegalArgumentException().isThrownBy(() -> EventSubscriptionDefinition.of(" ", handler))
+            .withMessage("Subscription name ' ' must be 1 to 255 characters, not blank");
+        assertThatIllegalArgumentException().isThrownBy(() -> new EventSubscriptionDefinition("balances", handler, 0))
+            .withMessage("Subscription 'balances' needs a batch size of at least 1, was 0");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> EventSubscriptionRunner.builder(this.store, this.leases,
+                    List.of(EventSubscriptionDefinition.of("balances", handler),
+                            EventSubscriptionDefinition.of("balances", handler).withBatchSize(5))))
+            .withMessageStartingWith("Event subscription name 'balances' is declared twice");
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionDefinition.of("balances", handler));
+        assertThatIllegalArgumentException().isThrownBy(() -> runner.followOnce("totals"))
+            .withMessage("No event subscription named 'totals'; this runner follows [balances]");
+    }
+
+    private static final class CountingMetrics implements EventSubscriptionMetrics {
+
+        final List<String> handled = new CopyOnWriteArrayList<>();
+
+        final List<String> failed = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void handled(String subscription, Duration lateness) {
+            this.handled.add(subscription);
+        }
+
+        @Override
+        public void failed(String subscription) {
+            this.failed.add(subscription);
+        }
+    }
+}

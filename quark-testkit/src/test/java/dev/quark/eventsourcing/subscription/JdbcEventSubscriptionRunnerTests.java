@@ -1,0 +1,236 @@
+package dev.quark.eventsourcing.subscription;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.eventsourcing.EventHandler;
+import dev.quark.eventsourcing.EventStore;
+import dev.quark.eventsourcing.EventSubscriptionDefinition;
+import dev.quark.eventsourcing.NewEvent;
+import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.eventsourcing.jdbc.JdbcEventStore;
+import dev.quark.jdbc.TablePrefix;
+import dev.quark.lease.jdbc.JdbcLeaseStore;
+import dev.quark.testkit.server.PostgresTestSchema;
+import dev.quark.testkit.server.PostgresTestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Runners on real PostgreSQL, as two nodes would run them: the feed and checkpoints in {@link JdbcEventStore}, the
+ * leases in {@link JdbcLeaseStore}, background threads in real time with a short lease. Each test follows the streams
+ * of its own (the schema's feed holds the other tests' events too).
+ */
+@Timeout(180)
+class JdbcEventSubscriptionRunnerTests {
+
+    private static final Duration LEASE = Duration.ofSeconds(4);
+
+    private static final Duration WAIT = Duration.ofSeconds(90);
+
+    private static PostgresTestSchema schema;
+
+    private static HikariDataSource dataSource;
+
+    private static JdbcEventStore store;
+
+    private static JdbcLeaseStore leases;
+
+    private final String run = "run-" + UUID.randomUUID();
+
+    private final List<EventSubscriptionRunner> runners = new ArrayList<>();
+
+    @BeforeAll
+    static void connect() {
+        schema = PostgresTestServer.get().createSchema(JdbcEventSubscriptionRunnerTests.class);
+        dataSource = new HikariDataSource();
+        dataSource.setJdbcUrl(schema.jdbcUrl());
+        dataSource.setMaximumPoolSize(16);
+        TablePrefix prefix = new TablePrefix(TablePrefix.DEFAULT);
+        JdbcEventStore.migration(prefix).apply(dataSource);
+        JdbcLeaseStore.migration(prefix).apply(dataSource);
+        store = new JdbcEventStore(dataSource, prefix);
+        leases = new JdbcLeaseStore(dataSource, prefix, Clock.systemUTC());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (dataSource != null) {
+            dataSource.close();
+        }
+        if (schema != null) {
+            schema.close();
+        }
+    }
+
+    @AfterEach
+    void closeRunners() {
+        this.runners.forEach(EventSubscriptionRunner::close);
+    }
+
+    private EventSubscriptionRunner start(String owner, EventSubscriptionDefinition definition) {
+        return start(owner, definition, EventSubscriptionMetrics.NONE);
+    }
+
+    private EventSubscriptionRunner start(String owner, EventSubscriptionDefinition definition,
+            EventSubscriptionMetrics metrics) {
+        EventSubscriptionRunner runner = EventSubscriptionRunner.builder(store.feed().orElseThrow(), leases,
+                List.of(definition))
+            .owner(this.run + "-" + owner)
+            .pollInterval(Duration.ofMillis(50))
+            .leaseDuration(LEASE)
+            .backoff(new SubscriptionBackoff(Duration.ofMillis(200), Duration.ofSeconds(1)))
+            .metrics(metrics)
+            .build();
+        this.runners.add(runner);
+        runner.start();
+        return runner;
+    }
+
+    /** Records this run's events with the node that handled them; ignores the other tests'. */
+    private EventHandler recording(String node, List<Handled> handled) {
+        return (event) -> {
+            if (event.stream().startsWith(this.run)) {
+                handled.add(new Handled(node, event));
+            }
+        };
+    }
+
+    private void append(String stream, int events) {
+        for (int i = 0; i < events; i++) {
+            store.append(this.run + "/" + stream, List.of(new NewEvent(UUID.randomUUID(), "Noted", 1, "{}")),
+                    EventStore.ANY_VERSION);
+        }
+    }
+
+    private static void assertEachOnceInFeedOrder(List<Handled> handled) {
+        List<StoredEvent> events = handled.stream().map(Handled::event).toList();
+        assertThat(events).extracting(StoredEvent::eventId).doesNotHaveDuplicates();
+        assertThat(events).extracting(StoredEvent::position).isSortedAccordingTo(Comparator.naturalOrder());
+    }
+
+    @Test
+    void twoNodesOnOneSubscriptionHandleEveryEventOnceInFeedOrder() throws Exception {
+        String name = this.run + "-projection";
+        List<Handled> handled = new CopyOnWriteArrayList<>();
+        start("node-1", EventSubscriptionDefinition.of(name, recording("node-1", handled)).withBatchSize(16));
+        start("node-2", EventSubscriptionDefinition.of(name, recording("node-2", handled)).withBatchSize(16));
+        ExecutorService appenders = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> appends = new ArrayList<>();
+            for (int appender = 0; appender < 4; appender++) {
+                int first = appender * 2;
+                appends.add(appenders.submit(() -> {
+                    for (int i = 0; i < 25; i++) {
+                        append("s" + (first + (i % 2)), 1);
+                    }
+                }));
+            }
+            for (Future<?> append : appends) {
+                append.get(60, TimeUnit.SECONDS);
+            }
+        }
+        finally {
+            appenders.shutdownNow();
+        }
+        append("last", 1);
+        await().atMost(WAIT).until(() -> handled.stream().anyMatch((h) -> h.event().stream().endsWith("/last")));
+
+        assertThat(handled).hasSize(101);
+        assertEachOnceInFeedOrder(handled);
+        assertThat(handled).extracting(Handled::node).containsOnly(handled.get(0).node());
+        Map<String, Long> lastVersion = new ConcurrentHashMap<>();
+        for (Handled each : handled) {
+            Long before = lastVersion.put(each.event().stream(), each.event().version());
+            assertThat(each.event().version()).isEqualTo((before == null) ? 1 : before + 1);
+        }
+    }
+
+    @Test
+    void whenTheFollowingNodeDiesTheOtherTakesOverWithinAboutTheLeaseAndResumesFromTheCheckpoint() {
+        String name = this.run + "-projection";
+        List<Handled> handled = new CopyOnWriteArrayList<>();
+        EventSubscriptionRunner first = start("node-1",
+                EventSubscriptionDefinition.of(name, recording("node-1", handled)));
+        EventSubscriptionRunner second = start("node-2",
+                EventSubscriptionDefinition.of(name, recording("node-2", handled)));
+        append("s", 10);
+        await().atMost(WAIT).until(() -> handled.size() == 10);
+        EventSubscriptionRunner follower = (first.status(name).state() == SubscriptionState.FOLLOWING) ? first
+                : second;
+        EventSubscriptionRunner survivor = (follower == first) ? second : first;
+        assertThat(survivor.status(name).state()).isEqualTo(SubscriptionState.STANDBY);
+        String dead = handled.get(0).node();
+
+        follower.halt();
+        long haltedAt = System.nanoTime();
+        append("s", 10);
+        await().atMost(WAIT).until(() -> handled.size() == 20);
+        Duration takeover = Duration.ofNanos(System.nanoTime() - haltedAt);
+
+        assertEachOnceInFeedOrder(handled);
+        assertThat(handled.subList(0, 10)).extracting(Handled::node).containsOnly(dead);
+        assertThat(handled.subList(10, 20)).extracting(Handled::node).doesNotContain(dead);
+        assertThat(handled.subList(10, 20)).extracting((h) -> h.event().version())
+            .containsExactly(11L, 12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L, 20L);
+        assertThat(survivor.status(name).state()).isEqualTo(SubscriptionState.FOLLOWING);
+        // The lease expires LEASE after its last renewal; the survivor asks every poll interval (machine under load).
+        assertThat(takeover).isLessThan(LEASE.plusSeconds(10));
+    }
+
+    @Test
+    void aHandlerFailingTwiceThenSucceedingHandlesTheEventOnceAfterTheBackOffWithNothingSkipped() {
+        String name = this.run + "-projection";
+        List<Handled> handled = new CopyOnWriteArrayList<>();
+        List<Long> attemptsAt = new CopyOnWriteArrayList<>();
+        AtomicInteger failuresLeft = new AtomicInteger(2);
+        EventHandler recording = recording("node-1", handled);
+        AtomicInteger failures = new AtomicInteger();
+        EventSubscriptionMetrics metrics = new EventSubscriptionMetrics() {
+            @Override
+            public void failed(String subscription) {
+                failures.incrementAndGet();
+            }
+        };
+        start("node-1", EventSubscriptionDefinition.of(name, (event) -> {
+            if (event.stream().startsWith(this.run) && event.version() == 2) {
+                attemptsAt.add(System.nanoTime());
+                if (failuresLeft.getAndDecrement() > 0) {
+                    throw new IllegalStateException("projection table locked");
+                }
+            }
+            recording.handle(event);
+        }), metrics);
+        append("s", 3);
+        await().atMost(WAIT).until(() -> handled.size() == 3);
+
+        assertThat(handled).extracting((h) -> h.event().version()).containsExactly(1L, 2L, 3L);
+        assertEachOnceInFeedOrder(handled);
+        assertThat(attemptsAt).hasSize(3);
+        assertThat(Duration.ofNanos(attemptsAt.get(1) - attemptsAt.get(0))).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+        assertThat(Duration.ofNanos(attemptsAt.get(2) - attemptsAt.get(1))).isGreaterThanOrEqualTo(Duration.ofMillis(400));
+        assertThat(failures).hasValue(2);
+    }
+
+    private record Handled(String node, StoredEvent event) {
+    }
+}
