@@ -183,6 +183,85 @@ class JobOrchestratorTests {
         }
     }
 
+    @Test
+    void theNextWaitingJobTakesTheWorkerWhileTheOutcomeOfTheLastIsWritten() throws Exception {
+        CountDownLatch firstRuns = new CountDownLatch(1);
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        CountDownLatch secondRuns = new CountDownLatch(1);
+        Node node = prefetchingNode("node-1", 1, 1, Duration.ofSeconds(30), JobHandler.of("gated", String.class,
+                (payload, context) -> {
+                    if (payload.equals("first")) {
+                        firstRuns.countDown();
+                        firstMayEnd.await();
+                    }
+                    else {
+                        secondRuns.countDown();
+                    }
+                }));
+        JobId first = node.queue().enqueue("gated", "first");
+        awaitLatch(firstRuns);
+        JobId second = node.queue().enqueue("gated", "second");
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().equals(Set.of(second)));
+        CountDownLatch firstMayBeWritten = new CountDownLatch(1);
+        try {
+            this.store.holdFinishOf(first, firstMayBeWritten);
+            firstMayEnd.countDown();
+            awaitLatch(this.store.finishHeld);
+            // The only worker's slot is free once the first handler returned, not once its outcome is written.
+            awaitLatch(secondRuns);
+            assertThat(this.store.find(first).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+            assertThat(node.orchestrator().runningJobs()).as("an attempt whose outcome is being written").contains(first);
+            assertThat(this.leases.holder(JobLeases.resource(first))).as("its lease, kept").isPresent();
+            // Both outcomes wait to be written (the second behind the first): they count against the claims' room,
+            // so the node holds no more than its worker and its prefetch.
+            await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().equals(Set.of(first, second)));
+            JobId third = node.queue().enqueue("gated", "third");
+            node.orchestrator().poll().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(this.store.find(third).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+            assertThat(node.orchestrator().prefetchedJobs()).isEmpty();
+        }
+        finally {
+            firstMayBeWritten.countDown();
+        }
+        awaitStatus(first, JobStatus.SUCCEEDED);
+        awaitStatus(second, JobStatus.SUCCEEDED);
+        await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+        await().atMost(WAIT).until(() -> this.metrics.outcomes.size() == 3);
+        assertThat(this.metrics.outcomes).containsOnly("gated:succeeded");
+    }
+
+    @Test
+    void aJobWhoseOutcomeIsBeingWrittenIsNotTakenOverByItsOwnNode() throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        AtomicInteger runs = new AtomicInteger();
+        Node node = node("node-1", 2, Duration.ofSeconds(30), JobFilters.NONE,
+                (builder) -> builder.prefetch(0).abandonedCheckInterval(Duration.ofSeconds(1)),
+                JobHandler.of("held", String.class, (payload, context) -> {
+                    runs.incrementAndGet();
+                    running.countDown();
+                    mayEnd.await();
+                }));
+        JobId id = node.queue().enqueue("held", "x");
+        awaitLatch(running);
+        CountDownLatch gate = new CountDownLatch(1);
+        try {
+            this.store.holdFinishOf(id, gate);
+            mayEnd.countDown();
+            awaitLatch(this.store.finishHeld);
+            this.clock.advance(Duration.ofSeconds(2));
+            this.scheduler.runDueTasks();
+            await().atMost(WAIT).until(() -> !this.store.excludedWhileFinishHeld.isEmpty());
+            assertThat(this.store.excludedWhileFinishHeld).as("claims of abandoned jobs while its outcome is written")
+                .allSatisfy((excluded) -> assertThat(excluded).contains(id));
+        }
+        finally {
+            gate.countDown();
+        }
+        awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(runs).hasValue(1);
+    }
+
     /** An in-memory store whose next claim of due jobs, once armed, waits at a gate before it claims. */
     static final class GatedJobStore extends InMemoryJobStore {
 
