@@ -11,7 +11,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
  * What running a round's jobs cost, per job, in measures that do not depend on the machine's load as jobs/s does:
- * bytes allocated in this JVM (every thread's, carriers of virtual threads included) and its CPU time, and, on
+ * bytes allocated in this JVM (by its live platform threads, carriers of virtual threads included) and its CPU time, and, on
  * PostgreSQL, the row writes of the queue's table ({@code pg_stat_user_tables}, flushed by closing the pool's
  * connections before each reading) and, when counting ({@link JobsWorkload#COUNT}), the statements, commits and
  * rollbacks the engine sent. The readings of the store that the workload makes to see that every job is done
@@ -116,7 +116,13 @@ final class RunCost {
     }
 
     private static long allocated() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedMemory();
+        // Every live platform thread's, the carriers of the virtual threads included (threads that ended are lost).
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (long bytes : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+            sum += Math.max(0, bytes);
+        }
+        return sum;
     }
 
     private static long cpuNanos() {
