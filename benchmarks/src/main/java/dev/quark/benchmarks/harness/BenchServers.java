@@ -63,7 +63,8 @@ public final class BenchServers {
         execute(url, "drop schema if exists " + schema + " cascade");
         execute(url, "create schema " + schema);
         HikariDataSource dataSource = new HikariDataSource();
-        dataSource.setJdbcUrl(url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema);
+        dataSource.setJdbcUrl(url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema
+                + "&ApplicationName=" + schema);
         dataSource.setMaximumPoolSize(poolSize);
         dataSource.setPoolName(schema);
         return new PostgresSchema(schema, dataSource, () -> {

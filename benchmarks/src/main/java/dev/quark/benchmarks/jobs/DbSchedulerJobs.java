@@ -54,7 +54,9 @@ final class DbSchedulerJobs implements JobContender {
 
     private final JdbcClient jdbc;
 
-    DbSchedulerJobs(PostgresSchema schema, int workers, LongAdder executed) {
+    private final JobContender.Measured measured;
+
+    DbSchedulerJobs(PostgresSchema schema, int workers, LongAdder executed, boolean count) {
         this.schema = schema;
         this.jdbc = JdbcClient.create(schema.dataSource());
         for (String statement : SCHEMA.split(";")) {
@@ -63,7 +65,10 @@ final class DbSchedulerJobs implements JobContender {
             }
         }
         this.task = Tasks.oneTime(QuarkJobs.TYPE, Integer.class).execute((instance, context) -> executed.increment());
-        this.scheduler = Scheduler.create(schema.dataSource(), this.task)
+        javax.sql.DataSource dataSource = count ? new StatementCountingDataSource(schema.dataSource())
+                : schema.dataSource();
+        this.measured = new JobContender.Measured(schema, "scheduled_tasks", dataSource);
+        this.scheduler = Scheduler.create(dataSource, this.task)
             .tableName("scheduled_tasks")
             .threads(workers)
             .pollingInterval(JobsWorkload.POLL_INTERVAL)
@@ -79,6 +84,11 @@ final class DbSchedulerJobs implements JobContender {
     @Override
     public void enqueued() {
         this.jdbc.sql("analyze scheduled_tasks").update();
+    }
+
+    @Override
+    public JobContender.Measured measured() {
+        return this.measured;
     }
 
     @Override

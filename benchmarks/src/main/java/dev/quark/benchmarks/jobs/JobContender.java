@@ -20,6 +20,14 @@ interface JobContender extends AutoCloseable {
     default void enqueued() {
     }
 
+    /**
+     * Returns the PostgreSQL schema, table and data source the contender's engine uses, for {@link RunCost}.
+     * @return them, or {@code null} off PostgreSQL
+     */
+    default @org.jspecify.annotations.Nullable Measured measured() {
+        return null;
+    }
+
     /** Starts the workers. */
     void start();
 
@@ -33,4 +41,14 @@ interface JobContender extends AutoCloseable {
     /** Stops the workers and removes what the run stored. */
     @Override
     void close();
+
+    /**
+     * What a PostgreSQL contender's engine runs on.
+     * @param schema the schema of the round
+     * @param table the queue's table, whose row writes are counted
+     * @param dataSource the engine's data source, a {@link StatementCountingDataSource} when counting
+     */
+    record Measured(dev.quark.benchmarks.harness.BenchServers.PostgresSchema schema, String table,
+            javax.sql.DataSource dataSource) {
+    }
 }

@@ -25,6 +25,8 @@ import dev.quark.jobs.store.redis.RedisJobStore;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.lease.redis.RedisLeaseStore;
+import javax.sql.DataSource;
+
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -60,6 +62,13 @@ public final class JobsWorkload {
      * {@code QUARK_BENCH_JOBS_ANALYZE=false} (to see what a burst into a table without statistics costs).
      */
     static final boolean ANALYZE = !"false".equalsIgnoreCase(System.getenv("QUARK_BENCH_JOBS_ANALYZE"));
+
+    /**
+     * Whether the PostgreSQL configurations count what they send to the server ({@link StatementCountingDataSource}):
+     * {@code QUARK_BENCH_JOBS_COUNT=true}. The counting goes through a proxy on every JDBC call, so its jobs/s are not
+     * those of the plain runs; the statements, commits and rows per job do not depend on the machine's load.
+     */
+    static final boolean COUNT = "true".equalsIgnoreCase(System.getenv("QUARK_BENCH_JOBS_COUNT"));
 
     /** Threads enqueueing at once. */
     public static final int ENQUEUERS = 16;
@@ -141,10 +150,12 @@ public final class JobsWorkload {
                 if (ANALYZE) {
                     contender.enqueued();
                 }
+                RunCost cost = RunCost.start(contender);
                 long start = System.nanoTime();
                 contender.start();
                 awaitDone(contender, executed, count, configuration);
                 double rate = count / ((System.nanoTime() - start) / 1e9);
+                String costs = cost.end(contender, count);
                 String claims = "";
                 if (contender instanceof QuarkJobs quark) {
                     ClaimCountingJobStore store = quark.claims();
@@ -162,8 +173,8 @@ public final class JobsWorkload {
                     rates[round] = rate;
                     enqueueRates[round] = enqueued;
                 }
-                Workloads.progress("quark", "jobs, %s, %d workers: %,d jobs enqueued at %,.0f/s, run at %,.0f/s%s%s",
-                        configuration, WORKERS, count, enqueued, rate, claims, (round < 0) ? " (warm-up)" : "");
+                Workloads.progress("quark", "jobs, %s, %d workers: %,d jobs enqueued at %,.0f/s, run at %,.0f/s%s%s%s",
+                        configuration, WORKERS, count, enqueued, rate, claims, (round < 0) ? " (warm-up)" : "", costs);
             }
         }
         String key = "jobs." + configuration;
@@ -192,12 +203,14 @@ public final class JobsWorkload {
                 PostgresSchema schema = BenchServers.postgresSchema("jobs", poolSize());
                 JdbcLeaseStore.migration(prefix).apply(schema.dataSource());
                 JdbcJobStore.migration(prefix).apply(schema.dataSource());
-                yield new QuarkJobs(new JdbcJobStore(schema.dataSource(), prefix),
-                        new JdbcLeaseStore(schema.dataSource(), prefix, Clock.systemUTC()), schema,
-                        () -> JdbcClient.create(schema.dataSource()).sql("analyze quark_job").update(), WORKERS, executed);
+                DataSource dataSource = COUNT ? new StatementCountingDataSource(schema.dataSource()) : schema.dataSource();
+                yield new QuarkJobs(new JdbcJobStore(dataSource, prefix),
+                        new JdbcLeaseStore(dataSource, prefix, Clock.systemUTC()), schema,
+                        () -> JdbcClient.create(schema.dataSource()).sql("analyze quark_job").update(), WORKERS, executed)
+                    .measured(schema, "quark_job", dataSource);
             }
             case "db-scheduler" -> new DbSchedulerJobs(BenchServers.postgresSchema("dbscheduler", poolSize()), WORKERS,
-                    executed);
+                    executed, COUNT);
             default -> throw new IllegalArgumentException("Unknown jobs configuration '" + configuration + "': use "
                     + CONFIGURATIONS);
         };

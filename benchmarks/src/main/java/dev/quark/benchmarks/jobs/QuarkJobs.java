@@ -36,6 +36,8 @@ final class QuarkJobs implements JobContender {
 
     private final Runnable enqueued;
 
+    private JobContender.@org.jspecify.annotations.Nullable Measured measured;
+
     QuarkJobs(JobStore store, LeaseStore leases, AutoCloseable backend, Runnable enqueued, int workers,
             LongAdder executed) {
         this.store = new ClaimCountingJobStore(store);
@@ -55,6 +57,21 @@ final class QuarkJobs implements JobContender {
         }
         this.orchestrator = orchestrator.build();
         this.queue.subscribe(this.orchestrator);
+    }
+
+    /**
+     * Notes what the engine runs on, for {@link RunCost}.
+     * @return this contender
+     */
+    QuarkJobs measured(dev.quark.benchmarks.harness.BenchServers.PostgresSchema schema, String table,
+            javax.sql.DataSource dataSource) {
+        this.measured = new JobContender.Measured(schema, table, dataSource);
+        return this;
+    }
+
+    @Override
+    public JobContender.@org.jspecify.annotations.Nullable Measured measured() {
+        return this.measured;
     }
 
     /**

@@ -29,7 +29,8 @@ import org.slf4j.MDC;
  * handler returning or throwing, the timeout, the loss of the lease, or the shutdown of the worker; the others then
  * change nothing. A decision is written to the store (fenced by the lease) and the lease released, except after a
  * lease loss, where another worker may own the job. The worker's slot stays taken until the handler's thread
- * returns, even when the timeout or a lease loss decided before.
+ * returns, even when the timeout or a lease loss decided before; once it returned the slot goes to the next job while
+ * this thread writes the outcome ({@link JobOrchestrator#handlerReturned}, write-behind).
  */
 final class JobExecution {
 
@@ -135,6 +136,8 @@ final class JobExecution {
             }
             Throwable outcome = failure;
             filters.each("afterRun", job, (filter) -> filter.afterRun(job, this.context, outcome));
+            // The handler returned: the next waiting job may take the worker while this outcome is written.
+            this.orchestrator.handlerReturned(this);
             if (failure == null) {
                 succeeded();
             }

@@ -69,7 +69,9 @@ import org.slf4j.LoggerFactory;
  * handler's thread is interrupted and the attempt fails), with the loss of the lease (the keeper could not renew it
  * in time: the handler's thread is interrupted and nothing is written, since another worker may own the job), or
  * with the shutdown. Every write carries the lease's fencing token. Outcomes that end while another is being written
- * are written together next, in one {@link JobStore#finishAll} ({@link OutcomeWriter}).
+ * are written together next, in one {@link JobStore#finishAll} ({@link OutcomeWriter}), behind the workers: a
+ * worker's slot goes to the next job once the handler returned, while the job stays held until its outcome is
+ * written ({@link #handlerReturned}).
  * <p>
  * <b>Shutdown</b> ({@link #close()}) stops claiming, gives back the prefetched jobs (their attempt not counted),
  * waits up to {@code shutdownTimeout} for the running attempts,
@@ -171,6 +173,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     private final Object lock = new Object();
 
     private final Map<JobId, JobExecution> running = new HashMap<>();
+
+    /**
+     * The attempts whose handler returned and whose outcome is being written ({@link #handlerReturned}): their
+     * worker's slot is free for the next job, but they still count against the room of the claims (so the node holds
+     * at most {@code workers + prefetch} jobs), they are held jobs, and {@link #runningJobs()} lists them until their
+     * outcome is written.
+     */
+    private final Map<JobId, JobExecution> writing = new HashMap<>();
 
     private final Map<String, Integer> runningByType = new HashMap<>();
 
@@ -365,7 +375,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      */
     public Set<JobId> runningJobs() {
         synchronized (this.lock) {
-            return Set.copyOf(this.running.keySet());
+            Set<JobId> jobs = new HashSet<>(this.running.keySet());
+            // Their handler returned, their outcome not yet written: the attempt has not ended.
+            jobs.addAll(this.writing.keySet());
+            return Set.copyOf(jobs);
         }
     }
 
@@ -747,7 +760,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * otherwise idle; 0 when no claim is wanted now. Called holding the lock.
      */
     private int claimSize() {
-        int room = this.workers + this.prefetch - this.running.size() - this.ready.size() - this.reserved;
+        int room = this.workers + this.prefetch - this.running.size() - this.writing.size() - this.ready.size()
+                - this.reserved;
         if (room <= 0) {
             return 0;
         }
@@ -761,6 +775,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      */
     private Set<JobId> heldJobs() {
         Set<JobId> held = new HashSet<>(this.running.keySet());
+        held.addAll(this.writing.keySet());
         held.addAll(this.ready.ids());
         held.addAll(this.givingBack);
         // Ended here, their outcomes kept until the store answers: their leases may look expired in the store before
@@ -1112,6 +1127,27 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
+     * Called on an attempt's thread once its handler returned, before its outcome is written (write-behind): frees
+     * the worker's slot, and its type's place under a concurrency limit, for the next waiting job, which starts at
+     * once, while the outcome is written (with those of the other attempts that end meanwhile, {@link OutcomeWriter}).
+     * The job stays held until {@link #ended}: it counts against the room of the claims, so the node holds no more
+     * jobs than before, it is left out of the node's own look for abandoned jobs, its lease is kept, and
+     * {@link #runningJobs()} lists it. Its outcome is then written as before, fenced by its lease; a lease lost
+     * meanwhile refuses it.
+     * @param execution the attempt
+     */
+    void handlerReturned(JobExecution execution) {
+        synchronized (this.lock) {
+            if (!this.running.remove(execution.job().id(), execution)) {
+                return;
+            }
+            this.runningByType.computeIfPresent(execution.type(), (type, count) -> (count > 1) ? count - 1 : null);
+            this.writing.put(execution.job().id(), execution);
+        }
+        startReady();
+    }
+
+    /**
      * Called when an attempt's thread returns, or could not start: gives back the job of an attempt withdrawn before
      * it started (its lease lost), frees its slot and polls for more.
      */
@@ -1168,6 +1204,9 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 if (this.running.remove(execution.job().id(), execution)) {
                     this.runningByType.computeIfPresent(execution.type(),
                             (type, count) -> (count > 1) ? count - 1 : null);
+                }
+                else {
+                    this.writing.remove(execution.job().id(), execution);
                 }
                 this.lock.notifyAll();
             }
@@ -1388,7 +1427,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         giveBack(waiting);
         synchronized (this.lock) {
             long deadline = System.nanoTime() + this.shutdownTimeout.toNanos();
-            while (!this.running.isEmpty()) {
+            while (!this.running.isEmpty() || !this.writing.isEmpty()) {
                 long wait = deadline - System.nanoTime();
                 if (wait <= 0) {
                     break;
@@ -1502,6 +1541,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     public String toString() {
         synchronized (this.lock) {
             return "JobOrchestrator[" + this.owner + ", " + this.running.size() + "/" + this.workers + " running, "
+                    + this.writing.size() + " writing their outcome, "
                     + this.ready.size() + "/" + this.prefetch + " prefetched, " + this.state.name().toLowerCase(Locale.ROOT) + "]";
         }
     }

@@ -183,6 +183,78 @@ class JobOrchestratorTests {
         }
     }
 
+    @Test
+    void theNextWaitingJobTakesTheWorkerWhileTheOutcomeOfTheLastIsWritten() throws Exception {
+        CountDownLatch firstRuns = new CountDownLatch(1);
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        CountDownLatch secondRuns = new CountDownLatch(1);
+        Node node = prefetchingNode("node-1", 1, 1, Duration.ofSeconds(30), JobHandler.of("gated", String.class,
+                (payload, context) -> {
+                    if (payload.equals("first")) {
+                        firstRuns.countDown();
+                        firstMayEnd.await();
+                    }
+                    else {
+                        secondRuns.countDown();
+                    }
+                }));
+        JobId first = node.queue().enqueue("gated", "first");
+        awaitLatch(firstRuns);
+        JobId second = node.queue().enqueue("gated", "second");
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().equals(Set.of(second)));
+        CountDownLatch firstMayBeWritten = new CountDownLatch(1);
+        try {
+            this.store.holdFinishOf(first, firstMayBeWritten);
+            firstMayEnd.countDown();
+            awaitLatch(this.store.finishHeld);
+            // The only worker's slot is free once the first handler returned, not once its outcome is written.
+            awaitLatch(secondRuns);
+            assertThat(this.store.find(first).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
+            assertThat(node.orchestrator().runningJobs()).as("an attempt whose outcome is being written").contains(first);
+            assertThat(this.leases.holder(JobLeases.resource(first))).as("its lease, kept").isPresent();
+        }
+        finally {
+            firstMayBeWritten.countDown();
+        }
+        awaitStatus(first, JobStatus.SUCCEEDED);
+        awaitStatus(second, JobStatus.SUCCEEDED);
+        await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
+        await().atMost(WAIT).until(() -> this.metrics.outcomes.size() == 2);
+        assertThat(this.metrics.outcomes).containsOnly("gated:succeeded");
+    }
+
+    @Test
+    void aJobWhoseOutcomeIsBeingWrittenIsNotTakenOverByItsOwnNode() throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        AtomicInteger runs = new AtomicInteger();
+        Node node = node("node-1", 2, Duration.ofSeconds(30), JobFilters.NONE,
+                (builder) -> builder.prefetch(0).abandonedCheckInterval(Duration.ofSeconds(1)),
+                JobHandler.of("held", String.class, (payload, context) -> {
+                    runs.incrementAndGet();
+                    running.countDown();
+                    mayEnd.await();
+                }));
+        JobId id = node.queue().enqueue("held", "x");
+        awaitLatch(running);
+        CountDownLatch gate = new CountDownLatch(1);
+        try {
+            this.store.holdFinishOf(id, gate);
+            mayEnd.countDown();
+            awaitLatch(this.store.finishHeld);
+            this.clock.advance(Duration.ofSeconds(2));
+            this.scheduler.runDueTasks();
+            await().atMost(WAIT).until(() -> !this.store.excludedWhileFinishHeld.isEmpty());
+            assertThat(this.store.excludedWhileFinishHeld).as("claims of abandoned jobs while its outcome is written")
+                .allSatisfy((excluded) -> assertThat(excluded).contains(id));
+        }
+        finally {
+            gate.countDown();
+        }
+        awaitStatus(id, JobStatus.SUCCEEDED);
+        assertThat(runs).hasValue(1);
+    }
+
     /** An in-memory store whose next claim of due jobs, once armed, waits at a gate before it claims. */
     static final class GatedJobStore extends InMemoryJobStore {
 
@@ -579,9 +651,15 @@ class JobOrchestratorTests {
         awaitStatus(first, JobStatus.SUCCEEDED);
         awaitStatus(second, JobStatus.SUCCEEDED);
         await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
-        assertThat(events).containsExactly("ran 1", "fine:close:interrupted=false",
+        // Each attempt closes its scopes (fine first, the reverse order) after it ran; the second may run while the
+        // first's scopes are still open, as its outcome is written behind the worker (its scopes close after that).
+        assertThat(events).containsExactlyInAnyOrder("ran 1", "fine:close:interrupted=false",
                 "failing-close:close:interrupted=false", "ran 2", "fine:close:interrupted=false",
                 "failing-close:close:interrupted=false");
+        assertThat(events.indexOf("ran 1")).isLessThan(events.indexOf("ran 2"))
+            .isLessThan(events.indexOf("fine:close:interrupted=false"));
+        assertThat(events.indexOf("fine:close:interrupted=false"))
+            .isLessThan(events.indexOf("failing-close:close:interrupted=false"));
     }
 
     @Test
