@@ -82,7 +82,10 @@ import org.slf4j.LoggerFactory;
  * claim round acquires, in one batch, the buckets the ownership gives this silo that it does not hold, stamps them
  * in the table with their fencing tokens ({@link ReminderTable#stamp}) and only then reads them; it releases, in
  * one batch, the buckets the ownership no longer gives it once their running ticks ended and their next ticks were
- * written. A bucket held by another silo is tried again every {@code lease duration / 4} until it is free. A tick
+ * written. What a round could not do (a bucket another silo still holds, one still busy here) is tried again
+ * after {@value #FIRST_CLAIM_RETRY_MILLIS} ms, the pause doubling up to a quarter of a second (at most
+ * {@code lease duration / 4}) until it is done: a hand-over completes about as soon as the previous owner has
+ * learnt the new view and finished the bucket's running ticks, not a claim interval later. A tick
  * is delivered only while the lease is valid on this silo's clock, and the write of its next tick carries the
  * lease's token, which the table checks in the same step: a silo that lost its lease (a long pause) can neither
  * fire from then on nor overwrite the new owner's writes. The {@link dev.quark.lease.LeaseKeeper} renews all the
@@ -97,6 +100,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     /** How many notice reads run at once at most. */
     static final int MAX_NOTICE_READS = 8;
+
+    /** The first pause before a claim round tries again what it could not do. */
+    static final long FIRST_CLAIM_RETRY_MILLIS = 25;
+
+    /**
+     * The longest pause between claim rounds while something is left to do: short, so that a bucket is taken over
+     * soon after its previous owner lets it go; one batched lease call per round, whatever the bucket count.
+     */
+    static final Duration LONGEST_CLAIM_RETRY = Duration.ofMillis(250);
 
     /** How many reminders of a read of the table are applied in one step under the lock. */
     static final int APPLY_STEP = 512;
@@ -223,6 +235,9 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     private boolean claiming;
 
     private boolean claimRequested;
+
+    /** The pause before the last retried claim round; {@code null} when the last round left nothing to do. */
+    private @Nullable Duration claimRetry;
 
     private RuntimeScheduler.@Nullable Cancellable nextClaim;
 
@@ -400,7 +415,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             drop(lost);
             ReminderBucketSet held = bucketLeases.held();
             ReminderBucketSet unwanted = held.minus(this.wanted);
-            release = unwanted.minus(busyBuckets());
+            release = unwanted.isEmpty() ? unwanted : unwanted.minus(busyBuckets());
             releaseLater = release.size() < unwanted.size();
             acquire = this.wanted.minus(held);
         }
@@ -422,30 +437,41 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 logger.debug("Claimed reminder buckets {}", gained);
             }
         }, this.io).handle((ignored, failure) -> {
-            boolean again;
             boolean read;
+            @Nullable Duration pause;
             synchronized (this) {
                 this.claiming = false;
                 ReminderBucketSet held = bucketLeases.held();
                 ReminderBucketSet before = this.owned;
                 own(this.wanted.minus(this.wanted.minus(held)));
                 read = !this.owned.minus(before).isEmpty();
-                again = this.claimRequested || releaseLater || !this.wanted.minus(held).isEmpty()
-                        || !held.minus(this.wanted).isEmpty();
+                boolean leftToDo = releaseLater || !this.wanted.minus(held).isEmpty() || !held.minus(this.wanted).isEmpty();
+                this.claimRetry = leftToDo ? nextClaimRetry(this.claimRetry) : null;
+                pause = this.claimRequested ? Duration.ZERO : this.claimRetry;
             }
             if (read) {
                 refreshNow();
             }
-            if (again) {
-                scheduleClaim(this.claimRequested ? this.clock.instant() : this.clock.instant().plus(claimRetry()));
+            if (pause != null) {
+                scheduleClaim(this.clock.instant().plus(pause));
             }
             return null;
         });
     }
 
-    private Duration claimRetry() {
+    /**
+     * The pause before the next try of what a claim round left to do: {@value #FIRST_CLAIM_RETRY_MILLIS} ms after a
+     * round that had nothing left, then doubling up to {@link #LONGEST_CLAIM_RETRY} and never above a quarter of the
+     * lease duration.
+     */
+    private Duration nextClaimRetry(@Nullable Duration previous) {
         Duration quarter = Objects.requireNonNull(this.leases).duration().dividedBy(4);
-        return quarter.isZero() ? Duration.ofMillis(1) : quarter;
+        Duration longest = (quarter.compareTo(LONGEST_CLAIM_RETRY) < 0) ? quarter : LONGEST_CLAIM_RETRY;
+        Duration next = (previous == null) ? Duration.ofMillis(FIRST_CLAIM_RETRY_MILLIS) : previous.multipliedBy(2);
+        if (next.compareTo(longest) > 0) {
+            next = longest;
+        }
+        return next.isZero() ? Duration.ofMillis(1) : next;
     }
 
     /** The buckets with a tick running or a next tick not yet written. Called under the lock. */

@@ -297,7 +297,14 @@ class PeerLinkTests {
             for (int i = 0; i < 600; i++) {
                 sent.add(link.send(this.silos.envelope(a, b, Envelope.Kind.ONE_WAY, new byte[16 * 1024])));
             }
-            await().atMost(Duration.ofSeconds(20)).until(() -> link.queued() > 0);
+            // Until gRPC's buffer is full a few more envelopes may leave the queue: wait until the count stays put.
+            int[] lastQueued = { -1 };
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                int queued = link.queued();
+                boolean settled = queued > 0 && queued == lastQueued[0];
+                lastQueued[0] = queued;
+                return settled;
+            });
             int queuedAtBreak = link.queued();
 
             ((SiloTransportService) bTransport.bindableService()).endAll();
