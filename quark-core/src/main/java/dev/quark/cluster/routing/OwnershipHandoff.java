@@ -131,24 +131,33 @@ final class OwnershipHandoff implements ActivationGate {
     }
 
     /**
-     * Removes the directory entry of a directory-placed actor whose activation failed here, so that its next
-     * call activates it again rather than being sent to an activation that does not exist.
+     * Forgets this silo's claim of a hash-placed actor whose activation ended for good.
      */
     @Override
     public void activationEnded(ActorAddress address) {
         this.directory.claimEnded(address);
     }
 
+    /**
+     * Places a child spawned here with its parent, in the directory ({@link DistributedDirectory#placeChild}).
+     */
     @Override
     public void childSpawned(ActorAddress child) {
         this.directory.placeChild(child);
     }
 
+    /**
+     * Removes the entry of a child whose parent here ended ({@link DistributedDirectory#releaseChild}).
+     */
     @Override
     public void childReleased(ActorAddress child) {
         this.directory.releaseChild(child);
     }
 
+    /**
+     * Removes the directory entry of a directory-placed actor whose activation failed here, so that its next
+     * call activates it again rather than being sent to an activation that does not exist.
+     */
     @Override
     public void activationFailed(ActorAddress address) {
         if (this.silo.placements().strategyOf(address.typeName()).usesDirectory()) {
