@@ -46,8 +46,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * A cluster of silos with membership agents over self-hosted gRPC transports on 127.0.0.1 with mutual TLS, their
  * certificates issued by one test authority: a silo with a certificate of another authority, one without a
- * certificate and one of another cluster name are refused by the active silos and fail to join at the
- * reachability timeout, naming the silos and the refusal; a plaintext one gets no answer and fails once the
+ * certificate and one of another cluster name are refused by every active silo and fail to join at once (not at
+ * the reachability timeout), naming the silos and the refusal; a plaintext one gets no answer and fails once the
  * active silos' entries outlived the silo TTL. None of them ever appears active in the membership table, and the
  * cluster's calls meanwhile all succeed (no ring range went to them). A silo with a good certificate still joins
  * afterwards. A good silo cannot join an active silo of another authority either; an active entry of such a silo
@@ -130,18 +130,21 @@ class GrpcTlsJoinTests {
         try {
             this.nextTls = () -> SiloTls.of(OTHER_CA.issue("rogue").keyManagers(), CLUSTER_CA.trustManagers(),
                     ClientAuth.REQUIRE);
+            long startedAt = System.nanoTime();
             assertThatThrownBy(this.cluster::addSilo).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("Silo silo-2 could not join: Silo silo-2 cannot reach 2 of the active silos")
                 .hasMessageContaining("silo-0@127.0.0.1:")
                 .hasMessageContaining("silo-1@127.0.0.1:")
                 .hasMessageContaining("certificate_required")
-                .as("refused: decided at the reachability timeout, not after the silo TTL as for silence")
-                .hasMessageContaining("within PT")
-                .hasMessageContaining("(quark.cluster.reachability-timeout)")
+                .as("refused by every active silo: decided at once, not at the reachability timeout")
+                .hasMessageContaining("(refused by 2 of the 2, a majority, within PT")
+                .hasMessageContaining("the join fails without waiting for quark.cluster.reachability-timeout, PT6S)")
                 .cause()
                 .isInstanceOf(UnreachablePeersException.class)
                 .cause()
                 .isInstanceOf(TlsHandshakeException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - startedAt)).as("failed before the reachability timeout")
+                .isLessThan(Duration.ofSeconds(6));
 
             this.nextTls = () -> SiloTls.of(noCertificate(), CLUSTER_CA.trustManagers(), ClientAuth.REQUIRE);
             assertThatThrownBy(this.cluster::addSilo).isInstanceOf(IllegalStateException.class)
@@ -165,7 +168,7 @@ class GrpcTlsJoinTests {
                 .hasMessageContaining("cannot reach 2 of the active silos")
                 .hasMessageContaining("cluster name '" + this.clusterName + "'")
                 .hasMessageContaining("cluster name 'another-cluster'")
-                .hasMessageContaining("(quark.cluster.reachability-timeout)")
+                .hasMessageContaining("(refused by 2 of the 2, a majority, within PT")
                 .cause()
                 .isInstanceOf(UnreachablePeersException.class)
                 .cause()
@@ -210,7 +213,7 @@ class GrpcTlsJoinTests {
                 .hasMessageContaining("Silo silo-1 could not join: Silo silo-1 cannot reach 1 of the active silos")
                 .hasMessageContaining("silo-0@127.0.0.1:")
                 .hasMessageContaining("TLS handshake")
-                .hasMessageContaining("(quark.cluster.reachability-timeout)")
+                .hasMessageContaining("(refused by 1 of the 1, a majority, within PT")
                 .cause()
                 .isInstanceOf(UnreachablePeersException.class)
                 .cause()
