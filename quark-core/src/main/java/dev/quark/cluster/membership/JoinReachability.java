@@ -32,11 +32,15 @@ import org.slf4j.LoggerFactory;
  * answered over the peer's own link back, so an answer shows that both directions work.
  * <p>
  * <b>When it fails</b>: only on refusals ({@link SiloProber#isRefusal}), which do not heal by themselves. Peers
- * are probed every probe interval until each answered; a peer whose last probe was refused at the
- * {@link MembershipSettings#reachabilityTimeout() reachability timeout} fails the join, naming every peer not
- * reached. Refusals are retried until then because a peer that reloads its certificate may refuse it for a
- * moment; a refusal first seen later, while it waits for silent peers to expire, fails the join at once. A
- * deadline is judged after the probes of the round that started at it, so a peer first seen then is probed.
+ * are probed every probe interval until each answered. When the peers whose last probe was refused are a majority
+ * of the fresh active entries (every one of them, for one or two peers), the join fails at once, naming every peer
+ * not reached: no majority can answer it any more. A minority that refuses is probed again until the
+ * {@link MembershipSettings#reachabilityTimeout() reachability timeout}, because a peer that reloads its
+ * certificate may refuse it for a moment; then, when a majority answered, the silo joins with a warning naming
+ * the refusing peers (one misconfigured active silo does not keep every silo out of the cluster until it is voted
+ * dead; calls between the two fail until their configuration is fixed), and otherwise the refusal fails the join.
+ * A refusal first seen later, while it waits for silent peers to expire, fails the join at once. A deadline is
+ * judged after the probes of the round that started at it, so a peer first seen then is probed.
  * <p>
  * <b>Silent peers</b> (no answer, no refusal: a crashed silo whose entry has not expired yet, a slow or
  * partitioned one) do not block for good. At the reachability timeout, when a majority of the fresh active
@@ -199,33 +203,60 @@ final class JoinReachability {
         }
 
         /**
-         * Decides the join after a round started once the reachability timeout was past: fails on a refusal,
-         * joins when a majority answered, fails when the silent peers outlived the wait for their expiry.
+         * Fails the join at once, whatever the time, when the peers whose last probe was refused are a majority of
+         * the fresh active entries: no majority can answer it then, so waiting for the reachability timeout would
+         * only delay the same failure.
+         * @return whether the join is decided
+         */
+        private boolean refusedByAMajority(Instant now, Map<String, SiloEntry> freshNow,
+                Map<String, SiloEntry> unanswered) {
+            Map<String, SiloEntry> refusing = refusing(unanswered);
+            if (refusing.size() * 2 <= freshNow.size()) {
+                return false;
+            }
+            MembershipSettings s = JoinReachability.this.settings;
+            fail(unanswered, "(refused by " + refusing.size() + " of the " + freshNow.size() + ", a majority, within "
+                    + Duration.between(this.start, now).truncatedTo(ChronoUnit.MILLIS)
+                    + ": the join fails without waiting for quark.cluster.reachability-timeout, "
+                    + s.reachabilityTimeout() + ")");
+            return true;
+        }
+
+        /**
+         * Decides the join after a round started once the reachability timeout was past: joins when a majority
+         * answered (with a warning naming the peers that refused it or stayed silent), fails on a refusal, fails
+         * when the silent peers outlived the wait for their expiry.
          * @return whether the join is decided
          */
         private boolean decided(Instant now, Map<String, SiloEntry> freshNow, Map<String, SiloEntry> unanswered) {
             if (now.isBefore(this.reachDeadline)) {
                 return false;
             }
-            boolean refused = unanswered.keySet().stream().anyMatch((key) -> {
-                Throwable failure = this.failures.get(key);
-                return failure != null && JoinReachability.this.prober.isRefusal(failure);
-            });
+            Map<String, SiloEntry> refusing = refusing(unanswered);
             MembershipSettings s = JoinReachability.this.settings;
-            if (refused) {
+            int answeredCount = freshNow.size() - unanswered.size();
+            if (answeredCount * 2 > freshNow.size()) {
+                if (refusing.isEmpty()) {
+                    logger.warn("Silo {} joins cluster '{}' although {} of the {} active silos did not answer within {} "
+                            + "(quark.cluster.reachability-timeout), as a majority did: {}", s.siloId(), s.clusterName(),
+                            unanswered.size(), freshNow.size(), s.reachabilityTimeout(), reasons(unanswered));
+                }
+                else {
+                    logger.warn("Silo {} joins cluster '{}' although {} of the {} active silos refused it and {} did not "
+                            + "answer within {} (quark.cluster.reachability-timeout), as a majority answered; calls "
+                            + "between it and a refusing silo fail until their configuration is fixed: {}", s.siloId(),
+                            s.clusterName(), refusing.size(), freshNow.size(), unanswered.size() - refusing.size(),
+                            s.reachabilityTimeout(), reasons(unanswered));
+                }
+                this.result.complete(null);
+                return true;
+            }
+            if (!refusing.isEmpty()) {
                 Duration elapsed = Duration.between(this.start, now).truncatedTo(ChronoUnit.MILLIS);
                 fail(unanswered, (elapsed.compareTo(s.reachabilityTimeout().plus(s.probeInterval())) < 0)
                         ? "within " + s.reachabilityTimeout() + " (quark.cluster.reachability-timeout)"
                         : "within " + elapsed + " (a peer refused it after quark.cluster.reachability-timeout, "
                                 + s.reachabilityTimeout() + ", while it waited for the entries of silent peers to expire)");
-                return true;
-            }
-            int answeredCount = freshNow.size() - unanswered.size();
-            if (answeredCount * 2 > freshNow.size()) {
-                logger.warn("Silo {} joins cluster '{}' although {} of the {} active silos did not answer within {} "
-                        + "(quark.cluster.reachability-timeout), as a majority did: {}", s.siloId(), s.clusterName(),
-                        unanswered.size(), freshNow.size(), s.reachabilityTimeout(), reasons(unanswered));
-                this.result.complete(null);
                 return true;
             }
             if (!now.isBefore(this.expiryDeadline)) {
@@ -234,6 +265,18 @@ final class JoinReachability {
                 return true;
             }
             return false;
+        }
+
+        /** The peers among {@code unanswered} whose last probe was refused ({@link SiloProber#isRefusal}). */
+        private Map<String, SiloEntry> refusing(Map<String, SiloEntry> unanswered) {
+            Map<String, SiloEntry> refusing = new TreeMap<>();
+            for (Map.Entry<String, SiloEntry> peer : unanswered.entrySet()) {
+                Throwable failure = this.failures.get(peer.getKey());
+                if (failure != null && JoinReachability.this.prober.isRefusal(failure)) {
+                    refusing.put(peer.getKey(), peer.getValue());
+                }
+            }
+            return refusing;
         }
 
         private CompletableFuture<Void> probe(SiloEntry target, Duration timeout) {
@@ -258,7 +301,8 @@ final class JoinReachability {
                 this.result.complete(null);
                 return;
             }
-            if (this.result.isDone() || decided(roundStart, freshNow, unanswered)) {
+            if (this.result.isDone() || refusedByAMajority(JoinReachability.this.clock.instant(), freshNow, unanswered)
+                    || decided(roundStart, freshNow, unanswered)) {
                 return;
             }
             Instant now = JoinReachability.this.clock.instant();

@@ -24,9 +24,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * A joining silo becomes active only once the fresh active silos answered it or a refusal is ruled out (in virtual
  * time, over a {@link TestNetwork}): the first silo of an empty cluster joins at once, and so does one whose only
- * peers are rows of crashed silos with expired heartbeats; a silo its peers refuse never appears active, writes
- * its joining entry as dead and fails its join naming them; a silent peer among answering ones is joined past
- * with a warning; rows of silos that crashed a moment ago (a fast full restart) delay the join until they expire;
+ * peers are rows of crashed silos with expired heartbeats; a silo a majority of its peers refuse never appears
+ * active, writes its joining entry as dead and fails its join at once naming them; one a minority refuses joins at
+ * the reachability timeout with a warning naming them when a majority answered, and fails otherwise; a silent peer
+ * among answering ones is joined past with a warning; rows of silos that crashed a moment ago (a fast full restart) delay the join until they expire;
  * a silent peer that keeps renewing its entry fails the join after the silo TTL, the joining entry renewed
  * meanwhile.
  */
@@ -56,7 +57,7 @@ class JoinReachabilityTests {
     }
 
     @Test
-    void aSiloItsPeersRefuseNeverBecomesActiveAndItsJoinFailsNamingThem() {
+    void aSiloEveryPeerRefusesNeverBecomesActiveAndItsJoinFailsAtOnceNamingThem() {
         this.cluster.start("a");
         this.cluster.start("b");
         Set<String> everInRing = ConcurrentHashMap.newKeySet();
@@ -66,18 +67,19 @@ class JoinReachabilityTests {
         this.cluster.network.refuse("a", "c");
         this.cluster.network.refuse("b", "c");
         Member c = this.cluster.create("c", (settings) -> settings.reachabilityTimeout(Duration.ofSeconds(5)));
+        Instant start = this.cluster.clock.instant();
 
         CompletableFuture<SiloEntry> joined = c.agent().start();
-        assertThat(joined).isNotDone();
-        assertThat(this.cluster.table.read().silo("c").orElseThrow().status()).isEqualTo(SiloStatus.JOINING);
-        this.cluster.advance(Duration.ofSeconds(4));
-        assertThat(joined).isNotDone();
-        this.cluster.advance(Duration.ofSeconds(2));
+        this.cluster.advance(Duration.ofMillis(100));
 
+        assertThat(joined).as("decided by the first round, not at the reachability timeout").isDone();
+        assertThat(Duration.between(start, this.cluster.clock.instant())).isLessThan(Duration.ofSeconds(1));
         assertThatThrownBy(joined::get).isInstanceOf(ExecutionException.class)
             .cause()
             .isInstanceOf(UnreachablePeersException.class)
-            .hasMessageContaining("Silo c cannot reach 2 of the active silos of cluster 'test' within PT5S")
+            .hasMessageContaining("Silo c cannot reach 2 of the active silos of cluster 'test' (refused by 2 of the 2, "
+                    + "a majority, within PT0S: the join fails without waiting for "
+                    + "quark.cluster.reachability-timeout, PT5S)")
             .hasMessageContaining("a@127.0.0.1:")
             .hasMessageContaining("b@127.0.0.1:")
             .hasMessageContaining("Refused on c -> a")
@@ -91,24 +93,91 @@ class JoinReachabilityTests {
     }
 
     @Test
-    void aSiloThatOnePeerRefusesDoesNotBecomeActiveAlthoughTheOthersAnswer() {
+    void aSiloTwoOfThreePeersRefuseFailsAtOnceAlthoughTheThirdAnswers() {
+        this.cluster.start("a");
+        this.cluster.start("b");
+        this.cluster.start("c");
+        this.cluster.network.refuse("a", "d");
+        this.cluster.network.refuse("b", "d");
+        Member d = this.cluster.create("d", (settings) -> settings.reachabilityTimeout(Duration.ofSeconds(5)));
+
+        CompletableFuture<SiloEntry> joined = d.agent().start();
+        this.cluster.advance(Duration.ofMillis(100));
+
+        assertThat(joined).isDone();
+        assertThatThrownBy(joined::get).cause()
+            .isInstanceOf(UnreachablePeersException.class)
+            .hasMessageContaining("cannot reach 2 of the active silos of cluster 'test' (refused by 2 of the 3, a majority")
+            .hasMessageContaining("Refused on d -> a")
+            .hasMessageContaining("Refused on d -> b")
+            .hasMessageNotContaining("c@127.0.0.1:");
+        assertThat(this.cluster.table.read().silo("d").orElseThrow().status()).isEqualTo(SiloStatus.DEAD);
+        assertThat(this.cluster.member("c").agent().current().ring().silos()).containsExactly("a", "b", "c");
+    }
+
+    @Test
+    void aSiloThatOneOfThreePeersRefusesJoinsAtTheReachabilityTimeoutWithAWarningNamingIt() {
         this.cluster.start("a");
         this.cluster.start("b");
         this.cluster.start("c");
         this.cluster.network.refuse("b", "d");
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(JoinReachability.class);
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            Member d = this.cluster.create("d", (settings) -> settings.reachabilityTimeout(Duration.ofSeconds(3)));
+
+            CompletableFuture<SiloEntry> joined = d.agent().start();
+            this.cluster.advance(Duration.ofSeconds(2));
+            assertThat(joined).as("a minority's refusal is probed again until the reachability timeout").isNotDone();
+            this.cluster.advance(Duration.ofSeconds(2));
+
+            assertThat(joined).isCompleted();
+            assertThat(d.agent().state()).isEqualTo(MembershipState.ACTIVE);
+            assertThat(d.events().names()).containsExactly("joined");
+            assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+                .singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage)
+                .asString()
+                .contains("Silo d joins cluster 'test' although 1 of the 3 active silos refused it and 0 did not "
+                        + "answer within PT3S (quark.cluster.reachability-timeout), as a majority answered")
+                .contains("b@127.0.0.1:")
+                .contains("Refused on d -> b")
+                .doesNotContain("a@127.0.0.1:")
+                .doesNotContain("c@127.0.0.1:");
+        }
+        finally {
+            logger.detachAppender(logged);
+        }
+        this.cluster.advance(Duration.ofSeconds(2));
+        assertThat(this.cluster.member("a").agent().current().ring().silos()).containsExactly("a", "b", "c", "d");
+    }
+
+    @Test
+    void aRefusingPeerFailsTheJoinAtTheReachabilityTimeoutWhenNoMajorityAnswered() {
+        this.cluster.start("a");
+        this.cluster.start("b");
+        this.cluster.start("c");
+        this.cluster.network.refuse("a", "d");
+        this.cluster.network.cut("b", "d");
         Member d = this.cluster.create("d", (settings) -> settings.reachabilityTimeout(Duration.ofSeconds(3)));
 
         CompletableFuture<SiloEntry> joined = d.agent().start();
-        this.cluster.advance(Duration.ofSeconds(4));
+        this.cluster.advance(Duration.ofSeconds(2));
+        assertThat(joined).as("1 of 3 refused, 1 answered: neither is a majority yet").isNotDone();
+        this.cluster.advance(Duration.ofSeconds(2));
 
         assertThatThrownBy(joined::get).cause()
             .isInstanceOf(UnreachablePeersException.class)
-            .hasMessageContaining("cannot reach 1 of the active silos")
+            .hasMessageContaining("Silo d cannot reach 2 of the active silos of cluster 'test' within PT3S "
+                    + "(quark.cluster.reachability-timeout)")
+            .hasMessageContaining("Refused on d -> a")
             .hasMessageContaining("b@127.0.0.1:")
-            .hasMessageContaining("Refused on d -> b")
-            .hasMessageNotContaining("a@127.0.0.1:")
-            .hasMessageNotContaining("c@127.0.0.1:");
-        assertThat(this.cluster.member("a").agent().current().ring().silos()).containsExactly("a", "b", "c");
+            .hasMessageNotContaining("c@127.0.0.1:")
+            .cause()
+            .isInstanceOf(TestNetwork.Refusal.class);
+        assertThat(this.cluster.table.read().silo("d").orElseThrow().status()).isEqualTo(SiloStatus.DEAD);
     }
 
     @Test
@@ -298,25 +367,48 @@ class JoinReachabilityTests {
 
     @Test
     void aRefusalFirstSeenWhileTheSiloWaitsForSilentPeersToExpireFailsTheJoinSayingWhen() {
+        for (String id : List.of("a", "b", "c")) {
+            this.cluster.start(id, SHORT_TTL);
+            this.cluster.network.cut(id, "d");
+        }
+        Member d = this.cluster.create("d", SHORT_TTL);
+
+        CompletableFuture<SiloEntry> joined = d.agent().start();
+        this.cluster.advance(Duration.ofSeconds(4));
+        assertThat(joined).as("every peer is silent, not a majority answered: d waits for their entries to expire")
+            .isNotDone();
+        this.cluster.network.heal("a", "d");
+        this.cluster.network.refuse("a", "d");
+        this.cluster.advance(Duration.ofSeconds(2));
+
+        assertThatThrownBy(joined::get).cause()
+            .isInstanceOf(UnreachablePeersException.class)
+            .hasMessageContaining("Silo d cannot reach 3 of the active silos of cluster 'test' within PT5S (a peer "
+                    + "refused it after quark.cluster.reachability-timeout, PT2S, while it waited for the entries "
+                    + "of silent peers to expire)")
+            .hasMessageContaining("Refused on d -> a")
+            .cause()
+            .isInstanceOf(TestNetwork.Refusal.class);
+    }
+
+    @Test
+    void aRefusalOfTheOnlyPeerFirstSeenWhileTheSiloWaitsForItsEntryToExpireFailsTheJoinAtOnce() {
         this.cluster.start("a", SHORT_TTL);
         this.cluster.network.cut("a", "b");
         Member b = this.cluster.create("b", SHORT_TTL);
 
         CompletableFuture<SiloEntry> joined = b.agent().start();
         this.cluster.advance(Duration.ofSeconds(4));
-        assertThat(joined).as("a is silent, not a majority answered: b waits for a's entry to expire").isNotDone();
+        assertThat(joined).isNotDone();
         this.cluster.network.heal("a", "b");
         this.cluster.network.refuse("a", "b");
         this.cluster.advance(Duration.ofSeconds(2));
 
         assertThatThrownBy(joined::get).cause()
             .isInstanceOf(UnreachablePeersException.class)
-            .hasMessageContaining("Silo b cannot reach 1 of the active silos of cluster 'test' within PT5S (a peer "
-                    + "refused it after quark.cluster.reachability-timeout, PT2S, while it waited for the entries "
-                    + "of silent peers to expire)")
-            .hasMessageContaining("Refused on b -> a")
-            .cause()
-            .isInstanceOf(TestNetwork.Refusal.class);
+            .hasMessageContaining("Silo b cannot reach 1 of the active silos of cluster 'test' (refused by 1 of the 1, "
+                    + "a majority, within PT5S")
+            .hasMessageContaining("Refused on b -> a");
     }
 
     @Test

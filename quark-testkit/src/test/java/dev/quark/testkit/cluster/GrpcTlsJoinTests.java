@@ -46,9 +46,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * A cluster of silos with membership agents over self-hosted gRPC transports on 127.0.0.1 with mutual TLS, their
  * certificates issued by one test authority: a silo with a certificate of another authority, one without a
- * certificate and one of another cluster name are refused by the active silos and fail to join at the
- * reachability timeout, naming the silos and the refusal; a plaintext one gets no answer and fails once the
- * active silos' entries outlived the silo TTL. None of them ever appears active in the membership table, and the
+ * certificate and one of another cluster name are refused by every active silo and fail to join at once (not at
+ * the reachability timeout), naming the silos and the refusal; so does a plaintext one, told that its peers speak
+ * TLS. None of them ever appears active in the membership table, and the
  * cluster's calls meanwhile all succeed (no ring range went to them). A silo with a good certificate still joins
  * afterwards. A good silo cannot join an active silo of another authority either; an active entry of such a silo
  * written past the check never runs a call.
@@ -130,18 +130,21 @@ class GrpcTlsJoinTests {
         try {
             this.nextTls = () -> SiloTls.of(OTHER_CA.issue("rogue").keyManagers(), CLUSTER_CA.trustManagers(),
                     ClientAuth.REQUIRE);
+            long startedAt = System.nanoTime();
             assertThatThrownBy(this.cluster::addSilo).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("Silo silo-2 could not join: Silo silo-2 cannot reach 2 of the active silos")
                 .hasMessageContaining("silo-0@127.0.0.1:")
                 .hasMessageContaining("silo-1@127.0.0.1:")
                 .hasMessageContaining("certificate_required")
-                .as("refused: decided at the reachability timeout, not after the silo TTL as for silence")
-                .hasMessageContaining("within PT")
-                .hasMessageContaining("(quark.cluster.reachability-timeout)")
+                .as("refused by every active silo: decided at once, not at the reachability timeout")
+                .hasMessageContaining("(refused by 2 of the 2, a majority, within PT")
+                .hasMessageContaining("the join fails without waiting for quark.cluster.reachability-timeout, PT6S)")
                 .cause()
                 .isInstanceOf(UnreachablePeersException.class)
                 .cause()
                 .isInstanceOf(TlsHandshakeException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - startedAt)).as("failed before the reachability timeout")
+                .isLessThan(Duration.ofSeconds(6));
 
             this.nextTls = () -> SiloTls.of(noCertificate(), CLUSTER_CA.trustManagers(), ClientAuth.REQUIRE);
             assertThatThrownBy(this.cluster::addSilo).isInstanceOf(IllegalStateException.class)
@@ -153,11 +156,19 @@ class GrpcTlsJoinTests {
                 .isInstanceOf(TlsHandshakeException.class);
 
             this.nextTls = () -> null;
+            long plaintextStartedAt = System.nanoTime();
             assertThatThrownBy(this.cluster::addSilo).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("cannot reach 2 of the active silos")
                 .hasMessageContaining("silo-1@127.0.0.1:")
+                .as("a plaintext silo is told it meets TLS and refused at once, not failed as silent after the TTL")
+                .hasMessageContaining("(refused by 2 of the 2, a majority, within PT")
+                .hasMessageContaining("speaks TLS, silo silo-2 is plaintext")
                 .cause()
-                .isInstanceOf(UnreachablePeersException.class);
+                .isInstanceOf(UnreachablePeersException.class)
+                .cause()
+                .isInstanceOf(TlsHandshakeException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - plaintextStartedAt))
+                .as("failed before the reachability timeout").isLessThan(Duration.ofSeconds(6));
 
             this.nextTls = () -> mutual(CLUSTER_CA.issue("silo"));
             this.nextSettings = transportSettings("another-cluster");
@@ -165,7 +176,7 @@ class GrpcTlsJoinTests {
                 .hasMessageContaining("cannot reach 2 of the active silos")
                 .hasMessageContaining("cluster name '" + this.clusterName + "'")
                 .hasMessageContaining("cluster name 'another-cluster'")
-                .hasMessageContaining("(quark.cluster.reachability-timeout)")
+                .hasMessageContaining("(refused by 2 of the 2, a majority, within PT")
                 .cause()
                 .isInstanceOf(UnreachablePeersException.class)
                 .cause()
@@ -210,7 +221,7 @@ class GrpcTlsJoinTests {
                 .hasMessageContaining("Silo silo-1 could not join: Silo silo-1 cannot reach 1 of the active silos")
                 .hasMessageContaining("silo-0@127.0.0.1:")
                 .hasMessageContaining("TLS handshake")
-                .hasMessageContaining("(quark.cluster.reachability-timeout)")
+                .hasMessageContaining("(refused by 1 of the 1, a majority, within PT")
                 .cause()
                 .isInstanceOf(UnreachablePeersException.class)
                 .cause()

@@ -166,6 +166,27 @@ class GrpcTransportTlsTests {
     }
 
     @Test
+    void aPlaintextSiloAndATlsSiloRefuseEachOtherNamingTheMismatch() {
+        Silo member = start("member", mutual(this.cluster.issue("member")));
+        Silo plain = start("plain", null);
+
+        Throwable fromPlain = catchThrowable(() -> plain.transport().send(member.address(), envelope(plain, member))
+            .toCompletableFuture().get(10, TimeUnit.SECONDS)).getCause();
+        Throwable fromTls = catchThrowable(() -> member.transport().send(plain.address(), envelope(member, plain))
+            .toCompletableFuture().get(10, TimeUnit.SECONDS)).getCause();
+
+        assertThat(fromPlain).as("a refusal, not silence").isInstanceOf(TlsHandshakeException.class)
+            .isInstanceOf(LinkRefusal.class)
+            .hasMessageContaining("the silo at " + member.address() + " speaks TLS, silo plain is plaintext");
+        assertThat(fromTls).as("a refusal, not silence").isInstanceOf(TlsHandshakeException.class)
+            .isInstanceOf(LinkRefusal.class)
+            .hasMessageContaining("the silo at " + plain.address() + " does not speak TLS (plaintext?), silo member "
+                    + "uses TLS");
+        assertThat(member.received()).isEmpty();
+        assertThat(plain.received()).isEmpty();
+    }
+
+    @Test
     void clientThatTrustsTheClusterButPresentsNoCertificateIsRefused() {
         Silo member = start("member", mutual(this.cluster.issue("member")));
         this.channel = NettyChannelBuilder

@@ -49,7 +49,7 @@ final class TlsRefusal {
     static @Nullable Throwable of(Throwable error) {
         Throwable cause = error;
         for (int depth = 0; cause != null && depth < MAX_DEPTH; depth++) {
-            if (cause.getClass().getSimpleName().equals("NotSslRecordException")) {
+            if (isNotTls(cause)) {
                 return cause;
             }
             if (cause instanceof SSLException && (refusingAlert(cause.getMessage()) || certificateCheckFailed(cause))) {
@@ -58,6 +58,14 @@ final class TlsRefusal {
             cause = cause.getCause();
         }
         return null;
+    }
+
+    /**
+     * Whether a failure is Netty's {@code NotSslRecordException}: the peer answered with bytes that are no TLS
+     * record, as a plaintext HTTP/2 server answers a {@code ClientHello} with its {@code SETTINGS} frame.
+     */
+    static boolean isNotTls(Throwable failure) {
+        return failure.getClass().getSimpleName().equals("NotSslRecordException");
     }
 
     private static boolean certificateCheckFailed(Throwable ssl) {
