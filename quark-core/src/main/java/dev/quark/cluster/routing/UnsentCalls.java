@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
@@ -20,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * <p>
  * The call is routed again only when this silo has learnt something since it sent it: its view moved on from the
  * version it was sent with, or shows the target leaving ({@code SHUTTING_DOWN}), dead, gone or restarted. When
- * the view at the failure shows neither, membership is read again and a newer version waited for, without
+ * the view at the failure shows neither, membership is read again (at most once every
+ * {@link #REFRESH_SPACING_MILLIS} for all such calls) and a newer version waited for, without
  * blocking a thread, for at most {@link ViewWaits#MAX_WAIT_MILLIS} and never past the call's deadline. A target
  * that is still active in a view that did not move is simply unreachable from here (a cut link, a crashed silo
  * not yet voted dead): the transport's failure is then the call's outcome, as is a call already routed again
@@ -31,6 +33,15 @@ final class UnsentCalls {
     /** How long a call that could not be handed over waits at most for a newer view. */
     static final long CATCH_UP_MILLIS = ViewWaits.MAX_WAIT_MILLIS;
 
+    /**
+     * How far apart, at least, the reads of membership asked for by calls that could not be handed over are: a
+     * crashed silo not yet voted dead fails every call to it, and each would otherwise ask for a read of the table.
+     * A call that asks within this time of the last ask waits for the view that read brings, or the next one.
+     */
+    static final long REFRESH_SPACING_MILLIS = 50;
+
+    private static final long REFRESH_SPACING_NANOS = TimeUnit.MILLISECONDS.toNanos(REFRESH_SPACING_MILLIS);
+
     private final ViewTracker views;
 
     private final SiloBinding silo;
@@ -38,6 +49,9 @@ final class UnsentCalls {
     private final Clock clock;
 
     private final Executor executor;
+
+    /** When membership was last asked to be read again, in {@link System#nanoTime}. */
+    private final AtomicLong lastRefreshNanos = new AtomicLong(System.nanoTime() - REFRESH_SPACING_NANOS);
 
     UnsentCalls(ViewTracker views, SiloBinding silo, Clock clock, Executor executor) {
         this.views = views;
@@ -70,7 +84,11 @@ final class UnsentCalls {
             return CompletableFuture.completedFuture(null);
         }
         long wait = Math.min(CATCH_UP_MILLIS, remaining);
-        this.silo.refreshIfOlderThan(view.version() + 1, view.version());
+        long now = System.nanoTime();
+        long last = this.lastRefreshNanos.get();
+        if (now - last >= REFRESH_SPACING_NANOS && this.lastRefreshNanos.compareAndSet(last, now)) {
+            this.silo.refreshIfOlderThan(view.version() + 1, view.version());
+        }
         CompletableFuture<@Nullable String> decided = new CompletableFuture<>();
         try {
             this.views.awaitVersion(view.version() + 1)
