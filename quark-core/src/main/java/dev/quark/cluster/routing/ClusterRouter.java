@@ -51,6 +51,13 @@ import org.jspecify.annotations.Nullable;
  * there, or delivers it here when this silo owns it now. At most {@link #MAX_REROUTES} times, and only while
  * the view moved on or names another silo; otherwise the refusal is the call's outcome.
  * <p>
+ * A call (or one-way message) the transport could not hand over to its target, so that it was not delivered
+ * there (typically a silo that left and closed its transport while this silo's view still named it), is routed
+ * again the same way, within the same bound of re-routes, when {@link UnsentCalls} says this silo has learnt
+ * something since it sent it (its view moved on, or shows the target leaving, dead, gone or restarted, reading
+ * membership again for at most {@link UnsentCalls#CATCH_UP_MILLIS} and never past the call's deadline);
+ * otherwise it fails with a {@link SiloUnavailableException} that says why it was not routed again.
+ * <p>
  * A call whose outcome on the other silo is unknown, because the link it was written to broke before its answer
  * came or that silo was declared dead, left or restarted while the call waited, fails with a
  * {@link SiloUnavailableException} that says it may or may not have run there; unless its method is
@@ -98,6 +105,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     private final Executor executor;
 
+    private final UnsentCalls unsentCalls;
+
     /** Whether placement is the built-in consistent hash, whose answers depend on the view alone. */
     private final boolean hashPlacement;
 
@@ -114,6 +123,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         this.silo = silo;
         this.clock = clock;
         this.hashPlacement = placement instanceof HashPlacementDirector;
+        this.unsentCalls = new UnsentCalls(views, silo, clock, executor);
     }
 
     /**
@@ -217,6 +227,10 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 else {
                     outcome.completeExceptionally(unknown);
                 }
+                return;
+            }
+            if (cause instanceof NotHandedOver unsent) {
+                rerouteUnsent(call, unsent, sentWithVersion, reroutes, retried, outcome);
                 return;
             }
             if (cause instanceof NotDelivered refused) {
@@ -380,6 +394,62 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     }
 
     /**
+     * Routes again a call the transport could not hand over to its target, when {@link UnsentCalls} says so: to
+     * the silo that owns the actor now, or here; otherwise fails it with the transport's failure, saying why it
+     * was not routed again.
+     */
+    private void rerouteUnsent(ActorCall call, NotHandedOver unsent, long sentWithVersion, int reroutes,
+            boolean retried, CompletableFuture<@Nullable Object> outcome) {
+        Throwable failure = Objects.requireNonNull(unsent.getCause());
+        Peer unreached = unsent.target();
+        this.unsentCalls.decide(call, unsent, sentWithVersion, reroutes).whenComplete((whyNot, never) -> {
+            if (whyNot != null) {
+                outcome.completeExceptionally(notRoutedAgain(failure, whyNot));
+                return;
+            }
+            try {
+                this.executor.execute(() -> {
+                    ClusterView view = this.views.current();
+                    String target;
+                    try {
+                        target = locate(call.address()).siloId();
+                    }
+                    catch (RuntimeException ex) {
+                        ex.addSuppressed(failure);
+                        outcome.completeExceptionally(ex);
+                        return;
+                    }
+                    if (UnsentCalls.sameTarget(view, target, unreached)) {
+                        outcome.completeExceptionally(notRoutedAgain(failure, "membership version " + view.version()
+                                + " still routes it to silo " + unreached.siloId()));
+                        return;
+                    }
+                    this.metrics.rerouted(unreached.siloId());
+                    if (target == null) {
+                        deliverHere(call, reroutes + 1, outcome);
+                    }
+                    else {
+                        attempt(target, call, reroutes + 1, retried, outcome);
+                    }
+                });
+            }
+            catch (RejectedExecutionException ex) {
+                // The routing closed: nothing routes the call any more.
+                outcome.completeExceptionally(failure);
+            }
+        });
+    }
+
+    /** The failure of a call that could not be handed over and is not routed again, saying why not. */
+    private static Throwable notRoutedAgain(Throwable failure, String whyNot) {
+        if (!(failure instanceof SiloUnavailableException)) {
+            return failure;
+        }
+        return new SiloUnavailableException(failure.getMessage() + "; not routed again: " + whyNot,
+                failure.getCause());
+    }
+
+    /**
      * Delivers a call that came back to this silo, which owns its actor now, through the runtime's inbound
      * side, the way a call from another silo enters; it may wait for room in a full mailbox on this thread. The
      * call keeps its count of re-routes, so that one the directory sends on from here (an entry about to be
@@ -442,7 +512,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             CompletableFuture<@Nullable Object> sent = new CompletableFuture<>();
             this.messenger.send(Peer.of(target), message).whenComplete((ignored, failure) -> {
                 if (failure != null) {
-                    sent.completeExceptionally(unreachable(call, siloId, Messenger.unwrap(failure)));
+                    // The send stage fails only when the message was not handed over: it was not delivered.
+                    sent.completeExceptionally(new NotHandedOver(unreachable(call, siloId, Messenger.unwrap(failure)),
+                            Peer.of(target)));
                 }
                 else {
                     sent.complete(null);
@@ -462,6 +534,11 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     Throwable unknown = Objects.requireNonNull(doubt.getCause());
                     outcome.completeExceptionally(new OutcomeInDoubt((unknown instanceof SiloUnreachableException)
                             ? unreachable(call, siloId, unknown) : unknown, doubt.linkBrokenToEpoch()));
+                }
+                else if (cause instanceof NotHandedOver unsent) {
+                    Throwable refused = Objects.requireNonNull(unsent.getCause());
+                    outcome.completeExceptionally(new NotHandedOver((refused instanceof SiloUnreachableException)
+                            ? unreachable(call, siloId, refused) : refused, unsent.target()));
                 }
                 else {
                     outcome.completeExceptionally((cause instanceof SiloUnreachableException)

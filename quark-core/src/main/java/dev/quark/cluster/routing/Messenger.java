@@ -65,11 +65,21 @@ final class Messenger {
     /**
      * Sends an actor call and returns the stage its answer completes, as {@link #request} does, except that a
      * failure that leaves unknown whether the call ran there (its link broke after it was written, the target is
-     * gone from the view) is an {@link OutcomeInDoubt} around the failure.
+     * gone from the view) is an {@link OutcomeInDoubt} around the failure, and a failure of the transport to hand
+     * it over (so it was not delivered) is a {@link NotHandedOver} around the transport's failure.
      */
     CompletableFuture<Envelope> call(Peer target, Message message, Supplier<? extends Throwable> expired,
             String description) {
-        return awaitAnswer(target, envelope(target, message), expired, description, true);
+        Envelope envelope = envelope(target, message);
+        CompletableFuture<Envelope> answer = this.pending.register(envelope.messageId(), target,
+                envelope.deadlineEpochMillis(), expired, description, true);
+        this.transport.send(target.address(), envelope).whenComplete((sent, failure) -> {
+            if (failure != null) {
+                // The send stage fails only when the envelope was not handed over: the call was not delivered.
+                this.pending.fail(envelope.messageId(), new NotHandedOver(unwrap(failure), target));
+            }
+        });
+        return answer;
     }
 
     /**

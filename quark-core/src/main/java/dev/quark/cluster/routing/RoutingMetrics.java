@@ -21,8 +21,9 @@ public interface RoutingMetrics {
 
     /**
      * Records that a call this silo sent was refused without being run by a silo that is not serving (it left
-     * the cluster while this silo still routed with an older view), and that this silo routes it again.
-     * @param refusingSiloId the silo that refused the call
+     * the cluster while this silo still routed with an older view), or could not be handed over to it by the
+     * transport (it had closed), and that this silo routes it again.
+     * @param refusingSiloId the silo that refused the call, or that the call could not be handed over to
      */
     default void rerouted(String refusingSiloId) {
     }

@@ -35,7 +35,10 @@ public interface Transport extends AutoCloseable {
      * @param envelope the envelope
      * @return a stage completed once the envelope has been handed over to the target's side (not once it has
      * been handled), or failed with a {@link SiloUnreachableException} naming both silos when it cannot be:
-     * nobody listens there, the link is down, or this transport is closed
+     * nobody listens there, the link is down, or this transport is closed. A failed stage means the envelope was
+     * not delivered: a transport never fails it once it has handed the envelope over (what is lost after that is
+     * reported to {@link EnvelopeHandler#inDoubt} for requests), since the routing sends a call whose send failed
+     * to another silo when its view has moved on
      */
     CompletionStage<Void> send(SiloAddress target, Envelope envelope);
 
