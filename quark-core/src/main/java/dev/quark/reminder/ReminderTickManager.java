@@ -1225,8 +1225,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             }
             else {
                 if (failure != null) {
-                    report = () -> logger.warn("The {} failed its tick of {}; its schedule goes on", key,
-                            tick.scheduledAt(), failure);
+                    report = () -> logger.warn("The {} failed its tick of {} (attempt {}); its schedule goes on", key,
+                            tick.scheduledAt(), tick.attempt(), failure);
                 }
                 TickSchedule.Following following = TickSchedule.following(entry.schedule(), tick, firedAt, endedAt);
                 next = following.next();

@@ -15,6 +15,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.quark.lease.FencingToken;
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.reminder.DueReminders;
@@ -38,6 +42,7 @@ import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -139,6 +144,46 @@ class ReminderTickManagerTests {
         assertThat(kit.reminders().stats().failed()).isEqualTo(3);
         assertThat(kit.reminders().stats().delivered()).isZero();
         assertThat(this.memory.find(key("p", "flaky")).orElseThrow().tick().scheduledAt()).isEqualTo(START.plusSeconds(4));
+    }
+
+    @Test
+    void aFailingReceiveReminderIsLoggedAtWarnNamingTheActorTheReminderAndTheAttempt() {
+        Logger managerLogger = (Logger) LoggerFactory.getLogger(ReminderTickManager.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        managerLogger.addAppender(logged);
+        try {
+            ActorTestKit kit = kit(ReminderSettings.builder().maxAttempts(3).initialBackoff(Duration.ofSeconds(1)).build());
+            this.environment.on("p/flaky", (actor, status) -> {
+                throw new IllegalStateException("periodic tick failed");
+            });
+            this.environment.on("p/once", (actor, status) -> {
+                throw new IllegalStateException("one-shot attempt " + status.attempt() + " failed");
+            });
+            kit.get(Pager.class, "p").every("flaky", Duration.ofSeconds(10));
+            kit.get(Pager.class, "p").page("once", ReminderSchedule.once(Duration.ofSeconds(5)));
+            kit.advanceTime(Duration.ofSeconds(10));
+        }
+        finally {
+            managerLogger.detachAppender(logged);
+        }
+        List<ILoggingEvent> warnings = logged.list.stream().filter((event) -> event.getLevel() == Level.WARN).toList();
+        String periodic = key("p", "flaky").toString();
+        String oneShot = key("p", "once").toString();
+        assertThat(periodic).contains("Pager").contains("'flaky'");
+        assertThat(warnings).filteredOn((event) -> event.getFormattedMessage().contains(periodic))
+            .singleElement()
+            .satisfies((event) -> {
+                assertThat(event.getFormattedMessage()).isEqualTo("The " + periodic + " failed its tick of "
+                        + START.plusSeconds(10) + " (attempt 1); its schedule goes on");
+                assertThat(event.getThrowableProxy().getMessage()).isEqualTo("periodic tick failed");
+            });
+        assertThat(warnings).filteredOn((event) -> event.getFormattedMessage().contains(oneShot))
+            .extracting(ILoggingEvent::getFormattedMessage)
+            .containsExactly("The " + oneShot + " failed its tick of " + START.plusSeconds(5) + " (attempt 1 of 3); "
+                    + "trying again at " + START.plusSeconds(6),
+                    "The " + oneShot + " failed its tick of " + START.plusSeconds(5) + " (attempt 2 of 3); "
+                            + "trying again at " + START.plusSeconds(8));
     }
 
     @Test
