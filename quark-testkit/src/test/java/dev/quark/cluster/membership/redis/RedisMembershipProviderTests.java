@@ -17,7 +17,6 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.Suspicion;
-import dev.quark.redis.RedisChannelSubscriptions;
 import dev.quark.testkit.cluster.MembershipProviderContractTests;
 import dev.quark.testkit.server.RedisTestServer;
 import dev.quark.testkit.server.TcpProxy;
@@ -53,7 +52,7 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
     private static StringRedisTemplate redis;
 
     /** The subscriptions of this class's watches, as a Spring context's bean; closed after all its tests. */
-    private static RedisChannelSubscriptions subscriptions;
+    private static RedisMembershipSubscriptions subscriptions;
 
     @BeforeAll
     static void connect() {
@@ -61,7 +60,7 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
         prefix = server.uniqueKeyPrefix(RedisMembershipProviderTests.class);
         connectionFactory = connectionFactory(server.host(), server.port());
         redis = new StringRedisTemplate(connectionFactory);
-        subscriptions = new RedisChannelSubscriptions();
+        subscriptions = new RedisMembershipSubscriptions();
     }
 
     static LettuceConnectionFactory connectionFactory(String host, int port) {
@@ -376,7 +375,7 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
 
     @Test
     void closedSubscriptionsRefuseNewWatches() {
-        RedisChannelSubscriptions closing = new RedisChannelSubscriptions();
+        RedisMembershipSubscriptions closing = new RedisMembershipSubscriptions();
         closing.close();
         RedisMembershipProvider provider = new RedisMembershipProvider(connectionFactory, prefix, clusterName(),
                 SILO_TTL, closing);
