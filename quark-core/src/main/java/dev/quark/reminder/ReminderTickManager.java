@@ -105,10 +105,11 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     /**
      * How long after a change of ownership or a lost lease claim rounds are retried quickly: about as long as the
-     * silos of a cluster take to learn a view; past it (a dead silo's leases that must expire, a bucket another
-     * silo keeps), rounds go back to every {@code lease duration / 4}, sparing the lease store.
+     * silos of a cluster take to learn a view (a silo that misses a membership notice reads the table within its
+     * refresh interval, 5 s by default); past it (a dead silo's leases that must expire, a bucket another silo
+     * keeps), rounds go back to every {@code lease duration / 4}, sparing the lease store.
      */
-    static final Duration FAST_CLAIM_WINDOW = Duration.ofSeconds(3);
+    static final Duration FAST_CLAIM_WINDOW = Duration.ofSeconds(6);
 
     /** How many reminders of a read of the table are applied in one step under the lock. */
     static final int APPLY_STEP = 512;
@@ -320,8 +321,10 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 return;
             }
             ReminderBucketSet now = this.ownership.ownedBuckets();
+            if (!now.equals(this.wanted)) {
+                claimQuickly();
+            }
             this.wanted = now;
-            claimQuickly();
             ReminderBucketSet lost = this.owned.minus(now);
             if (this.leases == null) {
                 own(now);
@@ -485,7 +488,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     /**
      * The pause before the next try of what a claim round left to do: within {@link #FAST_CLAIM_WINDOW} of a change,
      * {@value #FIRST_CLAIM_RETRY_MILLIS} ms after the first round, then doubling up to {@link #LONGEST_CLAIM_RETRY};
-     * past the window a quarter of the lease duration. Never above that quarter. Called under the lock.
+     * past the window a quarter of the lease duration. Never above that quarter before {@link #jittered jitter}.
+     * Called under the lock.
      */
     private Duration nextClaimRetry() {
         Duration quarter = quarterOfTheLease();
