@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * waiting for the reachability timeout, naming every peer not reached: no majority can answer it any more. One
  * round is not enough, since a certificate reloaded on most members at once may refuse for a moment. Only the
  * refusals of the round being judged count: a peer whose probe of this round has not finished when the round
- * ends (its timer fired first) is not counted as refusing on the strength of an earlier round. A minority that refuses is probed again until the
- * {@link MembershipSettings#reachabilityTimeout() reachability timeout}, because a peer that reloads its
+ * ends (its timer fired first) is not counted as refusing on the strength of an earlier round. A minority that
+ * refuses is probed again until the {@link MembershipSettings#reachabilityTimeout() reachability timeout}, because
+ * a peer that reloads its
  * certificate may refuse it for a moment; then, when a majority answered, the silo joins with a warning naming
  * the refusing peers (one misconfigured active silo does not keep every silo out of the cluster until it is voted
  * dead; calls between the two fail until their configuration is fixed), and otherwise the refusal fails the join.

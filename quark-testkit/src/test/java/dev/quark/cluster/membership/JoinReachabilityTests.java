@@ -507,7 +507,8 @@ class JoinReachabilityTests {
         finally {
             logger.detachAppender(logged);
         }
-        assertThat(refusedRejoins).as("one every heartbeat (1 s) would be about 10 in 20 s; backed off 2, 4, 6 (the TTL), 6 s").hasSizeBetween(2, 6);
+        assertThat(refusedRejoins).as("one every heartbeat (1 s) would be about 10 in 20 s; backed off 2, 4, 6 "
+                + "(the TTL), 6 s").hasSizeBetween(2, 6);
         assertThat(refusedRejoins.get(0)).contains("it tries again in PT2S");
         assertThat(refusedRejoins.get(1)).contains("it tries again in PT4S");
         assertThat(c.events().names()).doesNotContain("rejoined");
