@@ -32,10 +32,14 @@ import org.slf4j.LoggerFactory;
  * answered over the peer's own link back, so an answer shows that both directions work.
  * <p>
  * <b>When it fails</b>: only on refusals ({@link SiloProber#isRefusal}), which do not heal by themselves. Peers
- * are probed every probe interval until each answered. When the peers whose last probe was refused are a majority
- * of the fresh active entries (every one of them, for one or two peers), the join fails at once, naming every peer
- * not reached: no majority can answer it any more. A minority that refuses is probed again until the
- * {@link MembershipSettings#reachabilityTimeout() reachability timeout}, because a peer that reloads its
+ * are probed every probe interval until each answered. When the peers whose probe was refused are a majority of
+ * the fresh active entries (every one of them, for one or two peers) in two rounds in a row, the join fails without
+ * waiting for the reachability timeout, naming every peer not reached: no majority can answer it any more. One
+ * round is not enough, since a certificate reloaded on most members at once may refuse for a moment. Only the
+ * refusals of the round being judged count: a peer whose probe of this round has not finished when the round
+ * ends (its timer fired first) is not counted as refusing on the strength of an earlier round. A minority that
+ * refuses is probed again until the {@link MembershipSettings#reachabilityTimeout() reachability timeout}, because
+ * a peer that reloads its
  * certificate may refuse it for a moment; then, when a majority answered, the silo joins with a warning naming
  * the refusing peers (one misconfigured active silo does not keep every silo out of the cluster until it is voted
  * dead; calls between the two fail until their configuration is fixed), and otherwise the refusal fails the join.
@@ -133,6 +137,19 @@ final class JoinReachability {
         /** The last failure of each peer that has not answered yet, by id and epoch. */
         private final Map<String, Throwable> failures = new ConcurrentHashMap<>();
 
+        /**
+         * The round in which each peer's failure in {@link #failures} was recorded, by id and epoch: only this
+         * round's failures count as refusals, so a failure of an earlier round whose peer has not answered this
+         * round's probe yet (the round's timer fired first) is not counted again.
+         */
+        private final Map<String, Long> failedInRound = new ConcurrentHashMap<>();
+
+        /** The number of the current round, from 1. */
+        private volatile long roundNumber;
+
+        /** How many rounds in a row ended with a majority of the fresh active entries refusing the silo. */
+        private volatile int majorityRefusals;
+
         /** The fresh active peers of the last read of the table, by id and epoch. */
         private volatile Map<String, SiloEntry> fresh = Map.of();
 
@@ -160,6 +177,8 @@ final class JoinReachability {
             }
             this.fresh = freshNow;
             this.failures.keySet().retainAll(freshNow.keySet());
+            this.failedInRound.keySet().retainAll(freshNow.keySet());
+            long round = ++this.roundNumber;
             Map<String, SiloEntry> targets = new TreeMap<>(freshNow);
             targets.keySet().removeAll(this.answered);
             if (targets.isEmpty()) {
@@ -175,7 +194,7 @@ final class JoinReachability {
                         this.failures.remove(target.getKey());
                     }
                     else {
-                        this.failures.put(target.getKey(), unwrap(failure));
+                        recordFailure(target.getKey(), round, unwrap(failure));
                     }
                     return null;
                 }));
@@ -190,8 +209,18 @@ final class JoinReachability {
             Instant nextAt = now.plus(JoinReachability.this.settings.probeInterval());
             roundDone.whenComplete((ok, failure) -> {
                 timer.cancel();
-                afterRound(now, freshNow, targets, nextAt);
+                afterRound(now, round, freshNow, targets, nextAt);
             });
+        }
+
+        /** Keeps a peer's failure unless a later round's failure of it is already kept (a late handler). */
+        private synchronized void recordFailure(String peer, long round, Throwable failure) {
+            Long kept = this.failedInRound.get(peer);
+            if (kept != null && kept > round) {
+                return;
+            }
+            this.failures.put(peer, failure);
+            this.failedInRound.put(peer, round);
         }
 
         private void renewIfDue(Instant now) {
@@ -203,22 +232,30 @@ final class JoinReachability {
         }
 
         /**
-         * Fails the join at once, whatever the time, when the peers whose last probe was refused are a majority of
-         * the fresh active entries: no majority can answer it then, so waiting for the reachability timeout would
-         * only delay the same failure.
+         * Fails the join, whatever the time, when the peers whose probe was refused in this round are a majority
+         * of the fresh active entries, and were in the round before too: no majority can answer it then, so
+         * waiting for the reachability timeout would only delay the same failure. Two rounds in a row, not one, so
+         * that a refusal of a moment (a certificate reloaded on most members at once) does not fail the join.
          * @return whether the join is decided
          */
-        private boolean refusedByAMajority(Instant now, Map<String, SiloEntry> freshNow,
+        private boolean refusedByAMajority(Instant now, long round, Map<String, SiloEntry> freshNow,
                 Map<String, SiloEntry> unanswered) {
-            Map<String, SiloEntry> refusing = refusing(unanswered);
+            Map<String, SiloEntry> refusing = refusing(unanswered, round);
             if (refusing.size() * 2 <= freshNow.size()) {
+                this.majorityRefusals = 0;
+                return false;
+            }
+            this.majorityRefusals++;
+            if (this.majorityRefusals < 2) {
                 return false;
             }
             MembershipSettings s = JoinReachability.this.settings;
-            fail(unanswered, "(refused by " + refusing.size() + " of the " + freshNow.size() + ", a majority, within "
-                    + Duration.between(this.start, now).truncatedTo(ChronoUnit.MILLIS)
-                    + ": the join fails without waiting for quark.cluster.reachability-timeout, "
-                    + s.reachabilityTimeout() + ")");
+            String within = "(refused by " + refusing.size() + " of the " + freshNow.size() + ", a majority, within "
+                    + Duration.between(this.start, now).truncatedTo(ChronoUnit.MILLIS) + ", in 2 probe rounds in a row";
+            fail(unanswered, now.isBefore(this.reachDeadline)
+                    ? within + ": the join fails without waiting for quark.cluster.reachability-timeout, "
+                            + s.reachabilityTimeout() + ")"
+                    : within + ")");
             return true;
         }
 
@@ -228,11 +265,12 @@ final class JoinReachability {
          * when the silent peers outlived the wait for their expiry.
          * @return whether the join is decided
          */
-        private boolean decided(Instant now, Map<String, SiloEntry> freshNow, Map<String, SiloEntry> unanswered) {
+        private boolean decided(Instant now, long round, Map<String, SiloEntry> freshNow,
+                Map<String, SiloEntry> unanswered) {
             if (now.isBefore(this.reachDeadline)) {
                 return false;
             }
-            Map<String, SiloEntry> refusing = refusing(unanswered);
+            Map<String, SiloEntry> refusing = refusing(unanswered, round);
             MembershipSettings s = JoinReachability.this.settings;
             int answeredCount = freshNow.size() - unanswered.size();
             if (answeredCount * 2 > freshNow.size()) {
@@ -267,12 +305,17 @@ final class JoinReachability {
             return false;
         }
 
-        /** The peers among {@code unanswered} whose last probe was refused ({@link SiloProber#isRefusal}). */
-        private Map<String, SiloEntry> refusing(Map<String, SiloEntry> unanswered) {
+        /**
+         * The peers among {@code unanswered} whose probe of the given round was refused
+         * ({@link SiloProber#isRefusal}); a refusal of an earlier round does not count.
+         */
+        private Map<String, SiloEntry> refusing(Map<String, SiloEntry> unanswered, long round) {
             Map<String, SiloEntry> refusing = new TreeMap<>();
             for (Map.Entry<String, SiloEntry> peer : unanswered.entrySet()) {
                 Throwable failure = this.failures.get(peer.getKey());
-                if (failure != null && JoinReachability.this.prober.isRefusal(failure)) {
+                Long failedIn = this.failedInRound.get(peer.getKey());
+                if (failure != null && failedIn != null && failedIn == round
+                        && JoinReachability.this.prober.isRefusal(failure)) {
                     refusing.put(peer.getKey(), peer.getValue());
                 }
             }
@@ -293,16 +336,17 @@ final class JoinReachability {
          * otherwise schedules the next round. A deadline is judged at the round's start, after its probes, so
          * that a peer first seen in the round at a deadline is probed before it can fail the join.
          */
-        private void afterRound(Instant roundStart, Map<String, SiloEntry> freshNow, Map<String, SiloEntry> targets,
-                Instant nextAt) {
+        private void afterRound(Instant roundStart, long round, Map<String, SiloEntry> freshNow,
+                Map<String, SiloEntry> targets, Instant nextAt) {
             Map<String, SiloEntry> unanswered = new TreeMap<>(targets);
             unanswered.keySet().removeAll(this.answered);
             if (unanswered.isEmpty()) {
                 this.result.complete(null);
                 return;
             }
-            if (this.result.isDone() || refusedByAMajority(JoinReachability.this.clock.instant(), freshNow, unanswered)
-                    || decided(roundStart, freshNow, unanswered)) {
+            if (this.result.isDone()
+                    || refusedByAMajority(JoinReachability.this.clock.instant(), round, freshNow, unanswered)
+                    || decided(roundStart, round, freshNow, unanswered)) {
                 return;
             }
             Instant now = JoinReachability.this.clock.instant();

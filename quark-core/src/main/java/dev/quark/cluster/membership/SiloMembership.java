@@ -125,6 +125,17 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
     /** Whether a rejoin waits for its reachability check; serial executor only. */
     private boolean rejoinInFlight;
 
+    /**
+     * How long the next rejoin waits after one its peers refused, {@code null} after any other outcome; doubles
+     * with each refused rejoin up to the silo TTL. Serial executor only.
+     */
+    private @Nullable Duration rejoinBackOff;
+
+    /** No rejoin is tried before this instant ({@code null}: none put off); serial executor only. */
+    private @Nullable Instant rejoinNotBefore;
+
+    private final SiloProber prober;
+
     /** Whether the last table access failed, so that an outage is logged once; serial executor only. */
     private boolean storeFailing;
 
@@ -153,6 +164,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         this.scheduler = chosenScheduler;
         this.serial = new SerialExecutor(chosenExecutor);
         this.table = new TableUpdater(this.provider);
+        this.prober = builder.prober;
         this.reachability = new JoinReachability(this.settings, builder.prober, this.scheduler, this.clock,
                 () -> this.serial.call(() -> CompletableFuture.completedFuture(this.provider.read())));
         this.detector = new FailureDetector(this.settings, builder.prober, this.table, this.serial, this.scheduler,
@@ -748,6 +760,10 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         if (this.rejoinInFlight) {
             return;
         }
+        Instant notBefore = this.rejoinNotBefore;
+        if (notBefore != null && this.clock.instant().isBefore(notBefore)) {
+            return;
+        }
         long previousEpoch = this.epoch;
         CompletableFuture<SiloEntry> rejoined;
         try {
@@ -774,10 +790,21 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
         rejoined.whenComplete((self, failure) -> this.serial.execute(() -> {
             this.rejoinInFlight = false;
             if (failure == null || isFinal(this.state)) {
+                this.rejoinBackOff = null;
+                this.rejoinNotBefore = null;
                 return;
             }
             Throwable cause = unwrap(failure);
-            if (cause instanceof UnreachablePeersException) {
+            if (cause instanceof UnreachablePeersException && cause.getCause() != null
+                    && this.prober.isRefusal(cause.getCause())) {
+                Duration backOff = nextRejoinBackOff();
+                this.rejoinNotBefore = this.clock.instant().plus(backOff);
+                logger.warn("Silo {} could not rejoin cluster '{}' (refused; it tries again in {}): {}",
+                        this.settings.siloId(), this.settings.clusterName(), backOff, cause.getMessage());
+            }
+            else if (cause instanceof UnreachablePeersException) {
+                this.rejoinBackOff = null;
+                this.rejoinNotBefore = null;
                 logger.warn("Silo {} could not rejoin cluster '{}' (it tries again every {}): {}",
                         this.settings.siloId(), this.settings.clusterName(), this.settings.heartbeatInterval(),
                         cause.getMessage());
@@ -786,6 +813,24 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
                 storeFailed("rejoin (retrying every " + this.settings.heartbeatInterval() + ")", ex);
             }
         }));
+    }
+
+    /**
+     * The wait before the next rejoin after a refused one: twice the heartbeat interval, doubled after each
+     * refused rejoin in a row, at most the silo TTL. A refused rejoin ends within a couple of probe rounds, so
+     * retrying every heartbeat would write a {@code JOINING} and a {@code DEAD} entry every heartbeat while the
+     * refusal lasts (a misconfigured certificate does not heal by itself).
+     */
+    private Duration nextRejoinBackOff() {
+        Duration previous = this.rejoinBackOff;
+        Duration next = (previous == null) ? this.settings.heartbeatInterval().multipliedBy(2)
+                : previous.multipliedBy(2);
+        Duration cap = this.settings.siloTtl();
+        if (next.compareTo(cap) > 0) {
+            next = cap.compareTo(this.settings.heartbeatInterval()) > 0 ? cap : this.settings.heartbeatInterval();
+        }
+        this.rejoinBackOff = next;
+        return next;
     }
 
     private void checkFence() {

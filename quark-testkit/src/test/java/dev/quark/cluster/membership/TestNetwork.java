@@ -28,6 +28,8 @@ final class TestNetwork {
 
     private final Set<String> refusedLinks = ConcurrentHashMap.newKeySet();
 
+    private final Set<String> stalledLinks = ConcurrentHashMap.newKeySet();
+
     private final AtomicInteger indirectProbes = new AtomicInteger();
 
     private volatile @Nullable RuntimeScheduler timeouts;
@@ -57,6 +59,15 @@ final class TestNetwork {
     void heal(String a, String b) {
         this.cutLinks.remove(link(a, b));
         this.refusedLinks.remove(link(a, b));
+        this.stalledLinks.remove(link(a, b));
+    }
+
+    /**
+     * Makes the probes between two silos hang (their stage never completes) until {@link #heal}: a peer that is
+     * slow to answer.
+     */
+    void stall(String a, String b) {
+        this.stalledLinks.add(link(a, b));
     }
 
     /**
@@ -89,7 +100,8 @@ final class TestNetwork {
 
             @Override
             public CompletionStage<Void> probe(SiloEntry target, Duration timeout) {
-                if (TestNetwork.this.hung.contains(target.siloId())) {
+                if (TestNetwork.this.hung.contains(target.siloId())
+                        || TestNetwork.this.stalledLinks.contains(link(from, target.siloId()))) {
                     return new CompletableFuture<>();
                 }
                 if (TestNetwork.this.refusedLinks.contains(link(from, target.siloId()))) {

@@ -47,8 +47,8 @@ import static org.awaitility.Awaitility.await;
  * A cluster of silos with membership agents over self-hosted gRPC transports on 127.0.0.1 with mutual TLS, their
  * certificates issued by one test authority: a silo with a certificate of another authority, one without a
  * certificate and one of another cluster name are refused by every active silo and fail to join at once (not at
- * the reachability timeout), naming the silos and the refusal; so does a plaintext one, told that its peers speak
- * TLS. None of them ever appears active in the membership table, and the
+ * the reachability timeout), naming the silos and the refusal; a plaintext one gets no answer and fails once the
+ * active silos' entries outlived the silo TTL. None of them ever appears active in the membership table, and the
  * cluster's calls meanwhile all succeed (no ring range went to them). A silo with a good certificate still joins
  * afterwards. A good silo cannot join an active silo of another authority either; an active entry of such a silo
  * written past the check never runs a call.
@@ -156,19 +156,11 @@ class GrpcTlsJoinTests {
                 .isInstanceOf(TlsHandshakeException.class);
 
             this.nextTls = () -> null;
-            long plaintextStartedAt = System.nanoTime();
             assertThatThrownBy(this.cluster::addSilo).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("cannot reach 2 of the active silos")
                 .hasMessageContaining("silo-1@127.0.0.1:")
-                .as("a plaintext silo is told it meets TLS and refused at once, not failed as silent after the TTL")
-                .hasMessageContaining("(refused by 2 of the 2, a majority, within PT")
-                .hasMessageContaining("speaks TLS, silo silo-2 is plaintext")
                 .cause()
-                .isInstanceOf(UnreachablePeersException.class)
-                .cause()
-                .isInstanceOf(TlsHandshakeException.class);
-            assertThat(Duration.ofNanos(System.nanoTime() - plaintextStartedAt))
-                .as("failed before the reachability timeout").isLessThan(Duration.ofSeconds(6));
+                .isInstanceOf(UnreachablePeersException.class);
 
             this.nextTls = () -> mutual(CLUSTER_CA.issue("silo"));
             this.nextSettings = transportSettings("another-cluster");

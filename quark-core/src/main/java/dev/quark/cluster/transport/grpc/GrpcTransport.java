@@ -305,7 +305,7 @@ public final class GrpcTransport implements Transport {
                 }
                 this.departed.remove(target);
                 link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, target, absent.lane(),
-                        channel(target), this.settings, this.outstanding, this.losses, this.tls != null));
+                        channel(target), this.settings, this.outstanding, this.losses));
             }
         }
         return link.send(envelope);
@@ -338,7 +338,7 @@ public final class GrpcTransport implements Transport {
                             + "to it again)"));
                 }
                 link = this.links.computeIfAbsent(key, (absent) -> new PeerLink(self, address, absent.lane(),
-                        channel(address), this.settings, this.outstanding, this.losses, this.tls != null));
+                        channel(address), this.settings, this.outstanding, this.losses));
             }
         }
         return link.reconnect();

@@ -1,8 +1,5 @@
 package dev.quark.cluster.transport.grpc;
 
-import java.net.ConnectException;
-import java.net.UnknownHostException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -11,11 +8,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import javax.net.ssl.SSLException;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
-import dev.quark.cluster.transport.LinkRefusal;
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
 import dev.quark.cluster.transport.grpc.proto.Hello;
 import dev.quark.cluster.transport.grpc.proto.ServerFrame;
@@ -60,9 +55,6 @@ import org.slf4j.LoggerFactory;
 final class PeerLink {
 
     private static final Logger logger = LoggerFactory.getLogger(PeerLink.class);
-
-    /** How long the check of a peer's protocol waits for the connection and for its answer. */
-    private static final Duration PROTOCOL_CHECK_TIMEOUT = Duration.ofSeconds(2);
 
     private final String self;
 
@@ -112,25 +104,8 @@ final class PeerLink {
     /** Guarded by lock: the stages of {@link #reconnect}, completed when a stream is accepted, failed when it breaks. */
     private final List<CompletableFuture<Void>> reconnects = new ArrayList<>();
 
-    /**
-     * Whether this link's channel uses TLS, to tell a peer of the other protocol from silence
-     * ({@link PeerProtocol}); {@code null}: not asked.
-     */
-    private final @Nullable Boolean usesTls;
-
     PeerLink(String self, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
             GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses) {
-        this(self, target, lane, channel, settings, outstandingRequests, losses, null);
-    }
-
-    /**
-     * @param usesTls whether the channel uses TLS: a connection closed before the peer accepted the stream is then
-     * checked for a peer of the other protocol; {@code null} not to check
-     */
-    PeerLink(String self, SiloAddress target, Envelope.Lane lane, ManagedChannel channel,
-            GrpcTransportSettings settings, OutstandingRequests outstandingRequests, LossListener losses,
-            @Nullable Boolean usesTls) {
-        this.usesTls = usesTls;
         this.self = self;
         this.target = target;
         this.lane = lane;
@@ -503,39 +478,6 @@ final class PeerLink {
                 + this.lane + ") broke: " + status.getCode() + " " + description + causeOf(status));
     }
 
-    /**
-     * Whether a failure of a plaintext stream the peer never accepted may come from a TLS peer: the connection was
-     * made (no {@link ConnectException}) and then closed ({@code UNAVAILABLE}). The other way round needs no
-     * check: a plaintext peer answers a TLS link's {@code ClientHello} with an HTTP/2 frame, a
-     * {@code NotSslRecordException}, which {@link TlsRefusal} already tells.
-     */
-    private boolean mayBeProtocolMismatch(Throwable error, RuntimeException failure) {
-        if (!Boolean.FALSE.equals(this.usesTls) || failure instanceof LinkRefusal || this.closed
-                || Status.fromThrowable(error).getCode() != Status.Code.UNAVAILABLE) {
-            return false;
-        }
-        Throwable cause = error;
-        for (int depth = 0; cause != null && depth < 16; depth++) {
-            if (cause instanceof ConnectException || cause instanceof UnknownHostException) {
-                return false;
-            }
-            cause = cause.getCause();
-        }
-        return true;
-    }
-
-    /**
-     * Asks the peer whether it speaks TLS ({@link PeerProtocol}).
-     * @return the refusal naming the mismatch, {@code null} when the peer does not answer TLS
-     */
-    private @Nullable RuntimeException protocolMismatch(Throwable error) {
-        return PeerProtocol.speaksTls(this.target, PROTOCOL_CHECK_TIMEOUT)
-                ? new TlsHandshakeException("The link from silo " + this.self + " to " + this.target + " (lane "
-                        + this.lane + ") was refused: the silo at " + this.target + " speaks TLS, silo " + this.self
-                        + " is plaintext (" + Status.fromThrowable(error) + ")", error)
-                : null;
-    }
-
     private static String causeOf(Status status) {
         Throwable cause = status.getCause();
         return (cause != null && cause.getMessage() != null)
@@ -643,16 +585,7 @@ final class PeerLink {
 
         @Override
         public void onError(Throwable error) {
-            RuntimeException failure = failureOf(error);
-            if (this.accepted || !mayBeProtocolMismatch(error, failure)) {
-                broken(this, failure);
-                return;
-            }
-            // Ask the peer on a connection of its own, off gRPC's thread; the link breaks once it answered.
-            Thread.ofVirtual().name("quark-peer-protocol-" + PeerLink.this.target).start(() -> {
-                RuntimeException mismatch = protocolMismatch(error);
-                broken(this, (mismatch != null) ? mismatch : failure);
-            });
+            broken(this, failureOf(error));
         }
 
         @Override
