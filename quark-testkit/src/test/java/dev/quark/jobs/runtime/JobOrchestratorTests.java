@@ -197,6 +197,11 @@ class JobOrchestratorTests {
                     }
                     else {
                         secondRuns.countDown();
+                        if (payload.equals("second")) {
+                            // Returns once the first's outcome is being written, so that its own waits behind it
+                            // (returning at once, it could reach the writer first and be written before).
+                            assertThat(this.store.finishHeld.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+                        }
                     }
                 }));
         JobId first = node.queue().enqueue("gated", "first");
