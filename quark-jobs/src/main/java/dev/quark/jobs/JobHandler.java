@@ -81,7 +81,10 @@ public interface JobHandler<P> {
     }
 
     /**
-     * Returns how many jobs of this type one node runs at once at most, within its worker pool.
+     * Returns how many jobs of this type one node runs at once at most, within its worker pool. The limit counts
+     * handlers running: an attempt's place goes to the next job of the type once its handler returned, while that
+     * attempt's outcome is still written and its outcome listener, {@code onFailure} / {@code onDeadLetter} hooks and
+     * filter scopes' close still run on its thread.
      * @return the limit, or 0 for no limit other than the pool's
      */
     default int maxConcurrency() {

@@ -206,8 +206,9 @@ public final class JobsWorkload {
                 DataSource dataSource = COUNT ? new StatementCountingDataSource(schema.dataSource()) : schema.dataSource();
                 yield new QuarkJobs(new JdbcJobStore(dataSource, prefix),
                         new JdbcLeaseStore(dataSource, prefix, Clock.systemUTC()), schema,
-                        () -> JdbcClient.create(schema.dataSource()).sql("analyze quark_job").update(), WORKERS, executed)
-                    .measured(schema, "quark_job", dataSource);
+                        () -> JdbcClient.create(schema.dataSource()).sql("analyze " + prefix.table("job")).update(),
+                        WORKERS, executed)
+                    .measured(schema, prefix.table("job"), dataSource);
             }
             case "db-scheduler" -> new DbSchedulerJobs(BenchServers.postgresSchema("dbscheduler", poolSize()), WORKERS,
                     executed, COUNT);

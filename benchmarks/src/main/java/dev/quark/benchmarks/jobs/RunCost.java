@@ -75,12 +75,22 @@ final class RunCost {
 
     /**
      * Reads the table's row writes after closing the pool's idle connections, whose server processes report their
-     * counts as they exit.
+     * counts as they exit: once those processes are gone (at most 5 s).
      */
     private static long[] rows(JobContender.Measured measured) throws InterruptedException {
+        JdbcClient jdbc = JdbcClient.create(measured.schema().dataSource());
+        String processes = "select pid from pg_stat_activity where application_name = ? and pid <> pg_backend_pid()";
+        java.util.List<Integer> before = jdbc.sql(processes).param(measured.schema().name()).query(Integer.class).list();
         measured.schema().dataSource().getHikariPoolMXBean().softEvictConnections();
-        Thread.sleep(500);
-        return JdbcClient.create(measured.schema().dataSource())
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            java.util.List<Integer> left = jdbc.sql(processes).param(measured.schema().name()).query(Integer.class).list();
+            if (left.stream().noneMatch(before::contains)) {
+                break;
+            }
+            Thread.sleep(20);
+        }
+        return jdbc
             .sql("select n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del from pg_stat_user_tables "
                     + "where schemaname = ? and relname = ?")
             .params(measured.schema().name(), measured.table())

@@ -27,7 +27,8 @@ import org.slf4j.MDC;
 /**
  * One attempt of a claimed job on a worker thread. Whatever ends the attempt first decides its outcome, once: the
  * handler returning or throwing, the timeout, the loss of the lease, or the shutdown of the worker; the others then
- * change nothing. A decision is written to the store (fenced by the lease) and the lease released, except after a
+ * change nothing. Once the handler returned, neither the timeout nor the shutdown decides any more, even before the
+ * handler's outcome is decided ({@link #returned()}). A decision is written to the store (fenced by the lease) and the lease released, except after a
  * lease loss, where another worker may own the job. The worker's slot stays taken until the handler's thread
  * returns, even when the timeout or a lease loss decided before; once it returned the slot goes to the next job while
  * this thread writes the outcome ({@link JobOrchestrator#handlerReturned}, write-behind).
@@ -57,6 +58,14 @@ final class JobExecution {
     private boolean stopping;
 
     private boolean ending;
+
+    /**
+     * Whether the handler returned ({@link #returned()}): from then on its outcome is the handler's, so neither the
+     * timeout nor the shutdown decides one any more, and nothing interrupts the thread, which frees its worker's slot
+     * and writes that outcome; only a lease loss still decides (nothing is written then, as the write's fence would
+     * refuse it).
+     */
+    private boolean returned;
 
     /** Whether the attempt started ({@link #start()}): from then on a lease loss interrupts it rather than withdraws it. */
     private boolean started;
@@ -136,7 +145,9 @@ final class JobExecution {
             }
             Throwable outcome = failure;
             filters.each("afterRun", job, (filter) -> filter.afterRun(job, this.context, outcome));
-            // The handler returned: the next waiting job may take the worker while this outcome is written.
+            // The handler returned: its outcome is decided by it, and the next waiting job may take the worker while
+            // this outcome is written.
+            returned();
             this.orchestrator.handlerReturned(this);
             if (failure == null) {
                 succeeded();
@@ -150,6 +161,19 @@ final class JobExecution {
         }
         finally {
             end(filters, job, scopes);
+        }
+    }
+
+    /**
+     * Marks the handler as returned before the worker's slot is freed: the timeout is disarmed, and a timeout or a
+     * shutdown that comes between now and the decision of the outcome changes nothing (the slot's freeing starts the
+     * next job, which may take a while, a thread's creation or the give-back of a withdrawn attempt), so that a
+     * handler that succeeded is not recorded as timed out or given back.
+     */
+    private void returned() {
+        disarmTimeout();
+        synchronized (this) {
+            this.returned = true;
         }
     }
 
@@ -255,7 +279,8 @@ final class JobExecution {
     void timedOut() {
         Thread running;
         synchronized (this) {
-            if (this.decided) {
+            // Returned: the handler's outcome is decided, though maybe not yet written; a late timer changes nothing.
+            if (this.decided || this.returned) {
                 return;
             }
             running = this.thread;
@@ -278,19 +303,20 @@ final class JobExecution {
     }
 
     /**
-     * Interrupts the handler's thread, unless the attempt is ending there already: from then on an interrupt would
-     * only disturb the closing of the scopes.
+     * Interrupts the handler's thread, unless its handler returned or the attempt is ending there already: from then
+     * on an interrupt would only disturb the freeing of the slot, the write of the outcome or the closing of the scopes.
      */
     private void interrupt(@Nullable Thread running) {
         synchronized (this) {
-            if (running != null && running != Thread.currentThread() && !this.ending) {
+            if (running != null && running != Thread.currentThread() && !this.ending && !this.returned) {
                 running.interrupt();
             }
         }
     }
 
     /**
-     * Ends the attempt because the worker lost the job's lease: interrupts the handler's thread, writes nothing.
+     * Ends the attempt because the worker lost the job's lease: interrupts the handler's thread (unless it returned),
+     * writes nothing. Also once the handler returned, until its outcome is decided: that write would be refused.
      * @param loss how it was lost
      */
     void leaseLost(LeaseLoss loss) {
@@ -371,7 +397,8 @@ final class JobExecution {
     void stop() {
         Thread running;
         synchronized (this) {
-            if (this.decided) {
+            // Returned: the outcome the handler gave is written (close waits for the attempts writing theirs).
+            if (this.decided || this.returned) {
                 return;
             }
             this.stopping = true;

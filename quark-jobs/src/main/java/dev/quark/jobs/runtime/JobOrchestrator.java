@@ -756,12 +756,13 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
 
     /**
      * Returns how many jobs the next claim is for: the room left for running and waiting jobs beyond those running,
-     * waiting and possibly brought by the claims in flight, once that room reaches {@link #refill} or a worker would
+     * writing their outcome or keeping it unwritten, waiting and possibly brought by the claims in flight, once that room reaches {@link #refill} or a worker would
      * otherwise idle; 0 when no claim is wanted now. Called holding the lock.
      */
     private int claimSize() {
+        // Outcomes kept until the store answers (UnwrittenOutcomes) hold their jobs too, though their attempts ended.
         int room = this.workers + this.prefetch - this.running.size() - this.writing.size() - this.ready.size()
-                - this.reserved;
+                - this.unwritten.size() - this.reserved;
         if (room <= 0) {
             return 0;
         }
@@ -1133,7 +1134,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * The job stays held until {@link #ended}: it counts against the room of the claims, so the node holds no more
      * jobs than before, it is left out of the node's own look for abandoned jobs, its lease is kept, and
      * {@link #runningJobs()} lists it. Its outcome is then written as before, fenced by its lease; a lease lost
-     * meanwhile refuses it.
+     * meanwhile refuses it. Whatever starting the next job throws is logged here, never taken for the attempt's
+     * failure.
      * @param execution the attempt
      */
     void handlerReturned(JobExecution execution) {
@@ -1144,7 +1146,15 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             this.runningByType.computeIfPresent(execution.type(), (type, count) -> (count > 1) ? count - 1 : null);
             this.writing.put(execution.job().id(), execution);
         }
-        startReady();
+        try {
+            startReady();
+        }
+        catch (RuntimeException | Error ex) {
+            // Not the attempt's failure: its handler returned, and its outcome is still written. The waiting jobs
+            // start when a slot frees next, or at the next poll.
+            logger.error("Job orchestrator '{}' could not start the next waiting job once job {} ({}) returned",
+                    this.owner, execution.job().id(), execution.type(), ex);
+        }
     }
 
     /**
@@ -1247,6 +1257,10 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         @Nullable ClaimedJob waiting;
         synchronized (this.lock) {
             execution = this.running.get(id);
+            if (execution == null) {
+                // Its handler returned, its outcome maybe not yet decided: a lost lease decides (nothing is written).
+                execution = this.writing.get(id);
+            }
             waiting = this.ready.removeLost(lease);
             if (waiting != null) {
                 this.givingBack.add(id);
@@ -1407,6 +1421,7 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     @Override
     public void close() {
         List<JobExecution> left;
+        List<JobExecution> stillWriting;
         List<ClaimedJob> waiting;
         synchronized (this.lock) {
             if (this.state == State.CLOSED || this.state == State.STOPPING) {
@@ -1441,10 +1456,16 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
                 }
             }
             left = List.copyOf(this.running.values());
+            stillWriting = List.copyOf(this.writing.values());
         }
         if (!left.isEmpty()) {
             logger.warn("Job orchestrator '{}' stops {} jobs still running after {}: {}", this.owner, left.size(),
                     this.shutdownTimeout, left);
+        }
+        if (!stillWriting.isEmpty()) {
+            logger.warn("Job orchestrator '{}' closes with {} jobs whose handler returned still writing their outcome "
+                    + "after {} (not stopped; an outcome not written runs its job again once its lease expires): {}",
+                    this.owner, stillWriting.size(), this.shutdownTimeout, stillWriting);
         }
         left.forEach(JobExecution::stop);
         this.unwritten.close();

@@ -61,7 +61,8 @@ import static org.awaitility.Awaitility.await;
  */
 class JobOrchestratorTests {
 
-    private static final Duration WAIT = Duration.ofSeconds(10);
+    /** Generous, for a loaded 2-core machine: the waits end as soon as their condition holds. */
+    private static final Duration WAIT = Duration.ofSeconds(30);
 
     private static final RetryPolicy FIXED_10S = RetryPolicy.builder().maxAttempts(3)
         .fixedBackoff(Duration.ofSeconds(10))
@@ -196,6 +197,11 @@ class JobOrchestratorTests {
                     }
                     else {
                         secondRuns.countDown();
+                        if (payload.equals("second")) {
+                            // Returns once the first's outcome is being written, so that its own waits behind it
+                            // (returning at once, it could reach the writer first and be written before).
+                            assertThat(this.store.finishHeld.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+                        }
                     }
                 }));
         JobId first = node.queue().enqueue("gated", "first");
@@ -212,6 +218,13 @@ class JobOrchestratorTests {
             assertThat(this.store.find(first).orElseThrow().status()).isEqualTo(JobStatus.RUNNING);
             assertThat(node.orchestrator().runningJobs()).as("an attempt whose outcome is being written").contains(first);
             assertThat(this.leases.holder(JobLeases.resource(first))).as("its lease, kept").isPresent();
+            // Both outcomes wait to be written (the second behind the first): they count against the claims' room,
+            // so the node holds no more than its worker and its prefetch.
+            await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().equals(Set.of(first, second)));
+            JobId third = node.queue().enqueue("gated", "third");
+            node.orchestrator().poll().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(this.store.find(third).orElseThrow().status()).isEqualTo(JobStatus.ENQUEUED);
+            assertThat(node.orchestrator().prefetchedJobs()).isEmpty();
         }
         finally {
             firstMayBeWritten.countDown();
@@ -219,19 +232,106 @@ class JobOrchestratorTests {
         awaitStatus(first, JobStatus.SUCCEEDED);
         awaitStatus(second, JobStatus.SUCCEEDED);
         await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
-        await().atMost(WAIT).until(() -> this.metrics.outcomes.size() == 2);
+        await().atMost(WAIT).until(() -> this.metrics.outcomes.size() == 3);
         assertThat(this.metrics.outcomes).containsOnly("gated:succeeded");
+    }
+
+    @Test
+    void aTimeoutThatComesDueWhileTheReturnedHandlerFreesItsSlotDoesNotTurnItsSuccessIntoAFailure() throws Exception {
+        CountDownLatch firstRuns = new CountDownLatch(1);
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        List<java.util.concurrent.CompletableFuture<?>> fired = new CopyOnWriteArrayList<>();
+        AtomicInteger threads = new AtomicInteger();
+        AtomicReference<@Nullable Throwable> hookFailure = new AtomicReference<>();
+        JobHandler<String> timed = timedHandler("timed", Duration.ofSeconds(5), (payload) -> {
+            if (payload.equals("first")) {
+                firstRuns.countDown();
+                firstMayEnd.await();
+            }
+        });
+        Node node = node("node-1", 1, Duration.ofSeconds(30), JobFilters.NONE, (builder) -> builder.prefetch(1)
+            // Every task the orchestrator schedules, tracked until what it started (a timeout's handling) is done.
+            .scheduler((at, task) -> this.scheduler.schedule(at, () -> {
+                java.util.concurrent.CompletionStage<?> started = task.get();
+                fired.add(started.toCompletableFuture());
+                return started;
+            })::cancel)
+            .attemptThreads((task) -> {
+                if (threads.incrementAndGet() == 2) {
+                    // The second job's thread, made while the first's handler returned and freed the only worker,
+                    // before that attempt's outcome is decided: the first's timeout comes due now.
+                    try {
+                        this.scheduler.advance(Duration.ofSeconds(5));
+                        for (java.util.concurrent.CompletableFuture<?> done : fired) {
+                            done.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                        }
+                    }
+                    catch (Exception | AssertionError ex) {
+                        hookFailure.set(ex);
+                    }
+                }
+                return Thread.ofVirtual().unstarted(task);
+            }), timed);
+        JobId first = node.queue().enqueue("timed", "first");
+        awaitLatch(firstRuns);
+        JobId second = node.queue().enqueue("timed", "second");
+        await().atMost(WAIT).until(() -> node.orchestrator().prefetchedJobs().equals(Set.of(second)));
+        firstMayEnd.countDown();
+        Job done = awaitJob(first, (job) -> job.status().isFinished());
+        assertThat(hookFailure).hasNullValue();
+        assertThat(threads).hasValue(2);
+        assertThat(done.status()).as("the first job, whose handler returned before its timeout").isEqualTo(
+                JobStatus.SUCCEEDED);
+        awaitStatus(second, JobStatus.SUCCEEDED);
+        await().atMost(WAIT).until(() -> this.metrics.outcomes.size() == 2);
+        assertThat(this.metrics.outcomes).containsOnly("timed:succeeded");
+    }
+
+    /** A handler of the given type with a timeout of its own and no retries. */
+    private static JobHandler<String> timedHandler(String type, Duration timeout, Work work) {
+        return new JobHandler<>() {
+            @Override
+            public void handle(String payload, JobContext context) throws Exception {
+                work.run(payload);
+            }
+
+            @Override
+            public String type() {
+                return type;
+            }
+
+            @Override
+            public java.lang.reflect.Type payloadType() {
+                return String.class;
+            }
+
+            @Override
+            public Duration timeout() {
+                return timeout;
+            }
+
+            @Override
+            public RetryPolicy retryPolicy() {
+                return RetryPolicy.noRetries();
+            }
+        };
+    }
+
+    /** What a test handler does with its payload. */
+    @FunctionalInterface
+    interface Work {
+
+        void run(String payload) throws Exception;
+
     }
 
     @Test
     void aJobWhoseOutcomeIsBeingWrittenIsNotTakenOverByItsOwnNode() throws Exception {
         CountDownLatch running = new CountDownLatch(1);
         CountDownLatch mayEnd = new CountDownLatch(1);
-        AtomicInteger runs = new AtomicInteger();
         Node node = node("node-1", 2, Duration.ofSeconds(30), JobFilters.NONE,
                 (builder) -> builder.prefetch(0).abandonedCheckInterval(Duration.ofSeconds(1)),
                 JobHandler.of("held", String.class, (payload, context) -> {
-                    runs.incrementAndGet();
                     running.countDown();
                     mayEnd.await();
                 }));
@@ -251,8 +351,9 @@ class JobOrchestratorTests {
         finally {
             gate.countDown();
         }
+        // What the test asserts is the exclusion above: the job's lease (30 s) is far from expiring, so no claim could
+        // take the job over here even without it.
         awaitStatus(id, JobStatus.SUCCEEDED);
-        assertThat(runs).hasValue(1);
     }
 
     /** An in-memory store whose next claim of due jobs, once armed, waits at a gate before it claims. */
@@ -623,8 +724,11 @@ class JobOrchestratorTests {
             if (this.close == null) {
                 return null;
             }
+            // Tagged with the job's payload, so that each attempt's order can be told.
+            String payload = job.payload().replace("\"", "");
             return () -> {
-                this.events.add(this.name + ":close:interrupted=" + Thread.currentThread().isInterrupted());
+                this.events.add(this.name + ":close:" + payload + ":interrupted="
+                        + Thread.currentThread().isInterrupted());
                 this.close.run();
             };
         }
@@ -653,13 +757,17 @@ class JobOrchestratorTests {
         await().atMost(WAIT).until(() -> node.orchestrator().runningJobs().isEmpty());
         // Each attempt closes its scopes (fine first, the reverse order) after it ran; the second may run while the
         // first's scopes are still open, as its outcome is written behind the worker (its scopes close after that).
-        assertThat(events).containsExactlyInAnyOrder("ran 1", "fine:close:interrupted=false",
-                "failing-close:close:interrupted=false", "ran 2", "fine:close:interrupted=false",
-                "failing-close:close:interrupted=false");
-        assertThat(events.indexOf("ran 1")).isLessThan(events.indexOf("ran 2"))
-            .isLessThan(events.indexOf("fine:close:interrupted=false"));
-        assertThat(events.indexOf("fine:close:interrupted=false"))
-            .isLessThan(events.indexOf("failing-close:close:interrupted=false"));
+        assertThat(events).containsExactlyInAnyOrder("ran 1", "fine:close:1:interrupted=false",
+                "failing-close:close:1:interrupted=false", "ran 2", "fine:close:2:interrupted=false",
+                "failing-close:close:2:interrupted=false");
+        assertThat(events.indexOf("ran 1")).isLessThan(events.indexOf("ran 2"));
+        for (String attempt : List.of("1", "2")) {
+            assertThat(events.indexOf("ran " + attempt)).as("attempt " + attempt)
+                .isLessThan(events.indexOf("fine:close:" + attempt + ":interrupted=false"))
+                .isLessThan(events.indexOf("failing-close:close:" + attempt + ":interrupted=false"));
+            assertThat(events.indexOf("fine:close:" + attempt + ":interrupted=false")).as("attempt " + attempt)
+                .isLessThan(events.indexOf("failing-close:close:" + attempt + ":interrupted=false"));
+        }
     }
 
     @Test

@@ -70,10 +70,11 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 /**
  * Keeps jobs in a PostgreSQL table, one row per job, created by the Liquibase changelog {@value #CHANGELOG}:
  * <pre>
- * {prefix}job (id uuid primary key, type, payload text, idempotency_key unique, status, attempt, created_at, due_at,
+ * {prefix}job (id uuid primary key, type, payload text, idempotency_key, status, attempt, created_at, due_at,
  *              started_at, finished_at, owner, lease_token bigint, progress, progress_message, cancel_requested,
  *              error_type, error_message, error_stack, log text[], metadata text, lease_owner,
  *              lease_expires_at timestamptz)
+ * -- idempotency_key unique where set: a partial unique index ({prefix}job_idempotency_key_ux)
  * </pre>
  * <b>Transactions.</b> {@link #enqueue} and the other calls of the queue run in the caller's Spring-managed
  * transaction on the same {@code DataSource} when there is one, through {@code DataSourceUtils}: a job enqueued with
