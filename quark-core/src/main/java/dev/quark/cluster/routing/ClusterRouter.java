@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import dev.quark.actor.ActorCallExpiredException;
 import dev.quark.actor.ActorCallTimeoutException;
@@ -310,8 +311,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     newerView.cancel(false);
                     sendRetry(locateForRetry(call, this.views.current(), unknown, outcome), siloId, call, reroutes,
                             unknown, outcome);
-                }, outcome, unknown));
-            }, outcome, unknown);
+                }, outcome, () -> unknown));
+            }, outcome, () -> unknown);
     }
 
     /**
@@ -320,9 +321,10 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      * way it does not wait for ever.
      * @param step the step
      * @param outcome the call's outcome
-     * @param ifClosed what the call fails with when the routing closed
+     * @param ifClosed what the call fails with when the routing closed, made only then
      */
-    private void routeOn(Runnable step, CompletableFuture<@Nullable Object> outcome, Throwable ifClosed) {
+    private void routeOn(Runnable step, CompletableFuture<@Nullable Object> outcome,
+            Supplier<? extends Throwable> ifClosed) {
         try {
             this.executor.execute(() -> {
                 try {
@@ -335,7 +337,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         }
         catch (RejectedExecutionException ex) {
             // The routing closed: nothing routes the call any more.
-            outcome.completeExceptionally(ifClosed);
+            outcome.completeExceptionally(ifClosed.get());
         }
     }
 
@@ -423,7 +425,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 else {
                     attempt(target, call, reroutes, retried, outcome);
                 }
-            }, outcome, refusal));
+            }, outcome, () -> refusal));
     }
 
     /**
@@ -463,7 +465,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     else {
                         attempt(target, call, reroutes + 1, retried, outcome);
                     }
-                }, outcome, notRoutedAgain(failure, "the routing closed"));
+                }, outcome, () -> notRoutedAgain(failure, "the routing closed"));
         });
     }
 
