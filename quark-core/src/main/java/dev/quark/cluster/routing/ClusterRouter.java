@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import dev.quark.actor.ActorCallExpiredException;
 import dev.quark.actor.ActorCallTimeoutException;
@@ -51,12 +52,16 @@ import org.jspecify.annotations.Nullable;
  * there, or delivers it here when this silo owns it now. At most {@link #MAX_REROUTES} times, and only while
  * the view moved on or names another silo; otherwise the refusal is the call's outcome.
  * <p>
- * A call (or one-way message) the transport could not hand over to its target, so that it was not delivered
- * there (typically a silo that left and closed its transport while this silo's view still named it), is routed
+ * A call (or one-way message) the transport could not hand over to its target because it could not reach it
+ * ({@link NotHandedOver#isUnreached}), so that it was not delivered there (typically a silo that left and closed its
+ * transport while this silo's view still named it), is routed
  * again the same way, within the same bound of re-routes, when {@link UnsentCalls} says this silo has learnt
  * something since it sent it (its view moved on, or shows the target leaving, dead, gone or restarted, reading
  * membership again for at most {@link UnsentCalls#CATCH_UP_MILLIS} and never past the call's deadline);
- * otherwise it fails with a {@link SiloUnavailableException} that says why it was not routed again.
+ * otherwise it fails with a {@link SiloUnavailableException} that says why it was not routed again. The other
+ * failures of a send (back-pressure, an envelope too large, a refused handshake) are the call's outcome at once.
+ * <p>
+ * Whatever a step of routing a call again throws fails the call: it never waits for an outcome nothing completes.
  * <p>
  * A call whose outcome on the other silo is unknown, because the link it was written to broke before its answer
  * came or that silo was declared dead, left or restarted while the call waited, fails with a
@@ -151,7 +156,11 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     @Override
     public ActorLocation locate(ActorAddress address) {
-        ClusterView view = this.views.current();
+        return locate(address, this.views.current());
+    }
+
+    /** Locates an actor in a given view, so that a caller can judge the answer against that same view. */
+    private ActorLocation locate(ActorAddress address, ClusterView view) {
         PlacementStrategy strategy = this.silo.placements().strategyOf(address.typeName());
         String owner = strategy.usesDirectory() ? placedByDirectory(address, strategy, view)
                 : strategy.servesLocally() ? SiloChooser.choose(address, strategy, view, this.self, this.silo.isServing())
@@ -209,8 +218,17 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      */
     private void attempt(String siloId, ActorCall call, int reroutes, boolean retried,
             CompletableFuture<@Nullable Object> outcome) {
-        long sentWithVersion = this.views.current().version();
-        sendTo(siloId, call).whenComplete((result, failure) -> {
+        ClusterView view = this.views.current();
+        long sentWithVersion = view.version();
+        CompletableFuture<@Nullable Object> sent;
+        try {
+            sent = sendTo(siloId, call, view);
+        }
+        catch (RuntimeException ex) {
+            // A transport or codec that throws where it should fail a stage: the call is failed, not left waiting.
+            sent = CompletableFuture.failedFuture(ex);
+        }
+        sent.whenComplete((result, failure) -> {
             if (failure == null) {
                 outcome.complete(result);
                 return;
@@ -258,10 +276,9 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             return;
         }
         long seenVersion = this.views.current().version();
-        try {
-            this.executor.execute(() -> {
+        routeOn(() -> {
                 ClusterView located = this.views.current();
-                String target = locateForRetry(call, unknown, outcome);
+                String target = locateForRetry(call, located, unknown, outcome);
                 if (target == null || !target.equals(siloId)) {
                     sendRetry(target, siloId, call, reroutes, unknown, outcome);
                     return;
@@ -290,15 +307,37 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                         }
                     });
                 }
-                ready.whenCompleteAsync((readyNow, never) -> {
+                ready.whenComplete((readyNow, never) -> routeOn(() -> {
                     newerView.cancel(false);
-                    sendRetry(locateForRetry(call, unknown, outcome), siloId, call, reroutes, unknown, outcome);
-                }, this.executor);
+                    sendRetry(locateForRetry(call, this.views.current(), unknown, outcome), siloId, call, reroutes,
+                            unknown, outcome);
+                }, outcome, () -> unknown));
+            }, outcome, () -> unknown);
+    }
+
+    /**
+     * Runs a step of routing a call again on the executor. A step that throws fails the call with what it threw,
+     * and when the routing closed (the executor refuses the step) the call fails with the given failure: either
+     * way it does not wait for ever.
+     * @param step the step
+     * @param outcome the call's outcome
+     * @param ifClosed what the call fails with when the routing closed, made only then
+     */
+    private void routeOn(Runnable step, CompletableFuture<@Nullable Object> outcome,
+            Supplier<? extends Throwable> ifClosed) {
+        try {
+            this.executor.execute(() -> {
+                try {
+                    step.run();
+                }
+                catch (RuntimeException ex) {
+                    outcome.completeExceptionally(ex);
+                }
             });
         }
         catch (RejectedExecutionException ex) {
             // The routing closed: nothing routes the call any more.
-            outcome.completeExceptionally(unknown);
+            outcome.completeExceptionally(ifClosed.get());
         }
     }
 
@@ -306,10 +345,10 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      * Locates a call for its retry; a failure to locate it fails the call (with the unknown outcome suppressed)
      * and returns {@link #NOT_LOCATED}.
      */
-    private @Nullable String locateForRetry(ActorCall call, Throwable unknown,
+    private @Nullable String locateForRetry(ActorCall call, ClusterView view, Throwable unknown,
             CompletableFuture<@Nullable Object> outcome) {
         try {
-            return locate(call.address()).siloId();
+            return locate(call.address(), view).siloId();
         }
         catch (RuntimeException ex) {
             ex.addSuppressed(unknown);
@@ -352,20 +391,22 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
      */
     private void reroute(ActorCall call, NotDelivered refused, long sentWithVersion, int reroutes, boolean retried,
             CompletableFuture<@Nullable Object> outcome) {
-        Throwable refusal = refused.getCause();
+        Throwable refusal = Objects.requireNonNull(refused.getCause());
         long wait = Math.min(CATCH_UP_MILLIS, call.deadlineEpochMillis() - this.clock.millis());
         if (wait <= 0) {
             outcome.completeExceptionally(refusal);
             return;
         }
         this.silo.refreshIfOlderThan(refused.membershipVersion, this.views.current().version());
+        // Whether the wait ended with the version or at its timeout, the call is routed with the view there is then;
+        // only a closed routing fails it with the refusal (never once it may have been sent on).
         this.views.awaitVersion(refused.membershipVersion)
             .orTimeout(wait, TimeUnit.MILLISECONDS)
-            .whenCompleteAsync((caughtUp, late) -> {
+            .whenComplete((caughtUp, late) -> routeOn(() -> {
                 ClusterView view = this.views.current();
                 ActorLocation location;
                 try {
-                    location = locate(call.address());
+                    location = locate(call.address(), view);
                 }
                 catch (RuntimeException ex) {
                     outcome.completeExceptionally(ex);
@@ -384,13 +425,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 else {
                     attempt(target, call, reroutes, retried, outcome);
                 }
-            }, this.executor)
-            .whenComplete((ignored, rejected) -> {
-                if (rejected != null) {
-                    // The routing closed: nothing routes the call any more.
-                    outcome.completeExceptionally(refusal);
-                }
-            });
+            }, outcome, () -> refusal));
     }
 
     /**
@@ -407,12 +442,11 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                 outcome.completeExceptionally(notRoutedAgain(failure, whyNot));
                 return;
             }
-            try {
-                this.executor.execute(() -> {
+            routeOn(() -> {
                     ClusterView view = this.views.current();
                     String target;
                     try {
-                        target = locate(call.address()).siloId();
+                        target = locate(call.address(), view).siloId();
                     }
                     catch (RuntimeException ex) {
                         ex.addSuppressed(failure);
@@ -431,18 +465,16 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     else {
                         attempt(target, call, reroutes + 1, retried, outcome);
                     }
-                });
-            }
-            catch (RejectedExecutionException ex) {
-                // The routing closed: nothing routes the call any more.
-                outcome.completeExceptionally(failure);
-            }
+                }, outcome, () -> notRoutedAgain(failure, "the routing closed"));
         });
     }
 
     /** The failure of a call that could not be handed over and is not routed again, saying why not. */
     private static Throwable notRoutedAgain(Throwable failure, String whyNot) {
         if (!(failure instanceof SiloUnavailableException)) {
+            // Not made by this class (the send failures it marks are made SiloUnavailableExceptions): keep its
+            // type, and say why it was not routed again all the same.
+            failure.addSuppressed(new SiloUnavailableException("not routed again: " + whyNot));
             return failure;
         }
         return new SiloUnavailableException(failure.getMessage() + "; not routed again: " + whyNot,
@@ -478,9 +510,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         });
     }
 
-    private CompletableFuture<@Nullable Object> sendTo(String siloId, ActorCall call) {
+    private CompletableFuture<@Nullable Object> sendTo(String siloId, ActorCall call, ClusterView view) {
         MethodDescriptor method = call.method();
-        ClusterView view = this.views.current();
         SiloEntry target = view.membership().silos().get(siloId);
         if (target == null || target.status() == SiloStatus.DEAD) {
             return CompletableFuture.failedFuture(new SiloUnavailableException("Cannot send " + describe(call)
@@ -512,9 +543,12 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             CompletableFuture<@Nullable Object> sent = new CompletableFuture<>();
             this.messenger.send(Peer.of(target), message).whenComplete((ignored, failure) -> {
                 if (failure != null) {
-                    // The send stage fails only when the message was not handed over: it was not delivered.
-                    sent.completeExceptionally(new NotHandedOver(unreachable(call, siloId, Messenger.unwrap(failure)),
-                            Peer.of(target)));
+                    // The send stage fails only when the message was not handed over: it was not delivered. Only
+                    // a target that could not be reached makes it one to send elsewhere.
+                    Throwable cause = Messenger.unwrap(failure);
+                    Throwable reported = unreachable(call, siloId, cause);
+                    sent.completeExceptionally(NotHandedOver.isUnreached(cause)
+                            ? new NotHandedOver(reported, Peer.of(target)) : reported);
                 }
                 else {
                     sent.complete(null);

@@ -73,10 +73,13 @@ final class Messenger {
         Envelope envelope = envelope(target, message);
         CompletableFuture<Envelope> answer = this.pending.register(envelope.messageId(), target,
                 envelope.deadlineEpochMillis(), expired, description, true);
-        this.transport.send(target.address(), envelope).whenComplete((sent, failure) -> {
+        handOver(target.address(), envelope).whenComplete((sent, failure) -> {
             if (failure != null) {
-                // The send stage fails only when the envelope was not handed over: the call was not delivered.
-                this.pending.fail(envelope.messageId(), new NotHandedOver(unwrap(failure), target));
+                // The send stage fails only when the envelope was not handed over: the call was not delivered. Only
+                // a target that could not be reached makes it one the routing may send elsewhere.
+                Throwable cause = unwrap(failure);
+                this.pending.fail(envelope.messageId(),
+                        NotHandedOver.isUnreached(cause) ? new NotHandedOver(cause, target) : cause);
             }
         });
         return answer;
@@ -87,7 +90,7 @@ final class Messenger {
      * @return a stage completed once the transport has handed it over
      */
     CompletionStage<Void> send(Peer target, Message message) {
-        return this.transport.send(target.address(), envelope(target, message));
+        return handOver(target.address(), envelope(target, message));
     }
 
     /**
@@ -117,7 +120,7 @@ final class Messenger {
                 call.payload(), call.callChainId(), call.requestId(), call.metadata(), call.deadlineEpochMillis(),
                 Math.max(this.views.current().version(), call.membershipVersion()), call.forwardCount() + 1);
         if (call.kind() == Envelope.Kind.ONE_WAY) {
-            return this.transport.send(target.address(), relayed).<@Nullable Envelope>thenApply((sent) -> null)
+            return handOver(target.address(), relayed).<@Nullable Envelope>thenApply((sent) -> null)
                 .toCompletableFuture();
         }
         return awaitAnswer(target, relayed, expired, description, true).thenApply((answer) -> answer);
@@ -127,7 +130,7 @@ final class Messenger {
             Supplier<? extends Throwable> expired, String description, boolean marksDoubt) {
         CompletableFuture<Envelope> answer = this.pending.register(envelope.messageId(), target,
                 envelope.deadlineEpochMillis(), expired, description, marksDoubt);
-        this.transport.send(target.address(), envelope).whenComplete((sent, failure) -> {
+        handOver(target.address(), envelope).whenComplete((sent, failure) -> {
             if (failure != null) {
                 this.pending.fail(envelope.messageId(), unwrap(failure));
             }
@@ -152,11 +155,24 @@ final class Messenger {
                 listening(), request.sourceSiloId(), request.sourceEpoch(), request.actorType(), request.actorId(),
                 request.methodId(), payload, request.callChainId(), null, metadata, request.deadlineEpochMillis(),
                 this.views.current().version(), 0);
-        this.transport.send(request.sourceAddress(), answer).whenComplete((sent, failure) -> {
+        handOver(request.sourceAddress(), answer).whenComplete((sent, failure) -> {
             if (failure != null) {
                 logger.debug("Dropped {}: {}", answer, unwrap(failure).getMessage());
             }
         });
+    }
+
+    /**
+     * Hands an envelope to the transport: a transport that throws instead of failing the stage it returns fails
+     * the stage all the same, so that nothing waits for an answer to an envelope that was never sent.
+     */
+    private CompletionStage<Void> handOver(SiloAddress target, Envelope envelope) {
+        try {
+            return this.transport.send(target, envelope);
+        }
+        catch (RuntimeException ex) {
+            return CompletableFuture.failedFuture(ex);
+        }
     }
 
     private Envelope envelope(Peer target, Message message) {

@@ -5,7 +5,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.SiloEntry;
@@ -21,9 +20,9 @@ import org.jspecify.annotations.Nullable;
  * <p>
  * The call is routed again only when this silo has learnt something since it sent it: its view moved on from the
  * version it was sent with, or shows the target leaving ({@code SHUTTING_DOWN}), dead, gone or restarted. When
- * the view at the failure shows neither, membership is read again (at most once every
- * {@link #REFRESH_SPACING_MILLIS} for all such calls) and a newer version waited for, without
- * blocking a thread, for at most {@link ViewWaits#MAX_WAIT_MILLIS} and never past the call's deadline. A target
+ * the view at the failure shows neither, membership is read again and a newer version waited for, without
+ * blocking a thread, for at most {@link ViewWaits#MAX_WAIT_MILLIS} and never past the call's deadline: one read and
+ * one wait shared by all the calls that wait for the same version meanwhile. A target
  * that is still active in a view that did not move is simply unreachable from here (a cut link, a crashed silo
  * not yet voted dead): the transport's failure is then the call's outcome, as is a call already routed again
  * {@link ClusterRouter#MAX_REROUTES} times or whose deadline passed.
@@ -33,15 +32,6 @@ final class UnsentCalls {
     /** How long a call that could not be handed over waits at most for a newer view. */
     static final long CATCH_UP_MILLIS = ViewWaits.MAX_WAIT_MILLIS;
 
-    /**
-     * How far apart, at least, the reads of membership asked for by calls that could not be handed over are: a
-     * crashed silo not yet voted dead fails every call to it, and each would otherwise ask for a read of the table.
-     * A call that asks within this time of the last ask waits for the view that read brings, or the next one.
-     */
-    static final long REFRESH_SPACING_MILLIS = 50;
-
-    private static final long REFRESH_SPACING_NANOS = TimeUnit.MILLISECONDS.toNanos(REFRESH_SPACING_MILLIS);
-
     private final ViewTracker views;
 
     private final SiloBinding silo;
@@ -50,8 +40,11 @@ final class UnsentCalls {
 
     private final Executor executor;
 
-    /** When membership was last asked to be read again, in {@link System#nanoTime}. */
-    private final AtomicLong lastRefreshNanos = new AtomicLong(System.nanoTime() - REFRESH_SPACING_NANOS);
+    /**
+     * Guarded by this: the wait for a newer view that the calls which could not be handed over share, with the
+     * version it waits for; {@code null} before the first.
+     */
+    private @Nullable SharedWait shared;
 
     UnsentCalls(ViewTracker views, SiloBinding silo, Clock clock, Executor executor) {
         this.views = views;
@@ -83,28 +76,40 @@ final class UnsentCalls {
         if (learnt(view, target, sentWithVersion)) {
             return CompletableFuture.completedFuture(null);
         }
-        long wait = Math.min(CATCH_UP_MILLIS, remaining);
-        long now = System.nanoTime();
-        long last = this.lastRefreshNanos.get();
-        if (now - last >= REFRESH_SPACING_NANOS && this.lastRefreshNanos.compareAndSet(last, now)) {
-            this.silo.refreshIfOlderThan(view.version() + 1, view.version());
-        }
         CompletableFuture<@Nullable String> decided = new CompletableFuture<>();
-        try {
-            this.views.awaitVersion(view.version() + 1)
-                .orTimeout(wait, TimeUnit.MILLISECONDS)
-                .whenCompleteAsync((newer, late) -> decided.complete(decideAfterWait(call, target, sentWithVersion)),
-                        this.executor)
-                .whenComplete((ignored, rejected) -> {
-                    if (rejected != null) {
-                        decided.complete("the routing closed");
-                    }
-                });
-        }
-        catch (RejectedExecutionException ex) {
-            decided.complete("the routing closed");
-        }
+        newerThan(view.version()).copy()
+            .orTimeout(Math.min(CATCH_UP_MILLIS, remaining), TimeUnit.MILLISECONDS)
+            .whenComplete((newer, late) -> {
+                try {
+                    this.executor.execute(() -> decided.complete(decideAfterWait(call, target, sentWithVersion)));
+                }
+                catch (RejectedExecutionException ex) {
+                    decided.complete("the routing closed");
+                }
+            });
         return decided;
+    }
+
+    /**
+     * Returns the stage completed once this silo's view is newer than a version, failed after
+     * {@link #CATCH_UP_MILLIS}: one wait, and one read of membership asked for, shared by all the calls that wait
+     * for the same version meanwhile. A crashed silo not yet voted dead fails every call to it, and each would
+     * otherwise add a waiter of its own and ask for a read of the table; a call that joins a wait started a
+     * moment ago waits for the rest of it (the read that wait asked for came after the sends that failed before).
+     */
+    private CompletableFuture<ClusterView> newerThan(long version) {
+        long awaited = version + 1;
+        CompletableFuture<ClusterView> newer;
+        synchronized (this) {
+            SharedWait current = this.shared;
+            if (current != null && current.version() == awaited && !current.newer().isDone()) {
+                return current.newer();
+            }
+            newer = this.views.awaitVersion(awaited).orTimeout(CATCH_UP_MILLIS, TimeUnit.MILLISECONDS);
+            this.shared = new SharedWait(awaited, newer);
+        }
+        this.silo.refreshIfOlderThan(awaited, version);
+        return newer;
     }
 
     private @Nullable String decideAfterWait(ActorCall call, Peer target, long sentWithVersion) {
@@ -145,5 +150,9 @@ final class UnsentCalls {
         }
         SiloEntry entry = view.membership().silos().get(located);
         return entry != null && entry.epoch() == target.epoch() && entry.address().equals(target.address());
+    }
+
+    /** A wait for a version of the view, shared by the calls that wait for it. */
+    private record SharedWait(long version, CompletableFuture<ClusterView> newer) {
     }
 }

@@ -8,8 +8,8 @@ import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.ClusterViewSource;
 import dev.quark.cluster.membership.MembershipProvider;
 
-/** A view source that reads nothing by itself: views come when the test installs them. */
-final class HeldViewSource implements ClusterViewSource {
+/** A view source that reads nothing by itself: views come when the test installs them (or a subclass reads them). */
+class HeldViewSource implements ClusterViewSource {
 
     private final List<Consumer<ClusterView>> listeners = new CopyOnWriteArrayList<>();
 
