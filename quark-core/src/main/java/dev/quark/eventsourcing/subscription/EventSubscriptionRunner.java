@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -29,7 +31,8 @@ import dev.quark.lease.LeaseStore;
  * stand by and try to take the lease every poll interval. A node that loses the lease stops after the event it is
  * handling; a node that dies leaves the lease to expire, and another node takes over within about the lease duration
  * (plus a poll interval), resuming after the checkpoint. A node closed gracefully releases its leases, so another
- * takes over within a poll interval. The checkpoint write itself is not fenced: a node paused past its lease (a long
+ * takes over within a poll interval (the leases of handlers that outlive the close's stop timeouts excepted: those
+ * are left to expire). The checkpoint write itself is not fenced: a node paused past its lease (a long
  * GC pause) may handle one more event and write an older checkpoint after its successor moved on, which makes a later
  * owner deliver events again, never skip them.
  * <p>
@@ -40,11 +43,15 @@ import dev.quark.lease.LeaseStore;
  * <b>Failures.</b> A handler that throws, a feed that cannot be read or a checkpoint that cannot be saved is logged at
  * WARN (subscription, stream, version, feed position, attempt), counted ({@link EventSubscriptionMetrics#failed}), and
  * tried again on the same event after a {@link SubscriptionBackoff} (doubling, bounded); the subscription never skips
- * the event, keeps its lease meanwhile, and the other subscriptions go on.
+ * the event, keeps its lease meanwhile, and the other subscriptions go on. A handler's {@link Error} counts as a failure
+ * like an exception, except a {@link VirtualMachineError}; an interrupt the runner did not send (a handler throwing
+ * {@link InterruptedException} or leaving the flag set) is cleared and ignored. Should a subscription's thread end
+ * while the runner runs all the same (a {@link VirtualMachineError}), the subscription turns
+ * {@link SubscriptionState#FAILED} and its lease is released, so that another node takes it over.
  * <p>
  * Time comes from the injected clock, which judges the leases; {@link #followOnce} runs one step of one subscription
  * synchronously, so that tests drive the runner with a manual clock and lease scheduler; {@link #start()} runs the
- * steps on background threads until {@link #close()}.
+ * steps on background threads until {@link #close()}; a closed runner can be started again.
  */
 public final class EventSubscriptionRunner implements AutoCloseable {
 
@@ -53,35 +60,50 @@ public final class EventSubscriptionRunner implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(EventSubscriptionRunner.class);
 
-    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    private final EventFeed feed;
 
-    private final Map<String, SubscriptionFollower> followers = new LinkedHashMap<>();
+    private final LeaseStore leases;
 
-    private final LeaseKeeper keeper;
+    private final List<EventSubscriptionDefinition> definitions;
 
-    private final Object signal = new Object();
+    private final Duration pollInterval;
 
-    private final List<Thread> threads = new ArrayList<>();
+    private final Duration leaseDuration;
+
+    private final SubscriptionBackoff backoff;
+
+    private final Clock clock;
+
+    private final String owner;
+
+    private final EventSubscriptionMetrics metrics;
+
+    private final LeaseKeeper.@Nullable Scheduler scheduler;
+
+    private final Duration stopTimeout;
+
+    /** Guards starting and stopping; its condition wakes the pausing threads when the runner stops. */
+    private final ReentrantLock lock = new ReentrantLock();
+
+    private final Condition wake = this.lock.newCondition();
+
+    private volatile Generation generation;
 
     private boolean started;
 
-    private volatile boolean stopping;
-
     private EventSubscriptionRunner(Builder builder) {
-        LeaseKeeper.Builder keeper = LeaseKeeper.builder(builder.leases, builder.owner)
-            .duration(builder.leaseDuration)
-            .clock(builder.clock)
-            .listener((lease, loss) -> logger.warn("Event subscription runner '{}' lost {} ({}); it stops following "
-                    + "after the current event, and the lease's next holder resumes from the checkpoint",
-                    builder.owner, lease.resource(), loss));
-        if (builder.scheduler != null) {
-            keeper.scheduler(builder.scheduler);
-        }
-        this.keeper = keeper.build();
-        for (EventSubscriptionDefinition definition : builder.definitions) {
-            this.followers.put(definition.name(), new SubscriptionFollower(definition, RESOURCE + definition.name(),
-                    builder.feed, this.keeper, builder.backoff, builder.pollInterval, builder.clock, builder.metrics));
-        }
+        this.feed = builder.feed;
+        this.leases = builder.leases;
+        this.definitions = builder.definitions;
+        this.pollInterval = builder.pollInterval;
+        this.leaseDuration = builder.leaseDuration;
+        this.backoff = builder.backoff;
+        this.clock = builder.clock;
+        this.owner = builder.owner;
+        this.metrics = builder.metrics;
+        this.scheduler = builder.scheduler;
+        this.stopTimeout = builder.stopTimeout;
+        this.generation = new Generation();
     }
 
     /**
@@ -102,7 +124,7 @@ public final class EventSubscriptionRunner implements AutoCloseable {
      * @return the owner
      */
     public String owner() {
-        return this.keeper.owner();
+        return this.owner;
     }
 
     /**
@@ -110,7 +132,7 @@ public final class EventSubscriptionRunner implements AutoCloseable {
      * @return the names, in the order they were declared
      */
     public List<String> names() {
-        return List.copyOf(this.followers.keySet());
+        return this.definitions.stream().map(EventSubscriptionDefinition::name).toList();
     }
 
     /**
@@ -118,7 +140,7 @@ public final class EventSubscriptionRunner implements AutoCloseable {
      * @return the statuses, in the order the subscriptions were declared
      */
     public List<SubscriptionStatus> statuses() {
-        return this.followers.values().stream().map(SubscriptionFollower::status).toList();
+        return this.generation.followers.values().stream().map(SubscriptionFollower::status).toList();
     }
 
     /**
@@ -144,121 +166,201 @@ public final class EventSubscriptionRunner implements AutoCloseable {
     }
 
     /**
-     * Follows every subscription on a virtual thread of its own until {@link #close()}.
+     * Follows every subscription on a virtual thread of its own until {@link #close()}. Starting a runner that was
+     * closed (or halted) starts it afresh: new leases, each subscription resuming from its checkpoint.
      */
     public void start() {
-        synchronized (this.signal) {
-            if (this.started || this.stopping) {
+        this.lock.lock();
+        try {
+            Generation current = this.generation;
+            if (this.started && !current.stopping) {
                 return;
             }
-            this.started = true;
-            for (SubscriptionFollower follower : this.followers.values()) {
-                this.threads.add(Thread.ofVirtual()
-                    .name("quark-subscription-" + follower.name())
-                    .start(() -> follow(follower)));
+            if (current.stopping) {
+                current = new Generation();
+                this.generation = current;
             }
+            this.started = true;
+            for (SubscriptionFollower follower : current.followers.values()) {
+                Generation following = current;
+                current.threads.put(follower.name(), Thread.ofVirtual()
+                    .name("quark-subscription-" + follower.name())
+                    .start(() -> follow(following, follower)));
+            }
+        }
+        finally {
+            this.lock.unlock();
         }
         logger.info("Event subscription runner '{}' follows {}", owner(), names());
     }
 
     /**
-     * Returns whether the runner was started and not closed.
+     * Returns whether the runner was started and not closed since.
      * @return whether it runs
      */
     public boolean isRunning() {
-        synchronized (this.signal) {
-            return this.started && !this.stopping;
+        this.lock.lock();
+        try {
+            return this.started && !this.generation.stopping;
+        }
+        finally {
+            this.lock.unlock();
         }
     }
 
-    private void follow(SubscriptionFollower follower) {
-        while (!this.stopping) {
-            Duration delay;
-            try {
-                delay = follower.step();
+    /**
+     * Follows one subscription until the runner stops. Its thread ends early only on a {@link Throwable} that a step
+     * let through (a {@link VirtualMachineError}, or an {@link Error} of the feed): the subscription is then
+     * {@link SubscriptionState#FAILED} and its lease released, so that another node takes it over rather than this one
+     * keeping a lease that nobody follows.
+     */
+    private void follow(Generation following, SubscriptionFollower follower) {
+        Throwable death = null;
+        try {
+            while (!following.stopping) {
+                Duration delay;
+                try {
+                    delay = follower.step();
+                }
+                catch (RuntimeException ex) {
+                    logger.warn("Event subscription '{}' failed a step; trying again shortly", follower.name(), ex);
+                    delay = Duration.ofSeconds(1);
+                }
+                clearStrayInterrupt(following, follower);
+                if (!delay.isZero() && !pause(following, delay)) {
+                    return;
+                }
             }
-            catch (RuntimeException ex) {
-                logger.warn("Event subscription '{}' failed a step; trying again shortly", follower.name(), ex);
-                delay = Duration.ofSeconds(1);
-            }
-            if (!delay.isZero() && !pause(delay)) {
-                return;
+        }
+        catch (Throwable ex) {
+            death = ex;
+            throw ex;
+        }
+        finally {
+            if (!following.stopping) {
+                follower.died(death);
             }
         }
     }
 
     /**
-     * Waits, in real time, unless the runner stops.
-     * @return whether to go on
+     * Clears an interrupt that is not the runner's: only {@link #close()} interrupts the threads, and only while
+     * stopping; a flag left by a handler would otherwise end the thread's next wait and with it the subscription.
      */
-    private boolean pause(Duration delay) {
+    private static void clearStrayInterrupt(Generation following, SubscriptionFollower follower) {
+        if (!following.stopping && Thread.interrupted()) {
+            logger.warn("Event subscription '{}' found its thread interrupted while the runner runs (a handler left "
+                    + "the interrupt flag set?); cleared it and goes on", follower.name());
+        }
+    }
+
+    /**
+     * Waits, in real time, unless the runner stops; a {@link ReentrantLock}'s condition, so that a waiting virtual
+     * thread leaves its carrier.
+     * @return whether to go on: {@code false} only once the runner stops
+     */
+    private boolean pause(Generation following, Duration delay) {
         long deadline = System.nanoTime() + Math.min(delay.toNanos(), TimeUnit.DAYS.toNanos(1));
-        synchronized (this.signal) {
-            while (!this.stopping) {
+        this.lock.lock();
+        try {
+            while (!following.stopping) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return true;
                 }
                 try {
-                    TimeUnit.NANOSECONDS.timedWait(this.signal, left);
+                    this.wake.awaitNanos(left);
                 }
                 catch (InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                    return false;
+                    if (following.stopping) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                    logger.warn("Event subscription thread {} was interrupted while the runner runs; ignored",
+                            Thread.currentThread().getName());
                 }
             }
+            return false;
         }
-        return false;
+        finally {
+            this.lock.unlock();
+        }
     }
 
     /**
-     * Stops following: each subscription finishes the event it is handling (a handler still running after 10 seconds
-     * is interrupted), then the leases are released, so that another node takes the subscriptions over within its
-     * poll interval.
+     * Stops following: each subscription finishes the event it is handling, then the leases are released, so that
+     * another node takes the subscriptions over within its poll interval. Handlers still running a stop timeout (10
+     * seconds unless set) after the call are interrupted; the leases of the subscriptions whose threads still run after
+     * another stop timeout are not released but left to expire (a handler that ignores interrupts may still write), so that another node takes
+     * those over only after the lease duration.
      */
     @Override
     public void close() {
-        stopThreads();
-        this.keeper.close();
+        Generation stopped = stopThreads();
+        for (String stuck : stopped.stuck) {
+            stopped.keeper.lease(RESOURCE + stuck).ifPresent(stopped.keeper::forget);
+        }
+        stopped.keeper.close();
     }
 
     /**
-     * Stops following without releasing the leases: they expire on their own, as when the process dies. What a test
-     * does to a node it kills.
+     * Stops following without releasing the leases: they expire on their own, as when the process dies. A test hook:
+     * what a test does to a node it kills.
      */
     public void halt() {
-        stopThreads();
-        this.keeper.halt();
+        stopThreads().keeper.halt();
     }
 
-    private void stopThreads() {
-        List<Thread> running;
-        synchronized (this.signal) {
-            this.stopping = true;
-            this.signal.notifyAll();
-            running = List.copyOf(this.threads);
+    private Generation stopThreads() {
+        Generation stopping = this.generation;
+        Map<String, Thread> running;
+        this.lock.lock();
+        try {
+            stopping.stopping = true;
+            this.wake.signalAll();
+            running = new LinkedHashMap<>(stopping.threads);
         }
-        this.followers.values().forEach(SubscriptionFollower::stop);
-        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
-        for (Thread thread : running) {
+        finally {
+            this.lock.unlock();
+        }
+        stopping.followers.values().forEach(SubscriptionFollower::stop);
+        joinAll(running.values(), this.stopTimeout);
+        running.values().removeIf((thread) -> !thread.isAlive());
+        if (!running.isEmpty()) {
+            logger.warn("Event subscriptions {} still run {} after close; interrupting them: their next owner may "
+                    + "handle their events again", running.keySet(), this.stopTimeout);
+            running.values().forEach(Thread::interrupt);
+            joinAll(running.values(), this.stopTimeout);
+            running.values().removeIf((thread) -> !thread.isAlive());
+        }
+        if (!running.isEmpty()) {
+            logger.warn("Event subscriptions {} still run after being interrupted; their leases are left to expire "
+                    + "rather than released, so that no other node follows them while they run", running.keySet());
+        }
+        stopping.stuck.addAll(running.keySet());
+        stopping.followers.values().forEach(SubscriptionFollower::stopped);
+        return stopping;
+    }
+
+    /** Joins the threads within one deadline shared by all. */
+    private static void joinAll(Collection<Thread> threads, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Thread thread : threads) {
             try {
-                if (!thread.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
-                    logger.warn("Event subscription thread {} still runs {} after close; interrupting it: the "
-                            + "subscription's next owner may handle its event again", thread.getName(), STOP_TIMEOUT);
-                    thread.interrupt();
-                    thread.join(STOP_TIMEOUT);
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !thread.join(Duration.ofNanos(left))) {
+                    return;
                 }
             }
             catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
-                break;
+                return;
             }
         }
-        this.followers.values().forEach(SubscriptionFollower::stopped);
     }
 
     private SubscriptionFollower follower(String name) {
-        @Nullable SubscriptionFollower follower = this.followers.get(name);
+        @Nullable SubscriptionFollower follower = this.generation.followers.get(name);
         if (follower == null) {
             throw new IllegalArgumentException("No event subscription named '" + name + "'; this runner follows "
                     + names());
@@ -272,9 +374,50 @@ public final class EventSubscriptionRunner implements AutoCloseable {
     }
 
     /**
+     * One run of the runner, from {@link #start()} (or building) to {@link #close()}: its keeper, its followers and
+     * their threads. A runner started again after a close runs a new generation.
+     */
+    private final class Generation {
+
+        private final LeaseKeeper keeper;
+
+        private final Map<String, SubscriptionFollower> followers = new LinkedHashMap<>();
+
+        /** Guarded by the runner's lock. */
+        private final Map<String, Thread> threads = new LinkedHashMap<>();
+
+        /** The subscriptions whose threads outlived the close. */
+        private final List<String> stuck = new ArrayList<>();
+
+        private volatile boolean stopping;
+
+        private Generation() {
+            EventSubscriptionRunner runner = EventSubscriptionRunner.this;
+            LeaseKeeper.Builder builder = LeaseKeeper.builder(runner.leases, runner.owner)
+                .duration(runner.leaseDuration)
+                .clock(runner.clock)
+                .listener((lease, loss) -> logger.warn("Event subscription runner '{}' lost {} ({}); it stops "
+                        + "following after the current event, and the lease's next holder resumes from the "
+                        + "checkpoint", runner.owner, lease.resource(), loss));
+            if (runner.scheduler != null) {
+                builder.scheduler(runner.scheduler);
+            }
+            this.keeper = builder.build();
+            for (EventSubscriptionDefinition definition : runner.definitions) {
+                this.followers.put(definition.name(), new SubscriptionFollower(definition,
+                        RESOURCE + definition.name(), runner.feed, this.keeper, runner.backoff, runner.pollInterval,
+                        runner.clock, runner.metrics));
+            }
+        }
+    }
+
+    /**
      * Builds an {@link EventSubscriptionRunner}.
      */
     public static final class Builder {
+
+        /** The longest owner name, the lease stores' limit. */
+        public static final int MAX_OWNER_LENGTH = 255;
 
         private final EventFeed feed;
 
@@ -295,6 +438,8 @@ public final class EventSubscriptionRunner implements AutoCloseable {
         private EventSubscriptionMetrics metrics = EventSubscriptionMetrics.NONE;
 
         private LeaseKeeper.@Nullable Scheduler scheduler;
+
+        private Duration stopTimeout = Duration.ofSeconds(10);
 
         private Builder(EventFeed feed, LeaseStore leases, Collection<EventSubscriptionDefinition> definitions) {
             this.feed = Objects.requireNonNull(feed, "feed must not be null");
@@ -330,11 +475,17 @@ public final class EventSubscriptionRunner implements AutoCloseable {
         /**
          * Sets the duration of the subscriptions' leases, about how long another node waits to take over from a
          * node that died; 30 seconds unless set.
-         * @param leaseDuration the duration
+         * @param leaseDuration the duration, at least 1 millisecond
          * @return this builder
+         * @throws IllegalArgumentException naming the value when it is shorter than 1 millisecond
          */
         public Builder leaseDuration(Duration leaseDuration) {
-            this.leaseDuration = Objects.requireNonNull(leaseDuration, "leaseDuration must not be null");
+            Objects.requireNonNull(leaseDuration, "leaseDuration must not be null");
+            if (leaseDuration.compareTo(Duration.ofMillis(1)) < 0) {
+                throw new IllegalArgumentException("Event subscription leaseDuration must be at least 1ms, was "
+                        + leaseDuration);
+            }
+            this.leaseDuration = leaseDuration;
             return this;
         }
 
@@ -360,11 +511,18 @@ public final class EventSubscriptionRunner implements AutoCloseable {
 
         /**
          * Sets the owner name of the leases, unique per node; a random one unless set.
-         * @param owner the owner
+         * @param owner the owner, not blank, at most {@value #MAX_OWNER_LENGTH} characters
          * @return this builder
+         * @throws IllegalArgumentException naming the value when it is blank or too long
          */
         public Builder owner(String owner) {
-            this.owner = Objects.requireNonNull(owner, "owner must not be null");
+            Objects.requireNonNull(owner, "owner must not be null");
+            if (owner.isBlank() || owner.length() > MAX_OWNER_LENGTH) {
+                throw new IllegalArgumentException("Event subscription runner owner '" + abbreviate(owner) + "' must not be blank "
+                        + "and at most " + MAX_OWNER_LENGTH + " characters long (the node id, "
+                        + "quark.eventstore.subscriptions.node-id), was " + owner.length() + " characters");
+            }
+            this.owner = owner;
             return this;
         }
 
@@ -386,6 +544,26 @@ public final class EventSubscriptionRunner implements AutoCloseable {
         public Builder scheduler(LeaseKeeper.Scheduler scheduler) {
             this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
             return this;
+        }
+
+        /**
+         * Sets how long {@link EventSubscriptionRunner#close()} waits for the handlers running to finish before it
+         * interrupts them, and again after that before it gives up on them (leaving their leases to expire); 10
+         * seconds unless set.
+         * @param stopTimeout the timeout, positive
+         * @return this builder
+         */
+        public Builder stopTimeout(Duration stopTimeout) {
+            Objects.requireNonNull(stopTimeout, "stopTimeout must not be null");
+            if (stopTimeout.isNegative() || stopTimeout.isZero()) {
+                throw new IllegalArgumentException("Event subscription stopTimeout must be positive, was " + stopTimeout);
+            }
+            this.stopTimeout = stopTimeout;
+            return this;
+        }
+
+        private static String abbreviate(String value) {
+            return (value.length() <= 64) ? value : value.substring(0, 64) + "...";
         }
 
         /**

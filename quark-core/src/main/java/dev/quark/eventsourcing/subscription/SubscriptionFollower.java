@@ -82,7 +82,10 @@ final class SubscriptionFollower {
     Duration step() {
         Instant now = this.clock.instant();
         if (this.retryAt != null && now.isBefore(this.retryAt)) {
-            return Duration.between(now, this.retryAt);
+            if (heldLease(now) != null) {
+                return Duration.between(now, this.retryAt);
+            }
+            // Lost during the back-off: stand by (or take the lease again at once if it is free).
         }
         if (heldLease(now) == null && acquire() == null) {
             return this.pollInterval;
@@ -102,11 +105,19 @@ final class SubscriptionFollower {
                 try {
                     this.definition.handler().handle(event);
                 }
-                catch (Exception ex) {
-                    if (ex instanceof InterruptedException) {
+                catch (VirtualMachineError ex) {
+                    throw ex;
+                }
+                catch (Throwable ex) {
+                    // An Error (an AssertionError, a LinkageError) fails the event like an exception: tried again.
+                    if (ex instanceof InterruptedException && this.stopping) {
                         Thread.currentThread().interrupt();
                     }
                     return failed(describe(event), ex);
+                }
+                if (!this.stopping && Thread.interrupted()) {
+                    logger.warn("Event subscription '{}' handler left the interrupt flag set on {}; cleared it",
+                            name(), describe(event));
                 }
                 this.feed.saveCheckpoint(name(), event.position());
                 this.position = event.position();
@@ -137,11 +148,11 @@ final class SubscriptionFollower {
         try {
             lease = this.keeper.acquire(this.resource);
         }
-        catch (IllegalStateException ex) {
-            // The keeper is closed: the runner is stopping.
-            return null;
-        }
         catch (RuntimeException ex) {
+            if (this.stopping) {
+                // The keeper is closed or closing: the runner is stopping.
+                return null;
+            }
             logger.warn("Event subscription '{}' could not ask for its lease; trying again in {}", name(),
                     this.pollInterval, ex);
             this.state = SubscriptionState.STANDBY;
@@ -165,7 +176,7 @@ final class SubscriptionFollower {
         this.metrics.handled(name(), lateness.isNegative() ? Duration.ZERO : lateness);
     }
 
-    private Duration failed(String what, Exception ex) {
+    private Duration failed(String what, Throwable ex) {
         int attempt = ++this.failures;
         Duration delay = this.backoff.delayAfter(attempt);
         this.retryAt = this.clock.instant().plus(delay);
@@ -192,7 +203,30 @@ final class SubscriptionFollower {
     }
 
     void stopped() {
-        this.state = SubscriptionState.STOPPED;
+        if (this.state != SubscriptionState.FAILED) {
+            this.state = SubscriptionState.STOPPED;
+        }
+    }
+
+    /**
+     * The subscription's thread ended while the runner runs: something a step let through (a
+     * {@link VirtualMachineError}, an {@link Error} of the feed). Marks the subscription failed and releases its lease,
+     * so that another node follows it rather than nobody while this node keeps renewing the lease.
+     * @param cause what ended the thread, {@code null} when unknown
+     */
+    void died(@Nullable Throwable cause) {
+        this.state = SubscriptionState.FAILED;
+        this.lastError = truncate("the subscription's thread ended: " + cause);
+        this.metrics.failed(name());
+        try {
+            logger.error("Event subscription '{}' stopped following on '{}': its thread ended; releasing its lease so "
+                    + "that another node takes it over (restart this node to follow it here again)", name(),
+                    this.keeper.owner(), cause);
+            this.keeper.lease(this.resource).ifPresent(this.keeper::release);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Event subscription '{}' could not release its lease; it expires on its own", name(), ex);
+        }
     }
 
     SubscriptionStatus status() {

@@ -6,7 +6,7 @@ package dev.quark.eventsourcing.subscription;
  *   STANDBY ──lease acquired──▶ FOLLOWING ◀──event handled──┐
  *      ▲                          │   │                      │
  *      └──────lease lost──────────┘   └──handler failed──▶ RETRYING (same event, after a back-off)
- *   any ──runner closed──▶ STOPPED
+ *   any ──runner closed──▶ STOPPED      any ──thread ended by an Error──▶ FAILED (lease released)
  * </pre>
  */
 public enum SubscriptionState {
@@ -24,5 +24,12 @@ public enum SubscriptionState {
     RETRYING,
 
     /** The runner was closed. */
-    STOPPED
+    STOPPED,
+
+    /**
+     * The subscription's thread ended while the runner runs (a {@link VirtualMachineError} such as an
+     * {@link OutOfMemoryError}, or an {@link Error} out of the feed): this node released the lease and no longer follows
+     * the subscription until the runner is started again; another node takes it over. The health indicator is down.
+     */
+    FAILED
 }

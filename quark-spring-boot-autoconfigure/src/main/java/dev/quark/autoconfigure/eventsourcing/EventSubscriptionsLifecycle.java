@@ -7,7 +7,8 @@ import org.springframework.context.SmartLifecycle;
 /**
  * Starts the {@link EventSubscriptionRunner} once the context is refreshed and closes it with the context: each
  * subscription finishes its current event and the runner releases its leases, so that another node takes over within
- * its poll interval.
+ * its poll interval. Restartable: a {@link #start()} after {@link #stop()} starts the runner afresh (new leases, each
+ * subscription resuming from its checkpoint).
  */
 final class EventSubscriptionsLifecycle implements SmartLifecycle {
 

@@ -1,6 +1,7 @@
 package dev.quark.autoconfigure.health;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -9,6 +10,7 @@ import org.springframework.boot.health.contributor.Health;
 
 import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.subscription.EventSubscriptionRunner;
+import dev.quark.eventsourcing.subscription.SubscriptionState;
 import dev.quark.eventsourcing.subscription.SubscriptionStatus;
 
 /**
@@ -16,7 +18,9 @@ import dev.quark.eventsourcing.subscription.SubscriptionStatus;
  * its state ({@code FOLLOWING} on the node that holds its lease, {@code STANDBY} on the others, {@code RETRYING} while
  * its handler fails on an event), its position, the failures in a row and the last error. A failing handler does not
  * make the node down (it is retried, and restarting the node would not help it): watch the {@code RETRYING} state or
- * the {@code quark.eventstore.subscription.failures} counter. Out of service once the runner stopped.
+ * the {@code quark.eventstore.subscription.failures} counter. Down when a subscription is {@code FAILED}: its thread
+ * ended while the runner runs (a {@link VirtualMachineError}), so this node no longer follows it (it released the
+ * lease, another node takes over) until it is restarted. Out of service once the runner stopped.
  */
 public class EventSubscriptionsHealthIndicator extends AbstractHealthIndicator {
 
@@ -35,7 +39,8 @@ public class EventSubscriptionsHealthIndicator extends AbstractHealthIndicator {
     protected void doHealthCheck(Health.Builder builder) {
         builder.withDetail("owner", this.runner.owner());
         Map<String, Object> subscriptions = new LinkedHashMap<>();
-        for (SubscriptionStatus status : this.runner.statuses()) {
+        List<SubscriptionStatus> statuses = this.runner.statuses();
+        for (SubscriptionStatus status : statuses) {
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("state", status.state().name());
             FeedPosition position = status.position();
@@ -50,11 +55,16 @@ public class EventSubscriptionsHealthIndicator extends AbstractHealthIndicator {
             subscriptions.put(status.name(), details);
         }
         builder.withDetail("subscriptions", subscriptions);
-        if (this.runner.isRunning()) {
-            builder.up();
+        boolean failed = statuses.stream()
+            .anyMatch((status) -> status.state() == SubscriptionState.FAILED);
+        if (!this.runner.isRunning()) {
+            builder.outOfService();
+        }
+        else if (failed) {
+            builder.down();
         }
         else {
-            builder.outOfService();
+            builder.up();
         }
     }
 }

@@ -4,10 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.quark.autoconfigure.backend.BackendSelection;
+import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.autoconfigure.backend.QuarkBackendResolver;
+import dev.quark.eventsourcing.EventSubscriptionDefinition;
 
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.core.env.Environment;
 
@@ -19,8 +22,8 @@ import org.springframework.core.env.Environment;
 public final class LeaseBackends {
 
     /**
-     * The areas that claim work with leases; reminders only with the cluster on, the event store only with its
-     * subscriptions on (they follow each subscription on one node through a lease).
+     * The areas that claim work with leases; reminders only with the cluster on, the event store only with
+     * subscriptions declared and on (they follow each subscription on one node through a lease).
      */
     static final List<String> AREAS = List.of("jobs", "durabletasks", "messaging", "reminders", "eventstore");
 
@@ -37,13 +40,27 @@ public final class LeaseBackends {
 
     private final Binder binder;
 
+    private final @Nullable ListableBeanFactory beans;
+
     /**
-     * Creates the lease backends of the given environment.
+     * Creates the lease backends of the given environment, not knowing the application's beans: the event store then
+     * counts as using leases whenever its subscriptions are not turned off and it has a feed.
      * @param environment the application's environment
      */
     public LeaseBackends(Environment environment) {
+        this(environment, null);
+    }
+
+    /**
+     * Creates the lease backends of the given environment and beans: the event store counts as using leases only
+     * when an {@link EventSubscriptionDefinition} bean is defined.
+     * @param environment the application's environment
+     * @param beans the application's bean factory, {@code null} when unknown
+     */
+    public LeaseBackends(Environment environment, @Nullable ListableBeanFactory beans) {
         this.resolver = new QuarkBackendResolver(environment);
         this.binder = Binder.get(environment);
+        this.beans = beans;
     }
 
     /**
@@ -68,7 +85,9 @@ public final class LeaseBackends {
 
     /**
      * Returns the lease backends that the areas in use need, one per area: every area that claims work with
-     * leases, reminders only with the cluster on ({@code quark.cluster.enabled}), the event store unless it or its
+     * leases, reminders only with the cluster on ({@code quark.cluster.enabled}), the event store only for its
+     * subscriptions: when {@link EventSubscriptionDefinition} beans are defined (known only with the bean factory),
+     * the store has a global feed (not on Redis, where subscriptions fail start-up anyway) and neither it nor its
      * subscriptions are turned off ({@code quark.eventstore.enabled}, {@code quark.eventstore.subscriptions.enabled}).
      * @return the selections
      */
@@ -88,8 +107,20 @@ public final class LeaseBackends {
         }
         if (EVENT_STORE.equals(area)) {
             return EVENT_SUBSCRIPTIONS_SWITCHES.stream()
-                .allMatch((property) -> this.binder.bind(property, Boolean.class).orElse(true));
+                .allMatch((property) -> this.binder.bind(property, Boolean.class).orElse(true))
+                    && this.resolver.resolve(EVENT_STORE).backend() != QuarkBackend.REDIS
+                    && subscriptionsDeclared();
         }
         return true;
+    }
+
+    /**
+     * Whether an {@link EventSubscriptionDefinition} bean is defined, by type, without creating beans; as with
+     * {@code @ConditionalOnBean}, only the definitions registered so far count (the application's own, and those of
+     * auto-configurations that ran before the leases').
+     */
+    private boolean subscriptionsDeclared() {
+        return (this.beans == null)
+                || this.beans.getBeanNamesForType(EventSubscriptionDefinition.class, true, false).length > 0;
     }
 }

@@ -28,7 +28,7 @@ class OnLeaseBackendCondition extends SpringBootCondition {
         QuarkBackend backend = annotation.getEnum("value", QuarkBackend.class);
         ConditionMessage.Builder message = ConditionMessage.forCondition(ConditionalOnLeaseBackend.class,
                 "(" + backend.propertyValue() + ")");
-        LeaseBackends backends = new LeaseBackends(context.getEnvironment());
+        LeaseBackends backends = new LeaseBackends(context.getEnvironment(), context.getBeanFactory());
         List<BackendSelection> selections = backends.inUse();
         List<BackendSelection> matching = selections.stream().filter((selection) -> selection.backend() == backend).toList();
         if (matching.isEmpty()) {

@@ -34,7 +34,7 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
  * Auto-configuration of the {@link LeaseStore}s that the areas claiming work with leases (jobs, durable tasks,
- * messaging, and reminders with the cluster on) share: the one place lease stores are declared.
+ * messaging, reminders with the cluster on, and event subscriptions when some are declared) share: the one place lease stores are declared.
  * <p>
  * An area's leases live on the area's own backend ({@code quark.<area>.backend}, else {@code quark.backend}, else
  * {@code memory}), unless {@code quark.leases.backend} is set, which then holds the leases of every area (see

@@ -36,6 +36,10 @@ public class MicrometerEventSubscriptionMetrics implements EventSubscriptionMetr
 
     private final Map<String, Meters> meters = new ConcurrentHashMap<>();
 
+    /**
+     * Creates the metrics, registering each subscription's meters on first use.
+     * @param registry where the meters are registered
+     */
     public MicrometerEventSubscriptionMetrics(MeterRegistry registry) {
         this.registry = registry;
     }

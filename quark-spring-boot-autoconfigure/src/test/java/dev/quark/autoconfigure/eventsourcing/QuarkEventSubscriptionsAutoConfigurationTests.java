@@ -21,7 +21,9 @@ import dev.quark.eventsourcing.subscription.EventSubscriptionRunner;
 import dev.quark.eventsourcing.subscription.SubscriptionState;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -108,14 +110,20 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
             .run((context) -> {
                 MeterRegistry registry = context.getBean(MeterRegistry.class);
                 append(context, stream);
-                await().atMost(Duration.ofSeconds(30))
-                    .until(() -> registry.find(MicrometerEventSubscriptionMetrics.EVENTS)
+                // The meters are updated after the handler returns: wait for the counts, not just the meters.
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    assertThat(HANDLED).anyMatch((event) -> event.stream().equals(stream));
+                    Counter events = registry.find(MicrometerEventSubscriptionMetrics.EVENTS)
                         .tag("subscription", "balances")
-                        .counter() != null && HANDLED.stream().anyMatch((event) -> event.stream().equals(stream)));
-                assertThat(registry.get(MicrometerEventSubscriptionMetrics.EVENTS).tag("subscription", "balances")
-                    .counter().count()).isGreaterThanOrEqualTo(1);
-                assertThat(registry.get(MicrometerEventSubscriptionMetrics.LATENESS).tag("subscription", "balances")
-                    .timer().count()).isGreaterThanOrEqualTo(1);
+                        .counter();
+                    Timer lateness = registry.find(MicrometerEventSubscriptionMetrics.LATENESS)
+                        .tag("subscription", "balances")
+                        .timer();
+                    assertThat(events).isNotNull();
+                    assertThat(events.count()).isGreaterThanOrEqualTo(1);
+                    assertThat(lateness).isNotNull();
+                    assertThat(lateness.count()).isGreaterThanOrEqualTo(1);
+                });
             });
     }
 
@@ -172,6 +180,73 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
         this.contextRunner.withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
             .withBean("ownRunner", EventSubscriptionRunner.class, () -> own)
             .run((context) -> assertThat(context.getBean(EventSubscriptionRunner.class)).isSameAs(own));
+    }
+
+    @Test
+    void theLifecycleStartsTheSubscriptionsAgainAfterAStop() {
+        String stream = "orders/" + UUID.randomUUID();
+        this.contextRunner.withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> {
+                EventSubscriptionsLifecycle lifecycle = context.getBean(EventSubscriptionsLifecycle.class);
+                EventSubscriptionRunner runner = context.getBean(EventSubscriptionRunner.class);
+                lifecycle.stop();
+                assertThat(lifecycle.isRunning()).isFalse();
+                lifecycle.start();
+                assertThat(lifecycle.isRunning()).isTrue();
+                append(context, stream);
+                await().atMost(Duration.ofSeconds(30))
+                    .until(() -> HANDLED.stream().anyMatch((event) -> event.stream().equals(stream)));
+                assertThat(runner.status("balances").state()).isEqualTo(SubscriptionState.FOLLOWING);
+            });
+    }
+
+    @Test
+    void aSubscriptionWhoseThreadEndedMakesTheHealthDown() {
+        String stream = "orders/" + UUID.randomUUID();
+        this.contextRunner
+            .withBean("broken", EventSubscriptionDefinition.class, () -> EventSubscriptionDefinition.of("broken",
+                    (event) -> {
+                        if (event.stream().equals(stream)) {
+                            throw new InternalError("the JVM is in trouble");
+                        }
+                    }))
+            .run((context) -> {
+                EventSubscriptionRunner runner = context.getBean(EventSubscriptionRunner.class);
+                append(context, stream);
+                // The error ends the thread as uncaught: it is what the test is about, not a failure of the wait.
+                await().dontCatchUncaughtExceptions()
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> runner.status("broken").state() == SubscriptionState.FAILED);
+                Health health = context.getBean(EventSubscriptionsHealthIndicator.class).health();
+                assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+                assertThat(health.getDetails().get("subscriptions").toString()).contains("broken={state=FAILED");
+            });
+    }
+
+    @Test
+    void theEventStoreNeedsALeaseStoreOnlyForDeclaredSubscriptions() {
+        ApplicationContextRunner otherAreasOnRedis = this.contextRunner
+            .withPropertyValues("quark.backend=redis", "quark.eventstore.backend=memory")
+            .withBean(RedisConnectionFactory.class, LettuceConnectionFactory::new);
+        otherAreasOnRedis.run((context) -> assertThat(context).hasNotFailed()
+            .doesNotHaveBean(QuarkLeasesAutoConfiguration.MEMORY_LEASE_STORE));
+        otherAreasOnRedis.withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> assertThat(context).hasNotFailed()
+                .hasBean(QuarkLeasesAutoConfiguration.MEMORY_LEASE_STORE));
+        this.contextRunner.withPropertyValues("quark.backend=memory", "quark.eventstore.backend=redis")
+            .withBean(RedisConnectionFactory.class, LettuceConnectionFactory::new)
+            .run((context) -> assertThat(context).hasNotFailed()
+                .doesNotHaveBean(QuarkLeasesAutoConfiguration.REDIS_LEASE_STORE));
+    }
+
+    @Test
+    void aNodeIdLongerThanALeaseOwnerFailsStartUpNamingTheLimit() {
+        this.contextRunner.withPropertyValues("quark.eventstore.subscriptions.node-id=" + "n".repeat(256))
+            .withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> assertThat(context.getStartupFailure()).rootCause()
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at most 255 characters long")
+                .hasMessageContaining("quark.eventstore.subscriptions.node-id"));
     }
 
     @Test

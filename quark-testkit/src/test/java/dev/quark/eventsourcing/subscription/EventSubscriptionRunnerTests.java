@@ -2,7 +2,9 @@ package dev.quark.eventsourcing.subscription;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -14,6 +16,10 @@ import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.eventsourcing.memory.InMemoryEventStore;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseHolder;
+import dev.quark.lease.LeaseRenewal;
+import dev.quark.lease.LeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
@@ -239,6 +245,129 @@ class EventSubscriptionRunnerTests {
         EventSubscriptionRunner runner = runner("node-1", EventSubscriptionDefinition.of("balances", handler));
         assertThatIllegalArgumentException().isThrownBy(() -> runner.followOnce("totals"))
             .withMessage("No event subscription named 'totals'; this runner follows [balances]");
+    }
+
+    @Test
+    void aHandlersErrorFailsTheEventLikeAnExceptionAndTheEventIsTriedAgain() {
+        append("a", 1);
+        AtomicInteger failuresLeft = new AtomicInteger(1);
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionDefinition.of("projection", (event) -> {
+            if (failuresLeft.getAndDecrement() > 0) {
+                throw new AssertionError("projection invariant broken");
+            }
+            handled.add(id(event));
+        }));
+        assertThat(runner.followOnce("projection")).isEqualTo(Duration.ofSeconds(1));
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.RETRYING);
+        assertThat(runner.status("projection").lastError()).contains("AssertionError", "projection invariant broken");
+        this.clock.advance(Duration.ofSeconds(1));
+        runner.followOnce("projection");
+        assertThat(handled).containsExactly("a#1");
+    }
+
+    @Test
+    void aLeaseStoreRefusingTheAcquisitionWithAnIllegalStateExceptionIsRecordedNotSwallowed() {
+        LeaseStore refusing = new ForwardingLeaseStore(this.leases) {
+            @Override
+            public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+                throw new IllegalStateException("lease table missing");
+            }
+        };
+        EventSubscriptionRunner runner = EventSubscriptionRunner
+            .builder(this.store, refusing, List.of(EventSubscriptionDefinition.of("projection", (event) -> { })))
+            .owner("node-1")
+            .clock(this.clock)
+            .scheduler((at, task) -> this.scheduler.schedule(at, task)::cancel)
+            .build();
+        this.runners.add(runner);
+        assertThat(runner.followOnce("projection")).isEqualTo(POLL);
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+        assertThat(runner.status("projection").lastError()).contains("lease table missing");
+    }
+
+    @Test
+    void aNodeThatLosesItsLeaseDuringABackOffStandsBy() {
+        append("a", 1);
+        EventSubscriptionRunner first = EventSubscriptionRunner
+            .builder(this.store, this.leases, List.of(EventSubscriptionDefinition.of("projection", (event) -> {
+                throw new IllegalStateException("projection database away");
+            })))
+            .owner("node-1")
+            .leaseDuration(LEASE)
+            .backoff(new SubscriptionBackoff(Duration.ofMinutes(5), Duration.ofMinutes(5)))
+            .clock(this.clock)
+            .scheduler((at, task) -> this.scheduler.schedule(at, task)::cancel)
+            .build();
+        this.runners.add(first);
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner second = runner("node-2",
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        first.followOnce("projection");
+        assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.RETRYING);
+        this.clock.advance(LEASE.plusSeconds(1));            // no renewal ran: the lease expired
+        second.followOnce("projection");
+        assertThat(handled).containsExactly("a#1");
+        assertThat(first.followOnce("projection")).isEqualTo(POLL);
+        assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+    }
+
+    @Test
+    void badRunnerSettingsAreRefusedNamingTheValue() {
+        EventSubscriptionRunner.Builder builder = EventSubscriptionRunner.builder(this.store, this.leases, List.of());
+        assertThatIllegalArgumentException().isThrownBy(() -> builder.leaseDuration(Duration.ZERO))
+            .withMessage("Event subscription leaseDuration must be at least 1ms, was PT0S");
+        assertThatIllegalArgumentException().isThrownBy(() -> builder.owner(" "))
+            .withMessageStartingWith("Event subscription runner owner ' ' must not be blank and at most 255");
+        assertThatIllegalArgumentException().isThrownBy(() -> builder.owner("n".repeat(256)))
+            .withMessageContaining("was 256 characters");
+        assertThatIllegalArgumentException().isThrownBy(() -> builder.stopTimeout(Duration.ZERO))
+            .withMessage("Event subscription stopTimeout must be positive, was PT0S");
+    }
+
+    /** Forwards every call to another store; tests override the call they break. */
+    private static class ForwardingLeaseStore implements LeaseStore {
+
+        private final LeaseStore delegate;
+
+        ForwardingLeaseStore(LeaseStore delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public Optional<Lease> tryAcquire(String resource, String owner, Duration duration) {
+            return this.delegate.tryAcquire(resource, owner, duration);
+        }
+
+        @Override
+        public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+            return this.delegate.tryAcquireAny(resources, max, owner, duration);
+        }
+
+        @Override
+        public Optional<Lease> renew(Lease lease, Duration duration) {
+            return this.delegate.renew(lease, duration);
+        }
+
+        @Override
+        public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
+            return this.delegate.renewAll(leases, duration);
+        }
+
+        @Override
+        public boolean release(Lease lease) {
+            return this.delegate.release(lease);
+        }
+
+        @Override
+        public List<Lease> releaseAll(Collection<Lease> leases) {
+            return this.delegate.releaseAll(leases);
+        }
+
+        @Override
+        public Optional<LeaseHolder> holder(String resource) {
+            return this.delegate.holder(resource);
+        }
     }
 
     private static final class CountingMetrics implements EventSubscriptionMetrics {

@@ -37,13 +37,18 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Runners on real PostgreSQL, as two nodes would run them: the feed and checkpoints in {@link JdbcEventStore}, the
- * leases in {@link JdbcLeaseStore}, background threads in real time with a short lease. Each test follows the streams
- * of its own (the schema's feed holds the other tests' events too).
+ * leases in {@link JdbcLeaseStore}, background threads in real time. Each test follows the streams of its own (the
+ * schema's feed holds the other tests' events too). The lease is 30 seconds where no takeover is tested, so that a
+ * renewal stalled by a loaded machine does not hand a subscription over (which may deliver an event twice, as
+ * documented); only the takeover test uses a short one, and asserts what holds under any hand-over: no event skipped,
+ * each node in feed order.
  */
 @Timeout(180)
 class JdbcEventSubscriptionRunnerTests {
 
-    private static final Duration LEASE = Duration.ofSeconds(4);
+    private static final Duration LEASE = Duration.ofSeconds(30);
+
+    private static final Duration SHORT_LEASE = Duration.ofSeconds(4);
 
     private static final Duration WAIT = Duration.ofSeconds(90);
 
@@ -88,16 +93,16 @@ class JdbcEventSubscriptionRunnerTests {
     }
 
     private EventSubscriptionRunner start(String owner, EventSubscriptionDefinition definition) {
-        return start(owner, definition, EventSubscriptionMetrics.NONE);
+        return start(owner, definition, EventSubscriptionMetrics.NONE, LEASE);
     }
 
     private EventSubscriptionRunner start(String owner, EventSubscriptionDefinition definition,
-            EventSubscriptionMetrics metrics) {
+            EventSubscriptionMetrics metrics, Duration lease) {
         EventSubscriptionRunner runner = EventSubscriptionRunner.builder(store.feed().orElseThrow(), leases,
                 List.of(definition))
             .owner(this.run + "-" + owner)
             .pollInterval(Duration.ofMillis(50))
-            .leaseDuration(LEASE)
+            .leaseDuration(lease)
             .backoff(new SubscriptionBackoff(Duration.ofMillis(200), Duration.ofSeconds(1)))
             .metrics(metrics)
             .build();
@@ -126,6 +131,19 @@ class JdbcEventSubscriptionRunnerTests {
         List<StoredEvent> events = handled.stream().map(Handled::event).toList();
         assertThat(events).extracting(StoredEvent::eventId).doesNotHaveDuplicates();
         assertThat(events).extracting(StoredEvent::position).isSortedAccordingTo(Comparator.naturalOrder());
+    }
+
+    /** At least once: every event handled, each node's handling in feed order (a hand-over may repeat an event). */
+    private static void assertNoneSkippedEachNodeInFeedOrder(List<Handled> handled, int events) {
+        assertThat(handled.stream().map((h) -> h.event().eventId()).distinct()).hasSize(events);
+        for (String node : handled.stream().map(Handled::node).distinct().toList()) {
+            assertThat(handled.stream().filter((h) -> h.node().equals(node)).map((h) -> h.event().position()))
+                .isSortedAccordingTo(Comparator.naturalOrder());
+        }
+    }
+
+    private static long distinct(List<Handled> handled) {
+        return handled.stream().map((h) -> h.event().eventId()).distinct().count();
     }
 
     @Test
@@ -170,31 +188,36 @@ class JdbcEventSubscriptionRunnerTests {
         String name = this.run + "-projection";
         List<Handled> handled = new CopyOnWriteArrayList<>();
         EventSubscriptionRunner first = start("node-1",
-                EventSubscriptionDefinition.of(name, recording("node-1", handled)));
+                EventSubscriptionDefinition.of(name, recording("node-1", handled)), EventSubscriptionMetrics.NONE,
+                SHORT_LEASE);
         EventSubscriptionRunner second = start("node-2",
-                EventSubscriptionDefinition.of(name, recording("node-2", handled)));
+                EventSubscriptionDefinition.of(name, recording("node-2", handled)), EventSubscriptionMetrics.NONE,
+                SHORT_LEASE);
         append("s", 10);
-        await().atMost(WAIT).until(() -> handled.size() == 10);
+        await().atMost(WAIT).until(() -> distinct(handled) == 10);
+        // A stalled renewal may have handed the subscription over meanwhile: wait until one node follows it.
+        await().atMost(WAIT).until(() -> (first.status(name).state() == SubscriptionState.FOLLOWING)
+                != (second.status(name).state() == SubscriptionState.FOLLOWING));
         EventSubscriptionRunner follower = (first.status(name).state() == SubscriptionState.FOLLOWING) ? first
                 : second;
         EventSubscriptionRunner survivor = (follower == first) ? second : first;
-        assertThat(survivor.status(name).state()).isEqualTo(SubscriptionState.STANDBY);
-        String dead = handled.get(0).node();
+        String survivorNode = (survivor == first) ? "node-1" : "node-2";
 
         follower.halt();
         long haltedAt = System.nanoTime();
         append("s", 10);
-        await().atMost(WAIT).until(() -> handled.size() == 20);
+        await().atMost(WAIT).until(() -> distinct(handled) == 20);
         Duration takeover = Duration.ofNanos(System.nanoTime() - haltedAt);
 
-        assertEachOnceInFeedOrder(handled);
-        assertThat(handled.subList(0, 10)).extracting(Handled::node).containsOnly(dead);
-        assertThat(handled.subList(10, 20)).extracting(Handled::node).doesNotContain(dead);
-        assertThat(handled.subList(10, 20)).extracting((h) -> h.event().version())
+        assertNoneSkippedEachNodeInFeedOrder(handled, 20);
+        List<Handled> afterHalt = handled.stream().filter((h) -> h.event().version() > 10).toList();
+        assertThat(afterHalt).extracting(Handled::node).containsOnly(survivorNode);
+        assertThat(afterHalt).extracting((h) -> h.event().version())
             .containsExactly(11L, 12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L, 20L);
         assertThat(survivor.status(name).state()).isEqualTo(SubscriptionState.FOLLOWING);
-        // The lease expires LEASE after its last renewal; the survivor asks every poll interval (machine under load).
-        assertThat(takeover).isLessThan(LEASE.plusSeconds(10));
+        // The lease expires SHORT_LEASE after its last renewal; the survivor asks every poll interval. Generous: a
+        // loaded machine.
+        assertThat(takeover).isLessThan(SHORT_LEASE.plusSeconds(40));
     }
 
     @Test
@@ -219,7 +242,7 @@ class JdbcEventSubscriptionRunnerTests {
                 }
             }
             recording.handle(event);
-        }), metrics);
+        }), metrics, LEASE);
         append("s", 3);
         await().atMost(WAIT).until(() -> handled.size() == 3);
 
