@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 import dev.quark.durabletasks.OrchestrationQuery;
 import dev.quark.durabletasks.OrchestrationStatus;
@@ -46,6 +47,8 @@ public final class CrashableStore implements DurableTaskStore {
 
     private volatile Consumer<OrchestrationCommit> beforeCommit = (commit) -> {
     };
+
+    private volatile Predicate<OrchestrationCommit> crashOnCommit = (commit) -> false;
 
     private volatile Runnable beforeStepClaim = () -> {
     };
@@ -108,6 +111,17 @@ public final class CrashableStore implements DurableTaskStore {
      */
     public void afterCommit(Consumer<OrchestrationCommit> action) {
         this.afterCommit = action;
+    }
+
+    /**
+     * Makes this node die as it sends a commit the predicate accepts: the commit lands in the store, and from the
+     * moment it was sent every other call of the node fails. Unlike {@link #crash()} in {@link #afterCommit}, no
+     * call the node's other threads make while the commit travels (a poll that would see the commit's activity
+     * calls and claim one) gets through.
+     * @param when which commit the node dies with
+     */
+    public void crashOnCommit(Predicate<OrchestrationCommit> when) {
+        this.crashOnCommit = when;
     }
 
     /**
@@ -193,8 +207,21 @@ public final class CrashableStore implements DurableTaskStore {
     @Override
     public void commit(OrchestrationCommit commit) {
         this.beforeCommit.accept(commit);
-        store().commit(commit);
+        if (crashesWith(commit)) {
+            this.store.commit(commit);
+        }
+        else {
+            store().commit(commit);
+        }
         this.afterCommit.accept(commit);
+    }
+
+    private boolean crashesWith(OrchestrationCommit commit) {
+        if (!this.crashed.get() && this.crashOnCommit.test(commit)) {
+            crash();
+            return true;
+        }
+        return false;
     }
 
     @Override
@@ -273,7 +300,8 @@ public final class CrashableStore implements DurableTaskStore {
         public List<ActivityWorkItem> commitLeasingActivities(OrchestrationCommit commit, String owner,
                 Duration leaseDuration, int limit) {
             CrashableStore.this.beforeCommit.accept(commit);
-            List<ActivityWorkItem> leased = leases().commitLeasingActivities(commit, owner, leaseDuration,
+            RowLeases target = crashesWith(commit) ? this.leases : leases();
+            List<ActivityWorkItem> leased = target.commitLeasingActivities(commit, owner, leaseDuration,
                     CrashableStore.this.commitsLeaseNoCalls ? 0 : limit);
             CrashableStore.this.afterCommit.accept(commit);
             leases();

@@ -72,6 +72,7 @@ import dev.quark.durabletasks.store.ActivityWorkItem;
 import dev.quark.durabletasks.store.DurableTaskResources;
 import dev.quark.durabletasks.store.DurableTaskStore;
 import dev.quark.durabletasks.store.HistoryConflictException;
+import dev.quark.durabletasks.store.OrchestrationCommit;
 import dev.quark.durabletasks.worker.DurableTaskMetrics;
 import dev.quark.durabletasks.worker.DurableTaskWorker;
 import dev.quark.lease.LeaseStore;
@@ -314,11 +315,7 @@ public abstract class OrchestrationContractTests {
     void callsLeasedToAWorkerKilledRightAfterItsCommitRunElsewhereOnceTheirLeasesExpire() {
         Fixture fixture = new Fixture();
         CrashableStore crashing = new CrashableStore(store());
-        crashing.afterCommit((commit) -> {
-            if (!commit.activities().isEmpty()) {
-                crashing.crash();
-            }
-        });
+        crashing.crashOnCommit((commit) -> !commit.activities().isEmpty());
         Node first = node("node-a", fixture.registry(), crashing);
         String id = first.client.schedule(Sequence.class, "order-killed",
                 ScheduleOptions.instanceId(newInstanceId("killed")));
@@ -844,11 +841,7 @@ public abstract class OrchestrationContractTests {
     @Test
     void aFirstStepThatContinuesAsNewLeavesTheRecordWithTheNextExecutionsVersionAndAQueryStartsItSo() {
         CrashableStore crashing = new CrashableStore(store());
-        crashing.afterCommit((commit) -> {
-            if (commit.continueAsNew()) {
-                crashing.crash();
-            }
-        });
+        crashing.crashOnCommit(OrchestrationCommit::continueAsNew);
         DurableTaskRegistry v2 = registry((builder) -> builder.orchestration(migrating(2)));
         Node node = node("node-a", v2, crashing);
         DurableTaskClient schedulingOnly = new StoreDurableTaskClient(store(), this.converter, this.clock,
@@ -1485,11 +1478,7 @@ public abstract class OrchestrationContractTests {
     @Test
     void childrenStartedByAStepThatContinuesAsNewAreCreatedAndAQueryRightAfterItAnswersFromTheNextExecution() {
         CrashableStore crashing = new CrashableStore(store());
-        crashing.afterCommit((commit) -> {
-            if (commit.continueAsNew()) {
-                crashing.crash();
-            }
-        });
+        crashing.crashOnCommit(OrchestrationCommit::continueAsNew);
         Node first = node("node-a", families(), crashing);
         String id = first.client.schedule("relay", 1, ScheduleOptions.instanceId(newInstanceId("relay")));
         first.run();
