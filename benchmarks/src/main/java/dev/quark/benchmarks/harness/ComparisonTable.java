@@ -103,11 +103,11 @@ public final class ComparisonTable {
      * Redis and 20,000 on PostgreSQL), their lateness (goal: p99 at most 20 ms), and the table's writes.
      */
     private static void reminderRows(List<Row> rows) {
-        String due = String.format(Locale.ROOT, "%,.0f", ReminderWorkload.offeredRate());
         for (String configuration : ReminderWorkload.CONFIGURATIONS.split(",")) {
             boolean three = configuration.endsWith("-3");
             String backend = three ? configuration.substring(0, configuration.length() - 2) : configuration;
             String key = "reminders." + backend + (three ? ".3" : ".1");
+            String due = String.format(Locale.ROOT, "%,.0f", ReminderWorkload.offeredRate(backend));
             String label = switch (backend) {
                 case "redis" -> "Redis";
                 case "postgres" -> "PostgreSQL";
