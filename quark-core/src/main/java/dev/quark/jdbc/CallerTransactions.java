@@ -103,6 +103,16 @@ public final class CallerTransactions {
     }
 
     /**
+     * Returns whether a statement run now through Spring JDBC on this database commits on its own: no caller's
+     * transaction holds the database and none is ending on this thread. A single statement that must be atomic can
+     * then run as it is, without the round trip of a transaction's commit.
+     * @return whether statements on this database now run in auto-commit mode
+     */
+    public boolean statementsCommitAlone() {
+        return !EndingTransactions.endingOn(this.dataSource) && !callerHoldsTheDatabase();
+    }
+
+    /**
      * Runs work in a transaction of its own on a fresh connection while the bound one is that of a transaction ending
      * on this thread: {@code PROPAGATION_REQUIRED} would join it, as it is still marked active until its manager
      * cleans up.

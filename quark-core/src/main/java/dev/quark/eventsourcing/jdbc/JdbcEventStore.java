@@ -33,6 +33,7 @@ import org.springframework.dao.DataAccessException;
 import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.util.Assert;
 
 /**
  * Keeps event streams in PostgreSQL (13 or later), in four tables created by the Liquibase changelog
@@ -46,7 +47,8 @@ import org.springframework.jdbc.core.simple.JdbcClient;
  * </pre>
  * An append runs in one transaction, the caller's when it has a Spring-managed one on the same data source
  * (so events can commit atomically with the caller's other writes; under a savepoint, so that a failed append leaves
- * the caller's transaction usable and without its statements), and is one statement, then the commit: the update of
+ * the caller's transaction usable and without its statements), and is one statement (without a caller's transaction,
+ * on a connection in auto-commit mode, one that commits on its own, without a {@code COMMIT}'s round trip): the update of
  * the stream's row in {@code {prefix}event_stream} ({@code on conflict (stream) do update set version = version + n
  * where version = expected}), which locks the row, checks the expected version and moves it on, and the insert of the
  * events from the version it returned. Retries (every event id already in the stream) and conflicts are sorted out
@@ -69,6 +71,12 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     /** The class path location of the Liquibase changelog that creates the tables. */
     public static final String CHANGELOG = "db/changelog/quark/eventstore.xml";
+
+    /** The parameters of the {@link #append} statement, which {@link #bindAppend} binds. */
+    private static final int APPEND_PARAMETERS = 13;
+
+    /** The SQL state of a division by zero: the {@link #appendAlone} statement's "not every event appended". */
+    private static final String NOT_APPENDED_ALONE = "22012";
 
     private static final String COLUMNS = "stream, version, event_id, event_type, schema_version, payload, recorded_at, "
             + "txid::text::bigint, position";
@@ -93,6 +101,12 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     /** The stream row's update (lock and version check) and the insert of the events, in one statement. */
     private final String append;
+
+    /**
+     * The {@link #append} statement for a connection in auto-commit mode: it fails with a division by zero
+     * ({@value #NOT_APPENDED_ALONE}), rolling back its own writes, when it did not append every event.
+     */
+    private final String appendAlone;
 
     /** What an append that did not pass finds: its event ids in the stream and the stream row's version. */
     private final String check;
@@ -138,7 +152,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
         this.lockStream = "insert into " + this.streamTable + " (stream, truncated_version, version) values (?, 0, 0) "
                 + "on conflict (stream) do nothing; select version from " + this.streamTable
                 + " where stream = ? for update";
-        this.append = "with head as (insert into " + this.streamTable + " as s (stream, truncated_version, version) "
+        String appendWith = "with head as (insert into " + this.streamTable + " as s (stream, truncated_version, version) "
                 + "values (?, 0, ?) on conflict (stream) do update set version = greatest(s.version, s.truncated_version) "
                 + "+ excluded.version where ?::bigint = -1 or greatest(s.version, s.truncated_version) = ?::bigint "
                 + "returning s.version), "
@@ -148,8 +162,11 @@ public class JdbcEventStore implements EventStore, EventFeed {
                 + "unnest(?::uuid[], ?::text[], ?::int4[], ?::text[]) with ordinality "
                 + "as e(event_id, event_type, schema_version, payload, n) "
                 + "where ?::bigint = -1 or head.version - ? = ?::bigint "
-                + "order by e.n on conflict (stream, event_id) do nothing returning 1) "
-                + "select (select version from head), (select count(*) from inserted)::int";
+                + "order by e.n on conflict (stream, event_id) do nothing returning 1) ";
+        this.append = appendWith + "select (select version from head), (select count(*) from inserted)::int";
+        this.appendAlone = appendWith + "select r.version, r.inserted from (select (select version from head) as "
+                + "version, (select count(*) from inserted)::int as inserted) r "
+                + "where 1 / (case when r.inserted = ?::int then 1 else 0 end) = 1";
         this.check = "select count(*)::int, coalesce(max(version), 0), (select version from " + this.streamTable
                 + " where stream = :stream) from " + this.table
                 + " where stream = :stream and event_id = any(cast(:ids as uuid[])) and version <= :upTo";
@@ -190,6 +207,12 @@ public class JdbcEventStore implements EventStore, EventFeed {
     @Override
     public AppendResult append(String stream, List<NewEvent> events, long expectedVersion) {
         EventStoreArguments.append(stream, events, expectedVersion);
+        if (this.transactions.statementsCommitAlone()) {
+            AppendResult appended = appendAlone(stream, events, expectedVersion);
+            if (appended != null) {
+                return appended;
+            }
+        }
         return this.transactions.execute(() -> appendInTransaction(stream, events, expectedVersion, () -> {
         }));
     }
@@ -214,6 +237,42 @@ public class JdbcEventStore implements EventStore, EventFeed {
         }
         EventStoreArguments.append(stream, events, expectedVersion);
         return this.transactions.execute(() -> appendInTransaction(stream, events, expectedVersion, attached::write));
+    }
+
+    /**
+     * Appends with one statement that commits on its own, when no caller's transaction holds the database and the
+     * connection is in auto-commit mode: the statement of a transaction, without the commit's round trip. It appends every event or nothing: when it would
+     * not append them all (a conflict, a retry of events already appended, a stream new to its row) it fails, its
+     * writes rolled back with it, and the append goes the way of a transaction ({@link #appendInTransaction}), which
+     * finds out why.
+     * @return what was appended, or {@code null} when nothing was (also when the connection's auto-commit is off) and
+     *     the transaction's way must tell why
+     */
+    private @Nullable AppendResult appendAlone(String stream, List<NewEvent> events, long expectedVersion) {
+        try {
+            Optional<Long> version = conflictsReported(stream, expectedVersion, () -> this.template
+                .execute((ConnectionCallback<Optional<Long>>) (connection) -> {
+                    if (!connection.getAutoCommit()) {
+                        // A pool that hands out connections with auto-commit off: nothing would commit the statement.
+                        return Optional.empty();
+                    }
+                    try (PreparedStatement statement = connection.prepareStatement(this.appendAlone)) {
+                        bindAppend(connection, statement, stream, events, expectedVersion);
+                        statement.setInt(APPEND_PARAMETERS + 1, events.size());
+                        try (ResultSet row = statement.executeQuery()) {
+                            row.next();
+                            return Optional.of(row.getLong(1));
+                        }
+                    }
+                }));
+            return Objects.requireNonNull(version).map((appended) -> new AppendResult(appended, false)).orElse(null);
+        }
+        catch (DataAccessException ex) {
+            if (NOT_APPENDED_ALONE.equals(sqlState(ex))) {
+                return null;
+            }
+            throw ex;
+        }
     }
 
     /**
@@ -369,6 +428,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
         statement.setLong(++index, expectedVersion);
         statement.setLong(++index, size);
         statement.setLong(++index, expectedVersion);
+        Assert.state(index == APPEND_PARAMETERS, "the append statement's parameters");
     }
 
     /**

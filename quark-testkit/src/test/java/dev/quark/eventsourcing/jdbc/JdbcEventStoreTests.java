@@ -1,5 +1,9 @@
 package dev.quark.eventsourcing.jdbc;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +13,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.eventsourcing.AppendResult;
@@ -34,6 +41,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.transaction.annotation.Isolation;
 import org.springframework.transaction.support.TransactionTemplate;
 
@@ -217,6 +225,88 @@ class JdbcEventStoreTests extends EventStoreContractTests {
             .single()).isZero();
         assertThat(store.append(stream, List.of(event("Opened", "{}")), 0).version()).isEqualTo(1);
         assertThat(rowVersion(stream)).isEqualTo(1);
+    }
+
+    /**
+     * Outside a caller's transaction an append is one statement that commits on its own (no commit's round trip); one
+     * that cannot append every event (a conflict, a retry of events already there) leaves nothing of its own writes
+     * and goes through a transaction that tells why.
+     */
+    @Test
+    void anAppendOutsideATransactionIsOneStatementCommittingOnItsOwn() throws Exception {
+        ConnectionCalls calls = new ConnectionCalls();
+        JdbcEventStore counted = new JdbcEventStore(calls.wrap(dataSource), new TablePrefix(TablePrefix.DEFAULT));
+        String stream = newStream();
+        NewEvent first = event("Opened", "{}");
+        assertThat(counted.append(stream, List.of(first, event("Deposited", "1")), 0).version()).isEqualTo(2);
+        assertThat(calls.statements).as("statements of a first append").hasValue(1);
+        assertThat(calls.commits).as("commits asked for").hasValue(0);
+        assertThat(calls.rollbacks).hasValue(0);
+        assertThat(counted.append(stream, List.of(event("Deposited", "2")), 2).version()).isEqualTo(3);
+        assertThat(calls.statements).hasValue(2);
+        assertThat(calls.commits).hasValue(0);
+
+        assertThatExceptionOfType(ConcurrencyException.class)
+            .isThrownBy(() -> counted.append(stream, List.of(event("Deposited", "3")), 2))
+            .satisfies((ex) -> assertThat(ex.getActualVersion()).isEqualTo(3));
+        assertThat(counted.append(stream, List.of(first), EventStore.ANY_VERSION)).isEqualTo(new AppendResult(1, true));
+        assertThat(calls.rollbacks).as("the transaction that found the conflict").hasValue(1);
+        assertThat(calls.commits).as("the transaction that found the events there").hasValue(1);
+        assertThat(rowVersion(stream)).as("the refused statements moved nothing").isEqualTo(3);
+        assertThat(store.read(stream, 1, 10)).extracting(StoredEvent::version).containsExactly(1L, 2L, 3L);
+    }
+
+    /** A pool that hands out connections with auto-commit off: nothing would commit a statement left on its own. */
+    @Test
+    void anAppendOutsideATransactionOnConnectionsWithAutoCommitOffIsCommitted() {
+        try (HikariDataSource manual = new HikariDataSource()) {
+            manual.setJdbcUrl(schema.jdbcUrl());
+            manual.setMaximumPoolSize(2);
+            manual.setAutoCommit(false);
+            JdbcEventStore onManual = new JdbcEventStore(manual, new TablePrefix(TablePrefix.DEFAULT));
+            String stream = newStream();
+            assertThat(onManual.append(stream, List.of(event("Opened", "{}")), 0).version()).isEqualTo(1);
+            assertThat(onManual.append(stream, List.of(event("Deposited", "1")), 1).version()).isEqualTo(2);
+            assertThat(store.read(stream, 1, 10)).as("read on another pool").extracting(StoredEvent::version)
+                .containsExactly(1L, 2L);
+        }
+    }
+
+    /** Counts the statements prepared on, and the commits asked of, the connections of a data source. */
+    private static final class ConnectionCalls {
+
+        final AtomicInteger statements = new AtomicInteger();
+
+        final AtomicInteger commits = new AtomicInteger();
+
+        final AtomicInteger rollbacks = new AtomicInteger();
+
+        DataSource wrap(DataSource target) {
+            return new DelegatingDataSource(target) {
+                @Override
+                public Connection getConnection() throws SQLException {
+                    Connection connection = target.getConnection();
+                    return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(),
+                            new Class<?>[] { Connection.class }, (proxy, method, args) -> {
+                                if (method.getName().equals("prepareStatement")) {
+                                    statements.incrementAndGet();
+                                }
+                                else if (method.getName().equals("commit")) {
+                                    commits.incrementAndGet();
+                                }
+                                else if (method.getName().equals("rollback") && args == null) {
+                                    rollbacks.incrementAndGet();
+                                }
+                                try {
+                                    return method.invoke(connection, args);
+                                }
+                                catch (InvocationTargetException ex) {
+                                    throw ex.getCause();
+                                }
+                            });
+                }
+            };
+        }
     }
 
     /**
