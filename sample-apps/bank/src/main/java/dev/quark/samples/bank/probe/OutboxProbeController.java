@@ -6,6 +6,8 @@ import java.util.List;
 import dev.quark.messaging.MessageId;
 import dev.quark.messaging.Outbox;
 
+import org.jspecify.annotations.Nullable;
+
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.http.HttpStatus;
@@ -20,7 +22,8 @@ import org.springframework.web.bind.annotation.RestController;
  * {@code POST /outbox-probe/transactions?key=&first=&count=&rollback=}: one database transaction that enqueues
  * {@code count} {@link ProbeMessage}s of one key, numbered from {@code first}, then commits, or throws and rolls
  * back when {@code rollback=true}. The outbox joins the transaction (on PostgreSQL), so the messages exist iff it
- * committed. The answer says which.
+ * committed. The answer says which. Without a transaction manager (the {@code redis} profile) the messages are
+ * enqueued at once, each stored when its {@code enqueue} returns, and {@code rollback=true} is refused (400).
  */
 @RestController
 @ConditionalOnBooleanProperty("bank.outbox-probe.enabled")
@@ -31,14 +34,11 @@ class OutboxProbeController {
 
     private final Outbox outbox;
 
-    private final TransactionTemplate transactions;
+    private final @Nullable TransactionTemplate transactions;
 
     OutboxProbeController(Outbox outbox, ObjectProvider<TransactionTemplate> transactions) {
         this.outbox = outbox;
-        this.transactions = transactions.getIfUnique(() -> {
-            throw new IllegalStateException("bank.outbox-probe.enabled=true needs a single transaction manager, "
-                    + "which the postgres profile brings: run with the profiles postgres,outbox-probe");
-        });
+        this.transactions = transactions.getIfUnique();
     }
 
     @PostMapping("/outbox-probe/transactions")
@@ -49,8 +49,19 @@ class OutboxProbeController {
         }
         String name = key + "#" + first + (rollback ? "-rolled-back" : "");
         List<MessageId> ids = new ArrayList<>(count);
+        TransactionTemplate transactions = this.transactions;
+        if (transactions == null) {
+            if (rollback) {
+                throw new IllegalArgumentException("rollback=true needs a transaction manager, which the postgres "
+                        + "profile brings; without one the messages are enqueued at once");
+            }
+            for (int i = 0; i < count; i++) {
+                ids.add(this.outbox.enqueue(OutboxProbeConfiguration.DESTINATION, key, new ProbeMessage(key, first + i, name)));
+            }
+            return new ProbeTransaction(name, true, ids.stream().map(MessageId::toString).toList());
+        }
         try {
-            this.transactions.executeWithoutResult((status) -> {
+            transactions.executeWithoutResult((status) -> {
                 for (int i = 0; i < count; i++) {
                     ids.add(this.outbox.enqueue(OutboxProbeConfiguration.DESTINATION, key,
                             new ProbeMessage(key, first + i, name)));

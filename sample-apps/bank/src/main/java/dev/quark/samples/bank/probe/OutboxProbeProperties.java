@@ -10,7 +10,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * The outbox probe ({@code bank.outbox-probe.*}): where its messages go.
  *
  * @param enabled whether the probe's endpoint and RabbitMQ destination exist (the {@code outbox-probe} profile turns
- * it on); it needs a transaction manager, so the {@code postgres} profile too
+ * it on); with the {@code postgres} profile its messages go in transactions, with the {@code redis} one they are
+ * enqueued at once
  * @param rabbitmqUrl the RabbitMQ broker, {@code amqp://user:password@host:port}
  * @param queue the queue the messages are delivered to, through the default exchange; declared (durable) at start-up
  * @param confirmTimeout how long a delivery waits for the broker's publisher confirm before it counts as failed

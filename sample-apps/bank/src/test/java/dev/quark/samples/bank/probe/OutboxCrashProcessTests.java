@@ -22,6 +22,7 @@ import dev.quark.messaging.runtime.Partitioner;
 import dev.quark.samples.bank.probe.ProbeQueue.Received;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
+import dev.quark.testkit.server.RedisTestServer;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,9 @@ class OutboxCrashProcessTests {
     /** The messages committed, by key, in the order their transactions committed. */
     private final Map<String, List<Long>> committed = Collections.synchronizedMap(new LinkedHashMap<>());
 
+    /** Whether the probe's messages go in transactions (PostgreSQL), some of which roll back. */
+    private boolean transactional = true;
+
     /** The (key, number) pairs of the messages of rolled-back transactions. */
     private final Set<String> rolledBack = Collections.synchronizedSet(new HashSet<>());
 
@@ -102,23 +106,55 @@ class OutboxCrashProcessTests {
     @Test
     void aDispatcherKilledMidDeliveryLosesNoCommittedMessageDeliversNoneRolledBackAndKeepsOrderPerKey()
             throws Exception {
+        Path jar = jar();
+        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(OutboxCrashProcessTests.class)) {
+            killMidDelivery(jar, List.of("spring.profiles.active=postgres,outbox-probe",
+                    "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.username="));
+        }
+    }
+
+    /**
+     * The same on Redis ({@code quark.backend=redis}, a key prefix of this run alone, deleted after it): the outbox,
+     * its partitions' leases and the wake-ups in Redis. There is no transaction to roll back: each message is stored
+     * when its {@code enqueue} returns, so "committed" below means enqueued.
+     */
+    @Test
+    void onRedisADispatcherKilledMidDeliveryLosesNoEnqueuedMessageAndKeepsOrderPerKey() throws Exception {
+        Path jar = jar();
+        assumeTrue(System.getenv(RedisTestServer.VARIABLE) != null,
+                RedisTestServer.VARIABLE + " is not set: this test needs a Redis server");
+        RedisTestServer redis = RedisTestServer.get();
+        String prefix = redis.uniqueKeyPrefix(OutboxCrashProcessTests.class);
+        this.transactional = false;
+        try {
+            killMidDelivery(jar, List.of("spring.profiles.active=redis,outbox-probe",
+                    "spring.data.redis.url=" + redis.url(), "quark.redis.key-prefix=" + prefix));
+        }
+        finally {
+            redis.deleteKeys(prefix);
+        }
+    }
+
+    private static Path jar() {
         String built = System.getProperty("quark.sample.bank.jar");
         assumeTrue(built != null, "the process tests run with Failsafe in verify, which sets quark.sample.bank.jar");
         Path jar = Path.of(built);
         assertThat(jar).as("the sample's executable jar (built by package, before integration-test)").isRegularFile();
+        return jar;
+    }
+
+    private void killMidDelivery(Path jar, List<String> backend) throws Exception {
         Path logs = Path.of(System.getProperty("quark.sample.bank.logs", "target/node-logs")).resolve(this.run);
         Files.createDirectories(logs);
         List<String> keys = oneKeyPerPartition();
-        try (PostgresTestSchema schema = PostgresTestServer.get().createSchema(OutboxCrashProcessTests.class);
-                ProbeQueue queue = ProbeQueue.open(ProbeQueue.brokerUrl(), "bank.outbox-probe." + this.run)) {
-            List<String> properties = List.of("spring.profiles.active=postgres,outbox-probe",
-                    "spring.datasource.url=" + schema.jdbcUrl(), "spring.datasource.username=",
-                    "bank.outbox-probe.rabbitmq-url=" + ProbeQueue.brokerUrl(),
+        try (ProbeQueue queue = ProbeQueue.open(ProbeQueue.brokerUrl(), "bank.outbox-probe." + this.run)) {
+            List<String> properties = new ArrayList<>(backend);
+            properties.addAll(List.of("bank.outbox-probe.rabbitmq-url=" + ProbeQueue.brokerUrl(),
                     "bank.outbox-probe.queue=" + queue.name(),
                     "quark.messaging.lease-duration=" + LEASE_DURATION.toMillis() + "ms",
                     "bank.outbox-probe.delivery-delay=" + DELIVERY_DELAY_MILLIS + "ms",
                     "quark.messaging.poll-interval=100ms",
-                    "spring.main.banner-mode=off");
+                    "spring.main.banner-mode=off"));
             long started = System.nanoTime();
             BankProcess victim = start(jar, "node-a", properties, logs);
             BankProcess survivor = start(jar, "node-b", properties, logs);
@@ -196,14 +232,15 @@ class OutboxCrashProcessTests {
                     + millisSince(started) + " ms");
         }
         finally {
-            // Before the queue and the schema go (the try's resources close after this block): live nodes would
-            // log a flood of errors, and one inside a transaction would hold up the schema's drop.
+            // Before the queue and the schema or keys go: live nodes would log a flood of errors, and one inside a
+            // transaction would hold up the schema's drop.
             killNodes();
         }
     }
 
     /**
-     * Commits, on both nodes in turn, two transactions of every key and rolls back one between them.
+     * Commits, on both nodes in turn, two transactions of every key and rolls back one between them (without
+     * transactions, enqueues all three).
      * @return how many messages were committed
      */
     private int commitWithoutKill(List<String> keys, BankProcess first, BankProcess second) throws Exception {
@@ -214,7 +251,7 @@ class OutboxCrashProcessTests {
             commit(node, key, 3, false);
             commit(node, key, 3, true);
             commit(node, key, 3, false);
-            count += 6;
+            count += this.transactional ? 6 : 9;
         }
         return count;
     }
@@ -229,7 +266,8 @@ class OutboxCrashProcessTests {
     /**
      * Runs one transaction of the next numbers of a key and records what it committed or rolled back.
      */
-    private void commit(BankProcess node, String key, int count, boolean rollback) throws Exception {
+    private void commit(BankProcess node, String key, int count, boolean rollbackAsked) throws Exception {
+        boolean rollback = rollbackAsked && this.transactional;
         List<Long> numbers = this.committed.computeIfAbsent(key, (k) -> Collections.synchronizedList(new ArrayList<>()));
         long first = numbers.size() + rolledBackOf(key) + 1;
         node.transaction(key, first, count, rollback);
