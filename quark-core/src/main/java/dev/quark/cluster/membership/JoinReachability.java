@@ -176,6 +176,9 @@ final class JoinReachability {
                 }
             }
             this.fresh = freshNow;
+            if (this.roundNumber == 0 && securityMismatchedByAMajority(freshNow)) {
+                return;
+            }
             this.failures.keySet().retainAll(freshNow.keySet());
             this.failedInRound.keySet().retainAll(freshNow.keySet());
             long round = ++this.roundNumber;
@@ -211,6 +214,47 @@ final class JoinReachability {
                 timer.cancel();
                 afterRound(now, round, freshNow, targets, nextAt);
             });
+        }
+
+        /**
+         * Fails the join before any probe when a majority of the fresh active silos publish another transport
+         * security than this silo's (TLS against plaintext): neither side can reach the other, and a plaintext silo
+         * probing TLS ones would only meet silence until their entries expired. A minority that differs is left to
+         * the probes (and logged): the silo joins or fails as their answers decide. Entries that do not say
+         * ({@link TransportSecurity#UNKNOWN}) never differ.
+         * @return whether the join is decided
+         */
+        private boolean securityMismatchedByAMajority(Map<String, SiloEntry> freshNow) {
+            MembershipSettings s = JoinReachability.this.settings;
+            Map<String, SiloEntry> mismatched = new TreeMap<>();
+            freshNow.forEach((key, entry) -> {
+                if (s.transportSecurity().mismatches(entry.transportSecurity())) {
+                    mismatched.put(key, entry);
+                }
+            });
+            if (mismatched.isEmpty()) {
+                return false;
+            }
+            List<String> named = mismatched.values()
+                .stream()
+                .map((entry) -> entry.siloId() + "@" + entry.address() + " (" + entry.transportSecurity() + ")")
+                .toList();
+            String own = (s.transportSecurity() == TransportSecurity.TLS)
+                    ? "uses TLS (quark.cluster.transport.ssl.bundle)"
+                    : "uses plaintext (no quark.cluster.transport.ssl.bundle)";
+            if (mismatched.size() * 2 <= freshNow.size()) {
+                logger.warn("Silo {} {} on its links to other silos, but {} of the {} active silos of cluster '{}' do "
+                        + "not, as their membership entries say: it cannot reach them, nor they it, until every silo "
+                        + "has the same setting: {}", s.siloId(), own, mismatched.size(), freshNow.size(),
+                        s.clusterName(), named);
+                return false;
+            }
+            this.result.completeExceptionally(new UnreachablePeersException("Silo " + s.siloId() + " " + own
+                    + " on its links to other silos, but " + mismatched.size() + " of the " + freshNow.size()
+                    + " active silos of cluster '" + s.clusterName() + "', a majority, do not, as their membership "
+                    + "entries say: " + named + "; neither side can reach the other, so it did not become active "
+                    + "(give every silo the same quark.cluster.transport.ssl.bundle, or none)", null));
+            return true;
         }
 
         /** Keeps a peer's failure unless a later round's failure of it is already kept (a late handler). */

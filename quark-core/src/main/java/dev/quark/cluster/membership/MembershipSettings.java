@@ -43,12 +43,15 @@ import dev.quark.runtime.InvalidSettingException;
  * @param reachabilityTimeout how long a joining silo keeps probing the fresh active silos until each answered:
  * a peer that still refuses it then fails the join; when a majority answered it joins with a warning; otherwise
  * it waits for the silent peers' entries to expire (see {@link JoinReachability})
+ * @param transportSecurity whether this silo's links use TLS, published in its entry; a joining silo fails at
+ * once when a majority of the active silos publish another ({@link TransportSecurity#UNKNOWN}: not published, never
+ * compared)
  */
 public record MembershipSettings(String clusterName, String siloId, SiloAddress address, Set<String> actorTypes,
         int virtualNodes, Duration heartbeatInterval, Duration siloTtl, Duration fencingMargin,
         Duration probeInterval, Duration probeTimeout, int missedProbes, int probedPeers, int votesToDeclareDead,
         Duration voteExpiry, Duration tableRefreshInterval, Duration deadSiloRetention, Duration leaveTimeout,
-        boolean rejoinAutomatically, Duration reachabilityTimeout) {
+        boolean rejoinAutomatically, Duration reachabilityTimeout, TransportSecurity transportSecurity) {
 
     /** The cluster name unless another is set. */
     public static final String DEFAULT_CLUSTER_NAME = "quark";
@@ -93,6 +96,7 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
         positive("deadSiloRetention", deadSiloRetention);
         positive("leaveTimeout", leaveTimeout);
         positive("reachabilityTimeout", reachabilityTimeout);
+        Objects.requireNonNull(transportSecurity, "transportSecurity must not be null");
         if (reachabilityTimeout.compareTo(probeTimeout) < 0) {
             throw new InvalidSettingException("reachabilityTimeout", reachabilityTimeout, "must be at least "
                     + "probeTimeout (" + probeTimeout + "), or a joining silo could not wait for one probe");
@@ -267,6 +271,8 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
         private boolean rejoinAutomatically = true;
 
         private Duration reachabilityTimeout = Duration.ofSeconds(10);
+
+        private TransportSecurity transportSecurity = TransportSecurity.UNKNOWN;
 
         private Builder(String siloId, SiloAddress address) {
             this.siloId = siloId;
@@ -459,6 +465,19 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
         }
 
         /**
+         * Sets whether this silo's links to other silos use TLS, published in its membership entry: a joining
+         * silo whose setting differs from that of a majority of the active silos fails at once, naming them,
+         * instead of waiting for probes one side never answers. Default: {@link TransportSecurity#UNKNOWN}, not
+         * published (transports that do not say, such as the test kit's in-JVM one).
+         * @param transportSecurity the setting
+         * @return this builder
+         */
+        public Builder transportSecurity(TransportSecurity transportSecurity) {
+            this.transportSecurity = transportSecurity;
+            return this;
+        }
+
+        /**
          * Builds the settings.
          * @return the validated settings
          * @throws InvalidSettingException naming the first setting with a bad value
@@ -468,7 +487,7 @@ public record MembershipSettings(String clusterName, String siloId, SiloAddress 
                     this.virtualNodes, this.heartbeatInterval, this.siloTtl, this.fencingMargin, this.probeInterval,
                     this.probeTimeout, this.missedProbes, this.probedPeers, this.votesToDeclareDead,
                     this.voteExpiry, this.tableRefreshInterval, this.deadSiloRetention, this.leaveTimeout,
-                    this.rejoinAutomatically, this.reachabilityTimeout);
+                    this.rejoinAutomatically, this.reachabilityTimeout, this.transportSecurity);
         }
     }
 }

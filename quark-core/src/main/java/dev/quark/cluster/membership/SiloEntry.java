@@ -17,9 +17,12 @@ import java.util.Set;
  * calls meant for an earlier incarnation are not taken for it
  * @param actorTypes the actor type names it hosts; placement only picks silos that host the called type
  * @param suspicions the votes of silos that suspect it is dead, at most one per voter
+ * @param transportSecurity whether its links to other silos use TLS, {@link TransportSecurity#UNKNOWN} when it
+ * does not say (a silo of an earlier version)
  */
 public record SiloEntry(String siloId, SiloAddress address, Instant startTime, SiloStatus status,
-        Instant lastHeartbeat, long epoch, Set<String> actorTypes, List<Suspicion> suspicions) {
+        Instant lastHeartbeat, long epoch, Set<String> actorTypes, List<Suspicion> suspicions,
+        TransportSecurity transportSecurity) {
 
     /**
      * Validates the components and copies the collections.
@@ -35,6 +38,24 @@ public record SiloEntry(String siloId, SiloAddress address, Instant startTime, S
         Objects.requireNonNull(lastHeartbeat, "lastHeartbeat must not be null");
         actorTypes = Set.copyOf(actorTypes);
         suspicions = List.copyOf(suspicions);
+        Objects.requireNonNull(transportSecurity, "transportSecurity must not be null");
+    }
+
+    /**
+     * Creates an entry that does not say whether its links use TLS ({@link TransportSecurity#UNKNOWN}).
+     * @param siloId the silo's id
+     * @param address where peers reach it
+     * @param startTime when this incarnation started
+     * @param status where it is in its life
+     * @param lastHeartbeat the last time it said it is alive
+     * @param epoch its incarnation
+     * @param actorTypes the actor type names it hosts
+     * @param suspicions the votes of silos that suspect it is dead
+     */
+    public SiloEntry(String siloId, SiloAddress address, Instant startTime, SiloStatus status, Instant lastHeartbeat,
+            long epoch, Set<String> actorTypes, List<Suspicion> suspicions) {
+        this(siloId, address, startTime, status, lastHeartbeat, epoch, actorTypes, suspicions,
+                TransportSecurity.UNKNOWN);
     }
 
     /**
@@ -44,7 +65,7 @@ public record SiloEntry(String siloId, SiloAddress address, Instant startTime, S
      */
     public SiloEntry withStatus(SiloStatus next) {
         return new SiloEntry(this.siloId, this.address, this.startTime, next, this.lastHeartbeat, this.epoch,
-                this.actorTypes, this.suspicions);
+                this.actorTypes, this.suspicions, this.transportSecurity);
     }
 
     /**
@@ -54,7 +75,7 @@ public record SiloEntry(String siloId, SiloAddress address, Instant startTime, S
      */
     public SiloEntry withLastHeartbeat(Instant at) {
         return new SiloEntry(this.siloId, this.address, this.startTime, this.status, at, this.epoch,
-                this.actorTypes, this.suspicions);
+                this.actorTypes, this.suspicions, this.transportSecurity);
     }
 
     /**
@@ -64,7 +85,7 @@ public record SiloEntry(String siloId, SiloAddress address, Instant startTime, S
      */
     public SiloEntry withSuspicions(List<Suspicion> votes) {
         return new SiloEntry(this.siloId, this.address, this.startTime, this.status, this.lastHeartbeat,
-                this.epoch, this.actorTypes, votes);
+                this.epoch, this.actorTypes, votes, this.transportSecurity);
     }
 
     /**

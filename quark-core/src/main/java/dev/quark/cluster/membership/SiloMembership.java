@@ -473,7 +473,7 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
             SiloEntry previous = read.silos().get(siloId);
             long next = Math.max((previous != null) ? previous.epoch() + 1 : 1, now.toEpochMilli());
             return new SiloEntry(siloId, this.settings.address(), now, SiloStatus.JOINING, now, next,
-                    this.settings.actorTypes(), List.of());
+                    this.settings.actorTypes(), List.of(), this.settings.transportSecurity());
         });
         Objects.requireNonNull(joining.written(), "the joining entry was not written");
         return joining;

@@ -15,6 +15,7 @@ import dev.quark.cluster.membership.ClusterViewSource;
 import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloProber;
+import dev.quark.cluster.membership.TransportSecurity;
 import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.placement.PlacementDirector;
 import dev.quark.cluster.transport.PayloadCodec;
@@ -233,6 +234,14 @@ public final class SiloRouting implements AutoCloseable {
      */
     public int directoryEntries() {
         return this.directory.partitionSize();
+    }
+
+    /**
+     * Returns whether this silo's transport links use TLS ({@link Transport#security()}), for its membership entry.
+     * @return whether the links use TLS
+     */
+    public TransportSecurity transportSecurity() {
+        return this.transport.security();
     }
 
     /**

@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.TransportSecurity;
 
 /**
  * Carries {@link Envelope}s between silos: the SPI under calls, answers, probes and hand-offs. One transport
@@ -99,6 +100,16 @@ public interface Transport extends AutoCloseable {
      */
     default Set<SiloAddress> peers() {
         return Set.of();
+    }
+
+    /**
+     * Returns whether this transport's links to other silos use TLS, which the silo's membership entry publishes
+     * so that a joining silo with the other setting fails at once. By default {@link TransportSecurity#UNKNOWN},
+     * for transports that do not say (in-JVM ones).
+     * @return whether the links use TLS
+     */
+    default TransportSecurity security() {
+        return TransportSecurity.UNKNOWN;
     }
 
     /**

@@ -141,7 +141,8 @@ public final class QuarkClusterAutoConfiguration {
                 (port != null) ? port : listening.port());
         Set<String> types = runtime.actorTypes().stream().map(ActorTypeView::name).collect(Collectors.toSet());
         SiloMembership agent = SiloMembership
-            .builder(properties.toSettings(advertised, types), membership, routing.prober())
+            .builder(properties.toSettings(advertised, types, routing.transportSecurity()), membership,
+                    routing.prober())
             .clock(clock.getIfUnique(Clock::systemUTC))
             .metrics(metrics.getIfAvailable(() -> MembershipMetrics.NONE))
             .build();

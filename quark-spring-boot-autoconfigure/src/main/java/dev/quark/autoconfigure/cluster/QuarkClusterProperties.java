@@ -10,6 +10,7 @@ import java.util.UUID;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.cluster.membership.MembershipSettings;
 import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.TransportSecurity;
 import dev.quark.cluster.membership.jdbc.JdbcMembershipProvider;
 import dev.quark.runtime.InvalidSettingException;
 import org.jspecify.annotations.Nullable;
@@ -177,6 +178,22 @@ public class QuarkClusterProperties implements InitializingBean {
      * @throws InvalidConfigurationPropertyValueException naming the property with a bad value
      */
     public MembershipSettings toSettings(SiloAddress address, Set<String> actorTypes) {
+        return toSettings(address, actorTypes, transportSecurity());
+    }
+
+    /**
+     * Returns the agent's settings for this silo, with what its transport says of its links.
+     * @param address where peers reach this silo
+     * @param actorTypes the actor types it hosts
+     * @param transportSecurity whether its links use TLS; {@link TransportSecurity#UNKNOWN} to derive it from these
+     * properties (TLS with {@code quark.cluster.transport.ssl.bundle} on gRPC, else plaintext there)
+     * @return the settings
+     * @throws InvalidConfigurationPropertyValueException naming the property with a bad value
+     */
+    public MembershipSettings toSettings(SiloAddress address, Set<String> actorTypes,
+            TransportSecurity transportSecurity) {
+        TransportSecurity published = (transportSecurity != TransportSecurity.UNKNOWN) ? transportSecurity
+                : transportSecurity();
         try {
             return MembershipSettings.builder(siloId(), address)
                 .clusterName(this.name)
@@ -196,6 +213,7 @@ public class QuarkClusterProperties implements InitializingBean {
                 .leaveTimeout(this.leaveTimeout)
                 .rejoinAutomatically(this.rejoinAutomatically)
                 .reachabilityTimeout(effectiveReachabilityTimeout())
+                .transportSecurity(published)
                 .build();
         }
         catch (InvalidSettingException ex) {
@@ -206,6 +224,18 @@ public class QuarkClusterProperties implements InitializingBean {
             throw new InvalidConfigurationPropertyValueException(PREFIX + "." + property, valueOf(ex.getSetting()),
                     ex.getReason());
         }
+    }
+
+    /**
+     * Returns what this silo's membership entry publishes about its links: TLS with
+     * {@code quark.cluster.transport.ssl.bundle} on the gRPC transport, plaintext without it, nothing on the in-JVM
+     * transport.
+     */
+    private TransportSecurity transportSecurity() {
+        if (this.transport.type != TransportType.GRPC) {
+            return TransportSecurity.UNKNOWN;
+        }
+        return (this.transport.ssl.bundle != null) ? TransportSecurity.TLS : TransportSecurity.PLAINTEXT;
     }
 
     private Object valueOf(String setting) {

@@ -27,6 +27,7 @@ import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloLifecycleListener;
 import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.membership.TransportSecurity;
 import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.Transport;
@@ -89,6 +90,10 @@ class QuarkClusterGrpcAutoConfigurationTests {
                 assertThat(transport.settings().maxMessageSize()).isEqualTo(64 * 1024);
                 assertThat(transport.settings().maxInFlight()).isEqualTo(7);
                 assertThat(context.getBean(Transport.class)).isSameAs(transport);
+                assertThat(transport.security()).isEqualTo(TransportSecurity.PLAINTEXT);
+                assertThat(context.getBean(QuarkClusterProperties.class)
+                    .toSettings(new SiloAddress("127.0.0.1", 19555), Set.of())
+                    .transportSecurity()).isEqualTo(TransportSecurity.PLAINTEXT);
             });
     }
 

@@ -1,6 +1,7 @@
 package dev.quark.autoconfigure.cluster;
 
 import java.security.cert.X509Certificate;
+import java.util.Set;
 
 import javax.net.ssl.X509KeyManager;
 
@@ -8,6 +9,8 @@ import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.reminders.QuarkRemindersAutoConfiguration;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.TransportSecurity;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.SiloTls;
 import dev.quark.testkit.tls.TestCertificate;
@@ -67,6 +70,10 @@ class QuarkClusterGrpcTlsAutoConfigurationTests {
                 assertThat(tls.clientAuth()).isEqualTo(ClientAuth.REQUIRE);
                 assertThat(tls.trustManager()).isNotNull();
                 assertThat(context.getBean(GrpcTransport.class).tls()).isSameAs(tls);
+                assertThat(context.getBean(GrpcTransport.class).security()).isEqualTo(TransportSecurity.TLS);
+                assertThat(context.getBean(QuarkClusterProperties.class)
+                    .toSettings(new SiloAddress("10.0.0.5", 9090), Set.of())
+                    .transportSecurity()).as("what the silo's membership entry publishes").isEqualTo(TransportSecurity.TLS);
                 GrpcServerProperties.Ssl server = context.getBean(GrpcServerProperties.class).getSsl();
                 assertThat(server.getBundle()).isEqualTo(SiloTlsServerBundle.NAME);
                 assertThat(server.getClientAuth()).isEqualTo(ClientAuth.REQUIRE);

@@ -25,6 +25,7 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.Suspicion;
+import dev.quark.cluster.membership.TransportSecurity;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -211,6 +212,10 @@ public abstract class MembershipProviderContractTests {
         for (SiloStatus status : SiloStatus.values()) {
             entries.add(entry("silo-" + status, (1L << 53) + 1, status));
         }
+        for (TransportSecurity security : TransportSecurity.values()) {
+            entries.add(new SiloEntry("silo-" + security, new SiloAddress("10.0.0.8", 7100), START, SiloStatus.ACTIVE,
+                    START, 2, Set.of("A"), List.of(), security));
+        }
         long version = 0;
         for (SiloEntry entry : entries) {
             assertThat(table().write(entry, version++)).as(entry.siloId()).isTrue();
@@ -221,6 +226,22 @@ public abstract class MembershipProviderContractTests {
         for (SiloEntry entry : entries) {
             assertThat(snapshot.silo(entry.siloId())).contains(entry);
         }
+    }
+
+    /**
+     * Whether a silo's links use TLS survives the rewrites other silos make of its entry (a vote, its heartbeat),
+     * which carry what they read.
+     */
+    @Test
+    public void theTransportSecurityOfAnEntryStaysThroughItsRewrites() {
+        SiloEntry tls = new SiloEntry("silo-tls", new SiloAddress("10.0.0.9", 7100), START, SiloStatus.ACTIVE, START,
+                3, Set.of("A"), List.of(), TransportSecurity.TLS);
+        assertThat(table().write(tls, 0)).isTrue();
+        SiloEntry read = table().read().silo("silo-tls").orElseThrow();
+        assertThat(table().write(read.withSuspicions(List.of(new Suspicion("silo-b", START.plusSeconds(1)))), 1))
+            .isTrue();
+        assertThat(table().heartbeat("silo-tls", 3, START.plusSeconds(2))).isTrue();
+        assertThat(table().read().silo("silo-tls").orElseThrow().transportSecurity()).isEqualTo(TransportSecurity.TLS);
     }
 
     @Test

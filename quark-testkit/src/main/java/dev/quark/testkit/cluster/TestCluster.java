@@ -510,7 +510,8 @@ public final class TestCluster implements AutoCloseable {
             }
             MembershipSettings.Builder settings = MembershipSettings.builder(siloId, address)
                 .actorTypes(actorTypes)
-                .virtualNodes(this.virtualNodes);
+                .virtualNodes(this.virtualNodes)
+                .transportSecurity(routing.transportSecurity());
             agentSettings.accept(settings);
             return new AgentMembershipRole(SiloMembership.builder(settings.build(), this.membership, routing.prober())
                 .clock(this.clock)

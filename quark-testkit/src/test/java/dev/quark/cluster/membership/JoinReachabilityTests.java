@@ -95,6 +95,83 @@ class JoinReachabilityTests {
     }
 
     @Test
+    void aPlaintextSiloInAClusterWhoseActiveSilosUseTlsFailsItsJoinBeforeAnyProbeNamingThem() {
+        UnaryOperator<MembershipSettings.Builder> tls = (settings) -> settings
+            .transportSecurity(TransportSecurity.TLS);
+        this.cluster.start("a", tls);
+        this.cluster.start("b", tls);
+        this.cluster.network.down("d");
+        Member d = this.cluster.create("d", (settings) -> settings.transportSecurity(TransportSecurity.PLAINTEXT)
+            .reachabilityTimeout(Duration.ofSeconds(5)));
+        Instant start = this.cluster.clock.instant();
+
+        CompletableFuture<SiloEntry> joined = d.agent().start();
+        this.cluster.advance(Duration.ZERO);
+
+        assertThat(joined).as("decided before any probe (d's links are down: a probe would only time out)").isDone();
+        assertThat(this.cluster.clock.instant()).isEqualTo(start);
+        assertThatThrownBy(joined::get).cause()
+            .isInstanceOf(UnreachablePeersException.class)
+            .hasMessageContaining("Silo d uses plaintext (no quark.cluster.transport.ssl.bundle) on its links to other "
+                    + "silos, but 2 of the 2 active silos of cluster 'test', a majority, do not, as their membership "
+                    + "entries say: [a@127.0.0.1:")
+            .hasMessageContaining(" (TLS), b@127.0.0.1:")
+            .hasMessageContaining("give every silo the same quark.cluster.transport.ssl.bundle, or none");
+        assertThat(this.cluster.table.read().silo("d").orElseThrow().status()).isEqualTo(SiloStatus.DEAD);
+        assertThat(this.cluster.table.read().silo("d").orElseThrow().transportSecurity())
+            .isEqualTo(TransportSecurity.PLAINTEXT);
+    }
+
+    @Test
+    void aMinorityWithAnotherTransportSecurityIsLoggedAndLeftToTheProbes() {
+        UnaryOperator<MembershipSettings.Builder> tls = (settings) -> settings
+            .transportSecurity(TransportSecurity.TLS);
+        this.cluster.start("e");
+        this.cluster.start("f");
+        this.cluster.start("a", tls);
+        this.cluster.start("b", tls);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(JoinReachability.class);
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            Member c = this.cluster.create("c", (settings) -> settings.transportSecurity(TransportSecurity.PLAINTEXT));
+
+            CompletableFuture<SiloEntry> joined = c.agent().start();
+            this.cluster.advance(Duration.ofSeconds(1));
+
+            assertThat(joined).as("every peer answers in this network").isCompleted();
+            assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+                .singleElement()
+                .extracting(ILoggingEvent::getFormattedMessage)
+                .asString()
+                .contains("Silo c uses plaintext (no quark.cluster.transport.ssl.bundle) on its links to other silos, "
+                        + "but 2 of the 4 active silos of cluster 'test' do not")
+                .contains("a@127.0.0.1:")
+                .contains("b@127.0.0.1:")
+                .contains("(TLS)")
+                .doesNotContain("e@")
+                .doesNotContain("f@");
+        }
+        finally {
+            logger.detachAppender(logged);
+        }
+    }
+
+    @Test
+    void entriesThatDoNotSayWhetherTheyUseTlsAreNeverAMismatch() {
+        this.cluster.start("a");
+        this.cluster.start("b");
+        Member c = this.cluster.create("c", (settings) -> settings.transportSecurity(TransportSecurity.TLS));
+
+        CompletableFuture<SiloEntry> joined = c.agent().start();
+        this.cluster.advance(Duration.ofSeconds(1));
+
+        assertThat(joined).isCompleted();
+        assertThat(c.agent().state()).isEqualTo(MembershipState.ACTIVE);
+    }
+
+    @Test
     void aSiloTwoOfThreePeersRefuseFailsAtOnceAlthoughTheThirdAnswers() {
         this.cluster.start("a");
         this.cluster.start("b");

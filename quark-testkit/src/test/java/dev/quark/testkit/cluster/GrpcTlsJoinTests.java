@@ -47,8 +47,9 @@ import static org.awaitility.Awaitility.await;
  * A cluster of silos with membership agents over self-hosted gRPC transports on 127.0.0.1 with mutual TLS, their
  * certificates issued by one test authority: a silo with a certificate of another authority, one without a
  * certificate and one of another cluster name are refused by every active silo and fail to join at once (not at
- * the reachability timeout), naming the silos and the refusal; a plaintext one gets no answer and fails once the
- * active silos' entries outlived the silo TTL. None of them ever appears active in the membership table, and the
+ * the reachability timeout), naming the silos and the refusal; a plaintext one fails at once too, before any
+ * probe, as the active silos' membership entries say they use TLS (a plaintext silo's probes of TLS silos get no
+ * answer, only silence). None of them ever appears active in the membership table, and the
  * cluster's calls meanwhile all succeed (no ring range went to them). A silo with a good certificate still joins
  * afterwards. A good silo cannot join an active silo of another authority either; an active entry of such a silo
  * written past the check never runs a call.
@@ -156,11 +157,18 @@ class GrpcTlsJoinTests {
                 .isInstanceOf(TlsHandshakeException.class);
 
             this.nextTls = () -> null;
+            long plaintextAt = System.nanoTime();
             assertThatThrownBy(this.cluster::addSilo).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("cannot reach 2 of the active silos")
+                .hasMessageContaining("uses plaintext (no quark.cluster.transport.ssl.bundle) on its links to other "
+                        + "silos, but 2 of the 2 active silos of cluster '")
+                .hasMessageContaining("', a majority, do not, as their membership entries say")
                 .hasMessageContaining("silo-1@127.0.0.1:")
+                .hasMessageContaining("(TLS)")
                 .cause()
                 .isInstanceOf(UnreachablePeersException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - plaintextAt))
+                .as("told by the active silos' entries, not after waiting for them to expire (silo TTL 8 s)")
+                .isLessThan(Duration.ofSeconds(6));
 
             this.nextTls = () -> mutual(CLUSTER_CA.issue("silo"));
             this.nextSettings = transportSettings("another-cluster");

@@ -17,6 +17,7 @@ import dev.quark.cluster.membership.MembershipSnapshot;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.membership.TransportSecurity;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.OwnTransactions;
 import dev.quark.jdbc.PostgresNotificationListener;
@@ -34,7 +35,8 @@ import org.springframework.transaction.support.TransactionOperations;
  * <pre>
  * {prefix}membership_version (cluster_name) primary key, version bigint, updated_at, incarnation text
  * {prefix}membership_silo    (cluster_name, silo_id) primary key, host, port, start_time, status,
- *                            last_heartbeat, epoch, actor_types jsonb, suspicions jsonb
+ *                            last_heartbeat, epoch, actor_types jsonb, suspicions jsonb,
+ *                            transport_security (TLS, PLAINTEXT, or null when the silo does not say)
  * </pre>
  * A write or remove runs in a transaction of its own: {@code UPDATE ... SET version = version + 1 WHERE
  * cluster_name = ? AND version = ?} (the version row is created at 0 with a new incarnation and
@@ -124,20 +126,21 @@ public class JdbcMembershipProvider implements MembershipProvider {
         this.siloTable = tablePrefix.table("membership_silo");
         this.channel = tablePrefix.table("membership");
         this.select = "select v.version, s.silo_id, s.host, s.port, s.start_time, s.status, s.last_heartbeat, "
-                + "s.epoch, s.actor_types, s.suspicions, v.incarnation from " + this.versionTable + " v left join "
+                + "s.epoch, s.actor_types, s.suspicions, v.incarnation, s.transport_security from " + this.versionTable + " v left join "
                 + this.siloTable + " s on s.cluster_name = v.cluster_name where v.cluster_name = ?";
         this.createVersion = "insert into " + this.versionTable + " (cluster_name, version, incarnation) "
                 + "values (?, 0, ?) on conflict (cluster_name) do nothing";
         this.raiseVersion = "update " + this.versionTable + " set version = version + 1, "
                 + "incarnation = coalesce(incarnation, ?), updated_at = now() where cluster_name = ? and version = ?";
         this.upsert = "insert into " + this.siloTable + " as s (cluster_name, silo_id, host, port, start_time, "
-                + "status, last_heartbeat, epoch, actor_types, suspicions) "
-                + "values (?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), cast(? as jsonb)) "
+                + "status, last_heartbeat, epoch, actor_types, suspicions, transport_security) "
+                + "values (?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb), cast(? as jsonb), nullif(?, 'UNKNOWN')) "
                 + "on conflict (cluster_name, silo_id) do update set host = excluded.host, port = excluded.port, "
                 + "start_time = excluded.start_time, status = excluded.status, "
                 + "last_heartbeat = case when s.epoch = excluded.epoch "
                 + "then greatest(s.last_heartbeat, excluded.last_heartbeat) else excluded.last_heartbeat end, "
-                + "epoch = excluded.epoch, actor_types = excluded.actor_types, suspicions = excluded.suspicions";
+                + "epoch = excluded.epoch, actor_types = excluded.actor_types, suspicions = excluded.suspicions, "
+                + "transport_security = excluded.transport_security";
         this.delete = "delete from " + this.siloTable + " where cluster_name = ? and silo_id = ?";
         this.heartbeat = "update " + this.siloTable + " set last_heartbeat = ? "
                 + "where cluster_name = ? and silo_id = ? and epoch = ? and status <> 'DEAD'";
@@ -196,11 +199,25 @@ public class JdbcMembershipProvider implements MembershipProvider {
                 : MembershipSnapshot.of(incarnation[0], version[0], entries);
     }
 
+    /** Reads the column: {@code null}, or a value this version does not know (a later one's), does not say. */
+    private static TransportSecurity transportSecurity(@Nullable String column) {
+        if (column == null) {
+            return TransportSecurity.UNKNOWN;
+        }
+        try {
+            return TransportSecurity.valueOf(column);
+        }
+        catch (IllegalArgumentException ex) {
+            return TransportSecurity.UNKNOWN;
+        }
+    }
+
     private SiloEntry entry(String siloId, ResultSet row) throws SQLException {
         try {
             return new SiloEntry(siloId, new SiloAddress(row.getString(3), row.getInt(4)), instant(row, 5),
                     SiloStatus.valueOf(row.getString(6)), instant(row, 7), row.getLong(8),
-                    SiloColumnsJson.readActorTypes(row.getString(9)), SiloColumnsJson.readSuspicions(row.getString(10)));
+                    SiloColumnsJson.readActorTypes(row.getString(9)), SiloColumnsJson.readSuspicions(row.getString(10)),
+                    transportSecurity(row.getString(12)));
         }
         catch (IllegalArgumentException | NullPointerException ex) {
             throw new IllegalStateException("The row of silo '" + siloId + "' in cluster '" + this.clusterName + "' of "
@@ -221,7 +238,7 @@ public class JdbcMembershipProvider implements MembershipProvider {
         return versioned(expectedVersion, () -> this.jdbc.sql(this.upsert)
             .params(this.clusterName, entry.siloId(), entry.address().host(), entry.address().port(),
                     timestamp(entry.startTime()), entry.status().name(), timestamp(entry.lastHeartbeat()),
-                    entry.epoch(), actorTypes, suspicions)
+                    entry.epoch(), actorTypes, suspicions, entry.transportSecurity().name())
             .update());
     }
 

@@ -137,7 +137,7 @@ public class InMemoryMembershipProvider implements MembershipProvider {
             .toList();
         return new SiloEntry(entry.siloId(), entry.address(), entry.startTime().truncatedTo(ChronoUnit.MILLIS),
                 entry.status(), entry.lastHeartbeat().truncatedTo(ChronoUnit.MILLIS), entry.epoch(),
-                entry.actorTypes(), suspicions);
+                entry.actorTypes(), suspicions, entry.transportSecurity());
     }
 
     private void notifyListeners() {

@@ -214,7 +214,9 @@ public class RedisMembershipProvider implements MembershipProvider {
      *  "suspicions":[{"suspectingSiloId":"silo-b","at":"2025-06-10T08:00:05Z"}]}
      * </pre>
      * Instants are ISO-8601 in UTC, truncated to milliseconds; the epoch is a string, so that the scripts
-     * compare it exactly (Lua numbers are doubles); actor types are sorted. The last heartbeat is not in it:
+     * compare it exactly (Lua numbers are doubles); actor types are sorted. {@code "transportSecurity":"TLS"} or
+     * {@code "PLAINTEXT"} follows when the entry says whether the silo's links use TLS (absent, or a value this version
+     * does not know: {@code TransportSecurity.UNKNOWN}). The last heartbeat is not in it:
      * it is the field {@code heartbeat:{silo id}}. A later release that changes the format raises
      * {@code format}; this one refuses formats it does not know.
      * @param entry the entry

@@ -12,6 +12,8 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.Suspicion;
+import dev.quark.cluster.membership.TransportSecurity;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -50,6 +52,9 @@ final class SiloEntryJson {
             vote.put("suspectingSiloId", suspicion.suspectingSiloId());
             vote.put("at", instant(suspicion.at()));
         }
+        if (entry.transportSecurity() != TransportSecurity.UNKNOWN) {
+            json.put("transportSecurity", entry.transportSecurity().name());
+        }
         return MAPPER.writeValueAsString(json);
     }
 
@@ -81,10 +86,24 @@ final class SiloEntryJson {
                     new SiloAddress(address.required("host").stringValue(), address.required("port").intValue()),
                     Instant.parse(node.required("startTime").stringValue()),
                     SiloStatus.valueOf(node.required("status").stringValue()), lastHeartbeat,
-                    Long.parseLong(node.required("epoch").stringValue()), actorTypes, suspicions);
+                    Long.parseLong(node.required("epoch").stringValue()), actorTypes, suspicions,
+                    transportSecurity(node.get("transportSecurity")));
         }
         catch (JacksonException | DateTimeParseException ex) {
             throw new IllegalArgumentException(ex.getMessage(), ex);
+        }
+    }
+
+    /** Absent (an entry of an earlier version), or a value this version does not know: does not say. */
+    private static TransportSecurity transportSecurity(@Nullable JsonNode field) {
+        if (field == null || !field.isString()) {
+            return TransportSecurity.UNKNOWN;
+        }
+        try {
+            return TransportSecurity.valueOf(field.stringValue());
+        }
+        catch (IllegalArgumentException ex) {
+            return TransportSecurity.UNKNOWN;
         }
     }
 

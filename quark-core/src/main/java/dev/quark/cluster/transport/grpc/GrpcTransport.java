@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.TransportSecurity;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
 import dev.quark.cluster.transport.Transport;
@@ -409,6 +410,15 @@ public final class GrpcTransport implements Transport {
      * <p>
      * Here: the addresses this transport holds a channel or a link to.
      */
+    /**
+     * Returns {@link TransportSecurity#TLS} when this transport was given a {@code SiloTls}, else
+     * {@link TransportSecurity#PLAINTEXT}.
+     */
+    @Override
+    public TransportSecurity security() {
+        return (this.tls != null) ? TransportSecurity.TLS : TransportSecurity.PLAINTEXT;
+    }
+
     @Override
     public Set<SiloAddress> peers() {
         Set<SiloAddress> peers = new HashSet<>(this.channels.keySet());

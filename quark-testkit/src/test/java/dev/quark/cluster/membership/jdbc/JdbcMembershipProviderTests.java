@@ -101,7 +101,7 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
         assertThat(columns("quark_membership_silo")).containsExactly("cluster_name text NO", "silo_id text NO",
                 "host text NO", "port integer NO", "start_time timestamp with time zone NO",
                 "status character varying NO", "last_heartbeat timestamp with time zone NO", "epoch bigint NO",
-                "actor_types jsonb NO", "suspicions jsonb NO");
+                "actor_types jsonb NO", "suspicions jsonb NO", "transport_security character varying YES");
         assertThat(primaryKey("quark_membership_silo")).containsExactly("cluster_name", "silo_id");
     }
 
@@ -184,8 +184,8 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
         assertThat(jdbc.sql("select id from databasechangelog where filename = 'db/changelog/quark/membership.xml' "
                 + "and id like 'quark_%' order by id")
             .query(String.class)
-            .list()).containsExactly("quark_membership_silo-1", "quark_membership_version-1",
-                    "quark_membership_version-2");
+            .list()).containsExactly("quark_membership_silo-1", "quark_membership_silo-2",
+                    "quark_membership_version-1", "quark_membership_version-2");
     }
 
     @Test
