@@ -3,10 +3,21 @@ package dev.quark.eventsourcing;
 import java.util.List;
 import java.util.Optional;
 
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseLostException;
+
 /**
  * Every stream's events in one order that readers can follow without ever skipping an event: an event that becomes
  * visible always sorts after every position a reader has already passed. {@link EventSubscription}s read it and keep
  * their checkpoints here.
+ * <p>
+ * <b>Fenced checkpoints.</b> A subscription followed by one node at a time under a lease (the
+ * {@code EventSubscriptionRunner}) keeps its checkpoint with the lease's fencing token: the node that takes the
+ * subscription over {@link #claimCheckpoint claims} the checkpoint, stamping it with its token as it reads it, and
+ * {@link #saveCheckpoint(String, FeedPosition, Lease) saves} it only while no newer token stamped it, each in one
+ * atomic step. So once a new holder claimed the checkpoint, a write of a holder whose lease was taken over (a node
+ * paused past its lease) is refused with a {@link LeaseLostException} instead of moving the checkpoint back. The
+ * unfenced {@link #saveCheckpoint(String, FeedPosition)} neither checks nor changes the stamp.
  */
 public interface EventFeed {
 
@@ -26,9 +37,33 @@ public interface EventFeed {
     Optional<FeedPosition> checkpoint(String subscription);
 
     /**
-     * Records a subscription's checkpoint.
+     * Records a subscription's checkpoint, unfenced: for a subscription polled by one thread
+     * ({@link EventSubscription}) or a checkpoint set by hand. It leaves the checkpoint's token as it is.
      * @param subscription the subscription's name
      * @param position the position of the last event it handled
      */
     void saveCheckpoint(String subscription, FeedPosition position);
+
+    /**
+     * Takes a subscription's checkpoint over for a lease just acquired on the subscription: stamps it with the lease's
+     * fencing token, so that the checkpoint writes of every older lease are refused from now on, and reads it, in one
+     * atomic step. Claiming again with the same token succeeds.
+     * @param subscription the subscription's name
+     * @param lease the lease on the subscription
+     * @return the position of the last event the subscription handled, empty when it has none yet
+     * @throws LeaseLostException naming the lease's resource and token when a newer lease stamped the checkpoint
+     * already: another node took the subscription over
+     */
+    Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease);
+
+    /**
+     * Records a subscription's checkpoint on behalf of a lease, fenced: written, and stamped with the lease's token,
+     * only while no newer lease stamped the checkpoint, in one atomic step.
+     * @param subscription the subscription's name
+     * @param position the position of the last event it handled
+     * @param lease the lease on the subscription the event was handled under
+     * @throws LeaseLostException naming the lease's resource and token when a newer lease stamped the checkpoint:
+     * another node took the subscription over, and the checkpoint stays what that node made it
+     */
+    void saveCheckpoint(String subscription, FeedPosition position, Lease lease);
 }

@@ -11,7 +11,8 @@ import java.util.Objects;
  * EventSubscription balances = new EventSubscription("balances", store.feed().orElseThrow(), projection::apply);
  * while (balances.poll() > 0) { }     // catch up; then poll periodically, for instance from a scheduled task
  * }</pre>
- * One subscription name should be polled by one thread at a time; polls of different names are independent. Under
+ * One subscription name should be polled by one thread at a time (its checkpoint writes are not fenced: nothing
+ * stops a second poller from moving the checkpoint back); polls of different names are independent. Under
  * Spring Boot, declare an {@link EventSubscriptionDefinition} bean instead and Quark follows it in the background, one
  * node at a time ({@code dev.quark.eventsourcing.subscription.EventSubscriptionRunner}).
  */

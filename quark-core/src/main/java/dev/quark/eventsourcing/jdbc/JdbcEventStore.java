@@ -25,6 +25,8 @@ import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.CallerTransactions;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseLostException;
 import dev.quark.state.StateWriteAttachment;
 import dev.quark.state.jdbc.JdbcStateAttachment;
 
@@ -43,7 +45,8 @@ import org.springframework.util.Assert;
  *                           payload, recorded_at; unique (stream, version), unique (stream, event_id)
  * {prefix}event_snapshot    stream primary key, version, payload, truncated_version
  * {prefix}event_stream      stream primary key, truncated_version (of truncated streams), version (the stream's)
- * {prefix}event_checkpoint  subscription primary key, txid, position
+ * {prefix}event_checkpoint  subscription primary key, txid, position (null when claimed before any was saved),
+ *                           lease_token (of the newest lease that claimed or wrote it)
  * </pre>
  * An append runs in one transaction, the caller's when it has a Spring-managed one on the same data source
  * (so events can commit atomically with the caller's other writes; under a savepoint, so that a failed append leaves
@@ -66,6 +69,10 @@ import org.springframework.util.Assert;
  * {@code (txid, position)}: every row below that bound is final, and every row that becomes visible later sorts
  * after it. The price: a long transaction anywhere in the database (any schema, any application) holds the feed
  * back until it ends. Read the feed outside of a transaction that has written.
+ * <p>
+ * <b>Fenced checkpoints.</b> A claim and a fenced write are each one statement, an upsert of the checkpoint's row
+ * whose update requires {@code lease_token is null or lease_token <= token} and sets the token: a row stamped by a
+ * newer lease is left as it is and the statement changes no row, which is the refusal.
  */
 public class JdbcEventStore implements EventStore, EventFeed {
 
@@ -126,6 +133,12 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     private final String saveCheckpoint;
 
+    /** Stamps a checkpoint's row with a lease's token unless a newer one stamped it, and returns its position. */
+    private final String claimCheckpoint;
+
+    /** Writes a checkpoint and stamps it with a lease's token unless a newer one stamped it. */
+    private final String saveFencedCheckpoint;
+
     private final String snapshotTable;
 
     private final String streamTable;
@@ -181,10 +194,18 @@ public class JdbcEventStore implements EventStore, EventFeed {
                 + "on conflict (stream) do update set version = excluded.version, payload = excluded.payload, "
                 + "updated_at = now() where s.version < excluded.version";
         this.loadSnapshot = "select version, payload from " + this.snapshotTable + " where stream = ?";
-        this.loadCheckpoint = "select txid, position from " + checkpoints + " where subscription = ?";
+        this.loadCheckpoint = "select txid, position from " + checkpoints + " where subscription = ? "
+                + "and position is not null";
         this.saveCheckpoint = "insert into " + checkpoints + " as c (subscription, txid, position) values (?, ?, ?) "
                 + "on conflict (subscription) do update set txid = excluded.txid, position = excluded.position, "
                 + "updated_at = now()";
+        String fence = " where c.lease_token is null or c.lease_token <= excluded.lease_token";
+        this.claimCheckpoint = "insert into " + checkpoints + " as c (subscription, lease_token) values (?, ?) "
+                + "on conflict (subscription) do update set lease_token = excluded.lease_token" + fence
+                + " returning c.txid, c.position";
+        this.saveFencedCheckpoint = "insert into " + checkpoints + " as c (subscription, txid, position, lease_token) "
+                + "values (?, ?, ?, ?) on conflict (subscription) do update set txid = excluded.txid, "
+                + "position = excluded.position, lease_token = excluded.lease_token, updated_at = now()" + fence;
     }
 
     /**
@@ -605,6 +626,37 @@ public class JdbcEventStore implements EventStore, EventFeed {
         Objects.requireNonNull(subscription, "subscription must not be null");
         Objects.requireNonNull(position, "position must not be null");
         this.jdbc.sql(this.saveCheckpoint).params(subscription, position.transaction(), position.sequence()).update();
+    }
+
+    @Override
+    public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        Objects.requireNonNull(lease, "lease must not be null");
+        List<Optional<FeedPosition>> claimed = this.jdbc.sql(this.claimCheckpoint)
+            .params(subscription, lease.token().value())
+            .query((row, number) -> {
+                long transaction = row.getLong(1);
+                return row.wasNull() ? Optional.<FeedPosition>empty()
+                        : Optional.of(new FeedPosition(transaction, row.getLong(2)));
+            })
+            .list();
+        if (claimed.isEmpty()) {
+            throw new LeaseLostException(lease.resource(), lease.token(), null);
+        }
+        return claimed.getFirst();
+    }
+
+    @Override
+    public void saveCheckpoint(String subscription, FeedPosition position, Lease lease) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        Objects.requireNonNull(position, "position must not be null");
+        Objects.requireNonNull(lease, "lease must not be null");
+        int rows = this.jdbc.sql(this.saveFencedCheckpoint)
+            .params(subscription, position.transaction(), position.sequence(), lease.token().value())
+            .update();
+        if (rows == 0) {
+            throw new LeaseLostException(lease.resource(), lease.token(), null);
+        }
     }
 
     private static StoredEvent event(ResultSet row, int number) throws SQLException {

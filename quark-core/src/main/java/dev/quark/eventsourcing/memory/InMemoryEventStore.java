@@ -19,6 +19,9 @@ import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.lease.FencingToken;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseLostException;
 import dev.quark.state.StateWriteAttachment;
 import org.jspecify.annotations.Nullable;
 import dev.quark.state.memory.InMemoryStateAttachment;
@@ -44,7 +47,8 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
 
     private final Map<String, Snapshot> snapshots = new ConcurrentHashMap<>();
 
-    private final Map<String, FeedPosition> checkpoints = new ConcurrentHashMap<>();
+    /** Each subscription's checkpoint with the token that stamped it; changed atomically per name by compute. */
+    private final Map<String, Checkpoint> checkpoints = new ConcurrentHashMap<>();
 
     private final Clock clock;
 
@@ -313,17 +317,59 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
 
     @Override
     public Optional<FeedPosition> checkpoint(String subscription) {
-        return Optional.ofNullable(this.checkpoints.get(Objects.requireNonNull(subscription, "subscription must not be null")));
+        @Nullable Checkpoint checkpoint = this.checkpoints
+            .get(Objects.requireNonNull(subscription, "subscription must not be null"));
+        return (checkpoint != null) ? Optional.ofNullable(checkpoint.position()) : Optional.empty();
     }
 
     @Override
     public void saveCheckpoint(String subscription, FeedPosition position) {
-        this.checkpoints.put(Objects.requireNonNull(subscription, "subscription must not be null"),
-                Objects.requireNonNull(position, "position must not be null"));
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        Objects.requireNonNull(position, "position must not be null");
+        this.checkpoints.compute(subscription,
+                (name, current) -> new Checkpoint(position, (current != null) ? current.token() : null));
+    }
+
+    @Override
+    public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        Objects.requireNonNull(lease, "lease must not be null");
+        Checkpoint claimed = Objects.requireNonNull(this.checkpoints.compute(subscription, (name, current) -> {
+            requireStampable(current, lease);
+            return new Checkpoint((current != null) ? current.position() : null, lease.token());
+        }));
+        return Optional.ofNullable(claimed.position());
+    }
+
+    @Override
+    public void saveCheckpoint(String subscription, FeedPosition position, Lease lease) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        Objects.requireNonNull(position, "position must not be null");
+        Objects.requireNonNull(lease, "lease must not be null");
+        this.checkpoints.compute(subscription, (name, current) -> {
+            requireStampable(current, lease);
+            return new Checkpoint(position, lease.token());
+        });
+    }
+
+    /** Refuses a lease older than the one that stamped the checkpoint; throwing in compute leaves the entry as it was. */
+    private static void requireStampable(@Nullable Checkpoint current, Lease lease) {
+        @Nullable FencingToken stamp = (current != null) ? current.token() : null;
+        if (stamp != null && stamp.isNewerThan(lease.token())) {
+            throw new LeaseLostException(lease.resource(), lease.token(), null);
+        }
     }
 
     @Override
     public String toString() {
         return "InMemoryEventStore[" + this.all.size() + " events]";
+    }
+
+    /**
+     * A subscription's checkpoint.
+     * @param position the last event handled, {@code null} when a lease claimed the checkpoint before any was saved
+     * @param token the token of the newest lease that claimed or saved it, {@code null} when none did
+     */
+    private record Checkpoint(@Nullable FeedPosition position, @Nullable FencingToken token) {
     }
 }

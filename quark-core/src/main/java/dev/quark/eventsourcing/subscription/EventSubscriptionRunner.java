@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.quark.eventsourcing.EventFeed;
 import dev.quark.eventsourcing.EventSubscriptionDefinition;
+import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.lease.LeaseKeeper;
 import dev.quark.lease.LeaseStore;
 
@@ -32,9 +33,15 @@ import dev.quark.lease.LeaseStore;
  * handling; a node that dies leaves the lease to expire, and another node takes over within about the lease duration
  * (plus a poll interval), resuming after the checkpoint. A node closed gracefully releases its leases, so another
  * takes over within a poll interval (the leases of handlers that outlive the close's stop timeouts excepted: those
- * are left to expire). The checkpoint write itself is not fenced: a node paused past its lease (a long
- * GC pause) may handle one more event and write an older checkpoint after its successor moved on, which makes a later
- * owner deliver events again, never skip them.
+ * are left to expire).
+ * <p>
+ * <b>Fenced checkpoints.</b> The checkpoint is written with the lease's fencing token
+ * ({@link EventFeed#saveCheckpoint(String, FeedPosition, dev.quark.lease.Lease)}), and a node taking a subscription
+ * over first claims the checkpoint with its token ({@link EventFeed#claimCheckpoint}). So a node paused past its lease
+ * (a long GC pause) that wakes up and handles one more event cannot write its older checkpoint once its successor
+ * took over: the write is refused, the node logs it at WARN and stops following the subscription (it lets go of the
+ * lease and stands by), and its successor's checkpoint stands. The event it handled in that pause is handled again by
+ * the successor; none is skipped.
  * <p>
  * <b>Following.</b> While it holds the lease, a node reads a batch after the checkpoint, hands each event to the
  * handler and saves the checkpoint after each; it reads the next batch at once while batches come full, and waits the

@@ -16,12 +16,14 @@ import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseKeeper;
+import dev.quark.lease.LeaseLostException;
 
 /**
  * Follows one subscription on behalf of its runner, one {@link #step()} at a time: takes the subscription's lease
- * when it is free, then reads a batch after the checkpoint and handles it event by event, saving the checkpoint after
- * each, as long as the lease is held. A step returns how long to wait before the next one, which is what lets tests
- * drive it in virtual time. Steps of one follower run on one thread at a time (the runner's thread for the name, or
+ * when it is free and claims the checkpoint with the lease's token, then reads a batch after the checkpoint and
+ * handles it event by event, saving the checkpoint fenced by the token after each, as long as the lease is held and
+ * the checkpoint takes the token (it refuses it once a newer holder claimed it: the subscription was taken over). A
+ * step returns how long to wait before the next one, which is what lets tests drive it in virtual time. Steps of one follower run on one thread at a time (the runner's thread for the name, or
  * a test).
  */
 final class SubscriptionFollower {
@@ -87,13 +89,18 @@ final class SubscriptionFollower {
             }
             // Lost during the back-off: stand by (or take the lease again at once if it is free).
         }
-        if (heldLease(now) == null && acquire() == null) {
-            return this.pollInterval;
+        Lease lease = heldLease(now);
+        if (lease == null) {
+            lease = acquire();
+            if (lease == null) {
+                return this.pollInterval;
+            }
         }
         try {
             FeedPosition after = this.position;
             if (after == null) {
-                after = this.feed.checkpoint(name()).orElse(FeedPosition.START);
+                // Stamps the checkpoint with this lease's token as it reads it: older holders can no longer write it.
+                after = this.feed.claimCheckpoint(name(), lease).orElse(FeedPosition.START);
                 this.position = after;
             }
             List<StoredEvent> events = this.feed.readAfter(after, this.definition.batchSize());
@@ -119,7 +126,7 @@ final class SubscriptionFollower {
                     logger.warn("Event subscription '{}' handler left the interrupt flag set on {}; cleared it",
                             name(), describe(event));
                 }
-                this.feed.saveCheckpoint(name(), event.position());
+                this.feed.saveCheckpoint(name(), event.position(), lease);
                 this.position = event.position();
                 succeeded(event);
             }
@@ -127,9 +134,41 @@ final class SubscriptionFollower {
             this.lastError = null;
             return (events.size() < this.definition.batchSize()) ? this.pollInterval : Duration.ZERO;
         }
+        catch (LeaseLostException ex) {
+            return takenOver(lease, ex);
+        }
         catch (RuntimeException ex) {
             return failed("the feed (reading after " + this.position + " or saving a checkpoint)", ex);
         }
+    }
+
+    /**
+     * The checkpoint refused this lease's claim or write: a newer lease stamped it, so another node took the
+     * subscription over (this node's lease ran out, during a long pause for instance) and the checkpoint stays what
+     * that node made it. This node stops following: it lets go of the lease and stands by, as a node that lost its
+     * lease does; the event it may just have handled is handled again by the new holder, none is skipped.
+     */
+    private Duration takenOver(Lease lease, LeaseLostException refusal) {
+        this.position = null;
+        this.failures = 0;
+        this.retryAt = null;
+        this.state = SubscriptionState.STANDBY;
+        this.lastError = truncate("taken over: the checkpoint refused token " + lease.token() + ": "
+                + refusal.getMessage());
+        logger.warn("Event subscription '{}' stops following on '{}': its checkpoint refused lease token {}, since a "
+                + "newer lease stamped it: another node took the subscription over (this node's lease ran out, during "
+                + "a long pause for instance) and handles again what this node handled after the checkpoint. Standing "
+                + "by. Should this repeat while no other node follows '{}', the lease store's tokens went back (a store "
+                + "that lost its data): see the docs on fenced checkpoints", name(), this.keeper.owner(),
+                lease.token(), name());
+        try {
+            this.keeper.release(lease);
+        }
+        catch (RuntimeException ex) {
+            // The keeper no longer keeps it; a lease still held in the store expires on its own.
+            logger.debug("Event subscription '{}' could not release {}", name(), lease, ex);
+        }
+        return this.pollInterval;
     }
 
     private @Nullable Lease heldLease(Instant now) {

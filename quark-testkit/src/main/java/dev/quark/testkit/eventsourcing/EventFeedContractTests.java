@@ -1,6 +1,7 @@
 package dev.quark.testkit.eventsourcing;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -13,18 +14,22 @@ import dev.quark.eventsourcing.EventSubscriptionException;
 import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.lease.FencingToken;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseLostException;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatNullPointerException;
 import static org.awaitility.Awaitility.await;
 
 /**
  * The behaviour of every {@link EventStore} that has a global {@link EventFeed} (in-memory, PostgreSQL): every
  * stream's events in one order, read after a position without repeats or skips, and checkpointed
- * {@link EventSubscription}s that resume where they stopped. The feed is shared by all tests of a store, so each
- * test looks only at its own streams. Stores whose feed lags (PostgreSQL holds events back while an older
+ * {@link EventSubscription}s that resume where they stopped, their checkpoints fenced by lease tokens. The feed is
+ * shared by all tests of a store, so each test looks only at its own streams. Stores whose feed lags (PostgreSQL holds events back while an older
  * transaction runs anywhere in the database) are awaited, up to {@link #feedLag()}.
  */
 public abstract class EventFeedContractTests {
@@ -128,6 +133,75 @@ public abstract class EventFeedContractTests {
         feed().saveCheckpoint(name, new FeedPosition(8, 11));
         feed().saveCheckpoint(name + "-other", new FeedPosition(1, 1));
         assertThat(feed().checkpoint(name)).contains(new FeedPosition(8, 11));
+    }
+
+    private static Lease lease(String subscription, long token) {
+        return new Lease("eventstore:subscription:" + subscription, "node-" + token, new FencingToken(token),
+                Instant.MAX);
+    }
+
+    @Test
+    public void aClaimStampsTheCheckpointSoThatOlderLeasesCanNeitherWriteNorClaimIt() {
+        String name = "fenced-" + this.run;
+        assertThat(feed().claimCheckpoint(name, lease(name, 1))).isEmpty();
+        assertThat(feed().checkpoint(name)).as("a claim alone saves no checkpoint").isEmpty();
+        feed().saveCheckpoint(name, new FeedPosition(5, 5), lease(name, 1));
+
+        assertThat(feed().claimCheckpoint(name, lease(name, 2))).contains(new FeedPosition(5, 5));
+        assertThatExceptionOfType(LeaseLostException.class)
+            .isThrownBy(() -> feed().saveCheckpoint(name, new FeedPosition(6, 6), lease(name, 1)))
+            .withMessageContaining("'eventstore:subscription:" + name + "'")
+            .withMessageContaining("fencing token 1 is no longer held");
+        assertThat(feed().checkpoint(name)).as("the older lease's write moved nothing").contains(new FeedPosition(5, 5));
+        assertThatExceptionOfType(LeaseLostException.class)
+            .isThrownBy(() -> feed().claimCheckpoint(name, lease(name, 1)))
+            .withMessageContaining("fencing token 1");
+
+        feed().saveCheckpoint(name, new FeedPosition(9, 9), lease(name, 2));
+        assertThatExceptionOfType(LeaseLostException.class)
+            .isThrownBy(() -> feed().saveCheckpoint(name, new FeedPosition(7, 7), lease(name, 1)));
+        assertThat(feed().checkpoint(name)).as("the newer lease's checkpoint stands").contains(new FeedPosition(9, 9));
+        assertThat(feed().claimCheckpoint(name, lease(name, 2))).as("claiming again with the same token")
+            .contains(new FeedPosition(9, 9));
+    }
+
+    @Test
+    public void aNewerLeaseWritesWithoutAClaimAndFencesOffTheOlderOnes() {
+        String name = "unclaimed-" + this.run;
+        feed().saveCheckpoint(name, new FeedPosition(3, 3), lease(name, 4));
+        assertThat(feed().checkpoint(name)).contains(new FeedPosition(3, 3));
+        feed().saveCheckpoint(name, new FeedPosition(4, 4), lease(name, 6));
+        assertThatExceptionOfType(LeaseLostException.class)
+            .isThrownBy(() -> feed().saveCheckpoint(name, new FeedPosition(8, 8), lease(name, 5)));
+        assertThat(feed().checkpoint(name)).contains(new FeedPosition(4, 4));
+    }
+
+    @Test
+    public void anUnfencedWriteMovesTheCheckpointButLeavesItsStamp() {
+        String name = "by-hand-" + this.run;
+        feed().saveCheckpoint(name, new FeedPosition(2, 2));
+        assertThat(feed().claimCheckpoint(name, lease(name, 7))).as("a checkpoint written unfenced takes any token")
+            .contains(new FeedPosition(2, 2));
+        feed().saveCheckpoint(name, new FeedPosition(1, 1));
+        assertThat(feed().checkpoint(name)).contains(new FeedPosition(1, 1));
+        assertThatExceptionOfType(LeaseLostException.class)
+            .isThrownBy(() -> feed().saveCheckpoint(name, new FeedPosition(3, 3), lease(name, 6)));
+        assertThat(feed().claimCheckpoint(name, lease(name, 7))).contains(new FeedPosition(1, 1));
+    }
+
+    @Test
+    public void fencedCheckpointCallsRefuseMissingArgumentsNamingThem() {
+        Lease lease = lease("s", 1);
+        assertThatNullPointerException().isThrownBy(() -> feed().claimCheckpoint(null, lease))
+            .withMessage("subscription must not be null");
+        assertThatNullPointerException().isThrownBy(() -> feed().claimCheckpoint("s", null))
+            .withMessage("lease must not be null");
+        assertThatNullPointerException()
+            .isThrownBy(() -> feed().saveCheckpoint("s", null, lease))
+            .withMessage("position must not be null");
+        assertThatNullPointerException()
+            .isThrownBy(() -> feed().saveCheckpoint("s", FeedPosition.START, null))
+            .withMessage("lease must not be null");
     }
 
     @Test

@@ -1,16 +1,21 @@
 package dev.quark.eventsourcing.jdbc;
 
 import java.sql.Connection;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.Snapshot;
 import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.lease.FencingToken;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseLostException;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import liquibase.Contexts;
@@ -27,11 +32,13 @@ import org.junit.jupiter.api.Test;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * The event store's changelog across versions: changeset {@code event-3} fills {@code quark_event_stream} from the
  * snapshots of streams truncated before it ran, is marked ran when the table is already there, and rolls back;
- * {@code event-4} adds each stream's version to its row, filled from the events and truncations already there.
+ * {@code event-4} adds each stream's version to its row, filled from the events and truncations already there;
+ * {@code event-5} adds the checkpoints' lease token. The rollbacks count changesets from the last one.
  */
 class JdbcEventStoreChangelogTests {
 
@@ -101,7 +108,7 @@ class JdbcEventStoreChangelogTests {
         store.saveSnapshot("Tally/t", new Snapshot(3, "{}"), 4);
         assertThat(store.truncateStream("Tally/t", 3, 4)).isEqualTo(3);
 
-        onLiquibase((liquibase) -> liquibase.rollback(2, (String) null));
+        onLiquibase((liquibase) -> liquibase.rollback(3, (String) null));   // event-5, event-4, event-3
         assertThat(tableExists("quark_event_stream")).as("after the rollback").isFalse();
         assertThat(tableExists("quark_event_snapshot")).isTrue();
 
@@ -169,7 +176,7 @@ class JdbcEventStoreChangelogTests {
         for (long version = 0; version < 3; version++) {
             store.append("Tally/t", List.of(new NewEvent(UUID.randomUUID(), "Added", 1, "{}")), version);
         }
-        onLiquibase((liquibase) -> liquibase.rollback(1, (String) null));
+        onLiquibase((liquibase) -> liquibase.rollback(2, (String) null));   // event-5, event-4
         assertThat(columnExists("quark_event_stream", "version")).as("after the rollback").isFalse();
         event("Tally/t", 4);
 
@@ -178,6 +185,37 @@ class JdbcEventStoreChangelogTests {
             .query(Long.class)
             .single()).as("filled again from the events").isEqualTo(4);
         assertThat(store.version("Tally/t")).isEqualTo(4);
+    }
+
+    @Test
+    void event5LetsAnyLeaseClaimACheckpointWrittenBeforeItAndRollsBackKeepingTheCheckpoints() throws Exception {
+        onLiquibase((liquibase) -> liquibase.update(4, new Contexts(), new LabelExpression()));
+        assertThat(columnExists("quark_event_checkpoint", "lease_token")).as("before event-5").isFalse();
+        this.jdbc.sql("insert into quark_event_checkpoint (subscription, txid, position) values ('balances', 12, 34)")
+            .update();
+
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+
+        JdbcEventStore store = new JdbcEventStore(this.dataSource, PREFIX);
+        assertThat(store.claimCheckpoint("balances", lease("balances", 3))).contains(new FeedPosition(12, 34));
+        assertThatExceptionOfType(LeaseLostException.class)
+            .isThrownBy(() -> store.saveCheckpoint("balances", new FeedPosition(12, 40), lease("balances", 2)));
+        assertThat(store.claimCheckpoint("audit", lease("audit", 4))).as("a row without a position yet").isEmpty();
+        assertThat(store.checkpoint("audit")).isEmpty();
+
+        onLiquibase((liquibase) -> liquibase.rollback(1, (String) null));
+        assertThat(columnExists("quark_event_checkpoint", "lease_token")).as("after the rollback").isFalse();
+        assertThat(this.jdbc.sql("select subscription || ' ' || txid || '/' || position from quark_event_checkpoint")
+            .query(String.class)
+            .list()).as("the claimed-only row goes, the checkpoint stays").containsExactly("balances 12/34");
+
+        JdbcEventStore.migration(PREFIX).apply(this.dataSource);
+        assertThat(store.claimCheckpoint("balances", lease("balances", 1))).contains(new FeedPosition(12, 34));
+    }
+
+    private static Lease lease(String subscription, long token) {
+        return new Lease("eventstore:subscription:" + subscription, "node-" + token, new FencingToken(token),
+                Instant.MAX);
     }
 
     private boolean columnExists(String table, String column) {

@@ -1,5 +1,6 @@
 package dev.quark.eventsourcing.subscription;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -7,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.eventsourcing.EventHandler;
@@ -60,12 +62,21 @@ class EventSubscriptionRunnerTests {
 
     private EventSubscriptionRunner runner(String owner, EventSubscriptionMetrics metrics,
             EventSubscriptionDefinition... definitions) {
-        EventSubscriptionRunner runner = EventSubscriptionRunner.builder(this.store, this.leases, List.of(definitions))
+        return runner(owner, metrics, this.leases, this.clock, definitions);
+    }
+
+    /**
+     * A runner on a lease store and a clock of its own: a node whose clock does not see a pause believes in its lease
+     * for that much longer, while the lease store, on its own clock, grants the lease to another node.
+     */
+    private EventSubscriptionRunner runner(String owner, EventSubscriptionMetrics metrics, LeaseStore leaseStore,
+            Clock nodeClock, EventSubscriptionDefinition... definitions) {
+        EventSubscriptionRunner runner = EventSubscriptionRunner.builder(this.store, leaseStore, List.of(definitions))
             .owner(owner)
             .pollInterval(POLL)
             .leaseDuration(LEASE)
             .backoff(new SubscriptionBackoff(Duration.ofSeconds(1), Duration.ofSeconds(5)))
-            .clock(this.clock)
+            .clock(nodeClock)
             .scheduler((at, task) -> this.scheduler.schedule(at, task)::cancel)
             .metrics(metrics)
             .build();
@@ -228,6 +239,100 @@ class EventSubscriptionRunnerTests {
         assertThat(handled).containsExactly("node-1 a#1", "node-2 a#2", "node-2 a#3");
         assertThat(first.followOnce("projection")).isEqualTo(POLL);
         assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+    }
+
+    @Test
+    void aNodePausedPastItsLeaseCannotWriteItsOlderCheckpointOnceAnotherTookOverAndStandsBy() {
+        append("a", 3);
+        List<String> handled = new ArrayList<>();
+        List<EventSubscriptionRunner> successor = new ArrayList<>();
+        AtomicBoolean paused = new AtomicBoolean();
+        EventSubscriptionRunner first = runner("node-1", EventSubscriptionDefinition.of("projection", (event) -> {
+            handled.add("node-1 " + id(event));
+            if (event.version() == 2 && !paused.getAndSet(true)) {
+                this.clock.advance(LEASE);                  // a pause as long as the lease, no renewal meanwhile
+                successor.getFirst().followOnce("projection"); // another node takes over and moves on
+            }
+        }));
+        successor.add(runner("node-2",
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-2 " + id(event)))));
+
+        assertThat(first.followOnce("projection")).isEqualTo(POLL);
+
+        assertThat(handled).containsExactly("node-1 a#1", "node-1 a#2", "node-2 a#2", "node-2 a#3");
+        assertThat(this.store.checkpoint("projection")).as("the new holder's checkpoint stands")
+            .contains(new FeedPosition(3, 3));
+        SubscriptionStatus status = first.status("projection");
+        assertThat(status.state()).isEqualTo(SubscriptionState.STANDBY);
+        assertThat(status.lastError()).contains("taken over", "token 1", "eventstore:subscription:projection");
+        append("a", 1);
+        assertThat(first.followOnce("projection")).isEqualTo(POLL);
+        successor.getFirst().followOnce("projection");
+        assertThat(handled).containsExactly("node-1 a#1", "node-1 a#2", "node-2 a#2", "node-2 a#3", "node-2 a#4");
+    }
+
+    @Test
+    void aNodeWhoseClockMissedThePauseStopsHandlingAtTheRefusedCheckpointThoughItBelievesInItsLease() {
+        append("a", 4);
+        ManualClock frozen = new ManualClock(this.clock.instant());   // node-1's clock does not see the pause
+        List<String> handled = new ArrayList<>();
+        List<EventSubscriptionRunner> successor = new ArrayList<>();
+        AtomicBoolean paused = new AtomicBoolean();
+        EventSubscriptionRunner first = runner("node-1", EventSubscriptionMetrics.NONE, this.leases, frozen,
+                EventSubscriptionDefinition.of("projection", (event) -> {
+                    handled.add("node-1 " + id(event));
+                    if (event.version() == 2 && !paused.getAndSet(true)) {
+                        this.clock.advance(LEASE);
+                        successor.getFirst().followOnce("projection");
+                    }
+                }));
+        successor.add(runner("node-2",
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-2 " + id(event)))));
+
+        assertThat(first.followOnce("projection")).isEqualTo(POLL);
+
+        assertThat(handled).containsExactly("node-1 a#1", "node-1 a#2", "node-2 a#2", "node-2 a#3", "node-2 a#4");
+        assertThat(this.store.checkpoint("projection")).contains(new FeedPosition(4, 4));
+        assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+        append("a", 1);
+        first.followOnce("projection");
+        frozen.advance(POLL);
+        first.followOnce("projection");
+        assertThat(handled).filteredOn((entry) -> entry.startsWith("node-1")).containsExactly("node-1 a#1",
+                "node-1 a#2");
+        assertThat(this.store.checkpoint("projection")).contains(new FeedPosition(4, 4));
+    }
+
+    @Test
+    void aNodeTakenOverBetweenItsAcquisitionAndItsClaimHandlesNothing() {
+        append("a", 2);
+        ManualClock frozen = new ManualClock(this.clock.instant());
+        List<String> handled = new ArrayList<>();
+        List<EventSubscriptionRunner> successor = new ArrayList<>();
+        AtomicBoolean paused = new AtomicBoolean();
+        LeaseStore pausingAfterTheGrant = new ForwardingLeaseStore(this.leases) {
+            @Override
+            public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+                List<Lease> granted = super.tryAcquireAny(resources, max, owner, duration);
+                if (!granted.isEmpty() && !paused.getAndSet(true)) {
+                    EventSubscriptionRunnerTests.this.clock.advance(LEASE);   // paused before it claims
+                    successor.getFirst().followOnce("projection");
+                }
+                return granted;
+            }
+        };
+        EventSubscriptionRunner first = runner("node-1", EventSubscriptionMetrics.NONE, pausingAfterTheGrant, frozen,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-1 " + id(event))));
+        successor.add(runner("node-2", new EventSubscriptionDefinition("projection",
+                (event) -> handled.add("node-2 " + id(event)), 1)));
+
+        assertThat(first.followOnce("projection")).isEqualTo(POLL);
+
+        assertThat(handled).containsExactly("node-2 a#1");
+        assertThat(this.store.checkpoint("projection")).contains(new FeedPosition(1, 1));
+        assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+        successor.getFirst().followOnce("projection");
+        assertThat(handled).containsExactly("node-2 a#1", "node-2 a#2");
     }
 
     @Test

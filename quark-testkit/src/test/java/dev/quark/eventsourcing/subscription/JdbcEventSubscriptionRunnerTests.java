@@ -2,6 +2,8 @@ package dev.quark.eventsourcing.subscription;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -13,12 +15,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.eventsourcing.EventHandler;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.EventSubscriptionDefinition;
+import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.eventsourcing.jdbc.JdbcEventStore;
@@ -252,6 +256,66 @@ class JdbcEventSubscriptionRunnerTests {
         assertThat(Duration.ofNanos(attemptsAt.get(1) - attemptsAt.get(0))).isGreaterThanOrEqualTo(Duration.ofMillis(200));
         assertThat(Duration.ofNanos(attemptsAt.get(2) - attemptsAt.get(1))).isGreaterThanOrEqualTo(Duration.ofMillis(400));
         assertThat(failures).hasValue(2);
+    }
+
+    /**
+     * Two runners driven step by step on the test's thread, the leases and checkpoints on PostgreSQL (whose clock
+     * judges the leases). Node 1 renews nothing (its scheduler drops the renewals) and its clock stands still, so it
+     * believes in its lease long after the database let it expire: what a node paused past its lease whose clock was
+     * set back would do. While it handles event 2, node 2 takes over and moves on.
+     */
+    @Test
+    void aNodePausedPastItsLeaseCannotMoveTheCheckpointBackAndStopsFollowing() {
+        String name = this.run + "-projection";
+        List<Handled> handled = new CopyOnWriteArrayList<>();
+        EventHandler second = recording("node-2", handled);
+        EventSubscriptionRunner successor = EventSubscriptionRunner.builder(store.feed().orElseThrow(), leases,
+                List.of(EventSubscriptionDefinition.of(name, second)))
+            .owner(this.run + "-node-2")
+            .leaseDuration(SHORT_LEASE)
+            .build();
+        this.runners.add(successor);
+        EventHandler first = recording("node-1", handled);
+        AtomicBoolean paused = new AtomicBoolean();
+        EventSubscriptionRunner pausing = EventSubscriptionRunner.builder(store.feed().orElseThrow(), leases,
+                List.of(EventSubscriptionDefinition.of(name, (event) -> {
+                    first.handle(event);
+                    if (event.stream().startsWith(this.run) && event.version() == 2 && !paused.getAndSet(true)) {
+                        // The pause: the database lets node 1's lease expire, node 2 takes over and handles 2 and 3.
+                        await().atMost(WAIT).until(() -> {
+                            successor.followOnce(name);
+                            return handled.stream().anyMatch((h) -> h.node().equals("node-2") && h.event().version() == 3);
+                        });
+                    }
+                })))
+            .owner(this.run + "-node-1")
+            .leaseDuration(SHORT_LEASE)
+            .clock(Clock.fixed(Instant.now(), ZoneOffset.UTC))
+            .scheduler((at, task) -> () -> true)
+            .build();
+        this.runners.add(pausing);
+        append("s", 3);
+        await().atMost(WAIT).until(() -> {
+            pausing.followOnce(name);
+            return paused.get();
+        });
+
+        assertThat(handled).extracting((h) -> h.node() + " " + h.event().version())
+            .containsExactly("node-1 1", "node-1 2", "node-2 2", "node-2 3");
+        FeedPosition third = handled.getLast().event().position();
+        assertThat(store.checkpoint(name)).as("node 2's checkpoint stands").contains(third);
+        assertThat(pausing.status(name).state()).isEqualTo(SubscriptionState.STANDBY);
+        assertThat(pausing.status(name).lastError()).contains("taken over");
+
+        append("s", 1);
+        pausing.followOnce(name);
+        await().atMost(WAIT).until(() -> {
+            successor.followOnce(name);
+            return handled.size() == 5;
+        });
+        assertThat(handled).extracting((h) -> h.node() + " " + h.event().version())
+            .containsExactly("node-1 1", "node-1 2", "node-2 2", "node-2 3", "node-2 4");
+        assertThat(store.checkpoint(name)).contains(handled.getLast().event().position());
     }
 
     private record Handled(String node, StoredEvent event) {
