@@ -37,7 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * When a silo's claim rounds try again what they could not do, in virtual time, counted at the lease store: quickly
  * (25 ms, doubling to 250 ms, each &plusmn;20 %) for 6 s after a change of ownership, so that a bucket
  * its previous owner lets go is taken over within about a quarter of a second; then, and after a failing store,
- * every quarter of the lease duration.
+ * every quarter of the lease duration. The quick rounds start again after a view that moves the silo's buckets, a
+ * round that takes a bucket over and a lost lease; a round asked for is never put off by their pauses.
  */
 class ReminderClaimRetryTests {
 
@@ -50,6 +51,8 @@ class ReminderClaimRetryTests {
     private static final ReminderKey KEY = new ReminderKey(new ActorAddress("Pager", "handed-over"), "r");
 
     private static final int BUCKET = KEY.bucket();
+
+    private static final int OTHER_BUCKET = (BUCKET + 1) % 1024;
 
     private final ManualClock clock = new ManualClock();
 
@@ -164,6 +167,143 @@ class ReminderClaimRetryTests {
         assertThat(gaps).hasSizeBetween(3, 5).allSatisfy((gap) -> assertBetween(gap, 2000, 3000));
     }
 
+    /**
+     * A round asked for (by a view that does not move the silo's buckets, say) runs at once, not at the next quick
+     * retry; so does one asked for while a round runs: right after it, not after a pause.
+     */
+    @Test
+    void aRoundAskedForIsNotPutOffByThePausesOfTheQuickRetries() {
+        ReminderTickManager a = manager("a", this.schedulerA, this.wantedByA);
+        ReminderTickManager b = manager("b", this.schedulerB, this.wantedByB);
+        a.start();
+        b.start();
+        runUntil(START.plusMillis(100));
+        this.wantedByB.set(ReminderBucketSet.of(BUCKET));
+        b.ownershipChanged();
+        Instant changed = this.clock.instant();
+        runUntil(changed.plusSeconds(3));
+        // b retries every 250 ms (+-20 %) by now; 50 ms after one of its rounds, a view that gives b the same buckets
+        // asks for a round.
+        runUntilNextAttemptBy("b");
+        runUntil(this.clock.instant().plusMillis(50));
+        Instant asked = this.clock.instant();
+        b.ownershipChanged();
+        runUntil(asked.plusSeconds(1));
+        List<Instant> attempts = this.leaseStore.attemptsBy("b", asked);
+        assertThat(attempts.getFirst()).as("the round asked for runs at once").isEqualTo(asked);
+        assertBetween(gaps(attempts).getFirst(), 200, 300);
+
+        // A round asked for while one runs comes right after it.
+        this.leaseStore.onNextAcquireBy("b", b::ownershipChanged);
+        runUntilNextAttemptBy("b");
+        Instant during = this.clock.instant();
+        runUntil(during.plusSeconds(1));
+        List<Duration> after = gaps(this.leaseStore.attemptsBy("b", during));
+        assertThat(after.getFirst()).as("no pause before the round asked for during the one at " + during)
+            .isEqualTo(Duration.ZERO);
+        assertBetween(after.get(1), 200, 300);
+    }
+
+    /**
+     * A view that moves the silo's buckets again, within the quick window of the one before, starts the pauses
+     * from 25 ms again and the window again: quick rounds go on for 6 s after the second view, past the end of the
+     * first one's window.
+     */
+    @Test
+    void aViewThatMovesTheSilosBucketsAgainStartsTheQuickRetriesAndTheirWindowAgain() {
+        ReminderTickManager a = manager("a", this.schedulerA, this.wantedByA);
+        ReminderTickManager b = manager("b", this.schedulerB, this.wantedByB);
+        a.start();
+        b.start();
+        runUntil(START.plusMillis(100));
+        this.wantedByB.set(ReminderBucketSet.of(BUCKET));
+        b.ownershipChanged();
+        Instant changed = this.clock.instant();
+        runUntil(changed.plusSeconds(4));
+        this.wantedByB.set(ReminderBucketSet.of(BUCKET, OTHER_BUCKET));
+        b.ownershipChanged();
+        Instant changedAgain = this.clock.instant();
+        runUntil(changedAgain.plusSeconds(10));
+
+        List<Instant> attempts = this.leaseStore.attemptsBy("b", changedAgain);
+        assertThat(attempts.getFirst()).isEqualTo(changedAgain);
+        List<Duration> gaps = gaps(attempts);
+        assertBetween(gaps.get(0), 20, 30);
+        assertBetween(gaps.get(1), 40, 60);
+        assertBetween(gaps.get(2), 80, 120);
+        assertBetween(gaps.get(3), 160, 240);
+        List<Duration> pastTheFirstWindow = gapsWithin(attempts, changed.plusMillis(6500), changedAgain.plusMillis(5500));
+        assertThat(pastTheFirstWindow).as("still quick after the first view's window, until 6 s after the second")
+            .hasSizeGreaterThan(6)
+            .allSatisfy((gap) -> assertBetween(gap, 200, 300));
+        assertThat(gaps.getLast()).as("past the second view's window: a quarter of the lease")
+            .isBetween(Duration.ofMillis(2000), Duration.ofMillis(3000));
+    }
+
+    /**
+     * A round that takes a bucket over while another wanted one is still held elsewhere starts the pauses from 25 ms
+     * again: the hand-over of the silo's buckets is under way, the next may come soon.
+     */
+    @Test
+    void aRoundThatTakesABucketOverStartsThePausesAgain() {
+        ReminderTickManager a = manager("a", this.schedulerA, this.wantedByA);
+        ReminderTickManager b = manager("b", this.schedulerB, this.wantedByB);
+        a.start();
+        b.start();
+        runUntil(START.plusMillis(100));
+        this.wantedByB.set(ReminderBucketSet.of(BUCKET, OTHER_BUCKET));
+        b.ownershipChanged();
+        runUntil(this.clock.instant().plusSeconds(3));
+        assertThat(this.leaseStore.acquiredBy("b")).isNull();
+
+        this.wantedByA.set(ReminderBucketSet.all().minus(ReminderBucketSet.of(OTHER_BUCKET)));
+        a.ownershipChanged();
+        runUntil(this.clock.instant().plusSeconds(2));
+        Instant taken = this.leaseStore.acquiredBy("b");
+        assertThat(taken).isNotNull();
+        assertThat(b.ownedBuckets().contains(OTHER_BUCKET)).isTrue();
+        assertThat(b.ownedBuckets().contains(BUCKET)).as("a still holds it").isFalse();
+        List<Duration> gaps = gaps(this.leaseStore.attemptsBy("b", taken));
+        assertBetween(gaps.get(0), 20, 30);
+        assertBetween(gaps.get(1), 40, 60);
+    }
+
+    /**
+     * A silo that loses the lease of a bucket it wants, long after its last change of ownership, tries to win it back
+     * quickly (25 ms, doubling to 250 ms) while another holds it, then every quarter of the lease, and wins it back
+     * once that lease has expired.
+     */
+    @Test
+    void aLostLeaseStartsTheQuickRetriesAgain() {
+        this.wantedByA.set(ReminderBucketSet.all().minus(ReminderBucketSet.of(BUCKET)));
+        this.wantedByB.set(ReminderBucketSet.of(BUCKET));
+        ReminderTickManager a = manager("a", this.schedulerA, this.wantedByA);
+        ReminderTickManager b = manager("b", this.schedulerB, this.wantedByB);
+        a.start();
+        b.start();
+        runUntil(START.plusSeconds(8));
+        assertThat(b.ownedBuckets().contains(BUCKET)).isTrue();
+        Instant quiet = this.clock.instant();
+
+        this.leaseStore.giveAwayAtNextRenewal("b", "c");
+        runUntil(quiet.plusSeconds(4));
+        Instant lost = this.leaseStore.lostBy("b");
+        assertThat(lost).as("b's renewal, every third of the lease, found its lease gone").isNotNull();
+        assertThat(this.leaseStore.attemptsBy("b", quiet.minusSeconds(2))).as("b had nothing to claim before")
+            .allMatch((attempt) -> !attempt.isBefore(lost));
+        runUntil(lost.plusSeconds(5));
+        assertThat(b.ownedBuckets().contains(BUCKET)).as("c holds it").isFalse();
+        List<Duration> gaps = gaps(this.leaseStore.attemptsBy("b", lost));
+        assertBetween(gaps.get(0), 20, 30);
+        assertBetween(gaps.get(1), 40, 60);
+        assertBetween(gaps.get(2), 80, 120);
+        assertBetween(gaps.get(3), 160, 240);
+        assertThat(gaps.subList(4, gaps.size())).hasSizeGreaterThan(10).allSatisfy((gap) -> assertBetween(gap, 200, 300));
+
+        runUntil(lost.plus(LEASE).plusSeconds(4));
+        assertThat(b.ownedBuckets().contains(BUCKET)).as("won back once c's lease expired").isTrue();
+    }
+
     private static void assertBetween(Duration gap, long fromMillis, long toMillis) {
         assertThat(gap).isBetween(Duration.ofMillis(fromMillis), Duration.ofMillis(toMillis));
     }
@@ -175,6 +315,22 @@ class ReminderClaimRetryTests {
             gaps.add(Duration.between(attempts.get(i - 1), attempts.get(i)));
         }
         return gaps;
+    }
+
+    /** The pauses between the attempts made within a span of time. */
+    private static List<Duration> gapsWithin(List<Instant> attempts, Instant from, Instant to) {
+        List<Instant> within = attempts.stream().filter((at) -> !at.isBefore(from) && !at.isAfter(to)).toList();
+        return gaps(within);
+    }
+
+    /** Moves the clock step by step until an owner asks the store for leases once more. */
+    private void runUntilNextAttemptBy(String owner) {
+        int before = this.leaseStore.attemptsBy(owner, START).size();
+        Instant deadline = this.clock.instant().plusSeconds(5);
+        while (this.leaseStore.attemptsBy(owner, START).size() == before) {
+            assertThat(this.clock.instant()).as("no attempt by " + owner).isBefore(deadline);
+            step();
+        }
     }
 
     private ReminderTickManager manager(String owner, ManualScheduler scheduler,
@@ -224,6 +380,34 @@ class ReminderClaimRetryTests {
             this.clock = clock;
         }
 
+        private final AtomicReference<String> hookedOwner = new AtomicReference<>();
+
+        private volatile Runnable hook = () -> {
+        };
+
+        private final AtomicReference<String> losingOwner = new AtomicReference<>();
+
+        private volatile String thief = "";
+
+        /** Runs an action inside the next call through which an owner asks for leases, once. */
+        void onNextAcquireBy(String owner, Runnable action) {
+            this.hook = action;
+            this.hookedOwner.set(owner);
+        }
+
+        /**
+         * At the next renewal of an owner's leases, gives them to another owner (for the lease duration, not renewed)
+         * before renewing, so that the renewal finds them lost.
+         */
+        void giveAwayAtNextRenewal(String owner, String newOwner) {
+            this.thief = newOwner;
+            this.losingOwner.set(owner);
+        }
+
+        Instant lostBy(String owner) {
+            return last("lost", owner);
+        }
+
         /** The instants at which an owner asked for leases, the first of them at or after an instant. */
         List<Instant> attemptsBy(String owner, Instant from) {
             List<Instant> attempts = new ArrayList<>();
@@ -264,6 +448,9 @@ class ReminderClaimRetryTests {
         @Override
         public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
             this.calls.add("acquire " + owner + " " + this.clock.instant());
+            if (this.hookedOwner.compareAndSet(owner, null)) {
+                this.hook.run();
+            }
             if (this.failing.get()) {
                 throw new IllegalStateException("The lease store cannot be reached (test)");
             }
@@ -281,6 +468,13 @@ class ReminderClaimRetryTests {
 
         @Override
         public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
+            if (!leases.isEmpty() && this.losingOwner.compareAndSet(leases.iterator().next().owner(), null)) {
+                for (Lease lease : leases) {
+                    this.delegate.release(lease);
+                    this.delegate.tryAcquire(lease.resource(), this.thief, duration);
+                }
+                this.calls.add("lost " + leases.iterator().next().owner() + " " + this.clock.instant());
+            }
             return this.delegate.renewAll(leases, duration);
         }
 
