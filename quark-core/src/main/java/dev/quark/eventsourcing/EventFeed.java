@@ -38,14 +38,17 @@ public interface EventFeed {
 
     /**
      * Records a subscription's checkpoint, unfenced: for a subscription polled by one thread
-     * ({@link EventSubscription}) or a checkpoint set by hand. It leaves the checkpoint's token as it is.
+     * ({@link EventSubscription}) or a checkpoint set by hand while the subscription's runners are stopped (a running
+     * holder keeps its position in memory and its next fenced write overwrites it). It leaves the checkpoint's token
+     * as it is.
      * @param subscription the subscription's name
      * @param position the position of the last event it handled
      */
     void saveCheckpoint(String subscription, FeedPosition position);
 
     /**
-     * Takes a subscription's checkpoint over for a lease just acquired on the subscription: stamps it with the lease's
+     * Takes a subscription's checkpoint over for a lease just acquired on the subscription (the subscription's own lease:
+     * tokens are global to the lease store, so a lease on another resource would lock its holder out): stamps it with the lease's
      * fencing token, so that the checkpoint writes of every older lease are refused from now on, and reads it, in one
      * atomic step. Claiming again with the same token succeeds.
      * @param subscription the subscription's name
@@ -53,8 +56,12 @@ public interface EventFeed {
      * @return the position of the last event the subscription handled, empty when it has none yet
      * @throws LeaseLostException naming the lease's resource and token when a newer lease stamped the checkpoint
      * already: another node took the subscription over
+     * @throws UnsupportedOperationException by default, for feeds written before fencing (implement it)
      */
-    Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease);
+    default Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not fence checkpoints: implement "
+                + "claimCheckpoint and saveCheckpoint with a lease to follow its feed with an EventSubscriptionRunner");
+    }
 
     /**
      * Records a subscription's checkpoint on behalf of a lease, fenced: written, and stamped with the lease's token,
@@ -64,6 +71,10 @@ public interface EventFeed {
      * @param lease the lease on the subscription the event was handled under
      * @throws LeaseLostException naming the lease's resource and token when a newer lease stamped the checkpoint:
      * another node took the subscription over, and the checkpoint stays what that node made it
+     * @throws UnsupportedOperationException by default, for feeds written before fencing (implement it)
      */
-    void saveCheckpoint(String subscription, FeedPosition position, Lease lease);
+    default void saveCheckpoint(String subscription, FeedPosition position, Lease lease) {
+        throw new UnsupportedOperationException(getClass().getName() + " does not fence checkpoints: implement "
+                + "claimCheckpoint and saveCheckpoint with a lease to follow its feed with an EventSubscriptionRunner");
+    }
 }

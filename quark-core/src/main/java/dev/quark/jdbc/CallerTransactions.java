@@ -103,10 +103,12 @@ public final class CallerTransactions {
     }
 
     /**
-     * Returns whether a statement run now through Spring JDBC on this database commits on its own: no caller's
-     * transaction holds the database and none is ending on this thread. A single statement that must be atomic can
-     * then run as it is, without the round trip of a transaction's commit.
-     * @return whether statements on this database now run in auto-commit mode
+     * Returns whether no caller's transaction holds this database and none is ending on this thread, so that a
+     * statement run now through Spring JDBC joins no transaction: on a connection in auto-commit mode it commits on its
+     * own, and a single statement that must be atomic can run as it is, without the round trip of a transaction's
+     * commit. The pool's connections may still have auto-commit off: the caller must check
+     * {@code Connection.getAutoCommit()} on the connection it gets, and use a transaction when it is off.
+     * @return whether statements on this database now join no transaction
      */
     public boolean statementsCommitAlone() {
         return !EndingTransactions.endingOn(this.dataSource) && !callerHoldsTheDatabase();

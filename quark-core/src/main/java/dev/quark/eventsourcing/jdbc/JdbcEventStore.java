@@ -115,6 +115,12 @@ public class JdbcEventStore implements EventStore, EventFeed {
      */
     private final String appendAlone;
 
+    /**
+     * Whether a connection of the pool had auto-commit off: then every append goes through a transaction, without
+     * borrowing a connection only to find that out.
+     */
+    private volatile boolean autoCommitOff;
+
     /** What an append that did not pass finds: its event ids in the stream and the stream row's version. */
     private final String check;
 
@@ -228,7 +234,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
     @Override
     public AppendResult append(String stream, List<NewEvent> events, long expectedVersion) {
         EventStoreArguments.append(stream, events, expectedVersion);
-        if (this.transactions.statementsCommitAlone()) {
+        if (!this.autoCommitOff && this.transactions.statementsCommitAlone()) {
             AppendResult appended = appendAlone(stream, events, expectedVersion);
             if (appended != null) {
                 return appended;
@@ -275,6 +281,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
                 .execute((ConnectionCallback<Optional<Long>>) (connection) -> {
                     if (!connection.getAutoCommit()) {
                         // A pool that hands out connections with auto-commit off: nothing would commit the statement.
+                        this.autoCommitOff = true;
                         return Optional.empty();
                     }
                     try (PreparedStatement statement = connection.prepareStatement(this.appendAlone)) {

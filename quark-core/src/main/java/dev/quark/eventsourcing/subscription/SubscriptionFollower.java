@@ -32,6 +32,9 @@ final class SubscriptionFollower {
 
     private static final int MAX_ERROR_LENGTH = 500;
 
+    /** Claims refused in a row after which the node logs an error: more than a pause can explain. */
+    private static final int CLAIMS_REFUSED_BEFORE_ERROR = 3;
+
     private final EventSubscriptionDefinition definition;
 
     private final String resource;
@@ -47,6 +50,13 @@ final class SubscriptionFollower {
     private final Clock clock;
 
     private final EventSubscriptionMetrics metrics;
+
+    /**
+     * How many claims of the checkpoint in a row were refused right after this node acquired the lease. A lease just
+     * acquired carries the store's newest token, so a newer stamp means either a node that paused between its
+     * acquisition and its claim (once), or a lease store whose tokens went back (every time).
+     */
+    private int claimsRefused;
 
     private volatile SubscriptionState state = SubscriptionState.STANDBY;
 
@@ -100,7 +110,14 @@ final class SubscriptionFollower {
             FeedPosition after = this.position;
             if (after == null) {
                 // Stamps the checkpoint with this lease's token as it reads it: older holders can no longer write it.
-                after = this.feed.claimCheckpoint(name(), lease).orElse(FeedPosition.START);
+                try {
+                    after = this.feed.claimCheckpoint(name(), lease).orElse(FeedPosition.START);
+                }
+                catch (LeaseLostException ex) {
+                    this.claimsRefused++;
+                    throw ex;
+                }
+                this.claimsRefused = 0;
                 this.position = after;
             }
             List<StoredEvent> events = this.feed.readAfter(after, this.definition.batchSize());
@@ -161,6 +178,15 @@ final class SubscriptionFollower {
                 + "by. Should this repeat while no other node follows '{}', the lease store's tokens went back (a store "
                 + "that lost its data): see the docs on fenced checkpoints", name(), this.keeper.owner(),
                 lease.token(), name());
+        if (this.claimsRefused == CLAIMS_REFUSED_BEFORE_ERROR
+                || (this.claimsRefused > CLAIMS_REFUSED_BEFORE_ERROR && this.claimsRefused % 100 == 0)) {
+            logger.error("Event subscription '{}' on '{}': {} claims of its checkpoint in a row were refused right "
+                    + "after this node acquired the lease, which carries the lease store's newest token: the store's "
+                    + "tokens went back (a Redis that lost writes, a restore, or quark.leases.backend switched), and no "
+                    + "node can follow '{}' until they pass the checkpoint's stamp. Clear the stamp by hand (see the "
+                    + "docs on fenced checkpoints)", name(), this.keeper.owner(), this.claimsRefused, name());
+            this.metrics.failed(name());
+        }
         try {
             this.keeper.release(lease);
         }

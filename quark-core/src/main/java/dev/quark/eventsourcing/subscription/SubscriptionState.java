@@ -5,13 +5,18 @@ package dev.quark.eventsourcing.subscription;
  * <pre>
  *   STANDBY ──lease acquired──▶ FOLLOWING ◀──event handled──┐
  *      ▲                          │   │                      │
- *      └──────lease lost──────────┘   └──handler failed──▶ RETRYING (same event, after a back-off)
+ *      ├──────lease lost──────────┤   └──handler failed──▶ RETRYING (same event, after a back-off)
+ *      └──checkpoint refused──────┘ (a newer lease stamped it: taken over; lease released)
  *   any ──runner closed──▶ STOPPED      any ──thread ended by an Error──▶ FAILED (lease released)
  * </pre>
  */
 public enum SubscriptionState {
 
-    /** Another node holds the subscription's lease (or nobody yet): this node tries to take it every poll interval. */
+    /**
+     * This node does not follow the subscription: another node holds its lease, nobody does yet, or this node was
+     * taken over (its checkpoint refused its lease's token) and let the lease go. It tries to take the lease every poll
+     * interval.
+     */
     STANDBY,
 
     /** This node holds the lease and follows the feed. */

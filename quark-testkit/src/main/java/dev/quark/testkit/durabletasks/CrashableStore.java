@@ -234,6 +234,8 @@ public final class CrashableStore implements DurableTaskStore {
     @Override
     public Optional<ActivityWorkItem> claimActivity(String activityId, FencingToken token, Instant now) {
         Optional<ActivityWorkItem> claimed = store().claimActivity(activityId, token, now);
+        // A node that died while its claim travelled never learns of it (the crash may come from another thread).
+        store();
         claimed.ifPresent((item) -> this.claimedActivities.incrementAndGet());
         return claimed;
     }
@@ -281,12 +283,16 @@ public final class CrashableStore implements DurableTaskStore {
         @Override
         public List<OrchestrationWorkItem> claimInstances(String owner, Instant now, Duration leaseDuration, int limit) {
             CrashableStore.this.beforeStepClaim.run();
-            return leases().claimInstances(owner, now, leaseDuration, limit);
+            List<OrchestrationWorkItem> claimed = leases().claimInstances(owner, now, leaseDuration, limit);
+            leases();
+            return claimed;
         }
 
         @Override
         public List<ActivityWorkItem> claimActivities(String owner, Instant now, Duration leaseDuration, int limit) {
             List<ActivityWorkItem> claimed = leases().claimActivities(owner, now, leaseDuration, limit);
+            // A node that died while its claim travelled never learns of it (the crash may come from another thread).
+            leases();
             CrashableStore.this.claimedActivities.addAndGet(claimed.size());
             CrashableStore.this.afterActivityClaim.run();
             return claimed;

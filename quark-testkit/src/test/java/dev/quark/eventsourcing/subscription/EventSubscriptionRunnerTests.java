@@ -11,6 +11,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.quark.eventsourcing.EventHandler;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.EventSubscriptionDefinition;
@@ -18,6 +22,7 @@ import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.eventsourcing.memory.InMemoryEventStore;
+import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseHolder;
 import dev.quark.lease.LeaseRenewal;
@@ -27,6 +32,7 @@ import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -333,6 +339,44 @@ class EventSubscriptionRunnerTests {
         assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
         successor.getFirst().followOnce("projection");
         assertThat(handled).containsExactly("node-2 a#1", "node-2 a#2");
+    }
+
+    /**
+     * A lease store whose tokens went back (a restore, lost writes, another backend): every claim right after an
+     * acquisition is refused, which no pause explains; the third in a row is an error, counted as failed.
+     */
+    @Test
+    void claimsRefusedRightAfterEveryAcquisitionAreAnErrorFromTheThirdAndCountedFailed() {
+        append("a", 1);
+        this.store.claimCheckpoint("projection", new Lease(EventSubscriptionRunner.RESOURCE + "projection", "old-store",
+                new FencingToken(1_000_000), this.clock.instant().plus(LEASE)));
+        List<String> handled = new ArrayList<>();
+        CountingMetrics metrics = new CountingMetrics();
+        EventSubscriptionRunner runner = runner("node-1", metrics,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger("dev.quark.eventsourcing.subscription");
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            runner.followOnce("projection");
+            runner.followOnce("projection");
+            assertThat(metrics.failed).as("two refusals: a pause could explain them").isEmpty();
+            assertThat(logged.list).noneMatch((event) -> event.getLevel() == Level.ERROR);
+            runner.followOnce("projection");
+        }
+        finally {
+            logger.detachAppender(logged);
+        }
+        assertThat(handled).isEmpty();
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+        assertThat(metrics.failed).containsExactly("projection");
+        assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.ERROR)
+            .singleElement()
+            .extracting(ILoggingEvent::getFormattedMessage)
+            .asString()
+            .contains("Event subscription 'projection' on 'node-1': 3 claims of its checkpoint in a row were refused")
+            .contains("the store's tokens went back");
     }
 
     @Test

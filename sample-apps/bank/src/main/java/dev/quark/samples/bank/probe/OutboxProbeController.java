@@ -38,6 +38,10 @@ class OutboxProbeController {
 
     OutboxProbeController(Outbox outbox, ObjectProvider<TransactionTemplate> transactions) {
         this.outbox = outbox;
+        if (transactions.stream().count() > 1) {
+            throw new IllegalStateException("bank.outbox-probe.enabled=true needs a single TransactionTemplate "
+                    + "(the postgres profile brings one) or none (the redis profile), found several");
+        }
         this.transactions = transactions.getIfUnique();
     }
 
