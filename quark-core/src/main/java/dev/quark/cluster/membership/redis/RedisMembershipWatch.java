@@ -3,6 +3,7 @@ package dev.quark.cluster.membership.redis;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -13,6 +14,10 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import dev.quark.cluster.membership.MembershipProvider.Watch;
+import dev.quark.redis.RedisChannelSubscriptions;
+import dev.quark.redis.RedisChannelSubscriptions.ChannelListener;
+import dev.quark.redis.RedisChannelSubscriptions.Subscription;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +25,7 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
  * One {@link RedisMembershipProvider#watch} registration: a watch of the cluster's channel on the one subscription
- * connection that every watch of the same connection factory shares ({@link RedisMembershipSubscriptions}), running
+ * connection of the connection factory that the node's areas share ({@link RedisChannelSubscriptions}), running
  * its listener on virtual threads of its own dispatcher. Closing it drops late notifications, leaves the shared
  * subscription to the other watches (un-subscribing the channel in the background when it was its last watch,
  * closing the connection when it was the factory's last), and waits at most {@link #LISTENER_JOIN_TIMEOUT} for its
@@ -40,10 +45,6 @@ final class RedisMembershipWatch implements Watch {
 
     private static final Logger logger = LoggerFactory.getLogger(RedisMembershipWatch.class);
 
-    private final RedisMembershipSubscriptions subscriptions;
-
-    private final RedisConnectionFactory connectionFactory;
-
     private final String channel;
 
     private final Runnable listener;
@@ -55,17 +56,19 @@ final class RedisMembershipWatch implements Watch {
     /** Counted down when the first {@link #close} ends: later closes return only then. */
     private final CountDownLatch closeEnded = new CountDownLatch(1);
 
-    private RedisMembershipWatch(RedisMembershipSubscriptions subscriptions, RedisConnectionFactory connectionFactory,
-            String channel, Runnable listener) {
-        this.subscriptions = subscriptions;
-        this.connectionFactory = connectionFactory;
+    /** Completed when Redis first confirmed the subscription, or exceptionally when it could not subscribe. */
+    private final CompletableFuture<@Nullable Void> confirmed = new CompletableFuture<>();
+
+    private volatile @Nullable Subscription subscription;
+
+    private RedisMembershipWatch(String channel, Runnable listener) {
         this.channel = channel;
         this.listener = listener;
         this.dispatcher = new Dispatcher("quark-membership-watch-" + channel);
     }
 
     /**
-     * Subscribes on the factory's shared subscription and waits for Redis to confirm it.
+     * Subscribes on the factory's shared subscription connection and waits for Redis to confirm it.
      * @param subscriptions the shared subscriptions
      * @param connectionFactory the connection factory
      * @param channel the channel
@@ -74,12 +77,12 @@ final class RedisMembershipWatch implements Watch {
      * @throws IllegalStateException when Redis did not confirm the subscription in time, the subscription failed or
      * the subscriptions were closed
      */
-    static RedisMembershipWatch start(RedisMembershipSubscriptions subscriptions,
+    static RedisMembershipWatch start(RedisChannelSubscriptions subscriptions,
             RedisConnectionFactory connectionFactory, String channel, Runnable listener) {
-        RedisMembershipWatch watch = new RedisMembershipWatch(subscriptions, connectionFactory, channel, listener);
+        RedisMembershipWatch watch = new RedisMembershipWatch(channel, listener);
         try {
-            subscriptions.add(connectionFactory, channel, watch)
-                .get(SUBSCRIBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            watch.subscription = subscriptions.subscribe(connectionFactory, channel, watch.new Hints());
+            watch.confirmed.get(SUBSCRIBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             return watch;
         }
         catch (TimeoutException ex) {
@@ -126,7 +129,10 @@ final class RedisMembershipWatch implements Watch {
         }
         try {
             this.dispatcher.refuseNewTasks();
-            this.subscriptions.remove(this.connectionFactory, this.channel, this);
+            Subscription current = this.subscription;
+            if (current != null) {
+                current.close();
+            }
             if (!this.dispatcher.awaitRunning(LISTENER_JOIN_TIMEOUT)) {
                 logger.debug("A listener call of the membership watch of {} was still running {} after the watch "
                         + "closed", this.channel, LISTENER_JOIN_TIMEOUT);
@@ -161,6 +167,31 @@ final class RedisMembershipWatch implements Watch {
     @Override
     public String toString() {
         return "RedisMembershipWatch[" + this.channel + "]";
+    }
+
+    /**
+     * Hears the channel on the shared connection: a message is a hint; the first confirmation completes the start; a
+     * later one follows a lost connection, during which hints may have been missed, so the listener is told.
+     */
+    private final class Hints implements ChannelListener {
+
+        @Override
+        public void message(String payload) {
+            hint();
+        }
+
+        @Override
+        public void subscribed(boolean again) {
+            if (again) {
+                hint();
+            }
+            RedisMembershipWatch.this.confirmed.complete(null);
+        }
+
+        @Override
+        public void subscribeFailed(RuntimeException failure) {
+            RedisMembershipWatch.this.confirmed.completeExceptionally(failure);
+        }
     }
 
     /**

@@ -17,6 +17,7 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.membership.Suspicion;
+import dev.quark.redis.RedisChannelSubscriptions;
 import dev.quark.testkit.cluster.MembershipProviderContractTests;
 import dev.quark.testkit.server.RedisTestServer;
 import dev.quark.testkit.server.TcpProxy;
@@ -52,7 +53,7 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
     private static StringRedisTemplate redis;
 
     /** The subscriptions of this class's watches, as a Spring context's bean; closed after all its tests. */
-    private static RedisMembershipSubscriptions subscriptions;
+    private static RedisChannelSubscriptions subscriptions;
 
     @BeforeAll
     static void connect() {
@@ -60,7 +61,7 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
         prefix = server.uniqueKeyPrefix(RedisMembershipProviderTests.class);
         connectionFactory = connectionFactory(server.host(), server.port());
         redis = new StringRedisTemplate(connectionFactory);
-        subscriptions = new RedisMembershipSubscriptions();
+        subscriptions = new RedisChannelSubscriptions();
     }
 
     static LettuceConnectionFactory connectionFactory(String host, int port) {
@@ -375,7 +376,7 @@ class RedisMembershipProviderTests extends MembershipProviderContractTests {
 
     @Test
     void closedSubscriptionsRefuseNewWatches() {
-        RedisMembershipSubscriptions closing = new RedisMembershipSubscriptions();
+        RedisChannelSubscriptions closing = new RedisChannelSubscriptions();
         closing.close();
         RedisMembershipProvider provider = new RedisMembershipProvider(connectionFactory, prefix, clusterName(),
                 SILO_TTL, closing);
