@@ -3,17 +3,22 @@ package dev.quark.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -27,7 +32,7 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.SubscriptionListener;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.RedisMessageListenerContainer;
-import org.springframework.util.backoff.ExponentialBackOff;
+import org.springframework.util.backoff.FixedBackOff;
 
 /**
  * The Redis pub/sub subscription connections of a node: ONE subscribed connection per connection factory, shared by
@@ -43,27 +48,38 @@ import org.springframework.util.backoff.ExponentialBackOff;
  * ({@link ChannelListener#subscribed}): the first time, and again after the connection was lost and the channel
  * subscribed again, when messages may have been missed meanwhile (the listener then polls once).
  * <p>
- * A first connection that fails (Redis down at start-up, which the container does not retry) is tried again after
- * {@link #FIRST_RETRY}, doubling up to {@link #MAX_RETRY}; a connection lost later is re-established by the client
- * (Lettuce reconnects and subscribes the channels again), or by the container with the same growing back-off.
+ * A connection that fails to be made (Redis down at start-up), a {@code SUBSCRIBE} that fails on a running connection,
+ * and a call to Redis that does not end within 30 seconds are tried again after {@link #FIRST_RETRY},
+ * doubling up to {@link #MAX_RETRY}, until they succeed or the channel is un-subscribed; each factory has exactly one
+ * such retry loop (the container's own recovery is off). A connection lost later is re-established by the client
+ * (Lettuce reconnects and subscribes the channels again). A confirmation that comes late is not a failure: nothing
+ * here waits for it, and the areas carry on with their polls meanwhile.
  * <p>
- * No lock is held while Redis is waited for: subscriptions change at once under a short lock, and the container's calls
- * (start, {@code SUBSCRIBE}, {@code UNSUBSCRIBE}, destroy) run in order on one thread of the factory, so that a Redis
- * that does not answer delays only that factory's subscriptions. Listeners are called on virtual threads (one per
- * message or confirmation), never on the client's event loop; they must return quickly (areas hand their work off).
+ * No thread of the client or of these subscriptions waits for Redis without a bound: subscriptions change at once
+ * under a short lock; the factory's calls thread only decides, and each call to the container (start,
+ * {@code SUBSCRIBE}, {@code UNSUBSCRIBE}) runs on a thread of its own, one at a time per factory, given 30 seconds;
+ * a container is destroyed on a thread of its own too. A Redis that does not answer delays only that factory's
+ * subscriptions, and {@link #close()} still returns within its bound. Listeners are called on virtual threads (one
+ * per message, confirmation or failure), never on the client's event loop; they must return quickly (areas hand their work off).
  * The dispatch never refuses a task, so that a message arriving while a connection closes is dropped quietly rather
  * than failing in the client's pub/sub endpoint. Factories are told apart by identity.
  */
 public final class RedisChannelSubscriptions implements AutoCloseable {
 
-    /** How long after a failed first connection it is tried again; doubled after each failure. */
+    /** How long after a failed attempt to connect or subscribe it is tried again; doubled after each failure. */
     public static final Duration FIRST_RETRY = Duration.ofSeconds(1);
 
-    /** The longest wait between two attempts to connect. */
+    /** The longest wait between two attempts to connect or subscribe. */
     public static final Duration MAX_RETRY = Duration.ofSeconds(30);
 
-    /** How long the container's start waits for Redis to confirm the channels (it does not fail when it waits longer). */
-    static final Duration REGISTRATION_WAIT = Duration.ofSeconds(2);
+    /**
+     * How long a container's start (on a call thread, never on the calls thread) waits for Redis to confirm the
+     * channels before it counts as failed and is tried again.
+     */
+    static final Duration REGISTRATION_WAIT = Duration.ofSeconds(25);
+
+    /** How long one call to Redis may run before its connection is given up and the call tried again. */
+    static final Duration OPERATION_TIMEOUT = Duration.ofSeconds(30);
 
     /** How long {@link #close()} waits for the connections to close. */
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
@@ -224,7 +240,8 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
         void subscribed(boolean again);
 
         /**
-         * An attempt to make the factory's connection failed before the channel was confirmed; it is tried again.
+         * An attempt to subscribe the channel (or to make the factory's connection) failed before the channel was first
+     * confirmed; it is tried again after a back-off.
          * @param failure why
          */
         default void subscribeFailed(RuntimeException failure) {
@@ -357,63 +374,62 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
     }
 
     /**
-     * The subscription connection of one factory: its channels change at once, its container's calls run in order
-     * on its own thread, where a failed first connection is retried.
+     * The subscription connection of one factory. Its channels change at once (under the registry's lock); what Redis
+     * is to be told follows them on the factory's calls thread, which decides and never waits: each call to the
+     * container (start, {@code SUBSCRIBE}, {@code UNSUBSCRIBE}) runs as one {@link Operation} on a thread of its own,
+     * at most one at a time, given {@link #OPERATION_TIMEOUT} to end. While an operation runs or a retry waits, nothing
+     * else is started, so that there is exactly one retry loop per factory: a failed operation (or one that did not
+     * end in time) schedules the one retry, after a back-off that doubles from {@link #FIRST_RETRY} to
+     * {@link #MAX_RETRY}, and the retry brings the container in line with the channels wanted then (a channel
+     * un-subscribed meanwhile is not tried again). A failed start, or an operation that did not end in time, gives
+     * the container up (destroyed on a thread of its own) for a new one; a failed {@code SUBSCRIBE} on a running
+     * container keeps it and subscribes the channel again. The container's own recovery is off (the retries are
+     * ours alone); a connection lost later is re-established by the client (Lettuce reconnects and subscribes the
+     * channels again).
      */
-    private static final class FactorySubscriptions implements MessageListener, SubscriptionListener {
+    private static final class FactorySubscriptions {
 
         private final RedisConnectionFactory connectionFactory;
 
         private final String name;
 
-        private final RedisMessageListenerContainer container = new RedisMessageListenerContainer();
-
         /** The channels with subscriptions; changed under the registry's lock only. */
         private final Map<String, Channel> channels = new ConcurrentHashMap<>();
 
-        /** Runs the container's calls, which may wait for Redis, one after the other, and the retries. */
+        /** Decides the container's calls and schedules the retries; its tasks never wait for Redis. */
         private final ScheduledThreadPoolExecutor calls;
 
-        /** Where the container schedules its own recovery, after its back-off, rather than sleeping. */
-        private final ScheduledThreadPoolExecutor recovery;
+        /** Completed once the connection is closed (every container destroyed, or given up on). */
+        private final CompletableFuture<@Nullable Void> destroyedFuture = new CompletableFuture<>();
 
         /** Whether the dispatch drops new tasks: the connection is being closed. */
         private volatile boolean destroyed;
 
-        /** Whether a retry of the first connection is scheduled; used on the calls' thread only. */
-        private boolean retryScheduled;
+        /** The container in use, or null before the first or after one was given up; set on the calls thread. */
+        private volatile @Nullable Attempt attempt;
 
-        /** The wait before the next retry; used on the calls' thread only. */
+        /** The container call that runs, if any; used on the calls thread only. */
+        private @Nullable Operation operation;
+
+        /** The retry that waits, if any; used on the calls thread only. */
+        private @Nullable ScheduledFuture<?> retry;
+
+        /** The wait before the next retry; used on the calls thread only. */
         private Duration nextRetry = FIRST_RETRY;
+
+        /** Containers being destroyed; used on the calls thread only. */
+        private final List<CompletableFuture<@Nullable Void>> destroying = new ArrayList<>();
+
+        /** Waiters for the calls thread to have nothing running; used on the calls thread only. */
+        private final List<CompletableFuture<@Nullable Void>> idleWaiters = new ArrayList<>();
 
         FactorySubscriptions(RedisConnectionFactory connectionFactory, String name) {
             this.connectionFactory = connectionFactory;
             this.name = name;
-            this.calls = scheduler(name);
-            this.recovery = scheduler(name + "-recovery");
-            Executor dispatch = (task) -> {
-                if (!this.destroyed) {
-                    Thread.ofVirtual().name(name + "-dispatch").start(task);
-                }
-            };
-            this.container.setConnectionFactory(connectionFactory);
-            this.container.setTaskExecutor(dispatch);
-            this.container.setSubscriptionExecutor(this.recovery);
-            ExponentialBackOff backOff = new ExponentialBackOff(FIRST_RETRY.toMillis(), 2.0);
-            backOff.setMaxInterval(MAX_RETRY.toMillis());
-            this.container.setRecoveryBackoff(backOff);
-            this.container.setErrorHandler((ex) -> logger.warn("Dispatching a Redis message failed", ex));
-            this.container.setMaxSubscriptionRegistrationWaitingTime(REGISTRATION_WAIT.toMillis());
-            this.container.afterPropertiesSet();
-        }
-
-        private static ScheduledThreadPoolExecutor scheduler(String name) {
-            ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1,
-                    Thread.ofVirtual().name(name).factory());
+            this.calls = new ScheduledThreadPoolExecutor(1, Thread.ofVirtual().name(name).factory());
             // A retry still waiting when the connection closes is dropped, not waited for.
-            scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-            scheduler.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
-            return scheduler;
+            this.calls.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+            this.calls.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
         }
 
         void add(Subscription subscription) {
@@ -433,7 +449,7 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
             Channel added = new Channel();
             added.subscriptions.add(subscription);
             this.channels.put(subscription.channel, added);
-            call(() -> subscribe(subscription.channel));
+            call(this::reconcile);
         }
 
         /** Returns whether the factory has no channel left: its connection is to be closed. */
@@ -451,7 +467,7 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
             if (this.channels.isEmpty()) {
                 return true;
             }
-            call(() -> unsubscribe(subscription.channel));
+            call(this::reconcile);
             return false;
         }
 
@@ -470,131 +486,229 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
             }
         }
 
-        private void subscribe(String channel) {
-            if (this.destroyed || !this.channels.containsKey(channel)) {
+        /**
+         * Brings the container in line with the channels wanted, one operation at a time: starts it with every
+         * channel when it has not started, else un-subscribes the channels no longer wanted and subscribes those not
+         * subscribed yet. Does nothing while an operation runs or a retry waits (they call it again when they end).
+         * Runs on the calls thread.
+         */
+        private void reconcile() {
+            if (this.destroyed || this.operation != null || this.retry != null) {
+                settle();
+                return;
+            }
+            Map<String, Channel> wanted = Map.copyOf(this.channels);
+            if (wanted.isEmpty()) {
+                // The last subscription closed: the connection is being closed.
+                settle();
+                return;
+            }
+            Attempt existing = this.attempt;
+            Attempt current = (existing != null) ? existing : new Attempt();
+            this.attempt = current;
+            List<String> toRemove = current.mapped.stream().filter((channel) -> !wanted.containsKey(channel)).toList();
+            // A channel un-subscribed and subscribed again meanwhile is a new Channel: SUBSCRIBE it again, so that
+            // Redis confirms it to its new subscriptions.
+            List<String> toAdd = wanted.entrySet().stream()
+                .filter((entry) -> current.subscribed.get(entry.getKey()) != entry.getValue())
+                .map(Map.Entry::getKey)
+                .toList();
+            boolean start = !current.started;
+            if (!start && toRemove.isEmpty() && toAdd.isEmpty()) {
+                settle();
+                return;
+            }
+            current.mapped.addAll(toAdd);
+            Map<String, Channel> adding = new HashMap<>();
+            toAdd.forEach((channel) -> adding.put(channel, wanted.get(channel)));
+            Operation running = new Operation(current, start, toAdd, toRemove, adding);
+            this.operation = running;
+            try {
+                running.deadline = this.calls.schedule(() -> overdue(running), OPERATION_TIMEOUT.toMillis(),
+                        TimeUnit.MILLISECONDS);
+            }
+            catch (RejectedExecutionException ex) {
+                return;
+            }
+            Thread.ofVirtual().name(this.name + "-call").start(() -> {
+                RuntimeException failure = null;
+                try {
+                    running.run();
+                }
+                catch (RuntimeException ex) {
+                    failure = ex;
+                }
+                RuntimeException failed = failure;
+                call(() -> ended(running, failed));
+            });
+        }
+
+        /** An operation ended: on the calls thread. */
+        private void ended(Operation ended, @Nullable RuntimeException failure) {
+            if (this.operation != ended) {
+                // Given up on already (it did not end in time), or the connection closed.
+                return;
+            }
+            this.operation = null;
+            ScheduledFuture<?> deadline = ended.deadline;
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
+            Attempt current = ended.attempt;
+            current.mapped.removeAll(ended.toRemove);
+            ended.toRemove.forEach(current.subscribed::remove);
+            if (this.destroyed) {
+                settle();
+                return;
+            }
+            if (failure == null) {
+                current.started = true;
+                current.subscribed.putAll(ended.adding);
+                this.nextRetry = FIRST_RETRY;
+                reconcile();
+                return;
+            }
+            if (ended.start) {
+                logger.debug("Could not connect the Redis subscriptions of {}; trying again in {}", this.name,
+                        this.nextRetry, failure);
+                giveUp(current);
+            }
+            else {
+                // The channels stay in the container's mapping: subscribed again by the retry, unless un-subscribed.
+                logger.debug("Could not subscribe to the Redis channel(s) {} of {}; trying again in {}", ended.toAdd,
+                        this.name, this.nextRetry, failure);
+            }
+            failed(ended.toAdd, failure);
+            scheduleRetry();
+        }
+
+        /** An operation did not end in time: its container is given up for a new one, tried after the back-off. */
+        private void overdue(Operation late) {
+            if (this.operation != late || this.destroyed) {
+                return;
+            }
+            this.operation = null;
+            logger.warn("A Redis subscription call of {} ({}) did not end within {}s: its connection is replaced, "
+                    + "tried again in {}", this.name, late, OPERATION_TIMEOUT.toSeconds(), this.nextRetry);
+            giveUp(late.attempt);
+            failed(late.toAdd, new IllegalStateException(
+                    "The Redis subscription call " + late + " did not end within " + OPERATION_TIMEOUT.toSeconds() + "s"));
+            scheduleRetry();
+        }
+
+        /** Schedules the one retry; on the calls thread, with no operation running and no retry waiting. */
+        private void scheduleRetry() {
+            if (this.retry != null) {
+                settle();
                 return;
             }
             try {
-                this.container.addMessageListener(this, new ChannelTopic(channel));
+                this.retry = this.calls.schedule(() -> {
+                    this.retry = null;
+                    reconcile();
+                }, this.nextRetry.toMillis(), TimeUnit.MILLISECONDS);
             }
-            catch (RuntimeException ex) {
-                // The channel stays in the container's mapping: subscribed with the others once connected again.
-                logger.debug("Could not subscribe to the Redis channel {} yet", channel, ex);
-                failed(ex);
+            catch (RejectedExecutionException closedMeanwhile) {
                 return;
             }
-            startIfStopped();
+            Duration doubled = this.nextRetry.multipliedBy(2);
+            this.nextRetry = (doubled.compareTo(MAX_RETRY) > 0) ? MAX_RETRY : doubled;
+            settle();
+        }
+
+        /** Stops using a container: destroyed on a thread of its own, since a stuck call may hold its lock. */
+        private void giveUp(Attempt given) {
+            if (this.attempt == given) {
+                this.attempt = null;
+            }
+            CompletableFuture<@Nullable Void> destroyedContainer = new CompletableFuture<>();
+            this.destroying.removeIf(CompletableFuture::isDone);
+            this.destroying.add(destroyedContainer);
+            Thread.ofVirtual().name(this.name + "-close").start(() -> {
+                try {
+                    given.container.destroy();
+                }
+                catch (Exception ex) {
+                    logger.warn("Could not close a Redis subscription connection of {}", this.name, ex);
+                }
+                finally {
+                    destroyedContainer.complete(null);
+                }
+            });
+        }
+
+        private void failed(List<String> channels, RuntimeException failure) {
+            for (String name : channels) {
+                Channel channel = this.channels.get(name);
+                if (channel != null) {
+                    channel.subscriptions().forEach((subscription) -> dispatch(() -> subscription.failed(failure)));
+                }
+            }
+        }
+
+        /** Tells whoever waits for the calls to be done, when nothing runs. On the calls thread. */
+        private void settle() {
+            if (this.operation == null && !this.idleWaiters.isEmpty()) {
+                this.idleWaiters.forEach((waiter) -> waiter.complete(null));
+                this.idleWaiters.clear();
+            }
         }
 
         /**
-         * Starts the container, which subscribes its channels and waits ({@link #REGISTRATION_WAIT} at most) for the
-         * confirmations. The container does not retry a first connection that failed (only one lost later): it is
-         * stopped and started again after a growing back-off, on the calls' thread, until it connects or is destroyed.
+         * Closes the connection: the running operation and the waiting retry are dropped, the container destroyed on
+         * a thread of its own (never on the calls thread, which a stuck call must not hold), then {@code done} runs.
          */
-        private void startIfStopped() {
-            if (this.destroyed || this.retryScheduled || this.container.isRunning()) {
-                return;
-            }
-            try {
-                this.container.start();
-                this.nextRetry = FIRST_RETRY;
-            }
-            catch (RuntimeException ex) {
-                logger.debug("Could not connect the Redis subscriptions of {}; trying again in {}", this.name,
-                        this.nextRetry, ex);
-                try {
-                    this.container.stop();
-                }
-                catch (RuntimeException stopping) {
-                    logger.debug("Could not stop the failed Redis subscriptions", stopping);
-                }
-                failed(ex);
-                if (this.destroyed) {
-                    return;
-                }
-                this.retryScheduled = true;
-                try {
-                    this.calls.schedule(() -> {
-                        this.retryScheduled = false;
-                        startIfStopped();
-                    }, this.nextRetry.toMillis(), TimeUnit.MILLISECONDS);
-                }
-                catch (RejectedExecutionException closedMeanwhile) {
-                    this.retryScheduled = false;
-                }
-                Duration doubled = this.nextRetry.multipliedBy(2);
-                this.nextRetry = (doubled.compareTo(MAX_RETRY) > 0) ? MAX_RETRY : doubled;
-            }
-        }
-
-        private void failed(RuntimeException failure) {
-            for (Channel channel : this.channels.values()) {
-                channel.subscriptions().forEach((subscription) -> subscription.failed(failure));
-            }
-        }
-
-        private void unsubscribe(String channel) {
-            if (this.destroyed || this.channels.containsKey(channel)) {
-                // Subscribed again meanwhile.
-                return;
-            }
-            try {
-                this.container.removeMessageListener(this, new ChannelTopic(channel));
-            }
-            catch (RuntimeException ex) {
-                logger.warn("Could not stop listening to the Redis channel {}", channel, ex);
-            }
-        }
-
-        /** Closes the connection on the calls' thread, after the calls queued before, then runs {@code done}. */
         void destroyLater(Runnable done) {
+            this.destroyed = true;
+            this.destroyedFuture.whenComplete((ignored, failure) -> done.run());
             try {
                 this.calls.execute(() -> {
-                    try {
-                        destroy();
+                    this.operation = null;
+                    ScheduledFuture<?> waiting = this.retry;
+                    if (waiting != null) {
+                        waiting.cancel(false);
+                        this.retry = null;
                     }
-                    finally {
-                        done.run();
+                    Attempt current = this.attempt;
+                    if (current != null) {
+                        giveUp(current);
                     }
+                    settle();
+                    CompletableFuture.allOf(this.destroying.toArray(CompletableFuture[]::new))
+                        .whenComplete((ignored, failure) -> this.destroyedFuture.complete(null));
+                    this.calls.shutdown();
                 });
             }
             catch (RejectedExecutionException ex) {
-                done.run();
-            }
-            this.calls.shutdown();
-        }
-
-        private void destroy() {
-            this.destroyed = true;
-            try {
-                this.container.destroy();
-            }
-            catch (Exception ex) {
-                logger.warn("Could not close a Redis subscription connection", ex);
-            }
-            finally {
-                this.recovery.shutdownNow();
+                this.destroyedFuture.complete(null);
             }
         }
 
         boolean awaitQueuedCalls(Duration timeout) {
-            CountDownLatch ran = new CountDownLatch(1);
+            CompletableFuture<@Nullable Void> idle = new CompletableFuture<>();
             try {
-                this.calls.execute(ran::countDown);
-                return ran.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                this.calls.execute(() -> {
+                    this.idleWaiters.add(idle);
+                    settle();
+                });
             }
             catch (RejectedExecutionException ex) {
                 return awaitDestroyed(timeout);
             }
-            catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
+            return await(idle, timeout);
         }
 
         boolean awaitDestroyed(Duration timeout) {
+            return await(this.destroyedFuture, timeout);
+        }
+
+        private static boolean await(CompletableFuture<@Nullable Void> future, Duration timeout) {
             try {
-                return this.calls.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                return true;
+            }
+            catch (TimeoutException | ExecutionException ex) {
+                return false;
             }
             catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
@@ -602,8 +716,8 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
             }
         }
 
-        @Override
-        public void onMessage(Message message, byte @Nullable [] pattern) {
+        /** Hears a message of a channel: every subscription of the channel is told. */
+        private void heard(Message message) {
             Channel channel = this.channels.get(new String(message.getChannel(), StandardCharsets.UTF_8));
             if (channel == null) {
                 return;
@@ -614,10 +728,9 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
 
         /**
          * Counts the confirmations of a channel and tells its subscriptions: a confirmation after the first follows a
-         * lost connection, during which messages may have been missed.
+         * lost connection (or a replaced one), during which messages may have been missed.
          */
-        @Override
-        public void onChannelSubscribed(byte[] channel, long count) {
+        private void confirmed(byte[] channel) {
             Channel subscribed = this.channels.get(new String(channel, StandardCharsets.UTF_8));
             if (subscribed == null) {
                 return;
@@ -628,6 +741,129 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
                 told = List.copyOf(subscribed.subscriptions);
             }
             told.forEach(Subscription::confirmed);
+        }
+
+        /**
+         * One container of the factory, and what was asked of it: replaced by a new one when given up. Messages and
+         * confirmations of a container given up are dropped (its connection is being closed).
+         */
+        private final class Attempt implements MessageListener, SubscriptionListener {
+
+            private final RedisMessageListenerContainer container = new RedisMessageListenerContainer();
+
+            /** The channels in the container's mapping; used on the calls thread only. */
+            private final Set<String> mapped = new HashSet<>();
+
+            /**
+             * The channels whose {@code SUBSCRIBE} (or the start) returned, with the {@link Channel} they were
+             * subscribed for; used on the calls thread only.
+             */
+            private final Map<String, Channel> subscribed = new HashMap<>();
+
+            /** Whether the container's start returned; used on the calls thread only. */
+            private boolean started;
+
+            Attempt() {
+                String threads = FactorySubscriptions.this.name;
+                Executor dispatch = (task) -> {
+                    if (!FactorySubscriptions.this.destroyed) {
+                        Thread.ofVirtual().name(threads + "-dispatch").start(task);
+                    }
+                };
+                this.container.setConnectionFactory(FactorySubscriptions.this.connectionFactory);
+                this.container.setTaskExecutor(dispatch);
+                this.container.setSubscriptionExecutor((task) -> Thread.ofVirtual().name(threads + "-subscriber")
+                    .start(task));
+                // No recovery of the container's own: the factory's retry is the only one.
+                this.container.setRecoveryBackoff(new FixedBackOff(0, 0));
+                this.container.setErrorHandler((ex) -> logger.warn("Dispatching a Redis message failed", ex));
+                this.container.setMaxSubscriptionRegistrationWaitingTime(REGISTRATION_WAIT.toMillis());
+                this.container.afterPropertiesSet();
+            }
+
+            private boolean current() {
+                return FactorySubscriptions.this.attempt == this;
+            }
+
+            @Override
+            public void onMessage(Message message, byte @Nullable [] pattern) {
+                if (current()) {
+                    heard(message);
+                }
+            }
+
+            @Override
+            public void onChannelSubscribed(byte[] channel, long count) {
+                if (current()) {
+                    confirmed(channel);
+                }
+            }
+        }
+
+        /**
+         * One call to a container, on a thread of its own: either starts the container with {@code toAdd} (the
+         * container subscribes them and waits for Redis to confirm them, at most {@link #REGISTRATION_WAIT}) or
+         * subscribes them on the running container (where the container waits for the confirmation without a bound
+         * of its own: the operation's deadline is the bound), then un-subscribes {@code toRemove}.
+         */
+        private static final class Operation {
+
+            private final Attempt attempt;
+
+            private final boolean start;
+
+            private final List<String> toAdd;
+
+            private final List<String> toRemove;
+
+            /** The channels of {@code toAdd}, as they were when the operation began. */
+            private final Map<String, Channel> adding;
+
+            /** Set on the calls thread before the operation runs. */
+            private @Nullable ScheduledFuture<?> deadline;
+
+            Operation(Attempt attempt, boolean start, List<String> toAdd, List<String> toRemove,
+                    Map<String, Channel> adding) {
+                this.attempt = attempt;
+                this.start = start;
+                this.toAdd = toAdd;
+                this.toRemove = toRemove;
+                this.adding = adding;
+            }
+
+            void run() {
+                RedisMessageListenerContainer container = this.attempt.container;
+                List<ChannelTopic> topics = this.toAdd.stream().map(ChannelTopic::new).toList();
+                try {
+                    if (this.start) {
+                        // Not running: only mapped here, subscribed by the start.
+                        if (!topics.isEmpty()) {
+                            container.addMessageListener(this.attempt, topics);
+                        }
+                        container.start();
+                    }
+                    else if (!topics.isEmpty()) {
+                        container.addMessageListener(this.attempt, topics);
+                    }
+                }
+                finally {
+                    // After the additions, so that the container never runs out of channels and closes meanwhile.
+                    for (String channel : this.toRemove) {
+                        try {
+                            container.removeMessageListener(this.attempt, new ChannelTopic(channel));
+                        }
+                        catch (RuntimeException ex) {
+                            logger.warn("Could not stop listening to the Redis channel {}", channel, ex);
+                        }
+                    }
+                }
+            }
+
+            @Override
+            public String toString() {
+                return (this.start ? "start with " : "subscribe ") + this.toAdd
+                        + (this.toRemove.isEmpty() ? "" : ", un-subscribe " + this.toRemove);
+            }
         }
     }
 }

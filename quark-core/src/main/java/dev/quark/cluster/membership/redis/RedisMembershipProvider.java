@@ -303,9 +303,12 @@ public class RedisMembershipProvider implements MembershipProvider {
      * user of this provider's {@link RedisChannelSubscriptions} shares (the watches, and in a Spring application the
      * jobs' and durable tasks' wake-ups too: a {@link RedisMessageListenerContainer} per factory, closed with its last
      * subscription),
-     * and runs the listener on virtual threads of the watch; the subscription is confirmed before this method
-     * returns. The container resubscribes after a lost connection, and every watch is then told once, since
-     * changes may have been missed meanwhile.
+     * and runs the listener on virtual threads of the watch. It waits for Redis to confirm the subscription at most
+     * 5 seconds: when the confirmation is late (or subscribing failed, which is tried again) it logs so and returns
+     * all the same, and the listener is told once when the confirmation comes, since changes may have been missed
+     * until then; meanwhile the membership agent's table refresh reads what a hint would have announced, so a join
+     * does not fail for a late pub/sub answer. The client resubscribes after a lost connection, and every watch is
+     * then told once, since changes may have been missed meanwhile.
      */
     @Override
     public Watch watch(Runnable listener) {
