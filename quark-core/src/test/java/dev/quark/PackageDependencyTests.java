@@ -120,9 +120,10 @@ class PackageDependencyTests {
                 .resideInAPackage(backend)
                 .should()
                 .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..")
-                    .or(resideInAnyPackage(backend, "dev.quark.cluster.membership", "dev.quark.jdbc")))
+                    .or(resideInAnyPackage(backend, "dev.quark.cluster.membership", "dev.quark.jdbc",
+                            "dev.quark.redis")))
                 .because("a backend implements the membership SPI (dev.quark.cluster.membership) with the shared "
-                        + "JDBC support (dev.quark.jdbc), and knows neither the ring, the transport, the runtime, "
+                        + "JDBC and Redis support (dev.quark.jdbc, dev.quark.redis), and knows neither the ring, the transport, the runtime, "
                         + "nor other backends"))
             .toList())
         .as("membership backends depend only on the membership SPI");
@@ -188,6 +189,14 @@ class PackageDependencyTests {
         .resideInAnyPackage("dev.quark.cluster.membership..", "dev.quark.cluster.transport..")
         .because("reminders use the ring's hash for their buckets; the cluster gives them bucket ownership through "
                 + "ReminderBucketOwnership");
+
+    @ArchTest
+    static final ArchRule sharedRedisSupportDependsOnNothingElseOfQuark = classes().that()
+        .resideInAPackage("dev.quark.redis..")
+        .should()
+        .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..").or(resideInAnyPackage("dev.quark.redis..")))
+        .because("the shared Redis support (one subscription connection per factory) sits under the membership, the "
+                + "jobs and the durable tasks, as dev.quark.jdbc does for PostgreSQL");
 
     @ArchTest
     static final ArchRule hashRingDependsOnlyOnActorAddresses = classes().that()

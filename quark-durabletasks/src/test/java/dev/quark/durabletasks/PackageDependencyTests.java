@@ -36,7 +36,7 @@ class PackageDependencyTests {
         .should()
         .onlyDependOnClassesThat(resideOutsideOfPackage("dev.quark..").or(resideInAnyPackage(
                 "dev.quark.durabletasks.store..", "dev.quark.durabletasks", "dev.quark.durabletasks.history",
-                "dev.quark.lease", "dev.quark.lease.redis", "dev.quark.jdbc")))
+                "dev.quark.lease", "dev.quark.lease.redis", "dev.quark.jdbc", "dev.quark.redis")))
         .because("a backend implements the store SPI and is chosen by the wiring");
 
     @ArchTest

@@ -77,8 +77,10 @@ public interface MembershipProvider {
     /**
      * Asks to be told when the table may have changed. A provider that gives hints is listening when this
      * method returns: a write or remove that succeeds afterwards is hinted, unless the hint is lost on the
-     * way (a dropped connection). A provider may also hint when nothing changed, for instance after it
-     * reconnected and cannot know what it missed.
+     * way (a dropped connection), or the provider could not start listening within a bound of its own (a
+     * late answer of its server: it then logs so, returns, and hints once when it starts listening). Hints are
+     * an optimisation: callers read the table periodically as well. A provider may also hint when nothing
+     * changed, for instance after it reconnected and cannot know what it missed.
      * @param listener called, on a thread of the provider's choosing, after a change may have happened; must
      * return quickly, and may read the table
      * @return a handle that stops the notifications and releases what the registration holds (a

@@ -24,13 +24,13 @@ import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.jdbc.JdbcMembershipProvider;
 import dev.quark.cluster.membership.memory.InMemoryMembershipProvider;
 import dev.quark.cluster.membership.redis.RedisMembershipProvider;
-import dev.quark.cluster.membership.redis.RedisMembershipSubscriptions;
 import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.cluster.routing.SiloRouting;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.jdbc.PostgresNotificationListeners;
+import dev.quark.redis.RedisChannelSubscriptions;
 import dev.quark.reminder.ReminderBucketOwnership;
 import dev.quark.reminder.ReminderRegistry;
 import dev.quark.reminder.ReminderTickManager;
@@ -191,20 +191,19 @@ public final class QuarkClusterAutoConfiguration {
     @ConditionalOnQuarkBackend(area = AREA, backend = QuarkBackend.REDIS)
     static class RedisMembershipConfiguration {
 
-        /** The subscription connections of the membership watches, one per connection factory, closed with the context. */
-        @Bean
-        @ConditionalOnMissingBean
-        RedisMembershipSubscriptions quarkRedisMembershipSubscriptions() {
-            return new RedisMembershipSubscriptions();
-        }
-
         @Bean
         @ConditionalOnMissingBean(MembershipProvider.class)
         RedisMembershipProvider quarkMembershipProvider(RedisConnectionFactory connectionFactory,
                 QuarkRedisProperties redis, QuarkClusterProperties properties,
-                RedisMembershipSubscriptions subscriptions) {
-            return new RedisMembershipProvider(connectionFactory, redis.getKeyPrefix(), properties.getName(),
-                    properties.getSiloTtl(), subscriptions);
+                ObjectProvider<RedisChannelSubscriptions> subscriptions) {
+            // The watches subscribe on the node's shared subscription connection of the factory, beside the jobs'
+            // and durable tasks' wake-ups.
+            RedisChannelSubscriptions shared = subscriptions.getIfUnique();
+            return (shared != null)
+                    ? new RedisMembershipProvider(connectionFactory, redis.getKeyPrefix(), properties.getName(),
+                            properties.getSiloTtl(), shared)
+                    : new RedisMembershipProvider(connectionFactory, redis.getKeyPrefix(), properties.getName(),
+                            properties.getSiloTtl());
         }
     }
 

@@ -16,6 +16,7 @@ import dev.quark.durabletasks.worker.DurableTaskMetrics;
 import dev.quark.durabletasks.worker.DurableTaskWorker;
 import dev.quark.jdbc.PostgresNotificationListeners;
 import dev.quark.lease.LeaseKeeper;
+import dev.quark.redis.RedisChannelSubscriptions;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -77,7 +78,8 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "quark.durabletasks.worker.enabled", matchIfMissing = true)
     DurableTaskWorkerLifecycle quarkDurableTaskWorkerLifecycle(DurableTaskWorker worker, DurableTaskRegistry registry,
-            DurableTaskStore store, ObjectProvider<PostgresNotificationListeners> listeners) {
+            DurableTaskStore store, ObjectProvider<PostgresNotificationListeners> listeners,
+            ObjectProvider<RedisChannelSubscriptions> redisSubscriptions) {
         // Only a store that notifies gets wake-ups: one that sends nothing would leave the listening connection idle.
         // They listen on the store's own database, on its shared listening connection. The JDBC classes are only touched where the driver and Spring
         // JDBC are there, the Redis ones where Spring Data Redis is.
@@ -92,7 +94,7 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
         }
         if (ClassUtils.isPresent("org.springframework.data.redis.listener.RedisMessageListenerContainer",
                 classLoader)) {
-            RedisDurableTaskWakeUps wakeUps = RedisWakeUps.of(store, worker);
+            RedisDurableTaskWakeUps wakeUps = RedisWakeUps.of(store, worker, redisSubscriptions);
             if (wakeUps != null) {
                 return new DurableTaskWorkerLifecycle(worker, registry, wakeUps,
                         (started) -> ((RedisDurableTaskWakeUps) started).start());
@@ -120,13 +122,15 @@ public final class QuarkDurableTasksWorkerAutoConfiguration {
 
     /**
      * The wake-ups of a notifying Redis store, in a class of their own so that the Redis store's class is loaded only
-     * where Spring Data Redis is. Each node whose worker runs holds one subscribed connection of its own for them.
+     * where Spring Data Redis is. They subscribe on the node's shared subscription connection of the store's factory
+     * (beside the membership and the jobs), or on one of their own when the application has no shared subscriptions.
      */
     private static final class RedisWakeUps {
 
-        static @Nullable RedisDurableTaskWakeUps of(DurableTaskStore store, DurableTaskWorker worker) {
+        static @Nullable RedisDurableTaskWakeUps of(DurableTaskStore store, DurableTaskWorker worker,
+                ObjectProvider<RedisChannelSubscriptions> subscriptions) {
             if (store instanceof RedisDurableTaskStore redis && redis.notifying()) {
-                return RedisDurableTaskWakeUps.of(redis, worker::wake, worker::wakeAt);
+                return RedisDurableTaskWakeUps.of(subscriptions.getIfUnique(), redis, worker::wake, worker::wakeAt);
             }
             return null;
         }

@@ -3,7 +3,9 @@ package dev.quark.autoconfigure.jobs;
 import dev.quark.jobs.runtime.JobOrchestrator;
 import dev.quark.jobs.runtime.RedisJobWakeUps;
 import dev.quark.jobs.store.redis.RedisJobStore;
+import dev.quark.redis.RedisChannelSubscriptions;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
@@ -17,7 +19,8 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * Auto-configuration of the wake-ups across nodes of the Redis job store: unless
  * {@code quark.jobs.redis.notify-enabled=false} (on by default: a {@code PUBLISH} costs Redis one more command in the
  * script that makes a job due, no lock), a node with workers whose {@link RedisJobStore}
- * {@link RedisJobStore#notifying() publishes} subscribes, on one connection of its own, to the types of the jobs the
+ * {@link RedisJobStore#notifying() publishes} subscribes, on the node's shared subscription connection
+ * ({@link RedisChannelSubscriptions}, one per connection factory for every area), to the types of the jobs the
  * other nodes make due ({@link RedisJobWakeUps}, held by {@link RedisJobWakeUpsLifecycle}), so that its workers claim
  * them at once rather than at their next poll.
  */
@@ -32,7 +35,8 @@ public final class QuarkJobsRedisNotificationsAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnBean({ RedisJobStore.class, JobOrchestrator.class, RedisConnectionFactory.class })
     RedisJobWakeUpsLifecycle quarkRedisJobWakeUpsLifecycle(RedisConnectionFactory connectionFactory,
-            RedisJobStore store, JobOrchestrator orchestrator) {
-        return new RedisJobWakeUpsLifecycle(connectionFactory, store, orchestrator);
+            RedisJobStore store, JobOrchestrator orchestrator, ObjectProvider<RedisChannelSubscriptions> subscriptions) {
+        // On the node's shared subscription connection of the factory, beside the membership and the durable tasks.
+        return new RedisJobWakeUpsLifecycle(subscriptions.getIfUnique(), connectionFactory, store, orchestrator);
     }
 }

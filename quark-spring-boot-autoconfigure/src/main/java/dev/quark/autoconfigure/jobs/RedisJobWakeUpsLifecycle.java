@@ -5,6 +5,7 @@ import java.util.Optional;
 import dev.quark.jobs.runtime.JobOrchestrator;
 import dev.quark.jobs.runtime.RedisJobWakeUps;
 import dev.quark.jobs.store.redis.RedisJobStore;
+import dev.quark.redis.RedisChannelSubscriptions;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.context.SmartLifecycle;
@@ -14,7 +15,8 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  * Subscribes to other nodes' job notifications on Redis ({@link RedisJobWakeUps}) once the job orchestrator runs, and
  * unsubscribes before it stops. Only a store that {@link RedisJobStore#notifying() publishes} gets wake-ups: a store
  * that publishes nothing (one the application defined without notifications) would leave the subscribed connection
- * idle, so none is taken.
+ * idle, so none is taken. They subscribe on the node's shared subscription connection when there is one
+ * ({@link RedisChannelSubscriptions}), and leave it (the other areas' channels stay subscribed) when they stop.
  */
 final class RedisJobWakeUpsLifecycle implements SmartLifecycle {
 
@@ -25,9 +27,10 @@ final class RedisJobWakeUpsLifecycle implements SmartLifecycle {
 
     private volatile boolean running;
 
-    RedisJobWakeUpsLifecycle(RedisConnectionFactory connectionFactory, RedisJobStore store,
-            JobOrchestrator orchestrator) {
-        this.wakeUps = store.notifying() ? new RedisJobWakeUps(connectionFactory, store.channel(), orchestrator) : null;
+    RedisJobWakeUpsLifecycle(@Nullable RedisChannelSubscriptions subscriptions, RedisConnectionFactory connectionFactory,
+            RedisJobStore store, JobOrchestrator orchestrator) {
+        this.wakeUps = store.notifying()
+                ? new RedisJobWakeUps(subscriptions, connectionFactory, store.channel(), orchestrator) : null;
     }
 
     /**

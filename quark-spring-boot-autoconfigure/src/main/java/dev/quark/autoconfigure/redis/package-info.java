@@ -1,5 +1,5 @@
 /**
- * What Quark's Redis backends share: {@code quark.redis.*} properties.
+ * What Quark's Redis backends share: {@code quark.redis.*} properties and the node's shared subscription connections.
  */
 @NullMarked
 package dev.quark.autoconfigure.redis;

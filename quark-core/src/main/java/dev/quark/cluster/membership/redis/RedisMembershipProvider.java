@@ -12,6 +12,7 @@ import java.util.Objects;
 import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.MembershipSnapshot;
 import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.redis.RedisChannelSubscriptions;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -131,7 +132,7 @@ public class RedisMembershipProvider implements MembershipProvider {
 
     private final Duration siloTtl;
 
-    private final RedisMembershipSubscriptions subscriptions;
+    private final RedisChannelSubscriptions subscriptions;
 
     /**
      * Creates the table of one cluster.
@@ -141,17 +142,18 @@ public class RedisMembershipProvider implements MembershipProvider {
      * Redis server have tables of their own
      * @param siloTtl how long a silo's liveness key lives after its last heartbeat, at least a millisecond
      * @throws IllegalArgumentException naming the bad value
-     * @see #RedisMembershipProvider(RedisConnectionFactory, String, String, Duration, RedisMembershipSubscriptions)
+     * @see #RedisMembershipProvider(RedisConnectionFactory, String, String, Duration, RedisChannelSubscriptions)
      */
     public RedisMembershipProvider(RedisConnectionFactory connectionFactory, String keyPrefix, String clusterName,
             Duration siloTtl) {
-        this(connectionFactory, keyPrefix, clusterName, siloTtl, new RedisMembershipSubscriptions());
+        this(connectionFactory, keyPrefix, clusterName, siloTtl,
+                new RedisChannelSubscriptions("quark-membership-subscriptions"));
     }
 
     /**
      * Creates the table of one cluster whose watches subscribe through the given subscriptions, which they share with
-     * the other providers given the same (one subscription connection per connection factory); in a Spring
-     * application, the context's bean, closed with it.
+     * the other providers and areas given the same (one subscription connection per connection factory, also used by
+     * the jobs' and durable tasks' wake-ups); in a Spring application, the context's bean, closed with it.
      * @param connectionFactory the connection factory, usually the application's
      * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
      * @param clusterName the cluster's name (not blank, no braces)
@@ -160,7 +162,7 @@ public class RedisMembershipProvider implements MembershipProvider {
      * @throws IllegalArgumentException naming the bad value
      */
     public RedisMembershipProvider(RedisConnectionFactory connectionFactory, String keyPrefix, String clusterName,
-            Duration siloTtl, RedisMembershipSubscriptions subscriptions) {
+            Duration siloTtl, RedisChannelSubscriptions subscriptions) {
         this.subscriptions = Objects.requireNonNull(subscriptions, "subscriptions must not be null");
         this.connectionFactory = Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
         Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
@@ -299,12 +301,16 @@ public class RedisMembershipProvider implements MembershipProvider {
     }
 
     /**
-     * Subscribes to the cluster's channel on the one subscription connection that every watch of the connection
-     * factory made through this provider's {@link RedisMembershipSubscriptions} shares (a
-     * {@link RedisMessageListenerContainer} per factory, closed with its last watch),
-     * and runs the listener on virtual threads of the watch; the subscription is confirmed before this method
-     * returns. The container resubscribes after a lost connection, and every watch is then told once, since
-     * changes may have been missed meanwhile.
+     * Subscribes to the cluster's channel on the one subscription connection of the connection factory that every
+     * user of this provider's {@link RedisChannelSubscriptions} shares (the watches, and in a Spring application the
+     * jobs' and durable tasks' wake-ups too: a {@link RedisMessageListenerContainer} per factory, closed with its last
+     * subscription),
+     * and runs the listener on virtual threads of the watch. It waits for Redis to confirm the subscription at most
+     * 5 seconds: when the confirmation is late (or subscribing failed, which is tried again) it logs so and returns
+     * all the same, and the listener is told once when the confirmation comes, since changes may have been missed
+     * until then; meanwhile the membership agent's table refresh reads what a hint would have announced, so a join
+     * does not fail for a late pub/sub answer. The client resubscribes after a lost connection, and every watch is
+     * then told once, since changes may have been missed meanwhile.
      */
     @Override
     public Watch watch(Runnable listener) {

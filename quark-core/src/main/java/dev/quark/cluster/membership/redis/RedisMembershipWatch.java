@@ -3,6 +3,7 @@ package dev.quark.cluster.membership.redis;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -13,6 +14,10 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import dev.quark.cluster.membership.MembershipProvider.Watch;
+import dev.quark.redis.RedisChannelSubscriptions;
+import dev.quark.redis.RedisChannelSubscriptions.ChannelListener;
+import dev.quark.redis.RedisChannelSubscriptions.Subscription;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,8 +25,15 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /**
  * One {@link RedisMembershipProvider#watch} registration: a watch of the cluster's channel on the one subscription
- * connection that every watch of the same connection factory shares ({@link RedisMembershipSubscriptions}), running
- * its listener on virtual threads of its own dispatcher. Closing it drops late notifications, leaves the shared
+ * connection of the connection factory that the node's areas share ({@link RedisChannelSubscriptions}), running
+ * its listener on virtual threads of its own dispatcher.
+ * <p>
+ * Its start waits for Redis to confirm the subscription at most {@link #SUBSCRIBE_WAIT}, and never fails for a
+ * confirmation that is late or a subscription that failed (which the shared subscriptions try again): it logs that
+ * the watch is not listening yet and returns, and the listener is told once when the first confirmation comes, since
+ * changes may have been missed until then. A silo's join therefore does not depend on the pub/sub answer; meanwhile
+ * the agent's table refresh (every {@code quark.cluster.membership.table-refresh-interval}) reads the changes that a
+ * hint would have announced. Closing it drops late notifications, leaves the shared
  * subscription to the other watches (un-subscribing the channel in the background when it was its last watch,
  * closing the connection when it was the factory's last), and waits at most {@link #LISTENER_JOIN_TIMEOUT} for its
  * listener calls still running (never for the calling thread itself, when a listener call closes the watch); it never
@@ -29,8 +41,8 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
  */
 final class RedisMembershipWatch implements Watch {
 
-    /** How long {@link #start} waits for Redis to confirm the subscription. */
-    static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(10);
+    /** How long {@link #start} waits for Redis to confirm the subscription before it carries on without. */
+    static final Duration SUBSCRIBE_WAIT = Duration.ofSeconds(5);
 
     /** How long {@link #close} waits for listener calls still running; a listener must return quickly. */
     static final Duration LISTENER_JOIN_TIMEOUT = Duration.ofMillis(500);
@@ -39,10 +51,6 @@ final class RedisMembershipWatch implements Watch {
     static final Duration SECOND_CLOSE_WAIT = Duration.ofSeconds(10);
 
     private static final Logger logger = LoggerFactory.getLogger(RedisMembershipWatch.class);
-
-    private final RedisMembershipSubscriptions subscriptions;
-
-    private final RedisConnectionFactory connectionFactory;
 
     private final String channel;
 
@@ -55,51 +63,86 @@ final class RedisMembershipWatch implements Watch {
     /** Counted down when the first {@link #close} ends: later closes return only then. */
     private final CountDownLatch closeEnded = new CountDownLatch(1);
 
-    private RedisMembershipWatch(RedisMembershipSubscriptions subscriptions, RedisConnectionFactory connectionFactory,
-            String channel, Runnable listener) {
-        this.subscriptions = subscriptions;
-        this.connectionFactory = connectionFactory;
+    /**
+     * Completed when Redis first confirmed the subscription, or exceptionally when an attempt to subscribe failed
+     * before (tried again by the shared subscriptions).
+     */
+    private final CompletableFuture<@Nullable Void> confirmed = new CompletableFuture<>();
+
+    /** Whether {@link #start} returned before the first confirmation, which then tells the listener. */
+    private volatile boolean startedUnconfirmed;
+
+    private volatile @Nullable Subscription subscription;
+
+    private RedisMembershipWatch(String channel, Runnable listener) {
         this.channel = channel;
         this.listener = listener;
         this.dispatcher = new Dispatcher("quark-membership-watch-" + channel);
     }
 
     /**
-     * Subscribes on the factory's shared subscription and waits for Redis to confirm it.
+     * Subscribes on the factory's shared subscription connection and waits for Redis to confirm it, at most
+     * {@link #SUBSCRIBE_WAIT}.
      * @param subscriptions the shared subscriptions
      * @param connectionFactory the connection factory
      * @param channel the channel
      * @param listener told of every message
-     * @return the registration
-     * @throws IllegalStateException when Redis did not confirm the subscription in time, the subscription failed or
-     * the subscriptions were closed
+     * @return the registration, listening or (when Redis did not confirm in time) subscribing in the background
+     * @throws IllegalStateException when the subscriptions were closed
      */
-    static RedisMembershipWatch start(RedisMembershipSubscriptions subscriptions,
+    static RedisMembershipWatch start(RedisChannelSubscriptions subscriptions,
             RedisConnectionFactory connectionFactory, String channel, Runnable listener) {
-        RedisMembershipWatch watch = new RedisMembershipWatch(subscriptions, connectionFactory, channel, listener);
+        return start(subscriptions, connectionFactory, channel, listener, SUBSCRIBE_WAIT);
+    }
+
+    /**
+     * Subscribes and waits at most {@code wait} for the confirmation; see {@link #start(RedisChannelSubscriptions,
+     * RedisConnectionFactory, String, Runnable)}.
+     */
+    static RedisMembershipWatch start(RedisChannelSubscriptions subscriptions,
+            RedisConnectionFactory connectionFactory, String channel, Runnable listener, Duration wait) {
+        RedisMembershipWatch watch = new RedisMembershipWatch(channel, listener);
         try {
-            subscriptions.add(connectionFactory, channel, watch)
-                .get(SUBSCRIBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            watch.subscription = subscriptions.subscribe(connectionFactory, channel, watch.new Hints());
+        }
+        catch (RuntimeException ex) {
+            watch.close();
+            throw ex;
+        }
+        try {
+            watch.confirmed.get(wait.toMillis(), TimeUnit.MILLISECONDS);
             return watch;
         }
         catch (TimeoutException ex) {
-            watch.close();
-            throw new IllegalStateException("Redis did not confirm the subscription to the membership channel "
-                    + channel + " within " + SUBSCRIBE_TIMEOUT.toSeconds() + "s", ex);
+            watch.carryOnUnconfirmed("Redis did not confirm it within " + wait.toMillis() + " ms");
         }
         catch (ExecutionException ex) {
-            watch.close();
-            throw new IllegalStateException("Could not subscribe to the membership channel " + channel, ex.getCause());
+            watch.carryOnUnconfirmed("subscribing failed (" + ex.getCause() + "); it is tried again");
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             watch.close();
             throw new IllegalStateException("Interrupted while subscribing to the membership channel " + channel, ex);
         }
-        catch (RuntimeException ex) {
-            watch.close();
-            throw ex;
+        return watch;
+    }
+
+    /**
+     * Lets the start return before the first confirmation: the listener is told when it comes (unless it came just
+     * now, before this returned, which makes the watch listening as the start returns).
+     */
+    private void carryOnUnconfirmed(String why) {
+        this.startedUnconfirmed = true;
+        if (isConfirmed()) {
+            return;
         }
+        logger.warn("The membership watch of {} is not listening yet: {}; changes are read by the table refresh "
+                + "until Redis confirms the subscription", this.channel, why);
+    }
+
+    /** Whether Redis confirmed the subscription. */
+    boolean isConfirmed() {
+        return this.confirmed.isDone() && !this.confirmed.isCompletedExceptionally();
     }
 
     /** Tells the listener, on a thread of the watch's dispatcher, unless the watch was closed. */
@@ -126,7 +169,10 @@ final class RedisMembershipWatch implements Watch {
         }
         try {
             this.dispatcher.refuseNewTasks();
-            this.subscriptions.remove(this.connectionFactory, this.channel, this);
+            Subscription current = this.subscription;
+            if (current != null) {
+                current.close();
+            }
             if (!this.dispatcher.awaitRunning(LISTENER_JOIN_TIMEOUT)) {
                 logger.debug("A listener call of the membership watch of {} was still running {} after the watch "
                         + "closed", this.channel, LISTENER_JOIN_TIMEOUT);
@@ -161,6 +207,40 @@ final class RedisMembershipWatch implements Watch {
     @Override
     public String toString() {
         return "RedisMembershipWatch[" + this.channel + "]";
+    }
+
+    /**
+     * Hears the channel on the shared connection: a message is a hint; the first confirmation completes the start; a
+     * later one (or a first one after the start returned without it) follows a time when hints may have been missed,
+     * so the listener is told.
+     */
+    private final class Hints implements ChannelListener {
+
+        @Override
+        public void message(String payload) {
+            hint();
+        }
+
+        @Override
+        public void subscribed(boolean again) {
+            RedisMembershipWatch watch = RedisMembershipWatch.this;
+            if (!again && !watch.confirmed.isDone()) {
+                watch.confirmed.complete(null);
+            }
+            else if (!again) {
+                // A failed attempt completed the start's wait: this is the first confirmation all the same.
+                watch.confirmed.obtrudeValue(null);
+            }
+            if (again || watch.startedUnconfirmed) {
+                // Changes may have been missed while the watch was not listening.
+                hint();
+            }
+        }
+
+        @Override
+        public void subscribeFailed(RuntimeException failure) {
+            RedisMembershipWatch.this.confirmed.completeExceptionally(failure);
+        }
     }
 
     /**

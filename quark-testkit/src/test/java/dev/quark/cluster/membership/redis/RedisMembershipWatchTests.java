@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import dev.quark.redis.RedisChannelSubscriptions;
 import dev.quark.testkit.server.RedisTestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +40,7 @@ class RedisMembershipWatchTests {
 
     private static StringRedisTemplate redis;
 
-    private static final RedisMembershipSubscriptions subscriptions = new RedisMembershipSubscriptions();
+    private static final RedisChannelSubscriptions subscriptions = new RedisChannelSubscriptions();
 
     private static final AtomicLong channels = new AtomicLong();
 

@@ -1,0 +1,58 @@
+package dev.quark.autoconfigure.redis;
+
+import java.time.Duration;
+
+import dev.quark.redis.RedisChannelSubscriptions;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Waits, when the context stops, for the shared subscription connections to finish what the areas asked of them as
+ * they stopped (the areas' lifecycles use phases above {@link #PHASE}: their {@code UNSUBSCRIBE}s, and the connections
+ * whose last subscription closed), before the connection factories stop: a {@code LettuceConnectionFactory} is a
+ * lifecycle of its own (phase 0) that shuts its client down, after which a late call would fail in the client. The
+ * connections themselves are made when the first area subscribes, so starting does nothing.
+ */
+final class RedisChannelSubscriptionsLifecycle implements SmartLifecycle {
+
+    /** Below the phases of the cluster silo, the job orchestrator and the durable-task worker; above the factories'. */
+    static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 8192;
+
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+
+    private static final Log logger = LogFactory.getLog(RedisChannelSubscriptionsLifecycle.class);
+
+    private final RedisChannelSubscriptions subscriptions;
+
+    private volatile boolean running;
+
+    RedisChannelSubscriptionsLifecycle(RedisChannelSubscriptions subscriptions) {
+        this.subscriptions = subscriptions;
+    }
+
+    @Override
+    public void start() {
+        this.running = true;
+    }
+
+    @Override
+    public void stop() {
+        this.running = false;
+        if (!this.subscriptions.awaitQueuedCalls(STOP_TIMEOUT)) {
+            logger.warn("The shared Redis subscription connections did not finish their calls within "
+                    + STOP_TIMEOUT.toSeconds() + "s");
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return this.running;
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+}
