@@ -1,9 +1,11 @@
 package dev.quark.runtime;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -12,12 +14,14 @@ import java.util.concurrent.atomic.AtomicReference;
 import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.actor.RequestContext;
 import dev.quark.runtime.filter.IncomingCallFilter;
+import dev.quark.runtime.filter.OutgoingCall;
 import dev.quark.runtime.filter.OutgoingCallFilter;
 import dev.quark.runtime.fixtures.Counter;
 import dev.quark.runtime.fixtures.CounterActor;
 import dev.quark.runtime.fixtures.Probe;
 import dev.quark.runtime.fixtures.ProbeActor;
 import dev.quark.runtime.fixtures.ProbeEnvironment;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -104,6 +108,85 @@ class CallFilterTests {
         try (ActorRuntime runtime = builder()
             .outgoingFilter((call) -> call.method().name().equals("increment")
                     ? call.proceed().thenCompose((first) -> call.proceed()) : call.proceed())
+            .build()) {
+            Counter counter = runtime.get(Counter.class, "c");
+            assertThatExceptionOfType(IllegalStateException.class).isThrownBy(counter::increment)
+                .withMessageContaining("proceed() was already called");
+            assertThat(counter.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void outgoingFilterThatProceedsWithOtherMetadataSendsItToTheInnerFiltersAndTheTurn() {
+        List<Map<String, String>> seen = new CopyOnWriteArrayList<>();
+        try (ActorRuntime runtime = builder()
+            .outgoingFilter((call) -> {
+                Map<String, String> metadata = new HashMap<>(call.metadata());
+                metadata.put("span", "client-" + call.method().name());
+                return call.proceed(metadata);
+            })
+            .outgoingFilter((call) -> {
+                seen.add(call.metadata());
+                return call.proceed();
+            })
+            .incomingFilter((call) -> {
+                seen.add(call.metadata());
+                return call.proceed();
+            })
+            .build()) {
+            Map<String, String> context;
+            try (RequestContext.Scope scope = RequestContext.of("req-1", Map.of("tenant", "acme")).open()) {
+                context = runtime.get(Probe.class, "p").seenContext();
+            }
+            assertThat(context).containsEntry("tenant", "acme").containsEntry("span", "client-seenContext");
+            assertThat(seen).containsExactly(Map.of("tenant", "acme", "span", "client-seenContext"),
+                    Map.of("tenant", "acme", "span", "client-seenContext"));
+        }
+    }
+
+    @Test
+    void outgoingFilterThatProceedsWithNullMetadataOrANullKeyOrValueFailsTheCallNamingItAndNothingIsDelivered() {
+        Map<String, String> nullValue = new HashMap<>();
+        nullValue.put("traceparent", null);
+        Map<String, String> nullKey = new HashMap<>();
+        nullKey.put(null, "x");
+        AtomicReference<Map<String, String>> proceedWith = new AtomicReference<>();
+        OutgoingCallFilter filter = new OutgoingCallFilter() {
+
+            @Override
+            public CompletionStage<@Nullable Object> filter(OutgoingCall call) {
+                return call.method().name().equals("increment") ? call.proceed(proceedWith.get()) : call.proceed();
+            }
+
+            @Override
+            public String toString() {
+                return "tracing-filter";
+            }
+        };
+        try (ActorRuntime runtime = builder().outgoingFilter(filter).build()) {
+            Counter counter = runtime.get(Counter.class, "c");
+            proceedWith.set(nullValue);
+            assertThatExceptionOfType(NullPointerException.class).isThrownBy(counter::increment)
+                .withMessage("Outgoing call filter tracing-filter proceeded with metadata with a null value of key "
+                        + "'traceparent' for Call Counter/c.increment()");
+            proceedWith.set(nullKey);
+            assertThatExceptionOfType(NullPointerException.class).isThrownBy(counter::increment)
+                .withMessage("Outgoing call filter tracing-filter proceeded with metadata with a null key for "
+                        + "Call Counter/c.increment()");
+            proceedWith.set(null);
+            assertThatExceptionOfType(NullPointerException.class).isThrownBy(counter::increment)
+                .withMessage("Outgoing call filter tracing-filter proceeded with null metadata for "
+                        + "Call Counter/c.increment()");
+            assertThat(runtime.isActive(Counter.class, "c")).isFalse();
+            assertThat(counter.get()).isZero();
+        }
+    }
+
+    @Test
+    void outgoingFilterThatProceedsWithMetadataAfterTheCallWasSentFailsAndTheCallRunsOnce() {
+        try (ActorRuntime runtime = builder()
+            .outgoingFilter((call) -> call.method().name().equals("increment")
+                    ? call.proceed().thenCompose((first) -> call.proceed(Map.of("again", "yes"))) : call.proceed())
             .build()) {
             Counter counter = runtime.get(Counter.class, "c");
             assertThatExceptionOfType(IllegalStateException.class).isThrownBy(counter::increment)

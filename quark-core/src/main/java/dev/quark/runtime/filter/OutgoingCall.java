@@ -1,5 +1,6 @@
 package dev.quark.runtime.filter;
 
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 import dev.quark.runtime.ActorCall;
@@ -20,4 +21,18 @@ public interface OutgoingCall extends ActorCall {
      * @throws IllegalStateException when the call was already sent
      */
     CompletionStage<@Nullable Object> proceed();
+
+    /**
+     * Passes the call on like {@link #proceed()}, carrying the given metadata instead of {@link #metadata()}:
+     * the filters after this one, the turn (on this silo or, in the envelope, on another one) and its
+     * {@link IncomingCallFilter}s see it. The place for context that belongs to this one call, such as the trace
+     * context of a span the filter starts around it.
+     * @param metadata the metadata the call carries from here on; copied
+     * @return a stage completed with the call's outcome, as {@link #proceed()}'s
+     * @throws NullPointerException when the metadata is {@code null} or has a {@code null} key or value (the
+     * message names the filter and the key)
+     * @throws RuntimeException when the call cannot be delivered (a full mailbox, a closed runtime, no route)
+     * @throws IllegalStateException when the call was already sent
+     */
+    CompletionStage<@Nullable Object> proceed(Map<String, String> metadata);
 }

@@ -3,6 +3,7 @@ package dev.quark.runtime.internal;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -358,6 +359,36 @@ public final class CallDispatcher {
             CompletionStage<?> outcome = (this.method.returnKind() == ReturnKind.ONE_WAY) ? CallRouter.DELIVERED
                     : this.invocation;
             return (CompletionStage<@Nullable Object>) outcome;
+        }
+
+        @Override
+        public CompletionStage<@Nullable Object> proceed(Map<String, String> metadata) {
+            if (this.next > this.filters.length) {
+                throw new IllegalStateException("proceed() was already called for " + this
+                        + ": an outgoing call is sent once; a filter that retries makes a new call");
+            }
+            this.invocation.carry(checked(metadata));
+            return proceed();
+        }
+
+        /**
+         * Checks the metadata a filter proceeds with, each failure naming the filter (the one whose
+         * {@code proceed} this is) and the key: not {@code null}, no {@code null} key or value.
+         */
+        private Map<String, String> checked(Map<String, String> metadata) {
+            OutgoingCallFilter filter = this.filters[this.next - 1];
+            if (metadata == null) {
+                throw new NullPointerException("Outgoing call filter " + filter + " proceeded with null metadata for "
+                        + this);
+            }
+            for (Map.Entry<String, String> entry : metadata.entrySet()) {
+                if (entry.getKey() == null || entry.getValue() == null) {
+                    throw new NullPointerException("Outgoing call filter " + filter + " proceeded with metadata with "
+                            + "a null " + ((entry.getKey() == null) ? "key" : "value of key '" + entry.getKey() + "'")
+                            + " for " + this);
+                }
+            }
+            return (metadata == this.invocation.metadata()) ? metadata : Map.copyOf(metadata);
         }
 
         @SuppressWarnings("unchecked")

@@ -56,7 +56,11 @@ sealed class Invocation extends CompletableFuture<Object> implements ActorContex
 
     private final @Nullable String requestId;
 
-    private final Map<String, String> metadata;
+    /**
+     * Immutable. Replaced only by an outgoing filter that proceeds with other metadata, on the caller's thread
+     * before the invocation is routed (routing hands it over with a happens-before edge).
+     */
+    private Map<String, String> metadata;
 
     long arrivedNanos;
 
@@ -332,6 +336,15 @@ sealed class Invocation extends CompletableFuture<Object> implements ActorContex
     @Override
     public Map<String, String> metadata() {
         return this.metadata;
+    }
+
+    /**
+     * Replaces the metadata the call carries: an outgoing filter that proceeds with other metadata, before the
+     * invocation is routed.
+     * @param metadata immutable, checked by the caller
+     */
+    void carry(Map<String, String> metadata) {
+        this.metadata = metadata;
     }
 
     @Override

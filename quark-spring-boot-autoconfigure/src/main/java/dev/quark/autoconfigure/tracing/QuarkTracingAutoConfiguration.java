@@ -3,6 +3,7 @@ package dev.quark.autoconfigure.tracing;
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.runtime.CallContextPropagator;
 import dev.quark.runtime.filter.IncomingCallFilter;
+import dev.quark.runtime.filter.OutgoingCallFilter;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 
@@ -17,9 +18,10 @@ import org.springframework.core.annotation.Order;
 /**
  * Auto-configuration of trace context propagation, when the application has a Micrometer {@link Tracer} and
  * {@link Propagator} (Spring Boot's Brave or OpenTelemetry tracing): every call made through an actor reference
- * carries the current span's context in its metadata (across silos in the envelope), and the turn it starts
- * runs in a child span. Without a tracer nothing is registered and calls pay nothing; nor with several
- * tracers or propagators of which none is primary, since which one to use cannot be told.
+ * while a span is current runs in a {@code CLIENT} span of its own, a child of the current one, whose context it
+ * carries in its metadata (across silos in the envelope), and the turn it starts runs in a {@code SERVER} span,
+ * a child of the {@code CLIENT} span. Without a tracer nothing is registered and calls pay nothing; nor with
+ * several tracers or propagators of which none is primary, since which one to use cannot be told.
  */
 @AutoConfiguration(before = QuarkActorsAutoConfiguration.class, afterName = {
         "org.springframework.boot.micrometer.tracing.autoconfigure.MicrometerTracingAutoConfiguration",
@@ -34,6 +36,13 @@ public final class QuarkTracingAutoConfiguration {
     @ConditionalOnSingleCandidate(Propagator.class)
     CallContextPropagator quarkTraceContextPropagator(Tracer tracer, Propagator propagator) {
         return new MicrometerCallContextPropagator(tracer, propagator);
+    }
+
+    @Bean
+    @Order(Ordered.HIGHEST_PRECEDENCE)
+    @ConditionalOnSingleCandidate(Propagator.class)
+    OutgoingCallFilter quarkClientSpanCallFilter(Tracer tracer, Propagator propagator) {
+        return new MicrometerClientSpanCallFilter(tracer, propagator);
     }
 
     @Bean

@@ -37,7 +37,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -146,7 +148,7 @@ class ClusterClientOfContextsTests {
     }
 
     @Test
-    void aClientCallMadeInsideASpanRunsOnTheSiloInAChildSpanOfIt() {
+    void aClientCallMadeInsideASpanRunsInAClientSpanOfItAndOnTheSiloInAServerSpanChildOfTheClientSpan() {
         ConfigurableApplicationContext silo = start("silo-a", grpc(List.of()), InMemoryTracing.class);
         ConfigurableApplicationContext client = start("client-traced", grpc(clientProperties()), SharedTable.class,
                 InMemoryTracing.class);
@@ -161,12 +163,19 @@ class ClusterClientOfContextsTests {
         finally {
             caller.end();
         }
+        InMemorySpanExporter clientSpans = client.getBean(InMemorySpanExporter.class);
+        await().atMost(Duration.ofSeconds(5)).until(() -> clientSpans.getFinishedSpanItems().size() == 2);
+        SpanData clientSpan = clientSpans.getFinishedSpanItems().stream()
+            .filter((span) -> span.getKind() == SpanKind.CLIENT).findFirst().orElseThrow();
+        assertThat(clientSpan.getName()).isEqualTo("wallet.deposit");
+        assertThat(clientSpan.getParentSpanId()).isEqualTo(caller.context().spanId());
         InMemorySpanExporter spans = silo.getBean(InMemorySpanExporter.class);
         await().atMost(Duration.ofSeconds(5)).until(() -> !spans.getFinishedSpanItems().isEmpty());
         assertThat(spans.getFinishedSpanItems()).singleElement().satisfies((turn) -> {
             assertThat(turn.getName()).isEqualTo("wallet.deposit");
+            assertThat(turn.getKind()).isEqualTo(SpanKind.SERVER);
             assertThat(turn.getTraceId()).isEqualTo(caller.context().traceId());
-            assertThat(turn.getParentSpanId()).isEqualTo(caller.context().spanId());
+            assertThat(turn.getParentSpanId()).isEqualTo(clientSpan.getSpanId());
         });
     }
 

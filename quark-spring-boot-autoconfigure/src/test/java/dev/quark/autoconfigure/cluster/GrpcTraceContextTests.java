@@ -4,15 +4,23 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.actor.ActorRefFactory;
 import dev.quark.actor.RequestContext;
 import dev.quark.autoconfigure.fixtures.wallet.Wallet;
 import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.filter.IncomingCallFilter;
+import dev.quark.state.ConcurrencyException;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import org.junit.jupiter.api.AfterEach;
@@ -24,14 +32,18 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
  * Trace context across silos of one JVM that talk over gRPC, each with a real tracer (Micrometer's OpenTelemetry
- * bridge, spans kept in memory): a call made inside a span runs on the other silo in a child span of it; a call
- * made outside any span carries no trace context; a malformed one from a peer is ignored.
+ * bridge, spans kept in memory): a call made inside a span runs in a client span of it on the caller's silo,
+ * ended with its outcome (an answer, a failure, a timeout), and on the other silo in a server span child of the
+ * client span; a call made outside any span carries no trace context; a malformed one from a peer is ignored.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class GrpcTraceContextTests {
@@ -48,12 +60,14 @@ class GrpcTraceContextTests {
     }
 
     @Test
-    void aCallMadeInsideASpanRunsOnTheOtherSiloInAChildSpanOfIt() {
+    void aCallMadeInsideASpanRunsInAClientSpanOfItAndOnTheOtherSiloInAServerSpanChildOfTheClientSpan() {
         ConfigurableApplicationContext siloA = start("silo-a", true);
         ConfigurableApplicationContext siloB = start("silo-b", true);
         awaitActive(siloA, siloB);
         String onB = hostedOn(siloB, siloA);
+        InMemorySpanExporter spansOnA = siloA.getBean(InMemorySpanExporter.class);
         InMemorySpanExporter spansOnB = siloB.getBean(InMemorySpanExporter.class);
+        assertThat(spansOnA.getFinishedSpanItems()).as("client spans of calls made outside any span").isEmpty();
         assertThat(spansOnB.getFinishedSpanItems()).as("spans of calls made outside any span").isEmpty();
         assertThat(siloB.getBean(InMemoryTracing.TurnsSeen.class).metadata.get(onB))
             .as("metadata of a call made outside any span").doesNotContainKeys("traceparent", "tracestate", "baggage");
@@ -68,27 +82,89 @@ class GrpcTraceContextTests {
             caller.end();
         }
 
-        await().atMost(Duration.ofSeconds(5)).until(() -> !spansOnB.getFinishedSpanItems().isEmpty());
-        SpanData turn = spansOnB.getFinishedSpanItems().getFirst();
+        SpanData client = awaitSpan(spansOnA, SpanKind.CLIENT);
+        assertThat(client.getName()).isEqualTo("wallet.deposit");
+        assertThat(client.getTraceId()).isEqualTo(caller.context().traceId());
+        assertThat(client.getParentSpanId()).isEqualTo(caller.context().spanId());
+        assertThat(client.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+        assertThat(client.getAttributes().asMap()).extractingFromEntries((entry) -> entry.getKey().getKey() + "="
+                + entry.getValue())
+            .contains("quark.actor.type=wallet", "quark.actor.id=" + onB, "quark.actor.method=deposit");
+        SpanData turn = awaitSpan(spansOnB, SpanKind.SERVER);
         assertThat(turn.getTraceId()).isEqualTo(caller.context().traceId());
-        assertThat(turn.getParentSpanId()).isEqualTo(caller.context().spanId());
+        assertThat(turn.getParentSpanId()).as("the server span's parent").isEqualTo(client.getSpanId());
         assertThat(turn.getName()).isEqualTo("wallet.deposit");
-        assertThat(turn.getKind()).isEqualTo(io.opentelemetry.api.trace.SpanKind.SERVER);
         assertThat(turn.getAttributes().asMap()).extractingFromEntries((entry) -> entry.getKey().getKey() + "="
                 + entry.getValue())
             .contains("quark.actor.type=wallet", "quark.actor.id=" + onB, "quark.actor.method=deposit");
         assertThat(siloB.getBean(InMemoryTracing.TurnsSeen.class).metadata.get(onB))
             .as("metadata of the call in the envelope")
             .hasEntrySatisfying("traceparent", (traceparent) -> assertThat(traceparent)
-                .startsWith("00-" + caller.context().traceId() + "-" + caller.context().spanId() + "-"));
+                .startsWith("00-" + caller.context().traceId() + "-" + client.getSpanId() + "-"));
         assertThat(siloB.getBean(InMemoryTracing.TurnsSeen.class).traceIds.get(onB))
             .as("trace id current in the turn on silo B").isEqualTo(caller.context().traceId());
-        assertThat(siloA.getBean(InMemorySpanExporter.class).getFinishedSpanItems())
-            .extracting(SpanData::getName).containsExactly("caller");
+        assertThat(spansOnA.getFinishedSpanItems()).extracting(SpanData::getName)
+            .containsExactlyInAnyOrder("caller", "wallet.deposit");
+        assertThat(spansOnB.getFinishedSpanItems()).singleElement();
     }
 
     @Test
-    void aCallOnTheSameSiloInsideASpanRunsInAChildSpanToo() {
+    void aFailedCallsClientSpanRecordsTheFailure() {
+        ConfigurableApplicationContext siloA = start("silo-a", true);
+        ConfigurableApplicationContext siloB = start("silo-b", true);
+        awaitActive(siloA, siloB);
+        String onB = hostedOn(siloB, siloA);
+        Tracer tracerA = siloA.getBean(Tracer.class);
+        Span caller = tracerA.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracerA.withSpan(caller)) {
+            Wallet wallet = siloA.getBean(ActorRefFactory.class).get(Wallet.class, onB);
+            assertThatExceptionOfType(ConcurrencyException.class).isThrownBy(() -> wallet.depositIfBalanceIs(1, 99));
+        }
+        finally {
+            caller.end();
+        }
+
+        SpanData client = awaitSpan(siloA.getBean(InMemorySpanExporter.class), SpanKind.CLIENT);
+        assertThat(client.getName()).isEqualTo("wallet.depositIfBalanceIs");
+        assertThat(client.getParentSpanId()).isEqualTo(caller.context().spanId());
+        assertThat(client.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        assertThat(client.getEvents()).anySatisfy((event) -> assertThat(event.getAttributes().asMap().values())
+            .contains(ConcurrencyException.class.getName()));
+        SpanData turn = awaitSpan(siloB.getBean(InMemorySpanExporter.class), SpanKind.SERVER);
+        assertThat(turn.getParentSpanId()).isEqualTo(client.getSpanId());
+        assertThat(turn.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    }
+
+    @Test
+    void aTimedOutCallsClientSpanEndsWithTheTimeout() {
+        ConfigurableApplicationContext siloA = start("silo-a", true, "1s");
+        ConfigurableApplicationContext siloB = start("silo-b", true, "10s", StallingTurns.class);
+        awaitActive(siloA, siloB);
+        String onB = hostedOn(siloB, siloA);
+        Tracer tracerA = siloA.getBean(Tracer.class);
+        Span caller = tracerA.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracerA.withSpan(caller);
+                RequestContext.Scope stall = RequestContext.of("req-stall", Map.of("stall", "yes")).open()) {
+            Wallet wallet = siloA.getBean(ActorRefFactory.class).get(Wallet.class, onB);
+            assertThatExceptionOfType(ActorCallTimeoutException.class).isThrownBy(() -> wallet.deposit(1));
+        }
+        finally {
+            caller.end();
+            siloB.getBean(StallingTurns.class).release.countDown();
+        }
+
+        SpanData client = awaitSpan(siloA.getBean(InMemorySpanExporter.class), SpanKind.CLIENT);
+        assertThat(client.getName()).isEqualTo("wallet.deposit");
+        assertThat(client.getParentSpanId()).isEqualTo(caller.context().spanId());
+        assertThat(client.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        assertThat(client.getEvents()).anySatisfy((event) -> assertThat(event.getAttributes().asMap().values())
+            .contains(ActorCallTimeoutException.class.getName()));
+        assertThat(siloB.getBean(StallingTurns.class).stalled).as("the turn was under way when the call timed out")
+            .hasValue(1);
+    }
+
+    @Test
+    void aCallOnTheSameSiloInsideASpanRunsInAClientSpanAndAServerSpanChildOfIt() {
         ConfigurableApplicationContext siloA = start("silo-a", true);
         String id = this.prefix + "local";
         Tracer tracer = siloA.getBean(Tracer.class);
@@ -99,12 +175,15 @@ class GrpcTraceContextTests {
         finally {
             caller.end();
         }
-        assertThat(siloA.getBean(InMemorySpanExporter.class).getFinishedSpanItems())
-            .filteredOn((span) -> span.getName().equals("wallet.deposit")).singleElement()
-            .satisfies((span) -> {
-                assertThat(span.getTraceId()).isEqualTo(caller.context().traceId());
-                assertThat(span.getParentSpanId()).isEqualTo(caller.context().spanId());
-            });
+        InMemorySpanExporter spans = siloA.getBean(InMemorySpanExporter.class);
+        SpanData client = awaitSpan(spans, SpanKind.CLIENT);
+        assertThat(client.getName()).isEqualTo("wallet.deposit");
+        assertThat(client.getTraceId()).isEqualTo(caller.context().traceId());
+        assertThat(client.getParentSpanId()).isEqualTo(caller.context().spanId());
+        SpanData turn = awaitSpan(spans, SpanKind.SERVER);
+        assertThat(turn.getName()).isEqualTo("wallet.deposit");
+        assertThat(turn.getTraceId()).isEqualTo(caller.context().traceId());
+        assertThat(turn.getParentSpanId()).isEqualTo(client.getSpanId());
     }
 
     @Test
@@ -155,6 +234,15 @@ class GrpcTraceContextTests {
         throw new AssertionError("no wallet of 200 was placed on " + host.getId());
     }
 
+    /** Waits for the one ended span of that kind among those kept. */
+    private static SpanData awaitSpan(InMemorySpanExporter spans, SpanKind kind) {
+        await().atMost(Duration.ofSeconds(5))
+            .until(() -> spans.getFinishedSpanItems().stream().anyMatch((span) -> span.getKind() == kind));
+        List<SpanData> ofKind = spans.getFinishedSpanItems().stream().filter((span) -> span.getKind() == kind).toList();
+        assertThat(ofKind).as("ended spans of kind " + kind).hasSize(1);
+        return ofKind.getFirst();
+    }
+
     private static void awaitActive(ConfigurableApplicationContext... silos) {
         await().atMost(Duration.ofSeconds(10)).until(() -> List.of(silos).stream()
             .allMatch((silo) -> silo.getBean(SiloMembership.class).current().membership()
@@ -162,8 +250,14 @@ class GrpcTraceContextTests {
     }
 
     private ConfigurableApplicationContext start(String siloId, boolean traced) {
+        return start(siloId, traced, "10s");
+    }
+
+    private ConfigurableApplicationContext start(String siloId, boolean traced, String callTimeout,
+            Class<?>... extraSources) {
         List<Class<?>> sources = new ArrayList<>(List.of(ClusterOfContextsScenarios.WalletApplication.class,
                 InMemoryTracing.TurnsSeen.class));
+        sources.addAll(List.of(extraSources));
         if (traced) {
             sources.add(InMemoryTracing.class);
         }
@@ -172,7 +266,7 @@ class GrpcTraceContextTests {
             .properties("quark.cluster.enabled=true", "quark.cluster.name=" + this.cluster,
                     "quark.cluster.silo.id=" + siloId, "quark.persistence.backend=memory",
                     "quark.persistence.stores.audit.backend=memory", "quark.cluster.leave-timeout=10s",
-                    "quark.actors.call-timeout=10s", "spring.main.banner-mode=off",
+                    "quark.actors.call-timeout=" + callTimeout, "spring.main.banner-mode=off",
                     "quark.cluster.probe-timeout=3s", "quark.cluster.missed-probes=5",
                     "logging.level.dev.quark.autoconfigure.tracing=debug", "quark.cluster.transport.type=grpc",
                     "spring.grpc.server.address=127.0.0.1",
@@ -180,5 +274,28 @@ class GrpcTraceContextTests {
             .run();
         this.contexts.add(context);
         return context;
+    }
+
+    /**
+     * Holds every turn whose call carries the metadata {@code stall} until the test releases it (at most 20
+     * seconds), so that its caller times out while it is under way.
+     */
+    @Configuration(proxyBeanMethods = false)
+    static class StallingTurns {
+
+        final CountDownLatch release = new CountDownLatch(1);
+
+        final AtomicInteger stalled = new AtomicInteger();
+
+        @Bean
+        IncomingCallFilter stallingFilter() {
+            return (call) -> {
+                if (call.metadata().containsKey("stall")) {
+                    this.stalled.incrementAndGet();
+                    this.release.await(20, TimeUnit.SECONDS);
+                }
+                return call.proceed();
+            };
+        }
     }
 }

@@ -5,6 +5,7 @@ import java.util.Map;
 
 import dev.quark.runtime.CallContextPropagator;
 import dev.quark.runtime.filter.IncomingCallFilter;
+import dev.quark.runtime.filter.OutgoingCallFilter;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
@@ -36,19 +37,24 @@ class QuarkTracingAutoConfigurationTests {
         this.runner.run((context) -> {
             assertThat(context).doesNotHaveBean(CallContextPropagator.class);
             assertThat(context).doesNotHaveBean(IncomingCallFilter.class);
+            assertThat(context).doesNotHaveBean(OutgoingCallFilter.class);
         });
     }
 
     @Test
     void runWhenQuarkIsDisabledShouldRegisterNothing() {
         this.runner.withUserConfiguration(OtelTracing.class).withPropertyValues("quark.enabled=false")
-            .run((context) -> assertThat(context).doesNotHaveBean(CallContextPropagator.class));
+            .run((context) -> {
+                assertThat(context).doesNotHaveBean(CallContextPropagator.class);
+                assertThat(context).doesNotHaveBean(OutgoingCallFilter.class);
+            });
     }
 
     @Test
     void runWithATracerShouldPropagateTheCurrentSpanAndDropAStaleContextOutsideOne() {
         this.runner.withUserConfiguration(OtelTracing.class).run((context) -> {
             assertThat(context).hasSingleBean(IncomingCallFilter.class);
+            assertThat(context).hasSingleBean(OutgoingCallFilter.class);
             CallContextPropagator propagator = context.getBean(CallContextPropagator.class);
             Tracer tracer = context.getBean(Tracer.class);
             Map<String, String> stale = Map.of("tenant", "acme", "traceparent",
@@ -74,6 +80,7 @@ class QuarkTracingAutoConfigurationTests {
             assertThat(context).hasNotFailed();
             assertThat(context).doesNotHaveBean(CallContextPropagator.class);
             assertThat(context).doesNotHaveBean(IncomingCallFilter.class);
+            assertThat(context).doesNotHaveBean(OutgoingCallFilter.class);
         });
     }
 
@@ -83,6 +90,7 @@ class QuarkTracingAutoConfigurationTests {
             assertThat(context).hasNotFailed();
             assertThat(context).doesNotHaveBean(CallContextPropagator.class);
             assertThat(context).doesNotHaveBean(IncomingCallFilter.class);
+            assertThat(context).doesNotHaveBean(OutgoingCallFilter.class);
         });
     }
 
@@ -90,6 +98,7 @@ class QuarkTracingAutoConfigurationTests {
     void runWithTwoPropagatorsOfWhichOneIsPrimaryShouldUseIt() {
         this.runner.withUserConfiguration(OtelTracing.class, PrimaryPropagator.class).run((context) -> {
             assertThat(context).hasSingleBean(IncomingCallFilter.class);
+            assertThat(context).hasSingleBean(OutgoingCallFilter.class);
             CallContextPropagator propagator = context.getBean(CallContextPropagator.class);
             Tracer tracer = context.getBean(Tracer.class);
             Span span = tracer.nextSpan().start();

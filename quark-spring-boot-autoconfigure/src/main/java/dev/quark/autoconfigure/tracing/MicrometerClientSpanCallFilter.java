@@ -1,0 +1,118 @@
+package dev.quark.autoconfigure.tracing;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+import dev.quark.runtime.filter.OutgoingCall;
+import dev.quark.runtime.filter.OutgoingCallFilter;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wraps a call made through a reference while a span is current in a span of its own on the caller's side: a
+ * child of the current span, of kind {@code CLIENT}, named like the turn's {@code SERVER} span
+ * ({@code <actor type>.<method>}) and tagged alike ({@code quark.actor.type}, {@code quark.actor.id},
+ * {@code quark.actor.method}). It starts before the call is sent, and the call carries its trace context
+ * instead of the caller's, so the turn's span ({@link MicrometerTracingCallFilter}) is its child. It ends when
+ * the call's outcome is known: the answer, the failure (recorded on it), or the call timeout (recorded too); a
+ * one-way call's when the call is handed over, since no outcome comes back. A call made where no span is
+ * current gets none (its metadata is {@link MicrometerCallContextPropagator}'s, without trace context).
+ * <p>
+ * The span is not made current on the caller's thread: nothing of the caller's runs while it is open but the
+ * routing and the inner filters. A tracer that fails to start the span or to write its context (logged at
+ * debug) leaves the call as it was, carrying the caller's span's context: tracing never fails a call. The span
+ * ends on the thread that completes the call, which may be just after the caller has its outcome.
+ */
+final class MicrometerClientSpanCallFilter implements OutgoingCallFilter {
+
+    private static final Logger logger = LoggerFactory.getLogger(MicrometerClientSpanCallFilter.class);
+
+    private final Tracer tracer;
+
+    private final Propagator propagator;
+
+    private final List<String> fields;
+
+    MicrometerClientSpanCallFilter(Tracer tracer, Propagator propagator) {
+        this.tracer = tracer;
+        this.propagator = propagator;
+        this.fields = List.copyOf(propagator.fields());
+    }
+
+    @Override
+    public CompletionStage<@Nullable Object> filter(OutgoingCall call) throws Throwable {
+        TraceContext parent = this.tracer.currentTraceContext().context();
+        if (parent == null) {
+            return call.proceed();
+        }
+        Span span;
+        Map<String, String> metadata;
+        try {
+            span = this.tracer.spanBuilder()
+                .setParent(parent)
+                .name(call.address().typeName() + "." + call.method().name())
+                .kind(Span.Kind.CLIENT)
+                .tag("quark.actor.type", call.address().typeName())
+                .tag("quark.actor.id", call.address().id())
+                .tag("quark.actor.method", call.method().name())
+                .start();
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Could not start the client span of a call to {}.{}(): the call carries the caller's span",
+                    call.address(), call.method().name(), ex);
+            return call.proceed();
+        }
+        try {
+            metadata = withContextOf(span, call.metadata());
+        }
+        catch (RuntimeException ex) {
+            end(span, null);
+            logger.debug("Could not write the context of the client span of a call to {}.{}(): the call carries"
+                    + " the caller's span", call.address(), call.method().name(), ex);
+            return call.proceed();
+        }
+        CompletionStage<@Nullable Object> outcome;
+        try {
+            outcome = call.proceed(metadata);
+        }
+        catch (Throwable ex) {
+            end(span, ex);
+            throw ex;
+        }
+        outcome.whenComplete((result, failure) -> end(span, failure));
+        return outcome;
+    }
+
+    private Map<String, String> withContextOf(Span span, Map<String, String> metadata) {
+        Map<String, String> carrier = new HashMap<>(metadata);
+        this.fields.forEach(carrier::remove);
+        this.propagator.inject(span.context(), carrier, (map, key, value) -> {
+            if (map != null) {
+                map.put(key, value);
+            }
+        });
+        return carrier;
+    }
+
+    /** Ends the span, recording the call's failure when it has one; a tracer that fails here fails no call. */
+    private static void end(Span span, @Nullable Throwable failure) {
+        try {
+            if (failure != null) {
+                span.error((failure instanceof CompletionException && failure.getCause() != null)
+                        ? failure.getCause() : failure);
+            }
+            span.end();
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Could not end the client span {}", span, ex);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+package dev.quark.autoconfigure.tracing;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+import dev.quark.actor.Actor;
+import dev.quark.actor.ActorCallTimeoutException;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.MethodDescriptor;
+import dev.quark.runtime.filter.OutgoingCall;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.otel.bridge.OtelCurrentTraceContext;
+import io.micrometer.tracing.otel.bridge.OtelPropagator;
+import io.micrometer.tracing.otel.bridge.OtelTracer;
+import io.micrometer.tracing.propagation.Propagator;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+class MicrometerClientSpanCallFilterTests {
+
+    private final InMemorySpanExporter exporter = InMemorySpanExporter.create();
+
+    private final SdkTracerProvider provider = SdkTracerProvider.builder()
+        .addSpanProcessor(SimpleSpanProcessor.create(this.exporter))
+        .build();
+
+    private final Tracer tracer = new OtelTracer(this.provider.get("test"), new OtelCurrentTraceContext(),
+            (event) -> {
+            });
+
+    private final Propagator propagator = new OtelPropagator(
+            ContextPropagators.create(W3CTraceContextPropagator.getInstance()), this.provider.get("test"));
+
+    private final MicrometerClientSpanCallFilter filter = new MicrometerClientSpanCallFilter(this.tracer,
+            this.propagator);
+
+    @AfterEach
+    void close() {
+        this.provider.close();
+    }
+
+    @Test
+    void filterWithoutACurrentSpanShouldSendTheCallAsItIsWithoutASpan() throws Throwable {
+        Call call = new Call(Map.of("tenant", "acme"), (metadata) -> CompletableFuture.completedFuture("done"));
+        assertThat(this.filter.filter(call).toCompletableFuture().join()).isEqualTo("done");
+        assertThat(call.sentWith).isEqualTo(Map.of("tenant", "acme"));
+        assertThat(call.proceededWithMetadata).isFalse();
+        assertThat(this.exporter.getFinishedSpanItems()).isEmpty();
+    }
+
+    @Test
+    void filterInASpanShouldSendTheCallWithTheContextOfAClientSpanEndedWithTheOutcome() throws Throwable {
+        CompletableFuture<@Nullable Object> answer = new CompletableFuture<>();
+        Map<String, String> stale = Map.of("tenant", "acme", "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        Call call = new Call(stale, (metadata) -> answer);
+        Span caller = this.tracer.nextSpan().name("caller").start();
+        CompletionStage<@Nullable Object> outcome;
+        try (Tracer.SpanInScope scope = this.tracer.withSpan(caller)) {
+            outcome = this.filter.filter(call);
+            assertThat(this.tracer.currentSpan().context().spanId()).as("the caller's span stays current")
+                .isEqualTo(caller.context().spanId());
+        }
+        finally {
+            caller.end();
+        }
+        assertThat(outcome).isSameAs(answer);
+        assertThat(this.exporter.getFinishedSpanItems()).as("not ended before the outcome").extracting(SpanData::getName)
+            .containsExactly("caller");
+        answer.complete("done");
+
+        SpanData client = clientSpan();
+        assertThat(client.getName()).isEqualTo("traced.work");
+        assertThat(client.getTraceId()).isEqualTo(caller.context().traceId());
+        assertThat(client.getParentSpanId()).isEqualTo(caller.context().spanId());
+        assertThat(client.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+        assertThat(client.getAttributes().asMap()).extractingFromEntries((entry) -> entry.getKey().getKey() + "="
+                + entry.getValue())
+            .contains("quark.actor.type=traced", "quark.actor.id=one", "quark.actor.method=work");
+        assertThat(call.sentWith).containsEntry("tenant", "acme")
+            .hasEntrySatisfying("traceparent", (traceparent) -> assertThat(traceparent)
+                .startsWith("00-" + client.getTraceId() + "-" + client.getSpanId() + "-"));
+    }
+
+    @Test
+    void filterShouldRecordTheFailureOfTheCallOnTheClientSpan() throws Throwable {
+        CompletableFuture<@Nullable Object> answer = new CompletableFuture<>();
+        inSpan(new Call(Map.of(), (metadata) -> answer));
+        answer.completeExceptionally(new IllegalStateException("insufficient funds"));
+        SpanData client = clientSpan();
+        assertThat(client.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        assertThat(client.getEvents()).anySatisfy((event) -> assertThat(event.getAttributes().asMap().values())
+            .contains("insufficient funds"));
+    }
+
+    @Test
+    void filterShouldEndTheClientSpanOfATimedOutCallWithTheTimeout() throws Throwable {
+        CompletableFuture<@Nullable Object> answer = new CompletableFuture<>();
+        inSpan(new Call(Map.of(), (metadata) -> answer));
+        answer.completeExceptionally(new ActorCallTimeoutException("traced/one", "work", Duration.ofSeconds(1)));
+        SpanData client = clientSpan();
+        assertThat(client.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        assertThat(client.getEvents()).anySatisfy((event) -> assertThat(event.getAttributes().asMap().values())
+            .contains(ActorCallTimeoutException.class.getName()));
+    }
+
+    @Test
+    void filterForAOneWayCallShouldEndTheClientSpanOnceTheCallIsHandedOver() throws Throwable {
+        Call call = new Call(Map.of(), (metadata) -> CompletableFuture.completedFuture(null));
+        inSpan(call);
+        SpanData client = clientSpan();
+        assertThat(client.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+        assertThat(call.sentWith).hasEntrySatisfying("traceparent", (traceparent) -> assertThat(traceparent)
+            .startsWith("00-" + client.getTraceId() + "-" + client.getSpanId() + "-"));
+    }
+
+    @Test
+    void filterShouldEndTheClientSpanWithTheFailureWhenTheCallCannotBeSent() {
+        Call call = new Call(Map.of(), (metadata) -> {
+            throw new IllegalStateException("no route");
+        });
+        assertThatIllegalStateException().isThrownBy(() -> inSpan(call)).withMessage("no route");
+        assertThat(clientSpan().getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+    }
+
+    @Test
+    void filterWhenThePropagatorFailsToWriteTheContextShouldEndTheSpanAndSendTheCallAsItIs() throws Throwable {
+        Propagator failing = new Propagator() {
+
+            @Override
+            public List<String> fields() {
+                return List.of("traceparent");
+            }
+
+            @Override
+            public <C> void inject(TraceContext context, @Nullable C carrier, Setter<C> setter) {
+                throw new IllegalArgumentException("cannot write");
+            }
+
+            @Override
+            public <C> Span.Builder extract(C carrier, Getter<C> getter) {
+                return Span.Builder.NOOP;
+            }
+        };
+        Map<String, String> callers = Map.of("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        Call call = new Call(callers, (metadata) -> CompletableFuture.completedFuture("done"));
+        Span caller = this.tracer.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = this.tracer.withSpan(caller)) {
+            assertThat(new MicrometerClientSpanCallFilter(this.tracer, failing).filter(call).toCompletableFuture().join())
+                .isEqualTo("done");
+        }
+        finally {
+            caller.end();
+        }
+        assertThat(call.sentWith).isEqualTo(callers);
+        assertThat(this.exporter.getFinishedSpanItems()).extracting(SpanData::getName)
+            .containsExactlyInAnyOrder("caller", "traced.work");
+    }
+
+    private void inSpan(Call call) throws Throwable {
+        Span caller = this.tracer.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = this.tracer.withSpan(caller)) {
+            this.filter.filter(call);
+        }
+        finally {
+            caller.end();
+        }
+    }
+
+    private SpanData clientSpan() {
+        return this.exporter.getFinishedSpanItems()
+            .stream()
+            .filter((span) -> span.getKind() == SpanKind.CLIENT)
+            .reduce((one, other) -> {
+                throw new AssertionError("more than one client span: " + one + ", " + other);
+            })
+            .orElseThrow(() -> new AssertionError("no ended client span in " + this.exporter.getFinishedSpanItems()));
+    }
+
+    interface Traced extends Actor {
+    }
+
+    /** A call whose sending is {@code send}, given the metadata the call is sent with. */
+    private static final class Call implements OutgoingCall {
+
+        private final Map<String, String> metadata;
+
+        private final Function<Map<String, String>, CompletionStage<@Nullable Object>> send;
+
+        private @Nullable Map<String, String> sentWith;
+
+        private boolean proceededWithMetadata;
+
+        Call(Map<String, String> metadata, Function<Map<String, String>, CompletionStage<@Nullable Object>> send) {
+            this.metadata = metadata;
+            this.send = send;
+        }
+
+        @Override
+        public CompletionStage<@Nullable Object> proceed() {
+            this.sentWith = this.metadata;
+            return this.send.apply(this.metadata);
+        }
+
+        @Override
+        public CompletionStage<@Nullable Object> proceed(Map<String, String> metadata) {
+            this.proceededWithMetadata = true;
+            this.sentWith = metadata;
+            return this.send.apply(metadata);
+        }
+
+        @Override
+        public ActorAddress address() {
+            return new ActorAddress("traced", "one");
+        }
+
+        @Override
+        public MethodDescriptor method() {
+            return new MethodDescriptor(Traced.class, "work", "work", 0, List.of(), String.class,
+                    MethodDescriptor.CallKind.SYNCHRONOUS);
+        }
+
+        @Override
+        public List<@Nullable Object> arguments() {
+            return List.of();
+        }
+
+        @Override
+        public String requestId() {
+            return "r";
+        }
+
+        @Override
+        public Map<String, String> metadata() {
+            return this.metadata;
+        }
+
+        @Override
+        public long callChainId() {
+            return 1;
+        }
+
+        @Override
+        public long deadlineEpochMillis() {
+            return Long.MAX_VALUE;
+        }
+    }
+}
