@@ -7,6 +7,7 @@ import java.util.Optional;
 
 import dev.quark.lease.FencingToken;
 import dev.quark.runtime.ActorAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Keeps reminders: the SPI behind {@link ReminderRegistry} and {@link ReminderTickManager}. Quark ships an
@@ -17,6 +18,13 @@ import dev.quark.runtime.ActorAddress;
  * in the buckets it owns ({@link #due(ReminderBucketSet, Instant, int)}), fires them, and writes their next
  * ticks in batches ({@link #apply(List)}); a table keeps, per bucket, an index of the reminders by the fire time
  * of their next tick, so that a read costs what it returns rather than the size of the table.
+ * <p>
+ * <b>Changes.</b> A table may also track, per bucket, a <em>change version</em> that grows with every registration
+ * and removal ({@link #save}, {@link #delete}) and with nothing else: the writes of next ticks ({@link #apply})
+ * leave it, so that a silo whose reminders keep firing learns from {@link #changes} only what others registered or
+ * removed. The tick manager then reads, between full reads, only those changes and the reminders that newly fall
+ * within its lookahead ({@link #due(ReminderBucketSet, Instant, Instant, int)}). A table that does not track
+ * changes returns {@code null} from {@link #versions} (the default), and is read whole at every refresh.
  * <p>
  * Entries are stored and returned exactly as given; times to the millisecond. Implementations are thread-safe.
  * Failures to reach the backend surface as runtime exceptions.
@@ -61,6 +69,51 @@ public interface ReminderTable {
      * @return the reminders, and how far the read is complete
      */
     DueReminders due(ReminderBucketSet buckets, Instant before, int limit);
+
+    /**
+     * Reads the reminders of some buckets whose next tick fires from one instant (inclusive) to another
+     * (exclusive), in fire-time order, at most {@code limit} of them: the slice of time a tick manager's lookahead
+     * newly covers. By default, a filter of {@link #due(ReminderBucketSet, Instant, int)}, which reads from the
+     * start of time; a table that tracks changes reads the slice alone.
+     * @param buckets the buckets
+     * @param from the instant, inclusive
+     * @param before the instant, exclusive
+     * @param limit the most reminders to return, at least 1
+     * @return the reminders, and how far the read is complete
+     */
+    default DueReminders due(ReminderBucketSet buckets, Instant from, Instant before, int limit) {
+        DueReminders all = due(buckets, before, limit);
+        return new DueReminders(all.entries().stream().filter((entry) -> !entry.tick().fireAt().isBefore(from)).toList(),
+                all.completeBefore());
+    }
+
+    /**
+     * Returns the change version of every bucket asked for: a number that grows with each registration and removal of
+     * one of its reminders, and with nothing else. A silo reads it before a full read of the buckets, then asks
+     * {@link #changes} for what came after.
+     * @param buckets the buckets
+     * @return the versions, indexed by bucket ({@link ReminderBuckets#COUNT} long, 0 for a bucket not asked for or
+     * never changed), or {@code null} when the table does not track changes (the default)
+     */
+    default long @Nullable [] versions(ReminderBucketSet buckets) {
+        return null;
+    }
+
+    /**
+     * Reads the registrations and removals of some buckets after given change versions: per bucket, in version
+     * order, at most {@code perBucket} of them, each reminder once, as it is stored now (a reminder registered,
+     * removed and registered again is one change, with the last version). A change entry of a removal may be pruned
+     * after a while (each table says when); a silo that read past it never misses it, and one that did not learns of
+     * the removal at its next full read.
+     * @param buckets the buckets
+     * @param after the versions already read, indexed by bucket ({@link ReminderBuckets#COUNT} long)
+     * @param perBucket the most changes to read per bucket, at least 1
+     * @return the changes, in bucket then version order
+     * @throws UnsupportedOperationException when the table does not track changes ({@link #versions} is {@code null})
+     */
+    default List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
+        throw new UnsupportedOperationException(this + " does not track changes");
+    }
 
     /**
      * Stamps buckets with the fencing tokens of the leases a silo just acquired on them, in one step on the

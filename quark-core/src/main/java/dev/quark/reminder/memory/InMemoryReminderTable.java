@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -15,6 +16,7 @@ import dev.quark.lease.FencingToken;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderChange;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
@@ -27,6 +29,9 @@ import org.jspecify.annotations.Nullable;
  * Keeps reminders in this JVM: the default table when no backend is configured, and the one tests use. Each
  * bucket has its reminders ordered by fire time, like the other tables; they are lost when the JVM stops, so
  * this table keeps reminders across deactivations but not across restarts.
+ * <p>
+ * It tracks changes ({@link #changes}): each bucket has a change version and, per reminder registered or removed,
+ * the version of its last change; of the removed ones, it keeps the newest {@value #REMOVALS_KEPT} per bucket.
  */
 public final class InMemoryReminderTable implements ReminderTable {
 
@@ -35,6 +40,9 @@ public final class InMemoryReminderTable implements ReminderTable {
         .thenComparing((entry) -> entry.key().actor().typeName())
         .thenComparing((entry) -> entry.key().actor().id())
         .thenComparing((entry) -> entry.key().name());
+
+    /** How many change entries of removed reminders a bucket keeps at least: older ones are pruned. */
+    public static final int REMOVALS_KEPT = 1_000;
 
     // Guarded by this.
 
@@ -46,12 +54,20 @@ public final class InMemoryReminderTable implements ReminderTable {
 
     private final long[] stamps = new long[ReminderBuckets.COUNT];
 
+    private final long[] versions = new long[ReminderBuckets.COUNT];
+
+    /** Per bucket: its reminders registered or removed, by the version of their last change. */
+    private final List<TreeMap<Long, ReminderKey>> changeLog = new ArrayList<>(ReminderBuckets.COUNT);
+
+    private final Map<ReminderKey, Long> changedAt = new HashMap<>();
+
     /**
      * Creates an empty table.
      */
     public InMemoryReminderTable() {
         for (int bucket = 0; bucket < ReminderBuckets.COUNT; bucket++) {
             this.byBucket.add(new TreeSet<>(BY_FIRE_TIME));
+            this.changeLog.add(new TreeMap<>());
         }
     }
 
@@ -59,6 +75,7 @@ public final class InMemoryReminderTable implements ReminderTable {
     public synchronized void save(ReminderEntry entry) {
         remove(entry.key());
         put(entry);
+        changed(entry.key());
     }
 
     @Override
@@ -74,7 +91,11 @@ public final class InMemoryReminderTable implements ReminderTable {
 
     @Override
     public synchronized boolean delete(ReminderKey key) {
-        return remove(key) != null;
+        if (remove(key) == null) {
+            return false;
+        }
+        changed(key);
+        return true;
     }
 
     @Override
@@ -92,6 +113,50 @@ public final class InMemoryReminderTable implements ReminderTable {
             read.add(due);
         }
         return DueReminders.merge(read, perBucket, before, limit);
+    }
+
+    @Override
+    public synchronized DueReminders due(ReminderBucketSet buckets, Instant from, Instant before, int limit) {
+        int perBucket = DueReminders.perBucketLimit(limit, buckets.size());
+        List<List<ReminderEntry>> read = new ArrayList<>();
+        for (int bucket : buckets.toArray()) {
+            List<ReminderEntry> due = new ArrayList<>();
+            for (ReminderEntry entry : this.byBucket.get(bucket)) {
+                if (!entry.tick().fireAt().isBefore(before) || due.size() > perBucket) {
+                    break;
+                }
+                if (!entry.tick().fireAt().isBefore(from)) {
+                    due.add(entry);
+                }
+            }
+            read.add(due);
+        }
+        return DueReminders.merge(read, perBucket, before, limit);
+    }
+
+    @Override
+    public synchronized long[] versions(ReminderBucketSet buckets) {
+        long[] read = new long[ReminderBuckets.COUNT];
+        for (int bucket : buckets.toArray()) {
+            read[bucket] = this.versions[bucket];
+        }
+        return read;
+    }
+
+    @Override
+    public synchronized List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
+        List<ReminderChange> read = new ArrayList<>();
+        for (int bucket : buckets.toArray()) {
+            int count = 0;
+            for (Map.Entry<Long, ReminderKey> change : this.changeLog.get(bucket).tailMap(after[bucket], false)
+                .entrySet()) {
+                if (count++ == perBucket) {
+                    break;
+                }
+                read.add(new ReminderChange(change.getValue(), change.getKey(), this.entries.get(change.getValue())));
+            }
+        }
+        return read;
     }
 
     @Override
@@ -152,6 +217,23 @@ public final class InMemoryReminderTable implements ReminderTable {
      */
     public synchronized int size() {
         return this.entries.size();
+    }
+
+    /** Records a registration or removal in its bucket's change log, pruning the oldest removals beyond those kept. */
+    private void changed(ReminderKey key) {
+        int bucket = key.bucket();
+        long version = ++this.versions[bucket];
+        TreeMap<Long, ReminderKey> log = this.changeLog.get(bucket);
+        Long previous = this.changedAt.put(key, version);
+        if (previous != null) {
+            log.remove(previous);
+        }
+        log.put(version, key);
+        int live = this.byBucket.get(bucket).size();
+        while (log.size() > live + REMOVALS_KEPT) {
+            Map.Entry<Long, ReminderKey> oldest = Objects.requireNonNull(log.pollFirstEntry());
+            this.changedAt.remove(oldest.getValue());
+        }
     }
 
     private void put(ReminderEntry entry) {

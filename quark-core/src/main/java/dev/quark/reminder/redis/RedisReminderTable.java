@@ -21,6 +21,7 @@ import dev.quark.lease.FencingToken;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderChange;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
@@ -46,7 +47,7 @@ import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.util.ClassUtils;
 
 /**
- * Keeps reminders in Redis, four keys per bucket, all with the bucket as their hash tag so that each script
+ * Keeps reminders in Redis, seven keys per bucket, all with the bucket as their hash tag so that each script
  * touches one Redis Cluster slot:
  * <pre>
  * {prefix}reminders:{b}:due    sorted set: reminder -&gt; fire time of its next tick (epoch ms)
@@ -54,31 +55,78 @@ import org.springframework.util.ClassUtils;
  * {prefix}reminders:{b}:tick   hash: reminder -&gt; registration:scheduledAt:number:attempt:fireAt
  * {prefix}reminders:{b}:keys   sorted set, all scores 0: reminder, for the lexical range of one actor
  * {prefix}reminders:{b}:fence  string: the fencing token the bucket's current owner stamped it with
+ * {prefix}reminders:{b}:version  string: the bucket's change version, incremented by every registration and removal
+ * {prefix}reminders:{b}:changes  sorted set: reminder -&gt; the change version of its last registration or removal
  * </pre>
  * for instance {@code quark:reminders:{517}:due}, where a reminder is {@code type NUL id NUL name} (none of the
  * three contains NUL). Every change runs as a Lua script over one bucket's keys, so a reader never sees half of
  * one. A read of due reminders or a batch of next ticks is one script call per bucket, all sent in one pipeline:
  * the table is read with as many round trips as there are reads, not reminders. A next tick is written only
  * while the stored tick carries the registration it was fired for.
+ * <p>
+ * A registration or removal increments the bucket's change version and records it for the reminder in the same
+ * script; writes of next ticks touch neither. Of the change entries, a bucket keeps its reminders' and the newest
+ * {@value #REMOVALS_KEPT} more (those of removed reminders, pruned oldest first by each removal).
  */
 public class RedisReminderTable implements ReminderTable {
 
-    /** Stores a reminder: definition, tick, due index, actor index. */
+    /** How many change entries of removed reminders a bucket keeps at least: older ones are pruned. */
+    public static final int REMOVALS_KEPT = 1_000;
+
+    /** Stores a reminder: definition, tick, due index, actor index, and its change. */
     static final RedisScript<Long> SAVE = RedisScript.of("""
             redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
             redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
             redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
             redis.call('ZADD', KEYS[4], 0, ARGV[1])
+            redis.call('ZADD', KEYS[6], redis.call('INCR', KEYS[5]), ARGV[1])
             return 1
             """, Long.class);
 
-    /** Removes a reminder; returns 1 when there was one. */
+    /**
+     * Removes a reminder and records the change, pruning the oldest change entries beyond the bucket's reminders
+     * and {@value #REMOVALS_KEPT} more; returns 1 when there was one.
+     */
     static final RedisScript<Long> DELETE = RedisScript.of("""
             redis.call('ZREM', KEYS[1], ARGV[1])
             redis.call('HDEL', KEYS[3], ARGV[1])
             redis.call('ZREM', KEYS[4], ARGV[1])
-            return redis.call('HDEL', KEYS[2], ARGV[1])
+            local removed = redis.call('HDEL', KEYS[2], ARGV[1])
+            if removed == 1 then
+                redis.call('ZADD', KEYS[6], redis.call('INCR', KEYS[5]), ARGV[1])
+                local keep = redis.call('ZCARD', KEYS[1]) + tonumber(ARGV[2])
+                local held = redis.call('ZCARD', KEYS[6])
+                if held > keep then
+                    redis.call('ZREMRANGEBYRANK', KEYS[6], 0, held - keep - 1)
+                end
+            end
+            return removed
             """, Long.class);
+
+    /** Reads a bucket's change version. */
+    static final String VERSION = """
+            return tonumber(redis.call('GET', KEYS[1]) or '0')
+            """;
+
+    /**
+     * Reads the changes of a bucket after a version (ARGV[1]), at most ARGV[2], in version order:
+     * {member, version, definition or '', tick or '', ...}.
+     */
+    static final String CHANGES = """
+            local result = {}
+            local read = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0,
+                tonumber(ARGV[2]))
+            for i = 1, #read, 2 do
+                local member = read[i]
+                local definition = redis.call('HGET', KEYS[2], member)
+                local tick = redis.call('HGET', KEYS[3], member)
+                result[#result + 1] = member
+                result[#result + 1] = read[i + 1]
+                result[#result + 1] = definition or ''
+                result[#result + 1] = tick or ''
+            end
+            return result
+            """;
 
     /** Reads reminders by member: {member, definition, tick, ...}, skipping the missing. */
     @SuppressWarnings("rawtypes")
@@ -100,10 +148,12 @@ public class RedisReminderTable implements ReminderTable {
             return result
             """, List.class);
 
-    /** Reads the due reminders of a bucket, earliest first: {member, definition, tick, ...}. */
+    /**
+     * Reads the due reminders of a bucket from ARGV[3] to ARGV[1], earliest first: {member, definition, tick, ...}.
+     */
     static final String DUE = """
             local result = {}
-            local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+            local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[3], ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
             for _, member in ipairs(members) do
                 local definition = redis.call('HGET', KEYS[2], member)
                 local tick = redis.call('HGET', KEYS[3], member)
@@ -198,6 +248,10 @@ public class RedisReminderTable implements ReminderTable {
 
     private final PipelinedScript countDue;
 
+    private final PipelinedScript version;
+
+    private final PipelinedScript changes;
+
     private final Duration replyTimeout;
 
     /**
@@ -246,6 +300,8 @@ public class RedisReminderTable implements ReminderTable {
         this.apply = new PipelinedScript(this.redis, APPLY, ReturnType.INTEGER, replyTimeout);
         this.stamp = new PipelinedScript(this.redis, STAMP, ReturnType.INTEGER, replyTimeout);
         this.countDue = new PipelinedScript(this.redis, COUNT_DUE, ReturnType.INTEGER, replyTimeout);
+        this.version = new PipelinedScript(this.redis, VERSION, ReturnType.INTEGER, replyTimeout);
+        this.changes = new PipelinedScript(this.redis, CHANGES, ReturnType.MULTI, replyTimeout);
         for (int bucket = 0; bucket < ReminderBuckets.COUNT; bucket++) {
             byte[][] apply = new byte[][] { bytes(redisKey(bucket, "due")), bytes(redisKey(bucket, "def")),
                     bytes(redisKey(bucket, "tick")), bytes(redisKey(bucket, "keys")), bytes(redisKey(bucket, "fence")) };
@@ -265,7 +321,8 @@ public class RedisReminderTable implements ReminderTable {
     /**
      * Returns the Redis key of one of a bucket's structures.
      * @param bucket the bucket
-     * @param structure {@code due}, {@code def}, {@code tick}, {@code keys} or {@code fence}
+     * @param structure {@code due}, {@code def}, {@code tick}, {@code keys}, {@code fence}, {@code version} or
+     * {@code changes}
      * @return the key, for instance {@code quark:reminders:{517}:due}
      */
     public String redisKey(int bucket, String structure) {
@@ -284,7 +341,8 @@ public class RedisReminderTable implements ReminderTable {
     @Override
     public void save(ReminderEntry entry) {
         int bucket = entry.bucket();
-        this.redis.execute(SAVE, keys(bucket, "due", "def", "tick", "keys"), member(entry.key()), definition(entry),
+        this.redis.execute(SAVE, keys(bucket, "due", "def", "tick", "keys", "version", "changes"), member(entry.key()),
+                definition(entry),
                 tick(entry.registration(), entry.tick()), Long.toString(entry.tick().fireAt().toEpochMilli()));
     }
 
@@ -308,18 +366,65 @@ public class RedisReminderTable implements ReminderTable {
 
     @Override
     public boolean delete(ReminderKey key) {
-        Long removed = this.redis.execute(DELETE, keys(key.bucket(), "due", "def", "tick", "keys"), member(key));
+        Long removed = this.redis.execute(DELETE, keys(key.bucket(), "due", "def", "tick", "keys", "version", "changes"),
+                member(key), Integer.toString(REMOVALS_KEPT));
         return removed != null && removed > 0;
     }
 
     @Override
     public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+        return due(buckets, "-inf", before, limit);
+    }
+
+    @Override
+    public DueReminders due(ReminderBucketSet buckets, Instant from, Instant before, int limit) {
+        return due(buckets, Long.toString(from.toEpochMilli()), before, limit);
+    }
+
+    @Override
+    public long[] versions(ReminderBucketSet buckets) {
+        int[] read = buckets.toArray();
+        List<Object> replies = this.version.run(read.length,
+                (i) -> new byte[][] { bytes(redisKey(read[i], "version")) }, (i) -> new byte[0][]);
+        long[] versions = new long[ReminderBuckets.COUNT];
+        for (int i = 0; i < read.length; i++) {
+            versions[read[i]] = ((Number) replies.get(i)).longValue();
+        }
+        return versions;
+    }
+
+    @Override
+    public List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
+        int[] read = buckets.toArray();
+        byte[] count = ascii(Integer.toString(perBucket));
+        List<Object> replies = this.changes.run(read.length,
+                (i) -> new byte[][] { bytes(redisKey(read[i], "changes")), this.readKeys[read[i]][1],
+                        this.readKeys[read[i]][2] },
+                (i) -> new byte[][] { ascii(Long.toString(after[read[i]])), count });
+        List<ReminderChange> changed = new ArrayList<>();
+        for (Object reply : replies) {
+            List<?> fields = (List<?>) reply;
+            for (int i = 0; i + 3 < fields.size(); i += 4) {
+                String member = text(fields.get(i));
+                long version = Long.parseLong(text(fields.get(i + 1)));
+                String definition = text(fields.get(i + 2));
+                String tick = text(fields.get(i + 3));
+                ReminderEntry entry = (definition.isEmpty() || tick.isEmpty()) ? null : entry(member, definition, tick);
+                ReminderKey key = ReminderKey.fromText(member).orElseThrow(() -> new IllegalStateException(
+                        "Redis reminder member '" + member + "' is not type NUL id NUL name"));
+                changed.add(new ReminderChange(key, version, entry));
+            }
+        }
+        return changed;
+    }
+
+    private DueReminders due(ReminderBucketSet buckets, String from, Instant before, int limit) {
         int[] read = buckets.toArray();
         String bound = "(" + before.toEpochMilli();
         int perBucket = DueReminders.perBucketLimit(limit, read.length);
         String count = Integer.toString(perBucket + 1);
         List<Object> replies = this.due.run(read.length,
-                (i) -> this.readKeys[read[i]], (i) -> new byte[][] { bytes(bound), bytes(count) });
+                (i) -> this.readKeys[read[i]], (i) -> new byte[][] { bytes(bound), bytes(count), bytes(from) });
         List<List<ReminderEntry>> perBucketRead = new ArrayList<>(replies.size());
         for (Object reply : replies) {
             perBucketRead.add(entries((List<?>) reply));

@@ -12,9 +12,11 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
@@ -26,6 +28,7 @@ import dev.quark.lease.FencingToken;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderChange;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderSettings;
@@ -35,11 +38,14 @@ import dev.quark.reminder.ReminderUpdate;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.testkit.ActorTestKit;
 import dev.quark.testkit.ManualClock;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The behaviour every {@link ReminderTable} must have, so that the in-memory, Redis and PostgreSQL tables (and
@@ -47,7 +53,10 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  * due reminders read by bucket in fire-time order up to a limit, next ticks written only for the registration
  * they belong to; and, through actors in virtual time, reminders that survive deactivation and a restart of the
  * runtime, a one-shot reminder missed while no runtime ran that fires once with its missed instant, and wrong
- * registrations that store nothing.
+ * registrations that store nothing. A table that tracks changes ({@link ReminderTable#versions}) also shows the
+ * registrations and removals of a bucket after a version and none of its next-tick writes, reads a slice of time
+ * alone, and a silo on it picks up what another node registered, replaced or removed at its next refresh without
+ * reading again the reminders it fires itself.
  * <p>
  * Subclass it and return the table under test; the tests use actors of their own and remove what they stored,
  * so one table may serve all tests of the class:
@@ -413,6 +422,130 @@ public abstract class ReminderTableContractTests {
         assertThat(table().countDue(ReminderBucketSet.all(), START.plusSeconds(3))).isGreaterThanOrEqualTo(3);
     }
 
+    // ---------------------------------------------------------------- changes
+
+    @Test
+    public void registrationsAndRemovalsAreChangesOfTheirBucketAndNextTicksAreNot() {
+        List<ActorAddress> sameBucket = actorsInOneBucket(2);
+        int bucket = ReminderBuckets.of(sameBucket.getFirst());
+        ReminderBucketSet buckets = ReminderBucketSet.of(bucket);
+        long[] before = table().versions(buckets);
+        assumeTrue(before != null, "the table does not track changes");
+        ReminderEntry kept = oneShot(sameBucket.get(0), "kept", START.plusSeconds(5));
+        ReminderEntry removed = oneShot(sameBucket.get(1), "removed", START.plusSeconds(6));
+        table().save(kept);
+        table().save(removed);
+        long[] registered = table().versions(buckets);
+        assertThat(registered[bucket]).isGreaterThan(before[bucket]);
+        List<ReminderChange> changes = changesOf(sameBucket, table().changes(buckets, before, 100));
+        assertThat(changes).extracting(ReminderChange::entry).containsExactly(kept, removed);
+        assertThat(changes.get(0).version()).isLessThan(changes.get(1).version())
+            .isGreaterThan(before[bucket]);
+        assertThat(changes.get(1).version()).isLessThanOrEqualTo(registered[bucket]);
+
+        ReminderTick next = new ReminderTick(START.plusSeconds(5), 2, 1, START.plusSeconds(7));
+        assertThat(table().apply(List.of(ReminderUpdate.advance(kept.key(), kept.registration(), next)))).isOne();
+        assertThat(table().versions(buckets)[bucket]).as("a next tick is no change").isEqualTo(registered[bucket]);
+        assertThat(changesOf(sameBucket, table().changes(buckets, registered, 100))).isEmpty();
+
+        assertThat(table().delete(removed.key())).isTrue();
+        ReminderEntry replaced = oneShot(sameBucket.get(0), "kept", START.plusSeconds(8));
+        table().save(replaced);
+        List<ReminderChange> later = changesOf(sameBucket, table().changes(buckets, registered, 100));
+        assertThat(later).extracting(ReminderChange::key).containsExactly(removed.key(), kept.key());
+        assertThat(later.get(0).removed()).isTrue();
+        assertThat(later.get(1).entry()).isEqualTo(replaced);
+        assertThat(table().versions(buckets)[bucket]).isGreaterThanOrEqualTo(later.get(1).version());
+        assertThat(changesOf(sameBucket, table().changes(buckets, before, 100))).as("each reminder once, as it is now")
+            .extracting(ReminderChange::key)
+            .containsExactly(removed.key(), kept.key());
+    }
+
+    @Test
+    public void changesAreReadPerBucketInVersionOrderUpToTheLimit() {
+        List<ActorAddress> sameBucket = actorsInOneBucket(3);
+        int bucket = ReminderBuckets.of(sameBucket.getFirst());
+        ActorAddress elsewhere = newActor(TABLE_ACTOR_TYPE);
+        while (ReminderBuckets.of(elsewhere) == bucket) {
+            elsewhere = newActor(TABLE_ACTOR_TYPE);
+        }
+        ReminderBucketSet buckets = ReminderBucketSet.of(bucket, ReminderBuckets.of(elsewhere));
+        long[] before = table().versions(buckets);
+        assumeTrue(before != null, "the table does not track changes");
+        List<ActorAddress> ours = new ArrayList<>(sameBucket);
+        ours.add(elsewhere);
+        for (ActorAddress actor : ours) {
+            table().save(oneShot(actor, "r", START.plusSeconds(1)));
+        }
+        long[] after = before.clone();
+        List<ReminderChange> first = changesOf(ours, table().changes(buckets, after, 2));
+        assertThat(first).extracting((change) -> change.key().actor())
+            .containsExactlyInAnyOrder(sameBucket.get(0), sameBucket.get(1), elsewhere);
+        for (ReminderChange change : first) {
+            after[change.key().bucket()] = Math.max(after[change.key().bucket()], change.version());
+        }
+        assertThat(changesOf(ours, table().changes(buckets, after, 2))).extracting((change) -> change.key().actor())
+            .containsExactly(sameBucket.get(2));
+    }
+
+    @Test
+    public void aSliceOfTimeIsReadAlone() {
+        List<ActorAddress> sameBucket = actorsInOneBucket(3);
+        ReminderBucketSet bucket = ReminderBucketSet.of(ReminderBuckets.of(sameBucket.getFirst()));
+        ReminderEntry early = oneShot(sameBucket.get(0), "r", START.plusSeconds(1));
+        ReminderEntry inside = oneShot(sameBucket.get(1), "r", START.plusSeconds(5));
+        ReminderEntry late = oneShot(sameBucket.get(2), "r", START.plusSeconds(9));
+        List.of(early, inside, late).forEach(table()::save);
+        DueReminders slice = table().due(bucket, START.plusSeconds(5), START.plusSeconds(9), 10);
+        assertThat(slice.entries()).containsExactly(inside);
+        assertThat(slice.completeBefore()).isEqualTo(START.plusSeconds(9));
+    }
+
+    @Test
+    public void aReminderRegisteredReplacedOrRemovedByAnotherNodeIsPickedUpByTheNextRefresh() {
+        ManualClock clock = new ManualClock();
+        ActorTestKit kit = kit(clock);
+        ActorAddress actor = newActor(ContractAlarm.TYPE);
+        ReminderKey key = new ReminderKey(actor, "elsewhere");
+        // Another node stores the reminder in the table; no notice reaches this silo.
+        ReminderEntry first = new ReminderEntry(key, ids.incrementAndGet(),
+                ReminderSchedule.every(Duration.ofMinutes(1)).startingAt(START.plusSeconds(25)), "a".getBytes(
+                        StandardCharsets.UTF_8), ReminderTick.first(START.plusSeconds(25), 1));
+        table().save(first);
+        kit.advanceTime(Duration.ofSeconds(25));
+        assertThat(this.deliveries).extracting(Delivery::scheduledAt, Delivery::payload)
+            .containsExactly(tuple(START.plusSeconds(25), "a"));
+        ReminderEntry replacement = new ReminderEntry(key, ids.incrementAndGet(),
+                ReminderSchedule.every(Duration.ofMinutes(1)).startingAt(START.plusSeconds(50)), "b".getBytes(
+                        StandardCharsets.UTF_8), ReminderTick.first(START.plusSeconds(50), 1));
+        table().save(replacement);
+        kit.advanceTime(Duration.ofSeconds(25));
+        assertThat(this.deliveries).extracting(Delivery::scheduledAt, Delivery::payload)
+            .containsExactly(tuple(START.plusSeconds(25), "a"),
+                    tuple(START.plusSeconds(50), "b"));
+        assertThat(table().delete(key)).isTrue();
+        kit.advanceTime(Duration.ofMinutes(3));
+        assertThat(this.deliveries).as("the removal stops it, and the first registration never comes back")
+            .hasSize(2);
+    }
+
+    @Test
+    public void theSilosOwnNextTickWritesDoNotMakeTheRefreshReadTheReminderAgain() {
+        assumeTrue(table().versions(ReminderBucketSet.none()) != null, "the table does not track changes");
+        ManualClock clock = new ManualClock();
+        ActorAddress actor = newActor(ContractAlarm.TYPE);
+        ReadCountingTable counting = new ReadCountingTable(table(), (key) -> key.actor().equals(actor));
+        ActorTestKit kit = kit(clock, counting, ReminderSettings.DEFAULTS);
+        kit.get(ContractAlarm.class, actor.id()).setEvery("beat", Duration.ofSeconds(1));
+        kit.advanceTime(Duration.ofSeconds(15));
+        long readOnce = counting.read();
+        assertThat(readOnce).as("its registration is read once, as a change").isLessThanOrEqualTo(1);
+        kit.advanceTime(Duration.ofMinutes(2));
+        assertThat(this.deliveries).hasSizeGreaterThanOrEqualTo(130);
+        assertThat(counting.read()).as("12 refreshes after it was read, none of them full, while it fired every second")
+            .isEqualTo(readOnce);
+    }
+
     // ---------------------------------------------------------------- through actors, in virtual time
 
     @Test
@@ -544,10 +677,14 @@ public abstract class ReminderTableContractTests {
      * @return the kit
      */
     protected ActorTestKit kit(ManualClock clock) {
+        return kit(clock, table(), ReminderSettings.DEFAULTS);
+    }
+
+    private ActorTestKit kit(ManualClock clock, ReminderTable table, ReminderSettings settings) {
         ActorTestKit kit = ActorTestKit.builder()
             .clock(clock)
             .actor(ContractAlarmActor.class, () -> new ContractAlarmActor(this.deliveries, this.activations))
-            .reminders(table(), ReminderSettings.DEFAULTS)
+            .reminders(table, settings)
             .runtime((runtime) -> runtime.callTimeout(Duration.ofMinutes(2)))
             .build();
         this.kits.add(kit);
@@ -569,6 +706,10 @@ public abstract class ReminderTableContractTests {
         return found;
     }
 
+    private static List<ReminderChange> changesOf(List<ActorAddress> actors, List<ReminderChange> changes) {
+        return changes.stream().filter((change) -> actors.contains(change.key().actor())).toList();
+    }
+
     private ReminderEntry oneShot(ActorAddress actor, String name, Instant at) {
         return entry(actor, name, ids.incrementAndGet(), ReminderSchedule.onceAt(at), new byte[0], ReminderTick.first(at, 1));
     }
@@ -577,6 +718,95 @@ public abstract class ReminderTableContractTests {
             byte[] payload, ReminderTick tick) {
         this.actors.add(actor);
         return new ReminderEntry(new ReminderKey(actor, name), registration, schedule, payload, tick);
+    }
+
+    /**
+     * A table that counts how often its reads of due reminders and of changes returned some reminders.
+     */
+    private static final class ReadCountingTable implements ReminderTable {
+
+        private final ReminderTable table;
+
+        private final Predicate<ReminderKey> counted;
+
+        private final AtomicLong read = new AtomicLong();
+
+        ReadCountingTable(ReminderTable table, Predicate<ReminderKey> counted) {
+            this.table = table;
+            this.counted = counted;
+        }
+
+        long read() {
+            return this.read.get();
+        }
+
+        private void count(ReminderKey key) {
+            if (this.counted.test(key)) {
+                this.read.incrementAndGet();
+            }
+        }
+
+        private DueReminders counted(DueReminders due) {
+            due.entries().forEach((entry) -> count(entry.key()));
+            return due;
+        }
+
+        @Override
+        public void save(ReminderEntry entry) {
+            this.table.save(entry);
+        }
+
+        @Override
+        public Optional<ReminderEntry> find(ReminderKey key) {
+            return this.table.find(key);
+        }
+
+        @Override
+        public List<ReminderEntry> list(ActorAddress actor) {
+            return this.table.list(actor);
+        }
+
+        @Override
+        public boolean delete(ReminderKey key) {
+            return this.table.delete(key);
+        }
+
+        @Override
+        public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+            return counted(this.table.due(buckets, before, limit));
+        }
+
+        @Override
+        public DueReminders due(ReminderBucketSet buckets, Instant from, Instant before, int limit) {
+            return counted(this.table.due(buckets, from, before, limit));
+        }
+
+        @Override
+        public long @Nullable [] versions(ReminderBucketSet buckets) {
+            return this.table.versions(buckets);
+        }
+
+        @Override
+        public List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
+            List<ReminderChange> changes = this.table.changes(buckets, after, perBucket);
+            changes.forEach((change) -> count(change.key()));
+            return changes;
+        }
+
+        @Override
+        public ReminderBucketSet stamp(Map<Integer, FencingToken> tokens) {
+            return this.table.stamp(tokens);
+        }
+
+        @Override
+        public int apply(List<ReminderUpdate> updates) {
+            return this.table.apply(updates);
+        }
+
+        @Override
+        public long countDue(ReminderBucketSet buckets, Instant before) {
+            return this.table.countDue(buckets, before);
+        }
     }
 
     /**

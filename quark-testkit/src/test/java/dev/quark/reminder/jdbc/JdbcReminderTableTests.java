@@ -110,8 +110,8 @@ class JdbcReminderTableTests extends ReminderTableContractTests {
             .sql("select id from databasechangelog where filename = 'db/changelog/quark/reminders.xml' order by id")
             .query(String.class)
             .list();
-        assertThat(changesets).containsExactly("other_reminders-1", "other_reminders-2", "quark_reminders-1",
-                "quark_reminders-2");
+        assertThat(changesets).containsExactly("other_reminders-1", "other_reminders-2", "other_reminders-3",
+                "quark_reminders-1", "quark_reminders-2", "quark_reminders-3");
     }
 
     @Test

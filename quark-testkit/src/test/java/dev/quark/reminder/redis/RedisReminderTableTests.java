@@ -66,7 +66,7 @@ class RedisReminderTableTests extends ReminderTableContractTests {
     }
 
     @Test
-    void eachBucketKeepsFourStructuresUnderItsHashTag() {
+    void eachBucketKeepsItsStructuresUnderItsHashTag() {
         ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
         ReminderKey key = new ReminderKey(actor, "fee");
         int bucket = key.bucket();
@@ -85,11 +85,17 @@ class RedisReminderTableTests extends ReminderTableContractTests {
         assertThat(redis.opsForHash().get(prefix + "reminders:{" + bucket + "}:def", member))
             .isEqualTo("{\"due\":" + due.toEpochMilli() + ",\"period\":500,\"payload\":\"AQI=\"}");
         assertThat(redis.opsForZSet().score(prefix + "reminders:{" + bucket + "}:keys", member)).isZero();
+        String version = redis.opsForValue().get(prefix + "reminders:{" + bucket + "}:version");
+        assertThat(version).isNotNull();
+        assertThat(redis.opsForZSet().score(prefix + "reminders:{" + bucket + "}:changes", member))
+            .isEqualTo(Double.parseDouble(version));
         table.apply(List.of(ReminderUpdate.remove(key, 42)));
         // The bucket's fence belongs to the bucket, not to a reminder: another test of the class may have stamped
-        // this bucket (1,024 buckets, random actors), and its fence stays.
+        // this bucket (1,024 buckets, random actors), and its fence stays; so do its change version and change
+        // entries, which silos that have not read them yet still will (a removal after the last tick is no change).
         assertThat(redis.keys(prefix + "reminders:{" + bucket + "}:*")).as("what the removal of the bucket's only reminder leaves")
-            .filteredOn((left) -> !left.equals(table.redisKey(bucket, "fence")))
+            .filteredOn((left) -> !List.of(table.redisKey(bucket, "fence"), table.redisKey(bucket, "version"),
+                    table.redisKey(bucket, "changes")).contains(left))
             .isEmpty();
     }
 
