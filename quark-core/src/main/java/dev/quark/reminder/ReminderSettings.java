@@ -251,8 +251,8 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
          * changes ({@link ReminderTable#versions}), a refresh reads only the reminders registered or removed since
          * the last read and those that newly fall within the lookahead: a silo whose reminders keep firing reads
          * nothing of them again. The full read is the safety net: it corrects whatever the reads of changes missed
-         * (a removal whose change entry the table pruned before this silo read it, a registration by a node that
-         * does not record changes). An interval no longer than the refresh interval makes every refresh a full read,
+         * (a registration or removal by a node that does not record changes, a change made behind the table's back).
+         * An interval no longer than the refresh interval makes every refresh a full read,
          * as before reads of changes. Default: 5 minutes.
          * @param fullReadInterval a positive duration
          * @return this builder

@@ -1,5 +1,6 @@
 package dev.quark.reminder;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -26,10 +27,29 @@ import org.jspecify.annotations.Nullable;
  * within its lookahead ({@link #due(ReminderBucketSet, Instant, Instant, int)}). A table that does not track
  * changes returns {@code null} from {@link #versions} (the default), and is read whole at every refresh.
  * <p>
+ * <b>Trimming.</b> A change entry is kept per reminder (the version of its last registration or removal), so the
+ * entries of removed reminders, and of one-shot reminders removed by the write of their last tick, would pile up.
+ * A table that tracks changes trims, at each registration or removal in a bucket, the bucket's entries older than
+ * {@link #CHANGE_RETENTION} (a bounded number per call, so that a write never does much more than its own work), and
+ * records per bucket the highest version it trimmed. Entries are trimmed by age only, never because others came
+ * after them: a reader that read the bucket within the retention (the tick manager does at every refresh, and reads
+ * everything at each full read) needs none of the trimmed ones, and a reader behind the trimmed version is told
+ * ({@link ReminderChangesTrimmedException}) and reads the bucket whole instead.
+ * <p>
  * Entries are stored and returned exactly as given; times to the millisecond. Implementations are thread-safe.
  * Failures to reach the backend surface as runtime exceptions.
  */
 public interface ReminderTable {
+
+    /**
+     * How long a table that tracks changes keeps a change entry at least: far longer than a tick manager's refresh
+     * interval (10 s by default) and full-read interval (5 minutes by default), so that a silo that keeps running
+     * never finds the changes it needs trimmed.
+     */
+    Duration CHANGE_RETENTION = Duration.ofHours(1);
+
+    /** The most change entries a registration or removal trims in its bucket. */
+    int TRIM_BATCH = 100;
 
     /**
      * Stores a reminder, replacing the one with the same key whatever its registration.
@@ -102,13 +122,15 @@ public interface ReminderTable {
     /**
      * Reads the registrations and removals of some buckets after given change versions: per bucket, in version
      * order, at most {@code perBucket} of them, each reminder once, as it is stored now (a reminder registered,
-     * removed and registered again is one change, with the last version). A change entry of a removal may be pruned
-     * after a while (each table says when); a silo that read past it never misses it, and one that did not learns of
-     * the removal at its next full read.
+     * removed and registered again is one change, with the last version). A reminder no longer stored (removed, or
+     * removed by the write of its last tick) is a change without an entry. Change entries older than
+     * {@link #CHANGE_RETENTION} may be trimmed; when a bucket was trimmed beyond the version asked for, the read may
+     * miss changes of that bucket, and fails rather than return them incomplete.
      * @param buckets the buckets
      * @param after the versions already read, indexed by bucket ({@link ReminderBuckets#COUNT} long)
      * @param perBucket the most changes to read per bucket, at least 1
      * @return the changes, in bucket then version order
+     * @throws ReminderChangesTrimmedException naming the buckets trimmed beyond the versions asked for: read them whole
      * @throws UnsupportedOperationException when the table does not track changes ({@link #versions} is {@code null})
      */
     default List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {

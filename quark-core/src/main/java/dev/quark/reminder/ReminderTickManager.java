@@ -5,10 +5,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -53,6 +55,15 @@ import org.slf4j.LoggerFactory;
  * again. A reminder whose next tick fell beyond the lookahead when it was written is queued again from memory when
  * the lookahead reaches it, while this silo still knows it (its write may have reached the table after the slice
  * that covers it was read).
+ * <p>
+ * A change read is never lost because it could not be applied when it was read: a removal of a reminder whose tick
+ * is running is kept with it and applied when the tick ends (the tick's next one is not queued); a change that
+ * something this silo did since the read began may have overtaken (a registration here, the end of a tick) is read
+ * again, by itself, with a generation of its own, at the end of the same refresh and, should that be in doubt too,
+ * at the next one. So a removal or replacement by another node takes effect within a refresh interval, not at the
+ * next full read. A full read that no longer shows a reminder whose tick is running removes it when the tick ends,
+ * as it forgets a waiting one. A read of changes that finds a bucket's change entries trimmed beyond what it asks
+ * for ({@link ReminderChangesTrimmedException}) reads the whole lookahead instead.
  * <p>
  * Each tick is delivered as a call of {@link dev.quark.actor.Remindable#receiveReminder} through the
  * {@link ReminderDelivery} (a turn of the actor, activated when needed); once it ends, the reminder's next tick
@@ -239,6 +250,12 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     /** The instant before which the reads are complete: where the next slice of time starts. */
     private @Nullable Instant coveredUntil;
+
+    /**
+     * The reminders whose change or notice was read but could not be applied then, since something this silo did
+     * after the read began may have overtaken it: read again, each by itself, at the end of the next refresh.
+     */
+    private final Set<ReminderKey> rereads = new LinkedHashSet<>();
 
     /** The buckets the ownership gives this silo; with leases, {@link #owned} is those of them whose lease it holds. */
     private ReminderBucketSet wanted = ReminderBucketSet.none();
@@ -714,11 +731,11 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 logger.debug("Could not read the {} another silo changed; the next refresh reads it: {}", key,
                         unwrap(failure).toString());
             }
-            else if (found.isPresent()) {
-                registeredElsewhere(found.get(), readGeneration);
-            }
-            else {
-                unregisteredElsewhere(key, readGeneration);
+            else if (!(found.isPresent() ? registeredElsewhere(found.get(), readGeneration)
+                    : unregisteredElsewhere(key, readGeneration))) {
+                synchronized (this) {
+                    rereadLater(key);
+                }
             }
             boolean again;
             synchronized (this) {
@@ -747,39 +764,70 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     }
 
     /**
-     * A registration read after another silo's notice: queued unless the manager knows it already, or learnt of the
-     * reminder after this read began (a later notice's read, or a refresh, finished first: this one may be older).
+     * A registration read from the table (a notice's read, a read of changes): queued unless the manager knows it
+     * already. When the manager learnt of the reminder after this read began (a registration here, the end of a
+     * tick, a later read that finished first), the read may be the older: it is not applied, and the reminder is
+     * read again ({@link #rereads}).
+     * @return whether the read is settled: applied, or known already; {@code false} when it must be read again
      */
-    private void registeredElsewhere(ReminderEntry entry, long readGeneration) {
+    private boolean registeredElsewhere(ReminderEntry entry, long readGeneration) {
         synchronized (this) {
             if (!ownedThroughout(entry.bucket(), readGeneration)) {
-                return;
+                // Not fired here, or gained after the read began: the read the gain requested shows it as it is.
+                return true;
             }
             ScheduledReminder known = this.reminders.get(entry.key());
-            if (known != null && (readGeneration <= known.readsWinAfter(known.entry.registration() != entry.registration())
-                    || (known.entry.registration() == entry.registration() && known.status != Status.DONE))) {
-                return;
+            if (known != null) {
+                boolean same = known.entry.registration() == entry.registration();
+                if (same && (known.status != Status.DONE || readGeneration <= known.readsWinAfter(false))) {
+                    return true;
+                }
+                if (!same && known.replacement != null
+                        && known.replacement.registration() == entry.registration()) {
+                    return true;
+                }
+                if (!same && readGeneration <= known.readsWinAfter(true)) {
+                    return false;
+                }
             }
             registered(entry);
+            return true;
         }
     }
 
     /**
-     * A removal read after another silo's notice: forgotten unless the reminder is running (its end and the next
-     * refresh settle it) or the manager learnt of it after this read began.
+     * A removal read from the table (a notice's read, a read of changes): forgotten, or, while the reminder's tick
+     * runs, kept with the tick and applied when it ends (its next tick is then neither written nor queued). When the
+     * manager learnt of the reminder after this read began, the read may be the older: it is not applied, and the
+     * reminder is read again ({@link #rereads}).
+     * @return whether the read is settled: applied, or nothing to do; {@code false} when it must be read again
      */
-    private void unregisteredElsewhere(ReminderKey key, long readGeneration) {
+    private boolean unregisteredElsewhere(ReminderKey key, long readGeneration) {
         synchronized (this) {
             if (!ownedThroughout(key.bucket(), readGeneration)) {
-                return;
+                return true;
             }
             ScheduledReminder known = this.reminders.get(key);
-            if (known != null && (known.status == Status.RUNNING
-                    || readGeneration <= known.readsWinAfter(true))) {
-                return;
+            if (known != null && known.status == Status.DONE && !known.later) {
+                // Nothing fires it from memory: a read that shows it registered again queues it.
+                return true;
+            }
+            if (known != null && readGeneration <= known.readsWinAfter(true)) {
+                return false;
+            }
+            if (known != null && known.status == Status.RUNNING) {
+                known.unregistered = true;
+                known.replacement = null;
+                return true;
             }
             unregistered(key);
+            return true;
         }
+    }
+
+    /** Marks a reminder to be read again at the end of the next refresh. Called under the lock. */
+    private void rereadLater(ReminderKey key) {
+        this.rereads.add(key);
     }
 
     // ---------------------------------------------------------------- reading the table
@@ -833,6 +881,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         }
         return read.thenCompose((done) -> new ReadApplication(readGeneration, done, horizon).start()
             .thenRun(() -> readApplied(done, now, horizon)))
+            .thenCompose((ignored) -> reread())
             .handle((ignored, failure) -> {
                 if (failure != null) {
                     logger.warn("Could not read the due reminders of {} from {}; trying again in {}: {}", buckets,
@@ -864,7 +913,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      */
     private RefreshRead readChanges(ReminderBucketSet buckets, long[] after, Instant from, Instant horizon) {
         int perBucket = DueReminders.perBucketLimit(this.settings.loadLimit(), buckets.size());
-        List<ReminderChange> changes = this.table.changes(buckets, after, perBucket);
+        List<ReminderChange> changes;
+        try {
+            changes = this.table.changes(buckets, after, perBucket);
+        }
+        catch (ReminderChangesTrimmedException ex) {
+            logger.info("The changes of reminder buckets {} were trimmed beyond what this silo read; reading the "
+                    + "whole lookahead", ex.buckets());
+            return readWhole(buckets, horizon);
+        }
         int[] perBucketRead = new int[ReminderBuckets.COUNT];
         boolean more = false;
         for (ReminderChange change : changes) {
@@ -909,6 +966,48 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      */
     private record RefreshRead(boolean whole, List<ReminderChange> changes, DueReminders due,
             long @Nullable [] versions, boolean more) {
+    }
+
+    /**
+     * Reads again, each by itself and with a generation of its own, the reminders whose change or notice could not
+     * be applied when read ({@link #rereads}); those still in doubt are read again at the end of the next refresh.
+     * Runs the reads on {@link #reads}.
+     */
+    private CompletableFuture<Void> reread() {
+        List<ReminderKey> keys;
+        long readGeneration;
+        synchronized (this) {
+            if (this.rereads.isEmpty() || this.phase != Phase.RUNNING) {
+                return CompletableFuture.completedFuture(null);
+            }
+            keys = List.copyOf(this.rereads);
+            this.rereads.clear();
+            readGeneration = ++this.generation;
+        }
+        CompletableFuture<List<Optional<ReminderEntry>>> found;
+        try {
+            found = CompletableFuture.supplyAsync(() -> keys.stream().map(this.table::find).toList(), this.reads);
+        }
+        catch (RejectedExecutionException ex) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return found.handle((entries, failure) -> {
+            synchronized (this) {
+                if (failure != null) {
+                    this.rereads.addAll(keys);
+                    throw new CompletionException(unwrap(failure));
+                }
+                for (int i = 0; i < keys.size(); i++) {
+                    Optional<ReminderEntry> entry = entries.get(i);
+                    if (!(entry.isPresent() ? registeredElsewhere(entry.get(), readGeneration)
+                            : unregisteredElsewhere(keys.get(i), readGeneration))) {
+                        rereadLater(keys.get(i));
+                    }
+                }
+                arm();
+            }
+            return null;
+        });
     }
 
     /**
@@ -996,11 +1095,10 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 for (int i = this.changesTaken; i < this.changes.size(); i++) {
                     ReminderChange change = this.changes.get(i);
                     ReminderEntry entry = change.entry();
-                    if (entry == null) {
-                        unregisteredElsewhere(change.key(), this.readGeneration);
-                    }
-                    else {
-                        registeredElsewhere(entry, this.readGeneration);
+                    // The change version moves past it whatever happens here: one in doubt is read again.
+                    if (!((entry == null) ? unregisteredElsewhere(change.key(), this.readGeneration)
+                            : registeredElsewhere(entry, this.readGeneration))) {
+                        rereadLater(change.key());
                     }
                 }
                 this.changesTaken = this.changes.size();
@@ -1095,7 +1193,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                                 && known.seenBy != this.readGeneration && this.readGeneration > known.trustReadsAfter
                                 && known.firesBefore(this.completeBefore)))
                         && ReminderTickManager.this.waiting.remove(known);
-                case RUNNING -> false;
+                case RUNNING -> {
+                    if (this.whole && known.replacement == null && ownedThroughout(known.entry.bucket(), this.readGeneration)
+                            && known.seenBy != this.readGeneration && this.readGeneration > known.trustReadsAfter
+                            && known.firesBefore(this.completeBefore)) {
+                        // Gone from the table while its tick runs: removed when the tick ends, like a waiting one now.
+                        known.unregistered = true;
+                    }
+                    yield false;
+                }
             };
             if (forget) {
                 ReminderTickManager.this.reminders.remove(known.key());

@@ -103,7 +103,10 @@ final class ScheduledReminder {
      */
     boolean later;
 
-    /** Whether the reminder was unregistered while its tick was running. */
+    /**
+     * Whether the reminder was removed while its tick was running: unregistered here, or found removed by another node
+     * (a change or notice read meanwhile, or a full read that no longer shows it); applied when the tick ends.
+     */
     boolean unregistered;
 
     /** The fencing token of the bucket's lease its running tick was delivered under; {@code null} without leases. */

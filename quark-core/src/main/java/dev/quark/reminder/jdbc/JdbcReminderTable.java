@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -27,6 +28,7 @@ import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
 import dev.quark.reminder.ReminderChange;
+import dev.quark.reminder.ReminderChangesTrimmedException;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
@@ -47,9 +49,9 @@ import org.springframework.jdbc.core.RowMapper;
  *     tick_at, tick_number, attempt, fire_at, updated_at
  *     index (bucket, fire_at)
  * {prefix}reminder_buckets (bucket) primary key, lease_token, stamped_at
- * {prefix}reminder_versions (bucket) primary key, version
+ * {prefix}reminder_versions (bucket) primary key, version, trimmed_version
  * {prefix}reminder_changes (actor_type, actor_id, name) primary key, bucket, change_version, removed, changed_at
- *     index (bucket, change_version), index (bucket, changed_at) where removed
+ *     index (bucket, change_version), index (bucket, changed_at)
  * </pre>
  * created by the Liquibase changelog {@value #CHANGELOG}. A fenced write of a next tick requires, in the same
  * statement, the bucket's row with its token, locked {@code FOR SHARE} until the write commits, so that a new
@@ -63,8 +65,12 @@ import org.springframework.jdbc.core.RowMapper;
  * its bucket's version and records it in the reminder's change row. The version row stays locked until the statement's
  * transaction commits, so the changes of a bucket commit in version order, and a reader that saw a version never
  * misses an earlier one committed later (registrations of one bucket made in long transactions wait for each other).
- * A change row of a removed reminder is pruned by a later removal in its bucket an hour after its own. Writes of next
- * ticks touch neither table: the reminders table keeps its two indexes.
+ * The same statement first trims the bucket's change rows older than {@link ReminderTable#CHANGE_RETENTION} (at most
+ * {@link ReminderTable#TRIM_BATCH}, dated by the table's clock, not the database's) and raises the bucket's
+ * {@code trimmed_version} to the highest version it deleted: a read of changes after an earlier version fails with
+ * {@link ReminderChangesTrimmedException}. So the change rows of one-shot reminders, which the write of their last
+ * tick removes without a change, do not pile up. Writes of next ticks touch neither table: the reminders table keeps
+ * its two indexes.
  * <p>
  * <b>Lock order.</b> A batch of next ticks first locks the bucket rows of its fenced writes {@code FOR SHARE} in
  * bucket order, then its reminder rows {@code FOR UPDATE} in key order, and only then writes; a stamp writes its
@@ -116,6 +122,10 @@ public class JdbcReminderTable implements ReminderTable {
 
     private final String changes;
 
+    private final String trimmedVersions;
+
+    private final Clock clock;
+
     private final RowMapper<ReminderEntry> rows = (row, number) -> entry(row);
 
     /**
@@ -124,7 +134,18 @@ public class JdbcReminderTable implements ReminderTable {
      * @param tablePrefix put before the table name, for instance {@code quark_}
      */
     public JdbcReminderTable(DataSource dataSource, TablePrefix tablePrefix) {
+        this(dataSource, tablePrefix, Clock.systemUTC());
+    }
+
+    /**
+     * Creates a table whose change rows age on a clock.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the table name, for instance {@code quark_}
+     * @param clock the clock that dates registrations and removals, for the trimming of their change rows
+     */
+    public JdbcReminderTable(DataSource dataSource, TablePrefix tablePrefix, Clock clock) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.clock = Objects.requireNonNull(clock, "clock must not be null");
         this.jdbc = new JdbcTemplate(dataSource);
         this.table = tablePrefix.table("reminders");
         String buckets = tablePrefix.table("reminder_buckets");
@@ -133,14 +154,26 @@ public class JdbcReminderTable implements ReminderTable {
         String key = " where actor_type = ? and actor_id = ? and name = ?";
         String versionTable = tablePrefix.table("reminder_versions");
         String changeTable = tablePrefix.table("reminder_changes");
-        // The reminder's row first, then its bucket's version row (the scalar subquery runs once the row is written),
-        // in a save and in a delete alike.
-        String bumped = "v as (insert into " + versionTable + " as c (bucket, version) select s.bucket, 1 from s "
-                + "on conflict (bucket) do update set version = c.version + 1 returning c.version) ";
+        // The reminder's row first; then, without locking, the bucket's change rows older than the cutoff (the first
+        // parameter after the reminder's) other than the reminder's own; then its bucket's version row, which also
+        // takes the highest version among them; only then are they deleted, each only as it was read (a row changed
+        // since keeps its new version). So every lock a statement takes on change rows of a bucket is taken while it
+        // holds the bucket's version row: statements of one bucket never wait for each other's change rows in a
+        // cycle. The scalar subqueries run once the rows before them are written, in a save and in a delete alike.
+        String bumped = "stale as (select q.actor_type, q.actor_id, q.name, q.change_version from " + changeTable
+                + " q where q.bucket = (select bucket from s) and q.changed_at < ? and (q.actor_type, q.actor_id, "
+                + "q.name) not in (select actor_type, actor_id, name from s) order by q.changed_at limit " + TRIM_BATCH
+                + "), v as (insert into " + versionTable + " as c (bucket, version, trimmed_version) "
+                + "select s.bucket, 1, coalesce((select max(change_version) from stale), 0) from s "
+                + "on conflict (bucket) do update set version = c.version + 1, "
+                + "trimmed_version = greatest(c.trimmed_version, excluded.trimmed_version) returning c.version), "
+                + "trimmed as (delete from " + changeTable + " p using stale d where p.actor_type = d.actor_type "
+                + "and p.actor_id = d.actor_id and p.name = d.name and p.change_version = d.change_version "
+                + "and exists (select 1 from v)) ";
         String recorded = "insert into " + changeTable + " as x (actor_type, actor_id, name, bucket, change_version, "
-                + "removed) select s.actor_type, s.actor_id, s.name, s.bucket, (select version from v), %s from s "
-                + "on conflict (actor_type, actor_id, name) do update set bucket = excluded.bucket, "
-                + "change_version = excluded.change_version, removed = excluded.removed, changed_at = now()";
+                + "removed, changed_at) select s.actor_type, s.actor_id, s.name, s.bucket, (select version from v), %s, "
+                + "?::timestamptz from s on conflict (actor_type, actor_id, name) do update set bucket = excluded.bucket, "
+                + "change_version = excluded.change_version, removed = excluded.removed, changed_at = excluded.changed_at";
         this.upsert = "with s as (insert into " + this.table + " (" + COLUMNS + ", bucket, updated_at) "
                 + "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) "
                 + "on conflict (actor_type, actor_id, name) do update set bucket = excluded.bucket, "
@@ -154,10 +187,10 @@ public class JdbcReminderTable implements ReminderTable {
         this.selectActor = "select " + COLUMNS + " from " + this.table
                 + " where actor_type = ? and actor_id = ? order by name collate \"C\"";
         this.delete = "with s as (delete from " + this.table + key + " returning actor_type, actor_id, name, bucket), "
-                + bumped + ", pruned as (delete from " + changeTable + " p where p.removed and p.bucket = "
-                + "(select bucket from s) and p.changed_at < now() - interval '1 hour' and (p.actor_type, p.actor_id, "
-                + "p.name) not in (select actor_type, actor_id, name from s)) " + String.format(recorded, "true");
+                + bumped + String.format(recorded, "true");
         this.versions = "select bucket, version from " + versionTable + " where bucket = any(?::integer[])";
+        this.trimmedVersions = "select bucket, trimmed_version from " + versionTable
+                + " where bucket = any(?::integer[]) and trimmed_version > 0";
         StringBuilder stored = new StringBuilder();
         for (String column : COLUMNS.split(", ")) {
             stored.append(", t.").append(column);
@@ -228,10 +261,12 @@ public class JdbcReminderTable implements ReminderTable {
         StoredSchedule schedule = StoredSchedule.of(entry.schedule());
         ReminderKey key = entry.key();
         ReminderTick tick = entry.tick();
+        Instant now = this.clock.instant();
         this.jdbc.update(this.upsert, key.actor().typeName(), key.actor().id(), key.name(), entry.registration(),
                 time(schedule.dueAt()), schedule.periodMillis(), schedule.cron(), schedule.zone(), schedule.maxTicks(),
                 (schedule.endAt() != null) ? time(schedule.endAt()) : null, entry.payload(), time(tick.scheduledAt()),
-                tick.number(), tick.attempt(), time(tick.fireAt()), entry.bucket());
+                tick.number(), tick.attempt(), time(tick.fireAt()), entry.bucket(), time(now.minus(CHANGE_RETENTION)),
+                time(now));
     }
 
     @Override
@@ -248,7 +283,9 @@ public class JdbcReminderTable implements ReminderTable {
 
     @Override
     public boolean delete(ReminderKey key) {
-        return this.jdbc.update(this.delete, key.actor().typeName(), key.actor().id(), key.name()) > 0;
+        Instant now = this.clock.instant();
+        return this.jdbc.update(this.delete, key.actor().typeName(), key.actor().id(), key.name(),
+                time(now.minus(CHANGE_RETENTION)), time(now)) > 0;
     }
 
     @Override
@@ -296,6 +333,21 @@ public class JdbcReminderTable implements ReminderTable {
             ReminderEntry entry = (row.getString("actor_type") != null) ? entry(row) : null;
             changed.add(new ReminderChange(key, row.getLong("change_version"), entry));
         });
+        // Read after the changes: a trim that committed before the changes were read shows here.
+        List<Integer> behind = new ArrayList<>();
+        this.jdbc.query((connection) -> {
+            PreparedStatement statement = connection.prepareStatement(this.trimmedVersions);
+            statement.setArray(1, integers(connection, read));
+            return statement;
+        }, (ResultSet row) -> {
+            int bucket = row.getInt(1);
+            if (row.getLong(2) > after[bucket]) {
+                behind.add(bucket);
+            }
+        });
+        if (!behind.isEmpty()) {
+            throw new ReminderChangesTrimmedException(ReminderBucketSet.of(behind));
+        }
         return changed;
     }
 

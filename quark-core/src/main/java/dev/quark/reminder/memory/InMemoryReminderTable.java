@@ -1,5 +1,6 @@
 package dev.quark.reminder.memory;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -17,6 +18,7 @@ import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
 import dev.quark.reminder.ReminderChange;
+import dev.quark.reminder.ReminderChangesTrimmedException;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
@@ -31,7 +33,10 @@ import org.jspecify.annotations.Nullable;
  * this table keeps reminders across deactivations but not across restarts.
  * <p>
  * It tracks changes ({@link #changes}): each bucket has a change version and, per reminder registered or removed,
- * the version of its last change; of the removed ones, it keeps the newest {@value #REMOVALS_KEPT} per bucket.
+ * the version and time of its last change. Each registration or removal trims its bucket's entries older than
+ * {@link ReminderTable#CHANGE_RETENTION} on the table's clock (at most {@link ReminderTable#TRIM_BATCH}), oldest first,
+ * and keeps the highest version it trimmed: a read of changes after an earlier version fails with
+ * {@link ReminderChangesTrimmedException}.
  */
 public final class InMemoryReminderTable implements ReminderTable {
 
@@ -40,9 +45,6 @@ public final class InMemoryReminderTable implements ReminderTable {
         .thenComparing((entry) -> entry.key().actor().typeName())
         .thenComparing((entry) -> entry.key().actor().id())
         .thenComparing((entry) -> entry.key().name());
-
-    /** How many change entries of removed reminders a bucket keeps at least: older ones are pruned. */
-    public static final int REMOVALS_KEPT = 1_000;
 
     // Guarded by this.
 
@@ -57,14 +59,28 @@ public final class InMemoryReminderTable implements ReminderTable {
     private final long[] versions = new long[ReminderBuckets.COUNT];
 
     /** Per bucket: its reminders registered or removed, by the version of their last change. */
-    private final List<TreeMap<Long, ReminderKey>> changeLog = new ArrayList<>(ReminderBuckets.COUNT);
+    private final List<TreeMap<Long, Change>> changeLog = new ArrayList<>(ReminderBuckets.COUNT);
 
     private final Map<ReminderKey, Long> changedAt = new HashMap<>();
 
+    /** Per bucket: the highest version whose change entry was trimmed. */
+    private final long[] trimmed = new long[ReminderBuckets.COUNT];
+
+    private final Clock clock;
+
     /**
-     * Creates an empty table.
+     * Creates an empty table on the system clock.
      */
     public InMemoryReminderTable() {
+        this(Clock.systemUTC());
+    }
+
+    /**
+     * Creates an empty table whose change entries age on a clock.
+     * @param clock the clock that dates changes, for their trimming
+     */
+    public InMemoryReminderTable(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock must not be null");
         for (int bucket = 0; bucket < ReminderBuckets.COUNT; bucket++) {
             this.byBucket.add(new TreeSet<>(BY_FIRE_TIME));
             this.changeLog.add(new TreeMap<>());
@@ -146,15 +162,23 @@ public final class InMemoryReminderTable implements ReminderTable {
     @Override
     public synchronized List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
         List<ReminderChange> read = new ArrayList<>();
+        List<Integer> behind = new ArrayList<>();
         for (int bucket : buckets.toArray()) {
+            if (after[bucket] < this.trimmed[bucket]) {
+                behind.add(bucket);
+                continue;
+            }
             int count = 0;
-            for (Map.Entry<Long, ReminderKey> change : this.changeLog.get(bucket).tailMap(after[bucket], false)
-                .entrySet()) {
+            for (Map.Entry<Long, Change> change : this.changeLog.get(bucket).tailMap(after[bucket], false).entrySet()) {
                 if (count++ == perBucket) {
                     break;
                 }
-                read.add(new ReminderChange(change.getValue(), change.getKey(), this.entries.get(change.getValue())));
+                ReminderKey key = change.getValue().key();
+                read.add(new ReminderChange(key, change.getKey(), this.entries.get(key)));
             }
+        }
+        if (!behind.isEmpty()) {
+            throw new ReminderChangesTrimmedException(ReminderBucketSet.of(behind));
         }
         return read;
     }
@@ -219,21 +243,34 @@ public final class InMemoryReminderTable implements ReminderTable {
         return this.entries.size();
     }
 
-    /** Records a registration or removal in its bucket's change log, pruning the oldest removals beyond those kept. */
+    /**
+     * Records a registration or removal in its bucket's change log, after trimming the bucket's entries older than
+     * the retention.
+     */
     private void changed(ReminderKey key) {
         int bucket = key.bucket();
+        Instant now = this.clock.instant();
+        TreeMap<Long, Change> log = this.changeLog.get(bucket);
+        Instant cutoff = now.minus(CHANGE_RETENTION);
+        for (int i = 0; i < TRIM_BATCH && !log.isEmpty() && log.firstEntry().getValue().at().isBefore(cutoff); i++) {
+            Map.Entry<Long, Change> oldest = Objects.requireNonNull(log.pollFirstEntry());
+            this.changedAt.remove(oldest.getValue().key());
+            this.trimmed[bucket] = Math.max(this.trimmed[bucket], oldest.getKey());
+        }
         long version = ++this.versions[bucket];
-        TreeMap<Long, ReminderKey> log = this.changeLog.get(bucket);
         Long previous = this.changedAt.put(key, version);
         if (previous != null) {
             log.remove(previous);
         }
-        log.put(version, key);
-        int live = this.byBucket.get(bucket).size();
-        while (log.size() > live + REMOVALS_KEPT) {
-            Map.Entry<Long, ReminderKey> oldest = Objects.requireNonNull(log.pollFirstEntry());
-            this.changedAt.remove(oldest.getValue());
-        }
+        log.put(version, new Change(key, now));
+    }
+
+    /**
+     * Returns how many change entries the table holds, in all buckets.
+     * @return the count
+     */
+    public synchronized int changeCount() {
+        return this.changedAt.size();
     }
 
     private void put(ReminderEntry entry) {
@@ -260,5 +297,9 @@ public final class InMemoryReminderTable implements ReminderTable {
     @Override
     public String toString() {
         return "InMemoryReminderTable";
+    }
+
+    /** A change entry: the reminder, and when it was registered or removed. */
+    private record Change(ReminderKey key, Instant at) {
     }
 }

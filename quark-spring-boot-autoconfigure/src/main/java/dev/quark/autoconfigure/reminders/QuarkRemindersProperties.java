@@ -58,8 +58,9 @@ public class QuarkRemindersProperties implements InitializingBean {
     /**
      * How often a refresh reads every reminder due within the lookahead. In between, on the memory, Redis and
      * PostgreSQL tables, a refresh reads only the reminders registered or removed since the last read and those that
-     * newly fall within the lookahead; the full read corrects what those reads missed (a removal whose change entry
-     * was pruned before this silo read it). One no longer than the refresh interval makes every refresh a full read.
+     * newly fall within the lookahead; the full read corrects what those reads missed (a change by a node that does
+     * not record changes, or made behind the table's back). One no longer than the refresh interval makes every
+     * refresh a full read.
      */
     private Duration fullReadInterval = Duration.ofMinutes(5);
 
