@@ -23,15 +23,18 @@ import dev.quark.runtime.InvalidSettingException;
  * @param deliveryTimeout how long a tick's delivery may take before it counts as failed: a periodic reminder goes on
  * with its next instant, a one-shot reminder is tried again up to {@code maxAttempts}
  * @param maxRunning the most ticks being delivered at once; a tick due while that many run waits for one to end
+ * @param fullReadInterval how often a refresh reads every reminder due within the lookahead rather than only what
+ * changed, on a table that tracks changes ({@link ReminderTable#versions}); one no longer than the refresh interval
+ * makes every refresh a full read
  */
 public record ReminderSettings(Duration lookahead, Duration refreshInterval, int loadLimit, int maxBatch,
         int maxAttempts, Duration initialBackoff, Duration maxBackoff, Duration shutdownTimeout,
-        Duration deliveryTimeout, int maxRunning) {
+        Duration deliveryTimeout, int maxRunning, Duration fullReadInterval) {
 
     /** The settings a builder starts from. */
     public static final ReminderSettings DEFAULTS = new ReminderSettings(Duration.ofSeconds(30), Duration.ofSeconds(10),
             10_000, 500, 5, Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(10),
-            Duration.ofSeconds(30), 10_000);
+            Duration.ofSeconds(30), 10_000, Duration.ofMinutes(5));
 
     /**
      * Validates the settings.
@@ -56,6 +59,7 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
         positive("shutdownTimeout", shutdownTimeout);
         positive("deliveryTimeout", deliveryTimeout);
         positive("maxRunning", maxRunning);
+        positive("fullReadInterval", fullReadInterval);
     }
 
     /**
@@ -116,6 +120,8 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
         private Duration deliveryTimeout = DEFAULTS.deliveryTimeout;
 
         private int maxRunning = DEFAULTS.maxRunning;
+
+        private Duration fullReadInterval = DEFAULTS.fullReadInterval;
 
         private Builder() {
         }
@@ -241,6 +247,23 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
         }
 
         /**
+         * Sets how often a refresh reads every reminder due within the lookahead. In between, on a table that tracks
+         * changes ({@link ReminderTable#versions}), a refresh reads only the reminders registered or removed since
+         * the last read and those that newly fall within the lookahead: a silo whose reminders keep firing reads
+         * nothing of them again. The full read is the safety net: it corrects whatever the reads of changes missed
+         * (a registration or removal by a node that does not record changes, a change made behind the table's back).
+         * An interval no longer than the refresh interval makes every refresh a full read,
+         * as before reads of changes. Default: 5 minutes.
+         * @param fullReadInterval a positive duration
+         * @return this builder
+         */
+        public Builder fullReadInterval(Duration fullReadInterval) {
+            positive("fullReadInterval", fullReadInterval);
+            this.fullReadInterval = fullReadInterval;
+            return this;
+        }
+
+        /**
          * Validates the settings together.
          * @return the settings
          * @throws InvalidSettingException when they do not fit together
@@ -248,7 +271,7 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
         public ReminderSettings build() {
             return new ReminderSettings(this.lookahead, this.refreshInterval, this.loadLimit, this.maxBatch,
                     this.maxAttempts, this.initialBackoff, this.maxBackoff, this.shutdownTimeout, this.deliveryTimeout,
-                    this.maxRunning);
+                    this.maxRunning, this.fullReadInterval);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.quark.reminder;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -7,6 +8,7 @@ import java.util.Optional;
 
 import dev.quark.lease.FencingToken;
 import dev.quark.runtime.ActorAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Keeps reminders: the SPI behind {@link ReminderRegistry} and {@link ReminderTickManager}. Quark ships an
@@ -18,10 +20,36 @@ import dev.quark.runtime.ActorAddress;
  * ticks in batches ({@link #apply(List)}); a table keeps, per bucket, an index of the reminders by the fire time
  * of their next tick, so that a read costs what it returns rather than the size of the table.
  * <p>
+ * <b>Changes.</b> A table may also track, per bucket, a <em>change version</em> that grows with every registration
+ * and removal ({@link #save}, {@link #delete}) and with nothing else: the writes of next ticks ({@link #apply})
+ * leave it, so that a silo whose reminders keep firing learns from {@link #changes} only what others registered or
+ * removed. The tick manager then reads, between full reads, only those changes and the reminders that newly fall
+ * within its lookahead ({@link #due(ReminderBucketSet, Instant, Instant, int)}). A table that does not track
+ * changes returns {@code null} from {@link #versions} (the default), and is read whole at every refresh.
+ * <p>
+ * <b>Trimming.</b> A change entry is kept per reminder (the version of its last registration or removal), so the
+ * entries of removed reminders, and of one-shot reminders removed by the write of their last tick, would pile up.
+ * A table that tracks changes trims, at each registration or removal in a bucket, the bucket's entries older than
+ * {@link #CHANGE_RETENTION} (a bounded number per call, so that a write never does much more than its own work), and
+ * records per bucket the highest version it trimmed. Entries are trimmed by age only, never because others came
+ * after them: a reader that read the bucket within the retention (the tick manager does at every refresh, and reads
+ * everything at each full read) needs none of the trimmed ones, and a reader behind the trimmed version is told
+ * ({@link ReminderChangesTrimmedException}) and reads the bucket whole instead.
+ * <p>
  * Entries are stored and returned exactly as given; times to the millisecond. Implementations are thread-safe.
  * Failures to reach the backend surface as runtime exceptions.
  */
 public interface ReminderTable {
+
+    /**
+     * How long a table that tracks changes keeps a change entry at least: far longer than a tick manager's refresh
+     * interval (10 s by default) and full-read interval (5 minutes by default), so that a silo that keeps running
+     * never finds the changes it needs trimmed.
+     */
+    Duration CHANGE_RETENTION = Duration.ofHours(1);
+
+    /** The most change entries a registration or removal trims in its bucket. */
+    int TRIM_BATCH = 100;
 
     /**
      * Stores a reminder, replacing the one with the same key whatever its registration.
@@ -61,6 +89,53 @@ public interface ReminderTable {
      * @return the reminders, and how far the read is complete
      */
     DueReminders due(ReminderBucketSet buckets, Instant before, int limit);
+
+    /**
+     * Reads the reminders of some buckets whose next tick fires from one instant (inclusive) to another
+     * (exclusive), in fire-time order, at most {@code limit} of them: the slice of time a tick manager's lookahead
+     * newly covers. By default, a filter of {@link #due(ReminderBucketSet, Instant, int)}, which reads from the
+     * start of time; a table that tracks changes reads the slice alone.
+     * @param buckets the buckets
+     * @param from the instant, inclusive
+     * @param before the instant, exclusive
+     * @param limit the most reminders to return, at least 1
+     * @return the reminders, and how far the read is complete
+     */
+    default DueReminders due(ReminderBucketSet buckets, Instant from, Instant before, int limit) {
+        DueReminders all = due(buckets, before, limit);
+        return new DueReminders(all.entries().stream().filter((entry) -> !entry.tick().fireAt().isBefore(from)).toList(),
+                all.completeBefore());
+    }
+
+    /**
+     * Returns the change version of every bucket asked for: a number that grows with each registration and removal of
+     * one of its reminders, and with nothing else. A silo reads it before a full read of the buckets, then asks
+     * {@link #changes} for what came after.
+     * @param buckets the buckets
+     * @return the versions, indexed by bucket ({@link ReminderBuckets#COUNT} long, 0 for a bucket not asked for or
+     * never changed), or {@code null} when the table does not track changes (the default)
+     */
+    default long @Nullable [] versions(ReminderBucketSet buckets) {
+        return null;
+    }
+
+    /**
+     * Reads the registrations and removals of some buckets after given change versions: per bucket, in version
+     * order, at most {@code perBucket} of them, each reminder once, as it is stored now (a reminder registered,
+     * removed and registered again is one change, with the last version). A reminder no longer stored (removed, or
+     * removed by the write of its last tick) is a change without an entry. Change entries older than
+     * {@link #CHANGE_RETENTION} may be trimmed; when a bucket was trimmed beyond the version asked for, the read may
+     * miss changes of that bucket, and fails rather than return them incomplete.
+     * @param buckets the buckets
+     * @param after the versions already read, indexed by bucket ({@link ReminderBuckets#COUNT} long)
+     * @param perBucket the most changes to read per bucket, at least 1
+     * @return the changes, in bucket then version order
+     * @throws ReminderChangesTrimmedException naming the buckets trimmed beyond the versions asked for: read them whole
+     * @throws UnsupportedOperationException when the table does not track changes ({@link #versions} is {@code null})
+     */
+    default List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
+        throw new UnsupportedOperationException(this + " does not track changes");
+    }
 
     /**
      * Stamps buckets with the fencing tokens of the leases a silo just acquired on them, in one step on the

@@ -5,10 +5,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -43,6 +45,25 @@ import org.slf4j.LoggerFactory;
  * one wake-up armed on the runtime's scheduler for the earliest. A registration made through the
  * {@link ReminderRegistry} on this silo is queued at once. So the table is read in bulk, at a fixed rate
  * whatever the number of reminders, and a tick fires at its instant rather than at the next poll.
+ * <p>
+ * <b>Reads of changes.</b> On a table that tracks changes ({@link ReminderTable#versions}), only the first read,
+ * a read after the silo gained buckets, {@link #refreshNow()} and one read every
+ * {@link ReminderSettings#fullReadInterval() full-read interval} read the whole lookahead. The refreshes in between
+ * read the registrations and removals made since the last read ({@link ReminderTable#changes}; the silo's own writes
+ * of next ticks are none of them) and the slice of time the lookahead newly covers
+ * ({@link ReminderTable#due(ReminderBucketSet, Instant, Instant, int)}): reminders that keep firing here are not read
+ * again. A reminder whose next tick fell beyond the lookahead when it was written is queued again from memory when
+ * the lookahead reaches it, while this silo still knows it (its write may have reached the table after the slice
+ * that covers it was read).
+ * <p>
+ * A change read is never lost because it could not be applied when it was read: a removal of a reminder whose tick
+ * is running is kept with it and applied when the tick ends (the tick's next one is not queued); a change that
+ * something this silo did since the read began may have overtaken (a registration here, the end of a tick) is read
+ * again, by itself, with a generation of its own, at the end of the same refresh and, should that be in doubt too,
+ * at the next one. So a removal or replacement by another node takes effect within a refresh interval, not at the
+ * next full read. A full read that no longer shows a reminder whose tick is running removes it when the tick ends,
+ * as it forgets a waiting one. A read of changes that finds a bucket's change entries trimmed beyond what it asks
+ * for ({@link ReminderChangesTrimmedException}) reads the whole lookahead instead.
  * <p>
  * Each tick is delivered as a call of {@link dev.quark.actor.Remindable#receiveReminder} through the
  * {@link ReminderDelivery} (a turn of the actor, activated when needed); once it ends, the reminder's next tick
@@ -215,6 +236,27 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     private boolean refreshRequested;
 
+    /** Whether the next refresh reads the whole lookahead: at start, after a gain, on {@link #refreshNow()}. */
+    private boolean fullReadWanted = true;
+
+    /** When the next refresh reads the whole lookahead at the latest. */
+    private @Nullable Instant nextFullRead;
+
+    /**
+     * The change version of each owned bucket that the reads took in, {@code null} until a full read of a table that
+     * tracks changes: then every refresh reads the whole lookahead.
+     */
+    private long @Nullable [] readVersions;
+
+    /** The instant before which the reads are complete: where the next slice of time starts. */
+    private @Nullable Instant coveredUntil;
+
+    /**
+     * The reminders whose change or notice was read but could not be applied then, since something this silo did
+     * after the read began may have overtaken it: read again, each by itself, at the end of the next refresh.
+     */
+    private final Set<ReminderKey> rereads = new LinkedHashSet<>();
+
     /** The buckets the ownership gives this silo; with leases, {@link #owned} is those of them whose lease it holds. */
     private ReminderBucketSet wanted = ReminderBucketSet.none();
 
@@ -347,6 +389,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     private void own(ReminderBucketSet buckets) {
         for (int bucket : buckets.minus(this.owned).toArray()) {
             this.gainedAt[bucket] = this.generation;
+            this.fullReadWanted = true;
         }
         this.owned = buckets;
     }
@@ -554,14 +597,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     }
 
     /**
-     * Reads the owned buckets of the table now, rather than at the next refresh interval; what a test or an
-     * operator does after changing the table behind the manager's back.
+     * Reads the owned buckets of the table now, the whole lookahead, rather than at the next refresh interval; what a
+     * test or an operator does after changing the table behind the manager's back.
      */
     public void refreshNow() {
         synchronized (this) {
             if (this.phase != Phase.RUNNING) {
                 return;
             }
+            this.fullReadWanted = true;
             if (this.refreshing) {
                 this.refreshRequested = true;
                 return;
@@ -642,11 +686,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             if (known != null && known.status == Status.WAITING) {
                 this.waiting.remove(known);
             }
+            if (known != null) {
+                known.later = false;
+            }
             if (known != null && known.status == Status.DONE && known.trustReadsAfter == Long.MAX_VALUE) {
                 return;
             }
             ScheduledReminder gone = (known != null) ? known : ScheduledReminder.forgotten(key, this.generation);
             gone.status = Status.DONE;
+            gone.later = false;
             gone.trustReadsAfter = this.generation;
             this.reminders.put(key, gone);
         }
@@ -683,11 +731,11 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 logger.debug("Could not read the {} another silo changed; the next refresh reads it: {}", key,
                         unwrap(failure).toString());
             }
-            else if (found.isPresent()) {
-                registeredElsewhere(found.get(), readGeneration);
-            }
-            else {
-                unregisteredElsewhere(key, readGeneration);
+            else if (!(found.isPresent() ? registeredElsewhere(found.get(), readGeneration)
+                    : unregisteredElsewhere(key, readGeneration))) {
+                synchronized (this) {
+                    rereadLater(key);
+                }
             }
             boolean again;
             synchronized (this) {
@@ -716,38 +764,70 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     }
 
     /**
-     * A registration read after another silo's notice: queued unless the manager knows it already, or learnt of the
-     * reminder after this read began (a later notice's read, or a refresh, finished first: this one may be older).
+     * A registration read from the table (a notice's read, a read of changes): queued unless the manager knows it
+     * already. When the manager learnt of the reminder after this read began (a registration here, the end of a
+     * tick, a later read that finished first), the read may be the older: it is not applied, and the reminder is
+     * read again ({@link #rereads}).
+     * @return whether the read is settled: applied, or known already; {@code false} when it must be read again
      */
-    private void registeredElsewhere(ReminderEntry entry, long readGeneration) {
+    private boolean registeredElsewhere(ReminderEntry entry, long readGeneration) {
         synchronized (this) {
             if (!ownedThroughout(entry.bucket(), readGeneration)) {
-                return;
+                // Not fired here, or gained after the read began: the read the gain requested shows it as it is.
+                return true;
             }
             ScheduledReminder known = this.reminders.get(entry.key());
-            if (known != null && (readGeneration <= known.trustReadsAfter
-                    || (known.entry.registration() == entry.registration() && known.status != Status.DONE))) {
-                return;
+            if (known != null) {
+                boolean same = known.entry.registration() == entry.registration();
+                if (same && (known.status != Status.DONE || readGeneration <= known.readsWinAfter(false))) {
+                    return true;
+                }
+                if (!same && known.replacement != null
+                        && known.replacement.registration() == entry.registration()) {
+                    return true;
+                }
+                if (!same && readGeneration <= known.readsWinAfter(true)) {
+                    return false;
+                }
             }
             registered(entry);
+            return true;
         }
     }
 
     /**
-     * A removal read after another silo's notice: forgotten unless the reminder is running (its end and the next
-     * refresh settle it) or the manager learnt of it after this read began.
+     * A removal read from the table (a notice's read, a read of changes): forgotten, or, while the reminder's tick
+     * runs, kept with the tick and applied when it ends (its next tick is then neither written nor queued). When the
+     * manager learnt of the reminder after this read began, the read may be the older: it is not applied, and the
+     * reminder is read again ({@link #rereads}).
+     * @return whether the read is settled: applied, or nothing to do; {@code false} when it must be read again
      */
-    private void unregisteredElsewhere(ReminderKey key, long readGeneration) {
+    private boolean unregisteredElsewhere(ReminderKey key, long readGeneration) {
         synchronized (this) {
             if (!ownedThroughout(key.bucket(), readGeneration)) {
-                return;
+                return true;
             }
             ScheduledReminder known = this.reminders.get(key);
-            if (known != null && (known.status == Status.RUNNING || readGeneration <= known.trustReadsAfter)) {
-                return;
+            if (known != null && known.status == Status.DONE && !known.later) {
+                // Nothing fires it from memory: a read that shows it registered again queues it.
+                return true;
+            }
+            if (known != null && readGeneration <= known.readsWinAfter(true)) {
+                return false;
+            }
+            if (known != null && known.status == Status.RUNNING) {
+                known.unregistered = true;
+                known.replacement = null;
+                return true;
             }
             unregistered(key);
+            return true;
         }
+    }
+
+    /** Marks a reminder to be read again at the end of the next refresh. Called under the lock. */
+    private void rereadLater(ReminderKey key) {
+        this.rereads.add(key);
     }
 
     // ---------------------------------------------------------------- reading the table
@@ -767,6 +847,10 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     private CompletionStage<?> refresh() {
         long readGeneration;
         ReminderBucketSet buckets;
+        boolean whole;
+        long @Nullable [] after;
+        @Nullable Instant from;
+        Instant now = this.clock.instant();
         synchronized (this) {
             this.nextRefresh = null;
             if (this.phase != Phase.RUNNING || this.refreshing) {
@@ -776,12 +860,17 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             this.refreshRequested = false;
             readGeneration = ++this.generation;
             buckets = this.owned;
+            whole = this.fullReadWanted || this.readVersions == null || this.coveredUntil == null
+                    || this.nextFullRead == null || !now.isBefore(this.nextFullRead);
+            this.fullReadWanted = false;
+            after = (whole || this.readVersions == null) ? null : this.readVersions.clone();
+            from = this.coveredUntil;
         }
-        Instant horizon = this.clock.instant().plus(this.settings.lookahead());
-        CompletableFuture<DueReminders> read;
+        Instant horizon = now.plus(this.settings.lookahead());
+        CompletableFuture<RefreshRead> read;
         try {
-            read = CompletableFuture.supplyAsync(() -> this.table.due(buckets, horizon, this.settings.loadLimit()),
-                    this.reads);
+            read = CompletableFuture.supplyAsync(() -> (after == null || from == null) ? readWhole(buckets, horizon)
+                    : readChanges(buckets, after, from, horizon), this.reads);
         }
         catch (RejectedExecutionException ex) {
             // The executor stops when the manager closes.
@@ -790,7 +879,9 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             }
             return CompletableFuture.completedFuture(null);
         }
-        return read.thenCompose((due) -> new ReadApplication(readGeneration, due).start())
+        return read.thenCompose((done) -> new ReadApplication(readGeneration, done, horizon).start()
+            .thenRun(() -> readApplied(done, now, horizon)))
+            .thenCompose((ignored) -> reread())
             .handle((ignored, failure) -> {
                 if (failure != null) {
                     logger.warn("Could not read the due reminders of {} from {}; trying again in {}: {}", buckets,
@@ -799,11 +890,124 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 boolean again;
                 synchronized (this) {
                     this.refreshing = false;
+                    if (failure != null && whole) {
+                        this.fullReadWanted = true;
+                    }
                     again = this.refreshRequested;
                 }
                 scheduleRefresh(again ? this.clock.instant() : this.clock.instant().plus(this.settings.refreshInterval()));
                 return null;
             });
+    }
+
+    /** Reads the whole lookahead, after the change versions it starts from. Runs on {@link #reads}. */
+    private RefreshRead readWhole(ReminderBucketSet buckets, Instant horizon) {
+        long[] versions = this.table.versions(buckets);
+        DueReminders due = this.table.due(buckets, horizon, this.settings.loadLimit());
+        return new RefreshRead(true, List.of(), due, versions, false);
+    }
+
+    /**
+     * Reads what changed since the last read and the slice of time the lookahead newly covers. Runs on
+     * {@link #reads}.
+     */
+    private RefreshRead readChanges(ReminderBucketSet buckets, long[] after, Instant from, Instant horizon) {
+        int perBucket = DueReminders.perBucketLimit(this.settings.loadLimit(), buckets.size());
+        List<ReminderChange> changes;
+        try {
+            changes = this.table.changes(buckets, after, perBucket);
+        }
+        catch (ReminderChangesTrimmedException ex) {
+            logger.info("The changes of reminder buckets {} were trimmed beyond what this silo read; reading the "
+                    + "whole lookahead", ex.buckets());
+            return readWhole(buckets, horizon);
+        }
+        int[] perBucketRead = new int[ReminderBuckets.COUNT];
+        boolean more = false;
+        for (ReminderChange change : changes) {
+            more |= ++perBucketRead[change.key().bucket()] >= perBucket;
+        }
+        DueReminders slice = from.isBefore(horizon) ? this.table.due(buckets, from, horizon, this.settings.loadLimit())
+                : new DueReminders(List.of(), from);
+        return new RefreshRead(false, changes, slice, null, more);
+    }
+
+    /** Records how far a read that was applied took the manager. */
+    private synchronized void readApplied(RefreshRead read, Instant readAt, Instant horizon) {
+        Instant complete = read.due().completeBefore().isBefore(horizon) ? read.due().completeBefore() : horizon;
+        if (read.whole()) {
+            this.readVersions = read.versions();
+            this.nextFullRead = readAt.plus(this.settings.fullReadInterval());
+            this.coveredUntil = complete;
+            return;
+        }
+        long[] versions = this.readVersions;
+        if (versions != null) {
+            for (ReminderChange change : read.changes()) {
+                int bucket = change.key().bucket();
+                versions[bucket] = Math.max(versions[bucket], change.version());
+            }
+        }
+        if (this.coveredUntil == null || complete.isAfter(this.coveredUntil)) {
+            this.coveredUntil = complete;
+        }
+        if (read.more()) {
+            this.refreshRequested = true;
+        }
+    }
+
+    /**
+     * What one refresh read from the table.
+     * @param whole whether it read the whole lookahead
+     * @param changes the registrations and removals since the last read, none when whole
+     * @param due the reminders due within the lookahead when whole, those of the newly covered slice otherwise
+     * @param versions the change versions the whole read starts from, {@code null} when the table tracks no changes
+     * @param more whether the changes read were cut at their limit in some bucket
+     */
+    private record RefreshRead(boolean whole, List<ReminderChange> changes, DueReminders due,
+            long @Nullable [] versions, boolean more) {
+    }
+
+    /**
+     * Reads again, each by itself and with a generation of its own, the reminders whose change or notice could not
+     * be applied when read ({@link #rereads}); those still in doubt are read again at the end of the next refresh.
+     * Runs the reads on {@link #reads}.
+     */
+    private CompletableFuture<Void> reread() {
+        List<ReminderKey> keys;
+        long readGeneration;
+        synchronized (this) {
+            if (this.rereads.isEmpty() || this.phase != Phase.RUNNING) {
+                return CompletableFuture.completedFuture(null);
+            }
+            keys = List.copyOf(this.rereads);
+            this.rereads.clear();
+            readGeneration = ++this.generation;
+        }
+        CompletableFuture<List<Optional<ReminderEntry>>> found;
+        try {
+            found = CompletableFuture.supplyAsync(() -> keys.stream().map(this.table::find).toList(), this.reads);
+        }
+        catch (RejectedExecutionException ex) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return found.handle((entries, failure) -> {
+            synchronized (this) {
+                if (failure != null) {
+                    this.rereads.addAll(keys);
+                    throw new CompletionException(unwrap(failure));
+                }
+                for (int i = 0; i < keys.size(); i++) {
+                    Optional<ReminderEntry> entry = entries.get(i);
+                    if (!(entry.isPresent() ? registeredElsewhere(entry.get(), readGeneration)
+                            : unregisteredElsewhere(keys.get(i), readGeneration))) {
+                        rereadLater(keys.get(i));
+                    }
+                }
+                arm();
+            }
+            return null;
+        });
     }
 
     /**
@@ -826,6 +1030,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
         private final long readGeneration;
 
+        /** Whether the read covers the whole lookahead: only then does what it does not show mean a removal. */
+        private final boolean whole;
+
+        private final List<ReminderChange> changes;
+
+        private int changesTaken;
+
+        private final Instant horizon;
+
         /**
          * The entries read, each let go once merged: a large read is not kept whole until its last step, for the
          * young collections that fall meanwhile to copy.
@@ -840,10 +1053,13 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
         private @Nullable List<ScheduledReminder> known;
 
-        ReadApplication(long readGeneration, DueReminders due) {
+        ReadApplication(long readGeneration, RefreshRead read, Instant horizon) {
             this.readGeneration = readGeneration;
-            this.entries = due.entries().toArray(new ReminderEntry[0]);
-            this.completeBefore = due.completeBefore();
+            this.whole = read.whole();
+            this.changes = read.changes();
+            this.horizon = horizon;
+            this.entries = read.due().entries().toArray(new ReminderEntry[0]);
+            this.completeBefore = read.due().completeBefore();
         }
 
         CompletableFuture<Void> start() {
@@ -875,6 +1091,17 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 if (ReminderTickManager.this.phase != Phase.RUNNING) {
                     return false;
                 }
+                // Changes are few: a registration or removal each, taken in the first step.
+                for (int i = this.changesTaken; i < this.changes.size(); i++) {
+                    ReminderChange change = this.changes.get(i);
+                    ReminderEntry entry = change.entry();
+                    // The change version moves past it whatever happens here: one in doubt is read again.
+                    if (!((entry == null) ? unregisteredElsewhere(change.key(), this.readGeneration)
+                            : registeredElsewhere(entry, this.readGeneration))) {
+                        rereadLater(change.key());
+                    }
+                }
+                this.changesTaken = this.changes.size();
                 @Nullable ReminderEntry[] read = this.entries;
                 if (this.next < read.length) {
                     int end = Math.min(read.length, this.next + APPLY_STEP);
@@ -917,11 +1144,11 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 return;
             }
             known.seenBy = this.readGeneration;
-            boolean newer = this.readGeneration > known.trustReadsAfter;
+            boolean newer = this.readGeneration > known.readsWinAfter(known.entry.registration() != entry.registration());
             if (known.status == Status.DONE) {
                 if (newer) {
                     // The object is taken again as it is: a done reminder is in no queue and no running tick holds it.
-                    known.take(entry);
+                    known.take(entry, this.readGeneration);
                     known.replacement = null;
                     known.unregistered = false;
                     known.trustReadsAfter = this.readGeneration;
@@ -934,7 +1161,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 }
                 else {
                     ReminderTickManager.this.waiting.remove(known);
-                    known.take(entry);
+                    known.take(entry, this.readGeneration);
                     known.trustReadsAfter = this.readGeneration;
                     enqueue(known);
                 }
@@ -949,14 +1176,32 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             if (ReminderTickManager.this.reminders.get(known.key()) != known) {
                 return;
             }
+            if (!this.whole && known.status == Status.DONE && known.later
+                    && ReminderTickManager.this.owned.contains(known.entry.bucket()) && known.firesBefore(this.horizon)) {
+                // Its next tick, written here, now falls within the lookahead: the slice that covers it may have been
+                // read before the write reached the table.
+                known.trustReadsAfter = ReminderTickManager.this.generation;
+                enqueue(known);
+                return;
+            }
             boolean forget = switch (known.status) {
                 case DONE -> this.readGeneration > known.trustReadsAfter;
-                case WAITING -> (!ReminderTickManager.this.owned.contains(known.entry.bucket())
+                case WAITING -> !this.whole ? !ReminderTickManager.this.owned.contains(known.entry.bucket())
+                        && ReminderTickManager.this.waiting.remove(known)
+                        : (!ReminderTickManager.this.owned.contains(known.entry.bucket())
                         || (ownedThroughout(known.entry.bucket(), this.readGeneration)
                                 && known.seenBy != this.readGeneration && this.readGeneration > known.trustReadsAfter
                                 && known.firesBefore(this.completeBefore)))
                         && ReminderTickManager.this.waiting.remove(known);
-                case RUNNING -> false;
+                case RUNNING -> {
+                    if (this.whole && known.replacement == null && ownedThroughout(known.entry.bucket(), this.readGeneration)
+                            && known.seenBy != this.readGeneration && this.readGeneration > known.trustReadsAfter
+                            && known.firesBefore(this.completeBefore)) {
+                        // Gone from the table while its tick runs: removed when the tick ends, like a waiting one now.
+                        known.unregistered = true;
+                    }
+                    yield false;
+                }
             };
             if (forget) {
                 ReminderTickManager.this.reminders.remove(known.key());
@@ -970,6 +1215,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
     private void enqueue(ScheduledReminder reminder) {
         this.waiting.remove(reminder);
         reminder.status = Status.WAITING;
+        reminder.later = false;
         reminder.sequence = this.sequence++;
         this.waiting.add(reminder);
     }
@@ -1177,6 +1423,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         Runnable report = null;
         FencingToken token = reminder.token;
         reminder.token = null;
+        reminder.later = false;
         this.running--;
         if (reminder.unregistered) {
             reminder.status = Status.DONE;
@@ -1184,7 +1431,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             reminder.unregistered = false;
         }
         else if (reminder.replacement != null) {
-            reminder.take(reminder.replacement);
+            reminder.take(reminder.replacement, this.generation);
             reminder.replacement = null;
             reminder.trustReadsAfter = this.generation;
             if (this.phase == Phase.RUNNING && this.owned.contains(key.bucket())) {
@@ -1253,6 +1500,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 else {
                     reminder.status = Status.DONE;
                     reminder.trustReadsAfter = Long.MAX_VALUE;
+                    reminder.later = this.phase == Phase.RUNNING && this.owned.contains(key.bucket());
                 }
             }
         }

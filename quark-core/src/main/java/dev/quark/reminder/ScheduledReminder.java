@@ -88,10 +88,25 @@ final class ScheduledReminder {
      */
     long trustReadsAfter;
 
+    /**
+     * The generation at which this object took its registration: a read of a later generation that shows another
+     * registration shows a newer one, even while {@link #trustReadsAfter} waits for a write of a tick.
+     */
+    long takenAt;
+
     /** A registration that replaced the reminder while its tick was running. */
     @Nullable ReminderEntry replacement;
 
-    /** Whether the reminder was unregistered while its tick was running. */
+    /**
+     * Whether it is {@code DONE} only because its next tick, written by this silo, fell beyond the lookahead: it is
+     * queued again from memory once the lookahead reaches that tick, while still known.
+     */
+    boolean later;
+
+    /**
+     * Whether the reminder was removed while its tick was running: unregistered here, or found removed by another node
+     * (a change or notice read meanwhile, or a full read that no longer shows it); applied when the tick ends.
+     */
     boolean unregistered;
 
     /** The fencing token of the bucket's lease its running tick was delivered under; {@code null} without leases. */
@@ -102,6 +117,7 @@ final class ScheduledReminder {
         tick(entry.tick());
         this.status = status;
         this.trustReadsAfter = trustReadsAfter;
+        this.takenAt = trustReadsAfter;
     }
 
     /**
@@ -114,10 +130,21 @@ final class ScheduledReminder {
         return new ScheduledReminder(placeholder, Status.DONE, trustReadsAfter);
     }
 
-    /** Takes another registration, or the same one as read again, with its tick. */
-    void take(ReminderEntry taken) {
+    /** Takes another registration, or the same one as read again, with its tick, at a generation. */
+    void take(ReminderEntry taken, long generation) {
         this.entry = taken;
+        this.takenAt = generation;
         tick(taken.tick());
+    }
+
+    /**
+     * Returns the generation a read must be later than to win over this object: while a write of this object's
+     * tick is awaited, a read that shows another registration, or the reminder removed, is newer as soon as it began
+     * after this object took its own registration.
+     * @param showsOther whether the read shows another registration or a removal
+     */
+    long readsWinAfter(boolean showsOther) {
+        return (this.trustReadsAfter == Long.MAX_VALUE && showsOther) ? this.takenAt : this.trustReadsAfter;
     }
 
     /** Sets the current tick. */

@@ -125,6 +125,7 @@ public final class ComparisonTable {
             rows.add(new Row(key + ".p99", "  lateness p99", "ms", false, new Goal(false, false, 20)));
             rows.add(new Row(key + ".writes", "  next ticks written to the table", "writes/s", true, null));
             rows.add(new Row(key + ".batch", "  writes per batch", "writes", true, null));
+            rows.add(new Row(key + ".rowsRead", "  reminders read by refreshes per window", "reminders", false, null));
             rows.add(new Row(key + ".register", "  registrations (before the measurement)", "reminders/s", true, null));
         }
     }

@@ -9,15 +9,18 @@ import java.util.concurrent.atomic.LongAdder;
 import dev.quark.lease.FencingToken;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
+import dev.quark.reminder.ReminderChange;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.ReminderUpdate;
 import dev.quark.runtime.ActorAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A table that counts the batches of next ticks written through it, and the writes they held, so that the
- * workload can tell how far the table keeps up with the ticks.
+ * workload can tell how far the table keeps up with the ticks; and the reads of the refreshes, with the reminders
+ * (entries and changes) they returned.
  */
 final class CountingReminderTable implements ReminderTable {
 
@@ -30,6 +33,8 @@ final class CountingReminderTable implements ReminderTable {
     private final LongAdder reads = new LongAdder();
 
     private final LongAdder applyNanos = new LongAdder();
+
+    private final LongAdder rowsRead = new LongAdder();
 
     CountingReminderTable(ReminderTable delegate) {
         this.delegate = delegate;
@@ -48,8 +53,14 @@ final class CountingReminderTable implements ReminderTable {
         return this.applyNanos.sum();
     }
 
+    /** The reads of due reminders and of changes. */
     long reads() {
         return this.reads.sum();
+    }
+
+    /** The reminders those reads returned: entries and changes. */
+    long rowsRead() {
+        return this.rowsRead.sum();
     }
 
     @Override
@@ -75,7 +86,30 @@ final class CountingReminderTable implements ReminderTable {
     @Override
     public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
         this.reads.increment();
-        return this.delegate.due(buckets, before, limit);
+        DueReminders due = this.delegate.due(buckets, before, limit);
+        this.rowsRead.add(due.entries().size());
+        return due;
+    }
+
+    @Override
+    public DueReminders due(ReminderBucketSet buckets, Instant from, Instant before, int limit) {
+        this.reads.increment();
+        DueReminders due = this.delegate.due(buckets, from, before, limit);
+        this.rowsRead.add(due.entries().size());
+        return due;
+    }
+
+    @Override
+    public long @Nullable [] versions(ReminderBucketSet buckets) {
+        return this.delegate.versions(buckets);
+    }
+
+    @Override
+    public List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
+        this.reads.increment();
+        List<ReminderChange> changes = this.delegate.changes(buckets, after, perBucket);
+        this.rowsRead.add(changes.size());
+        return changes;
     }
 
     @Override

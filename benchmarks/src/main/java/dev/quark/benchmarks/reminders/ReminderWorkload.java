@@ -28,7 +28,9 @@ import org.HdrHistogram.Histogram;
  * one period after the registrations began: those already past fire at once when the managers start, then every
  * tick is on its schedule), then the managers read them all. Each window after the warm-up reports the ticks
  * whose turn ran per second, their lateness (from the scheduled instant to the start of the turn: p50 and p99),
- * the next ticks written to the table per second and how many went in one batch. The tick managers run with the
+ * the next ticks written to the table per second and how many went in one batch, and how many reminders the
+ * refreshes read from the table in the window (entries and changes; with the default full-read interval of 5
+ * minutes, a window between two full reads shows what the reads of changes cost). The tick managers run with the
  * default settings but a load limit of {@value #REMINDERS}: a silo whose reminders all fall due within the
  * lookahead must be able to read them all at once.
  * <p>
@@ -189,12 +191,15 @@ public final class ReminderWorkload {
         double[] p99 = new double[mode.iterations()];
         double[] writes = new double[mode.iterations()];
         double[] batches = new double[mode.iterations()];
+        double[] rowsRead = new double[mode.iterations()];
         log.interval();
         for (int i = -mode.warmups(); i < mode.iterations(); i++) {
             long ticksBefore = log.count();
             long writesBefore = table.writes();
             long batchesBefore = table.batches();
             long applyBefore = table.applyNanos();
+            long readsBefore = table.reads();
+            long rowsBefore = table.rowsRead();
             long start = System.nanoTime();
             Thread.sleep(mode.reminderWindow());
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -205,6 +210,8 @@ public final class ReminderWorkload {
             long batchCount = table.batches() - batchesBefore;
             double batch = (batchCount == 0) ? 0 : (table.writes() - writesBefore) / (double) batchCount;
             double batchMillis = (batchCount == 0) ? 0 : (table.applyNanos() - applyBefore) / 1e6 / batchCount;
+            long reads = table.reads() - readsBefore;
+            long rows = table.rowsRead() - rowsBefore;
             double late50 = lateness.getValueAtPercentile(50) / 1000.0;
             double late99 = lateness.getValueAtPercentile(99) / 1000.0;
             if (i >= 0) {
@@ -213,18 +220,21 @@ public final class ReminderWorkload {
                 p99[i] = late99;
                 writes[i] = written;
                 batches[i] = batch;
+                rowsRead[i] = rows;
             }
             Workloads.progress("quark", "reminders, %s: %,.0f fired/s (%,.0f due/s), lateness p50 %.1f ms, p99 %.1f ms, "
                     + "max %.1f ms; %,.0f writes/s in batches of %.0f taking %.1f ms; %,d waiting, %,d running, %,d writes pending, "
-                    + "%,d skipped, %,d missed, %,d failed, %,d undelivered%s", what, rate, offered, late50, late99,
+                    + "%,d skipped, %,d missed, %,d failed, %,d undelivered; %,d reminders read by %,d table reads of "
+                    + "refreshes%s", what, rate, offered, late50, late99,
                     lateness.getMaxValue() / 1000.0, written, batch, batchMillis, stats.waiting(), stats.running(),
-                    stats.pendingWrites(), stats.skipped(), stats.missed(), stats.failed(), stats.undelivered(),
-                    (i < 0) ? " (warm-up)" : "");
+                    stats.pendingWrites(), stats.skipped(), stats.missed(), stats.failed(), stats.undelivered(), rows,
+                    reads, (i < 0) ? " (warm-up)" : "");
         }
         return List.of(new Figure(key + ".rate", "quark", Stats.of(rates)),
                 new Figure(key + ".p50", "quark", Stats.of(p50)), new Figure(key + ".p99", "quark", Stats.of(p99)),
                 new Figure(key + ".writes", "quark", Stats.of(writes)),
                 new Figure(key + ".batch", "quark", Stats.of(batches)),
+                new Figure(key + ".rowsRead", "quark", Stats.of(rowsRead)),
                 new Figure(key + ".register", "quark", new Stats(registered, registered, registered)));
     }
 }

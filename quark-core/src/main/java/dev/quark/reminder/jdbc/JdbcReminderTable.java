@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -25,6 +26,9 @@ import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.FencingToken;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
+import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderChange;
+import dev.quark.reminder.ReminderChangesTrimmedException;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
@@ -45,6 +49,9 @@ import org.springframework.jdbc.core.RowMapper;
  *     tick_at, tick_number, attempt, fire_at, updated_at
  *     index (bucket, fire_at)
  * {prefix}reminder_buckets (bucket) primary key, lease_token, stamped_at
+ * {prefix}reminder_versions (bucket) primary key, version, trimmed_version
+ * {prefix}reminder_changes (actor_type, actor_id, name) primary key, bucket, change_version, removed, changed_at
+ *     index (bucket, change_version), index (bucket, changed_at)
  * </pre>
  * created by the Liquibase changelog {@value #CHANGELOG}. A fenced write of a next tick requires, in the same
  * statement, the bucket's row with its token, locked {@code FOR SHARE} until the write commits, so that a new
@@ -53,6 +60,17 @@ import org.springframework.jdbc.core.RowMapper;
  * batch of next ticks is one statement over the batch passed as arrays, an {@code UPDATE} and a {@code DELETE}
  * each guarded by the registration. Each statement runs in the caller's transaction when there is one
  * (Spring-managed), otherwise on its own.
+ * <p>
+ * <b>Changes.</b> A registration ({@link #save}) or removal ({@link #delete}) is one statement that also increments
+ * its bucket's version and records it in the reminder's change row. The version row stays locked until the statement's
+ * transaction commits, so the changes of a bucket commit in version order, and a reader that saw a version never
+ * misses an earlier one committed later (registrations of one bucket made in long transactions wait for each other).
+ * The same statement first trims the bucket's change rows older than {@link ReminderTable#CHANGE_RETENTION} (at most
+ * {@link ReminderTable#TRIM_BATCH}, dated by the table's clock, not the database's) and raises the bucket's
+ * {@code trimmed_version} to the highest version it deleted: a read of changes after an earlier version fails with
+ * {@link ReminderChangesTrimmedException}. So the change rows of one-shot reminders, which the write of their last
+ * tick removes without a change, do not pile up. Writes of next ticks touch neither table: the reminders table keeps
+ * its two indexes.
  * <p>
  * <b>Lock order.</b> A batch of next ticks first locks the bucket rows of its fenced writes {@code FOR SHARE} in
  * bucket order, then its reminder rows {@code FOR UPDATE} in key order, and only then writes; a stamp writes its
@@ -90,6 +108,8 @@ public class JdbcReminderTable implements ReminderTable {
 
     private final String due;
 
+    private final String dueFrom;
+
     private final String countDue;
 
     private final String countDueAll;
@@ -97,6 +117,14 @@ public class JdbcReminderTable implements ReminderTable {
     private final String write;
 
     private final String stamp;
+
+    private final String versions;
+
+    private final String changes;
+
+    private final String trimmedVersions;
+
+    private final Clock clock;
 
     private final RowMapper<ReminderEntry> rows = (row, number) -> entry(row);
 
@@ -106,28 +134,77 @@ public class JdbcReminderTable implements ReminderTable {
      * @param tablePrefix put before the table name, for instance {@code quark_}
      */
     public JdbcReminderTable(DataSource dataSource, TablePrefix tablePrefix) {
+        this(dataSource, tablePrefix, Clock.systemUTC());
+    }
+
+    /**
+     * Creates a table whose change rows age on a clock.
+     * @param dataSource the database, usually the application's
+     * @param tablePrefix put before the table name, for instance {@code quark_}
+     * @param clock the clock that dates registrations and removals, for the trimming of their change rows
+     */
+    public JdbcReminderTable(DataSource dataSource, TablePrefix tablePrefix, Clock clock) {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
+        this.clock = Objects.requireNonNull(clock, "clock must not be null");
         this.jdbc = new JdbcTemplate(dataSource);
         this.table = tablePrefix.table("reminders");
         String buckets = tablePrefix.table("reminder_buckets");
         String fenced = " and (v.token = 0 or exists (select 1 from " + buckets + " f where f.bucket = t.bucket "
                 + "and f.lease_token = v.token for share of f))";
         String key = " where actor_type = ? and actor_id = ? and name = ?";
-        this.upsert = "insert into " + this.table + " (" + COLUMNS + ", bucket, updated_at) "
+        String versionTable = tablePrefix.table("reminder_versions");
+        String changeTable = tablePrefix.table("reminder_changes");
+        // The reminder's row first; then, without locking, the bucket's change rows older than the cutoff (the first
+        // parameter after the reminder's) other than the reminder's own; then its bucket's version row, which also
+        // takes the highest version among them; only then are they deleted, each only as it was read (a row changed
+        // since keeps its new version). So every lock a statement takes on change rows of a bucket is taken while it
+        // holds the bucket's version row: statements of one bucket never wait for each other's change rows in a
+        // cycle. The scalar subqueries run once the rows before them are written, in a save and in a delete alike.
+        String bumped = "stale as (select q.actor_type, q.actor_id, q.name, q.change_version from " + changeTable
+                + " q where q.bucket = (select bucket from s) and q.changed_at < ? and (q.actor_type, q.actor_id, "
+                + "q.name) not in (select actor_type, actor_id, name from s) order by q.changed_at limit " + TRIM_BATCH
+                + "), v as (insert into " + versionTable + " as c (bucket, version, trimmed_version) "
+                + "select s.bucket, 1, coalesce((select max(change_version) from stale), 0) from s "
+                + "on conflict (bucket) do update set version = c.version + 1, "
+                + "trimmed_version = greatest(c.trimmed_version, excluded.trimmed_version) returning c.version), "
+                + "trimmed as (delete from " + changeTable + " p using stale d where p.actor_type = d.actor_type "
+                + "and p.actor_id = d.actor_id and p.name = d.name and p.change_version = d.change_version "
+                + "and exists (select 1 from v)) ";
+        String recorded = "insert into " + changeTable + " as x (actor_type, actor_id, name, bucket, change_version, "
+                + "removed, changed_at) select s.actor_type, s.actor_id, s.name, s.bucket, (select version from v), %s, "
+                + "?::timestamptz from s on conflict (actor_type, actor_id, name) do update set bucket = excluded.bucket, "
+                + "change_version = excluded.change_version, removed = excluded.removed, changed_at = excluded.changed_at";
+        this.upsert = "with s as (insert into " + this.table + " (" + COLUMNS + ", bucket, updated_at) "
                 + "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()) "
                 + "on conflict (actor_type, actor_id, name) do update set bucket = excluded.bucket, "
                 + "registration = excluded.registration, due_at = excluded.due_at, period_ms = excluded.period_ms, "
                 + "cron = excluded.cron, cron_zone = excluded.cron_zone, max_ticks = excluded.max_ticks, "
                 + "end_at = excluded.end_at, payload = excluded.payload, tick_at = excluded.tick_at, "
                 + "tick_number = excluded.tick_number, attempt = excluded.attempt, fire_at = excluded.fire_at, "
-                + "updated_at = now()";
+                + "updated_at = now() returning actor_type, actor_id, name, bucket), " + bumped
+                + String.format(recorded, "false");
         this.select = "select " + COLUMNS + " from " + this.table + key;
         this.selectActor = "select " + COLUMNS + " from " + this.table
                 + " where actor_type = ? and actor_id = ? order by name collate \"C\"";
-        this.delete = "delete from " + this.table + key;
-        this.due = "select r.* from unnest(?::integer[]) as b(bucket) cross join lateral (select " + COLUMNS
-                + ", bucket as from_bucket from " + this.table + " t where t.bucket = b.bucket and t.fire_at < ? "
+        this.delete = "with s as (delete from " + this.table + key + " returning actor_type, actor_id, name, bucket), "
+                + bumped + String.format(recorded, "true");
+        this.versions = "select bucket, version from " + versionTable + " where bucket = any(?::integer[])";
+        this.trimmedVersions = "select bucket, trimmed_version from " + versionTable
+                + " where bucket = any(?::integer[]) and trimmed_version > 0";
+        StringBuilder stored = new StringBuilder();
+        for (String column : COLUMNS.split(", ")) {
+            stored.append(", t.").append(column);
+        }
+        this.changes = "select c.actor_type as c_type, c.actor_id as c_id, c.name as c_name, c.change_version" + stored
+                + " from unnest(?::integer[], ?::bigint[]) as b(bucket, after) cross join lateral (select * from "
+                + changeTable + " x where x.bucket = b.bucket and x.change_version > b.after order by x.change_version "
+                + "limit ?) c left join " + this.table + " t on t.actor_type = c.actor_type and t.actor_id = c.actor_id "
+                + "and t.name = c.name and not c.removed order by c.bucket, c.change_version";
+        String dueRead = "select r.* from unnest(?::integer[]) as b(bucket) cross join lateral (select " + COLUMNS
+                + ", bucket as from_bucket from " + this.table + " t where t.bucket = b.bucket and t.fire_at < ? %s"
                 + "order by t.fire_at limit ?) r";
+        this.due = String.format(dueRead, "");
+        this.dueFrom = String.format(dueRead, "and t.fire_at >= ? ");
         this.countDue = "select count(*) from " + this.table + " where bucket = any(?::integer[]) and fire_at < ?";
         this.countDueAll = "select count(*) from " + this.table + " where fire_at < ?";
         String sameKey = " t.actor_type = v.actor_type and t.actor_id = v.actor_id and t.name = v.name";
@@ -184,10 +261,12 @@ public class JdbcReminderTable implements ReminderTable {
         StoredSchedule schedule = StoredSchedule.of(entry.schedule());
         ReminderKey key = entry.key();
         ReminderTick tick = entry.tick();
+        Instant now = this.clock.instant();
         this.jdbc.update(this.upsert, key.actor().typeName(), key.actor().id(), key.name(), entry.registration(),
                 time(schedule.dueAt()), schedule.periodMillis(), schedule.cron(), schedule.zone(), schedule.maxTicks(),
                 (schedule.endAt() != null) ? time(schedule.endAt()) : null, entry.payload(), time(tick.scheduledAt()),
-                tick.number(), tick.attempt(), time(tick.fireAt()), entry.bucket());
+                tick.number(), tick.attempt(), time(tick.fireAt()), entry.bucket(), time(now.minus(CHANGE_RETENTION)),
+                time(now));
     }
 
     @Override
@@ -204,19 +283,92 @@ public class JdbcReminderTable implements ReminderTable {
 
     @Override
     public boolean delete(ReminderKey key) {
-        return this.jdbc.update(this.delete, key.actor().typeName(), key.actor().id(), key.name()) > 0;
+        Instant now = this.clock.instant();
+        return this.jdbc.update(this.delete, key.actor().typeName(), key.actor().id(), key.name(),
+                time(now.minus(CHANGE_RETENTION)), time(now)) > 0;
     }
 
     @Override
     public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+        return dueRead(buckets, null, before, limit);
+    }
+
+    @Override
+    public long[] versions(ReminderBucketSet buckets) {
+        int[] read = buckets.toArray();
+        long[] versions = new long[ReminderBuckets.COUNT];
+        if (read.length == 0) {
+            return versions;
+        }
+        this.jdbc.query((connection) -> {
+            PreparedStatement statement = connection.prepareStatement(this.versions);
+            statement.setArray(1, integers(connection, read));
+            return statement;
+        }, (ResultSet row) -> {
+            versions[row.getInt(1)] = row.getLong(2);
+        });
+        return versions;
+    }
+
+    @Override
+    public List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
+        int[] read = buckets.toArray();
+        if (read.length == 0) {
+            return List.of();
+        }
+        List<ReminderChange> changed = new ArrayList<>();
+        this.jdbc.query((connection) -> {
+            PreparedStatement statement = connection.prepareStatement(this.changes);
+            statement.setArray(1, integers(connection, read));
+            Long[] from = new Long[read.length];
+            for (int i = 0; i < read.length; i++) {
+                from[i] = after[read[i]];
+            }
+            statement.setArray(2, connection.createArrayOf("bigint", from));
+            statement.setInt(3, perBucket);
+            return statement;
+        }, (ResultSet row) -> {
+            ReminderKey key = new ReminderKey(new ActorAddress(row.getString("c_type"), row.getString("c_id")),
+                    row.getString("c_name"));
+            ReminderEntry entry = (row.getString("actor_type") != null) ? entry(row) : null;
+            changed.add(new ReminderChange(key, row.getLong("change_version"), entry));
+        });
+        // Read after the changes: a trim that committed before the changes were read shows here.
+        List<Integer> behind = new ArrayList<>();
+        this.jdbc.query((connection) -> {
+            PreparedStatement statement = connection.prepareStatement(this.trimmedVersions);
+            statement.setArray(1, integers(connection, read));
+            return statement;
+        }, (ResultSet row) -> {
+            int bucket = row.getInt(1);
+            if (row.getLong(2) > after[bucket]) {
+                behind.add(bucket);
+            }
+        });
+        if (!behind.isEmpty()) {
+            throw new ReminderChangesTrimmedException(ReminderBucketSet.of(behind));
+        }
+        return changed;
+    }
+
+    @Override
+    public DueReminders due(ReminderBucketSet buckets, Instant from, Instant before, int limit) {
+        return dueRead(buckets, Objects.requireNonNull(from, "from must not be null"), before, limit);
+    }
+
+    private DueReminders dueRead(ReminderBucketSet buckets, @Nullable Instant from, Instant before, int limit) {
         int[] read = buckets.toArray();
         int perBucket = DueReminders.perBucketLimit(limit, read.length);
         Map<Integer, List<ReminderEntry>> byBucket = new TreeMap<>();
         this.jdbc.query((connection) -> {
-            PreparedStatement statement = connection.prepareStatement(this.due);
+            PreparedStatement statement = connection.prepareStatement((from != null) ? this.dueFrom : this.due);
             statement.setArray(1, integers(connection, read));
             statement.setObject(2, time(before));
-            statement.setInt(3, perBucket + 1);
+            int next = 3;
+            if (from != null) {
+                statement.setObject(next++, time(from));
+            }
+            statement.setInt(next, perBucket + 1);
             return statement;
         }, (ResultSet row) -> {
             byBucket.computeIfAbsent(row.getInt("from_bucket"), (bucket) -> new ArrayList<>()).add(entry(row));

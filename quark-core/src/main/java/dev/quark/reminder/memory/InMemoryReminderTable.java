@@ -1,5 +1,6 @@
 package dev.quark.reminder.memory;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -7,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -15,6 +17,8 @@ import dev.quark.lease.FencingToken;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderChange;
+import dev.quark.reminder.ReminderChangesTrimmedException;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
@@ -27,6 +31,12 @@ import org.jspecify.annotations.Nullable;
  * Keeps reminders in this JVM: the default table when no backend is configured, and the one tests use. Each
  * bucket has its reminders ordered by fire time, like the other tables; they are lost when the JVM stops, so
  * this table keeps reminders across deactivations but not across restarts.
+ * <p>
+ * It tracks changes ({@link #changes}): each bucket has a change version and, per reminder registered or removed,
+ * the version and time of its last change. Each registration or removal trims its bucket's entries older than
+ * {@link ReminderTable#CHANGE_RETENTION} on the table's clock (at most {@link ReminderTable#TRIM_BATCH}), oldest first,
+ * and keeps the highest version it trimmed: a read of changes after an earlier version fails with
+ * {@link ReminderChangesTrimmedException}.
  */
 public final class InMemoryReminderTable implements ReminderTable {
 
@@ -46,12 +56,34 @@ public final class InMemoryReminderTable implements ReminderTable {
 
     private final long[] stamps = new long[ReminderBuckets.COUNT];
 
+    private final long[] versions = new long[ReminderBuckets.COUNT];
+
+    /** Per bucket: its reminders registered or removed, by the version of their last change. */
+    private final List<TreeMap<Long, Change>> changeLog = new ArrayList<>(ReminderBuckets.COUNT);
+
+    private final Map<ReminderKey, Long> changedAt = new HashMap<>();
+
+    /** Per bucket: the highest version whose change entry was trimmed. */
+    private final long[] trimmed = new long[ReminderBuckets.COUNT];
+
+    private final Clock clock;
+
     /**
-     * Creates an empty table.
+     * Creates an empty table on the system clock.
      */
     public InMemoryReminderTable() {
+        this(Clock.systemUTC());
+    }
+
+    /**
+     * Creates an empty table whose change entries age on a clock.
+     * @param clock the clock that dates changes, for their trimming
+     */
+    public InMemoryReminderTable(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock must not be null");
         for (int bucket = 0; bucket < ReminderBuckets.COUNT; bucket++) {
             this.byBucket.add(new TreeSet<>(BY_FIRE_TIME));
+            this.changeLog.add(new TreeMap<>());
         }
     }
 
@@ -59,6 +91,7 @@ public final class InMemoryReminderTable implements ReminderTable {
     public synchronized void save(ReminderEntry entry) {
         remove(entry.key());
         put(entry);
+        changed(entry.key());
     }
 
     @Override
@@ -74,7 +107,11 @@ public final class InMemoryReminderTable implements ReminderTable {
 
     @Override
     public synchronized boolean delete(ReminderKey key) {
-        return remove(key) != null;
+        if (remove(key) == null) {
+            return false;
+        }
+        changed(key);
+        return true;
     }
 
     @Override
@@ -92,6 +129,58 @@ public final class InMemoryReminderTable implements ReminderTable {
             read.add(due);
         }
         return DueReminders.merge(read, perBucket, before, limit);
+    }
+
+    @Override
+    public synchronized DueReminders due(ReminderBucketSet buckets, Instant from, Instant before, int limit) {
+        int perBucket = DueReminders.perBucketLimit(limit, buckets.size());
+        List<List<ReminderEntry>> read = new ArrayList<>();
+        for (int bucket : buckets.toArray()) {
+            List<ReminderEntry> due = new ArrayList<>();
+            for (ReminderEntry entry : this.byBucket.get(bucket)) {
+                if (!entry.tick().fireAt().isBefore(before) || due.size() > perBucket) {
+                    break;
+                }
+                if (!entry.tick().fireAt().isBefore(from)) {
+                    due.add(entry);
+                }
+            }
+            read.add(due);
+        }
+        return DueReminders.merge(read, perBucket, before, limit);
+    }
+
+    @Override
+    public synchronized long[] versions(ReminderBucketSet buckets) {
+        long[] read = new long[ReminderBuckets.COUNT];
+        for (int bucket : buckets.toArray()) {
+            read[bucket] = this.versions[bucket];
+        }
+        return read;
+    }
+
+    @Override
+    public synchronized List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
+        List<ReminderChange> read = new ArrayList<>();
+        List<Integer> behind = new ArrayList<>();
+        for (int bucket : buckets.toArray()) {
+            if (after[bucket] < this.trimmed[bucket]) {
+                behind.add(bucket);
+                continue;
+            }
+            int count = 0;
+            for (Map.Entry<Long, Change> change : this.changeLog.get(bucket).tailMap(after[bucket], false).entrySet()) {
+                if (count++ == perBucket) {
+                    break;
+                }
+                ReminderKey key = change.getValue().key();
+                read.add(new ReminderChange(key, change.getKey(), this.entries.get(key)));
+            }
+        }
+        if (!behind.isEmpty()) {
+            throw new ReminderChangesTrimmedException(ReminderBucketSet.of(behind));
+        }
+        return read;
     }
 
     @Override
@@ -154,6 +243,36 @@ public final class InMemoryReminderTable implements ReminderTable {
         return this.entries.size();
     }
 
+    /**
+     * Records a registration or removal in its bucket's change log, after trimming the bucket's entries older than
+     * the retention.
+     */
+    private void changed(ReminderKey key) {
+        int bucket = key.bucket();
+        Instant now = this.clock.instant();
+        TreeMap<Long, Change> log = this.changeLog.get(bucket);
+        Instant cutoff = now.minus(CHANGE_RETENTION);
+        for (int i = 0; i < TRIM_BATCH && !log.isEmpty() && log.firstEntry().getValue().at().isBefore(cutoff); i++) {
+            Map.Entry<Long, Change> oldest = Objects.requireNonNull(log.pollFirstEntry());
+            this.changedAt.remove(oldest.getValue().key());
+            this.trimmed[bucket] = Math.max(this.trimmed[bucket], oldest.getKey());
+        }
+        long version = ++this.versions[bucket];
+        Long previous = this.changedAt.put(key, version);
+        if (previous != null) {
+            log.remove(previous);
+        }
+        log.put(version, new Change(key, now));
+    }
+
+    /**
+     * Returns how many change entries the table holds, in all buckets.
+     * @return the count
+     */
+    public synchronized int changeCount() {
+        return this.changedAt.size();
+    }
+
     private void put(ReminderEntry entry) {
         this.entries.put(entry.key(), entry);
         this.byActor.computeIfAbsent(entry.key().actor(), (actor) -> new TreeMap<>()).put(entry.key().name(), entry);
@@ -178,5 +297,9 @@ public final class InMemoryReminderTable implements ReminderTable {
     @Override
     public String toString() {
         return "InMemoryReminderTable";
+    }
+
+    /** A change entry: the reminder, and when it was registered or removed. */
+    private record Change(ReminderKey key, Instant at) {
     }
 }

@@ -1,6 +1,7 @@
 package dev.quark.reminder.redis;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,6 +22,8 @@ import dev.quark.lease.FencingToken;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderChange;
+import dev.quark.reminder.ReminderChangesTrimmedException;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
@@ -46,7 +49,7 @@ import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.util.ClassUtils;
 
 /**
- * Keeps reminders in Redis, four keys per bucket, all with the bucket as their hash tag so that each script
+ * Keeps reminders in Redis, nine keys per bucket, all with the bucket as their hash tag so that each script
  * touches one Redis Cluster slot:
  * <pre>
  * {prefix}reminders:{b}:due    sorted set: reminder -&gt; fire time of its next tick (epoch ms)
@@ -54,31 +57,103 @@ import org.springframework.util.ClassUtils;
  * {prefix}reminders:{b}:tick   hash: reminder -&gt; registration:scheduledAt:number:attempt:fireAt
  * {prefix}reminders:{b}:keys   sorted set, all scores 0: reminder, for the lexical range of one actor
  * {prefix}reminders:{b}:fence  string: the fencing token the bucket's current owner stamped it with
+ * {prefix}reminders:{b}:version  string: the bucket's change version, incremented by every registration and removal
+ * {prefix}reminders:{b}:changes  sorted set: reminder -&gt; the change version of its last registration or removal
+ * {prefix}reminders:{b}:changed  sorted set: reminder -&gt; when it was last registered or removed (epoch ms)
+ * {prefix}reminders:{b}:trimmed  string: the highest change version trimmed from {@code changes}
  * </pre>
  * for instance {@code quark:reminders:{517}:due}, where a reminder is {@code type NUL id NUL name} (none of the
  * three contains NUL). Every change runs as a Lua script over one bucket's keys, so a reader never sees half of
  * one. A read of due reminders or a batch of next ticks is one script call per bucket, all sent in one pipeline:
  * the table is read with as many round trips as there are reads, not reminders. A next tick is written only
  * while the stored tick carries the registration it was fired for.
+ * <p>
+ * A registration or removal increments the bucket's change version and records it for the reminder in the same
+ * script; writes of next ticks touch neither. The same script first trims the bucket's change entries older than
+ * {@link ReminderTable#CHANGE_RETENTION} (at most {@link ReminderTable#TRIM_BATCH}, by the table's clock), and raises
+ * {@code trimmed} to the highest version it removed: a read of changes after an earlier version fails with
+ * {@link ReminderChangesTrimmedException}. The clock is the table's (passed to the scripts), not Redis's.
  */
 public class RedisReminderTable implements ReminderTable {
 
-    /** Stores a reminder: definition, tick, due index, actor index. */
+    /**
+     * Records the change of a reminder (ARGV[1]) at a time (ARGV[2], epoch ms), after trimming the bucket's change
+     * entries changed before ARGV[3], at most ARGV[4] of them: KEYS[5..8] are version, changes, changed, trimmed.
+     */
+    private static final String RECORD_CHANGE = """
+            local stale = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', '(' .. ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
+            if #stale > 0 then
+                local floor = tonumber(redis.call('GET', KEYS[8]) or '0')
+                for _, old in ipairs(stale) do
+                    local version = tonumber(redis.call('ZSCORE', KEYS[6], old) or '0')
+                    if version > floor then
+                        floor = version
+                    end
+                    redis.call('ZREM', KEYS[6], old)
+                    redis.call('ZREM', KEYS[7], old)
+                end
+                redis.call('SET', KEYS[8], string.format('%.0f', floor))
+            end
+            redis.call('ZADD', KEYS[6], redis.call('INCR', KEYS[5]), ARGV[1])
+            redis.call('ZADD', KEYS[7], ARGV[2], ARGV[1])
+            """;
+
+    /**
+     * Stores a reminder: definition (ARGV[5]), tick (ARGV[6]), due index (fire time ARGV[7]), actor index, and its
+     * change.
+     */
     static final RedisScript<Long> SAVE = RedisScript.of("""
-            redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-            redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
-            redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
+            redis.call('HSET', KEYS[2], ARGV[1], ARGV[5])
+            redis.call('HSET', KEYS[3], ARGV[1], ARGV[6])
+            redis.call('ZADD', KEYS[1], ARGV[7], ARGV[1])
             redis.call('ZADD', KEYS[4], 0, ARGV[1])
+            """ + RECORD_CHANGE + """
             return 1
             """, Long.class);
 
-    /** Removes a reminder; returns 1 when there was one. */
+    /**
+     * Removes a reminder and records the change; returns 1 when there was one.
+     */
     static final RedisScript<Long> DELETE = RedisScript.of("""
             redis.call('ZREM', KEYS[1], ARGV[1])
             redis.call('HDEL', KEYS[3], ARGV[1])
             redis.call('ZREM', KEYS[4], ARGV[1])
-            return redis.call('HDEL', KEYS[2], ARGV[1])
+            local removed = redis.call('HDEL', KEYS[2], ARGV[1])
+            if removed == 1 then
+            """ + RECORD_CHANGE + """
+            end
+            return removed
             """, Long.class);
+
+    /** Reads a bucket's change version. */
+    static final String VERSION = """
+            return tonumber(redis.call('GET', KEYS[1]) or '0')
+            """;
+
+    /**
+     * Reads the changes of a bucket after a version (ARGV[1]), at most ARGV[2], in version order, after the bucket's
+     * trimmed version: {trimmed, member, version, definition or '', tick or '', ...}; only {trimmed} when the bucket
+     * was trimmed beyond ARGV[1].
+     */
+    static final String CHANGES = """
+            local trimmed = redis.call('GET', KEYS[4]) or '0'
+            local result = {trimmed}
+            if tonumber(trimmed) > tonumber(ARGV[1]) then
+                return result
+            end
+            local read = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0,
+                tonumber(ARGV[2]))
+            for i = 1, #read, 2 do
+                local member = read[i]
+                local definition = redis.call('HGET', KEYS[2], member)
+                local tick = redis.call('HGET', KEYS[3], member)
+                result[#result + 1] = member
+                result[#result + 1] = read[i + 1]
+                result[#result + 1] = definition or ''
+                result[#result + 1] = tick or ''
+            end
+            return result
+            """;
 
     /** Reads reminders by member: {member, definition, tick, ...}, skipping the missing. */
     @SuppressWarnings("rawtypes")
@@ -100,10 +175,12 @@ public class RedisReminderTable implements ReminderTable {
             return result
             """, List.class);
 
-    /** Reads the due reminders of a bucket, earliest first: {member, definition, tick, ...}. */
+    /**
+     * Reads the due reminders of a bucket from ARGV[3] to ARGV[1], earliest first: {member, definition, tick, ...}.
+     */
     static final String DUE = """
             local result = {}
-            local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+            local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[3], ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
             for _, member in ipairs(members) do
                 local definition = redis.call('HGET', KEYS[2], member)
                 local tick = redis.call('HGET', KEYS[3], member)
@@ -198,7 +275,13 @@ public class RedisReminderTable implements ReminderTable {
 
     private final PipelinedScript countDue;
 
+    private final PipelinedScript version;
+
+    private final PipelinedScript changes;
+
     private final Duration replyTimeout;
+
+    private final Clock clock;
 
     /**
      * The keys of every bucket's structures, encoded once: {@code due, def, tick} (what a read of due reminders
@@ -230,7 +313,22 @@ public class RedisReminderTable implements ReminderTable {
      * @throws IllegalArgumentException naming the value when the timeout is not positive
      */
     public RedisReminderTable(RedisConnectionFactory connectionFactory, String keyPrefix, Duration replyTimeout) {
+        this(connectionFactory, keyPrefix, replyTimeout, Clock.systemUTC());
+    }
+
+    /**
+     * Creates a table whose batched reads and writes wait at most {@code replyTimeout} for Redis's replies (see
+     * {@link #RedisReminderTable(RedisConnectionFactory, String, Duration)}), and whose change entries age on a clock.
+     * @param connectionFactory the connection factory, usually the application's
+     * @param keyPrefix put before every key, for instance {@code quark:}; may be empty
+     * @param replyTimeout how long a batch waits for its replies, positive
+     * @param clock the clock that dates registrations and removals, for the trimming of their change entries
+     * @throws IllegalArgumentException naming the value when the timeout is not positive
+     */
+    public RedisReminderTable(RedisConnectionFactory connectionFactory, String keyPrefix, Duration replyTimeout,
+            Clock clock) {
         Objects.requireNonNull(connectionFactory, "connectionFactory must not be null");
+        this.clock = Objects.requireNonNull(clock, "clock must not be null");
         this.keyPrefix = Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
         Objects.requireNonNull(replyTimeout, "replyTimeout must not be null");
         if (replyTimeout.isNegative() || replyTimeout.isZero()) {
@@ -246,6 +344,8 @@ public class RedisReminderTable implements ReminderTable {
         this.apply = new PipelinedScript(this.redis, APPLY, ReturnType.INTEGER, replyTimeout);
         this.stamp = new PipelinedScript(this.redis, STAMP, ReturnType.INTEGER, replyTimeout);
         this.countDue = new PipelinedScript(this.redis, COUNT_DUE, ReturnType.INTEGER, replyTimeout);
+        this.version = new PipelinedScript(this.redis, VERSION, ReturnType.INTEGER, replyTimeout);
+        this.changes = new PipelinedScript(this.redis, CHANGES, ReturnType.MULTI, replyTimeout);
         for (int bucket = 0; bucket < ReminderBuckets.COUNT; bucket++) {
             byte[][] apply = new byte[][] { bytes(redisKey(bucket, "due")), bytes(redisKey(bucket, "def")),
                     bytes(redisKey(bucket, "tick")), bytes(redisKey(bucket, "keys")), bytes(redisKey(bucket, "fence")) };
@@ -265,7 +365,8 @@ public class RedisReminderTable implements ReminderTable {
     /**
      * Returns the Redis key of one of a bucket's structures.
      * @param bucket the bucket
-     * @param structure {@code due}, {@code def}, {@code tick}, {@code keys} or {@code fence}
+     * @param structure {@code due}, {@code def}, {@code tick}, {@code keys}, {@code fence}, {@code version},
+     * {@code changes}, {@code changed} or {@code trimmed}
      * @return the key, for instance {@code quark:reminders:{517}:due}
      */
     public String redisKey(int bucket, String structure) {
@@ -284,8 +385,12 @@ public class RedisReminderTable implements ReminderTable {
     @Override
     public void save(ReminderEntry entry) {
         int bucket = entry.bucket();
-        this.redis.execute(SAVE, keys(bucket, "due", "def", "tick", "keys"), member(entry.key()), definition(entry),
-                tick(entry.registration(), entry.tick()), Long.toString(entry.tick().fireAt().toEpochMilli()));
+        Instant now = this.clock.instant();
+        this.redis.execute(SAVE, keys(bucket, "due", "def", "tick", "keys", "version", "changes", "changed", "trimmed"),
+                member(entry.key()), Long.toString(now.toEpochMilli()),
+                Long.toString(now.minus(CHANGE_RETENTION).toEpochMilli()), Integer.toString(TRIM_BATCH),
+                definition(entry), tick(entry.registration(), entry.tick()),
+                Long.toString(entry.tick().fireAt().toEpochMilli()));
     }
 
     @Override
@@ -308,18 +413,76 @@ public class RedisReminderTable implements ReminderTable {
 
     @Override
     public boolean delete(ReminderKey key) {
-        Long removed = this.redis.execute(DELETE, keys(key.bucket(), "due", "def", "tick", "keys"), member(key));
+        Instant now = this.clock.instant();
+        Long removed = this.redis.execute(DELETE,
+                keys(key.bucket(), "due", "def", "tick", "keys", "version", "changes", "changed", "trimmed"), member(key),
+                Long.toString(now.toEpochMilli()), Long.toString(now.minus(CHANGE_RETENTION).toEpochMilli()),
+                Integer.toString(TRIM_BATCH));
         return removed != null && removed > 0;
     }
 
     @Override
     public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+        return due(buckets, "-inf", before, limit);
+    }
+
+    @Override
+    public DueReminders due(ReminderBucketSet buckets, Instant from, Instant before, int limit) {
+        return due(buckets, Long.toString(from.toEpochMilli()), before, limit);
+    }
+
+    @Override
+    public long[] versions(ReminderBucketSet buckets) {
+        int[] read = buckets.toArray();
+        List<Object> replies = this.version.run(read.length,
+                (i) -> new byte[][] { bytes(redisKey(read[i], "version")) }, (i) -> new byte[0][]);
+        long[] versions = new long[ReminderBuckets.COUNT];
+        for (int i = 0; i < read.length; i++) {
+            versions[read[i]] = ((Number) replies.get(i)).longValue();
+        }
+        return versions;
+    }
+
+    @Override
+    public List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
+        int[] read = buckets.toArray();
+        byte[] count = ascii(Integer.toString(perBucket));
+        List<Object> replies = this.changes.run(read.length,
+                (i) -> new byte[][] { bytes(redisKey(read[i], "changes")), this.readKeys[read[i]][1],
+                        this.readKeys[read[i]][2], bytes(redisKey(read[i], "trimmed")) },
+                (i) -> new byte[][] { ascii(Long.toString(after[read[i]])), count });
+        List<ReminderChange> changed = new ArrayList<>();
+        List<Integer> behind = new ArrayList<>();
+        for (int reply = 0; reply < replies.size(); reply++) {
+            List<?> fields = (List<?>) replies.get(reply);
+            if (Long.parseLong(text(fields.get(0))) > after[read[reply]]) {
+                behind.add(read[reply]);
+                continue;
+            }
+            for (int i = 1; i + 3 < fields.size(); i += 4) {
+                String member = text(fields.get(i));
+                long version = Long.parseLong(text(fields.get(i + 1)));
+                String definition = text(fields.get(i + 2));
+                String tick = text(fields.get(i + 3));
+                ReminderEntry entry = (definition.isEmpty() || tick.isEmpty()) ? null : entry(member, definition, tick);
+                ReminderKey key = ReminderKey.fromText(member).orElseThrow(() -> new IllegalStateException(
+                        "Redis reminder member '" + member + "' is not type NUL id NUL name"));
+                changed.add(new ReminderChange(key, version, entry));
+            }
+        }
+        if (!behind.isEmpty()) {
+            throw new ReminderChangesTrimmedException(ReminderBucketSet.of(behind));
+        }
+        return changed;
+    }
+
+    private DueReminders due(ReminderBucketSet buckets, String from, Instant before, int limit) {
         int[] read = buckets.toArray();
         String bound = "(" + before.toEpochMilli();
         int perBucket = DueReminders.perBucketLimit(limit, read.length);
         String count = Integer.toString(perBucket + 1);
         List<Object> replies = this.due.run(read.length,
-                (i) -> this.readKeys[read[i]], (i) -> new byte[][] { bytes(bound), bytes(count) });
+                (i) -> this.readKeys[read[i]], (i) -> new byte[][] { bytes(bound), bytes(count), bytes(from) });
         List<List<ReminderEntry>> perBucketRead = new ArrayList<>(replies.size());
         for (Object reply : replies) {
             perBucketRead.add(entries((List<?>) reply));

@@ -26,10 +26,12 @@ public class QuarkRemindersProperties implements InitializingBean {
     static final String PREFIX = "quark.reminders";
 
     /** Each builder setting and the property it comes from, for error messages. */
-    private static final Map<String, String> PROPERTIES = Map.of("lookahead", "lookahead", "refreshInterval",
-            "refresh-interval", "loadLimit", "load-limit", "maxBatch", "max-batch", "maxAttempts", "retry.max-attempts",
-            "initialBackoff", "retry.initial-backoff", "maxBackoff", "retry.max-backoff", "shutdownTimeout",
-            "shutdown-timeout", "deliveryTimeout", "delivery-timeout", "maxRunning", "max-running");
+    private static final Map<String, String> PROPERTIES = Map.ofEntries(Map.entry("lookahead", "lookahead"),
+            Map.entry("refreshInterval", "refresh-interval"), Map.entry("loadLimit", "load-limit"),
+            Map.entry("maxBatch", "max-batch"), Map.entry("maxAttempts", "retry.max-attempts"),
+            Map.entry("initialBackoff", "retry.initial-backoff"), Map.entry("maxBackoff", "retry.max-backoff"),
+            Map.entry("shutdownTimeout", "shutdown-timeout"), Map.entry("deliveryTimeout", "delivery-timeout"),
+            Map.entry("maxRunning", "max-running"), Map.entry("fullReadInterval", "full-read-interval"));
 
     /**
      * Whether actors can register reminders and this silo fires them.
@@ -52,6 +54,15 @@ public class QuarkRemindersProperties implements InitializingBean {
      * or left by a stopped silo, is picked up.
      */
     private Duration refreshInterval = Duration.ofSeconds(10);
+
+    /**
+     * How often a refresh reads every reminder due within the lookahead. In between, on the memory, Redis and
+     * PostgreSQL tables, a refresh reads only the reminders registered or removed since the last read and those that
+     * newly fall within the lookahead; the full read corrects what those reads missed (a change by a node that does
+     * not record changes, or made behind the table's back). One no longer than the refresh interval makes every
+     * refresh a full read.
+     */
+    private Duration fullReadInterval = Duration.ofMinutes(5);
 
     /**
      * Maximum number of reminders one read of the table returns.
@@ -169,6 +180,14 @@ public class QuarkRemindersProperties implements InitializingBean {
         this.deliveryTimeout = deliveryTimeout;
     }
 
+    public Duration getFullReadInterval() {
+        return this.fullReadInterval;
+    }
+
+    public void setFullReadInterval(Duration fullReadInterval) {
+        this.fullReadInterval = fullReadInterval;
+    }
+
     public int getMaxRunning() {
         return this.maxRunning;
     }
@@ -239,6 +258,7 @@ public class QuarkRemindersProperties implements InitializingBean {
                 .shutdownTimeout(this.shutdownTimeout)
                 .deliveryTimeout(this.deliveryTimeout)
                 .maxRunning(this.maxRunning)
+                .fullReadInterval(this.fullReadInterval)
                 .build();
         }
         catch (InvalidSettingException ex) {
@@ -284,6 +304,7 @@ public class QuarkRemindersProperties implements InitializingBean {
             case "shutdownTimeout" -> this.shutdownTimeout;
             case "deliveryTimeout" -> this.deliveryTimeout;
             case "maxRunning" -> this.maxRunning;
+            case "fullReadInterval" -> this.fullReadInterval;
             default -> setting;
         };
     }

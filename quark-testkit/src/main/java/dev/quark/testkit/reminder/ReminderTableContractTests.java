@@ -12,9 +12,18 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
@@ -26,6 +35,8 @@ import dev.quark.lease.FencingToken;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderChange;
+import dev.quark.reminder.ReminderChangesTrimmedException;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderSettings;
@@ -35,11 +46,15 @@ import dev.quark.reminder.ReminderUpdate;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.testkit.ActorTestKit;
 import dev.quark.testkit.ManualClock;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The behaviour every {@link ReminderTable} must have, so that the in-memory, Redis and PostgreSQL tables (and
@@ -47,7 +62,13 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  * due reminders read by bucket in fire-time order up to a limit, next ticks written only for the registration
  * they belong to; and, through actors in virtual time, reminders that survive deactivation and a restart of the
  * runtime, a one-shot reminder missed while no runtime ran that fires once with its missed instant, and wrong
- * registrations that store nothing.
+ * registrations that store nothing. A table that tracks changes ({@link ReminderTable#versions}) also shows the
+ * registrations and removals of a bucket after a version and none of its next-tick writes, reads a slice of time
+ * alone, and a silo on it picks up what another node registered, replaced or removed at its next refresh without
+ * reading again the reminders it fires itself, even when the change is read while the reminder's tick runs or while
+ * a tick of it ends here; its change entries are trimmed by age only (never because others came after them), and a
+ * reader behind what was trimmed is told ({@link ReminderChangesTrimmedException}). The trimming tests run when the
+ * subclass gives the clock its table dates changes by ({@link #changeClock()}).
  * <p>
  * Subclass it and return the table under test; the tests use actors of their own and remove what they stored,
  * so one table may serve all tests of the class:
@@ -83,11 +104,23 @@ public abstract class ReminderTableContractTests {
 
     private final List<ActorTestKit> kits = new ArrayList<>();
 
+    /** What the tick of a reminder does beyond being recorded, by reminder name. */
+    private final Map<String, Consumer<ReminderStatus>> duringTick = new ConcurrentHashMap<>();
+
     /**
      * Returns the table under test.
      * @return the table
      */
     protected abstract ReminderTable table();
+
+    /**
+     * Returns the clock the table under test dates registrations and removals by, for the trimming of its change
+     * entries; the tests of trimming advance it. By default none: those tests are skipped.
+     * @return the clock, or {@code null}
+     */
+    protected @Nullable ManualClock changeClock() {
+        return null;
+    }
 
     /**
      * Returns an actor no other test uses; its reminders are removed after the test.
@@ -413,6 +446,332 @@ public abstract class ReminderTableContractTests {
         assertThat(table().countDue(ReminderBucketSet.all(), START.plusSeconds(3))).isGreaterThanOrEqualTo(3);
     }
 
+    // ---------------------------------------------------------------- changes
+
+    @Test
+    public void registrationsAndRemovalsAreChangesOfTheirBucketAndNextTicksAreNot() {
+        List<ActorAddress> sameBucket = actorsInOneBucket(2);
+        int bucket = ReminderBuckets.of(sameBucket.getFirst());
+        ReminderBucketSet buckets = ReminderBucketSet.of(bucket);
+        long[] before = table().versions(buckets);
+        assumeTrue(before != null, "the table does not track changes");
+        ReminderEntry kept = oneShot(sameBucket.get(0), "kept", START.plusSeconds(5));
+        ReminderEntry removed = oneShot(sameBucket.get(1), "removed", START.plusSeconds(6));
+        table().save(kept);
+        table().save(removed);
+        long[] registered = table().versions(buckets);
+        assertThat(registered[bucket]).isGreaterThan(before[bucket]);
+        List<ReminderChange> changes = changesOf(sameBucket, table().changes(buckets, before, 100));
+        assertThat(changes).extracting(ReminderChange::entry).containsExactly(kept, removed);
+        assertThat(changes.get(0).version()).isLessThan(changes.get(1).version())
+            .isGreaterThan(before[bucket]);
+        assertThat(changes.get(1).version()).isLessThanOrEqualTo(registered[bucket]);
+
+        ReminderTick next = new ReminderTick(START.plusSeconds(5), 2, 1, START.plusSeconds(7));
+        assertThat(table().apply(List.of(ReminderUpdate.advance(kept.key(), kept.registration(), next)))).isOne();
+        assertThat(table().versions(buckets)[bucket]).as("a next tick is no change").isEqualTo(registered[bucket]);
+        assertThat(changesOf(sameBucket, table().changes(buckets, registered, 100))).isEmpty();
+
+        assertThat(table().delete(removed.key())).isTrue();
+        ReminderEntry replaced = oneShot(sameBucket.get(0), "kept", START.plusSeconds(8));
+        table().save(replaced);
+        List<ReminderChange> later = changesOf(sameBucket, table().changes(buckets, registered, 100));
+        assertThat(later).extracting(ReminderChange::key).containsExactly(removed.key(), kept.key());
+        assertThat(later.get(0).removed()).isTrue();
+        assertThat(later.get(1).entry()).isEqualTo(replaced);
+        assertThat(table().versions(buckets)[bucket]).isGreaterThanOrEqualTo(later.get(1).version());
+        assertThat(changesOf(sameBucket, table().changes(buckets, before, 100))).as("each reminder once, as it is now")
+            .extracting(ReminderChange::key)
+            .containsExactly(removed.key(), kept.key());
+    }
+
+    @Test
+    public void changesAreReadPerBucketInVersionOrderUpToTheLimit() {
+        List<ActorAddress> sameBucket = actorsInOneBucket(3);
+        int bucket = ReminderBuckets.of(sameBucket.getFirst());
+        ActorAddress elsewhere = newActor(TABLE_ACTOR_TYPE);
+        while (ReminderBuckets.of(elsewhere) == bucket) {
+            elsewhere = newActor(TABLE_ACTOR_TYPE);
+        }
+        ReminderBucketSet buckets = ReminderBucketSet.of(bucket, ReminderBuckets.of(elsewhere));
+        long[] before = table().versions(buckets);
+        assumeTrue(before != null, "the table does not track changes");
+        List<ActorAddress> ours = new ArrayList<>(sameBucket);
+        ours.add(elsewhere);
+        for (ActorAddress actor : ours) {
+            table().save(oneShot(actor, "r", START.plusSeconds(1)));
+        }
+        long[] after = before.clone();
+        List<ReminderChange> first = changesOf(ours, table().changes(buckets, after, 2));
+        assertThat(first).extracting((change) -> change.key().actor())
+            .containsExactlyInAnyOrder(sameBucket.get(0), sameBucket.get(1), elsewhere);
+        for (ReminderChange change : first) {
+            after[change.key().bucket()] = Math.max(after[change.key().bucket()], change.version());
+        }
+        assertThat(changesOf(ours, table().changes(buckets, after, 2))).extracting((change) -> change.key().actor())
+            .containsExactly(sameBucket.get(2));
+    }
+
+    @Test
+    public void aSliceOfTimeIsReadAlone() {
+        List<ActorAddress> sameBucket = actorsInOneBucket(3);
+        ReminderBucketSet bucket = ReminderBucketSet.of(ReminderBuckets.of(sameBucket.getFirst()));
+        ReminderEntry early = oneShot(sameBucket.get(0), "r", START.plusSeconds(1));
+        ReminderEntry inside = oneShot(sameBucket.get(1), "r", START.plusSeconds(5));
+        ReminderEntry late = oneShot(sameBucket.get(2), "r", START.plusSeconds(9));
+        List.of(early, inside, late).forEach(table()::save);
+        DueReminders slice = table().due(bucket, START.plusSeconds(5), START.plusSeconds(9), 10);
+        assertThat(slice.entries()).containsExactly(inside);
+        assertThat(slice.completeBefore()).isEqualTo(START.plusSeconds(9));
+    }
+
+    @Test
+    public void aReminderRegisteredReplacedOrRemovedByAnotherNodeIsPickedUpByTheNextRefresh() {
+        ManualClock clock = new ManualClock();
+        ActorTestKit kit = kit(clock);
+        ActorAddress actor = newActor(ContractAlarm.TYPE);
+        ReminderKey key = new ReminderKey(actor, "elsewhere");
+        // Another node stores the reminder in the table; no notice reaches this silo.
+        ReminderEntry first = new ReminderEntry(key, ids.incrementAndGet(),
+                ReminderSchedule.every(Duration.ofMinutes(1)).startingAt(START.plusSeconds(25)), "a".getBytes(
+                        StandardCharsets.UTF_8), ReminderTick.first(START.plusSeconds(25), 1));
+        table().save(first);
+        kit.advanceTime(Duration.ofSeconds(25));
+        assertThat(this.deliveries).extracting(Delivery::scheduledAt, Delivery::payload)
+            .containsExactly(tuple(START.plusSeconds(25), "a"));
+        ReminderEntry replacement = new ReminderEntry(key, ids.incrementAndGet(),
+                ReminderSchedule.every(Duration.ofMinutes(1)).startingAt(START.plusSeconds(50)), "b".getBytes(
+                        StandardCharsets.UTF_8), ReminderTick.first(START.plusSeconds(50), 1));
+        table().save(replacement);
+        kit.advanceTime(Duration.ofSeconds(25));
+        assertThat(this.deliveries).extracting(Delivery::scheduledAt, Delivery::payload)
+            .containsExactly(tuple(START.plusSeconds(25), "a"),
+                    tuple(START.plusSeconds(50), "b"));
+        assertThat(table().delete(key)).isTrue();
+        kit.advanceTime(Duration.ofMinutes(3));
+        assertThat(this.deliveries).as("the removal stops it, and the first registration never comes back")
+            .hasSize(2);
+    }
+
+    @Test
+    public void theSilosOwnNextTickWritesDoNotMakeTheRefreshReadTheReminderAgain() {
+        assumeTrue(table().versions(ReminderBucketSet.none()) != null, "the table does not track changes");
+        ManualClock clock = new ManualClock();
+        ActorAddress actor = newActor(ContractAlarm.TYPE);
+        ReadCountingTable counting = new ReadCountingTable(table(), (key) -> key.actor().equals(actor));
+        ActorTestKit kit = kit(clock, counting, ReminderSettings.DEFAULTS);
+        kit.get(ContractAlarm.class, actor.id()).setEvery("beat", Duration.ofSeconds(1));
+        kit.advanceTime(Duration.ofSeconds(15));
+        long readOnce = counting.read();
+        assertThat(readOnce).as("its registration is read once, as a change").isLessThanOrEqualTo(1);
+        kit.advanceTime(Duration.ofMinutes(2));
+        assertThat(this.deliveries).hasSizeGreaterThanOrEqualTo(130);
+        assertThat(counting.read()).as("12 refreshes after it was read, none of them full, while it fired every second")
+            .isEqualTo(readOnce);
+    }
+
+    @Test
+    public void aRemovalByAnotherNodeReadWhileItsTickRunsStopsTheReminderAfterThatTick() {
+        assumeTrue(table().versions(ReminderBucketSet.none()) != null, "the table does not track changes");
+        ManualClock clock = new ManualClock();
+        ReminderKey key = new ReminderKey(newActor(ContractAlarm.TYPE), "busy");
+        // Stored by another node before the silo starts: its first read, a full one, finds it.
+        table().save(everyTwentySeconds(key, START.plusSeconds(5), "a"));
+        ActorTestKit kit = kit(clock);
+        AtomicBoolean first = new AtomicBoolean(true);
+        this.duringTick.put("busy", (status) -> {
+            if (first.getAndSet(false)) {
+                // Another node removes it while its first tick runs, with no notice to this silo; the refresh due at
+                // 10 s, a read of changes, runs before the tick ends.
+                table().delete(key);
+                clock.advance(Duration.ofSeconds(5));
+                kit.scheduler().runDueTasks();
+            }
+        });
+        kit.advanceTime(Duration.ofSeconds(20));
+        kit.advanceTime(Duration.ofMinutes(3));
+        assertThat(this.deliveries).as("no tick after the one that ran while the removal was read, long before the "
+                + "next full read").extracting(Delivery::scheduledAt).containsExactly(START.plusSeconds(5));
+    }
+
+    @Test
+    public void aFullReadThatNoLongerShowsAReminderWhoseTickRunsStopsItAfterThatTick() {
+        ManualClock clock = new ManualClock();
+        ReminderKey key = new ReminderKey(newActor(ContractAlarm.TYPE), "gone");
+        table().save(everyTwentySeconds(key, START.plusSeconds(5), "a"));
+        ActorTestKit kit = kit(clock);
+        AtomicBoolean first = new AtomicBoolean(true);
+        this.duringTick.put("gone", (status) -> {
+            if (first.getAndSet(false)) {
+                // Another node removes it while its first tick runs, with no notice to this silo; a full read runs
+                // before the tick ends, after the removal (so no read of changes shows it later).
+                table().delete(key);
+                kit.reminders().refreshNow();
+                kit.scheduler().runDueTasks();
+            }
+        });
+        kit.advanceTime(Duration.ofSeconds(20));
+        kit.advanceTime(Duration.ofMinutes(3));
+        assertThat(this.deliveries).extracting(Delivery::scheduledAt).containsExactly(START.plusSeconds(5));
+    }
+
+    @Test
+    public void aRemovalByAnotherNodeReadWhileATickOfItEndsHereStillStopsTheReminder() {
+        ReminderKey key = changeReadWhileATickEnds((changed) -> assertThat(table().delete(changed)).isTrue());
+        assertThat(this.deliveries).as("no tick after the one that ended while the removal was read")
+            .extracting(Delivery::scheduledAt)
+            .containsExactly(START.plusSeconds(5));
+        assertThat(table().find(key)).isEmpty();
+    }
+
+    @Test
+    public void aReplacementByAnotherNodeReadWhileATickOfItEndsHereTakesOver() {
+        changeReadWhileATickEnds((changed) -> table().save(everyTwentySeconds(changed, START.plusSeconds(30), "b")));
+        assertThat(this.deliveries).as("the replacement fires from its first tick on, the first registration no more")
+            .extracting(Delivery::scheduledAt, Delivery::payload)
+            .startsWith(tuple(START.plusSeconds(5), "a"), tuple(START.plusSeconds(30), "b"),
+                    tuple(START.plusSeconds(50), "b"));
+        assertThat(this.deliveries).filteredOn((delivery) -> delivery.payload().equals("a")).hasSize(1);
+    }
+
+    /**
+     * Has another node change a reminder, with no notice to this silo, then reads the change in a refresh during
+     * which a tick of the reminder ends here (so that what the silo knows of the reminder is newer than the read
+     * began), and runs on for three minutes, well before the next full read.
+     */
+    private ReminderKey changeReadWhileATickEnds(Consumer<ReminderKey> otherNode) {
+        assumeTrue(table().versions(ReminderBucketSet.none()) != null, "the table does not track changes");
+        ManualClock clock = new ManualClock();
+        ReminderKey key = new ReminderKey(newActor(ContractAlarm.TYPE), "ending");
+        TickEndDuringChangesTable gated = new TickEndDuringChangesTable(table(), key);
+        table().save(everyTwentySeconds(key, START.plusSeconds(5), "a"));
+        ActorTestKit kit = kit(clock, gated, ReminderSettings.DEFAULTS);
+        AtomicBoolean first = new AtomicBoolean(true);
+        List<Thread> refreshes = new CopyOnWriteArrayList<>();
+        this.duringTick.put("ending", (status) -> {
+            if (first.getAndSet(false)) {
+                otherNode.accept(key);
+                // The refresh due at 10 s starts; the tick ends once it reads changes, which it returns only once
+                // the tick's end was written.
+                clock.advance(Duration.ofSeconds(5));
+                gated.arm();
+                Thread refresh = Thread.ofPlatform().start(() -> kit.scheduler().runDueTasks());
+                refreshes.add(refresh);
+                gated.awaitReading();
+            }
+        });
+        kit.advanceTime(Duration.ofSeconds(20));
+        assertThat(this.deliveries.getFirst().firedAt()).as("its first tick fired on time").isEqualTo(START.plusSeconds(5));
+        assertThat(refreshes).hasSize(1);
+        try {
+            assertThat(refreshes.getFirst().join(Duration.ofSeconds(30))).as("the refresh ended").isTrue();
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
+        assertThat(gated.tickEndedDuringTheRead()).isTrue();
+        kit.advanceTime(Duration.ofMinutes(3));
+        return key;
+    }
+
+    private ReminderEntry everyTwentySeconds(ReminderKey key, Instant first, String payload) {
+        return new ReminderEntry(key, ids.incrementAndGet(), ReminderSchedule.every(Duration.ofSeconds(20))
+            .startingAt(first), payload.getBytes(StandardCharsets.UTF_8), ReminderTick.first(first, 1));
+    }
+
+    @Test
+    public void changeEntriesOlderThanTheRetentionAreTrimmedAndAReaderBehindThemIsTold() {
+        ManualClock clock = changeClock();
+        assumeTrue(clock != null, "the test does not give the clock of the table's changes");
+        assumeTrue(table().versions(ReminderBucketSet.none()) != null, "the table does not track changes");
+        ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
+        int bucket = ReminderBuckets.of(actor);
+        ReminderBucketSet buckets = ReminderBucketSet.of(bucket);
+        long[] before = table().versions(buckets);
+        // One-shot reminders whose last tick removed them: a change entry each, and no reminder.
+        List<ReminderEntry> oneShots = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            oneShots.add(oneShot(actor, "once-" + i, START.plusSeconds(i)));
+        }
+        oneShots.forEach(table()::save);
+        assertThat(table().apply(oneShots.stream().map((entry) -> ReminderUpdate.remove(entry.key(),
+                entry.registration())).toList())).isEqualTo(5);
+        long[] registered = table().versions(buckets);
+        assertThat(changesOf(List.of(actor), table().changes(buckets, before, 100))).hasSize(5)
+            .allMatch(ReminderChange::removed);
+
+        clock.advance(ReminderTable.CHANGE_RETENTION.minusSeconds(1));
+        table().save(oneShot(actor, "young", START.plusSeconds(60)));
+        assertThat(changesOf(List.of(actor), table().changes(buckets, before, 100))).as("none is trimmed before "
+                + "the retention").hasSize(6);
+
+        clock.advance(Duration.ofSeconds(2));
+        List<ReminderEntry> later = new ArrayList<>();
+        // Each registration trims a bounded number of entries: other tests of the class may have left many in this
+        // bucket before.
+        for (int i = 0; i < 20; i++) {
+            ReminderEntry entry = oneShot(actor, "later-" + i, START.plusSeconds(60));
+            table().save(entry);
+            later.add(entry);
+            if (trimmedBeyond(buckets, before)) {
+                break;
+            }
+        }
+        assertThatThrownBy(() -> table().changes(buckets, before, 100))
+            .isInstanceOfSatisfying(ReminderChangesTrimmedException.class,
+                    (ex) -> assertThat(ex.buckets().contains(bucket)).isTrue())
+            .hasMessageContaining("trimmed");
+        assertThat(changesOf(List.of(actor), table().changes(buckets, registered, 100)))
+            .as("a reader past the trimmed entries reads on: the young one and the later ones")
+            .extracting((change) -> change.key().name())
+            .containsExactlyElementsOf(
+                    Stream.concat(Stream.of("young"), later.stream().map((entry) -> entry.key().name())).toList());
+    }
+
+    private boolean trimmedBeyond(ReminderBucketSet buckets, long[] after) {
+        try {
+            table().changes(buckets, after, 1);
+            return false;
+        }
+        catch (ReminderChangesTrimmedException ex) {
+            return true;
+        }
+    }
+
+    @Test
+    public void aReaderNeverMissesTheChangeOfALiveReminderHoweverManyChangesCameAfterIt() {
+        assumeTrue(table().versions(ReminderBucketSet.none()) != null, "the table does not track changes");
+        ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
+        ReminderBucketSet buckets = ReminderBucketSet.of(ReminderBuckets.of(actor));
+        long[] after = table().versions(buckets);
+        ReminderEntry live = oneShot(actor, "live", START.plusSeconds(600));
+        table().save(live);
+        // More one-shot reminders after it than the pruning of the first version of the tables kept, each removed
+        // by its last tick, then a removal, which pruned the oldest entries, live or not.
+        List<ReminderEntry> oneShots = new ArrayList<>();
+        for (int i = 0; i < 1_010; i++) {
+            ReminderEntry entry = oneShot(actor, "once-" + i, START.plusSeconds(1));
+            table().save(entry);
+            oneShots.add(entry);
+        }
+        table().apply(oneShots.stream().map((entry) -> ReminderUpdate.remove(entry.key(), entry.registration())).toList());
+        ReminderEntry removed = oneShot(actor, "removed", START.plusSeconds(2));
+        table().save(removed);
+        assertThat(table().delete(removed.key())).isTrue();
+        List<ReminderChange> read = new ArrayList<>();
+        List<ReminderChange> page;
+        while (!(page = table().changes(buckets, after, 500)).isEmpty()) {
+            for (ReminderChange change : page) {
+                after[change.key().bucket()] = Math.max(after[change.key().bucket()], change.version());
+            }
+            read.addAll(changesOf(List.of(actor), page));
+        }
+        assertThat(read).extracting(ReminderChange::entry).as("the live reminder's registration is still read")
+            .contains(live);
+        assertThat(read).hasSize(oneShots.size() + 2);
+    }
+
     // ---------------------------------------------------------------- through actors, in virtual time
 
     @Test
@@ -544,10 +903,20 @@ public abstract class ReminderTableContractTests {
      * @return the kit
      */
     protected ActorTestKit kit(ManualClock clock) {
+        return kit(clock, table(), ReminderSettings.DEFAULTS);
+    }
+
+    private ActorTestKit kit(ManualClock clock, ReminderTable table, ReminderSettings settings) {
         ActorTestKit kit = ActorTestKit.builder()
             .clock(clock)
-            .actor(ContractAlarmActor.class, () -> new ContractAlarmActor(this.deliveries, this.activations))
-            .reminders(table(), ReminderSettings.DEFAULTS)
+            .actor(ContractAlarmActor.class, () -> new ContractAlarmActor(this.deliveries, this.activations,
+                    (name, status) -> {
+                        Consumer<ReminderStatus> during = this.duringTick.get(name);
+                        if (during != null) {
+                            during.accept(status);
+                        }
+                    }))
+            .reminders(table, settings)
             .runtime((runtime) -> runtime.callTimeout(Duration.ofMinutes(2)))
             .build();
         this.kits.add(kit);
@@ -569,6 +938,10 @@ public abstract class ReminderTableContractTests {
         return found;
     }
 
+    private static List<ReminderChange> changesOf(List<ActorAddress> actors, List<ReminderChange> changes) {
+        return changes.stream().filter((change) -> actors.contains(change.key().actor())).toList();
+    }
+
     private ReminderEntry oneShot(ActorAddress actor, String name, Instant at) {
         return entry(actor, name, ids.incrementAndGet(), ReminderSchedule.onceAt(at), new byte[0], ReminderTick.first(at, 1));
     }
@@ -577,6 +950,186 @@ public abstract class ReminderTableContractTests {
             byte[] payload, ReminderTick tick) {
         this.actors.add(actor);
         return new ReminderEntry(new ReminderKey(actor, name), registration, schedule, payload, tick);
+    }
+
+    /**
+     * A table that hands every call to another: what the test tables below change one call of.
+     */
+    private static class ForwardingTable implements ReminderTable {
+
+        private final ReminderTable table;
+
+        ForwardingTable(ReminderTable table) {
+            this.table = table;
+        }
+
+        @Override
+        public void save(ReminderEntry entry) {
+            this.table.save(entry);
+        }
+
+        @Override
+        public Optional<ReminderEntry> find(ReminderKey key) {
+            return this.table.find(key);
+        }
+
+        @Override
+        public List<ReminderEntry> list(ActorAddress actor) {
+            return this.table.list(actor);
+        }
+
+        @Override
+        public boolean delete(ReminderKey key) {
+            return this.table.delete(key);
+        }
+
+        @Override
+        public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+            return this.table.due(buckets, before, limit);
+        }
+
+        @Override
+        public DueReminders due(ReminderBucketSet buckets, Instant from, Instant before, int limit) {
+            return this.table.due(buckets, from, before, limit);
+        }
+
+        @Override
+        public long @Nullable [] versions(ReminderBucketSet buckets) {
+            return this.table.versions(buckets);
+        }
+
+        @Override
+        public List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
+            return this.table.changes(buckets, after, perBucket);
+        }
+
+        @Override
+        public ReminderBucketSet stamp(Map<Integer, FencingToken> tokens) {
+            return this.table.stamp(tokens);
+        }
+
+        @Override
+        public int apply(List<ReminderUpdate> updates) {
+            return this.table.apply(updates);
+        }
+
+        @Override
+        public long countDue(ReminderBucketSet buckets, Instant before) {
+            return this.table.countDue(buckets, before);
+        }
+    }
+
+    /**
+     * A table that counts how often its reads of due reminders and of changes returned some reminders.
+     */
+    private static final class ReadCountingTable extends ForwardingTable {
+
+        private final Predicate<ReminderKey> counted;
+
+        private final AtomicLong read = new AtomicLong();
+
+        ReadCountingTable(ReminderTable table, Predicate<ReminderKey> counted) {
+            super(table);
+            this.counted = counted;
+        }
+
+        long read() {
+            return this.read.get();
+        }
+
+        private void count(ReminderKey key) {
+            if (this.counted.test(key)) {
+                this.read.incrementAndGet();
+            }
+        }
+
+        private DueReminders counted(DueReminders due) {
+            due.entries().forEach((entry) -> count(entry.key()));
+            return due;
+        }
+
+        @Override
+        public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+            return counted(super.due(buckets, before, limit));
+        }
+
+        @Override
+        public DueReminders due(ReminderBucketSet buckets, Instant from, Instant before, int limit) {
+            return counted(super.due(buckets, from, before, limit));
+        }
+
+        @Override
+        public List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
+            List<ReminderChange> changes = super.changes(buckets, after, perBucket);
+            changes.forEach((change) -> count(change.key()));
+            return changes;
+        }
+    }
+
+    /**
+     * A table whose next read of changes, once armed, waits (a bounded while) until a write of one reminder's next
+     * tick came, then reads: the end of that reminder's tick falls between the start of the refresh and its read.
+     */
+    private static final class TickEndDuringChangesTable extends ForwardingTable {
+
+        private static final long WAIT_SECONDS = 30;
+
+        private final ReminderKey key;
+
+        private final AtomicBoolean armed = new AtomicBoolean();
+
+        private final CountDownLatch reading = new CountDownLatch(1);
+
+        private final CountDownLatch written = new CountDownLatch(1);
+
+        private volatile boolean endedDuringTheRead;
+
+        TickEndDuringChangesTable(ReminderTable table, ReminderKey key) {
+            super(table);
+            this.key = key;
+        }
+
+        void arm() {
+            this.armed.set(true);
+        }
+
+        void awaitReading() {
+            try {
+                assertThat(this.reading.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("the refresh reads changes").isTrue();
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(ex);
+            }
+        }
+
+        boolean tickEndedDuringTheRead() {
+            return this.endedDuringTheRead;
+        }
+
+        @Override
+        public List<ReminderChange> changes(ReminderBucketSet buckets, long[] after, int perBucket) {
+            if (this.armed.getAndSet(false)) {
+                this.reading.countDown();
+                try {
+                    this.endedDuringTheRead = this.written.await(WAIT_SECONDS, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(ex);
+                }
+            }
+            return super.changes(buckets, after, perBucket);
+        }
+
+        @Override
+        public int apply(List<ReminderUpdate> updates) {
+            int applied = super.apply(updates);
+            if (updates.stream().anyMatch((update) -> update.key().equals(this.key))) {
+                this.written.countDown();
+            }
+            return applied;
+        }
     }
 
     /**
@@ -655,14 +1208,29 @@ public abstract class ReminderTableContractTests {
 
         private final List<String> activations;
 
+        private final BiConsumer<String, ReminderStatus> duringTick;
+
         /**
          * Creates the actor.
          * @param deliveries where ticks are recorded
          * @param activations where activations are recorded, by actor id
          */
         public ContractAlarmActor(List<Delivery> deliveries, List<String> activations) {
+            this(deliveries, activations, (name, status) -> {
+            });
+        }
+
+        /**
+         * Creates the actor, whose ticks do more than being recorded.
+         * @param deliveries where ticks are recorded
+         * @param activations where activations are recorded, by actor id
+         * @param duringTick what a tick does once it is recorded, given the reminder's name and the tick
+         */
+        public ContractAlarmActor(List<Delivery> deliveries, List<String> activations,
+                BiConsumer<String, ReminderStatus> duringTick) {
             this.deliveries = deliveries;
             this.activations = activations;
+            this.duringTick = duringTick;
         }
 
         @Override
@@ -699,6 +1267,7 @@ public abstract class ReminderTableContractTests {
         public void receiveReminder(String name, ReminderStatus status) {
             this.deliveries.add(new Delivery(actorId(), name, status.scheduledAt(), status.firedAt(),
                     status.payloadAsString(), status.attempt()));
+            this.duringTick.accept(name, status);
         }
     }
 }

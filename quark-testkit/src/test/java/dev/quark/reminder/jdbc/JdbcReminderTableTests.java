@@ -2,16 +2,20 @@ package dev.quark.reminder.jdbc;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.reminder.ReminderBuckets;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.ReminderTick;
 import dev.quark.reminder.ReminderUpdate;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.reminder.ReminderTableContractTests;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
@@ -31,6 +35,8 @@ class JdbcReminderTableTests extends ReminderTableContractTests {
 
     private static JdbcReminderTable table;
 
+    private static final ManualClock changeClock = new ManualClock();
+
     @BeforeAll
     static void connect() {
         schema = PostgresTestServer.get().createSchema(JdbcReminderTableTests.class);
@@ -38,7 +44,7 @@ class JdbcReminderTableTests extends ReminderTableContractTests {
         dataSource.setJdbcUrl(schema.jdbcUrl());
         dataSource.setMaximumPoolSize(10);
         JdbcReminderTable.migration(new TablePrefix(TablePrefix.DEFAULT)).apply(dataSource);
-        table = new JdbcReminderTable(dataSource, new TablePrefix(TablePrefix.DEFAULT));
+        table = new JdbcReminderTable(dataSource, new TablePrefix(TablePrefix.DEFAULT), changeClock);
     }
 
     @AfterAll
@@ -54,6 +60,48 @@ class JdbcReminderTableTests extends ReminderTableContractTests {
     @Override
     protected ReminderTable table() {
         return table;
+    }
+
+    @Override
+    protected ManualClock changeClock() {
+        return changeClock;
+    }
+
+    @Test
+    void theChangeRowsOfOneShotRemindersRemovedByTheirLastTickAreTrimmed() {
+        ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
+        List<ReminderEntry> oneShots = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Instant at = Instant.parse("2026-01-01T00:00:01Z").plusSeconds(i);
+            oneShots.add(new ReminderEntry(new ReminderKey(actor, "once-" + i), 100 + i, ReminderSchedule.onceAt(at),
+                    new byte[0], ReminderTick.first(at, 1)));
+        }
+        oneShots.forEach(table::save);
+        table.apply(oneShots.stream().map((entry) -> ReminderUpdate.remove(entry.key(), entry.registration())).toList());
+        assertThat(changeRows(actor)).isEqualTo(3);
+        changeClock.advance(ReminderTable.CHANGE_RETENTION.plusSeconds(1));
+        Instant later = changeClock.instant().plusSeconds(60);
+        ReminderEntry young = new ReminderEntry(new ReminderKey(actor, "young"), 200, ReminderSchedule.onceAt(later),
+                new byte[0], ReminderTick.first(later, 1));
+        for (int i = 0; i < 20 && changeRows(actor) > 1; i++) {
+            // Each registration trims a bounded number: other tests of the class may have left older rows here.
+            table.save(young);
+        }
+        assertThat(changeRows(actor)).as("only the young one's row").isEqualTo(1);
+        Long trimmed = JdbcClient.create(dataSource)
+            .sql("select trimmed_version from quark_reminder_versions where bucket = ?")
+            .param(ReminderBuckets.of(actor))
+            .query(Long.class)
+            .single();
+        assertThat(trimmed).isGreaterThanOrEqualTo(3);
+    }
+
+    private static long changeRows(ActorAddress actor) {
+        return JdbcClient.create(dataSource)
+            .sql("select count(*) from quark_reminder_changes where actor_type = ? and actor_id = ?")
+            .params(actor.typeName(), actor.id())
+            .query(Long.class)
+            .single();
     }
 
     @Test
@@ -110,8 +158,8 @@ class JdbcReminderTableTests extends ReminderTableContractTests {
             .sql("select id from databasechangelog where filename = 'db/changelog/quark/reminders.xml' order by id")
             .query(String.class)
             .list();
-        assertThat(changesets).containsExactly("other_reminders-1", "other_reminders-2", "quark_reminders-1",
-                "quark_reminders-2");
+        assertThat(changesets).containsExactly("other_reminders-1", "other_reminders-2", "other_reminders-3",
+                "other_reminders-4", "quark_reminders-1", "quark_reminders-2", "quark_reminders-3", "quark_reminders-4");
     }
 
     @Test

@@ -8,12 +8,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.reminder.ReminderBucketSet;
+import dev.quark.reminder.ReminderBuckets;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.ReminderTick;
 import dev.quark.reminder.ReminderUpdate;
 import dev.quark.runtime.ActorAddress;
+import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.reminder.ReminderTableContractTests;
 import dev.quark.testkit.server.RedisTestConnections;
 import dev.quark.testkit.server.RedisTestServer;
@@ -42,12 +44,14 @@ class RedisReminderTableTests extends ReminderTableContractTests {
 
     private static RedisReminderTable table;
 
+    private static final ManualClock changeClock = new ManualClock();
+
     @BeforeAll
     static void connect() {
         server = RedisTestServer.get();
         prefix = server.uniqueKeyPrefix(RedisReminderTableTests.class);
         connectionFactory = RedisTestConnections.connect(server);
-        table = new RedisReminderTable(connectionFactory, prefix);
+        table = new RedisReminderTable(connectionFactory, prefix, RedisReminderTable.DEFAULT_REPLY_TIMEOUT, changeClock);
     }
 
     @AfterAll
@@ -65,8 +69,46 @@ class RedisReminderTableTests extends ReminderTableContractTests {
         return table;
     }
 
+    @Override
+    protected ManualClock changeClock() {
+        return changeClock;
+    }
+
     @Test
-    void eachBucketKeepsFourStructuresUnderItsHashTag() {
+    void theChangeEntriesOfOneShotRemindersRemovedByTheirLastTickAreTrimmedFromBothSortedSets() {
+        ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
+        int bucket = ReminderBuckets.of(actor);
+        List<ReminderEntry> oneShots = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Instant at = Instant.parse("2026-01-01T00:00:01Z").plusSeconds(i);
+            oneShots.add(new ReminderEntry(new ReminderKey(actor, "once-" + i), 100 + i, ReminderSchedule.onceAt(at),
+                    new byte[0], ReminderTick.first(at, 1)));
+        }
+        oneShots.forEach(table::save);
+        table.apply(oneShots.stream().map((entry) -> ReminderUpdate.remove(entry.key(), entry.registration())).toList());
+        StringRedisTemplate redis = new StringRedisTemplate(connectionFactory);
+        List<String> members = oneShots.stream().map((entry) -> RedisReminderTable.member(entry.key())).toList();
+        assertThat(members).allSatisfy((member) -> assertThat(
+                redis.opsForZSet().score(table.redisKey(bucket, "changed"), member)).isNotNull());
+        changeClock.advance(ReminderTable.CHANGE_RETENTION.plusSeconds(1));
+        Instant later = changeClock.instant().plusSeconds(60);
+        ReminderEntry young = new ReminderEntry(new ReminderKey(actor, "young"), 200, ReminderSchedule.onceAt(later),
+                new byte[0], ReminderTick.first(later, 1));
+        for (int i = 0; i < 20 && members.stream().anyMatch((member) -> redis.opsForZSet()
+            .score(table.redisKey(bucket, "changes"), member) != null); i++) {
+            // Each registration trims a bounded number: other tests of the class may have left older entries here.
+            table.save(young);
+        }
+        assertThat(members).allSatisfy((member) -> {
+            assertThat(redis.opsForZSet().score(table.redisKey(bucket, "changes"), member)).isNull();
+            assertThat(redis.opsForZSet().score(table.redisKey(bucket, "changed"), member)).isNull();
+        });
+        assertThat(Long.parseLong(redis.opsForValue().get(table.redisKey(bucket, "trimmed"))))
+            .isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void eachBucketKeepsItsStructuresUnderItsHashTag() {
         ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
         ReminderKey key = new ReminderKey(actor, "fee");
         int bucket = key.bucket();
@@ -85,11 +127,20 @@ class RedisReminderTableTests extends ReminderTableContractTests {
         assertThat(redis.opsForHash().get(prefix + "reminders:{" + bucket + "}:def", member))
             .isEqualTo("{\"due\":" + due.toEpochMilli() + ",\"period\":500,\"payload\":\"AQI=\"}");
         assertThat(redis.opsForZSet().score(prefix + "reminders:{" + bucket + "}:keys", member)).isZero();
+        String version = redis.opsForValue().get(prefix + "reminders:{" + bucket + "}:version");
+        assertThat(version).isNotNull();
+        assertThat(redis.opsForZSet().score(prefix + "reminders:{" + bucket + "}:changes", member))
+            .isEqualTo(Double.parseDouble(version));
+        assertThat(redis.opsForZSet().score(prefix + "reminders:{" + bucket + "}:changed", member))
+            .as("dated by the table's clock").isEqualTo((double) changeClock.millis());
         table.apply(List.of(ReminderUpdate.remove(key, 42)));
         // The bucket's fence belongs to the bucket, not to a reminder: another test of the class may have stamped
-        // this bucket (1,024 buckets, random actors), and its fence stays.
+        // this bucket (1,024 buckets, random actors), and its fence stays; so do its change version and change
+        // entries, which silos that have not read them yet still will (a removal after the last tick is no change).
         assertThat(redis.keys(prefix + "reminders:{" + bucket + "}:*")).as("what the removal of the bucket's only reminder leaves")
-            .filteredOn((left) -> !left.equals(table.redisKey(bucket, "fence")))
+            .filteredOn((left) -> !List.of(table.redisKey(bucket, "fence"), table.redisKey(bucket, "version"),
+                    table.redisKey(bucket, "changes"), table.redisKey(bucket, "changed"), table.redisKey(bucket, "trimmed"))
+                .contains(left))
             .isEmpty();
     }
 
