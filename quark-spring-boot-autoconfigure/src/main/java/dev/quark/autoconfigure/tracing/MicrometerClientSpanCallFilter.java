@@ -50,7 +50,9 @@ final class MicrometerClientSpanCallFilter implements OutgoingCallFilter {
     @Override
     public CompletionStage<@Nullable Object> filter(OutgoingCall call) throws Throwable {
         TraceContext parent = this.tracer.currentTraceContext().context();
-        if (parent == null) {
+        if (parent == null || Boolean.FALSE.equals(parent.sampled())) {
+            // No span, or one not sampled: a child would not be recorded either; the propagator already wrote the
+            // caller's context, which says so.
             return call.proceed();
         }
         Span span;

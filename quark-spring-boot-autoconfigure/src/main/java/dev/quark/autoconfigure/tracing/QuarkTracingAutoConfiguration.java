@@ -41,6 +41,7 @@ public final class QuarkTracingAutoConfiguration {
     @Bean
     @Order(Ordered.HIGHEST_PRECEDENCE)
     @ConditionalOnSingleCandidate(Propagator.class)
+    @ConditionalOnBooleanProperty(name = "quark.tracing.client-spans", matchIfMissing = true)
     OutgoingCallFilter quarkClientSpanCallFilter(Tracer tracer, Propagator propagator) {
         return new MicrometerClientSpanCallFilter(tracer, propagator);
     }

@@ -27,6 +27,7 @@ import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,6 +64,31 @@ class MicrometerClientSpanCallFilterTests {
         assertThat(this.filter.filter(call).toCompletableFuture().join()).isEqualTo("done");
         assertThat(call.sentWith).isEqualTo(Map.of("tenant", "acme"));
         assertThat(call.proceededWithMetadata).isFalse();
+        assertThat(this.exporter.getFinishedSpanItems()).isEmpty();
+    }
+
+    @Test
+    void filterInASpanThatIsNotSampledShouldSendTheCallAsItIsWithoutASpan() throws Throwable {
+        SdkTracerProvider unsampled = SdkTracerProvider.builder()
+            .setSampler(Sampler.alwaysOff())
+            .addSpanProcessor(SimpleSpanProcessor.create(this.exporter))
+            .build();
+        Tracer tracer = new OtelTracer(unsampled.get("test"), new OtelCurrentTraceContext(), (event) -> {
+        });
+        MicrometerClientSpanCallFilter filter = new MicrometerClientSpanCallFilter(tracer, new OtelPropagator(
+                ContextPropagators.create(W3CTraceContextPropagator.getInstance()), unsampled.get("test")));
+        Call call = new Call(Map.of("tenant", "acme"), (metadata) -> CompletableFuture.completedFuture("done"));
+        Span caller = tracer.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
+            assertThat(caller.context().sampled()).isFalse();
+            assertThat(filter.filter(call).toCompletableFuture().join()).isEqualTo("done");
+        }
+        finally {
+            caller.end();
+            unsampled.close();
+        }
+        assertThat(call.proceededWithMetadata).as("no client span: its context would say not sampled").isFalse();
+        assertThat(call.sentWith).isEqualTo(Map.of("tenant", "acme"));
         assertThat(this.exporter.getFinishedSpanItems()).isEmpty();
     }
 

@@ -75,6 +75,17 @@ class QuarkTracingAutoConfigurationTests {
     }
 
     @Test
+    void runWithClientSpansOffShouldRegisterNoOutgoingFilterButStillPropagate() {
+        this.runner.withUserConfiguration(OtelTracing.class)
+            .withPropertyValues("quark.tracing.client-spans=false")
+            .run((context) -> {
+                assertThat(context).doesNotHaveBean(OutgoingCallFilter.class);
+                assertThat(context).hasSingleBean(CallContextPropagator.class);
+                assertThat(context).hasSingleBean(IncomingCallFilter.class);
+            });
+    }
+
+    @Test
     void runWithTwoPropagatorsOfWhichNoneIsPrimaryShouldStartAndRegisterNothing() {
         this.runner.withUserConfiguration(OtelTracing.class, SecondPropagator.class).run((context) -> {
             assertThat(context).hasNotFailed();
