@@ -60,6 +60,11 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
         positive("deliveryTimeout", deliveryTimeout);
         positive("maxRunning", maxRunning);
         positive("fullReadInterval", fullReadInterval);
+        if (fullReadInterval.compareTo(ReminderTable.CHANGE_RETENTION) >= 0) {
+            throw new InvalidSettingException("fullReadInterval", fullReadInterval, "must be shorter than the "
+                    + "retention of the tables' change entries (" + ReminderTable.CHANGE_RETENTION + "), or reads of "
+                    + "changes would keep falling behind the trimmed ones");
+        }
     }
 
     /**
@@ -254,7 +259,7 @@ public record ReminderSettings(Duration lookahead, Duration refreshInterval, int
          * (a registration or removal by a node that does not record changes, a change made behind the table's back).
          * An interval no longer than the refresh interval makes every refresh a full read,
          * as before reads of changes. Default: 5 minutes.
-         * @param fullReadInterval a positive duration
+         * @param fullReadInterval a positive duration shorter than {@link ReminderTable#CHANGE_RETENTION}
          * @return this builder
          */
         public Builder fullReadInterval(Duration fullReadInterval) {

@@ -135,6 +135,9 @@ class QuarkRemindersAutoConfigurationTests {
                 + "'PT0.1S' is invalid: must not be shorter than the initial backoff (PT1S)");
         assertInvalid("quark.reminders.delivery-timeout=0s", "Property quark.reminders.delivery-timeout with value "
                 + "'PT0S' is invalid: must be positive");
+        assertInvalid("quark.reminders.full-read-interval=2h", "Property quark.reminders.full-read-interval with "
+                + "value 'PT2H' is invalid: must be shorter than the retention of the tables' change entries (PT1H), or reads of "
+                + "changes would keep falling behind the trimmed ones");
         assertInvalid("quark.reminders.max-payload-size=2MB", "Property quark.reminders.max-payload-size with value "
                 + "'2097152B' is invalid: must be between 0 and 1048576B");
         assertInvalid("quark.reminders.lease-duration=50ms", "Property quark.reminders.lease-duration with value "
