@@ -31,7 +31,17 @@ import org.slf4j.LoggerFactory;
  * counting, as does one that left the active set; a silo that became active meanwhile is added. A probe is
  * answered over the peer's own link back, so an answer shows that both directions work.
  * <p>
- * <b>When it fails</b>: only on refusals ({@link SiloProber#isRefusal}), which do not heal by themselves. Peers
+ * <b>Transport security</b>: before the probes of each round, when a majority of the fresh active entries are
+ * alive (renewed since the check began, or at that instant) and publish another {@link TransportSecurity} than
+ * this silo's (TLS against plaintext), the join fails at once with a {@link TransportSecurityMismatchException}
+ * naming them: neither side can reach the other, and a plaintext silo would only meet silence from TLS ones.
+ * Entries fresh but not renewed since the check began do not count (after a fast full restart that switches TLS
+ * on, the old rows are still fresh though no silo renews them): they are silent peers that expire. A minority of
+ * alive entries with the other setting is logged at WARN, once per check, and left to the probes. Entries that do
+ * not say ({@link TransportSecurity#UNKNOWN}) never count.
+ * <p>
+ * <b>When it fails</b>: on a transport security mismatch (above), and otherwise only on refusals
+ * ({@link SiloProber#isRefusal}), which do not heal by themselves. Peers
  * are probed every probe interval until each answered. When the peers whose probe was refused are a majority of
  * the fresh active entries (every one of them, for one or two peers) in two rounds in a row, the join fails without
  * waiting for the reachability timeout, naming every peer not reached: no majority can answer it any more. One
@@ -87,7 +97,8 @@ final class JoinReachability {
      * @param table the table as the joining entry was written on it
      * @param renewJoining renews the joining entry; run every heartbeat interval while the check lasts
      * @return completes once the silo may become active; fails with an {@link UnreachablePeersException} when a
-     * peer refused it, or silent peers neither answered nor expired
+     * peer refused it, or silent peers neither answered nor expired, and with its subclass
+     * {@link TransportSecurityMismatchException} when a majority of alive peers publish another transport security
      */
     CompletableFuture<Void> check(MembershipSnapshot table, Runnable renewJoining) {
         Instant start = this.clock.instant();
@@ -150,6 +161,9 @@ final class JoinReachability {
         /** How many rounds in a row ended with a majority of the fresh active entries refusing the silo. */
         private volatile int majorityRefusals;
 
+        /** Whether the WARN on a minority of alive silos with another transport security was logged in this check. */
+        private volatile boolean minorityWarned;
+
         /** The fresh active peers of the last read of the table, by id and epoch. */
         private volatile Map<String, SiloEntry> fresh = Map.of();
 
@@ -176,7 +190,7 @@ final class JoinReachability {
                 }
             }
             this.fresh = freshNow;
-            if (this.roundNumber == 0 && securityMismatchedByAMajority(freshNow)) {
+            if (securityMismatchedByAMajority(freshNow)) {
                 return;
             }
             this.failures.keySet().retainAll(freshNow.keySet());
@@ -217,18 +231,28 @@ final class JoinReachability {
         }
 
         /**
-         * Fails the join before any probe when a majority of the fresh active silos publish another transport
-         * security than this silo's (TLS against plaintext): neither side can reach the other, and a plaintext silo
-         * probing TLS ones would only meet silence until their entries expired. A minority that differs is left to
-         * the probes (and logged): the silo joins or fails as their answers decide. Entries that do not say
-         * ({@link TransportSecurity#UNKNOWN}) never differ.
+         * Fails the join, before this round's probes, when a majority of the fresh active silos are alive and
+         * publish another transport security than this silo's (TLS against plaintext): neither side can reach the
+         * other, and a plaintext silo probing TLS ones would only meet silence until their entries expired. Judged
+         * on every round, since each reads the table again.
+         * <p>
+         * Only <b>alive</b> entries count as mismatched: those whose last heartbeat is not before the start of the
+         * check, renewed since the join began (or at that very instant). An entry fresh but not renewed since may be
+         * the row of a silo that is gone: after a fast full restart that switches TLS on, the old plaintext rows are
+         * still fresh though no silo renews them, and counting them would fail every restarted silo. Such a row is a
+         * silent peer like any other, and expires; a live silo renews its entry within a heartbeat interval, and the
+         * next round counts it. The majority is judged against every fresh active entry, alive or not.
+         * <p>
+         * A minority that differs is left to the probes, and logged once per join: the silo joins or fails as their
+         * answers decide. Entries that do not say ({@link TransportSecurity#UNKNOWN}) never differ.
          * @return whether the join is decided
          */
         private boolean securityMismatchedByAMajority(Map<String, SiloEntry> freshNow) {
             MembershipSettings s = JoinReachability.this.settings;
             Map<String, SiloEntry> mismatched = new TreeMap<>();
             freshNow.forEach((key, entry) -> {
-                if (s.transportSecurity().mismatches(entry.transportSecurity())) {
+                if (!entry.lastHeartbeat().isBefore(this.start)
+                        && s.transportSecurity().mismatches(entry.transportSecurity())) {
                     mismatched.put(key, entry);
                 }
             });
@@ -243,17 +267,20 @@ final class JoinReachability {
                     ? "uses TLS (quark.cluster.transport.ssl.bundle)"
                     : "uses plaintext (no quark.cluster.transport.ssl.bundle)";
             if (mismatched.size() * 2 <= freshNow.size()) {
-                logger.warn("Silo {} {} on its links to other silos, but {} of the {} active silos of cluster '{}' do "
-                        + "not, as their membership entries say: it cannot reach them, nor they it, until every silo "
-                        + "has the same setting: {}", s.siloId(), own, mismatched.size(), freshNow.size(),
-                        s.clusterName(), named);
+                if (!this.minorityWarned) {
+                    this.minorityWarned = true;
+                    logger.warn("Silo {} {} on its links to other silos, but {} of the {} active silos of cluster '{}' "
+                            + "do not, as their membership entries say: it cannot reach them, nor they it, until every "
+                            + "silo has the same setting: {}", s.siloId(), own, mismatched.size(), freshNow.size(),
+                            s.clusterName(), named);
+                }
                 return false;
             }
-            this.result.completeExceptionally(new UnreachablePeersException("Silo " + s.siloId() + " " + own
+            this.result.completeExceptionally(new TransportSecurityMismatchException("Silo " + s.siloId() + " " + own
                     + " on its links to other silos, but " + mismatched.size() + " of the " + freshNow.size()
                     + " active silos of cluster '" + s.clusterName() + "', a majority, do not, as their membership "
                     + "entries say: " + named + "; neither side can reach the other, so it did not become active "
-                    + "(give every silo the same quark.cluster.transport.ssl.bundle, or none)", null));
+                    + "(give every silo the same quark.cluster.transport.ssl.bundle, or none)"));
             return true;
         }
 

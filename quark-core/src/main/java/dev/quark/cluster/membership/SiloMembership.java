@@ -126,8 +126,8 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
     private boolean rejoinInFlight;
 
     /**
-     * How long the next rejoin waits after one its peers refused, {@code null} after any other outcome; doubles
-     * with each refused rejoin up to the silo TTL. Serial executor only.
+     * How long the next rejoin waits after one its peers refused (or that failed on a transport security
+     * mismatch), {@code null} after any other outcome; doubles with each refused rejoin up to the silo TTL. Serial executor only.
      */
     private @Nullable Duration rejoinBackOff;
 
@@ -795,7 +795,14 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
                 return;
             }
             Throwable cause = unwrap(failure);
-            if (cause instanceof UnreachablePeersException && cause.getCause() != null
+            if (cause instanceof TransportSecurityMismatchException) {
+                // Decided from the entries, without a probe's failure as cause: it does not heal by itself either.
+                Duration backOff = nextRejoinBackOff();
+                this.rejoinNotBefore = this.clock.instant().plus(backOff);
+                logger.warn("Silo {} could not rejoin cluster '{}' (transport security mismatch; it tries again in "
+                        + "{}): {}", this.settings.siloId(), this.settings.clusterName(), backOff, cause.getMessage());
+            }
+            else if (cause instanceof UnreachablePeersException && cause.getCause() != null
                     && this.prober.isRefusal(cause.getCause())) {
                 Duration backOff = nextRejoinBackOff();
                 this.rejoinNotBefore = this.clock.instant().plus(backOff);
@@ -819,7 +826,8 @@ public final class SiloMembership implements ClusterViewSource, AutoCloseable {
      * The wait before the next rejoin after a refused one: twice the heartbeat interval, doubled after each
      * refused rejoin in a row, at most the silo TTL. A refused rejoin ends within a couple of probe rounds, so
      * retrying every heartbeat would write a {@code JOINING} and a {@code DEAD} entry every heartbeat while the
-     * refusal lasts (a misconfigured certificate does not heal by itself).
+     * refusal lasts (a misconfigured certificate does not heal by itself). A rejoin that failed on a
+     * {@link TransportSecurityMismatchException} backs off the same way: the setting does not change by itself.
      */
     private Duration nextRejoinBackOff() {
         Duration previous = this.rejoinBackOff;

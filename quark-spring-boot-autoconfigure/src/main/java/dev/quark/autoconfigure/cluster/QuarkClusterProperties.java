@@ -171,7 +171,10 @@ public class QuarkClusterProperties implements InitializingBean {
     }
 
     /**
-     * Returns the agent's settings for this silo.
+     * Returns the agent's settings for this silo, its transport security derived from these properties (TLS with
+     * {@code quark.cluster.transport.ssl.bundle} on gRPC, plaintext without, unknown on the in-JVM transport): for
+     * validating the properties. The agent's own settings come from
+     * {@link #toSettings(SiloAddress, Set, TransportSecurity)}, with what its transport says.
      * @param address where peers reach this silo
      * @param actorTypes the actor types it hosts
      * @return the settings
@@ -182,18 +185,18 @@ public class QuarkClusterProperties implements InitializingBean {
     }
 
     /**
-     * Returns the agent's settings for this silo, with what its transport says of its links.
+     * Returns the agent's settings for this silo, publishing exactly what its transport says of its links: a
+     * transport that does not say ({@link TransportSecurity#UNKNOWN}, as a custom {@code Transport} bean that does
+     * not override {@code security()}) publishes that, not a guess from these properties, since the properties do
+     * not describe a transport they did not make.
      * @param address where peers reach this silo
      * @param actorTypes the actor types it hosts
-     * @param transportSecurity whether its links use TLS; {@link TransportSecurity#UNKNOWN} to derive it from these
-     * properties (TLS with {@code quark.cluster.transport.ssl.bundle} on gRPC, else plaintext there)
+     * @param transportSecurity whether its links use TLS, as its transport says
      * @return the settings
      * @throws InvalidConfigurationPropertyValueException naming the property with a bad value
      */
     public MembershipSettings toSettings(SiloAddress address, Set<String> actorTypes,
             TransportSecurity transportSecurity) {
-        TransportSecurity published = (transportSecurity != TransportSecurity.UNKNOWN) ? transportSecurity
-                : transportSecurity();
         try {
             return MembershipSettings.builder(siloId(), address)
                 .clusterName(this.name)
@@ -213,7 +216,7 @@ public class QuarkClusterProperties implements InitializingBean {
                 .leaveTimeout(this.leaveTimeout)
                 .rejoinAutomatically(this.rejoinAutomatically)
                 .reachabilityTimeout(effectiveReachabilityTimeout())
-                .transportSecurity(published)
+                .transportSecurity(transportSecurity)
                 .build();
         }
         catch (InvalidSettingException ex) {

@@ -33,6 +33,7 @@ import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
+import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.cluster.transport.injvm.InJvmTransport;
 import io.grpc.BindableService;
 import io.grpc.Server;
@@ -48,7 +49,10 @@ import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.grpc.server.GrpcServerFactory;
+import org.springframework.grpc.server.ServerBuilderCustomizer;
 import org.springframework.grpc.server.lifecycle.GrpcServerLifecycle;
 import org.springframework.grpc.server.lifecycle.GrpcServerStartedEvent;
 
@@ -91,10 +95,50 @@ class QuarkClusterGrpcAutoConfigurationTests {
                 assertThat(transport.settings().maxInFlight()).isEqualTo(7);
                 assertThat(context.getBean(Transport.class)).isSameAs(transport);
                 assertThat(transport.security()).isEqualTo(TransportSecurity.PLAINTEXT);
-                assertThat(context.getBean(QuarkClusterProperties.class)
-                    .toSettings(new SiloAddress("127.0.0.1", 19555), Set.of())
-                    .transportSecurity()).isEqualTo(TransportSecurity.PLAINTEXT);
+                assertThat(context.getBean(SiloMembership.class).settings().transportSecurity())
+                    .as("what the silo's membership entry publishes").isEqualTo(TransportSecurity.PLAINTEXT);
             });
+    }
+
+    @Test
+    void aCustomTransportThatDoesNotSayWhetherItUsesTlsPublishesUnknownWhateverTheGrpcProperties() {
+        this.contextRunner.withUserConfiguration(CustomTransportConfiguration.class)
+            .withPropertyValues("quark.cluster.name=grpc-custom-" + System.nanoTime(), "quark.cluster.transport.type=grpc",
+                    "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=19559")
+            .run((context) -> {
+                assertThat(context).hasNotFailed().doesNotHaveBean(GrpcTransport.class);
+                assertThat(context.getBean(Transport.class).security()).isEqualTo(TransportSecurity.UNKNOWN);
+                assertThat(context.getBean(SiloMembership.class).settings().transportSecurity())
+                    .as("exactly what the transport says, not PLAINTEXT guessed from transport.type=grpc")
+                    .isEqualTo(TransportSecurity.UNKNOWN);
+                assertThat(context.getBean(QuarkClusterProperties.class)
+                    .toSettings(new SiloAddress("127.0.0.1", 19559), Set.of())
+                    .transportSecurity()).as("the properties alone, for validation").isEqualTo(TransportSecurity.PLAINTEXT);
+            });
+    }
+
+    /**
+     * A transport of the application's own, which does not say whether its links use TLS, with the beans the gRPC
+     * wiring would otherwise make from a {@link GrpcTransport}.
+     */
+    @Configuration(proxyBeanMethods = false)
+    static class CustomTransportConfiguration {
+
+        @Bean
+        Transport customTransport() {
+            return new InJvmNetwork().transport();
+        }
+
+        @Bean
+        BindableService quarkClusterGrpcService() {
+            return () -> ServerServiceDefinition.builder("custom").build();
+        }
+
+        @Bean
+        ServerBuilderCustomizer<NettyServerBuilder> quarkClusterGrpcServerCustomizer() {
+            return (builder) -> {
+            };
+        }
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.quark.autoconfigure.cluster;
 
 import java.security.cert.X509Certificate;
-import java.util.Set;
 
 import javax.net.ssl.X509KeyManager;
 
@@ -9,7 +8,7 @@ import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.reminders.QuarkRemindersAutoConfiguration;
-import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloMembership;
 import dev.quark.cluster.membership.TransportSecurity;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.SiloTls;
@@ -71,9 +70,8 @@ class QuarkClusterGrpcTlsAutoConfigurationTests {
                 assertThat(tls.trustManager()).isNotNull();
                 assertThat(context.getBean(GrpcTransport.class).tls()).isSameAs(tls);
                 assertThat(context.getBean(GrpcTransport.class).security()).isEqualTo(TransportSecurity.TLS);
-                assertThat(context.getBean(QuarkClusterProperties.class)
-                    .toSettings(new SiloAddress("10.0.0.5", 9090), Set.of())
-                    .transportSecurity()).as("what the silo's membership entry publishes").isEqualTo(TransportSecurity.TLS);
+                assertThat(context.getBean(SiloMembership.class).settings().transportSecurity())
+                    .as("what the silo's membership entry publishes").isEqualTo(TransportSecurity.TLS);
                 GrpcServerProperties.Ssl server = context.getBean(GrpcServerProperties.class).getSsl();
                 assertThat(server.getBundle()).isEqualTo(SiloTlsServerBundle.NAME);
                 assertThat(server.getClientAuth()).isEqualTo(ClientAuth.REQUIRE);

@@ -172,6 +172,93 @@ class JoinReachabilityTests {
     }
 
     @Test
+    void staleTlsRowsLeftByAFullRestartThatSwitchesTlsDoNotRefuseAPlaintextJoinerWhichJoinsOnceTheyExpired() {
+        Instant stoppedAt = this.cluster.clock.instant().minusSeconds(1);
+        seedActive("old-a", stoppedAt.minus(Duration.ofMinutes(5)), stoppedAt, TransportSecurity.TLS);
+        seedActive("old-b", stoppedAt.minus(Duration.ofMinutes(5)), stoppedAt, TransportSecurity.TLS);
+        this.cluster.network.down("old-a");
+        this.cluster.network.down("old-b");
+        Member a = this.cluster.create("a", (settings) -> SHORT_TTL.apply(settings)
+            .transportSecurity(TransportSecurity.PLAINTEXT));
+
+        CompletableFuture<SiloEntry> joined = a.agent().start();
+        this.cluster.advance(Duration.ofSeconds(2));
+        assertThat(joined).as("the TLS rows are fresh but no silo renews them: silent peers, not a mismatch")
+            .isNotDone();
+        for (int second = 0; second < 6 && !joined.isDone(); second++) {
+            this.cluster.advance(Duration.ofSeconds(1));
+        }
+
+        assertThat(joined).isCompleted();
+        assertThat(this.cluster.clock.instant()).isAfter(stoppedAt.plus(Duration.ofSeconds(6)));
+        assertThat(a.agent().state()).isEqualTo(MembershipState.ACTIVE);
+        assertThat(this.cluster.table.read().silo("a").orElseThrow().transportSecurity())
+            .isEqualTo(TransportSecurity.PLAINTEXT);
+    }
+
+    @Test
+    void aPlaintextJoinerOfALiveTlsClusterLastRenewedBeforeTheJoinFailsAfterTheirNextHeartbeatWellBeforeTheTtl() {
+        UnaryOperator<MembershipSettings.Builder> tls = (settings) -> SHORT_TTL.apply(settings)
+            .transportSecurity(TransportSecurity.TLS);
+        this.cluster.start("a", tls);
+        this.cluster.start("b", tls);
+        this.cluster.advance(Duration.ofMillis(500));
+        this.cluster.network.down("d");
+        Member d = this.cluster.create("d", (settings) -> SHORT_TTL.apply(settings)
+            .transportSecurity(TransportSecurity.PLAINTEXT));
+        Instant start = this.cluster.clock.instant();
+        assertThat(this.cluster.table.read().silo("a").orElseThrow().lastHeartbeat()).isBefore(start);
+
+        CompletableFuture<SiloEntry> joined = d.agent().start();
+        this.cluster.advance(Duration.ZERO);
+        assertThat(joined).as("a's and b's entries were renewed before the join began: not yet known alive")
+            .isNotDone();
+        this.cluster.advance(Duration.ofSeconds(2));
+
+        assertThat(joined).as("decided once a and b renewed their entries, not at the silo TTL (6 s)").isDone();
+        assertThatThrownBy(joined::get).cause()
+            .isInstanceOf(TransportSecurityMismatchException.class)
+            .hasMessageContaining("Silo d uses plaintext (no quark.cluster.transport.ssl.bundle) on its links to other "
+                    + "silos, but 2 of the 2 active silos of cluster 'test', a majority, do not")
+            .hasMessageContaining(" (TLS), b@127.0.0.1:")
+            .hasNoCause();
+        assertThat(this.cluster.table.read().silo("d").orElseThrow().status()).isEqualTo(SiloStatus.DEAD);
+    }
+
+    @Test
+    void aMinorityWithAnotherTransportSecurityIsLoggedOnceAlthoughTheJoinTakesManyRounds() {
+        UnaryOperator<MembershipSettings.Builder> tls = (settings) -> settings
+            .transportSecurity(TransportSecurity.TLS);
+        this.cluster.start("a", tls);
+        this.cluster.start("e");
+        this.cluster.start("f");
+        this.cluster.network.cut("a", "c");
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(JoinReachability.class);
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            Member c = this.cluster.create("c", (settings) -> settings.transportSecurity(TransportSecurity.PLAINTEXT)
+                .reachabilityTimeout(Duration.ofSeconds(4)));
+
+            CompletableFuture<SiloEntry> joined = c.agent().start();
+            this.cluster.advance(Duration.ofSeconds(6));
+
+            assertThat(joined).as("a majority answered: joined at the reachability timeout").isCompleted();
+            assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+                .extracting(ILoggingEvent::getFormattedMessage)
+                .filteredOn((message) -> message.contains("uses plaintext"))
+                .as("one WARN per join, not one per probe round")
+                .singleElement()
+                .asString()
+                .contains("1 of the 3 active silos of cluster 'test' do not");
+        }
+        finally {
+            logger.detachAppender(logged);
+        }
+    }
+
+    @Test
     void aSiloTwoOfThreePeersRefuseFailsAtOnceAlthoughTheThirdAnswers() {
         this.cluster.start("a");
         this.cluster.start("b");
@@ -598,6 +685,46 @@ class JoinReachabilityTests {
     }
 
     @Test
+    void aSiloWhoseRejoinsFailOnATransportSecurityMismatchBacksOffInsteadOfRetryingEveryHeartbeat() {
+        UnaryOperator<MembershipSettings.Builder> tls = (settings) -> SHORT_TTL.apply(settings)
+            .transportSecurity(TransportSecurity.TLS);
+        this.cluster.start("a", tls);
+        this.cluster.start("b", tls);
+        this.cluster.advance(Duration.ofMillis(500));
+        // Joins between a's and b's heartbeats, every probe answered (the test network does not speak TLS).
+        Member c = this.cluster.start("c", (settings) -> SHORT_TTL.apply(settings)
+            .transportSecurity(TransportSecurity.PLAINTEXT));
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(SiloMembership.class);
+        logged.start();
+        logger.addAppender(logged);
+        List<String> failedRejoins;
+        try {
+            this.cluster.network.cut("a", "c");
+            this.cluster.network.cut("b", "c");
+            this.cluster.advance(Duration.ofSeconds(3));
+            assertThat(c.agent().state()).as("voted dead").isEqualTo(MembershipState.REJOINING);
+            this.cluster.advance(Duration.ofSeconds(20));
+            failedRejoins = logged.list.stream()
+                .filter((event) -> event.getLevel() == Level.WARN)
+                .map(ILoggingEvent::getFormattedMessage)
+                .filter((message) -> message.startsWith("Silo c could not rejoin cluster 'test'"))
+                .toList();
+        }
+        finally {
+            logger.detachAppender(logged);
+        }
+        assertThat(failedRejoins).as("one every heartbeat (1 s) would be about 20 in 20 s; backed off 2, 4, 6 "
+                + "(the TTL), 6 s").hasSizeBetween(2, 7);
+        assertThat(failedRejoins).allSatisfy((message) -> assertThat(message)
+            .startsWith("Silo c could not rejoin cluster 'test' (transport security mismatch; it tries again in ")
+            .contains("Silo c uses plaintext (no quark.cluster.transport.ssl.bundle)"));
+        assertThat(failedRejoins.get(0)).contains("it tries again in PT2S");
+        assertThat(failedRejoins.get(1)).contains("it tries again in PT4S");
+        assertThat(c.events().names()).doesNotContain("rejoined");
+    }
+
+    @Test
     void reachabilityTimeoutShorterThanTheProbeTimeoutIsRefused() {
         assertThatThrownBy(() -> MembershipSettings.builder("a", new SiloAddress("127.0.0.1", 1))
             .probeTimeout(Duration.ofSeconds(2))
@@ -609,8 +736,13 @@ class JoinReachabilityTests {
 
     /** Writes an active entry of a silo that is not running, as a silo that crashed leaves behind. */
     private void seedActive(String siloId, Instant started, Instant lastHeartbeat) {
+        seedActive(siloId, started, lastHeartbeat, TransportSecurity.UNKNOWN);
+    }
+
+    /** Writes an active entry of a silo that is not running, publishing the given transport security. */
+    private void seedActive(String siloId, Instant started, Instant lastHeartbeat, TransportSecurity security) {
         new TableUpdater(this.cluster.table).update("seed the entry of " + siloId, (read) -> new SiloEntry(siloId,
                 new SiloAddress("127.0.0.1", 7999), started, SiloStatus.ACTIVE, lastHeartbeat,
-                started.toEpochMilli(), Set.of("Counter"), List.of()));
+                started.toEpochMilli(), Set.of("Counter"), List.of(), security));
     }
 }

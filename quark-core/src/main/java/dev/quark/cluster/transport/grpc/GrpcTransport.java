@@ -406,11 +406,6 @@ public final class GrpcTransport implements Transport {
     }
 
     /**
-     * {@inheritDoc}
-     * <p>
-     * Here: the addresses this transport holds a channel or a link to.
-     */
-    /**
      * Returns {@link TransportSecurity#TLS} when this transport was given a {@code SiloTls}, else
      * {@link TransportSecurity#PLAINTEXT}.
      */
@@ -419,6 +414,11 @@ public final class GrpcTransport implements Transport {
         return (this.tls != null) ? TransportSecurity.TLS : TransportSecurity.PLAINTEXT;
     }
 
+    /**
+     * {@inheritDoc}
+     * <p>
+     * Here: the addresses this transport holds a channel or a link to.
+     */
     @Override
     public Set<SiloAddress> peers() {
         Set<SiloAddress> peers = new HashSet<>(this.channels.keySet());
