@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jspecify.annotations.Nullable;
+import io.lettuce.core.ClientOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,8 +31,10 @@ import org.springframework.data.redis.connection.Message;
 import org.springframework.data.redis.connection.MessageListener;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.SubscriptionListener;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.listener.ChannelTopic;
 import org.springframework.data.redis.listener.RedisMessageListenerContainer;
+import org.springframework.util.ClassUtils;
 import org.springframework.util.backoff.FixedBackOff;
 
 /**
@@ -52,8 +55,23 @@ import org.springframework.util.backoff.FixedBackOff;
  * and a call to Redis that does not end within 30 seconds are tried again after {@link #FIRST_RETRY},
  * doubling up to {@link #MAX_RETRY}, until they succeed or the channel is un-subscribed; each factory has exactly one
  * such retry loop (the container's own recovery is off). A connection lost later is re-established by the client
- * (Lettuce reconnects and subscribes the channels again). A confirmation that comes late is not a failure: nothing
- * here waits for it, and the areas carry on with their polls meanwhile.
+ * (Lettuce reconnects and subscribes the channels again) — only by a {@code LettuceConnectionFactory} whose client
+ * auto-reconnects (Lettuce's default): with any other factory (Jedis) or with {@code autoReconnect(false)}, the
+ * channels stop hearing anything after a lost connection until the application restarts, and only the areas' polls
+ * remain; the first subscription of such a factory logs one WARN saying so.
+ * <p>
+ * A confirmation that comes late is not a failure, within bounds: the areas carry on with their polls meanwhile, and
+ * a late confirmation counts once it comes, as long as it comes within {@link #REGISTRATION_WAIT} (25 s) of a
+ * container's start, or within {@link #OPERATION_TIMEOUT} (30 s) of a {@code SUBSCRIBE} on a running connection. Later
+ * than that, the start counts as failed (tried again after the back-off), or the shared connection is replaced by a
+ * new one (every channel subscribed again).
+ * <p>
+ * A {@code SUBSCRIBE} on a running connection that Redis never answers leaves one virtual thread parked for good
+ * (Spring Data Redis's {@code addMessageListener} waits for the confirmation without a bound): it holds no lock of
+ * these subscriptions, and the connection is replaced after {@link #OPERATION_TIMEOUT}. While Redis is down, Spring
+ * Data Redis logs an ERROR "SubscriptionTask aborted with exception" with a stack trace at each attempt to connect (up
+ * to every 30 s, {@link #MAX_RETRY}); raise the logger
+ * {@code org.springframework.data.redis.listener.RedisMessageListenerContainer} to OFF to hush it.
  * <p>
  * No thread of the client or of these subscriptions waits for Redis without a bound: subscriptions change at once
  * under a short lock; the factory's calls thread only decides, and each call to the container (start,
@@ -74,7 +92,7 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
 
     /**
      * How long a container's start (on a call thread, never on the calls thread) waits for Redis to confirm the
-     * channels before it counts as failed and is tried again.
+     * channels before it counts as failed and is tried again: a confirmation later than that is not waited for.
      */
     static final Duration REGISTRATION_WAIT = Duration.ofSeconds(25);
 
@@ -138,11 +156,49 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
                 throw new IllegalStateException("The Redis channel subscriptions were closed: cannot subscribe to "
                         + channel);
             }
-            FactorySubscriptions subscriptions = this.factories.computeIfAbsent(connectionFactory,
-                    (factory) -> new FactorySubscriptions(factory, this.name));
+            FactorySubscriptions subscriptions = this.factories.get(connectionFactory);
+            if (subscriptions == null) {
+                subscriptions = new FactorySubscriptions(connectionFactory, this.name);
+                this.factories.put(connectionFactory, subscriptions);
+                warnUnlessReconnecting(connectionFactory);
+            }
             Subscription subscription = new Subscription(this, subscriptions, channel, listener);
             subscriptions.add(subscription);
             return subscription;
+        }
+    }
+
+    /**
+     * Logs one WARN when a lost subscription connection of the factory will not be re-established: only Lettuce's
+     * client reconnects (and subscribes the channels again), and only with auto-reconnect on.
+     */
+    private static void warnUnlessReconnecting(RedisConnectionFactory connectionFactory) {
+        if (LETTUCE_PRESENT && LettuceReconnects.reconnects(connectionFactory)) {
+            return;
+        }
+        logger.warn("The Redis connection factory {} does not re-establish a lost subscription connection (only a "
+                + "LettuceConnectionFactory with auto-reconnect on does): after a lost connection, the Redis pub/sub "
+                + "hints (cluster membership, job and durable-task wake-ups) stop until the application restarts, and "
+                + "only polling remains", connectionFactory.getClass().getName());
+    }
+
+    private static final boolean LETTUCE_PRESENT = ClassUtils.isPresent(
+            "org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory",
+            RedisChannelSubscriptions.class.getClassLoader())
+            && ClassUtils.isPresent("io.lettuce.core.ClientOptions", RedisChannelSubscriptions.class.getClassLoader());
+
+    /** Reads whether a factory is Lettuce's with auto-reconnect on; kept apart so that this class loads without it. */
+    static final class LettuceReconnects {
+
+        private LettuceReconnects() {
+        }
+
+        static boolean reconnects(RedisConnectionFactory connectionFactory) {
+            if (!(connectionFactory instanceof LettuceConnectionFactory lettuce)) {
+                return false;
+            }
+            // No client options: Lettuce's defaults, which reconnect.
+            return lettuce.getClientConfiguration().getClientOptions().map(ClientOptions::isAutoReconnect).orElse(true);
         }
     }
 
@@ -385,7 +441,8 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
      * the container up (destroyed on a thread of its own) for a new one; a failed {@code SUBSCRIBE} on a running
      * container keeps it and subscribes the channel again. The container's own recovery is off (the retries are
      * ours alone); a connection lost later is re-established by the client (Lettuce reconnects and subscribes the
-     * channels again).
+     * channels again), or, with a client that does not reconnect, not at all (see the class's description). A
+     * container given up while a call to it runs is destroyed again when that call returns.
      */
     private static final class FactorySubscriptions {
 
@@ -538,6 +595,9 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
                 catch (RuntimeException ex) {
                     failure = ex;
                 }
+                finally {
+                    destroyIfGivenUp(running.attempt);
+                }
                 RuntimeException failed = failure;
                 call(() -> ended(running, failed));
             });
@@ -618,6 +678,7 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
 
         /** Stops using a container: destroyed on a thread of its own, since a stuck call may hold its lock. */
         private void giveUp(Attempt given) {
+            given.givenUp = true;
             if (this.attempt == given) {
                 this.attempt = null;
             }
@@ -635,6 +696,23 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
                     destroyedContainer.complete(null);
                 }
             });
+        }
+
+        /**
+         * Destroys a container again once a call to it returned, when it was given up meanwhile: a destroy that ran
+         * while the start was still before listening (or in its synchronous {@code SUBSCRIBE}) found nothing to
+         * close, and the start then connected. On the call's thread.
+         */
+        private void destroyIfGivenUp(Attempt called) {
+            if (!called.givenUp) {
+                return;
+            }
+            try {
+                called.container.destroy();
+            }
+            catch (Exception ex) {
+                logger.warn("Could not close a Redis subscription connection of {}", this.name, ex);
+            }
         }
 
         private void failed(List<String> channels, RuntimeException failure) {
@@ -762,6 +840,12 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
 
             /** Whether the container's start returned; used on the calls thread only. */
             private boolean started;
+
+            /**
+             * Whether the container was given up (and destroyed); read by a call that returns after it, whose
+             * container may have connected after the destroy found nothing to close.
+             */
+            private volatile boolean givenUp;
 
             Attempt() {
                 String threads = FactorySubscriptions.this.name;

@@ -1,16 +1,26 @@
 package dev.quark.redis;
 
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.quark.cluster.membership.MembershipProvider;
 import dev.quark.cluster.membership.redis.RedisMembershipProvider;
 import dev.quark.redis.RedisChannelSubscriptions.ChannelListener;
 import dev.quark.redis.RedisChannelSubscriptions.Subscription;
+import io.lettuce.core.ClientOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+import org.springframework.data.redis.RedisConnectionFailureException;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -156,6 +166,43 @@ class RedisChannelSubscriptionsFaultTests {
             String channel = this.redis.subscribedChannels().get(0);
             this.redis.publish(channel, "changed");
             await("listening").atMost(Duration.ofSeconds(5)).until(() -> hints.get() == 2);
+        }
+    }
+
+    @Test
+    void aFactoryThatDoesNotReconnectIsWarnedOfOnceWithLettucesDefaultsNot() {
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(RedisChannelSubscriptions.class);
+        logger.addAppender(logged);
+        try {
+            RedisConnectionFactory jedisLike = (RedisConnectionFactory) Proxy.newProxyInstance(
+                    getClass().getClassLoader(), new Class<?>[] { RedisConnectionFactory.class },
+                    (proxy, method, args) -> switch (method.getName()) {
+                        case "getConnection" -> throw new RedisConnectionFailureException("stub: no Redis");
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        case "toString" -> "JedisLikeFactory";
+                        default -> null;
+                    });
+            this.subscriptions.subscribe(jedisLike, "one", new Recorder());
+            this.subscriptions.subscribe(jedisLike, "two", new Recorder());
+            this.subscriptions.subscribe(this.redis, "lettuce", new Recorder());
+            StubSubscriptionConnectionFactory notReconnecting = new StubSubscriptionConnectionFactory(
+                    ClientOptions.builder().autoReconnect(false).build());
+            this.subscriptions.subscribe(notReconnecting, "off", new Recorder());
+            List<String> warnings = logged.list.stream()
+                .filter((event) -> event.getLevel() == Level.WARN)
+                .map(ILoggingEvent::getFormattedMessage)
+                .filter((message) -> message.contains("does not re-establish a lost subscription connection"))
+                .toList();
+            assertThat(warnings).hasSize(2);
+            assertThat(warnings.get(0)).contains(jedisLike.getClass().getName()).contains("only polling remains")
+                .contains("until the application restarts");
+            assertThat(warnings.get(1)).contains(StubSubscriptionConnectionFactory.class.getName());
+        }
+        finally {
+            logger.detachAppender(logged);
         }
     }
 

@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.lettuce.core.ClientOptions;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.data.redis.RedisConnectionFailureException;
@@ -19,6 +20,8 @@ import org.springframework.data.redis.connection.MessageListener;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.Subscription;
 import org.springframework.data.redis.connection.SubscriptionListener;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
@@ -31,6 +34,15 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 final class StubSubscriptionConnectionFactory extends LettuceConnectionFactory {
 
     private final List<StubConnection> connections = new CopyOnWriteArrayList<>();
+
+    StubSubscriptionConnectionFactory() {
+    }
+
+    /** A factory whose client configuration has these options (only read, never used to connect). */
+    StubSubscriptionConnectionFactory(ClientOptions clientOptions) {
+        super(new RedisStandaloneConfiguration(), LettuceClientConfiguration.builder().clientOptions(clientOptions)
+            .build());
+    }
 
     /** When each attempt to connect was made, in nanoseconds. */
     private final List<Long> connectAttempts = new CopyOnWriteArrayList<>();
