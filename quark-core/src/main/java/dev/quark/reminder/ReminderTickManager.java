@@ -1158,6 +1158,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
             else if (newer && known.entry.registration() != entry.registration()) {
                 if (known.status == Status.RUNNING) {
                     known.replacement = entry;
+                    // Like a registration here: an older read that shows a removal is read again, not applied.
+                    known.trustReadsAfter = this.readGeneration;
                 }
                 else {
                     ReminderTickManager.this.waiting.remove(known);
@@ -1185,7 +1187,17 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 return;
             }
             boolean forget = switch (known.status) {
-                case DONE -> this.readGeneration > known.trustReadsAfter;
+                case DONE -> {
+                    boolean trusted = this.readGeneration > known.trustReadsAfter;
+                    if (!trusted && this.whole && known.later && known.seenBy != this.readGeneration
+                            && ownedThroughout(known.entry.bucket(), this.readGeneration)) {
+                        // Its next tick was not written when the read began: the read not showing it may be a removal
+                        // elsewhere, which a later read of changes would not tell (its version was taken in here), and
+                        // the reminder would be queued again from memory. Its own read settles it.
+                        rereadLater(known.key());
+                    }
+                    yield trusted;
+                }
                 case WAITING -> !this.whole ? !ReminderTickManager.this.owned.contains(known.entry.bucket())
                         && ReminderTickManager.this.waiting.remove(known)
                         : (!ReminderTickManager.this.owned.contains(known.entry.bucket())

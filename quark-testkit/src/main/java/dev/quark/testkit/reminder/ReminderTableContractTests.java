@@ -634,6 +634,74 @@ public abstract class ReminderTableContractTests {
         assertThat(this.deliveries).filteredOn((delivery) -> delivery.payload().equals("a")).hasSize(1);
     }
 
+    @Test
+    public void aReplacementByAnotherNodeReadWhileItsTickRunsIsNotUndoneByAnOlderReadOfItsRemoval() {
+        ManualClock clock = new ManualClock();
+        ReminderKey key = new ReminderKey(newActor(ContractAlarm.TYPE), "replaced");
+        AtomicBoolean armed = new AtomicBoolean();
+        AtomicLong finds = new AtomicLong();
+        CountDownLatch removalRead = new CountDownLatch(1);
+        CountDownLatch replacementRead = new CountDownLatch(1);
+        CountDownLatch removalHandled = new CountDownLatch(1);
+        ReminderTable slowFinds = new ForwardingTable(table()) {
+            @Override
+            public Optional<ReminderEntry> find(ReminderKey found) {
+                if (!armed.get() || !found.equals(key)) {
+                    return super.find(found);
+                }
+                long read = finds.incrementAndGet();
+                if (read == 1) {
+                    // The notice's read shows the removal, and returns only after a newer read showed the replacement.
+                    Optional<ReminderEntry> removed = super.find(found);
+                    removalRead.countDown();
+                    awaited(replacementRead);
+                    return removed;
+                }
+                if (read == 2) {
+                    // The second notice is read once the first read was handled: all this test needs to know.
+                    removalHandled.countDown();
+                    throw new IllegalStateException("not read, by the test");
+                }
+                return super.find(found);
+            }
+        };
+        table().save(everyTwentySeconds(key, START.plusSeconds(5), "a"));
+        ActorTestKit kit = kit(clock, slowFinds, ReminderSettings.DEFAULTS);
+        AtomicBoolean first = new AtomicBoolean(true);
+        this.duringTick.put("replaced", (status) -> {
+            if (first.getAndSet(false)) {
+                // While its first tick runs, another node removes it (and tells this silo), then registers it again;
+                // a full read shows the replacement before the slower read of the removal notice returns.
+                assertThat(table().delete(key)).isTrue();
+                armed.set(true);
+                kit.reminders().changedElsewhere(key);
+                awaited(removalRead);
+                table().save(everyTwentySeconds(key, START.plusSeconds(30), "b"));
+                kit.reminders().refreshNow();
+                kit.scheduler().runDueTasks();
+                kit.reminders().changedElsewhere(key);
+                replacementRead.countDown();
+                awaited(removalHandled);
+            }
+        });
+        kit.advanceTime(Duration.ofSeconds(20));
+        kit.advanceTime(Duration.ofMinutes(3));
+        assertThat(this.deliveries).as("the replacement fires from its first tick on, long before the next full read")
+            .extracting(Delivery::scheduledAt, Delivery::payload)
+            .startsWith(tuple(START.plusSeconds(5), "a"), tuple(START.plusSeconds(30), "b"),
+                    tuple(START.plusSeconds(50), "b"));
+    }
+
+    private static void awaited(CountDownLatch latch) {
+        try {
+            assertThat(latch.await(30, TimeUnit.SECONDS)).as("the step the test waits for happened").isTrue();
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
+    }
+
     /**
      * Has another node change a reminder, with no notice to this silo, then reads the change in a refresh during
      * which a tick of the reminder ends here (so that what the silo knows of the reminder is newer than the read
