@@ -731,12 +731,8 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 logger.debug("Could not read the {} another silo changed; the next refresh reads it: {}", key,
                         unwrap(failure).toString());
             }
-            else if (!(found.isPresent() ? registeredElsewhere(found.get(), readGeneration)
-                    : unregisteredElsewhere(key, readGeneration))) {
-                synchronized (this) {
-                    rereadLater(key);
-                }
-            }
+            boolean settled = failure != null || (found.isPresent() ? registeredElsewhere(found.get(), readGeneration)
+                    : unregisteredElsewhere(key, readGeneration));
             boolean again;
             synchronized (this) {
                 again = Boolean.TRUE.equals(this.noticeReads.get(key)) && this.phase == Phase.RUNNING;
@@ -745,6 +741,10 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 }
                 else {
                     this.noticeReads.remove(key);
+                    if (!settled) {
+                        // The notice read that follows (again) reads it as it is now; without one, the next refresh.
+                        rereadLater(key);
+                    }
                 }
             }
             if (again) {
