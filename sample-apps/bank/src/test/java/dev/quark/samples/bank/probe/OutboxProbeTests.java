@@ -2,15 +2,24 @@ package dev.quark.samples.bank.probe;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.UUID;
 
+import dev.quark.messaging.MessageId;
 import dev.quark.messaging.Outbox;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.BDDMockito.given;
 import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.times;
+import static org.mockito.Mockito.verify;
 
 /**
  * The outbox probe's refusals, without a broker or a database: bad properties name themselves and their values, and
@@ -53,14 +62,34 @@ class OutboxProbeTests {
     }
 
     @Test
-    void withoutATransactionManagerTheProbeStopsTheStartNamingThePostgresProfile() {
+    void withoutATransactionManagerTheProbeEnqueuesAtOnceAndRefusesARollback() {
+        Outbox outbox = mock(Outbox.class);
+        given(outbox.enqueue(any(), any(), any())).willAnswer((invocation) -> new MessageId(UUID.randomUUID()));
+        new ApplicationContextRunner().withPropertyValues("bank.outbox-probe.enabled=true")
+            .withBean(Outbox.class, () -> outbox)
+            .withUserConfiguration(OutboxProbeController.class)
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                OutboxProbeController probe = context.getBean(OutboxProbeController.class);
+                assertThatIllegalArgumentException().isThrownBy(() -> probe.transaction("k", 1, 2, true))
+                    .withMessageContaining("rollback=true needs a transaction manager");
+                verify(outbox, never()).enqueue(any(), any(), any());
+                assertThat(probe.transaction("k", 1, 2, false).committed()).isTrue();
+                verify(outbox, times(2)).enqueue(any(), any(), any());
+            });
+    }
+
+    @Test
+    void withSeveralTransactionTemplatesTheProbeStopsTheStartSayingSo() {
         new ApplicationContextRunner().withPropertyValues("bank.outbox-probe.enabled=true")
             .withBean(Outbox.class, () -> mock(Outbox.class))
+            .withBean("one", TransactionTemplate.class, () -> new TransactionTemplate(mock(PlatformTransactionManager.class)))
+            .withBean("two", TransactionTemplate.class, () -> new TransactionTemplate(mock(PlatformTransactionManager.class)))
             .withUserConfiguration(OutboxProbeController.class)
             .run((context) -> assertThat(context).hasFailed()
                 .getFailure()
                 .rootCause()
-                .hasMessageContaining("run with the profiles postgres,outbox-probe"));
+                .hasMessageContaining("needs a single TransactionTemplate"));
     }
 
     @Test
