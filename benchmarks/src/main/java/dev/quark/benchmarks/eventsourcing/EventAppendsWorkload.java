@@ -42,7 +42,8 @@ import dev.quark.jdbc.TablePrefix;
  * expected version, as an {@code EventSourcedActor}'s activation does, so every append passes the store's
  * optimistic check, its id check and (PostgreSQL) its stream lock. As many events go the raw way from as many
  * threads: on PostgreSQL a plain JDBC insert of the same row into a table of the same DDL (the store's changelog
- * under the prefix {@code raw_}), one transaction per event; on Redis a plain Lettuce {@code XADD} of the same fields
+ * under the prefix {@code raw_}), one transaction per event, and again in auto-commit mode (one statement that
+ * commits on its own, under the prefix {@code raw_ac_}); on Redis a plain Lettuce {@code XADD} of the same fields
  * with the version as the entry id. The two sides take turns within a round, in {@value #SLICES} slices each (a
  * slice of the store's events, then one of the raw ones, then the raw side first), and each side's rate is its events
  * over its own time: on a machine whose load drifts, both sides meet the same load. {@code QUARK_BENCH_EVENT_APPENDS} sets the events
@@ -123,26 +124,40 @@ public final class EventAppendsWorkload {
     private static List<Figure> run(String store, RunMode mode) throws Exception {
         int events = events(store, mode);
         int rounds = rounds(mode);
+        boolean postgres = store.equals("postgres");
         double[] rates = new double[rounds];
         double[] rawRates = new double[rounds];
         double[] ratios = new double[rounds];
+        double[] autoCommitRates = new double[rounds];
+        double[] autoCommitRatios = new double[rounds];
         for (int round = -1; round < rounds; round++) {
             int count = (round < 0) ? Math.max(THREADS, events / 5) : events;
-            double[] measured = store.equals("postgres") ? postgresRound(count) : redisRound(count);
+            double[] measured = postgres ? postgresRound(count) : redisRound(count);
             if (round >= 0) {
                 rates[round] = measured[0];
                 rawRates[round] = measured[1];
                 ratios[round] = measured[0] / measured[1];
+                if (postgres) {
+                    autoCommitRates[round] = measured[2];
+                    autoCommitRatios[round] = measured[0] / measured[2];
+                }
             }
             Workloads.progress("quark", "event-appends, %s: %,d events appended at %,.0f/s, one per append, %d "
-                    + "threads, %,d streams; raw %s of the same: %,.0f/s; ratio %.3f%s", store, count, measured[0],
-                    THREADS, STREAMS, store.equals("postgres") ? "JDBC insert" : "XADD", measured[1],
-                    measured[0] / measured[1], (round < 0) ? " (warm-up)" : "");
+                    + "threads, %,d streams; raw %s of the same: %,.0f/s; ratio %.3f%s%s", store, count, measured[0],
+                    THREADS, STREAMS, postgres ? "JDBC insert in a transaction" : "XADD", measured[1],
+                    measured[0] / measured[1], postgres ? String.format("; raw JDBC insert in auto-commit mode: "
+                            + "%,.0f/s; ratio %.3f", measured[2], measured[0] / measured[2]) : "",
+                    (round < 0) ? " (warm-up)" : "");
         }
         String key = "eventappends." + store;
-        return List.of(new Figure(key + ".rate", "quark", Stats.of(rates)),
+        List<Figure> figures = new ArrayList<>(List.of(new Figure(key + ".rate", "quark", Stats.of(rates)),
                 new Figure(key + ".raw", "quark", Stats.of(rawRates)),
-                new Figure(key + ".vs-raw", "quark", Stats.of(ratios)));
+                new Figure(key + ".vs-raw", "quark", Stats.of(ratios))));
+        if (postgres) {
+            figures.add(new Figure(key + ".raw-autocommit", "quark", Stats.of(autoCommitRates)));
+            figures.add(new Figure(key + ".vs-raw-autocommit", "quark", Stats.of(autoCommitRatios)));
+        }
+        return figures;
     }
 
     /** Measures the store and the raw side on one fresh schema. */
@@ -151,8 +166,10 @@ public final class EventAppendsWorkload {
             DataSource dataSource = schema.dataSource();
             TablePrefix prefix = new TablePrefix(TablePrefix.DEFAULT);
             JdbcEventStore.migration(prefix).apply(dataSource);
-            try (RawInsert raw = new RawInsert(dataSource)) {
-                return takingTurns(count, new StoreAppends(new JdbcEventStore(dataSource, prefix)), raw);
+            try (RawInsert raw = new RawInsert(dataSource, "raw_", false);
+                    RawInsert autoCommitted = new RawInsert(dataSource, "raw_ac_", true)) {
+                return takingTurns(count, new StoreAppends(new JdbcEventStore(dataSource, prefix)), raw,
+                        autoCommitted);
             }
         }
     }
@@ -166,27 +183,35 @@ public final class EventAppendsWorkload {
     }
 
     /**
-     * Writes {@code count} events through the store and as many raw, in {@link #SLICES} slices each, the sides taking
-     * turns (the store first in even slices, the raw side first in odd ones), then checks the store's streams.
-     * @return the store's events per second and the raw side's, each over its own time
+     * Writes {@code count} events through the store and as many through each raw side, in {@link #SLICES} slices each,
+     * the sides taking turns (the store first in even slices, the raw sides first in odd ones), then checks the
+     * store's streams.
+     * @return the store's events per second, then each raw side's, each over its own time
      */
-    private static double[] takingTurns(int count, StoreAppends store, Operation raw) throws Exception {
+    private static double[] takingTurns(int count, StoreAppends store, Operation... raws) throws Exception {
         int slice = Math.max(THREADS, (count / SLICES) / THREADS * THREADS);
         Timed stored = new Timed(0, 0);
-        Timed written = new Timed(0, 0);
+        Timed[] written = new Timed[raws.length];
+        Arrays.fill(written, new Timed(0, 0));
         for (int from = 0, n = 0; from < count; from += slice, n++) {
             int to = Math.min(count, from + slice);
             if (n % 2 == 0) {
                 stored = stored.plus(timed(from, to, store));
-                written = written.plus(timed(from, to, raw));
             }
-            else {
-                written = written.plus(timed(from, to, raw));
+            for (int i = 0; i < raws.length; i++) {
+                written[i] = written[i].plus(timed(from, to, raws[i]));
+            }
+            if (n % 2 != 0) {
                 stored = stored.plus(timed(from, to, store));
             }
         }
         store.check();
-        return new double[] { stored.rate(), written.rate() };
+        double[] rates = new double[1 + raws.length];
+        rates[0] = stored.rate();
+        for (int i = 0; i < raws.length; i++) {
+            rates[1 + i] = written[i].rate();
+        }
+        return rates;
     }
 
     /**
@@ -232,9 +257,10 @@ public final class EventAppendsWorkload {
     }
 
     /**
-     * Inserts the rows the store would, one plain JDBC transaction each, on a connection borrowed from the pool for
-     * it, as the store's transactions borrow theirs: a connection held per thread would leave the store's threads a
-     * third of the pool while the two sides take turns.
+     * Inserts the rows the store would, one plain JDBC transaction each (or, in auto-commit mode, one statement that
+     * commits on its own: the cheapest way to write the row), on a connection borrowed from the pool for it, as the
+     * store's transactions borrow theirs: a connection held per thread would leave the store's threads a third of the
+     * pool while the sides take turns.
      */
     private static final class RawInsert implements Operation, AutoCloseable {
 
@@ -244,9 +270,12 @@ public final class EventAppendsWorkload {
 
         private final long[] versions = new long[STREAMS];
 
-        RawInsert(DataSource dataSource) {
+        private final boolean autoCommit;
+
+        RawInsert(DataSource dataSource, String tablePrefix, boolean autoCommit) {
             this.dataSource = dataSource;
-            TablePrefix prefix = new TablePrefix("raw_");
+            this.autoCommit = autoCommit;
+            TablePrefix prefix = new TablePrefix(tablePrefix);
             JdbcEventStore.migration(prefix).apply(dataSource);
             this.insert = "insert into " + prefix.table("event")
                     + " (stream, version, event_id, event_type, schema_version, payload) values (?, ?, ?, ?, ?, ?)";
@@ -256,7 +285,7 @@ public final class EventAppendsWorkload {
         public void run(int thread, int index) throws Exception {
             int stream = index % STREAMS;
             try (Connection connection = this.dataSource.getConnection()) {
-                connection.setAutoCommit(false);
+                connection.setAutoCommit(this.autoCommit);
                 try (PreparedStatement statement = connection.prepareStatement(this.insert)) {
                     statement.setString(1, stream(stream));
                     statement.setLong(2, ++this.versions[stream]);
@@ -266,7 +295,9 @@ public final class EventAppendsWorkload {
                     statement.setString(6, PAYLOAD);
                     statement.executeUpdate();
                 }
-                connection.commit();
+                if (!this.autoCommit) {
+                    connection.commit();
+                }
             }
         }
 
