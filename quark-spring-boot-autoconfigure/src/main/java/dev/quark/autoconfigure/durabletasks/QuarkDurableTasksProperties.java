@@ -2,6 +2,7 @@ package dev.quark.autoconfigure.durabletasks;
 
 import java.time.Duration;
 
+import dev.quark.autoconfigure.PropertyChecks;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import org.jspecify.annotations.Nullable;
 
@@ -17,6 +18,8 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 public class QuarkDurableTasksProperties implements InitializingBean {
 
     static final String PREFIX = "quark.durabletasks";
+
+    private static final PropertyChecks CHECKS = new PropertyChecks(PREFIX);
 
     /**
      * Where instances, histories and queues are kept: memory or postgres. Defaults to quark.backend.
@@ -77,37 +80,25 @@ public class QuarkDurableTasksProperties implements InitializingBean {
      */
     @Override
     public void afterPropertiesSet() {
-        positive("worker.max-concurrent-steps", this.worker.maxConcurrentSteps);
-        positive("worker.max-concurrent-activities", this.worker.maxConcurrentActivities);
-        positive("worker.poll-interval", this.worker.pollInterval);
-        positive("worker.lease-duration", this.worker.leaseDuration);
-        positive("worker.step-timeout", this.worker.stepTimeout);
-        positive("worker.shutdown-timeout", this.worker.shutdownTimeout);
-        positive("history.warn-events", this.history.warnEvents);
+        CHECKS.positive("worker.max-concurrent-steps", this.worker.maxConcurrentSteps);
+        CHECKS.positive("worker.max-concurrent-activities", this.worker.maxConcurrentActivities);
+        CHECKS.positive("worker.poll-interval", this.worker.pollInterval);
+        CHECKS.positive("worker.lease-duration", this.worker.leaseDuration);
+        CHECKS.positive("worker.step-timeout", this.worker.stepTimeout);
+        CHECKS.positive("worker.shutdown-timeout", this.worker.shutdownTimeout);
+        CHECKS.positive("history.warn-events", this.history.warnEvents);
         if (this.instanceCacheSize != null && this.instanceCacheSize < 0) {
-            throw new InvalidConfigurationPropertyValueException(PREFIX + ".instance-cache-size", this.instanceCacheSize,
+            throw CHECKS.invalid("instance-cache-size", this.instanceCacheSize,
                     "must not be negative (0 keeps no instances between steps)");
         }
         if (this.history.maxEvents <= this.history.warnEvents) {
-            throw new InvalidConfigurationPropertyValueException(PREFIX + ".history.max-events", this.history.maxEvents,
+            throw CHECKS.invalid("history.max-events", this.history.maxEvents,
                     "must be greater than quark.durabletasks.history.warn-events (" + this.history.warnEvents + ")");
         }
         String owner = this.worker.owner;
         if (owner != null && (owner.isBlank() || owner.length() > 255)) {
-            throw new InvalidConfigurationPropertyValueException(PREFIX + ".worker.owner", owner,
+            throw CHECKS.invalid("worker.owner", owner,
                     "must not be blank and have at most 255 characters");
-        }
-    }
-
-    private static void positive(String property, int value) {
-        if (value < 1) {
-            throw new InvalidConfigurationPropertyValueException(PREFIX + "." + property, value, "must be positive");
-        }
-    }
-
-    private static void positive(String property, Duration value) {
-        if (value.isZero() || value.isNegative()) {
-            throw new InvalidConfigurationPropertyValueException(PREFIX + "." + property, value, "must be positive");
         }
     }
 

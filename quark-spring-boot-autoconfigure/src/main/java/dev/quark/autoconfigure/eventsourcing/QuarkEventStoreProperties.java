@@ -2,12 +2,12 @@ package dev.quark.autoconfigure.eventsourcing;
 
 import java.time.Duration;
 
+import dev.quark.autoconfigure.PropertyChecks;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 
 /**
  * Configuration of event sourcing. The defaults are written out so that the configuration metadata shows them; a
@@ -17,6 +17,8 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 public class QuarkEventStoreProperties implements InitializingBean {
 
     static final String PREFIX = "quark.eventstore";
+
+    private static final PropertyChecks CHECKS = new PropertyChecks(PREFIX);
 
     /**
      * Whether to configure an event store and rebuild event-sourced actors from it.
@@ -84,12 +86,10 @@ public class QuarkEventStoreProperties implements InitializingBean {
     @Override
     public void afterPropertiesSet() {
         if (this.snapshotEvery < 1) {
-            throw new InvalidConfigurationPropertyValueException(PREFIX + ".snapshot-every", this.snapshotEvery,
-                    "must be at least 1");
+            throw CHECKS.invalid("snapshot-every", this.snapshotEvery, "must be at least 1");
         }
         if (this.redisTruncationBatch < 1 || this.redisTruncationBatch > 10_000) {
-            throw new InvalidConfigurationPropertyValueException(PREFIX + ".redis-truncation-batch",
-                    this.redisTruncationBatch, "must be 1 to 10000");
+            throw CHECKS.invalid("redis-truncation-batch", this.redisTruncationBatch, "must be 1 to 10000");
         }
         this.subscriptions.validate();
     }
@@ -100,6 +100,8 @@ public class QuarkEventStoreProperties implements InitializingBean {
     public static class Subscriptions {
 
         static final String PREFIX = QuarkEventStoreProperties.PREFIX + ".subscriptions";
+
+        private static final PropertyChecks CHECKS = new PropertyChecks(PREFIX);
 
         /**
          * Whether this node follows the application's EventSubscriptionDefinition beans (one node at a time per
@@ -185,24 +187,18 @@ public class QuarkEventStoreProperties implements InitializingBean {
         }
 
         void validate() {
-            if (this.pollInterval.isNegative() || this.pollInterval.isZero()) {
-                throw new InvalidConfigurationPropertyValueException(PREFIX + ".poll-interval", this.pollInterval,
-                        "must be positive");
-            }
+            CHECKS.positive("poll-interval", this.pollInterval);
             if (this.leaseDuration.compareTo(Duration.ofSeconds(1)) < 0) {
-                throw new InvalidConfigurationPropertyValueException(PREFIX + ".lease-duration", this.leaseDuration,
+                throw CHECKS.invalid("lease-duration", this.leaseDuration,
                         "must be at least 1 second");
             }
-            if (this.initialBackoff.isNegative() || this.initialBackoff.isZero()) {
-                throw new InvalidConfigurationPropertyValueException(PREFIX + ".initial-backoff", this.initialBackoff,
-                        "must be positive");
-            }
+            CHECKS.positive("initial-backoff", this.initialBackoff);
             if (this.maxBackoff.compareTo(this.initialBackoff) < 0) {
-                throw new InvalidConfigurationPropertyValueException(PREFIX + ".max-backoff", this.maxBackoff,
+                throw CHECKS.invalid("max-backoff", this.maxBackoff,
                         "must be at least " + PREFIX + ".initial-backoff (" + this.initialBackoff + ")");
             }
             if (this.nodeId != null && this.nodeId.isBlank()) {
-                throw new InvalidConfigurationPropertyValueException(PREFIX + ".node-id", this.nodeId,
+                throw CHECKS.invalid("node-id", this.nodeId,
                         "must not be blank");
             }
         }

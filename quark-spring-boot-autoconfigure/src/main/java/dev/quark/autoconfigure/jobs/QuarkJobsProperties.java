@@ -6,6 +6,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.quark.autoconfigure.PropertyChecks;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.jobs.JobDraft;
 import dev.quark.jobs.JobStatus;
@@ -26,6 +27,8 @@ import org.springframework.boot.context.properties.source.InvalidConfigurationPr
 public class QuarkJobsProperties implements InitializingBean {
 
     static final String PREFIX = "quark.jobs";
+
+    private static final PropertyChecks CHECKS = new PropertyChecks(PREFIX);
 
     /**
      * Where jobs are kept: memory, redis or postgres. Defaults to quark.backend.
@@ -231,66 +234,56 @@ public class QuarkJobsProperties implements InitializingBean {
     @Override
     public void afterPropertiesSet() {
         if (this.workers < 0) {
-            throw invalid("workers", this.workers, "must not be negative");
+            throw CHECKS.invalid("workers", this.workers, "must not be negative");
         }
         if (this.prefetch != null && this.prefetch < 0) {
-            throw invalid("prefetch", this.prefetch, "must not be negative");
+            throw CHECKS.invalid("prefetch", this.prefetch, "must not be negative");
         }
-        positive("poll-interval", this.pollInterval);
-        positive("lease-duration", this.leaseDuration);
+        CHECKS.positive("poll-interval", this.pollInterval);
+        CHECKS.positive("lease-duration", this.leaseDuration);
         if (this.leaseDuration.compareTo(Duration.ofMillis(30)) < 0) {
-            throw invalid("lease-duration", this.leaseDuration, "must be at least 30ms");
+            throw CHECKS.invalid("lease-duration", this.leaseDuration, "must be at least 30ms");
         }
-        positive("timeout", this.timeout);
+        CHECKS.positive("timeout", this.timeout);
         if (this.shutdownTimeout.isNegative()) {
-            throw invalid("shutdown-timeout", this.shutdownTimeout, "must not be negative");
+            throw CHECKS.invalid("shutdown-timeout", this.shutdownTimeout, "must not be negative");
         }
         if (this.logLimit < 0) {
-            throw invalid("log-limit", this.logLimit, "must not be negative");
+            throw CHECKS.invalid("log-limit", this.logLimit, "must not be negative");
         }
         if (this.nodeId != null && (this.nodeId.isBlank() || this.nodeId.length() > 255)) {
-            throw invalid("node-id", this.nodeId, "must not be blank and have at most 255 characters");
+            throw CHECKS.invalid("node-id", this.nodeId, "must not be blank and have at most 255 characters");
         }
         if (this.retry.maxAttempts < 1) {
-            throw invalid("retry.max-attempts", this.retry.maxAttempts, "must be at least 1");
+            throw CHECKS.invalid("retry.max-attempts", this.retry.maxAttempts, "must be at least 1");
         }
         if (this.retry.initialBackoff.isNegative()) {
-            throw invalid("retry.initial-backoff", this.retry.initialBackoff, "must not be negative");
+            throw CHECKS.invalid("retry.initial-backoff", this.retry.initialBackoff, "must not be negative");
         }
         if (!(this.retry.multiplier >= 1.0) || Double.isInfinite(this.retry.multiplier)) {
-            throw invalid("retry.multiplier", this.retry.multiplier, "must be at least 1");
+            throw CHECKS.invalid("retry.multiplier", this.retry.multiplier, "must be at least 1");
         }
         if (this.retry.maxBackoff.compareTo(this.retry.initialBackoff) < 0) {
-            throw invalid("retry.max-backoff", this.retry.maxBackoff, "must not be shorter than retry.initial-backoff");
+            throw CHECKS.invalid("retry.max-backoff", this.retry.maxBackoff, "must not be shorter than retry.initial-backoff");
         }
         if (!(this.retry.jitter >= 0 && this.retry.jitter <= 1)) {
-            throw invalid("retry.jitter", this.retry.jitter, "must be between 0 and 1");
+            throw CHECKS.invalid("retry.jitter", this.retry.jitter, "must be between 0 and 1");
         }
-        positive("retention.interval", this.retention.interval);
-        positive("recurring.poll-interval", this.recurring.pollInterval);
-        positive("recurring.misfire-threshold", this.recurring.misfireThreshold);
-        positive("workflows.sweep-interval", this.workflows.sweepInterval);
+        CHECKS.positive("retention.interval", this.retention.interval);
+        CHECKS.positive("recurring.poll-interval", this.recurring.pollInterval);
+        CHECKS.positive("recurring.misfire-threshold", this.recurring.misfireThreshold);
+        CHECKS.positive("workflows.sweep-interval", this.workflows.sweepInterval);
         for (String key : this.context.mdcKeys) {
             String problem = MdcJobFilter.problemWith(key);
             if (problem != null) {
-                throw invalid("context.mdc-keys", MdcJobFilter.printable(key), "cannot be carried with jobs: " + problem);
+                throw CHECKS.invalid("context.mdc-keys", MdcJobFilter.printable(key), "cannot be carried with jobs: " + problem);
             }
         }
         long distinct = this.context.mdcKeys.stream().distinct().count();
         if (distinct > JobDraft.MAX_METADATA_ENTRIES) {
-            throw invalid("context.mdc-keys", distinct + " keys", "must name at most " + JobDraft.MAX_METADATA_ENTRIES
+            throw CHECKS.invalid("context.mdc-keys", distinct + " keys", "must name at most " + JobDraft.MAX_METADATA_ENTRIES
                     + " keys: a job carries at most " + JobDraft.MAX_METADATA_ENTRIES + " metadata entries");
         }
-    }
-
-    private static void positive(String name, Duration value) {
-        if (value.isZero() || value.isNegative()) {
-            throw invalid(name, value, "must be positive");
-        }
-    }
-
-    private static InvalidConfigurationPropertyValueException invalid(String name, Object value, String reason) {
-        return new InvalidConfigurationPropertyValueException(PREFIX + "." + name, value, reason);
     }
 
     /**

@@ -5,8 +5,8 @@ import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 
+import dev.quark.autoconfigure.PropertyChecks;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.messaging.runtime.MessagingRetention;
 import dev.quark.messaging.runtime.Partitioner;
@@ -21,6 +21,8 @@ import dev.quark.messaging.runtime.RetryBackoff;
 public class QuarkMessagingProperties implements InitializingBean {
 
     static final String PREFIX = "quark.messaging";
+
+    private static final PropertyChecks CHECKS = new PropertyChecks(PREFIX);
 
     /**
      * Where outbox messages and inbox records are kept: memory, redis or postgres. Defaults to
@@ -154,42 +156,32 @@ public class QuarkMessagingProperties implements InitializingBean {
     @Override
     public void afterPropertiesSet() {
         if (this.partitions < 1 || this.partitions > Partitioner.MAX_PARTITIONS) {
-            throw invalid("partitions", this.partitions, "must be between 1 and " + Partitioner.MAX_PARTITIONS);
+            throw CHECKS.invalid("partitions", this.partitions, "must be between 1 and " + Partitioner.MAX_PARTITIONS);
         }
         if (this.batchSize < 1) {
-            throw invalid("batch-size", this.batchSize, "must be positive");
+            throw CHECKS.invalid("batch-size", this.batchSize, "must be positive");
         }
-        positive("poll-interval", this.pollInterval);
+        CHECKS.positive("poll-interval", this.pollInterval);
         if (this.leaseDuration.compareTo(Duration.ofMillis(30)) < 0) {
-            throw invalid("lease-duration", this.leaseDuration, "must be at least 30ms");
+            throw CHECKS.invalid("lease-duration", this.leaseDuration, "must be at least 30ms");
         }
         if (this.maxAttempts < 1) {
-            throw invalid("max-attempts", this.maxAttempts, "must be at least 1");
+            throw CHECKS.invalid("max-attempts", this.maxAttempts, "must be at least 1");
         }
         if (this.nodeId != null && (this.nodeId.isBlank() || this.nodeId.length() > 255)) {
-            throw invalid("node-id", this.nodeId, "must not be blank and have at most 255 characters");
+            throw CHECKS.invalid("node-id", this.nodeId, "must not be blank and have at most 255 characters");
         }
-        positive("backoff.initial", this.backoff.initial);
+        CHECKS.positive("backoff.initial", this.backoff.initial);
         if (!(this.backoff.multiplier >= 1.0) || Double.isInfinite(this.backoff.multiplier)) {
-            throw invalid("backoff.multiplier", this.backoff.multiplier, "must be at least 1");
+            throw CHECKS.invalid("backoff.multiplier", this.backoff.multiplier, "must be at least 1");
         }
         if (this.backoff.max.compareTo(this.backoff.initial) < 0) {
-            throw invalid("backoff.max", this.backoff.max, "must not be shorter than backoff.initial");
+            throw CHECKS.invalid("backoff.max", this.backoff.max, "must not be shorter than backoff.initial");
         }
-        positive("retention.delivered", this.retention.delivered);
-        positive("retention.dead-letters", this.retention.deadLetters);
-        positive("retention.inbox", this.retention.inbox);
-        positive("retention.interval", this.retention.interval);
-    }
-
-    private static void positive(String name, Duration value) {
-        if (value.isZero() || value.isNegative()) {
-            throw invalid(name, value, "must be positive");
-        }
-    }
-
-    private static InvalidConfigurationPropertyValueException invalid(String name, Object value, String reason) {
-        return new InvalidConfigurationPropertyValueException(PREFIX + "." + name, value, reason);
+        CHECKS.positive("retention.delivered", this.retention.delivered);
+        CHECKS.positive("retention.dead-letters", this.retention.deadLetters);
+        CHECKS.positive("retention.inbox", this.retention.inbox);
+        CHECKS.positive("retention.interval", this.retention.interval);
     }
 
     /**
