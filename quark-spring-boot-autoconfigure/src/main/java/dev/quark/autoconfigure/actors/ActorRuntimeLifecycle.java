@@ -1,5 +1,6 @@
 package dev.quark.autoconfigure.actors;
 
+import dev.quark.autoconfigure.ClosingLifecycle;
 import dev.quark.runtime.ActorRuntime;
 
 import org.springframework.context.SmartLifecycle;
@@ -9,37 +10,20 @@ import org.springframework.context.SmartLifecycle;
  * taking requests and before any singleton is destroyed, so that {@code onDeactivate} hooks can still use
  * data sources and clients.
  */
-final class ActorRuntimeLifecycle implements SmartLifecycle {
+final class ActorRuntimeLifecycle extends ClosingLifecycle {
 
     /** Stops after the web server (whose lifecycles use {@code DEFAULT_PHASE - 1024} and {@code - 2048}). */
     static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
 
     private final ActorRuntime runtime;
 
-    private volatile boolean running;
-
     ActorRuntimeLifecycle(ActorRuntime runtime) {
+        super(PHASE);
         this.runtime = runtime;
     }
 
     @Override
-    public void start() {
-        this.running = true;
-    }
-
-    @Override
-    public void stop() {
-        this.running = false;
+    protected void close() {
         this.runtime.close();
-    }
-
-    @Override
-    public boolean isRunning() {
-        return this.running;
-    }
-
-    @Override
-    public int getPhase() {
-        return PHASE;
     }
 }

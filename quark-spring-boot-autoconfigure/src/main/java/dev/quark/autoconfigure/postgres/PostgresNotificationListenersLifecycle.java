@@ -1,5 +1,6 @@
 package dev.quark.autoconfigure.postgres;
 
+import dev.quark.autoconfigure.ClosingLifecycle;
 import dev.quark.jdbc.PostgresNotificationListeners;
 
 import org.springframework.context.SmartLifecycle;
@@ -10,37 +11,20 @@ import org.springframework.context.SmartLifecycle;
  * no area loses its notifications while it still runs. The connections themselves are taken when the first area
  * subscribes, so starting does nothing.
  */
-public final class PostgresNotificationListenersLifecycle implements SmartLifecycle {
+public final class PostgresNotificationListenersLifecycle extends ClosingLifecycle {
 
     /** Below the phases of the actor runtime, the cluster silo, the job orchestrator and the durable-task worker. */
     public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 8192;
 
     private final PostgresNotificationListeners listeners;
 
-    private volatile boolean running;
-
     PostgresNotificationListenersLifecycle(PostgresNotificationListeners listeners) {
+        super(PHASE);
         this.listeners = listeners;
     }
 
     @Override
-    public void start() {
-        this.running = true;
-    }
-
-    @Override
-    public void stop() {
-        this.running = false;
+    protected void close() {
         this.listeners.close();
-    }
-
-    @Override
-    public boolean isRunning() {
-        return this.running;
-    }
-
-    @Override
-    public int getPhase() {
-        return PHASE;
     }
 }

@@ -2,6 +2,7 @@ package dev.quark.autoconfigure.redis;
 
 import java.time.Duration;
 
+import dev.quark.autoconfigure.ClosingLifecycle;
 import dev.quark.redis.RedisChannelSubscriptions;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -15,7 +16,7 @@ import org.springframework.context.SmartLifecycle;
  * lifecycle of its own (phase 0) that shuts its client down, after which a late call would fail in the client. The
  * connections themselves are made when the first area subscribes, so starting does nothing.
  */
-final class RedisChannelSubscriptionsLifecycle implements SmartLifecycle {
+final class RedisChannelSubscriptionsLifecycle extends ClosingLifecycle {
 
     /** Below the phases of the cluster silo, the job orchestrator and the durable-task worker; above the factories'. */
     static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 8192;
@@ -26,33 +27,16 @@ final class RedisChannelSubscriptionsLifecycle implements SmartLifecycle {
 
     private final RedisChannelSubscriptions subscriptions;
 
-    private volatile boolean running;
-
     RedisChannelSubscriptionsLifecycle(RedisChannelSubscriptions subscriptions) {
+        super(PHASE);
         this.subscriptions = subscriptions;
     }
 
     @Override
-    public void start() {
-        this.running = true;
-    }
-
-    @Override
-    public void stop() {
-        this.running = false;
+    protected void close() {
         if (!this.subscriptions.awaitQueuedCalls(STOP_TIMEOUT)) {
             logger.warn("The shared Redis subscription connections did not finish their calls within "
                     + STOP_TIMEOUT.toSeconds() + "s");
         }
-    }
-
-    @Override
-    public boolean isRunning() {
-        return this.running;
-    }
-
-    @Override
-    public int getPhase() {
-        return PHASE;
     }
 }
