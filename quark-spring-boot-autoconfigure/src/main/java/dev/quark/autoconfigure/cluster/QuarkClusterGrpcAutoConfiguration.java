@@ -127,6 +127,8 @@ public final class QuarkClusterGrpcAutoConfiguration {
             .maxMessageSize((int) transport.getMaxMessageSize().toBytes())
             .maxInFlight(transport.getMaxInFlight())
             .inboundWindow(transport.getInboundWindow())
+            .maxUnreadableFramesInARow(transport.getMaxUnreadableFramesInARow())
+            .maxInvalidFrames(transport.getMaxInvalidFrames(), transport.getInvalidFramesWindow())
             .keepAlive(transport.getKeepAliveTime(), transport.getKeepAliveTimeout())
             .reconnectBackoff(transport.getReconnectBackoffMin(), transport.getReconnectBackoffMax())
             .build();

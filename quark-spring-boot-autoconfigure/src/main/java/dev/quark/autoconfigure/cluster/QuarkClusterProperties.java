@@ -12,6 +12,7 @@ import dev.quark.cluster.membership.MembershipSettings;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.TransportSecurity;
 import dev.quark.cluster.membership.jdbc.JdbcMembershipProvider;
+import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
 import dev.quark.runtime.InvalidSettingException;
 import org.jspecify.annotations.Nullable;
 
@@ -333,6 +334,18 @@ public class QuarkClusterProperties implements InitializingBean {
         }
         if (t.inboundWindow < 1) {
             throw invalid("transport.inbound-window", t.inboundWindow, "must be at least 1");
+        }
+        Integer inARow = t.maxUnreadableFramesInARow;
+        if (inARow != null && inARow < 1) {
+            throw invalid("transport.max-unreadable-frames-in-a-row", inARow, "must be at least 1");
+        }
+        if (t.invalidFramesWindow < 2 || t.invalidFramesWindow > GrpcTransportSettings.MAX_INVALID_FRAMES_WINDOW) {
+            throw invalid("transport.invalid-frames-window", t.invalidFramesWindow, "must be between 2 and "
+                    + GrpcTransportSettings.MAX_INVALID_FRAMES_WINDOW + " frames");
+        }
+        if (t.maxInvalidFrames < 1 || t.maxInvalidFrames >= t.invalidFramesWindow) {
+            throw invalid("transport.max-invalid-frames", t.maxInvalidFrames, "must be at least 1 and less than "
+                    + PREFIX + ".transport.invalid-frames-window (" + t.invalidFramesWindow + ")");
         }
         positive("transport.keep-alive-time", t.keepAliveTime);
         positive("transport.keep-alive-timeout", t.keepAliveTimeout);
@@ -669,6 +682,26 @@ public class QuarkClusterProperties implements InitializingBean {
         private int inboundWindow = 64;
 
         /**
+         * How many frames in a row that are unreadable or not envelopes (no Quark silo sends them) a receiving
+         * stream refuses before it ends the stream, at least 1. Defaults to the inbound window, at least 16.
+         */
+        private @Nullable Integer maxUnreadableFramesInARow;
+
+        /**
+         * How many invalid frames (no Quark silo sends them: unreadable, not an envelope, an envelope on the wrong
+         * lane or claiming another source silo) a receiving stream refuses among its last invalid-frames-window
+         * frames before it ends the stream, however many valid envelopes come between them. At least 1 and less
+         * than invalid-frames-window. Envelopes refused for their size, their form or for being meant for another
+         * silo do not count.
+         */
+        private int maxInvalidFrames = 100;
+
+        /**
+         * How many of a receiving stream's last frames max-invalid-frames counts over, between 2 and 100000.
+         */
+        private int invalidFramesWindow = 1000;
+
+        /**
          * Idle time of a connection between silos before a gRPC keep-alive ping.
          */
         private Duration keepAliveTime = Duration.ofSeconds(30);
@@ -766,6 +799,30 @@ public class QuarkClusterProperties implements InitializingBean {
 
         public void setInboundWindow(int inboundWindow) {
             this.inboundWindow = inboundWindow;
+        }
+
+        public @Nullable Integer getMaxUnreadableFramesInARow() {
+            return this.maxUnreadableFramesInARow;
+        }
+
+        public void setMaxUnreadableFramesInARow(@Nullable Integer maxUnreadableFramesInARow) {
+            this.maxUnreadableFramesInARow = maxUnreadableFramesInARow;
+        }
+
+        public int getMaxInvalidFrames() {
+            return this.maxInvalidFrames;
+        }
+
+        public void setMaxInvalidFrames(int maxInvalidFrames) {
+            this.maxInvalidFrames = maxInvalidFrames;
+        }
+
+        public int getInvalidFramesWindow() {
+            return this.invalidFramesWindow;
+        }
+
+        public void setInvalidFramesWindow(int invalidFramesWindow) {
+            this.invalidFramesWindow = invalidFramesWindow;
         }
 
         public Duration getKeepAliveTime() {

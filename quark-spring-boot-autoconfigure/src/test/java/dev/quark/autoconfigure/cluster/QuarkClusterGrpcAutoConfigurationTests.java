@@ -1,6 +1,8 @@
 package dev.quark.autoconfigure.cluster;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -33,12 +35,24 @@ import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
+import dev.quark.cluster.transport.grpc.proto.ClientFrame;
+import dev.quark.cluster.transport.grpc.proto.Hello;
+import dev.quark.cluster.transport.grpc.proto.Lane;
+import dev.quark.cluster.transport.grpc.proto.ServerFrame;
+import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.cluster.transport.injvm.InJvmTransport;
 import io.grpc.BindableService;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.support.StaticListableBeanFactory;
@@ -59,6 +73,14 @@ import org.springframework.grpc.server.lifecycle.GrpcServerStartedEvent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class QuarkClusterGrpcAutoConfigurationTests {
+
+    /** The transport's {@code Link} method, its frames written and read as raw bytes. */
+    private static final MethodDescriptor<byte[], byte[]> RAW_LINK = MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+        .setFullMethodName(SiloTransportGrpc.getLinkMethod().getFullMethodName())
+        .setRequestMarshaller(new RawBytes())
+        .setResponseMarshaller(new RawBytes())
+        .build();
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, QuarkActorsAutoConfiguration.class,
@@ -181,6 +203,106 @@ class QuarkClusterGrpcAutoConfigurationTests {
                 assertThat(context.getBean(SiloMembership.class).state()).isEqualTo(MembershipState.ACTIVE);
                 assertThat(portWhenJoined).as("the gRPC port when the silo was written ACTIVE").containsExactly("listening");
             });
+    }
+
+    @Test
+    void springBootsGrpcServerRefusesAnUnreadableFrameAndTheStreamCarriesOn() {
+        int port = freePort();
+        String cluster = "grpc-unreadable-" + System.nanoTime();
+        this.contextRunner.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class, GrpcServerAutoConfiguration.class))
+            .withPropertyValues("quark.cluster.name=" + cluster, "quark.cluster.transport.type=grpc",
+                    "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + port)
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+                try {
+                    List<byte[]> answers = new CopyOnWriteArrayList<>();
+                    List<Throwable> errors = new CopyOnWriteArrayList<>();
+                    StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
+                            channel.newCall(RAW_LINK, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
+                                @Override
+                                public void onNext(byte[] value) {
+                                    answers.add(value);
+                                }
+
+                                @Override
+                                public void onError(Throwable t) {
+                                    errors.add(t);
+                                }
+
+                                @Override
+                                public void onCompleted() {
+                                }
+                            });
+                    stream.onNext(ClientFrame.newBuilder()
+                        .setHello(Hello.newBuilder().setClusterName(cluster)
+                            .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION).setSourceSiloId("peer")
+                            .setLane(Lane.LANE_CALL))
+                        .build()
+                        .toByteArray());
+                    // gRPC's own reader ended the stream here (CANCELLED, with a stack trace in the server's log).
+                    stream.onNext(new byte[] { (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff });
+                    stream.onNext(ClientFrame.newBuilder().setHello(Hello.newBuilder().setClusterName(cluster))
+                        .build()
+                        .toByteArray());
+                    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> answers.size() >= 3 || !errors.isEmpty());
+                    assertThat(errors).isEmpty();
+                    assertThat(ServerFrame.parseFrom(answers.get(0)).hasAccepted()).isTrue();
+                    assertThat(ServerFrame.parseFrom(answers.get(1)).getRejected().getReason())
+                        .startsWith("an unreadable frame (");
+                    assertThat(ServerFrame.parseFrom(answers.get(2)).getRejected().getReason())
+                        .isEqualTo("a frame after the handshake that is not an envelope");
+                    stream.onCompleted();
+                }
+                finally {
+                    channel.shutdownNow();
+                }
+            });
+    }
+
+    @Test
+    void limitsOnInvalidFramesAreBoundToTheTransportsSettings() {
+        this.contextRunner
+            .withPropertyValues("quark.cluster.name=grpc-invalid-" + System.nanoTime(), "quark.cluster.transport.type=grpc",
+                    "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + freePort(),
+                    "quark.cluster.transport.max-unreadable-frames-in-a-row=5",
+                    "quark.cluster.transport.max-invalid-frames=7", "quark.cluster.transport.invalid-frames-window=50")
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                GrpcTransportSettings settings = context.getBean(GrpcTransport.class).settings();
+                assertThat(settings.maxUnreadableFramesInARow()).isEqualTo(5);
+                assertThat(settings.maxInvalidFrames()).isEqualTo(7);
+                assertThat(settings.invalidFramesWindow()).isEqualTo(50);
+            });
+        this.contextRunner
+            .withPropertyValues("quark.cluster.name=grpc-invalid-" + System.nanoTime(), "quark.cluster.transport.type=grpc",
+                    "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + freePort(),
+                    "quark.cluster.transport.inbound-window=200")
+            .run((context) -> assertThat(context.getBean(GrpcTransport.class).settings().maxUnreadableFramesInARow())
+                .as("the inbound window by default").isEqualTo(200));
+    }
+
+    @Test
+    void limitsOnInvalidFramesOutOfRangeAreRefusedNamingThePropertyAndTheValue() {
+        this.contextRunner.withPropertyValues("quark.cluster.transport.max-unreadable-frames-in-a-row=0")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("Property quark.cluster.transport.max-unreadable-frames-in-a-row with value '0' "
+                        + "is invalid: must be at least 1"));
+        this.contextRunner.withPropertyValues("quark.cluster.transport.max-invalid-frames=50",
+                "quark.cluster.transport.invalid-frames-window=50")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("Property quark.cluster.transport.max-invalid-frames with value '50' is invalid: "
+                        + "must be at least 1 and less than quark.cluster.transport.invalid-frames-window (50)"));
+        this.contextRunner.withPropertyValues("quark.cluster.transport.invalid-frames-window=100001")
+            .run((context) -> assertThat(context).hasFailed()
+                .getFailure()
+                .rootCause()
+                .hasMessageContaining("Property quark.cluster.transport.invalid-frames-window with value '100001' is "
+                        + "invalid: must be between 2 and 100000 frames"));
     }
 
     @Test
@@ -408,5 +530,23 @@ class QuarkClusterGrpcAutoConfigurationTests {
             .isInstanceOf(tools.jackson.dataformat.cbor.CBORMapper.class);
         tools.jackson.databind.json.JsonMapper json = tools.jackson.databind.json.JsonMapper.builder().build();
         assertThat(PayloadMappers.forFormat(QuarkClusterProperties.PayloadFormat.JSON, json)).isSameAs(json);
+    }
+
+    private static final class RawBytes implements MethodDescriptor.Marshaller<byte[]> {
+
+        @Override
+        public InputStream stream(byte[] value) {
+            return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            }
+            catch (IOException ex) {
+                throw new UncheckedIOException(ex);
+            }
+        }
     }
 }

@@ -61,9 +61,8 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  * The receiving side is a {@link BindableService} ({@link #bindableService()}): either served by the
  * application's gRPC server ({@link #served}, as Quark's Spring Boot wiring does) or by a server of the
- * transport's own ({@link #selfHosted}). The transport's own server reads frames with a marshaller that never
- * throws ({@code UnreadableFrames}: an unreadable frame is refused, and its stream carries on); an application's
- * server keeps gRPC's.
+ * transport's own ({@link #selfHosted}). Either reads frames with a marshaller that never throws, carried by the
+ * service's definition ({@code UnreadableFrames}: an unreadable frame is refused, and its stream carries on).
  * Connections use TLS when the transport is given {@link SiloTls} (mutual
  * TLS when its server requires client certificates), plaintext otherwise. The channels to peers are always the
  * transport's own; a served transport's server takes its TLS from {@link SiloTls#keyManager()} and
@@ -246,7 +245,7 @@ public final class GrpcTransport implements Transport {
                 SiloTls serverTls = this.tls;
                 Server started = ((serverTls != null) ? NettyServerBuilder.forAddress(bind, serverTls.serverCredentials())
                         : NettyServerBuilder.forAddress(bind))
-                    .addService(UnreadableFrames.tolerating(this.service))
+                    .addService(this.service)
                     .maxInboundMessageSize(inboundLimit(this.settings))
                     .keepAliveTime(this.settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
                     .keepAliveTimeout(this.settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)

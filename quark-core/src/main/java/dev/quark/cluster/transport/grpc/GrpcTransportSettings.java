@@ -3,6 +3,8 @@ package dev.quark.cluster.transport.grpc;
 import java.time.Duration;
 import java.util.Objects;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * How a {@link GrpcTransport} behaves: the cluster it belongs to (checked in every handshake), its limits,
  * keep-alive and reconnection timings. Immutable; made by {@link #builder(String)}.
@@ -17,10 +19,23 @@ import java.util.Objects;
  * @param keepAliveTimeout how long a keep-alive ping may go unanswered before the connection is closed
  * @param reconnectBackoffMin the wait before the first reconnection of a broken stream
  * @param reconnectBackoffMax the longest wait between reconnections; the wait doubles up to it
+ * @param maxUnreadableFramesInARow how many frames in a row a receiving stream takes that are unreadable or not
+ * envelopes (no Quark silo sends them) before it ends the stream; by default the inbound window, at least 16
+ * @param maxInvalidFrames how many invalid frames a receiving stream takes among its last
+ * {@code invalidFramesWindow} frames before it ends the stream, however many valid envelopes come between them:
+ * frames no Quark silo sends (unreadable, not an envelope, an envelope on the wrong lane or claiming another source
+ * silo than the handshake named); envelopes refused for their size, their form (metadata entries, name lengths: the
+ * sender does not check the receiver's bounds) or for being meant for another silo are not invalid (silos with
+ * other limits, or a stale view of the cluster, send those)
+ * @param invalidFramesWindow how many of a stream's last frames {@code maxInvalidFrames} counts over
  */
 public record GrpcTransportSettings(String clusterName, int maxMessageSize, int maxInFlight, int inboundWindow,
         Duration keepAliveTime, Duration keepAliveTimeout, Duration reconnectBackoffMin,
-        Duration reconnectBackoffMax) {
+        Duration reconnectBackoffMax, int maxUnreadableFramesInARow, int maxInvalidFrames,
+        int invalidFramesWindow) {
+
+    /** The most frames {@link #invalidFramesWindow()} may span: a stream keeps one bit per frame of it. */
+    public static final int MAX_INVALID_FRAMES_WINDOW = 100_000;
 
     /**
      * Validates the components.
@@ -32,6 +47,9 @@ public record GrpcTransportSettings(String clusterName, int maxMessageSize, int 
      * @param keepAliveTimeout the wait for a ping's answer
      * @param reconnectBackoffMin the first reconnection wait
      * @param reconnectBackoffMax the longest reconnection wait
+     * @param maxUnreadableFramesInARow the unreadable frames in a row that end a stream
+     * @param maxInvalidFrames the invalid frames among the last {@code invalidFramesWindow} that end a stream
+     * @param invalidFramesWindow the frames {@code maxInvalidFrames} counts over
      * @throws IllegalArgumentException naming the setting out of range
      */
     public GrpcTransportSettings {
@@ -56,16 +74,39 @@ public record GrpcTransportSettings(String clusterName, int maxMessageSize, int 
             throw new IllegalArgumentException("Reconnect back-off max (" + reconnectBackoffMax
                     + ") must not be shorter than its min (" + reconnectBackoffMin + ")");
         }
+        if (maxUnreadableFramesInARow < 1) {
+            throw new IllegalArgumentException("Max unreadable frames in a row must be at least 1, was "
+                    + maxUnreadableFramesInARow);
+        }
+        if (invalidFramesWindow < 2 || invalidFramesWindow > MAX_INVALID_FRAMES_WINDOW) {
+            throw new IllegalArgumentException("Invalid frames window must be between 2 and "
+                    + MAX_INVALID_FRAMES_WINDOW + " frames, was " + invalidFramesWindow);
+        }
+        if (maxInvalidFrames < 1 || maxInvalidFrames >= invalidFramesWindow) {
+            throw new IllegalArgumentException("Max invalid frames must be at least 1 and less than the invalid "
+                    + "frames window (" + invalidFramesWindow + "), was " + maxInvalidFrames);
+        }
     }
 
     /**
      * Starts settings with the defaults: 4 MiB messages, 10,000 in flight per peer, a window of 64, keep-alive
-     * every 30 s with a 10 s timeout, reconnection after 100 ms doubling up to 5 s.
+     * every 30 s with a 10 s timeout, reconnection after 100 ms doubling up to 5 s, a stream ended after more than
+     * the window (at least 16) unreadable frames in a row or more than 100 invalid frames among its last 1,000.
      * @param clusterName the cluster's name
      * @return a builder
      */
     public static Builder builder(String clusterName) {
         return new Builder(clusterName);
+    }
+
+    /**
+     * Returns how many unreadable frames in a row a stream takes by default: its window, since a peer may have a
+     * window of frames on the way before it reads its first refusal, and at least 16, for small windows.
+     * @param inboundWindow the inbound window
+     * @return the default
+     */
+    public static int defaultMaxUnreadableFramesInARow(int inboundWindow) {
+        return Math.max(inboundWindow, 16);
     }
 
     private static void positive(String what, Duration value) {
@@ -95,6 +136,12 @@ public record GrpcTransportSettings(String clusterName, int maxMessageSize, int 
         private Duration reconnectBackoffMin = Duration.ofMillis(100);
 
         private Duration reconnectBackoffMax = Duration.ofSeconds(5);
+
+        private @Nullable Integer maxUnreadableFramesInARow;
+
+        private int maxInvalidFrames = 100;
+
+        private int invalidFramesWindow = 1000;
 
         private Builder(String clusterName) {
             this.clusterName = clusterName;
@@ -155,6 +202,28 @@ public record GrpcTransportSettings(String clusterName, int maxMessageSize, int 
         }
 
         /**
+         * Sets how many frames in a row that are unreadable or not envelopes end a receiving stream.
+         * @param frames the most tolerated in a row, {@code null} for the default: the inbound window, at least 16
+         * @return this builder
+         */
+        public Builder maxUnreadableFramesInARow(@Nullable Integer frames) {
+            this.maxUnreadableFramesInARow = frames;
+            return this;
+        }
+
+        /**
+         * Sets how many invalid frames among a stream's last {@code window} frames end it.
+         * @param frames the most tolerated in the window
+         * @param window how many of the stream's last frames they are counted over
+         * @return this builder
+         */
+        public Builder maxInvalidFrames(int frames, int window) {
+            this.maxInvalidFrames = frames;
+            this.invalidFramesWindow = window;
+            return this;
+        }
+
+        /**
          * Builds the settings.
          * @return the settings
          * @throws IllegalArgumentException naming a setting out of range
@@ -162,7 +231,9 @@ public record GrpcTransportSettings(String clusterName, int maxMessageSize, int 
         public GrpcTransportSettings build() {
             return new GrpcTransportSettings(this.clusterName, this.maxMessageSize, this.maxInFlight,
                     this.inboundWindow, this.keepAliveTime, this.keepAliveTimeout, this.reconnectBackoffMin,
-                    this.reconnectBackoffMax);
+                    this.reconnectBackoffMax, (this.maxUnreadableFramesInARow != null) ? this.maxUnreadableFramesInARow
+                            : defaultMaxUnreadableFramesInARow(this.inboundWindow),
+                    this.maxInvalidFrames, this.invalidFramesWindow);
         }
     }
 }

@@ -18,6 +18,8 @@ import dev.quark.cluster.transport.grpc.proto.Hello;
 import dev.quark.cluster.transport.grpc.proto.Rejected;
 import dev.quark.cluster.transport.grpc.proto.ServerFrame;
 import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
+import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -42,13 +44,15 @@ import org.slf4j.LoggerFactory;
  * silo is not the silo named in the stream's handshake, is refused with a {@code Rejected} frame naming it and
  * the reason (a warning in the log for a stream's first few, {@link RefusalLog}); the stream carries on. Reasons
  * are cut and escaped ({@link PeerText}) before they are logged or written back. A stream whose frames are
- * unreadable or not envelopes more than {@link #maxUnreadableInARow} times in a row is ended with
- * {@code INVALID_ARGUMENT}. Refusals wait while the stream is not ready and
+ * unreadable or not envelopes more than {@link GrpcTransportSettings#maxUnreadableFramesInARow()} times in a row,
+ * or whose last {@link GrpcTransportSettings#invalidFramesWindow()} frames hold more than
+ * {@link GrpcTransportSettings#maxInvalidFrames()} frames no Quark silo sends ({@link InvalidFrameBudget}), is ended
+ * with {@code INVALID_ARGUMENT}. Refusals wait while the stream is not ready and
  * hold back the next envelope until written, so none is lost. The gRPC server's own limit
  * ({@link GrpcTransport#inboundLimit}) is set higher, so that only a frame far beyond the limit ends its
  * stream.
  */
-final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase {
+final class SiloTransportService implements BindableService, SiloTransportGrpc.AsyncService {
 
     private static final Logger logger = LoggerFactory.getLogger(SiloTransportService.class);
 
@@ -84,6 +88,16 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
         for (InboundStream stream : List.copyOf(this.streams)) {
             stream.onCompleted();
         }
+    }
+
+    /**
+     * Returns the service's definition with a reader of {@code Link} frames that never throws
+     * ({@link UnreadableFrames}), so that an unreadable frame is refused like a malformed envelope on any server
+     * that serves it: the transport's own, or the application's gRPC server in served mode.
+     */
+    @Override
+    public ServerServiceDefinition bindService() {
+        return UnreadableFrames.tolerating(SiloTransportGrpc.bindService(this));
     }
 
     @Override
@@ -138,6 +152,11 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
         /** Frames in a row that were unreadable or not envelopes; only the thread gRPC calls back on touches it. */
         private int unreadableInARow;
 
+        /** The invalid frames among the stream's last ones; only the thread gRPC calls back on touches it. */
+        private final InvalidFrameBudget invalidFrames = new InvalidFrameBudget(
+                SiloTransportService.this.settings.maxInvalidFrames(),
+                SiloTransportService.this.settings.invalidFramesWindow());
+
         private final RefusalLog refusalLog = new RefusalLog(logger);
 
         /** How many envelopes handled between two requests for more: half the window, at least one. */
@@ -161,13 +180,14 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
             }
             String unreadable = UnreadableFrames.reason(frame);
             if (unreadable != null || !frame.hasEnvelope()) {
-                unreadable(frame, (unreadable != null) ? unreadable : "a frame after the handshake that is not an envelope");
+                unreadable((unreadable != null) ? unreadable : "a frame after the handshake that is not an envelope");
                 return;
             }
             this.unreadableInARow = 0;
             int size = frame.getSerializedSize();
             int max = SiloTransportService.this.settings.maxMessageSize();
             if (size > max) {
+                this.invalidFrames.valid();
                 later(frame.getEnvelope().getMessageId(), "an envelope of " + size
                         + " bytes, more than the receiving silo's quark.cluster.transport.max-message-size (" + max
                         + " bytes)");
@@ -179,22 +199,26 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
                 envelope = EnvelopeFrames.fromFrame(frame.getEnvelope());
             }
             catch (RuntimeException ex) {
+                // Not invalid: a Quark silo sends an envelope over the receiver's bounds (metadata entries, name
+                // lengths), which only the receiver checks.
+                this.invalidFrames.valid();
                 later(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage());
                 return;
             }
-            if (bound == null || !bound.siloId().equals(envelope.targetSiloId())) {
-                later(envelope.messageId(), envelope + " is for silo " + envelope.targetSiloId() + ", not for "
-                        + ((bound != null) ? "silo " + bound.siloId() : "a silo that stopped listening"));
-                return;
-            }
             if (envelope.kind().lane() != this.lane) {
-                later(envelope.messageId(), envelope + " travels on lane " + envelope.kind().lane()
+                invalid(envelope.messageId(), envelope + " travels on lane " + envelope.kind().lane()
                         + ", not on lane " + this.lane);
                 return;
             }
             if (!envelope.sourceSiloId().equals(this.peer)) {
-                later(envelope.messageId(), envelope + " claims to come from silo " + envelope.sourceSiloId()
+                invalid(envelope.messageId(), envelope + " claims to come from silo " + envelope.sourceSiloId()
                         + ", but its stream's handshake named silo " + this.peer);
+                return;
+            }
+            this.invalidFrames.valid();
+            if (bound == null || !bound.siloId().equals(envelope.targetSiloId())) {
+                later(envelope.messageId(), envelope + " is for silo " + envelope.targetSiloId() + ", not for "
+                        + ((bound != null) ? "silo " + bound.siloId() : "a silo that stopped listening"));
                 return;
             }
             if (envelope.kind().isAnswer()) {
@@ -208,21 +232,44 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
 
         /**
          * Refuses a frame no Quark silo sends (unreadable bytes, or a frame after the handshake that is not an
-         * envelope), and ends the stream with {@code INVALID_ARGUMENT} when more than {@link #maxUnreadableInARow}
-         * such frames came in a row: that peer is not a Quark silo, and refusing it for ever would only cost.
+         * envelope), and ends the stream with {@code INVALID_ARGUMENT} when more than
+         * {@link GrpcTransportSettings#maxUnreadableFramesInARow()} such frames came in a row, or when the frame
+         * exceeds the stream's budget of invalid frames: that peer is not a Quark silo, and refusing it for ever
+         * would only cost.
          */
-        private void unreadable(ClientFrame frame, String reason) {
+        private void unreadable(String reason) {
             this.unreadableInARow++;
-            int max = maxUnreadableInARow(SiloTransportService.this.settings);
+            int max = SiloTransportService.this.settings.maxUnreadableFramesInARow();
             if (this.unreadableInARow > max) {
-                Binding bound = SiloTransportService.this.binding;
-                close(Status.INVALID_ARGUMENT.withDescription("Silo " + ((bound != null) ? bound.siloId() : "(not listening)")
-                        + " ends the Link stream from silo " + PeerText.safe(this.peer) + " after " + this.unreadableInARow
-                        + " frames in a row that were unreadable or not envelopes (more than " + max + "), the last "
-                        + PeerText.safe(reason)));
+                close(Status.INVALID_ARGUMENT.withDescription("Silo " + here() + " ends the Link stream from silo "
+                        + PeerText.safe(this.peer) + " after " + this.unreadableInARow + " frames in a row that were "
+                        + "unreadable or not envelopes (more than " + max
+                        + ", quark.cluster.transport.max-unreadable-frames-in-a-row), the last " + PeerText.safe(reason)));
                 return;
             }
-            later(0, reason);
+            invalid(0, reason);
+        }
+
+        /**
+         * Refuses a frame no Quark silo sends, and ends the stream with {@code INVALID_ARGUMENT} instead when more
+         * than the budget of its last frames were such frames, however many valid envelopes came between them.
+         */
+        private void invalid(long messageId, String reason) {
+            InvalidFrameBudget budget = this.invalidFrames;
+            if (budget.invalid()) {
+                close(Status.INVALID_ARGUMENT.withDescription("Silo " + here() + " ends the Link stream from silo "
+                        + PeerText.safe(this.peer) + ": " + budget.invalidInWindow() + " of its last "
+                        + budget.counted() + " frames were invalid, frames no Quark silo sends (more than "
+                        + budget.max() + " in " + budget.window() + ", quark.cluster.transport.max-invalid-frames "
+                        + "and invalid-frames-window), the last " + PeerText.safe(reason)));
+                return;
+            }
+            later(messageId, reason);
+        }
+
+        private String here() {
+            Binding bound = SiloTransportService.this.binding;
+            return (bound != null) ? bound.siloId() : "(not listening)";
         }
 
         /**
@@ -428,16 +475,5 @@ final class SiloTransportService extends SiloTransportGrpc.SiloTransportImplBase
             }
             this.refusalLog.ended(PeerText.safe(this.peer));
         }
-    }
-
-    /**
-     * How many frames in a row may be unreadable or not envelopes before the stream is ended: more than a window
-     * of them means the peer kept sending garbage after its first refusals came back (at least 16, for small
-     * windows). No Quark silo sends such frames.
-     * @param settings the transport's settings
-     * @return the most tolerated in a row
-     */
-    static int maxUnreadableInARow(GrpcTransportSettings settings) {
-        return Math.max(settings.inboundWindow(), 16);
     }
 }

@@ -3,16 +3,18 @@ package dev.quark.cluster.transport.grpc;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
 import dev.quark.cluster.transport.grpc.proto.ServerFrame;
 import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnknownFieldSet;
-import io.grpc.BindableService;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.protobuf.ProtoUtils;
 import org.jspecify.annotations.Nullable;
 
@@ -22,7 +24,9 @@ import org.jspecify.annotations.Nullable;
  * refuses like any malformed envelope, and its stream carries on. gRPC's own marshaller throws instead, and gRPC
  * then ends the stream and logs the failure with its stack trace on the thread that parsed it (with
  * {@code directExecutor()}, Netty's event loop, where a flood of such frames delayed every other stream of that
- * loop).
+ * loop). The transport's service definition carries this marshaller ({@code SiloTransportService#bindService}),
+ * so it applies on whichever server serves it: the transport's own, or an application's (Spring Boot's gRPC
+ * server, which binds the service and wraps it in its interceptors, keeping the method's marshallers).
  */
 final class UnreadableFrames implements MethodDescriptor.Marshaller<ClientFrame> {
 
@@ -32,8 +36,7 @@ final class UnreadableFrames implements MethodDescriptor.Marshaller<ClientFrame>
     /**
      * What the reason starts with: random bytes of this JVM's, which no peer can know. A peer can send a frame
      * with {@link #REASON_FIELD} (any field number parses as an unknown field), so the field alone proves nothing:
-     * without this mark it is an unknown field like any other, ignored, also on an application's gRPC server
-     * (served mode), whose reader does not go through this class.
+     * without this mark it is an unknown field like any other, ignored.
      */
     private static final ByteString MARK = mark();
 
@@ -44,24 +47,38 @@ final class UnreadableFrames implements MethodDescriptor.Marshaller<ClientFrame>
     }
 
     /**
-     * Returns the service definition of {@code service} with this marshaller reading its {@code Link} frames.
-     * @param service the transport's service
+     * Returns {@code definition} with this marshaller reading its {@code Link} frames, its other methods and its
+     * schema (for gRPC's reflection service) as they are.
+     * @param definition the transport service's generated definition
      * @return the definition to serve
      */
     @SuppressWarnings("unchecked")
-    static ServerServiceDefinition tolerating(BindableService service) {
-        MethodDescriptor<ClientFrame, ServerFrame> link = SiloTransportGrpc.getLinkMethod();
+    static ServerServiceDefinition tolerating(ServerServiceDefinition definition) {
+        String linkName = SiloTransportGrpc.getLinkMethod().getFullMethodName();
         ServerMethodDefinition<ClientFrame, ServerFrame> generated =
-                (ServerMethodDefinition<ClientFrame, ServerFrame>) service.bindService()
-                    .getMethod(link.getFullMethodName());
+                (ServerMethodDefinition<ClientFrame, ServerFrame>) definition.getMethod(linkName);
         if (generated == null) {
-            throw new IllegalStateException("The gRPC transport's service has no method " + link.getFullMethodName());
+            throw new IllegalStateException("The gRPC transport's service has no method " + linkName);
         }
-        return ServerServiceDefinition.builder(SiloTransportGrpc.SERVICE_NAME)
-            .addMethod(ServerMethodDefinition.create(
-                    link.toBuilder().setRequestMarshaller(new UnreadableFrames()).build(),
-                    generated.getServerCallHandler()))
+        MethodDescriptor<ClientFrame, ServerFrame> link = generated.getMethodDescriptor()
+            .toBuilder()
+            .setRequestMarshaller(new UnreadableFrames())
             .build();
+        ServiceDescriptor original = definition.getServiceDescriptor();
+        ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(original.getName())
+            .setSchemaDescriptor(original.getSchemaDescriptor());
+        List<ServerMethodDefinition<?, ?>> others = new ArrayList<>();
+        for (ServerMethodDefinition<?, ?> method : definition.getMethods()) {
+            if (!method.getMethodDescriptor().getFullMethodName().equals(linkName)) {
+                descriptor.addMethod(method.getMethodDescriptor());
+                others.add(method);
+            }
+        }
+        ServerServiceDefinition.Builder tolerant = ServerServiceDefinition
+            .builder(descriptor.addMethod(link).build())
+            .addMethod(ServerMethodDefinition.create(link, generated.getServerCallHandler()));
+        others.forEach(tolerant::addMethod);
+        return tolerant.build();
     }
 
     /**

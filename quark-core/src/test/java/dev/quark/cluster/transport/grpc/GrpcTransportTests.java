@@ -392,4 +392,26 @@ class GrpcTransportTests {
             .reconnectBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1))
             .build()).hasMessageContaining("must not be shorter than its min");
     }
+
+    @Test
+    void limitsOnInvalidFramesAreRefusedOutOfRangeWithTheirValueAndDefaultToTheWindow() {
+        assertThatThrownBy(() -> GrpcTransportSettings.builder("bank").maxUnreadableFramesInARow(0).build())
+            .hasMessage("Max unreadable frames in a row must be at least 1, was 0");
+        assertThatThrownBy(() -> GrpcTransportSettings.builder("bank").maxInvalidFrames(10, 10).build())
+            .hasMessage("Max invalid frames must be at least 1 and less than the invalid frames window (10), was 10");
+        assertThatThrownBy(() -> GrpcTransportSettings.builder("bank").maxInvalidFrames(0, 10).build())
+            .hasMessage("Max invalid frames must be at least 1 and less than the invalid frames window (10), was 0");
+        assertThatThrownBy(() -> GrpcTransportSettings.builder("bank").maxInvalidFrames(1, 1).build())
+            .hasMessage("Invalid frames window must be between 2 and 100000 frames, was 1");
+        assertThatThrownBy(() -> GrpcTransportSettings.builder("bank").maxInvalidFrames(1, 100_001).build())
+            .hasMessage("Invalid frames window must be between 2 and 100000 frames, was 100001");
+        GrpcTransportSettings defaults = GrpcTransportSettings.builder("bank").build();
+        assertThat(defaults.maxUnreadableFramesInARow()).isEqualTo(64);
+        assertThat(defaults.maxInvalidFrames()).isEqualTo(100);
+        assertThat(defaults.invalidFramesWindow()).isEqualTo(1000);
+        assertThat(GrpcTransportSettings.builder("bank").inboundWindow(4).build().maxUnreadableFramesInARow())
+            .isEqualTo(16);
+        assertThat(GrpcTransportSettings.builder("bank").inboundWindow(4).maxUnreadableFramesInARow(3).build()
+            .maxUnreadableFramesInARow()).isEqualTo(3);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.quark.cluster.transport.grpc;
 
+import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -14,13 +15,16 @@ import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
 import dev.quark.cluster.transport.grpc.proto.Hello;
+import dev.quark.cluster.transport.grpc.proto.Kind;
 import dev.quark.cluster.transport.grpc.proto.ServerFrame;
+import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnknownFieldSet;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -131,7 +135,7 @@ class InboundStreamTests {
     @Test
     void aStreamOfFramesThatAreNotEnvelopesIsEndedOnceMoreThanTheLimitCameInARow() {
         StreamObserver<ClientFrame> stream = open(4, Envelope.Lane.CALL);
-        int max = SiloTransportService.maxUnreadableInARow(GrpcTransportSettings.builder("bank").inboundWindow(4).build());
+        int max = GrpcTransportSettings.builder("bank").inboundWindow(4).build().maxUnreadableFramesInARow();
         assertThat(max).isEqualTo(16);
         for (int i = 0; i < max; i++) {
             stream.onNext(notAnEnvelope());
@@ -147,11 +151,87 @@ class InboundStreamTests {
         assertThat(this.calls.errors).singleElement().satisfies((error) -> {
             assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
             assertThat(Status.fromThrowable(error).getDescription()).isEqualTo("Silo b ends the Link stream from silo a after 17 "
-                    + "frames in a row that were unreadable or not envelopes (more than 16), the last a frame after the "
+                    + "frames in a row that were unreadable or not envelopes (more than 16, "
+                    + "quark.cluster.transport.max-unreadable-frames-in-a-row), the last a frame after the "
                     + "handshake that is not an envelope");
         });
         stream.onNext(frame(2, Envelope.Kind.REQUEST));
         assertThat(this.handler.received).extracting(Envelope::messageId).containsExactly(1L);
+    }
+
+    @Test
+    void theUnreadableFramesInARowThatEndAStreamAreSetApartFromTheWindow() {
+        StreamObserver<ClientFrame> stream = open(GrpcTransportSettings.builder("bank").inboundWindow(64)
+            .maxUnreadableFramesInARow(3).build(), Envelope.Lane.CALL);
+        for (int i = 0; i < 3; i++) {
+            stream.onNext(notAnEnvelope());
+        }
+        assertThat(this.calls.errors).isEmpty();
+        stream.onNext(notAnEnvelope());
+        assertThat(this.calls.errors).singleElement().satisfies((error) -> assertThat(Status.fromThrowable(error)
+            .getDescription()).isEqualTo("Silo b ends the Link stream from silo a after 4 frames in a row that were "
+                    + "unreadable or not envelopes (more than 3, quark.cluster.transport.max-unreadable-frames-in-a-row), "
+                    + "the last a frame after the handshake that is not an envelope"));
+    }
+
+    @Test
+    void aStreamMixingInvalidFramesWithValidEnvelopesIsEndedOnceMoreThanItsBudgetOfItsLastFramesWereInvalid() {
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(SiloTransportService.class);
+        logger.addAppender(logged);
+        try {
+            // At most 4 invalid among the last 10 frames; never more than one in a row.
+            StreamObserver<ClientFrame> stream = open(GrpcTransportSettings.builder("bank").inboundWindow(4)
+                .maxMessageSize(1024).maxInvalidFrames(4, 10).build(), Envelope.Lane.CALL);
+            long id = 0;
+            List<ClientFrame> invalid = List.of(notAnEnvelope(), unreadable(), frame(101, Envelope.Kind.RESPONSE),
+                    forged(102));
+            for (ClientFrame frame : invalid) {
+                stream.onNext(frame);
+                stream.onNext(frame(++id, Envelope.Kind.REQUEST));
+            }
+            // 4 of the last 8 frames invalid: within the budget. Envelopes refused for their target silo, their form
+            // or their size are not invalid (Quark silos send those): they slide the 4 out of the window as the valid
+            // ones do.
+            stream.onNext(malformed(100));
+            for (int i = 0; i < 3; i++) {
+                ClientFrame good = frame(200 + i, Envelope.Kind.REQUEST);
+                stream.onNext(good.toBuilder().setEnvelope(good.getEnvelope().toBuilder().setTargetSiloId("z")).build());
+            }
+            stream.onNext(frame(300, Envelope.Kind.REQUEST).toBuilder()
+                .setEnvelope(frame(300, Envelope.Kind.REQUEST).getEnvelope().toBuilder()
+                    .setPayload(ByteString.copyFrom(new byte[2048])))
+                .build());
+            for (int i = 0; i < 5; i++) {
+                stream.onNext(frame(++id, Envelope.Kind.REQUEST));
+            }
+            // The window holds no invalid frame now: 4 more, each followed by an envelope, are within it again.
+            for (ClientFrame frame : invalid) {
+                stream.onNext(frame);
+                stream.onNext(frame(++id, Envelope.Kind.REQUEST));
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> this.handler.received.size() == 13
+                    && this.calls.rejectedBy.size() == 13);
+            assertThat(this.calls.errors).isEmpty();
+            // A fifth: 5 of the last 10 frames.
+            stream.onNext(notAnEnvelope());
+            String description = "Silo b ends the Link stream from silo a: 5 of its last 10 frames were invalid, frames "
+                    + "no Quark silo sends (more than 4 in 10, quark.cluster.transport.max-invalid-frames and "
+                    + "invalid-frames-window), the last a frame after the handshake that is not an envelope";
+            assertThat(this.calls.errors).singleElement().satisfies((error) -> {
+                assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                assertThat(Status.fromThrowable(error).getDescription()).isEqualTo(description);
+            });
+            assertThat(events(logged)).filteredOn((event) -> event.getFormattedMessage().contains(description))
+                .singleElement()
+                .satisfies((event) -> assertThat(event.getLevel()).isEqualTo(Level.WARN));
+            stream.onNext(frame(++id, Envelope.Kind.REQUEST));
+            assertThat(this.handler.received).hasSize(13);
+        }
+        finally {
+            logger.detachAppender(logged);
+        }
     }
 
     @Test
@@ -163,9 +243,11 @@ class InboundStreamTests {
         logger.addAppender(logged);
         try {
             StreamObserver<ClientFrame> stream = open(4, Envelope.Lane.CALL);
-            // Envelopes refused for their lane: they never end the stream, however many.
+            // Envelopes refused for their target silo (a stale view sends those): they never end the stream, however
+            // many.
             for (int i = 1; i <= 200; i++) {
-                stream.onNext(frame(i, Envelope.Kind.RESPONSE));
+                ClientFrame frame = frame(i, Envelope.Kind.REQUEST);
+                stream.onNext(frame.toBuilder().setEnvelope(frame.getEnvelope().toBuilder().setTargetSiloId("z")).build());
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> this.calls.rejectedBy.size() == 200);
             assertThat(thisStreams(logged)).hasSize(RefusalLog.LOUD).allMatch((event) -> event.getLevel() == Level.WARN);
@@ -243,12 +325,12 @@ class InboundStreamTests {
     }
 
     /**
-     * The events of this class's stream (peer a, refused for their lane, and its summary): the logger is shared
+     * The events of this class's stream (peer a, refused for their target silo, and its summary): the logger is shared
      * with the other test classes' silos, whose streams may still be draining.
      */
     private static List<ILoggingEvent> thisStreams(ListAppender<ILoggingEvent> logged) {
         return events(logged).stream()
-            .filter((event) -> event.getFormattedMessage().contains("travels on lane REPLY, not on lane CALL")
+            .filter((event) -> event.getFormattedMessage().contains("is for silo z, not for silo b")
                     || event.getFormattedMessage().contains("more envelopes from silo a "))
             .toList();
     }
@@ -267,8 +349,37 @@ class InboundStreamTests {
         return ClientFrame.newBuilder().setHello(Hello.newBuilder().setClusterName("bank").setSourceSiloId("a")).build();
     }
 
+    /** An envelope refused for its form: of no known kind. */
+    private static ClientFrame malformed(long id) {
+        ClientFrame frame = frame(id, Envelope.Kind.REQUEST);
+        return frame.toBuilder().setEnvelope(frame.getEnvelope().toBuilder()
+            .setKind(Kind.KIND_UNSPECIFIED)).build();
+    }
+
+    /** Bytes that are not a frame, as the transport's reader hands them to the stream. */
+    @SuppressWarnings("unchecked")
+    private static ClientFrame unreadable() {
+        SiloTransportService service = new SiloTransportService(GrpcTransportSettings.builder("bank").build(),
+                Runnable::run, new OutstandingRequests(java.time.Clock.systemUTC()));
+        ClientFrame frame = ((MethodDescriptor.Marshaller<ClientFrame>) service.bindService()
+            .getMethod(SiloTransportGrpc.getLinkMethod().getFullMethodName())
+            .getMethodDescriptor()
+            .getRequestMarshaller()).parse(new ByteArrayInputStream(new byte[] { (byte) 0xff, (byte) 0xff }));
+        assertThat(UnreadableFrames.reason(frame)).startsWith("an unreadable frame (");
+        return frame;
+    }
+
+    /** An envelope claiming another source silo than the stream's handshake named. */
+    private static ClientFrame forged(long id) {
+        ClientFrame frame = frame(id, Envelope.Kind.REQUEST);
+        return frame.toBuilder().setEnvelope(frame.getEnvelope().toBuilder().setSourceSiloId("c")).build();
+    }
+
     private StreamObserver<ClientFrame> open(int window, Envelope.Lane lane) {
-        GrpcTransportSettings settings = GrpcTransportSettings.builder("bank").inboundWindow(window).build();
+        return open(GrpcTransportSettings.builder("bank").inboundWindow(window).build(), lane);
+    }
+
+    private StreamObserver<ClientFrame> open(GrpcTransportSettings settings, Envelope.Lane lane) {
         SiloTransportService service = new SiloTransportService(settings, this.recording,
                 new OutstandingRequests(java.time.Clock.systemUTC()));
         service.bind("b", this.handler);

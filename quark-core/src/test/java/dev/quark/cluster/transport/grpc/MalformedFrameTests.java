@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -11,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.grpc.Silos.Silo;
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
@@ -21,8 +23,15 @@ import dev.quark.cluster.transport.grpc.proto.ServerFrame;
 import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
@@ -129,6 +138,91 @@ class MalformedFrameTests {
         Envelope delivered = b.recorder().received.poll(5, TimeUnit.SECONDS);
         assertThat(delivered).usingRecursiveComparison().isEqualTo(valid);
         stream.onCompleted();
+    }
+
+    @Test
+    void unreadableFrameIsRefusedOnAnApplicationsGrpcServerTooAndTheStreamCarriesOn() throws Exception {
+        GrpcTransport served = GrpcTransport.served(Silos.settings("bank"), new SiloAddress("127.0.0.1", 1));
+        // As Spring's gRPC server does: the service bound, wrapped in the application's interceptors.
+        Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .addService(ServerInterceptors.interceptForward(served.bindableService(), new ServerInterceptor() {
+                @Override
+                public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                        ServerCallHandler<Q, R> next) {
+                    return next.startCall(call, headers);
+                }
+            }))
+            .build()
+            .start();
+        Silos.Recorder recorder = new Silos.Recorder();
+        try {
+            served.start("b", recorder);
+            this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+            List<byte[]> answers = new CopyOnWriteArrayList<>();
+            List<Throwable> errors = new CopyOnWriteArrayList<>();
+            StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
+                    this.channel.newCall(RAW_LINK, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
+                        @Override
+                        public void onNext(byte[] value) {
+                            answers.add(value);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            errors.add(t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    });
+            stream.onNext(hello("bank", Lane.LANE_CALL, "a").toByteArray());
+            Silo a = new Silo("a", new SiloAddress("127.0.0.1", 2), served, recorder);
+            Silo b = new Silo("b", new SiloAddress("127.0.0.1", server.getPort()), served, recorder);
+            Envelope valid = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[3]);
+            // Not a ClientFrame: gRPC's own reader, which an application's server kept, ended the stream (CANCELLED
+            // to the sender, a stack trace in the server's log).
+            stream.onNext(new byte[] { (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff });
+            stream.onNext(EnvelopeFrames.toFrame(valid).toByteArray());
+            await().atMost(Duration.ofSeconds(5)).until(() -> answers.size() >= 2 || !errors.isEmpty());
+            assertThat(errors).isEmpty();
+            assertThat(ServerFrame.parseFrom(answers.get(0)).hasAccepted()).isTrue();
+            assertThat(ServerFrame.parseFrom(answers.get(1)).getRejected().getReason()).startsWith("an unreadable frame (");
+            assertThat(recorder.received.poll(5, TimeUnit.SECONDS)).usingRecursiveComparison().isEqualTo(valid);
+            stream.onCompleted();
+        }
+        finally {
+            served.close();
+            server.shutdownNow();
+        }
+    }
+
+    @Test
+    void streamMixingUnreadableFramesWithValidEnvelopesIsEndedOnceOverItsBudgetAndTheSiloKeepsServing() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", GrpcTransportSettings.builder("bank").maxInvalidFrames(10, 100).build());
+        this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
+                this.channel.newCall(RAW_LINK, CallOptions.DEFAULT), failures(errors));
+        stream.onNext(hello("bank", Lane.LANE_CALL, "a").toByteArray());
+        byte[] valid = EnvelopeFrames.toFrame(this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[3])).toByteArray();
+        // Never two unreadable frames in a row: only the budget of the stream's last 100 frames ends it.
+        for (int i = 0; i < 11; i++) {
+            stream.onNext(new byte[] { (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff });
+            stream.onNext(valid);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> !errors.isEmpty());
+        assertThat(errors.get(0)).hasMessageContaining("INVALID_ARGUMENT")
+            .hasMessageContaining("Silo b ends the Link stream from silo a: 11 of its last 21 frames were invalid, frames "
+                    + "no Quark silo sends (more than 10 in 100, quark.cluster.transport.max-invalid-frames and "
+                    + "invalid-frames-window), the last an unreadable frame (");
+        await().atMost(Duration.ofSeconds(5)).until(() -> b.recorder().received.size() == 10);
+        b.recorder().received.clear();
+        Envelope after = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[10]);
+        a.transport().send(b.address(), after).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(5))
+            .until(() -> b.recorder().received.stream().anyMatch((e) -> e.messageId() == after.messageId()));
     }
 
     @Test
@@ -256,7 +350,7 @@ class MalformedFrameTests {
         StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
                 this.channel.newCall(RAW_LINK, CallOptions.DEFAULT), failures(errors));
         stream.onNext(hello("bank", Lane.LANE_CALL, "b").toByteArray());
-        int max = SiloTransportService.maxUnreadableInARow(Silos.settings("bank"));
+        int max = Silos.settings("bank").maxUnreadableFramesInARow();
         for (int i = 0; i <= max; i++) {
             stream.onNext(new byte[] { (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff });
         }
@@ -264,7 +358,7 @@ class MalformedFrameTests {
         assertThat(errors.get(0)).hasMessageContaining("INVALID_ARGUMENT")
             .hasMessageContaining("Silo b ends the Link stream from silo b after " + (max + 1)
                     + " frames in a row that were unreadable or not envelopes (more than " + max
-                    + "), the last an unreadable frame (");
+                    + ", quark.cluster.transport.max-unreadable-frames-in-a-row), the last an unreadable frame (");
     }
 
     @Test

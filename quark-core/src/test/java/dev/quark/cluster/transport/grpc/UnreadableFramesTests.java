@@ -8,6 +8,7 @@ import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnknownFieldSet;
 import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,12 +42,25 @@ class UnreadableFramesTests {
         assertThat(UnreadableFrames.reason(forged)).isNull();
     }
 
-    /** The reader of the transport's own server. */
+    @Test
+    void theServicesOwnDefinitionReadsWithItSoThatAnyServerServingItDoesAndKeepsItsSchema() {
+        SiloTransportService service = new SiloTransportService(Silos.settings("bank"), Runnable::run,
+                new OutstandingRequests(java.time.Clock.systemUTC()));
+        ServerServiceDefinition definition = service.bindService();
+        assertThat(definition.getMethod(SiloTransportGrpc.getLinkMethod().getFullMethodName())
+            .getMethodDescriptor()
+            .getRequestMarshaller()).isInstanceOf(UnreadableFrames.class);
+        assertThat(definition.getServiceDescriptor().getSchemaDescriptor())
+            .as("what gRPC's reflection service lists the service by")
+            .isSameAs(SiloTransportGrpc.getServiceDescriptor().getSchemaDescriptor());
+    }
+
+    /** The reader of the transport's service, on whichever server serves it. */
     @SuppressWarnings("unchecked")
     private static MethodDescriptor.Marshaller<ClientFrame> reader() {
         SiloTransportService service = new SiloTransportService(Silos.settings("bank"), Runnable::run,
                 new OutstandingRequests(java.time.Clock.systemUTC()));
-        return (MethodDescriptor.Marshaller<ClientFrame>) UnreadableFrames.tolerating(service)
+        return (MethodDescriptor.Marshaller<ClientFrame>) service.bindService()
             .getMethod(SiloTransportGrpc.getLinkMethod().getFullMethodName())
             .getMethodDescriptor()
             .getRequestMarshaller();
