@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
+import dev.quark.autoconfigure.PropertyChecks;
 import dev.quark.autoconfigure.backend.QuarkBackend;
 import dev.quark.cluster.membership.MembershipSettings;
 import dev.quark.cluster.membership.SiloAddress;
@@ -30,6 +31,8 @@ import org.springframework.util.unit.DataSize;
 public class QuarkClusterProperties implements InitializingBean {
 
     static final String PREFIX = "quark.cluster";
+
+    private static final PropertyChecks CHECKS = new PropertyChecks(PREFIX);
 
     private static final Duration DEFAULT_REACHABILITY_TIMEOUT = Duration.ofSeconds(10);
 
@@ -270,35 +273,35 @@ public class QuarkClusterProperties implements InitializingBean {
             return;
         }
         if (this.name.indexOf('{') >= 0 || this.name.indexOf('}') >= 0) {
-            throw invalid("name", this.name, "must not contain '{' or '}' (the Redis membership table uses the name "
+            throw CHECKS.invalid("name", this.name, "must not contain '{' or '}' (the Redis membership table uses the name "
                     + "as a hash tag)");
         }
         if (this.name.length() > JdbcMembershipProvider.MAX_CLUSTER_NAME_LENGTH) {
-            throw invalid("name", this.name, "must be at most " + JdbcMembershipProvider.MAX_CLUSTER_NAME_LENGTH
+            throw CHECKS.invalid("name", this.name, "must be at most " + JdbcMembershipProvider.MAX_CLUSTER_NAME_LENGTH
                     + " characters long");
         }
         Integer port = this.silo.advertisedPort;
         if (port != null && (port < 1 || port > 65535)) {
-            throw invalid("silo.advertised-port", port, "must be between 1 and 65535");
+            throw CHECKS.invalid("silo.advertised-port", port, "must be between 1 and 65535");
         }
         String host = this.silo.advertisedAddress;
         if (host != null && host.isBlank()) {
-            throw invalid("silo.advertised-address", "'" + host + "'", "must not be blank");
+            throw CHECKS.invalid("silo.advertised-address", "'" + host + "'", "must not be blank");
         }
-        positive("join-timeout", this.joinTimeout);
+        CHECKS.positive("join-timeout", this.joinTimeout);
         Duration reachability = this.reachabilityTimeout;
         if (reachability != null) {
-            positive("reachability-timeout", reachability);
+            CHECKS.positive("reachability-timeout", reachability);
         }
         if (reachability != null && reachability.compareTo(this.joinTimeout) >= 0) {
-            throw invalid("reachability-timeout", reachability, "must be shorter than "
+            throw CHECKS.invalid("reachability-timeout", reachability, "must be shorter than "
                     + PREFIX + ".join-timeout (" + this.joinTimeout + "), or the start-up would give up before "
                     + "the silo could say which peers it cannot reach");
         }
         validateTransport();
         for (String pkg : this.transport.allowedExceptionPackages) {
             if (pkg == null || pkg.isBlank() || pkg.startsWith(".") || pkg.endsWith(".")) {
-                throw invalid("transport.allowed-exception-packages", "'" + pkg + "'", "must be package names");
+                throw CHECKS.invalid("transport.allowed-exception-packages", "'" + pkg + "'", "must be package names");
             }
         }
         validateJoinTimeout(toSettings(new SiloAddress("localhost", 1), Set.of()));
@@ -314,7 +317,7 @@ public class QuarkClusterProperties implements InitializingBean {
         Duration reachability = settings.reachabilityTimeout();
         Duration needed = settings.longestJoinCheck();
         if (this.joinTimeout.compareTo(needed) <= 0) {
-            throw invalid("join-timeout", this.joinTimeout, "must be longer than " + needed + ": the longer of "
+            throw CHECKS.invalid("join-timeout", this.joinTimeout, "must be longer than " + needed + ": the longer of "
                     + PREFIX + ".reachability-timeout (" + reachability + ((this.reachabilityTimeout == null)
                             ? ", derived from the join timeout" : "") + ") and " + PREFIX + ".silo-ttl ("
                     + this.siloTtl + ") + " + PREFIX + ".probe-interval (" + this.probeInterval + "), plus "
@@ -327,33 +330,33 @@ public class QuarkClusterProperties implements InitializingBean {
         Transport t = this.transport;
         long maxMessageSize = t.maxMessageSize.toBytes();
         if (maxMessageSize < 1024 || maxMessageSize > Integer.MAX_VALUE / 2) {
-            throw invalid("transport.max-message-size", t.maxMessageSize, "must be between 1KB and 1GB");
+            throw CHECKS.invalid("transport.max-message-size", t.maxMessageSize, "must be between 1KB and 1GB");
         }
         if (t.maxInFlight < 1) {
-            throw invalid("transport.max-in-flight", t.maxInFlight, "must be at least 1");
+            throw CHECKS.invalid("transport.max-in-flight", t.maxInFlight, "must be at least 1");
         }
         if (t.inboundWindow < 1) {
-            throw invalid("transport.inbound-window", t.inboundWindow, "must be at least 1");
+            throw CHECKS.invalid("transport.inbound-window", t.inboundWindow, "must be at least 1");
         }
         Integer inARow = t.maxUnreadableFramesInARow;
         if (inARow != null && inARow < 1) {
-            throw invalid("transport.max-unreadable-frames-in-a-row", inARow, "must be at least 1");
+            throw CHECKS.invalid("transport.max-unreadable-frames-in-a-row", inARow, "must be at least 1");
         }
         if (t.invalidFramesWindow < 2 || t.invalidFramesWindow > GrpcTransportSettings.MAX_INVALID_FRAMES_WINDOW) {
-            throw invalid("transport.invalid-frames-window", t.invalidFramesWindow, "must be between 2 and "
+            throw CHECKS.invalid("transport.invalid-frames-window", t.invalidFramesWindow, "must be between 2 and "
                     + GrpcTransportSettings.MAX_INVALID_FRAMES_WINDOW + " frames");
         }
         if (t.maxInvalidFrames < 1 || t.maxInvalidFrames >= t.invalidFramesWindow) {
-            throw invalid("transport.max-invalid-frames", t.maxInvalidFrames, "must be at least 1 and less than "
+            throw CHECKS.invalid("transport.max-invalid-frames", t.maxInvalidFrames, "must be at least 1 and less than "
                     + PREFIX + ".transport.invalid-frames-window (" + t.invalidFramesWindow + ")");
         }
-        positive("transport.keep-alive-time", t.keepAliveTime);
-        positive("transport.keep-alive-timeout", t.keepAliveTimeout);
-        positive("transport.reconnect-backoff-min", t.reconnectBackoffMin);
-        positive("transport.reconnect-backoff-max", t.reconnectBackoffMax);
-        positive("transport.client-link-idle-timeout", t.clientLinkIdleTimeout);
+        CHECKS.positive("transport.keep-alive-time", t.keepAliveTime);
+        CHECKS.positive("transport.keep-alive-timeout", t.keepAliveTimeout);
+        CHECKS.positive("transport.reconnect-backoff-min", t.reconnectBackoffMin);
+        CHECKS.positive("transport.reconnect-backoff-max", t.reconnectBackoffMax);
+        CHECKS.positive("transport.client-link-idle-timeout", t.clientLinkIdleTimeout);
         if (t.reconnectBackoffMax.compareTo(t.reconnectBackoffMin) < 0) {
-            throw invalid("transport.reconnect-backoff-max", t.reconnectBackoffMax,
+            throw CHECKS.invalid("transport.reconnect-backoff-max", t.reconnectBackoffMax,
                     "must not be shorter than transport.reconnect-backoff-min (" + t.reconnectBackoffMin + ")");
         }
         validateSsl(t);
@@ -362,30 +365,20 @@ public class QuarkClusterProperties implements InitializingBean {
     private static void validateSsl(Transport t) {
         String bundle = t.ssl.bundle;
         if (bundle != null && bundle.isBlank()) {
-            throw invalid("transport.ssl.bundle", "'" + bundle + "'", "must not be blank");
+            throw CHECKS.invalid("transport.ssl.bundle", "'" + bundle + "'", "must not be blank");
         }
         if (bundle != null && Boolean.TRUE.equals(t.plaintext)) {
-            throw invalid("transport.plaintext", true, "silos cannot talk both in plaintext and over TLS with "
+            throw CHECKS.invalid("transport.plaintext", true, "silos cannot talk both in plaintext and over TLS with "
                     + "quark.cluster.transport.ssl.bundle=" + bundle + ": remove one of the two");
         }
         if (bundle == null && Boolean.FALSE.equals(t.plaintext)) {
-            throw invalid("transport.plaintext", false, "TLS between silos needs an SSL bundle: set "
+            throw CHECKS.invalid("transport.plaintext", false, "TLS between silos needs an SSL bundle: set "
                     + "quark.cluster.transport.ssl.bundle to the name of a spring.ssl.bundle.*");
         }
         if (bundle == null && t.ssl.clientAuth != null) {
-            throw invalid("transport.ssl.client-auth", t.ssl.clientAuth, "applies only with TLS: set "
+            throw CHECKS.invalid("transport.ssl.client-auth", t.ssl.clientAuth, "applies only with TLS: set "
                     + "quark.cluster.transport.ssl.bundle too");
         }
-    }
-
-    private static void positive(String property, Duration value) {
-        if (value.isNegative() || value.isZero()) {
-            throw invalid(property, value, "must be positive");
-        }
-    }
-
-    private static InvalidConfigurationPropertyValueException invalid(String property, Object value, String reason) {
-        return new InvalidConfigurationPropertyValueException(PREFIX + "." + property, value, reason);
     }
 
     public Mode getMode() {
