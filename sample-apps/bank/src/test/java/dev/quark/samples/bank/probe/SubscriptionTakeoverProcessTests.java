@@ -254,7 +254,7 @@ class SubscriptionTakeoverProcessTests {
     }
 
     /** Waits until exactly one of the nodes follows the subscription, and returns it. */
-    private static BankProcess awaitOneFollower(BankProcess first, BankProcess second) {
+    private static BankProcess awaitOneFollower(BankProcess first, BankProcess second) throws Exception {
         AtomicReference<String> states = new AtomicReference<>("");
         try {
             await("one node follows " + SUBSCRIPTION).atMost(Duration.ofSeconds(30))
