@@ -41,7 +41,8 @@ import dev.quark.lease.LeaseStore;
  * (a long GC pause) that wakes up and handles one more event cannot write its older checkpoint once its successor
  * took over: the write is refused, the node logs it at WARN and stops following the subscription (it lets go of the
  * lease and stands by), and its successor's checkpoint stands. The event it handled in that pause is handled again by
- * the successor; none is skipped.
+ * the successor; none is skipped. A node whose claim is refused three times in a row right after acquiring the lease
+ * (the lease store's tokens went back) turns {@link SubscriptionState#FENCED_OUT} until a claim is accepted.
  * <p>
  * <b>Following.</b> While it holds the lease, a node reads a batch after the checkpoint, hands each event to the
  * handler and saves the checkpoint after each; it reads the next batch at once while batches come full, and waits the
@@ -413,7 +414,7 @@ public final class EventSubscriptionRunner implements AutoCloseable {
             for (EventSubscriptionDefinition definition : runner.definitions) {
                 this.followers.put(definition.name(), new SubscriptionFollower(definition,
                         RESOURCE + definition.name(), runner.feed, this.keeper, runner.backoff, runner.pollInterval,
-                        runner.clock, runner.metrics));
+                        runner.leaseDuration, runner.clock, runner.metrics));
             }
         }
     }

@@ -47,6 +47,8 @@ final class SubscriptionFollower {
 
     private final Duration pollInterval;
 
+    private final Duration leaseDuration;
+
     private final Clock clock;
 
     private final EventSubscriptionMetrics metrics;
@@ -57,6 +59,12 @@ final class SubscriptionFollower {
      * acquisition and its claim (once), or a lease store whose tokens went back (every time).
      */
     private int claimsRefused;
+
+    /**
+     * When the last claim was refused: refusals further apart than a lease duration and a poll interval are not "in a
+     * row" (a node retries every poll interval).
+     */
+    private @Nullable Instant claimRefusedAt;
 
     private volatile SubscriptionState state = SubscriptionState.STANDBY;
 
@@ -71,13 +79,15 @@ final class SubscriptionFollower {
     private @Nullable Instant retryAt;
 
     SubscriptionFollower(EventSubscriptionDefinition definition, String resource, EventFeed feed, LeaseKeeper keeper,
-            SubscriptionBackoff backoff, Duration pollInterval, Clock clock, EventSubscriptionMetrics metrics) {
+            SubscriptionBackoff backoff, Duration pollInterval, Duration leaseDuration, Clock clock,
+            EventSubscriptionMetrics metrics) {
         this.definition = definition;
         this.resource = resource;
         this.feed = feed;
         this.keeper = keeper;
         this.backoff = backoff;
         this.pollInterval = pollInterval;
+        this.leaseDuration = leaseDuration;
         this.clock = clock;
         this.metrics = metrics;
     }
@@ -114,10 +124,10 @@ final class SubscriptionFollower {
                     after = this.feed.claimCheckpoint(name(), lease).orElse(FeedPosition.START);
                 }
                 catch (LeaseLostException ex) {
-                    this.claimsRefused++;
+                    claimRefused();
                     throw ex;
                 }
-                this.claimsRefused = 0;
+                claimAccepted();
                 this.position = after;
             }
             List<StoredEvent> events = this.feed.readAfter(after, this.definition.batchSize());
@@ -163,15 +173,28 @@ final class SubscriptionFollower {
      * The checkpoint refused this lease's claim or write: a newer lease stamped it, so another node took the
      * subscription over (this node's lease ran out, during a long pause for instance) and the checkpoint stays what
      * that node made it. This node stops following: it lets go of the lease and stands by, as a node that lost its
-     * lease does; the event it may just have handled is handled again by the new holder, none is skipped.
+     * lease does; the event it may just have handled is handled again by the new holder, none is skipped. From the
+     * third claim in a row refused right after acquiring the lease it is {@link SubscriptionState#FENCED_OUT} instead:
+     * the lease store's tokens went back.
      */
     private Duration takenOver(Lease lease, LeaseLostException refusal) {
         this.position = null;
         this.failures = 0;
         this.retryAt = null;
-        this.state = SubscriptionState.STANDBY;
-        this.lastError = truncate("taken over: the checkpoint refused token " + lease.token() + ": "
-                + refusal.getMessage());
+        if (this.claimsRefused >= CLAIMS_REFUSED_BEFORE_ERROR) {
+            this.state = SubscriptionState.FENCED_OUT;
+            // Not truncated: the remedy ends it, and the name is at most 255 characters.
+            this.lastError = "fenced out: " + this.claimsRefused + " claims of the checkpoint in a row refused right "
+                    + "after acquiring the lease (token " + lease.token() + "): the lease store's tokens went back, and "
+                    + "no node follows '" + name() + "' until they pass the checkpoint's stamp. Clear it: update "
+                    + "quark_event_checkpoint set lease_token = null where subscription = '"
+                    + name().replace("'", "''") + "'";
+        }
+        else {
+            this.state = SubscriptionState.STANDBY;
+            this.lastError = truncate("taken over: the checkpoint refused token " + lease.token() + ": "
+                    + refusal.getMessage());
+        }
         logger.warn("Event subscription '{}' stops following on '{}': its checkpoint refused lease token {}, since a "
                 + "newer lease stamped it: another node took the subscription over (this node's lease ran out, during "
                 + "a long pause for instance) and handles again what this node handled after the checkpoint. Standing "
@@ -184,7 +207,9 @@ final class SubscriptionFollower {
                     + "after this node acquired the lease, which carries the lease store's newest token: the store's "
                     + "tokens went back (a Redis that lost writes, a restore, or quark.leases.backend switched), and no "
                     + "node can follow '{}' until they pass the checkpoint's stamp. Clear the stamp by hand (see the "
-                    + "docs on fenced checkpoints)", name(), this.keeper.owner(), this.claimsRefused, name());
+                    + "docs on fenced checkpoints: update quark_event_checkpoint set lease_token = null where "
+                    + "subscription = '{}'); until then it is FENCED_OUT and the health indicator is DOWN", name(),
+                    this.keeper.owner(), this.claimsRefused, name(), name());
             this.metrics.failed(name());
         }
         try {
@@ -220,18 +245,57 @@ final class SubscriptionFollower {
             }
             logger.warn("Event subscription '{}' could not ask for its lease; trying again in {}", name(),
                     this.pollInterval, ex);
-            this.state = SubscriptionState.STANDBY;
-            this.lastError = truncate(ex.toString());
+            if (!stillFencedOut()) {
+                this.state = SubscriptionState.STANDBY;
+                this.lastError = truncate(ex.toString());
+            }
             return null;
         }
         if (lease.isEmpty()) {
-            this.state = SubscriptionState.STANDBY;
+            if (!stillFencedOut()) {
+                this.state = SubscriptionState.STANDBY;
+            }
             return null;
         }
         logger.info("Event subscription '{}' is followed by '{}' from now on ({})", name(), this.keeper.owner(),
                 lease.get());
-        this.state = SubscriptionState.FOLLOWING;
+        if (this.state != SubscriptionState.FENCED_OUT) {
+            // A fenced-out node stays so until its claim is accepted.
+            this.state = SubscriptionState.FOLLOWING;
+        }
         return lease.get();
+    }
+
+    private void claimRefused() {
+        Instant now = this.clock.instant();
+        boolean inARow = this.claimRefusedAt != null && now.isBefore(this.claimRefusedAt.plus(fenceWindow()));
+        this.claimsRefused = inARow ? this.claimsRefused + 1 : 1;
+        this.claimRefusedAt = now;
+    }
+
+    private void claimAccepted() {
+        if (this.state == SubscriptionState.FENCED_OUT) {
+            logger.info("Event subscription '{}' on '{}': the checkpoint accepted this node's claim again after {} "
+                    + "refusals; following", name(), this.keeper.owner(), this.claimsRefused);
+            this.state = SubscriptionState.FOLLOWING;
+            this.lastError = null;
+        }
+        this.claimsRefused = 0;
+        this.claimRefusedAt = null;
+    }
+
+    /**
+     * Whether a fenced-out node stays so while it does not hold the lease: until another node has held it a lease
+     * duration and a poll interval after this node's last refused claim (the other node's claims were accepted, or
+     * this node would have had the lease again by then).
+     */
+    private boolean stillFencedOut() {
+        return this.state == SubscriptionState.FENCED_OUT && this.claimRefusedAt != null
+                && this.clock.instant().isBefore(this.claimRefusedAt.plus(fenceWindow()));
+    }
+
+    private Duration fenceWindow() {
+        return this.leaseDuration.plus(this.pollInterval);
     }
 
     private void succeeded(StoredEvent event) {

@@ -8,6 +8,8 @@ package dev.quark.eventsourcing.subscription;
  *      ├──────lease lost──────────┤   └──handler failed──▶ RETRYING (same event, after a back-off)
  *      └──checkpoint refused──────┘ (a newer lease stamped it: taken over; lease released)
  *   any ──runner closed──▶ STOPPED      any ──thread ended by an Error──▶ FAILED (lease released)
+ *   STANDBY ──third claim in a row refused right after acquiring──▶ FENCED_OUT ──claim accepted──▶ FOLLOWING
+ *                                                (the lease held by another a lease duration later) └──▶ STANDBY
  * </pre>
  */
 public enum SubscriptionState {
@@ -36,5 +38,16 @@ public enum SubscriptionState {
      * {@link OutOfMemoryError}, or an {@link Error} out of the feed): this node released the lease and no longer follows
      * the subscription until the runner is started again; another node takes it over. The health indicator is down.
      */
-    FAILED
+    FAILED,
+
+    /**
+     * The checkpoint refused this node's claim three times in a row right after it acquired the lease: the lease
+     * store's tokens went back (a store that lost its data, a restore, {@code quark.leases.backend} switched), so no node
+     * can follow the subscription until the store's tokens pass the checkpoint's stamp, or the stamp is cleared by hand
+     * ({@code update quark_event_checkpoint set lease_token = null where subscription = '<name>'}). A pause explains
+     * one refusal, not three. The node keeps trying every poll interval and follows again as soon as a claim is
+     * accepted; it stands by instead when another node holds the lease a lease duration and a poll interval after this
+     * node's last refused claim (that node's claim was accepted). The health indicator is down.
+     */
+    FENCED_OUT
 }

@@ -20,7 +20,10 @@ import dev.quark.eventsourcing.subscription.SubscriptionStatus;
  * make the node down (it is retried, and restarting the node would not help it): watch the {@code RETRYING} state or
  * the {@code quark.eventstore.subscription.failures} counter. Down when a subscription is {@code FAILED}: its thread
  * ended while the runner runs (a {@link VirtualMachineError}), so this node no longer follows it (it released the
- * lease, another node takes over) until it is restarted. Out of service once the runner stopped.
+ * lease, another node takes over) until it is restarted, and while a subscription is {@code FENCED_OUT}: the lease
+ * store's tokens went back, so no node can follow it until its checkpoint's stamp is cleared by hand (the state's
+ * {@code lastError} says how) or the tokens pass it; it comes back up by itself once a claim is accepted. Out of
+ * service once the runner stopped.
  */
 public class EventSubscriptionsHealthIndicator extends AbstractHealthIndicator {
 
@@ -56,7 +59,8 @@ public class EventSubscriptionsHealthIndicator extends AbstractHealthIndicator {
         }
         builder.withDetail("subscriptions", subscriptions);
         boolean failed = statuses.stream()
-            .anyMatch((status) -> status.state() == SubscriptionState.FAILED);
+            .anyMatch((status) -> status.state() == SubscriptionState.FAILED
+                    || status.state() == SubscriptionState.FENCED_OUT);
         if (!this.runner.isRunning()) {
             builder.outOfService();
         }

@@ -2,6 +2,7 @@ package dev.quark.autoconfigure.eventsourcing;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,6 +20,8 @@ import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.eventsourcing.memory.InMemoryEventStore;
 import dev.quark.eventsourcing.subscription.EventSubscriptionRunner;
 import dev.quark.eventsourcing.subscription.SubscriptionState;
+import dev.quark.lease.FencingToken;
+import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import io.micrometer.core.instrument.Counter;
@@ -220,6 +223,47 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
                 Health health = context.getBean(EventSubscriptionsHealthIndicator.class).health();
                 assertThat(health.getStatus()).isEqualTo(Status.DOWN);
                 assertThat(health.getDetails().get("subscriptions").toString()).contains("broken={state=FAILED");
+            });
+    }
+
+    /**
+     * The lease store's tokens went back (here: the checkpoint stamped by a token 40 acquisitions ahead): the node is
+     * fenced out and the health down, naming the remedy, until the store's tokens pass the stamp and a claim is
+     * accepted; then it is up again by itself.
+     */
+    @Test
+    void aSubscriptionFencedOutByTokensThatWentBackMakesTheHealthDownUntilAClaimIsAccepted() {
+        String stream = "orders/" + UUID.randomUUID();
+        this.contextRunner.withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> {
+                EventSubscriptionsLifecycle lifecycle = context.getBean(EventSubscriptionsLifecycle.class);
+                EventSubscriptionRunner runner = context.getBean(EventSubscriptionRunner.class);
+                LeaseStore leases = context.getBean(QuarkLeasesAutoConfiguration.MEMORY_LEASE_STORE, LeaseStore.class);
+                EventSubscriptionsHealthIndicator indicator = context.getBean(EventSubscriptionsHealthIndicator.class);
+                lifecycle.stop();
+                long next = leases.tryAcquire("probe", "test", Duration.ofMinutes(1)).orElseThrow().token().value() + 1;
+                context.getBean(EventStore.class)
+                    .feed()
+                    .orElseThrow()
+                    .claimCheckpoint("balances", new Lease(EventSubscriptionRunner.RESOURCE + "balances", "lost-store",
+                            new FencingToken(next + 40), Instant.now().plus(Duration.ofMinutes(1))));
+                append(context, stream);
+                lifecycle.start();
+                await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(5))
+                    .until(() -> runner.status("balances").state() == SubscriptionState.FENCED_OUT);
+                Health fenced = indicator.health();
+                assertThat(fenced.getStatus()).isEqualTo(Status.DOWN);
+                assertThat(fenced.getDetails().get("subscriptions").toString()).contains("balances={state=FENCED_OUT")
+                    .contains("update quark_event_checkpoint set lease_token = null where subscription = 'balances'");
+                assertThat(HANDLED).noneMatch((event) -> event.stream().equals(stream));
+
+                await().atMost(Duration.ofSeconds(30))
+                    .until(() -> HANDLED.stream().anyMatch((event) -> event.stream().equals(stream)));
+                Health following = indicator.health();
+                assertThat(following.getStatus()).isEqualTo(Status.UP);
+                assertThat(following.getDetails().get("subscriptions").toString())
+                    .contains("balances={state=FOLLOWING");
             });
     }
 

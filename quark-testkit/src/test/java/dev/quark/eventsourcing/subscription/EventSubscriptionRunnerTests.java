@@ -346,7 +346,7 @@ class EventSubscriptionRunnerTests {
      * acquisition is refused, which no pause explains; the third in a row is an error, counted as failed.
      */
     @Test
-    void claimsRefusedRightAfterEveryAcquisitionAreAnErrorFromTheThirdAndCountedFailed() {
+    void claimsRefusedRightAfterEveryAcquisitionAreAnErrorFromTheThirdCountedFailedAndFenceTheNodeOut() {
         append("a", 1);
         this.store.claimCheckpoint("projection", new Lease(EventSubscriptionRunner.RESOURCE + "projection", "old-store",
                 new FencingToken(1_000_000), this.clock.instant().plus(LEASE)));
@@ -363,13 +363,18 @@ class EventSubscriptionRunnerTests {
             runner.followOnce("projection");
             assertThat(metrics.failed).as("two refusals: a pause could explain them").isEmpty();
             assertThat(logged.list).noneMatch((event) -> event.getLevel() == Level.ERROR);
+            assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
             runner.followOnce("projection");
         }
         finally {
             logger.detachAppender(logged);
         }
         assertThat(handled).isEmpty();
-        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+        SubscriptionStatus status = runner.status("projection");
+        assertThat(status.state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(status.lastError()).startsWith("fenced out: 3 claims of the checkpoint in a row refused")
+            .contains("the lease store's tokens went back")
+            .endsWith("update quark_event_checkpoint set lease_token = null where subscription = 'projection'");
         assertThat(metrics.failed).containsExactly("projection");
         assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.ERROR)
             .singleElement()
@@ -377,6 +382,74 @@ class EventSubscriptionRunnerTests {
             .asString()
             .contains("Event subscription 'projection' on 'node-1': 3 claims of its checkpoint in a row were refused")
             .contains("the store's tokens went back");
+    }
+
+    /**
+     * A fenced-out node stays so while its claims are refused, also between two of them while another node holds the
+     * lease for a moment, and follows again by itself once the lease store's tokens pass the checkpoint's stamp.
+     */
+    @Test
+    void aFencedOutNodeFollowsAgainOnceItsClaimIsAccepted() {
+        append("a", 2);
+        long next = this.leases.tryAcquire("probe", "test", LEASE).orElseThrow().token().value() + 1;
+        this.store.claimCheckpoint("projection", new Lease(EventSubscriptionRunner.RESOURCE + "projection", "old-store",
+                new FencingToken(next + 4), this.clock.instant().plus(LEASE)));
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner first = runner("node-1",
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        EventSubscriptionRunner second = runner("node-2",
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        for (int i = 0; i < 3; i++) {
+            first.followOnce("projection");
+        }
+        assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        Lease held = this.leases.tryAcquire(EventSubscriptionRunner.RESOURCE + "projection", "node-3", LEASE)
+            .orElseThrow();
+        assertThat(first.followOnce("projection")).isEqualTo(POLL);
+        assertThat(first.status("projection").state()).as("another node holds the lease for a moment")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
+        this.leases.release(held);
+
+        first.followOnce("projection");
+        assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        assertThat(first.status("projection").lastError()).isNull();
+        assertThat(handled).containsExactly("a#1", "a#2");
+        assertThat(second.followOnce("projection")).isEqualTo(POLL);
+        assertThat(second.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+    }
+
+    /**
+     * A fenced-out node that no longer gets the lease, because another node's claim was accepted and it follows the
+     * subscription, stands by a lease duration and a poll interval after its last refused claim rather than stay
+     * fenced out.
+     */
+    @Test
+    void aFencedOutNodeStandsByOnceAnotherNodeHasFollowedForALeaseDurationAndAPollInterval() {
+        append("a", 1);
+        long next = this.leases.tryAcquire("probe", "test", LEASE).orElseThrow().token().value() + 1;
+        this.store.claimCheckpoint("projection", new Lease(EventSubscriptionRunner.RESOURCE + "projection", "old-store",
+                new FencingToken(next + 4), this.clock.instant().plus(LEASE)));
+        EventSubscriptionRunner first = runner("node-1", EventSubscriptionDefinition.of("projection", (event) -> { }));
+        for (int i = 0; i < 3; i++) {
+            first.followOnce("projection");
+        }
+        assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner second = runner("node-2",
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        second.followOnce("projection");
+        assertThat(second.status("projection").state()).as("one refusal: a pause could explain it")
+            .isEqualTo(SubscriptionState.STANDBY);
+        second.followOnce("projection");
+        assertThat(handled).containsExactly("a#1");
+
+        this.scheduler.advance(LEASE.plus(POLL).minusSeconds(1));
+        first.followOnce("projection");
+        assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        first.followOnce("projection");
+        assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+        assertThat(second.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
     }
 
     @Test

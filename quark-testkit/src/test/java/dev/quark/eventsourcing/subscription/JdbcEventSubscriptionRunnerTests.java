@@ -27,6 +27,8 @@ import dev.quark.eventsourcing.NewEvent;
 import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.eventsourcing.jdbc.JdbcEventStore;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.lease.FencingToken;
+import dev.quark.lease.Lease;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
@@ -316,6 +318,33 @@ class JdbcEventSubscriptionRunnerTests {
         assertThat(handled).extracting((h) -> h.node() + " " + h.event().version())
             .containsExactly("node-1 1", "node-1 2", "node-2 2", "node-2 3", "node-2 4");
         assertThat(store.checkpoint(name)).contains(handled.getLast().event().position());
+    }
+
+    /**
+     * The lease store's tokens went back (here: the checkpoint stamped by a token far above them): the node is fenced
+     * out, handles nothing, and follows again by itself once the stamp is cleared with the statement its status gives.
+     */
+    @Test
+    void aNodeFencedOutByTokensThatWentBackFollowsAgainOnceTheStampIsClearedByHand() throws Exception {
+        String name = this.run + "-projection";
+        store.claimCheckpoint(name, new Lease(EventSubscriptionRunner.RESOURCE + name, "lost-store",
+                new FencingToken(Long.MAX_VALUE / 2), Instant.now().plus(LEASE)));
+        append("s", 3);
+        List<Handled> handled = new CopyOnWriteArrayList<>();
+        EventSubscriptionRunner runner = start("node-1", EventSubscriptionDefinition.of(name,
+                recording("node-1", handled)));
+        await().atMost(WAIT).until(() -> runner.status(name).state() == SubscriptionState.FENCED_OUT);
+        assertThat(handled).isEmpty();
+        String remedy = runner.status(name).lastError();
+        assertThat(remedy).contains("update quark_event_checkpoint set lease_token = null");
+
+        try (var connection = dataSource.getConnection(); var statement = connection.createStatement()) {
+            assertThat(statement.executeUpdate(remedy.substring(remedy.indexOf("update ")))).isOne();
+        }
+        await().atMost(WAIT).until(() -> handled.size() == 3);
+        assertEachOnceInFeedOrder(handled);
+        assertThat(runner.status(name).state()).isEqualTo(SubscriptionState.FOLLOWING);
+        assertThat(runner.status(name).lastError()).isNull();
     }
 
     private record Handled(String node, StoredEvent event) {

@@ -18,7 +18,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * One bank node: the sample's executable jar started as an {@link ApplicationProcess} on a free loopback port, its
- * outbox dispatcher named after it ({@code quark.messaging.node-id}). {@link #kill()} is a {@code SIGKILL} on Linux:
+ * outbox dispatcher and its event subscription runner named after it ({@code quark.messaging.node-id},
+ * {@code quark.eventstore.subscriptions.node-id}). {@link #kill()} is a {@code SIGKILL} on Linux:
  * the node has no chance to release its partitions or to record a delivery in flight.
  */
 final class BankProcess implements AutoCloseable {
@@ -44,7 +45,7 @@ final class BankProcess implements AutoCloseable {
     /**
      * Starts a node without waiting for it to serve.
      * @param jar the sample's executable jar
-     * @param name the node's name: its outbox node id and the name of its log
+     * @param name the node's name: its outbox and subscription node ids and the name of its log
      * @param properties further {@code name=value} properties
      * @param logs the folder of its log
      * @return the started process
@@ -54,6 +55,7 @@ final class BankProcess implements AutoCloseable {
         List<String> all = new ArrayList<>();
         all.add("server.port=" + httpPort);
         all.add("quark.messaging.node-id=" + name);
+        all.add("quark.eventstore.subscriptions.node-id=" + name);
         all.addAll(properties);
         return new BankProcess(name, httpPort, ApplicationProcess.start(jar, name, all, logs));
     }
@@ -78,6 +80,32 @@ final class BankProcess implements AutoCloseable {
             .GET()
             .build(), HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(response.body());
+    }
+
+    /**
+     * Reads the node's event subscriptions health ({@code /actuator/health/quarkEventSubscriptions}).
+     * @return the answer's body
+     * @throws IOException when the node does not answer
+     * @throws InterruptedException when interrupted
+     */
+    JsonNode subscriptionsHealth() throws IOException, InterruptedException {
+        HttpResponse<String> response = this.http.send(
+                HttpRequest.newBuilder(uri("/actuator/health/quarkEventSubscriptions"))
+                    .timeout(REQUEST_TIMEOUT)
+                    .GET()
+                    .build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(response.body());
+    }
+
+    /**
+     * Returns what this node does with a subscription, from its subscriptions health.
+     * @param subscription the subscription's name
+     * @return its state ({@code FOLLOWING}, {@code STANDBY}, ...), empty when the answer has none
+     * @throws IOException when the node does not answer
+     * @throws InterruptedException when interrupted
+     */
+    String subscriptionState(String subscription) throws IOException, InterruptedException {
+        return subscriptionsHealth().path("details").path("subscriptions").path(subscription).path("state").asString("");
     }
 
     /**
