@@ -47,6 +47,21 @@ class CallFilterTests {
         };
     }
 
+    private static OutgoingCallFilter named(String name, OutgoingCallFilter filter) {
+        return new OutgoingCallFilter() {
+
+            @Override
+            public CompletionStage<@Nullable Object> filter(OutgoingCall call) throws Throwable {
+                return filter.filter(call);
+            }
+
+            @Override
+            public String toString() {
+                return name;
+            }
+        };
+    }
+
     private IncomingCallFilter incoming(String name) {
         return (call) -> {
             this.events.add(name + ">");
@@ -192,6 +207,59 @@ class CallFilterTests {
             assertThatExceptionOfType(IllegalStateException.class).isThrownBy(counter::increment)
                 .withMessageContaining("proceed() was already called");
             assertThat(counter.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void outgoingFilterThatProceedsAgainAfterAnInnerFilterShortCircuitedFailsNamingItAndNothingIsDelivered() {
+        List<String> innermost = new CopyOnWriteArrayList<>();
+        try (ActorRuntime runtime = builder()
+            .outgoingFilter(named("outer", (call) -> call.proceed().thenCompose((first) -> call.proceed())))
+            .outgoingFilter(named("cache", (call) -> CompletableFuture.completedFuture(7L)))
+            .outgoingFilter(named("innermost", (call) -> {
+                innermost.add(call.method().name());
+                return call.proceed();
+            }))
+            .build()) {
+            Counter counter = runtime.get(Counter.class, "c");
+            assertThatExceptionOfType(IllegalStateException.class).isThrownBy(counter::increment)
+                .withMessage("proceed() was already called by outgoing call filter outer for Call Counter/c.increment()"
+                        + ": an outgoing call is sent once; a filter that retries makes a new call");
+            assertThat(innermost).isEmpty();
+            assertThat(runtime.isActive(Counter.class, "c")).isFalse();
+        }
+    }
+
+    @Test
+    void outgoingFilterThatProceedsWithBadMetadataAfterAnInnerFilterShortCircuitedFailsNamingItNotTheInnerOne() {
+        Map<String, String> nullValue = new HashMap<>();
+        nullValue.put("traceparent", null);
+        try (ActorRuntime runtime = builder()
+            .outgoingFilter(named("outer", (call) -> call.proceed().thenCompose((first) -> call.proceed(nullValue))))
+            .outgoingFilter(named("cache", (call) -> CompletableFuture.completedFuture(7L)))
+            .outgoingFilter(named("innermost", OutgoingCall::proceed))
+            .build()) {
+            Counter counter = runtime.get(Counter.class, "c");
+            assertThatExceptionOfType(RuntimeException.class).isThrownBy(counter::increment)
+                .withMessageContaining("outgoing call filter outer ")
+                .withMessageNotContaining("cache");
+            assertThat(runtime.isActive(Counter.class, "c")).isFalse();
+        }
+    }
+
+    @Test
+    void outgoingFilterThatProceedsWithNullMetadataInsideAnotherFailsNamingTheInnerOne() {
+        Map<String, String> nullValue = new HashMap<>();
+        nullValue.put("traceparent", null);
+        try (ActorRuntime runtime = builder()
+            .outgoingFilter(named("outer", OutgoingCall::proceed))
+            .outgoingFilter(named("inner", (call) -> call.proceed(nullValue)))
+            .build()) {
+            assertThatExceptionOfType(NullPointerException.class)
+                .isThrownBy(() -> runtime.get(Counter.class, "c").increment())
+                .withMessage("Outgoing call filter inner proceeded with metadata with a null value of key "
+                        + "'traceparent' for Call Counter/c.increment()");
+            assertThat(runtime.isActive(Counter.class, "c")).isFalse();
         }
     }
 

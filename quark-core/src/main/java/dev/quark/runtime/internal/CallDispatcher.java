@@ -167,7 +167,7 @@ public final class CallDispatcher {
             return invocation;
         }
         invocation.completesOffTurn = true;
-        return new Cursor(invocation, method, this.filters, this.router, waitElsewhere, reference).proceed();
+        return new Cursor(invocation, method, this.filters, this.router, waitElsewhere, reference).run();
     }
 
     private static void rethrowIfFailed(CompletionStage<?> outcome) throws Throwable {
@@ -310,7 +310,11 @@ public final class CallDispatcher {
     }
 
     /**
-     * One call's way through the outgoing filters; the last {@link #proceed()} routes it.
+     * One call as one outgoing filter sees it: the filter at {@code index} is given this view, and its
+     * {@link #proceed()} passes the call to a view of its own for the next filter, or routes it after the last
+     * one. A view per filter lets every failure of a {@code proceed} name the filter that made it, and a filter
+     * proceed once, whatever the filters inside it did; a chain of one filter allocates one view per call, as
+     * before.
      */
     private static final class Cursor extends CallView implements OutgoingCall {
 
@@ -322,39 +326,53 @@ public final class CallDispatcher {
 
         private final @Nullable ActorReference reference;
 
-        private int next;
+        private final int index;
+
+        private boolean proceeded;
 
         Cursor(Invocation invocation, ActorMethod method, OutgoingCallFilter[] filters, CallRouter router,
                 @Nullable Executor waitElsewhere, @Nullable ActorReference reference) {
+            this(invocation, method, filters, router, waitElsewhere, reference, 0);
+        }
+
+        private Cursor(Invocation invocation, ActorMethod method, OutgoingCallFilter[] filters, CallRouter router,
+                @Nullable Executor waitElsewhere, @Nullable ActorReference reference, int index) {
             super(invocation, method);
             this.filters = filters;
             this.router = router;
             this.waitElsewhere = waitElsewhere;
             this.reference = reference;
+            this.index = index;
+        }
+
+        /** Runs this view's filter on the call. */
+        CompletionStage<@Nullable Object> run() {
+            OutgoingCallFilter filter = this.filters[this.index];
+            CompletionStage<@Nullable Object> outcome;
+            try {
+                outcome = filter.filter(this);
+            }
+            catch (Throwable ex) {
+                throw Cursor.<RuntimeException>sneaky(ex);
+            }
+            if (outcome == null) {
+                throw new NullPointerException("Outgoing call filter " + filter + " returned null for " + this);
+            }
+            return outcome;
         }
 
         @Override
         @SuppressWarnings("unchecked")
         public CompletionStage<@Nullable Object> proceed() {
-            if (this.next < this.filters.length) {
-                OutgoingCallFilter filter = this.filters[this.next++];
-                CompletionStage<@Nullable Object> outcome;
-                try {
-                    outcome = filter.filter(this);
-                }
-                catch (Throwable ex) {
-                    throw Cursor.<RuntimeException>sneaky(ex);
-                }
-                if (outcome == null) {
-                    throw new NullPointerException("Outgoing call filter " + filter + " returned null for " + this);
-                }
-                return outcome;
+            if (this.proceeded) {
+                throw alreadyProceeded();
             }
-            if (this.next > this.filters.length) {
-                throw new IllegalStateException("proceed() was already called for " + this
-                        + ": an outgoing call is sent once; a filter that retries makes a new call");
+            this.proceeded = true;
+            int next = this.index + 1;
+            if (next < this.filters.length) {
+                return new Cursor(this.invocation, this.method, this.filters, this.router, this.waitElsewhere,
+                        this.reference, next).run();
             }
-            this.next++;
             this.router.route(this.invocation, this.waitElsewhere, this.reference);
             CompletionStage<?> outcome = (this.method.returnKind() == ReturnKind.ONE_WAY) ? CallRouter.DELIVERED
                     : this.invocation;
@@ -363,20 +381,25 @@ public final class CallDispatcher {
 
         @Override
         public CompletionStage<@Nullable Object> proceed(Map<String, String> metadata) {
-            if (this.next > this.filters.length) {
-                throw new IllegalStateException("proceed() was already called for " + this
-                        + ": an outgoing call is sent once; a filter that retries makes a new call");
+            if (this.proceeded) {
+                throw alreadyProceeded();
             }
             this.invocation.carry(checked(metadata));
             return proceed();
         }
 
+        private IllegalStateException alreadyProceeded() {
+            return new IllegalStateException("proceed() was already called by outgoing call filter "
+                    + this.filters[this.index] + " for " + this
+                    + ": an outgoing call is sent once; a filter that retries makes a new call");
+        }
+
         /**
-         * Checks the metadata a filter proceeds with, each failure naming the filter (the one whose
-         * {@code proceed} this is) and the key: not {@code null}, no {@code null} key or value.
+         * Checks the metadata this view's filter proceeds with, each failure naming the filter and the key: not
+         * {@code null}, no {@code null} key or value.
          */
         private Map<String, String> checked(Map<String, String> metadata) {
-            OutgoingCallFilter filter = this.filters[this.next - 1];
+            OutgoingCallFilter filter = this.filters[this.index];
             if (metadata == null) {
                 throw new NullPointerException("Outgoing call filter " + filter + " proceeded with null metadata for "
                         + this);

@@ -14,8 +14,9 @@ import io.micrometer.tracing.propagation.Propagator;
  * tracer's {@link Propagator} (W3C {@code traceparent}, and {@code baggage} when the tracer propagates it, or
  * whatever format the application's tracer is set up for), so that the call carries it to its turn, in the
  * envelope when the actor lives on another silo. A call made without a current span carries no trace context:
- * one inherited from the turn it is made in is removed. A call made in a span then gets a {@code CLIENT} span of
- * its own ({@link MicrometerClientSpanCallFilter}), whose context replaces the one written here.
+ * one inherited from the turn it is made in is removed. A call made in a span then gets a {@code CLIENT} span
+ * ({@code PRODUCER} for a one-way call) of its own ({@link MicrometerClientSpanCallFilter}), whose context
+ * replaces the one written here.
  */
 final class MicrometerCallContextPropagator implements CallContextPropagator {
 

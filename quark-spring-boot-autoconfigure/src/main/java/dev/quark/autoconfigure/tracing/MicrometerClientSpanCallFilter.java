@@ -3,9 +3,12 @@ package dev.quark.autoconfigure.tracing;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
+import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.filter.OutgoingCall;
 import dev.quark.runtime.filter.OutgoingCallFilter;
 import io.micrometer.tracing.Span;
@@ -18,18 +21,25 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wraps a call made through a reference while a span is current in a span of its own on the caller's side: a
- * child of the current span, of kind {@code CLIENT}, named like the turn's {@code SERVER} span
- * ({@code <actor type>.<method>}) and tagged alike ({@code quark.actor.type}, {@code quark.actor.id},
- * {@code quark.actor.method}). It starts before the call is sent, and the call carries its trace context
- * instead of the caller's, so the turn's span ({@link MicrometerTracingCallFilter}) is its child. It ends when
- * the call's outcome is known: the answer, the failure (recorded on it), or the call timeout (recorded too); a
- * one-way call's when the call is handed over, since no outcome comes back. A call made where no span is
- * current gets none (its metadata is {@link MicrometerCallContextPropagator}'s, without trace context).
+ * child of the current span, named like the turn's span ({@code <actor type>.<method>}) and tagged alike
+ * ({@code quark.actor.type}, {@code quark.actor.id}, {@code quark.actor.method}). It starts before the call is
+ * sent, and the call carries its trace context instead of the caller's, so the turn's span
+ * ({@link MicrometerTracingCallFilter}) is its child.
+ * <p>
+ * A call that waits for an answer (synchronous or asynchronous) gets a {@code CLIENT} span, which ends when the
+ * call's outcome is known: the answer, the failure (recorded on it), or the call timeout (recorded too). A
+ * one-way call gets a {@code PRODUCER} span, as a message sent to a queue would: no outcome comes back, so it ends
+ * when the call is handed over, that is when the filters inside this one return, the moment the caller of a
+ * one-way method returns. It records the failure the stage they return already has then (a call that could not
+ * be delivered, which the caller receives too); a stage still running then is not waited for (an inner filter
+ * that defers the sending, or one that never completes its stage, leaves no span open). A call made where no span
+ * is current gets none (its metadata is {@link MicrometerCallContextPropagator}'s, without trace context).
  * <p>
  * The span is not made current on the caller's thread: nothing of the caller's runs while it is open but the
  * routing and the inner filters. A tracer that fails to start the span or to write its context (logged at
- * debug) leaves the call as it was, carrying the caller's span's context: tracing never fails a call. The span
- * ends on the thread that completes the call, which may be just after the caller has its outcome.
+ * debug) leaves the call as it was, carrying the caller's span's context: tracing never fails a call. A
+ * {@code CLIENT} span ends on the thread that completes the call, which may be just after the caller has its
+ * outcome.
  */
 final class MicrometerClientSpanCallFilter implements OutgoingCallFilter {
 
@@ -55,20 +65,21 @@ final class MicrometerClientSpanCallFilter implements OutgoingCallFilter {
             // caller's context, which says so.
             return call.proceed();
         }
+        boolean oneWay = call.method().kind() == MethodDescriptor.CallKind.ONE_WAY;
         Span span;
         Map<String, String> metadata;
         try {
             span = this.tracer.spanBuilder()
                 .setParent(parent)
                 .name(call.address().typeName() + "." + call.method().name())
-                .kind(Span.Kind.CLIENT)
+                .kind(oneWay ? Span.Kind.PRODUCER : Span.Kind.CLIENT)
                 .tag("quark.actor.type", call.address().typeName())
                 .tag("quark.actor.id", call.address().id())
                 .tag("quark.actor.method", call.method().name())
                 .start();
         }
         catch (RuntimeException ex) {
-            logger.debug("Could not start the client span of a call to {}.{}(): the call carries the caller's span",
+            logger.debug("Could not start the span of a call to {}.{}(): the call carries the caller's span",
                     call.address(), call.method().name(), ex);
             return call.proceed();
         }
@@ -77,7 +88,7 @@ final class MicrometerClientSpanCallFilter implements OutgoingCallFilter {
         }
         catch (RuntimeException ex) {
             end(span, null);
-            logger.debug("Could not write the context of the client span of a call to {}.{}(): the call carries"
+            logger.debug("Could not write the context of the span of a call to {}.{}(): the call carries"
                     + " the caller's span", call.address(), call.method().name(), ex);
             return call.proceed();
         }
@@ -89,8 +100,34 @@ final class MicrometerClientSpanCallFilter implements OutgoingCallFilter {
             end(span, ex);
             throw ex;
         }
-        outcome.whenComplete((result, failure) -> end(span, failure));
+        if (oneWay) {
+            end(span, failureSoFar(outcome));
+        }
+        else {
+            outcome.whenComplete((result, failure) -> end(span, failure));
+        }
         return outcome;
+    }
+
+    /** The failure a stage already completed with, as the caller of a one-way method receives it; none else. */
+    private static @Nullable Throwable failureSoFar(CompletionStage<?> stage) {
+        CompletableFuture<?> future;
+        try {
+            future = stage.toCompletableFuture();
+        }
+        catch (UnsupportedOperationException ex) {
+            return null;
+        }
+        if (!future.isCompletedExceptionally()) {
+            return null;
+        }
+        try {
+            future.join();
+            return null;
+        }
+        catch (CompletionException | CancellationException ex) {
+            return ex;
+        }
     }
 
     private Map<String, String> withContextOf(Span span, Map<String, String> metadata) {
@@ -114,7 +151,7 @@ final class MicrometerClientSpanCallFilter implements OutgoingCallFilter {
             span.end();
         }
         catch (RuntimeException ex) {
-            logger.debug("Could not end the client span {}", span, ex);
+            logger.debug("Could not end the span {} of a call", span, ex);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.quark.autoconfigure.tracing;
 import java.util.List;
 import java.util.Map;
 
+import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.filter.IncomingCall;
 import dev.quark.runtime.filter.IncomingCallFilter;
 import io.micrometer.tracing.Span;
@@ -20,9 +21,12 @@ import org.slf4j.LoggerFactory;
  * one whose context the tracer fails on (a bad {@code tracestate} or {@code baggage}, logged at debug): trace
  * context never fails a turn. A started span is always ended.
  * <p>
- * The span is named {@code <actor type>.<method>}, of kind {@code SERVER}, tagged with the actor's type, id
- * and method ({@code quark.actor.type}, {@code quark.actor.id}, {@code quark.actor.method}), and records the
- * turn's failure.
+ * The span is named {@code <actor type>.<method>}, tagged with the actor's type, id and method
+ * ({@code quark.actor.type}, {@code quark.actor.id}, {@code quark.actor.method}), and records the turn's failure.
+ * It is of kind {@code SERVER}, or {@code CONSUMER} for a one-way call (the caller's span of it is a
+ * {@code PRODUCER}, {@link MicrometerClientSpanCallFilter}): still a child of the span whose context the call
+ * carries, as a message consumer's span is of its producer's in Micrometer Tracing's instrumentations (Brave's
+ * messaging ones), since the turn processes that one message.
  */
 final class MicrometerTracingCallFilter implements IncomingCallFilter {
 
@@ -56,7 +60,8 @@ final class MicrometerTracingCallFilter implements IncomingCallFilter {
         try {
             span = this.propagator.extract(metadata, Map::get)
                 .name(call.address().typeName() + "." + call.method().name())
-                .kind(Span.Kind.SERVER)
+                .kind((call.method().kind() == MethodDescriptor.CallKind.ONE_WAY) ? Span.Kind.CONSUMER
+                        : Span.Kind.SERVER)
                 .tag("quark.actor.type", call.address().typeName())
                 .tag("quark.actor.id", call.address().id())
                 .tag("quark.actor.method", call.method().name())

@@ -18,9 +18,9 @@ import org.springframework.core.annotation.Order;
 /**
  * Auto-configuration of trace context propagation, when the application has a Micrometer {@link Tracer} and
  * {@link Propagator} (Spring Boot's Brave or OpenTelemetry tracing): every call made through an actor reference
- * while a span is current runs in a {@code CLIENT} span of its own, a child of the current one, whose context it
- * carries in its metadata (across silos in the envelope), and the turn it starts runs in a {@code SERVER} span,
- * a child of the {@code CLIENT} span. Without a tracer nothing is registered and calls pay nothing; nor with
+ * while a span is current runs in a {@code CLIENT} span of its own ({@code PRODUCER} for a one-way call), a child
+ * of the current one, whose context it carries in its metadata (across silos in the envelope), and the turn it
+ * starts runs in a {@code SERVER} span ({@code CONSUMER} for a one-way call), a child of the caller's one. Without a tracer nothing is registered and calls pay nothing; nor with
  * several tracers or propagators of which none is primary, since which one to use cannot be told.
  */
 @AutoConfiguration(before = QuarkActorsAutoConfiguration.class, afterName = {

@@ -15,18 +15,10 @@ import dev.quark.runtime.filter.OutgoingCall;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
-import io.micrometer.tracing.otel.bridge.OtelCurrentTraceContext;
-import io.micrometer.tracing.otel.bridge.OtelPropagator;
-import io.micrometer.tracing.otel.bridge.OtelTracer;
 import io.micrometer.tracing.propagation.Propagator;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
-import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
-import io.opentelemetry.context.propagation.ContextPropagators;
-import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
-import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -37,25 +29,16 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 class MicrometerClientSpanCallFilterTests {
 
-    private final InMemorySpanExporter exporter = InMemorySpanExporter.create();
+    private final InMemoryTracer tracing = new InMemoryTracer();
 
-    private final SdkTracerProvider provider = SdkTracerProvider.builder()
-        .addSpanProcessor(SimpleSpanProcessor.create(this.exporter))
-        .build();
-
-    private final Tracer tracer = new OtelTracer(this.provider.get("test"), new OtelCurrentTraceContext(),
-            (event) -> {
-            });
-
-    private final Propagator propagator = new OtelPropagator(
-            ContextPropagators.create(W3CTraceContextPropagator.getInstance()), this.provider.get("test"));
+    private final Tracer tracer = this.tracing.tracer;
 
     private final MicrometerClientSpanCallFilter filter = new MicrometerClientSpanCallFilter(this.tracer,
-            this.propagator);
+            this.tracing.propagator);
 
     @AfterEach
     void close() {
-        this.provider.close();
+        this.tracing.close();
     }
 
     @Test
@@ -64,32 +47,27 @@ class MicrometerClientSpanCallFilterTests {
         assertThat(this.filter.filter(call).toCompletableFuture().join()).isEqualTo("done");
         assertThat(call.sentWith).isEqualTo(Map.of("tenant", "acme"));
         assertThat(call.proceededWithMetadata).isFalse();
-        assertThat(this.exporter.getFinishedSpanItems()).isEmpty();
+        assertThat(this.tracing.ended()).isEmpty();
     }
 
     @Test
     void filterInASpanThatIsNotSampledShouldSendTheCallAsItIsWithoutASpan() throws Throwable {
-        SdkTracerProvider unsampled = SdkTracerProvider.builder()
-            .setSampler(Sampler.alwaysOff())
-            .addSpanProcessor(SimpleSpanProcessor.create(this.exporter))
-            .build();
-        Tracer tracer = new OtelTracer(unsampled.get("test"), new OtelCurrentTraceContext(), (event) -> {
-        });
-        MicrometerClientSpanCallFilter filter = new MicrometerClientSpanCallFilter(tracer, new OtelPropagator(
-                ContextPropagators.create(W3CTraceContextPropagator.getInstance()), unsampled.get("test")));
         Call call = new Call(Map.of("tenant", "acme"), (metadata) -> CompletableFuture.completedFuture("done"));
-        Span caller = tracer.nextSpan().name("caller").start();
-        try (Tracer.SpanInScope scope = tracer.withSpan(caller)) {
-            assertThat(caller.context().sampled()).isFalse();
-            assertThat(filter.filter(call).toCompletableFuture().join()).isEqualTo("done");
-        }
-        finally {
-            caller.end();
-            unsampled.close();
+        try (InMemoryTracer unsampled = new InMemoryTracer(Sampler.alwaysOff())) {
+            MicrometerClientSpanCallFilter filter = new MicrometerClientSpanCallFilter(unsampled.tracer,
+                    unsampled.propagator);
+            Span caller = unsampled.caller();
+            try (Tracer.SpanInScope scope = unsampled.tracer.withSpan(caller)) {
+                assertThat(caller.context().sampled()).isFalse();
+                assertThat(filter.filter(call).toCompletableFuture().join()).isEqualTo("done");
+            }
+            finally {
+                caller.end();
+            }
+            assertThat(unsampled.ended()).isEmpty();
         }
         assertThat(call.proceededWithMetadata).as("no client span: its context would say not sampled").isFalse();
         assertThat(call.sentWith).isEqualTo(Map.of("tenant", "acme"));
-        assertThat(this.exporter.getFinishedSpanItems()).isEmpty();
     }
 
     @Test
@@ -98,7 +76,7 @@ class MicrometerClientSpanCallFilterTests {
         Map<String, String> stale = Map.of("tenant", "acme", "traceparent",
                 "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
         Call call = new Call(stale, (metadata) -> answer);
-        Span caller = this.tracer.nextSpan().name("caller").start();
+        Span caller = this.tracing.caller();
         CompletionStage<@Nullable Object> outcome;
         try (Tracer.SpanInScope scope = this.tracer.withSpan(caller)) {
             outcome = this.filter.filter(call);
@@ -109,7 +87,7 @@ class MicrometerClientSpanCallFilterTests {
             caller.end();
         }
         assertThat(outcome).isSameAs(answer);
-        assertThat(this.exporter.getFinishedSpanItems()).as("not ended before the outcome").extracting(SpanData::getName)
+        assertThat(this.tracing.ended()).as("not ended before the outcome").extracting(SpanData::getName)
             .containsExactly("caller");
         answer.complete("done");
 
@@ -149,13 +127,48 @@ class MicrometerClientSpanCallFilterTests {
     }
 
     @Test
-    void filterForAOneWayCallShouldEndTheClientSpanOnceTheCallIsHandedOver() throws Throwable {
-        Call call = new Call(Map.of(), (metadata) -> CompletableFuture.completedFuture(null));
+    void filterForAOneWayCallShouldEndAProducerSpanOnceTheCallIsHandedOver() throws Throwable {
+        Call call = new Call(Map.of(), MethodDescriptor.CallKind.ONE_WAY,
+                (metadata) -> CompletableFuture.completedFuture(null));
         inSpan(call);
-        SpanData client = clientSpan();
-        assertThat(client.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+        SpanData producer = this.tracing.endedSpan(SpanKind.PRODUCER);
+        assertThat(producer.getName()).isEqualTo("traced.work");
+        assertThat(producer.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+        assertThat(this.tracing.ended()).extracting(SpanData::getKind).doesNotContain(SpanKind.CLIENT);
         assertThat(call.sentWith).hasEntrySatisfying("traceparent", (traceparent) -> assertThat(traceparent)
-            .startsWith("00-" + client.getTraceId() + "-" + client.getSpanId() + "-"));
+            .startsWith("00-" + producer.getTraceId() + "-" + producer.getSpanId() + "-"));
+    }
+
+    @Test
+    void filterForAOneWayCallWhoseInnerFilterReturnsAStageThatNeverCompletesShouldEndItsSpanAtHandOver()
+            throws Throwable {
+        CompletableFuture<@Nullable Object> never = new CompletableFuture<>();
+        Call call = new Call(Map.of(), MethodDescriptor.CallKind.ONE_WAY, (metadata) -> never);
+        Span caller = this.tracing.caller();
+        CompletionStage<@Nullable Object> outcome;
+        try (Tracer.SpanInScope scope = this.tracer.withSpan(caller)) {
+            outcome = this.filter.filter(call);
+        }
+        finally {
+            caller.end();
+        }
+        assertThat(outcome).isSameAs(never);
+        SpanData producer = this.tracing.endedSpan(SpanKind.PRODUCER);
+        assertThat(producer.getParentSpanId()).isEqualTo(caller.context().spanId());
+        assertThat(producer.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+        never.completeExceptionally(new IllegalStateException("too late"));
+        assertThat(this.tracing.ended()).as("ended once, before the stage completed").hasSize(2);
+    }
+
+    @Test
+    void filterForAOneWayCallThatFailedToBeDeliveredShouldRecordTheFailureOnItsSpan() throws Throwable {
+        Call call = new Call(Map.of(), MethodDescriptor.CallKind.ONE_WAY,
+                (metadata) -> CompletableFuture.failedFuture(new IllegalStateException("mailbox full")));
+        inSpan(call);
+        SpanData producer = this.tracing.endedSpan(SpanKind.PRODUCER);
+        assertThat(producer.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        assertThat(producer.getEvents()).anySatisfy((event) -> assertThat(event.getAttributes().asMap().values())
+            .contains("mailbox full"));
     }
 
     @Test
@@ -188,7 +201,7 @@ class MicrometerClientSpanCallFilterTests {
         };
         Map<String, String> callers = Map.of("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
         Call call = new Call(callers, (metadata) -> CompletableFuture.completedFuture("done"));
-        Span caller = this.tracer.nextSpan().name("caller").start();
+        Span caller = this.tracing.caller();
         try (Tracer.SpanInScope scope = this.tracer.withSpan(caller)) {
             assertThat(new MicrometerClientSpanCallFilter(this.tracer, failing).filter(call).toCompletableFuture().join())
                 .isEqualTo("done");
@@ -197,12 +210,12 @@ class MicrometerClientSpanCallFilterTests {
             caller.end();
         }
         assertThat(call.sentWith).isEqualTo(callers);
-        assertThat(this.exporter.getFinishedSpanItems()).extracting(SpanData::getName)
+        assertThat(this.tracing.ended()).extracting(SpanData::getName)
             .containsExactlyInAnyOrder("caller", "traced.work");
     }
 
     private void inSpan(Call call) throws Throwable {
-        Span caller = this.tracer.nextSpan().name("caller").start();
+        Span caller = this.tracing.caller();
         try (Tracer.SpanInScope scope = this.tracer.withSpan(caller)) {
             this.filter.filter(call);
         }
@@ -212,13 +225,7 @@ class MicrometerClientSpanCallFilterTests {
     }
 
     private SpanData clientSpan() {
-        return this.exporter.getFinishedSpanItems()
-            .stream()
-            .filter((span) -> span.getKind() == SpanKind.CLIENT)
-            .reduce((one, other) -> {
-                throw new AssertionError("more than one client span: " + one + ", " + other);
-            })
-            .orElseThrow(() -> new AssertionError("no ended client span in " + this.exporter.getFinishedSpanItems()));
+        return this.tracing.endedSpan(SpanKind.CLIENT);
     }
 
     interface Traced extends Actor {
@@ -229,6 +236,8 @@ class MicrometerClientSpanCallFilterTests {
 
         private final Map<String, String> metadata;
 
+        private final MethodDescriptor.CallKind kind;
+
         private final Function<Map<String, String>, CompletionStage<@Nullable Object>> send;
 
         private @Nullable Map<String, String> sentWith;
@@ -236,7 +245,13 @@ class MicrometerClientSpanCallFilterTests {
         private boolean proceededWithMetadata;
 
         Call(Map<String, String> metadata, Function<Map<String, String>, CompletionStage<@Nullable Object>> send) {
+            this(metadata, MethodDescriptor.CallKind.SYNCHRONOUS, send);
+        }
+
+        Call(Map<String, String> metadata, MethodDescriptor.CallKind kind,
+                Function<Map<String, String>, CompletionStage<@Nullable Object>> send) {
             this.metadata = metadata;
+            this.kind = kind;
             this.send = send;
         }
 
@@ -260,8 +275,8 @@ class MicrometerClientSpanCallFilterTests {
 
         @Override
         public MethodDescriptor method() {
-            return new MethodDescriptor(Traced.class, "work", "work", 0, List.of(), String.class,
-                    MethodDescriptor.CallKind.SYNCHRONOUS);
+            return new MethodDescriptor(Traced.class, "work", "work", 0, List.of(),
+                    (this.kind == MethodDescriptor.CallKind.ONE_WAY) ? void.class : String.class, this.kind);
         }
 
         @Override

@@ -2,26 +2,24 @@ package dev.quark.autoconfigure.tracing;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.quark.actor.Actor;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.filter.IncomingCall;
+import dev.quark.runtime.filter.OutgoingCall;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
-import io.micrometer.tracing.otel.bridge.OtelCurrentTraceContext;
-import io.micrometer.tracing.otel.bridge.OtelPropagator;
-import io.micrometer.tracing.otel.bridge.OtelTracer;
 import io.micrometer.tracing.propagation.Propagator;
-import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
-import io.opentelemetry.context.propagation.ContextPropagators;
-import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
-import io.opentelemetry.sdk.trace.SdkTracerProvider;
-import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,22 +31,15 @@ class MicrometerTracingCallFilterTests {
     private static final Map<String, String> TRACED = Map.of("traceparent",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
 
-    private final InMemorySpanExporter exporter = InMemorySpanExporter.create();
+    private final InMemoryTracer tracing = new InMemoryTracer();
 
-    private final SdkTracerProvider provider = SdkTracerProvider.builder()
-        .addSpanProcessor(SimpleSpanProcessor.create(this.exporter))
-        .build();
+    private final Tracer tracer = this.tracing.tracer;
 
-    private final Tracer tracer = new OtelTracer(this.provider.get("test"), new OtelCurrentTraceContext(),
-            (event) -> {
-            });
-
-    private final Propagator propagator = new OtelPropagator(
-            ContextPropagators.create(W3CTraceContextPropagator.getInstance()), this.provider.get("test"));
+    private final Propagator propagator = this.tracing.propagator;
 
     @AfterEach
     void close() {
-        this.provider.close();
+        this.tracing.close();
     }
 
     @Test
@@ -56,8 +47,38 @@ class MicrometerTracingCallFilterTests {
         Call call = new Call(TRACED);
         assertThat(new MicrometerTracingCallFilter(this.tracer, this.propagator).filter(call)).isEqualTo("done");
         assertThat(call.proceeded).hasValue(1);
-        assertThat(this.exporter.getFinishedSpanItems()).singleElement()
+        assertThat(this.tracing.ended()).singleElement()
             .satisfies((span) -> assertThat(span.getTraceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736"));
+    }
+
+    @Test
+    void filterShouldRunATwoWayTurnInAServerSpan() throws Throwable {
+        new MicrometerTracingCallFilter(this.tracer, this.propagator).filter(new Call(TRACED));
+        assertThat(this.tracing.endedSpan(SpanKind.SERVER).getParentSpanId()).isEqualTo("00f067aa0ba902b7");
+    }
+
+    @Test
+    void filterShouldRunAOneWayTurnInAConsumerSpanChildOfTheProducerSpanOfItsCaller() throws Throwable {
+        Map<String, String> sent = new HashMap<>();
+        MicrometerClientSpanCallFilter producing = new MicrometerClientSpanCallFilter(this.tracer, this.propagator);
+        Span caller = this.tracing.caller();
+        try (Tracer.SpanInScope scope = this.tracer.withSpan(caller)) {
+            producing.filter(new OneWaySend(sent));
+        }
+        finally {
+            caller.end();
+        }
+        Call call = new Call(sent, MethodDescriptor.CallKind.ONE_WAY);
+        assertThat(new MicrometerTracingCallFilter(this.tracer, this.propagator).filter(call)).isEqualTo("done");
+
+        SpanData producer = this.tracing.endedSpan(SpanKind.PRODUCER);
+        SpanData consumer = this.tracing.endedSpan(SpanKind.CONSUMER);
+        assertThat(consumer.getName()).isEqualTo("traced.work");
+        assertThat(consumer.getTraceId()).isEqualTo(caller.context().traceId());
+        assertThat(consumer.getParentSpanId()).isEqualTo(producer.getSpanId());
+        assertThat(producer.getParentSpanId()).isEqualTo(caller.context().spanId());
+        assertThat(this.tracing.ended()).extracting(SpanData::getKind)
+            .doesNotContain(SpanKind.CLIENT, SpanKind.SERVER);
     }
 
     @Test
@@ -81,7 +102,7 @@ class MicrometerTracingCallFilterTests {
         Call call = new Call(TRACED);
         assertThat(new MicrometerTracingCallFilter(this.tracer, failing).filter(call)).isEqualTo("done");
         assertThat(call.proceeded).hasValue(1);
-        assertThat(this.exporter.getFinishedSpanItems()).isEmpty();
+        assertThat(this.tracing.ended()).isEmpty();
     }
 
     @Test
@@ -101,7 +122,7 @@ class MicrometerTracingCallFilterTests {
         Call call = new Call(TRACED);
         assertThat(new MicrometerTracingCallFilter(failing, this.propagator).filter(call)).isEqualTo("done");
         assertThat(call.proceeded).hasValue(1);
-        assertThat(this.exporter.getFinishedSpanItems()).hasSize(1);
+        assertThat(this.tracing.ended()).hasSize(1);
         assertThat(this.tracer.currentSpan()).isNull();
     }
 
@@ -112,10 +133,17 @@ class MicrometerTracingCallFilterTests {
 
         private final Map<String, String> metadata;
 
+        private final MethodDescriptor.CallKind kind;
+
         private final AtomicInteger proceeded = new AtomicInteger();
 
         Call(Map<String, String> metadata) {
+            this(metadata, MethodDescriptor.CallKind.SYNCHRONOUS);
+        }
+
+        Call(Map<String, String> metadata, MethodDescriptor.CallKind kind) {
             this.metadata = metadata;
+            this.kind = kind;
         }
 
         @Override
@@ -131,8 +159,7 @@ class MicrometerTracingCallFilterTests {
 
         @Override
         public MethodDescriptor method() {
-            return new MethodDescriptor(Traced.class, "work", "work", 0, List.of(), String.class,
-                    MethodDescriptor.CallKind.SYNCHRONOUS);
+            return descriptor(this.kind);
         }
 
         @Override
@@ -148,6 +175,67 @@ class MicrometerTracingCallFilterTests {
         @Override
         public Map<String, String> metadata() {
             return this.metadata;
+        }
+
+        @Override
+        public long callChainId() {
+            return 1;
+        }
+
+        @Override
+        public long deadlineEpochMillis() {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private static MethodDescriptor descriptor(MethodDescriptor.CallKind kind) {
+        return new MethodDescriptor(Traced.class, "work", "work", 0, List.of(),
+                (kind == MethodDescriptor.CallKind.ONE_WAY) ? void.class : String.class, kind);
+    }
+
+    /** A one-way call on the caller's side whose sending notes the metadata it is sent with. */
+    private static final class OneWaySend implements OutgoingCall {
+
+        private final Map<String, String> sent;
+
+        OneWaySend(Map<String, String> sent) {
+            this.sent = sent;
+        }
+
+        @Override
+        public CompletionStage<@Nullable Object> proceed() {
+            return proceed(Map.of());
+        }
+
+        @Override
+        public CompletionStage<@Nullable Object> proceed(Map<String, String> metadata) {
+            this.sent.putAll(metadata);
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public ActorAddress address() {
+            return new ActorAddress("traced", "one");
+        }
+
+        @Override
+        public MethodDescriptor method() {
+            return descriptor(MethodDescriptor.CallKind.ONE_WAY);
+        }
+
+        @Override
+        public List<@Nullable Object> arguments() {
+            return List.of();
+        }
+
+        @Override
+        public String requestId() {
+            return "r";
+        }
+
+        @Override
+        public Map<String, String> metadata() {
+            return Map.of();
         }
 
         @Override
