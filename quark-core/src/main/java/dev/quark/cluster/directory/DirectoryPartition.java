@@ -68,7 +68,7 @@ public final class DirectoryPartition {
      * @param entry the registered entry
      * @param first whether the candidate took the place of no live entry
      */
-    public record Registration(DirectoryEntry entry, boolean first) {
+    public record Registration(@Nullable DirectoryEntry entry, boolean first) {
     }
 
     /**
@@ -86,6 +86,29 @@ public final class DirectoryPartition {
             }
             return existing;
         });
+    }
+
+    /**
+     * Takes an entry handed over by the previous owner of the address's range, unless a live one is registered
+     * already, and tells whether it took the place of no live entry.
+     * @param address the actor
+     * @param entry the handed-over entry
+     * @param view the view that says which silos are alive
+     * @return the entry registered afterwards (its entry is {@code null} when none), and whether the handed-over
+     * one took the place of no live entry
+     */
+    public Registration adoptTelling(ActorAddress address, DirectoryEntry entry, ClusterView view) {
+        Objects.requireNonNull(address, "address must not be null");
+        Objects.requireNonNull(entry, "entry must not be null");
+        boolean[] first = new boolean[1];
+        DirectoryEntry registered = this.entries.compute(address, (key, existing) -> {
+            if (existing == null || !existing.isAliveIn(view)) {
+                first[0] = entry.isAliveIn(view);
+                return first[0] ? entry : existing;
+            }
+            return existing;
+        });
+        return new Registration(registered, first[0]);
     }
 
     /**

@@ -17,6 +17,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import dev.quark.actor.DeactivationReason;
 import dev.quark.cluster.SiloUnavailableException;
@@ -461,7 +462,7 @@ final class DistributedDirectory implements ActivationHook {
     ActorLocation claim(ActorAddress address, Set<String> previousOwners) {
         ClusterView view = this.views.current();
         if (!previousOwners.isEmpty()) {
-            adoptFromPreviousOwners(address, view);
+            adoptFromPreviousOwners(address, view, true);
         }
         awaitRegisteredAgain(address, view);
         this.claimed.add(address);
@@ -492,7 +493,7 @@ final class DistributedDirectory implements ActivationHook {
     private DirectoryEntry registeredFirst(ActorAddress address, DirectoryEntry entry, ClusterView view) {
         DirectoryPartition.Registration registration = this.partition.registerTelling(address, entry, view);
         if (!registration.first() || entry.siloId().equals(this.self)) {
-            return registration.entry();
+            return Objects.requireNonNull(registration.entry(), "a registration leaves an entry");
         }
         VarHandle.fullFence();
         if (this.claimed.contains(address)) {
@@ -563,8 +564,8 @@ final class DistributedDirectory implements ActivationHook {
         for (Iterator<Map.Entry<ActorAddress, DirectoryEntry>> it = this.hosted.entrySet().iterator(); it.hasNext();) {
             Map.Entry<ActorAddress, DirectoryEntry> entry = it.next();
             ActorAddress address = entry.getKey();
-            String before = this.partitions.ownerOf(address, previous);
-            String after = this.partitions.ownerOf(address, view);
+            OwnerIncarnation before = OwnerIncarnation.of(this.partitions.ownerOf(address, previous), previous);
+            OwnerIncarnation after = OwnerIncarnation.of(this.partitions.ownerOf(address, view), view);
             if (after != null && (!after.equals(before) || this.notRegisteredAgain.contains(address))) {
                 again.add(inBackgroundStage(() -> registerAgain(address, entry.getValue())));
             }
@@ -717,8 +718,9 @@ final class DistributedDirectory implements ActivationHook {
                     }
                     registeringIn = now;
                 }
-                return child ? registeredFirst(address, entry, registeringIn)
-                        : this.partition.register(address, entry, registeringIn);
+                ClusterView registered = registeringIn;
+                return whileOwner(address, operation, () -> child ? registeredFirst(address, entry, registered)
+                        : this.partition.register(address, entry, registered));
             }
             case UNREGISTER -> {
                 this.partition.unregister(address, entry);
@@ -732,9 +734,55 @@ final class DistributedDirectory implements ActivationHook {
                 return null;
             }
             default -> {
-                return this.partition.adopt(address, entry, view);
+                return whileOwner(address, operation, () -> adoptHere(address, entry, view));
             }
         }
+    }
+
+    /**
+     * Writes an entry into this partition only while this silo owns the address in its current view, as one step
+     * with the hand-over of lost entries ({@link #viewChanged}, under {@link #handOverLock}): a write that comes
+     * before the hand-over of a view that takes the address away is handed over with the others, and one after
+     * it is refused, so that the asker tries again with the new owner. Without it, a registration that waited
+     * (for the previous owners' release, for the re-registration rounds) while the view changed would leave an
+     * entry in a partition nobody asks any more, and the new owner would activate the actor a second time.
+     * @throws SiloUnavailableException when this silo no longer owns the address
+     */
+    private @Nullable DirectoryEntry whileOwner(ActorAddress address, DirectoryRequest.Operation operation,
+            Supplier<@Nullable DirectoryEntry> write) {
+        synchronized (this.handOverLock) {
+            ClusterView now = this.views.current();
+            String owner = this.partitions.ownerOf(address, now);
+            if (!this.self.equals(owner)) {
+                throw new SiloUnavailableException("Silo " + this.self + " no longer owns the directory partition of "
+                        + address + " in membership version " + now.version() + " (silo " + owner + " does): it "
+                        + "does not " + operation + " it");
+            }
+            return write.get();
+        }
+    }
+
+    /**
+     * Takes an entry handed over (or held by a previous owner) into this partition. For a hash-placed actor, an
+     * entry naming another silo that takes the place of no live one stands only when this silo has not claimed
+     * the actor for an activation of its own, read after the write as a child's first registration does
+     * ({@link #registeredFirst}); otherwise it is taken back: its silo learns it when it registers the actor
+     * again with this owner, and ends its activation.
+     * @return the entry registered afterwards, {@code null} when none
+     */
+    private @Nullable DirectoryEntry adoptHere(ActorAddress address, DirectoryEntry entry, ClusterView view) {
+        DirectoryPartition.Registration adopted = this.partition.adoptTelling(address, entry, view);
+        if (!adopted.first() || entry.siloId().equals(this.self) || !this.silo.placedByHash(address.typeName())) {
+            return adopted.entry();
+        }
+        VarHandle.fullFence();
+        if (this.claimed.contains(address)) {
+            this.partition.unregister(address, entry);
+            logger.debug("Silo {} did not take over the entry of {} naming silo {}: it runs here", this.self, address,
+                    entry.siloId());
+            return null;
+        }
+        return adopted.entry();
     }
 
     /**
@@ -753,7 +801,8 @@ final class DistributedDirectory implements ActivationHook {
             return false;
         }
         long gained = this.views.gainedAt(address, this.partitions);
-        if (gained <= 0 || !this.views.ownerLost(address, this.partitions)) {
+        if (gained <= 0 || !(this.views.ownerLost(address, this.partitions) || (this.silo.placedByHash(
+                address.typeName()) && this.views.ownedSinceStart(address, this.partitions)))) {
             return false;
         }
         this.rounds.await(gained, address, this.timeout.toMillis() / 2);
@@ -766,6 +815,15 @@ final class DistributedDirectory implements ActivationHook {
      * registered there is not registered twice while the entries move.
      */
     private void adoptFromPreviousOwners(ActorAddress address, ClusterView view) {
+        adoptFromPreviousOwners(address, view, false);
+    }
+
+    /**
+     * Asks the previous owners for their entry (see above); {@code strict} for a claim: a previous owner that is
+     * still alive and does not answer fails it, since the entry it may hold names a child that runs elsewhere.
+     * @throws SiloUnavailableException when strict and a live previous owner did not answer
+     */
+    private void adoptFromPreviousOwners(ActorAddress address, ClusterView view, boolean strict) {
         DirectoryEntry existing = this.partition.lookup(address);
         if (existing != null && existing.isAliveIn(view)) {
             return;
@@ -775,20 +833,34 @@ final class DistributedDirectory implements ActivationHook {
             if (target == null) {
                 continue;
             }
+            RuntimeException failure;
             try {
                 Envelope reply = send(target, DirectoryRequest.Operation.LOOKUP_HELD, address, null);
                 if (reply.kind() == Envelope.Kind.RESPONSE) {
                     DirectoryEntry held = DirectoryRequest.decodeAnswer(reply.payload());
                     if (held != null) {
-                        this.partition.adopt(address, held, view);
+                        adoptHeld(address, held, view);
                     }
+                    continue;
                 }
+                failure = asRuntime(this.silo.codec().decodeFailure(reply.payload()));
             }
             catch (RuntimeException ex) {
-                logger.debug("Silo {} could not ask silo {} for the directory entry of {}", this.self, previous,
-                        address, ex);
+                failure = ex;
+            }
+            logger.debug("Silo {} could not ask silo {} for the directory entry of {}", this.self, previous, address,
+                    failure);
+            if (strict && this.views.recentOwners(address, this.partitions).contains(previous)) {
+                throw new SiloUnavailableException("Silo " + this.self + " cannot activate " + address + " yet: silo "
+                        + previous + ", which owned it until recently, did not tell whether a child of that address "
+                        + "is registered elsewhere (membership version " + this.views.current().version() + "): "
+                        + failure.getMessage(), failure);
             }
         }
+    }
+
+    private void adoptHeld(ActorAddress address, DirectoryEntry held, ClusterView view) {
+        whileOwner(address, DirectoryRequest.Operation.ADOPT, () -> adoptHere(address, held, view));
     }
 
     // ------------------------------------------------------------------ requests to partition owners
@@ -808,7 +880,18 @@ final class DistributedDirectory implements ActivationHook {
                         + address + ": no active silo on the ring (membership version " + view.version() + ")");
             }
             if (owner.equals(this.self)) {
-                return serveHere(operation, address, entry, view);
+                try {
+                    return serveHere(operation, address, entry, view);
+                }
+                catch (SiloUnavailableException ex) {
+                    if (this.self.equals(this.partitions.ownerOf(address, this.views.current()))) {
+                        throw ex;
+                    }
+                    // The view moved the partition away while it was served here: asked again of its new owner.
+                    last = ex;
+                    awaitNewerView(view.version());
+                    continue;
+                }
             }
             SiloEntry target = view.membership().silos().get(owner);
             try {
@@ -904,6 +987,22 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     private record Released(DirectoryEntry entry, long atMillis) {
+    }
+
+    /**
+     * The owner of a partition in a view, in its incarnation: a partition whose owner restarted with the same
+     * id (another epoch) moved as much as one whose owner changed, since the new incarnation's partition is
+     * empty.
+     */
+    private record OwnerIncarnation(String siloId, long epoch) {
+
+        static @Nullable OwnerIncarnation of(@Nullable String siloId, ClusterView view) {
+            if (siloId == null) {
+                return null;
+            }
+            SiloEntry entry = view.membership().silos().get(siloId);
+            return new OwnerIncarnation(siloId, (entry != null) ? entry.epoch() : 0);
+        }
     }
 
     /**

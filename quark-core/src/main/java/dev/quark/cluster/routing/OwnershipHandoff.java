@@ -156,12 +156,18 @@ final class OwnershipHandoff implements ActivationGate {
 
     /**
      * Removes the directory entry of a directory-placed actor whose activation failed here, so that its next
-     * call activates it again rather than being sent to an activation that does not exist.
+     * call activates it again rather than being sent to an activation that does not exist; and this silo's claim
+     * of a hash-placed one, which would otherwise refuse every later registration of the actor as a child
+     * placed with its parent (the runtime does not tell {@link #activationEnded} for an activation that never
+     * ran).
      */
     @Override
     public void activationFailed(ActorAddress address) {
         if (this.silo.placements().strategyOf(address.typeName()).usesDirectory()) {
             this.directory.activationEnded(address);
+        }
+        else if (this.silo.placedByHash(address.typeName())) {
+            this.directory.claimEnded(address);
         }
     }
 

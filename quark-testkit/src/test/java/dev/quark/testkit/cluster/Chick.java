@@ -14,4 +14,7 @@ public interface Chick extends Actor {
 
     /** Throws, so that its supervisor decides (restart by default). */
     void fail();
+
+    /** Waits in its turn until the test opens the gate. */
+    void block(String gate);
 }

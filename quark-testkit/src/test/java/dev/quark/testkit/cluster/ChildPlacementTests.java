@@ -3,6 +3,7 @@ package dev.quark.testkit.cluster;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
+import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.ring.HashRing;
 import dev.quark.cluster.ring.RingHash;
 import dev.quark.runtime.ActorAddress;
@@ -149,6 +150,112 @@ class ChildPlacementTests {
         assertThat(this.environment.log()).filteredOn((line) -> line.startsWith("activate Chick:"))
             .allMatch((line) -> line.endsWith(" on silo-0"));
         assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /**
+     * A child's first registration waits at its owner (silo-2) for the previous owner (silo-1) to give up an
+     * activation that is busy; meanwhile silo-3 joins and takes the child's partition. The registration that goes
+     * on afterwards must not write an entry into silo-2's partition, which silo-2 no longer owns and which was
+     * handed over already (silo-3 would not see it, and would claim the child for itself): it is refused there,
+     * and the parent's silo registers the child with silo-3.
+     */
+    @Test
+    void aSiloJoinsWhileAChildsRegistrationWaitsForThePreviousOwnerAndNoEntryIsLeftBehind() {
+        start(2);
+        HashRing two = ring("silo-0", "silo-1");
+        HashRing three = ring("silo-0", "silo-1", "silo-2");
+        HashRing four = ring("silo-0", "silo-1", "silo-2", "silo-3");
+        String parent = TallyCluster.idWhere((candidate) -> "silo-0".equals(ownerIn("Nest", candidate, two))
+                && "silo-0".equals(ownerIn("Nest", candidate, three))
+                && "silo-0".equals(ownerIn("Nest", candidate, four)));
+        String child = TallyCluster.idWhere((candidate) -> "silo-1".equals(ownerIn("Chick", candidate, two))
+                && "silo-2".equals(ownerIn("Chick", candidate, three))
+                && "silo-3".equals(ownerIn("Chick", candidate, four)));
+        CompletableFuture<Void> busy = CompletableFuture.runAsync(
+                () -> this.cluster.silo(1).get(Chick.class, child).block("busy"));
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("busy"));
+
+        this.cluster.addSilo();
+        awaitRingOf(3);
+        CompletableFuture<String> spawned = CompletableFuture
+            .supplyAsync(() -> this.cluster.silo(0).get(Nest.class, parent).spawn(child));
+        this.cluster.addSilo();
+        awaitRingOf(4);
+        this.environment.open("busy");
+
+        assertThat(busy).succeedsWithin(TallyEnvironment.timeout());
+        assertThat(spawned).succeedsWithin(TallyEnvironment.timeout()).isEqualTo("silo-0");
+        assertThat(this.cluster.silo(2).routing().directoryEntries()).as("entries left at silo-2").isZero();
+        assertThat(this.cluster.silo(3).routing().directoryEntries()).as("entries at silo-3").isEqualTo(1);
+        for (TestSilo silo : this.cluster.cluster().silos()) {
+            assertThat(silo.get(Chick.class, child).where()).as("from " + silo.siloId()).isEqualTo("silo-0");
+        }
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /**
+     * The child's hash owner is restarted with the same silo id (a new epoch) while the parent's silo, reading
+     * membership late, runs the child: the new incarnation's partition is empty, so the parent's silo registers
+     * the child again with it (the owner's incarnation changed, though its id did not), and the new incarnation
+     * holds its own first activation until it has.
+     */
+    @Test
+    void theHashOwnerRestartsWithTheSameIdWhileTheParentsSiloRunsTheChildAndNoSecondActivationStarts() {
+        start(3);
+        String parent = idOwnedIn("Nest", ring("silo-0", "silo-1", "silo-2"), "silo-0");
+        String child = TallyCluster.idWhere((candidate) ->
+                "silo-2".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1", "silo-2")))
+                && "silo-1".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1"))));
+        assertThat(this.cluster.silo(0).get(Nest.class, parent).spawn(child)).isEqualTo("silo-0");
+        assertThat(this.cluster.silo(1).get(Chick.class, child).add(5)).isEqualTo(5);
+
+        TestSilo late = this.cluster.silo(0);
+        late.holdViews();
+        long before = epochOf("silo-2", this.cluster.silo(1));
+        this.cluster.cluster().killSilo(2);
+        TestSilo restarted = this.cluster.restartSilo(2);
+        await().atMost(TallyEnvironment.timeout()).until(() -> epochOf("silo-2", restarted) != before
+                && restarted.routing().view().ring().silos().size() == 3
+                && this.cluster.silo(1).routing().view().ring().silos().size() == 3
+                && epochOf("silo-2", this.cluster.silo(1)) == epochOf("silo-2", restarted));
+        late.releaseViews();
+
+        assertThat(this.cluster.silo(1).get(Chick.class, child).add(1)).isEqualTo(6);
+        assertThat(restarted.get(Chick.class, child).where()).isEqualTo("silo-0");
+        assertThat(this.environment.activations("Chick:" + child)).isEqualTo(1);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /**
+     * A hash-placed activation that fails to activate on its owner leaves no claim there: the owner does not
+     * refuse the actor's later registration as a child placed with its parent as if it still ran it.
+     */
+    @Test
+    void anActivationThatFailsOnItsOwnerLeavesNoClaimAndTheChildIsPlacedWithItsParentLater() {
+        start(3);
+        String parent = idOwnedIn("Nest", ring("silo-0", "silo-1", "silo-2"), "silo-0");
+        String child = idOwnedIn("Chick", ring("silo-0", "silo-1", "silo-2"), "silo-2");
+        this.environment.failNextActivation("Chick:" + child);
+        assertThatRuntimeException().isThrownBy(() -> this.cluster.silo(1).get(Chick.class, child).add(1));
+
+        assertThat(this.cluster.silo(0).get(Nest.class, parent).spawn(child)).isEqualTo("silo-0");
+        for (TestSilo silo : this.cluster.cluster().silos()) {
+            assertThat(silo.get(Chick.class, child).where()).as("from " + silo.siloId()).isEqualTo("silo-0");
+        }
+        assertThat(this.environment.activations("Chick:" + child)).isEqualTo(1);
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    private void awaitRingOf(int silos) {
+        for (TestSilo silo : this.cluster.cluster().silos()) {
+            await().atMost(TallyEnvironment.timeout())
+                .until(() -> silo.routing().view().ring().silos().size() == silos);
+        }
+    }
+
+    private static long epochOf(String siloId, TestSilo viewer) {
+        SiloEntry entry = viewer.routing().view().membership().silos().get(siloId);
+        return (entry != null) ? entry.epoch() : -1;
     }
 
     private HashRing ring(String... silos) {
