@@ -24,7 +24,7 @@ public record DirectoryRequest(Operation operation, @Nullable DirectoryEntry ent
      */
     public DirectoryRequest {
         Objects.requireNonNull(operation, "operation must not be null");
-        if (operation != Operation.LOOKUP && entry == null) {
+        if (operation != Operation.LOOKUP && operation != Operation.LOOKUP_HELD && entry == null) {
             throw new IllegalArgumentException("A directory " + operation + " needs an entry");
         }
     }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatRuntimeException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -236,7 +237,8 @@ class ChildPlacementTests {
         String parent = idOwnedIn("Nest", ring("silo-0", "silo-1", "silo-2"), "silo-0");
         String child = idOwnedIn("Chick", ring("silo-0", "silo-1", "silo-2"), "silo-2");
         this.environment.failNextActivation("Chick:" + child);
-        assertThatRuntimeException().isThrownBy(() -> this.cluster.silo(1).get(Chick.class, child).add(1));
+        assertThatThrownBy(() -> this.cluster.silo(1).get(Chick.class, child).add(1))
+            .hasMessageContaining("fails to activate");
 
         assertThat(this.cluster.silo(0).get(Nest.class, parent).spawn(child)).isEqualTo("silo-0");
         for (TestSilo silo : this.cluster.cluster().silos()) {
