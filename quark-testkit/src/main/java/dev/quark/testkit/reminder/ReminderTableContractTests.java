@@ -720,9 +720,10 @@ public abstract class ReminderTableContractTests {
                 return super.apply(updates);
             }
         };
-        // Every minute: each next tick falls beyond the 30 s lookahead when it is written.
+        // Every 35 s: its next tick (40 s) falls beyond the 30 s lookahead when it is written (at 5 s), and within it
+        // at the next refresh (15 s), which queues it again from memory if the silo still knows it.
         table().save(new ReminderEntry(key, ids.incrementAndGet(),
-                ReminderSchedule.every(Duration.ofMinutes(1)).startingAt(START.plusSeconds(5)), new byte[0],
+                ReminderSchedule.every(Duration.ofSeconds(35)).startingAt(START.plusSeconds(5)), new byte[0],
                 ReminderTick.first(START.plusSeconds(5), 1)));
         ActorTestKit kit = kit(clock, slowWrite, ReminderSettings.DEFAULTS);
         running.set(kit);
