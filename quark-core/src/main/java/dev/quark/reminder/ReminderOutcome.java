@@ -9,13 +9,16 @@ public enum ReminderOutcome {
     /** {@code receiveReminder} returned. */
     DELIVERED,
 
-    /** {@code receiveReminder} threw; the schedule goes on (a one-shot reminder is tried again up to a limit). */
+    /**
+     * {@code receiveReminder} threw, or the delivery timed out (the delivery timeout, or the runtime's call timeout:
+     * the turn may have run); the schedule goes on (a one-shot reminder is tried again up to a limit).
+     */
     FAILED,
 
     /**
-     * The call did not reach the actor or did not answer: its silo could not be reached or was not serving, its
-     * mailbox was full, or the call or the delivery timed out. The same scheduled instant is tried again after
-     * a backoff, until it is delivered; the reminder's later ticks wait for it.
+     * The call did not reach the actor: its silo could not be reached or was not serving, its mailbox was full, or
+     * the runtime was closed. The same scheduled instant is tried again after a backoff, until it is delivered; the
+     * reminder's later ticks wait for it.
      */
     UNDELIVERED,
 

@@ -131,7 +131,7 @@ public final class ReminderRegistry implements ActorReminderSource {
             this.table.save(entry);
             return null;
         });
-        this.listeners.forEach((listener) -> listener.registered(entry));
+        this.table.afterCommit(() -> this.listeners.forEach((listener) -> listener.registered(entry)));
         return entry.toReminder();
     }
 
@@ -145,7 +145,7 @@ public final class ReminderRegistry implements ActorReminderSource {
     public boolean unregister(ActorAddress actor, String name) {
         ReminderKey key = new ReminderKey(actor, name);
         boolean removed = run("unregister", key, () -> this.table.delete(key));
-        this.listeners.forEach((listener) -> listener.unregistered(key));
+        this.table.afterCommit(() -> this.listeners.forEach((listener) -> listener.unregistered(key)));
         return removed;
     }
 
@@ -192,7 +192,8 @@ public final class ReminderRegistry implements ActorReminderSource {
     }
 
     /**
-     * Told about the changes made through a registry, after they are stored.
+     * Told about the changes made through a registry, once they are stored: when they were made in a transaction the
+     * table joins (PostgreSQL), once it commits, and not at all when it rolls back ({@link ReminderTable#afterCommit}).
      */
     public interface Listener {
 

@@ -1719,8 +1719,10 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      * What a tick manager has done since it started, and what it holds now.
      *
      * @param delivered ticks whose {@code receiveReminder} returned
-     * @param failed deliveries whose {@code receiveReminder} threw, retried or not
-     * @param undelivered deliveries that did not reach their actor or timed out, each tried again
+     * @param failed deliveries whose {@code receiveReminder} threw or that timed out (the delivery timeout, or the
+     * runtime's call timeout), retried or not
+     * @param undelivered deliveries that did not reach their actor (its silo unreachable or not serving, its mailbox
+     * full, the runtime closed), each tried again
      * @param abandoned one-shot reminders removed after their last failed attempt (counted as failed too)
      * @param skipped ticks not delivered because the previous tick of their reminder still ran
      * @param missed ticks not delivered because they were overdue when an earlier one was delivered

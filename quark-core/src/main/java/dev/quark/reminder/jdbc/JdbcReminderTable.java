@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
+import dev.quark.jdbc.CallerTransactions;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.FencingToken;
@@ -40,6 +41,8 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.jdbc.core.RowMapper;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Keeps reminders in a PostgreSQL table, one row per reminder:
@@ -59,7 +62,8 @@ import org.springframework.jdbc.core.RowMapper;
  * bucket asked for, an index range scan of {@code (bucket, fire_at)} that stops at its share of the limit. A
  * batch of next ticks is one statement over the batch passed as arrays, an {@code UPDATE} and a {@code DELETE}
  * each guarded by the registration. Each statement runs in the caller's transaction when there is one
- * (Spring-managed), otherwise on its own.
+ * (Spring-managed), otherwise on its own; in the caller's transaction, the registry's listeners are told of a
+ * registration or removal once it commits ({@link #afterCommit}).
  * <p>
  * <b>Changes.</b> A registration ({@link #save}) or removal ({@link #delete}) is one statement that also increments
  * its bucket's version and records it in the reminder's change row. The version row stays locked until the statement's
@@ -126,6 +130,8 @@ public class JdbcReminderTable implements ReminderTable {
 
     private final Clock clock;
 
+    private final CallerTransactions transactions;
+
     private final RowMapper<ReminderEntry> rows = (row, number) -> entry(row);
 
     /**
@@ -147,6 +153,7 @@ public class JdbcReminderTable implements ReminderTable {
         Objects.requireNonNull(dataSource, "dataSource must not be null");
         this.clock = Objects.requireNonNull(clock, "clock must not be null");
         this.jdbc = new JdbcTemplate(dataSource);
+        this.transactions = new CallerTransactions(dataSource);
         this.table = tablePrefix.table("reminders");
         String buckets = tablePrefix.table("reminder_buckets");
         String fenced = " and (v.token = 0 or exists (select 1 from " + buckets + " f where f.bucket = t.bucket "
@@ -191,6 +198,8 @@ public class JdbcReminderTable implements ReminderTable {
         this.versions = "select bucket, version from " + versionTable + " where bucket = any(?::integer[])";
         this.trimmedVersions = "select bucket, trimmed_version from " + versionTable
                 + " where bucket = any(?::integer[]) and trimmed_version > 0";
+        // The reminder as stored now, whatever its change row says: a node without the change log (an older version,
+        // during a rolling upgrade) may have stored it again after its last recorded removal.
         StringBuilder stored = new StringBuilder();
         for (String column : COLUMNS.split(", ")) {
             stored.append(", t.").append(column);
@@ -199,7 +208,7 @@ public class JdbcReminderTable implements ReminderTable {
                 + " from unnest(?::integer[], ?::bigint[]) as b(bucket, after) cross join lateral (select * from "
                 + changeTable + " x where x.bucket = b.bucket and x.change_version > b.after order by x.change_version "
                 + "limit ?) c left join " + this.table + " t on t.actor_type = c.actor_type and t.actor_id = c.actor_id "
-                + "and t.name = c.name and not c.removed order by c.bucket, c.change_version";
+                + "and t.name = c.name order by c.bucket, c.change_version";
         String dueRead = "select r.* from unnest(?::integer[]) as b(bucket) cross join lateral (select " + COLUMNS
                 + ", bucket as from_bucket from " + this.table + " t where t.bucket = b.bucket and t.fire_at < ? %s"
                 + "order by t.fire_at limit ?) r";
@@ -267,6 +276,29 @@ public class JdbcReminderTable implements ReminderTable {
                 (schedule.endAt() != null) ? time(schedule.endAt()) : null, entry.payload(), time(tick.scheduledAt()),
                 tick.number(), tick.attempt(), time(tick.fireAt()), entry.bucket(), time(now.minus(CHANGE_RETENTION)),
                 time(now));
+    }
+
+    /**
+     * Runs the action once the caller's transaction on this database commits, when its registrations and removals
+     * joined one (see {@link CallerTransactions}), and never when it rolls back; at once otherwise. It runs at the
+     * transaction's completion, so that a registration made in another synchronization's {@code afterCommit} is told
+     * too.
+     */
+    @Override
+    public void afterCommit(Runnable action) {
+        Objects.requireNonNull(action, "action must not be null");
+        if (!TransactionSynchronizationManager.isSynchronizationActive() || !this.transactions.callerHoldsTheDatabase()) {
+            action.run();
+            return;
+        }
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+            @Override
+            public void afterCompletion(int status) {
+                if (status == STATUS_COMMITTED) {
+                    action.run();
+                }
+            }
+        });
     }
 
     @Override

@@ -49,7 +49,7 @@ import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.util.ClassUtils;
 
 /**
- * Keeps reminders in Redis, nine keys per bucket, all with the bucket as their hash tag so that each script
+ * Keeps reminders in Redis, ten keys per bucket, all with the bucket as their hash tag so that each script
  * touches one Redis Cluster slot:
  * <pre>
  * {prefix}reminders:{b}:due    sorted set: reminder -&gt; fire time of its next tick (epoch ms)
@@ -61,6 +61,7 @@ import org.springframework.util.ClassUtils;
  * {prefix}reminders:{b}:changes  sorted set: reminder -&gt; the change version of its last registration or removal
  * {prefix}reminders:{b}:changed  sorted set: reminder -&gt; when it was last registered or removed (epoch ms)
  * {prefix}reminders:{b}:trimmed  string: the highest change version trimmed from {@code changes}
+ * {prefix}reminders:{b}:logged   string: the change version of the last change recorded by this version of the table
  * </pre>
  * for instance {@code quark:reminders:{517}:due}, where a reminder is {@code type NUL id NUL name} (none of the
  * three contains NUL). Every change runs as a Lua script over one bucket's keys, so a reader never sees half of
@@ -73,14 +74,29 @@ import org.springframework.util.ClassUtils;
  * {@link ReminderTable#CHANGE_RETENTION} (at most {@link ReminderTable#TRIM_BATCH}, by the table's clock), and raises
  * {@code trimmed} to the highest version it removed: a read of changes after an earlier version fails with
  * {@link ReminderChangesTrimmedException}. The clock is the table's (passed to the scripts), not Redis's.
+ * <p>
+ * <b>Rolling upgrade from the first version of change tracking.</b> Its registrations and removals increment
+ * {@code version} and write {@code changes} but not {@code changed} or {@code logged}, and its removals prune the
+ * oldest {@code changes} entries beyond the bucket's reminders and 1,000 more, without raising {@code trimmed}: a
+ * reader could miss a live reminder's change. So a bucket whose {@code version} is not the {@code logged} one of the
+ * last change recorded here counts as trimmed up to that version, and the next change recorded here raises
+ * {@code trimmed} to it: readers behind it read the bucket whole, once.
  */
 public class RedisReminderTable implements ReminderTable {
 
     /**
      * Records the change of a reminder (ARGV[1]) at a time (ARGV[2], epoch ms), after trimming the bucket's change
-     * entries changed before ARGV[3], at most ARGV[4] of them: KEYS[5..8] are version, changes, changed, trimmed.
+     * entries changed before ARGV[3], at most ARGV[4] of them: KEYS[5..9] are version, changes, changed, trimmed,
+     * logged. A version other than {@code logged} was reached by a node of the first version of change tracking
+     * (rolling upgrade), whose removals pruned change entries by count without raising {@code trimmed}: readers
+     * behind that version are told to read the bucket whole, as after a trim.
      */
     private static final String RECORD_CHANGE = """
+            local current = redis.call('GET', KEYS[5]) or '0'
+            if current ~= (redis.call('GET', KEYS[9]) or '0')
+                    and tonumber(current) > tonumber(redis.call('GET', KEYS[8]) or '0') then
+                redis.call('SET', KEYS[8], current)
+            end
             local stale = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', '(' .. ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
             if #stale > 0 then
                 local floor = tonumber(redis.call('GET', KEYS[8]) or '0')
@@ -94,8 +110,10 @@ public class RedisReminderTable implements ReminderTable {
                 end
                 redis.call('SET', KEYS[8], string.format('%.0f', floor))
             end
-            redis.call('ZADD', KEYS[6], redis.call('INCR', KEYS[5]), ARGV[1])
+            local version = redis.call('INCR', KEYS[5])
+            redis.call('ZADD', KEYS[6], version, ARGV[1])
             redis.call('ZADD', KEYS[7], ARGV[2], ARGV[1])
+            redis.call('SET', KEYS[9], version)
             """;
 
     /**
@@ -133,10 +151,15 @@ public class RedisReminderTable implements ReminderTable {
     /**
      * Reads the changes of a bucket after a version (ARGV[1]), at most ARGV[2], in version order, after the bucket's
      * trimmed version: {trimmed, member, version, definition or '', tick or '', ...}; only {trimmed} when the bucket
-     * was trimmed beyond ARGV[1].
+     * was trimmed beyond ARGV[1]. KEYS are changes, def, tick, trimmed, version, logged: a version other than
+     * {@code logged} (a node of the first version of change tracking changed the bucket last) counts as trimmed.
      */
     static final String CHANGES = """
             local trimmed = redis.call('GET', KEYS[4]) or '0'
+            local version = redis.call('GET', KEYS[5]) or '0'
+            if version ~= (redis.call('GET', KEYS[6]) or '0') and tonumber(version) > tonumber(trimmed) then
+                trimmed = version
+            end
             local result = {trimmed}
             if tonumber(trimmed) > tonumber(ARGV[1]) then
                 return result
@@ -366,7 +389,7 @@ public class RedisReminderTable implements ReminderTable {
      * Returns the Redis key of one of a bucket's structures.
      * @param bucket the bucket
      * @param structure {@code due}, {@code def}, {@code tick}, {@code keys}, {@code fence}, {@code version},
-     * {@code changes}, {@code changed} or {@code trimmed}
+     * {@code changes}, {@code changed}, {@code trimmed} or {@code logged}
      * @return the key, for instance {@code quark:reminders:{517}:due}
      */
     public String redisKey(int bucket, String structure) {
@@ -386,7 +409,8 @@ public class RedisReminderTable implements ReminderTable {
     public void save(ReminderEntry entry) {
         int bucket = entry.bucket();
         Instant now = this.clock.instant();
-        this.redis.execute(SAVE, keys(bucket, "due", "def", "tick", "keys", "version", "changes", "changed", "trimmed"),
+        this.redis.execute(SAVE,
+                keys(bucket, "due", "def", "tick", "keys", "version", "changes", "changed", "trimmed", "logged"),
                 member(entry.key()), Long.toString(now.toEpochMilli()),
                 Long.toString(now.minus(CHANGE_RETENTION).toEpochMilli()), Integer.toString(TRIM_BATCH),
                 definition(entry), tick(entry.registration(), entry.tick()),
@@ -415,8 +439,8 @@ public class RedisReminderTable implements ReminderTable {
     public boolean delete(ReminderKey key) {
         Instant now = this.clock.instant();
         Long removed = this.redis.execute(DELETE,
-                keys(key.bucket(), "due", "def", "tick", "keys", "version", "changes", "changed", "trimmed"), member(key),
-                Long.toString(now.toEpochMilli()), Long.toString(now.minus(CHANGE_RETENTION).toEpochMilli()),
+                keys(key.bucket(), "due", "def", "tick", "keys", "version", "changes", "changed", "trimmed", "logged"),
+                member(key), Long.toString(now.toEpochMilli()), Long.toString(now.minus(CHANGE_RETENTION).toEpochMilli()),
                 Integer.toString(TRIM_BATCH));
         return removed != null && removed > 0;
     }
@@ -449,7 +473,8 @@ public class RedisReminderTable implements ReminderTable {
         byte[] count = ascii(Integer.toString(perBucket));
         List<Object> replies = this.changes.run(read.length,
                 (i) -> new byte[][] { bytes(redisKey(read[i], "changes")), this.readKeys[read[i]][1],
-                        this.readKeys[read[i]][2], bytes(redisKey(read[i], "trimmed")) },
+                        this.readKeys[read[i]][2], bytes(redisKey(read[i], "trimmed")),
+                        bytes(redisKey(read[i], "version")), bytes(redisKey(read[i], "logged")) },
                 (i) -> new byte[][] { ascii(Long.toString(after[read[i]])), count });
         List<ReminderChange> changed = new ArrayList<>();
         List<Integer> behind = new ArrayList<>();

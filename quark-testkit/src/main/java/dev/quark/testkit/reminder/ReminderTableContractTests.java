@@ -12,6 +12,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,6 +21,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -692,6 +694,47 @@ public abstract class ReminderTableContractTests {
                     tuple(START.plusSeconds(50), "b"));
     }
 
+    /**
+     * Another node removes a reminder, with no notice to this silo, while the write of its next tick (beyond the
+     * lookahead) is awaited here; a full read then runs, before that write returns. The full read does not show the
+     * reminder, but cannot forget it yet (its write is awaited); the removal's change version is taken in by it, so
+     * no later read of changes tells it. Read by itself at the end of that refresh, the reminder is found removed and
+     * is not queued again from memory once the lookahead reaches its next tick.
+     */
+    @Test
+    public void aRemovalByAnotherNodeReadInFullWhileTheWriteOfTheNextTickIsAwaitedStopsTheReminder() {
+        assumeTrue(table().versions(ReminderBucketSet.none()) != null, "the table does not track changes");
+        ManualClock clock = new ManualClock();
+        ReminderKey key = new ReminderKey(newActor(ContractAlarm.TYPE), "removed");
+        AtomicBoolean armed = new AtomicBoolean(true);
+        AtomicReference<ActorTestKit> running = new AtomicReference<>();
+        ReminderTable slowWrite = new ForwardingTable(table()) {
+            @Override
+            public int apply(List<ReminderUpdate> updates) {
+                if (updates.stream().anyMatch((update) -> update.key().equals(key)) && armed.getAndSet(false)) {
+                    assertThat(table().delete(key)).isTrue();
+                    ActorTestKit kit = Objects.requireNonNull(running.get());
+                    kit.reminders().refreshNow();
+                    kit.scheduler().runDueTasks();
+                }
+                return super.apply(updates);
+            }
+        };
+        // Every 35 s: its next tick (40 s) falls beyond the 30 s lookahead when it is written (at 5 s), and within it
+        // at the next refresh (15 s), which queues it again from memory if the silo still knows it.
+        table().save(new ReminderEntry(key, ids.incrementAndGet(),
+                ReminderSchedule.every(Duration.ofSeconds(35)).startingAt(START.plusSeconds(5)), new byte[0],
+                ReminderTick.first(START.plusSeconds(5), 1)));
+        ActorTestKit kit = kit(clock, slowWrite, ReminderSettings.DEFAULTS);
+        running.set(kit);
+        kit.advanceTime(Duration.ofSeconds(5));
+        assertThat(armed.get()).as("the write of its next tick came").isFalse();
+        kit.advanceTime(Duration.ofMinutes(3));
+        assertThat(this.deliveries).as("nothing after its removal, long before the next full read")
+            .extracting(Delivery::scheduledAt)
+            .containsExactly(START.plusSeconds(5));
+    }
+
     private static void awaited(CountDownLatch latch) {
         try {
             assertThat(latch.await(30, TimeUnit.SECONDS)).as("the step the test waits for happened").isTrue();
@@ -1034,6 +1077,11 @@ public abstract class ReminderTableContractTests {
         @Override
         public void save(ReminderEntry entry) {
             this.table.save(entry);
+        }
+
+        @Override
+        public void afterCommit(Runnable action) {
+            this.table.afterCommit(action);
         }
 
         @Override

@@ -1,22 +1,40 @@
 package dev.quark.reminder.jdbc;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
+import dev.quark.reminder.ReminderNotices;
+import dev.quark.reminder.ReminderRegistry;
+import dev.quark.reminder.ReminderSettings;
 import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.ReminderTick;
+import dev.quark.reminder.ReminderTickManager;
 import dev.quark.reminder.ReminderUpdate;
 import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.ActorRuntime;
 import dev.quark.testkit.ManualClock;
+import dev.quark.testkit.ManualScheduler;
 import dev.quark.testkit.reminder.ReminderTableContractTests;
+import dev.quark.testkit.reminder.ReminderTableContractTests.ContractAlarm;
+import dev.quark.testkit.reminder.ReminderTableContractTests.ContractAlarmActor;
+import dev.quark.testkit.reminder.ReminderTableContractTests.Delivery;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -24,8 +42,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.DataSourceTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 class JdbcReminderTableTests extends ReminderTableContractTests {
 
@@ -176,6 +197,143 @@ class JdbcReminderTableTests extends ReminderTableContractTests {
             .as("a stale advance counts as applied").isEqualTo(1);
 
         assertThat(rowVersion(key)).as("no new row version, updated_at kept").isEqualTo(before);
+    }
+
+    /**
+     * A registration made in the caller's transaction is not fired before the transaction commits: fired from
+     * memory before it, its tick's write found no row (the registration not visible yet), and once the registration
+     * committed the next read of changes showed its first tick again, delivered a second time.
+     */
+    @Test
+    void aRegistrationInATransactionIsFiredOnceAfterTheTransactionCommitsEvenWhenItsTickFellDueBefore() {
+        ManualClock clock = new ManualClock();
+        ManualScheduler scheduler = new ManualScheduler(clock);
+        List<Delivery> deliveries = new CopyOnWriteArrayList<>();
+        ReminderRegistry registry = new ReminderRegistry(table, clock);
+        ActorRuntime runtime = ActorRuntime.builder()
+            .actor(ContractAlarmActor.class, () -> new ContractAlarmActor(deliveries, new CopyOnWriteArrayList<>()))
+            .reminders(registry)
+            .clock(clock)
+            .scheduler(scheduler)
+            .build();
+        ReminderTickManager ticks = ReminderTickManager.builder(table, runtime).registry(registry).build();
+        try {
+            ticks.start();
+            scheduler.runDueTasks();
+            ActorAddress actor = newActor(ContractAlarm.TYPE);
+            TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+            transaction.executeWithoutResult((status) -> {
+                registry.register(actor, "once", ReminderSchedule.once(Duration.ofSeconds(5)), new byte[0]);
+                // The transaction stays open past the reminder's tick.
+                scheduler.advance(Duration.ofSeconds(6));
+            });
+            scheduler.advance(Duration.ofMinutes(1));
+            assertThat(deliveries).as("its tick, once, after the commit (reads of changes at 10 s, 20 s, ...)")
+                .extracting(Delivery::scheduledAt)
+                .containsExactly(ManualClock.DEFAULT_START.plusSeconds(5));
+            assertThat(deliveries.getFirst().firedAt()).as("not before the commit")
+                .isAfterOrEqualTo(ManualClock.DEFAULT_START.plusSeconds(6));
+            assertThat(table.list(actor)).as("a one-shot reminder, removed after its tick").isEmpty();
+        }
+        finally {
+            ticks.close();
+            runtime.close();
+        }
+    }
+
+    /**
+     * A registration made in the caller's transaction on a silo that does not fire its bucket is told to the silo that
+     * does once the transaction commits: told before, that silo read nothing (the registration not visible yet), and
+     * the reminder waited for its next refresh (half an hour here) instead of firing on time.
+     */
+    @Test
+    void aRegistrationInATransactionIsNoticedByTheSiloThatFiresItsBucketOnceTheTransactionCommits() {
+        ManualClock clock = new ManualClock();
+        ManualScheduler scheduler = new ManualScheduler(clock);
+        List<Delivery> deliveries = new CopyOnWriteArrayList<>();
+        ActorRuntime runtime = ActorRuntime.builder()
+            .actor(ContractAlarmActor.class, () -> new ContractAlarmActor(deliveries, new CopyOnWriteArrayList<>()))
+            .reminders(new ReminderRegistry(table, clock))
+            .clock(clock)
+            .scheduler(scheduler)
+            .build();
+        AtomicInteger finds = new AtomicInteger();
+        ReminderTable countingFinds = (ReminderTable) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] { ReminderTable.class }, (proxy, method, arguments) -> {
+                    try {
+                        return method.invoke(table, arguments);
+                    }
+                    catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                    finally {
+                        if (method.getName().equals("find")) {
+                            finds.incrementAndGet();
+                        }
+                    }
+                });
+        ReminderSettings rarely = ReminderSettings.builder()
+            .lookahead(Duration.ofHours(1))
+            .refreshInterval(Duration.ofMinutes(30))
+            .build();
+        ReminderTickManager ticks = ReminderTickManager.builder(countingFinds, runtime).settings(rarely).build();
+        ReminderRegistry elsewhere = new ReminderRegistry(table, clock);
+        AtomicInteger noticesBeforeCommit = new AtomicInteger();
+        AtomicBoolean committed = new AtomicBoolean();
+        elsewhere.addListener(ReminderNotices.sendingTo((bucket, notice) -> {
+            if (!committed.get()) {
+                noticesBeforeCommit.incrementAndGet();
+            }
+            ReminderNotices.received(notice, ticks);
+        }));
+        try {
+            ticks.start();
+            scheduler.runDueTasks();
+            ActorAddress actor = newActor(ContractAlarm.TYPE);
+            TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+            transaction.executeWithoutResult((status) -> {
+                elsewhere.register(actor, "soon", ReminderSchedule.once(Duration.ofSeconds(5)), new byte[0]);
+                // A notice sent now is read before the commit.
+                await().atMost(Duration.ofSeconds(10)).until(() -> finds.get() >= noticesBeforeCommit.get());
+            });
+            committed.set(true);
+            await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(ticks.stats().waiting()).as("queued from the notice").isEqualTo(1));
+            scheduler.advance(Duration.ofSeconds(10));
+            assertThat(deliveries).extracting(Delivery::scheduledAt).containsExactly(ManualClock.DEFAULT_START.plusSeconds(5));
+        }
+        finally {
+            ticks.close();
+            runtime.close();
+        }
+    }
+
+    @Test
+    void aReminderStoredAgainByANodeWithoutTheChangeLogAfterItsRemovalIsReadAsStoredNotRemoved() {
+        ReminderKey key = new ReminderKey(newActor(TABLE_ACTOR_TYPE), "upgraded");
+        ReminderBucketSet bucket = ReminderBucketSet.of(key.bucket());
+        Instant due = Instant.parse("2026-01-01T00:00:10Z");
+        table.save(new ReminderEntry(key, 1, ReminderSchedule.every(Duration.ofSeconds(10)).startingAt(due), new byte[0],
+                ReminderTick.first(due, 1)));
+        long[] before = table.versions(bucket);
+        assertThat(table.delete(key)).isTrue();
+        // A node of an older version, during a rolling upgrade, registers it again: its row only, no change recorded.
+        JdbcClient.create(dataSource)
+            .sql("insert into quark_reminders (actor_type, actor_id, name, bucket, registration, due_at, period_ms, "
+                    + "payload, tick_at, tick_number, attempt, fire_at) values (?, ?, ?, ?, 2, ?, 10000, ''::bytea, ?, 1, "
+                    + "1, ?)")
+            .params(key.actor().typeName(), key.actor().id(), key.name(), key.bucket(), at(due), at(due), at(due))
+            .update();
+        assertThat(table.changes(bucket, before, 100)).filteredOn((change) -> change.key().equals(key))
+            .singleElement()
+            .satisfies((change) -> {
+                assertThat(change.removed()).as("its row exists").isFalse();
+                assertThat(Objects.requireNonNull(change.entry()).registration()).isEqualTo(2);
+            });
+    }
+
+    private static OffsetDateTime at(Instant instant) {
+        return OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
     }
 
     /** The row's version (the transaction that wrote it) and its updated_at. */

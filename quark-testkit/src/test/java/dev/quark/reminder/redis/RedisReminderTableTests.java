@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
+import dev.quark.reminder.ReminderChangesTrimmedException;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderTable;
@@ -30,8 +31,10 @@ import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 class RedisReminderTableTests extends ReminderTableContractTests {
@@ -107,6 +110,84 @@ class RedisReminderTableTests extends ReminderTableContractTests {
             .isGreaterThanOrEqualTo(3);
     }
 
+    /** The registration script of the first version of change tracking (reverted, then re-landed as it is now). */
+    private static final String FIRST_TRACKING_SAVE = """
+            redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+            redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+            redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
+            redis.call('ZADD', KEYS[4], 0, ARGV[1])
+            redis.call('ZADD', KEYS[6], redis.call('INCR', KEYS[5]), ARGV[1])
+            return 1
+            """;
+
+    /** Its removal script: it pruned the oldest change entries beyond the bucket's reminders and ARGV[2] more. */
+    private static final String FIRST_TRACKING_DELETE = """
+            redis.call('ZREM', KEYS[1], ARGV[1])
+            redis.call('HDEL', KEYS[3], ARGV[1])
+            redis.call('ZREM', KEYS[4], ARGV[1])
+            local removed = redis.call('HDEL', KEYS[2], ARGV[1])
+            if removed == 1 then
+                redis.call('ZADD', KEYS[6], redis.call('INCR', KEYS[5]), ARGV[1])
+                local keep = redis.call('ZCARD', KEYS[1]) + tonumber(ARGV[2])
+                local held = redis.call('ZCARD', KEYS[6])
+                if held > keep then
+                    redis.call('ZREMRANGEBYRANK', KEYS[6], 0, held - keep - 1)
+                end
+            end
+            return removed
+            """;
+
+    @Test
+    void aReaderIsToldToReadWholeABucketThatANodeOfTheFirstChangeTrackingChangedDuringARollingUpgrade() {
+        RedisReminderTable upgraded = new RedisReminderTable(connectionFactory, prefix + "upgrade:",
+                RedisReminderTable.DEFAULT_REPLY_TIMEOUT, changeClock);
+        StringRedisTemplate redis = new StringRedisTemplate(connectionFactory);
+        ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
+        int bucket = ReminderBuckets.of(actor);
+        ReminderBucketSet buckets = ReminderBucketSet.of(bucket);
+        List<String> keys = List.of(upgraded.redisKey(bucket, "due"), upgraded.redisKey(bucket, "def"),
+                upgraded.redisKey(bucket, "tick"), upgraded.redisKey(bucket, "keys"), upgraded.redisKey(bucket, "version"),
+                upgraded.redisKey(bucket, "changes"));
+        Instant at = Instant.parse("2026-01-01T00:10:00Z");
+        ReminderEntry live = new ReminderEntry(new ReminderKey(actor, "live"), 1, ReminderSchedule.onceAt(at),
+                new byte[0], ReminderTick.first(at, 1));
+        ReminderEntry removed = new ReminderEntry(new ReminderKey(actor, "removed"), 2, ReminderSchedule.onceAt(at),
+                new byte[0], ReminderTick.first(at, 1));
+        long[] before = upgraded.versions(buckets);
+        upgraded.save(live);
+        upgraded.save(removed);
+
+        // An old node removes one, and prunes the entries beyond the bucket's one reminder (1,000 more in production,
+        // none here): the live reminder's entry goes, and nothing says so.
+        assertThat(redis.execute(RedisScript.of(FIRST_TRACKING_DELETE, Long.class), keys,
+                RedisReminderTable.member(removed.key()), "0")).isEqualTo(1);
+        assertThat(redis.opsForZSet().score(upgraded.redisKey(bucket, "changes"), RedisReminderTable.member(live.key())))
+            .as("pruned").isNull();
+        assertThatThrownBy(() -> upgraded.changes(buckets, before, 100))
+            .as("a reader that has not read the live reminder's change reads the bucket whole")
+            .isInstanceOf(ReminderChangesTrimmedException.class);
+        long[] afterTheOldNode = upgraded.versions(buckets);
+        ReminderEntry later = new ReminderEntry(new ReminderKey(actor, "later"), 3, ReminderSchedule.onceAt(at),
+                new byte[0], ReminderTick.first(at, 1));
+        upgraded.save(later);
+        assertThatThrownBy(() -> upgraded.changes(buckets, before, 100)).as("still after a change recorded here")
+            .isInstanceOf(ReminderChangesTrimmedException.class);
+        assertThat(upgraded.changes(buckets, afterTheOldNode, 100)).extracting((change) -> change.key().name())
+            .containsExactly("later");
+
+        // An old node registers one: the version moves, with no entry dated for the trimming.
+        long[] beforeTheOldSave = upgraded.versions(buckets);
+        String member = RedisReminderTable.member(live.key());
+        assertThat(redis.execute(RedisScript.of(FIRST_TRACKING_SAVE, Long.class), keys, member,
+                (String) redis.opsForHash().get(upgraded.redisKey(bucket, "def"), member),
+                (String) redis.opsForHash().get(upgraded.redisKey(bucket, "tick"), member),
+                Long.toString(at.toEpochMilli()))).isEqualTo(1);
+        assertThatThrownBy(() -> upgraded.changes(buckets, beforeTheOldSave, 100))
+            .isInstanceOf(ReminderChangesTrimmedException.class);
+        assertThat(upgraded.changes(buckets, upgraded.versions(buckets), 100)).as("a reader that read it whole reads on")
+            .isEmpty();
+    }
+
     @Test
     void eachBucketKeepsItsStructuresUnderItsHashTag() {
         ActorAddress actor = newActor(TABLE_ACTOR_TYPE);
@@ -139,7 +220,8 @@ class RedisReminderTableTests extends ReminderTableContractTests {
         // entries, which silos that have not read them yet still will (a removal after the last tick is no change).
         assertThat(redis.keys(prefix + "reminders:{" + bucket + "}:*")).as("what the removal of the bucket's only reminder leaves")
             .filteredOn((left) -> !List.of(table.redisKey(bucket, "fence"), table.redisKey(bucket, "version"),
-                    table.redisKey(bucket, "changes"), table.redisKey(bucket, "changed"), table.redisKey(bucket, "trimmed"))
+                    table.redisKey(bucket, "changes"), table.redisKey(bucket, "changed"), table.redisKey(bucket, "trimmed"),
+                    table.redisKey(bucket, "logged"))
                 .contains(left))
             .isEmpty();
     }
