@@ -69,6 +69,11 @@ final class CountingReminderTable implements ReminderTable {
     }
 
     @Override
+    public void afterCommit(Runnable action) {
+        this.delegate.afterCommit(action);
+    }
+
+    @Override
     public Optional<ReminderEntry> find(ReminderKey key) {
         return this.delegate.find(key);
     }
