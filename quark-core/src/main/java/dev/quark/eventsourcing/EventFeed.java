@@ -77,4 +77,15 @@ public interface EventFeed {
         throw new UnsupportedOperationException(getClass().getName() + " does not fence checkpoints: implement "
                 + "claimCheckpoint and saveCheckpoint with a lease to follow its feed with an EventSubscriptionRunner");
     }
+
+    /**
+     * How an operator clears by hand the lease token stamped on a subscription's checkpoint, for the message of a node
+     * fenced out by a lease store whose tokens went back: on PostgreSQL, the statement on this store's own checkpoint
+     * table (its table prefix included).
+     * @param subscription the subscription's name
+     * @return the instruction, one sentence or statement
+     */
+    default String clearCheckpointStamp(String subscription) {
+        return "clear the lease token stamped on the checkpoint of '" + subscription + "' in " + getClass().getName();
+    }
 }

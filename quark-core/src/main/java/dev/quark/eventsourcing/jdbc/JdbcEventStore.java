@@ -142,6 +142,8 @@ public class JdbcEventStore implements EventStore, EventFeed {
     /** Stamps a checkpoint's row with a lease's token unless a newer one stamped it, and returns its position. */
     private final String claimCheckpoint;
 
+    private final String checkpointTable;
+
     /** Writes a checkpoint and stamps it with a lease's token unless a newer one stamped it. */
     private final String saveFencedCheckpoint;
 
@@ -162,6 +164,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
         this.table = tablePrefix.table("event");
         this.snapshotTable = tablePrefix.table("event_snapshot");
         String checkpoints = tablePrefix.table("event_checkpoint");
+        this.checkpointTable = checkpoints;
         this.lock = "select pg_advisory_xact_lock(hashtext('" + this.table + "'), hashtext(?))";
         this.streamTable = tablePrefix.table("event_stream");
         this.currentVersion = "select greatest(coalesce(max(version), 0), coalesce((select version from "
@@ -633,6 +636,12 @@ public class JdbcEventStore implements EventStore, EventFeed {
         Objects.requireNonNull(subscription, "subscription must not be null");
         Objects.requireNonNull(position, "position must not be null");
         this.jdbc.sql(this.saveCheckpoint).params(subscription, position.transaction(), position.sequence()).update();
+    }
+
+    @Override
+    public String clearCheckpointStamp(String subscription) {
+        return "update " + this.checkpointTable + " set lease_token = null where subscription = '"
+                + subscription.replace("'", "''") + "'";
     }
 
     @Override

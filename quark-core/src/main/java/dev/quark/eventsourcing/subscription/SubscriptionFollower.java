@@ -157,8 +157,8 @@ final class SubscriptionFollower {
                 this.position = event.position();
                 succeeded(event);
             }
-            this.state = SubscriptionState.FOLLOWING;
             this.lastError = null;
+            this.state = SubscriptionState.FOLLOWING;
             return (events.size() < this.definition.batchSize()) ? this.pollInterval : Duration.ZERO;
         }
         catch (LeaseLostException ex) {
@@ -181,19 +181,19 @@ final class SubscriptionFollower {
         this.position = null;
         this.failures = 0;
         this.retryAt = null;
+        // The error before the state: a status read that sees the new state sees its error too.
         if (this.claimsRefused >= CLAIMS_REFUSED_BEFORE_ERROR) {
-            this.state = SubscriptionState.FENCED_OUT;
             // Not truncated: the remedy ends it, and the name is at most 255 characters.
             this.lastError = "fenced out: " + this.claimsRefused + " claims of the checkpoint in a row refused right "
                     + "after acquiring the lease (token " + lease.token() + "): the lease store's tokens went back, and "
-                    + "no node follows '" + name() + "' until they pass the checkpoint's stamp. Clear it: update "
-                    + "quark_event_checkpoint set lease_token = null where subscription = '"
-                    + name().replace("'", "''") + "'";
+                    + "no node follows '" + name() + "' until they pass the checkpoint's stamp. Clear it: "
+                    + this.feed.clearCheckpointStamp(name());
+            this.state = SubscriptionState.FENCED_OUT;
         }
         else {
-            this.state = SubscriptionState.STANDBY;
             this.lastError = truncate("taken over: the checkpoint refused token " + lease.token() + ": "
                     + refusal.getMessage());
+            this.state = SubscriptionState.STANDBY;
         }
         logger.warn("Event subscription '{}' stops following on '{}': its checkpoint refused lease token {}, since a "
                 + "newer lease stamped it: another node took the subscription over (this node's lease ran out, during "
@@ -207,9 +207,8 @@ final class SubscriptionFollower {
                     + "after this node acquired the lease, which carries the lease store's newest token: the store's "
                     + "tokens went back (a Redis that lost writes, a restore, or quark.leases.backend switched), and no "
                     + "node can follow '{}' until they pass the checkpoint's stamp. Clear the stamp by hand (see the "
-                    + "docs on fenced checkpoints: update quark_event_checkpoint set lease_token = null where "
-                    + "subscription = '{}'); until then it is FENCED_OUT and the health indicator is DOWN", name(),
-                    this.keeper.owner(), this.claimsRefused, name(), name());
+                    + "docs on fenced checkpoints: {}); until then it is FENCED_OUT and the health indicator is DOWN",
+                    name(), this.keeper.owner(), this.claimsRefused, name(), this.feed.clearCheckpointStamp(name()));
             this.metrics.failed(name());
         }
         try {
@@ -246,8 +245,8 @@ final class SubscriptionFollower {
             logger.warn("Event subscription '{}' could not ask for its lease; trying again in {}", name(),
                     this.pollInterval, ex);
             if (!stillFencedOut()) {
-                this.state = SubscriptionState.STANDBY;
                 this.lastError = truncate(ex.toString());
+                this.state = SubscriptionState.STANDBY;
             }
             return null;
         }
@@ -277,8 +276,8 @@ final class SubscriptionFollower {
         if (this.state == SubscriptionState.FENCED_OUT) {
             logger.info("Event subscription '{}' on '{}': the checkpoint accepted this node's claim again after {} "
                     + "refusals; following", name(), this.keeper.owner(), this.claimsRefused);
-            this.state = SubscriptionState.FOLLOWING;
             this.lastError = null;
+            this.state = SubscriptionState.FOLLOWING;
         }
         this.claimsRefused = 0;
         this.claimRefusedAt = null;

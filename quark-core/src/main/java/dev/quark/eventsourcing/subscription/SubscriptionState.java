@@ -44,7 +44,9 @@ public enum SubscriptionState {
      * The checkpoint refused this node's claim three times in a row right after it acquired the lease: the lease
      * store's tokens went back (a store that lost its data, a restore, {@code quark.leases.backend} switched), so no node
      * can follow the subscription until the store's tokens pass the checkpoint's stamp, or the stamp is cleared by hand
-     * ({@code update quark_event_checkpoint set lease_token = null where subscription = '<name>'}). A pause explains
+     * (on PostgreSQL {@code update quark_event_checkpoint set lease_token = null where subscription = '<name>'}, under
+     * the store's table prefix: {@link dev.quark.eventsourcing.EventFeed#clearCheckpointStamp} gives the statement,
+     * which the node's last error and its ERROR log name). A pause explains
      * one refusal, not three. The node keeps trying every poll interval and follows again as soon as a claim is
      * accepted; it stands by instead when another node holds the lease a lease duration and a poll interval after this
      * node's last refused claim (that node's claim was accepted). The health indicator is down.

@@ -255,7 +255,7 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
                 Health fenced = indicator.health();
                 assertThat(fenced.getStatus()).isEqualTo(Status.DOWN);
                 assertThat(fenced.getDetails().get("subscriptions").toString()).contains("balances={state=FENCED_OUT")
-                    .contains("update quark_event_checkpoint set lease_token = null where subscription = 'balances'");
+                    .contains("clear the lease token stamped on the checkpoint of 'balances'");
                 assertThat(HANDLED).noneMatch((event) -> event.stream().equals(stream));
 
                 await().atMost(Duration.ofSeconds(30))

@@ -374,7 +374,8 @@ class EventSubscriptionRunnerTests {
         assertThat(status.state()).isEqualTo(SubscriptionState.FENCED_OUT);
         assertThat(status.lastError()).startsWith("fenced out: 3 claims of the checkpoint in a row refused")
             .contains("the lease store's tokens went back")
-            .endsWith("update quark_event_checkpoint set lease_token = null where subscription = 'projection'");
+            .endsWith("Clear it: clear the lease token stamped on the checkpoint of 'projection' in "
+                    + InMemoryEventStore.class.getName());
         assertThat(metrics.failed).containsExactly("projection");
         assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.ERROR)
             .singleElement()

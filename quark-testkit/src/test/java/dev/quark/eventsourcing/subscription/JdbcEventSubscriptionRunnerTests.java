@@ -325,6 +325,12 @@ class JdbcEventSubscriptionRunnerTests {
      * out, handles nothing, and follows again by itself once the stamp is cleared with the statement its status gives.
      */
     @Test
+    void theStatementThatClearsAStampNamesTheStoresOwnCheckpointTable() {
+        assertThat(new JdbcEventStore(dataSource, new TablePrefix("acme_")).clearCheckpointStamp("it's"))
+            .isEqualTo("update acme_event_checkpoint set lease_token = null where subscription = 'it''s'");
+    }
+
+    @Test
     void aNodeFencedOutByTokensThatWentBackFollowsAgainOnceTheStampIsClearedByHand() throws Exception {
         String name = this.run + "-projection";
         store.claimCheckpoint(name, new Lease(EventSubscriptionRunner.RESOURCE + name, "lost-store",

@@ -182,10 +182,16 @@ class SubscriptionTakeoverProcessTests {
                     .as("positions handled by %s, in the order handled", node)
                     .isSortedAccordingTo(Comparator.naturalOrder());
             }
-            StoredEvent next = store.readAfter(checkpointAtKill.orElse(FeedPosition.START), 1).getFirst();
+            // PostgreSQL may still commit a checkpoint the node sent just before SIGKILL (it notices the client is
+            // gone only at its next read or write of the socket): the survivor may resume one event later than the
+            // checkpoint read right after the kill, never further.
+            List<UUID> next = store.readAfter(checkpointAtKill.orElse(FeedPosition.START), 2).stream()
+                .map(StoredEvent::eventId)
+                .toList();
             Handled resumed = handled.stream().filter((h) -> h.node().equals(survivor.name())).findFirst().orElseThrow();
-            assertThat(resumed.eventId()).as("the survivor's first event: the one after the dead node's checkpoint %s",
-                    checkpointAtKill).isEqualTo(next.eventId());
+            assertThat(resumed.eventId()).as("the survivor's first event: the one after the dead node's checkpoint %s "
+                    + "(or the one after that, if a checkpoint write was in flight at the kill)", checkpointAtKill)
+                .isIn(next);
             List<FeedPosition> sampled = List.copyOf(checkpoints);
             assertThat(sampled).as("the checkpoint, sampled every %s ms", SAMPLE_MILLIS)
                 .isNotEmpty()
