@@ -61,7 +61,8 @@ public interface ReminderTable {
      * Runs an action once the registrations and removals ({@link #save}, {@link #delete}) this thread just made are
      * visible to the table's other readers. By default at once: the writes of a table that joins no transaction take
      * effect when they return. A table whose writes join the caller's transaction runs it once that transaction
-     * commits, and never when it rolls back. {@link ReminderRegistry} tells its listeners (this silo's tick manager,
+     * commits, and never when it rolls back (a rollback to a savepoint inside it, {@code PROPAGATION_NESTED}, is not
+     * seen: the action runs when the outer transaction commits). {@link ReminderRegistry} tells its listeners (this silo's tick manager,
      * the notices to other silos) through it, so that none of them reads or fires a registration that is not
      * committed: a tick fired from it would have its next tick's write refused (the row not visible yet), and be
      * delivered again once the registration commits.

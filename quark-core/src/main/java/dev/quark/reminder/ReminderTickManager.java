@@ -644,8 +644,25 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
 
     // ---------------------------------------------------------------- registrations on this silo
 
+    /**
+     * A registration made on this silo, told once it is stored (after its transaction commits, on PostgreSQL). A
+     * registration the manager knows already is left as it is: a read of changes may have shown it (and fired its
+     * first tick) between the commit and this call, which comes after the caller's other after-commit work.
+     */
     @Override
     public void registered(ReminderEntry entry) {
+        synchronized (this) {
+            ScheduledReminder known = this.reminders.get(entry.key());
+            if (known != null && (known.entry.registration() == entry.registration()
+                    || (known.replacement != null && known.replacement.registration() == entry.registration()))) {
+                return;
+            }
+            schedule(entry);
+        }
+    }
+
+    /** Queues a registration, or keeps it as the replacement of a running tick. */
+    private void schedule(ReminderEntry entry) {
         synchronized (this) {
             if (this.phase != Phase.RUNNING || !this.owned.contains(entry.bucket())) {
                 return;
@@ -790,7 +807,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                     return false;
                 }
             }
-            registered(entry);
+            schedule(entry);
             return true;
         }
     }

@@ -99,6 +99,28 @@ class ReminderTickManagerTests {
             .isEqualTo(ReminderTick.first(START.plusMillis(1250), 5));
     }
 
+    /**
+     * On PostgreSQL a registration in the caller's transaction is told to the manager after the commit, after the
+     * caller's other after-commit work: a read of changes may show it, and fire it, first. Told then, the manager
+     * knows the registration and does not queue its first tick again.
+     */
+    @Test
+    void aRegistrationToldAfterItsTicksFiredIsNotQueuedAgain() {
+        ActorTestKit kit = kit();
+        kit.get(Pager.class, "p").page("once", ReminderSchedule.once(Duration.ofSeconds(5)));
+        kit.get(Pager.class, "p").every("often", Duration.ofSeconds(2));
+        ReminderEntry once = this.memory.find(key("p", "once")).orElseThrow();
+        ReminderEntry often = this.memory.find(key("p", "often")).orElseThrow();
+        kit.advanceTime(Duration.ofSeconds(6));
+        assertThat(this.environment.log()).containsExactly("p/often@2000", "p/often@4000", "p/once@5000",
+                "p/often@6000");
+        kit.reminders().registered(once);
+        kit.reminders().registered(often);
+        kit.advanceTime(Duration.ofSeconds(3));
+        assertThat(this.environment.log()).containsExactly("p/often@2000", "p/often@4000", "p/once@5000",
+                "p/often@6000", "p/often@8000");
+    }
+
     @Test
     void repeatCountAndEndRemoveTheReminderAfterItsLastTick() {
         ActorTestKit kit = kit();
