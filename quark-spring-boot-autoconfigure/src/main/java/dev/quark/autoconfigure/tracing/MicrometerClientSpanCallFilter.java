@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p>
  * The span is not made current on the caller's thread: nothing of the caller's runs while it is open but the
  * routing and the inner filters. A tracer that fails to start the span or to write its context (logged at
- * debug) leaves the call as it was, carrying the caller's span's context: tracing never fails a call. A
+ * debug) leaves the call as it was, carrying the caller's span's context: a tracer's failure never fails a call.
+ * (An {@code OutgoingCall} implemented outside Quark that does not override {@code proceed(Map)} fails the call with
+ * {@code UnsupportedOperationException}: this filter replaces the call's metadata.) A
  * {@code CLIENT} span ends on the thread that completes the call, which may be just after the caller has its
  * outcome.
  */

@@ -104,20 +104,7 @@ class MalformedFrameTests {
         this.channel = NettyChannelBuilder.forAddress("127.0.0.1", b.address().port()).usePlaintext().build();
         List<byte[]> answers = new CopyOnWriteArrayList<>();
         StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
-                this.channel.newCall(RAW_LINK, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
-                    @Override
-                    public void onNext(byte[] value) {
-                        answers.add(value);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                    }
-                });
+                this.channel.newCall(RAW_LINK, CallOptions.DEFAULT), recording(answers, new CopyOnWriteArrayList<>()));
         stream.onNext(hello("bank", Lane.LANE_CALL, "b").toByteArray());
         Envelope valid = this.silos.envelope(b, b, Envelope.Kind.REQUEST, new byte[3]);
         byte[] good = EnvelopeFrames.toFrame(valid).toByteArray();
@@ -161,21 +148,7 @@ class MalformedFrameTests {
             List<byte[]> answers = new CopyOnWriteArrayList<>();
             List<Throwable> errors = new CopyOnWriteArrayList<>();
             StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
-                    this.channel.newCall(RAW_LINK, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
-                        @Override
-                        public void onNext(byte[] value) {
-                            answers.add(value);
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            errors.add(t);
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                        }
-                    });
+                    this.channel.newCall(RAW_LINK, CallOptions.DEFAULT), recording(answers, errors));
             stream.onNext(hello("bank", Lane.LANE_CALL, "a").toByteArray());
             Silo a = new Silo("a", new SiloAddress("127.0.0.1", 2), served, recorder);
             Silo b = new Silo("b", new SiloAddress("127.0.0.1", server.getPort()), served, recorder);
@@ -449,6 +422,25 @@ class MalformedFrameTests {
 
     private static byte[] truncate(byte[] original, Random random) {
         return java.util.Arrays.copyOf(original, random.nextInt(original.length));
+    }
+
+    /** Keeps what the stream answers and how it fails. */
+    private static <T> StreamObserver<T> recording(List<T> answers, List<Throwable> errors) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(T value) {
+                answers.add(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                errors.add(t);
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+        };
     }
 
     private static <T> StreamObserver<T> ignoring() {
