@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import dev.quark.actor.ActorCallTimeoutException;
@@ -92,6 +93,48 @@ class CallFilterTests {
             Counter counter = runtime.get(Counter.class, "c");
             assertThat(counter.increment()).isEqualTo(99);
             assertThat(counter.get()).isZero();
+        }
+    }
+
+    @Test
+    void incomingFilterThatProceedsTwiceRunsTheFiltersInsideItAndTheMethodAgain() {
+        IncomingCallFilter retryOnce = (call) -> {
+            try {
+                return call.proceed();
+            }
+            catch (RuntimeException ex) {
+                return call.proceed();
+            }
+        };
+        AtomicInteger authorizations = new AtomicInteger();
+        IncomingCallFilter authorization = (call) -> {
+            authorizations.incrementAndGet();
+            if (call.method().name().equals("increment") && !"admin".equals(call.metadata().get("role"))) {
+                throw new SecurityException("Only admins may call " + call.address() + ".increment");
+            }
+            return call.proceed();
+        };
+        AtomicInteger runs = new AtomicInteger();
+        IncomingCallFilter failsFirst = (call) -> {
+            if (runs.incrementAndGet() == 1) {
+                throw new IllegalStateException("first try fails");
+            }
+            return call.proceed();
+        };
+        try (ActorRuntime runtime = builder().incomingFilter(retryOnce)
+            .incomingFilter(authorization)
+            .incomingFilter(failsFirst)
+            .build()) {
+            Counter counter = runtime.get(Counter.class, "c");
+            try (RequestContext.Scope scope = RequestContext.of("r", Map.of("role", "admin")).open()) {
+                assertThat(counter.increment()).isEqualTo(1);
+            }
+            assertThat(authorizations).as("the retry went through the filters inside the retrying one").hasValue(2);
+            assertThat(runs).hasValue(2);
+            // A retry of a call the filter inside it refused goes through that filter again: refused again.
+            assertThatExceptionOfType(SecurityException.class).isThrownBy(counter::increment);
+            assertThat(authorizations).hasValue(4);
+            assertThat(counter.get()).isEqualTo(1);
         }
     }
 

@@ -64,6 +64,12 @@ public final class IncomingFilters {
         }
     }
 
+    /**
+     * One call as the incoming filters see it, one object for the whole chain: {@link #proceed()} runs the filter at
+     * {@link #next}, or the method after the last one. Filters run synchronously, nested inside each other, so when a
+     * filter's {@code proceed} returns (or throws) the cursor is back where that filter was: a filter that proceeds
+     * again (a retry) runs the filters inside it and the method again, never the method alone past them.
+     */
     private static final class Cursor extends CallView implements IncomingCall {
 
         private final Activation activation;
@@ -84,11 +90,17 @@ public final class IncomingFilters {
 
         @Override
         public @Nullable Object proceed() throws Throwable {
-            if (this.next < this.filters.length) {
-                return this.filters[this.next++].filter(this);
+            int index = this.next;
+            if (index >= this.filters.length) {
+                return TurnRunner.invokeMethod(this.activation, this.target, this.invocation, this.method);
             }
-            this.next++;
-            return TurnRunner.invokeMethod(this.activation, this.target, this.invocation, this.method);
+            this.next = index + 1;
+            try {
+                return this.filters[index].filter(this);
+            }
+            finally {
+                this.next = index;
+            }
         }
     }
 
