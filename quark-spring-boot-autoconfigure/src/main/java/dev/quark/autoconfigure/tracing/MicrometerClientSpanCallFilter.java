@@ -104,11 +104,40 @@ final class MicrometerClientSpanCallFilter implements OutgoingCallFilter {
         }
         if (oneWay) {
             end(span, failureSoFar(outcome));
+            return outcome;
         }
-        else {
-            outcome.whenComplete((result, failure) -> end(span, failure));
+        CompletableFuture<@Nullable Object> ending = endingStage(outcome);
+        ending.whenComplete((result, failure) -> end(span, failure));
+        return ending;
+    }
+
+    /**
+     * Returns the stage whose completion ends a {@code CLIENT} span: the inner filters' own when it is the future
+     * the caller waits on (the runtime completes that very future with the call timeout), else a future of this
+     * filter's that follows it and that the runtime times out in its place. A stage that is not its own future (a
+     * {@code minimalCompletionStage()}, a stage of another library) would otherwise never end the span when it never
+     * completes: the runtime would time out a copy of it.
+     */
+    private static CompletableFuture<@Nullable Object> endingStage(CompletionStage<@Nullable Object> outcome) {
+        try {
+            CompletableFuture<@Nullable Object> future = outcome.toCompletableFuture();
+            if (future == outcome) {
+                return future;
+            }
         }
-        return outcome;
+        catch (UnsupportedOperationException ex) {
+            // Not convertible: followed below.
+        }
+        CompletableFuture<@Nullable Object> following = new CompletableFuture<>();
+        outcome.whenComplete((result, failure) -> {
+            if (failure != null) {
+                following.completeExceptionally(failure);
+            }
+            else {
+                following.complete(result);
+            }
+        });
+        return following;
     }
 
     /** The failure a stage already completed with, as the caller of a one-way method receives it; none else. */

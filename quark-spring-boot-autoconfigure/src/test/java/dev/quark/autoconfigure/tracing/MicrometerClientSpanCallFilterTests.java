@@ -127,6 +127,42 @@ class MicrometerClientSpanCallFilterTests {
     }
 
     @Test
+    void filterShouldEndTheClientSpanWithTheTimeoutWhenTheInnerStageIsNotAFutureAndNeverCompletes() throws Throwable {
+        CompletionStage<@Nullable Object> never = new CompletableFuture<@Nullable Object>().minimalCompletionStage();
+        Span caller = this.tracing.caller();
+        CompletionStage<@Nullable Object> outcome;
+        try (Tracer.SpanInScope scope = this.tracer.withSpan(caller)) {
+            outcome = this.filter.filter(new Call(Map.of(), (metadata) -> never));
+        }
+        finally {
+            caller.end();
+        }
+        // What the runtime does when the call timeout passes: it completes the future of the stage it was given.
+        outcome.toCompletableFuture()
+            .completeExceptionally(new ActorCallTimeoutException("traced/one", "work", Duration.ofSeconds(1)));
+        SpanData client = clientSpan();
+        assertThat(client.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        assertThat(client.getEvents()).anySatisfy((event) -> assertThat(event.getAttributes().asMap().values())
+            .contains(ActorCallTimeoutException.class.getName()));
+    }
+
+    @Test
+    void filterShouldGiveTheOutcomeOfAnInnerStageThatIsNotAFutureAndEndTheClientSpanWithIt() throws Throwable {
+        CompletableFuture<@Nullable Object> answer = new CompletableFuture<>();
+        Span caller = this.tracing.caller();
+        CompletionStage<@Nullable Object> outcome;
+        try (Tracer.SpanInScope scope = this.tracer.withSpan(caller)) {
+            outcome = this.filter.filter(new Call(Map.of(), (metadata) -> answer.minimalCompletionStage()));
+        }
+        finally {
+            caller.end();
+        }
+        answer.complete("done");
+        assertThat(outcome.toCompletableFuture()).isCompletedWithValue("done");
+        assertThat(clientSpan().getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+    }
+
+    @Test
     void filterForAOneWayCallShouldEndAProducerSpanOnceTheCallIsHandedOver() throws Throwable {
         Call call = new Call(Map.of(), MethodDescriptor.CallKind.ONE_WAY,
                 (metadata) -> CompletableFuture.completedFuture(null));
