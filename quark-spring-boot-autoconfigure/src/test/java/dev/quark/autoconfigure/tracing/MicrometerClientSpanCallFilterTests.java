@@ -12,6 +12,7 @@ import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.filter.OutgoingCall;
+import dev.quark.testkit.filter.StubActorCall;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
@@ -268,11 +269,7 @@ class MicrometerClientSpanCallFilterTests {
     }
 
     /** A call whose sending is {@code send}, given the metadata the call is sent with. */
-    private static final class Call implements OutgoingCall {
-
-        private final Map<String, String> metadata;
-
-        private final MethodDescriptor.CallKind kind;
+    private static final class Call extends StubActorCall implements OutgoingCall {
 
         private final Function<Map<String, String>, CompletionStage<@Nullable Object>> send;
 
@@ -286,15 +283,14 @@ class MicrometerClientSpanCallFilterTests {
 
         Call(Map<String, String> metadata, MethodDescriptor.CallKind kind,
                 Function<Map<String, String>, CompletionStage<@Nullable Object>> send) {
-            this.metadata = metadata;
-            this.kind = kind;
+            super(new ActorAddress("traced", "one"), StubActorCall.work(Traced.class, kind), metadata);
             this.send = send;
         }
 
         @Override
         public CompletionStage<@Nullable Object> proceed() {
-            this.sentWith = this.metadata;
-            return this.send.apply(this.metadata);
+            this.sentWith = metadata();
+            return this.send.apply(metadata());
         }
 
         @Override
@@ -302,42 +298,6 @@ class MicrometerClientSpanCallFilterTests {
             this.proceededWithMetadata = true;
             this.sentWith = metadata;
             return this.send.apply(metadata);
-        }
-
-        @Override
-        public ActorAddress address() {
-            return new ActorAddress("traced", "one");
-        }
-
-        @Override
-        public MethodDescriptor method() {
-            return new MethodDescriptor(Traced.class, "work", "work", 0, List.of(),
-                    (this.kind == MethodDescriptor.CallKind.ONE_WAY) ? void.class : String.class, this.kind);
-        }
-
-        @Override
-        public List<@Nullable Object> arguments() {
-            return List.of();
-        }
-
-        @Override
-        public String requestId() {
-            return "r";
-        }
-
-        @Override
-        public Map<String, String> metadata() {
-            return this.metadata;
-        }
-
-        @Override
-        public long callChainId() {
-            return 1;
-        }
-
-        @Override
-        public long deadlineEpochMillis() {
-            return Long.MAX_VALUE;
         }
     }
 }

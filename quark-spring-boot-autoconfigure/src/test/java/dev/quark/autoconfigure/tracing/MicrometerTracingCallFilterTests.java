@@ -14,6 +14,7 @@ import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.MethodDescriptor;
 import dev.quark.runtime.filter.IncomingCall;
 import dev.quark.runtime.filter.OutgoingCall;
+import dev.quark.testkit.filter.StubActorCall;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
@@ -30,6 +31,8 @@ class MicrometerTracingCallFilterTests {
 
     private static final Map<String, String> TRACED = Map.of("traceparent",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+
+    private static final ActorAddress TRACED_ONE = new ActorAddress("traced", "one");
 
     private final InMemoryTracer tracing = new InMemoryTracer();
 
@@ -129,11 +132,7 @@ class MicrometerTracingCallFilterTests {
     interface Traced extends Actor {
     }
 
-    private static final class Call implements IncomingCall {
-
-        private final Map<String, String> metadata;
-
-        private final MethodDescriptor.CallKind kind;
+    private static final class Call extends StubActorCall implements IncomingCall {
 
         private final AtomicInteger proceeded = new AtomicInteger();
 
@@ -142,8 +141,7 @@ class MicrometerTracingCallFilterTests {
         }
 
         Call(Map<String, String> metadata, MethodDescriptor.CallKind kind) {
-            this.metadata = metadata;
-            this.kind = kind;
+            super(TRACED_ONE, StubActorCall.work(Traced.class, kind), metadata);
         }
 
         @Override
@@ -151,54 +149,15 @@ class MicrometerTracingCallFilterTests {
             this.proceeded.incrementAndGet();
             return "done";
         }
-
-        @Override
-        public ActorAddress address() {
-            return new ActorAddress("traced", "one");
-        }
-
-        @Override
-        public MethodDescriptor method() {
-            return descriptor(this.kind);
-        }
-
-        @Override
-        public List<@Nullable Object> arguments() {
-            return List.of();
-        }
-
-        @Override
-        public String requestId() {
-            return "r";
-        }
-
-        @Override
-        public Map<String, String> metadata() {
-            return this.metadata;
-        }
-
-        @Override
-        public long callChainId() {
-            return 1;
-        }
-
-        @Override
-        public long deadlineEpochMillis() {
-            return Long.MAX_VALUE;
-        }
-    }
-
-    private static MethodDescriptor descriptor(MethodDescriptor.CallKind kind) {
-        return new MethodDescriptor(Traced.class, "work", "work", 0, List.of(),
-                (kind == MethodDescriptor.CallKind.ONE_WAY) ? void.class : String.class, kind);
     }
 
     /** A one-way call on the caller's side whose sending notes the metadata it is sent with. */
-    private static final class OneWaySend implements OutgoingCall {
+    private static final class OneWaySend extends StubActorCall implements OutgoingCall {
 
         private final Map<String, String> sent;
 
         OneWaySend(Map<String, String> sent) {
+            super(TRACED_ONE, StubActorCall.work(Traced.class, MethodDescriptor.CallKind.ONE_WAY), Map.of());
             this.sent = sent;
         }
 
@@ -211,41 +170,6 @@ class MicrometerTracingCallFilterTests {
         public CompletionStage<@Nullable Object> proceed(Map<String, String> metadata) {
             this.sent.putAll(metadata);
             return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public ActorAddress address() {
-            return new ActorAddress("traced", "one");
-        }
-
-        @Override
-        public MethodDescriptor method() {
-            return descriptor(MethodDescriptor.CallKind.ONE_WAY);
-        }
-
-        @Override
-        public List<@Nullable Object> arguments() {
-            return List.of();
-        }
-
-        @Override
-        public String requestId() {
-            return "r";
-        }
-
-        @Override
-        public Map<String, String> metadata() {
-            return Map.of();
-        }
-
-        @Override
-        public long callChainId() {
-            return 1;
-        }
-
-        @Override
-        public long deadlineEpochMillis() {
-            return Long.MAX_VALUE;
         }
     }
 }

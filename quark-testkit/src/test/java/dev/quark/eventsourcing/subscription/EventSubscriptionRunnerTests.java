@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,12 +23,11 @@ import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.eventsourcing.memory.InMemoryEventStore;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
-import dev.quark.lease.LeaseHolder;
-import dev.quark.lease.LeaseRenewal;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
+import dev.quark.testkit.lease.DelegatingLeaseStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -316,7 +314,7 @@ class EventSubscriptionRunnerTests {
         List<String> handled = new ArrayList<>();
         List<EventSubscriptionRunner> successor = new ArrayList<>();
         AtomicBoolean paused = new AtomicBoolean();
-        LeaseStore pausingAfterTheGrant = new ForwardingLeaseStore(this.leases) {
+        LeaseStore pausingAfterTheGrant = new DelegatingLeaseStore(this.leases) {
             @Override
             public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
                 List<Lease> granted = super.tryAcquireAny(resources, max, owner, duration);
@@ -491,7 +489,7 @@ class EventSubscriptionRunnerTests {
 
     @Test
     void aLeaseStoreRefusingTheAcquisitionWithAnIllegalStateExceptionIsRecordedNotSwallowed() {
-        LeaseStore refusing = new ForwardingLeaseStore(this.leases) {
+        LeaseStore refusing = new DelegatingLeaseStore(this.leases) {
             @Override
             public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
                 throw new IllegalStateException("lease table missing");
@@ -546,51 +544,6 @@ class EventSubscriptionRunnerTests {
             .withMessageContaining("was 256 characters");
         assertThatIllegalArgumentException().isThrownBy(() -> builder.stopTimeout(Duration.ZERO))
             .withMessage("Event subscription stopTimeout must be positive, was PT0S");
-    }
-
-    /** Forwards every call to another store; tests override the call they break. */
-    private static class ForwardingLeaseStore implements LeaseStore {
-
-        private final LeaseStore delegate;
-
-        ForwardingLeaseStore(LeaseStore delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public Optional<Lease> tryAcquire(String resource, String owner, Duration duration) {
-            return this.delegate.tryAcquire(resource, owner, duration);
-        }
-
-        @Override
-        public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
-            return this.delegate.tryAcquireAny(resources, max, owner, duration);
-        }
-
-        @Override
-        public Optional<Lease> renew(Lease lease, Duration duration) {
-            return this.delegate.renew(lease, duration);
-        }
-
-        @Override
-        public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
-            return this.delegate.renewAll(leases, duration);
-        }
-
-        @Override
-        public boolean release(Lease lease) {
-            return this.delegate.release(lease);
-        }
-
-        @Override
-        public List<Lease> releaseAll(Collection<Lease> leases) {
-            return this.delegate.releaseAll(leases);
-        }
-
-        @Override
-        public Optional<LeaseHolder> holder(String resource) {
-            return this.delegate.holder(resource);
-        }
     }
 
     private static final class CountingMetrics implements EventSubscriptionMetrics {

@@ -7,7 +7,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -16,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import dev.quark.testkit.lease.DelegatingLeaseStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,8 +25,6 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.quark.lease.Lease;
-import dev.quark.lease.LeaseHolder;
-import dev.quark.lease.LeaseRenewal;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.redis.RedisLeaseStore;
 import dev.quark.messaging.Destinations;
@@ -217,21 +215,19 @@ class RedisOutboxDispatcherTests {
      * before the caller has it. Interrupted meanwhile, the call fails as Lettuce's does, and the lease is the store's
      * alone.
      */
-    private static final class SlowFirstReply implements LeaseStore {
-
-        private final LeaseStore store;
+    private static final class SlowFirstReply extends DelegatingLeaseStore {
 
         private final CountDownLatch granted = new CountDownLatch(1);
 
         private final AtomicBoolean first = new AtomicBoolean(true);
 
         SlowFirstReply(LeaseStore store) {
-            this.store = store;
+            super(store);
         }
 
         @Override
         public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
-            List<Lease> acquired = this.store.tryAcquireAny(resources, max, owner, duration);
+            List<Lease> acquired = super.tryAcquireAny(resources, max, owner, duration);
             if (!acquired.isEmpty() && this.first.compareAndSet(true, false)) {
                 this.granted.countDown();
                 try {
@@ -243,36 +239,6 @@ class RedisOutboxDispatcherTests {
                 }
             }
             return acquired;
-        }
-
-        @Override
-        public Optional<Lease> tryAcquire(String resource, String owner, Duration duration) {
-            return this.store.tryAcquire(resource, owner, duration);
-        }
-
-        @Override
-        public Optional<Lease> renew(Lease lease, Duration duration) {
-            return this.store.renew(lease, duration);
-        }
-
-        @Override
-        public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
-            return this.store.renewAll(leases, duration);
-        }
-
-        @Override
-        public boolean release(Lease lease) {
-            return this.store.release(lease);
-        }
-
-        @Override
-        public List<Lease> releaseAll(Collection<Lease> leases) {
-            return this.store.releaseAll(leases);
-        }
-
-        @Override
-        public Optional<LeaseHolder> holder(String resource) {
-            return this.store.holder(resource);
         }
     }
 

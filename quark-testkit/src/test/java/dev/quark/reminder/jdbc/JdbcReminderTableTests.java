@@ -210,20 +210,12 @@ class JdbcReminderTableTests extends ReminderTableContractTests {
         ManualScheduler scheduler = new ManualScheduler(clock);
         List<Delivery> deliveries = new CopyOnWriteArrayList<>();
         ReminderRegistry registry = new ReminderRegistry(table, clock);
-        ActorRuntime runtime = ActorRuntime.builder()
-            .actor(ContractAlarmActor.class, () -> new ContractAlarmActor(deliveries, new CopyOnWriteArrayList<>()))
-            .reminders(registry)
-            .clock(clock)
-            .scheduler(scheduler)
-            .build();
+        ActorRuntime runtime = alarmRuntime(registry, clock, scheduler, deliveries);
         ReminderTickManager ticks = ReminderTickManager.builder(table, runtime).registry(registry).build();
         try {
             ticks.start();
             scheduler.runDueTasks();
-            ActorAddress actor = newActor(ContractAlarm.TYPE);
-            TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-            transaction.executeWithoutResult((status) -> {
-                registry.register(actor, "once", ReminderSchedule.once(Duration.ofSeconds(5)), new byte[0]);
+            ActorAddress actor = registerInATransaction(registry, "once", () -> {
                 // The transaction stays open past the reminder's tick.
                 scheduler.advance(Duration.ofSeconds(6));
             });
@@ -251,12 +243,7 @@ class JdbcReminderTableTests extends ReminderTableContractTests {
         ManualClock clock = new ManualClock();
         ManualScheduler scheduler = new ManualScheduler(clock);
         List<Delivery> deliveries = new CopyOnWriteArrayList<>();
-        ActorRuntime runtime = ActorRuntime.builder()
-            .actor(ContractAlarmActor.class, () -> new ContractAlarmActor(deliveries, new CopyOnWriteArrayList<>()))
-            .reminders(new ReminderRegistry(table, clock))
-            .clock(clock)
-            .scheduler(scheduler)
-            .build();
+        ActorRuntime runtime = alarmRuntime(new ReminderRegistry(table, clock), clock, scheduler, deliveries);
         AtomicInteger finds = new AtomicInteger();
         ReminderTable countingFinds = (ReminderTable) Proxy.newProxyInstance(getClass().getClassLoader(),
                 new Class<?>[] { ReminderTable.class }, (proxy, method, arguments) -> {
@@ -289,10 +276,7 @@ class JdbcReminderTableTests extends ReminderTableContractTests {
         try {
             ticks.start();
             scheduler.runDueTasks();
-            ActorAddress actor = newActor(ContractAlarm.TYPE);
-            TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
-            transaction.executeWithoutResult((status) -> {
-                elsewhere.register(actor, "soon", ReminderSchedule.once(Duration.ofSeconds(5)), new byte[0]);
+            registerInATransaction(elsewhere, "soon", () -> {
                 // A notice sent now is read before the commit.
                 await().atMost(Duration.ofSeconds(10)).until(() -> finds.get() >= noticesBeforeCommit.get());
             });
@@ -330,6 +314,32 @@ class JdbcReminderTableTests extends ReminderTableContractTests {
                 assertThat(change.removed()).as("its row exists").isFalse();
                 assertThat(Objects.requireNonNull(change.entry()).registration()).isEqualTo(2);
             });
+    }
+
+    /** A runtime of the contract's alarm actors, in virtual time, whose deliveries are noted in {@code deliveries}. */
+    private static ActorRuntime alarmRuntime(ReminderRegistry registry, ManualClock clock, ManualScheduler scheduler,
+            List<Delivery> deliveries) {
+        return ActorRuntime.builder()
+            .actor(ContractAlarmActor.class, () -> new ContractAlarmActor(deliveries, new CopyOnWriteArrayList<>()))
+            .reminders(registry)
+            .clock(clock)
+            .scheduler(scheduler)
+            .build();
+    }
+
+    /**
+     * Registers a one-shot reminder due in 5 s for a new alarm actor in a transaction of the caller's, running
+     * {@code beforeCommit} while the transaction is still open.
+     * @return the actor
+     */
+    private ActorAddress registerInATransaction(ReminderRegistry registry, String name, Runnable beforeCommit) {
+        ActorAddress actor = newActor(ContractAlarm.TYPE);
+        TransactionTemplate transaction = new TransactionTemplate(new DataSourceTransactionManager(dataSource));
+        transaction.executeWithoutResult((status) -> {
+            registry.register(actor, name, ReminderSchedule.once(Duration.ofSeconds(5)), new byte[0]);
+            beforeCommit.run();
+        });
+        return actor;
     }
 
     private static OffsetDateTime at(Instant instant) {

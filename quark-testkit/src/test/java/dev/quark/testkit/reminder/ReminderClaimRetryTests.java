@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -13,7 +12,6 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import dev.quark.actor.ReminderSchedule;
 import dev.quark.lease.Lease;
-import dev.quark.lease.LeaseHolder;
 import dev.quark.lease.LeaseRenewal;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
@@ -28,6 +26,7 @@ import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.testkit.ManualClock;
 import dev.quark.testkit.ManualScheduler;
+import dev.quark.testkit.lease.DelegatingLeaseStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -365,9 +364,7 @@ class ReminderClaimRetryTests {
     }
 
     /** A lease store that records when each owner asked for leases and released them, and can be made to fail. */
-    private static final class RecordingLeaseStore implements LeaseStore {
-
-        private final LeaseStore delegate;
+    private static final class RecordingLeaseStore extends DelegatingLeaseStore {
 
         private final ManualClock clock;
 
@@ -376,7 +373,7 @@ class ReminderClaimRetryTests {
         final AtomicBoolean failing = new AtomicBoolean();
 
         RecordingLeaseStore(LeaseStore delegate, ManualClock clock) {
-            this.delegate = delegate;
+            super(delegate);
             this.clock = clock;
         }
 
@@ -441,11 +438,6 @@ class ReminderClaimRetryTests {
         }
 
         @Override
-        public Optional<Lease> tryAcquire(String resource, String owner, Duration duration) {
-            return this.delegate.tryAcquire(resource, owner, duration);
-        }
-
-        @Override
         public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
             this.calls.add("acquire " + owner + " " + this.clock.instant());
             if (this.hookedOwner.compareAndSet(owner, null)) {
@@ -454,7 +446,7 @@ class ReminderClaimRetryTests {
             if (this.failing.get()) {
                 throw new IllegalStateException("The lease store cannot be reached (test)");
             }
-            List<Lease> acquired = this.delegate.tryAcquireAny(resources, max, owner, duration);
+            List<Lease> acquired = delegate().tryAcquireAny(resources, max, owner, duration);
             if (!acquired.isEmpty()) {
                 this.calls.add("acquired " + owner + " " + this.clock.instant());
             }
@@ -462,39 +454,24 @@ class ReminderClaimRetryTests {
         }
 
         @Override
-        public Optional<Lease> renew(Lease lease, Duration duration) {
-            return this.delegate.renew(lease, duration);
-        }
-
-        @Override
         public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
             if (!leases.isEmpty() && this.losingOwner.compareAndSet(leases.iterator().next().owner(), null)) {
                 for (Lease lease : leases) {
-                    this.delegate.release(lease);
-                    this.delegate.tryAcquire(lease.resource(), this.thief, duration);
+                    delegate().release(lease);
+                    delegate().tryAcquire(lease.resource(), this.thief, duration);
                 }
                 this.calls.add("lost " + leases.iterator().next().owner() + " " + this.clock.instant());
             }
-            return this.delegate.renewAll(leases, duration);
-        }
-
-        @Override
-        public boolean release(Lease lease) {
-            return this.delegate.release(lease);
+            return delegate().renewAll(leases, duration);
         }
 
         @Override
         public List<Lease> releaseAll(Collection<Lease> leases) {
-            List<Lease> released = this.delegate.releaseAll(leases);
+            List<Lease> released = delegate().releaseAll(leases);
             if (!leases.isEmpty()) {
                 this.calls.add("released " + leases.iterator().next().owner() + " " + this.clock.instant());
             }
             return released;
-        }
-
-        @Override
-        public Optional<LeaseHolder> holder(String resource) {
-            return this.delegate.holder(resource);
         }
     }
 }

@@ -11,10 +11,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 
 import dev.quark.testkit.process.ApplicationProcess;
+import org.awaitility.core.ConditionTimeoutException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * One bank node: the sample's executable jar started as an {@link ApplicationProcess} on a free loopback port, its
@@ -66,6 +72,83 @@ final class BankProcess implements AutoCloseable {
 
     boolean isAlive() {
         return this.process.isAlive();
+    }
+
+    /**
+     * Waits until the node's outbox health is {@code UP}, as {@link #awaitServing} does.
+     * @param deadline when to give up, in {@link System#nanoTime()}
+     * @param startTimeout the time the deadline was set from, for the failure's message
+     * @throws AssertionError when the node exited or did not serve by the deadline
+     */
+    void awaitOutboxUp(long deadline, Duration startTimeout) {
+        awaitServing(deadline, startTimeout, BankProcess::outboxHealth,
+                (health) -> "UP".equals(health.path("status").asString()));
+    }
+
+    /**
+     * Waits until the node follows a subscription or stands by for it, as {@link #awaitServing} does.
+     * @param subscription the subscription's name
+     * @param deadline when to give up, in {@link System#nanoTime()}
+     * @param startTimeout the time the deadline was set from, for the failure's message
+     * @throws AssertionError when the node exited or did not serve by the deadline
+     */
+    void awaitSubscriptionServed(String subscription, long deadline, Duration startTimeout) {
+        awaitServing(deadline, startTimeout, (node) -> node.subscriptionState(subscription),
+                (state) -> state.equals("FOLLOWING") || state.equals("STANDBY"));
+    }
+
+    /**
+     * Waits until the node serves: until what {@code answer} reads from it satisfies {@code serving}, polled every
+     * 250 ms. A node that does not answer yet is polled again; a node that exited fails at once.
+     * @param <T> what the node answers
+     * @param deadline when to give up, in {@link System#nanoTime()}; at least one second is given, even when it
+     * has passed (the nodes of a test start together and share one deadline)
+     * @param startTimeout the time the deadline was set from, for the failure's message
+     * @param answer reads the node's answer
+     * @param serving whether the answer says the node serves
+     * @throws AssertionError when the node exited or did not serve by the deadline, with the last answer and the
+     * tail of its log
+     */
+    private <T> void awaitServing(long deadline, Duration startTimeout, Answer<T> answer, Predicate<? super T> serving) {
+        AtomicReference<String> last = new AtomicReference<>("no answer");
+        Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)));
+        try {
+            await(this.name + " serves").atMost(left).pollInterval(Duration.ofMillis(250)).until(() -> {
+                if (!isAlive()) {
+                    throw new IllegalStateException(this + " exited:\n" + logTail(60));
+                }
+                try {
+                    T read = answer.read(this);
+                    last.set(String.valueOf(read));
+                    return serving.test(read);
+                }
+                catch (IOException ex) {
+                    last.set(ex.toString());
+                    return false;
+                }
+            });
+        }
+        catch (ConditionTimeoutException ex) {
+            throw new AssertionError(this + " did not serve within " + startTimeout + "; last answer: " + last + "\n"
+                    + logTail(60), ex);
+        }
+    }
+
+    /**
+     * What {@link #awaitServing} reads from a node.
+     * @param <T> the answer
+     */
+    @FunctionalInterface
+    private interface Answer<T> {
+
+        /**
+         * Reads the node's answer.
+         * @param node the node
+         * @return its answer
+         * @throws IOException when the node does not answer (yet)
+         * @throws InterruptedException when interrupted
+         */
+        T read(BankProcess node) throws IOException, InterruptedException;
     }
 
     /**

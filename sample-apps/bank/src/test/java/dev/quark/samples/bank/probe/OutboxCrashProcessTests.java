@@ -159,8 +159,8 @@ class OutboxCrashProcessTests {
             BankProcess victim = start(jar, "node-a", properties, logs);
             BankProcess survivor = start(jar, "node-b", properties, logs);
             long startDeadline = System.nanoTime() + START_TIMEOUT.toNanos();
-            awaitServing(victim, startDeadline);
-            awaitServing(survivor, startDeadline);
+            victim.awaitOutboxUp(startDeadline, START_TIMEOUT);
+            survivor.awaitOutboxUp(startDeadline, START_TIMEOUT);
             Map<BankProcess, Set<Integer>> split = awaitPartitionsSplit(victim, survivor);
             log("2 nodes serving after " + millisSince(started) + " ms, partitions " + split);
 
@@ -388,31 +388,6 @@ class OutboxCrashProcessTests {
         BankProcess node = BankProcess.start(jar, name, properties, logs);
         this.nodes.add(node);
         return node;
-    }
-
-    private void awaitServing(BankProcess node, long deadline) {
-        AtomicReference<String> last = new AtomicReference<>("no answer");
-        Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)));
-        try {
-            await(node.name() + " serves").atMost(left).pollInterval(Duration.ofMillis(250)).until(() -> {
-                if (!node.isAlive()) {
-                    throw new IllegalStateException(node + " exited:\n" + node.logTail(60));
-                }
-                try {
-                    JsonNode health = node.outboxHealth();
-                    last.set(health.toString());
-                    return "UP".equals(health.path("status").asString());
-                }
-                catch (java.io.IOException ex) {
-                    last.set(ex.toString());
-                    return false;
-                }
-            });
-        }
-        catch (ConditionTimeoutException ex) {
-            throw new AssertionError(node + " did not serve within " + START_TIMEOUT + "; last answer: " + last + "\n"
-                    + node.logTail(60), ex);
-        }
     }
 
     /**

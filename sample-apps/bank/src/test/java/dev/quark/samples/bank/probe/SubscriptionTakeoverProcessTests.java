@@ -120,8 +120,8 @@ class SubscriptionTakeoverProcessTests {
         BankProcess first = start(jar, "node-a", properties, logs);
         BankProcess second = start(jar, "node-b", properties, logs);
         long startDeadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        awaitServing(first, startDeadline);
-        awaitServing(second, startDeadline);
+        first.awaitSubscriptionServed(SUBSCRIPTION, startDeadline, START_TIMEOUT);
+        second.awaitSubscriptionServed(SUBSCRIPTION, startDeadline, START_TIMEOUT);
         BankProcess follower = awaitOneFollower(first, second);
         log("2 nodes serving after " + millisSince(started) + " ms; " + follower.name() + " follows " + SUBSCRIPTION);
 
@@ -232,31 +232,6 @@ class SubscriptionTakeoverProcessTests {
         BankProcess node = BankProcess.start(jar, name, properties, logs);
         this.nodes.add(node);
         return node;
-    }
-
-    private void awaitServing(BankProcess node, long deadline) {
-        AtomicReference<String> last = new AtomicReference<>("no answer");
-        Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), TimeUnit.SECONDS.toNanos(1)));
-        try {
-            await(node.name() + " serves").atMost(left).pollInterval(Duration.ofMillis(250)).until(() -> {
-                if (!node.isAlive()) {
-                    throw new IllegalStateException(node + " exited:\n" + node.logTail(60));
-                }
-                try {
-                    String state = node.subscriptionState(SUBSCRIPTION);
-                    last.set(state);
-                    return state.equals("FOLLOWING") || state.equals("STANDBY");
-                }
-                catch (java.io.IOException ex) {
-                    last.set(ex.toString());
-                    return false;
-                }
-            });
-        }
-        catch (ConditionTimeoutException ex) {
-            throw new AssertionError(node + " did not serve within " + START_TIMEOUT + "; last answer: " + last + "\n"
-                    + node.logTail(60), ex);
-        }
     }
 
     /** Waits until exactly one of the nodes follows the subscription, and returns it. */
