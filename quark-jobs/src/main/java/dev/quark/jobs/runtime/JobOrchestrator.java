@@ -801,17 +801,20 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         Claim claim;
         synchronized (this.lock) {
             Instant now = this.clock.instant();
-            if (this.nextAbandonedCheck == null || now.isBefore(this.nextAbandonedCheck)) {
+            if (this.nextAbandonedCheck == null || now.isBefore(this.nextAbandonedCheck) || claimSize() <= 0) {
                 return false;
             }
-            this.nextAbandonedCheck = now.plus(this.abandonedCheckInterval);
             claim = nextClaim(heldJobs());
+            if (claim == null) {
+                return false;
+            }
+            // Only a check that claims moves the next one on: one found due while the node has no room (its workers
+            // busy, or another poll loop's claim holding the room) stays due for the next round that has some, instead
+            // of leaving abandoned jobs a whole check interval longer.
+            this.nextAbandonedCheck = now.plus(this.abandonedCheckInterval);
         }
-        if (claim != null) {
-            claim(this.store::claimAbandoned, claim);
-            return true;
-        }
-        return false;
+        claim(this.store::claimAbandoned, claim);
+        return true;
     }
 
     /**
