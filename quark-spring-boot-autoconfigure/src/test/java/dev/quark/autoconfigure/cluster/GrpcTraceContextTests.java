@@ -109,6 +109,42 @@ class GrpcTraceContextTests {
     }
 
     @Test
+    void aOneWayCallMadeInsideASpanIsAProducerSpanOfItAndOnTheOtherSiloAConsumerSpanChildOfTheProducerSpan() {
+        ConfigurableApplicationContext siloA = start("silo-a", true);
+        ConfigurableApplicationContext siloB = start("silo-b", true);
+        awaitActive(siloA, siloB);
+        String onB = hostedOn(siloB, siloA);
+        InMemorySpanExporter spansOnA = siloA.getBean(InMemorySpanExporter.class);
+        InMemorySpanExporter spansOnB = siloB.getBean(InMemorySpanExporter.class);
+        Wallet wallet = siloA.getBean(ActorRefFactory.class).get(Wallet.class, onB);
+        Tracer tracerA = siloA.getBean(Tracer.class);
+        Span caller = tracerA.nextSpan().name("caller").start();
+        try (Tracer.SpanInScope scope = tracerA.withSpan(caller)) {
+            wallet.depositLater(4);
+        }
+        finally {
+            caller.end();
+        }
+
+        SpanData producer = awaitSpan(spansOnA, SpanKind.PRODUCER);
+        assertThat(producer.getName()).isEqualTo("wallet.depositLater");
+        assertThat(producer.getTraceId()).isEqualTo(caller.context().traceId());
+        assertThat(producer.getParentSpanId()).isEqualTo(caller.context().spanId());
+        assertThat(producer.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+        SpanData consumer = awaitSpan(spansOnB, SpanKind.CONSUMER);
+        assertThat(consumer.getName()).isEqualTo("wallet.depositLater");
+        assertThat(consumer.getTraceId()).isEqualTo(caller.context().traceId());
+        assertThat(consumer.getParentSpanId()).as("the consumer span's parent").isEqualTo(producer.getSpanId());
+        assertThat(siloB.getBean(InMemoryTracing.TurnsSeen.class).traceIds.get(onB))
+            .as("trace id current in the turn on silo B").isEqualTo(caller.context().traceId());
+        assertThat(wallet.balance()).isEqualTo(4);
+        assertThat(spansOnA.getFinishedSpanItems()).extracting(SpanData::getKind)
+            .as("no CLIENT span for a one-way call").doesNotContain(SpanKind.CLIENT);
+        assertThat(spansOnB.getFinishedSpanItems()).extracting(SpanData::getKind)
+            .as("no SERVER span for a one-way call").doesNotContain(SpanKind.SERVER);
+    }
+
+    @Test
     void aFailedCallsClientSpanRecordsTheFailure() {
         ConfigurableApplicationContext siloA = start("silo-a", true);
         ConfigurableApplicationContext siloB = start("silo-b", true);
