@@ -519,7 +519,8 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
         return polled;
     }
 
-    private void lookAhead(Instant since) {
+    /** Looks for the next due job; package-private for tests, which call it while a claim is held in flight. */
+    void lookAhead(Instant since) {
         try {
             Set<String> types;
             synchronized (this.lock) {
@@ -562,22 +563,29 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
     }
 
     /**
-     * Returns the types a claim now would be for: none while no claim is wanted ({@link #claimSize()}), else those
-     * whose concurrency limit leaves room. A wake-up for any other type could claim nothing. Called holding the lock.
+     * Returns the types a claim would be for once the claims in flight brought nothing: none while no claim is wanted
+     * beside them, else those whose concurrency limit leaves room. A wake-up for any other type could claim nothing.
+     * The room the claims in flight reserved counts as free: they may bring fewer jobs than they reserved room for,
+     * and a look that found no room because of them would arm no wake-up, leaving a job due later to the next tick.
+     * Called holding the lock.
      */
     private Set<String> typesWithRoom() {
-        int free = claimSize();
-        return (free <= 0) ? Set.of() : roomByType(free).keySet();
+        int free = claimSize(0);
+        return (free <= 0) ? Set.of() : roomByType(free, Map.of()).keySet();
     }
 
     /** Returns the room each type has in a claim of {@code free} jobs. Called holding the lock. */
     private Map<String, Integer> roomByType(int free) {
+        return roomByType(free, this.reservedByType);
+    }
+
+    private Map<String, Integer> roomByType(int free, Map<String, Integer> reservedByType) {
         Map<String, Integer> room = new HashMap<>();
         for (RegisteredJobHandler handler : this.handlers.handlers()) {
             int limit = handler.maxConcurrency();
             int left = (limit > 0) ? Math.min(free, limit - this.runningByType.getOrDefault(handler.type(), 0)
                     - this.ready.count(handler.type())
-                    - this.reservedByType.getOrDefault(handler.type(), 0)) : free;
+                    - reservedByType.getOrDefault(handler.type(), 0)) : free;
             if (left > 0) {
                 room.put(handler.type(), left);
             }
@@ -760,9 +768,14 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
      * otherwise idle; 0 when no claim is wanted now. Called holding the lock.
      */
     private int claimSize() {
+        return claimSize(this.reserved);
+    }
+
+    /** As {@link #claimSize()}, with that much room reserved by the claims in flight. Called holding the lock. */
+    private int claimSize(int reserved) {
         // Outcomes kept until the store answers (UnwrittenOutcomes) hold their jobs too, though their attempts ended.
         int room = this.workers + this.prefetch - this.running.size() - this.writing.size() - this.ready.size()
-                - this.unwritten.size() - this.reserved;
+                - this.unwritten.size() - reserved;
         if (room <= 0) {
             return 0;
         }

@@ -920,6 +920,27 @@ class JobOrchestratorTests {
     }
 
     @Test
+    void aLookMadeWhileAClaimHoldsTheRoomStillArmsTheWakeUpOfTheNextDueJob() throws Exception {
+        JobHandler<String> handler = JobHandler.of("later", String.class, (payload, context) -> { });
+        Node node = slowPollingNode(handler);
+        node.orchestrator().poll().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        Instant start = this.clock.instant();
+        silentQueue(handler).enqueueAt("later", "x", start.plusSeconds(5));
+        CountDownLatch claimGate = new CountDownLatch(1);
+        try {
+            this.store.holdNextClaim(claimGate);
+            node.orchestrator().poll();
+            awaitLatch(this.store.held);
+            // The claim in flight reserved all the room; the look (as one that follows another poll) still arms.
+            node.orchestrator().lookAhead(start);
+            assertThat(this.scheduler.nextDue()).as("the wake-up of the job due later").isEqualTo(start.plusSeconds(5));
+        }
+        finally {
+            claimGate.countDown();
+        }
+    }
+
+    @Test
     void aCancelledJobForLaterWakesTheNodeOnceAndNotInALoop() {
         JobHandler<String> handler = JobHandler.of("later", String.class, (payload, context) -> { });
         Node node = slowPollingNode(handler);
