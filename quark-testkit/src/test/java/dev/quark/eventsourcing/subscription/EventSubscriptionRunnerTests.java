@@ -15,6 +15,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.quark.eventsourcing.EventFeed;
 import dev.quark.eventsourcing.EventHandler;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.EventSubscriptionDefinition;
@@ -77,7 +78,12 @@ class EventSubscriptionRunnerTests {
      */
     private EventSubscriptionRunner runner(String owner, EventSubscriptionMetrics metrics, LeaseStore leaseStore,
             Clock nodeClock, EventSubscriptionDefinition... definitions) {
-        EventSubscriptionRunner runner = EventSubscriptionRunner.builder(this.store, leaseStore, List.of(definitions))
+        return runner(owner, metrics, this.store, leaseStore, nodeClock, definitions);
+    }
+
+    private EventSubscriptionRunner runner(String owner, EventSubscriptionMetrics metrics, EventFeed feed,
+            LeaseStore leaseStore, Clock nodeClock, EventSubscriptionDefinition... definitions) {
+        EventSubscriptionRunner runner = EventSubscriptionRunner.builder(feed, leaseStore, List.of(definitions))
             .owner(owner)
             .pollInterval(POLL)
             .leaseDuration(LEASE)
@@ -453,6 +459,183 @@ class EventSubscriptionRunnerTests {
         assertThat(second.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
     }
 
+    /**
+     * A lease store that does not answer for longer than the fence window says nothing of the checkpoint's stamp: the
+     * fenced-out node stays fenced out through it, with the lease store's error added to the remedy, and its claims
+     * refused afterwards go on counting in the same row (no second "third refusal": no new ERROR, no new failure).
+     */
+    @Test
+    void aFencedOutNodeStaysFencedOutWhileTheLeaseStoreDoesNotAnswerAndAfter() {
+        append("a", 1);
+        stampTheCheckpointAhead(1_000);
+        AtomicBoolean away = new AtomicBoolean();
+        CountingMetrics metrics = new CountingMetrics();
+        EventSubscriptionRunner runner = runner("node-1", metrics, awayWhen(away), this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> { }));
+        for (int i = 0; i < 3; i++) {
+            runner.followOnce("projection");
+        }
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+
+        away.set(true);
+        Duration outage = LEASE.plus(POLL).multipliedBy(2);
+        for (Duration gone = Duration.ZERO; gone.compareTo(outage) < 0; gone = gone.plus(POLL)) {
+            this.scheduler.advance(POLL);
+            assertThat(runner.followOnce("projection")).isEqualTo(POLL);
+            assertThat(runner.status("projection").state()).as("%s into the outage", gone.plus(POLL))
+                .isEqualTo(SubscriptionState.FENCED_OUT);
+        }
+        assertThat(runner.status("projection").lastError()).startsWith("fenced out: 3 claims of the checkpoint")
+            .contains("Clear it: clear the lease token stamped on the checkpoint of 'projection'")
+            .contains("could not ask for the lease", "lease store away");
+
+        away.set(false);
+        for (int i = 0; i < 3; i++) {
+            this.scheduler.advance(POLL);
+            runner.followOnce("projection");
+            assertThat(runner.status("projection").state()).as("refusal %d after the outage", i + 1)
+                .isEqualTo(SubscriptionState.FENCED_OUT);
+        }
+        assertThat(runner.status("projection").lastError()).startsWith("fenced out: 6 claims of the checkpoint");
+        assertThat(metrics.failed).as("fenced out once").containsExactly("projection");
+    }
+
+    /**
+     * Another node visibly holding the lease ends fencing out only once it has held it a fence window after this node
+     * last saw that nobody's claim was accepted: after a lease store outage, the window counts from the outage's end,
+     * not from the last refusal before it.
+     */
+    @Test
+    void aFencedOutNodeStandsByAfterALeaseStoreOutageOnlyOnceAnotherNodeHeldTheLeaseAFenceWindow() {
+        append("a", 1);
+        stampTheCheckpointAhead(1_000);
+        AtomicBoolean away = new AtomicBoolean();
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, awayWhen(away), this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> { }));
+        for (int i = 0; i < 3; i++) {
+            runner.followOnce("projection");
+        }
+        away.set(true);
+        this.scheduler.advance(LEASE.plus(POLL).multipliedBy(2));
+        runner.followOnce("projection");
+        away.set(false);
+        this.scheduler.advance(POLL);
+        this.leases.tryAcquire(EventSubscriptionRunner.RESOURCE + "projection", "node-3", LEASE.multipliedBy(3))
+            .orElseThrow();
+
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).as("another node holds the lease right after the outage")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
+        this.scheduler.advance(LEASE.minusSeconds(1));
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).as("a lease duration and a poll interval after the outage")
+            .isEqualTo(SubscriptionState.STANDBY);
+    }
+
+    /**
+     * A fenced-out node whose claim fails otherwise than refused (the checkpoint store throws) learns nothing of the
+     * stamp: it stays fenced out, the new error added to the remedy, through the back-off and the next attempts, and
+     * follows once a claim is accepted.
+     */
+    @Test
+    void aFencedOutNodeWhoseClaimFailsStaysFencedOutWithTheNewError() {
+        append("a", 1);
+        long stamp = stampTheCheckpointAhead(6);
+        AtomicBoolean claimsFail = new AtomicBoolean();
+        EventFeed feed = new ForwardingFeed(this.store) {
+            @Override
+            public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+                if (claimsFail.get()) {
+                    throw new IllegalStateException("checkpoint table locked");
+                }
+                return super.claimCheckpoint(subscription, lease);
+            }
+        };
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, feed, this.leases, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        for (int i = 0; i < 3; i++) {
+            runner.followOnce("projection");
+        }
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+
+        claimsFail.set(true);
+        assertThat(runner.followOnce("projection")).as("the back-off").isEqualTo(Duration.ofSeconds(1));
+        SubscriptionStatus failed = runner.status("projection");
+        assertThat(failed.state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(failed.lastError()).startsWith("fenced out: 3 claims of the checkpoint")
+            .contains("Clear it: clear the lease token stamped on the checkpoint of 'projection'")
+            .contains("claiming the checkpoint", "checkpoint table locked");
+        this.clock.advance(Duration.ofMillis(500));
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).as("in the back-off").isEqualTo(SubscriptionState.FENCED_OUT);
+        this.clock.advance(LEASE.plusSeconds(1));            // no renewal ran: the lease expired, acquired again
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).as("failed again after acquiring the lease again")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
+
+        claimsFail.set(false);
+        while (this.leases.tryAcquire("probe", "test", LEASE).orElseThrow().token().value() < stamp) {
+            this.clock.advance(LEASE.plusSeconds(1));
+        }
+        this.clock.advance(LEASE.plusSeconds(1));
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        assertThat(runner.status("projection").lastError()).isNull();
+        assertThat(handled).containsExactly("a#1");
+    }
+
+    /** A fenced-out node closed is stopped like any, and no longer counts as fenced out once started again. */
+    @Test
+    void aFencedOutNodeClosedIsStopped() {
+        stampTheCheckpointAhead(1_000);
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionDefinition.of("projection", (event) -> { }));
+        for (int i = 0; i < 3; i++) {
+            runner.followOnce("projection");
+        }
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        runner.close();
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.STOPPED);
+        assertThat(runner.isRunning()).isFalse();
+    }
+
+    /**
+     * Stamps the subscription's checkpoint with a token ahead of the lease store's, as a lease store whose tokens went
+     * back leaves it.
+     * @return the stamp
+     */
+    private long stampTheCheckpointAhead(int acquisitions) {
+        long next = this.leases.tryAcquire("stamp-probe", "test", LEASE).orElseThrow().token().value() + 1;
+        long stamp = next + acquisitions;
+        this.store.claimCheckpoint("projection", new Lease(EventSubscriptionRunner.RESOURCE + "projection", "old-store",
+                new FencingToken(stamp), this.clock.instant().plus(LEASE)));
+        return stamp;
+    }
+
+    /** The test's lease store, not answering while {@code away} is set. */
+    private LeaseStore awayWhen(AtomicBoolean away) {
+        return new ForwardingLeaseStore(this.leases) {
+            @Override
+            public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+                if (away.get()) {
+                    throw new IllegalStateException("lease store away");
+                }
+                return super.tryAcquireAny(resources, max, owner, duration);
+            }
+
+            @Override
+            public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
+                if (away.get()) {
+                    throw new IllegalStateException("lease store away");
+                }
+                return super.renewAll(leases, duration);
+            }
+        };
+    }
+
     @Test
     void badDefinitionsAreRefusedNamingTheValue() {
         EventHandler handler = (event) -> { };
@@ -590,6 +773,46 @@ class EventSubscriptionRunnerTests {
         @Override
         public Optional<LeaseHolder> holder(String resource) {
             return this.delegate.holder(resource);
+        }
+    }
+
+    /** Forwards every call to another feed; tests override the call they break. */
+    private static class ForwardingFeed implements EventFeed {
+
+        private final EventFeed delegate;
+
+        ForwardingFeed(EventFeed delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public List<StoredEvent> readAfter(FeedPosition after, int limit) {
+            return this.delegate.readAfter(after, limit);
+        }
+
+        @Override
+        public Optional<FeedPosition> checkpoint(String subscription) {
+            return this.delegate.checkpoint(subscription);
+        }
+
+        @Override
+        public void saveCheckpoint(String subscription, FeedPosition position) {
+            this.delegate.saveCheckpoint(subscription, position);
+        }
+
+        @Override
+        public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+            return this.delegate.claimCheckpoint(subscription, lease);
+        }
+
+        @Override
+        public void saveCheckpoint(String subscription, FeedPosition position, Lease lease) {
+            this.delegate.saveCheckpoint(subscription, position, lease);
+        }
+
+        @Override
+        public String clearCheckpointStamp(String subscription) {
+            return this.delegate.clearCheckpointStamp(subscription);
         }
     }
 
