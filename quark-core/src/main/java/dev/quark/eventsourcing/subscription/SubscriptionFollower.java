@@ -69,8 +69,9 @@ final class SubscriptionFollower {
     /**
      * While fenced out, when this node last saw that no other node's claim was accepted: its own claim refused, its
      * claim failing while it held the lease, or the lease store not answering. It stays fenced out until another node
-     * has held the lease for a {@link #fenceWindow()} after that: only a node whose claim was accepted keeps it so long,
-     * and a node that cannot reach the lease store sees nobody hold it.
+     * has held the lease for a {@link #fenceWindow()} after that: a node keeps it so long once its claim was accepted,
+     * but also while its claim keeps failing otherwise than refused (it holds the lease through its back-off), which
+     * this node cannot tell apart; a node that cannot reach the lease store sees nobody hold it.
      */
     private @Nullable Instant fencedOutSeenAt;
 
@@ -142,7 +143,7 @@ final class SubscriptionFollower {
                     throw ex;
                 }
                 catch (RuntimeException ex) {
-                    return failed("claiming the checkpoint", ex);
+                    return failed("claiming the checkpoint", "the claim", ex);
                 }
                 claimAccepted();
                 this.position = after;
@@ -164,7 +165,7 @@ final class SubscriptionFollower {
                     if (ex instanceof InterruptedException && this.stopping) {
                         Thread.currentThread().interrupt();
                     }
-                    return failed(describe(event), ex);
+                    return failed(describe(event), "the same event", ex);
                 }
                 if (!this.stopping && Thread.interrupted()) {
                     logger.warn("Event subscription '{}' handler left the interrupt flag set on {}; cleared it",
@@ -182,7 +183,8 @@ final class SubscriptionFollower {
             return takenOver(lease, ex);
         }
         catch (RuntimeException ex) {
-            return failed("the feed (reading after " + this.position + " or saving a checkpoint)", ex);
+            return failed("the feed (reading after " + this.position + " or saving a checkpoint)", "the same event",
+                    ex);
         }
     }
 
@@ -202,9 +204,9 @@ final class SubscriptionFollower {
         // The error before the state: a status read that sees the new state sees its error too.
         if (this.claimsRefused >= CLAIMS_REFUSED_BEFORE_ERROR) {
             // Not truncated: the remedy ends it, and the name is at most 255 characters.
-            this.fencedOutError = "fenced out: " + this.claimsRefused + " claims of the checkpoint in a row refused right "
-                    + "after acquiring the lease (token " + lease.token() + "): the lease store's tokens went back, and "
-                    + "no node follows '" + name() + "' until they pass the checkpoint's stamp. Clear it: "
+            this.fencedOutError = "fenced out: " + this.claimsRefused + " claims of the checkpoint in a row refused "
+                    + "right after acquiring the lease (token " + lease.token() + "): the lease store's tokens went "
+                    + "back, and no node follows '" + name() + "' until they pass the checkpoint's stamp. Clear it: "
                     + this.feed.clearCheckpointStamp(name());
             this.lastError = this.fencedOutError;
             this.fencedOutSeenAt = this.clock.instant();
@@ -278,8 +280,9 @@ final class SubscriptionFollower {
             if (!stillFencedOut()) {
                 if (this.state == SubscriptionState.FENCED_OUT) {
                     logger.info("Event subscription '{}' on '{}': another node has held the lease for {} since this "
-                            + "node was last refused, so its claim was accepted; no longer fenced out, standing by",
-                            name(), this.keeper.owner(), fenceWindow());
+                            + "node last saw no claim accepted (its own refused or failed, or the lease store not "
+                            + "answering), so that node's claim was accepted, or kept failing otherwise than refused; "
+                            + "no longer fenced out, standing by", name(), this.keeper.owner(), fenceWindow());
                 }
                 this.state = SubscriptionState.STANDBY;
             }
@@ -320,7 +323,9 @@ final class SubscriptionFollower {
      * Whether a fenced-out node stays so while another node holds the lease: until that node has held it a lease
      * duration and a poll interval after this node last saw that no other node's claim was accepted (its own claim
      * refused or failed, or the lease store not answering): the other node's claim was accepted, or this node would
-     * have had the lease again by then.
+     * have had the lease again by then; or the other node's claim kept failing otherwise than refused, since a node
+     * keeps the lease through the back-off after a failed claim (should it be refused later, this node, standing by,
+     * counts its own refusals from one again).
      */
     private boolean stillFencedOut() {
         return this.state == SubscriptionState.FENCED_OUT && this.fencedOutSeenAt != null
@@ -348,7 +353,12 @@ final class SubscriptionFollower {
         this.metrics.handled(name(), lateness.isNegative() ? Duration.ZERO : lateness);
     }
 
-    private Duration failed(String what, Throwable ex) {
+    /**
+     * Records a failed attempt and waits the back-off, the lease kept.
+     * @param what what failed, for the error and the log
+     * @param retried what is tried again after the back-off, for the log: the claim or the same event
+     */
+    private Duration failed(String what, String retried, Throwable ex) {
         int attempt = ++this.failures;
         Duration delay = this.backoff.delayAfter(attempt);
         this.retryAt = this.clock.instant().plus(delay);
@@ -361,8 +371,8 @@ final class SubscriptionFollower {
             this.state = SubscriptionState.RETRYING;
         }
         this.metrics.failed(name());
-        logger.warn("Event subscription '{}' failed on {} (attempt {}); trying the same event again in {}", name(), what,
-                attempt, delay, ex);
+        logger.warn("Event subscription '{}' failed on {} (attempt {}); trying {} again in {}", name(), what, attempt,
+                retried, delay, ex);
         return delay;
     }
 

@@ -51,7 +51,8 @@ public enum SubscriptionState {
      * which the node's last error and its ERROR log name). A pause explains
      * one refusal, not three. The node keeps trying every poll interval and follows again as soon as a claim is
      * accepted; it stands by instead when another node holds the lease a lease duration and a poll interval after this
-     * node last saw that no other node's claim was accepted (that node's claim was). A lease store it cannot reach, a
+     * node last saw that no other node's claim was accepted (that node's claim was, or it kept failing otherwise than
+     * refused: a node keeps the lease through the back-off after a failed claim). A lease store it cannot reach, a
      * claim that fails otherwise than refused (added to its last error) and further refusals keep it fenced out,
      * however long they last. The health indicator is down.
      */
