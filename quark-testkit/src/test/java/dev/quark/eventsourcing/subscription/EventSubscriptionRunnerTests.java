@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The runner's steps in virtual time: a manual clock judges the leases, and the runner's {@code followOnce} does what
@@ -537,8 +538,9 @@ class EventSubscriptionRunnerTests {
 
     /**
      * A fenced-out node whose claim fails otherwise than refused (the checkpoint store throws) learns nothing of the
-     * stamp: it stays fenced out, the new error added to the remedy, through the back-off and the next attempts, and
-     * follows once a claim is accepted.
+     * stamp: it stays fenced out, the new error added to the remedy, through the back-off and the next attempts, each
+     * failed claim counted as a failure; a refusal after them goes on counting in the same row (no second "third
+     * refusal"), and the node follows once a claim is accepted.
      */
     @Test
     void aFencedOutNodeWhoseClaimFailsStaysFencedOutWithTheNewError() {
@@ -555,12 +557,14 @@ class EventSubscriptionRunnerTests {
             }
         };
         List<String> handled = new ArrayList<>();
-        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, feed, this.leases, this.clock,
+        CountingMetrics metrics = new CountingMetrics();
+        EventSubscriptionRunner runner = runner("node-1", metrics, feed, this.leases, this.clock,
                 EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
         for (int i = 0; i < 3; i++) {
             runner.followOnce("projection");
         }
         assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(metrics.failed).as("fenced out").hasSize(1);
 
         claimsFail.set(true);
         assertThat(runner.followOnce("projection")).as("the back-off").isEqualTo(Duration.ofSeconds(1));
@@ -576,8 +580,15 @@ class EventSubscriptionRunnerTests {
         runner.followOnce("projection");
         assertThat(runner.status("projection").state()).as("failed again after acquiring the lease again")
             .isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(metrics.failed).as("fenced out, then two failed claims").hasSize(3);
 
         claimsFail.set(false);
+        this.clock.advance(Duration.ofSeconds(2));           // the second back-off; the lease is still held
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).as("refused: the stamp is still ahead")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(runner.status("projection").lastError()).startsWith("fenced out: 4 claims of the checkpoint");
+        assertThat(metrics.failed).as("no second 'third refusal'").hasSize(3);
         while (this.leases.tryAcquire("probe", "test", LEASE).orElseThrow().token().value() < stamp) {
             this.clock.advance(LEASE.plusSeconds(1));
         }
@@ -588,11 +599,23 @@ class EventSubscriptionRunnerTests {
         assertThat(handled).containsExactly("a#1");
     }
 
-    /** A fenced-out node closed is stopped like any, and no longer counts as fenced out once started again. */
+    /**
+     * A fenced-out node closed is stopped like any, and no longer counts as fenced out once started again: its first
+     * refusal after the restart is a takeover, as on a node that was never fenced out (the docs' "Not built yet").
+     */
     @Test
     void aFencedOutNodeClosedIsStopped() {
         stampTheCheckpointAhead(1_000);
-        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionDefinition.of("projection", (event) -> { }));
+        // A poll interval the restarted thread does not reach within the test: it is refused once, not three times.
+        EventSubscriptionRunner runner = EventSubscriptionRunner
+            .builder(this.store, this.leases, List.of(EventSubscriptionDefinition.of("projection", (event) -> { })))
+            .owner("node-1")
+            .pollInterval(Duration.ofMinutes(10))
+            .leaseDuration(LEASE)
+            .clock(this.clock)
+            .scheduler((at, task) -> this.scheduler.schedule(at, task)::cancel)
+            .build();
+        this.runners.add(runner);
         for (int i = 0; i < 3; i++) {
             runner.followOnce("projection");
         }
@@ -600,6 +623,117 @@ class EventSubscriptionRunnerTests {
         runner.close();
         assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.STOPPED);
         assertThat(runner.isRunning()).isFalse();
+
+        runner.start();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            SubscriptionStatus status = runner.status("projection");
+            assertThat(status.state()).isEqualTo(SubscriptionState.STANDBY);
+            assertThat(status.lastError()).as("refused once since the restart").startsWith("taken over");
+        });
+        runner.close();
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.STOPPED);
+    }
+
+    /**
+     * A claim of a fenced-out node failing otherwise than refused starts the fence window again, as a refusal does:
+     * another node holding the lease afterwards ends fencing out only a lease duration and a poll interval after the
+     * failed claim, not after the refusal that fenced the node out.
+     */
+    @Test
+    void aFencedOutNodeWhoseClaimFailsCountsTheFenceWindowFromTheFailedClaim() {
+        append("a", 1);
+        stampTheCheckpointAhead(1_000);
+        AtomicBoolean claimsFail = new AtomicBoolean();
+        EventFeed feed = new ForwardingFeed(this.store) {
+            @Override
+            public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+                if (claimsFail.get()) {
+                    throw new IllegalStateException("checkpoint table locked");
+                }
+                return super.claimCheckpoint(subscription, lease);
+            }
+        };
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, feed, this.leases, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> { }));
+        for (int i = 0; i < 3; i++) {
+            runner.followOnce("projection");
+        }
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+
+        this.clock.advance(Duration.ofSeconds(25));
+        claimsFail.set(true);
+        runner.followOnce("projection");                     // acquires the lease, the claim fails
+        assertThat(runner.status("projection").lastError()).contains("claiming the checkpoint");
+        this.clock.advance(LEASE.plusMillis(500));          // no renewal ran: its lease expired
+        this.leases.tryAcquire(EventSubscriptionRunner.RESOURCE + "projection", "node-3", LEASE.multipliedBy(3))
+            .orElseThrow();
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state())
+            .as("past a fence window after the refusal, not after the failed claim")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
+        this.clock.advance(Duration.ofMillis(500));
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).as("a fence window after the failed claim")
+            .isEqualTo(SubscriptionState.STANDBY);
+    }
+
+    /**
+     * What a fenced-out node cannot tell apart (the docs' "Not built yet"): another node whose claim keeps failing
+     * otherwise than refused holds the lease through its back-offs, as one whose claim was accepted does, so the
+     * fenced-out node stands by a fence window later though no claim was accepted; should that node be refused later,
+     * the one that stood by counts its own refusals from one again.
+     */
+    @Test
+    void aFencedOutNodeStandsByOnceAnotherNodeWhoseClaimKeepsFailingHeldTheLeaseAFenceWindow() {
+        append("a", 1);
+        stampTheCheckpointAhead(1_000);
+        EventSubscriptionRunner fenced = runner("node-1", EventSubscriptionDefinition.of("projection", (event) -> { }));
+        for (int i = 0; i < 3; i++) {
+            fenced.followOnce("projection");
+        }
+        assertThat(fenced.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        AtomicBoolean claimsFail = new AtomicBoolean(true);
+        EventFeed failing = new ForwardingFeed(this.store) {
+            @Override
+            public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+                if (claimsFail.get()) {
+                    throw new IllegalStateException("checkpoint table locked");
+                }
+                return super.claimCheckpoint(subscription, lease);
+            }
+        };
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner other = runner("node-2", EventSubscriptionMetrics.NONE, failing, this.leases,
+                this.clock, EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        other.followOnce("projection");
+        assertThat(other.status("projection").state()).isEqualTo(SubscriptionState.RETRYING);
+
+        Duration window = LEASE.plus(POLL);
+        for (Duration passed = POLL; passed.compareTo(window) < 0; passed = passed.plus(POLL)) {
+            this.scheduler.advance(POLL);                    // renews node-2's lease
+            other.followOnce("projection");
+            fenced.followOnce("projection");
+            assertThat(fenced.status("projection").state()).as("%s after the refusal", passed)
+                .isEqualTo(SubscriptionState.FENCED_OUT);
+        }
+        this.scheduler.advance(POLL);
+        other.followOnce("projection");
+        fenced.followOnce("projection");
+        assertThat(fenced.status("projection").state()).as("a fence window after the refusal")
+            .isEqualTo(SubscriptionState.STANDBY);
+        assertThat(other.status("projection").lastError()).as("no claim was accepted")
+            .contains("claiming the checkpoint", "checkpoint table locked");
+        assertThat(handled).isEmpty();
+
+        claimsFail.set(false);
+        this.scheduler.advance(Duration.ofMinutes(1));       // past node-2's back-off
+        other.followOnce("projection");
+        assertThat(other.status("projection").state()).as("refused: the stamp is still ahead")
+            .isEqualTo(SubscriptionState.STANDBY);
+        fenced.followOnce("projection");
+        assertThat(fenced.status("projection").state()).as("refused once, counted from one again")
+            .isEqualTo(SubscriptionState.STANDBY);
+        assertThat(fenced.status("projection").lastError()).startsWith("taken over");
     }
 
     /**
