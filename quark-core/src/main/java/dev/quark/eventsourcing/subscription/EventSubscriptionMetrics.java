@@ -21,8 +21,9 @@ public interface EventSubscriptionMetrics {
     }
 
     /**
-     * The handler failed on an event, or the feed could not be read or the checkpoint saved; the same event is tried
-     * again after a back-off.
+     * The handler failed on an event, or the feed could not be read or the checkpoint claimed or saved; the same event
+     * (or the claim) is tried again after a back-off. Also a node turning {@link SubscriptionState#FENCED_OUT} (its
+     * third claim in a row refused right after acquiring the lease, then every 100th).
      * @param subscription the subscription's name
      */
     default void failed(String subscription) {

@@ -66,6 +66,21 @@ final class SubscriptionFollower {
      */
     private @Nullable Instant claimRefusedAt;
 
+    /**
+     * While fenced out, when this node last saw that no other node's claim was accepted: its own claim refused, its
+     * claim failing while it held the lease, or the lease store not answering. It stays fenced out until another node
+     * has held the lease for a {@link #fenceWindow()} after that: a node keeps it so long once its claim was accepted,
+     * but also while its claim keeps failing otherwise than refused (it holds the lease through its back-off), which
+     * this node cannot tell apart; a node that cannot reach the lease store sees nobody hold it.
+     */
+    private @Nullable Instant fencedOutSeenAt;
+
+    /**
+     * The fenced-out error naming the cause and the remedy: a later failure while still fenced out is added to it
+     * rather than replace it.
+     */
+    private @Nullable String fencedOutError;
+
     private volatile SubscriptionState state = SubscriptionState.STANDBY;
 
     private volatile @Nullable FeedPosition position;
@@ -127,6 +142,9 @@ final class SubscriptionFollower {
                     claimRefused();
                     throw ex;
                 }
+                catch (RuntimeException ex) {
+                    return failed("claiming the checkpoint", "the claim", ex);
+                }
                 claimAccepted();
                 this.position = after;
             }
@@ -147,7 +165,7 @@ final class SubscriptionFollower {
                     if (ex instanceof InterruptedException && this.stopping) {
                         Thread.currentThread().interrupt();
                     }
-                    return failed(describe(event), ex);
+                    return failed(describe(event), "the same event", ex);
                 }
                 if (!this.stopping && Thread.interrupted()) {
                     logger.warn("Event subscription '{}' handler left the interrupt flag set on {}; cleared it",
@@ -165,7 +183,8 @@ final class SubscriptionFollower {
             return takenOver(lease, ex);
         }
         catch (RuntimeException ex) {
-            return failed("the feed (reading after " + this.position + " or saving a checkpoint)", ex);
+            return failed("the feed (reading after " + this.position + " or saving a checkpoint)", "the same event",
+                    ex);
         }
     }
 
@@ -175,7 +194,8 @@ final class SubscriptionFollower {
      * that node made it. This node stops following: it lets go of the lease and stands by, as a node that lost its
      * lease does; the event it may just have handled is handled again by the new holder, none is skipped. From the
      * third claim in a row refused right after acquiring the lease it is {@link SubscriptionState#FENCED_OUT} instead:
-     * the lease store's tokens went back.
+     * the lease store's tokens went back; a node already fenced out stays so, however long since its last refusal (an
+     * unreachable lease store in between included).
      */
     private Duration takenOver(Lease lease, LeaseLostException refusal) {
         this.position = null;
@@ -184,10 +204,12 @@ final class SubscriptionFollower {
         // The error before the state: a status read that sees the new state sees its error too.
         if (this.claimsRefused >= CLAIMS_REFUSED_BEFORE_ERROR) {
             // Not truncated: the remedy ends it, and the name is at most 255 characters.
-            this.lastError = "fenced out: " + this.claimsRefused + " claims of the checkpoint in a row refused right "
-                    + "after acquiring the lease (token " + lease.token() + "): the lease store's tokens went back, and "
-                    + "no node follows '" + name() + "' until they pass the checkpoint's stamp. Clear it: "
+            this.fencedOutError = "fenced out: " + this.claimsRefused + " claims of the checkpoint in a row refused "
+                    + "right after acquiring the lease (token " + lease.token() + "): the lease store's tokens went "
+                    + "back, and no node follows '" + name() + "' until they pass the checkpoint's stamp. Clear it: "
                     + this.feed.clearCheckpointStamp(name());
+            this.lastError = this.fencedOutError;
+            this.fencedOutSeenAt = this.clock.instant();
             this.state = SubscriptionState.FENCED_OUT;
         }
         else {
@@ -244,7 +266,11 @@ final class SubscriptionFollower {
             }
             logger.warn("Event subscription '{}' could not ask for its lease; trying again in {}", name(),
                     this.pollInterval, ex);
-            if (!stillFencedOut()) {
+            if (this.state == SubscriptionState.FENCED_OUT) {
+                // Nobody can be seen holding the lease: no sign that the tokens passed the stamp.
+                stillFencedOutAfter("could not ask for the lease: " + ex);
+            }
+            else {
                 this.lastError = truncate(ex.toString());
                 this.state = SubscriptionState.STANDBY;
             }
@@ -252,6 +278,12 @@ final class SubscriptionFollower {
         }
         if (lease.isEmpty()) {
             if (!stillFencedOut()) {
+                if (this.state == SubscriptionState.FENCED_OUT) {
+                    logger.info("Event subscription '{}' on '{}': another node has held the lease for {} since this "
+                            + "node last saw no claim accepted (its own refused or failed, or the lease store not "
+                            + "answering), so that node's claim was accepted, or kept failing otherwise than refused; "
+                            + "no longer fenced out, standing by", name(), this.keeper.owner(), fenceWindow());
+                }
                 this.state = SubscriptionState.STANDBY;
             }
             return null;
@@ -267,7 +299,9 @@ final class SubscriptionFollower {
 
     private void claimRefused() {
         Instant now = this.clock.instant();
-        boolean inARow = this.claimRefusedAt != null && now.isBefore(this.claimRefusedAt.plus(fenceWindow()));
+        // A fenced-out node is refused in a row until a claim is accepted, however long since the last refusal.
+        boolean inARow = this.state == SubscriptionState.FENCED_OUT
+                || (this.claimRefusedAt != null && now.isBefore(this.claimRefusedAt.plus(fenceWindow())));
         this.claimsRefused = inARow ? this.claimsRefused + 1 : 1;
         this.claimRefusedAt = now;
     }
@@ -281,16 +315,31 @@ final class SubscriptionFollower {
         }
         this.claimsRefused = 0;
         this.claimRefusedAt = null;
+        this.fencedOutSeenAt = null;
+        this.fencedOutError = null;
     }
 
     /**
-     * Whether a fenced-out node stays so while it does not hold the lease: until another node has held it a lease
-     * duration and a poll interval after this node's last refused claim (the other node's claims were accepted, or
-     * this node would have had the lease again by then).
+     * Whether a fenced-out node stays so while another node holds the lease: until that node has held it a lease
+     * duration and a poll interval after this node last saw that no other node's claim was accepted (its own claim
+     * refused or failed, or the lease store not answering): the other node's claim was accepted, or this node would
+     * have had the lease again by then; or the other node's claim kept failing otherwise than refused, since a node
+     * keeps the lease through the back-off after a failed claim (should it be refused later, this node, standing by,
+     * counts its own refusals from one again).
      */
     private boolean stillFencedOut() {
-        return this.state == SubscriptionState.FENCED_OUT && this.claimRefusedAt != null
-                && this.clock.instant().isBefore(this.claimRefusedAt.plus(fenceWindow()));
+        return this.state == SubscriptionState.FENCED_OUT && this.fencedOutSeenAt != null
+                && this.clock.instant().isBefore(this.fencedOutSeenAt.plus(fenceWindow()));
+    }
+
+    /**
+     * Keeps a fenced-out node so after a failure that says nothing of the stamp (the lease store not answering, the
+     * checkpoint's claim failing): the error is added to the fenced-out one, whose remedy still applies, and the fence
+     * window starts again.
+     */
+    private void stillFencedOutAfter(String failure) {
+        this.lastError = this.fencedOutError + "; then: " + truncate(failure);
+        this.fencedOutSeenAt = this.clock.instant();
     }
 
     private Duration fenceWindow() {
@@ -304,15 +353,26 @@ final class SubscriptionFollower {
         this.metrics.handled(name(), lateness.isNegative() ? Duration.ZERO : lateness);
     }
 
-    private Duration failed(String what, Throwable ex) {
+    /**
+     * Records a failed attempt and waits the back-off, the lease kept.
+     * @param what what failed, for the error and the log
+     * @param retried what is tried again after the back-off, for the log: the claim or the same event
+     */
+    private Duration failed(String what, String retried, Throwable ex) {
         int attempt = ++this.failures;
         Duration delay = this.backoff.delayAfter(attempt);
         this.retryAt = this.clock.instant().plus(delay);
-        this.state = SubscriptionState.RETRYING;
-        this.lastError = truncate(what + ": " + ex);
+        if (this.state == SubscriptionState.FENCED_OUT) {
+            // Its claim failed otherwise than refused: it holds the lease but has not been accepted yet.
+            stillFencedOutAfter(what + ": " + ex);
+        }
+        else {
+            this.lastError = truncate(what + ": " + ex);
+            this.state = SubscriptionState.RETRYING;
+        }
         this.metrics.failed(name());
-        logger.warn("Event subscription '{}' failed on {} (attempt {}); trying the same event again in {}", name(), what,
-                attempt, delay, ex);
+        logger.warn("Event subscription '{}' failed on {} (attempt {}); trying {} again in {}", name(), what, attempt,
+                retried, delay, ex);
         return delay;
     }
 

@@ -9,7 +9,9 @@ package dev.quark.eventsourcing.subscription;
  *      └──checkpoint refused──────┘ (a newer lease stamped it: taken over; lease released)
  *   any ──runner closed──▶ STOPPED      any ──thread ended by an Error──▶ FAILED (lease released)
  *   STANDBY ──third claim in a row refused right after acquiring──▶ FENCED_OUT ──claim accepted──▶ FOLLOWING
- *                                                (the lease held by another a lease duration later) └──▶ STANDBY
+ *                                                                   │  ▲ └──the lease held by another a lease duration
+ *                                                                   └──┘       and a poll interval later──▶ STANDBY
+ *                           (refused again, claim failed, lease store unreachable: stays)
  * </pre>
  */
 public enum SubscriptionState {
@@ -49,7 +51,10 @@ public enum SubscriptionState {
      * which the node's last error and its ERROR log name). A pause explains
      * one refusal, not three. The node keeps trying every poll interval and follows again as soon as a claim is
      * accepted; it stands by instead when another node holds the lease a lease duration and a poll interval after this
-     * node's last refused claim (that node's claim was accepted). The health indicator is down.
+     * node last saw that no other node's claim was accepted (that node's claim was, or it kept failing otherwise than
+     * refused: a node keeps the lease through the back-off after a failed claim). A lease store it cannot reach, a
+     * claim that fails otherwise than refused (added to its last error) and further refusals keep it fenced out,
+     * however long they last. The health indicator is down.
      */
     FENCED_OUT
 }

@@ -14,7 +14,8 @@ import io.micrometer.core.instrument.Timer;
  * <ul>
  * <li>{@code quark.eventstore.subscription.events} (counter): events handled (checkpoint saved) on this node;</li>
  * <li>{@code quark.eventstore.subscription.failures} (counter): failed attempts (the handler threw, or the feed
- * could not be read or the checkpoint saved), each retried after a back-off;</li>
+ * could not be read or the checkpoint claimed or saved), each retried after a back-off; also a node turning
+ * {@code FENCED_OUT} (its third refused claim in a row, then every 100th);</li>
  * <li>{@code quark.eventstore.subscription.lateness} (timer): how long after the store recorded an event it was
  * handled (the store's clock against the node's: on PostgreSQL and Redis the database's), i.e. how far behind the
  * subscription runs.</li>

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -14,6 +15,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.quark.eventsourcing.EventFeed;
 import dev.quark.eventsourcing.EventHandler;
 import dev.quark.eventsourcing.EventStore;
 import dev.quark.eventsourcing.EventSubscriptionDefinition;
@@ -23,6 +25,7 @@ import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.eventsourcing.memory.InMemoryEventStore;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseRenewal;
 import dev.quark.lease.LeaseStore;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.testkit.ManualClock;
@@ -34,6 +37,7 @@ import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The runner's steps in virtual time: a manual clock judges the leases, and the runner's {@code followOnce} does what
@@ -75,7 +79,12 @@ class EventSubscriptionRunnerTests {
      */
     private EventSubscriptionRunner runner(String owner, EventSubscriptionMetrics metrics, LeaseStore leaseStore,
             Clock nodeClock, EventSubscriptionDefinition... definitions) {
-        EventSubscriptionRunner runner = EventSubscriptionRunner.builder(this.store, leaseStore, List.of(definitions))
+        return runner(owner, metrics, this.store, leaseStore, nodeClock, definitions);
+    }
+
+    private EventSubscriptionRunner runner(String owner, EventSubscriptionMetrics metrics, EventFeed feed,
+            LeaseStore leaseStore, Clock nodeClock, EventSubscriptionDefinition... definitions) {
+        EventSubscriptionRunner runner = EventSubscriptionRunner.builder(feed, leaseStore, List.of(definitions))
             .owner(owner)
             .pollInterval(POLL)
             .leaseDuration(LEASE)
@@ -451,6 +460,316 @@ class EventSubscriptionRunnerTests {
         assertThat(second.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
     }
 
+    /**
+     * A lease store that does not answer for longer than the fence window says nothing of the checkpoint's stamp: the
+     * fenced-out node stays fenced out through it, with the lease store's error added to the remedy, and its claims
+     * refused afterwards go on counting in the same row (no second "third refusal": no new ERROR, no new failure).
+     */
+    @Test
+    void aFencedOutNodeStaysFencedOutWhileTheLeaseStoreDoesNotAnswerAndAfter() {
+        append("a", 1);
+        stampTheCheckpointAhead(1_000);
+        AtomicBoolean away = new AtomicBoolean();
+        CountingMetrics metrics = new CountingMetrics();
+        EventSubscriptionRunner runner = runner("node-1", metrics, awayWhen(away), this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> { }));
+        for (int i = 0; i < 3; i++) {
+            runner.followOnce("projection");
+        }
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+
+        away.set(true);
+        Duration outage = LEASE.plus(POLL).multipliedBy(2);
+        for (Duration gone = Duration.ZERO; gone.compareTo(outage) < 0; gone = gone.plus(POLL)) {
+            this.scheduler.advance(POLL);
+            assertThat(runner.followOnce("projection")).isEqualTo(POLL);
+            assertThat(runner.status("projection").state()).as("%s into the outage", gone.plus(POLL))
+                .isEqualTo(SubscriptionState.FENCED_OUT);
+        }
+        assertThat(runner.status("projection").lastError()).startsWith("fenced out: 3 claims of the checkpoint")
+            .contains("Clear it: clear the lease token stamped on the checkpoint of 'projection'")
+            .contains("could not ask for the lease", "lease store away");
+
+        away.set(false);
+        for (int i = 0; i < 3; i++) {
+            this.scheduler.advance(POLL);
+            runner.followOnce("projection");
+            assertThat(runner.status("projection").state()).as("refusal %d after the outage", i + 1)
+                .isEqualTo(SubscriptionState.FENCED_OUT);
+        }
+        assertThat(runner.status("projection").lastError()).startsWith("fenced out: 6 claims of the checkpoint");
+        assertThat(metrics.failed).as("fenced out once").containsExactly("projection");
+    }
+
+    /**
+     * Another node visibly holding the lease ends fencing out only once it has held it a fence window after this node
+     * last saw that nobody's claim was accepted: after a lease store outage, the window counts from the outage's end,
+     * not from the last refusal before it.
+     */
+    @Test
+    void aFencedOutNodeStandsByAfterALeaseStoreOutageOnlyOnceAnotherNodeHeldTheLeaseAFenceWindow() {
+        append("a", 1);
+        stampTheCheckpointAhead(1_000);
+        AtomicBoolean away = new AtomicBoolean();
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, awayWhen(away), this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> { }));
+        for (int i = 0; i < 3; i++) {
+            runner.followOnce("projection");
+        }
+        away.set(true);
+        this.scheduler.advance(LEASE.plus(POLL).multipliedBy(2));
+        runner.followOnce("projection");
+        away.set(false);
+        this.scheduler.advance(POLL);
+        this.leases.tryAcquire(EventSubscriptionRunner.RESOURCE + "projection", "node-3", LEASE.multipliedBy(3))
+            .orElseThrow();
+
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).as("another node holds the lease right after the outage")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
+        this.scheduler.advance(LEASE.minusSeconds(1));
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).as("a lease duration and a poll interval after the outage")
+            .isEqualTo(SubscriptionState.STANDBY);
+    }
+
+    /**
+     * A fenced-out node whose claim fails otherwise than refused (the checkpoint store throws) learns nothing of the
+     * stamp: it stays fenced out, the new error added to the remedy, through the back-off and the next attempts, each
+     * failed claim counted as a failure; a refusal after them goes on counting in the same row (no second "third
+     * refusal"), and the node follows once a claim is accepted.
+     */
+    @Test
+    void aFencedOutNodeWhoseClaimFailsStaysFencedOutWithTheNewError() {
+        append("a", 1);
+        long stamp = stampTheCheckpointAhead(6);
+        AtomicBoolean claimsFail = new AtomicBoolean();
+        EventFeed feed = new ForwardingFeed(this.store) {
+            @Override
+            public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+                if (claimsFail.get()) {
+                    throw new IllegalStateException("checkpoint table locked");
+                }
+                return super.claimCheckpoint(subscription, lease);
+            }
+        };
+        List<String> handled = new ArrayList<>();
+        CountingMetrics metrics = new CountingMetrics();
+        EventSubscriptionRunner runner = runner("node-1", metrics, feed, this.leases, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        for (int i = 0; i < 3; i++) {
+            runner.followOnce("projection");
+        }
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(metrics.failed).as("fenced out").hasSize(1);
+
+        claimsFail.set(true);
+        assertThat(runner.followOnce("projection")).as("the back-off").isEqualTo(Duration.ofSeconds(1));
+        SubscriptionStatus failed = runner.status("projection");
+        assertThat(failed.state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(failed.lastError()).startsWith("fenced out: 3 claims of the checkpoint")
+            .contains("Clear it: clear the lease token stamped on the checkpoint of 'projection'")
+            .contains("claiming the checkpoint", "checkpoint table locked");
+        this.clock.advance(Duration.ofMillis(500));
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).as("in the back-off").isEqualTo(SubscriptionState.FENCED_OUT);
+        this.clock.advance(LEASE.plusSeconds(1));            // no renewal ran: the lease expired, acquired again
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).as("failed again after acquiring the lease again")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(metrics.failed).as("fenced out, then two failed claims").hasSize(3);
+
+        claimsFail.set(false);
+        this.clock.advance(Duration.ofSeconds(2));           // the second back-off; the lease is still held
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).as("refused: the stamp is still ahead")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(runner.status("projection").lastError()).startsWith("fenced out: 4 claims of the checkpoint");
+        assertThat(metrics.failed).as("no second 'third refusal'").hasSize(3);
+        while (this.leases.tryAcquire("probe", "test", LEASE).orElseThrow().token().value() < stamp) {
+            this.clock.advance(LEASE.plusSeconds(1));
+        }
+        this.clock.advance(LEASE.plusSeconds(1));
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        assertThat(runner.status("projection").lastError()).isNull();
+        assertThat(handled).containsExactly("a#1");
+    }
+
+    /**
+     * A fenced-out node closed is stopped like any, and no longer counts as fenced out once started again: its first
+     * refusal after the restart is a takeover, as on a node that was never fenced out (the docs' "Not built yet").
+     */
+    @Test
+    void aFencedOutNodeClosedIsStopped() {
+        stampTheCheckpointAhead(1_000);
+        // A poll interval the restarted thread does not reach within the test: it is refused once, not three times.
+        EventSubscriptionRunner runner = EventSubscriptionRunner
+            .builder(this.store, this.leases, List.of(EventSubscriptionDefinition.of("projection", (event) -> { })))
+            .owner("node-1")
+            .pollInterval(Duration.ofMinutes(10))
+            .leaseDuration(LEASE)
+            .clock(this.clock)
+            .scheduler((at, task) -> this.scheduler.schedule(at, task)::cancel)
+            .build();
+        this.runners.add(runner);
+        for (int i = 0; i < 3; i++) {
+            runner.followOnce("projection");
+        }
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        runner.close();
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.STOPPED);
+        assertThat(runner.isRunning()).isFalse();
+
+        runner.start();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            SubscriptionStatus status = runner.status("projection");
+            assertThat(status.state()).isEqualTo(SubscriptionState.STANDBY);
+            assertThat(status.lastError()).as("refused once since the restart").startsWith("taken over");
+        });
+        runner.close();
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.STOPPED);
+    }
+
+    /**
+     * A claim of a fenced-out node failing otherwise than refused starts the fence window again, as a refusal does:
+     * another node holding the lease afterwards ends fencing out only a lease duration and a poll interval after the
+     * failed claim, not after the refusal that fenced the node out.
+     */
+    @Test
+    void aFencedOutNodeWhoseClaimFailsCountsTheFenceWindowFromTheFailedClaim() {
+        append("a", 1);
+        stampTheCheckpointAhead(1_000);
+        AtomicBoolean claimsFail = new AtomicBoolean();
+        EventFeed feed = new ForwardingFeed(this.store) {
+            @Override
+            public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+                if (claimsFail.get()) {
+                    throw new IllegalStateException("checkpoint table locked");
+                }
+                return super.claimCheckpoint(subscription, lease);
+            }
+        };
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, feed, this.leases, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> { }));
+        for (int i = 0; i < 3; i++) {
+            runner.followOnce("projection");
+        }
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+
+        this.clock.advance(Duration.ofSeconds(25));
+        claimsFail.set(true);
+        runner.followOnce("projection");                     // acquires the lease, the claim fails
+        assertThat(runner.status("projection").lastError()).contains("claiming the checkpoint");
+        this.clock.advance(LEASE.plusMillis(500));          // no renewal ran: its lease expired
+        this.leases.tryAcquire(EventSubscriptionRunner.RESOURCE + "projection", "node-3", LEASE.multipliedBy(3))
+            .orElseThrow();
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state())
+            .as("past a fence window after the refusal, not after the failed claim")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
+        this.clock.advance(Duration.ofMillis(500));
+        runner.followOnce("projection");
+        assertThat(runner.status("projection").state()).as("a fence window after the failed claim")
+            .isEqualTo(SubscriptionState.STANDBY);
+    }
+
+    /**
+     * What a fenced-out node cannot tell apart (the docs' "Not built yet"): another node whose claim keeps failing
+     * otherwise than refused holds the lease through its back-offs, as one whose claim was accepted does, so the
+     * fenced-out node stands by a fence window later though no claim was accepted; should that node be refused later,
+     * the one that stood by counts its own refusals from one again.
+     */
+    @Test
+    void aFencedOutNodeStandsByOnceAnotherNodeWhoseClaimKeepsFailingHeldTheLeaseAFenceWindow() {
+        append("a", 1);
+        stampTheCheckpointAhead(1_000);
+        EventSubscriptionRunner fenced = runner("node-1", EventSubscriptionDefinition.of("projection", (event) -> { }));
+        for (int i = 0; i < 3; i++) {
+            fenced.followOnce("projection");
+        }
+        assertThat(fenced.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        AtomicBoolean claimsFail = new AtomicBoolean(true);
+        EventFeed failing = new ForwardingFeed(this.store) {
+            @Override
+            public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+                if (claimsFail.get()) {
+                    throw new IllegalStateException("checkpoint table locked");
+                }
+                return super.claimCheckpoint(subscription, lease);
+            }
+        };
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner other = runner("node-2", EventSubscriptionMetrics.NONE, failing, this.leases,
+                this.clock, EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        other.followOnce("projection");
+        assertThat(other.status("projection").state()).isEqualTo(SubscriptionState.RETRYING);
+
+        Duration window = LEASE.plus(POLL);
+        for (Duration passed = POLL; passed.compareTo(window) < 0; passed = passed.plus(POLL)) {
+            this.scheduler.advance(POLL);                    // renews node-2's lease
+            other.followOnce("projection");
+            fenced.followOnce("projection");
+            assertThat(fenced.status("projection").state()).as("%s after the refusal", passed)
+                .isEqualTo(SubscriptionState.FENCED_OUT);
+        }
+        this.scheduler.advance(POLL);
+        other.followOnce("projection");
+        fenced.followOnce("projection");
+        assertThat(fenced.status("projection").state()).as("a fence window after the refusal")
+            .isEqualTo(SubscriptionState.STANDBY);
+        assertThat(other.status("projection").lastError()).as("no claim was accepted")
+            .contains("claiming the checkpoint", "checkpoint table locked");
+        assertThat(handled).isEmpty();
+
+        claimsFail.set(false);
+        this.scheduler.advance(Duration.ofMinutes(1));       // past node-2's back-off
+        other.followOnce("projection");
+        assertThat(other.status("projection").state()).as("refused: the stamp is still ahead")
+            .isEqualTo(SubscriptionState.STANDBY);
+        fenced.followOnce("projection");
+        assertThat(fenced.status("projection").state()).as("refused once, counted from one again")
+            .isEqualTo(SubscriptionState.STANDBY);
+        assertThat(fenced.status("projection").lastError()).startsWith("taken over");
+    }
+
+    /**
+     * Stamps the subscription's checkpoint with a token ahead of the lease store's, as a lease store whose tokens went
+     * back leaves it.
+     * @return the stamp
+     */
+    private long stampTheCheckpointAhead(int acquisitions) {
+        long next = this.leases.tryAcquire("stamp-probe", "test", LEASE).orElseThrow().token().value() + 1;
+        long stamp = next + acquisitions;
+        this.store.claimCheckpoint("projection", new Lease(EventSubscriptionRunner.RESOURCE + "projection", "old-store",
+                new FencingToken(stamp), this.clock.instant().plus(LEASE)));
+        return stamp;
+    }
+
+    /** The test's lease store, not answering while {@code away} is set. */
+    private LeaseStore awayWhen(AtomicBoolean away) {
+        return new DelegatingLeaseStore(this.leases) {
+            @Override
+            public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+                if (away.get()) {
+                    throw new IllegalStateException("lease store away");
+                }
+                return super.tryAcquireAny(resources, max, owner, duration);
+            }
+
+            @Override
+            public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
+                if (away.get()) {
+                    throw new IllegalStateException("lease store away");
+                }
+                return super.renewAll(leases, duration);
+            }
+        };
+    }
+
     @Test
     void badDefinitionsAreRefusedNamingTheValue() {
         EventHandler handler = (event) -> { };
@@ -544,6 +863,46 @@ class EventSubscriptionRunnerTests {
             .withMessageContaining("was 256 characters");
         assertThatIllegalArgumentException().isThrownBy(() -> builder.stopTimeout(Duration.ZERO))
             .withMessage("Event subscription stopTimeout must be positive, was PT0S");
+    }
+
+    /** Forwards every call to another feed; tests override the call they break. */
+    private static class ForwardingFeed implements EventFeed {
+
+        private final EventFeed delegate;
+
+        ForwardingFeed(EventFeed delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public List<StoredEvent> readAfter(FeedPosition after, int limit) {
+            return this.delegate.readAfter(after, limit);
+        }
+
+        @Override
+        public Optional<FeedPosition> checkpoint(String subscription) {
+            return this.delegate.checkpoint(subscription);
+        }
+
+        @Override
+        public void saveCheckpoint(String subscription, FeedPosition position) {
+            this.delegate.saveCheckpoint(subscription, position);
+        }
+
+        @Override
+        public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+            return this.delegate.claimCheckpoint(subscription, lease);
+        }
+
+        @Override
+        public void saveCheckpoint(String subscription, FeedPosition position, Lease lease) {
+            this.delegate.saveCheckpoint(subscription, position, lease);
+        }
+
+        @Override
+        public String clearCheckpointStamp(String subscription) {
+            return this.delegate.clearCheckpointStamp(subscription);
+        }
     }
 
     private static final class CountingMetrics implements EventSubscriptionMetrics {
