@@ -535,15 +535,17 @@ public final class JobOrchestrator implements JobEvents, AutoCloseable {
             }
             Optional<Instant> next = this.store.nextDueAfter(types, since);
             synchronized (this.lock) {
-                // A wake-up fired since this look's poll started: its own look, which follows, knows better.
+                // A wake-up fired since this look's poll started: its own look, which follows, knows better. Checked
+                // in the step that arms: a wake-up firing in between would otherwise make this look's stale answer (a
+                // job its poll claimed) arm a needless wake-up a gap later, ahead of the one its own look arms.
                 if (this.lastWakeUp != null && this.lastWakeUp.isAfter(since)) {
                     return;
                 }
+                next.ifPresent((due) -> {
+                    Instant now = this.clock.instant();
+                    wakeAt(due.isAfter(now) ? due : now);
+                });
             }
-            next.ifPresent((due) -> {
-                Instant now = this.clock.instant();
-                wakeAt(due.isAfter(now) ? due : now);
-            });
         }
         catch (RuntimeException ex) {
             // The store cannot be reached: the poll, which warns, stays the safety net.
