@@ -46,4 +46,31 @@ class InvalidFrameBudgetTests {
         assertThat(budget.invalid()).isTrue();
         assertThat(budget.invalidInWindow()).isEqualTo(3);
     }
+
+    @Test
+    void holdsItsBitsOnlyWhileSomeOfTheWindowIsInvalid() {
+        InvalidFrameBudget budget = new InvalidFrameBudget(100, GrpcTransportSettings.MAX_INVALID_FRAMES_WINDOW);
+        // A stream refused at its handshake, an idle one, or one of valid envelopes only: no bits.
+        assertThat(budget.holdsBits()).isFalse();
+        for (int i = 0; i < 3 * GrpcTransportSettings.MAX_INVALID_FRAMES_WINDOW; i++) {
+            budget.valid();
+        }
+        assertThat(budget.holdsBits()).isFalse();
+        assertThat(budget.counted()).isEqualTo(GrpcTransportSettings.MAX_INVALID_FRAMES_WINDOW);
+        // The first invalid frame allocates them.
+        assertThat(budget.invalid()).isFalse();
+        assertThat(budget.holdsBits()).isTrue();
+        for (int i = 1; i < GrpcTransportSettings.MAX_INVALID_FRAMES_WINDOW; i++) {
+            budget.valid();
+            assertThat(budget.holdsBits()).isTrue();
+        }
+        // Its slot taken by a valid frame, the window holds no invalid frame: the bits are let go.
+        budget.valid();
+        assertThat(budget.invalidInWindow()).isZero();
+        assertThat(budget.holdsBits()).isFalse();
+        // And allocated again, clear, by the next invalid frame.
+        assertThat(budget.invalid()).isFalse();
+        assertThat(budget.holdsBits()).isTrue();
+        assertThat(budget.invalidInWindow()).isEqualTo(1);
+    }
 }
