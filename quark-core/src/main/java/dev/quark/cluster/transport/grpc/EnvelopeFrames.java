@@ -13,8 +13,10 @@ import com.google.protobuf.UnsafeByteOperations;
 
 /**
  * Turns {@link Envelope}s into protobuf frames and back. Reading checks what protobuf cannot: a known kind,
- * non-blank silo ids, a valid source address, metadata within bounds, and throws a
- * {@link MalformedEnvelopeException} saying what is wrong, never anything else.
+ * non-blank silo ids, a valid source address, metadata and names within bounds, and throws, saying what is wrong,
+ * a {@link MalformedEnvelopeException} for what no Quark silo of the same protocol version sends, or an
+ * {@link EnvelopeBeyondBoundsException} for an envelope over the receiver's bounds (which a sender does not check),
+ * never anything else: a receiving stream counts only the first kind against its budget of invalid frames.
  */
 final class EnvelopeFrames {
 
@@ -74,7 +76,7 @@ final class EnvelopeFrames {
         }
         Map<String, String> metadata = frame.getMetadataMap();
         if (metadata.size() > MAX_METADATA_ENTRIES) {
-            throw new MalformedEnvelopeException(metadata.size() + " metadata entries, more than "
+            throw new EnvelopeBeyondBoundsException(metadata.size() + " metadata entries, more than "
                     + MAX_METADATA_ENTRIES);
         }
         for (String key : metadata.keySet()) {
@@ -148,7 +150,7 @@ final class EnvelopeFrames {
             throw new MalformedEnvelopeException(what + " is blank");
         }
         if (value.length() > MAX_NAME_LENGTH) {
-            throw new MalformedEnvelopeException(what + " is " + value.length() + " characters long, more than "
+            throw new EnvelopeBeyondBoundsException(what + " is " + value.length() + " characters long, more than "
                     + MAX_NAME_LENGTH);
         }
         return value;
@@ -159,13 +161,28 @@ final class EnvelopeFrames {
     }
 
     /**
-     * A frame is not a valid envelope.
+     * A frame is not an envelope that a Quark silo of the same protocol version sends: of no known kind or lane,
+     * with a blank silo id or source host, a source port or forward count out of range (the sender's
+     * {@link Envelope} and {@link SiloAddress} refuse those).
      */
     static final class MalformedEnvelopeException extends RuntimeException {
 
         private static final long serialVersionUID = 1L;
 
         MalformedEnvelopeException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * An envelope over the receiver's bounds ({@link #MAX_METADATA_ENTRIES}, {@link #MAX_NAME_LENGTH}): only the
+     * receiver checks them, so a Quark silo may send one (an application's metadata or names too large).
+     */
+    static final class EnvelopeBeyondBoundsException extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        EnvelopeBeyondBoundsException(String message) {
             super(message);
         }
     }
