@@ -80,7 +80,7 @@ final class EnvelopeFrames {
                     + MAX_METADATA_ENTRIES);
         }
         for (String key : metadata.keySet()) {
-            name("metadata key", key, false);
+            metadataKey(key);
         }
         return new Envelope(frame.getMessageId(), frame.getCorrelationId(), kind, source, frame.getSourceEpoch(),
                 new SiloAddress(host, port), target, frame.getTargetEpoch(),
@@ -156,14 +156,28 @@ final class EnvelopeFrames {
         return value;
     }
 
+    /**
+     * A blank metadata key is beyond the receiver's bounds, not malformed: a sender's {@link Envelope},
+     * {@code RequestContext} and call filters refuse only null keys, so a Quark silo of the same version sends one
+     * when an application puts it in the metadata.
+     */
+    private static void metadataKey(String key) {
+        if (key.isBlank()) {
+            throw new EnvelopeBeyondBoundsException("metadata key is blank");
+        }
+        name("metadata key", key, true);
+    }
+
     private static byte[] bytes(ByteString payload) {
         return payload.isEmpty() ? Envelope.noPayload() : payload.toByteArray();
     }
 
     /**
-     * A frame is not an envelope that a Quark silo of the same protocol version sends: of no known kind or lane,
-     * with a blank silo id or source host, a source port or forward count out of range (the sender's
-     * {@link Envelope} and {@link SiloAddress} refuse those).
+     * A frame is not an envelope that a Quark silo of the same protocol version sends: of no known kind or lane
+     * (the sender writes only its own enums' values), with a blank silo id ({@code SiloRouting.Builder} and
+     * {@code SiloEntry} refuse blank silo ids, and an answer reuses a source id checked on receipt), a blank source
+     * host or a source port out of range ({@link SiloAddress} refuses those) or a negative forward count
+     * ({@link Envelope} refuses it).
      */
     static final class MalformedEnvelopeException extends RuntimeException {
 
@@ -175,8 +189,9 @@ final class EnvelopeFrames {
     }
 
     /**
-     * An envelope over the receiver's bounds ({@link #MAX_METADATA_ENTRIES}, {@link #MAX_NAME_LENGTH}): only the
-     * receiver checks them, so a Quark silo may send one (an application's metadata or names too large).
+     * An envelope over the receiver's bounds ({@link #MAX_METADATA_ENTRIES}, {@link #MAX_NAME_LENGTH}) or with a
+     * blank metadata key: only the receiver checks them, so a Quark silo may send one (an application's metadata or
+     * names too large, or a blank key it put in the metadata).
      */
     static final class EnvelopeBeyondBoundsException extends RuntimeException {
 

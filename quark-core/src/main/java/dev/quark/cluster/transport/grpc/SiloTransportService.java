@@ -209,7 +209,7 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
             }
             catch (RuntimeException ex) {
                 // Not invalid: a Quark silo sends an envelope over the receiver's bounds (metadata entries, name
-                // lengths, EnvelopeBeyondBoundsException), which only the receiver checks.
+                // lengths, a blank metadata key: EnvelopeBeyondBoundsException), which only the receiver checks.
                 this.invalidFrames.valid();
                 later(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage());
                 return;

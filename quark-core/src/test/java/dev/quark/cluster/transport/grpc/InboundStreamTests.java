@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
@@ -322,6 +323,9 @@ class InboundStreamTests {
                         "257 metadata entries, more than 256"),
                 malformation("a metadata key too long", (envelope) -> envelope.putMetadata(longName, "v"),
                         "metadata key is 4097 characters long, more than 4096"),
+                // A same-version sender refuses only null metadata keys: RequestContext.of("r", Map.of(" ", "v")).
+                malformation("a blank metadata key", (envelope) -> envelope.putMetadata(" ", "v"),
+                        "metadata key is blank"),
                 malformation("an actor type too long", (envelope) -> envelope.setActorType(longName),
                         "actor type is 4097 characters long, more than 4096"),
                 malformation("a request id too long", (envelope) -> envelope.setRequestId(longName),
@@ -457,7 +461,7 @@ class InboundStreamTests {
     }
 
     private static Map<String, String> entries(int count) {
-        return IntStream.range(0, count).boxed().collect(java.util.stream.Collectors.toMap((i) -> "k" + i, (i) -> ""));
+        return IntStream.range(0, count).boxed().collect(Collectors.toMap((i) -> "k" + i, (i) -> ""));
     }
 
     /**
