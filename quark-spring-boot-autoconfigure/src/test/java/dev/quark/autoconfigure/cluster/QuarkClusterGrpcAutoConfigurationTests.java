@@ -408,7 +408,7 @@ class QuarkClusterGrpcAutoConfigurationTests {
         assertThat(fixed.servesTheTransport(9090)).isTrue();
     }
 
-    /** A gRPC server lifecycle that never starts, so that the test tells when servers start. */
+    /** An application's {@code @GlobalServerInterceptor}, which Spring gRPC wraps around every service. */
     @Configuration(proxyBeanMethods = false)
     static class GlobalInterceptorConfiguration {
 
@@ -432,6 +432,7 @@ class QuarkClusterGrpcAutoConfigurationTests {
         }
     }
 
+    /** A gRPC server lifecycle that never starts, so that the test tells when servers start. */
     static final class NotStartedGrpcServer extends GrpcServerLifecycle {
 
         NotStartedGrpcServer() {
