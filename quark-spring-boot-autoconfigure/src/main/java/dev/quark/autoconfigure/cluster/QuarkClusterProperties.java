@@ -681,11 +681,12 @@ public class QuarkClusterProperties implements InitializingBean {
         private @Nullable Integer maxUnreadableFramesInARow;
 
         /**
-         * How many invalid frames (no Quark silo sends them: unreadable, not an envelope, an envelope on the wrong
-         * lane or claiming another source silo) a receiving stream refuses among its last invalid-frames-window
-         * frames before it ends the stream, however many valid envelopes come between them. At least 1 and less
-         * than invalid-frames-window. Envelopes refused for their size, their form or for being meant for another
-         * silo do not count.
+         * How many invalid frames (no Quark silo sends them: unreadable, not an envelope, a malformed envelope such
+         * as one of no known kind or with a blank silo id, an envelope on the wrong lane or claiming another source
+         * silo) a receiving stream refuses among its last invalid-frames-window frames before it ends the stream,
+         * however many valid envelopes come between them. At least 1 and less than invalid-frames-window.
+         * Envelopes refused for their size, for too much metadata, names too long or a blank metadata key, or for
+         * being meant for another silo do not count.
          */
         private int maxInvalidFrames = 100;
 

@@ -45,8 +45,12 @@ import dev.quark.cluster.transport.injvm.InJvmTransport;
 import io.grpc.BindableService;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.NettyServerBuilder;
@@ -65,6 +69,7 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.grpc.server.GlobalServerInterceptor;
 import org.springframework.grpc.server.GrpcServerFactory;
 import org.springframework.grpc.server.ServerBuilderCustomizer;
 import org.springframework.grpc.server.lifecycle.GrpcServerLifecycle;
@@ -214,50 +219,77 @@ class QuarkClusterGrpcAutoConfigurationTests {
                     "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + port)
             .run((context) -> {
                 assertThat(context).hasNotFailed();
-                ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-                try {
-                    List<byte[]> answers = new CopyOnWriteArrayList<>();
-                    List<Throwable> errors = new CopyOnWriteArrayList<>();
-                    StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
-                            channel.newCall(RAW_LINK, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
-                                @Override
-                                public void onNext(byte[] value) {
-                                    answers.add(value);
-                                }
-
-                                @Override
-                                public void onError(Throwable t) {
-                                    errors.add(t);
-                                }
-
-                                @Override
-                                public void onCompleted() {
-                                }
-                            });
-                    stream.onNext(ClientFrame.newBuilder()
-                        .setHello(Hello.newBuilder().setClusterName(cluster)
-                            .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION).setSourceSiloId("peer")
-                            .setLane(Lane.LANE_CALL))
-                        .build()
-                        .toByteArray());
-                    // gRPC's own reader ended the stream here (CANCELLED, with a stack trace in the server's log).
-                    stream.onNext(new byte[] { (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff });
-                    stream.onNext(ClientFrame.newBuilder().setHello(Hello.newBuilder().setClusterName(cluster))
-                        .build()
-                        .toByteArray());
-                    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> answers.size() >= 3 || !errors.isEmpty());
-                    assertThat(errors).isEmpty();
-                    assertThat(ServerFrame.parseFrom(answers.get(0)).hasAccepted()).isTrue();
-                    assertThat(ServerFrame.parseFrom(answers.get(1)).getRejected().getReason())
-                        .startsWith("an unreadable frame (");
-                    assertThat(ServerFrame.parseFrom(answers.get(2)).getRejected().getReason())
-                        .isEqualTo("a frame after the handshake that is not an envelope");
-                    stream.onCompleted();
-                }
-                finally {
-                    channel.shutdownNow();
-                }
+                assertALinkStreamRefusesAnUnreadableFrameAndCarriesOn(port, cluster);
             });
+    }
+
+    @Test
+    void springBootsGrpcServerKeepsTheTolerantReaderOfFramesBehindAGlobalServerInterceptor() {
+        int port = freePort();
+        String cluster = "grpc-intercepted-" + System.nanoTime();
+        this.contextRunner.withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class, GrpcServerAutoConfiguration.class))
+            .withUserConfiguration(GlobalInterceptorConfiguration.class)
+            .withPropertyValues("quark.cluster.name=" + cluster, "quark.cluster.transport.type=grpc",
+                    "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + port)
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                assertALinkStreamRefusesAnUnreadableFrameAndCarriesOn(port, cluster);
+                // The stream went through the application's interceptor: Spring gRPC wrapped the service's
+                // definition, and kept its reader of frames.
+                assertThat(context.getBean(RecordingInterceptor.class).methods)
+                    .contains(SiloTransportGrpc.getLinkMethod().getFullMethodName());
+            });
+    }
+
+    /**
+     * Opens a {@code Link} stream to the server on the port, writes a handshake, an unreadable frame and a frame that
+     * is not an envelope, and checks that the stream refuses both and carries on (gRPC's own reader ended it with
+     * {@code CANCELLED} at the unreadable frame, a stack trace in the server's log).
+     */
+    private static void assertALinkStreamRefusesAnUnreadableFrameAndCarriesOn(int port, String cluster) throws Exception {
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        try {
+            List<byte[]> answers = new CopyOnWriteArrayList<>();
+            List<Throwable> errors = new CopyOnWriteArrayList<>();
+            StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
+                    channel.newCall(RAW_LINK, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
+                        @Override
+                        public void onNext(byte[] value) {
+                            answers.add(value);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            errors.add(t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    });
+            stream.onNext(ClientFrame.newBuilder()
+                .setHello(Hello.newBuilder().setClusterName(cluster)
+                    .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION).setSourceSiloId("peer")
+                    .setLane(Lane.LANE_CALL))
+                .build()
+                .toByteArray());
+            // gRPC's own reader ended the stream here (CANCELLED, with a stack trace in the server's log).
+            stream.onNext(new byte[] { (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff });
+            stream.onNext(ClientFrame.newBuilder().setHello(Hello.newBuilder().setClusterName(cluster))
+                .build()
+                .toByteArray());
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> answers.size() >= 3 || !errors.isEmpty());
+            assertThat(errors).isEmpty();
+            assertThat(ServerFrame.parseFrom(answers.get(0)).hasAccepted()).isTrue();
+            assertThat(ServerFrame.parseFrom(answers.get(1)).getRejected().getReason())
+                .startsWith("an unreadable frame (");
+            assertThat(ServerFrame.parseFrom(answers.get(2)).getRejected().getReason())
+                .isEqualTo("a frame after the handshake that is not an envelope");
+            stream.onCompleted();
+        }
+        finally {
+            channel.shutdownNow();
+        }
     }
 
     @Test
@@ -374,6 +406,30 @@ class QuarkClusterGrpcAutoConfigurationTests {
                 none.getBeanProvider(ClusterClientLifecycle.class), 9090);
         assertThat(fixed.servesTheTransport(9091)).isFalse();
         assertThat(fixed.servesTheTransport(9090)).isTrue();
+    }
+
+    /** An application's {@code @GlobalServerInterceptor}, which Spring gRPC wraps around every service. */
+    @Configuration(proxyBeanMethods = false)
+    static class GlobalInterceptorConfiguration {
+
+        @Bean
+        @GlobalServerInterceptor
+        RecordingInterceptor recordingInterceptor() {
+            return new RecordingInterceptor();
+        }
+    }
+
+    /** An application's interceptor of every service: records the methods it sees called. */
+    static final class RecordingInterceptor implements ServerInterceptor {
+
+        final List<String> methods = new CopyOnWriteArrayList<>();
+
+        @Override
+        public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+                ServerCallHandler<Q, A> next) {
+            this.methods.add(call.getMethodDescriptor().getFullMethodName());
+            return next.startCall(call, headers);
+        }
     }
 
     /** A gRPC server lifecycle that never starts, so that the test tells when servers start. */

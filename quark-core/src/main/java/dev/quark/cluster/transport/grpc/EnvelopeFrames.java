@@ -13,8 +13,10 @@ import com.google.protobuf.UnsafeByteOperations;
 
 /**
  * Turns {@link Envelope}s into protobuf frames and back. Reading checks what protobuf cannot: a known kind,
- * non-blank silo ids, a valid source address, metadata within bounds, and throws a
- * {@link MalformedEnvelopeException} saying what is wrong, never anything else.
+ * non-blank silo ids, a valid source address, metadata and names within bounds, and throws, saying what is wrong,
+ * a {@link MalformedEnvelopeException} for what no Quark silo of the same protocol version sends, or an
+ * {@link EnvelopeBeyondBoundsException} for an envelope over the receiver's bounds (which a sender does not check),
+ * never anything else: a receiving stream counts only the first kind against its budget of invalid frames.
  */
 final class EnvelopeFrames {
 
@@ -74,11 +76,11 @@ final class EnvelopeFrames {
         }
         Map<String, String> metadata = frame.getMetadataMap();
         if (metadata.size() > MAX_METADATA_ENTRIES) {
-            throw new MalformedEnvelopeException(metadata.size() + " metadata entries, more than "
+            throw new EnvelopeBeyondBoundsException(metadata.size() + " metadata entries, more than "
                     + MAX_METADATA_ENTRIES);
         }
         for (String key : metadata.keySet()) {
-            name("metadata key", key, false);
+            metadataKey(key);
         }
         return new Envelope(frame.getMessageId(), frame.getCorrelationId(), kind, source, frame.getSourceEpoch(),
                 new SiloAddress(host, port), target, frame.getTargetEpoch(),
@@ -148,10 +150,22 @@ final class EnvelopeFrames {
             throw new MalformedEnvelopeException(what + " is blank");
         }
         if (value.length() > MAX_NAME_LENGTH) {
-            throw new MalformedEnvelopeException(what + " is " + value.length() + " characters long, more than "
+            throw new EnvelopeBeyondBoundsException(what + " is " + value.length() + " characters long, more than "
                     + MAX_NAME_LENGTH);
         }
         return value;
+    }
+
+    /**
+     * A blank metadata key is beyond the receiver's bounds, not malformed: a sender's {@link Envelope},
+     * {@code RequestContext} and call filters refuse only null keys, so a Quark silo of the same version sends one
+     * when an application puts it in the metadata.
+     */
+    private static void metadataKey(String key) {
+        if (key.isBlank()) {
+            throw new EnvelopeBeyondBoundsException("metadata key is blank");
+        }
+        name("metadata key", key, true);
     }
 
     private static byte[] bytes(ByteString payload) {
@@ -159,13 +173,31 @@ final class EnvelopeFrames {
     }
 
     /**
-     * A frame is not a valid envelope.
+     * A frame is not an envelope that a Quark silo of the same protocol version sends: of no known kind or lane
+     * (the sender writes only its own enums' values), with a blank silo id ({@code SiloRouting.Builder} and
+     * {@code SiloEntry} refuse blank silo ids, and an answer reuses a source id checked on receipt), a blank source
+     * host or a source port out of range ({@link SiloAddress} refuses those) or a negative forward count
+     * ({@link Envelope} refuses it).
      */
     static final class MalformedEnvelopeException extends RuntimeException {
 
         private static final long serialVersionUID = 1L;
 
         MalformedEnvelopeException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * An envelope over the receiver's bounds ({@link #MAX_METADATA_ENTRIES}, {@link #MAX_NAME_LENGTH}) or with a
+     * blank metadata key: only the receiver checks them, so a Quark silo may send one (an application's metadata or
+     * names too large, or a blank key it put in the metadata).
+     */
+    static final class EnvelopeBeyondBoundsException extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        EnvelopeBeyondBoundsException(String message) {
             super(message);
         }
     }

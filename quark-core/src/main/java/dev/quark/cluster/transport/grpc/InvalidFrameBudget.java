@@ -1,11 +1,15 @@
 package dev.quark.cluster.transport.grpc;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * How many of a stream's last frames were invalid (frames no Quark silo sends), over a sliding count of frames:
  * one bit per frame of the window, so that a peer mixing invalid frames with valid envelopes, which the count of
  * unreadable frames in a row never catches, is caught once more than the budget of the window is invalid. A
- * valid frame costs a counter increment while none of the window is invalid. Not thread-safe: used by
- * the one thread gRPC calls a stream back on at a time.
+ * valid frame costs a counter increment while none of the window is invalid, and the bits exist only while some
+ * of the window is: they are allocated on an invalid frame and let go once the window holds none again, so that
+ * the streams of Quark silos, idle streams and streams refused at their handshake cost no bits (12.5 KB per stream
+ * at the largest window). Not thread-safe: used by the one thread gRPC calls a stream back on at a time.
  */
 final class InvalidFrameBudget {
 
@@ -13,8 +17,11 @@ final class InvalidFrameBudget {
 
     private final int window;
 
-    /** Bit {@code n % window} tells whether the stream's frame {@code n} was invalid, for its last window frames. */
-    private final long[] invalidBits;
+    /**
+     * Bit {@code n % window} tells whether the stream's frame {@code n} was invalid, for its last window frames;
+     * {@code null} while none of them is (every bit would be clear).
+     */
+    private long @Nullable [] invalidBits;
 
     private long frames;
 
@@ -28,7 +35,6 @@ final class InvalidFrameBudget {
     InvalidFrameBudget(int max, int window) {
         this.max = max;
         this.window = window;
-        this.invalidBits = new long[(window + 63) / 64];
     }
 
     /**
@@ -54,12 +60,31 @@ final class InvalidFrameBudget {
 
     private void count(boolean invalidFrame) {
         int slot = (int) (this.frames++ % this.window);
+        long[] bits = this.invalidBits;
+        if (bits == null) {
+            // Only an invalid frame gets here without bits: valid() counts a frame without them while none of the
+            // window is invalid.
+            bits = new long[(this.window + 63) / 64];
+            this.invalidBits = bits;
+        }
         long bit = 1L << (slot & 63);
-        boolean wasInvalid = (this.invalidBits[slot >>> 6] & bit) != 0;
+        boolean wasInvalid = (bits[slot >>> 6] & bit) != 0;
         if (wasInvalid != invalidFrame) {
-            this.invalidBits[slot >>> 6] ^= bit;
+            bits[slot >>> 6] ^= bit;
             this.invalidInWindow += invalidFrame ? 1 : -1;
         }
+        if (this.invalidInWindow == 0) {
+            // Every bit is clear again: valid() needs none until the next invalid frame.
+            this.invalidBits = null;
+        }
+    }
+
+    /**
+     * Returns whether the budget holds its bits now: only while some of the window is invalid.
+     * @return whether the bits are allocated
+     */
+    boolean holdsBits() {
+        return this.invalidBits != null;
     }
 
     /**

@@ -152,7 +152,10 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
         /** Frames in a row that were unreadable or not envelopes; only the thread gRPC calls back on touches it. */
         private int unreadableInARow;
 
-        /** The invalid frames among the stream's last ones; only the thread gRPC calls back on touches it. */
+        /**
+         * The invalid frames among the stream's last ones; only the thread gRPC calls back on touches it. Its bits
+         * are allocated on the stream's first invalid frame, never for a stream refused at its handshake.
+         */
         private final InvalidFrameBudget invalidFrames = new InvalidFrameBudget(
                 SiloTransportService.this.settings.maxInvalidFrames(),
                 SiloTransportService.this.settings.invalidFramesWindow());
@@ -198,9 +201,15 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
             try {
                 envelope = EnvelopeFrames.fromFrame(frame.getEnvelope());
             }
+            catch (EnvelopeFrames.MalformedEnvelopeException ex) {
+                // Invalid: no Quark silo of this protocol version sends it (no known kind, a blank silo id, a port
+                // out of range).
+                invalid(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage());
+                return;
+            }
             catch (RuntimeException ex) {
                 // Not invalid: a Quark silo sends an envelope over the receiver's bounds (metadata entries, name
-                // lengths), which only the receiver checks.
+                // lengths, a blank metadata key: EnvelopeBeyondBoundsException), which only the receiver checks.
                 this.invalidFrames.valid();
                 later(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage());
                 return;

@@ -9,6 +9,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Envelope;
@@ -29,7 +33,11 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,18 +58,23 @@ class InboundStreamTests {
     /** What escaped a drain: nothing may. */
     private final List<Throwable> escaped = new CopyOnWriteArrayList<>();
 
+    private final AtomicInteger drainsStarted = new AtomicInteger();
+
     private final AtomicInteger drainsEnded = new AtomicInteger();
 
-    /** The deliveries, recording how each drain ended. */
-    private final Executor recording = (task) -> this.deliveries.execute(() -> {
-        try {
-            task.run();
-            this.drainsEnded.incrementAndGet();
-        }
-        catch (Throwable ex) {
-            this.escaped.add(ex);
-        }
-    });
+    /** The deliveries, recording how many drains started (on the thread that queued) and how each ended. */
+    private final Executor recording = (task) -> {
+        this.drainsStarted.incrementAndGet();
+        this.deliveries.execute(() -> {
+            try {
+                task.run();
+                this.drainsEnded.incrementAndGet();
+            }
+            catch (Throwable ex) {
+                this.escaped.add(ex);
+            }
+        });
+    };
 
     private final Calls calls = new Calls();
 
@@ -156,6 +169,7 @@ class InboundStreamTests {
                     + "handshake that is not an envelope");
         });
         stream.onNext(frame(2, Envelope.Kind.REQUEST));
+        awaitDrained();
         assertThat(this.handler.received).extracting(Envelope::messageId).containsExactly(1L);
     }
 
@@ -183,7 +197,7 @@ class InboundStreamTests {
         try {
             // At most 4 invalid among the last 10 frames; never more than one in a row.
             StreamObserver<ClientFrame> stream = open(GrpcTransportSettings.builder("bank").inboundWindow(4)
-                .maxMessageSize(1024).maxInvalidFrames(4, 10).build(), Envelope.Lane.CALL);
+                .maxMessageSize(8192).maxInvalidFrames(4, 10).build(), Envelope.Lane.CALL);
             long id = 0;
             List<ClientFrame> invalid = List.of(notAnEnvelope(), unreadable(), frame(101, Envelope.Kind.RESPONSE),
                     forged(102));
@@ -191,17 +205,17 @@ class InboundStreamTests {
                 stream.onNext(frame);
                 stream.onNext(frame(++id, Envelope.Kind.REQUEST));
             }
-            // 4 of the last 8 frames invalid: within the budget. Envelopes refused for their target silo, their form
-            // or their size are not invalid (Quark silos send those): they slide the 4 out of the window as the valid
-            // ones do.
-            stream.onNext(malformed(100));
+            // 4 of the last 8 frames invalid: within the budget. Envelopes refused for their target silo, for
+            // exceeding the receiver's bounds on metadata or for their size are not invalid (Quark silos send those):
+            // they slide the 4 out of the window as the valid ones do.
+            stream.onNext(envelope(100, (envelope) -> envelope.putAllMetadata(entries(257))));
             for (int i = 0; i < 3; i++) {
                 ClientFrame good = frame(200 + i, Envelope.Kind.REQUEST);
                 stream.onNext(good.toBuilder().setEnvelope(good.getEnvelope().toBuilder().setTargetSiloId("z")).build());
             }
             stream.onNext(frame(300, Envelope.Kind.REQUEST).toBuilder()
                 .setEnvelope(frame(300, Envelope.Kind.REQUEST).getEnvelope().toBuilder()
-                    .setPayload(ByteString.copyFrom(new byte[2048])))
+                    .setPayload(ByteString.copyFrom(new byte[10_000])))
                 .build());
             for (int i = 0; i < 5; i++) {
                 stream.onNext(frame(++id, Envelope.Kind.REQUEST));
@@ -227,11 +241,100 @@ class InboundStreamTests {
                 .singleElement()
                 .satisfies((event) -> assertThat(event.getLevel()).isEqualTo(Level.WARN));
             stream.onNext(frame(++id, Envelope.Kind.REQUEST));
+            awaitDrained();
             assertThat(this.handler.received).hasSize(13);
         }
         finally {
             logger.detachAppender(logged);
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("envelopesNoQuarkSiloSends")
+    void aMalformedEnvelopeThatNoQuarkSiloSendsCountsAgainstTheBudgetOfInvalidFrames(
+            UnaryOperator<dev.quark.cluster.transport.grpc.proto.Envelope.Builder> malform, String reason) {
+        StreamObserver<ClientFrame> stream = open(GrpcTransportSettings.builder("bank").inboundWindow(4)
+            .maxInvalidFrames(1, 10).build(), Envelope.Lane.CALL);
+        stream.onNext(envelope(1, malform));
+        stream.onNext(frame(2, Envelope.Kind.REQUEST));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.calls.rejectedBy.size() == 1
+                && this.handler.received.size() == 1);
+        assertThat(this.calls.frames.stream().filter(ServerFrame::hasRejected).findFirst().orElseThrow().getRejected())
+            .satisfies((rejected) -> {
+                assertThat(rejected.getMessageId()).isEqualTo(1L);
+                assertThat(rejected.getReason()).isEqualTo("a malformed envelope: " + reason);
+            });
+        assertThat(this.calls.errors).isEmpty();
+        // A second: 2 of the last 3 frames (the old code counted malformed envelopes as valid ones).
+        stream.onNext(envelope(3, malform));
+        assertThat(this.calls.errors).singleElement().satisfies((error) -> {
+            assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(Status.fromThrowable(error).getDescription()).isEqualTo("Silo b ends the Link stream from silo "
+                    + "a: 2 of its last 3 frames were invalid, frames no Quark silo sends (more than 1 in 10, "
+                    + "quark.cluster.transport.max-invalid-frames and invalid-frames-window), the last a malformed "
+                    + "envelope: " + reason);
+        });
+    }
+
+    static Stream<Arguments> envelopesNoQuarkSiloSends() {
+        return Stream.of(
+                malformation("no kind", (envelope) -> envelope.setKind(Kind.KIND_UNSPECIFIED),
+                        "kind KIND_UNSPECIFIED is not a known envelope kind"),
+                malformation("an unknown kind", (envelope) -> envelope.setKindValue(999),
+                        "kind UNRECOGNIZED is not a known envelope kind"),
+                malformation("a blank source silo id", (envelope) -> envelope.setSourceSiloId(" "),
+                        "source silo id is blank"),
+                malformation("a blank target silo id", (envelope) -> envelope.setTargetSiloId(""),
+                        "target silo id is blank"),
+                malformation("a blank source host", (envelope) -> envelope.setSourceHost(""), "source host is blank"),
+                malformation("a source port above 65535", (envelope) -> envelope.setSourcePort(65536),
+                        "source port 65536 is not between 0 and 65535"),
+                malformation("a negative source port", (envelope) -> envelope.setSourcePort(-1),
+                        "source port 4294967295 is not between 0 and 65535"),
+                malformation("a negative forward count", (envelope) -> envelope.setForwardCount(-1),
+                        "forward count 4294967295 is out of range"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("envelopesBeyondTheReceiversBounds")
+    void anEnvelopeBeyondTheReceiversBoundsIsRefusedWithoutCountingAgainstTheBudgetOfInvalidFrames(
+            UnaryOperator<dev.quark.cluster.transport.grpc.proto.Envelope.Builder> enlarge, String reason) {
+        StreamObserver<ClientFrame> stream = open(GrpcTransportSettings.builder("bank").inboundWindow(4)
+            .maxInvalidFrames(1, 10).build(), Envelope.Lane.CALL);
+        for (int i = 1; i <= 3; i++) {
+            stream.onNext(envelope(i, enlarge));
+        }
+        // One invalid frame: within the budget of 1 only because the three envelopes did not count.
+        stream.onNext(notAnEnvelope());
+        stream.onNext(frame(5, Envelope.Kind.REQUEST));
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.calls.rejectedBy.size() == 4
+                && this.handler.received.size() == 1);
+        assertThat(this.calls.errors).isEmpty();
+        assertThat(this.calls.frames.stream().filter(ServerFrame::hasRejected).map(ServerFrame::getRejected))
+            .extracting((rejected) -> rejected.getReason())
+            .containsExactly("a malformed envelope: " + reason, "a malformed envelope: " + reason,
+                    "a malformed envelope: " + reason, "a frame after the handshake that is not an envelope");
+    }
+
+    static Stream<Arguments> envelopesBeyondTheReceiversBounds() {
+        String longName = "x".repeat(EnvelopeFrames.MAX_NAME_LENGTH + 1);
+        return Stream.of(
+                malformation("too many metadata entries", (envelope) -> envelope.putAllMetadata(entries(257)),
+                        "257 metadata entries, more than 256"),
+                malformation("a metadata key too long", (envelope) -> envelope.putMetadata(longName, "v"),
+                        "metadata key is 4097 characters long, more than 4096"),
+                // A same-version sender refuses only null metadata keys: RequestContext.of("r", Map.of(" ", "v")).
+                malformation("a blank metadata key", (envelope) -> envelope.putMetadata(" ", "v"),
+                        "metadata key is blank"),
+                malformation("an actor type too long", (envelope) -> envelope.setActorType(longName),
+                        "actor type is 4097 characters long, more than 4096"),
+                malformation("a request id too long", (envelope) -> envelope.setRequestId(longName),
+                        "request id is 4097 characters long, more than 4096"));
+    }
+
+    private static Arguments malformation(String what,
+            UnaryOperator<dev.quark.cluster.transport.grpc.proto.Envelope.Builder> change, String reason) {
+        return Arguments.of(Named.of(what, change), reason);
     }
 
     @Test
@@ -320,6 +423,7 @@ class InboundStreamTests {
         await().atMost(Duration.ofSeconds(5)).until(() -> this.drainsEnded.get() == 1);
         assertThat(this.escaped).isEmpty();
         stream.onNext(frame(1, Envelope.Kind.REQUEST));
+        awaitDrained();
         assertThat(this.calls.frames).noneMatch(ServerFrame::hasRejected);
         assertThat(this.handler.received).isEmpty();
     }
@@ -349,11 +453,25 @@ class InboundStreamTests {
         return ClientFrame.newBuilder().setHello(Hello.newBuilder().setClusterName("bank").setSourceSiloId("a")).build();
     }
 
-    /** An envelope refused for its form: of no known kind. */
-    private static ClientFrame malformed(long id) {
+    /** A request's frame with some of its envelope's fields changed. */
+    private static ClientFrame envelope(long id,
+            UnaryOperator<dev.quark.cluster.transport.grpc.proto.Envelope.Builder> change) {
         ClientFrame frame = frame(id, Envelope.Kind.REQUEST);
-        return frame.toBuilder().setEnvelope(frame.getEnvelope().toBuilder()
-            .setKind(Kind.KIND_UNSPECIFIED)).build();
+        return frame.toBuilder().setEnvelope(change.apply(frame.getEnvelope().toBuilder())).build();
+    }
+
+    private static Map<String, String> entries(int count) {
+        return IntStream.range(0, count).boxed().collect(Collectors.toMap((i) -> "k" + i, (i) -> ""));
+    }
+
+    /**
+     * Waits until every drain the stream started has ended. A stream starts a drain on the thread that queues into
+     * its empty queue (the one calling {@code onNext}) and a drain ends only once the queue is empty: whatever a
+     * frame sent before queued has been handled by then, so that an envelope not handled then was not queued.
+     */
+    private void awaitDrained() {
+        await().atMost(Duration.ofSeconds(5))
+            .until(() -> this.drainsEnded.get() + this.escaped.size() == this.drainsStarted.get());
     }
 
     /** Bytes that are not a frame, as the transport's reader hands them to the stream. */

@@ -1,6 +1,8 @@
 package dev.quark.cluster.transport.grpc;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,5 +47,40 @@ class InvalidFrameBudgetTests {
         assertThat(budget.invalid()).isFalse();
         assertThat(budget.invalid()).isTrue();
         assertThat(budget.invalidInWindow()).isEqualTo(3);
+    }
+
+    @ParameterizedTest(name = "window {0}")
+    @ValueSource(ints = { 10, GrpcTransportSettings.MAX_INVALID_FRAMES_WINDOW })
+    void holdsItsBitsOnlyWhileSomeOfTheWindowIsInvalid(int window) {
+        InvalidFrameBudget budget = new InvalidFrameBudget(window, window);
+        // A stream refused at its handshake, an idle one, or one of valid envelopes only: no bits.
+        assertThat(budget.holdsBits()).isFalse();
+        for (int i = 0; i < 3 * window; i++) {
+            budget.valid();
+        }
+        assertThat(budget.holdsBits()).isFalse();
+        assertThat(budget.counted()).isEqualTo(window);
+        // The first invalid frame allocates them.
+        assertThat(budget.invalid()).isFalse();
+        assertThat(budget.holdsBits()).isTrue();
+        validFramesLetItsBitsGoExactlyAWindowLater(budget, window);
+        // And allocated again, clear, by the next invalid frame, one frame further into the window's words: its bit
+        // too is cleared, and the bits let go, exactly a window of frames later.
+        assertThat(budget.invalid()).isFalse();
+        assertThat(budget.holdsBits()).isTrue();
+        assertThat(budget.invalidInWindow()).isEqualTo(1);
+        validFramesLetItsBitsGoExactlyAWindowLater(budget, window);
+    }
+
+    private static void validFramesLetItsBitsGoExactlyAWindowLater(InvalidFrameBudget budget, int window) {
+        for (int i = 1; i < window; i++) {
+            budget.valid();
+            assertThat(budget.holdsBits()).isTrue();
+            assertThat(budget.invalidInWindow()).isEqualTo(1);
+        }
+        // Its slot taken by a valid frame, the window holds no invalid frame: the bits are let go.
+        budget.valid();
+        assertThat(budget.invalidInWindow()).isZero();
+        assertThat(budget.holdsBits()).isFalse();
     }
 }
