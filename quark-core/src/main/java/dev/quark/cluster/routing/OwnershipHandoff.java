@@ -93,6 +93,13 @@ final class OwnershipHandoff implements ActivationGate {
             }
             return strategy.usesDirectory() ? this.directory.register(address) : ActorLocation.LOCAL;
         }
+        if (this.directory.hostsChild(address)) {
+            if (!this.silo.isServing()) {
+                throw new SiloNotServingException("Silo " + this.self + " is not serving: it does not activate "
+                        + "child " + address + " (membership version " + this.views.current().version() + ")");
+            }
+            return ActorLocation.LOCAL;
+        }
         ActorLocation owner = ownerNow(address);
         if (!owner.isLocal()) {
             return owner;
@@ -102,20 +109,65 @@ final class OwnershipHandoff implements ActivationGate {
                     + address + " (membership version " + this.views.current().version() + ")");
         }
         Set<String> previousOwners = this.views.recentOwners(address, this.placement);
+        release(address, previousOwners);
+        if (!previousOwners.isEmpty()) {
+            owner = ownerNow(address);
+            if (!owner.isLocal()) {
+                return owner;
+            }
+        }
+        return this.silo.placedByHash(address.typeName()) ? this.directory.claim(address, previousOwners) : owner;
+    }
+
+    /**
+     * Asks every live previous owner of an actor to give it up and waits for their confirmations: before this
+     * silo's own first activation of it, and before a child's first registration here.
+     * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
+     */
+    void release(ActorAddress address, Set<String> previousOwners) {
         for (String previous : previousOwners) {
             confirmReleased(address, previous);
         }
-        return previousOwners.isEmpty() ? owner : ownerNow(address);
+    }
+
+    /**
+     * Forgets this silo's claim of a hash-placed actor whose activation ended for good.
+     */
+    @Override
+    public void activationEnded(ActorAddress address) {
+        this.directory.claimEnded(address);
+    }
+
+    /**
+     * Places a child spawned here with its parent, in the directory ({@link DistributedDirectory#placeChild}).
+     */
+    @Override
+    public void childSpawned(ActorAddress child) {
+        this.directory.placeChild(child);
+    }
+
+    /**
+     * Removes the entry of a child whose parent here ended ({@link DistributedDirectory#releaseChild}).
+     */
+    @Override
+    public void childReleased(ActorAddress child) {
+        this.directory.releaseChild(child);
     }
 
     /**
      * Removes the directory entry of a directory-placed actor whose activation failed here, so that its next
-     * call activates it again rather than being sent to an activation that does not exist.
+     * call activates it again rather than being sent to an activation that does not exist; and this silo's claim
+     * of a hash-placed one, which would otherwise refuse every later registration of the actor as a child
+     * placed with its parent (the runtime does not tell {@link #activationEnded} for an activation that never
+     * ran).
      */
     @Override
     public void activationFailed(ActorAddress address) {
         if (this.silo.placements().strategyOf(address.typeName()).usesDirectory()) {
             this.directory.activationEnded(address);
+        }
+        else if (this.silo.placedByHash(address.typeName())) {
+            this.directory.claimEnded(address);
         }
     }
 
@@ -233,7 +285,8 @@ final class OwnershipHandoff implements ActivationGate {
         try {
             ended = bound.runtime()
                 .deactivateWhere((address) -> !placements.strategyOf(address.typeName()).servesLocally()
-                        && !this.self.equals(this.placement.ownerOf(address, view)), DeactivationReason.HANDOFF);
+                        && !this.self.equals(this.placement.ownerOf(address, view)) && !this.directory.hosts(address),
+                        DeactivationReason.HANDOFF);
         }
         catch (RuntimeException ex) {
             logger.warn("Silo {} could not hand over the actors it lost in membership version {}", this.self,
@@ -268,6 +321,10 @@ final class OwnershipHandoff implements ActivationGate {
                             + " in its view (membership version " + view.version() + "); silo "
                             + request.sourceSiloId() + " asked for it with membership version "
                             + request.membershipVersion());
+                }
+                if (this.directory.hosts(address)) {
+                    // A child placed with its parent here: no activation by hash to give up; its entry stays.
+                    return CompletableFuture.completedFuture(false);
                 }
                 return this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF);
             })
