@@ -78,6 +78,15 @@ final class DistributedDirectory implements ActivationHook {
     /** How long a refused request waits for a newer view before it tries again. */
     private static final long RETRY_WAIT_MILLIS = 250;
 
+    /**
+     * How long a registration or a lookup of a directory-placed actor waits in all for the previous owners'
+     * entries ({@code LOOKUP_HELD}) before it goes on without them: a previous owner that hangs must not hold
+     * every first activation in its old ranges for the whole hand-off timeout. The answer is a help (an entry
+     * handed over late is registered again by its silo); only a claim ({@link #claim}) needs it, and waits the
+     * full timeout.
+     */
+    static final Duration HELD_LOOKUP_WAIT = Duration.ofSeconds(1);
+
     /** How many remote locations callers on this silo remember at most. */
     private static final int MAX_CACHED_LOCATIONS = 100_000;
 
@@ -128,6 +137,14 @@ final class DistributedDirectory implements ActivationHook {
      */
     private final Set<ActorAddress> claimed = ConcurrentHashMap.newKeySet();
 
+    /**
+     * Entries this partition removed ({@code UNREGISTER}, {@code REMOVE_STALE}) while it owned the address for
+     * less than the hand-off window, each with the time it was removed: a previous owner may still hold the same
+     * entry among its released ones (or hand it over late), and taking it again would send the calls for an
+     * actor that ended (a child whose parent ended) back to a silo that no longer runs it. Kept for the window.
+     */
+    private final ConcurrentHashMap<ActorAddress, Removed> removed = new ConcurrentHashMap<>();
+
     /** Children whose parent ended, until their entry has left the directory. */
     private final ConcurrentHashMap<ActorAddress, CompletableFuture<Void>> releasing = new ConcurrentHashMap<>();
 
@@ -163,7 +180,7 @@ final class DistributedDirectory implements ActivationHook {
 
     DistributedDirectory(String self, ViewTracker views, Messenger messenger, SiloBinding silo, Clock clock,
             Duration timeout, Duration window, Executor executor, SiloNotices notices, PlacementDirector placement) {
-        this.partitions = (address, view) -> silo.placedByHash(address.typeName()) ? placement.ownerOf(address, view)
+        this.partitions = (address, view) -> silo.placedWithParent(address.typeName()) ? placement.ownerOf(address, view)
                 : PARTITIONS.ownerOf(address, view);
         this.rounds = new RegistrationRounds(self, views, notices);
         this.self = self;
@@ -258,10 +275,12 @@ final class DistributedDirectory implements ActivationHook {
      */
     ActorLocation register(ActorAddress address) {
         DirectoryEntry candidate = new DirectoryEntry(this.self, this.views.ownEpoch(), this.tokens.incrementAndGet());
-        DirectoryEntry winner = request(DirectoryRequest.Operation.REGISTER, address, candidate);
+        Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate);
+        DirectoryEntry winner = answer.entry();
         if (winner == null || winner.sameSilo(candidate)) {
             this.hosted.put(address, candidate);
             remember(address, this.self);
+            registerAgainIfMoved(address, candidate, answer.owner());
             return ActorLocation.LOCAL;
         }
         logger.debug("Silo {} did not activate {}: it lives on silo {}", this.self, address, winner.siloId());
@@ -275,7 +294,7 @@ final class DistributedDirectory implements ActivationHook {
 
     @Override
     public void afterDeactivate(ActorInstance actor, DeactivationReason reason) {
-        if (this.silo.placedByHash(actor.type().name())) {
+        if (this.silo.placedWithParent(actor.type().name())) {
             // A child placed with its parent keeps its entry through restarts and idle deactivations: it goes
             // when the parent ends (releaseChild).
             return;
@@ -313,7 +332,7 @@ final class DistributedDirectory implements ActivationHook {
      * registration leaves the child placed by hash. On the parent's thread; blocks for the directory's answer.
      */
     void placeChild(ActorAddress address) {
-        if (!this.silo.placedByHash(address.typeName()) || !this.silo.isServing()) {
+        if (!this.silo.placedWithParent(address.typeName()) || !this.silo.isServing()) {
             return;
         }
         CompletableFuture<Void> leaving = this.releasing.get(address);
@@ -338,10 +357,12 @@ final class DistributedDirectory implements ActivationHook {
             this.registering.put(address, candidate);
         }
         try {
-            DirectoryEntry winner = request(DirectoryRequest.Operation.REGISTER, address, candidate);
+            Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate);
+            DirectoryEntry winner = answer.entry();
             if (winner == null || winner.equals(candidate)) {
                 this.hosted.put(address, candidate);
                 remember(address, this.self);
+                registerAgainIfMoved(address, candidate, answer.owner());
                 logger.debug("Silo {} placed child {} with its parent", this.self, address);
             }
             else if (!winner.siloId().equals(this.self)) {
@@ -369,7 +390,7 @@ final class DistributedDirectory implements ActivationHook {
      */
     void releaseChild(ActorAddress address) {
         DirectoryEntry entry = this.hosted.get(address);
-        if (entry == null || !this.silo.placedByHash(address.typeName())) {
+        if (entry == null || !this.silo.placedWithParent(address.typeName())) {
             return;
         }
         CompletableFuture<Void> released = new CompletableFuture<>();
@@ -414,7 +435,7 @@ final class DistributedDirectory implements ActivationHook {
      */
     boolean hostsChild(ActorAddress address) {
         return this.hosted.containsKey(address) && !this.releasing.containsKey(address)
-                && this.silo.placedByHash(address.typeName());
+                && this.silo.placedWithParent(address.typeName());
     }
 
     /**
@@ -548,6 +569,7 @@ final class DistributedDirectory implements ActivationHook {
         }
         long now = this.clock.millis();
         this.released.values().removeIf((entry) -> now - entry.atMillis() >= this.window.toMillis());
+        this.removed.values().removeIf((entry) -> now - entry.atMillis() >= this.window.toMillis());
         List<Map.Entry<ActorAddress, DirectoryEntry>> lost;
         synchronized (this.handOverLock) {
             lost = this.partition.removeWhere((address) -> !this.self.equals(this.partitions.ownerOf(address, view)));
@@ -621,6 +643,25 @@ final class DistributedDirectory implements ActivationHook {
                     + "activation of it", this.self, address, winner.siloId());
             remember(address, winner.siloId());
             this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF);
+        }
+    }
+
+    /**
+     * Registers an activation again with the current owner of its partition when the registration that just
+     * returned was answered by another owner (or another incarnation of it): the view changed while it was in
+     * flight, and the re-registration of that view ({@link #viewChanged}) may have run before the activation was
+     * recorded as hosted, so it did not take it. The old owner hands its entry over only while it can, and keeps
+     * it for its successor's questions only for the hand-off window; after that the new owner would activate the
+     * actor a second time. Read after the activation was recorded: a view installed later re-registers it anyway.
+     */
+    private void registerAgainIfMoved(ActorAddress address, DirectoryEntry entry,
+            @Nullable OwnerIncarnation answeredBy) {
+        ClusterView now = this.views.current();
+        OwnerIncarnation owner = OwnerIncarnation.of(this.partitions.ownerOf(address, now), now);
+        if (owner != null && !owner.equals(answeredBy)) {
+            logger.debug("Silo {} registers {} again: silo {} answered its registration, silo {} owns its partition "
+                    + "now", this.self, address, (answeredBy != null) ? answeredBy.siloId() : null, owner.siloId());
+            inBackground(() -> registerAgain(address, entry));
         }
     }
 
@@ -701,7 +742,7 @@ final class DistributedDirectory implements ActivationHook {
                             + "version " + view.version() + ") does not have that silo alive yet");
                 }
                 adoptFromPreviousOwners(address, view);
-                boolean child = this.silo.placedByHash(address.typeName());
+                boolean child = this.silo.placedWithParent(address.typeName());
                 if (child && operation == DirectoryRequest.Operation.REGISTER && !entry.siloId().equals(this.self)) {
                     // A child's first registration at a new owner: the previous owners give up the activations
                     // they still run, as before this owner's own first activation.
@@ -723,10 +764,12 @@ final class DistributedDirectory implements ActivationHook {
                         : this.partition.register(address, entry, registered));
             }
             case UNREGISTER -> {
+                rememberRemoved(address, entry);
                 this.partition.unregister(address, entry);
                 return null;
             }
             case REMOVE_STALE -> {
+                rememberRemoved(address, entry);
                 if (this.partition.removeStale(address, entry)) {
                     logger.debug("Silo {} removed a stale directory entry of {} naming silo {}", this.self, address,
                             entry.siloId());
@@ -771,8 +814,13 @@ final class DistributedDirectory implements ActivationHook {
      * @return the entry registered afterwards, {@code null} when none
      */
     private @Nullable DirectoryEntry adoptHere(ActorAddress address, DirectoryEntry entry, ClusterView view) {
+        if (wasRemoved(address, entry)) {
+            logger.debug("Silo {} did not take over the entry of {} naming silo {}: it removed it already", this.self,
+                    address, entry.siloId());
+            return this.partition.lookup(address);
+        }
         DirectoryPartition.Registration adopted = this.partition.adoptTelling(address, entry, view);
-        if (!adopted.first() || entry.siloId().equals(this.self) || !this.silo.placedByHash(address.typeName())) {
+        if (!adopted.first() || entry.siloId().equals(this.self) || !this.silo.placedWithParent(address.typeName())) {
             return adopted.entry();
         }
         VarHandle.fullFence();
@@ -801,7 +849,7 @@ final class DistributedDirectory implements ActivationHook {
             return false;
         }
         long gained = this.views.gainedAt(address, this.partitions);
-        if (gained <= 0 || !(this.views.ownerLost(address, this.partitions) || (this.silo.placedByHash(
+        if (gained <= 0 || !(this.views.ownerLost(address, this.partitions) || (this.silo.placedWithParent(
                 address.typeName()) && this.views.ownedSinceStart(address, this.partitions)))) {
             return false;
         }
@@ -820,7 +868,9 @@ final class DistributedDirectory implements ActivationHook {
 
     /**
      * Asks the previous owners for their entry (see above); {@code strict} for a claim: a previous owner that is
-     * still alive and does not answer fails it, since the entry it may hold names a child that runs elsewhere.
+     * still alive and does not answer within the hand-off timeout fails it, since the entry it may hold names a
+     * child that runs elsewhere. Otherwise the previous owners together get {@link #HELD_LOOKUP_WAIT}, and one
+     * that does not answer in time is passed over.
      * @throws SiloUnavailableException when strict and a live previous owner did not answer
      */
     private void adoptFromPreviousOwners(ActorAddress address, ClusterView view, boolean strict) {
@@ -828,14 +878,22 @@ final class DistributedDirectory implements ActivationHook {
         if (existing != null && existing.isAliveIn(view)) {
             return;
         }
+        long waitEnds = System.nanoTime() + HELD_LOOKUP_WAIT.toNanos();
         for (String previous : this.views.recentOwners(address, this.partitions)) {
             SiloEntry target = view.membership().silos().get(previous);
             if (target == null) {
                 continue;
             }
+            long left = Math.min(this.timeout.toNanos(), waitEnds - System.nanoTime());
+            if (!strict && left <= 0) {
+                logger.debug("Silo {} did not ask silo {} for the directory entry of {}: the previous owners had {}",
+                        this.self, previous, address, HELD_LOOKUP_WAIT);
+                continue;
+            }
             RuntimeException failure;
             try {
-                Envelope reply = send(target, DirectoryRequest.Operation.LOOKUP_HELD, address, null);
+                Duration wait = strict ? this.timeout : Duration.ofNanos(left);
+                Envelope reply = send(target, DirectoryRequest.Operation.LOOKUP_HELD, address, null, wait);
                 if (reply.kind() == Envelope.Kind.RESPONSE) {
                     DirectoryEntry held = DirectoryRequest.decodeAnswer(reply.payload());
                     if (held != null) {
@@ -871,6 +929,14 @@ final class DistributedDirectory implements ActivationHook {
      */
     private @Nullable DirectoryEntry request(DirectoryRequest.Operation operation, ActorAddress address,
             @Nullable DirectoryEntry entry) {
+        return requestTelling(operation, address, entry).entry();
+    }
+
+    /**
+     * Sends a request as {@link #request} does, and tells which owner (in its incarnation) answered it.
+     */
+    private Answer requestTelling(DirectoryRequest.Operation operation, ActorAddress address,
+            @Nullable DirectoryEntry entry) {
         RuntimeException last = null;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             ClusterView view = this.views.current();
@@ -881,7 +947,7 @@ final class DistributedDirectory implements ActivationHook {
             }
             if (owner.equals(this.self)) {
                 try {
-                    return serveHere(operation, address, entry, view);
+                    return new Answer(serveHere(operation, address, entry, view), OwnerIncarnation.of(owner, view));
                 }
                 catch (SiloUnavailableException ex) {
                     if (this.self.equals(this.partitions.ownerOf(address, this.views.current()))) {
@@ -900,7 +966,7 @@ final class DistributedDirectory implements ActivationHook {
                 }
                 Envelope reply = send(target, operation, address, entry);
                 if (reply.kind() == Envelope.Kind.RESPONSE) {
-                    return DirectoryRequest.decodeAnswer(reply.payload());
+                    return new Answer(DirectoryRequest.decodeAnswer(reply.payload()), OwnerIncarnation.of(owner, view));
                 }
                 last = asRuntime(this.silo.codec().decodeFailure(reply.payload()));
             }
@@ -916,15 +982,21 @@ final class DistributedDirectory implements ActivationHook {
 
     private Envelope send(SiloEntry target, DirectoryRequest.Operation operation, ActorAddress address,
             @Nullable DirectoryEntry entry) {
-        long deadline = this.clock.millis() + this.timeout.toMillis();
+        return send(target, operation, address, entry, this.timeout);
+    }
+
+    private Envelope send(SiloEntry target, DirectoryRequest.Operation operation, ActorAddress address,
+            @Nullable DirectoryEntry entry, Duration wait) {
+        long deadline = this.clock.millis() + wait.toMillis();
         CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target),
                 Messenger.Message.control(Envelope.Kind.DIRECTORY, address,
                         new DirectoryRequest(operation, entry).encode(), deadline),
                 () -> new SiloUnavailableException("Silo " + target.siloId() + " did not answer the directory "
-                        + operation + " of " + address + " within " + this.timeout),
+                        + operation + " of " + address + " within " + wait),
                 "the directory " + operation + " of " + address);
         try {
-            return answer.get(this.timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+            return answer.get(wait.equals(this.timeout) ? wait.toMillis() + 1_000 : wait.toMillis(),
+                    TimeUnit.MILLISECONDS);
         }
         catch (ExecutionException ex) {
             throw asRuntime((ex.getCause() != null) ? ex.getCause() : ex);
@@ -932,7 +1004,7 @@ final class DistributedDirectory implements ActivationHook {
         catch (TimeoutException ex) {
             answer.cancel(false);
             throw new SiloUnavailableException("Silo " + target.siloId() + " did not answer the directory "
-                    + operation + " of " + address + " within " + this.timeout, ex);
+                    + operation + " of " + address + " within " + wait, ex);
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
@@ -987,6 +1059,48 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     private record Released(DirectoryEntry entry, long atMillis) {
+    }
+
+    /**
+     * An entry this partition removed: entries of the same silo incarnation with a token no greater than its own
+     * are not taken again from a previous owner.
+     */
+    private record Removed(DirectoryEntry bound, long atMillis) {
+
+        boolean covers(DirectoryEntry entry) {
+            return this.bound.sameSilo(entry) && entry.token() <= this.bound.token();
+        }
+    }
+
+    /**
+     * A directory request's answer, and the owner of the partition that gave it.
+     */
+    private record Answer(@Nullable DirectoryEntry entry, @Nullable OwnerIncarnation owner) {
+    }
+
+    /**
+     * Remembers an entry this partition removes, while a previous owner may still hold it (within the hand-off
+     * window after this silo gained the address).
+     */
+    private void rememberRemoved(ActorAddress address, DirectoryEntry entry) {
+        if (this.views.recentOwners(address, this.partitions).isEmpty()) {
+            return;
+        }
+        long now = this.clock.millis();
+        this.removed.merge(address, new Removed(entry, now), (older, newer) ->
+                (older.covers(newer.bound())) ? new Removed(older.bound(), now) : newer);
+    }
+
+    private boolean wasRemoved(ActorAddress address, DirectoryEntry entry) {
+        Removed gone = this.removed.get(address);
+        if (gone == null) {
+            return false;
+        }
+        if (this.clock.millis() - gone.atMillis() >= this.window.toMillis()) {
+            this.removed.remove(address, gone);
+            return false;
+        }
+        return gone.covers(entry);
     }
 
     /**

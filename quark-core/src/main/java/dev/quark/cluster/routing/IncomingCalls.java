@@ -202,7 +202,7 @@ final class IncomingCalls {
             forwardAfter(releasing, request, address, owner, view);
             return;
         }
-        if (owner.equals(request.sourceSiloId()) && this.silo.placedByHash(address.typeName())) {
+        if (owner.equals(request.sourceSiloId()) && this.silo.placedWithParent(address.typeName())) {
             forwardAfter(this.directory.removeStale(address), request, address, owner, view);
             return;
         }
@@ -239,7 +239,7 @@ final class IncomingCalls {
      */
     private boolean hostsActivation(ActorAddress address) {
         return (this.silo.placements().strategyOf(address.typeName()).usesDirectory()
-                || this.silo.placedByHash(address.typeName())) && this.directory.hosts(address);
+                || this.silo.placedWithParent(address.typeName())) && this.directory.hosts(address);
     }
 
     /**

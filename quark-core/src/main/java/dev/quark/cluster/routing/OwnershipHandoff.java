@@ -116,7 +116,7 @@ final class OwnershipHandoff implements ActivationGate {
                 return owner;
             }
         }
-        return this.silo.placedByHash(address.typeName()) ? this.directory.claim(address, previousOwners) : owner;
+        return this.silo.placedWithParent(address.typeName()) ? this.directory.claim(address, previousOwners) : owner;
     }
 
     /**
@@ -166,7 +166,7 @@ final class OwnershipHandoff implements ActivationGate {
         if (this.silo.placements().strategyOf(address.typeName()).usesDirectory()) {
             this.directory.activationEnded(address);
         }
-        else if (this.silo.placedByHash(address.typeName())) {
+        else if (this.silo.placedWithParent(address.typeName())) {
             this.directory.claimEnded(address);
         }
     }

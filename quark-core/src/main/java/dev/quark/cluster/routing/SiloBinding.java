@@ -45,11 +45,14 @@ final class SiloBinding {
     }
 
     /**
-     * Returns whether an actor type is hosted here and placed by hash (the owner the placement director names):
-     * the types whose children may be placed with their parent, and whose directory partition is their owner.
+     * Returns whether an actor type is hosted here, placed by hash (the owner the placement director names) and
+     * places the children a parent spawns with the parent ({@link dev.quark.actor.PlacedWithParent}): the only
+     * hash-placed types whose directory partition is their owner, that their owner claims before it activates
+     * them, and whose first activations a new owner holds for the re-registration rounds. The others activate on
+     * their owner as if there were no children.
      */
-    boolean placedByHash(String typeName) {
-        return this.hostedTypes.contains(typeName) && !this.placements.strategyOf(typeName).servesLocally();
+    boolean placedWithParent(String typeName) {
+        return this.hostedTypes.contains(typeName) && this.placements.placedWithParent(typeName);
     }
 
     void follow(ClusterViewSource boundSource) {

@@ -13,6 +13,7 @@ import java.util.stream.IntStream;
 
 import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
+import dev.quark.actor.PlacedWithParent;
 import dev.quark.actor.QuarkActor;
 import dev.quark.cluster.directory.DirectoryEntry;
 import dev.quark.cluster.directory.DirectoryRequest;
@@ -127,13 +128,14 @@ class ClaimedAdoptTests {
         }
     }
 
-    /** An actor placed by consistent hashing that says where it runs. */
+    /** An actor placed by consistent hashing, which can be a child placed with its parent, that says where it runs. */
     public interface Dial extends Actor {
 
         String where();
     }
 
     @QuarkActor
+    @PlacedWithParent
     public static class DialActor extends AbstractActor implements Dial {
 
         @Override

@@ -1,8 +1,10 @@
 package dev.quark.testkit.cluster;
 
+import dev.quark.actor.PlacedWithParent;
 import dev.quark.actor.QuarkActor;
 
 @QuarkActor
+@PlacedWithParent
 public class ChickActor extends PlacedCounter implements Chick {
 
     private final TallyEnvironment environment;

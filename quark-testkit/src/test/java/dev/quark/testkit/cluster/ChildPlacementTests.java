@@ -1,5 +1,6 @@
 package dev.quark.testkit.cluster;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -246,6 +247,62 @@ class ChildPlacementTests {
         }
         assertThat(this.environment.activations("Chick:" + child)).isEqualTo(1);
         assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /**
+     * The parent ends after the child's partition moved to a silo that joined: the previous owner still holds
+     * the child's entry among the ones it handed over, for the hand-off window. The new owner, which removed the
+     * entry when the parent's silo asked, must not take it again from the previous owner when the next call
+     * comes: the call activates the child on its hash owner (it would otherwise go back and forth between the
+     * owner and the parent's silo until the forward limit).
+     */
+    @Test
+    void afterTheParentEndsTheNewOwnerDoesNotTakeTheChildsEntryAgainFromThePreviousOwner() {
+        start(2);
+        String parent = TallyCluster.idWhere((candidate) ->
+                "silo-0".equals(ownerIn("Nest", candidate, ring("silo-0", "silo-1")))
+                && "silo-0".equals(ownerIn("Nest", candidate, ring("silo-0", "silo-1", "silo-2"))));
+        String child = TallyCluster.idWhere((candidate) ->
+                "silo-1".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1")))
+                && "silo-2".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1", "silo-2"))));
+        assertThat(this.cluster.silo(1).get(Nest.class, parent).spawn(child)).isEqualTo("silo-0");
+        this.cluster.addSilo();
+        awaitRingOf(3);
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.cluster.silo(2).routing().directoryEntries() == 1);
+
+        assertThat(this.cluster.silo(0).runtime().deactivate(Nest.class, parent)).isTrue();
+        await().atMost(TallyEnvironment.timeout())
+            .until(() -> this.cluster.cluster().silos().stream().mapToInt((silo) -> silo.routing().directoryEntries())
+                .sum() == 0);
+
+        assertThat(this.cluster.silo(1).get(Chick.class, child).where()).isEqualTo("silo-2");
+        assertThat(this.cluster.silo(0).get(Chick.class, child).where()).isEqualTo("silo-2");
+        assertThat(this.cluster.silo(2).routing().directoryEntries()).isZero();
+        assertThat(this.environment.duplicates()).isEmpty();
+    }
+
+    /**
+     * A silo that just started owns hash-placed actors of a type that cannot be a child (no
+     * {@code @PlacedWithParent}): their first activations there do not wait for the other silos' re-registration
+     * rounds, although one silo (reading membership late) does not report its round for the bound of the hold.
+     */
+    @Test
+    void aTopLevelActorOwnedByASiloThatJustStartedActivatesWithoutWaitingForTheReRegistrationRounds() {
+        start(2);
+        String parent = TallyCluster.idWhere((candidate) ->
+                "silo-1".equals(ownerIn("Nest", candidate, ring("silo-0", "silo-1")))
+                && "silo-2".equals(ownerIn("Nest", candidate, ring("silo-0", "silo-1", "silo-2"))));
+        TestSilo late = this.cluster.silo(0);
+        late.holdViews();
+        TestSilo started = this.cluster.addSilo();
+        await().atMost(TallyEnvironment.timeout()).until(() -> started.routing().view().ring().silos().size() == 3
+                && this.cluster.silo(1).routing().view().ring().silos().size() == 3);
+
+        CompletableFuture<String> where = CompletableFuture.supplyAsync(() -> started.get(Nest.class, parent).where());
+
+        assertThat(where).succeedsWithin(Duration.ofSeconds(2)).isEqualTo("silo-2");
+        assertThat(late.routing().view().ring().silos()).as("the late silo's view").hasSize(2);
+        late.releaseViews();
     }
 
     private void awaitRingOf(int silos) {
