@@ -126,14 +126,15 @@ final class DistributedDirectory implements ActivationHook {
     private final ConcurrentHashMap<ActorAddress, DirectoryEntry> hosted = new ConcurrentHashMap<>();
 
     /**
-     * Children of hash-placed types whose registration from this silo, at their spawn, is in flight: guarded by
-     * {@link #marks} with the tokens they got, so that a stale entry's removal never takes a newer registration.
+     * Children of types placed with their parent whose registration from this silo, at their spawn, is in
+     * flight: guarded by {@link #marks} with the tokens they got, so that a stale entry's removal never takes a
+     * newer registration.
      */
     private final ConcurrentHashMap<ActorAddress, DirectoryEntry> registering = new ConcurrentHashMap<>();
 
     /**
-     * Hash-placed actors this silo, their owner, decided to activate itself ({@link #claim}), until the
-     * activation ends for good.
+     * Actors of types placed with their parent ({@link SiloBinding#placedWithParent}) that this silo, their hash
+     * owner, decided to activate itself ({@link #claim}), until the activation ends for good.
      */
     private final Set<ActorAddress> claimed = ConcurrentHashMap.newKeySet();
 
@@ -152,8 +153,8 @@ final class DistributedDirectory implements ActivationHook {
     private final Object marks = new Object();
 
     /**
-     * Where an address's entry lives: for a type hosted here and placed by hash, its owner (the placement
-     * director's answer), so that a child's registration and the owner's own activation are decided in one
+     * Where an address's entry lives: for a type hosted here and placed with its parent, its hash owner (the
+     * placement director's answer), so that a child's registration and the owner's own activation are decided in one
      * partition; for the other types, the silo the address hashes to on the ring ({@link #PARTITIONS}).
      */
     private final PlacementDirector partitions;
@@ -180,8 +181,8 @@ final class DistributedDirectory implements ActivationHook {
 
     DistributedDirectory(String self, ViewTracker views, Messenger messenger, SiloBinding silo, Clock clock,
             Duration timeout, Duration window, Executor executor, SiloNotices notices, PlacementDirector placement) {
-        this.partitions = (address, view) -> silo.placedWithParent(address.typeName()) ? placement.ownerOf(address, view)
-                : PARTITIONS.ownerOf(address, view);
+        this.partitions = (address, view) -> silo.placedWithParent(address.typeName())
+                ? placement.ownerOf(address, view) : PARTITIONS.ownerOf(address, view);
         this.rounds = new RegistrationRounds(self, views, notices);
         this.self = self;
         this.views = views;
@@ -326,8 +327,8 @@ final class DistributedDirectory implements ActivationHook {
     // ------------------------------------------------------------------ children placed with their parent
 
     /**
-     * Places a child of a hash-placed type, spawned by a parent on this silo, with its parent: registers it in
-     * its partition (on its owner) as living on this silo, before its first activation. When the partition names
+     * Places a child of a type placed with its parent ({@link SiloBinding#placedWithParent}), spawned by a
+     * parent on this silo, with its parent: registers it in its partition (on its owner) as living on this silo, before its first activation. When the partition names
      * another live silo, or its owner runs an activation of it already, the child stays there. A failed
      * registration leaves the child placed by hash. On the parent's thread; blocks for the directory's answer.
      */
@@ -470,8 +471,8 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     /**
-     * Decides, on the owner of a hash-placed actor and in its own partition, whether its new activation starts
-     * here: not when the partition names another live silo (a child its parent placed there). First asks the
+     * Decides, on the hash owner of an actor of a type placed with its parent and in its own partition, whether
+     * its new activation starts here: not when the partition names another live silo (a child its parent placed there). First asks the
      * previous owners within the hand-off window for their entry, and holds after an owner died until the live
      * silos have registered again what they host ({@link #awaitRegisteredAgain}). Then it marks the actor claimed
      * and reads the partition, while a registration writes the partition and then reads the marks
@@ -505,7 +506,7 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     /**
-     * Registers a child of a hash-placed type in this partition, on its owner: a first registration naming
+     * Registers a child of a type placed with its parent in this partition, on its owner: a first registration naming
      * another silo stands only when this silo has not claimed the actor for an activation of its own (checked
      * after the write, see {@link #claim}); otherwise it is taken back and the answer names this silo. An
      * activation held here for the re-registration rounds has not claimed yet: the registration it waits for
@@ -806,8 +807,8 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     /**
-     * Takes an entry handed over (or held by a previous owner) into this partition. For a hash-placed actor, an
-     * entry naming another silo that takes the place of no live one stands only when this silo has not claimed
+     * Takes an entry handed over (or held by a previous owner) into this partition. For a type placed with its
+     * parent, an entry naming another silo that takes the place of no live one stands only when this silo has not claimed
      * the actor for an activation of its own, read after the write as a child's first registration does
      * ({@link #registeredFirst}); otherwise it is taken back: its silo learns it when it registers the actor
      * again with this owner, and ends its activation.
