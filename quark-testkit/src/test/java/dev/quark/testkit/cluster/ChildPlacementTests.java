@@ -300,8 +300,8 @@ class ChildPlacementTests {
 
         CompletableFuture<String> where = CompletableFuture.supplyAsync(() -> started.get(Nest.class, parent).where());
 
-        assertThat(where).succeedsWithin(Duration.ofSeconds(2)).isEqualTo("silo-2");
-        assertThat(late.routing().view().ring().silos()).as("the late silo's view").hasSize(2);
+        // The hold would last 5 s (half the hand-off timeout): the late silo reports no round meanwhile.
+        assertThat(where).succeedsWithin(Duration.ofSeconds(4)).isEqualTo("silo-2");
         late.releaseViews();
     }
 
