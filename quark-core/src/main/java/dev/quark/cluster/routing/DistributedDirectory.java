@@ -8,9 +8,11 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executor;
@@ -139,12 +141,19 @@ final class DistributedDirectory implements ActivationHook {
     private final Set<ActorAddress> claimed = ConcurrentHashMap.newKeySet();
 
     /**
-     * Entries this partition removed ({@code UNREGISTER}, {@code REMOVE_STALE}) while it owned the address for
-     * less than the hand-off window, each with the time it was removed: a previous owner may still hold the same
-     * entry among its released ones (or hand it over late), and taking it again would send the calls for an
-     * actor that ended (a child whose parent ended) back to a silo that no longer runs it. Kept for the window.
+     * Entries of types placed with their parent that this partition removed ({@code UNREGISTER},
+     * {@code REMOVE_STALE}) while it owned the address for less than the hand-off window, each with the time it
+     * was removed: a previous owner may still hold the same entry among its released ones (or hand it over late),
+     * and taking it again would send the calls for an actor that ended (a child whose parent ended) back to a
+     * silo that no longer runs it. Kept for the window: each removal forgets those older than it, oldest first
+     * ({@link #removedInOrder}), and so does a view change. A later removal of the same address by another silo
+     * incarnation replaces the one remembered. Other types remember nothing, as before these
+     * types existed.
      */
     private final ConcurrentHashMap<ActorAddress, Removed> removed = new ConcurrentHashMap<>();
+
+    /** The removals {@link #removed} remembered, oldest first, to forget them once the window has passed. */
+    private final Queue<Map.Entry<ActorAddress, Removed>> removedInOrder = new ConcurrentLinkedQueue<>();
 
     /** Children whose parent ended, until their entry has left the directory. */
     private final ConcurrentHashMap<ActorAddress, CompletableFuture<Void>> releasing = new ConcurrentHashMap<>();
@@ -176,7 +185,7 @@ final class DistributedDirectory implements ActivationHook {
     private ClusterView lastView = ClusterView.EMPTY;
 
     /** Asks the previous owners of a hash-placed actor to give up their activations; set by the routing. */
-    private PreviousOwnerRelease previousOwnerRelease = (address, previousOwners) -> {
+    private PreviousOwnerRelease previousOwnerRelease = (address, previousOwners, budget) -> {
     };
 
     DistributedDirectory(String self, ViewTracker views, Messenger messenger, SiloBinding silo, Clock clock,
@@ -570,7 +579,7 @@ final class DistributedDirectory implements ActivationHook {
         }
         long now = this.clock.millis();
         this.released.values().removeIf((entry) -> now - entry.atMillis() >= this.window.toMillis());
-        this.removed.values().removeIf((entry) -> now - entry.atMillis() >= this.window.toMillis());
+        forgetRemovedBefore(now - this.window.toMillis());
         List<Map.Entry<ActorAddress, DirectoryEntry>> lost;
         synchronized (this.handOverLock) {
             lost = this.partition.removeWhere((address) -> !this.self.equals(this.partitions.ownerOf(address, view)));
@@ -727,8 +736,11 @@ final class DistributedDirectory implements ActivationHook {
 
     private @Nullable DirectoryEntry serveHere(DirectoryRequest.Operation operation, ActorAddress address,
             @Nullable DirectoryEntry given, ClusterView view) {
+        boolean child = this.silo.placedWithParent(address.typeName());
         if (operation == DirectoryRequest.Operation.LOOKUP || operation == DirectoryRequest.Operation.LOOKUP_HELD) {
-            adoptFromPreviousOwners(address, view);
+            if (child) {
+                adoptFromPreviousOwners(address, view);
+            }
             DirectoryEntry found = this.partition.lookup(address);
             return (found != null && found.isAliveIn(view)) ? found : null;
         }
@@ -742,12 +754,17 @@ final class DistributedDirectory implements ActivationHook {
                             + " for silo " + entry.siloId() + " (epoch " + entry.epoch() + "): its view (membership "
                             + "version " + view.version() + ") does not have that silo alive yet");
                 }
-                adoptFromPreviousOwners(address, view);
-                boolean child = this.silo.placedWithParent(address.typeName());
+                if (child) {
+                    // Only types placed with their parent ask the previous owners: the others never did (their
+                    // partitions are registered again by their silos after a view change).
+                    adoptFromPreviousOwners(address, view);
+                }
                 if (child && operation == DirectoryRequest.Operation.REGISTER && !entry.siloId().equals(this.self)) {
                     // A child's first registration at a new owner: the previous owners give up the activations
-                    // they still run, as before this owner's own first activation.
-                    this.previousOwnerRelease.release(address, this.views.recentOwners(address, this.partitions));
+                    // they still run, as before this owner's own first activation; within HELD_LOOKUP_WAIT in
+                    // all, not the hand-off timeout each, since the asker waits for this answer.
+                    this.previousOwnerRelease.release(address, this.views.recentOwners(address, this.partitions),
+                            HELD_LOOKUP_WAIT);
                 }
                 ClusterView registeringIn = view;
                 if (operation == DirectoryRequest.Operation.REGISTER && awaitRegisteredAgain(address, view)) {
@@ -849,9 +866,10 @@ final class DistributedDirectory implements ActivationHook {
         if (existing != null && existing.isAliveIn(view)) {
             return false;
         }
-        long gained = this.views.gainedAt(address, this.partitions);
-        if (gained <= 0 || !(this.views.ownerLost(address, this.partitions) || (this.silo.placedWithParent(
-                address.typeName()) && this.views.ownedSinceStart(address, this.partitions)))) {
+        boolean child = this.silo.placedWithParent(address.typeName());
+        long gained = this.views.gainedAt(address, this.partitions, child);
+        if (gained <= 0 || !(this.views.ownerLost(address, this.partitions, child)
+                || (child && this.views.ownedSinceStart(address, this.partitions)))) {
             return false;
         }
         this.rounds.await(gained, address, this.timeout.toMillis() / 2);
@@ -1084,12 +1102,30 @@ final class DistributedDirectory implements ActivationHook {
      * window after this silo gained the address).
      */
     private void rememberRemoved(ActorAddress address, DirectoryEntry entry) {
-        if (this.views.recentOwners(address, this.partitions).isEmpty()) {
+        if (!this.silo.placedWithParent(address.typeName())) {
             return;
         }
         long now = this.clock.millis();
-        this.removed.merge(address, new Removed(entry, now), (older, newer) ->
+        forgetRemovedBefore(now - this.window.toMillis());
+        if (this.views.recentOwners(address, this.partitions).isEmpty()) {
+            return;
+        }
+        Removed remembered = this.removed.merge(address, new Removed(entry, now), (older, newer) ->
                 (older.covers(newer.bound())) ? new Removed(older.bound(), now) : newer);
+        this.removedInOrder.add(Map.entry(address, remembered));
+    }
+
+    /**
+     * Forgets the removals remembered before a time, oldest first, each once: a stable cluster (no view change)
+     * keeps none past the window, and a removal costs no scan of the others.
+     */
+    private void forgetRemovedBefore(long cutoffMillis) {
+        Map.Entry<ActorAddress, Removed> oldest;
+        while ((oldest = this.removedInOrder.peek()) != null && oldest.getValue().atMillis() <= cutoffMillis) {
+            if (this.removedInOrder.remove(oldest)) {
+                this.removed.remove(oldest.getKey(), oldest.getValue());
+            }
+        }
     }
 
     private boolean wasRemoved(ActorAddress address, DirectoryEntry entry) {
@@ -1136,8 +1172,9 @@ final class DistributedDirectory implements ActivationHook {
 
         /**
          * Returns once every live previous owner confirmed it holds no activation of the actor.
+         * @param budget how long the previous owners get in all
          * @throws SiloUnavailableException when one did not
          */
-        void release(ActorAddress address, Set<String> previousOwners);
+        void release(ActorAddress address, Set<String> previousOwners, Duration budget);
     }
 }

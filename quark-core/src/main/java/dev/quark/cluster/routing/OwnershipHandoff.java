@@ -126,7 +126,21 @@ final class OwnershipHandoff implements ActivationGate {
      */
     void release(ActorAddress address, Set<String> previousOwners) {
         for (String previous : previousOwners) {
-            confirmReleased(address, previous);
+            confirmReleased(address, previous, this.timeout);
+        }
+    }
+
+    /**
+     * Asks every live previous owner of an actor to give it up, as {@link #release(ActorAddress, Set)} does, within
+     * a budget for all of them: for a child's first registration, whose asker waits for the answer (a previous
+     * owner that hangs must not hold the spawn for the hand-off timeout, once per attempt).
+     * @throws SiloUnavailableException when a previous owner that is still alive does not confirm in time
+     */
+    void release(ActorAddress address, Set<String> previousOwners, Duration budget) {
+        long ends = System.nanoTime() + budget.toNanos();
+        for (String previous : previousOwners) {
+            long left = Math.min(this.timeout.toNanos(), ends - System.nanoTime());
+            confirmReleased(address, previous, Duration.ofNanos(Math.max(left, TimeUnit.MILLISECONDS.toNanos(1))));
         }
     }
 
@@ -135,7 +149,9 @@ final class OwnershipHandoff implements ActivationGate {
      */
     @Override
     public void activationEnded(ActorAddress address) {
-        this.directory.claimEnded(address);
+        if (this.silo.placedWithParent(address.typeName())) {
+            this.directory.claimEnded(address);
+        }
     }
 
     /**
@@ -187,20 +203,21 @@ final class OwnershipHandoff implements ActivationGate {
      * thread.
      * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
      */
-    private void confirmReleased(ActorAddress address, String previous) {
+    private void confirmReleased(ActorAddress address, String previous, Duration wait) {
         SiloEntry target = this.views.current().membership().silos().get(previous);
         if (target == null || target.status() == SiloStatus.DEAD) {
             return;
         }
-        long deadline = this.clock.millis() + this.timeout.toMillis();
+        long deadline = this.clock.millis() + wait.toMillis();
         CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target),
                 Messenger.Message.control(Envelope.Kind.HANDOFF, address, Envelope.noPayload(), deadline),
-                () -> new SiloUnavailableException("Silo " + previous + " did not confirm within " + this.timeout
+                () -> new SiloUnavailableException("Silo " + previous + " did not confirm within " + wait
                         + " that it gave up " + address),
                 "the hand-off of " + address);
         Throwable failure;
         try {
-            Envelope reply = answer.get(this.timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+            Envelope reply = answer.get(wait.equals(this.timeout) ? wait.toMillis() + 1_000 : wait.toMillis(),
+                    TimeUnit.MILLISECONDS);
             if (reply.kind() == Envelope.Kind.HANDOFF_ACK) {
                 logger.debug("Silo {} gave up {} for silo {}", previous, address, this.self);
                 return;
@@ -211,6 +228,7 @@ final class OwnershipHandoff implements ActivationGate {
             failure = (ex.getCause() != null) ? ex.getCause() : ex;
         }
         catch (TimeoutException ex) {
+            answer.cancel(false);
             failure = ex;
         }
         catch (InterruptedException ex) {

@@ -175,14 +175,27 @@ final class ViewTracker {
      * @return the version, or 0 when this silo does not own the actor now, or has owned it in every view kept
      * (it became its owner before the window)
      */
-    synchronized long gainedAt(ActorAddress address, PlacementDirector placement) {
+    long gainedAt(ActorAddress address, PlacementDirector placement) {
+        return gainedAt(address, placement, false);
+    }
+
+    /**
+     * Returns the version of the view in which this silo became the owner of an actor (see above).
+     * @param address the actor
+     * @param placement the placement the views are read with
+     * @param byIncarnation whether a view in which an earlier incarnation of this silo (same id, older epoch)
+     * owned the actor counts as another owner's: only for types placed with their parent, whose claims need it;
+     * the other types keep counting every view this silo's id owned the actor in as its own
+     * @return the version, or 0 when this silo does not own the actor now, or has owned it in every view kept
+     */
+    synchronized long gainedAt(ActorAddress address, PlacementDirector placement, boolean byIncarnation) {
         prune(this.clock.millis());
         if (!this.self.equals(placement.ownerOf(address, this.current))) {
             return 0;
         }
         long since = this.current.version();
         for (PastView view : this.past) {
-            if (!ownedByThisIncarnation(address, placement, view.view())) {
+            if (!ownedBySelf(address, placement, view.view(), byIncarnation)) {
                 return since;
             }
             since = view.view().version();
@@ -207,12 +220,17 @@ final class ViewTracker {
     }
 
     /**
-     * Tells whether this silo, in its current incarnation, owned an actor in a view: a view in which an earlier
-     * incarnation of it (declared dead, joined again with a new epoch) owned it does not count.
+     * Tells whether this silo owned an actor in a view; {@code byIncarnation}, only in its current incarnation:
+     * a view in which an earlier incarnation of it (declared dead, joined again with a new epoch) owned it does
+     * not count.
      */
-    private boolean ownedByThisIncarnation(ActorAddress address, PlacementDirector placement, ClusterView view) {
+    private boolean ownedBySelf(ActorAddress address, PlacementDirector placement, ClusterView view,
+            boolean byIncarnation) {
         if (!this.self.equals(placement.ownerOf(address, view))) {
             return false;
+        }
+        if (!byIncarnation) {
+            return true;
         }
         SiloEntry then = view.membership().silos().get(this.self);
         SiloEntry now = this.current.membership().silos().get(this.self);
@@ -229,11 +247,23 @@ final class ViewTracker {
      * @param placement the placement the views are read with
      * @return whether such an owner was lost; false outside the window
      */
-    synchronized boolean ownerLost(ActorAddress address, PlacementDirector placement) {
+    boolean ownerLost(ActorAddress address, PlacementDirector placement) {
+        return ownerLost(address, placement, false);
+    }
+
+    /**
+     * Tells whether an owner of an actor in a view replaced within the hand-off window was lost (see above).
+     * @param address the actor
+     * @param placement the placement the views are read with
+     * @param byIncarnation whether an earlier incarnation of this silo counts as another owner (see
+     * {@link #gainedAt(ActorAddress, PlacementDirector, boolean)})
+     * @return whether such an owner was lost; false outside the window
+     */
+    synchronized boolean ownerLost(ActorAddress address, PlacementDirector placement, boolean byIncarnation) {
         prune(this.clock.millis());
         for (PastView view : this.past) {
             String owner = placement.ownerOf(address, view.view());
-            if (owner != null && !ownedByThisIncarnation(address, placement, view.view())
+            if (owner != null && !ownedBySelf(address, placement, view.view(), byIncarnation)
                     && !isSameIncarnationAlive(owner, view.view(), this.current)) {
                 return true;
             }

@@ -1,5 +1,8 @@
 package dev.quark.cluster.routing;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,8 +42,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The directory while the owner of a partition changes, seen from one silo whose peers the test plays: a previous
- * owner that does not answer does not hold a registration for the hand-off timeout, and a registration answered
+ * The directory while the owner of a partition changes, seen from one silo whose peers the test plays: only types
+ * placed with their parent ask a previous owner; one that does not answer does not hold a child's registration
+ * for the hand-off timeout, and a registration answered
  * by the old owner after the view moved the partition is registered again with the new owner.
  */
 class DirectoryOwnerChangeTests {
@@ -70,12 +74,12 @@ class DirectoryOwnerChangeTests {
     }
 
     /**
-     * A silo that just started owns the partition of a directory-placed actor, which the silo before it (alive,
-     * but hung) owned: its first registration asks that silo for the entry it may hold, and goes on without it
-     * after a short wait, not after the hand-off timeout.
+     * A silo that just started owns the partition of a directory-placed actor (not placed with its parent),
+     * which the silo before it (alive, but hung) owned: its registration and lookups ask that silo nothing, as
+     * before types placed with their parent existed.
      */
     @Test
-    void aRegistrationDoesNotWaitTheHandOffTimeoutForAPreviousOwnerThatDoesNotAnswer() {
+    void aDirectoryPlacedActorAsksNoPreviousOwner() {
         this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
             .handoffTimeout(Duration.ofSeconds(30))
             .build();
@@ -93,9 +97,62 @@ class DirectoryOwnerChangeTests {
         CompletableFuture<String> where = CompletableFuture.supplyAsync(() -> this.runtime.get(Spot.class, id).where());
 
         assertThat(where).succeedsWithin(Duration.ofSeconds(5)).isEqualTo("silo-2");
+        String unknown = idWhere("spot-none-", (candidate) -> "silo-2"
+            .equals(DistributedDirectory.PARTITIONS.ownerOf(new ActorAddress("Spot", candidate), view)));
+        this.transport.handler().receive(directoryRequest(91, "Spot", unknown,
+                new DirectoryRequest(DirectoryRequest.Operation.LOOKUP, null)));
+        Envelope answer = answerTo(91);
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
+        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).isNull();
+        assertThat(this.transport.sentToSilent).as("what the hung previous owner was asked")
+            .noneMatch((sent) -> sent.kind() == Envelope.Kind.DIRECTORY || sent.kind() == Envelope.Kind.HANDOFF);
+    }
+
+    /**
+     * A silo that just started owns the partition of a child placed with its parent, which the silo before it
+     * (alive, but hung) owned: a child's first registration from another silo asks that silo for the entry it
+     * may hold and to give the actor up, and is answered after a short wait (the asker's spawn does not wait
+     * the hand-off timeout).
+     */
+    @Test
+    void aChildsRegistrationDoesNotWaitTheHandOffTimeoutForAPreviousOwnerThatDoesNotAnswer() throws IOException {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffTimeout(Duration.ofSeconds(30))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Fledgling");
+        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
+                new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-0", SILO_0, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of()))), 150);
+        this.transport.silent.add(SILO_0);
+        this.routing.follow(HeldViewSource.of(view));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 1);
+        // The other silos have registered again what they host: the registration is not held for that.
+        roundDone("silo-0");
+        roundDone("silo-3");
+        HashPlacementDirector placement = new HashPlacementDirector();
+        ClusterView withoutSilo2 = ClusterView.of(MembershipSnapshot.of(1, view.membership().silos().values().stream()
+            .filter((silo) -> !"silo-2".equals(silo.siloId()))
+            .toList()), 150);
+        String child = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), view))
+                && "silo-0".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), withoutSilo2)));
+
+        long started = System.nanoTime();
+        this.transport.handler().receive(directoryRequest(92, "Fledgling", child,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 7))));
+        answerTo(92);
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("how long the registration was held")
+            .isLessThan(Duration.ofSeconds(5));
         assertThat(this.transport.sentToSilent).as("what the hung previous owner was asked")
             .anyMatch((sent) -> sent.kind() == Envelope.Kind.DIRECTORY
-                    && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD);
+                    && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD)
+            .anyMatch((sent) -> sent.kind() == Envelope.Kind.HANDOFF);
     }
 
     /**
@@ -145,6 +202,43 @@ class DirectoryOwnerChangeTests {
         Envelope again = sentDirectory(DirectoryRequest.Operation.REGISTER_AGAIN, "silo-3");
         assertThat(again.actorId()).isEqualTo(child);
         assertThat(DirectoryRequest.decode(again.payload()).entry()).isEqualTo(candidate);
+    }
+
+    private Envelope directoryRequest(long messageId, String type, String id, DirectoryRequest request) {
+        return new Envelope(messageId, 0, Envelope.Kind.DIRECTORY, "silo-3", 1, SILO_3, "silo-2", 1, type, id, 0,
+                request.encode(), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0);
+    }
+
+    /** The answer sent to silo-3 for its request, within 10 s. */
+    private Envelope answerTo(long messageId) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            Envelope sent;
+            try {
+                sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(ex);
+            }
+            if (sent != null && "silo-3".equals(sent.targetSiloId()) && sent.correlationId() == messageId) {
+                return sent;
+            }
+        }
+        throw new AssertionError("no answer to request " + messageId + " within 10 s");
+    }
+
+    /** Tells silo-2 that a silo has registered again what it hosts for membership version 1. */
+    private void roundDone(String siloId) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeUTF(siloId);
+            out.writeLong(1);
+            out.writeLong(1);
+        }
+        this.transport.handler().receive(new Envelope(93, 0, Envelope.Kind.NOTICE, siloId, 1,
+                "silo-0".equals(siloId) ? SILO_0 : SILO_3, "silo-2", 1, null, null, 0, bytes.toByteArray(), 0, null,
+                Map.of(SiloNotices.TOPIC, RegistrationRounds.TOPIC), 0, 1, 0));
     }
 
     private SiloAddress listen() {

@@ -99,7 +99,8 @@ class ViewTrackerTests {
 
     /**
      * A silo declared dead that joined again with a new epoch, in the same process, keeps its views: those of its
-     * earlier incarnation count as another owner's, lost with its entries, not as its own.
+     * earlier incarnation count as another owner's, lost with its entries, not as its own, for types placed with
+     * their parent; for the others they count as its own, as before.
      */
     @Test
     void aSiloThatJoinedAgainCountsItsEarlierIncarnationAsALostOwner() {
@@ -110,8 +111,11 @@ class ViewTrackerTests {
         SiloEntry again = new SiloEntry("silo-1", new SiloAddress("127.0.0.1", 9001), now, SiloStatus.ACTIVE, now, 2,
                 Set.of(), List.of());
         this.tracker.install(view(5, this.zero, again));
-        assertThat(this.tracker.gainedAt(owned, PARTITIONS)).isEqualTo(5);
-        assertThat(this.tracker.ownerLost(owned, PARTITIONS)).isTrue();
+        assertThat(this.tracker.gainedAt(owned, PARTITIONS, true)).isEqualTo(5);
+        assertThat(this.tracker.ownerLost(owned, PARTITIONS, true)).isTrue();
+        // Types not placed with their parent count the views by silo id, as before.
+        assertThat(this.tracker.gainedAt(owned, PARTITIONS)).isEqualTo(3);
+        assertThat(this.tracker.ownerLost(owned, PARTITIONS)).isFalse();
     }
 
     private static ActorAddress addressWhere(java.util.function.Predicate<ActorAddress> test) {
