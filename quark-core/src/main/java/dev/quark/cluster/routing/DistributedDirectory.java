@@ -557,6 +557,13 @@ final class DistributedDirectory implements ActivationHook {
         return this.partition.size();
     }
 
+    /**
+     * Returns how many removed entries this partition remembers ({@link #removed}).
+     */
+    int removalsRemembered() {
+        return this.removed.size();
+    }
+
     // ------------------------------------------------------------------ membership changes
 
     /**

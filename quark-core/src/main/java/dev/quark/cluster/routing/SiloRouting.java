@@ -238,6 +238,14 @@ public final class SiloRouting implements AutoCloseable {
     }
 
     /**
+     * Returns how many entries this silo's directory partition removed within the hand-off window and remembers, so
+     * as not to take them again from a previous owner: only children placed with their parent.
+     */
+    int directoryRemovalsRemembered() {
+        return this.directory.removalsRemembered();
+    }
+
+    /**
      * Returns whether this silo's transport links use TLS ({@link Transport#security()}), for its membership entry.
      * @return whether the links use TLS
      */

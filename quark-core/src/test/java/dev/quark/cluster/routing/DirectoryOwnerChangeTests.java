@@ -204,6 +204,51 @@ class DirectoryOwnerChangeTests {
         assertThat(DirectoryRequest.decode(again.payload()).entry()).isEqualTo(candidate);
     }
 
+    /**
+     * Within the hand-off window after its start, a silo removes entries from its partition: it remembers only
+     * those of types placed with their parent (a previous owner may still hand them over), and forgets them once
+     * the window has passed, at its next removal, with no view change.
+     */
+    @Test
+    void onlyRemovalsOfChildrenAreRememberedAndOnlyForTheWindow() throws IOException {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffWindow(Duration.ofSeconds(60))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(SpotActor.class, SpotActor::new)
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Spot", "Fledgling");
+        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
+                new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of()))), 150);
+        this.routing.follow(HeldViewSource.of(view));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 1);
+        HashPlacementDirector placement = new HashPlacementDirector();
+        String spot = idWhere("spot-", (candidate) -> "silo-2"
+            .equals(DistributedDirectory.PARTITIONS.ownerOf(new ActorAddress("Spot", candidate), view)));
+        List<String> children = IntStream.range(0, 100_000).mapToObj((i) -> "fledgling-" + i)
+            .filter((candidate) -> "silo-2".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), view)))
+            .limit(2)
+            .toList();
+        DirectoryEntry ended = new DirectoryEntry("silo-3", 1, 7);
+
+        unregister(94, "Spot", spot, ended);
+        assertThat(this.routing.directoryRemovalsRemembered()).as("removals of directory-placed actors").isZero();
+        unregister(95, "Fledgling", children.get(0), ended);
+        assertThat(this.routing.directoryRemovalsRemembered()).as("removals of children").isOne();
+        this.clock.advance(Duration.ofSeconds(61));
+        unregister(96, "Fledgling", children.get(1), ended);
+        assertThat(this.routing.directoryRemovalsRemembered()).as("removals after the window").isZero();
+    }
+
+    private void unregister(long messageId, String type, String id, DirectoryEntry entry) {
+        this.transport.handler().receive(directoryRequest(messageId, type, id,
+                new DirectoryRequest(DirectoryRequest.Operation.UNREGISTER, entry)));
+        assertThat(answerTo(messageId).kind()).isEqualTo(Envelope.Kind.RESPONSE);
+    }
+
     private Envelope directoryRequest(long messageId, String type, String id, DirectoryRequest request) {
         return new Envelope(messageId, 0, Envelope.Kind.DIRECTORY, "silo-3", 1, SILO_3, "silo-2", 1, type, id, 0,
                 request.encode(), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0);
