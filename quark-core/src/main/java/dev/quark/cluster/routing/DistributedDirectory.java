@@ -81,11 +81,12 @@ final class DistributedDirectory implements ActivationHook {
     private static final long RETRY_WAIT_MILLIS = 250;
 
     /**
-     * How long a registration or a lookup of a directory-placed actor waits in all for the previous owners'
-     * entries ({@code LOOKUP_HELD}) before it goes on without them: a previous owner that hangs must not hold
-     * every first activation in its old ranges for the whole hand-off timeout. The answer is a help (an entry
-     * handed over late is registered again by its silo); only a claim ({@link #claim}) needs it, and waits the
-     * full timeout.
+     * How long a registration or a lookup of an actor of a type placed with its parent waits in all for the
+     * previous owners' entries ({@code LOOKUP_HELD}) before it goes on without them, and how long a child's
+     * first registration waits in all for their release: a previous owner that hangs must not hold every first
+     * activation in its old ranges (or a parent's spawn) for the whole hand-off timeout. The entries are a help
+     * (an entry handed over late is registered again by its silo); only a claim ({@link #claim}) needs them, and
+     * waits the full timeout. Other types ask the previous owners nothing.
      */
     static final Duration HELD_LOOKUP_WAIT = Duration.ofSeconds(1);
 
@@ -886,7 +887,7 @@ final class DistributedDirectory implements ActivationHook {
     /**
      * Asks the silos that owned an address's partition in the views replaced within the hand-off window, and
      * are still alive, for their entry, unless this partition has a live one: so that an activation
-     * registered there is not registered twice while the entries move.
+     * registered there is not registered twice while the entries move. Only for types placed with their parent.
      */
     private void adoptFromPreviousOwners(ActorAddress address, ClusterView view) {
         adoptFromPreviousOwners(address, view, false);
