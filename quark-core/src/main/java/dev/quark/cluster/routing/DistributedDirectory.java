@@ -146,10 +146,9 @@ final class DistributedDirectory implements ActivationHook {
      * {@code REMOVE_STALE}) while it owned the address for less than the hand-off window, each with the time it
      * was removed: a previous owner may still hold the same entry among its released ones (or hand it over late),
      * and taking it again would send the calls for an actor that ended (a child whose parent ended) back to a
-     * silo that no longer runs it. Kept for the window: each removal forgets those older than it, oldest first
-     * ({@link #removedInOrder}), and so does a view change. A later removal of the same address by another silo
-     * incarnation replaces the one remembered. Other types remember nothing, as before these
-     * types existed.
+     * silo that no longer runs it. Kept for the window: each removal first forgets those remembered longer than
+     * the window, oldest first ({@link #removedInOrder}), and so does a view change. A later removal of the same
+     * address by another silo incarnation replaces the one remembered. Other types remember nothing.
      */
     private final ConcurrentHashMap<ActorAddress, Removed> removed = new ConcurrentHashMap<>();
 
