@@ -182,8 +182,13 @@ public abstract class AbstractActor {
     /**
      * Returns a reference to a child of this actor, supervised by it with {@link #supervisorStrategy()}. A
      * child is an ordinary actor (its id is {@code childId}; anyone can call it), activated on its first
-     * call, on this actor's silo when there is one silo (in a cluster it is placed like any actor of its type and
-     * is supervised only while it runs on this actor's silo). It has exactly one supervisor; spawning it again from
+     * call, on this actor's silo. In a cluster, a child of a type annotated {@link PlacedWithParent} hosted here is
+     * registered in the directory as living on this silo before this method returns (it may wait for the
+     * directory's answer), unless it runs elsewhere already; its entry leaves when this actor ends. A child that
+     * runs elsewhere (already at the spawn, of a type without the annotation, or when the registration failed) is
+     * placed like any
+     * actor of its type and is supervised only while it runs on this actor's silo. It has exactly one
+     * supervisor; spawning it again from
      * this actor returns the same child. When this actor deactivates, its children deactivate first.
      * @param contract the child's contract
      * @param childId the child's actor id

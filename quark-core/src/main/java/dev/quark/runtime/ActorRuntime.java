@@ -240,6 +240,18 @@ public final class ActorRuntime implements ActorRefFactory, AutoCloseable {
     }
 
     /**
+     * Returns whether this silo holds an activation of an actor in any state: one that waits for its
+     * {@link dev.quark.runtime.routing.ActivationGate} to admit it, runs, restarts or deactivates. A cluster's
+     * directory reads it to decide whether an actor runs here before it records the actor elsewhere.
+     * @param address the actor
+     * @return whether an activation of it is held here
+     */
+    public boolean holdsActivation(ActorAddress address) {
+        Objects.requireNonNull(address, "address must not be null");
+        return this.catalog.holds(address);
+    }
+
+    /**
      * Returns how many messages wait in an actor's mailbox, not counting the turn that runs (for a stateless
      * worker, in the mailboxes of all the workers of its pool).
      * @param contract the actor contract

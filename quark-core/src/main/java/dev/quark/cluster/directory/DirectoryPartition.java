@@ -42,6 +42,36 @@ public final class DirectoryPartition {
     }
 
     /**
+     * Registers an activation unless another live one is registered for the address, and tells whether it is a
+     * first registration: no live entry was there before (not even one of the candidate's silo).
+     * @param address the actor
+     * @param candidate the activation that wants to be the one
+     * @param view the view that says which silos are alive
+     * @return the registered entry, and whether the candidate took the place of no live entry
+     */
+    public Registration registerTelling(ActorAddress address, DirectoryEntry candidate, ClusterView view) {
+        Objects.requireNonNull(address, "address must not be null");
+        Objects.requireNonNull(candidate, "candidate must not be null");
+        boolean[] first = new boolean[1];
+        DirectoryEntry registered = this.entries.compute(address, (key, existing) -> {
+            if (existing == null || !existing.isAliveIn(view)) {
+                first[0] = true;
+                return candidate;
+            }
+            return existing.sameSilo(candidate) ? candidate : existing;
+        });
+        return new Registration(registered, first[0]);
+    }
+
+    /**
+     * What a registration left in the partition.
+     * @param entry the registered entry
+     * @param first whether the candidate took the place of no live entry
+     */
+    public record Registration(@Nullable DirectoryEntry entry, boolean first) {
+    }
+
+    /**
      * Takes an entry handed over by the previous owner of the address's range, unless a live one is
      * registered already.
      * @param address the actor
@@ -56,6 +86,29 @@ public final class DirectoryPartition {
             }
             return existing;
         });
+    }
+
+    /**
+     * Takes an entry handed over by the previous owner of the address's range, unless a live one is registered
+     * already, and tells whether it took the place of no live entry.
+     * @param address the actor
+     * @param entry the handed-over entry
+     * @param view the view that says which silos are alive
+     * @return the entry registered afterwards (its entry is {@code null} when none), and whether the handed-over
+     * one took the place of no live entry
+     */
+    public Registration adoptTelling(ActorAddress address, DirectoryEntry entry, ClusterView view) {
+        Objects.requireNonNull(address, "address must not be null");
+        Objects.requireNonNull(entry, "entry must not be null");
+        boolean[] first = new boolean[1];
+        DirectoryEntry registered = this.entries.compute(address, (key, existing) -> {
+            if (existing == null || !existing.isAliveIn(view)) {
+                first[0] = entry.isAliveIn(view);
+                return first[0] ? entry : existing;
+            }
+            return existing;
+        });
+        return new Registration(registered, first[0]);
     }
 
     /**
@@ -75,6 +128,25 @@ public final class DirectoryPartition {
      */
     public boolean unregister(ActorAddress address, DirectoryEntry entry) {
         return this.entries.remove(address, entry);
+    }
+
+    /**
+     * Removes the entry of an address if it names a silo incarnation with a token no greater than a bound: the
+     * silo's registrations up to that token, which it no longer hosts.
+     * @param address the actor
+     * @param bound the silo incarnation, with the greatest token to remove
+     * @return whether it was removed
+     */
+    public boolean removeStale(ActorAddress address, DirectoryEntry bound) {
+        boolean[] removed = new boolean[1];
+        this.entries.computeIfPresent(address, (key, existing) -> {
+            if (existing.sameSilo(bound) && existing.token() <= bound.token()) {
+                removed[0] = true;
+                return null;
+            }
+            return existing;
+        });
+        return removed[0];
     }
 
     /**

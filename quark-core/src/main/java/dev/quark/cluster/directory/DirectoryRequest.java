@@ -24,7 +24,7 @@ public record DirectoryRequest(Operation operation, @Nullable DirectoryEntry ent
      */
     public DirectoryRequest {
         Objects.requireNonNull(operation, "operation must not be null");
-        if (operation != Operation.LOOKUP && entry == null) {
+        if (operation != Operation.LOOKUP && operation != Operation.LOOKUP_HELD && entry == null) {
             throw new IllegalArgumentException("A directory " + operation + " needs an entry");
         }
     }
@@ -142,6 +142,13 @@ public record DirectoryRequest(Operation operation, @Nullable DirectoryEntry ent
          * Answers the entry this silo holds for the address, whether or not it still owns the range: the
          * new owner of a range asks its previous owner before registering anything in it.
          */
-        LOOKUP_HELD
+        LOOKUP_HELD,
+
+        /**
+         * Remove the entry if it names the given silo incarnation with a token no greater than the given one: a
+         * silo that received a call for an actor it neither hosts nor is registering removes what an earlier,
+         * failed removal left behind that names it; answers none.
+         */
+        REMOVE_STALE
     }
 }

@@ -3,11 +3,14 @@ package dev.quark.cluster.placement;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 import dev.quark.actor.LocalPreferredPlacement;
+import dev.quark.actor.PlacedWithParent;
 import dev.quark.actor.RandomPlacement;
 import dev.quark.actor.StatelessWorker;
 import dev.quark.runtime.ActorTypeView;
@@ -16,18 +19,22 @@ import dev.quark.runtime.ActorTypeView;
  * The placement strategy of each actor type a silo hosts, read once from the placement annotations of the
  * implementation classes ({@link RandomPlacement}, {@link LocalPreferredPlacement}, {@link StatelessWorker}); a
  * type without one, and
- * a type this silo does not host, is placed by {@link PlacementStrategy#CONSISTENT_HASH consistent hashing}.
+ * a type this silo does not host, is placed by {@link PlacementStrategy#CONSISTENT_HASH consistent hashing};
+ * and which hash-placed types place the children a parent spawns with the parent ({@link PlacedWithParent}).
  * Immutable.
  */
 public final class TypePlacements {
 
     /** No type with a placement of its own: consistent hashing for all. */
-    public static final TypePlacements CONSISTENT_HASH = new TypePlacements(Map.of());
+    public static final TypePlacements CONSISTENT_HASH = new TypePlacements(Map.of(), Set.of());
 
     private final Map<String, PlacementStrategy> strategies;
 
-    private TypePlacements(Map<String, PlacementStrategy> strategies) {
+    private final Set<String> placedWithParent;
+
+    private TypePlacements(Map<String, PlacementStrategy> strategies, Set<String> placedWithParent) {
         this.strategies = Map.copyOf(strategies);
+        this.placedWithParent = Set.copyOf(placedWithParent);
     }
 
     /**
@@ -39,13 +46,17 @@ public final class TypePlacements {
     public static TypePlacements of(Collection<? extends ActorTypeView> types) {
         Objects.requireNonNull(types, "types must not be null");
         Map<String, PlacementStrategy> strategies = new HashMap<>();
+        Set<String> withParent = new HashSet<>();
         for (ActorTypeView type : types) {
             PlacementStrategy strategy = strategyOf(type.implementation());
             if (strategy != PlacementStrategy.CONSISTENT_HASH) {
                 strategies.put(type.name(), strategy);
             }
+            else if (type.implementation().isAnnotationPresent(PlacedWithParent.class)) {
+                withParent.add(type.name());
+            }
         }
-        return new TypePlacements(strategies);
+        return new TypePlacements(strategies, withParent);
     }
 
     /**
@@ -55,14 +66,15 @@ public final class TypePlacements {
      * @return the placements
      */
     public static TypePlacements of(Map<String, PlacementStrategy> strategies) {
-        return new TypePlacements(Objects.requireNonNull(strategies, "strategies must not be null"));
+        return new TypePlacements(Objects.requireNonNull(strategies, "strategies must not be null"), Set.of());
     }
 
     /**
      * Reads the placement annotation of an actor implementation class.
      * @param implementation the class
      * @return its strategy, {@link PlacementStrategy#CONSISTENT_HASH} without an annotation
-     * @throws IllegalArgumentException naming the class and its annotations when it has more than one
+     * @throws IllegalArgumentException naming the class and its annotations when it has more than one, or
+     * {@link PlacedWithParent} beside one
      */
     public static PlacementStrategy strategyOf(Class<?> implementation) {
         List<String> found = new ArrayList<>();
@@ -82,6 +94,11 @@ public final class TypePlacements {
         if (found.size() > 1) {
             throw new IllegalArgumentException("Actor class " + implementation.getName()
                     + " has more than one placement annotation: " + String.join(", ", found) + "; keep one");
+        }
+        if (!found.isEmpty() && implementation.isAnnotationPresent(PlacedWithParent.class)) {
+            throw new IllegalArgumentException("Actor class " + implementation.getName() + " has @"
+                    + PlacedWithParent.class.getSimpleName() + " beside " + found.get(0) + ": children are placed "
+                    + "with their parent only for types placed by consistent hashing; keep one");
         }
         return strategy;
     }
@@ -105,8 +122,19 @@ public final class TypePlacements {
         return strategyOf(typeName).usesDirectory();
     }
 
+    /**
+     * Returns whether an actor type places the children a parent spawns with the parent
+     * ({@link PlacedWithParent}): only such types are checked in the directory by their hash owner.
+     * @param typeName the actor type name
+     * @return {@code true} for the hash-placed types annotated with it
+     */
+    public boolean placedWithParent(String typeName) {
+        return this.placedWithParent.contains(typeName);
+    }
+
     @Override
     public String toString() {
-        return "TypePlacements" + this.strategies;
+        return "TypePlacements" + this.strategies + ((this.placedWithParent.isEmpty()) ? ""
+                : " placed with their parent: " + this.placedWithParent);
     }
 }

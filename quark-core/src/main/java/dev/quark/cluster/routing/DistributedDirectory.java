@@ -1,5 +1,6 @@
 package dev.quark.cluster.routing;
 
+import java.lang.invoke.VarHandle;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,15 +8,18 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import dev.quark.actor.DeactivationReason;
 import dev.quark.cluster.SiloUnavailableException;
@@ -64,7 +68,10 @@ final class DistributedDirectory implements ActivationHook {
     /** The key of an answer's metadata that names the silo a directory-placed actor lives on now. */
     static final String MOVED_TO = "quark-moved-to";
 
-    /** The partition of an address: the silo it hashes to on the ring, whatever types it hosts. */
+    /**
+     * The partition of an address of a directory-placed type: the silo it hashes to on the ring, whatever types
+     * it hosts.
+     */
     static final PlacementDirector PARTITIONS = (address, view) -> view.ring().ownerOf(RingHash.of(address));
 
     /** How many times a request goes to the owner of a partition that refused it because views disagreed. */
@@ -72,6 +79,16 @@ final class DistributedDirectory implements ActivationHook {
 
     /** How long a refused request waits for a newer view before it tries again. */
     private static final long RETRY_WAIT_MILLIS = 250;
+
+    /**
+     * How long a registration or a lookup of an actor of a type placed with its parent waits in all for the
+     * previous owners' entries ({@code LOOKUP_HELD}) before it goes on without them, and how long a child's
+     * first registration waits in all for their release: a previous owner that hangs must not hold every first
+     * activation in its old ranges (or a parent's spawn) for the whole hand-off timeout. The entries are a help
+     * (an entry handed over late is registered again by its silo); only a claim ({@link #claim}) needs them, and
+     * waits the full timeout. Other types ask the previous owners nothing.
+     */
+    static final Duration HELD_LOOKUP_WAIT = Duration.ofSeconds(1);
 
     /** How many remote locations callers on this silo remember at most. */
     private static final int MAX_CACHED_LOCATIONS = 100_000;
@@ -111,6 +128,46 @@ final class DistributedDirectory implements ActivationHook {
     /** The activations this silo registered and hosts. */
     private final ConcurrentHashMap<ActorAddress, DirectoryEntry> hosted = new ConcurrentHashMap<>();
 
+    /**
+     * Children of types placed with their parent whose registration from this silo, at their spawn, is in
+     * flight: guarded by {@link #marks} with the tokens they got, so that a stale entry's removal never takes a
+     * newer registration.
+     */
+    private final ConcurrentHashMap<ActorAddress, DirectoryEntry> registering = new ConcurrentHashMap<>();
+
+    /**
+     * Actors of types placed with their parent ({@link SiloBinding#placedWithParent}) that this silo, their hash
+     * owner, decided to activate itself ({@link #claim}), until the activation ends for good.
+     */
+    private final Set<ActorAddress> claimed = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Entries of types placed with their parent that this partition removed ({@code UNREGISTER},
+     * {@code REMOVE_STALE}) while it owned the address for less than the hand-off window, each with the time it
+     * was removed: a previous owner may still hold the same entry among its released ones (or hand it over late),
+     * and taking it again would send the calls for an actor that ended (a child whose parent ended) back to a
+     * silo that no longer runs it. Kept for the window: each removal first forgets those remembered longer than
+     * the window, oldest first ({@link #removedInOrder}), and so does a view change. A later removal of the same
+     * address by another silo incarnation replaces the one remembered. Other types remember nothing.
+     */
+    private final ConcurrentHashMap<ActorAddress, Removed> removed = new ConcurrentHashMap<>();
+
+    /** The removals {@link #removed} remembered, oldest first, to forget them once the window has passed. */
+    private final Queue<Map.Entry<ActorAddress, Removed>> removedInOrder = new ConcurrentLinkedQueue<>();
+
+    /** Children whose parent ended, until their entry has left the directory. */
+    private final ConcurrentHashMap<ActorAddress, CompletableFuture<Void>> releasing = new ConcurrentHashMap<>();
+
+    /** Makes a child's token and its mark one step, for {@link #removeStale}. */
+    private final Object marks = new Object();
+
+    /**
+     * Where an address's entry lives: for a type hosted here and placed with its parent, its hash owner (the
+     * placement director's answer), so that a child's registration and the owner's own activation are decided in one
+     * partition; for the other types, the silo the address hashes to on the ring ({@link #PARTITIONS}).
+     */
+    private final PlacementDirector partitions;
+
     private final ConcurrentHashMap<ActorAddress, String> locations = new ConcurrentHashMap<>();
 
     private final Set<ActorAddress> lookingUp = ConcurrentHashMap.newKeySet();
@@ -127,8 +184,14 @@ final class DistributedDirectory implements ActivationHook {
 
     private ClusterView lastView = ClusterView.EMPTY;
 
+    /** Asks the previous owners of a hash-placed actor to give up their activations; set by the routing. */
+    private PreviousOwnerRelease previousOwnerRelease = (address, previousOwners, budget) -> {
+    };
+
     DistributedDirectory(String self, ViewTracker views, Messenger messenger, SiloBinding silo, Clock clock,
-            Duration timeout, Duration window, Executor executor, SiloNotices notices) {
+            Duration timeout, Duration window, Executor executor, SiloNotices notices, PlacementDirector placement) {
+        this.partitions = (address, view) -> silo.placedWithParent(address.typeName())
+                ? placement.ownerOf(address, view) : PARTITIONS.ownerOf(address, view);
         this.rounds = new RegistrationRounds(self, views, notices);
         this.self = self;
         this.views = views;
@@ -222,10 +285,12 @@ final class DistributedDirectory implements ActivationHook {
      */
     ActorLocation register(ActorAddress address) {
         DirectoryEntry candidate = new DirectoryEntry(this.self, this.views.ownEpoch(), this.tokens.incrementAndGet());
-        DirectoryEntry winner = request(DirectoryRequest.Operation.REGISTER, address, candidate);
+        Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate);
+        DirectoryEntry winner = answer.entry();
         if (winner == null || winner.sameSilo(candidate)) {
             this.hosted.put(address, candidate);
             remember(address, this.self);
+            registerAgainIfMoved(address, candidate, answer.owner());
             return ActorLocation.LOCAL;
         }
         logger.debug("Silo {} did not activate {}: it lives on silo {}", this.self, address, winner.siloId());
@@ -239,6 +304,11 @@ final class DistributedDirectory implements ActivationHook {
 
     @Override
     public void afterDeactivate(ActorInstance actor, DeactivationReason reason) {
+        if (this.silo.placedWithParent(actor.type().name())) {
+            // A child placed with its parent keeps its entry through restarts and idle deactivations: it goes
+            // when the parent ends (releaseChild).
+            return;
+        }
         activationEnded(new ActorAddress(actor.type().name(), actor.id()));
     }
 
@@ -263,6 +333,209 @@ final class DistributedDirectory implements ActivationHook {
         });
     }
 
+    // ------------------------------------------------------------------ children placed with their parent
+
+    /**
+     * Places a child of a type placed with its parent ({@link SiloBinding#placedWithParent}), spawned by a
+     * parent on this silo, with its parent: registers it in its partition (on its owner) as living on this silo, before its first activation. When the partition names
+     * another live silo, or its owner runs an activation of it already, the child stays there. A failed
+     * registration leaves the child placed by hash. On the parent's thread; blocks for the directory's answer.
+     */
+    void placeChild(ActorAddress address) {
+        if (!this.silo.placedWithParent(address.typeName()) || !this.silo.isServing()) {
+            return;
+        }
+        CompletableFuture<Void> leaving = this.releasing.get(address);
+        if (leaving != null) {
+            try {
+                leaving.get(this.timeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            catch (ExecutionException | TimeoutException ex) {
+                return;
+            }
+        }
+        DirectoryEntry candidate;
+        synchronized (this.marks) {
+            if (this.hosted.containsKey(address) || this.registering.containsKey(address)) {
+                return;
+            }
+            candidate = new DirectoryEntry(this.self, this.views.ownEpoch(), this.tokens.incrementAndGet());
+            this.registering.put(address, candidate);
+        }
+        try {
+            Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate);
+            DirectoryEntry winner = answer.entry();
+            if (winner == null || winner.equals(candidate)) {
+                this.hosted.put(address, candidate);
+                remember(address, this.self);
+                registerAgainIfMoved(address, candidate, answer.owner());
+                logger.debug("Silo {} placed child {} with its parent", this.self, address);
+            }
+            else if (!winner.siloId().equals(this.self)) {
+                remember(address, winner.siloId());
+                logger.debug("Silo {} did not place child {} with its parent: it lives on silo {}", this.self,
+                        address, winner.siloId());
+            }
+        }
+        catch (RuntimeException ex) {
+            logger.debug("Silo {} could not register child {} with its parent; it is placed by hash", this.self,
+                    address, ex);
+        }
+        finally {
+            synchronized (this.marks) {
+                this.registering.remove(address, candidate);
+            }
+        }
+    }
+
+    /**
+     * Removes a child's entry once its parent ended for good: from now on no activation of it starts here
+     * (calls for it wait for the removal and go to its owner), the one that runs here is deactivated, then its
+     * entry leaves the directory and this silo forgets it. Runs in the background; an activation that does not end
+     * in time keeps its entry (it still runs here).
+     */
+    void releaseChild(ActorAddress address) {
+        DirectoryEntry entry = this.hosted.get(address);
+        if (entry == null || !this.silo.placedWithParent(address.typeName())) {
+            return;
+        }
+        CompletableFuture<Void> released = new CompletableFuture<>();
+        if (this.releasing.putIfAbsent(address, released) != null) {
+            return;
+        }
+        inBackground(() -> {
+            try {
+                this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF)
+                    .get(this.timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (this.silo.runtime().holdsActivation(address)) {
+                    logger.warn("Silo {} keeps the directory entry of child {}: its activation did not end after "
+                            + "its parent's", this.self, address);
+                    return;
+                }
+                try {
+                    request(DirectoryRequest.Operation.UNREGISTER, address, entry);
+                }
+                catch (RuntimeException ex) {
+                    logger.debug("Silo {} could not remove child {} from the directory; the entry is removed when "
+                            + "a call for it arrives here", this.self, address, ex);
+                }
+                this.hosted.remove(address, entry);
+                this.locations.remove(address, this.self);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            catch (ExecutionException | TimeoutException ex) {
+                logger.warn("Silo {} keeps the directory entry of child {}: its activation did not end after its "
+                        + "parent's", this.self, address, ex);
+            }
+            finally {
+                this.releasing.remove(address, released);
+                released.complete(null);
+            }
+        });
+    }
+
+    /**
+     * Returns whether a child placed with its parent lives on this silo: registered here and not being released.
+     */
+    boolean hostsChild(ActorAddress address) {
+        return this.hosted.containsKey(address) && !this.releasing.containsKey(address)
+                && this.silo.placedWithParent(address.typeName());
+    }
+
+    /**
+     * Returns the removal of a child's entry that is in progress, or {@code null}.
+     */
+    @Nullable CompletableFuture<Void> releasing(ActorAddress address) {
+        return this.releasing.get(address);
+    }
+
+    /**
+     * Removes an entry of a hash-placed actor that names this silo, which neither hosts nor registers it: what a
+     * failed removal left behind, which would send its calls here. Only this silo's registrations up to now go
+     * (by token), never a newer one.
+     * @return a stage completed once the owner answered (or the request failed)
+     */
+    CompletableFuture<Void> removeStale(ActorAddress address) {
+        DirectoryEntry bound;
+        synchronized (this.marks) {
+            if (this.hosted.containsKey(address) || this.registering.containsKey(address)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            bound = new DirectoryEntry(this.self, this.views.ownEpoch(), this.tokens.get());
+        }
+        return inBackgroundStage(() -> {
+            try {
+                request(DirectoryRequest.Operation.REMOVE_STALE, address, bound);
+            }
+            catch (RuntimeException ex) {
+                logger.debug("Silo {} could not remove a stale directory entry of {}", this.self, address, ex);
+            }
+        });
+    }
+
+    /**
+     * Decides, on the hash owner of an actor of a type placed with its parent and in its own partition, whether
+     * its new activation starts here: not when the partition names another live silo (a child its parent placed there). First asks the
+     * previous owners within the hand-off window for their entry, and holds after an owner died until the live
+     * silos have registered again what they host ({@link #awaitRegisteredAgain}). Then it marks the actor claimed
+     * and reads the partition, while a registration writes the partition and then reads the marks
+     * ({@link #registeredFirst}), each with a full fence between: one of the two sees the other. The mark stays
+     * until the activation ends for good (restarts keep it), and is taken back when the call goes elsewhere.
+     * @param previousOwners the silos that owned the actor in views replaced within the hand-off window
+     * @return {@link ActorLocation#LOCAL}, or the silo the partition names
+     */
+    ActorLocation claim(ActorAddress address, Set<String> previousOwners) {
+        ClusterView view = this.views.current();
+        if (!previousOwners.isEmpty()) {
+            adoptFromPreviousOwners(address, view, true);
+        }
+        awaitRegisteredAgain(address, view);
+        this.claimed.add(address);
+        VarHandle.fullFence();
+        DirectoryEntry entry = this.partition.lookup(address);
+        if (entry != null && !entry.siloId().equals(this.self) && entry.isAliveIn(this.views.current())) {
+            this.claimed.remove(address);
+            remember(address, entry.siloId());
+            return ActorLocation.remote(entry.siloId());
+        }
+        return ActorLocation.LOCAL;
+    }
+
+    /**
+     * Forgets the claim of an activation of a hash-placed actor that ended here for good.
+     */
+    void claimEnded(ActorAddress address) {
+        this.claimed.remove(address);
+    }
+
+    /**
+     * Registers a child of a type placed with its parent in this partition, on its owner: a first registration naming
+     * another silo stands only when this silo has not claimed the actor for an activation of its own (checked
+     * after the write, see {@link #claim}); otherwise it is taken back and the answer names this silo. An
+     * activation held here for the re-registration rounds has not claimed yet: the registration it waits for
+     * wins.
+     */
+    private DirectoryEntry registeredFirst(ActorAddress address, DirectoryEntry entry, ClusterView view) {
+        DirectoryPartition.Registration registration = this.partition.registerTelling(address, entry, view);
+        if (!registration.first() || entry.siloId().equals(this.self)) {
+            return Objects.requireNonNull(registration.entry(), "a registration leaves an entry");
+        }
+        VarHandle.fullFence();
+        if (this.claimed.contains(address)) {
+            this.partition.unregister(address, entry);
+            logger.debug("Silo {} refused to register {} on silo {}: it runs here", this.self, address,
+                    entry.siloId());
+            return new DirectoryEntry(this.self, this.views.ownEpoch(), 0);
+        }
+        return entry;
+    }
+
     /**
      * Returns whether this silo registered an activation of an actor that has not ended yet.
      */
@@ -282,6 +555,13 @@ final class DistributedDirectory implements ActivationHook {
      */
     int partitionSize() {
         return this.partition.size();
+    }
+
+    /**
+     * Returns how many removed entries this partition remembers ({@link #removed}).
+     */
+    int removalsRemembered() {
+        return this.removed.size();
     }
 
     // ------------------------------------------------------------------ membership changes
@@ -306,9 +586,10 @@ final class DistributedDirectory implements ActivationHook {
         }
         long now = this.clock.millis();
         this.released.values().removeIf((entry) -> now - entry.atMillis() >= this.window.toMillis());
+        forgetRemovedBefore(now - this.window.toMillis());
         List<Map.Entry<ActorAddress, DirectoryEntry>> lost;
         synchronized (this.handOverLock) {
-            lost = this.partition.removeWhere((address) -> !this.self.equals(PARTITIONS.ownerOf(address, view)));
+            lost = this.partition.removeWhere((address) -> !this.self.equals(this.partitions.ownerOf(address, view)));
             lost.forEach((entry) -> this.released.put(entry.getKey(), new Released(entry.getValue(), now)));
         }
         for (Map.Entry<ActorAddress, DirectoryEntry> entry : lost) {
@@ -322,8 +603,8 @@ final class DistributedDirectory implements ActivationHook {
         for (Iterator<Map.Entry<ActorAddress, DirectoryEntry>> it = this.hosted.entrySet().iterator(); it.hasNext();) {
             Map.Entry<ActorAddress, DirectoryEntry> entry = it.next();
             ActorAddress address = entry.getKey();
-            String before = PARTITIONS.ownerOf(address, previous);
-            String after = PARTITIONS.ownerOf(address, view);
+            OwnerIncarnation before = OwnerIncarnation.of(this.partitions.ownerOf(address, previous), previous);
+            OwnerIncarnation after = OwnerIncarnation.of(this.partitions.ownerOf(address, view), view);
             if (after != null && (!after.equals(before) || this.notRegisteredAgain.contains(address))) {
                 again.add(inBackgroundStage(() -> registerAgain(address, entry.getValue())));
             }
@@ -382,6 +663,25 @@ final class DistributedDirectory implements ActivationHook {
         }
     }
 
+    /**
+     * Registers an activation again with the current owner of its partition when the registration that just
+     * returned was answered by another owner (or another incarnation of it): the view changed while it was in
+     * flight, and the re-registration of that view ({@link #viewChanged}) may have run before the activation was
+     * recorded as hosted, so it did not take it. The old owner hands its entry over only while it can, and keeps
+     * it for its successor's questions only for the hand-off window; after that the new owner would activate the
+     * actor a second time. Read after the activation was recorded: a view installed later re-registers it anyway.
+     */
+    private void registerAgainIfMoved(ActorAddress address, DirectoryEntry entry,
+            @Nullable OwnerIncarnation answeredBy) {
+        ClusterView now = this.views.current();
+        OwnerIncarnation owner = OwnerIncarnation.of(this.partitions.ownerOf(address, now), now);
+        if (owner != null && !owner.equals(answeredBy)) {
+            logger.debug("Silo {} registers {} again: silo {} answered its registration, silo {} owns its partition "
+                    + "now", this.self, address, (answeredBy != null) ? answeredBy.siloId() : null, owner.siloId());
+            inBackground(() -> registerAgain(address, entry));
+        }
+    }
+
     // ------------------------------------------------------------------ the partition's owner
 
     /**
@@ -408,7 +708,7 @@ final class DistributedDirectory implements ActivationHook {
                 return;
             }
             ClusterView view = catchUp(request);
-            String owner = PARTITIONS.ownerOf(address, view);
+            String owner = this.partitions.ownerOf(address, view);
             if (!this.self.equals(owner)) {
                 throw new SiloUnavailableException("Silo " + this.self + " does not own the directory partition of "
                         + address + " in membership version " + view.version() + " (silo " + owner + " does)");
@@ -443,8 +743,11 @@ final class DistributedDirectory implements ActivationHook {
 
     private @Nullable DirectoryEntry serveHere(DirectoryRequest.Operation operation, ActorAddress address,
             @Nullable DirectoryEntry given, ClusterView view) {
+        boolean child = this.silo.placedWithParent(address.typeName());
         if (operation == DirectoryRequest.Operation.LOOKUP || operation == DirectoryRequest.Operation.LOOKUP_HELD) {
-            adoptFromPreviousOwners(address, view);
+            if (child) {
+                adoptFromPreviousOwners(address, view);
+            }
             DirectoryEntry found = this.partition.lookup(address);
             return (found != null && found.isAliveIn(view)) ? found : null;
         }
@@ -458,27 +761,101 @@ final class DistributedDirectory implements ActivationHook {
                             + " for silo " + entry.siloId() + " (epoch " + entry.epoch() + "): its view (membership "
                             + "version " + view.version() + ") does not have that silo alive yet");
                 }
-                adoptFromPreviousOwners(address, view);
+                if (child) {
+                    // Only types placed with their parent ask the previous owners: the others never did (their
+                    // partitions are registered again by their silos after a view change).
+                    adoptFromPreviousOwners(address, view);
+                }
+                if (child && operation == DirectoryRequest.Operation.REGISTER && !entry.siloId().equals(this.self)) {
+                    // A child's first registration at a new owner: the previous owners give up the activations
+                    // they still run, as before this owner's own first activation; within HELD_LOOKUP_WAIT in
+                    // all, not the hand-off timeout each, since the asker waits for this answer.
+                    this.previousOwnerRelease.release(address, this.views.recentOwners(address, this.partitions),
+                            HELD_LOOKUP_WAIT);
+                }
+                ClusterView registeringIn = view;
                 if (operation == DirectoryRequest.Operation.REGISTER && awaitRegisteredAgain(address, view)) {
                     ClusterView now = this.views.current();
-                    String owner = PARTITIONS.ownerOf(address, now);
+                    String owner = this.partitions.ownerOf(address, now);
                     if (!this.self.equals(owner)) {
                         throw new SiloUnavailableException("Silo " + this.self + " no longer owns the directory "
                                 + "partition of " + address + " in membership version " + now.version() + " (silo "
                                 + owner + " does)");
                     }
-                    return this.partition.register(address, entry, now);
+                    registeringIn = now;
                 }
-                return this.partition.register(address, entry, view);
+                ClusterView registered = registeringIn;
+                return whileOwner(address, operation, () -> child ? registeredFirst(address, entry, registered)
+                        : this.partition.register(address, entry, registered));
             }
             case UNREGISTER -> {
+                rememberRemoved(address, entry);
                 this.partition.unregister(address, entry);
                 return null;
             }
+            case REMOVE_STALE -> {
+                rememberRemoved(address, entry);
+                if (this.partition.removeStale(address, entry)) {
+                    logger.debug("Silo {} removed a stale directory entry of {} naming silo {}", this.self, address,
+                            entry.siloId());
+                }
+                return null;
+            }
             default -> {
-                return this.partition.adopt(address, entry, view);
+                return whileOwner(address, operation, () -> adoptHere(address, entry, view));
             }
         }
+    }
+
+    /**
+     * Writes an entry into this partition only while this silo owns the address in its current view, as one step
+     * with the hand-over of lost entries ({@link #viewChanged}, under {@link #handOverLock}): a write that comes
+     * before the hand-over of a view that takes the address away is handed over with the others, and one after
+     * it is refused, so that the asker tries again with the new owner. Without it, a registration that waited
+     * (for the previous owners' release, for the re-registration rounds) while the view changed would leave an
+     * entry in a partition nobody asks any more, and the new owner would activate the actor a second time.
+     * @throws SiloUnavailableException when this silo no longer owns the address
+     */
+    private @Nullable DirectoryEntry whileOwner(ActorAddress address, DirectoryRequest.Operation operation,
+            Supplier<@Nullable DirectoryEntry> write) {
+        synchronized (this.handOverLock) {
+            ClusterView now = this.views.current();
+            String owner = this.partitions.ownerOf(address, now);
+            if (!this.self.equals(owner)) {
+                throw new SiloUnavailableException("Silo " + this.self + " no longer owns the directory partition of "
+                        + address + " in membership version " + now.version() + " (silo " + owner + " does): it "
+                        + "does not " + operation + " it");
+            }
+            return write.get();
+        }
+    }
+
+    /**
+     * Takes an entry handed over (or held by a previous owner) into this partition. For a type placed with its
+     * parent, an entry naming another silo that takes the place of no live one stands only when this silo has not claimed
+     * the actor for an activation of its own, read after the write as a child's first registration does
+     * ({@link #registeredFirst}); otherwise it is taken back: its silo learns it when it registers the actor
+     * again with this owner, and ends its activation.
+     * @return the entry registered afterwards, {@code null} when none
+     */
+    private @Nullable DirectoryEntry adoptHere(ActorAddress address, DirectoryEntry entry, ClusterView view) {
+        if (wasRemoved(address, entry)) {
+            logger.debug("Silo {} did not take over the entry of {} naming silo {}: it removed it already", this.self,
+                    address, entry.siloId());
+            return this.partition.lookup(address);
+        }
+        DirectoryPartition.Registration adopted = this.partition.adoptTelling(address, entry, view);
+        if (!adopted.first() || entry.siloId().equals(this.self) || !this.silo.placedWithParent(address.typeName())) {
+            return adopted.entry();
+        }
+        VarHandle.fullFence();
+        if (this.claimed.contains(address)) {
+            this.partition.unregister(address, entry);
+            logger.debug("Silo {} did not take over the entry of {} naming silo {}: it runs here", this.self, address,
+                    entry.siloId());
+            return null;
+        }
+        return adopted.entry();
     }
 
     /**
@@ -496,8 +873,10 @@ final class DistributedDirectory implements ActivationHook {
         if (existing != null && existing.isAliveIn(view)) {
             return false;
         }
-        long gained = this.views.gainedAt(address, PARTITIONS);
-        if (gained <= 0 || !this.views.ownerLost(address, PARTITIONS)) {
+        boolean child = this.silo.placedWithParent(address.typeName());
+        long gained = this.views.gainedAt(address, this.partitions, child);
+        if (gained <= 0 || !(this.views.ownerLost(address, this.partitions, child)
+                || (child && this.views.ownedSinceStart(address, this.partitions)))) {
             return false;
         }
         this.rounds.await(gained, address, this.timeout.toMillis() / 2);
@@ -507,32 +886,65 @@ final class DistributedDirectory implements ActivationHook {
     /**
      * Asks the silos that owned an address's partition in the views replaced within the hand-off window, and
      * are still alive, for their entry, unless this partition has a live one: so that an activation
-     * registered there is not registered twice while the entries move.
+     * registered there is not registered twice while the entries move. Only for types placed with their parent.
      */
     private void adoptFromPreviousOwners(ActorAddress address, ClusterView view) {
+        adoptFromPreviousOwners(address, view, false);
+    }
+
+    /**
+     * Asks the previous owners for their entry (see above); {@code strict} for a claim: a previous owner that is
+     * still alive and does not answer within the hand-off timeout fails it, since the entry it may hold names a
+     * child that runs elsewhere. Otherwise the previous owners together get {@link #HELD_LOOKUP_WAIT}, and one
+     * that does not answer in time is passed over.
+     * @throws SiloUnavailableException when strict and a live previous owner did not answer
+     */
+    private void adoptFromPreviousOwners(ActorAddress address, ClusterView view, boolean strict) {
         DirectoryEntry existing = this.partition.lookup(address);
         if (existing != null && existing.isAliveIn(view)) {
             return;
         }
-        for (String previous : this.views.recentOwners(address, PARTITIONS)) {
+        long waitEnds = System.nanoTime() + HELD_LOOKUP_WAIT.toNanos();
+        for (String previous : this.views.recentOwners(address, this.partitions)) {
             SiloEntry target = view.membership().silos().get(previous);
             if (target == null) {
                 continue;
             }
+            long left = Math.min(this.timeout.toNanos(), waitEnds - System.nanoTime());
+            if (!strict && left <= 0) {
+                logger.debug("Silo {} did not ask silo {} for the directory entry of {}: the previous owners had {}",
+                        this.self, previous, address, HELD_LOOKUP_WAIT);
+                continue;
+            }
+            RuntimeException failure;
             try {
-                Envelope reply = send(target, DirectoryRequest.Operation.LOOKUP_HELD, address, null);
+                Duration wait = strict ? this.timeout : Duration.ofNanos(left);
+                Envelope reply = send(target, DirectoryRequest.Operation.LOOKUP_HELD, address, null, wait);
                 if (reply.kind() == Envelope.Kind.RESPONSE) {
                     DirectoryEntry held = DirectoryRequest.decodeAnswer(reply.payload());
                     if (held != null) {
-                        this.partition.adopt(address, held, view);
+                        adoptHeld(address, held, view);
                     }
+                    continue;
                 }
+                failure = asRuntime(this.silo.codec().decodeFailure(reply.payload()));
             }
             catch (RuntimeException ex) {
-                logger.debug("Silo {} could not ask silo {} for the directory entry of {}", this.self, previous,
-                        address, ex);
+                failure = ex;
+            }
+            logger.debug("Silo {} could not ask silo {} for the directory entry of {}", this.self, previous, address,
+                    failure);
+            if (strict && this.views.recentOwners(address, this.partitions).contains(previous)) {
+                throw new SiloUnavailableException("Silo " + this.self + " cannot activate " + address + " yet: silo "
+                        + previous + ", which owned it until recently, did not tell whether a child of that address "
+                        + "is registered elsewhere (membership version " + this.views.current().version() + "): "
+                        + failure.getMessage(), failure);
             }
         }
+    }
+
+    private void adoptHeld(ActorAddress address, DirectoryEntry held, ClusterView view) {
+        whileOwner(address, DirectoryRequest.Operation.ADOPT, () -> adoptHere(address, held, view));
     }
 
     // ------------------------------------------------------------------ requests to partition owners
@@ -543,16 +955,35 @@ final class DistributedDirectory implements ActivationHook {
      */
     private @Nullable DirectoryEntry request(DirectoryRequest.Operation operation, ActorAddress address,
             @Nullable DirectoryEntry entry) {
+        return requestTelling(operation, address, entry).entry();
+    }
+
+    /**
+     * Sends a request as {@link #request} does, and tells which owner (in its incarnation) answered it.
+     */
+    private Answer requestTelling(DirectoryRequest.Operation operation, ActorAddress address,
+            @Nullable DirectoryEntry entry) {
         RuntimeException last = null;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             ClusterView view = this.views.current();
-            String owner = PARTITIONS.ownerOf(address, view);
+            String owner = this.partitions.ownerOf(address, view);
             if (owner == null) {
                 throw new SiloUnavailableException("Silo " + this.self + " cannot reach the directory entry of "
                         + address + ": no active silo on the ring (membership version " + view.version() + ")");
             }
             if (owner.equals(this.self)) {
-                return serveHere(operation, address, entry, view);
+                try {
+                    return new Answer(serveHere(operation, address, entry, view), OwnerIncarnation.of(owner, view));
+                }
+                catch (SiloUnavailableException ex) {
+                    if (this.self.equals(this.partitions.ownerOf(address, this.views.current()))) {
+                        throw ex;
+                    }
+                    // The view moved the partition away while it was served here: asked again of its new owner.
+                    last = ex;
+                    awaitNewerView(view.version());
+                    continue;
+                }
             }
             SiloEntry target = view.membership().silos().get(owner);
             try {
@@ -561,7 +992,7 @@ final class DistributedDirectory implements ActivationHook {
                 }
                 Envelope reply = send(target, operation, address, entry);
                 if (reply.kind() == Envelope.Kind.RESPONSE) {
-                    return DirectoryRequest.decodeAnswer(reply.payload());
+                    return new Answer(DirectoryRequest.decodeAnswer(reply.payload()), OwnerIncarnation.of(owner, view));
                 }
                 last = asRuntime(this.silo.codec().decodeFailure(reply.payload()));
             }
@@ -577,15 +1008,21 @@ final class DistributedDirectory implements ActivationHook {
 
     private Envelope send(SiloEntry target, DirectoryRequest.Operation operation, ActorAddress address,
             @Nullable DirectoryEntry entry) {
-        long deadline = this.clock.millis() + this.timeout.toMillis();
+        return send(target, operation, address, entry, this.timeout);
+    }
+
+    private Envelope send(SiloEntry target, DirectoryRequest.Operation operation, ActorAddress address,
+            @Nullable DirectoryEntry entry, Duration wait) {
+        long deadline = this.clock.millis() + wait.toMillis();
         CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target),
                 Messenger.Message.control(Envelope.Kind.DIRECTORY, address,
                         new DirectoryRequest(operation, entry).encode(), deadline),
                 () -> new SiloUnavailableException("Silo " + target.siloId() + " did not answer the directory "
-                        + operation + " of " + address + " within " + this.timeout),
+                        + operation + " of " + address + " within " + wait),
                 "the directory " + operation + " of " + address);
         try {
-            return answer.get(this.timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+            return answer.get(wait.equals(this.timeout) ? wait.toMillis() + 1_000 : wait.toMillis(),
+                    TimeUnit.MILLISECONDS);
         }
         catch (ExecutionException ex) {
             throw asRuntime((ex.getCause() != null) ? ex.getCause() : ex);
@@ -593,7 +1030,7 @@ final class DistributedDirectory implements ActivationHook {
         catch (TimeoutException ex) {
             answer.cancel(false);
             throw new SiloUnavailableException("Silo " + target.siloId() + " did not answer the directory "
-                    + operation + " of " + address + " within " + this.timeout, ex);
+                    + operation + " of " + address + " within " + wait, ex);
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
@@ -648,5 +1085,103 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     private record Released(DirectoryEntry entry, long atMillis) {
+    }
+
+    /**
+     * An entry this partition removed: entries of the same silo incarnation with a token no greater than its own
+     * are not taken again from a previous owner.
+     */
+    private record Removed(DirectoryEntry bound, long atMillis) {
+
+        boolean covers(DirectoryEntry entry) {
+            return this.bound.sameSilo(entry) && entry.token() <= this.bound.token();
+        }
+    }
+
+    /**
+     * A directory request's answer, and the owner of the partition that gave it.
+     */
+    private record Answer(@Nullable DirectoryEntry entry, @Nullable OwnerIncarnation owner) {
+    }
+
+    /**
+     * Remembers an entry this partition removes, while a previous owner may still hold it (within the hand-off
+     * window after this silo gained the address).
+     */
+    private void rememberRemoved(ActorAddress address, DirectoryEntry entry) {
+        if (!this.silo.placedWithParent(address.typeName())) {
+            return;
+        }
+        long now = this.clock.millis();
+        forgetRemovedBefore(now - this.window.toMillis());
+        if (this.views.recentOwners(address, this.partitions).isEmpty()) {
+            return;
+        }
+        Removed remembered = this.removed.merge(address, new Removed(entry, now), (older, newer) ->
+                (older.covers(newer.bound())) ? new Removed(older.bound(), now) : newer);
+        this.removedInOrder.add(Map.entry(address, remembered));
+    }
+
+    /**
+     * Forgets the removals remembered before a time, oldest first, each once: a stable cluster (no view change)
+     * keeps none past the window, and a removal costs no scan of the others.
+     */
+    private void forgetRemovedBefore(long cutoffMillis) {
+        Map.Entry<ActorAddress, Removed> oldest;
+        while ((oldest = this.removedInOrder.peek()) != null && oldest.getValue().atMillis() <= cutoffMillis) {
+            if (this.removedInOrder.remove(oldest)) {
+                this.removed.remove(oldest.getKey(), oldest.getValue());
+            }
+        }
+    }
+
+    private boolean wasRemoved(ActorAddress address, DirectoryEntry entry) {
+        Removed gone = this.removed.get(address);
+        if (gone == null) {
+            return false;
+        }
+        if (this.clock.millis() - gone.atMillis() >= this.window.toMillis()) {
+            this.removed.remove(address, gone);
+            return false;
+        }
+        return gone.covers(entry);
+    }
+
+    /**
+     * The owner of a partition in a view, in its incarnation: a partition whose owner restarted with the same
+     * id (another epoch) moved as much as one whose owner changed, since the new incarnation's partition is
+     * empty.
+     */
+    private record OwnerIncarnation(String siloId, long epoch) {
+
+        static @Nullable OwnerIncarnation of(@Nullable String siloId, ClusterView view) {
+            if (siloId == null) {
+                return null;
+            }
+            SiloEntry entry = view.membership().silos().get(siloId);
+            return new OwnerIncarnation(siloId, (entry != null) ? entry.epoch() : 0);
+        }
+    }
+
+    /**
+     * Sets how the previous owners of a hash-placed actor are asked to give up their activations (the routing's
+     * hand-off), before a child's first registration at a new owner.
+     */
+    void releasedBy(PreviousOwnerRelease release) {
+        this.previousOwnerRelease = Objects.requireNonNull(release, "release must not be null");
+    }
+
+    /**
+     * Asks the previous owners of a hash-placed actor to give up the activations they run.
+     */
+    @FunctionalInterface
+    interface PreviousOwnerRelease {
+
+        /**
+         * Returns once every live previous owner confirmed it holds no activation of the actor.
+         * @param budget how long the previous owners get in all
+         * @throws SiloUnavailableException when one did not
+         */
+        void release(ActorAddress address, Set<String> previousOwners, Duration budget);
     }
 }

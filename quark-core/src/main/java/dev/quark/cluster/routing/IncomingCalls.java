@@ -179,10 +179,48 @@ final class IncomingCalls {
             return;
         }
         if (!owner.equals(this.self)) {
-            forward(request, address, owner, view);
+            passOnNotOwned(request, address, owner, view);
             return;
         }
         deliver(request, address);
+    }
+
+    /**
+     * Serves or passes on a call for a hash-placed actor this silo does not own: a child placed with its parent
+     * here runs here; one whose entry is being removed (its parent ended) goes to its owner once the entry is
+     * gone; and a call its owner sent here although this silo neither hosts nor registers the actor (an entry
+     * left behind by a failed removal names this silo) first removes that entry, so that the owner does not send
+     * it back.
+     */
+    private void passOnNotOwned(Envelope request, ActorAddress address, String owner, ClusterView view) {
+        if (this.directory.hostsChild(address)) {
+            deliver(request, address);
+            return;
+        }
+        CompletableFuture<Void> releasing = this.directory.releasing(address);
+        if (releasing != null) {
+            forwardAfter(releasing, request, address, owner, view);
+            return;
+        }
+        if (owner.equals(request.sourceSiloId()) && this.silo.placedWithParent(address.typeName())) {
+            forwardAfter(this.directory.removeStale(address), request, address, owner, view);
+            return;
+        }
+        forward(request, address, owner, view);
+    }
+
+    /** Passes a call on once a directory step has ended, counted as in progress meanwhile. */
+    private void forwardAfter(CompletableFuture<Void> step, Envelope request, ActorAddress address, String owner,
+            ClusterView view) {
+        this.inProgress.incrementAndGet();
+        step.whenComplete((ignored, failure) -> {
+            try {
+                forward(request, address, owner, view);
+            }
+            finally {
+                this.inProgress.decrementAndGet();
+            }
+        });
     }
 
     /**
@@ -200,8 +238,8 @@ final class IncomingCalls {
      * until that activation ends, so calls for it must run here, even while this silo is leaving.
      */
     private boolean hostsActivation(ActorAddress address) {
-        return this.silo.placements().strategyOf(address.typeName()).usesDirectory()
-                && this.directory.hosts(address);
+        return (this.silo.placements().strategyOf(address.typeName()).usesDirectory()
+                || this.silo.placedWithParent(address.typeName())) && this.directory.hosts(address);
     }
 
     /**

@@ -93,6 +93,13 @@ final class OwnershipHandoff implements ActivationGate {
             }
             return strategy.usesDirectory() ? this.directory.register(address) : ActorLocation.LOCAL;
         }
+        if (this.directory.hostsChild(address)) {
+            if (!this.silo.isServing()) {
+                throw new SiloNotServingException("Silo " + this.self + " is not serving: it does not activate "
+                        + "child " + address + " (membership version " + this.views.current().version() + ")");
+            }
+            return ActorLocation.LOCAL;
+        }
         ActorLocation owner = ownerNow(address);
         if (!owner.isLocal()) {
             return owner;
@@ -102,20 +109,81 @@ final class OwnershipHandoff implements ActivationGate {
                     + address + " (membership version " + this.views.current().version() + ")");
         }
         Set<String> previousOwners = this.views.recentOwners(address, this.placement);
-        for (String previous : previousOwners) {
-            confirmReleased(address, previous);
+        release(address, previousOwners);
+        if (!previousOwners.isEmpty()) {
+            owner = ownerNow(address);
+            if (!owner.isLocal()) {
+                return owner;
+            }
         }
-        return previousOwners.isEmpty() ? owner : ownerNow(address);
+        return this.silo.placedWithParent(address.typeName()) ? this.directory.claim(address, previousOwners) : owner;
+    }
+
+    /**
+     * Asks every live previous owner of an actor to give it up and waits for their confirmations: before this
+     * silo's own first activation of it, and before a child's first registration here.
+     * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
+     */
+    void release(ActorAddress address, Set<String> previousOwners) {
+        for (String previous : previousOwners) {
+            confirmReleased(address, previous, this.timeout);
+        }
+    }
+
+    /**
+     * Asks every live previous owner of an actor to give it up, as {@link #release(ActorAddress, Set)} does, within
+     * a budget for all of them: for a child's first registration, whose asker waits for the answer (a previous
+     * owner that hangs must not hold the spawn for the hand-off timeout, once per attempt).
+     * @throws SiloUnavailableException when a previous owner that is still alive does not confirm in time
+     */
+    void release(ActorAddress address, Set<String> previousOwners, Duration budget) {
+        long ends = System.nanoTime() + budget.toNanos();
+        for (String previous : previousOwners) {
+            long left = Math.min(this.timeout.toNanos(), ends - System.nanoTime());
+            confirmReleased(address, previous, Duration.ofNanos(Math.max(left, TimeUnit.MILLISECONDS.toNanos(1))));
+        }
+    }
+
+    /**
+     * Forgets this silo's claim of a hash-placed actor whose activation ended for good.
+     */
+    @Override
+    public void activationEnded(ActorAddress address) {
+        if (this.silo.placedWithParent(address.typeName())) {
+            this.directory.claimEnded(address);
+        }
+    }
+
+    /**
+     * Places a child spawned here with its parent, in the directory ({@link DistributedDirectory#placeChild}).
+     */
+    @Override
+    public void childSpawned(ActorAddress child) {
+        this.directory.placeChild(child);
+    }
+
+    /**
+     * Removes the entry of a child whose parent here ended ({@link DistributedDirectory#releaseChild}).
+     */
+    @Override
+    public void childReleased(ActorAddress child) {
+        this.directory.releaseChild(child);
     }
 
     /**
      * Removes the directory entry of a directory-placed actor whose activation failed here, so that its next
-     * call activates it again rather than being sent to an activation that does not exist.
+     * call activates it again rather than being sent to an activation that does not exist; and this silo's claim
+     * of a hash-placed one, which would otherwise refuse every later registration of the actor as a child
+     * placed with its parent (the runtime does not tell {@link #activationEnded} for an activation that never
+     * ran).
      */
     @Override
     public void activationFailed(ActorAddress address) {
         if (this.silo.placements().strategyOf(address.typeName()).usesDirectory()) {
             this.directory.activationEnded(address);
+        }
+        else if (this.silo.placedWithParent(address.typeName())) {
+            this.directory.claimEnded(address);
         }
     }
 
@@ -135,20 +203,21 @@ final class OwnershipHandoff implements ActivationGate {
      * thread.
      * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
      */
-    private void confirmReleased(ActorAddress address, String previous) {
+    private void confirmReleased(ActorAddress address, String previous, Duration wait) {
         SiloEntry target = this.views.current().membership().silos().get(previous);
         if (target == null || target.status() == SiloStatus.DEAD) {
             return;
         }
-        long deadline = this.clock.millis() + this.timeout.toMillis();
+        long deadline = this.clock.millis() + wait.toMillis();
         CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target),
                 Messenger.Message.control(Envelope.Kind.HANDOFF, address, Envelope.noPayload(), deadline),
-                () -> new SiloUnavailableException("Silo " + previous + " did not confirm within " + this.timeout
+                () -> new SiloUnavailableException("Silo " + previous + " did not confirm within " + wait
                         + " that it gave up " + address),
                 "the hand-off of " + address);
         Throwable failure;
         try {
-            Envelope reply = answer.get(this.timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+            Envelope reply = answer.get(wait.equals(this.timeout) ? wait.toMillis() + 1_000 : wait.toMillis(),
+                    TimeUnit.MILLISECONDS);
             if (reply.kind() == Envelope.Kind.HANDOFF_ACK) {
                 logger.debug("Silo {} gave up {} for silo {}", previous, address, this.self);
                 return;
@@ -159,6 +228,7 @@ final class OwnershipHandoff implements ActivationGate {
             failure = (ex.getCause() != null) ? ex.getCause() : ex;
         }
         catch (TimeoutException ex) {
+            answer.cancel(false);
             failure = ex;
         }
         catch (InterruptedException ex) {
@@ -233,7 +303,8 @@ final class OwnershipHandoff implements ActivationGate {
         try {
             ended = bound.runtime()
                 .deactivateWhere((address) -> !placements.strategyOf(address.typeName()).servesLocally()
-                        && !this.self.equals(this.placement.ownerOf(address, view)), DeactivationReason.HANDOFF);
+                        && !this.self.equals(this.placement.ownerOf(address, view)) && !this.directory.hosts(address),
+                        DeactivationReason.HANDOFF);
         }
         catch (RuntimeException ex) {
             logger.warn("Silo {} could not hand over the actors it lost in membership version {}", this.self,
@@ -268,6 +339,10 @@ final class OwnershipHandoff implements ActivationGate {
                             + " in its view (membership version " + view.version() + "); silo "
                             + request.sourceSiloId() + " asked for it with membership version "
                             + request.membershipVersion());
+                }
+                if (this.directory.hosts(address)) {
+                    // A child placed with its parent here: no activation by hash to give up; its entry stays.
+                    return CompletableFuture.completedFuture(false);
                 }
                 return this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF);
             })

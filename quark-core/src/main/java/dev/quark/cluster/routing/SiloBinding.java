@@ -1,11 +1,14 @@
 package dev.quark.cluster.routing;
 
 import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import dev.quark.cluster.membership.ClusterViewSource;
 import dev.quark.cluster.placement.TypePlacements;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.ActorTypeView;
 
 import org.jspecify.annotations.Nullable;
 
@@ -24,8 +27,12 @@ final class SiloBinding {
 
     private volatile TypePlacements placements = TypePlacements.CONSISTENT_HASH;
 
+    private volatile Set<String> hostedTypes = Set.of();
+
     void bind(ActorRuntime boundRuntime, PayloadCodec boundCodec) {
         this.placements = TypePlacements.of(boundRuntime.actorTypes());
+        this.hostedTypes = boundRuntime.actorTypes().stream().map(ActorTypeView::name)
+            .collect(Collectors.toUnmodifiableSet());
         this.runtime = boundRuntime;
         this.codec = boundCodec;
     }
@@ -35,6 +42,17 @@ final class SiloBinding {
      */
     TypePlacements placements() {
         return this.placements;
+    }
+
+    /**
+     * Returns whether an actor type is hosted here, placed by hash (the owner the placement director names) and
+     * places the children a parent spawns with the parent ({@link dev.quark.actor.PlacedWithParent}): the only
+     * hash-placed types whose directory partition is their owner, that their owner claims before it activates
+     * them, and whose first activations a new owner holds for the re-registration rounds. The others activate on
+     * their owner as if there were no children.
+     */
+    boolean placedWithParent(String typeName) {
+        return this.hostedTypes.contains(typeName) && this.placements.placedWithParent(typeName);
     }
 
     void follow(ClusterViewSource boundSource) {

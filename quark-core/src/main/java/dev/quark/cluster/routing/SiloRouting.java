@@ -114,13 +114,14 @@ public final class SiloRouting implements AutoCloseable {
         Messenger messenger = new Messenger(this.siloId, this.transport, this.views, this.pending);
         this.notices = new SiloNotices(this.siloId, this.views, messenger, this.executor);
         this.directory = new DistributedDirectory(this.siloId, this.views, messenger, this.silo, builder.clock,
-                builder.handoffTimeout, builder.handoffWindow, this.executor, this.notices);
+                builder.handoffTimeout, builder.handoffWindow, this.executor, this.notices, builder.placement);
         this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.metrics, this.directory, this.executor);
         this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.maxForwards, builder.clock, builder.metrics, this.executor, this.directory);
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.clock, builder.handoffTimeout, this.executor, this.directory);
+        this.directory.releasedBy(this.handoff::release);
         this.prober = new TransportProber(messenger, builder.clock);
         this.deadlocks = new DeadlockNotices(this.siloId, this.notices, this.silo);
         this.leaveSeenWait = builder.leaveSeenWait.toNanos();
@@ -234,6 +235,14 @@ public final class SiloRouting implements AutoCloseable {
      */
     public int directoryEntries() {
         return this.directory.partitionSize();
+    }
+
+    /**
+     * Returns how many entries this silo's directory partition removed within the hand-off window and remembers, so
+     * as not to take them again from a previous owner: only children placed with their parent.
+     */
+    int directoryRemovalsRemembered() {
+        return this.directory.removalsRemembered();
     }
 
     /**

@@ -85,8 +85,8 @@ final class ViewTracker {
                     return;
                 }
                 long now = this.clock.millis();
-                ClusterView replaced = (previous.version() == 0) ? withoutSelf(next) : previous;
-                this.past.addFirst(new PastView(replaced, now));
+                boolean first = previous.version() == 0;
+                this.past.addFirst(new PastView(first ? withoutSelf(next) : previous, now, first));
                 prune(now);
                 this.current = next;
                 for (Iterator<VersionWaiter> it = this.waiters.iterator(); it.hasNext();) {
@@ -175,14 +175,27 @@ final class ViewTracker {
      * @return the version, or 0 when this silo does not own the actor now, or has owned it in every view kept
      * (it became its owner before the window)
      */
-    synchronized long gainedAt(ActorAddress address, PlacementDirector placement) {
+    long gainedAt(ActorAddress address, PlacementDirector placement) {
+        return gainedAt(address, placement, false);
+    }
+
+    /**
+     * Returns the version of the view in which this silo became the owner of an actor (see above).
+     * @param address the actor
+     * @param placement the placement the views are read with
+     * @param byIncarnation whether a view in which an earlier incarnation of this silo (same id, older epoch)
+     * owned the actor counts as another owner's: only for types placed with their parent, whose claims need it;
+     * the other types keep counting every view this silo's id owned the actor in as its own
+     * @return the version, or 0 when this silo does not own the actor now, or has owned it in every view kept
+     */
+    synchronized long gainedAt(ActorAddress address, PlacementDirector placement, boolean byIncarnation) {
         prune(this.clock.millis());
         if (!this.self.equals(placement.ownerOf(address, this.current))) {
             return 0;
         }
         long since = this.current.version();
         for (PastView view : this.past) {
-            if (!this.self.equals(placement.ownerOf(address, view.view()))) {
+            if (!ownedBySelf(address, placement, view.view(), byIncarnation)) {
                 return since;
             }
             since = view.view().version();
@@ -191,19 +204,66 @@ final class ViewTracker {
     }
 
     /**
-     * Tells whether an owner of an actor in a view replaced within the hand-off window, other than this silo,
-     * is dead, gone or restarted (another incarnation) in the current view: an owner that took its entries
-     * with it. Owners that are alive in the same incarnation still answer for their entries ({@code LOOKUP_HELD}),
-     * so a join or a first view loses nothing.
+     * Tells whether this silo owns an actor now and its first view replaced the one before within the hand-off
+     * window. An earlier incarnation of this silo, with the same id, may have owned the actor before this one
+     * started (a restart), and nothing in the views tells: its entries went with it, as with an owner that
+     * died. Whether this silo owned the actor in its first views does not matter (its first views may not have
+     * it on the ring yet, while it joins).
+     * @param address the actor
+     * @param placement the placement the views are read with
+     * @return whether this silo owns the actor and started within the window
+     */
+    synchronized boolean ownedSinceStart(ActorAddress address, PlacementDirector placement) {
+        prune(this.clock.millis());
+        return this.self.equals(placement.ownerOf(address, this.current))
+                && this.past.stream().anyMatch(PastView::beforeFirst);
+    }
+
+    /**
+     * Tells whether this silo owned an actor in a view; {@code byIncarnation}, only in its current incarnation:
+     * a view in which an earlier incarnation of it (declared dead, joined again with a new epoch) owned it does
+     * not count.
+     */
+    private boolean ownedBySelf(ActorAddress address, PlacementDirector placement, ClusterView view,
+            boolean byIncarnation) {
+        if (!this.self.equals(placement.ownerOf(address, view))) {
+            return false;
+        }
+        if (!byIncarnation) {
+            return true;
+        }
+        SiloEntry then = view.membership().silos().get(this.self);
+        SiloEntry now = this.current.membership().silos().get(this.self);
+        return then == null || now == null || then.epoch() == now.epoch();
+    }
+
+    /**
+     * Tells whether an owner of an actor in a view replaced within the hand-off window, other than this silo's
+     * current incarnation, is dead, gone or restarted (another incarnation, this silo's earlier one included) in
+     * the current view: an owner that took its entries with it. Owners that are alive in the same incarnation
+     * still answer for their entries ({@code LOOKUP_HELD}), so a join loses nothing; what a first view may have
+     * taken over from an earlier incarnation of this silo is told by {@link #ownedSinceStart}.
      * @param address the actor
      * @param placement the placement the views are read with
      * @return whether such an owner was lost; false outside the window
      */
-    synchronized boolean ownerLost(ActorAddress address, PlacementDirector placement) {
+    boolean ownerLost(ActorAddress address, PlacementDirector placement) {
+        return ownerLost(address, placement, false);
+    }
+
+    /**
+     * Tells whether an owner of an actor in a view replaced within the hand-off window was lost (see above).
+     * @param address the actor
+     * @param placement the placement the views are read with
+     * @param byIncarnation whether an earlier incarnation of this silo counts as another owner (see
+     * {@link #gainedAt(ActorAddress, PlacementDirector, boolean)})
+     * @return whether such an owner was lost; false outside the window
+     */
+    synchronized boolean ownerLost(ActorAddress address, PlacementDirector placement, boolean byIncarnation) {
         prune(this.clock.millis());
         for (PastView view : this.past) {
             String owner = placement.ownerOf(address, view.view());
-            if (owner != null && !owner.equals(this.self)
+            if (owner != null && !ownedBySelf(address, placement, view.view(), byIncarnation)
                     && !isSameIncarnationAlive(owner, view.view(), this.current)) {
                 return true;
             }
@@ -218,7 +278,14 @@ final class ViewTracker {
                 && (before == null || before.epoch() == after.epoch());
     }
 
-    private record PastView(ClusterView view, long replacedAtMillis) {
+    /**
+     * A replaced view.
+     * @param view the view
+     * @param replacedAtMillis when it was replaced
+     * @param beforeFirst whether it stands for what came before this silo's first view (the first view's ring
+     * without this silo): who owned what then is a guess
+     */
+    private record PastView(ClusterView view, long replacedAtMillis, boolean beforeFirst) {
     }
 
     private record VersionWaiter(long version, CompletableFuture<ClusterView> reached) {

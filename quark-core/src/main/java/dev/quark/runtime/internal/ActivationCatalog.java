@@ -12,6 +12,7 @@ import dev.quark.actor.ActorRuntimeClosedException;
 import dev.quark.actor.DeactivationReason;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.RuntimeScheduler;
+import dev.quark.runtime.routing.ActivationGate;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -299,6 +300,15 @@ public final class ActivationCatalog {
      */
     @Nullable Runnable replaceEnded(Activation ended, @Nullable Invocation waiting) {
         this.supervision.forget(ended.identity);
+        ActivationGate gate = this.settings.activationGate();
+        if (gate != ActivationGate.OPEN) {
+            try {
+                gate.activationEnded(ended.identity.address());
+            }
+            catch (RuntimeException ex) {
+                logger.warn("The activation gate failed to note the end of the activation of {}", ended.identity, ex);
+            }
+        }
         Invocation first = null;
         Invocation last = null;
         int kept = 0;
@@ -402,6 +412,15 @@ public final class ActivationCatalog {
             }
         }
         return !pool.isEmpty();
+    }
+
+    /**
+     * Returns whether this silo holds an activation of an actor in any state (waiting for the activation gate,
+     * running, restarting, deactivating), until it has ended and left the catalog.
+     */
+    public boolean holds(ActorAddress address) {
+        ActorType type = this.registry.type(address.typeName());
+        return type != null && !activationsOf(new ActorIdentity(type, address.id())).isEmpty();
     }
 
     /**

@@ -17,6 +17,7 @@ import dev.quark.actor.AbstractActor;
 import dev.quark.actor.Actor;
 import dev.quark.actor.ActorRef;
 import dev.quark.actor.DeactivationReason;
+import dev.quark.runtime.routing.ActivationGate;
 import dev.quark.supervision.Directive;
 import dev.quark.supervision.SupervisorStrategy;
 import org.jspecify.annotations.Nullable;
@@ -71,8 +72,26 @@ final class Supervision {
         }
         if (existing == null) {
             siblings.add(child);
+            placeWithParent(child);
         }
         return this.catalog.references().reference(contract, childId);
+    }
+
+    /**
+     * Lets the activation gate place a child on its parent's silo (a cluster records it in its directory, before
+     * the child's first activation); a gate that fails leaves the child placed as any actor of its type.
+     */
+    private void placeWithParent(ActorIdentity child) {
+        ActivationGate gate = this.catalog.settings().activationGate();
+        if (gate == ActivationGate.OPEN) {
+            return;
+        }
+        try {
+            gate.childSpawned(child.address());
+        }
+        catch (RuntimeException ex) {
+            logger.warn("The activation gate failed to place child {} with its parent", child, ex);
+        }
     }
 
     private static SupervisorStrategy strategyOf(Activation parent) {
@@ -252,8 +271,21 @@ final class Supervision {
      */
     void forget(ActorIdentity parent) {
         List<ActorIdentity> identities = this.children.remove(parent);
-        if (identities != null) {
-            identities.forEach(this.supervisors::remove);
+        if (identities == null) {
+            return;
+        }
+        identities.forEach(this.supervisors::remove);
+        ActivationGate gate = this.catalog.settings().activationGate();
+        if (gate == ActivationGate.OPEN) {
+            return;
+        }
+        for (ActorIdentity child : identities) {
+            try {
+                gate.childReleased(child.address());
+            }
+            catch (RuntimeException ex) {
+                logger.warn("The activation gate failed to release child {} of {}", child, parent, ex);
+            }
         }
     }
 

@@ -39,4 +39,35 @@ public interface ActivationGate {
      */
     default void activationFailed(ActorAddress address) {
     }
+
+    /**
+     * Tells the gate that an activation on this silo ended for good (not a restart): what the gate recorded
+     * when it let it start here goes. Also called for an activation the gate sent elsewhere or refused. Runs
+     * under the activation's lock, before a new activation takes over the calls that wait: must not block and
+     * must not throw. By default it does nothing.
+     * @param address the actor whose activation ended
+     */
+    default void activationEnded(ActorAddress address) {
+    }
+
+    /**
+     * Tells the gate that an actor on this silo spawned a child ({@code spawnChild}), on the parent's thread
+     * during its turn, before it returns the child's reference. A cluster places the child with its parent when it
+     * can: it records in the directory, before the child's first activation, that the child lives on this silo,
+     * unless it runs elsewhere already. It may block (a request to another silo); must not throw. By default it
+     * does nothing.
+     * @param child the child
+     */
+    default void childSpawned(ActorAddress child) {
+    }
+
+    /**
+     * Tells the gate that the parent of a child spawned here ended for good: what {@link #childSpawned} recorded
+     * for the child must go, once no activation of it is left here, so that the next call places it as any
+     * actor of its type. Runs under the parent's lock: must not block and must not throw. By default it does
+     * nothing.
+     * @param child the child
+     */
+    default void childReleased(ActorAddress child) {
+    }
 }

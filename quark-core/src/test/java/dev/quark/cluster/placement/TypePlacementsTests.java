@@ -1,8 +1,13 @@
 package dev.quark.cluster.placement;
 
+import java.util.List;
+
+import dev.quark.actor.Actor;
 import dev.quark.actor.LocalPreferredPlacement;
+import dev.quark.actor.PlacedWithParent;
 import dev.quark.actor.RandomPlacement;
 import dev.quark.actor.StatelessWorker;
+import dev.quark.runtime.ActorTypeView;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,7 +50,61 @@ class TypePlacementsTests {
         assertThat(placements.usesDirectory("Other")).isFalse();
     }
 
+    @Test
+    void onlyTypesAnnotatedPlacedWithParentPlaceTheirChildrenWithTheParent() {
+        TypePlacements placements = TypePlacements.of(List.of(type("Plain", Plain.class), type("Child", Child.class)));
+        assertThat(placements.placedWithParent("Child")).isTrue();
+        assertThat(placements.strategyOf("Child")).isEqualTo(PlacementStrategy.CONSISTENT_HASH);
+        assertThat(placements.placedWithParent("Plain")).isFalse();
+        assertThat(placements.placedWithParent("Other")).isFalse();
+    }
+
+    @Test
+    void placedWithParentBesideAnotherPlacementIsRefused() {
+        assertThatIllegalArgumentException().isThrownBy(() -> TypePlacements.strategyOf(RoamingChild.class))
+            .withMessageContaining("has @PlacedWithParent beside @RandomPlacement");
+    }
+
+    private static ActorTypeView type(String name, Class<?> implementation) {
+        return new ActorTypeView() {
+
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public Class<?> implementation() {
+                return implementation;
+            }
+
+            @Override
+            public List<Class<? extends Actor>> contracts() {
+                return List.of();
+            }
+
+            @Override
+            public long activationCount() {
+                return 0;
+            }
+
+            @Override
+            public long queuedMessageCount() {
+                return 0;
+            }
+        };
+    }
+
     static class Plain {
+    }
+
+    @PlacedWithParent
+    static class Child {
+    }
+
+    @RandomPlacement
+    @PlacedWithParent
+    static class RoamingChild {
     }
 
     @RandomPlacement

@@ -97,6 +97,27 @@ class ViewTrackerTests {
         assertThat(joiner.ownerLost(gained, PARTITIONS)).isTrue();
     }
 
+    /**
+     * A silo declared dead that joined again with a new epoch, in the same process, keeps its views: those of its
+     * earlier incarnation count as another owner's, lost with its entries, not as its own, for types placed with
+     * their parent; for the others they count as its own, as before.
+     */
+    @Test
+    void aSiloThatJoinedAgainCountsItsEarlierIncarnationAsALostOwner() {
+        ClusterView before = view(3, this.zero, this.one);
+        ActorAddress owned = addressWhere((address) -> "silo-1".equals(PARTITIONS.ownerOf(address, before)));
+        this.tracker.install(before);
+        Instant now = Instant.now();
+        SiloEntry again = new SiloEntry("silo-1", new SiloAddress("127.0.0.1", 9001), now, SiloStatus.ACTIVE, now, 2,
+                Set.of(), List.of());
+        this.tracker.install(view(5, this.zero, again));
+        assertThat(this.tracker.gainedAt(owned, PARTITIONS, true)).isEqualTo(5);
+        assertThat(this.tracker.ownerLost(owned, PARTITIONS, true)).isTrue();
+        // Types not placed with their parent count the views by silo id, as before.
+        assertThat(this.tracker.gainedAt(owned, PARTITIONS)).isEqualTo(3);
+        assertThat(this.tracker.ownerLost(owned, PARTITIONS)).isFalse();
+    }
+
     private static ActorAddress addressWhere(java.util.function.Predicate<ActorAddress> test) {
         return IntStream.range(0, 10_000)
             .mapToObj((i) -> new ActorAddress("Thing", "thing-" + i))

@@ -137,7 +137,32 @@ public final class TestCluster implements AutoCloseable {
      */
     public synchronized TestSilo addSilo(Consumer<ActorRuntime.Builder> runtime) {
         int index = this.silos.size();
-        String siloId = "silo-" + index;
+        TestSilo started = startSilo(index, "silo-" + index, runtime);
+        this.silos.add(started);
+        return started;
+    }
+
+    /**
+     * Starts a new incarnation of a silo that was killed or stopped: a new runtime with the same silo id, which
+     * joins with a new epoch, as a process restarted with the same {@code quark.cluster.silo.id} does. It
+     * replaces the old silo at its index.
+     * @param index the silo
+     * @return the new incarnation
+     * @throws IllegalStateException when the silo still runs
+     */
+    public synchronized TestSilo restartSilo(int index) {
+        TestSilo old = silo(index);
+        if (old.isRunning()) {
+            throw new IllegalStateException("Silo " + old.siloId() + " still runs: kill or stop it before "
+                    + "restarting it");
+        }
+        TestSilo started = startSilo(index, old.siloId(), (builder) -> {
+        });
+        this.silos.set(index, started);
+        return started;
+    }
+
+    private TestSilo startSilo(int index, String siloId, Consumer<ActorRuntime.Builder> runtime) {
         Builder settings = this.settings;
         SiloRouting.Builder routingBuilder = SiloRouting.builder(siloId, settings.transportOf(siloId, this.network))
             .clock(settings.clock);
@@ -164,7 +189,6 @@ public final class TestCluster implements AutoCloseable {
             if (reminders != null && registry != null) {
                 started.reminders(reminders.start(siloId, silo, registry, membership.views(), routing));
             }
-            this.silos.add(started);
             return started;
         }
         catch (RuntimeException ex) {

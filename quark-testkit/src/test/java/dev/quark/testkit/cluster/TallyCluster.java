@@ -59,6 +59,12 @@ final class TallyCluster implements AutoCloseable {
         return silo;
     }
 
+    TestSilo restartSilo(int index) {
+        TestSilo silo = this.cluster.restartSilo(index);
+        this.environment.silo(silo.siloId(), silo);
+        return silo;
+    }
+
     /** The silo that owns a tally in the view of a silo. */
     String ownerOf(String id, TestSilo viewer) {
         return new HashPlacementDirector().ownerOf(new ActorAddress("Tally", id), viewer.routing().view());

@@ -3,6 +3,7 @@ package dev.quark.testkit.cluster;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.BrokenBarrierException;
@@ -39,6 +40,8 @@ public final class TallyEnvironment {
     private final Map<String, CyclicBarrier> meetings = new ConcurrentHashMap<>();
 
     private final Map<String, List<String>> arrivals = new ConcurrentHashMap<>();
+
+    private final Set<String> failingActivations = ConcurrentHashMap.newKeySet();
 
     void activated(String id, String siloId) {
         int now = this.alive.computeIfAbsent(id, (key) -> new AtomicInteger()).incrementAndGet();
@@ -119,6 +122,15 @@ public final class TallyEnvironment {
 
     ActorRefFactory actors(String siloId) {
         return this.silos.get(siloId);
+    }
+
+    /** Makes the next activation of an actor ("type:id") that checks it fail (see {@link ChickActor}). */
+    public void failNextActivation(String id) {
+        this.failingActivations.add(id);
+    }
+
+    boolean takeActivationFailure(String id) {
+        return this.failingActivations.remove(id);
     }
 
     /** Activations that started while another one of the same actor was alive. */

@@ -1,0 +1,381 @@
+package dev.quark.cluster.routing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.IntStream;
+
+import dev.quark.actor.AbstractActor;
+import dev.quark.actor.Actor;
+import dev.quark.actor.LocalPreferredPlacement;
+import dev.quark.actor.PlacedWithParent;
+import dev.quark.actor.QuarkActor;
+import dev.quark.cluster.directory.DirectoryEntry;
+import dev.quark.cluster.directory.DirectoryRequest;
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.placement.HashPlacementDirector;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.ActorRuntime;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The directory while the owner of a partition changes, seen from one silo whose peers the test plays: only types
+ * placed with their parent ask a previous owner; one that does not answer does not hold a child's registration
+ * for the hand-off timeout, and a registration answered
+ * by the old owner after the view moved the partition is registered again with the new owner.
+ */
+class DirectoryOwnerChangeTests {
+
+    private static final SiloAddress SILO_0 = new SiloAddress("127.0.0.1", 9000);
+
+    private static final SiloAddress SILO_2 = new SiloAddress("127.0.0.1", 9002);
+
+    private static final SiloAddress SILO_3 = new SiloAddress("127.0.0.1", 9003);
+
+    private final CapturingTransport transport = new CapturingTransport();
+
+    private final MovableClock clock = new MovableClock();
+
+    private SiloRouting routing;
+
+    private ActorRuntime runtime;
+
+    @AfterEach
+    void close() {
+        if (this.routing != null) {
+            this.routing.close();
+        }
+        if (this.runtime != null) {
+            this.runtime.close();
+        }
+    }
+
+    /**
+     * A silo that just started owns the partition of a directory-placed actor (not placed with its parent),
+     * which the silo before it (alive, but hung) owned: its registration and lookups ask that silo nothing, as
+     * before types placed with their parent existed.
+     */
+    @Test
+    void aDirectoryPlacedActorAsksNoPreviousOwner() {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffTimeout(Duration.ofSeconds(30))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder().actor(SpotActor.class, SpotActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
+                new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, Set.of("Spot"), List.of()),
+                new SiloEntry("silo-0", SILO_0, now, SiloStatus.ACTIVE, now, 1, Set.of("Spot"), List.of()))), 150);
+        this.transport.silent.add(SILO_0);
+        this.routing.follow(HeldViewSource.of(view));
+        String id = idWhere("spot-", (candidate) -> "silo-2"
+            .equals(DistributedDirectory.PARTITIONS.ownerOf(new ActorAddress("Spot", candidate), view)));
+
+        CompletableFuture<String> where = CompletableFuture.supplyAsync(() -> this.runtime.get(Spot.class, id).where());
+
+        assertThat(where).succeedsWithin(Duration.ofSeconds(5)).isEqualTo("silo-2");
+        String unknown = idWhere("spot-none-", (candidate) -> "silo-2"
+            .equals(DistributedDirectory.PARTITIONS.ownerOf(new ActorAddress("Spot", candidate), view)));
+        this.transport.handler().receive(directoryRequest(91, "Spot", unknown,
+                new DirectoryRequest(DirectoryRequest.Operation.LOOKUP, null)));
+        Envelope answer = answerTo(91);
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
+        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).isNull();
+        assertThat(this.transport.sentToSilent).as("what the hung previous owner was asked")
+            .noneMatch((sent) -> sent.kind() == Envelope.Kind.DIRECTORY || sent.kind() == Envelope.Kind.HANDOFF);
+    }
+
+    /**
+     * A silo that just started owns the partition of a child placed with its parent, which the silo before it
+     * (alive, but hung) owned: a child's first registration from another silo asks that silo for the entry it
+     * may hold and to give the actor up, and is answered after a short wait (the asker's spawn does not wait
+     * the hand-off timeout).
+     */
+    @Test
+    void aChildsRegistrationDoesNotWaitTheHandOffTimeoutForAPreviousOwnerThatDoesNotAnswer() throws IOException {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffTimeout(Duration.ofSeconds(30))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Fledgling");
+        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
+                new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-0", SILO_0, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of()))), 150);
+        this.transport.silent.add(SILO_0);
+        this.routing.follow(HeldViewSource.of(view));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 1);
+        // The other silos have registered again what they host: the registration is not held for that.
+        roundDone("silo-0");
+        roundDone("silo-3");
+        HashPlacementDirector placement = new HashPlacementDirector();
+        ClusterView withoutSilo2 = ClusterView.of(MembershipSnapshot.of(1, view.membership().silos().values().stream()
+            .filter((silo) -> !"silo-2".equals(silo.siloId()))
+            .toList()), 150);
+        String child = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), view))
+                && "silo-0".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), withoutSilo2)));
+
+        long started = System.nanoTime();
+        this.transport.handler().receive(directoryRequest(92, "Fledgling", child,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 7))));
+        answerTo(92);
+
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("how long the registration was held")
+            .isLessThan(Duration.ofSeconds(5));
+        assertThat(this.transport.sentToSilent).as("what the hung previous owner was asked")
+            .anyMatch((sent) -> sent.kind() == Envelope.Kind.DIRECTORY
+                    && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD)
+            .anyMatch((sent) -> sent.kind() == Envelope.Kind.HANDOFF);
+    }
+
+    /**
+     * A parent here spawns a child whose partition is on silo-2; while the registration is on its way, a view in
+     * which silo-3 joined and took the partition is installed here, and then silo-2 (which had not seen that view
+     * yet) answers. The view's re-registration ran before the child was recorded here: the child must be
+     * registered again with silo-3, or silo-3 would not know it once silo-2's hand-off window ended.
+     */
+    @Test
+    void aChildsRegistrationAnsweredByTheOldOwnerAcrossAViewChangeIsRegisteredAgainWithTheNewOwner()
+            throws InterruptedException {
+        this.routing = SiloRouting.builder("silo-0", this.transport).clock(this.clock).build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(PerchActor.class, PerchActor::new)
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Perch", "Fledgling");
+        SiloEntry self = new SiloEntry("silo-0", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry oldOwner = new SiloEntry("silo-2", SILO_2, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry joiner = new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        ClusterView before = ClusterView.of(MembershipSnapshot.of(1, List.of(self, oldOwner)), 150);
+        ClusterView after = ClusterView.of(MembershipSnapshot.of(2, List.of(self, oldOwner, joiner)), 150);
+        HeldViewSource views = HeldViewSource.of(before);
+        this.routing.follow(views);
+        // Past the hand-off window: the parent's activation asks no previous owner.
+        this.clock.advance(Duration.ofMinutes(2));
+        HashPlacementDirector placement = new HashPlacementDirector();
+        String parent = idWhere("perch-", (candidate) -> "silo-0"
+            .equals(placement.ownerOf(new ActorAddress("Perch", candidate), before))
+                && "silo-0".equals(placement.ownerOf(new ActorAddress("Perch", candidate), after)));
+        String child = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), before))
+                && "silo-3".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), after)));
+
+        CompletableFuture<Void> spawned = CompletableFuture
+            .runAsync(() -> this.runtime.get(Perch.class, parent).spawn(child));
+        Envelope register = sentDirectory(DirectoryRequest.Operation.REGISTER, "silo-2");
+        views.install(after);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 2);
+        DirectoryEntry candidate = DirectoryRequest.decode(register.payload()).entry();
+        this.transport.handler().receive(new Envelope(61, register.messageId(), Envelope.Kind.RESPONSE, "silo-2", 1,
+                SILO_2, "silo-0", register.sourceEpoch(), register.actorType(), register.actorId(), 0,
+                DirectoryRequest.encodeAnswer(candidate), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0));
+
+        assertThat(spawned).succeedsWithin(Duration.ofSeconds(10));
+        Envelope again = sentDirectory(DirectoryRequest.Operation.REGISTER_AGAIN, "silo-3");
+        assertThat(again.actorId()).isEqualTo(child);
+        assertThat(DirectoryRequest.decode(again.payload()).entry()).isEqualTo(candidate);
+    }
+
+    /**
+     * Within the hand-off window after its start, a silo removes entries from its partition: it remembers only
+     * those of types placed with their parent (a previous owner may still hand them over), and forgets them once
+     * the window has passed, at its next removal, with no view change.
+     */
+    @Test
+    void onlyRemovalsOfChildrenAreRememberedAndOnlyForTheWindow() throws IOException {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffWindow(Duration.ofSeconds(60))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(SpotActor.class, SpotActor::new)
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Spot", "Fledgling");
+        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
+                new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of()))), 150);
+        this.routing.follow(HeldViewSource.of(view));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 1);
+        HashPlacementDirector placement = new HashPlacementDirector();
+        String spot = idWhere("spot-", (candidate) -> "silo-2"
+            .equals(DistributedDirectory.PARTITIONS.ownerOf(new ActorAddress("Spot", candidate), view)));
+        List<String> children = IntStream.range(0, 100_000).mapToObj((i) -> "fledgling-" + i)
+            .filter((candidate) -> "silo-2".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), view)))
+            .limit(2)
+            .toList();
+        DirectoryEntry ended = new DirectoryEntry("silo-3", 1, 7);
+
+        unregister(94, "Spot", spot, ended);
+        assertThat(this.routing.directoryRemovalsRemembered()).as("removals of directory-placed actors").isZero();
+        unregister(95, "Fledgling", children.get(0), ended);
+        assertThat(this.routing.directoryRemovalsRemembered()).as("removals of children").isOne();
+        this.clock.advance(Duration.ofSeconds(61));
+        unregister(96, "Fledgling", children.get(1), ended);
+        assertThat(this.routing.directoryRemovalsRemembered()).as("removals after the window").isZero();
+    }
+
+    private void unregister(long messageId, String type, String id, DirectoryEntry entry) {
+        this.transport.handler().receive(directoryRequest(messageId, type, id,
+                new DirectoryRequest(DirectoryRequest.Operation.UNREGISTER, entry)));
+        assertThat(answerTo(messageId).kind()).isEqualTo(Envelope.Kind.RESPONSE);
+    }
+
+    private Envelope directoryRequest(long messageId, String type, String id, DirectoryRequest request) {
+        return new Envelope(messageId, 0, Envelope.Kind.DIRECTORY, "silo-3", 1, SILO_3, "silo-2", 1, type, id, 0,
+                request.encode(), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0);
+    }
+
+    /** The answer sent to silo-3 for its request, within 10 s. */
+    private Envelope answerTo(long messageId) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            Envelope sent;
+            try {
+                sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(ex);
+            }
+            if (sent != null && "silo-3".equals(sent.targetSiloId()) && sent.correlationId() == messageId) {
+                return sent;
+            }
+        }
+        throw new AssertionError("no answer to request " + messageId + " within 10 s");
+    }
+
+    /** Tells silo-2 that a silo has registered again what it hosts for membership version 1. */
+    private void roundDone(String siloId) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeUTF(siloId);
+            out.writeLong(1);
+            out.writeLong(1);
+        }
+        this.transport.handler().receive(new Envelope(93, 0, Envelope.Kind.NOTICE, siloId, 1,
+                "silo-0".equals(siloId) ? SILO_0 : SILO_3, "silo-2", 1, null, null, 0, bytes.toByteArray(), 0, null,
+                Map.of(SiloNotices.TOPIC, RegistrationRounds.TOPIC), 0, 1, 0));
+    }
+
+    private SiloAddress listen() {
+        return this.routing.listen(this.runtime,
+                new JacksonPayloadCodec(JsonMapper.builder().build(), this.runtime, List.of()));
+    }
+
+    private Envelope sentDirectory(DirectoryRequest.Operation operation, String target) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
+            if (sent != null && sent.kind() == Envelope.Kind.DIRECTORY && target.equals(sent.targetSiloId())
+                    && DirectoryRequest.decode(sent.payload()).operation() == operation) {
+                return sent;
+            }
+        }
+        throw new AssertionError("no directory " + operation + " sent to " + target + " within 10 s");
+    }
+
+    private static String idWhere(String prefix, Predicate<String> wanted) {
+        return IntStream.range(0, 100_000).mapToObj((i) -> prefix + i).filter(wanted).findFirst().orElseThrow();
+    }
+
+    /** A clock the test moves forward. */
+    private static final class MovableClock extends Clock {
+
+        private volatile Instant now = Instant.now();
+
+        void advance(Duration by) {
+            this.now = this.now.plus(by);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return this.now;
+        }
+    }
+
+    /** A directory-placed actor that says where it runs. */
+    public interface Spot extends Actor {
+
+        String where();
+    }
+
+    @QuarkActor
+    @LocalPreferredPlacement
+    public static class SpotActor extends AbstractActor implements Spot {
+
+        @Override
+        public String where() {
+            return "silo-2";
+        }
+    }
+
+    /** A parent placed by hash. */
+    public interface Perch extends Actor {
+
+        void spawn(String childId);
+    }
+
+    @QuarkActor
+    public static class PerchActor extends AbstractActor implements Perch {
+
+        @Override
+        public void spawn(String childId) {
+            spawnChild(Fledgling.class, childId);
+        }
+    }
+
+    /** A child placed with its parent. */
+    public interface Fledgling extends Actor {
+
+        @Nullable String name();
+    }
+
+    @QuarkActor
+    @PlacedWithParent
+    public static class FledglingActor extends AbstractActor implements Fledgling {
+
+        @Override
+        public @Nullable String name() {
+            return actorId();
+        }
+    }
+}
