@@ -1,10 +1,7 @@
 package dev.quark.cluster.routing;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,6 +24,7 @@ import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.fixtures.SettableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
@@ -42,7 +40,7 @@ class ClaimedAdoptTests {
 
     private final CapturingTransport transport = new CapturingTransport();
 
-    private final MovableClock clock = new MovableClock();
+    private final SettableClock clock = new SettableClock();
 
     private SiloRouting routing;
 
@@ -101,31 +99,6 @@ class ClaimedAdoptTests {
             }
         }
         throw new AssertionError("no answer to message " + messageId + " within 10 s");
-    }
-
-    /** A clock the test moves forward. */
-    private static final class MovableClock extends Clock {
-
-        private volatile Instant now = Instant.now();
-
-        void advance(Duration by) {
-            this.now = this.now.plus(by);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return this.now;
-        }
     }
 
     /** An actor placed by consistent hashing, which can be a child placed with its parent, that says where it runs. */

@@ -3,11 +3,8 @@ package dev.quark.cluster.routing;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,6 +30,7 @@ import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorRuntime;
+import dev.quark.runtime.fixtures.SettableClock;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -57,7 +55,7 @@ class DirectoryOwnerChangeTests {
 
     private final CapturingTransport transport = new CapturingTransport();
 
-    private final MovableClock clock = new MovableClock();
+    private final SettableClock clock = new SettableClock();
 
     private SiloRouting routing;
 
@@ -305,31 +303,6 @@ class DirectoryOwnerChangeTests {
 
     private static String idWhere(String prefix, Predicate<String> wanted) {
         return IntStream.range(0, 100_000).mapToObj((i) -> prefix + i).filter(wanted).findFirst().orElseThrow();
-    }
-
-    /** A clock the test moves forward. */
-    private static final class MovableClock extends Clock {
-
-        private volatile Instant now = Instant.now();
-
-        void advance(Duration by) {
-            this.now = this.now.plus(by);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return this.now;
-        }
     }
 
     /** A directory-placed actor that says where it runs. */
