@@ -1123,8 +1123,9 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     /**
-     * Forgets the removals remembered before a time, oldest first, each once: a stable cluster (no view change)
-     * keeps none past the window, and a removal costs no scan of the others.
+     * Forgets the removals remembered before a time, oldest first, each once, so that a removal costs no scan of
+     * the others. It runs at each remembered removal and view change: in a stable cluster the last window's
+     * removals stay until the next of either (bounded by what one window removed).
      */
     private void forgetRemovedBefore(long cutoffMillis) {
         Map.Entry<ActorAddress, Removed> oldest;
