@@ -341,19 +341,21 @@ final class RedisJobScripts {
             """);
 
     /**
-     * ARGV: prefix, id, now, now score, the channel to publish the job's type on once requeued or ''. Returns OK,
-     * NOT_FOUND, or the status of a job that is not dead-lettered.
+     * ARGV: prefix, id, now, now score, the channel to publish the job's type on once requeued or ''. Returns {OK,
+     * the job's hash, its log} as requeued (read in the script: a worker woken by the message may run the job before
+     * a read after it), {NOT_FOUND}, or {the status} of a job that is not dead-lettered.
      */
-    static final RedisScript<String> REQUEUE = RedisScript.of(FUNCTIONS + """
+    @SuppressWarnings("rawtypes")
+    static final RedisScript<List> REQUEUE = script("""
             local p, id = ARGV[1], ARGV[2]
             local job = p .. 'job:' .. id
             local state = redis.call('HMGET', job, 'status', 'type')
             local status, job_type = state[1], state[2]
             if not status then
-                return 'NOT_FOUND'
+                return {'NOT_FOUND'}
             end
             if status ~= 'DEAD_LETTERED' then
-                return status
+                return {status}
             end
             redis.call('ZREM', p .. 'finished', id)
             quark_jobs_unindex(p, id, job_type, status)
@@ -362,11 +364,12 @@ final class RedisJobScripts {
                 'progress', 0)
             redis.call('HDEL', job, 'finished_at', 'progress_message')
             redis.call('ZADD', p .. 'due:' .. job_type, ARGV[4], id)
+            local requeued = {'OK', redis.call('HGETALL', job), redis.call('LRANGE', p .. 'log:' .. id, 0, -1)}
             if ARGV[5] ~= '' then
                 redis.pcall('PUBLISH', ARGV[5], job_type)
             end
-            return 'OK'
-            """, String.class);
+            return requeued
+            """);
 
     /**
      * ARGV: prefix, before score, offset, limit, then the statuses. Deletes, among the limit jobs from the offset

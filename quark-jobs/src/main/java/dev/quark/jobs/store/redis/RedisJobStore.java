@@ -410,16 +410,17 @@ public class RedisJobStore implements JobStore {
 
     @Override
     public Job requeue(JobId id, Instant now) {
-        String result = this.redis.execute(RedisJobScripts.REQUEUE, this.routing, this.prefix, id.toString(),
-                now.toString(), Long.toString(dueScore(now)), this.published);
-        if (result == null || result.equals("NOT_FOUND")) {
+        List<?> reply = execute(RedisJobScripts.REQUEUE, this.prefix, id.toString(), now.toString(),
+                Long.toString(dueScore(now)), this.published);
+        String result = String.valueOf(reply.get(0));
+        if (result.equals("NOT_FOUND")) {
             throw new JobNotFoundException(id);
         }
-        Job job = find(id).orElseThrow(() -> new JobNotFoundException(id));
         if (!result.equals("OK")) {
-            throw StoreChecks.notRequeueable(job);
+            throw StoreChecks.notRequeueable(find(id).orElseThrow(() -> new JobNotFoundException(id)));
         }
-        return job;
+        // As requeued, read by the script: a worker the message woke may already have run it.
+        return job(id, (List<?>) reply.get(1), (List<?>) reply.get(2));
     }
 
     @Override
