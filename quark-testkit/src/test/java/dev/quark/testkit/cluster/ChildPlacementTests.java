@@ -68,9 +68,7 @@ class ChildPlacementTests {
     void theHashOwnerDiesWhileTheParentsSiloRunsTheChildAndNoSecondActivationStarts() {
         start(3);
         String parent = idOwnedIn("Nest", ring("silo-0", "silo-1", "silo-2"), "silo-0");
-        String child = TallyCluster.idWhere((candidate) ->
-                "silo-2".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1", "silo-2")))
-                && "silo-1".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1"))));
+        String child = chickOwnedBySilo2OfThreeAndSilo1OfTwo();
         assertThat(this.cluster.silo(0).get(Nest.class, parent).spawn(child)).isEqualTo("silo-0");
         assertThat(this.cluster.silo(1).get(Chick.class, child).add(5)).isEqualTo(5);
 
@@ -99,9 +97,7 @@ class ChildPlacementTests {
         String parent = TallyCluster.idWhere((candidate) ->
                 "silo-0".equals(ownerIn("Nest", candidate, ring("silo-0", "silo-1")))
                 && "silo-0".equals(ownerIn("Nest", candidate, ring("silo-0", "silo-1", "silo-2"))));
-        String child = TallyCluster.idWhere((candidate) ->
-                "silo-1".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1")))
-                && "silo-2".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1", "silo-2"))));
+        String child = chickOwnedBySilo2OfThreeAndSilo1OfTwo();
         assertThat(this.cluster.silo(1).get(Nest.class, parent).spawn(child)).isEqualTo("silo-0");
         assertThat(this.cluster.silo(1).get(Chick.class, child).add(1)).isEqualTo(1);
 
@@ -205,9 +201,7 @@ class ChildPlacementTests {
     void theHashOwnerRestartsWithTheSameIdWhileTheParentsSiloRunsTheChildAndNoSecondActivationStarts() {
         start(3);
         String parent = idOwnedIn("Nest", ring("silo-0", "silo-1", "silo-2"), "silo-0");
-        String child = TallyCluster.idWhere((candidate) ->
-                "silo-2".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1", "silo-2")))
-                && "silo-1".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1"))));
+        String child = chickOwnedBySilo2OfThreeAndSilo1OfTwo();
         assertThat(this.cluster.silo(0).get(Nest.class, parent).spawn(child)).isEqualTo("silo-0");
         assertThat(this.cluster.silo(1).get(Chick.class, child).add(5)).isEqualTo(5);
 
@@ -262,9 +256,7 @@ class ChildPlacementTests {
         String parent = TallyCluster.idWhere((candidate) ->
                 "silo-0".equals(ownerIn("Nest", candidate, ring("silo-0", "silo-1")))
                 && "silo-0".equals(ownerIn("Nest", candidate, ring("silo-0", "silo-1", "silo-2"))));
-        String child = TallyCluster.idWhere((candidate) ->
-                "silo-1".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1")))
-                && "silo-2".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1", "silo-2"))));
+        String child = chickOwnedBySilo2OfThreeAndSilo1OfTwo();
         assertThat(this.cluster.silo(1).get(Nest.class, parent).spawn(child)).isEqualTo("silo-0");
         this.cluster.addSilo();
         awaitRingOf(3);
@@ -303,6 +295,13 @@ class ChildPlacementTests {
         // The hold would last 5 s (half the hand-off timeout): the late silo reports no round meanwhile.
         assertThat(where).succeedsWithin(Duration.ofSeconds(4)).isEqualTo("silo-2");
         late.releaseViews();
+    }
+
+    /** A child id whose hash owner is silo-2 in a ring of three silos and silo-1 in the ring without silo-2. */
+    private String chickOwnedBySilo2OfThreeAndSilo1OfTwo() {
+        return TallyCluster.idWhere((candidate) ->
+                "silo-2".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1", "silo-2")))
+                && "silo-1".equals(ownerIn("Chick", candidate, ring("silo-0", "silo-1"))));
     }
 
     private void awaitRingOf(int silos) {
