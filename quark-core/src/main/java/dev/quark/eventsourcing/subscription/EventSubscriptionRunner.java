@@ -51,7 +51,10 @@ import dev.quark.lease.LeaseStore;
  * <b>Failures.</b> A handler that throws, a feed that cannot be read or a checkpoint that cannot be saved is logged at
  * WARN (subscription, stream, version, feed position, attempt), counted ({@link EventSubscriptionMetrics#failed}), and
  * tried again on the same event after a {@link SubscriptionBackoff} (doubling, bounded); the subscription never skips
- * the event, keeps its lease meanwhile, and the other subscriptions go on. A handler's {@link Error} counts as a failure
+ * the event, keeps its lease meanwhile, and the other subscriptions go on. A claim of the checkpoint that fails
+ * otherwise than refused is tried again after the back-off too, but lets the lease go meanwhile (acquired again for the
+ * next claim, the back-off growing across the acquisitions): held through the back-off, the lease would tell a
+ * fenced-out node that this node's claim was accepted. A handler's {@link Error} counts as a failure
  * like an exception, except a {@link VirtualMachineError}; an interrupt the runner did not send (a handler throwing
  * {@link InterruptedException} or leaving the flag set) is cleared and ignored. Should a subscription's thread end
  * while the runner runs all the same (a {@link VirtualMachineError}), the subscription turns

@@ -67,11 +67,11 @@ final class SubscriptionFollower {
     private @Nullable Instant claimRefusedAt;
 
     /**
-     * While fenced out, when this node last saw that no other node's claim was accepted: its own claim refused, its
-     * claim failing while it held the lease, or the lease store not answering. It stays fenced out until another node
-     * has held the lease for a {@link #fenceWindow()} after that: a node keeps it so long once its claim was accepted,
-     * but also while its claim keeps failing otherwise than refused (it holds the lease through its back-off), which
-     * this node cannot tell apart; a node that cannot reach the lease store sees nobody hold it.
+     * While fenced out, when this node last saw that no other node's claim was accepted: its own claim refused or
+     * failing, or the lease store not answering. It stays fenced out until another node has held the lease for a
+     * {@link #fenceWindow()} after that, which only a node whose claim was accepted does: a node whose claim fails
+     * otherwise than refused lets the lease go for its back-off ({@link #claimFailed}), so this node gets it meanwhile
+     * and is refused again; a node that cannot reach the lease store sees nobody hold it.
      */
     private @Nullable Instant fencedOutSeenAt;
 
@@ -92,6 +92,12 @@ final class SubscriptionFollower {
     private volatile boolean stopping;
 
     private @Nullable Instant retryAt;
+
+    /**
+     * Whether this node's last claim failed otherwise than refused: it let the lease go and waits {@link #retryAt}
+     * before acquiring it again, its failures counted on across the acquisitions, until a claim is accepted or refused.
+     */
+    private boolean claimFailing;
 
     SubscriptionFollower(EventSubscriptionDefinition definition, String resource, EventFeed feed, LeaseKeeper keeper,
             SubscriptionBackoff backoff, Duration pollInterval, Duration leaseDuration, Clock clock,
@@ -119,7 +125,7 @@ final class SubscriptionFollower {
     Duration step() {
         Instant now = this.clock.instant();
         if (this.retryAt != null && now.isBefore(this.retryAt)) {
-            if (heldLease(now) != null) {
+            if (this.claimFailing || heldLease(now) != null) {
                 return Duration.between(now, this.retryAt);
             }
             // Lost during the back-off: stand by (or take the lease again at once if it is free).
@@ -143,7 +149,7 @@ final class SubscriptionFollower {
                     throw ex;
                 }
                 catch (RuntimeException ex) {
-                    return failed("claiming the checkpoint", "the claim", ex);
+                    return claimFailed(lease, ex);
                 }
                 claimAccepted();
                 this.position = after;
@@ -201,6 +207,7 @@ final class SubscriptionFollower {
         this.position = null;
         this.failures = 0;
         this.retryAt = null;
+        this.claimFailing = false;
         // The error before the state: a status read that sees the new state sees its error too.
         if (this.claimsRefused >= CLAIMS_REFUSED_BEFORE_ERROR) {
             // Not truncated: the remedy ends it, and the name is at most 255 characters.
@@ -233,6 +240,25 @@ final class SubscriptionFollower {
                     name(), this.keeper.owner(), this.claimsRefused, name(), this.feed.clearCheckpointStamp(name()));
             this.metrics.failed(name());
         }
+        release(lease);
+        return this.pollInterval;
+    }
+
+    /**
+     * The claim failed otherwise than refused (the checkpoint store throwing): the claim is tried again after the
+     * back-off, on the lease acquired again, and this lease is let go meanwhile. A node holding the lease through the
+     * back-off would look, to a fenced-out node, like a node whose claim was accepted, and that node would stand by
+     * though nobody follows; released, the lease goes to that node now and then, whose claim is refused again. The
+     * failures go on counting across the acquisitions, so the back-off grows as it would with the lease kept.
+     */
+    private Duration claimFailed(Lease lease, RuntimeException ex) {
+        this.claimFailing = true;
+        Duration delay = failed("claiming the checkpoint", "the claim (the lease let go meanwhile)", ex);
+        release(lease);
+        return delay;
+    }
+
+    private void release(Lease lease) {
         try {
             this.keeper.release(lease);
         }
@@ -240,7 +266,6 @@ final class SubscriptionFollower {
             // The keeper no longer keeps it; a lease still held in the store expires on its own.
             logger.debug("Event subscription '{}' could not release {}", name(), lease, ex);
         }
-        return this.pollInterval;
     }
 
     private @Nullable Lease heldLease(Instant now) {
@@ -250,8 +275,10 @@ final class SubscriptionFollower {
 
     private @Nullable Lease acquire() {
         this.position = null;
-        this.failures = 0;
         this.retryAt = null;
+        if (!this.claimFailing) {
+            this.failures = 0;
+        }
         if (this.stopping) {
             return null;
         }
@@ -281,8 +308,8 @@ final class SubscriptionFollower {
                 if (this.state == SubscriptionState.FENCED_OUT) {
                     logger.info("Event subscription '{}' on '{}': another node has held the lease for {} since this "
                             + "node last saw no claim accepted (its own refused or failed, or the lease store not "
-                            + "answering), so that node's claim was accepted, or kept failing otherwise than refused; "
-                            + "no longer fenced out, standing by", name(), this.keeper.owner(), fenceWindow());
+                            + "answering), so that node's claim was accepted; no longer fenced out, standing by",
+                            name(), this.keeper.owner(), fenceWindow());
                 }
                 this.state = SubscriptionState.STANDBY;
             }
@@ -317,15 +344,16 @@ final class SubscriptionFollower {
         this.claimRefusedAt = null;
         this.fencedOutSeenAt = null;
         this.fencedOutError = null;
+        this.claimFailing = false;
+        this.failures = 0;
     }
 
     /**
      * Whether a fenced-out node stays so while another node holds the lease: until that node has held it a lease
      * duration and a poll interval after this node last saw that no other node's claim was accepted (its own claim
      * refused or failed, or the lease store not answering): the other node's claim was accepted, or this node would
-     * have had the lease again by then; or the other node's claim kept failing otherwise than refused, since a node
-     * keeps the lease through the back-off after a failed claim (should it be refused later, this node, standing by,
-     * counts its own refusals from one again).
+     * have had the lease again by then (a node whose claim was refused lets the lease go at once, one whose claim
+     * failed for its back-off, and the lease of one that died expires).
      */
     private boolean stillFencedOut() {
         return this.state == SubscriptionState.FENCED_OUT && this.fencedOutSeenAt != null
@@ -354,7 +382,7 @@ final class SubscriptionFollower {
     }
 
     /**
-     * Records a failed attempt and waits the back-off, the lease kept.
+     * Records a failed attempt and waits the back-off, the lease kept (a failed claim lets it go: {@link #claimFailed}).
      * @param what what failed, for the error and the log
      * @param retried what is tried again after the back-off, for the log: the claim or the same event
      */
@@ -363,7 +391,7 @@ final class SubscriptionFollower {
         Duration delay = this.backoff.delayAfter(attempt);
         this.retryAt = this.clock.instant().plus(delay);
         if (this.state == SubscriptionState.FENCED_OUT) {
-            // Its claim failed otherwise than refused: it holds the lease but has not been accepted yet.
+            // Only its claim fails while fenced out (an accepted one ends it): still no sign the stamp was passed.
             stillFencedOutAfter(what + ": " + ex);
         }
         else {

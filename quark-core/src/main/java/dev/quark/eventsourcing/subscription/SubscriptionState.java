@@ -7,6 +7,7 @@ package dev.quark.eventsourcing.subscription;
  *      ▲                          │   │                      │
  *      ├──────lease lost──────────┤   └──handler failed──▶ RETRYING (same event, after a back-off)
  *      └──checkpoint refused──────┘ (a newer lease stamped it: taken over; lease released)
+ *   FOLLOWING ──claim failed──▶ RETRYING (lease released; acquired again and the claim tried again after a back-off)
  *   any ──runner closed──▶ STOPPED      any ──thread ended by an Error──▶ FAILED (lease released)
  *   STANDBY ──third claim in a row refused right after acquiring──▶ FENCED_OUT ──claim accepted──▶ FOLLOWING
  *                                                                   │  ▲ └──the lease held by another a lease duration
@@ -27,8 +28,10 @@ public enum SubscriptionState {
     FOLLOWING,
 
     /**
-     * This node holds the lease, and the last attempt failed (the handler, or reading the feed or saving the
-     * checkpoint): the same event is tried again after a back-off.
+     * The last attempt failed and is tried again after a back-off: the handler, reading the feed or saving the
+     * checkpoint (this node holds the lease, and tries the same event again), or claiming the checkpoint otherwise than
+     * refused (this node let the lease go, and acquires it again for the next claim, unless another node holds it by
+     * then: a fenced-out node must not take a lease held through the back-off for a claim accepted).
      */
     RETRYING,
 
@@ -51,10 +54,10 @@ public enum SubscriptionState {
      * which the node's last error and its ERROR log name). A pause explains
      * one refusal, not three. The node keeps trying every poll interval and follows again as soon as a claim is
      * accepted; it stands by instead when another node holds the lease a lease duration and a poll interval after this
-     * node last saw that no other node's claim was accepted (that node's claim was, or it kept failing otherwise than
-     * refused: a node keeps the lease through the back-off after a failed claim). A lease store it cannot reach, a
-     * claim that fails otherwise than refused (added to its last error) and further refusals keep it fenced out,
-     * however long they last. The health indicator is down.
+     * node last saw that no other node's claim was accepted: that node's claim was accepted (a node whose claim fails
+     * otherwise than refused lets the lease go for its back-off, so this node gets it meanwhile and is refused again).
+     * A lease store it cannot reach, a claim that fails otherwise than refused (added to its last error) and further
+     * refusals keep it fenced out, however long they last. The health indicator is down.
      */
     FENCED_OUT
 }

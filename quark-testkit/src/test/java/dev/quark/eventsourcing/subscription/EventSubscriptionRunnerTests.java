@@ -547,15 +547,7 @@ class EventSubscriptionRunnerTests {
         append("a", 1);
         long stamp = stampTheCheckpointAhead(6);
         AtomicBoolean claimsFail = new AtomicBoolean();
-        EventFeed feed = new ForwardingFeed(this.store) {
-            @Override
-            public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
-                if (claimsFail.get()) {
-                    throw new IllegalStateException("checkpoint table locked");
-                }
-                return super.claimCheckpoint(subscription, lease);
-            }
-        };
+        EventFeed feed = claimsFailWhen(claimsFail, new AtomicInteger());
         List<String> handled = new ArrayList<>();
         CountingMetrics metrics = new CountingMetrics();
         EventSubscriptionRunner runner = runner("node-1", metrics, feed, this.leases, this.clock,
@@ -576,14 +568,14 @@ class EventSubscriptionRunnerTests {
         this.clock.advance(Duration.ofMillis(500));
         runner.followOnce("projection");
         assertThat(runner.status("projection").state()).as("in the back-off").isEqualTo(SubscriptionState.FENCED_OUT);
-        this.clock.advance(LEASE.plusSeconds(1));            // no renewal ran: the lease expired, acquired again
+        this.clock.advance(LEASE.plusSeconds(1));            // the lease, let go after the failed claim, acquired again
         runner.followOnce("projection");
         assertThat(runner.status("projection").state()).as("failed again after acquiring the lease again")
             .isEqualTo(SubscriptionState.FENCED_OUT);
         assertThat(metrics.failed).as("fenced out, then two failed claims").hasSize(3);
 
         claimsFail.set(false);
-        this.clock.advance(Duration.ofSeconds(2));           // the second back-off; the lease is still held
+        this.clock.advance(Duration.ofSeconds(2));           // the second back-off; the lease acquired again
         runner.followOnce("projection");
         assertThat(runner.status("projection").state()).as("refused: the stamp is still ahead")
             .isEqualTo(SubscriptionState.FENCED_OUT);
@@ -644,15 +636,7 @@ class EventSubscriptionRunnerTests {
         append("a", 1);
         stampTheCheckpointAhead(1_000);
         AtomicBoolean claimsFail = new AtomicBoolean();
-        EventFeed feed = new ForwardingFeed(this.store) {
-            @Override
-            public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
-                if (claimsFail.get()) {
-                    throw new IllegalStateException("checkpoint table locked");
-                }
-                return super.claimCheckpoint(subscription, lease);
-            }
-        };
+        EventFeed feed = claimsFailWhen(claimsFail, new AtomicInteger());
         EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, feed, this.leases, this.clock,
                 EventSubscriptionDefinition.of("projection", (event) -> { }));
         for (int i = 0; i < 3; i++) {
@@ -664,7 +648,7 @@ class EventSubscriptionRunnerTests {
         claimsFail.set(true);
         runner.followOnce("projection");                     // acquires the lease, the claim fails
         assertThat(runner.status("projection").lastError()).contains("claiming the checkpoint");
-        this.clock.advance(LEASE.plusMillis(500));          // no renewal ran: its lease expired
+        this.clock.advance(LEASE.plusMillis(500));          // past its back-off; its lease let go after the failure
         this.leases.tryAcquire(EventSubscriptionRunner.RESOURCE + "projection", "node-3", LEASE.multipliedBy(3))
             .orElseThrow();
         runner.followOnce("projection");
@@ -678,62 +662,172 @@ class EventSubscriptionRunnerTests {
     }
 
     /**
-     * What a fenced-out node cannot tell apart (the docs' "Not built yet"): another node whose claim keeps failing
-     * otherwise than refused holds the lease through its back-offs, as one whose claim was accepted does, so the
-     * fenced-out node stands by a fence window later though no claim was accepted; should that node be refused later,
-     * the one that stood by counts its own refusals from one again.
+     * A fenced-out node stays so while another node's claim keeps failing otherwise than refused, however long: that
+     * node lets the lease go for each back-off, so the fenced-out node gets the lease in between and is refused again,
+     * rather than take a lease held through the back-offs for a claim accepted. Once that node's claim is accepted (the
+     * lease store's tokens passed the stamp) it follows, and the fenced-out node stands by a fence window after its
+     * last refusal.
      */
     @Test
-    void aFencedOutNodeStandsByOnceAnotherNodeWhoseClaimKeepsFailingHeldTheLeaseAFenceWindow() {
+    void aFencedOutNodeStaysFencedOutWhileAnotherNodesClaimKeepsFailingAndStandsByOnceThatClaimIsAccepted() {
         append("a", 1);
-        stampTheCheckpointAhead(1_000);
+        long stamp = stampTheCheckpointAhead(1_000);
         EventSubscriptionRunner fenced = runner("node-1", EventSubscriptionDefinition.of("projection", (event) -> { }));
         for (int i = 0; i < 3; i++) {
             fenced.followOnce("projection");
         }
         assertThat(fenced.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
         AtomicBoolean claimsFail = new AtomicBoolean(true);
-        EventFeed failing = new ForwardingFeed(this.store) {
-            @Override
-            public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
-                if (claimsFail.get()) {
-                    throw new IllegalStateException("checkpoint table locked");
-                }
-                return super.claimCheckpoint(subscription, lease);
-            }
-        };
         List<String> handled = new ArrayList<>();
-        EventSubscriptionRunner other = runner("node-2", EventSubscriptionMetrics.NONE, failing, this.leases,
-                this.clock, EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
+        EventSubscriptionRunner other = runner("node-2", EventSubscriptionMetrics.NONE,
+                claimsFailWhen(claimsFail, new AtomicInteger()), this.leases, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
         other.followOnce("projection");
         assertThat(other.status("projection").state()).isEqualTo(SubscriptionState.RETRYING);
 
-        Duration window = LEASE.plus(POLL);
-        for (Duration passed = POLL; passed.compareTo(window) < 0; passed = passed.plus(POLL)) {
-            this.scheduler.advance(POLL);                    // renews node-2's lease
+        Duration span = LEASE.plus(POLL).multipliedBy(2);
+        for (Duration passed = POLL; passed.compareTo(span) <= 0; passed = passed.plus(POLL)) {
+            this.scheduler.advance(POLL);
             other.followOnce("projection");
             fenced.followOnce("projection");
-            assertThat(fenced.status("projection").state()).as("%s after the refusal", passed)
+            assertThat(fenced.status("projection").state()).as("%s after the refusal that fenced it out", passed)
                 .isEqualTo(SubscriptionState.FENCED_OUT);
         }
-        this.scheduler.advance(POLL);
-        other.followOnce("projection");
-        fenced.followOnce("projection");
-        assertThat(fenced.status("projection").state()).as("a fence window after the refusal")
-            .isEqualTo(SubscriptionState.STANDBY);
+        assertThat(other.status("projection").state()).isEqualTo(SubscriptionState.RETRYING);
         assertThat(other.status("projection").lastError()).as("no claim was accepted")
             .contains("claiming the checkpoint", "checkpoint table locked");
         assertThat(handled).isEmpty();
 
         claimsFail.set(false);
-        this.scheduler.advance(Duration.ofMinutes(1));       // past node-2's back-off
+        passTheStamp(stamp);
+        this.scheduler.advance(Duration.ofSeconds(5));       // node-2's longest back-off
         other.followOnce("projection");
-        assertThat(other.status("projection").state()).as("refused: the stamp is still ahead")
-            .isEqualTo(SubscriptionState.STANDBY);
+        assertThat(other.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        assertThat(handled).containsExactly("a#1");
         fenced.followOnce("projection");
-        assertThat(fenced.status("projection").state()).as("refused once, counted from one again")
+        assertThat(fenced.status("projection").state()).as("node-2 follows, since 5 s")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
+        this.scheduler.advance(LEASE.plus(POLL).minusSeconds(6));
+        fenced.followOnce("projection");
+        assertThat(fenced.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        fenced.followOnce("projection");
+        assertThat(fenced.status("projection").state()).as("a fence window after its last refusal")
             .isEqualTo(SubscriptionState.STANDBY);
-        assertThat(fenced.status("projection").lastError()).startsWith("taken over");
+        assertThat(other.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+    }
+
+    /**
+     * A node whose claim keeps failing otherwise than refused lets the lease go after each failure and acquires it
+     * again only once its back-off has passed, the back-off growing across the acquisitions as it did with the lease
+     * kept: stepped every poll interval, it claims only as often as its back-off allows, not at every poll.
+     */
+    @Test
+    void aNodeWhoseClaimKeepsFailingLetsTheLeaseGoAndBacksOffAcrossItsAcquisitions() {
+        AtomicInteger claims = new AtomicInteger();
+        CountingMetrics metrics = new CountingMetrics();
+        EventSubscriptionRunner runner = runner("node-1", metrics, claimsFailWhen(new AtomicBoolean(true), claims),
+                this.leases, this.clock, EventSubscriptionDefinition.of("projection", (event) -> { }));
+        String resource = EventSubscriptionRunner.RESOURCE + "projection";
+        List<Duration> backOffs = new ArrayList<>();
+        for (int second = 0; second < 30; second++) {
+            int before = claims.get();
+            Duration wait = runner.followOnce("projection");
+            if (claims.get() > before) {
+                backOffs.add(wait);
+            }
+            assertThat(this.leases.holder(resource)).as("%d s in: the lease let go", second).isEmpty();
+            this.scheduler.advance(POLL);
+        }
+        assertThat(backOffs).as("claims at 0, 1, 3, 7, 12, 17, 22 and 27 s").containsExactly(Duration.ofSeconds(1),
+                Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(5), Duration.ofSeconds(5),
+                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5));
+        assertThat(claims).hasValue(8);
+        SubscriptionStatus status = runner.status("projection");
+        assertThat(status.state()).isEqualTo(SubscriptionState.RETRYING);
+        assertThat(status.failures()).isEqualTo(8);
+        assertThat(status.lastError()).contains("claiming the checkpoint", "checkpoint table locked");
+        assertThat(metrics.failed).hasSize(8);
+    }
+
+    /**
+     * A node whose claim failed follows as before once a claim is accepted: from the checkpoint, its failures in a row
+     * ended by the claim though nothing was left to handle, and keeping the lease through the back-off of a handler
+     * failing afterwards, while another node stands by.
+     */
+    @Test
+    void aNodeWhoseClaimFailedFollowsAsBeforeOnceAClaimIsAccepted() {
+        append("a", 1);
+        this.store.saveCheckpoint("projection", new FeedPosition(1, 1));
+        AtomicBoolean claimsFail = new AtomicBoolean(true);
+        AtomicInteger handlerFailuresLeft = new AtomicInteger(1);
+        List<String> handled = new ArrayList<>();
+        EventHandler handler = (event) -> {
+            if (event.version() == 3 && handlerFailuresLeft.getAndDecrement() > 0) {
+                throw new IllegalStateException("projection database away");
+            }
+            handled.add(id(event));
+        };
+        CountingMetrics metrics = new CountingMetrics();
+        EventSubscriptionRunner runner = runner("node-1", metrics, claimsFailWhen(claimsFail, new AtomicInteger()),
+                this.leases, this.clock, EventSubscriptionDefinition.of("projection", handler));
+        List<String> handledElsewhere = new ArrayList<>();
+        EventSubscriptionRunner other = runner("node-2",
+                EventSubscriptionDefinition.of("projection", (event) -> handledElsewhere.add(id(event))));
+        assertThat(runner.followOnce("projection")).isEqualTo(Duration.ofSeconds(1));
+        this.scheduler.advance(Duration.ofSeconds(1));
+        assertThat(runner.followOnce("projection")).isEqualTo(Duration.ofSeconds(2));
+        claimsFail.set(false);
+        this.scheduler.advance(Duration.ofSeconds(2));
+        assertThat(runner.followOnce("projection")).isEqualTo(POLL);
+        assertThat(runner.status("projection")).as("caught up at the checkpoint, the failed claims behind it")
+            .isEqualTo(new SubscriptionStatus("projection", SubscriptionState.FOLLOWING, new FeedPosition(1, 1), 0, null));
+
+        append("a", 2);
+        assertThat(runner.followOnce("projection")).as("the handler's first failure: the first back-off")
+            .isEqualTo(Duration.ofSeconds(1));
+        assertThat(handled).containsExactly("a#2");
+        assertThat(runner.status("projection").state()).isEqualTo(SubscriptionState.RETRYING);
+        assertThat(runner.status("projection").failures()).isEqualTo(1);
+        assertThat(other.followOnce("projection")).isEqualTo(POLL);
+        assertThat(other.status("projection").state()).as("the lease kept through the handler's back-off")
+            .isEqualTo(SubscriptionState.STANDBY);
+        this.scheduler.advance(Duration.ofSeconds(1));
+        assertThat(runner.followOnce("projection")).isEqualTo(POLL);
+        assertThat(handled).containsExactly("a#2", "a#3");
+        assertThat(runner.status("projection"))
+            .isEqualTo(new SubscriptionStatus("projection", SubscriptionState.FOLLOWING, new FeedPosition(3, 3), 0, null));
+        this.scheduler.advance(LEASE.plus(POLL));
+        other.followOnce("projection");
+        assertThat(other.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+        assertThat(handledElsewhere).isEmpty();
+        assertThat(metrics.failed).as("two failed claims, one handler failure").hasSize(3);
+    }
+
+    /**
+     * A feed whose claims fail otherwise than refused (the checkpoint store throwing) while {@code fail} is set.
+     * @param claims counts the claims asked for, failed or not
+     */
+    private EventFeed claimsFailWhen(AtomicBoolean fail, AtomicInteger claims) {
+        return new ForwardingFeed(this.store) {
+            @Override
+            public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
+                claims.incrementAndGet();
+                if (fail.get()) {
+                    throw new IllegalStateException("checkpoint table locked");
+                }
+                return super.claimCheckpoint(subscription, lease);
+            }
+        };
+    }
+
+    /** Acquires leases on other resources until the lease store's tokens reach the stamp. */
+    private void passTheStamp(long stamp) {
+        long token = 0;
+        for (int i = 0; i < 100_000 && token < stamp; i++) {
+            token = this.leases.tryAcquire("stamp-pass-" + i, "test", LEASE).orElseThrow().token().value();
+        }
+        assertThat(token).isGreaterThanOrEqualTo(stamp);
     }
 
     /**
