@@ -55,8 +55,9 @@ import org.jspecify.annotations.Nullable;
  * idempotent call goes out on the new stream). A link this transport closes itself ({@link #forget},
  * {@link #disconnect}) reports the requests written on it that had no answer to {@link EnvelopeHandler#inDoubt}
  * too. gRPC keep-alive pings find dead connections.</li>
- * <li><b>Limits</b>: an envelope larger than {@link GrpcTransportSettings#maxMessageSize()} is not sent
- * ({@link EnvelopeRejectedException}); a malformed one, or one meant for another silo, is refused by the
+ * <li><b>Limits</b>: an envelope larger than {@link GrpcTransportSettings#maxMessageSize()}, or beyond the bounds
+ * every silo receives envelopes within (metadata entries, lengths of names and metadata keys, blank metadata keys),
+ * is not sent ({@link EnvelopeRejectedException}); a malformed one, or one meant for another silo, is refused by the
  * receiver with a reason sent back to the sender, and the stream carries on.</li>
  * </ul>
  * The receiving side is a {@link BindableService} ({@link #bindableService()}): either served by the

@@ -208,8 +208,8 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                 return;
             }
             catch (RuntimeException ex) {
-                // Not invalid: a Quark silo sends an envelope over the receiver's bounds (metadata entries, name
-                // lengths, a blank metadata key: EnvelopeBeyondBoundsException), which only the receiver checks.
+                // Not invalid: a silo of this protocol version from before senders checked the bounds (metadata
+                // entries, name lengths, a blank metadata key: EnvelopeBeyondBoundsException) sends such envelopes.
                 this.invalidFrames.valid();
                 later(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage());
                 return;

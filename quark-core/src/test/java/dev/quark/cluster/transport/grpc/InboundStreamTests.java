@@ -322,10 +322,10 @@ class InboundStreamTests {
                 malformation("too many metadata entries", (envelope) -> envelope.putAllMetadata(entries(257)),
                         "257 metadata entries, more than 256"),
                 malformation("a metadata key too long", (envelope) -> envelope.putMetadata(longName, "v"),
-                        "metadata key is 4097 characters long, more than 4096"),
+                        "metadata key '" + "x".repeat(64) + "...' is 4097 characters long, more than 4096"),
                 // A same-version sender refuses only null metadata keys: RequestContext.of("r", Map.of(" ", "v")).
                 malformation("a blank metadata key", (envelope) -> envelope.putMetadata(" ", "v"),
-                        "metadata key is blank"),
+                        "metadata key ' ' is blank"),
                 malformation("an actor type too long", (envelope) -> envelope.setActorType(longName),
                         "actor type is 4097 characters long, more than 4096"),
                 malformation("a request id too long", (envelope) -> envelope.setRequestId(longName),
