@@ -27,6 +27,7 @@ import dev.quark.cluster.placement.SiloChooser;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.SiloUnreachableException;
+import dev.quark.cluster.transport.grpc.EnvelopeRejectedException;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorCall;
 import dev.quark.runtime.MethodDescriptor;
@@ -37,6 +38,8 @@ import dev.quark.runtime.routing.ReroutedCall;
 import dev.quark.runtime.routing.RemoteCallSender;
 
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The caller's side of calls between silos: tells the runtime which silo owns an actor (placement over the
@@ -59,7 +62,9 @@ import org.jspecify.annotations.Nullable;
  * something since it sent it (its view moved on, or shows the target leaving, dead, gone or restarted, reading
  * membership again for at most {@link UnsentCalls#CATCH_UP_MILLIS} and never past the call's deadline);
  * otherwise it fails with a {@link SiloUnavailableException} that says why it was not routed again. The other
- * failures of a send (back-pressure, an envelope too large, a refused handshake) are the call's outcome at once.
+ * failures of a send (back-pressure, an envelope too large or beyond the bounds silos receive within, a refused
+ * handshake) are the call's outcome at once; a one-way call whose envelope its transport refused as too large or
+ * beyond those bounds is logged at WARN as well, since its caller is not told.
  * <p>
  * Whatever a step of routing a call again throws fails the call: it never waits for an outcome nothing completes.
  * <p>
@@ -73,6 +78,8 @@ import org.jspecify.annotations.Nullable;
  * as they are.
  */
 final class ClusterRouter implements ActorLocator, RemoteCallSender {
+
+    private static final Logger logger = LoggerFactory.getLogger(ClusterRouter.class);
 
     /** How many times a call refused without being run is routed again at most. */
     static final int MAX_REROUTES = 3;
@@ -546,6 +553,11 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     // The send stage fails only when the message was not handed over: it was not delivered. Only
                     // a target that could not be reached makes it one to send elsewhere.
                     Throwable cause = Messenger.unwrap(failure);
+                    if (cause instanceof EnvelopeRejectedException) {
+                        // The sender refused the envelope (too large, or beyond the bounds silos receive within):
+                        // the caller of a one-way method is not told, and no retry can help.
+                        logger.warn("Dropped one-way {} to silo {}: {}", describe(call), siloId, cause.getMessage());
+                    }
                     Throwable reported = unreachable(call, siloId, cause);
                     sent.completeExceptionally(NotHandedOver.isUnreached(cause)
                             ? new NotHandedOver(reported, Peer.of(target)) : reported);

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
+import dev.quark.cluster.transport.grpc.GrpcTransportMetrics;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
 import dev.quark.cluster.transport.grpc.SiloTls;
 import io.grpc.BindableService;
@@ -63,13 +64,14 @@ public final class QuarkClusterGrpcAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean(Transport.class)
     GrpcTransport quarkClusterTransport(QuarkClusterProperties properties, GrpcServerProperties server,
-            ObjectProvider<SiloTls> tls) {
+            ObjectProvider<SiloTls> tls, ObjectProvider<GrpcTransportMetrics> metrics) {
         SiloAddress advertised = advertised(properties, server);
         SiloTls siloTls = tls.getIfAvailable();
         if (siloTls == null) {
             requirePlaintextAllowed(properties, server, advertised);
         }
-        return GrpcTransport.served(settings(properties), advertised, siloTls);
+        return GrpcTransport.served(settings(properties), advertised, siloTls,
+                metrics.getIfAvailable(() -> GrpcTransportMetrics.NONE));
     }
 
     @Bean

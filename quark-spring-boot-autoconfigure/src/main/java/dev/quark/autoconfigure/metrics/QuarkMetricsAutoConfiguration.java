@@ -4,6 +4,7 @@ import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.cluster.client.ClientMetrics;
 import dev.quark.cluster.membership.MembershipMetrics;
 import dev.quark.cluster.routing.RoutingMetrics;
+import dev.quark.cluster.transport.grpc.GrpcTransportMetrics;
 import dev.quark.eventsourcing.EventStoreMetrics;
 import dev.quark.eventsourcing.subscription.EventSubscriptionMetrics;
 import dev.quark.reminder.ReminderMetrics;
@@ -49,6 +50,14 @@ public final class QuarkMetricsAutoConfiguration {
     @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
     RoutingMetrics quarkRoutingMetrics(MeterRegistry registry) {
         return new MicrometerRoutingMetrics(registry);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
+    @ConditionalOnClass(name = "io.grpc.BindableService")
+    GrpcTransportMetrics quarkGrpcTransportMetrics(MeterRegistry registry) {
+        return new MicrometerGrpcTransportMetrics(registry);
     }
 
     @Bean

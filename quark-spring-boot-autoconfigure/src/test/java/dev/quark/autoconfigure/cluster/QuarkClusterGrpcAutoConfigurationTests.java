@@ -19,6 +19,8 @@ import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.health.ClusterClientHealthIndicator;
 import dev.quark.autoconfigure.health.QuarkClusterClientHealthContributorAutoConfiguration;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
+import dev.quark.autoconfigure.metrics.MicrometerGrpcTransportMetrics;
+import dev.quark.autoconfigure.metrics.QuarkMetricsAutoConfiguration;
 import dev.quark.autoconfigure.reminders.QuarkRemindersAutoConfiguration;
 import dev.quark.cluster.client.ClientMembership;
 import dev.quark.cluster.membership.MembershipProvider;
@@ -43,6 +45,7 @@ import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.cluster.transport.injvm.InJvmTransport;
 import io.grpc.BindableService;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -62,6 +65,9 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.support.StaticListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
@@ -238,6 +244,70 @@ class QuarkClusterGrpcAutoConfigurationTests {
                 // definition, and kept its reader of frames.
                 assertThat(context.getBean(RecordingInterceptor.class).methods)
                     .contains(SiloTransportGrpc.getLinkMethod().getFullMethodName());
+            });
+    }
+
+    @Test
+    void aStreamEndedForItsInvalidFramesIsCountedInTheRegistry() {
+        int port = freePort();
+        String cluster = "grpc-ended-" + System.nanoTime();
+        this.contextRunner
+            .withConfiguration(AutoConfigurations.of(SslAutoConfiguration.class, GrpcServerAutoConfiguration.class,
+                    MetricsAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class,
+                    SimpleMetricsExportAutoConfiguration.class, QuarkMetricsAutoConfiguration.class))
+            .withPropertyValues("quark.cluster.name=" + cluster, "quark.cluster.transport.type=grpc",
+                    "quark.cluster.transport.max-unreadable-frames-in-a-row=2",
+                    "spring.grpc.server.address=127.0.0.1", "spring.grpc.server.port=" + port)
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                MeterRegistry registry = context.getBean(MeterRegistry.class);
+                assertThat(registry.get(MicrometerGrpcTransportMetrics.STREAMS_ENDED)
+                    .tag("reason", "unreadable_in_a_row")
+                    .counter()
+                    .count()).isZero();
+                // Refused within the stream: not counted.
+                assertALinkStreamRefusesAnUnreadableFrameAndCarriesOn(port, cluster);
+                ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+                try {
+                    List<Throwable> errors = new CopyOnWriteArrayList<>();
+                    StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
+                            channel.newCall(RAW_LINK, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
+                                @Override
+                                public void onNext(byte[] value) {
+                                }
+
+                                @Override
+                                public void onError(Throwable t) {
+                                    errors.add(t);
+                                }
+
+                                @Override
+                                public void onCompleted() {
+                                }
+                            });
+                    stream.onNext(ClientFrame.newBuilder()
+                        .setHello(Hello.newBuilder().setClusterName(cluster)
+                            .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION).setSourceSiloId("peer")
+                            .setLane(Lane.LANE_CALL))
+                        .build()
+                        .toByteArray());
+                    for (int i = 0; i < 3; i++) {
+                        stream.onNext(new byte[] { (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff });
+                    }
+                    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !errors.isEmpty());
+                    assertThat(errors.get(0)).hasMessageContaining("INVALID_ARGUMENT");
+                }
+                finally {
+                    channel.shutdownNow();
+                }
+                assertThat(registry.get(MicrometerGrpcTransportMetrics.STREAMS_ENDED)
+                    .tag("reason", "unreadable_in_a_row")
+                    .counter()
+                    .count()).isEqualTo(1);
+                assertThat(registry.get(MicrometerGrpcTransportMetrics.STREAMS_ENDED)
+                    .tag("reason", "invalid_in_window")
+                    .counter()
+                    .count()).isZero();
             });
     }
 

@@ -7,6 +7,7 @@ import dev.quark.autoconfigure.fixtures.greeting.GreeterActor;
 import dev.quark.autoconfigure.fixtures.greeting.Salutation;
 import dev.quark.cluster.client.ClientMetrics;
 import dev.quark.cluster.routing.RoutingMetrics;
+import dev.quark.cluster.transport.grpc.GrpcTransportMetrics;
 import dev.quark.runtime.ActorMetrics;
 import dev.quark.runtime.ActorRuntime;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -113,6 +114,18 @@ class QuarkMetricsAutoConfigurationTests {
             assertThat(registry.get(MicrometerActorMetrics.TURN_RUNNERS_EXHAUSTED).counter().count()).isEqualTo(2);
             assertThat(registry.get(MicrometerActorMetrics.TURN_RUNNER_START_FAILURES).counter().count()).isEqualTo(1);
         });
+    }
+
+    @Test
+    void grpcTransportMetricsAreBoundOnlyInACluster() {
+        ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
+                    CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class,
+                    QuarkMetricsAutoConfiguration.class));
+        runner.run((context) -> assertThat(context).doesNotHaveBean(GrpcTransportMetrics.class));
+        runner.withPropertyValues("quark.cluster.enabled=true")
+            .run((context) -> assertThat(context).getBean(GrpcTransportMetrics.class)
+                .isInstanceOf(MicrometerGrpcTransportMetrics.class));
     }
 
     @Test

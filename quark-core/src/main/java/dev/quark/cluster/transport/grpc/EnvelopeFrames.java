@@ -15,8 +15,10 @@ import com.google.protobuf.UnsafeByteOperations;
  * Turns {@link Envelope}s into protobuf frames and back. Reading checks what protobuf cannot: a known kind,
  * non-blank silo ids, a valid source address, metadata and names within bounds, and throws, saying what is wrong,
  * a {@link MalformedEnvelopeException} for what no Quark silo of the same protocol version sends, or an
- * {@link EnvelopeBeyondBoundsException} for an envelope over the receiver's bounds (which a sender does not check),
- * never anything else: a receiving stream counts only the first kind against its budget of invalid frames.
+ * {@link EnvelopeBeyondBoundsException} for an envelope over the bounds, never anything else: a receiving stream
+ * counts only the first kind against its budget of invalid frames. A sender checks the same bounds with the same
+ * code ({@link #checkBounds}) before it writes an envelope, so that it refuses one instead of sending it to be
+ * refused; silos of the same protocol version from before that check still send such envelopes.
  */
 final class EnvelopeFrames {
 
@@ -26,7 +28,40 @@ final class EnvelopeFrames {
     /** The longest silo id, actor type, actor id, request id or metadata key an envelope may carry. */
     static final int MAX_NAME_LENGTH = 4096;
 
+    /** How much of an offending metadata key a refusal shows. */
+    private static final int SHOWN_KEY_LENGTH = 64;
+
     private EnvelopeFrames() {
+    }
+
+    /**
+     * Checks an envelope about to be sent against the bounds a receiving silo holds envelopes to, the ones
+     * {@link #fromFrame} checks, with the same code: name lengths, the number of metadata entries, blank or too long
+     * metadata keys. Costs a few length checks, no allocation, and a loop over the keys only for an envelope that
+     * carries metadata.
+     * @param envelope the envelope
+     * @throws EnvelopeBeyondBoundsException saying which bound it exceeds, naming the metadata key at fault
+     */
+    static void checkBounds(Envelope envelope) {
+        bounded("source silo id", envelope.sourceSiloId());
+        bounded("target silo id", envelope.targetSiloId());
+        bounded("source host", envelope.sourceAddress().host());
+        String actorType = envelope.actorType();
+        if (actorType != null) {
+            bounded("actor type", actorType);
+        }
+        String actorId = envelope.actorId();
+        if (actorId != null) {
+            bounded("actor id", actorId);
+        }
+        String requestId = envelope.requestId();
+        if (requestId != null) {
+            bounded("request id", requestId);
+        }
+        Map<String, String> metadata = envelope.metadata();
+        if (!metadata.isEmpty()) {
+            metadataWithinBounds(metadata);
+        }
     }
 
     static ClientFrame toFrame(Envelope envelope) {
@@ -75,12 +110,8 @@ final class EnvelopeFrames {
                     + " is out of range");
         }
         Map<String, String> metadata = frame.getMetadataMap();
-        if (metadata.size() > MAX_METADATA_ENTRIES) {
-            throw new EnvelopeBeyondBoundsException(metadata.size() + " metadata entries, more than "
-                    + MAX_METADATA_ENTRIES);
-        }
-        for (String key : metadata.keySet()) {
-            metadataKey(key);
+        if (!metadata.isEmpty()) {
+            metadataWithinBounds(metadata);
         }
         return new Envelope(frame.getMessageId(), frame.getCorrelationId(), kind, source, frame.getSourceEpoch(),
                 new SiloAddress(host, port), target, frame.getTargetEpoch(),
@@ -149,23 +180,43 @@ final class EnvelopeFrames {
         if (!mayBeBlank && value.isBlank()) {
             throw new MalformedEnvelopeException(what + " is blank");
         }
+        bounded(what, value);
+        return value;
+    }
+
+    private static void bounded(String what, String value) {
         if (value.length() > MAX_NAME_LENGTH) {
             throw new EnvelopeBeyondBoundsException(what + " is " + value.length() + " characters long, more than "
                     + MAX_NAME_LENGTH);
         }
-        return value;
     }
 
     /**
-     * A blank metadata key is beyond the receiver's bounds, not malformed: a sender's {@link Envelope},
-     * {@code RequestContext} and call filters refuse only null keys, so a Quark silo of the same version sends one
-     * when an application puts it in the metadata.
+     * Checks the number of metadata entries and each key. A blank metadata key is beyond the bounds, not
+     * malformed: an {@link Envelope}, {@code RequestContext} and call filters refuse only null keys, so an
+     * application can put one in the metadata, and a silo of the same protocol version from before
+     * {@link #checkBounds} sends it.
      */
-    private static void metadataKey(String key) {
-        if (key.isBlank()) {
-            throw new EnvelopeBeyondBoundsException("metadata key is blank");
+    private static void metadataWithinBounds(Map<String, String> metadata) {
+        if (metadata.size() > MAX_METADATA_ENTRIES) {
+            throw new EnvelopeBeyondBoundsException(metadata.size() + " metadata entries, more than "
+                    + MAX_METADATA_ENTRIES);
         }
-        name("metadata key", key, true);
+        for (String key : metadata.keySet()) {
+            if (key.isBlank()) {
+                throw new EnvelopeBeyondBoundsException("metadata key " + shown(key) + " is blank");
+            }
+            if (key.length() > MAX_NAME_LENGTH) {
+                throw new EnvelopeBeyondBoundsException("metadata key " + shown(key) + " is " + key.length()
+                        + " characters long, more than " + MAX_NAME_LENGTH);
+            }
+        }
+    }
+
+    /** A metadata key as a refusal shows it: quoted, its first {@link #SHOWN_KEY_LENGTH} characters, escaped. */
+    private static String shown(String key) {
+        return "'" + PeerText.safe((key.length() > SHOWN_KEY_LENGTH) ? key.substring(0, SHOWN_KEY_LENGTH) + "..." : key)
+                + "'";
     }
 
     private static byte[] bytes(ByteString payload) {
@@ -189,9 +240,10 @@ final class EnvelopeFrames {
     }
 
     /**
-     * An envelope over the receiver's bounds ({@link #MAX_METADATA_ENTRIES}, {@link #MAX_NAME_LENGTH}) or with a
-     * blank metadata key: only the receiver checks them, so a Quark silo may send one (an application's metadata or
-     * names too large, or a blank key it put in the metadata).
+     * An envelope over the bounds ({@link #MAX_METADATA_ENTRIES}, {@link #MAX_NAME_LENGTH}) or with a blank metadata
+     * key (an application's metadata or names too large, or a blank key it put in the metadata): a sender refuses it
+     * ({@link #checkBounds}), and a receiver refuses one a silo of the same protocol version from before that check
+     * sent.
      */
     static final class EnvelopeBeyondBoundsException extends RuntimeException {
 

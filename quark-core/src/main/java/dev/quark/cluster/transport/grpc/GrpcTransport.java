@@ -55,9 +55,11 @@ import org.jspecify.annotations.Nullable;
  * idempotent call goes out on the new stream). A link this transport closes itself ({@link #forget},
  * {@link #disconnect}) reports the requests written on it that had no answer to {@link EnvelopeHandler#inDoubt}
  * too. gRPC keep-alive pings find dead connections.</li>
- * <li><b>Limits</b>: an envelope larger than {@link GrpcTransportSettings#maxMessageSize()} is not sent
- * ({@link EnvelopeRejectedException}); a malformed one, or one meant for another silo, is refused by the
- * receiver with a reason sent back to the sender, and the stream carries on.</li>
+ * <li><b>Limits</b>: an envelope larger than {@link GrpcTransportSettings#maxMessageSize()}, or beyond the bounds
+ * every silo receives envelopes within (metadata entries, lengths of names and metadata keys, blank metadata keys),
+ * is not sent ({@link EnvelopeRejectedException}); a malformed one, or one meant for another silo, is refused by the
+ * receiver with a reason sent back to the sender, and the stream carries on. A stream of frames no Quark silo
+ * sends is ended, and counted in {@link GrpcTransportMetrics}.</li>
  * </ul>
  * The receiving side is a {@link BindableService} ({@link #bindableService()}): either served by the
  * application's gRPC server ({@link #served}, as Quark's Spring Boot wiring does) or by a server of the
@@ -138,14 +140,15 @@ public final class GrpcTransport implements Transport {
     };
 
     private GrpcTransport(GrpcTransportSettings settings, @Nullable InetSocketAddress bindAddress,
-            @Nullable SiloAddress advertised, @Nullable SiloTls tls, Clock clock) {
+            @Nullable SiloAddress advertised, @Nullable SiloTls tls, GrpcTransportMetrics metrics, Clock clock) {
         this.settings = Objects.requireNonNull(settings, "settings must not be null");
         this.bindAddress = bindAddress;
         this.advertised = advertised;
         this.clock = Objects.requireNonNull(clock, "clock must not be null");
         this.tls = tls;
         this.outstanding = new OutstandingRequests(clock);
-        this.service = new SiloTransportService(settings, this.deliveries, this.outstanding);
+        this.service = new SiloTransportService(settings, this.deliveries, this.outstanding,
+                Objects.requireNonNull(metrics, "metrics must not be null"));
     }
 
     /**
@@ -170,8 +173,21 @@ public final class GrpcTransport implements Transport {
      */
     public static GrpcTransport served(GrpcTransportSettings settings, SiloAddress advertised,
             @Nullable SiloTls tls) {
+        return served(settings, advertised, tls, GrpcTransportMetrics.NONE);
+    }
+
+    /**
+     * Creates a transport whose receiving side the application serves, with TLS, reporting to metrics.
+     * @param settings the settings
+     * @param advertised where peers reach this silo's gRPC server
+     * @param tls the silo's TLS material, {@code null} for plaintext
+     * @param metrics where the transport reports the streams of peers it ended
+     * @return a transport that is not started yet
+     */
+    public static GrpcTransport served(GrpcTransportSettings settings, SiloAddress advertised,
+            @Nullable SiloTls tls, GrpcTransportMetrics metrics) {
         return new GrpcTransport(settings, null, Objects.requireNonNull(advertised, "advertised must not be null"),
-                tls, Clock.systemUTC());
+                tls, metrics, Clock.systemUTC());
     }
 
     /**
@@ -197,8 +213,23 @@ public final class GrpcTransport implements Transport {
      */
     public static GrpcTransport selfHosted(GrpcTransportSettings settings, InetSocketAddress bindAddress,
             @Nullable SiloAddress advertised, @Nullable SiloTls tls) {
+        return selfHosted(settings, bindAddress, advertised, tls, GrpcTransportMetrics.NONE);
+    }
+
+    /**
+     * Creates a transport that runs a gRPC server of its own, started by {@link #start}, with TLS on its server
+     * and its channels to peers, reporting to metrics.
+     * @param settings the settings
+     * @param bindAddress where to listen; port 0 picks a free port
+     * @param advertised where peers reach this silo, {@code null} for the bound host and port
+     * @param tls the silo's TLS material, {@code null} for plaintext
+     * @param metrics where the transport reports the streams of peers it ended
+     * @return a transport that is not started yet
+     */
+    public static GrpcTransport selfHosted(GrpcTransportSettings settings, InetSocketAddress bindAddress,
+            @Nullable SiloAddress advertised, @Nullable SiloTls tls, GrpcTransportMetrics metrics) {
         return new GrpcTransport(settings, Objects.requireNonNull(bindAddress, "bindAddress must not be null"),
-                advertised, tls, Clock.systemUTC());
+                advertised, tls, metrics, Clock.systemUTC());
     }
 
     /**

@@ -25,10 +25,10 @@ import org.jspecify.annotations.Nullable;
  * {@code invalidFramesWindow} frames before it ends the stream, however many valid envelopes come between them:
  * frames no Quark silo sends (unreadable, not an envelope, a malformed envelope: of no known kind, with a blank
  * silo id or source host, a source port or forward count out of range; an envelope on the wrong lane or claiming
- * another source silo than the handshake named); envelopes refused for their size, for exceeding the receiver's
- * bounds on metadata entries and name lengths or for a blank metadata key (the sender does not check them) or for
- * being meant for another silo are not invalid (silos with other limits, applications' metadata, or a stale view of
- * the cluster, send those)
+ * another source silo than the handshake named); envelopes refused for their size, for exceeding the bounds on
+ * metadata entries and name lengths or for a blank metadata key (a sender checks those bounds, one of the same
+ * protocol version from before that check does not) or for being meant for another silo are not invalid (silos
+ * with other limits, applications' metadata sent by older silos, or a stale view of the cluster, send those)
  * @param invalidFramesWindow how many of a stream's last frames {@code maxInvalidFrames} counts over
  */
 public record GrpcTransportSettings(String clusterName, int maxMessageSize, int maxInFlight, int inboundWindow,

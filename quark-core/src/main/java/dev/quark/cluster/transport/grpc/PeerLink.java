@@ -178,7 +178,20 @@ final class PeerLink {
         return taken;
     }
 
+    /**
+     * Sends an envelope: refused at once, nothing written, when it is beyond the bounds a receiving silo holds
+     * envelopes to ({@link EnvelopeFrames#checkBounds}) or larger than the limit, or when the link cannot take it
+     * now; otherwise queued and written in order.
+     * @return a stage completed once the envelope is written, failed when it is not
+     */
     CompletableFuture<Void> send(Envelope envelope) {
+        try {
+            EnvelopeFrames.checkBounds(envelope);
+        }
+        catch (EnvelopeFrames.EnvelopeBeyondBoundsException ex) {
+            return CompletableFuture.failedFuture(new EnvelopeRejectedException("Silo " + this.self + " did not send "
+                    + envelope + ": " + ex.getMessage() + " (beyond the bounds every silo receives envelopes within)"));
+        }
         ClientFrame frame = EnvelopeFrames.toFrame(envelope);
         int size = frame.getSerializedSize();
         if (size > this.settings.maxMessageSize()) {

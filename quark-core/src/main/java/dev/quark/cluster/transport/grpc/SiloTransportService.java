@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * unreadable or not envelopes more than {@link GrpcTransportSettings#maxUnreadableFramesInARow()} times in a row,
  * or whose last {@link GrpcTransportSettings#invalidFramesWindow()} frames hold more than
  * {@link GrpcTransportSettings#maxInvalidFrames()} frames no Quark silo sends ({@link InvalidFrameBudget}), is ended
- * with {@code INVALID_ARGUMENT}. Refusals wait while the stream is not ready and
+ * with {@code INVALID_ARGUMENT}, and counted ({@link GrpcTransportMetrics#streamEndedForInvalidFrames}). Refusals wait while the stream is not ready and
  * hold back the next envelope until written, so none is lost. The gRPC server's own limit
  * ({@link GrpcTransport#inboundLimit}) is set higher, so that only a frame far beyond the limit ends its
  * stream.
@@ -66,10 +66,18 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
 
     private final Set<InboundStream> streams = ConcurrentHashMap.newKeySet();
 
+    private final GrpcTransportMetrics metrics;
+
     SiloTransportService(GrpcTransportSettings settings, Executor deliveries, OutstandingRequests outstanding) {
+        this(settings, deliveries, outstanding, GrpcTransportMetrics.NONE);
+    }
+
+    SiloTransportService(GrpcTransportSettings settings, Executor deliveries, OutstandingRequests outstanding,
+            GrpcTransportMetrics metrics) {
         this.settings = settings;
         this.deliveries = deliveries;
         this.outstanding = outstanding;
+        this.metrics = metrics;
     }
 
     void bind(String siloId, EnvelopeHandler handler) {
@@ -208,8 +216,8 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                 return;
             }
             catch (RuntimeException ex) {
-                // Not invalid: a Quark silo sends an envelope over the receiver's bounds (metadata entries, name
-                // lengths, a blank metadata key: EnvelopeBeyondBoundsException), which only the receiver checks.
+                // Not invalid: a silo of this protocol version from before senders checked the bounds (metadata
+                // entries, name lengths, a blank metadata key: EnvelopeBeyondBoundsException) sends such envelopes.
                 this.invalidFrames.valid();
                 later(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage());
                 return;
@@ -250,6 +258,8 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
             this.unreadableInARow++;
             int max = SiloTransportService.this.settings.maxUnreadableFramesInARow();
             if (this.unreadableInARow > max) {
+                SiloTransportService.this.metrics
+                    .streamEndedForInvalidFrames(GrpcTransportMetrics.InvalidFramesLimit.UNREADABLE_IN_A_ROW);
                 close(Status.INVALID_ARGUMENT.withDescription("Silo " + here() + " ends the Link stream from silo "
                         + PeerText.safe(this.peer) + " after " + this.unreadableInARow + " frames in a row that were "
                         + "unreadable or not envelopes (more than " + max
@@ -266,6 +276,8 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
         private void invalid(long messageId, String reason) {
             InvalidFrameBudget budget = this.invalidFrames;
             if (budget.invalid()) {
+                SiloTransportService.this.metrics
+                    .streamEndedForInvalidFrames(GrpcTransportMetrics.InvalidFramesLimit.INVALID_IN_WINDOW);
                 close(Status.INVALID_ARGUMENT.withDescription("Silo " + here() + " ends the Link stream from silo "
                         + PeerText.safe(this.peer) + ": " + budget.invalidInWindow() + " of its last "
                         + budget.counted() + " frames were invalid, frames no Quark silo sends (more than "

@@ -78,6 +78,17 @@ class InboundStreamTests {
 
     private final Calls calls = new Calls();
 
+    /** The streams the service ended for invalid frames, as it counted them. */
+    private final List<GrpcTransportMetrics.InvalidFramesLimit> ended = new CopyOnWriteArrayList<>();
+
+    private final GrpcTransportMetrics metrics = new GrpcTransportMetrics() {
+
+        @Override
+        public void streamEndedForInvalidFrames(InvalidFramesLimit limit) {
+            InboundStreamTests.this.ended.add(limit);
+        }
+    };
+
     @AfterEach
     void close() {
         this.deliveries.shutdownNow();
@@ -249,6 +260,35 @@ class InboundStreamTests {
         }
     }
 
+    @Test
+    void streamsEndedForInvalidFramesAreCountedNotEnvelopesRefusedWithinTheStream() {
+        StreamObserver<ClientFrame> budgeted = open(GrpcTransportSettings.builder("bank").inboundWindow(4)
+            .maxInvalidFrames(1, 10).build(), Envelope.Lane.CALL);
+        for (int i = 1; i <= 20; i++) {
+            budgeted.onNext(envelope(i, (envelope) -> envelope.putAllMetadata(entries(257))));
+            budgeted.onNext(envelope(100 + i, (envelope) -> envelope.putMetadata(" ", "v")));
+        }
+        budgeted.onNext(notAnEnvelope());
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.calls.rejectedBy.size() == 41);
+        assertThat(this.calls.errors).isEmpty();
+        assertThat(this.ended).as("envelopes beyond the bounds and one invalid frame within the budget").isEmpty();
+        budgeted.onNext(notAnEnvelope());
+        assertThat(this.calls.errors).hasSize(1);
+        assertThat(this.ended).containsExactly(GrpcTransportMetrics.InvalidFramesLimit.INVALID_IN_WINDOW);
+
+        StreamObserver<ClientFrame> garbage = open(GrpcTransportSettings.builder("bank").inboundWindow(4)
+            .maxUnreadableFramesInARow(3).build(), Envelope.Lane.CALL);
+        for (int i = 0; i < 4; i++) {
+            garbage.onNext(unreadable());
+        }
+        assertThat(this.calls.errors).hasSize(1);
+        assertThat(this.ended).containsExactly(GrpcTransportMetrics.InvalidFramesLimit.INVALID_IN_WINDOW,
+                GrpcTransportMetrics.InvalidFramesLimit.UNREADABLE_IN_A_ROW);
+        // Frames after the end are dropped, and the end is counted once.
+        garbage.onNext(unreadable());
+        assertThat(this.ended).hasSize(2);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("envelopesNoQuarkSiloSends")
     void aMalformedEnvelopeThatNoQuarkSiloSendsCountsAgainstTheBudgetOfInvalidFrames(
@@ -322,10 +362,10 @@ class InboundStreamTests {
                 malformation("too many metadata entries", (envelope) -> envelope.putAllMetadata(entries(257)),
                         "257 metadata entries, more than 256"),
                 malformation("a metadata key too long", (envelope) -> envelope.putMetadata(longName, "v"),
-                        "metadata key is 4097 characters long, more than 4096"),
+                        "metadata key '" + "x".repeat(64) + "...' is 4097 characters long, more than 4096"),
                 // A same-version sender refuses only null metadata keys: RequestContext.of("r", Map.of(" ", "v")).
                 malformation("a blank metadata key", (envelope) -> envelope.putMetadata(" ", "v"),
-                        "metadata key is blank"),
+                        "metadata key ' ' is blank"),
                 malformation("an actor type too long", (envelope) -> envelope.setActorType(longName),
                         "actor type is 4097 characters long, more than 4096"),
                 malformation("a request id too long", (envelope) -> envelope.setRequestId(longName),
@@ -499,7 +539,7 @@ class InboundStreamTests {
 
     private StreamObserver<ClientFrame> open(GrpcTransportSettings settings, Envelope.Lane lane) {
         SiloTransportService service = new SiloTransportService(settings, this.recording,
-                new OutstandingRequests(java.time.Clock.systemUTC()));
+                new OutstandingRequests(java.time.Clock.systemUTC()), this.metrics);
         service.bind("b", this.handler);
         this.calls.requests.clear();
         this.calls.frames.clear();

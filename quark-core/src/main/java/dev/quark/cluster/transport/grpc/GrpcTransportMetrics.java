@@ -1,0 +1,39 @@
+package dev.quark.cluster.transport.grpc;
+
+/**
+ * Where a silo's {@link GrpcTransport} reports what happens to the streams of its peers; the Spring Boot integration
+ * binds it to Micrometer. Methods are called on the threads gRPC calls streams back on and must return quickly.
+ */
+public interface GrpcTransportMetrics {
+
+    /** Records nothing. */
+    GrpcTransportMetrics NONE = new GrpcTransportMetrics() {
+    };
+
+    /**
+     * Records that this silo ended a {@code Link} stream from a peer with {@code INVALID_ARGUMENT} because of its
+     * invalid frames, frames no Quark silo sends. Not called for envelopes refused for their size, for exceeding
+     * the bounds on metadata and names, or for being meant for another silo: those never end a stream.
+     * @param limit the limit the stream went over
+     */
+    default void streamEndedForInvalidFrames(InvalidFramesLimit limit) {
+    }
+
+    /**
+     * The limits on invalid frames that end a stream.
+     */
+    enum InvalidFramesLimit {
+
+        /**
+         * More than {@link GrpcTransportSettings#maxUnreadableFramesInARow()} frames in a row were unreadable or not
+         * envelopes.
+         */
+        UNREADABLE_IN_A_ROW,
+
+        /**
+         * More than {@link GrpcTransportSettings#maxInvalidFrames()} of the stream's last
+         * {@link GrpcTransportSettings#invalidFramesWindow()} frames were invalid.
+         */
+        INVALID_IN_WINDOW
+    }
+}
