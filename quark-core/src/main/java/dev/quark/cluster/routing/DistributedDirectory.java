@@ -113,6 +113,9 @@ final class DistributedDirectory implements ActivationHook {
 
     private final RegistrationRounds rounds;
 
+    /** This silo's first registrations on their way, which the round of a view installed meanwhile waits for. */
+    private final RegistrationsInFlight inFlight = new RegistrationsInFlight();
+
     /** Guarded by {@link #viewLock}: the re-registrations of every view so far, done or not. */
     private CompletableFuture<Void> registeredAgain = CompletableFuture.completedFuture(null);
 
@@ -285,17 +288,24 @@ final class DistributedDirectory implements ActivationHook {
      */
     ActorLocation register(ActorAddress address) {
         DirectoryEntry candidate = new DirectoryEntry(this.self, this.views.ownEpoch(), this.tokens.incrementAndGet());
-        Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate);
-        DirectoryEntry winner = answer.entry();
-        if (winner == null || winner.sameSilo(candidate)) {
-            this.hosted.put(address, candidate);
-            remember(address, this.self);
-            registerAgainIfMoved(address, candidate, answer.owner());
-            return ActorLocation.LOCAL;
+        RegistrationsInFlight.Registration registration = this.inFlight.begin();
+        CompletableFuture<Void> registeredAgain = CompletableFuture.completedFuture(null);
+        try {
+            Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate, registration);
+            DirectoryEntry winner = answer.entry();
+            if (winner == null || winner.sameSilo(candidate)) {
+                this.hosted.put(address, candidate);
+                remember(address, this.self);
+                registeredAgain = registerAgainIfMoved(address, candidate, answer.owner());
+                return ActorLocation.LOCAL;
+            }
+            logger.debug("Silo {} did not activate {}: it lives on silo {}", this.self, address, winner.siloId());
+            remember(address, winner.siloId());
+            return ActorLocation.remote(winner.siloId());
         }
-        logger.debug("Silo {} did not activate {}: it lives on silo {}", this.self, address, winner.siloId());
-        remember(address, winner.siloId());
-        return ActorLocation.remote(winner.siloId());
+        finally {
+            registration.endAfter(registeredAgain);
+        }
     }
 
     @Override
@@ -366,13 +376,15 @@ final class DistributedDirectory implements ActivationHook {
             candidate = new DirectoryEntry(this.self, this.views.ownEpoch(), this.tokens.incrementAndGet());
             this.registering.put(address, candidate);
         }
+        RegistrationsInFlight.Registration registration = this.inFlight.begin();
+        CompletableFuture<Void> registeredAgain = CompletableFuture.completedFuture(null);
         try {
-            Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate);
+            Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate, registration);
             DirectoryEntry winner = answer.entry();
             if (winner == null || winner.equals(candidate)) {
                 this.hosted.put(address, candidate);
                 remember(address, this.self);
-                registerAgainIfMoved(address, candidate, answer.owner());
+                registeredAgain = registerAgainIfMoved(address, candidate, answer.owner());
                 logger.debug("Silo {} placed child {} with its parent", this.self, address);
             }
             else if (!winner.siloId().equals(this.self)) {
@@ -389,6 +401,7 @@ final class DistributedDirectory implements ActivationHook {
             synchronized (this.marks) {
                 this.registering.remove(address, candidate);
             }
+            registration.endAfter(registeredAgain);
         }
     }
 
@@ -600,6 +613,8 @@ final class DistributedDirectory implements ActivationHook {
                     this.self, lost.size(), view.version());
         }
         List<CompletableFuture<Void>> again = new ArrayList<>();
+        // Before reading what is hosted: a registration that ends after this is either read there or waited for.
+        again.add(this.inFlight.settledFor(view.version()));
         for (Iterator<Map.Entry<ActorAddress, DirectoryEntry>> it = this.hosted.entrySet().iterator(); it.hasNext();) {
             Map.Entry<ActorAddress, DirectoryEntry> entry = it.next();
             ActorAddress address = entry.getKey();
@@ -670,16 +685,19 @@ final class DistributedDirectory implements ActivationHook {
      * recorded as hosted, so it did not take it. The old owner hands its entry over only while it can, and keeps
      * it for its successor's questions only for the hand-off window; after that the new owner would activate the
      * actor a second time. Read after the activation was recorded: a view installed later re-registers it anyway.
+     * @return a stage completed once the registration again is done (at once when none is needed), which the
+     * rounds of the views installed meanwhile wait for ({@link RegistrationsInFlight})
      */
-    private void registerAgainIfMoved(ActorAddress address, DirectoryEntry entry,
+    private CompletableFuture<Void> registerAgainIfMoved(ActorAddress address, DirectoryEntry entry,
             @Nullable OwnerIncarnation answeredBy) {
         ClusterView now = this.views.current();
         OwnerIncarnation owner = OwnerIncarnation.of(this.partitions.ownerOf(address, now), now);
-        if (owner != null && !owner.equals(answeredBy)) {
-            logger.debug("Silo {} registers {} again: silo {} answered its registration, silo {} owns its partition "
-                    + "now", this.self, address, (answeredBy != null) ? answeredBy.siloId() : null, owner.siloId());
-            inBackground(() -> registerAgain(address, entry));
+        if (owner == null || owner.equals(answeredBy)) {
+            return CompletableFuture.completedFuture(null);
         }
+        logger.debug("Silo {} registers {} again: silo {} answered its registration, silo {} owns its partition now",
+                this.self, address, (answeredBy != null) ? answeredBy.siloId() : null, owner.siloId());
+        return inBackgroundStage(() -> registerAgain(address, entry));
     }
 
     // ------------------------------------------------------------------ the partition's owner
@@ -963,9 +981,20 @@ final class DistributedDirectory implements ActivationHook {
      */
     private Answer requestTelling(DirectoryRequest.Operation operation, ActorAddress address,
             @Nullable DirectoryEntry entry) {
+        return requestTelling(operation, address, entry, null);
+    }
+
+    /**
+     * Sends a request as {@link #request} does, telling a first registration on its way the view of each attempt.
+     */
+    private Answer requestTelling(DirectoryRequest.Operation operation, ActorAddress address,
+            @Nullable DirectoryEntry entry, RegistrationsInFlight.@Nullable Registration registration) {
         RuntimeException last = null;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             ClusterView view = this.views.current();
+            if (registration != null) {
+                registration.attempting(view.version());
+            }
             String owner = this.partitions.ownerOf(address, view);
             if (owner == null) {
                 throw new SiloUnavailableException("Silo " + this.self + " cannot reach the directory entry of "

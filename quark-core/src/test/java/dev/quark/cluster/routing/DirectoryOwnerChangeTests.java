@@ -1,10 +1,13 @@
 package dev.quark.cluster.routing;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -200,6 +203,83 @@ class DirectoryOwnerChangeTests {
         Envelope again = sentDirectory(DirectoryRequest.Operation.REGISTER_AGAIN, "silo-3");
         assertThat(again.actorId()).isEqualTo(child);
         assertThat(DirectoryRequest.decode(again.payload()).entry()).isEqualTo(candidate);
+    }
+
+    /**
+     * As above, and the round of the view installed while the child's registration was on its way: this silo
+     * reports its registrations for that view done only once the child is registered again with the new owner.
+     * Reported before (the child was not hosted yet when the view's re-registrations were read), the new owner's
+     * hold on its first activations would end, and it could claim and activate the child a second time.
+     */
+    @Test
+    void theRoundOfAViewInstalledWhileAChildsRegistrationIsOnItsWayWaitsForItsRegistrationAgain()
+            throws InterruptedException, IOException {
+        this.routing = SiloRouting.builder("silo-0", this.transport).clock(this.clock).build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(PerchActor.class, PerchActor::new)
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Perch", "Fledgling");
+        SiloEntry self = new SiloEntry("silo-0", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry oldOwner = new SiloEntry("silo-2", SILO_2, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry joiner = new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        ClusterView before = ClusterView.of(MembershipSnapshot.of(1, List.of(self, oldOwner)), 150);
+        ClusterView after = ClusterView.of(MembershipSnapshot.of(2, List.of(self, oldOwner, joiner)), 150);
+        HeldViewSource views = HeldViewSource.of(before);
+        this.routing.follow(views);
+        this.clock.advance(Duration.ofMinutes(2));
+        HashPlacementDirector placement = new HashPlacementDirector();
+        String parent = idWhere("perch-", (candidate) -> "silo-0"
+            .equals(placement.ownerOf(new ActorAddress("Perch", candidate), before))
+                && "silo-0".equals(placement.ownerOf(new ActorAddress("Perch", candidate), after)));
+        String child = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), before))
+                && "silo-3".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), after)));
+        roundReported(1);
+
+        CompletableFuture<Void> spawned = CompletableFuture
+            .runAsync(() -> this.runtime.get(Perch.class, parent).spawn(child));
+        Envelope register = sentDirectory(DirectoryRequest.Operation.REGISTER, "silo-2");
+        views.install(after);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 2);
+        DirectoryEntry candidate = DirectoryRequest.decode(register.payload()).entry();
+        this.transport.handler().receive(new Envelope(61, register.messageId(), Envelope.Kind.RESPONSE, "silo-2", 1,
+                SILO_2, "silo-0", register.sourceEpoch(), register.actorType(), register.actorId(), 0,
+                DirectoryRequest.encodeAnswer(candidate), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0));
+        assertThat(spawned).succeedsWithin(Duration.ofSeconds(10));
+        Envelope again = sentDirectory(DirectoryRequest.Operation.REGISTER_AGAIN, "silo-3");
+        List<Long> reportedBefore = new ArrayList<>();
+        for (Envelope notice : this.transport.rounds) {
+            reportedBefore.add(roundVersion(notice));
+        }
+        this.transport.handler().receive(new Envelope(62, again.messageId(), Envelope.Kind.RESPONSE, "silo-3", 1,
+                SILO_3, "silo-0", again.sourceEpoch(), again.actorType(), again.actorId(), 0,
+                DirectoryRequest.encodeAnswer(candidate), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0));
+
+        assertThat(reportedBefore).as("rounds reported before the child was registered again with silo-3")
+            .allMatch((version) -> version < 2);
+        roundReported(2);
+    }
+
+    /** Waits for this silo's notice that its registrations for a membership version are done. */
+    private void roundReported(long version) throws InterruptedException, IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            Envelope notice = this.transport.rounds.poll(100, TimeUnit.MILLISECONDS);
+            if (notice != null && roundVersion(notice) >= version) {
+                return;
+            }
+        }
+        throw new AssertionError("no round reported for membership version " + version + " within 10 s");
+    }
+
+    private static long roundVersion(Envelope notice) throws IOException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(notice.payload()))) {
+            in.readUTF();
+            in.readLong();
+            return in.readLong();
+        }
     }
 
     /**
