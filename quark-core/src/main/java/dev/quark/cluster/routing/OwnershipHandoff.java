@@ -2,10 +2,15 @@ package dev.quark.cluster.routing;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -133,14 +138,48 @@ final class OwnershipHandoff implements ActivationGate {
     /**
      * Asks every live previous owner of an actor to give it up, as {@link #release(ActorAddress, Set)} does, within
      * a budget for all of them: for a child's first registration, whose asker waits for the answer (a previous
-     * owner that hangs must not hold the spawn for the hand-off timeout, once per attempt).
-     * @throws SiloUnavailableException when a previous owner that is still alive does not confirm in time
+     * owner that hangs must not hold the spawn for the hand-off timeout, once per attempt). The owners are asked
+     * together, each with the whole budget (at most the hand-off timeout), so that a slow one leaves the others
+     * their time; a leaving one that does not confirm is then waited for to leave as by the other release.
+     * @throws SiloUnavailableException when a previous owner that is still alive does not confirm in time (the
+     * first such failure, the others suppressed in it)
      */
     void release(ActorAddress address, Set<String> previousOwners, Duration budget) {
-        long ends = System.nanoTime() + budget.toNanos();
+        Duration wait = (budget.compareTo(this.timeout) < 0) ? budget : this.timeout;
+        if (previousOwners.size() == 1) {
+            confirmReleased(address, previousOwners.iterator().next(), wait);
+            return;
+        }
+        List<CompletableFuture<Void>> confirmations = new ArrayList<>();
         for (String previous : previousOwners) {
-            long left = Math.min(this.timeout.toNanos(), ends - System.nanoTime());
-            confirmReleased(address, previous, Duration.ofNanos(Math.max(left, TimeUnit.MILLISECONDS.toNanos(1))));
+            try {
+                confirmations.add(CompletableFuture.runAsync(() -> confirmReleased(address, previous, wait),
+                        this.executor));
+            }
+            catch (RejectedExecutionException ex) {
+                confirmations.add(CompletableFuture.failedFuture(new SiloUnavailableException("Silo " + this.self
+                        + " closed its routing while it asked silo " + previous + " to give up " + address, ex)));
+            }
+        }
+        RuntimeException failure = null;
+        for (CompletableFuture<Void> confirmation : confirmations) {
+            try {
+                confirmation.join();
+            }
+            catch (CompletionException | CancellationException ex) {
+                Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
+                RuntimeException thrown = (cause instanceof RuntimeException runtime) ? runtime
+                        : new SiloUnavailableException(String.valueOf(cause.getMessage()), cause);
+                if (failure == null) {
+                    failure = thrown;
+                }
+                else {
+                    failure.addSuppressed(thrown);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 

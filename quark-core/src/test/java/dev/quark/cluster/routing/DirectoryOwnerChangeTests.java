@@ -29,6 +29,7 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.HashPlacementDirector;
+import dev.quark.cluster.ring.HashRing;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.runtime.ActorAddress;
@@ -154,6 +155,81 @@ class DirectoryOwnerChangeTests {
             .anyMatch((sent) -> sent.kind() == Envelope.Kind.DIRECTORY
                     && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD)
             .anyMatch((sent) -> sent.kind() == Envelope.Kind.HANDOFF);
+    }
+
+    /**
+     * A silo that just started owns the partition of a child that two live silos owned before it (silo-0, then
+     * silo-3): a child's first registration asks both to give the actor up together, within the one budget, so
+     * that the second is not left the crumbs of the first one's time.
+     */
+    @Test
+    void aChildsRegistrationAsksItsPreviousOwnersToGiveItUpTogether() throws IOException, InterruptedException {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffTimeout(Duration.ofSeconds(30))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Fledgling");
+        List<SiloEntry> silos = List.of(
+                new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-0", SILO_0, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of()));
+        ClusterView first = new ClusterView(MembershipSnapshot.of(1, silos),
+                HashRing.of(List.of("silo-0", "silo-2", "silo-3"), 150));
+        ClusterView second = new ClusterView(MembershipSnapshot.of(2, silos),
+                HashRing.of(List.of("silo-2", "silo-3"), 150));
+        ClusterView third = new ClusterView(MembershipSnapshot.of(3, silos), HashRing.of(List.of("silo-2"), 150));
+        HashPlacementDirector placement = new HashPlacementDirector();
+        String child = idWhere("fledgling-", (candidate) -> "silo-0"
+            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), first))
+                && "silo-3".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), second)));
+        HeldViewSource views = HeldViewSource.of(first);
+        this.routing.follow(views);
+        views.install(second);
+        views.install(third);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 3);
+        roundDone("silo-0", 3);
+        roundDone("silo-3", 3);
+
+        this.transport.handler().receive(directoryRequest(97, "Fledgling", child,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 7))));
+        List<Envelope> handoffs = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (handoffs.size() < 2 && System.nanoTime() < deadline) {
+            Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
+            if (sent == null) {
+                continue;
+            }
+            if (sent.kind() == Envelope.Kind.DIRECTORY
+                    && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD) {
+                reply(sent, Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(null));
+            }
+            else if (sent.kind() == Envelope.Kind.HANDOFF) {
+                handoffs.add(sent);
+            }
+            else if (sent.correlationId() == 97) {
+                throw new AssertionError("the registration was answered before both previous owners were asked: "
+                        + sent.kind());
+            }
+        }
+
+        assertThat(handoffs).as("the previous owners asked to give the child up before either answered")
+            .extracting(Envelope::targetSiloId)
+            .containsExactlyInAnyOrder("silo-0", "silo-3");
+        handoffs.forEach((handoff) -> reply(handoff, Envelope.Kind.HANDOFF_ACK, new byte[0]));
+        Envelope answer = answerTo(97);
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
+        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).isEqualTo(new DirectoryEntry("silo-3", 1, 7));
+    }
+
+    /** Answers a request this silo sent, as its target. */
+    private void reply(Envelope request, Envelope.Kind kind, byte[] payload) {
+        SiloAddress from = "silo-0".equals(request.targetSiloId()) ? SILO_0 : SILO_3;
+        this.transport.handler().receive(new Envelope(request.messageId() + 100_000, request.messageId(), kind,
+                request.targetSiloId(), 1, from, request.sourceSiloId(), request.sourceEpoch(), request.actorType(),
+                request.actorId(), 0, payload, 0, null, Map.of(), this.clock.millis() + 60_000, 3, 0));
     }
 
     /**
@@ -353,11 +429,16 @@ class DirectoryOwnerChangeTests {
 
     /** Tells silo-2 that a silo has registered again what it hosts for membership version 1. */
     private void roundDone(String siloId) throws IOException {
+        roundDone(siloId, 1);
+    }
+
+    /** Tells silo-2 that a silo has registered again what it hosts for a membership version. */
+    private void roundDone(String siloId, long version) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeUTF(siloId);
             out.writeLong(1);
-            out.writeLong(1);
+            out.writeLong(version);
         }
         this.transport.handler().receive(new Envelope(93, 0, Envelope.Kind.NOTICE, siloId, 1,
                 "silo-0".equals(siloId) ? SILO_0 : SILO_3, "silo-2", 1, null, null, 0, bytes.toByteArray(), 0, null,
