@@ -181,9 +181,11 @@ final class DistributedDirectory implements ActivationHook {
 
     /**
      * Makes moving lost entries from the partition to {@link #released} one step for {@code LOOKUP_HELD}: a
-     * question answered between the two would find the entry in neither and let a second activation register.
+     * question answered between the two would find the entry in neither and let a second activation register;
+     * and for the writes, which check that this silo owns the address ({@link #whileOwner}). A lock per stripe of
+     * addresses, the hand-over holding all of them.
      */
-    private final Object handOverLock = new Object();
+    private final HandOverLocks handOverLocks = new HandOverLocks();
 
     private ClusterView lastView = ClusterView.EMPTY;
 
@@ -600,11 +602,12 @@ final class DistributedDirectory implements ActivationHook {
         long now = this.clock.millis();
         this.released.values().removeIf((entry) -> now - entry.atMillis() >= this.window.toMillis());
         forgetRemovedBefore(now - this.window.toMillis());
-        List<Map.Entry<ActorAddress, DirectoryEntry>> lost;
-        synchronized (this.handOverLock) {
-            lost = this.partition.removeWhere((address) -> !this.self.equals(this.partitions.ownerOf(address, view)));
-            lost.forEach((entry) -> this.released.put(entry.getKey(), new Released(entry.getValue(), now)));
-        }
+        List<Map.Entry<ActorAddress, DirectoryEntry>> lost = this.handOverLocks.forAll(() -> {
+            List<Map.Entry<ActorAddress, DirectoryEntry>> removedHere = this.partition
+                .removeWhere((address) -> !this.self.equals(this.partitions.ownerOf(address, view)));
+            removedHere.forEach((entry) -> this.released.put(entry.getKey(), new Released(entry.getValue(), now)));
+            return removedHere;
+        });
         for (Map.Entry<ActorAddress, DirectoryEntry> entry : lost) {
             inBackground(() -> handOver(entry.getKey(), entry.getValue()));
         }
@@ -715,14 +718,12 @@ final class DistributedDirectory implements ActivationHook {
             DirectoryRequest asked = DirectoryRequest.decode(request.payload());
             ActorAddress address = request.address();
             if (asked.operation() == DirectoryRequest.Operation.LOOKUP_HELD) {
-                DirectoryEntry held;
-                Released gone;
-                synchronized (this.handOverLock) {
-                    held = this.partition.lookup(address);
-                    gone = this.released.get(address);
-                }
-                this.messenger.answer(request, Envelope.Kind.RESPONSE,
-                        DirectoryRequest.encodeAnswer((held != null) ? held : (gone != null) ? gone.entry() : null));
+                DirectoryEntry held = this.handOverLocks.forAddress(address, () -> {
+                    DirectoryEntry here = this.partition.lookup(address);
+                    Released gone = this.released.get(address);
+                    return (here != null) ? here : (gone != null) ? gone.entry() : null;
+                });
+                this.messenger.answer(request, Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(held));
                 return;
             }
             ClusterView view = catchUp(request);
@@ -827,7 +828,7 @@ final class DistributedDirectory implements ActivationHook {
 
     /**
      * Writes an entry into this partition only while this silo owns the address in its current view, as one step
-     * with the hand-over of lost entries ({@link #viewChanged}, under {@link #handOverLock}): a write that comes
+     * with the hand-over of lost entries ({@link #viewChanged}, under {@link #handOverLocks}): a write that comes
      * before the hand-over of a view that takes the address away is handed over with the others, and one after
      * it is refused, so that the asker tries again with the new owner. Without it, a registration that waited
      * (for the previous owners' release, for the re-registration rounds) while the view changed would leave an
@@ -836,7 +837,7 @@ final class DistributedDirectory implements ActivationHook {
      */
     private @Nullable DirectoryEntry whileOwner(ActorAddress address, DirectoryRequest.Operation operation,
             Supplier<@Nullable DirectoryEntry> write) {
-        synchronized (this.handOverLock) {
+        return this.handOverLocks.forAddress(address, () -> {
             ClusterView now = this.views.current();
             String owner = this.partitions.ownerOf(address, now);
             if (!this.self.equals(owner)) {
@@ -845,7 +846,7 @@ final class DistributedDirectory implements ActivationHook {
                         + "does not " + operation + " it");
             }
             return write.get();
-        }
+        });
     }
 
     /**

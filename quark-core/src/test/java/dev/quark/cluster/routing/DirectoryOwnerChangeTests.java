@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
 
@@ -29,6 +31,7 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.HashPlacementDirector;
+import dev.quark.cluster.placement.PlacementDirector;
 import dev.quark.cluster.ring.HashRing;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
@@ -222,6 +225,68 @@ class DirectoryOwnerChangeTests {
         Envelope answer = answerTo(97);
         assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
         assertThat(DirectoryRequest.decodeAnswer(answer.payload())).isEqualTo(new DirectoryEntry("silo-3", 1, 7));
+    }
+
+    /**
+     * A child's registration is held inside its partition's write (the test's placement stops it there, where it
+     * checks that this silo owns the address): the registration of another child, whose address is in another
+     * stripe, is answered meanwhile; the partition's writes are not one silo-wide step.
+     */
+    @Test
+    void registrationsOfUnrelatedChildrenDoNotWaitForEachOther() throws InterruptedException {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch resume = new CountDownLatch(1);
+        AtomicReference<@Nullable String> stopped = new AtomicReference<>();
+        HashPlacementDirector hash = new HashPlacementDirector();
+        PlacementDirector placement = (address, view) -> {
+            if (address.id().equals(stopped.get()) && insideAPartitionWrite()) {
+                entered.countDown();
+                try {
+                    resume.await(20, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return hash.ownerOf(address, view);
+        };
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock).placement(placement).build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Fledgling");
+        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
+                new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of()))), 150);
+        this.routing.follow(HeldViewSource.of(view));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 1);
+        // Past the hand-off window: no previous owner is asked, nothing is held.
+        this.clock.advance(Duration.ofMinutes(2));
+        String first = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(hash.ownerOf(new ActorAddress("Fledgling", candidate), view)));
+        String second = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(hash.ownerOf(new ActorAddress("Fledgling", candidate), view))
+                && HandOverLocks.stripeOf(new ActorAddress("Fledgling", candidate))
+                        != HandOverLocks.stripeOf(new ActorAddress("Fledgling", first)));
+        stopped.set(first);
+
+        this.transport.handler().receive(directoryRequest(98, "Fledgling", first,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 7))));
+        assertThat(entered.await(10, TimeUnit.SECONDS)).as("the first registration stopped inside its write").isTrue();
+        this.transport.handler().receive(directoryRequest(99, "Fledgling", second,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 8))));
+
+        Envelope answer = answerTo(99);
+        resume.countDown();
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
+        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).isEqualTo(new DirectoryEntry("silo-3", 1, 8));
+        assertThat(answerTo(98).kind()).isEqualTo(Envelope.Kind.RESPONSE);
+    }
+
+    private static boolean insideAPartitionWrite() {
+        return StackWalker.getInstance()
+            .walk((frames) -> frames.anyMatch((frame) -> "whileOwner".equals(frame.getMethodName())));
     }
 
     /** Answers a request this silo sent, as its target. */
