@@ -69,6 +69,12 @@ final class DistributedDirectory implements ActivationHook {
     static final String MOVED_TO = "quark-moved-to";
 
     /**
+     * The key of a refused registration's metadata that names the live previous owners that did not give the child
+     * up in time (comma-separated): the asker does not ask again ({@link ReleaseNotConfirmedException}).
+     */
+    static final String NOT_RELEASED = "quark-not-released";
+
+    /**
      * The partition of an address of a directory-placed type: the silo it hashes to on the ring, whatever types
      * it hosts.
      */
@@ -394,6 +400,11 @@ final class DistributedDirectory implements ActivationHook {
                 logger.debug("Silo {} did not place child {} with its parent: it lives on silo {}", this.self,
                         address, winner.siloId());
             }
+        }
+        catch (ReleaseNotConfirmedException ex) {
+            logger.warn("Silo {} did not place child {} with its parent; it is placed by hash: silos {}, which owned "
+                    + "it until recently, did not confirm in time that they gave it up", this.self, address,
+                    ex.silos(), ex);
         }
         catch (RuntimeException ex) {
             logger.debug("Silo {} could not register child {} with its parent; it is placed by hash", this.self,
@@ -735,6 +746,13 @@ final class DistributedDirectory implements ActivationHook {
             DirectoryEntry answer = serveHere(asked.operation(), address, asked.entry(), view);
             this.messenger.answer(request, Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(answer));
         }
+        catch (ReleaseNotConfirmedException ex) {
+            // Sent as the plain failure it stands for: the exception type is this silo's own, the mark says it.
+            SiloUnavailableException plain = new SiloUnavailableException(String.valueOf(ex.getMessage()),
+                    ex.getCause());
+            this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(plain),
+                    Map.of(NOT_RELEASED, String.join(",", ex.silos())));
+        }
         catch (RuntimeException ex) {
             this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(ex));
         }
@@ -1005,6 +1023,9 @@ final class DistributedDirectory implements ActivationHook {
                 try {
                     return new Answer(serveHere(operation, address, entry, view), OwnerIncarnation.of(owner, view));
                 }
+                catch (ReleaseNotConfirmedException ex) {
+                    throw ex;
+                }
                 catch (SiloUnavailableException ex) {
                     if (this.self.equals(this.partitions.ownerOf(address, this.views.current()))) {
                         throw ex;
@@ -1025,6 +1046,17 @@ final class DistributedDirectory implements ActivationHook {
                     return new Answer(DirectoryRequest.decodeAnswer(reply.payload()), OwnerIncarnation.of(owner, view));
                 }
                 last = asRuntime(this.silo.codec().decodeFailure(reply.payload()));
+                String notReleased = reply.metadata().get(NOT_RELEASED);
+                if (notReleased != null) {
+                    throw new ReleaseNotConfirmedException("Silo " + this.self + " could not " + operation.name()
+                            .toLowerCase() + " " + address + " with silo " + owner + ", the owner of its partition: "
+                            + "silos " + notReleased + ", which owned it before, did not confirm in time that they "
+                            + "gave it up (not asked again): " + last.getMessage(),
+                            Set.of(notReleased.split(",")), last);
+                }
+            }
+            catch (ReleaseNotConfirmedException ex) {
+                throw ex;
             }
             catch (RuntimeException ex) {
                 last = ex;
@@ -1211,7 +1243,7 @@ final class DistributedDirectory implements ActivationHook {
         /**
          * Returns once every live previous owner confirmed it holds no activation of the actor.
          * @param budget how long the previous owners get in all
-         * @throws SiloUnavailableException when one did not
+         * @throws ReleaseNotConfirmedException when one did not, naming those that did not
          */
         void release(ActorAddress address, Set<String> previousOwners, Duration budget);
     }

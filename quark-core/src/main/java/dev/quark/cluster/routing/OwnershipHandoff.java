@@ -3,7 +3,10 @@ package dev.quark.cluster.routing;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -141,45 +144,55 @@ final class OwnershipHandoff implements ActivationGate {
      * owner that hangs must not hold the spawn for the hand-off timeout, once per attempt). The owners are asked
      * together, each with the whole budget (at most the hand-off timeout), so that a slow one leaves the others
      * their time; a leaving one that does not confirm is then waited for to leave as by the other release.
-     * @throws SiloUnavailableException when a previous owner that is still alive does not confirm in time (the
-     * first such failure, the others suppressed in it)
+     * @throws ReleaseNotConfirmedException when a previous owner that is still alive does not confirm in time,
+     * naming every such owner (the first one's failure its cause, the others suppressed in it)
      */
     void release(ActorAddress address, Set<String> previousOwners, Duration budget) {
         Duration wait = (budget.compareTo(this.timeout) < 0) ? budget : this.timeout;
-        if (previousOwners.size() == 1) {
-            confirmReleased(address, previousOwners.iterator().next(), wait);
-            return;
-        }
-        List<CompletableFuture<Void>> confirmations = new ArrayList<>();
+        Map<String, CompletableFuture<Void>> confirmations = new LinkedHashMap<>();
         for (String previous : previousOwners) {
+            if (previousOwners.size() == 1) {
+                confirmations.put(previous, confirmedOnThisThread(address, previous, wait));
+                continue;
+            }
             try {
-                confirmations.add(CompletableFuture.runAsync(() -> confirmReleased(address, previous, wait),
+                confirmations.put(previous, CompletableFuture.runAsync(() -> confirmReleased(address, previous, wait),
                         this.executor));
             }
             catch (RejectedExecutionException ex) {
-                confirmations.add(CompletableFuture.failedFuture(new SiloUnavailableException("Silo " + this.self
-                        + " closed its routing while it asked silo " + previous + " to give up " + address, ex)));
+                confirmations.put(previous, CompletableFuture.failedFuture(new SiloUnavailableException("Silo "
+                        + this.self + " closed its routing while it asked silo " + previous + " to give up " + address,
+                        ex)));
             }
         }
-        RuntimeException failure = null;
-        for (CompletableFuture<Void> confirmation : confirmations) {
+        Set<String> notConfirmed = new LinkedHashSet<>();
+        List<Throwable> failures = new ArrayList<>();
+        confirmations.forEach((previous, confirmation) -> {
             try {
                 confirmation.join();
             }
             catch (CompletionException | CancellationException ex) {
-                Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
-                RuntimeException thrown = (cause instanceof RuntimeException runtime) ? runtime
-                        : new SiloUnavailableException(String.valueOf(cause.getMessage()), cause);
-                if (failure == null) {
-                    failure = thrown;
-                }
-                else {
-                    failure.addSuppressed(thrown);
-                }
+                notConfirmed.add(previous);
+                failures.add((ex.getCause() != null) ? ex.getCause() : ex);
             }
-        }
-        if (failure != null) {
+        });
+        if (!notConfirmed.isEmpty()) {
+            ReleaseNotConfirmedException failure = new ReleaseNotConfirmedException("Silo " + this.self
+                    + " cannot register child " + address + " yet: silos " + notConfirmed + ", which owned it until "
+                    + "recently, did not confirm within " + wait + " that they hold no activation of it: "
+                    + failures.get(0).getMessage(), notConfirmed, failures.get(0));
+            failures.subList(1, failures.size()).forEach(failure::addSuppressed);
             throw failure;
+        }
+    }
+
+    private CompletableFuture<Void> confirmedOnThisThread(ActorAddress address, String previous, Duration wait) {
+        try {
+            confirmReleased(address, previous, wait);
+            return CompletableFuture.completedFuture(null);
+        }
+        catch (RuntimeException ex) {
+            return CompletableFuture.failedFuture(ex);
         }
     }
 

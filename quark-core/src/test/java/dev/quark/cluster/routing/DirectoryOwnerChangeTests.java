@@ -23,6 +23,7 @@ import dev.quark.actor.Actor;
 import dev.quark.actor.LocalPreferredPlacement;
 import dev.quark.actor.PlacedWithParent;
 import dev.quark.actor.QuarkActor;
+import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.directory.DirectoryEntry;
 import dev.quark.cluster.directory.DirectoryRequest;
 import dev.quark.cluster.membership.ClusterView;
@@ -150,7 +151,7 @@ class DirectoryOwnerChangeTests {
         long started = System.nanoTime();
         this.transport.handler().receive(directoryRequest(92, "Fledgling", child,
                 new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 7))));
-        answerTo(92);
+        Envelope answer = answerTo(92);
 
         assertThat(Duration.ofNanos(System.nanoTime() - started)).as("how long the registration was held")
             .isLessThan(Duration.ofSeconds(5));
@@ -158,6 +159,49 @@ class DirectoryOwnerChangeTests {
             .anyMatch((sent) -> sent.kind() == Envelope.Kind.DIRECTORY
                     && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD)
             .anyMatch((sent) -> sent.kind() == Envelope.Kind.HANDOFF);
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.ERROR);
+        assertThat(answer.metadata()).as("the refusal's mark: the asker does not ask again")
+            .containsEntry(DistributedDirectory.NOT_RELEASED, "silo-0");
+    }
+
+    /**
+     * A parent here spawns a child whose partition owner refuses the registration for good: a previous owner of the
+     * child did not confirm it gave it up ({@link DistributedDirectory#NOT_RELEASED}). The spawn returns at once,
+     * the child placed by hash, and the registration is not sent again (each attempt would wait as long again).
+     */
+    @Test
+    void aChildsRegistrationRefusedForAPreviousOwnerThatDidNotGiveItUpIsNotSentAgain() throws InterruptedException {
+        this.routing = SiloRouting.builder("silo-0", this.transport).clock(this.clock).build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(PerchActor.class, PerchActor::new)
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Perch", "Fledgling");
+        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
+                new SiloEntry("silo-0", address, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-2", SILO_2, now, SiloStatus.ACTIVE, now, 1, types, List.of()))), 150);
+        this.routing.follow(HeldViewSource.of(view));
+        this.clock.advance(Duration.ofMinutes(2));
+        HashPlacementDirector placement = new HashPlacementDirector();
+        String parent = idWhere("perch-", (candidate) -> "silo-0"
+            .equals(placement.ownerOf(new ActorAddress("Perch", candidate), view)));
+        String child = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), view)));
+
+        CompletableFuture<Void> spawned = CompletableFuture
+            .runAsync(() -> this.runtime.get(Perch.class, parent).spawn(child));
+        Envelope register = sentDirectory(DirectoryRequest.Operation.REGISTER, "silo-2");
+        byte[] failure = new JacksonPayloadCodec(JsonMapper.builder().build(), this.runtime, List.of())
+            .encodeFailure(new SiloUnavailableException("silo-5 did not confirm that it gave up " + child));
+        this.transport.handler().receive(new Envelope(63, register.messageId(), Envelope.Kind.ERROR, "silo-2", 1,
+                SILO_2, "silo-0", register.sourceEpoch(), register.actorType(), register.actorId(), 0, failure, 0,
+                null, Map.of(DistributedDirectory.NOT_RELEASED, "silo-5"), this.clock.millis() + 60_000, 1, 0));
+
+        assertThat(spawned).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(this.transport.sent).as("sent after the refusal")
+            .noneMatch((sent) -> sent.kind() == Envelope.Kind.DIRECTORY
+                    && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.REGISTER);
     }
 
     /**
