@@ -1243,7 +1243,8 @@ final class DistributedDirectory implements ActivationHook {
         /**
          * Returns once every live previous owner confirmed it holds no activation of the actor.
          * @param budget how long the previous owners get in all
-         * @throws ReleaseNotConfirmedException when one did not, naming those that did not
+         * @throws ReleaseNotConfirmedException when one did not answer in time, naming those that did not
+         * @throws SiloUnavailableException when one refused
          */
         void release(ActorAddress address, Set<String> previousOwners, Duration budget);
     }

@@ -211,6 +211,53 @@ class DirectoryOwnerChangeTests {
      */
     @Test
     void aChildsRegistrationAsksItsPreviousOwnersToGiveItUpTogether() throws IOException, InterruptedException {
+        String child = childOfTwoLivePreviousOwners();
+
+        this.transport.handler().receive(directoryRequest(97, "Fledgling", child,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 7))));
+        List<Envelope> handoffs = handoffsAsked(97);
+
+        assertThat(handoffs).as("the previous owners asked to give the child up before either answered")
+            .extracting(Envelope::targetSiloId)
+            .containsExactlyInAnyOrder("silo-0", "silo-3");
+        handoffs.forEach((handoff) -> reply(handoff, Envelope.Kind.HANDOFF_ACK, new byte[0]));
+        Envelope answer = answerTo(97);
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
+        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).isEqualTo(new DirectoryEntry("silo-3", 1, 7));
+    }
+
+    /**
+     * As above, and one previous owner refuses (its view is older, say) rather than not answering: the registration
+     * fails without the mark that stops its asker, which may ask again once the views agree.
+     */
+    @Test
+    void aChildsRegistrationThatAPreviousOwnerRefusesMayBeAskedAgain() throws IOException, InterruptedException {
+        String child = childOfTwoLivePreviousOwners();
+
+        this.transport.handler().receive(directoryRequest(97, "Fledgling", child,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 7))));
+        byte[] refusal = new JacksonPayloadCodec(JsonMapper.builder().build(), this.runtime, List.of())
+            .encodeFailure(new SiloUnavailableException("silo-3 still owns " + child + " in its view"));
+        for (Envelope handoff : handoffsAsked(97)) {
+            if ("silo-3".equals(handoff.targetSiloId())) {
+                reply(handoff, Envelope.Kind.ERROR, refusal);
+            }
+            else {
+                reply(handoff, Envelope.Kind.HANDOFF_ACK, new byte[0]);
+            }
+        }
+
+        Envelope answer = answerTo(97);
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.ERROR);
+        assertThat(answer.metadata()).doesNotContainKey(DistributedDirectory.NOT_RELEASED);
+    }
+
+    /**
+     * Starts silo-2 after three views in which a child's partition went from silo-0 to silo-3 and then to silo-2,
+     * all three alive, and every other silo reported its round.
+     * @return the child's id
+     */
+    private String childOfTwoLivePreviousOwners() throws IOException {
         this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
             .handoffTimeout(Duration.ofSeconds(30))
             .build();
@@ -239,9 +286,14 @@ class DirectoryOwnerChangeTests {
         await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 3);
         roundDone("silo-0", 3);
         roundDone("silo-3", 3);
+        return child;
+    }
 
-        this.transport.handler().receive(directoryRequest(97, "Fledgling", child,
-                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 7))));
+    /**
+     * Answers the previous owners' {@code LOOKUP_HELD}s (no entry) and returns the first two {@code HANDOFF}s sent,
+     * within 10 s; fails when the registration is answered first.
+     */
+    private List<Envelope> handoffsAsked(long registrationId) throws InterruptedException {
         List<Envelope> handoffs = new ArrayList<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (handoffs.size() < 2 && System.nanoTime() < deadline) {
@@ -256,19 +308,12 @@ class DirectoryOwnerChangeTests {
             else if (sent.kind() == Envelope.Kind.HANDOFF) {
                 handoffs.add(sent);
             }
-            else if (sent.correlationId() == 97) {
+            else if (sent.correlationId() == registrationId) {
                 throw new AssertionError("the registration was answered before both previous owners were asked: "
                         + sent.kind());
             }
         }
-
-        assertThat(handoffs).as("the previous owners asked to give the child up before either answered")
-            .extracting(Envelope::targetSiloId)
-            .containsExactlyInAnyOrder("silo-0", "silo-3");
-        handoffs.forEach((handoff) -> reply(handoff, Envelope.Kind.HANDOFF_ACK, new byte[0]));
-        Envelope answer = answerTo(97);
-        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
-        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).isEqualTo(new DirectoryEntry("silo-3", 1, 7));
+        return handoffs;
     }
 
     /**
