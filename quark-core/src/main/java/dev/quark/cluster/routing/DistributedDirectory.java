@@ -403,7 +403,7 @@ final class DistributedDirectory implements ActivationHook {
         }
         catch (ReleaseNotConfirmedException ex) {
             logger.warn("Silo {} did not place child {} with its parent; it is placed by hash: silos {}, which owned "
-                    + "it until recently, did not confirm in time that they gave it up", this.self, address,
+                    + "it until recently, did not answer in time whether they gave it up", this.self, address,
                     ex.silos(), ex);
         }
         catch (RuntimeException ex) {

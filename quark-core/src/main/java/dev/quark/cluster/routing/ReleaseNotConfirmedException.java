@@ -8,7 +8,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A child's first registration at a new partition owner failed for good: a live previous owner of the child did
- * not confirm within the budget that it gave up its activation of it (it hangs, and is not declared dead yet).
+ * not answer within the budget whether it gave up its activation of it (it hangs, and is not declared dead yet);
+ * one that refused is a plain {@link SiloUnavailableException}, which the asker retries.
  * The owner answers it with {@link DistributedDirectory#NOT_RELEASED}, and the parent's silo does not ask again
  * (each attempt would wait as long again): the child stays placed by hash. Never sent between silos as such.
  */
