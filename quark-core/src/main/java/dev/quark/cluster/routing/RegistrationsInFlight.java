@@ -45,13 +45,6 @@ final class RegistrationsInFlight {
     }
 
     /**
-     * Returns how many registrations are on their way.
-     */
-    int size() {
-        return this.inFlight.size();
-    }
-
-    /**
      * One registration on its way.
      */
     final class Registration {
