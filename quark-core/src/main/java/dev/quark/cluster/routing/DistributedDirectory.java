@@ -69,6 +69,12 @@ final class DistributedDirectory implements ActivationHook {
     static final String MOVED_TO = "quark-moved-to";
 
     /**
+     * The key of a refused registration's metadata that names the live previous owners that did not give the child
+     * up in time (comma-separated): the asker does not ask again ({@link ReleaseNotConfirmedException}).
+     */
+    static final String NOT_RELEASED = "quark-not-released";
+
+    /**
      * The partition of an address of a directory-placed type: the silo it hashes to on the ring, whatever types
      * it hosts.
      */
@@ -112,6 +118,9 @@ final class DistributedDirectory implements ActivationHook {
     private final DirectoryPartition partition = new DirectoryPartition();
 
     private final RegistrationRounds rounds;
+
+    /** This silo's first registrations on their way, which the round of a view installed meanwhile waits for. */
+    private final RegistrationsInFlight inFlight = new RegistrationsInFlight();
 
     /** Guarded by {@link #viewLock}: the re-registrations of every view so far, done or not. */
     private CompletableFuture<Void> registeredAgain = CompletableFuture.completedFuture(null);
@@ -178,9 +187,11 @@ final class DistributedDirectory implements ActivationHook {
 
     /**
      * Makes moving lost entries from the partition to {@link #released} one step for {@code LOOKUP_HELD}: a
-     * question answered between the two would find the entry in neither and let a second activation register.
+     * question answered between the two would find the entry in neither and let a second activation register;
+     * and for the writes, which check that this silo owns the address ({@link #whileOwner}). A lock per stripe of
+     * addresses, the hand-over holding all of them.
      */
-    private final Object handOverLock = new Object();
+    private final HandOverLocks handOverLocks = new HandOverLocks();
 
     private ClusterView lastView = ClusterView.EMPTY;
 
@@ -285,17 +296,24 @@ final class DistributedDirectory implements ActivationHook {
      */
     ActorLocation register(ActorAddress address) {
         DirectoryEntry candidate = new DirectoryEntry(this.self, this.views.ownEpoch(), this.tokens.incrementAndGet());
-        Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate);
-        DirectoryEntry winner = answer.entry();
-        if (winner == null || winner.sameSilo(candidate)) {
-            this.hosted.put(address, candidate);
-            remember(address, this.self);
-            registerAgainIfMoved(address, candidate, answer.owner());
-            return ActorLocation.LOCAL;
+        RegistrationsInFlight.Registration registration = this.inFlight.begin();
+        CompletableFuture<Void> registeredAgain = CompletableFuture.completedFuture(null);
+        try {
+            Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate, registration);
+            DirectoryEntry winner = answer.entry();
+            if (winner == null || winner.sameSilo(candidate)) {
+                this.hosted.put(address, candidate);
+                remember(address, this.self);
+                registeredAgain = registerAgainIfMoved(address, candidate, answer.owner());
+                return ActorLocation.LOCAL;
+            }
+            logger.debug("Silo {} did not activate {}: it lives on silo {}", this.self, address, winner.siloId());
+            remember(address, winner.siloId());
+            return ActorLocation.remote(winner.siloId());
         }
-        logger.debug("Silo {} did not activate {}: it lives on silo {}", this.self, address, winner.siloId());
-        remember(address, winner.siloId());
-        return ActorLocation.remote(winner.siloId());
+        finally {
+            registration.endAfter(registeredAgain);
+        }
     }
 
     @Override
@@ -366,13 +384,15 @@ final class DistributedDirectory implements ActivationHook {
             candidate = new DirectoryEntry(this.self, this.views.ownEpoch(), this.tokens.incrementAndGet());
             this.registering.put(address, candidate);
         }
+        RegistrationsInFlight.Registration registration = this.inFlight.begin();
+        CompletableFuture<Void> registeredAgain = CompletableFuture.completedFuture(null);
         try {
-            Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate);
+            Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate, registration);
             DirectoryEntry winner = answer.entry();
             if (winner == null || winner.equals(candidate)) {
                 this.hosted.put(address, candidate);
                 remember(address, this.self);
-                registerAgainIfMoved(address, candidate, answer.owner());
+                registeredAgain = registerAgainIfMoved(address, candidate, answer.owner());
                 logger.debug("Silo {} placed child {} with its parent", this.self, address);
             }
             else if (!winner.siloId().equals(this.self)) {
@@ -380,6 +400,11 @@ final class DistributedDirectory implements ActivationHook {
                 logger.debug("Silo {} did not place child {} with its parent: it lives on silo {}", this.self,
                         address, winner.siloId());
             }
+        }
+        catch (ReleaseNotConfirmedException ex) {
+            logger.warn("Silo {} did not place child {} with its parent; it is placed by hash: silos {}, which owned "
+                    + "it until recently, did not answer in time whether they gave it up", this.self, address,
+                    ex.silos(), ex);
         }
         catch (RuntimeException ex) {
             logger.debug("Silo {} could not register child {} with its parent; it is placed by hash", this.self,
@@ -389,6 +414,7 @@ final class DistributedDirectory implements ActivationHook {
             synchronized (this.marks) {
                 this.registering.remove(address, candidate);
             }
+            registration.endAfter(registeredAgain);
         }
     }
 
@@ -587,11 +613,12 @@ final class DistributedDirectory implements ActivationHook {
         long now = this.clock.millis();
         this.released.values().removeIf((entry) -> now - entry.atMillis() >= this.window.toMillis());
         forgetRemovedBefore(now - this.window.toMillis());
-        List<Map.Entry<ActorAddress, DirectoryEntry>> lost;
-        synchronized (this.handOverLock) {
-            lost = this.partition.removeWhere((address) -> !this.self.equals(this.partitions.ownerOf(address, view)));
-            lost.forEach((entry) -> this.released.put(entry.getKey(), new Released(entry.getValue(), now)));
-        }
+        List<Map.Entry<ActorAddress, DirectoryEntry>> lost = this.handOverLocks.forAll(() -> {
+            List<Map.Entry<ActorAddress, DirectoryEntry>> removedHere = this.partition
+                .removeWhere((address) -> !this.self.equals(this.partitions.ownerOf(address, view)));
+            removedHere.forEach((entry) -> this.released.put(entry.getKey(), new Released(entry.getValue(), now)));
+            return removedHere;
+        });
         for (Map.Entry<ActorAddress, DirectoryEntry> entry : lost) {
             inBackground(() -> handOver(entry.getKey(), entry.getValue()));
         }
@@ -600,6 +627,8 @@ final class DistributedDirectory implements ActivationHook {
                     this.self, lost.size(), view.version());
         }
         List<CompletableFuture<Void>> again = new ArrayList<>();
+        // Before reading what is hosted: a registration that ends after this is either read there or waited for.
+        again.add(this.inFlight.settledFor(view.version()));
         for (Iterator<Map.Entry<ActorAddress, DirectoryEntry>> it = this.hosted.entrySet().iterator(); it.hasNext();) {
             Map.Entry<ActorAddress, DirectoryEntry> entry = it.next();
             ActorAddress address = entry.getKey();
@@ -670,16 +699,19 @@ final class DistributedDirectory implements ActivationHook {
      * recorded as hosted, so it did not take it. The old owner hands its entry over only while it can, and keeps
      * it for its successor's questions only for the hand-off window; after that the new owner would activate the
      * actor a second time. Read after the activation was recorded: a view installed later re-registers it anyway.
+     * @return a stage completed once the registration again is done (at once when none is needed), which the
+     * rounds of the views installed meanwhile wait for ({@link RegistrationsInFlight})
      */
-    private void registerAgainIfMoved(ActorAddress address, DirectoryEntry entry,
+    private CompletableFuture<Void> registerAgainIfMoved(ActorAddress address, DirectoryEntry entry,
             @Nullable OwnerIncarnation answeredBy) {
         ClusterView now = this.views.current();
         OwnerIncarnation owner = OwnerIncarnation.of(this.partitions.ownerOf(address, now), now);
-        if (owner != null && !owner.equals(answeredBy)) {
-            logger.debug("Silo {} registers {} again: silo {} answered its registration, silo {} owns its partition "
-                    + "now", this.self, address, (answeredBy != null) ? answeredBy.siloId() : null, owner.siloId());
-            inBackground(() -> registerAgain(address, entry));
+        if (owner == null || owner.equals(answeredBy)) {
+            return CompletableFuture.completedFuture(null);
         }
+        logger.debug("Silo {} registers {} again: silo {} answered its registration, silo {} owns its partition now",
+                this.self, address, (answeredBy != null) ? answeredBy.siloId() : null, owner.siloId());
+        return inBackgroundStage(() -> registerAgain(address, entry));
     }
 
     // ------------------------------------------------------------------ the partition's owner
@@ -697,14 +729,12 @@ final class DistributedDirectory implements ActivationHook {
             DirectoryRequest asked = DirectoryRequest.decode(request.payload());
             ActorAddress address = request.address();
             if (asked.operation() == DirectoryRequest.Operation.LOOKUP_HELD) {
-                DirectoryEntry held;
-                Released gone;
-                synchronized (this.handOverLock) {
-                    held = this.partition.lookup(address);
-                    gone = this.released.get(address);
-                }
-                this.messenger.answer(request, Envelope.Kind.RESPONSE,
-                        DirectoryRequest.encodeAnswer((held != null) ? held : (gone != null) ? gone.entry() : null));
+                DirectoryEntry held = this.handOverLocks.forAddress(address, () -> {
+                    DirectoryEntry here = this.partition.lookup(address);
+                    Released gone = this.released.get(address);
+                    return (here != null) ? here : (gone != null) ? gone.entry() : null;
+                });
+                this.messenger.answer(request, Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(held));
                 return;
             }
             ClusterView view = catchUp(request);
@@ -715,6 +745,13 @@ final class DistributedDirectory implements ActivationHook {
             }
             DirectoryEntry answer = serveHere(asked.operation(), address, asked.entry(), view);
             this.messenger.answer(request, Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(answer));
+        }
+        catch (ReleaseNotConfirmedException ex) {
+            // Sent as the plain failure it stands for: the exception type is this silo's own, the mark says it.
+            SiloUnavailableException plain = new SiloUnavailableException(String.valueOf(ex.getMessage()),
+                    ex.getCause());
+            this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(plain),
+                    Map.of(NOT_RELEASED, String.join(",", ex.silos())));
         }
         catch (RuntimeException ex) {
             this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(ex));
@@ -809,7 +846,7 @@ final class DistributedDirectory implements ActivationHook {
 
     /**
      * Writes an entry into this partition only while this silo owns the address in its current view, as one step
-     * with the hand-over of lost entries ({@link #viewChanged}, under {@link #handOverLock}): a write that comes
+     * with the hand-over of lost entries ({@link #viewChanged}, under {@link #handOverLocks}): a write that comes
      * before the hand-over of a view that takes the address away is handed over with the others, and one after
      * it is refused, so that the asker tries again with the new owner. Without it, a registration that waited
      * (for the previous owners' release, for the re-registration rounds) while the view changed would leave an
@@ -818,7 +855,7 @@ final class DistributedDirectory implements ActivationHook {
      */
     private @Nullable DirectoryEntry whileOwner(ActorAddress address, DirectoryRequest.Operation operation,
             Supplier<@Nullable DirectoryEntry> write) {
-        synchronized (this.handOverLock) {
+        return this.handOverLocks.forAddress(address, () -> {
             ClusterView now = this.views.current();
             String owner = this.partitions.ownerOf(address, now);
             if (!this.self.equals(owner)) {
@@ -827,7 +864,7 @@ final class DistributedDirectory implements ActivationHook {
                         + "does not " + operation + " it");
             }
             return write.get();
-        }
+        });
     }
 
     /**
@@ -963,9 +1000,20 @@ final class DistributedDirectory implements ActivationHook {
      */
     private Answer requestTelling(DirectoryRequest.Operation operation, ActorAddress address,
             @Nullable DirectoryEntry entry) {
+        return requestTelling(operation, address, entry, null);
+    }
+
+    /**
+     * Sends a request as {@link #request} does, telling a first registration on its way the view of each attempt.
+     */
+    private Answer requestTelling(DirectoryRequest.Operation operation, ActorAddress address,
+            @Nullable DirectoryEntry entry, RegistrationsInFlight.@Nullable Registration registration) {
         RuntimeException last = null;
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             ClusterView view = this.views.current();
+            if (registration != null) {
+                registration.attempting(view.version());
+            }
             String owner = this.partitions.ownerOf(address, view);
             if (owner == null) {
                 throw new SiloUnavailableException("Silo " + this.self + " cannot reach the directory entry of "
@@ -974,6 +1022,9 @@ final class DistributedDirectory implements ActivationHook {
             if (owner.equals(this.self)) {
                 try {
                     return new Answer(serveHere(operation, address, entry, view), OwnerIncarnation.of(owner, view));
+                }
+                catch (ReleaseNotConfirmedException ex) {
+                    throw ex;
                 }
                 catch (SiloUnavailableException ex) {
                     if (this.self.equals(this.partitions.ownerOf(address, this.views.current()))) {
@@ -995,6 +1046,17 @@ final class DistributedDirectory implements ActivationHook {
                     return new Answer(DirectoryRequest.decodeAnswer(reply.payload()), OwnerIncarnation.of(owner, view));
                 }
                 last = asRuntime(this.silo.codec().decodeFailure(reply.payload()));
+                String notReleased = reply.metadata().get(NOT_RELEASED);
+                if (notReleased != null) {
+                    throw new ReleaseNotConfirmedException("Silo " + this.self + " could not " + operation.name()
+                            .toLowerCase() + " " + address + " with silo " + owner + ", the owner of its partition: "
+                            + "silos " + notReleased + ", which owned it before, did not confirm in time that they "
+                            + "gave it up (not asked again): " + last.getMessage(),
+                            Set.of(notReleased.split(",")), last);
+                }
+            }
+            catch (ReleaseNotConfirmedException ex) {
+                throw ex;
             }
             catch (RuntimeException ex) {
                 last = ex;
@@ -1181,7 +1243,8 @@ final class DistributedDirectory implements ActivationHook {
         /**
          * Returns once every live previous owner confirmed it holds no activation of the actor.
          * @param budget how long the previous owners get in all
-         * @throws SiloUnavailableException when one did not
+         * @throws ReleaseNotConfirmedException when one did not answer in time, naming those that did not
+         * @throws SiloUnavailableException when one refused
          */
         void release(ActorAddress address, Set<String> previousOwners, Duration budget);
     }

@@ -2,12 +2,21 @@ package dev.quark.cluster.routing;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.quark.actor.DeactivationReason;
 import dev.quark.cluster.SiloNotServingException;
@@ -133,14 +142,72 @@ final class OwnershipHandoff implements ActivationGate {
     /**
      * Asks every live previous owner of an actor to give it up, as {@link #release(ActorAddress, Set)} does, within
      * a budget for all of them: for a child's first registration, whose asker waits for the answer (a previous
-     * owner that hangs must not hold the spawn for the hand-off timeout, once per attempt).
-     * @throws SiloUnavailableException when a previous owner that is still alive does not confirm in time
+     * owner that hangs must not hold the spawn for the hand-off timeout, once per attempt). The owners are asked
+     * together, each with the whole budget (at most the hand-off timeout), so that a slow one leaves the others
+     * their time; a leaving one that does not confirm is then waited for to leave as by the other release.
+     * @throws ReleaseNotConfirmedException when a previous owner that is still alive does not answer in time,
+     * naming every such owner (the first one's failure its cause, the others suppressed in it): the registration
+     * fails for good, since asking again would wait as long
+     * @throws SiloUnavailableException when one refused (its view is older, say): asking again may succeed
      */
     void release(ActorAddress address, Set<String> previousOwners, Duration budget) {
-        long ends = System.nanoTime() + budget.toNanos();
+        Duration wait = (budget.compareTo(this.timeout) < 0) ? budget : this.timeout;
+        Map<String, CompletableFuture<Void>> confirmations = new LinkedHashMap<>();
         for (String previous : previousOwners) {
-            long left = Math.min(this.timeout.toNanos(), ends - System.nanoTime());
-            confirmReleased(address, previous, Duration.ofNanos(Math.max(left, TimeUnit.MILLISECONDS.toNanos(1))));
+            if (previousOwners.size() == 1) {
+                confirmations.put(previous, confirmedOnThisThread(address, previous, wait));
+                continue;
+            }
+            try {
+                confirmations.put(previous, CompletableFuture.runAsync(() -> confirmReleased(address, previous, wait,
+                        true), this.executor));
+            }
+            catch (RejectedExecutionException ex) {
+                confirmations.put(previous, CompletableFuture.failedFuture(new SiloUnavailableException("Silo "
+                        + this.self + " closed its routing while it asked silo " + previous + " to give up " + address,
+                        ex)));
+            }
+        }
+        Set<String> unanswered = new LinkedHashSet<>();
+        List<Throwable> failures = new ArrayList<>();
+        confirmations.forEach((previous, confirmation) -> {
+            try {
+                confirmation.join();
+            }
+            catch (CompletionException | CancellationException ex) {
+                Throwable failure = (ex.getCause() != null) ? ex.getCause() : ex;
+                if (failure instanceof ReleaseNotConfirmedException) {
+                    unanswered.add(previous);
+                }
+                failures.add(failure);
+            }
+        });
+        if (failures.isEmpty()) {
+            return;
+        }
+        Throwable first = failures.stream().filter(ReleaseNotConfirmedException.class::isInstance).findFirst()
+            .orElse(failures.get(0));
+        RuntimeException thrown = unanswered.isEmpty() ? asRuntime(first)
+                : new ReleaseNotConfirmedException("Silo " + this.self + " cannot register child " + address
+                        + ": silos " + unanswered + ", which owned it until recently, did not answer within " + wait
+                        + " whether they hold an activation of it: " + first.getMessage(), unanswered, first);
+        failures.stream().filter((failure) -> failure != thrown && failure != thrown.getCause())
+            .forEach(thrown::addSuppressed);
+        throw thrown;
+    }
+
+    private static RuntimeException asRuntime(Throwable failure) {
+        return (failure instanceof RuntimeException runtime) ? runtime
+                : new SiloUnavailableException(String.valueOf(failure.getMessage()), failure);
+    }
+
+    private CompletableFuture<Void> confirmedOnThisThread(ActorAddress address, String previous, Duration wait) {
+        try {
+            confirmReleased(address, previous, wait, true);
+            return CompletableFuture.completedFuture(null);
+        }
+        catch (RuntimeException ex) {
+            return CompletableFuture.failedFuture(ex);
         }
     }
 
@@ -204,6 +271,17 @@ final class OwnershipHandoff implements ActivationGate {
      * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
      */
     private void confirmReleased(ActorAddress address, String previous, Duration wait) {
+        confirmReleased(address, previous, wait, false);
+    }
+
+    /**
+     * Asks the previous owner to give an actor up, as above.
+     * @param unansweredForGood whether a previous owner that does not answer in time (not one that refuses) fails
+     * it with a {@link ReleaseNotConfirmedException}, which the asker of a child's registration does not retry
+     * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
+     */
+    private void confirmReleased(ActorAddress address, String previous, Duration wait, boolean unansweredForGood) {
+        AtomicBoolean unanswered = new AtomicBoolean();
         SiloEntry target = this.views.current().membership().silos().get(previous);
         if (target == null || target.status() == SiloStatus.DEAD) {
             return;
@@ -211,8 +289,11 @@ final class OwnershipHandoff implements ActivationGate {
         long deadline = this.clock.millis() + wait.toMillis();
         CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target),
                 Messenger.Message.control(Envelope.Kind.HANDOFF, address, Envelope.noPayload(), deadline),
-                () -> new SiloUnavailableException("Silo " + previous + " did not confirm within " + wait
-                        + " that it gave up " + address),
+                () -> {
+                    unanswered.set(true);
+                    return new SiloUnavailableException("Silo " + previous + " did not confirm within " + wait
+                            + " that it gave up " + address);
+                },
                 "the hand-off of " + address);
         Throwable failure;
         try {
@@ -229,6 +310,7 @@ final class OwnershipHandoff implements ActivationGate {
         }
         catch (TimeoutException ex) {
             answer.cancel(false);
+            unanswered.set(true);
             failure = ex;
         }
         catch (InterruptedException ex) {
@@ -245,10 +327,13 @@ final class OwnershipHandoff implements ActivationGate {
         String stillThere = (leaving && now.status() == SiloStatus.SHUTTING_DOWN)
                 ? "; it is still SHUTTING_DOWN in this silo's view " + waited
                 : "";
-        throw new SiloUnavailableException("Silo " + this.self + " cannot activate " + address
-                + " yet: silo " + previous + ", which owned it until recently, did not confirm that it holds no "
-                + "activation of it (membership version " + view.version() + ")" + stillThere + ": "
-                + failure.getMessage(), failure);
+        String message = "Silo " + this.self + " cannot activate " + address + " yet: silo " + previous
+                + ", which owned it until recently, did not confirm that it holds no activation of it (membership "
+                + "version " + view.version() + ")" + stillThere + ": " + failure.getMessage();
+        if (unansweredForGood && unanswered.get()) {
+            throw new ReleaseNotConfirmedException(message, Set.of(previous), failure);
+        }
+        throw new SiloUnavailableException(message, failure);
     }
 
     /**

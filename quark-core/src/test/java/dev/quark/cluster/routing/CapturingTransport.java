@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A transport that keeps what it sends and lets the test hand envelopes to the silo. The directory's
- * re-registration round notices, which every view makes, are sent but not kept.
+ * re-registration round notices, which every view makes, are kept apart, in {@link #rounds}.
  */
 final class CapturingTransport implements Transport {
 
@@ -33,6 +33,9 @@ final class CapturingTransport implements Transport {
      * in {@link #sentToSilent}, not in {@link #sent}.
      */
     final Set<SiloAddress> silent = ConcurrentHashMap.newKeySet();
+
+    /** The directory's re-registration round notices sent (to any address that is not silent or unreachable). */
+    final BlockingQueue<Envelope> rounds = new LinkedBlockingQueue<>();
 
     /** The envelopes sent to {@link #silent} addresses. */
     final BlockingQueue<Envelope> sentToSilent = new LinkedBlockingQueue<>();
@@ -62,6 +65,7 @@ final class CapturingTransport implements Transport {
         }
         if (envelope.kind() == Envelope.Kind.NOTICE
                 && RegistrationRounds.TOPIC.equals(envelope.metadata().get(SiloNotices.TOPIC))) {
+            this.rounds.add(envelope);
             return CompletableFuture.completedFuture(null);
         }
         this.sent.add(envelope);

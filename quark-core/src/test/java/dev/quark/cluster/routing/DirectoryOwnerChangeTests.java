@@ -1,15 +1,20 @@
 package dev.quark.cluster.routing;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
 
@@ -18,6 +23,7 @@ import dev.quark.actor.Actor;
 import dev.quark.actor.LocalPreferredPlacement;
 import dev.quark.actor.PlacedWithParent;
 import dev.quark.actor.QuarkActor;
+import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.directory.DirectoryEntry;
 import dev.quark.cluster.directory.DirectoryRequest;
 import dev.quark.cluster.membership.ClusterView;
@@ -26,6 +32,8 @@ import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.HashPlacementDirector;
+import dev.quark.cluster.placement.PlacementDirector;
+import dev.quark.cluster.ring.HashRing;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.runtime.ActorAddress;
@@ -143,7 +151,7 @@ class DirectoryOwnerChangeTests {
         long started = System.nanoTime();
         this.transport.handler().receive(directoryRequest(92, "Fledgling", child,
                 new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 7))));
-        answerTo(92);
+        Envelope answer = answerTo(92);
 
         assertThat(Duration.ofNanos(System.nanoTime() - started)).as("how long the registration was held")
             .isLessThan(Duration.ofSeconds(5));
@@ -151,6 +159,231 @@ class DirectoryOwnerChangeTests {
             .anyMatch((sent) -> sent.kind() == Envelope.Kind.DIRECTORY
                     && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD)
             .anyMatch((sent) -> sent.kind() == Envelope.Kind.HANDOFF);
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.ERROR);
+        assertThat(answer.metadata()).as("the refusal's mark: the asker does not ask again")
+            .containsEntry(DistributedDirectory.NOT_RELEASED, "silo-0");
+    }
+
+    /**
+     * A parent here spawns a child whose partition owner refuses the registration for good: a previous owner of the
+     * child did not confirm it gave it up ({@link DistributedDirectory#NOT_RELEASED}). The spawn returns at once,
+     * the child placed by hash, and the registration is not sent again (each attempt would wait as long again).
+     */
+    @Test
+    void aChildsRegistrationRefusedForAPreviousOwnerThatDidNotGiveItUpIsNotSentAgain() throws InterruptedException {
+        this.routing = SiloRouting.builder("silo-0", this.transport).clock(this.clock).build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(PerchActor.class, PerchActor::new)
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Perch", "Fledgling");
+        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
+                new SiloEntry("silo-0", address, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-2", SILO_2, now, SiloStatus.ACTIVE, now, 1, types, List.of()))), 150);
+        this.routing.follow(HeldViewSource.of(view));
+        this.clock.advance(Duration.ofMinutes(2));
+        HashPlacementDirector placement = new HashPlacementDirector();
+        String parent = idWhere("perch-", (candidate) -> "silo-0"
+            .equals(placement.ownerOf(new ActorAddress("Perch", candidate), view)));
+        String child = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), view)));
+
+        CompletableFuture<Void> spawned = CompletableFuture
+            .runAsync(() -> this.runtime.get(Perch.class, parent).spawn(child));
+        Envelope register = sentDirectory(DirectoryRequest.Operation.REGISTER, "silo-2");
+        byte[] failure = new JacksonPayloadCodec(JsonMapper.builder().build(), this.runtime, List.of())
+            .encodeFailure(new SiloUnavailableException("silo-5 did not confirm that it gave up " + child));
+        this.transport.handler().receive(new Envelope(63, register.messageId(), Envelope.Kind.ERROR, "silo-2", 1,
+                SILO_2, "silo-0", register.sourceEpoch(), register.actorType(), register.actorId(), 0, failure, 0,
+                null, Map.of(DistributedDirectory.NOT_RELEASED, "silo-5"), this.clock.millis() + 60_000, 1, 0));
+
+        assertThat(spawned).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(this.transport.sent).as("sent after the refusal")
+            .noneMatch((sent) -> sent.kind() == Envelope.Kind.DIRECTORY
+                    && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.REGISTER);
+    }
+
+    /**
+     * A silo that just started owns the partition of a child that two live silos owned before it (silo-0, then
+     * silo-3): a child's first registration asks both to give the actor up together, within the one budget, so
+     * that the second is not left the crumbs of the first one's time.
+     */
+    @Test
+    void aChildsRegistrationAsksItsPreviousOwnersToGiveItUpTogether() throws IOException, InterruptedException {
+        String child = childOfTwoLivePreviousOwners();
+
+        this.transport.handler().receive(directoryRequest(97, "Fledgling", child,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 7))));
+        List<Envelope> handoffs = handoffsAsked(97);
+
+        assertThat(handoffs).as("the previous owners asked to give the child up before either answered")
+            .extracting(Envelope::targetSiloId)
+            .containsExactlyInAnyOrder("silo-0", "silo-3");
+        handoffs.forEach((handoff) -> reply(handoff, Envelope.Kind.HANDOFF_ACK, new byte[0]));
+        Envelope answer = answerTo(97);
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
+        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).isEqualTo(new DirectoryEntry("silo-3", 1, 7));
+    }
+
+    /**
+     * As above, and one previous owner refuses (its view is older, say) rather than not answering: the registration
+     * fails without the mark that stops its asker, which may ask again once the views agree.
+     */
+    @Test
+    void aChildsRegistrationThatAPreviousOwnerRefusesMayBeAskedAgain() throws IOException, InterruptedException {
+        String child = childOfTwoLivePreviousOwners();
+
+        this.transport.handler().receive(directoryRequest(97, "Fledgling", child,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 7))));
+        byte[] refusal = new JacksonPayloadCodec(JsonMapper.builder().build(), this.runtime, List.of())
+            .encodeFailure(new SiloUnavailableException("silo-3 still owns " + child + " in its view"));
+        for (Envelope handoff : handoffsAsked(97)) {
+            if ("silo-3".equals(handoff.targetSiloId())) {
+                reply(handoff, Envelope.Kind.ERROR, refusal);
+            }
+            else {
+                reply(handoff, Envelope.Kind.HANDOFF_ACK, new byte[0]);
+            }
+        }
+
+        Envelope answer = answerTo(97);
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.ERROR);
+        assertThat(answer.metadata()).doesNotContainKey(DistributedDirectory.NOT_RELEASED);
+    }
+
+    /**
+     * Starts silo-2 after three views in which a child's partition went from silo-0 to silo-3 and then to silo-2,
+     * all three alive, and every other silo reported its round.
+     * @return the child's id
+     */
+    private String childOfTwoLivePreviousOwners() throws IOException {
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock)
+            .handoffTimeout(Duration.ofSeconds(30))
+            .build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Fledgling");
+        List<SiloEntry> silos = List.of(
+                new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-0", SILO_0, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of()));
+        ClusterView first = new ClusterView(MembershipSnapshot.of(1, silos),
+                HashRing.of(List.of("silo-0", "silo-2", "silo-3"), 150));
+        ClusterView second = new ClusterView(MembershipSnapshot.of(2, silos),
+                HashRing.of(List.of("silo-2", "silo-3"), 150));
+        ClusterView third = new ClusterView(MembershipSnapshot.of(3, silos), HashRing.of(List.of("silo-2"), 150));
+        HashPlacementDirector placement = new HashPlacementDirector();
+        String child = idWhere("fledgling-", (candidate) -> "silo-0"
+            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), first))
+                && "silo-3".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), second)));
+        HeldViewSource views = HeldViewSource.of(first);
+        this.routing.follow(views);
+        views.install(second);
+        views.install(third);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 3);
+        roundDone("silo-0", 3);
+        roundDone("silo-3", 3);
+        return child;
+    }
+
+    /**
+     * Answers the previous owners' {@code LOOKUP_HELD}s (no entry) and returns the first two {@code HANDOFF}s sent,
+     * within 10 s; fails when the registration is answered first.
+     */
+    private List<Envelope> handoffsAsked(long registrationId) throws InterruptedException {
+        List<Envelope> handoffs = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (handoffs.size() < 2 && System.nanoTime() < deadline) {
+            Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
+            if (sent == null) {
+                continue;
+            }
+            if (sent.kind() == Envelope.Kind.DIRECTORY
+                    && DirectoryRequest.decode(sent.payload()).operation() == DirectoryRequest.Operation.LOOKUP_HELD) {
+                reply(sent, Envelope.Kind.RESPONSE, DirectoryRequest.encodeAnswer(null));
+            }
+            else if (sent.kind() == Envelope.Kind.HANDOFF) {
+                handoffs.add(sent);
+            }
+            else if (sent.correlationId() == registrationId) {
+                throw new AssertionError("the registration was answered before both previous owners were asked: "
+                        + sent.kind());
+            }
+        }
+        return handoffs;
+    }
+
+    /**
+     * A child's registration is held inside its partition's write (the test's placement stops it there, where it
+     * checks that this silo owns the address): the registration of another child, whose address is in another
+     * stripe, is answered meanwhile; the partition's writes are not one silo-wide step.
+     */
+    @Test
+    void registrationsOfUnrelatedChildrenDoNotWaitForEachOther() throws InterruptedException {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch resume = new CountDownLatch(1);
+        AtomicReference<@Nullable String> stopped = new AtomicReference<>();
+        HashPlacementDirector hash = new HashPlacementDirector();
+        PlacementDirector placement = (address, view) -> {
+            if (address.id().equals(stopped.get()) && insideAPartitionWrite()) {
+                entered.countDown();
+                try {
+                    resume.await(20, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return hash.ownerOf(address, view);
+        };
+        this.routing = SiloRouting.builder("silo-2", this.transport).clock(this.clock).placement(placement).build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Fledgling");
+        ClusterView view = ClusterView.of(MembershipSnapshot.of(1, List.of(
+                new SiloEntry("silo-2", address, now, SiloStatus.ACTIVE, now, 1, types, List.of()),
+                new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of()))), 150);
+        this.routing.follow(HeldViewSource.of(view));
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 1);
+        // Past the hand-off window: no previous owner is asked, nothing is held.
+        this.clock.advance(Duration.ofMinutes(2));
+        String first = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(hash.ownerOf(new ActorAddress("Fledgling", candidate), view)));
+        String second = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(hash.ownerOf(new ActorAddress("Fledgling", candidate), view))
+                && HandOverLocks.stripeOf(new ActorAddress("Fledgling", candidate))
+                        != HandOverLocks.stripeOf(new ActorAddress("Fledgling", first)));
+        stopped.set(first);
+
+        this.transport.handler().receive(directoryRequest(98, "Fledgling", first,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 7))));
+        assertThat(entered.await(10, TimeUnit.SECONDS)).as("the first registration stopped inside its write").isTrue();
+        this.transport.handler().receive(directoryRequest(99, "Fledgling", second,
+                new DirectoryRequest(DirectoryRequest.Operation.REGISTER, new DirectoryEntry("silo-3", 1, 8))));
+
+        Envelope answer = answerTo(99);
+        resume.countDown();
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.RESPONSE);
+        assertThat(DirectoryRequest.decodeAnswer(answer.payload())).isEqualTo(new DirectoryEntry("silo-3", 1, 8));
+        assertThat(answerTo(98).kind()).isEqualTo(Envelope.Kind.RESPONSE);
+    }
+
+    private static boolean insideAPartitionWrite() {
+        return StackWalker.getInstance()
+            .walk((frames) -> frames.anyMatch((frame) -> "whileOwner".equals(frame.getMethodName())));
+    }
+
+    /** Answers a request this silo sent, as its target. */
+    private void reply(Envelope request, Envelope.Kind kind, byte[] payload) {
+        SiloAddress from = "silo-0".equals(request.targetSiloId()) ? SILO_0 : SILO_3;
+        this.transport.handler().receive(new Envelope(request.messageId() + 100_000, request.messageId(), kind,
+                request.targetSiloId(), 1, from, request.sourceSiloId(), request.sourceEpoch(), request.actorType(),
+                request.actorId(), 0, payload, 0, null, Map.of(), this.clock.millis() + 60_000, 3, 0));
     }
 
     /**
@@ -200,6 +433,83 @@ class DirectoryOwnerChangeTests {
         Envelope again = sentDirectory(DirectoryRequest.Operation.REGISTER_AGAIN, "silo-3");
         assertThat(again.actorId()).isEqualTo(child);
         assertThat(DirectoryRequest.decode(again.payload()).entry()).isEqualTo(candidate);
+    }
+
+    /**
+     * As above, and the round of the view installed while the child's registration was on its way: this silo
+     * reports its registrations for that view done only once the child is registered again with the new owner.
+     * Reported before (the child was not hosted yet when the view's re-registrations were read), the new owner's
+     * hold on its first activations would end, and it could claim and activate the child a second time.
+     */
+    @Test
+    void theRoundOfAViewInstalledWhileAChildsRegistrationIsOnItsWayWaitsForItsRegistrationAgain()
+            throws InterruptedException, IOException {
+        this.routing = SiloRouting.builder("silo-0", this.transport).clock(this.clock).build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(PerchActor.class, PerchActor::new)
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Perch", "Fledgling");
+        SiloEntry self = new SiloEntry("silo-0", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry oldOwner = new SiloEntry("silo-2", SILO_2, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry joiner = new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        ClusterView before = ClusterView.of(MembershipSnapshot.of(1, List.of(self, oldOwner)), 150);
+        ClusterView after = ClusterView.of(MembershipSnapshot.of(2, List.of(self, oldOwner, joiner)), 150);
+        HeldViewSource views = HeldViewSource.of(before);
+        this.routing.follow(views);
+        this.clock.advance(Duration.ofMinutes(2));
+        HashPlacementDirector placement = new HashPlacementDirector();
+        String parent = idWhere("perch-", (candidate) -> "silo-0"
+            .equals(placement.ownerOf(new ActorAddress("Perch", candidate), before))
+                && "silo-0".equals(placement.ownerOf(new ActorAddress("Perch", candidate), after)));
+        String child = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), before))
+                && "silo-3".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), after)));
+        roundReported(1);
+
+        CompletableFuture<Void> spawned = CompletableFuture
+            .runAsync(() -> this.runtime.get(Perch.class, parent).spawn(child));
+        Envelope register = sentDirectory(DirectoryRequest.Operation.REGISTER, "silo-2");
+        views.install(after);
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 2);
+        DirectoryEntry candidate = DirectoryRequest.decode(register.payload()).entry();
+        this.transport.handler().receive(new Envelope(61, register.messageId(), Envelope.Kind.RESPONSE, "silo-2", 1,
+                SILO_2, "silo-0", register.sourceEpoch(), register.actorType(), register.actorId(), 0,
+                DirectoryRequest.encodeAnswer(candidate), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0));
+        assertThat(spawned).succeedsWithin(Duration.ofSeconds(10));
+        Envelope again = sentDirectory(DirectoryRequest.Operation.REGISTER_AGAIN, "silo-3");
+        List<Long> reportedBefore = new ArrayList<>();
+        for (Envelope notice : this.transport.rounds) {
+            reportedBefore.add(roundVersion(notice));
+        }
+        this.transport.handler().receive(new Envelope(62, again.messageId(), Envelope.Kind.RESPONSE, "silo-3", 1,
+                SILO_3, "silo-0", again.sourceEpoch(), again.actorType(), again.actorId(), 0,
+                DirectoryRequest.encodeAnswer(candidate), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0));
+
+        assertThat(reportedBefore).as("rounds reported before the child was registered again with silo-3")
+            .allMatch((version) -> version < 2);
+        roundReported(2);
+    }
+
+    /** Waits for this silo's notice that its registrations for a membership version are done. */
+    private void roundReported(long version) throws InterruptedException, IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            Envelope notice = this.transport.rounds.poll(100, TimeUnit.MILLISECONDS);
+            if (notice != null && roundVersion(notice) >= version) {
+                return;
+            }
+        }
+        throw new AssertionError("no round reported for membership version " + version + " within 10 s");
+    }
+
+    private static long roundVersion(Envelope notice) throws IOException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(notice.payload()))) {
+            in.readUTF();
+            in.readLong();
+            return in.readLong();
+        }
     }
 
     /**
@@ -273,11 +583,16 @@ class DirectoryOwnerChangeTests {
 
     /** Tells silo-2 that a silo has registered again what it hosts for membership version 1. */
     private void roundDone(String siloId) throws IOException {
+        roundDone(siloId, 1);
+    }
+
+    /** Tells silo-2 that a silo has registered again what it hosts for a membership version. */
+    private void roundDone(String siloId, long version) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeUTF(siloId);
             out.writeLong(1);
-            out.writeLong(1);
+            out.writeLong(version);
         }
         this.transport.handler().receive(new Envelope(93, 0, Envelope.Kind.NOTICE, siloId, 1,
                 "silo-0".equals(siloId) ? SILO_0 : SILO_3, "silo-2", 1, null, null, 0, bytes.toByteArray(), 0, null,

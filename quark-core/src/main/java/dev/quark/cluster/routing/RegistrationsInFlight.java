@@ -1,0 +1,105 @@
+package dev.quark.cluster.routing;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The first registrations ({@code REGISTER}) of this silo that are on their way to a partition owner, for the
+ * re-registration rounds ({@link RegistrationRounds}). A view installed while one is on its way registers again
+ * what this silo hosts, and that activation is not hosted yet: the round of the view is reported done only once
+ * each registration that was on its way has been sent again with that view or a newer one (its owner is then the
+ * view's, which decides it against its own activations), or has ended, and has been registered again with the
+ * view's owner when another owner answered it. Otherwise the new owner's hold on its first activations could end
+ * while the old owner's answer is still on its way, and the new owner would activate the actor a second time.
+ * <p>
+ * A registration sent with the new view is not waited for to its end: its owner may hold it for the very round
+ * that would wait for it.
+ */
+final class RegistrationsInFlight {
+
+    private final Set<Registration> inFlight = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Starts tracking a registration, before its first attempt reads the view.
+     */
+    Registration begin() {
+        Registration registration = new Registration();
+        this.inFlight.add(registration);
+        return registration;
+    }
+
+    /**
+     * Returns a stage completed once every registration on its way now has been sent with a view of at least a
+     * version, or has ended.
+     */
+    CompletableFuture<Void> settledFor(long version) {
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        for (Registration registration : this.inFlight) {
+            pending.add(registration.settledFor(version));
+        }
+        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * One registration on its way.
+     */
+    final class Registration {
+
+        /** The version of the view its latest attempt was sent with; guarded by this. */
+        private long attempted = -1;
+
+        private boolean ended;
+
+        /** The rounds waiting for it, each with its version; guarded by this. */
+        private final List<Waiter> waiters = new ArrayList<>();
+
+        /**
+         * Records that an attempt is sent with a view: the rounds up to its version wait no more.
+         */
+        void attempting(long version) {
+            List<Waiter> ready = new ArrayList<>();
+            synchronized (this) {
+                this.attempted = Math.max(this.attempted, version);
+                this.waiters.removeIf((waiter) -> waiter.version() <= version && ready.add(waiter));
+            }
+            ready.forEach((waiter) -> waiter.settled().complete(null));
+        }
+
+        /**
+         * Ends the registration once a stage (its registration again with a new owner) completes.
+         */
+        void endAfter(CompletionStage<?> stage) {
+            stage.whenComplete((ignored, failure) -> end());
+        }
+
+        /**
+         * Ends the registration: every round waiting for it goes on. Ending it again does nothing.
+         */
+        void end() {
+            List<Waiter> ready;
+            synchronized (this) {
+                this.ended = true;
+                ready = new ArrayList<>(this.waiters);
+                this.waiters.clear();
+            }
+            RegistrationsInFlight.this.inFlight.remove(this);
+            ready.forEach((waiter) -> waiter.settled().complete(null));
+        }
+
+        private synchronized CompletableFuture<Void> settledFor(long version) {
+            if (this.ended || this.attempted >= version) {
+                return CompletableFuture.completedFuture(null);
+            }
+            Waiter waiter = new Waiter(version, new CompletableFuture<>());
+            this.waiters.add(waiter);
+            return waiter.settled();
+        }
+    }
+
+    private record Waiter(long version, CompletableFuture<Void> settled) {
+    }
+}
