@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.LongStream;
 
 import dev.quark.samples.cluster.BankHttpClient.Reply;
 import dev.quark.samples.cluster.TransferLoad.Transfer;
@@ -27,8 +26,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ObjectNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -234,86 +231,55 @@ class ActorOutboxCrashProcessTests {
     }
 
     /**
-     * Checks, with the outbox drained, what the ledgers (read from the event store) and the balances say: each account's
-     * entries are 1, 2, 3, ... once each and add up to its balance, which its ledger actor agrees with; each transfer is
-     * sent once from its source and received once by its target, with the same amount; every acknowledged transfer is
-     * among them, and at most {@code unanswered} more (carried out, their answers lost); the balances add up to the
-     * deposits.
+     * Checks, with the outbox drained, what the ledgers (read from the event store) and the balances say: each
+     * account's entries are 1, 2, 3, ... once each and add up to its balance, which its ledger actor agrees with; the
+     * balances add up to the deposits; each transfer is sent once from its source and received once by its target,
+     * with the same amount; every acknowledged transfer is among them, and at most {@code unanswered} more (carried
+     * out, their answers lost).
      */
     private void assertEveryTransferCreditedAndRecordedOnce(SiloProcess silo, List<Transfer> acknowledged,
             int unanswered) {
         Reply read = this.http.ledgers(silo, this.accounts);
         assertThat(read.ok()).as("%s", read).isTrue();
-        Map<String, List<JsonNode>> sent = new HashMap<>();
-        Map<String, List<JsonNode>> received = new HashMap<>();
+        LedgerAudit ledgers = new LedgerAudit(read.body());
+        Map<String, String> disagreements = new TreeMap<>();
         long balances = 0;
-        for (JsonNode ledger : read.body()) {
-            String account = ledger.path("account").asString();
-            List<Long> entries = new ArrayList<>();
-            long balance = 0;
-            for (JsonNode stored : ledger.path("events")) {
-                JsonNode event = stored.path("event");
-                entries.add(event.path("entry").asLong());
-                long amount = event.path("amount").asLong();
-                switch (stored.path("type").asString()) {
-                    case "Deposited" -> balance += amount;
-                    case "TransferReceived" -> {
-                        balance += amount;
-                        received.computeIfAbsent(event.path("transferId").asString(), (id) -> new ArrayList<>())
-                            .add(withAccount(event, account));
-                    }
-                    case "TransferSent" -> {
-                        balance -= amount;
-                        sent.computeIfAbsent(event.path("transferId").asString(), (id) -> new ArrayList<>())
-                            .add(withAccount(event, account));
-                    }
-                    default -> balance -= amount;
-                }
+        for (String account : this.accounts) {
+            long balance = this.http.balance(silo, account).longField("balance");
+            long latestVersion = this.http.ledger(silo, account).longField("latestVersion");
+            if (balance != ledgers.balances().get(account) || latestVersion != ledgers.versions().get(account)) {
+                disagreements.put(account, "balance " + balance + ", its stored ledger adds up to "
+                        + ledgers.balances().get(account) + " at version " + ledgers.versions().get(account)
+                        + ", its ledger actor is at version " + latestVersion);
             }
-            assertThat(entries).as("entries in the ledger of %s: each once, none missing", account)
-                .isEqualTo(LongStream.rangeClosed(1, entries.size()).boxed().toList());
-            assertThat(ledger.path("version").asLong()).as("ledger version of %s", account).isEqualTo(entries.size());
-            Reply accountBalance = this.http.balance(silo, account);
-            assertThat(accountBalance.longField("balance")).as("balance of %s: what its ledger adds up to", account)
-                .isEqualTo(balance);
-            Reply actorView = this.http.ledger(silo, account);
-            assertThat(actorView.longField("latestVersion")).as("the ledger actor of %s", account)
-                .isEqualTo(entries.size());
             balances += balance;
         }
-        assertThat(balances).as("the balances add up to the deposits: no money lost or made")
+        assertThat(balances).as("the sum of the balances: the deposits, no money lost in flight or made")
             .isEqualTo(OPENING_DEPOSIT * this.accounts.size());
         assertThat(this.http.total(silo, this.accounts).longField("total")).isEqualTo(balances);
+        assertThat(ledgers.entryProblems()).as("ledgers missing an entry or holding one twice").isEmpty();
+        assertThat(disagreements).as("accounts whose balance or ledger actor disagree with the stored ledger")
+            .isEmpty();
+        assertThat(ledgers.transferProblems()).as("transfers not in the ledgers once as sent and once as received")
+            .isEmpty();
 
-        assertThat(received.keySet()).as("transfers received").isEqualTo(sent.keySet());
-        for (Map.Entry<String, List<JsonNode>> transfer : sent.entrySet()) {
-            List<JsonNode> out = transfer.getValue();
-            List<JsonNode> in = received.get(transfer.getKey());
-            assertThat(out).as("ledger entries of transfer %s sent", transfer.getKey()).hasSize(1);
-            assertThat(in).as("ledger entries of transfer %s received", transfer.getKey()).hasSize(1);
-            assertThat(in.get(0).path("account").asString()).isEqualTo(out.get(0).path("to").asString());
-            assertThat(in.get(0).path("from").asString()).isEqualTo(out.get(0).path("account").asString());
-            assertThat(in.get(0).path("amount").asLong()).isEqualTo(out.get(0).path("amount").asLong());
-        }
+        Map<String, String> unrecorded = new TreeMap<>();
         Set<String> acknowledgedIds = new HashSet<>();
         for (Transfer transfer : acknowledged) {
             acknowledgedIds.add(transfer.id());
-            List<JsonNode> out = sent.get(transfer.id());
-            assertThat(out).as("the ledger entry of acknowledged transfer %s", transfer).isNotNull();
-            assertThat(out.get(0).path("account").asString()).isEqualTo(transfer.from());
-            assertThat(out.get(0).path("to").asString()).isEqualTo(transfer.to());
-            assertThat(out.get(0).path("amount").asLong()).isEqualTo(transfer.amount());
+            List<LedgerAudit.Recorded> out = ledgers.sent().getOrDefault(transfer.id(), List.of());
+            if (!out.equals(List.of(new LedgerAudit.Recorded(transfer.from(), transfer.to(), transfer.amount())))) {
+                unrecorded.put(transfer.id(), transfer + " recorded as " + out);
+            }
         }
-        Set<String> carriedOutUnanswered = new TreeSet<>(sent.keySet());
+        assertThat(unrecorded).as("acknowledged transfers not in the ledgers as they were made").isEmpty();
+        Set<String> carriedOutUnanswered = new TreeSet<>(ledgers.sent().keySet());
         carriedOutUnanswered.removeAll(acknowledgedIds);
-        assertThat(carriedOutUnanswered.size()).as("transfers carried out whose answer was lost: at most the failed ones")
+        assertThat(carriedOutUnanswered.size())
+            .as("transfers carried out whose answers were lost: at most the failed ones")
             .isLessThanOrEqualTo(unanswered);
-        log(sent.size() + " transfers in the ledgers, each sent and received once (" + acknowledged.size()
+        log(ledgers.sent().size() + " transfers in the ledgers, each sent and received once (" + acknowledged.size()
                 + " acknowledged, " + carriedOutUnanswered.size() + " carried out unanswered)");
-    }
-
-    private static JsonNode withAccount(JsonNode event, String account) {
-        return ((ObjectNode) event.deepCopy()).put("account", account);
     }
 
     /**
@@ -321,7 +287,9 @@ class ActorOutboxCrashProcessTests {
      */
     private void awaitDrained(SiloProcess silo, Duration bound) {
         RedisOutboxView store = outbox();
-        await("the outbox drained").atMost(bound).pollInterval(Duration.ofMillis(100)).until(() -> store.pendingCount() == 0);
+        await("the outbox drained").atMost(bound)
+            .pollInterval(Duration.ofMillis(100))
+            .untilAsserted(() -> assertThat(store.pendingCount()).as("messages pending").isZero());
         assertThat(store.deadCount()).as("dead letters").isZero();
         Reply health = this.http.outboxHealth(silo);
         assertThat(health.body().path("details").path("pending").asLong()).as("pending in %s", health).isZero();
@@ -373,7 +341,9 @@ class ActorOutboxCrashProcessTests {
     }
 
     private static Map<String, Long> countsOf(Map<String, String> host) {
-        return host.values().stream().collect(Collectors.groupingBy((silo) -> silo, TreeMap::new, Collectors.counting()));
+        return host.values()
+            .stream()
+            .collect(Collectors.groupingBy((silo) -> silo, TreeMap::new, Collectors.counting()));
     }
 
     private static String describe(Map<SiloProcess, Set<Integer>> split) {
