@@ -72,6 +72,11 @@ final class SiloProcess implements AutoCloseable {
         this.process.close();
     }
 
+    /** The silo's log file; a restarted silo appends to it. */
+    Path log() {
+        return this.process.log();
+    }
+
     String logTail(int lines) {
         return this.process.logTail(lines);
     }
