@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -83,6 +84,14 @@ class ActorOutboxCrashProcessTests {
      * machine.
      */
     private static final Duration DELIVERY_BOUND = Duration.ofSeconds(60);
+
+    /**
+     * How long the victim hangs ({@code SIGSTOP}) before it is killed: the length of the failure played, not a wait for
+     * something. The calls its dispatcher had in flight finish on their receivers, which apply the messages, while the
+     * frozen dispatcher never records them delivered; a kill alone cuts most such calls short (the receiving silo sees
+     * the caller's connection drop first), and in the first runs without the hang no applied message came again.
+     */
+    private static final Duration HANG = Duration.ofSeconds(1);
 
     /** Messages pending in the victim's partitions, at least, when it is killed. */
     private static final int MIN_BACKLOG = 4;
@@ -200,6 +209,8 @@ class ActorOutboxCrashProcessTests {
                     pendingBeforeKill.set(store.pending(victimPartitions));
                     return load.acknowledgedCount() >= 30 && pendingBeforeKill.get().size() >= MIN_BACKLOG;
                 });
+            victim.freeze();
+            LockSupport.parkNanos(HANG.toNanos());
             silos.kill(victim);
             killedAt = System.nanoTime();
             backlogAtKill = new TreeSet<>(pendingBeforeKill.get());
