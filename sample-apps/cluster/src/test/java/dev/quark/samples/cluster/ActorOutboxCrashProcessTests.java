@@ -96,6 +96,12 @@ class ActorOutboxCrashProcessTests {
     /** Messages pending in the victim's partitions, at least, when it is killed. */
     private static final int MIN_BACKLOG = 4;
 
+    /**
+     * The victim's partitions holding pending messages, at least, when it is killed: its dispatcher delivers its
+     * partitions side by side, so each is likely a call in flight.
+     */
+    private static final int MIN_BUSY_PARTITIONS = 3;
+
     /** What each account is opened with: far more than the transfers take from it. */
     private static final long OPENING_DEPOSIT = 10_000;
 
@@ -202,18 +208,21 @@ class ActorOutboxCrashProcessTests {
         Set<String> backlogAtKill;
         long resumedAfter;
         try {
-            AtomicReference<Set<String>> pendingBeforeKill = new AtomicReference<>(Set.of());
+            AtomicReference<Map<Integer, Set<String>>> pendingBeforeKill = new AtomicReference<>(Map.of());
             await("a backlog in the victim's partitions under the transfer load").atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofMillis(20))
                 .until(() -> {
-                    pendingBeforeKill.set(store.pending(victimPartitions));
-                    return load.acknowledgedCount() >= 30 && pendingBeforeKill.get().size() >= MIN_BACKLOG;
+                    pendingBeforeKill.set(store.pendingByPartition(victimPartitions));
+                    return load.acknowledgedCount() >= 30
+                            && pendingBeforeKill.get().values().stream().mapToInt(Set::size).sum() >= MIN_BACKLOG
+                            && pendingBeforeKill.get().size() >= MIN_BUSY_PARTITIONS;
                 });
             victim.freeze();
             LockSupport.parkNanos(HANG.toNanos());
             silos.kill(victim);
             killedAt = System.nanoTime();
-            backlogAtKill = new TreeSet<>(pendingBeforeKill.get());
+            backlogAtKill = new TreeSet<>();
+            pendingBeforeKill.get().values().forEach(backlogAtKill::addAll);
             backlogAtKill.retainAll(store.pending(victimPartitions));
             log("killed " + victim + " (partitions " + victimPartitions + ") after " + load.acknowledgedCount()
                     + " transfers, " + backlogAtKill.size() + " messages of its partitions pending: "

@@ -1,8 +1,10 @@
 package dev.quark.samples.cluster;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 import io.lettuce.core.RedisClient;
@@ -46,6 +48,22 @@ final class RedisOutboxView implements AutoCloseable {
             ids.addAll(redis().zrange(this.outbox + "pending:" + partition, 0, -1));
         }
         return ids;
+    }
+
+    /**
+     * Returns the ids of the messages pending in some partitions, by partition.
+     * @param partitions the partitions
+     * @return the partitions holding pending messages, each with their ids
+     */
+    Map<Integer, Set<String>> pendingByPartition(Collection<Integer> partitions) {
+        Map<Integer, Set<String>> pending = new TreeMap<>();
+        for (int partition : partitions) {
+            Set<String> ids = pending(List.of(partition));
+            if (!ids.isEmpty()) {
+                pending.put(partition, ids);
+            }
+        }
+        return pending;
     }
 
     long pendingCount() {
