@@ -57,7 +57,7 @@ import static org.awaitility.Awaitility.await;
  * The receivers log at {@code DEBUG} each message delivered again that they had applied already; the test counts
  * those lines and logs the count, without requiring any: a delivery the victim had in flight is applied and comes
  * again only when its receiver's turn ran while the victim was frozen, which happened in two of the first four runs
- * with the freeze (1 credit and 2 ledger entries; 1 ledger entry) and in none of four kills without it. So the
+ * with the freeze (1 credit and 2 ledger entries; 1 ledger entry) and in neither of two kills without it. So the
  * deduplication is checked when it happens, not made to happen ({@code TransferRedeliveryTests} in the bank sample
  * delivers every message twice in one JVM).
  * <p>
@@ -91,8 +91,7 @@ class ActorOutboxCrashProcessTests {
     /**
      * How long the victim hangs ({@code SIGSTOP}) before it is killed: the length of the failure played, not a wait for
      * something. The calls its dispatcher had in flight finish on their receivers, which apply the messages, while the
-     * frozen dispatcher never records them delivered; in the first runs with a kill alone, no applied message came
-     * again.
+     * frozen dispatcher never records them delivered; in two runs with a kill alone, no applied message came again.
      */
     private static final Duration HANG = Duration.ofSeconds(1);
 
