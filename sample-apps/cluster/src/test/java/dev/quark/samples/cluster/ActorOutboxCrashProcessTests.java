@@ -56,7 +56,7 @@ import static org.awaitility.Awaitility.await;
  * </ul>
  * The receivers log at {@code DEBUG} each message delivered again that they had applied already; the test counts
  * those lines and logs the count, without requiring any: a delivery the victim had in flight is applied and comes
- * again only when its receiver's turn ran while the victim was frozen, which happened in two of the first four runs
+ * again only when its receiver's turn ran while the victim was frozen, which happened in two of the first five runs
  * with the freeze (1 credit and 2 ledger entries; 1 ledger entry) and in neither of two kills without it. So the
  * deduplication is checked when it happens, not made to happen ({@code TransferRedeliveryTests} in the bank sample
  * delivers every message twice in one JVM).
