@@ -43,6 +43,22 @@ final class BankHttpClient {
         return send(silo, "POST", "/accounts/" + account + "/withdraw?amount=" + amount);
     }
 
+    Reply transfer(SiloProcess silo, String from, String to, long amount) {
+        return send(silo, "POST", "/accounts/" + from + "/transfer?to=" + to + "&amount=" + amount);
+    }
+
+    Reply ledger(SiloProcess silo, String account) {
+        return send(silo, "GET", "/accounts/" + account + "/ledger");
+    }
+
+    Reply ledgers(SiloProcess silo, List<String> accounts) {
+        return send(silo, "GET", "/bank/ledgers?accounts=" + String.join(",", accounts));
+    }
+
+    Reply outboxHealth(SiloProcess silo) {
+        return send(silo, "GET", "/actuator/health/quarkOutbox");
+    }
+
     Reply balance(SiloProcess silo, String account) {
         return send(silo, "GET", "/accounts/" + account);
     }

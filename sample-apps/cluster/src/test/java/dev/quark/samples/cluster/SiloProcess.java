@@ -1,8 +1,11 @@
 package dev.quark.samples.cluster;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import dev.quark.testkit.process.ApplicationProcess;
 
@@ -70,6 +73,31 @@ final class SiloProcess implements AutoCloseable {
     @Override
     public void close() {
         this.process.close();
+    }
+
+    /**
+     * Stops the silo's JVM with {@code SIGSTOP} (Linux): it keeps its connections open but runs nothing, so calls it
+     * made finish on their receivers while their answers wait unread, until it is {@link #close() killed}.
+     */
+    void freeze() {
+        try {
+            Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(this.process.pid())).start();
+            if (!stop.waitFor(10, TimeUnit.SECONDS) || stop.exitValue() != 0) {
+                throw new IllegalStateException("kill -STOP " + this.process.pid() + " failed for " + this);
+            }
+        }
+        catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while freezing " + this, ex);
+        }
+    }
+
+    /** The silo's log file; a restarted silo appends to it. */
+    Path log() {
+        return this.process.log();
     }
 
     String logTail(int lines) {
