@@ -253,9 +253,12 @@ final class SubscriptionFollower {
      */
     private Duration claimFailed(Lease lease, RuntimeException ex) {
         this.claimFailing = true;
-        Duration delay = failed("claiming the checkpoint", "the claim (the lease let go meanwhile)", ex);
-        release(lease);
-        return delay;
+        try {
+            return failed("claiming the checkpoint", "the claim (the lease let go meanwhile)", ex);
+        }
+        finally {
+            release(lease);
+        }
     }
 
     private void release(Lease lease) {
@@ -312,8 +315,17 @@ final class SubscriptionFollower {
                             name(), this.keeper.owner(), fenceWindow());
                 }
                 this.state = SubscriptionState.STANDBY;
+                // Another node follows: this node's failed claims are behind it, and so is their back-off.
+                this.claimFailing = false;
+                this.failures = 0;
             }
             return null;
+        }
+        if (this.claimFailing) {
+            // Trying the claim again after its back-off: RETRYING until the claim is accepted or refused.
+            logger.debug("Event subscription '{}' on '{}' tries its claim again ({})", name(), this.keeper.owner(),
+                    lease.get());
+            return lease.get();
         }
         logger.info("Event subscription '{}' is followed by '{}' from now on ({})", name(), this.keeper.owner(),
                 lease.get());
@@ -339,6 +351,10 @@ final class SubscriptionFollower {
                     + "refusals; following", name(), this.keeper.owner(), this.claimsRefused);
             this.lastError = null;
             this.state = SubscriptionState.FOLLOWING;
+        }
+        else if (this.claimFailing) {
+            logger.info("Event subscription '{}' is followed by '{}' from now on: its claim of the checkpoint was "
+                    + "accepted after {} failures", name(), this.keeper.owner(), this.failures);
         }
         this.claimsRefused = 0;
         this.claimRefusedAt = null;

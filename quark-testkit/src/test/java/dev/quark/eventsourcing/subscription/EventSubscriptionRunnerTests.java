@@ -805,6 +805,41 @@ class EventSubscriptionRunnerTests {
     }
 
     /**
+     * A healthy node takes the subscription over during the back-off of a node whose claim failed (the lease let go
+     * meanwhile): it follows, and the node whose claim failed stands by with its failures behind it, its next claim
+     * failure waiting the first back-off again, not one grown from the failures before.
+     */
+    @Test
+    void aHealthyNodeTakesTheSubscriptionDuringTheBackOffOfANodeWhoseClaimFailed() {
+        append("a", 2);
+        AtomicBoolean claimsFail = new AtomicBoolean(true);
+        EventSubscriptionRunner failing = runner("node-1", new CountingMetrics(),
+                claimsFailWhen(claimsFail, new AtomicInteger()), this.leases, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> { }));
+        List<String> handledElsewhere = new ArrayList<>();
+        EventSubscriptionRunner healthy = runner("node-2",
+                EventSubscriptionDefinition.of("projection", (event) -> handledElsewhere.add(id(event))));
+        assertThat(failing.followOnce("projection")).isEqualTo(Duration.ofSeconds(1));
+        this.scheduler.advance(Duration.ofSeconds(1));
+        assertThat(failing.followOnce("projection")).isEqualTo(Duration.ofSeconds(2));
+        assertThat(failing.status("projection").state()).isEqualTo(SubscriptionState.RETRYING);
+
+        healthy.followOnce("projection");
+        assertThat(handledElsewhere).containsExactly("a#1", "a#2");
+        assertThat(healthy.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        this.scheduler.advance(Duration.ofSeconds(2));
+        assertThat(failing.followOnce("projection")).isEqualTo(POLL);
+        assertThat(failing.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+        assertThat(failing.status("projection").failures()).as("the failed claims behind it").isZero();
+
+        healthy.close();
+        this.scheduler.advance(LEASE.plus(POLL));
+        assertThat(failing.followOnce("projection")).as("the next failed claim: the first back-off")
+            .isEqualTo(Duration.ofSeconds(1));
+        assertThat(failing.status("projection").failures()).isEqualTo(1);
+    }
+
+    /**
      * A feed whose claims fail otherwise than refused (the checkpoint store throwing) while {@code fail} is set.
      * @param claims counts the claims asked for, failed or not
      */
