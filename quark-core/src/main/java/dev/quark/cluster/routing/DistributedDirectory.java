@@ -4,6 +4,7 @@ import java.lang.invoke.VarHandle;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -403,8 +404,9 @@ final class DistributedDirectory implements ActivationHook {
         }
         catch (ReleaseNotConfirmedException ex) {
             logger.warn("Silo {} did not place child {} with its parent; it is placed by hash: silos {}, which owned "
-                    + "it until recently, did not answer in time whether they gave it up", this.self, address,
-                    ex.silos(), ex);
+                    + "it until recently, did not answer in time whether they gave it up (busy ending it, or hung): {}",
+                    this.self, address, ex.silos(), ex.getMessage());
+            logger.debug("Silo {}: the release of child {} not confirmed", this.self, address, ex);
         }
         catch (RuntimeException ex) {
             logger.debug("Silo {} could not register child {} with its parent; it is placed by hash", this.self,
@@ -1052,7 +1054,7 @@ final class DistributedDirectory implements ActivationHook {
                             .toLowerCase() + " " + address + " with silo " + owner + ", the owner of its partition: "
                             + "silos " + notReleased + ", which owned it before, did not confirm in time that they "
                             + "gave it up (not asked again): " + last.getMessage(),
-                            Set.of(notReleased.split(",")), last);
+                            Set.copyOf(Arrays.asList(notReleased.split(","))), last);
                 }
             }
             catch (ReleaseNotConfirmedException ex) {

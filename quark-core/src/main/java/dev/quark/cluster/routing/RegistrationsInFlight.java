@@ -61,9 +61,13 @@ final class RegistrationsInFlight {
          * Records that an attempt is sent with a view: the rounds up to its version wait no more.
          */
         void attempting(long version) {
-            List<Waiter> ready = new ArrayList<>();
+            List<Waiter> ready;
             synchronized (this) {
                 this.attempted = Math.max(this.attempted, version);
+                if (this.waiters.isEmpty()) {
+                    return;
+                }
+                ready = new ArrayList<>();
                 this.waiters.removeIf((waiter) -> waiter.version() <= version && ready.add(waiter));
             }
             ready.forEach((waiter) -> waiter.settled().complete(null));
@@ -83,7 +87,7 @@ final class RegistrationsInFlight {
             List<Waiter> ready;
             synchronized (this) {
                 this.ended = true;
-                ready = new ArrayList<>(this.waiters);
+                ready = this.waiters.isEmpty() ? List.of() : new ArrayList<>(this.waiters);
                 this.waiters.clear();
             }
             RegistrationsInFlight.this.inFlight.remove(this);
