@@ -105,6 +105,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
 
     private final Messenger messenger;
 
+    private final DroppedOneWayLog droppedOneWays = new DroppedOneWayLog(logger);
+
     private final SiloBinding silo;
 
     private final Clock clock;
@@ -556,7 +558,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     if (cause instanceof EnvelopeRejectedException) {
                         // The sender refused the envelope (too large, or beyond the bounds silos receive within):
                         // the caller of a one-way method is not told, and no retry can help.
-                        logger.warn("Dropped one-way {} to silo {}: {}", describe(call), siloId, cause.getMessage());
+                        this.droppedOneWays.dropped(describe(call), siloId, String.valueOf(cause.getMessage()));
                     }
                     Throwable reported = unreachable(call, siloId, cause);
                     sent.completeExceptionally(NotHandedOver.isUnreached(cause)

@@ -190,13 +190,14 @@ final class PeerLink {
         }
         catch (EnvelopeFrames.EnvelopeBeyondBoundsException ex) {
             return CompletableFuture.failedFuture(new EnvelopeRejectedException("Silo " + this.self + " did not send "
-                    + envelope + ": " + ex.getMessage() + " (beyond the bounds every silo receives envelopes within)"));
+                    + PeerText.safe(envelope.toString()) + ": " + ex.getMessage()
+                    + " (beyond the bounds every silo receives envelopes within)"));
         }
         ClientFrame frame = EnvelopeFrames.toFrame(envelope);
         int size = frame.getSerializedSize();
         if (size > this.settings.maxMessageSize()) {
             return CompletableFuture.failedFuture(new EnvelopeRejectedException("Silo " + this.self + " did not send "
-                    + envelope + ": it is " + size + " bytes, more than quark.cluster.transport.max-message-size ("
+                    + PeerText.safe(envelope.toString()) + ": it is " + size + " bytes, more than quark.cluster.transport.max-message-size ("
                     + this.settings.maxMessageSize() + " bytes)"));
         }
         RuntimeException refused;

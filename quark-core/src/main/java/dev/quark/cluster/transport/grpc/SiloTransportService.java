@@ -258,12 +258,11 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
             this.unreadableInARow++;
             int max = SiloTransportService.this.settings.maxUnreadableFramesInARow();
             if (this.unreadableInARow > max) {
-                SiloTransportService.this.metrics
-                    .streamEndedForInvalidFrames(GrpcTransportMetrics.InvalidFramesLimit.UNREADABLE_IN_A_ROW);
                 close(Status.INVALID_ARGUMENT.withDescription("Silo " + here() + " ends the Link stream from silo "
                         + PeerText.safe(this.peer) + " after " + this.unreadableInARow + " frames in a row that were "
                         + "unreadable or not envelopes (more than " + max
                         + ", quark.cluster.transport.max-unreadable-frames-in-a-row), the last " + PeerText.safe(reason)));
+                countEnded(GrpcTransportMetrics.InvalidFramesLimit.UNREADABLE_IN_A_ROW);
                 return;
             }
             invalid(0, reason);
@@ -276,16 +275,25 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
         private void invalid(long messageId, String reason) {
             InvalidFrameBudget budget = this.invalidFrames;
             if (budget.invalid()) {
-                SiloTransportService.this.metrics
-                    .streamEndedForInvalidFrames(GrpcTransportMetrics.InvalidFramesLimit.INVALID_IN_WINDOW);
                 close(Status.INVALID_ARGUMENT.withDescription("Silo " + here() + " ends the Link stream from silo "
                         + PeerText.safe(this.peer) + ": " + budget.invalidInWindow() + " of its last "
                         + budget.counted() + " frames were invalid, frames no Quark silo sends (more than "
                         + budget.max() + " in " + budget.window() + ", quark.cluster.transport.max-invalid-frames "
                         + "and invalid-frames-window), the last " + PeerText.safe(reason)));
+                countEnded(GrpcTransportMetrics.InvalidFramesLimit.INVALID_IN_WINDOW);
                 return;
             }
             later(messageId, reason);
+        }
+
+        /** Counts the stream ended, after ending it: metrics that throw change nothing about the stream. */
+        private void countEnded(GrpcTransportMetrics.InvalidFramesLimit limit) {
+            try {
+                SiloTransportService.this.metrics.streamEndedForInvalidFrames(limit);
+            }
+            catch (RuntimeException ex) {
+                logger.debug("Transport metrics failed to count a stream ended for invalid frames", ex);
+            }
         }
 
         private String here() {

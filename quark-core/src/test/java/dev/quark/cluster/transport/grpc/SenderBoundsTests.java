@@ -51,7 +51,7 @@ class SenderBoundsTests {
         // At once: the old code wrote it, and only the receiver refused it.
         assertThat(sent).isCompletedExceptionally();
         assertThat(sent.exceptionNow()).isInstanceOf(EnvelopeRejectedException.class)
-            .hasMessage("Silo a did not send " + beyond + ": " + reason
+            .hasMessage("Silo a did not send " + PeerText.safe(beyond.toString()) + ": " + reason
                     + " (beyond the bounds every silo receives envelopes within)");
         Envelope after = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[3]);
         a.transport().send(b.address(), after).toCompletableFuture().get(5, TimeUnit.SECONDS);

@@ -1,0 +1,73 @@
+package dev.quark.cluster.routing;
+
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
+import org.slf4j.Logger;
+
+/**
+ * The log of one-way calls this silo refused to send (beyond the bounds every silo receives envelopes within, or
+ * larger than {@code max-message-size}), bounded however many an application sends: the first {@link #LOUD} at
+ * WARN, the others at DEBUG, counted at WARN at most once per summary interval. Such a refusal comes from the
+ * application's own calls (a call filter adding a blank metadata key to every call, say), so it repeats on every
+ * call; its caller is not told (a one-way method returns nothing), and the calls are counted in
+ * {@code quark.cluster.calls.failed}.
+ */
+final class DroppedOneWayLog {
+
+    /** How many drops are logged at WARN before the others go to DEBUG. */
+    static final int LOUD = 5;
+
+    /** How often at most the drops logged at DEBUG are counted at WARN. */
+    static final Duration SUMMARY_EVERY = Duration.ofMinutes(1);
+
+    private final Logger logger;
+
+    private final LongSupplier nanoTime;
+
+    private final long summaryEveryNanos;
+
+    /** Guarded by this. */
+    private int loud;
+
+    /** Guarded by this: drops logged at DEBUG since the last summary. */
+    private long quiet;
+
+    /** Guarded by this. */
+    private long lastSummary;
+
+    DroppedOneWayLog(Logger logger) {
+        this(logger, System::nanoTime, SUMMARY_EVERY);
+    }
+
+    DroppedOneWayLog(Logger logger, LongSupplier nanoTime, Duration summaryEvery) {
+        this.logger = logger;
+        this.nanoTime = nanoTime;
+        this.summaryEveryNanos = summaryEvery.toNanos();
+        this.lastSummary = nanoTime.getAsLong();
+    }
+
+    /**
+     * Logs one one-way call dropped.
+     * @param call the call, described
+     * @param siloId the silo it was meant for
+     * @param reason why it was not sent
+     */
+    synchronized void dropped(String call, String siloId, String reason) {
+        if (this.loud < LOUD) {
+            this.loud++;
+            this.logger.warn("Dropped one-way {} to silo {}: {}{}", call, siloId, reason, (this.loud < LOUD) ? ""
+                    : " (further one-way calls dropped are logged at DEBUG, counted at WARN every "
+                            + (this.summaryEveryNanos / 1_000_000_000L) + " s)");
+            return;
+        }
+        this.quiet++;
+        this.logger.debug("Dropped one-way {} to silo {}: {}", call, siloId, reason);
+        long now = this.nanoTime.getAsLong();
+        if (now - this.lastSummary >= this.summaryEveryNanos) {
+            this.logger.warn("Dropped {} more one-way calls this silo refused to send (logged at DEBUG)", this.quiet);
+            this.quiet = 0;
+            this.lastSummary = now;
+        }
+    }
+}
