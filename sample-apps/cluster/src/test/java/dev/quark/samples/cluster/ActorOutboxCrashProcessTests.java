@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
@@ -216,6 +217,7 @@ class ActorOutboxCrashProcessTests {
         long resumedAfter;
         try {
             AtomicReference<Redeliveries> countedBeforeFreeze = new AtomicReference<>();
+            AtomicInteger freezes = new AtomicInteger();
             AtomicReference<Map<Integer, Set<String>>> pendingFrozen = new AtomicReference<>(Map.of());
             await("30 transfers acknowledged, then the victim frozen while at least " + MIN_BUSY_PARTITIONS
                     + " of its partitions " + victimPartitions + " hold at least " + MIN_BACKLOG
@@ -228,6 +230,7 @@ class ActorOutboxCrashProcessTests {
                     }
                     countedBeforeFreeze.set(Redeliveries.countedIn(survivors));
                     victim.freeze();
+                    freezes.incrementAndGet();
                     boolean backlog = false;
                     try {
                         pendingFrozen.set(store.pendingByPartition(victimPartitions));
@@ -249,7 +252,7 @@ class ActorOutboxCrashProcessTests {
             pendingFrozen.get().values().forEach(backlogAtKill::addAll);
             backlogAtKill.retainAll(store.pending(victimPartitions));
             log("killed " + victim + " (partitions " + victimPartitions + ") after " + load.acknowledgedCount()
-                    + " transfers, " + backlogAtKill.size() + " messages of its partitions pending: "
+                    + " transfers and " + freezes.get() + " freezes, " + backlogAtKill.size() + " messages of its partitions pending: "
                     + destinations(backlogAtKill));
             assertThat(backlogAtKill)
                 .as("messages of the victim's partitions pending while it was frozen and still pending after the "
