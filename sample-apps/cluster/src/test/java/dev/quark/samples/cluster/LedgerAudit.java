@@ -35,10 +35,15 @@ final class LedgerAudit {
         for (JsonNode ledger : ledgers) {
             String account = ledger.path("account").asString();
             List<Long> entries = new ArrayList<>();
+            List<String> problems = new ArrayList<>();
             long balance = 0;
             for (JsonNode stored : ledger.path("events")) {
                 JsonNode event = stored.path("event");
-                entries.add(event.path("entry").asLong());
+                long entry = event.path("entry").asLong();
+                if (entry <= 0) {
+                    problems.add("an event without an entry number: " + stored);
+                }
+                entries.add(entry);
                 long amount = event.path("amount").asLong();
                 String transferId = event.path("transferId").asString();
                 switch (stored.path("type").asString()) {
@@ -51,14 +56,19 @@ final class LedgerAudit {
                         balance -= amount;
                         recorded(this.sent, transferId, account, event.path("to").asString(), amount);
                     }
-                    default -> balance -= amount;
+                    case "Withdrawn", "FeeCharged" -> balance -= amount;
+                    default -> throw new IllegalStateException(
+                            "Unknown ledger event type " + stored.path("type") + " in " + account + "'s ledger");
                 }
             }
             this.balances.put(account, balance);
             this.versions.put(account, ledger.path("version").asLong());
             String problem = entryProblem(entries, ledger.path("version").asLong());
             if (problem != null) {
-                this.entryProblems.put(account, problem);
+                problems.add(problem);
+            }
+            if (!problems.isEmpty()) {
+                this.entryProblems.put(account, String.join("; ", problems));
             }
         }
     }
@@ -101,7 +111,10 @@ final class LedgerAudit {
         return this.versions;
     }
 
-    /** The accounts whose ledgers miss an entry number, hold one twice, or whose version is not their event count. */
+    /**
+     * The accounts whose ledgers miss an entry number, hold one twice, hold an event without one (missing or zero), or
+     * whose version is not their event count.
+     */
     Map<String, String> entryProblems() {
         return this.entryProblems;
     }

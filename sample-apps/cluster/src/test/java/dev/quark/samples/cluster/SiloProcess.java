@@ -77,13 +77,25 @@ final class SiloProcess implements AutoCloseable {
 
     /**
      * Stops the silo's JVM with {@code SIGSTOP} (Linux): it keeps its connections open but runs nothing, so calls it
-     * made finish on their receivers while their answers wait unread, until it is {@link #close() killed}.
+     * made finish on their receivers while their answers wait unread, until it is {@link #resume() resumed} or
+     * {@link #close() killed}.
      */
     void freeze() {
+        signal("STOP");
+    }
+
+    /**
+     * Lets a {@link #freeze() frozen} silo's JVM run again ({@code SIGCONT}).
+     */
+    void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
         try {
-            Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(this.process.pid())).start();
-            if (!stop.waitFor(10, TimeUnit.SECONDS) || stop.exitValue() != 0) {
-                throw new IllegalStateException("kill -STOP " + this.process.pid() + " failed for " + this);
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(this.process.pid())).start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + this.process.pid() + " failed for " + this);
             }
         }
         catch (IOException ex) {
@@ -91,7 +103,7 @@ final class SiloProcess implements AutoCloseable {
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while freezing " + this, ex);
+            throw new IllegalStateException("Interrupted while sending SIG" + name + " to " + this, ex);
         }
     }
 

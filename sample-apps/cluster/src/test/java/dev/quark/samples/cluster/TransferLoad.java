@@ -96,12 +96,13 @@ final class TransferLoad implements AutoCloseable {
         this.stopped = true;
         this.callers.shutdown();
         try {
-            if (!this.callers.awaitTermination(60, TimeUnit.SECONDS)) {
+            if (!this.callers.awaitTermination(30, TimeUnit.SECONDS)) {
                 this.callers.shutdownNow();
-                throw new IllegalStateException("Transfer callers still running 60 s after they were stopped");
+                throw new IllegalStateException("Transfer callers still running 30 s after they were stopped");
             }
         }
         catch (InterruptedException ex) {
+            this.callers.shutdownNow();
             Thread.currentThread().interrupt();
         }
     }
