@@ -297,7 +297,7 @@ final class DistributedDirectory implements ActivationHook {
      */
     ActorLocation register(ActorAddress address) {
         DirectoryEntry candidate = new DirectoryEntry(this.self, this.views.ownEpoch(), this.tokens.incrementAndGet());
-        RegistrationsInFlight.Registration registration = this.inFlight.begin();
+        RegistrationsInFlight.Registration registration = this.inFlight.begin(address);
         CompletableFuture<Void> registeredAgain = CompletableFuture.completedFuture(null);
         try {
             Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate, registration);
@@ -385,7 +385,7 @@ final class DistributedDirectory implements ActivationHook {
             candidate = new DirectoryEntry(this.self, this.views.ownEpoch(), this.tokens.incrementAndGet());
             this.registering.put(address, candidate);
         }
-        RegistrationsInFlight.Registration registration = this.inFlight.begin();
+        RegistrationsInFlight.Registration registration = this.inFlight.begin(address);
         CompletableFuture<Void> registeredAgain = CompletableFuture.completedFuture(null);
         try {
             Answer answer = requestTelling(DirectoryRequest.Operation.REGISTER, address, candidate, registration);
@@ -630,7 +630,8 @@ final class DistributedDirectory implements ActivationHook {
         }
         List<CompletableFuture<Void>> again = new ArrayList<>();
         // Before reading what is hosted: a registration that ends after this is either read there or waited for.
-        again.add(this.inFlight.settledFor(view.version()));
+        again.add(this.inFlight.settledFor(view.version(),
+                (address) -> OwnerIncarnation.of(this.partitions.ownerOf(address, view), view)));
         for (Iterator<Map.Entry<ActorAddress, DirectoryEntry>> it = this.hosted.entrySet().iterator(); it.hasNext();) {
             Map.Entry<ActorAddress, DirectoryEntry> entry = it.next();
             ActorAddress address = entry.getKey();
@@ -1014,7 +1015,7 @@ final class DistributedDirectory implements ActivationHook {
         for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
             ClusterView view = this.views.current();
             if (registration != null) {
-                registration.attempting(view.version());
+                view = recordAttempt(registration, address, view);
             }
             String owner = this.partitions.ownerOf(address, view);
             if (owner == null) {
@@ -1163,6 +1164,25 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     /**
+     * Records the view and owner of a first registration's attempt, then reads the view again: a round that read
+     * the registration before this record and let it go because its earlier attempt went to an owner its view
+     * keeps installed its view first, so the attempt is then recorded (and sent) again with that view. Loops once
+     * per view installed meanwhile.
+     */
+    private ClusterView recordAttempt(RegistrationsInFlight.Registration registration, ActorAddress address,
+            ClusterView read) {
+        ClusterView view = read;
+        while (true) {
+            registration.attempting(view.version(), OwnerIncarnation.of(this.partitions.ownerOf(address, view), view));
+            ClusterView now = this.views.current();
+            if (now.version() == view.version()) {
+                return view;
+            }
+            view = now;
+        }
+    }
+
+    /**
      * A directory request's answer, and the owner of the partition that gave it.
      */
     private record Answer(@Nullable DirectoryEntry entry, @Nullable OwnerIncarnation owner) {
@@ -1217,7 +1237,7 @@ final class DistributedDirectory implements ActivationHook {
      * id (another epoch) moved as much as one whose owner changed, since the new incarnation's partition is
      * empty.
      */
-    private record OwnerIncarnation(String siloId, long epoch) {
+    record OwnerIncarnation(String siloId, long epoch) {
 
         static @Nullable OwnerIncarnation of(@Nullable String siloId, ClusterView view) {
             if (siloId == null) {

@@ -2,10 +2,16 @@ package dev.quark.cluster.routing;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+import dev.quark.cluster.routing.DistributedDirectory.OwnerIncarnation;
+import dev.quark.runtime.ActorAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The first registrations ({@code REGISTER}) of this silo that are on their way to a partition owner, for the
@@ -17,29 +23,32 @@ import java.util.concurrent.ConcurrentHashMap;
  * while the old owner's answer is still on its way, and the new owner would activate the actor a second time.
  * <p>
  * A registration sent with the new view is not waited for to its end: its owner may hold it for the very round
- * that would wait for it.
+ * that would wait for it. Nor is one whose latest attempt went to the owner (in the same incarnation) that the
+ * new view keeps for its address: that owner holds nothing for it, and waiting would only delay the round.
  */
 final class RegistrationsInFlight {
 
     private final Set<Registration> inFlight = ConcurrentHashMap.newKeySet();
 
     /**
-     * Starts tracking a registration, before its first attempt reads the view.
+     * Starts tracking a registration of an address, before its first attempt reads the view.
      */
-    Registration begin() {
-        Registration registration = new Registration();
+    Registration begin(ActorAddress address) {
+        Registration registration = new Registration(address);
         this.inFlight.add(registration);
         return registration;
     }
 
     /**
      * Returns a stage completed once every registration on its way now has been sent with a view of at least a
-     * version, or has ended.
+     * version, or has ended; one whose latest attempt went to the owner its address has in that view is not
+     * waited for.
+     * @param ownerInView the owner of an address's partition in the view of that version
      */
-    CompletableFuture<Void> settledFor(long version) {
+    CompletableFuture<Void> settledFor(long version, Function<ActorAddress, @Nullable OwnerIncarnation> ownerInView) {
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (Registration registration : this.inFlight) {
-            pending.add(registration.settledFor(version));
+            pending.add(registration.settledFor(version, ownerInView.apply(registration.address)));
         }
         return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
     }
@@ -49,21 +58,34 @@ final class RegistrationsInFlight {
      */
     final class Registration {
 
+        private final ActorAddress address;
+
         /** The version of the view its latest attempt was sent with; guarded by this. */
         private long attempted = -1;
+
+        /** The owner its latest attempt was sent to; guarded by this. */
+        private @Nullable OwnerIncarnation attemptedOwner;
 
         private boolean ended;
 
         /** The rounds waiting for it, each with its version; guarded by this. */
         private final List<Waiter> waiters = new ArrayList<>();
 
+        private Registration(ActorAddress address) {
+            this.address = address;
+        }
+
         /**
-         * Records that an attempt is sent with a view: the rounds up to its version wait no more.
+         * Records that an attempt is sent with a view, to the owner of the address's partition in it: the rounds
+         * up to its version wait no more.
          */
-        void attempting(long version) {
+        void attempting(long version, @Nullable OwnerIncarnation owner) {
             List<Waiter> ready;
             synchronized (this) {
-                this.attempted = Math.max(this.attempted, version);
+                if (version >= this.attempted) {
+                    this.attempted = version;
+                    this.attemptedOwner = owner;
+                }
                 if (this.waiters.isEmpty()) {
                     return;
                 }
@@ -94,8 +116,9 @@ final class RegistrationsInFlight {
             ready.forEach((waiter) -> waiter.settled().complete(null));
         }
 
-        private synchronized CompletableFuture<Void> settledFor(long version) {
-            if (this.ended || this.attempted >= version) {
+        private synchronized CompletableFuture<Void> settledFor(long version, @Nullable OwnerIncarnation owner) {
+            if (this.ended || this.attempted >= version
+                    || (this.attemptedOwner != null && Objects.equals(this.attemptedOwner, owner))) {
                 return CompletableFuture.completedFuture(null);
             }
             Waiter waiter = new Waiter(version, new CompletableFuture<>());

@@ -492,6 +492,52 @@ class DirectoryOwnerChangeTests {
         roundReported(2);
     }
 
+    /**
+     * A view installed while a child's registration is on its way to silo-2, which keeps the child's partition in
+     * that view (silo-3 joined and took others): silo-2 holds nothing for the child, so the round of the view is
+     * reported without waiting for silo-2's answer. Waiting for it, one slow registration would delay the round,
+     * and past the rounds' bound the new owners' holds would end without this silo's registrations.
+     */
+    @Test
+    void theRoundOfAViewDoesNotWaitForARegistrationOnItsWayToAnOwnerTheViewKeeps()
+            throws InterruptedException, IOException {
+        this.routing = SiloRouting.builder("silo-0", this.transport).clock(this.clock).build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(PerchActor.class, PerchActor::new)
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Perch", "Fledgling");
+        SiloEntry self = new SiloEntry("silo-0", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry owner = new SiloEntry("silo-2", SILO_2, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry joiner = new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        ClusterView before = ClusterView.of(MembershipSnapshot.of(1, List.of(self, owner)), 150);
+        ClusterView after = ClusterView.of(MembershipSnapshot.of(2, List.of(self, owner, joiner)), 150);
+        HeldViewSource views = HeldViewSource.of(before);
+        this.routing.follow(views);
+        this.clock.advance(Duration.ofMinutes(2));
+        HashPlacementDirector placement = new HashPlacementDirector();
+        String parent = idWhere("perch-", (candidate) -> "silo-0"
+            .equals(placement.ownerOf(new ActorAddress("Perch", candidate), before))
+                && "silo-0".equals(placement.ownerOf(new ActorAddress("Perch", candidate), after)));
+        String child = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), before))
+                && "silo-2".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), after)));
+        roundReported(1);
+
+        CompletableFuture<Void> spawned = CompletableFuture
+            .runAsync(() -> this.runtime.get(Perch.class, parent).spawn(child));
+        Envelope register = sentDirectory(DirectoryRequest.Operation.REGISTER, "silo-2");
+        views.install(after);
+
+        roundReported(2);
+        DirectoryEntry candidate = DirectoryRequest.decode(register.payload()).entry();
+        this.transport.handler().receive(new Envelope(63, register.messageId(), Envelope.Kind.RESPONSE, "silo-2", 1,
+                SILO_2, "silo-0", register.sourceEpoch(), register.actorType(), register.actorId(), 0,
+                DirectoryRequest.encodeAnswer(candidate), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0));
+        assertThat(spawned).succeedsWithin(Duration.ofSeconds(10));
+    }
+
     /** Waits for this silo's notice that its registrations for a membership version are done. */
     private void roundReported(long version) throws InterruptedException, IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
