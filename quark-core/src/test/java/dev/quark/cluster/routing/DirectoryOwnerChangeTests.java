@@ -373,6 +373,41 @@ class DirectoryOwnerChangeTests {
         assertThat(answerTo(98).kind()).isEqualTo(Envelope.Kind.RESPONSE);
     }
 
+    /**
+     * This silo (silo-0) hosting {@code Perch} parents and {@code Fledgling} children, following a view of itself
+     * and silo-2 (held: the test installs the next), past the hand-off window (the parent's activation asks no
+     * previous owner); a parent owned by silo-0 in both views and a child whose partition is on silo-2 before and on
+     * {@code childOwnerAfter} once silo-3 joined.
+     */
+    private ChildRegistration childRegistration(String childOwnerAfter) {
+        this.routing = SiloRouting.builder("silo-0", this.transport).clock(this.clock).build();
+        this.runtime = this.routing.configure(ActorRuntime.builder()
+            .actor(PerchActor.class, PerchActor::new)
+            .actor(FledglingActor.class, FledglingActor::new)).build();
+        SiloAddress address = listen();
+        Instant now = Instant.now();
+        Set<String> types = Set.of("Perch", "Fledgling");
+        SiloEntry self = new SiloEntry("silo-0", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry owner = new SiloEntry("silo-2", SILO_2, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        SiloEntry joiner = new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of());
+        ClusterView before = ClusterView.of(MembershipSnapshot.of(1, List.of(self, owner)), 150);
+        ClusterView after = ClusterView.of(MembershipSnapshot.of(2, List.of(self, owner, joiner)), 150);
+        HeldViewSource views = HeldViewSource.of(before);
+        this.routing.follow(views);
+        this.clock.advance(Duration.ofMinutes(2));
+        HashPlacementDirector placement = new HashPlacementDirector();
+        String parent = idWhere("perch-", (candidate) -> "silo-0"
+            .equals(placement.ownerOf(new ActorAddress("Perch", candidate), before))
+                && "silo-0".equals(placement.ownerOf(new ActorAddress("Perch", candidate), after)));
+        String child = idWhere("fledgling-", (candidate) -> "silo-2"
+            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), before))
+                && childOwnerAfter.equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), after)));
+        return new ChildRegistration(views, after, parent, child);
+    }
+
+    private record ChildRegistration(HeldViewSource views, ClusterView after, String parent, String child) {
+    }
+
     private static boolean insideAPartitionWrite() {
         return StackWalker.getInstance()
             .walk((frames) -> frames.anyMatch((frame) -> "whileOwner".equals(frame.getMethodName())));
@@ -395,29 +430,11 @@ class DirectoryOwnerChangeTests {
     @Test
     void aChildsRegistrationAnsweredByTheOldOwnerAcrossAViewChangeIsRegisteredAgainWithTheNewOwner()
             throws InterruptedException {
-        this.routing = SiloRouting.builder("silo-0", this.transport).clock(this.clock).build();
-        this.runtime = this.routing.configure(ActorRuntime.builder()
-            .actor(PerchActor.class, PerchActor::new)
-            .actor(FledglingActor.class, FledglingActor::new)).build();
-        SiloAddress address = listen();
-        Instant now = Instant.now();
-        Set<String> types = Set.of("Perch", "Fledgling");
-        SiloEntry self = new SiloEntry("silo-0", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
-        SiloEntry oldOwner = new SiloEntry("silo-2", SILO_2, now, SiloStatus.ACTIVE, now, 1, types, List.of());
-        SiloEntry joiner = new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of());
-        ClusterView before = ClusterView.of(MembershipSnapshot.of(1, List.of(self, oldOwner)), 150);
-        ClusterView after = ClusterView.of(MembershipSnapshot.of(2, List.of(self, oldOwner, joiner)), 150);
-        HeldViewSource views = HeldViewSource.of(before);
-        this.routing.follow(views);
-        // Past the hand-off window: the parent's activation asks no previous owner.
-        this.clock.advance(Duration.ofMinutes(2));
-        HashPlacementDirector placement = new HashPlacementDirector();
-        String parent = idWhere("perch-", (candidate) -> "silo-0"
-            .equals(placement.ownerOf(new ActorAddress("Perch", candidate), before))
-                && "silo-0".equals(placement.ownerOf(new ActorAddress("Perch", candidate), after)));
-        String child = idWhere("fledgling-", (candidate) -> "silo-2"
-            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), before))
-                && "silo-3".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), after)));
+        ChildRegistration scene = childRegistration("silo-3");
+        HeldViewSource views = scene.views();
+        ClusterView after = scene.after();
+        String parent = scene.parent();
+        String child = scene.child();
 
         CompletableFuture<Void> spawned = CompletableFuture
             .runAsync(() -> this.runtime.get(Perch.class, parent).spawn(child));
@@ -444,28 +461,11 @@ class DirectoryOwnerChangeTests {
     @Test
     void theRoundOfAViewInstalledWhileAChildsRegistrationIsOnItsWayWaitsForItsRegistrationAgain()
             throws InterruptedException, IOException {
-        this.routing = SiloRouting.builder("silo-0", this.transport).clock(this.clock).build();
-        this.runtime = this.routing.configure(ActorRuntime.builder()
-            .actor(PerchActor.class, PerchActor::new)
-            .actor(FledglingActor.class, FledglingActor::new)).build();
-        SiloAddress address = listen();
-        Instant now = Instant.now();
-        Set<String> types = Set.of("Perch", "Fledgling");
-        SiloEntry self = new SiloEntry("silo-0", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
-        SiloEntry oldOwner = new SiloEntry("silo-2", SILO_2, now, SiloStatus.ACTIVE, now, 1, types, List.of());
-        SiloEntry joiner = new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of());
-        ClusterView before = ClusterView.of(MembershipSnapshot.of(1, List.of(self, oldOwner)), 150);
-        ClusterView after = ClusterView.of(MembershipSnapshot.of(2, List.of(self, oldOwner, joiner)), 150);
-        HeldViewSource views = HeldViewSource.of(before);
-        this.routing.follow(views);
-        this.clock.advance(Duration.ofMinutes(2));
-        HashPlacementDirector placement = new HashPlacementDirector();
-        String parent = idWhere("perch-", (candidate) -> "silo-0"
-            .equals(placement.ownerOf(new ActorAddress("Perch", candidate), before))
-                && "silo-0".equals(placement.ownerOf(new ActorAddress("Perch", candidate), after)));
-        String child = idWhere("fledgling-", (candidate) -> "silo-2"
-            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), before))
-                && "silo-3".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), after)));
+        ChildRegistration scene = childRegistration("silo-3");
+        HeldViewSource views = scene.views();
+        ClusterView after = scene.after();
+        String parent = scene.parent();
+        String child = scene.child();
         roundReported(1);
 
         CompletableFuture<Void> spawned = CompletableFuture
@@ -501,28 +501,11 @@ class DirectoryOwnerChangeTests {
     @Test
     void theRoundOfAViewDoesNotWaitForARegistrationOnItsWayToAnOwnerTheViewKeeps()
             throws InterruptedException, IOException {
-        this.routing = SiloRouting.builder("silo-0", this.transport).clock(this.clock).build();
-        this.runtime = this.routing.configure(ActorRuntime.builder()
-            .actor(PerchActor.class, PerchActor::new)
-            .actor(FledglingActor.class, FledglingActor::new)).build();
-        SiloAddress address = listen();
-        Instant now = Instant.now();
-        Set<String> types = Set.of("Perch", "Fledgling");
-        SiloEntry self = new SiloEntry("silo-0", address, now, SiloStatus.ACTIVE, now, 1, types, List.of());
-        SiloEntry owner = new SiloEntry("silo-2", SILO_2, now, SiloStatus.ACTIVE, now, 1, types, List.of());
-        SiloEntry joiner = new SiloEntry("silo-3", SILO_3, now, SiloStatus.ACTIVE, now, 1, types, List.of());
-        ClusterView before = ClusterView.of(MembershipSnapshot.of(1, List.of(self, owner)), 150);
-        ClusterView after = ClusterView.of(MembershipSnapshot.of(2, List.of(self, owner, joiner)), 150);
-        HeldViewSource views = HeldViewSource.of(before);
-        this.routing.follow(views);
-        this.clock.advance(Duration.ofMinutes(2));
-        HashPlacementDirector placement = new HashPlacementDirector();
-        String parent = idWhere("perch-", (candidate) -> "silo-0"
-            .equals(placement.ownerOf(new ActorAddress("Perch", candidate), before))
-                && "silo-0".equals(placement.ownerOf(new ActorAddress("Perch", candidate), after)));
-        String child = idWhere("fledgling-", (candidate) -> "silo-2"
-            .equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), before))
-                && "silo-2".equals(placement.ownerOf(new ActorAddress("Fledgling", candidate), after)));
+        ChildRegistration scene = childRegistration("silo-2");
+        HeldViewSource views = scene.views();
+        ClusterView after = scene.after();
+        String parent = scene.parent();
+        String child = scene.child();
         roundReported(1);
 
         CompletableFuture<Void> spawned = CompletableFuture
