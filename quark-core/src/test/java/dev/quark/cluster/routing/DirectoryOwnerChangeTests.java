@@ -413,6 +413,17 @@ class DirectoryOwnerChangeTests {
             .walk((frames) -> frames.anyMatch((frame) -> "whileOwner".equals(frame.getMethodName())));
     }
 
+    /**
+     * Answers a registration this silo sent, as its target, with the entry registered.
+     * @param id the answer's message id
+     */
+    private void answerRegistration(long id, Envelope request, SiloAddress from, DirectoryEntry registered) {
+        this.transport.handler().receive(new Envelope(id, request.messageId(), Envelope.Kind.RESPONSE,
+                request.targetSiloId(), 1, from, "silo-0", request.sourceEpoch(), request.actorType(),
+                request.actorId(), 0, DirectoryRequest.encodeAnswer(registered), 0, null, Map.of(),
+                this.clock.millis() + 60_000, 1, 0));
+    }
+
     /** Answers a request this silo sent, as its target. */
     private void reply(Envelope request, Envelope.Kind kind, byte[] payload) {
         SiloAddress from = "silo-0".equals(request.targetSiloId()) ? SILO_0 : SILO_3;
@@ -442,9 +453,7 @@ class DirectoryOwnerChangeTests {
         views.install(after);
         await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 2);
         DirectoryEntry candidate = DirectoryRequest.decode(register.payload()).entry();
-        this.transport.handler().receive(new Envelope(61, register.messageId(), Envelope.Kind.RESPONSE, "silo-2", 1,
-                SILO_2, "silo-0", register.sourceEpoch(), register.actorType(), register.actorId(), 0,
-                DirectoryRequest.encodeAnswer(candidate), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0));
+        answerRegistration(61, register, SILO_2, candidate);
 
         assertThat(spawned).succeedsWithin(Duration.ofSeconds(10));
         Envelope again = sentDirectory(DirectoryRequest.Operation.REGISTER_AGAIN, "silo-3");
@@ -474,18 +483,14 @@ class DirectoryOwnerChangeTests {
         views.install(after);
         await().atMost(Duration.ofSeconds(10)).until(() -> this.routing.view().version() == 2);
         DirectoryEntry candidate = DirectoryRequest.decode(register.payload()).entry();
-        this.transport.handler().receive(new Envelope(61, register.messageId(), Envelope.Kind.RESPONSE, "silo-2", 1,
-                SILO_2, "silo-0", register.sourceEpoch(), register.actorType(), register.actorId(), 0,
-                DirectoryRequest.encodeAnswer(candidate), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0));
+        answerRegistration(61, register, SILO_2, candidate);
         assertThat(spawned).succeedsWithin(Duration.ofSeconds(10));
         Envelope again = sentDirectory(DirectoryRequest.Operation.REGISTER_AGAIN, "silo-3");
         List<Long> reportedBefore = new ArrayList<>();
         for (Envelope notice : this.transport.rounds) {
             reportedBefore.add(roundVersion(notice));
         }
-        this.transport.handler().receive(new Envelope(62, again.messageId(), Envelope.Kind.RESPONSE, "silo-3", 1,
-                SILO_3, "silo-0", again.sourceEpoch(), again.actorType(), again.actorId(), 0,
-                DirectoryRequest.encodeAnswer(candidate), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0));
+        answerRegistration(62, again, SILO_3, candidate);
 
         assertThat(reportedBefore).as("rounds reported before the child was registered again with silo-3")
             .allMatch((version) -> version < 2);
@@ -515,9 +520,7 @@ class DirectoryOwnerChangeTests {
 
         roundReported(2);
         DirectoryEntry candidate = DirectoryRequest.decode(register.payload()).entry();
-        this.transport.handler().receive(new Envelope(63, register.messageId(), Envelope.Kind.RESPONSE, "silo-2", 1,
-                SILO_2, "silo-0", register.sourceEpoch(), register.actorType(), register.actorId(), 0,
-                DirectoryRequest.encodeAnswer(candidate), 0, null, Map.of(), this.clock.millis() + 60_000, 1, 0));
+        answerRegistration(63, register, SILO_2, candidate);
         assertThat(spawned).succeedsWithin(Duration.ofSeconds(10));
     }
 

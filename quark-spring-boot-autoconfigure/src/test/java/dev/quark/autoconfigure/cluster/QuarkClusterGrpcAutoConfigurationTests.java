@@ -270,27 +270,7 @@ class QuarkClusterGrpcAutoConfigurationTests {
                 ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
                 try {
                     List<Throwable> errors = new CopyOnWriteArrayList<>();
-                    StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
-                            channel.newCall(RAW_LINK, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
-                                @Override
-                                public void onNext(byte[] value) {
-                                }
-
-                                @Override
-                                public void onError(Throwable t) {
-                                    errors.add(t);
-                                }
-
-                                @Override
-                                public void onCompleted() {
-                                }
-                            });
-                    stream.onNext(ClientFrame.newBuilder()
-                        .setHello(Hello.newBuilder().setClusterName(cluster)
-                            .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION).setSourceSiloId("peer")
-                            .setLane(Lane.LANE_CALL))
-                        .build()
-                        .toByteArray());
+                    StreamObserver<byte[]> stream = openLink(channel, cluster, new CopyOnWriteArrayList<>(), errors);
                     for (int i = 0; i < 3; i++) {
                         stream.onNext(new byte[] { (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff });
                     }
@@ -312,6 +292,38 @@ class QuarkClusterGrpcAutoConfigurationTests {
     }
 
     /**
+     * Opens a raw {@code Link} stream on the channel and writes the handshake of a silo "peer" of the cluster.
+     * @param answers collects the frames the server writes back
+     * @param errors collects the stream's end with an error
+     */
+    private static StreamObserver<byte[]> openLink(ManagedChannel channel, String cluster, List<byte[]> answers,
+            List<Throwable> errors) {
+        StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
+                channel.newCall(RAW_LINK, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
+                    @Override
+                    public void onNext(byte[] value) {
+                        answers.add(value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        errors.add(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+        stream.onNext(ClientFrame.newBuilder()
+            .setHello(Hello.newBuilder().setClusterName(cluster)
+                .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION).setSourceSiloId("peer")
+                .setLane(Lane.LANE_CALL))
+            .build()
+            .toByteArray());
+        return stream;
+    }
+
+    /**
      * Opens a {@code Link} stream to the server on the port, writes a handshake, an unreadable frame and a frame that
      * is not an envelope, and checks that the stream refuses both and carries on (gRPC's own reader ended it with
      * {@code CANCELLED} at the unreadable frame, a stack trace in the server's log).
@@ -321,28 +333,7 @@ class QuarkClusterGrpcAutoConfigurationTests {
         try {
             List<byte[]> answers = new CopyOnWriteArrayList<>();
             List<Throwable> errors = new CopyOnWriteArrayList<>();
-            StreamObserver<byte[]> stream = ClientCalls.asyncBidiStreamingCall(
-                    channel.newCall(RAW_LINK, CallOptions.DEFAULT), new StreamObserver<byte[]>() {
-                        @Override
-                        public void onNext(byte[] value) {
-                            answers.add(value);
-                        }
-
-                        @Override
-                        public void onError(Throwable t) {
-                            errors.add(t);
-                        }
-
-                        @Override
-                        public void onCompleted() {
-                        }
-                    });
-            stream.onNext(ClientFrame.newBuilder()
-                .setHello(Hello.newBuilder().setClusterName(cluster)
-                    .setProtocolVersion(GrpcTransport.PROTOCOL_VERSION).setSourceSiloId("peer")
-                    .setLane(Lane.LANE_CALL))
-                .build()
-                .toByteArray());
+            StreamObserver<byte[]> stream = openLink(channel, cluster, answers, errors);
             // gRPC's own reader ended the stream here (CANCELLED, with a stack trace in the server's log).
             stream.onNext(new byte[] { (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff });
             stream.onNext(ClientFrame.newBuilder().setHello(Hello.newBuilder().setClusterName(cluster))
