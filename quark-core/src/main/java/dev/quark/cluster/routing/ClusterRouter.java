@@ -13,6 +13,7 @@ import java.util.function.Supplier;
 
 import dev.quark.actor.ActorCallExpiredException;
 import dev.quark.actor.ActorCallTimeoutException;
+import dev.quark.actor.CallRejectedException;
 import dev.quark.cluster.CallForwardingException;
 import dev.quark.cluster.NoActiveSiloException;
 import dev.quark.cluster.SiloNotServingException;
@@ -63,8 +64,10 @@ import org.slf4j.LoggerFactory;
  * membership again for at most {@link UnsentCalls#CATCH_UP_MILLIS} and never past the call's deadline);
  * otherwise it fails with a {@link SiloUnavailableException} that says why it was not routed again. The other
  * failures of a send (back-pressure, an envelope too large or beyond the bounds silos receive within, a refused
- * handshake) are the call's outcome at once; a one-way call whose envelope its transport refused as too large or
- * beyond those bounds is logged at WARN as well, since its caller is not told.
+ * handshake) are the call's outcome at once; an envelope too large or beyond those bounds, refused by this silo's
+ * transport or by the receiving silo, fails the call with a {@link CallRejectedException} (never routed again nor
+ * retried: it would be refused again), counted as {@link RoutingMetrics#rejected} rather than as failed, and a
+ * one-way call whose envelope this silo's transport refused is logged at WARN as well.
  * <p>
  * Whatever a step of routing a call again throws fails the call: it never waits for an outcome nothing completes.
  * <p>
@@ -210,7 +213,10 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         outcome.whenComplete((ignored, failure) -> {
             if (failure != null) {
                 Throwable cause = Messenger.unwrap(failure);
-                if (cause instanceof SiloUnavailableException || cause instanceof CallForwardingException
+                if (cause instanceof CallRejectedException rejected) {
+                    this.metrics.rejected(rejected);
+                }
+                else if (cause instanceof SiloUnavailableException || cause instanceof CallForwardingException
                         || cause instanceof SiloNotServingException) {
                     this.metrics.failedForMembership(cause);
                 }
@@ -556,11 +562,13 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     // a target that could not be reached makes it one to send elsewhere.
                     Throwable cause = Messenger.unwrap(failure);
                     if (cause instanceof EnvelopeRejectedException) {
-                        // The sender refused the envelope (too large, or beyond the bounds silos receive within):
-                        // the caller of a one-way method is not told, and no retry can help.
+                        // The sender refused the envelope (too large, or beyond the bounds silos receive within): no
+                        // retry can help. Its caller is told only when the refusal comes back before the call
+                        // returns (CallRouter), not when it comes on a call routed again.
                         this.droppedOneWays.dropped(describe(call), siloId, String.valueOf(cause.getMessage()));
                     }
-                    Throwable reported = unreachable(call, siloId, cause);
+                    CallRejectedException rejected = rejection(call, siloId, cause);
+                    Throwable reported = (rejected != null) ? rejected : unreachable(call, siloId, cause);
                     sent.completeExceptionally(NotHandedOver.isUnreached(cause)
                             ? new NotHandedOver(reported, Peer.of(target)) : reported);
                 }
@@ -589,8 +597,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                             ? unreachable(call, siloId, refused) : refused, unsent.target()));
                 }
                 else {
-                    outcome.completeExceptionally((cause instanceof SiloUnreachableException)
-                            ? unreachable(call, siloId, cause) : cause);
+                    outcome.completeExceptionally(failureOf(call, siloId, cause));
                 }
                 return;
             }
@@ -618,6 +625,24 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             }
         });
         return outcome;
+    }
+
+    /**
+     * The caller's failure for what the transport failed a call with: a {@link CallRejectedException} for a call
+     * refused for its own fault (never routed again nor retried), the target unavailable for the transport's
+     * other failures, any other failure as it is.
+     */
+    private Throwable failureOf(ActorCall call, String siloId, Throwable cause) {
+        CallRejectedException rejected = rejection(call, siloId, cause);
+        if (rejected != null) {
+            return rejected;
+        }
+        return (cause instanceof SiloUnreachableException) ? unreachable(call, siloId, cause) : cause;
+    }
+
+    private @Nullable CallRejectedException rejection(ActorCall call, String siloId, Throwable cause) {
+        return CallRejections.of(cause, call.address().toString(), call.method().name(),
+                describe(call) + " from silo " + this.self + " to silo " + siloId);
     }
 
     private SiloUnavailableException unreachable(ActorCall call, String siloId, Throwable cause) {

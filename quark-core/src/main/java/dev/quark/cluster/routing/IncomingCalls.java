@@ -369,7 +369,10 @@ final class IncomingCalls {
                         if (inDoubt) {
                             cause = Objects.requireNonNull(cause.getCause());
                         }
-                        Throwable refusal = (cause instanceof SiloUnavailableException) ? cause
+                        Throwable rejected = CallRejections.of(cause, address.toString(), methodName(request, address),
+                                describe(request) + " passed on by silo " + this.self + " to silo " + owner);
+                        Throwable refusal = (rejected != null) ? rejected
+                                : (cause instanceof SiloUnavailableException) ? cause
                                 : new SiloUnavailableException("Silo " + this.self + " cannot pass " + describe(request)
                                         + " on to silo " + owner + ", which owns it: " + cause.getMessage(), cause);
                         if (inDoubt && request.kind() != Envelope.Kind.ONE_WAY) {
@@ -420,6 +423,19 @@ final class IncomingCalls {
             return;
         }
         this.messenger.answer(request, Envelope.Kind.ERROR, payload, metadata);
+    }
+
+    /**
+     * The name of a call's method for its caller's failure, or its id in hex when this silo does not know the
+     * actor's type or the method (a silo that only passes calls on need not host it).
+     */
+    private String methodName(Envelope request, ActorAddress address) {
+        try {
+            return this.silo.runtime().inbound().method(address.typeName(), request.methodId()).name();
+        }
+        catch (RuntimeException ex) {
+            return "0x" + Integer.toHexString(request.methodId());
+        }
     }
 
     static String describe(Envelope request) {

@@ -2,6 +2,8 @@ package dev.quark.cluster.routing;
 
 import java.util.function.IntSupplier;
 
+import dev.quark.actor.CallRejectedException;
+
 /**
  * Where a silo's routing reports calls that membership got in the way of; the Spring Boot integration binds
  * it to Micrometer. Methods are called on transport and caller threads and must return quickly.
@@ -44,6 +46,16 @@ public interface RoutingMetrics {
      * @param failure the failure the caller got
      */
     default void failedForMembership(Throwable failure) {
+    }
+
+    /**
+     * Records that a call this silo sent was refused by the transport for its own fault, its envelope too large or
+     * beyond the bounds every silo receives envelopes within: an application bug, not a membership failure, so it
+     * is not counted by {@link #failedForMembership}. A {@link CallRejectedException} that a turn on another silo
+     * let escape (from a call it made itself) is counted here too, as the caller cannot tell it apart.
+     * @param failure the failure the caller got
+     */
+    default void rejected(CallRejectedException failure) {
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
 import dev.quark.cluster.transport.grpc.proto.Kind;
 import dev.quark.cluster.transport.grpc.proto.Lane;
+import dev.quark.cluster.transport.grpc.proto.RejectedCause;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
@@ -62,6 +63,27 @@ final class EnvelopeFrames {
         if (!metadata.isEmpty()) {
             metadataWithinBounds(metadata);
         }
+    }
+
+    /**
+     * Reads the cause of a {@code Rejected} frame: a silo from before the field, or a newer silo's cause this one
+     * does not know, says {@link EnvelopeRejectedException.Reason#OTHER}.
+     */
+    static EnvelopeRejectedException.Reason reason(RejectedCause cause) {
+        return switch (cause) {
+            case REJECTED_CAUSE_TOO_LARGE -> EnvelopeRejectedException.Reason.TOO_LARGE;
+            case REJECTED_CAUSE_BEYOND_BOUNDS -> EnvelopeRejectedException.Reason.BEYOND_BOUNDS;
+            case REJECTED_CAUSE_OTHER, UNRECOGNIZED -> EnvelopeRejectedException.Reason.OTHER;
+        };
+    }
+
+    /** Writes the cause of a {@code Rejected} frame. */
+    static RejectedCause cause(EnvelopeRejectedException.Reason reason) {
+        return switch (reason) {
+            case TOO_LARGE -> RejectedCause.REJECTED_CAUSE_TOO_LARGE;
+            case BEYOND_BOUNDS -> RejectedCause.REJECTED_CAUSE_BEYOND_BOUNDS;
+            case OTHER -> RejectedCause.REJECTED_CAUSE_OTHER;
+        };
     }
 
     static ClientFrame toFrame(Envelope envelope) {

@@ -53,6 +53,8 @@ class SenderBoundsTests {
         assertThat(sent.exceptionNow()).isInstanceOf(EnvelopeRejectedException.class)
             .hasMessage("Silo a did not send " + PeerText.safe(beyond.toString()) + ": " + reason
                     + " (beyond the bounds every silo receives envelopes within)");
+        assertThat(((EnvelopeRejectedException) sent.exceptionNow()).reason())
+            .isEqualTo(EnvelopeRejectedException.Reason.BEYOND_BOUNDS);
         Envelope after = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[3]);
         a.transport().send(b.address(), after).toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).extracting(Envelope::messageId)
