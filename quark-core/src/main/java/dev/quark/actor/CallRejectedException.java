@@ -8,7 +8,13 @@ import org.jspecify.annotations.Nullable;
  * A call to an actor on another silo was refused by the transport because the call itself breaks the transport's
  * rules: its envelope is larger than {@code quark.cluster.transport.max-message-size}, or beyond the bounds every
  * silo receives envelopes within (too much metadata, an actor id or a metadata key too long, a blank metadata key).
- * The call did not run anywhere.
+ * The refused call ({@link #getActor()}, {@link #getMethod()}) was not delivered and did not run, unless it was
+ * its answer that was refused (a result or failure larger than the answering silo's maximum message size; the
+ * message says "answer"): the call ran, and its caller gets this at once rather than waiting for its deadline.
+ * <p>
+ * A turn on another silo may let this exception escape from a call it made itself: its caller then gets the
+ * exception naming that other actor, for a call of its own that did run. "Not delivered" holds for the call made
+ * when {@link #getActor()} and {@link #getMethod()} are the actor and method called.
  * <p>
  * <b>Not retryable.</b> The same call is refused again, however often and wherever it is sent: it is an
  * application bug (arguments or request metadata too large, a call filter adding a blank key), to be fixed in the

@@ -1,5 +1,7 @@
 package dev.quark.cluster.routing;
 
+import java.util.function.Supplier;
+
 import dev.quark.actor.CallRejectedException;
 import dev.quark.cluster.transport.grpc.EnvelopeRejectedException;
 
@@ -19,13 +21,15 @@ final class CallRejections {
 
     /**
      * Returns the caller's failure for a call the transport refused for its own fault.
+     * The method's name and the call's description are asked for only when the failure is such a refusal.
      * @param failure what the send or the wait for its answer failed with (unwrapped)
      * @param actor the actor, as {@code Contract/id}
      * @param method the method's name
      * @param call the call, described, for the message
      * @return the failure, or {@code null} when the transport failed the call for another reason
      */
-    static @Nullable CallRejectedException of(Throwable failure, String actor, String method, String call) {
+    static @Nullable CallRejectedException of(Throwable failure, String actor, Supplier<String> method,
+            Supplier<String> call) {
         if (!(failure instanceof EnvelopeRejectedException rejected)) {
             return null;
         }
@@ -37,7 +41,7 @@ final class CallRejections {
         if (reason == null) {
             return null;
         }
-        return new CallRejectedException(actor, method, reason, "The transport refused " + call + " ("
+        return new CallRejectedException(actor, method.get(), reason, "The transport refused " + call.get() + " ("
                 + reason + "), not retried, as sending it again cannot succeed: " + rejected.getMessage(), rejected);
     }
 }

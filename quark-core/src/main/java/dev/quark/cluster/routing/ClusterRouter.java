@@ -212,11 +212,11 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         attempt(siloId, call, (call instanceof ReroutedCall rerouted) ? rerouted.reroutes() : 0, false, outcome);
         outcome.whenComplete((ignored, failure) -> {
             if (failure != null) {
+                // A rejection is counted where it is made (rejection, rejectedOnTheWay), once, not here: the
+                // outcome may carry one that a nested send already counted, or that a turn on another silo let
+                // escape from a call it made itself.
                 Throwable cause = Messenger.unwrap(failure);
-                if (cause instanceof CallRejectedException rejected) {
-                    this.metrics.rejected(rejected);
-                }
-                else if (cause instanceof SiloUnavailableException || cause instanceof CallForwardingException
+                if (cause instanceof SiloUnavailableException || cause instanceof CallForwardingException
                         || cause instanceof SiloNotServingException) {
                     this.metrics.failedForMembership(cause);
                 }
@@ -617,7 +617,11 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                             codec.decodeFailure(envelope.payload())));
                 }
                 else {
-                    outcome.completeExceptionally(codec.decodeFailure(envelope.payload()));
+                    Throwable remote = codec.decodeFailure(envelope.payload());
+                    if (remote instanceof CallRejectedException rejected && rejectedOnTheWay(call, rejected)) {
+                        this.metrics.rejected(rejected);
+                    }
+                    outcome.completeExceptionally(remote);
                 }
             }
             catch (RuntimeException ex) {
@@ -640,9 +644,29 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         return (cause instanceof SiloUnreachableException) ? unreachable(call, siloId, cause) : cause;
     }
 
+    /**
+     * This call refused by the transport for its own fault, counted as rejected; {@code null} for any other
+     * failure (the text of the failure is built only for a refusal).
+     */
     private @Nullable CallRejectedException rejection(ActorCall call, String siloId, Throwable cause) {
-        return CallRejections.of(cause, call.address().toString(), call.method().name(),
-                describe(call) + " from silo " + this.self + " to silo " + siloId);
+        CallRejectedException rejected = CallRejections.of(cause, call.address().toString(),
+                () -> call.method().name(), () -> describe(call) + " from silo " + this.self + " to silo " + siloId);
+        if (rejected != null) {
+            this.metrics.rejected(rejected);
+        }
+        return rejected;
+    }
+
+    /**
+     * Whether a {@link CallRejectedException} that the called silo answered with is the refusal of this very call
+     * by a silo that passed it on (same actor, and the method by name or by id in hex), rather than one that a
+     * turn on the called silo let escape from a call it made itself: only the former is this call's rejection.
+     * An escaped one that names the same actor and method cannot be told apart, and is counted too.
+     */
+    private static boolean rejectedOnTheWay(ActorCall call, CallRejectedException rejected) {
+        return rejected.getActor().equals(call.address().toString())
+                && (rejected.getMethod().equals(call.method().name())
+                        || rejected.getMethod().equals("0x" + Integer.toHexString(call.method().id())));
     }
 
     private SiloUnavailableException unreachable(ActorCall call, String siloId, Throwable cause) {

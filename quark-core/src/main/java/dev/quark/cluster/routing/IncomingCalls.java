@@ -336,7 +336,26 @@ final class IncomingCalls {
             answerFailure(request, ex, metadata);
             return;
         }
-        this.messenger.answer(request, Envelope.Kind.RESPONSE, payload, metadata);
+        answerCall(request, Envelope.Kind.RESPONSE, payload, metadata);
+    }
+
+    /**
+     * Answers a call; an answer the transport refuses as too large or beyond the bounds every silo receives
+     * within is replaced by an {@code ERROR} carrying a {@link dev.quark.actor.CallRejectedException} that names
+     * the call, so that its caller fails at once rather than at its deadline (the call ran; its answer cannot be
+     * sent, however often).
+     */
+    private void answerCall(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata) {
+        this.messenger.answer(request, kind, payload, metadata, (refused) -> {
+            if (request.actorType() == null || request.actorId() == null) {
+                return null;
+            }
+            ActorAddress address = new ActorAddress(request.actorType(), request.actorId());
+            Throwable rejected = CallRejections.of(refused, address.toString(), () -> methodName(request, address),
+                    () -> "the " + kind + " answer to " + describe(request) + " from silo " + this.self + " to silo "
+                            + request.sourceSiloId() + " (the call ran)");
+            return (rejected != null) ? this.silo.codec().encodeFailure(rejected) : null;
+        });
     }
 
     private void forward(Envelope request, ActorAddress address, String owner, ClusterView view) {
@@ -369,8 +388,9 @@ final class IncomingCalls {
                         if (inDoubt) {
                             cause = Objects.requireNonNull(cause.getCause());
                         }
-                        Throwable rejected = CallRejections.of(cause, address.toString(), methodName(request, address),
-                                describe(request) + " passed on by silo " + this.self + " to silo " + owner);
+                        Throwable rejected = CallRejections.of(cause, address.toString(),
+                                () -> methodName(request, address),
+                                () -> describe(request) + " passed on by silo " + this.self + " to silo " + owner);
                         Throwable refusal = (rejected != null) ? rejected
                                 : (cause instanceof SiloUnavailableException) ? cause
                                 : new SiloUnavailableException("Silo " + this.self + " cannot pass " + describe(request)
@@ -385,7 +405,7 @@ final class IncomingCalls {
                     else if (answer != null) {
                         // A refusal without running the call stays one for the caller: it may send it again; an
                         // unknown outcome stays one too.
-                        this.messenger.answer(request, answer.kind(), answer.payload(),
+                        answerCall(request, answer.kind(), answer.payload(),
                                 answer.metadata().containsKey(NOT_DELIVERED) ? Map.of(NOT_DELIVERED, "true")
                                         : answer.metadata().containsKey(IN_DOUBT) ? Map.of(IN_DOUBT, "true")
                                                 : Map.of());
@@ -422,7 +442,7 @@ final class IncomingCalls {
             logger.warn("Silo {} cannot encode the failure of {}; its caller will time out", this.self, request, ex);
             return;
         }
-        this.messenger.answer(request, Envelope.Kind.ERROR, payload, metadata);
+        answerCall(request, Envelope.Kind.ERROR, payload, metadata);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.quark.testkit.cluster;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -101,6 +102,52 @@ class GrpcEnvelopeBoundsTests {
         await().atMost(TallyEnvironment.timeout()).until(() -> this.rejected.size() == 2);
         assertThat(this.failed).isEmpty();
         assertThat(tally.total()).isZero();
+    }
+
+    @Test
+    void aRejectionThatATurnOnAnotherSiloLetsEscapeReachesTheCallerButIsCountedOnlyWhereItWasMade() {
+        start();
+        String outer = this.cluster.idOwnedBy("silo-1");
+        String inner = this.cluster.idOwnedBy("silo-0");
+        Tally tally = this.cluster.silo(0).get(Tally.class, outer);
+        // The turn of the outer tally on silo-1 calls the inner one on silo-0 with an argument over silo-1's limit.
+        CallRejectedException failure = catchThrowableOfType(CallRejectedException.class,
+                () -> tally.echoThrough(inner, 2 * SMALL_LIMIT));
+        assertThat(failure).as("a CallRejectedException").isNotNull();
+        assertThat(failure.getActor()).as("naming the nested call's actor").isEqualTo("Tally/" + inner);
+        assertThat(failure.getMethod()).isEqualTo("echo");
+        assertThat(failure.getReason()).isEqualTo(CallRejectedException.Reason.TOO_LARGE);
+        // A rejection silo-0 makes afterwards, to know that silo-0 has counted what it counts.
+        try (RequestContext.Scope scope = RequestContext.of("r-4", Map.of(" ", "v")).open()) {
+            assertThat(catchThrowableOfType(CallRejectedException.class, () -> tally.add(1))).isNotNull();
+        }
+        await().atMost(TallyEnvironment.timeout())
+            .until(() -> this.rejected.stream()
+                .anyMatch((counted) -> counted.getReason() == CallRejectedException.Reason.BEYOND_BOUNDS));
+        // The old code counted the nested call's rejection twice: on silo-1, which made it, and on silo-0.
+        assertThat(this.rejected).extracting(CallRejectedException::getReason)
+            .containsExactlyInAnyOrder(CallRejectedException.Reason.TOO_LARGE,
+                    CallRejectedException.Reason.BEYOND_BOUNDS);
+        assertThat(this.failed).isEmpty();
+    }
+
+    @Test
+    void anAnswerLargerThanTheAnsweringSilosLimitFailsTheCallAtOnceAsRejected() {
+        start();
+        String id = this.cluster.idOwnedBy("silo-1");
+        Tally tally = this.cluster.silo(0).get(Tally.class, id);
+        long started = System.nanoTime();
+        // The old code dropped the answer at DEBUG: the caller waited for its ActorCallTimeoutException.
+        CallRejectedException failure = catchThrowableOfType(CallRejectedException.class,
+                () -> tally.repeat(2 * SMALL_LIMIT));
+        assertThat(failure).as("a CallRejectedException").isNotNull();
+        assertThat(failure.getActor()).isEqualTo("Tally/" + id);
+        assertThat(failure.getMethod()).isEqualTo("repeat");
+        assertThat(failure.getReason()).isEqualTo(CallRejectedException.Reason.TOO_LARGE);
+        assertThat(failure).hasMessageContaining("answer");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("not a timeout")
+            .isLessThan(TallyEnvironment.timeout());
+        assertThat(tally.repeat(10)).as("the link carries on").hasSize(10);
     }
 
     private void start() {
