@@ -28,7 +28,6 @@ import dev.quark.cluster.placement.SiloChooser;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.SiloUnreachableException;
-import dev.quark.cluster.transport.grpc.EnvelopeRejectedException;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorCall;
 import dev.quark.runtime.MethodDescriptor;
@@ -67,7 +66,8 @@ import org.slf4j.LoggerFactory;
  * handshake) are the call's outcome at once; an envelope too large or beyond those bounds, refused by this silo's
  * transport or by the receiving silo, fails the call with a {@link CallRejectedException} (never routed again nor
  * retried: it would be refused again), counted as {@link RoutingMetrics#rejected} rather than as failed, and a
- * one-way call whose envelope this silo's transport refused is logged at WARN as well.
+ * one-way call whose envelope this silo's transport refused after the call returned (routed again after its first
+ * silo could not be reached), whose caller is not told, is logged at WARN.
  * <p>
  * Whatever a step of routing a call again throws fails the call: it never waits for an outcome nothing completes.
  * <p>
@@ -109,6 +109,13 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     private final Messenger messenger;
 
     private final DroppedOneWayLog droppedOneWays = new DroppedOneWayLog(logger);
+
+    /**
+     * Whether this thread is inside {@link #send}: a one-way call refused while it is has its caller told (the
+     * call fails before {@code send} returns, and {@code CallRouter} throws the refusal), one refused later (routed
+     * again after its first silo could not be reached) does not, and only that one is logged as dropped.
+     */
+    private final ThreadLocal<Boolean> inSend = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     private final SiloBinding silo;
 
@@ -209,7 +216,14 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     @Override
     public CompletionStage<@Nullable Object> send(String siloId, ActorCall call) {
         CompletableFuture<@Nullable Object> outcome = new CompletableFuture<>();
-        attempt(siloId, call, (call instanceof ReroutedCall rerouted) ? rerouted.reroutes() : 0, false, outcome);
+        Boolean outer = this.inSend.get();
+        this.inSend.set(Boolean.TRUE);
+        try {
+            attempt(siloId, call, (call instanceof ReroutedCall rerouted) ? rerouted.reroutes() : 0, false, outcome);
+        }
+        finally {
+            this.inSend.set(outer);
+        }
         outcome.whenComplete((ignored, failure) -> {
             if (failure != null) {
                 // A rejection is counted where it is made (rejection, rejectedOnTheWay), once, not here: the
@@ -561,13 +575,13 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     // The send stage fails only when the message was not handed over: it was not delivered. Only
                     // a target that could not be reached makes it one to send elsewhere.
                     Throwable cause = Messenger.unwrap(failure);
-                    if (cause instanceof EnvelopeRejectedException) {
+                    CallRejectedException rejected = rejection(call, siloId, cause);
+                    if (rejected != null && !this.inSend.get()) {
                         // The sender refused the envelope (too large, or beyond the bounds silos receive within): no
-                        // retry can help. Its caller is told only when the refusal comes back before the call
-                        // returns (CallRouter), not when it comes on a call routed again.
+                        // retry can help. Its caller is told when the refusal comes before send returns
+                        // (CallRouter throws it), not when it comes on a call routed again: only then is it logged.
                         this.droppedOneWays.dropped(describe(call), siloId, String.valueOf(cause.getMessage()));
                     }
-                    CallRejectedException rejected = rejection(call, siloId, cause);
                     Throwable reported = (rejected != null) ? rejected : unreachable(call, siloId, cause);
                     sent.completeExceptionally(NotHandedOver.isUnreached(cause)
                             ? new NotHandedOver(reported, Peer.of(target)) : reported);

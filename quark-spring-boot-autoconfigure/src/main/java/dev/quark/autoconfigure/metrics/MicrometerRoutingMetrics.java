@@ -53,6 +53,10 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
 
     private final Counter clientLinksClosed;
 
+    private final Counter rejectedTooLarge;
+
+    private final Counter rejectedBeyondBounds;
+
     /**
      * Creates the metrics.
      * @param registry where to register the counters
@@ -74,6 +78,16 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
             .description("Links to cluster clients this silo closed because it had not heard from them for the "
                     + "idle timeout")
             .tag("reason", "idle")
+            .register(registry);
+        this.rejectedTooLarge = rejected(registry, CallRejectedException.Reason.TOO_LARGE);
+        this.rejectedBeyondBounds = rejected(registry, CallRejectedException.Reason.BEYOND_BOUNDS);
+    }
+
+    private static Counter rejected(MeterRegistry registry, CallRejectedException.Reason reason) {
+        return Counter.builder(REJECTED)
+            .description("Calls this silo sent that the transport refused for their own fault: too large, or "
+                    + "beyond the bounds every silo receives envelopes within")
+            .tag("reason", reason.name().toLowerCase(Locale.ROOT))
             .register(registry);
     }
 
@@ -108,12 +122,10 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
 
     @Override
     public void rejected(CallRejectedException failure) {
-        Counter.builder(REJECTED)
-            .description("Calls this silo sent that the transport refused for their own fault: too large, or beyond "
-                    + "the bounds every silo receives envelopes within")
-            .tag("reason", failure.getReason().name().toLowerCase(Locale.ROOT))
-            .register(this.registry)
-            .increment();
+        switch (failure.getReason()) {
+            case TOO_LARGE -> this.rejectedTooLarge.increment();
+            case BEYOND_BOUNDS -> this.rejectedBeyondBounds.increment();
+        }
     }
 
     @Override

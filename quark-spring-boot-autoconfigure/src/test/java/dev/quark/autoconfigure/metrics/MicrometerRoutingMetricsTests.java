@@ -43,6 +43,13 @@ class MicrometerRoutingMetricsTests {
         assertThat(this.registry.find(MicrometerRoutingMetrics.FAILED).counters()).isEmpty();
     }
 
+    @Test
+    void registersTheRejectedCountersOnceUpFront() {
+        // The old code registered a counter on each rejection, none before the first.
+        assertThat(this.registry.get(MicrometerRoutingMetrics.REJECTED).counters()).hasSize(2)
+            .allSatisfy((counter) -> assertThat(counter.count()).isZero());
+    }
+
     private static CallRejectedException rejected(CallRejectedException.Reason reason) {
         return new CallRejectedException("Tally/t-1", "add", reason, "refused", null);
     }

@@ -37,6 +37,10 @@ class GrpcEnvelopeBoundsTests {
 
     private final List<CallRejectedException> rejected = new CopyOnWriteArrayList<>();
 
+    private final List<String> retried = new CopyOnWriteArrayList<>();
+
+    private final List<String> rerouted = new CopyOnWriteArrayList<>();
+
     private TallyCluster cluster;
 
     @AfterEach
@@ -150,6 +154,24 @@ class GrpcEnvelopeBoundsTests {
         assertThat(tally.repeat(10)).as("the link carries on").hasSize(10);
     }
 
+    @Test
+    void aRejectedCallToAnIdempotentMethodIsNeitherRetriedNorRoutedAgain() {
+        start();
+        String id = this.cluster.idOwnedBy("silo-1");
+        Tally tally = this.cluster.silo(0).get(Tally.class, id);
+        try (RequestContext.Scope scope = RequestContext.of("r-5", Map.of("padding", "x".repeat(2 * SMALL_LIMIT)))
+            .open()) {
+            // The old code failed it with a SiloUnavailableException.
+            CallRejectedException failure = catchThrowableOfType(CallRejectedException.class,
+                    () -> tally.failIdempotently("k-1"));
+            assertRejected(failure, id, "failIdempotently", CallRejectedException.Reason.TOO_LARGE);
+        }
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.rejected.size() == 1);
+        assertThat(this.retried).as("not retried").isEmpty();
+        assertThat(this.rerouted).as("not routed again").isEmpty();
+        assertThat(this.environment.arrivals("k-1")).as("it ran nowhere").isEmpty();
+    }
+
     private void start() {
         RoutingMetrics metrics = new RoutingMetrics() {
 
@@ -161,6 +183,16 @@ class GrpcEnvelopeBoundsTests {
             @Override
             public void rejected(CallRejectedException failure) {
                 GrpcEnvelopeBoundsTests.this.rejected.add(failure);
+            }
+
+            @Override
+            public void retried(String siloId) {
+                GrpcEnvelopeBoundsTests.this.retried.add(siloId);
+            }
+
+            @Override
+            public void rerouted(String refusingSiloId) {
+                GrpcEnvelopeBoundsTests.this.rerouted.add(refusingSiloId);
             }
         };
         this.cluster = new TallyCluster(this.environment, TallyCluster.builder(this.environment, 2, (runtime) -> {
