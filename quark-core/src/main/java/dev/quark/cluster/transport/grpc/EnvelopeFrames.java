@@ -44,9 +44,9 @@ final class EnvelopeFrames {
      * @throws EnvelopeBeyondBoundsException saying which bound it exceeds, naming the metadata key at fault
      */
     static void checkBounds(Envelope envelope) {
-        bounded("source silo id", envelope.sourceSiloId());
-        bounded("target silo id", envelope.targetSiloId());
-        bounded("source host", envelope.sourceAddress().host());
+        configured("source silo id", envelope.sourceSiloId());
+        configured("target silo id", envelope.targetSiloId());
+        configured("source host", envelope.sourceAddress().host());
         String actorType = envelope.actorType();
         if (actorType != null) {
             bounded("actor type", actorType);
@@ -209,7 +209,18 @@ final class EnvelopeFrames {
     private static void bounded(String what, String value) {
         if (value.length() > MAX_NAME_LENGTH) {
             throw new EnvelopeBeyondBoundsException(what + " is " + value.length() + " characters long, more than "
-                    + MAX_NAME_LENGTH);
+                    + MAX_NAME_LENGTH, false);
+        }
+    }
+
+    /**
+     * Checks a name that comes from the silos' configuration (a silo id, a host), not from the call: over the
+     * bound, it is a misconfigured silo, not the caller's fault.
+     */
+    private static void configured(String what, String value) {
+        if (value.length() > MAX_NAME_LENGTH) {
+            throw new EnvelopeBeyondBoundsException(what + " is " + value.length() + " characters long, more than "
+                    + MAX_NAME_LENGTH + " (the silos' configuration, not the call)", true);
         }
     }
 
@@ -271,8 +282,25 @@ final class EnvelopeFrames {
 
         private static final long serialVersionUID = 1L;
 
+        private final boolean configuration;
+
         EnvelopeBeyondBoundsException(String message) {
+            this(message, false);
+        }
+
+        EnvelopeBeyondBoundsException(String message, boolean configuration) {
             super(message);
+            this.configuration = configuration;
+        }
+
+        /**
+         * What a sender's call fails with and a receiver's refusal says: {@code BEYOND_BOUNDS} for what the call
+         * carries (its metadata, actor id, request id, actor type), {@code OTHER} for a silo id or host over the
+         * bound, the silos' configuration rather than the call's fault.
+         */
+        EnvelopeRejectedException.Reason reason() {
+            return this.configuration ? EnvelopeRejectedException.Reason.OTHER
+                    : EnvelopeRejectedException.Reason.BEYOND_BOUNDS;
         }
     }
 }

@@ -191,8 +191,7 @@ final class PeerLink {
         catch (EnvelopeFrames.EnvelopeBeyondBoundsException ex) {
             return CompletableFuture.failedFuture(new EnvelopeRejectedException("Silo " + this.self + " did not send "
                     + PeerText.safe(envelope.toString()) + ": " + ex.getMessage()
-                    + " (beyond the bounds every silo receives envelopes within)",
-                    EnvelopeRejectedException.Reason.BEYOND_BOUNDS));
+                    + " (beyond the bounds every silo receives envelopes within)", ex.reason()));
         }
         ClientFrame frame = EnvelopeFrames.toFrame(envelope);
         int size = frame.getSerializedSize();

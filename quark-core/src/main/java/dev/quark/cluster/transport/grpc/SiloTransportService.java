@@ -220,8 +220,8 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                 // entries, name lengths, a blank metadata key: EnvelopeBeyondBoundsException) sends such envelopes.
                 this.invalidFrames.valid();
                 later(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage(),
-                        (ex instanceof EnvelopeFrames.EnvelopeBeyondBoundsException)
-                                ? EnvelopeRejectedException.Reason.BEYOND_BOUNDS : EnvelopeRejectedException.Reason.OTHER);
+                        (ex instanceof EnvelopeFrames.EnvelopeBeyondBoundsException beyond) ? beyond.reason()
+                                : EnvelopeRejectedException.Reason.OTHER);
                 return;
             }
             if (envelope.kind().lane() != this.lane) {

@@ -82,6 +82,28 @@ class SenderBoundsTests {
     }
 
     @Test
+    void aSiloIdBeyondTheBoundsIsTheConfigurationsFaultNotTheCalls() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        Envelope envelope = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[3]);
+        Envelope beyond = new Envelope(envelope.messageId(), envelope.correlationId(), envelope.kind(),
+                envelope.sourceSiloId(), envelope.sourceEpoch(), envelope.sourceAddress(), TOO_LONG,
+                envelope.targetEpoch(), envelope.actorType(), envelope.actorId(), envelope.methodId(),
+                envelope.payload(), envelope.callChainId(), envelope.requestId(), envelope.metadata(),
+                envelope.deadlineEpochMillis(), envelope.membershipVersion(), envelope.forwardCount());
+
+        CompletableFuture<Void> sent = a.transport().send(b.address(), beyond).toCompletableFuture();
+
+        assertThat(sent).isCompletedExceptionally();
+        assertThat(sent.exceptionNow()).isInstanceOf(EnvelopeRejectedException.class)
+            .hasMessageContaining("target silo id is 4097 characters long, more than 4096 (the silos' configuration, "
+                    + "not the call)");
+        // The old code said BEYOND_BOUNDS, which the routing reports as the caller's fault (CallRejectedException).
+        assertThat(((EnvelopeRejectedException) sent.exceptionNow()).reason())
+            .isEqualTo(EnvelopeRejectedException.Reason.OTHER);
+    }
+
+    @Test
     void anEnvelopeAtTheBoundsIsSentAndArrives() throws Exception {
         Silo a = this.silos.start("a", Silos.settings("bank"));
         Silo b = this.silos.start("b", Silos.settings("bank"));
