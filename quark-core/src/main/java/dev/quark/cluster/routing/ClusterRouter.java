@@ -13,6 +13,7 @@ import java.util.function.Supplier;
 
 import dev.quark.actor.ActorCallExpiredException;
 import dev.quark.actor.ActorCallTimeoutException;
+import dev.quark.actor.CallRejectedException;
 import dev.quark.cluster.CallForwardingException;
 import dev.quark.cluster.NoActiveSiloException;
 import dev.quark.cluster.SiloNotServingException;
@@ -27,7 +28,6 @@ import dev.quark.cluster.placement.SiloChooser;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.SiloUnreachableException;
-import dev.quark.cluster.transport.grpc.EnvelopeRejectedException;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.ActorCall;
 import dev.quark.runtime.MethodDescriptor;
@@ -63,8 +63,11 @@ import org.slf4j.LoggerFactory;
  * membership again for at most {@link UnsentCalls#CATCH_UP_MILLIS} and never past the call's deadline);
  * otherwise it fails with a {@link SiloUnavailableException} that says why it was not routed again. The other
  * failures of a send (back-pressure, an envelope too large or beyond the bounds silos receive within, a refused
- * handshake) are the call's outcome at once; a one-way call whose envelope its transport refused as too large or
- * beyond those bounds is logged at WARN as well, since its caller is not told.
+ * handshake) are the call's outcome at once; an envelope too large or beyond those bounds, refused by this silo's
+ * transport or by the receiving silo, fails the call with a {@link CallRejectedException} (never routed again nor
+ * retried: it would be refused again), counted as {@link RoutingMetrics#rejected} rather than as failed, and a
+ * one-way call whose envelope this silo's transport refused after the call returned (routed again after its first
+ * silo could not be reached), whose caller is not told, is logged at WARN.
  * <p>
  * Whatever a step of routing a call again throws fails the call: it never waits for an outcome nothing completes.
  * <p>
@@ -106,6 +109,13 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     private final Messenger messenger;
 
     private final DroppedOneWayLog droppedOneWays = new DroppedOneWayLog(logger);
+
+    /**
+     * Whether this thread is inside {@link #send}: a one-way call refused while it is has its caller told (the
+     * call fails before {@code send} returns, and {@code CallRouter} throws the refusal), one refused later (routed
+     * again after its first silo could not be reached) does not, and only that one is logged as dropped.
+     */
+    private final ThreadLocal<Boolean> inSend = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     private final SiloBinding silo;
 
@@ -206,9 +216,19 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     @Override
     public CompletionStage<@Nullable Object> send(String siloId, ActorCall call) {
         CompletableFuture<@Nullable Object> outcome = new CompletableFuture<>();
-        attempt(siloId, call, (call instanceof ReroutedCall rerouted) ? rerouted.reroutes() : 0, false, outcome);
+        Boolean outer = this.inSend.get();
+        this.inSend.set(Boolean.TRUE);
+        try {
+            attempt(siloId, call, (call instanceof ReroutedCall rerouted) ? rerouted.reroutes() : 0, false, outcome);
+        }
+        finally {
+            this.inSend.set(outer);
+        }
         outcome.whenComplete((ignored, failure) -> {
             if (failure != null) {
+                // A rejection is counted where it is made (rejection, rejectedOnTheWay), once, not here: the
+                // outcome may carry one that a nested send already counted, or that a turn on another silo let
+                // escape from a call it made itself.
                 Throwable cause = Messenger.unwrap(failure);
                 if (cause instanceof SiloUnavailableException || cause instanceof CallForwardingException
                         || cause instanceof SiloNotServingException) {
@@ -555,12 +575,14 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                     // The send stage fails only when the message was not handed over: it was not delivered. Only
                     // a target that could not be reached makes it one to send elsewhere.
                     Throwable cause = Messenger.unwrap(failure);
-                    if (cause instanceof EnvelopeRejectedException) {
-                        // The sender refused the envelope (too large, or beyond the bounds silos receive within):
-                        // the caller of a one-way method is not told, and no retry can help.
+                    CallRejectedException rejected = rejection(call, siloId, cause);
+                    if (rejected != null && !this.inSend.get()) {
+                        // The sender refused the envelope (too large, or beyond the bounds silos receive within): no
+                        // retry can help. Its caller is told when the refusal comes before send returns
+                        // (CallRouter throws it), not when it comes on a call routed again: only then is it logged.
                         this.droppedOneWays.dropped(describe(call), siloId, String.valueOf(cause.getMessage()));
                     }
-                    Throwable reported = unreachable(call, siloId, cause);
+                    Throwable reported = (rejected != null) ? rejected : unreachable(call, siloId, cause);
                     sent.completeExceptionally(NotHandedOver.isUnreached(cause)
                             ? new NotHandedOver(reported, Peer.of(target)) : reported);
                 }
@@ -589,8 +611,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                             ? unreachable(call, siloId, refused) : refused, unsent.target()));
                 }
                 else {
-                    outcome.completeExceptionally((cause instanceof SiloUnreachableException)
-                            ? unreachable(call, siloId, cause) : cause);
+                    outcome.completeExceptionally(failureOf(call, siloId, cause));
                 }
                 return;
             }
@@ -610,7 +631,11 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
                             codec.decodeFailure(envelope.payload())));
                 }
                 else {
-                    outcome.completeExceptionally(codec.decodeFailure(envelope.payload()));
+                    Throwable remote = codec.decodeFailure(envelope.payload());
+                    if (remote instanceof CallRejectedException rejected && rejectedOnTheWay(call, rejected)) {
+                        this.metrics.rejected(rejected);
+                    }
+                    outcome.completeExceptionally(remote);
                 }
             }
             catch (RuntimeException ex) {
@@ -618,6 +643,44 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
             }
         });
         return outcome;
+    }
+
+    /**
+     * The caller's failure for what the transport failed a call with: a {@link CallRejectedException} for a call
+     * refused for its own fault (never routed again nor retried), the target unavailable for the transport's
+     * other failures, any other failure as it is.
+     */
+    private Throwable failureOf(ActorCall call, String siloId, Throwable cause) {
+        CallRejectedException rejected = rejection(call, siloId, cause);
+        if (rejected != null) {
+            return rejected;
+        }
+        return (cause instanceof SiloUnreachableException) ? unreachable(call, siloId, cause) : cause;
+    }
+
+    /**
+     * This call refused by the transport for its own fault, counted as rejected; {@code null} for any other
+     * failure (the text of the failure is built only for a refusal).
+     */
+    private @Nullable CallRejectedException rejection(ActorCall call, String siloId, Throwable cause) {
+        CallRejectedException rejected = CallRejections.of(cause, call.address().toString(),
+                () -> call.method().name(), () -> describe(call) + " from silo " + this.self + " to silo " + siloId);
+        if (rejected != null) {
+            this.metrics.rejected(rejected);
+        }
+        return rejected;
+    }
+
+    /**
+     * Whether a {@link CallRejectedException} that the called silo answered with is the refusal of this very call
+     * by a silo that passed it on (same actor, and the method by name or by id in hex), rather than one that a
+     * turn on the called silo let escape from a call it made itself: only the former is this call's rejection.
+     * An escaped one that names the same actor and method cannot be told apart, and is counted too.
+     */
+    private static boolean rejectedOnTheWay(ActorCall call, CallRejectedException rejected) {
+        return rejected.getActor().equals(call.address().toString())
+                && (rejected.getMethod().equals(call.method().name())
+                        || rejected.getMethod().equals("0x" + Integer.toHexString(call.method().id())));
     }
 
     private SiloUnavailableException unreachable(ActorCall call, String siloId, Throwable cause) {

@@ -10,8 +10,9 @@ import org.slf4j.Logger;
  * larger than {@code max-message-size}), bounded however many an application sends: the first {@link #LOUD} at
  * WARN, the others at DEBUG, counted at WARN at most once per summary interval. Such a refusal comes from the
  * application's own calls (a call filter adding a blank metadata key to every call, say), so it repeats on every
- * call; its caller is not told (a one-way method returns nothing), and the calls are counted in
- * {@code quark.cluster.calls.failed}.
+ * call. Only refusals whose caller is not told are logged here: one of a one-way call routed again after its first
+ * silo could not be reached, which comes after the call returned. A refusal that comes before the call returns is
+ * thrown to its caller as a {@code CallRejectedException} and not logged.
  */
 final class DroppedOneWayLog {
 

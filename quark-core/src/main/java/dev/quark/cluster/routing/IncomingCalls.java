@@ -336,7 +336,26 @@ final class IncomingCalls {
             answerFailure(request, ex, metadata);
             return;
         }
-        this.messenger.answer(request, Envelope.Kind.RESPONSE, payload, metadata);
+        answerCall(request, Envelope.Kind.RESPONSE, payload, metadata);
+    }
+
+    /**
+     * Answers a call; an answer the transport refuses as too large or beyond the bounds every silo receives
+     * within is replaced by an {@code ERROR} carrying a {@link dev.quark.actor.CallRejectedException} that names
+     * the call, so that its caller fails at once rather than at its deadline (the call ran; its answer cannot be
+     * sent, however often).
+     */
+    private void answerCall(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata) {
+        this.messenger.answer(request, kind, payload, metadata, (refused) -> {
+            if (request.actorType() == null || request.actorId() == null) {
+                return null;
+            }
+            ActorAddress address = new ActorAddress(request.actorType(), request.actorId());
+            Throwable rejected = CallRejections.of(refused, address.toString(), () -> methodName(request, address),
+                    () -> "the " + kind + " answer to " + describe(request) + " from silo " + this.self + " to silo "
+                            + request.sourceSiloId() + " (the call ran)");
+            return (rejected != null) ? this.silo.codec().encodeFailure(rejected) : null;
+        });
     }
 
     private void forward(Envelope request, ActorAddress address, String owner, ClusterView view) {
@@ -369,7 +388,11 @@ final class IncomingCalls {
                         if (inDoubt) {
                             cause = Objects.requireNonNull(cause.getCause());
                         }
-                        Throwable refusal = (cause instanceof SiloUnavailableException) ? cause
+                        Throwable rejected = CallRejections.of(cause, address.toString(),
+                                () -> methodName(request, address),
+                                () -> describe(request) + " passed on by silo " + this.self + " to silo " + owner);
+                        Throwable refusal = (rejected != null) ? rejected
+                                : (cause instanceof SiloUnavailableException) ? cause
                                 : new SiloUnavailableException("Silo " + this.self + " cannot pass " + describe(request)
                                         + " on to silo " + owner + ", which owns it: " + cause.getMessage(), cause);
                         if (inDoubt && request.kind() != Envelope.Kind.ONE_WAY) {
@@ -382,7 +405,7 @@ final class IncomingCalls {
                     else if (answer != null) {
                         // A refusal without running the call stays one for the caller: it may send it again; an
                         // unknown outcome stays one too.
-                        this.messenger.answer(request, answer.kind(), answer.payload(),
+                        answerCall(request, answer.kind(), answer.payload(),
                                 answer.metadata().containsKey(NOT_DELIVERED) ? Map.of(NOT_DELIVERED, "true")
                                         : answer.metadata().containsKey(IN_DOUBT) ? Map.of(IN_DOUBT, "true")
                                                 : Map.of());
@@ -419,7 +442,20 @@ final class IncomingCalls {
             logger.warn("Silo {} cannot encode the failure of {}; its caller will time out", this.self, request, ex);
             return;
         }
-        this.messenger.answer(request, Envelope.Kind.ERROR, payload, metadata);
+        answerCall(request, Envelope.Kind.ERROR, payload, metadata);
+    }
+
+    /**
+     * The name of a call's method for its caller's failure, or its id in hex when this silo does not know the
+     * actor's type or the method (a silo that only passes calls on need not host it).
+     */
+    private String methodName(Envelope request, ActorAddress address) {
+        try {
+            return this.silo.runtime().inbound().method(address.typeName(), request.methodId()).name();
+        }
+        catch (RuntimeException ex) {
+            return "0x" + Integer.toHexString(request.methodId());
+        }
     }
 
     static String describe(Envelope request) {

@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import dev.quark.cluster.membership.SiloAddress;
@@ -150,15 +151,41 @@ final class Messenger {
      * Answers a request with metadata for its sender.
      */
     void answer(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata) {
+        answer(request, kind, payload, metadata, (refused) -> null);
+    }
+
+    /**
+     * Answers a request with metadata for its sender, and, when the transport refuses that answer, with the
+     * {@code ERROR} whose payload {@code instead} makes of the refusal (an answer too large or beyond the bounds
+     * can never be sent, and its caller should not wait for its deadline): sent once, not replaced again. An
+     * answer for which {@code instead} returns {@code null} is dropped.
+     */
+    void answer(Envelope request, Envelope.Kind kind, byte[] payload, Map<String, String> metadata,
+            Function<Throwable, byte @Nullable []> instead) {
         long messageId = this.nextMessageId.getAndIncrement();
         Envelope answer = new Envelope(messageId, request.messageId(), kind, this.self, this.views.ownEpoch(),
                 listening(), request.sourceSiloId(), request.sourceEpoch(), request.actorType(), request.actorId(),
                 request.methodId(), payload, request.callChainId(), null, metadata, request.deadlineEpochMillis(),
                 this.views.current().version(), 0);
         handOver(request.sourceAddress(), answer).whenComplete((sent, failure) -> {
-            if (failure != null) {
-                logger.debug("Dropped {}: {}", answer, unwrap(failure).getMessage());
+            if (failure == null) {
+                return;
             }
+            Throwable cause = unwrap(failure);
+            byte[] error;
+            try {
+                error = instead.apply(cause);
+            }
+            catch (RuntimeException ex) {
+                logger.debug("Cannot answer the refusal of {}", answer, ex);
+                error = null;
+            }
+            if (error == null) {
+                logger.debug("Dropped {}: {}", answer, cause.getMessage());
+                return;
+            }
+            logger.debug("Answering {} with an ERROR instead of {}: {}", request, answer, cause.getMessage());
+            answer(request, Envelope.Kind.ERROR, error, Map.of());
         });
     }
 

@@ -2,6 +2,8 @@ package dev.quark.cluster.routing;
 
 import java.util.function.IntSupplier;
 
+import dev.quark.actor.CallRejectedException;
+
 /**
  * Where a silo's routing reports calls that membership got in the way of; the Spring Boot integration binds
  * it to Micrometer. Methods are called on transport and caller threads and must return quickly.
@@ -44,6 +46,18 @@ public interface RoutingMetrics {
      * @param failure the failure the caller got
      */
     default void failedForMembership(Throwable failure) {
+    }
+
+    /**
+     * Records that a call this silo sent was refused by the transport for its own fault, its envelope too large or
+     * beyond the bounds every silo receives envelopes within: an application bug, not a membership failure, so it
+     * is not counted by {@link #failedForMembership}. Counted once per refusal of this silo's call, by this silo's
+     * transport or by a silo that passed the call on; a {@link CallRejectedException} that a turn on another silo
+     * let escape from a call it made itself (naming another actor or method) is that turn's failure and is not
+     * counted here: that silo counted it.
+     * @param failure the failure the caller got
+     */
+    default void rejected(CallRejectedException failure) {
     }
 
     /**

@@ -6,9 +6,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
 
 import dev.quark.actor.ActorException;
 import dev.quark.actor.ActorUnreachableException;
+import dev.quark.actor.CallRejectedException;
 import dev.quark.actor.MailboxFullException;
 import dev.quark.actor.SharedContract;
 import dev.quark.runtime.ActorAddress;
@@ -51,6 +53,7 @@ public final class CallRouter {
      * Sends a call made through a reference where its actor lives.
      * @throws ActorUnreachableException when the actor lives nowhere this runtime can reach
      * @throws MailboxFullException when its local mailbox stayed full
+     * @throws CallRejectedException when the call is one-way and this silo's transport refused it at once
      */
     void route(Invocation invocation) {
         route(invocation, null, null);
@@ -62,6 +65,7 @@ public final class CallRouter {
      * room, and when the mailbox stayed full the invocation fails with the {@link MailboxFullException}.
      * @throws ActorUnreachableException when the actor lives nowhere this runtime can reach
      * @throws MailboxFullException when its local mailbox stayed full and {@code waitElsewhere} is {@code null}
+     * @throws CallRejectedException when the call is one-way and this silo's transport refused it at once
      */
     void route(Invocation invocation, @Nullable Executor waitElsewhere, @Nullable ActorReference reference) {
         if (this.locator != ActorLocator.SINGLE_SILO) {
@@ -125,7 +129,11 @@ public final class CallRouter {
     }
 
     /**
-     * Sends an invocation to another silo and completes it with the outcome that silo reports.
+     * Sends an invocation to another silo and completes it with the outcome that silo reports. A one-way call has
+     * no outcome its caller waits for: when the sender has already failed it with a {@link CallRejectedException}
+     * (this silo refuses to send it, which it finds before this returns), the caller gets that here, since sending
+     * the same call again can never succeed.
+     * @throws CallRejectedException when the call is one-way and was refused at once
      */
     void sendRemote(String silo, Invocation invocation) {
         ActorMethod method = Objects.requireNonNull(invocation.method(), "a routed call has a method");
@@ -133,6 +141,11 @@ public final class CallRouter {
         CompletionStage<?> outcome = this.sender.send(silo, new CallView(invocation, method));
         outcome.whenComplete((result, failure) -> invocation.finish(result, unwrap(failure),
                 this.catalog.settings().turnExecutor()));
+        if (method.returnKind() == ReturnKind.ONE_WAY && outcome instanceof CompletableFuture<?> sent
+                && sent.state() == Future.State.FAILED
+                && unwrap(sent.exceptionNow()) instanceof CallRejectedException rejected) {
+            throw rejected;
+        }
     }
 
     private static @Nullable Throwable unwrap(@Nullable Throwable failure) {

@@ -134,7 +134,9 @@ class RerouteFailureTests {
 
     static Stream<RuntimeException> failuresOtherThanAnUnreachableTarget() {
         return Stream.of(new PeerOverloadedException("at most 1 envelopes in flight to silo-1"),
-                new EnvelopeRejectedException("the envelope is larger than max-message-size"),
+                new EnvelopeRejectedException("the envelope is larger than max-message-size",
+                        EnvelopeRejectedException.Reason.TOO_LARGE),
+                new EnvelopeRejectedException("silo-1 refused the envelope as malformed"),
                 new HandshakeRefusedException("silo-1 belongs to another cluster"));
     }
 

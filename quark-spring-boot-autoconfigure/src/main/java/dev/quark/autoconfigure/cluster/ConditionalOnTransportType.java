@@ -12,13 +12,13 @@ import org.springframework.context.annotation.Conditional;
  * Matches when {@code quark.cluster.transport.type} chooses a transport, read the way Spring Boot binds the
  * enum: {@code grpc}, {@code GRPC}, {@code in-jvm}, {@code IN_JVM} are all valid, and a missing property means
  * {@code in-jvm}. A value that names no transport fails the start with an error naming the property and the
- * value.
+ * value. Public so that auto-configurations of other areas (metrics) can bind what only one transport uses.
  */
 @Retention(RetentionPolicy.RUNTIME)
 @Target({ ElementType.TYPE, ElementType.METHOD })
 @Documented
 @Conditional(OnTransportTypeCondition.class)
-@interface ConditionalOnTransportType {
+public @interface ConditionalOnTransportType {
 
     /**
      * Returns the transport that must be chosen.

@@ -1,7 +1,9 @@
 package dev.quark.autoconfigure.metrics;
 
+import java.util.Locale;
 import java.util.function.IntSupplier;
 
+import dev.quark.actor.CallRejectedException;
 import dev.quark.cluster.routing.RoutingMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -12,7 +14,9 @@ import io.micrometer.core.instrument.MeterRegistry;
  * actor), {@value #REROUTED} (calls this silo sent that a silo refused without running them, because it was
  * leaving or not serving, and that this silo routed again), {@value #RETRIED} (calls to idempotent methods
  * whose outcome on another silo was unknown, and that this silo sent once more), {@value #FAILED} (calls this silo sent that failed for a membership reason, by {@code reason}: the
- * exception's simple name), {@value #CLIENT_LINKS} (gauge, addresses of cluster clients the silo's transport holds
+ * exception's simple name), {@value #REJECTED} (calls this silo sent that the transport refused for their own
+ * fault, by {@code reason}: {@code too_large} or {@code beyond_bounds}; an application bug, not counted as failed),
+ * {@value #CLIENT_LINKS} (gauge, addresses of cluster clients the silo's transport holds
  * links to) and {@value #CLIENT_LINKS_CLOSED} (client addresses whose links the silo closed, by {@code reason}:
  * {@code idle}). The gauge is removed when the routing closes.
  */
@@ -30,6 +34,9 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
     /** Name of the membership-failure counter. */
     public static final String FAILED = "quark.cluster.calls.failed";
 
+    /** Name of the counter of calls the transport refused for their own fault. */
+    public static final String REJECTED = "quark.cluster.calls.rejected";
+
     /** Name of the gauge of links to cluster clients. */
     public static final String CLIENT_LINKS = "quark.cluster.client.links";
 
@@ -45,6 +52,10 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
     private final Counter retried;
 
     private final Counter clientLinksClosed;
+
+    private final Counter rejectedTooLarge;
+
+    private final Counter rejectedBeyondBounds;
 
     /**
      * Creates the metrics.
@@ -67,6 +78,16 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
             .description("Links to cluster clients this silo closed because it had not heard from them for the "
                     + "idle timeout")
             .tag("reason", "idle")
+            .register(registry);
+        this.rejectedTooLarge = rejected(registry, CallRejectedException.Reason.TOO_LARGE);
+        this.rejectedBeyondBounds = rejected(registry, CallRejectedException.Reason.BEYOND_BOUNDS);
+    }
+
+    private static Counter rejected(MeterRegistry registry, CallRejectedException.Reason reason) {
+        return Counter.builder(REJECTED)
+            .description("Calls this silo sent that the transport refused for their own fault: too large, or "
+                    + "beyond the bounds every silo receives envelopes within")
+            .tag("reason", reason.name().toLowerCase(Locale.ROOT))
             .register(registry);
     }
 
@@ -97,6 +118,14 @@ public class MicrometerRoutingMetrics implements RoutingMetrics {
     @Override
     public void retried(String siloId) {
         this.retried.increment();
+    }
+
+    @Override
+    public void rejected(CallRejectedException failure) {
+        switch (failure.getReason()) {
+            case TOO_LARGE -> this.rejectedTooLarge.increment();
+            case BEYOND_BOUNDS -> this.rejectedBeyondBounds.increment();
+        }
     }
 
     @Override

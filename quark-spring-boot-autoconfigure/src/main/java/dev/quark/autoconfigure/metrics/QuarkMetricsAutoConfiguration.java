@@ -1,6 +1,8 @@
 package dev.quark.autoconfigure.metrics;
 
 import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
+import dev.quark.autoconfigure.cluster.ConditionalOnTransportType;
+import dev.quark.autoconfigure.cluster.QuarkClusterProperties;
 import dev.quark.cluster.client.ClientMetrics;
 import dev.quark.cluster.membership.MembershipMetrics;
 import dev.quark.cluster.routing.RoutingMetrics;
@@ -55,6 +57,7 @@ public final class QuarkMetricsAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBooleanProperty(name = "quark.cluster.enabled")
+    @ConditionalOnTransportType(QuarkClusterProperties.TransportType.GRPC)
     @ConditionalOnClass(name = "io.grpc.BindableService")
     GrpcTransportMetrics quarkGrpcTransportMetrics(MeterRegistry registry) {
         return new MicrometerGrpcTransportMetrics(registry);

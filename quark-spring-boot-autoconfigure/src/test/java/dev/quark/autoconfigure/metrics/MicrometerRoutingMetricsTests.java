@@ -1,5 +1,6 @@
 package dev.quark.autoconfigure.metrics;
 
+import dev.quark.actor.CallRejectedException;
 import dev.quark.cluster.SiloNotServingException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,32 @@ class MicrometerRoutingMetricsTests {
             .tag("reason", "SiloNotServingException")
             .counter()
             .count()).isEqualTo(1);
+    }
+
+    @Test
+    void countsCallsTheTransportRefusedForTheirOwnFaultByReasonApartFromFailedOnes() {
+        this.metrics.rejected(rejected(CallRejectedException.Reason.TOO_LARGE));
+        this.metrics.rejected(rejected(CallRejectedException.Reason.BEYOND_BOUNDS));
+        this.metrics.rejected(rejected(CallRejectedException.Reason.BEYOND_BOUNDS));
+
+        assertThat(this.registry.get(MicrometerRoutingMetrics.REJECTED).tag("reason", "too_large").counter().count())
+            .isEqualTo(1);
+        assertThat(this.registry.get(MicrometerRoutingMetrics.REJECTED)
+            .tag("reason", "beyond_bounds")
+            .counter()
+            .count()).isEqualTo(2);
+        assertThat(this.registry.find(MicrometerRoutingMetrics.FAILED).counters()).isEmpty();
+    }
+
+    @Test
+    void registersTheRejectedCountersOnceUpFront() {
+        // The old code registered a counter on each rejection, none before the first.
+        assertThat(this.registry.get(MicrometerRoutingMetrics.REJECTED).counters()).hasSize(2)
+            .allSatisfy((counter) -> assertThat(counter.count()).isZero());
+    }
+
+    private static CallRejectedException rejected(CallRejectedException.Reason reason) {
+        return new CallRejectedException("Tally/t-1", "add", reason, "refused", null);
     }
 
     @Test

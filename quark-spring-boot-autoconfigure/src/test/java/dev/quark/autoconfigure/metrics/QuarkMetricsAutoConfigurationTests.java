@@ -117,13 +117,19 @@ class QuarkMetricsAutoConfigurationTests {
     }
 
     @Test
-    void grpcTransportMetricsAreBoundOnlyInACluster() {
+    void grpcTransportMetricsAreBoundOnlyInAClusterOverGrpc() {
         ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
                     CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class,
                     QuarkMetricsAutoConfiguration.class));
         runner.run((context) -> assertThat(context).doesNotHaveBean(GrpcTransportMetrics.class));
+        runner.withPropertyValues("quark.cluster.transport.type=grpc")
+            .run((context) -> assertThat(context).doesNotHaveBean(GrpcTransportMetrics.class));
         runner.withPropertyValues("quark.cluster.enabled=true")
+            .run((context) -> assertThat(context).as("in-jvm by default").doesNotHaveBean(GrpcTransportMetrics.class));
+        runner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.transport.type=in-jvm")
+            .run((context) -> assertThat(context).doesNotHaveBean(GrpcTransportMetrics.class));
+        runner.withPropertyValues("quark.cluster.enabled=true", "quark.cluster.transport.type=grpc")
             .run((context) -> assertThat(context).getBean(GrpcTransportMetrics.class)
                 .isInstanceOf(MicrometerGrpcTransportMetrics.class));
     }

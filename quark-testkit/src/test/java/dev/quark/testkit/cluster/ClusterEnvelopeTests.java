@@ -207,7 +207,7 @@ class ClusterEnvelopeTests {
         return failure;
     }
 
-    private static int methodId(String signature) {
+    static int methodId(String signature) {
         try {
             byte[] hash = MessageDigest.getInstance("SHA-256").digest(signature.getBytes(StandardCharsets.UTF_8));
             return ByteBuffer.wrap(hash, 0, 4).getInt();

@@ -14,6 +14,7 @@ import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.actor.ActorException;
 import dev.quark.actor.ActorRuntimeClosedException;
 import dev.quark.actor.ActorUnreachableException;
+import dev.quark.actor.CallRejectedException;
 import dev.quark.actor.DeadlockException;
 import dev.quark.actor.MailboxFullException;
 import dev.quark.actor.ReminderException;
@@ -64,6 +65,9 @@ final class QuarkFailureSamples {
         SAMPLES.put("activation", () -> new ActivationException("Bank/b-1", new IllegalStateException("no db")));
         SAMPLES.put("timeout", () -> new ActorCallTimeoutException("Bank/b-1", "open", Duration.ofSeconds(3)));
         SAMPLES.put("expired", () -> new ActorCallExpiredException("Bank/b-1", "open", 42));
+        SAMPLES.put("callRejected", () -> new CallRejectedException("Bank/b-1", "open",
+                CallRejectedException.Reason.BEYOND_BOUNDS, "The transport refused call Bank/b-1.open() (BEYOND_BOUNDS)",
+                new EnvelopeRejectedException("metadata key ' ' is blank")));
         SAMPLES.put("deadlock", () -> new DeadlockException(List.of("A/1", "B/2"), "A/1 waits on B/2 waits on A/1"));
         SAMPLES.put("forwarding", () -> new CallForwardingException("forwarded 3 times"));
         SAMPLES.put("siloUnavailable", () -> new SiloUnavailableException("silo-9 was declared dead"));
@@ -117,6 +121,8 @@ final class QuarkFailureSamples {
         switch (failure) {
             case MailboxFullException full -> read.addAll(List.of(full.getActor(), full.getCapacity()));
             case ActivationException activation -> read.add(activation.getActor());
+            case CallRejectedException rejected -> read.addAll(List.of(rejected.getActor(), rejected.getMethod(),
+                    rejected.getReason()));
             case ActorCallTimeoutException timeout -> read.addAll(List.of(timeout.getActor(), timeout.getMethod()));
             case DeadlockException deadlock -> read.add(deadlock.getActors());
             case StateStoreException store -> read.addAll(List.of(store.getKey(), store.getStore()));

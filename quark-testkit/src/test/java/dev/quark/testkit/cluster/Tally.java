@@ -57,4 +57,13 @@ public interface Tally extends Actor {
 
     /** Returns where a homebody runs, asking it (a call back into its turn when it called this). */
     String homebodyWhere(String homebodyId);
+
+    /** Returns its argument. */
+    String echo(String text);
+
+    /** Calls {@code echo} on another tally, from inside this turn, with {@code length} characters. */
+    int echoThrough(String otherId, int length);
+
+    /** Returns {@code length} characters. */
+    String repeat(int length);
 }

@@ -119,4 +119,19 @@ public class TallyActor extends AbstractActor implements Tally {
     public String homebodyWhere(String homebodyId) {
         return this.environment.actors(this.siloId).get(Homebody.class, homebodyId).where();
     }
+
+    @Override
+    public String echo(String text) {
+        return text;
+    }
+
+    @Override
+    public int echoThrough(String otherId, int length) {
+        return this.environment.actors(this.siloId).get(Tally.class, otherId).echo("x".repeat(length)).length();
+    }
+
+    @Override
+    public String repeat(int length) {
+        return "x".repeat(length);
+    }
 }

@@ -7,6 +7,7 @@ import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
 import dev.quark.cluster.transport.grpc.proto.Kind;
 import dev.quark.cluster.transport.grpc.proto.Lane;
+import dev.quark.cluster.transport.grpc.proto.RejectedCause;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
@@ -43,9 +44,9 @@ final class EnvelopeFrames {
      * @throws EnvelopeBeyondBoundsException saying which bound it exceeds, naming the metadata key at fault
      */
     static void checkBounds(Envelope envelope) {
-        bounded("source silo id", envelope.sourceSiloId());
-        bounded("target silo id", envelope.targetSiloId());
-        bounded("source host", envelope.sourceAddress().host());
+        configured("source silo id", envelope.sourceSiloId());
+        configured("target silo id", envelope.targetSiloId());
+        configured("source host", envelope.sourceAddress().host());
         String actorType = envelope.actorType();
         if (actorType != null) {
             bounded("actor type", actorType);
@@ -62,6 +63,27 @@ final class EnvelopeFrames {
         if (!metadata.isEmpty()) {
             metadataWithinBounds(metadata);
         }
+    }
+
+    /**
+     * Reads the cause of a {@code Rejected} frame: a silo from before the field, or a newer silo's cause this one
+     * does not know, says {@link EnvelopeRejectedException.Reason#OTHER}.
+     */
+    static EnvelopeRejectedException.Reason reason(RejectedCause cause) {
+        return switch (cause) {
+            case REJECTED_CAUSE_TOO_LARGE -> EnvelopeRejectedException.Reason.TOO_LARGE;
+            case REJECTED_CAUSE_BEYOND_BOUNDS -> EnvelopeRejectedException.Reason.BEYOND_BOUNDS;
+            case REJECTED_CAUSE_OTHER, UNRECOGNIZED -> EnvelopeRejectedException.Reason.OTHER;
+        };
+    }
+
+    /** Writes the cause of a {@code Rejected} frame. */
+    static RejectedCause cause(EnvelopeRejectedException.Reason reason) {
+        return switch (reason) {
+            case TOO_LARGE -> RejectedCause.REJECTED_CAUSE_TOO_LARGE;
+            case BEYOND_BOUNDS -> RejectedCause.REJECTED_CAUSE_BEYOND_BOUNDS;
+            case OTHER -> RejectedCause.REJECTED_CAUSE_OTHER;
+        };
     }
 
     static ClientFrame toFrame(Envelope envelope) {
@@ -187,7 +209,18 @@ final class EnvelopeFrames {
     private static void bounded(String what, String value) {
         if (value.length() > MAX_NAME_LENGTH) {
             throw new EnvelopeBeyondBoundsException(what + " is " + value.length() + " characters long, more than "
-                    + MAX_NAME_LENGTH);
+                    + MAX_NAME_LENGTH, false);
+        }
+    }
+
+    /**
+     * Checks a name that comes from the silos' configuration (a silo id, a host), not from the call: over the
+     * bound, it is a misconfigured silo, not the caller's fault.
+     */
+    private static void configured(String what, String value) {
+        if (value.length() > MAX_NAME_LENGTH) {
+            throw new EnvelopeBeyondBoundsException(what + " is " + value.length() + " characters long, more than "
+                    + MAX_NAME_LENGTH + " (the silos' configuration, not the call)", true);
         }
     }
 
@@ -249,8 +282,25 @@ final class EnvelopeFrames {
 
         private static final long serialVersionUID = 1L;
 
+        private final boolean configuration;
+
         EnvelopeBeyondBoundsException(String message) {
+            this(message, false);
+        }
+
+        EnvelopeBeyondBoundsException(String message, boolean configuration) {
             super(message);
+            this.configuration = configuration;
+        }
+
+        /**
+         * What a sender's call fails with and a receiver's refusal says: {@code BEYOND_BOUNDS} for what the call
+         * carries (its metadata, actor id, request id, actor type), {@code OTHER} for a silo id or host over the
+         * bound, the silos' configuration rather than the call's fault.
+         */
+        EnvelopeRejectedException.Reason reason() {
+            return this.configuration ? EnvelopeRejectedException.Reason.OTHER
+                    : EnvelopeRejectedException.Reason.BEYOND_BOUNDS;
         }
     }
 }

@@ -191,14 +191,14 @@ final class PeerLink {
         catch (EnvelopeFrames.EnvelopeBeyondBoundsException ex) {
             return CompletableFuture.failedFuture(new EnvelopeRejectedException("Silo " + this.self + " did not send "
                     + PeerText.safe(envelope.toString()) + ": " + ex.getMessage()
-                    + " (beyond the bounds every silo receives envelopes within)"));
+                    + " (beyond the bounds every silo receives envelopes within)", ex.reason()));
         }
         ClientFrame frame = EnvelopeFrames.toFrame(envelope);
         int size = frame.getSerializedSize();
         if (size > this.settings.maxMessageSize()) {
             return CompletableFuture.failedFuture(new EnvelopeRejectedException("Silo " + this.self + " did not send "
                     + PeerText.safe(envelope.toString()) + ": it is " + size + " bytes, more than quark.cluster.transport.max-message-size ("
-                    + this.settings.maxMessageSize() + " bytes)"));
+                    + this.settings.maxMessageSize() + " bytes)", EnvelopeRejectedException.Reason.TOO_LARGE));
         }
         RuntimeException refused;
         try {
@@ -593,7 +593,8 @@ final class PeerLink {
                         PeerLink.this.self, reason);
                 PeerLink.this.outstandingRequests.answered(messageId);
                 PeerLink.this.losses.lost(messageId, new EnvelopeRejectedException("The silo at "
-                        + PeerLink.this.target + " refused message #" + messageId + ": " + reason));
+                        + PeerLink.this.target + " refused message #" + messageId + ": " + reason,
+                        EnvelopeFrames.reason(frame.getRejected().getCause())));
             }
         }
 

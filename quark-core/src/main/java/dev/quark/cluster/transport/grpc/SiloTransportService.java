@@ -126,7 +126,7 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
     }
 
     /** An envelope refused on receipt, waiting for the drain to log it and tell its sender. */
-    private record Refusal(long messageId, String reason) {
+    private record Refusal(long messageId, String reason, EnvelopeRejectedException.Reason cause) {
     }
 
     /**
@@ -201,7 +201,7 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                 this.invalidFrames.valid();
                 later(frame.getEnvelope().getMessageId(), "an envelope of " + size
                         + " bytes, more than the receiving silo's quark.cluster.transport.max-message-size (" + max
-                        + " bytes)");
+                        + " bytes)", EnvelopeRejectedException.Reason.TOO_LARGE);
                 return;
             }
             Binding bound = SiloTransportService.this.binding;
@@ -219,7 +219,9 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                 // Not invalid: a silo of this protocol version from before senders checked the bounds (metadata
                 // entries, name lengths, a blank metadata key: EnvelopeBeyondBoundsException) sends such envelopes.
                 this.invalidFrames.valid();
-                later(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage());
+                later(frame.getEnvelope().getMessageId(), "a malformed envelope: " + ex.getMessage(),
+                        (ex instanceof EnvelopeFrames.EnvelopeBeyondBoundsException beyond) ? beyond.reason()
+                                : EnvelopeRejectedException.Reason.OTHER);
                 return;
             }
             if (envelope.kind().lane() != this.lane) {
@@ -306,7 +308,15 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
          * envelopes around it.
          */
         private void later(long messageId, String reason) {
-            enqueue(new Refusal(messageId, reason));
+            later(messageId, reason, EnvelopeRejectedException.Reason.OTHER);
+        }
+
+        /**
+         * Queues a refusal saying what it is for, so that the sender can tell an envelope that can never be sent
+         * (too large, beyond the bounds) from one refused for where it went.
+         */
+        private void later(long messageId, String reason, EnvelopeRejectedException.Reason cause) {
+            enqueue(new Refusal(messageId, reason, cause));
         }
 
         private void enqueue(Object item) {
@@ -362,7 +372,7 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
                 Object item = this.queue.poll();
                 if (item instanceof Refusal refusal) {
                     try {
-                        refuse(refusal.messageId(), refusal.reason());
+                        refuse(refusal.messageId(), refusal.reason(), refusal.cause());
                     }
                     catch (RuntimeException ex) {
                         // Nothing may end the drain with size not counted down: the stream would stall for good.
@@ -419,11 +429,14 @@ final class SiloTransportService implements BindableService, SiloTransportGrpc.A
          * is written: refusals are flow-controlled like everything else, never dropped, and a sender that does
          * not read them is not read either.
          */
-        private void refuse(long messageId, String reason) {
+        private void refuse(long messageId, String reason, EnvelopeRejectedException.Reason cause) {
             String safe = PeerText.safe(reason);
             this.refusalLog.refused(PeerText.safe(this.peer), messageId, safe);
             ServerFrame rejected = ServerFrame.newBuilder()
-                .setRejected(Rejected.newBuilder().setMessageId(messageId).setReason(safe))
+                .setRejected(Rejected.newBuilder()
+                    .setMessageId(messageId)
+                    .setReason(safe)
+                    .setCause(EnvelopeFrames.cause(cause)))
                 .build();
             synchronized (this) {
                 if (this.done) {

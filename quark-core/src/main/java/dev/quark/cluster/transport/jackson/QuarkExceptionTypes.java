@@ -8,6 +8,7 @@ import dev.quark.actor.ActorCallTimeoutException;
 import dev.quark.actor.ActorException;
 import dev.quark.actor.ActorRuntimeClosedException;
 import dev.quark.actor.ActorUnreachableException;
+import dev.quark.actor.CallRejectedException;
 import dev.quark.actor.DeadlockException;
 import dev.quark.actor.MailboxFullException;
 import dev.quark.actor.ReminderException;
@@ -59,6 +60,8 @@ final class QuarkExceptionTypes {
     private static final String METHOD = "method";
 
     private static final String ACTORS = "actors";
+
+    private static final String REASON = "reason";
 
     private static final String STORE = "store";
 
@@ -127,6 +130,12 @@ final class QuarkExceptionTypes {
         table.add(ActorCallExpiredException.class, QuarkExceptionTypes::writeCall,
                 (message, fields, cause) -> new ActorCallExpiredException(fields.requiredText(ACTOR),
                         fields.requiredText(METHOD), message));
+        table.add(CallRejectedException.class, (failure, fields) -> fields.text(ACTOR, failure.getActor())
+            .text(METHOD, failure.getMethod())
+            .text(REASON, failure.getReason().name()),
+                (message, fields, cause) -> new CallRejectedException(fields.requiredText(ACTOR),
+                        fields.requiredText(METHOD), CallRejectedException.Reason.valueOf(fields.requiredText(REASON)),
+                        message, cause));
         table.add(DeadlockException.class, (failure, fields) -> fields.texts(ACTORS, failure.getActors()),
                 (message, fields, cause) -> message.startsWith(DEADLOCK_PREFIX) ? new DeadlockException(
                         fields.requiredTexts(ACTORS), message.substring(DEADLOCK_PREFIX.length())) : null);

@@ -103,7 +103,9 @@ class GrpcTransportTests {
         assertThatThrownBy(() -> a.transport().send(b.address(), large).toCompletableFuture().get(5, TimeUnit.SECONDS))
             .cause()
             .isInstanceOf(EnvelopeRejectedException.class)
-            .hasMessageContaining("more than quark.cluster.transport.max-message-size (4096 bytes)");
+            .hasMessageContaining("more than quark.cluster.transport.max-message-size (4096 bytes)")
+            .extracting((failure) -> ((EnvelopeRejectedException) failure).reason())
+            .isEqualTo(EnvelopeRejectedException.Reason.TOO_LARGE);
         Envelope fits = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[1000]);
         a.transport().send(b.address(), fits).toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).extracting(Envelope::messageId)
@@ -120,7 +122,10 @@ class GrpcTransportTests {
         await().atMost(Duration.ofSeconds(5)).until(() -> a.recorder().lost.containsKey(large.messageId()));
         assertThat(a.recorder().lost.get(large.messageId())).isInstanceOf(EnvelopeRejectedException.class)
             .hasMessageContaining("refused message #" + large.messageId())
-            .hasMessageContaining("more than the receiving silo's quark.cluster.transport.max-message-size (4096 bytes)");
+            .hasMessageContaining("more than the receiving silo's quark.cluster.transport.max-message-size (4096 bytes)")
+            .extracting((failure) -> ((EnvelopeRejectedException) failure).reason())
+            .as("the receiver says why, in the Rejected frame's cause")
+            .isEqualTo(EnvelopeRejectedException.Reason.TOO_LARGE);
         assertThat(a.recorder().inDoubt).as("refused, so not handled").doesNotContainKey(large.messageId());
         Envelope huge = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[100_000]);
         a.transport().send(b.address(), huge);

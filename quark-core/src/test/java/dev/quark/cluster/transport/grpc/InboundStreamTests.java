@@ -20,6 +20,7 @@ import dev.quark.cluster.transport.EnvelopeHandler;
 import dev.quark.cluster.transport.grpc.proto.ClientFrame;
 import dev.quark.cluster.transport.grpc.proto.Hello;
 import dev.quark.cluster.transport.grpc.proto.Kind;
+import dev.quark.cluster.transport.grpc.proto.RejectedCause;
 import dev.quark.cluster.transport.grpc.proto.ServerFrame;
 import dev.quark.cluster.transport.grpc.proto.SiloTransportGrpc;
 import ch.qos.logback.classic.Level;
@@ -41,6 +42,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.LoggerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -239,6 +241,12 @@ class InboundStreamTests {
             await().atMost(Duration.ofSeconds(5)).until(() -> this.handler.received.size() == 13
                     && this.calls.rejectedBy.size() == 13);
             assertThat(this.calls.errors).isEmpty();
+            assertThat(this.calls.frames.stream().filter(ServerFrame::hasRejected).map(ServerFrame::getRejected))
+                .as("only the refusals for the envelope's own fault say so")
+                .filteredOn((rejected) -> rejected.getCause() != RejectedCause.REJECTED_CAUSE_OTHER)
+                .extracting((rejected) -> rejected.getMessageId(), (rejected) -> rejected.getCause())
+                .containsExactly(tuple(100L, RejectedCause.REJECTED_CAUSE_BEYOND_BOUNDS),
+                        tuple(300L, RejectedCause.REJECTED_CAUSE_TOO_LARGE));
             // A fifth: 5 of the last 10 frames.
             stream.onNext(notAnEnvelope());
             String description = "Silo b ends the Link stream from silo a: 5 of its last 10 frames were invalid, frames "
@@ -303,6 +311,7 @@ class InboundStreamTests {
             .satisfies((rejected) -> {
                 assertThat(rejected.getMessageId()).isEqualTo(1L);
                 assertThat(rejected.getReason()).isEqualTo("a malformed envelope: " + reason);
+                assertThat(rejected.getCause()).isEqualTo(RejectedCause.REJECTED_CAUSE_OTHER);
             });
         assertThat(this.calls.errors).isEmpty();
         // A second: 2 of the last 3 frames (the old code counted malformed envelopes as valid ones).
@@ -354,6 +363,11 @@ class InboundStreamTests {
             .extracting((rejected) -> rejected.getReason())
             .containsExactly("a malformed envelope: " + reason, "a malformed envelope: " + reason,
                     "a malformed envelope: " + reason, "a frame after the handshake that is not an envelope");
+        assertThat(this.calls.frames.stream().filter(ServerFrame::hasRejected).map(ServerFrame::getRejected))
+            .extracting((rejected) -> rejected.getCause())
+            .as("the sender is told which envelopes cannot be sent again")
+            .containsExactly(RejectedCause.REJECTED_CAUSE_BEYOND_BOUNDS, RejectedCause.REJECTED_CAUSE_BEYOND_BOUNDS,
+                    RejectedCause.REJECTED_CAUSE_BEYOND_BOUNDS, RejectedCause.REJECTED_CAUSE_OTHER);
     }
 
     static Stream<Arguments> envelopesBeyondTheReceiversBounds() {

@@ -53,6 +53,8 @@ class SenderBoundsTests {
         assertThat(sent.exceptionNow()).isInstanceOf(EnvelopeRejectedException.class)
             .hasMessage("Silo a did not send " + PeerText.safe(beyond.toString()) + ": " + reason
                     + " (beyond the bounds every silo receives envelopes within)");
+        assertThat(((EnvelopeRejectedException) sent.exceptionNow()).reason())
+            .isEqualTo(EnvelopeRejectedException.Reason.BEYOND_BOUNDS);
         Envelope after = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[3]);
         a.transport().send(b.address(), after).toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertThat(b.recorder().received.poll(5, TimeUnit.SECONDS)).extracting(Envelope::messageId)
@@ -77,6 +79,28 @@ class SenderBoundsTests {
                         "actor type is 4097 characters long, more than 4096"),
                 beyond("a request id too long", (envelope) -> with(envelope, null, TOO_LONG, envelope.metadata()),
                         "request id is 4097 characters long, more than 4096"));
+    }
+
+    @Test
+    void aSiloIdBeyondTheBoundsIsTheConfigurationsFaultNotTheCalls() throws Exception {
+        Silo a = this.silos.start("a", Silos.settings("bank"));
+        Silo b = this.silos.start("b", Silos.settings("bank"));
+        Envelope envelope = this.silos.envelope(a, b, Envelope.Kind.REQUEST, new byte[3]);
+        Envelope beyond = new Envelope(envelope.messageId(), envelope.correlationId(), envelope.kind(),
+                envelope.sourceSiloId(), envelope.sourceEpoch(), envelope.sourceAddress(), TOO_LONG,
+                envelope.targetEpoch(), envelope.actorType(), envelope.actorId(), envelope.methodId(),
+                envelope.payload(), envelope.callChainId(), envelope.requestId(), envelope.metadata(),
+                envelope.deadlineEpochMillis(), envelope.membershipVersion(), envelope.forwardCount());
+
+        CompletableFuture<Void> sent = a.transport().send(b.address(), beyond).toCompletableFuture();
+
+        assertThat(sent).isCompletedExceptionally();
+        assertThat(sent.exceptionNow()).isInstanceOf(EnvelopeRejectedException.class)
+            .hasMessageContaining("target silo id is 4097 characters long, more than 4096 (the silos' configuration, "
+                    + "not the call)");
+        // The old code said BEYOND_BOUNDS, which the routing reports as the caller's fault (CallRejectedException).
+        assertThat(((EnvelopeRejectedException) sent.exceptionNow()).reason())
+            .isEqualTo(EnvelopeRejectedException.Reason.OTHER);
     }
 
     @Test
