@@ -16,8 +16,8 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import dev.quark.samples.cluster.BankHttpClient.Reply;
-import dev.quark.samples.cluster.TransferLoad.Transfer;
 import dev.quark.samples.cluster.OutboxView.PendingMessage;
+import dev.quark.samples.cluster.TransferLoad.Transfer;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
