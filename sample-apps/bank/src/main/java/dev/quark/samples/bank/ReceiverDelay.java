@@ -18,20 +18,28 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 @ConfigurationProperties("bank.receivers")
 public record ReceiverDelay(@DefaultValue("0s") Duration delayAfterApply) {
 
-    /** The longest wait accepted: far below any call timeout, so a slow receiver never fails its deliveries. */
+    /**
+     * The longest wait accepted: a test aid, kept short. It is not checked against {@code quark.actors.call-timeout},
+     * which may be shorter: a delivery whose wait outlasts the call timeout fails and is retried. The wait holds the
+     * receiver's turn, so the actor's other callers wait as long.
+     */
     static final long MAX_SECONDS = 5;
 
-    /** No wait. */
-    public static final ReceiverDelay NONE = new ReceiverDelay(Duration.ZERO);
+    private static final String PROPERTY = "bank.receivers.delay-after-apply";
 
     /**
      * Checks the wait.
-     * @throws IllegalArgumentException naming the property and its value when it is negative or above the bound
+     * @throws IllegalArgumentException naming the property when it is missing, and its value in milliseconds when it
+     * is negative or above the bound
      */
     public ReceiverDelay {
+        if (delayAfterApply == null) {
+            throw new IllegalArgumentException(PROPERTY + " must be set (0ms for no wait)");
+        }
+        long max = Duration.ofSeconds(MAX_SECONDS).toMillis();
         if (delayAfterApply.isNegative() || delayAfterApply.compareTo(Duration.ofSeconds(MAX_SECONDS)) > 0) {
-            throw new IllegalArgumentException("bank.receivers.delay-after-apply must be 0s to " + MAX_SECONDS
-                    + "s, was " + delayAfterApply);
+            throw new IllegalArgumentException(PROPERTY + " must be between 0ms and " + max + "ms, was "
+                    + delayAfterApply.toMillis() + "ms");
         }
     }
 

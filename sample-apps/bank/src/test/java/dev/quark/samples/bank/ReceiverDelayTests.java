@@ -41,13 +41,19 @@ class ReceiverDelayTests {
     @Test
     void aDelayAboveFiveSecondsIsRefusedNamingTheValue() {
         assertThatIllegalArgumentException().isThrownBy(() -> new ReceiverDelay(Duration.ofMillis(5001)))
-            .withMessage("bank.receivers.delay-after-apply must be 0s to 5s, was PT5.001S");
+            .withMessage("bank.receivers.delay-after-apply must be between 0ms and 5000ms, was 5001ms");
     }
 
     @Test
     void aNegativeDelayIsRefusedNamingTheValue() {
         assertThatIllegalArgumentException().isThrownBy(() -> new ReceiverDelay(Duration.ofMillis(-1)))
-            .withMessage("bank.receivers.delay-after-apply must be 0s to 5s, was PT-0.001S");
+            .withMessage("bank.receivers.delay-after-apply must be between 0ms and 5000ms, was -1ms");
+    }
+
+    @Test
+    void aMissingDelayIsRefusedNamingTheProperty() {
+        assertThatIllegalArgumentException().isThrownBy(() -> new ReceiverDelay(null))
+            .withMessage("bank.receivers.delay-after-apply must be set (0ms for no wait)");
     }
 
     @Test
@@ -56,7 +62,7 @@ class ReceiverDelayTests {
             .run((started) -> assertThat(started).hasFailed()
                 .getFailure()
                 .rootCause()
-                .hasMessage("bank.receivers.delay-after-apply must be 0s to 5s, was PT1M"));
+                .hasMessage("bank.receivers.delay-after-apply must be between 0ms and 5000ms, was 60000ms"));
     }
 
     @Test
