@@ -13,8 +13,9 @@ import java.util.TreeMap;
 
 /**
  * The silos' outbox as it lies in PostgreSQL: the table {@code quark_outbox_message} of the silos' schema
- * (docs/messaging.md), read on a connection of the test's own, with auto-commit, so each read sees what the silos
- * committed before it. The methods are synchronized: Awaitility polls from threads of its own.
+ * (docs/messaging.md), named with the default table prefix {@code quark_} (the silos set no other), read on a
+ * connection of the test's own, with auto-commit, so each read sees what the silos committed before it. The methods
+ * are synchronized: Awaitility polls from threads of its own.
  */
 final class PostgresOutboxView implements OutboxView {
 

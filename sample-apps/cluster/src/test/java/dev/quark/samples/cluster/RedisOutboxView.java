@@ -5,9 +5,13 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
+import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 
 /**
@@ -36,10 +40,16 @@ final class RedisOutboxView implements OutboxView {
     @Override
     public Map<Integer, List<PendingMessage>> pendingByPartition(Collection<Integer> partitions) {
         Map<Integer, List<PendingMessage>> pending = new TreeMap<>();
+        RedisAsyncCommands<String, String> async = this.connection.async();
         for (int partition : partitions) {
             List<PendingMessage> messages = new ArrayList<>();
-            for (String id : redis().zrange(this.outbox + "pending:" + partition, 0, -1)) {
-                Map<String, String> fields = redis().hgetall(this.outbox + "msg:" + id);
+            List<String> ids = redis().zrange(this.outbox + "pending:" + partition, 0, -1);
+            // Sent one after the other without waiting (the connection flushes each at once), then read: pipelined.
+            List<RedisFuture<Map<String, String>>> reads = new ArrayList<>();
+            ids.forEach((id) -> reads.add(async.hgetall(this.outbox + "msg:" + id)));
+            for (int i = 0; i < ids.size(); i++) {
+                String id = ids.get(i);
+                Map<String, String> fields = LettuceFutures.awaitOrCancel(reads.get(i), 10, TimeUnit.SECONDS);
                 if (!fields.isEmpty()) {
                     messages.add(new PendingMessage(id, fields.get("destination"), fields.get("key"),
                             fields.get("payload")));
