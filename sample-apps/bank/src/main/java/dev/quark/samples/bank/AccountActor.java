@@ -45,13 +45,16 @@ class AccountActor extends AbstractActor implements Account, Remindable {
 
     private final JsonMapper json;
 
+    private final ReceiverDelay receiverDelay;
+
     @ActorState(name = "account")
     private PersistentState<AccountState> account;
 
-    AccountActor(MonthlyFee monthlyFee, StateOutbox stateOutbox, JsonMapper json) {
+    AccountActor(MonthlyFee monthlyFee, StateOutbox stateOutbox, JsonMapper json, ReceiverDelay receiverDelay) {
         this.monthlyFee = monthlyFee;
         this.stateOutbox = stateOutbox;
         this.json = json;
+        this.receiverDelay = receiverDelay;
     }
 
     @Override
@@ -121,6 +124,7 @@ class AccountActor extends AbstractActor implements Account, Remindable {
 
     /**
      * Applies the credit of a transfer, delivered by the outbox: once per message id, however often it is delivered.
+     * Once applied and saved, the answer waits for the {@link ReceiverDelay} (none by default).
      */
     @Override
     public void receive(OutboxMessage message) {
@@ -138,6 +142,7 @@ class AccountActor extends AbstractActor implements Account, Remindable {
         AccountState next = current.credit(credit.amount(), messageId);
         change(next, new LedgerEntry(next.entries(), Kind.TRANSFER_IN, credit.amount(), credit.from(),
                 credit.transferId()));
+        this.receiverDelay.afterApply();
     }
 
     @Override

@@ -10,7 +10,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
  * five seconds.
  */
 @SpringBootApplication
-@EnableConfigurationProperties(MonthlyFee.class)
+@EnableConfigurationProperties({ MonthlyFee.class, ReceiverDelay.class })
 public class BankApplication {
 
     public static void main(String[] args) {

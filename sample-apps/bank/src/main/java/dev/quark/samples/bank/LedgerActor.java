@@ -25,8 +25,11 @@ class LedgerActor extends EventSourcedActor<LedgerState, LedgerEvent> implements
 
     private final JsonMapper json;
 
-    LedgerActor(JsonMapper json) {
+    private final ReceiverDelay receiverDelay;
+
+    LedgerActor(JsonMapper json, ReceiverDelay receiverDelay) {
         this.json = json;
+        this.receiverDelay = receiverDelay;
     }
 
     @Override
@@ -44,6 +47,10 @@ class LedgerActor extends EventSourcedActor<LedgerState, LedgerEvent> implements
         return SNAPSHOT_EVERY;
     }
 
+    /**
+     * Records an entry delivered by the outbox, unless the ledger holds it already. Once recorded, the answer waits
+     * for the {@link ReceiverDelay} (none by default).
+     */
     @Override
     public void receive(OutboxMessage message) {
         LedgerEntry entry = this.json.readValue(message.payload(), LedgerEntry.class);
@@ -53,6 +60,7 @@ class LedgerActor extends EventSourcedActor<LedgerState, LedgerEvent> implements
             return;
         }
         emit(entry.toEvent());
+        this.receiverDelay.afterApply();
     }
 
     @Override

@@ -11,14 +11,15 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import dev.quark.samples.cluster.BankHttpClient.Reply;
+import dev.quark.samples.cluster.OutboxView.PendingMessage;
 import dev.quark.samples.cluster.TransferLoad.Transfer;
-import dev.quark.testkit.server.RedisTestServer;
+import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,48 +29,52 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
+import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The outbox's actor destination across silos, with a real kill: three silos started from the cluster sample's jar
- * (Redis: membership, balances, ledgers, the outbox and its partition leases, under a key prefix of this run), each
- * dispatching a share of the outbox's partitions. A transfer debits its source account and enqueues, in the same
- * write, the credit for the target account ({@code bank.credits}) and the source's ledger entry ({@code bank.ledger});
- * the credit, when applied, enqueues the target's ledger entry. Every delivery is a call to the actor the message's
- * key names, wherever it lives in the cluster: most of them cross silos.
+ * The outbox's actor destination across silos, with a real kill: three silos started from the cluster sample's jar,
+ * with membership, balances, ledgers, the outbox and its partition leases in one backend (a subclass per backend:
+ * {@link RedisActorOutboxCrashProcessTests}, {@link PostgresActorOutboxCrashProcessTests}) under names of this run
+ * alone, each silo dispatching a share of the outbox's partitions. A transfer debits its source account and enqueues,
+ * in the same write, the credit for the target account ({@code bank.credits}) and the source's ledger entry
+ * ({@code bank.ledger}); the credit, when applied, enqueues the target's ledger entry. Every delivery is a call to the
+ * actor the message's key names, wherever it lives in the cluster: most of them cross silos.
  * <ul>
  * <li>Normal operation: transfers between accounts on different silos are credited and recorded once each.</li>
  * <li>The kill: under a transfer load through the two other silos, the silo whose dispatcher holds the most
  * partitions is frozen ({@code SIGSTOP}); the messages its partitions hold are read while it is frozen, so that its
- * dispatcher cannot deliver them meanwhile, and unless at least 4 are pending in at least 3 partitions it is resumed
- * ({@code SIGCONT}) and frozen again 100 ms later. Once they are, it stays frozen for a second and is then killed with
- * {@code SIGKILL}. The survivors take its partitions over once their leases expire and deliver that backlog within a
- * bound; when the load stopped and the outbox drained, every transfer (acknowledged, or carried out though its answer
- * was lost in the kill) is in the source's ledger once and in the target's once, every account's ledger holds its
- * entries 1, 2, 3, ... once each and adds up to the account's balance, and the balances add up to the deposits: no
- * credit or entry lost, each recorded once, nothing dead-lettered.</li>
+ * dispatcher cannot deliver them meanwhile. It is killed with {@code SIGKILL} only once at least 4 are pending in at
+ * least 3 partitions and one of them is a ledger entry its ledger already holds (the event store has it): a delivery
+ * the victim had in flight, applied by its receiver, which the victim never marked delivered. Until then it is
+ * resumed ({@code SIGCONT}) and frozen again once it ran at least {@value #RUN_BETWEEN_FREEZES_MILLIS} ms, and just
+ * before the kill the survivors must hold none of its partitions (it kept its lease) and an applied entry must still
+ * be pending (read again last). The receivers wait
+ * {@value #RECEIVER_DELAY_MILLIS} ms after applying a message before they answer
+ * ({@code bank.receivers.delay-after-apply}), so a delivery in flight at the freeze is most likely applied already.
+ * The survivors take the victim's partitions over once their leases expire and deliver that backlog within a bound,
+ * the applied entry again: its receiver recognises it (one of the applied entries pending at the kill is among the
+ * message ids the receivers log at {@code DEBUG} as recognised redeliveries). When the load stopped and the outbox
+ * drained, every transfer (acknowledged, or carried out though its answer was lost in the kill) is in the source's
+ * ledger once and in the target's once, every account's ledger holds its entries 1, 2, 3, ... once each and adds up
+ * to the account's balance, and the balances add up to the deposits: no credit or entry lost, each recorded once,
+ * nothing dead-lettered.</li>
  * </ul>
- * The receivers log at {@code DEBUG} each message delivered again that they had applied already; the test counts
- * those lines since right before the freeze and logs the count, without requiring any: a delivery the victim had in
- * flight is applied and comes again only when its receiver's turn ran while the victim was frozen, which happened in
- * two of the first five runs with the freeze (1 credit and 2 ledger entries; 1 ledger entry) and in neither of two
- * kills without it. So a redelivery's deduplication is checked when it happens, not made to happen, and the test's
- * name claims only what every run checks ({@code TransferRedeliveryTests} in the bank sample delivers every message
- * twice in one JVM).
- * <p>
  * Both tests share the cluster (one start) and run in order. Silo logs are in {@code target/silo-logs/<run>}.
- * <p>
- * Needs Redis ({@code QUARK_TEST_REDIS_URL}, else Testcontainers or an embedded server); without one the tests are
- * skipped, and with {@code CI=true} they fail ({@link RedisTestServer#get()}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@Timeout(value = 4, unit = TimeUnit.MINUTES)
-class ActorOutboxCrashProcessTests {
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+abstract class ActorOutboxCrashProcessTests {
 
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(15);
+
+    /** The destination of the ledger entries ({@code BankDestinations.LEDGER}, not public). */
+    private static final String LEDGER = "bank.ledger";
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private static final int PARTITIONS = 16;
 
@@ -80,25 +85,48 @@ class ActorOutboxCrashProcessTests {
     private static final Duration LEASE_DURATION = Duration.ofSeconds(6);
 
     /**
-     * The bound of each wait after the kill (and of the waits in the first test): the survivors deliver the victim's
-     * backlog within it (the lease, the declaration of the dead silo, whose actors' calls fail until then and are
-     * retried, and room for a busy machine; 4.9 to 6.6 s in five runs), 20 more transfers are acknowledged, the load's
-     * callers stop, the outbox drains, the survivors hold every partition. With {@link #BACKLOG_BOUND} and the wait
-     * for the partitions before it, the second test's waits add up to 221 s at worst, under its {@link Timeout}.
+     * The bound of each wait after the kill but the drain (and of the waits in the first test): the survivors deliver
+     * the victim's backlog within it (the lease, the declaration of the dead silo, whose actors' calls fail until then
+     * and are retried, and room for a busy machine; 4.9 to 6.6 s in five runs), 20 more transfers are acknowledged,
+     * the survivors hold every partition. With {@link #BACKLOG_BOUND}, {@link #DRAIN_BOUND} and the wait for the
+     * partitions before the freeze, {@code load.close()} (up to 30 s), the last freeze's overrun (up to
+     * {@link #APPLIED_WITHIN} and a read) and the audit, the second test's waits add up to about 240 s at worst, under
+     * its 5-minute {@link Timeout}, so a slow run fails naming the wait that ran out.
      */
     private static final Duration AFTER_KILL = Duration.ofSeconds(30);
 
     /**
-     * How long the victim is frozen and resumed again, every 100 ms, until its partitions hold a backlog while frozen.
+     * How long the outbox may take to drain once the load stopped: the slow receivers deliver a key's messages one
+     * after the other, and the load leaves a backlog behind (2 messages were still pending after 30 s in a run with
+     * 100 ms receivers and 3 callers on Redis; with 50 ms receivers and 2 callers it drained 11 to 50 s after the
+     * kill, this bound counting from the load's stop).
+     */
+    private static final Duration DRAIN_BOUND = Duration.ofSeconds(45);
+
+    /** How long each receiver waits after applying a message before it answers the delivery. */
+    private static final long RECEIVER_DELAY_MILLIS = 50;
+
+    /** Transfer callers of the load: with the slow receivers, more leave a backlog the drain bound may not cover. */
+    private static final int CALLERS = 2;
+
+    /**
+     * How long the victim is frozen and resumed again until its partitions hold a backlog while frozen.
      */
     private static final Duration BACKLOG_BOUND = Duration.ofSeconds(40);
 
     /**
-     * How long the victim hangs ({@code SIGSTOP}) before it is killed: the length of the failure played, not a wait for
-     * something. The calls its dispatcher had in flight finish on their receivers, which apply the messages, while the
-     * frozen dispatcher never records them delivered; in two runs with a kill alone, no applied message came again.
+     * How long the victim runs, at least, between two freezes: with a freeze of at most about
+     * {@link #APPLIED_WITHIN} and a read, it renews its lease ({@link #LEASE_DURATION}) and answers the membership
+     * probes (3 s) in between even on a busy machine, so that it keeps its partitions until the kill.
      */
-    private static final Duration HANG = Duration.ofSeconds(1);
+    private static final long RUN_BETWEEN_FREEZES_MILLIS = 1000;
+
+    /**
+     * How long, at each freeze with a backlog, the test waits for a pending ledger entry the ledger already holds
+     * before it resumes the victim: the deliveries the frozen dispatcher had in flight finish on their receivers
+     * meanwhile (those hosted by the survivors), applied, never marked delivered.
+     */
+    private static final Duration APPLIED_WITHIN = Duration.ofSeconds(2);
 
     /** Messages pending in the victim's partitions, at least, when it is killed. */
     private static final int MIN_BACKLOG = 4;
@@ -112,7 +140,8 @@ class ActorOutboxCrashProcessTests {
     /** What each account is opened with: far more than the transfers take from it. */
     private static final long OPENING_DEPOSIT = 10_000;
 
-    private final String run = Long.toHexString(System.currentTimeMillis()) + "-" + ProcessHandle.current().pid();
+    /** This run's name: in the cluster name, the log folder and the backend's names. */
+    protected final String run = Long.toHexString(System.currentTimeMillis()) + "-" + ProcessHandle.current().pid();
 
     private final BankHttpClient http = new BankHttpClient(CALL_TIMEOUT.plusSeconds(10));
 
@@ -121,27 +150,39 @@ class ActorOutboxCrashProcessTests {
     /** The transfers acknowledged so far, by both tests. */
     private final List<Transfer> transfers = new ArrayList<>();
 
-    private @Nullable RedisTestServer redis;
-
-    private String keyPrefix = "";
-
     private @Nullable LocalSiloCluster cluster;
 
-    private @Nullable RedisOutboxView outbox;
+    private @Nullable OutboxView outbox;
+
+    /**
+     * Prepares the backend for this run and returns the properties that point the silos at it.
+     * @return {@code name=value} properties
+     * @throws Exception when the backend cannot be prepared
+     */
+    protected abstract List<String> startBackend() throws Exception;
+
+    /**
+     * Opens the test's view of the silos' outbox, once {@link #startBackend()} prepared the backend.
+     * @return the view
+     * @throws Exception when the backend cannot be reached
+     */
+    protected abstract OutboxView openOutboxView() throws Exception;
+
+    /** Removes what this run left in the backend. */
+    protected abstract void stopBackend();
 
     @BeforeAll
     void startThreeSilos() throws Exception {
-        RedisTestServer server = RedisTestServer.get();
-        this.redis = server;
-        this.keyPrefix = server.uniqueKeyPrefix(ActorOutboxCrashProcessTests.class);
-        this.outbox = new RedisOutboxView(server.url(), this.keyPrefix);
+        List<String> properties = new ArrayList<>(startBackend());
+        this.outbox = openOutboxView();
+        properties.addAll(List.of("quark.messaging.lease-duration=" + LEASE_DURATION.toMillis() + "ms",
+                "quark.messaging.poll-interval=100ms", "quark.messaging.backoff.initial=200ms",
+                "quark.messaging.backoff.max=2s", "quark.messaging.max-attempts=1000",
+                "quark.messaging.batch-size=4", "bank.receivers.delay-after-apply=" + RECEIVER_DELAY_MILLIS + "ms",
+                "logging.level.dev.quark.samples.bank.AccountActor=debug",
+                "logging.level.dev.quark.samples.bank.LedgerActor=debug"));
         LocalSiloCluster silos = LocalSiloCluster.ofTheSampleJar(this.run, "outbox-" + this.run, CALL_TIMEOUT,
-                List.of("quark.redis.key-prefix=" + this.keyPrefix, "spring.data.redis.url=" + server.url(),
-                        "quark.messaging.lease-duration=" + LEASE_DURATION.toMillis() + "ms",
-                        "quark.messaging.poll-interval=100ms", "quark.messaging.backoff.initial=200ms",
-                        "quark.messaging.backoff.max=2s", "quark.messaging.max-attempts=1000",
-                        "logging.level.dev.quark.samples.bank.AccountActor=debug",
-                        "logging.level.dev.quark.samples.bank.LedgerActor=debug"));
+                properties);
         this.cluster = silos;
         long started = System.nanoTime();
         for (int i = 1; i <= 3; i++) {
@@ -157,13 +198,15 @@ class ActorOutboxCrashProcessTests {
             if (this.cluster != null) {
                 this.cluster.close();
             }
-            if (this.outbox != null) {
-                this.outbox.close();
-            }
         }
         finally {
-            if (this.redis != null && !this.keyPrefix.isEmpty()) {
-                this.redis.deleteKeys(this.keyPrefix);
+            try {
+                if (this.outbox != null) {
+                    this.outbox.close();
+                }
+            }
+            finally {
+                stopBackend();
             }
         }
     }
@@ -198,9 +241,9 @@ class ActorOutboxCrashProcessTests {
 
     @Test
     @Order(2)
-    void aDispatcherKilledMidDeliveryLosesNoCreditOrLedgerEntryAndRecordsEachOnce() {
+    void aDispatcherKilledMidDeliveryLosesNoCreditOrLedgerEntryAndItsAppliedDeliveriesAreRecognisedWhenDeliveredAgain() {
         LocalSiloCluster silos = cluster();
-        RedisOutboxView store = outbox();
+        OutboxView store = outbox();
         Map<SiloProcess, Set<Integer>> split = awaitPartitionsHeld(silos.silos(), AFTER_KILL);
         SiloProcess victim = split.entrySet()
             .stream()
@@ -210,54 +253,87 @@ class ActorOutboxCrashProcessTests {
         Set<Integer> victimPartitions = split.get(victim);
         List<SiloProcess> survivors = silos.silos().stream().filter((silo) -> silo != victim).toList();
 
-        TransferLoad load = new TransferLoad(this.http, survivors, this.accounts, 6);
+        TransferLoad load = new TransferLoad(this.http, survivors, this.accounts, CALLERS);
         long killedAt;
         Set<String> backlogAtKill;
+        Set<String> appliedAtKill;
         Redeliveries beforeFreeze;
         long resumedAfter;
         try {
             AtomicReference<Redeliveries> countedBeforeFreeze = new AtomicReference<>();
             AtomicInteger freezes = new AtomicInteger();
-            AtomicReference<Map<Integer, Set<String>>> pendingFrozen = new AtomicReference<>(Map.of());
+            AtomicReference<List<PendingMessage>> pendingFrozen = new AtomicReference<>(List.of());
+            AtomicReference<Set<String>> applied = new AtomicReference<>(Set.of());
+            AtomicLong resumedAt = new AtomicLong(System.nanoTime());
+            AtomicReference<@Nullable String> partitionsLost = new AtomicReference<>();
             await("30 transfers acknowledged, then the victim frozen while at least " + MIN_BUSY_PARTITIONS
                     + " of its partitions " + victimPartitions + " hold at least " + MIN_BACKLOG
-                    + " pending messages (retried, resuming it in between)")
+                    + " pending messages, one of them a ledger entry its ledger holds already (retried, resuming it "
+                    + "in between)")
                 .atMost(BACKLOG_BOUND)
+                .pollInSameThread()
                 .pollInterval(Duration.ofMillis(100))
                 .until(() -> {
-                    if (load.acknowledgedCount() < 30) {
+                    if (load.acknowledgedCount() < 30 || millisSince(resumedAt.get()) < RUN_BETWEEN_FREEZES_MILLIS) {
                         return false;
                     }
                     countedBeforeFreeze.set(Redeliveries.countedIn(survivors));
-                    victim.freeze();
-                    freezes.incrementAndGet();
-                    boolean backlog = false;
+                    boolean ready = false;
                     try {
-                        pendingFrozen.set(store.pendingByPartition(victimPartitions));
-                        backlog = pendingFrozen.get().values().stream().mapToInt(Set::size).sum() >= MIN_BACKLOG
-                                && pendingFrozen.get().size() >= MIN_BUSY_PARTITIONS;
-                        return backlog;
+                        victim.freeze();
+                        freezes.incrementAndGet();
+                        Map<Integer, List<PendingMessage>> pending = store.pendingByPartition(victimPartitions);
+                        pendingFrozen.set(pending.values().stream().flatMap(List::stream).toList());
+                        if (pendingFrozen.get().size() >= MIN_BACKLOG && pending.size() >= MIN_BUSY_PARTITIONS) {
+                            applied.set(awaitAppliedLedgerEntries(survivors.get(0), pendingFrozen.get()));
+                            ready = !applied.get().isEmpty();
+                        }
+                        if (ready) {
+                            Set<Integer> taken = partitionsHeldBy(survivors);
+                            taken.retainAll(victimPartitions);
+                            if (!taken.isEmpty()) {
+                                partitionsLost.set("the survivors hold " + taken + " of the victim's partitions "
+                                        + victimPartitions + " before the kill: it lost its lease while frozen");
+                                ready = false;
+                                return true;
+                            }
+                            // A mark-delivered statement the victim sent just before the freeze may land meanwhile
+                            // (seen on PostgreSQL): keep only the applied entries still pending, read last.
+                            Set<String> stillApplied = new TreeSet<>(applied.get());
+                            stillApplied.retainAll(store.pending(victimPartitions));
+                            applied.set(stillApplied);
+                            ready = !stillApplied.isEmpty();
+                        }
+                        return ready;
                     }
                     finally {
-                        if (!backlog) {
+                        if (!ready) {
                             victim.resume();
+                            resumedAt.set(System.nanoTime());
                         }
                     }
                 });
+            assertThat(partitionsLost.get()).as("the victim's partitions at the kill").isNull();
             beforeFreeze = countedBeforeFreeze.get();
-            LockSupport.parkNanos(HANG.toNanos());
             silos.kill(victim);
             killedAt = System.nanoTime();
+            Set<String> stillPending = store.pending(victimPartitions);
             backlogAtKill = new TreeSet<>();
-            pendingFrozen.get().values().forEach(backlogAtKill::addAll);
-            backlogAtKill.retainAll(store.pending(victimPartitions));
+            pendingFrozen.get().forEach((message) -> backlogAtKill.add(message.id()));
+            backlogAtKill.retainAll(stillPending);
+            appliedAtKill = new TreeSet<>(applied.get());
+            appliedAtKill.retainAll(stillPending);
             log("killed " + victim + " (partitions " + victimPartitions + ") after " + load.acknowledgedCount()
-                    + " transfers and " + freezes.get() + " freezes, " + backlogAtKill.size() + " messages of its partitions pending: "
-                    + destinations(backlogAtKill));
+                    + " transfers and " + freezes.get() + " freezes, " + backlogAtKill.size()
+                    + " messages of its partitions pending: " + destinations(pendingFrozen.get(), backlogAtKill)
+                    + ", of which " + appliedAtKill.size() + " ledger entries applied already");
             assertThat(backlogAtKill)
                 .as("messages of the victim's partitions pending while it was frozen and still pending after the "
                         + "kill: the kill must come while its dispatcher has deliveries to make")
                 .hasSizeGreaterThanOrEqualTo(MIN_BACKLOG);
+            assertThat(appliedAtKill)
+                .as("ledger entries pending in the victim's partitions at the kill that their ledgers held already")
+                .isNotEmpty();
 
             await("the survivors deliver the victim's backlog").atMost(AFTER_KILL)
                 .pollInterval(Duration.ofMillis(100))
@@ -270,7 +346,7 @@ class ActorOutboxCrashProcessTests {
         finally {
             load.close();
         }
-        awaitDrained(survivors.get(0), AFTER_KILL);
+        awaitDrained(survivors.get(0), DRAIN_BOUND);
         long drainedAfter = millisSince(killedAt);
         Map<String, Long> failureTypes = load.failures()
             .stream()
@@ -287,8 +363,55 @@ class ActorOutboxCrashProcessTests {
         this.transfers.addAll(load.acknowledged());
         assertEveryTransferCreditedAndRecordedOnce(survivors.get(1), this.transfers, load.failures().size());
         Redeliveries since = Redeliveries.countedIn(survivors).since(beforeFreeze);
+        Set<String> appliedRecognised = new TreeSet<>(appliedAtKill);
+        appliedRecognised.retainAll(since.ids());
         log("redeliveries since the freeze the receivers recognised and did not apply again: " + since.credits()
-                + " credits, " + since.entries() + " ledger entries");
+                + " credits, " + since.entries() + " ledger entries; " + appliedRecognised.size() + " of the "
+                + appliedAtKill.size() + " ledger entries applied at the kill among them");
+        assertThat(appliedRecognised)
+            .as("ledger entries applied and pending at the kill %s that the receivers recognised when delivered again "
+                    + "(recognised since the freeze: %s)", appliedAtKill, since.ids())
+            .isNotEmpty();
+    }
+
+    /**
+     * Waits, up to {@link #APPLIED_WITHIN}, until some of the given pending messages are ledger entries their ledgers
+     * hold already (read from the event store through a survivor), and returns their ids; none when the wait ends
+     * without.
+     */
+    private Set<String> awaitAppliedLedgerEntries(SiloProcess reader, List<PendingMessage> pending) {
+        List<PendingMessage> entries = pending.stream()
+            .filter((message) -> message.destination().equals(LEDGER))
+            .toList();
+        if (entries.isEmpty()) {
+            return Set.of();
+        }
+        List<String> ledgers = entries.stream().map(PendingMessage::key).distinct().toList();
+        AtomicReference<Set<String>> applied = new AtomicReference<>(Set.of());
+        try {
+            await("a pending ledger entry its ledger holds already").atMost(APPLIED_WITHIN)
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    Reply read = this.http.ledgers(reader, ledgers);
+                    if (!read.ok() || read.body() == null) {
+                        return false;
+                    }
+                    Map<String, Long> lastEntries = new LedgerAudit(read.body()).lastEntries();
+                    Set<String> held = new TreeSet<>();
+                    for (PendingMessage entry : entries) {
+                        if (JSON.readTree(entry.payload()).path("entry").asLong() <= lastEntries
+                            .getOrDefault(entry.key(), 0L)) {
+                            held.add(entry.id());
+                        }
+                    }
+                    applied.set(held);
+                    return !held.isEmpty();
+                });
+        }
+        catch (ConditionTimeoutException ex) {
+            return Set.of();
+        }
+        return applied.get();
     }
 
     /**
@@ -347,7 +470,7 @@ class ActorOutboxCrashProcessTests {
      * Waits until the outbox holds no pending message, and checks it holds no dead letter.
      */
     private void awaitDrained(SiloProcess silo, Duration bound) {
-        RedisOutboxView store = outbox();
+        OutboxView store = outbox();
         await("the outbox drained").atMost(bound)
             .pollInterval(Duration.ofMillis(100))
             .untilAsserted(() -> assertThat(store.pendingCount()).as("messages pending").isZero());
@@ -385,6 +508,18 @@ class ActorOutboxCrashProcessTests {
         return split.get();
     }
 
+    /** Reads the partitions the silos' dispatchers hold now, all together. */
+    private Set<Integer> partitionsHeldBy(List<SiloProcess> silos) {
+        Set<Integer> partitions = new TreeSet<>();
+        for (SiloProcess silo : silos) {
+            Reply health = this.http.outboxHealth(silo);
+            if (health.body() != null) {
+                health.body().path("details").path("partitions").forEach((p) -> partitions.add(p.asInt()));
+            }
+        }
+        return partitions;
+    }
+
     private Map<String, String> hosts(List<SiloProcess> silos) {
         Map<String, String> host = new HashMap<>();
         for (SiloProcess silo : silos) {
@@ -396,10 +531,10 @@ class ActorOutboxCrashProcessTests {
         return host;
     }
 
-    private Map<String, Long> destinations(Set<String> messageIds) {
-        return messageIds.stream()
-            .collect(Collectors.groupingBy((id) -> outbox().message(id).getOrDefault("destination", "?"), TreeMap::new,
-                    Collectors.counting()));
+    private static Map<String, Long> destinations(List<PendingMessage> messages, Set<String> ids) {
+        return messages.stream()
+            .filter((message) -> ids.contains(message.id()))
+            .collect(Collectors.groupingBy(PendingMessage::destination, TreeMap::new, Collectors.counting()));
     }
 
     private static Map<String, Long> countsOf(Map<String, String> host) {
@@ -422,10 +557,10 @@ class ActorOutboxCrashProcessTests {
         return silos;
     }
 
-    private RedisOutboxView outbox() {
-        RedisOutboxView view = this.outbox;
+    private OutboxView outbox() {
+        OutboxView view = this.outbox;
         if (view == null) {
-            throw new IllegalStateException("No Redis");
+            throw new IllegalStateException("No view of the outbox: the backend did not start");
         }
         return view;
     }
@@ -434,7 +569,7 @@ class ActorOutboxCrashProcessTests {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
     }
 
-    private static void log(String message) {
-        System.out.println("[ActorOutboxCrashProcessTests] " + message);
+    private void log(String message) {
+        System.out.println("[" + getClass().getSimpleName() + "] " + message);
     }
 }

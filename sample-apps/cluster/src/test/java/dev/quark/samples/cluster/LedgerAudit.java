@@ -21,6 +21,8 @@ final class LedgerAudit {
 
     private final Map<String, Long> versions = new TreeMap<>();
 
+    private final Map<String, Long> lastEntries = new TreeMap<>();
+
     private final Map<String, String> entryProblems = new TreeMap<>();
 
     private final Map<String, List<Recorded>> sent = new TreeMap<>();
@@ -62,6 +64,7 @@ final class LedgerAudit {
                 }
             }
             this.balances.put(account, balance);
+            this.lastEntries.put(account, entries.stream().mapToLong(Long::longValue).max().orElse(0));
             this.versions.put(account, ledger.path("version").asLong());
             String problem = entryProblem(entries, ledger.path("version").asLong());
             if (problem != null) {
@@ -104,6 +107,11 @@ final class LedgerAudit {
     /** What each account's ledger adds up to. */
     Map<String, Long> balances() {
         return this.balances;
+    }
+
+    /** Each account's highest entry number (0 for an empty ledger). */
+    Map<String, Long> lastEntries() {
+        return this.lastEntries;
     }
 
     /** Each account's ledger version. */

@@ -1,24 +1,24 @@
 package dev.quark.samples.cluster;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 
+import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 
 /**
- * The silos' outbox as it lies in Redis, read by the test (never written): which messages a partition holds pending,
- * whether a message was delivered, how many are pending or dead. The keys are those docs/messaging.md lists
- * ({@code <prefix>{outbox}:pending:<n>}, {@code :delivered}, {@code :dead}, {@code :msg:<id>}). The silos' HTTP API
- * shows which partitions a dispatcher holds ({@code /actuator/health/quarkOutbox}) but not what each holds pending,
- * which is what tells a kill that lands mid-delivery.
+ * The silos' outbox as it lies in Redis. The keys are those docs/messaging.md lists
+ * ({@code <prefix>{outbox}:pending:<n>}, {@code :pending}, {@code :delivered}, {@code :dead}, {@code :msg:<id>}).
  */
-final class RedisOutboxView implements AutoCloseable {
+final class RedisOutboxView implements OutboxView {
 
     private final RedisClient client;
 
@@ -37,54 +37,44 @@ final class RedisOutboxView implements AutoCloseable {
         this.outbox = keyPrefix + "{outbox}:";
     }
 
-    /**
-     * Returns the ids of the messages pending in some partitions.
-     * @param partitions the partitions
-     * @return their pending message ids
-     */
-    Set<String> pending(Collection<Integer> partitions) {
-        Set<String> ids = new TreeSet<>();
+    @Override
+    public Map<Integer, List<PendingMessage>> pendingByPartition(Collection<Integer> partitions) {
+        Map<Integer, List<PendingMessage>> pending = new TreeMap<>();
+        RedisAsyncCommands<String, String> async = this.connection.async();
         for (int partition : partitions) {
-            ids.addAll(redis().zrange(this.outbox + "pending:" + partition, 0, -1));
-        }
-        return ids;
-    }
-
-    /**
-     * Returns the ids of the messages pending in some partitions, by partition.
-     * @param partitions the partitions
-     * @return the partitions holding pending messages, each with their ids
-     */
-    Map<Integer, Set<String>> pendingByPartition(Collection<Integer> partitions) {
-        Map<Integer, Set<String>> pending = new TreeMap<>();
-        for (int partition : partitions) {
-            Set<String> ids = pending(List.of(partition));
-            if (!ids.isEmpty()) {
-                pending.put(partition, ids);
+            List<PendingMessage> messages = new ArrayList<>();
+            List<String> ids = redis().zrange(this.outbox + "pending:" + partition, 0, -1);
+            // Sent one after the other without waiting (the connection flushes each at once), then read: pipelined.
+            List<RedisFuture<Map<String, String>>> reads = new ArrayList<>();
+            ids.forEach((id) -> reads.add(async.hgetall(this.outbox + "msg:" + id)));
+            for (int i = 0; i < ids.size(); i++) {
+                String id = ids.get(i);
+                Map<String, String> fields = LettuceFutures.awaitOrCancel(reads.get(i), 10, TimeUnit.SECONDS);
+                if (!fields.isEmpty()) {
+                    messages.add(new PendingMessage(id, fields.get("destination"), fields.get("key"),
+                            fields.get("payload")));
+                }
+            }
+            if (!messages.isEmpty()) {
+                pending.put(partition, messages);
             }
         }
         return pending;
     }
 
-    long pendingCount() {
+    @Override
+    public long pendingCount() {
         return redis().zcard(this.outbox + "pending");
     }
 
-    long deadCount() {
+    @Override
+    public long deadCount() {
         return redis().zcard(this.outbox + "dead");
     }
 
-    boolean delivered(String messageId) {
+    @Override
+    public boolean delivered(String messageId) {
         return redis().zscore(this.outbox + "delivered", messageId) != null;
-    }
-
-    /**
-     * Returns a stored message's fields (destination, key, status, attempts, ...).
-     * @param messageId the message's id
-     * @return its fields, empty when it is not stored
-     */
-    Map<String, String> message(String messageId) {
-        return redis().hgetall(this.outbox + "msg:" + messageId);
     }
 
     private RedisCommands<String, String> redis() {
