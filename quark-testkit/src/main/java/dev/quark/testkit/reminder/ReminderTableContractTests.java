@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -384,6 +385,24 @@ public abstract class ReminderTableContractTests {
         assertThat(table().find(saved.get(3).key()).orElseThrow().tick()).isEqualTo(saved.get(3).tick());
         assertThat(table().find(saved.get(0).key()).orElseThrow().tick()).isEqualTo(retry);
         assertThat(table().stamp(Map.of())).isEqualTo(ReminderBucketSet.none());
+    }
+
+    @Test
+    public void theStampsOfBucketsAreReadAsLastWritten() {
+        int first = ThreadLocalRandom.current().nextInt(ReminderBuckets.COUNT - 1);
+        int second = first + 1;
+        FencingToken older = nextToken();
+        FencingToken firstToken = nextToken();
+        FencingToken secondToken = nextToken();
+        table().stamp(Map.of(first, firstToken, second, secondToken));
+        assertThat(table().stamp(Map.of(first, older))).as("an older stamp is refused").isEqualTo(ReminderBucketSet.none());
+        assertThat(table().stamps(ReminderBucketSet.of(List.of(first, second))))
+            .as("the last stamp written, not the refused one")
+            .isEqualTo(Map.of(first, firstToken, second, secondToken));
+        FencingToken newer = nextToken();
+        table().stamp(Map.of(second, newer));
+        assertThat(table().stamps(ReminderBucketSet.of(List.of(second)))).isEqualTo(Map.of(second, newer));
+        assertThat(table().stamps(ReminderBucketSet.none())).isEmpty();
     }
 
     @Test
