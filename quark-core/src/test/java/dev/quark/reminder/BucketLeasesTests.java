@@ -102,11 +102,15 @@ class BucketLeasesTests {
         try (BucketLeases leases = leasesOn(cannotRaise)) {
             assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).isEqualTo(ReminderBucketSet.none());
             assertThat(leases.held()).isEqualTo(ReminderBucketSet.none());
+            assertThat(logged(Level.ERROR)).hasSize(2)
+                .last()
+                .asString()
+                .contains("Cannot raise the lease store's tokens", "[17]", "WithoutRaise cannot raise its fencing tokens above 5000");
+
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).as("the next claim round, the same incident")
+                .isEqualTo(ReminderBucketSet.none());
         }
-        assertThat(logged(Level.ERROR)).hasSize(2)
-            .last()
-            .asString()
-            .contains("Cannot raise the lease store's tokens", "[17]", "WithoutRaise cannot raise its fencing tokens above 5000");
+        assertThat(logged(Level.ERROR)).as("logged once per incident, repeats at DEBUG").hasSize(2);
     }
 
     @Test
