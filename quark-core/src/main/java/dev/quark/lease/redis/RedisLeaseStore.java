@@ -191,7 +191,7 @@ public class RedisLeaseStore extends AbstractLeaseStore {
 
     @Override
     protected void raise(String resource, FencingToken token) {
-        this.redis.execute(RAISE, List.of(this.counterKey), token.toString());
+        this.redis.execute(RAISE, List.of(this.counterKey), Long.toString(token.value()));
     }
 
     @Override

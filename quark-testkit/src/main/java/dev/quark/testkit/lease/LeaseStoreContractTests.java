@@ -197,7 +197,12 @@ public abstract class LeaseStoreContractTests {
         String resource = newResource("restored");
         Lease held = acquire(resource, OWNER, LONG);
         FencingToken stamped = new FencingToken(held.token().value() + 1_000_000);
-        store().raiseTokensAbove(resource, stamped);
+        try {
+            store().raiseTokensAbove(resource, stamped);
+        }
+        catch (UnsupportedOperationException ex) {
+            assumeTrue(false, "the store cannot raise its tokens (allowed by LeaseStore.raiseTokensAbove): " + ex);
+        }
         assertThat(store().renew(held, LONG)).as("a lease held before the raise keeps its token").isPresent();
         assertThat(store().release(held)).isTrue();
         Lease raised = acquire(resource, OWNER, LONG);

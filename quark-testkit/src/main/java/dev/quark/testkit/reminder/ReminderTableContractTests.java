@@ -415,7 +415,7 @@ public abstract class ReminderTableContractTests {
 
     /** Tokens that grow across runs, since Redis and PostgreSQL keep the stamps of earlier runs. */
     private static FencingToken nextToken() {
-        return new FencingToken(System.currentTimeMillis() * 1000 + tokens.incrementAndGet() % 1000);
+        return new FencingToken(tokens.updateAndGet((last) -> Math.max(last + 1, System.currentTimeMillis() * 1000)));
     }
 
     @Test
