@@ -127,6 +127,13 @@ public abstract class AbstractLeaseStore implements LeaseStore {
         return read(LeaseArguments.requireResource(resource));
     }
 
+    @Override
+    public final void raiseTokensAbove(String resource, FencingToken token) {
+        LeaseArguments.requireResource(resource);
+        Objects.requireNonNull(token, "token must not be null");
+        raise(resource, token);
+    }
+
     /**
      * Grants leases on up to {@code max} of the candidates that are free, atomically per resource, in one step
      * where the backend allows it. Each token must be greater than every token issued before for its resource.
@@ -160,6 +167,18 @@ public abstract class AbstractLeaseStore implements LeaseStore {
      * @return its holder, or empty when the resource is free
      */
     protected abstract Optional<LeaseHolder> read(String resource);
+
+    /**
+     * Makes every token issued from now on for the resource greater than {@code token}, never lowering the tokens.
+     * By default the store cannot ({@link LeaseStore#raiseTokensAbove}).
+     * @param resource the resource, valid
+     * @param token the token to exceed
+     * @throws UnsupportedOperationException when the store cannot raise its tokens (the default)
+     */
+    protected void raise(String resource, FencingToken token) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot raise its fencing tokens above "
+                + token + " for resource '" + resource + "': override AbstractLeaseStore.raise");
+    }
 
     private static List<Lease> distinct(Collection<Lease> leases) {
         Objects.requireNonNull(leases, "leases must not be null");

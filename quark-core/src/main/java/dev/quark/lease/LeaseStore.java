@@ -109,6 +109,25 @@ public interface LeaseStore {
     Optional<LeaseHolder> holder(String resource);
 
     /**
+     * Makes every lease granted on a resource from now on carry a token greater than a given one; never lowers the
+     * tokens. This is how an area whose guarded rows hold tokens greater than the store issues brings the store back
+     * above them after the store lost its tokens (Redis restarted without persistence, a lease table restored from an
+     * older backup): the rows refuse every write of leases with lower tokens, so without it the area would stop
+     * until the store's tokens caught up on their own. The lease stores of {@code dev.quark.lease} (in memory, Redis,
+     * JDBC) draw the tokens of all resources from one counter, so they raise every resource's tokens at once; a store
+     * with tokens per resource (the jobs' {@code JdbcJobLeaseStore} keeps them in the job rows) raises the named
+     * resource's only.
+     * @param resource the resource whose guarded data holds {@code token}; not blank, at most 1024 characters
+     * @param token the token that every lease granted from now on exceeds
+     * @throws UnsupportedOperationException when the store cannot raise its tokens (the default): the caller logs
+     * and goes on, and the store's tokens catch up only as fast as it issues them
+     */
+    default void raiseTokensAbove(String resource, FencingToken token) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot raise its fencing tokens above "
+                + token + " for resource '" + resource + "': implement LeaseStore.raiseTokensAbove");
+    }
+
+    /**
      * Checks that a token is the one of the resource's unexpired lease, for a write outside the store that cannot be
      * made conditional on it: the lease may still be lost between this check and the write.
      * @param resource the resource

@@ -1,5 +1,6 @@
 package dev.quark.reminder;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,8 +15,6 @@ import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseKeeper;
 import dev.quark.lease.LeaseStore;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The leases through which a silo holds its reminder buckets: one lease per bucket, resource
@@ -27,8 +26,6 @@ import org.slf4j.LoggerFactory;
  * Thread-safe.
  */
 final class BucketLeases implements AutoCloseable {
-
-    private static final Logger logger = LoggerFactory.getLogger(BucketLeases.class);
 
     private static final String RESOURCE_PREFIX = "reminders:";
 
@@ -46,10 +43,23 @@ final class BucketLeases implements AutoCloseable {
 
     private final Duration duration;
 
-    BucketLeases(LeaseKeeper keeper, ReminderTable table) {
+    private final LostFencingTokens lostTokens;
+
+    private final Clock clock;
+
+    /**
+     * Creates the leases of a silo.
+     * @param keeper the keeper, on {@code store}
+     * @param store the store the keeper acquires from, whose tokens are raised when it lost them
+     * @param table the table whose buckets are stamped
+     * @param clock the keeper's clock
+     */
+    BucketLeases(LeaseKeeper keeper, LeaseStore store, ReminderTable table, Clock clock) {
         this.keeper = keeper;
         this.table = table;
         this.duration = keeper.duration();
+        this.lostTokens = new LostFencingTokens(store, table);
+        this.clock = clock;
     }
 
     /**
@@ -88,7 +98,8 @@ final class BucketLeases implements AutoCloseable {
 
     /**
      * Acquires the buckets that are free among some, then stamps them in the table with their tokens; a bucket
-     * whose stamp is refused (a newer owner stamped it) is released.
+     * whose stamp is refused (a newer owner stamped it, or the store lost its tokens: {@link LostFencingTokens}) is
+     * released.
      * @param wanted the buckets to acquire
      * @return the buckets acquired and stamped
      */
@@ -116,7 +127,7 @@ final class BucketLeases implements AutoCloseable {
         }
         List<Lease> refused = acquired.stream().filter((lease) -> !stamped.contains(bucketOf(lease.resource()))).toList();
         if (!refused.isEmpty()) {
-            logger.warn("Reminder buckets of {} leases hold newer fencing tokens than granted; releasing them", refused);
+            this.lostTokens.recover(refused, this.clock.instant());
             this.keeper.releaseAll(refused);
         }
         return stamped;

@@ -165,6 +165,19 @@ public interface ReminderTable {
     ReminderBucketSet stamp(Map<Integer, FencingToken> tokens);
 
     /**
+     * Reads the fencing token each of some buckets was last stamped with ({@link #stamp}). A silo whose stamp was
+     * refused although its lease is still valid reads them to tell a lease store that lost its tokens (it granted a
+     * token below the stamp) and raise the store's tokens above them.
+     * @param buckets the buckets
+     * @return the stamp of each bucket asked for that was ever stamped; a bucket never stamped is missing
+     * @throws UnsupportedOperationException when the table cannot read its stamps (the default)
+     */
+    default Map<Integer, FencingToken> stamps(ReminderBucketSet buckets) {
+        throw new UnsupportedOperationException(getClass().getName()
+                + " cannot read its bucket stamps: implement ReminderTable.stamps");
+    }
+
+    /**
      * Applies the writes of fired ticks: each records a reminder's next tick or removes it, and only while the
      * stored reminder still belongs to the update's registration; an update of a reminder that was re-registered
      * or removed meanwhile changes nothing. A fenced update applies only while its bucket's stamp is its token

@@ -306,7 +306,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 .scheduler((at, task) -> scheduler.schedule(at, task)::cancel)
                 .executor(io)
                 .listener(this::leaseLost)
-                .build(), this.table);
+                .build(), store, this.table, clock);
         }
         else {
             this.leases = null;

@@ -123,6 +123,11 @@ final class CountingReminderTable implements ReminderTable {
     }
 
     @Override
+    public Map<Integer, FencingToken> stamps(ReminderBucketSet buckets) {
+        return this.delegate.stamps(buckets);
+    }
+
+    @Override
     public int apply(List<ReminderUpdate> updates) {
         long start = System.nanoTime();
         int applied = this.delegate.apply(updates);

@@ -248,6 +248,32 @@ public class JdbcLeaseStore extends AbstractLeaseStore {
         return select(leases, wereLive);
     }
 
+    /**
+     * Sets the sequence to the token unless it is higher already. The lock ({@code SHARE ROW EXCLUSIVE} on the lease
+     * table) conflicts with the {@code ROW EXCLUSIVE} lock every acquisition takes before it draws a token, and with
+     * itself: no token is drawn between the read of the sequence and {@code setval}, and two raises never interleave,
+     * so neither can lower what the other set. A {@code DO} block is one statement, so the lock is held to its end
+     * also when the store joins the caller's transaction and there is none (autocommit); it takes no parameters, so
+     * the token (a number) is written into it. The lock waits at most 2 s ({@code lock_timeout}, set for the lock
+     * alone and restored after it), so a long transaction holding the table does not queue every acquisition and
+     * renewal behind the raise; a raise that times out throws, and the reminders warn and raise again at their next
+     * claim.
+     */
+    @Override
+    protected void raise(String resource, FencingToken token) {
+        String raise = """
+                do $$
+                declare
+                    previous text := current_setting('lock_timeout');
+                begin
+                    perform set_config('lock_timeout', '2s', true);
+                    lock table %1$s in share row exclusive mode;
+                    perform set_config('lock_timeout', previous, true);
+                    perform setval('%2$s', greatest(%3$d, (select last_value from %2$s)));
+                end $$""".formatted(this.table, this.sequence, token.value());
+        inTransaction(() -> this.jdbc.sql(raise).update());
+    }
+
     @Override
     protected Optional<LeaseHolder> read(String resource) {
         return inTransaction(() -> this.jdbc.sql(this.read)

@@ -97,6 +97,11 @@ public final class InMemoryLeaseStore extends AbstractLeaseStore {
     }
 
     @Override
+    protected void raise(String resource, FencingToken token) {
+        this.tokens.accumulateAndGet(token.value(), Math::max);
+    }
+
+    @Override
     protected Optional<LeaseHolder> read(String resource) {
         Instant now = clock().instant();
         Held held = this.leases.get(resource);

@@ -107,6 +107,20 @@ public class RedisLeaseStore extends AbstractLeaseStore {
             return {lease[1], lease[2], redis.call('PTTL', KEYS[1])}
             """, List.class);
 
+    /**
+     * KEYS: the token counter; ARGV: the token to exceed. Sets the counter to it unless it is higher already, so
+     * that the next INCR issues a greater token. Returns the counter.
+     */
+    static final RedisScript<Long> RAISE = RedisScript.of("""
+            local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+            local target = tonumber(ARGV[1])
+            if current < target then
+                redis.call('SET', KEYS[1], ARGV[1])
+                return target
+            end
+            return current
+            """, Long.class);
+
     private static final String TAG = "{lease}:";
 
     private final StringRedisTemplate redis;
@@ -173,6 +187,11 @@ public class RedisLeaseStore extends AbstractLeaseStore {
     protected Collection<Lease> remove(List<Lease> leases) {
         Object[] tokens = leases.stream().map((lease) -> lease.token().toString()).toArray();
         return select(leases, this.redis.execute(REMOVE, keys(leases), tokens));
+    }
+
+    @Override
+    protected void raise(String resource, FencingToken token) {
+        this.redis.execute(RAISE, List.of(this.counterKey), Long.toString(token.value()));
     }
 
     @Override

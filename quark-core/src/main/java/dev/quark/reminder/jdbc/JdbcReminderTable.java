@@ -122,6 +122,8 @@ public class JdbcReminderTable implements ReminderTable {
 
     private final String stamp;
 
+    private final String stamps;
+
     private final String versions;
 
     private final String changes;
@@ -246,6 +248,7 @@ public class JdbcReminderTable implements ReminderTable {
         this.stamp = "insert into " + buckets + " as f (bucket, lease_token) select s.bucket, s.lease_token from "
                 + "unnest(?::smallint[], ?::bigint[]) as s(bucket, lease_token) order by s.bucket on conflict (bucket) do update set lease_token = excluded.lease_token, stamped_at = now() "
                 + "where f.lease_token <= excluded.lease_token returning f.bucket";
+        this.stamps = "select bucket, lease_token from " + buckets + " where bucket = any(?::smallint[])";
     }
 
     /**
@@ -451,6 +454,23 @@ public class JdbcReminderTable implements ReminderTable {
             stamped.add(row.getInt(1));
         });
         return ReminderBucketSet.of(stamped);
+    }
+
+    @Override
+    public Map<Integer, FencingToken> stamps(ReminderBucketSet buckets) {
+        int[] read = buckets.toArray();
+        Map<Integer, FencingToken> stamps = new TreeMap<>();
+        if (read.length == 0) {
+            return stamps;
+        }
+        this.jdbc.query((connection) -> {
+            PreparedStatement statement = connection.prepareStatement(this.stamps);
+            statement.setArray(1, integers(connection, read));
+            return statement;
+        }, (ResultSet row) -> {
+            stamps.put(row.getInt(1), new FencingToken(row.getLong(2)));
+        });
+        return stamps;
     }
 
     @Override

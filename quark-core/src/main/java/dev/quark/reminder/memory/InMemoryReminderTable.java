@@ -197,6 +197,17 @@ public final class InMemoryReminderTable implements ReminderTable {
     }
 
     @Override
+    public synchronized Map<Integer, FencingToken> stamps(ReminderBucketSet buckets) {
+        Map<Integer, FencingToken> stamps = new LinkedHashMap<>();
+        for (int bucket : buckets.toArray()) {
+            if (this.stamps[bucket] > 0) {
+                stamps.put(bucket, new FencingToken(this.stamps[bucket]));
+            }
+        }
+        return stamps;
+    }
+
+    @Override
     public synchronized int apply(List<ReminderUpdate> updates) {
         Map<ReminderKey, ReminderUpdate> last = new LinkedHashMap<>();
         updates.forEach((update) -> last.put(update.key(), update));

@@ -239,6 +239,11 @@ public class RedisReminderTable implements ReminderTable {
             return 1
             """;
 
+    /** Reads the token a bucket was last stamped with; 0 when it was never stamped. */
+    static final String STAMPS = """
+            return tonumber(redis.call('GET', KEYS[1]) or '0')
+            """;
+
     /**
      * Applies next ticks to a bucket; ARGV holds (member, registration, tick or '' to remove, fire time, fencing
      * token or '' when unfenced) per update. Returns how many were applied. An advance to a tick older than the stored
@@ -295,6 +300,8 @@ public class RedisReminderTable implements ReminderTable {
     private final PipelinedScript apply;
 
     private final PipelinedScript stamp;
+
+    private final PipelinedScript stamps;
 
     private final PipelinedScript countDue;
 
@@ -366,6 +373,7 @@ public class RedisReminderTable implements ReminderTable {
         this.due = new PipelinedScript(this.redis, DUE, ReturnType.MULTI, replyTimeout);
         this.apply = new PipelinedScript(this.redis, APPLY, ReturnType.INTEGER, replyTimeout);
         this.stamp = new PipelinedScript(this.redis, STAMP, ReturnType.INTEGER, replyTimeout);
+        this.stamps = new PipelinedScript(this.redis, STAMPS, ReturnType.INTEGER, replyTimeout);
         this.countDue = new PipelinedScript(this.redis, COUNT_DUE, ReturnType.INTEGER, replyTimeout);
         this.version = new PipelinedScript(this.redis, VERSION, ReturnType.INTEGER, replyTimeout);
         this.changes = new PipelinedScript(this.redis, CHANGES, ReturnType.MULTI, replyTimeout);
@@ -560,6 +568,21 @@ public class RedisReminderTable implements ReminderTable {
             }
         }
         return ReminderBucketSet.of(stamped);
+    }
+
+    @Override
+    public Map<Integer, FencingToken> stamps(ReminderBucketSet buckets) {
+        int[] read = buckets.toArray();
+        List<Object> replies = this.stamps.run(read.length, (i) -> new byte[][] { bytes(redisKey(read[i], "fence")) },
+                (i) -> new byte[0][]);
+        Map<Integer, FencingToken> stamps = new LinkedHashMap<>();
+        for (int i = 0; i < read.length; i++) {
+            long stamp = ((Number) replies.get(i)).longValue();
+            if (stamp > 0) {
+                stamps.put(read[i], new FencingToken(stamp));
+            }
+        }
+        return stamps;
     }
 
     @Override

@@ -20,6 +20,7 @@ import dev.quark.reminder.ReminderSettings;
 import dev.quark.reminder.ReminderTable;
 import dev.quark.reminder.ReminderTickManager;
 import dev.quark.runtime.ActorRuntime;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The reminders of a {@link TestCluster}: one table and one lease store shared by the silos, and on each silo a
@@ -39,12 +40,13 @@ final class ClusterReminders {
 
     private final LeaseStore leases;
 
-    ClusterReminders(ReminderTable table, ReminderSettings settings, Duration leaseDuration, Clock clock) {
+    ClusterReminders(ReminderTable table, ReminderSettings settings, Duration leaseDuration, Clock clock,
+            @Nullable LeaseStore leases) {
         this.table = Objects.requireNonNull(table, "table must not be null");
         this.settings = Objects.requireNonNull(settings, "settings must not be null");
         this.leaseDuration = Objects.requireNonNull(leaseDuration, "leaseDuration must not be null");
         this.clock = clock;
-        this.leases = new InMemoryLeaseStore(clock);
+        this.leases = (leases != null) ? leases : new InMemoryLeaseStore(clock);
     }
 
     ReminderTable table() {

@@ -29,6 +29,7 @@ import dev.quark.cluster.transport.PayloadCodec;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
+import dev.quark.lease.LeaseStore;
 import dev.quark.reminder.ReminderRegistry;
 import dev.quark.reminder.ReminderSettings;
 import dev.quark.reminder.ReminderTable;
@@ -369,6 +370,8 @@ public final class TestCluster implements AutoCloseable {
 
         private Duration reminderLeaseDuration = Duration.ofSeconds(10);
 
+        private @Nullable LeaseStore reminderLeases;
+
         private Builder() {
         }
 
@@ -397,6 +400,22 @@ public final class TestCluster implements AutoCloseable {
          * @see #reminders()
          */
         public Builder reminders(ReminderTable table, ReminderSettings settings, Duration leaseDuration) {
+            return reminders(table, settings, leaseDuration, null);
+        }
+
+        /**
+         * Gives the silos persistent reminders on a table of the test's choosing, with the bucket leases on a lease
+         * store of the test's choosing too: a Redis or PostgreSQL one, or one that a test swaps or breaks (a store
+         * that lost its tokens).
+         * @param table the table the silos share
+         * @param settings the tick managers' settings
+         * @param leaseDuration how long a bucket lease lasts unless renewed; at least 100 ms
+         * @param leases the lease store the silos share; {@code null} for an in-memory one on the cluster's clock
+         * @return this builder
+         * @see #reminders(ReminderTable, ReminderSettings, Duration)
+         */
+        public Builder reminders(ReminderTable table, ReminderSettings settings, Duration leaseDuration,
+                @Nullable LeaseStore leases) {
             Objects.requireNonNull(table, "table must not be null");
             Objects.requireNonNull(settings, "settings must not be null");
             Objects.requireNonNull(leaseDuration, "leaseDuration must not be null");
@@ -407,6 +426,7 @@ public final class TestCluster implements AutoCloseable {
             this.reminderTable = table;
             this.reminderSettings = settings;
             this.reminderLeaseDuration = leaseDuration;
+            this.reminderLeases = leases;
             return this;
         }
 
@@ -629,7 +649,8 @@ public final class TestCluster implements AutoCloseable {
         public TestCluster build() {
             ReminderTable table = this.reminderTable;
             this.reminders = (table != null)
-                    ? new ClusterReminders(table, this.reminderSettings, this.reminderLeaseDuration, this.clock) : null;
+                    ? new ClusterReminders(table, this.reminderSettings, this.reminderLeaseDuration, this.clock,
+                            this.reminderLeases) : null;
             TestCluster cluster = new TestCluster(this);
             try {
                 for (int i = 0; i < this.initialSilos; i++) {

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
+import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseHolder;
 import dev.quark.lease.LeaseRenewal;
@@ -80,5 +81,10 @@ public abstract class DelegatingLeaseStore implements LeaseStore {
     @Override
     public Optional<LeaseHolder> holder(String resource) {
         return this.delegate.holder(resource);
+    }
+
+    @Override
+    public void raiseTokensAbove(String resource, FencingToken token) {
+        this.delegate.raiseTokensAbove(resource, token);
     }
 }

@@ -193,6 +193,29 @@ public abstract class LeaseStoreContractTests {
     }
 
     @Test
+    public void raisingTheTokensAboveATokenMakesTheResourcesNextLeaseGreaterAndNeverLowersThem() {
+        String resource = newResource("restored");
+        Lease held = acquire(resource, OWNER, LONG);
+        FencingToken stamped = new FencingToken(held.token().value() + 1_000_000);
+        try {
+            store().raiseTokensAbove(resource, stamped);
+        }
+        catch (UnsupportedOperationException ex) {
+            assumeTrue(false, "the store cannot raise its tokens (allowed by LeaseStore.raiseTokensAbove): " + ex);
+        }
+        assertThat(store().renew(held, LONG)).as("a lease held before the raise keeps its token").isPresent();
+        assertThat(store().release(held)).isTrue();
+        Lease raised = acquire(resource, OWNER, LONG);
+        assertThat(raised.token()).as("above the raised token").isGreaterThan(stamped);
+        store().raiseTokensAbove(resource, held.token());
+        assertThat(store().release(raised)).isTrue();
+        assertThat(acquire(resource, OTHER, LONG).token()).as("a raise to a lower token lowers nothing")
+            .isGreaterThan(raised.token());
+        assertThatIllegalArgumentException().isThrownBy(() -> store().raiseTokensAbove(" ", stamped))
+            .withMessageContaining("Lease resource ' ' is not allowed");
+    }
+
+    @Test
     public void anExpiredLeaseIsTakenOverWithAGreaterToken() {
         String resource = newResource("job");
         Lease first = acquire(resource, OWNER, shortDuration());

@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -387,6 +388,24 @@ public abstract class ReminderTableContractTests {
     }
 
     @Test
+    public void theStampsOfBucketsAreReadAsLastWritten() {
+        int first = ThreadLocalRandom.current().nextInt(ReminderBuckets.COUNT - 1);
+        int second = first + 1;
+        FencingToken older = nextToken();
+        FencingToken firstToken = nextToken();
+        FencingToken secondToken = nextToken();
+        table().stamp(Map.of(first, firstToken, second, secondToken));
+        assertThat(table().stamp(Map.of(first, older))).as("an older stamp is refused").isEqualTo(ReminderBucketSet.none());
+        assertThat(table().stamps(ReminderBucketSet.of(List.of(first, second))))
+            .as("the last stamp written, not the refused one")
+            .isEqualTo(Map.of(first, firstToken, second, secondToken));
+        FencingToken newer = nextToken();
+        table().stamp(Map.of(second, newer));
+        assertThat(table().stamps(ReminderBucketSet.of(List.of(second)))).isEqualTo(Map.of(second, newer));
+        assertThat(table().stamps(ReminderBucketSet.none())).isEmpty();
+    }
+
+    @Test
     public void stampingABucketOutOfRangeFailsNamingIt() {
         assertThatIllegalArgumentException().isThrownBy(() -> table().stamp(Map.of(1024, nextToken())))
             .withMessage("Reminder bucket must be between 0 and 1023, was 1024");
@@ -396,7 +415,7 @@ public abstract class ReminderTableContractTests {
 
     /** Tokens that grow across runs, since Redis and PostgreSQL keep the stamps of earlier runs. */
     private static FencingToken nextToken() {
-        return new FencingToken(System.currentTimeMillis() * 1000 + tokens.incrementAndGet() % 1000);
+        return new FencingToken(tokens.updateAndGet((last) -> Math.max(last + 1, System.currentTimeMillis() * 1000)));
     }
 
     @Test

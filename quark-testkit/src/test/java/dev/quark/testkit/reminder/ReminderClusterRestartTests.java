@@ -4,9 +4,21 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.IntStream;
 
 import dev.quark.actor.ReminderSchedule;
+import dev.quark.lease.FencingToken;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseHolder;
+import dev.quark.lease.LeaseRenewal;
+import dev.quark.lease.LeaseStore;
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderBuckets;
 import dev.quark.reminder.ReminderKey;
 import dev.quark.reminder.ReminderSettings;
@@ -65,7 +77,11 @@ abstract class ReminderClusterRestartTests {
 
     private final PagerEnvironment environment = new PagerEnvironment(this.clock);
 
+    private final ReplaceableLeaseStore leases = new ReplaceableLeaseStore(new InMemoryLeaseStore(this.clock));
+
     private TestCluster cluster;
+
+    private ReminderTable table;
 
     /**
      * Returns the table the silos share: a new, empty one, or one where no test of the class left reminders of the
@@ -89,6 +105,31 @@ abstract class ReminderClusterRestartTests {
     @Test
     void afterEverySiloCrashedANewSetFiresEveryReminderAgainCatchingUpOnceOnWhatFellDueMeanwhile() {
         restartAfter(this::killEverySilo);
+    }
+
+    /**
+     * The first silos' lease store had issued many tokens (a cluster that ran for long), so the table's bucket
+     * stamps are high; while no silo runs, the store loses its tokens (Redis restarted without persistence), and the
+     * new silos are granted tokens from 1 on, below every stamp. Without raising the store's tokens the table refuses
+     * every stamp and no reminder fires again until the store has issued a million tokens.
+     */
+    @Test
+    void aNewSetOfSilosWhoseLeaseStoreLostItsTokensRaisesThemAboveTheStampsAndFiresEveryReminderAgain() {
+        InMemoryLeaseStore longRunning = new InMemoryLeaseStore(this.clock);
+        longRunning.raiseTokensAbove("reminders:0", new FencingToken(1_000_000));
+        this.leases.replaceWith(longRunning);
+        ReminderBucketSet all = ReminderBucketSet.of(IntStream.range(0, ReminderBuckets.COUNT).boxed().toList());
+        Map<Integer, FencingToken> before = new HashMap<>();
+        restartAfter(() -> {
+            killEverySilo();
+            before.putAll(this.table.stamps(all));
+            this.leases.replaceWith(new InMemoryLeaseStore(this.clock));
+        });
+        assertThat(before).as("the old silos stamped every bucket").hasSize(ReminderBuckets.COUNT);
+        Map<Integer, FencingToken> after = this.table.stamps(all);
+        assertThat(after).as("every bucket stamped by the new silos").hasSize(ReminderBuckets.COUNT);
+        after.forEach((bucket, stamp) -> assertThat(stamp).as("bucket %d stamped above its old stamp", bucket)
+            .isGreaterThan(before.get(bucket)));
     }
 
     /** Stops every silo gracefully: each writes its next ticks and releases its buckets' leases. */
@@ -120,12 +161,13 @@ abstract class ReminderClusterRestartTests {
 
     private void restartAfter(Runnable stopEverySilo) {
         ReminderTable table = table();
+        this.table = table;
         this.cluster = TestCluster.builder()
             .silos(3)
             .clock(this.clock)
             .actor(PagerActor.class, () -> new PagerActor(this.environment))
             .runtime((runtime) -> runtime.scheduler(this.scheduler).idleTimeout(Duration.ofDays(400)))
-            .reminders(table, SETTINGS, LEASE)
+            .reminders(table, SETTINGS, LEASE, this.leases)
             .build();
         settle(3);
         long base = PagerEnvironment.offset(this.clock.instant());
@@ -267,6 +309,65 @@ abstract class ReminderClusterRestartTests {
         this.scheduler.runDueTasks();
         while (this.clock.instant().isBefore(end)) {
             this.scheduler.advance(Duration.ofMillis(100));
+        }
+    }
+
+    /** The silos' lease store, which a test replaces while no silo runs: what a lease store that lost its data is. */
+    private static final class ReplaceableLeaseStore implements LeaseStore {
+
+        private volatile LeaseStore current;
+
+        ReplaceableLeaseStore(LeaseStore first) {
+            this.current = first;
+        }
+
+        void replaceWith(LeaseStore store) {
+            this.current = store;
+        }
+
+        @Override
+        public Optional<Lease> tryAcquire(String resource, String owner, Duration duration) {
+            return this.current.tryAcquire(resource, owner, duration);
+        }
+
+        @Override
+        public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+            return this.current.tryAcquireAny(resources, max, owner, duration);
+        }
+
+        @Override
+        public Optional<Lease> renew(Lease lease, Duration duration) {
+            return this.current.renew(lease, duration);
+        }
+
+        @Override
+        public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
+            return this.current.renewAll(leases, duration);
+        }
+
+        @Override
+        public boolean release(Lease lease) {
+            return this.current.release(lease);
+        }
+
+        @Override
+        public List<Lease> releaseAll(Collection<Lease> leases) {
+            return this.current.releaseAll(leases);
+        }
+
+        @Override
+        public Optional<LeaseHolder> holder(String resource) {
+            return this.current.holder(resource);
+        }
+
+        @Override
+        public void raiseTokensAbove(String resource, FencingToken token) {
+            this.current.raiseTokensAbove(resource, token);
+        }
+
+        @Override
+        public void check(String resource, FencingToken token) {
+            this.current.check(resource, token);
         }
     }
 }

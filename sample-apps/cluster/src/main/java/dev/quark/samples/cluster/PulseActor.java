@@ -15,12 +15,15 @@ import dev.quark.state.PersistentState;
 /**
  * The implementation of {@link Pulse}: each tick of its reminder is a turn ({@link #receiveReminder}) that counts
  * one beat in persistent state, once per scheduled instant, and notes the silo it ran on; a tick for an instant
- * already counted is counted as a repeat, and one that comes more than a period after the last as a gap.
+ * already counted is counted as a repeat, and one that comes more than a period after the last as a gap. A one-shot
+ * reminder ({@link #remindOnce}) counts its deliveries apart; every delivery of either is kept among the recent ones.
  */
 @QuarkActor
 class PulseActor extends AbstractActor implements Pulse, Remindable {
 
     static final String REMINDER = "beat";
+
+    static final String ONCE = "once";
 
     private final String siloId;
 
@@ -40,12 +43,23 @@ class PulseActor extends AbstractActor implements Pulse, Remindable {
     }
 
     @Override
+    public PulseReport remindOnce(Instant dueAt) {
+        registerReminder(ONCE, ReminderSchedule.onceAt(dueAt));
+        return report();
+    }
+
+    @Override
     public void receiveReminder(String name, ReminderStatus status) {
         PulseState current = this.pulse.getOrElse(PulseState.EMPTY);
-        if (!name.equals(REMINDER)) {
+        if (name.equals(ONCE)) {
+            this.pulse.set(current.once(status, this.siloId));
+        }
+        else if (name.equals(REMINDER)) {
+            this.pulse.set(current.counts(status) ? current.beat(status, this.siloId) : current.repeated(status, this.siloId));
+        }
+        else {
             return;
         }
-        this.pulse.set(current.counts(status) ? current.beat(status, this.siloId) : current.repeated());
         try {
             this.pulse.save();
         }
@@ -59,6 +73,7 @@ class PulseActor extends AbstractActor implements Pulse, Remindable {
 
     @Override
     public PulseReport report() {
-        return PulseReport.of(actorId(), this.pulse.getOrElse(PulseState.EMPTY), getReminder(REMINDER).isPresent());
+        return PulseReport.of(actorId(), this.pulse.getOrElse(PulseState.EMPTY), getReminder(REMINDER).isPresent(),
+                getReminder(ONCE).isPresent());
     }
 }

@@ -1,5 +1,6 @@
 package dev.quark.samples.cluster;
 
+import java.time.Instant;
 import java.util.List;
 
 import dev.quark.actor.ActorRefFactory;
@@ -12,6 +13,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * {@code POST /pulses/{id}?periodMillis=1000} starts a {@link Pulse} (a reminder every second);
+ * {@code POST /pulses/{id}/once?dueAt=2026-12-04T12:00:00Z} gives it a one-shot reminder;
  * {@code GET /pulses?ids=a,b} reads pulses, one call to each, wherever in the cluster it lives. Which silo fires
  * which pulse's reminder: {@code GET /silo/pulses?ids=} ({@link SiloController}).
  */
@@ -30,6 +32,11 @@ class PulseController {
             throw new IllegalArgumentException("periodMillis must be at least 1, was " + periodMillis);
         }
         return this.actors.get(Pulse.class, id).start(periodMillis);
+    }
+
+    @PostMapping("/pulses/{id}/once")
+    PulseReport remindOnce(@PathVariable String id, @RequestParam Instant dueAt) {
+        return this.actors.get(Pulse.class, id).remindOnce(dueAt);
     }
 
     @GetMapping("/pulses")

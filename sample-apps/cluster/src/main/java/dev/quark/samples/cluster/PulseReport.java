@@ -1,6 +1,7 @@
 package dev.quark.samples.cluster;
 
 import java.time.Instant;
+import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
@@ -15,12 +16,16 @@ import org.jspecify.annotations.Nullable;
  * @param registered whether its reminder is in the reminder table
  * @param repeats how many ticks came again for an instant already counted
  * @param gaps how many ticks came more than one period after the last one counted
+ * @param oneShotRegistered whether its one-shot reminder is in the reminder table (until its tick was delivered)
+ * @param oneShots how many deliveries of its one-shot reminder came
+ * @param recent its last deliveries, oldest first
  */
 public record PulseReport(String id, long beats, @Nullable Instant lastScheduledAt, @Nullable Instant lastFiredAt,
-        @Nullable String lastSilo, boolean registered, long repeats, long gaps) {
+        @Nullable String lastSilo, boolean registered, long repeats, long gaps, boolean oneShotRegistered,
+        long oneShots, List<PulseTick> recent) {
 
-    static PulseReport of(String id, PulseState state, boolean registered) {
+    static PulseReport of(String id, PulseState state, boolean registered, boolean oneShotRegistered) {
         return new PulseReport(id, state.beats(), state.lastScheduledAt(), state.lastFiredAt(), state.lastSilo(),
-                registered, state.repeats(), state.gaps());
+                registered, state.repeats(), state.gaps(), oneShotRegistered, state.oneShots(), state.recent());
     }
 }

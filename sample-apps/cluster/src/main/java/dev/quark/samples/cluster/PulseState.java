@@ -1,6 +1,8 @@
 package dev.quark.samples.cluster;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 import dev.quark.actor.ReminderStatus;
 import org.jspecify.annotations.Nullable;
@@ -20,12 +22,25 @@ import org.jspecify.annotations.Nullable;
  * recovery), counted only between ticks of one schedule
  * @param periodMillis the period the pulse was last started with, {@code 0} when unknown
  * @param scheduleStartedAt when the pulse was last started: ticks counted before it belong to an earlier schedule
+ * @param oneShots how many deliveries of its one-shot reminder came, a second one of the same instant included
+ * @param recent the last {@value #RECENT} deliveries of either reminder, oldest first, repeats included
  */
 public record PulseState(long beats, @Nullable Instant lastScheduledAt, @Nullable Instant lastFiredAt,
-        @Nullable String lastSilo, long repeats, long gaps, long periodMillis, @Nullable Instant scheduleStartedAt) {
+        @Nullable String lastSilo, long repeats, long gaps, long periodMillis, @Nullable Instant scheduleStartedAt,
+        long oneShots, List<PulseTick> recent) {
+
+    /** How many deliveries {@link #recent} keeps. */
+    static final int RECENT = 40;
 
     /** The state of a pulse that never beat. */
-    public static final PulseState EMPTY = new PulseState(0, null, null, null, 0, 0, 0, null);
+    public static final PulseState EMPTY = new PulseState(0, null, null, null, 0, 0, 0, null, 0, List.of());
+
+    /**
+     * Reads a state stored before {@code recent} existed as having none.
+     */
+    public PulseState {
+        recent = (recent != null) ? List.copyOf(recent) : List.of();
+    }
 
     /**
      * Returns whether a tick is one this pulse has not counted yet: later than the last one it counted.
@@ -38,17 +53,32 @@ public record PulseState(long beats, @Nullable Instant lastScheduledAt, @Nullabl
 
     PulseState beat(ReminderStatus tick, String silo) {
         return new PulseState(this.beats + 1, tick.scheduledAt(), tick.firedAt(), silo, this.repeats,
-                skipsInstants(tick) ? this.gaps + 1 : this.gaps, this.periodMillis, this.scheduleStartedAt);
+                skipsInstants(tick) ? this.gaps + 1 : this.gaps, this.periodMillis, this.scheduleStartedAt,
+                this.oneShots, recentWith(PulseActor.REMINDER, tick, silo));
     }
 
-    PulseState repeated() {
+    PulseState repeated(ReminderStatus tick, String silo) {
         return new PulseState(this.beats, this.lastScheduledAt, this.lastFiredAt, this.lastSilo, this.repeats + 1,
-                this.gaps, this.periodMillis, this.scheduleStartedAt);
+                this.gaps, this.periodMillis, this.scheduleStartedAt, this.oneShots,
+                recentWith(PulseActor.REMINDER, tick, silo));
+    }
+
+    PulseState once(ReminderStatus tick, String silo) {
+        return new PulseState(this.beats, this.lastScheduledAt, this.lastFiredAt, this.lastSilo, this.repeats,
+                this.gaps, this.periodMillis, this.scheduleStartedAt, this.oneShots + 1,
+                recentWith(PulseActor.ONCE, tick, silo));
     }
 
     PulseState started(long period, Instant at) {
         return new PulseState(this.beats, this.lastScheduledAt, this.lastFiredAt, this.lastSilo, this.repeats,
-                this.gaps, period, at);
+                this.gaps, period, at, this.oneShots, this.recent);
+    }
+
+    private List<PulseTick> recentWith(String reminder, ReminderStatus tick, String silo) {
+        List<PulseTick> kept = new ArrayList<>(this.recent.subList(Math.max(0, this.recent.size() - RECENT + 1),
+                this.recent.size()));
+        kept.add(new PulseTick(reminder, tick.scheduledAt(), tick.firedAt(), silo));
+        return kept;
     }
 
     private boolean skipsInstants(ReminderStatus tick) {

@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 import org.jspecify.annotations.Nullable;
@@ -81,6 +82,10 @@ final class BankHttpClient {
 
     Reply siloPulses(SiloProcess silo, List<String> pulses) {
         return send(silo, "GET", "/silo/pulses?ids=" + String.join(",", pulses));
+    }
+
+    Reply remindPulseOnce(SiloProcess silo, String pulse, Instant dueAt) {
+        return send(silo, "POST", "/pulses/" + pulse + "/once?dueAt=" + dueAt);
     }
 
     Reply clusterHealth(SiloProcess silo) {

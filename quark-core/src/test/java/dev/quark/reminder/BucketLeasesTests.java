@@ -1,0 +1,245 @@
+package dev.quark.reminder;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.quark.lease.FencingToken;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseHolder;
+import dev.quark.lease.LeaseKeeper;
+import dev.quark.lease.LeaseRenewal;
+import dev.quark.lease.LeaseStore;
+import dev.quark.lease.memory.InMemoryLeaseStore;
+import dev.quark.reminder.memory.InMemoryReminderTable;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.fixtures.SettableClock;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@link BucketLeases} and a lease store that lost its tokens: a stamp refused while the lease is still valid can
+ * only come from tokens the store issued before it lost them, so the store's tokens are raised above the table's
+ * stamp and the bucket is claimed with a token that stamps; a refusal after the lease expired is a newer owner's.
+ */
+class BucketLeasesTests {
+
+    private static final Duration LEASE = Duration.ofSeconds(10);
+
+    private static final int BUCKET = 17;
+
+    private final SettableClock clock = new SettableClock();
+
+    private final InMemoryLeaseStore store = new InMemoryLeaseStore(this.clock);
+
+    private final InMemoryReminderTable table = new InMemoryReminderTable();
+
+    private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
+
+    @BeforeEach
+    void captureLogs() {
+        this.logged.start();
+        ((Logger) LoggerFactory.getLogger(LostFencingTokens.class)).addAppender(this.logged);
+    }
+
+    @AfterEach
+    void detachLogs() {
+        ((Logger) LoggerFactory.getLogger(LostFencingTokens.class)).detachAppender(this.logged);
+    }
+
+    @Test
+    void aStampRefusedWhileTheLeaseIsValidRaisesTheStoresTokensAboveTheStampAndTheNextClaimStamps() {
+        this.table.stamp(Map.of(BUCKET, new FencingToken(5_000)));
+        try (BucketLeases leases = leasesOn(this.store)) {
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).as("refused: the store's token 1 < 5000")
+                .isEqualTo(ReminderBucketSet.none());
+            assertThat(leases.held()).as("released, for the next claim").isEqualTo(ReminderBucketSet.none());
+            assertThat(this.store.holder(BucketLeases.resource(BUCKET))).isEmpty();
+            assertThat(logged(Level.ERROR)).singleElement().asString()
+                .contains("lost its tokens", "bucket 17 (token 1, stamp 5000)");
+
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).isEqualTo(ReminderBucketSet.of(BUCKET));
+            assertThat(leases.validToken(BUCKET, this.clock.instant())).isGreaterThan(new FencingToken(5_000));
+            assertThat(this.table.stamps(ReminderBucketSet.of(BUCKET)).get(BUCKET)).isGreaterThan(new FencingToken(5_000));
+        }
+    }
+
+    @Test
+    void aStampRefusedAfterTheLeaseExpiredIsANewerOwnersAndRaisesNothing() {
+        ReminderTable slowStamp = new Forwarding(this.table) {
+
+            @Override
+            public ReminderBucketSet stamp(Map<Integer, FencingToken> tokens) {
+                BucketLeasesTests.this.clock.advance(LEASE.plusSeconds(1));
+                super.stamp(Map.of(BUCKET, new FencingToken(5_000)));
+                return super.stamp(tokens);
+            }
+        };
+        try (BucketLeases leases = new BucketLeases(keeper(this.store), this.store, slowStamp, this.clock)) {
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).isEqualTo(ReminderBucketSet.none());
+        }
+        assertThat(logged(Level.ERROR)).isEmpty();
+        assertThat(logged(Level.WARN)).singleElement().asString().contains("newer fencing tokens than granted");
+        assertThat(this.store.tryAcquire("other", "silo-2", LEASE).orElseThrow().token())
+            .as("not raised").isEqualTo(new FencingToken(2));
+    }
+
+    @Test
+    void aStoreThatCannotRaiseItsTokensIsLoggedAtErrorAndTheBucketReleased() {
+        this.table.stamp(Map.of(BUCKET, new FencingToken(5_000)));
+        LeaseStore cannotRaise = new WithoutRaise(this.store);
+        try (BucketLeases leases = leasesOn(cannotRaise)) {
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).isEqualTo(ReminderBucketSet.none());
+            assertThat(leases.held()).isEqualTo(ReminderBucketSet.none());
+            assertThat(logged(Level.ERROR)).hasSize(2)
+                .last()
+                .asString()
+                .contains("Cannot raise the lease store's tokens", "[17]", "WithoutRaise cannot raise its fencing tokens above 5000");
+
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).as("the next claim round, the same incident")
+                .isEqualTo(ReminderBucketSet.none());
+        }
+        assertThat(logged(Level.ERROR)).as("logged once per incident, repeats at DEBUG").hasSize(2);
+    }
+
+    @Test
+    void aTableThatCannotReadItsStampsIsLoggedAtErrorAndTheBucketReleased() {
+        ReminderTable noStamps = new Forwarding(this.table) {
+
+            @Override
+            public Map<Integer, FencingToken> stamps(ReminderBucketSet buckets) {
+                throw new UnsupportedOperationException("no stamps here");
+            }
+        };
+        noStamps.stamp(Map.of(BUCKET, new FencingToken(5_000)));
+        try (BucketLeases leases = new BucketLeases(keeper(this.store), this.store, noStamps, this.clock)) {
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).isEqualTo(ReminderBucketSet.none());
+            assertThat(leases.held()).isEqualTo(ReminderBucketSet.none());
+        }
+        assertThat(logged(Level.ERROR)).singleElement().asString().contains("[17]", "no stamps here");
+    }
+
+    private BucketLeases leasesOn(LeaseStore leaseStore) {
+        return new BucketLeases(keeper(leaseStore), leaseStore, this.table, this.clock);
+    }
+
+    private LeaseKeeper keeper(LeaseStore leaseStore) {
+        return BucketLeases.keeper(leaseStore, "silo-1")
+            .duration(LEASE)
+            .clock(this.clock)
+            .scheduler((at, task) -> () -> true)
+            .build();
+    }
+
+    private List<String> logged(Level level) {
+        return this.logged.list.stream()
+            .filter((event) -> event.getLevel() == level)
+            .map(ILoggingEvent::getFormattedMessage)
+            .toList();
+    }
+
+    /** A store that leaves {@link LeaseStore#raiseTokensAbove} to the interface's default, as a user's store may. */
+    private record WithoutRaise(LeaseStore delegate) implements LeaseStore {
+
+        @Override
+        public Optional<Lease> tryAcquire(String resource, String owner, Duration duration) {
+            return this.delegate.tryAcquire(resource, owner, duration);
+        }
+
+        @Override
+        public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
+            return this.delegate.tryAcquireAny(resources, max, owner, duration);
+        }
+
+        @Override
+        public Optional<Lease> renew(Lease lease, Duration duration) {
+            return this.delegate.renew(lease, duration);
+        }
+
+        @Override
+        public LeaseRenewal renewAll(Collection<Lease> leases, Duration duration) {
+            return this.delegate.renewAll(leases, duration);
+        }
+
+        @Override
+        public boolean release(Lease lease) {
+            return this.delegate.release(lease);
+        }
+
+        @Override
+        public List<Lease> releaseAll(Collection<Lease> leases) {
+            return this.delegate.releaseAll(leases);
+        }
+
+        @Override
+        public Optional<LeaseHolder> holder(String resource) {
+            return this.delegate.holder(resource);
+        }
+    }
+
+    /** A table that passes every call to another, for a test to override one. */
+    private static class Forwarding implements ReminderTable {
+
+        private final ReminderTable delegate;
+
+        Forwarding(ReminderTable delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void save(ReminderEntry entry) {
+            this.delegate.save(entry);
+        }
+
+        @Override
+        public Optional<ReminderEntry> find(ReminderKey key) {
+            return this.delegate.find(key);
+        }
+
+        @Override
+        public List<ReminderEntry> list(ActorAddress actor) {
+            return this.delegate.list(actor);
+        }
+
+        @Override
+        public boolean delete(ReminderKey key) {
+            return this.delegate.delete(key);
+        }
+
+        @Override
+        public DueReminders due(ReminderBucketSet buckets, Instant before, int limit) {
+            return this.delegate.due(buckets, before, limit);
+        }
+
+        @Override
+        public ReminderBucketSet stamp(Map<Integer, FencingToken> tokens) {
+            return this.delegate.stamp(tokens);
+        }
+
+        @Override
+        public Map<Integer, FencingToken> stamps(ReminderBucketSet buckets) {
+            return this.delegate.stamps(buckets);
+        }
+
+        @Override
+        public int apply(List<ReminderUpdate> updates) {
+            return this.delegate.apply(updates);
+        }
+
+        @Override
+        public long countDue(ReminderBucketSet buckets, Instant before) {
+            return this.delegate.countDue(buckets, before);
+        }
+    }
+}
