@@ -67,7 +67,7 @@ import static org.awaitility.Awaitility.await;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-abstract class ActorOutboxCrashProcessTests {
+abstract class ActorOutboxCrashProcessTests<B extends SiloBackend> {
 
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(15);
 
@@ -154,27 +154,28 @@ abstract class ActorOutboxCrashProcessTests {
 
     private @Nullable OutboxView outbox;
 
-    /**
-     * Prepares the backend for this run and returns the properties that point the silos at it.
-     * @return {@code name=value} properties
-     * @throws Exception when the backend cannot be prepared
-     */
-    protected abstract List<String> startBackend() throws Exception;
+    private @Nullable SiloBackend backend;
 
     /**
-     * Opens the test's view of the silos' outbox, once {@link #startBackend()} prepared the backend.
+     * Prepares the backend for this run.
+     * @return the backend, which {@link #stopSilos()} closes
+     */
+    protected abstract B startBackend();
+
+    /**
+     * Opens the test's view of the silos' outbox in the backend {@link #startBackend()} prepared.
+     * @param backend the backend
      * @return the view
      * @throws Exception when the backend cannot be reached
      */
-    protected abstract OutboxView openOutboxView() throws Exception;
-
-    /** Removes what this run left in the backend. */
-    protected abstract void stopBackend();
+    protected abstract OutboxView openOutboxView(B backend) throws Exception;
 
     @BeforeAll
     void startThreeSilos() throws Exception {
-        List<String> properties = new ArrayList<>(startBackend());
-        this.outbox = openOutboxView();
+        B prepared = startBackend();
+        this.backend = prepared;
+        List<String> properties = new ArrayList<>(prepared.siloProperties());
+        this.outbox = openOutboxView(prepared);
         properties.addAll(List.of("quark.messaging.lease-duration=" + LEASE_DURATION.toMillis() + "ms",
                 "quark.messaging.poll-interval=100ms", "quark.messaging.backoff.initial=200ms",
                 "quark.messaging.backoff.max=2s", "quark.messaging.max-attempts=1000",
@@ -206,7 +207,9 @@ abstract class ActorOutboxCrashProcessTests {
                 }
             }
             finally {
-                stopBackend();
+                if (this.backend != null) {
+                    this.backend.close();
+                }
             }
         }
     }

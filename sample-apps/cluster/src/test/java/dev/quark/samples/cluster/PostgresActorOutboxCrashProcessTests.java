@@ -1,11 +1,6 @@
 package dev.quark.samples.cluster;
 
 import java.sql.SQLException;
-import java.util.List;
-
-import dev.quark.testkit.server.PostgresTestSchema;
-import dev.quark.testkit.server.PostgresTestServer;
-import org.jspecify.annotations.Nullable;
 
 /**
  * {@link ActorOutboxCrashProcessTests} on PostgreSQL (the sample's {@code postgres} profile): membership, balances,
@@ -14,32 +9,17 @@ import org.jspecify.annotations.Nullable;
  * transaction ({@code StateOutbox}). The test reads the outbox's table ({@link PostgresOutboxView}).
  * <p>
  * Needs PostgreSQL ({@code QUARK_TEST_POSTGRES_URL}, else Testcontainers or an embedded server); without one the
- * tests are skipped, and with {@code CI=true} they fail ({@link PostgresTestServer#get()}).
+ * tests are skipped, and with {@code CI=true} they fail ({@link PostgresSiloBackend}).
  */
-class PostgresActorOutboxCrashProcessTests extends ActorOutboxCrashProcessTests {
-
-    private @Nullable PostgresTestSchema schema;
+class PostgresActorOutboxCrashProcessTests extends ActorOutboxCrashProcessTests<PostgresSiloBackend> {
 
     @Override
-    protected List<String> startBackend() {
-        PostgresTestSchema created = PostgresTestServer.get().createSchema(PostgresActorOutboxCrashProcessTests.class);
-        this.schema = created;
-        return List.of("spring.profiles.active=postgres", "spring.datasource.url=" + created.jdbcUrl());
+    protected PostgresSiloBackend startBackend() {
+        return PostgresSiloBackend.start(PostgresActorOutboxCrashProcessTests.class);
     }
 
     @Override
-    protected OutboxView openOutboxView() throws SQLException {
-        PostgresTestSchema created = this.schema;
-        if (created == null) {
-            throw new IllegalStateException("The schema was not created");
-        }
-        return new PostgresOutboxView(created.jdbcUrl());
-    }
-
-    @Override
-    protected void stopBackend() {
-        if (this.schema != null) {
-            this.schema.close();
-        }
+    protected OutboxView openOutboxView(PostgresSiloBackend backend) throws SQLException {
+        return new PostgresOutboxView(backend.jdbcUrl());
     }
 }

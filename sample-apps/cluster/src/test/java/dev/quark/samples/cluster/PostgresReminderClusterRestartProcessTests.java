@@ -12,8 +12,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 
 import dev.quark.samples.cluster.BankHttpClient.Reply;
-import dev.quark.testkit.server.PostgresTestSchema;
-import dev.quark.testkit.server.PostgresTestServer;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
@@ -45,7 +43,7 @@ import static org.awaitility.Awaitility.await;
  * reminders, a one-second period. Silo logs are in {@code target/silo-logs/<run>}.
  * <p>
  * Needs PostgreSQL ({@code QUARK_TEST_POSTGRES_URL}, else Testcontainers or an embedded server); without one the
- * test is skipped, and with {@code CI=true} it fails ({@link PostgresTestServer#get()}).
+ * test is skipped, and with {@code CI=true} it fails ({@link PostgresSiloBackend}).
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class PostgresReminderClusterRestartProcessTests {
@@ -89,7 +87,7 @@ class PostgresReminderClusterRestartProcessTests {
 
     private @Nullable LocalSiloCluster cluster;
 
-    private @Nullable PostgresTestSchema schema;
+    private @Nullable PostgresSiloBackend backend;
 
     @AfterEach
     void stopSilos() {
@@ -99,8 +97,8 @@ class PostgresReminderClusterRestartProcessTests {
             }
         }
         finally {
-            if (this.schema != null) {
-                this.schema.close();
+            if (this.backend != null) {
+                this.backend.close();
             }
         }
     }
@@ -108,11 +106,9 @@ class PostgresReminderClusterRestartProcessTests {
     @Test
     void afterEverySiloWasKilledANewSetFiresEveryReminderAgainCatchingUpOnceAndFiresTheOneShotsDueMeanwhileOnce()
             throws Exception {
-        PostgresTestSchema created = PostgresTestServer.get()
-            .createSchema(PostgresReminderClusterRestartProcessTests.class);
-        this.schema = created;
-        List<String> properties = new ArrayList<>(
-                List.of("spring.profiles.active=postgres", "spring.datasource.url=" + created.jdbcUrl()));
+        PostgresSiloBackend prepared = PostgresSiloBackend.start(PostgresReminderClusterRestartProcessTests.class);
+        this.backend = prepared;
+        List<String> properties = new ArrayList<>(prepared.siloProperties());
         properties.addAll(List.of("quark.reminders.lease-duration=5s", "quark.reminders.retry.max-backoff=2s"));
         LocalSiloCluster silos = LocalSiloCluster.ofTheSampleJar(this.run, "reminder-restart-" + this.run, CALL_TIMEOUT,
                 properties);

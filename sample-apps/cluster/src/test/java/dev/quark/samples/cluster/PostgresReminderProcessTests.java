@@ -1,11 +1,5 @@
 package dev.quark.samples.cluster;
 
-import java.util.List;
-
-import dev.quark.testkit.server.PostgresTestSchema;
-import dev.quark.testkit.server.PostgresTestServer;
-import org.jspecify.annotations.Nullable;
-
 /**
  * {@link ReminderProcessTests} on PostgreSQL (the sample's {@code postgres} profile): membership, actor state, the
  * reminder table ({@code JdbcReminderTable}: its bucket stamps and row locks across processes) and the reminders'
@@ -13,23 +7,12 @@ import org.jspecify.annotations.Nullable;
  * dropped afterwards.
  * <p>
  * Needs PostgreSQL ({@code QUARK_TEST_POSTGRES_URL}, else Testcontainers or an embedded server); without one the
- * tests are skipped, and with {@code CI=true} they fail ({@link PostgresTestServer#get()}).
+ * tests are skipped, and with {@code CI=true} they fail ({@link PostgresSiloBackend}).
  */
 class PostgresReminderProcessTests extends ReminderProcessTests {
 
-    private @Nullable PostgresTestSchema schema;
-
     @Override
-    protected List<String> startBackend() {
-        PostgresTestSchema created = PostgresTestServer.get().createSchema(PostgresReminderProcessTests.class);
-        this.schema = created;
-        return List.of("spring.profiles.active=postgres", "spring.datasource.url=" + created.jdbcUrl());
-    }
-
-    @Override
-    protected void stopBackend() {
-        if (this.schema != null) {
-            this.schema.close();
-        }
+    protected SiloBackend startBackend() {
+        return PostgresSiloBackend.start(PostgresReminderProcessTests.class);
     }
 }

@@ -1,10 +1,5 @@
 package dev.quark.samples.cluster;
 
-import java.util.List;
-
-import dev.quark.testkit.server.RedisTestServer;
-import org.jspecify.annotations.Nullable;
-
 /**
  * {@link ActorOutboxCrashProcessTests} on Redis (the sample's default): membership, balances, ledgers (event store),
  * the outbox and its partition leases under a key prefix of this run alone, deleted afterwards. An account's debit
@@ -12,35 +7,17 @@ import org.jspecify.annotations.Nullable;
  * ({@link RedisOutboxView}).
  * <p>
  * Needs Redis ({@code QUARK_TEST_REDIS_URL}, else Testcontainers or an embedded server); without one the tests are
- * skipped, and with {@code CI=true} they fail ({@link RedisTestServer#get()}).
+ * skipped, and with {@code CI=true} they fail ({@link RedisSiloBackend}).
  */
-class RedisActorOutboxCrashProcessTests extends ActorOutboxCrashProcessTests {
-
-    private @Nullable RedisTestServer redis;
-
-    private String keyPrefix = "";
+class RedisActorOutboxCrashProcessTests extends ActorOutboxCrashProcessTests<RedisSiloBackend> {
 
     @Override
-    protected List<String> startBackend() {
-        RedisTestServer server = RedisTestServer.get();
-        this.redis = server;
-        this.keyPrefix = server.uniqueKeyPrefix(RedisActorOutboxCrashProcessTests.class);
-        return List.of("quark.redis.key-prefix=" + this.keyPrefix, "spring.data.redis.url=" + server.url());
+    protected RedisSiloBackend startBackend() {
+        return RedisSiloBackend.start(RedisActorOutboxCrashProcessTests.class);
     }
 
     @Override
-    protected OutboxView openOutboxView() {
-        RedisTestServer server = this.redis;
-        if (server == null) {
-            throw new IllegalStateException("Redis was not started");
-        }
-        return new RedisOutboxView(server.url(), this.keyPrefix);
-    }
-
-    @Override
-    protected void stopBackend() {
-        if (this.redis != null && !this.keyPrefix.isEmpty()) {
-            this.redis.deleteKeys(this.keyPrefix);
-        }
+    protected OutboxView openOutboxView(RedisSiloBackend backend) {
+        return new RedisOutboxView(backend.url(), backend.keyPrefix());
     }
 }

@@ -76,18 +76,19 @@ abstract class ReminderProcessTests {
 
     private @Nullable SiloProcess killed;
 
-    /**
-     * Prepares the backend for this run and returns the properties that point the silos at it.
-     * @return {@code name=value} properties
-     */
-    protected abstract List<String> startBackend();
+    private @Nullable SiloBackend backend;
 
-    /** Removes what this run left in the backend. */
-    protected abstract void stopBackend();
+    /**
+     * Prepares the backend for this run.
+     * @return the backend, which {@link #stopSilos()} closes
+     */
+    protected abstract SiloBackend startBackend();
 
     @BeforeAll
     void startThreeSilos() throws Exception {
-        List<String> properties = new ArrayList<>(startBackend());
+        SiloBackend prepared = startBackend();
+        this.backend = prepared;
+        List<String> properties = new ArrayList<>(prepared.siloProperties());
         properties.addAll(List.of(
                 // near failure detection (docs/reminders.md), so the survivors do not wait long for the leases; 3 s
                 // leases expired while three cold JVMs started on two busy cores
@@ -113,7 +114,9 @@ abstract class ReminderProcessTests {
             }
         }
         finally {
-            stopBackend();
+            if (this.backend != null) {
+                this.backend.close();
+            }
         }
     }
 
