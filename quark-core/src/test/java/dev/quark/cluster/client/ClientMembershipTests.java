@@ -92,7 +92,11 @@ class ClientMembershipTests {
         await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("failed"));
         this.reads.failing.set(false);
         int failedAt = events.lastIndexOf("failed");
-        await().atMost(Duration.ofSeconds(5)).until(() -> events.subList(failedAt, events.size()).contains("read"));
+        // A sub-list of a CopyOnWriteArrayList breaks when the reader adds to it meanwhile: read a snapshot.
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            List<String> snapshot = List.copyOf(events);
+            return snapshot.subList(failedAt, snapshot.size()).contains("read");
+        });
     }
 
     @Test
