@@ -53,12 +53,13 @@ final class BucketLeases implements AutoCloseable {
      * @param store the store the keeper acquires from, whose tokens are raised when it lost them
      * @param table the table whose buckets are stamped
      * @param clock the keeper's clock
+     * @param metrics where buckets whose store lost its tokens are counted
      */
-    BucketLeases(LeaseKeeper keeper, LeaseStore store, ReminderTable table, Clock clock) {
+    BucketLeases(LeaseKeeper keeper, LeaseStore store, ReminderTable table, Clock clock, ReminderMetrics metrics) {
         this.keeper = keeper;
         this.table = table;
         this.duration = keeper.duration();
-        this.lostTokens = new LostFencingTokens(store, table);
+        this.lostTokens = new LostFencingTokens(store, table, metrics);
         this.clock = clock;
     }
 

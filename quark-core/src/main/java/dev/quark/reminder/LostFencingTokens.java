@@ -46,14 +46,17 @@ final class LostFencingTokens {
 
     private final ReminderTable table;
 
+    private final ReminderMetrics metrics;
+
     /** Per bucket, the stamp of the last incident logged: a bucket found with it again is logged at DEBUG. */
     private final Map<Integer, FencingToken> reported = new ConcurrentHashMap<>();
 
     private volatile boolean tableCannotTellReported;
 
-    LostFencingTokens(LeaseStore store, ReminderTable table) {
+    LostFencingTokens(LeaseStore store, ReminderTable table, ReminderMetrics metrics) {
         this.store = store;
         this.table = table;
+        this.metrics = metrics;
     }
 
     /**
@@ -107,12 +110,15 @@ final class LostFencingTokens {
             return;
         }
         lost.sort(Comparator.comparing(Lost::stamp).reversed());
-        boolean fresh = false;
+        int fresh = 0;
         for (Lost bucket : lost) {
-            fresh |= !bucket.stamp().equals(this.reported.put(bucket.bucket(), bucket.stamp()));
+            fresh += bucket.stamp().equals(this.reported.put(bucket.bucket(), bucket.stamp())) ? 0 : 1;
         }
-        BiConsumer<String, Object[]> error = fresh ? logger::error : logger::debug;
-        BiConsumer<String, Object[]> warn = fresh ? logger::warn : logger::debug;
+        if (fresh > 0) {
+            count(fresh);
+        }
+        BiConsumer<String, Object[]> error = (fresh > 0) ? logger::error : logger::debug;
+        BiConsumer<String, Object[]> warn = (fresh > 0) ? logger::warn : logger::debug;
         error.accept("The lease store {} granted valid leases on {} reminder buckets with fencing tokens below the "
                 + "stamps the table holds for them, so every write of their reminders would be refused: the store "
                 + "lost its tokens (Redis restarted without persistence?). Raising its tokens above the stamps and "
@@ -130,6 +136,16 @@ final class LostFencingTokens {
             warn.accept("Could not raise the lease store's tokens above the stamps of reminder buckets {}; trying "
                     + "again at the next claim: {}",
                     new Object[] { buckets(lost.stream().map(Lost::lease).toList()), ex.toString() });
+        }
+    }
+
+    /** What the user's metrics throw is logged, and changes nothing about the recovery. */
+    private void count(int buckets) {
+        try {
+            this.metrics.fencingTokensLost(buckets);
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Reminder metrics failed: {}", ex.toString());
         }
     }
 

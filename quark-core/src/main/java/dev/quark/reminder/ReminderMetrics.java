@@ -3,8 +3,9 @@ package dev.quark.reminder;
 import java.time.Duration;
 
 /**
- * Where a {@link ReminderTickManager} reports what happens to ticks; the Spring Boot integration binds it to
- * Micrometer ({@code quark.reminders.fired}, {@code quark.reminders.lateness}).
+ * Where a {@link ReminderTickManager} reports what happens to ticks, and reminder buckets whose lease store lost its
+ * fencing tokens; the Spring Boot integration binds it to Micrometer ({@code quark.reminders.fired},
+ * {@code quark.reminders.lateness}, {@code quark.reminders.lease.tokens.lost}).
  */
 public interface ReminderMetrics {
 
@@ -34,4 +35,14 @@ public interface ReminderMetrics {
      * @param lateness the delay, not negative
      */
     void lateness(String actorType, Duration lateness);
+
+    /**
+     * Records reminder buckets found, in a claim round, with a valid lease whose fencing token is below the stamp the
+     * table holds for the bucket: the lease store lost its tokens (Redis restarted without persistence, a lease table
+     * restored from an older backup), and the silo raises them. Each bucket is recorded once per incident (a bucket
+     * and the stamp that refused it), as the {@code ERROR} line that names it is logged once.
+     * @param buckets how many buckets, at least 1
+     */
+    default void fencingTokensLost(int buckets) {
+    }
 }

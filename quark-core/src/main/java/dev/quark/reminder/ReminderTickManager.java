@@ -306,7 +306,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
                 .scheduler((at, task) -> scheduler.schedule(at, task)::cancel)
                 .executor(io)
                 .listener(this::leaseLost)
-                .build(), store, this.table, clock);
+                .build(), store, this.table, clock, this.metrics);
         }
         else {
             this.leases = null;

@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -47,6 +48,24 @@ class BucketLeasesTests {
 
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
 
+    private final List<Integer> lostCounted = new CopyOnWriteArrayList<>();
+
+    private final ReminderMetrics metrics = new ReminderMetrics() {
+
+        @Override
+        public void ticks(String actorType, ReminderOutcome outcome, long count) {
+        }
+
+        @Override
+        public void lateness(String actorType, Duration lateness) {
+        }
+
+        @Override
+        public void fencingTokensLost(int buckets) {
+            BucketLeasesTests.this.lostCounted.add(buckets);
+        }
+    };
+
     @BeforeEach
     void captureLogs() {
         this.logged.start();
@@ -68,6 +87,7 @@ class BucketLeasesTests {
             assertThat(this.store.holder(BucketLeases.resource(BUCKET))).isEmpty();
             assertThat(logged(Level.ERROR)).singleElement().asString()
                 .contains("lost its tokens", "bucket 17 (token 1, stamp 5000)");
+            assertThat(this.lostCounted).as("buckets counted as lost").containsExactly(1);
 
             assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).isEqualTo(ReminderBucketSet.of(BUCKET));
             assertThat(leases.validToken(BUCKET, this.clock.instant())).isGreaterThan(new FencingToken(5_000));
@@ -86,11 +106,12 @@ class BucketLeasesTests {
                 return super.stamp(tokens);
             }
         };
-        try (BucketLeases leases = new BucketLeases(keeper(this.store), this.store, slowStamp, this.clock)) {
+        try (BucketLeases leases = new BucketLeases(keeper(this.store), this.store, slowStamp, this.clock, this.metrics)) {
             assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).isEqualTo(ReminderBucketSet.none());
         }
         assertThat(logged(Level.ERROR)).isEmpty();
         assertThat(logged(Level.WARN)).singleElement().asString().contains("newer fencing tokens than granted");
+        assertThat(this.lostCounted).as("a newer owner's stamp is no lost token").isEmpty();
         assertThat(this.store.tryAcquire("other", "silo-2", LEASE).orElseThrow().token())
             .as("not raised").isEqualTo(new FencingToken(2));
     }
@@ -111,6 +132,7 @@ class BucketLeasesTests {
                 .isEqualTo(ReminderBucketSet.none());
         }
         assertThat(logged(Level.ERROR)).as("logged once per incident, repeats at DEBUG").hasSize(2);
+        assertThat(this.lostCounted).as("counted once per incident").containsExactly(1);
     }
 
     @Test
@@ -123,15 +145,16 @@ class BucketLeasesTests {
             }
         };
         noStamps.stamp(Map.of(BUCKET, new FencingToken(5_000)));
-        try (BucketLeases leases = new BucketLeases(keeper(this.store), this.store, noStamps, this.clock)) {
+        try (BucketLeases leases = new BucketLeases(keeper(this.store), this.store, noStamps, this.clock, this.metrics)) {
             assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).isEqualTo(ReminderBucketSet.none());
             assertThat(leases.held()).isEqualTo(ReminderBucketSet.none());
         }
         assertThat(logged(Level.ERROR)).singleElement().asString().contains("[17]", "no stamps here");
+        assertThat(this.lostCounted).as("not known to be lost").isEmpty();
     }
 
     private BucketLeases leasesOn(LeaseStore leaseStore) {
-        return new BucketLeases(keeper(leaseStore), leaseStore, this.table, this.clock);
+        return new BucketLeases(keeper(leaseStore), leaseStore, this.table, this.clock, this.metrics);
     }
 
     private LeaseKeeper keeper(LeaseStore leaseStore) {

@@ -20,9 +20,13 @@ import io.micrometer.core.instrument.Timer;
  * reminders given up after their last attempt), {@code skipped} (fell due while the previous tick ran) and
  * {@code missed} (overdue when an earlier tick was delivered, after no silo ran the reminder);</li>
  * <li>{@code quark.reminders.lateness} (timer; tag {@code type}): from the instant a tick was due to fire to the
- * moment it was.</li>
+ * moment it was;</li>
+ * <li>{@code quark.reminders.lease.tokens.lost} (counter, registered at start so that an alert can watch it from
+ * zero): reminder buckets found with a valid lease whose fencing token is below the bucket's stamp, once per incident
+ * (the lease store lost its tokens: Redis restarted without persistence, say; the silo raises the store's tokens and
+ * claims the buckets again).</li>
  * </ul>
- * Meters are created on first use per actor type and kept, so recording a tick does one map lookup.
+ * Tick meters are created on first use per actor type and kept, so recording a tick does one map lookup.
  */
 public class MicrometerReminderMetrics implements ReminderMetrics {
 
@@ -32,14 +36,23 @@ public class MicrometerReminderMetrics implements ReminderMetrics {
     /** Name of the lateness timer. */
     public static final String LATENESS = "quark.reminders.lateness";
 
+    /** Name of the counter of reminder buckets whose lease store lost its fencing tokens. */
+    public static final String TOKENS_LOST = "quark.reminders.lease.tokens.lost";
+
     private final MeterRegistry registry;
 
     private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
 
     private final ConcurrentMap<String, Timer> timers = new ConcurrentHashMap<>();
 
+    private final Counter tokensLost;
+
     public MicrometerReminderMetrics(MeterRegistry registry) {
         this.registry = registry;
+        this.tokensLost = Counter.builder(TOKENS_LOST)
+            .description("Reminder buckets whose lease store lost its fencing tokens, once per incident")
+            .baseUnit("buckets")
+            .register(registry);
     }
 
     @Override
@@ -61,5 +74,10 @@ public class MicrometerReminderMetrics implements ReminderMetrics {
             .publishPercentileHistogram()
             .register(this.registry))
             .record(lateness);
+    }
+
+    @Override
+    public void fencingTokensLost(int buckets) {
+        this.tokensLost.increment(buckets);
     }
 }

@@ -70,6 +70,17 @@ class QuarkReminderMetricsTests {
         });
     }
 
+    @Test
+    void bucketsWhoseLeaseStoreLostItsTokensAreCountedFromZero() {
+        this.contextRunner.run((context) -> {
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.get(MicrometerReminderMetrics.TOKENS_LOST).counter().count())
+                .as("registered before any incident, for an alert on its increase").isZero();
+            context.getBean(ReminderMetrics.class).fencingTokensLost(3);
+            assertThat(registry.get(MicrometerReminderMetrics.TOKENS_LOST).counter().count()).isEqualTo(3);
+        });
+    }
+
     @Configuration(proxyBeanMethods = false)
     @AutoConfigurationPackage(basePackageClasses = AlarmActor.class)
     static class AlarmApplication {

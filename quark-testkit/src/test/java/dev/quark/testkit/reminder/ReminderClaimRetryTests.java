@@ -5,12 +5,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import dev.quark.actor.ReminderSchedule;
+import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseRenewal;
 import dev.quark.lease.LeaseStore;
@@ -18,6 +20,8 @@ import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderEntry;
 import dev.quark.reminder.ReminderKey;
+import dev.quark.reminder.ReminderMetrics;
+import dev.quark.reminder.ReminderOutcome;
 import dev.quark.reminder.ReminderSettings;
 import dev.quark.reminder.ReminderTick;
 import dev.quark.reminder.ReminderTickManager;
@@ -112,6 +116,32 @@ class ReminderClaimRetryTests {
         runUntil(START.plusMillis(5500));
         assertThat(this.deliveries).as("the tick due after the hand-over fires on b, on time")
             .containsExactly("a r@1000 late 0", "b r@3000 late 0", "b r@5000 late 0");
+    }
+
+    @Test
+    void aBucketStampedAboveTheStoresTokensIsClaimedAgainWithinTheQuickRoundsAndCountedOnceAsLost() {
+        this.table.stamp(Map.of(BUCKET, new FencingToken(5_000)));
+        List<Integer> lost = new CopyOnWriteArrayList<>();
+        ReminderTickManager a = manager("a", this.schedulerA, this.wantedByA, new ReminderMetrics() {
+
+            @Override
+            public void ticks(String actorType, ReminderOutcome outcome, long count) {
+            }
+
+            @Override
+            public void lateness(String actorType, Duration lateness) {
+            }
+
+            @Override
+            public void fencingTokensLost(int buckets) {
+                lost.add(buckets);
+            }
+        });
+        a.start();
+        runUntil(START.plusMillis(500));
+        assertThat(a.ownedBuckets().contains(BUCKET)).as("claimed with a token raised above the stamp").isTrue();
+        assertThat(this.table.stamps(ReminderBucketSet.of(BUCKET)).get(BUCKET)).isGreaterThan(new FencingToken(5_000));
+        assertThat(lost).as("the store's lost tokens counted once, for the one bucket").containsExactly(1);
     }
 
     @Test
@@ -334,6 +364,11 @@ class ReminderClaimRetryTests {
 
     private ReminderTickManager manager(String owner, ManualScheduler scheduler,
             AtomicReference<ReminderBucketSet> wanted) {
+        return manager(owner, scheduler, wanted, ReminderMetrics.NONE);
+    }
+
+    private ReminderTickManager manager(String owner, ManualScheduler scheduler,
+            AtomicReference<ReminderBucketSet> wanted, ReminderMetrics metrics) {
         ActorRuntime runtime = ActorRuntime.builder().clock(this.clock).scheduler(scheduler).build();
         this.closeables.add(runtime);
         ReminderTickManager manager = ReminderTickManager.builder(this.table, runtime)
@@ -346,6 +381,7 @@ class ReminderClaimRetryTests {
                 return CompletableFuture.completedFuture(null);
             })
             .leases(this.leaseStore, owner, LEASE)
+            .metrics(metrics)
             .build();
         this.closeables.add(0, manager);
         return manager;
