@@ -93,7 +93,10 @@ class StatelessWorkerRaceTests {
         }
         // Calls that queue behind a worker still ending the last round's turn start a moment later; calls
         // that queue behind a worker which another racing call holds would wait for the release.
+        // Checked every few milliseconds rather than Awaitility's default 100 ms: fifty rounds each wait for it.
         await().atMost(Duration.ofSeconds(5))
+            .pollDelay(Duration.ZERO)
+            .pollInterval(Duration.ofMillis(5))
             .untilAsserted(() -> assertThat(List.of(runningCalls.get(),
                     this.runtime.queuedMessages(RacedPool.class, id)))
                 .as("calls running and queued in pool %s", id)

@@ -281,7 +281,7 @@ public abstract class StateStoreContractTests {
     }
 
     /**
-     * Eight activations of one actor, as if on eight silos, each incrementing one state a thousand times with
+     * Eight activations of one actor, as if on eight silos, each incrementing one state 250 times with
      * read, modify, save and a retry on {@link ConcurrencyException}: no increment may be lost and every
      * conflict must surface as that exception, with the versions it names.
      */
@@ -289,7 +289,7 @@ public abstract class StateStoreContractTests {
     @Timeout(300)
     public void eightWritersIncrementingWithRetriesLoseNothing() throws Exception {
         int writers = 8;
-        int increments = 1000;
+        int increments = 250;
         String id = newId();
         List<ActorRuntime> silos = new ArrayList<>();
         ExecutorService threads = Executors.newFixedThreadPool(writers);
