@@ -30,8 +30,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * Persistent reminders across a silo crash, at process level: three silos, each a JVM started from the cluster
  * sample's executable jar, talking over gRPC on loopback, with membership, actor state, the reminder table and the
- * reminders' bucket leases in one backend (a subclass per backend: {@link RedisReminderProcessTests},
- * {@link PostgresReminderProcessTests}) under names of this run alone. {@value #PULSES} {@link Pulse pulses} beat
+ * reminders' bucket leases in one backend (a subclass per backend; {@link RedisReminderProcessTests} only, to keep the
+ * suite short: PostgreSQL's reminder table and leases across processes are run by
+ * {@link PostgresReminderClusterRestartProcessTests}) under names of this run alone. {@value #PULSES} {@link Pulse pulses} beat
  * every second (a periodic reminder each, every tick counted once per scheduled instant in the pulse's persistent
  * state, a tick for an instant already counted counted as a repeat); the silo that fires the most of them is killed
  * with {@code SIGKILL}, and every pulse — those whose reminders it fired, those it hosted, the others — must beat
