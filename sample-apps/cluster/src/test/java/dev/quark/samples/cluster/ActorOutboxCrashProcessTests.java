@@ -154,11 +154,9 @@ abstract class ActorOutboxCrashProcessTests<B extends SiloBackend> {
 
     private @Nullable OutboxView outbox;
 
-    private @Nullable SiloBackend backend;
-
     /**
      * Prepares the backend for this run.
-     * @return the backend, which {@link #stopSilos()} closes
+     * @return the backend, which the cluster closes after its silos ({@link #stopSilos()})
      */
     protected abstract B startBackend();
 
@@ -173,17 +171,21 @@ abstract class ActorOutboxCrashProcessTests<B extends SiloBackend> {
     @BeforeAll
     void startThreeSilos() throws Exception {
         B prepared = startBackend();
-        this.backend = prepared;
-        List<String> properties = new ArrayList<>(prepared.siloProperties());
-        this.outbox = openOutboxView(prepared);
-        properties.addAll(List.of("quark.messaging.lease-duration=" + LEASE_DURATION.toMillis() + "ms",
+        try {
+            this.outbox = openOutboxView(prepared);
+        }
+        catch (Exception | Error ex) {
+            prepared.close();
+            throw ex;
+        }
+        List<String> properties = List.of("quark.messaging.lease-duration=" + LEASE_DURATION.toMillis() + "ms",
                 "quark.messaging.poll-interval=100ms", "quark.messaging.backoff.initial=200ms",
                 "quark.messaging.backoff.max=2s", "quark.messaging.max-attempts=1000",
                 "quark.messaging.batch-size=4", "bank.receivers.delay-after-apply=" + RECEIVER_DELAY_MILLIS + "ms",
                 "logging.level.dev.quark.samples.bank.AccountActor=debug",
-                "logging.level.dev.quark.samples.bank.LedgerActor=debug"));
+                "logging.level.dev.quark.samples.bank.LedgerActor=debug");
         LocalSiloCluster silos = LocalSiloCluster.ofTheSampleJar(this.run, "outbox-" + this.run, CALL_TIMEOUT,
-                properties);
+                prepared, properties);
         this.cluster = silos;
         long started = System.nanoTime();
         for (int i = 1; i <= 3; i++) {
@@ -196,20 +198,13 @@ abstract class ActorOutboxCrashProcessTests<B extends SiloBackend> {
     @AfterAll
     void stopSilos() {
         try {
-            if (this.cluster != null) {
-                this.cluster.close();
+            if (this.outbox != null) {
+                this.outbox.close();
             }
         }
         finally {
-            try {
-                if (this.outbox != null) {
-                    this.outbox.close();
-                }
-            }
-            finally {
-                if (this.backend != null) {
-                    this.backend.close();
-                }
+            if (this.cluster != null) {
+                this.cluster.close();
             }
         }
     }

@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 import dev.quark.samples.cluster.BankHttpClient.Reply;
-import dev.quark.testkit.server.RedisTestServer;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
@@ -35,7 +34,7 @@ import static org.awaitility.Awaitility.await;
  * {@code UP} with the survivor as its only active silo. Logs are in {@code target/silo-logs/<run>}.
  * <p>
  * Needs Redis ({@code QUARK_TEST_REDIS_URL}, else Testcontainers or an embedded server); without one the test is
- * skipped, and with {@code CI=true} it fails ({@link RedisTestServer#get()}).
+ * skipped, and with {@code CI=true} it fails ({@link RedisSiloBackend}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -66,21 +65,14 @@ class ClusterClientProcessTests {
 
     private final List<String> accounts = IntStream.range(0, 20).mapToObj((i) -> "client-account-" + i).toList();
 
-    private @Nullable RedisTestServer redis;
-
-    private String keyPrefix = "";
-
     private @Nullable LocalSiloCluster cluster;
 
     private @Nullable SiloProcess client;
 
     @BeforeAll
     void startTwoSilosAndAClient() throws Exception {
-        RedisTestServer server = RedisTestServer.get();
-        this.redis = server;
-        this.keyPrefix = server.uniqueKeyPrefix(ClusterClientProcessTests.class);
         LocalSiloCluster processes = LocalSiloCluster.ofTheSampleJar(this.run, "client-processes-" + this.run,
-                CALL_TIMEOUT, List.of("quark.redis.key-prefix=" + this.keyPrefix, "spring.data.redis.url=" + server.url()));
+                CALL_TIMEOUT, RedisSiloBackend.start(ClusterClientProcessTests.class), List.of());
         this.cluster = processes;
         long started = System.nanoTime();
         processes.start("silo-1");
@@ -94,15 +86,8 @@ class ClusterClientProcessTests {
 
     @AfterAll
     void stopProcesses() {
-        try {
-            if (this.cluster != null) {
-                this.cluster.close();
-            }
-        }
-        finally {
-            if (this.redis != null && !this.keyPrefix.isEmpty()) {
-                this.redis.deleteKeys(this.keyPrefix);
-            }
+        if (this.cluster != null) {
+            this.cluster.close();
         }
     }
 

@@ -12,7 +12,6 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import dev.quark.samples.cluster.BankHttpClient.Reply;
-import dev.quark.testkit.server.RedisTestServer;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
@@ -36,7 +35,7 @@ import static org.awaitility.Awaitility.await;
  * it expects running. Silo logs are in {@code target/silo-logs/<run>}.
  * <p>
  * Needs Redis ({@code QUARK_TEST_REDIS_URL}, else Testcontainers or an embedded server); without one the tests
- * are skipped, and with {@code CI=true} they fail ({@link RedisTestServer#get()}).
+ * are skipped, and with {@code CI=true} they fail ({@link RedisSiloBackend}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -72,21 +71,14 @@ class ClusterProcessTests {
 
     private final Map<String, Long> expectedBalances = new HashMap<>();
 
-    private @Nullable RedisTestServer redis;
-
-    private String keyPrefix = "";
-
     private @Nullable LocalSiloCluster cluster;
 
     private @Nullable SiloProcess killed;
 
     @BeforeAll
     void startThreeSilos() throws Exception {
-        RedisTestServer server = RedisTestServer.get();
-        this.redis = server;
-        this.keyPrefix = server.uniqueKeyPrefix(ClusterProcessTests.class);
         LocalSiloCluster silos = LocalSiloCluster.ofTheSampleJar(this.run, "processes-" + this.run, CALL_TIMEOUT,
-                List.of("quark.redis.key-prefix=" + this.keyPrefix, "spring.data.redis.url=" + server.url()));
+                RedisSiloBackend.start(ClusterProcessTests.class), List.of());
         this.cluster = silos;
         long started = System.nanoTime();
         for (int i = 1; i <= 3; i++) {
@@ -98,15 +90,8 @@ class ClusterProcessTests {
 
     @AfterAll
     void stopSilos() {
-        try {
-            if (this.cluster != null) {
-                this.cluster.close();
-            }
-        }
-        finally {
-            if (this.redis != null && !this.keyPrefix.isEmpty()) {
-                this.redis.deleteKeys(this.keyPrefix);
-            }
+        if (this.cluster != null) {
+            this.cluster.close();
         }
     }
 

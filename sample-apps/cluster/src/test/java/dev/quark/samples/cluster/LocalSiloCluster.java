@@ -21,8 +21,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * Silos of one cluster on this machine, each a JVM started from the sample's jar on loopback ports chosen
  * free, and the cluster clients beside them ({@code quark.cluster.mode=client}, from the same jar).
- * {@link #close()} kills every JVM it started, and a shutdown hook does the same if the test JVM ends first, so
- * no silo or client outlives the tests.
+ * {@link #close()} kills every JVM it started, then cleans up the backend the silos ran on; a shutdown hook kills
+ * the JVMs if the test JVM ends first, so no silo or client outlives the tests.
  */
 final class LocalSiloCluster implements AutoCloseable {
 
@@ -43,6 +43,8 @@ final class LocalSiloCluster implements AutoCloseable {
 
     private final List<String> properties;
 
+    private final SiloBackend backend;
+
     private final BankHttpClient http = new BankHttpClient(Duration.ofSeconds(5));
 
     private final List<SiloProcess> silos = new ArrayList<>();
@@ -59,11 +61,24 @@ final class LocalSiloCluster implements AutoCloseable {
      * @param run the run's name, for the log folder
      * @param clusterName the cluster's name, of this run alone
      * @param callTimeout {@code quark.actors.call-timeout}
-     * @param properties more properties every silo gets ({@code name=value}): the backend's
+     * @param backend the backend the silos run on, whose properties every silo gets; the cluster owns it and
+     * {@link #close() closes} it after the silos (also when the cluster cannot be created)
+     * @param properties more properties every silo gets ({@code name=value})
      * @return the cluster
      * @throws IOException when the log folder cannot be made
      */
-    static LocalSiloCluster ofTheSampleJar(String run, String clusterName, Duration callTimeout,
+    static LocalSiloCluster ofTheSampleJar(String run, String clusterName, Duration callTimeout, SiloBackend backend,
+            List<String> properties) throws IOException {
+        try {
+            return create(run, clusterName, callTimeout, backend, properties);
+        }
+        catch (IOException | RuntimeException ex) {
+            backend.close();
+            throw ex;
+        }
+    }
+
+    private static LocalSiloCluster create(String run, String clusterName, Duration callTimeout, SiloBackend backend,
             List<String> properties) throws IOException {
         Path jar = Path.of(System.getProperty("quark.sample.cluster.jar", "target/missing.jar"));
         if (!Files.isRegularFile(jar)) {
@@ -76,8 +91,9 @@ final class LocalSiloCluster implements AutoCloseable {
                 "quark.actors.call-timeout=" + callTimeout.toMillis() + "ms", "quark.cluster.probe-timeout=3s",
                 "quark.cluster.table-refresh-interval=2s", "bank.monthly-fee.amount=0",
                 "spring.main.banner-mode=off"));
+        all.addAll(backend.siloProperties());
         all.addAll(properties);
-        return new LocalSiloCluster(jar, logs, all);
+        return new LocalSiloCluster(jar, logs, all, backend);
     }
 
     /**
@@ -85,11 +101,13 @@ final class LocalSiloCluster implements AutoCloseable {
      * @param jar the sample's executable jar
      * @param logs where the silos' logs go
      * @param properties the properties every silo gets ({@code name=value})
+     * @param backend the backend the silos run on, closed after them
      */
-    LocalSiloCluster(Path jar, Path logs, List<String> properties) {
+    private LocalSiloCluster(Path jar, Path logs, List<String> properties, SiloBackend backend) {
         this.jar = jar;
         this.logs = logs;
         this.properties = List.copyOf(properties);
+        this.backend = backend;
     }
 
     /**
@@ -196,11 +214,16 @@ final class LocalSiloCluster implements AutoCloseable {
     }
 
     /**
-     * Kills every silo and client still running.
+     * Kills every silo and client still running, then removes what the run left in the backend.
      */
     @Override
     public synchronized void close() {
-        this.clients.forEach(SiloProcess::close);
-        this.silos.forEach(SiloProcess::close);
+        try {
+            this.clients.forEach(SiloProcess::close);
+            this.silos.forEach(SiloProcess::close);
+        }
+        finally {
+            this.backend.close();
+        }
     }
 }

@@ -87,31 +87,19 @@ class PostgresReminderClusterRestartProcessTests {
 
     private @Nullable LocalSiloCluster cluster;
 
-    private @Nullable PostgresSiloBackend backend;
-
     @AfterEach
     void stopSilos() {
-        try {
-            if (this.cluster != null) {
-                this.cluster.close();
-            }
-        }
-        finally {
-            if (this.backend != null) {
-                this.backend.close();
-            }
+        if (this.cluster != null) {
+            this.cluster.close();
         }
     }
 
     @Test
     void afterEverySiloWasKilledANewSetFiresEveryReminderAgainCatchingUpOnceAndFiresTheOneShotsDueMeanwhileOnce()
             throws Exception {
-        PostgresSiloBackend prepared = PostgresSiloBackend.start(PostgresReminderClusterRestartProcessTests.class);
-        this.backend = prepared;
-        List<String> properties = new ArrayList<>(prepared.siloProperties());
-        properties.addAll(List.of("quark.reminders.lease-duration=5s", "quark.reminders.retry.max-backoff=2s"));
         LocalSiloCluster silos = LocalSiloCluster.ofTheSampleJar(this.run, "reminder-restart-" + this.run, CALL_TIMEOUT,
-                properties);
+                PostgresSiloBackend.start(PostgresReminderClusterRestartProcessTests.class),
+                List.of("quark.reminders.lease-duration=5s", "quark.reminders.retry.max-backoff=2s"));
         this.cluster = silos;
         long started = System.nanoTime();
         for (int i = 1; i <= SILOS; i++) {

@@ -77,27 +77,22 @@ abstract class ReminderProcessTests {
 
     private @Nullable SiloProcess killed;
 
-    private @Nullable SiloBackend backend;
-
     /**
      * Prepares the backend for this run.
-     * @return the backend, which {@link #stopSilos()} closes
+     * @return the backend, which the cluster closes after its silos ({@link #stopSilos()})
      */
     protected abstract SiloBackend startBackend();
 
     @BeforeAll
     void startThreeSilos() throws Exception {
-        SiloBackend prepared = startBackend();
-        this.backend = prepared;
-        List<String> properties = new ArrayList<>(prepared.siloProperties());
-        properties.addAll(List.of(
+        List<String> properties = List.of(
                 // near failure detection (docs/reminders.md), so the survivors do not wait long for the leases; 3 s
                 // leases expired while three cold JVMs started on two busy cores
                 "quark.reminders.lease-duration=5s",
                 // a tick for a pulse on the killed silo is tried again soon after the silo is declared dead
-                "quark.reminders.retry.max-backoff=2s"));
+                "quark.reminders.retry.max-backoff=2s");
         LocalSiloCluster silos = LocalSiloCluster.ofTheSampleJar(this.run, "reminder-processes-" + this.run,
-                CALL_TIMEOUT, properties);
+                CALL_TIMEOUT, startBackend(), properties);
         this.cluster = silos;
         long started = System.nanoTime();
         for (int i = 1; i <= 3; i++) {
@@ -109,15 +104,8 @@ abstract class ReminderProcessTests {
 
     @AfterAll
     void stopSilos() {
-        try {
-            if (this.cluster != null) {
-                this.cluster.close();
-            }
-        }
-        finally {
-            if (this.backend != null) {
-                this.backend.close();
-            }
+        if (this.cluster != null) {
+            this.cluster.close();
         }
     }
 
