@@ -135,6 +135,14 @@ final class BucketLeases implements AutoCloseable {
     }
 
     /**
+     * Returns the buckets found with a valid lease whose token was below their stamp: the store lost its tokens.
+     * @return the buckets counted since these leases were created, and when the last incident was found
+     */
+    LostFencingTokens.Losses lostTokens() {
+        return this.lostTokens.losses();
+    }
+
+    /**
      * Releases the leases held on some buckets.
      * @param buckets the buckets
      */

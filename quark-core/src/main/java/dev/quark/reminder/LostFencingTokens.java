@@ -6,12 +6,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseStore;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Each incident (a bucket and the stamp that refused it) is logged once, at {@code ERROR} (a failed raise at
  * {@code WARN}); while it lasts (the store cannot raise, the raise keeps failing) the claim rounds that find it again
- * log at {@code DEBUG}.
+ * log at {@code DEBUG}. Its buckets are counted once too, in the {@link ReminderMetrics} and in the {@link Losses}
+ * kept here, which the tick manager's {@link ReminderTickManager.Stats} show.
  */
 final class LostFencingTokens {
 
@@ -52,6 +55,8 @@ final class LostFencingTokens {
     private final Map<Integer, FencingToken> reported = new ConcurrentHashMap<>();
 
     private volatile boolean tableCannotTellReported;
+
+    private final AtomicReference<Losses> losses = new AtomicReference<>(Losses.NONE);
 
     LostFencingTokens(LeaseStore store, ReminderTable table, ReminderMetrics metrics) {
         this.store = store;
@@ -115,6 +120,8 @@ final class LostFencingTokens {
             fresh += bucket.stamp().equals(this.reported.put(bucket.bucket(), bucket.stamp())) ? 0 : 1;
         }
         if (fresh > 0) {
+            int buckets = fresh;
+            this.losses.updateAndGet((before) -> before.plus(buckets, now));
             count(fresh);
         }
         BiConsumer<String, Object[]> error = (fresh > 0) ? logger::error : logger::debug;
@@ -139,6 +146,15 @@ final class LostFencingTokens {
         }
     }
 
+    /**
+     * Returns the buckets found so far with lost tokens, each counted once per incident, as in
+     * {@link ReminderMetrics#fencingTokensLost}.
+     * @return the buckets and when the last incident was found
+     */
+    Losses losses() {
+        return this.losses.get();
+    }
+
     /** What the user's metrics throw is logged, and changes nothing about the recovery. */
     private void count(int buckets) {
         try {
@@ -160,6 +176,20 @@ final class LostFencingTokens {
                     + bucket.stamp() + ")")
             .collect(Collectors.joining(", "));
         return (lost.size() > NAMED) ? named + " and " + (lost.size() - NAMED) + " more" : named;
+    }
+
+    /**
+     * The buckets found with lost tokens since start, and when the last of them was found.
+     * @param buckets how many, each counted once per incident
+     * @param last the {@code now} of the claim round that found the last incident, {@code null} before the first
+     */
+    record Losses(long buckets, @Nullable Instant last) {
+
+        static final Losses NONE = new Losses(0, null);
+
+        Losses plus(int more, Instant at) {
+            return new Losses(this.buckets + more, at);
+        }
     }
 
     /** A bucket whose valid lease's token is below its stamp. */

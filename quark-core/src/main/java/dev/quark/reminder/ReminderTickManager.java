@@ -620,10 +620,12 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      */
     public synchronized Stats stats() {
         int queued = this.waiting.size();
+        LostFencingTokens.Losses lostTokens = (this.leases != null) ? this.leases.lostTokens()
+                : LostFencingTokens.Losses.NONE;
         return new Stats(this.counts.delivered.sum(), this.counts.failed.sum(), this.counts.undelivered.sum(),
                 this.counts.abandoned.sum(),
                 this.counts.skipped.sum(), this.counts.missed.sum(), queued, this.running, this.writes.pendingCount(),
-                this.owned.size());
+                this.owned.size(), lostTokens.buckets(), lostTokens.last());
     }
 
     /**
@@ -1747,9 +1749,15 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
      * @param running ticks being delivered
      * @param pendingWrites next ticks waiting to be written to the table
      * @param ownedBuckets how many buckets this silo fires the reminders of
+     * @param fencingTokensLost buckets a claim round found with a valid lease whose fencing token was below the
+     * bucket's stamp, the lease store having lost its tokens (each counted once per incident, as
+     * {@link ReminderMetrics#fencingTokensLost} counts them); always 0 without {@link Builder#leases leases}
+     * @param lastFencingTokensLoss when the claim round that found the last of them ran, on the manager's clock;
+     * {@code null} while there was none
      */
     public record Stats(long delivered, long failed, long undelivered, long abandoned, long skipped, long missed,
-            int waiting, int running, int pendingWrites, int ownedBuckets) {
+            int waiting, int running, int pendingWrites, int ownedBuckets, long fencingTokensLost,
+            @Nullable Instant lastFencingTokensLoss) {
     }
 
     private static final class Counts {

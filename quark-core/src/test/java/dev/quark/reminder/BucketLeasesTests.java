@@ -136,6 +136,27 @@ class BucketLeasesTests {
     }
 
     @Test
+    void eachIncidentIsTalliedOnceWithTheInstantOfTheClaimThatFoundIt() {
+        this.table.stamp(Map.of(BUCKET, new FencingToken(5_000)));
+        try (BucketLeases leases = leasesOn(new WithoutRaise(this.store))) {
+            assertThat(leases.lostTokens()).as("none before").isEqualTo(new LostFencingTokens.Losses(0, null));
+            Instant first = this.clock.instant();
+            leases.acquire(ReminderBucketSet.of(BUCKET));
+            this.clock.advance(Duration.ofSeconds(3));
+            leases.acquire(ReminderBucketSet.of(BUCKET));
+            assertThat(leases.lostTokens()).as("the same incident found again").isEqualTo(new LostFencingTokens.Losses(1, first));
+
+            this.clock.advance(Duration.ofSeconds(3));
+            this.table.stamp(Map.of(BUCKET, new FencingToken(6_000), BUCKET + 1, new FencingToken(6_000)));
+            Instant second = this.clock.instant();
+            leases.acquire(ReminderBucketSet.of(BUCKET, BUCKET + 1));
+            assertThat(leases.lostTokens()).as("a greater stamp: a new incident, for both buckets")
+                .isEqualTo(new LostFencingTokens.Losses(3, second));
+        }
+        assertThat(this.lostCounted).as("as the metrics count them").containsExactly(1, 2);
+    }
+
+    @Test
     void aTableThatCannotReadItsStampsIsLoggedAtErrorAndTheBucketReleased() {
         ReminderTable noStamps = new Forwarding(this.table) {
 

@@ -1,8 +1,11 @@
 package dev.quark.benchmarks.reminders;
 
+import java.time.Instant;
+
 import dev.quark.reminder.ReminderRegistry;
 import dev.quark.reminder.ReminderTickManager;
 import dev.quark.runtime.ActorAddress;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The silos a reminders measurement runs on: their runtimes and tick managers on one table. The reminders are
@@ -36,7 +39,7 @@ interface Silos extends AutoCloseable {
     @Override
     void close();
 
-    /** Sums the counters of several tick managers. */
+    /** Sums the counters of several tick managers; the last loss of fencing tokens is the latest of theirs. */
     static ReminderTickManager.Stats sum(Iterable<ReminderTickManager> managers) {
         long delivered = 0;
         long failed = 0;
@@ -48,6 +51,8 @@ interface Silos extends AutoCloseable {
         int running = 0;
         int pending = 0;
         int owned = 0;
+        long tokensLost = 0;
+        @Nullable Instant lastTokensLoss = null;
         for (ReminderTickManager manager : managers) {
             ReminderTickManager.Stats stats = manager.stats();
             delivered += stats.delivered();
@@ -60,8 +65,13 @@ interface Silos extends AutoCloseable {
             running += stats.running();
             pending += stats.pendingWrites();
             owned += stats.ownedBuckets();
+            tokensLost += stats.fencingTokensLost();
+            Instant loss = stats.lastFencingTokensLoss();
+            if (loss != null && (lastTokensLoss == null || loss.isAfter(lastTokensLoss))) {
+                lastTokensLoss = loss;
+            }
         }
         return new ReminderTickManager.Stats(delivered, failed, undelivered, abandoned, skipped, missed, waiting, running,
-                pending, owned);
+                pending, owned, tokensLost, lastTokensLoss);
     }
 }

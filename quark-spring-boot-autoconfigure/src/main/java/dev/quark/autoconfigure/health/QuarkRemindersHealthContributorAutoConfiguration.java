@@ -15,8 +15,8 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
 
 /**
- * Auto-configuration of the {@code quarkReminders} health contributor: whether the reminder table answers and
- * the backlog of this silo's overdue reminders.
+ * Auto-configuration of the {@code quarkReminders} health contributor: whether the reminder table answers, the
+ * backlog of this silo's overdue reminders, and the buckets it found with a lease store that lost its fencing tokens.
  */
 @AutoConfiguration(after = QuarkRemindersAutoConfiguration.class)
 @ConditionalOnClass({ HealthIndicator.class, ConditionalOnEnabledHealthIndicator.class })

@@ -1,6 +1,7 @@
 package dev.quark.autoconfigure.health;
 
 import java.time.Clock;
+import java.time.Instant;
 
 import dev.quark.reminder.ReminderTickManager;
 
@@ -12,6 +13,19 @@ import org.springframework.boot.health.contributor.Health;
  * backlog (reminders of the owned buckets whose tick is overdue, counted in the table) and what the tick manager
  * holds; {@code DOWN} with the error when the table cannot be read, and {@code OUT_OF_SERVICE} while the tick
  * manager does not run. A backlog alone does not make it {@code DOWN}: ticks catch up once the table answers.
+ * <p>
+ * The details also show the buckets this silo found with a lease store that lost its fencing tokens
+ * ({@code fencingTokensLost}, counted since start, once per incident) and, once there was one, when it found the
+ * last ({@code lastFencingTokensLoss}, an ISO-8601 instant). Such an incident leaves the status {@code UP}, however
+ * recent: the silo has already raised the store's tokens and claims the buckets again within a claim round or two,
+ * so the status has nothing to withhold. The silos find an incident in their buckets at about the same time, so a
+ * {@code DOWN} or {@code OUT_OF_SERVICE} (HTTP 503 by default), even for a window after it, would take the whole
+ * cluster out of its load balancer or readiness for a fault already repaired; and a status of Quark's own (a
+ * {@code WARNING}) is left out of the aggregate unless every application adds it to
+ * {@code management.endpoint.health.status.order}. What needs a person (why did the store lose its data?) is an
+ * alert on any increase of {@code quark.reminders.lease.tokens.lost}; the details tell which silo found how many
+ * buckets and when. Buckets that cannot be claimed again (a store that cannot raise its tokens) show as fewer
+ * {@code ownedBuckets}.
  */
 public class ReminderTickManagerHealthIndicator extends AbstractHealthIndicator {
 
@@ -32,7 +46,12 @@ public class ReminderTickManagerHealthIndicator extends AbstractHealthIndicator 
             .withDetail("ownedBuckets", stats.ownedBuckets())
             .withDetail("waiting", stats.waiting())
             .withDetail("running", stats.running())
-            .withDetail("pendingWrites", stats.pendingWrites());
+            .withDetail("pendingWrites", stats.pendingWrites())
+            .withDetail("fencingTokensLost", stats.fencingTokensLost());
+        Instant lastLoss = stats.lastFencingTokensLoss();
+        if (lastLoss != null) {
+            builder.withDetail("lastFencingTokensLoss", lastLoss.toString());
+        }
         if (!this.manager.isRunning()) {
             builder.outOfService();
             return;

@@ -1,6 +1,7 @@
 package dev.quark.autoconfigure.health;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -13,6 +14,7 @@ import dev.quark.autoconfigure.actors.QuarkActorsAutoConfiguration;
 import dev.quark.autoconfigure.backend.QuarkBackendAutoConfiguration;
 import dev.quark.autoconfigure.lease.QuarkLeasesAutoConfiguration;
 import dev.quark.autoconfigure.reminders.QuarkRemindersAutoConfiguration;
+import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.reminder.DueReminders;
 import dev.quark.reminder.ReminderBucketSet;
 import dev.quark.reminder.ReminderEntry;
@@ -39,6 +41,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class QuarkRemindersHealthContributorAutoConfigurationTests {
 
+    private static final int LOST_BUCKET = 17;
+
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(QuarkActorsAutoConfiguration.class, QuarkBackendAutoConfiguration.class, QuarkLeasesAutoConfiguration.class,
                 QuarkRemindersAutoConfiguration.class, QuarkRemindersHealthContributorAutoConfiguration.class))
@@ -57,7 +61,30 @@ class QuarkRemindersHealthContributorAutoConfigurationTests {
             assertThat(health.getDetails()).containsEntry("table", "InMemoryReminderTable")
                 .containsEntry("backlog", 1L)
                 .containsEntry("ownedBuckets", 1024)
-                .containsKeys("waiting", "running", "pendingWrites");
+                .containsEntry("fencingTokensLost", 0L)
+                .containsKeys("waiting", "running", "pendingWrites")
+                .doesNotContainKey("lastFencingTokensLoss");
+        });
+    }
+
+    @Test
+    void showsTheBucketsWhoseLeaseStoreLostItsTokensAndWhenAndStaysUp() {
+        this.contextRunner.withUserConfiguration(LeaseStoreThatLostItsTokens.class).run((context) -> {
+            ReminderTickManager manager = context.getBean(ReminderTickManager.class);
+            ManualScheduler scheduler = context.getBean(ManualScheduler.class);
+            Instant started = context.getBean(ManualClock.class).instant();
+            for (int round = 0; round < 40 && !manager.ownedBuckets().contains(LOST_BUCKET); round++) {
+                scheduler.advance(Duration.ofMillis(25));
+            }
+            assertThat(manager.ownedBuckets().contains(LOST_BUCKET)).as("claimed again above the stamp").isTrue();
+
+            Health health = context.getBean("quarkRemindersHealthIndicator", ReminderTickManagerHealthIndicator.class)
+                .health();
+            assertThat(health.getStatus()).as("repaired by the silo: nothing to take it out of service for")
+                .isEqualTo(Status.UP);
+            assertThat(health.getDetails()).containsEntry("fencingTokensLost", 1L)
+                .containsEntry("lastFencingTokensLoss", started.toString())
+                .containsEntry("ownedBuckets", 1);
         });
     }
 
@@ -106,6 +133,29 @@ class QuarkRemindersHealthContributorAutoConfigurationTests {
         @Bean
         ManualScheduler manualScheduler(ManualClock clock) {
             return new ManualScheduler(clock);
+        }
+    }
+
+    /**
+     * A silo holding one bucket through leases, on a table that kept the stamp of a token the lease store issued
+     * before it lost its tokens (the store starts again from 1).
+     */
+    @Configuration(proxyBeanMethods = false)
+    static class LeaseStoreThatLostItsTokens {
+
+        @Bean
+        InMemoryReminderTable reminderTable() {
+            InMemoryReminderTable table = new InMemoryReminderTable();
+            table.stamp(Map.of(LOST_BUCKET, new FencingToken(5_000)));
+            return table;
+        }
+
+        @Bean
+        ReminderTickManager reminderTickManager(ReminderTable table, ActorRuntime runtime, ManualClock clock) {
+            return ReminderTickManager.builder(table, runtime)
+                .ownership(() -> ReminderBucketSet.of(LOST_BUCKET))
+                .leases(new InMemoryLeaseStore(clock), "silo-1", Duration.ofSeconds(10))
+                .build();
         }
     }
 

@@ -122,6 +122,7 @@ class ReminderClaimRetryTests {
     void aBucketStampedAboveTheStoresTokensIsClaimedAgainWithinTheQuickRoundsAndCountedOnceAsLost() {
         this.table.stamp(Map.of(BUCKET, new FencingToken(5_000)));
         List<Integer> lost = new CopyOnWriteArrayList<>();
+        List<Instant> countedAt = new CopyOnWriteArrayList<>();
         ReminderTickManager a = manager("a", this.schedulerA, this.wantedByA, new ReminderMetrics() {
 
             @Override
@@ -135,13 +136,19 @@ class ReminderClaimRetryTests {
             @Override
             public void fencingTokensLost(int buckets) {
                 lost.add(buckets);
+                countedAt.add(ReminderClaimRetryTests.this.clock.instant());
             }
         });
+        assertThat(a.stats().fencingTokensLost()).isZero();
+        assertThat(a.stats().lastFencingTokensLoss()).isNull();
         a.start();
         runUntil(START.plusMillis(500));
         assertThat(a.ownedBuckets().contains(BUCKET)).as("claimed with a token raised above the stamp").isTrue();
         assertThat(this.table.stamps(ReminderBucketSet.of(BUCKET)).get(BUCKET)).isGreaterThan(new FencingToken(5_000));
         assertThat(lost).as("the store's lost tokens counted once, for the one bucket").containsExactly(1);
+        assertThat(a.stats().fencingTokensLost()).as("in the stats too").isEqualTo(1);
+        assertThat(a.stats().lastFencingTokensLoss()).as("with the instant of the round that found it")
+            .isEqualTo(countedAt.getFirst());
     }
 
     @Test
