@@ -113,12 +113,31 @@ class ClusterUnsentCallRerouteTests {
         long version = this.cluster.silo(0).routing().view().version();
         this.cluster.cluster().network().cut("silo-0", "silo-1");
 
+        long calling = System.nanoTime();
         assertThatExceptionOfType(SiloUnavailableException.class).isThrownBy(() -> tally.add(1))
             .withMessageContaining("the link between them is cut")
             .withMessageContaining("not routed again: silo silo-1 is still active in membership version " + version
                     + ", which did not move");
+        assertThat(Duration.ofNanos(System.nanoTime() - calling)).as("waited the default second for a newer view")
+            .isGreaterThanOrEqualTo(Duration.ofMillis(950));
         assertThat(this.rerouted).isEmpty();
         assertThat(this.environment.activations(id)).isZero();
+    }
+
+    @Test
+    void callWhoseSendFailsToASiloStillActiveInAViewThatDidNotMoveWaitsTheRoutingsCatchUpWaitForANewerView() {
+        Duration catchUp = Duration.ofMillis(200);
+        this.cluster = new TallyCluster(this.environment, 2, (runtime) -> {
+        }, (routing) -> routing.metrics(this.metrics).catchUpWait(catchUp));
+        Tally tally = this.cluster.silo(0).get(Tally.class, this.cluster.idOwnedBy("silo-1"));
+        this.cluster.cluster().network().cut("silo-0", "silo-1");
+
+        long calling = System.nanoTime();
+        assertThatExceptionOfType(SiloUnavailableException.class).isThrownBy(() -> tally.add(1))
+            .withMessageContaining("not routed again: silo silo-1 is still active");
+        assertThat(Duration.ofNanos(System.nanoTime() - calling)).as("the wait set, not the default second")
+            .isGreaterThanOrEqualTo(catchUp.minusMillis(10))
+            .isLessThan(Duration.ofSeconds(1));
     }
 
     @Test
