@@ -28,6 +28,12 @@ import static org.awaitility.Awaitility.await;
  */
 class ClusterUnsentCallRerouteTests {
 
+    /**
+     * How long a stop waits at most: a silo that leaves while another holds its views waits half of it (instead of
+     * 3 s) for a confirmation of its leave that the holding silo never sends.
+     */
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(2);
+
     private final TallyEnvironment environment = new TallyEnvironment();
 
     /** The silos that could not be reached, once for every call routed again after a refusal or a failed send. */
@@ -64,8 +70,8 @@ class ClusterUnsentCallRerouteTests {
     }
 
     private TallyCluster tallies(int silos) {
-        return new TallyCluster(this.environment, silos, (runtime) -> {
-        }, (routing) -> routing.metrics(this.metrics));
+        return new TallyCluster(this.environment, TallyCluster.builder(this.environment, silos, (runtime) -> {
+        }).routing((routing) -> routing.metrics(this.metrics)).stopTimeout(STOP_TIMEOUT));
     }
 
     @Test
@@ -164,6 +170,7 @@ class ClusterUnsentCallRerouteTests {
         this.cluster = new TallyCluster(this.environment, TallyCluster
             .builder(this.environment, 3, (runtime) -> runtime.callTimeout(callTimeout))
             .routing((routing) -> routing.metrics(this.metrics))
+            .stopTimeout(STOP_TIMEOUT)
             .clock(clock)
             .transport((siloId) -> siloId.equals("silo-0")
                     ? new LateSends(this.network.transport(), clock, callTimeout.plusSeconds(1))
