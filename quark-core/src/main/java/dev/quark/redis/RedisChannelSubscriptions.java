@@ -106,6 +106,12 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
 
     private final String name;
 
+    /** The wait after a first failed attempt to connect or subscribe. */
+    private final Duration firstRetry;
+
+    /** The longest wait between two attempts. */
+    private final Duration maxRetry;
+
     private final Object lock = new Object();
 
     /** The subscriptions of each factory with open subscriptions; guarded by {@link #lock}. */
@@ -129,7 +135,21 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
      * @param name the threads' name
      */
     public RedisChannelSubscriptions(String name) {
+        this(name, FIRST_RETRY, MAX_RETRY);
+    }
+
+    /**
+     * Creates the subscriptions with back-offs of their own, shorter than {@link #FIRST_RETRY} and {@link #MAX_RETRY}
+     * in tests, which then wait for retries a fraction of the real time.
+     */
+    RedisChannelSubscriptions(String name, Duration firstRetry, Duration maxRetry) {
         this.name = Objects.requireNonNull(name, "name must not be null");
+        this.firstRetry = Objects.requireNonNull(firstRetry, "firstRetry must not be null");
+        this.maxRetry = Objects.requireNonNull(maxRetry, "maxRetry must not be null");
+        if (firstRetry.isNegative() || firstRetry.isZero() || maxRetry.compareTo(firstRetry) < 0) {
+            throw new IllegalArgumentException("The first retry must be positive and at most the longest, were "
+                    + firstRetry + " and " + maxRetry);
+        }
     }
 
     /**
@@ -158,7 +178,8 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
             }
             FactorySubscriptions subscriptions = this.factories.get(connectionFactory);
             if (subscriptions == null) {
-                subscriptions = new FactorySubscriptions(connectionFactory, this.name);
+                subscriptions = new FactorySubscriptions(connectionFactory, this.name, this.firstRetry,
+                        this.maxRetry);
                 this.factories.put(connectionFactory, subscriptions);
                 warnUnlessReconnecting(connectionFactory);
             }
@@ -435,8 +456,8 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
      * container (start, {@code SUBSCRIBE}, {@code UNSUBSCRIBE}) runs as one {@link Operation} on a thread of its own,
      * at most one at a time, given {@link #OPERATION_TIMEOUT} to end. While an operation runs or a retry waits, nothing
      * else is started, so that there is exactly one retry loop per factory: a failed operation (or one that did not
-     * end in time) schedules the one retry, after a back-off that doubles from {@link #FIRST_RETRY} to
-     * {@link #MAX_RETRY}, and the retry brings the container in line with the channels wanted then (a channel
+     * end in time) schedules the one retry, after a back-off that doubles from the first retry ({@link #FIRST_RETRY}
+     * unless the subscriptions were made with another) to the longest ({@link #MAX_RETRY} likewise), and the retry brings the container in line with the channels wanted then (a channel
      * un-subscribed meanwhile is not tried again). A failed start, or an operation that did not end in time, gives
      * the container up (destroyed on a thread of its own) for a new one; a failed {@code SUBSCRIBE} on a running
      * container keeps it and subscribes the channel again. The container's own recovery is off (the retries are
@@ -471,8 +492,12 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
         /** The retry that waits, if any; used on the calls thread only. */
         private @Nullable ScheduledFuture<?> retry;
 
+        private final Duration firstRetry;
+
+        private final Duration maxRetry;
+
         /** The wait before the next retry; used on the calls thread only. */
-        private Duration nextRetry = FIRST_RETRY;
+        private Duration nextRetry;
 
         /** Containers being destroyed; used on the calls thread only. */
         private final List<CompletableFuture<@Nullable Void>> destroying = new ArrayList<>();
@@ -480,9 +505,13 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
         /** Waiters for the calls thread to have nothing running; used on the calls thread only. */
         private final List<CompletableFuture<@Nullable Void>> idleWaiters = new ArrayList<>();
 
-        FactorySubscriptions(RedisConnectionFactory connectionFactory, String name) {
+        FactorySubscriptions(RedisConnectionFactory connectionFactory, String name, Duration firstRetry,
+                Duration maxRetry) {
             this.connectionFactory = connectionFactory;
             this.name = name;
+            this.firstRetry = firstRetry;
+            this.maxRetry = maxRetry;
+            this.nextRetry = firstRetry;
             this.calls = new ScheduledThreadPoolExecutor(1, Thread.ofVirtual().name(name).factory());
             // A retry still waiting when the connection closes is dropped, not waited for.
             this.calls.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
@@ -624,7 +653,7 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
             if (failure == null) {
                 current.started = true;
                 current.subscribed.putAll(ended.adding);
-                this.nextRetry = FIRST_RETRY;
+                this.nextRetry = this.firstRetry;
                 reconcile();
                 return;
             }
@@ -672,7 +701,7 @@ public final class RedisChannelSubscriptions implements AutoCloseable {
                 return;
             }
             Duration doubled = this.nextRetry.multipliedBy(2);
-            this.nextRetry = (doubled.compareTo(MAX_RETRY) > 0) ? MAX_RETRY : doubled;
+            this.nextRetry = (doubled.compareTo(this.maxRetry) > 0) ? this.maxRetry : doubled;
             settle();
         }
 

@@ -360,7 +360,8 @@ class PostgresNotificationListenerTests {
         String added = "quark_test_" + Long.toHexString(System.nanoTime()) + "_added";
         List<Long> calls = new CopyOnWriteArrayList<>();
         PostgresNotificationListener listener = new PostgresNotificationListener(dataSource, "test");
-        listener.firstPause(Duration.ofSeconds(8));
+        // Long enough that the channel is added, and seen not listening for a while, well within the pause.
+        listener.firstPause(Duration.ofSeconds(3));
         listener.subscribe(failing, (notifications) -> {
             if (calls.isEmpty()) {
                 calls.add(System.nanoTime());
@@ -372,11 +373,11 @@ class PostgresNotificationListenerTests {
             notify(failing, "break");
             await("broken").atMost(WAIT).until(() -> !calls.isEmpty() && listener.connectionPid().isEmpty());
             Subscription subscription = listener.subscribe(added, this.first::add);
-            assertThat(subscription.awaitListening(Duration.ofSeconds(3))).as("not listening during the pause")
+            assertThat(subscription.awaitListening(Duration.ofMillis(1500))).as("not listening during the pause")
                 .isFalse();
             assertThat(subscription.awaitListening(Duration.ofSeconds(20))).as("listening after the pause").isTrue();
             assertThat(Duration.ofNanos(System.nanoTime() - calls.get(0)))
-                .isGreaterThanOrEqualTo(Duration.ofSeconds(7));
+                .isGreaterThanOrEqualTo(Duration.ofMillis(2700));
         }
     }
 

@@ -50,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * <p>
  * A call the target refused without running it, because that silo is leaving or not serving (it has left the
  * cluster, and this silo still routes with a view in which it owned the actor), is routed again: this silo reads
- * membership up to the version the refusal carries, without blocking a thread (for at most
- * {@link #CATCH_UP_MILLIS} and never past the call's deadline), locates the actor again and sends the call
+ * membership up to the version the refusal carries, without blocking a thread (for at most the catch-up wait,
+ * {@link #DEFAULT_CATCH_UP_WAIT} unless {@link SiloRouting.Builder#catchUpWait} says otherwise, and never past the
+ * call's deadline), locates the actor again and sends the call
  * there, or delivers it here when this silo owns it now. At most {@link #MAX_REROUTES} times, and only while
  * the view moved on or names another silo; otherwise the refusal is the call's outcome.
  * <p>
@@ -60,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * transport while this silo's view still named it), is routed
  * again the same way, within the same bound of re-routes, when {@link UnsentCalls} says this silo has learnt
  * something since it sent it (its view moved on, or shows the target leaving, dead, gone or restarted, reading
- * membership again for at most {@link UnsentCalls#CATCH_UP_MILLIS} and never past the call's deadline);
+ * membership again for at most the same catch-up wait and never past the call's deadline);
  * otherwise it fails with a {@link SiloUnavailableException} that says why it was not routed again. The other
  * failures of a send (back-pressure, an envelope too large or beyond the bounds silos receive within, a refused
  * handshake) are the call's outcome at once; an envelope too large or beyond those bounds, refused by this silo's
@@ -87,8 +88,11 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     /** How many times a call refused without being run is routed again at most. */
     static final int MAX_REROUTES = 3;
 
-    /** How long a refused call waits at most for this silo to read the refusing silo's membership version. */
-    private static final long CATCH_UP_MILLIS = ViewWaits.MAX_WAIT_MILLIS;
+    /**
+     * How long a refused call, or one that could not be handed over, waits at most for this silo to read a newer
+     * membership view, unless the routing is built with another wait.
+     */
+    static final Duration DEFAULT_CATCH_UP_WAIT = Duration.ofMillis(ViewWaits.MAX_WAIT_MILLIS);
 
     /**
      * How long the retry of an idempotent call waits at most, when the silo whose outcome is unknown is still the
@@ -134,9 +138,12 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     /** Whether placement is the built-in consistent hash, whose answers depend on the view alone. */
     private final boolean hashPlacement;
 
+    /** How long a refused call waits at most for this silo to read the refusing silo's membership version. */
+    private final long catchUpMillis;
+
     ClusterRouter(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
             SiloBinding silo, Clock clock, RoutingMetrics metrics, DistributedDirectory directory,
-            Executor executor) {
+            Executor executor, Duration catchUpWait) {
         this.directory = directory;
         this.executor = executor;
         this.metrics = metrics;
@@ -147,7 +154,8 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
         this.silo = silo;
         this.clock = clock;
         this.hashPlacement = placement instanceof HashPlacementDirector;
-        this.unsentCalls = new UnsentCalls(views, silo, clock, executor);
+        this.catchUpMillis = catchUpWait.toMillis();
+        this.unsentCalls = new UnsentCalls(views, silo, clock, executor, this.catchUpMillis);
     }
 
     /**
@@ -421,7 +429,7 @@ final class ClusterRouter implements ActorLocator, RemoteCallSender {
     private void reroute(ActorCall call, NotDelivered refused, long sentWithVersion, int reroutes, boolean retried,
             CompletableFuture<@Nullable Object> outcome) {
         Throwable refusal = Objects.requireNonNull(refused.getCause());
-        long wait = Math.min(CATCH_UP_MILLIS, call.deadlineEpochMillis() - this.clock.millis());
+        long wait = Math.min(this.catchUpMillis, call.deadlineEpochMillis() - this.clock.millis());
         if (wait <= 0) {
             outcome.completeExceptionally(refusal);
             return;

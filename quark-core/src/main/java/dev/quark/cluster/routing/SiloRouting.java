@@ -116,7 +116,7 @@ public final class SiloRouting implements AutoCloseable {
         this.directory = new DistributedDirectory(this.siloId, this.views, messenger, this.silo, builder.clock,
                 builder.handoffTimeout, builder.handoffWindow, this.executor, this.notices, builder.placement);
         this.router = new ClusterRouter(this.siloId, this.views, builder.placement, messenger, this.silo,
-                builder.clock, builder.metrics, this.directory, this.executor);
+                builder.clock, builder.metrics, this.directory, this.executor, builder.catchUpWait);
         this.calls = new IncomingCalls(this.siloId, this.views, builder.placement, messenger, this.silo,
                 builder.maxForwards, builder.clock, builder.metrics, this.executor, this.directory);
         this.handoff = new OwnershipHandoff(this.siloId, this.views, builder.placement, messenger, this.silo,
@@ -387,6 +387,8 @@ public final class SiloRouting implements AutoCloseable {
 
         private Duration clientLinkIdleTimeout = Duration.ofMinutes(5);
 
+        private Duration catchUpWait = ClusterRouter.DEFAULT_CATCH_UP_WAIT;
+
         private Builder(String siloId, Transport transport) {
             Objects.requireNonNull(siloId, "siloId must not be null");
             if (siloId.isBlank()) {
@@ -481,6 +483,20 @@ public final class SiloRouting implements AutoCloseable {
          */
         public Builder clientLinkIdleTimeout(Duration clientLinkIdleTimeout) {
             this.clientLinkIdleTimeout = positive("clientLinkIdleTimeout", clientLinkIdleTimeout);
+            return this;
+        }
+
+        /**
+         * Sets how long, in real time, a call waits at most for this silo to read a newer membership view before it
+         * is routed again or fails: a call that a leaving silo refused waits for the version the refusal carries,
+         * and one that could not be handed over to a silo still active in this silo's view (a crashed silo not yet
+         * declared dead) for any newer version. Never past the call's deadline. Meant for tests: a test on a manual
+         * clock that calls a killed silo pays this wait, in real time, at each such call. Default: 1 second.
+         * @param catchUpWait a positive duration
+         * @return this builder
+         */
+        public Builder catchUpWait(Duration catchUpWait) {
+            this.catchUpWait = positive("catchUpWait", catchUpWait);
             return this;
         }
 

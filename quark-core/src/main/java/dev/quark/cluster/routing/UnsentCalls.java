@@ -21,16 +21,13 @@ import org.jspecify.annotations.Nullable;
  * The call is routed again only when this silo has learnt something since it sent it: its view moved on from the
  * version it was sent with, or shows the target leaving ({@code SHUTTING_DOWN}), dead, gone or restarted. When
  * the view at the failure shows neither, membership is read again and a newer version waited for, without
- * blocking a thread, for at most {@link ViewWaits#MAX_WAIT_MILLIS} and never past the call's deadline: one read and
+ * blocking a thread, for at most the routing's catch-up wait and never past the call's deadline: one read and
  * one wait shared by all the calls that wait for the same version meanwhile. A target
  * that is still active in a view that did not move is simply unreachable from here (a cut link, a crashed silo
  * not yet voted dead): the transport's failure is then the call's outcome, as is a call already routed again
  * {@link ClusterRouter#MAX_REROUTES} times or whose deadline passed.
  */
 final class UnsentCalls {
-
-    /** How long a call that could not be handed over waits at most for a newer view. */
-    static final long CATCH_UP_MILLIS = ViewWaits.MAX_WAIT_MILLIS;
 
     private final ViewTracker views;
 
@@ -46,7 +43,11 @@ final class UnsentCalls {
      */
     private @Nullable SharedWait shared;
 
-    UnsentCalls(ViewTracker views, SiloBinding silo, Clock clock, Executor executor) {
+    /** How long a call that could not be handed over waits at most for a newer view. */
+    private final long catchUpMillis;
+
+    UnsentCalls(ViewTracker views, SiloBinding silo, Clock clock, Executor executor, long catchUpMillis) {
+        this.catchUpMillis = catchUpMillis;
         this.views = views;
         this.silo = silo;
         this.clock = clock;
@@ -78,7 +79,7 @@ final class UnsentCalls {
         }
         CompletableFuture<@Nullable String> decided = new CompletableFuture<>();
         newerThan(view.version()).copy()
-            .orTimeout(Math.min(CATCH_UP_MILLIS, remaining), TimeUnit.MILLISECONDS)
+            .orTimeout(Math.min(this.catchUpMillis, remaining), TimeUnit.MILLISECONDS)
             .whenComplete((newer, late) -> {
                 try {
                     this.executor.execute(() -> decided.complete(decideAfterWait(call, target, sentWithVersion)));
@@ -92,7 +93,7 @@ final class UnsentCalls {
 
     /**
      * Returns the stage completed once this silo's view is newer than a version, failed after
-     * {@link #CATCH_UP_MILLIS}: one wait, and one read of membership asked for, shared by all the calls that wait
+     * the catch-up wait: one wait, and one read of membership asked for, shared by all the calls that wait
      * for the same version meanwhile. A crashed silo not yet voted dead fails every call to it, and each would
      * otherwise add a waiter of its own and ask for a read of the table; a call that joins a wait started a
      * moment ago waits for the rest of it (the read that wait asked for came after the sends that failed before).
@@ -105,7 +106,7 @@ final class UnsentCalls {
             if (current != null && current.version() == awaited && !current.newer().isDone()) {
                 return current.newer();
             }
-            newer = this.views.awaitVersion(awaited).orTimeout(CATCH_UP_MILLIS, TimeUnit.MILLISECONDS);
+            newer = this.views.awaitVersion(awaited).orTimeout(this.catchUpMillis, TimeUnit.MILLISECONDS);
             this.shared = new SharedWait(awaited, newer);
         }
         this.silo.refreshIfOlderThan(awaited, version);

@@ -28,6 +28,12 @@ import static org.awaitility.Awaitility.await;
  */
 class ClusterUnsentCallRerouteTests {
 
+    /**
+     * How long a stop waits at most: a silo that leaves while another holds its views waits half of it (instead of
+     * 3 s) for a confirmation of its leave that the holding silo never sends.
+     */
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(2);
+
     private final TallyEnvironment environment = new TallyEnvironment();
 
     /** The silos that could not be reached, once for every call routed again after a refusal or a failed send. */
@@ -64,8 +70,8 @@ class ClusterUnsentCallRerouteTests {
     }
 
     private TallyCluster tallies(int silos) {
-        return new TallyCluster(this.environment, silos, (runtime) -> {
-        }, (routing) -> routing.metrics(this.metrics));
+        return new TallyCluster(this.environment, TallyCluster.builder(this.environment, silos, (runtime) -> {
+        }).routing((routing) -> routing.metrics(this.metrics)).stopTimeout(STOP_TIMEOUT));
     }
 
     @Test
@@ -113,12 +119,31 @@ class ClusterUnsentCallRerouteTests {
         long version = this.cluster.silo(0).routing().view().version();
         this.cluster.cluster().network().cut("silo-0", "silo-1");
 
+        long calling = System.nanoTime();
         assertThatExceptionOfType(SiloUnavailableException.class).isThrownBy(() -> tally.add(1))
             .withMessageContaining("the link between them is cut")
             .withMessageContaining("not routed again: silo silo-1 is still active in membership version " + version
                     + ", which did not move");
+        assertThat(Duration.ofNanos(System.nanoTime() - calling)).as("waited the default second for a newer view")
+            .isGreaterThanOrEqualTo(Duration.ofMillis(950));
         assertThat(this.rerouted).isEmpty();
         assertThat(this.environment.activations(id)).isZero();
+    }
+
+    @Test
+    void callWhoseSendFailsToASiloStillActiveInAViewThatDidNotMoveWaitsTheRoutingsCatchUpWaitForANewerView() {
+        Duration catchUp = Duration.ofMillis(200);
+        this.cluster = new TallyCluster(this.environment, 2, (runtime) -> {
+        }, (routing) -> routing.metrics(this.metrics).catchUpWait(catchUp));
+        Tally tally = this.cluster.silo(0).get(Tally.class, this.cluster.idOwnedBy("silo-1"));
+        this.cluster.cluster().network().cut("silo-0", "silo-1");
+
+        long calling = System.nanoTime();
+        assertThatExceptionOfType(SiloUnavailableException.class).isThrownBy(() -> tally.add(1))
+            .withMessageContaining("not routed again: silo silo-1 is still active");
+        assertThat(Duration.ofNanos(System.nanoTime() - calling)).as("the wait set, not the default second")
+            .isGreaterThanOrEqualTo(catchUp.minusMillis(10))
+            .isLessThan(Duration.ofSeconds(1));
     }
 
     @Test
@@ -145,6 +170,7 @@ class ClusterUnsentCallRerouteTests {
         this.cluster = new TallyCluster(this.environment, TallyCluster
             .builder(this.environment, 3, (runtime) -> runtime.callTimeout(callTimeout))
             .routing((routing) -> routing.metrics(this.metrics))
+            .stopTimeout(STOP_TIMEOUT)
             .clock(clock)
             .transport((siloId) -> siloId.equals("silo-0")
                     ? new LateSends(this.network.transport(), clock, callTimeout.plusSeconds(1))

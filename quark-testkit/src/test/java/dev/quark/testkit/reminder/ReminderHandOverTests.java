@@ -72,10 +72,17 @@ class ReminderHandOverTests {
     private static final Duration SPREAD = STEP;
 
     /**
+     * How long, in real time, a call that cannot reach the killed silo waits for a newer view before it fails (the
+     * router's catch-up, a second in production): each fire round that calls the killed silo before it is declared
+     * dead waits that long, and the in-JVM membership is read well within it.
+     */
+    private static final Duration CATCH_UP = Duration.ofMillis(100);
+
+    /**
      * The spread in the crash test: each fire round that calls the crashed silo before it is declared dead waits
-     * up to a second of real time for a newer view (the router's catch-up for a call it could not hand over), so
-     * ticks due on every 100 ms step would cost about 80 s; ticks due on whole seconds, with their retries on the
-     * half seconds between, meet the same crash with about a tenth of those rounds.
+     * the {@link #CATCH_UP} in real time, so ticks due on every 100 ms step would cost about 80 of them; ticks due on
+     * whole seconds, with their retries on the half seconds between, meet the same crash with about a tenth of those
+     * rounds.
      */
     private static final Duration CRASH_SPREAD = Duration.ofSeconds(1);
 
@@ -116,6 +123,7 @@ class ReminderHandOverTests {
         this.cluster = TestCluster.builder()
             .silos(3)
             .clock(this.clock)
+            .routing((routing) -> routing.catchUpWait(CATCH_UP))
             .actor(PagerActor.class, () -> new PagerActor(this.environment))
             .runtime((siloId, runtime) -> runtime.scheduler(this.scheduler)
                 .idleTimeout(Duration.ofDays(400))
@@ -165,6 +173,7 @@ class ReminderHandOverTests {
         this.cluster = TestCluster.builder()
             .silos(3)
             .clock(this.clock)
+            .routing((routing) -> routing.catchUpWait(CATCH_UP))
             .actor(PagerActor.class, () -> new PagerActor(this.environment))
             .runtime((siloId, runtime) -> runtime.scheduler(this.scheduler)
                 .idleTimeout(Duration.ofDays(400))
@@ -202,12 +211,13 @@ class ReminderHandOverTests {
      */
     @Test
     void anUnreachableCallInsideReceiveReminderCountsFailedWhileATickThatCannotReachItsActorIsTriedAgain() {
-        // Each attempt to reach the killed silo waits up to a second of real time for a newer view: fewer retries
+        // Each attempt to reach the killed silo waits the CATCH_UP in real time for a newer view: fewer retries
         // (still six) keep the test short without changing what it shows.
         this.maxBackoff = Duration.ofSeconds(8);
         this.cluster = TestCluster.builder()
             .silos(3)
             .clock(this.clock)
+            .routing((routing) -> routing.catchUpWait(CATCH_UP))
             .actor(PagerActor.class, () -> new PagerActor(this.environment))
             .runtime((siloId, runtime) -> runtime.scheduler(this.scheduler)
                 .idleTimeout(Duration.ofDays(400))

@@ -2,6 +2,7 @@ package dev.quark.cluster.membership.jdbc;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -87,6 +88,9 @@ public class JdbcMembershipProvider implements MembershipProvider {
     private final String heartbeat;
 
     private final @Nullable PostgresNotificationListeners listeners;
+
+    /** How long a watch on the shared listener waits at most until it listens. */
+    private volatile Duration sharedListenWait = PostgresNotificationListener.VALIDATION_TIMEOUT;
 
     /**
      * Creates the table of one cluster.
@@ -277,7 +281,7 @@ public class JdbcMembershipProvider implements MembershipProvider {
      * Listens on the channel with a connection of its own, taken from the data source for as long as the
      * watch is open, and a virtual thread that waits for notifications of this cluster, or, when the provider was
      * given shared listeners, subscribes on the data source's shared listener (waiting up to
-     * {@link PostgresNotificationListener#VALIDATION_TIMEOUT} until it listens); see
+     * {@link PostgresNotificationListener#VALIDATION_TIMEOUT}, or the wait a test set, until it listens); see
      * {@link PostgresMembershipWatch}.
      */
     @Override
@@ -286,9 +290,17 @@ public class JdbcMembershipProvider implements MembershipProvider {
         PostgresNotificationListeners shared = this.listeners;
         if (shared != null) {
             return PostgresMembershipWatch.subscribe(shared, this.dataSource, this.channel, this.clusterName,
-                    listener, PostgresNotificationListener.VALIDATION_TIMEOUT);
+                    listener, this.sharedListenWait);
         }
         return PostgresMembershipWatch.start(this.dataSource, this.channel, this.clusterName, listener);
+    }
+
+    /**
+     * Sets how long a watch on the shared listener waits at most until it listens, shorter than the default in tests
+     * of a listener that cannot listen.
+     */
+    void sharedListenWait(Duration wait) {
+        this.sharedListenWait = Objects.requireNonNull(wait, "wait must not be null");
     }
 
     private static OffsetDateTime timestamp(Instant instant) {

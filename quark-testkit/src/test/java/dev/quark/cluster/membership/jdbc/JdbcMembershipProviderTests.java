@@ -317,8 +317,10 @@ class JdbcMembershipProviderTests extends MembershipProviderContractTests {
         nobody.setUrl("jdbc:postgresql://127.0.0.1:1/test?connectTimeout=5");
         try (PostgresNotificationListeners listeners = new PostgresNotificationListeners("test")) {
             JdbcMembershipProvider unreachable = new JdbcMembershipProvider(nobody, PREFIX, clusterName(), listeners);
+            unreachable.sharedListenWait(Duration.ofMillis(500));
             assertThatIllegalStateException().isThrownBy(() -> unreachable.watch(() -> { }))
-                .withMessageContaining("Could not listen to the membership channel " + unreachable.channel());
+                .withMessageContaining("Could not listen to the membership channel " + unreachable.channel())
+                .withMessageContaining("within 500 ms");
             assertThat(listeners.listeners().get(0).channels()).isEmpty();
         }
     }
