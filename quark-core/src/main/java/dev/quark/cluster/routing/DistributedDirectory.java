@@ -6,12 +6,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -933,10 +936,10 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     /**
-     * Asks the previous owners for their entry (see above); {@code strict} for a claim: a previous owner that is
-     * still alive and does not answer within the hand-off timeout fails it, since the entry it may hold names a
-     * child that runs elsewhere. Otherwise the previous owners together get {@link #HELD_LOOKUP_WAIT}, and one
-     * that does not answer in time is passed over.
+     * Asks the previous owners for their entry (see above), together; {@code strict} for a claim: a previous owner
+     * that is still alive and does not answer within the hand-off timeout fails it, since the entry it may hold
+     * names a child that runs elsewhere. Otherwise each previous owner gets {@link #HELD_LOOKUP_WAIT} (so they get
+     * that in all), and one that does not answer in time is passed over.
      * @throws SiloUnavailableException when strict and a live previous owner did not answer
      */
     private void adoptFromPreviousOwners(ActorAddress address, ClusterView view, boolean strict) {
@@ -944,33 +947,32 @@ final class DistributedDirectory implements ActivationHook {
         if (existing != null && existing.isAliveIn(view)) {
             return;
         }
-        long waitEnds = System.nanoTime() + HELD_LOOKUP_WAIT.toNanos();
-        for (String previous : this.views.recentOwners(address, this.partitions)) {
+        Duration wait = (strict || this.timeout.compareTo(HELD_LOOKUP_WAIT) < 0) ? this.timeout : HELD_LOOKUP_WAIT;
+        Set<String> previousOwners = this.views.recentOwners(address, this.partitions);
+        Map<String, CompletableFuture<Envelope>> answers = new LinkedHashMap<>();
+        for (String previous : previousOwners) {
             SiloEntry target = view.membership().silos().get(previous);
             if (target == null) {
                 continue;
             }
-            long left = Math.min(this.timeout.toNanos(), waitEnds - System.nanoTime());
-            if (!strict && left <= 0) {
-                logger.debug("Silo {} did not ask silo {} for the directory entry of {}: the previous owners had {}",
-                        this.self, previous, address, HELD_LOOKUP_WAIT);
-                continue;
-            }
+            answers.put(previous, (previousOwners.size() == 1) ? heldOnThisThread(target, address, wait)
+                    : heldInBackground(target, address, wait));
+        }
+        answers.forEach((previous, answer) -> {
             RuntimeException failure;
             try {
-                Duration wait = strict ? this.timeout : Duration.ofNanos(left);
-                Envelope reply = send(target, DirectoryRequest.Operation.LOOKUP_HELD, address, null, wait);
+                Envelope reply = answer.join();
                 if (reply.kind() == Envelope.Kind.RESPONSE) {
                     DirectoryEntry held = DirectoryRequest.decodeAnswer(reply.payload());
                     if (held != null) {
                         adoptHeld(address, held, view);
                     }
-                    continue;
+                    return;
                 }
                 failure = asRuntime(this.silo.codec().decodeFailure(reply.payload()));
             }
-            catch (RuntimeException ex) {
-                failure = ex;
+            catch (CompletionException | CancellationException ex) {
+                failure = asRuntime((ex.getCause() != null) ? ex.getCause() : ex);
             }
             logger.debug("Silo {} could not ask silo {} for the directory entry of {}", this.self, previous, address,
                     failure);
@@ -980,6 +982,28 @@ final class DistributedDirectory implements ActivationHook {
                         + "is registered elsewhere (membership version " + this.views.current().version() + "): "
                         + failure.getMessage(), failure);
             }
+        });
+    }
+
+    private CompletableFuture<Envelope> heldOnThisThread(SiloEntry target, ActorAddress address, Duration wait) {
+        try {
+            return CompletableFuture.completedFuture(send(target, DirectoryRequest.Operation.LOOKUP_HELD, address,
+                    null, wait));
+        }
+        catch (RuntimeException ex) {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    private CompletableFuture<Envelope> heldInBackground(SiloEntry target, ActorAddress address, Duration wait) {
+        try {
+            return CompletableFuture.supplyAsync(() -> send(target, DirectoryRequest.Operation.LOOKUP_HELD, address,
+                    null, wait), this.executor);
+        }
+        catch (RejectedExecutionException ex) {
+            return CompletableFuture.failedFuture(new SiloUnavailableException("Silo " + this.self + " closed its "
+                    + "routing while it asked silo " + target.siloId() + " for the directory entry of " + address,
+                    ex));
         }
     }
 

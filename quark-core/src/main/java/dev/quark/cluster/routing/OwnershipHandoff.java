@@ -74,6 +74,8 @@ final class OwnershipHandoff implements ActivationGate {
 
     private final DistributedDirectory directory;
 
+    private final EarlierOwnerHandoff earlier;
+
     OwnershipHandoff(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
             SiloBinding silo, Clock clock, Duration timeout, Executor executor, DistributedDirectory directory) {
         this.directory = directory;
@@ -85,6 +87,7 @@ final class OwnershipHandoff implements ActivationGate {
         this.clock = clock;
         this.timeout = timeout;
         this.executor = executor;
+        this.earlier = new EarlierOwnerHandoff(self, views, placement, messenger, silo, clock);
     }
 
     /** How long a new owner waits for its view to show that a leaving previous owner that did not answer has left. */
@@ -130,13 +133,11 @@ final class OwnershipHandoff implements ActivationGate {
 
     /**
      * Asks every live previous owner of an actor to give it up and waits for their confirmations: before this
-     * silo's own first activation of it, and before a child's first registration here.
+     * silo's own first activation of it. The owners are asked together, each within the hand-off timeout.
      * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
      */
     void release(ActorAddress address, Set<String> previousOwners) {
-        for (String previous : previousOwners) {
-            confirmReleased(address, previous, this.timeout);
-        }
+        releaseTogether(address, previousOwners, this.timeout, false);
     }
 
     /**
@@ -144,23 +145,29 @@ final class OwnershipHandoff implements ActivationGate {
      * a budget for all of them: for a child's first registration, whose asker waits for the answer (a previous
      * owner that hangs must not hold the spawn for the hand-off timeout, once per attempt). The owners are asked
      * together, each with the whole budget (at most the hand-off timeout), so that a slow one leaves the others
-     * their time; a leaving one that does not confirm is then waited for to leave as by the other release.
-     * @throws ReleaseNotConfirmedException when a previous owner that is still alive does not answer in time,
-     * naming every such owner (the first one's failure its cause, the others suppressed in it): the registration
-     * fails for good, since asking again would wait as long
+     * their time; a leaving one that does not confirm is then waited for to leave as by the other release, and a
+     * busy one (still ending its activation) is asked again for at most {@link EarlierOwnerHandoff#BUSY_WAIT}.
+     * @throws ReleaseNotConfirmedException when a previous owner that is still alive (or an earlier owner it
+     * asked in turn) does not answer in time, naming every such owner (the first one's failure its cause, the
+     * others suppressed in it): the registration fails for good, since asking again would wait as long
      * @throws SiloUnavailableException when one refused (its view is older, say): asking again may succeed
      */
     void release(ActorAddress address, Set<String> previousOwners, Duration budget) {
-        Duration wait = (budget.compareTo(this.timeout) < 0) ? budget : this.timeout;
+        releaseTogether(address, previousOwners, (budget.compareTo(this.timeout) < 0) ? budget : this.timeout, true);
+    }
+
+    private void releaseTogether(ActorAddress address, Set<String> previousOwners, Duration wait,
+            boolean unansweredForGood) {
         Map<String, CompletableFuture<Void>> confirmations = new LinkedHashMap<>();
         for (String previous : previousOwners) {
             if (previousOwners.size() == 1) {
-                confirmations.put(previous, confirmedOnThisThread(address, previous, wait));
+                confirmations.put(previous, confirmedOnThisThread(address, previous, wait, unansweredForGood,
+                        previousOwners));
                 continue;
             }
             try {
                 confirmations.put(previous, CompletableFuture.runAsync(() -> confirmReleased(address, previous, wait,
-                        true), this.executor));
+                        unansweredForGood, previousOwners), this.executor));
             }
             catch (RejectedExecutionException ex) {
                 confirmations.put(previous, CompletableFuture.failedFuture(new SiloUnavailableException("Silo "
@@ -176,8 +183,8 @@ final class OwnershipHandoff implements ActivationGate {
             }
             catch (CompletionException | CancellationException ex) {
                 Throwable failure = (ex.getCause() != null) ? ex.getCause() : ex;
-                if (failure instanceof ReleaseNotConfirmedException) {
-                    unanswered.add(previous);
+                if (failure instanceof ReleaseNotConfirmedException notConfirmed) {
+                    unanswered.addAll(notConfirmed.silos());
                 }
                 failures.add(failure);
             }
@@ -201,9 +208,10 @@ final class OwnershipHandoff implements ActivationGate {
                 : new SiloUnavailableException(String.valueOf(failure.getMessage()), failure);
     }
 
-    private CompletableFuture<Void> confirmedOnThisThread(ActorAddress address, String previous, Duration wait) {
+    private CompletableFuture<Void> confirmedOnThisThread(ActorAddress address, String previous, Duration wait,
+            boolean unansweredForGood, Set<String> askedTogether) {
         try {
-            confirmReleased(address, previous, wait, true);
+            confirmReleased(address, previous, wait, unansweredForGood, askedTogether);
             return CompletableFuture.completedFuture(null);
         }
         catch (RuntimeException ex) {
@@ -266,56 +274,94 @@ final class OwnershipHandoff implements ActivationGate {
     }
 
     /**
-     * Asks the previous owner to give an actor up and waits for its confirmation, on the activation's
-     * thread.
-     * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
-     */
-    private void confirmReleased(ActorAddress address, String previous, Duration wait) {
-        confirmReleased(address, previous, wait, false);
-    }
-
-    /**
-     * Asks the previous owner to give an actor up, as above.
+     * Asks the previous owner to give an actor up and waits for its confirmation. A previous owner that answers
+     * that it is still ending its activation ({@link EarlierOwnerHandoff#BUSY}) is asked again after
+     * {@link EarlierOwnerHandoff#BUSY_PAUSE_MILLIS}, until {@link EarlierOwnerHandoff#BUSY_WAIT} after its first such
+     * answer. When it does not confirm and is gone afterwards (dead, or another incarnation), it runs nothing: only
+     * when the failure is its own, not an earlier owner's that it asked in turn and names
+     * ({@link DistributedDirectory#NOT_RELEASED}), which may still run the actor.
      * @param unansweredForGood whether a previous owner that does not answer in time (not one that refuses) fails
-     * it with a {@link ReleaseNotConfirmedException}, which the asker of a child's registration does not retry
+     * it with a {@link ReleaseNotConfirmedException}, which the asker of a child's registration does not retry;
+     * so does an earlier owner named as not released
+     * @param askedTogether the previous owners asked together, which the previous owner does not ask in turn
      * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
      */
-    private void confirmReleased(ActorAddress address, String previous, Duration wait, boolean unansweredForGood) {
-        AtomicBoolean unanswered = new AtomicBoolean();
+    private void confirmReleased(ActorAddress address, String previous, Duration wait, boolean unansweredForGood,
+            Set<String> askedTogether) {
         SiloEntry target = this.views.current().membership().silos().get(previous);
         if (target == null || target.status() == SiloStatus.DEAD) {
             return;
         }
-        long deadline = this.clock.millis() + wait.toMillis();
-        CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target),
-                Messenger.Message.control(Envelope.Kind.HANDOFF, address, Envelope.noPayload(), deadline),
-                () -> {
-                    unanswered.set(true);
-                    return new SiloUnavailableException("Silo " + previous + " did not confirm within " + wait
-                            + " that it gave up " + address);
-                },
-                "the hand-off of " + address);
+        Map<String, String> metadata = EarlierOwnerHandoff.firstAsk(this.self, askedTogether);
+        boolean unanswered = false;
+        Set<String> earlierNotReleased = Set.of();
+        // Measured with System.nanoTime(): the clock gives the deadlines on the wire, and may not move.
+        long busyEnds = 0;
+        boolean busy = false;
         Throwable failure;
-        try {
-            Envelope reply = answer.get(wait.equals(this.timeout) ? wait.toMillis() + 1_000 : wait.toMillis(),
-                    TimeUnit.MILLISECONDS);
-            if (reply.kind() == Envelope.Kind.HANDOFF_ACK) {
-                logger.debug("Silo {} gave up {} for silo {}", previous, address, this.self);
-                return;
+        while (true) {
+            long now = this.clock.millis();
+            long attempt = busy
+                    ? Math.min(wait.toMillis(), TimeUnit.NANOSECONDS.toMillis(busyEnds - System.nanoTime()))
+                    : wait.toMillis();
+            AtomicBoolean expired = new AtomicBoolean();
+            CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target),
+                    new Messenger.Message(Envelope.Kind.HANDOFF, address, 0, Envelope.noPayload(), 0, null, metadata,
+                            now + attempt),
+                    () -> {
+                        expired.set(true);
+                        return new SiloUnavailableException("Silo " + previous + " did not confirm within "
+                                + Duration.ofMillis(attempt) + " that it gave up " + address);
+                    },
+                    "the hand-off of " + address);
+            try {
+                Envelope reply = answer.get(wait.equals(this.timeout) ? attempt + 1_000 : attempt,
+                        TimeUnit.MILLISECONDS);
+                if (reply.kind() == Envelope.Kind.HANDOFF_ACK) {
+                    logger.debug("Silo {} gave up {} for silo {}", previous, address, this.self);
+                    return;
+                }
+                failure = this.silo.codec().decodeFailure(reply.payload());
+                if (Boolean.parseBoolean(reply.metadata().get(EarlierOwnerHandoff.BUSY))) {
+                    if (!busy) {
+                        busy = true;
+                        busyEnds = System.nanoTime() + EarlierOwnerHandoff.BUSY_WAIT.toNanos();
+                    }
+                    long left = TimeUnit.NANOSECONDS.toMillis(busyEnds - System.nanoTime());
+                    if (left > EarlierOwnerHandoff.BUSY_PAUSE_MILLIS + EarlierOwnerHandoff.BUSY_MARGIN_MILLIS
+                            && pause()) {
+                        continue;
+                    }
+                    unanswered = true;
+                    break;
+                }
+                earlierNotReleased = earlierNotReleased(previous, reply);
             }
-            failure = this.silo.codec().decodeFailure(reply.payload());
+            catch (ExecutionException ex) {
+                failure = (ex.getCause() != null) ? ex.getCause() : ex;
+                unanswered = expired.get();
+            }
+            catch (TimeoutException ex) {
+                answer.cancel(false);
+                unanswered = true;
+                failure = ex;
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                failure = ex;
+            }
+            break;
         }
-        catch (ExecutionException ex) {
-            failure = (ex.getCause() != null) ? ex.getCause() : ex;
-        }
-        catch (TimeoutException ex) {
-            answer.cancel(false);
-            unanswered.set(true);
-            failure = ex;
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            failure = ex;
+        if (!earlierNotReleased.isEmpty()) {
+            // An earlier owner's refusal, passed up: the previous owner's departure says nothing about it.
+            String message = "Silo " + this.self + " cannot activate " + address + " yet: silo " + previous
+                    + " gave it up, but silos " + earlierNotReleased + ", which it asked in turn as they owned it "
+                    + "before, did not confirm that they hold no activation of it (membership version "
+                    + this.views.current().version() + "): " + failure.getMessage();
+            if (unansweredForGood) {
+                throw new ReleaseNotConfirmedException(message, earlierNotReleased, failure);
+            }
+            throw new SiloUnavailableException(message, failure);
         }
         boolean leaving = target.status() == SiloStatus.SHUTTING_DOWN;
         String waited = leaving ? awaitDeparture(previous, target.epoch()) : "";
@@ -330,10 +376,45 @@ final class OwnershipHandoff implements ActivationGate {
         String message = "Silo " + this.self + " cannot activate " + address + " yet: silo " + previous
                 + ", which owned it until recently, did not confirm that it holds no activation of it (membership "
                 + "version " + view.version() + ")" + stillThere + ": " + failure.getMessage();
-        if (unansweredForGood && unanswered.get()) {
+        if (unansweredForGood && unanswered) {
             throw new ReleaseNotConfirmedException(message, Set.of(previous), failure);
         }
         throw new SiloUnavailableException(message, failure);
+    }
+
+    /**
+     * Returns the earlier owners that a previous owner's refusal names as not released
+     * ({@link DistributedDirectory#NOT_RELEASED}): empty when the refusal is its own; the previous owner itself
+     * when the list cannot be read (whose failure it is cannot be told, so it is not taken for its own).
+     */
+    static Set<String> earlierNotReleased(String previous, Envelope reply) {
+        Set<String> named = EarlierOwnerHandoff.silos(reply.metadata().get(DistributedDirectory.NOT_RELEASED));
+        if (named == null) {
+            return Set.of(previous);
+        }
+        Set<String> earlier = new LinkedHashSet<>(named);
+        earlier.remove(previous);
+        return earlier;
+    }
+
+    /**
+     * Pauses before a busy previous owner is asked again, on the hand-off's executor.
+     * @return whether it paused (not when interrupted or the routing is closed)
+     */
+    private boolean pause() {
+        try {
+            CompletableFuture.runAsync(() -> {
+            }, CompletableFuture.delayedExecutor(EarlierOwnerHandoff.BUSY_PAUSE_MILLIS, TimeUnit.MILLISECONDS,
+                    this.executor)).get();
+            return true;
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        catch (ExecutionException | RejectedExecutionException ex) {
+            return false;
+        }
     }
 
     /**
@@ -410,14 +491,23 @@ final class OwnershipHandoff implements ActivationGate {
 
     /**
      * Answers a {@code HANDOFF}: once this silo's view is as new as the asker's and says this silo does not own
-     * the actor, deactivates it if it is active here and confirms when it has ended.
+     * the actor, deactivates it if it is active here, passes the request on to the earlier owners this silo's own
+     * views show ({@link EarlierOwnerHandoff}), and confirms once its activation has ended and they confirmed.
+     * Answers {@link EarlierOwnerHandoff#BUSY_MARGIN_MILLIS} before the asker's deadline at the latest: when this
+     * silo (or an earlier owner) is still ending its activation then, with an {@code ERROR} marked
+     * {@link EarlierOwnerHandoff#BUSY}, and the asker asks again; an earlier owner that did not confirm is named
+     * ({@link DistributedDirectory#NOT_RELEASED}).
      */
     void handoffRequested(Envelope request) {
-        long remaining = Math.max(1, request.deadlineEpochMillis() - this.clock.millis());
+        long answerBy = request.deadlineEpochMillis() - EarlierOwnerHandoff.BUSY_MARGIN_MILLIS;
+        long remaining = Math.max(1, answerBy - this.clock.millis());
+        AtomicBoolean caughtUp = new AtomicBoolean();
+        AtomicBoolean answered = new AtomicBoolean();
         this.silo.refreshIfOlderThan(request.membershipVersion(), this.views.current().version());
-        this.views.awaitVersion(request.membershipVersion())
+        CompletableFuture<EarlierOwnerHandoff.Outcome> released = this.views.awaitVersion(request.membershipVersion())
             .orTimeout(remaining, TimeUnit.MILLISECONDS)
             .thenCompose((view) -> {
+                caughtUp.set(true);
                 ActorAddress address = request.address();
                 if (this.self.equals(this.placement.ownerOf(address, view))) {
                     throw new SiloUnavailableException("Silo " + this.self + " still owns " + address
@@ -425,24 +515,62 @@ final class OwnershipHandoff implements ActivationGate {
                             + request.sourceSiloId() + " asked for it with membership version "
                             + request.membershipVersion());
                 }
-                if (this.directory.hosts(address)) {
-                    // A child placed with its parent here: no activation by hash to give up; its entry stays.
-                    return CompletableFuture.completedFuture(false);
+                // A child placed with its parent here has no activation by hash to give up; its entry stays.
+                CompletableFuture<Boolean> ended = this.directory.hosts(address)
+                        ? CompletableFuture.completedFuture(false)
+                        : this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF);
+                return ended.thenCompose((ignored) -> this.earlier.passOn(request, answerBy));
+            });
+        released.whenCompleteAsync((outcome, failure) -> {
+            if (!answered.compareAndSet(false, true)) {
+                return;
+            }
+            if (failure == null && outcome.released()) {
+                this.messenger.answer(request, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload());
+                return;
+            }
+            if (failure == null) {
+                answerEarlierOwners(request, outcome);
+                return;
+            }
+            Throwable cause = Messenger.unwrap(failure);
+            if (cause instanceof TimeoutException) {
+                cause = new SiloUnavailableException("Silo " + this.self + " did not reach membership version "
+                        + request.membershipVersion() + " in time to hand over " + request.address()
+                        + " (it has version " + this.views.current().version() + ")");
+            }
+            this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(cause));
+        }, this.executor);
+        try {
+            CompletableFuture.delayedExecutor(remaining, TimeUnit.MILLISECONDS, this.executor).execute(() -> {
+                if (!released.isDone() && caughtUp.get() && answered.compareAndSet(false, true)) {
+                    answerBusy(request, new SiloUnavailableException("Silo " + this.self + " is still ending its "
+                            + "activation of " + request.address() + " for silo " + request.sourceSiloId()));
                 }
-                return this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF);
-            })
-            .whenCompleteAsync((ended, failure) -> {
-                if (failure == null) {
-                    this.messenger.answer(request, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload());
-                    return;
-                }
-                Throwable cause = Messenger.unwrap(failure);
-                if (cause instanceof TimeoutException) {
-                    cause = new SiloUnavailableException("Silo " + this.self + " did not reach membership version "
-                            + request.membershipVersion() + " in time to hand over " + request.address()
-                            + " (it has version " + this.views.current().version() + ")");
-                }
-                this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(cause));
-            }, this.executor);
+            });
+        }
+        catch (RejectedExecutionException ex) {
+            logger.debug("Silo {} closed its routing; the hand-off of {} is answered when it ends", this.self,
+                    request.address());
+        }
+    }
+
+    private void answerEarlierOwners(Envelope request, EarlierOwnerHandoff.Outcome outcome) {
+        Throwable failure = (outcome.failure() != null) ? outcome.failure()
+                : new SiloUnavailableException("an earlier owner did not confirm");
+        if (outcome.notReleased().isEmpty()) {
+            answerBusy(request, failure);
+            return;
+        }
+        SiloUnavailableException refused = new SiloUnavailableException("Silo " + this.self + " holds no activation "
+                + "of " + request.address() + ", but silos " + outcome.notReleased() + ", which owned it before in its "
+                + "views, did not confirm that they gave it up: " + failure.getMessage());
+        this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(refused),
+                Map.of(DistributedDirectory.NOT_RELEASED, String.join(",", outcome.notReleased())));
+    }
+
+    private void answerBusy(Envelope request, Throwable failure) {
+        this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(failure),
+                Map.of(EarlierOwnerHandoff.BUSY, "true"));
     }
 }

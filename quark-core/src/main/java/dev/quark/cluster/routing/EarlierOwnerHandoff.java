@@ -1,0 +1,300 @@
+package dev.quark.cluster.routing;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import dev.quark.cluster.SiloUnavailableException;
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.placement.PlacementDirector;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.runtime.ActorAddress;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Passes a {@code HANDOFF} on to the silos that owned the actor before the silo asked: a silo that joined knows
+ * no view before its own first one, so it asks only the owner of that view, which may never have activated the
+ * actor while an earlier owner still runs it (busy ending it). The silo asked confirms only once the owners its
+ * own views show within the hand-off window (not the guess that stands for what came before its first view)
+ * have confirmed too.
+ * <p>
+ * Bounded on the wire: the request names the silos already asked ({@value #ASKED}, so that none is asked twice
+ * and no question goes round in a loop) and how many times it was passed on ({@value #HOPS}, at most
+ * {@link #MAX_HOPS}; a value that is absent or cannot be read counts as {@link #MAX_HOPS}, so a request from a
+ * silo that does not send it is never passed on). An earlier owner that does not confirm is named in the answer
+ * ({@link DistributedDirectory#NOT_RELEASED}); one still ending its activation when the asker's deadline nears
+ * makes the answer {@value #BUSY}, and the asker asks again ({@link OwnershipHandoff}).
+ */
+final class EarlierOwnerHandoff {
+
+    /** The metadata key of a {@code HANDOFF} that names the silos asked already, comma-separated. */
+    static final String ASKED = "quark-handoff-asked";
+
+    /** The metadata key of a {@code HANDOFF} that says how many times it was passed on. */
+    static final String HOPS = "quark-handoff-hops";
+
+    /**
+     * The metadata key of a {@code HANDOFF}'s {@code ERROR} that says the silo asked (or one it passed the request
+     * on to) is still ending its activation: the asker asks again after {@link #BUSY_PAUSE_MILLIS}.
+     */
+    static final String BUSY = "quark-handoff-busy";
+
+    /** How many times a {@code HANDOFF} is passed on at most. */
+    static final int MAX_HOPS = 2;
+
+    /** How many silos {@value #ASKED} names at most; a longer list is not read. */
+    static final int MAX_ASKED = 64;
+
+    /** How long a list of silo ids (asked, not released) may be, in characters; a longer one is not read. */
+    static final int MAX_LIST_CHARS = 4_096;
+
+    /** How long before the asker's deadline a silo asked answers that it is still busy ending the activation. */
+    static final long BUSY_MARGIN_MILLIS = 200;
+
+    /** How long the asker pauses before it asks a busy silo again. */
+    static final long BUSY_PAUSE_MILLIS = 100;
+
+    /** How long in all, from the first busy answer, the asker asks a busy silo again. */
+    static final Duration BUSY_WAIT = Duration.ofSeconds(3);
+
+    /** How much earlier than its own answer a request passed on must be answered. */
+    private static final long PASS_ON_MARGIN_MILLIS = 50;
+
+    private final String self;
+
+    private final ViewTracker views;
+
+    private final PlacementDirector placement;
+
+    private final Messenger messenger;
+
+    private final SiloBinding silo;
+
+    private final Clock clock;
+
+    EarlierOwnerHandoff(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
+            SiloBinding silo, Clock clock) {
+        this.self = self;
+        this.views = views;
+        this.placement = placement;
+        this.messenger = messenger;
+        this.silo = silo;
+        this.clock = clock;
+    }
+
+    /**
+     * Returns the metadata of a first {@code HANDOFF}: not passed on yet, naming the asker and the silos it asks
+     * together.
+     */
+    static Map<String, String> firstAsk(String asker, Set<String> askedTogether) {
+        Set<String> asked = new LinkedHashSet<>();
+        asked.add(asker);
+        asked.addAll(askedTogether);
+        return Map.of(HOPS, "0", ASKED, joined(asked));
+    }
+
+    /**
+     * Reads how many times a request was passed on: absent, not a number, negative or beyond the bound reads as
+     * {@link #MAX_HOPS}, never as 0.
+     */
+    static int hops(Map<String, String> metadata) {
+        String value = metadata.get(HOPS);
+        if (value == null || value.isEmpty() || value.length() > 2) {
+            return MAX_HOPS;
+        }
+        try {
+            int hops = Integer.parseInt(value);
+            return (hops < 0 || hops > MAX_HOPS) ? MAX_HOPS : hops;
+        }
+        catch (NumberFormatException ex) {
+            return MAX_HOPS;
+        }
+    }
+
+    /**
+     * Reads a list of silo ids (the silos asked, or those that did not release).
+     * @return the ids, empty when absent; {@code null} when it cannot be read (longer than {@link #MAX_LIST_CHARS}
+     * or naming more than {@link #MAX_ASKED} silos)
+     */
+    static @Nullable Set<String> silos(@Nullable String list) {
+        if (list == null || list.isBlank()) {
+            return Set.of();
+        }
+        if (list.length() > MAX_LIST_CHARS) {
+            return null;
+        }
+        String[] ids = list.split(",", -1);
+        if (ids.length > MAX_ASKED) {
+            return null;
+        }
+        Set<String> silos = new LinkedHashSet<>();
+        for (String id : ids) {
+            String trimmed = id.strip();
+            if (!trimmed.isEmpty()) {
+                silos.add(trimmed);
+            }
+        }
+        return silos;
+    }
+
+    private static String joined(Set<String> silos) {
+        return String.join(",", (silos.size() <= MAX_ASKED) ? silos : List.copyOf(silos).subList(0, MAX_ASKED));
+    }
+
+    /**
+     * Passes a {@code HANDOFF} this silo answers on to the earlier owners its own views show within the hand-off
+     * window (other than itself, the asker and the silos asked already), together, while the request may be
+     * passed on; after this silo has given up its own activation.
+     * @param request the request this silo answers
+     * @param answerBy when this silo answers at the latest (the earlier owners answer a little before)
+     * @return a stage completed with what the earlier owners answered; never failed
+     */
+    CompletableFuture<Outcome> passOn(Envelope request, long answerBy) {
+        int hops = hops(request.metadata());
+        Set<String> asked = silos(request.metadata().get(ASKED));
+        if (hops >= MAX_HOPS || asked == null) {
+            return CompletableFuture.completedFuture(Outcome.RELEASED);
+        }
+        ActorAddress address = request.address();
+        Set<String> earlier = new LinkedHashSet<>(this.views.seenOwners(address, this.placement));
+        earlier.remove(this.self);
+        earlier.remove(request.sourceSiloId());
+        earlier.removeAll(asked);
+        if (earlier.isEmpty()) {
+            return CompletableFuture.completedFuture(Outcome.RELEASED);
+        }
+        Set<String> nowAsked = new LinkedHashSet<>(asked);
+        nowAsked.add(request.sourceSiloId());
+        nowAsked.add(this.self);
+        nowAsked.addAll(earlier);
+        Map<String, String> metadata = Map.of(HOPS, String.valueOf(hops + 1), ASKED, joined(nowAsked));
+        long deadline = answerBy - PASS_ON_MARGIN_MILLIS;
+        Map<String, CompletableFuture<Outcome>> answers = new LinkedHashMap<>();
+        for (String previous : earlier) {
+            answers.put(previous, ask(address, previous, metadata, deadline));
+        }
+        return CompletableFuture.allOf(answers.values().toArray(CompletableFuture[]::new))
+            .handle((ignored, failure) -> combined(answers.values().stream().map(CompletableFuture::join).toList()));
+    }
+
+    private CompletableFuture<Outcome> ask(ActorAddress address, String previous, Map<String, String> metadata,
+            long deadline) {
+        SiloEntry target = this.views.current().membership().silos().get(previous);
+        if (target == null || target.status() == SiloStatus.DEAD) {
+            return CompletableFuture.completedFuture(Outcome.RELEASED);
+        }
+        if (deadline <= this.clock.millis()) {
+            return CompletableFuture.completedFuture(Outcome.busy(new SiloUnavailableException("Silo " + this.self
+                    + " had no time left to ask silo " + previous + " to give up " + address)));
+        }
+        CompletableFuture<Envelope> answer;
+        try {
+            answer = this.messenger.request(Peer.of(target), new Messenger.Message(Envelope.Kind.HANDOFF, address, 0,
+                    Envelope.noPayload(), 0, null, metadata, deadline),
+                    () -> new SiloUnavailableException("Silo " + previous + " did not confirm in time that it gave up "
+                            + address + " (asked by silo " + this.self + ", which passed the hand-off on)"),
+                    "the hand-off of " + address + " passed on");
+        }
+        catch (RuntimeException ex) {
+            answer = CompletableFuture.failedFuture(ex);
+        }
+        return answer.handle((reply, failure) -> {
+            if (failure == null && reply.kind() == Envelope.Kind.HANDOFF_ACK) {
+                return CompletableFuture.completedFuture(Outcome.RELEASED);
+            }
+            Throwable cause = (failure != null) ? Messenger.unwrap(failure)
+                    : this.silo.codec().decodeFailure(reply.payload());
+            if (failure == null && Boolean.parseBoolean(reply.metadata().get(BUSY))) {
+                return CompletableFuture.completedFuture(Outcome.busy(cause));
+            }
+            Set<String> named = (failure != null) ? Set.of()
+                    : silos(reply.metadata().get(DistributedDirectory.NOT_RELEASED));
+            if (named == null || !named.isEmpty()) {
+                return CompletableFuture.completedFuture(Outcome.notReleased((named != null) ? named
+                        : Set.of(previous), cause));
+            }
+            // The earlier owner's own failure: when it is gone now, it runs nothing; a leaving one that did not
+            // answer has most likely left (as for the asker's own previous owner, OwnershipHandoff).
+            long until = Math.min(this.clock.millis() + OwnershipHandoff.DEPARTURE_WAIT_MILLIS, deadline);
+            CompletableFuture<Boolean> gone = (target.status() == SiloStatus.SHUTTING_DOWN)
+                    ? departed(previous, target.epoch(), until)
+                    : CompletableFuture.completedFuture(isGone(previous, target.epoch()));
+            return gone.thenApply((departed) -> departed ? Outcome.RELEASED
+                    : Outcome.notReleased(Set.of(previous), cause));
+        }).thenCompose((outcome) -> outcome);
+    }
+
+    private boolean isGone(String siloId, long epoch) {
+        SiloEntry now = this.views.current().membership().silos().get(siloId);
+        return now == null || now.status() == SiloStatus.DEAD || now.epoch() != epoch;
+    }
+
+    /**
+     * Waits, until a time at most, for a view in which a leaving silo is gone, asking for reads of the table.
+     */
+    private CompletableFuture<Boolean> departed(String siloId, long epoch, long untilMillis) {
+        ClusterView view = this.views.current();
+        long left = untilMillis - this.clock.millis();
+        if (isGone(siloId, epoch) || left <= 0) {
+            return CompletableFuture.completedFuture(isGone(siloId, epoch));
+        }
+        this.silo.refreshIfOlderThan(view.version() + 1, view.version());
+        return this.views.awaitVersion(view.version() + 1)
+            .orTimeout(left, TimeUnit.MILLISECONDS)
+            .handle((newer, failure) -> failure == null)
+            .thenCompose((newer) -> newer ? departed(siloId, epoch, untilMillis)
+                    : CompletableFuture.completedFuture(isGone(siloId, epoch)));
+    }
+
+    private static Outcome combined(List<Outcome> outcomes) {
+        Set<String> notReleased = new LinkedHashSet<>();
+        List<Throwable> failures = new ArrayList<>();
+        boolean busy = false;
+        for (Outcome outcome : outcomes) {
+            notReleased.addAll(outcome.notReleased());
+            busy |= outcome.busy();
+            if (outcome.failure() != null) {
+                failures.add(outcome.failure());
+            }
+        }
+        if (notReleased.isEmpty() && !busy) {
+            return Outcome.RELEASED;
+        }
+        Throwable first = failures.isEmpty() ? null : failures.get(0);
+        return new Outcome(notReleased, notReleased.isEmpty(), first);
+    }
+
+    /**
+     * What the earlier owners answered.
+     * @param notReleased the silos that did not confirm (refused, or did not answer in time); when any, the
+     * answer names them
+     * @param busy whether one is still ending its activation (and none failed): the asker asks again
+     * @param failure the first failure, {@code null} when released
+     */
+    record Outcome(Set<String> notReleased, boolean busy, @Nullable Throwable failure) {
+
+        static final Outcome RELEASED = new Outcome(Set.of(), false, null);
+
+        static Outcome busy(Throwable failure) {
+            return new Outcome(Set.of(), true, failure);
+        }
+
+        static Outcome notReleased(Set<String> silos, Throwable failure) {
+            return new Outcome(silos, false, failure);
+        }
+
+        boolean released() {
+            return this.notReleased.isEmpty() && !this.busy;
+        }
+    }
+}

@@ -1,0 +1,343 @@
+package dev.quark.cluster.routing;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.IntStream;
+
+import dev.quark.actor.AbstractActor;
+import dev.quark.actor.Actor;
+import dev.quark.actor.QuarkActor;
+import dev.quark.cluster.SiloUnavailableException;
+import dev.quark.cluster.membership.ClusterView;
+import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloAddress;
+import dev.quark.cluster.membership.SiloEntry;
+import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.placement.HashPlacementDirector;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.PayloadCodec;
+import dev.quark.cluster.transport.jackson.JacksonPayloadCodec;
+import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.ActorRuntime;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A {@code HANDOFF} passed on to the earlier owners of an actor ({@link EarlierOwnerHandoff}), seen from one real
+ * silo whose peers the test plays: the bounds of its headers, the silo asked passing it on, the asker naming an
+ * earlier owner that did not give the actor up, and a busy previous owner asked again for a bounded time.
+ */
+class EarlierOwnerHandoffTests {
+
+    private static final SiloAddress SILO_1 = new SiloAddress("127.0.0.1", 9101);
+
+    private static final SiloAddress SILO_2 = new SiloAddress("127.0.0.1", 9102);
+
+    private static final SiloAddress SILO_3 = new SiloAddress("127.0.0.1", 9103);
+
+    private static final Set<String> TYPES = Set.of("Gauge");
+
+    private final CapturingTransport transport = new CapturingTransport();
+
+    private final HeldViewSource source = new HeldViewSource();
+
+    private final HashPlacementDirector placement = new HashPlacementDirector();
+
+    private SiloRouting routing;
+
+    private ActorRuntime runtime;
+
+    private PayloadCodec codec;
+
+    private SiloAddress address;
+
+    @AfterEach
+    void close() {
+        if (this.routing != null) {
+            this.routing.close();
+        }
+        if (this.runtime != null) {
+            this.runtime.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ headers
+
+    @Test
+    void hopsThatAreAbsentOrCannotBeReadCountAsTheLimitNeverAsZero() {
+        assertThat(EarlierOwnerHandoff.hops(Map.of())).isEqualTo(EarlierOwnerHandoff.MAX_HOPS);
+        for (String bad : List.of("", " ", "x", "-1", "3", "99", "1.0", "0x1", "00000000000001")) {
+            assertThat(EarlierOwnerHandoff.hops(Map.of(EarlierOwnerHandoff.HOPS, bad))).as("'" + bad + "'")
+                .isEqualTo(EarlierOwnerHandoff.MAX_HOPS);
+        }
+        assertThat(EarlierOwnerHandoff.hops(Map.of(EarlierOwnerHandoff.HOPS, "0"))).isZero();
+        assertThat(EarlierOwnerHandoff.hops(Map.of(EarlierOwnerHandoff.HOPS, "1"))).isEqualTo(1);
+    }
+
+    @Test
+    void aListOfSilosIsReadWithinItsBounds() {
+        assertThat(EarlierOwnerHandoff.silos(null)).isEmpty();
+        assertThat(EarlierOwnerHandoff.silos(" silo-1, ,silo-2,silo-1")).containsExactly("silo-1", "silo-2");
+        List<String> many = IntStream.range(0, EarlierOwnerHandoff.MAX_ASKED + 1).mapToObj((i) -> "s" + i).toList();
+        assertThat(EarlierOwnerHandoff.silos(String.join(",", many))).as("too many").isNull();
+        assertThat(EarlierOwnerHandoff.silos(String.join(",", many.subList(0, EarlierOwnerHandoff.MAX_ASKED))))
+            .hasSize(EarlierOwnerHandoff.MAX_ASKED);
+        assertThat(EarlierOwnerHandoff.silos("s".repeat(EarlierOwnerHandoff.MAX_LIST_CHARS + 1))).as("too long")
+            .isNull();
+        assertThat(EarlierOwnerHandoff.firstAsk("silo-3", Set.of("silo-2")))
+            .containsEntry(EarlierOwnerHandoff.HOPS, "0")
+            .containsEntry(EarlierOwnerHandoff.ASKED, "silo-3,silo-2");
+    }
+
+    // ------------------------------------------------------------------ the silo asked
+
+    /**
+     * silo-2 joined after silo-1 owned the actor, and silo-3 joined after silo-2: silo-3 asks silo-2, which never
+     * ran the actor, and silo-2 passes the question on to silo-1 before it confirms.
+     */
+    @Test
+    void aSiloAskedPassesTheHandOffOnToTheEarlierOwnerOfItsOwnViewsBeforeItConfirms() throws InterruptedException {
+        String id = startAsTheMiddleOwner();
+        this.transport.handler().receive(handoffFromSilo3(501, id, Map.of(EarlierOwnerHandoff.HOPS, "0",
+                EarlierOwnerHandoff.ASKED, "silo-3,silo-2")));
+
+        Envelope passedOn = sentTo("silo-1", Envelope.Kind.HANDOFF);
+        assertThat(passedOn.metadata()).containsEntry(EarlierOwnerHandoff.HOPS, "1");
+        assertThat(EarlierOwnerHandoff.silos(passedOn.metadata().get(EarlierOwnerHandoff.ASKED)))
+            .contains("silo-3", "silo-2", "silo-1");
+        assertThat(this.transport.sent).as("no answer before silo-1's").noneMatch((sent) -> sent.correlationId() == 501);
+        answer(passedOn, SILO_1, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload(), Map.of());
+
+        assertThat(answerTo(501).kind()).isEqualTo(Envelope.Kind.HANDOFF_ACK);
+    }
+
+    @Test
+    void aSiloAskedNamesTheEarlierOwnerThatRefusedAsNotReleased() throws InterruptedException {
+        String id = startAsTheMiddleOwner();
+        this.transport.handler().receive(handoffFromSilo3(502, id, Map.of(EarlierOwnerHandoff.HOPS, "0",
+                EarlierOwnerHandoff.ASKED, "silo-3,silo-2")));
+
+        Envelope passedOn = sentTo("silo-1", Envelope.Kind.HANDOFF);
+        answer(passedOn, SILO_1, Envelope.Kind.ERROR,
+                this.codec.encodeFailure(new SiloUnavailableException("silo-1 refuses")), Map.of());
+
+        Envelope answer = answerTo(502);
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.ERROR);
+        assertThat(answer.metadata()).containsEntry(DistributedDirectory.NOT_RELEASED, "silo-1");
+    }
+
+    @Test
+    void aHandOffWithoutReadableHopsIsNotPassedOn() {
+        String id = startAsTheMiddleOwner();
+        this.transport.handler().receive(handoffFromSilo3(503, id, Map.of()));
+        this.transport.handler().receive(handoffFromSilo3(504, id, Map.of(EarlierOwnerHandoff.HOPS, "zero")));
+
+        assertThat(answerTo(503).kind()).isEqualTo(Envelope.Kind.HANDOFF_ACK);
+        assertThat(answerTo(504).kind()).isEqualTo(Envelope.Kind.HANDOFF_ACK);
+        assertThat(this.transport.sent).noneMatch((sent) -> sent.kind() == Envelope.Kind.HANDOFF);
+    }
+
+    @Test
+    void aHandOffIsNotPassedOnToASiloAskedAlready() {
+        String id = startAsTheMiddleOwner();
+        this.transport.handler().receive(handoffFromSilo3(505, id, Map.of(EarlierOwnerHandoff.HOPS, "0",
+                EarlierOwnerHandoff.ASKED, "silo-3,silo-1")));
+
+        assertThat(answerTo(505).kind()).isEqualTo(Envelope.Kind.HANDOFF_ACK);
+        assertThat(this.transport.sent).noneMatch((sent) -> sent.kind() == Envelope.Kind.HANDOFF);
+    }
+
+    // ------------------------------------------------------------------ the asker
+
+    /**
+     * silo-3 (the real silo) asks silo-2, which gave the actor up but names silo-1, an earlier owner it asked in
+     * turn, as not released; silo-2 is then declared dead. Its departure says nothing about silo-1: the activation
+     * must not start.
+     */
+    @Test
+    void anEarlierOwnersRefusalIsNamedAsNotReleasedEvenWhenThePreviousOwnerIsGoneAfterwards()
+            throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id).where());
+
+        Envelope asked = sentTo("silo-2", Envelope.Kind.HANDOFF);
+        assertThat(asked.metadata()).containsEntry(EarlierOwnerHandoff.HOPS, "0");
+        this.source.install(view(4, entry("silo-3", this.address, SiloStatus.ACTIVE),
+                entry("silo-2", SILO_2, SiloStatus.DEAD), entry("silo-1", SILO_1, SiloStatus.ACTIVE)));
+        answer(asked, SILO_2, Envelope.Kind.ERROR,
+                this.codec.encodeFailure(new SiloUnavailableException("silo-1 did not confirm")),
+                Map.of(DistributedDirectory.NOT_RELEASED, "silo-1"));
+
+        assertThat(call).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
+            .withStackTraceContaining("silos [silo-1]")
+            .withStackTraceContaining("did not confirm that they hold no activation");
+    }
+
+    @Test
+    void aBusyPreviousOwnerIsAskedAgainUntilItConfirms() throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id).where());
+
+        answerBusy(sentTo("silo-2", Envelope.Kind.HANDOFF));
+        answerBusy(sentTo("silo-2", Envelope.Kind.HANDOFF));
+        answer(sentTo("silo-2", Envelope.Kind.HANDOFF), SILO_2, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload(),
+                Map.of());
+
+        assertThat(call).succeedsWithin(Duration.ofSeconds(10)).isEqualTo("silo-3");
+    }
+
+    @Test
+    void aBusyPreviousOwnerIsAskedAgainForTheBusyWaitAtMost() throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        long started = System.nanoTime();
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id).where());
+
+        List<Envelope> asked = new ArrayList<>();
+        while (!call.isDone() && System.nanoTime() - started < TimeUnit.SECONDS.toNanos(15)) {
+            Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
+            if (sent != null && sent.kind() == Envelope.Kind.HANDOFF) {
+                asked.add(sent);
+                answerBusy(sent);
+            }
+        }
+
+        assertThat(call).failsWithin(Duration.ofSeconds(1)).withThrowableThat()
+            .withStackTraceContaining("silo silo-2, which owned it until recently, did not confirm");
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(took).isGreaterThanOrEqualTo(EarlierOwnerHandoff.BUSY_WAIT.minusMillis(
+                EarlierOwnerHandoff.BUSY_PAUSE_MILLIS + EarlierOwnerHandoff.BUSY_MARGIN_MILLIS))
+            .isLessThan(EarlierOwnerHandoff.BUSY_WAIT.plusSeconds(3));
+        assertThat(asked).hasSizeGreaterThan(2)
+            .hasSizeLessThanOrEqualTo((int) (EarlierOwnerHandoff.BUSY_WAIT.toMillis()
+                    / EarlierOwnerHandoff.BUSY_PAUSE_MILLIS) + 1);
+    }
+
+    // ------------------------------------------------------------------ set-up
+
+    /**
+     * Starts silo-2 as a silo that joined after silo-1 owned an actor, which silo-3 owns now.
+     * @return the actor's id
+     */
+    private String startAsTheMiddleOwner() {
+        start("silo-2", Duration.ofSeconds(10));
+        ClusterView joining = view(1, entry("silo-1", SILO_1, SiloStatus.ACTIVE),
+                entry("silo-2", this.address, SiloStatus.JOINING));
+        ClusterView two = view(2, entry("silo-1", SILO_1, SiloStatus.ACTIVE),
+                entry("silo-2", this.address, SiloStatus.ACTIVE));
+        ClusterView three = view(3, entry("silo-1", SILO_1, SiloStatus.ACTIVE),
+                entry("silo-2", this.address, SiloStatus.ACTIVE), entry("silo-3", SILO_3, SiloStatus.ACTIVE));
+        this.source.install(joining);
+        this.routing.follow(this.source);
+        this.source.install(two);
+        this.source.install(three);
+        return idWhere((candidate) -> "silo-1".equals(ownerIn(candidate, two))
+                && "silo-3".equals(ownerIn(candidate, three)));
+    }
+
+    /**
+     * Starts silo-3 as a silo that joined after silo-2 owned an actor, which it owns now.
+     * @return the actor's id
+     */
+    private String startAsTheNewOwner(Duration timeout) {
+        start("silo-3", timeout);
+        ClusterView joining = view(1, entry("silo-2", SILO_2, SiloStatus.ACTIVE),
+                entry("silo-3", this.address, SiloStatus.JOINING), entry("silo-1", SILO_1, SiloStatus.ACTIVE));
+        ClusterView joined = view(2, entry("silo-2", SILO_2, SiloStatus.ACTIVE),
+                entry("silo-3", this.address, SiloStatus.ACTIVE), entry("silo-1", SILO_1, SiloStatus.ACTIVE));
+        this.source.install(joining);
+        this.routing.follow(this.source);
+        this.source.install(joined);
+        return idWhere((candidate) -> "silo-2".equals(ownerIn(candidate, joining))
+                && "silo-3".equals(ownerIn(candidate, joined)));
+    }
+
+    private void start(String siloId, Duration timeout) {
+        this.routing = SiloRouting.builder(siloId, this.transport).handoffTimeout(timeout).build();
+        this.runtime = this.routing.configure(ActorRuntime.builder().actor(GaugeActor.class, GaugeActor::new)).build();
+        JacksonPayloadCodec jackson = new JacksonPayloadCodec(JsonMapper.builder().build(), this.runtime, List.of());
+        this.codec = jackson;
+        this.address = this.routing.listen(this.runtime, jackson);
+    }
+
+    private Envelope handoffFromSilo3(long messageId, String id, Map<String, String> metadata) {
+        return new Envelope(messageId, messageId, Envelope.Kind.HANDOFF, "silo-3", 1, SILO_3, "silo-2", 1, "Gauge",
+                id, 0, Envelope.noPayload(), 0, null, metadata, System.currentTimeMillis() + 5_000, 3, 0);
+    }
+
+    private void answer(Envelope request, SiloAddress from, Envelope.Kind kind, byte[] payload,
+            Map<String, String> metadata) {
+        this.transport.handler().receive(new Envelope(request.messageId() + 100_000, request.messageId(), kind,
+                request.targetSiloId(), 1, from, request.sourceSiloId(), request.sourceEpoch(), request.actorType(),
+                request.actorId(), 0, payload, 0, null, metadata, request.deadlineEpochMillis(),
+                request.membershipVersion(), 0));
+    }
+
+    private void answerBusy(Envelope request) {
+        answer(request, SILO_2, Envelope.Kind.ERROR,
+                this.codec.encodeFailure(new SiloUnavailableException("silo-2 is still ending it")),
+                Map.of(EarlierOwnerHandoff.BUSY, "true"));
+    }
+
+    private Envelope sentTo(String siloId, Envelope.Kind kind) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
+            if (sent != null && sent.kind() == kind && siloId.equals(sent.targetSiloId())) {
+                return sent;
+            }
+        }
+        throw new AssertionError("no " + kind + " sent to " + siloId + " within 10 s");
+    }
+
+    /** The answer sent to silo-3 for its request, within 10 s. */
+    private Envelope answerTo(long messageId) {
+        return await().atMost(Duration.ofSeconds(10)).until(() -> this.transport.sent.stream()
+            .filter((sent) -> "silo-3".equals(sent.targetSiloId()) && sent.correlationId() == messageId
+                    && sent.kind().isAnswer())
+            .findFirst(), Optional::isPresent).orElseThrow();
+    }
+
+    private static SiloEntry entry(String siloId, SiloAddress address, SiloStatus status) {
+        Instant now = Instant.now();
+        return new SiloEntry(siloId, address, now, status, now, 1, TYPES, List.of());
+    }
+
+    private static ClusterView view(long version, SiloEntry... silos) {
+        return ClusterView.of(MembershipSnapshot.of(version, List.of(silos)), 150);
+    }
+
+    private String ownerIn(String id, ClusterView view) {
+        return this.placement.ownerOf(new ActorAddress("Gauge", id), view);
+    }
+
+    private static String idWhere(Predicate<String> wanted) {
+        return IntStream.range(0, 100_000).mapToObj((i) -> "gauge-" + i).filter(wanted).findFirst().orElseThrow();
+    }
+
+    /** An actor placed by consistent hashing that says where it runs. */
+    public interface Gauge extends Actor {
+
+        String where();
+    }
+
+    @QuarkActor
+    public static class GaugeActor extends AbstractActor implements Gauge {
+
+        @Override
+        public String where() {
+            return "silo-3";
+        }
+    }
+}
