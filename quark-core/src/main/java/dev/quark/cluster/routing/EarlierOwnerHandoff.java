@@ -3,7 +3,6 @@ package dev.quark.cluster.routing;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -152,39 +151,49 @@ final class EarlierOwnerHandoff {
     }
 
     /**
-     * Passes a {@code HANDOFF} this silo answers on to the earlier owners its own views show within the hand-off
-     * window (other than itself, the asker and the silos asked already), together, while the request may be
-     * passed on; after this silo has given up its own activation.
-     * @param request the request this silo answers
-     * @param answerBy when this silo answers at the latest (the earlier owners answer a little before)
-     * @return a stage completed with what the earlier owners answered; never failed
+     * Returns the silos a {@code HANDOFF} this silo answers is passed on to: the earlier owners its own views show
+     * within the hand-off window (other than itself, the asker and the silos asked already), while the request
+     * may be passed on.
      */
-    CompletableFuture<Outcome> passOn(Envelope request, long answerBy) {
-        int hops = hops(request.metadata());
+    Set<String> earlierOwners(Envelope request) {
         Set<String> asked = silos(request.metadata().get(ASKED));
-        if (hops >= MAX_HOPS || asked == null) {
-            return CompletableFuture.completedFuture(Outcome.RELEASED);
+        if (hops(request.metadata()) >= MAX_HOPS || asked == null) {
+            return Set.of();
         }
-        ActorAddress address = request.address();
-        Set<String> earlier = new LinkedHashSet<>(this.views.seenOwners(address, this.placement));
+        Set<String> earlier = new LinkedHashSet<>(this.views.seenOwners(request.address(), this.placement));
         earlier.remove(this.self);
         earlier.remove(request.sourceSiloId());
         earlier.removeAll(asked);
+        return earlier;
+    }
+
+    /**
+     * Passes a {@code HANDOFF} this silo answers on to earlier owners ({@link #earlierOwners}), together, after
+     * this silo has given up its own activation.
+     * @param request the request this silo answers
+     * @param earlier the earlier owners to ask
+     * @param answerBy when this silo answers at the latest (the earlier owners answer a little before)
+     * @return a stage completed with what the earlier owners answered; never failed
+     */
+    CompletableFuture<Outcome> passOn(Envelope request, Set<String> earlier, long answerBy) {
         if (earlier.isEmpty()) {
             return CompletableFuture.completedFuture(Outcome.RELEASED);
         }
-        Set<String> nowAsked = new LinkedHashSet<>(asked);
+        Set<String> asked = silos(request.metadata().get(ASKED));
+        Set<String> nowAsked = new LinkedHashSet<>((asked != null) ? asked : Set.of());
         nowAsked.add(request.sourceSiloId());
         nowAsked.add(this.self);
         nowAsked.addAll(earlier);
-        Map<String, String> metadata = Map.of(HOPS, String.valueOf(hops + 1), ASKED, joined(nowAsked));
+        Map<String, String> metadata = Map.of(HOPS, String.valueOf(hops(request.metadata()) + 1), ASKED,
+                joined(nowAsked));
         long deadline = answerBy - PASS_ON_MARGIN_MILLIS;
-        Map<String, CompletableFuture<Outcome>> answers = new LinkedHashMap<>();
+        ActorAddress address = request.address();
+        List<CompletableFuture<Outcome>> answers = new ArrayList<>();
         for (String previous : earlier) {
-            answers.put(previous, ask(address, previous, metadata, deadline));
+            answers.add(ask(address, previous, metadata, deadline));
         }
-        return CompletableFuture.allOf(answers.values().toArray(CompletableFuture[]::new))
-            .handle((ignored, failure) -> combined(answers.values().stream().map(CompletableFuture::join).toList()));
+        return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+            .handle((ignored, failure) -> combined(answers.stream().map(CompletableFuture::join).toList()));
     }
 
     private CompletableFuture<Outcome> ask(ActorAddress address, String previous, Map<String, String> metadata,
@@ -194,8 +203,8 @@ final class EarlierOwnerHandoff {
             return CompletableFuture.completedFuture(Outcome.RELEASED);
         }
         if (deadline <= this.clock.millis()) {
-            return CompletableFuture.completedFuture(Outcome.busy(new SiloUnavailableException("Silo " + this.self
-                    + " had no time left to ask silo " + previous + " to give up " + address)));
+            return CompletableFuture.completedFuture(Outcome.busy(Set.of(previous), new SiloUnavailableException("Silo "
+                    + this.self + " had no time left to ask silo " + previous + " to give up " + address)));
         }
         CompletableFuture<Envelope> answer;
         try {
@@ -214,11 +223,13 @@ final class EarlierOwnerHandoff {
             }
             Throwable cause = (failure != null) ? Messenger.unwrap(failure)
                     : this.silo.codec().decodeFailure(reply.payload());
-            if (failure == null && Boolean.parseBoolean(reply.metadata().get(BUSY))) {
-                return CompletableFuture.completedFuture(Outcome.busy(cause));
-            }
             Set<String> named = (failure != null) ? Set.of()
                     : silos(reply.metadata().get(DistributedDirectory.NOT_RELEASED));
+            if (failure == null && Boolean.parseBoolean(reply.metadata().get(BUSY))) {
+                // Busy itself, or naming the earlier owners that are.
+                return CompletableFuture.completedFuture(Outcome.busy((named != null && !named.isEmpty()) ? named
+                        : Set.of(previous), cause));
+            }
             if (named == null || !named.isEmpty()) {
                 return CompletableFuture.completedFuture(Outcome.notReleased((named != null) ? named
                         : Set.of(previous), cause));
@@ -258,43 +269,43 @@ final class EarlierOwnerHandoff {
 
     private static Outcome combined(List<Outcome> outcomes) {
         Set<String> notReleased = new LinkedHashSet<>();
-        List<Throwable> failures = new ArrayList<>();
-        boolean busy = false;
+        Set<String> busy = new LinkedHashSet<>();
+        Throwable first = null;
         for (Outcome outcome : outcomes) {
             notReleased.addAll(outcome.notReleased());
-            busy |= outcome.busy();
-            if (outcome.failure() != null) {
-                failures.add(outcome.failure());
+            busy.addAll(outcome.busy());
+            if (first == null) {
+                first = outcome.failure();
             }
         }
-        if (notReleased.isEmpty() && !busy) {
-            return Outcome.RELEASED;
+        if (!notReleased.isEmpty()) {
+            return new Outcome(notReleased, Set.of(), first);
         }
-        Throwable first = failures.isEmpty() ? null : failures.get(0);
-        return new Outcome(notReleased, notReleased.isEmpty(), first);
+        return busy.isEmpty() ? Outcome.RELEASED : new Outcome(Set.of(), busy, first);
     }
 
     /**
      * What the earlier owners answered.
      * @param notReleased the silos that did not confirm (refused, or did not answer in time); when any, the
      * answer names them
-     * @param busy whether one is still ending its activation (and none failed): the asker asks again
+     * @param busy the silos still ending their activation, when none failed: the answer names them, and the asker
+     * asks again
      * @param failure the first failure, {@code null} when released
      */
-    record Outcome(Set<String> notReleased, boolean busy, @Nullable Throwable failure) {
+    record Outcome(Set<String> notReleased, Set<String> busy, @Nullable Throwable failure) {
 
-        static final Outcome RELEASED = new Outcome(Set.of(), false, null);
+        static final Outcome RELEASED = new Outcome(Set.of(), Set.of(), null);
 
-        static Outcome busy(Throwable failure) {
-            return new Outcome(Set.of(), true, failure);
+        static Outcome busy(Set<String> silos, Throwable failure) {
+            return new Outcome(Set.of(), silos, failure);
         }
 
         static Outcome notReleased(Set<String> silos, Throwable failure) {
-            return new Outcome(silos, false, failure);
+            return new Outcome(silos, Set.of(), failure);
         }
 
         boolean released() {
-            return this.notReleased.isEmpty() && !this.busy;
+            return this.notReleased.isEmpty() && this.busy.isEmpty();
         }
     }
 }

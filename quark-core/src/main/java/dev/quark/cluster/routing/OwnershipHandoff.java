@@ -17,6 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.quark.actor.DeactivationReason;
 import dev.quark.cluster.SiloNotServingException;
@@ -32,6 +33,7 @@ import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.routing.ActivationGate;
 import dev.quark.runtime.routing.ActorLocation;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -333,6 +335,8 @@ final class OwnershipHandoff implements ActivationGate {
                         continue;
                     }
                     unanswered = true;
+                    // Busy at the end: when earlier owners it asked in turn are, they are the ones not released.
+                    earlierNotReleased = earlierNotReleased(previous, reply);
                     break;
                 }
                 earlierNotReleased = earlierNotReleased(previous, reply);
@@ -503,6 +507,8 @@ final class OwnershipHandoff implements ActivationGate {
         long remaining = Math.max(1, answerBy - this.clock.millis());
         AtomicBoolean caughtUp = new AtomicBoolean();
         AtomicBoolean answered = new AtomicBoolean();
+        // The earlier owners asked once this silo's own activation ended; null until then.
+        AtomicReference<@Nullable Set<String>> passedOnTo = new AtomicReference<>();
         this.silo.refreshIfOlderThan(request.membershipVersion(), this.views.current().version());
         CompletableFuture<EarlierOwnerHandoff.Outcome> released = this.views.awaitVersion(request.membershipVersion())
             .orTimeout(remaining, TimeUnit.MILLISECONDS)
@@ -519,7 +525,11 @@ final class OwnershipHandoff implements ActivationGate {
                 CompletableFuture<Boolean> ended = this.directory.hosts(address)
                         ? CompletableFuture.completedFuture(false)
                         : this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF);
-                return ended.thenCompose((ignored) -> this.earlier.passOn(request, answerBy));
+                return ended.thenCompose((ignored) -> {
+                    Set<String> earlierOwners = this.earlier.earlierOwners(request);
+                    passedOnTo.set(earlierOwners);
+                    return this.earlier.passOn(request, earlierOwners, answerBy);
+                });
             });
         released.whenCompleteAsync((outcome, failure) -> {
             if (!answered.compareAndSet(false, true)) {
@@ -544,8 +554,12 @@ final class OwnershipHandoff implements ActivationGate {
         try {
             CompletableFuture.delayedExecutor(remaining, TimeUnit.MILLISECONDS, this.executor).execute(() -> {
                 if (!released.isDone() && caughtUp.get() && answered.compareAndSet(false, true)) {
-                    answerBusy(request, new SiloUnavailableException("Silo " + this.self + " is still ending its "
-                            + "activation of " + request.address() + " for silo " + request.sourceSiloId()));
+                    Set<String> earlierOwners = passedOnTo.get();
+                    answerBusy(request, (earlierOwners != null) ? earlierOwners : Set.of(),
+                            new SiloUnavailableException("Silo " + this.self + " is still ending its activation of "
+                                    + request.address() + " for silo " + request.sourceSiloId()
+                                    + ((earlierOwners != null) ? ", or silos " + earlierOwners + ", which owned it "
+                                            + "before, are" : "")));
                 }
             });
         }
@@ -559,7 +573,7 @@ final class OwnershipHandoff implements ActivationGate {
         Throwable failure = (outcome.failure() != null) ? outcome.failure()
                 : new SiloUnavailableException("an earlier owner did not confirm");
         if (outcome.notReleased().isEmpty()) {
-            answerBusy(request, failure);
+            answerBusy(request, outcome.busy(), failure);
             return;
         }
         SiloUnavailableException refused = new SiloUnavailableException("Silo " + this.self + " holds no activation "
@@ -569,8 +583,13 @@ final class OwnershipHandoff implements ActivationGate {
                 Map.of(DistributedDirectory.NOT_RELEASED, String.join(",", outcome.notReleased())));
     }
 
-    private void answerBusy(Envelope request, Throwable failure) {
+    /**
+     * Answers that this silo, or earlier owners it asked (named), are still ending their activations.
+     */
+    private void answerBusy(Envelope request, Set<String> earlierOwners, Throwable failure) {
         this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(failure),
-                Map.of(EarlierOwnerHandoff.BUSY, "true"));
+                earlierOwners.isEmpty() ? Map.of(EarlierOwnerHandoff.BUSY, "true")
+                        : Map.of(EarlierOwnerHandoff.BUSY, "true", DistributedDirectory.NOT_RELEASED,
+                                String.join(",", earlierOwners)));
     }
 }

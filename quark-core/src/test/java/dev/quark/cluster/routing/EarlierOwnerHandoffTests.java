@@ -139,6 +139,23 @@ class EarlierOwnerHandoffTests {
     }
 
     @Test
+    void aSiloAskedNamesTheEarlierOwnerThatIsBusyInItsBusyAnswer() throws InterruptedException {
+        String id = startAsTheMiddleOwner();
+        this.transport.handler().receive(handoffFromSilo3(506, id, Map.of(EarlierOwnerHandoff.HOPS, "0",
+                EarlierOwnerHandoff.ASKED, "silo-3,silo-2")));
+
+        Envelope passedOn = sentTo("silo-1", Envelope.Kind.HANDOFF);
+        answer(passedOn, SILO_1, Envelope.Kind.ERROR,
+                this.codec.encodeFailure(new SiloUnavailableException("silo-1 is still ending it")),
+                Map.of(EarlierOwnerHandoff.BUSY, "true"));
+
+        Envelope answer = answerTo(506);
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.ERROR);
+        assertThat(answer.metadata()).containsEntry(EarlierOwnerHandoff.BUSY, "true")
+            .containsEntry(DistributedDirectory.NOT_RELEASED, "silo-1");
+    }
+
+    @Test
     void aHandOffWithoutReadableHopsIsNotPassedOn() {
         String id = startAsTheMiddleOwner();
         this.transport.handler().receive(handoffFromSilo3(503, id, Map.of()));
@@ -181,6 +198,33 @@ class EarlierOwnerHandoffTests {
                 Map.of(DistributedDirectory.NOT_RELEASED, "silo-1"));
 
         assertThat(call).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
+            .withStackTraceContaining("silos [silo-1]")
+            .withStackTraceContaining("did not confirm that they hold no activation");
+    }
+
+    /**
+     * As above, with the earlier owner busy until the asker's busy wait ends: silo-2 is dead by then, but silo-1,
+     * which it names as busy, may still run the actor.
+     */
+    @Test
+    void anEarlierOwnerStillBusyAtTheEndIsNamedAsNotReleasedEvenWhenThePreviousOwnerIsGoneAfterwards()
+            throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        long started = System.nanoTime();
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id).where());
+
+        Envelope first = sentTo("silo-2", Envelope.Kind.HANDOFF);
+        this.source.install(view(4, entry("silo-3", this.address, SiloStatus.ACTIVE),
+                entry("silo-2", SILO_2, SiloStatus.DEAD), entry("silo-1", SILO_1, SiloStatus.ACTIVE)));
+        answerBusyNaming(first, "silo-1");
+        while (!call.isDone() && System.nanoTime() - started < TimeUnit.SECONDS.toNanos(15)) {
+            Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
+            if (sent != null && sent.kind() == Envelope.Kind.HANDOFF) {
+                answerBusyNaming(sent, "silo-1");
+            }
+        }
+
+        assertThat(call).failsWithin(Duration.ofSeconds(1)).withThrowableThat()
             .withStackTraceContaining("silos [silo-1]")
             .withStackTraceContaining("did not confirm that they hold no activation");
     }
@@ -288,6 +332,12 @@ class EarlierOwnerHandoffTests {
         answer(request, SILO_2, Envelope.Kind.ERROR,
                 this.codec.encodeFailure(new SiloUnavailableException("silo-2 is still ending it")),
                 Map.of(EarlierOwnerHandoff.BUSY, "true"));
+    }
+
+    private void answerBusyNaming(Envelope request, String earlierOwner) {
+        answer(request, SILO_2, Envelope.Kind.ERROR,
+                this.codec.encodeFailure(new SiloUnavailableException(earlierOwner + " is still ending it")),
+                Map.of(EarlierOwnerHandoff.BUSY, "true", DistributedDirectory.NOT_RELEASED, earlierOwner));
     }
 
     private Envelope sentTo(String siloId, Envelope.Kind kind) throws InterruptedException {
