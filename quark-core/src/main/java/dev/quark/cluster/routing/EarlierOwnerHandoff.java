@@ -24,8 +24,9 @@ import org.jspecify.annotations.Nullable;
  * Passes a {@code HANDOFF} on to the silos that owned the actor before the silo asked: a silo that joined knows
  * no view before its own first one, so it asks only the owner of that view, which may never have activated the
  * actor while an earlier owner still runs it (busy ending it). The silo asked confirms only once the owners its
- * own views show within the hand-off window (not the guess that stands for what came before its first view)
- * have confirmed too.
+ * own views show within the hand-off window have confirmed too, including the guess that stands for what came
+ * before its first view (a joining silo often first installs a view in which it is already active, and the owner
+ * of that guess is the one the race needs).
  * <p>
  * Bounded on the wire: the request names the silos already asked ({@value #ASKED}, so that none is asked twice
  * and no question goes round in a loop) and how many times it was passed on ({@value #HOPS}, at most
@@ -160,7 +161,7 @@ final class EarlierOwnerHandoff {
         if (hops(request.metadata()) >= MAX_HOPS || asked == null) {
             return Set.of();
         }
-        Set<String> earlier = new LinkedHashSet<>(this.views.seenOwners(request.address(), this.placement));
+        Set<String> earlier = new LinkedHashSet<>(this.views.recentOwners(request.address(), this.placement));
         earlier.remove(this.self);
         earlier.remove(request.sourceSiloId());
         earlier.removeAll(asked);

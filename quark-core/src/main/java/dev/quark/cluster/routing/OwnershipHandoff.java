@@ -297,6 +297,9 @@ final class OwnershipHandoff implements ActivationGate {
         Map<String, String> metadata = EarlierOwnerHandoff.firstAsk(this.self, askedTogether);
         boolean unanswered = false;
         Set<String> earlierNotReleased = Set.of();
+        // Every earlier owner a busy answer named: not released unless a later HANDOFF_ACK covers them, whatever
+        // becomes of the previous owner that named them.
+        Set<String> namedBusy = new LinkedHashSet<>();
         // Measured with System.nanoTime(): the clock gives the deadlines on the wire, and may not move.
         long busyEnds = 0;
         boolean busy = false;
@@ -329,30 +332,35 @@ final class OwnershipHandoff implements ActivationGate {
                         busy = true;
                         busyEnds = System.nanoTime() + EarlierOwnerHandoff.BUSY_WAIT.toNanos();
                     }
+                    namedBusy.addAll(earlierNotReleased(previous, reply));
                     long left = TimeUnit.NANOSECONDS.toMillis(busyEnds - System.nanoTime());
+                    // A previous owner that is gone can no longer confirm for the earlier owners it named busy.
                     if (left > EarlierOwnerHandoff.BUSY_PAUSE_MILLIS + EarlierOwnerHandoff.BUSY_MARGIN_MILLIS
-                            && pause()) {
+                            && !(isDead(previous) && !namedBusy.isEmpty()) && pause()) {
                         continue;
                     }
                     unanswered = true;
                     // Busy at the end: when earlier owners it asked in turn are, they are the ones not released.
-                    earlierNotReleased = earlierNotReleased(previous, reply);
+                    earlierNotReleased = union(namedBusy, earlierNotReleased(previous, reply));
                     break;
                 }
-                earlierNotReleased = earlierNotReleased(previous, reply);
+                earlierNotReleased = union(namedBusy, earlierNotReleased(previous, reply));
             }
             catch (ExecutionException ex) {
                 failure = (ex.getCause() != null) ? ex.getCause() : ex;
                 unanswered = expired.get();
+                earlierNotReleased = namedBusy;
             }
             catch (TimeoutException ex) {
                 answer.cancel(false);
                 unanswered = true;
                 failure = ex;
+                earlierNotReleased = namedBusy;
             }
             catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
                 failure = ex;
+                earlierNotReleased = namedBusy;
             }
             break;
         }
@@ -386,6 +394,17 @@ final class OwnershipHandoff implements ActivationGate {
         throw new SiloUnavailableException(message, failure);
     }
 
+    private boolean isDead(String siloId) {
+        SiloEntry entry = this.views.current().membership().silos().get(siloId);
+        return entry == null || entry.status() == SiloStatus.DEAD;
+    }
+
+    private static Set<String> union(Set<String> first, Set<String> second) {
+        Set<String> all = new LinkedHashSet<>(first);
+        all.addAll(second);
+        return all;
+    }
+
     /**
      * Returns the earlier owners that a previous owner's refusal names as not released
      * ({@link DistributedDirectory#NOT_RELEASED}): empty when the refusal is its own; the previous owner itself
@@ -409,14 +428,15 @@ final class OwnershipHandoff implements ActivationGate {
         try {
             CompletableFuture.runAsync(() -> {
             }, CompletableFuture.delayedExecutor(EarlierOwnerHandoff.BUSY_PAUSE_MILLIS, TimeUnit.MILLISECONDS,
-                    this.executor)).get();
+                    this.executor)).get(EarlierOwnerHandoff.BUSY_PAUSE_MILLIS + 1_000, TimeUnit.MILLISECONDS);
             return true;
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
             return false;
         }
-        catch (ExecutionException | RejectedExecutionException ex) {
+        catch (ExecutionException | RejectedExecutionException | TimeoutException ex) {
+            // A delayed task that a closed executor rejects is dropped silently: bounded, so it never hangs.
             return false;
         }
     }

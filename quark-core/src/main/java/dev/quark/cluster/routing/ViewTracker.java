@@ -147,23 +147,6 @@ final class ViewTracker {
      * @return their ids, most recent owner first; empty outside the window
      */
     Set<String> recentOwners(ActorAddress address, PlacementDirector placement) {
-        return recentOwners(address, placement, true);
-    }
-
-    /**
-     * Returns the silos that owned an actor in the views this silo read and replaced within the hand-off window,
-     * and are still alive in the same incarnation: as {@link #recentOwners(ActorAddress, PlacementDirector)}, but
-     * without the guess that stands for what came before this silo's first view. Whom a silo asked about an actor
-     * that it does not hold passes the question on to ({@link EarlierOwnerHandoff}): only owners it saw.
-     * @param address the actor
-     * @param placement the placement the views are read with
-     * @return their ids, most recent owner first; empty outside the window
-     */
-    Set<String> seenOwners(ActorAddress address, PlacementDirector placement) {
-        return recentOwners(address, placement, false);
-    }
-
-    private Set<String> recentOwners(ActorAddress address, PlacementDirector placement, boolean withGuess) {
         List<PastView> recent;
         ClusterView now;
         synchronized (this) {
@@ -176,9 +159,6 @@ final class ViewTracker {
         }
         Set<String> owners = new LinkedHashSet<>();
         for (PastView view : recent) {
-            if (!withGuess && view.beforeFirst()) {
-                continue;
-            }
             String owner = placement.ownerOf(address, view.view());
             if (owner != null && !owner.equals(this.self) && isSameIncarnationAlive(owner, view.view(), now)) {
                 owners.add(owner);

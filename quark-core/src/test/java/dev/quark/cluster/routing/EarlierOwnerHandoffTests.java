@@ -123,6 +123,32 @@ class EarlierOwnerHandoffTests {
         assertThat(answerTo(501).kind()).isEqualTo(Envelope.Kind.HANDOFF_ACK);
     }
 
+    /**
+     * As above, but silo-2's first view already shows it ACTIVE (the membership agent installs the view of its
+     * own activation first): the owner before that view is only the guess (silo-1), and it is the one to ask.
+     */
+    @Test
+    void aSiloWhoseFirstViewShowsItActivePassesTheHandOffOnToTheOwnerBeforeIt() throws InterruptedException {
+        start("silo-2", Duration.ofSeconds(10));
+        ClusterView two = view(2, entry("silo-1", SILO_1, SiloStatus.ACTIVE),
+                entry("silo-2", this.address, SiloStatus.ACTIVE));
+        ClusterView three = view(3, entry("silo-1", SILO_1, SiloStatus.ACTIVE),
+                entry("silo-2", this.address, SiloStatus.ACTIVE), entry("silo-3", SILO_3, SiloStatus.ACTIVE));
+        this.source.install(two);
+        this.routing.follow(this.source);
+        this.source.install(three);
+        String id = idWhere((candidate) -> "silo-2".equals(ownerIn(candidate, two))
+                && "silo-3".equals(ownerIn(candidate, three)));
+        this.transport.handler().receive(handoffFromSilo3(507, id, Map.of(EarlierOwnerHandoff.HOPS, "0",
+                EarlierOwnerHandoff.ASKED, "silo-3,silo-2")));
+
+        Envelope passedOn = sentTo("silo-1", Envelope.Kind.HANDOFF);
+        assertThat(passedOn.metadata()).containsEntry(EarlierOwnerHandoff.HOPS, "1");
+        answer(passedOn, SILO_1, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload(), Map.of());
+
+        assertThat(answerTo(507).kind()).isEqualTo(Envelope.Kind.HANDOFF_ACK);
+    }
+
     @Test
     void aSiloAskedNamesTheEarlierOwnerThatRefusedAsNotReleased() throws InterruptedException {
         String id = startAsTheMiddleOwner();
@@ -221,6 +247,33 @@ class EarlierOwnerHandoffTests {
             Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
             if (sent != null && sent.kind() == Envelope.Kind.HANDOFF) {
                 answerBusyNaming(sent, "silo-1");
+            }
+        }
+
+        assertThat(call).failsWithin(Duration.ofSeconds(1)).withThrowableThat()
+            .withStackTraceContaining("silos [silo-1]")
+            .withStackTraceContaining("did not confirm that they hold no activation");
+    }
+
+    /**
+     * silo-2 answers busy naming silo-1 once and is then declared dead, and fails whatever it is asked next: the
+     * failure is its own, but silo-1, which it named busy, was never confirmed released.
+     */
+    @Test
+    void anEarlierOwnerNamedBusyOnceStaysNotReleasedWhenThePreviousOwnerThenFails() throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        long started = System.nanoTime();
+        CompletableFuture<String> call = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id).where());
+
+        Envelope first = sentTo("silo-2", Envelope.Kind.HANDOFF);
+        this.source.install(view(4, entry("silo-3", this.address, SiloStatus.ACTIVE),
+                entry("silo-2", SILO_2, SiloStatus.DEAD), entry("silo-1", SILO_1, SiloStatus.ACTIVE)));
+        answerBusyNaming(first, "silo-1");
+        while (!call.isDone() && System.nanoTime() - started < TimeUnit.SECONDS.toNanos(15)) {
+            Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
+            if (sent != null && sent.kind() == Envelope.Kind.HANDOFF) {
+                answer(sent, SILO_2, Envelope.Kind.ERROR,
+                        this.codec.encodeFailure(new SiloUnavailableException("silo-2 fails")), Map.of());
             }
         }
 
