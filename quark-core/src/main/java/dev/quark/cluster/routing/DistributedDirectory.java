@@ -974,6 +974,10 @@ final class DistributedDirectory implements ActivationHook {
             catch (CompletionException | CancellationException ex) {
                 failure = asRuntime((ex.getCause() != null) ? ex.getCause() : ex);
             }
+            catch (RuntimeException ex) {
+                // Decoding the answer or adopting the entry failed: as a previous owner that did not answer.
+                failure = ex;
+            }
             logger.debug("Silo {} could not ask silo {} for the directory entry of {}", this.self, previous, address,
                     failure);
             if (strict && this.views.recentOwners(address, this.partitions).contains(previous)) {

@@ -147,8 +147,26 @@ final class EarlierOwnerHandoff {
         return silos;
     }
 
-    private static String joined(Set<String> silos) {
-        return String.join(",", (silos.size() <= MAX_ASKED) ? silos : List.copyOf(silos).subList(0, MAX_ASKED));
+    /**
+     * Joins silo ids, at most {@link #MAX_ASKED} of them and {@link #MAX_LIST_CHARS} characters, the first ones
+     * first: a list cut short is still read (a silo it leaves out may be asked twice, never in a loop, as the hops
+     * are bounded).
+     */
+    static String joined(Set<String> silos) {
+        StringBuilder joined = new StringBuilder();
+        int count = 0;
+        for (String silo : silos) {
+            int length = joined.length() + ((count > 0) ? 1 : 0) + silo.length();
+            if (count == MAX_ASKED || length > MAX_LIST_CHARS) {
+                break;
+            }
+            if (count > 0) {
+                joined.append(',');
+            }
+            joined.append(silo);
+            count++;
+        }
+        return joined.toString();
     }
 
     /**
@@ -191,14 +209,14 @@ final class EarlierOwnerHandoff {
         ActorAddress address = request.address();
         List<CompletableFuture<Outcome>> answers = new ArrayList<>();
         for (String previous : earlier) {
-            answers.add(ask(address, previous, metadata, deadline));
+            answers.add(ask(address, previous, metadata, deadline, request.membershipVersion()));
         }
         return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
             .handle((ignored, failure) -> combined(answers.stream().map(CompletableFuture::join).toList()));
     }
 
     private CompletableFuture<Outcome> ask(ActorAddress address, String previous, Map<String, String> metadata,
-            long deadline) {
+            long deadline, long membershipVersion) {
         SiloEntry target = this.views.current().membership().silos().get(previous);
         if (target == null || target.status() == SiloStatus.DEAD) {
             return CompletableFuture.completedFuture(Outcome.RELEASED);
@@ -210,7 +228,7 @@ final class EarlierOwnerHandoff {
         CompletableFuture<Envelope> answer;
         try {
             answer = this.messenger.request(Peer.of(target), new Messenger.Message(Envelope.Kind.HANDOFF, address, 0,
-                    Envelope.noPayload(), 0, null, metadata, deadline),
+                    Envelope.noPayload(), 0, null, metadata, deadline, membershipVersion),
                     () -> new SiloUnavailableException("Silo " + previous + " did not confirm in time that it gave up "
                             + address + " (asked by silo " + this.self + ", which passed the hand-off on)"),
                     "the hand-off of " + address + " passed on");
@@ -219,31 +237,51 @@ final class EarlierOwnerHandoff {
             answer = CompletableFuture.failedFuture(ex);
         }
         return answer.handle((reply, failure) -> {
-            if (failure == null && reply.kind() == Envelope.Kind.HANDOFF_ACK) {
-                return CompletableFuture.completedFuture(Outcome.RELEASED);
+            try {
+                return outcome(address, previous, target, deadline, reply, failure);
             }
-            Throwable cause = (failure != null) ? Messenger.unwrap(failure)
-                    : this.silo.codec().decodeFailure(reply.payload());
-            Set<String> named = (failure != null) ? Set.of()
-                    : silos(reply.metadata().get(DistributedDirectory.NOT_RELEASED));
-            if (failure == null && Boolean.parseBoolean(reply.metadata().get(BUSY))) {
-                // Busy itself, or naming the earlier owners that are.
-                return CompletableFuture.completedFuture(Outcome.busy((named != null && !named.isEmpty()) ? named
-                        : Set.of(previous), cause));
+            catch (RuntimeException ex) {
+                // Whatever went wrong reading the answer, the earlier owner did not confirm: never failed.
+                return CompletableFuture.completedFuture(Outcome.notReleased(Set.of(previous), ex));
             }
-            if (named == null || !named.isEmpty()) {
-                return CompletableFuture.completedFuture(Outcome.notReleased((named != null) ? named
-                        : Set.of(previous), cause));
-            }
-            // The earlier owner's own failure: when it is gone now, it runs nothing; a leaving one that did not
-            // answer has most likely left (as for the asker's own previous owner, OwnershipHandoff).
-            long until = Math.min(this.clock.millis() + OwnershipHandoff.DEPARTURE_WAIT_MILLIS, deadline);
-            CompletableFuture<Boolean> gone = (target.status() == SiloStatus.SHUTTING_DOWN)
-                    ? departed(previous, target.epoch(), until)
-                    : CompletableFuture.completedFuture(isGone(previous, target.epoch()));
-            return gone.thenApply((departed) -> departed ? Outcome.RELEASED
-                    : Outcome.notReleased(Set.of(previous), cause));
         }).thenCompose((outcome) -> outcome);
+    }
+
+    private CompletableFuture<Outcome> outcome(ActorAddress address, String previous, SiloEntry target,
+            long deadline, @Nullable Envelope reply, @Nullable Throwable failure) {
+        if (failure != null || reply == null) {
+            return ownFailure(previous, target, deadline, (failure != null) ? Messenger.unwrap(failure)
+                    : new SiloUnavailableException("Silo " + previous + " gave no answer about " + address));
+        }
+        if (reply.kind() == Envelope.Kind.HANDOFF_ACK) {
+            return CompletableFuture.completedFuture(Outcome.RELEASED);
+        }
+        Throwable cause = this.silo.codec().decodeFailure(reply.payload());
+        Set<String> named = silos(reply.metadata().get(DistributedDirectory.NOT_RELEASED));
+        if (Boolean.parseBoolean(reply.metadata().get(BUSY))) {
+            // Busy itself, or naming the earlier owners that are.
+            return CompletableFuture.completedFuture(Outcome.busy((named != null && !named.isEmpty()) ? named
+                    : Set.of(previous), cause));
+        }
+        if (named == null || !named.isEmpty()) {
+            return CompletableFuture.completedFuture(Outcome.notReleased((named != null) ? named
+                    : Set.of(previous), cause));
+        }
+        return ownFailure(previous, target, deadline, cause);
+    }
+
+    /**
+     * The earlier owner's own failure: when it is gone now, it runs nothing; a leaving one that did not answer
+     * has most likely left (as for the asker's own previous owner, {@link OwnershipHandoff}).
+     */
+    private CompletableFuture<Outcome> ownFailure(String previous, SiloEntry target, long deadline,
+            Throwable cause) {
+        long until = Math.min(this.clock.millis() + OwnershipHandoff.DEPARTURE_WAIT_MILLIS, deadline);
+        CompletableFuture<Boolean> gone = (target.status() == SiloStatus.SHUTTING_DOWN)
+                ? departed(previous, target.epoch(), until)
+                : CompletableFuture.completedFuture(isGone(previous, target.epoch()));
+        return gone.handle((departed, error) -> (error == null && Boolean.TRUE.equals(departed)) ? Outcome.RELEASED
+                : Outcome.notReleased(Set.of(previous), cause));
     }
 
     private boolean isGone(String siloId, long epoch) {

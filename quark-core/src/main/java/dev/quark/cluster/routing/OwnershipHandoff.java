@@ -564,10 +564,12 @@ final class OwnershipHandoff implements ActivationGate {
                 return;
             }
             Throwable cause = Messenger.unwrap(failure);
-            if (cause instanceof TimeoutException) {
-                cause = new SiloUnavailableException("Silo " + this.self + " did not reach membership version "
-                        + request.membershipVersion() + " in time to hand over " + request.address()
-                        + " (it has version " + this.views.current().version() + ")");
+            if (cause instanceof TimeoutException && !caughtUp.get()) {
+                // Lagging behind is not a refusal: busy, so that the asker asks again within its busy wait.
+                answerBusy(request, Set.of(), new SiloUnavailableException("Silo " + this.self + " did not reach "
+                        + "membership version " + request.membershipVersion() + " in time to hand over "
+                        + request.address() + " (it has version " + this.views.current().version() + ")"));
+                return;
             }
             this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(cause));
         }, this.executor);

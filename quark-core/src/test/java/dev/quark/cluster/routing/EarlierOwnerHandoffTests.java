@@ -149,6 +149,46 @@ class EarlierOwnerHandoffTests {
         assertThat(answerTo(507).kind()).isEqualTo(Envelope.Kind.HANDOFF_ACK);
     }
 
+    /** The request passed on carries the original asker's membership version, not the newer one of silo-2. */
+    @Test
+    void aHandOffPassedOnCarriesTheOriginalMembershipVersion() throws InterruptedException {
+        String id = startAsTheMiddleOwner();
+        this.transport.handler().receive(handoffFromSilo3(508, id, Map.of(EarlierOwnerHandoff.HOPS, "0",
+                EarlierOwnerHandoff.ASKED, "silo-3,silo-2"), 2, 5_000));
+
+        Envelope passedOn = sentTo("silo-1", Envelope.Kind.HANDOFF);
+        assertThat(passedOn.membershipVersion()).isEqualTo(2);
+    }
+
+    /**
+     * A silo asked that does not reach the asker's membership version in time answers busy (asked again), not a
+     * refusal that a pass-on would turn into not released for good.
+     */
+    @Test
+    void aSiloThatDoesNotCatchUpInTimeAnswersBusy() {
+        String id = startAsTheMiddleOwner();
+        this.transport.handler().receive(handoffFromSilo3(509, id, Map.of(EarlierOwnerHandoff.HOPS, "0",
+                EarlierOwnerHandoff.ASKED, "silo-3,silo-2"), 9, 1_000));
+
+        Envelope answer = answerTo(509);
+        assertThat(answer.kind()).isEqualTo(Envelope.Kind.ERROR);
+        assertThat(answer.metadata()).containsEntry(EarlierOwnerHandoff.BUSY, "true")
+            .doesNotContainKey(DistributedDirectory.NOT_RELEASED);
+    }
+
+    @Test
+    void theSilosAskedAreCutToTheCharacterBoundToo() {
+        Set<String> asked = new java.util.LinkedHashSet<>();
+        for (int i = 0; i < 10; i++) {
+            asked.add(i + "s".repeat(999));
+        }
+        String joined = EarlierOwnerHandoff.joined(asked);
+        assertThat(joined.length()).isLessThanOrEqualTo(EarlierOwnerHandoff.MAX_LIST_CHARS);
+        assertThat(EarlierOwnerHandoff.silos(joined)).hasSize(4);
+        assertThat(EarlierOwnerHandoff.silos(EarlierOwnerHandoff.firstAsk("silo-3", asked)
+            .get(EarlierOwnerHandoff.ASKED))).isNotNull();
+    }
+
     @Test
     void aSiloAskedNamesTheEarlierOwnerThatRefusedAsNotReleased() throws InterruptedException {
         String id = startAsTheMiddleOwner();
@@ -369,8 +409,14 @@ class EarlierOwnerHandoffTests {
     }
 
     private Envelope handoffFromSilo3(long messageId, String id, Map<String, String> metadata) {
+        return handoffFromSilo3(messageId, id, metadata, 3, 5_000);
+    }
+
+    private Envelope handoffFromSilo3(long messageId, String id, Map<String, String> metadata, long version,
+            long timeoutMillis) {
         return new Envelope(messageId, messageId, Envelope.Kind.HANDOFF, "silo-3", 1, SILO_3, "silo-2", 1, "Gauge",
-                id, 0, Envelope.noPayload(), 0, null, metadata, System.currentTimeMillis() + 5_000, 3, 0);
+                id, 0, Envelope.noPayload(), 0, null, metadata, System.currentTimeMillis() + timeoutMillis, version,
+                0);
     }
 
     private void answer(Envelope request, SiloAddress from, Envelope.Kind kind, byte[] payload,
