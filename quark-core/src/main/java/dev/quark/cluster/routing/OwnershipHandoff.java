@@ -425,10 +425,18 @@ final class OwnershipHandoff implements ActivationGate {
      * @return whether it paused (not when interrupted or the routing is closed)
      */
     private boolean pause() {
+        return pause(this.executor);
+    }
+
+    /**
+     * Pauses for {@link EarlierOwnerHandoff#BUSY_PAUSE_MILLIS} on an executor; waits that plus 1 s at most.
+     * @return whether it paused (not when interrupted, or when the executor is closed or did not run the pause)
+     */
+    static boolean pause(Executor executor) {
         try {
             CompletableFuture.runAsync(() -> {
             }, CompletableFuture.delayedExecutor(EarlierOwnerHandoff.BUSY_PAUSE_MILLIS, TimeUnit.MILLISECONDS,
-                    this.executor)).get(EarlierOwnerHandoff.BUSY_PAUSE_MILLIS + 1_000, TimeUnit.MILLISECONDS);
+                    executor)).get(EarlierOwnerHandoff.BUSY_PAUSE_MILLIS + 1_000, TimeUnit.MILLISECONDS);
             return true;
         }
         catch (InterruptedException ex) {

@@ -361,6 +361,19 @@ class EarlierOwnerHandoffTests {
                     / EarlierOwnerHandoff.BUSY_PAUSE_MILLIS) + 1);
     }
 
+    /**
+     * The pause before a busy previous owner is asked again ends even when the hand-off's executor was shut down
+     * meanwhile: the delayed task it rejects is dropped without completing anything.
+     */
+    @Test
+    void thePauseBeforeAskingAgainEndsWhenTheExecutorIsShutDown() {
+        java.util.concurrent.ExecutorService closed = java.util.concurrent.Executors.newSingleThreadExecutor();
+        closed.shutdown();
+        CompletableFuture<Boolean> paused = CompletableFuture.supplyAsync(() -> OwnershipHandoff.pause(closed));
+
+        assertThat(paused).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(false);
+    }
+
     // ------------------------------------------------------------------ set-up
 
     /**
