@@ -32,8 +32,10 @@ import org.jspecify.annotations.Nullable;
  * and no question goes round in a loop) and how many times it was passed on ({@value #HOPS}, at most
  * {@link #MAX_HOPS}; a value that is absent or cannot be read counts as {@link #MAX_HOPS}, so a request from a
  * silo that does not send it is never passed on). An earlier owner that does not confirm is named in the answer
- * ({@link DistributedDirectory#NOT_RELEASED}); one still ending its activation when the asker's deadline nears
- * makes the answer {@value #BUSY}, and the asker asks again ({@link OwnershipHandoff}).
+ * ({@link DistributedDirectory#NOT_RELEASED}), and so is one that refused, which {@value #REFUSED} tells apart (a
+ * refusal is asked again, as the direct previous owner's is; an earlier owner that did not answer is not); one
+ * still ending its activation when the asker's deadline nears makes the answer {@value #BUSY}, and the asker asks
+ * again ({@link OwnershipHandoff}).
  */
 final class EarlierOwnerHandoff {
 
@@ -49,6 +51,13 @@ final class EarlierOwnerHandoff {
      */
     static final String BUSY = "quark-handoff-busy";
 
+    /**
+     * The metadata key of a {@code HANDOFF}'s {@code ERROR} that names, among the silos not released
+     * ({@link DistributedDirectory#NOT_RELEASED}), those that refused (their view still gives them the actor, say)
+     * rather than did not answer: asking again may succeed.
+     */
+    static final String REFUSED = "quark-handoff-refused";
+
     /** How many times a {@code HANDOFF} is passed on at most. */
     static final int MAX_HOPS = 2;
 
@@ -60,6 +69,13 @@ final class EarlierOwnerHandoff {
 
     /** How long before the asker's deadline a silo asked answers that it is still busy ending the activation. */
     static final long BUSY_MARGIN_MILLIS = 200;
+
+    /**
+     * How long a silo asked by a request passed on (or asked directly for a silo a busy answer named) waits at most
+     * to reach the asker's membership version before it answers busy: a lagging earlier owner must not hold the
+     * answer until the asker's deadline nears, since the asker asks again anyway.
+     */
+    static final long PASSED_ON_CATCH_UP_MILLIS = 500;
 
     /** How long the asker pauses before it asks a busy silo again. */
     static final long BUSY_PAUSE_MILLIS = 100;
@@ -101,6 +117,14 @@ final class EarlierOwnerHandoff {
         asked.add(asker);
         asked.addAll(askedTogether);
         return Map.of(HOPS, "0", ASKED, joined(asked));
+    }
+
+    /**
+     * Returns the metadata of a {@code HANDOFF} sent directly to an earlier owner a busy answer named: at the bound
+     * of hops, so that it is not passed on further.
+     */
+    static Map<String, String> directAsk(String asker) {
+        return Map.of(HOPS, String.valueOf(MAX_HOPS), ASKED, asker);
     }
 
     /**
@@ -250,7 +274,7 @@ final class EarlierOwnerHandoff {
     private CompletableFuture<Outcome> outcome(ActorAddress address, String previous, SiloEntry target,
             long deadline, @Nullable Envelope reply, @Nullable Throwable failure) {
         if (failure != null || reply == null) {
-            return ownFailure(previous, target, deadline, (failure != null) ? Messenger.unwrap(failure)
+            return ownFailure(previous, target, deadline, false, (failure != null) ? Messenger.unwrap(failure)
                     : new SiloUnavailableException("Silo " + previous + " gave no answer about " + address));
         }
         if (reply.kind() == Envelope.Kind.HANDOFF_ACK) {
@@ -258,30 +282,60 @@ final class EarlierOwnerHandoff {
         }
         Throwable cause = this.silo.codec().decodeFailure(reply.payload());
         Set<String> named = silos(reply.metadata().get(DistributedDirectory.NOT_RELEASED));
+        Set<String> refused = refusedAmong(named, reply);
         if (Boolean.parseBoolean(reply.metadata().get(BUSY))) {
-            // Busy itself, or naming the earlier owners that are.
-            return CompletableFuture.completedFuture(Outcome.busy((named != null && !named.isEmpty()) ? named
-                    : Set.of(previous), cause));
+            // Busy itself, or naming the earlier owners that are (and those that refused).
+            if (named == null || named.isEmpty()) {
+                return CompletableFuture.completedFuture(Outcome.busy(Set.of(previous), cause));
+            }
+            return CompletableFuture.completedFuture(new Outcome(Set.of(), refused, without(named, refused), cause));
         }
-        if (named == null || !named.isEmpty()) {
-            return CompletableFuture.completedFuture(Outcome.notReleased((named != null) ? named
-                    : Set.of(previous), cause));
+        if (named == null) {
+            return CompletableFuture.completedFuture(Outcome.notReleased(Set.of(previous), cause));
         }
-        return ownFailure(previous, target, deadline, cause);
+        if (!named.isEmpty()) {
+            return CompletableFuture.completedFuture(new Outcome(without(named, refused), refused, Set.of(), cause));
+        }
+        return ownFailure(previous, target, deadline, true, cause);
+    }
+
+    /**
+     * Returns the silos among those an answer names as not released that it names as refused too; none when the
+     * list cannot be read.
+     */
+    static Set<String> refusedAmong(@Nullable Set<String> named, Envelope reply) {
+        Set<String> refused = silos(reply.metadata().get(REFUSED));
+        if (named == null || refused == null) {
+            return Set.of();
+        }
+        Set<String> among = new LinkedHashSet<>(refused);
+        among.retainAll(named);
+        return among;
+    }
+
+    private static Set<String> without(Set<String> silos, Set<String> left) {
+        Set<String> rest = new LinkedHashSet<>(silos);
+        rest.removeAll(left);
+        return rest;
     }
 
     /**
      * The earlier owner's own failure: when it is gone now, it runs nothing; a leaving one that did not answer
      * has most likely left (as for the asker's own previous owner, {@link OwnershipHandoff}).
+     * @param refused whether it answered with a failure of its own (a refusal) rather than not at all
      */
-    private CompletableFuture<Outcome> ownFailure(String previous, SiloEntry target, long deadline,
+    private CompletableFuture<Outcome> ownFailure(String previous, SiloEntry target, long deadline, boolean refused,
             Throwable cause) {
         long until = Math.min(this.clock.millis() + OwnershipHandoff.DEPARTURE_WAIT_MILLIS, deadline);
         CompletableFuture<Boolean> gone = (target.status() == SiloStatus.SHUTTING_DOWN)
                 ? departed(previous, target.epoch(), until)
                 : CompletableFuture.completedFuture(isGone(previous, target.epoch()));
-        return gone.handle((departed, error) -> (error == null && Boolean.TRUE.equals(departed)) ? Outcome.RELEASED
-                : Outcome.notReleased(Set.of(previous), cause));
+        return gone.handle((departed, error) -> {
+            if (error == null && Boolean.TRUE.equals(departed)) {
+                return Outcome.RELEASED;
+            }
+            return refused ? Outcome.refused(Set.of(previous), cause) : Outcome.notReleased(Set.of(previous), cause);
+        });
     }
 
     private boolean isGone(String siloId, long epoch) {
@@ -308,43 +362,56 @@ final class EarlierOwnerHandoff {
 
     private static Outcome combined(List<Outcome> outcomes) {
         Set<String> notReleased = new LinkedHashSet<>();
+        Set<String> refused = new LinkedHashSet<>();
         Set<String> busy = new LinkedHashSet<>();
         Throwable first = null;
         for (Outcome outcome : outcomes) {
             notReleased.addAll(outcome.notReleased());
+            refused.addAll(outcome.refused());
             busy.addAll(outcome.busy());
             if (first == null) {
                 first = outcome.failure();
             }
         }
-        if (!notReleased.isEmpty()) {
-            return new Outcome(notReleased, Set.of(), first);
-        }
-        return busy.isEmpty() ? Outcome.RELEASED : new Outcome(Set.of(), busy, first);
+        return (notReleased.isEmpty() && refused.isEmpty() && busy.isEmpty()) ? Outcome.RELEASED
+                : new Outcome(notReleased, refused, busy, first);
     }
 
     /**
-     * What the earlier owners answered.
-     * @param notReleased the silos that did not confirm (refused, or did not answer in time); when any, the
-     * answer names them
-     * @param busy the silos still ending their activation, when none failed: the answer names them, and the asker
-     * asks again
+     * What the earlier owners answered. The answer passed up: any that did not answer make it a failure naming all
+     * that are not released, for good; otherwise any busy make it {@value #BUSY}, asked again; otherwise a refusal,
+     * asked again as well. {@value #REFUSED} names those that refused, whichever it is.
+     * @param notReleased the silos that did not answer in time
+     * @param refused the silos that refused
+     * @param busy the silos still ending their activation
      * @param failure the first failure, {@code null} when released
      */
-    record Outcome(Set<String> notReleased, Set<String> busy, @Nullable Throwable failure) {
+    record Outcome(Set<String> notReleased, Set<String> refused, Set<String> busy, @Nullable Throwable failure) {
 
-        static final Outcome RELEASED = new Outcome(Set.of(), Set.of(), null);
+        static final Outcome RELEASED = new Outcome(Set.of(), Set.of(), Set.of(), null);
 
         static Outcome busy(Set<String> silos, Throwable failure) {
-            return new Outcome(Set.of(), silos, failure);
+            return new Outcome(Set.of(), Set.of(), silos, failure);
         }
 
         static Outcome notReleased(Set<String> silos, Throwable failure) {
-            return new Outcome(silos, Set.of(), failure);
+            return new Outcome(silos, Set.of(), Set.of(), failure);
+        }
+
+        static Outcome refused(Set<String> silos, Throwable failure) {
+            return new Outcome(Set.of(), silos, Set.of(), failure);
         }
 
         boolean released() {
-            return this.notReleased.isEmpty() && this.busy.isEmpty();
+            return this.notReleased.isEmpty() && this.refused.isEmpty() && this.busy.isEmpty();
+        }
+
+        /** Every silo not released: those that did not answer, refused, or are busy. */
+        Set<String> all() {
+            Set<String> all = new LinkedHashSet<>(this.notReleased);
+            all.addAll(this.refused);
+            all.addAll(this.busy);
+            return all;
         }
     }
 }

@@ -78,6 +78,8 @@ final class OwnershipHandoff implements ActivationGate {
 
     private final EarlierOwnerHandoff earlier;
 
+    private final UnreleasedEarlierOwners unreleased;
+
     OwnershipHandoff(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
             SiloBinding silo, Clock clock, Duration timeout, Executor executor, DistributedDirectory directory) {
         this.directory = directory;
@@ -90,6 +92,7 @@ final class OwnershipHandoff implements ActivationGate {
         this.timeout = timeout;
         this.executor = executor;
         this.earlier = new EarlierOwnerHandoff(self, views, placement, messenger, silo, clock);
+        this.unreleased = new UnreleasedEarlierOwners(clock, views.window());
     }
 
     /** How long a new owner waits for its view to show that a leaving previous owner that did not answer has left. */
@@ -158,18 +161,28 @@ final class OwnershipHandoff implements ActivationGate {
         releaseTogether(address, previousOwners, (budget.compareTo(this.timeout) < 0) ? budget : this.timeout, true);
     }
 
+    /**
+     * Asks the previous owners, and the earlier owners a previous owner's answer named as not released in an earlier
+     * attempt ({@link UnreleasedEarlierOwners}, asked directly: that previous owner may be gone since, and they
+     * need not be in this silo's views), together.
+     */
     private void releaseTogether(ActorAddress address, Set<String> previousOwners, Duration wait,
             boolean unansweredForGood) {
+        Set<String> direct = new LinkedHashSet<>(this.unreleased.of(address));
+        direct.removeAll(previousOwners);
+        direct.remove(this.self);
+        Set<String> askedTogether = union(previousOwners, direct);
         Map<String, CompletableFuture<Void>> confirmations = new LinkedHashMap<>();
-        for (String previous : previousOwners) {
-            if (previousOwners.size() == 1) {
+        for (String previous : askedTogether) {
+            boolean askedDirectly = direct.contains(previous);
+            if (askedTogether.size() == 1) {
                 confirmations.put(previous, confirmedOnThisThread(address, previous, wait, unansweredForGood,
-                        previousOwners));
+                        askedTogether, askedDirectly));
                 continue;
             }
             try {
                 confirmations.put(previous, CompletableFuture.runAsync(() -> confirmReleased(address, previous, wait,
-                        unansweredForGood, previousOwners), this.executor));
+                        unansweredForGood, askedTogether, askedDirectly), this.executor));
             }
             catch (RejectedExecutionException ex) {
                 confirmations.put(previous, CompletableFuture.failedFuture(new SiloUnavailableException("Silo "
@@ -211,9 +224,9 @@ final class OwnershipHandoff implements ActivationGate {
     }
 
     private CompletableFuture<Void> confirmedOnThisThread(ActorAddress address, String previous, Duration wait,
-            boolean unansweredForGood, Set<String> askedTogether) {
+            boolean unansweredForGood, Set<String> askedTogether, boolean askedDirectly) {
         try {
-            confirmReleased(address, previous, wait, unansweredForGood, askedTogether);
+            confirmReleased(address, previous, wait, unansweredForGood, askedTogether, askedDirectly);
             return CompletableFuture.completedFuture(null);
         }
         catch (RuntimeException ex) {
@@ -285,18 +298,27 @@ final class OwnershipHandoff implements ActivationGate {
      * @param unansweredForGood whether a previous owner that does not answer in time (not one that refuses) fails
      * it with a {@link ReleaseNotConfirmedException}, which the asker of a child's registration does not retry;
      * so does an earlier owner named as not released
+     * An earlier owner it names as not released is remembered ({@link UnreleasedEarlierOwners}) until a
+     * {@code HANDOFF_ACK} covers it; one it names as refused only, in a plain refusal, fails it as its own refusal
+     * would (asked again).
      * @param askedTogether the previous owners asked together, which the previous owner does not ask in turn
+     * @param askedDirectly whether the silo is an earlier owner remembered from an earlier attempt, asked so that
+     * it does not pass the request on
      * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
      */
     private void confirmReleased(ActorAddress address, String previous, Duration wait, boolean unansweredForGood,
-            Set<String> askedTogether) {
+            Set<String> askedTogether, boolean askedDirectly) {
         SiloEntry target = this.views.current().membership().silos().get(previous);
         if (target == null || target.status() == SiloStatus.DEAD) {
+            this.unreleased.covered(address, Set.of(previous));
             return;
         }
-        Map<String, String> metadata = EarlierOwnerHandoff.firstAsk(this.self, askedTogether);
+        Map<String, String> metadata = askedDirectly ? EarlierOwnerHandoff.directAsk(this.self)
+                : EarlierOwnerHandoff.firstAsk(this.self, askedTogether);
         boolean unanswered = false;
         Set<String> earlierNotReleased = Set.of();
+        // Those among earlierNotReleased that the last answer named as refused.
+        Set<String> earlierRefused = Set.of();
         // Every earlier owner a busy answer named: not released unless a later HANDOFF_ACK covers them, whatever
         // becomes of the previous owner that named them.
         Set<String> namedBusy = new LinkedHashSet<>();
@@ -324,15 +346,18 @@ final class OwnershipHandoff implements ActivationGate {
                         TimeUnit.MILLISECONDS);
                 if (reply.kind() == Envelope.Kind.HANDOFF_ACK) {
                     logger.debug("Silo {} gave up {} for silo {}", previous, address, this.self);
+                    this.unreleased.covered(address, union(namedBusy, Set.of(previous)));
                     return;
                 }
                 failure = this.silo.codec().decodeFailure(reply.payload());
+                Set<String> named = earlierNotReleased(previous, reply);
+                this.unreleased.named(address, named);
                 if (Boolean.parseBoolean(reply.metadata().get(EarlierOwnerHandoff.BUSY))) {
                     if (!busy) {
                         busy = true;
                         busyEnds = System.nanoTime() + EarlierOwnerHandoff.BUSY_WAIT.toNanos();
                     }
-                    namedBusy.addAll(earlierNotReleased(previous, reply));
+                    namedBusy.addAll(named);
                     long left = TimeUnit.NANOSECONDS.toMillis(busyEnds - System.nanoTime());
                     // A previous owner that is gone can no longer confirm for the earlier owners it named busy.
                     if (left > EarlierOwnerHandoff.BUSY_PAUSE_MILLIS + EarlierOwnerHandoff.BUSY_MARGIN_MILLIS
@@ -341,10 +366,11 @@ final class OwnershipHandoff implements ActivationGate {
                     }
                     unanswered = true;
                     // Busy at the end: when earlier owners it asked in turn are, they are the ones not released.
-                    earlierNotReleased = union(namedBusy, earlierNotReleased(previous, reply));
+                    earlierNotReleased = union(namedBusy, named);
                     break;
                 }
-                earlierNotReleased = union(namedBusy, earlierNotReleased(previous, reply));
+                earlierNotReleased = union(namedBusy, named);
+                earlierRefused = EarlierOwnerHandoff.refusedAmong(named, reply);
             }
             catch (ExecutionException ex) {
                 failure = (ex.getCause() != null) ? ex.getCause() : ex;
@@ -370,7 +396,7 @@ final class OwnershipHandoff implements ActivationGate {
                     + " gave it up, but silos " + earlierNotReleased + ", which it asked in turn as they owned it "
                     + "before, did not confirm that they hold no activation of it (membership version "
                     + this.views.current().version() + "): " + failure.getMessage();
-            if (unansweredForGood) {
+            if (unansweredForGood && !earlierRefused.containsAll(earlierNotReleased)) {
                 throw new ReleaseNotConfirmedException(message, earlierNotReleased, failure);
             }
             throw new SiloUnavailableException(message, failure);
@@ -380,6 +406,7 @@ final class OwnershipHandoff implements ActivationGate {
         ClusterView view = this.views.current();
         SiloEntry now = view.membership().silos().get(previous);
         if (now == null || now.status() == SiloStatus.DEAD || now.epoch() != target.epoch()) {
+            this.unreleased.covered(address, Set.of(previous));
             return;
         }
         String stillThere = (leaving && now.status() == SiloStatus.SHUTTING_DOWN)
@@ -527,21 +554,23 @@ final class OwnershipHandoff implements ActivationGate {
      * views show ({@link EarlierOwnerHandoff}), and confirms once its activation has ended and they confirmed.
      * Answers {@link EarlierOwnerHandoff#BUSY_MARGIN_MILLIS} before the asker's deadline at the latest: when this
      * silo (or an earlier owner) is still ending its activation then, with an {@code ERROR} marked
-     * {@link EarlierOwnerHandoff#BUSY}, and the asker asks again; an earlier owner that did not confirm is named
-     * ({@link DistributedDirectory#NOT_RELEASED}).
+     * {@link EarlierOwnerHandoff#BUSY} that names the earlier owners (worked out before the deactivation starts, so
+     * that an answer given while it runs names them too), and the asker asks again; an earlier owner that did not
+     * confirm is named ({@link DistributedDirectory#NOT_RELEASED}). A request passed on (or asked directly) waits
+     * {@link EarlierOwnerHandoff#PASSED_ON_CATCH_UP_MILLIS} at most to reach the asker's membership version before
+     * it answers busy. Whichever comes first, the outcome or the deadline, is the one answer.
      */
     void handoffRequested(Envelope request) {
         long answerBy = request.deadlineEpochMillis() - EarlierOwnerHandoff.BUSY_MARGIN_MILLIS;
         long remaining = Math.max(1, answerBy - this.clock.millis());
-        AtomicBoolean caughtUp = new AtomicBoolean();
-        AtomicBoolean answered = new AtomicBoolean();
-        // The earlier owners asked once this silo's own activation ended; null until then.
-        AtomicReference<@Nullable Set<String>> passedOnTo = new AtomicReference<>();
+        long catchUp = (EarlierOwnerHandoff.hops(request.metadata()) > 0)
+                ? Math.min(remaining, EarlierOwnerHandoff.PASSED_ON_CATCH_UP_MILLIS)
+                : remaining;
+        HandoffAnswer answer = new HandoffAnswer(request);
         this.silo.refreshIfOlderThan(request.membershipVersion(), this.views.current().version());
         CompletableFuture<EarlierOwnerHandoff.Outcome> released = this.views.awaitVersion(request.membershipVersion())
-            .orTimeout(remaining, TimeUnit.MILLISECONDS)
+            .orTimeout(catchUp, TimeUnit.MILLISECONDS)
             .thenCompose((view) -> {
-                caughtUp.set(true);
                 ActorAddress address = request.address();
                 if (this.self.equals(this.placement.ownerOf(address, view))) {
                     throw new SiloUnavailableException("Silo " + this.self + " still owns " + address
@@ -549,77 +578,131 @@ final class OwnershipHandoff implements ActivationGate {
                             + request.sourceSiloId() + " asked for it with membership version "
                             + request.membershipVersion());
                 }
+                Set<String> earlierOwners = this.earlier.earlierOwners(request);
+                answer.caughtUp(earlierOwners);
                 // A child placed with its parent here has no activation by hash to give up; its entry stays.
                 CompletableFuture<Boolean> ended = this.directory.hosts(address)
                         ? CompletableFuture.completedFuture(false)
                         : this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF);
-                return ended.thenCompose((ignored) -> {
-                    Set<String> earlierOwners = this.earlier.earlierOwners(request);
-                    passedOnTo.set(earlierOwners);
-                    return this.earlier.passOn(request, earlierOwners, answerBy);
-                });
+                return ended.thenCompose((ignored) -> this.earlier.passOn(request, earlierOwners, answerBy));
             });
-        released.whenCompleteAsync((outcome, failure) -> {
-            if (!answered.compareAndSet(false, true)) {
-                return;
-            }
-            if (failure == null && outcome.released()) {
-                this.messenger.answer(request, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload());
-                return;
-            }
-            if (failure == null) {
-                answerEarlierOwners(request, outcome);
-                return;
-            }
-            Throwable cause = Messenger.unwrap(failure);
-            if (cause instanceof TimeoutException && !caughtUp.get()) {
-                // Lagging behind is not a refusal: busy, so that the asker asks again within its busy wait.
-                answerBusy(request, Set.of(), new SiloUnavailableException("Silo " + this.self + " did not reach "
-                        + "membership version " + request.membershipVersion() + " in time to hand over "
-                        + request.address() + " (it has version " + this.views.current().version() + ")"));
-                return;
-            }
-            this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(cause));
-        }, this.executor);
+        released.whenComplete((outcome, failure) -> onExecutor(() -> answer.with(outcome, failure)));
+        CompletableFuture.delayedExecutor(remaining, TimeUnit.MILLISECONDS, this::onExecutor)
+            .execute(answer::atDeadline);
+    }
+
+    /** Runs a task on the hand-off's executor, or here when the executor is closed: an answer is never dropped. */
+    private void onExecutor(Runnable task) {
         try {
-            CompletableFuture.delayedExecutor(remaining, TimeUnit.MILLISECONDS, this.executor).execute(() -> {
-                if (!released.isDone() && caughtUp.get() && answered.compareAndSet(false, true)) {
-                    Set<String> earlierOwners = passedOnTo.get();
-                    answerBusy(request, (earlierOwners != null) ? earlierOwners : Set.of(),
-                            new SiloUnavailableException("Silo " + this.self + " is still ending its activation of "
-                                    + request.address() + " for silo " + request.sourceSiloId()
-                                    + ((earlierOwners != null) ? ", or silos " + earlierOwners + ", which owned it "
-                                            + "before, are" : "")));
-                }
-            });
+            this.executor.execute(task);
         }
         catch (RejectedExecutionException ex) {
-            logger.debug("Silo {} closed its routing; the hand-off of {} is answered when it ends", this.self,
-                    request.address());
+            task.run();
         }
     }
 
+    /**
+     * The one answer to a {@code HANDOFF}: given by the outcome or at the deadline, whichever comes first.
+     */
+    private final class HandoffAnswer {
+
+        private final Envelope request;
+
+        private final AtomicBoolean answered = new AtomicBoolean();
+
+        /** The earlier owners the request is passed on to; null until this silo caught up. */
+        private final AtomicReference<@Nullable Set<String>> earlierOwners = new AtomicReference<>();
+
+        HandoffAnswer(Envelope request) {
+            this.request = request;
+        }
+
+        void caughtUp(Set<String> earlierOwners) {
+            this.earlierOwners.set(earlierOwners);
+        }
+
+        void with(EarlierOwnerHandoff.@Nullable Outcome outcome, @Nullable Throwable failure) {
+            if (!this.answered.compareAndSet(false, true)) {
+                return;
+            }
+            if (failure == null && outcome != null && outcome.released()) {
+                OwnershipHandoff.this.messenger.answer(this.request, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload());
+                return;
+            }
+            if (failure == null && outcome != null) {
+                answerEarlierOwners(this.request, outcome);
+                return;
+            }
+            Throwable cause = Messenger.unwrap((failure != null) ? failure
+                    : new SiloUnavailableException("no outcome"));
+            if (cause instanceof TimeoutException && this.earlierOwners.get() == null) {
+                // Lagging behind is not a refusal: busy, so that the asker asks again within its busy wait.
+                answerBusy(this.request, Set.of(), notCaughtUp());
+                return;
+            }
+            OwnershipHandoff.this.messenger.answer(this.request, Envelope.Kind.ERROR,
+                    OwnershipHandoff.this.silo.codec().encodeFailure(cause));
+        }
+
+        void atDeadline() {
+            if (!this.answered.compareAndSet(false, true)) {
+                return;
+            }
+            Set<String> earlierOwners = this.earlierOwners.get();
+            if (earlierOwners == null) {
+                answerBusy(this.request, Set.of(), notCaughtUp());
+                return;
+            }
+            answerBusy(this.request, earlierOwners, new SiloUnavailableException("Silo " + OwnershipHandoff.this.self
+                    + " is still ending its activation of " + this.request.address() + " for silo "
+                    + this.request.sourceSiloId() + (earlierOwners.isEmpty() ? ""
+                            : ", or silos " + earlierOwners + ", which owned it before, are")));
+        }
+
+        private SiloUnavailableException notCaughtUp() {
+            return new SiloUnavailableException("Silo " + OwnershipHandoff.this.self + " did not reach membership "
+                    + "version " + this.request.membershipVersion() + " in time to hand over "
+                    + this.request.address() + " (it has version " + OwnershipHandoff.this.views.current().version()
+                    + ")");
+        }
+    }
+
+    /**
+     * Answers with what the earlier owners answered: any that did not answer make it a failure naming every one not
+     * released; otherwise any busy make it busy; otherwise it is their refusal. Those that refused are named
+     * ({@link EarlierOwnerHandoff#REFUSED}) so that the asker asks again as for a refusal of its own.
+     */
     private void answerEarlierOwners(Envelope request, EarlierOwnerHandoff.Outcome outcome) {
         Throwable failure = (outcome.failure() != null) ? outcome.failure()
                 : new SiloUnavailableException("an earlier owner did not confirm");
-        if (outcome.notReleased().isEmpty()) {
-            answerBusy(request, outcome.busy(), failure);
+        Map<String, String> refused = outcome.refused().isEmpty() ? Map.of()
+                : Map.of(EarlierOwnerHandoff.REFUSED, String.join(",", outcome.refused()));
+        if (outcome.notReleased().isEmpty() && !outcome.busy().isEmpty()) {
+            answerBusy(request, union(outcome.busy(), outcome.refused()), failure, refused);
             return;
         }
-        SiloUnavailableException refused = new SiloUnavailableException("Silo " + this.self + " holds no activation "
-                + "of " + request.address() + ", but silos " + outcome.notReleased() + ", which owned it before in its "
-                + "views, did not confirm that they gave it up: " + failure.getMessage());
-        this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(refused),
-                Map.of(DistributedDirectory.NOT_RELEASED, String.join(",", outcome.notReleased())));
+        SiloUnavailableException notReleased = new SiloUnavailableException("Silo " + this.self + " holds no "
+                + "activation of " + request.address() + ", but silos " + outcome.all() + ", which owned it before "
+                + "in its views, did not confirm that they gave it up: " + failure.getMessage());
+        Map<String, String> metadata = new LinkedHashMap<>(refused);
+        metadata.put(DistributedDirectory.NOT_RELEASED, String.join(",", outcome.all()));
+        this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(notReleased), metadata);
     }
 
     /**
      * Answers that this silo, or earlier owners it asked (named), are still ending their activations.
      */
     private void answerBusy(Envelope request, Set<String> earlierOwners, Throwable failure) {
-        this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(failure),
-                earlierOwners.isEmpty() ? Map.of(EarlierOwnerHandoff.BUSY, "true")
-                        : Map.of(EarlierOwnerHandoff.BUSY, "true", DistributedDirectory.NOT_RELEASED,
-                                String.join(",", earlierOwners)));
+        answerBusy(request, earlierOwners, failure, Map.of());
+    }
+
+    private void answerBusy(Envelope request, Set<String> earlierOwners, Throwable failure,
+            Map<String, String> more) {
+        Map<String, String> metadata = new LinkedHashMap<>(more);
+        metadata.put(EarlierOwnerHandoff.BUSY, "true");
+        if (!earlierOwners.isEmpty()) {
+            metadata.put(DistributedDirectory.NOT_RELEASED, String.join(",", earlierOwners));
+        }
+        this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(failure), metadata);
     }
 }

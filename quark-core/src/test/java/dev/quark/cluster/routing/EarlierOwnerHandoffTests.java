@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
@@ -63,8 +65,15 @@ class EarlierOwnerHandoffTests {
 
     private SiloAddress address;
 
+    /** Holds every turn of {@link Gauge#hold()} until counted down. */
+    private static volatile CountDownLatch holding = new CountDownLatch(0);
+
+    /** Released once per turn of {@link Gauge#hold()} that started. */
+    private static final Semaphore held = new Semaphore(0);
+
     @AfterEach
     void close() {
+        holding.countDown();
         if (this.routing != null) {
             this.routing.close();
         }
@@ -201,7 +210,65 @@ class EarlierOwnerHandoffTests {
 
         Envelope answer = answerTo(502);
         assertThat(answer.kind()).isEqualTo(Envelope.Kind.ERROR);
-        assertThat(answer.metadata()).containsEntry(DistributedDirectory.NOT_RELEASED, "silo-1");
+        assertThat(answer.metadata()).containsEntry(DistributedDirectory.NOT_RELEASED, "silo-1")
+            .as("a refusal, told apart from no answer").containsEntry(EarlierOwnerHandoff.REFUSED, "silo-1");
+    }
+
+    /**
+     * A request passed on reaches a silo that lags behind the asker's membership version: it answers busy soon
+     * (the asker asks again), not only when the asker's deadline nears.
+     */
+    @Test
+    void aSiloAskedByARequestPassedOnAnswersBusySoonWhenItLagsBehind() {
+        String id = startAsTheMiddleOwner();
+        long started = System.nanoTime();
+        this.transport.handler().receive(handoffFromSilo3(510, id, Map.of(EarlierOwnerHandoff.HOPS, "1",
+                EarlierOwnerHandoff.ASKED, "silo-3,silo-2"), 9, 5_000));
+
+        Envelope answer = answerTo(510);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(answer.metadata()).containsEntry(EarlierOwnerHandoff.BUSY, "true");
+        assertThat(took).isLessThan(Duration.ofMillis(EarlierOwnerHandoff.PASSED_ON_CATCH_UP_MILLIS + 1_500));
+    }
+
+    /**
+     * silo-2 is still ending its activation (a turn holds it) when silo-3's deadline nears: its busy answer names
+     * silo-1, which owned the actor before it and is not asked before the activation has ended, and it is the one
+     * answer, even once the activation has ended.
+     */
+    @Test
+    void aBusyAnswerGivenWhileTheActivationEndsNamesTheEarlierOwnersAndIsTheOnlyAnswer()
+            throws InterruptedException {
+        start("silo-2", Duration.ofSeconds(10));
+        ClusterView joining = view(1, entry("silo-1", SILO_1, SiloStatus.ACTIVE),
+                entry("silo-2", this.address, SiloStatus.JOINING));
+        ClusterView two = view(2, entry("silo-1", SILO_1, SiloStatus.ACTIVE),
+                entry("silo-2", this.address, SiloStatus.ACTIVE));
+        ClusterView three = view(3, entry("silo-1", SILO_1, SiloStatus.ACTIVE),
+                entry("silo-2", this.address, SiloStatus.ACTIVE), entry("silo-3", SILO_3, SiloStatus.ACTIVE));
+        this.source.install(joining);
+        this.routing.follow(this.source);
+        this.source.install(two);
+        String id = idWhere((candidate) -> "silo-2".equals(ownerIn(candidate, two))
+                && "silo-3".equals(ownerIn(candidate, three)));
+        holding = new CountDownLatch(1);
+        CompletableFuture<String> turn = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id).hold());
+        answer(sentTo("silo-1", Envelope.Kind.HANDOFF), SILO_1, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload(),
+                Map.of());
+        assertThat(held.tryAcquire(10, TimeUnit.SECONDS)).as("the turn started").isTrue();
+        this.source.install(three);
+
+        this.transport.handler().receive(handoffFromSilo3(511, id, Map.of(EarlierOwnerHandoff.HOPS, "0",
+                EarlierOwnerHandoff.ASKED, "silo-3,silo-2"), 3, 1_500));
+        Envelope answer = answerTo(511);
+        assertThat(answer.metadata()).containsEntry(EarlierOwnerHandoff.BUSY, "true")
+            .containsEntry(DistributedDirectory.NOT_RELEASED, "silo-1");
+
+        holding.countDown();
+        assertThat(turn).succeedsWithin(Duration.ofSeconds(10));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !this.runtime.holdsActivation(new ActorAddress("Gauge", id)));
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+            .until(() -> answersTo(511) == 1);
     }
 
     @Test
@@ -320,6 +387,54 @@ class EarlierOwnerHandoffTests {
         assertThat(call).failsWithin(Duration.ofSeconds(1)).withThrowableThat()
             .withStackTraceContaining("silos [silo-1]")
             .withStackTraceContaining("did not confirm that they hold no activation");
+    }
+
+    /**
+     * silo-2 answers busy naming silo-1 and is then declared dead: this attempt fails, and the next one asks
+     * silo-1 directly (not to be passed on), though silo-1 never owned the actor in silo-3's views.
+     */
+    @Test
+    void anEarlierOwnerNamedBusyIsAskedDirectlyOnTheNextAttemptWhenThePreviousOwnerIsGone()
+            throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id)
+            .where());
+        Envelope asked = sentTo("silo-2", Envelope.Kind.HANDOFF);
+        this.source.install(view(4, entry("silo-3", this.address, SiloStatus.ACTIVE),
+                entry("silo-2", SILO_2, SiloStatus.DEAD), entry("silo-1", SILO_1, SiloStatus.ACTIVE)));
+        answerBusyNaming(asked, "silo-1");
+        assertThat(first).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
+            .withStackTraceContaining("silos [silo-1]");
+
+        CompletableFuture<String> next = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id)
+            .where());
+        Envelope direct = sentTo("silo-1", Envelope.Kind.HANDOFF);
+        assertThat(direct.metadata()).containsEntry(EarlierOwnerHandoff.HOPS, String.valueOf(
+                EarlierOwnerHandoff.MAX_HOPS));
+        assertThat(next).as("not before silo-1 confirms").isNotDone();
+        answer(direct, SILO_1, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload(), Map.of());
+
+        assertThat(next).succeedsWithin(Duration.ofSeconds(10)).isEqualTo("silo-3");
+    }
+
+    /**
+     * An earlier owner that silo-2 asked in turn refused (its view still gives it the actor): a child's
+     * registration fails for now and is asked again, as for silo-2's own refusal, not for good.
+     */
+    @Test
+    void anEarlierOwnersRefusalFailsAChildsRegistrationForNowNotForGood() throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        ActorAddress actor = new ActorAddress("Gauge", id);
+        CompletableFuture<Void> registration = CompletableFuture.runAsync(() -> this.routing.handoff()
+            .release(actor, Set.of("silo-2"), Duration.ofSeconds(5)));
+
+        answer(sentTo("silo-2", Envelope.Kind.HANDOFF), SILO_2, Envelope.Kind.ERROR,
+                this.codec.encodeFailure(new SiloUnavailableException("silo-1 still owns it")),
+                Map.of(DistributedDirectory.NOT_RELEASED, "silo-1", EarlierOwnerHandoff.REFUSED, "silo-1"));
+
+        assertThat(registration).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
+            .havingCause().isInstanceOf(SiloUnavailableException.class)
+            .isNotInstanceOf(ReleaseNotConfirmedException.class);
     }
 
     @Test
@@ -463,6 +578,13 @@ class EarlierOwnerHandoffTests {
         throw new AssertionError("no " + kind + " sent to " + siloId + " within 10 s");
     }
 
+    private long answersTo(long messageId) {
+        return this.transport.sent.stream()
+            .filter((sent) -> "silo-3".equals(sent.targetSiloId()) && sent.correlationId() == messageId
+                    && sent.kind().isAnswer())
+            .count();
+    }
+
     /** The answer sent to silo-3 for its request, within 10 s. */
     private Envelope answerTo(long messageId) {
         return await().atMost(Duration.ofSeconds(10)).until(() -> this.transport.sent.stream()
@@ -492,6 +614,9 @@ class EarlierOwnerHandoffTests {
     public interface Gauge extends Actor {
 
         String where();
+
+        /** Holds its turn until the test lets it go (10 s at most). */
+        String hold();
     }
 
     @QuarkActor
@@ -500,6 +625,18 @@ class EarlierOwnerHandoffTests {
         @Override
         public String where() {
             return "silo-3";
+        }
+
+        @Override
+        public String hold() {
+            held.release();
+            try {
+                holding.await(10, TimeUnit.SECONDS);
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            return "held";
         }
     }
 }
