@@ -74,7 +74,9 @@ final class DistributedDirectory implements ActivationHook {
 
     /**
      * The key of a refused registration's metadata that names the live previous owners that did not give the child
-     * up in time (comma-separated): the asker does not ask again ({@link ReleaseNotConfirmedException}).
+     * up in time (comma-separated): the asker does not ask again ({@link ReleaseNotConfirmedException}). Also the key
+     * of a {@code HANDOFF}'s {@code ERROR} that names the earlier owners that did not confirm
+     * ({@link EarlierOwnerHandoff}).
      */
     static final String NOT_RELEASED = "quark-not-released";
 

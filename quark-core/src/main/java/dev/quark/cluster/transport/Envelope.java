@@ -114,7 +114,8 @@ public record Envelope(long messageId, long correlationId, Kind kind, String sou
          * owners before it that its own views show (metadata {@code quark-handoff-asked}: the silos asked already;
          * {@code quark-handoff-hops}: how many times it was passed on). Refused with an {@link #ERROR}, marked
          * {@code quark-handoff-busy} when the activation is still ending (ask again), or naming the earlier owners
-         * that did not give it up ({@code quark-not-released}).
+         * that did not give it up ({@code quark-not-released}; those of them that refused, rather than did not
+         * answer, also in {@code quark-handoff-refused}: ask again).
          */
         HANDOFF(Lane.CALL),
 
