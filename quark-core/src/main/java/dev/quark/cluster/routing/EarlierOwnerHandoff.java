@@ -109,8 +109,9 @@ final class EarlierOwnerHandoff {
     }
 
     /**
-     * Returns the metadata of a first {@code HANDOFF}: not passed on yet, naming the asker and the silos it asks
-     * together.
+     * Returns the metadata of a first {@code HANDOFF}: not passed on yet, naming the asker and the previous owners it
+     * asks together (not the earlier owners it asks directly: a previous owner passes the request on to them too, so
+     * that they are reached at a hop from which they still pass it on).
      */
     static Map<String, String> firstAsk(String asker, Set<String> askedTogether) {
         Set<String> asked = new LinkedHashSet<>();
@@ -120,11 +121,19 @@ final class EarlierOwnerHandoff {
     }
 
     /**
-     * Returns the metadata of a {@code HANDOFF} sent directly to an earlier owner a busy answer named: at the bound
-     * of hops, so that it is not passed on further.
+     * Returns the metadata of a {@code HANDOFF} sent directly to an earlier owner that an answer in an earlier attempt
+     * named as not released: one hop short of the bound, as if a previous owner had passed it on, so that the earlier
+     * owner still passes it on to its own earlier owners (a chain of three owners would otherwise leave the first one
+     * unasked once the middle one is asked directly).
+     * @param asker the silo that asks
+     * @param previousOwners the asker's own previous owners, asked together (not the other earlier owners it asks
+     * directly, whose own earlier owners must still be asked)
      */
-    static Map<String, String> directAsk(String asker) {
-        return Map.of(HOPS, String.valueOf(MAX_HOPS), ASKED, asker);
+    static Map<String, String> directAsk(String asker, Set<String> previousOwners) {
+        Set<String> asked = new LinkedHashSet<>();
+        asked.add(asker);
+        asked.addAll(previousOwners);
+        return Map.of(HOPS, String.valueOf(MAX_HOPS - 1), ASKED, joined(asked));
     }
 
     /**

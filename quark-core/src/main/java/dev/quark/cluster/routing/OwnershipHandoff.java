@@ -164,7 +164,8 @@ final class OwnershipHandoff implements ActivationGate {
     /**
      * Asks the previous owners, and the earlier owners a previous owner's answer named as not released in an earlier
      * attempt ({@link UnreleasedEarlierOwners}, asked directly: that previous owner may be gone since, and they
-     * need not be in this silo's views), together.
+     * need not be in this silo's views), together. The previous owners are not told that the earlier owners are
+     * asked directly, so that they still pass the request on to them.
      */
     private void releaseTogether(ActorAddress address, Set<String> previousOwners, Duration wait,
             boolean unansweredForGood) {
@@ -177,12 +178,12 @@ final class OwnershipHandoff implements ActivationGate {
             boolean askedDirectly = direct.contains(previous);
             if (askedTogether.size() == 1) {
                 confirmations.put(previous, confirmedOnThisThread(address, previous, wait, unansweredForGood,
-                        askedTogether, askedDirectly));
+                        previousOwners, askedDirectly));
                 continue;
             }
             try {
                 confirmations.put(previous, CompletableFuture.runAsync(() -> confirmReleased(address, previous, wait,
-                        unansweredForGood, askedTogether, askedDirectly), this.executor));
+                        unansweredForGood, previousOwners, askedDirectly), this.executor));
             }
             catch (RejectedExecutionException ex) {
                 confirmations.put(previous, CompletableFuture.failedFuture(new SiloUnavailableException("Silo "
@@ -224,9 +225,9 @@ final class OwnershipHandoff implements ActivationGate {
     }
 
     private CompletableFuture<Void> confirmedOnThisThread(ActorAddress address, String previous, Duration wait,
-            boolean unansweredForGood, Set<String> askedTogether, boolean askedDirectly) {
+            boolean unansweredForGood, Set<String> previousOwners, boolean askedDirectly) {
         try {
-            confirmReleased(address, previous, wait, unansweredForGood, askedTogether, askedDirectly);
+            confirmReleased(address, previous, wait, unansweredForGood, previousOwners, askedDirectly);
             return CompletableFuture.completedFuture(null);
         }
         catch (RuntimeException ex) {
@@ -295,26 +296,28 @@ final class OwnershipHandoff implements ActivationGate {
      * answer. When it does not confirm and is gone afterwards (dead, or another incarnation), it runs nothing: only
      * when the failure is its own, not an earlier owner's that it asked in turn and names
      * ({@link DistributedDirectory#NOT_RELEASED}), which may still run the actor.
+     * <p>
+     * An earlier owner it names as not released is remembered ({@link UnreleasedEarlierOwners}) until a
+     * {@code HANDOFF_ACK} covers it, and asked directly on the next attempt; one it names as refused only, in a
+     * plain refusal, fails it as its own refusal would (asked again).
      * @param unansweredForGood whether a previous owner that does not answer in time (not one that refuses) fails
      * it with a {@link ReleaseNotConfirmedException}, which the asker of a child's registration does not retry;
      * so does an earlier owner named as not released
-     * An earlier owner it names as not released is remembered ({@link UnreleasedEarlierOwners}) until a
-     * {@code HANDOFF_ACK} covers it; one it names as refused only, in a plain refusal, fails it as its own refusal
-     * would (asked again).
-     * @param askedTogether the previous owners asked together, which the previous owner does not ask in turn
-     * @param askedDirectly whether the silo is an earlier owner remembered from an earlier attempt, asked so that
-     * it does not pass the request on
+     * @param previousOwners this silo's own previous owners, asked together, which the previous owner does not ask
+     * in turn (the earlier owners asked directly are not among them: it asks those in turn too)
+     * @param askedDirectly whether the silo is an earlier owner remembered from an earlier attempt, asked one hop
+     * short of the bound so that it still passes the request on to its own earlier owners
      * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
      */
     private void confirmReleased(ActorAddress address, String previous, Duration wait, boolean unansweredForGood,
-            Set<String> askedTogether, boolean askedDirectly) {
+            Set<String> previousOwners, boolean askedDirectly) {
         SiloEntry target = this.views.current().membership().silos().get(previous);
         if (target == null || target.status() == SiloStatus.DEAD) {
             this.unreleased.covered(address, Set.of(previous));
             return;
         }
-        Map<String, String> metadata = askedDirectly ? EarlierOwnerHandoff.directAsk(this.self)
-                : EarlierOwnerHandoff.firstAsk(this.self, askedTogether);
+        Map<String, String> metadata = askedDirectly ? EarlierOwnerHandoff.directAsk(this.self, previousOwners)
+                : EarlierOwnerHandoff.firstAsk(this.self, previousOwners);
         boolean unanswered = false;
         Set<String> earlierNotReleased = Set.of();
         // Those among earlierNotReleased that the last answer named as refused.

@@ -391,7 +391,8 @@ class EarlierOwnerHandoffTests {
 
     /**
      * silo-2 answers busy naming silo-1 and is then declared dead: this attempt fails, and the next one asks
-     * silo-1 directly (not to be passed on), though silo-1 never owned the actor in silo-3's views.
+     * silo-1 directly (one hop short of the bound, so that silo-1 still asks its own earlier owners), though silo-1
+     * never owned the actor in silo-3's views.
      */
     @Test
     void anEarlierOwnerNamedBusyIsAskedDirectlyOnTheNextAttemptWhenThePreviousOwnerIsGone()
@@ -410,11 +411,64 @@ class EarlierOwnerHandoffTests {
             .where());
         Envelope direct = sentTo("silo-1", Envelope.Kind.HANDOFF);
         assertThat(direct.metadata()).containsEntry(EarlierOwnerHandoff.HOPS, String.valueOf(
-                EarlierOwnerHandoff.MAX_HOPS));
+                EarlierOwnerHandoff.MAX_HOPS - 1));
         assertThat(next).as("not before silo-1 confirms").isNotDone();
         answer(direct, SILO_1, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload(), Map.of());
 
         assertThat(next).succeedsWithin(Duration.ofSeconds(10)).isEqualTo("silo-3");
+    }
+
+    /**
+     * Three owners in turn, silo-1 then silo-2 then silo-3 (the real silo): silo-2, alive, names silo-1 as not
+     * released, and the next attempt asks silo-1 directly and silo-2 again. silo-2 is not told that silo-1 is asked
+     * already, so that it passes the request on to silo-1 once more; and silo-1 is asked at a hop from which it
+     * still passes it on to its own earlier owner (the silo-2-side of the chain is the next test).
+     */
+    @Test
+    void anEarlierOwnerAskedDirectlyIsNotListedAsAskedToThePreviousOwnerAndMayPassTheRequestOn()
+            throws InterruptedException {
+        String id = startAsTheNewOwner(Duration.ofSeconds(10));
+        CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id)
+            .where());
+        answer(sentTo("silo-2", Envelope.Kind.HANDOFF), SILO_2, Envelope.Kind.ERROR,
+                this.codec.encodeFailure(new SiloUnavailableException("silo-1 did not confirm")),
+                Map.of(DistributedDirectory.NOT_RELEASED, "silo-1"));
+        assertThat(first).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
+            .withStackTraceContaining("silos [silo-1]");
+
+        CompletableFuture<String> next = CompletableFuture.supplyAsync(() -> this.runtime.get(Gauge.class, id)
+            .where());
+        List<Envelope> asked = List.of(sentTo(Set.of("silo-1", "silo-2"), Envelope.Kind.HANDOFF),
+                sentTo(Set.of("silo-1", "silo-2"), Envelope.Kind.HANDOFF));
+        Envelope toSilo2 = asked.stream().filter((sent) -> "silo-2".equals(sent.targetSiloId())).findFirst()
+            .orElseThrow();
+        Envelope toSilo1 = asked.stream().filter((sent) -> "silo-1".equals(sent.targetSiloId())).findFirst()
+            .orElseThrow();
+        assertThat(EarlierOwnerHandoff.silos(toSilo2.metadata().get(EarlierOwnerHandoff.ASKED)))
+            .doesNotContain("silo-1");
+        assertThat(EarlierOwnerHandoff.hops(toSilo1.metadata())).isLessThan(EarlierOwnerHandoff.MAX_HOPS);
+        answer(toSilo2, SILO_2, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload(), Map.of());
+        answer(toSilo1, SILO_1, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload(), Map.of());
+
+        assertThat(next).succeedsWithin(Duration.ofSeconds(10)).isEqualTo("silo-3");
+    }
+
+    /**
+     * The other end of the chain above: silo-2 (the real silo) is asked directly by silo-3, which remembered it
+     * from an earlier attempt, and passes the request on to silo-1, which owned the actor before it.
+     */
+    @Test
+    void aSiloAskedDirectlyPassesTheHandOffOnToItsOwnEarlierOwner() throws InterruptedException {
+        String id = startAsTheMiddleOwner();
+        this.transport.handler().receive(handoffFromSilo3(512, id, EarlierOwnerHandoff.directAsk("silo-3",
+                Set.of("silo-4"))));
+
+        Envelope passedOn = sentTo("silo-1", Envelope.Kind.HANDOFF);
+        assertThat(passedOn.metadata()).containsEntry(EarlierOwnerHandoff.HOPS,
+                String.valueOf(EarlierOwnerHandoff.MAX_HOPS));
+        answer(passedOn, SILO_1, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload(), Map.of());
+
+        assertThat(answerTo(512).kind()).isEqualTo(Envelope.Kind.HANDOFF_ACK);
     }
 
     /**
@@ -568,14 +622,18 @@ class EarlierOwnerHandoffTests {
     }
 
     private Envelope sentTo(String siloId, Envelope.Kind kind) throws InterruptedException {
+        return sentTo(Set.of(siloId), kind);
+    }
+
+    private Envelope sentTo(Set<String> siloIds, Envelope.Kind kind) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             Envelope sent = this.transport.sent.poll(100, TimeUnit.MILLISECONDS);
-            if (sent != null && sent.kind() == kind && siloId.equals(sent.targetSiloId())) {
+            if (sent != null && sent.kind() == kind && siloIds.contains(sent.targetSiloId())) {
                 return sent;
             }
         }
-        throw new AssertionError("no " + kind + " sent to " + siloId + " within 10 s");
+        throw new AssertionError("no " + kind + " sent to " + siloIds + " within 10 s");
     }
 
     private long answersTo(long messageId) {
