@@ -587,7 +587,10 @@ final class OwnershipHandoff implements ActivationGate {
                 CompletableFuture<Boolean> ended = this.directory.hosts(address)
                         ? CompletableFuture.completedFuture(false)
                         : this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF);
-                return ended.thenCompose((ignored) -> this.earlier.passOn(request, earlierOwners, answerBy));
+                return ended.thenCompose((ignored) -> {
+                    answer.ownActivationEnded();
+                    return this.earlier.passOn(request, earlierOwners, answerBy);
+                });
             });
         released.whenComplete((outcome, failure) -> onExecutor(() -> answer.with(outcome, failure)));
         CompletableFuture.delayedExecutor(remaining, TimeUnit.MILLISECONDS, this::onExecutor)
@@ -616,12 +619,19 @@ final class OwnershipHandoff implements ActivationGate {
         /** The earlier owners the request is passed on to; null until this silo caught up. */
         private final AtomicReference<@Nullable Set<String>> earlierOwners = new AtomicReference<>();
 
+        /** Whether this silo's own activation (if any) has ended, so that only the earlier owners may be busy. */
+        private final AtomicBoolean ownActivationEnded = new AtomicBoolean();
+
         HandoffAnswer(Envelope request) {
             this.request = request;
         }
 
         void caughtUp(Set<String> earlierOwners) {
             this.earlierOwners.set(earlierOwners);
+        }
+
+        void ownActivationEnded() {
+            this.ownActivationEnded.set(true);
         }
 
         void with(EarlierOwnerHandoff.@Nullable Outcome outcome, @Nullable Throwable failure) {
@@ -656,7 +666,15 @@ final class OwnershipHandoff implements ActivationGate {
                 answerBusy(this.request, Set.of(), notCaughtUp());
                 return;
             }
-            answerBusy(this.request, earlierOwners, new SiloUnavailableException("Silo " + OwnershipHandoff.this.self
+            String self = OwnershipHandoff.this.self;
+            if (this.ownActivationEnded.get()) {
+                answerBusy(this.request, earlierOwners, new SiloUnavailableException("Silos " + earlierOwners
+                        + ", which owned " + this.request.address() + " before silo " + self + ", are still ending "
+                        + "their activations of it for silo " + this.request.sourceSiloId()));
+                return;
+            }
+            // Named with the earlier owners: a silo that passes this answer on names only the silos it names.
+            answerBusy(this.request, union(Set.of(self), earlierOwners), new SiloUnavailableException("Silo " + self
                     + " is still ending its activation of " + this.request.address() + " for silo "
                     + this.request.sourceSiloId() + (earlierOwners.isEmpty() ? ""
                             : ", or silos " + earlierOwners + ", which owned it before, are")));
