@@ -137,6 +137,16 @@ final class EarlierOwnerHandoff {
     }
 
     /**
+     * Whether a request was passed on (or sent directly to an earlier owner), so that the silo asked catches up for
+     * {@link #PASSED_ON_CATCH_UP_MILLIS} at most: its {@value #HOPS} is present and reads above 0. A request without
+     * it comes from a silo of a version before the pass-on, which asks its previous owner only and takes a busy
+     * answer for a refusal: that silo catches up until the asker's deadline nears, as before.
+     */
+    static boolean passedOn(Map<String, String> metadata) {
+        return metadata.containsKey(HOPS) && hops(metadata) > 0;
+    }
+
+    /**
      * Reads how many times a request was passed on: absent, not a number, negative or beyond the bound reads as
      * {@link #MAX_HOPS}, never as 0.
      */

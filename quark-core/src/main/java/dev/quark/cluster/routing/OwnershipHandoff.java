@@ -566,7 +566,7 @@ final class OwnershipHandoff implements ActivationGate {
     void handoffRequested(Envelope request) {
         long answerBy = request.deadlineEpochMillis() - EarlierOwnerHandoff.BUSY_MARGIN_MILLIS;
         long remaining = Math.max(1, answerBy - this.clock.millis());
-        long catchUp = (EarlierOwnerHandoff.hops(request.metadata()) > 0)
+        long catchUp = EarlierOwnerHandoff.passedOn(request.metadata())
                 ? Math.min(remaining, EarlierOwnerHandoff.PASSED_ON_CATCH_UP_MILLIS)
                 : remaining;
         HandoffAnswer answer = new HandoffAnswer(request);

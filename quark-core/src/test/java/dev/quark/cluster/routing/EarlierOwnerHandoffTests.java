@@ -232,6 +232,25 @@ class EarlierOwnerHandoffTests {
     }
 
     /**
+     * A request without the hop headers comes from a silo of the version before the pass-on, which takes a busy
+     * answer for a refusal: the silo asked catches up until that silo's deadline nears, not for the short wait of a
+     * request passed on.
+     */
+    @Test
+    void aSiloAskedWithoutHopHeadersCatchesUpUntilTheDeadlineNears() {
+        String id = startAsTheMiddleOwner();
+        this.transport.handler().receive(handoffFromSilo3(513, id, Map.of(), 4, 5_000));
+
+        await().during(Duration.ofMillis(EarlierOwnerHandoff.PASSED_ON_CATCH_UP_MILLIS + 500))
+            .atMost(Duration.ofSeconds(3))
+            .until(() -> answersTo(513) == 0);
+        this.source.install(view(4, entry("silo-1", SILO_1, SiloStatus.ACTIVE),
+                entry("silo-2", this.address, SiloStatus.ACTIVE), entry("silo-3", SILO_3, SiloStatus.ACTIVE)));
+
+        assertThat(answerTo(513).kind()).isEqualTo(Envelope.Kind.HANDOFF_ACK);
+    }
+
+    /**
      * silo-2 is still ending its activation (a turn holds it) when silo-3's deadline nears: its busy answer names
      * silo-1, which owned the actor before it and is not asked before the activation has ended, and silo-2 itself
      * (a silo that passed the request on to silo-2 names only the silos its answer names); and it is the one
