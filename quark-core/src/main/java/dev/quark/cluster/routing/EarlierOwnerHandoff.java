@@ -33,9 +33,10 @@ import org.jspecify.annotations.Nullable;
  * {@link #MAX_HOPS}; a value that is absent or cannot be read counts as {@link #MAX_HOPS}, so a request from a
  * silo that does not send it is never passed on). An earlier owner that does not confirm is named in the answer
  * ({@link DistributedDirectory#NOT_RELEASED}), and so is one that refused, which {@value #REFUSED} tells apart (a
- * refusal is asked again, as the direct previous owner's is; an earlier owner that did not answer is not); one
- * still ending its activation when the asker's deadline nears makes the answer {@value #BUSY}, and the asker asks
- * again ({@link OwnershipHandoff}).
+ * refusal fails an attempt for now, as the direct previous owner's does; no answer fails a child's registration
+ * for good); one still ending its activation when the asker's deadline nears makes the answer {@value #BUSY},
+ * naming it, and the asker asks again ({@link OwnershipHandoff}). Whichever it is, the asker remembers the silos
+ * named and asks them directly on its next attempt ({@link #directAsk}), one hop short of the bound.
  */
 final class EarlierOwnerHandoff {
 

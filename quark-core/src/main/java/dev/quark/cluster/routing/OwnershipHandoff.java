@@ -558,10 +558,11 @@ final class OwnershipHandoff implements ActivationGate {
      * Answers {@link EarlierOwnerHandoff#BUSY_MARGIN_MILLIS} before the asker's deadline at the latest: when this
      * silo (or an earlier owner) is still ending its activation then, with an {@code ERROR} marked
      * {@link EarlierOwnerHandoff#BUSY} that names the earlier owners (worked out before the deactivation starts, so
-     * that an answer given while it runs names them too), and the asker asks again; an earlier owner that did not
-     * confirm is named ({@link DistributedDirectory#NOT_RELEASED}). A request passed on (or asked directly) waits
-     * {@link EarlierOwnerHandoff#PASSED_ON_CATCH_UP_MILLIS} at most to reach the asker's membership version before
-     * it answers busy. Whichever comes first, the outcome or the deadline, is the one answer.
+     * that an answer given while it runs names them too) and, while its own deactivation runs, this silo, and the
+     * asker asks again; an earlier owner that did not confirm is named ({@link DistributedDirectory#NOT_RELEASED}).
+     * A request passed on (or asked directly: {@link EarlierOwnerHandoff#passedOn}) waits
+     * {@link EarlierOwnerHandoff#PASSED_ON_CATCH_UP_MILLIS} at most to reach the asker's membership version before it
+     * answers busy. Whichever comes first, the outcome or the deadline, is the one answer.
      */
     void handoffRequested(Envelope request) {
         long answerBy = request.deadlineEpochMillis() - EarlierOwnerHandoff.BUSY_MARGIN_MILLIS;
