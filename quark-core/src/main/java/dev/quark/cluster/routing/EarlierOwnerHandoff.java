@@ -171,11 +171,14 @@ final class EarlierOwnerHandoff {
      * or naming more than {@link #MAX_ASKED} silos)
      */
     static @Nullable Set<String> silos(@Nullable String list) {
-        if (list == null || list.isBlank()) {
+        if (list == null) {
             return Set.of();
         }
         if (list.length() > MAX_LIST_CHARS) {
             return null;
+        }
+        if (list.isBlank()) {
+            return Set.of();
         }
         String[] ids = list.split(",", -1);
         if (ids.length > MAX_ASKED) {

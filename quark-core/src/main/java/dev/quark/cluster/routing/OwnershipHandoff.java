@@ -562,11 +562,15 @@ final class OwnershipHandoff implements ActivationGate {
      * asker asks again; an earlier owner that did not confirm is named ({@link DistributedDirectory#NOT_RELEASED}).
      * A request passed on (or asked directly: {@link EarlierOwnerHandoff#passedOn}) waits
      * {@link EarlierOwnerHandoff#PASSED_ON_CATCH_UP_MILLIS} at most to reach the asker's membership version before it
-     * answers busy. Whichever comes first, the outcome or the deadline, is the one answer.
+     * answers busy. Whichever comes first, the outcome or the deadline, is the one answer; the deadline is the
+     * asker's, within this silo's own hand-off timeout.
      */
     void handoffRequested(Envelope request) {
-        long answerBy = request.deadlineEpochMillis() - EarlierOwnerHandoff.BUSY_MARGIN_MILLIS;
-        long remaining = Math.max(1, answerBy - this.clock.millis());
+        long now = this.clock.millis();
+        // The deadline comes from the asker: this silo holds the request for its own hand-off timeout at most.
+        long answerBy = Math.min(request.deadlineEpochMillis() - EarlierOwnerHandoff.BUSY_MARGIN_MILLIS,
+                now + this.timeout.toMillis());
+        long remaining = Math.max(1, answerBy - now);
         long catchUp = EarlierOwnerHandoff.passedOn(request.metadata())
                 ? Math.min(remaining, EarlierOwnerHandoff.PASSED_ON_CATCH_UP_MILLIS)
                 : remaining;
@@ -698,7 +702,7 @@ final class OwnershipHandoff implements ActivationGate {
         Throwable failure = (outcome.failure() != null) ? outcome.failure()
                 : new SiloUnavailableException("an earlier owner did not confirm");
         Map<String, String> refused = outcome.refused().isEmpty() ? Map.of()
-                : Map.of(EarlierOwnerHandoff.REFUSED, String.join(",", outcome.refused()));
+                : Map.of(EarlierOwnerHandoff.REFUSED, EarlierOwnerHandoff.joined(outcome.refused()));
         if (outcome.notReleased().isEmpty() && !outcome.busy().isEmpty()) {
             answerBusy(request, union(outcome.busy(), outcome.refused()), failure, refused);
             return;
@@ -707,7 +711,7 @@ final class OwnershipHandoff implements ActivationGate {
                 + "activation of " + request.address() + ", but silos " + outcome.all() + ", which owned it before "
                 + "in its views, did not confirm that they gave it up: " + failure.getMessage());
         Map<String, String> metadata = new LinkedHashMap<>(refused);
-        metadata.put(DistributedDirectory.NOT_RELEASED, String.join(",", outcome.all()));
+        metadata.put(DistributedDirectory.NOT_RELEASED, EarlierOwnerHandoff.joined(outcome.all()));
         this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(notReleased), metadata);
     }
 
@@ -723,7 +727,7 @@ final class OwnershipHandoff implements ActivationGate {
         Map<String, String> metadata = new LinkedHashMap<>(more);
         metadata.put(EarlierOwnerHandoff.BUSY, "true");
         if (!earlierOwners.isEmpty()) {
-            metadata.put(DistributedDirectory.NOT_RELEASED, String.join(",", earlierOwners));
+            metadata.put(DistributedDirectory.NOT_RELEASED, EarlierOwnerHandoff.joined(earlierOwners));
         }
         this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(failure), metadata);
     }

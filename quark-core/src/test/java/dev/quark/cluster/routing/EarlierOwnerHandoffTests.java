@@ -105,6 +105,8 @@ class EarlierOwnerHandoffTests {
             .hasSize(EarlierOwnerHandoff.MAX_ASKED);
         assertThat(EarlierOwnerHandoff.silos("s".repeat(EarlierOwnerHandoff.MAX_LIST_CHARS + 1))).as("too long")
             .isNull();
+        assertThat(EarlierOwnerHandoff.silos(" ".repeat(EarlierOwnerHandoff.MAX_LIST_CHARS + 1)))
+            .as("too long, though blank: not scanned").isNull();
         assertThat(EarlierOwnerHandoff.firstAsk("silo-3", Set.of("silo-2")))
             .containsEntry(EarlierOwnerHandoff.HOPS, "0")
             .containsEntry(EarlierOwnerHandoff.ASKED, "silo-3,silo-2");
@@ -248,6 +250,21 @@ class EarlierOwnerHandoffTests {
                 entry("silo-2", this.address, SiloStatus.ACTIVE), entry("silo-3", SILO_3, SiloStatus.ACTIVE)));
 
         assertThat(answerTo(513).kind()).isEqualTo(Envelope.Kind.HANDOFF_ACK);
+    }
+
+    /**
+     * A request whose deadline lies far beyond silo-2's own hand-off timeout is held for that timeout at most: a
+     * silo that does not catch up answers busy then, not when the asker's deadline nears.
+     */
+    @Test
+    void aSiloAskedHoldsARequestForItsOwnHandOffTimeoutAtMost() {
+        String id = startAsTheMiddleOwner(Duration.ofSeconds(1));
+        this.transport.handler().receive(handoffFromSilo3(514, id, Map.of(), 9, 60_000));
+
+        Envelope answer = await().atMost(Duration.ofSeconds(5)).until(() -> this.transport.sent.stream()
+            .filter((sent) -> sent.correlationId() == 514 && sent.kind().isAnswer())
+            .findFirst(), Optional::isPresent).orElseThrow();
+        assertThat(answer.metadata()).containsEntry(EarlierOwnerHandoff.BUSY, "true");
     }
 
     /**
@@ -588,7 +605,11 @@ class EarlierOwnerHandoffTests {
      * @return the actor's id
      */
     private String startAsTheMiddleOwner() {
-        start("silo-2", Duration.ofSeconds(10));
+        return startAsTheMiddleOwner(Duration.ofSeconds(10));
+    }
+
+    private String startAsTheMiddleOwner(Duration timeout) {
+        start("silo-2", timeout);
         ClusterView joining = view(1, entry("silo-1", SILO_1, SiloStatus.ACTIVE),
                 entry("silo-2", this.address, SiloStatus.JOINING));
         ClusterView two = view(2, entry("silo-1", SILO_1, SiloStatus.ACTIVE),
