@@ -173,6 +173,12 @@ final class DistributedDirectory implements ActivationHook {
     /** Children whose parent ended, until their entry has left the directory. */
     private final ConcurrentHashMap<ActorAddress, CompletableFuture<Void>> releasing = new ConcurrentHashMap<>();
 
+    /**
+     * Activations that ended here, until the owner of their partition has answered the removal of their entry
+     * ({@link #activationEnded}): the entry still names this silo meanwhile.
+     */
+    private final ConcurrentHashMap<ActorAddress, CompletableFuture<Void>> unregistering = new ConcurrentHashMap<>();
+
     /** Makes a child's token and its mark one step, for {@link #removeStale}. */
     private final Object marks = new Object();
 
@@ -341,12 +347,17 @@ final class DistributedDirectory implements ActivationHook {
      * address is no longer hosted here, and its entry leaves the directory in the background.
      */
     void activationEnded(ActorAddress address) {
+        // Recorded before the activation stops counting as hosted: a call that finds it gone finds this.
+        CompletableFuture<Void> removal = new CompletableFuture<>();
+        this.unregistering.put(address, removal);
         DirectoryEntry entry = this.hosted.remove(address);
         if (entry == null) {
+            this.unregistering.remove(address, removal);
+            removal.complete(null);
             return;
         }
         this.locations.remove(address, this.self);
-        inBackground(() -> {
+        inBackgroundStage(() -> {
             try {
                 request(DirectoryRequest.Operation.UNREGISTER, address, entry);
             }
@@ -354,7 +365,18 @@ final class DistributedDirectory implements ActivationHook {
                 logger.debug("Silo {} could not remove {} from the directory; the entry goes with its silo or "
                         + "is replaced by the next activation", this.self, address, ex);
             }
+        }).whenComplete((ignored, never) -> {
+            this.unregistering.remove(address, removal);
+            removal.complete(null);
         });
+    }
+
+    /**
+     * Returns the removal in progress of the entry of an activation that ended here ({@link #activationEnded}),
+     * completed once the owner of its partition answered it (or the request failed); {@code null} when none is.
+     */
+    @Nullable CompletableFuture<Void> unregistering(ActorAddress address) {
+        return this.unregistering.get(address);
     }
 
     // ------------------------------------------------------------------ children placed with their parent
