@@ -6,12 +6,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -71,7 +74,9 @@ final class DistributedDirectory implements ActivationHook {
 
     /**
      * The key of a refused registration's metadata that names the live previous owners that did not give the child
-     * up in time (comma-separated): the asker does not ask again ({@link ReleaseNotConfirmedException}).
+     * up in time (comma-separated): the asker does not ask again ({@link ReleaseNotConfirmedException}). Also the key
+     * of a {@code HANDOFF}'s {@code ERROR} that names the earlier owners that did not confirm
+     * ({@link EarlierOwnerHandoff}).
      */
     static final String NOT_RELEASED = "quark-not-released";
 
@@ -167,6 +172,12 @@ final class DistributedDirectory implements ActivationHook {
 
     /** Children whose parent ended, until their entry has left the directory. */
     private final ConcurrentHashMap<ActorAddress, CompletableFuture<Void>> releasing = new ConcurrentHashMap<>();
+
+    /**
+     * Activations that ended here, until the owner of their partition has answered the removal of their entry
+     * ({@link #activationEnded}): the entry still names this silo meanwhile.
+     */
+    private final ConcurrentHashMap<ActorAddress, CompletableFuture<Void>> unregistering = new ConcurrentHashMap<>();
 
     /** Makes a child's token and its mark one step, for {@link #removeStale}. */
     private final Object marks = new Object();
@@ -336,12 +347,17 @@ final class DistributedDirectory implements ActivationHook {
      * address is no longer hosted here, and its entry leaves the directory in the background.
      */
     void activationEnded(ActorAddress address) {
+        // Recorded before the activation stops counting as hosted: a call that finds it gone finds this.
+        CompletableFuture<Void> removal = new CompletableFuture<>();
+        this.unregistering.put(address, removal);
         DirectoryEntry entry = this.hosted.remove(address);
         if (entry == null) {
+            this.unregistering.remove(address, removal);
+            removal.complete(null);
             return;
         }
         this.locations.remove(address, this.self);
-        inBackground(() -> {
+        inBackgroundStage(() -> {
             try {
                 request(DirectoryRequest.Operation.UNREGISTER, address, entry);
             }
@@ -349,7 +365,18 @@ final class DistributedDirectory implements ActivationHook {
                 logger.debug("Silo {} could not remove {} from the directory; the entry goes with its silo or "
                         + "is replaced by the next activation", this.self, address, ex);
             }
+        }).whenComplete((ignored, never) -> {
+            this.unregistering.remove(address, removal);
+            removal.complete(null);
         });
+    }
+
+    /**
+     * Returns the removal in progress of the entry of an activation that ended here ({@link #activationEnded}),
+     * completed once the owner of its partition answered it (or the request failed); {@code null} when none is.
+     */
+    @Nullable CompletableFuture<Void> unregistering(ActorAddress address) {
+        return this.unregistering.get(address);
     }
 
     // ------------------------------------------------------------------ children placed with their parent
@@ -933,10 +960,10 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     /**
-     * Asks the previous owners for their entry (see above); {@code strict} for a claim: a previous owner that is
-     * still alive and does not answer within the hand-off timeout fails it, since the entry it may hold names a
-     * child that runs elsewhere. Otherwise the previous owners together get {@link #HELD_LOOKUP_WAIT}, and one
-     * that does not answer in time is passed over.
+     * Asks the previous owners for their entry (see above), together; {@code strict} for a claim: a previous owner
+     * that is still alive and does not answer within the hand-off timeout fails it, since the entry it may hold
+     * names a child that runs elsewhere. Otherwise each previous owner gets {@link #HELD_LOOKUP_WAIT} (so they get
+     * that in all), and one that does not answer in time is passed over.
      * @throws SiloUnavailableException when strict and a live previous owner did not answer
      */
     private void adoptFromPreviousOwners(ActorAddress address, ClusterView view, boolean strict) {
@@ -944,32 +971,35 @@ final class DistributedDirectory implements ActivationHook {
         if (existing != null && existing.isAliveIn(view)) {
             return;
         }
-        long waitEnds = System.nanoTime() + HELD_LOOKUP_WAIT.toNanos();
-        for (String previous : this.views.recentOwners(address, this.partitions)) {
+        Duration wait = (strict || this.timeout.compareTo(HELD_LOOKUP_WAIT) < 0) ? this.timeout : HELD_LOOKUP_WAIT;
+        Set<String> previousOwners = this.views.recentOwners(address, this.partitions);
+        Map<String, CompletableFuture<Envelope>> answers = new LinkedHashMap<>();
+        for (String previous : previousOwners) {
             SiloEntry target = view.membership().silos().get(previous);
             if (target == null) {
                 continue;
             }
-            long left = Math.min(this.timeout.toNanos(), waitEnds - System.nanoTime());
-            if (!strict && left <= 0) {
-                logger.debug("Silo {} did not ask silo {} for the directory entry of {}: the previous owners had {}",
-                        this.self, previous, address, HELD_LOOKUP_WAIT);
-                continue;
-            }
+            answers.put(previous, (previousOwners.size() == 1) ? heldOnThisThread(target, address, wait)
+                    : heldInBackground(target, address, wait));
+        }
+        answers.forEach((previous, answer) -> {
             RuntimeException failure;
             try {
-                Duration wait = strict ? this.timeout : Duration.ofNanos(left);
-                Envelope reply = send(target, DirectoryRequest.Operation.LOOKUP_HELD, address, null, wait);
+                Envelope reply = answer.join();
                 if (reply.kind() == Envelope.Kind.RESPONSE) {
                     DirectoryEntry held = DirectoryRequest.decodeAnswer(reply.payload());
                     if (held != null) {
                         adoptHeld(address, held, view);
                     }
-                    continue;
+                    return;
                 }
                 failure = asRuntime(this.silo.codec().decodeFailure(reply.payload()));
             }
+            catch (CompletionException | CancellationException ex) {
+                failure = asRuntime((ex.getCause() != null) ? ex.getCause() : ex);
+            }
             catch (RuntimeException ex) {
+                // Decoding the answer or adopting the entry failed: as a previous owner that did not answer.
                 failure = ex;
             }
             logger.debug("Silo {} could not ask silo {} for the directory entry of {}", this.self, previous, address,
@@ -980,6 +1010,28 @@ final class DistributedDirectory implements ActivationHook {
                         + "is registered elsewhere (membership version " + this.views.current().version() + "): "
                         + failure.getMessage(), failure);
             }
+        });
+    }
+
+    private CompletableFuture<Envelope> heldOnThisThread(SiloEntry target, ActorAddress address, Duration wait) {
+        try {
+            return CompletableFuture.completedFuture(send(target, DirectoryRequest.Operation.LOOKUP_HELD, address,
+                    null, wait));
+        }
+        catch (RuntimeException ex) {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    private CompletableFuture<Envelope> heldInBackground(SiloEntry target, ActorAddress address, Duration wait) {
+        try {
+            return CompletableFuture.supplyAsync(() -> send(target, DirectoryRequest.Operation.LOOKUP_HELD, address,
+                    null, wait), this.executor);
+        }
+        catch (RejectedExecutionException ex) {
+            return CompletableFuture.failedFuture(new SiloUnavailableException("Silo " + this.self + " closed its "
+                    + "routing while it asked silo " + target.siloId() + " for the directory entry of " + address,
+                    ex));
         }
     }
 

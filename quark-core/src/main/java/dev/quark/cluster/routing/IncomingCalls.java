@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * A silo that is not serving (it has left, or is fenced), or is leaving ({@code SHUTTING_DOWN}: it owns nothing
  * any more, and its hand-over waits only for the calls it already has), runs no new call, except those for the
  * directory-placed actors whose activation it still hosts (callbacks into their running turns among them: the
- * directory names this silo until the hand-over ends them). It refuses a request
+ * directory names this silo until the hand-over ends them). It refuses a request (one for such an actor whose
+ * activation here has just ended only once the directory's owner has answered the removal of its entry)
  * with a {@link SiloNotServingException} marked {@link #NOT_DELIVERED} in the answer's metadata, which carries
  * its view's version, so that the caller, which may still route with an older view (one where this silo owned
  * the actor), reads membership up to that version and sends the call again where its actor lives now
@@ -159,10 +160,17 @@ final class IncomingCalls {
                 // Its activation is still here until the hand-over ends it (a callback into its running turn
                 // among others): nowhere else may run it meanwhile.
                 deliver(request, address);
+                return;
             }
-            else {
-                refuseNotServing(request, view);
+            CompletableFuture<Void> unregistering = this.directory.unregistering(address);
+            if (unregistering != null) {
+                // Its activation here just ended and the directory still names this silo: refused once the entry
+                // is gone, so that the caller, whose view does not move on, does not find it again when it routes
+                // the call anew (it would come back here and be refused once more).
+                refuseNotServingAfter(unregistering, request);
+                return;
             }
+            refuseNotServing(request, view);
             return;
         }
         if (this.silo.placements().strategyOf(address.typeName()).servesLocally()) {
@@ -207,6 +215,19 @@ final class IncomingCalls {
             return;
         }
         forward(request, address, owner, view);
+    }
+
+    /** Refuses a call once a directory step has ended, counted as in progress meanwhile. */
+    private void refuseNotServingAfter(CompletableFuture<Void> step, Envelope request) {
+        this.inProgress.incrementAndGet();
+        step.whenComplete((ignored, failure) -> {
+            try {
+                refuseNotServing(request, this.views.current());
+            }
+            finally {
+                this.inProgress.decrementAndGet();
+            }
+        });
     }
 
     /** Passes a call on once a directory step has ended, counted as in progress meanwhile. */

@@ -209,7 +209,7 @@ final class Messenger {
                 target.siloId(), target.epoch(), (actor != null) ? actor.typeName() : null,
                 (actor != null) ? actor.id() : null, message.methodId(), message.payload(), message.callChainId(),
                 message.requestId(), message.metadata(), message.deadlineEpochMillis(),
-                this.views.current().version(), 0);
+                (message.membershipVersion() > 0) ? message.membershipVersion() : this.views.current().version(), 0);
     }
 
     private SiloAddress listening() {
@@ -231,9 +231,18 @@ final class Messenger {
      * @param requestId the request id of a call
      * @param metadata the caller's metadata
      * @param deadlineEpochMillis the deadline
+     * @param membershipVersion the membership version to stamp, 0 for this silo's current one (a {@code HANDOFF}
+     * passed on carries the original asker's, so that an earlier owner waits for no newer view than it needs)
      */
     record Message(Envelope.Kind kind, @Nullable ActorAddress address, int methodId, byte[] payload,
-            long callChainId, @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis) {
+            long callChainId, @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis,
+            long membershipVersion) {
+
+        /** A message stamped with this silo's current membership version. */
+        Message(Envelope.Kind kind, @Nullable ActorAddress address, int methodId, byte[] payload, long callChainId,
+                @Nullable String requestId, Map<String, String> metadata, long deadlineEpochMillis) {
+            this(kind, address, methodId, payload, callChainId, requestId, metadata, deadlineEpochMillis, 0);
+        }
 
         static Message control(Envelope.Kind kind, @Nullable ActorAddress address, byte[] payload,
                 long deadlineEpochMillis) {

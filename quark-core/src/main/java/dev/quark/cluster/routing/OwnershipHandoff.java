@@ -17,6 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.quark.actor.DeactivationReason;
 import dev.quark.cluster.SiloNotServingException;
@@ -32,6 +33,7 @@ import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.routing.ActivationGate;
 import dev.quark.runtime.routing.ActorLocation;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +76,10 @@ final class OwnershipHandoff implements ActivationGate {
 
     private final DistributedDirectory directory;
 
+    private final EarlierOwnerHandoff earlier;
+
+    private final UnreleasedEarlierOwners unreleased;
+
     OwnershipHandoff(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
             SiloBinding silo, Clock clock, Duration timeout, Executor executor, DistributedDirectory directory) {
         this.directory = directory;
@@ -85,6 +91,8 @@ final class OwnershipHandoff implements ActivationGate {
         this.clock = clock;
         this.timeout = timeout;
         this.executor = executor;
+        this.earlier = new EarlierOwnerHandoff(self, views, placement, messenger, silo, clock);
+        this.unreleased = new UnreleasedEarlierOwners(clock, views.window());
     }
 
     /** How long a new owner waits for its view to show that a leaving previous owner that did not answer has left. */
@@ -130,13 +138,11 @@ final class OwnershipHandoff implements ActivationGate {
 
     /**
      * Asks every live previous owner of an actor to give it up and waits for their confirmations: before this
-     * silo's own first activation of it, and before a child's first registration here.
+     * silo's own first activation of it. The owners are asked together, each within the hand-off timeout.
      * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
      */
     void release(ActorAddress address, Set<String> previousOwners) {
-        for (String previous : previousOwners) {
-            confirmReleased(address, previous, this.timeout);
-        }
+        releaseTogether(address, previousOwners, this.timeout, false);
     }
 
     /**
@@ -144,23 +150,40 @@ final class OwnershipHandoff implements ActivationGate {
      * a budget for all of them: for a child's first registration, whose asker waits for the answer (a previous
      * owner that hangs must not hold the spawn for the hand-off timeout, once per attempt). The owners are asked
      * together, each with the whole budget (at most the hand-off timeout), so that a slow one leaves the others
-     * their time; a leaving one that does not confirm is then waited for to leave as by the other release.
-     * @throws ReleaseNotConfirmedException when a previous owner that is still alive does not answer in time,
-     * naming every such owner (the first one's failure its cause, the others suppressed in it): the registration
-     * fails for good, since asking again would wait as long
+     * their time; a leaving one that does not confirm is then waited for to leave as by the other release, and a
+     * busy one (still ending its activation) is asked again for at most {@link EarlierOwnerHandoff#BUSY_WAIT}.
+     * @throws ReleaseNotConfirmedException when a previous owner that is still alive (or an earlier owner it
+     * asked in turn) does not answer in time, naming every such owner (the first one's failure its cause, the
+     * others suppressed in it): the registration fails for good, since asking again would wait as long
      * @throws SiloUnavailableException when one refused (its view is older, say): asking again may succeed
      */
     void release(ActorAddress address, Set<String> previousOwners, Duration budget) {
-        Duration wait = (budget.compareTo(this.timeout) < 0) ? budget : this.timeout;
+        releaseTogether(address, previousOwners, (budget.compareTo(this.timeout) < 0) ? budget : this.timeout, true);
+    }
+
+    /**
+     * Asks the previous owners, and the earlier owners a previous owner's answer named as not released in an earlier
+     * attempt ({@link UnreleasedEarlierOwners}, asked directly: that previous owner may be gone since, and they
+     * need not be in this silo's views), together. The previous owners are not told that the earlier owners are
+     * asked directly, so that they still pass the request on to them.
+     */
+    private void releaseTogether(ActorAddress address, Set<String> previousOwners, Duration wait,
+            boolean unansweredForGood) {
+        Set<String> direct = new LinkedHashSet<>(this.unreleased.of(address));
+        direct.removeAll(previousOwners);
+        direct.remove(this.self);
+        Set<String> askedTogether = union(previousOwners, direct);
         Map<String, CompletableFuture<Void>> confirmations = new LinkedHashMap<>();
-        for (String previous : previousOwners) {
-            if (previousOwners.size() == 1) {
-                confirmations.put(previous, confirmedOnThisThread(address, previous, wait));
+        for (String previous : askedTogether) {
+            boolean askedDirectly = direct.contains(previous);
+            if (askedTogether.size() == 1) {
+                confirmations.put(previous, confirmedOnThisThread(address, previous, wait, unansweredForGood,
+                        previousOwners, askedDirectly));
                 continue;
             }
             try {
                 confirmations.put(previous, CompletableFuture.runAsync(() -> confirmReleased(address, previous, wait,
-                        true), this.executor));
+                        unansweredForGood, previousOwners, askedDirectly), this.executor));
             }
             catch (RejectedExecutionException ex) {
                 confirmations.put(previous, CompletableFuture.failedFuture(new SiloUnavailableException("Silo "
@@ -176,8 +199,8 @@ final class OwnershipHandoff implements ActivationGate {
             }
             catch (CompletionException | CancellationException ex) {
                 Throwable failure = (ex.getCause() != null) ? ex.getCause() : ex;
-                if (failure instanceof ReleaseNotConfirmedException) {
-                    unanswered.add(previous);
+                if (failure instanceof ReleaseNotConfirmedException notConfirmed) {
+                    unanswered.addAll(notConfirmed.silos());
                 }
                 failures.add(failure);
             }
@@ -201,9 +224,10 @@ final class OwnershipHandoff implements ActivationGate {
                 : new SiloUnavailableException(String.valueOf(failure.getMessage()), failure);
     }
 
-    private CompletableFuture<Void> confirmedOnThisThread(ActorAddress address, String previous, Duration wait) {
+    private CompletableFuture<Void> confirmedOnThisThread(ActorAddress address, String previous, Duration wait,
+            boolean unansweredForGood, Set<String> previousOwners, boolean askedDirectly) {
         try {
-            confirmReleased(address, previous, wait, true);
+            confirmReleased(address, previous, wait, unansweredForGood, previousOwners, askedDirectly);
             return CompletableFuture.completedFuture(null);
         }
         catch (RuntimeException ex) {
@@ -266,62 +290,126 @@ final class OwnershipHandoff implements ActivationGate {
     }
 
     /**
-     * Asks the previous owner to give an actor up and waits for its confirmation, on the activation's
-     * thread.
-     * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
-     */
-    private void confirmReleased(ActorAddress address, String previous, Duration wait) {
-        confirmReleased(address, previous, wait, false);
-    }
-
-    /**
-     * Asks the previous owner to give an actor up, as above.
+     * Asks the previous owner to give an actor up and waits for its confirmation. A previous owner that answers
+     * that it is still ending its activation ({@link EarlierOwnerHandoff#BUSY}) is asked again after
+     * {@link EarlierOwnerHandoff#BUSY_PAUSE_MILLIS}, until {@link EarlierOwnerHandoff#BUSY_WAIT} after its first such
+     * answer. When it does not confirm and is gone afterwards (dead, or another incarnation), it runs nothing: only
+     * when the failure is its own, not an earlier owner's that it asked in turn and names
+     * ({@link DistributedDirectory#NOT_RELEASED}), which may still run the actor.
+     * <p>
+     * An earlier owner it names as not released is remembered ({@link UnreleasedEarlierOwners}) until a
+     * {@code HANDOFF_ACK} covers it, and asked directly on the next attempt; one it names as refused only, in a
+     * plain refusal, fails it as its own refusal would (asked again).
      * @param unansweredForGood whether a previous owner that does not answer in time (not one that refuses) fails
-     * it with a {@link ReleaseNotConfirmedException}, which the asker of a child's registration does not retry
+     * it with a {@link ReleaseNotConfirmedException}, which the asker of a child's registration does not retry;
+     * so does an earlier owner named as not released
+     * @param previousOwners this silo's own previous owners, asked together, which the previous owner does not ask
+     * in turn (the earlier owners asked directly are not among them: it asks those in turn too)
+     * @param askedDirectly whether the silo is an earlier owner remembered from an earlier attempt, asked one hop
+     * short of the bound so that it still passes the request on to its own earlier owners
      * @throws SiloUnavailableException when a previous owner that is still alive does not confirm
      */
-    private void confirmReleased(ActorAddress address, String previous, Duration wait, boolean unansweredForGood) {
-        AtomicBoolean unanswered = new AtomicBoolean();
+    private void confirmReleased(ActorAddress address, String previous, Duration wait, boolean unansweredForGood,
+            Set<String> previousOwners, boolean askedDirectly) {
         SiloEntry target = this.views.current().membership().silos().get(previous);
         if (target == null || target.status() == SiloStatus.DEAD) {
+            this.unreleased.covered(address, Set.of(previous));
             return;
         }
-        long deadline = this.clock.millis() + wait.toMillis();
-        CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target),
-                Messenger.Message.control(Envelope.Kind.HANDOFF, address, Envelope.noPayload(), deadline),
-                () -> {
-                    unanswered.set(true);
-                    return new SiloUnavailableException("Silo " + previous + " did not confirm within " + wait
-                            + " that it gave up " + address);
-                },
-                "the hand-off of " + address);
+        Map<String, String> metadata = askedDirectly ? EarlierOwnerHandoff.directAsk(this.self, previousOwners)
+                : EarlierOwnerHandoff.firstAsk(this.self, previousOwners);
+        boolean unanswered = false;
+        Set<String> earlierNotReleased = Set.of();
+        // Those among earlierNotReleased that the last answer named as refused.
+        Set<String> earlierRefused = Set.of();
+        // Every earlier owner a busy answer named: not released unless a later HANDOFF_ACK covers them, whatever
+        // becomes of the previous owner that named them.
+        Set<String> namedBusy = new LinkedHashSet<>();
+        // Measured with System.nanoTime(): the clock gives the deadlines on the wire, and may not move.
+        long busyEnds = 0;
+        boolean busy = false;
         Throwable failure;
-        try {
-            Envelope reply = answer.get(wait.equals(this.timeout) ? wait.toMillis() + 1_000 : wait.toMillis(),
-                    TimeUnit.MILLISECONDS);
-            if (reply.kind() == Envelope.Kind.HANDOFF_ACK) {
-                logger.debug("Silo {} gave up {} for silo {}", previous, address, this.self);
-                return;
+        while (true) {
+            long now = this.clock.millis();
+            long attempt = busy
+                    ? Math.min(wait.toMillis(), TimeUnit.NANOSECONDS.toMillis(busyEnds - System.nanoTime()))
+                    : wait.toMillis();
+            AtomicBoolean expired = new AtomicBoolean();
+            CompletableFuture<Envelope> answer = this.messenger.request(Peer.of(target),
+                    new Messenger.Message(Envelope.Kind.HANDOFF, address, 0, Envelope.noPayload(), 0, null, metadata,
+                            now + attempt),
+                    () -> {
+                        expired.set(true);
+                        return new SiloUnavailableException("Silo " + previous + " did not confirm within "
+                                + Duration.ofMillis(attempt) + " that it gave up " + address);
+                    },
+                    "the hand-off of " + address);
+            try {
+                Envelope reply = answer.get(wait.equals(this.timeout) ? attempt + 1_000 : attempt,
+                        TimeUnit.MILLISECONDS);
+                if (reply.kind() == Envelope.Kind.HANDOFF_ACK) {
+                    logger.debug("Silo {} gave up {} for silo {}", previous, address, this.self);
+                    this.unreleased.covered(address, union(namedBusy, Set.of(previous)));
+                    return;
+                }
+                failure = this.silo.codec().decodeFailure(reply.payload());
+                Set<String> named = earlierNotReleased(previous, reply);
+                this.unreleased.named(address, named);
+                if (Boolean.parseBoolean(reply.metadata().get(EarlierOwnerHandoff.BUSY))) {
+                    if (!busy) {
+                        busy = true;
+                        busyEnds = System.nanoTime() + EarlierOwnerHandoff.BUSY_WAIT.toNanos();
+                    }
+                    namedBusy.addAll(named);
+                    long left = TimeUnit.NANOSECONDS.toMillis(busyEnds - System.nanoTime());
+                    // A previous owner that is gone can no longer confirm for the earlier owners it named busy.
+                    if (left > EarlierOwnerHandoff.BUSY_PAUSE_MILLIS + EarlierOwnerHandoff.BUSY_MARGIN_MILLIS
+                            && !(isDead(previous) && !namedBusy.isEmpty()) && pause()) {
+                        continue;
+                    }
+                    unanswered = true;
+                    // Busy at the end: when earlier owners it asked in turn are, they are the ones not released.
+                    earlierNotReleased = union(namedBusy, named);
+                    break;
+                }
+                earlierNotReleased = union(namedBusy, named);
+                earlierRefused = EarlierOwnerHandoff.refusedAmong(named, reply);
             }
-            failure = this.silo.codec().decodeFailure(reply.payload());
+            catch (ExecutionException ex) {
+                failure = (ex.getCause() != null) ? ex.getCause() : ex;
+                unanswered = expired.get();
+                earlierNotReleased = namedBusy;
+            }
+            catch (TimeoutException ex) {
+                answer.cancel(false);
+                unanswered = true;
+                failure = ex;
+                earlierNotReleased = namedBusy;
+            }
+            catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                failure = ex;
+                earlierNotReleased = namedBusy;
+            }
+            break;
         }
-        catch (ExecutionException ex) {
-            failure = (ex.getCause() != null) ? ex.getCause() : ex;
-        }
-        catch (TimeoutException ex) {
-            answer.cancel(false);
-            unanswered.set(true);
-            failure = ex;
-        }
-        catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-            failure = ex;
+        if (!earlierNotReleased.isEmpty()) {
+            // An earlier owner's refusal, passed up: the previous owner's departure says nothing about it.
+            String message = "Silo " + this.self + " cannot activate " + address + " yet: silo " + previous
+                    + " gave it up, but silos " + earlierNotReleased + ", which it asked in turn as they owned it "
+                    + "before, did not confirm that they hold no activation of it (membership version "
+                    + this.views.current().version() + "): " + failure.getMessage();
+            if (unansweredForGood && !earlierRefused.containsAll(earlierNotReleased)) {
+                throw new ReleaseNotConfirmedException(message, earlierNotReleased, failure);
+            }
+            throw new SiloUnavailableException(message, failure);
         }
         boolean leaving = target.status() == SiloStatus.SHUTTING_DOWN;
         String waited = leaving ? awaitDeparture(previous, target.epoch()) : "";
         ClusterView view = this.views.current();
         SiloEntry now = view.membership().silos().get(previous);
         if (now == null || now.status() == SiloStatus.DEAD || now.epoch() != target.epoch()) {
+            this.unreleased.covered(address, Set.of(previous));
             return;
         }
         String stillThere = (leaving && now.status() == SiloStatus.SHUTTING_DOWN)
@@ -330,10 +418,65 @@ final class OwnershipHandoff implements ActivationGate {
         String message = "Silo " + this.self + " cannot activate " + address + " yet: silo " + previous
                 + ", which owned it until recently, did not confirm that it holds no activation of it (membership "
                 + "version " + view.version() + ")" + stillThere + ": " + failure.getMessage();
-        if (unansweredForGood && unanswered.get()) {
+        if (unansweredForGood && unanswered) {
             throw new ReleaseNotConfirmedException(message, Set.of(previous), failure);
         }
         throw new SiloUnavailableException(message, failure);
+    }
+
+    private boolean isDead(String siloId) {
+        SiloEntry entry = this.views.current().membership().silos().get(siloId);
+        return entry == null || entry.status() == SiloStatus.DEAD;
+    }
+
+    private static Set<String> union(Set<String> first, Set<String> second) {
+        Set<String> all = new LinkedHashSet<>(first);
+        all.addAll(second);
+        return all;
+    }
+
+    /**
+     * Returns the earlier owners that a previous owner's refusal names as not released
+     * ({@link DistributedDirectory#NOT_RELEASED}): empty when the refusal is its own; the previous owner itself
+     * when the list cannot be read (whose failure it is cannot be told, so it is not taken for its own).
+     */
+    static Set<String> earlierNotReleased(String previous, Envelope reply) {
+        Set<String> named = EarlierOwnerHandoff.silos(reply.metadata().get(DistributedDirectory.NOT_RELEASED));
+        if (named == null) {
+            return Set.of(previous);
+        }
+        Set<String> earlier = new LinkedHashSet<>(named);
+        earlier.remove(previous);
+        return earlier;
+    }
+
+    /**
+     * Pauses before a busy previous owner is asked again, on the hand-off's executor.
+     * @return whether it paused (not when interrupted or the routing is closed)
+     */
+    private boolean pause() {
+        return pause(this.executor);
+    }
+
+    /**
+     * Pauses for {@link EarlierOwnerHandoff#BUSY_PAUSE_MILLIS} on an executor; waits that plus 1 s at most.
+     * @return whether it paused (not when interrupted, or when the executor is closed or did not run the pause)
+     */
+    static boolean pause(Executor executor) {
+        try {
+            CompletableFuture.runAsync(() -> {
+            }, CompletableFuture.delayedExecutor(EarlierOwnerHandoff.BUSY_PAUSE_MILLIS, TimeUnit.MILLISECONDS,
+                    executor)).get(EarlierOwnerHandoff.BUSY_PAUSE_MILLIS + 1_000, TimeUnit.MILLISECONDS);
+            return true;
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        catch (ExecutionException | RejectedExecutionException | TimeoutException ex) {
+            // A delayed task that a closed executor rejects is dropped silently: bounded, so it never hangs.
+            return false;
+        }
     }
 
     /**
@@ -410,13 +553,31 @@ final class OwnershipHandoff implements ActivationGate {
 
     /**
      * Answers a {@code HANDOFF}: once this silo's view is as new as the asker's and says this silo does not own
-     * the actor, deactivates it if it is active here and confirms when it has ended.
+     * the actor, deactivates it if it is active here, passes the request on to the earlier owners this silo's own
+     * views show ({@link EarlierOwnerHandoff}), and confirms once its activation has ended and they confirmed.
+     * Answers {@link EarlierOwnerHandoff#BUSY_MARGIN_MILLIS} before the asker's deadline at the latest: when this
+     * silo (or an earlier owner) is still ending its activation then, with an {@code ERROR} marked
+     * {@link EarlierOwnerHandoff#BUSY} that names the earlier owners (worked out before the deactivation starts, so
+     * that an answer given while it runs names them too) and, while its own deactivation runs, this silo, and the
+     * asker asks again; an earlier owner that did not confirm is named ({@link DistributedDirectory#NOT_RELEASED}).
+     * A request passed on (or asked directly: {@link EarlierOwnerHandoff#passedOn}) waits
+     * {@link EarlierOwnerHandoff#PASSED_ON_CATCH_UP_MILLIS} at most to reach the asker's membership version before it
+     * answers busy. Whichever comes first, the outcome or the deadline, is the one answer; the deadline is the
+     * asker's, within this silo's own hand-off timeout.
      */
     void handoffRequested(Envelope request) {
-        long remaining = Math.max(1, request.deadlineEpochMillis() - this.clock.millis());
+        long now = this.clock.millis();
+        // The deadline comes from the asker: this silo holds the request for its own hand-off timeout at most.
+        long answerBy = Math.min(request.deadlineEpochMillis() - EarlierOwnerHandoff.BUSY_MARGIN_MILLIS,
+                now + this.timeout.toMillis());
+        long remaining = Math.max(1, answerBy - now);
+        long catchUp = EarlierOwnerHandoff.passedOn(request.metadata())
+                ? Math.min(remaining, EarlierOwnerHandoff.PASSED_ON_CATCH_UP_MILLIS)
+                : remaining;
+        HandoffAnswer answer = new HandoffAnswer(request);
         this.silo.refreshIfOlderThan(request.membershipVersion(), this.views.current().version());
-        this.views.awaitVersion(request.membershipVersion())
-            .orTimeout(remaining, TimeUnit.MILLISECONDS)
+        CompletableFuture<EarlierOwnerHandoff.Outcome> released = this.views.awaitVersion(request.membershipVersion())
+            .orTimeout(catchUp, TimeUnit.MILLISECONDS)
             .thenCompose((view) -> {
                 ActorAddress address = request.address();
                 if (this.self.equals(this.placement.ownerOf(address, view))) {
@@ -425,24 +586,149 @@ final class OwnershipHandoff implements ActivationGate {
                             + request.sourceSiloId() + " asked for it with membership version "
                             + request.membershipVersion());
                 }
-                if (this.directory.hosts(address)) {
-                    // A child placed with its parent here: no activation by hash to give up; its entry stays.
-                    return CompletableFuture.completedFuture(false);
-                }
-                return this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF);
-            })
-            .whenCompleteAsync((ended, failure) -> {
-                if (failure == null) {
-                    this.messenger.answer(request, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload());
-                    return;
-                }
-                Throwable cause = Messenger.unwrap(failure);
-                if (cause instanceof TimeoutException) {
-                    cause = new SiloUnavailableException("Silo " + this.self + " did not reach membership version "
-                            + request.membershipVersion() + " in time to hand over " + request.address()
-                            + " (it has version " + this.views.current().version() + ")");
-                }
-                this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(cause));
-            }, this.executor);
+                Set<String> earlierOwners = this.earlier.earlierOwners(request);
+                answer.caughtUp(earlierOwners);
+                // A child placed with its parent here has no activation by hash to give up; its entry stays.
+                CompletableFuture<Boolean> ended = this.directory.hosts(address)
+                        ? CompletableFuture.completedFuture(false)
+                        : this.silo.runtime().deactivate(address, DeactivationReason.HANDOFF);
+                return ended.thenCompose((ignored) -> {
+                    answer.ownActivationEnded();
+                    return this.earlier.passOn(request, earlierOwners, answerBy);
+                });
+            });
+        released.whenComplete((outcome, failure) -> onExecutor(() -> answer.with(outcome, failure)));
+        CompletableFuture.delayedExecutor(remaining, TimeUnit.MILLISECONDS, this::onExecutor)
+            .execute(answer::atDeadline);
+    }
+
+    /** Runs a task on the hand-off's executor, or here when the executor is closed: an answer is never dropped. */
+    private void onExecutor(Runnable task) {
+        try {
+            this.executor.execute(task);
+        }
+        catch (RejectedExecutionException ex) {
+            task.run();
+        }
+    }
+
+    /**
+     * The one answer to a {@code HANDOFF}: given by the outcome or at the deadline, whichever comes first.
+     */
+    private final class HandoffAnswer {
+
+        private final Envelope request;
+
+        private final AtomicBoolean answered = new AtomicBoolean();
+
+        /** The earlier owners the request is passed on to; null until this silo caught up. */
+        private final AtomicReference<@Nullable Set<String>> earlierOwners = new AtomicReference<>();
+
+        /** Whether this silo's own activation (if any) has ended, so that only the earlier owners may be busy. */
+        private final AtomicBoolean ownActivationEnded = new AtomicBoolean();
+
+        HandoffAnswer(Envelope request) {
+            this.request = request;
+        }
+
+        void caughtUp(Set<String> earlierOwners) {
+            this.earlierOwners.set(earlierOwners);
+        }
+
+        void ownActivationEnded() {
+            this.ownActivationEnded.set(true);
+        }
+
+        void with(EarlierOwnerHandoff.@Nullable Outcome outcome, @Nullable Throwable failure) {
+            if (!this.answered.compareAndSet(false, true)) {
+                return;
+            }
+            if (failure == null && outcome != null && outcome.released()) {
+                OwnershipHandoff.this.messenger.answer(this.request, Envelope.Kind.HANDOFF_ACK, Envelope.noPayload());
+                return;
+            }
+            if (failure == null && outcome != null) {
+                answerEarlierOwners(this.request, outcome);
+                return;
+            }
+            Throwable cause = Messenger.unwrap((failure != null) ? failure
+                    : new SiloUnavailableException("no outcome"));
+            if (cause instanceof TimeoutException && this.earlierOwners.get() == null) {
+                // Lagging behind is not a refusal: busy, so that the asker asks again within its busy wait.
+                answerBusy(this.request, Set.of(), notCaughtUp());
+                return;
+            }
+            OwnershipHandoff.this.messenger.answer(this.request, Envelope.Kind.ERROR,
+                    OwnershipHandoff.this.silo.codec().encodeFailure(cause));
+        }
+
+        void atDeadline() {
+            if (!this.answered.compareAndSet(false, true)) {
+                return;
+            }
+            Set<String> earlierOwners = this.earlierOwners.get();
+            if (earlierOwners == null) {
+                answerBusy(this.request, Set.of(), notCaughtUp());
+                return;
+            }
+            String self = OwnershipHandoff.this.self;
+            if (this.ownActivationEnded.get()) {
+                answerBusy(this.request, earlierOwners, new SiloUnavailableException("Silos " + earlierOwners
+                        + ", which owned " + this.request.address() + " before silo " + self + ", are still ending "
+                        + "their activations of it for silo " + this.request.sourceSiloId()));
+                return;
+            }
+            // Named with the earlier owners: a silo that passes this answer on names only the silos it names.
+            answerBusy(this.request, union(Set.of(self), earlierOwners), new SiloUnavailableException("Silo " + self
+                    + " is still ending its activation of " + this.request.address() + " for silo "
+                    + this.request.sourceSiloId() + (earlierOwners.isEmpty() ? ""
+                            : ", or silos " + earlierOwners + ", which owned it before, are")));
+        }
+
+        private SiloUnavailableException notCaughtUp() {
+            return new SiloUnavailableException("Silo " + OwnershipHandoff.this.self + " did not reach membership "
+                    + "version " + this.request.membershipVersion() + " in time to hand over "
+                    + this.request.address() + " (it has version " + OwnershipHandoff.this.views.current().version()
+                    + ")");
+        }
+    }
+
+    /**
+     * Answers with what the earlier owners answered: any that did not answer make it a failure naming every one not
+     * released; otherwise any busy make it busy; otherwise it is their refusal. Those that refused are named
+     * ({@link EarlierOwnerHandoff#REFUSED}) so that the asker asks again as for a refusal of its own.
+     */
+    private void answerEarlierOwners(Envelope request, EarlierOwnerHandoff.Outcome outcome) {
+        Throwable failure = (outcome.failure() != null) ? outcome.failure()
+                : new SiloUnavailableException("an earlier owner did not confirm");
+        Map<String, String> refused = outcome.refused().isEmpty() ? Map.of()
+                : Map.of(EarlierOwnerHandoff.REFUSED, EarlierOwnerHandoff.joined(outcome.refused()));
+        if (outcome.notReleased().isEmpty() && !outcome.busy().isEmpty()) {
+            answerBusy(request, union(outcome.busy(), outcome.refused()), failure, refused);
+            return;
+        }
+        SiloUnavailableException notReleased = new SiloUnavailableException("Silo " + this.self + " holds no "
+                + "activation of " + request.address() + ", but silos " + outcome.all() + ", which owned it before "
+                + "in its views, did not confirm that they gave it up: " + failure.getMessage());
+        Map<String, String> metadata = new LinkedHashMap<>(refused);
+        metadata.put(DistributedDirectory.NOT_RELEASED, EarlierOwnerHandoff.joined(outcome.all()));
+        this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(notReleased), metadata);
+    }
+
+    /**
+     * Answers that this silo, or earlier owners it asked (named), are still ending their activations.
+     */
+    private void answerBusy(Envelope request, Set<String> earlierOwners, Throwable failure) {
+        answerBusy(request, earlierOwners, failure, Map.of());
+    }
+
+    private void answerBusy(Envelope request, Set<String> earlierOwners, Throwable failure,
+            Map<String, String> more) {
+        Map<String, String> metadata = new LinkedHashMap<>(more);
+        metadata.put(EarlierOwnerHandoff.BUSY, "true");
+        if (!earlierOwners.isEmpty()) {
+            metadata.put(DistributedDirectory.NOT_RELEASED, EarlierOwnerHandoff.joined(earlierOwners));
+        }
+        this.messenger.answer(request, Envelope.Kind.ERROR, this.silo.codec().encodeFailure(failure), metadata);
     }
 }

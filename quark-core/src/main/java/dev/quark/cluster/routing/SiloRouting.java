@@ -245,6 +245,11 @@ public final class SiloRouting implements AutoCloseable {
         return this.directory.removalsRemembered();
     }
 
+    /** Returns the hand-off of actors between this silo and its peers, for the tests of this package. */
+    OwnershipHandoff handoff() {
+        return this.handoff;
+    }
+
     /**
      * Returns whether this silo's transport links use TLS ({@link Transport#security()}), for its membership entry.
      * @return whether the links use TLS

@@ -54,6 +54,11 @@ final class ViewTracker {
         this.window = window;
     }
 
+    /** The hand-off window: how long a replaced view still counts. */
+    Duration window() {
+        return this.window;
+    }
+
     void onNewView(Consumer<ClusterView> listener) {
         this.listeners.add(listener);
     }

@@ -110,11 +110,19 @@ public record Envelope(long messageId, long correlationId, Kind kind, String sou
 
         /**
          * Asks the previous owner of an actor to give it up: deactivate its activation, if any, and confirm with
-         * {@link #HANDOFF_ACK}, so that the new owner can activate it.
+         * {@link #HANDOFF_ACK}, so that the new owner can activate it. The previous owner passes it on to the
+         * owners before it that its own views show (metadata {@code quark-handoff-asked}: the silos asked already;
+         * {@code quark-handoff-hops}: how many times it was passed on). Refused with an {@link #ERROR}, marked
+         * {@code quark-handoff-busy} when the activation is still ending (ask again), or naming the earlier owners
+         * that did not give it up ({@code quark-not-released}; those of them that refused, rather than did not
+         * answer, also in {@code quark-handoff-refused}: ask again).
          */
         HANDOFF(Lane.CALL),
 
-        /** The previous owner holds no activation of the actor of a {@link #HANDOFF} and will start none. */
+        /**
+         * The previous owner, and the earlier owners it asked in turn, hold no activation of the actor of a
+         * {@link #HANDOFF} and will start none.
+         */
         HANDOFF_ACK(Lane.REPLY),
 
         /**

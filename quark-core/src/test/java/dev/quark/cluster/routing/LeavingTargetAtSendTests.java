@@ -3,6 +3,8 @@ package dev.quark.cluster.routing;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -143,9 +145,24 @@ class LeavingTargetAtSendTests {
         return ClusterView.of(MembershipSnapshot.of(version, silos), 150);
     }
 
+    /**
+     * Gives each silo its view. The membership table holds the newest of them: a silo asked to read it (to catch
+     * up with a hand-off's asker, say) installs that one, as a silo reading its membership table does.
+     */
     private void follow(ClusterView... views) {
+        ClusterView table = Arrays.stream(views).max(Comparator.comparingLong(ClusterView::version)).orElseThrow();
         for (int i = 0; i < views.length; i++) {
-            HeldViewSource source = HeldViewSource.of(views[i]);
+            HeldViewSource source = new HeldViewSource() {
+
+                @Override
+                public void refreshIfOlderThan(long seenVersion) {
+                    super.refreshIfOlderThan(seenVersion);
+                    if (table.version() > current().version()) {
+                        install(table);
+                    }
+                }
+            };
+            source.install(views[i]);
             this.sources.add(source);
             this.routings.get(i).follow(source);
         }

@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -15,9 +18,15 @@ import dev.quark.cluster.SiloNotServingException;
 import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.ClusterView;
 import dev.quark.cluster.membership.MembershipSnapshot;
+import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
+import dev.quark.cluster.membership.TransportSecurity;
 import dev.quark.cluster.placement.HashPlacementDirector;
+import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.Transport;
+import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.runtime.ActorAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -40,11 +49,14 @@ class ClusterMembershipChangeTests {
 
     private final List<String> ids = IntStream.range(0, 200).mapToObj((i) -> "tally-" + i).toList();
 
+    private final InJvmNetwork network = new InJvmNetwork();
+
     @AfterEach
     void close() {
         if (this.cluster != null) {
             this.cluster.close();
         }
+        this.network.close();
     }
 
     @Test
@@ -95,17 +107,34 @@ class ClusterMembershipChangeTests {
         }
     }
 
+    /**
+     * The stale silo's call goes to the old owner with its old view, which passes it on. The new owner's hand-off
+     * may make the stale silo read membership (it passes the question on to the owners of its earlier views), so
+     * the view the call was sent with is read from the call itself.
+     */
     @Test
     void callSentWithAnOldViewIsPassedOnToTheNewOwner() {
-        this.cluster = new TallyCluster(this.environment, 3);
+        List<Envelope> sentByStale = new CopyOnWriteArrayList<>();
+        this.cluster = new TallyCluster(this.environment, TallyCluster.builder(this.environment, 3, (runtime) -> {
+        }).transport((siloId) -> "silo-0".equals(siloId)
+                ? new RecordingTransport(this.network.transport(), sentByStale) : this.network.transport()));
         TestSilo stale = this.cluster.silo(0);
         stale.holdViews();
         this.cluster.addSilo();
         String id = TallyCluster.idWhere((candidate) -> this.cluster.ownerOf(candidate, stale).equals("silo-1")
                 && this.cluster.ownerOf(candidate, this.cluster.silo(1)).equals("silo-3"));
+        long staleVersion = stale.routing().view().version();
+
         assertThat(stale.get(Tally.class, id).where()).isEqualTo("silo-3");
+
         assertThat(this.environment.activations(id)).isEqualTo(1);
-        assertThat(stale.routing().view().version()).isLessThan(this.cluster.silo(1).routing().view().version());
+        Envelope call = sentByStale.stream()
+            .filter((sent) -> sent.kind() == Envelope.Kind.REQUEST && id.equals(sent.actorId()))
+            .findFirst()
+            .orElseThrow();
+        assertThat(call.targetSiloId()).as("the owner in the stale view").isEqualTo("silo-1");
+        assertThat(call.membershipVersion()).as("the view the call was sent with").isEqualTo(staleVersion)
+            .isLessThan(this.cluster.silo(1).routing().view().version());
         stale.releaseViews();
     }
 
@@ -319,5 +348,64 @@ class ClusterMembershipChangeTests {
 
     private Map<String, String> owners() {
         return this.ids.stream().collect(Collectors.toMap(Function.identity(), (id) -> this.cluster.ownerOf(id)));
+    }
+
+    /** A transport that keeps what its silo sends. */
+    private static final class RecordingTransport implements Transport {
+
+        private final Transport transport;
+
+        private final List<Envelope> sent;
+
+        RecordingTransport(Transport transport, List<Envelope> sent) {
+            this.transport = transport;
+            this.sent = sent;
+        }
+
+        @Override
+        public SiloAddress start(String siloId, EnvelopeHandler handler) {
+            return this.transport.start(siloId, handler);
+        }
+
+        @Override
+        public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
+            this.sent.add(envelope);
+            return this.transport.send(target, envelope);
+        }
+
+        @Override
+        public void forget(SiloAddress address) {
+            this.transport.forget(address);
+        }
+
+        @Override
+        public void welcome(SiloAddress address) {
+            this.transport.welcome(address);
+        }
+
+        @Override
+        public void disconnect(SiloAddress address) {
+            this.transport.disconnect(address);
+        }
+
+        @Override
+        public CompletionStage<Void> reconnect(SiloAddress address, Envelope.Lane lane) {
+            return this.transport.reconnect(address, lane);
+        }
+
+        @Override
+        public Set<SiloAddress> peers() {
+            return this.transport.peers();
+        }
+
+        @Override
+        public TransportSecurity security() {
+            return this.transport.security();
+        }
+
+        @Override
+        public void close() {
+            this.transport.close();
+        }
     }
 }

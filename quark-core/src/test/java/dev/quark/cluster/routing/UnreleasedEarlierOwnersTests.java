@@ -1,0 +1,81 @@
+package dev.quark.cluster.routing;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.quark.runtime.ActorAddress;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The earlier owners remembered per actor ({@link UnreleasedEarlierOwners}): kept for the hand-off window after they
+ * were named last, and forgotten after it without a scan of every actor each time one is named.
+ */
+class UnreleasedEarlierOwnersTests {
+
+    private static final Duration WINDOW = Duration.ofSeconds(30);
+
+    private final SteppedClock clock = new SteppedClock();
+
+    private final UnreleasedEarlierOwners owners = new UnreleasedEarlierOwners(this.clock, WINDOW);
+
+    private final ActorAddress gauge = new ActorAddress("Gauge", "gauge-1");
+
+    @Test
+    void anActorWhoseEarlierOwnersExpiredIsForgottenWhenItIsLookedUp() {
+        this.owners.named(this.gauge, Set.of("silo-1"));
+        this.clock.advance(WINDOW.plusSeconds(1));
+
+        assertThat(this.owners.of(this.gauge)).isEmpty();
+        assertThat(this.owners.actors()).isZero();
+    }
+
+    @Test
+    void anActorNeverLookedUpAgainIsForgottenOnceAWindowLater() {
+        this.owners.named(this.gauge, Set.of("silo-1"));
+        this.clock.advance(Duration.ofSeconds(1));
+        this.owners.named(new ActorAddress("Gauge", "gauge-2"), Set.of("silo-1"));
+        assertThat(this.owners.actors()).as("not swept before a window has passed").isEqualTo(2);
+
+        this.clock.advance(WINDOW);
+        this.owners.named(new ActorAddress("Gauge", "gauge-3"), Set.of("silo-1"));
+
+        assertThat(this.owners.actors()).isEqualTo(2);
+    }
+
+    /** A clock the test moves on. */
+    private static final class SteppedClock extends Clock {
+
+        private final AtomicLong millis = new AtomicLong(1_000_000);
+
+        void advance(Duration by) {
+            this.millis.addAndGet(by.toMillis());
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(this.millis.get());
+        }
+
+        @Override
+        public long millis() {
+            return this.millis.get();
+        }
+    }
+}
