@@ -1,14 +1,10 @@
 package dev.quark.cluster.routing;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 
 import dev.quark.runtime.ActorAddress;
+import dev.quark.runtime.fixtures.SettableClock;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,7 +17,7 @@ class UnreleasedEarlierOwnersTests {
 
     private static final Duration WINDOW = Duration.ofSeconds(30);
 
-    private final SteppedClock clock = new SteppedClock();
+    private final SettableClock clock = new SettableClock();
 
     private final UnreleasedEarlierOwners owners = new UnreleasedEarlierOwners(this.clock, WINDOW);
 
@@ -47,35 +43,5 @@ class UnreleasedEarlierOwnersTests {
         this.owners.named(new ActorAddress("Gauge", "gauge-3"), Set.of("silo-1"));
 
         assertThat(this.owners.actors()).isEqualTo(2);
-    }
-
-    /** A clock the test moves on. */
-    private static final class SteppedClock extends Clock {
-
-        private final AtomicLong millis = new AtomicLong(1_000_000);
-
-        void advance(Duration by) {
-            this.millis.addAndGet(by.toMillis());
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(this.millis.get());
-        }
-
-        @Override
-        public long millis() {
-            return this.millis.get();
-        }
     }
 }
