@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The silos' outbox as its backend stores it, read by the test (never written): which messages a partition holds
  * pending, whether a message was delivered, how many are pending or dead. The silos' HTTP API shows which partitions a
@@ -54,7 +56,10 @@ interface OutboxView extends AutoCloseable {
      * @param destination its destination ({@code bank.credits}, {@code bank.ledger})
      * @param key its key: the account the message goes to
      * @param payload its payload as stored (JSON)
+     * @param attempts its failed delivery attempts so far
+     * @param lastError the error of its last failed attempt, if any
      */
-    record PendingMessage(String id, String destination, String key, String payload) {
+    record PendingMessage(String id, String destination, String key, String payload, int attempts,
+            @Nullable String lastError) {
     }
 }

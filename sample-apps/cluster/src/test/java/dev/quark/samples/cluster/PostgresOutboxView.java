@@ -37,13 +37,13 @@ final class PostgresOutboxView implements OutboxView {
     public synchronized Map<Integer, List<PendingMessage>> pendingByPartition(Collection<Integer> partitions) {
         Map<Integer, List<PendingMessage>> pending = new TreeMap<>();
         try (PreparedStatement select = this.connection.prepareStatement("select partition_no, id::text, destination, "
-                + "msg_key, payload from " + TABLE + " where status = 'PENDING' and partition_no = any(?)")) {
+                + "msg_key, payload, attempts, last_error from " + TABLE + " where status = 'PENDING' and partition_no = any(?)")) {
             select.setArray(1, this.connection.createArrayOf("int4", partitions.toArray()));
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     pending.computeIfAbsent(rows.getInt(1), (partition) -> new ArrayList<>())
                         .add(new PendingMessage(rows.getString(2), rows.getString(3), rows.getString(4),
-                                rows.getString(5)));
+                                rows.getString(5), rows.getInt(6), rows.getString(7)));
                 }
             }
         }

@@ -52,7 +52,8 @@ final class RedisOutboxView implements OutboxView {
                 Map<String, String> fields = LettuceFutures.awaitOrCancel(reads.get(i), 10, TimeUnit.SECONDS);
                 if (!fields.isEmpty()) {
                     messages.add(new PendingMessage(id, fields.get("destination"), fields.get("key"),
-                            fields.get("payload")));
+                            fields.get("payload"), Integer.parseInt(fields.getOrDefault("attempts", "0")),
+                            fields.get("last_error")));
                 }
             }
             if (!messages.isEmpty()) {

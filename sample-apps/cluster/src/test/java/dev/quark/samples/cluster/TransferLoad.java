@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 import dev.quark.samples.cluster.BankHttpClient.Reply;
 
@@ -27,11 +28,15 @@ final class TransferLoad implements AutoCloseable {
 
     private static final Duration PAUSE_AFTER_FAILURE = Duration.ofMillis(100);
 
+    private static final Duration PAUSE_WHILE_HELD_BACK = Duration.ofMillis(50);
+
     private final BankHttpClient http;
 
     private final List<SiloProcess> entryPoints;
 
     private final List<String> accounts;
+
+    private final BooleanSupplier holdBack;
 
     private final Queue<Transfer> acknowledged = new ConcurrentLinkedQueue<>();
 
@@ -47,11 +52,15 @@ final class TransferLoad implements AutoCloseable {
      * @param entryPoints the silos whose HTTP API the callers use, in turn
      * @param accounts the accounts, all opened
      * @param callers how many callers
+     * @param holdBack asked by each caller before each transfer: while it answers true, the caller waits (what keeps
+     * the load from outrunning what it causes downstream)
      */
-    TransferLoad(BankHttpClient http, List<SiloProcess> entryPoints, List<String> accounts, int callers) {
+    TransferLoad(BankHttpClient http, List<SiloProcess> entryPoints, List<String> accounts, int callers,
+            BooleanSupplier holdBack) {
         this.http = http;
         this.entryPoints = List.copyOf(entryPoints);
         this.accounts = List.copyOf(accounts);
+        this.holdBack = holdBack;
         for (int caller = 0; caller < callers; caller++) {
             SplittableRandom random = new SplittableRandom(caller);
             this.callers.execute(() -> transfer(random));
@@ -60,6 +69,10 @@ final class TransferLoad implements AutoCloseable {
 
     private void transfer(SplittableRandom random) {
         for (long round = 0; !this.stopped; round++) {
+            if (this.holdBack.getAsBoolean()) {
+                LockSupport.parkNanos(PAUSE_WHILE_HELD_BACK.toNanos());
+                continue;
+            }
             int from = random.nextInt(this.accounts.size());
             int to = (from + 1 + random.nextInt(this.accounts.size() - 1)) % this.accounts.size();
             long amount = 1 + random.nextInt(MAX_AMOUNT);
