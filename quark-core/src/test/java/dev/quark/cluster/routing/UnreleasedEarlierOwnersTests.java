@@ -33,15 +33,24 @@ class UnreleasedEarlierOwnersTests {
     }
 
     @Test
-    void anActorNeverLookedUpAgainIsForgottenOnceAWindowLater() {
+    void anActorNeverLookedUpAgainIsForgottenAtTheNextSweepWhichComesOncePerWindow() {
         this.owners.named(this.gauge, Set.of("silo-1"));
         this.clock.advance(Duration.ofSeconds(1));
-        this.owners.named(new ActorAddress("Gauge", "gauge-2"), Set.of("silo-1"));
+        this.owners.named(gauge(2), Set.of("silo-1"));
         assertThat(this.owners.actors()).as("not swept before a window has passed").isEqualTo(2);
 
-        this.clock.advance(WINDOW);
-        this.owners.named(new ActorAddress("Gauge", "gauge-3"), Set.of("silo-1"));
+        this.clock.advance(Duration.ofMillis(29_500));
+        this.owners.named(gauge(3), Set.of("silo-1"));
+        assertThat(this.owners.actors()).as("gauge-1, named a window and a half second ago, swept").isEqualTo(2);
 
-        assertThat(this.owners.actors()).isEqualTo(2);
+        this.clock.advance(Duration.ofMillis(1_500));
+        this.owners.named(gauge(4), Set.of("silo-1"));
+        assertThat(this.owners.actors())
+            .as("gauge-2 expired a second ago and is kept: the next sweep comes a window after the last")
+            .isEqualTo(3);
+    }
+
+    private static ActorAddress gauge(int n) {
+        return new ActorAddress("Gauge", "gauge-" + n);
     }
 }
