@@ -26,6 +26,7 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.ForwardingTransport;
 import dev.quark.cluster.transport.SiloUnreachableException;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;

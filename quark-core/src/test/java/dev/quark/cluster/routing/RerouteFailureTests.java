@@ -27,6 +27,7 @@ import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.ForwardingTransport;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.grpc.EnvelopeRejectedException;
 import dev.quark.cluster.transport.grpc.HandshakeRefusedException;

@@ -9,6 +9,7 @@ import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.ForwardingTransport;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.testkit.ManualClock;

@@ -8,6 +8,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.cluster.transport.Envelope;
+import dev.quark.cluster.transport.ForwardingTransport;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;

@@ -1,26 +1,36 @@
-package dev.quark.testkit.cluster;
+package dev.quark.cluster.transport;
 
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.TransportSecurity;
-import dev.quark.cluster.transport.Envelope;
-import dev.quark.cluster.transport.EnvelopeHandler;
-import dev.quark.cluster.transport.Transport;
 
 /**
- * A transport that hands every call to another one, for a test that intercepts one or two of them (records, delays
- * or fails sends) and overrides only those. Every method of {@link Transport} is forwarded, the default ones too,
- * so that the silo sees the wrapped transport's own {@code forget}, {@code reconnect}, {@code peers} and
- * {@code security}, not the interface's defaults.
+ * A transport that hands every call to another one: the base of a decorator that changes one or two of them (records,
+ * meters, delays or fails sends, as tests do) and overrides only those. Every method of {@link Transport} is
+ * forwarded, the default ones too, so that the silo sees the wrapped transport's own {@code forget},
+ * {@code reconnect}, {@code peers} and {@code security}, not the interface's defaults (a decorator written by hand
+ * that forgot {@code security()} made its silo publish {@code UNKNOWN}).
  */
-abstract class ForwardingTransport implements Transport {
+public abstract class ForwardingTransport implements Transport {
 
     private final Transport delegate;
 
-    ForwardingTransport(Transport delegate) {
+    /**
+     * Wraps a transport.
+     * @param delegate the transport every call goes to
+     */
+    protected ForwardingTransport(Transport delegate) {
         this.delegate = delegate;
+    }
+
+    /**
+     * Returns the wrapped transport.
+     * @return the transport every call goes to
+     */
+    protected final Transport delegate() {
+        return this.delegate;
     }
 
     @Override
