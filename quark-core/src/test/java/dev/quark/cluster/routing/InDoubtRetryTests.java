@@ -26,6 +26,7 @@ import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.transport.Envelope;
 import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.ForwardingTransport;
 import dev.quark.cluster.transport.SiloUnreachableException;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
@@ -175,9 +176,7 @@ class InDoubtRetryTests {
      * {@linkplain EnvelopeHandler#inDoubt in doubt}, as the gRPC transport reports a request written to a stream that
      * broke before its answer came.
      */
-    private static final class BreakingTransport implements Transport {
-
-        private final Transport delegate;
+    private static final class BreakingTransport extends ForwardingTransport {
 
         private final AtomicInteger toBreak = new AtomicInteger();
 
@@ -186,7 +185,7 @@ class InDoubtRetryTests {
         private volatile @Nullable EnvelopeHandler handler;
 
         BreakingTransport(Transport delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         void breakNext(int count) {
@@ -200,7 +199,7 @@ class InDoubtRetryTests {
         @Override
         public SiloAddress start(String siloId, EnvelopeHandler handler) {
             this.handler = handler;
-            return this.delegate.start(siloId, handler);
+            return super.start(siloId, handler);
         }
 
         @Override
@@ -213,12 +212,7 @@ class InDoubtRetryTests {
                         new SiloUnreachableException("the stream broke after " + envelope + " was written")));
                 return CompletableFuture.completedFuture(null);
             }
-            return this.delegate.send(target, envelope);
-        }
-
-        @Override
-        public void close() {
-            this.delegate.close();
+            return super.send(target, envelope);
         }
     }
 }

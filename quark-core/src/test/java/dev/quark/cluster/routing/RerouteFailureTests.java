@@ -27,7 +27,7 @@ import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
 import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.transport.Envelope;
-import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.ForwardingTransport;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.grpc.EnvelopeRejectedException;
 import dev.quark.cluster.transport.grpc.HandshakeRefusedException;
@@ -255,17 +255,10 @@ class RerouteFailureTests {
     }
 
     /** The caller's transport: requests to the addresses of {@link #faults} get the fault instead. */
-    private final class FaultyTransport implements Transport {
-
-        private final Transport transport;
+    private final class FaultyTransport extends ForwardingTransport {
 
         FaultyTransport(Transport transport) {
-            this.transport = transport;
-        }
-
-        @Override
-        public SiloAddress start(String siloId, EnvelopeHandler handler) {
-            return this.transport.start(siloId, handler);
+            super(transport);
         }
 
         @Override
@@ -274,12 +267,7 @@ class RerouteFailureTests {
             if (fault != null && envelope.kind() == Envelope.Kind.REQUEST) {
                 return fault.apply(envelope);
             }
-            return this.transport.send(target, envelope);
-        }
-
-        @Override
-        public void close() {
-            this.transport.close();
+            return super.send(target, envelope);
         }
     }
 

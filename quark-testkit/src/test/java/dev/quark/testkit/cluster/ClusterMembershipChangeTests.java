@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
@@ -21,10 +20,9 @@ import dev.quark.cluster.membership.MembershipSnapshot;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.membership.SiloEntry;
 import dev.quark.cluster.membership.SiloStatus;
-import dev.quark.cluster.membership.TransportSecurity;
 import dev.quark.cluster.placement.HashPlacementDirector;
 import dev.quark.cluster.transport.Envelope;
-import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.ForwardingTransport;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.runtime.ActorAddress;
@@ -351,61 +349,19 @@ class ClusterMembershipChangeTests {
     }
 
     /** A transport that keeps what its silo sends. */
-    private static final class RecordingTransport implements Transport {
-
-        private final Transport transport;
+    private static final class RecordingTransport extends ForwardingTransport {
 
         private final List<Envelope> sent;
 
         RecordingTransport(Transport transport, List<Envelope> sent) {
-            this.transport = transport;
+            super(transport);
             this.sent = sent;
-        }
-
-        @Override
-        public SiloAddress start(String siloId, EnvelopeHandler handler) {
-            return this.transport.start(siloId, handler);
         }
 
         @Override
         public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
             this.sent.add(envelope);
-            return this.transport.send(target, envelope);
-        }
-
-        @Override
-        public void forget(SiloAddress address) {
-            this.transport.forget(address);
-        }
-
-        @Override
-        public void welcome(SiloAddress address) {
-            this.transport.welcome(address);
-        }
-
-        @Override
-        public void disconnect(SiloAddress address) {
-            this.transport.disconnect(address);
-        }
-
-        @Override
-        public CompletionStage<Void> reconnect(SiloAddress address, Envelope.Lane lane) {
-            return this.transport.reconnect(address, lane);
-        }
-
-        @Override
-        public Set<SiloAddress> peers() {
-            return this.transport.peers();
-        }
-
-        @Override
-        public TransportSecurity security() {
-            return this.transport.security();
-        }
-
-        @Override
-        public void close() {
-            this.transport.close();
+            return super.send(target, envelope);
         }
     }
 }

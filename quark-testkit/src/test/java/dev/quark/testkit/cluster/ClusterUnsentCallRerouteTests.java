@@ -9,7 +9,7 @@ import dev.quark.cluster.SiloUnavailableException;
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.cluster.transport.Envelope;
-import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.ForwardingTransport;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.injvm.InJvmNetwork;
 import dev.quark.testkit.ManualClock;
@@ -191,23 +191,16 @@ class ClusterUnsentCallRerouteTests {
      * A transport whose sends of calls take a while, in the test's virtual time: the clock moves on by a given
      * duration before each request is handed to the transport underneath.
      */
-    private static final class LateSends implements Transport {
-
-        private final Transport transport;
+    private static final class LateSends extends ForwardingTransport {
 
         private final ManualClock clock;
 
         private final Duration delay;
 
         LateSends(Transport transport, ManualClock clock, Duration delay) {
-            this.transport = transport;
+            super(transport);
             this.clock = clock;
             this.delay = delay;
-        }
-
-        @Override
-        public SiloAddress start(String siloId, EnvelopeHandler handler) {
-            return this.transport.start(siloId, handler);
         }
 
         @Override
@@ -215,12 +208,7 @@ class ClusterUnsentCallRerouteTests {
             if (envelope.kind() == Envelope.Kind.REQUEST) {
                 this.clock.advance(this.delay);
             }
-            return this.transport.send(target, envelope);
-        }
-
-        @Override
-        public void close() {
-            this.transport.close();
+            return super.send(target, envelope);
         }
     }
 }

@@ -2,14 +2,13 @@ package dev.quark.testkit.cluster;
 
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.quark.cluster.membership.SiloAddress;
 import dev.quark.cluster.routing.RoutingMetrics;
 import dev.quark.cluster.transport.Envelope;
-import dev.quark.cluster.transport.EnvelopeHandler;
+import dev.quark.cluster.transport.ForwardingTransport;
 import dev.quark.cluster.transport.Transport;
 import dev.quark.cluster.transport.grpc.GrpcTransport;
 import dev.quark.cluster.transport.grpc.GrpcTransportSettings;
@@ -93,25 +92,18 @@ class GrpcUnsentCallRerouteTests {
     }
 
     /** A transport that records the failures of the calls it could not hand over. */
-    private static final class RecordedSends implements Transport {
-
-        private final Transport transport;
+    private static final class RecordedSends extends ForwardingTransport {
 
         private final List<Throwable> failures;
 
         RecordedSends(Transport transport, List<Throwable> failures) {
-            this.transport = transport;
+            super(transport);
             this.failures = failures;
         }
 
         @Override
-        public SiloAddress start(String siloId, EnvelopeHandler handler) {
-            return this.transport.start(siloId, handler);
-        }
-
-        @Override
         public CompletionStage<Void> send(SiloAddress target, Envelope envelope) {
-            CompletionStage<Void> sent = this.transport.send(target, envelope);
+            CompletionStage<Void> sent = super.send(target, envelope);
             if (envelope.kind() != Envelope.Kind.REQUEST) {
                 return sent;
             }
@@ -122,36 +114,6 @@ class GrpcUnsentCallRerouteTests {
                     this.failures.add(failure);
                 }
             });
-        }
-
-        @Override
-        public void forget(SiloAddress address) {
-            this.transport.forget(address);
-        }
-
-        @Override
-        public void welcome(SiloAddress address) {
-            this.transport.welcome(address);
-        }
-
-        @Override
-        public void disconnect(SiloAddress address) {
-            this.transport.disconnect(address);
-        }
-
-        @Override
-        public CompletionStage<Void> reconnect(SiloAddress address, Envelope.Lane lane) {
-            return this.transport.reconnect(address, lane);
-        }
-
-        @Override
-        public Set<SiloAddress> peers() {
-            return this.transport.peers();
-        }
-
-        @Override
-        public void close() {
-            this.transport.close();
         }
     }
 }
