@@ -49,9 +49,10 @@ import org.slf4j.LoggerFactory;
  * actor it owns, it asks every silo that owned the actor in a view replaced within the hand-off window, and is
  * still alive, to give it up, and waits for their confirmations. An actor placed by the directory is registered
  * there instead ({@link DistributedDirectory}), and removed from it again when its activation fails
- * ({@link #activationFailed}). Outside the window nobody is asked: the old
- * owner has long deactivated what it lost. An actor this silo does not own is sent to its owner; a silo that
- * is not serving activates nothing.</li>
+ * ({@link #activationFailed}); a leaving silo registers none again, it sends the calls of a directory-placed actor
+ * whose activation here ended to another silo ({@link LeavingSiloPlacement}). Outside the window nobody is asked:
+ * the old owner has long deactivated what it lost. An actor this silo does not own is sent to its owner; a silo
+ * that is not serving activates nothing.</li>
  * </ul>
  */
 final class OwnershipHandoff implements ActivationGate {
@@ -80,6 +81,8 @@ final class OwnershipHandoff implements ActivationGate {
 
     private final UnreleasedEarlierOwners unreleased;
 
+    private final LeavingSiloPlacement leaving;
+
     OwnershipHandoff(String self, ViewTracker views, PlacementDirector placement, Messenger messenger,
             SiloBinding silo, Clock clock, Duration timeout, Executor executor, DistributedDirectory directory) {
         this.directory = directory;
@@ -93,6 +96,7 @@ final class OwnershipHandoff implements ActivationGate {
         this.executor = executor;
         this.earlier = new EarlierOwnerHandoff(self, views, placement, messenger, silo, clock);
         this.unreleased = new UnreleasedEarlierOwners(clock, views.window());
+        this.leaving = new LeavingSiloPlacement(self, views, directory, timeout);
     }
 
     /** How long a new owner waits for its view to show that a leaving previous owner that did not answer has left. */
@@ -108,7 +112,11 @@ final class OwnershipHandoff implements ActivationGate {
                 throw new SiloNotServingException("Silo " + this.self + " is not serving: it does not activate "
                         + address + " (membership version " + this.views.current().version() + ")");
             }
-            return strategy.usesDirectory() ? this.directory.register(address) : ActorLocation.LOCAL;
+            if (!strategy.usesDirectory()) {
+                return ActorLocation.LOCAL;
+            }
+            return this.leaving.isLeaving() ? this.leaving.elsewhere(address, strategy)
+                    : this.directory.register(address);
         }
         if (this.directory.hostsChild(address)) {
             if (!this.silo.isServing()) {

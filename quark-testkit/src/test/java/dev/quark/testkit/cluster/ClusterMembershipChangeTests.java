@@ -268,6 +268,51 @@ class ClusterMembershipChangeTests {
         assertThat(this.environment.duplicates()).isEmpty();
     }
 
+    /**
+     * A call queued behind a held turn of a directory-placed activation that the leave's hand-over deactivates:
+     * the leaver must not start a second activation for it (outside its hand-over, alive until it closes, and no
+     * longer counted by the directory once the leaver is {@code DEAD}), but send it to an active silo.
+     */
+    @Test
+    void leavingSiloSendsTheCallsQueuedForADirectoryPlacedActivationItHandsOverToAnotherSilo() {
+        this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(3).runtime((siloId, runtime) -> {
+            runtime.actor(TallyActor.class, () -> new TallyActor(this.environment, siloId));
+            runtime.actor(HomebodyActor.class, () -> new HomebodyActor(this.environment, siloId));
+        }));
+        TestSilo leaving = this.cluster.silo(1);
+        TestSilo other = this.cluster.silo(0);
+        String tallyId = this.cluster.idOwnedBy("silo-0");
+        assertThat(leaving.get(Homebody.class, "stayer").where()).isEqualTo("silo-1");
+        CompletableFuture<String> held = CompletableFuture
+            .supplyAsync(() -> leaving.get(Homebody.class, "stayer").holdThenAskBack("stay", tallyId), VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout()).until(() -> this.environment.reached("stay"));
+        CompletableFuture<Void> left = CompletableFuture.runAsync(() -> leaving.membership()
+            .leave(() -> leaving.runtime()
+                .deactivateWhere((address) -> true, DeactivationReason.HANDOFF)
+                .thenRunAsync(() -> leaving.routing().awaitIdle(TallyEnvironment.timeout()), VIRTUAL_THREADS),
+                    TallyEnvironment.timeout()), VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout()).until(() -> statusOf(leaving) == SiloStatus.SHUTTING_DOWN);
+        CompletableFuture<Long> queued = CompletableFuture
+            .supplyAsync(() -> other.get(Homebody.class, "stayer").add(1), VIRTUAL_THREADS);
+        await().atMost(TallyEnvironment.timeout())
+            .until(() -> leaving.runtime().queuedMessages(Homebody.class, "stayer") == 1);
+        this.environment.open("stay");
+
+        assertThat(held).succeedsWithin(TallyEnvironment.timeout()).isEqualTo("silo-1");
+        assertThat(queued).succeedsWithin(TallyEnvironment.timeout()).isEqualTo(1L);
+        assertThat(left).succeedsWithin(TallyEnvironment.timeout());
+        assertThat(other.get(Homebody.class, "stayer").add(1)).isEqualTo(2L);
+        assertThat(this.environment.duplicates()).isEmpty();
+        List<String> stayer = this.environment.log()
+            .stream()
+            .filter((line) -> line.contains("Homebody:stayer"))
+            .toList();
+        assertThat(stayer).as("the queued call activated the actor on an active silo, not again on the leaver")
+            .hasSize(3)
+            .startsWith("activate Homebody:stayer on silo-1", "deactivate Homebody:stayer on silo-1 (HANDOFF)");
+        assertThat(stayer.get(2)).isIn("activate Homebody:stayer on silo-0", "activate Homebody:stayer on silo-2");
+    }
+
     private static SiloStatus statusOf(TestSilo silo) {
         return silo.routing().view().membership().silos().get(silo.siloId()).status();
     }
