@@ -468,10 +468,10 @@ class OutboxDispatcherTests {
             release.countDown();
         }
         await().atMost(Duration.ofSeconds(10))
-            .untilAsserted(() -> assertThat(a.partitions()).as("the last extra, once its delivery ended")
-                .containsExactly(3, 4, 5, 6));
+            .untilAsserted(() -> assertThat(a.partitions()).as("the last extra, once the deliveries ended")
+                .hasSize(4));
         b.runOnce();
-        assertThat(b.partitions()).containsExactly(0, 1, 2, 7);
+        assertThat(b.partitions()).hasSize(4).containsSubsequence(0, 1, 2).doesNotContainAnyElementsOf(a.partitions());
         assertThat(this.orders.received()).extracting(OutboxMessage::id).containsExactlyInAnyOrderElementsOf(slow);
         assertThat(toB.received()).isEmpty();
         assertThat(slow).allSatisfy((id) -> assertThat(this.store.find(id).orElseThrow().status())
