@@ -39,20 +39,31 @@ import dev.quark.messaging.store.StoredMessage;
  * stamping the partition with the lease's fencing token ({@link OutboxStore#stamp}); every state change it records
  * carries the token and is refused once a successor stamped the partition. Dispatchers share the partitions: each
  * holds one member slot lease ({@code outbox:member:<n>}), counts the slots held, and aims at
- * {@code ceil(partitions / members)} partitions, releasing extra ones and acquiring free ones at each round.
+ * {@code ceil(partitions / members)} partitions, releasing extra ones and acquiring free ones at each round. A
+ * partition is released only while no delivery of it runs ({@link PartitionLanes}): an extra partition in the middle
+ * of a batch stops after it and is released by a later round.
  * <p>
- * <b>Order, retries, dead letters.</b> A round delivers, per partition, the pending messages in enqueue order, one
- * at a time. When a delivery fails, the message waits {@link RetryBackoff} before its next attempt, and every later
- * message of its key waits with it (the rest of the partition goes on). After {@code maxAttempts} failed attempts the
- * message becomes a dead letter and its key's later messages are delivered: order per key then holds among the
- * delivered messages, with the dead letter missing.
+ * <b>Partitions run apart.</b> Running ({@link #start()}), the dispatcher rebalances every {@code pollInterval} and
+ * starts a delivery, on a virtual thread of its own, for each partition it holds that has none running. A delivery
+ * reads up to {@code batchSize} due messages and delivers them; when the batch came back full and every message of it
+ * was recorded delivered, more may be due, and the partition goes on at once with its next batch; a partition that
+ * found fewer (nothing due), hit a failing key or lost its lease waits for the next round. So a slow receiver, or a
+ * call waiting for its timeout, holds back only its own partition, and a backlog drains at the receivers' pace
+ * rather than a batch per poll.
+ * <p>
+ * <b>Order, retries, dead letters.</b> A delivery takes a partition's pending messages in enqueue order, one at a
+ * time, and a partition has one delivery at a time. When a delivery fails, the message waits {@link RetryBackoff}
+ * before its next attempt, and every later message of its key waits with it (the rest of the partition goes on).
+ * After {@code maxAttempts} failed attempts the message becomes a dead letter and its key's later messages are
+ * delivered: order per key then holds among the delivered messages, with the dead letter missing.
  * <p>
  * <b>Guarantees.</b> At least once: a message is marked delivered only after its publisher returned; a dispatcher that
  * dies before that leaves the message pending, and the partition's next owner delivers it again once the lease
  * expired. Without crashes and lease losses, each message is delivered once.
  * <p>
- * Time comes from the injected clock; {@link #runOnce()} does one round synchronously (tests call it with a manual
- * clock), {@link #start()} runs rounds every {@code pollInterval} on a thread of its own.
+ * Time comes from the injected clock; {@link #runOnce()} does one round synchronously, a batch per partition held
+ * (tests call it with a manual clock), {@link #start()} runs rounds every {@code pollInterval} on a thread of its own,
+ * partitions delivered apart as above.
  */
 public final class OutboxDispatcher implements AutoCloseable {
 
@@ -89,6 +100,8 @@ public final class OutboxDispatcher implements AutoCloseable {
     private final OutboxMetrics metrics;
 
     private final ExecutorService deliveries;
+
+    private final PartitionLanes lanes = new PartitionLanes();
 
     private final Object lock = new Object();
 
@@ -153,8 +166,9 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
 
     /**
-     * Runs one round: takes or gives back partitions to share them with the other dispatchers, then delivers the due
-     * messages of every partition held, partitions in parallel, and waits for it.
+     * Runs one round: takes or gives back partitions to share them with the other dispatchers, then delivers one batch
+     * of the due messages of every partition held, partitions in parallel, and waits for it. A partition whose
+     * delivery started by {@link #start()} is still running is left to it.
      * @return how many delivery attempts the round made
      */
     public int runOnce() {
@@ -162,11 +176,16 @@ public final class OutboxDispatcher implements AutoCloseable {
             rebalance();
             List<Future<Integer>> rounds = new ArrayList<>();
             for (Lease lease : partitionLeases()) {
+                int partition = partitionOf(lease);
+                if (!this.lanes.start(partition)) {
+                    continue;
+                }
                 try {
-                    rounds.add(this.deliveries.submit(() -> deliver(lease)));
+                    rounds.add(this.deliveries.submit(() -> deliverOnce(lease)));
                 }
                 catch (RejectedExecutionException ex) {
                     // Closed while the round was starting: the partitions not started are the next owner's.
+                    this.lanes.end(partition);
                     break;
                 }
             }
@@ -189,7 +208,9 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
 
     /**
-     * Runs rounds every poll interval on a daemon thread until {@link #close()}.
+     * Runs rounds every poll interval on a daemon thread until {@link #close()}: each rebalances, then starts a
+     * delivery for every partition held that has none running, which goes on batch after batch while its batches come
+     * back full (see the class description).
      */
     @SuppressWarnings("FutureReturnValueIgnored") // the rounds end when close() shuts their executor down
     public void start() {
@@ -205,7 +226,7 @@ public final class OutboxDispatcher implements AutoCloseable {
 
     private void runQuietly() {
         try {
-            runOnce();
+            poll();
         }
         catch (RuntimeException ex) {
             logger.warn("Outbox dispatcher '{}' round failed; trying again in {}", owner(), this.pollInterval, ex);
@@ -213,8 +234,66 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
 
     /**
-     * Stops the rounds, interrupts and waits for the deliveries in flight (up to 10 seconds; they record nothing, so
-     * their messages stay pending), then releases the leases, so that other dispatchers take the partitions at once.
+     * A round of the running loop: rebalances and starts a lane for every partition held without one, without waiting
+     * for any.
+     */
+    private void poll() {
+        synchronized (this.lock) {
+            rebalance();
+            for (Lease lease : partitionLeases()) {
+                int partition = partitionOf(lease);
+                if (!this.lanes.start(partition)) {
+                    continue;
+                }
+                try {
+                    this.deliveries.execute(() -> runLane(lease));
+                }
+                catch (RejectedExecutionException ex) {
+                    this.lanes.end(partition);
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Delivers a partition's batches one after the other while they come back full, then ends its lane.
+     */
+    private void runLane(Lease lease) {
+        int partition = partitionOf(lease);
+        try {
+            boolean more = true;
+            while (more) {
+                more = deliver(lease).full() && goesOn(partition);
+            }
+        }
+        catch (RuntimeException ex) {
+            logger.warn("Outbox dispatcher '{}' failed a delivery of partition {}; trying again next round", owner(),
+                    partition, ex);
+        }
+        finally {
+            this.lanes.end(partition);
+        }
+    }
+
+    private boolean goesOn(int partition) {
+        return !Thread.currentThread().isInterrupted() && !this.deliveries.isShutdown()
+                && !this.lanes.isRetiring(partition);
+    }
+
+    private int deliverOnce(Lease lease) {
+        try {
+            return deliver(lease).attempts();
+        }
+        finally {
+            this.lanes.end(partitionOf(lease));
+        }
+    }
+
+    /**
+     * Stops the rounds, interrupts and waits for the deliveries in flight, every partition's (up to 10 seconds; they
+     * record nothing, so their messages stay pending, and start no next batch), then releases the leases, so that
+     * other dispatchers take the partitions at once.
      * <p>
      * The round in progress is let finish its lease commands rather than interrupted: a command interrupted while its
      * reply is on the way (a Redis lease granted, the caller gone) would leave a lease nobody keeps or releases, and
@@ -283,11 +362,10 @@ public final class OutboxDispatcher implements AutoCloseable {
         }
         List<Lease> held = partitionLeases();
         if (held.size() > target) {
-            for (Lease extra : held.subList(target, held.size())) {
-                this.keeper.release(extra);
-            }
+            giveBack(held, held.size() - target);
             return;
         }
+        this.lanes.retire(Set.of());
         if (held.size() == target) {
             return;
         }
@@ -306,6 +384,25 @@ public final class OutboxDispatcher implements AutoCloseable {
                 logger.info("Outbox dispatcher '{}' could not stamp {}: a newer lease did", owner(), lease);
                 this.keeper.release(lease);
             }
+        }
+    }
+
+    /**
+     * Releases extra partitions that have no delivery running, highest first, and retires as many with one running
+     * as are still extra: they are released by a later round, once their lane stopped.
+     */
+    private void giveBack(List<Lease> held, int extra) {
+        List<Lease> idle = new ArrayList<>();
+        List<Lease> running = new ArrayList<>();
+        for (Lease lease : held.reversed()) {
+            (this.lanes.isRunning(partitionOf(lease)) ? running : idle).add(lease);
+        }
+        List<Lease> released = idle.subList(0, Math.min(extra, idle.size()));
+        Set<Integer> retiring = new HashSet<>();
+        running.subList(0, extra - released.size()).forEach((lease) -> retiring.add(partitionOf(lease)));
+        this.lanes.retire(retiring);
+        for (Lease lease : released) {
+            this.keeper.release(lease);
         }
     }
 
@@ -330,7 +427,10 @@ public final class OutboxDispatcher implements AutoCloseable {
         return Integer.parseInt(lease.resource().substring(PARTITION_RESOURCE.length()));
     }
 
-    private int deliver(Lease lease) {
+    /**
+     * Delivers one batch of a partition's due messages.
+     */
+    private Batch deliver(Lease lease) {
         int partition = partitionOf(lease);
         List<StoredMessage> batch = this.store.nextBatch(partition, this.clock.instant(), this.batchSize);
         Set<String> waiting = new HashSet<>();
@@ -340,13 +440,13 @@ public final class OutboxDispatcher implements AutoCloseable {
                 continue;
             }
             if (!stillHeld(lease)) {
-                return attempts;
+                return Batch.stopped(attempts);
             }
             attempts++;
             Optional<String> failure = publish(message.toDelivery());
             if (failure.isPresent() && Thread.currentThread().isInterrupted()) {
                 // Stopped mid-delivery: the message stays as it was, for the partition's next owner (at least once).
-                return attempts;
+                return Batch.stopped(attempts);
             }
             Instant now = this.clock.instant();
             boolean recorded;
@@ -379,10 +479,10 @@ public final class OutboxDispatcher implements AutoCloseable {
                 logger.warn("Outbox dispatcher '{}' was fenced off partition {} while delivering {}: a newer lease "
                         + "holds it", owner(), partition, message.id());
                 this.keeper.release(lease);
-                return attempts;
+                return Batch.stopped(attempts);
             }
         }
-        return attempts;
+        return new Batch(attempts, batch.size() == this.batchSize && waiting.isEmpty());
     }
 
     private boolean stillHeld(Lease lease) {
@@ -415,6 +515,18 @@ public final class OutboxDispatcher implements AutoCloseable {
     @Override
     public String toString() {
         return "OutboxDispatcher[" + owner() + ", partitions " + partitions() + "]";
+    }
+
+    /**
+     * What one batch of a partition did.
+     * @param attempts the delivery attempts made
+     * @param full whether the batch came back full and each of its messages was recorded delivered: more may be due
+     */
+    private record Batch(int attempts, boolean full) {
+
+        static Batch stopped(int attempts) {
+            return new Batch(attempts, false);
+        }
     }
 
     /**
@@ -465,7 +577,8 @@ public final class OutboxDispatcher implements AutoCloseable {
         }
 
         /**
-         * Sets how many messages a partition round reads at most; 100 unless set.
+         * Sets how many messages one delivery of a partition reads at most; 100 unless set. Running, a partition
+         * whose batch came back full goes on at once with the next one.
          * @param batchSize the batch size, positive
          * @return this builder
          */
@@ -501,7 +614,8 @@ public final class OutboxDispatcher implements AutoCloseable {
         }
 
         /**
-         * Sets the wait between rounds of {@link OutboxDispatcher#start()}; 500ms unless set.
+         * Sets the wait between rounds of {@link OutboxDispatcher#start()}, which rebalance and start a delivery for
+         * each partition that has none running; 500ms unless set.
          * @param pollInterval the interval, positive
          * @return this builder
          */

@@ -37,12 +37,14 @@ public class QuarkMessagingProperties implements InitializingBean {
     private int partitions = 16;
 
     /**
-     * How many messages of a partition one dispatcher round reads at most.
+     * How many messages of a partition one delivery reads at most; a partition whose batch came back full goes on at
+     * once with the next.
      */
     private int batchSize = 100;
 
     /**
-     * How often the dispatcher looks for messages to deliver and rebalances partitions.
+     * How often the dispatcher rebalances partitions and starts a delivery for each partition it holds that has none
+     * running.
      */
     private Duration pollInterval = Duration.ofMillis(500);
 

@@ -3,8 +3,10 @@ package dev.quark.messaging.runtime;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -60,16 +62,21 @@ class OutboxDispatcherTests {
     }
 
     private OutboxDispatcher dispatcher(String owner, MessagePublisher... publishers) {
-        OutboxDispatcher dispatcher = OutboxDispatcher
-            .builder(this.store, this.leases, new Destinations(List.of(publishers)))
+        return register(builder(this.store, owner, publishers).build());
+    }
+
+    private OutboxDispatcher.Builder builder(OutboxStore store, String owner, MessagePublisher... publishers) {
+        return OutboxDispatcher.builder(store, this.leases, new Destinations(List.of(publishers)))
             .partitioner(this.partitioner)
             .owner(owner)
             .clock(this.clock)
             .scheduler((at, task) -> new ManualScheduler(this.clock).schedule(at, task)::cancel)
             .leaseDuration(LEASE)
             .maxAttempts(3)
-            .backoff(new RetryBackoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(1)))
-            .build();
+            .backoff(new RetryBackoff(Duration.ofSeconds(1), 2.0, Duration.ofMinutes(1)));
+    }
+
+    private OutboxDispatcher register(OutboxDispatcher dispatcher) {
         this.dispatchers.add(dispatcher);
         return dispatcher;
     }
@@ -368,6 +375,128 @@ class OutboxDispatcherTests {
         StoredMessage delivered = this.store.find(id).orElseThrow();
         assertThat(delivered.attempts()).as("node-a's late write was fenced off").isOne();
         await().atMost(Duration.ofSeconds(10)).until(() -> a.partitions().isEmpty());
+    }
+
+    @Test
+    void aRunningDispatcherDeliversTheOtherPartitionsWhileOnePartitionsDeliveryIsSlow() throws Exception {
+        String slowKey = keyIn(7, "slow-");
+        CountDownLatch inFlight = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        MessageId slow = this.outbox.enqueue("orders", slowKey, "s0");
+        OutboxDispatcher dispatcher = register(builder(this.store, "node-a", blockingOn(Set.of(slowKey), inFlight,
+                release))
+            .pollInterval(Duration.ofMillis(20))
+            .build());
+        dispatcher.start();
+        try {
+            assertThat(inFlight.await(30, TimeUnit.SECONDS)).isTrue();
+            List<MessageId> others = new ArrayList<>();
+            for (int partition = 0; partition < 7; partition++) {
+                for (int i = 0; i < 3; i++) {
+                    others.add(this.outbox.enqueue("orders", keyIn(partition, "other-" + i + "-"), "o" + i));
+                }
+            }
+            await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(this.orders.received()).extracting(OutboxMessage::id)
+                    .containsExactlyInAnyOrderElementsOf(others));
+            assertThat(this.store.find(slow).orElseThrow().status()).as("still in flight")
+                .isEqualTo(MessageStatus.PENDING);
+        }
+        finally {
+            release.countDown();
+        }
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> this.store.find(slow).orElseThrow().status() == MessageStatus.DELIVERED);
+    }
+
+    @Test
+    void aRunningPartitionWithMoreThanABatchDueDeliversItAllWithoutWaitingForThePollAndThenWaits() {
+        List<MessageId> ids = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            ids.add(this.outbox.enqueue("orders", "k", "m" + i));
+        }
+        int partition = this.partitioner.partition("k");
+        AtomicInteger reads = new AtomicInteger();
+        OutboxStore counting = (OutboxStore) Proxy.newProxyInstance(OutboxStore.class.getClassLoader(),
+                new Class<?>[] { OutboxStore.class }, (proxy, method, arguments) -> {
+                    if (method.getName().equals("nextBatch") && arguments[0].equals(partition)) {
+                        reads.incrementAndGet();
+                    }
+                    return method.invoke(this.store, arguments);
+                });
+        OutboxDispatcher dispatcher = register(builder(counting, "node-a", this.orders).batchSize(3)
+            .pollInterval(Duration.ofHours(1))
+            .build());
+        dispatcher.start();
+        await().atMost(Duration.ofSeconds(10))
+            .untilAsserted(() -> assertThat(this.orders.received()).extracting(OutboxMessage::id)
+                .containsExactlyElementsOf(ids));
+        assertThat(this.store.count(MessageStatus.DELIVERED)).isEqualTo(10);
+        await().during(Duration.ofMillis(300))
+            .atMost(Duration.ofSeconds(5))
+            .untilAsserted(() -> assertThat(reads).as("3 full batches, then a short one: it waits for the poll")
+                .hasValue(4));
+    }
+
+    @Test
+    void aDispatcherJoiningNeverMakesARunningOneReleaseAPartitionInTheMiddleOfADelivery() throws Exception {
+        Set<String> slowKeys = new HashSet<>();
+        for (int partition = 3; partition < 8; partition++) {
+            slowKeys.add(keyIn(partition, "slow-"));
+        }
+        List<MessageId> slow = slowKeys.stream().map((key) -> this.outbox.enqueue("orders", key, "s0")).toList();
+        CountDownLatch inFlight = new CountDownLatch(slowKeys.size());
+        CountDownLatch release = new CountDownLatch(1);
+        RecordingPublisher toB = new RecordingPublisher("orders");
+        OutboxDispatcher a = register(builder(this.store, "node-a", blockingOn(slowKeys, inFlight, release))
+            .pollInterval(Duration.ofMillis(20))
+            .build());
+        a.start();
+        OutboxDispatcher b = dispatcher("node-b", toB);
+        try {
+            assertThat(inFlight.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(a.partitions()).hasSize(8);
+            b.runOnce();
+            await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(a.partitions()).as("the idle ones given back, not those delivering")
+                    .containsExactly(3, 4, 5, 6, 7));
+            b.runOnce();
+            assertThat(b.partitions()).containsExactly(0, 1, 2);
+            assertThat(a.partitions()).containsExactly(3, 4, 5, 6, 7);
+        }
+        finally {
+            release.countDown();
+        }
+        await().atMost(Duration.ofSeconds(10))
+            .untilAsserted(() -> assertThat(a.partitions()).as("the last extra, once the deliveries ended")
+                .hasSize(4));
+        b.runOnce();
+        assertThat(b.partitions()).hasSize(4).containsSubsequence(0, 1, 2).doesNotContainAnyElementsOf(a.partitions());
+        assertThat(this.orders.received()).extracting(OutboxMessage::id).containsExactlyInAnyOrderElementsOf(slow);
+        assertThat(toB.received()).isEmpty();
+        assertThat(slow).allSatisfy((id) -> assertThat(this.store.find(id).orElseThrow().status())
+            .isEqualTo(MessageStatus.DELIVERED));
+    }
+
+    /**
+     * Delivers to {@link #orders}, the messages of some keys only once released.
+     */
+    private MessagePublisher blockingOn(Set<String> keys, CountDownLatch inFlight, CountDownLatch release) {
+        return MessagePublisher.of("orders", (message) -> {
+            if (keys.contains(message.key())) {
+                inFlight.countDown();
+                assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+            }
+            this.orders.publish(message);
+        });
+    }
+
+    private String keyIn(int partition, String prefix) {
+        for (int i = 0;; i++) {
+            if (this.partitioner.partition(prefix + i) == partition) {
+                return prefix + i;
+            }
+        }
     }
 
     @Test

@@ -99,7 +99,8 @@ abstract class ActorOutboxCrashProcessTests<B extends SiloBackend> {
     /**
      * How long the outbox may take to drain once the load stopped: the slow receivers deliver a key's messages one
      * after the other, and the load leaves up to about {@link #MAX_PENDING} messages behind, which the two survivors
-     * deliver at about 50 a second (on Redis, 2 cores).
+     * delivered within 5 s in two runs on Redis (2 cores), each partition apart; at about 50 a second while a
+     * dispatcher's round waited for all its partitions.
      */
     private static final Duration DRAIN_BOUND = Duration.ofSeconds(45);
 
