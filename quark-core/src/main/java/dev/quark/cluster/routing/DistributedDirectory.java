@@ -364,16 +364,23 @@ final class DistributedDirectory implements ActivationHook {
             catch (RuntimeException ex) {
                 logger.debug("Silo {} could not remove {} from the directory; the entry goes with its silo or "
                         + "is replaced by the next activation", this.self, address, ex);
+                throw ex;
             }
-        }).whenComplete((ignored, never) -> {
+        }).whenComplete((ignored, failure) -> {
             this.unregistering.remove(address, removal);
-            removal.complete(null);
+            if (failure != null) {
+                removal.completeExceptionally(failure);
+            }
+            else {
+                removal.complete(null);
+            }
         });
     }
 
     /**
      * Returns the removal in progress of the entry of an activation that ended here ({@link #activationEnded}),
-     * completed once the owner of its partition answered it (or the request failed); {@code null} when none is.
+     * completed once the owner of its partition answered it, failed when the request failed (the entry may still
+     * name this silo); {@code null} when none is.
      */
     @Nullable CompletableFuture<Void> unregistering(ActorAddress address) {
         return this.unregistering.get(address);
@@ -511,8 +518,9 @@ final class DistributedDirectory implements ActivationHook {
     }
 
     /**
-     * Removes an entry of a hash-placed actor that names this silo, which neither hosts nor registers it: what a
-     * failed removal left behind, which would send its calls here. Only this silo's registrations up to now go
+     * Removes an entry that names this silo, which neither hosts nor registers its actor: what a failed (or late)
+     * removal left behind, which would send its calls here — a child placed with its parent, or, on a leaving
+     * silo, a directory-placed actor whose activation here ended. Only this silo's registrations up to now go
      * (by token), never a newer one.
      * @return a stage completed once the owner answered (or the request failed)
      */
@@ -532,6 +540,15 @@ final class DistributedDirectory implements ActivationHook {
                 logger.debug("Silo {} could not remove a stale directory entry of {}", this.self, address, ex);
             }
         });
+    }
+
+    /**
+     * Removes a stale entry naming this silo as {@link #removeStale} does, waiting for the owner's answer at most
+     * the directory's timeout.
+     * @return a stage completed once the owner answered, the request failed, or the timeout passed
+     */
+    CompletableFuture<Void> removeStaleWithinTimeout(ActorAddress address) {
+        return removeStale(address).completeOnTimeout(null, this.timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**

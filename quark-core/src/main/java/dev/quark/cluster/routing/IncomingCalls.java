@@ -45,9 +45,9 @@ import org.slf4j.LoggerFactory;
  * A silo that is not serving (it has left, or is fenced), or is leaving ({@code SHUTTING_DOWN}: it owns nothing
  * any more, and its hand-over waits only for the calls it already has), runs no new call, except those for the
  * directory-placed actors whose activation it still hosts (callbacks into their running turns among them: the
- * directory names this silo until the hand-over ends them). It refuses a request (one for such an actor whose
- * activation here has just ended only once the directory's owner has answered the removal of its entry)
- * with a {@link SiloNotServingException} marked {@link #NOT_DELIVERED} in the answer's metadata, which carries
+ * directory names this silo until the hand-over ends them). It refuses a request (one for a directory-placed actor
+ * it does not host only once the entry naming this silo has left the directory: the removal of an activation that
+ * just ended here answered, and the entry removed again as stale) with a {@link SiloNotServingException} marked {@link #NOT_DELIVERED} in the answer's metadata, which carries
  * its view's version, so that the caller, which may still route with an older view (one where this silo owned
  * the actor), reads membership up to that version and sends the call again where its actor lives now
  * ({@link ClusterRouter}); it passes a one-way call on to the silo that owns its actor in its own view, if that
@@ -162,12 +162,8 @@ final class IncomingCalls {
                 deliver(request, address);
                 return;
             }
-            CompletableFuture<Void> unregistering = this.directory.unregistering(address);
-            if (unregistering != null) {
-                // Its activation here just ended and the directory still names this silo: refused once the entry
-                // is gone, so that the caller, whose view does not move on, does not find it again when it routes
-                // the call anew (it would come back here and be refused once more).
-                refuseNotServingAfter(unregistering, request);
+            if (this.silo.placements().strategyOf(address.typeName()).usesDirectory()) {
+                refuseNotServingAfter(entryGone(address), request);
                 return;
             }
             refuseNotServing(request, view);
@@ -215,6 +211,23 @@ final class IncomingCalls {
             return;
         }
         forward(request, address, owner, view);
+    }
+
+    /**
+     * On a leaving silo, the removal of the directory entry naming this silo for a directory-placed actor it no
+     * longer hosts, before a call for it is refused: the caller, whose view does not move on, must not find the
+     * entry again when it routes the call anew (it would come back here and be refused once more, up to the last
+     * re-route, and fail without the not-run mark). Waits for the removal of an activation that just ended here;
+     * then, or at once, removes the entry as stale ({@link DistributedDirectory#removeStale}, within the directory's
+     * timeout): its removal may have failed, or a re-registration or hand-over of the entry landed after it.
+     */
+    private CompletableFuture<Void> entryGone(ActorAddress address) {
+        CompletableFuture<Void> unregistering = this.directory.unregistering(address);
+        if (unregistering == null) {
+            return this.directory.removeStaleWithinTimeout(address);
+        }
+        return unregistering.handle((ignored, failure) -> null)
+            .thenCompose((ignored) -> this.directory.removeStaleWithinTimeout(address));
     }
 
     /** Refuses a call once a directory step has ended, counted as in progress meanwhile. */

@@ -15,6 +15,9 @@ import dev.quark.cluster.placement.SiloChooser;
 import dev.quark.runtime.ActorAddress;
 import dev.quark.runtime.routing.ActorLocation;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Places elsewhere the new activation a leaving silo ({@code SHUTTING_DOWN} in its view) would start for a
  * directory-placed actor: one whose activation here ended while calls for it still waited (calls queued in its
@@ -23,12 +26,19 @@ import dev.quark.runtime.routing.ActorLocation;
  * only what it found, so that activation would live until the silo closes, and the directory entry naming this
  * silo would stop counting once the silo is {@code DEAD}, letting another silo activate the actor beside it.
  * <p>
- * The calls go to a silo the actor's placement chooses among the active ones (never this one), once the directory's
- * owner has answered the removal of the ended activation's entry ({@link DistributedDirectory#unregistering}), so
- * that the chosen silo's registration does not find that entry and send them back here; that silo registers the
- * actor, or learns where it lives now and passes them on.
+ * The calls go to a silo the actor's placement chooses among the active ones (never this one), once the ended
+ * activation's entry has left the directory, so that the chosen silo's registration does not find it (alive while
+ * this silo is {@code SHUTTING_DOWN}) and send them back here: this silo waits for the directory's owner to answer
+ * its removal ({@link DistributedDirectory#unregistering}), and when that failed or did not answer within the
+ * hand-off timeout, removes the entry again ({@link DistributedDirectory#removeStale}, by token, for at most the
+ * timeout). The chosen silo registers the actor, or learns where it lives now and passes them on. An entry that
+ * still names this silo after that (both removals failed, or a re-registration or hand-over of the entry landed
+ * after them) sends the calls back here: this silo then removes it before it refuses them as not run
+ * ({@link IncomingCalls}), and the chosen silo routes them again without finding it.
  */
 final class LeavingSiloPlacement {
+
+    private static final Logger logger = LoggerFactory.getLogger(LeavingSiloPlacement.class);
 
     private final String self;
 
@@ -53,9 +63,8 @@ final class LeavingSiloPlacement {
 
     /**
      * Chooses the silo for a new activation of a directory-placed actor while this silo is leaving. Blocks, on the
-     * activation's thread, until the ended activation's entry is gone, for at most the hand-off timeout (then the
-     * chosen silo's registration may still find the entry, and its calls come back here to be refused and routed
-     * again by their callers).
+     * activation's thread, until the ended activation's entry is gone: for at most the hand-off timeout for its
+     * removal, and as long again for its removal once more when the first failed or did not answer.
      * @throws SiloUnavailableException when no other active silo hosts the actor's type
      */
     ActorLocation elsewhere(ActorAddress address, PlacementStrategy strategy) {
@@ -77,12 +86,16 @@ final class LeavingSiloPlacement {
         }
         try {
             removal.get(this.timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return;
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
+            return;
         }
         catch (ExecutionException | TimeoutException ex) {
-            // Placed all the same: the chosen silo resolves it with the directory.
+            logger.debug("Silo {} removes the directory entry of {} again: its removal {}", this.self, address,
+                    (ex instanceof TimeoutException) ? "was not answered within " + this.timeout : "failed", ex);
         }
+        this.directory.removeStaleWithinTimeout(address).join();
     }
 }
