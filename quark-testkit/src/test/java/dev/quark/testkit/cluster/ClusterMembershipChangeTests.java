@@ -241,10 +241,7 @@ class ClusterMembershipChangeTests {
 
     @Test
     void leavingSiloStillRunsCallsForADirectoryPlacedActivationItHostsCallbacksIntoItsTurnIncluded() {
-        this.cluster = new TallyCluster(this.environment, TestCluster.builder().silos(3).runtime((siloId, runtime) -> {
-            runtime.actor(TallyActor.class, () -> new TallyActor(this.environment, siloId));
-            runtime.actor(HomebodyActor.class, () -> new HomebodyActor(this.environment, siloId));
-        }));
+        this.cluster = homebodyCluster(FailingDirectoryRemovals.none());
         TestSilo leaving = this.cluster.silo(1);
         TestSilo other = this.cluster.silo(0);
         String tallyId = this.cluster.idOwnedBy("silo-0");
