@@ -48,14 +48,14 @@ import dev.quark.messaging.store.StoredMessage;
  * starts a delivery, on a virtual thread of its own, for each partition it holds that has none running. A delivery
  * reads up to {@code batchSize} due messages and delivers them; when the batch came back full and every message of it
  * was recorded delivered, more may be due, and the partition goes on at once with its next batch; a partition that
- * found fewer (usually nothing more due; a Redis store's batch, which looks at a bounded part of the partition, may come
- * back short while more is due further back), hit a failing key or lost its lease waits for the next round. So a
- * slow receiver, or a call waiting for its timeout, holds back only its own partition, and a backlog drains at the
- * receivers' pace rather than a batch per poll. A delivery that has gone on for about {@code pollInterval} ends after
- * its batch even when it came back full, and the next round starts the partition again at once: on the virtual
- * threads' carriers, shared with lease renewals, a backlog never keeps a partition's thread busy for good, and the
- * rounds see the partition idle now and then. A delivery stops after the message in flight, recording it, once its
- * partition is being given back or the dispatcher closes.
+ * found fewer (usually nothing more due; a Redis store's batch, which looks at a bounded part of the partition, may
+ * come back short while more is due further back), hit a failing key or lost its lease waits for the next round. So
+ * a slow receiver, or a call waiting for its timeout, holds back only its own partition, and a backlog drains at the
+ * receivers' pace rather than a batch per poll. A delivery that has gone on for about {@code pollInterval} (on the
+ * injected clock) ends after its batch even when it came back full, and the next round starts the partition again at
+ * once: a backlog never keeps a partition's virtual thread busy for good (their carriers are shared with the lease
+ * renewals), and the rounds see the partition idle now and then. A delivery stops after the message in flight,
+ * recording it, once its partition is being given back or the dispatcher closes.
  * <p>
  * <b>Order, retries, dead letters.</b> A delivery takes a partition's pending messages in enqueue order, one at a
  * time, and a partition has one delivery at a time. When a delivery fails, the message waits {@link RetryBackoff}
@@ -329,8 +329,8 @@ public final class OutboxDispatcher implements AutoCloseable {
 
     /**
      * Stops the rounds, interrupts and waits for the deliveries in flight, every partition's (up to 10 seconds; an
-     * interrupted publisher's message is recorded nothing and stays pending, and no delivery goes on to its next
-     * message, even one whose publisher ignored the interrupt), then releases the leases, so that
+     * interrupted publisher's message is not recorded and stays pending, and no delivery goes on to its next message,
+     * even one whose publisher ignored the interrupt), then releases the leases, so that
      * other dispatchers take the partitions at once.
      * <p>
      * The round in progress is let finish its lease commands rather than interrupted: a command interrupted while its
@@ -657,7 +657,8 @@ public final class OutboxDispatcher implements AutoCloseable {
 
         /**
          * Sets the wait between rounds of {@link OutboxDispatcher#start()}, which rebalance and start a delivery for
-         * each partition that has none running; 500ms unless set.
+         * each partition that has none running, and about how long a delivery goes on with full batches before it
+         * ends and leaves the partition to the next round; 500ms unless set.
          * @param pollInterval the interval, positive
          * @return this builder
          */

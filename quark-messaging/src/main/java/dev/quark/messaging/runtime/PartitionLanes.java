@@ -12,8 +12,8 @@ import java.util.Set;
  * the partition is {@linkplain #retire retiring}: rebalancing releases a partition's lease only while it has no lane
  * (a release in the middle of a delivery would let another node take the partition, stamp it and deliver the message
  * in flight again), so an extra partition with a lane running is marked instead, its lane stops after the message in
- * flight, and a later rebalance releases it. Only the dispatcher's rounds, one at a time, start lanes: a partition found idle by a round stays idle
- * until that round starts it or releases it.
+ * flight, and a later rebalance releases it. Only the dispatcher's rounds, one at a time, start lanes: a partition
+ * found idle by a round stays idle until that round starts it or releases it.
  * <p>
  * Thread-safe.
  */

@@ -579,7 +579,7 @@ class OutboxDispatcherTests {
     }
 
     @Test
-    void closingARunningDispatcherStopsPartitionsGoingOnWithFullBatches() {
+    void closingARunningDispatcherStopsPartitionsGoingOnWithFullBatches() throws Exception {
         MessagePublisher endless = MessagePublisher.of("orders", (message) -> {
             this.orders.publish(message);
             this.outbox.enqueue("orders", message.key(), "next");
@@ -593,7 +593,7 @@ class OutboxDispatcherTests {
         dispatcher.start();
         await().atMost(Duration.ofSeconds(10)).until(() -> this.orders.received().size() >= 100);
 
-        dispatcher.close();
+        CompletableFuture.runAsync(dispatcher::close).get(5, TimeUnit.SECONDS);
 
         int delivered = this.orders.received().size();
         await().during(Duration.ofMillis(300))
@@ -609,12 +609,15 @@ class OutboxDispatcherTests {
         AtomicInteger sends = new AtomicInteger();
         CountDownLatch inFlight = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        OutboxDispatcher dispatcher = register(builder(this.store, "node-a", MessagePublisher.of("orders", (message) -> {
+        MessagePublisher blocking = MessagePublisher.of("orders", (message) -> {
             sends.incrementAndGet();
             inFlight.countDown();
             assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
             this.orders.publish(message);
-        })).pollInterval(Duration.ofHours(1)).build());
+        });
+        OutboxDispatcher dispatcher = register(builder(this.store, "node-a", blocking)
+            .pollInterval(Duration.ofHours(1))
+            .build());
         dispatcher.start();
         try {
             assertThat(inFlight.await(30, TimeUnit.SECONDS)).isTrue();
@@ -637,13 +640,16 @@ class OutboxDispatcherTests {
             ids.add(this.outbox.enqueue("orders", "k", "m" + i));
         }
         List<Long> threads = new CopyOnWriteArrayList<>();
-        OutboxDispatcher dispatcher = register(builder(this.store, "node-a", MessagePublisher.of("orders", (message) -> {
+        MessagePublisher recordingThreads = MessagePublisher.of("orders", (message) -> {
             threads.add(Thread.currentThread().threadId());
             if (message.id().equals(ids.getFirst())) {
                 this.clock.advance(pollInterval);
             }
             this.orders.publish(message);
-        })).batchSize(1).pollInterval(pollInterval).build());
+        });
+        OutboxDispatcher dispatcher = register(builder(this.store, "node-a", recordingThreads).batchSize(1)
+            .pollInterval(pollInterval)
+            .build());
         dispatcher.start();
         await().atMost(Duration.ofSeconds(10))
             .untilAsserted(() -> assertThat(this.orders.received()).extracting(OutboxMessage::id)
