@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -41,15 +42,20 @@ import dev.quark.messaging.store.StoredMessage;
  * holds one member slot lease ({@code outbox:member:<n>}), counts the slots held, and aims at
  * {@code ceil(partitions / members)} partitions, releasing extra ones and acquiring free ones at each round. A
  * partition is released only while no delivery of it runs ({@link PartitionLanes}): an extra partition in the middle
- * of a batch stops after it and is released by a later round.
+ * of a delivery stops after the message in flight and is released by a later round.
  * <p>
  * <b>Partitions run apart.</b> Running ({@link #start()}), the dispatcher rebalances every {@code pollInterval} and
  * starts a delivery, on a virtual thread of its own, for each partition it holds that has none running. A delivery
  * reads up to {@code batchSize} due messages and delivers them; when the batch came back full and every message of it
  * was recorded delivered, more may be due, and the partition goes on at once with its next batch; a partition that
- * found fewer (nothing due), hit a failing key or lost its lease waits for the next round. So a slow receiver, or a
- * call waiting for its timeout, holds back only its own partition, and a backlog drains at the receivers' pace
- * rather than a batch per poll.
+ * found fewer (usually nothing more due; a Redis store's batch, which looks at a bounded part of the partition, may
+ * come back short while more is due further back), hit a failing key or lost its lease waits for the next round. So
+ * a slow receiver, or a call waiting for its timeout, holds back only its own partition, and a backlog drains at the
+ * receivers' pace rather than a batch per poll. A delivery that has gone on for about {@code pollInterval} (on the
+ * injected clock) ends after its batch even when it came back full, and the next round starts the partition again at
+ * once: a backlog never keeps a partition's virtual thread busy for good (their carriers are shared with the lease
+ * renewals), and the rounds see the partition idle now and then. A delivery stops after the message in flight,
+ * recording it, once its partition is being given back or the dispatcher closes.
  * <p>
  * <b>Order, retries, dead letters.</b> A delivery takes a partition's pending messages in enqueue order, one at a
  * time, and a partition has one delivery at a time. When a delivery fails, the message waits {@link RetryBackoff}
@@ -102,6 +108,13 @@ public final class OutboxDispatcher implements AutoCloseable {
     private final ExecutorService deliveries;
 
     private final PartitionLanes lanes = new PartitionLanes();
+
+    /**
+     * The partitions whose last delivery failed with an exception. A store that is down fails every partition at
+     * every round: only a partition's first failure is logged at WARN, the next ones at DEBUG until one of its
+     * deliveries succeeds.
+     */
+    private final Set<Integer> failing = ConcurrentHashMap.newKeySet();
 
     private final Object lock = new Object();
 
@@ -257,33 +270,25 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
 
     /**
-     * Delivers a partition's batches one after the other while they come back full, then ends its lane.
+     * Delivers a partition's batches one after the other while they come back full, for about {@code pollInterval}
+     * at most, then ends its lane.
      */
     private void runLane(Lease lease) {
-        int partition = partitionOf(lease);
+        Instant turnEnds = this.clock.instant().plus(this.pollInterval);
         try {
             boolean more = true;
             while (more) {
-                more = deliver(lease).full() && goesOn(partition);
+                more = deliverReporting(lease).full() && this.clock.instant().isBefore(turnEnds);
             }
         }
-        catch (RuntimeException ex) {
-            logger.warn("Outbox dispatcher '{}' failed a delivery of partition {}; trying again next round", owner(),
-                    partition, ex);
-        }
         finally {
-            this.lanes.end(partition);
+            this.lanes.end(partitionOf(lease));
         }
-    }
-
-    private boolean goesOn(int partition) {
-        return !Thread.currentThread().isInterrupted() && !this.deliveries.isShutdown()
-                && !this.lanes.isRetiring(partition);
     }
 
     private int deliverOnce(Lease lease) {
         try {
-            return deliver(lease).attempts();
+            return deliverReporting(lease).attempts();
         }
         finally {
             this.lanes.end(partitionOf(lease));
@@ -291,8 +296,41 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
 
     /**
-     * Stops the rounds, interrupts and waits for the deliveries in flight, every partition's (up to 10 seconds; they
-     * record nothing, so their messages stay pending, and start no next batch), then releases the leases, so that
+     * Delivers one batch of a partition, logging a failure (see {@link #failing}) instead of throwing it.
+     */
+    private Batch deliverReporting(Lease lease) {
+        int partition = partitionOf(lease);
+        try {
+            Batch batch = deliver(lease);
+            this.failing.remove(partition);
+            return batch;
+        }
+        catch (RuntimeException ex) {
+            if (this.failing.add(partition)) {
+                logger.warn("Outbox dispatcher '{}' failed a delivery of partition {}; trying again next round (until "
+                        + "it delivers again, its next failures are logged at DEBUG)", owner(), partition, ex);
+            }
+            else {
+                logger.debug("Outbox dispatcher '{}' failed a delivery of partition {} again", owner(), partition, ex);
+            }
+            return Batch.stopped(0);
+        }
+    }
+
+    /**
+     * Returns whether a delivery of a partition stops before its next message: the partition is being given back
+     * (only a lane's can be: {@link #runOnce()} holds the rounds' lock until its batches end, so no round retires
+     * their partitions meanwhile), or the dispatcher closes (its deliveries shut down and interrupted).
+     */
+    private boolean stops(int partition) {
+        return Thread.currentThread().isInterrupted() || this.deliveries.isShutdown()
+                || this.lanes.isRetiring(partition);
+    }
+
+    /**
+     * Stops the rounds, interrupts and waits for the deliveries in flight, every partition's (up to 10 seconds; an
+     * interrupted publisher's message is not recorded and stays pending, and no delivery goes on to its next message,
+     * even one whose publisher ignored the interrupt), then releases the leases, so that
      * other dispatchers take the partitions at once.
      * <p>
      * The round in progress is let finish its lease commands rather than interrupted: a command interrupted while its
@@ -428,10 +466,14 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
 
     /**
-     * Delivers one batch of a partition's due messages.
+     * Delivers one batch of a partition's due messages, stopping before the next message once the lease is lost or
+     * the delivery {@linkplain #stops stops}.
      */
     private Batch deliver(Lease lease) {
         int partition = partitionOf(lease);
+        if (stops(partition)) {
+            return Batch.stopped(0);
+        }
         List<StoredMessage> batch = this.store.nextBatch(partition, this.clock.instant(), this.batchSize);
         Set<String> waiting = new HashSet<>();
         int attempts = 0;
@@ -439,7 +481,7 @@ public final class OutboxDispatcher implements AutoCloseable {
             if (waiting.contains(message.key())) {
                 continue;
             }
-            if (!stillHeld(lease)) {
+            if (!stillHeld(lease) || stops(partition)) {
                 return Batch.stopped(attempts);
             }
             attempts++;
@@ -615,7 +657,8 @@ public final class OutboxDispatcher implements AutoCloseable {
 
         /**
          * Sets the wait between rounds of {@link OutboxDispatcher#start()}, which rebalance and start a delivery for
-         * each partition that has none running; 500ms unless set.
+         * each partition that has none running, and about how long a delivery goes on with full batches before it
+         * ends and leaves the partition to the next round; 500ms unless set.
          * @param pollInterval the interval, positive
          * @return this builder
          */

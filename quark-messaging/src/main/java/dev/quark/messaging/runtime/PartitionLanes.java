@@ -8,12 +8,12 @@ import java.util.Set;
  * giving back. A partition has at most one lane at a time, so its messages go one at a time, in order, whoever
  * starts the delivery (the running loop or {@link OutboxDispatcher#runOnce()}).
  * <p>
- * A lane keeps going, batch after batch, while its batches come back full, unless the partition is
- * {@linkplain #retire retiring}: rebalancing releases a partition's lease only while it has no lane (a release in the
- * middle of a delivery would let another node take the partition, stamp it and deliver the message in flight again),
- * so an extra partition with a lane running is marked instead, its lane stops after its batch, and a later rebalance
- * releases it. Only the dispatcher's rounds, one at a time, start lanes: a partition found idle by a round stays idle
- * until that round starts it or releases it.
+ * A lane keeps going, batch after batch, while its batches come back full (for about a poll interval at most), unless
+ * the partition is {@linkplain #retire retiring}: rebalancing releases a partition's lease only while it has no lane
+ * (a release in the middle of a delivery would let another node take the partition, stamp it and deliver the message
+ * in flight again), so an extra partition with a lane running is marked instead, its lane stops after the message in
+ * flight, and a later rebalance releases it. Only the dispatcher's rounds, one at a time, start lanes: a partition
+ * found idle by a round stays idle until that round starts it or releases it.
  * <p>
  * Thread-safe.
  */
@@ -33,7 +33,7 @@ final class PartitionLanes {
     }
 
     /**
-     * Returns whether a partition is being given back: its lane, if it has one, goes on with no next batch.
+     * Returns whether a partition is being given back: its lane, if it has one, goes on with no next message.
      * @param partition the partition
      * @return whether it is retiring
      */
@@ -59,9 +59,9 @@ final class PartitionLanes {
     }
 
     /**
-     * Sets the partitions being given back, in place of the earlier ones: their lanes stop after their batch, and no
-     * lane starts for them.
-     * @param partitions the partitions, each with a lane running
+     * Sets the partitions being given back, in place of the earlier ones: their lanes stop after the message in
+     * flight, and no lane starts for them.
+     * @param partitions the partitions, each found with a lane running
      */
     synchronized void retire(Set<Integer> partitions) {
         this.retiring.clear();

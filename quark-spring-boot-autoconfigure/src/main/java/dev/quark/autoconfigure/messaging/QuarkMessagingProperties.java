@@ -44,7 +44,7 @@ public class QuarkMessagingProperties implements InitializingBean {
 
     /**
      * How often the dispatcher rebalances partitions and starts a delivery for each partition it holds that has none
-     * running.
+     * running; a delivery going on with full batches ends after about this long.
      */
     private Duration pollInterval = Duration.ofMillis(500);
 

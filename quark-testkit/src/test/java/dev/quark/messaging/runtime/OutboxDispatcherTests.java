@@ -8,13 +8,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.quark.lease.FencingToken;
@@ -431,7 +439,8 @@ class OutboxDispatcherTests {
         await().atMost(Duration.ofSeconds(10))
             .untilAsserted(() -> assertThat(this.orders.received()).extracting(OutboxMessage::id)
                 .containsExactlyElementsOf(ids));
-        assertThat(this.store.count(MessageStatus.DELIVERED)).isEqualTo(10);
+        await().atMost(Duration.ofSeconds(10))
+            .untilAsserted(() -> assertThat(this.store.count(MessageStatus.DELIVERED)).isEqualTo(10));
         await().during(Duration.ofMillis(300))
             .atMost(Duration.ofSeconds(5))
             .untilAsserted(() -> assertThat(reads).as("3 full batches, then a short one: it waits for the poll")
@@ -472,10 +481,234 @@ class OutboxDispatcherTests {
                 .hasSize(4));
         b.runOnce();
         assertThat(b.partitions()).hasSize(4).containsSubsequence(0, 1, 2).doesNotContainAnyElementsOf(a.partitions());
-        assertThat(this.orders.received()).extracting(OutboxMessage::id).containsExactlyInAnyOrderElementsOf(slow);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(this.orders.received()).extracting(OutboxMessage::id)
+                .containsExactlyInAnyOrderElementsOf(slow);
+            assertThat(slow).allSatisfy((id) -> assertThat(this.store.find(id).orElseThrow().status())
+                .isEqualTo(MessageStatus.DELIVERED));
+        });
         assertThat(toB.received()).isEmpty();
-        assertThat(slow).allSatisfy((id) -> assertThat(this.store.find(id).orElseThrow().status())
-            .isEqualTo(MessageStatus.DELIVERED));
+    }
+
+    @Test
+    void aBusyExtraPartitionWithBatchesOfOneIsGivenBackAfterItsBatchWhenADispatcherJoins() throws Exception {
+        aBusyExtraPartitionIsGivenBackAfterItsMessageInFlight(1);
+    }
+
+    @Test
+    void aBusyExtraPartitionIsGivenBackAfterItsMessageInFlightNotItsWholeBatchWhenADispatcherJoins() throws Exception {
+        aBusyExtraPartitionIsGivenBackAfterItsMessageInFlight(100);
+    }
+
+    /**
+     * Node a holds all 8 partitions, 3 to 7 delivering, when node b joins: a gives back 0 to 2 and retires 7, whose
+     * delivery of its first message is in flight with two more messages of its key due. Its lane stops after that
+     * message, and b delivers the other two.
+     */
+    private void aBusyExtraPartitionIsGivenBackAfterItsMessageInFlight(int batchSize) throws Exception {
+        Set<String> slowKeys = new HashSet<>();
+        for (int partition = 3; partition < 7; partition++) {
+            slowKeys.add(keyIn(partition, "slow-"));
+        }
+        slowKeys.forEach((key) -> this.outbox.enqueue("orders", key, "s0"));
+        String extraKey = keyIn(7, "extra-");
+        List<MessageId> extra = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            extra.add(this.outbox.enqueue("orders", extraKey, "e" + i));
+        }
+        CountDownLatch inFlight = new CountDownLatch(slowKeys.size() + 1);
+        CountDownLatch releaseExtra = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        MessagePublisher blocking = MessagePublisher.of("orders", (message) -> {
+            if (slowKeys.contains(message.key())) {
+                inFlight.countDown();
+                assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+            }
+            else if (message.id().equals(extra.getFirst())) {
+                inFlight.countDown();
+                assertThat(releaseExtra.await(30, TimeUnit.SECONDS)).isTrue();
+            }
+            this.orders.publish(message);
+        });
+        RecordingPublisher toB = new RecordingPublisher("orders");
+        OutboxDispatcher a = register(builder(this.store, "node-a", blocking).batchSize(batchSize)
+            .pollInterval(Duration.ofMillis(20))
+            .build());
+        a.start();
+        OutboxDispatcher b = dispatcher("node-b", toB);
+        try {
+            assertThat(inFlight.await(30, TimeUnit.SECONDS)).isTrue();
+            b.runOnce();
+            await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(a.partitions()).containsExactly(3, 4, 5, 6, 7));
+            releaseExtra.countDown();
+            await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(a.partitions()).as("7 given back once its message was delivered")
+                    .containsExactly(3, 4, 5, 6));
+            b.runOnce();
+            assertThat(b.partitions()).containsExactly(0, 1, 2, 7);
+            assertThat(this.orders.received()).extracting(OutboxMessage::id).containsExactly(extra.getFirst());
+            assertThat(toB.received()).extracting(OutboxMessage::id).containsExactly(extra.get(1), extra.get(2));
+        }
+        finally {
+            releaseExtra.countDown();
+            release.countDown();
+        }
+    }
+
+    @Test
+    void aPartitionWhoseReadFailedDeliversAtTheNextPoll() {
+        MessageId id = this.outbox.enqueue("orders", "k", "k1");
+        int partition = this.partitioner.partition("k");
+        AtomicInteger reads = new AtomicInteger();
+        OutboxStore failingOnce = (OutboxStore) Proxy.newProxyInstance(OutboxStore.class.getClassLoader(),
+                new Class<?>[] { OutboxStore.class }, (proxy, method, arguments) -> {
+                    if (method.getName().equals("nextBatch") && arguments[0].equals(partition)
+                            && reads.getAndIncrement() == 0) {
+                        throw new IllegalStateException("store down");
+                    }
+                    return method.invoke(this.store, arguments);
+                });
+        OutboxDispatcher dispatcher = register(builder(failingOnce, "node-a", this.orders)
+            .pollInterval(Duration.ofMillis(20))
+            .build());
+        dispatcher.start();
+        await().atMost(Duration.ofSeconds(10))
+            .untilAsserted(() -> assertThat(this.orders.received()).extracting(OutboxMessage::id).containsExactly(id));
+        assertThat(reads).as("failed once, then read again").hasValueGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void closingARunningDispatcherStopsPartitionsGoingOnWithFullBatches() throws Exception {
+        MessagePublisher endless = MessagePublisher.of("orders", (message) -> {
+            this.orders.publish(message);
+            this.outbox.enqueue("orders", message.key(), "next");
+        });
+        for (int partition = 0; partition < 8; partition++) {
+            this.outbox.enqueue("orders", keyIn(partition, "endless-"), "first");
+        }
+        OutboxDispatcher dispatcher = register(builder(this.store, "node-a", endless).batchSize(1)
+            .pollInterval(Duration.ofHours(1))
+            .build());
+        dispatcher.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> this.orders.received().size() >= 100);
+
+        CompletableFuture.runAsync(dispatcher::close).get(5, TimeUnit.SECONDS);
+
+        int delivered = this.orders.received().size();
+        await().during(Duration.ofMillis(300))
+            .atMost(Duration.ofSeconds(5))
+            .untilAsserted(() -> assertThat(this.orders.received()).as("nothing after close() returned")
+                .hasSize(delivered));
+    }
+
+    @Test
+    void runOnceLeavesAPartitionWhoseDeliveryRunsToIt() throws Exception {
+        String slowKey = keyIn(7, "slow-");
+        MessageId slow = this.outbox.enqueue("orders", slowKey, "s0");
+        AtomicInteger sends = new AtomicInteger();
+        CountDownLatch inFlight = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        MessagePublisher blocking = MessagePublisher.of("orders", (message) -> {
+            sends.incrementAndGet();
+            inFlight.countDown();
+            assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+            this.orders.publish(message);
+        });
+        OutboxDispatcher dispatcher = register(builder(this.store, "node-a", blocking)
+            .pollInterval(Duration.ofHours(1))
+            .build());
+        dispatcher.start();
+        try {
+            assertThat(inFlight.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(CompletableFuture.supplyAsync(dispatcher::runOnce).get(10, TimeUnit.SECONDS)).isZero();
+            assertThat(sends).as("the message in flight is not sent again").hasValue(1);
+        }
+        finally {
+            release.countDown();
+        }
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> this.store.find(slow).orElseThrow().status() == MessageStatus.DELIVERED);
+        assertThat(sends).hasValue(1);
+    }
+
+    @Test
+    void aPartitionWhoseBatchesKeepComingBackFullEndsItsDeliveryAfterAboutAPollIntervalAndGoesOnInANewOne() {
+        Duration pollInterval = Duration.ofMillis(50);
+        List<MessageId> ids = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ids.add(this.outbox.enqueue("orders", "k", "m" + i));
+        }
+        List<Long> threads = new CopyOnWriteArrayList<>();
+        MessagePublisher recordingThreads = MessagePublisher.of("orders", (message) -> {
+            threads.add(Thread.currentThread().threadId());
+            if (message.id().equals(ids.getFirst())) {
+                this.clock.advance(pollInterval);
+            }
+            this.orders.publish(message);
+        });
+        OutboxDispatcher dispatcher = register(builder(this.store, "node-a", recordingThreads).batchSize(1)
+            .pollInterval(pollInterval)
+            .build());
+        dispatcher.start();
+        await().atMost(Duration.ofSeconds(10))
+            .untilAsserted(() -> assertThat(this.orders.received()).extracting(OutboxMessage::id)
+                .containsExactlyElementsOf(ids));
+        assertThat(threads.get(1)).as("a new delivery after the first ran a poll interval")
+            .isNotEqualTo(threads.getFirst());
+        assertThat(threads.subList(1, 4)).as("which goes on while its turn lasts").containsOnly(threads.get(1));
+    }
+
+    @Test
+    void aPartitionThatKeepsFailingIsLoggedAtWarnOnceUntilItDeliversAgain() {
+        AtomicBoolean down = new AtomicBoolean(true);
+        Map<Integer, AtomicInteger> failures = new ConcurrentHashMap<>();
+        Set<Integer> read = ConcurrentHashMap.newKeySet();
+        OutboxStore flaky = (OutboxStore) Proxy.newProxyInstance(OutboxStore.class.getClassLoader(),
+                new Class<?>[] { OutboxStore.class }, (proxy, method, arguments) -> {
+                    if (method.getName().equals("nextBatch")) {
+                        int partition = (int) arguments[0];
+                        if (down.get()) {
+                            failures.computeIfAbsent(partition, (p) -> new AtomicInteger()).incrementAndGet();
+                            throw new IllegalStateException("store down");
+                        }
+                        read.add(partition);
+                    }
+                    return method.invoke(this.store, arguments);
+                });
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(OutboxDispatcher.class);
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            OutboxDispatcher dispatcher = register(builder(flaky, "node-a", this.orders)
+                .pollInterval(Duration.ofMillis(10))
+                .build());
+            dispatcher.start();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(failures).hasSize(8)
+                .allSatisfy((partition, count) -> assertThat(count).hasValueGreaterThanOrEqualTo(3)));
+            assertThat(warnings(logged)).as("once per partition").hasSize(8);
+
+            down.set(false);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(read).hasSize(8));
+            failures.clear();
+            down.set(true);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(failures).hasSize(8));
+            dispatcher.close();
+            assertThat(warnings(logged)).as("again once per partition after it delivered").hasSize(16);
+        }
+        finally {
+            logger.detachAppender(logged);
+        }
+    }
+
+    private static List<ILoggingEvent> warnings(ListAppender<ILoggingEvent> logged) {
+        synchronized (logged) {
+            return logged.list.stream()
+                .filter((event) -> event.getLevel() == Level.WARN
+                        && event.getFormattedMessage().contains("failed a delivery of partition"))
+                .toList();
+        }
     }
 
     /**
