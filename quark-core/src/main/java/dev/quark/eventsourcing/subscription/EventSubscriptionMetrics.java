@@ -28,4 +28,14 @@ public interface EventSubscriptionMetrics {
      */
     default void failed(String subscription) {
     }
+
+    /**
+     * A node found the checkpoint stamped above the token of the lease it had just acquired, its lease still valid: the
+     * lease store's tokens went back (a store that lost writes, a restore, {@code quark.leases.backend} switched), and
+     * the node raises them above the stamp. Once per incident (a subscription and the stamp that refused it), however
+     * many claims find it.
+     * @param subscription the subscription's name
+     */
+    default void fencingTokensLost(String subscription) {
+    }
 }

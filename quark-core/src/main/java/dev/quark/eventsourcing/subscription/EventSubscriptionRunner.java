@@ -416,7 +416,8 @@ public final class EventSubscriptionRunner implements AutoCloseable {
             this.keeper = builder.build();
             for (EventSubscriptionDefinition definition : runner.definitions) {
                 this.followers.put(definition.name(), new SubscriptionFollower(definition,
-                        RESOURCE + definition.name(), runner.feed, this.keeper, runner.backoff, runner.pollInterval,
+                        RESOURCE + definition.name(), runner.feed, runner.leases, this.keeper, runner.backoff,
+                        runner.pollInterval,
                         runner.leaseDuration, runner.clock, runner.metrics));
             }
         }
