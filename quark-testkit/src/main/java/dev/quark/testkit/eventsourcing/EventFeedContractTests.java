@@ -165,6 +165,28 @@ public abstract class EventFeedContractTests {
             .contains(new FeedPosition(9, 9));
     }
 
+    /**
+     * The stamp a follower whose claim was refused reads, to tell a lease store whose tokens went back from a
+     * take-over: the newest token that claimed or wrote the checkpoint, neither lowered by a refused lease nor changed
+     * by an unfenced write.
+     */
+    @Test
+    public void theCheckpointsStampIsTheNewestTokenThatClaimedOrWroteIt() {
+        String name = "stamp-" + this.run;
+        assertThat(feed().checkpointStamp(name)).as("no checkpoint").isEmpty();
+        feed().saveCheckpoint(name, new FeedPosition(2, 2));
+        assertThat(feed().checkpointStamp(name)).as("an unfenced checkpoint").isEmpty();
+        feed().claimCheckpoint(name, lease(name, 3));
+        assertThat(feed().checkpointStamp(name)).contains(new FencingToken(3));
+        feed().saveCheckpoint(name, new FeedPosition(4, 4), lease(name, 7));
+        assertThat(feed().checkpointStamp(name)).contains(new FencingToken(7));
+        assertThatExceptionOfType(LeaseLostException.class)
+            .isThrownBy(() -> feed().claimCheckpoint(name, lease(name, 5)));
+        feed().saveCheckpoint(name, new FeedPosition(5, 5));
+        assertThat(feed().checkpointStamp(name)).contains(new FencingToken(7));
+        assertThat(feed().checkpointStamp(name + "-other")).isEmpty();
+    }
+
     @Test
     public void aNewerLeaseWritesWithoutAClaimAndFencesOffTheOlderOnes() {
         String name = "unclaimed-" + this.run;
