@@ -18,7 +18,8 @@ import io.micrometer.core.instrument.Timer;
  * {@code FENCED_OUT} (its third refused claim in a row, then every 100th);</li>
  * <li>{@code quark.eventstore.subscription.lease.tokens.lost} (counter): checkpoints found stamped above the token
  * of the lease a node had just acquired, once per incident: the lease store's tokens went back (a Redis that lost
- * writes, a restore, {@code quark.leases.backend} switched), and the node raised them above the stamp;</li>
+ * writes, a restore, {@code quark.leases.backend} switched), and the node raised them above the stamp (or, on a store
+ * that cannot raise them, turns {@code FENCED_OUT});</li>
  * <li>{@code quark.eventstore.subscription.lateness} (timer): how long after the store recorded an event it was
  * handled (the store's clock against the node's: on PostgreSQL and Redis the database's), i.e. how far behind the
  * subscription runs.</li>
