@@ -98,6 +98,18 @@ public final class LostFencingTokens {
      * @return what was found and done
      */
     public Recovery recover(List<Lease> refused) {
+        return recover(refused, null);
+    }
+
+    /**
+     * As {@link #recover(List)}, but when {@code holdBack} is given finds and reports the lost tokens without raising
+     * the store's: the area judged that raising again would do harm (two live lease stores on one table, each raised
+     * above the other's stamps in turn).
+     * @param refused the leases whose stamp was refused
+     * @param holdBack why the store's tokens are not raised, {@code null} to raise them
+     * @return what was found and done: {@link Outcome#HELD_BACK} when tokens were found lost and not raised
+     */
+    public Recovery recover(List<Lease> refused, @Nullable String holdBack) {
         Instant now = this.clock.instant();
         List<Lease> valid = refused.stream().filter((lease) -> lease.isValidAt(now)).toList();
         if (valid.size() < refused.size()) {
@@ -153,12 +165,18 @@ public final class LostFencingTokens {
             this.losses.updateAndGet((before) -> before.plus(resources, now));
             count(fresh);
         }
+        Lost highest = found.get(0);
+        if (holdBack != null) {
+            log((fresh > 0) ? this.incidentLevel : Level.DEBUG, "The lease store {} granted valid leases on {} {} "
+                    + "with fencing tokens below the stamps they hold; not raising its tokens: {}: {}", this.store,
+                    found.size(), this.subject.plural(), holdBack, describe(found));
+            return new Recovery(Outcome.HELD_BACK, highest.stamp(), holdBack);
+        }
         Level incident = (fresh > 0) ? this.incidentLevel : Level.DEBUG;
         log(incident, "The lease store {} granted valid leases on {} {} with fencing tokens below the stamps they "
                 + "hold, so every write of theirs would be refused: the store lost its tokens (Redis restarted "
                 + "without persistence?). Raising its tokens above the stamps and claiming them again: {}", this.store,
                 found.size(), this.subject.plural(), describe(found));
-        Lost highest = found.get(0);
         List<Lease> leases = found.stream().map(Lost::lease).toList();
         try {
             this.store.raiseTokensAbove(highest.lease().resource(), highest.stamp());
@@ -270,15 +288,18 @@ public final class LostFencingTokens {
         CANNOT_RAISE,
 
         /** The raise failed: tried again at the next claim. */
-        RAISE_FAILED
+        RAISE_FAILED,
+
+        /** Tokens were found lost, and the area asked not to raise them ({@link #recover(List, String)}). */
+        HELD_BACK
     }
 
     /**
      * What a {@link #recover} found and did.
      * @param outcome what it did
      * @param stamp the highest stamp found above a valid lease's token, {@code null} for {@link Outcome#NONE}
-     * @param failure why the store's tokens were not raised, {@code null} unless {@link Outcome#CANNOT_RAISE} or
-     * {@link Outcome#RAISE_FAILED}
+     * @param failure why the store's tokens were not raised, {@code null} unless {@link Outcome#CANNOT_RAISE},
+     * {@link Outcome#RAISE_FAILED} or {@link Outcome#HELD_BACK}
      */
     public record Recovery(Outcome outcome, @Nullable FencingToken stamp, @Nullable String failure) {
 

@@ -43,6 +43,16 @@ final class SubscriptionFollower {
     /** Claims refused in a row after which the node logs an error: more than a pause can explain. */
     private static final int CLAIMS_REFUSED_BEFORE_ERROR = 3;
 
+    /**
+     * How many {@link #fenceWindow() fence windows} after this node raised the lease store's tokens for the
+     * subscription a second incident is taken for two live lease stores on one checkpoint table rather than lost tokens,
+     * and fences the node out instead of raising again. Two stores (a node-by-node switch of
+     * {@code quark.leases.backend}, two deployments sharing the checkpoint table) take the checkpoint from each other as
+     * soon as events come, every poll interval, each raising its store above the other's stamp; a store that truly
+     * loses its tokens twice within ten lease durations is far rarer, and is fenced out like a store that cannot raise.
+     */
+    static final int RAISES_APART = 10;
+
     private final EventSubscriptionDefinition definition;
 
     private final String resource;
@@ -69,6 +79,18 @@ final class SubscriptionFollower {
      * (a store that says it raised and did not), and the node is fenced out as when the store cannot raise.
      */
     private @Nullable FencingToken raisedAbove;
+
+    /**
+     * When this node last raised the lease store's tokens for this subscription. An accepted claim does not reset it:
+     * two lease stores raised in turn get every other claim accepted.
+     */
+    private @Nullable Instant raisedAt;
+
+    /**
+     * Whether the lease store's tokens went back again within {@link #RAISES_APART} fence windows of this node's last
+     * raise: the node is fenced out, raising nothing, until a claim is accepted or another node follows.
+     */
+    private boolean raisedAgain;
 
     /** Why the lease store's tokens were not raised above the stamp of the last refused claim, for the fenced-out error. */
     private @Nullable String notRaised;
@@ -232,15 +254,29 @@ final class SubscriptionFollower {
      * raise that did not take) remembers why not, for the fenced-out error.
      */
     private boolean tokensWentBack(Lease lease) {
-        LostFencingTokens.Recovery recovery = this.lostTokens.recover(List.of(lease));
+        Instant now = this.clock.instant();
+        @Nullable String holdBack = null;
+        if (this.raisedAgain || (this.raisedAt != null
+                && now.isBefore(this.raisedAt.plus(fenceWindow().multipliedBy(RAISES_APART))))) {
+            holdBack = "they were raised above this checkpoint's stamp at " + this.raisedAt + ", less than "
+                    + RAISES_APART + " fence windows (" + fenceWindow().multipliedBy(RAISES_APART) + ") ago, and went "
+                    + "back again: two lease stores on one checkpoint table? (quark.leases.backend switched node by node, "
+                    + "or two deployments sharing the checkpoint table); not raising them again, which would have the "
+                    + "nodes on each store take the subscription from each other: put every node on one lease store";
+        }
+        LostFencingTokens.Recovery recovery = this.lostTokens.recover(List.of(lease), holdBack);
         FencingToken stamp = recovery.stamp();
         if (recovery.outcome() == LostFencingTokens.Outcome.RAISED && stamp != null
                 && (this.raisedAbove == null || stamp.isNewerThan(this.raisedAbove))) {
             this.raisedAbove = stamp;
+            this.raisedAt = now;
             return true;
         }
+        this.raisedAgain = recovery.outcome() == LostFencingTokens.Outcome.HELD_BACK;
         this.notRaised = switch (recovery.outcome()) {
             case NONE -> null;
+            case HELD_BACK -> "the lease store's tokens went back below the stamp " + stamp + ": "
+                    + recovery.failure();
             case RAISED -> "the lease store was raised above " + this.raisedAbove + " yet granted token "
                     + lease.token() + " below the stamp " + stamp + ": the raise did not take";
             case CANNOT_RAISE, RAISE_FAILED -> "the lease store's tokens could not be raised above the stamp " + stamp
@@ -289,12 +325,14 @@ final class SubscriptionFollower {
      * long since its last refusal (an unreachable lease store in between included).
      */
     private Duration takenOver(Lease lease, LeaseLostException refusal) {
+        boolean wasFencedOut = this.state == SubscriptionState.FENCED_OUT;
+        boolean fenceOut = this.claimsRefused >= CLAIMS_REFUSED_BEFORE_ERROR || this.raisedAgain;
         this.position = null;
         this.failures = 0;
         this.retryAt = null;
         this.claimFailing = false;
         // The error before the state: a status read that sees the new state sees its error too.
-        if (this.claimsRefused >= CLAIMS_REFUSED_BEFORE_ERROR) {
+        if (fenceOut) {
             // Not truncated: the remedy ends it, and the name is at most 255 characters.
             this.fencedOutError = "fenced out: " + this.claimsRefused + " claims of the checkpoint in a row refused "
                     + "right after acquiring the lease (token " + lease.token() + "): the lease store's tokens went "
@@ -316,8 +354,7 @@ final class SubscriptionFollower {
                 + "by. Should this repeat while no other node follows '{}', the lease store's tokens went back (a store "
                 + "that lost its data): see the docs on fenced checkpoints", name(), this.keeper.owner(),
                 lease.token(), name());
-        if (this.claimsRefused == CLAIMS_REFUSED_BEFORE_ERROR
-                || (this.claimsRefused > CLAIMS_REFUSED_BEFORE_ERROR && this.claimsRefused % 100 == 0)) {
+        if (fenceOut && (!wasFencedOut || this.claimsRefused % 100 == 0)) {
             logger.error("Event subscription '{}' on '{}': {} claims of its checkpoint in a row were refused right "
                     + "after this node acquired the lease, which carries the lease store's newest token: the store's "
                     + "tokens went back (a Redis that lost writes, a restore, or quark.leases.backend switched), and no "
@@ -403,6 +440,8 @@ final class SubscriptionFollower {
                 }
                 this.state = SubscriptionState.STANDBY;
                 // Another node follows: this node's failed claims are behind it, and so is their back-off.
+                this.raisedAbove = null;
+                this.raisedAgain = false;
                 this.claimFailing = false;
                 this.failures = 0;
             }
@@ -448,6 +487,7 @@ final class SubscriptionFollower {
         this.fencedOutSeenAt = null;
         this.fencedOutError = null;
         this.raisedAbove = null;
+        this.raisedAgain = false;
         this.notRaised = null;
         this.claimFailing = false;
         this.failures = 0;

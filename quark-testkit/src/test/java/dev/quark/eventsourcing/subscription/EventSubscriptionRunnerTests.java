@@ -467,6 +467,59 @@ class EventSubscriptionRunnerTests {
     }
 
     /**
+     * Two live lease stores on one checkpoint table (a node-by-node switch of {@code quark.leases.backend}, two
+     * deployments sharing it): each node's lease is current in its own store, so a claim refused by the other store's
+     * stamp looks like lost tokens. Each node raises its store once; the node whose store's tokens go back again within
+     * {@link SubscriptionFollower#RAISES_APART} fence windows of its raise is fenced out, naming the likely cause,
+     * rather than raise again, and the other follows alone.
+     */
+    @Test
+    void twoLeaseStoresOnOneCheckpointTableRaiseOnceEachThenTheSecondIncidentFencesOutInsteadOfAlternating() {
+        InMemoryLeaseStore storeA = new InMemoryLeaseStore(this.clock);
+        InMemoryLeaseStore storeB = new InMemoryLeaseStore(this.clock);
+        storeB.raiseTokensAbove(EventSubscriptionRunner.RESOURCE + "projection", new FencingToken(1_000));
+        append("a", 2);
+        List<String> handled = new ArrayList<>();
+        CountingMetrics metricsA = new CountingMetrics();
+        EventSubscriptionRunner nodeA = runner("node-a", metricsA, storeA, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-a " + id(event))));
+        EventSubscriptionRunner nodeB = runner("node-b", EventSubscriptionMetrics.NONE, storeB, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-b " + id(event))));
+        nodeB.followOnce("projection");
+        assertThat(handled).containsExactly("node-b a#1", "node-b a#2");
+        assertThat(nodeA.followOnce("projection")).as("node-a raises store A and claims again at once").isZero();
+        // Store A's counter ahead of store B's once raised: B's next token is below A's stamp, not equal to it.
+        burn(storeA, 3);
+        nodeA.followOnce("projection");
+        assertThat(nodeA.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        append("a", 1);
+        nodeB.followOnce("projection");
+        assertThat(nodeB.status("projection").state()).as("taken over by node-a").isEqualTo(SubscriptionState.STANDBY);
+        assertThat(nodeB.followOnce("projection")).as("node-b raises store B and claims again at once").isZero();
+        burn(storeB, 20);
+        nodeB.followOnce("projection");
+        assertThat(nodeB.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        nodeA.followOnce("projection");
+        nodeA.followOnce("projection");
+        SubscriptionStatus fenced = nodeA.status("projection");
+        assertThat(fenced.state()).as("the second incident on store A").isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(fenced.lastError()).contains("two lease stores on one checkpoint table?",
+                "put every node on one lease store");
+        assertThat(metricsA.failed).containsExactly("projection");
+        int before = handled.size();
+        for (int i = 0; i < 5; i++) {
+            append("b", 1);
+            this.clock.advance(POLL);
+            nodeA.followOnce("projection");
+            nodeB.followOnce("projection");
+            assertThat(nodeA.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+            assertThat(nodeB.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        }
+        assertThat(handled.subList(before, handled.size())).as("node-b alone handles what comes next")
+            .containsExactly("node-b b#1", "node-b b#2", "node-b b#3", "node-b b#4", "node-b b#5");
+    }
+
+    /**
      * A fenced-out node stays so while its claims are refused, also between two of them while another node holds the
      * lease for a moment, and follows again by itself once the lease store's tokens pass the checkpoint's stamp.
      */
@@ -950,6 +1003,13 @@ class EventSubscriptionRunnerTests {
         this.store.claimCheckpoint("projection", new Lease(EventSubscriptionRunner.RESOURCE + "projection", "old-store",
                 new FencingToken(stamp), this.clock.instant().plus(LEASE)));
         return stamp;
+    }
+
+    /** Draws tokens from a lease store, on resources of their own. */
+    private static void burn(LeaseStore leaseStore, int tokens) {
+        for (int i = 0; i < tokens; i++) {
+            leaseStore.tryAcquire("burnt-" + UUID.randomUUID(), "test", LEASE).orElseThrow();
+        }
     }
 
     /** The test's lease store that cannot raise its tokens, not answering while {@code away} is set. */
