@@ -30,7 +30,7 @@ import org.slf4j.event.Level;
  * claim gets a token that stamps. A stamp read while the lease is no longer valid may be a newer owner's, and proves
  * nothing: that is a take-over, and nothing is raised. The lease's validity is judged twice: on the caller's clock
  * before the stamps are read, and by the store after, which {@link LeaseStore#check checks} that the lease is still
- * the resource's current one; so a node whose clock missed a pause, and believes in a lease the store gave another
+ * the resource's current one (from the highest stamp down, until one is: only the highest is raised); so a node whose clock missed a pause, and believes in a lease the store gave another
  * owner since, does not take that owner's stamp for lost tokens. A store or area that cannot do its part is logged at
  * {@code ERROR}, and nothing else changes.
  * <p>
@@ -67,6 +67,12 @@ public final class LostFencingTokens {
     private final Map<String, FencingToken> reported = new ConcurrentHashMap<>();
 
     private volatile boolean stampsCannotTellReported;
+
+    /** Whether the store was found unable to check a lease ({@link LeaseStore#check} unsupported): logged once. */
+    private volatile boolean checkCannotTellReported;
+
+    /** Whether a check of a lease failed since the last that did not: logged at WARN once, then at DEBUG. */
+    private volatile boolean checkFailedReported;
 
     private final AtomicReference<Losses> losses = new AtomicReference<>(Losses.NONE);
 
@@ -120,25 +126,9 @@ public final class LostFencingTokens {
         if (valid.isEmpty()) {
             return Recovery.NONE;
         }
-        List<Lost> found;
+        Map<String, FencingToken> read;
         try {
-            Map<String, FencingToken> read = this.stamps.of(valid);
-            found = new ArrayList<>();
-            List<Lease> notNewer = new ArrayList<>();
-            for (Lease lease : valid) {
-                FencingToken stamp = read.get(lease.resource());
-                if (stamp != null && stamp.isNewerThan(lease.token()) && isCurrent(lease)) {
-                    found.add(new Lost(lease, stamp));
-                }
-                else {
-                    notNewer.add(lease);
-                }
-            }
-            if (!notNewer.isEmpty()) {
-                logger.warn("The {} refused the stamps of leases {} but read back no newer stamp for them while the "
-                        + "store holds the lease (a newer owner's, or removed or rewritten meanwhile?); releasing them",
-                        this.subject.plural(), notNewer);
-            }
+            read = this.stamps.of(valid);
         }
         catch (UnsupportedOperationException ex) {
             log(this.stampsCannotTellReported ? Level.DEBUG : Level.ERROR,
@@ -152,10 +142,45 @@ public final class LostFencingTokens {
                     + "the next claim: {}", this.subject.plural(), ids(valid), ex.toString());
             return Recovery.NONE;
         }
+        List<Lost> newer = new ArrayList<>();
+        List<Lease> notNewer = new ArrayList<>();
+        for (Lease lease : valid) {
+            FencingToken stamp = read.get(lease.resource());
+            if (stamp != null && stamp.isNewerThan(lease.token())) {
+                newer.add(new Lost(lease, stamp));
+            }
+            else {
+                notNewer.add(lease);
+            }
+        }
+        if (!notNewer.isEmpty()) {
+            logger.warn("The {} refused the stamps of leases {} but read back no newer stamp for them (removed or "
+                    + "rewritten meanwhile?); releasing them", this.subject.plural(), notNewer);
+        }
+        newer.sort(Comparator.comparing(Lost::stamp).reversed());
+        List<Lost> found;
+        try {
+            found = current(newer);
+        }
+        catch (UnsupportedOperationException ex) {
+            log(this.checkCannotTellReported ? Level.DEBUG : Level.ERROR, "The lease store {} cannot check whether "
+                    + "it still holds the leases of {} {} refused by greater stamps, so it cannot tell lost tokens from "
+                    + "a take-over; raising nothing: {}", this.store, this.subject.plural(), ids(valid),
+                    ex.getMessage());
+            this.checkCannotTellReported = true;
+            return Recovery.NONE;
+        }
+        catch (RuntimeException ex) {
+            log(this.checkFailedReported ? Level.DEBUG : Level.WARN, "Could not ask the lease store {} whether it "
+                    + "still holds the leases of {} {} refused by greater stamps; trying again at the next claim: {}",
+                    this.store, this.subject.plural(), ids(valid), ex.toString());
+            this.checkFailedReported = true;
+            return Recovery.NONE;
+        }
+        this.checkFailedReported = false;
         if (found.isEmpty()) {
             return Recovery.NONE;
         }
-        found.sort(Comparator.comparing(Lost::stamp).reversed());
         int fresh = 0;
         for (Lost resource : found) {
             fresh += resource.stamp().equals(this.reported.put(resource.lease().resource(), resource.stamp())) ? 0 : 1;
@@ -193,6 +218,41 @@ public final class LostFencingTokens {
                     + "{} {}; trying again at the next claim: {}", this.subject.plural(), ids(leases), ex.toString());
             return new Recovery(Outcome.RAISE_FAILED, highest.stamp(), ex.toString());
         }
+    }
+
+    /**
+     * The leases refused by greater stamps that show the store lost its tokens, highest stamp first. They are checked
+     * ({@link #isCurrent}) from the highest stamp down only until one is current or already reported, since only the
+     * highest is raised:
+     * one round trip per claim round rather than one per refused lease. A resource found with the stamp already
+     * reported is not checked again (it was current when first found, and a take-over would have stamped it anew); the
+     * leases below the first current one are taken as lost with it, unchecked: the store evidently went back. The ones
+     * found no longer current were taken over, and are only released.
+     * @param newer the refused leases whose rows hold greater stamps, highest stamp first
+     * @throws RuntimeException when the store cannot be asked
+     */
+    private List<Lost> current(List<Lost> newer) {
+        List<Lost> found = new ArrayList<>();
+        List<Lease> takenOver = new ArrayList<>();
+        boolean checked = false;
+        for (Lost candidate : newer) {
+            if (checked || candidate.stamp().equals(this.reported.get(candidate.lease().resource()))) {
+                found.add(candidate);
+                checked = true;
+            }
+            else if (isCurrent(candidate.lease())) {
+                found.add(candidate);
+                checked = true;
+            }
+            else {
+                takenOver.add(candidate.lease());
+            }
+        }
+        if (!takenOver.isEmpty()) {
+            logger.debug("The {} refused the stamps of leases {} for greater ones, and the store no longer holds "
+                    + "those leases: taken over by a newer owner; releasing them", this.subject.plural(), takenOver);
+        }
+        return found;
     }
 
     /**
