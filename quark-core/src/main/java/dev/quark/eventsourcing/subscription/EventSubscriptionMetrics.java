@@ -38,4 +38,12 @@ public interface EventSubscriptionMetrics {
      */
     default void fencingTokensLost(String subscription) {
     }
+
+    /**
+     * The runner starts following the subscription: a metrics backend registers its meters now, at zero, so that a
+     * rate or an increase over the first report (a lease store's tokens lost once) is not read as no change.
+     * @param subscription the subscription's name
+     */
+    default void started(String subscription) {
+    }
 }

@@ -156,6 +156,12 @@ final class SubscriptionFollower {
         this.lostTokens = new LostFencingTokens(store, this::stamp,
                 new LostFencingTokens.Subject("subscription", "event subscriptions", (ignored) -> "'" + name() + "'"),
                 Level.WARN, (lost) -> metrics.fencingTokensLost(name()), clock);
+        try {
+            metrics.started(name());
+        }
+        catch (RuntimeException ex) {
+            logger.warn("The metrics of event subscription '{}' could not be registered", name(), ex);
+        }
     }
 
     /** The checkpoint's stamp, for {@link LostFencingTokens}: the refused lease is this subscription's. */

@@ -24,7 +24,8 @@ import io.micrometer.core.instrument.Timer;
  * handled (the store's clock against the node's: on PostgreSQL and Redis the database's), i.e. how far behind the
  * subscription runs.</li>
  * </ul>
- * The meters of a subscription are created on its first report and kept, so a report does one map lookup.
+ * The meters of a subscription are registered, at zero, when the runner starts following it ({@link #started}), so that
+ * {@code increase()} over the first incident counts it, and kept, so a report does one map lookup.
  */
 public class MicrometerEventSubscriptionMetrics implements EventSubscriptionMetrics {
 
@@ -45,7 +46,7 @@ public class MicrometerEventSubscriptionMetrics implements EventSubscriptionMetr
     private final Map<String, Meters> meters = new ConcurrentHashMap<>();
 
     /**
-     * Creates the metrics, registering each subscription's meters on first use.
+     * Creates the metrics, registering each subscription's meters when its runner starts (or on first use).
      * @param registry where the meters are registered
      */
     public MicrometerEventSubscriptionMetrics(MeterRegistry registry) {
@@ -65,6 +66,11 @@ public class MicrometerEventSubscriptionMetrics implements EventSubscriptionMetr
     }
 
     @Override
+    public void started(String subscription) {
+        meters(subscription);
+    }
+
+    @Override
     public void fencingTokensLost(String subscription) {
         meters(subscription).tokensLost.increment();
     }
@@ -78,8 +84,9 @@ public class MicrometerEventSubscriptionMetrics implements EventSubscriptionMetr
                 Timer.builder(LATENESS).description("Time from an event's recording to its handling by a subscription")
                     .tag("subscription", name).register(this.registry),
                 Counter.builder(TOKENS_LOST)
-                    .description("Checkpoints of a subscription found stamped above the lease store's tokens, which "
-                            + "were raised above the stamp")
+                    .description("Checkpoints of a subscription found stamped above the token of a lease still "
+                            + "current in the lease store: its tokens went back (raised above the stamp, or the node "
+                            + "fenced out)")
                     .tag("subscription", name).register(this.registry)));
     }
 

@@ -131,6 +131,27 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
             });
     }
 
+    /**
+     * A subscription's counters exist, at zero, as soon as its runner starts: Prometheus' {@code increase()} over the
+     * first incident of lost tokens then sees it (a counter that first appears at 1 reads as no increase).
+     */
+    @Test
+    void aSubscriptionsCountersAreRegisteredAtZeroWhenItsRunnerStarts() {
+        this.contextRunner
+            .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class, QuarkMetricsAutoConfiguration.class))
+            .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+            .withBean("balances", EventSubscriptionDefinition.class, () -> recording("balances"))
+            .run((context) -> {
+                MeterRegistry registry = context.getBean(MeterRegistry.class);
+                for (String name : List.of(MicrometerEventSubscriptionMetrics.TOKENS_LOST,
+                        MicrometerEventSubscriptionMetrics.FAILURES)) {
+                    Counter counter = registry.find(name).tag("subscription", "balances").counter();
+                    assertThat(counter).as(name).isNotNull();
+                    assertThat(counter.count()).as(name).isZero();
+                }
+            });
+    }
+
     @Test
     void aSubscriptionOnAStoreWithoutAFeedFailsStartUpNamingIt() {
         this.contextRunner.withPropertyValues("quark.eventstore.backend=redis")
