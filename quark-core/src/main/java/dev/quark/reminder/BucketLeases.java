@@ -14,7 +14,7 @@ import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseKeeper;
 import dev.quark.lease.LeaseStore;
-import dev.quark.lease.LostFencingTokens;
+import dev.quark.lease.internal.LostFencingTokens;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.event.Level;
 

@@ -29,7 +29,7 @@ import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseLoss;
 import dev.quark.lease.LeaseStore;
-import dev.quark.lease.LostFencingTokens;
+import dev.quark.lease.internal.LostFencingTokens;
 import dev.quark.reminder.ScheduledReminder.Status;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.RuntimeScheduler;

@@ -21,7 +21,7 @@ import dev.quark.lease.LeaseHolder;
 import dev.quark.lease.LeaseKeeper;
 import dev.quark.lease.LeaseRenewal;
 import dev.quark.lease.LeaseStore;
-import dev.quark.lease.LostFencingTokens;
+import dev.quark.lease.internal.LostFencingTokens;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.reminder.memory.InMemoryReminderTable;
 import dev.quark.runtime.ActorAddress;

@@ -44,7 +44,7 @@ import dev.quark.lease.LeaseStore;
  * the successor; none is skipped. A claim refused while the node's lease is still the store's current one
  * ({@link LeaseStore#check}) is no take-over: the lease store's tokens went back (a store that lost writes, a restore,
  * {@code quark.leases.backend} switched), and the node raises them above the checkpoint's stamp
- * ({@link LeaseStore#raiseTokensAbove}, through {@link dev.quark.lease.LostFencingTokens}), logs it at WARN, counts it
+ * ({@link LeaseStore#raiseTokensAbove}, through {@link dev.quark.lease.internal.LostFencingTokens}), logs it at WARN, counts it
  * ({@link EventSubscriptionMetrics#fencingTokensLost}) and claims again at once on a new lease. A node whose claim is
  * refused three times in a row right after acquiring the lease, the tokens not raised (a store that cannot raise them,
  * a feed that cannot read its stamps), turns {@link SubscriptionState#FENCED_OUT} until a claim is accepted.

@@ -21,7 +21,7 @@ import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseKeeper;
 import dev.quark.lease.LeaseLostException;
 import dev.quark.lease.LeaseStore;
-import dev.quark.lease.LostFencingTokens;
+import dev.quark.lease.internal.LostFencingTokens;
 
 /**
  * Follows one subscription on behalf of its runner, one {@link #step()} at a time: takes the subscription's lease

@@ -30,7 +30,10 @@ import static org.awaitility.Awaitility.await;
  * stream's events in one order, read after a position without repeats or skips, and checkpointed
  * {@link EventSubscription}s that resume where they stopped, their checkpoints fenced by lease tokens. The feed is
  * shared by all tests of a store, so each test looks only at its own streams. Stores whose feed lags (PostgreSQL holds events back while an older
- * transaction runs anywhere in the database) are awaited, up to {@link #feedLag()}.
+ * transaction runs anywhere in the database) are awaited, up to {@link #feedLag()}. A feed under test implements the
+ * fenced checkpoint calls ({@code claimCheckpoint}, {@code saveCheckpoint} with a lease) and
+ * {@link EventFeed#checkpointStamp}, which a follower needs to raise a lease store's lost tokens: the tests of a feed
+ * that leaves them to the interface's defaults fail with their {@code UnsupportedOperationException}.
  */
 public abstract class EventFeedContractTests {
 

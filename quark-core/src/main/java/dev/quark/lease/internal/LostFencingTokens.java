@@ -1,4 +1,4 @@
-package dev.quark.lease;
+package dev.quark.lease.internal;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -17,6 +17,11 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
+
+import dev.quark.lease.FencingToken;
+import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseLostException;
+import dev.quark.lease.LeaseStore;
 
 /**
  * Tells a lease store that lost its fencing tokens from a newer owner of a resource, and brings the store back above
@@ -42,7 +47,9 @@ import org.slf4j.event.Level;
  * Each incident (a resource and the stamp that refused it) is logged once, at the level the area chose (a failed raise
  * at {@code WARN}); while it lasts (the store cannot raise, the raise keeps failing) the claim rounds that find it again
  * log at {@code DEBUG}. Its resources are counted once too, in the area's metrics (the {@code lost} callback) and in the
- * {@link Losses} kept here. Used by the reminders' bucket leases and the event subscriptions' followers.
+ * {@link Losses} kept here. Used by the reminders' bucket leases and the event subscriptions' followers; internal
+ * (its API, {@link Level} included, may change), in {@code dev.quark.lease.internal} since the package
+ * {@code dev.quark.lease} is public API.
  */
 public final class LostFencingTokens {
 
