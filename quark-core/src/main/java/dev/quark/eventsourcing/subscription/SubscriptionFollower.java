@@ -278,7 +278,11 @@ final class SubscriptionFollower {
             this.raisedAt = now;
             return true;
         }
-        this.raisedAgain = recovery.outcome() == LostFencingTokens.Outcome.HELD_BACK;
+        if (recovery.outcome() == LostFencingTokens.Outcome.HELD_BACK) {
+            // Sticky until a claim is accepted or another node follows: a refusal that says nothing (a check that
+            // failed) keeps the node fenced out, and the window passing does not make it raise again.
+            this.raisedAgain = true;
+        }
         this.notRaised = switch (recovery.outcome()) {
             case NONE -> null;
             case HELD_BACK -> "the lease store's tokens went back below the stamp " + stamp + ": "

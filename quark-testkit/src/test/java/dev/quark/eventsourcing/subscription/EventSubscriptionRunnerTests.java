@@ -517,6 +517,13 @@ class EventSubscriptionRunnerTests {
         }
         assertThat(handled.subList(before, handled.size())).as("node-b alone handles what comes next")
             .containsExactly("node-b b#1", "node-b b#2", "node-b b#3", "node-b b#4", "node-b b#5");
+        FencingToken stamp = this.store.checkpointStamp("projection").orElseThrow();
+        this.clock.advance(LEASE.plus(POLL).multipliedBy(SubscriptionFollower.RAISES_APART + 1));
+        nodeA.followOnce("projection");
+        assertThat(nodeA.status("projection").state()).as("past the window, still not raising")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(storeA.tryAcquire("probe-a", "test", LEASE).orElseThrow().token()).as("store A not raised")
+            .isLessThan(stamp);
     }
 
     /**
