@@ -3,6 +3,7 @@ package dev.quark.eventsourcing;
 import java.util.List;
 import java.util.Optional;
 
+import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseLostException;
 
@@ -76,6 +77,21 @@ public interface EventFeed {
     default void saveCheckpoint(String subscription, FeedPosition position, Lease lease) {
         throw new UnsupportedOperationException(getClass().getName() + " does not fence checkpoints: implement "
                 + "claimCheckpoint and saveCheckpoint with a lease to follow its feed with an EventSubscriptionRunner");
+    }
+
+    /**
+     * Reads the lease token stamped on a subscription's checkpoint: what a node whose claim was refused right after
+     * acquiring the lease compares with its lease's token, to tell a lease store whose tokens went back (its lease still
+     * valid, the stamp above its token) from a take-over.
+     * @param subscription the subscription's name
+     * @return the token of the newest lease that claimed or wrote the checkpoint, empty when none did or the stamp was
+     * cleared
+     * @throws UnsupportedOperationException by default, for feeds that cannot read their stamps: a node then cannot
+     * raise the lease store's tokens above the stamp, and is fenced out until a person clears it
+     */
+    default Optional<FencingToken> checkpointStamp(String subscription) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot read the lease token stamped on a "
+                + "checkpoint: implement EventFeed.checkpointStamp");
     }
 
     /**

@@ -14,7 +14,9 @@ import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseKeeper;
 import dev.quark.lease.LeaseStore;
+import dev.quark.lease.internal.LostFencingTokens;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.event.Level;
 
 /**
  * The leases through which a silo holds its reminder buckets: one lease per bucket, resource
@@ -31,6 +33,9 @@ final class BucketLeases implements AutoCloseable {
 
     private static final String[] RESOURCES = new String[ReminderBuckets.COUNT];
 
+    private static final LostFencingTokens.Subject BUCKETS = new LostFencingTokens.Subject("bucket", "reminder buckets",
+            (resource) -> String.valueOf(bucketOf(resource)));
+
     static {
         for (int bucket = 0; bucket < ReminderBuckets.COUNT; bucket++) {
             RESOURCES[bucket] = RESOURCE_PREFIX + bucket;
@@ -45,8 +50,6 @@ final class BucketLeases implements AutoCloseable {
 
     private final LostFencingTokens lostTokens;
 
-    private final Clock clock;
-
     /**
      * Creates the leases of a silo.
      * @param keeper the keeper, on {@code store}
@@ -59,8 +62,16 @@ final class BucketLeases implements AutoCloseable {
         this.keeper = keeper;
         this.table = table;
         this.duration = keeper.duration();
-        this.lostTokens = new LostFencingTokens(store, table, metrics);
-        this.clock = clock;
+        this.lostTokens = new LostFencingTokens(store, (leases) -> stamps(table, leases), BUCKETS, Level.ERROR,
+                (buckets) -> metrics.fencingTokensLost(buckets), clock);
+    }
+
+    /** Reads the table's stamps of the leases' buckets, by lease resource. */
+    private static Map<String, FencingToken> stamps(ReminderTable table, List<Lease> leases) {
+        List<Integer> buckets = leases.stream().map((lease) -> bucketOf(lease.resource())).toList();
+        Map<String, FencingToken> stamps = new LinkedHashMap<>();
+        table.stamps(ReminderBucketSet.of(buckets)).forEach((bucket, stamp) -> stamps.put(RESOURCES[bucket], stamp));
+        return stamps;
     }
 
     /**
@@ -128,7 +139,7 @@ final class BucketLeases implements AutoCloseable {
         }
         List<Lease> refused = acquired.stream().filter((lease) -> !stamped.contains(bucketOf(lease.resource()))).toList();
         if (!refused.isEmpty()) {
-            this.lostTokens.recover(refused, this.clock.instant());
+            this.lostTokens.recover(refused);
             this.keeper.releaseAll(refused);
         }
         return stamped;

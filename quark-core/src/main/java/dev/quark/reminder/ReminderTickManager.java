@@ -29,6 +29,7 @@ import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseLoss;
 import dev.quark.lease.LeaseStore;
+import dev.quark.lease.internal.LostFencingTokens;
 import dev.quark.reminder.ScheduledReminder.Status;
 import dev.quark.runtime.ActorRuntime;
 import dev.quark.runtime.RuntimeScheduler;
@@ -625,7 +626,7 @@ public final class ReminderTickManager implements ReminderRegistry.Listener, Aut
         return new Stats(this.counts.delivered.sum(), this.counts.failed.sum(), this.counts.undelivered.sum(),
                 this.counts.abandoned.sum(),
                 this.counts.skipped.sum(), this.counts.missed.sum(), queued, this.running, this.writes.pendingCount(),
-                this.owned.size(), lostTokens.buckets(), lostTokens.last());
+                this.owned.size(), lostTokens.resources(), lostTokens.last());
     }
 
     /**

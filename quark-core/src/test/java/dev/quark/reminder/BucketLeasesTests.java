@@ -3,10 +3,13 @@ package dev.quark.reminder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -18,6 +21,7 @@ import dev.quark.lease.LeaseHolder;
 import dev.quark.lease.LeaseKeeper;
 import dev.quark.lease.LeaseRenewal;
 import dev.quark.lease.LeaseStore;
+import dev.quark.lease.internal.LostFencingTokens;
 import dev.quark.lease.memory.InMemoryLeaseStore;
 import dev.quark.reminder.memory.InMemoryReminderTable;
 import dev.quark.runtime.ActorAddress;
@@ -174,6 +178,51 @@ class BucketLeasesTests {
         assertThat(this.lostCounted).as("not known to be lost").isEmpty();
     }
 
+    /**
+     * Many buckets refused at once: the store is asked whether it still holds their leases from the highest stamp
+     * down only until one is current (only the highest is raised), and a bucket already reported with its stamp is not
+     * asked about again: one round trip in the first claim round, none in the next ones of the same incident.
+     */
+    @Test
+    void theStoreIsAskedAboutTheHighestStampOnlyAndNotAgainForAnIncidentAlreadyReported() {
+        Map<Integer, FencingToken> stamps = new HashMap<>();
+        for (int bucket = 0; bucket < 20; bucket++) {
+            stamps.put(bucket, new FencingToken(5_000 + bucket));
+        }
+        this.table.stamp(stamps);
+        WithoutRaise cannotRaise = new WithoutRaise(this.store);
+        ReminderBucketSet buckets = ReminderBucketSet.of(stamps.keySet());
+        try (BucketLeases leases = leasesOn(cannotRaise)) {
+            assertThat(leases.acquire(buckets)).isEqualTo(ReminderBucketSet.none());
+            assertThat(cannotRaise.holders()).as("the highest stamp's lease only").hasValue(1);
+            assertThat(this.lostCounted).containsExactly(20);
+            assertThat(leases.acquire(buckets)).isEqualTo(ReminderBucketSet.none());
+            assertThat(cannotRaise.holders()).as("the same incident: not asked again").hasValue(1);
+        }
+        assertThat(this.lostCounted).containsExactly(20);
+    }
+
+    /**
+     * A lease store that cannot be reached when asked whether it still holds a refused lease: its own WARN, once per
+     * outage, nothing raised or counted, and not taken for an unreadable stamp.
+     */
+    @Test
+    void aStoreThatCannotBeAskedWhetherItHoldsTheLeaseIsLoggedOnceAsSuchAndNothingIsRaised() {
+        this.table.stamp(Map.of(BUCKET, new FencingToken(5_000)));
+        WithoutRaise unreachable = new WithoutRaise(this.store);
+        unreachable.holderFails().set(true);
+        try (BucketLeases leases = leasesOn(unreachable)) {
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).isEqualTo(ReminderBucketSet.none());
+            assertThat(leases.acquire(ReminderBucketSet.of(BUCKET))).isEqualTo(ReminderBucketSet.none());
+        }
+        assertThat(logged(Level.WARN)).singleElement()
+            .asString()
+            .contains("Could not ask the lease store", "[17]", "lease store unreachable")
+            .doesNotContain("Could not read the stamps");
+        assertThat(logged(Level.ERROR)).isEmpty();
+        assertThat(this.lostCounted).isEmpty();
+    }
+
     private BucketLeases leasesOn(LeaseStore leaseStore) {
         return new BucketLeases(keeper(leaseStore), leaseStore, this.table, this.clock, this.metrics);
     }
@@ -193,8 +242,17 @@ class BucketLeasesTests {
             .toList();
     }
 
-    /** A store that leaves {@link LeaseStore#raiseTokensAbove} to the interface's default, as a user's store may. */
-    private record WithoutRaise(LeaseStore delegate) implements LeaseStore {
+    /**
+     * A store that leaves {@link LeaseStore#raiseTokensAbove} to the interface's default, as a user's store may, and
+     * {@link LeaseStore#check} too, which asks {@link #holder}: counted in {@code holders}, failing while
+     * {@code holderFails} is set.
+     */
+    private record WithoutRaise(LeaseStore delegate, AtomicInteger holders, AtomicBoolean holderFails)
+            implements LeaseStore {
+
+        WithoutRaise(LeaseStore delegate) {
+            this(delegate, new AtomicInteger(), new AtomicBoolean());
+        }
 
         @Override
         public Optional<Lease> tryAcquire(String resource, String owner, Duration duration) {
@@ -228,6 +286,10 @@ class BucketLeasesTests {
 
         @Override
         public Optional<LeaseHolder> holder(String resource) {
+            this.holders.incrementAndGet();
+            if (this.holderFails.get()) {
+                throw new IllegalStateException("lease store unreachable");
+            }
             return this.delegate.holder(resource);
         }
     }

@@ -25,6 +25,7 @@ import dev.quark.eventsourcing.StoredEvent;
 import dev.quark.jdbc.LiquibaseMigration;
 import dev.quark.jdbc.CallerTransactions;
 import dev.quark.jdbc.TablePrefix;
+import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseLostException;
 import dev.quark.state.StateWriteAttachment;
@@ -139,6 +140,9 @@ public class JdbcEventStore implements EventStore, EventFeed {
 
     private final String saveCheckpoint;
 
+    /** Reads the lease token a checkpoint's row is stamped with. */
+    private final String loadCheckpointStamp;
+
     /** Stamps a checkpoint's row with a lease's token unless a newer one stamped it, and returns its position. */
     private final String claimCheckpoint;
 
@@ -208,6 +212,7 @@ public class JdbcEventStore implements EventStore, EventFeed {
         this.saveCheckpoint = "insert into " + checkpoints + " as c (subscription, txid, position) values (?, ?, ?) "
                 + "on conflict (subscription) do update set txid = excluded.txid, position = excluded.position, "
                 + "updated_at = now()";
+        this.loadCheckpointStamp = "select lease_token from " + checkpoints + " where subscription = ?";
         String fence = " where c.lease_token is null or c.lease_token <= excluded.lease_token";
         this.claimCheckpoint = "insert into " + checkpoints + " as c (subscription, lease_token) values (?, ?) "
                 + "on conflict (subscription) do update set lease_token = excluded.lease_token" + fence
@@ -642,6 +647,19 @@ public class JdbcEventStore implements EventStore, EventFeed {
     public String clearCheckpointStamp(String subscription) {
         return "update " + this.checkpointTable + " set lease_token = null where subscription = '"
                 + subscription.replace("'", "''") + "'";
+    }
+
+    @Override
+    public Optional<FencingToken> checkpointStamp(String subscription) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        return this.jdbc.sql(this.loadCheckpointStamp)
+            .param(subscription)
+            .query((row, number) -> {
+                long token = row.getLong(1);
+                return row.wasNull() ? Optional.<FencingToken>empty() : Optional.of(new FencingToken(token));
+            })
+            .optional()
+            .flatMap((stamp) -> stamp);
     }
 
     @Override

@@ -331,6 +331,13 @@ public final class InMemoryEventStore implements EventStore, EventFeed {
     }
 
     @Override
+    public Optional<FencingToken> checkpointStamp(String subscription) {
+        Objects.requireNonNull(subscription, "subscription must not be null");
+        @Nullable Checkpoint checkpoint = this.checkpoints.get(subscription);
+        return Optional.ofNullable((checkpoint != null) ? checkpoint.token() : null);
+    }
+
+    @Override
     public Optional<FeedPosition> claimCheckpoint(String subscription, Lease lease) {
         Objects.requireNonNull(subscription, "subscription must not be null");
         Objects.requireNonNull(lease, "lease must not be null");

@@ -41,8 +41,13 @@ import dev.quark.lease.LeaseStore;
  * (a long GC pause) that wakes up and handles one more event cannot write its older checkpoint once its successor
  * took over: the write is refused, the node logs it at WARN and stops following the subscription (it lets go of the
  * lease and stands by), and its successor's checkpoint stands. The event it handled in that pause is handled again by
- * the successor; none is skipped. A node whose claim is refused three times in a row right after acquiring the lease
- * (the lease store's tokens went back) turns {@link SubscriptionState#FENCED_OUT} until a claim is accepted.
+ * the successor; none is skipped. A claim refused while the node's lease is still the store's current one
+ * ({@link LeaseStore#check}) is no take-over: the lease store's tokens went back (a store that lost writes, a restore,
+ * {@code quark.leases.backend} switched), and the node raises them above the checkpoint's stamp
+ * ({@link LeaseStore#raiseTokensAbove}, through {@link dev.quark.lease.internal.LostFencingTokens}), logs it at WARN, counts it
+ * ({@link EventSubscriptionMetrics#fencingTokensLost}) and claims again at once on a new lease. A node whose claim is
+ * refused three times in a row right after acquiring the lease, the tokens not raised (a store that cannot raise them,
+ * a feed that cannot read its stamps), turns {@link SubscriptionState#FENCED_OUT} until a claim is accepted.
  * <p>
  * <b>Following.</b> While it holds the lease, a node reads a batch after the checkpoint, hands each event to the
  * handler and saves the checkpoint after each; it reads the next batch at once while batches come full, and waits the
@@ -416,7 +421,8 @@ public final class EventSubscriptionRunner implements AutoCloseable {
             this.keeper = builder.build();
             for (EventSubscriptionDefinition definition : runner.definitions) {
                 this.followers.put(definition.name(), new SubscriptionFollower(definition,
-                        RESOURCE + definition.name(), runner.feed, this.keeper, runner.backoff, runner.pollInterval,
+                        RESOURCE + definition.name(), runner.feed, runner.leases, this.keeper, runner.backoff,
+                        runner.pollInterval,
                         runner.leaseDuration, runner.clock, runner.metrics));
             }
         }

@@ -4,25 +4,33 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 import dev.quark.eventsourcing.EventFeed;
 import dev.quark.eventsourcing.EventSubscriptionDefinition;
 import dev.quark.eventsourcing.FeedPosition;
 import dev.quark.eventsourcing.StoredEvent;
+import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
 import dev.quark.lease.LeaseKeeper;
 import dev.quark.lease.LeaseLostException;
+import dev.quark.lease.LeaseStore;
+import dev.quark.lease.internal.LostFencingTokens;
 
 /**
  * Follows one subscription on behalf of its runner, one {@link #step()} at a time: takes the subscription's lease
  * when it is free and claims the checkpoint with the lease's token, then reads a batch after the checkpoint and
  * handles it event by event, saving the checkpoint fenced by the token after each, as long as the lease is held and
  * the checkpoint takes the token (it refuses it once a newer holder claimed it: the subscription was taken over). A
+ * claim refused while the lease just acquired is still valid, by a stamp above its token, is no take-over but a lease
+ * store whose tokens went back: the follower raises the store's tokens above the stamp ({@link LostFencingTokens}) and
+ * claims again on a new lease. A
  * step returns how long to wait before the next one, which is what lets tests drive it in virtual time. Steps of one follower run on one thread at a time (the runner's thread for the name, or
  * a test).
  */
@@ -34,6 +42,16 @@ final class SubscriptionFollower {
 
     /** Claims refused in a row after which the node logs an error: more than a pause can explain. */
     private static final int CLAIMS_REFUSED_BEFORE_ERROR = 3;
+
+    /**
+     * How many {@link #fenceWindow() fence windows} after this node raised the lease store's tokens for the
+     * subscription a second incident is taken for two live lease stores on one checkpoint table rather than lost tokens,
+     * and fences the node out instead of raising again. Two stores (a node-by-node switch of
+     * {@code quark.leases.backend}, two deployments sharing the checkpoint table) take the checkpoint from each other as
+     * soon as events come, every poll interval, each raising its store above the other's stamp; a store that truly
+     * loses its tokens twice within ten lease durations is far rarer, and is fenced out like a store that cannot raise.
+     */
+    static final int RAISES_APART = 10;
 
     private final EventSubscriptionDefinition definition;
 
@@ -52,6 +70,30 @@ final class SubscriptionFollower {
     private final Clock clock;
 
     private final EventSubscriptionMetrics metrics;
+
+    private final LostFencingTokens lostTokens;
+
+    /**
+     * The stamp this node last raised the lease store's tokens above, until a claim is accepted: a claim refused again
+     * by a stamp no greater means the store granted a token below what it was raised above, so the raise did not take
+     * (a store that says it raised and did not), and the node is fenced out as when the store cannot raise.
+     */
+    private @Nullable FencingToken raisedAbove;
+
+    /**
+     * When this node last raised the lease store's tokens for this subscription. An accepted claim does not reset it:
+     * two lease stores raised in turn get every other claim accepted.
+     */
+    private @Nullable Instant raisedAt;
+
+    /**
+     * Whether the lease store's tokens went back again within {@link #RAISES_APART} fence windows of this node's last
+     * raise: the node is fenced out, raising nothing, until a claim is accepted or another node follows.
+     */
+    private boolean raisedAgain;
+
+    /** Why the lease store's tokens were not raised above the stamp of the last refused claim, for the fenced-out error. */
+    private @Nullable String notRaised;
 
     /**
      * How many claims of the checkpoint in a row were refused right after this node acquired the lease. A lease just
@@ -99,8 +141,8 @@ final class SubscriptionFollower {
      */
     private boolean claimFailing;
 
-    SubscriptionFollower(EventSubscriptionDefinition definition, String resource, EventFeed feed, LeaseKeeper keeper,
-            SubscriptionBackoff backoff, Duration pollInterval, Duration leaseDuration, Clock clock,
+    SubscriptionFollower(EventSubscriptionDefinition definition, String resource, EventFeed feed, LeaseStore store,
+            LeaseKeeper keeper, SubscriptionBackoff backoff, Duration pollInterval, Duration leaseDuration, Clock clock,
             EventSubscriptionMetrics metrics) {
         this.definition = definition;
         this.resource = resource;
@@ -111,6 +153,20 @@ final class SubscriptionFollower {
         this.leaseDuration = leaseDuration;
         this.clock = clock;
         this.metrics = metrics;
+        this.lostTokens = new LostFencingTokens(store, this::stamp,
+                new LostFencingTokens.Subject("subscription", "event subscriptions", (ignored) -> "'" + name() + "'"),
+                Level.WARN, (lost) -> metrics.fencingTokensLost(name()), clock);
+        try {
+            metrics.started(name());
+        }
+        catch (RuntimeException ex) {
+            logger.warn("The metrics of event subscription '{}' could not be registered", name(), ex);
+        }
+    }
+
+    /** The checkpoint's stamp, for {@link LostFencingTokens}: the refused lease is this subscription's. */
+    private Map<String, FencingToken> stamp(List<Lease> refused) {
+        return this.feed.checkpointStamp(name()).map((stamp) -> Map.of(this.resource, stamp)).orElse(Map.of());
     }
 
     String name() {
@@ -146,6 +202,9 @@ final class SubscriptionFollower {
                 }
                 catch (LeaseLostException ex) {
                     claimRefused();
+                    if (tokensWentBack(lease)) {
+                        return tokensRaised(lease);
+                    }
                     throw ex;
                 }
                 catch (RuntimeException ex) {
@@ -195,25 +254,100 @@ final class SubscriptionFollower {
     }
 
     /**
+     * Whether the claim was refused by a stamp above the token of this lease, still valid, and the lease store's tokens
+     * were raised above it, for the first time since the last claim accepted or above a greater stamp than before;
+     * otherwise (a take-over, a feed that cannot read its stamps, a store that cannot raise its tokens or failed to, a
+     * raise that did not take) remembers why not, for the fenced-out error.
+     */
+    private boolean tokensWentBack(Lease lease) {
+        Instant now = this.clock.instant();
+        @Nullable String holdBack = null;
+        if (this.raisedAgain || (this.raisedAt != null
+                && now.isBefore(this.raisedAt.plus(fenceWindow().multipliedBy(RAISES_APART))))) {
+            holdBack = "they were raised above this checkpoint's stamp at " + this.raisedAt + ", less than "
+                    + RAISES_APART + " fence windows (" + fenceWindow().multipliedBy(RAISES_APART) + ") ago, and went "
+                    + "back again: two lease stores on one checkpoint table? (quark.leases.backend switched node by node, "
+                    + "or two deployments sharing the checkpoint table); not raising them again, which would have the "
+                    + "nodes on each store take the subscription from each other: put every node on one lease store";
+        }
+        LostFencingTokens.Recovery recovery = this.lostTokens.recover(List.of(lease), holdBack);
+        FencingToken stamp = recovery.stamp();
+        if (recovery.outcome() == LostFencingTokens.Outcome.RAISED && stamp != null
+                && (this.raisedAbove == null || stamp.isNewerThan(this.raisedAbove))) {
+            this.raisedAbove = stamp;
+            this.raisedAt = now;
+            return true;
+        }
+        if (recovery.outcome() == LostFencingTokens.Outcome.HELD_BACK) {
+            // Sticky until a claim is accepted or another node follows: a refusal that says nothing (a check that
+            // failed) keeps the node fenced out, and the window passing does not make it raise again.
+            this.raisedAgain = true;
+        }
+        this.notRaised = switch (recovery.outcome()) {
+            case NONE -> null;
+            case HELD_BACK -> "the lease store's tokens went back below the stamp " + stamp + ": "
+                    + recovery.failure();
+            case RAISED -> "the lease store was raised above " + this.raisedAbove + " yet granted token "
+                    + lease.token() + " below the stamp " + stamp + ": the raise did not take";
+            case CANNOT_RAISE, RAISE_FAILED -> "the lease store's tokens could not be raised above the stamp " + stamp
+                    + ": " + recovery.failure();
+        };
+        return false;
+    }
+
+    /**
+     * The lease store's tokens went back and were raised above the checkpoint's stamp: this node lets go of its lease,
+     * whose token the stamp refuses, and stands by until its next step, at once, acquires a new lease, whose token
+     * exceeds the stamp, and claims again. Nothing was handled on the refused lease; a fenced-out node is so no longer.
+     */
+    private Duration tokensRaised(Lease lease) {
+        if (this.state == SubscriptionState.FENCED_OUT) {
+            logger.info("Event subscription '{}' on '{}' is no longer fenced out: the lease store's tokens were raised "
+                    + "above the checkpoint's stamp", name(), this.keeper.owner());
+        }
+        this.position = null;
+        this.failures = 0;
+        this.retryAt = null;
+        this.claimFailing = false;
+        this.claimsRefused = 0;
+        this.claimRefusedAt = null;
+        this.fencedOutSeenAt = null;
+        this.fencedOutError = null;
+        this.notRaised = null;
+        this.lastError = truncate("the lease store's tokens went back: the checkpoint's stamp " + this.raisedAbove
+                + " is above token " + lease.token() + " of the lease just acquired; raised the store's tokens above "
+                + "it, claiming again on a new lease");
+        this.state = SubscriptionState.STANDBY;
+        logger.info("Event subscription '{}' on '{}' lets go of its lease (token {}) and claims the checkpoint again on "
+                + "a new one, above the stamp {}", name(), this.keeper.owner(), lease.token(), this.raisedAbove);
+        release(lease);
+        return Duration.ZERO;
+    }
+
+    /**
      * The checkpoint refused this lease's claim or write: a newer lease stamped it, so another node took the
      * subscription over (this node's lease ran out, during a long pause for instance) and the checkpoint stays what
      * that node made it. This node stops following: it lets go of the lease and stands by, as a node that lost its
      * lease does; the event it may just have handled is handled again by the new holder, none is skipped. From the
      * third claim in a row refused right after acquiring the lease it is {@link SubscriptionState#FENCED_OUT} instead:
-     * the lease store's tokens went back; a node already fenced out stays so, however long since its last refusal (an
-     * unreachable lease store in between included).
+     * the lease store's tokens went back and could not be raised ({@link #tokensWentBack}: the store cannot raise them,
+     * the raise failed or did not take, or the feed cannot read its stamps); a node already fenced out stays so, however
+     * long since its last refusal (an unreachable lease store in between included).
      */
     private Duration takenOver(Lease lease, LeaseLostException refusal) {
+        boolean wasFencedOut = this.state == SubscriptionState.FENCED_OUT;
+        boolean fenceOut = this.claimsRefused >= CLAIMS_REFUSED_BEFORE_ERROR || this.raisedAgain;
         this.position = null;
         this.failures = 0;
         this.retryAt = null;
         this.claimFailing = false;
         // The error before the state: a status read that sees the new state sees its error too.
-        if (this.claimsRefused >= CLAIMS_REFUSED_BEFORE_ERROR) {
+        if (fenceOut) {
             // Not truncated: the remedy ends it, and the name is at most 255 characters.
             this.fencedOutError = "fenced out: " + this.claimsRefused + " claims of the checkpoint in a row refused "
                     + "right after acquiring the lease (token " + lease.token() + "): the lease store's tokens went "
-                    + "back, and no node follows '" + name() + "' until they pass the checkpoint's stamp. Clear it: "
+                    + "back, and no node follows '" + name() + "' until they pass the checkpoint's stamp"
+                    + ((this.notRaised != null) ? " (" + this.notRaised + ")" : "") + ". Clear it: "
                     + this.feed.clearCheckpointStamp(name());
             this.lastError = this.fencedOutError;
             this.fencedOutSeenAt = this.clock.instant();
@@ -230,14 +364,14 @@ final class SubscriptionFollower {
                 + "by. Should this repeat while no other node follows '{}', the lease store's tokens went back (a store "
                 + "that lost its data): see the docs on fenced checkpoints", name(), this.keeper.owner(),
                 lease.token(), name());
-        if (this.claimsRefused == CLAIMS_REFUSED_BEFORE_ERROR
-                || (this.claimsRefused > CLAIMS_REFUSED_BEFORE_ERROR && this.claimsRefused % 100 == 0)) {
+        if (fenceOut && (!wasFencedOut || this.claimsRefused % 100 == 0)) {
             logger.error("Event subscription '{}' on '{}': {} claims of its checkpoint in a row were refused right "
                     + "after this node acquired the lease, which carries the lease store's newest token: the store's "
                     + "tokens went back (a Redis that lost writes, a restore, or quark.leases.backend switched), and no "
-                    + "node can follow '{}' until they pass the checkpoint's stamp. Clear the stamp by hand (see the "
+                    + "node can follow '{}' until they pass the checkpoint's stamp{}. Clear the stamp by hand (see the "
                     + "docs on fenced checkpoints: {}); until then it is FENCED_OUT and the health indicator is DOWN",
-                    name(), this.keeper.owner(), this.claimsRefused, name(), this.feed.clearCheckpointStamp(name()));
+                    name(), this.keeper.owner(), this.claimsRefused, name(),
+                    (this.notRaised != null) ? " (" + this.notRaised + ")" : "", this.feed.clearCheckpointStamp(name()));
             this.metrics.failed(name());
         }
         release(lease);
@@ -316,6 +450,8 @@ final class SubscriptionFollower {
                 }
                 this.state = SubscriptionState.STANDBY;
                 // Another node follows: this node's failed claims are behind it, and so is their back-off.
+                this.raisedAbove = null;
+                this.raisedAgain = false;
                 this.claimFailing = false;
                 this.failures = 0;
             }
@@ -360,6 +496,9 @@ final class SubscriptionFollower {
         this.claimRefusedAt = null;
         this.fencedOutSeenAt = null;
         this.fencedOutError = null;
+        this.raisedAbove = null;
+        this.raisedAgain = false;
+        this.notRaised = null;
         this.claimFailing = false;
         this.failures = 0;
     }

@@ -9,10 +9,14 @@ package dev.quark.eventsourcing.subscription;
  *      └──checkpoint refused──────┘ (a newer lease stamped it: taken over; lease released)
  *   FOLLOWING ──claim failed──▶ RETRYING (lease released; acquired again and the claim tried again after a back-off)
  *   any ──runner closed──▶ STOPPED      any ──thread ended by an Error──▶ FAILED (lease released)
- *   STANDBY ──third claim in a row refused right after acquiring──▶ FENCED_OUT ──claim accepted──▶ FOLLOWING
- *                                                                   │  ▲ └──the lease held by another a lease duration
- *                                                                   └──┘       and a poll interval later──▶ STANDBY
- *                           (refused again, claim failed, lease store unreachable: stays)
+ *   FOLLOWING ──claim refused while the lease is the store's current one: the store's tokens went back──┐
+ *       ▲                   raised above the checkpoint's stamp (WARN, tokens-lost counted, lease released)   │
+ *       └──next step, at once: a new lease above the stamp, claim accepted──── STANDBY ◀─────────────────────┘
+ *   STANDBY ──third claim in a row refused right after acquiring, the tokens not raised (the store cannot raise
+ *             them, the raise failed or did not take, the feed cannot read its stamp)──▶ FENCED_OUT
+ *   FENCED_OUT ──claim accepted──▶ FOLLOWING      FENCED_OUT ──the store's tokens raised above the stamp──▶ STANDBY
+ *   FENCED_OUT ──the lease held by another a lease duration and a poll interval later──▶ STANDBY
+ *   FENCED_OUT ──refused again and not raised, claim failed, lease store unreachable──▶ FENCED_OUT (stays)
  * </pre>
  */
 public enum SubscriptionState {
@@ -46,8 +50,13 @@ public enum SubscriptionState {
     FAILED,
 
     /**
-     * The checkpoint refused this node's claim three times in a row right after it acquired the lease: the lease
-     * store's tokens went back (a store that lost its data, a restore, {@code quark.leases.backend} switched), so no node
+     * The checkpoint refused this node's claim three times in a row right after it acquired the lease, and the lease
+     * store's tokens could not be raised above the checkpoint's stamp: the store's tokens went back (a store that lost
+     * its data, a restore, {@code quark.leases.backend} switched) and the store cannot raise them
+     * ({@link dev.quark.lease.LeaseStore#raiseTokensAbove} unsupported), the raise failed or did not take, or the feed
+     * cannot read its stamps ({@link dev.quark.eventsourcing.EventFeed#checkpointStamp}). A store that can raise them is
+     * raised above the stamp at the first such refusal, and the node follows again on a new lease without turning
+     * fenced out. Here no node
      * can follow the subscription until the store's tokens pass the checkpoint's stamp, or the stamp is cleared by hand
      * (on PostgreSQL {@code update quark_event_checkpoint set lease_token = null where subscription = '<name>'}, under
      * the store's table prefix: {@link dev.quark.eventsourcing.EventFeed#clearCheckpointStamp} gives the statement,
@@ -57,7 +66,8 @@ public enum SubscriptionState {
      * node last saw that no other node's claim was accepted: that node's claim was accepted (a node whose claim fails
      * otherwise than refused lets the lease go for its back-off, so this node gets it meanwhile and is refused again).
      * A lease store it cannot reach, a claim that fails otherwise than refused (added to its last error) and further
-     * refusals keep it fenced out, however long they last. The health indicator is down.
+     * refusals keep it fenced out, however long they last; a raise that succeeds at a later refusal (one that had
+     * failed) ends it. The health indicator is down.
      */
     FENCED_OUT
 }

@@ -21,7 +21,9 @@ import dev.quark.eventsourcing.subscription.SubscriptionStatus;
  * the {@code quark.eventstore.subscription.failures} counter. Down when a subscription is {@code FAILED}: its thread
  * ended while the runner runs (a {@link VirtualMachineError}), so this node no longer follows it (it released the
  * lease, another node takes over) until it is restarted, and while a subscription is {@code FENCED_OUT}: the lease
- * store's tokens went back, so no node can follow it until its checkpoint's stamp is cleared by hand (the state's
+ * store's tokens went back and the store cannot raise them (a store that can is raised above the checkpoint's stamp,
+ * and the node follows again without going down: watch {@code quark.eventstore.subscription.lease.tokens.lost}), so
+ * no node can follow it until its checkpoint's stamp is cleared by hand (the state's
  * {@code lastError} says how) or the tokens pass it; it comes back up by itself once a claim is accepted. Out of
  * service once the runner stopped.
  */

@@ -30,7 +30,10 @@ import static org.awaitility.Awaitility.await;
  * stream's events in one order, read after a position without repeats or skips, and checkpointed
  * {@link EventSubscription}s that resume where they stopped, their checkpoints fenced by lease tokens. The feed is
  * shared by all tests of a store, so each test looks only at its own streams. Stores whose feed lags (PostgreSQL holds events back while an older
- * transaction runs anywhere in the database) are awaited, up to {@link #feedLag()}.
+ * transaction runs anywhere in the database) are awaited, up to {@link #feedLag()}. A feed under test implements the
+ * fenced checkpoint calls ({@code claimCheckpoint}, {@code saveCheckpoint} with a lease) and
+ * {@link EventFeed#checkpointStamp}, which a follower needs to raise a lease store's lost tokens: the tests of a feed
+ * that leaves them to the interface's defaults fail with their {@code UnsupportedOperationException}.
  */
 public abstract class EventFeedContractTests {
 
@@ -163,6 +166,28 @@ public abstract class EventFeedContractTests {
         assertThat(feed().checkpoint(name)).as("the newer lease's checkpoint stands").contains(new FeedPosition(9, 9));
         assertThat(feed().claimCheckpoint(name, lease(name, 2))).as("claiming again with the same token")
             .contains(new FeedPosition(9, 9));
+    }
+
+    /**
+     * The stamp a follower whose claim was refused reads, to tell a lease store whose tokens went back from a
+     * take-over: the newest token that claimed or wrote the checkpoint, neither lowered by a refused lease nor changed
+     * by an unfenced write.
+     */
+    @Test
+    public void theCheckpointsStampIsTheNewestTokenThatClaimedOrWroteIt() {
+        String name = "stamp-" + this.run;
+        assertThat(feed().checkpointStamp(name)).as("no checkpoint").isEmpty();
+        feed().saveCheckpoint(name, new FeedPosition(2, 2));
+        assertThat(feed().checkpointStamp(name)).as("an unfenced checkpoint").isEmpty();
+        feed().claimCheckpoint(name, lease(name, 3));
+        assertThat(feed().checkpointStamp(name)).contains(new FencingToken(3));
+        feed().saveCheckpoint(name, new FeedPosition(4, 4), lease(name, 7));
+        assertThat(feed().checkpointStamp(name)).contains(new FencingToken(7));
+        assertThatExceptionOfType(LeaseLostException.class)
+            .isThrownBy(() -> feed().claimCheckpoint(name, lease(name, 5)));
+        feed().saveCheckpoint(name, new FeedPosition(5, 5));
+        assertThat(feed().checkpointStamp(name)).contains(new FencingToken(7));
+        assertThat(feed().checkpointStamp(name + "-other")).isEmpty();
     }
 
     @Test

@@ -57,6 +57,17 @@ class EventSubscriptionRunnerTests {
 
     private final InMemoryLeaseStore leases = new InMemoryLeaseStore(this.clock);
 
+    /**
+     * The test's lease store, unable to raise its tokens (as a user's store may be): what the runners run on unless a
+     * test names another store, so that a checkpoint stamped ahead of the store's tokens fences them out.
+     */
+    private final LeaseStore cannotRaise = new DelegatingLeaseStore(this.leases) {
+        @Override
+        public void raiseTokensAbove(String resource, FencingToken token) {
+            throw new UnsupportedOperationException("this store cannot raise its fencing tokens");
+        }
+    };
+
     private final List<EventSubscriptionRunner> runners = new ArrayList<>();
 
     @AfterEach
@@ -70,7 +81,7 @@ class EventSubscriptionRunnerTests {
 
     private EventSubscriptionRunner runner(String owner, EventSubscriptionMetrics metrics,
             EventSubscriptionDefinition... definitions) {
-        return runner(owner, metrics, this.leases, this.clock, definitions);
+        return runner(owner, metrics, this.cannotRaise, this.clock, definitions);
     }
 
     /**
@@ -334,7 +345,8 @@ class EventSubscriptionRunnerTests {
                 return granted;
             }
         };
-        EventSubscriptionRunner first = runner("node-1", EventSubscriptionMetrics.NONE, pausingAfterTheGrant, frozen,
+        CountingMetrics metrics = new CountingMetrics();
+        EventSubscriptionRunner first = runner("node-1", metrics, pausingAfterTheGrant, frozen,
                 EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-1 " + id(event))));
         successor.add(runner("node-2", new EventSubscriptionDefinition("projection",
                 (event) -> handled.add("node-2 " + id(event)), 1)));
@@ -344,13 +356,19 @@ class EventSubscriptionRunnerTests {
         assertThat(handled).containsExactly("node-2 a#1");
         assertThat(this.store.checkpoint("projection")).contains(new FeedPosition(1, 1));
         assertThat(first.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+        assertThat(first.status("projection").lastError()).contains("taken over");
+        assertThat(metrics.tokensLost).as("node-1's clock believes in its lease, the store does not: a take-over")
+            .isEmpty();
+        assertThat(this.leases.tryAcquire("probe", "test", LEASE).orElseThrow().token())
+            .as("the store's tokens not raised").isEqualTo(new FencingToken(3));
         successor.getFirst().followOnce("projection");
         assertThat(handled).containsExactly("node-2 a#1", "node-2 a#2");
     }
 
     /**
-     * A lease store whose tokens went back (a restore, lost writes, another backend): every claim right after an
-     * acquisition is refused, which no pause explains; the third in a row is an error, counted as failed.
+     * A lease store whose tokens went back (a restore, lost writes, another backend) and that cannot raise them: every
+     * claim right after an acquisition is refused, which no pause explains; the third in a row is an error, counted as
+     * failed, and fences the node out with the hand-clearing remedy. The incident is counted once.
      */
     @Test
     void claimsRefusedRightAfterEveryAcquisitionAreAnErrorFromTheThirdCountedFailedAndFenceTheNodeOut() {
@@ -381,15 +399,131 @@ class EventSubscriptionRunnerTests {
         assertThat(status.state()).isEqualTo(SubscriptionState.FENCED_OUT);
         assertThat(status.lastError()).startsWith("fenced out: 3 claims of the checkpoint in a row refused")
             .contains("the lease store's tokens went back")
+            .contains("(the lease store's tokens could not be raised above the stamp 1000000: this store cannot raise "
+                    + "its fencing tokens)")
             .endsWith("Clear it: clear the lease token stamped on the checkpoint of 'projection' in "
                     + InMemoryEventStore.class.getName());
         assertThat(metrics.failed).containsExactly("projection");
+        assertThat(metrics.tokensLost).as("one incident, found three times").containsExactly("projection");
         assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.ERROR)
             .singleElement()
             .extracting(ILoggingEvent::getFormattedMessage)
             .asString()
             .contains("Event subscription 'projection' on 'node-1': 3 claims of its checkpoint in a row were refused")
             .contains("the store's tokens went back");
+    }
+
+    /**
+     * The lease store's tokens went back while no node ran (a Redis restarted without persistence): the node that
+     * starts next acquires the lease with a token below the checkpoint's stamp, which refuses its claim. Its lease is
+     * still the store's current one, so no other node stamped the checkpoint since: it raises the store's tokens above
+     * the stamp, logs it, counts it, and its next step claims again on a new lease and follows from the checkpoint,
+     * each event handled once.
+     */
+    @Test
+    void aLeaseStoreWhoseTokensWentBackIsRaisedAboveTheStampAndTheSubscriptionFollowsAgainHandlingEachEventOnce() {
+        InMemoryLeaseStore longRunning = new InMemoryLeaseStore(this.clock);
+        longRunning.raiseTokensAbove(EventSubscriptionRunner.RESOURCE + "projection", new FencingToken(1_000_000));
+        append("a", 2);
+        List<String> handled = new ArrayList<>();
+        EventSubscriptionRunner before = runner("node-1", EventSubscriptionMetrics.NONE, longRunning, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-1 " + id(event))));
+        before.followOnce("projection");
+        before.close();
+        assertThat(this.store.checkpointStamp("projection")).contains(new FencingToken(1_000_001));
+        append("a", 2);
+        CountingMetrics metrics = new CountingMetrics();
+        EventSubscriptionRunner after = runner("node-2", metrics, new InMemoryLeaseStore(this.clock), this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-2 " + id(event))));
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger("dev.quark");
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            assertThat(after.followOnce("projection")).as("claims again at once").isZero();
+            assertThat(after.status("projection").state()).isEqualTo(SubscriptionState.STANDBY);
+            assertThat(after.status("projection").lastError()).contains("the lease store's tokens went back",
+                    "stamp 1000001", "token 1 ");
+            assertThat(after.followOnce("projection")).isEqualTo(POLL);
+        }
+        finally {
+            logger.detachAppender(logged);
+        }
+        assertThat(handled).containsExactly("node-1 a#1", "node-1 a#2", "node-2 a#3", "node-2 a#4");
+        assertThat(after.status("projection"))
+            .isEqualTo(new SubscriptionStatus("projection", SubscriptionState.FOLLOWING, new FeedPosition(4, 4), 0, null));
+        assertThat(metrics.tokensLost).containsExactly("projection");
+        assertThat(metrics.failed).isEmpty();
+        assertThat(this.store.checkpointStamp("projection").orElseThrow()).isGreaterThan(new FencingToken(1_000_001));
+        assertThat(logged.list).filteredOn((event) -> event.getLevel() == Level.WARN)
+            .singleElement()
+            .extracting(ILoggingEvent::getFormattedMessage)
+            .asString()
+            .contains("lost its tokens", "subscription 'projection' (token 1, stamp 1000001)");
+        assertThat(logged.list).noneMatch((event) -> event.getLevel() == Level.ERROR);
+        append("a", 1);
+        after.followOnce("projection");
+        assertThat(handled).endsWith("node-2 a#4", "node-2 a#5");
+    }
+
+    /**
+     * Two live lease stores on one checkpoint table (a node-by-node switch of {@code quark.leases.backend}, two
+     * deployments sharing it): each node's lease is current in its own store, so a claim refused by the other store's
+     * stamp looks like lost tokens. Each node raises its store once; the node whose store's tokens go back again within
+     * {@link SubscriptionFollower#RAISES_APART} fence windows of its raise is fenced out, naming the likely cause,
+     * rather than raise again, and the other follows alone.
+     */
+    @Test
+    void twoLeaseStoresOnOneCheckpointTableRaiseOnceEachThenTheSecondIncidentFencesOutInsteadOfAlternating() {
+        InMemoryLeaseStore storeA = new InMemoryLeaseStore(this.clock);
+        InMemoryLeaseStore storeB = new InMemoryLeaseStore(this.clock);
+        storeB.raiseTokensAbove(EventSubscriptionRunner.RESOURCE + "projection", new FencingToken(1_000));
+        append("a", 2);
+        List<String> handled = new ArrayList<>();
+        CountingMetrics metricsA = new CountingMetrics();
+        EventSubscriptionRunner nodeA = runner("node-a", metricsA, storeA, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-a " + id(event))));
+        EventSubscriptionRunner nodeB = runner("node-b", EventSubscriptionMetrics.NONE, storeB, this.clock,
+                EventSubscriptionDefinition.of("projection", (event) -> handled.add("node-b " + id(event))));
+        nodeB.followOnce("projection");
+        assertThat(handled).containsExactly("node-b a#1", "node-b a#2");
+        assertThat(nodeA.followOnce("projection")).as("node-a raises store A and claims again at once").isZero();
+        // Store A's counter ahead of store B's once raised: B's next token is below A's stamp, not equal to it.
+        burn(storeA, 3);
+        nodeA.followOnce("projection");
+        assertThat(nodeA.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        append("a", 1);
+        nodeB.followOnce("projection");
+        assertThat(nodeB.status("projection").state()).as("taken over by node-a").isEqualTo(SubscriptionState.STANDBY);
+        assertThat(nodeB.followOnce("projection")).as("node-b raises store B and claims again at once").isZero();
+        burn(storeB, 20);
+        nodeB.followOnce("projection");
+        assertThat(nodeB.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        nodeA.followOnce("projection");
+        nodeA.followOnce("projection");
+        SubscriptionStatus fenced = nodeA.status("projection");
+        assertThat(fenced.state()).as("the second incident on store A").isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(fenced.lastError()).contains("two lease stores on one checkpoint table?",
+                "put every node on one lease store");
+        assertThat(metricsA.failed).containsExactly("projection");
+        int before = handled.size();
+        for (int i = 0; i < 5; i++) {
+            append("b", 1);
+            this.clock.advance(POLL);
+            nodeA.followOnce("projection");
+            nodeB.followOnce("projection");
+            assertThat(nodeA.status("projection").state()).isEqualTo(SubscriptionState.FENCED_OUT);
+            assertThat(nodeB.status("projection").state()).isEqualTo(SubscriptionState.FOLLOWING);
+        }
+        assertThat(handled.subList(before, handled.size())).as("node-b alone handles what comes next")
+            .containsExactly("node-b b#1", "node-b b#2", "node-b b#3", "node-b b#4", "node-b b#5");
+        FencingToken stamp = this.store.checkpointStamp("projection").orElseThrow();
+        this.clock.advance(LEASE.plus(POLL).multipliedBy(SubscriptionFollower.RAISES_APART + 1));
+        nodeA.followOnce("projection");
+        assertThat(nodeA.status("projection").state()).as("past the window, still not raising")
+            .isEqualTo(SubscriptionState.FENCED_OUT);
+        assertThat(storeA.tryAcquire("probe-a", "test", LEASE).orElseThrow().token()).as("store A not raised")
+            .isLessThan(stamp);
     }
 
     /**
@@ -550,7 +684,7 @@ class EventSubscriptionRunnerTests {
         EventFeed feed = claimsFailWhen(claimsFail, new AtomicInteger());
         List<String> handled = new ArrayList<>();
         CountingMetrics metrics = new CountingMetrics();
-        EventSubscriptionRunner runner = runner("node-1", metrics, feed, this.leases, this.clock,
+        EventSubscriptionRunner runner = runner("node-1", metrics, feed, this.cannotRaise, this.clock,
                 EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
         for (int i = 0; i < 3; i++) {
             runner.followOnce("projection");
@@ -600,7 +734,7 @@ class EventSubscriptionRunnerTests {
         stampTheCheckpointAhead(1_000);
         // A poll interval the restarted thread does not reach within the test: it is refused once, not three times.
         EventSubscriptionRunner runner = EventSubscriptionRunner
-            .builder(this.store, this.leases, List.of(EventSubscriptionDefinition.of("projection", (event) -> { })))
+            .builder(this.store, this.cannotRaise, List.of(EventSubscriptionDefinition.of("projection", (event) -> { })))
             .owner("node-1")
             .pollInterval(Duration.ofMinutes(10))
             .leaseDuration(LEASE)
@@ -637,7 +771,7 @@ class EventSubscriptionRunnerTests {
         stampTheCheckpointAhead(1_000);
         AtomicBoolean claimsFail = new AtomicBoolean();
         EventFeed feed = claimsFailWhen(claimsFail, new AtomicInteger());
-        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, feed, this.leases, this.clock,
+        EventSubscriptionRunner runner = runner("node-1", EventSubscriptionMetrics.NONE, feed, this.cannotRaise, this.clock,
                 EventSubscriptionDefinition.of("projection", (event) -> { }));
         for (int i = 0; i < 3; i++) {
             runner.followOnce("projection");
@@ -680,7 +814,7 @@ class EventSubscriptionRunnerTests {
         AtomicBoolean claimsFail = new AtomicBoolean(true);
         List<String> handled = new ArrayList<>();
         EventSubscriptionRunner other = runner("node-2", EventSubscriptionMetrics.NONE,
-                claimsFailWhen(claimsFail, new AtomicInteger()), this.leases, this.clock,
+                claimsFailWhen(claimsFail, new AtomicInteger()), this.cannotRaise, this.clock,
                 EventSubscriptionDefinition.of("projection", (event) -> handled.add(id(event))));
         other.followOnce("projection");
         assertThat(other.status("projection").state()).isEqualTo(SubscriptionState.RETRYING);
@@ -878,9 +1012,16 @@ class EventSubscriptionRunnerTests {
         return stamp;
     }
 
-    /** The test's lease store, not answering while {@code away} is set. */
+    /** Draws tokens from a lease store, on resources of their own. */
+    private static void burn(LeaseStore leaseStore, int tokens) {
+        for (int i = 0; i < tokens; i++) {
+            leaseStore.tryAcquire("burnt-" + UUID.randomUUID(), "test", LEASE).orElseThrow();
+        }
+    }
+
+    /** The test's lease store that cannot raise its tokens, not answering while {@code away} is set. */
     private LeaseStore awayWhen(AtomicBoolean away) {
-        return new DelegatingLeaseStore(this.leases) {
+        return new DelegatingLeaseStore(this.cannotRaise) {
             @Override
             public List<Lease> tryAcquireAny(Collection<String> resources, int max, String owner, Duration duration) {
                 if (away.get()) {
@@ -1029,6 +1170,11 @@ class EventSubscriptionRunnerTests {
         }
 
         @Override
+        public Optional<FencingToken> checkpointStamp(String subscription) {
+            return this.delegate.checkpointStamp(subscription);
+        }
+
+        @Override
         public String clearCheckpointStamp(String subscription) {
             return this.delegate.clearCheckpointStamp(subscription);
         }
@@ -1039,6 +1185,13 @@ class EventSubscriptionRunnerTests {
         final List<String> handled = new CopyOnWriteArrayList<>();
 
         final List<String> failed = new CopyOnWriteArrayList<>();
+
+        final List<String> tokensLost = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void fencingTokensLost(String subscription) {
+            this.tokensLost.add(subscription);
+        }
 
         @Override
         public void handled(String subscription, Duration lateness) {

@@ -29,7 +29,9 @@ import dev.quark.eventsourcing.jdbc.JdbcEventStore;
 import dev.quark.jdbc.TablePrefix;
 import dev.quark.lease.FencingToken;
 import dev.quark.lease.Lease;
+import dev.quark.lease.LeaseStore;
 import dev.quark.lease.jdbc.JdbcLeaseStore;
+import dev.quark.testkit.lease.DelegatingLeaseStore;
 import dev.quark.testkit.server.PostgresTestSchema;
 import dev.quark.testkit.server.PostgresTestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -104,7 +106,12 @@ class JdbcEventSubscriptionRunnerTests {
 
     private EventSubscriptionRunner start(String owner, EventSubscriptionDefinition definition,
             EventSubscriptionMetrics metrics, Duration lease) {
-        EventSubscriptionRunner runner = EventSubscriptionRunner.builder(store.feed().orElseThrow(), leases,
+        return start(owner, definition, metrics, lease, leases);
+    }
+
+    private EventSubscriptionRunner start(String owner, EventSubscriptionDefinition definition,
+            EventSubscriptionMetrics metrics, Duration lease, LeaseStore leaseStore) {
+        EventSubscriptionRunner runner = EventSubscriptionRunner.builder(store.feed().orElseThrow(), leaseStore,
                 List.of(definition))
             .owner(this.run + "-" + owner)
             .pollInterval(Duration.ofMillis(50))
@@ -320,16 +327,50 @@ class JdbcEventSubscriptionRunnerTests {
         assertThat(store.checkpoint(name)).contains(handled.getLast().event().position());
     }
 
-    /**
-     * The lease store's tokens went back (here: the checkpoint stamped by a token far above them): the node is fenced
-     * out, handles nothing, and follows again by itself once the stamp is cleared with the statement its status gives.
-     */
     @Test
     void theStatementThatClearsAStampNamesTheStoresOwnCheckpointTable() {
         assertThat(new JdbcEventStore(dataSource, new TablePrefix("acme_")).clearCheckpointStamp("it's"))
             .isEqualTo("update acme_event_checkpoint set lease_token = null where subscription = 'it''s'");
     }
 
+    /**
+     * The lease store's tokens went back (here: the checkpoint stamped by a token a million above them): the node's
+     * claim is refused while its lease is the store's current one, so it raises the store's tokens above the stamp
+     * and follows on a new lease, each event handled once, the incident counted once.
+     */
+    @Test
+    void aNodeWhoseLeaseStoresTokensWentBackRaisesThemAboveTheStampAndFollows() {
+        String name = this.run + "-projection";
+        long stamp = leases.tryAcquire(this.run + "-probe", "test", LEASE).orElseThrow().token().value() + 1_000_000;
+        store.claimCheckpoint(name, new Lease(EventSubscriptionRunner.RESOURCE + name, "lost-store",
+                new FencingToken(stamp), Instant.now().plus(LEASE)));
+        append("s", 3);
+        List<Handled> handled = new CopyOnWriteArrayList<>();
+        List<String> tokensLost = new CopyOnWriteArrayList<>();
+        EventSubscriptionMetrics metrics = new EventSubscriptionMetrics() {
+            @Override
+            public void fencingTokensLost(String subscription) {
+                tokensLost.add(subscription);
+            }
+        };
+        EventSubscriptionRunner runner = start("node-1", EventSubscriptionDefinition.of(name,
+                recording("node-1", handled)), metrics, LEASE);
+        await().atMost(WAIT).until(() -> handled.size() == 3);
+        assertEachOnceInFeedOrder(handled);
+        assertThat(runner.status(name).state()).isEqualTo(SubscriptionState.FOLLOWING);
+        assertThat(tokensLost).containsExactly(name);
+        assertThat(store.checkpointStamp(name).orElseThrow()).isGreaterThan(new FencingToken(stamp));
+        append("s", 1);
+        await().atMost(WAIT).until(() -> handled.size() == 4);
+        assertEachOnceInFeedOrder(handled);
+        assertThat(tokensLost).containsExactly(name);
+    }
+
+    /**
+     * The lease store's tokens went back (here: the checkpoint stamped by a token far above them) and the store cannot
+     * raise them: the node is fenced out, handles nothing, and follows again by itself once the stamp is cleared with
+     * the statement its status gives.
+     */
     @Test
     void aNodeFencedOutByTokensThatWentBackFollowsAgainOnceTheStampIsClearedByHand() throws Exception {
         String name = this.run + "-projection";
@@ -337,8 +378,14 @@ class JdbcEventSubscriptionRunnerTests {
                 new FencingToken(Long.MAX_VALUE / 2), Instant.now().plus(LEASE)));
         append("s", 3);
         List<Handled> handled = new CopyOnWriteArrayList<>();
+        LeaseStore cannotRaise = new DelegatingLeaseStore(leases) {
+            @Override
+            public void raiseTokensAbove(String resource, FencingToken token) {
+                throw new UnsupportedOperationException("this store cannot raise its fencing tokens");
+            }
+        };
         EventSubscriptionRunner runner = start("node-1", EventSubscriptionDefinition.of(name,
-                recording("node-1", handled)));
+                recording("node-1", handled)), EventSubscriptionMetrics.NONE, LEASE, cannotRaise);
         await().atMost(WAIT).until(() -> runner.status(name).state() == SubscriptionState.FENCED_OUT);
         assertThat(handled).isEmpty();
         String remedy = runner.status(name).lastError();
