@@ -133,6 +133,11 @@ final class SubscriptionFollower {
 
     private volatile boolean stopping;
 
+    /** Written by this subscription's thread only (through {@link #lostTokens}), read by {@link #status()}. */
+    private volatile int fencingTokensLost;
+
+    private volatile @Nullable Instant lastFencingTokensLoss;
+
     private @Nullable Instant retryAt;
 
     /**
@@ -155,13 +160,19 @@ final class SubscriptionFollower {
         this.metrics = metrics;
         this.lostTokens = new LostFencingTokens(store, this::stamp,
                 new LostFencingTokens.Subject("subscription", "event subscriptions", (ignored) -> "'" + name() + "'"),
-                Level.WARN, (lost) -> metrics.fencingTokensLost(name()), clock);
+                Level.WARN, (lost) -> fencingTokensLost(), clock);
         try {
             metrics.started(name());
         }
         catch (RuntimeException ex) {
             logger.warn("The metrics of event subscription '{}' could not be registered", name(), ex);
         }
+    }
+
+    private void fencingTokensLost() {
+        this.lastFencingTokensLoss = this.clock.instant();
+        this.fencingTokensLost++;
+        this.metrics.fencingTokensLost(name());
     }
 
     /** The checkpoint's stamp, for {@link LostFencingTokens}: the refused lease is this subscription's. */
@@ -309,10 +320,7 @@ final class SubscriptionFollower {
         this.failures = 0;
         this.retryAt = null;
         this.claimFailing = false;
-        this.claimsRefused = 0;
-        this.claimRefusedAt = null;
-        this.fencedOutSeenAt = null;
-        this.fencedOutError = null;
+        forgetRefusals();
         this.notRaised = null;
         this.lastError = truncate("the lease store's tokens went back: the checkpoint's stamp " + this.raisedAbove
                 + " is above token " + lease.token() + " of the lease just acquired; raised the store's tokens above "
@@ -492,15 +500,20 @@ final class SubscriptionFollower {
             logger.info("Event subscription '{}' is followed by '{}' from now on: its claim of the checkpoint was "
                     + "accepted after {} failures", name(), this.keeper.owner(), this.failures);
         }
-        this.claimsRefused = 0;
-        this.claimRefusedAt = null;
-        this.fencedOutSeenAt = null;
-        this.fencedOutError = null;
+        forgetRefusals();
         this.raisedAbove = null;
         this.raisedAgain = false;
         this.notRaised = null;
         this.claimFailing = false;
         this.failures = 0;
+    }
+
+    /** Forgets the run of refused claims and the fenced-out state they led to. */
+    private void forgetRefusals() {
+        this.claimsRefused = 0;
+        this.claimRefusedAt = null;
+        this.fencedOutSeenAt = null;
+        this.fencedOutError = null;
     }
 
     /**
@@ -601,6 +614,7 @@ final class SubscriptionFollower {
     }
 
     SubscriptionStatus status() {
-        return new SubscriptionStatus(name(), this.state, this.position, this.failures, this.lastError);
+        return new SubscriptionStatus(name(), this.state, this.position, this.failures, this.lastError,
+                this.fencingTokensLost, this.lastFencingTokensLoss);
     }
 }

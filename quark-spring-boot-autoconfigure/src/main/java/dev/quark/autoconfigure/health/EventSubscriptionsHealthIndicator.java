@@ -1,5 +1,6 @@
 package dev.quark.autoconfigure.health;
 
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,11 @@ import dev.quark.eventsourcing.subscription.SubscriptionStatus;
  * no node can follow it until its checkpoint's stamp is cleared by hand (the state's
  * {@code lastError} says how) or the tokens pass it; it comes back up by itself once a claim is accepted. Out of
  * service once the runner stopped.
+ * <p>
+ * Each subscription's details also show the incidents of lost fencing tokens this node found since it started
+ * ({@code fencingTokensLost}, once per incident, raised or not) and, once there was one, when it found the last
+ * ({@code lastFencingTokensLoss}, an ISO-8601 instant): a raised store leaves the status {@code UP}, so these and the
+ * counter are where an operator sees that the store lost its data.
  */
 public class EventSubscriptionsHealthIndicator extends AbstractHealthIndicator {
 
@@ -56,6 +62,11 @@ public class EventSubscriptionsHealthIndicator extends AbstractHealthIndicator {
             String lastError = status.lastError();
             if (lastError != null) {
                 details.put("lastError", lastError);
+            }
+            details.put("fencingTokensLost", status.fencingTokensLost());
+            Instant lastLoss = status.lastFencingTokensLoss();
+            if (lastLoss != null) {
+                details.put("lastFencingTokensLoss", lastLoss.toString());
             }
             subscriptions.put(status.name(), details);
         }

@@ -92,7 +92,9 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
                 Health health = indicator[0].health();
                 assertThat(health.getStatus()).isEqualTo(Status.UP);
                 assertThat(health.getDetails()).containsEntry("owner", runner[0].owner());
-                assertThat(health.getDetails().get("subscriptions").toString()).contains("balances={state=FOLLOWING");
+                assertThat(health.getDetails().get("subscriptions").toString()).contains("balances={state=FOLLOWING")
+                    .contains("fencingTokensLost=0")
+                    .doesNotContain("lastFencingTokensLoss");
                 assertThat(leases[0]).isInstanceOf(InMemoryLeaseStore.class);
                 assertThat(leases[0].holder(EventSubscriptionRunner.RESOURCE + "balances")).isPresent();
             });
@@ -281,7 +283,7 @@ class QuarkEventSubscriptionsAutoConfigurationTests {
                 Health following = indicator.health();
                 assertThat(following.getStatus()).isEqualTo(Status.UP);
                 assertThat(following.getDetails().get("subscriptions").toString())
-                    .contains("balances={state=FOLLOWING");
+                    .contains("balances={state=FOLLOWING", "fencingTokensLost=1", "lastFencingTokensLoss=");
                 assertThat(runner.status("balances").state()).isEqualTo(SubscriptionState.FOLLOWING);
                 Counter lost = registry.find(MicrometerEventSubscriptionMetrics.TOKENS_LOST)
                     .tag("subscription", "balances")

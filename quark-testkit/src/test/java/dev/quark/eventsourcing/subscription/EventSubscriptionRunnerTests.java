@@ -450,8 +450,8 @@ class EventSubscriptionRunnerTests {
             logger.detachAppender(logged);
         }
         assertThat(handled).containsExactly("node-1 a#1", "node-1 a#2", "node-2 a#3", "node-2 a#4");
-        assertThat(after.status("projection"))
-            .isEqualTo(new SubscriptionStatus("projection", SubscriptionState.FOLLOWING, new FeedPosition(4, 4), 0, null));
+        assertThat(after.status("projection")).isEqualTo(new SubscriptionStatus("projection",
+                SubscriptionState.FOLLOWING, new FeedPosition(4, 4), 0, null, 1, this.clock.instant()));
         assertThat(metrics.tokensLost).containsExactly("projection");
         assertThat(metrics.failed).isEmpty();
         assertThat(this.store.checkpointStamp("projection").orElseThrow()).isGreaterThan(new FencingToken(1_000_001));
