@@ -23,6 +23,12 @@
 #                                        outbox (messages enqueued on PostgreSQL, one per transaction from 8
 #                                        threads, against a raw JDBC insert of the same rows;
 #                                        QUARK_BENCH_OUTBOX_MESSAGES sets the messages per round),
+#                                        outbox-delivery (a backlog of messages over the 16 partitions drained by one
+#                                        running dispatcher on PostgreSQL and on Redis, the receiver answering at once,
+#                                        then taking 2 ms a message, against a raw JDBC drain of the same rows, a
+#                                        thread per partition; QUARK_BENCH_OUTBOX_DELIVERY_STORES=redis picks one,
+#                                        QUARK_BENCH_OUTBOX_DELIVERY_MESSAGES sets the messages per drain,
+#                                        QUARK_BENCH_OUTBOX_DELIVERY_POLL_MS the dispatcher's poll interval),
 #                                        event-appends (single events appended from 8 threads to 1,000 streams with
 #                                        their expected versions through the PostgreSQL and the Redis Streams event
 #                                        stores, against a raw JDBC insert of the same rows and a raw XADD of the same

@@ -18,6 +18,7 @@ import java.util.Map;
 import dev.quark.benchmarks.crosssilo.CrossSiloWorkload;
 import dev.quark.benchmarks.durabletasks.DurableTasksWorkload;
 import dev.quark.benchmarks.eventsourcing.EventAppendsWorkload;
+import dev.quark.benchmarks.outbox.OutboxDeliveryWorkload;
 import dev.quark.benchmarks.outbox.OutboxWorkload;
 import dev.quark.benchmarks.harness.CallingStyle;
 import dev.quark.benchmarks.harness.ComparisonTable;
@@ -55,17 +56,17 @@ public final class BenchmarkMain {
      * The workloads in the order they run: those ending in {@code -async} call Quark in the {@link
      * CallingStyle#ASYNC asynchronous style}, the others in the blocking one; proxy-call and the ring's lookups
      * run under JMH, the ring's balance in this JVM; churn, reminders, jobs and durable-tasks measure Quark alone (jobs
-     * with db-scheduler as its peer, durable-tasks and outbox with a raw JDBC insert rate as their reference, event-appends with a raw
-     * insert and a raw XADD, all in Quark's JVM); cross-silo runs both calling styles itself, Quark with a raw gRPC echo as its reference in its
+     * with db-scheduler as its peer, durable-tasks and outbox with a raw JDBC insert rate as their reference, outbox-delivery with a raw
+     * JDBC drain, event-appends with a raw insert and a raw XADD, all in Quark's JVM); cross-silo runs both calling styles itself, Quark with a raw gRPC echo as its reference in its
      * JVM, Pekko (remote, Artery) in its own.
      */
     static final List<String> WORKLOADS = List.of("request-response", "request-response-async", "one-way",
             "one-way-async", "idle-memory", "idle-memory-async", "churn", "proxy-call", "ring", "reminders", "jobs", "durable-tasks",
-            "outbox", "event-appends", "cross-silo");
+            "outbox", "outbox-delivery", "event-appends", "cross-silo");
 
     /** The workloads that measure Quark alone. */
     private static final List<String> QUARK_ONLY = List.of("churn", "reminders", "jobs", "durable-tasks", "outbox",
-            "event-appends");
+            "outbox-delivery", "event-appends");
 
     private static final JsonMapper json = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
@@ -179,6 +180,9 @@ public final class BenchmarkMain {
         }
         else if (workload.equals("outbox")) {
             figures = OutboxWorkload.run(mode);
+        }
+        else if (workload.equals("outbox-delivery")) {
+            figures = OutboxDeliveryWorkload.run(mode);
         }
         else if (workload.equals("event-appends")) {
             figures = EventAppendsWorkload.run(mode);

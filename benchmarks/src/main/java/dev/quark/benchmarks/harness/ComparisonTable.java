@@ -9,6 +9,7 @@ import java.util.Map;
 import dev.quark.benchmarks.crosssilo.CrossSiloWorkload;
 import dev.quark.benchmarks.durabletasks.DurableTasksWorkload;
 import dev.quark.benchmarks.eventsourcing.EventAppendsWorkload;
+import dev.quark.benchmarks.outbox.OutboxDeliveryWorkload;
 import dev.quark.benchmarks.outbox.OutboxWorkload;
 import dev.quark.benchmarks.jobs.JobsWorkload;
 import dev.quark.benchmarks.reminders.ReminderWorkload;
@@ -93,6 +94,7 @@ public final class ComparisonTable {
         jobRows(rows);
         durableTaskRows(rows);
         outboxRows(rows);
+        outboxDeliveryRows(rows);
         eventAppendRows(rows);
         crossSiloRows(rows);
         return List.copyOf(rows);
@@ -193,6 +195,52 @@ public final class ComparisonTable {
         rows.add(new Row("outbox.postgres.raw", "  raw JDBC insert of the same rows (physical reference)",
                 "messages/s", true, null));
         rows.add(new Row("outbox.postgres.vs-raw", "  Quark / raw JDBC", "ratio", true, new Goal(false, true, 0.8)));
+    }
+
+    /**
+     * The outbox-delivery workload's rows, per store: messages a running dispatcher delivers per second from a backlog,
+     * with a receiver answering at once and with one taking {@link OutboxDeliveryWorkload#LATENCY} a message; how far
+     * the partitions ran apart with the slow one (receivers busy at once, the ratio to the ideal); the share of the
+     * drain a partition with messages due waited for a round; on PostgreSQL a raw JDBC drain of the same rows. No
+     * goal: issue 15 sets none for deliveries.
+     */
+    private static void outboxDeliveryRows(List<Row> rows) {
+        int partitions = OutboxDeliveryWorkload.PARTITIONS;
+        String latency = OutboxDeliveryWorkload.LATENCY.toMillis() + " ms";
+        String ideal = String.format(Locale.ROOT, "%d partitions × %,.0f/s, at most the rate at once", partitions,
+                1e9 / OutboxDeliveryWorkload.LATENCY.toNanos());
+        String waiting = "  share of the drain a partition with messages due waited for a round";
+        for (String store : OutboxDeliveryWorkload.STORES.split(",")) {
+            String key = "outboxdelivery." + store;
+            boolean postgres = store.equals("postgres");
+            rows.add(new Row(key + ".instant.rate", "Outbox delivery on " + (postgres ? "PostgreSQL" : "Redis") + ", "
+                    + String.format(Locale.ROOT, "%,d", OutboxDeliveryWorkload.messages(store, RunMode.named("quick")))
+                    + " messages pending over " + partitions + " partitions (" + String.format(Locale.ROOT, "%,d",
+                            OutboxDeliveryWorkload.messages(store, RunMode.named("full")))
+                    + " in full runs) drained by one running dispatcher (poll interval "
+                    + OutboxDeliveryWorkload.pollInterval().toMillis() + " ms), receiver answering at once", "messages/s",
+                    true, null));
+            if (postgres) {
+                rows.add(new Row(key + ".instant.raw", "  raw JDBC drain of the same rows, a thread per partition "
+                        + "(physical reference)", "messages/s", true, null));
+                rows.add(new Row(key + ".instant.vs-raw", "  Quark / raw JDBC", "ratio", true, null));
+            }
+            rows.add(new Row(key + ".instant.waiting", waiting, "fraction", false, null));
+            rows.add(new Row(key + ".slow.rate", "  receiver taking " + latency + " a message (parked)", "messages/s",
+                    true, null));
+            rows.add(new Row(key + ".slow.receiver-ms", "  receiver's measured time a message", "ms", false, null));
+            rows.add(new Row(key + ".slow.busy", "  receivers busy at once (at most " + partitions + ")", "receivers",
+                    true, null));
+            rows.add(new Row(key + ".slow.vs-ideal", "  / ideal with the partitions apart (" + ideal + ")", "ratio",
+                    true, null));
+            if (postgres) {
+                rows.add(new Row(key + ".slow.raw", "  raw JDBC drain, receiver taking " + latency, "messages/s", true,
+                        null));
+                rows.add(new Row(key + ".slow.vs-raw", "  Quark / raw JDBC, receiver taking " + latency, "ratio", true,
+                        null));
+            }
+            rows.add(new Row(key + ".slow.waiting", waiting, "fraction", false, null));
+        }
     }
 
     /**

@@ -47,7 +47,7 @@ import dev.quark.messaging.store.jdbc.JdbcOutboxStore;
  * (a slice of enqueues, then one of raw inserts, then the raw side first), and each side's rate is its messages over
  * its own time: on a machine whose load drifts, both sides meet the same load. Keys cycle over {@value #KEYS}.
  * {@code QUARK_BENCH_OUTBOX_MESSAGES} sets the messages per round. Nothing is delivered: the dispatcher is not
- * started.
+ * started ({@link OutboxDeliveryWorkload} measures deliveries).
  */
 public final class OutboxWorkload {
 
