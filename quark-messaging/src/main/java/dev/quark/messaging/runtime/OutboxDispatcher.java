@@ -299,8 +299,8 @@ public final class OutboxDispatcher implements AutoCloseable {
      * The lane stays running in between, so no round starts a second one nor releases the partition meanwhile. A
      * round is not asked for instead: it would cost every lease read of a rebalance per turn and wait for the rounds'
      * lock; rebalancing needs no idle lane, since it retires a busy extra partition. The next turn is a new task of
-     * the virtual-thread scheduler, queued behind the virtual threads waiting for a carrier (the lease renewals, the
-     * other partitions' turns), as a turn started by a round is: a backlog never keeps a carrier for good.
+     * the virtual-thread scheduler, as a turn started by a round is, so the lease renewals and the other partitions'
+     * turns waiting for a carrier get theirs: a backlog never keeps a carrier for good.
      * @return whether the next turn started, and ends the lane in its turn
      */
     private boolean nextTurn(Lease lease) {
