@@ -16,8 +16,9 @@ import dev.quark.messaging.store.StoredMessage;
  * An outbox store that passes every call on and notes, per partition, how long the partition went without a store
  * call before each read that found messages due: from the dispatcher's start to its first read, then from the end of
  * its previous call (a lane reads its next batch right after recording the last message of its batch). That is the
- * time the partition had messages due and no delivery running: its lane had ended (a lane ends after about a poll
- * interval) and it waited for a round to start the next. The cost is one or two {@link System#nanoTime()} calls a store
+ * time the partition had messages due and no delivery reading or recording them: its lane had ended (after a short
+ * batch, or before 2026-12-05 after a turn of about a poll interval) and it waited for a round to start the next, or
+ * its lane's next turn waited for a carrier thread. The cost is one or two {@link System#nanoTime()} calls a store
  * call.
  */
 final class PartitionWaits implements OutboxStore {

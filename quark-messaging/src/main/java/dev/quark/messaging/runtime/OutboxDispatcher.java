@@ -51,11 +51,12 @@ import dev.quark.messaging.store.StoredMessage;
  * found fewer (usually nothing more due; a Redis store's batch, which looks at a bounded part of the partition, may
  * come back short while more is due further back), hit a failing key or lost its lease waits for the next round. So
  * a slow receiver, or a call waiting for its timeout, holds back only its own partition, and a backlog drains at the
- * receivers' pace rather than a batch per poll. A delivery that has gone on for about {@code pollInterval} (on the
- * injected clock) ends after its batch even when it came back full, and the next round starts the partition again at
- * once: a backlog never keeps a partition's virtual thread busy for good (their carriers are shared with the lease
- * renewals), and the rounds see the partition idle now and then. A delivery stops after the message in flight,
- * recording it, once its partition is being given back or the dispatcher closes.
+ * receivers' pace rather than a batch per poll. A delivery goes on in turns of about {@code pollInterval} (on the
+ * injected clock): a turn that ended with a full batch starts the next one at once, without waiting for a round, on a
+ * new virtual thread, after checking that the partition's lease is still the one held and that the partition is not
+ * being given back. So a backlog never keeps one virtual thread busy for good (their carriers are shared with the
+ * lease renewals). A delivery stops after the message in flight, recording it, once its partition is being given
+ * back or the dispatcher closes.
  * <p>
  * <b>Order, retries, dead letters.</b> A delivery takes a partition's pending messages in enqueue order, one at a
  * time, and a partition has one delivery at a time. When a delivery fails, the message waits {@link RetryBackoff}
@@ -270,19 +271,48 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
 
     /**
-     * Delivers a partition's batches one after the other while they come back full, for about {@code pollInterval}
-     * at most, then ends its lane.
+     * Runs a turn of a partition's lane: delivers its batches one after the other while they come back full, for
+     * about {@code pollInterval} at most. A turn that ended with a full batch hands the lane on to its
+     * {@linkplain #nextTurn next turn}; any other ends the lane.
      */
     private void runLane(Lease lease) {
-        Instant turnEnds = this.clock.instant().plus(this.pollInterval);
+        boolean handedOn = false;
         try {
-            boolean more = true;
-            while (more) {
-                more = deliverReporting(lease).full() && this.clock.instant().isBefore(turnEnds);
+            Instant turnEnds = this.clock.instant().plus(this.pollInterval);
+            boolean full;
+            do {
+                full = deliverReporting(lease).full();
             }
+            while (full && this.clock.instant().isBefore(turnEnds));
+            handedOn = full && nextTurn(lease);
         }
         finally {
-            this.lanes.end(partitionOf(lease));
+            if (!handedOn) {
+                this.lanes.end(partitionOf(lease));
+            }
+        }
+    }
+
+    /**
+     * Starts the next turn of a lane whose turn ended with a full batch, at once and on a virtual thread of its own,
+     * unless its lease is no longer the one the dispatcher holds, the partition is retiring or the dispatcher closes.
+     * The lane stays running in between, so no round starts a second one nor releases the partition meanwhile. A
+     * round is not asked for instead: it would cost every lease read of a rebalance per turn and wait for the rounds'
+     * lock; rebalancing needs no idle lane, since it retires a busy extra partition. The next turn is a new task of
+     * the virtual-thread scheduler, as a turn started by a round is, so the lease renewals and the other partitions'
+     * turns waiting for a carrier get theirs: a backlog never keeps a carrier for good.
+     * @return whether the next turn started, and ends the lane in its turn
+     */
+    private boolean nextTurn(Lease lease) {
+        if (!stillHeld(lease) || stops(partitionOf(lease))) {
+            return false;
+        }
+        try {
+            this.deliveries.execute(() -> runLane(lease));
+            return true;
+        }
+        catch (RejectedExecutionException ex) {
+            return false;
         }
     }
 
@@ -657,8 +687,8 @@ public final class OutboxDispatcher implements AutoCloseable {
 
         /**
          * Sets the wait between rounds of {@link OutboxDispatcher#start()}, which rebalance and start a delivery for
-         * each partition that has none running, and about how long a delivery goes on with full batches before it
-         * ends and leaves the partition to the next round; 500ms unless set.
+         * each partition that has none running, and about how long a turn of a delivery goes on with full batches
+         * before the delivery goes on in a new turn, on a new virtual thread; 500ms unless set.
          * @param pollInterval the interval, positive
          * @return this builder
          */

@@ -8,12 +8,13 @@ import java.util.Set;
  * giving back. A partition has at most one lane at a time, so its messages go one at a time, in order, whoever
  * starts the delivery (the running loop or {@link OutboxDispatcher#runOnce()}).
  * <p>
- * A lane keeps going, batch after batch, while its batches come back full (for about a poll interval at most), unless
- * the partition is {@linkplain #retire retiring}: rebalancing releases a partition's lease only while it has no lane
- * (a release in the middle of a delivery would let another node take the partition, stamp it and deliver the message
- * in flight again), so an extra partition with a lane running is marked instead, its lane stops after the message in
- * flight, and a later rebalance releases it. Only the dispatcher's rounds, one at a time, start lanes: a partition
- * found idle by a round stays idle until that round starts it or releases it.
+ * A lane keeps going, batch after batch, while its batches come back full (in turns of about a poll interval, each
+ * on a virtual thread of its own, the lane running from one turn to the next), unless the partition is
+ * {@linkplain #retire retiring}: rebalancing releases a partition's lease only while it has no lane (a release in the
+ * middle of a delivery would let another node take the partition, stamp it and deliver the message in flight again),
+ * so an extra partition with a lane running is marked instead, its lane stops after the message in flight, and a
+ * later rebalance releases it. Only the dispatcher's rounds, one at a time, start lanes: a partition found idle by a
+ * round stays idle until that round starts it or releases it.
  * <p>
  * Thread-safe.
  */

@@ -44,7 +44,8 @@ public class QuarkMessagingProperties implements InitializingBean {
 
     /**
      * How often the dispatcher rebalances partitions and starts a delivery for each partition it holds that has none
-     * running; a delivery going on with full batches ends after about this long.
+     * running; a delivery going on with full batches goes on in a new turn, on a new virtual thread, after about this
+     * long.
      */
     private Duration pollInterval = Duration.ofMillis(500);
 

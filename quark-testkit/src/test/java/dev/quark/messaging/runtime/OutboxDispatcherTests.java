@@ -632,9 +632,13 @@ class OutboxDispatcherTests {
         assertThat(sends).hasValue(1);
     }
 
+    /**
+     * The poll interval is an hour: the rounds come once, at start, in real time, while the publisher moves the
+     * manual clock past the first turn's end. The partition goes on in a new turn without waiting for a round.
+     */
     @Test
-    void aPartitionWhoseBatchesKeepComingBackFullEndsItsDeliveryAfterAboutAPollIntervalAndGoesOnInANewOne() {
-        Duration pollInterval = Duration.ofMillis(50);
+    void aPartitionWhoseBatchesKeepComingBackFullGoesOnInANewTurnAfterAboutAPollIntervalWithoutWaitingForARound() {
+        Duration pollInterval = Duration.ofHours(1);
         List<MessageId> ids = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             ids.add(this.outbox.enqueue("orders", "k", "m" + i));
@@ -649,14 +653,49 @@ class OutboxDispatcherTests {
         });
         OutboxDispatcher dispatcher = register(builder(this.store, "node-a", recordingThreads).batchSize(1)
             .pollInterval(pollInterval)
+            .leaseDuration(Duration.ofDays(1))
             .build());
         dispatcher.start();
         await().atMost(Duration.ofSeconds(10))
             .untilAsserted(() -> assertThat(this.orders.received()).extracting(OutboxMessage::id)
                 .containsExactlyElementsOf(ids));
-        assertThat(threads.get(1)).as("a new delivery after the first ran a poll interval")
+        assertThat(threads.get(1)).as("a new turn after the first ran a poll interval")
             .isNotEqualTo(threads.getFirst());
-        assertThat(threads.subList(1, 4)).as("which goes on while its turn lasts").containsOnly(threads.get(1));
+        assertThat(threads.subList(1, 4)).as("which goes on while it lasts").containsOnly(threads.get(1));
+    }
+
+    /**
+     * The first message's delivery outlasts the lane's turn and the partition's lease: the lane does not go on in a
+     * new turn with a lease the dispatcher no longer holds, and the partition's next owner delivers the rest.
+     */
+    @Test
+    void aPartitionWhoseLeaseExpiredByTheEndOfItsTurnDoesNotGoOnInANewTurn() {
+        Duration pollInterval = Duration.ofHours(1);
+        List<MessageId> ids = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ids.add(this.outbox.enqueue("orders", "k", "m" + i));
+        }
+        RecordingPublisher toA = new RecordingPublisher("orders");
+        MessagePublisher outlastingTheLease = MessagePublisher.of("orders", (message) -> {
+            if (message.id().equals(ids.getFirst())) {
+                this.clock.advance(pollInterval);
+            }
+            toA.publish(message);
+        });
+        OutboxDispatcher a = register(builder(this.store, "node-a", outlastingTheLease).batchSize(1)
+            .pollInterval(pollInterval)
+            .build());
+        a.start();
+        await().atMost(Duration.ofSeconds(10))
+            .until(() -> this.store.find(ids.getFirst()).orElseThrow().status() == MessageStatus.DELIVERED);
+        await().during(Duration.ofMillis(300))
+            .atMost(Duration.ofSeconds(5))
+            .untilAsserted(() -> assertThat(toA.received()).extracting(OutboxMessage::id)
+                .as("nothing more with the expired lease")
+                .containsExactly(ids.getFirst()));
+
+        dispatcher("node-b", this.orders).runOnce();
+        assertThat(this.orders.received()).extracting(OutboxMessage::id).containsExactlyElementsOf(ids.subList(1, 4));
     }
 
     @Test
